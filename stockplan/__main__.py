@@ -1,0 +1,3 @@
+from stockplan.cli import main
+
+main()

@@ -1,0 +1,121 @@
+"""Demand classification per sku x location.
+
+- Demand pattern (Syntetos, Boylan & Croston 2005): ADI = periods / periods with demand,
+  CV^2 = squared coefficient of variation of the non-zero demand sizes.
+  smooth: ADI < 1.32 and CV^2 < 0.49; erratic: ADI < 1.32, CV^2 >= 0.49;
+  intermittent: ADI >= 1.32, CV^2 < 0.49; lumpy: both at or above the cut-offs.
+  Series with fewer than `new_item_periods` buckets are `new`; series with no demand
+  over the last `dead_item_days` are `dead`; series that never sold are `none`.
+- ABC by value over the last year: A holds the first 80 % of cumulative value, B the
+  next 15 %, C the rest (cut-offs configurable).
+- XYZ by variability: CV of per-bucket demand over the last year; X < 0.5 <= Y < 1.0 <= Z.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from stockplan.config import Classify
+from stockplan.demand import BUCKET_DAYS, SERIES, Bucket
+
+PATTERNS = ("smooth", "erratic", "intermittent", "lumpy", "new", "dead", "none")
+
+
+def classify_demand(
+    history: pl.DataFrame,
+    as_of: dt.date,
+    bucket: Bucket,
+    settings: Classify,
+    unit_value: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """One row per series: n_periods, adi, cv2, demand_pattern, annual_value, abc, xyz, cv.
+
+    `unit_value` (sku, unit_value) prices quantity when sales carry no revenue.
+    """
+    days = BUCKET_DAYS[bucket]
+    year_start = as_of - dt.timedelta(days=364)
+    dead_start = as_of - dt.timedelta(days=settings.dead_item_days)
+    frame = history
+    if unit_value is not None:
+        frame = frame.join(unit_value, on="sku", how="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias("unit_value"))
+    value = (
+        pl.when(pl.col("revenue").is_not_null() & (pl.col("revenue") > 0))
+        .then(pl.col("revenue"))
+        .otherwise(pl.col("demand") * pl.col("unit_value").fill_null(1.0))
+    )
+    in_year = pl.col("period_start") >= year_start
+    nonzero = pl.col("demand").filter(pl.col("demand") > 0)
+    stats = frame.group_by(SERIES).agg(
+        pl.len().alias("n_periods"),
+        (pl.col("demand") > 0).sum().alias("n_demand_periods"),
+        (nonzero.std(ddof=0) / nonzero.mean()).pow(2).alias("cv2"),
+        pl.col("demand").filter(in_year).mean().alias("mean_demand"),
+        (pl.col("demand").filter(in_year).std(ddof=0) / pl.col("demand").filter(in_year).mean())
+        .alias("cv"),
+        value.filter(in_year).sum().alias("annual_value"),
+        pl.col("demand").filter(pl.col("period_start") + pl.duration(days=days) > dead_start)
+        .sum()
+        .alias("recent_demand"),
+    )
+    stats = stats.with_columns(
+        (pl.col("n_periods") / pl.col("n_demand_periods")).alias("adi"),
+        pl.col("cv2").fill_null(0.0).fill_nan(0.0),
+        pl.col("annual_value").fill_null(0.0),
+    )
+    pattern = (
+        pl.when(pl.col("n_demand_periods") == 0)
+        .then(pl.lit("none"))
+        .when(pl.col("recent_demand") <= 0)
+        .then(pl.lit("dead"))
+        .when(pl.col("n_periods") < settings.new_item_periods)
+        .then(pl.lit("new"))
+        .when(pl.col("adi") < settings.adi_cutoff)
+        .then(
+            pl.when(pl.col("cv2") < settings.cv2_cutoff)
+            .then(pl.lit("smooth"))
+            .otherwise(pl.lit("erratic"))
+        )
+        .otherwise(
+            pl.when(pl.col("cv2") < settings.cv2_cutoff)
+            .then(pl.lit("intermittent"))
+            .otherwise(pl.lit("lumpy"))
+        )
+    )
+    a_cut, b_cut = settings.abc_cutoffs
+    x_cut, y_cut = settings.xyz_cutoffs
+    ranked = stats.sort(["annual_value", "sku", "location"], descending=[True, False, False])
+    total = ranked["annual_value"].sum()
+    # share of value *before* this item: the item that crosses 80 % is still an A item
+    before = (pl.col("annual_value").cum_sum() - pl.col("annual_value")) / (total if total else 1.0)
+    return ranked.with_columns(
+        pattern.alias("demand_pattern"),
+        pl.when(pl.col("annual_value") <= 0)
+        .then(pl.lit("C"))
+        .when(before < a_cut)
+        .then(pl.lit("A"))
+        .when(before < b_cut)
+        .then(pl.lit("B"))
+        .otherwise(pl.lit("C"))
+        .alias("abc"),
+        pl.when(pl.col("cv").is_null() | pl.col("cv").is_nan() | (pl.col("cv") >= y_cut))
+        .then(pl.lit("Z"))
+        .when(pl.col("cv") >= x_cut)
+        .then(pl.lit("Y"))
+        .otherwise(pl.lit("X"))
+        .alias("xyz"),
+    ).select(
+        *SERIES,
+        "demand_pattern",
+        "abc",
+        "xyz",
+        "n_periods",
+        "adi",
+        "cv2",
+        "cv",
+        "mean_demand",
+        "annual_value",
+    )

@@ -1,0 +1,350 @@
+"""stockplan command line: parse options, load config, run the pipeline, hand frames to a writer.
+
+Heavy modules (polars, statsforecast, scipy) are imported inside the commands so that
+`stockplan --help` answers at once. Exit codes: 0 ok, 1 user error, 2 usage error,
+3 `--fail-on-risk` threshold reached, 4 internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from stockplan import __version__
+from stockplan.errors import StockplanError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from stockplan.config import Config
+
+EXIT_USER_ERROR = 1
+EXIT_RISK = 3
+EXIT_INTERNAL = 4
+
+app = typer.Typer(
+    name="stockplan",
+    help="Replenishment planner: what to buy, from whom, how much, and what will run out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+    parquet = "parquet"
+
+
+class RiskLevel(str, Enum):
+    high = "high"
+    medium = "medium"
+
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option("--config", "-c", help="YAML config (see config.example.yaml).", show_default=True),
+]
+OutputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Where to write: FILE.xlsx (all tables), FILE.csv/.json/.parquet (one table), "
+        "a folder (one file per table), or - for CSV on stdout. Default: a table on a "
+        "terminal, CSV when piped.",
+    ),
+]
+FormatOption = Annotated[
+    OutputFormat | None,
+    typer.Option("--format", "-f", help="Output format for a folder or stdout."),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or warnings (for cron).")]
+BomOption = Annotated[
+    bool, typer.Option("--bom", help="Start CSV files with a UTF-8 BOM (Excel on Windows).")
+]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")]
+
+
+class Console:
+    """Messages for the user, always on stderr so stdout stays clean for pipes."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            sys.stderr.write(f"stockplan: {message}\n")
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            sys.stderr.write(f"stockplan: warning: {message}\n")
+
+
+def _guard(debug: bool, action: Callable[[], int | None]) -> None:
+    """Run a command; turn user errors into one line on stderr and an exit code."""
+    try:
+        code = action() or 0
+    except StockplanError as exc:
+        sys.stderr.write(f"stockplan: error: {exc}\n")
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    except KeyboardInterrupt:
+        sys.stderr.write("stockplan: interrupted\n")
+        raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # a bug: still one line, no traceback unless asked
+        if debug:
+            raise
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        sys.stderr.write(
+            f"stockplan: internal error: {type(exc).__name__}: {detail} "
+            "(run with --debug for the traceback and please report it)\n"
+        )
+        raise typer.Exit(EXIT_INTERNAL) from None
+    if code:
+        raise typer.Exit(code)
+
+
+def _load(config_path: Path, console: Console) -> tuple[Config, dict[str, pl.DataFrame]]:
+    from stockplan.config import load_config
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+
+    config = load_config(config_path)
+    tables = load_inputs(config)
+    prepared = prepare_inputs(tables, config)
+    for warning in prepared.warnings:
+        console.warn(warning)
+    counts = ", ".join(f"{name} {frame.height:,}" for name, frame in prepared.tables.items())
+    console.info(f"loaded {counts} rows")
+    return config, prepared.tables
+
+
+def _emit(
+    tables: dict[str, pl.DataFrame],
+    primary: str,
+    output: str | None,
+    fmt: OutputFormat | None,
+    bom: bool,
+    console: Console,
+    title: str,
+) -> None:
+    """Send tables to a terminal table, stdout CSV or files."""
+    from stockplan.io.writers import output_plan, write_csv, write_files
+
+    to_terminal = output is None and (fmt == OutputFormat.table or (fmt is None and sys.stdout.isatty()))
+    if to_terminal:
+        from rich.console import Console as RichConsole
+
+        from stockplan.report import rich_table
+
+        RichConsole().print(rich_table(tables[primary], title, primary))
+        return
+    if output is None or output == "-":
+        if fmt not in (None, OutputFormat.csv, OutputFormat.table):
+            raise StockplanError(f"--format {fmt.value} cannot go to stdout; use -o FILE")
+        write_csv(tables[primary], sys.stdout.buffer, bom=bom)
+        sys.stdout.flush()
+        return
+    file_format = None if fmt in (None, OutputFormat.table) else fmt.value
+    written = write_files(output_plan(tables, Path(output), file_format, primary), bom=bom)
+    console.info("wrote " + ", ".join(str(p) for p in written))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"stockplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Replenishment planner: what to buy, from whom, how much, and what will run out.
+
+    Typical weekly run:  stockplan plan -c stockplan.yaml -o plan.xlsx
+    """
+
+
+def _progress(console: Console) -> Callable[[str], None]:
+    return lambda message: console.info(message + " ...")
+
+
+@app.command()
+def plan(
+    config: ConfigOption = Path("stockplan.yaml"),
+    output: OutputOption = None,
+    format: FormatOption = None,
+    table: Annotated[
+        str, typer.Option("--table", "-t", help="Table for a single-table output: orders or risk.")
+    ] = "orders",
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="Include sku x location rows with nothing to order.")
+    ] = False,
+    fail_on_risk: Annotated[
+        RiskLevel | None,
+        typer.Option("--fail-on-risk", help="Exit 3 when any item is at this risk level or worse."),
+    ] = None,
+    quiet: QuietOption = False,
+    bom: BomOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Write purchase suggestions (orders) and stockout risk for every sku x location."""
+
+    def action() -> int:
+        from stockplan.pipeline import run_plan
+
+        console = Console(quiet)
+        cfg, tables = _load(config, console)
+        if table not in ("orders", "risk", "forecast", "classes", "suppliers"):
+            raise StockplanError(f"--table: unknown table '{table}' (orders, risk, forecast, classes, suppliers)")
+        result = run_plan(tables, cfg, include_all=all_rows, progress=_progress(console))
+        orders, risk = result.tables["orders"], result.tables["risk"]
+        value = orders["order_value"].sum()
+        console.info(
+            f"plan as of {result.as_of}: {orders.filter(orders['order_qty'] > 0).height} order lines, "
+            f"value {value:,.2f} {cfg.planning.currency}; "
+            f"{risk.filter(risk['risk_level'] == 'high').height} items at high stockout risk"
+        )
+        _emit(
+            {"orders": orders, "risk": risk, "suppliers": result.tables["suppliers"]}
+            | ({"forecast": result.tables["forecast"], "classes": result.tables["classes"]} if table in ("forecast", "classes") else {}),
+            table,
+            output,
+            format,
+            bom,
+            console,
+            f"Purchase suggestions as of {result.as_of}",
+        )
+        return _risk_exit(risk, fail_on_risk, console)
+
+    _guard(debug, action)
+
+
+def _risk_exit(risk: pl.DataFrame, level: RiskLevel | None, console: Console) -> int:
+    if level is None:
+        return 0
+    levels = ["high"] if level == RiskLevel.high else ["high", "medium"]
+    hits = risk.filter(risk["risk_level"].is_in(levels)).height
+    if hits:
+        console.info(f"{hits} items at {level.value} stockout risk or worse: exit {EXIT_RISK}")
+        return EXIT_RISK
+    return 0
+
+
+def _single_table_command(
+    name: str, title: str, config: Path, output: str | None, format: OutputFormat | None,
+    quiet: bool, bom: bool, debug: bool, extra: Callable[[Any, Console], int] | None = None,
+) -> None:
+    def action() -> int:
+        from stockplan.pipeline import run_plan
+
+        console = Console(quiet)
+        cfg, tables = _load(config, console)
+        result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
+        _emit({name: result.tables[name]}, name, output, format, bom, console, f"{title} as of {result.as_of}")
+        return extra(result.tables[name], console) if extra else 0
+
+    _guard(debug, action)
+
+
+@app.command()
+def risk(
+    config: ConfigOption = Path("stockplan.yaml"),
+    output: OutputOption = None,
+    format: FormatOption = None,
+    fail_on_risk: Annotated[
+        RiskLevel | None,
+        typer.Option("--fail-on-risk", help="Exit 3 when any item is at this risk level or worse."),
+    ] = None,
+    quiet: QuietOption = False,
+    bom: BomOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Stockout risk for every sku x location, highest first."""
+    _single_table_command(
+        "risk", "Stockout risk", config, output, format, quiet, bom, debug,
+        extra=lambda frame, console: _risk_exit(frame, fail_on_risk, console),
+    )
+
+
+@app.command()
+def forecast(
+    config: ConfigOption = Path("stockplan.yaml"),
+    output: OutputOption = None,
+    format: FormatOption = None,
+    quiet: QuietOption = False,
+    bom: BomOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Demand forecast per sku x location and future bucket, with interval and model."""
+    _single_table_command("forecast", "Forecast", config, output, format, quiet, bom, debug)
+
+
+@app.command()
+def classify(
+    config: ConfigOption = Path("stockplan.yaml"),
+    output: OutputOption = None,
+    format: FormatOption = None,
+    quiet: QuietOption = False,
+    bom: BomOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """ABC / XYZ class and demand pattern (smooth, erratic, intermittent, lumpy, new, dead)."""
+    _single_table_command("classes", "Demand classes", config, output, format, quiet, bom, debug)
+
+
+@app.command()
+def suppliers(
+    config: ConfigOption = Path("stockplan.yaml"),
+    output: OutputOption = None,
+    format: FormatOption = None,
+    quiet: QuietOption = False,
+    bom: BomOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Supplier scorecard from purchase-order history: lead time, on-time rate, fill."""
+    _single_table_command("suppliers", "Suppliers", config, output, format, quiet, bom, debug)
+
+
+@app.command()
+def validate(
+    config: ConfigOption = Path("stockplan.yaml"),
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Check the config and every input file; write nothing."""
+
+    def action() -> int:
+        console = Console(quiet)
+        _load(config, console)
+        if not quiet:
+            sys.stderr.write(f"stockplan: {config}: config and inputs are valid\n")
+        return 0
+
+    _guard(debug, action)
+
+
+def main() -> None:
+    """Console entry point."""
+    os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""Typed, validated configuration loaded from one YAML file.
+
+Every section has defaults, so a config holding only `inputs.sales` and
+`inputs.stock` produces a plan. An unknown key or a bad value raises a
+`StockplanError` that names the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from stockplan.errors import StockplanError
+
+TABLES = (
+    "sales",
+    "stock",
+    "products",
+    "suppliers",
+    "purchase_orders",
+    "customer_orders",
+    "promotions",
+)
+
+Probability = Annotated[float, Field(gt=0.5, lt=1.0)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InputFile(Section):
+    """One input file. A bare string in YAML is shorthand for `{path: ...}`."""
+
+    path: Path
+    sheet: str | int | None = None
+    encoding: str | None = None
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+
+
+class Inputs(Section):
+    sales: InputFile
+    stock: InputFile
+    products: InputFile | None = None
+    suppliers: InputFile | None = None
+    purchase_orders: InputFile | None = None
+    customer_orders: InputFile | None = None
+    promotions: InputFile | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ({"path": v} if isinstance(v, str | Path) else v) for k, v in value.items()}
+        return value
+
+
+class Planning(Section):
+    as_of: dt.date | None = Field(
+        default=None, description="Planning date; default: the day after the last sale."
+    )
+    bucket: Literal["day", "week"] = "week"
+    horizon_periods: int = Field(default=13, ge=1, le=104)
+    default_location: str = Field(default="MAIN", min_length=1)
+    unknown_sku: Literal["error", "warn"] = "error"
+    currency: str = "CNY"
+
+
+class LeadTime(Section):
+    default_days: float = Field(default=14.0, gt=0, le=365)
+    default_std_days: float = Field(default=0.0, ge=0, le=180)
+    min_history: int = Field(
+        default=3, ge=2, description="Receipts needed before PO history overrides master data."
+    )
+
+
+class Policy(Section):
+    type: Literal["rs", "ss", "sq"] = "rs"
+    review_days: float = Field(default=7.0, gt=0, le=365)
+    service_measure: Literal["cycle", "fill_rate"] = "cycle"
+    service_level: Probability = 0.95
+    service_levels: dict[str, Probability] = Field(
+        default_factory=dict,
+        description="Per ABC class ('A') or ABC x XYZ class ('AX'); a product's own wins.",
+    )
+    discrete_patterns: list[Literal["smooth", "erratic", "intermittent", "lumpy"]] = Field(
+        default_factory=lambda: ["intermittent", "lumpy"]
+    )
+    holding_cost_rate: float = Field(default=0.25, gt=0, le=5, description="Per year, of cost.")
+    ordering_cost: float = Field(default=50.0, ge=0)
+
+    @field_validator("service_levels")
+    @classmethod
+    def _class_keys(cls, value: dict[str, float]) -> dict[str, float]:
+        for key in value:
+            if not re.fullmatch(r"[ABC][XYZ]?", key):
+                raise ValueError(f"class key '{key}' must be like 'A' or 'AX' (ABC then XYZ)")
+        return value
+
+
+class Forecast(Section):
+    season_length: int | Literal["auto"] = "auto"
+    backtest_windows: int = Field(default=3, ge=1, le=12)
+    backtest_horizon_days: int = Field(default=28, ge=1, le=366)
+    min_history_periods: int = Field(default=8, ge=2)
+    interval_level: float = Field(default=80.0, gt=0, lt=100)
+    n_jobs: int = Field(default=1, ge=-1)
+
+
+class Classify(Section):
+    abc_cutoffs: tuple[float, float] = (0.8, 0.95)
+    xyz_cutoffs: tuple[float, float] = (0.5, 1.0)
+    adi_cutoff: float = Field(default=1.32, gt=1)
+    cv2_cutoff: float = Field(default=0.49, gt=0)
+    new_item_periods: int = Field(default=8, ge=1)
+    dead_item_days: int = Field(default=91, ge=1)
+
+    @field_validator("abc_cutoffs")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] < value[1] <= 1:
+            raise ValueError("must be two cumulative shares 0 < a < b <= 1, e.g. [0.8, 0.95]")
+        return value
+
+
+class Risk(Section):
+    high: float = Field(default=0.5, gt=0, lt=1)
+    medium: float = Field(default=0.2, gt=0, lt=1)
+
+
+class Config(Section):
+    inputs: Inputs
+    columns: dict[Literal[TABLES], dict[str, str]] = Field(default_factory=dict)  # type: ignore[valid-type]
+    planning: Planning = Planning()
+    lead_time: LeadTime = LeadTime()
+    policy: Policy = Policy()
+    forecast: Forecast = Forecast()
+    classify: Classify = Classify()
+    risk: Risk = Risk()
+
+    @model_validator(mode="after")
+    def _risk_order(self) -> Config:
+        if self.risk.medium >= self.risk.high:
+            raise ValueError("risk.medium must be below risk.high")
+        return self
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}'"
+    if error["type"] == "missing":
+        return f"missing key '{key}'"
+    got = error.get("input")
+    got_text = f", got {got!r}" if got is not None and not isinstance(got, dict) else ""
+    return f"key '{key}': {error['msg']}{got_text}"
+
+
+def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: Path | None = None):
+    """Validate a config mapping; relative input paths resolve against `base_dir`."""
+    if not isinstance(raw, dict):
+        raise StockplanError(f"{source}: expected a YAML mapping of sections at the top level")
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise StockplanError(f"{source}: {_describe(exc.errors()[0])}") from None
+    if base_dir is None:
+        return config
+    resolved = {
+        name: (f.model_copy(update={"path": base_dir / f.path}) if f is not None else None)
+        for name, f in config.inputs
+    }
+    return config.model_copy(update={"inputs": Inputs.model_validate(resolved)})
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the YAML config at `path`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise StockplanError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StockplanError(f"{path}: cannot read config ({exc})") from None
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise StockplanError(f"{path}:{where} {problem}") from None
+    return parse_config(raw, path, path.parent)

@@ -1,0 +1,228 @@
+"""Forecast demand per sku x location with statsforecast, one model set per demand pattern.
+
+- smooth / erratic: AutoETS, AutoTheta and (with two seasons of history) SeasonalNaive.
+- intermittent / lumpy: CrostonSBA, TSB, ADIDA, IMAPA (Syntetos & Boylan; Teunter et al.).
+- new (short history): the mean of what there is; dead / never sold: zero.
+
+Each series' model is picked by a rolling-origin backtest (`backtest_windows` origins,
+`backtest_horizon_days` ahead each, scored by mean squared error, which is minimised by the
+mean: MAE would pick a flat zero for intermittent items). The chosen model's backtest RMSE
+per bucket is the forecast-error spread `sigma_e` that safety stock uses (DESIGN.md 4).
+Forecasts are clipped at zero and a NaN forecast falls back to the series' recent mean.
+statsforecast is imported inside the function: its import costs about two seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import polars as pl
+from scipy.stats import norm
+
+from stockplan.config import Forecast
+from stockplan.demand import BUCKET_DAYS, SERIES, Bucket
+
+SUMMARY_COLUMNS = ["sku", "location", "model", "sigma_e", "backtest_rmse", "backtest_bias", "n_obs"]
+SEASON = {"day": 7, "week": 52}
+RECENT_PERIODS = 13
+
+
+def backtest_periods(settings: Forecast, bucket: Bucket) -> int:
+    return max(1, math.ceil(settings.backtest_horizon_days / BUCKET_DAYS[bucket]))
+
+
+def _season_length(settings: Forecast, bucket: Bucket) -> int:
+    return SEASON[bucket] if settings.season_length == "auto" else settings.season_length
+
+
+def _candidate_models(family: str, season: int):
+    from statsforecast.models import (
+        ADIDA,
+        IMAPA,
+        TSB,
+        AutoETS,
+        AutoTheta,
+        CrostonSBA,
+        SeasonalNaive,
+    )
+
+    if family == "intermittent":
+        return [CrostonSBA(), TSB(alpha_d=0.1, alpha_p=0.1), ADIDA(), IMAPA()]
+    ets_season = season if 1 < season <= 24 else 1  # ETS seasonality beyond 24 is not supported
+    if family == "seasonal":
+        return [
+            AutoETS(season_length=ets_season),
+            AutoTheta(season_length=season),
+            SeasonalNaive(season_length=season),
+        ]
+    return [AutoETS(season_length=1), AutoTheta(season_length=1)]
+
+
+def _families(
+    stats: pl.DataFrame, settings: Forecast, bucket: Bucket, horizon_bt: int
+) -> pl.DataFrame:
+    season = _season_length(settings, bucket)
+    needed = horizon_bt * settings.backtest_windows + settings.min_history_periods
+    pattern = pl.col("demand_pattern")
+    return stats.with_columns(
+        pl.when(pattern.is_in(["dead", "none"]))
+        .then(pl.lit("zero"))
+        .when((pattern == "new") | (pl.col("n_obs") < needed))
+        .then(pl.lit("short"))
+        .when(pattern.is_in(["intermittent", "lumpy"]))
+        .then(pl.lit("intermittent"))
+        .when(pl.col("n_obs") >= needed + 2 * season)
+        .then(pl.lit("seasonal"))
+        .otherwise(pl.lit("smooth"))
+        .alias("family")
+    )
+
+
+def _run_family(
+    frame: pl.DataFrame, family: str, settings: Forecast, bucket: Bucket, horizon: int, h_bt: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Backtest and forecast one family's series; return (choice, long forecast)."""
+    from statsforecast import StatsForecast
+
+    models = _candidate_models(family, _season_length(settings, bucket))
+    engine = StatsForecast(
+        models=models, freq=f"{BUCKET_DAYS[bucket]}d", n_jobs=settings.n_jobs
+    )
+    names = [str(m) for m in models]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        backtest = engine.cross_validation(
+            df=frame, h=h_bt, n_windows=settings.backtest_windows, step_size=h_bt
+        )
+        future = engine.forecast(df=frame, h=horizon)
+    errors = (
+        backtest.unpivot(index=["unique_id", "ds", "y"], on=names, variable_name="model")
+        .with_columns((pl.col("value") - pl.col("y")).alias("error"))
+        .group_by(["unique_id", "model"])
+        .agg(
+            pl.col("error").pow(2).mean().alias("mse"),
+            pl.col("error").mean().alias("backtest_bias"),
+        )
+        .with_columns(pl.col("mse").fill_nan(None))
+    )
+    choice = (
+        errors.drop_nulls("mse")
+        .sort(["unique_id", "mse", "model"])
+        .group_by("unique_id", maintain_order=True)
+        .first()
+        .with_columns(pl.col("mse").sqrt().alias("backtest_rmse"))
+        .select("unique_id", "model", "backtest_rmse", "backtest_bias")
+    )
+    long_forecast = future.unpivot(
+        index=["unique_id", "ds"], on=names, variable_name="model", value_name="forecast"
+    ).join(choice.select("unique_id", "model"), on=["unique_id", "model"], how="semi")
+    return choice, long_forecast
+
+
+def forecast_demand(
+    history: pl.DataFrame,
+    classes: pl.DataFrame,
+    bucket: Bucket,
+    settings: Forecast,
+    horizon: int,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return (forecast, summary).
+
+    forecast: sku, location, period_start, forecast, lo, hi, model (per future bucket).
+    summary: sku, location, model, sigma_e (per bucket), backtest_rmse, backtest_bias, n_obs.
+    """
+    h_bt = backtest_periods(settings, bucket)
+    days = BUCKET_DAYS[bucket]
+    series = (
+        history.group_by(SERIES)
+        .agg(
+            pl.len().alias("n_obs"),
+            pl.col("period_start").max().alias("last_period"),
+            pl.col("demand").mean().alias("mean_all"),
+            pl.col("demand").std(ddof=1).alias("std_all"),
+            pl.col("demand").tail(RECENT_PERIODS).mean().alias("mean_recent"),
+        )
+        .join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left")
+        .with_columns(pl.col("demand_pattern").fill_null("none"))
+        .sort(SERIES)
+        .with_row_index("unique_id")
+        .with_columns(pl.col("unique_id").cast(pl.Int64))
+    )
+    series = _families(series, settings, bucket, h_bt)
+    data = history.join(series.select(*SERIES, "unique_id", "family"), on=SERIES).select(
+        "unique_id", "family", pl.col("period_start").alias("ds"), pl.col("demand").alias("y")
+    )
+
+    choices: list[pl.DataFrame] = []
+    futures: list[pl.DataFrame] = []
+    for family in ("seasonal", "smooth", "intermittent"):
+        frame = data.filter(pl.col("family") == family).drop("family").sort(["unique_id", "ds"])
+        if frame.height == 0:
+            continue
+        choice, future = _run_family(frame, family, settings, bucket, horizon, h_bt)
+        choices.append(choice)
+        futures.append(future)
+
+    # fallbacks computed in Polars: short history -> mean, dead / never sold -> zero
+    simple = series.filter(pl.col("family").is_in(["short", "zero"]))
+    simple_choice = simple.select(
+        "unique_id",
+        pl.when(pl.col("family") == "zero")
+        .then(pl.lit("Zero"))
+        .otherwise(pl.lit("HistoricAverage"))
+        .alias("model"),
+        pl.lit(None, pl.Float64).alias("backtest_rmse"),
+        pl.lit(None, pl.Float64).alias("backtest_bias"),
+    )
+    steps = pl.DataFrame({"step": list(range(1, horizon + 1))})
+    simple_future = simple.join(steps, how="cross").select(
+        "unique_id",
+        (pl.col("last_period") + pl.duration(days=pl.col("step") * days)).alias("ds"),
+        pl.when(pl.col("family") == "zero")
+        .then(pl.lit("Zero"))
+        .otherwise(pl.lit("HistoricAverage"))
+        .alias("model"),
+        pl.when(pl.col("family") == "zero")
+        .then(0.0)
+        .otherwise(pl.col("mean_all"))
+        .alias("forecast"),
+    )
+    choice = pl.concat([*choices, simple_choice], how="vertical_relaxed")
+    future = pl.concat([*futures, simple_future], how="vertical_relaxed")
+
+    # spread: backtest RMSE; short series: sample std, at least Poisson sqrt(mean)
+    summary = series.join(choice, on="unique_id", how="left").with_columns(
+        pl.coalesce(
+            pl.col("backtest_rmse"),
+            pl.when(pl.col("family") == "zero")
+            .then(0.0)
+            .otherwise(
+                pl.max_horizontal(pl.col("std_all").fill_null(0.0), pl.col("mean_all").sqrt())
+            ),
+        ).alias("sigma_e"),
+        pl.col("model").fill_null("HistoricAverage"),
+    )
+    z = float(norm.ppf(0.5 + settings.interval_level / 200.0))
+    forecast = (
+        future.join(
+            summary.select("unique_id", *SERIES, "sigma_e", "mean_recent"), on="unique_id"
+        )
+        .with_columns(
+            pl.col("forecast")
+            .fill_nan(None)
+            .fill_null(pl.col("mean_recent"))
+            .clip(lower_bound=0.0)
+            .alias("forecast")
+        )
+        .select(
+            *SERIES,
+            pl.col("ds").alias("period_start"),
+            "forecast",
+            (pl.col("forecast") - z * pl.col("sigma_e")).clip(lower_bound=0.0).alias("lo"),
+            (pl.col("forecast") + z * pl.col("sigma_e")).alias("hi"),
+            "model",
+        )
+        .sort([*SERIES, "period_start"])
+    )
+    return forecast, summary.select(SUMMARY_COLUMNS).sort(SERIES)

@@ -1,0 +1,265 @@
+"""Read ERP exports (CSV, XLSX, Parquet) into canonical, typed Polars frames.
+
+Every file is first read as text, headers are mapped to canonical names, then each
+column is cast; the first value that does not cast is reported by file, row and
+column (row numbers count the header as row 1, as a spreadsheet shows them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+
+from stockplan.config import Config, InputFile
+from stockplan.errors import StockplanError, input_error
+from stockplan.io.schema import SCHEMAS, Column, TableSchema, normalise_header
+
+ROW = "source_row"
+"""Hidden column carrying each record's row number in its file, for error messages."""
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%d.%m.%Y")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+EXCEL_SERIAL_RANGE = (20_000, 80_000)  # 1954-10-03 .. 2119-01-10
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise input_error(path, f"cannot decode as {encoding}: {exc}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")  # superset of GBK / GB2312, the usual Chinese ERP export
+    except UnicodeDecodeError:
+        raise input_error(
+            path, "not valid UTF-8 or GB18030 text; set inputs.<table>.encoding"
+        ) from None
+
+
+def _sniff_delimiter(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _read_csv(path: Path, spec: InputFile) -> pl.DataFrame:
+    raw = path.read_bytes()
+    text = _decode(raw, path, spec.encoding)
+    if not text.strip():
+        raise input_error(path, "file is empty")
+    delimiter = spec.delimiter or _sniff_delimiter(text)
+    try:
+        return pl.read_csv(
+            text.encode("utf-8"),
+            separator=delimiter,
+            infer_schema=False,
+            truncate_ragged_lines=False,
+            raise_if_empty=True,
+        )
+    except pl.exceptions.PolarsError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise input_error(path, f"cannot parse as CSV ({first_line})") from None
+
+
+def _read_excel(path: Path, spec: InputFile) -> pl.DataFrame:
+    sheet: dict[str, str | int] = {}
+    if isinstance(spec.sheet, int):
+        sheet = {"sheet_id": spec.sheet}
+    elif spec.sheet is not None:
+        sheet = {"sheet_name": spec.sheet}
+    try:
+        return pl.read_excel(path, engine="calamine", infer_schema_length=0, **sheet)
+    except Exception as exc:  # fastexcel raises its own types for corrupt / encrypted files
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise input_error(path, f"cannot read as an Excel workbook ({message})") from None
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(path)
+    except Exception as exc:
+        raise input_error(path, f"cannot read as Parquet ({exc})") from None
+
+
+def read_raw(spec: InputFile) -> pl.DataFrame:
+    """Read one file as it is, picking the reader by extension."""
+    path = Path(spec.path)
+    if not path.exists():
+        raise input_error(path, "file not found")
+    if path.is_dir():
+        raise input_error(path, "is a directory, expected a file")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
+        return _read_excel(path, spec)
+    if suffix in (".parquet", ".pq"):
+        return _read_parquet(path)
+    return _read_csv(path, spec)
+
+
+def map_headers(
+    frame: pl.DataFrame, schema: TableSchema, overrides: Mapping[str, str], path: Path
+) -> dict[str, str]:
+    """Return {canonical name: source header} for the columns this file has."""
+    known = schema.by_name
+    override_by_header = {normalise_header(k): v for k, v in overrides.items()}
+    for target in override_by_header.values():
+        if target not in known:
+            raise StockplanError(
+                f"config: columns.{schema.name} maps to '{target}', which is not a "
+                f"{schema.name} column (expected one of: {', '.join(known)})"
+            )
+    alias_to_name = {normalise_header(a): c.name for c in schema.columns for a in (c.name, *c.aliases)}
+    mapping: dict[str, str] = {}
+    for header in frame.columns:
+        key = normalise_header(header)
+        name = override_by_header.get(key) or alias_to_name.get(key)
+        if name is None:
+            continue
+        if name in mapping:
+            if key in override_by_header and normalise_header(mapping[name]) not in override_by_header:
+                mapping[name] = header  # an explicit mapping beats an alias match
+                continue
+            if normalise_header(mapping[name]) in override_by_header:
+                continue
+            raise input_error(
+                path,
+                f"columns '{mapping[name]}' and '{header}' both look like '{name}'; "
+                f"say which one under columns.{schema.name} in the config",
+            )
+        mapping[name] = header
+    for column in schema.columns:
+        if column.required and column.name not in mapping:
+            found = ", ".join(f"'{c}'" for c in frame.columns[:12])
+            raise input_error(
+                path,
+                f"missing required column '{column.name}' (found {found}); rename it or map it "
+                f"under columns.{schema.name} in the config",
+            )
+    if schema.one_of and not any(n in mapping for n in schema.one_of):
+        raise input_error(path, f"needs one of the columns {', '.join(schema.one_of)}")
+    return mapping
+
+
+def _clean_text(expr: pl.Expr) -> pl.Expr:
+    text = expr.cast(pl.String).str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def _number_expr(expr: pl.Expr) -> pl.Expr:
+    """Text to float: `1,234.5` and `1 234` lose separators, `12,5` is a decimal comma."""
+    text = _clean_text(expr).str.replace_all(r"^[¥￥$€£]|[¥￥$€£]$", "")
+    text = (
+        pl.when(text.str.contains(r"^[-+]?\d{1,3}([, ']\d{3})+(\.\d+)?$"))
+        .then(text.str.replace_all(r"[, ']", ""))
+        .when(text.str.contains(r"^[-+]?\d+,\d+$"))
+        .then(text.str.replace(",", ".", literal=True))
+        .otherwise(text)
+    )
+    return text.cast(pl.Float64, strict=False)
+
+
+def _date_expr(expr: pl.Expr) -> pl.Expr:
+    """Text to date: ISO, `2024/1/5`, `2024年1月5日`, `20240105`, `5.1.2024`, Excel serials."""
+    text = _clean_text(expr)
+    # keep the date part of timestamps such as `2024-01-05 10:00:00 +0800` or `2024-01-05T10:00`
+    text = text.str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})[ T].*$", "${1}")
+    parsed = [text.str.strptime(pl.Date, f, strict=False, exact=True) for f in DATE_FORMATS]
+    serial = text.cast(pl.Float64, strict=False)
+    lo, hi = EXCEL_SERIAL_RANGE
+    excel = (
+        pl.when(serial.is_between(lo, hi) & text.str.contains(r"^\d{5}(\.\d+)?$"))
+        .then(pl.lit(EXCEL_EPOCH) + pl.duration(days=serial.floor().cast(pl.Int64)))
+        .otherwise(None)
+    )
+    return pl.coalesce([*parsed, excel])
+
+
+def _cast_expr(column: Column, dtype: pl.DataType, source: str) -> pl.Expr:
+    expr = pl.col(source)
+    if column.kind == "text":
+        return _clean_text(expr)
+    if column.kind == "number":
+        return expr.cast(pl.Float64, strict=False) if dtype.is_numeric() else _number_expr(expr)
+    if dtype == pl.Date:
+        return expr
+    if dtype.is_temporal():
+        return expr.cast(pl.Date)
+    if dtype.is_numeric():  # typed Excel serial number
+        return pl.lit(EXCEL_EPOCH) + pl.duration(days=expr.cast(pl.Float64).floor().cast(pl.Int64))
+    return _date_expr(expr)
+
+
+def _first_bad(frame: pl.DataFrame, mask: pl.Expr) -> tuple[int, str] | None:
+    bad = frame.filter(mask).select(ROW, "__raw").head(1)
+    if bad.height == 0:
+        return None
+    return int(bad[ROW][0]), str(bad["__raw"][0])
+
+
+def type_table(
+    raw: pl.DataFrame, schema: TableSchema, mapping: dict[str, str], path: Path
+) -> pl.DataFrame:
+    """Cast mapped columns to their kinds, failing on the first value that does not fit."""
+    frame = raw.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    typed: list[pl.Series] = [frame[ROW]]
+    for name, source in mapping.items():
+        column = schema.by_name[name]
+        dtype = frame.schema[source]
+        values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
+        raw_text = frame.select(_clean_text(pl.col(source)).alias("__raw")).to_series()
+        probe = frame.select(ROW).with_columns(values, raw_text)
+        where = f"column '{source}'" + (f" ({name})" if normalise_header(source) != name else "")
+
+        def fail(mask: pl.Expr, problem: str, *, probe=probe, where=where) -> None:
+            found = _first_bad(probe, mask)
+            if found is not None:
+                row, text = found
+                raise StockplanError(f"{path}, row {row}, {where}: '{text}' {problem}")
+
+        if column.kind != "text":
+            what = "is not a number" if column.kind == "number" else "is not a date I can read"
+            hint = "" if column.kind == "number" else " (use YYYY-MM-DD)"
+            fail(pl.col(name).is_null() & pl.col("__raw").is_not_null(), what + hint)
+        if column.kind == "number":
+            fail(pl.col(name).is_nan() | pl.col(name).is_infinite(), "is not a finite number")
+            fail(pl.col(name).abs() > 1e12, "is implausibly large")
+            if column.non_negative:
+                fail(pl.col(name) < 0, "must not be negative")
+        if column.required:
+            nulls = probe.filter(pl.col(name).is_null()).head(1)
+            if nulls.height:
+                raise StockplanError(
+                    f"{path}, row {int(nulls[ROW][0])}, {where}: empty value in a required column"
+                )
+        typed.append(values)
+    return pl.DataFrame(typed)
+
+
+def read_table(name: str, spec: InputFile, overrides: Mapping[str, str]) -> pl.DataFrame:
+    """Load one input table into canonical columns (plus `source_row`)."""
+    schema = SCHEMAS[name]
+    raw = read_raw(spec)
+    raw = raw.rename({c: c.replace("\ufeff", "").strip() for c in raw.columns})
+    mapping = map_headers(raw, schema, overrides, Path(spec.path))
+    if raw.height == 0 and schema.need_rows:
+        raise input_error(spec.path, "has a header but no data rows")
+    return type_table(raw, schema, mapping, Path(spec.path))
+
+
+def load_inputs(config: Config) -> dict[str, pl.DataFrame]:
+    """Read every configured input table; absent optional tables are simply missing."""
+    tables: dict[str, pl.DataFrame] = {}
+    for name, spec in config.inputs:
+        if spec is None:
+            continue
+        tables[name] = read_table(name, spec, config.columns.get(name, {}))
+    return tables

@@ -1,0 +1,339 @@
+"""Canonical input tables: their columns, value kinds and header aliases (DESIGN.md section 2).
+
+Headers are matched after normalising: lower case, surrounding space and BOM removed,
+runs of space / `-` / `_` / `.` / `/` folded to one `_`. A config `columns:` mapping
+(source header -> canonical name) wins over these aliases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["text", "number", "date"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    non_negative: bool = False
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    name: str
+    columns: tuple[Column, ...]
+    need_rows: bool = True
+    one_of: tuple[str, ...] = field(default=())  # at least one of these columns must exist
+
+    @property
+    def by_name(self) -> dict[str, Column]:
+        return {c.name: c for c in self.columns}
+
+
+def normalise_header(header: str) -> str:
+    """`' 商品 编码 '` -> `'商品_编码'`; `'Item-No.'` -> `'item_no'`."""
+    text = header.replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s\-_./]+", "_", text).strip("_")
+
+
+SKU = Column(
+    "sku",
+    "text",
+    (
+        "sku",
+        "item",
+        "item_code",
+        "item_no",
+        "item_number",
+        "item_id",
+        "product_code",
+        "product_id",
+        "product_no",
+        "article",
+        "article_no",
+        "material",
+        "material_code",
+        "part_no",
+        "part_number",
+        "internal_reference",
+        "default_code",
+        "variant_sku",
+        "lineitem_sku",
+        "商品编码",
+        "物料编码",
+        "存货编码",
+        "商品编号",
+        "物料代码",
+        "存货代码",
+        "货号",
+        "商品代码",
+        "产品编码",
+    ),
+    required=True,
+)
+LOCATION = Column(
+    "location",
+    "text",
+    (
+        "location",
+        "warehouse",
+        "warehouse_code",
+        "warehouse_name",
+        "store",
+        "store_id",
+        "site",
+        "branch",
+        "仓库",
+        "仓库名称",
+        "仓库编码",
+        "门店",
+        "库位",
+    ),
+)
+QUANTITY = Column(
+    "quantity",
+    "number",
+    (
+        "quantity",
+        "qty",
+        "units",
+        "sales_qty",
+        "sold_qty",
+        "lineitem_quantity",
+        "product_uom_qty",
+        "数量",
+        "销售数量",
+        "出库数量",
+        "订单数量",
+        "采购数量",
+    ),
+    required=True,
+)
+UNIT_COST = Column(
+    "unit_cost",
+    "number",
+    ("unit_cost", "cost", "cost_price", "standard_price", "成本", "成本价", "单位成本", "进价"),
+    non_negative=True,
+)
+UNIT_PRICE = Column(
+    "unit_price",
+    "number",
+    ("unit_price", "price", "sale_price", "list_price", "lineitem_price", "单价", "售价", "零售价"),
+    non_negative=True,
+)
+SUPPLIER = Column(
+    "supplier",
+    "text",
+    ("supplier", "vendor", "supplier_name", "vendor_name", "partner", "供应商", "供应商名称"),
+)
+LEAD_TIME = Column(
+    "lead_time_days",
+    "number",
+    ("lead_time_days", "lead_time", "leadtime", "delivery_days", "提前期", "采购提前期", "交货期"),
+    non_negative=True,
+)
+
+
+def _date(name: str, aliases: tuple[str, ...], required: bool = False) -> Column:
+    return Column(name, "date", aliases, required=required)
+
+
+SCHEMAS: dict[str, TableSchema] = {
+    "sales": TableSchema(
+        "sales",
+        (
+            _date(
+                "date",
+                (
+                    "date",
+                    "order_date",
+                    "sale_date",
+                    "sales_date",
+                    "created_at",
+                    "day",
+                    "日期",
+                    "单据日期",
+                    "销售日期",
+                    "业务日期",
+                ),
+                required=True,
+            ),
+            SKU,
+            QUANTITY,
+            LOCATION,
+            Column("revenue", "number", ("revenue", "sales_amount", "amount", "销售额", "金额")),
+            UNIT_PRICE,
+            Column("order_id", "text", ("order_id", "order_no", "order", "单据编号", "订单号")),
+            Column("customer", "text", ("customer", "customer_id", "客户", "客户名称")),
+            Column("promo", "text", ("promo", "promotion", "on_promo", "促销")),
+        ),
+    ),
+    "stock": TableSchema(
+        "stock",
+        (
+            SKU,
+            Column(
+                "on_hand",
+                "number",
+                (
+                    "on_hand",
+                    "onhand",
+                    "qty_on_hand",
+                    "quantity_on_hand",
+                    "stock",
+                    "stock_qty",
+                    "inventory",
+                    "available",
+                    "quantity",
+                    "现存量",
+                    "库存数量",
+                    "结存数量",
+                    "库存",
+                    "当前库存",
+                ),
+                required=True,
+            ),
+            LOCATION,
+            _date("date", ("date", "snapshot_date", "as_of", "日期", "盘点日期")),
+            Column(
+                "allocated",
+                "number",
+                ("allocated", "reserved", "committed", "已分配", "预留", "占用"),
+                non_negative=True,
+            ),
+            UNIT_COST,
+            UNIT_PRICE,
+        ),
+    ),
+    "products": TableSchema(
+        "products",
+        (
+            SKU,
+            Column(
+                "name",
+                "text",
+                ("name", "product_name", "item_name", "description", "title", "商品名称", "物料名称", "存货名称"),
+            ),
+            Column("category", "text", ("category", "product_category", "类别", "分类", "商品类别")),
+            UNIT_COST,
+            UNIT_PRICE,
+            SUPPLIER,
+            Column(
+                "pack_size",
+                "number",
+                ("pack_size", "case_pack", "pack", "multiple", "order_multiple", "包装数", "箱规"),
+                non_negative=True,
+            ),
+            Column(
+                "moq",
+                "number",
+                ("moq", "min_order_qty", "minimum_order_quantity", "最小起订量", "起订量"),
+                non_negative=True,
+            ),
+            Column(
+                "max_order",
+                "number",
+                ("max_order", "max_order_qty", "最大订货量"),
+                non_negative=True,
+            ),
+            LEAD_TIME,
+            Column("service_level", "number", ("service_level", "target_service", "服务水平")),
+            Column("status", "text", ("status", "state", "active", "状态")),
+        ),
+        need_rows=False,
+    ),
+    "suppliers": TableSchema(
+        "suppliers",
+        (
+            Column(
+                "supplier",
+                "text",
+                SUPPLIER.aliases + ("name", "supplier_code", "vendor_code", "供应商编码"),
+                required=True,
+            ),
+            LEAD_TIME,
+            Column(
+                "lead_time_std_days",
+                "number",
+                ("lead_time_std_days", "lead_time_std", "lead_time_sd", "提前期标准差"),
+                non_negative=True,
+            ),
+            Column("review_days", "number", ("review_days", "review_period", "order_cycle_days")),
+            Column(
+                "moq_value",
+                "number",
+                ("moq_value", "min_order_value", "minimum_order_value", "最小订货金额"),
+                non_negative=True,
+            ),
+            Column("currency", "text", ("currency", "币种")),
+        ),
+        need_rows=False,
+    ),
+    "purchase_orders": TableSchema(
+        "purchase_orders",
+        (
+            SKU,
+            Column(
+                "quantity",
+                "number",
+                QUANTITY.aliases + ("ordered_qty", "order_qty"),
+                required=True,
+                non_negative=True,
+            ),
+            _date(
+                "order_date",
+                ("order_date", "po_date", "date", "下单日期", "采购日期", "订单日期", "日期", "单据日期"),
+                required=True,
+            ),
+            Column("po_id", "text", ("po_id", "po", "po_number", "po_no", "采购单号", "单据编号")),
+            LOCATION,
+            SUPPLIER,
+            _date(
+                "expected_date",
+                ("expected_date", "eta", "due_date", "promised_date", "预计到货日期", "交货日期"),
+            ),
+            _date(
+                "received_date",
+                ("received_date", "receipt_date", "date_received", "到货日期", "入库日期"),
+            ),
+            Column(
+                "received_quantity",
+                "number",
+                ("received_quantity", "received_qty", "qty_received", "已入库数量", "到货数量"),
+                non_negative=True,
+            ),
+        ),
+        need_rows=False,
+    ),
+    "customer_orders": TableSchema(
+        "customer_orders",
+        (
+            SKU,
+            Column("quantity", "number", QUANTITY.aliases, required=True, non_negative=True),
+            LOCATION,
+            Column("customer", "text", ("customer", "customer_id", "客户", "客户名称")),
+            Column("order_id", "text", ("order_id", "order_no", "订单号", "单据编号")),
+            _date("order_date", ("order_date", "date", "下单日期", "日期")),
+            _date("promised_date", ("promised_date", "due_date", "承诺日期", "交货日期")),
+        ),
+        need_rows=False,
+    ),
+    "promotions": TableSchema(
+        "promotions",
+        (
+            Column("sku", "text", SKU.aliases),
+            Column("category", "text", ("category", "类别", "分类")),
+            _date("start", ("start", "start_date", "from", "开始日期"), required=True),
+            _date("end", ("end", "end_date", "to", "结束日期"), required=True),
+            LOCATION,
+            Column("uplift", "number", ("uplift", "lift", "提升")),
+        ),
+        need_rows=False,
+        one_of=("sku", "category"),
+    ),
+}

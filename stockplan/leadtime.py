@@ -1,0 +1,206 @@
+"""Lead times from purchase-order history, and the open purchase orders still to arrive.
+
+A receipt's lead time is `received_date - order_date` in days. Which lead time a
+sku x location plans with, first that exists:
+  1. its own sku x supplier history (at least `min_history` receipts),
+  2. its supplier's history over all SKUs (at least `min_history` receipts),
+  3. products.lead_time_days, 4. suppliers.lead_time_days, 5. lead_time.default_days.
+The spread sigma_L comes from the same history level, else suppliers.lead_time_std_days,
+else lead_time.default_std_days. `lead_time_source` says which level was used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from stockplan.config import LeadTime
+from stockplan.demand import SERIES
+
+
+def _lead_time_days() -> pl.Expr:
+    return (pl.col("received_date") - pl.col("order_date")).dt.total_days().cast(pl.Float64)
+
+
+def receipts(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
+    """Received purchase-order lines with their lead time in days."""
+    schema = {"sku": pl.String, "supplier": pl.String, "lead_time": pl.Float64}
+    if purchase_orders is None or "received_date" not in purchase_orders.columns:
+        return pl.DataFrame(schema=schema)
+    supplier = pl.col("supplier") if "supplier" in purchase_orders.columns else pl.lit(None, pl.String)
+    return purchase_orders.filter(pl.col("received_date").is_not_null()).select(
+        "sku", supplier.alias("supplier"), _lead_time_days().alias("lead_time")
+    )
+
+
+def supplier_scorecard(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
+    """Per supplier: receipts, mean / std lead time, on-time rate (received <= expected), fill."""
+    columns = {
+        "supplier": pl.String,
+        "receipts": pl.UInt32,
+        "lead_time_mean_days": pl.Float64,
+        "lead_time_std_days": pl.Float64,
+        "on_time_rate": pl.Float64,
+        "fill_rate": pl.Float64,
+    }
+    if (
+        purchase_orders is None
+        or "supplier" not in purchase_orders.columns
+        or "received_date" not in purchase_orders.columns
+    ):
+        return pl.DataFrame(schema=columns)
+    received = purchase_orders.filter(pl.col("received_date").is_not_null())
+    on_time = (
+        (pl.col("received_date") <= pl.col("expected_date")).cast(pl.Float64)
+        if "expected_date" in received.columns
+        else pl.lit(None, pl.Float64)
+    )
+    fill = (
+        pl.col("received_quantity").fill_null(pl.col("quantity")) / pl.col("quantity")
+        if "received_quantity" in received.columns
+        else pl.lit(1.0)
+    )
+    return (
+        received.group_by("supplier")
+        .agg(
+            pl.len().alias("receipts"),
+            _lead_time_days().mean().alias("lead_time_mean_days"),
+            _lead_time_days().std(ddof=1).alias("lead_time_std_days"),
+            on_time.mean().alias("on_time_rate"),
+            fill.filter(pl.col("quantity") > 0).clip(upper_bound=1.0).mean().alias("fill_rate"),
+        )
+        .sort("supplier")
+        .cast(columns)
+    )
+
+
+def resolve_lead_times(
+    series: pl.DataFrame,
+    products: pl.DataFrame | None,
+    suppliers: pl.DataFrame | None,
+    purchase_orders: pl.DataFrame | None,
+    settings: LeadTime,
+) -> pl.DataFrame:
+    """sku, location -> supplier, lead_time_days, lead_time_std_days, lead_time_source."""
+    history = receipts(purchase_orders)
+    frame = series.select(SERIES).unique()
+    # supplier: the product master's, else the one most often bought from
+    usual_supplier = (
+        history.drop_nulls("supplier")
+        .group_by(["sku", "supplier"])
+        .len()
+        .sort(["sku", "len", "supplier"], descending=[False, True, False])
+        .group_by("sku", maintain_order=True)
+        .first()
+        .select("sku", pl.col("supplier").alias("usual_supplier"))
+    )
+    frame = frame.join(usual_supplier, on="sku", how="left")
+    master_cols = [c for c in ("supplier", "lead_time_days") if products is not None and c in products.columns]
+    if master_cols:
+        frame = frame.join(
+            products.select("sku", *[pl.col(c).alias(f"product_{c}") for c in master_cols]),
+            on="sku",
+            how="left",
+        )
+    for column in ("product_supplier", "product_lead_time_days"):
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.Float64 if "lead" in column else pl.String).alias(column))
+    frame = frame.with_columns(
+        pl.coalesce("product_supplier", "usual_supplier").alias("supplier")
+    )
+
+    def stats(keys: list[str], prefix: str) -> pl.DataFrame:
+        return (
+            history.drop_nulls("supplier")
+            .group_by(keys)
+            .agg(
+                pl.len().alias(f"{prefix}_n"),
+                pl.col("lead_time").mean().alias(f"{prefix}_mean"),
+                pl.col("lead_time").std(ddof=1).alias(f"{prefix}_std"),
+            )
+        )
+
+    frame = frame.join(stats(["sku", "supplier"], "item"), on=["sku", "supplier"], how="left")
+    frame = frame.join(stats(["supplier"], "supp"), on="supplier", how="left")
+    if suppliers is not None:
+        cols = [c for c in ("lead_time_days", "lead_time_std_days") if c in suppliers.columns]
+        frame = frame.join(
+            suppliers.select("supplier", *[pl.col(c).alias(f"master_{c}") for c in cols]),
+            on="supplier",
+            how="left",
+        )
+    for column in ("master_lead_time_days", "master_lead_time_std_days"):
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.Float64).alias(column))
+
+    enough_item = pl.col("item_n").fill_null(0) >= settings.min_history
+    enough_supp = pl.col("supp_n").fill_null(0) >= settings.min_history
+    return frame.select(
+        *SERIES,
+        "supplier",
+        pl.when(enough_item)
+        .then(pl.col("item_mean"))
+        .when(enough_supp)
+        .then(pl.col("supp_mean"))
+        .otherwise(
+            pl.coalesce(
+                "product_lead_time_days", "master_lead_time_days", pl.lit(settings.default_days)
+            )
+        )
+        .alias("lead_time_days"),
+        pl.when(enough_item)
+        .then(pl.col("item_std"))
+        .when(enough_supp)
+        .then(pl.col("supp_std"))
+        .otherwise(
+            pl.coalesce("master_lead_time_std_days", pl.lit(settings.default_std_days))
+        )
+        .fill_null(settings.default_std_days)
+        .alias("lead_time_std_days"),
+        pl.when(enough_item)
+        .then(pl.lit("sku history"))
+        .when(enough_supp)
+        .then(pl.lit("supplier history"))
+        .when(pl.col("product_lead_time_days").is_not_null())
+        .then(pl.lit("products"))
+        .when(pl.col("master_lead_time_days").is_not_null())
+        .then(pl.lit("suppliers"))
+        .otherwise(pl.lit("default"))
+        .alias("lead_time_source"),
+    )
+
+
+def open_receipts(
+    purchase_orders: pl.DataFrame | None, lead_times: pl.DataFrame, as_of: dt.date
+) -> pl.DataFrame:
+    """Open PO lines: sku, location, quantity outstanding, arrival date (never before as_of).
+
+    A line is open while it has no received_date; what is outstanding is quantity minus
+    any received_quantity. A line with no expected_date is due order_date + lead time.
+    """
+    schema = {"sku": pl.String, "location": pl.String, "quantity": pl.Float64, "arrival": pl.Date}
+    if purchase_orders is None:
+        return pl.DataFrame(schema=schema)
+    lines = purchase_orders
+    if "received_date" in lines.columns:
+        lines = lines.filter(pl.col("received_date").is_null())
+    received = (
+        pl.col("received_quantity").fill_null(0.0) if "received_quantity" in lines.columns else pl.lit(0.0)
+    )
+    expected = pl.col("expected_date") if "expected_date" in lines.columns else pl.lit(None, pl.Date)
+    return (
+        lines.join(lead_times.select(*SERIES, "lead_time_days"), on=SERIES, how="left")
+        .select(
+            *SERIES,
+            (pl.col("quantity") - received).clip(lower_bound=0.0).alias("quantity"),
+            pl.coalesce(
+                expected,
+                pl.col("order_date")
+                + pl.duration(days=pl.col("lead_time_days").fill_null(0).round().cast(pl.Int64)),
+            )
+            .clip(lower_bound=as_of)
+            .alias("arrival"),
+        )
+        .filter(pl.col("quantity") > 0)
+    )

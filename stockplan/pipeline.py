@@ -1,0 +1,186 @@
+"""The planning pipeline: canonical frames in, output tables out. No file access, no printing.
+
+    demand history -> classify -> forecast -> lead times -> policy / plan -> risk
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from stockplan.classify import classify_demand
+from stockplan.config import Config
+from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
+from stockplan.forecast import forecast_demand
+from stockplan.leadtime import open_receipts, resolve_lead_times, supplier_scorecard
+from stockplan.plan import plan_orders, stock_position, window_demand
+from stockplan.risk import stockout_risk
+
+INACTIVE_STATUS = ["inactive", "discontinued", "obsolete", "blocked", "停用", "停产", "淘汰", "禁用"]
+Progress = Callable[[str], None]
+
+
+@dataclass
+class PlanResult:
+    as_of: dt.date
+    tables: dict[str, pl.DataFrame]
+    notes: list[str] = field(default_factory=list)
+
+
+def _column(frame: pl.DataFrame | None, name: str) -> bool:
+    return frame is not None and name in frame.columns
+
+
+def item_attributes(
+    products: pl.DataFrame | None, stock: pl.DataFrame, sales: pl.DataFrame
+) -> pl.DataFrame:
+    """Per sku: unit_cost, unit_price, moq, pack_size, max_order, own service level, status.
+
+    Product master wins; else the stock file's cost / price; else the average selling
+    price in sales (revenue / quantity).
+    """
+    skus = pl.concat([stock.select("sku"), sales.select("sku")]).unique()
+    if products is not None:
+        skus = pl.concat([skus, products.select("sku")]).unique()
+    frame = skus
+    if products is not None:
+        keep = [
+            c
+            for c in ("unit_cost", "unit_price", "moq", "pack_size", "max_order", "service_level", "status")
+            if c in products.columns
+        ]
+        frame = frame.join(
+            products.select("sku", *[pl.col(c).alias(f"product_{c}") for c in keep]), on="sku", how="left"
+        )
+    stock_cols = [c for c in ("unit_cost", "unit_price") if c in stock.columns]
+    if stock_cols:
+        frame = frame.join(
+            stock.group_by("sku").agg(*[pl.col(c).drop_nulls().last().alias(f"stock_{c}") for c in stock_cols]),
+            on="sku",
+            how="left",
+        )
+    if "revenue" in sales.columns or "unit_price" in sales.columns:
+        revenue = pl.col("revenue") if "revenue" in sales.columns else pl.col("quantity") * pl.col("unit_price")
+        frame = frame.join(
+            sales.filter(pl.col("quantity") > 0)
+            .group_by("sku")
+            .agg((revenue.sum() / pl.col("quantity").sum()).alias("sales_unit_price")),
+            on="sku",
+            how="left",
+        )
+
+    def pick(*names: str) -> pl.Expr:
+        present = [pl.col(n) for n in names if n in frame.columns]
+        return pl.coalesce(*present) if present else pl.lit(None, pl.Float64)
+
+    status = pl.col("product_status") if "product_status" in frame.columns else pl.lit(None, pl.String)
+    return frame.select(
+        "sku",
+        pick("product_unit_cost", "stock_unit_cost").cast(pl.Float64).alias("unit_cost"),
+        pick("product_unit_price", "stock_unit_price", "sales_unit_price").cast(pl.Float64).alias("unit_price"),
+        pick("product_moq").cast(pl.Float64).alias("moq"),
+        pick("product_pack_size").cast(pl.Float64).alias("pack_size"),
+        pick("product_max_order").cast(pl.Float64).alias("max_order"),
+        pick("product_service_level").cast(pl.Float64).alias("product_service_level"),
+        status.str.to_lowercase().is_in(INACTIVE_STATUS).fill_null(False).alias("inactive"),
+    )
+
+
+def run_plan(
+    tables: dict[str, pl.DataFrame],
+    config: Config,
+    *,
+    include_all: bool = False,
+    progress: Progress | None = None,
+) -> PlanResult:
+    """Run every stage; return orders, risk, forecast, classes and suppliers tables."""
+    say = progress or (lambda _message: None)
+    sales, stock = tables["sales"], tables["stock"]
+    products = tables.get("products")
+    purchase_orders = tables.get("purchase_orders")
+    planning = config.planning
+    bucket = planning.bucket
+    days = BUCKET_DAYS[bucket]
+    as_of = planning.as_of or default_as_of(sales)
+
+    say("building demand history")
+    history = demand_history(sales, as_of, bucket)
+    attributes = item_attributes(products, stock, sales)
+    unit_value = attributes.select("sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value"))
+    classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
+
+    say(f"forecasting {classes.height} series")
+    forecast, summary = forecast_demand(
+        history, classes, bucket, config.forecast, planning.horizon_periods
+    )
+
+    universe = pl.concat(
+        [stock.select(SERIES), history.select(SERIES)]
+        + ([purchase_orders.select(SERIES)] if purchase_orders is not None else [])
+    ).unique()
+    lead_times = resolve_lead_times(
+        universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
+    )
+    open_po = open_receipts(purchase_orders, lead_times, as_of)
+    position = stock_position(stock, open_po, tables.get("customer_orders"))
+
+    review = config.policy.review_days
+    windows = lead_times.select(*SERIES, (pl.col("lead_time_days") + review).alias("window_days"))
+    protection = window_demand(forecast, windows, days, "demand_protection")
+    lead_windows = lead_times.select(*SERIES, pl.col("lead_time_days").alias("window_days"))
+    over_lead_time = window_demand(forecast, lead_windows, days, "demand_lead_time")
+
+    say("computing safety stock and orders")
+    series = (
+        universe.join(position, on=SERIES, how="left")
+        .join(lead_times, on=SERIES, how="left")
+        .join(classes.select(*SERIES, "abc", "xyz", "demand_pattern"), on=SERIES, how="left")
+        .join(summary.select(*SERIES, "model", "sigma_e"), on=SERIES, how="left")
+        .join(protection, on=SERIES, how="left")
+        .join(over_lead_time, on=SERIES, how="left")
+        .join(attributes, on="sku", how="left")
+        .with_columns(
+            *[pl.col(c).fill_null(0.0) for c in ("on_hand", "allocated", "backorders", "on_order")],
+            pl.col("inventory_position").fill_null(0.0),
+            pl.col("abc").fill_null("C"),
+            pl.col("xyz").fill_null("Z"),
+            pl.col("demand_pattern").fill_null("none"),
+            pl.col("model").fill_null("Zero"),
+            pl.col("sigma_e").fill_null(0.0),
+            pl.col("demand_protection").fill_null(0.0),
+            pl.col("demand_lead_time").fill_null(0.0),
+            pl.col("inactive").fill_null(False),
+        )
+        .with_columns(
+            (pl.col("demand_protection") / (pl.col("lead_time_days") + review)).alias("forecast_per_day")
+        )
+        .sort(SERIES)
+    )
+    every_order = plan_orders(series, config.policy, as_of, days)
+    orders = every_order if include_all else every_order.filter(pl.col("order_qty") > 0)
+
+    say("assessing stockout risk")
+    risk_input = series.join(
+        every_order.select(*SERIES, "expected_arrival"), on=SERIES, how="left"
+    ).with_columns((pl.col("sigma_e") / days**0.5).alias("sigma_day"))
+    risk = stockout_risk(
+        risk_input,
+        open_po,
+        as_of,
+        planning.horizon_periods * days,
+        config.risk,
+        config.policy.discrete_patterns,
+    )
+    return PlanResult(
+        as_of=as_of,
+        tables={
+            "orders": orders,
+            "risk": risk,
+            "forecast": forecast,
+            "classes": classes,
+            "suppliers": supplier_scorecard(purchase_orders),
+        },
+    )

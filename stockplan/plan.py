@@ -1,0 +1,237 @@
+"""Purchase suggestions: inventory position against the policy's reorder point and order-up-to.
+
+    inventory_position = on_hand + on_order - backorders - allocated       (DESIGN.md 4)
+
+Negative on_hand (an ERP that lets stock go below zero) is read as a backorder.
+Backorders are open customer orders plus that negative stock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from stockplan.config import Policy
+from stockplan.demand import SERIES
+from stockplan.policy import protection_levels, round_order_quantity
+
+ORDER_COLUMNS = [
+    "sku",
+    "location",
+    "supplier",
+    "order_qty",
+    "order_value",
+    "order_date",
+    "expected_arrival",
+    "on_hand",
+    "on_order",
+    "backorders",
+    "inventory_position",
+    "forecast_per_day",
+    "lead_time_days",
+    "review_days",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "service_level",
+    "abc",
+    "demand_pattern",
+    "model",
+    "reason",
+]
+ORDER_DETAIL_COLUMNS = [
+    "allocated",
+    "lead_time_std_days",
+    "lead_time_source",
+    "sigma_lead_time_demand",
+    "unit_cost",
+    "moq",
+    "pack_size",
+    "max_order",
+    "xyz",
+]
+
+
+def _num(frame: pl.DataFrame, column: str) -> pl.Expr:
+    return pl.col(column) if column in frame.columns else pl.lit(None, pl.Float64)
+
+
+def stock_position(
+    stock: pl.DataFrame,
+    open_po: pl.DataFrame,
+    customer_orders: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """Per series: on_hand, allocated, backorders, on_order, inventory_position, next_receipt_date.
+
+    From a history of snapshots the latest per sku x location is the current one.
+    """
+    current = stock
+    if "date" in stock.columns and stock["date"].null_count() < stock.height:
+        current = stock.sort("date").group_by(SERIES, maintain_order=True).last()
+    current = current.select(
+        *SERIES,
+        pl.col("on_hand").clip(lower_bound=0.0).alias("on_hand"),
+        (-pl.col("on_hand")).clip(lower_bound=0.0).alias("negative_stock"),
+        _num(current, "allocated").fill_null(0.0).alias("allocated"),
+    )
+    on_order = open_po.group_by(SERIES).agg(
+        pl.col("quantity").sum().alias("on_order"),
+        pl.col("arrival").min().alias("next_receipt_date"),
+    )
+    frame = current.join(on_order, on=SERIES, how="full", coalesce=True)
+    if customer_orders is not None:
+        owed = customer_orders.group_by(SERIES).agg(pl.col("quantity").sum().alias("customer_backlog"))
+        frame = frame.join(owed, on=SERIES, how="full", coalesce=True)
+    else:
+        frame = frame.with_columns(pl.lit(0.0).alias("customer_backlog"))
+    return frame.select(
+        *SERIES,
+        pl.col("on_hand").fill_null(0.0),
+        pl.col("allocated").fill_null(0.0),
+        (pl.col("negative_stock").fill_null(0.0) + pl.col("customer_backlog").fill_null(0.0)).alias(
+            "backorders"
+        ),
+        pl.col("on_order").fill_null(0.0),
+        "next_receipt_date",
+    ).with_columns(
+        (pl.col("on_hand") + pl.col("on_order") - pl.col("backorders") - pl.col("allocated")).alias(
+            "inventory_position"
+        )
+    )
+
+
+def window_demand(
+    forecast: pl.DataFrame, windows: pl.DataFrame, bucket_days: int, name: str
+) -> pl.DataFrame:
+    """Forecast demand over the next `window_days` per series, from the forecast path.
+
+    Bucket k (1-based) covers days [(k-1) b, k b); it contributes forecast_k times the
+    share of it inside the window. Days past the horizon run at the last bucket's rate.
+    """
+    steps = forecast.with_columns(
+        pl.int_range(0, pl.len()).over(SERIES, order_by="period_start").alias("step")
+    )
+    horizon = steps.group_by(SERIES).agg(
+        pl.len().alias("n_steps"), pl.col("forecast").sort_by("period_start").last().alias("last")
+    )
+    inside = (
+        steps.join(windows, on=SERIES)
+        .with_columns(
+            ((pl.col("window_days") - pl.col("step") * bucket_days) / bucket_days)
+            .clip(0.0, 1.0)
+            .alias("share")
+        )
+        .group_by(SERIES)
+        .agg((pl.col("forecast") * pl.col("share")).sum().alias("inside"))
+    )
+    return (
+        windows.join(inside, on=SERIES, how="left")
+        .join(horizon, on=SERIES, how="left")
+        .select(
+            *SERIES,
+            (
+                pl.col("inside").fill_null(0.0)
+                + (pl.col("window_days") - pl.col("n_steps").fill_null(0) * bucket_days).clip(
+                    lower_bound=0.0
+                )
+                * pl.col("last").fill_null(0.0)
+                / bucket_days
+            ).alias(name),
+        )
+    )
+
+
+def service_levels(frame: pl.DataFrame, settings: Policy) -> pl.Expr:
+    """Target per series: the product's own, else its ABC x XYZ class, else its ABC class."""
+    by_class = settings.service_levels
+    combined = pl.concat_str("abc", "xyz")
+    by_pair = combined.replace_strict(by_class, default=None, return_dtype=pl.Float64)
+    by_abc = pl.col("abc").replace_strict(by_class, default=None, return_dtype=pl.Float64)
+    own = _num(frame, "product_service_level")
+    return pl.coalesce(own, by_pair, by_abc, pl.lit(settings.service_level)).alias("service_level")
+
+
+def _fmt(expr: pl.Expr) -> pl.Expr:
+    return expr.round(1).cast(pl.String).str.replace(r"\.0$", "")
+
+
+def plan_orders(
+    series: pl.DataFrame, settings: Policy, as_of: dt.date, bucket_days: int
+) -> pl.DataFrame:
+    """Order rows for every series (order_qty may be 0) with the numbers that produced them.
+
+    `series` needs: position columns, forecast_per_day, demand_protection, sigma_e,
+    lead time columns, supplier, abc, xyz, demand_pattern, model, unit_cost, moq,
+    pack_size, max_order, product_service_level (may be null), inactive.
+    """
+    frame = series.with_columns(
+        pl.lit(settings.review_days).alias("review_days"),
+        (pl.col("sigma_e") / (bucket_days**0.5)).alias("sigma_day"),
+    )
+    frame = frame.with_columns(service_levels(frame, settings))
+    frame = protection_levels(frame, settings)
+    position = pl.col("inventory_position")
+    if settings.type == "rs":
+        trigger = position < pl.col("order_up_to") - 1e-9
+        raw = pl.col("order_up_to") - position
+    elif settings.type == "ss":
+        trigger = position <= pl.col("reorder_point")
+        raw = pl.col("order_up_to") - position
+    else:  # sq: the smallest multiple of Q that lifts position above s
+        q = pl.max_horizontal(pl.col("order_cycle_qty"), pl.lit(1.0))
+        trigger = position <= pl.col("reorder_point")
+        raw = (((pl.col("reorder_point") - position) / q).floor() + 1) * q
+    active = ~pl.col("inactive").fill_null(False)
+    raw = pl.when(trigger & active & (pl.col("forecast_per_day") > 0)).then(raw).otherwise(0.0)
+    frame = frame.with_columns(raw.alias("raw_need"))
+    frame = frame.with_columns(
+        round_order_quantity(
+            pl.col("raw_need"), pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
+        ).alias("order_qty")
+    )
+    need = _fmt(pl.col("raw_need"))
+    reason = (
+        pl.when(~active)
+        .then(pl.lit("no order: product status is inactive"))
+        .when(pl.col("forecast_per_day") <= 0)
+        .then(pl.lit("no order: no forecast demand"))
+        .when(pl.col("order_qty") <= 0)
+        .then(
+            pl.format(
+                "no order: position {} above reorder point {}",
+                _fmt(position),
+                _fmt(pl.col("reorder_point")),
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.format(
+                    "position {} below reorder point {}: need {} to reach {}",
+                    _fmt(position),
+                    _fmt(pl.col("reorder_point")),
+                    need,
+                    _fmt(pl.col("order_up_to")),
+                ),
+                pl.when(pl.col("moq").fill_null(0) > pl.col("raw_need"))
+                .then(pl.format("; raised to MOQ {}", _fmt(pl.col("moq"))))
+                .otherwise(pl.lit("")),
+                pl.when(pl.col("pack_size").fill_null(1) > 1)
+                .then(pl.format("; rounded up to packs of {}", _fmt(pl.col("pack_size"))))
+                .otherwise(pl.lit("")),
+                pl.when(
+                    pl.col("max_order").is_not_null()
+                    & (pl.col("order_qty") < pl.col("raw_need") - 1e-9)
+                )
+                .then(pl.format("; capped at max order {}", _fmt(pl.col("max_order"))))
+                .otherwise(pl.lit("")),
+            )
+        )
+    )
+    arrival = pl.lit(as_of) + pl.duration(days=pl.col("lead_time_days").round().cast(pl.Int64))
+    return frame.with_columns(
+        (pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"),
+        pl.lit(as_of).alias("order_date"),
+        arrival.alias("expected_arrival"),
+        reason.alias("reason"),
+    ).select(*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS)

@@ -1,0 +1,138 @@
+"""Safety stock, reorder point and order-up-to level per sku x location.
+
+Periodic review (the tool runs every `review_days` = R): stock must cover the lead time
+plus one review period, L + R (Silver, Pyke & Thomas, *Inventory and Production
+Management in Supply Chains*, 4th ed., ch. 6).
+
+    sigma_LTD^2 = (L + R) * sigma_d^2 + d^2 * sigma_L^2                 (demand and lead-time risk)
+    cycle service level alpha:  SS = z * sigma_LTD, z = Phi^-1(alpha)
+    fill rate beta:             SS = k * sigma_LTD, G(k) = (1 - beta) * Q / sigma_LTD
+
+with d the forecast per day, sigma_d the per-day forecast-error spread (backtest RMSE per
+bucket / sqrt(bucket days)), sigma_L the lead-time standard deviation in days and G the
+standard normal loss function G(k) = phi(k) - k * (1 - Phi(k)). Patterns listed in
+`discrete_patterns` (slow / intermittent) use a Poisson or negative binomial lead-time
+demand with the same mean and variance instead of the normal: S = F^-1(alpha).
+
+Policies: `rs` order up to S every review when position < S (reorder point = S);
+`ss` min-max, s = mu_{L+R} + SS, S = s + max(EOQ, d R); `sq` order multiples of
+Q = max(EOQ, d R) once position <= s. EOQ = sqrt(2 K D / (h c)) (Harris 1913).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from stockplan.config import Policy
+
+_K_GRID = np.linspace(-4.0, 6.0, 20001)
+_G_GRID = stats.norm.pdf(_K_GRID) - _K_GRID * stats.norm.sf(_K_GRID)
+
+
+def normal_loss(k: np.ndarray | float) -> np.ndarray:
+    """Standard normal loss G(k) = E[(Z - k)^+] = phi(k) - k (1 - Phi(k))."""
+    k = np.asarray(k, dtype=float)
+    return stats.norm.pdf(k) - k * stats.norm.sf(k)
+
+
+def inverse_normal_loss(target: np.ndarray | float) -> np.ndarray:
+    """k with G(k) = target (G is decreasing; interpolated on a fine grid, |error| < 1e-3)."""
+    target = np.asarray(target, dtype=float)
+    return np.interp(target, _G_GRID[::-1], _K_GRID[::-1])
+
+
+def z_value(service_level: np.ndarray | float) -> np.ndarray:
+    """z = Phi^-1(alpha)."""
+    return stats.norm.ppf(np.asarray(service_level, dtype=float))
+
+
+def lead_time_demand_sigma(
+    sigma_day: np.ndarray, forecast_per_day: np.ndarray, protection_days: np.ndarray, sigma_l: np.ndarray
+) -> np.ndarray:
+    """sigma_LTD = sqrt((L + R) sigma_d^2 + d^2 sigma_L^2)."""
+    return np.sqrt(protection_days * sigma_day**2 + forecast_per_day**2 * sigma_l**2)
+
+
+def economic_order_quantity(
+    annual_demand: np.ndarray, ordering_cost: float, holding_rate: float, unit_cost: np.ndarray
+) -> np.ndarray:
+    """Q* = sqrt(2 K D / h), h = holding_rate * unit_cost; NaN where cost is unknown or zero."""
+    holding = holding_rate * np.asarray(unit_cost, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.sqrt(2.0 * ordering_cost * np.asarray(annual_demand, dtype=float) / holding)
+    return np.where(np.isfinite(q) & (holding > 0), q, np.nan)
+
+
+def discrete_quantile(alpha: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """alpha-quantile of Poisson(mean), or negative binomial when variance > mean."""
+    mean = np.maximum(np.asarray(mean, dtype=float), 1e-9)
+    variance = np.asarray(variance, dtype=float)
+    over = variance > mean * 1.0001
+    safe_var = np.where(over, variance, mean * 2)
+    n = mean**2 / (safe_var - mean)
+    p = mean / safe_var
+    return np.where(
+        over, stats.nbinom.ppf(alpha, n, p), stats.poisson.ppf(alpha, mean)
+    ).astype(float)
+
+
+def protection_levels(frame: pl.DataFrame, settings: Policy) -> pl.DataFrame:
+    """Add sigma_lead_time_demand, safety_stock, reorder_point, order_up_to, order_cycle_qty.
+
+    Needs: forecast_per_day, demand_protection (forecast over L + R), sigma_day,
+    lead_time_days, lead_time_std_days, review_days, service_level, demand_pattern, unit_cost.
+    """
+    d = frame["forecast_per_day"].to_numpy().astype(float)
+    mu = frame["demand_protection"].to_numpy().astype(float)
+    protection = frame["lead_time_days"].to_numpy() + frame["review_days"].to_numpy()
+    sigma = lead_time_demand_sigma(
+        frame["sigma_day"].to_numpy(), d, protection, frame["lead_time_std_days"].to_numpy()
+    )
+    alpha = frame["service_level"].to_numpy().astype(float)
+    review = frame["review_days"].to_numpy().astype(float)
+    unit_cost = frame["unit_cost"].fill_null(np.nan).to_numpy().astype(float)
+    eoq = economic_order_quantity(d * 365.0, settings.ordering_cost, settings.holding_cost_rate, unit_cost)
+    cycle_qty = d * review if settings.type == "rs" else np.fmax(np.nan_to_num(eoq), d * review)
+
+    if settings.service_measure == "cycle":
+        k = z_value(alpha)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            target = np.where(sigma > 0, (1.0 - alpha) * cycle_qty / sigma, np.inf)
+        k = np.where(np.isfinite(target), inverse_normal_loss(target), 0.0)
+    safety = np.maximum(k, 0.0) * sigma
+    discrete = frame["demand_pattern"].is_in(settings.discrete_patterns).to_numpy()
+    if discrete.any() and settings.service_measure == "cycle":
+        quantile = discrete_quantile(alpha, mu, np.maximum(sigma**2, mu))
+        safety = np.where(discrete & (mu > 0), np.maximum(quantile - mu, 0.0), safety)
+    safety = np.where(d > 0, safety, 0.0)
+    reorder_point = mu + safety
+    order_up_to = reorder_point if settings.type == "rs" else reorder_point + cycle_qty
+    return frame.with_columns(
+        pl.Series("sigma_lead_time_demand", sigma),
+        pl.Series("safety_stock", safety),
+        pl.Series("reorder_point", reorder_point),
+        pl.Series("order_up_to", order_up_to),
+        pl.Series("order_cycle_qty", cycle_qty),
+        pl.Series("eoq", eoq),
+    )
+
+
+def round_order_quantity(
+    raw: pl.Expr, moq: pl.Expr, pack: pl.Expr, max_order: pl.Expr
+) -> pl.Expr:
+    """Apply constraints to a positive raw need: at least MOQ, a multiple of pack, at most max.
+
+    q = ceil(max(raw, moq) / pack) * pack, then capped at the largest pack multiple <= max.
+    Zero or negative needs stay zero. Missing constraints mean none.
+    """
+    pack = pl.when(pack.is_null() | (pack <= 0)).then(1.0).otherwise(pack)
+    need = pl.max_horizontal(raw, moq.fill_null(0.0))
+    rounded = (need / pack - 1e-9).ceil() * pack
+    cap = (max_order / pack + 1e-9).floor() * pack
+    capped = pl.when(max_order.is_not_null() & (max_order > 0)).then(
+        pl.min_horizontal(rounded, cap)
+    ).otherwise(rounded)
+    return pl.when(raw > 1e-9).then(capped).otherwise(0.0)
