@@ -72,7 +72,7 @@ def _families(
         .then(pl.lit("short"))
         .when(pattern.is_in(["intermittent", "lumpy"]))
         .then(pl.lit("intermittent"))
-        .when(pl.col("n_obs") >= needed + 2 * season)
+        .when(pl.col("n_obs") >= needed + season)
         .then(pl.lit("seasonal"))
         .otherwise(pl.lit("smooth"))
         .alias("family")

@@ -1,0 +1,87 @@
+"""Small, hand-checkable input sets written to a temporary folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+
+START = dt.date(2025, 1, 6)  # a Monday
+WEEKS = 40
+AS_OF = START + dt.timedelta(weeks=WEEKS)  # 2025-10-13, a Monday
+
+
+def write_config(folder: Path, **sections: object) -> Path:
+    """Write `config.yaml` in `folder` with the given sections (inputs relative to it)."""
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(sections, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small_shop(tmp_path: Path) -> Path:
+    """Two SKUs in two warehouses, 40 weeks of daily sales; returns the config path.
+
+    - A-100 sells 10 a day in both warehouses (steady), pack 12, MOQ 24.
+    - B-200 (leading-zero code '007') sells 2 units on every 4th day in WH1 only.
+    """
+    rng = np.random.default_rng(7)
+    days = [START + dt.timedelta(days=i) for i in range(WEEKS * 7)]
+    rows = []
+    for day_index, day in enumerate(days):
+        for location in ("WH1", "WH2"):
+            rows.append((day, "A-100", location, int(rng.poisson(10)), 25.0))
+        if day_index % 4 == 0:
+            rows.append((day, "007", "WH1", 2, 99.0))
+    sales = pl.DataFrame(rows, schema=["date", "sku", "warehouse", "qty", "price"], orient="row")
+    sales.write_csv(tmp_path / "sales.csv", date_format="%Y-%m-%d")
+    pl.DataFrame(
+        {
+            "sku": ["A-100", "A-100", "007"],
+            "location": ["WH1", "WH2", "WH1"],
+            "on_hand": [40, 500, 3],
+            "allocated": [5, 0, 0],
+        }
+    ).write_csv(tmp_path / "stock.csv")
+    pl.DataFrame(
+        {
+            "sku": ["A-100", "007"],
+            "name": ["Steady item", "Slow item"],
+            "unit_cost": [12.5, 40.0],
+            "unit_price": [25.0, 99.0],
+            "supplier": ["Acme", "Acme"],
+            "pack_size": [12, 1],
+            "moq": [24, 0],
+        }
+    ).write_csv(tmp_path / "products.csv")
+    pl.DataFrame(
+        {"supplier": ["Acme"], "lead_time_days": [14], "lead_time_std_days": [2.0]}
+    ).write_csv(tmp_path / "suppliers.csv")
+    pl.DataFrame(
+        {
+            "po_id": ["P1", "P2"],
+            "sku": ["A-100", "A-100"],
+            "location": ["WH1", "WH1"],
+            "supplier": ["Acme", "Acme"],
+            "quantity": [60, 48],
+            "order_date": ["2025-09-20", "2025-10-01"],
+            "expected_date": ["2025-10-04", "2025-10-20"],
+            "received_date": ["2025-10-03", None],
+        }
+    ).write_csv(tmp_path / "purchase_orders.csv")
+    return write_config(
+        tmp_path,
+        inputs={
+            "sales": "sales.csv",
+            "stock": "stock.csv",
+            "products": "products.csv",
+            "suppliers": "suppliers.csv",
+            "purchase_orders": "purchase_orders.csv",
+        },
+        planning={"as_of": AS_OF.isoformat()},
+        forecast={"backtest_windows": 2},
+    )
