@@ -29,7 +29,16 @@ HERE = Path(__file__).resolve().parent
 START = dt.date(2024, 9, 2)  # a Monday
 END = dt.date(2026, 11, 22)  # a Sunday; plans run as of Monday 2026-11-23
 WAREHOUSES = ["WH-SH", "WH-GZ", "WH-BJ"]
-CATEGORIES = ["beverage", "snacks", "household", "personal care", "kitchen", "stationery", "toys", "outdoor"]
+CATEGORIES = [
+    "beverage",
+    "snacks",
+    "household",
+    "personal care",
+    "kitchen",
+    "stationery",
+    "toys",
+    "outdoor",
+]
 SUPPLIERS = {
     # name: (mean lead time days, std days, min order value)
     "Huadong Foods": (5, 1.0, 2000),
@@ -64,7 +73,9 @@ def make_products(rng: np.random.Generator) -> pl.DataFrame:
     status = np.where(pattern == "dead", rng.choice(["active", "discontinued"], N_SKUS), "active")
     return pl.DataFrame(
         {
-            "sku": [f"0{10000 + i * 7:05d}" for i in range(N_SKUS)],  # leading zeros: codes are text
+            "sku": [
+                f"0{10000 + i * 7:05d}" for i in range(N_SKUS)
+            ],  # leading zeros: codes are text
             "name": [f"{c.title()} item {i + 1}" for i, c in enumerate(category)],
             "category": category,
             "unit_cost": cost,
@@ -100,7 +111,9 @@ def daily_rates(rng: np.random.Generator, pattern: str, days: np.ndarray) -> np.
     return rate
 
 
-def make_sales(rng: np.random.Generator, products: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def make_sales(
+    rng: np.random.Generator, products: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     dates = pl.date_range(START, END, "1d", eager=True)
     day_numbers = np.array([(d - dt.date(1970, 1, 5)).days for d in dates])  # 0 = Monday
     frames = []
@@ -162,7 +175,9 @@ def make_purchase_orders(
         day = START + dt.timedelta(days=int(rng.integers(0, cycle)))
         pack = pack_of[sku]
         while day <= END:
-            qty = max(pack, int(np.ceil(max(rate, 0.2) * cycle * rng.uniform(0.8, 1.3) / pack)) * pack)
+            qty = max(
+                pack, int(np.ceil(max(rate, 0.2) * cycle * rng.uniform(0.8, 1.3) / pack)) * pack
+            )
             lead = max(1, int(round(rng.normal(mean_lt, std_lt))))
             expected = day + dt.timedelta(days=int(mean_lt))
             received = day + dt.timedelta(days=lead)
@@ -186,7 +201,9 @@ def make_purchase_orders(
     return pl.DataFrame(rows).sort(["order_date", "po_id"])
 
 
-def make_stock(rng: np.random.Generator, series: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+def make_stock(
+    rng: np.random.Generator, series: pl.DataFrame, products: pl.DataFrame
+) -> pl.DataFrame:
     n = series.height
     cover_days = rng.uniform(0, 45, n)
     out = rng.random(n) < 0.08

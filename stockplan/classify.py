@@ -54,10 +54,12 @@ def classify_demand(
         (pl.col("demand") > 0).sum().alias("n_demand_periods"),
         (nonzero.std(ddof=0) / nonzero.mean()).pow(2).alias("cv2"),
         pl.col("demand").filter(in_year).mean().alias("mean_demand"),
-        (pl.col("demand").filter(in_year).std(ddof=0) / pl.col("demand").filter(in_year).mean())
-        .alias("cv"),
+        (
+            pl.col("demand").filter(in_year).std(ddof=0) / pl.col("demand").filter(in_year).mean()
+        ).alias("cv"),
         value.filter(in_year).sum().alias("annual_value"),
-        pl.col("demand").filter(pl.col("period_start") + pl.duration(days=days) > dead_start)
+        pl.col("demand")
+        .filter(pl.col("period_start") + pl.duration(days=days) > dead_start)
         .sum()
         .alias("recent_demand"),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from stockplan.config import Config
 
+TABLES = ("orders", "risk", "forecast", "classes", "suppliers")
 EXIT_USER_ERROR = 1
 EXIT_RISK = 3
 EXIT_INTERNAL = 4
@@ -38,7 +39,7 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     xlsx = "xlsx"
@@ -46,14 +47,16 @@ class OutputFormat(str, Enum):
     parquet = "parquet"
 
 
-class RiskLevel(str, Enum):
+class RiskLevel(StrEnum):
     high = "high"
     medium = "medium"
 
 
 ConfigOption = Annotated[
     Path,
-    typer.Option("--config", "-c", help="YAML config (see config.example.yaml).", show_default=True),
+    typer.Option(
+        "--config", "-c", help="YAML config (see config.example.yaml).", show_default=True
+    ),
 ]
 OutputOption = Annotated[
     str | None,
@@ -69,11 +72,15 @@ FormatOption = Annotated[
     OutputFormat | None,
     typer.Option("--format", "-f", help="Output format for a folder or stdout."),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or warnings (for cron).")]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress or warnings (for cron).")
+]
 BomOption = Annotated[
     bool, typer.Option("--bom", help="Start CSV files with a UTF-8 BOM (Excel on Windows).")
 ]
-DebugOption = Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")]
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Show the traceback of an internal error.")
+]
 
 
 class Console:
@@ -143,7 +150,9 @@ def _emit(
     """Send tables to a terminal table, stdout CSV or files."""
     from stockplan.io.writers import output_plan, write_csv, write_files
 
-    to_terminal = output is None and (fmt == OutputFormat.table or (fmt is None and sys.stdout.isatty()))
+    to_terminal = output is None and (
+        fmt == OutputFormat.table or (fmt is None and sys.stdout.isatty())
+    )
     if to_terminal:
         from rich.console import Console as RichConsole
 
@@ -172,7 +181,9 @@ def _version(value: bool) -> None:
 def main_options(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Replenishment planner: what to buy, from whom, how much, and what will run out.
@@ -191,7 +202,12 @@ def plan(
     output: OutputOption = None,
     format: FormatOption = None,
     table: Annotated[
-        str, typer.Option("--table", "-t", help="Table for a single-table output: orders or risk.")
+        str,
+        typer.Option(
+            "--table",
+            "-t",
+            help="Table for one-file output or stdout: orders, risk, forecast, classes, suppliers.",
+        ),
     ] = "orders",
     all_rows: Annotated[
         bool, typer.Option("--all", help="Include sku x location rows with nothing to order.")
@@ -211,19 +227,18 @@ def plan(
 
         console = Console(quiet)
         cfg, tables = _load(config, console)
-        if table not in ("orders", "risk", "forecast", "classes", "suppliers"):
-            raise StockplanError(f"--table: unknown table '{table}' (orders, risk, forecast, classes, suppliers)")
+        if table not in TABLES:
+            raise StockplanError(f"--table: unknown table '{table}' ({', '.join(TABLES)})")
         result = run_plan(tables, cfg, include_all=all_rows, progress=_progress(console))
         orders, risk = result.tables["orders"], result.tables["risk"]
         value = orders["order_value"].sum()
         console.info(
-            f"plan as of {result.as_of}: {orders.filter(orders['order_qty'] > 0).height} order lines, "
+            f"plan as of {result.as_of}: {(orders['order_qty'] > 0).sum()} order lines, "
             f"value {value:,.2f} {cfg.planning.currency}; "
             f"{risk.filter(risk['risk_level'] == 'high').height} items at high stockout risk"
         )
         _emit(
-            {"orders": orders, "risk": risk, "suppliers": result.tables["suppliers"]}
-            | ({"forecast": result.tables["forecast"], "classes": result.tables["classes"]} if table in ("forecast", "classes") else {}),
+            result.tables,
             table,
             output,
             format,
@@ -248,8 +263,15 @@ def _risk_exit(risk: pl.DataFrame, level: RiskLevel | None, console: Console) ->
 
 
 def _single_table_command(
-    name: str, title: str, config: Path, output: str | None, format: OutputFormat | None,
-    quiet: bool, bom: bool, debug: bool, extra: Callable[[Any, Console], int] | None = None,
+    name: str,
+    title: str,
+    config: Path,
+    output: str | None,
+    format: OutputFormat | None,
+    quiet: bool,
+    bom: bool,
+    debug: bool,
+    extra: Callable[[Any, Console], int] | None = None,
 ) -> None:
     def action() -> int:
         from stockplan.pipeline import run_plan
@@ -257,7 +279,15 @@ def _single_table_command(
         console = Console(quiet)
         cfg, tables = _load(config, console)
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
-        _emit({name: result.tables[name]}, name, output, format, bom, console, f"{title} as of {result.as_of}")
+        _emit(
+            {name: result.tables[name]},
+            name,
+            output,
+            format,
+            bom,
+            console,
+            f"{title} as of {result.as_of}",
+        )
         return extra(result.tables[name], console) if extra else 0
 
     _guard(debug, action)
@@ -278,7 +308,14 @@ def risk(
 ) -> None:
     """Stockout risk for every sku x location, highest first."""
     _single_table_command(
-        "risk", "Stockout risk", config, output, format, quiet, bom, debug,
+        "risk",
+        "Stockout risk",
+        config,
+        output,
+        format,
+        quiet,
+        bom,
+        debug,
         extra=lambda frame, console: _risk_exit(frame, fail_on_risk, console),
     )
 

@@ -73,11 +73,7 @@ def demand_history(sales: pl.DataFrame, as_of: dt.date, bucket: Bucket) -> pl.Da
         )
     every = f"{BUCKET_DAYS[bucket]}d"
     periods = pl.DataFrame(
-        {
-            "period_start": pl.date_range(
-                first["first_period"].min(), last_period, every, eager=True
-            )
-        }
+        {"period_start": pl.date_range(first["first_period"].min(), last_period, every, eager=True)}
     )
     grid = first.join(periods, how="cross").filter(pl.col("period_start") >= pl.col("first_period"))
     return (

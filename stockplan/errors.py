@@ -30,7 +30,7 @@ def input_error(
     row: int | None = None,
     column: str | None = None,
 ) -> StockplanError:
-    """Build an error that points at `file`, row `row` (1-based, header = row 1), column `column`."""
+    """An error pointing at `file`, row `row` (header = row 1) and column `column`."""
     where = [str(file)]
     if row is not None:
         where.append(f"row {row}")

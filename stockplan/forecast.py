@@ -86,9 +86,7 @@ def _run_family(
     from statsforecast import StatsForecast
 
     models = _candidate_models(family, _season_length(settings, bucket))
-    engine = StatsForecast(
-        models=models, freq=f"{BUCKET_DAYS[bucket]}d", n_jobs=settings.n_jobs
-    )
+    engine = StatsForecast(models=models, freq=f"{BUCKET_DAYS[bucket]}d", n_jobs=settings.n_jobs)
     names = [str(m) for m in models]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -205,9 +203,7 @@ def forecast_demand(
     )
     z = float(norm.ppf(0.5 + settings.interval_level / 200.0))
     forecast = (
-        future.join(
-            summary.select("unique_id", *SERIES, "sigma_e", "mean_recent"), on="unique_id"
-        )
+        future.join(summary.select("unique_id", *SERIES, "sigma_e", "mean_recent"), on="unique_id")
         .with_columns(
             pl.col("forecast")
             .fill_nan(None)

@@ -28,7 +28,9 @@ def receipts(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
     schema = {"sku": pl.String, "supplier": pl.String, "lead_time": pl.Float64}
     if purchase_orders is None or "received_date" not in purchase_orders.columns:
         return pl.DataFrame(schema=schema)
-    supplier = pl.col("supplier") if "supplier" in purchase_orders.columns else pl.lit(None, pl.String)
+    supplier = (
+        pl.col("supplier") if "supplier" in purchase_orders.columns else pl.lit(None, pl.String)
+    )
     return purchase_orders.filter(pl.col("received_date").is_not_null()).select(
         "sku", supplier.alias("supplier"), _lead_time_days().alias("lead_time")
     )
@@ -96,7 +98,9 @@ def resolve_lead_times(
         .select("sku", pl.col("supplier").alias("usual_supplier"))
     )
     frame = frame.join(usual_supplier, on="sku", how="left")
-    master_cols = [c for c in ("supplier", "lead_time_days") if products is not None and c in products.columns]
+    master_cols = [
+        c for c in ("supplier", "lead_time_days") if products is not None and c in products.columns
+    ]
     if master_cols:
         frame = frame.join(
             products.select("sku", *[pl.col(c).alias(f"product_{c}") for c in master_cols]),
@@ -105,10 +109,10 @@ def resolve_lead_times(
         )
     for column in ("product_supplier", "product_lead_time_days"):
         if column not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, pl.Float64 if "lead" in column else pl.String).alias(column))
-    frame = frame.with_columns(
-        pl.coalesce("product_supplier", "usual_supplier").alias("supplier")
-    )
+            frame = frame.with_columns(
+                pl.lit(None, pl.Float64 if "lead" in column else pl.String).alias(column)
+            )
+    frame = frame.with_columns(pl.coalesce("product_supplier", "usual_supplier").alias("supplier"))
 
     def stats(keys: list[str], prefix: str) -> pl.DataFrame:
         return (
@@ -153,9 +157,7 @@ def resolve_lead_times(
         .then(pl.col("item_std"))
         .when(enough_supp)
         .then(pl.col("supp_std"))
-        .otherwise(
-            pl.coalesce("master_lead_time_std_days", pl.lit(settings.default_std_days))
-        )
+        .otherwise(pl.coalesce("master_lead_time_std_days", pl.lit(settings.default_std_days)))
         .fill_null(settings.default_std_days)
         .alias("lead_time_std_days"),
         pl.when(enough_item)
@@ -186,9 +188,13 @@ def open_receipts(
     if "received_date" in lines.columns:
         lines = lines.filter(pl.col("received_date").is_null())
     received = (
-        pl.col("received_quantity").fill_null(0.0) if "received_quantity" in lines.columns else pl.lit(0.0)
+        pl.col("received_quantity").fill_null(0.0)
+        if "received_quantity" in lines.columns
+        else pl.lit(0.0)
     )
-    expected = pl.col("expected_date") if "expected_date" in lines.columns else pl.lit(None, pl.Date)
+    expected = (
+        pl.col("expected_date") if "expected_date" in lines.columns else pl.lit(None, pl.Date)
+    )
     return (
         lines.join(lead_times.select(*SERIES, "lead_time_days"), on=SERIES, how="left")
         .select(

@@ -1,6 +1,6 @@
 """The planning pipeline: canonical frames in, output tables out. No file access, no printing.
 
-    demand history -> classify -> forecast -> lead times -> policy / plan -> risk
+demand history -> classify -> forecast -> lead times -> policy / plan -> risk
 """
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ from stockplan.leadtime import open_receipts, resolve_lead_times, supplier_score
 from stockplan.plan import plan_orders, stock_position, window_demand
 from stockplan.risk import stockout_risk
 
-INACTIVE_STATUS = ["inactive", "discontinued", "obsolete", "blocked", "停用", "停产", "淘汰", "禁用"]
+INACTIVE_STATUS = [
+    "inactive",
+    "discontinued",
+    "obsolete",
+    "blocked",
+    "停用",
+    "停产",
+    "淘汰",
+    "禁用",
+]
 Progress = Callable[[str], None]
 
 
@@ -49,21 +58,37 @@ def item_attributes(
     if products is not None:
         keep = [
             c
-            for c in ("unit_cost", "unit_price", "moq", "pack_size", "max_order", "service_level", "status")
+            for c in (
+                "unit_cost",
+                "unit_price",
+                "moq",
+                "pack_size",
+                "max_order",
+                "service_level",
+                "status",
+            )
             if c in products.columns
         ]
         frame = frame.join(
-            products.select("sku", *[pl.col(c).alias(f"product_{c}") for c in keep]), on="sku", how="left"
+            products.select("sku", *[pl.col(c).alias(f"product_{c}") for c in keep]),
+            on="sku",
+            how="left",
         )
     stock_cols = [c for c in ("unit_cost", "unit_price") if c in stock.columns]
     if stock_cols:
         frame = frame.join(
-            stock.group_by("sku").agg(*[pl.col(c).drop_nulls().last().alias(f"stock_{c}") for c in stock_cols]),
+            stock.group_by("sku").agg(
+                *[pl.col(c).drop_nulls().last().alias(f"stock_{c}") for c in stock_cols]
+            ),
             on="sku",
             how="left",
         )
     if "revenue" in sales.columns or "unit_price" in sales.columns:
-        revenue = pl.col("revenue") if "revenue" in sales.columns else pl.col("quantity") * pl.col("unit_price")
+        revenue = (
+            pl.col("revenue")
+            if "revenue" in sales.columns
+            else pl.col("quantity") * pl.col("unit_price")
+        )
         frame = frame.join(
             sales.filter(pl.col("quantity") > 0)
             .group_by("sku")
@@ -76,11 +101,15 @@ def item_attributes(
         present = [pl.col(n) for n in names if n in frame.columns]
         return pl.coalesce(*present) if present else pl.lit(None, pl.Float64)
 
-    status = pl.col("product_status") if "product_status" in frame.columns else pl.lit(None, pl.String)
+    status = (
+        pl.col("product_status") if "product_status" in frame.columns else pl.lit(None, pl.String)
+    )
     return frame.select(
         "sku",
         pick("product_unit_cost", "stock_unit_cost").cast(pl.Float64).alias("unit_cost"),
-        pick("product_unit_price", "stock_unit_price", "sales_unit_price").cast(pl.Float64).alias("unit_price"),
+        pick("product_unit_price", "stock_unit_price", "sales_unit_price")
+        .cast(pl.Float64)
+        .alias("unit_price"),
         pick("product_moq").cast(pl.Float64).alias("moq"),
         pick("product_pack_size").cast(pl.Float64).alias("pack_size"),
         pick("product_max_order").cast(pl.Float64).alias("max_order"),
@@ -109,7 +138,9 @@ def run_plan(
     say("building demand history")
     history = demand_history(sales, as_of, bucket)
     attributes = item_attributes(products, stock, sales)
-    unit_value = attributes.select("sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value"))
+    unit_value = attributes.select(
+        "sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value")
+    )
     classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
 
     say(f"forecasting {classes.height} series")
@@ -155,7 +186,9 @@ def run_plan(
             pl.col("inactive").fill_null(False),
         )
         .with_columns(
-            (pl.col("demand_protection") / (pl.col("lead_time_days") + review)).alias("forecast_per_day")
+            (pl.col("demand_protection") / (pl.col("lead_time_days") + review)).alias(
+                "forecast_per_day"
+            )
         )
         .sort(SERIES)
     )

@@ -81,7 +81,9 @@ def stock_position(
     )
     frame = current.join(on_order, on=SERIES, how="full", coalesce=True)
     if customer_orders is not None:
-        owed = customer_orders.group_by(SERIES).agg(pl.col("quantity").sum().alias("customer_backlog"))
+        owed = customer_orders.group_by(SERIES).agg(
+            pl.col("quantity").sum().alias("customer_backlog")
+        )
         frame = frame.join(owed, on=SERIES, how="full", coalesce=True)
     else:
         frame = frame.with_columns(pl.lit(0.0).alias("customer_backlog"))

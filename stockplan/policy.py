@@ -49,7 +49,10 @@ def z_value(service_level: np.ndarray | float) -> np.ndarray:
 
 
 def lead_time_demand_sigma(
-    sigma_day: np.ndarray, forecast_per_day: np.ndarray, protection_days: np.ndarray, sigma_l: np.ndarray
+    sigma_day: np.ndarray,
+    forecast_per_day: np.ndarray,
+    protection_days: np.ndarray,
+    sigma_l: np.ndarray,
 ) -> np.ndarray:
     """sigma_LTD = sqrt((L + R) sigma_d^2 + d^2 sigma_L^2)."""
     return np.sqrt(protection_days * sigma_day**2 + forecast_per_day**2 * sigma_l**2)
@@ -73,9 +76,9 @@ def discrete_quantile(alpha: np.ndarray, mean: np.ndarray, variance: np.ndarray)
     safe_var = np.where(over, variance, mean * 2)
     n = mean**2 / (safe_var - mean)
     p = mean / safe_var
-    return np.where(
-        over, stats.nbinom.ppf(alpha, n, p), stats.poisson.ppf(alpha, mean)
-    ).astype(float)
+    return np.where(over, stats.nbinom.ppf(alpha, n, p), stats.poisson.ppf(alpha, mean)).astype(
+        float
+    )
 
 
 def protection_levels(frame: pl.DataFrame, settings: Policy) -> pl.DataFrame:
@@ -93,7 +96,9 @@ def protection_levels(frame: pl.DataFrame, settings: Policy) -> pl.DataFrame:
     alpha = frame["service_level"].to_numpy().astype(float)
     review = frame["review_days"].to_numpy().astype(float)
     unit_cost = frame["unit_cost"].fill_null(np.nan).to_numpy().astype(float)
-    eoq = economic_order_quantity(d * 365.0, settings.ordering_cost, settings.holding_cost_rate, unit_cost)
+    eoq = economic_order_quantity(
+        d * 365.0, settings.ordering_cost, settings.holding_cost_rate, unit_cost
+    )
     cycle_qty = d * review if settings.type == "rs" else np.fmax(np.nan_to_num(eoq), d * review)
 
     if settings.service_measure == "cycle":
@@ -120,9 +125,7 @@ def protection_levels(frame: pl.DataFrame, settings: Policy) -> pl.DataFrame:
     )
 
 
-def round_order_quantity(
-    raw: pl.Expr, moq: pl.Expr, pack: pl.Expr, max_order: pl.Expr
-) -> pl.Expr:
+def round_order_quantity(raw: pl.Expr, moq: pl.Expr, pack: pl.Expr, max_order: pl.Expr) -> pl.Expr:
     """Apply constraints to a positive raw need: at least MOQ, a multiple of pack, at most max.
 
     q = ceil(max(raw, moq) / pack) * pack, then capped at the largest pack multiple <= max.
@@ -132,7 +135,9 @@ def round_order_quantity(
     need = pl.max_horizontal(raw, moq.fill_null(0.0))
     rounded = (need / pack - 1e-9).ceil() * pack
     cap = (max_order / pack + 1e-9).floor() * pack
-    capped = pl.when(max_order.is_not_null() & (max_order > 0)).then(
-        pl.min_horizontal(rounded, cap)
-    ).otherwise(rounded)
+    capped = (
+        pl.when(max_order.is_not_null() & (max_order > 0))
+        .then(pl.min_horizontal(rounded, cap))
+        .otherwise(rounded)
+    )
     return pl.when(raw > 1e-9).then(capped).otherwise(0.0)

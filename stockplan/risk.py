@@ -3,11 +3,13 @@
 - days_of_cover = (on_hand - allocated - backorders) / forecast_per_day.
 - stockout_date: first day the projected stock (available + receipts arrived - d t) drops
   below zero, projecting the forecast rate d and the open purchase orders' arrivals.
-- stockout_probability: P(D_W > available + receipts due within W) where W = lead time, the
-  earliest a new order could arrive. D_W ~ Normal(d W, sigma_W) with
-  sigma_W^2 = W sigma_d^2 + d^2 sigma_L^2; Poisson / negative binomial for discrete patterns.
-- expected_shortage = E[(D_W - a)^+]: sigma_W G((a - mu) / sigma_W) for the normal (G the
-  standard normal loss), mu P(D >= a) - a P(D > a) for the Poisson.
+- stockout_probability: probability of running out before the next possible receipt,
+  W = lead time (the earliest a new order could arrive): the largest P(D_t > a_t) over
+  checkpoints t = just before each open PO arrival in W, and W itself, where a_t is
+  available stock plus what has arrived by t. D_t ~ Normal(r t, sigma_t) with
+  sigma_t^2 = t sigma_d^2 (+ r^2 sigma_L^2 at W); Poisson for discrete patterns.
+- expected_shortage = E[(D_t - a_t)^+] at the worst checkpoint: sigma G((a - mu) / sigma) for
+  the normal (G the standard normal loss), mu P(D >= a) - a P(D > a) for the Poisson.
 - revenue_at_risk = expected_shortage * unit_price.
 - restock_eta: the first open PO arriving on or after the stockout date, else the
   suggested order's expected arrival.
@@ -84,6 +86,87 @@ def projected_stockout_day(
     )
 
 
+def _worst_checkpoint(
+    frame: pl.DataFrame, open_po: pl.DataFrame, as_of: dt.date, discrete_patterns: list[str]
+) -> pl.DataFrame:
+    """Stockout probability and expected shortage at the worst checkpoint in the window.
+
+    Checkpoints: just before each open PO arrives inside the window W = lead time (stock is
+    available + what arrived before), and at W itself. At a checkpoint t the demand is
+    D_t with mean r t (r = forecast over the lead time / L) and variance t sigma_d^2, plus
+    r^2 sigma_L^2 at W. A stockout before a receipt is lost service even if the receipt
+    would cover the total, so the series' figure is the maximum over its checkpoints.
+    """
+    base = frame.select(
+        *SERIES,
+        "available",
+        "sigma_day",
+        "lead_time_std_days",
+        "demand_pattern",
+        pl.col("lead_time_days").alias("window"),
+        pl.when(pl.col("lead_time_days") > 0)
+        .then(pl.col("demand_lead_time") / pl.col("lead_time_days"))
+        .otherwise(pl.col("forecast_per_day"))
+        .alias("rate"),
+    )
+    arrivals = open_po.select(
+        *SERIES,
+        (pl.col("arrival") - pl.lit(as_of)).dt.total_days().cast(pl.Float64).alias("t_arrival"),
+        "quantity",
+    )
+    checkpoints = pl.concat(
+        [
+            base.join(arrivals.select(*SERIES, pl.col("t_arrival").alias("t")).unique(), on=SERIES)
+            .filter((pl.col("t") > 0) & (pl.col("t") < pl.col("window")))
+            .with_columns(pl.lit(False).alias("at_window")),
+            base.with_columns(pl.col("window").alias("t"), pl.lit(True).alias("at_window")),
+        ]
+    )
+    arrived = (
+        checkpoints.select(*SERIES, "t", "at_window")
+        .join(arrivals, on=SERIES)
+        .filter(
+            (pl.col("t_arrival") < pl.col("t"))
+            | (pl.col("at_window") & (pl.col("t_arrival") <= pl.col("t")))
+            | (pl.col("t_arrival") <= 0)
+        )
+        .group_by([*SERIES, "t", "at_window"])
+        .agg(pl.col("quantity").sum().alias("arrived"))
+    )
+    checkpoints = checkpoints.join(arrived, on=[*SERIES, "t", "at_window"], how="left")
+    t = checkpoints["t"].to_numpy().astype(float)
+    rate = checkpoints["rate"].to_numpy().astype(float)
+    mu = rate * t
+    lead_var = (
+        np.where(checkpoints["at_window"].to_numpy(), 1.0, 0.0)
+        * checkpoints["lead_time_std_days"].to_numpy() ** 2
+    )
+    sigma = np.sqrt(t * checkpoints["sigma_day"].to_numpy() ** 2 + rate**2 * lead_var)
+    a = (checkpoints["available"] + checkpoints["arrived"].fill_null(0.0)).to_numpy().astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zscore = (a - mu) / sigma
+        p_normal = np.where(sigma > 0, stats.norm.sf(zscore), (mu > a).astype(float))
+        short_normal = np.where(sigma > 0, sigma * normal_loss(zscore), np.maximum(mu - a, 0.0))
+    discrete = checkpoints["demand_pattern"].is_in(discrete_patterns).to_numpy() & (mu > 0)
+    a_int = np.floor(a)
+    safe_mu = np.maximum(mu, 1e-9)
+    p_poisson = stats.poisson.sf(a_int, safe_mu)
+    short_poisson = safe_mu * stats.poisson.sf(a_int - 1, safe_mu) - a_int * p_poisson
+    probability = np.where(discrete, p_poisson, p_normal)
+    shortage = np.maximum(np.where(discrete, short_poisson, short_normal), np.maximum(-a, 0.0))
+    probability = np.where(a < 0, 1.0, np.where(mu <= 0, 0.0, probability))
+    shortage = np.where(mu <= 0, np.maximum(-a, 0.0), shortage)
+    return (
+        checkpoints.select(SERIES)
+        .with_columns(
+            pl.Series("stockout_probability", np.clip(probability, 0.0, 1.0)),
+            pl.Series("expected_shortage", shortage),
+        )
+        .group_by(SERIES)
+        .agg(pl.col("stockout_probability").max(), pl.col("expected_shortage").max())
+    )
+
+
 def stockout_risk(
     series: pl.DataFrame,
     open_po: pl.DataFrame,
@@ -101,39 +184,10 @@ def stockout_risk(
     frame = series.with_columns(
         (pl.col("on_hand") - pl.col("allocated") - pl.col("backorders")).alias("available")
     )
-    due = (
-        open_po.join(frame.select(*SERIES, "lead_time_days"), on=SERIES)
-        .filter(
-            (pl.col("arrival") - pl.lit(as_of)).dt.total_days() <= pl.col("lead_time_days")
-        )
-        .group_by(SERIES)
-        .agg(pl.col("quantity").sum().alias("due_in_window"))
-    )
-    frame = frame.join(due, on=SERIES, how="left").with_columns(pl.col("due_in_window").fill_null(0.0))
-
-    mu = frame["demand_lead_time"].to_numpy().astype(float)
-    d = frame["forecast_per_day"].to_numpy().astype(float)
-    window = frame["lead_time_days"].to_numpy().astype(float)
-    sigma = np.sqrt(
-        window * frame["sigma_day"].to_numpy() ** 2 + d**2 * frame["lead_time_std_days"].to_numpy() ** 2
-    )
-    a = (frame["available"] + frame["due_in_window"]).to_numpy().astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zscore = (a - mu) / sigma
-        p_normal = np.where(sigma > 0, stats.norm.sf(zscore), (mu > a).astype(float))
-        short_normal = np.where(sigma > 0, sigma * normal_loss(zscore), np.maximum(mu - a, 0.0))
-    discrete = frame["demand_pattern"].is_in(discrete_patterns).to_numpy() & (mu > 0)
-    a_int = np.floor(a)
-    p_poisson = stats.poisson.sf(a_int, np.maximum(mu, 1e-9))
-    short_poisson = np.maximum(mu, 0) * stats.poisson.sf(a_int - 1, np.maximum(mu, 1e-9)) - a_int * p_poisson
-    probability = np.where(discrete, p_poisson, p_normal)
-    shortage = np.where(discrete, short_poisson, short_normal)
-    probability = np.where(a < 0, 1.0, np.where(mu <= 0, 0.0, probability))
-    shortage = np.where(mu <= 0, np.maximum(-a, 0.0), np.maximum(shortage, np.maximum(-a, 0.0)))
-
-    frame = frame.with_columns(
-        pl.Series("stockout_probability", np.clip(probability, 0.0, 1.0)),
-        pl.Series("expected_shortage", shortage),
+    worst = _worst_checkpoint(frame, open_po, as_of, discrete_patterns)
+    frame = frame.join(worst, on=SERIES, how="left").with_columns(
+        pl.col("stockout_probability").fill_null(0.0),
+        pl.col("expected_shortage").fill_null(0.0),
     )
     stockout = projected_stockout_day(frame, open_po, as_of, horizon_days)
     frame = frame.join(stockout, on=SERIES, how="left").with_columns(
@@ -169,5 +223,9 @@ def stockout_risk(
             .alias("restock_eta"),
         )
         .select(RISK_COLUMNS)
-        .sort(["stockout_probability", "revenue_at_risk", "sku", "location"], descending=[True, True, False, False], nulls_last=True)
+        .sort(
+            ["stockout_probability", "revenue_at_risk", "sku", "location"],
+            descending=[True, True, False, False],
+            nulls_last=True,
+        )
     )

@@ -22,7 +22,9 @@ from stockplan.policy import (
 def test_safety_stock_with_lead_time_variability():
     # d = 50/day, sigma_d = 5, L = 6 days, sigma_L = 2 days, CSL 90 %:
     # sigma_DL = sqrt(6 * 25 + 50^2 * 4) = sqrt(10150) = 100.75; SS = 1.2816 * 100.75 = 129.1
-    sigma = lead_time_demand_sigma(np.array([5.0]), np.array([50.0]), np.array([6.0]), np.array([2.0]))
+    sigma = lead_time_demand_sigma(
+        np.array([5.0]), np.array([50.0]), np.array([6.0]), np.array([2.0])
+    )
     assert sigma[0] == pytest.approx(100.75, abs=0.01)
     assert (z_value(0.90) * sigma)[0] == pytest.approx(129.1, abs=0.1)
 
@@ -30,7 +32,9 @@ def test_safety_stock_with_lead_time_variability():
 def test_safety_stock_and_reorder_point_continuous_review():
     # Weekly D = 2500, sigma = 500, L = 2 weeks, CSL 0.90: SS = 1.2816 * 500 * sqrt(2) = 906,
     # ROP = 2 * 2500 + 906 = 5906 (Snyder & Shen, Fundamentals of Supply Chain Theory, 4.3).
-    sigma = lead_time_demand_sigma(np.array([500.0]), np.array([2500.0]), np.array([2.0]), np.array([0.0]))
+    sigma = lead_time_demand_sigma(
+        np.array([500.0]), np.array([2500.0]), np.array([2.0]), np.array([0.0])
+    )
     safety = z_value(0.90) * sigma
     assert safety[0] == pytest.approx(906.2, abs=0.5)
     assert (2 * 2500 + safety)[0] == pytest.approx(5906, abs=0.5)

@@ -112,9 +112,17 @@ def test_syntetos_boylan_classes_and_abc():
     [
         ("zeros", [0] * 40, {"Zero"}),
         ("constant", [7] * 40, {"AutoETS", "AutoTheta", "SeasonalNaive"}),
-        ("one sale", [0] * 39 + [3], {"Zero", "CrostonSBA", "TSB", "ADIDA", "IMAPA", "HistoricAverage"}),
+        (
+            "one sale",
+            [0] * 39 + [3],
+            {"Zero", "CrostonSBA", "TSB", "ADIDA", "IMAPA", "HistoricAverage"},
+        ),
         ("short", [4, 6, 5], {"HistoricAverage"}),
-        ("intermittent", [0, 0, 3, 0, 0, 0, 2, 0, 0, 4] * 4, {"CrostonSBA", "TSB", "ADIDA", "IMAPA"}),
+        (
+            "intermittent",
+            [0, 0, 3, 0, 0, 0, 2, 0, 0, 4] * 4,
+            {"CrostonSBA", "TSB", "ADIDA", "IMAPA"},
+        ),
     ],
 )
 def test_forecast_edge_cases_have_no_nan_or_negative(name, values, expected_models):
@@ -149,7 +157,12 @@ def test_seasonal_series_picks_a_seasonal_model():
 
 def test_inventory_position_nets_on_order_backorders_and_allocated():
     stock = pl.DataFrame(
-        {"sku": ["A", "B"], "location": ["W", "W"], "on_hand": [100.0, -4.0], "allocated": [10.0, 0.0]}
+        {
+            "sku": ["A", "B"],
+            "location": ["W", "W"],
+            "on_hand": [100.0, -4.0],
+            "allocated": [10.0, 0.0],
+        }
     )
     purchase_orders = pl.DataFrame(
         {
@@ -163,7 +176,9 @@ def test_inventory_position_nets_on_order_backorders_and_allocated():
         }
     )
     customer_orders = pl.DataFrame({"sku": ["A"], "location": ["W"], "quantity": [5.0]})
-    lead_times = pl.DataFrame({"sku": ["A", "B"], "location": ["W", "W"], "lead_time_days": [7.0, 7.0]})
+    lead_times = pl.DataFrame(
+        {"sku": ["A", "B"], "location": ["W", "W"], "lead_time_days": [7.0, 7.0]}
+    )
     open_po = open_receipts(purchase_orders, lead_times, AS_OF)
     assert sorted(open_po["quantity"].to_list()) == [15.0, 30.0]
     assert open_po["arrival"].min() == AS_OF  # overdue PO is due now, not in the past
@@ -204,9 +219,19 @@ def test_lead_time_from_po_history_beats_master_data():
         }
     )
     series = pl.DataFrame({"sku": ["A", "B", "C"], "location": ["W"] * 3})
-    products = pl.DataFrame({"sku": ["A", "B", "C"], "supplier": ["S1", "S2", None], "lead_time_days": [30.0, 20.0, None]})
-    suppliers = pl.DataFrame({"supplier": ["S2"], "lead_time_days": [6.0], "lead_time_std_days": [1.5]})
-    out = resolve_lead_times(series, products, suppliers, purchase_orders, LeadTime(default_days=21))
+    products = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C"],
+            "supplier": ["S1", "S2", None],
+            "lead_time_days": [30.0, 20.0, None],
+        }
+    )
+    suppliers = pl.DataFrame(
+        {"supplier": ["S2"], "lead_time_days": [6.0], "lead_time_std_days": [1.5]}
+    )
+    out = resolve_lead_times(
+        series, products, suppliers, purchase_orders, LeadTime(default_days=21)
+    )
     rows = {r["sku"]: r for r in out.to_dicts()}
     # A: 4 receipts at 8, 10, 12, 14 days -> mean 11, sample std 2.582
     assert rows["A"]["lead_time_days"] == pytest.approx(11.0)
@@ -224,7 +249,12 @@ def test_lead_time_from_po_history_beats_master_data():
 
 def test_projected_stockout_counts_receipts():
     series = pl.DataFrame(
-        {"sku": ["A", "B", "C"], "location": ["W"] * 3, "available": [20.0, 20.0, 0.0], "forecast_per_day": [2.0, 2.0, 0.0]}
+        {
+            "sku": ["A", "B", "C"],
+            "location": ["W"] * 3,
+            "available": [20.0, 20.0, 0.0],
+            "forecast_per_day": [2.0, 2.0, 0.0],
+        }
     )
     open_po = pl.DataFrame(
         {
@@ -234,7 +264,68 @@ def test_projected_stockout_counts_receipts():
             "quantity": [10.0, 100.0],
         }
     )
-    out = dict(projected_stockout_day(series, open_po, AS_OF, 90).select("sku", "stockout_day").iter_rows())
+    out = dict(
+        projected_stockout_day(series, open_po, AS_OF, 90).select("sku", "stockout_day").iter_rows()
+    )
     assert out["A"] == pytest.approx(15.0)  # (20 + 10) / 2, before the 100 arrive at day 30
     assert out["B"] == pytest.approx(10.0)  # 20 / 2
     assert "C" not in out  # no demand, no stockout
+
+
+def _risk_row(available: float, arrival_day: int | None, quantity: float = 1000.0) -> dict:
+    from stockplan.config import Risk
+    from stockplan.risk import stockout_risk
+
+    series = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["W"],
+            "on_hand": [available],
+            "allocated": [0.0],
+            "backorders": [0.0],
+            "on_order": [quantity if arrival_day is not None else 0.0],
+            "next_receipt_date": [None],
+            "forecast_per_day": [10.0],
+            "demand_lead_time": [100.0],  # 10 a day over L = 10 days
+            "sigma_day": [0.0],
+            "lead_time_days": [10.0],
+            "lead_time_std_days": [0.0],
+            "demand_pattern": ["smooth"],
+            "unit_price": [2.0],
+            "expected_arrival": [AS_OF + dt.timedelta(days=10)],
+        },
+        schema_overrides={"next_receipt_date": pl.Date},
+    )
+    open_po = pl.DataFrame(
+        {
+            "sku": ["A"] if arrival_day is not None else [],
+            "location": ["W"] if arrival_day is not None else [],
+            "quantity": [quantity] if arrival_day is not None else [],
+            "arrival": [AS_OF + dt.timedelta(days=arrival_day)] if arrival_day is not None else [],
+        },
+        schema={
+            "sku": pl.String,
+            "location": pl.String,
+            "quantity": pl.Float64,
+            "arrival": pl.Date,
+        },
+    )
+    return stockout_risk(series, open_po, AS_OF, 90, Risk(), ["intermittent"]).to_dicts()[0]
+
+
+def test_a_receipt_after_the_shelf_empties_does_not_hide_the_stockout():
+    # 30 on hand, 10 a day (no noise): empty on day 3; 1000 arrive on day 5 -> 20 units short
+    row = _risk_row(30.0, arrival_day=5)
+    assert row["stockout_probability"] == 1.0
+    assert row["expected_shortage"] == pytest.approx(20.0)
+    assert row["revenue_at_risk"] == pytest.approx(40.0)
+    assert row["stockout_date"] == AS_OF + dt.timedelta(days=3)
+    assert row["restock_eta"] == AS_OF + dt.timedelta(days=5)
+    # the same receipt on day 2 arrives in time
+    early = _risk_row(30.0, arrival_day=2)
+    assert early["stockout_probability"] == 0.0 and early["stockout_date"] is None
+    # no receipt: 100 needed over the lead time, 30 there -> 70 short, eta = new order
+    none = _risk_row(30.0, arrival_day=None)
+    assert none["expected_shortage"] == pytest.approx(70.0) and none["risk_level"] == "high"
+    assert none["restock_eta"] == AS_OF + dt.timedelta(days=10)
+    assert none["days_of_cover"] == pytest.approx(3.0)

@@ -38,9 +38,7 @@ def _first_row(frame: pl.DataFrame, mask: pl.Expr) -> pl.DataFrame:
     return frame.filter(mask).sort(ROW).head(1)
 
 
-def _check_known_skus(
-    tables: dict[str, pl.DataFrame], config: Config, warnings: list[str]
-) -> None:
+def _check_known_skus(tables: dict[str, pl.DataFrame], config: Config, warnings: list[str]) -> None:
     if "products" not in tables:
         return
     known = tables["products"].select("sku").unique()

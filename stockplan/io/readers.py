@@ -117,7 +117,9 @@ def map_headers(
                 f"config: columns.{schema.name} maps to '{target}', which is not a "
                 f"{schema.name} column (expected one of: {', '.join(known)})"
             )
-    alias_to_name = {normalise_header(a): c.name for c in schema.columns for a in (c.name, *c.aliases)}
+    alias_to_name = {
+        normalise_header(a): c.name for c in schema.columns for a in (c.name, *c.aliases)
+    }
     mapping: dict[str, str] = {}
     for header in frame.columns:
         key = normalise_header(header)
@@ -125,7 +127,10 @@ def map_headers(
         if name is None:
             continue
         if name in mapping:
-            if key in override_by_header and normalise_header(mapping[name]) not in override_by_header:
+            if (
+                key in override_by_header
+                and normalise_header(mapping[name]) not in override_by_header
+            ):
                 mapping[name] = header  # an explicit mapping beats an alias match
                 continue
             if normalise_header(mapping[name]) in override_by_header:

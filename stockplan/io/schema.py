@@ -217,9 +217,20 @@ SCHEMAS: dict[str, TableSchema] = {
             Column(
                 "name",
                 "text",
-                ("name", "product_name", "item_name", "description", "title", "商品名称", "物料名称", "存货名称"),
+                (
+                    "name",
+                    "product_name",
+                    "item_name",
+                    "description",
+                    "title",
+                    "商品名称",
+                    "物料名称",
+                    "存货名称",
+                ),
             ),
-            Column("category", "text", ("category", "product_category", "类别", "分类", "商品类别")),
+            Column(
+                "category", "text", ("category", "product_category", "类别", "分类", "商品类别")
+            ),
             UNIT_COST,
             UNIT_PRICE,
             SUPPLIER,
@@ -287,7 +298,16 @@ SCHEMAS: dict[str, TableSchema] = {
             ),
             _date(
                 "order_date",
-                ("order_date", "po_date", "date", "下单日期", "采购日期", "订单日期", "日期", "单据日期"),
+                (
+                    "order_date",
+                    "po_date",
+                    "date",
+                    "下单日期",
+                    "采购日期",
+                    "订单日期",
+                    "日期",
+                    "单据日期",
+                ),
                 required=True,
             ),
             Column("po_id", "text", ("po_id", "po", "po_number", "po_no", "采购单号", "单据编号")),

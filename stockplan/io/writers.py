@@ -21,7 +21,7 @@ FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "parquet")
 SUFFIX_FORMAT = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".parquet": "parquet"}
 
 MONEY = "#,##0.00"
-QUANTITY = "#,##0.##"
+QUANTITY = "#,##0.00"
 RATE = "0.0%"
 COLUMN_FORMATS = {
     "order_value": MONEY,
@@ -37,7 +37,15 @@ COLUMN_FORMATS = {
 
 def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
     """Round floats for people: 2 decimals, 4 for probabilities and rates."""
-    fine = {"stockout_probability", "service_level", "on_time_rate", "fill_rate", "adi", "cv2", "cv"}
+    fine = {
+        "stockout_probability",
+        "service_level",
+        "on_time_rate",
+        "fill_rate",
+        "adi",
+        "cv2",
+        "cv",
+    }
     return frame.with_columns(
         [
             pl.col(name).round(4 if name in fine else decimals)
@@ -91,7 +99,9 @@ def _temp_beside(path: Path) -> Path:
     return Path(name)
 
 
-def write_files(plan: dict[Path, tuple[dict[str, pl.DataFrame], Format]], *, bom: bool = False) -> list[Path]:
+def write_files(
+    plan: dict[Path, tuple[dict[str, pl.DataFrame], Format]], *, bom: bool = False
+) -> list[Path]:
     """Write each target (path -> tables, format); rename into place only when all succeeded."""
     temps: dict[Path, Path] = {}
     try:
@@ -129,13 +139,16 @@ def output_plan(
     if suffix in SUFFIX_FORMAT and not target.is_dir():
         file_format = SUFFIX_FORMAT[suffix]
         if fmt is not None and fmt != file_format:
-            raise StockplanError(f"{target}: --format {fmt} does not match the file suffix {suffix}")
+            raise StockplanError(
+                f"{target}: --format {fmt} does not match the file suffix {suffix}"
+            )
         if file_format == "xlsx":
             return {target: (tables, "xlsx")}
         return {target: ({table: tables[table]}, file_format)}
     if suffix:
         raise StockplanError(
-            f"{target}: unknown output type '{suffix}' (use .csv, .xlsx, .json, .parquet or a folder)"
+            f"{target}: unknown output type '{suffix}' "
+            "(use .csv, .xlsx, .json, .parquet or a folder)"
         )
     target.mkdir(parents=True, exist_ok=True)
     fmt = fmt or "csv"

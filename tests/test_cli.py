@@ -1,0 +1,182 @@
+"""The command line, end to end on a small shop: outputs parsed back, errors and exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.plan import ORDER_COLUMNS
+from stockplan.risk import RISK_COLUMNS
+
+runner = CliRunner()
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_version_and_fast_help():
+    result = _run("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("stockplan ")
+    # --help must not import the heavy stack
+    code = (
+        "import sys; from stockplan.cli import app; "
+        "print('statsforecast' in sys.modules, 'polars' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_plan_writes_orders_and_risk_csv_with_contract_columns(small_shop: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    result = _run("plan", "-c", str(small_shop), "-o", str(out), "--all")
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
+    risk = pl.read_csv(out / "risk.csv", schema_overrides={"sku": pl.String})
+    assert orders.columns[: len(ORDER_COLUMNS)] == ORDER_COLUMNS
+    assert risk.columns == RISK_COLUMNS
+    assert sorted(orders["sku"].unique().to_list()) == ["007", "A-100"]  # leading zeros kept
+    rows = {(r["sku"], r["location"]): r for r in orders.to_dicts()}
+    wh1 = rows[("A-100", "WH1")]
+    # position = 40 on hand + 48 open PO - 5 allocated (the received PO is not on order)
+    assert wh1["on_order"] == 48 and wh1["inventory_position"] == 83
+    # ~10 a day over L + R = 14 + 7 days -> order up to ~210 + SS; order is in packs of 12
+    assert 9 < wh1["forecast_per_day"] < 11
+    assert wh1["order_qty"] % 12 == 0 and wh1["order_qty"] >= wh1["order_up_to"] - 83
+    assert wh1["order_value"] == pytest.approx(wh1["order_qty"] * 12.5)
+    assert wh1["lead_time_days"] == 14 and wh1["supplier"] == "Acme"
+    # WH2 holds 500, far above S: nothing to order, and the row says why
+    assert rows[("A-100", "WH2")]["order_qty"] == 0
+    assert rows[("A-100", "WH2")]["reason"].startswith("no order: position 500")
+
+
+def test_only_rows_to_order_without_all(small_shop: Path, tmp_path: Path):
+    target = tmp_path / "orders.csv"
+    assert _run("plan", "-c", str(small_shop), "-o", str(target)).exit_code == 0
+    orders = pl.read_csv(target)
+    assert orders.height > 0 and (orders["order_qty"] > 0).all()
+
+
+def test_xlsx_has_a_sheet_per_table_and_json_parses(small_shop: Path, tmp_path: Path):
+    import openpyxl
+
+    xlsx = tmp_path / "plan.xlsx"
+    assert _run("plan", "-c", str(small_shop), "-o", str(xlsx)).exit_code == 0
+    workbook = openpyxl.load_workbook(xlsx)
+    assert {"orders", "risk"} <= set(workbook.sheetnames)
+    sheet = workbook["orders"]
+    assert [c.value for c in sheet[1]][: len(ORDER_COLUMNS)] == ORDER_COLUMNS
+    assert sheet.freeze_panes == "A2"
+    (table,) = sheet.tables.values()  # written as an Excel table: filter buttons on the header
+    assert table.autoFilter.ref == table.ref and table.ref.startswith("A1:")
+    assert sheet["F2"].number_format == "yyyy-mm-dd"  # order_date
+    assert sheet["E2"].number_format == "#,##0.00"  # order_value
+    back = pl.read_excel(xlsx, sheet_name="risk")
+    assert back.columns == RISK_COLUMNS
+
+    target = tmp_path / "risk.json"
+    assert _run("plan", "-c", str(small_shop), "-o", str(target), "--table", "risk").exit_code == 0
+    records = json.loads(target.read_text())
+    assert {r["sku"] for r in records} == {"A-100", "007"}
+    assert set(records[0]) == set(RISK_COLUMNS)
+
+
+def test_stdout_is_clean_csv_and_logs_go_to_stderr(small_shop: Path):
+    result = _run("plan", "-c", str(small_shop), "-o", "-")
+    assert result.exit_code == 0
+    orders = pl.read_csv(io.StringIO(result.stdout))
+    assert orders.columns[: len(ORDER_COLUMNS)] == ORDER_COLUMNS
+    assert "stockplan:" in result.stderr and "stockplan:" not in result.stdout
+
+
+def test_quiet_prints_nothing_on_stderr(small_shop: Path):
+    result = _run("plan", "-c", str(small_shop), "-o", "-", "--quiet")
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_validate_checks_without_writing(small_shop: Path):
+    before = set(small_shop.parent.iterdir())
+    result = _run("validate", "-c", str(small_shop))
+    assert result.exit_code == 0 and "valid" in result.stderr
+    assert set(small_shop.parent.iterdir()) == before
+
+
+def _assert_user_error(result, *fragments: str) -> None:
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("stockplan: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "fragments"),
+    [
+        (
+            "sales.csv",
+            "date,sku,warehouse\n2025-01-06,A-100,WH1\n",
+            ["sales.csv", "missing required column 'quantity'"],
+        ),
+        (
+            "sales.csv",
+            "date,sku,qty\n2025-01-06,A-100,1\n06/01/2025 noon,A-100,2\n",
+            ["sales.csv, row 3, column 'date'"],
+        ),
+        (
+            "stock.csv",
+            "sku,location,on_hand\nA-100,WH1,4\nZZ-9,WH1,1\n",
+            ["stock.csv, row 3, column 'sku': 'ZZ-9' is not in the products table"],
+        ),
+    ],
+)
+def test_bad_inputs_fail_in_one_line_and_write_nothing(
+    small_shop, tmp_path, file, content, fragments
+):
+    (small_shop.parent / file).write_text(content, encoding="utf-8")
+    target = tmp_path / "plan.xlsx"
+    result = _run("plan", "-c", str(small_shop), "-o", str(target))
+    _assert_user_error(result, *fragments)
+    assert not target.exists()
+    assert list(tmp_path.glob("*.tmp")) == [] and list(tmp_path.glob(".*")) == []
+
+
+def test_config_typo_names_the_key(small_shop: Path):
+    config = yaml.safe_load(small_shop.read_text())
+    config["policy"] = {"review_dayz": 7}
+    small_shop.write_text(yaml.safe_dump(config))
+    _assert_user_error(_run("validate", "-c", str(small_shop)), "unknown key 'policy.review_dayz'")
+
+
+def test_config_bad_value_names_the_key(small_shop: Path):
+    config = yaml.safe_load(small_shop.read_text())
+    config["policy"] = {"service_level": 1.5}
+    small_shop.write_text(yaml.safe_dump(config))
+    _assert_user_error(_run("plan", "-c", str(small_shop)), "key 'policy.service_level'", "1.5")
+
+
+def test_missing_config_file(tmp_path: Path):
+    _assert_user_error(_run("plan", "-c", str(tmp_path / "none.yaml")), "config file not found")
+
+
+def test_usage_error_exits_2(small_shop: Path):
+    assert runner.invoke(app, ["plan", "--no-such-option"]).exit_code == 2
+
+
+def test_fail_on_risk_exits_3_when_high_risk_exists(small_shop: Path, tmp_path: Path):
+    # 007 has 3 on hand, ~0.5 a day, nothing on order and a 14-day lead time: high risk
+    result = _run(
+        "plan", "-c", str(small_shop), "-o", str(tmp_path / "o.csv"), "--fail-on-risk", "high"
+    )
+    assert result.exit_code == 3
+    assert (tmp_path / "o.csv").exists()  # the plan is still written for the buyer

@@ -1,0 +1,80 @@
+"""The bundled sample data through the whole plan, checked row by row against the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.plan import ORDER_COLUMNS
+from stockplan.risk import RISK_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample") / "plan"
+    result = CliRunner().invoke(
+        app, ["plan", "-c", str(ROOT / "config.example.yaml"), "-o", str(out), "--all", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _read(path: Path) -> pl.DataFrame:
+    return pl.read_csv(path, schema_overrides={"sku": pl.String}, try_parse_dates=True)
+
+
+def test_every_series_is_planned_with_contract_columns(sample_plan: Path):
+    orders, risk = _read(sample_plan / "orders.csv"), _read(sample_plan / "risk.csv")
+    assert orders.columns[: len(ORDER_COLUMNS)] == ORDER_COLUMNS
+    assert risk.columns == RISK_COLUMNS
+    assert orders.height == risk.height == 659  # every sku x warehouse in the sample
+    assert orders["sku"].str.starts_with("0").all()  # codes keep their leading zero
+    numeric = [c for c, t in orders.schema.items() if t.is_float()]
+    assert not orders.select(pl.any_horizontal(pl.col(numeric).is_nan())).to_series().any()
+
+
+def test_order_rows_obey_netting_and_constraints(sample_plan: Path):
+    orders = _read(sample_plan / "orders.csv")
+    position = orders["on_hand"] + orders["on_order"] - orders["backorders"] - orders["allocated"]
+    assert (position - orders["inventory_position"]).abs().max() < 0.011
+    buy = orders.filter(pl.col("order_qty") > 0)
+    assert buy.height > 50
+    pack = buy["pack_size"].fill_null(1)
+    assert ((buy["order_qty"] / pack).round(6) % 1 == 0).all()
+    assert (buy["order_qty"] >= buy["moq"].fill_null(0)).all()
+    assert (buy["inventory_position"] < buy["order_up_to"]).all()
+    assert (buy["order_qty"] + buy["inventory_position"] >= buy["order_up_to"] - 0.01).all()
+    assert (buy["order_value"] - buy["order_qty"] * buy["unit_cost"]).abs().max() < 0.011
+    idle = orders.filter(pl.col("order_qty") == 0)
+    assert idle["reason"].str.starts_with("no order").all()
+    # discontinued items with no demand are never bought
+    assert orders.filter(pl.col("demand_pattern") == "dead")["order_qty"].sum() == 0
+
+
+def test_risk_is_consistent(sample_plan: Path):
+    risk = _read(sample_plan / "risk.csv")
+    assert risk["stockout_probability"].is_between(0, 1).all()
+    assert (risk["expected_shortage"] >= 0).all()
+    high = risk.filter(pl.col("risk_level") == "high")
+    assert (high["stockout_probability"] >= 0.5).all()
+    # empty shelf, at least one sale a day: at every checkpoint mu > 0 = available, so the
+    # normal gives P = Phi(mu / sigma) > 0.5 (near 1 unless a receipt lands within a day)
+    orders = _read(sample_plan / "orders.csv").select("sku", "location", "forecast_per_day")
+    out_now = risk.join(orders, on=["sku", "location"]).filter(
+        (pl.col("on_hand") <= 0) & (pl.col("forecast_per_day") >= 1)
+    )
+    assert out_now.height > 5
+    assert (out_now["stockout_probability"] > 0.5).all()
+    assert out_now["stockout_probability"].median() > 0.99
+    dated = risk.filter(pl.col("stockout_date").is_not_null())
+    assert dated["restock_eta"].null_count() == 0
+    # an ETA from an open PO is never before the stockout; an earlier ETA is today's
+    # suggested order, arriving after as_of + lead time (ordering now averts the stockout)
+    assert (dated["restock_eta"] > dt.date(2026, 11, 23)).all()
