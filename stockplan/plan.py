@@ -72,7 +72,10 @@ def stock_position(
     current = current.select(
         *SERIES,
         pl.col("on_hand").clip(lower_bound=0.0).alias("on_hand"),
-        (-pl.col("on_hand")).clip(lower_bound=0.0).alias("negative_stock"),
+        pl.when(pl.col("on_hand") < 0)
+        .then(-pl.col("on_hand"))
+        .otherwise(0.0)
+        .alias("negative_stock"),
         _num(current, "allocated").fill_null(0.0).alias("allocated"),
     )
     on_order = open_po.group_by(SERIES).agg(

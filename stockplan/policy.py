@@ -126,13 +126,15 @@ def protection_levels(frame: pl.DataFrame, settings: Policy) -> pl.DataFrame:
 
 
 def round_order_quantity(raw: pl.Expr, moq: pl.Expr, pack: pl.Expr, max_order: pl.Expr) -> pl.Expr:
-    """Apply constraints to a positive raw need: at least MOQ, a multiple of pack, at most max.
+    """Turn a raw need into an orderable quantity: whole units, at least MOQ, whole packs, max.
 
-    q = ceil(max(raw, moq) / pack) * pack, then capped at the largest pack multiple <= max.
-    Zero or negative needs stay zero. Missing constraints mean none.
+    units = round(raw) (half up: a need of 0.2 units is no order line, 7.7 is 8);
+    q = ceil(max(units, moq) / pack) * pack, capped at the largest pack multiple <= max.
+    Missing constraints mean none.
     """
     pack = pl.when(pack.is_null() | (pack <= 0)).then(1.0).otherwise(pack)
-    need = pl.max_horizontal(raw, moq.fill_null(0.0))
+    units = (raw + 0.5).floor()
+    need = pl.max_horizontal(units, moq.fill_null(0.0))
     rounded = (need / pack - 1e-9).ceil() * pack
     cap = (max_order / pack + 1e-9).floor() * pack
     capped = (
@@ -140,4 +142,4 @@ def round_order_quantity(raw: pl.Expr, moq: pl.Expr, pack: pl.Expr, max_order: p
         .then(pl.min_horizontal(rounded, cap))
         .otherwise(rounded)
     )
-    return pl.when(raw > 1e-9).then(capped).otherwise(0.0)
+    return pl.when(units >= 1).then(capped).otherwise(0.0)

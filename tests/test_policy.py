@@ -127,7 +127,10 @@ def test_no_demand_means_no_safety_stock():
         (500, None, 12, 100, 96),  # capped at the largest pack multiple <= 100
         (0, 100, 12, None, 0),  # no need, no order even with an MOQ
         (-5, None, None, None, 0),
-        (3.2, None, None, None, 4),  # whole units
+        (3.2, None, None, None, 3),  # whole units, half up
+        (3.5, None, None, None, 4),
+        (0.4, None, 24, None, 0),  # less than half a unit short: no order line
+        (0.6, 100, 12, None, 108),
     ],
 )
 def test_order_rounding(raw, moq, pack, max_order, expected):

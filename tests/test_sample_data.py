@@ -50,7 +50,8 @@ def test_order_rows_obey_netting_and_constraints(sample_plan: Path):
     assert ((buy["order_qty"] / pack).round(6) % 1 == 0).all()
     assert (buy["order_qty"] >= buy["moq"].fill_null(0)).all()
     assert (buy["inventory_position"] < buy["order_up_to"]).all()
-    assert (buy["order_qty"] + buy["inventory_position"] >= buy["order_up_to"] - 0.01).all()
+    # the need is rounded to whole units half up, so at most half a unit below S
+    assert (buy["order_qty"] + buy["inventory_position"] >= buy["order_up_to"] - 0.5).all()
     assert (buy["order_value"] - buy["order_qty"] * buy["unit_cost"]).abs().max() < 0.011
     idle = orders.filter(pl.col("order_qty") == 0)
     assert idle["reason"].str.starts_with("no order").all()

@@ -36,7 +36,7 @@ COLUMN_FORMATS = {
 
 
 def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
-    """Round floats for people: 2 decimals, 4 for probabilities and rates."""
+    """Round floats for people: 2 decimals, 4 for rates; whole-number columns become integers."""
     fine = {
         "stockout_probability",
         "service_level",
@@ -46,13 +46,14 @@ def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
         "cv2",
         "cv",
     }
-    return frame.with_columns(
-        [
-            pl.col(name).round(4 if name in fine else decimals)
-            for name, dtype in frame.schema.items()
-            if dtype in (pl.Float64, pl.Float32)
-        ]
+    floats = [n for n, t in frame.schema.items() if t in (pl.Float64, pl.Float32)]
+    rounded = frame.with_columns(pl.col(n).round(4 if n in fine else decimals) for n in floats)
+    whole = rounded.select(
+        (pl.col(n).is_null() | (pl.col(n).is_finite() & (pl.col(n) == pl.col(n).round(0)))).all()
+        for n in floats
     )
+    integral = [n for n in floats if n not in fine and whole[n][0]]
+    return rounded.with_columns(pl.col(n).cast(pl.Int64) for n in integral)
 
 
 def write_csv(frame: pl.DataFrame, target: IO[bytes] | Path, *, bom: bool = False) -> None:
