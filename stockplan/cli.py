@@ -320,43 +320,41 @@ def risk(
     )
 
 
-@app.command()
-def forecast(
-    config: ConfigOption = Path("stockplan.yaml"),
-    output: OutputOption = None,
-    format: FormatOption = None,
-    quiet: QuietOption = False,
-    bom: BomOption = False,
-    debug: DebugOption = False,
-) -> None:
-    """Demand forecast per sku x location and future bucket, with interval and model."""
-    _single_table_command("forecast", "Forecast", config, output, format, quiet, bom, debug)
+def _table_command(name: str, table: str, title: str, doc: str) -> None:
+    """Register a command that runs the plan and writes one of its tables."""
+
+    def command(
+        config: ConfigOption = Path("stockplan.yaml"),
+        output: OutputOption = None,
+        format: FormatOption = None,
+        quiet: QuietOption = False,
+        bom: BomOption = False,
+        debug: DebugOption = False,
+    ) -> None:
+        _single_table_command(table, title, config, output, format, quiet, bom, debug)
+
+    command.__doc__ = doc
+    app.command(name=name)(command)
 
 
-@app.command()
-def classify(
-    config: ConfigOption = Path("stockplan.yaml"),
-    output: OutputOption = None,
-    format: FormatOption = None,
-    quiet: QuietOption = False,
-    bom: BomOption = False,
-    debug: DebugOption = False,
-) -> None:
-    """ABC / XYZ class and demand pattern (smooth, erratic, intermittent, lumpy, new, dead)."""
-    _single_table_command("classes", "Demand classes", config, output, format, quiet, bom, debug)
-
-
-@app.command()
-def suppliers(
-    config: ConfigOption = Path("stockplan.yaml"),
-    output: OutputOption = None,
-    format: FormatOption = None,
-    quiet: QuietOption = False,
-    bom: BomOption = False,
-    debug: DebugOption = False,
-) -> None:
-    """Supplier scorecard from purchase-order history: lead time, on-time rate, fill."""
-    _single_table_command("suppliers", "Suppliers", config, output, format, quiet, bom, debug)
+_table_command(
+    "forecast",
+    "forecast",
+    "Forecast",
+    "Demand forecast per sku x location and future bucket, with interval and model.",
+)
+_table_command(
+    "classify",
+    "classes",
+    "Demand classes",
+    "ABC / XYZ class and demand pattern (smooth, erratic, intermittent, lumpy, new, dead).",
+)
+_table_command(
+    "suppliers",
+    "suppliers",
+    "Suppliers",
+    "Supplier scorecard from purchase-order history: lead time, on-time rate, fill.",
+)
 
 
 @app.command()

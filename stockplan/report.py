@@ -8,6 +8,7 @@ import polars as pl
 from rich.table import Table
 
 from stockplan.io.writers import presentable
+from stockplan.risk import RISK_COLUMNS
 
 TERMINAL_COLUMNS = {
     "orders": [
@@ -25,19 +26,7 @@ TERMINAL_COLUMNS = {
         "demand_pattern",
         "model",
     ],
-    "risk": [
-        "sku",
-        "location",
-        "on_hand",
-        "on_order",
-        "days_of_cover",
-        "stockout_date",
-        "stockout_probability",
-        "expected_shortage",
-        "revenue_at_risk",
-        "risk_level",
-        "restock_eta",
-    ],
+    "risk": RISK_COLUMNS,
 }
 RISK_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
 
