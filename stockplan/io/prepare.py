@@ -61,21 +61,88 @@ def _check_known_skus(tables: dict[str, pl.DataFrame], config: Config, warnings:
 
 
 def _check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) -> None:
-    duplicated = _first_row(frame, pl.struct(keys).is_duplicated())
-    if duplicated.height:
-        key_text = ", ".join(f"{k}='{duplicated[k][0]}'" for k in keys)
+    repeat = _first_row(frame, ~pl.struct(keys).is_first_distinct())
+    if repeat.height:
+        key_text = ", ".join(f"{k}='{repeat[k][0]}'" for k in keys)
+        first = frame.join(repeat.select(keys), on=keys).sort(ROW)[ROW][0]
         raise StockplanError(
-            f"{path}, row {duplicated[ROW][0]}, column '{keys[0]}': {what} {key_text} "
-            "appears more than once"
+            f"{path}, row {repeat[ROW][0]}, column '{keys[0]}': {what} {key_text} "
+            f"appears again (first at row {first})"
         )
+
+
+def _check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
+    if "received_date" not in frame.columns:
+        return
+    early = _first_row(frame, pl.col("received_date") < pl.col("order_date"))
+    if early.height:
+        raise StockplanError(
+            f"{path}, row {early[ROW][0]}, column 'received_date': {early['received_date'][0]} "
+            f"is before the order_date {early['order_date'][0]}"
+        )
+
+
+def _check_locations(tables: dict[str, pl.DataFrame], config: Config) -> None:
+    """A location only a PO or a customer order knows is almost always a typo."""
+    known = pl.concat([tables["stock"].select("location"), tables["sales"].select("location")])
+    for name in ("purchase_orders", "customer_orders"):
+        if name not in tables:
+            continue
+        stray = tables[name].join(known.unique(), on="location", how="anti")
+        if stray.height:
+            first = stray.sort(ROW).head(1)
+            raise StockplanError(
+                f"{_path(config, name)}, row {first[ROW][0]}, column 'location': "
+                f"'{first['location'][0]}' is in neither the stock nor the sales file"
+            )
+
+
+def _service_levels(products: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """Percent (95) becomes a fraction (0.95); anything outside (0.5, 1) is an error."""
+    if "service_level" not in products.columns:
+        return products
+    level = pl.col("service_level")
+    products = products.with_columns(
+        pl.when(level > 1).then(level / 100).otherwise(level).alias("service_level")
+    )
+    bad = _first_row(products, level.is_not_null() & ((level <= 0.5) | (level >= 1)))
+    if bad.height:
+        raise StockplanError(
+            f"{path}, row {bad[ROW][0]}, column 'service_level': {bad['service_level'][0]:g} "
+            "is not a service level between 50 % and 99.99 % (e.g. 0.95 or 95)"
+        )
+    return products
+
+
+def _implied_location(tables: dict[str, pl.DataFrame], config: Config) -> str:
+    """Location for rows of a table without a location column.
+
+    The stock's only location when it has exactly one; `planning.default_location` when
+    stock has none either. A table without locations beside a multi-location stock file
+    cannot be split between warehouses: that is an error, not a guess.
+    """
+    stock = tables["stock"]
+    if "location" not in stock.columns:
+        return config.planning.default_location
+    locations = sorted(stock["location"].drop_nulls().unique().to_list())
+    if len(locations) == 1:
+        return locations[0]
+    for name in ("sales", "purchase_orders", "customer_orders"):
+        if name in tables and "location" not in tables[name].columns:
+            shown = ", ".join(locations[:5]) + (", ..." if len(locations) > 5 else "")
+            raise StockplanError(
+                f"{_path(config, name)}: has no location column, but the stock file has "
+                f"{len(locations)} locations ({shown}); add a location column"
+            )
+    return config.planning.default_location
 
 
 def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedInputs:
     """Fill default locations, check cross-table consistency, drop source row numbers."""
     warnings: list[str] = []
-    default_location = config.planning.default_location
     # master data has no location; a promotion without a location applies everywhere
     located = {"sales", "stock", "purchase_orders", "customer_orders"}
+    default_location = _implied_location(tables, config)
     out = {
         name: (_with_location(frame, default_location) if name in located else frame)
         for name, frame in tables.items()
@@ -84,6 +151,10 @@ def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedI
 
     if "products" in out:
         _check_unique(out["products"], ["sku"], _path(config, "products"), "product")
+        out["products"] = _service_levels(out["products"], _path(config, "products"))
+    if "purchase_orders" in out:
+        _check_purchase_orders(out["purchase_orders"], _path(config, "purchase_orders"))
+    _check_locations(out, config)
     if "suppliers" in out:
         _check_unique(out["suppliers"], ["supplier"], _path(config, "suppliers"), "supplier")
 

@@ -7,8 +7,11 @@ column (row numbers count the header as row 1, as a spreadsheet shows them).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +27,16 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d",
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 EXCEL_SERIAL_RANGE = (20_000, 80_000)  # 1954-10-03 .. 2119-01-10
 DELIMITERS = (",", ";", "\t", "|")
+HEADER_SEARCH_ROWS = 20  # title lines an export may put above its header
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an encrypted .xlsx is an OLE compound file
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file read as text cells; `header_row` is the header's 1-based line / sheet row."""
+
+    frame: pl.DataFrame
+    header_row: int = 1
 
 
 def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
@@ -32,6 +45,13 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
             return raw.decode(encoding)
         except (LookupError, UnicodeDecodeError) as exc:
             raise input_error(path, f"cannot decode as {encoding}: {exc}") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel "Unicode text" is UTF-16
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise input_error(path, "starts like UTF-16 text but does not decode as it") from None
+    if b"\x00" in raw[:65536]:
+        raise input_error(path, "is a binary file, not CSV text (wrong file or extension?)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -44,54 +64,129 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
         ) from None
 
 
-def _sniff_delimiter(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    counts = {d: header.count(d) for d in DELIMITERS}
+def _sniff_delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > 0 else ","
 
 
-def _read_csv(path: Path, spec: InputFile) -> pl.DataFrame:
+def _matches_header(cells: list[str], schema: TableSchema, overrides: Mapping[str, str]) -> bool:
+    """True when `cells` name every required column of `schema`."""
+    names = {normalise_header(k): v for k, v in overrides.items()}
+    names |= {normalise_header(a): c.name for c in schema.columns for a in (c.name, *c.aliases)}
+    found = {names.get(normalise_header(str(cell))) for cell in cells if cell is not None}
+    required = {c.name for c in schema.columns if c.required}
+    return required <= found and (not schema.one_of or bool(found & set(schema.one_of)))
+
+
+def _header_index(rows: list[list[str]], schema: TableSchema, overrides: Mapping[str, str]) -> int:
+    """Index of the header among the first rows: title lines above it are skipped."""
+    for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if _matches_header(cells, schema, overrides):
+            return index
+    return 0
+
+
+def _ragged_row(text: str, delimiter: str, skip: int) -> tuple[int, int, int] | None:
+    """(line number, fields, header fields) of the first row with more fields than the header."""
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    width = None
+    for number, row in enumerate(rows, start=1):
+        if number <= skip or not row:
+            continue
+        if width is None:
+            width = len(row)
+        elif len(row) > width:
+            return number, len(row), width
+    return None
+
+
+def _read_csv(
+    path: Path, spec: InputFile, schema: TableSchema, overrides: Mapping[str, str]
+) -> RawTable:
     raw = path.read_bytes()
     text = _decode(raw, path, spec.encoding)
     if not text.strip():
         raise input_error(path, "file is empty")
-    delimiter = spec.delimiter or _sniff_delimiter(text)
+    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    split = [line.split(spec.delimiter or _sniff_delimiter(line)) for line in lines]
+    skip = _header_index(split, schema, overrides)
+    delimiter = spec.delimiter or _sniff_delimiter(lines[skip] if lines else "")
     try:
-        return pl.read_csv(
+        frame = pl.read_csv(
             text.encode("utf-8"),
             separator=delimiter,
             infer_schema=False,
-            truncate_ragged_lines=False,
+            skip_rows=skip,
             raise_if_empty=True,
         )
     except pl.exceptions.PolarsError as exc:
+        ragged = _ragged_row(text, delimiter, skip)
+        if ragged is not None:
+            line, fields, width = ragged
+            raise input_error(
+                path, f"has {fields} fields where the header has {width}", row=line
+            ) from None
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise input_error(path, f"cannot parse as CSV ({first_line})") from None
+    return RawTable(frame, header_row=skip + 1)
 
 
-def _read_excel(path: Path, spec: InputFile) -> pl.DataFrame:
+def _read_excel(
+    path: Path, spec: InputFile, schema: TableSchema, overrides: Mapping[str, str]
+) -> RawTable:
+    with path.open("rb") as handle:
+        magic = handle.read(8)
+    if path.suffix.lower() in (".xlsx", ".xlsm") and magic.startswith(OLE_MAGIC):
+        raise input_error(
+            path, "is password-protected (encrypted); save an unprotected copy and use that"
+        )
     sheet: dict[str, str | int] = {}
     if isinstance(spec.sheet, int):
-        sheet = {"sheet_id": spec.sheet}
+        sheet = {"sheet_id": spec.sheet + 1}
     elif spec.sheet is not None:
         sheet = {"sheet_name": spec.sheet}
     try:
-        return pl.read_excel(path, engine="calamine", infer_schema_length=0, **sheet)
-    except Exception as exc:  # fastexcel raises its own types for corrupt / encrypted files
+        cells = pl.read_excel(
+            path, engine="calamine", infer_schema_length=0, has_header=False, **sheet
+        )
+    except Exception as exc:  # fastexcel raises its own types for corrupt files
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise input_error(path, f"cannot read as an Excel workbook ({message})") from None
+    if cells.height == 0:
+        raise input_error(path, "the sheet is empty")
+    top = [list(row) for row in cells.head(HEADER_SEARCH_ROWS).iter_rows()]
+    index = _header_index(top, schema, overrides)
+    headers = [
+        str(h).strip() if h is not None and str(h).strip() else f"column_{n + 1}"
+        for n, h in enumerate(top[index])
+    ]
+    _check_duplicate_headers(headers, path)
+    frame = cells.slice(index + 1).rename(dict(zip(cells.columns, headers, strict=True)))
+    return RawTable(frame, header_row=index + 1)
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
+def _read_parquet(path: Path) -> RawTable:
     try:
-        return pl.read_parquet(path)
+        return RawTable(pl.read_parquet(path))
     except Exception as exc:
         raise input_error(path, f"cannot read as Parquet ({exc})") from None
 
 
-def read_raw(spec: InputFile) -> pl.DataFrame:
+def _check_duplicate_headers(headers: list[str], path: Path) -> None:
+    seen: dict[str, str] = {}
+    for header in headers:
+        key = normalise_header(header)
+        if key and key in seen:
+            raise input_error(path, f"the header '{header}' appears twice")
+        seen[key] = header
+
+
+def read_raw(
+    spec: InputFile, schema: TableSchema, overrides: Mapping[str, str] | None = None
+) -> RawTable:
     """Read one file as it is, picking the reader by extension."""
+    overrides = overrides or {}
     path = Path(spec.path)
     if not path.exists():
         raise input_error(path, "file not found")
@@ -99,10 +194,17 @@ def read_raw(spec: InputFile) -> pl.DataFrame:
         raise input_error(path, "is a directory, expected a file")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
-        return _read_excel(path, spec)
+        return _read_excel(path, spec, schema, overrides)
     if suffix in (".parquet", ".pq"):
         return _read_parquet(path)
-    return _read_csv(path, spec)
+    table = _read_csv(path, spec, schema, overrides)
+    duplicated = [c for c in table.frame.columns if "_duplicated_" in c]
+    if duplicated:
+        raise input_error(
+            path, f"the header '{duplicated[0].split('_duplicated_')[0]}' appears twice"
+        )
+    _check_duplicate_headers(table.frame.columns, path)
+    return table
 
 
 def map_headers(
@@ -211,10 +313,20 @@ def _first_bad(frame: pl.DataFrame, mask: pl.Expr) -> tuple[int, str] | None:
 
 
 def type_table(
-    raw: pl.DataFrame, schema: TableSchema, mapping: dict[str, str], path: Path
+    raw: pl.DataFrame,
+    schema: TableSchema,
+    mapping: dict[str, str],
+    path: Path,
+    header_row: int = 1,
 ) -> pl.DataFrame:
-    """Cast mapped columns to their kinds, failing on the first value that does not fit."""
-    frame = raw.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    """Cast mapped columns to their kinds, failing on the first value that does not fit.
+
+    Blank lines (every mapped cell empty) are dropped, keeping the others' row numbers.
+    """
+    frame = raw.with_row_index(ROW, offset=header_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+    if mapping:
+        blank = pl.all_horizontal(_clean_text(pl.col(c)).is_null() for c in mapping.values())
+        frame = frame.filter(~blank)
     typed: list[pl.Series] = [frame[ROW]]
     for name, source in mapping.items():
         column = schema.by_name[name]
@@ -252,12 +364,13 @@ def type_table(
 def read_table(name: str, spec: InputFile, overrides: Mapping[str, str]) -> pl.DataFrame:
     """Load one input table into canonical columns (plus `source_row`)."""
     schema = SCHEMAS[name]
-    raw = read_raw(spec)
-    raw = raw.rename({c: c.replace("\ufeff", "").strip() for c in raw.columns})
+    table = read_raw(spec, schema, overrides)
+    raw = table.frame.rename({c: c.replace("\ufeff", "").strip() for c in table.frame.columns})
     mapping = map_headers(raw, schema, overrides, Path(spec.path))
-    if raw.height == 0 and schema.need_rows:
+    typed = type_table(raw, schema, mapping, Path(spec.path), table.header_row)
+    if typed.height == 0 and schema.need_rows:
         raise input_error(spec.path, "has a header but no data rows")
-    return type_table(raw, schema, mapping, Path(spec.path))
+    return typed
 
 
 def load_inputs(config: Config) -> dict[str, pl.DataFrame]:

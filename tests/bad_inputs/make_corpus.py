@@ -1,0 +1,119 @@
+"""Write the broken / hostile input corpus next to this file (deterministic).
+
+    python tests/bad_inputs/make_corpus.py
+
+Each file replaces one table of the `small_shop` test fixture (SKUs A-100 and 007 in
+warehouses WH1 and WH2); `cases.yaml` says what each must produce.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import xlsxwriter
+
+HERE = Path(__file__).resolve().parent
+
+SALES_HEADER = "date,sku,location,qty\n"
+SALES_ROWS = "2025-09-01,A-100,WH1,10\n2025-09-02,A-100,WH1,12\n2025-09-03,007,WH1,2\n"
+
+TEXT_FILES: dict[str, str] = {
+    # --- errors -------------------------------------------------------------------------
+    "empty.csv": "",
+    "header_only.csv": SALES_HEADER,
+    "colon_delimited.csv": "date:sku:qty\n2025-09-01:A-100:10\n",
+    "missing_quantity.csv": "date,sku,location\n2025-09-01,A-100,WH1\n",
+    "text_in_quantity.csv": SALES_HEADER + "2025-09-01,A-100,WH1,10\n2025-09-02,A-100,WH1,twelve\n",
+    "nan_quantity.csv": SALES_HEADER + "2025-09-01,A-100,WH1,NaN\n",
+    "huge_number.csv": SALES_HEADER + "2025-09-01,A-100,WH1,1e300\n",
+    "impossible_date.csv": SALES_HEADER + "2025-02-30,A-100,WH1,1\n",
+    "ambiguous_date.csv": SALES_HEADER + "05/01/2025,A-100,WH1,1\n",
+    "empty_sku.csv": SALES_HEADER + "2025-09-01,A-100,WH1,1\n2025-09-02,,WH1,1\n",
+    "ragged_row.csv": SALES_HEADER + "2025-09-01,A-100,WH1,1\n2025-09-02,A-100,WH1,1,9\n",
+    "duplicate_header.csv": "date,sku,sku,qty\n2025-09-01,A-100,007,1\n",
+    "two_quantity_columns.csv": "date,sku,qty,数量\n2025-09-01,A-100,1,1\n",
+    "unknown_sku_stock.csv": "sku,location,on_hand\nA-100,WH1,40\nZZ-9,WH1,1\n",
+    "duplicate_stock_rows.csv": "sku,location,on_hand\nA-100,WH1,40\n007,WH1,3\nA-100,WH1,41\n",
+    "duplicate_products.csv": "sku,unit_cost\nA-100,12.5\n007,40\nA-100,13\n",
+    "negative_unit_cost.csv": "sku,unit_cost\nA-100,-12.5\n007,40\n",
+    "service_level_out_of_range.csv": "sku,service_level\nA-100,150\n007,0.9\n",
+    "received_before_ordered.csv": (
+        "sku,location,quantity,order_date,received_date\nA-100,WH1,10,2025-09-10,2025-09-01\n"
+    ),
+    "unknown_location_po.csv": "sku,location,quantity,order_date\nA-100,WH9,10,2025-10-01\n",
+    "negative_po_quantity.csv": "sku,location,quantity,order_date\nA-100,WH1,-10,2025-10-01\n",
+    "config_typo.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\nplaning: {bucket: week}\n",
+    "config_bad_yaml.yaml": "inputs:\n  sales: sales.csv\n  stock: [stock.csv\n",
+    "config_missing_sales.yaml": "inputs: {stock: stock.csv}\n",
+    "config_bad_value.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\nplanning: {bucket: month}\n",
+    "config_missing_file.yaml": "inputs: {sales: no_such_sales.csv, stock: stock.csv}\n",
+    # --- corrected ----------------------------------------------------------------------
+    "tab_delimited.tsv": SALES_HEADER.replace(",", "\t") + SALES_ROWS.replace(",", "\t"),
+    "semicolon_decimal_comma.csv": "date;sku;location;qty\n2025-09-01;A-100;WH1;12,5\n",
+    "mixed_dates.csv": SALES_HEADER
+    + "2025-09-01,A-100,WH1,1\n2025/9/2,A-100,WH1,1\n2025年9月3日,A-100,WH1,1\n20250904,A-100,WH1,1\n",
+    "excel_serial_dates.csv": SALES_HEADER + "45901,A-100,WH1,1\n45902,A-100,WH1,1\n",
+    "utf8_bom.csv": "\ufeff" + SALES_HEADER + SALES_ROWS,
+    "leading_zeros.csv": "sku,location,on_hand\nA-100,WH1,40\nA-100,WH2,500\n007,WH1,3\n",
+    "trailing_spaces.csv": " date , sku ,location, qty \n2025-09-01, A-100 ,WH1 , 10 \n",
+    "title_rows.csv": "销售明细表\n导出日期,2025-10-13\n\n" + SALES_HEADER + SALES_ROWS,
+    "negative_stock.csv": "sku,location,on_hand\nA-100,WH1,-4\nA-100,WH2,500\n007,WH1,3\n",
+    "blank_lines.csv": SALES_HEADER + "2025-09-01,A-100,WH1,10\n\n,,,\n2025-09-02,A-100,WH1,12\n\n",
+    "duplicate_sales_lines.csv": SALES_HEADER
+    + "2025-09-01,A-100,WH1,10\n2025-09-01,A-100,WH1,10\n",
+    "thousands_separator.csv": SALES_HEADER + '2025-09-01,A-100,WH1,"1,234"\n',
+    "service_level_percent.csv": "sku,service_level\nA-100,99\n007,90\n",
+    "sales_after_as_of.csv": SALES_HEADER + "2025-09-01,A-100,WH1,10\n2025-12-01,A-100,WH1,99\n",
+    "returns_only.csv": SALES_HEADER + "2025-09-01,A-100,WH1,10\n2025-09-02,007,WH1,-2\n",
+    "no_location_column.csv": "date,sku,qty\n2025-09-01,A-100,10\n2025-09-02,007,2\n",
+    "one_location_stock.csv": "sku,location,on_hand\nA-100,WH1,40\n007,WH1,3\n",
+}
+
+
+def _png_bytes() -> bytes:
+    return b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00"
+
+
+def _merged_title_workbook() -> bytes:
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer) as workbook:
+        sheet = workbook.add_worksheet("商品资料")
+        sheet.merge_range(
+            "A1:D1", "商品资料 (导出 2025-10-13)", workbook.add_format({"bold": True})
+        )
+        for col, header in enumerate(["商品编码", "商品名称", "成本价", "箱规"]):
+            sheet.write(1, col, header)
+        for row, values in enumerate(
+            [("A-100", "Steady", 12.5, 12), ("007", "Slow", 40, 1)], start=2
+        ):
+            for col, value in enumerate(values):
+                sheet.write(row, col, value)
+    return buffer.getvalue()
+
+
+BINARY_FILES: dict[str, bytes] = {
+    "binary.csv": _png_bytes(),
+    "corrupt.xlsx": b"PK\x03\x04 this is not really a zip archive" * 3,
+    "encrypted.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    + bytes(504),  # OLE header, as Excel writes
+    "gbk_no_declaration.csv": "商品编码,仓库名称,现存量\nA-100,WH1,40\nA-100,WH2,500\n007,WH1,3\n".encode(
+        "gbk"
+    ),
+    "utf16_unicode_text.txt": ("\ufeff" + (SALES_HEADER + SALES_ROWS).replace(",", "\t")).encode(
+        "utf-16-le"
+    ),
+    "merged_title.xlsx": _merged_title_workbook(),
+}
+
+
+def main() -> None:
+    for name, text in TEXT_FILES.items():
+        (HERE / name).write_bytes(text.encode("utf-8"))
+    for name, content in BINARY_FILES.items():
+        (HERE / name).write_bytes(content)
+    print(f"wrote {len(TEXT_FILES) + len(BINARY_FILES)} files")
+
+
+if __name__ == "__main__":
+    main()
