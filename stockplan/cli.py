@@ -375,6 +375,53 @@ def validate(
     _guard(debug, action)
 
 
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder holding your ERP / shop exports.")],
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config to write (default: FOLDER/stockplan.yaml)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing config.")] = False,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Inspect export files, propose a column mapping and write a starter config."""
+
+    def action() -> int:
+        from stockplan.io.inspect import inspect_folder, starter_config
+        from stockplan.io.writers import write_text
+
+        console = Console(quiet)
+        target = config or folder / "stockplan.yaml"
+        guesses = inspect_folder(folder)
+        tables: dict[str, str] = {}
+        for guess in guesses:
+            if guess.table is None:
+                console.warn(f"{guess.path.name}: not recognised ({guess.problem})")
+                continue
+            if guess.table in tables:
+                console.warn(
+                    f"{guess.path.name}: also looks like {guess.table}; using {tables[guess.table]}"
+                )
+                continue
+            tables[guess.table] = guess.path.name
+            mapped = ", ".join(
+                name if src == name else f"{src} -> {name}" for name, src in guess.mapping.items()
+            )
+            console.info(f"{guess.path.name}: {guess.table} ({mapped})")
+            if guess.unmapped:
+                console.info(f"  not recognised: {', '.join(guess.unmapped)}")
+        write_text(target, starter_config(guesses, target.parent), overwrite=force)
+        missing = [t for t in ("sales", "stock") if t not in tables]
+        if missing:
+            console.warn(f"no {' or '.join(missing)} file found: add it to {target}")
+        console.info(f"wrote {target}; check it, then: stockplan validate -c {target}")
+        return 0
+
+    _guard(debug, action)
+
+
 def main() -> None:
     """Console entry point."""
     os.environ.setdefault("NIXTLA_ID_AS_COL", "1")

@@ -180,3 +180,28 @@ def test_fail_on_risk_exits_3_when_high_risk_exists(small_shop: Path, tmp_path: 
     )
     assert result.exit_code == 3
     assert (tmp_path / "o.csv").exists()  # the plan is still written for the buyer
+
+
+def test_init_recognises_exports_and_writes_a_config_that_validates(tmp_path: Path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "销售明细.csv").write_text(
+        "单据日期,商品编码,仓库,销售数量\n2025-09-01,A-1,WH1,4\n2025-09-08,A-1,WH1,5\n",
+        encoding="utf-8",
+    )
+    (exports / "inventory.csv").write_bytes(
+        "商品编码,仓库,现存量,批次\nA-1,WH1,7,B1\n".encode("gbk")
+    )
+    (exports / "notes.txt").write_text("nothing to see\n", encoding="utf-8")
+    result = _run("init", str(exports))
+    assert result.exit_code == 0, result.output
+    assert "销售明细.csv: sales (单据日期 -> date" in result.stderr
+    assert "not recognised: 批次" in result.stderr
+    assert "notes.txt: not recognised" in result.stderr
+    config = yaml.safe_load((exports / "stockplan.yaml").read_text(encoding="utf-8"))
+    assert config["inputs"] == {"sales": "销售明细.csv", "stock": "inventory.csv"}
+    assert _run("validate", "-c", str(exports / "stockplan.yaml")).exit_code == 0
+    # never silently overwrites
+    again = _run("init", str(exports), "-q")
+    _assert_user_error(again, "already exists (use --force")
+    assert _run("init", str(exports), "--force").exit_code == 0

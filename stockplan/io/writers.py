@@ -100,6 +100,23 @@ def _temp_beside(path: Path) -> Path:
     return Path(name)
 
 
+def write_text(path: Path, text: str, *, overwrite: bool = False) -> None:
+    """Write a text file atomically; refuse to replace an existing file unless `overwrite`."""
+    if path.exists() and not overwrite:
+        raise StockplanError(f"{path}: already exists (use --force to replace it)")
+    if not path.parent.exists():
+        raise StockplanError(f"{path}: output folder {path.parent} does not exist")
+    temp = _temp_beside(path)
+    try:
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+    except OSError as exc:
+        raise StockplanError(f"cannot write {path}: {exc}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
 def write_files(
     plan: dict[Path, tuple[dict[str, pl.DataFrame], Format]], *, bom: bool = False
 ) -> list[Path]:

@@ -1,0 +1,119 @@
+"""`stockplan init`: guess which table each export file is, and draft a config.
+
+A file is scored against every table schema by the headers the aliases recognise; a file
+name hint (sales / 销售, stock / 库存, ...) breaks ties. Headers no alias knows are listed
+so the user can map them under `columns:`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from stockplan.config import InputFile
+from stockplan.errors import StockplanError
+from stockplan.io.readers import read_raw
+from stockplan.io.schema import SCHEMAS, normalise_header
+
+EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet")
+NAME_HINTS = {
+    "sales": ("sale", "销售", "order_line", "orders_export", "出库"),
+    "stock": ("stock", "inventory", "库存", "现存量", "onhand", "结存"),
+    "products": ("product", "item", "商品", "物料", "存货档案", "sku"),
+    "suppliers": ("supplier", "vendor", "供应商"),
+    "purchase_orders": ("purchase", "po_", "采购"),
+    "customer_orders": ("customer_order", "backlog", "客户订单"),
+    "promotions": ("promo", "促销"),
+}
+
+
+@dataclass
+class FileGuess:
+    path: Path
+    table: str | None
+    mapping: dict[str, str] = field(default_factory=dict)  # canonical -> source header
+    unmapped: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+
+def _score(headers: list[str], table: str) -> tuple[bool, int, dict[str, str]]:
+    schema = SCHEMAS[table]
+    aliases = {normalise_header(a): c.name for c in schema.columns for a in (c.name, *c.aliases)}
+    mapping: dict[str, str] = {}
+    for header in headers:
+        name = aliases.get(normalise_header(header))
+        if name and name not in mapping:
+            mapping[name] = header
+    required = {c.name for c in schema.columns if c.required}
+    complete = required <= set(mapping) and (
+        not schema.one_of or any(n in mapping for n in schema.one_of)
+    )
+    return complete, len(mapping), mapping
+
+
+def guess_file(path: Path) -> FileGuess:
+    """Which table `path` most likely is, with its header mapping."""
+    hint = next(
+        (t for t, words in NAME_HINTS.items() if any(w in path.stem.lower() for w in words)),
+        None,
+    )
+    candidates: list[tuple[tuple[bool, bool, int], str, dict[str, str], list[str]]] = []
+    for table, schema in SCHEMAS.items():
+        try:
+            headers = read_raw(InputFile(path=path), schema).frame.columns
+        except StockplanError as exc:
+            return FileGuess(path, None, problem=str(exc))
+        complete, size, mapping = _score(headers, table)
+        candidates.append(((complete, table == hint, size), table, mapping, headers))
+    (complete, _, size), table, mapping, headers = max(candidates, key=lambda c: c[0])
+    if not complete:
+        return FileGuess(path, None, mapping, list(headers), "no table's required columns found")
+    unmapped = [h for h in headers if h not in mapping.values()]
+    return FileGuess(path, table, mapping, unmapped)
+
+
+def inspect_folder(folder: Path) -> list[FileGuess]:
+    if not folder.is_dir():
+        raise StockplanError(f"{folder}: not a folder")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in EXPORT_SUFFIXES)
+    if not files:
+        raise StockplanError(f"{folder}: no CSV, Excel or Parquet files found")
+    return [guess_file(p) for p in files]
+
+
+def starter_config(guesses: list[FileGuess], config_dir: Path) -> str:
+    """YAML text of a starter config for the files recognised."""
+    inputs: dict[str, str] = {}
+    for guess in guesses:
+        if guess.table and guess.table not in inputs:
+            relative = os.path.relpath(Path(guess.path).resolve(), config_dir.resolve())
+            inputs[guess.table] = Path(relative).as_posix()
+    lines = ["# stockplan starter config written by `stockplan init`; see config.example.yaml", ""]
+    lines.append(yaml.safe_dump({"inputs": inputs}, allow_unicode=True, sort_keys=False).strip())
+    for table in ("sales", "stock"):
+        if table not in inputs:
+            lines.append(f"  # {table}: FILE   <- required, not found among the exports")
+    lines += ["", "columns: {}"]
+    unmapped = [g for g in guesses if g.table and g.unmapped]
+    if unmapped:
+        lines += [
+            "# headers no alias recognised; to use one, map it to a canonical column:",
+            "# columns:",
+        ]
+        for guess in unmapped:
+            lines.append(f"#   {guess.table}:")
+            lines += [f"#     {json.dumps(h, ensure_ascii=False)}: COLUMN" for h in guess.unmapped]
+    lines += [
+        "",
+        "planning:",
+        "  bucket: week",
+        "policy:",
+        "  review_days: 7",
+        "  service_level: 0.95",
+        "",
+    ]
+    return "\n".join(lines)
