@@ -24,7 +24,16 @@ if TYPE_CHECKING:
 
     from stockplan.config import Config
 
-TABLES = ("orders", "risk", "forecast", "classes", "suppliers")
+TABLES = (
+    "orders",
+    "risk",
+    "transfers",
+    "excess",
+    "supplier_orders",
+    "forecast",
+    "classes",
+    "suppliers",
+)
 EXIT_USER_ERROR = 1
 EXIT_RISK = 3
 EXIT_INTERNAL = 4

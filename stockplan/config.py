@@ -128,6 +128,21 @@ class Classify(Section):
         return value
 
 
+class Transfers(Section):
+    enabled: bool = True
+    min_qty: float = Field(default=1.0, ge=1, description="Smallest move worth making, units.")
+
+
+class Excess(Section):
+    buffer_days: float = Field(
+        default=30.0, ge=0, description="Days of demand above order-up-to before stock is excess."
+    )
+
+
+class Purchasing(Section):
+    budget: float | None = Field(default=None, gt=0, description="Cap on this run's order value.")
+
+
 class Risk(Section):
     high: float = Field(default=0.5, gt=0, lt=1)
     medium: float = Field(default=0.2, gt=0, lt=1)
@@ -142,6 +157,9 @@ class Config(Section):
     forecast: Forecast = Forecast()
     classify: Classify = Classify()
     risk: Risk = Risk()
+    transfers: Transfers = Transfers()
+    excess: Excess = Excess()
+    purchasing: Purchasing = Purchasing()
 
     @model_validator(mode="after")
     def _risk_order(self) -> Config:

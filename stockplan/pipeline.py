@@ -14,10 +14,13 @@ import polars as pl
 from stockplan.classify import classify_demand
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
+from stockplan.excess import excess_stock
 from stockplan.forecast import forecast_demand
 from stockplan.leadtime import open_receipts, resolve_lead_times, supplier_scorecard
 from stockplan.plan import plan_orders, stock_position, window_demand
+from stockplan.purchasing import apply_budget, flag_minimum_order_value, supplier_orders
 from stockplan.risk import stockout_risk
+from stockplan.transfers import net_transfers, plan_transfers
 
 INACTIVE_STATUS = [
     "inactive",
@@ -192,8 +195,15 @@ def run_plan(
         )
         .sort(SERIES)
     )
-    every_order = plan_orders(series, config.policy, as_of, days)
-    orders = every_order if include_all else every_order.filter(pl.col("order_qty") > 0)
+    first_pass = plan_orders(series, config.policy, as_of, days)
+    say("rebalancing between locations")
+    transfers = plan_transfers(first_pass, config.transfers)
+    rebalanced = (
+        series.join(net_transfers(transfers), on=SERIES, how="left")
+        .with_columns(pl.col("transfer_qty").fill_null(0.0))
+        .with_columns(pl.col("inventory_position") + pl.col("transfer_qty"))
+    )
+    every_order = plan_orders(rebalanced, config.policy, as_of, days)
 
     say("assessing stockout risk")
     risk_input = series.join(
@@ -207,11 +217,29 @@ def run_plan(
         config.risk,
         config.policy.discrete_patterns,
     )
+    funded = apply_budget(every_order, risk, config.purchasing.budget)
+    by_supplier = supplier_orders(funded, tables.get("suppliers"))
+    funded = flag_minimum_order_value(funded, by_supplier)
+    orders = funded if include_all else funded.filter(pl.col("order_qty") > 0)
+    last_sale = (
+        sales.filter((pl.col("quantity") > 0) & (pl.col("date") < as_of))
+        .group_by(SERIES)
+        .agg(pl.col("date").max().alias("last_sale_date"))
+    )
+    excess = excess_stock(
+        every_order,
+        last_sale,
+        config.excess.buffer_days,
+        as_of,
+    )
     return PlanResult(
         as_of=as_of,
         tables={
             "orders": orders,
             "risk": risk,
+            "transfers": transfers,
+            "excess": excess,
+            "supplier_orders": by_supplier,
             "forecast": forecast,
             "classes": classes,
             "suppliers": supplier_scorecard(purchase_orders),

@@ -42,6 +42,7 @@ ORDER_COLUMNS = [
 ]
 ORDER_DETAIL_COLUMNS = [
     "allocated",
+    "transfer_qty",
     "lead_time_std_days",
     "lead_time_source",
     "sigma_lead_time_demand",
@@ -170,6 +171,8 @@ def plan_orders(
     lead time columns, supplier, abc, xyz, demand_pattern, model, unit_cost, moq,
     pack_size, max_order, product_service_level (may be null), inactive.
     """
+    if "transfer_qty" not in series.columns:
+        series = series.with_columns(pl.lit(0.0).alias("transfer_qty"))
     frame = series.with_columns(
         pl.lit(settings.review_days).alias("review_days"),
         (pl.col("sigma_e") / (bucket_days**0.5)).alias("sigma_day"),
@@ -201,16 +204,28 @@ def plan_orders(
         .then(pl.lit("no order: product status is inactive"))
         .when(pl.col("forecast_per_day") <= 0)
         .then(pl.lit("no order: no forecast demand"))
+        .when((pl.col("order_qty") <= 0) & (pl.col("transfer_qty") > 0))
+        .then(
+            pl.format(
+                "no order: a transfer in of {} lifts position to {} (reorder point {})",
+                _fmt(pl.col("transfer_qty")),
+                _fmt(position),
+                _fmt(pl.col("reorder_point")),
+            )
+        )
         .when(pl.col("order_qty") <= 0)
         .then(
             pl.format(
-                "no order: position {} above reorder point {}",
+                "no order: position {} not below reorder point {}",
                 _fmt(position),
                 _fmt(pl.col("reorder_point")),
             )
         )
         .otherwise(
             pl.concat_str(
+                pl.when(pl.col("transfer_qty") > 0)
+                .then(pl.format("after a transfer in of {}, ", _fmt(pl.col("transfer_qty"))))
+                .otherwise(pl.lit("")),
                 pl.format(
                     "position {} below reorder point {}: need {} to reach {}",
                     _fmt(position),

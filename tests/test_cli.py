@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,14 @@ def test_version_and_fast_help():
     assert out.stdout.split() == ["False", "False"]
 
 
+def _set(config_path: Path, section: str, **values: object) -> None:
+    config = yaml.safe_load(config_path.read_text())
+    config.setdefault(section, {}).update(values)
+    config_path.write_text(yaml.safe_dump(config))
+
+
 def test_plan_writes_orders_and_risk_csv_with_contract_columns(small_shop: Path, tmp_path: Path):
+    _set(small_shop, "transfers", enabled=False)
     out = tmp_path / "out"
     result = _run("plan", "-c", str(small_shop), "-o", str(out), "--all")
     assert result.exit_code == 0, result.output
@@ -56,7 +64,24 @@ def test_plan_writes_orders_and_risk_csv_with_contract_columns(small_shop: Path,
     assert wh1["lead_time_days"] == 14 and wh1["supplier"] == "Acme"
     # WH2 holds 500, far above S: nothing to order, and the row says why
     assert rows[("A-100", "WH2")]["order_qty"] == 0
-    assert rows[("A-100", "WH2")]["reason"].startswith("no order: position 500")
+    assert rows[("A-100", "WH2")]["reason"].startswith("no order: position 500 not below")
+
+
+def test_surplus_in_one_warehouse_is_moved_before_buying(small_shop: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    assert _run("plan", "-c", str(small_shop), "-o", str(out), "--all").exit_code == 0
+    orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
+    rows = {(r["sku"], r["location"]): r for r in orders.to_dicts()}
+    wh1, wh2 = rows[("A-100", "WH1")], rows[("A-100", "WH2")]
+    # WH1 needs ceil(S1 - 83); WH2 gives from its 500 what lies above its own S2
+    need = math.ceil(wh1["order_up_to"] - 83)
+    assert need <= 500 - wh2["order_up_to"]
+    (move,) = pl.read_csv(out / "transfers.csv", schema_overrides={"sku": pl.String}).to_dicts()
+    assert (move["sku"], move["from_location"], move["to_location"]) == ("A-100", "WH2", "WH1")
+    assert move["quantity"] == need
+    assert (wh1["transfer_qty"], wh2["transfer_qty"]) == (need, -need)
+    assert wh1["inventory_position"] == 83 + need and wh1["order_qty"] == 0
+    assert wh1["reason"].startswith(f"no order: a transfer in of {need}")
 
 
 def test_only_rows_to_order_without_all(small_shop: Path, tmp_path: Path):

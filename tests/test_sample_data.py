@@ -42,7 +42,14 @@ def test_every_series_is_planned_with_contract_columns(sample_plan: Path):
 
 def test_order_rows_obey_netting_and_constraints(sample_plan: Path):
     orders = _read(sample_plan / "orders.csv")
-    position = orders["on_hand"] + orders["on_order"] - orders["backorders"] - orders["allocated"]
+    # inventory position = on_hand + on_order - backorders - allocated + planned transfers
+    position = (
+        orders["on_hand"]
+        + orders["on_order"]
+        - orders["backorders"]
+        - orders["allocated"]
+        + orders["transfer_qty"]
+    )
     assert (position - orders["inventory_position"]).abs().max() < 0.011
     buy = orders.filter(pl.col("order_qty") > 0)
     assert buy.height > 50

@@ -1,0 +1,70 @@
+"""Overstock and dead stock, with the cash they tie up.
+
+    excess_qty = on_hand + on_order - backorders - allocated
+                 - (order_up_to + buffer_days * forecast_per_day)                 (if > 0)
+A series with no sale for `dead_item_days` (pattern dead or none) holds only dead stock:
+all of its on-hand is excess. excess_value = excess_qty * unit_cost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+EXCESS_COLUMNS = [
+    "sku",
+    "location",
+    "on_hand",
+    "on_order",
+    "order_up_to",
+    "excess_qty",
+    "excess_value",
+    "days_of_cover",
+    "last_sale_date",
+    "reason",
+]
+
+
+def excess_stock(
+    rows: pl.DataFrame, last_sale: pl.DataFrame, buffer_days: float, as_of: dt.date
+) -> pl.DataFrame:
+    """rows: the plan's per-series frame (positions, order_up_to, forecast, unit_cost,
+    demand_pattern); last_sale: sku, location, last_sale_date."""
+    dead = pl.col("demand_pattern").is_in(["dead", "none"])
+    above = (
+        pl.col("inventory_position")
+        - pl.col("order_up_to")
+        - buffer_days * pl.col("forecast_per_day")
+    ).floor()
+    frame = rows.join(last_sale, on=["sku", "location"], how="left").with_columns(
+        pl.when(dead)
+        .then(pl.col("on_hand"))
+        .otherwise(above.clip(lower_bound=0))
+        .alias("excess_qty")
+    )
+    idle_days = (pl.lit(as_of) - pl.col("last_sale_date")).dt.total_days()
+    return (
+        frame.filter(pl.col("excess_qty") > 0)
+        .with_columns(
+            (pl.col("excess_qty") * pl.col("unit_cost")).alias("excess_value"),
+            pl.when(pl.col("forecast_per_day") > 0)
+            .then(pl.col("on_hand") / pl.col("forecast_per_day"))
+            .alias("days_of_cover"),
+            pl.when(dead & pl.col("last_sale_date").is_null())
+            .then(pl.lit("dead stock: never sold"))
+            .when(dead)
+            .then(pl.format("dead stock: no sale for {} days", idle_days))
+            .otherwise(
+                pl.format(
+                    "position {} above order-up-to {} plus {} days of demand",
+                    pl.col("inventory_position").round(1),
+                    pl.col("order_up_to").round(1),
+                    pl.lit(buffer_days),
+                )
+            )
+            .alias("reason"),
+        )
+        .select(EXCESS_COLUMNS)
+        .sort(["excess_value", "sku", "location"], descending=[True, False, False], nulls_last=True)
+    )
