@@ -70,6 +70,17 @@ def make_products(rng: np.random.Generator) -> pl.DataFrame:
     pack = rng.choice([1, 1, 6, 12, 24, 10], N_SKUS)
     moq = np.where(rng.random(N_SKUS) < 0.3, pack * rng.choice([2, 5, 10], N_SKUS), 0)
     pattern = rng.choice(PATTERNS, N_SKUS, p=PATTERN_WEIGHTS)
+    # every other SKU may also be bought from a faster supplier of its category
+    backup = [
+        min(
+            (o for o in CATEGORY_SUPPLIERS[c] if SUPPLIERS[o][0] < SUPPLIERS[s][0]),
+            key=lambda o: SUPPLIERS[o][0],
+            default=None,
+        )
+        if i % 2 == 0
+        else None
+        for i, (c, s) in enumerate(zip(category, supplier, strict=True))
+    ]
     status = np.where(pattern == "dead", rng.choice(["active", "discontinued"], N_SKUS), "active")
     return pl.DataFrame(
         {
@@ -81,6 +92,7 @@ def make_products(rng: np.random.Generator) -> pl.DataFrame:
             "unit_cost": cost,
             "unit_price": price,
             "supplier": supplier,
+            "backup_supplier": pl.Series(backup, dtype=pl.String),
             "pack_size": pack,
             "moq": moq,
             "status": status,

@@ -79,8 +79,32 @@ class LeadTime(Section):
     )
 
 
+PolicyType = Literal["rs", "ss", "sq"]
+
+
+class SkuPolicy(Section):
+    """Per-SKU override of the policy type and service level."""
+
+    type: PolicyType | None = None
+    service_level: Probability | None = None
+
+
+def _check_class_keys(value: dict[str, Any]) -> dict[str, Any]:
+    for key in value:
+        if not re.fullmatch(r"[ABC][XYZ]?", key):
+            raise ValueError(f"class key '{key}' must be like 'A' or 'AX' (ABC then XYZ)")
+    return value
+
+
 class Policy(Section):
-    type: Literal["rs", "ss", "sq"] = "rs"
+    type: PolicyType = "rs"
+    types: dict[str, PolicyType] = Field(
+        default_factory=dict,
+        description="Policy type per ABC class ('C') or ABC x XYZ class ('CZ').",
+    )
+    skus: dict[str, SkuPolicy] = Field(
+        default_factory=dict, description="Per-SKU type / service_level; wins over classes."
+    )
     review_days: float = Field(default=7.0, gt=0, le=365)
     service_measure: Literal["cycle", "fill_rate"] = "cycle"
     service_level: Probability = 0.95
@@ -94,13 +118,22 @@ class Policy(Section):
     holding_cost_rate: float = Field(default=0.25, gt=0, le=5, description="Per year, of cost.")
     ordering_cost: float = Field(default=50.0, ge=0)
 
-    @field_validator("service_levels")
+    @field_validator("skus", mode="before")
     @classmethod
-    def _class_keys(cls, value: dict[str, float]) -> dict[str, float]:
-        for key in value:
-            if not re.fullmatch(r"[ABC][XYZ]?", key):
-                raise ValueError(f"class key '{key}' must be like 'A' or 'AX' (ABC then XYZ)")
+    def _quoted_codes(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key in value:
+                if not isinstance(key, str):
+                    raise ValueError(
+                        f"SKU code {key!r} must be quoted in YAML, e.g. '010000': YAML reads "
+                        "bare digits as a number and drops leading zeros"
+                    )
         return value
+
+    @field_validator("service_levels", "types")
+    @classmethod
+    def _class_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _check_class_keys(value)
 
 
 class Forecast(Section):

@@ -173,6 +173,37 @@ def resolve_lead_times(
     )
 
 
+def backup_lead_times(
+    series: pl.DataFrame,
+    products: pl.DataFrame | None,
+    suppliers: pl.DataFrame | None,
+    purchase_orders: pl.DataFrame | None,
+    settings: LeadTime,
+) -> pl.DataFrame:
+    """Lead times from `products.backup_supplier`, resolved like the preferred supplier's
+    (sku x supplier history, supplier history, suppliers master, default); empty when
+    no product names a backup."""
+    empty = pl.DataFrame(
+        schema={
+            "sku": pl.String,
+            "location": pl.String,
+            "supplier": pl.String,
+            "lead_time_days": pl.Float64,
+            "lead_time_std_days": pl.Float64,
+            "lead_time_source": pl.String,
+        }
+    )
+    if products is None or "backup_supplier" not in products.columns:
+        return empty
+    backups = products.filter(pl.col("backup_supplier").is_not_null()).select(
+        "sku", pl.col("backup_supplier").alias("supplier")
+    )
+    with_backup = series.join(backups, on="sku", how="semi")
+    if with_backup.height == 0:
+        return empty
+    return resolve_lead_times(with_backup, backups, suppliers, purchase_orders, settings)
+
+
 def open_receipts(
     purchase_orders: pl.DataFrame | None, lead_times: pl.DataFrame, as_of: dt.date
 ) -> pl.DataFrame:

@@ -16,8 +16,19 @@ from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
 from stockplan.excess import excess_stock
 from stockplan.forecast import forecast_demand
-from stockplan.leadtime import open_receipts, resolve_lead_times, supplier_scorecard
-from stockplan.plan import plan_orders, stock_position, window_demand
+from stockplan.leadtime import (
+    backup_lead_times,
+    open_receipts,
+    resolve_lead_times,
+    supplier_scorecard,
+)
+from stockplan.plan import (
+    explain_backup,
+    plan_orders,
+    stock_position,
+    switch_to_backup,
+    window_demand,
+)
 from stockplan.purchasing import apply_budget, flag_minimum_order_value, supplier_orders
 from stockplan.risk import stockout_risk
 from stockplan.transfers import net_transfers, plan_transfers
@@ -121,6 +132,37 @@ def item_attributes(
     )
 
 
+def with_lead_times(
+    base: pl.DataFrame,
+    lead_times: pl.DataFrame,
+    forecast: pl.DataFrame,
+    bucket_days: int,
+    review_days: float,
+) -> pl.DataFrame:
+    """Add supplier, lead time, forecast demand over L + R and over L, and forecast_per_day."""
+    windows = lead_times.select(
+        *SERIES, (pl.col("lead_time_days") + review_days).alias("window_days")
+    )
+    protection = window_demand(forecast, windows, bucket_days, "demand_protection")
+    lead_windows = lead_times.select(*SERIES, pl.col("lead_time_days").alias("window_days"))
+    over_lead_time = window_demand(forecast, lead_windows, bucket_days, "demand_lead_time")
+    return (
+        base.join(lead_times, on=SERIES, how="left")
+        .join(protection, on=SERIES, how="left")
+        .join(over_lead_time, on=SERIES, how="left")
+        .with_columns(
+            pl.col("demand_protection").fill_null(0.0),
+            pl.col("demand_lead_time").fill_null(0.0),
+        )
+        .with_columns(
+            (pl.col("demand_protection") / (pl.col("lead_time_days") + review_days)).alias(
+                "forecast_per_day"
+            )
+        )
+        .sort(SERIES)
+    )
+
+
 def run_plan(
     tables: dict[str, pl.DataFrame],
     config: Config,
@@ -162,19 +204,10 @@ def run_plan(
     position = stock_position(stock, open_po, tables.get("customer_orders"))
 
     review = config.policy.review_days
-    windows = lead_times.select(*SERIES, (pl.col("lead_time_days") + review).alias("window_days"))
-    protection = window_demand(forecast, windows, days, "demand_protection")
-    lead_windows = lead_times.select(*SERIES, pl.col("lead_time_days").alias("window_days"))
-    over_lead_time = window_demand(forecast, lead_windows, days, "demand_lead_time")
-
-    say("computing safety stock and orders")
-    series = (
+    base = (
         universe.join(position, on=SERIES, how="left")
-        .join(lead_times, on=SERIES, how="left")
         .join(classes.select(*SERIES, "abc", "xyz", "demand_pattern"), on=SERIES, how="left")
         .join(summary.select(*SERIES, "model", "sigma_e"), on=SERIES, how="left")
-        .join(protection, on=SERIES, how="left")
-        .join(over_lead_time, on=SERIES, how="left")
         .join(attributes, on="sku", how="left")
         .with_columns(
             *[pl.col(c).fill_null(0.0) for c in ("on_hand", "allocated", "backorders", "on_order")],
@@ -184,17 +217,13 @@ def run_plan(
             pl.col("demand_pattern").fill_null("none"),
             pl.col("model").fill_null("Zero"),
             pl.col("sigma_e").fill_null(0.0),
-            pl.col("demand_protection").fill_null(0.0),
-            pl.col("demand_lead_time").fill_null(0.0),
             pl.col("inactive").fill_null(False),
-        )
-        .with_columns(
-            (pl.col("demand_protection") / (pl.col("lead_time_days") + review)).alias(
-                "forecast_per_day"
-            )
         )
         .sort(SERIES)
     )
+    series = with_lead_times(base, lead_times, forecast, days, review)
+
+    say("computing safety stock and orders")
     first_pass = plan_orders(series, config.policy, as_of, days)
     say("rebalancing between locations")
     transfers = plan_transfers(first_pass, config.transfers)
@@ -206,17 +235,39 @@ def run_plan(
     every_order = plan_orders(rebalanced, config.policy, as_of, days)
 
     say("assessing stockout risk")
-    risk_input = series.join(
-        every_order.select(*SERIES, "expected_arrival"), on=SERIES, how="left"
-    ).with_columns((pl.col("sigma_e") / days**0.5).alias("sigma_day"))
-    risk = stockout_risk(
-        risk_input,
-        open_po,
-        as_of,
-        planning.horizon_periods * days,
-        config.risk,
-        config.policy.discrete_patterns,
+    horizon_days = planning.horizon_periods * days
+
+    def assess(plan_series: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
+        risk_input = plan_series.join(
+            orders.select(*SERIES, "expected_arrival"), on=SERIES, how="left"
+        ).with_columns((pl.col("sigma_e") / days**0.5).alias("sigma_day"))
+        return stockout_risk(
+            risk_input,
+            open_po,
+            as_of,
+            horizon_days,
+            config.risk,
+            config.policy.discrete_patterns,
+        )
+
+    risk = assess(series, every_order)
+    backups = backup_lead_times(
+        universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
     )
+    late = switch_to_backup(every_order, risk, backups)
+    if late.height:
+        say(f"switching {late.height} orders to a faster backup supplier")
+        backup_times = backups.join(late, on=SERIES, how="semi")
+        lead_times = pl.concat(
+            [lead_times.join(late, on=SERIES, how="anti"), backup_times], how="vertical_relaxed"
+        )
+        series = with_lead_times(base, lead_times, forecast, days, review)
+        rebalanced = series.join(
+            rebalanced.select(*SERIES, "transfer_qty"), on=SERIES, how="left"
+        ).with_columns(pl.col("inventory_position") + pl.col("transfer_qty"))
+        switched = plan_orders(rebalanced, config.policy, as_of, days)
+        every_order = explain_backup(switched, every_order, late)
+        risk = assess(series, every_order)
     funded = apply_budget(every_order, risk, config.purchasing.budget)
     by_supplier = supplier_orders(funded, tables.get("suppliers"))
     funded = flag_minimum_order_value(funded, by_supplier)

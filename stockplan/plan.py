@@ -41,6 +41,7 @@ ORDER_COLUMNS = [
     "reason",
 ]
 ORDER_DETAIL_COLUMNS = [
+    "policy_type",
     "allocated",
     "transfer_qty",
     "lead_time_std_days",
@@ -148,14 +149,42 @@ def window_demand(
     )
 
 
+def _by_class(mapping: dict, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+    """(value for the ABC x XYZ class, value for the ABC class) from a class-keyed mapping."""
+    by_pair = pl.concat_str("abc", "xyz").replace_strict(mapping, default=None, return_dtype=dtype)
+    by_abc = pl.col("abc").replace_strict(mapping, default=None, return_dtype=dtype)
+    return by_pair, by_abc
+
+
+def _by_sku(settings: Policy, field: str, dtype: pl.DataType) -> pl.Expr:
+    mapping = {
+        sku: getattr(rule, field)
+        for sku, rule in settings.skus.items()
+        if getattr(rule, field) is not None
+    }
+    return pl.col("sku").replace_strict(mapping, default=None, return_dtype=dtype)
+
+
 def service_levels(frame: pl.DataFrame, settings: Policy) -> pl.Expr:
-    """Target per series: the product's own, else its ABC x XYZ class, else its ABC class."""
-    by_class = settings.service_levels
-    combined = pl.concat_str("abc", "xyz")
-    by_pair = combined.replace_strict(by_class, default=None, return_dtype=pl.Float64)
-    by_abc = pl.col("abc").replace_strict(by_class, default=None, return_dtype=pl.Float64)
+    """Target per series, first that exists: `policy.skus`, the product master's own,
+    `policy.service_levels` for its ABC x XYZ class, for its ABC class, the default."""
+    by_pair, by_abc = _by_class(settings.service_levels, pl.Float64)
     own = _num(frame, "product_service_level")
-    return pl.coalesce(own, by_pair, by_abc, pl.lit(settings.service_level)).alias("service_level")
+    return pl.coalesce(
+        _by_sku(settings, "service_level", pl.Float64),
+        own,
+        by_pair,
+        by_abc,
+        pl.lit(settings.service_level),
+    ).alias("service_level")
+
+
+def policy_types(settings: Policy) -> pl.Expr:
+    """Policy per series: `policy.skus`, else `policy.types` by class, else `policy.type`."""
+    by_pair, by_abc = _by_class(settings.types, pl.String)
+    return pl.coalesce(
+        _by_sku(settings, "type", pl.String), by_pair, by_abc, pl.lit(settings.type)
+    ).alias("policy_type")
 
 
 def _fmt(expr: pl.Expr) -> pl.Expr:
@@ -177,19 +206,23 @@ def plan_orders(
         pl.lit(settings.review_days).alias("review_days"),
         (pl.col("sigma_e") / (bucket_days**0.5)).alias("sigma_day"),
     )
-    frame = frame.with_columns(service_levels(frame, settings))
+    frame = frame.with_columns(service_levels(frame, settings), policy_types(settings))
     frame = protection_levels(frame, settings)
     position = pl.col("inventory_position")
-    if settings.type == "rs":
-        trigger = position < pl.col("order_up_to") - 1e-9
-        raw = pl.col("order_up_to") - position
-    elif settings.type == "ss":
-        trigger = position <= pl.col("reorder_point")
-        raw = pl.col("order_up_to") - position
-    else:  # sq: the smallest multiple of Q that lifts position above s
-        q = pl.max_horizontal(pl.col("order_cycle_qty"), pl.lit(1.0))
-        trigger = position <= pl.col("reorder_point")
-        raw = (((pl.col("reorder_point") - position) / q).floor() + 1) * q
+    kind = pl.col("policy_type")
+    # rs: order up to S whenever below it; ss: order up to S once at or below s;
+    # sq: the smallest multiple of Q that lifts position above s
+    q = pl.max_horizontal(pl.col("order_cycle_qty"), pl.lit(1.0))
+    trigger = (
+        pl.when(kind == "rs")
+        .then(position < pl.col("order_up_to") - 1e-9)
+        .otherwise(position <= pl.col("reorder_point"))
+    )
+    raw = (
+        pl.when(kind == "sq")
+        .then((((pl.col("reorder_point") - position) / q).floor() + 1) * q)
+        .otherwise(pl.col("order_up_to") - position)
+    )
     active = ~pl.col("inactive").fill_null(False)
     raw = pl.when(trigger & active & (pl.col("forecast_per_day") > 0)).then(raw).otherwise(0.0)
     frame = frame.with_columns(raw.alias("raw_need"))
@@ -255,3 +288,60 @@ def plan_orders(
         arrival.alias("expected_arrival"),
         reason.alias("reason"),
     ).select(*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS)
+
+
+def switch_to_backup(
+    orders: pl.DataFrame, risk: pl.DataFrame, backups: pl.DataFrame
+) -> pl.DataFrame:
+    """Series whose preferred supplier cannot deliver in time and whose backup is faster.
+
+    "In time": the order's expected arrival falls after the projected stockout date. Returns
+    sku, location, preferred_supplier, preferred_arrival, stockout_date.
+    """
+    return (
+        orders.filter(pl.col("order_qty") > 0)
+        .join(risk.select(*SERIES, "stockout_date"), on=SERIES)
+        .join(
+            backups.select(
+                *SERIES,
+                pl.col("supplier").alias("backup_supplier"),
+                pl.col("lead_time_days").alias("backup_lead_time_days"),
+            ),
+            on=SERIES,
+        )
+        .filter(
+            pl.col("stockout_date").is_not_null()
+            & (pl.col("stockout_date") < pl.col("expected_arrival"))
+            & (pl.col("backup_lead_time_days") < pl.col("lead_time_days"))
+            & (pl.col("backup_supplier") != pl.col("supplier").fill_null(""))
+        )
+        .select(
+            *SERIES,
+            pl.col("supplier").alias("preferred_supplier"),
+            pl.col("expected_arrival").alias("preferred_arrival"),
+            "stockout_date",
+        )
+    )
+
+
+def explain_backup(
+    switched: pl.DataFrame, original: pl.DataFrame, late: pl.DataFrame
+) -> pl.DataFrame:
+    """Order rows with the `late` series taken from the backup-supplier plan, reason prefixed."""
+    why = pl.format(
+        "backup supplier {} instead of {}: stock runs out about {}, {} would deliver {}",
+        pl.col("supplier"),
+        pl.col("preferred_supplier"),
+        pl.col("stockout_date"),
+        pl.col("preferred_supplier"),
+        pl.col("preferred_arrival"),
+    )
+    changed = switched.join(late, on=SERIES).with_columns(
+        pl.when(pl.col("order_qty") > 0)
+        .then(pl.concat_str(why, pl.lit("; "), pl.col("reason")))
+        .otherwise(pl.concat_str(pl.col("reason"), pl.lit(" with the "), why))
+        .alias("reason")
+    )
+    return pl.concat(
+        [original.join(late, on=SERIES, how="anti"), changed.select(original.columns)]
+    ).sort(SERIES)

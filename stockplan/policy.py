@@ -85,7 +85,8 @@ def protection_levels(frame: pl.DataFrame, settings: Policy) -> pl.DataFrame:
     """Add sigma_lead_time_demand, safety_stock, reorder_point, order_up_to, order_cycle_qty.
 
     Needs: forecast_per_day, demand_protection (forecast over L + R), sigma_day,
-    lead_time_days, lead_time_std_days, review_days, service_level, demand_pattern, unit_cost.
+    lead_time_days, lead_time_std_days, review_days, service_level, demand_pattern, unit_cost,
+    and optionally policy_type per row (else `settings.type` for all).
     """
     d = frame["forecast_per_day"].to_numpy().astype(float)
     mu = frame["demand_protection"].to_numpy().astype(float)
@@ -99,7 +100,13 @@ def protection_levels(frame: pl.DataFrame, settings: Policy) -> pl.DataFrame:
     eoq = economic_order_quantity(
         d * 365.0, settings.ordering_cost, settings.holding_cost_rate, unit_cost
     )
-    cycle_qty = d * review if settings.type == "rs" else np.fmax(np.nan_to_num(eoq), d * review)
+    kind = (
+        frame["policy_type"].to_numpy()
+        if "policy_type" in frame.columns
+        else np.full(frame.height, settings.type)
+    )
+    periodic = kind == "rs"
+    cycle_qty = np.where(periodic, d * review, np.fmax(np.nan_to_num(eoq), d * review))
 
     if settings.service_measure == "cycle":
         k = z_value(alpha)
@@ -114,7 +121,7 @@ def protection_levels(frame: pl.DataFrame, settings: Policy) -> pl.DataFrame:
         safety = np.where(discrete & (mu > 0), np.maximum(quantile - mu, 0.0), safety)
     safety = np.where(d > 0, safety, 0.0)
     reorder_point = mu + safety
-    order_up_to = reorder_point if settings.type == "rs" else reorder_point + cycle_qty
+    order_up_to = np.where(periodic, reorder_point, reorder_point + cycle_qty)
     return frame.with_columns(
         pl.Series("sigma_lead_time_demand", sigma),
         pl.Series("safety_stock", safety),

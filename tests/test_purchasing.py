@@ -7,8 +7,10 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from stockplan.config import Transfers
+from stockplan.config import Policy, SkuPolicy, Transfers, parse_config
+from stockplan.errors import StockplanError
 from stockplan.excess import excess_stock
+from stockplan.plan import plan_orders, switch_to_backup
 from stockplan.purchasing import apply_budget, flag_minimum_order_value, supplier_orders
 from stockplan.transfers import plan_transfers
 
@@ -136,3 +138,103 @@ def test_budget_extremes(budget):
     out = apply_budget(_orders(), _risk(), budget)
     total = out["order_value"].sum()
     assert total == (0 if budget < 1 else 320)
+
+
+def _plan_rows() -> pl.DataFrame:
+    """Three series, each 10 / day over L + R = 21 days, position 100, sigma 0."""
+    rows = []
+    for sku, abc, xyz in (("P1", "A", "X"), ("P2", "C", "Z"), ("P3", "C", "X")):
+        rows.append(
+            {
+                "sku": sku,
+                "location": "W",
+                "supplier": "S",
+                "on_hand": 100.0,
+                "allocated": 0.0,
+                "backorders": 0.0,
+                "on_order": 0.0,
+                "inventory_position": 100.0,
+                "forecast_per_day": 10.0,
+                "demand_protection": 210.0,
+                "sigma_e": 0.0,
+                "lead_time_days": 14.0,
+                "lead_time_std_days": 0.0,
+                "lead_time_source": "default",
+                "abc": abc,
+                "xyz": xyz,
+                "demand_pattern": "smooth",
+                "model": "AutoETS",
+                "unit_cost": 10.0,
+                "moq": None,
+                "pack_size": None,
+                "max_order": None,
+                "product_service_level": None,
+                "inactive": False,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema_overrides={
+            "moq": pl.Float64,
+            "pack_size": pl.Float64,
+            "max_order": pl.Float64,
+            "product_service_level": pl.Float64,
+        },
+    )
+
+
+def test_policy_type_and_service_level_by_class_and_sku():
+    # EOQ = sqrt(2 * 50 * 3650 / (0.25 * 10)) = 382.1; d R = 70
+    policy = Policy(
+        types={"C": "sq", "CZ": "ss"},
+        service_levels={"C": 0.9},
+        skus={"P3": SkuPolicy(service_level=0.99)},
+    )
+    out = plan_orders(_plan_rows(), policy, AS_OF, 7).sort("sku")
+    kinds = dict(zip(out["sku"], out["policy_type"], strict=True))
+    assert kinds == {"P1": "rs", "P2": "ss", "P3": "sq"}  # pair class beats ABC class
+    levels = dict(zip(out["sku"], out["service_level"], strict=True))
+    assert levels == {"P1": 0.95, "P2": 0.9, "P3": 0.99}
+    qty = dict(zip(out["sku"], out["order_qty"], strict=True))
+    assert qty["P1"] == 110  # rs: S = 210 (sigma 0) - 100
+    assert qty["P2"] == round(210 + 382.1 - 100)  # ss: up to s + EOQ
+    assert qty["P3"] == 382  # sq: one EOQ lifts 100 above s = 210
+
+
+def test_sku_codes_must_be_quoted_in_yaml():
+    with pytest.raises(StockplanError, match="must be quoted"):
+        parse_config(
+            {"inputs": {"sales": "s.csv", "stock": "k.csv"}, "policy": {"skus": {10000: {}}}}
+        )
+
+
+def test_backup_supplier_when_the_preferred_one_delivers_after_the_stockout():
+    orders = pl.DataFrame(
+        {
+            "sku": ["F", "G"],
+            "location": ["W", "W"],
+            "supplier": ["Slow", "Slow"],
+            "order_qty": [50.0, 50.0],
+            "lead_time_days": [42.0, 42.0],
+            "expected_arrival": [AS_OF + dt.timedelta(days=42)] * 2,
+        }
+    )
+    risk = pl.DataFrame(
+        {
+            "sku": ["F", "G"],
+            "location": ["W", "W"],
+            # F runs out in 10 days, before Slow can deliver; G lasts past day 42
+            "stockout_date": [AS_OF + dt.timedelta(days=10), AS_OF + dt.timedelta(days=60)],
+        }
+    )
+    backups = pl.DataFrame(
+        {
+            "sku": ["F", "G"],
+            "location": ["W", "W"],
+            "supplier": ["Fast", "Fast"],
+            "lead_time_days": [7.0, 7.0],
+        }
+    )
+    late = switch_to_backup(orders, risk, backups)
+    assert late["sku"].to_list() == ["F"]
+    assert late["preferred_supplier"][0] == "Slow"

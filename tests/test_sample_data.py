@@ -86,3 +86,24 @@ def test_risk_is_consistent(sample_plan: Path):
     # an ETA from an open PO is never before the stockout; an earlier ETA is today's
     # suggested order, arriving after as_of + lead time (ordering now averts the stockout)
     assert (dated["restock_eta"] > dt.date(2026, 11, 23)).all()
+
+
+def test_backup_supplier_only_when_the_preferred_one_is_too_late(sample_plan: Path):
+    orders = _read(sample_plan / "orders.csv")
+    risk = _read(sample_plan / "risk.csv")
+    products = pl.read_excel(ROOT / "sample_data" / "products.xlsx").select(
+        "sku", pl.col("supplier").alias("preferred"), "backup_supplier"
+    )
+    switched = (
+        orders.filter(pl.col("reason").str.contains("backup supplier"))
+        .join(products, on="sku")
+        .join(risk.select("sku", "location", "stockout_date"), on=["sku", "location"])
+    )
+    assert switched.height > 5
+    assert (switched["supplier"] == switched["backup_supplier"]).all()
+    assert (switched["supplier"] != switched["preferred"]).all()
+    # the preferred supplier's lead time would have delivered after the projected stockout
+    preferred_arrival = switched["reason"].str.extract(r"would deliver (\d{4}-\d\d-\d\d)")
+    assert (preferred_arrival.str.to_date() > switched["stockout_date"]).all()
+    kept = orders.filter(~pl.col("reason").str.contains("backup supplier")).join(products, on="sku")
+    assert (kept["supplier"] == kept["preferred"]).all()

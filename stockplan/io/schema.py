@@ -235,6 +235,18 @@ SCHEMAS: dict[str, TableSchema] = {
             UNIT_PRICE,
             SUPPLIER,
             Column(
+                "backup_supplier",
+                "text",
+                (
+                    "backup_supplier",
+                    "alternate_supplier",
+                    "secondary_supplier",
+                    "second_supplier",
+                    "备用供应商",
+                    "备选供应商",
+                ),
+            ),
+            Column(
                 "pack_size",
                 "number",
                 ("pack_size", "case_pack", "pack", "multiple", "order_multiple", "包装数", "箱规"),
