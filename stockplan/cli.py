@@ -367,6 +367,85 @@ _table_command(
 
 
 @app.command()
+def explain(
+    sku: Annotated[str, typer.Argument(help="SKU code, exactly as in your exports.")],
+    location: Annotated[
+        str | None,
+        typer.Option("--location", "-l", help="Only this location (default: every one)."),
+    ] = None,
+    config: ConfigOption = Path("stockplan.yaml"),
+    history_periods: Annotated[
+        int, typer.Option("--history", help="Buckets of history in the chart.", min=4)
+    ] = 52,
+    chart: Annotated[
+        bool, typer.Option("--chart/--no-chart", help="Draw the terminal chart.")
+    ] = True,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Show the numbers behind one SKU's order: position, demand, safety stock, reason, chart."""
+
+    def action() -> int:
+        import shutil
+
+        import polars as pl
+        from rich.console import Console as RichConsole
+        from rich.panel import Panel
+        from rich.text import Text
+
+        from stockplan.explain import recent_history, stock_projection
+        from stockplan.pipeline import run_plan
+        from stockplan.report import explain_chart, explain_lines
+
+        console = Console(quiet)
+        cfg, tables = _load(config, console)
+        known = tables["stock"]["sku"].to_list() + tables["sales"]["sku"].to_list()
+        if sku not in set(known):
+            raise StockplanError(f"SKU '{sku}' is in neither the sales nor the stock file")
+        result = run_plan(tables, cfg, include_all=True, progress=_progress(console), skus=[sku])
+        orders = result.tables["orders"]
+        if location is not None:
+            orders = orders.filter(pl.col("location") == location)
+            if orders.height == 0:
+                raise StockplanError(f"SKU '{sku}' has no stock or sales at location '{location}'")
+        risk = result.tables["risk"]
+        forecast = result.tables["forecast"]
+        projection = stock_projection(orders, forecast, result.open_po, result.bucket_days)
+        history = recent_history(result.history, result.as_of, history_periods)
+        out = RichConsole()
+        width = min(shutil.get_terminal_size((100, 30)).columns, 120)
+        for order in orders.iter_rows(named=True):
+            key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
+            risk_rows = risk.filter(key).to_dicts()
+            lines = explain_lines(
+                order,
+                risk_rows[0] if risk_rows else None,
+                cfg.policy.service_measure,
+                cfg.planning.currency,
+            )
+            out.print(
+                Panel(
+                    "\n".join(lines),
+                    title=f"{order['sku']} @ {order['location']} as of {result.as_of}",
+                    expand=False,
+                )
+            )
+            if chart:
+                drawing = explain_chart(
+                    history.filter(key),
+                    projection.filter(key),
+                    forecast.filter(key),
+                    order,
+                    width,
+                    cfg.planning.bucket,
+                )
+                out.print(Text.from_ansi(drawing))
+        return 0
+
+    _guard(debug, action)
+
+
+@app.command()
 def validate(
     config: ConfigOption = Path("stockplan.yaml"),
     quiet: QuietOption = False,

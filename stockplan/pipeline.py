@@ -51,6 +51,9 @@ class PlanResult:
     as_of: dt.date
     tables: dict[str, pl.DataFrame]
     notes: list[str] = field(default_factory=list)
+    history: pl.DataFrame | None = None  # demand per bucket, for explain and charts
+    open_po: pl.DataFrame | None = None
+    bucket_days: int = 7
 
 
 def _column(frame: pl.DataFrame | None, name: str) -> bool:
@@ -169,8 +172,14 @@ def run_plan(
     *,
     include_all: bool = False,
     progress: Progress | None = None,
+    skus: list[str] | None = None,
 ) -> PlanResult:
-    """Run every stage; return orders, risk, forecast, classes and suppliers tables."""
+    """Run every stage; return orders, risk, transfers, excess, supplier_orders, forecast,
+    classes and suppliers tables.
+
+    `skus` limits forecasting and planning to those SKUs (for `explain`); classes still
+    rank them against every SKU, and the budget cap, which needs the whole plan, is off.
+    """
     say = progress or (lambda _message: None)
     sales, stock = tables["sales"], tables["stock"]
     products = tables.get("products")
@@ -187,6 +196,12 @@ def run_plan(
         "sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value")
     )
     classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
+    budget = config.purchasing.budget
+    if skus is not None:
+        wanted = pl.col("sku").is_in(skus)
+        history, classes = history.filter(wanted), classes.filter(wanted)
+        stock, sales = stock.filter(wanted), sales.filter(wanted)
+        budget = None
 
     say(f"forecasting {classes.height} series")
     forecast, summary = forecast_demand(
@@ -197,10 +212,14 @@ def run_plan(
         [stock.select(SERIES), history.select(SERIES)]
         + ([purchase_orders.select(SERIES)] if purchase_orders is not None else [])
     ).unique()
+    if skus is not None:
+        universe = universe.filter(pl.col("sku").is_in(skus))
     lead_times = resolve_lead_times(
         universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
     )
-    open_po = open_receipts(purchase_orders, lead_times, as_of)
+    open_po = open_receipts(purchase_orders, lead_times, as_of).join(
+        universe, on=SERIES, how="semi"
+    )
     position = stock_position(stock, open_po, tables.get("customer_orders"))
 
     review = config.policy.review_days
@@ -268,7 +287,7 @@ def run_plan(
         switched = plan_orders(rebalanced, config.policy, as_of, days)
         every_order = explain_backup(switched, every_order, late)
         risk = assess(series, every_order)
-    funded = apply_budget(every_order, risk, config.purchasing.budget)
+    funded = apply_budget(every_order, risk, budget)
     by_supplier = supplier_orders(funded, tables.get("suppliers"))
     funded = flag_minimum_order_value(funded, by_supplier)
     orders = funded if include_all else funded.filter(pl.col("order_qty") > 0)
@@ -285,6 +304,9 @@ def run_plan(
     )
     return PlanResult(
         as_of=as_of,
+        history=history,
+        open_po=open_po,
+        bucket_days=days,
         tables={
             "orders": orders,
             "risk": risk,

@@ -46,6 +46,7 @@ ORDER_DETAIL_COLUMNS = [
     "transfer_qty",
     "lead_time_std_days",
     "lead_time_source",
+    "sigma_e",
     "sigma_lead_time_demand",
     "unit_cost",
     "moq",

@@ -230,3 +230,34 @@ def test_init_recognises_exports_and_writes_a_config_that_validates(tmp_path: Pa
     again = _run("init", str(exports), "-q")
     _assert_user_error(again, "already exists (use --force")
     assert _run("init", str(exports), "--force").exit_code == 0
+
+
+def test_explain_prints_the_numbers_of_the_order_row(small_shop: Path, tmp_path: Path):
+    _set(small_shop, "transfers", enabled=False)
+    out = tmp_path / "out"
+    assert _run("plan", "-c", str(small_shop), "-o", str(out), "--all", "-q").exit_code == 0
+    orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
+    row = orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH1")).row(
+        0, named=True
+    )
+    result = _run("explain", "A-100", "-l", "WH1", "-c", str(small_shop), "-q")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())  # the panel wraps lines
+    assert "A-100 @ WH1" in text and "WH2" not in text
+    assert "inventory position = on hand 40 + on order 48 - backorders 0 - allocated 5" in text
+    assert f"order {row['order_qty']:g} = " in text
+    assert f"order-up-to S = {row['order_up_to']:.1f}".rstrip("0").rstrip(".") in text
+    assert "projected stock at the end of each week" in text  # the chart is drawn
+    # explain plans the SKU alone but gets the same numbers as the whole plan
+    everything = _run("explain", "A-100", "-c", str(small_shop), "-q", "--no-chart")
+    assert "A-100 @ WH2" in everything.stdout and "projected stock" not in everything.stdout
+
+
+def test_explain_unknown_sku_or_location_is_a_user_error(small_shop: Path):
+    result = _run("explain", "NOPE", "-c", str(small_shop), "-q")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "stockplan: error: SKU 'NOPE' is in neither the sales nor the stock file"
+    )
+    result = _run("explain", "007", "-l", "WH9", "-c", str(small_shop), "-q")
+    assert result.exit_code == 1 and "no stock or sales at location 'WH9'" in result.stderr

@@ -1,0 +1,78 @@
+"""What `stockplan explain` shows: the projected stock path behind one order row.
+
+    projected_stock(end of bucket k) = on_hand - allocated - backorders
+        + open PO receipts arrived by then + this order if it has arrived by then
+        - cumulative forecast demand through bucket k
+
+A negative value is demand that cannot be served from stock (lost sales or backorders).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from stockplan.demand import SERIES
+
+
+def stock_projection(
+    orders: pl.DataFrame,
+    forecast: pl.DataFrame,
+    open_po: pl.DataFrame,
+    bucket_days: int,
+) -> pl.DataFrame:
+    """Per series and future bucket: projected stock at the bucket's end, with and without
+    the suggested order (`orders` needs on_hand, allocated, backorders, order_qty,
+    expected_arrival)."""
+    path = (
+        forecast.select(*SERIES, "period_start", "forecast")
+        .join(
+            orders.select(
+                *SERIES,
+                (pl.col("on_hand") - pl.col("allocated") - pl.col("backorders")).alias("available"),
+                "order_qty",
+                "expected_arrival",
+            ),
+            on=SERIES,
+        )
+        .sort([*SERIES, "period_start"])
+        .with_columns(
+            (pl.col("period_start") + pl.duration(days=bucket_days)).alias("period_end"),
+            pl.col("forecast").cum_sum().over(SERIES).alias("cumulative_demand"),
+        )
+    )
+    arrived = (
+        path.select(*SERIES, "period_end")
+        .join(open_po.select(*SERIES, "arrival", "quantity"), on=SERIES)
+        .filter(pl.col("arrival") < pl.col("period_end"))
+        .group_by([*SERIES, "period_end"])
+        .agg(pl.col("quantity").sum().alias("receipts"))
+    )
+    without_order = pl.col("available") + pl.col("receipts") - pl.col("cumulative_demand")
+    order_in = (
+        pl.when(pl.col("expected_arrival") < pl.col("period_end"))
+        .then(pl.col("order_qty"))
+        .otherwise(0.0)
+    )
+    return (
+        path.join(arrived, on=[*SERIES, "period_end"], how="left")
+        .with_columns(pl.col("receipts").fill_null(0.0))
+        .select(
+            *SERIES,
+            "period_start",
+            "forecast",
+            (without_order + order_in).alias("projected_stock"),
+            without_order.alias("projected_without_order"),
+        )
+    )
+
+
+def recent_history(history: pl.DataFrame, as_of: dt.date, periods: int) -> pl.DataFrame:
+    """The last `periods` buckets of demand per series."""
+    return (
+        history.filter(pl.col("period_start") < as_of)
+        .sort([*SERIES, "period_start"])
+        .group_by(SERIES, maintain_order=True)
+        .tail(periods)
+    )
