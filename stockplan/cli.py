@@ -446,6 +446,72 @@ def explain(
 
 
 @app.command()
+def simulate(
+    config: ConfigOption = Path("stockplan.yaml"),
+    output: OutputOption = None,
+    format: FormatOption = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write the service-vs-inventory chart to this PNG file."),
+    ] = None,
+    quiet: QuietOption = False,
+    bom: BomOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Replay history with the policy (each target in simulate.targets) and a rule-of-thumb
+    baseline; report fill rate, cycle service level, stockout days, inventory and orders."""
+
+    def action() -> int:
+        from stockplan.simulate import (
+            BASELINE_HISTORY_DAYS,
+            prepare_replay,
+            simulate_policies,
+        )
+
+        console = Console(quiet)
+        if plot is not None and plot.suffix.lower() != ".png":
+            raise StockplanError(f"--plot {plot}: the chart is a PNG file (use a .png name)")
+        cfg, tables = _load(config, console)
+        replay = prepare_replay(tables, cfg, progress=_progress(console))
+        console.info(
+            f"replaying {replay.demand.shape[1] - BASELINE_HISTORY_DAYS} days from {replay.start} "
+            f"for {replay.series.height} series"
+        )
+        simulation = simulate_policies(replay, cfg)
+        for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
+            console.info(
+                f"{row['policy']}: fill rate {row['fill_rate']:.1%} with "
+                f"{row['avg_inventory_value']:,.0f} {cfg.planning.currency} of stock; the policy "
+                f"reaches it with {row['policy_inventory_at_same_fill']:,.0f}"
+            )
+        png = None
+        if plot is not None:
+            from stockplan.charts import tradeoff_png
+
+            if not plot.parent.exists():
+                raise StockplanError(f"{plot}: output folder {plot.parent} does not exist")
+            png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure)
+        _emit(
+            {"simulation": simulation},
+            "simulation",
+            output,
+            format,
+            bom,
+            console,
+            f"Policy simulation ({cfg.policy.service_measure} targets), "
+            f"{cfg.simulate.unmet_demand} sales",
+        )
+        if plot is not None and png is not None:
+            from stockplan.io.writers import write_bytes
+
+            write_bytes(plot, png)
+            console.info(f"wrote {plot}")
+        return 0
+
+    _guard(debug, action)
+
+
+@app.command()
 def validate(
     config: ConfigOption = Path("stockplan.yaml"),
     quiet: QuietOption = False,

@@ -176,6 +176,31 @@ class Purchasing(Section):
     budget: float | None = Field(default=None, gt=0, description="Cap on this run's order value.")
 
 
+class Simulate(Section):
+    periods: int = Field(default=26, ge=4, le=260, description="Buckets replayed, ending at as_of.")
+    refit_every: int = Field(default=13, ge=1, description="Buckets between forecast refits.")
+    targets: list[Probability] = Field(
+        default_factory=lambda: [0.85, 0.9, 0.95, 0.98],
+        min_length=1,
+        description="Service-level targets replayed (policy.service_measure) for the curve.",
+    )
+    unmet_demand: Literal["lost", "backorder"] = "lost"
+    baseline_reorder_weeks: float = Field(default=2.0, gt=0)
+    baseline_up_to_weeks: float = Field(default=4.0, gt=0)
+    baseline_scales: list[float] = Field(
+        default_factory=lambda: [0.5, 0.75, 1.0, 1.5, 2.0, 3.0],
+        min_length=1,
+        description="Multiples of the baseline's weeks replayed for its curve.",
+    )
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _baseline_order(self) -> Simulate:
+        if self.baseline_up_to_weeks <= self.baseline_reorder_weeks:
+            raise ValueError("simulate.baseline_up_to_weeks must exceed baseline_reorder_weeks")
+        return self
+
+
 class Risk(Section):
     high: float = Field(default=0.5, gt=0, lt=1)
     medium: float = Field(default=0.2, gt=0, lt=1)
@@ -193,6 +218,7 @@ class Config(Section):
     transfers: Transfers = Transfers()
     excess: Excess = Excess()
     purchasing: Purchasing = Purchasing()
+    simulate: Simulate = Simulate()
 
     @model_validator(mode="after")
     def _risk_order(self) -> Config:

@@ -135,6 +135,33 @@ def item_attributes(
     )
 
 
+def series_base(
+    universe: pl.DataFrame,
+    position: pl.DataFrame,
+    classes: pl.DataFrame,
+    summary: pl.DataFrame,
+    attributes: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per sku x location with stock position, classes, model, sigma_e, attributes."""
+    return (
+        universe.join(position, on=SERIES, how="left")
+        .join(classes.select(*SERIES, "abc", "xyz", "demand_pattern"), on=SERIES, how="left")
+        .join(summary.select(*SERIES, "model", "sigma_e"), on=SERIES, how="left")
+        .join(attributes, on="sku", how="left")
+        .with_columns(
+            *[pl.col(c).fill_null(0.0) for c in ("on_hand", "allocated", "backorders", "on_order")],
+            pl.col("inventory_position").fill_null(0.0),
+            pl.col("abc").fill_null("C"),
+            pl.col("xyz").fill_null("Z"),
+            pl.col("demand_pattern").fill_null("none"),
+            pl.col("model").fill_null("Zero"),
+            pl.col("sigma_e").fill_null(0.0),
+            pl.col("inactive").fill_null(False),
+        )
+        .sort(SERIES)
+    )
+
+
 def with_lead_times(
     base: pl.DataFrame,
     lead_times: pl.DataFrame,
@@ -223,23 +250,7 @@ def run_plan(
     position = stock_position(stock, open_po, tables.get("customer_orders"))
 
     review = config.policy.review_days
-    base = (
-        universe.join(position, on=SERIES, how="left")
-        .join(classes.select(*SERIES, "abc", "xyz", "demand_pattern"), on=SERIES, how="left")
-        .join(summary.select(*SERIES, "model", "sigma_e"), on=SERIES, how="left")
-        .join(attributes, on="sku", how="left")
-        .with_columns(
-            *[pl.col(c).fill_null(0.0) for c in ("on_hand", "allocated", "backorders", "on_order")],
-            pl.col("inventory_position").fill_null(0.0),
-            pl.col("abc").fill_null("C"),
-            pl.col("xyz").fill_null("Z"),
-            pl.col("demand_pattern").fill_null("none"),
-            pl.col("model").fill_null("Zero"),
-            pl.col("sigma_e").fill_null(0.0),
-            pl.col("inactive").fill_null(False),
-        )
-        .sort(SERIES)
-    )
+    base = series_base(universe, position, classes, summary, attributes)
     series = with_lead_times(base, lead_times, forecast, days, review)
 
     say("computing safety stock and orders")

@@ -102,13 +102,18 @@ def _temp_beside(path: Path) -> Path:
 
 def write_text(path: Path, text: str, *, overwrite: bool = False) -> None:
     """Write a text file atomically; refuse to replace an existing file unless `overwrite`."""
+    write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+
+
+def write_bytes(path: Path, content: bytes, *, overwrite: bool = True) -> None:
+    """Write a file atomically (temp file, then rename); optionally refuse to replace one."""
     if path.exists() and not overwrite:
         raise StockplanError(f"{path}: already exists (use --force to replace it)")
     if not path.parent.exists():
         raise StockplanError(f"{path}: output folder {path.parent} does not exist")
     temp = _temp_beside(path)
     try:
-        temp.write_text(text, encoding="utf-8")
+        temp.write_bytes(content)
         os.replace(temp, path)
     except OSError as exc:
         raise StockplanError(f"cannot write {path}: {exc}") from None

@@ -1,0 +1,308 @@
+"""Replay the demand history with the configured policy and with a rule-of-thumb baseline.
+
+The last `simulate.periods` buckets before as_of are replayed day by day for every active
+sku x location that had history when the replay starts:
+
+- Every R = `policy.review_days` days the policy computes its levels exactly as `plan`
+  does (same forecasts, safety stock, MOQ / pack rounding), from forecasts refit every
+  `refit_every` buckets on the history known at that moment (rolling origin: nothing after
+  the origin is used, lead times included).
+- An order placed on day t arrives at the start of day t + l, with l drawn from
+  Normal(L, sigma_L) rounded, at least one day. Draws and demand are the same for every
+  policy compared (common random numbers), so differences are the policies'.
+- Demand is the actual net daily sales. Unserved demand is lost (`unmet_demand: lost`)
+  or waits as a backorder; fill rate counts only demand served from stock on its day.
+- The baseline: order up to `baseline_up_to_weeks` of the trailing 8-week average sales
+  whenever the position is at or below `baseline_reorder_weeks` of it, rounded like the
+  policy's orders.
+
+Both start with stock equal to the expected demand over L + R (no safety stock), so
+neither gets a head start. Metrics per run: fill_rate = served / demand;
+cycle_service_level = share of (series, review cycle) pairs with demand and no stockout;
+stockout_days = series-days with unmet demand; avg_inventory_value = mean over days of
+the sum of end-of-day stock x unit cost; orders_placed. For baseline rows,
+policy_inventory_at_same_fill is the policy curve's inventory value at the baseline's fill
+rate (linear between targets; empty outside the curve).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from stockplan.classify import classify_demand
+from stockplan.config import Config, Policy
+from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, default_as_of, demand_history
+from stockplan.forecast import forecast_demand
+from stockplan.leadtime import resolve_lead_times
+from stockplan.plan import plan_orders
+from stockplan.policy import round_order_quantity
+
+SIMULATION_COLUMNS = [
+    "policy",
+    "target",
+    "fill_rate",
+    "cycle_service_level",
+    "stockout_days",
+    "avg_inventory_value",
+    "orders_placed",
+    "avg_inventory_units",
+    "unmet_units",
+    "series",
+    "days",
+    "policy_inventory_at_same_fill",
+]
+BASELINE_HISTORY_DAYS = 56
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Replay:
+    """Everything a run needs, shared by every policy compared."""
+
+    series: pl.DataFrame  # sku, location, unit_cost, moq, pack_size, max_order (sorted)
+    start: dt.date
+    demand: np.ndarray  # [series, BASELINE_HISTORY_DAYS + days] actual net daily demand
+    review_days: int
+    lead_draws: np.ndarray  # [series, reviews] lead time in days of an order at each review
+    initial_stock: np.ndarray
+    levels: list[pl.DataFrame]  # per review: the plan_orders input, position to be set
+
+
+def _daily_demand(
+    sales: pl.DataFrame, series: pl.DataFrame, first: dt.date, days: int
+) -> np.ndarray:
+    daily = (
+        sales.filter((pl.col("date") >= first) & (pl.col("date") < first + dt.timedelta(days)))
+        .group_by([*SERIES, "date"])
+        .agg(pl.col("quantity").sum().clip(lower_bound=0.0).alias("demand"))
+        .with_columns((pl.col("date") - pl.lit(first)).dt.total_days().alias("day"))
+    )
+    keyed = series.select(SERIES).with_row_index("row")
+    cells = daily.join(keyed, on=SERIES)
+    matrix = np.zeros((series.height, days))
+    matrix[cells["row"].to_numpy(), cells["day"].to_numpy()] = cells["demand"].to_numpy()
+    return matrix
+
+
+def prepare_replay(
+    tables: dict[str, pl.DataFrame], config: Config, progress: Progress | None = None
+) -> Replay:
+    """Refit the forecasts on each origin and build the per-review policy inputs."""
+    from stockplan.pipeline import item_attributes, series_base, with_lead_times
+
+    say = progress or (lambda _message: None)
+    settings, planning = config.simulate, config.planning
+    sales, stock = tables["sales"], tables["stock"]
+    products, purchase_orders = tables.get("products"), tables.get("purchase_orders")
+    bucket = planning.bucket
+    days = BUCKET_DAYS[bucket]
+    as_of = planning.as_of or default_as_of(sales)
+    end = pl.select(bucket_start(pl.lit(as_of), bucket)).item()
+    start = end - dt.timedelta(days=settings.periods * days)
+    review = max(1, round(config.policy.review_days))
+    n_days = (end - start).days
+    review_days = list(range(0, n_days, review))
+
+    attributes = item_attributes(products, stock, sales)
+    unit_value = attributes.select(
+        "sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value")
+    )
+    known_po = (
+        purchase_orders.filter(pl.col("received_date") < start)
+        if purchase_orders is not None and "received_date" in purchase_orders.columns
+        else None
+    )
+    first_history = demand_history(sales, start, bucket)
+    universe = (
+        first_history.select(SERIES)
+        .unique()
+        .join(attributes.select("sku", "inactive"), on="sku", how="left")
+        .filter(~pl.col("inactive").fill_null(False))
+        .select(SERIES)
+        .sort(SERIES)
+    )
+    lead_times = resolve_lead_times(
+        universe, products, tables.get("suppliers"), known_po, config.lead_time
+    )
+    position = universe.with_columns(
+        *[pl.lit(0.0).alias(c) for c in ("on_hand", "allocated", "backorders", "on_order")],
+        pl.lit(0.0).alias("inventory_position"),
+    )
+    longest = lead_times["lead_time_days"].max() or 0.0
+    horizon = settings.refit_every + math.ceil((longest + review) / days) + 2
+
+    levels: list[pl.DataFrame] = []
+    base = forecast = None
+    origin_index = -1
+    for review_day in review_days:
+        today = start + dt.timedelta(days=review_day)
+        index = (today - start).days // (settings.refit_every * days)
+        if index != origin_index:
+            origin_index = index
+            origin = start + dt.timedelta(days=index * settings.refit_every * days)
+            say(f"refitting forecasts as of {origin}")
+            history = demand_history(sales, origin, bucket).join(universe, on=SERIES, how="semi")
+            classes = classify_demand(history, origin, bucket, config.classify, unit_value)
+            forecast, summary = forecast_demand(history, classes, bucket, config.forecast, horizon)
+            base = series_base(universe, position, classes, summary, attributes)
+        current = forecast.filter(pl.col("period_start") >= bucket_start(pl.lit(today), bucket))
+        levels.append(with_lead_times(base, lead_times, current, days, review))
+
+    rng = np.random.default_rng(settings.seed)
+    mean = levels[0]["lead_time_days"].to_numpy()
+    spread = levels[0]["lead_time_std_days"].fill_null(0.0).to_numpy()
+    draws = rng.normal(mean[:, None], spread[:, None], (universe.height, len(review_days)))
+    lead_draws = np.maximum(np.round(draws), 1).astype(int)
+    first_day = start - dt.timedelta(days=BASELINE_HISTORY_DAYS)
+    demand = _daily_demand(sales, universe, first_day, BASELINE_HISTORY_DAYS + n_days)
+    series = universe.join(
+        attributes.select("sku", "unit_cost", "moq", "pack_size", "max_order"), on="sku", how="left"
+    ).sort(SERIES)
+    return Replay(
+        series=series,
+        start=start,
+        demand=demand,
+        review_days=review,
+        lead_draws=lead_draws,
+        initial_stock=np.round(levels[0]["demand_protection"].to_numpy()),
+        levels=levels,
+    )
+
+
+def _rounded(series: pl.DataFrame, need: np.ndarray) -> np.ndarray:
+    frame = series.with_columns(pl.Series("need", need))
+    return (
+        frame.select(
+            round_order_quantity(
+                pl.col("need"), pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
+            )
+        )
+        .to_series()
+        .to_numpy()
+    )
+
+
+def _replay(replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray], backorder: bool):
+    """Run one policy; `decide(review_index, day, inventory_position)` returns order qty."""
+    n_series = replay.series.height
+    history_days = BASELINE_HISTORY_DAYS
+    n_days = replay.demand.shape[1] - history_days
+    pipeline = np.zeros((n_series, n_days + int(replay.lead_draws.max(initial=1)) + 2))
+    on_hand = replay.initial_stock.astype(float).copy()
+    backlog = np.zeros(n_series)
+    cost = replay.series["unit_cost"].fill_null(0.0).to_numpy()
+    served_total = demand_total = unmet_total = 0.0
+    stockout_days = orders = 0
+    inventory_value = inventory_units = 0.0
+    cycle_short = np.zeros(n_series, dtype=bool)
+    cycle_demand = np.zeros(n_series, dtype=bool)
+    cycles = cycles_ok = 0
+    for day in range(n_days):
+        on_hand += pipeline[:, day]
+        if backorder:
+            cleared = np.minimum(on_hand, backlog)
+            on_hand -= cleared
+            backlog -= cleared
+        if day % replay.review_days == 0:
+            if day > 0:
+                cycles += int(cycle_demand.sum())
+                cycles_ok += int((cycle_demand & ~cycle_short).sum())
+                cycle_short[:] = False
+                cycle_demand[:] = False
+            review = day // replay.review_days
+            position = on_hand + pipeline[:, day + 1 :].sum(axis=1) - backlog
+            qty = decide(review, day, position)
+            placed = qty > 0
+            orders += int(placed.sum())
+            arrival = day + replay.lead_draws[:, review]
+            np.add.at(pipeline, (np.nonzero(placed)[0], arrival[placed]), qty[placed])
+        today = replay.demand[:, history_days + day]
+        served = np.minimum(on_hand, today)
+        on_hand -= served
+        unmet = today - served
+        if backorder:
+            backlog += unmet
+        served_total += served.sum()
+        demand_total += today.sum()
+        unmet_total += unmet.sum()
+        short = unmet > 1e-9
+        stockout_days += int(short.sum())
+        cycle_short |= short
+        cycle_demand |= today > 0
+        inventory_value += float((on_hand * cost).sum())
+        inventory_units += float(on_hand.sum())
+    cycles += int(cycle_demand.sum())
+    cycles_ok += int((cycle_demand & ~cycle_short).sum())
+    return {
+        "fill_rate": served_total / demand_total if demand_total else 1.0,
+        "cycle_service_level": cycles_ok / cycles if cycles else 1.0,
+        "stockout_days": stockout_days,
+        "avg_inventory_value": inventory_value / n_days,
+        "orders_placed": orders,
+        "avg_inventory_units": inventory_units / n_days,
+        "unmet_units": unmet_total,
+        "series": n_series,
+        "days": n_days,
+    }
+
+
+def simulate_policies(replay: Replay, config: Config) -> pl.DataFrame:
+    """The `simulation` table: one row per policy target and per baseline scale."""
+    settings = config.simulate
+    backorder = settings.unmet_demand == "backorder"
+    rows = []
+    for target in settings.targets:
+        policy = Policy.model_validate(
+            config.policy.model_dump() | {"service_level": target, "service_levels": {}, "skus": {}}
+        )
+
+        def decide(review: int, day: int, position: np.ndarray, policy: Policy = policy):
+            frame = replay.levels[review].with_columns(
+                pl.Series("inventory_position", position),
+                pl.lit(None, pl.Float64).alias("product_service_level"),
+            )
+            today = replay.start + dt.timedelta(days=day)
+            orders = plan_orders(frame, policy, today, BUCKET_DAYS[config.planning.bucket])
+            return orders["order_qty"].to_numpy()
+
+        rows.append({"policy": "stockplan", "target": target} | _replay(replay, decide, backorder))
+
+    window = BASELINE_HISTORY_DAYS
+    for scale in settings.baseline_scales:
+        reorder_days = 7 * settings.baseline_reorder_weeks * scale
+        up_to_days = 7 * settings.baseline_up_to_weeks * scale
+
+        def rule(review: int, day: int, position: np.ndarray, a=reorder_days, b=up_to_days):
+            rate = replay.demand[:, day : day + window].mean(axis=1)
+            need = np.where(position <= a * rate, b * rate - position, 0.0)
+            return _rounded(replay.series, need)
+
+        name = (
+            f"baseline: reorder at {settings.baseline_reorder_weeks * scale:g} weeks, "
+            f"up to {settings.baseline_up_to_weeks * scale:g} weeks"
+        )
+        rows.append({"policy": name, "target": None} | _replay(replay, rule, backorder))
+    simulation = pl.DataFrame(rows, schema_overrides={"target": pl.Float64})
+    compared = [
+        inventory_at_fill_rate(simulation, fill) if policy != "stockplan" else None
+        for policy, fill in simulation.select("policy", "fill_rate").iter_rows()
+    ]
+    return simulation.with_columns(
+        pl.Series("policy_inventory_at_same_fill", compared, dtype=pl.Float64)
+    ).select(SIMULATION_COLUMNS)
+
+
+def inventory_at_fill_rate(simulation: pl.DataFrame, fill_rate: float) -> float | None:
+    """The policy curve's average inventory value at `fill_rate`, interpolated linearly
+    between the two targets around it; None outside the curve."""
+    curve = simulation.filter(pl.col("policy") == "stockplan").sort("fill_rate")
+    x, y = curve["fill_rate"].to_numpy(), curve["avg_inventory_value"].to_numpy()
+    if curve.height == 0 or fill_rate < x[0] or fill_rate > x[-1]:
+        return None
+    return float(np.interp(fill_rate, x, y))

@@ -1,0 +1,116 @@
+"""Policy replay on the bundled sample data, and the replay mechanics on a hand-made case."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.simulate import Replay, _replay
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample_simulation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """`stockplan simulate` on sample_data with fill-rate targets; returns (csv, png)."""
+    folder = tmp_path_factory.mktemp("simulate")
+    config = yaml.safe_load((ROOT / "config.example.yaml").read_text(encoding="utf-8"))
+    config["inputs"] = {
+        name: (
+            {**spec, "path": str(ROOT / spec["path"])}
+            if isinstance(spec, dict)
+            else str(ROOT / spec)
+        )
+        for name, spec in config["inputs"].items()
+    }
+    config["policy"]["service_measure"] = "fill_rate"
+    config["simulate"] = {"targets": [0.9, 0.95, 0.98]}
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    csv, png = folder / "simulation.csv", folder / "tradeoff.png"
+    result = CliRunner().invoke(
+        app, ["simulate", "-c", str(path), "-o", str(csv), "--plot", str(png)]
+    )
+    assert result.exit_code == 0, result.output
+    return csv, png
+
+
+def test_simulated_fill_rate_lands_near_the_target(sample_simulation):
+    simulation = pl.read_csv(sample_simulation[0])
+    policy = simulation.filter(pl.col("policy") == "stockplan")
+    assert policy["target"].to_list() == [0.9, 0.95, 0.98]
+    for target in (0.95, 0.98):
+        fill = policy.filter(pl.col("target") == target)["fill_rate"][0]
+        assert abs(fill - target) <= 0.02, (target, fill)
+    # more service costs more stock, never less
+    assert policy["fill_rate"].is_sorted() and policy["avg_inventory_value"].is_sorted()
+
+
+def test_policy_holds_less_stock_than_the_baseline_at_the_same_fill_rate(sample_simulation):
+    simulation = pl.read_csv(sample_simulation[0])
+    baseline = simulation.filter(pl.col("policy").str.starts_with("baseline"))
+    assert baseline.height == 6
+    compared = baseline.drop_nulls("policy_inventory_at_same_fill")
+    assert compared.height >= 1
+    assert (compared["policy_inventory_at_same_fill"] < compared["avg_inventory_value"]).all()
+    # the configured rule (2 weeks / 4 weeks) serves less than the lowest policy target
+    rule = baseline.filter(pl.col("policy").str.contains("at 2 weeks, up to 4 weeks"))
+    policy = simulation.filter(pl.col("policy") == "stockplan")
+    assert rule["fill_rate"][0] < policy["fill_rate"].min()
+
+
+def test_tradeoff_chart_is_a_png(sample_simulation):
+    content = sample_simulation[1].read_bytes()
+    assert content.startswith(b"\x89PNG\r\n\x1a\n") and len(content) > 10_000
+
+
+def _replay_case(on_hand: float, demand: list[float], lead: int) -> Replay:
+    days = len(demand)
+    history = np.zeros((1, 56))
+    return Replay(
+        series=pl.DataFrame(
+            {"sku": ["A"], "location": ["W"], "unit_cost": [2.0]},
+        ).with_columns(
+            pl.lit(None, pl.Float64).alias(c) for c in ("moq", "pack_size", "max_order")
+        ),
+        start=dt.date(2025, 1, 6),
+        demand=np.hstack([history, np.array([demand], dtype=float)]),
+        review_days=7,
+        lead_draws=np.full((1, days // 7 + 1), lead),
+        initial_stock=np.array([on_hand]),
+        levels=[],
+    )
+
+
+def test_replay_counts_lost_sales_arrivals_and_inventory_by_hand():
+    # 10 in stock, demand 3 a day for 14 days; at day 0 order 20 arriving day 5; no more
+    case = _replay_case(10.0, [3.0] * 14, lead=5)
+    decisions = iter([np.array([20.0]), np.array([0.0])])
+    result = _replay(case, lambda review, day, position: next(decisions), backorder=False)
+    # stock by end of day: 7 4 1 0 0 | +20 on day 5: 17 14 11 8 5 2 0 0 0
+    # day 3: 1 served of 3, day 4: 0 of 3 -> unmet 2 + 3; day 11: 2 of 3; days 12-13: 0 of 3
+    assert result["unmet_units"] == 2 + 3 + 1 + 3 + 3
+    assert result["fill_rate"] == pytest.approx((42 - 12) / 42)
+    assert result["stockout_days"] == 5
+    assert result["orders_placed"] == 1
+    ends = [7, 4, 1, 0, 0, 17, 14, 11, 8, 5, 2, 0, 0, 0]
+    assert result["avg_inventory_units"] == pytest.approx(sum(ends) / 14)
+    assert result["avg_inventory_value"] == pytest.approx(2 * sum(ends) / 14)
+    # cycle 1 (days 0-6) and cycle 2 (days 7-13) both had a stockout
+    assert result["cycle_service_level"] == 0.0
+
+
+def test_replay_backorders_are_filled_first_and_not_counted_as_served_on_time():
+    case = _replay_case(0.0, [2.0] * 7, lead=3)
+    result = _replay(case, lambda review, day, position: np.array([10.0]), backorder=True)
+    # days 0-2: 6 short (backlog); day 3: 10 arrive, the backlog of 6 goes first, then 2
+    # served on day 3 and 2 on day 4; days 5-6 short again: 4 of 14 served on their day
+    assert result["fill_rate"] == pytest.approx(4 / 14)
+    assert result["unmet_units"] == 6 + 4
