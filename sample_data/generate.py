@@ -235,6 +235,29 @@ def make_stock(
     ).sort(["仓库", "商品编码"])
 
 
+def make_customer_orders(series: pl.DataFrame) -> pl.DataFrame:
+    """Open customer backlog: 60 orders over the last two weeks (own seed, so adding this
+    file left every other file unchanged)."""
+    rng = np.random.default_rng(SEED + 1)
+    live = series.filter(pl.col("pattern") != "dead")
+    picks = rng.choice(live.height, 60)
+    ordered = [END - dt.timedelta(days=int(d)) for d in rng.integers(0, 14, 60)]
+    return pl.DataFrame(
+        {
+            "order_no": [f"SO{5000 + i}" for i in range(60)],
+            "customer": [f"C{int(c):03d}" for c in rng.integers(1, 40, 60)],
+            "sku": live["sku"].gather(picks),
+            "warehouse": live["warehouse"].gather(picks),
+            "qty": rng.integers(1, 12, 60),
+            "order_date": ordered,
+            "promised_date": [
+                d + dt.timedelta(days=int(k))
+                for d, k in zip(ordered, rng.integers(3, 10, 60), strict=True)
+            ],
+        }
+    ).sort("order_date")
+
+
 def main() -> None:
     rng = np.random.default_rng(SEED)
     products = make_products(rng)
@@ -255,6 +278,7 @@ def main() -> None:
         }
     ).write_csv(HERE / "suppliers.csv")
     purchase_orders.write_csv(HERE / "purchase_orders.csv", date_format="%Y-%m-%d")
+    make_customer_orders(series).write_csv(HERE / "customer_orders.csv", date_format="%Y-%m-%d")
     print(
         f"sales {sales.height} rows, {series.height} sku x warehouse series, "
         f"{products.height} products, {purchase_orders.height} purchase-order lines"

@@ -33,6 +33,7 @@ TABLES = (
     "forecast",
     "classes",
     "suppliers",
+    "notices",
 )
 EXIT_USER_ERROR = 1
 EXIT_RISK = 3
@@ -215,7 +216,8 @@ def plan(
         typer.Option(
             "--table",
             "-t",
-            help="Table for one-file output or stdout: orders, risk, forecast, classes, suppliers.",
+            help="Table for one-file output or stdout: orders, risk, transfers, excess, "
+            "supplier_orders, forecast, classes, suppliers, notices (with customer_orders).",
         ),
     ] = "orders",
     all_rows: Annotated[
@@ -239,6 +241,10 @@ def plan(
         if table not in TABLES:
             raise StockplanError(f"--table: unknown table '{table}' ({', '.join(TABLES)})")
         result = run_plan(tables, cfg, include_all=all_rows, progress=_progress(console))
+        if table not in result.tables:
+            raise StockplanError(
+                f"--table {table}: there is no {table} table without inputs.customer_orders"
+            )
         orders, risk = result.tables["orders"], result.tables["risk"]
         value = orders["order_value"].sum()
         console.info(
@@ -288,6 +294,8 @@ def _single_table_command(
         console = Console(quiet)
         cfg, tables = _load(config, console)
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
+        if name not in result.tables:
+            raise StockplanError(f"there is no {name} table without inputs.customer_orders")
         _emit(
             {name: result.tables[name]},
             name,
@@ -357,6 +365,13 @@ _table_command(
     "classes",
     "Demand classes",
     "ABC / XYZ class and demand pattern (smooth, erratic, intermittent, lumpy, new, dead).",
+)
+_table_command(
+    "notices",
+    "notices",
+    "Customer restock notices",
+    "Open customer orders that stock on hand cannot fill today, with the expected ship date "
+    "and a message for the customer (needs inputs.customer_orders).",
 )
 _table_command(
     "suppliers",

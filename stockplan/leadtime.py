@@ -207,12 +207,18 @@ def backup_lead_times(
 def open_receipts(
     purchase_orders: pl.DataFrame | None, lead_times: pl.DataFrame, as_of: dt.date
 ) -> pl.DataFrame:
-    """Open PO lines: sku, location, quantity outstanding, arrival date (never before as_of).
+    """Open PO lines: sku, location, po_id, quantity outstanding, arrival (never before as_of).
 
     A line is open while it has no received_date; what is outstanding is quantity minus
     any received_quantity. A line with no expected_date is due order_date + lead time.
     """
-    schema = {"sku": pl.String, "location": pl.String, "quantity": pl.Float64, "arrival": pl.Date}
+    schema = {
+        "sku": pl.String,
+        "location": pl.String,
+        "po_id": pl.String,
+        "quantity": pl.Float64,
+        "arrival": pl.Date,
+    }
     if purchase_orders is None:
         return pl.DataFrame(schema=schema)
     lines = purchase_orders
@@ -226,10 +232,12 @@ def open_receipts(
     expected = (
         pl.col("expected_date") if "expected_date" in lines.columns else pl.lit(None, pl.Date)
     )
+    po_id = pl.col("po_id") if "po_id" in lines.columns else pl.lit(None, pl.String)
     return (
         lines.join(lead_times.select(*SERIES, "lead_time_days"), on=SERIES, how="left")
         .select(
             *SERIES,
+            po_id.alias("po_id"),
             (pl.col("quantity") - received).clip(lower_bound=0.0).alias("quantity"),
             pl.coalesce(
                 expected,

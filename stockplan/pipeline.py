@@ -22,6 +22,7 @@ from stockplan.leadtime import (
     resolve_lead_times,
     supplier_scorecard,
 )
+from stockplan.notices import restock_notices
 from stockplan.plan import (
     explain_backup,
     plan_orders,
@@ -313,6 +314,9 @@ def run_plan(
         config.excess.buffer_days,
         as_of,
     )
+    extra: dict[str, pl.DataFrame] = {}
+    if tables.get("customer_orders") is not None:
+        extra["notices"] = restock_notices(tables["customer_orders"], funded, open_po, as_of)
     return PlanResult(
         as_of=as_of,
         history=history,
@@ -327,5 +331,6 @@ def run_plan(
             "forecast": forecast,
             "classes": classes,
             "suppliers": supplier_scorecard(purchase_orders),
+            **extra,
         },
     )

@@ -188,7 +188,7 @@ def policy_types(settings: Policy) -> pl.Expr:
     ).alias("policy_type")
 
 
-def _fmt(expr: pl.Expr) -> pl.Expr:
+def fmt_number(expr: pl.Expr) -> pl.Expr:
     return expr.round(1).cast(pl.String).str.replace(r"\.0$", "")
 
 
@@ -232,7 +232,7 @@ def plan_orders(
             pl.col("raw_need"), pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
         ).alias("order_qty")
     )
-    need = _fmt(pl.col("raw_need"))
+    need = fmt_number(pl.col("raw_need"))
     reason = (
         pl.when(~active)
         .then(pl.lit("no order: product status is inactive"))
@@ -242,42 +242,42 @@ def plan_orders(
         .then(
             pl.format(
                 "no order: a transfer in of {} lifts position to {} (reorder point {})",
-                _fmt(pl.col("transfer_qty")),
-                _fmt(position),
-                _fmt(pl.col("reorder_point")),
+                fmt_number(pl.col("transfer_qty")),
+                fmt_number(position),
+                fmt_number(pl.col("reorder_point")),
             )
         )
         .when(pl.col("order_qty") <= 0)
         .then(
             pl.format(
                 "no order: position {} not below reorder point {}",
-                _fmt(position),
-                _fmt(pl.col("reorder_point")),
+                fmt_number(position),
+                fmt_number(pl.col("reorder_point")),
             )
         )
         .otherwise(
             pl.concat_str(
                 pl.when(pl.col("transfer_qty") > 0)
-                .then(pl.format("after a transfer in of {}, ", _fmt(pl.col("transfer_qty"))))
+                .then(pl.format("after a transfer in of {}, ", fmt_number(pl.col("transfer_qty"))))
                 .otherwise(pl.lit("")),
                 pl.format(
                     "position {} below reorder point {}: need {} to reach {}",
-                    _fmt(position),
-                    _fmt(pl.col("reorder_point")),
+                    fmt_number(position),
+                    fmt_number(pl.col("reorder_point")),
                     need,
-                    _fmt(pl.col("order_up_to")),
+                    fmt_number(pl.col("order_up_to")),
                 ),
                 pl.when(pl.col("moq").fill_null(0) > pl.col("raw_need"))
-                .then(pl.format("; raised to MOQ {}", _fmt(pl.col("moq"))))
+                .then(pl.format("; raised to MOQ {}", fmt_number(pl.col("moq"))))
                 .otherwise(pl.lit("")),
                 pl.when(pl.col("pack_size").fill_null(1) > 1)
-                .then(pl.format("; rounded up to packs of {}", _fmt(pl.col("pack_size"))))
+                .then(pl.format("; rounded up to packs of {}", fmt_number(pl.col("pack_size"))))
                 .otherwise(pl.lit("")),
                 pl.when(
                     pl.col("max_order").is_not_null()
                     & (pl.col("order_qty") < pl.col("raw_need") - 1e-9)
                 )
-                .then(pl.format("; capped at max order {}", _fmt(pl.col("max_order"))))
+                .then(pl.format("; capped at max order {}", fmt_number(pl.col("max_order"))))
                 .otherwise(pl.lit("")),
             )
         )

@@ -107,3 +107,20 @@ def test_backup_supplier_only_when_the_preferred_one_is_too_late(sample_plan: Pa
     assert (preferred_arrival.str.to_date() > switched["stockout_date"]).all()
     kept = orders.filter(~pl.col("reason").str.contains("backup supplier")).join(products, on="sku")
     assert (kept["supplier"] == kept["preferred"]).all()
+
+
+def test_notices_list_backlog_that_stock_cannot_fill_today(sample_plan: Path):
+    notices = _read(sample_plan / "notices.csv")
+    backlog = pl.read_csv(
+        ROOT / "sample_data" / "customer_orders.csv", schema_overrides={"sku": pl.String}
+    )
+    assert 0 < notices.height <= backlog.height
+    assert set(notices["order_id"]) <= set(backlog["order_no"])
+    as_of = dt.date(2026, 11, 23)
+    dated = notices.drop_nulls("expected_fill_date")
+    assert (dated["expected_fill_date"] > as_of).all()
+    assert dated["message"].str.contains("expected to ship on").all()
+    late = dated.with_columns(
+        (pl.col("expected_fill_date") - pl.col("promised_date")).dt.total_days().alias("gap")
+    )
+    assert (late["days_late"] == late["gap"].clip(lower_bound=0)).all()

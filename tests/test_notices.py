@@ -1,0 +1,58 @@
+"""Customer restock notices, first come first served, checked by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from stockplan.notices import NOTICE_COLUMNS, restock_notices
+
+AS_OF = dt.date(2025, 3, 3)
+
+
+def _day(n: int) -> dt.date:
+    return AS_OF + dt.timedelta(days=n)
+
+
+def test_backlog_is_filled_from_stock_then_pos_then_the_suggested_order():
+    orders = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["W"],
+            "on_hand": [5.0],
+            "allocated": [1.0],  # 4 free today
+            "order_qty": [20.0],
+            "expected_arrival": [_day(14)],
+        }
+    )
+    open_po = pl.DataFrame(
+        {"sku": ["A"], "location": ["W"], "po_id": ["P9"], "quantity": [10.0], "arrival": [_day(3)]}
+    )
+    backlog = pl.DataFrame(
+        {
+            "order_id": ["O4", "O3", "O2", "O1"],
+            "customer": ["d", "c", "b", "a"],
+            "sku": ["A"] * 4,
+            "location": ["W"] * 4,
+            "quantity": [30.0, 10.0, 5.0, 3.0],
+            "order_date": [_day(-1), _day(-5), _day(-3), _day(-4)],
+            "promised_date": [None, None, _day(2), _day(1)],
+        }
+    )
+    notices = restock_notices(backlog, orders, open_po, AS_OF)
+    assert notices.columns == NOTICE_COLUMNS
+    rows = {r["order_id"]: r for r in notices.to_dicts()}
+    # O1 (3, promised first) ships from the 4 free today: no notice
+    assert set(rows) == {"O2", "O3", "O4"}
+    # O2: 3 + 5 = 8 > 4 -> the PO of 10 on day 3 (cumulative 14); promised day 2: 1 day late
+    assert rows["O2"]["expected_fill_date"] == _day(3) and rows["O2"]["days_late"] == 1
+    assert rows["O2"]["filled_from"] == "purchase order P9"
+    assert rows["O2"]["message"] == "Order O2: 5 x A is expected to ship on 2025-03-06"
+    # O3 (no promise, ordered before O4): 18 > 14 -> the suggested order (cumulative 34)
+    assert rows["O3"]["expected_fill_date"] == _day(14)
+    assert rows["O3"]["filled_from"] == "this week's suggested order"
+    # O4: 48 > 34: nothing planned covers it yet
+    assert rows["O4"]["expected_fill_date"] is None
+    assert rows["O4"]["filled_from"] == "not covered yet"
+    assert "not covered" in rows["O4"]["message"]
