@@ -57,6 +57,15 @@ CATEGORY_SUPPLIERS = {
     "toys": ["Yiwu Goods Co", "Global Import Ltd"],
     "outdoor": ["Global Import Ltd", "Yiwu Goods Co"],
 }
+PROMOTIONS = [
+    # category, start, end, uplift in the file (None: stockplan measures it), true lift
+    ("snacks", dt.date(2025, 6, 2), dt.date(2025, 6, 15), None, 0.8),
+    ("snacks", dt.date(2026, 6, 1), dt.date(2026, 6, 14), None, 0.8),
+    ("beverage", dt.date(2026, 7, 6), dt.date(2026, 7, 19), None, 0.6),
+    # planned
+    ("snacks", dt.date(2026, 12, 7), dt.date(2026, 12, 20), None, 0.8),
+    ("toys", dt.date(2026, 12, 14), dt.date(2026, 12, 27), 0.5, 0.5),
+]
 PATTERNS = ["smooth", "seasonal", "trending", "intermittent", "lumpy", "new", "dead"]
 PATTERN_WEIGHTS = [0.30, 0.18, 0.10, 0.22, 0.10, 0.05, 0.05]
 N_SKUS = 300
@@ -235,6 +244,33 @@ def make_stock(
     ).sort(["仓库", "商品编码"])
 
 
+def apply_past_promotions(sales: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """Lift sales inside past promotion windows by their true lift (deterministic)."""
+    category = dict(products.select("sku", "category").iter_rows())
+    lift = pl.lit(1.0)
+    for cat, start, end, _, true_lift in PROMOTIONS:
+        skus = [s for s, c in category.items() if c == cat]
+        inside = pl.col("sku").is_in(skus) & pl.col("date").is_between(start, end)
+        lift = pl.when(inside).then(1.0 + true_lift).otherwise(lift)
+    lifted = (pl.col("qty") > 0) & (lift > 1.0)
+    return sales.with_columns(
+        pl.when(lifted).then((pl.col("qty") * lift).ceil().cast(pl.Int64)).otherwise(pl.col("qty")),
+        pl.when(lifted).then((pl.col("revenue") * lift).round(2)).otherwise(pl.col("revenue")),
+    )
+
+
+def make_promotions() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "category": [p[0] for p in PROMOTIONS],
+            "start": [p[1] for p in PROMOTIONS],
+            "end": [p[2] for p in PROMOTIONS],
+            "uplift": [p[3] for p in PROMOTIONS],
+        },
+        schema_overrides={"uplift": pl.Float64},
+    )
+
+
 def make_customer_orders(series: pl.DataFrame) -> pl.DataFrame:
     """Open customer backlog: 60 orders over the last two weeks (own seed, so adding this
     file left every other file unchanged)."""
@@ -262,6 +298,7 @@ def main() -> None:
     rng = np.random.default_rng(SEED)
     products = make_products(rng)
     sales, series = make_sales(rng, products)
+    sales = apply_past_promotions(sales, products)
     purchase_orders = make_purchase_orders(rng, products, series)
     stock = make_stock(rng, series, products)
 
@@ -278,6 +315,7 @@ def main() -> None:
         }
     ).write_csv(HERE / "suppliers.csv")
     purchase_orders.write_csv(HERE / "purchase_orders.csv", date_format="%Y-%m-%d")
+    make_promotions().write_csv(HERE / "promotions.csv", date_format="%Y-%m-%d")
     make_customer_orders(series).write_csv(HERE / "customer_orders.csv", date_format="%Y-%m-%d")
     print(
         f"sales {sales.height} rows, {series.height} sku x warehouse series, "

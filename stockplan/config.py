@@ -176,6 +176,33 @@ class Purchasing(Section):
     budget: float | None = Field(default=None, gt=0, description="Cap on this run's order value.")
 
 
+class Censoring(Section):
+    method: Literal["auto", "snapshots", "inferred", "zero_runs", "off"] = "auto"
+    threshold: float = Field(
+        default=0.001,
+        gt=0,
+        lt=0.5,
+        description="zero_runs: chance below which a run is a stockout.",
+    )
+    lookback_days: int = Field(default=56, ge=7, description="zero_runs: days before a run.")
+    min_history_days: int = Field(default=28, ge=7, description="zero_runs: history needed.")
+    max_run_days: int = Field(
+        default=56, ge=2, description="zero_runs: longer runs are a real change, not censoring."
+    )
+
+
+class Promotions(Section):
+    default_uplift: float = Field(
+        default=0.3, ge=0, le=20, description="Lift of a planned promotion with no uplift given."
+    )
+    min_promo_days: int = Field(
+        default=7, ge=1, description="Promotion days a SKU needs before its own lift is used."
+    )
+    min_promo_units: float = Field(
+        default=50, ge=0, description="Promotion units a SKU needs before its own lift is used."
+    )
+
+
 class Simulate(Section):
     periods: int = Field(default=26, ge=4, le=260, description="Buckets replayed, ending at as_of.")
     refit_every: int = Field(default=13, ge=1, description="Buckets between forecast refits.")
@@ -219,6 +246,8 @@ class Config(Section):
     excess: Excess = Excess()
     purchasing: Purchasing = Purchasing()
     simulate: Simulate = Simulate()
+    censoring: Censoring = Censoring()
+    promotions: Promotions = Promotions()
 
     @model_validator(mode="after")
     def _risk_order(self) -> Config:

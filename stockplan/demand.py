@@ -4,6 +4,12 @@ Returns (negative quantities) are netted against sales of the same bucket; a buc
 whose net is negative counts as zero demand, never negative. Buckets are calendar
 days or ISO weeks (Monday start). Every series runs from its first sale to the last
 complete bucket before `as_of`, with gaps filled by zero.
+
+Excluded days (stockout days from `censor`, promotion days from `promotions`) do not
+measure baseline demand. A bucket of n days with e excluded estimates demand from the
+others, sales_on_kept_days x n / (n - e); a bucket excluded throughout takes the mean of
+the last 8 measured buckets of the series (else the series mean). `stockout_days` and
+`promo_days` say how many days of each bucket were excluded.
 """
 
 from __future__ import annotations
@@ -34,11 +40,20 @@ def history_end(as_of: dt.date, bucket: Bucket) -> dt.date:
     return current - dt.timedelta(days=BUCKET_DAYS[bucket])
 
 
-def demand_history(sales: pl.DataFrame, as_of: dt.date, bucket: Bucket) -> pl.DataFrame:
+IMPUTE_PERIODS = 8
+
+
+def demand_history(
+    sales: pl.DataFrame,
+    as_of: dt.date,
+    bucket: Bucket,
+    excluded: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Net demand per sku x location x `period_start`, zero-filled; columns also carry revenue.
 
     Output columns: sku, location, period_start, demand, revenue (revenue is null when the
-    sales table has neither revenue nor unit_price).
+    sales table has neither revenue nor unit_price), stockout_days, promo_days.
+    `excluded`: sku, location, date, reason ('stockout' or 'promotion').
     """
     last_period = history_end(as_of, bucket)
     revenue = (
@@ -46,11 +61,24 @@ def demand_history(sales: pl.DataFrame, as_of: dt.date, bucket: Bucket) -> pl.Da
         if "revenue" in sales.columns
         else (pl.col("quantity") * pl.col("unit_price") if "unit_price" in sales.columns else None)
     )
-    lines = sales.filter(pl.col("date") < as_of).select(
-        *SERIES,
-        bucket_start(pl.col("date"), bucket).alias("period_start"),
-        pl.col("quantity"),
-        (revenue if revenue is not None else pl.lit(None, pl.Float64)).alias("revenue"),
+    if excluded is None or excluded.height == 0:
+        excluded = pl.DataFrame(
+            schema={"sku": pl.String, "location": pl.String, "date": pl.Date, "reason": pl.String}
+        )
+    excluded = excluded.filter(pl.col("date") < as_of)
+    lines = (
+        sales.filter(pl.col("date") < as_of)
+        .join(
+            excluded.select(*SERIES, "date", pl.lit(True).alias("excluded")).unique(),
+            on=[*SERIES, "date"],
+            how="left",
+        )
+        .select(
+            *SERIES,
+            bucket_start(pl.col("date"), bucket).alias("period_start"),
+            pl.when(pl.col("excluded").is_null()).then(pl.col("quantity")).otherwise(0.0),
+            (revenue if revenue is not None else pl.lit(None, pl.Float64)).alias("revenue"),
+        )
     )
     netted = (
         lines.filter(pl.col("period_start") <= last_period)
@@ -58,6 +86,15 @@ def demand_history(sales: pl.DataFrame, as_of: dt.date, bucket: Bucket) -> pl.Da
         .agg(
             pl.col("quantity").sum().clip(lower_bound=0).alias("demand"),
             pl.col("revenue").sum().alias("revenue"),
+        )
+    )
+    per_bucket = (
+        excluded.with_columns(bucket_start(pl.col("date"), bucket).alias("period_start"))
+        .group_by([*SERIES, "period_start"])
+        .agg(
+            (pl.col("reason") == "stockout").sum().cast(pl.Int64).alias("stockout_days"),
+            (pl.col("reason") != "stockout").sum().cast(pl.Int64).alias("promo_days"),
+            pl.col("date").n_unique().cast(pl.Int64).alias("excluded_days"),
         )
     )
     first = netted.group_by(SERIES).agg(pl.col("period_start").min().alias("first_period"))
@@ -69,6 +106,8 @@ def demand_history(sales: pl.DataFrame, as_of: dt.date, bucket: Bucket) -> pl.Da
                 "period_start": pl.Date,
                 "demand": pl.Float64,
                 "revenue": pl.Float64,
+                "stockout_days": pl.Int64,
+                "promo_days": pl.Int64,
             }
         )
     every = f"{BUCKET_DAYS[bucket]}d"
@@ -76,13 +115,38 @@ def demand_history(sales: pl.DataFrame, as_of: dt.date, bucket: Bucket) -> pl.Da
         {"period_start": pl.date_range(first["first_period"].min(), last_period, every, eager=True)}
     )
     grid = first.join(periods, how="cross").filter(pl.col("period_start") >= pl.col("first_period"))
-    return (
+    days = BUCKET_DAYS[bucket]
+    kept = (days - pl.col("excluded_days")).clip(lower_bound=0)
+    history = (
         grid.join(netted, on=[*SERIES, "period_start"], how="left")
-        .select(
-            *SERIES,
-            "period_start",
+        .join(per_bucket, on=[*SERIES, "period_start"], how="left")
+        .with_columns(
+            pl.col("stockout_days").fill_null(0),
+            pl.col("promo_days").fill_null(0),
+            pl.col("excluded_days").fill_null(0),
             pl.col("demand").fill_null(0.0),
-            pl.col("revenue").fill_null(0.0) if revenue is not None else pl.col("revenue"),
         )
         .sort([*SERIES, "period_start"])
+        .with_columns(
+            pl.when(kept > 0).then(pl.col("demand") * days / kept).otherwise(None).alias("demand")
+        )
+        .with_columns(
+            pl.col("demand")
+            .fill_null(
+                pl.col("demand")
+                .rolling_mean(IMPUTE_PERIODS, min_samples=1)
+                .forward_fill()
+                .over(SERIES)
+            )
+            .fill_null(pl.col("demand").mean().over(SERIES))
+            .fill_null(0.0)
+        )
+    )
+    return history.select(
+        *SERIES,
+        "period_start",
+        "demand",
+        pl.col("revenue").fill_null(0.0) if revenue is not None else pl.col("revenue"),
+        "stockout_days",
+        "promo_days",
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from stockplan.censor import stockout_days
 from stockplan.classify import classify_demand
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
@@ -30,6 +31,7 @@ from stockplan.plan import (
     switch_to_backup,
     window_demand,
 )
+from stockplan.promotions import apply_promotions, measured_uplift, promotion_days
 from stockplan.purchasing import apply_budget, flag_minimum_order_value, supplier_orders
 from stockplan.risk import stockout_risk
 from stockplan.transfers import net_transfers, plan_transfers
@@ -194,6 +196,38 @@ def with_lead_times(
     )
 
 
+def daily_receipts(purchase_orders: pl.DataFrame | None) -> pl.DataFrame | None:
+    """sku, location, date, received: units booked in per day from received PO lines."""
+    if purchase_orders is None or "received_date" not in purchase_orders.columns:
+        return None
+    quantity = (
+        pl.coalesce("received_quantity", "quantity")
+        if "received_quantity" in purchase_orders.columns
+        else pl.col("quantity")
+    )
+    return (
+        purchase_orders.filter(pl.col("received_date").is_not_null())
+        .group_by(*SERIES, pl.col("received_date").alias("date"))
+        .agg(quantity.sum().cast(pl.Float64).alias("received"))
+    )
+
+
+def excluded_days(
+    tables: dict[str, pl.DataFrame], config: Config, as_of: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(stockout and promotion days together, promotion days alone) before as_of."""
+    sales = tables["sales"]
+    censored = stockout_days(
+        sales,
+        tables["stock"],
+        daily_receipts(tables.get("purchase_orders")),
+        as_of,
+        config.censoring,
+    )
+    promo = promotion_days(sales, tables.get("promotions"), tables.get("products"), as_of)
+    return pl.concat([censored, promo]), promo
+
+
 def run_plan(
     tables: dict[str, pl.DataFrame],
     config: Config,
@@ -218,7 +252,8 @@ def run_plan(
     as_of = planning.as_of or default_as_of(sales)
 
     say("building demand history")
-    history = demand_history(sales, as_of, bucket)
+    excluded, promo_days = excluded_days(tables, config, as_of)
+    history = demand_history(sales, as_of, bucket, excluded)
     attributes = item_attributes(products, stock, sales)
     unit_value = attributes.select(
         "sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value")
@@ -235,6 +270,18 @@ def run_plan(
     forecast, summary = forecast_demand(
         history, classes, bucket, config.forecast, planning.horizon_periods
     )
+    uplift = measured_uplift(sales, promo_days, history, products, days, config.promotions)
+    forecast = apply_promotions(
+        forecast, tables.get("promotions"), products, uplift, days, config.promotions
+    )
+    classes = classes.join(
+        history.group_by(SERIES).agg(
+            (pl.col("stockout_days") > 0).sum().alias("stockout_periods"),
+            (pl.col("promo_days") > 0).sum().alias("promo_periods"),
+        ),
+        on=SERIES,
+        how="left",
+    ).join(uplift, on=SERIES, how="left")
 
     universe = pl.concat(
         [stock.select(SERIES), history.select(SERIES)]

@@ -94,7 +94,7 @@ def prepare_replay(
     tables: dict[str, pl.DataFrame], config: Config, progress: Progress | None = None
 ) -> Replay:
     """Refit the forecasts on each origin and build the per-review policy inputs."""
-    from stockplan.pipeline import item_attributes, series_base, with_lead_times
+    from stockplan.pipeline import excluded_days, item_attributes, series_base, with_lead_times
 
     say = progress or (lambda _message: None)
     settings, planning = config.simulate, config.planning
@@ -118,7 +118,8 @@ def prepare_replay(
         if purchase_orders is not None and "received_date" in purchase_orders.columns
         else None
     )
-    first_history = demand_history(sales, start, bucket)
+    excluded, _ = excluded_days(tables, config, as_of)
+    first_history = demand_history(sales, start, bucket, excluded)
     universe = (
         first_history.select(SERIES)
         .unique()
@@ -147,7 +148,9 @@ def prepare_replay(
             origin_index = index
             origin = start + dt.timedelta(days=index * settings.refit_every * days)
             say(f"refitting forecasts as of {origin}")
-            history = demand_history(sales, origin, bucket).join(universe, on=SERIES, how="semi")
+            history = demand_history(sales, origin, bucket, excluded).join(
+                universe, on=SERIES, how="semi"
+            )
             classes = classify_demand(history, origin, bucket, config.classify, unit_value)
             forecast, summary = forecast_demand(history, classes, bucket, config.forecast, horizon)
             base = series_base(universe, position, classes, summary, attributes)

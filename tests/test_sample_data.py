@@ -124,3 +124,20 @@ def test_notices_list_backlog_that_stock_cannot_fill_today(sample_plan: Path):
         (pl.col("expected_fill_date") - pl.col("promised_date")).dt.total_days().alias("gap")
     )
     assert (late["days_late"] == late["gap"].clip(lower_bound=0)).all()
+
+
+def test_planned_promotions_lift_only_their_categories_and_weeks(sample_plan: Path):
+    forecast = _read(sample_plan / "forecast.csv")
+    category = pl.read_excel(ROOT / "sample_data" / "products.xlsx").select("sku", "category")
+    lifted = forecast.filter(pl.col("promo_uplift") > 0).join(category, on="sku")
+    assert set(lifted["category"]) == {"snacks", "toys"}
+    weeks = {d.isoformat() for d in lifted["period_start"]}
+    assert weeks == {"2026-12-07", "2026-12-14", "2026-12-21"}
+    # toys carry their own uplift 0.5: weeks of 12-14 and 12-21 lie fully inside 12-14..12-27
+    toys = lifted.filter(pl.col("category") == "toys")
+    assert toys["promo_uplift"].to_list() == pytest.approx([0.5] * toys.height)
+    classes = _read(sample_plan / "classes.csv").join(category, on="sku")
+    measured = classes.filter(pl.col("category") == "snacks").drop_nulls("measured_uplift")
+    # sales were lifted 80 % (rounded up) in past snack promotions
+    assert 0.6 < measured["measured_uplift"].median() < 1.1
+    assert classes.filter(pl.col("stockout_periods") > 0).height > 50  # censored episodes

@@ -1,0 +1,178 @@
+"""Stockout-censored demand: days on which sales did not measure demand.
+
+A day with zero stock and zero sales is not a day of zero demand (DESIGN.md 4). Which
+days were out of stock comes from, by `censoring.method`:
+
+- `snapshots`: a stock file with dated snapshots. A day is out of stock when the latest
+  snapshot on or before it shows on_hand <= 0 and nothing sold that day.
+- `inferred`: stock rebuilt backwards from the current snapshot with every sale and
+  receipt: stock at the end of day t = on_hand now + sales after t - receipts after t.
+  A day that starts at or below zero, receives nothing and sells nothing is out of stock.
+  Only sound when the sales and purchase-order files hold every movement.
+- `zero_runs` (no stock history): a run of k days without a sale is a stockout when it is
+  improbable as chance, (1 - p)^k < `threshold`, p being the share of days with a sale in
+  the `lookback_days` before the run (a Bernoulli / geometric gap test). Runs longer than
+  `max_run_days` are a real change (a delisted or dead item), not censoring. A run still
+  open at as_of counts only while the current stock is zero.
+- `auto`: `snapshots` when the stock file has at least two dated snapshots, else
+  `zero_runs`. `off`: none.
+
+`demand.demand_history` then scales each bucket's sales up to the days that were in stock,
+and imputes a bucket that was out of stock throughout (see there).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from stockplan.config import Censoring
+from stockplan.demand import SERIES
+
+EXCLUDED_SCHEMA = {"sku": pl.String, "location": pl.String, "date": pl.Date, "reason": pl.String}
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=EXCLUDED_SCHEMA)
+
+
+def daily_sales(sales: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Every day from each series' first sale to as_of - 1: sku, location, date, sold."""
+    daily = (
+        sales.filter(pl.col("date") < as_of)
+        .group_by([*SERIES, "date"])
+        .agg(pl.col("quantity").sum().alias("sold"))
+    )
+    if daily.height == 0:
+        return daily
+    last = as_of - dt.timedelta(days=1)
+    return (
+        daily.group_by(SERIES)
+        .agg(pl.col("date").min().alias("first"))
+        .with_columns(pl.date_ranges("first", pl.lit(last), "1d").alias("date"))
+        .explode("date")
+        .drop("first")
+        .join(daily, on=[*SERIES, "date"], how="left")
+        .with_columns(pl.col("sold").fill_null(0.0))
+        .sort([*SERIES, "date"])
+    )
+
+
+def _has_snapshots(stock: pl.DataFrame) -> bool:
+    return (
+        "date" in stock.columns
+        and stock.drop_nulls("date").group_by(SERIES).agg(pl.col("date").n_unique()).height > 0
+        and stock.drop_nulls("date")
+        .group_by(SERIES)
+        .agg(pl.col("date").n_unique().alias("n"))["n"]
+        .max()
+        >= 2
+    )
+
+
+def _from_snapshots(days: pl.DataFrame, stock: pl.DataFrame) -> pl.DataFrame:
+    snapshots = stock.drop_nulls("date").select(*SERIES, "date", "on_hand").sort("date")
+    return (
+        days.sort("date")
+        .join_asof(snapshots, on="date", by=SERIES, strategy="backward", check_sortedness=False)
+        .filter((pl.col("on_hand") <= 0) & (pl.col("sold") <= 0))
+        .select(*SERIES, "date", pl.lit("stockout").alias("reason"))
+    )
+
+
+def _inferred(days: pl.DataFrame, current: pl.DataFrame, receipts: pl.DataFrame) -> pl.DataFrame:
+    """Backward stock reconstruction from the current on_hand."""
+    flows = (
+        days.join(receipts, on=[*SERIES, "date"], how="left")
+        .with_columns(pl.col("received").fill_null(0.0))
+        .join(current.select(*SERIES, "on_hand"), on=SERIES, how="inner")
+        .sort([*SERIES, "date"])
+    )
+    net_out = pl.col("sold") - pl.col("received")
+    after = net_out.reverse().cum_sum().reverse().over(SERIES) - net_out
+    end_of_day = pl.col("on_hand") + after
+    start_of_day = end_of_day + net_out - pl.col("received")  # before today's receipt
+    return flows.filter(
+        (start_of_day <= 0) & (pl.col("received") <= 0) & (pl.col("sold") <= 0)
+    ).select(*SERIES, "date", pl.lit("stockout").alias("reason"))
+
+
+def _zero_runs(days: pl.DataFrame, current: pl.DataFrame, settings: Censoring) -> pl.DataFrame:
+    lookback = settings.lookback_days
+    sold = (pl.col("sold") > 0).cast(pl.Int32)
+    frame = days.with_columns(
+        (sold != sold.shift(1)).fill_null(True).cum_sum().over(SERIES).alias("run"),
+        sold.rolling_sum(lookback, min_samples=1).shift(1).over(SERIES).alias("sale_days"),
+        pl.int_range(pl.len()).over(SERIES).alias("day_index"),
+        (pl.col("date") == pl.col("date").max().over(SERIES)).alias("is_last"),
+    )
+    runs = (
+        frame.filter(pl.col("sold") <= 0)
+        .group_by([*SERIES, "run"])
+        .agg(
+            pl.len().alias("length"),
+            pl.col("date").min().alias("start"),
+            pl.col("date").max().alias("end"),
+            pl.col("sale_days").first(),
+            pl.col("day_index").first().alias("seen"),
+            pl.col("is_last").any().alias("open"),
+        )
+        .join(current.select(*SERIES, "on_hand"), on=SERIES, how="left")
+    )
+    seen = pl.min_horizontal(pl.col("seen"), pl.lit(lookback))
+    share = pl.col("sale_days").fill_null(0) / seen
+    unlikely = (1.0 - share).pow(pl.col("length")) < settings.threshold
+    censored = runs.filter(
+        (pl.col("seen") >= settings.min_history_days)
+        & (pl.col("length") >= 2)
+        & (pl.col("length") <= settings.max_run_days)
+        & unlikely
+        & (~pl.col("open") | (pl.col("on_hand").fill_null(0.0) <= 0))
+    )
+    return (
+        censored.with_columns(pl.date_ranges("start", "end", "1d").alias("date"))
+        .explode("date")
+        .select(*SERIES, "date", pl.lit("stockout").alias("reason"))
+    )
+
+
+def stockout_days(
+    sales: pl.DataFrame,
+    stock: pl.DataFrame,
+    receipts: pl.DataFrame | None,
+    as_of: dt.date,
+    settings: Censoring,
+) -> pl.DataFrame:
+    """sku, location, date, reason='stockout' for each day whose sales are censored.
+
+    `receipts`: sku, location, date, received (units booked in that day), for `inferred`.
+    """
+    method = settings.method
+    if method == "off":
+        return _empty()
+    if method == "auto":
+        method = "snapshots" if _has_snapshots(stock) else "zero_runs"
+    days = daily_sales(sales, as_of)
+    if days.height == 0:
+        return _empty()
+    current = (
+        stock.sort("date").group_by(SERIES, maintain_order=True).last()
+        if "date" in stock.columns
+        else stock
+    ).select(*SERIES, "on_hand")
+    if method == "snapshots":
+        found = _from_snapshots(days, stock) if "date" in stock.columns else _empty()
+    elif method == "inferred":
+        empty_receipts = pl.DataFrame(
+            schema={
+                "sku": pl.String,
+                "location": pl.String,
+                "date": pl.Date,
+                "received": pl.Float64,
+            }
+        )
+        found = _inferred(days, current, receipts if receipts is not None else empty_receipts)
+    else:
+        found = _zero_runs(days, current, settings)
+    return found.cast(EXCLUDED_SCHEMA).unique().sort([*SERIES, "date"])

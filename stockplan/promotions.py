@@ -1,0 +1,227 @@
+"""Promotions: keep past promotions out of the baseline, lift the forecast for planned ones.
+
+- Past promotion days: sales lines flagged in a `promo` column (any value but empty,
+  0, no, false, 否), and the days of promotions-table windows before as_of. They are
+  excluded from the baseline like stockout days (see `demand.demand_history`).
+- Measured lift: promo-day sales / their baseline - 1, the baseline being the censored,
+  promotion-free demand estimate of the same bucket; per series when it sold enough on promotion
+  (`min_promo_units` on `min_promo_days`), else pooled over its category; never below 0.
+- Planned promotions (the promotions table: sku or category, start, end, optional
+  location and uplift; no location = every location) multiply the forecast of each
+  bucket by 1 + sum(uplift x share of the bucket's days inside the window), uplift being
+  the row's own, else the series' measured lift, else `promotions.default_uplift`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from stockplan.config import Promotions
+from stockplan.demand import SERIES
+
+NOT_PROMO = ["", "0", "0.0", "no", "n", "false", "f", "否", "无", "none"]
+
+
+def _windows(
+    promotions: pl.DataFrame | None,
+    products: pl.DataFrame | None,
+    series: pl.DataFrame,
+) -> pl.DataFrame:
+    """Promotion windows expanded to sku x location: sku, location, start, end, uplift."""
+    schema = {
+        "sku": pl.String,
+        "location": pl.String,
+        "start": pl.Date,
+        "end": pl.Date,
+        "uplift": pl.Float64,
+    }
+    if promotions is None or promotions.height == 0:
+        return pl.DataFrame(schema=schema)
+
+    def column(name: str, dtype: pl.DataType) -> pl.Expr:
+        return pl.col(name) if name in promotions.columns else pl.lit(None, dtype)
+
+    rows = promotions.select(
+        column("sku", pl.String).alias("sku"),
+        column("category", pl.String).alias("category"),
+        "start",
+        "end",
+        column("location", pl.String).alias("promo_location"),
+        column("uplift", pl.Float64).cast(pl.Float64).alias("uplift"),
+    )
+    by_sku = rows.filter(pl.col("sku").is_not_null()).drop("category")
+    if products is not None and "category" in products.columns:
+        by_category = (
+            rows.filter(pl.col("sku").is_null() & pl.col("category").is_not_null())
+            .drop("sku")
+            .join(products.select("sku", "category"), on="category")
+            .drop("category")
+        )
+        by_sku = pl.concat([by_sku, by_category.select(by_sku.columns)])
+    return (
+        by_sku.join(series.select(SERIES).unique(), on="sku")
+        .filter(
+            pl.col("promo_location").is_null() | (pl.col("promo_location") == pl.col("location"))
+        )
+        .select(*schema)
+        .cast(schema)
+    )
+
+
+def promotion_days(
+    sales: pl.DataFrame,
+    promotions: pl.DataFrame | None,
+    products: pl.DataFrame | None,
+    as_of: dt.date,
+) -> pl.DataFrame:
+    """sku, location, date, reason='promotion' for each past promotion day."""
+    flagged = (
+        sales.filter(
+            pl.col("promo").is_not_null()
+            & ~pl.col("promo").str.strip_chars().str.to_lowercase().is_in(NOT_PROMO)
+            & (pl.col("date") < as_of)
+        ).select(*SERIES, "date")
+        if "promo" in sales.columns
+        else pl.DataFrame(schema={"sku": pl.String, "location": pl.String, "date": pl.Date})
+    )
+    last = as_of - dt.timedelta(days=1)
+    past = (
+        _windows(promotions, products, sales.select(SERIES).unique())
+        .filter(pl.col("start") <= last)
+        .with_columns(
+            pl.date_ranges("start", pl.min_horizontal("end", pl.lit(last)), "1d").alias("date")
+        )
+        .explode("date")
+        .select(*SERIES, "date")
+    )
+    return (
+        pl.concat([flagged, past])
+        .unique()
+        .with_columns(pl.lit("promotion").alias("reason"))
+        .sort([*SERIES, "date"])
+    )
+
+
+def measured_uplift(
+    sales: pl.DataFrame,
+    promo_days: pl.DataFrame,
+    history: pl.DataFrame,
+    products: pl.DataFrame | None,
+    bucket_days: int,
+    settings: Promotions,
+) -> pl.DataFrame:
+    """sku, location, measured_uplift from past promotions.
+
+    lift = promo units / expected units - 1, a ratio of sums, expected units being the
+    baseline (promotion-free estimate) of each promotion day's own bucket: per series when
+    it sold at least `min_promo_units` on at least `min_promo_days` promotion days, else
+    pooled over the series of its product category; never below 0.
+    """
+    sold = (
+        sales.join(promo_days.select(*SERIES, "date").unique(), on=[*SERIES, "date"])
+        .group_by(SERIES)
+        .agg(pl.col("quantity").sum().alias("promo_units"))
+    )
+    # baseline of a promotion day: its bucket's promotion-free demand estimate, per day
+    bucket_of = history.select(
+        *SERIES, "period_start", (pl.col("demand") / bucket_days).alias("baseline_rate")
+    ).sort("period_start")
+    expected = (
+        promo_days.select(*SERIES, "date")
+        .unique()
+        .sort("date")
+        .join_asof(
+            bucket_of,
+            left_on="date",
+            right_on="period_start",
+            by=SERIES,
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .group_by(SERIES)
+        .agg(
+            pl.len().alias("n_promo_days"),
+            pl.col("baseline_rate").sum().alias("expected_units"),
+        )
+    )
+    per_series = (
+        expected.join(sold, on=SERIES, how="left")
+        .with_columns(pl.col("promo_units").fill_null(0.0))
+        .drop_nulls("expected_units")
+    )
+    lift = (pl.col("promo_units") / pl.col("expected_units") - 1.0).clip(lower_bound=0.0)
+    own = per_series.filter(
+        (pl.col("n_promo_days") >= settings.min_promo_days)
+        & (pl.col("promo_units") >= settings.min_promo_units)
+        & (pl.col("expected_units") > 0)
+    ).select(*SERIES, lift.alias("own_uplift"))
+    frame = history.select(SERIES).unique().join(own, on=SERIES, how="left")
+    if products is not None and "category" in products.columns:
+        pooled = (
+            per_series.join(products.select("sku", "category"), on="sku")
+            .group_by("category")
+            .agg(
+                pl.col("promo_units").sum(),
+                pl.col("expected_units").sum(),
+                pl.col("n_promo_days").sum(),
+            )
+            .filter(
+                (pl.col("n_promo_days") >= settings.min_promo_days) & (pl.col("expected_units") > 0)
+            )
+            .select("category", lift.alias("category_uplift"))
+        )
+        frame = (
+            frame.join(products.select("sku", "category"), on="sku", how="left")
+            .join(pooled, on="category", how="left")
+            .with_columns(pl.coalesce("own_uplift", "category_uplift").alias("own_uplift"))
+        )
+    return frame.select(*SERIES, pl.col("own_uplift").alias("measured_uplift")).drop_nulls()
+
+
+def apply_promotions(
+    forecast: pl.DataFrame,
+    promotions: pl.DataFrame | None,
+    products: pl.DataFrame | None,
+    uplift: pl.DataFrame,
+    bucket_days: int,
+    settings: Promotions,
+) -> pl.DataFrame:
+    """Lift forecast, lo and hi in buckets overlapping a planned promotion; add
+    `promo_uplift` (the applied lift, 0 when none)."""
+    windows = _windows(promotions, products, forecast.select(SERIES).unique())
+    lifted = (
+        forecast.select(*SERIES, "period_start")
+        .join(windows, on=SERIES)
+        .join(uplift, on=SERIES, how="left")
+        .with_columns(
+            (
+                pl.min_horizontal(
+                    pl.col("end") + pl.duration(days=1),
+                    pl.col("period_start") + pl.duration(days=bucket_days),
+                )
+                - pl.max_horizontal("start", "period_start")
+            )
+            .dt.total_days()
+            .clip(lower_bound=0)
+            .alias("overlap")
+        )
+        .filter(pl.col("overlap") > 0)
+        .group_by([*SERIES, "period_start"])
+        .agg(
+            (
+                pl.coalesce("uplift", "measured_uplift", pl.lit(settings.default_uplift))
+                * pl.col("overlap")
+                / bucket_days
+            )
+            .sum()
+            .alias("promo_uplift")
+        )
+    )
+    factor = 1.0 + pl.col("promo_uplift")
+    return (
+        forecast.join(lifted, on=[*SERIES, "period_start"], how="left")
+        .with_columns(pl.col("promo_uplift").fill_null(0.0))
+        .with_columns((pl.col(c) * factor).alias(c) for c in ("forecast", "lo", "hi"))
+    )
