@@ -141,6 +141,11 @@ class Forecast(Section):
     backtest_windows: int = Field(default=3, ge=1, le=12)
     backtest_horizon_days: int = Field(default=28, ge=1, le=366)
     min_history_periods: int = Field(default=8, ge=2)
+    new_item_default: float | None = Field(
+        default=None,
+        ge=0,
+        description="Prior demand per bucket for short-history items with no category.",
+    )
     interval_level: float = Field(default=80.0, gt=0, lt=100)
     n_jobs: int = Field(default=1, ge=-1)
 

@@ -118,20 +118,10 @@ def _run_family(
     return choice, long_forecast
 
 
-def forecast_demand(
-    history: pl.DataFrame,
-    classes: pl.DataFrame,
-    bucket: Bucket,
-    settings: Forecast,
-    horizon: int,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return (forecast, summary).
-
-    forecast: sku, location, period_start, forecast, lo, hi, model (per future bucket).
-    summary: sku, location, model, sigma_e (per bucket), backtest_rmse, backtest_bias, n_obs.
-    """
-    h_bt = backtest_periods(settings, bucket)
-    days = BUCKET_DAYS[bucket]
+def series_stats(
+    history: pl.DataFrame, classes: pl.DataFrame, settings: Forecast, bucket: Bucket
+) -> pl.DataFrame:
+    """Per series: unique_id, n_obs, last_period, means, std, demand_pattern, family."""
     series = (
         history.group_by(SERIES)
         .agg(
@@ -147,7 +137,81 @@ def forecast_demand(
         .with_row_index("unique_id")
         .with_columns(pl.col("unique_id").cast(pl.Int64))
     )
-    series = _families(series, settings, bucket, h_bt)
+    return _families(series, settings, bucket, backtest_periods(settings, bucket))
+
+
+def category_priors(series: pl.DataFrame, categories: pl.DataFrame | None) -> pl.DataFrame:
+    """sku -> category, location, prior: median recent demand per bucket of the established
+    (backtestable) series of the category at that location, else of the whole category."""
+    schema = {"category": pl.String, "location": pl.String, "prior": pl.Float64, "sku": pl.String}
+    if categories is None:
+        return pl.DataFrame(schema=schema)
+    established = series.filter(
+        pl.col("family").is_in(["seasonal", "smooth", "intermittent"])
+    ).join(categories, on="sku")
+    by_location = established.group_by("category", "location").agg(
+        pl.col("mean_recent").median().alias("prior")
+    )
+    by_category = established.group_by("category").agg(
+        pl.col("mean_recent").median().alias("category_prior")
+    )
+    locations = series.select("location").unique()
+    return (
+        by_category.join(locations, how="cross")
+        .join(by_location, on=["category", "location"], how="left")
+        .select("category", "location", pl.coalesce("prior", "category_prior").alias("prior"))
+        .join(categories, on="category")
+    )
+
+
+def short_history_rate(series: pl.DataFrame, priors: pl.DataFrame, settings: Forecast):
+    """Forecast per bucket for series too short to backtest, and how it was made.
+
+    A credibility-weighted mean (Buhlmann): (n x own mean + m x prior) / (n + m), with n the
+    series' buckets, m = `min_history_periods` and the prior from `category_priors`, else
+    `forecast.new_item_default`. Without a prior: its own mean (HistoricAverage).
+    """
+    frame = series.join(priors.select("sku", "location", "prior"), on=SERIES, how="left")
+    prior = pl.col("prior")
+    default = settings.new_item_default
+    source = (
+        pl.when(prior.is_not_null())
+        .then(pl.lit("CategoryBlend"))
+        .when(pl.lit(default is not None))
+        .then(pl.lit("DefaultBlend"))
+        .otherwise(pl.lit("HistoricAverage"))
+    )
+    prior = pl.coalesce(prior, pl.lit(default, pl.Float64))
+    n, m = pl.col("n_obs").cast(pl.Float64), float(settings.min_history_periods)
+    blended = (n * pl.col("mean_all") + m * prior) / (n + m)
+    return frame.select(
+        "unique_id",
+        pl.coalesce(blended, pl.col("mean_all")).alias("short_rate"),
+        source.alias("short_model"),
+    )
+
+
+def forecast_demand(
+    history: pl.DataFrame,
+    classes: pl.DataFrame,
+    bucket: Bucket,
+    settings: Forecast,
+    horizon: int,
+    categories: pl.DataFrame | None = None,
+    prior_series: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return (forecast, summary).
+
+    forecast: sku, location, period_start, forecast, lo, hi, model (per future bucket).
+    summary: sku, location, model, sigma_e (per bucket), backtest_rmse, backtest_bias, n_obs.
+    `categories` (sku, category) lets short-history items borrow their category's level,
+    measured on `prior_series` (`series_stats` of a wider history) when given.
+    """
+    h_bt = backtest_periods(settings, bucket)
+    days = BUCKET_DAYS[bucket]
+    series = series_stats(history, classes, settings, bucket)
+    priors = category_priors(prior_series if prior_series is not None else series, categories)
+    series = series.join(short_history_rate(series, priors, settings), on="unique_id", how="left")
     data = history.join(series.select(*SERIES, "unique_id", "family"), on=SERIES).select(
         "unique_id", "family", pl.col("period_start").alias("ds"), pl.col("demand").alias("y")
     )
@@ -162,14 +226,14 @@ def forecast_demand(
         choices.append(choice)
         futures.append(future)
 
-    # fallbacks computed in Polars: short history -> mean, dead / never sold -> zero
+    # fallbacks computed in Polars: short history -> blended mean, dead / never sold -> zero
     simple = series.filter(pl.col("family").is_in(["short", "zero"]))
+    simple_model = (
+        pl.when(pl.col("family") == "zero").then(pl.lit("Zero")).otherwise(pl.col("short_model"))
+    )
     simple_choice = simple.select(
         "unique_id",
-        pl.when(pl.col("family") == "zero")
-        .then(pl.lit("Zero"))
-        .otherwise(pl.lit("HistoricAverage"))
-        .alias("model"),
+        simple_model.alias("model"),
         pl.lit(None, pl.Float64).alias("backtest_rmse"),
         pl.lit(None, pl.Float64).alias("backtest_bias"),
     )
@@ -177,26 +241,27 @@ def forecast_demand(
     simple_future = simple.join(steps, how="cross").select(
         "unique_id",
         (pl.col("last_period") + pl.duration(days=pl.col("step") * days)).alias("ds"),
-        pl.when(pl.col("family") == "zero")
-        .then(pl.lit("Zero"))
-        .otherwise(pl.lit("HistoricAverage"))
-        .alias("model"),
+        simple_model.alias("model"),
         pl.when(pl.col("family") == "zero")
         .then(0.0)
-        .otherwise(pl.col("mean_all"))
+        .otherwise(pl.col("short_rate"))
         .alias("forecast"),
     )
     choice = pl.concat([*choices, simple_choice], how="vertical_relaxed")
     future = pl.concat([*futures, simple_future], how="vertical_relaxed")
 
-    # spread: backtest RMSE; short series: sample std, at least Poisson sqrt(mean)
+    # spread: backtest RMSE; short series: sample std, at least Poisson sqrt(forecast)
     summary = series.join(choice, on="unique_id", how="left").with_columns(
         pl.coalesce(
             pl.col("backtest_rmse"),
             pl.when(pl.col("family") == "zero")
             .then(0.0)
             .otherwise(
-                pl.max_horizontal(pl.col("std_all").fill_null(0.0), pl.col("mean_all").sqrt())
+                pl.max_horizontal(
+                    pl.col("std_all").fill_null(0.0),
+                    pl.col("mean_all").sqrt(),
+                    pl.col("short_rate").fill_null(0.0).sqrt(),
+                )
             ),
         ).alias("sigma_e"),
         pl.col("model").fill_null("HistoricAverage"),

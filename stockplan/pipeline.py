@@ -16,7 +16,7 @@ from stockplan.classify import classify_demand
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
 from stockplan.excess import excess_stock
-from stockplan.forecast import forecast_demand
+from stockplan.forecast import forecast_demand, series_stats
 from stockplan.leadtime import (
     backup_lead_times,
     open_receipts,
@@ -260,6 +260,12 @@ def run_plan(
     )
     classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
     budget = config.purchasing.budget
+    categories = (
+        products.select("sku", "category").drop_nulls()
+        if products is not None and "category" in products.columns
+        else None
+    )
+    all_series = series_stats(history, classes, config.forecast, bucket)
     if skus is not None:
         wanted = pl.col("sku").is_in(skus)
         history, classes = history.filter(wanted), classes.filter(wanted)
@@ -268,7 +274,13 @@ def run_plan(
 
     say(f"forecasting {classes.height} series")
     forecast, summary = forecast_demand(
-        history, classes, bucket, config.forecast, planning.horizon_periods
+        history,
+        classes,
+        bucket,
+        config.forecast,
+        planning.horizon_periods,
+        categories,
+        prior_series=all_series,
     )
     uplift = measured_uplift(sales, promo_days, history, products, days, config.promotions)
     forecast = apply_promotions(

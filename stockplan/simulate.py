@@ -110,6 +110,11 @@ def prepare_replay(
     review_days = list(range(0, n_days, review))
 
     attributes = item_attributes(products, stock, sales)
+    categories = (
+        products.select("sku", "category").drop_nulls()
+        if products is not None and "category" in products.columns
+        else None
+    )
     unit_value = attributes.select(
         "sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value")
     )
@@ -152,7 +157,9 @@ def prepare_replay(
                 universe, on=SERIES, how="semi"
             )
             classes = classify_demand(history, origin, bucket, config.classify, unit_value)
-            forecast, summary = forecast_demand(history, classes, bucket, config.forecast, horizon)
+            forecast, summary = forecast_demand(
+                history, classes, bucket, config.forecast, horizon, categories
+            )
             base = series_base(universe, position, classes, summary, attributes)
         current = forecast.filter(pl.col("period_start") >= bucket_start(pl.lit(today), bucket))
         levels.append(with_lead_times(base, lead_times, current, days, review))

@@ -329,3 +329,28 @@ def test_a_receipt_after_the_shelf_empties_does_not_hide_the_stockout():
     assert none["expected_shortage"] == pytest.approx(70.0) and none["risk_level"] == "high"
     assert none["restock_eta"] == AS_OF + dt.timedelta(days=10)
     assert none["days_of_cover"] == pytest.approx(3.0)
+
+
+def test_new_items_borrow_their_category_level_and_say_so():
+    # two established snack series selling 10 and 14 a week (median 12), a new one with 2
+    history = _history({"S1": [10] * 30, "S2": [14] * 30, "NEW": [2, 2, 2]})
+    classes = classify_demand(history, AS_OF, "week", Classify())
+    categories = pl.DataFrame({"sku": ["S1", "S2", "NEW"], "category": ["snacks"] * 3})
+    settings = Forecast(backtest_windows=2, min_history_periods=8)
+    forecast, summary = forecast_demand(history, classes, "week", settings, 4, categories)
+    new = summary.filter(pl.col("sku") == "NEW")
+    assert new["model"][0] == "CategoryBlend"
+    # (n x own mean + m x prior) / (n + m) = (3 x 2 + 8 x 12) / 11
+    expected = (3 * 2 + 8 * 12) / 11
+    assert forecast.filter(pl.col("sku") == "NEW")["forecast"].to_list() == pytest.approx(
+        [expected] * 4
+    )
+    # no category: the configured default is the prior; neither: its own mean
+    alone = _history({"NEW": [2, 2, 2]})
+    alone_classes = classify_demand(alone, AS_OF, "week", Classify())
+    with_default = Forecast(backtest_windows=2, min_history_periods=8, new_item_default=5)
+    forecast, summary = forecast_demand(alone, alone_classes, "week", with_default, 2)
+    assert summary["model"][0] == "DefaultBlend"
+    assert forecast["forecast"][0] == pytest.approx((3 * 2 + 8 * 5) / 11)
+    forecast, summary = forecast_demand(alone, alone_classes, "week", settings, 2)
+    assert summary["model"][0] == "HistoricAverage" and forecast["forecast"][0] == 2
