@@ -1,0 +1,239 @@
+"""Forecast accuracy on a holdout: every candidate model alone vs stockplan's per-series choice.
+
+    python bench/forecast_accuracy.py                          # the bundled sample data
+    python bench/forecast_accuracy.py -c my.yaml               # your exports, via a config
+    python bench/forecast_accuracy.py --file long.csv          # unique_id, ds, y (any frequency)
+
+The last `--holdout` buckets are hidden. On what comes before, stockplan classifies each
+series and picks its model by its own rolling-origin backtest (exactly as `plan` does),
+and every candidate model is also fitted alone on every series. All are then scored on
+the hidden buckets with utilsforecast: MASE and RMSSE (scaled by the in-sample one-step
+naive error) and bias (mean forecast - actual, in units per bucket), averaged per demand
+pattern and overall. Series too short to backtest or with no demand are left out of the
+comparison (stockplan gives them a fallback, not a model choice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from stockplan.classify import classify_demand  # noqa: E402
+from stockplan.config import load_config  # noqa: E402
+from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, demand_history  # noqa: E402
+from stockplan.forecast import SEASON, forecast_demand  # noqa: E402
+
+SINGLE_MODELS = [
+    "AutoETS",
+    "AutoTheta",
+    "SeasonalNaive",
+    "CrostonSBA",
+    "TSB",
+    "ADIDA",
+    "IMAPA",
+    "HistoricAverage",
+    "Naive",
+]
+
+
+def _models(season: int):
+    from statsforecast.models import (
+        ADIDA,
+        IMAPA,
+        TSB,
+        AutoETS,
+        AutoTheta,
+        CrostonSBA,
+        HistoricAverage,
+        Naive,
+        SeasonalNaive,
+    )
+
+    return [
+        AutoETS(season_length=1),
+        AutoTheta(season_length=season),
+        SeasonalNaive(season_length=season),
+        CrostonSBA(),
+        TSB(alpha_d=0.1, alpha_p=0.1),
+        ADIDA(),
+        IMAPA(),
+        HistoricAverage(),
+        Naive(),
+    ]
+
+
+def history_from_config(config_path: Path) -> tuple[pl.DataFrame, dt.date, str, object]:
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+    from stockplan.pipeline import excluded_days
+
+    config = load_config(config_path)
+    tables = prepare_inputs(load_inputs(config), config).tables
+    as_of = config.planning.as_of or tables["sales"]["date"].max() + dt.timedelta(days=1)
+    excluded, _ = excluded_days(tables, config, as_of)
+    bucket = config.planning.bucket
+    return demand_history(tables["sales"], as_of, bucket, excluded), as_of, bucket, config
+
+
+def history_from_file(path: Path, bucket: str) -> tuple[pl.DataFrame, dt.date]:
+    raw = (
+        pl.read_parquet(path)
+        if path.suffix == ".parquet"
+        else pl.read_csv(path, try_parse_dates=True)
+    )
+    missing = {"unique_id", "ds", "y"} - set(raw.columns)
+    if missing:
+        raise SystemExit(f"{path}: long format needs unique_id, ds, y (missing {missing})")
+    sales = raw.select(
+        pl.col("unique_id").cast(pl.String).alias("sku"),
+        pl.lit("ALL").alias("location"),
+        pl.col("ds").cast(pl.Date).alias("date"),
+        pl.col("y").cast(pl.Float64).alias("quantity"),
+    )
+    as_of = sales["date"].max() + dt.timedelta(days=1)
+    return demand_history(sales, as_of, bucket), as_of
+
+
+def evaluate(history: pl.DataFrame, as_of: dt.date, bucket: str, settings, holdout: int):
+    """Scores per pattern and model (plus 'stockplan selection')."""
+    from statsforecast import StatsForecast
+    from utilsforecast.losses import bias, mase, rmsse
+
+    days = BUCKET_DAYS[bucket]
+    cutoff = pl.select(bucket_start(pl.lit(as_of), bucket)).item() - dt.timedelta(
+        days=holdout * days
+    )
+    train = history.filter(pl.col("period_start") < cutoff)
+    test = history.filter(pl.col("period_start") >= cutoff)
+    classes = classify_demand(train, cutoff, bucket, settings.classify)
+
+    started = time.perf_counter()
+    forecast, summary = forecast_demand(train, classes, bucket, settings.forecast, holdout)
+    selection_seconds = time.perf_counter() - started
+    chosen = summary.filter(
+        ~pl.col("model").is_in(["Zero", "HistoricAverage", "CategoryBlend", "DefaultBlend"])
+    ).select(SERIES)
+    keep = (
+        chosen.join(classes.select(*SERIES, "demand_pattern"), on=SERIES)
+        .join(test.group_by(SERIES).agg(pl.len().alias("n")), on=SERIES)
+        .filter(pl.col("n") == holdout)
+        .sort(SERIES)
+        .with_row_index("unique_id")
+        .with_columns(pl.col("unique_id").cast(pl.Int64))
+    )
+    ids = keep.select(*SERIES, "unique_id")
+
+    def long(frame: pl.DataFrame, value: str) -> pl.DataFrame:
+        return frame.join(ids, on=SERIES).select(
+            "unique_id", pl.col("period_start").alias("ds"), pl.col(value).alias("y")
+        )
+
+    train_df = long(train, "demand").sort("unique_id", "ds")
+    season = SEASON[bucket] if settings.forecast.season_length == "auto" else 7
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        engine = StatsForecast(models=_models(season), freq=f"{days}d", n_jobs=1)
+        singles = engine.forecast(df=train_df, h=holdout)
+    singles_seconds = time.perf_counter() - started
+    singles = singles.with_columns(
+        [pl.col(m).fill_nan(None).fill_null(0.0).clip(lower_bound=0.0) for m in SINGLE_MODELS]
+    )
+    # the test frame: actuals, each model's forecast and stockplan's choice, row by row
+    steps = pl.int_range(pl.len()).over("unique_id")
+    selected = (
+        forecast.join(ids, on=SERIES)
+        .sort("unique_id", "period_start")
+        .select("unique_id", steps.alias("step"), pl.col("forecast").alias("stockplan"))
+    )
+    frame = (
+        long(test, "demand")
+        .sort("unique_id", "ds")
+        .with_columns(steps.alias("step"))
+        .join(
+            singles.sort("unique_id", "ds").with_columns(steps.alias("step")).drop("ds"),
+            on=["unique_id", "step"],
+        )
+        .join(selected, on=["unique_id", "step"])
+        .with_columns(pl.lit(cutoff).alias("cutoff"))
+    )
+    models = [*SINGLE_MODELS, "stockplan"]
+    scores = {
+        "MASE": mase(frame, models, seasonality=1, train_df=train_df),
+        "RMSSE": rmsse(frame, models, seasonality=1, train_df=train_df),
+        "bias": bias(frame, models),
+    }
+    rows = []
+    pattern = keep.select("unique_id", "demand_pattern")
+    for metric, table in scores.items():
+        table = table.join(pattern, on="unique_id")
+        for model in models:
+            finite = pl.col(model).is_finite()
+            for name, group in [("overall", table), *table.group_by("demand_pattern")]:
+                label = name if isinstance(name, str) else name[0]
+                rows.append(
+                    {
+                        "metric": metric,
+                        "pattern": label,
+                        "model": "stockplan selection" if model == "stockplan" else model,
+                        "value": group.filter(finite)[model].mean(),
+                        "series": group.filter(finite).height,
+                    }
+                )
+    result = pl.DataFrame(rows)
+    timing = {"selection_seconds": selection_seconds, "single_models_seconds": singles_seconds}
+    return result, keep, timing
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-c", "--config", type=Path, default=ROOT / "config.example.yaml")
+    parser.add_argument("--file", type=Path, help="long-format unique_id, ds, y file instead")
+    parser.add_argument("--bucket", choices=["day", "week"], default="week")
+    parser.add_argument("--holdout", type=int, default=8, help="hidden buckets (default 8)")
+    parser.add_argument("--output", type=Path, help="also write the scores to this CSV")
+    args = parser.parse_args()
+    if args.file is not None:
+        config = load_config(ROOT / "config.example.yaml")
+        history, as_of = history_from_file(args.file, args.bucket)
+        bucket = args.bucket
+    else:
+        history, as_of, bucket, config = history_from_config(args.config)
+    scores, kept, timing = evaluate(history, as_of, bucket, config, args.holdout)
+    print(
+        f"{kept.height} series scored on the last {args.holdout} {bucket}s before {as_of}; "
+        f"selection {timing['selection_seconds']:.1f} s (backtest + forecast), "
+        f"all single models {timing['single_models_seconds']:.1f} s"
+    )
+    wide = scores.pivot(on="metric", index=["pattern", "model"], values="value").sort(
+        "pattern", "MASE"
+    )
+    with pl.Config(tbl_rows=200, tbl_cols=10, float_precision=3, tbl_width_chars=120):
+        print(wide)
+    overall = wide.filter(pl.col("pattern") == "overall")
+    ours = overall.filter(pl.col("model") == "stockplan selection")
+    best_single = overall.filter(pl.col("model") != "stockplan selection").sort("MASE").head(1)
+    print(
+        f"overall MASE: selection {ours['MASE'][0]:.3f}, best single model "
+        f"{best_single['model'][0]} {best_single['MASE'][0]:.3f}; RMSSE: selection "
+        f"{ours['RMSSE'][0]:.3f}, best single "
+        f"{overall.filter(pl.col('model') != 'stockplan selection')['RMSSE'].min():.3f}"
+    )
+    if args.output:
+        scores.write_csv(args.output)
+    rank = np.argsort(overall["MASE"].to_numpy())
+    print("ranking by overall MASE:", ", ".join(overall["model"].gather(rank).to_list()))
+
+
+if __name__ == "__main__":
+    main()
