@@ -111,7 +111,10 @@ class Console:
 def _guard(debug: bool, action: Callable[[], int | None]) -> None:
     """Run a command; turn user errors into one line on stderr and an exit code."""
     try:
-        code = action() or 0
+        try:
+            code = action() or 0
+        finally:
+            StageProgress.close_all()
     except StockplanError as exc:
         sys.stderr.write(f"stockplan: error: {exc}\n")
         raise typer.Exit(EXIT_USER_ERROR) from None
@@ -202,8 +205,54 @@ def main_options(
     """
 
 
+class StageProgress:
+    """Stage progress on stderr: a rich spinner with elapsed time per stage on a terminal,
+    plain `stockplan: stage ...` lines otherwise, nothing with --quiet."""
+
+    active: list[StageProgress] = []
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = None
+        self.task = None
+        if not console.quiet and sys.stderr.isatty():
+            from rich.console import Console as RichConsole
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                SpinnerColumn(finished_text="[green]✓"),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=RichConsole(stderr=True),
+            )
+            self.progress.start()
+            StageProgress.active.append(self)
+
+    def __call__(self, message: str) -> None:
+        if self.progress is None:
+            self.console.info(message + " ...")
+            return
+        self._finish_task()
+        self.task = self.progress.add_task(message, total=1)
+
+    def _finish_task(self) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, completed=1)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self._finish_task()
+            self.progress.stop()
+            self.progress = None
+
+    @classmethod
+    def close_all(cls) -> None:
+        while cls.active:
+            cls.active.pop().close()
+
+
 def _progress(console: Console) -> Callable[[str], None]:
-    return lambda message: console.info(message + " ...")
+    return StageProgress(console)
 
 
 @app.command()
@@ -241,6 +290,7 @@ def plan(
         if table not in TABLES:
             raise StockplanError(f"--table: unknown table '{table}' ({', '.join(TABLES)})")
         result = run_plan(tables, cfg, include_all=all_rows, progress=_progress(console))
+        StageProgress.close_all()
         if table not in result.tables:
             raise StockplanError(
                 f"--table {table}: there is no {table} table without inputs.customer_orders"
@@ -294,6 +344,7 @@ def _single_table_command(
         console = Console(quiet)
         cfg, tables = _load(config, console)
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
+        StageProgress.close_all()
         if name not in result.tables:
             raise StockplanError(f"there is no {name} table without inputs.customer_orders")
         _emit(
@@ -488,11 +539,13 @@ def simulate(
             raise StockplanError(f"--plot {plot}: the chart is a PNG file (use a .png name)")
         cfg, tables = _load(config, console)
         replay = prepare_replay(tables, cfg, progress=_progress(console))
+        StageProgress.close_all()
         console.info(
             f"replaying {replay.demand.shape[1] - BASELINE_HISTORY_DAYS} days from {replay.start} "
             f"for {replay.series.height} series"
         )
         simulation = simulate_policies(replay, cfg)
+        StageProgress.close_all()
         for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
             console.info(
                 f"{row['policy']}: fill rate {row['fill_rate']:.1%} with "
