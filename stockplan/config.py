@@ -148,6 +148,12 @@ class Forecast(Section):
     )
     interval_level: float = Field(default=80.0, gt=0, lt=100)
     n_jobs: int = Field(default=1, ge=-1)
+    engine: Literal["local", "dask", "ray", "spark"] = Field(
+        default="local", description="Where the forecast stage runs (statsforecast via fugue)."
+    )
+    engine_address: str | None = Field(
+        default=None, description="Cluster to use; none: a local cluster for the run."
+    )
 
 
 class Classify(Section):

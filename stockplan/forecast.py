@@ -22,6 +22,7 @@ from scipy.stats import norm
 
 from stockplan.config import Forecast
 from stockplan.demand import BUCKET_DAYS, SERIES, Bucket
+from stockplan.engines import Backend, forecast_backend
 
 SUMMARY_COLUMNS = ["sku", "location", "model", "sigma_e", "backtest_rmse", "backtest_bias", "n_obs"]
 SEASON = {"day": 7, "week": 52}
@@ -79,8 +80,32 @@ def _families(
     )
 
 
+def _on_backend(frame: pl.DataFrame, backend: Backend | None, call) -> pl.DataFrame:
+    """Run `call(df)` here on the Polars frame, or on the cluster and bring the result back
+    as Polars with the same column types (unique_id Int64, ds Date)."""
+    if backend is None:
+        return call(frame)
+    remote = backend.distribute(
+        frame.with_columns(pl.col("ds").cast(pl.Datetime("ns"))).to_pandas()
+    )
+    result = pl.from_pandas(backend.collect(call(remote)).reset_index(drop=True))
+    typed = [pl.col("unique_id").cast(pl.Int64)]
+    for column in ("ds", "cutoff"):
+        if column in result.columns:
+            typed.append(pl.col(column).cast(pl.Datetime("ns")).cast(pl.Date))
+    return result.with_columns(typed).sort(
+        [c for c in ("unique_id", "cutoff", "ds") if c in result.columns]
+    )
+
+
 def _run_family(
-    frame: pl.DataFrame, family: str, settings: Forecast, bucket: Bucket, horizon: int, h_bt: int
+    frame: pl.DataFrame,
+    family: str,
+    settings: Forecast,
+    bucket: Bucket,
+    horizon: int,
+    h_bt: int,
+    backend: Backend | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Backtest and forecast one family's series; return (choice, long forecast)."""
     from statsforecast import StatsForecast
@@ -90,10 +115,14 @@ def _run_family(
     names = [str(m) for m in models]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        backtest = engine.cross_validation(
-            df=frame, h=h_bt, n_windows=settings.backtest_windows, step_size=h_bt
+        backtest = _on_backend(
+            frame,
+            backend,
+            lambda df: engine.cross_validation(
+                df=df, h=h_bt, n_windows=settings.backtest_windows, step_size=h_bt
+            ),
         )
-        future = engine.forecast(df=frame, h=horizon)
+        future = _on_backend(frame, backend, lambda df: engine.forecast(df=df, h=horizon))
     errors = (
         backtest.unpivot(index=["unique_id", "ds", "y"], on=names, variable_name="model")
         .with_columns((pl.col("value") - pl.col("y")).alias("error"))
@@ -218,13 +247,14 @@ def forecast_demand(
 
     choices: list[pl.DataFrame] = []
     futures: list[pl.DataFrame] = []
-    for family in ("seasonal", "smooth", "intermittent"):
-        frame = data.filter(pl.col("family") == family).drop("family").sort(["unique_id", "ds"])
-        if frame.height == 0:
-            continue
-        choice, future = _run_family(frame, family, settings, bucket, horizon, h_bt)
-        choices.append(choice)
-        futures.append(future)
+    with forecast_backend(settings) as backend:
+        for family in ("seasonal", "smooth", "intermittent"):
+            frame = data.filter(pl.col("family") == family).drop("family").sort(["unique_id", "ds"])
+            if frame.height == 0:
+                continue
+            choice, future = _run_family(frame, family, settings, bucket, horizon, h_bt, backend)
+            choices.append(choice)
+            futures.append(future)
 
     # fallbacks computed in Polars: short history -> blended mean, dead / never sold -> zero
     simple = series.filter(pl.col("family").is_in(["short", "zero"]))
