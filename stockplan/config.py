@@ -148,6 +148,10 @@ class Forecast(Section):
     )
     interval_level: float = Field(default=80.0, gt=0, lt=100)
     n_jobs: int = Field(default=1, ge=-1)
+    expensive_classes: list[Literal["A", "B", "C"]] = Field(
+        default_factory=lambda: ["A"],
+        description="ABC classes whose smooth / seasonal items also try AutoETS and AutoTheta.",
+    )
     engine: Literal["local", "dask", "ray", "spark"] = Field(
         default="local", description="Where the forecast stage runs (statsforecast via fugue)."
     )

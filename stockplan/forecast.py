@@ -38,6 +38,9 @@ def _season_length(settings: Forecast, bucket: Bucket) -> int:
 
 
 def _candidate_models(family: str, season: int):
+    """Candidates per family. Cheap models (well under a millisecond per series) run for
+    every series of the family; AutoETS and AutoTheta (tens of milliseconds) only for the
+    ABC classes in `forecast.expensive_classes` (families suffixed `_fast` skip them)."""
     from statsforecast.models import (
         ADIDA,
         IMAPA,
@@ -46,18 +49,21 @@ def _candidate_models(family: str, season: int):
         AutoTheta,
         CrostonSBA,
         SeasonalNaive,
+        SimpleExponentialSmoothingOptimized,
+        WindowAverage,
     )
 
     if family == "intermittent":
         return [CrostonSBA(), TSB(alpha_d=0.1, alpha_p=0.1), ADIDA(), IMAPA()]
+    base, _, speed = family.partition("_")
+    cheap = [SimpleExponentialSmoothingOptimized(), WindowAverage(window_size=13)]
     ets_season = season if 1 < season <= 24 else 1  # ETS seasonality beyond 24 is not supported
-    if family == "seasonal":
-        return [
-            AutoETS(season_length=ets_season),
-            AutoTheta(season_length=season),
-            SeasonalNaive(season_length=season),
-        ]
-    return [AutoETS(season_length=1), AutoTheta(season_length=1)]
+    if base == "seasonal":
+        cheap.append(SeasonalNaive(season_length=season))
+        expensive = [AutoETS(season_length=ets_season), AutoTheta(season_length=season)]
+    else:
+        expensive = [AutoETS(season_length=1), AutoTheta(season_length=1)]
+    return cheap if speed == "fast" else expensive + cheap
 
 
 def _families(
@@ -241,6 +247,14 @@ def forecast_demand(
     series = series_stats(history, classes, settings, bucket)
     priors = category_priors(prior_series if prior_series is not None else series, categories)
     series = series.join(short_history_rate(series, priors, settings), on="unique_id", how="left")
+    if "abc" in classes.columns:
+        cheap_only = ~pl.col("abc").is_in(settings.expensive_classes).fill_null(True)
+        series = series.join(classes.select(*SERIES, "abc"), on=SERIES, how="left").with_columns(
+            pl.when(pl.col("family").is_in(["seasonal", "smooth"]) & cheap_only)
+            .then(pl.col("family") + "_fast")
+            .otherwise(pl.col("family"))
+            .alias("family")
+        )
     data = history.join(series.select(*SERIES, "unique_id", "family"), on=SERIES).select(
         "unique_id", "family", pl.col("period_start").alias("ds"), pl.col("demand").alias("y")
     )
@@ -248,7 +262,7 @@ def forecast_demand(
     choices: list[pl.DataFrame] = []
     futures: list[pl.DataFrame] = []
     with forecast_backend(settings) as backend:
-        for family in ("seasonal", "smooth", "intermittent"):
+        for family in ("seasonal", "smooth", "seasonal_fast", "smooth_fast", "intermittent"):
             frame = data.filter(pl.col("family") == family).drop("family").sort(["unique_id", "ds"])
             if frame.height == 0:
                 continue
