@@ -98,34 +98,48 @@ def _inferred(days: pl.DataFrame, current: pl.DataFrame, receipts: pl.DataFrame)
     ).select(*SERIES, "date", pl.lit("stockout").alias("reason"))
 
 
-def _zero_runs(days: pl.DataFrame, current: pl.DataFrame, settings: Censoring) -> pl.DataFrame:
+def _zero_runs(
+    sales: pl.DataFrame, as_of: dt.date, current: pl.DataFrame, settings: Censoring
+) -> pl.DataFrame:
+    """Runs of days without a sale, found as the gaps between consecutive selling days
+    (no daily grid: the work grows with sales lines, not with series x days)."""
     lookback = settings.lookback_days
-    sold = (pl.col("sold") > 0).cast(pl.Int32)
-    frame = days.with_columns(
-        (sold != sold.shift(1)).fill_null(True).cum_sum().over(SERIES).alias("run"),
-        sold.rolling_sum(lookback, min_samples=1).shift(1).over(SERIES).alias("sale_days"),
-        pl.int_range(pl.len()).over(SERIES).alias("day_index"),
-        (pl.col("date") == pl.col("date").max().over(SERIES)).alias("is_last"),
+    last_day = as_of - dt.timedelta(days=1)
+    selling = (
+        sales.filter(pl.col("date") < as_of)
+        .group_by([*SERIES, "date"])
+        .agg(pl.col("quantity").sum().alias("sold"))
+        .filter(pl.col("sold") > 0)
+        .sort([*SERIES, "date"])
     )
+    one_day = pl.duration(days=1)
     runs = (
-        frame.filter(pl.col("sold") <= 0)
-        .group_by([*SERIES, "run"])
-        .agg(
-            pl.len().alias("length"),
-            pl.col("date").min().alias("start"),
-            pl.col("date").max().alias("end"),
-            pl.col("sale_days").first(),
-            pl.col("day_index").first().alias("seen"),
-            pl.col("is_last").any().alias("open"),
+        selling.with_columns(
+            pl.col("date").shift(-1).over(SERIES).alias("next"),
+            pl.col("date").min().over(SERIES).alias("first"),
+            pl.col("sold")
+            .gt(0)
+            .cast(pl.Int32)
+            .rolling_sum_by("date", window_size=f"{lookback}d")
+            .over(SERIES)
+            .alias("sale_days"),
         )
+        .with_columns(
+            (pl.col("date") + one_day).alias("start"),
+            pl.coalesce(pl.col("next") - one_day, pl.lit(last_day)).alias("end"),
+            pl.col("next").is_null().alias("open"),
+        )
+        .with_columns(
+            ((pl.col("end") - pl.col("start")).dt.total_days() + 1).alias("length"),
+            (pl.col("start") - pl.col("first")).dt.total_days().alias("seen"),
+        )
+        .filter(pl.col("length") >= 2)
         .join(current.select(*SERIES, "on_hand"), on=SERIES, how="left")
     )
-    seen = pl.min_horizontal(pl.col("seen"), pl.lit(lookback))
-    share = pl.col("sale_days").fill_null(0) / seen
+    share = pl.col("sale_days") / pl.min_horizontal(pl.col("seen"), pl.lit(lookback))
     unlikely = (1.0 - share).pow(pl.col("length")) < settings.threshold
     censored = runs.filter(
         (pl.col("seen") >= settings.min_history_days)
-        & (pl.col("length") >= 2)
         & (pl.col("length") <= settings.max_run_days)
         & unlikely
         & (~pl.col("open") | (pl.col("on_hand").fill_null(0.0) <= 0))
@@ -153,14 +167,20 @@ def stockout_days(
         return _empty()
     if method == "auto":
         method = "snapshots" if _has_snapshots(stock) else "zero_runs"
-    days = daily_sales(sales, as_of)
-    if days.height == 0:
-        return _empty()
     current = (
         stock.sort("date").group_by(SERIES, maintain_order=True).last()
         if "date" in stock.columns
         else stock
     ).select(*SERIES, "on_hand")
+    if method == "zero_runs":
+        return (
+            _zero_runs(sales, as_of, current, settings)
+            .cast(EXCLUDED_SCHEMA)
+            .sort([*SERIES, "date"])
+        )
+    days = daily_sales(sales, as_of)
+    if days.height == 0:
+        return _empty()
     if method == "snapshots":
         found = _from_snapshots(days, stock) if "date" in stock.columns else _empty()
     elif method == "inferred":
@@ -174,5 +194,5 @@ def stockout_days(
         )
         found = _inferred(days, current, receipts if receipts is not None else empty_receipts)
     else:
-        found = _zero_runs(days, current, settings)
+        found = _empty()
     return found.cast(EXCLUDED_SCHEMA).unique().sort([*SERIES, "date"])

@@ -194,7 +194,7 @@ class Purchasing(Section):
 class Censoring(Section):
     method: Literal["auto", "snapshots", "inferred", "zero_runs", "off"] = "auto"
     threshold: float = Field(
-        default=0.001,
+        default=1e-4,
         gt=0,
         lt=0.5,
         description="zero_runs: chance below which a run is a stockout.",

@@ -1,0 +1,255 @@
+"""Scale benchmark: the full weekly plan on an M5-shaped data set, against plain AutoETS.
+
+    python bench/m5_scale.py                     # 30,490 series x 1,941 days, 2 jobs
+    python bench/m5_scale.py --series 3049       # a tenth, for a quick look
+    python bench/m5_scale.py --data DIR          # reuse / keep the generated files in DIR
+
+Generates (seed 20261125) sales lines for 3,049 items x 10 stores over 1,941 days like
+the M5 competition data (mostly slow, intermittent series; weekly and yearly patterns;
+staggered launches), a stock snapshot and a product master, as Parquet. Then, in one
+process:
+
+1. `stockplan plan` as a user runs it (load, censoring, classes, forecast, policy, risk,
+   transfers, orders) with `planning.as_of` set `--holdout` weeks before the data ends,
+   timing every stage;
+2. a plain statsforecast AutoETS forecast of the same weekly series (same jobs);
+3. both forecasts scored on the held-out weeks (RMSSE, MASE, utilsforecast);
+4. peak RSS of this process and its workers, and `stockplan --help` wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SEED = 20261125
+START = dt.date(2011, 1, 29)
+STORES = ["CA_1", "CA_2", "CA_3", "CA_4", "TX_1", "TX_2", "TX_3", "WI_1", "WI_2", "WI_3"]
+CATEGORIES = ["FOODS", "HOUSEHOLD", "HOBBIES"]
+
+
+def generate(folder: Path, n_series: int, n_days: int) -> None:
+    """Write sales.parquet, stock.parquet, products.parquet (skipped when present)."""
+    if (folder / "sales.parquet").exists():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    n_items = max(1, n_series // len(STORES))
+    n_series = n_items * len(STORES)
+    items = [f"ITEM_{i:05d}" for i in range(n_items)]
+    category = rng.choice(CATEGORIES, n_items, p=[0.47, 0.34, 0.19])
+    price = np.round(np.exp(rng.normal(1.2, 0.8, n_items)), 2)
+    days = np.arange(n_days)
+    weekday = np.array([1.25, 1.3, 0.95, 0.9, 0.9, 0.95, 1.05])[(days + 5) % 7]
+    yearly = 1 + 0.15 * np.cos(2 * np.pi * (days - 200) / 365.25)
+    frames = []
+    chunk = 2000
+    sku_all = np.repeat(np.array(items), len(STORES))[:n_series]
+    store_all = np.tile(np.array(STORES), n_items)[:n_series]
+    levels = np.exp(rng.normal(-0.6, 1.2, n_series))  # median 0.55 units a day, long tail
+    launch = np.where(rng.random(n_series) < 0.3, rng.integers(0, n_days - 120, n_series), 0)
+    for lo in range(0, n_series, chunk):
+        hi = min(lo + chunk, n_series)
+        rate = levels[lo:hi, None] * weekday[None, :] * yearly[None, :]
+        rate = np.where(days[None, :] >= launch[lo:hi, None], rate, 0.0)
+        qty = rng.poisson(rate).astype(np.int32)
+        row, col = np.nonzero(qty)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "date": (np.datetime64(START) + col.astype("timedelta64[D]")).astype(
+                        "datetime64[D]"
+                    ),
+                    "sku": sku_all[lo:hi][row],
+                    "location": store_all[lo:hi][row],
+                    "quantity": qty[row, col],
+                }
+            )
+        )
+    sales = pl.concat(frames)
+    sales.write_parquet(folder / "sales.parquet")
+    recent = sales.filter(pl.col("date") >= sales["date"].max() - dt.timedelta(days=27))
+    rate_now = recent.group_by("sku", "location").agg((pl.col("quantity").sum() / 28).alias("r"))
+    stock = (
+        pl.DataFrame({"sku": sku_all, "location": store_all})
+        .join(rate_now, on=["sku", "location"], how="left")
+        .with_columns(
+            (pl.col("r").fill_null(0.0) * pl.Series(rng.uniform(0, 30, n_series)))
+            .round()
+            .alias("on_hand")
+        )
+        .drop("r")
+    )
+    stock.write_parquet(folder / "stock.parquet")
+    pl.DataFrame(
+        {
+            "sku": items,
+            "category": category,
+            "unit_price": price,
+            "unit_cost": np.round(price * 0.6, 2),
+            "supplier": rng.choice(["Supplier A", "Supplier B", "Supplier C"], n_items),
+            "lead_time_days": rng.choice([7.0, 14.0, 21.0], n_items),
+        }
+    ).write_parquet(folder / "products.parquet")
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    """(this process, largest finished child) peak resident set, MB (Linux: KB units)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def help_seconds() -> float:
+    command = [sys.executable, "-m", "stockplan", "--help"]
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--series", type=int, default=30490)
+    parser.add_argument("--days", type=int, default=1941)
+    parser.add_argument("--holdout", type=int, default=4, help="held-out weeks (default 4)")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--expensive-classes", default="A", help="e.g. A, AB, or none")
+    parser.add_argument("--data", type=Path, default=Path("/tmp/stockplan-m5"))
+    parser.add_argument("--skip-ets", action="store_true", help="skip the plain AutoETS run")
+    args = parser.parse_args()
+    os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
+
+    folder = args.data / f"{args.series}x{args.days}"
+    started = time.perf_counter()
+    generate(folder, args.series, args.days)
+    print(f"data: {folder} ({time.perf_counter() - started:.1f} s)")
+    end = START + dt.timedelta(days=args.days)
+    as_of = end - dt.timedelta(weeks=args.holdout)
+    as_of -= dt.timedelta(days=as_of.weekday())  # a Monday: whole weeks held out
+    classes = [] if args.expensive_classes == "none" else list(args.expensive_classes.upper())
+    config_path = folder / "stockplan.yaml"
+    config_path.write_text(
+        yaml.safe_dump(
+            {
+                "inputs": {
+                    "sales": "sales.parquet",
+                    "stock": "stock.parquet",
+                    "products": "products.parquet",
+                },
+                "planning": {"as_of": as_of.isoformat(), "bucket": "week"},
+                "forecast": {"n_jobs": args.n_jobs, "expensive_classes": classes},
+            }
+        )
+    )
+
+    from stockplan.config import load_config
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+    from stockplan.pipeline import run_plan
+
+    stages: list[tuple[str, float]] = []
+    clock = [time.perf_counter()]
+
+    def mark(message: str) -> None:
+        now = time.perf_counter()
+        stages.append((message, now))
+
+    begin = time.perf_counter()
+    config = load_config(config_path)
+    tables = prepare_inputs(load_inputs(config), config).tables
+    stages.append(("load and check inputs", time.perf_counter()))
+    clock[0] = begin
+    result = run_plan(tables, config, include_all=True, progress=mark)
+    finished = time.perf_counter()
+    plan_seconds = finished - begin
+    print(f"\nfull plan: {plan_seconds:.1f} s wall on {args.n_jobs} jobs")
+    starts = [("load and check inputs", begin)] + stages[1:] + [("end", finished)]
+    for (name, start), (_, stop) in zip(starts, starts[1:], strict=False):
+        print(f"  {stop - start:7.1f} s  {name}")
+
+    history = result.history
+    weekly = history.select(
+        pl.concat_str("sku", pl.lit("/"), "location").alias("unique_id"),
+        pl.col("period_start").alias("ds"),
+        pl.col("demand").alias("y"),
+    )
+    actual = (
+        tables["sales"]
+        .filter(pl.col("date") >= as_of)
+        .with_columns(pl.col("date").dt.truncate("1w").alias("ds"))
+        .group_by("sku", "location", "ds")
+        .agg(pl.col("quantity").sum().alias("y"))
+        .with_columns(pl.concat_str("sku", pl.lit("/"), "location").alias("unique_id"))
+    )
+    ours = result.tables["forecast"].select(
+        pl.concat_str("sku", pl.lit("/"), "location").alias("unique_id"),
+        pl.col("period_start").alias("ds"),
+        pl.col("forecast").alias("stockplan"),
+    )
+    ets_seconds = None
+    frame = ours
+    if not args.skip_ets:
+        from statsforecast import StatsForecast
+        from statsforecast.models import AutoETS
+
+        plain_input = weekly.sort("unique_id", "ds")
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ets = StatsForecast(
+                models=[AutoETS(season_length=1)], freq="7d", n_jobs=args.n_jobs
+            ).forecast(df=plain_input, h=args.holdout)
+        ets_seconds = time.perf_counter() - started
+        frame = frame.join(
+            ets.with_columns(pl.col("AutoETS").fill_nan(0.0).clip(lower_bound=0.0)),
+            on=["unique_id", "ds"],
+        )
+    frame = frame.join(
+        weekly.select("unique_id").unique(), on="unique_id", how="semi"
+    ).join(actual.select("unique_id", "ds", "y"), on=["unique_id", "ds"], how="left")
+    frame = frame.with_columns(pl.col("y").fill_null(0.0)).filter(
+        pl.col("ds") < as_of + dt.timedelta(weeks=args.holdout)
+    )
+    from utilsforecast.losses import mase, rmsse
+
+    models = ["stockplan"] + (["AutoETS"] if ets_seconds is not None else [])
+    train = weekly.join(frame.select("unique_id").unique(), on="unique_id", how="semi")
+    scores = {
+        "RMSSE": rmsse(frame, models, seasonality=1, train_df=train),
+        "MASE": mase(frame, models, seasonality=1, train_df=train),
+    }
+    print(f"\naccuracy on the {args.holdout} held-out weeks ({frame['unique_id'].n_unique()} series):")
+    for metric, table in scores.items():
+        values = ", ".join(
+            f"{m} {table.filter(pl.col(m).is_finite())[m].mean():.3f}" for m in models
+        )
+        print(f"  {metric}: {values}")
+    if ets_seconds is not None:
+        print(
+            f"\nplain AutoETS forecast of the same {weekly['unique_id'].n_unique()} series: "
+            f"{ets_seconds:.1f} s; full plan / AutoETS = {plan_seconds / ets_seconds:.2f}"
+        )
+    own, children = peak_rss_mb()
+    print(f"peak RSS: {own:,.0f} MB (largest worker {children:,.0f} MB)")
+    print(f"stockplan --help: {help_seconds():.2f} s")
+
+
+if __name__ == "__main__":
+    main()
