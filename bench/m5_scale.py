@@ -207,14 +207,17 @@ def main() -> None:
     frame = ours
     if not args.skip_ets:
         from statsforecast import StatsForecast
-        from statsforecast.models import AutoETS
+        from statsforecast.models import AutoETS, Naive
 
         plain_input = weekly.sort("unique_id", "ds")
         started = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ets = StatsForecast(
-                models=[AutoETS(season_length=1)], freq="7d", n_jobs=args.n_jobs
+                models=[AutoETS(season_length=1)],
+                freq="7d",
+                n_jobs=args.n_jobs,
+                fallback_model=Naive(),  # AutoETS refuses series of one or two points
             ).forecast(df=plain_input, h=args.holdout)
         ets_seconds = time.perf_counter() - started
         frame = frame.join(

@@ -105,23 +105,30 @@ def _zero_runs(
     (no daily grid: the work grows with sales lines, not with series x days)."""
     lookback = settings.lookback_days
     last_day = as_of - dt.timedelta(days=1)
+    # an integer key per series: grouping and sorting millions of lines on two text
+    # columns costs more than everything else here
+    keys = sales.select(SERIES).unique().with_row_index("series_id")
     selling = (
-        sales.filter(pl.col("date") < as_of)
-        .group_by([*SERIES, "date"])
+        sales.lazy()
+        .filter(pl.col("date") < as_of)
+        .join(keys.lazy(), on=SERIES)
+        .group_by("series_id", "date")
         .agg(pl.col("quantity").sum().alias("sold"))
         .filter(pl.col("sold") > 0)
-        .sort([*SERIES, "date"])
+        .sort("series_id", "date")
+        .collect()
     )
     one_day = pl.duration(days=1)
+    same = pl.col("series_id") == pl.col("series_id").shift(-1)
     runs = (
         selling.with_columns(
-            pl.col("date").shift(-1).over(SERIES).alias("next"),
-            pl.col("date").min().over(SERIES).alias("first"),
+            pl.when(same).then(pl.col("date").shift(-1)).alias("next"),
+            pl.col("date").min().over("series_id").alias("first"),
             pl.col("sold")
             .gt(0)
             .cast(pl.Int32)
             .rolling_sum_by("date", window_size=f"{lookback}d")
-            .over(SERIES)
+            .over("series_id")
             .alias("sale_days"),
         )
         .with_columns(
@@ -134,6 +141,7 @@ def _zero_runs(
             (pl.col("start") - pl.col("first")).dt.total_days().alias("seen"),
         )
         .filter(pl.col("length") >= 2)
+        .join(keys, on="series_id")
         .join(current.select(*SERIES, "on_hand"), on=SERIES, how="left")
     )
     share = pl.col("sale_days") / pl.min_horizontal(pl.col("seen"), pl.lit(lookback))

@@ -148,6 +148,12 @@ class Forecast(Section):
     )
     interval_level: float = Field(default=80.0, gt=0, lt=100)
     n_jobs: int = Field(default=1, ge=-1)
+    combine_top: int = Field(
+        default=1,
+        ge=1,
+        le=4,
+        description="Average the forecasts of the best N models by backtest (1: select one).",
+    )
     expensive_classes: list[Literal["A", "B", "C"]] = Field(
         default_factory=lambda: ["A"],
         description="ABC classes whose smooth / seasonal items also try AutoETS and AutoTheta.",

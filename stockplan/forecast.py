@@ -129,27 +129,48 @@ def _run_family(
             ),
         )
         future = _on_backend(frame, backend, lambda df: engine.forecast(df=df, h=horizon))
-    errors = (
-        backtest.unpivot(index=["unique_id", "ds", "y"], on=names, variable_name="model")
-        .with_columns((pl.col("value") - pl.col("y")).alias("error"))
+    # combine the `combine_top` models with the lowest backtest MSE (equal weights); the
+    # combination's own backtest errors give its RMSE and bias
+    long_backtest = backtest.unpivot(
+        index=["unique_id", "ds", "y"], on=names, variable_name="model"
+    ).with_columns(pl.col("value").fill_nan(None))
+    ranked = (
+        long_backtest.with_columns((pl.col("value") - pl.col("y")).alias("error"))
         .group_by(["unique_id", "model"])
+        .agg(pl.col("error").pow(2).mean().alias("mse"), pl.col("error").null_count().alias("n"))
+        .filter(pl.col("mse").is_not_null() & (pl.col("n") == 0))
+        .sort(["unique_id", "mse", "model"])
+        .with_columns(pl.int_range(pl.len()).over("unique_id").alias("rank"))
+        .filter(pl.col("rank") < settings.combine_top)
+    )
+    chosen = ranked.select("unique_id", "model", "rank")
+    combined = (
+        long_backtest.join(chosen, on=["unique_id", "model"])
+        .group_by(["unique_id", "ds", "y"])
+        .agg(pl.col("value").mean())
+        .with_columns((pl.col("value") - pl.col("y")).alias("error"))
+        .group_by("unique_id")
         .agg(
-            pl.col("error").pow(2).mean().alias("mse"),
+            pl.col("error").pow(2).mean().sqrt().alias("backtest_rmse"),
             pl.col("error").mean().alias("backtest_bias"),
         )
-        .with_columns(pl.col("mse").fill_nan(None))
     )
-    choice = (
-        errors.drop_nulls("mse")
-        .sort(["unique_id", "mse", "model"])
-        .group_by("unique_id", maintain_order=True)
-        .first()
-        .with_columns(pl.col("mse").sqrt().alias("backtest_rmse"))
-        .select("unique_id", "model", "backtest_rmse", "backtest_bias")
+    labels = chosen.group_by("unique_id").agg(
+        pl.col("model").sort_by("rank").str.join("+").alias("label")
     )
-    long_forecast = future.unpivot(
-        index=["unique_id", "ds"], on=names, variable_name="model", value_name="forecast"
-    ).join(choice.select("unique_id", "model"), on=["unique_id", "model"], how="semi")
+    choice = labels.join(combined, on="unique_id").select(
+        "unique_id", pl.col("label").alias("model"), "backtest_rmse", "backtest_bias"
+    )
+    long_forecast = (
+        future.unpivot(
+            index=["unique_id", "ds"], on=names, variable_name="model", value_name="forecast"
+        )
+        .join(chosen, on=["unique_id", "model"])
+        .group_by(["unique_id", "ds"])
+        .agg(pl.col("forecast").mean())
+        .join(labels, on="unique_id")
+        .select("unique_id", "ds", pl.col("label").alias("model"), "forecast")
+    )
     return choice, long_forecast
 
 

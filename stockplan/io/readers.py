@@ -305,13 +305,6 @@ def _cast_expr(column: Column, dtype: pl.DataType, source: str) -> pl.Expr:
     return _date_expr(expr)
 
 
-def _first_bad(frame: pl.DataFrame, mask: pl.Expr) -> tuple[int, str] | None:
-    bad = frame.filter(mask).select(ROW, "__raw").head(1)
-    if bad.height == 0:
-        return None
-    return int(bad[ROW][0]), str(bad["__raw"][0])
-
-
 def type_table(
     raw: pl.DataFrame,
     schema: TableSchema,
@@ -324,28 +317,34 @@ def type_table(
     Blank lines (every mapped cell empty) are dropped, keeping the others' row numbers.
     """
     frame = raw.with_row_index(ROW, offset=header_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+    def empty(source: str) -> pl.Expr:
+        # only text needs trimming to tell blank from filled; typed columns have real nulls
+        if frame.schema[source] == pl.String:
+            return _clean_text(pl.col(source)).is_null()
+        return pl.col(source).is_null()
+
     if mapping:
-        blank = pl.all_horizontal(_clean_text(pl.col(c)).is_null() for c in mapping.values())
-        frame = frame.filter(~blank)
+        frame = frame.filter(~pl.all_horizontal(empty(c) for c in mapping.values()))
     typed: list[pl.Series] = [frame[ROW]]
     for name, source in mapping.items():
         column = schema.by_name[name]
         dtype = frame.schema[source]
         values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
-        raw_text = frame.select(_clean_text(pl.col(source)).alias("__raw")).to_series()
-        probe = frame.select(ROW).with_columns(values, raw_text)
+        probe = frame.select(ROW, (~empty(source)).alias("__present")).with_columns(values)
         where = f"column '{source}'" + (f" ({name})" if normalise_header(source) != name else "")
 
-        def fail(mask: pl.Expr, problem: str, *, probe=probe, where=where) -> None:
-            found = _first_bad(probe, mask)
-            if found is not None:
-                row, text = found
+        def fail(mask: pl.Expr, problem: str, *, probe=probe, where=where, source=source) -> None:
+            bad = probe.filter(mask).select(ROW).head(1)
+            if bad.height:
+                row = int(bad[ROW][0])
+                text = frame.filter(pl.col(ROW) == row).select(_clean_text(pl.col(source))).item()
                 raise StockplanError(f"{path}, row {row}, {where}: '{text}' {problem}")
 
         if column.kind != "text":
             what = "is not a number" if column.kind == "number" else "is not a date I can read"
             hint = "" if column.kind == "number" else " (use YYYY-MM-DD)"
-            fail(pl.col(name).is_null() & pl.col("__raw").is_not_null(), what + hint)
+            fail(pl.col(name).is_null() & pl.col("__present"), what + hint)
         if column.kind == "number":
             fail(pl.col(name).is_nan() | pl.col(name).is_infinite(), "is not a finite number")
             fail(pl.col(name).abs() > 1e12, "is implausibly large")
