@@ -131,6 +131,8 @@ def main() -> None:
     parser.add_argument("--holdout", type=int, default=4, help="held-out weeks (default 4)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--expensive-classes", default="A", help="e.g. A, AB, or none")
+    parser.add_argument("--combine-top", type=int, default=None, help="forecast.combine_top")
+    parser.add_argument("--censoring", default="auto", help="censoring.method")
     parser.add_argument("--data", type=Path, default=Path("/tmp/stockplan-m5"))
     parser.add_argument("--skip-ets", action="store_true", help="skip the plain AutoETS run")
     args = parser.parse_args()
@@ -154,7 +156,12 @@ def main() -> None:
                     "products": "products.parquet",
                 },
                 "planning": {"as_of": as_of.isoformat(), "bucket": "week"},
-                "forecast": {"n_jobs": args.n_jobs, "expensive_classes": classes},
+                "censoring": {"method": args.censoring},
+                "forecast": {
+                    "n_jobs": args.n_jobs,
+                    "expensive_classes": classes,
+                    **({"combine_top": args.combine_top} if args.combine_top else {}),
+                },
             }
         )
     )
@@ -224,9 +231,9 @@ def main() -> None:
             ets.with_columns(pl.col("AutoETS").fill_nan(0.0).clip(lower_bound=0.0)),
             on=["unique_id", "ds"],
         )
-    frame = frame.join(
-        weekly.select("unique_id").unique(), on="unique_id", how="semi"
-    ).join(actual.select("unique_id", "ds", "y"), on=["unique_id", "ds"], how="left")
+    frame = frame.join(weekly.select("unique_id").unique(), on="unique_id", how="semi").join(
+        actual.select("unique_id", "ds", "y"), on=["unique_id", "ds"], how="left"
+    )
     frame = frame.with_columns(pl.col("y").fill_null(0.0)).filter(
         pl.col("ds") < as_of + dt.timedelta(weeks=args.holdout)
     )
@@ -238,7 +245,9 @@ def main() -> None:
         "RMSSE": rmsse(frame, models, seasonality=1, train_df=train),
         "MASE": mase(frame, models, seasonality=1, train_df=train),
     }
-    print(f"\naccuracy on the {args.holdout} held-out weeks ({frame['unique_id'].n_unique()} series):")
+    print(
+        f"\naccuracy on the {args.holdout} held-out weeks ({frame['unique_id'].n_unique()} series):"
+    )
     for metric, table in scores.items():
         values = ", ".join(
             f"{m} {table.filter(pl.col(m).is_finite())[m].mean():.3f}" for m in models

@@ -149,10 +149,10 @@ class Forecast(Section):
     interval_level: float = Field(default=80.0, gt=0, lt=100)
     n_jobs: int = Field(default=1, ge=-1)
     combine_top: int = Field(
-        default=1,
+        default=2,
         ge=1,
         le=4,
-        description="Average the forecasts of the best N models by backtest (1: select one).",
+        description="Average the forecasts of the best N models by backtest (1: pick one).",
     )
     expensive_classes: list[Literal["A", "B", "C"]] = Field(
         default_factory=lambda: ["A"],
@@ -228,7 +228,7 @@ class Simulate(Section):
     periods: int = Field(default=26, ge=4, le=260, description="Buckets replayed, ending at as_of.")
     refit_every: int = Field(default=13, ge=1, description="Buckets between forecast refits.")
     targets: list[Probability] = Field(
-        default_factory=lambda: [0.85, 0.9, 0.95, 0.98],
+        default_factory=lambda: [0.85, 0.9, 0.95, 0.98, 0.99],
         min_length=1,
         description="Service-level targets replayed (policy.service_measure) for the curve.",
     )

@@ -54,7 +54,13 @@ def _candidate_models(family: str, season: int):
     )
 
     if family == "intermittent":
-        return [CrostonSBA(), TSB(alpha_d=0.1, alpha_p=0.1), ADIDA(), IMAPA()]
+        return [
+            CrostonSBA(),
+            TSB(alpha_d=0.1, alpha_p=0.1),
+            ADIDA(),
+            IMAPA(),
+            SimpleExponentialSmoothingOptimized(),
+        ]
     base, _, speed = family.partition("_")
     cheap = [SimpleExponentialSmoothingOptimized(), WindowAverage(window_size=13)]
     ets_season = season if 1 < season <= 24 else 1  # ETS seasonality beyond 24 is not supported

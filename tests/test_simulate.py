@@ -31,7 +31,7 @@ def sample_simulation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, P
         for name, spec in config["inputs"].items()
     }
     config["policy"]["service_measure"] = "fill_rate"
-    config["simulate"] = {"targets": [0.9, 0.95, 0.98]}
+    config["simulate"] = {"targets": [0.9, 0.95, 0.98, 0.99]}
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     csv, png = folder / "simulation.csv", folder / "tradeoff.png"
@@ -45,7 +45,7 @@ def sample_simulation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, P
 def test_simulated_fill_rate_lands_near_the_target(sample_simulation):
     simulation = pl.read_csv(sample_simulation[0])
     policy = simulation.filter(pl.col("policy") == "stockplan")
-    assert policy["target"].to_list() == [0.9, 0.95, 0.98]
+    assert policy["target"].to_list() == [0.9, 0.95, 0.98, 0.99]
     for target in (0.95, 0.98):
         fill = policy.filter(pl.col("target") == target)["fill_rate"][0]
         assert abs(fill - target) <= 0.02, (target, fill)
