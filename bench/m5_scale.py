@@ -186,6 +186,7 @@ def main() -> None:
     result = run_plan(tables, config, include_all=True, progress=mark)
     finished = time.perf_counter()
     plan_seconds = finished - begin
+    plan_rss = peak_rss_mb()
     print(f"\nfull plan: {plan_seconds:.1f} s wall on {args.n_jobs} jobs")
     starts = [("load and check inputs", begin)] + stages[1:] + [("end", finished)]
     for (name, start), (_, stop) in zip(starts, starts[1:], strict=False):
@@ -258,8 +259,10 @@ def main() -> None:
             f"\nplain AutoETS forecast of the same {weekly['unique_id'].n_unique()} series: "
             f"{ets_seconds:.1f} s; full plan / AutoETS = {plan_seconds / ets_seconds:.2f}"
         )
+    own, children = plan_rss
+    print(f"peak RSS of the plan: {own:,.0f} MB (largest worker {children:,.0f} MB)")
     own, children = peak_rss_mb()
-    print(f"peak RSS: {own:,.0f} MB (largest worker {children:,.0f} MB)")
+    print(f"peak RSS of the whole benchmark: {own:,.0f} MB (largest worker {children:,.0f} MB)")
     print(f"stockplan --help: {help_seconds():.2f} s")
 
 
