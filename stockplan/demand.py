@@ -66,10 +66,12 @@ def demand_history(
             schema={"sku": pl.String, "location": pl.String, "date": pl.Date, "reason": pl.String}
         )
     excluded = excluded.filter(pl.col("date") < as_of)
-    lines = (
-        sales.filter(pl.col("date") < as_of)
+    # one lazy query: the per-line intermediate (millions of rows) is never materialised
+    netted = (
+        sales.lazy()
+        .filter(pl.col("date") < as_of)
         .join(
-            excluded.select(*SERIES, "date", pl.lit(True).alias("excluded")).unique(),
+            excluded.lazy().select(*SERIES, "date", pl.lit(True).alias("excluded")).unique(),
             on=[*SERIES, "date"],
             how="left",
         )
@@ -79,14 +81,13 @@ def demand_history(
             pl.when(pl.col("excluded").is_null()).then(pl.col("quantity")).otherwise(0.0),
             (revenue if revenue is not None else pl.lit(None, pl.Float64)).alias("revenue"),
         )
-    )
-    netted = (
-        lines.filter(pl.col("period_start") <= last_period)
+        .filter(pl.col("period_start") <= last_period)
         .group_by([*SERIES, "period_start"])
         .agg(
             pl.col("quantity").sum().clip(lower_bound=0).alias("demand"),
             pl.col("revenue").sum().alias("revenue"),
         )
+        .collect()
     )
     per_bucket = (
         excluded.with_columns(bucket_start(pl.col("date"), bucket).alias("period_start"))

@@ -31,6 +31,8 @@ def _path(config: Config, table: str) -> Path:
 def _with_location(frame: pl.DataFrame, default_location: str) -> pl.DataFrame:
     if "location" not in frame.columns:
         return frame.with_columns(pl.lit(default_location).alias("location"))
+    if frame["location"].null_count() == 0:
+        return frame  # no copy of a column that may hold millions of rows
     return frame.with_columns(pl.col("location").fill_null(default_location))
 
 
@@ -45,9 +47,10 @@ def _check_known_skus(tables: dict[str, pl.DataFrame], config: Config, warnings:
     for name in ("stock", "sales", "purchase_orders", "customer_orders"):
         if name not in tables:
             continue
-        unknown = tables[name].join(known, on="sku", how="anti")
-        if unknown.height == 0:
+        missing = tables[name].select("sku").unique().join(known, on="sku", how="anti")
+        if missing.height == 0:
             continue
+        unknown = tables[name].select(ROW, "sku").join(missing, on="sku", how="semi")
         first = unknown.sort(ROW).head(1)
         message = (
             f"{_path(config, name)}, row {first[ROW][0]}, column 'sku': '{first['sku'][0]}' is not "
@@ -84,7 +87,9 @@ def _check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
 
 def _check_locations(tables: dict[str, pl.DataFrame], config: Config) -> None:
     """A location only a PO or a customer order knows is almost always a typo."""
-    known = pl.concat([tables["stock"].select("location"), tables["sales"].select("location")])
+    known = pl.concat(
+        [tables["stock"].select("location"), tables["sales"].select("location").unique()]
+    )
     for name in ("purchase_orders", "customer_orders"):
         if name not in tables:
             continue

@@ -325,12 +325,25 @@ def type_table(
         return pl.col(source).is_null()
 
     if mapping:
-        frame = frame.filter(~pl.all_horizontal(empty(c) for c in mapping.values()))
+        blank = frame.select(pl.all_horizontal(empty(c) for c in mapping.values())).to_series()
+        if blank.any():  # filtering copies every column: only when there is a blank line
+            frame = frame.filter(~blank)
     typed: list[pl.Series] = [frame[ROW]]
     for name, source in mapping.items():
         column = schema.by_name[name]
         dtype = frame.schema[source]
-        values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
+        untouched = (
+            column.kind == "text"
+            and dtype == pl.String
+            and not frame.select(
+                (pl.col(source).str.contains(r"^\s|\s$") | (pl.col(source) == "")).any()
+            ).item()
+        )
+        values = (  # clean text is kept as it is: no copy of a column of millions of codes
+            frame[source].alias(name)
+            if untouched
+            else frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
+        )
         probe = frame.select(ROW, (~empty(source)).alias("__present")).with_columns(values)
         where = f"column '{source}'" + (f" ({name})" if normalise_header(source) != name else "")
 
