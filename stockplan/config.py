@@ -107,6 +107,11 @@ class Policy(Section):
     )
     review_days: float = Field(default=7.0, gt=0, le=365)
     service_measure: Literal["cycle", "fill_rate"] = "cycle"
+    quantile_method: Literal["normal", "conformal"] = Field(
+        default="normal",
+        description="Safety factor for cycle service: z = Phi^-1(alpha), or the empirical "
+        "alpha-quantile of backtest errors pooled by demand pattern.",
+    )
     service_level: Probability = 0.95
     service_levels: dict[str, Probability] = Field(
         default_factory=dict,

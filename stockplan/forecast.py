@@ -24,7 +24,16 @@ from stockplan.config import Forecast
 from stockplan.demand import BUCKET_DAYS, SERIES, Bucket
 from stockplan.engines import Backend, forecast_backend
 
-SUMMARY_COLUMNS = ["sku", "location", "model", "sigma_e", "backtest_rmse", "backtest_bias", "n_obs"]
+SUMMARY_COLUMNS = [
+    "sku",
+    "location",
+    "model",
+    "sigma_e",
+    "backtest_rmse",
+    "backtest_bias",
+    "n_obs",
+    "window_scores",
+]
 SEASON = {"day": 7, "week": 52}
 RECENT_PERIODS = 13
 
@@ -138,7 +147,7 @@ def _run_family(
     # combine the `combine_top` models with the lowest backtest MSE (equal weights); the
     # combination's own backtest errors give its RMSE and bias
     long_backtest = backtest.unpivot(
-        index=["unique_id", "ds", "y"], on=names, variable_name="model"
+        index=["unique_id", "cutoff", "ds", "y"], on=names, variable_name="model"
     ).with_columns(pl.col("value").fill_nan(None))
     ranked = (
         long_backtest.with_columns((pl.col("value") - pl.col("y")).alias("error"))
@@ -150,22 +159,40 @@ def _run_family(
         .filter(pl.col("rank") < settings.combine_top)
     )
     chosen = ranked.select("unique_id", "model", "rank")
-    combined = (
+    steps = (
         long_backtest.join(chosen, on=["unique_id", "model"])
-        .group_by(["unique_id", "ds", "y"])
+        .group_by(["unique_id", "cutoff", "ds", "y"])
         .agg(pl.col("value").mean())
         .with_columns((pl.col("value") - pl.col("y")).alias("error"))
+    )
+    combined = steps.group_by("unique_id").agg(
+        pl.col("error").pow(2).mean().sqrt().alias("backtest_rmse"),
+        pl.col("error").mean().alias("backtest_bias"),
+    )
+    # conformity scores: each backtest window's total shortfall (actual - forecast) in units
+    # of the spread expected for that many buckets, rmse x sqrt(steps)
+    windows = (
+        steps.group_by(["unique_id", "cutoff"])
+        .agg((-pl.col("error")).sum().alias("shortfall"), pl.len().alias("n"))
+        .join(combined.select("unique_id", "backtest_rmse"), on="unique_id")
+        .filter(pl.col("backtest_rmse") > 0)
         .group_by("unique_id")
         .agg(
-            pl.col("error").pow(2).mean().sqrt().alias("backtest_rmse"),
-            pl.col("error").mean().alias("backtest_bias"),
+            (pl.col("shortfall") / (pl.col("backtest_rmse") * pl.col("n").sqrt())).alias(
+                "window_scores"
+            )
         )
     )
+    combined = combined.join(windows, on="unique_id", how="left")
     labels = chosen.group_by("unique_id").agg(
         pl.col("model").sort_by("rank").str.join("+").alias("label")
     )
     choice = labels.join(combined, on="unique_id").select(
-        "unique_id", pl.col("label").alias("model"), "backtest_rmse", "backtest_bias"
+        "unique_id",
+        pl.col("label").alias("model"),
+        "backtest_rmse",
+        "backtest_bias",
+        "window_scores",
     )
     long_forecast = (
         future.unpivot(
@@ -307,6 +334,7 @@ def forecast_demand(
         simple_model.alias("model"),
         pl.lit(None, pl.Float64).alias("backtest_rmse"),
         pl.lit(None, pl.Float64).alias("backtest_bias"),
+        pl.lit(None, pl.List(pl.Float64)).alias("window_scores"),
     )
     steps = pl.DataFrame({"step": list(range(1, horizon + 1))})
     simple_future = simple.join(steps, how="cross").select(

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from stockplan.censor import stockout_days
@@ -136,6 +137,19 @@ def item_attributes(
         pick("product_service_level").cast(pl.Float64).alias("product_service_level"),
         status.str.to_lowercase().is_in(INACTIVE_STATUS).fill_null(False).alias("inactive"),
     )
+
+
+def pooled_error_scores(summary: pl.DataFrame, classes: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Demand pattern -> every series' standardised backtest-window shortfalls, pooled."""
+    pooled = (
+        summary.select(*SERIES, "window_scores")
+        .join(classes.select(*SERIES, "demand_pattern"), on=SERIES)
+        .explode("window_scores")
+        .drop_nulls("window_scores")
+        .group_by("demand_pattern")
+        .agg(pl.col("window_scores"))
+    )
+    return {pattern: np.asarray(scores, dtype=float) for pattern, scores in pooled.iter_rows()}
 
 
 def series_base(
@@ -286,6 +300,7 @@ def run_plan(
     forecast = apply_promotions(
         forecast, tables.get("promotions"), products, uplift, days, config.promotions
     )
+    error_scores = pooled_error_scores(summary, classes)
     classes = classes.join(
         history.group_by(SERIES).agg(
             (pl.col("stockout_days") > 0).sum().alias("stockout_periods"),
@@ -314,7 +329,7 @@ def run_plan(
     series = with_lead_times(base, lead_times, forecast, days, review)
 
     say("computing safety stock and orders")
-    first_pass = plan_orders(series, config.policy, as_of, days)
+    first_pass = plan_orders(series, config.policy, as_of, days, error_scores)
     say("rebalancing between locations")
     transfers = plan_transfers(first_pass, config.transfers)
     rebalanced = (
@@ -322,7 +337,7 @@ def run_plan(
         .with_columns(pl.col("transfer_qty").fill_null(0.0))
         .with_columns(pl.col("inventory_position") + pl.col("transfer_qty"))
     )
-    every_order = plan_orders(rebalanced, config.policy, as_of, days)
+    every_order = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
 
     say("assessing stockout risk")
     horizon_days = planning.horizon_periods * days
@@ -355,7 +370,7 @@ def run_plan(
         rebalanced = series.join(
             rebalanced.select(*SERIES, "transfer_qty"), on=SERIES, how="left"
         ).with_columns(pl.col("inventory_position") + pl.col("transfer_qty"))
-        switched = plan_orders(rebalanced, config.policy, as_of, days)
+        switched = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
         every_order = explain_backup(switched, every_order, late)
         risk = assess(series, every_order)
     funded = apply_budget(every_order, risk, budget)

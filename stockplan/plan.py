@@ -193,7 +193,11 @@ def fmt_number(expr: pl.Expr) -> pl.Expr:
 
 
 def plan_orders(
-    series: pl.DataFrame, settings: Policy, as_of: dt.date, bucket_days: int
+    series: pl.DataFrame,
+    settings: Policy,
+    as_of: dt.date,
+    bucket_days: int,
+    error_scores: dict | None = None,
 ) -> pl.DataFrame:
     """Order rows for every series (order_qty may be 0) with the numbers that produced them.
 
@@ -208,7 +212,7 @@ def plan_orders(
         (pl.col("sigma_e") / (bucket_days**0.5)).alias("sigma_day"),
     )
     frame = frame.with_columns(service_levels(frame, settings), policy_types(settings))
-    frame = protection_levels(frame, settings)
+    frame = protection_levels(frame, settings, error_scores)
     position = pl.col("inventory_position")
     kind = pl.col("policy_type")
     # rs: order up to S whenever below it; ss: order up to S once at or below s;

@@ -81,12 +81,30 @@ def discrete_quantile(alpha: np.ndarray, mean: np.ndarray, variance: np.ndarray)
     )
 
 
-def protection_levels(frame: pl.DataFrame, settings: Policy) -> pl.DataFrame:
+MIN_CONFORMAL_SCORES = 20
+
+
+def conformal_factor(scores: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Split-conformal safety factor: the ceil((n + 1) alpha) / n empirical quantile of n
+    conformity scores (standardised backtest shortfalls), so that P(shortfall <= k) >= alpha
+    holds for exchangeable errors (Angelopoulos & Bates, 2021)."""
+    n = scores.size
+    level = np.minimum(np.ceil((n + 1) * np.asarray(alpha, dtype=float)) / n, 1.0)
+    return np.quantile(scores, level, method="higher")
+
+
+def protection_levels(
+    frame: pl.DataFrame,
+    settings: Policy,
+    error_scores: dict[str, np.ndarray] | None = None,
+) -> pl.DataFrame:
     """Add sigma_lead_time_demand, safety_stock, reorder_point, order_up_to, order_cycle_qty.
 
     Needs: forecast_per_day, demand_protection (forecast over L + R), sigma_day,
     lead_time_days, lead_time_std_days, review_days, service_level, demand_pattern, unit_cost,
-    and optionally policy_type per row (else `settings.type` for all).
+    and optionally policy_type per row (else `settings.type` for all). With
+    `quantile_method: conformal`, `error_scores` (demand pattern -> pooled conformity scores)
+    replace z by their empirical quantile for patterns with at least 20 scores.
     """
     d = frame["forecast_per_day"].to_numpy().astype(float)
     mu = frame["demand_protection"].to_numpy().astype(float)
@@ -110,6 +128,12 @@ def protection_levels(frame: pl.DataFrame, settings: Policy) -> pl.DataFrame:
 
     if settings.service_measure == "cycle":
         k = z_value(alpha)
+        if settings.quantile_method == "conformal" and error_scores:
+            patterns = frame["demand_pattern"].to_numpy()
+            for pattern, scores in error_scores.items():
+                rows = patterns == pattern
+                if rows.any() and scores.size >= MIN_CONFORMAL_SCORES:
+                    k = np.where(rows, conformal_factor(scores, alpha), k)
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             target = np.where(sigma > 0, (1.0 - alpha) * cycle_qty / sigma, np.inf)

@@ -72,6 +72,7 @@ class Replay:
     lead_draws: np.ndarray  # [series, reviews] lead time in days of an order at each review
     initial_stock: np.ndarray
     levels: list[pl.DataFrame]  # per review: the plan_orders input, position to be set
+    error_scores: list[dict] | None = None  # per review: pooled backtest scores (conformal)
 
 
 def _daily_demand(
@@ -94,7 +95,13 @@ def prepare_replay(
     tables: dict[str, pl.DataFrame], config: Config, progress: Progress | None = None
 ) -> Replay:
     """Refit the forecasts on each origin and build the per-review policy inputs."""
-    from stockplan.pipeline import excluded_days, item_attributes, series_base, with_lead_times
+    from stockplan.pipeline import (
+        excluded_days,
+        item_attributes,
+        pooled_error_scores,
+        series_base,
+        with_lead_times,
+    )
 
     say = progress or (lambda _message: None)
     settings, planning = config.simulate, config.planning
@@ -144,7 +151,9 @@ def prepare_replay(
     horizon = settings.refit_every + math.ceil((longest + review) / days) + 2
 
     levels: list[pl.DataFrame] = []
+    scores: list[dict] = []
     base = forecast = None
+    origin_scores: dict = {}
     origin_index = -1
     for review_day in review_days:
         today = start + dt.timedelta(days=review_day)
@@ -161,8 +170,10 @@ def prepare_replay(
                 history, classes, bucket, config.forecast, horizon, categories
             )
             base = series_base(universe, position, classes, summary, attributes)
+            origin_scores = pooled_error_scores(summary, classes)
         current = forecast.filter(pl.col("period_start") >= bucket_start(pl.lit(today), bucket))
         levels.append(with_lead_times(base, lead_times, current, days, review))
+        scores.append(origin_scores)
 
     rng = np.random.default_rng(settings.seed)
     mean = levels[0]["lead_time_days"].to_numpy()
@@ -182,6 +193,7 @@ def prepare_replay(
         lead_draws=lead_draws,
         initial_stock=np.round(levels[0]["demand_protection"].to_numpy()),
         levels=levels,
+        error_scores=scores,
     )
 
 
@@ -278,7 +290,13 @@ def simulate_policies(replay: Replay, config: Config) -> pl.DataFrame:
                 pl.lit(None, pl.Float64).alias("product_service_level"),
             )
             today = replay.start + dt.timedelta(days=day)
-            orders = plan_orders(frame, policy, today, BUCKET_DAYS[config.planning.bucket])
+            orders = plan_orders(
+                frame,
+                policy,
+                today,
+                BUCKET_DAYS[config.planning.bucket],
+                replay.error_scores[review] if replay.error_scores else None,
+            )
             return orders["order_qty"].to_numpy()
 
         rows.append({"policy": "stockplan", "target": target} | _replay(replay, decide, backorder))

@@ -8,6 +8,7 @@ import pytest
 
 from stockplan.config import Policy
 from stockplan.policy import (
+    conformal_factor,
     discrete_quantile,
     economic_order_quantity,
     inverse_normal_loss,
@@ -142,3 +143,29 @@ def test_order_rounding(raw, moq, pack, max_order, expected):
         round_order_quantity(pl.col("raw"), pl.col("moq"), pl.col("pack"), pl.col("max"))
     )
     assert out.item() == expected
+
+
+def test_conformal_factor_is_the_finite_sample_quantile():
+    # 99 scores 0.1 .. 9.9, alpha 0.9: level ceil(100 x 0.9) / 99 = 90 / 99; numpy's
+    # "higher" quantile at 0.909 of 99 sorted values is the 91st: 9.1
+    scores = np.arange(1, 100) / 10
+    assert conformal_factor(scores, np.array([0.9]))[0] == pytest.approx(9.1)
+    # never above the largest score, even for alpha close to 1
+    assert conformal_factor(scores, np.array([0.999]))[0] == pytest.approx(9.9)
+
+
+def test_conformal_safety_stock_uses_the_pattern_scores():
+    frame = _series(service_level=0.9)
+    scores = {"smooth": np.arange(1, 100) / 10, "erratic": np.zeros(5)}
+    sigma = 3 * 21**0.5
+    normal = protection_levels(frame, Policy(), scores)  # quantile_method normal: ignored
+    assert normal["safety_stock"][0] == pytest.approx(z_value(0.9) * sigma)
+    conformal = protection_levels(frame, Policy(quantile_method="conformal"), scores)
+    assert conformal["safety_stock"][0] == pytest.approx(9.1 * sigma)
+    # too few scores for the pattern (5 < 20): back to the normal quantile
+    erratic = protection_levels(
+        _series(service_level=0.9, demand_pattern="erratic"),
+        Policy(quantile_method="conformal"),
+        scores,
+    )
+    assert erratic["safety_stock"][0] == pytest.approx(z_value(0.9) * sigma)
