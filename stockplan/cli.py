@@ -7,6 +7,8 @@ Heavy modules (polars, statsforecast, scipy) are imported inside the commands so
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -108,6 +110,28 @@ class Console:
             sys.stderr.write(f"stockplan: warning: {message}\n")
 
 
+def _broken_pipe(exc: OSError) -> bool:
+    return (
+        isinstance(exc, BrokenPipeError)
+        or exc.errno == errno.EPIPE
+        or (
+            "Broken pipe" in str(exc)  # polars' writers report EPIPE as a plain OSError
+        )
+    )
+
+
+def _internal(exc: Exception, debug: bool) -> typer.Exit:
+    """One line for a bug (the traceback only with --debug), exit code 4."""
+    if debug:
+        raise exc
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    sys.stderr.write(
+        f"stockplan: internal error: {type(exc).__name__}: {detail} "
+        "(run with --debug for the traceback and please report it)\n"
+    )
+    return typer.Exit(EXIT_INTERNAL)
+
+
 def _guard(debug: bool, action: Callable[[], int | None]) -> None:
     """Run a command; turn user errors into one line on stderr and an exit code."""
     try:
@@ -121,17 +145,17 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("stockplan: interrupted\n")
         raise typer.Exit(130) from None
+    except OSError as exc:
+        if not _broken_pipe(exc):
+            raise _internal(exc, debug) from None
+        # the reader went away (`stockplan plan -o - | head`): not an error of ours
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
     except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:  # a bug: still one line, no traceback unless asked
-        if debug:
-            raise
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        sys.stderr.write(
-            f"stockplan: internal error: {type(exc).__name__}: {detail} "
-            "(run with --debug for the traceback and please report it)\n"
-        )
-        raise typer.Exit(EXIT_INTERNAL) from None
+        raise _internal(exc, debug) from None
     if code:
         raise typer.Exit(code)
 

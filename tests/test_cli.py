@@ -261,3 +261,15 @@ def test_explain_unknown_sku_or_location_is_a_user_error(small_shop: Path):
     )
     result = _run("explain", "007", "-l", "WH9", "-c", str(small_shop), "-q")
     assert result.exit_code == 1 and "no stock or sales at location 'WH9'" in result.stderr
+
+
+def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
+    # `stockplan plan -o - | head -0`: the reader has gone before the plan is written,
+    # so writing the CSV hits a closed pipe (EPIPE)
+    command = [sys.executable, "-m", "stockplan", "plan", "-c", str(small_shop), "--all", "-q"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 0, errors
+    assert errors == b""
