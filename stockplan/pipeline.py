@@ -152,6 +152,13 @@ def pooled_error_scores(summary: pl.DataFrame, classes: pl.DataFrame) -> dict[st
     return {pattern: np.asarray(scores, dtype=float) for pattern, scores in pooled.iter_rows()}
 
 
+def product_categories(products: pl.DataFrame | None) -> pl.DataFrame | None:
+    """sku, category from the product master, or None without one."""
+    if products is None or "category" not in products.columns:
+        return None
+    return products.select("sku", "category").drop_nulls()
+
+
 def series_base(
     universe: pl.DataFrame,
     position: pl.DataFrame,
@@ -274,11 +281,7 @@ def run_plan(
     )
     classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
     budget = config.purchasing.budget
-    categories = (
-        products.select("sku", "category").drop_nulls()
-        if products is not None and "category" in products.columns
-        else None
-    )
+    categories = product_categories(products)
     all_series = series_stats(history, classes, config.forecast, bucket)
     if skus is not None:
         wanted = pl.col("sku").is_in(skus)

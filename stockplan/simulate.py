@@ -99,6 +99,7 @@ def prepare_replay(
         excluded_days,
         item_attributes,
         pooled_error_scores,
+        product_categories,
         series_base,
         with_lead_times,
     )
@@ -117,11 +118,7 @@ def prepare_replay(
     review_days = list(range(0, n_days, review))
 
     attributes = item_attributes(products, stock, sales)
-    categories = (
-        products.select("sku", "category").drop_nulls()
-        if products is not None and "category" in products.columns
-        else None
-    )
+    categories = product_categories(products)
     unit_value = attributes.select(
         "sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value")
     )
