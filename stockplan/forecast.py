@@ -229,10 +229,25 @@ def series_stats(
     return _families(series, settings, bucket, backtest_periods(settings, bucket))
 
 
-def category_priors(series: pl.DataFrame, categories: pl.DataFrame | None) -> pl.DataFrame:
-    """sku -> category, location, prior: median recent demand per bucket of the established
-    (backtestable) series of the category at that location, else of the whole category."""
-    schema = {"category": pl.String, "location": pl.String, "prior": pl.Float64, "sku": pl.String}
+def category_priors(
+    series: pl.DataFrame, categories: pl.DataFrame | None, default_weight: float
+) -> pl.DataFrame:
+    """sku -> category, location, prior, weight.
+
+    prior: median recent demand per bucket of the established (backtestable) series of the
+    category at that location, else of the whole category. weight: Buhlmann's credibility
+    constant k = E[within-series variance] / variance of the series means, over the
+    category's established series (Buhlmann & Gisler, A Course in Credibility Theory,
+    ch. 4): alike items (small spread of means) lend a new one much, diverse ones little;
+    `default_weight` when the category has fewer than two established series.
+    """
+    schema = {
+        "category": pl.String,
+        "location": pl.String,
+        "prior": pl.Float64,
+        "weight": pl.Float64,
+        "sku": pl.String,
+    }
     if categories is None:
         return pl.DataFrame(schema=schema)
     established = series.filter(
@@ -241,14 +256,23 @@ def category_priors(series: pl.DataFrame, categories: pl.DataFrame | None) -> pl
     by_location = established.group_by("category", "location").agg(
         pl.col("mean_recent").median().alias("prior")
     )
+    between = pl.col("mean_all").var(ddof=1)
     by_category = established.group_by("category").agg(
-        pl.col("mean_recent").median().alias("category_prior")
+        pl.col("mean_recent").median().alias("category_prior"),
+        pl.when(pl.len() >= 2)
+        .then(pl.col("std_all").pow(2).mean() / pl.when(between > 0).then(between))
+        .alias("weight"),
     )
     locations = series.select("location").unique()
     return (
         by_category.join(locations, how="cross")
         .join(by_location, on=["category", "location"], how="left")
-        .select("category", "location", pl.coalesce("prior", "category_prior").alias("prior"))
+        .select(
+            "category",
+            "location",
+            pl.coalesce("prior", "category_prior").alias("prior"),
+            pl.col("weight").fill_nan(None).fill_null(default_weight),
+        )
         .join(categories, on="category")
     )
 
@@ -256,11 +280,12 @@ def category_priors(series: pl.DataFrame, categories: pl.DataFrame | None) -> pl
 def short_history_rate(series: pl.DataFrame, priors: pl.DataFrame, settings: Forecast):
     """Forecast per bucket for series too short to backtest, and how it was made.
 
-    A credibility-weighted mean (Buhlmann): (n x own mean + m x prior) / (n + m), with n the
-    series' buckets, m = `min_history_periods` and the prior from `category_priors`, else
-    `forecast.new_item_default`. Without a prior: its own mean (HistoricAverage).
+    A credibility-weighted mean (Buhlmann): (n x own mean + k x prior) / (n + k), with n the
+    series' buckets and prior, k from `category_priors`; without a category the prior is
+    `forecast.new_item_default` with k = `min_history_periods`; without either, its own
+    mean (HistoricAverage).
     """
-    frame = series.join(priors.select("sku", "location", "prior"), on=SERIES, how="left")
+    frame = series.join(priors.select("sku", "location", "prior", "weight"), on=SERIES, how="left")
     prior = pl.col("prior")
     default = settings.new_item_default
     source = (
@@ -270,9 +295,10 @@ def short_history_rate(series: pl.DataFrame, priors: pl.DataFrame, settings: For
         .then(pl.lit("DefaultBlend"))
         .otherwise(pl.lit("HistoricAverage"))
     )
+    weight = pl.coalesce("weight", pl.lit(float(settings.min_history_periods)))
     prior = pl.coalesce(prior, pl.lit(default, pl.Float64))
-    n, m = pl.col("n_obs").cast(pl.Float64), float(settings.min_history_periods)
-    blended = (n * pl.col("mean_all") + m * prior) / (n + m)
+    n = pl.col("n_obs").cast(pl.Float64)
+    blended = (n * pl.col("mean_all") + weight * prior) / (n + weight)
     return frame.select(
         "unique_id",
         pl.coalesce(blended, pl.col("mean_all")).alias("short_rate"),
@@ -299,7 +325,11 @@ def forecast_demand(
     h_bt = backtest_periods(settings, bucket)
     days = BUCKET_DAYS[bucket]
     series = series_stats(history, classes, settings, bucket)
-    priors = category_priors(prior_series if prior_series is not None else series, categories)
+    priors = category_priors(
+        prior_series if prior_series is not None else series,
+        categories,
+        float(settings.min_history_periods),
+    )
     series = series.join(short_history_rate(series, priors, settings), on="unique_id", how="left")
     if "abc" in classes.columns:
         cheap_only = ~pl.col("abc").is_in(settings.expensive_classes).fill_null(True)

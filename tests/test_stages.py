@@ -334,16 +334,18 @@ def test_a_receipt_after_the_shelf_empties_does_not_hide_the_stockout():
 
 
 def test_new_items_borrow_their_category_level_and_say_so():
-    # two established snack series selling 10 and 14 a week (median 12), a new one with 2
-    history = _history({"S1": [10] * 30, "S2": [14] * 30, "NEW": [2, 2, 2]})
+    # two established snack series: 8, 12, 8, ... (mean 10) and 12, 16, ... (mean 14); their
+    # last 13 weeks average 132 / 13 and 184 / 13 (median 158 / 13); a new one sold 2 a week
+    history = _history({"S1": [8, 12] * 15, "S2": [12, 16] * 15, "NEW": [2, 2, 2]})
     classes = classify_demand(history, AS_OF, "week", Classify())
     categories = pl.DataFrame({"sku": ["S1", "S2", "NEW"], "category": ["snacks"] * 3})
     settings = Forecast(backtest_windows=2, min_history_periods=8)
     forecast, summary = forecast_demand(history, classes, "week", settings, 4, categories)
     new = summary.filter(pl.col("sku") == "NEW")
     assert new["model"][0] == "CategoryBlend"
-    # (n x own mean + m x prior) / (n + m) = (3 x 2 + 8 x 12) / 11
-    expected = (3 * 2 + 8 * 12) / 11
+    # Buhlmann k = within-series variance / variance of the means = (4 x 30 / 29) / 8
+    k = (4 * 30 / 29) / 8
+    expected = (3 * 2 + k * 158 / 13) / (3 + k)
     assert forecast.filter(pl.col("sku") == "NEW")["forecast"].to_list() == pytest.approx(
         [expected] * 4
     )
