@@ -260,8 +260,15 @@ class StageProgress:
         self.task = self.progress.add_task(message, total=1)
 
     def _finish_task(self) -> None:
+        """Tick the stage off; a stage that took under a second is not worth a line."""
         if self.progress is not None and self.task is not None:
-            self.progress.update(self.task, completed=1)
+            task = next(t for t in self.progress.tasks if t.id == self.task)
+            elapsed = task.elapsed or 0.0
+            if elapsed < 1.0:
+                self.progress.remove_task(self.task)
+            else:
+                self.progress.update(self.task, completed=1)
+            self.task = None
 
     def close(self) -> None:
         if self.progress is not None:

@@ -273,3 +273,41 @@ def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
     _, errors = process.communicate(timeout=120)
     assert process.returncode == 0, errors
     assert errors == b""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_stage_progress_on_a_terminal_keeps_only_stages_over_a_second(monkeypatch):
+    from stockplan.cli import Console, StageProgress
+
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    progress = StageProgress(Console(quiet=False))
+    assert progress.progress is not None  # a live rich display, not plain lines
+    now = [0.0]
+    progress.progress.get_time = lambda: now[0]
+
+    def shown() -> list[str]:
+        return [task.description for task in progress.progress.tasks]
+
+    progress("loading")
+    now[0] = 0.4
+    progress("forecasting")  # loading took 0.4 s: not worth a line
+    assert shown() == ["forecasting"]
+    now[0] = 12.0
+    progress("ordering")  # forecasting took 11.6 s: stays, ticked off
+    assert shown() == ["forecasting", "ordering"]
+    assert progress.progress.tasks[0].finished
+    StageProgress.close_all()
+    assert progress.progress is None
+
+
+def test_stage_progress_off_a_terminal_prints_plain_lines(monkeypatch, capsys):
+    from stockplan.cli import Console, StageProgress
+
+    progress = StageProgress(Console(quiet=False))
+    assert progress.progress is None
+    progress("forecasting 3 series")
+    assert "stockplan: forecasting 3 series ..." in capsys.readouterr().err
