@@ -143,7 +143,7 @@ class Policy(Section):
 
 class Forecast(Section):
     season_length: int | Literal["auto"] = "auto"
-    backtest_windows: int = Field(default=3, ge=1, le=12)
+    backtest_windows: int = Field(default=6, ge=1, le=12)
     backtest_horizon_days: int = Field(default=28, ge=1, le=366)
     min_history_periods: int = Field(default=8, ge=2)
     new_item_default: float | None = Field(
