@@ -57,6 +57,7 @@ def _candidate_models(family: str, season: int):
         AutoETS,
         AutoTheta,
         CrostonSBA,
+        HistoricAverage,
         SeasonalNaive,
         SimpleExponentialSmoothingOptimized,
         WindowAverage,
@@ -71,7 +72,11 @@ def _candidate_models(family: str, season: int):
             SimpleExponentialSmoothingOptimized(),
         ]
     base, _, speed = family.partition("_")
-    cheap = [SimpleExponentialSmoothingOptimized(), WindowAverage(window_size=13)]
+    cheap = [
+        SimpleExponentialSmoothingOptimized(),
+        WindowAverage(window_size=13),
+        HistoricAverage(),
+    ]
     ets_season = season if 1 < season <= 24 else 1  # ETS seasonality beyond 24 is not supported
     if base == "seasonal":
         cheap.append(SeasonalNaive(season_length=season))
