@@ -511,6 +511,11 @@ def explain(
         history = recent_history(result.history, result.as_of, history_periods)
         out = RichConsole()
         width = min(shutil.get_terminal_size((100, 30)).columns, 120)
+        if cfg.purchasing.budget is not None:
+            console.warn(
+                "purchasing.budget is applied across the whole plan, so these rows are "
+                "before any budget cut; `stockplan plan` shows the cut lines"
+            )
         for order in orders.iter_rows(named=True):
             key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
             risk_rows = risk.filter(key).to_dicts()
