@@ -29,6 +29,7 @@ import polars as pl
 
 from stockplan.config import Censoring
 from stockplan.demand import SERIES
+from stockplan.plan import current_stock
 
 EXCLUDED_SCHEMA = {"sku": pl.String, "location": pl.String, "date": pl.Date, "reason": pl.String}
 
@@ -60,15 +61,11 @@ def daily_sales(sales: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
 
 
 def _has_snapshots(stock: pl.DataFrame) -> bool:
-    return (
-        "date" in stock.columns
-        and stock.drop_nulls("date").group_by(SERIES).agg(pl.col("date").n_unique()).height > 0
-        and stock.drop_nulls("date")
-        .group_by(SERIES)
-        .agg(pl.col("date").n_unique().alias("n"))["n"]
-        .max()
-        >= 2
-    )
+    """At least one series has two or more dated snapshots."""
+    if "date" not in stock.columns:
+        return False
+    dates = stock.drop_nulls("date").group_by(SERIES).agg(pl.col("date").n_unique().alias("n"))
+    return (dates["n"].max() or 0) >= 2
 
 
 def _from_snapshots(days: pl.DataFrame, stock: pl.DataFrame) -> pl.DataFrame:
@@ -175,11 +172,7 @@ def stockout_days(
         return _empty()
     if method == "auto":
         method = "snapshots" if _has_snapshots(stock) else "zero_runs"
-    current = (
-        stock.sort("date").group_by(SERIES, maintain_order=True).last()
-        if "date" in stock.columns
-        else stock
-    ).select(*SERIES, "on_hand")
+    current = current_stock(stock).select(*SERIES, "on_hand")
     if method == "zero_runs":
         return (
             _zero_runs(sales, as_of, current, settings)

@@ -14,6 +14,7 @@ import datetime as dt
 import polars as pl
 
 from stockplan.demand import SERIES
+from stockplan.risk import AVAILABLE
 
 
 def stock_projection(
@@ -30,7 +31,7 @@ def stock_projection(
         .join(
             orders.select(
                 *SERIES,
-                (pl.col("on_hand") - pl.col("allocated") - pl.col("backorders")).alias("available"),
+                AVAILABLE,
                 "order_qty",
                 "expected_arrival",
             ),

@@ -217,6 +217,15 @@ def with_lead_times(
     )
 
 
+def after_transfers(series: pl.DataFrame, moves: pl.DataFrame) -> pl.DataFrame:
+    """Series with `transfer_qty` (net units in, from `net_transfers`) added to the position."""
+    return (
+        series.join(moves, on=SERIES, how="left")
+        .with_columns(pl.col("transfer_qty").fill_null(0.0))
+        .with_columns(pl.col("inventory_position") + pl.col("transfer_qty"))
+    )
+
+
 def daily_receipts(purchase_orders: pl.DataFrame | None) -> pl.DataFrame | None:
     """sku, location, date, received: units booked in per day from received PO lines."""
     if purchase_orders is None or "received_date" not in purchase_orders.columns:
@@ -238,13 +247,9 @@ def excluded_days(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(stockout and promotion days together, promotion days alone) before as_of."""
     sales = tables["sales"]
-    censored = stockout_days(
-        sales,
-        tables["stock"],
-        daily_receipts(tables.get("purchase_orders")),
-        as_of,
-        config.censoring,
-    )
+    inferred = config.censoring.method == "inferred"  # the one method that reads receipts
+    receipts = daily_receipts(tables.get("purchase_orders")) if inferred else None
+    censored = stockout_days(sales, tables["stock"], receipts, as_of, config.censoring)
     promo = promotion_days(sales, tables.get("promotions"), tables.get("products"), as_of)
     return pl.concat([censored, promo]), promo
 
@@ -282,8 +287,10 @@ def run_plan(
     classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
     budget = config.purchasing.budget
     categories = product_categories(products)
-    all_series = series_stats(history, classes, config.forecast, bucket)
+    # explain forecasts a few SKUs but their category priors come from the whole catalogue
+    all_series = None
     if skus is not None:
+        all_series = series_stats(history, classes, config.forecast, bucket)
         wanted = pl.col("sku").is_in(skus)
         history, classes = history.filter(wanted), classes.filter(wanted)
         stock, sales = stock.filter(wanted), sales.filter(wanted)
@@ -335,11 +342,8 @@ def run_plan(
     first_pass = plan_orders(series, config.policy, as_of, days, error_scores)
     say("rebalancing between locations")
     transfers = plan_transfers(first_pass, config.transfers)
-    rebalanced = (
-        series.join(net_transfers(transfers), on=SERIES, how="left")
-        .with_columns(pl.col("transfer_qty").fill_null(0.0))
-        .with_columns(pl.col("inventory_position") + pl.col("transfer_qty"))
-    )
+    moves = net_transfers(transfers)
+    rebalanced = after_transfers(series, moves)
     every_order = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
 
     say("assessing stockout risk")
@@ -370,9 +374,7 @@ def run_plan(
             [lead_times.join(late, on=SERIES, how="anti"), backup_times], how="vertical_relaxed"
         )
         series = with_lead_times(base, lead_times, forecast, days, review)
-        rebalanced = series.join(
-            rebalanced.select(*SERIES, "transfer_qty"), on=SERIES, how="left"
-        ).with_columns(pl.col("inventory_position") + pl.col("transfer_qty"))
+        rebalanced = after_transfers(series, moves)
         switched = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
         every_order = explain_backup(switched, every_order, late)
         risk = assess(series, every_order)

@@ -60,6 +60,13 @@ def _num(frame: pl.DataFrame, column: str) -> pl.Expr:
     return pl.col(column) if column in frame.columns else pl.lit(None, pl.Float64)
 
 
+def current_stock(stock: pl.DataFrame) -> pl.DataFrame:
+    """The current stock rows: from a history of dated snapshots, the latest per series."""
+    if "date" in stock.columns and stock["date"].null_count() < stock.height:
+        return stock.sort("date").group_by(SERIES, maintain_order=True).last()
+    return stock
+
+
 def stock_position(
     stock: pl.DataFrame,
     open_po: pl.DataFrame,
@@ -69,17 +76,15 @@ def stock_position(
 
     From a history of snapshots the latest per sku x location is the current one.
     """
-    current = stock
-    if "date" in stock.columns and stock["date"].null_count() < stock.height:
-        current = stock.sort("date").group_by(SERIES, maintain_order=True).last()
-    current = current.select(
+    latest = current_stock(stock)
+    current = latest.select(
         *SERIES,
         pl.col("on_hand").clip(lower_bound=0.0).alias("on_hand"),
         pl.when(pl.col("on_hand") < 0)
         .then(-pl.col("on_hand"))
         .otherwise(0.0)
         .alias("negative_stock"),
-        _num(current, "allocated").fill_null(0.0).alias("allocated"),
+        _num(latest, "allocated").fill_null(0.0).alias("allocated"),
     )
     on_order = open_po.group_by(SERIES).agg(
         pl.col("quantity").sum().alias("on_order"),

@@ -27,6 +27,9 @@ from stockplan.config import Risk
 from stockplan.demand import SERIES
 from stockplan.policy import normal_loss
 
+AVAILABLE = (pl.col("on_hand") - pl.col("allocated") - pl.col("backorders")).alias("available")
+"""Stock free for new demand: on hand less what is promised (allocated) or owed (backorders)."""
+
 RISK_COLUMNS = [
     "sku",
     "location",
@@ -181,9 +184,7 @@ def stockout_risk(
     forecast_per_day, demand_lead_time (forecast over L), sigma_day, lead_time_days,
     lead_time_std_days, demand_pattern, unit_price, expected_arrival.
     """
-    frame = series.with_columns(
-        (pl.col("on_hand") - pl.col("allocated") - pl.col("backorders")).alias("available")
-    )
+    frame = series.with_columns(AVAILABLE)
     worst = _worst_checkpoint(frame, open_po, as_of, discrete_patterns)
     frame = frame.join(worst, on=SERIES, how="left").with_columns(
         pl.col("stockout_probability").fill_null(0.0),
