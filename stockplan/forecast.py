@@ -323,7 +323,8 @@ def forecast_demand(
     """Return (forecast, summary).
 
     forecast: sku, location, period_start, forecast, lo, hi, model (per future bucket).
-    summary: sku, location, model, sigma_e (per bucket), backtest_rmse, backtest_bias, n_obs.
+    summary: sku, location, model, sigma_e (per bucket), backtest_rmse, backtest_bias, n_obs,
+    window_scores (each backtest window's standardised shortfall, for conformal quantiles).
     `categories` (sku, category) lets short-history items borrow their category's level,
     measured on `prior_series` (`series_stats` of a wider history) when given.
     """
