@@ -139,6 +139,11 @@ def item_attributes(
     )
 
 
+def unit_values(attributes: pl.DataFrame) -> pl.DataFrame:
+    """sku, unit_value: the price an item sells at, else its cost (for ABC by value)."""
+    return attributes.select("sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value"))
+
+
 def pooled_error_scores(summary: pl.DataFrame, classes: pl.DataFrame) -> dict[str, np.ndarray]:
     """Demand pattern -> every series' standardised backtest-window shortfalls, pooled."""
     pooled = (
@@ -281,9 +286,7 @@ def run_plan(
     excluded, promo_days = excluded_days(tables, config, as_of)
     history = demand_history(sales, as_of, bucket, excluded)
     attributes = item_attributes(products, stock, sales)
-    unit_value = attributes.select(
-        "sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value")
-    )
+    unit_value = unit_values(attributes)
     classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
     budget = config.purchasing.budget
     categories = product_categories(products)

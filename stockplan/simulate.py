@@ -101,6 +101,7 @@ def prepare_replay(
         pooled_error_scores,
         product_categories,
         series_base,
+        unit_values,
         with_lead_times,
     )
 
@@ -119,9 +120,7 @@ def prepare_replay(
 
     attributes = item_attributes(products, stock, sales)
     categories = product_categories(products)
-    unit_value = attributes.select(
-        "sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value")
-    )
+    unit_value = unit_values(attributes)
     known_po = (
         purchase_orders.filter(pl.col("received_date") < start)
         if purchase_orders is not None and "received_date" in purchase_orders.columns
