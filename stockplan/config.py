@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from stockplan.errors import StockplanError
 
@@ -43,14 +53,65 @@ class InputFile(Section):
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
 
 
+class DatabaseInput(Section):
+    """One input table read from a database: `{url: ..., query: ...}` or `{url: ..., table: ...}`.
+
+    `url` is `postgresql://user:password@host:5432/db`, `sqlite:///file.db` or
+    `duckdb:///file.duckdb` (three slashes: relative to the config; four: absolute);
+    `${VAR}` in it is taken from the environment when the table is read.
+    """
+
+    url: str = Field(min_length=1)
+    query: str | None = Field(default=None, min_length=1)
+    table: str | None = Field(default=None, min_length=1)
+    timeout_seconds: float = Field(
+        default=120.0, gt=0, le=86_400, description="Connect and query time limit."
+    )
+
+    @model_validator(mode="after")
+    def _query_or_table(self) -> DatabaseInput:
+        if (self.query is None) == (self.table is None):
+            raise ValueError("give either 'query' or 'table' with a database 'url', not both")
+        return self
+
+    _table: str | None = PrivateAttr(default=None)  # the input table it feeds, for messages
+
+    @property
+    def path(self) -> str:
+        """How messages name this input (as a file's path names it): no password in it."""
+        from stockplan.io.database import describe_input
+
+        return describe_input(self, self._table)
+
+
+def _input_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "database" if "url" in value else "file"
+    return "database" if isinstance(value, DatabaseInput) else "file"
+
+
+InputSpec = Annotated[
+    Annotated[InputFile, Tag("file")] | Annotated[DatabaseInput, Tag("database")],
+    Discriminator(_input_kind),
+]
+"""A file (`path:`) or a database table (`url:` with `query:` or `table:`)."""
+
+
 class Inputs(Section):
-    sales: InputFile
-    stock: InputFile
-    products: InputFile | None = None
-    suppliers: InputFile | None = None
-    purchase_orders: InputFile | None = None
-    customer_orders: InputFile | None = None
-    promotions: InputFile | None = None
+    sales: InputSpec
+    stock: InputSpec
+    products: InputSpec | None = None
+    suppliers: InputSpec | None = None
+    purchase_orders: InputSpec | None = None
+    customer_orders: InputSpec | None = None
+    promotions: InputSpec | None = None
+
+    @model_validator(mode="after")
+    def _name_database_inputs(self) -> Inputs:
+        for name, spec in self:
+            if isinstance(spec, DatabaseInput):
+                spec._table = name
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -259,6 +320,52 @@ class Risk(Section):
     medium: float = Field(default=0.2, gt=0, lt=1)
 
 
+class WeComChannel(Section):
+    """A WeCom (企业微信) group robot: its webhook url holds the robot key."""
+
+    type: Literal["wecom"]
+    webhook: str = Field(min_length=1, description="https://qyapi.weixin.qq.com/...?key=...")
+
+
+class DingTalkChannel(Section):
+    """A DingTalk (钉钉) group robot; `secret` (SEC...) is its signing secret ("加签")."""
+
+    type: Literal["dingtalk"]
+    webhook: str = Field(min_length=1, description="https://oapi.dingtalk.com/...?access_token=")
+    secret: str | None = Field(default=None, min_length=1)
+
+
+class EmailChannel(Section):
+    """Plain SMTP e-mail; `security` is `starttls` (port 587), `ssl` (465) or `none`."""
+
+    type: Literal["email"]
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: str | None = None
+    sender: str = Field(min_length=3)
+    to: list[str] = Field(min_length=1)
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _one_address(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+Channel = Annotated[WeComChannel | DingTalkChannel | EmailChannel, Field(discriminator="type")]
+
+
+class Notify(Section):
+    """Alert channels for `--notify NAME`; `${VAR}` in any text is taken from the environment."""
+
+    channels: dict[str, Channel] = Field(default_factory=dict)
+    top: int = Field(default=10, ge=1, le=100, description="High-risk items listed at most.")
+    language: Literal["en", "zh"] = "en"
+    always: bool = Field(default=False, description="Also send when no item is at high risk.")
+    timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+
+
 class Config(Section):
     inputs: Inputs
     columns: dict[Literal[TABLES], dict[str, str]] = Field(default_factory=dict)  # type: ignore[valid-type]
@@ -274,6 +381,7 @@ class Config(Section):
     simulate: Simulate = Simulate()
     censoring: Censoring = Censoring()
     promotions: Promotions = Promotions()
+    notify: Notify = Notify()
 
     @model_validator(mode="after")
     def _risk_order(self) -> Config:
@@ -283,7 +391,8 @@ class Config(Section):
 
 
 def _describe(error: dict[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    loc = [part for part in error["loc"] if part not in ("file", "database")]  # union tags
+    key = ".".join(str(part) for part in loc) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"unknown key '{key}'"
     if error["type"] == "missing":
@@ -291,6 +400,16 @@ def _describe(error: dict[str, Any]) -> str:
     got = error.get("input")
     got_text = f", got {got!r}" if got is not None and not isinstance(got, dict) else ""
     return f"key '{key}': {error['msg']}{got_text}"
+
+
+def _resolve_input(spec: InputFile | DatabaseInput, base_dir: Path) -> InputFile | DatabaseInput:
+    """Relative file paths (and `sqlite:///` / `duckdb:///` files) resolve against `base_dir`."""
+    if isinstance(spec, InputFile):
+        return spec.model_copy(update={"path": base_dir / spec.path})
+    scheme, sep, rest = spec.url.partition(":///")
+    if sep and scheme.lower() in ("sqlite", "duckdb") and rest and not rest.startswith(("/", "$")):
+        return spec.model_copy(update={"url": f"{scheme}:///{(base_dir / rest).as_posix()}"})
+    return spec
 
 
 def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: Path | None = None):
@@ -304,8 +423,7 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
     if base_dir is None:
         return config
     resolved = {
-        name: (f.model_copy(update={"path": base_dir / f.path}) if f is not None else None)
-        for name, f in config.inputs
+        name: (_resolve_input(f, base_dir) if f is not None else None) for name, f in config.inputs
     }
     return config.model_copy(update={"inputs": Inputs.model_validate(resolved)})
 

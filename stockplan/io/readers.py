@@ -375,6 +375,10 @@ def type_table(
 
 def read_table(name: str, spec: InputFile, overrides: Mapping[str, str]) -> pl.DataFrame:
     """Load one input table into canonical columns (plus `source_row`)."""
+    if not isinstance(spec, InputFile):  # `{url, query}`: same mapping and typing, from a database
+        from stockplan.io.database import read_database_table
+
+        return read_database_table(name, spec, overrides)
     schema = SCHEMAS[name]
     table = read_raw(spec, schema, overrides)
     raw = table.frame.rename({c: c.replace("\ufeff", "").strip() for c in table.frame.columns})

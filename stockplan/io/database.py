@@ -1,0 +1,269 @@
+"""Read input tables straight from an ERP's database into Polars frames.
+
+`{url, query}` or `{url, table}` in `inputs:` replaces an export file. Supported urls:
+
+- `postgresql://user:password@host:5432/db` (Odoo, ERPNext on PostgreSQL) through the
+  ADBC PostgreSQL driver (libpq; Arrow columns straight into Polars);
+- `sqlite:///file.db` through Python's own sqlite3, opened read-only;
+- `duckdb:///file.duckdb` through DuckDB, opened read-only.
+
+The frame then goes through the same header aliases, `columns:` mapping, typing and
+one-line errors as a file (`stockplan.io.readers`). `${VAR}` in a url is taken from the
+environment; the password never appears in a message: urls are shown with `***` for it
+and driver messages are scrubbed of it. Each failure — connection refused, login refused,
+a bad query, the time limit (`timeout_seconds`) — is one `StockplanError` line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote, urlsplit
+
+import polars as pl
+
+from stockplan.errors import StockplanError
+
+if TYPE_CHECKING:
+    from stockplan.config import DatabaseInput
+
+SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
+SCHEMES |= {"duckdb": "duckdb"}
+EXTRA_HINT = "install the database extra: pip install 'stockplan[database]'"
+ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(text: str, where: str) -> str:
+    """Replace each `${VAR}` by the environment's value; an unset variable is an error."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise StockplanError(f"{where}: environment variable {name} is not set")
+        return os.environ[name]
+
+    return ENV_VAR.sub(value, text)
+
+
+def redact_url(url: str) -> str:
+    """The url with its password (and any `password=` parameter) replaced by `***`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unreadable url)"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+        url = url.replace(parts.netloc, netloc, 1)
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
+
+
+def describe_input(spec: DatabaseInput, table: str | None = None) -> str:
+    """`inputs.sales (postgresql://odoo@db:5432/odoo)`: how messages name a database input.
+
+    The url is shown as written (`${VAR}` unexpanded) with any literal password hidden.
+    """
+    source = redact_url(spec.url)
+    if spec.table is not None:
+        source += f", table {spec.table}"
+    return f"inputs.{table} ({source})" if table else source
+
+
+def _secrets(url: str) -> list[str]:
+    """The password of `url` as written and percent-decoded, longest first."""
+    found: list[str] = []
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            found += [parts.password, unquote(parts.password)]
+    except ValueError:
+        pass
+    found += [unquote(m) for m in re.findall(r"(?i)password=([^&]+)", url)]
+    return sorted({s for s in found if s}, key=len, reverse=True)
+
+
+def _scrub(text: str, url: str) -> str:
+    """First line of a driver message, with the url and its password hidden."""
+    line = next((part.strip() for part in str(text).splitlines() if part.strip()), "")
+    line = line.replace(url, redact_url(url))
+    for secret in _secrets(url):
+        line = line.replace(secret, "***")
+    return line
+
+
+def select_all(table: str) -> str:
+    """`SELECT * FROM "schema"."table"`: each dotted part quoted as an identifier."""
+    return "SELECT * FROM " + ".".join(
+        '"' + part.replace('"', '""') + '"' for part in table.split(".")
+    )
+
+
+def _file_path(url: str, label: str) -> Path:
+    rest = url.split(":", 1)[1]
+    if not rest.startswith("///"):
+        raise StockplanError(
+            f"{label}: write a database file as sqlite:///relative/path or sqlite:////absolute/path"
+        )
+    path = Path(unquote(rest[3:].split("?", 1)[0]))
+    if not path.is_file():
+        raise StockplanError(f"{label}: database file {path} not found")
+    return path
+
+
+def _classify(message: str, sqlstate: str | None, timeout: float) -> str:
+    """One line for what went wrong, from the driver's message and SQLSTATE."""
+    text = message.lower()
+    if "connection refused" in text:
+        return "connection refused (is the database server running, and the host and port right?)"
+    if "could not translate host name" in text or "name or service not known" in text:
+        return "unknown database host"
+    if sqlstate in ("28P01", "28000") or "password authentication failed" in text:
+        return "the database refused the login (check the user and password)"
+    if "timeout expired" in text or "timed out" in text:
+        return f"no answer from the database server within {timeout:g} s (timeout_seconds)"
+    if sqlstate == "57014" or "statement timeout" in text or "interrupt" in text:
+        return f"the query took longer than {timeout:g} s (timeout_seconds); it was cancelled"
+    if sqlstate == "3D000":
+        return "no such database"
+    return ""
+
+
+def _read_postgres(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame:
+    try:
+        import adbc_driver_postgresql.dbapi as pg
+    except ImportError:
+        raise StockplanError(
+            f"{label}: reading PostgreSQL needs its driver; {EXTRA_HINT}"
+        ) from None
+    uri = url.replace("postgres://", "postgresql://", 1)
+    if "connect_timeout=" not in uri:  # libpq's own limit for reaching and logging in
+        uri += ("&" if "?" in uri else "?") + f"connect_timeout={max(2, round(timeout))}"
+    stage = "connect"
+    try:
+        with pg.connect(uri, autocommit=True) as connection, connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {max(1, round(timeout * 1000))}")
+            cursor.execute("SET default_transaction_read_only = on")  # a plan never writes
+            stage = "query"
+            cursor.execute(sql)
+            table = cursor.fetch_arrow_table()
+    except pg.Error as exc:
+        sqlstate = getattr(exc, "sqlstate", None)
+        known = _classify(str(exc), sqlstate, timeout)
+        if known:
+            raise StockplanError(f"{label}: {known}") from None
+        detail = _scrub(str(exc), url)  # "NOT_FOUND: Failed to prepare query: ERROR: ..."
+        detail = detail.split("ERROR:", 1)[-1].split("[libpq]", 1)[-1].strip()
+        what = "cannot connect" if stage == "connect" else "the query failed"
+        raise StockplanError(f"{label}: {what}: {detail}") from None
+    return pl.from_arrow(_plain_arrow(table))  # type: ignore[return-value]
+
+
+def _plain_arrow(table):  # noqa: ANN001, ANN202 - pyarrow is imported with the driver
+    """Extension columns (numeric and json arrive as `arrow.opaque` / `arrow.json` over
+    text) become their plain storage type, which the readers parse like file cells."""
+    import pyarrow as pa
+
+    for index, field in enumerate(table.schema):
+        if isinstance(field.type, pa.BaseExtensionType):
+            column = table.column(index)
+            storage = pa.chunked_array(
+                [chunk.storage for chunk in column.chunks], type=field.type.storage_type
+            )
+            table = table.set_column(index, pa.field(field.name, storage.type), storage)
+    return table
+
+
+def _read_sqlite(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame:
+    path = _file_path(url, label)
+    deadline = time.monotonic() + timeout
+    try:
+        connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=timeout)
+    except sqlite3.Error as exc:
+        raise StockplanError(f"{label}: cannot open the database ({exc})") from None
+    # abort the query once past the deadline (checked every 10,000 virtual machine steps)
+    connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        cursor = connection.execute(sql)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    except sqlite3.Error as exc:
+        known = _classify(str(exc), None, timeout) if "interrupt" in str(exc) else ""
+        raise StockplanError(f"{label}: {known or f'the query failed: {exc}'}") from None
+    finally:
+        connection.close()
+    # SQLite columns may mix types from row to row: those become text, parsed as in a file
+    return pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None, strict=False)
+
+
+def _read_duckdb(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame:
+    try:
+        import duckdb
+    except ImportError:
+        raise StockplanError(f"{label}: reading DuckDB needs its driver; {EXTRA_HINT}") from None
+    path = _file_path(url, label)
+    try:
+        connection = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise StockplanError(
+            f"{label}: cannot open the database ({_scrub(str(exc), url)})"
+        ) from None
+    timer = threading.Timer(timeout, connection.interrupt)
+    timer.start()
+    try:
+        relation = connection.sql(sql)
+        if relation is None:
+            raise StockplanError(f"{label}: the query returned no result (use a SELECT)")
+        # DuckDB 2 names it to_arrow_table; 1.x arrow()
+        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+        return pl.from_arrow(_plain_arrow(fetch()))  # type: ignore[return-value]
+    except duckdb.InterruptException:
+        raise StockplanError(f"{label}: {_classify('interrupt', None, timeout)}") from None
+    except duckdb.Error as exc:
+        raise StockplanError(f"{label}: the query failed: {_scrub(str(exc), url)}") from None
+    finally:
+        timer.cancel()
+        connection.close()
+
+
+READERS = {"postgresql": _read_postgres, "sqlite": _read_sqlite, "duckdb": _read_duckdb}
+
+
+def read_database(spec: DatabaseInput, label: str) -> pl.DataFrame:
+    """Run the input's query (or `SELECT *` of its table) and return the result as is."""
+    url = expand_env(spec.url, label)
+    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    if scheme not in SCHEMES:
+        raise StockplanError(
+            f"{label}: unsupported database url '{redact_url(url)}' (use postgresql://, "
+            "sqlite:/// or duckdb:///)"
+        )
+    sql = spec.query if spec.query is not None else select_all(spec.table or "")
+    return READERS[SCHEMES[scheme]](url, sql, spec.timeout_seconds, label)
+
+
+def read_database_table(
+    name: str, spec: DatabaseInput, overrides: Mapping[str, str]
+) -> pl.DataFrame:
+    """Load one input table from a database into canonical columns (plus `source_row`).
+
+    Rows are numbered 1, 2, ... in the result's order (there is no header row).
+    """
+    from stockplan.io.readers import map_headers, type_table
+    from stockplan.io.schema import SCHEMAS
+
+    schema = SCHEMAS[name]
+    label = describe_input(spec, name)
+    raw = read_database(spec, label)
+    mapping = map_headers(raw, schema, overrides, label)  # type: ignore[arg-type]
+    typed = type_table(raw, schema, mapping, label, header_row=0)  # type: ignore[arg-type]
+    if typed.height == 0 and schema.need_rows:
+        raise StockplanError(f"{label}: the query returned no rows")
+    return typed
