@@ -2,7 +2,8 @@
 
 Heavy modules (polars, statsforecast, scipy) are imported inside the commands so that
 `stockplan --help` answers at once. Exit codes: 0 ok, 1 user error, 2 usage error,
-3 `--fail-on-risk` threshold reached, 4 internal error (a bug: please report it).
+3 `--fail-on-risk` threshold reached, 4 internal error (a bug: please report it),
+5 the plan was written but a `--notify` message could not be sent.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ TABLES = (
 EXIT_USER_ERROR = 1
 EXIT_RISK = 3
 EXIT_INTERNAL = 4
+EXIT_NOTIFY = 5
 
 app = typer.Typer(
     name="stockplan",
@@ -93,6 +95,57 @@ BomOption = Annotated[
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show the traceback of an internal error.")
 ]
+NotifyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--notify",
+        help="After writing, send the high-risk items to this channel of the config's "
+        "notify.channels (repeatable). Exit 5 when a message fails; the plan is kept.",
+    ),
+]
+
+
+def _plan_location(output: str | None) -> str:
+    """Where the plan went, for the alert: an absolute path, or stdout / the terminal."""
+    if output is None:
+        return "terminal" if sys.stdout.isatty() else "standard output"
+    return "standard output" if output == "-" else str(Path(output).resolve())
+
+
+def _notify(
+    channels: list[str] | None,
+    cfg: Config,
+    result: Any,
+    tables: dict[str, pl.DataFrame],
+    output: str | None,
+    console: Console,
+) -> int:
+    """Send the alert to each `--notify` channel after the plan is written; 5 on a failure."""
+    if not channels:
+        return 0
+    from stockplan.notify import build_alert, send
+
+    alert = build_alert(
+        result.tables["risk"],
+        result.tables.get("orders"),
+        tables.get("products"),
+        result.as_of,
+        _plan_location(output),
+        cfg.notify.top,
+        cfg.notify.language,
+    )
+    if alert.high_risk == 0 and not cfg.notify.always:
+        console.info("no item at high stockout risk: no alert sent (notify.always: true sends one)")
+        return 0
+    failed = 0
+    for name in dict.fromkeys(channels):
+        try:
+            send(cfg.notify, name, alert)
+            console.info(f"notified {name}")
+        except StockplanError as exc:  # one line; the plan is already written
+            sys.stderr.write(f"stockplan: error: {exc}\n")
+            failed += 1
+    return EXIT_NOTIFY if failed else 0
 
 
 class Console:
@@ -310,6 +363,7 @@ def plan(
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
+    notify: NotifyOption = None,
 ) -> None:
     """Write purchase suggestions (orders) and stockout risk for every sku x location."""
 
@@ -318,6 +372,10 @@ def plan(
 
         console = Console(quiet)
         cfg, tables = _load(config, console)
+        if notify:
+            from stockplan.notify import check_channels
+
+            check_channels(cfg.notify, notify)
         if table not in TABLES:
             raise StockplanError(f"--table: unknown table '{table}' ({', '.join(TABLES)})")
         result = run_plan(tables, cfg, include_all=all_rows, progress=_progress(console))
@@ -342,7 +400,8 @@ def plan(
             console,
             f"Purchase suggestions as of {result.as_of}",
         )
-        return _risk_exit(risk, fail_on_risk, console)
+        code = _risk_exit(risk, fail_on_risk, console)
+        return _notify(notify, cfg, result, tables, output, console) or code
 
     _guard(debug, action)
 
@@ -368,12 +427,17 @@ def _single_table_command(
     bom: bool,
     debug: bool,
     extra: Callable[[Any, Console], int] | None = None,
+    notify: list[str] | None = None,
 ) -> None:
     def action() -> int:
         from stockplan.pipeline import run_plan
 
         console = Console(quiet)
         cfg, tables = _load(config, console)
+        if notify:
+            from stockplan.notify import check_channels
+
+            check_channels(cfg.notify, notify)
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
         StageProgress.close_all()
         if name not in result.tables:
@@ -387,7 +451,8 @@ def _single_table_command(
             console,
             f"{title} as of {result.as_of}",
         )
-        return extra(result.tables[name], console) if extra else 0
+        code = extra(result.tables[name], console) if extra else 0
+        return _notify(notify, cfg, result, tables, output, console) or code
 
     _guard(debug, action)
 
@@ -404,6 +469,7 @@ def risk(
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
+    notify: NotifyOption = None,
 ) -> None:
     """Stockout risk for every sku x location, highest first."""
     _single_table_command(
@@ -416,6 +482,7 @@ def risk(
         bom,
         debug,
         extra=lambda frame, console: _risk_exit(frame, fail_on_risk, console),
+        notify=notify,
     )
 
 

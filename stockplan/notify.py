@@ -1,0 +1,263 @@
+"""Alerts where buyers read them: WeCom and DingTalk group robots, and e-mail.
+
+After the plan is written, `--notify NAME` sends the items at high stockout risk (the
+first `notify.top`, with names, projected stockout date and the order suggested) and
+where the plan was written to each channel named under `notify.channels`.
+
+- WeCom (企业微信) group robot: POST `{"msgtype": "markdown", "markdown": {"content": ...}}`
+  to the robot's webhook; it answers `{"errcode": 0, ...}`.
+- DingTalk (钉钉) group robot: the same with `{"title", "text"}`; with a signing secret
+  ("加签") the url carries `timestamp` (ms) and `sign` = url-encoded
+  base64(HMAC-SHA256(key=secret, message=f"{timestamp}\\n{secret}")), as DingTalk's
+  custom-robot documentation gives it.
+- E-mail over SMTP (`smtplib`), STARTTLS, SSL or plain.
+
+Message text comes from `TEXTS`, one template set per language (`en`, `zh`).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import smtplib
+import ssl
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import polars as pl
+
+from stockplan.config import DingTalkChannel, EmailChannel, Notify, WeComChannel
+from stockplan.errors import StockplanError
+from stockplan.io.database import expand_env
+
+WECOM_MAX_BYTES = 4096  # WeCom's limit for markdown content
+
+TEXTS = {
+    "en": {
+        "title": "stockplan: {count} items at high stockout risk (plan as of {as_of})",
+        "title_clear": "stockplan: no item at high stockout risk (plan as of {as_of})",
+        "item": "{item} @ {location}: out of stock {stockout}, order {order}",
+        "no_stockout_date": "before the next delivery",
+        "no_order": "nothing (already on order)",
+        "more": "... and {count} more",
+        "written": "Plan: {where}",
+    },
+    "zh": {
+        "title": "stockplan：{count} 个商品缺货风险高（计划日期 {as_of}）",
+        "title_clear": "stockplan：没有缺货风险高的商品（计划日期 {as_of}）",
+        "item": "{item} @ {location}：预计 {stockout} 缺货，建议采购 {order}",
+        "no_stockout_date": "下次到货前",
+        "no_order": "无（已在途）",
+        "more": "……另有 {count} 个",
+        "written": "计划文件：{where}",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A message: a title line and body lines, in one language."""
+
+    title: str
+    lines: list[str]
+    high_risk: int
+
+    @property
+    def text(self) -> str:
+        return "\n".join([self.title, "", *self.lines])
+
+    @property
+    def markdown(self) -> str:
+        """Title as a heading, items as a list, the plan's location last."""
+        items = [f"- {line}" for line in self.lines[:-1]]
+        return "\n".join([f"### {self.title}", *items, "", self.lines[-1]])
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def build_alert(
+    risk: pl.DataFrame,
+    orders: pl.DataFrame | None,
+    products: pl.DataFrame | None,
+    as_of: dt.date,
+    where: str,
+    top: int = 10,
+    language: str = "en",
+) -> Alert:
+    """The high-risk items of `risk` (in its order, highest first), at most `top` of them,
+    with product names and the order suggested for the same sku x location."""
+    texts = TEXTS[language]
+    high = risk.filter(pl.col("risk_level") == "high")
+    shown = high.head(top).select("sku", "location", "stockout_date")
+    if products is not None and "name" in products.columns:
+        names = products.select("sku", "name").unique("sku", keep="first")
+        shown = shown.join(names, on="sku", how="left")
+    else:
+        shown = shown.with_columns(name=pl.lit(None, pl.String))
+    if orders is not None and orders.height:
+        ordered = orders.group_by("sku", "location").agg(pl.col("order_qty").sum())
+        shown = shown.join(ordered, on=["sku", "location"], how="left")
+    else:
+        shown = shown.with_columns(order_qty=pl.lit(None, pl.Float64))
+    lines = []
+    for row in shown.iter_rows(named=True):  # at most `top` rows: a message, not a hot path
+        item = f"{row['sku']} {row['name']}" if row["name"] else row["sku"]
+        stockout = row["stockout_date"]
+        quantity = row["order_qty"] or 0.0
+        lines.append(
+            texts["item"].format(
+                item=item,
+                location=row["location"],
+                stockout=stockout.isoformat() if stockout else texts["no_stockout_date"],
+                order=_number(quantity) if quantity > 0 else texts["no_order"],
+            )
+        )
+    if high.height > shown.height:
+        lines.append(texts["more"].format(count=high.height - shown.height))
+    lines.append(texts["written"].format(where=where))
+    key = "title" if high.height else "title_clear"
+    return Alert(texts[key].format(count=high.height, as_of=as_of.isoformat()), lines, high.height)
+
+
+def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
+    """DingTalk's signature: base64(HMAC-SHA256(secret, f"{timestamp}\\n{secret}")), url-encoded."""
+    digest = hmac.new(
+        secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256
+    ).digest()
+    return urllib.parse.quote_plus(base64.b64encode(digest).decode("ascii"))
+
+
+def _shown(url: str) -> str:
+    """A webhook url without its query (which holds the robot's key or token)."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _post_json(url: str, payload: dict, timeout: float, where: str) -> None:
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https") or "://" not in url:
+        raise StockplanError(f"{where}: the webhook is not an http(s) url")
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read(65536)
+    except urllib.error.HTTPError as exc:
+        raise StockplanError(f"{where} answered HTTP {exc.code} {exc.reason}") from None
+    except TimeoutError:
+        raise StockplanError(f"{where} did not answer within {timeout:g} s") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, TimeoutError):
+            raise StockplanError(f"{where} did not answer within {timeout:g} s") from None
+        raise StockplanError(f"cannot reach {where} ({reason})") from None
+    try:
+        answer = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise StockplanError(f"{where} gave an answer that is not JSON") from None
+    code = answer.get("errcode") if isinstance(answer, dict) else None
+    if code != 0:
+        message = answer.get("errmsg", "") if isinstance(answer, dict) else ""
+        raise StockplanError(f"{where} refused the message: errcode {code} {message}".strip())
+
+
+def send_wecom(channel: WeComChannel, alert: Alert, timeout: float, name: str) -> None:
+    url = expand_env(channel.webhook, f"notify.channels.{name}.webhook")
+    content = alert.markdown
+    if len(content.encode("utf-8")) > WECOM_MAX_BYTES:
+        content = content.encode("utf-8")[: WECOM_MAX_BYTES - 4].decode("utf-8", "ignore") + " ..."
+    payload = {"msgtype": "markdown", "markdown": {"content": content}}
+    _post_json(url, payload, timeout, f"WeCom robot {_shown(url)}")
+
+
+def send_dingtalk(
+    channel: DingTalkChannel, alert: Alert, timeout: float, name: str, now_ms: int | None = None
+) -> None:
+    url = expand_env(channel.webhook, f"notify.channels.{name}.webhook")
+    shown = _shown(url)
+    if channel.secret is not None:
+        secret = expand_env(channel.secret, f"notify.channels.{name}.secret")
+        timestamp = now_ms if now_ms is not None else int(time.time() * 1000)
+        url += ("&" if "?" in url else "?") + (
+            f"timestamp={timestamp}&sign={dingtalk_sign(secret, timestamp)}"
+        )
+    payload = {"msgtype": "markdown", "markdown": {"title": alert.title, "text": alert.markdown}}
+    _post_json(url, payload, timeout, f"DingTalk robot {shown}")
+
+
+def send_email(channel: EmailChannel, alert: Alert, timeout: float, name: str) -> None:
+    where = f"notify.channels.{name}"
+    message = EmailMessage()
+    message["Subject"] = alert.title
+    message["From"] = expand_env(channel.sender, where)
+    message["To"] = ", ".join(expand_env(address, where) for address in channel.to)
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain="stockplan")
+    message.set_content(alert.text + "\n")
+    port = channel.port or {"ssl": 465, "starttls": 587, "none": 25}[channel.security]
+    server = f"mail server {channel.host}:{port}"
+    try:
+        if channel.security == "ssl":
+            context = ssl.create_default_context()
+            smtp = smtplib.SMTP_SSL(channel.host, port, timeout=timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(channel.host, port, timeout=timeout)
+        with smtp:
+            if channel.security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if channel.username:
+                password = expand_env(channel.password or "", where)
+                smtp.login(expand_env(channel.username, where), password)
+            smtp.send_message(message)
+    except smtplib.SMTPAuthenticationError:
+        raise StockplanError(f"{server} refused the login (check username and password)") from None
+    except smtplib.SMTPNotSupportedError as exc:
+        raise StockplanError(f"{server} does not support this ({exc})") from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise StockplanError(
+            f"{server} refused the recipients {', '.join(exc.recipients)}"
+        ) from None
+    except smtplib.SMTPException as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StockplanError(f"{server} refused the message ({detail})") from None
+    except TimeoutError:
+        raise StockplanError(f"{server} did not answer within {timeout:g} s") from None
+    except OSError as exc:
+        raise StockplanError(f"cannot reach {server} ({exc.strerror or exc})") from None
+
+
+def check_channels(config: Notify, names: list[str]) -> None:
+    """Every `--notify NAME` must be a channel of the config: checked before planning."""
+    for name in names:
+        if name not in config.channels:
+            known = ", ".join(config.channels) or "none defined"
+            raise StockplanError(
+                f"--notify {name}: no such channel under notify.channels in the config ({known})"
+            )
+
+
+def send(config: Notify, name: str, alert: Alert) -> None:
+    """Send `alert` to the channel `name`; a failure is one `StockplanError` line."""
+    channel = config.channels[name]
+    try:
+        if isinstance(channel, WeComChannel):
+            send_wecom(channel, alert, config.timeout_seconds, name)
+        elif isinstance(channel, DingTalkChannel):
+            send_dingtalk(channel, alert, config.timeout_seconds, name)
+        else:
+            send_email(channel, alert, config.timeout_seconds, name)
+    except StockplanError as exc:
+        raise StockplanError(f"notify {name} ({channel.type}): {exc}") from None
