@@ -705,10 +705,10 @@ def test_duckdb_file_tables_are_read_with_the_same_typing(tmp_path: Path):
 
 
 def test_a_missing_sqlite_file_and_an_unknown_scheme_are_one_line(tmp_path: Path):
-    spec = {"url": "mysql://u:secret@h/db", "table": "x"}
+    spec = {"url": "oracle://u:secret@h/db", "table": "x"}
     config = _config(tmp_path, {"sales": spec, "stock": spec})
     line = _one_error_line(_invoke("validate", "-c", str(config)))
-    assert "unsupported database url 'mysql://u:***@h/db'" in line and "secret" not in line
+    assert "unsupported database url 'oracle://u:***@h/db'" in line and "secret" not in line
     spec = {"url": "sqlite:///missing.db", "table": "x"}
     config = _config(tmp_path, {"sales": spec, "stock": spec})
     assert _one_error_line(_invoke("validate", "-c", str(config))).endswith(
@@ -726,3 +726,52 @@ def test_stockplan_error_is_the_type_database_problems_raise(tmp_path: Path):
     with pytest.raises(StockplanError, match="nowhere.db not found"):
         load_inputs(config)
     assert threading.active_count() >= 1
+
+
+def test_sql_server_without_connectorx_installed_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "connectorx", None)  # as on a machine without it
+    spec = {"url": "mssql://sa:secret@kingdee-db:1433/AIS20240101", "table": "t_ICItem"}
+    config = _config(tmp_path, {"sales": spec, "stock": spec})
+    line = _one_error_line(_invoke("validate", "-c", str(config)))
+    assert line == (
+        "stockplan: error: inputs.sales (mssql://sa:***@kingdee-db:1433/AIS20240101, table "
+        "t_ICItem): reading mssql:// needs connectorx: pip install connectorx"
+    )
+
+
+def test_duckdb_query_past_its_timeout_is_interrupted(tmp_path: Path):
+    import duckdb
+
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    endless = "SELECT count(*) AS sku FROM range(1000000000000) a WHERE a.range % 7 = 3"
+    spec = {"url": "duckdb:///empty.duckdb", "query": endless, "timeout_seconds": 0.5}
+    config = _config(tmp_path, {"sales": spec, "stock": spec})
+    started = time.monotonic()
+    line = _one_error_line(_invoke("validate", "-c", str(config)))
+    assert time.monotonic() - started < 20
+    assert line.endswith("the query took longer than 0.5 s (timeout_seconds); it was cancelled")
+
+
+def test_cross_table_checks_name_a_database_input_like_a_file(tmp_path: Path):
+    with sqlite3.connect(tmp_path / "shop.db") as connection:
+        connection.execute("CREATE TABLE sales (date text, sku text, quantity real)")
+        connection.executemany(
+            "INSERT INTO sales VALUES (?, ?, ?)",
+            [("2025-06-02", "A-1", 3.0), ("2025-06-03", "ZZ-9", 1.0)],
+        )
+    pl.DataFrame({"sku": ["A-1"], "on_hand": [5]}).write_csv(tmp_path / "stock.csv")
+    pl.DataFrame({"sku": ["A-1"], "name": ["Known"]}).write_csv(tmp_path / "products.csv")
+    inputs = {
+        "sales": {"url": "sqlite:///shop.db", "table": "sales"},
+        "stock": "stock.csv",
+        "products": "products.csv",
+    }
+    line = _one_error_line(_invoke("validate", "-c", str(_config(tmp_path, inputs))))
+    assert line.startswith(
+        f"stockplan: error: inputs.sales (sqlite:///{tmp_path.as_posix()}/shop.db, table sales), "
+        "row 2, column 'sku': 'ZZ-9' is not in the products table"
+    )

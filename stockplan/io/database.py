@@ -5,7 +5,9 @@
 - `postgresql://user:password@host:5432/db` (Odoo, ERPNext on PostgreSQL) through the
   ADBC PostgreSQL driver (libpq; Arrow columns straight into Polars);
 - `sqlite:///file.db` through Python's own sqlite3, opened read-only;
-- `duckdb:///file.duckdb` through DuckDB, opened read-only.
+- `duckdb:///file.duckdb` through DuckDB, opened read-only;
+- `mssql://` (Kingdee, U8) and `mysql://` (ERPNext on MariaDB) through connectorx when
+  the user installs it (not part of the tests).
 
 The frame then goes through the same header aliases, `columns:` mapping, typing and
 one-line errors as a file (`stockplan.io.readers`). `${VAR}` in a url is taken from the
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from stockplan.config import DatabaseInput
 
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
-SCHEMES |= {"duckdb": "duckdb"}
+SCHEMES |= {"duckdb": "duckdb", "mssql": "connectorx", "mysql": "connectorx"}
 EXTRA_HINT = "install the database extra: pip install 'stockplan[database]'"
 ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -233,7 +235,27 @@ def _read_duckdb(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame
         connection.close()
 
 
+def _read_connectorx(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame:
+    """SQL Server (Kingdee, U8) and MySQL / MariaDB (ERPNext) through connectorx, which the
+    user installs (`pip install connectorx`); it has no time limit of its own."""
+    try:
+        import connectorx  # noqa: F401
+    except ImportError:
+        scheme = url.split(":", 1)[0]
+        raise StockplanError(
+            f"{label}: reading {scheme}:// needs connectorx: pip install connectorx"
+        ) from None
+    try:
+        return pl.read_database_uri(sql, url, engine="connectorx")
+    except Exception as exc:  # connectorx raises plain RuntimeErrors with the driver's text
+        known = _classify(str(exc), None, timeout)
+        raise StockplanError(
+            f"{label}: {known or 'the query failed: ' + _scrub(str(exc), url)}"
+        ) from None
+
+
 READERS = {"postgresql": _read_postgres, "sqlite": _read_sqlite, "duckdb": _read_duckdb}
+READERS |= {"connectorx": _read_connectorx}
 
 
 def read_database(spec: DatabaseInput, label: str) -> pl.DataFrame:
@@ -243,7 +265,7 @@ def read_database(spec: DatabaseInput, label: str) -> pl.DataFrame:
     if scheme not in SCHEMES:
         raise StockplanError(
             f"{label}: unsupported database url '{redact_url(url)}' (use postgresql://, "
-            "sqlite:/// or duckdb:///)"
+            "sqlite:///, duckdb:///, mssql:// or mysql://)"
         )
     sql = spec.query if spec.query is not None else select_all(spec.table or "")
     return READERS[SCHEMES[scheme]](url, sql, spec.timeout_seconds, label)
