@@ -99,6 +99,7 @@ NotifyOption = Annotated[
     list[str] | None,
     typer.Option(
         "--notify",
+        metavar="CHANNEL",
         help="After writing, send the high-risk items to this channel of the config's "
         "notify.channels (repeatable). Exit 5 when a message fails; the plan is kept.",
     ),
