@@ -45,7 +45,7 @@ TEXTS = {
         "title": "stockplan: {count} items at high stockout risk (plan as of {as_of})",
         "title_clear": "stockplan: no item at high stockout risk (plan as of {as_of})",
         "item": "{item} @ {location}: out of stock {stockout}, order {order}",
-        "no_stockout_date": "before the next delivery",
+        "item_undated": "{item} @ {location}: may run out before the next delivery, order {order}",
         "no_order": "nothing (already on order)",
         "more": "... and {count} more",
         "written": "Plan: {where}",
@@ -54,7 +54,7 @@ TEXTS = {
         "title": "stockplan：{count} 个商品缺货风险高（计划日期 {as_of}）",
         "title_clear": "stockplan：没有缺货风险高的商品（计划日期 {as_of}）",
         "item": "{item} @ {location}：预计 {stockout} 缺货，建议采购 {order}",
-        "no_stockout_date": "下次到货前",
+        "item_undated": "{item} @ {location}：下次到货前可能缺货，建议采购 {order}",
         "no_order": "无（已在途）",
         "more": "……另有 {count} 个",
         "written": "计划文件：{where}",
@@ -115,10 +115,10 @@ def build_alert(
         stockout = row["stockout_date"]
         quantity = row["order_qty"] or 0.0
         lines.append(
-            texts["item"].format(
+            texts["item" if stockout else "item_undated"].format(
                 item=item,
                 location=row["location"],
-                stockout=stockout.isoformat() if stockout else texts["no_stockout_date"],
+                stockout=stockout.isoformat() if stockout else "",
                 order=_number(quantity) if quantity > 0 else texts["no_order"],
             )
         )

@@ -198,10 +198,10 @@ def test_plan_notifies_wecom_dingtalk_and_email_after_writing_the_plan(
     items = _expected_items(out)
     assert items, "the small shop has items at high risk"
     assert any(qty > 0 for *_, qty in items)
+    assert all(stockout for _, _, stockout, _ in items)
     expected_lines = [
         f"{sku} {'Steady item' if sku == 'A-100' else 'Slow item'} @ {location}: out of stock "
-        f"{stockout or 'before the next delivery'}, order "
-        + (f"{qty:,.0f}" if qty > 0 else "nothing (already on order)")
+        f"{stockout}, order " + (f"{qty:,.0f}" if qty > 0 else "nothing (already on order)")
         for sku, location, stockout, qty in items
     ]
     title = f"stockplan: {len(items)} items at high stockout risk (plan as of 2025-10-13)"
@@ -347,7 +347,7 @@ def test_alert_lists_the_top_n_high_risk_items_with_names_and_orders_in_english(
     assert alert.text == (
         "stockplan: 3 items at high stockout risk (plan as of 2025-10-13)\n\n"
         "S1 Bolt M4 @ WH1: out of stock 2025-10-15, order 1,200\n"
-        "S2 @ WH1: out of stock before the next delivery, order nothing (already on order)\n"
+        "S2 @ WH1: may run out before the next delivery, order nothing (already on order)\n"
         "... and 1 more\n"
         "Plan: /srv/plan.xlsx"
     )
@@ -359,7 +359,7 @@ def test_alert_speaks_chinese_when_the_language_is_zh():
     )
     assert alert.lines == [
         "S1 @ WH1：预计 2025-10-15 缺货，建议采购 无（已在途）",
-        "S2 @ WH1：预计 下次到货前 缺货，建议采购 无（已在途）",
+        "S2 @ WH1：下次到货前可能缺货，建议采购 无（已在途）",
         "S3 @ WH2：预计 2025-10-20 缺货，建议采购 无（已在途）",
         "计划文件：/srv/计划.xlsx",
     ]
