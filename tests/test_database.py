@@ -773,3 +773,13 @@ def test_cross_table_checks_name_a_database_input_like_a_file(tmp_path: Path):
         f"stockplan: error: inputs.sales (sqlite:///{tmp_path.as_posix()}/shop.db, table sales), "
         "row 2, column 'sku': 'ZZ-9' is not in the products table"
     )
+
+
+def test_missing_server_binaries_fail_the_fixture_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.delenv("STOCKPLAN_PG_BIN", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(glob, "glob", lambda pattern: [])
+    with pytest.raises(pytest.fail.Exception, match=r"PostgreSQL server binaries \(initdb, pg_ctl"):
+        _server_binaries()
