@@ -138,7 +138,7 @@ def with_supplier_tier(frame: pl.DataFrame, scorecard: pl.DataFrame) -> pl.DataF
     """`frame` (with a supplier column) plus the supplier's `supplier_tier` (unrated when
     the supplier has no scorecard row)."""
     tiers = scorecard.select("supplier", "supplier_tier")
-    return frame.join(tiers, on="supplier", how="left", nulls_equal=False).with_columns(
+    return frame.join(tiers, on="supplier", how="left", maintain_order="left").with_columns(
         pl.col("supplier_tier").fill_null("unrated")
     )
 

@@ -352,6 +352,7 @@ def run_plan(
     every_order = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
 
     say("assessing stockout risk")
+    scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
     horizon_days = planning.horizon_periods * days
 
     def assess(plan_series: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
@@ -365,6 +366,7 @@ def run_plan(
             horizon_days,
             config.risk,
             config.policy.discrete_patterns,
+            scorecard,
         )
 
     risk = assess(series, every_order)
@@ -387,11 +389,7 @@ def run_plan(
     by_supplier = supplier_orders(funded, tables.get("suppliers"))
     funded = flag_minimum_order_value(funded, by_supplier)
     orders = funded if include_all else funded.filter(pl.col("order_qty") > 0)
-    scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
     orders = with_supplier_tier(orders, scorecard)
-    risk = with_supplier_tier(
-        risk.join(every_order.select(*SERIES, "supplier"), on=SERIES, how="left"), scorecard
-    )
     last_sale = (
         sales.filter((pl.col("quantity") > 0) & (pl.col("date") < as_of))
         .group_by(SERIES)
