@@ -320,15 +320,10 @@ def _write_supplier_forecast(
         if products is not None and "name" in products.columns
         else None
     )
-    if not folder.exists():
-        if not folder.parent.exists():
-            raise StockplanError(
-                f"--supplier-forecast {folder}: folder {folder.parent} does not exist"
-            )
-        folder.mkdir()
     files = supplier_workbooks(
         projection, supplier_summary(projection), folder, result.as_of, names
     )
+    folder.mkdir(exist_ok=True)
     written = write_files(files)
     console.info(f"supplier forecast: wrote {len(written)} workbooks to {folder}")
 
@@ -365,6 +360,10 @@ def plan(
         from stockplan.pipeline import run_plan
 
         console = Console(quiet)
+        if supplier_forecast is not None:
+            from stockplan.io.supplier_workbooks import check_supplier_folder
+
+            check_supplier_folder(supplier_forecast)
         cfg, tables = _load(config, console)
         if table not in TABLES:
             raise StockplanError(f"--table: unknown table '{table}' ({', '.join(TABLES)})")

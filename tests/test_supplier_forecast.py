@@ -186,3 +186,24 @@ def test_plan_writes_one_workbook_per_supplier_whose_first_week_is_the_plan(
     assert this_week["projected_qty"].sum() == orders["order_qty"].sum()
     assert (lines["qty_low"] <= lines["projected_qty"]).all()
     assert (lines["projected_qty"] <= lines["qty_high"]).all()
+
+
+def test_supplier_forecast_into_a_file_is_refused_in_one_line(small_shop: Path, tmp_path: Path):
+    taken = tmp_path / "taken.txt"
+    taken.write_text("keep me")
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            "-c",
+            str(small_shop),
+            "-o",
+            str(tmp_path / "o.csv"),
+            "--supplier-forecast",
+            str(taken),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "is a file, expected a folder" in result.output
+    assert taken.read_text() == "keep me"
+    assert not (tmp_path / "o.csv").exists()  # refused before anything is written

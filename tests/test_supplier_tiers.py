@@ -122,3 +122,13 @@ def test_orders_and_risk_show_the_supplier_tier(small_shop: Path):
     assert risk["stockout_probability"].to_list() == sorted(
         risk["stockout_probability"].to_list(), reverse=True
     )
+
+
+def test_scorecard_rates_keep_four_decimals_in_csv(tmp_path: Path):
+    from stockplan.io.writers import write_csv
+
+    target = tmp_path / "suppliers.csv"
+    write_csv(supplier_scorecard(_history()), target)
+    back = {r["supplier"]: r for r in pl.read_csv(target).to_dicts()}
+    assert back["X"]["quantity_fill_rate"] == 0.9333  # 280 / 300
+    assert back["X"]["quality_rate"] == 0.975  # 1 - 7 / 280

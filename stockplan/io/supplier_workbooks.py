@@ -34,6 +34,14 @@ def supplier_file_name(supplier: str) -> str:
     return (name or "supplier")[:120]
 
 
+def check_supplier_folder(folder: Path) -> None:
+    """Refuse, before any work is done, a target that is a file or whose parent is missing."""
+    if folder.exists() and not folder.is_dir():
+        raise StockplanError(f"--supplier-forecast {folder}: is a file, expected a folder")
+    if not folder.exists() and not folder.parent.is_dir():
+        raise StockplanError(f"--supplier-forecast {folder}: folder {folder.parent} does not exist")
+
+
 def supplier_workbooks(
     projection: pl.DataFrame,
     summary: pl.DataFrame,
@@ -45,8 +53,7 @@ def supplier_workbooks(
 
     `names` (sku, name) adds item names next to the codes when the product master has them.
     """
-    if folder.exists() and not folder.is_dir():
-        raise StockplanError(f"--supplier-forecast {folder}: is a file, expected a folder")
+    check_supplier_folder(folder)
     if names is not None:
         projection = projection.join(names, on="sku", how="left").select(
             "supplier", "sku", "name", *projection.columns[2:]
