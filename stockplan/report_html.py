@@ -46,7 +46,7 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _short(text: str, width: int = 24) -> str:
+def _short(text: str, width: int = 26) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -320,7 +320,7 @@ def supplier_charts(suppliers: pl.DataFrame, top: int) -> list[Chart]:
         else pl.Series([None] * rows.height)
     )
     labels = [
-        f"{_short(str(name), 16)} ({t})" if t else _short(str(name))
+        f"{_short(str(name), 14)} ({t})" if t else _short(str(name))
         for name, t in zip(rows["supplier"].to_list(), tier.to_list(), strict=True)
     ]
     rates = [r if r is not None else 0.0 for r in rows["on_time_rate"].to_list()]
