@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -241,3 +242,18 @@ def test_report_renders_in_headless_chromium_with_every_chart_visible(
         rgb = tuple(int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
         if name != "dead":  # the small shop has overstock but no dead stock
             assert counts.get(rgb, 0) >= 20, f"{name} ({hex_color}) not visible in the screenshot"
+
+
+def test_report_with_simulate_draws_the_replayed_trade_off(small_shop: Path, tmp_path: Path):
+    config = yaml.safe_load(small_shop.read_text())
+    config["simulate"] = {"periods": 8, "targets": [0.9, 0.98], "baseline_scales": [1.0, 2.0]}
+    small_shop.write_text(yaml.safe_dump(config))
+    target = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        app, ["report", "-c", str(small_shop), "-o", str(target), "--simulate", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    chart = target.read_text(encoding="utf-8").split('id="chart-simulation"')[1]
+    chart = chart.split("</svg>")[0]
+    # two targets for the policy and two scales for the baseline: four points, two lines
+    assert chart.count('class="mark"') == 4 and chart.count("<polyline") == 2
