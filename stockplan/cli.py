@@ -340,6 +340,48 @@ def _progress(console: Console) -> Callable[[str], None]:
     return StageProgress(console)
 
 
+SupplierForecastOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--supplier-forecast",
+        help="Also write one workbook per supplier into this folder: the purchase orders "
+        "the policy will most likely place over the next supplier_forecast.weeks, with a range.",
+    ),
+]
+
+
+def _write_supplier_forecast(
+    result: Any, cfg: Config, tables: dict[str, pl.DataFrame], folder: Path, console: Console
+) -> None:
+    """Project each supplier's orders (stockplan.supplier_forecast) and write the workbooks."""
+    from stockplan.io.supplier_workbooks import supplier_workbooks
+    from stockplan.io.writers import write_files
+    from stockplan.supplier_forecast import project_supplier_orders, supplier_summary
+
+    projection = project_supplier_orders(
+        result.plan_rows,
+        result.tables["forecast"],
+        result.as_of,
+        result.bucket_days,
+        cfg.supplier_forecast.weeks,
+    )
+    if projection.height == 0:
+        console.info("supplier forecast: no orders projected, no workbook written")
+        return
+    products = tables.get("products")
+    names = (
+        products.select("sku", "name")
+        if products is not None and "name" in products.columns
+        else None
+    )
+    files = supplier_workbooks(
+        projection, supplier_summary(projection), folder, result.as_of, names
+    )
+    folder.mkdir(exist_ok=True)
+    written = write_files(files)
+    console.info(f"supplier forecast: wrote {len(written)} workbooks to {folder}")
+
+
 @app.command()
 def plan(
     config: ConfigOption = Path("stockplan.yaml"),
@@ -365,6 +407,7 @@ def plan(
     bom: BomOption = False,
     debug: DebugOption = False,
     notify: NotifyOption = None,
+    supplier_forecast: SupplierForecastOption = None,
 ) -> None:
     """Write purchase suggestions (orders) and stockout risk for every sku x location."""
 
@@ -372,6 +415,10 @@ def plan(
         from stockplan.pipeline import run_plan
 
         console = Console(quiet)
+        if supplier_forecast is not None:
+            from stockplan.io.supplier_workbooks import check_supplier_folder
+
+            check_supplier_folder(supplier_forecast)
         cfg, tables = _load(config, console)
         if notify:
             from stockplan.notify import check_channels
@@ -401,6 +448,8 @@ def plan(
             console,
             f"Purchase suggestions as of {result.as_of}",
         )
+        if supplier_forecast is not None:
+            _write_supplier_forecast(result, cfg, tables, supplier_forecast, console)
         code = _risk_exit(risk, fail_on_risk, console)
         return _notify(notify, cfg, result, tables, output, console) or code
 
@@ -678,6 +727,58 @@ def simulate(
 
             write_bytes(plot, png)
             console.info(f"wrote {plot}")
+        return 0
+
+    _guard(debug, action)
+
+
+@app.command()
+def report(
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="The HTML file to write, e.g. report.html."),
+    ],
+    config: ConfigOption = Path("stockplan.yaml"),
+    with_simulation: Annotated[
+        bool,
+        typer.Option(
+            "--simulate",
+            help="Also replay history (as `stockplan simulate`, slower) and chart the trade-off.",
+        ),
+    ] = False,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Write a one-page visual report (self-contained HTML, works offline): value at risk,
+    stockout dates, cover by ABC class, excess and dead stock, suppliers, simulation."""
+
+    def action() -> int:
+        from stockplan.io.writers import write_bytes
+        from stockplan.pipeline import run_plan
+        from stockplan.report_html import html_report
+
+        console = Console(quiet)
+        if output.suffix.lower() not in (".html", ".htm"):
+            raise StockplanError(f"-o {output}: the report is an HTML file (use a .html name)")
+        cfg, tables = _load(config, console)
+        result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
+        simulation = None
+        if with_simulation:
+            from stockplan.simulate import prepare_replay, simulate_policies
+
+            replay = prepare_replay(tables, cfg, progress=_progress(console))
+            simulation = simulate_policies(replay, cfg)
+        StageProgress.close_all()
+        page = html_report(
+            result.tables,
+            result.plan_rows,
+            result.as_of,
+            cfg.planning.currency,
+            cfg.report.top_items,
+            simulation,
+        )
+        write_bytes(output, page.encode("utf-8"))
+        console.info(f"wrote {output}")
         return 0
 
     _guard(debug, action)

@@ -366,6 +366,79 @@ class Notify(Section):
     timeout_seconds: float = Field(default=15.0, gt=0, le=600)
 
 
+class SupplierForecast(Section):
+    """`plan --supplier-forecast DIR`: projected purchase orders shared with each supplier."""
+
+    weeks: int = Field(default=8, ge=1, le=52, description="Weeks of projected orders.")
+
+
+class CompensationRule(Section):
+    """One compensation rule for late customer orders; the first matching rule applies."""
+
+    min_days_late: int = Field(default=1, ge=0, description="Late by at least this many days.")
+    min_order_value: float = Field(
+        default=0.0, ge=0, description="Order value (quantity x unit price) at least this."
+    )
+    tiers: list[str] = Field(
+        default_factory=list, description="Only these customer tiers; empty: every tier."
+    )
+    kind: Literal["coupon", "points", "text"]
+    value: float = Field(default=0.0, ge=0, description="Coupon value or points.")
+    text: str | None = Field(default=None, description="Text for the customer (kind: text).")
+
+    @model_validator(mode="after")
+    def _complete(self) -> CompensationRule:
+        if self.kind in ("coupon", "points") and self.value <= 0:
+            raise ValueError(f"a {self.kind} rule needs a value above 0")
+        if self.kind == "text" and not (self.text or "").strip():
+            raise ValueError("a text rule needs a text")
+        return self
+
+
+class Notices(Section):
+    """Customer restock notices: who is served first when stock is short, and compensation."""
+
+    tier_order: list[str] = Field(
+        default_factory=lambda: ["vip"],
+        description="customer_orders.customer_tier values, highest first (case-insensitive); "
+        "unlisted or blank tiers come after them.",
+    )
+    compensation: list[CompensationRule] = Field(default_factory=list)
+
+
+class TierThresholds(Section):
+    on_time_rate: float = Field(ge=0, le=1)
+    quantity_fill_rate: float = Field(ge=0, le=1)
+    quality_rate: float = Field(ge=0, le=1)
+
+
+class SupplierTiers(Section):
+    """Supplier grades from the scorecard: core meets every core threshold, strategic every
+    strategic one, the rest standard; a rate the history cannot measure is not held against
+    a supplier. Fewer than `min_receipts` receipts: unrated."""
+
+    min_receipts: int = Field(default=3, ge=1)
+    core: TierThresholds = TierThresholds(
+        on_time_rate=0.95, quantity_fill_rate=0.98, quality_rate=0.99
+    )
+    strategic: TierThresholds = TierThresholds(
+        on_time_rate=0.85, quantity_fill_rate=0.95, quality_rate=0.97
+    )
+
+    @model_validator(mode="after")
+    def _core_above_strategic(self) -> SupplierTiers:
+        for name in TierThresholds.model_fields:
+            if getattr(self.core, name) < getattr(self.strategic, name):
+                raise ValueError(f"supplier_tiers.core.{name} must be at least strategic.{name}")
+        return self
+
+
+class HtmlReport(Section):
+    """`stockplan report -o report.html`."""
+
+    top_items: int = Field(default=10, ge=1, le=50, description="Items per chart.")
+
+
 class Config(Section):
     inputs: Inputs
     columns: dict[Literal[TABLES], dict[str, str]] = Field(default_factory=dict)  # type: ignore[valid-type]
@@ -382,6 +455,10 @@ class Config(Section):
     censoring: Censoring = Censoring()
     promotions: Promotions = Promotions()
     notify: Notify = Notify()
+    supplier_forecast: SupplierForecast = SupplierForecast()
+    notices: Notices = Notices()
+    supplier_tiers: SupplierTiers = SupplierTiers()
+    report: HtmlReport = HtmlReport()
 
     @model_validator(mode="after")
     def _risk_order(self) -> Config:

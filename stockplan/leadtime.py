@@ -15,7 +15,7 @@ import datetime as dt
 
 import polars as pl
 
-from stockplan.config import LeadTime
+from stockplan.config import LeadTime, SupplierTiers, TierThresholds
 from stockplan.demand import SERIES
 
 
@@ -36,8 +36,44 @@ def receipts(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
-def supplier_scorecard(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
-    """Per supplier: receipts, mean / std lead time, on-time rate (received <= expected), fill."""
+SUPPLIER_TIERS = ("core", "strategic", "standard", "unrated")
+"""Canonical supplier tiers, best first (核心 / 战略 / 普通 / 未评级)."""
+
+
+def supplier_tier(settings: SupplierTiers) -> pl.Expr:
+    """Tier from receipts, on_time_rate, quantity_fill_rate and quality_rate.
+
+    core: every core threshold met; strategic: every strategic one; else standard. A rate
+    the history cannot measure (null: no expected or rejected quantities) is not held
+    against the supplier. Fewer than `min_receipts` receipts: unrated.
+    """
+
+    def meets(thresholds: TierThresholds) -> pl.Expr:
+        return pl.all_horizontal(
+            pl.col(rate).is_null() | (pl.col(rate) >= getattr(thresholds, rate) - 1e-12)
+            for rate in ("on_time_rate", "quantity_fill_rate", "quality_rate")
+        )
+
+    return (
+        pl.when(pl.col("receipts") < settings.min_receipts)
+        .then(pl.lit("unrated"))
+        .when(meets(settings.core))
+        .then(pl.lit("core"))
+        .when(meets(settings.strategic))
+        .then(pl.lit("strategic"))
+        .otherwise(pl.lit("standard"))
+        .alias("supplier_tier")
+    )
+
+
+def supplier_scorecard(
+    purchase_orders: pl.DataFrame | None, tiers: SupplierTiers | None = None
+) -> pl.DataFrame:
+    """Per supplier over received PO lines: receipts, mean / std lead time, on-time rate
+    (received <= expected), fill (mean of per-line received / ordered, capped at 1),
+    quantity_fill_rate = sum min(received, ordered) / sum ordered, quality_rate = 1 -
+    (rejected + returned) / received units (only with those columns), supplier_tier."""
+    settings = tiers or SupplierTiers()
     columns = {
         "supplier": pl.String,
         "receipts": pl.UInt32,
@@ -45,6 +81,9 @@ def supplier_scorecard(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
         "lead_time_std_days": pl.Float64,
         "on_time_rate": pl.Float64,
         "fill_rate": pl.Float64,
+        "quantity_fill_rate": pl.Float64,
+        "quality_rate": pl.Float64,
+        "supplier_tier": pl.String,
     }
     if (
         purchase_orders is None
@@ -58,11 +97,23 @@ def supplier_scorecard(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
         if "expected_date" in received.columns
         else pl.lit(None, pl.Float64)
     )
-    fill = (
-        pl.col("received_quantity").fill_null(pl.col("quantity")) / pl.col("quantity")
+    arrived = (
+        pl.col("received_quantity").fill_null(pl.col("quantity"))
         if "received_quantity" in received.columns
-        else pl.lit(1.0)
-    )
+        else pl.col("quantity")
+    ).cast(pl.Float64)
+    fill = arrived / pl.col("quantity")
+    bad_columns = [c for c in ("rejected_quantity", "returned_quantity") if c in received.columns]
+    if bad_columns:
+        bad = pl.sum_horizontal(pl.col(c).fill_null(0.0) for c in bad_columns)
+        quality = (
+            pl.when(arrived.sum() > 0)
+            .then((1.0 - bad.sum() / arrived.sum()).clip(0.0, 1.0))
+            .otherwise(None)
+        )
+    else:
+        quality = pl.lit(None, pl.Float64)
+    ordered = pl.col("quantity").cast(pl.Float64)
     return (
         received.group_by("supplier")
         .agg(
@@ -71,9 +122,24 @@ def supplier_scorecard(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
             _lead_time_days().std(ddof=1).alias("lead_time_std_days"),
             on_time.mean().alias("on_time_rate"),
             fill.filter(pl.col("quantity") > 0).clip(upper_bound=1.0).mean().alias("fill_rate"),
+            pl.when(ordered.sum() > 0)
+            .then(pl.min_horizontal(arrived, ordered).sum() / ordered.sum())
+            .otherwise(None)
+            .alias("quantity_fill_rate"),
+            quality.alias("quality_rate"),
         )
+        .with_columns(supplier_tier(settings))
         .sort("supplier")
         .cast(columns)
+    )
+
+
+def with_supplier_tier(frame: pl.DataFrame, scorecard: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (with a supplier column) plus the supplier's `supplier_tier` (unrated when
+    the supplier has no scorecard row)."""
+    tiers = scorecard.select("supplier", "supplier_tier")
+    return frame.join(tiers, on="supplier", how="left", maintain_order="left").with_columns(
+        pl.col("supplier_tier").fill_null("unrated")
     )
 
 

@@ -1,11 +1,18 @@
 """Customer restock notices: when each open customer order can be filled.
 
-Open customer orders of a sku x location are served first come, first served (by
-promised date, then order date, then file order) from, in date order: stock free now
+Open customer orders of a sku x location are served higher tier first (`priority`, 1 first,
+else `customer_tier` ranked by `notices.tier_order`; orders with neither come last), then
+first come, first served (by promised date, then order date, then file order) from, in
+date order: stock free now
 (on_hand - allocated), open purchase orders as they arrive, then today's suggested order
 at its expected arrival. An order is filled on the date the cumulative supply first covers
 the cumulative quantity of all orders up to and including it. Orders that stock on hand
 covers today ship now and need no notice; the rest are listed.
+
+Compensation: the first rule in `notices.compensation` whose days late (an order not
+covered yet counts as late beyond every threshold), order value (quantity x unit price,
+from the order line else the product's price) and customer tier match gives the notice a
+coupon, points or a text (compensation_type, compensation_value, compensation_text).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import datetime as dt
 
 import polars as pl
 
+from stockplan.config import CompensationRule, Notices
 from stockplan.demand import SERIES
 from stockplan.plan import fmt_number
 
@@ -29,6 +37,10 @@ NOTICE_COLUMNS = [
     "days_late",
     "filled_from",
     "message",
+    "customer_tier",
+    "compensation_type",
+    "compensation_value",
+    "compensation_text",
 ]
 
 
@@ -41,12 +53,17 @@ def restock_notices(
     orders: pl.DataFrame,
     open_po: pl.DataFrame,
     as_of: dt.date,
+    settings: Notices | None = None,
+    prices: pl.DataFrame | None = None,
+    currency: str = "CNY",
 ) -> pl.DataFrame:
     """One row per open customer order that stock on hand cannot fill today.
 
     `orders` needs on_hand, allocated, order_qty, expected_arrival per sku x location;
-    `open_po` needs arrival and quantity (po_id when known).
+    `open_po` needs arrival and quantity (po_id when known); `prices` (sku, unit_price)
+    values order lines without their own unit_price for the compensation rules.
     """
+    settings = settings or Notices()
     po_id = _text(open_po, "po_id")
     supply = pl.concat(
         [
@@ -93,8 +110,10 @@ def restock_notices(
             _text(customer_orders, "order_id").alias("order_id"),
             _text(customer_orders, "customer").alias("customer"),
             row.alias("_row"),
+            _text(customer_orders, "customer_tier").alias("customer_tier"),
+            tier_rank(customer_orders, settings.tier_order).alias("_tier_rank"),
         )
-        .sort([*SERIES, "promised_date", "order_date", "_row"], nulls_last=True)
+        .sort([*SERIES, "_tier_rank", "promised_date", "order_date", "_row"], nulls_last=True)
         .with_columns(pl.col("quantity").cum_sum().over(SERIES).alias("needed"))
         .sort("needed")
     )
@@ -141,6 +160,80 @@ def restock_notices(
             )
             .alias("message")
         )
+        .pipe(_with_order_value, prices)
+        .with_columns(compensation(settings.compensation, currency))
         .select(NOTICE_COLUMNS)
         .sort(["expected_fill_date", "sku", "location", "order_id"], nulls_last=True)
     )
+
+
+def tier_rank(customer_orders: pl.DataFrame, tier_order: list[str]) -> pl.Expr:
+    """Serving rank per order line, lower first: its `priority`, else the 1-based place of
+    its `customer_tier` in `tier_order` (case-insensitive); null (served last) for neither."""
+    ranks = {tier.strip().lower(): float(i + 1) for i, tier in enumerate(tier_order)}
+    by_tier = (
+        _text(customer_orders, "customer_tier")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(ranks, default=None, return_dtype=pl.Float64)
+    )
+    return pl.coalesce(_text(customer_orders, "priority", pl.Float64).cast(pl.Float64), by_tier)
+
+
+def _with_order_value(frame: pl.DataFrame, prices: pl.DataFrame | None) -> pl.DataFrame:
+    """Add `_order_value` = quantity x (the line's unit_price, else the product's)."""
+    price = _text(frame, "unit_price", pl.Float64).cast(pl.Float64)
+    if prices is not None:
+        frame = frame.join(
+            prices.select("sku", pl.col("unit_price").alias("_item_price")), on="sku", how="left"
+        )
+        price = pl.coalesce(price, pl.col("_item_price"))
+    return frame.with_columns((pl.col("quantity") * price).alias("_order_value"))
+
+
+def _compensation_text(rule: CompensationRule, currency: str) -> str:
+    if rule.text:
+        return rule.text
+    value = f"{rule.value:g}"
+    if rule.kind == "coupon":
+        return f"a coupon worth {value} {currency} for the wait"
+    return f"{value} points for the wait"
+
+
+def compensation(rules: list[CompensationRule], currency: str) -> list[pl.Expr]:
+    """compensation_type / _value / _text from the first matching rule (null when none).
+
+    Needs days_late (null: not covered yet, late beyond every threshold), _order_value
+    (null: unknown, matches only rules without a minimum value) and customer_tier.
+    """
+    if not rules:
+        return [
+            pl.lit(None, pl.String).alias("compensation_type"),
+            pl.lit(None, pl.Float64).alias("compensation_value"),
+            pl.lit(None, pl.String).alias("compensation_text"),
+        ]
+    late = pl.col("days_late").fill_null(float("inf"))
+    tier = pl.col("customer_tier").str.strip_chars().str.to_lowercase()
+    rule_index: pl.Expr = pl.lit(None, pl.Int64)
+    for index in reversed(range(len(rules))):
+        rule = rules[index]
+        match = late >= rule.min_days_late
+        if rule.min_order_value > 0:
+            match = match & (pl.col("_order_value").fill_null(0.0) >= rule.min_order_value)
+        if rule.tiers:
+            match = match & tier.is_in([t.strip().lower() for t in rule.tiers]).fill_null(False)
+        rule_index = pl.when(match).then(pl.lit(index, pl.Int64)).otherwise(rule_index)
+
+    def pick(values: list, dtype: pl.DataType) -> pl.Expr:
+        mapping = dict(enumerate(values))
+        return rule_index.replace_strict(mapping, default=None, return_dtype=dtype)
+
+    return [
+        pick([r.kind for r in rules], pl.String).alias("compensation_type"),
+        pick([r.value if r.kind != "text" else None for r in rules], pl.Float64).alias(
+            "compensation_value"
+        ),
+        pick([_compensation_text(r, currency) for r in rules], pl.String).alias(
+            "compensation_text"
+        ),
+    ]

@@ -23,6 +23,7 @@ from stockplan.leadtime import (
     open_receipts,
     resolve_lead_times,
     supplier_scorecard,
+    with_supplier_tier,
 )
 from stockplan.notices import restock_notices
 from stockplan.plan import (
@@ -58,6 +59,7 @@ class PlanResult:
     history: pl.DataFrame | None = None  # demand per bucket, for explain and charts
     open_po: pl.DataFrame | None = None
     bucket_days: int = 7
+    plan_rows: pl.DataFrame | None = None  # every sku x location's order row, for projections
 
 
 def _column(frame: pl.DataFrame | None, name: str) -> bool:
@@ -350,6 +352,7 @@ def run_plan(
     every_order = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
 
     say("assessing stockout risk")
+    scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
     horizon_days = planning.horizon_periods * days
 
     def assess(plan_series: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
@@ -363,6 +366,7 @@ def run_plan(
             horizon_days,
             config.risk,
             config.policy.discrete_patterns,
+            scorecard,
         )
 
     risk = assess(series, every_order)
@@ -385,6 +389,7 @@ def run_plan(
     by_supplier = supplier_orders(funded, tables.get("suppliers"))
     funded = flag_minimum_order_value(funded, by_supplier)
     orders = funded if include_all else funded.filter(pl.col("order_qty") > 0)
+    orders = with_supplier_tier(orders, scorecard)
     last_sale = (
         sales.filter((pl.col("quantity") > 0) & (pl.col("date") < as_of))
         .group_by(SERIES)
@@ -398,12 +403,21 @@ def run_plan(
     )
     extra: dict[str, pl.DataFrame] = {}
     if tables.get("customer_orders") is not None:
-        extra["notices"] = restock_notices(tables["customer_orders"], funded, open_po, as_of)
+        extra["notices"] = restock_notices(
+            tables["customer_orders"],
+            funded,
+            open_po,
+            as_of,
+            config.notices,
+            attributes.select("sku", "unit_price"),
+            planning.currency,
+        )
     return PlanResult(
         as_of=as_of,
         history=history,
         open_po=open_po,
         bucket_days=days,
+        plan_rows=funded.join(attributes.select("sku", "inactive"), on="sku", how="left"),
         tables={
             "orders": orders,
             "risk": risk,
@@ -412,7 +426,7 @@ def run_plan(
             "supplier_orders": by_supplier,
             "forecast": forecast,
             "classes": classes,
-            "suppliers": supplier_scorecard(purchase_orders),
+            "suppliers": scorecard,
             **extra,
         },
     )

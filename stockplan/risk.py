@@ -43,6 +43,8 @@ RISK_COLUMNS = [
     "revenue_at_risk",
     "risk_level",
     "restock_eta",
+    "supplier",
+    "supplier_tier",
 ]
 
 
@@ -177,14 +179,24 @@ def stockout_risk(
     horizon_days: int,
     settings: Risk,
     discrete_patterns: list[str],
+    tiers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Risk table for every series.
 
     `series` needs: on_hand, allocated, backorders, on_order, next_receipt_date,
     forecast_per_day, demand_lead_time (forecast over L), sigma_day, lead_time_days,
-    lead_time_std_days, demand_pattern, unit_price, expected_arrival.
+    lead_time_std_days, demand_pattern, unit_price, expected_arrival; supplier when known.
+    `tiers` (supplier, supplier_tier, from the scorecard) names the supplier's tier
+    (unrated without a scorecard row).
     """
     frame = series.with_columns(AVAILABLE)
+    if "supplier" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("supplier"))
+    if tiers is None:
+        tiers = pl.DataFrame(schema={"supplier": pl.String, "supplier_tier": pl.String})
+    frame = frame.join(
+        tiers.select("supplier", "supplier_tier"), on="supplier", how="left"
+    ).with_columns(pl.col("supplier_tier").fill_null("unrated"))
     worst = _worst_checkpoint(frame, open_po, as_of, discrete_patterns)
     frame = frame.join(worst, on=SERIES, how="left").with_columns(
         pl.col("stockout_probability").fill_null(0.0),

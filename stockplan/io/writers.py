@@ -32,6 +32,8 @@ COLUMN_FORMATS = {
     "service_level": RATE,
     "on_time_rate": RATE,
     "fill_rate": RATE,
+    "quantity_fill_rate": RATE,
+    "quality_rate": RATE,
 }
 
 
@@ -42,6 +44,8 @@ def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
         "service_level",
         "on_time_rate",
         "fill_rate",
+        "quantity_fill_rate",
+        "quality_rate",
         "adi",
         "cv2",
         "cv",

@@ -1,0 +1,79 @@
+"""One workbook per supplier with its projected purchase orders, ready to send.
+
+Each workbook has a `summary` sheet (per order date: lines, quantity, range, value) and a
+`lines` sheet (per sku x location x order date). File names are the supplier's name with
+characters that files cannot hold replaced by `_`. Column headers go through
+`SUPPLIER_FORECAST_HEADERS`, the one place that maps canonical names to shown headers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import polars as pl
+
+from stockplan.errors import StockplanError
+from stockplan.io.writers import Format
+
+SUPPLIER_FORECAST_HEADERS: dict[str, str] = {}
+"""Canonical column -> header shown in the supplier workbooks (canonical when absent)."""
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def shown_headers(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its columns renamed by SUPPLIER_FORECAST_HEADERS."""
+    return frame.rename({c: SUPPLIER_FORECAST_HEADERS.get(c, c) for c in frame.columns})
+
+
+def supplier_file_name(supplier: str) -> str:
+    """A file name for a supplier: unsafe characters to `_`, never empty or hidden."""
+    name = _UNSAFE.sub("_", supplier).strip(" .")
+    return (name or "supplier")[:120]
+
+
+def check_supplier_folder(folder: Path) -> None:
+    """Refuse, before any work is done, a target that is a file or whose parent is missing."""
+    if folder.exists() and not folder.is_dir():
+        raise StockplanError(f"--supplier-forecast {folder}: is a file, expected a folder")
+    if not folder.exists() and not folder.parent.is_dir():
+        raise StockplanError(f"--supplier-forecast {folder}: folder {folder.parent} does not exist")
+
+
+def supplier_workbooks(
+    projection: pl.DataFrame,
+    summary: pl.DataFrame,
+    folder: Path,
+    as_of: dt.date,
+    names: pl.DataFrame | None = None,
+) -> dict[Path, tuple[dict[str, pl.DataFrame], Format]]:
+    """Files for `write_files`: folder/<supplier>.xlsx -> {summary, lines} sheets.
+
+    `names` (sku, name) adds item names next to the codes when the product master has them.
+    """
+    check_supplier_folder(folder)
+    if names is not None:
+        projection = projection.join(names, on="sku", how="left").select(
+            "supplier", "sku", "name", *projection.columns[2:]
+        )
+    plan: dict[Path, tuple[dict[str, pl.DataFrame], Format]] = {}
+    used: set[str] = set()
+    for supplier in projection["supplier"].unique().sort().to_list():
+        stem = supplier_file_name(supplier)
+        candidate, n = stem, 1
+        while candidate.lower() in used:  # two suppliers that differ only in unsafe characters
+            n += 1
+            candidate = f"{stem}-{n}"
+        used.add(candidate.lower())
+        mine = pl.col("supplier") == supplier
+        sheets = {
+            "summary": summary.filter(mine).select(pl.lit(as_of).alias("as_of"), pl.all()),
+            "lines": projection.filter(mine).select(pl.lit(as_of).alias("as_of"), pl.all()),
+        }
+        plan[folder / f"{candidate}.xlsx"] = (
+            {sheet: shown_headers(frame) for sheet, frame in sheets.items()},
+            "xlsx",
+        )
+    return plan

@@ -1,0 +1,513 @@
+"""The visual report: one self-contained HTML page with inline SVG charts (no script, no
+remote resource), built from the plan's frames. `io` writes it; nothing here touches files.
+
+Charts: value at risk and stockout dates of the top items (risk), stock cover by ABC class
+against the policy's target (median on-hand days of cover vs median safety_stock / d + R / 2,
+the average cover an order-up-to policy aims for), excess and dead stock value (excess),
+supplier on-time rate and lead-time mean +/- std (suppliers), and, when a simulation is
+given, fill rate against average inventory value for the policy and the baseline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from dataclasses import dataclass
+
+import polars as pl
+
+WIDTH = 560
+ROW = 24
+COLORS = {
+    "risk": "#c0392b",
+    "date": "#e67e22",
+    "actual": "#2e86c1",
+    "target": "#a9cce3",
+    "excess": "#d4ac0d",
+    "dead": "#7f8c8d",
+    "on_time": "#27ae60",
+    "lead": "#8e44ad",
+    "policy": "#2e86c1",
+    "baseline": "#c0392b",
+}
+CHART_IDS = (
+    "chart-value-at-risk",
+    "chart-stockout-dates",
+    "chart-cover-by-class",
+    "chart-excess",
+    "chart-supplier-on-time",
+    "chart-supplier-lead-time",
+    "chart-simulation",
+)
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _short(text: str, width: int = 26) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _money(value: float) -> str:
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.1f}M"
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:,.0f}k"
+    return f"{value:,.0f}" if abs(value) >= 10 or value == 0 else f"{value:,.1f}"
+
+
+@dataclass
+class Chart:
+    chart_id: str
+    title: str
+    note: str
+    svg: str
+
+
+def _svg(chart_id: str, height: int, body: list[str], label: str) -> str:
+    return (
+        f'<svg id="{chart_id}" role="img" '
+        f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
+        f'aria-label="{_e(label)}"><title>{_e(label)}</title>' + "".join(body) + "</svg>"
+    )
+
+
+def _empty(chart_id: str, message: str) -> str:
+    return _svg(
+        chart_id,
+        60,
+        [
+            f'<rect x="0" y="0" width="{WIDTH}" height="60" fill="#f4f6f7"/>',
+            f'<text x="{WIDTH / 2}" y="35" text-anchor="middle" fill="#566573">'
+            f"{_e(message)}</text>",
+        ],
+        message,
+    )
+
+
+def _hbars(
+    chart_id: str,
+    labels: list[str],
+    values: list[float],
+    colors: list[str],
+    texts: list[str],
+    label: str,
+    scale_max: float | None = None,
+) -> str:
+    """Horizontal bars, one row per label, the value text at the bar's end; the longest
+    bar is `scale_max` (default: the largest value)."""
+    left, right = 170, 190
+    height = ROW * len(labels) + 16
+    top = scale_max or (max(values) if values and max(values) > 0 else 1.0)
+    body = []
+    for i, (name, value, color, text) in enumerate(zip(labels, values, colors, texts, strict=True)):
+        y = 8 + i * ROW
+        width = max((WIDTH - left - right) * max(value, 0.0) / top, 1.0)
+        body.append(
+            f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" font-size="12">'
+            f"{_e(_short(name))}</text>"
+            f'<rect class="bar" x="{left}" y="{y + 3}" width="{width:.1f}" height="{ROW - 6}" '
+            f'fill="{color}"/>'
+            f'<text x="{left + width + 5:.1f}" y="{y + 15}" font-size="12">{_e(text)}</text>'
+        )
+    return _svg(chart_id, height, body, label)
+
+
+def value_at_risk_charts(risk: pl.DataFrame, top: int, currency: str) -> list[Chart]:
+    """The `top` items by revenue at risk: a bar each, and their stockout dates on a line."""
+    items = (
+        risk.filter(pl.col("revenue_at_risk") > 0)
+        .sort(["revenue_at_risk", "sku"], descending=[True, False])
+        .head(top)
+    )
+    if items.height == 0:
+        return [
+            Chart(
+                "chart-value-at-risk",
+                "Value at risk",
+                "",
+                _empty("chart-value-at-risk", "no item has revenue at risk"),
+            ),
+            Chart(
+                "chart-stockout-dates",
+                "Stockout dates",
+                "",
+                _empty("chart-stockout-dates", "no item has revenue at risk"),
+            ),
+        ]
+    labels = [f"{s} @ {loc}" for s, loc in items.select("sku", "location").iter_rows()]
+    values = items["revenue_at_risk"].to_list()
+    dates = items["stockout_date"].to_list()
+    texts = [
+        f"{_money(v)} {currency}" + (f" · out {d.isoformat()}" if d else "")
+        for v, d in zip(values, dates, strict=True)
+    ]
+    bars = _hbars(
+        "chart-value-at-risk",
+        labels,
+        values,
+        [COLORS["risk"]] * len(values),
+        texts,
+        f"revenue at risk of the top {len(values)} items",
+    )
+    total = risk["revenue_at_risk"].sum()
+    return [
+        Chart(
+            "chart-value-at-risk",
+            "Value at risk: top items",
+            f"Expected lost sales before the next possible receipt; all items: "
+            f"{_money(total)} {currency}.",
+            bars,
+        ),
+        Chart(
+            "chart-stockout-dates",
+            "Stockout dates: the same items",
+            "Projected day each item runs out (forecast rate and open purchase orders); "
+            "none: not within the horizon.",
+            _timeline("chart-stockout-dates", labels, dates),
+        ),
+    ]
+
+
+def _timeline(chart_id: str, labels: list[str], dates: list[dt.date | None]) -> str:
+    known = [d for d in dates if d is not None]
+    left, right = 180, 40
+    height = ROW * len(labels) + 40
+    if not known:
+        return _empty(chart_id, "no stockout within the horizon")
+    first, last = min(known), max(known)
+    span = max((last - first).days, 1)
+    plot = WIDTH - left - right
+    body = [
+        f'<line x1="{left}" y1="{height - 26}" x2="{WIDTH - right}" y2="{height - 26}" '
+        'stroke="#566573"/>',
+        f'<text x="{left}" y="{height - 8}" font-size="11">{first.isoformat()}</text>',
+        f'<text x="{WIDTH - right}" y="{height - 8}" font-size="11" text-anchor="end">'
+        f"{last.isoformat()}</text>",
+    ]
+    for i, (name, day) in enumerate(zip(labels, dates, strict=True)):
+        y = 8 + i * ROW + 12
+        body.append(
+            f'<text x="{left - 16}" y="{y + 4}" text-anchor="end" font-size="12">'
+            f"{_e(_short(name))}</text>"
+            f'<line x1="{left}" y1="{y}" x2="{WIDTH - right}" y2="{y}" stroke="#eaeded"/>'
+        )
+        if day is None:
+            body.append(
+                f'<text x="{left + 4}" y="{y + 4}" font-size="11" fill="#7f8c8d">none</text>'
+            )
+            continue
+        x = left + plot * (day - first).days / span
+        body.append(
+            f'<circle class="mark" cx="{x:.1f}" cy="{y}" r="6" fill="{COLORS["date"]}"/>'
+            f'<text x="{x + 9:.1f}" y="{y + 4}" font-size="11">{day.strftime("%m-%d")}</text>'
+        )
+    return _svg(chart_id, height, body, "projected stockout dates")
+
+
+def cover_by_class_chart(risk: pl.DataFrame, plan_rows: pl.DataFrame) -> Chart:
+    """Median on-hand days of cover per ABC class against the median target
+    safety_stock / d + R / 2 (items with forecast demand only)."""
+    chart_id = "chart-cover-by-class"
+    frame = (
+        plan_rows.filter(pl.col("forecast_per_day") > 0)
+        .select(
+            "sku",
+            "location",
+            "abc",
+            (pl.col("safety_stock") / pl.col("forecast_per_day") + pl.col("review_days") / 2).alias(
+                "target"
+            ),
+        )
+        .join(risk.select("sku", "location", "days_of_cover"), on=["sku", "location"])
+        .group_by("abc")
+        .agg(
+            pl.col("days_of_cover").clip(lower_bound=0.0).median().alias("actual"),
+            pl.col("target").median(),
+            pl.len().alias("items"),
+        )
+        .sort("abc")
+    )
+    title = "Stock cover by ABC class against target"
+    note = (
+        "Median days the stock on hand lasts at the forecast rate, against the average cover "
+        "the policy aims for (safety stock / daily demand + half a review period)."
+    )
+    if frame.height == 0:
+        return Chart(chart_id, title, note, _empty(chart_id, "no item with forecast demand"))
+    rows = frame.to_dicts()
+    top = max(max(r["actual"] or 0.0, r["target"] or 0.0) for r in rows) or 1.0
+    base, plot_h = 210, 170
+    slot = (WIDTH - 60) / len(rows)
+    body = [f'<line x1="40" y1="{base}" x2="{WIDTH - 10}" y2="{base}" stroke="#566573"/>']
+    for i, row in enumerate(rows):
+        x0 = 50 + i * slot
+        bar_w = min(slot / 3, 70)
+        for j, (key, color) in enumerate(
+            (("actual", COLORS["actual"]), ("target", COLORS["target"]))
+        ):
+            value = row[key] or 0.0
+            h = max(plot_h * value / top, 1.0)
+            x = x0 + j * (bar_w + 4)
+            body.append(
+                f'<rect class="bar" x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" '
+                f'height="{h:.1f}" fill="{color}"/>'
+                f'<text x="{x + bar_w / 2:.1f}" y="{base - h - 4:.1f}" font-size="11" '
+                f'text-anchor="middle">{value:,.0f}</text>'
+            )
+        body.append(
+            f'<text x="{x0 + bar_w + 2:.1f}" y="{base + 18}" font-size="13" text-anchor="middle" '
+            f'font-weight="bold">{_e(row["abc"])} ({row["items"]} items)</text>'
+        )
+    body.append(
+        f'<rect x="{WIDTH - 200}" y="4" width="12" height="12" fill="{COLORS["actual"]}"/>'
+        f'<text x="{WIDTH - 184}" y="14" font-size="11">on-hand cover (days)</text>'
+        f'<rect x="{WIDTH - 200}" y="20" width="12" height="12" fill="{COLORS["target"]}"/>'
+        f'<text x="{WIDTH - 184}" y="30" font-size="11">target cover (days)</text>'
+    )
+    return Chart(chart_id, title, note, _svg(chart_id, 240, body, title))
+
+
+def excess_chart(excess: pl.DataFrame, top: int, currency: str) -> Chart:
+    """Top items by excess value, dead stock in grey, with the totals of each kind."""
+    chart_id = "chart-excess"
+    dead = pl.col("reason").str.starts_with("dead stock")
+    totals = excess.select(
+        pl.col("excess_value").filter(dead).sum().alias("dead"),
+        pl.col("excess_value").filter(~dead).sum().alias("excess"),
+    ).row(0, named=True)
+    title = "Excess and dead stock value"
+    note = (
+        f"Cash tied up at cost: overstock {_money(totals['excess'] or 0.0)} {currency}, "
+        f"dead stock {_money(totals['dead'] or 0.0)} {currency} (grey)."
+    )
+    items = excess.filter(pl.col("excess_value") > 0).head(top)
+    if items.height == 0:
+        return Chart(chart_id, title, note, _empty(chart_id, "no excess or dead stock"))
+    labels = [f"{s} @ {loc}" for s, loc in items.select("sku", "location").iter_rows()]
+    kinds = items.select(dead.alias("dead"))["dead"].to_list()
+    values = items["excess_value"].to_list()
+    return Chart(
+        chart_id,
+        title,
+        note,
+        _hbars(
+            chart_id,
+            labels,
+            values,
+            [COLORS["dead"] if k else COLORS["excess"] for k in kinds],
+            [f"{_money(v)} {currency}" for v in values],
+            title,
+        ),
+    )
+
+
+def supplier_charts(suppliers: pl.DataFrame, top: int) -> list[Chart]:
+    """On-time rate per supplier, and lead-time mean +/- one standard deviation."""
+    rows = suppliers.sort(["receipts", "supplier"], descending=[True, False]).head(top)
+    on_time_id, lead_id = "chart-supplier-on-time", "chart-supplier-lead-time"
+    if rows.height == 0:
+        message = "no purchase-order receipts with a supplier"
+        return [
+            Chart(on_time_id, "Supplier on-time rate", "", _empty(on_time_id, message)),
+            Chart(lead_id, "Supplier lead-time spread", "", _empty(lead_id, message)),
+        ]
+    tier = (
+        rows["supplier_tier"]
+        if "supplier_tier" in rows.columns
+        else pl.Series([None] * rows.height)
+    )
+    labels = [
+        f"{_short(str(name), 14)} ({t})" if t else _short(str(name))
+        for name, t in zip(rows["supplier"].to_list(), tier.to_list(), strict=True)
+    ]
+    rates = [r if r is not None else 0.0 for r in rows["on_time_rate"].to_list()]
+    on_time = _hbars(
+        on_time_id,
+        labels,
+        rates,
+        [COLORS["on_time"]] * len(rates),
+        [
+            f"{r:.0%}" if r is not None else "no expected dates"
+            for r in rows["on_time_rate"].to_list()
+        ],
+        "supplier on-time rate",
+        scale_max=1.0,
+    )
+    means = [m or 0.0 for m in rows["lead_time_mean_days"].to_list()]
+    stds = [
+        s if s is not None and math.isfinite(s) else 0.0
+        for s in rows["lead_time_std_days"].to_list()
+    ]
+    left, right = 170, 110
+    height = ROW * len(labels) + 40
+    top_days = 1.1 * max(m + s for m, s in zip(means, stds, strict=True)) or 1.0
+    plot = WIDTH - left - right
+    body = [
+        f'<line x1="{left}" y1="{height - 26}" x2="{left + plot}" y2="{height - 26}" '
+        'stroke="#566573"/>',
+        f'<text x="{left}" y="{height - 8}" font-size="11">0 days</text>',
+        f'<text x="{left + plot}" y="{height - 8}" font-size="11" text-anchor="end">'
+        f"{top_days:,.0f} days</text>",
+    ]
+    for i, (name, mean, std) in enumerate(zip(labels, means, stds, strict=True)):
+        y = 8 + i * ROW + 12
+        lo, hi = max(mean - std, 0.0), mean + std
+        x_lo, x_hi, x_mean = (left + plot * v / top_days for v in (lo, hi, mean))
+        body.append(
+            f'<text x="{left - 6}" y="{y + 4}" text-anchor="end" font-size="12">'
+            f"{_e(_short(name))}</text>"
+            f'<line x1="{x_lo:.1f}" y1="{y}" x2="{x_hi:.1f}" y2="{y}" stroke="{COLORS["lead"]}" '
+            'stroke-width="3"/>'
+            f'<circle class="mark" cx="{x_mean:.1f}" cy="{y}" r="6" fill="{COLORS["lead"]}"/>'
+            f'<text x="{left + plot + 6}" y="{y + 4}" font-size="11">'
+            f"{mean:.1f} ± {std:.1f} d</text>"
+        )
+    return [
+        Chart(
+            on_time_id,
+            "Supplier on-time rate",
+            "Share of receipts on or before the expected date; tier in brackets.",
+            on_time,
+        ),
+        Chart(
+            lead_id,
+            "Supplier lead-time spread",
+            "Mean lead time (dot) and one standard deviation either side (bar).",
+            _svg(lead_id, height, body, "supplier lead time mean and spread"),
+        ),
+    ]
+
+
+def simulation_chart(simulation: pl.DataFrame | None, currency: str) -> Chart:
+    """Fill rate (x) against average inventory value (y): the policy and the baseline."""
+    chart_id = "chart-simulation"
+    title = "Service against inventory (simulation)"
+    if simulation is None or simulation.height == 0:
+        return Chart(
+            chart_id,
+            title,
+            "Run `stockplan report --simulate` to replay history and draw the trade-off.",
+            _empty(chart_id, "no simulation in this report"),
+        )
+    left, bottom, width, height = 70, 220, WIDTH - 90, 190
+    x_lo = simulation["fill_rate"].min() * 100
+    x_hi = simulation["fill_rate"].max() * 100
+    y_hi = simulation["avg_inventory_value"].max() or 1.0
+    x_span = max(x_hi - x_lo, 1e-6)
+
+    def xy(fill: float, value: float) -> tuple[float, float]:
+        return left + width * (fill * 100 - x_lo) / x_span, bottom - height * value / y_hi
+
+    body = [
+        f'<line x1="{left}" y1="{bottom}" x2="{left + width}" y2="{bottom}" stroke="#566573"/>',
+        f'<line x1="{left}" y1="{bottom}" x2="{left}" y2="{bottom - height}" stroke="#566573"/>',
+        f'<text x="{left}" y="{bottom + 16}" font-size="11">{x_lo:.1f}%</text>',
+        f'<text x="{left + width}" y="{bottom + 16}" font-size="11" text-anchor="end">'
+        f"{x_hi:.1f}%</text>",
+        f'<text x="{left + width / 2}" y="{bottom + 30}" font-size="11" text-anchor="middle">'
+        "simulated fill rate</text>",
+        f'<text x="{left - 4}" y="{bottom - height + 4}" font-size="11" text-anchor="end">'
+        f"{_money(y_hi)}</text>",
+        f'<text x="{left - 4}" y="{bottom}" font-size="11" text-anchor="end">0</text>',
+        f'<text x="12" y="{bottom - height / 2}" font-size="11" transform="rotate(-90 12 '
+        f'{bottom - height / 2})" text-anchor="middle">avg inventory ({_e(currency)})</text>',
+    ]
+    groups = (
+        ("policy", simulation.filter(pl.col("policy") == "stockplan"), "stockplan policy"),
+        ("baseline", simulation.filter(pl.col("policy") != "stockplan"), "rule-of-thumb baseline"),
+    )
+    for n, (key, rows, name) in enumerate(groups):
+        points = [
+            xy(f, v)
+            for f, v in rows.sort("fill_rate")
+            .select("fill_rate", "avg_inventory_value")
+            .iter_rows()
+        ]
+        if not points:
+            continue
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        dash = ' stroke-dasharray="6 4"' if key == "baseline" else ""
+        body.append(
+            f'<polyline points="{path}" fill="none" stroke="{COLORS[key]}" stroke-width="2"{dash}/>'
+        )
+        body.extend(
+            f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{COLORS[key]}"/>'
+            for x, y in points
+        )
+        body.append(
+            f'<rect x="{left + 10}" y="{8 + n * 16}" width="12" height="4" fill="{COLORS[key]}"/>'
+            f'<text x="{left + 26}" y="{14 + n * 16}" font-size="11">{_e(name)}</text>'
+        )
+    return Chart(
+        chart_id,
+        title,
+        "Each point a replay of history at one target (policy) or scale (baseline): further "
+        "right is better service, lower is less stock.",
+        _svg(chart_id, 260, body, title),
+    )
+
+
+STYLE = """
+body { font-family: "Segoe UI", "Noto Sans", "Noto Sans CJK SC", Arial, sans-serif;
+       margin: 24px; color: #1b2631; background: #fff; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+.sub { color: #566573; margin: 0 0 16px; }
+.kpis { display: flex; flex-wrap: wrap; gap: 12px; margin-bottom: 20px; }
+.kpi { border: 1px solid #d5d8dc; border-radius: 6px; padding: 8px 14px; min-width: 150px; }
+.kpi b { display: block; font-size: 20px; }
+.kpi span { color: #566573; font-size: 12px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(580px, 1fr)); gap: 18px; }
+section { border: 1px solid #d5d8dc; border-radius: 6px; padding: 10px 12px; }
+section h2 { font-size: 15px; margin: 0 0 4px; }
+section p { font-size: 12px; color: #566573; margin: 0 0 8px; }
+svg { max-width: 100%; height: auto; font-family: inherit; }
+"""
+
+
+def html_report(
+    tables: dict[str, pl.DataFrame],
+    plan_rows: pl.DataFrame,
+    as_of: dt.date,
+    currency: str,
+    top_items: int = 10,
+    simulation: pl.DataFrame | None = None,
+) -> str:
+    """The report page: headline figures, then every chart (CHART_IDS, in that order)."""
+    risk, excess, suppliers = tables["risk"], tables["excess"], tables["suppliers"]
+    orders = plan_rows.filter(pl.col("order_qty") > 0)
+    charts = [
+        *value_at_risk_charts(risk, top_items, currency),
+        cover_by_class_chart(risk, plan_rows),
+        excess_chart(excess, top_items, currency),
+        *supplier_charts(suppliers, top_items),
+        simulation_chart(simulation, currency),
+    ]
+    kpis = [
+        (f"{orders.height:,}", "order lines this week"),
+        (f"{_money(orders['order_value'].fill_null(0.0).sum())} {currency}", "order value"),
+        (f"{risk.filter(pl.col('risk_level') == 'high').height:,}", "items at high stockout risk"),
+        (f"{_money(risk['revenue_at_risk'].fill_null(0.0).sum())} {currency}", "revenue at risk"),
+        (
+            f"{_money(excess['excess_value'].fill_null(0.0).sum())} {currency}",
+            "excess and dead stock",
+        ),
+    ]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>stockplan report {as_of.isoformat()}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>Stock report as of {as_of.isoformat()}</h1>",
+        '<p class="sub">What will run out, what it costs, where cash is tied up, and how '
+        "suppliers deliver. Generated by stockplan.</p>",
+        '<div class="kpis">',
+        *[f'<div class="kpi"><b>{_e(v)}</b><span>{_e(t)}</span></div>' for v, t in kpis],
+        '</div><div class="grid">',
+        *[f"<section><h2>{_e(c.title)}</h2><p>{_e(c.note)}</p>{c.svg}</section>" for c in charts],
+        "</div></body></html>",
+    ]
+    return "\n".join(parts) + "\n"

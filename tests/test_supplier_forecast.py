@@ -1,0 +1,209 @@
+"""Projected purchase orders shared with suppliers, checked against hand-rolled policies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import yaml
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.io.supplier_workbooks import supplier_file_name
+from stockplan.supplier_forecast import (
+    PROJECTION_COLUMNS,
+    project_supplier_orders,
+    supplier_summary,
+)
+
+AS_OF = dt.date(2025, 3, 3)
+
+
+def _day(n: int) -> dt.date:
+    return AS_OF + dt.timedelta(days=n)
+
+
+def _forecast(per_week: float, low: float, high: float, weeks: int = 13) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "sku": ["A"] * weeks,
+            "location": ["W"] * weeks,
+            "period_start": [_day(7 * k) for k in range(weeks)],
+            "forecast": [per_week] * weeks,
+            "lo": [low] * weeks,
+            "hi": [high] * weeks,
+        }
+    )
+
+
+def _row(**overrides: object) -> pl.DataFrame:
+    row = {
+        "sku": "A",
+        "location": "W",
+        "supplier": "Acme",
+        "order_qty": 130.0,
+        "inventory_position": 100.0,
+        "reorder_point": 230.0,
+        "order_up_to": 230.0,
+        "policy_type": "rs",
+        "lead_time_days": 14.0,
+        "review_days": 7.0,
+        "unit_cost": 2.5,
+        "moq": None,
+        "pack_size": None,
+        "max_order": None,
+        "forecast_per_day": 10.0,
+    }
+    row.update(overrides)
+    return pl.DataFrame(
+        [row],
+        schema_overrides={"moq": pl.Float64, "pack_size": pl.Float64, "max_order": pl.Float64},
+    )
+
+
+def test_constant_demand_order_up_to_projects_one_week_of_demand_after_the_first_order():
+    # d = 70 a week (lo 50, hi 90), L = 14, R = 7, S = 210 + SS 20 = 230, position 100:
+    # this week's order 130 lifts the position to S; every later review re-orders what the
+    # week used: forecast path 70, lower path 50 (180 + 50 - 50 ...), upper path 90.
+    projection = project_supplier_orders(_row(), _forecast(70.0, 50.0, 90.0), AS_OF, 7, 4)
+    assert projection.columns == PROJECTION_COLUMNS
+    assert projection["order_date"].to_list() == [_day(0), _day(7), _day(14), _day(21)]
+    assert projection["expected_arrival"].to_list() == [_day(14), _day(21), _day(28), _day(35)]
+    assert projection["projected_qty"].to_list() == [130.0, 70.0, 70.0, 70.0]
+    assert projection["qty_low"].to_list() == [130.0, 50.0, 50.0, 50.0]
+    assert projection["qty_high"].to_list() == [130.0, 90.0, 90.0, 90.0]
+    assert projection["projected_value"].to_list() == [325.0, 175.0, 175.0, 175.0]
+    assert projection["status"].to_list() == ["this week's order"] + ["projected"] * 3
+
+
+def test_projection_rounds_to_packs_and_carries_the_rounding_surplus_forward():
+    # packs of 12, this week's order 132 (130 rounded up): position 100 + 132 - 70 = 162,
+    # need 68 -> 72; then 162 + 72 - 70 = 164, need 66 -> 72; 166, need 64 -> 72
+    projection = project_supplier_orders(
+        _row(order_qty=132.0, pack_size=12.0), _forecast(70.0, 70.0, 70.0), AS_OF, 7, 4
+    )
+    assert projection["projected_qty"].to_list() == [132.0, 72.0, 72.0, 72.0]
+
+
+def test_min_max_projection_range_spans_the_low_and_high_demand_paths():
+    # ss: s = 150, S = 300, position 160 (no order today). Weekly demand 70 (lo 50, hi 90):
+    #   forecast path: 90 -> order 210; 230; 160; 90 -> order 210
+    #   lower path:   110 -> order 190; 250; 200; 150 -> order 150 (at s)
+    #   upper path:    70 -> order 230; 210; 120 -> order 180; 210
+    projection = project_supplier_orders(
+        _row(
+            order_qty=0.0,
+            inventory_position=160.0,
+            reorder_point=150.0,
+            order_up_to=300.0,
+            policy_type="ss",
+        ),
+        _forecast(70.0, 50.0, 90.0),
+        AS_OF,
+        7,
+        5,
+    )
+    rows = {r["order_date"]: r for r in projection.to_dicts()}
+    assert sorted(rows) == [_day(7), _day(21), _day(28)]  # weeks where no path orders drop out
+    assert (
+        rows[_day(7)]["projected_qty"],
+        rows[_day(7)]["qty_low"],
+        rows[_day(7)]["qty_high"],
+    ) == (210.0, 190.0, 230.0)
+    assert (
+        rows[_day(21)]["projected_qty"],
+        rows[_day(21)]["qty_low"],
+        rows[_day(21)]["qty_high"],
+    ) == (0.0, 0.0, 180.0)
+    assert (
+        rows[_day(28)]["projected_qty"],
+        rows[_day(28)]["qty_low"],
+        rows[_day(28)]["qty_high"],
+    ) == (210.0, 0.0, 210.0)
+
+
+def test_inactive_items_are_not_projected_and_summary_adds_lines_per_week():
+    rows = pl.concat(
+        [
+            _row().with_columns(pl.lit(False).alias("inactive")),
+            _row(sku="B", order_qty=0.0).with_columns(pl.lit(True).alias("inactive")),
+        ]
+    )
+    forecast = pl.concat(
+        [
+            _forecast(70.0, 50.0, 90.0),
+            _forecast(70.0, 50.0, 90.0).with_columns(pl.lit("B").alias("sku")),
+        ]
+    )
+    projection = project_supplier_orders(rows, forecast, AS_OF, 7, 2)
+    assert projection["sku"].unique().to_list() == ["A"]
+    summary = supplier_summary(projection)
+    assert summary.select("order_date", "lines", "projected_qty", "qty_low", "qty_high").rows() == [
+        (_day(0), 1, 130.0, 130.0, 130.0),
+        (_day(7), 1, 70.0, 50.0, 90.0),
+    ]
+
+
+def test_supplier_file_names_are_safe_for_every_file_system():
+    assert supplier_file_name('A/B: "C"') == "A_B_ _C_"
+    assert supplier_file_name("华东食品") == "华东食品"
+    assert supplier_file_name("...") == "supplier"
+
+
+def test_plan_writes_one_workbook_per_supplier_whose_first_week_is_the_plan(
+    small_shop: Path, tmp_path: Path
+):
+    out = tmp_path / "sf"
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            "-c",
+            str(small_shop),
+            "-o",
+            str(tmp_path / "plan.xlsx"),
+            "--all",
+            "--supplier-forecast",
+            str(out),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["Acme.xlsx"]
+    orders = pl.read_excel(
+        tmp_path / "plan.xlsx", sheet_name="orders", schema_overrides={"sku": pl.String}
+    )
+    lines = pl.read_excel(
+        out / "Acme.xlsx", sheet_name="lines", schema_overrides={"sku": pl.String}
+    )
+    summary = pl.read_excel(out / "Acme.xlsx", sheet_name="summary")
+    config = yaml.safe_load(small_shop.read_text())
+    weeks = config.get("supplier_forecast", {}).get("weeks", 8)
+    assert summary.height <= weeks and summary["order_date"].n_unique() == summary.height
+    assert set(lines["name"].drop_nulls()) <= {"Steady item", "Slow item"}
+    this_week = lines.filter(pl.col("status") == "this week's order")
+    assert this_week["projected_qty"].sum() == orders["order_qty"].sum()
+    assert (lines["qty_low"] <= lines["projected_qty"]).all()
+    assert (lines["projected_qty"] <= lines["qty_high"]).all()
+
+
+def test_supplier_forecast_into_a_file_is_refused_in_one_line(small_shop: Path, tmp_path: Path):
+    taken = tmp_path / "taken.txt"
+    taken.write_text("keep me")
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            "-c",
+            str(small_shop),
+            "-o",
+            str(tmp_path / "o.csv"),
+            "--supplier-forecast",
+            str(taken),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "is a file, expected a folder" in result.output
+    assert taken.read_text() == "keep me"
+    assert not (tmp_path / "o.csv").exists()  # refused before anything is written
