@@ -18,6 +18,7 @@ from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
 from stockplan.excess import excess_stock
 from stockplan.forecast import forecast_demand, series_stats
+from stockplan.items import item_names
 from stockplan.leadtime import (
     backup_lead_times,
     open_receipts,
@@ -398,7 +399,16 @@ def run_plan(
     )
     extra: dict[str, pl.DataFrame] = {}
     if tables.get("customer_orders") is not None:
-        extra["notices"] = restock_notices(tables["customer_orders"], funded, open_po, as_of)
+        extra["notices"] = restock_notices(
+            tables["customer_orders"],
+            funded,
+            open_po,
+            as_of,
+            names=item_names(tables),
+            template=config.notices.template,
+            unconfirmed_template=config.notices.unconfirmed_template,
+            lang=planning.language,
+        )
     return PlanResult(
         as_of=as_of,
         history=history,
