@@ -92,9 +92,8 @@ class Notices(Section):
         if value is not None:
             unknown = sorted(set(re.findall(r"\{(\w*)\}", value)) - set(NOTICE_FIELDS))
             if unknown:
-                raise ValueError(
-                    f"unknown field {{{unknown[0]}}}; use {', '.join('{' + f + '}' for f in NOTICE_FIELDS)}"
-                )
+                known = ", ".join("{" + f + "}" for f in NOTICE_FIELDS)
+                raise ValueError(f"unknown field {{{unknown[0]}}}; use {known}")
         return value
 
 
