@@ -254,8 +254,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "从 {start} 起回放 {days} 天，共 {series} 个序列",
     },
     "explain.panel": {
-        "en": "{sku} @ {location} as of {as_of}",
-        "zh": "{sku} @ {location}（计划日期 {as_of}）",
+        "en": "{sku} @ {location} as of {as_of}{name}",
+        "zh": "{sku} @ {location}（计划日期 {as_of}）{name}",
     },
     "explain.supplier": {
         "en": "supplier {supplier}: lead time L = {L} days (σ_L {sd}, from {source}), "
@@ -489,3 +489,13 @@ def render_error(text: str, lang: str = "en") -> str:
     for pattern, replacement in _ERROR_PHRASES:
         text = pattern.sub(replacement, text)
     return text
+
+
+_CANONICAL = {label: column for column, entry in HEADERS.items() for label in entry.values()} | {
+    column: column for column in HEADERS
+}
+
+
+def canonical_column(name: str) -> str:
+    """The canonical column for a header in any language (`建议采购量` -> `order_qty`)."""
+    return _CANONICAL.get(name.strip(), name.strip())

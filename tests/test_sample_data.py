@@ -34,7 +34,7 @@ def _read(path: Path) -> pl.DataFrame:
 def test_every_series_is_planned_with_contract_columns(sample_plan: Path):
     orders, risk = _read(sample_plan / "orders.csv"), _read(sample_plan / "risk.csv")
     assert orders.columns[: len(ORDER_COLUMNS)] == ORDER_COLUMNS
-    assert risk.columns == RISK_COLUMNS
+    assert risk.columns == [*RISK_COLUMNS, "name", "as_of"]  # names and the planning date follow
     assert orders.height == risk.height == 659  # every sku x warehouse in the sample
     assert orders["sku"].str.starts_with("0").all()  # codes keep their leading zero
     numeric = [c for c, t in orders.schema.items() if t.is_float()]
