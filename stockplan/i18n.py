@@ -447,6 +447,16 @@ def _render_clause(clause: str, lang: str) -> str:
     return clause
 
 
+def unknown_clauses(reason: str) -> list[str]:
+    """The clauses of a canonical reason that no `REASONS` template matches."""
+    unknown = []
+    for clause in reason.split("; "):
+        backup = _WITH_BACKUP.match(clause)
+        parts = [backup["head"], backup["tail"]] if backup else [clause]
+        unknown += [p for p in parts if not any(rx.match(p) for rx, _ in _REASON_PATTERNS)]
+    return unknown
+
+
 def render_reason(reason: str | None, lang: str = "en") -> str | None:
     """A canonical reason in `lang`, clause by clause; unknown clauses stay as they are."""
     if reason is None or lang == "en":
