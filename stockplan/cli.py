@@ -461,7 +461,12 @@ def main_options(
 
 class StageProgress:
     """Stage progress on stderr: a rich spinner with elapsed time per stage on a terminal,
-    plain `stockplan: stage ...` lines otherwise, nothing with --quiet."""
+    plain `stockplan: stage ...` lines otherwise, nothing with --quiet.
+
+    A stage that knows its size (`progress(message, total=n)`) gets a count and the time
+    remaining; the call returns `advance(k)` for it to tick. Every command stops the
+    display (`close_all`) before it prints any output.
+    """
 
     active: list[StageProgress] = []
 
@@ -471,23 +476,46 @@ class StageProgress:
         self.task = None
         if not console.quiet and sys.stderr.isatty():
             from rich.console import Console as RichConsole
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                Progress,
+                ProgressColumn,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.text import Text
+
+            class Counted(ProgressColumn):
+                """`done/total` and the time remaining, only for stages with a size."""
+
+                remaining = TimeRemainingColumn()
+
+                def render(self, task) -> Text:
+                    if not task.total or task.total <= 1:
+                        return Text("")
+                    left = self.remaining.render(task)
+                    return Text(f"{int(task.completed):,}/{int(task.total):,} ") + left
 
             self.progress = Progress(
                 SpinnerColumn(finished_text="[green]✓"),
                 TextColumn("{task.description}"),
+                Counted(),
                 TimeElapsedColumn(),
                 console=RichConsole(stderr=True),
             )
             self.progress.start()
             StageProgress.active.append(self)
 
-    def __call__(self, message: str) -> None:
+    def __call__(self, message: str, total: int | None = None) -> Callable[[int], None]:
         if self.progress is None:
-            self.console.info(message + " ...")
-            return
+            self.console.info(message + (f" ({total:,})" if total else "") + " ...")
+            return lambda _done=1: None
         self._finish_task()
-        self.task = self.progress.add_task(message, total=1)
+        task = self.progress.add_task(message, total=total or 1)
+        self.task = task
+        progress = self.progress
+        return lambda done=1: progress.advance(task, done)
 
     def _finish_task(self) -> None:
         """Tick the stage off; a stage that took under a second is not worth a line."""
@@ -497,7 +525,7 @@ class StageProgress:
             if elapsed < 1.0:
                 self.progress.remove_task(self.task)
             else:
-                self.progress.update(self.task, completed=1)
+                self.progress.update(self.task, completed=task.total)
             self.task = None
 
     def close(self) -> None:

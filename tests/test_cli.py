@@ -315,3 +315,24 @@ def test_stage_progress_off_a_terminal_prints_plain_lines(monkeypatch, capsys):
     assert progress.progress is None
     progress("forecasting 3 series")
     assert "stockplan: forecasting 3 series ..." in capsys.readouterr().err
+
+
+def test_a_stage_with_a_size_shows_its_count_and_time_remaining(monkeypatch):
+    from rich.console import Console as RichConsole
+
+    from stockplan.cli import Console, StageProgress
+
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    progress = StageProgress(Console(quiet=False))
+    now = [0.0]
+    progress.progress.get_time = lambda: now[0]
+    advance = progress("forecasting", total=1000)
+    for _ in range(4):
+        now[0] += 5.0
+        advance(100)  # 100 series every 5 s: 600 left take 30 s
+    (task,) = progress.progress.tasks
+    assert task.completed == 400
+    counted = progress.progress.columns[2].render(task)
+    text = RichConsole(width=80).render_str(str(counted)).plain
+    assert text.startswith("400/1,000 ") and "0:00:30" in text
+    StageProgress.close_all()
