@@ -508,6 +508,9 @@ class StageProgress:
             StageProgress.active.append(self)
 
     def __call__(self, message: str, total: int | None = None) -> Callable[[int], None]:
+        from stockplan.i18n import render_stage
+
+        message = render_stage(message, _STATE["lang"])
         if self.progress is None:
             self.console.info(message + (f" ({total:,})" if total else "") + " ...")
             return lambda _done=1: None

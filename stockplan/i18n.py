@@ -491,6 +491,31 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# progress lines of the pipeline stages
+_STAGE_PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^building demand history$"), "构建需求历史"),
+    (re.compile(r"^forecasting (\d+) series$"), r"预测 \1 个序列"),
+    (re.compile(r"^computing safety stock and orders$"), "计算安全库存和采购量"),
+    (re.compile(r"^rebalancing between locations$"), "仓库间调拨平衡"),
+    (re.compile(r"^assessing stockout risk$"), "评估缺货风险"),
+    (
+        re.compile(r"^switching (\d+) orders to a faster backup supplier$"),
+        r"\1 条采购改用更快的备用供应商",
+    ),
+    (re.compile(r"^refitting forecasts as of (.+)$"), r"按 \1 重新拟合预测"),
+]
+
+
+def render_stage(text: str, lang: str = "en") -> str:
+    """A pipeline stage's progress line in `lang` (unknown lines stay as they are)."""
+    if lang == "en":
+        return text
+    for pattern, replacement in _STAGE_PHRASES:
+        if pattern.match(text):
+            return pattern.sub(replacement, text)
+    return text
+
+
 def render_error(text: str, lang: str = "en") -> str:
     """A `StockplanError` message in `lang`: file, row and column words and the common
     problems are rendered; names and values are kept exactly as the user wrote them."""

@@ -106,6 +106,12 @@ def test_error_messages_keep_names_and_translate_the_words():
     assert i18n.render_error(text, "en") == text
 
 
+def test_stage_progress_lines_in_chinese():
+    assert i18n.render_stage("forecasting 659 series", "zh") == "预测 659 个序列"
+    assert i18n.render_stage("forecasting 659 series", "en") == "forecasting 659 series"
+    assert i18n.render_stage("a new stage", "zh") == "a new stage"
+
+
 # --- item names and urgency ------------------------------------------------------------
 
 
