@@ -374,7 +374,7 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "{to} is below its reorder point ({p} < {r})",
         "{to} 低于再订货点（{p} < {r}）",
     ),
-    ("{frm} holds {s} above its order-up-to", "{frm} 高于最高库存 {s}"),
+    ("{frm} holds {s} above its order-up-to", "{frm} 超出最高库存 {s}"),
     ("dead stock: never sold", "呆滞库存：从未售出"),
     ("dead stock: no sale for {n} days", "呆滞库存：{n} 天无销售"),
     (

@@ -18,6 +18,7 @@ from rich.cells import cell_len
 from rich.table import Table
 
 from stockplan.i18n import header, message, render_reason, value
+from stockplan.io.writers import buyer_layout
 
 # (columns in display order, the same columns by priority: the first that fit are shown)
 TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
@@ -85,6 +86,64 @@ TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
             "next_receipt_date",
             "revenue_at_risk",
             "expected_shortage",
+        ],
+    ),
+    "excess": (
+        [
+            "sku",
+            "name",
+            "location",
+            "excess_qty",
+            "excess_value",
+            "days_of_cover",
+            "last_sale_date",
+            "on_hand",
+            "on_order",
+            "order_up_to",
+            "reason",
+        ],
+        [
+            "sku",
+            "location",
+            "excess_value",
+            "excess_qty",
+            "name",
+            "days_of_cover",
+            "last_sale_date",
+            "reason",
+            "on_hand",
+            "on_order",
+            "order_up_to",
+        ],
+    ),
+    "notices": (
+        [
+            "order_id",
+            "customer",
+            "sku",
+            "name",
+            "location",
+            "quantity",
+            "promised_date",
+            "expected_fill_date",
+            "days_late",
+            "filled_from",
+            "message",
+            "order_date",
+        ],
+        [
+            "order_id",
+            "sku",
+            "quantity",
+            "expected_fill_date",
+            "message",
+            "customer",
+            "days_late",
+            "name",
+            "location",
+            "promised_date",
+            "filled_from",
+            "order_date",
         ],
     ),
 }
@@ -174,8 +233,8 @@ def terminal_table(
         display, priority = TERMINAL_COLUMNS[name]
         display = [c for c in display if c in frame.columns]
         priority = [c for c in priority if c in frame.columns]
-    else:
-        display = priority = [c for c in frame.columns if c != "as_of"]
+    else:  # the buyer's columns first (name next to the code), the others after
+        display = priority = [c for c in buyer_layout(frame, name)[0].columns if c != "as_of"]
     if not columns:  # a column with nothing in it says nothing
         display = [c for c in display if frame[c].null_count() < frame.height]
         priority = [c for c in priority if c in display]
