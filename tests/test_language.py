@@ -459,3 +459,27 @@ def test_notices_fill_the_configured_template_with_names():
         lang="zh",
     )
     assert own["message"][0] == "您好，保温杯（A）4 件预计到货 2025-03-10"
+
+
+def test_explain_stops_the_progress_display_before_printing(zh_shop: Path, monkeypatch):
+    import rich.console
+
+    from stockplan import cli
+
+    events: list[str] = []
+    close_all = cli.StageProgress.close_all.__func__
+    print_ = rich.console.Console.print
+
+    def closing(cls) -> None:
+        events.append("close")
+        close_all(cls)
+
+    def printing(self, *args, **kwargs) -> None:
+        events.append("print")
+        print_(self, *args, **kwargs)
+
+    monkeypatch.setattr(cli.StageProgress, "close_all", classmethod(closing))
+    monkeypatch.setattr(rich.console.Console, "print", printing)
+    result = _run("explain", "007", "-c", str(zh_shop), "--no-chart", "-q")
+    assert result.exit_code == 0, result.output
+    assert "print" in events and events.index("close") < events.index("print")

@@ -131,16 +131,17 @@ def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
 
     if lang == "en":
         return frame
-    words = [c for c in VALUES if c in frame.columns]
-    exprs = [
-        pl.col(c)
-        .cast(pl.String)
-        .str.to_lowercase()
-        .map_elements(lambda v, c=c: value(c, v, lang), return_dtype=pl.String)
-        if frame.schema[c] == pl.Boolean
-        else pl.col(c).map_elements(lambda v, c=c: value(c, v, lang), return_dtype=pl.String)
-        for c in words
-    ]
+    exprs = []
+    for column in [c for c in VALUES if c in frame.columns]:
+        text = pl.col(column).cast(pl.String)
+        if frame.schema[column] == pl.Boolean:
+            text = text.str.to_lowercase()
+        known = {k: value(column, k, lang) for k in VALUES[column]}
+        rendered = text.replace(known)
+        if column == "filled_from":  # "purchase order PO1" -> "采购单 PO1"
+            prefix = value(column, "purchase order X", lang).removesuffix("X")
+            rendered = rendered.str.replace(r"^purchase order ", prefix)
+        exprs.append(rendered.alias(column))
     if "reason" in frame.columns:
         exprs.append(
             pl.col("reason").map_elements(lambda r: render_reason(r, lang), return_dtype=pl.String)
