@@ -101,9 +101,15 @@ def test_a_reason_is_rendered_clause_by_clause_with_its_numbers():
 
 
 def test_error_messages_keep_names_and_translate_the_words():
-    text = "sales.csv, row 12, column 'qty': not a number"
-    assert i18n.render_error(text, "zh") == "sales.csv, 第 12 行, 列 'qty': 不是数字"
+    text = "sales.csv, row 12, column 'qty': 'abc' is not a number"
+    assert i18n.render_error(text, "zh") == "sales.csv, 第 12 行, 列 'qty': 'abc' 不是数字"
+    config = "stockplan.yaml: key 'policy.service_level': Input should be less than 1"
+    assert i18n.render_error(config, "zh").startswith(
+        "stockplan.yaml：配置项 'policy.service_level'："
+    )
     assert i18n.render_error(text, "en") == text
+    named = "duplicate_sales.csv: file is empty"  # a file name is never translated
+    assert i18n.render_error(named, "zh") == "duplicate_sales.csv：文件为空"
 
 
 def test_stage_progress_lines_in_chinese():
