@@ -312,6 +312,8 @@ def test_chinese_xlsx_leads_with_decisions_and_opens_on_a_summary(zh_shop: Path,
     book = openpyxl.load_workbook(target)
     assert book.sheetnames[:3] == ["汇总", "采购建议", "缺货风险"]
     assert {"调拨", "超储"} <= set(book.sheetnames)
+    for name in ("缺货风险", "调拨", "超储"):  # the name next to the code on every item sheet
+        assert [c.value for c in book[name][1]][:2] == ["商品编码", "商品名称"]
     sheet = book["采购建议"]
     header = [c.value for c in sheet[1]]
     assert header[:10] == [
