@@ -246,6 +246,11 @@ class View:
 _STATE: dict[str, str] = {"lang": "en"}
 
 
+def lang_now() -> str:
+    """The language of this run's messages."""
+    return _STATE["lang"]
+
+
 class Console:
     """Messages for the user, always on stderr so stdout stays clean for pipes."""
 
@@ -1024,26 +1029,36 @@ def init(
         tables: dict[str, str] = {}
         for guess in guesses:
             if guess.table is None:
-                console.warn(f"{guess.path.name}: not recognised ({guess.problem})")
+                console.warn(
+                    message("init.unknown", lang_now(), file=guess.path.name, problem=guess.problem)
+                )
                 continue
             if guess.table in tables:
                 console.warn(
-                    f"{guess.path.name}: also looks like {guess.table}; using {tables[guess.table]}"
+                    message(
+                        "init.twice",
+                        lang_now(),
+                        file=guess.path.name,
+                        table=guess.table,
+                        used=tables[guess.table],
+                    )
                 )
                 continue
             tables[guess.table] = guess.path.name
             mapped = ", ".join(
                 name if src == name else f"{src} -> {name}" for name, src in guess.mapping.items()
             )
-            console.info(f"{guess.path.name}: {guess.table} ({mapped})")
+            console.say("init.file", file=guess.path.name, table=guess.table, mapped=mapped)
             if guess.unmapped:
-                console.info(f"  not recognised: {', '.join(guess.unmapped)}")
+                console.say("init.unmapped", headers=", ".join(guess.unmapped))
         text = starter_config(guesses, target.parent, lang.value if lang else None)
         write_text(target, text, overwrite=force)
         missing = [t for t in ("sales", "stock") if t not in tables]
         if missing:
-            console.warn(f"no {' or '.join(missing)} file found: add it to {target}")
-        console.info(f"wrote {target}; check it, then: stockplan validate -c {target}")
+            console.warn(
+                message("init.missing", lang_now(), tables=" / ".join(missing), config=target)
+            )
+        console.say("init.wrote", config=target)
         return 0
 
     _guard(debug, action)

@@ -320,6 +320,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "我们会尽快通知您",
     },
     "notice.line": {"en": "line {row}", "zh": "第 {row} 行"},
+    "init.file": {"en": "{file}: {table} ({mapped})", "zh": "{file}：{table}（{mapped}）"},
+    "init.unmapped": {"en": "  not recognised: {headers}", "zh": "  未识别的列：{headers}"},
+    "init.unknown": {
+        "en": "{file}: not recognised ({problem})",
+        "zh": "{file}：未识别（{problem}）",
+    },
+    "init.twice": {
+        "en": "{file}: also looks like {table}; using {used}",
+        "zh": "{file}：也像是 {table}；使用 {used}",
+    },
+    "init.missing": {
+        "en": "no {tables} file found: add it to {config}",
+        "zh": "未找到 {tables} 文件：请在 {config} 中补上",
+    },
+    "init.wrote": {
+        "en": "wrote {config}; check it, then: stockplan validate -c {config}",
+        "zh": "已写入 {config}；请检查，然后运行：stockplan validate -c {config}",
+    },
     "summary.planning_date": {"en": "planning date", "zh": "计划日期"},
     "summary.version": {"en": "stockplan version", "zh": "stockplan 版本"},
     "summary.config": {"en": "config", "zh": "配置文件"},
