@@ -9,6 +9,7 @@ Heavy modules (polars, statsforecast, scipy) are imported inside the commands so
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import os
 import sys
@@ -17,10 +18,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import click
 import typer
 
 from stockplan import __version__
 from stockplan.errors import StockplanError
+from stockplan.i18n import message
 
 if TYPE_CHECKING:
     import polars as pl
@@ -38,6 +41,7 @@ TABLES = (
     "suppliers",
     "notices",
 )
+OUTPUT_SUFFIXES = (".csv", ".xlsx", ".json", ".parquet")
 EXIT_USER_ERROR = 1
 EXIT_RISK = 3
 EXIT_INTERNAL = 4
@@ -48,7 +52,7 @@ app = typer.Typer(
     help="Replenishment planner: what to buy, from whom, how much, and what will run out.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="rich",
 )
 
@@ -66,6 +70,51 @@ class RiskLevel(StrEnum):
     medium = "medium"
 
 
+TableName = StrEnum("TableName", {name: name for name in TABLES})  # type: ignore[misc]
+
+
+class Lang(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+class Headers(StrEnum):
+    language = "language"
+    canonical = "canonical"
+
+
+def _check_output(value: str | None) -> str | None:
+    """`-o` names a .csv / .xlsx / .json / .parquet file, a folder or - (checked at once)."""
+    if value is None or value == "-":
+        return value
+    path = Path(value)
+    if path.suffix and path.suffix.lower() not in OUTPUT_SUFFIXES and not path.is_dir():
+        raise typer.BadParameter(
+            f"unknown output type '{path.suffix}' (choose from {', '.join(OUTPUT_SUFFIXES)}, "
+            "a folder, or - for CSV on stdout)"
+        )
+    return value
+
+
+def _check_target(output: str | None, fmt: OutputFormat | None) -> None:
+    """A format that cannot go where -o points is a usage error, before any work."""
+    if fmt is None or fmt == OutputFormat.table:
+        return
+    if output is None or output == "-":
+        if fmt != OutputFormat.csv:
+            raise typer.BadParameter(
+                f"{fmt.value} cannot go to stdout (choose csv, or -o FILE.{fmt.value})",
+                param_hint="'--format'",
+            )
+        return
+    suffix = Path(output).suffix.lower()
+    if suffix in OUTPUT_SUFFIXES and suffix != f".{fmt.value}":
+        raise typer.BadParameter(
+            f"{fmt.value} does not match the file suffix {suffix} of {output}",
+            param_hint="'--format'",
+        )
+
+
 ConfigOption = Annotated[
     Path,
     typer.Option(
@@ -77,6 +126,7 @@ OutputOption = Annotated[
     typer.Option(
         "--output",
         "-o",
+        callback=_check_output,
         help="Where to write: FILE.xlsx (all tables), FILE.csv/.json/.parquet (one table), "
         "a folder (one file per table), or - for CSV on stdout. Default: a table on a "
         "terminal, CSV when piped.",
@@ -102,6 +152,46 @@ NotifyOption = Annotated[
         metavar="CHANNEL",
         help="After writing, send the high-risk items to this channel of the config's "
         "notify.channels (repeatable). Exit 5 when a message fails; the plan is kept.",
+    ),
+]
+LangOption = Annotated[
+    Lang | None,
+    typer.Option(
+        "--lang",
+        help="Language of headers, reasons and messages (default: planning.language, en).",
+    ),
+]
+AsOfOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Planning date YYYY-MM-DD (default: planning.as_of, else the day after the "
+        "last sale).",
+    ),
+]
+LimitOption = Annotated[
+    int, typer.Option("--limit", min=1, help="Rows in the terminal table (the rest counted).")
+]
+SortOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sort",
+        help="Sort by COLUMN or COLUMN:desc instead of urgency (risk, then order-by date).",
+    ),
+]
+ColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        help="Comma-separated columns to show or write (terminal, stdout, one-table files).",
+    ),
+]
+HeadersOption = Annotated[
+    Headers,
+    typer.Option(
+        "--headers",
+        help="CSV headers in the language, or the canonical English names for scripts.",
     ),
 ]
 
@@ -149,6 +239,72 @@ def _notify(
     return EXIT_NOTIFY if failed else 0
 
 
+class View:
+    """How one command shows its table: language, rows, order and columns."""
+
+    def __init__(
+        self,
+        lang: Lang | None = None,
+        limit: int = 20,
+        sort: str | None = None,
+        columns: str | None = None,
+        headers: Headers = Headers.language,
+        as_of: dt.datetime | None = None,
+    ) -> None:
+        self.lang_option = lang.value if lang else None
+        self.lang = self.lang_option or "en"
+        _STATE["lang"] = self.lang  # until the config is read
+        self.limit = limit
+        self.sort = sort
+        self.columns = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+        self.headers = headers
+        self.as_of = as_of.date() if as_of else None
+
+    def configure(self, config: Config) -> Config:
+        """The config with --lang and --as-of applied; sets the language of messages."""
+        self.lang = self.lang_option or config.planning.language
+        update = {"language": self.lang}
+        if self.as_of is not None:
+            update["as_of"] = self.as_of
+        planning = config.planning.model_copy(update=update)
+        _STATE["lang"] = self.lang
+        return config.model_copy(update={"planning": planning})
+
+    def check_columns(self, known: list[str] | None) -> None:
+        """--sort and --columns name columns of the table (canonical or translated)."""
+        from stockplan.i18n import canonical_column
+
+        if self.columns:
+            self.columns = [canonical_column(c) for c in self.columns]
+        if self.sort:
+            name, _, direction = self.sort.partition(":")
+            if direction not in ("", "asc", "desc"):
+                raise typer.BadParameter(
+                    f"'{self.sort}': order must be asc or desc", param_hint="'--sort'"
+                )
+            self.sort = f"{canonical_column(name)}:{direction or 'asc'}"
+        if known is None:
+            return
+        for option, names in (
+            ("--columns", self.columns or []),
+            ("--sort", [self.sort.partition(":")[0]] if self.sort else []),
+        ):
+            for name in names:
+                if name not in known:
+                    raise typer.BadParameter(
+                        f"unknown column '{name}' (choose from {', '.join(known)})",
+                        param_hint=f"'{option}'",
+                    )
+
+
+_STATE: dict[str, str] = {"lang": "en"}
+
+
+def lang_now() -> str:
+    """The language of this run's messages."""
+    return _STATE["lang"]
+
+
 class Console:
     """Messages for the user, always on stderr so stdout stays clean for pipes."""
 
@@ -160,8 +316,18 @@ class Console:
             sys.stderr.write(f"stockplan: {message}\n")
 
     def warn(self, message: str) -> None:
+        from stockplan.i18n import message as text
+        from stockplan.i18n import render_error
+
         if not self.quiet:
-            sys.stderr.write(f"stockplan: warning: {message}\n")
+            lang = _STATE["lang"]
+            sys.stderr.write(f"stockplan: {text('warning', lang)}: {render_error(message, lang)}\n")
+
+    def say(self, key: str, **fields: object) -> None:
+        """The catalogue message `key` in the run's language."""
+        from stockplan.i18n import message
+
+        self.info(message(key, _STATE["lang"], **fields))
 
 
 def _broken_pipe(exc: OSError) -> bool:
@@ -194,7 +360,10 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         finally:
             StageProgress.close_all()
     except StockplanError as exc:
-        sys.stderr.write(f"stockplan: error: {exc}\n")
+        from stockplan.i18n import message, render_error
+
+        lang = _STATE["lang"]
+        sys.stderr.write(f"stockplan: {message('error', lang)}: {render_error(str(exc), lang)}\n")
         raise typer.Exit(EXIT_USER_ERROR) from None
     except KeyboardInterrupt:
         sys.stderr.write("stockplan: interrupted\n")
@@ -206,7 +375,7 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
-    except (typer.Exit, typer.Abort):
+    except (typer.Exit, typer.Abort, click.ClickException):
         raise
     except Exception as exc:  # a bug: still one line, no traceback unless asked
         raise _internal(exc, debug) from None
@@ -214,19 +383,62 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         raise typer.Exit(code)
 
 
-def _load(config_path: Path, console: Console) -> tuple[Config, dict[str, pl.DataFrame]]:
+def _load(
+    config_path: Path, console: Console, view: View | None = None
+) -> tuple[Config, dict[str, pl.DataFrame]]:
     from stockplan.config import load_config
     from stockplan.io.prepare import prepare_inputs
     from stockplan.io.readers import load_inputs
 
     config = load_config(config_path)
+    config = (view or View()).configure(config)
     tables = load_inputs(config)
     prepared = prepare_inputs(tables, config)
     for warning in prepared.warnings:
         console.warn(warning)
     counts = ", ".join(f"{name} {frame.height:,}" for name, frame in prepared.tables.items())
-    console.info(f"loaded {counts} rows")
+    console.say("loaded", counts=counts)
     return config, prepared.tables
+
+
+def _known_columns(table: str) -> list[str] | None:
+    """The columns a table is written with, when fixed in advance (for --sort, --columns)."""
+    from stockplan.excess import EXCESS_COLUMNS
+    from stockplan.notices import NOTICE_COLUMNS
+    from stockplan.plan import ORDER_COLUMNS, ORDER_DETAIL_COLUMNS
+    from stockplan.purchasing import PO_SUMMARY_COLUMNS
+    from stockplan.risk import RISK_COLUMNS
+    from stockplan.transfers import TRANSFER_COLUMNS
+
+    known = {
+        "orders": [*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS, "name", "risk_level"],
+        "risk": [*RISK_COLUMNS, "name"],
+        "transfers": [*TRANSFER_COLUMNS, "name"],
+        "excess": [*EXCESS_COLUMNS, "name"],
+        "supplier_orders": PO_SUMMARY_COLUMNS,
+        "notices": [*NOTICE_COLUMNS, "name"],
+    }.get(table)
+    return [*known, "as_of"] if known else None
+
+
+def _run_info(config_path: Path, config: Config, as_of: dt.date) -> dict[str, Any]:
+    """What the XLSX summary sheet says about the run."""
+    return {
+        "as_of": as_of,
+        "version": __version__,
+        "config": str(config_path),
+        "inputs": {name: str(f.path) for name, f in config.inputs if f is not None},
+        "currency": config.planning.currency,
+    }
+
+
+def _shape(frame: pl.DataFrame, view: View, table: str) -> pl.DataFrame:
+    """--sort and --columns applied to the table shown or written."""
+    view.check_columns(frame.columns)
+    if view.sort:
+        name, _, direction = view.sort.partition(":")
+        frame = frame.sort(name, descending=direction == "desc", nulls_last=True)
+    return frame
 
 
 def _emit(
@@ -237,29 +449,52 @@ def _emit(
     bom: bool,
     console: Console,
     title: str,
+    view: View | None = None,
+    info: dict[str, Any] | None = None,
 ) -> None:
     """Send tables to a terminal table, stdout CSV or files."""
     from stockplan.io.writers import output_plan, write_csv, write_files
 
+    view = view or View()
+    tables = {**tables, primary: _shape(tables[primary], view, primary)}
+    file_lang = "en" if view.headers == Headers.canonical else view.lang
     to_terminal = output is None and (
         fmt == OutputFormat.table or (fmt is None and sys.stdout.isatty())
     )
     if to_terminal:
         from rich.console import Console as RichConsole
 
-        from stockplan.report import rich_table
+        from stockplan.report import terminal_table
 
-        RichConsole().print(rich_table(tables[primary], title, primary))
+        out = RichConsole()
+        shown = terminal_table(
+            tables[primary],
+            primary,
+            title,
+            width=out.width,
+            limit=view.limit,
+            columns=view.columns,
+            lang=view.lang,
+        )
+        out.print(shown.table)
+        for note in shown.notes:
+            out.print(note, style="dim", highlight=False)
         return
+    one = tables[primary]
+    if view.columns:
+        one = one.select(view.columns)
     if output is None or output == "-":
-        if fmt not in (None, OutputFormat.csv, OutputFormat.table):
-            raise StockplanError(f"--format {fmt.value} cannot go to stdout; use -o FILE")
-        write_csv(tables[primary], sys.stdout.buffer, bom=bom)
+        write_csv(one, sys.stdout.buffer, bom=bom, table=primary, lang=file_lang)
         sys.stdout.flush()
         return
     file_format = None if fmt in (None, OutputFormat.table) else fmt.value
-    written = write_files(output_plan(tables, Path(output), file_format, primary), bom=bom)
-    console.info("wrote " + ", ".join(str(p) for p in written))
+    target = Path(output)
+    plan = output_plan({**tables, primary: one}, target, file_format, primary)
+    if any(kind == "xlsx" for _, kind in plan.values()):
+        plan = output_plan(tables, target, file_format, primary)
+    workbook = any(kind == "xlsx" for _, kind in plan.values())
+    written = write_files(plan, bom=bom, lang=view.lang if workbook else file_lang, info=info)
+    console.say("wrote", paths=", ".join(str(p) for p in written))
 
 
 def _version(value: bool) -> None:
@@ -285,7 +520,12 @@ def main_options(
 
 class StageProgress:
     """Stage progress on stderr: a rich spinner with elapsed time per stage on a terminal,
-    plain `stockplan: stage ...` lines otherwise, nothing with --quiet."""
+    plain `stockplan: stage ...` lines otherwise, nothing with --quiet.
+
+    A stage that knows its size (`progress(message, total=n)`) gets a count and the time
+    remaining; the call returns `advance(k)` for it to tick. Every command stops the
+    display (`close_all`) before it prints any output.
+    """
 
     active: list[StageProgress] = []
 
@@ -295,23 +535,49 @@ class StageProgress:
         self.task = None
         if not console.quiet and sys.stderr.isatty():
             from rich.console import Console as RichConsole
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                Progress,
+                ProgressColumn,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.text import Text
+
+            class Counted(ProgressColumn):
+                """`done/total` and the time remaining, only for stages with a size."""
+
+                remaining = TimeRemainingColumn()
+
+                def render(self, task) -> Text:
+                    if not task.total or task.total <= 1:
+                        return Text("")
+                    left = self.remaining.render(task)
+                    return Text(f"{int(task.completed):,}/{int(task.total):,} ") + left
 
             self.progress = Progress(
                 SpinnerColumn(finished_text="[green]✓"),
                 TextColumn("{task.description}"),
+                Counted(),
                 TimeElapsedColumn(),
                 console=RichConsole(stderr=True),
             )
             self.progress.start()
             StageProgress.active.append(self)
 
-    def __call__(self, message: str) -> None:
+    def __call__(self, message: str, total: int | None = None) -> Callable[[int], None]:
+        from stockplan.i18n import render_stage
+
+        message = render_stage(message, _STATE["lang"])
         if self.progress is None:
-            self.console.info(message + " ...")
-            return
+            self.console.info(message + (f" ({total:,})" if total else "") + " ...")
+            return lambda _done=1: None
         self._finish_task()
-        self.task = self.progress.add_task(message, total=1)
+        task = self.progress.add_task(message, total=total or 1)
+        self.task = task
+        progress = self.progress
+        return lambda done=1: progress.advance(task, done)
 
     def _finish_task(self) -> None:
         """Tick the stage off; a stage that took under a second is not worth a line."""
@@ -321,7 +587,7 @@ class StageProgress:
             if elapsed < 1.0:
                 self.progress.remove_task(self.task)
             else:
-                self.progress.update(self.task, completed=1)
+                self.progress.update(self.task, completed=task.total)
             self.task = None
 
     def close(self) -> None:
@@ -382,20 +648,31 @@ def _write_supplier_forecast(
     console.info(f"supplier forecast: wrote {len(written)} workbooks to {folder}")
 
 
+def _view_options(
+    lang: Lang | None,
+    as_of: dt.datetime | None,
+    limit: int = 20,
+    sort: str | None = None,
+    columns: str | None = None,
+    headers: Headers = Headers.language,
+) -> View:
+    return View(lang, limit, sort, columns, headers, as_of)
+
+
 @app.command()
 def plan(
     config: ConfigOption = Path("stockplan.yaml"),
     output: OutputOption = None,
     format: FormatOption = None,
     table: Annotated[
-        str,
+        TableName,
         typer.Option(
             "--table",
             "-t",
-            help="Table for one-file output or stdout: orders, risk, transfers, excess, "
-            "supplier_orders, forecast, classes, suppliers, notices (with customer_orders).",
+            help="Table for one-file output, stdout or the terminal (notices needs "
+            "inputs.customer_orders).",
         ),
-    ] = "orders",
+    ] = TableName.orders,
     all_rows: Annotated[
         bool, typer.Option("--all", help="Include sku x location rows with nothing to order.")
     ] = False,
@@ -403,6 +680,12 @@ def plan(
         RiskLevel | None,
         typer.Option("--fail-on-risk", help="Exit 3 when any item is at this risk level or worse."),
     ] = None,
+    lang: LangOption = None,
+    as_of: AsOfOption = None,
+    limit: LimitOption = 20,
+    sort: SortOption = None,
+    columns: ColumnsOption = None,
+    headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
@@ -410,8 +693,13 @@ def plan(
     supplier_forecast: SupplierForecastOption = None,
 ) -> None:
     """Write purchase suggestions (orders) and stockout risk for every sku x location."""
+    name = table.value
+    _check_target(output, format)
+    view = _view_options(lang, as_of, limit, sort, columns, headers)
+    view.check_columns(_known_columns(name))
 
     def action() -> int:
+        from stockplan.items import for_people, item_names
         from stockplan.pipeline import run_plan
 
         console = Console(quiet)
@@ -419,34 +707,36 @@ def plan(
             from stockplan.io.supplier_workbooks import check_supplier_folder
 
             check_supplier_folder(supplier_forecast)
-        cfg, tables = _load(config, console)
+        cfg, tables = _load(config, console, view)
         if notify:
             from stockplan.notify import check_channels
 
             check_channels(cfg.notify, notify)
-        if table not in TABLES:
-            raise StockplanError(f"--table: unknown table '{table}' ({', '.join(TABLES)})")
         result = run_plan(tables, cfg, include_all=all_rows, progress=_progress(console))
         StageProgress.close_all()
-        if table not in result.tables:
-            raise StockplanError(
-                f"--table {table}: there is no {table} table without inputs.customer_orders"
-            )
+        if name not in result.tables:
+            raise StockplanError(message("no_table", view.lang, table=name))
         orders, risk = result.tables["orders"], result.tables["risk"]
-        value = orders["order_value"].sum()
-        console.info(
-            f"plan as of {result.as_of}: {(orders['order_qty'] > 0).sum()} order lines, "
-            f"value {value:,.2f} {cfg.planning.currency}; "
-            f"{risk.filter(risk['risk_level'] == 'high').height} items at high stockout risk"
+        buying = orders.filter(orders["order_qty"] > 0)
+        value = buying["order_value"].sum()
+        console.say(
+            "plan_summary",
+            as_of=result.as_of,
+            lines=buying.height,
+            value=f"{value:,.2f}",
+            currency=cfg.planning.currency,
+            high=risk.filter(risk["risk_level"] == "high").height,
         )
         _emit(
-            result.tables,
-            table,
+            for_people(result.tables, item_names(tables), result.as_of),
+            name,
             output,
             format,
             bom,
             console,
-            f"Purchase suggestions as of {result.as_of}",
+            message(f"title.{name}", view.lang, as_of=result.as_of),
+            view,
+            _run_info(config, cfg, result.as_of),
         )
         if supplier_forecast is not None:
             _write_supplier_forecast(result, cfg, tables, supplier_forecast, console)
@@ -462,28 +752,39 @@ def _risk_exit(risk: pl.DataFrame, level: RiskLevel | None, console: Console) ->
     levels = ["high"] if level == RiskLevel.high else ["high", "medium"]
     hits = risk.filter(risk["risk_level"].is_in(levels)).height
     if hits:
-        console.info(f"{hits} items at {level.value} stockout risk or worse: exit {EXIT_RISK}")
+        from stockplan.i18n import value
+
+        console.say(
+            "risk_exit",
+            hits=hits,
+            level=value("risk_level", level.value, _STATE["lang"]),
+            code=EXIT_RISK,
+        )
         return EXIT_RISK
     return 0
 
 
 def _single_table_command(
     name: str,
-    title: str,
     config: Path,
     output: str | None,
     format: OutputFormat | None,
     quiet: bool,
     bom: bool,
     debug: bool,
+    view: View,
     extra: Callable[[Any, Console], int] | None = None,
     notify: list[str] | None = None,
 ) -> None:
+    _check_target(output, format)
+    view.check_columns(_known_columns(name))
+
     def action() -> int:
+        from stockplan.items import for_people, item_names
         from stockplan.pipeline import run_plan
 
         console = Console(quiet)
-        cfg, tables = _load(config, console)
+        cfg, tables = _load(config, console, view)
         if notify:
             from stockplan.notify import check_channels
 
@@ -491,15 +792,18 @@ def _single_table_command(
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
         StageProgress.close_all()
         if name not in result.tables:
-            raise StockplanError(f"there is no {name} table without inputs.customer_orders")
+            raise StockplanError(message("no_table", view.lang, table=name))
+        shown = for_people({name: result.tables[name]}, item_names(tables), result.as_of)
         _emit(
-            {name: result.tables[name]},
+            shown,
             name,
             output,
             format,
             bom,
             console,
-            f"{title} as of {result.as_of}",
+            message(f"title.{name}", view.lang, as_of=result.as_of),
+            view,
+            _run_info(config, cfg, result.as_of),
         )
         code = extra(result.tables[name], console) if extra else 0
         return _notify(notify, cfg, result, tables, output, console) or code
@@ -516,38 +820,59 @@ def risk(
         RiskLevel | None,
         typer.Option("--fail-on-risk", help="Exit 3 when any item is at this risk level or worse."),
     ] = None,
+    lang: LangOption = None,
+    as_of: AsOfOption = None,
+    limit: LimitOption = 20,
+    sort: SortOption = None,
+    columns: ColumnsOption = None,
+    headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
     notify: NotifyOption = None,
 ) -> None:
-    """Stockout risk for every sku x location, highest first."""
+    """Stockout risk for every sku x location, most urgent first."""
     _single_table_command(
         "risk",
-        "Stockout risk",
         config,
         output,
         format,
         quiet,
         bom,
         debug,
+        _view_options(lang, as_of, limit, sort, columns, headers),
         extra=lambda frame, console: _risk_exit(frame, fail_on_risk, console),
         notify=notify,
     )
 
 
-def _table_command(name: str, table: str, title: str, doc: str) -> None:
+def _table_command(name: str, table: str, doc: str) -> None:
     """Register a command that runs the plan and writes one of its tables."""
 
     def command(
         config: ConfigOption = Path("stockplan.yaml"),
         output: OutputOption = None,
         format: FormatOption = None,
+        lang: LangOption = None,
+        as_of: AsOfOption = None,
+        limit: LimitOption = 20,
+        sort: SortOption = None,
+        columns: ColumnsOption = None,
+        headers: HeadersOption = Headers.language,
         quiet: QuietOption = False,
         bom: BomOption = False,
         debug: DebugOption = False,
     ) -> None:
-        _single_table_command(table, title, config, output, format, quiet, bom, debug)
+        _single_table_command(
+            table,
+            config,
+            output,
+            format,
+            quiet,
+            bom,
+            debug,
+            _view_options(lang, as_of, limit, sort, columns, headers),
+        )
 
     command.__doc__ = doc
     app.command(name=name)(command)
@@ -556,26 +881,22 @@ def _table_command(name: str, table: str, title: str, doc: str) -> None:
 _table_command(
     "forecast",
     "forecast",
-    "Forecast",
     "Demand forecast per sku x location and future bucket, with interval and model.",
 )
 _table_command(
     "classify",
     "classes",
-    "Demand classes",
     "ABC / XYZ class and demand pattern (smooth, erratic, intermittent, lumpy, new, dead).",
 )
 _table_command(
     "notices",
     "notices",
-    "Customer restock notices",
     "Open customer orders that stock on hand cannot fill today, with the expected ship date "
     "and a message for the customer (needs inputs.customer_orders).",
 )
 _table_command(
     "suppliers",
     "suppliers",
-    "Suppliers",
     "Supplier scorecard from purchase-order history: lead time, on-time rate, fill.",
 )
 
@@ -594,10 +915,13 @@ def explain(
     chart: Annotated[
         bool, typer.Option("--chart/--no-chart", help="Draw the terminal chart.")
     ] = True,
+    lang: LangOption = None,
+    as_of: AsOfOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Show the numbers behind one SKU's order: position, demand, safety stock, reason, chart."""
+    view = _view_options(lang, as_of)
 
     def action() -> int:
         import shutil
@@ -608,20 +932,25 @@ def explain(
         from rich.text import Text
 
         from stockplan.explain import recent_history, stock_projection
+        from stockplan.items import item_names
         from stockplan.pipeline import run_plan
         from stockplan.report import explain_chart, explain_lines
 
         console = Console(quiet)
-        cfg, tables = _load(config, console)
+        cfg, tables = _load(config, console, view)
         known = tables["stock"]["sku"].to_list() + tables["sales"]["sku"].to_list()
         if sku not in set(known):
-            raise StockplanError(f"SKU '{sku}' is in neither the sales nor the stock file")
+            raise StockplanError(message("unknown_sku", view.lang, sku=sku))
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console), skus=[sku])
+        StageProgress.close_all()  # no spinner inside the panels below
         orders = result.tables["orders"]
         if location is not None:
             orders = orders.filter(pl.col("location") == location)
             if orders.height == 0:
-                raise StockplanError(f"SKU '{sku}' has no stock or sales at location '{location}'")
+                raise StockplanError(
+                    message("unknown_location", view.lang, sku=sku, location=location)
+                )
+        names = item_names(tables).filter(pl.col("sku") == sku)["name"].to_list()
         risk = result.tables["risk"]
         forecast = result.tables["forecast"]
         projection = stock_projection(orders, forecast, result.open_po, result.bucket_days)
@@ -629,10 +958,7 @@ def explain(
         out = RichConsole()
         width = min(shutil.get_terminal_size((100, 30)).columns, 120)
         if cfg.purchasing.budget is not None:
-            console.warn(
-                "purchasing.budget is applied across the whole plan, so these rows are "
-                "before any budget cut; `stockplan plan` shows the cut lines"
-            )
+            console.warn(message("budget_note", view.lang))
         for order in orders.iter_rows(named=True):
             key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
             risk_rows = risk.filter(key).to_dicts()
@@ -641,13 +967,23 @@ def explain(
                 risk_rows[0] if risk_rows else None,
                 cfg.policy.service_measure,
                 cfg.planning.currency,
+                view.lang,
             )
             out.print(
                 Panel(
                     "\n".join(lines),
-                    title=f"{order['sku']} @ {order['location']} as of {result.as_of}",
+                    title=message(
+                        "explain.panel",
+                        view.lang,
+                        sku=order["sku"],
+                        location=order["location"],
+                        as_of=result.as_of,
+                        name=f": {names[0]}" if names else "",
+                    ),
                     expand=False,
-                )
+                ),
+                highlight=False,
+                markup=False,
             )
             if chart:
                 drawing = explain_chart(
@@ -673,14 +1009,28 @@ def simulate(
         Path | None,
         typer.Option("--plot", help="Write the service-vs-inventory chart to this PNG file."),
     ] = None,
+    lang: LangOption = None,
+    as_of: AsOfOption = None,
+    limit: LimitOption = 20,
+    sort: SortOption = None,
+    columns: ColumnsOption = None,
+    headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Replay history with the policy (each target in simulate.targets) and a rule-of-thumb
     baseline; report fill rate, cycle service level, stockout days, inventory and orders."""
+    _check_target(output, format)
+    if plot is not None and plot.suffix.lower() != ".png":
+        raise typer.BadParameter(
+            f"{plot}: the chart is a PNG file (use a .png name)", param_hint="'--plot'"
+        )
+    view = _view_options(lang, as_of, limit, sort, columns, headers)
+    view.check_columns(None)
 
     def action() -> int:
+        from stockplan.demand import default_as_of
         from stockplan.simulate import (
             BASELINE_HISTORY_DAYS,
             prepare_replay,
@@ -688,22 +1038,26 @@ def simulate(
         )
 
         console = Console(quiet)
-        if plot is not None and plot.suffix.lower() != ".png":
-            raise StockplanError(f"--plot {plot}: the chart is a PNG file (use a .png name)")
-        cfg, tables = _load(config, console)
+        cfg, tables = _load(config, console, view)
+        planning_date = cfg.planning.as_of or default_as_of(tables["sales"])
         replay = prepare_replay(tables, cfg, progress=_progress(console))
         StageProgress.close_all()
-        console.info(
-            f"replaying {replay.demand.shape[1] - BASELINE_HISTORY_DAYS} days from {replay.start} "
-            f"for {replay.series.height} series"
+        console.say(
+            "replaying",
+            days=replay.demand.shape[1] - BASELINE_HISTORY_DAYS,
+            start=replay.start,
+            series=replay.series.height,
         )
         simulation = simulate_policies(replay, cfg)
         StageProgress.close_all()
         for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
-            console.info(
-                f"{row['policy']}: fill rate {row['fill_rate']:.1%} with "
-                f"{row['avg_inventory_value']:,.0f} {cfg.planning.currency} of stock; the policy "
-                f"reaches it with {row['policy_inventory_at_same_fill']:,.0f}"
+            console.say(
+                "simulate_line",
+                policy=row["policy"],
+                fill=row["fill_rate"],
+                value=row["avg_inventory_value"],
+                currency=cfg.planning.currency,
+                policy_value=row["policy_inventory_at_same_fill"],
             )
         png = None
         if plot is not None:
@@ -712,21 +1066,30 @@ def simulate(
             if not plot.parent.exists():
                 raise StockplanError(f"{plot}: output folder {plot.parent} does not exist")
             png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure)
+        import polars as pl
+
         _emit(
-            {"simulation": simulation},
+            {"simulation": simulation.with_columns(pl.lit(planning_date).alias("as_of"))},
             "simulation",
             output,
             format,
             bom,
             console,
-            f"Policy simulation ({cfg.policy.service_measure} targets), "
-            f"{cfg.simulate.unmet_demand} sales",
+            message(
+                "title.simulation",
+                view.lang,
+                as_of=planning_date,
+                measure=message(f"measure.{cfg.policy.service_measure}", view.lang),
+                unmet=cfg.simulate.unmet_demand,
+            ),
+            view,
+            _run_info(config, cfg, planning_date),
         )
         if plot is not None and png is not None:
             from stockplan.io.writers import write_bytes
 
             write_bytes(plot, png)
-            console.info(f"wrote {plot}")
+            console.say("wrote", paths=str(plot))
         return 0
 
     _guard(debug, action)
@@ -787,16 +1150,18 @@ def report(
 @app.command()
 def validate(
     config: ConfigOption = Path("stockplan.yaml"),
+    lang: LangOption = None,
+    as_of: AsOfOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Check the config and every input file; write nothing."""
+    view = _view_options(lang, as_of)
 
     def action() -> int:
         console = Console(quiet)
-        _load(config, console)
-        if not quiet:
-            sys.stderr.write(f"stockplan: {config}: config and inputs are valid\n")
+        _load(config, console, view)
+        console.say("valid", config=config)
         return 0
 
     _guard(debug, action)
@@ -810,10 +1175,18 @@ def init(
         typer.Option("--config", "-c", help="Config to write (default: FOLDER/stockplan.yaml)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing config.")] = False,
+    lang: Annotated[
+        Lang | None,
+        typer.Option(
+            "--lang",
+            help="planning.language to write (default: zh when the headers are Chinese).",
+        ),
+    ] = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Inspect export files, propose a column mapping and write a starter config."""
+    _STATE["lang"] = lang.value if lang is not None else "en"
 
     def action() -> int:
         from stockplan.io.inspect import inspect_folder, starter_config
@@ -825,25 +1198,36 @@ def init(
         tables: dict[str, str] = {}
         for guess in guesses:
             if guess.table is None:
-                console.warn(f"{guess.path.name}: not recognised ({guess.problem})")
+                console.warn(
+                    message("init.unknown", lang_now(), file=guess.path.name, problem=guess.problem)
+                )
                 continue
             if guess.table in tables:
                 console.warn(
-                    f"{guess.path.name}: also looks like {guess.table}; using {tables[guess.table]}"
+                    message(
+                        "init.twice",
+                        lang_now(),
+                        file=guess.path.name,
+                        table=guess.table,
+                        used=tables[guess.table],
+                    )
                 )
                 continue
             tables[guess.table] = guess.path.name
             mapped = ", ".join(
                 name if src == name else f"{src} -> {name}" for name, src in guess.mapping.items()
             )
-            console.info(f"{guess.path.name}: {guess.table} ({mapped})")
+            console.say("init.file", file=guess.path.name, table=guess.table, mapped=mapped)
             if guess.unmapped:
-                console.info(f"  not recognised: {', '.join(guess.unmapped)}")
-        write_text(target, starter_config(guesses, target.parent), overwrite=force)
+                console.say("init.unmapped", headers=", ".join(guess.unmapped))
+        text = starter_config(guesses, target.parent, lang.value if lang else None)
+        write_text(target, text, overwrite=force)
         missing = [t for t in ("sales", "stock") if t not in tables]
         if missing:
-            console.warn(f"no {' or '.join(missing)} file found: add it to {target}")
-        console.info(f"wrote {target}; check it, then: stockplan validate -c {target}")
+            console.warn(
+                message("init.missing", lang_now(), tables=" / ".join(missing), config=target)
+            )
+        console.say("init.wrote", config=target)
         return 0
 
     _guard(debug, action)

@@ -130,6 +130,14 @@ class Planning(Section):
     default_location: str = Field(default="MAIN", min_length=1)
     unknown_sku: Literal["error", "warn"] = "error"
     currency: str = "CNY"
+    language: Literal["zh", "en"] = Field(
+        default="en",
+        description="Language of headers, reasons and messages for people; JSON, Parquet and "
+        "`--headers canonical` keep the canonical English column names.",
+    )
+
+
+NOTICE_FIELDS = ("order", "customer", "sku", "name", "location", "quantity", "date")
 
 
 class LeadTime(Section):
@@ -404,6 +412,20 @@ class Notices(Section):
         "unlisted or blank tiers come after them.",
     )
     compensation: list[CompensationRule] = Field(default_factory=list)
+    # notice text; {order}, {customer}, {sku}, {name}, {location}, {quantity} and {date}
+    # (the expected ship date) are filled in. None: the catalogue's text in the language.
+    template: str | None = Field(default=None, min_length=1)
+    unconfirmed_template: str | None = Field(default=None, min_length=1)
+
+    @field_validator("template", "unconfirmed_template")
+    @classmethod
+    def _known_fields(cls, value: str | None) -> str | None:
+        if value is not None:
+            unknown = sorted(set(re.findall(r"\{(\w*)\}", value)) - set(NOTICE_FIELDS))
+            if unknown:
+                known = ", ".join("{" + f + "}" for f in NOTICE_FIELDS)
+                raise ValueError(f"unknown field {{{unknown[0]}}}; use {known}")
+        return value
 
 
 class TierThresholds(Section):

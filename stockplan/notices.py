@@ -18,11 +18,13 @@ coupon, points or a text (compensation_type, compensation_value, compensation_te
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import polars as pl
 
 from stockplan.config import CompensationRule, Notices
 from stockplan.demand import SERIES
+from stockplan.i18n import message
 from stockplan.plan import fmt_number
 
 NOTICE_COLUMNS = [
@@ -44,6 +46,18 @@ NOTICE_COLUMNS = [
 ]
 
 
+def fill_template(template: str, fields: dict[str, pl.Expr]) -> pl.Expr:
+    """`template` with each `{field}` replaced by that expression's text (blank if null)."""
+    parts = re.split(r"\{(\w+)\}", template)
+    pieces = [
+        pl.lit(part) if i % 2 == 0 else fields[part].cast(pl.String).fill_null("")
+        for i, part in enumerate(parts)
+        if i % 2 or part
+    ]
+    text = pl.concat_str(pieces) if pieces else pl.lit("")
+    return text.str.replace_all(r"\s+", " ").str.strip_chars()
+
+
 def _text(frame: pl.DataFrame, column: str, dtype: pl.DataType = pl.String) -> pl.Expr:
     return pl.col(column) if column in frame.columns else pl.lit(None, dtype)
 
@@ -56,12 +70,17 @@ def restock_notices(
     settings: Notices | None = None,
     prices: pl.DataFrame | None = None,
     currency: str = "CNY",
+    *,
+    names: pl.DataFrame | None = None,
+    lang: str = "en",
 ) -> pl.DataFrame:
     """One row per open customer order that stock on hand cannot fill today.
 
     `orders` needs on_hand, allocated, order_qty, expected_arrival per sku x location;
     `open_po` needs arrival and quantity (po_id when known); `prices` (sku, unit_price)
-    values order lines without their own unit_price for the compensation rules.
+    values order lines without their own unit_price for the compensation rules. The message
+    fills `settings.template` (expected ship date known) or `settings.unconfirmed_template`,
+    by default the catalogue's text in `lang`, with the item's name from `names` (sku, name).
     """
     settings = settings or Notices()
     po_id = _text(open_po, "po_id")
@@ -127,7 +146,29 @@ def restock_notices(
     )
     due = pl.coalesce("promised_date", pl.lit(as_of))
     late = (pl.col("expected_fill_date") - due).dt.total_days().clip(lower_bound=0)
-    label = pl.coalesce("order_id", pl.format("line {}", pl.col("_row")))
+    label = pl.coalesce(
+        "order_id",
+        fill_template(message("notice.line", lang, row="{row}"), {"row": pl.col("_row")}),
+    )
+    fields = {
+        "order": label,
+        "customer": pl.col("customer"),
+        "sku": pl.col("sku"),
+        "name": pl.col("_name"),
+        "location": pl.col("location"),
+        "quantity": fmt_number(pl.col("quantity")),
+        "date": pl.col("expected_fill_date").dt.strftime("%Y-%m-%d"),
+    }
+    ship = settings.template or message("notice.ship", lang, **{f: "{" + f + "}" for f in fields})
+    unconfirmed = settings.unconfirmed_template or message(
+        "notice.unconfirmed", lang, **{f: "{" + f + "}" for f in fields}
+    )
+    if names is not None:
+        filled = filled.join(
+            names.select("sku", pl.col("name").alias("_name")), on="sku", how="left"
+        )
+    else:
+        filled = filled.with_columns(pl.lit(None, pl.String).alias("_name"))
     return (
         filled.rename({"date": "expected_fill_date"})
         .filter(pl.col("expected_fill_date").is_null() | (pl.col("expected_fill_date") > as_of))
@@ -140,24 +181,8 @@ def restock_notices(
         )
         .with_columns(
             pl.when(pl.col("expected_fill_date").is_null())
-            .then(
-                pl.format(
-                    "Order {}: {} x {} is not covered by stock, open purchase orders or this "
-                    "week's order yet; we will confirm a date",
-                    label,
-                    fmt_number(pl.col("quantity")),
-                    pl.col("sku"),
-                )
-            )
-            .otherwise(
-                pl.format(
-                    "Order {}: {} x {} is expected to ship on {}",
-                    label,
-                    fmt_number(pl.col("quantity")),
-                    pl.col("sku"),
-                    pl.col("expected_fill_date"),
-                )
-            )
+            .then(fill_template(unconfirmed, fields))
+            .otherwise(fill_template(ship, fields))
             .alias("message")
         )
         .pipe(_with_order_value, prices)

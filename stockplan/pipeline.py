@@ -18,6 +18,7 @@ from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
 from stockplan.excess import excess_stock
 from stockplan.forecast import forecast_demand, series_stats
+from stockplan.items import item_names
 from stockplan.leadtime import (
     backup_lead_times,
     open_receipts,
@@ -411,6 +412,8 @@ def run_plan(
             config.notices,
             attributes.select("sku", "unit_price"),
             planning.currency,
+            names=item_names(tables),
+            lang=planning.language,
         )
     return PlanResult(
         as_of=as_of,

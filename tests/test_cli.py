@@ -51,7 +51,7 @@ def test_plan_writes_orders_and_risk_csv_with_contract_columns(small_shop: Path,
     orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
     risk = pl.read_csv(out / "risk.csv", schema_overrides={"sku": pl.String})
     assert orders.columns[: len(ORDER_COLUMNS)] == ORDER_COLUMNS
-    assert risk.columns == RISK_COLUMNS
+    assert risk.columns == [*RISK_COLUMNS, "name", "as_of"]  # names and the planning date follow
     assert sorted(orders["sku"].unique().to_list()) == ["007", "A-100"]  # leading zeros kept
     rows = {(r["sku"], r["location"]): r for r in orders.to_dicts()}
     wh1 = rows[("A-100", "WH1")]
@@ -97,22 +97,26 @@ def test_xlsx_has_a_sheet_per_table_and_json_parses(small_shop: Path, tmp_path: 
     xlsx = tmp_path / "plan.xlsx"
     assert _run("plan", "-c", str(small_shop), "-o", str(xlsx)).exit_code == 0
     workbook = openpyxl.load_workbook(xlsx)
+    assert workbook.sheetnames[0] == "summary"
     assert {"orders", "risk"} <= set(workbook.sheetnames)
     sheet = workbook["orders"]
-    assert [c.value for c in sheet[1]][: len(ORDER_COLUMNS)] == ORDER_COLUMNS
+    # the buyer's decision columns lead; every contract column is still in the sheet
+    lead = ["sku", "name", "location", "supplier", "order_qty", "order_value", "order_date"]
+    header = [c.value for c in sheet[1]]
+    assert header[: len(lead)] == lead and set(ORDER_COLUMNS) <= set(header)
     assert sheet.freeze_panes == "A2"
     (table,) = sheet.tables.values()  # written as an Excel table: filter buttons on the header
     assert table.autoFilter.ref == table.ref and table.ref.startswith("A1:")
-    assert sheet["F2"].number_format == "yyyy-mm-dd"  # order_date
-    assert sheet["E2"].number_format == "#,##0.00"  # order_value
+    assert sheet["G2"].number_format == "yyyy-mm-dd"  # order_date
+    assert sheet["F2"].number_format == "#,##0.00"  # order_value
     back = pl.read_excel(xlsx, sheet_name="risk")
-    assert back.columns == RISK_COLUMNS
+    assert set(RISK_COLUMNS) <= set(back.columns)
 
     target = tmp_path / "risk.json"
     assert _run("plan", "-c", str(small_shop), "-o", str(target), "--table", "risk").exit_code == 0
     records = json.loads(target.read_text())
     assert {r["sku"] for r in records} == {"A-100", "007"}
-    assert set(records[0]) == set(RISK_COLUMNS)
+    assert set(records[0]) == {*RISK_COLUMNS, "name", "as_of"}
 
 
 def test_stdout_is_clean_csv_and_logs_go_to_stderr(small_shop: Path):
@@ -311,3 +315,24 @@ def test_stage_progress_off_a_terminal_prints_plain_lines(monkeypatch, capsys):
     assert progress.progress is None
     progress("forecasting 3 series")
     assert "stockplan: forecasting 3 series ..." in capsys.readouterr().err
+
+
+def test_a_stage_with_a_size_shows_its_count_and_time_remaining(monkeypatch):
+    from rich.console import Console as RichConsole
+
+    from stockplan.cli import Console, StageProgress
+
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    progress = StageProgress(Console(quiet=False))
+    now = [0.0]
+    progress.progress.get_time = lambda: now[0]
+    advance = progress("forecasting", total=1000)
+    for _ in range(4):
+        now[0] += 5.0
+        advance(100)  # 100 series every 5 s: 600 left take 30 s
+    (task,) = progress.progress.tasks
+    assert task.completed == 400
+    counted = progress.progress.columns[2].render(task)
+    text = RichConsole(width=80).render_str(str(counted)).plain
+    assert text.startswith("400/1,000 ") and "0:00:30" in text
+    StageProgress.close_all()

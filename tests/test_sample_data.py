@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -34,7 +35,7 @@ def _read(path: Path) -> pl.DataFrame:
 def test_every_series_is_planned_with_contract_columns(sample_plan: Path):
     orders, risk = _read(sample_plan / "orders.csv"), _read(sample_plan / "risk.csv")
     assert orders.columns[: len(ORDER_COLUMNS)] == ORDER_COLUMNS
-    assert risk.columns == RISK_COLUMNS
+    assert risk.columns == [*RISK_COLUMNS, "name", "as_of"]  # names and the planning date follow
     assert orders.height == risk.height == 659  # every sku x warehouse in the sample
     assert orders["sku"].str.starts_with("0").all()  # codes keep their leading zero
     numeric = [c for c, t in orders.schema.items() if t.is_float()]
@@ -146,3 +147,20 @@ def test_planned_promotions_lift_only_their_categories_and_weeks(sample_plan: Pa
     # sales were lifted 80 % (rounded up) in past snack promotions
     assert 0.6 < measured["measured_uplift"].median() < 1.1
     assert classes.filter(pl.col("stockout_periods") > 0).height > 50  # censored episodes
+
+
+def test_every_reason_of_the_sample_plan_renders_in_chinese(sample_plan: Path):
+    from stockplan.i18n import render_reason, unknown_clauses
+
+    reasons = pl.concat(
+        [_read(sample_plan / f"{table}.csv").select("reason") for table in ("orders", "excess")]
+        + [_read(sample_plan / "transfers.csv").select("reason")]
+    )["reason"].drop_nulls()
+    assert reasons.len() > 600
+    assert [r for r in reasons if unknown_clauses(r)] == []
+    rendered = [render_reason(r, "zh") for r in reasons]
+    # nothing of the English sentence is left: only numbers, dates, codes and names
+    suppliers = pl.read_csv(ROOT / "sample_data" / "suppliers.csv")["supplier"].to_list()
+    names = {w for s in [*suppliers, "WH-BJ WH-GZ WH-SH"] for w in re.findall(r"[A-Za-z]+", s)}
+    left = {w for r in rendered for w in re.findall(r"[A-Za-z]+", r)}
+    assert left <= names

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,8 +86,19 @@ def inspect_folder(folder: Path) -> list[FileGuess]:
     return [guess_file(p) for p in files]
 
 
-def starter_config(guesses: list[FileGuess], config_dir: Path) -> str:
-    """YAML text of a starter config for the files recognised."""
+def chinese_headers(guesses: list[FileGuess]) -> bool:
+    """Whether any recognised column came from a Chinese header (商品编码, 日期, ...)."""
+    return any(
+        re.search(r"[\u4e00-\u9fff]", source)
+        for guess in guesses
+        if guess.table
+        for source in guess.mapping.values()
+    )
+
+
+def starter_config(guesses: list[FileGuess], config_dir: Path, language: str | None = None) -> str:
+    """YAML text of a starter config for the files recognised; `language: zh` when
+    `language` says so or, without it, when the exports have Chinese headers."""
     inputs: dict[str, str] = {}
     for guess in guesses:
         if guess.table and guess.table not in inputs:
@@ -111,6 +123,11 @@ def starter_config(guesses: list[FileGuess], config_dir: Path) -> str:
         "",
         "planning:",
         "  bucket: week",
+        *(
+            ["  language: zh   # headers, reasons and messages in Chinese (en: English)"]
+            if (language or ("zh" if chinese_headers(guesses) else "en")) == "zh"
+            else []
+        ),
         "policy:",
         "  review_days: 7",
         "  service_level: 0.95",

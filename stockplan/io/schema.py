@@ -139,6 +139,23 @@ LEAD_TIME = Column(
 )
 
 
+ITEM_NAME = Column(
+    "name",
+    "text",
+    (
+        "name",
+        "product_name",
+        "item_name",
+        "description",
+        "title",
+        "商品名称",
+        "物料名称",
+        "存货名称",
+        "品名",
+    ),
+)
+
+
 def _date(name: str, aliases: tuple[str, ...], required: bool = False) -> Column:
     return Column(name, "date", aliases, required=required)
 
@@ -166,6 +183,7 @@ SCHEMAS: dict[str, TableSchema] = {
             SKU,
             QUANTITY,
             LOCATION,
+            ITEM_NAME,
             Column("revenue", "number", ("revenue", "sales_amount", "amount", "销售额", "金额")),
             UNIT_PRICE,
             Column("order_id", "text", ("order_id", "order_no", "order", "单据编号", "订单号")),
@@ -199,6 +217,7 @@ SCHEMAS: dict[str, TableSchema] = {
                 required=True,
             ),
             LOCATION,
+            ITEM_NAME,
             _date("date", ("date", "snapshot_date", "as_of", "日期", "盘点日期")),
             Column(
                 "allocated",
@@ -214,20 +233,7 @@ SCHEMAS: dict[str, TableSchema] = {
         "products",
         (
             SKU,
-            Column(
-                "name",
-                "text",
-                (
-                    "name",
-                    "product_name",
-                    "item_name",
-                    "description",
-                    "title",
-                    "商品名称",
-                    "物料名称",
-                    "存货名称",
-                ),
-            ),
+            ITEM_NAME,
             Column(
                 "category", "text", ("category", "product_category", "类别", "分类", "商品类别")
             ),

@@ -60,20 +60,258 @@ def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
     return rounded.with_columns(pl.col(n).cast(pl.Int64) for n in integral)
 
 
-def write_csv(frame: pl.DataFrame, target: IO[bytes] | Path, *, bom: bool = False) -> None:
-    presentable(frame).write_csv(target, include_bom=bom, date_format="%Y-%m-%d")
+def write_csv(
+    frame: pl.DataFrame,
+    target: IO[bytes] | Path,
+    *,
+    bom: bool = False,
+    table: str | None = None,
+    lang: str = "en",
+) -> None:
+    """CSV with headers and word values in `lang` (canonical with lang "en")."""
+    localise(presentable(frame), table, lang).write_csv(
+        target, include_bom=bom, date_format="%Y-%m-%d"
+    )
 
 
-def _write_xlsx(tables: dict[str, pl.DataFrame], path: Path) -> None:
+# --- layout for people: column order, headers and values in the buyer's language ---
+
+# what a buyer decides on, first; the other columns follow (grouped and collapsed in XLSX)
+BUYER_COLUMNS: dict[str, list[str]] = {
+    "orders": [
+        "sku",
+        "name",
+        "location",
+        "supplier",
+        "order_qty",
+        "order_value",
+        "order_date",
+        "expected_arrival",
+        "risk_level",
+        "reason",
+    ],
+    "risk": [
+        "sku",
+        "name",
+        "location",
+        "risk_level",
+        "stockout_probability",
+        "stockout_date",
+        "days_of_cover",
+        "on_hand",
+        "on_order",
+        "next_receipt_date",
+        "restock_eta",
+        "expected_shortage",
+        "revenue_at_risk",
+    ],
+    "transfers": ["sku", "name", "from_location", "to_location", "quantity", "reason"],
+    "excess": ["sku", "name", "location", "excess_qty", "excess_value", "days_of_cover"],
+    "notices": ["order_id", "customer", "sku", "name", "location", "quantity"],
+}
+TOTAL_COLUMNS: dict[str, list[str]] = {
+    "orders": ["order_qty", "order_value"],
+    "excess": ["excess_qty", "excess_value"],
+    "transfers": ["quantity"],
+}
+WRAP_COLUMNS = {"reason": 60, "message": 60}
+DETAIL_WIDTH = 14
+
+
+def buyer_layout(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, int]:
+    """`frame` with the buyer's decision columns first; returns it and how many lead."""
+    lead = [c for c in BUYER_COLUMNS.get(table, []) if c in frame.columns]
+    if not lead:
+        return frame, frame.width
+    return frame.select(*lead, *[c for c in frame.columns if c not in lead]), len(lead)
+
+
+def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
+    """Headers, word values (risk level, demand pattern, ...) and reasons in `lang`.
+
+    English is the canonical frame itself: the machine contract.
+    """
+    from stockplan.i18n import VALUES, headers, render_reason, value
+
+    if lang == "en":
+        return frame
+    exprs = []
+    for column in [c for c in VALUES if c in frame.columns]:
+        text = pl.col(column).cast(pl.String)
+        if frame.schema[column] == pl.Boolean:
+            text = text.str.to_lowercase()
+        known = {k: value(column, k, lang) for k in VALUES[column]}
+        rendered = text.replace(known)
+        if column == "filled_from":  # "purchase order PO1" -> "采购单 PO1"
+            prefix = value(column, "purchase order X", lang).removesuffix("X")
+            rendered = rendered.str.replace(r"^purchase order ", prefix)
+        exprs.append(rendered.alias(column))
+    if "reason" in frame.columns:
+        exprs.append(
+            pl.col("reason").map_elements(lambda r: render_reason(r, lang), return_dtype=pl.String)
+        )
+    return frame.with_columns(exprs).rename(headers(frame.columns, lang))
+
+
+def sheet_name(table: str, lang: str) -> str:
+    """Excel sheet name of `table` in `lang` (31 characters at most)."""
+    from stockplan.i18n import table_title
+
+    return table_title(table, lang)[:31]
+
+
+def _finish_sheet(
+    workbook, worksheet, frame: pl.DataFrame, table: str, lead: int, lang: str
+) -> None:
+    """Group and collapse the technical columns after the lead ones; widen and wrap reason
+    and message columns; a totals row below the table."""
+    from stockplan.i18n import header
+
+    if table in BUYER_COLUMNS and lead < frame.width:
+        worksheet.set_column(
+            lead, frame.width - 1, DETAIL_WIDTH, None, {"level": 1, "hidden": True}
+        )
+        worksheet.set_column(frame.width, frame.width, None, None, {"collapsed": True})
+    for column, width in WRAP_COLUMNS.items():
+        if column in frame.columns:
+            index = frame.get_column_index(column)
+            if index < lead or table not in BUYER_COLUMNS:
+                worksheet.set_column(index, index, width)
+    totals = [c for c in TOTAL_COLUMNS.get(table, []) if c in frame.columns]
+    if totals and frame.height:
+        row = frame.height + 1
+        bold = workbook.add_format({"bold": True, "top": 1})
+        worksheet.write_string(row, 0, header("total", lang), bold)
+        for column in totals:
+            fmt = workbook.add_format(
+                {"bold": True, "top": 1, "num_format": COLUMN_FORMATS.get(column, QUANTITY)}
+            )
+            total = frame[column].sum()
+            worksheet.write_number(row, frame.get_column_index(column), float(total or 0), fmt)
+
+
+def summary_sheet(
+    tables: dict[str, pl.DataFrame], info: dict, lang: str
+) -> tuple[list[tuple[str, object]], list[tuple[str, pl.DataFrame]]]:
+    """The summary sheet's (label, value) lines and its per-supplier / per-location tables:
+    planning date, version, config, input files, order totals, high-risk counts."""
+    from stockplan.i18n import headers, message
+
+    lines: list[tuple[str, object]] = [
+        (message("summary.planning_date", lang), info.get("as_of")),
+        (message("summary.version", lang), info.get("version")),
+        (message("summary.config", lang), info.get("config")),
+    ]
+    for name, path in (info.get("inputs") or {}).items():
+        lines.append((message("summary.input", lang, table=name), str(path)))
+    blocks: list[tuple[str, pl.DataFrame]] = []
+    orders = tables.get("orders")
+    if orders is not None:
+        buying = orders.filter(pl.col("order_qty") > 0)
+        currency = info.get("currency", "")
+        lines += [
+            (message("summary.order_lines", lang), buying.height),
+            (f"{message('summary.order_value', lang)} ({currency})", buying["order_value"].sum()),
+            (message("summary.missing_cost", lang), buying["order_value"].null_count()),
+        ]
+        high = pl.col("risk_level") == "high" if "risk_level" in buying.columns else pl.lit(False)
+        for key, by in (("summary.by_supplier", "supplier"), ("summary.by_location", "location")):
+            block = (
+                buying.group_by(by)
+                .agg(
+                    pl.len().alias("lines"),
+                    pl.col("order_qty").sum(),
+                    pl.col("order_value").sum(),
+                    high.sum().alias("high_risk"),
+                )
+                .sort("order_value", descending=True, nulls_last=True)
+            )
+            blocks.append((message(key, lang), block.rename(headers(block.columns, lang))))
+    risk = tables.get("risk")
+    if risk is not None:
+        lines += [
+            (
+                message("summary.high_risk", lang),
+                risk.filter(pl.col("risk_level") == "high").height,
+            ),
+            (
+                message("summary.medium_risk", lang),
+                risk.filter(pl.col("risk_level") == "medium").height,
+            ),
+        ]
+    if orders is not None:
+        lines.append(("", message("summary.details_note", lang)))
+    return lines, blocks
+
+
+def _write_summary(workbook, tables: dict[str, pl.DataFrame], info: dict, lang: str) -> None:
+    import datetime as dt
+
+    lines, blocks = summary_sheet(tables, info, lang)
+    sheet = workbook.add_worksheet(sheet_name("summary", lang))
+    bold = workbook.add_format({"bold": True})
+    date = workbook.add_format({"num_format": "yyyy-mm-dd", "align": "left"})
+    money = workbook.add_format({"num_format": MONEY})
+    sheet.set_column(0, 0, 30)
+    sheet.set_column(1, 4, 16)
+
+    def put(row: int, col: int, item: object, fmt=None) -> None:
+        if item is None:
+            sheet.write_blank(row, col, None, fmt)
+        elif isinstance(item, dt.date):
+            sheet.write_datetime(row, col, dt.datetime.combine(item, dt.time()), date)
+        elif isinstance(item, bool):
+            sheet.write_string(row, col, str(item), fmt)
+        elif isinstance(item, int | float):
+            sheet.write_number(row, col, item, fmt)
+        else:
+            sheet.write_string(row, col, str(item), fmt)
+
+    row = 0
+    for label, item in lines:
+        put(row, 0, label, bold)
+        put(row, 1, item, money if isinstance(item, float) else None)
+        row += 1
+    for title, block in blocks:
+        row += 1
+        put(row, 0, title, bold)
+        row += 1
+        for col, name in enumerate(block.columns):
+            put(row, col, name, bold)
+        for values in block.rows():
+            row += 1
+            for col, item in enumerate(values):
+                put(row, col, item, money if isinstance(item, float) else None)
+        row += 1
+
+
+def _write_xlsx(
+    tables: dict[str, pl.DataFrame],
+    path: Path,
+    lang: str = "en",
+    info: dict | None = None,
+) -> None:
     import xlsxwriter
 
+    from stockplan.i18n import header
+
     with xlsxwriter.Workbook(str(path)) as workbook:
+        if info is not None:
+            _write_summary(workbook, tables, info, lang)
         for name, frame in tables.items():
-            frame = presentable(frame)
-            formats = {c: f for c, f in COLUMN_FORMATS.items() if c in frame.columns}
-            frame.write_excel(
+            frame, lead = buyer_layout(presentable(frame), name)
+            formats: dict[str, object] = {
+                header(c, lang): f for c, f in COLUMN_FORMATS.items() if c in frame.columns
+            }
+            formats |= {
+                header(c, lang): {"text_wrap": True, "valign": "top"}
+                for c in WRAP_COLUMNS
+                if c in frame.columns
+            }
+            worksheet = sheet_name(name, lang)
+            localise(frame, name, lang).write_excel(
                 workbook,
-                worksheet=name[:31],
+                worksheet=worksheet,
                 autofilter=True,
                 freeze_panes=(1, 0),
                 autofit=True,
@@ -83,11 +321,16 @@ def _write_xlsx(tables: dict[str, pl.DataFrame], path: Path) -> None:
                 header_format={"bold": True, "bg_color": "#DDEBF7", "border": 1},
                 float_precision=2,
             )
+            _finish_sheet(
+                workbook, workbook.get_worksheet_by_name(worksheet), frame, name, lead, lang
+            )
 
 
-def _write_one(frame: pl.DataFrame, path: Path, fmt: Format, bom: bool) -> None:
+def _write_one(
+    frame: pl.DataFrame, path: Path, fmt: Format, bom: bool, table: str = "", lang: str = "en"
+) -> None:
     if fmt == "csv":
-        write_csv(frame, path, bom=bom)
+        write_csv(frame, path, bom=bom, table=table, lang=lang)
     elif fmt == "json":
         presentable(frame).with_columns(
             [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
@@ -95,7 +338,7 @@ def _write_one(frame: pl.DataFrame, path: Path, fmt: Format, bom: bool) -> None:
     elif fmt == "parquet":
         frame.write_parquet(path)
     else:
-        _write_xlsx({"sheet": frame}, path)
+        _write_xlsx({table or "sheet": frame}, path, lang)
 
 
 def _temp_beside(path: Path) -> Path:
@@ -127,9 +370,17 @@ def write_bytes(path: Path, content: bytes, *, overwrite: bool = True) -> None:
 
 
 def write_files(
-    plan: dict[Path, tuple[dict[str, pl.DataFrame], Format]], *, bom: bool = False
+    plan: dict[Path, tuple[dict[str, pl.DataFrame], Format]],
+    *,
+    bom: bool = False,
+    lang: str = "en",
+    info: dict | None = None,
 ) -> list[Path]:
-    """Write each target (path -> tables, format); rename into place only when all succeeded."""
+    """Write each target (path -> tables, format); rename into place only when all succeeded.
+
+    CSV and XLSX are for people (`lang`: headers, values, reasons; `info`: the XLSX summary
+    sheet); JSON and Parquet keep canonical names. Pass lang "en" for canonical CSV headers.
+    """
     temps: dict[Path, Path] = {}
     try:
         for path, (tables, fmt) in plan.items():
@@ -138,10 +389,10 @@ def write_files(
             temp = _temp_beside(path)
             temps[path] = temp
             if fmt == "xlsx":
-                _write_xlsx(tables, temp)
+                _write_xlsx(tables, temp, lang, info)
             else:
-                (frame,) = tables.values()
-                _write_one(frame, temp, fmt, bom)
+                ((table, frame),) = tables.items()
+                _write_one(frame, temp, fmt, bom, table, lang)
         for path, temp in temps.items():
             os.replace(temp, path)
     except OSError as exc:

@@ -1,0 +1,586 @@
+"""The one catalogue of words a buyer reads: table titles, column headers, values, reasons
+and messages, in English (`en`) and Chinese (`zh`).
+
+Canonical column names and values stay the machine contract (JSON, Parquet,
+`--headers canonical`); this module only renders them for people. English headers are
+the canonical names themselves, so English CSV files keep their contract.
+
+Reasons are kept canonical (English) in the tables. Each reason is a `"; "`-joined list
+of clauses built from fixed templates; `render_reason` matches every clause against the
+`REASONS` templates and fills the Chinese template with the same numbers. A clause no
+template matches is left as it is (tests check the pipeline's reasons are all covered).
+
+Pure Python (no polars): the CLI imports it before any heavy module.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Language = Literal["en", "zh"]
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+# table -> sheet / table title
+TABLES: dict[str, dict[str, str]] = {
+    "summary": {"en": "summary", "zh": "汇总"},
+    "orders": {"en": "orders", "zh": "采购建议"},
+    "order_details": {"en": "order_details", "zh": "采购明细"},
+    "risk": {"en": "risk", "zh": "缺货风险"},
+    "transfers": {"en": "transfers", "zh": "调拨"},
+    "excess": {"en": "excess", "zh": "超储"},
+    "supplier_orders": {"en": "supplier_orders", "zh": "供应商订单"},
+    "forecast": {"en": "forecast", "zh": "需求预测"},
+    "classes": {"en": "classes", "zh": "需求分类"},
+    "suppliers": {"en": "suppliers", "zh": "供应商评分"},
+    "notices": {"en": "notices", "zh": "客户到货通知"},
+    "simulation": {"en": "simulation", "zh": "策略模拟"},
+}
+
+# canonical column -> Chinese header (the English header is the canonical name)
+_ZH_HEADERS: dict[str, str] = {
+    "sku": "商品编码",
+    "name": "商品名称",
+    "location": "仓库",
+    "supplier": "供应商",
+    "order_qty": "建议采购量",
+    "order_value": "采购金额",
+    "order_date": "下单日期",
+    "expected_arrival": "预计到货",
+    "on_hand": "现存量",
+    "on_order": "在途量",
+    "backorders": "欠货量",
+    "inventory_position": "库存位置",
+    "forecast_per_day": "日均预测",
+    "lead_time_days": "提前期(天)",
+    "review_days": "盘点周期(天)",
+    "safety_stock": "安全库存",
+    "reorder_point": "再订货点",
+    "order_up_to": "最高库存",
+    "service_level": "服务水平",
+    "abc": "ABC分类",
+    "xyz": "XYZ分类",
+    "demand_pattern": "需求模式",
+    "model": "预测模型",
+    "reason": "原因",
+    "policy_type": "补货策略",
+    "allocated": "已分配",
+    "transfer_qty": "调入量",
+    "lead_time_std_days": "提前期标准差(天)",
+    "lead_time_source": "提前期来源",
+    "sigma_e": "预测误差σ",
+    "sigma_lead_time_demand": "提前期需求σ",
+    "unit_cost": "单位成本",
+    "unit_price": "单价",
+    "moq": "最小起订量",
+    "pack_size": "包装数",
+    "max_order": "最大订货量",
+    "risk_level": "风险等级",
+    "days_of_cover": "可售天数",
+    "stockout_date": "预计缺货日期",
+    "next_receipt_date": "下次到货日期",
+    "stockout_probability": "缺货概率",
+    "expected_shortage": "预计缺货量",
+    "revenue_at_risk": "风险销售额",
+    "restock_eta": "补货到货日期",
+    "from_location": "调出仓库",
+    "to_location": "调入仓库",
+    "quantity": "数量",
+    "excess_qty": "超储数量",
+    "excess_value": "超储金额",
+    "last_sale_date": "最近销售日期",
+    "lines": "行数",
+    "min_order_value": "最低订货金额",
+    "meets_minimum": "达到起订金额",
+    "first_arrival": "最早到货",
+    "last_arrival": "最晚到货",
+    "period_start": "期间开始",
+    "forecast": "预测量",
+    "lo": "预测下限",
+    "hi": "预测上限",
+    "promo_uplift": "促销提升",
+    "n_periods": "期数",
+    "adi": "平均需求间隔",
+    "cv2": "CV²",
+    "cv": "变异系数",
+    "mean_demand": "平均需求",
+    "annual_value": "年销售额",
+    "stockout_periods": "缺货期数",
+    "promo_periods": "促销期数",
+    "measured_uplift": "实测促销提升",
+    "receipts": "到货次数",
+    "lead_time_mean_days": "平均提前期(天)",
+    "on_time_rate": "准时率",
+    "quantity_fill_rate": "数量满足率",
+    "quality_rate": "合格率",
+    "supplier_tier": "供应商等级",
+    "customer_tier": "客户等级",
+    "priority": "优先级",
+    "compensation_type": "补偿方式",
+    "compensation_value": "补偿金额",
+    "compensation_text": "补偿说明",
+    "fill_rate": "满足率",
+    "order_id": "订单号",
+    "customer": "客户",
+    "promised_date": "承诺日期",
+    "expected_fill_date": "预计发货日期",
+    "days_late": "延迟天数",
+    "filled_from": "货源",
+    "message": "通知内容",
+    "as_of": "计划日期",
+    "policy": "策略",
+    "target": "目标",
+    "cycle_service_level": "周期服务水平",
+    "stockout_days": "缺货天数",
+    "avg_inventory_value": "平均库存金额",
+    "avg_inventory_units": "平均库存数量",
+    "orders_placed": "下单次数",
+    "unmet_units": "未满足数量",
+    "policy_inventory_at_same_fill": "同满足率策略库存",
+    "total": "合计",
+    "high_risk": "高风险项数",
+    "medium_risk": "中风险项数",
+    "value": "值",
+    "item": "项目",
+}
+HEADERS: dict[str, dict[str, str]] = {
+    column: {"en": column, "zh": zh} for column, zh in _ZH_HEADERS.items()
+}
+
+# canonical value -> rendered value, per column that holds words
+VALUES: dict[str, dict[str, dict[str, str]]] = {
+    "risk_level": {
+        "high": {"en": "high", "zh": "高"},
+        "medium": {"en": "medium", "zh": "中"},
+        "low": {"en": "low", "zh": "低"},
+    },
+    "demand_pattern": {
+        "smooth": {"en": "smooth", "zh": "平稳"},
+        "erratic": {"en": "erratic", "zh": "波动"},
+        "intermittent": {"en": "intermittent", "zh": "间歇"},
+        "lumpy": {"en": "lumpy", "zh": "块状"},
+        "new": {"en": "new", "zh": "新品"},
+        "dead": {"en": "dead", "zh": "呆滞"},
+        "none": {"en": "none", "zh": "无"},
+    },
+    "lead_time_source": {
+        "sku history": {"en": "sku history", "zh": "商品历史"},
+        "supplier history": {"en": "supplier history", "zh": "供应商历史"},
+        "products": {"en": "products", "zh": "商品档案"},
+        "suppliers": {"en": "suppliers", "zh": "供应商档案"},
+        "default": {"en": "default", "zh": "默认值"},
+        "backup supplier": {"en": "backup supplier", "zh": "备用供应商"},
+    },
+    "filled_from": {
+        "stock on hand": {"en": "stock on hand", "zh": "现有库存"},
+        "open purchase order": {"en": "open purchase order", "zh": "在途采购单"},
+        "this week's suggested order": {"en": "this week's suggested order", "zh": "本周建议采购"},
+        "not covered yet": {"en": "not covered yet", "zh": "尚无货源"},
+    },
+    "supplier_tier": {
+        "core": {"en": "core", "zh": "核心"},
+        "strategic": {"en": "strategic", "zh": "战略"},
+        "standard": {"en": "standard", "zh": "普通"},
+        "unrated": {"en": "unrated", "zh": "未评级"},
+    },
+    "compensation_type": {
+        "coupon": {"en": "coupon", "zh": "优惠券"},
+        "points": {"en": "points", "zh": "积分"},
+        "text": {"en": "text", "zh": "说明"},
+    },
+    "meets_minimum": {
+        "true": {"en": "true", "zh": "是"},
+        "false": {"en": "false", "zh": "否"},
+    },
+}
+
+# messages the CLI and the renderers print; {name} fields filled by `message`
+MESSAGES: dict[str, dict[str, str]] = {
+    "title.orders": {
+        "en": "Purchase suggestions as of {as_of}",
+        "zh": "采购建议（计划日期 {as_of}）",
+    },
+    "title.risk": {"en": "Stockout risk as of {as_of}", "zh": "缺货风险（计划日期 {as_of}）"},
+    "title.transfers": {"en": "Transfers as of {as_of}", "zh": "调拨建议（计划日期 {as_of}）"},
+    "title.excess": {"en": "Excess stock as of {as_of}", "zh": "超储库存（计划日期 {as_of}）"},
+    "title.supplier_orders": {
+        "en": "Orders per supplier as of {as_of}",
+        "zh": "供应商订单（计划日期 {as_of}）",
+    },
+    "title.forecast": {"en": "Forecast as of {as_of}", "zh": "需求预测（计划日期 {as_of}）"},
+    "title.classes": {"en": "Demand classes as of {as_of}", "zh": "需求分类（计划日期 {as_of}）"},
+    "title.suppliers": {"en": "Suppliers as of {as_of}", "zh": "供应商评分（计划日期 {as_of}）"},
+    "title.notices": {
+        "en": "Customer restock notices as of {as_of}",
+        "zh": "客户到货通知（计划日期 {as_of}）",
+    },
+    "title.simulation": {
+        "en": "Policy simulation as of {as_of} ({measure} targets, {unmet} sales)",
+        "zh": "策略模拟（计划日期 {as_of}，{measure} 目标，未满足需求：{unmet}）",
+    },
+    "more_rows": {
+        "en": "{more:,} more rows: see them with --limit or -o FILE",
+        "zh": "另有 {more:,} 行：用 --limit 或 -o 文件 查看",
+    },
+    "hidden_columns": {
+        "en": "not shown at {width} columns: {columns} (wider terminal or --columns)",
+        "zh": "终端宽 {width} 列，未显示：{columns}（加宽终端或用 --columns）",
+    },
+    "no_rows": {"en": "no rows", "zh": "无数据"},
+    "missing": {"en": "n/a", "zh": "缺失"},
+    "loaded": {"en": "loaded {counts} rows", "zh": "已读取 {counts} 行"},
+    "plan_summary": {
+        "en": "plan as of {as_of}: {lines} order lines, value {value} {currency}; "
+        "{high} items at high stockout risk",
+        "zh": "计划日期 {as_of}：{lines} 条采购建议，金额 {value} {currency}；"
+        "{high} 个商品缺货风险高",
+    },
+    "risk_exit": {
+        "en": "{hits} items at {level} stockout risk or worse: exit {code}",
+        "zh": "{hits} 个商品缺货风险为{level}或更高：退出码 {code}",
+    },
+    "wrote": {"en": "wrote {paths}", "zh": "已写入 {paths}"},
+    "valid": {"en": "{config}: config and inputs are valid", "zh": "{config}：配置和输入文件有效"},
+    "error": {"en": "error", "zh": "错误"},
+    "warning": {"en": "warning", "zh": "警告"},
+    "interrupted": {"en": "interrupted", "zh": "已中断"},
+    "no_table": {
+        "en": "there is no {table} table without inputs.customer_orders",
+        "zh": "没有 inputs.customer_orders 就没有 {table} 表",
+    },
+    "unknown_sku": {
+        "en": "SKU '{sku}' is in neither the sales nor the stock file",
+        "zh": "商品 '{sku}' 既不在销售文件也不在库存文件中",
+    },
+    "unknown_location": {
+        "en": "SKU '{sku}' has no stock or sales at location '{location}'",
+        "zh": "商品 '{sku}' 在仓库 '{location}' 没有库存或销售",
+    },
+    "budget_note": {
+        "en": "purchasing.budget is applied across the whole plan, so these rows are before "
+        "any budget cut; `stockplan plan` shows the cut lines",
+        "zh": "purchasing.budget 作用于整个计划，这里的数字是预算削减之前的；"
+        "`stockplan plan` 显示削减后的行",
+    },
+    "simulate_line": {
+        "en": "{policy}: fill rate {fill:.1%} with {value:,.0f} {currency} of stock; "
+        "the policy reaches it with {policy_value:,.0f}",
+        "zh": "{policy}：满足率 {fill:.1%}，库存 {value:,.0f} {currency}；"
+        "本策略达到同一满足率只需 {policy_value:,.0f}",
+    },
+    "replaying": {
+        "en": "replaying {days} days from {start} for {series} series",
+        "zh": "从 {start} 起回放 {days} 天，共 {series} 个序列",
+    },
+    "explain.panel": {
+        "en": "{sku} @ {location} as of {as_of}{name}",
+        "zh": "{sku} @ {location}（计划日期 {as_of}）{name}",
+    },
+    "explain.supplier": {
+        "en": "supplier {supplier}: lead time L = {L} days (σ_L {sd}, from {source}), "
+        "review R = {R} days, policy {policy}",
+        "zh": "供应商 {supplier}：提前期 L = {L} 天（σ_L {sd}，来源：{source}），"
+        "盘点周期 R = {R} 天，补货策略 {policy}",
+    },
+    "explain.demand": {
+        "en": "demand pattern {pattern}, class {abc}{xyz}, model {model}: forecast {per_day} / "
+        "day, backtest error σ_e {sigma_e} per bucket",
+        "zh": "需求模式 {pattern}，分类 {abc}{xyz}，模型 {model}：日均预测 {per_day}，"
+        "回测误差 σ_e {sigma_e}（每期）",
+    },
+    "explain.position": {
+        "en": "inventory position = on hand {on_hand} + on order {on_order} - backorders "
+        "{backorders} - allocated {allocated} + transfer in {transfer} = {position}",
+        "zh": "库存位置 = 现存量 {on_hand} + 在途量 {on_order} - 欠货量 {backorders} "
+        "- 已分配 {allocated} + 调入量 {transfer} = {position}",
+    },
+    "explain.window": {
+        "en": "demand over L + R = {days} days: {mu}",
+        "zh": "L + R = {days} 天内的需求：{mu}",
+    },
+    "explain.sigma": {
+        "en": "σ_LTD = √((L+R)·σ_d² + d²·σ_L²) = {sigma}",
+        "zh": "需求标准差 σ_LTD = √((L+R)·σ_d² + d²·σ_L²) = {sigma}",
+    },
+    "explain.safety_discrete": {
+        "en": "safety stock = {ss} ({measure} {level}, discrete Poisson / negative binomial "
+        "quantile)",
+        "zh": "安全库存 = {ss}（{measure} {level}，泊松 / 负二项分布分位数）",
+    },
+    "explain.safety_normal": {
+        "en": "safety stock = {ss} ({measure} {level}, k = {k} × σ_LTD)",
+        "zh": "安全库存 = {ss}（{measure} {level}，k = {k} × σ_LTD）",
+    },
+    "explain.rop": {
+        "en": "reorder point = {mu} + {ss} = {rop}; order-up-to S = {s}",
+        "zh": "再订货点 = {mu} + {ss} = {rop}；最高库存 S = {s}",
+    },
+    "explain.order": {
+        "en": "order {qty} = {value} {currency}, arriving {arrival}: {reason}",
+        "zh": "建议采购 {qty}，金额 {value} {currency}，预计到货 {arrival}：{reason}",
+    },
+    "explain.risk": {
+        "en": "risk {level}: P(stockout before the next possible receipt) {p}, projected "
+        "stockout {stockout}, days of cover {cover}, next receipt {receipt}",
+        "zh": "缺货风险{level}：下次可能到货前缺货概率 {p}，预计缺货日期 {stockout}，"
+        "可售天数 {cover}，下次到货 {receipt}",
+    },
+    "explain.no_stockout": {"en": "none in the horizon", "zh": "计划期内无"},
+    "measure.cycle": {"en": "cycle service level", "zh": "周期服务水平"},
+    "measure.fill_rate": {"en": "fill rate", "zh": "满足率"},
+    "notice.ship": {
+        "en": "Order {order}: {quantity} x {sku} {name} is expected to ship on {date}",
+        "zh": "订单 {order}：{sku} {name} × {quantity}，预计发货日期 {date}",
+    },
+    "notice.unconfirmed": {
+        "en": "Order {order}: {quantity} x {sku} {name} is not covered by stock, open purchase "
+        "orders or this week's order yet; we will confirm a date",
+        "zh": "订单 {order}：{sku} {name} × {quantity} 暂无库存或在途货源，预计到货日期待确认，"
+        "我们会尽快通知您",
+    },
+    "notice.line": {"en": "line {row}", "zh": "第 {row} 行"},
+    "init.file": {"en": "{file}: {table} ({mapped})", "zh": "{file}：{table}（{mapped}）"},
+    "init.unmapped": {"en": "  not recognised: {headers}", "zh": "  未识别的列：{headers}"},
+    "init.unknown": {
+        "en": "{file}: not recognised ({problem})",
+        "zh": "{file}：未识别（{problem}）",
+    },
+    "init.twice": {
+        "en": "{file}: also looks like {table}; using {used}",
+        "zh": "{file}：也像是 {table}；使用 {used}",
+    },
+    "init.missing": {
+        "en": "no {tables} file found: add it to {config}",
+        "zh": "未找到 {tables} 文件：请在 {config} 中补上",
+    },
+    "init.wrote": {
+        "en": "wrote {config}; check it, then: stockplan validate -c {config}",
+        "zh": "已写入 {config}；请检查，然后运行：stockplan validate -c {config}",
+    },
+    "summary.planning_date": {"en": "planning date", "zh": "计划日期"},
+    "summary.version": {"en": "stockplan version", "zh": "stockplan 版本"},
+    "summary.config": {"en": "config", "zh": "配置文件"},
+    "summary.input": {"en": "input {table}", "zh": "输入 {table}"},
+    "summary.order_lines": {"en": "order lines", "zh": "采购行数"},
+    "summary.order_value": {"en": "order value", "zh": "采购金额"},
+    "summary.missing_cost": {"en": "order lines without a cost", "zh": "缺成本的采购行"},
+    "summary.high_risk": {"en": "items at high stockout risk", "zh": "高缺货风险商品数"},
+    "summary.medium_risk": {"en": "items at medium stockout risk", "zh": "中缺货风险商品数"},
+    "summary.by_supplier": {"en": "orders per supplier", "zh": "按供应商汇总"},
+    "summary.by_location": {"en": "orders per location", "zh": "按仓库汇总"},
+    "summary.details_note": {
+        "en": "technical columns are grouped after the reason: click + above the columns",
+        "zh": "技术列已分组折叠在原因列之后：点击列上方的 + 展开",
+    },
+}
+
+# one clause of a canonical reason -> its rendering; {p} fields are numbers or names
+_REASON_TEMPLATES: list[tuple[str, str]] = [
+    ("no order: product status is inactive", "不订货：商品已停用"),
+    ("no order: no forecast demand", "不订货：无预测需求"),
+    (
+        "no order: a transfer in of {t} lifts position to {p} (reorder point {r})",
+        "不订货：调入 {t} 后库存位置升至 {p}（再订货点 {r}）",
+    ),
+    (
+        "no order: position {p} not below reorder point {r}",
+        "不订货：库存位置 {p} 不低于再订货点 {r}",
+    ),
+    (
+        "after a transfer in of {t}, position {p} below reorder point {r}: need {n} to reach {s}",
+        "调入 {t} 后库存位置 {p} 仍低于再订货点 {r}：需 {n} 补至最高库存 {s}",
+    ),
+    (
+        "position {p} below reorder point {r}: need {n} to reach {s}",
+        "库存位置 {p} 低于再订货点 {r}：需 {n} 补至最高库存 {s}",
+    ),
+    ("raised to MOQ {m}", "按最小起订量提高到 {m}"),
+    ("rounded up to packs of {k}", "按包装数 {k} 向上取整"),
+    ("capped at max order {x}", "受最大订货量 {x} 限制"),
+    ("cut from {q} by the budget", "因预算从 {q} 削减"),
+    ("not funded: budget {b} spent", "未获预算：预算 {b} 已用完"),
+    (
+        "supplier total {t} is below its minimum order value {m}",
+        "供应商合计 {t} 低于其最低订货金额 {m}",
+    ),
+    (
+        "backup supplier {b} instead of {p}: stock runs out about {d}, {p2} would deliver {a}",
+        "改用备用供应商 {b}（代替 {p}）：约 {d} 缺货，{p2} 要到 {a} 才能到货",
+    ),
+    (
+        "{to} is below its reorder point ({p} < {r})",
+        "{to} 低于再订货点（{p} < {r}）",
+    ),
+    ("{frm} holds {s} above its order-up-to", "{frm} 超出最高库存 {s}"),
+    ("dead stock: never sold", "呆滞库存：从未售出"),
+    ("dead stock: no sale for {n} days", "呆滞库存：{n} 天无销售"),
+    (
+        "position {p} above order-up-to {s} plus {d} days of demand",
+        "库存位置 {p} 高于最高库存 {s} 加 {d} 天需求",
+    ),
+]
+REASONS: dict[str, dict[str, str]] = {en: {"en": en, "zh": zh} for en, zh in _REASON_TEMPLATES}
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$")
+
+
+_REASON_PATTERNS = [(_pattern(en), en) for en, _ in _REASON_TEMPLATES]
+_WITH_BACKUP = re.compile(r"^(?P<head>.+?) with the (?P<tail>backup supplier .+)$")
+
+
+def message(key: str, lang: str = "en", **fields: object) -> str:
+    """The catalogue text `key` in `lang` with `fields` filled in."""
+    entry = MESSAGES[key]
+    return entry.get(lang, entry["en"]).format(**fields)
+
+
+def header(column: str, lang: str = "en") -> str:
+    """The header of canonical `column` in `lang` (the canonical name when unknown)."""
+    entry = HEADERS.get(column)
+    return entry.get(lang, column) if entry else column
+
+
+def headers(columns: list[str], lang: str = "en") -> dict[str, str]:
+    """canonical -> rendered header for `columns`, unique (a clash keeps the canonical)."""
+    rendered: dict[str, str] = {}
+    for column in columns:
+        label = header(column, lang)
+        rendered[column] = column if label in rendered.values() else label
+    return rendered
+
+
+def table_title(table: str, lang: str = "en") -> str:
+    entry = TABLES.get(table)
+    return entry.get(lang, table) if entry else table
+
+
+def value(column: str, text: str | None, lang: str = "en") -> str | None:
+    """A word value of `column` (risk level, demand pattern, ...) in `lang`."""
+    if text is None:
+        return None
+    entry = VALUES.get(column, {}).get(text)
+    if entry is not None:
+        return entry.get(lang, text)
+    if lang == "zh" and column == "filled_from" and text.startswith("purchase order "):
+        return "采购单 " + text.removeprefix("purchase order ")
+    return text
+
+
+def _render_clause(clause: str, lang: str) -> str:
+    backup = _WITH_BACKUP.match(clause)
+    if backup and lang == "zh":
+        head = _render_clause(backup["head"], lang)
+        return f"{head}（{_render_clause(backup['tail'], lang)}）"
+    for pattern, en in _REASON_PATTERNS:
+        found = pattern.match(clause)
+        if found:
+            return REASONS[en].get(lang, en).format(**found.groupdict())
+    return clause
+
+
+def unknown_clauses(reason: str) -> list[str]:
+    """The clauses of a canonical reason that no `REASONS` template matches."""
+    unknown = []
+    for clause in reason.split("; "):
+        backup = _WITH_BACKUP.match(clause)
+        parts = [backup["head"], backup["tail"]] if backup else [clause]
+        unknown += [p for p in parts if not any(rx.match(p) for rx, _ in _REASON_PATTERNS)]
+    return unknown
+
+
+def render_reason(reason: str | None, lang: str = "en") -> str | None:
+    """A canonical reason in `lang`, clause by clause; unknown clauses stay as they are."""
+    if reason is None or lang == "en":
+        return reason
+    separator = "；" if lang == "zh" else "; "
+    return separator.join(_render_clause(c, lang) for c in reason.split("; "))
+
+
+# user-facing error texts: fixed phrases rendered in Chinese, the rest (file names, values,
+# the detail of a problem) left as written
+_ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\brow (\d+)\b"), r"第 \1 行"),
+    (re.compile(r"\bcolumn '([^']*)'"), r"列 '\1'"),
+    (re.compile(r"config file not found"), "找不到配置文件"),
+    (re.compile(r"cannot read config"), "无法读取配置文件"),
+    (re.compile(r"unknown key '([^']*)'"), r"未知配置项 '\1'"),
+    (re.compile(r"missing key '([^']*)'"), r"缺少配置项 '\1'"),
+    (re.compile(r"^(.*?): key '([^']*)': "), r"\1：配置项 '\2'："),
+    (re.compile(r"expected a YAML mapping of sections at the top level"), "顶层应为 YAML 映射"),
+    (re.compile(r": file not found$"), "：找不到文件"),
+    (re.compile(r": file is empty$"), "：文件为空"),
+    (re.compile(r": the sheet is empty$"), "：工作表为空"),
+    (re.compile(r": has a header but no data rows$"), "：只有表头，没有数据行"),
+    (re.compile(r": is a directory, expected a file$"), "：是文件夹，应为文件"),
+    (
+        re.compile(r": is a binary file, not CSV text \(wrong file or extension\?\)$"),
+        "：是二进制文件，不是 CSV 文本（文件或扩展名有误？）",
+    ),
+    (re.compile(r": cannot decode as "), "：无法按此编码解码 "),
+    (re.compile(r": cannot parse as CSV"), "：无法解析为 CSV"),
+    (re.compile(r": cannot read as an Excel workbook"), "：无法作为 Excel 工作簿读取"),
+    (re.compile(r": cannot read as Parquet"), "：无法作为 Parquet 读取"),
+    (re.compile(r": needs one of the columns "), "：需要以下列之一："),
+    (re.compile(r": the header '([^']*)' appears twice$"), r"：表头 '\1' 出现了两次"),
+    (re.compile(r"' is not a number$"), "' 不是数字"),
+    (re.compile(r"' is not a date I can read$"), "' 不是可识别的日期"),
+    (re.compile(r"' is not a finite number$"), "' 不是有限数字"),
+    (re.compile(r"' is implausibly large$"), "' 数值大得不合理"),
+    (re.compile(r"' must not be negative$"), "' 不能为负数"),
+    (re.compile(r": no CSV, Excel or Parquet files found$"), "：未找到 CSV、Excel 或 Parquet 文件"),
+    (re.compile(r": not a folder$"), "：不是文件夹"),
+    (re.compile(r": already exists \(use --force to replace it\)$"), "：已存在（用 --force 覆盖）"),
+    (re.compile(r": output folder (.+) does not exist$"), r"：输出文件夹 \1 不存在"),
+    (re.compile(r"^cannot write (output: )?"), "无法写入："),
+]
+
+
+# progress lines of the pipeline stages
+_STAGE_PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^building demand history$"), "构建需求历史"),
+    (re.compile(r"^forecasting (\d+) series$"), r"预测 \1 个序列"),
+    (re.compile(r"^computing safety stock and orders$"), "计算安全库存和采购量"),
+    (re.compile(r"^rebalancing between locations$"), "仓库间调拨平衡"),
+    (re.compile(r"^assessing stockout risk$"), "评估缺货风险"),
+    (
+        re.compile(r"^switching (\d+) orders to a faster backup supplier$"),
+        r"\1 条采购改用更快的备用供应商",
+    ),
+    (re.compile(r"^refitting forecasts as of (.+)$"), r"按 \1 重新拟合预测"),
+]
+
+
+def render_stage(text: str, lang: str = "en") -> str:
+    """A pipeline stage's progress line in `lang` (unknown lines stay as they are)."""
+    if lang == "en":
+        return text
+    for pattern, replacement in _STAGE_PHRASES:
+        if pattern.match(text):
+            return pattern.sub(replacement, text)
+    return text
+
+
+def render_error(text: str, lang: str = "en") -> str:
+    """A `StockplanError` message in `lang`: file, row and column words and the common
+    problems are rendered; names and values are kept exactly as the user wrote them."""
+    if lang == "en":
+        return text
+    for pattern, replacement in _ERROR_PHRASES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_CANONICAL = {label: column for column, entry in HEADERS.items() for label in entry.values()} | {
+    column: column for column in HEADERS
+}
+
+
+def canonical_column(name: str) -> str:
+    """The canonical column for a header in any language (`建议采购量` -> `order_qty`)."""
+    return _CANONICAL.get(name.strip(), name.strip())
