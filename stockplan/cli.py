@@ -327,6 +327,8 @@ def plan(
                 f"--table {table}: there is no {table} table without inputs.customer_orders"
             )
         orders, risk = result.tables["orders"], result.tables["risk"]
+        for note in result.notes:
+            console.info(note)
         value = orders["order_value"].sum()
         console.info(
             f"plan as of {result.as_of}: {(orders['order_qty'] > 0).sum()} order lines, "
@@ -376,6 +378,8 @@ def _single_table_command(
         cfg, tables = _load(config, console)
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
         StageProgress.close_all()
+        for note in result.notes:
+            console.info(note)
         if name not in result.tables:
             raise StockplanError(f"there is no {name} table without inputs.customer_orders")
         _emit(
@@ -499,8 +503,11 @@ def explain(
         known = tables["stock"]["sku"].to_list() + tables["sales"]["sku"].to_list()
         if sku not in set(known):
             raise StockplanError(f"SKU '{sku}' is in neither the sales nor the stock file")
-        result = run_plan(tables, cfg, include_all=True, progress=_progress(console), skus=[sku])
-        orders = result.tables["orders"]
+        # the whole plan, so these are the plan's own rows (after promotions, transfers,
+        # backup supplier and budget), not a recomputation
+        result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
+        StageProgress.close_all()
+        orders = result.tables["orders"].filter(pl.col("sku") == sku)
         if location is not None:
             orders = orders.filter(pl.col("location") == location)
             if orders.height == 0:
@@ -511,11 +518,6 @@ def explain(
         history = recent_history(result.history, result.as_of, history_periods)
         out = RichConsole()
         width = min(shutil.get_terminal_size((100, 30)).columns, 120)
-        if cfg.purchasing.budget is not None:
-            console.warn(
-                "purchasing.budget is applied across the whole plan, so these rows are "
-                "before any budget cut; `stockplan plan` shows the cut lines"
-            )
         for order in orders.iter_rows(named=True):
             key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
             risk_rows = risk.filter(key).to_dicts()

@@ -17,7 +17,7 @@ from stockplan.classify import classify_demand
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
 from stockplan.excess import excess_stock
-from stockplan.forecast import forecast_demand, series_stats
+from stockplan.forecast import forecast_demand
 from stockplan.leadtime import (
     backup_lead_times,
     open_receipts,
@@ -33,7 +33,12 @@ from stockplan.plan import (
     window_demand,
 )
 from stockplan.promotions import apply_promotions, measured_uplift, promotion_days
-from stockplan.purchasing import apply_budget, flag_minimum_order_value, supplier_orders
+from stockplan.purchasing import (
+    apply_budget,
+    budget_note,
+    flag_minimum_order_value,
+    supplier_orders,
+)
 from stockplan.risk import stockout_risk
 from stockplan.transfers import net_transfers, plan_transfers
 
@@ -265,13 +270,11 @@ def run_plan(
     *,
     include_all: bool = False,
     progress: Progress | None = None,
-    skus: list[str] | None = None,
 ) -> PlanResult:
     """Run every stage; return orders, risk, transfers, excess, supplier_orders, forecast,
     classes and suppliers tables.
 
-    `skus` limits forecasting and planning to those SKUs (for `explain`); classes still
-    rank them against every SKU, and the budget cap, which needs the whole plan, is off.
+    `explain` reads its rows from this same result, so it shows the plan's own numbers.
     """
     say = progress or (lambda _message: None)
     sales, stock = tables["sales"], tables["stock"]
@@ -288,16 +291,7 @@ def run_plan(
     attributes = item_attributes(products, stock, sales)
     unit_value = unit_values(attributes)
     classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
-    budget = config.purchasing.budget
     categories = product_categories(products)
-    # explain forecasts a few SKUs but their category priors come from the whole catalogue
-    all_series = None
-    if skus is not None:
-        all_series = series_stats(history, classes, config.forecast, bucket)
-        wanted = pl.col("sku").is_in(skus)
-        history, classes = history.filter(wanted), classes.filter(wanted)
-        stock, sales = stock.filter(wanted), sales.filter(wanted)
-        budget = None
 
     say(f"forecasting {classes.height} series")
     forecast, summary = forecast_demand(
@@ -307,7 +301,6 @@ def run_plan(
         config.forecast,
         planning.horizon_periods,
         categories,
-        prior_series=all_series,
     )
     uplift = measured_uplift(sales, promo_days, history, products, days, config.promotions)
     forecast = apply_promotions(
@@ -327,8 +320,6 @@ def run_plan(
         [stock.select(SERIES), history.select(SERIES)]
         + ([purchase_orders.select(SERIES)] if purchase_orders is not None else [])
     ).unique()
-    if skus is not None:
-        universe = universe.filter(pl.col("sku").is_in(skus))
     lead_times = resolve_lead_times(
         universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
     )
@@ -344,7 +335,10 @@ def run_plan(
     say("computing safety stock and orders")
     first_pass = plan_orders(series, config.policy, as_of, days, error_scores)
     say("rebalancing between locations")
-    transfers = plan_transfers(first_pass, config.transfers)
+    transfers = plan_transfers(
+        first_pass.join(series.select(*SERIES, "inactive"), on=SERIES, how="left"),
+        config.transfers,
+    )
     moves = net_transfers(transfers)
     rebalanced = after_transfers(series, moves)
     every_order = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
@@ -365,7 +359,7 @@ def run_plan(
             config.policy.discrete_patterns,
         )
 
-    risk = assess(series, every_order)
+    risk = assess(rebalanced, every_order)
     backups = backup_lead_times(
         universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
     )
@@ -380,8 +374,17 @@ def run_plan(
         rebalanced = after_transfers(series, moves)
         switched = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
         every_order = explain_backup(switched, every_order, late)
-        risk = assess(series, every_order)
-    funded = apply_budget(every_order, risk, budget)
+        risk = assess(rebalanced, every_order)
+    funded = apply_budget(
+        every_order,
+        rebalanced.select(*SERIES, "unit_price", "demand_lead_time"),
+        config.purchasing.budget,
+        config.policy.discrete_patterns,
+    )
+    notes: list[str] = []
+    spent = budget_note(every_order, funded, config.purchasing.budget)
+    if spent is not None:
+        notes.append(spent)
     by_supplier = supplier_orders(funded, tables.get("suppliers"))
     funded = flag_minimum_order_value(funded, by_supplier)
     orders = funded if include_all else funded.filter(pl.col("order_qty") > 0)
@@ -401,6 +404,7 @@ def run_plan(
         extra["notices"] = restock_notices(tables["customer_orders"], funded, open_po, as_of)
     return PlanResult(
         as_of=as_of,
+        notes=notes,
         history=history,
         open_po=open_po,
         bucket_days=days,

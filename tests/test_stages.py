@@ -274,7 +274,9 @@ def test_projected_stockout_counts_receipts():
     assert "C" not in out  # no demand, no stockout
 
 
-def _risk_row(available: float, arrival_day: int | None, quantity: float = 1000.0) -> dict:
+def _risk_row(
+    available: float, arrival_day: int | None, quantity: float = 1000.0, transfer: float = 0.0
+) -> dict:
     from stockplan.config import Risk
     from stockplan.risk import stockout_risk
 
@@ -285,6 +287,7 @@ def _risk_row(available: float, arrival_day: int | None, quantity: float = 1000.
             "on_hand": [available],
             "allocated": [0.0],
             "backorders": [0.0],
+            "transfer_qty": [transfer],
             "on_order": [quantity if arrival_day is not None else 0.0],
             "next_receipt_date": [None],
             "forecast_per_day": [10.0],
@@ -331,6 +334,17 @@ def test_a_receipt_after_the_shelf_empties_does_not_hide_the_stockout():
     assert none["expected_shortage"] == pytest.approx(70.0) and none["risk_level"] == "high"
     assert none["restock_eta"] == AS_OF + dt.timedelta(days=10)
     assert none["days_of_cover"] == pytest.approx(3.0)
+
+
+def test_risk_counts_the_planned_transfer_in_and_out():
+    # 30 on hand + 75 coming from another warehouse, 10 a day over L = 10: 105 >= 100
+    moved_in = _risk_row(30.0, arrival_day=None, transfer=75.0)
+    assert moved_in["stockout_probability"] == 0.0 and moved_in["risk_level"] == "low"
+    assert moved_in["days_of_cover"] == pytest.approx(10.5)  # (30 + 75) / 10
+    assert moved_in["stockout_date"] == AS_OF + dt.timedelta(days=11)  # ceil(10.5)
+    # the donor: 200 on hand, 150 moved out -> 50 left, 50 short over the lead time
+    donor = _risk_row(200.0, arrival_day=None, transfer=-150.0)
+    assert donor["expected_shortage"] == pytest.approx(50.0) and donor["risk_level"] == "high"
 
 
 def test_new_items_borrow_their_category_level_and_say_so():
