@@ -69,6 +69,16 @@ class Planning(Section):
     default_location: str = Field(default="MAIN", min_length=1)
     unknown_sku: Literal["error", "warn"] = "error"
     currency: str = "CNY"
+    missing_from_latest_snapshot: Literal["zero", "last_seen"] = Field(
+        default="zero",
+        description="Stock history: an item absent from its location's newest snapshot has "
+        "0 on hand (ERPs drop zero rows), or keeps its last seen quantity.",
+    )
+    allocated_includes_customer_orders: bool = Field(
+        default=False,
+        description="The stock file's allocated already reserves the open customer orders: "
+        "subtract only the part of those orders above it.",
+    )
 
 
 class LeadTime(Section):

@@ -26,8 +26,11 @@ from stockplan.leadtime import (
 )
 from stockplan.notices import restock_notices
 from stockplan.plan import (
+    MASTER_DATA_CONFLICT,
     explain_backup,
+    master_data_note,
     plan_orders,
+    stale_stock_note,
     stock_position,
     switch_to_backup,
     window_demand,
@@ -47,11 +50,22 @@ INACTIVE_STATUS = [
     "discontinued",
     "obsolete",
     "blocked",
+    "disabled",
+    "archived",
     "停用",
+    "停售",
+    "下架",
     "停产",
     "淘汰",
     "禁用",
+    # an `active` column (read as the status) saying no
+    "false",
+    "0",
+    "no",
+    "n",
+    "否",
 ]
+"""Product statuses never ordered (compared lower-case, trimmed)."""
 Progress = Callable[[str], None]
 
 
@@ -140,7 +154,12 @@ def item_attributes(
         pick("product_pack_size").cast(pl.Float64).alias("pack_size"),
         pick("product_max_order").cast(pl.Float64).alias("max_order"),
         pick("product_service_level").cast(pl.Float64).alias("product_service_level"),
-        status.str.to_lowercase().is_in(INACTIVE_STATUS).fill_null(False).alias("inactive"),
+        status.cast(pl.String)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .is_in(INACTIVE_STATUS)
+        .fill_null(False)
+        .alias("inactive"),
     )
 
 
@@ -326,7 +345,13 @@ def run_plan(
     open_po = open_receipts(purchase_orders, lead_times, as_of).join(
         universe, on=SERIES, how="semi"
     )
-    position = stock_position(stock, open_po, tables.get("customer_orders"))
+    position = stock_position(
+        stock,
+        open_po,
+        tables.get("customer_orders"),
+        missing_from_latest=planning.missing_from_latest_snapshot,
+        allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
+    )
 
     review = config.policy.review_days
     base = series_base(universe, position, classes, summary, attributes)
@@ -381,13 +406,20 @@ def run_plan(
         config.purchasing.budget,
         config.policy.discrete_patterns,
     )
-    notes: list[str] = []
-    spent = budget_note(every_order, funded, config.purchasing.budget)
-    if spent is not None:
-        notes.append(spent)
+    notes = [
+        note
+        for note in (
+            stale_stock_note(stock, planning.missing_from_latest_snapshot),
+            master_data_note(funded),
+            budget_note(every_order, funded, config.purchasing.budget),
+        )
+        if note is not None
+    ]
     by_supplier = supplier_orders(funded, tables.get("suppliers"))
     funded = flag_minimum_order_value(funded, by_supplier)
-    orders = funded if include_all else funded.filter(pl.col("order_qty") > 0)
+    # a line master data keeps from ordering stays in sight of the buyer
+    to_show = (pl.col("order_qty") > 0) | pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT)
+    orders = funded if include_all else funded.filter(to_show)
     last_sale = (
         sales.filter((pl.col("quantity") > 0) & (pl.col("date") < as_of))
         .group_by(SERIES)

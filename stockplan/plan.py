@@ -3,7 +3,11 @@
     inventory_position = on_hand + on_order - backorders - allocated       (DESIGN.md 4)
 
 Negative on_hand (an ERP that lets stock go below zero) is read as a backorder.
-Backorders are open customer orders plus that negative stock.
+Backorders are open customer orders plus that negative stock. When the ERP's allocated
+quantity already is the reservation for those open orders
+(`planning.allocated_includes_customer_orders`), only the orders above it are backorders:
+    backorders = negative stock + max(open customer orders - allocated, 0)
+so no order is subtracted twice.
 """
 
 from __future__ import annotations
@@ -60,23 +64,77 @@ def _num(frame: pl.DataFrame, column: str) -> pl.Expr:
     return pl.col(column) if column in frame.columns else pl.lit(None, pl.Float64)
 
 
-def current_stock(stock: pl.DataFrame) -> pl.DataFrame:
-    """The current stock rows: from a history of dated snapshots, the latest per series."""
-    if "date" in stock.columns and stock["date"].null_count() < stock.height:
-        return stock.sort("date").group_by(SERIES, maintain_order=True).last()
-    return stock
+MASTER_DATA_CONFLICT = "no order: conflicting master data"
+
+
+def current_stock(stock: pl.DataFrame, missing: str = "zero") -> pl.DataFrame:
+    """The current stock rows: from a history of dated snapshots, the latest per series.
+
+    A series absent from its location's newest snapshot (many ERPs leave out zero-stock
+    rows) has on_hand and allocated 0 when `missing` is "zero"; with "last_seen" it keeps
+    its last snapshot's figures.
+    """
+    if "date" not in stock.columns or stock["date"].null_count() == stock.height:
+        return stock
+    latest = stock.sort("date").group_by(SERIES, maintain_order=True).last()
+    if missing != "zero":
+        return latest
+    newest = stock.group_by("location").agg(pl.col("date").max().alias("newest_snapshot"))
+    stale = pl.col("date") < pl.col("newest_snapshot")
+    zeroed = [c for c in ("on_hand", "allocated") if c in latest.columns]
+    return (
+        latest.join(newest, on="location", how="left")
+        .with_columns(
+            *[
+                pl.when(stale).then(0.0).otherwise(pl.col(c).cast(pl.Float64)).alias(c)
+                for c in zeroed
+            ]
+        )
+        .drop("newest_snapshot")
+    )
+
+
+def stale_stock_note(stock: pl.DataFrame, missing: str) -> str | None:
+    """A line for the buyer naming the items absent from their location's newest snapshot."""
+    if "date" not in stock.columns or stock["date"].null_count() == stock.height:
+        return None
+    newest = stock.group_by("location").agg(pl.col("date").max().alias("newest_snapshot"))
+    stale = (
+        stock.group_by(SERIES)
+        .agg(pl.col("date").max().alias("last_seen"))
+        .join(newest, on="location")
+        .filter(pl.col("last_seen") < pl.col("newest_snapshot"))
+        .sort(SERIES)
+    )
+    if stale.height == 0:
+        return None
+    names = ", ".join(f"{s}@{loc}" for s, loc in stale.select(SERIES).head(5).iter_rows())
+    more = f" and {stale.height - 5} more" if stale.height > 5 else ""
+    then = (
+        "taken as 0 on hand"
+        if missing == "zero"
+        else "kept at their last seen quantity (planning.missing_from_latest_snapshot)"
+    )
+    return (
+        f"stock: {stale.height} items are missing from their location's newest snapshot, "
+        f"{then}: {names}{more}"
+    )
 
 
 def stock_position(
     stock: pl.DataFrame,
     open_po: pl.DataFrame,
     customer_orders: pl.DataFrame | None,
+    *,
+    missing_from_latest: str = "zero",
+    allocated_includes_customer_orders: bool = False,
 ) -> pl.DataFrame:
     """Per series: on_hand, allocated, backorders, on_order, inventory_position, next_receipt_date.
 
-    From a history of snapshots the latest per sku x location is the current one.
+    From a history of snapshots the latest per sku x location is the current one
+    (`current_stock`). Backorders as in the module docstring.
     """
-    latest = current_stock(stock)
+    latest = current_stock(stock, missing_from_latest)
     current = latest.select(
         *SERIES,
         pl.col("on_hand").clip(lower_bound=0.0).alias("on_hand"),
@@ -98,13 +156,14 @@ def stock_position(
         frame = frame.join(owed, on=SERIES, how="full", coalesce=True)
     else:
         frame = frame.with_columns(pl.lit(0.0).alias("customer_backlog"))
+    backlog = pl.col("customer_backlog").fill_null(0.0)
+    if allocated_includes_customer_orders:
+        backlog = (backlog - pl.col("allocated").fill_null(0.0)).clip(lower_bound=0.0)
     return frame.select(
         *SERIES,
         pl.col("on_hand").fill_null(0.0),
         pl.col("allocated").fill_null(0.0),
-        (pl.col("negative_stock").fill_null(0.0) + pl.col("customer_backlog").fill_null(0.0)).alias(
-            "backorders"
-        ),
+        (pl.col("negative_stock").fill_null(0.0) + backlog).alias("backorders"),
         pl.col("on_order").fill_null(0.0),
         "next_receipt_date",
     ).with_columns(
@@ -235,11 +294,18 @@ def plan_orders(
     )
     active = ~pl.col("inactive").fill_null(False)
     raw = pl.when(trigger & active & (pl.col("forecast_per_day") > 0)).then(raw).otherwise(0.0)
+    # a max_order below the MOQ leaves no legal quantity: no order, flagged on the line
+    conflict = ((pl.col("max_order") > 0) & (pl.col("max_order") < pl.col("moq"))).fill_null(False)
     frame = frame.with_columns(raw.alias("raw_need"))
     frame = frame.with_columns(
-        round_order_quantity(
-            pl.col("raw_need"), pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
-        ).alias("order_qty")
+        pl.when(conflict)
+        .then(0.0)
+        .otherwise(
+            round_order_quantity(
+                pl.col("raw_need"), pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
+            )
+        )
+        .alias("order_qty")
     )
     need = fmt_number(pl.col("raw_need"))
     reason = (
@@ -247,6 +313,17 @@ def plan_orders(
         .then(pl.lit("no order: product status is inactive"))
         .when(pl.col("forecast_per_day") <= 0)
         .then(pl.lit("no order: no forecast demand"))
+        .when(conflict & (pl.col("raw_need") >= 0.5))
+        .then(
+            pl.format(
+                "{}: max_order {} is below the MOQ {} in the products file; need {} to reach {}",
+                pl.lit(MASTER_DATA_CONFLICT),
+                fmt_number(pl.col("max_order")),
+                fmt_number(pl.col("moq")),
+                need,
+                fmt_number(pl.col("order_up_to")),
+            )
+        )
         .when((pl.col("order_qty") <= 0) & (pl.col("transfer_qty") > 0))
         .then(
             pl.format(
@@ -298,6 +375,18 @@ def plan_orders(
         arrival.alias("expected_arrival"),
         reason.alias("reason"),
     ).select(*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS)
+
+
+def master_data_note(orders: pl.DataFrame) -> str | None:
+    """A line for the buyer naming the lines left unordered by conflicting master data."""
+    flagged = orders.filter(pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT))
+    if flagged.height == 0:
+        return None
+    names = ", ".join(flagged["sku"].unique(maintain_order=True).head(5).to_list())
+    return (
+        f"products: max_order below moq leaves {flagged.height} lines with a need unordered "
+        f"({names}); fix the product master"
+    )
 
 
 def switch_to_backup(
