@@ -221,14 +221,17 @@ def with_lead_times(
     forecast: pl.DataFrame,
     bucket_days: int,
     review_days: float,
+    start: dt.date | None = None,
 ) -> pl.DataFrame:
-    """Add supplier, lead time, forecast demand over L + R and over L, and forecast_per_day."""
+    """Add supplier, lead time, forecast demand over L + R and over L, and forecast_per_day.
+
+    The windows start at `start` (as_of; None: the first forecast bucket)."""
     windows = lead_times.select(
         *SERIES, (pl.col("lead_time_days") + review_days).alias("window_days")
     )
-    protection = window_demand(forecast, windows, bucket_days, "demand_protection")
+    protection = window_demand(forecast, windows, bucket_days, "demand_protection", start)
     lead_windows = lead_times.select(*SERIES, pl.col("lead_time_days").alias("window_days"))
-    over_lead_time = window_demand(forecast, lead_windows, bucket_days, "demand_lead_time")
+    over_lead_time = window_demand(forecast, lead_windows, bucket_days, "demand_lead_time", start)
     return (
         base.join(lead_times, on=SERIES, how="left")
         .join(protection, on=SERIES, how="left")
@@ -355,7 +358,7 @@ def run_plan(
 
     review = config.policy.review_days
     base = series_base(universe, position, classes, summary, attributes)
-    series = with_lead_times(base, lead_times, forecast, days, review)
+    series = with_lead_times(base, lead_times, forecast, days, review, as_of)
 
     say("computing safety stock and orders")
     first_pass = plan_orders(series, config.policy, as_of, days, error_scores)
@@ -395,7 +398,7 @@ def run_plan(
         lead_times = pl.concat(
             [lead_times.join(late, on=SERIES, how="anti"), backup_times], how="vertical_relaxed"
         )
-        series = with_lead_times(base, lead_times, forecast, days, review)
+        series = with_lead_times(base, lead_times, forecast, days, review, as_of)
         rebalanced = after_transfers(series, moves)
         switched = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
         every_order = explain_backup(switched, every_order, late)

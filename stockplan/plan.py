@@ -173,44 +173,58 @@ def stock_position(
     )
 
 
-def window_demand(
-    forecast: pl.DataFrame, windows: pl.DataFrame, bucket_days: int, name: str
-) -> pl.DataFrame:
-    """Forecast demand over the next `window_days` per series, from the forecast path.
+def _days_after_origin(column: str) -> pl.Expr:
+    return (pl.col(column) - pl.col("origin")).dt.total_days()
 
-    Bucket k (1-based) covers days [(k-1) b, k b); it contributes forecast_k times the
-    share of it inside the window. Days past the horizon run at the last bucket's rate.
+
+def window_demand(
+    forecast: pl.DataFrame,
+    windows: pl.DataFrame,
+    bucket_days: int,
+    name: str,
+    start: dt.date | None = None,
+) -> pl.DataFrame:
+    """Forecast demand over the `window_days` from `start` per series, from the forecast path.
+
+    The window is [t0, t0 + W) with t0 = the later of `start` (as_of) and the first forecast
+    bucket (None: the first bucket). A bucket [p, p + b) contributes forecast x the share of
+    its days inside the window, so a mid-week as_of leaves out the days already gone.
+    Days past the horizon run at the last bucket's rate.
     """
-    steps = forecast.with_columns(
-        pl.int_range(0, pl.len()).over(SERIES, order_by="period_start").alias("step")
+    first = forecast.group_by(SERIES).agg(
+        pl.col("period_start").min().alias("first_period"),
+        (pl.col("period_start").max() + pl.duration(days=bucket_days)).alias("horizon_end"),
+        pl.col("forecast").sort_by("period_start").last().alias("last"),
     )
-    horizon = steps.group_by(SERIES).agg(
-        pl.len().alias("n_steps"), pl.col("forecast").sort_by("period_start").last().alias("last")
+    origin = (
+        pl.max_horizontal(pl.col("first_period"), pl.lit(start))
+        if start is not None
+        else pl.col("first_period")
     )
+    framed = windows.join(first, on=SERIES, how="left").with_columns(origin.alias("origin"))
     inside = (
-        steps.join(windows, on=SERIES)
+        forecast.join(framed.select(*SERIES, "origin", "window_days"), on=SERIES)
+        .with_columns(_days_after_origin("period_start").cast(pl.Float64).alias("offset"))
         .with_columns(
-            ((pl.col("window_days") - pl.col("step") * bucket_days) / bucket_days)
-            .clip(0.0, 1.0)
-            .alias("share")
+            (
+                pl.min_horizontal(pl.col("offset") + bucket_days, pl.col("window_days"))
+                - pl.col("offset").clip(lower_bound=0.0)
+            )
+            .clip(0.0, bucket_days)
+            .alias("overlap")
         )
         .group_by(SERIES)
-        .agg((pl.col("forecast") * pl.col("share")).sum().alias("inside"))
+        .agg((pl.col("forecast") * pl.col("overlap") / bucket_days).sum().alias("inside"))
     )
-    return (
-        windows.join(inside, on=SERIES, how="left")
-        .join(horizon, on=SERIES, how="left")
-        .select(
-            *SERIES,
-            (
-                pl.col("inside").fill_null(0.0)
-                + (pl.col("window_days") - pl.col("n_steps").fill_null(0) * bucket_days).clip(
-                    lower_bound=0.0
-                )
-                * pl.col("last").fill_null(0.0)
-                / bucket_days
-            ).alias(name),
-        )
+    past_horizon = (
+        pl.col("window_days") - _days_after_origin("horizon_end").cast(pl.Float64).fill_null(0.0)
+    ).clip(lower_bound=0.0)
+    return framed.join(inside, on=SERIES, how="left").select(
+        *SERIES,
+        (
+            pl.col("inside").fill_null(0.0)
+            + past_horizon * pl.col("last").fill_null(0.0) / bucket_days
+        ).alias(name),
     )
 
 

@@ -53,6 +53,27 @@ def test_partial_week_before_as_of_is_not_used():
     assert history_end(dt.date(2025, 3, 6), "day") == dt.date(2025, 3, 5)
 
 
+def test_weekly_dated_export_keeps_its_last_week():
+    # one row per week dated Monday (3 Feb .. 24 Feb); as_of the day after the last row
+    sales = _sales(
+        [
+            ("2025-02-03", "A", "W", 10.0),
+            ("2025-02-10", "A", "W", 12.0),
+            ("2025-02-17", "A", "W", 14.0),
+            ("2025-02-24", "A", "W", 16.0),
+        ]
+    )
+    as_of = dt.date(2025, 2, 25)
+    history = demand_history(sales, as_of, "week")
+    assert history["period_start"].max() == dt.date(2025, 2, 24)
+    assert history["demand"].to_list() == [10.0, 12.0, 14.0, 16.0]  # nothing dropped
+    # daily data with the same last day: the week of 24 Feb is partial and waits
+    daily = pl.concat([sales, _sales([("2025-02-05", "A", "W", 1.0)])])
+    assert demand_history(daily, as_of, "week")["period_start"].max() == dt.date(2025, 2, 17)
+    # weekly data whose week has not been dated yet (as_of Monday 3 Mar 00:00): as before
+    assert history_end(dt.date(2025, 3, 3), "week", sales) == dt.date(2025, 2, 24)
+
+
 def _history(values: dict[str, list[float]]) -> pl.DataFrame:
     frames = []
     for sku, demand in values.items():
@@ -206,6 +227,31 @@ def test_window_demand_prorates_buckets_and_extends_past_horizon():
     twenty_one = window_demand(forecast, windows[1:2], 7, "d")
     assert ten["d"][0] == pytest.approx(7 + 14 * 3 / 7)  # 13
     assert twenty_one["d"][0] == pytest.approx(7 + 14 + 14)  # third week at the last rate
+
+
+def test_protection_window_starts_at_a_mid_week_as_of():
+    # buckets from Mon 3 Mar (7 units) and Mon 10 Mar (14); as_of Wed 5 Mar
+    forecast = pl.DataFrame(
+        {
+            "sku": ["A"] * 2,
+            "location": ["W"] * 2,
+            "period_start": [dt.date(2025, 3, 3), dt.date(2025, 3, 10)],
+            "forecast": [7.0, 14.0],
+        }
+    )
+    wednesday = dt.date(2025, 3, 5)
+
+    def over(days: float) -> float:
+        windows = pl.DataFrame({"sku": ["A"], "location": ["W"], "window_days": [days]})
+        return window_demand(forecast, windows, 7, "d", wednesday)["d"][0]
+
+    # 5 - 9 Mar: 5 of week 1's 7 days; 10 - 14 Mar: 5 of week 2's -> 5 + 10
+    assert over(10.0) == pytest.approx(7 * 5 / 7 + 14 * 5 / 7)
+    # 21 days to 26 Mar: 5 + 14 + 9 days past the horizon at 2 a day = 37
+    assert over(21.0) == pytest.approx(5 + 14 + 9 * 2)
+    # an as_of before the forecast starts waits for the first bucket (weekly-dated data)
+    windows = pl.DataFrame({"sku": ["A"], "location": ["W"], "window_days": [7.0]})
+    assert window_demand(forecast, windows, 7, "d", dt.date(2025, 2, 26))["d"][0] == 7.0
 
 
 def test_lead_time_from_po_history_beats_master_data():
