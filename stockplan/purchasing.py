@@ -48,20 +48,25 @@ MAX_BLOCKS = 50
 """Blocks per line at most: beyond it a block holds several packs (keeps the list short)."""
 
 
+def stock_at_arrival(
+    position: np.ndarray, lead: tuple[np.ndarray, np.ndarray], discrete: np.ndarray
+) -> np.ndarray:
+    """E[(x - D_L)^+] = x - mu_L + E[(D_L - x)^+], x = max(position, 0): what is left on the
+    shelf when the order lands, sales short before then being lost."""
+    stock = np.maximum(position, 0.0)
+    return np.maximum(stock - lead[0] + expected_shortage(*lead, stock, discrete), 0.0)
+
+
 def window_shortage(
     position: np.ndarray,
+    leftover: np.ndarray,
     added: np.ndarray,
-    lead: tuple[np.ndarray, np.ndarray],
     window: tuple[np.ndarray, np.ndarray],
     discrete: np.ndarray,
 ) -> np.ndarray:
-    """Expected units short in the window (L, L + R] when `added` units arrive at L.
-
-    lead, window: (mean, sigma) of the demand over L and over the window.
-    """
+    """Expected units short in the window (L, L + R] when `added` units arrive at L:
+    (owed - q)^+ + E[(D_W - e - (q - owed)^+)^+], window = (mean, sigma) of D_W."""
     owed = np.maximum(-position, 0.0)
-    stock = np.maximum(position, 0.0)
-    leftover = np.maximum(stock - lead[0] + expected_shortage(*lead, stock, discrete), 0.0)
     to_shelf = np.maximum(added - owed, 0.0)
     return np.maximum(owed - added, 0.0) + expected_shortage(*window, leftover + to_shelf, discrete)
 
@@ -83,14 +88,35 @@ def budget_blocks(
     )
     rest = (pl.col("order_qty") - pl.col("first")).clip(lower_bound=0.0)
     step = pl.col("pack") * ((rest / pl.col("pack") / MAX_BLOCKS).ceil()).clip(lower_bound=1.0)
-    blocks = (
+    lines = (
         orders.join(demand, on=SERIES, how="left")
         .filter((pl.col("order_qty") > 0) & (pl.col("unit_cost") > 0))
-        .with_columns(pack.alias("pack"))
+        .with_columns(
+            pack.alias("pack"),
+            (pl.col("reorder_point") - pl.col("safety_stock")).alias("mu_total"),
+            pl.col("demand_lead_time").fill_null(0.0).alias("mu_lead"),
+            pl.col("sigma_lead_time_demand").fill_null(0.0).alias("sigma"),
+            pl.max_horizontal(pl.col("lead_time_days") + pl.col("review_days"), 1e-9).alias("span"),
+            pl.col("demand_pattern").is_in(discrete_patterns).alias("discrete"),
+            pl.coalesce("unit_price", "unit_cost").alias("price"),
+        )
         .with_columns(first.alias("first"))
         .with_columns(step.alias("step_units"))
-        .with_columns(
-            (1 + (rest / pl.col("step_units") - 1e-9).ceil()).cast(pl.Int64).alias("n_blocks")
+    )
+    lead = (
+        lines["mu_lead"].to_numpy(),
+        (lines["sigma"] * (lines["lead_time_days"] / lines["span"]).sqrt()).to_numpy(),
+    )
+    position = lines["inventory_position"].to_numpy()
+    leftover = stock_at_arrival(position, lead, lines["discrete"].to_numpy())
+    blocks = (
+        lines.with_columns(
+            pl.Series("leftover", leftover),
+            (pl.col("mu_total") - pl.col("mu_lead")).clip(lower_bound=0.0).alias("mu_window"),
+            (pl.col("sigma") * (pl.col("review_days") / pl.col("span")).sqrt()).alias(
+                "sigma_window"
+            ),
+            (1 + (rest / pl.col("step_units") - 1e-9).ceil()).cast(pl.Int64).alias("n_blocks"),
         )
         .with_columns(pl.int_ranges(0, "n_blocks").alias("step"))
         .explode("step")
@@ -101,20 +127,12 @@ def budget_blocks(
         )
         .with_columns(pl.col("units_to").shift(1, fill_value=0.0).over("line").alias("units_from"))
     )
-    lead_days = blocks["lead_time_days"].to_numpy().astype(float)
-    window_days = blocks["review_days"].to_numpy().astype(float)
-    mu_total = (blocks["reorder_point"] - blocks["safety_stock"]).to_numpy()
-    mu_lead = blocks["demand_lead_time"].fill_null(0.0).to_numpy()
-    sigma = blocks["sigma_lead_time_demand"].fill_null(0.0).to_numpy()
-    span = np.maximum(lead_days + window_days, 1e-9)
-    lead = (mu_lead, sigma * np.sqrt(lead_days / span))
-    window = (np.maximum(mu_total - mu_lead, 0.0), sigma * np.sqrt(window_days / span))
-    position = blocks["inventory_position"].to_numpy()
-    discrete = blocks["demand_pattern"].is_in(discrete_patterns).to_numpy()
+    window = (blocks["mu_window"].to_numpy(), blocks["sigma_window"].to_numpy())
+    args = (blocks["inventory_position"].to_numpy(), blocks["leftover"].to_numpy())
+    discrete = blocks["discrete"].to_numpy()
     avoided = window_shortage(
-        position, blocks["units_from"].to_numpy(), lead, window, discrete
-    ) - window_shortage(position, blocks["units_to"].to_numpy(), lead, window, discrete)
-    price = blocks.select(pl.coalesce("unit_price", "unit_cost")).to_series().to_numpy()
+        *args, blocks["units_from"].to_numpy(), window, discrete
+    ) - window_shortage(*args, blocks["units_to"].to_numpy(), window, discrete)
     cost = ((blocks["units_to"] - blocks["units_from"]) * blocks["unit_cost"]).to_numpy()
     return blocks.select(
         "line",
@@ -122,7 +140,7 @@ def budget_blocks(
         "units_from",
         "units_to",
         pl.Series("cost", cost),
-        pl.Series("priority", np.maximum(avoided, 0.0) * price / cost),
+        pl.Series("priority", np.maximum(avoided, 0.0) * blocks["price"].to_numpy() / cost),
     ).with_columns(
         # concave gain: priorities fall along a line; cum_min guards against rounding noise
         pl.col("priority").cum_min().over("line", order_by="step")

@@ -106,15 +106,17 @@ def expected_shortage(
     max(mu - a, 0) when sigma = 0. Poisson D(mu) where `discrete`: with a whole (floored),
     E[(D - a)^+] = mu P(D >= a) - a P(D > a).
     """
-    mu, sigma, a = (np.asarray(v, dtype=float) for v in (mu, sigma, stock))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        normal = np.where(sigma > 0, sigma * normal_loss((a - mu) / sigma), np.maximum(mu - a, 0.0))
-    a_int = np.floor(a)
-    safe_mu = np.maximum(mu, 1e-9)
-    poisson = safe_mu * stats.poisson.sf(a_int - 1, safe_mu) - a_int * stats.poisson.sf(
-        a_int, safe_mu
-    )
-    return np.where(np.asarray(discrete, dtype=bool) & (mu > 0), poisson, normal)
+    mu, sigma, a = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (mu, sigma, stock)))
+    poisson = np.broadcast_to(np.asarray(discrete, dtype=bool), mu.shape) & (mu > 0)
+    out = np.maximum(mu - a, 0.0)  # sigma = 0: the shortfall for certain
+    normal = ~poisson & (sigma > 0)
+    if normal.any():  # only the rows that need each distribution: scipy is the cost here
+        s = sigma[normal]
+        out[normal] = s * normal_loss((a[normal] - mu[normal]) / s)
+    if poisson.any():
+        m, whole = mu[poisson], np.floor(a[poisson])
+        out[poisson] = m * stats.poisson.sf(whole - 1, m) - whole * stats.poisson.sf(whole, m)
+    return out
 
 
 def _worst_checkpoint(
