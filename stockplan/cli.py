@@ -514,7 +514,9 @@ def explain(
                 raise StockplanError(f"SKU '{sku}' has no stock or sales at location '{location}'")
         risk = result.tables["risk"]
         forecast = result.tables["forecast"]
-        projection = stock_projection(orders, forecast, result.open_po, result.bucket_days)
+        projection = stock_projection(
+            orders, forecast, result.open_po, result.bucket_days, result.as_of
+        )
         history = recent_history(result.history, result.as_of, history_periods)
         out = RichConsole()
         width = min(shutil.get_terminal_size((100, 30)).columns, 120)

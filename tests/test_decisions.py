@@ -262,3 +262,52 @@ def test_fail_on_risk_counts_the_planned_transfer(small_shop: Path, tmp_path: Pa
         "risk", "-c", str(small_shop), "-o", str(tmp_path / "r.csv"), "--fail-on-risk", "high"
     )
     assert alone.exit_code == 3
+
+
+def test_explain_projection_counts_the_transfer_and_demand_from_as_of():
+    from stockplan.explain import stock_projection
+
+    orders = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["W"],
+            "on_hand": [30.0],
+            "allocated": [5.0],
+            "backorders": [0.0],
+            "transfer_qty": [5.0],
+            "order_qty": [0.0],
+            "expected_arrival": [dt.date(2025, 3, 19)],
+        }
+    )
+    forecast = pl.DataFrame(
+        {
+            "sku": ["A", "A"],
+            "location": ["W", "W"],
+            "period_start": [dt.date(2025, 3, 3), dt.date(2025, 3, 10)],
+            "forecast": [7.0, 14.0],
+        }
+    )
+    path = stock_projection(orders, forecast, NO_PO, 7, dt.date(2025, 3, 5))
+    # 30 - 5 + 5 = 30 free; Wed 5 Mar to Sun 9 Mar is 5 of week 1's 7 days: 30 - 5 = 25;
+    # then all of week 2: 25 - 14 = 11
+    assert path["projected_stock"].to_list() == [25.0, 11.0]
+
+
+def test_max_order_below_moq_stays_on_the_order_sheet_with_a_note(small_shop: Path, tmp_path: Path):
+    # A-100 is short at WH1 (transfers off); its master data says MOQ 1000, max 500
+    _products(small_shop.parent, moq=[1000, 0], max_order=[500, None])
+    config = yaml.safe_load(small_shop.read_text())
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    out = tmp_path / "orders.csv"
+    result = _cli("plan", "-c", str(small_shop), "-o", str(out))  # without --all
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(out, schema_overrides={"sku": pl.String})
+    flagged = orders.filter(pl.col("sku") == "A-100")
+    assert flagged.height >= 1 and flagged["order_qty"].to_list() == [0] * flagged.height
+    assert (
+        flagged["reason"]
+        .str.starts_with("no order: conflicting master data: max_order 500 is below the MOQ 1000")
+        .all()
+    )
+    assert "products: max_order below moq leaves" in result.stderr

@@ -11,7 +11,12 @@ from stockplan.config import Policy, SkuPolicy, Transfers, parse_config
 from stockplan.errors import StockplanError
 from stockplan.excess import excess_stock
 from stockplan.plan import plan_orders, switch_to_backup
-from stockplan.purchasing import apply_budget, flag_minimum_order_value, supplier_orders
+from stockplan.purchasing import (
+    apply_budget,
+    budget_note,
+    flag_minimum_order_value,
+    supplier_orders,
+)
 from stockplan.transfers import plan_transfers
 
 AS_OF = dt.date(2025, 3, 3)
@@ -99,6 +104,32 @@ def test_a_line_that_does_not_fit_is_skipped_and_later_ones_are_still_funded():
     assert out["B"]["reason"] == (
         "r; not funded by the budget: the next 20 units (200.0) did not fit the 150.0 left "
         "after lines protecting more sales per unit of money (this one 1.2 per 1 spent)"
+    )
+
+
+def test_budget_note_reports_funded_value_and_cut_lines():
+    lines = [
+        _line("A", 10, 10, 20, 200),
+        _line("B", 20, 10, 12, 190, moq=20.0),
+        _line("C", 10, 5, 5, 200),
+        _line("D", 10, 10, 10, 205),  # 5 units avoid a sale each (to 210), then nothing
+    ]
+    frame = pl.DataFrame(lines, schema_overrides={"pack_size": pl.Float64, "moq": pl.Float64})
+    orders = frame.drop("unit_price", "demand_lead_time")
+    funded = apply_budget(
+        orders, frame.select("sku", "location", "unit_price", "demand_lead_time"), 260.0
+    )
+    # A 100 (2.0) -> 160 left; B's 200 do not fit; C 50 (1.0, first of the tie by line
+    # order) -> 110; D's 5 useful units 50 (1.0) -> 60; D's last 5 (0 each) 50 -> 10 left
+    assert dict(zip(funded["sku"], funded["order_qty"], strict=True)) == {
+        "A": 10,
+        "B": 0,
+        "C": 10,
+        "D": 10,
+    }
+    assert budget_note(orders, funded, 260.0) == (
+        "budget 260.00: funded 250.00 of 450.00 asked on 3 lines; 0 lines cut, "
+        "1 not funded (the reason column says why)"
     )
 
 
