@@ -436,7 +436,13 @@ def run_plan(
     )
     extra: dict[str, pl.DataFrame] = {}
     if tables.get("customer_orders") is not None:
-        extra["notices"] = restock_notices(tables["customer_orders"], funded, open_po, as_of)
+        extra["notices"] = restock_notices(
+            tables["customer_orders"],
+            funded,
+            open_po,
+            as_of,
+            allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
+        )
     return PlanResult(
         as_of=as_of,
         notes=notes,
