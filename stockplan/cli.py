@@ -717,6 +717,8 @@ def plan(
         if name not in result.tables:
             raise StockplanError(message("no_table", view.lang, table=name))
         orders, risk = result.tables["orders"], result.tables["risk"]
+        for note in result.notes:
+            console.info(note)
         buying = orders.filter(orders["order_qty"] > 0)
         value = buying["order_value"].sum()
         console.say(
@@ -791,6 +793,8 @@ def _single_table_command(
             check_channels(cfg.notify, notify)
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
         StageProgress.close_all()
+        for note in result.notes:
+            console.info(note)
         if name not in result.tables:
             raise StockplanError(message("no_table", view.lang, table=name))
         shown = for_people({name: result.tables[name]}, item_names(tables), result.as_of)
@@ -941,9 +945,11 @@ def explain(
         known = tables["stock"]["sku"].to_list() + tables["sales"]["sku"].to_list()
         if sku not in set(known):
             raise StockplanError(message("unknown_sku", view.lang, sku=sku))
-        result = run_plan(tables, cfg, include_all=True, progress=_progress(console), skus=[sku])
+        # the whole plan, so these are the plan's own rows (after promotions, transfers,
+        # backup supplier and budget), not a recomputation
+        result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
         StageProgress.close_all()  # no spinner inside the panels below
-        orders = result.tables["orders"]
+        orders = result.tables["orders"].filter(pl.col("sku") == sku)
         if location is not None:
             orders = orders.filter(pl.col("location") == location)
             if orders.height == 0:
@@ -953,12 +959,12 @@ def explain(
         names = item_names(tables).filter(pl.col("sku") == sku)["name"].to_list()
         risk = result.tables["risk"]
         forecast = result.tables["forecast"]
-        projection = stock_projection(orders, forecast, result.open_po, result.bucket_days)
+        projection = stock_projection(
+            orders, forecast, result.open_po, result.bucket_days, result.as_of
+        )
         history = recent_history(result.history, result.as_of, history_periods)
         out = RichConsole()
         width = min(shutil.get_terminal_size((100, 30)).columns, 120)
-        if cfg.purchasing.budget is not None:
-            console.warn(message("budget_note", view.lang))
         for order in orders.iter_rows(named=True):
             key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
             risk_rows = risk.filter(key).to_dicts()

@@ -136,6 +136,17 @@ class Planning(Section):
         "`--headers canonical` keep the canonical English column names.",
     )
 
+    missing_from_latest_snapshot: Literal["zero", "last_seen"] = Field(
+        default="zero",
+        description="Stock history: an item absent from its location's newest snapshot has "
+        "0 on hand (ERPs drop zero rows), or keeps its last seen quantity.",
+    )
+    allocated_includes_customer_orders: bool = Field(
+        default=False,
+        description="The stock file's allocated already reserves the open customer orders: "
+        "subtract only the part of those orders above it.",
+    )
+
 
 NOTICE_FIELDS = ("order", "customer", "sku", "name", "location", "quantity", "date")
 

@@ -3,7 +3,9 @@
 Returns (negative quantities) are netted against sales of the same bucket; a bucket
 whose net is negative counts as zero demand, never negative. Buckets are calendar
 days or ISO weeks (Monday start). Every series runs from its first sale to the last
-complete bucket before `as_of`, with gaps filled by zero.
+complete bucket before `as_of`, with gaps filled by zero. Weekly-dated exports (every
+sale on the same weekday: one row per week) have no partial weeks: the week holding
+as_of counts once its dated day has passed, so the last week of data is not dropped.
 
 Excluded days (stockout days from `censor`, promotion days from `promotions`) do not
 measure baseline demand. A bucket of n days with e excluded estimates demand from the
@@ -34,10 +36,27 @@ def default_as_of(sales: pl.DataFrame) -> dt.date:
     return sales["date"].max() + dt.timedelta(days=1)
 
 
-def history_end(as_of: dt.date, bucket: Bucket) -> dt.date:
-    """Start of the last complete bucket before `as_of` (a partial bucket is not used)."""
+def history_end(as_of: dt.date, bucket: Bucket, sales: pl.DataFrame | None = None) -> dt.date:
+    """Start of the last complete bucket before `as_of` (a partial bucket is not used).
+
+    With weekly-dated `sales` (`weekly_dated`) the week holding as_of is complete when it
+    already holds sales: its one dated day stands for the whole week.
+    """
     current = pl.select(bucket_start(pl.lit(as_of), bucket)).item()
+    if sales is not None and bucket == "week" and weekly_dated(sales, as_of):
+        dates = sales["date"]
+        if ((dates >= current) & (dates < as_of)).any():
+            return current
     return current - dt.timedelta(days=BUCKET_DAYS[bucket])
+
+
+WEEKLY_MIN_DATES = 3
+
+
+def weekly_dated(sales: pl.DataFrame, as_of: dt.date) -> bool:
+    """True when the sales before as_of fall on at least 3 dates, all on one weekday."""
+    dates = sales.filter(pl.col("date") < as_of)["date"].unique()
+    return dates.len() >= WEEKLY_MIN_DATES and dates.dt.weekday().n_unique() == 1
 
 
 IMPUTE_PERIODS = 8
@@ -55,7 +74,7 @@ def demand_history(
     sales table has neither revenue nor unit_price), stockout_days, promo_days.
     `excluded`: sku, location, date, reason ('stockout' or 'promotion').
     """
-    last_period = history_end(as_of, bucket)
+    last_period = history_end(as_of, bucket, sales)
     revenue = (
         pl.col("revenue")
         if "revenue" in sales.columns

@@ -22,12 +22,23 @@ def stock_projection(
     forecast: pl.DataFrame,
     open_po: pl.DataFrame,
     bucket_days: int,
+    as_of: dt.date | None = None,
 ) -> pl.DataFrame:
     """Per series and future bucket: projected stock at the bucket's end, with and without
-    the suggested order (`orders` needs on_hand, allocated, backorders, order_qty,
-    expected_arrival)."""
+    the suggested order (`orders` needs on_hand, allocated, backorders, transfer_qty,
+    order_qty, expected_arrival). Demand counts from `as_of`: a bucket that began before
+    it adds only its days from as_of on, as the plan's protection window does."""
+    start = pl.col("period_start")
+    if as_of is not None:
+        start = pl.max_horizontal(start, pl.lit(as_of))
+    remaining = (
+        (pl.col("period_start") + pl.duration(days=bucket_days) - start).dt.total_days()
+        / bucket_days
+    ).clip(0.0, 1.0)
     path = (
-        forecast.select(*SERIES, "period_start", "forecast")
+        forecast.select(
+            *SERIES, "period_start", (pl.col("forecast") * remaining).alias("ahead"), "forecast"
+        )
         .join(
             orders.select(
                 *SERIES,
@@ -40,7 +51,7 @@ def stock_projection(
         .sort([*SERIES, "period_start"])
         .with_columns(
             (pl.col("period_start") + pl.duration(days=bucket_days)).alias("period_end"),
-            pl.col("forecast").cum_sum().over(SERIES).alias("cumulative_demand"),
+            pl.col("ahead").cum_sum().over(SERIES).alias("cumulative_demand"),
         )
     )
     arrived = (

@@ -3,8 +3,10 @@
 Open customer orders of a sku x location are served higher tier first (`priority`, 1 first,
 else `customer_tier` ranked by `notices.tier_order`; orders with neither come last), then
 first come, first served (by promised date, then order date, then file order) from, in
-date order: stock free now
-(on_hand - allocated), open purchase orders as they arrive, then today's suggested order
+date order: stock free now (on_hand - allocated; when the allocation is the reservation for
+these orders, `planning.allocated_includes_customer_orders`, only the allocation beyond
+them, on_hand - max(allocated - open orders, 0)), open purchase orders as they arrive, then
+today's suggested order
 at its expected arrival. An order is filled on the date the cumulative supply first covers
 the cumulative quantity of all orders up to and including it. Orders that stock on hand
 covers today ship now and need no notice; the rest are listed.
@@ -73,6 +75,7 @@ def restock_notices(
     *,
     names: pl.DataFrame | None = None,
     lang: str = "en",
+    allocated_includes_customer_orders: bool = False,
 ) -> pl.DataFrame:
     """One row per open customer order that stock on hand cannot fill today.
 
@@ -84,12 +87,17 @@ def restock_notices(
     """
     settings = settings or Notices()
     po_id = _text(open_po, "po_id")
+    held = pl.col("allocated")
+    if allocated_includes_customer_orders:
+        backlog = customer_orders.group_by(SERIES).agg(pl.col("quantity").sum().alias("backlog"))
+        orders = orders.join(backlog, on=SERIES, how="left")
+        held = (held - pl.col("backlog").fill_null(0.0)).clip(lower_bound=0.0)
     supply = pl.concat(
         [
             orders.select(
                 *SERIES,
                 pl.lit(as_of).alias("date"),
-                (pl.col("on_hand") - pl.col("allocated")).clip(lower_bound=0.0).alias("qty"),
+                (pl.col("on_hand") - held).clip(lower_bound=0.0).alias("qty"),
                 pl.lit("stock on hand").alias("filled_from"),
                 pl.lit(0).alias("rank"),
             ),

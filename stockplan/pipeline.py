@@ -17,7 +17,7 @@ from stockplan.classify import classify_demand
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
 from stockplan.excess import excess_stock
-from stockplan.forecast import forecast_demand, series_stats
+from stockplan.forecast import forecast_demand
 from stockplan.items import item_names
 from stockplan.leadtime import (
     backup_lead_times,
@@ -28,14 +28,22 @@ from stockplan.leadtime import (
 )
 from stockplan.notices import restock_notices
 from stockplan.plan import (
+    MASTER_DATA_CONFLICT,
     explain_backup,
+    master_data_note,
     plan_orders,
+    stale_stock_note,
     stock_position,
     switch_to_backup,
     window_demand,
 )
 from stockplan.promotions import apply_promotions, measured_uplift, promotion_days
-from stockplan.purchasing import apply_budget, flag_minimum_order_value, supplier_orders
+from stockplan.purchasing import (
+    apply_budget,
+    budget_note,
+    flag_minimum_order_value,
+    supplier_orders,
+)
 from stockplan.risk import stockout_risk
 from stockplan.transfers import net_transfers, plan_transfers
 
@@ -44,11 +52,22 @@ INACTIVE_STATUS = [
     "discontinued",
     "obsolete",
     "blocked",
+    "disabled",
+    "archived",
     "停用",
+    "停售",
+    "下架",
     "停产",
     "淘汰",
     "禁用",
+    # an `active` column (read as the status) saying no
+    "false",
+    "0",
+    "no",
+    "n",
+    "否",
 ]
+"""Product statuses never ordered (compared lower-case, trimmed)."""
 Progress = Callable[[str], None]
 
 
@@ -138,7 +157,12 @@ def item_attributes(
         pick("product_pack_size").cast(pl.Float64).alias("pack_size"),
         pick("product_max_order").cast(pl.Float64).alias("max_order"),
         pick("product_service_level").cast(pl.Float64).alias("product_service_level"),
-        status.str.to_lowercase().is_in(INACTIVE_STATUS).fill_null(False).alias("inactive"),
+        status.cast(pl.String)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .is_in(INACTIVE_STATUS)
+        .fill_null(False)
+        .alias("inactive"),
     )
 
 
@@ -200,14 +224,17 @@ def with_lead_times(
     forecast: pl.DataFrame,
     bucket_days: int,
     review_days: float,
+    start: dt.date | None = None,
 ) -> pl.DataFrame:
-    """Add supplier, lead time, forecast demand over L + R and over L, and forecast_per_day."""
+    """Add supplier, lead time, forecast demand over L + R and over L, and forecast_per_day.
+
+    The windows start at `start` (as_of; None: the first forecast bucket)."""
     windows = lead_times.select(
         *SERIES, (pl.col("lead_time_days") + review_days).alias("window_days")
     )
-    protection = window_demand(forecast, windows, bucket_days, "demand_protection")
+    protection = window_demand(forecast, windows, bucket_days, "demand_protection", start)
     lead_windows = lead_times.select(*SERIES, pl.col("lead_time_days").alias("window_days"))
-    over_lead_time = window_demand(forecast, lead_windows, bucket_days, "demand_lead_time")
+    over_lead_time = window_demand(forecast, lead_windows, bucket_days, "demand_lead_time", start)
     return (
         base.join(lead_times, on=SERIES, how="left")
         .join(protection, on=SERIES, how="left")
@@ -268,13 +295,11 @@ def run_plan(
     *,
     include_all: bool = False,
     progress: Progress | None = None,
-    skus: list[str] | None = None,
 ) -> PlanResult:
     """Run every stage; return orders, risk, transfers, excess, supplier_orders, forecast,
     classes and suppliers tables.
 
-    `skus` limits forecasting and planning to those SKUs (for `explain`); classes still
-    rank them against every SKU, and the budget cap, which needs the whole plan, is off.
+    `explain` reads its rows from this same result, so it shows the plan's own numbers.
     """
     say = progress or (lambda _message: None)
     sales, stock = tables["sales"], tables["stock"]
@@ -291,16 +316,7 @@ def run_plan(
     attributes = item_attributes(products, stock, sales)
     unit_value = unit_values(attributes)
     classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
-    budget = config.purchasing.budget
     categories = product_categories(products)
-    # explain forecasts a few SKUs but their category priors come from the whole catalogue
-    all_series = None
-    if skus is not None:
-        all_series = series_stats(history, classes, config.forecast, bucket)
-        wanted = pl.col("sku").is_in(skus)
-        history, classes = history.filter(wanted), classes.filter(wanted)
-        stock, sales = stock.filter(wanted), sales.filter(wanted)
-        budget = None
 
     say(f"forecasting {classes.height} series")
     forecast, summary = forecast_demand(
@@ -310,7 +326,6 @@ def run_plan(
         config.forecast,
         planning.horizon_periods,
         categories,
-        prior_series=all_series,
     )
     uplift = measured_uplift(sales, promo_days, history, products, days, config.promotions)
     forecast = apply_promotions(
@@ -330,24 +345,31 @@ def run_plan(
         [stock.select(SERIES), history.select(SERIES)]
         + ([purchase_orders.select(SERIES)] if purchase_orders is not None else [])
     ).unique()
-    if skus is not None:
-        universe = universe.filter(pl.col("sku").is_in(skus))
     lead_times = resolve_lead_times(
         universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
     )
     open_po = open_receipts(purchase_orders, lead_times, as_of).join(
         universe, on=SERIES, how="semi"
     )
-    position = stock_position(stock, open_po, tables.get("customer_orders"))
+    position = stock_position(
+        stock,
+        open_po,
+        tables.get("customer_orders"),
+        missing_from_latest=planning.missing_from_latest_snapshot,
+        allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
+    )
 
     review = config.policy.review_days
     base = series_base(universe, position, classes, summary, attributes)
-    series = with_lead_times(base, lead_times, forecast, days, review)
+    series = with_lead_times(base, lead_times, forecast, days, review, as_of)
 
     say("computing safety stock and orders")
     first_pass = plan_orders(series, config.policy, as_of, days, error_scores)
     say("rebalancing between locations")
-    transfers = plan_transfers(first_pass, config.transfers)
+    transfers = plan_transfers(
+        first_pass.join(series.select(*SERIES, "inactive"), on=SERIES, how="left"),
+        config.transfers,
+    )
     moves = net_transfers(transfers)
     rebalanced = after_transfers(series, moves)
     every_order = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
@@ -370,7 +392,7 @@ def run_plan(
             scorecard,
         )
 
-    risk = assess(series, every_order)
+    risk = assess(rebalanced, every_order)
     backups = backup_lead_times(
         universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
     )
@@ -381,15 +403,31 @@ def run_plan(
         lead_times = pl.concat(
             [lead_times.join(late, on=SERIES, how="anti"), backup_times], how="vertical_relaxed"
         )
-        series = with_lead_times(base, lead_times, forecast, days, review)
+        series = with_lead_times(base, lead_times, forecast, days, review, as_of)
         rebalanced = after_transfers(series, moves)
         switched = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
         every_order = explain_backup(switched, every_order, late)
-        risk = assess(series, every_order)
-    funded = apply_budget(every_order, risk, budget)
+        risk = assess(rebalanced, every_order)
+    funded = apply_budget(
+        every_order,
+        rebalanced.select(*SERIES, "unit_price", "demand_lead_time"),
+        config.purchasing.budget,
+        config.policy.discrete_patterns,
+    )
+    notes = [
+        note
+        for note in (
+            stale_stock_note(stock, planning.missing_from_latest_snapshot),
+            master_data_note(funded),
+            budget_note(every_order, funded, config.purchasing.budget),
+        )
+        if note is not None
+    ]
     by_supplier = supplier_orders(funded, tables.get("suppliers"))
     funded = flag_minimum_order_value(funded, by_supplier)
-    orders = funded if include_all else funded.filter(pl.col("order_qty") > 0)
+    # a line master data keeps from ordering stays in sight of the buyer
+    to_show = (pl.col("order_qty") > 0) | pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT)
+    orders = funded if include_all else funded.filter(to_show)
     orders = with_supplier_tier(orders, scorecard)
     last_sale = (
         sales.filter((pl.col("quantity") > 0) & (pl.col("date") < as_of))
@@ -414,9 +452,11 @@ def run_plan(
             planning.currency,
             names=item_names(tables),
             lang=planning.language,
+            allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
         )
     return PlanResult(
         as_of=as_of,
+        notes=notes,
         history=history,
         open_po=open_po,
         bucket_days=days,

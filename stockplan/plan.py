@@ -3,7 +3,11 @@
     inventory_position = on_hand + on_order - backorders - allocated       (DESIGN.md 4)
 
 Negative on_hand (an ERP that lets stock go below zero) is read as a backorder.
-Backorders are open customer orders plus that negative stock.
+Backorders are open customer orders plus that negative stock. When the ERP's allocated
+quantity already is the reservation for those open orders
+(`planning.allocated_includes_customer_orders`), only the orders above it are backorders:
+    backorders = negative stock + max(open customer orders - allocated, 0)
+so no order is subtracted twice.
 """
 
 from __future__ import annotations
@@ -60,23 +64,77 @@ def _num(frame: pl.DataFrame, column: str) -> pl.Expr:
     return pl.col(column) if column in frame.columns else pl.lit(None, pl.Float64)
 
 
-def current_stock(stock: pl.DataFrame) -> pl.DataFrame:
-    """The current stock rows: from a history of dated snapshots, the latest per series."""
-    if "date" in stock.columns and stock["date"].null_count() < stock.height:
-        return stock.sort("date").group_by(SERIES, maintain_order=True).last()
-    return stock
+MASTER_DATA_CONFLICT = "no order: conflicting master data"
+
+
+def current_stock(stock: pl.DataFrame, missing: str = "zero") -> pl.DataFrame:
+    """The current stock rows: from a history of dated snapshots, the latest per series.
+
+    A series absent from its location's newest snapshot (many ERPs leave out zero-stock
+    rows) has on_hand and allocated 0 when `missing` is "zero"; with "last_seen" it keeps
+    its last snapshot's figures.
+    """
+    if "date" not in stock.columns or stock["date"].null_count() == stock.height:
+        return stock
+    latest = stock.sort("date").group_by(SERIES, maintain_order=True).last()
+    if missing != "zero":
+        return latest
+    newest = stock.group_by("location").agg(pl.col("date").max().alias("newest_snapshot"))
+    stale = pl.col("date") < pl.col("newest_snapshot")
+    zeroed = [c for c in ("on_hand", "allocated") if c in latest.columns]
+    return (
+        latest.join(newest, on="location", how="left")
+        .with_columns(
+            *[
+                pl.when(stale).then(0.0).otherwise(pl.col(c).cast(pl.Float64)).alias(c)
+                for c in zeroed
+            ]
+        )
+        .drop("newest_snapshot")
+    )
+
+
+def stale_stock_note(stock: pl.DataFrame, missing: str) -> str | None:
+    """A line for the buyer naming the items absent from their location's newest snapshot."""
+    if "date" not in stock.columns or stock["date"].null_count() == stock.height:
+        return None
+    newest = stock.group_by("location").agg(pl.col("date").max().alias("newest_snapshot"))
+    stale = (
+        stock.group_by(SERIES)
+        .agg(pl.col("date").max().alias("last_seen"))
+        .join(newest, on="location")
+        .filter(pl.col("last_seen") < pl.col("newest_snapshot"))
+        .sort(SERIES)
+    )
+    if stale.height == 0:
+        return None
+    names = ", ".join(f"{s}@{loc}" for s, loc in stale.select(SERIES).head(5).iter_rows())
+    more = f" and {stale.height - 5} more" if stale.height > 5 else ""
+    then = (
+        "taken as 0 on hand"
+        if missing == "zero"
+        else "kept at their last seen quantity (planning.missing_from_latest_snapshot)"
+    )
+    return (
+        f"stock: {stale.height} items are missing from their location's newest snapshot, "
+        f"{then}: {names}{more}"
+    )
 
 
 def stock_position(
     stock: pl.DataFrame,
     open_po: pl.DataFrame,
     customer_orders: pl.DataFrame | None,
+    *,
+    missing_from_latest: str = "zero",
+    allocated_includes_customer_orders: bool = False,
 ) -> pl.DataFrame:
     """Per series: on_hand, allocated, backorders, on_order, inventory_position, next_receipt_date.
 
-    From a history of snapshots the latest per sku x location is the current one.
+    From a history of snapshots the latest per sku x location is the current one
+    (`current_stock`). Backorders as in the module docstring.
     """
-    latest = current_stock(stock)
+    latest = current_stock(stock, missing_from_latest)
     current = latest.select(
         *SERIES,
         pl.col("on_hand").clip(lower_bound=0.0).alias("on_hand"),
@@ -98,13 +156,14 @@ def stock_position(
         frame = frame.join(owed, on=SERIES, how="full", coalesce=True)
     else:
         frame = frame.with_columns(pl.lit(0.0).alias("customer_backlog"))
+    backlog = pl.col("customer_backlog").fill_null(0.0)
+    if allocated_includes_customer_orders:
+        backlog = (backlog - pl.col("allocated").fill_null(0.0)).clip(lower_bound=0.0)
     return frame.select(
         *SERIES,
         pl.col("on_hand").fill_null(0.0),
         pl.col("allocated").fill_null(0.0),
-        (pl.col("negative_stock").fill_null(0.0) + pl.col("customer_backlog").fill_null(0.0)).alias(
-            "backorders"
-        ),
+        (pl.col("negative_stock").fill_null(0.0) + backlog).alias("backorders"),
         pl.col("on_order").fill_null(0.0),
         "next_receipt_date",
     ).with_columns(
@@ -114,44 +173,58 @@ def stock_position(
     )
 
 
-def window_demand(
-    forecast: pl.DataFrame, windows: pl.DataFrame, bucket_days: int, name: str
-) -> pl.DataFrame:
-    """Forecast demand over the next `window_days` per series, from the forecast path.
+def _days_after_origin(column: str) -> pl.Expr:
+    return (pl.col(column) - pl.col("origin")).dt.total_days()
 
-    Bucket k (1-based) covers days [(k-1) b, k b); it contributes forecast_k times the
-    share of it inside the window. Days past the horizon run at the last bucket's rate.
+
+def window_demand(
+    forecast: pl.DataFrame,
+    windows: pl.DataFrame,
+    bucket_days: int,
+    name: str,
+    start: dt.date | None = None,
+) -> pl.DataFrame:
+    """Forecast demand over the `window_days` from `start` per series, from the forecast path.
+
+    The window is [t0, t0 + W) with t0 = the later of `start` (as_of) and the first forecast
+    bucket (None: the first bucket). A bucket [p, p + b) contributes forecast x the share of
+    its days inside the window, so a mid-week as_of leaves out the days already gone.
+    Days past the horizon run at the last bucket's rate.
     """
-    steps = forecast.with_columns(
-        pl.int_range(0, pl.len()).over(SERIES, order_by="period_start").alias("step")
+    first = forecast.group_by(SERIES).agg(
+        pl.col("period_start").min().alias("first_period"),
+        (pl.col("period_start").max() + pl.duration(days=bucket_days)).alias("horizon_end"),
+        pl.col("forecast").sort_by("period_start").last().alias("last"),
     )
-    horizon = steps.group_by(SERIES).agg(
-        pl.len().alias("n_steps"), pl.col("forecast").sort_by("period_start").last().alias("last")
+    origin = (
+        pl.max_horizontal(pl.col("first_period"), pl.lit(start))
+        if start is not None
+        else pl.col("first_period")
     )
+    framed = windows.join(first, on=SERIES, how="left").with_columns(origin.alias("origin"))
     inside = (
-        steps.join(windows, on=SERIES)
+        forecast.join(framed.select(*SERIES, "origin", "window_days"), on=SERIES)
+        .with_columns(_days_after_origin("period_start").cast(pl.Float64).alias("offset"))
         .with_columns(
-            ((pl.col("window_days") - pl.col("step") * bucket_days) / bucket_days)
-            .clip(0.0, 1.0)
-            .alias("share")
+            (
+                pl.min_horizontal(pl.col("offset") + bucket_days, pl.col("window_days"))
+                - pl.col("offset").clip(lower_bound=0.0)
+            )
+            .clip(0.0, bucket_days)
+            .alias("overlap")
         )
         .group_by(SERIES)
-        .agg((pl.col("forecast") * pl.col("share")).sum().alias("inside"))
+        .agg((pl.col("forecast") * pl.col("overlap") / bucket_days).sum().alias("inside"))
     )
-    return (
-        windows.join(inside, on=SERIES, how="left")
-        .join(horizon, on=SERIES, how="left")
-        .select(
-            *SERIES,
-            (
-                pl.col("inside").fill_null(0.0)
-                + (pl.col("window_days") - pl.col("n_steps").fill_null(0) * bucket_days).clip(
-                    lower_bound=0.0
-                )
-                * pl.col("last").fill_null(0.0)
-                / bucket_days
-            ).alias(name),
-        )
+    past_horizon = (
+        pl.col("window_days") - _days_after_origin("horizon_end").cast(pl.Float64).fill_null(0.0)
+    ).clip(lower_bound=0.0)
+    return framed.join(inside, on=SERIES, how="left").select(
+        *SERIES,
+        (
+            pl.col("inside").fill_null(0.0)
+            + past_horizon * pl.col("last").fill_null(0.0) / bucket_days
+        ).alias(name),
     )
 
 
@@ -235,11 +308,18 @@ def plan_orders(
     )
     active = ~pl.col("inactive").fill_null(False)
     raw = pl.when(trigger & active & (pl.col("forecast_per_day") > 0)).then(raw).otherwise(0.0)
+    # a max_order below the MOQ leaves no legal quantity: no order, flagged on the line
+    conflict = ((pl.col("max_order") > 0) & (pl.col("max_order") < pl.col("moq"))).fill_null(False)
     frame = frame.with_columns(raw.alias("raw_need"))
     frame = frame.with_columns(
-        round_order_quantity(
-            pl.col("raw_need"), pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
-        ).alias("order_qty")
+        pl.when(conflict)
+        .then(0.0)
+        .otherwise(
+            round_order_quantity(
+                pl.col("raw_need"), pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
+            )
+        )
+        .alias("order_qty")
     )
     need = fmt_number(pl.col("raw_need"))
     reason = (
@@ -247,6 +327,17 @@ def plan_orders(
         .then(pl.lit("no order: product status is inactive"))
         .when(pl.col("forecast_per_day") <= 0)
         .then(pl.lit("no order: no forecast demand"))
+        .when(conflict & (pl.col("raw_need") >= 0.5))
+        .then(
+            pl.format(
+                "{}: max_order {} is below the MOQ {} in the products file; need {} to reach {}",
+                pl.lit(MASTER_DATA_CONFLICT),
+                fmt_number(pl.col("max_order")),
+                fmt_number(pl.col("moq")),
+                need,
+                fmt_number(pl.col("order_up_to")),
+            )
+        )
         .when((pl.col("order_qty") <= 0) & (pl.col("transfer_qty") > 0))
         .then(
             pl.format(
@@ -298,6 +389,18 @@ def plan_orders(
         arrival.alias("expected_arrival"),
         reason.alias("reason"),
     ).select(*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS)
+
+
+def master_data_note(orders: pl.DataFrame) -> str | None:
+    """A line for the buyer naming the lines left unordered by conflicting master data."""
+    flagged = orders.filter(pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT))
+    if flagged.height == 0:
+        return None
+    names = ", ".join(flagged["sku"].unique(maintain_order=True).head(5).to_list())
+    return (
+        f"products: max_order below moq leaves {flagged.height} lines with a need unordered "
+        f"({names}); fix the product master"
+    )
 
 
 def switch_to_backup(

@@ -1,12 +1,24 @@
 """Purchase orders per supplier: an optional budget cap, totals, minimum order values.
 
-Budget rule (documented for the buyer): order lines are funded in descending order of
-    priority = revenue_at_risk / order_value
-i.e. the sales at risk over the lead time protected per unit of money (a marginal
-service-per-money rule, Silver-Pyke-Thomas 7.3 in spirit); ties go to the line missing
-the largest share of its order-up-to level. The line that crosses the budget is cut to
-the whole packs that still fit (kept only if that meets its MOQ); later lines are cut
-to zero. Every cut line says so in `reason`.
+Budget rule (documented for the buyer): money goes where it protects the most sales.
+Each order line is split into blocks: its MOQ (rounded up to whole packs) as one block,
+then one pack at a time (several packs per block when a line would have more than
+`MAX_BLOCKS`). A block is worth the expected shortage it avoids in the window this order
+protects, from its arrival at L to the next order's arrival at L + R:
+
+    shortage(q) = (owed - q)^+ + E[(D_W - e - (q - owed)^+)^+]
+    avoided(block from q0 to q1) = shortage(q0) - shortage(q1)
+
+with owed = max(-position, 0) (customers already waiting take the first units), e the
+stock expected at arrival, E[(x - D_L)^+] = x - mu_L + E[(D_L - x)^+] for x = max(position,
+0) (sales lost before L cannot be saved by this order), D_L and D_W the demand over L and
+over the window (mean mu_(L+R) - mu_L, sigma_LTD * sqrt(R / (L + R))), normal, or Poisson
+for discrete patterns. Its priority is avoided x unit_price / (block units x unit_cost):
+sales protected per unit of money. Blocks are funded in descending priority (a
+prioritised purchase list, Silver-Pyke-Thomas 7.3 in spirit); a block that does not fit
+what is left is skipped and cheaper ones after it are still funded; a line's later blocks
+need its earlier ones. Every cut line says so and why in `reason`. Lines without a unit
+cost cannot be priced and are kept as planned.
 
 A supplier whose total falls short of its minimum order value (suppliers.moq_value) is
 flagged on its lines and in the `purchase_orders` summary; quantities are not inflated
@@ -15,7 +27,12 @@ to reach it: the buyer decides to add lines or wait.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+
+from stockplan.demand import SERIES
+from stockplan.plan import fmt_number
+from stockplan.risk import expected_shortage
 
 PO_SUMMARY_COLUMNS = [
     "supplier",
@@ -27,64 +44,222 @@ PO_SUMMARY_COLUMNS = [
     "first_arrival",
     "last_arrival",
 ]
+MAX_BLOCKS = 50
+"""Blocks per line at most: beyond it a block holds several packs (keeps the list short)."""
 
 
-def apply_budget(orders: pl.DataFrame, risk: pl.DataFrame, budget: float | None) -> pl.DataFrame:
-    """Cut order lines to `budget` by the priority rule above; None means no cap."""
+def stock_at_arrival(
+    position: np.ndarray, lead: tuple[np.ndarray, np.ndarray], discrete: np.ndarray
+) -> np.ndarray:
+    """E[(x - D_L)^+] = x - mu_L + E[(D_L - x)^+], x = max(position, 0): what is left on the
+    shelf when the order lands, sales short before then being lost."""
+    stock = np.maximum(position, 0.0)
+    return np.maximum(stock - lead[0] + expected_shortage(*lead, stock, discrete), 0.0)
+
+
+def window_shortage(
+    position: np.ndarray,
+    leftover: np.ndarray,
+    added: np.ndarray,
+    window: tuple[np.ndarray, np.ndarray],
+    discrete: np.ndarray,
+) -> np.ndarray:
+    """Expected units short in the window (L, L + R] when `added` units arrive at L:
+    (owed - q)^+ + E[(D_W - e - (q - owed)^+)^+], window = (mean, sigma) of D_W."""
+    owed = np.maximum(-position, 0.0)
+    to_shelf = np.maximum(added - owed, 0.0)
+    return np.maximum(owed - added, 0.0) + expected_shortage(*window, leftover + to_shelf, discrete)
+
+
+def budget_blocks(
+    orders: pl.DataFrame, demand: pl.DataFrame, discrete_patterns: list[str]
+) -> pl.DataFrame:
+    """One row per block of each priced order line: line, step, units_from, units_to, cost,
+    priority (sales protected per unit of money, non-increasing along a line)."""
+    pack = (
+        pl.when(pl.col("pack_size").fill_null(1.0) > 0)
+        .then(pl.col("pack_size").fill_null(1.0))
+        .otherwise(1.0)
+    )
+    first = pl.min_horizontal(
+        ((pl.max_horizontal(pl.col("moq").fill_null(0.0), pl.lit(1.0)) / pack) - 1e-9).ceil()
+        * pack,
+        pl.col("order_qty"),
+    )
+    rest = (pl.col("order_qty") - pl.col("first")).clip(lower_bound=0.0)
+    step = pl.col("pack") * ((rest / pl.col("pack") / MAX_BLOCKS).ceil()).clip(lower_bound=1.0)
+    lines = (
+        orders.join(demand, on=SERIES, how="left")
+        .filter((pl.col("order_qty") > 0) & (pl.col("unit_cost") > 0))
+        .with_columns(
+            pack.alias("pack"),
+            (pl.col("reorder_point") - pl.col("safety_stock")).alias("mu_total"),
+            pl.col("demand_lead_time").fill_null(0.0).alias("mu_lead"),
+            pl.col("sigma_lead_time_demand").fill_null(0.0).alias("sigma"),
+            pl.max_horizontal(pl.col("lead_time_days") + pl.col("review_days"), 1e-9).alias("span"),
+            pl.col("demand_pattern").is_in(discrete_patterns).alias("discrete"),
+            pl.coalesce("unit_price", "unit_cost").alias("price"),
+        )
+        .with_columns(first.alias("first"))
+        .with_columns(step.alias("step_units"))
+    )
+    lead = (
+        lines["mu_lead"].to_numpy(),
+        (lines["sigma"] * (lines["lead_time_days"] / lines["span"]).sqrt()).to_numpy(),
+    )
+    position = lines["inventory_position"].to_numpy()
+    leftover = stock_at_arrival(position, lead, lines["discrete"].to_numpy())
+    blocks = (
+        lines.with_columns(
+            pl.Series("leftover", leftover),
+            (pl.col("mu_total") - pl.col("mu_lead")).clip(lower_bound=0.0).alias("mu_window"),
+            (pl.col("sigma") * (pl.col("review_days") / pl.col("span")).sqrt()).alias(
+                "sigma_window"
+            ),
+            (1 + (rest / pl.col("step_units") - 1e-9).ceil()).cast(pl.Int64).alias("n_blocks"),
+        )
+        .with_columns(pl.int_ranges(0, "n_blocks").alias("step"))
+        .explode("step")
+        .with_columns(
+            pl.min_horizontal(
+                pl.col("first") + pl.col("step") * pl.col("step_units"), pl.col("order_qty")
+            ).alias("units_to")
+        )
+        .with_columns(pl.col("units_to").shift(1, fill_value=0.0).over("line").alias("units_from"))
+    )
+    window = (blocks["mu_window"].to_numpy(), blocks["sigma_window"].to_numpy())
+    args = (blocks["inventory_position"].to_numpy(), blocks["leftover"].to_numpy())
+    discrete = blocks["discrete"].to_numpy()
+    avoided = window_shortage(
+        *args, blocks["units_from"].to_numpy(), window, discrete
+    ) - window_shortage(*args, blocks["units_to"].to_numpy(), window, discrete)
+    cost = ((blocks["units_to"] - blocks["units_from"]) * blocks["unit_cost"]).to_numpy()
+    return blocks.select(
+        "line",
+        "step",
+        "units_from",
+        "units_to",
+        pl.Series("cost", cost),
+        pl.Series("priority", np.maximum(avoided, 0.0) * blocks["price"].to_numpy() / cost),
+    ).with_columns(
+        # concave gain: priorities fall along a line; cum_min guards against rounding noise
+        pl.col("priority").cum_min().over("line", order_by="step")
+    )
+
+
+def fund_blocks(blocks: pl.DataFrame, budget: float) -> pl.DataFrame:
+    """blocks sorted by priority: funded (bool) and left (money left when its turn came).
+
+    The leading run that fits as a whole is funded at once; after it each block is funded
+    if it fits what is left and its line's previous block was funded.
+    """
+    cost = blocks["cost"].to_numpy()
+    line = blocks["line"].to_numpy()
+    step = blocks["step"].to_numpy()
+    spent = np.cumsum(cost)
+    k = int(np.searchsorted(spent, budget + 1e-9, side="right"))
+    funded = np.zeros(cost.size, dtype=bool)
+    funded[:k] = True
+    left_at = budget - (spent - cost)
+    left = budget - (spent[k - 1] if k else 0.0)
+    next_step = np.bincount(line[:k], minlength=int(line.max()) + 1 if line.size else 1)
+    cheapest_after = np.minimum.accumulate(cost[::-1])[::-1] if cost.size else cost
+    for i in range(k, cost.size):  # sequential by nature: a greedy knapsack scan
+        left_at[i] = left
+        if left + 1e-9 < cheapest_after[i]:
+            left_at[i:] = left
+            break
+        if next_step[line[i]] == step[i] and cost[i] <= left + 1e-9:
+            funded[i] = True
+            left -= cost[i]
+            next_step[line[i]] += 1
+    return blocks.with_columns(pl.Series("funded", funded), pl.Series("left", left_at))
+
+
+def apply_budget(
+    orders: pl.DataFrame,
+    demand: pl.DataFrame,
+    budget: float | None,
+    discrete_patterns: list[str] | None = None,
+) -> pl.DataFrame:
+    """Cut order lines to `budget` by the rule above; None means no cap.
+
+    `orders` are plan rows (order_qty, unit_cost, moq, pack_size, inventory_position,
+    reorder_point, safety_stock, sigma_lead_time_demand, lead_time_days, review_days,
+    demand_pattern, reason); `demand`: sku, location, unit_price, demand_lead_time.
+    """
     if budget is None:
         return orders
-    pack = pl.when(pl.col("pack_size").fill_null(1) > 0).then(pl.col("pack_size").fill_null(1))
-    ranked = (
-        orders.join(
-            risk.select("sku", "location", "revenue_at_risk"), on=["sku", "location"], how="left"
+    lines = orders.with_row_index("line").with_columns(pl.col("line").cast(pl.Int64))
+    blocks = budget_blocks(lines, demand, discrete_patterns or [])
+    ranked = blocks.sort(["priority", "line", "step"], descending=[True, False, False])
+    decided = fund_blocks(ranked, budget)
+    funded = decided.filter("funded").group_by("line").agg(pl.col("units_to").max().alias("got"))
+    missed = (
+        decided.filter(~pl.col("funded"))
+        .sort("step")
+        .group_by("line")
+        .agg(
+            (pl.col("units_to") - pl.col("units_from")).first().alias("miss_units"),
+            pl.col("cost").first().alias("miss_cost"),
+            pl.col("left").first().alias("miss_left"),
+            pl.col("priority").first().alias("miss_priority"),
         )
-        .with_columns(
-            (pl.col("revenue_at_risk").fill_null(0) / pl.col("order_value"))
-            .fill_nan(0)
-            .alias("priority"),
-            ((pl.col("order_up_to") - pl.col("inventory_position")) / pl.col("order_up_to"))
-            .fill_nan(0)
-            .alias("missing_share"),
-        )
-        .sort(
-            ["priority", "missing_share", "sku", "location"],
-            descending=[True, True, False, False],
-            nulls_last=True,
-        )
-        .with_columns(pl.col("order_value").fill_null(0).cum_sum().alias("spent_through"))
     )
-    left = budget - (pl.col("spent_through") - pl.col("order_value").fill_null(0))
-    unit_cost = pl.col("unit_cost")
-    packs_that_fit = (left / (unit_cost * pack.fill_null(1))).floor().clip(lower_bound=0)
-    partial = packs_that_fit * pack.fill_null(1)
-    partial = pl.when(partial >= pl.col("moq").fill_null(0)).then(partial).otherwise(0.0)
-    fits = (pl.col("spent_through") <= budget + 1e-9) | unit_cost.is_null()
+    why = pl.format(
+        "the next {} units ({}) did not fit the {} left after lines protecting more sales "
+        "per unit of money (this one {} per 1 spent)",
+        fmt_number(pl.col("miss_units")),
+        pl.col("miss_cost").round(2),
+        pl.col("miss_left").clip(lower_bound=0.0).round(2),
+        pl.col("miss_priority").round(2),
+    )
     new_qty = (
-        pl.when(fits)
-        .then(pl.col("order_qty"))
-        .otherwise(
-            pl.when(left > 0).then(pl.min_horizontal(partial, pl.col("order_qty"))).otherwise(0.0)
-        )
+        pl.when(pl.col("miss_units").is_not_null())
+        .then(pl.col("got").fill_null(0.0))
+        .otherwise(pl.col("order_qty"))
     )
     return (
-        ranked.with_columns(new_qty.alias("funded_qty"))
+        lines.join(funded, on="line", how="left")
+        .join(missed, on="line", how="left")
+        .with_columns(new_qty.alias("funded_qty"))
         .with_columns(
-            pl.when(pl.col("funded_qty") < pl.col("order_qty"))
+            pl.when(pl.col("funded_qty") >= pl.col("order_qty"))
+            .then(pl.col("reason"))
+            .when(pl.col("funded_qty") > 0)
             .then(
-                pl.concat_str(
-                    pl.col("reason"),
-                    pl.when(pl.col("funded_qty") > 0)
-                    .then(pl.format("; cut from {} by the budget", pl.col("order_qty")))
-                    .otherwise(pl.format("; not funded: budget {} spent", pl.lit(budget))),
+                pl.format(
+                    "{}; budget: {} of {} funded, {}",
+                    "reason",
+                    fmt_number(pl.col("funded_qty")),
+                    fmt_number(pl.col("order_qty")),
+                    why,
                 )
             )
-            .otherwise(pl.col("reason"))
+            .otherwise(pl.format("{}; not funded by the budget: {}", "reason", why))
             .alias("reason"),
             pl.col("funded_qty").alias("order_qty"),
-            (pl.col("funded_qty") * unit_cost).alias("order_value"),
+            (pl.col("funded_qty") * pl.col("unit_cost")).alias("order_value"),
         )
-        .drop("revenue_at_risk", "priority", "missing_share", "spent_through", "funded_qty")
-        .sort(["sku", "location"])
+        .select(orders.columns)
+        .sort(SERIES)
+    )
+
+
+def budget_note(requested: pl.DataFrame, funded: pl.DataFrame, budget: float | None) -> str | None:
+    """One line for the buyer: what the budget funded and what it cut."""
+    if budget is None:
+        return None
+    before = requested.select(*SERIES, pl.col("order_qty").alias("asked"))
+    both = funded.join(before, on=SERIES).filter(pl.col("asked") > 0)
+    cut = both.filter((pl.col("order_qty") > 0) & (pl.col("order_qty") < pl.col("asked"))).height
+    dropped = both.filter(pl.col("order_qty") <= 0).height
+    lines = both.filter(pl.col("order_qty") > 0).height
+    value = float(both["order_value"].fill_null(0.0).sum())
+    asked = float((both["asked"] * both["unit_cost"]).fill_null(0.0).sum())
+    return (
+        f"budget {budget:,.2f}: funded {value:,.2f} of {asked:,.2f} asked on {lines} lines; "
+        f"{cut} lines cut, {dropped} not funded (the reason column says why)"
     )
 
 

@@ -1,6 +1,8 @@
 """Stockout risk per sku x location.
 
-- days_of_cover = (on_hand - allocated - backorders) / forecast_per_day.
+- available = on_hand - allocated - backorders + transfer_qty (the planned transfers in or
+  out of this location count as done today, so risk is the risk after the plan).
+- days_of_cover = available / forecast_per_day.
 - stockout_date: first day the projected stock (available + receipts arrived - d t) drops
   below zero, projecting the forecast rate d and the open purchase orders' arrivals.
 - stockout_probability: probability of running out before the next possible receipt,
@@ -27,8 +29,14 @@ from stockplan.config import Risk
 from stockplan.demand import SERIES
 from stockplan.policy import normal_loss
 
-AVAILABLE = (pl.col("on_hand") - pl.col("allocated") - pl.col("backorders")).alias("available")
-"""Stock free for new demand: on hand less what is promised (allocated) or owed (backorders)."""
+AVAILABLE = (
+    pl.col("on_hand")
+    - pl.col("allocated")
+    - pl.col("backorders")
+    + pl.col("transfer_qty").fill_null(0.0)
+).alias("available")
+"""Stock free for new demand: on hand less what is promised (allocated) or owed (backorders),
+plus the planned transfer in (minus the transfer out)."""
 
 RISK_COLUMNS = [
     "sku",
@@ -91,6 +99,28 @@ def projected_stockout_day(
     )
 
 
+def expected_shortage(
+    mu: np.ndarray, sigma: np.ndarray, stock: np.ndarray, discrete: np.ndarray
+) -> np.ndarray:
+    """E[(D - a)^+], the demand D beyond stock a.
+
+    Normal D(mu, sigma): sigma G((a - mu) / sigma), G the standard normal loss, or
+    max(mu - a, 0) when sigma = 0. Poisson D(mu) where `discrete`: with a whole (floored),
+    E[(D - a)^+] = mu P(D >= a) - a P(D > a).
+    """
+    mu, sigma, a = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (mu, sigma, stock)))
+    poisson = np.broadcast_to(np.asarray(discrete, dtype=bool), mu.shape) & (mu > 0)
+    out = np.maximum(mu - a, 0.0)  # sigma = 0: the shortfall for certain
+    normal = ~poisson & (sigma > 0)
+    if normal.any():  # only the rows that need each distribution: scipy is the cost here
+        s = sigma[normal]
+        out[normal] = s * normal_loss((a[normal] - mu[normal]) / s)
+    if poisson.any():
+        m, whole = mu[poisson], np.floor(a[poisson])
+        out[poisson] = m * stats.poisson.sf(whole - 1, m) - whole * stats.poisson.sf(whole, m)
+    return out
+
+
 def _worst_checkpoint(
     frame: pl.DataFrame, open_po: pl.DataFrame, as_of: dt.date, discrete_patterns: list[str]
 ) -> pl.DataFrame:
@@ -151,14 +181,10 @@ def _worst_checkpoint(
     with np.errstate(divide="ignore", invalid="ignore"):
         zscore = (a - mu) / sigma
         p_normal = np.where(sigma > 0, stats.norm.sf(zscore), (mu > a).astype(float))
-        short_normal = np.where(sigma > 0, sigma * normal_loss(zscore), np.maximum(mu - a, 0.0))
     discrete = checkpoints["demand_pattern"].is_in(discrete_patterns).to_numpy() & (mu > 0)
-    a_int = np.floor(a)
-    safe_mu = np.maximum(mu, 1e-9)
-    p_poisson = stats.poisson.sf(a_int, safe_mu)
-    short_poisson = safe_mu * stats.poisson.sf(a_int - 1, safe_mu) - a_int * p_poisson
+    p_poisson = stats.poisson.sf(np.floor(a), np.maximum(mu, 1e-9))
     probability = np.where(discrete, p_poisson, p_normal)
-    shortage = np.maximum(np.where(discrete, short_poisson, short_normal), np.maximum(-a, 0.0))
+    shortage = np.maximum(expected_shortage(mu, sigma, a, discrete), np.maximum(-a, 0.0))
     probability = np.where(a < 0, 1.0, np.where(mu <= 0, 0.0, probability))
     shortage = np.where(mu <= 0, np.maximum(-a, 0.0), shortage)
     return (
@@ -183,12 +209,15 @@ def stockout_risk(
 ) -> pl.DataFrame:
     """Risk table for every series.
 
-    `series` needs: on_hand, allocated, backorders, on_order, next_receipt_date,
+    `series` needs: on_hand, allocated, backorders, transfer_qty (optional), on_order,
+    next_receipt_date,
     forecast_per_day, demand_lead_time (forecast over L), sigma_day, lead_time_days,
     lead_time_std_days, demand_pattern, unit_price, expected_arrival; supplier when known.
     `tiers` (supplier, supplier_tier, from the scorecard) names the supplier's tier
     (unrated without a scorecard row).
     """
+    if "transfer_qty" not in series.columns:
+        series = series.with_columns(pl.lit(0.0).alias("transfer_qty"))
     frame = series.with_columns(AVAILABLE)
     if "supplier" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("supplier"))

@@ -8,6 +8,10 @@ Per SKU, receivers (largest need first) and donors (largest surplus first) are l
 two cumulative scales; receiver i takes from donor j the overlap of their intervals,
 min(N_i, D_j) - max(N_(i-1), D_(j-1)). This is the greedy matching, done as one join.
 Quantities are whole units; moves smaller than `min_qty` are dropped.
+
+Inactive items (product status discontinued, blocked, `active` = no, ...) are not
+transferred: they are neither replenished by a move nor moved to where they would be
+reordered; their stock sells off where it is (and shows in `excess`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ TRANSFER_COLUMNS = ["sku", "from_location", "to_location", "quantity", "reason"]
 
 def plan_transfers(rows: pl.DataFrame, settings: Transfers) -> pl.DataFrame:
     """rows: sku, location, on_hand, allocated, backorders, inventory_position,
-    reorder_point, order_up_to, forecast_per_day. Returns the transfers table."""
+    reorder_point, order_up_to, forecast_per_day, inactive (optional). Returns the transfers
+    table."""
+    if "inactive" in rows.columns:
+        rows = rows.filter(~pl.col("inactive").fill_null(False))
     if not settings.enabled:
         return pl.DataFrame(schema=dict.fromkeys(TRANSFER_COLUMNS, pl.String)).cast(
             {"quantity": pl.Float64}

@@ -56,3 +56,31 @@ def test_backlog_is_filled_from_stock_then_pos_then_the_suggested_order():
     assert rows["O4"]["expected_fill_date"] is None
     assert rows["O4"]["filled_from"] == "not covered yet"
     assert "not covered" in rows["O4"]["message"]
+
+
+def test_stock_allocated_to_the_open_orders_ships_them_when_the_allocation_is_theirs():
+    # 30 on hand, 30 allocated, one open order of 30 and nothing else coming
+    orders = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["W"],
+            "on_hand": [30.0],
+            "allocated": [30.0],
+            "order_qty": [0.0],
+            "expected_arrival": [_day(14)],
+        }
+    )
+    open_po = pl.DataFrame(
+        schema={"sku": pl.String, "location": pl.String, "quantity": pl.Float64, "arrival": pl.Date}
+    )
+    backlog = pl.DataFrame(
+        {"order_id": ["O1"], "sku": ["A"], "location": ["W"], "quantity": [30.0]}
+    )
+    # separate allocation: 30 - 30 = 0 free, the order waits with no supply in sight
+    (waiting,) = restock_notices(backlog, orders, open_po, AS_OF).to_dicts()
+    assert waiting["filled_from"] == "not covered yet"
+    # the 30 allocated are this order's reservation: it ships today, no notice
+    reserved = restock_notices(
+        backlog, orders, open_po, AS_OF, allocated_includes_customer_orders=True
+    )
+    assert reserved.height == 0

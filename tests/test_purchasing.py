@@ -11,7 +11,12 @@ from stockplan.config import Policy, SkuPolicy, Transfers, parse_config
 from stockplan.errors import StockplanError
 from stockplan.excess import excess_stock
 from stockplan.plan import plan_orders, switch_to_backup
-from stockplan.purchasing import apply_budget, flag_minimum_order_value, supplier_orders
+from stockplan.purchasing import (
+    apply_budget,
+    budget_note,
+    flag_minimum_order_value,
+    supplier_orders,
+)
 from stockplan.transfers import plan_transfers
 
 AS_OF = dt.date(2025, 3, 3)
@@ -26,40 +31,143 @@ def _orders() -> pl.DataFrame:
             "order_qty": [10.0, 24.0, 5.0],
             "unit_cost": [10.0, 5.0, 20.0],
             "order_value": [100.0, 120.0, 100.0],
-            "pack_size": [1.0, 6.0, 1.0],
-            "moq": [None, None, None],
-            "order_up_to": [20.0, 30.0, 10.0],
-            "inventory_position": [10.0, 6.0, 5.0],
             "order_date": [AS_OF] * 3,
             "expected_arrival": [AS_OF + dt.timedelta(days=7)] * 3,
             "reason": ["r"] * 3,
-        },
-        schema_overrides={"moq": pl.Float64},
+        }
     )
 
 
-def _risk() -> pl.DataFrame:
-    # revenue at risk per money: A 50/100 = 0.5, B 240/120 = 2.0, C 10/100 = 0.1
-    return pl.DataFrame(
-        {"sku": ["A", "B", "C"], "location": ["W"] * 3, "revenue_at_risk": [50.0, 240.0, 10.0]}
+def _line(sku, qty, cost, price, position, rate=10.0, sigma=0.0, pack=None, moq=None):
+    """One plan row with L = 14, R = 7 and `rate` units a day (mu_L = 14 rate, mu_L+R = 21 rate);
+    safety stock 0, so the reorder point is the mean demand over L + R."""
+    return {
+        "sku": sku,
+        "location": "W",
+        "supplier": "S",
+        "order_qty": float(qty),
+        "unit_cost": float(cost),
+        "order_value": float(qty * cost),
+        "pack_size": pack,
+        "moq": moq,
+        "inventory_position": float(position),
+        "reorder_point": 21.0 * rate,
+        "safety_stock": 0.0,
+        "order_up_to": 21.0 * rate,
+        "sigma_lead_time_demand": sigma,
+        "lead_time_days": 14.0,
+        "review_days": 7.0,
+        "demand_pattern": "smooth",
+        "reason": "r",
+        "unit_price": float(price),
+        "demand_lead_time": 14.0 * rate,
+    }
+
+
+def _budget(lines: list[dict], budget: float | None) -> dict[str, dict]:
+    frame = pl.DataFrame(lines, schema_overrides={"pack_size": pl.Float64, "moq": pl.Float64})
+    orders = frame.drop("unit_price", "demand_lead_time")
+    demand = frame.select("sku", "location", "unit_price", "demand_lead_time")
+    return {r["sku"]: r for r in apply_budget(orders, demand, budget).to_dicts()}
+
+
+def test_budget_funds_the_stockout_after_the_lead_time_first():
+    # X: 10 / day, position 190: it lasts to day 19, after today's order lands (day 14) and
+    # before the next one (day 21). Shortage before L is 0 (the old "revenue at risk"), but
+    # its 20 units each save a sale in the window: 20 x 2 / (20 x 1) = 2.0 per 1 spent.
+    # Y: position 50 is gone by day 5; the 90 units short before day 14 are lost whatever
+    # we buy, the window's 70 units are saveable: 7 packs of 10 at 2.0, the 9 other packs
+    # at 0. Budget 100: X 20 (2.0), Y 70 (2.0), then 10 more of Y at priority 0.
+    out = _budget(
+        [_line("X", 20, 1, 2, 190), _line("Y", 160, 1, 2, 50, pack=10.0)],
+        100.0,
+    )
+    assert out["X"]["order_qty"] == 20 and out["X"]["reason"] == "r"
+    assert out["Y"]["order_qty"] == 80 and out["Y"]["order_value"] == 80
+    assert out["Y"]["reason"].startswith("r; budget: 80 of 160 funded, the next 10 units (10.0)")
+
+
+def test_a_line_that_does_not_fit_is_skipped_and_later_ones_are_still_funded():
+    # sigma 0, every unit avoids one unit short. Priorities (sales per 1 spent):
+    # A 20 / 10 = 2.0 (10 units, 100); B MOQ 20 as one block 12 / 10 = 1.2 (200);
+    # C 5 / 5 = 1.0 (10 units, 50). Budget 250: A (150 left), B does not fit, C (100 left).
+    out = _budget(
+        [
+            _line("A", 10, 10, 20, 200),
+            _line("B", 20, 10, 12, 190, moq=20.0),
+            _line("C", 10, 5, 5, 200),
+        ],
+        250.0,
+    )
+    assert [out[s]["order_qty"] for s in "ABC"] == [10, 0, 10]
+    assert sum(r["order_value"] for r in out.values()) == 150
+    assert out["B"]["reason"] == (
+        "r; not funded by the budget: the next 20 units (200.0) did not fit the 150.0 left "
+        "after lines protecting more sales per unit of money (this one 1.2 per 1 spent)"
     )
 
 
-def test_budget_funds_most_revenue_protected_per_money_first():
-    # budget 190: B (120) first, then A needs 100 but 70 remain -> 7 units; C gets nothing
-    out = {r["sku"]: r for r in apply_budget(_orders(), _risk(), 190.0).to_dicts()}
-    assert out["B"]["order_qty"] == 24 and out["B"]["reason"] == "r"
-    assert out["A"]["order_qty"] == 7 and out["A"]["order_value"] == 70
-    assert out["A"]["reason"] == "r; cut from 10.0 by the budget"
-    assert out["C"]["order_qty"] == 0 and "not funded" in out["C"]["reason"]
-    assert sum(r["order_value"] for r in out.values()) <= 190
+def test_budget_note_reports_funded_value_and_cut_lines():
+    lines = [
+        _line("A", 10, 10, 20, 200),
+        _line("B", 20, 10, 12, 190, moq=20.0),
+        _line("C", 10, 5, 5, 200),
+        _line("D", 10, 10, 10, 205),  # 5 units avoid a sale each (to 210), then nothing
+    ]
+    frame = pl.DataFrame(lines, schema_overrides={"pack_size": pl.Float64, "moq": pl.Float64})
+    orders = frame.drop("unit_price", "demand_lead_time")
+    funded = apply_budget(
+        orders, frame.select("sku", "location", "unit_price", "demand_lead_time"), 260.0
+    )
+    # A 100 (2.0) -> 160 left; B's 200 do not fit; C 50 (1.0, first of the tie by line
+    # order) -> 110; D's 5 useful units 50 (1.0) -> 60; D's last 5 (0 each) 50 -> 10 left
+    assert dict(zip(funded["sku"], funded["order_qty"], strict=True)) == {
+        "A": 10,
+        "B": 0,
+        "C": 10,
+        "D": 10,
+    }
+    assert budget_note(orders, funded, 260.0) == (
+        "budget 260.00: funded 250.00 of 450.00 asked on 3 lines; 0 lines cut, "
+        "1 not funded (the reason column says why)"
+    )
 
 
-def test_budget_cut_keeps_whole_packs_and_no_budget_changes_nothing():
-    # budget 100 with B first: 100 / (5 * 6) = 3 packs -> 18 units
-    out = {r["sku"]: r for r in apply_budget(_orders(), _risk(), 100.0).to_dicts()}
-    assert out["B"]["order_qty"] == 18
-    assert apply_budget(_orders(), _risk(), None).equals(_orders())
+def test_budget_ranks_packs_by_the_normal_loss_they_remove():
+    # Two lines, window demand over R = 7 days: mean 70, sigma = 21 sqrt(7/21) for P and
+    # 3 sqrt(7/21) for Q; both start the window with about 50 on the shelf (position 190,
+    # lead-time demand 140 with sigma 21 sqrt(14/21)). Packs of 10 at cost 1, price 1.
+    from scipy import stats
+
+    def loss(mu, sigma, stock):
+        z = (stock - mu) / sigma
+        return sigma * (stats.norm.pdf(z) - z * stats.norm.sf(z))
+
+    def at_arrival(sigma_total):
+        s = sigma_total * (14 / 21) ** 0.5
+        return 190 - 140 + loss(140, s, 190)
+
+    def gain(sigma_total, packs_before):
+        e, s = at_arrival(sigma_total), sigma_total * (7 / 21) ** 0.5
+        return loss(70, s, e + 10 * packs_before) - loss(70, s, e + 10 * (packs_before + 1))
+
+    # rank every pack of both lines by avoided units per 1 spent, fund the best 4
+    packs = sorted(
+        [(gain(21.0, k) / 10, "P") for k in range(4)]
+        + [(gain(3.0, k) / 10, "Q") for k in range(4)],
+        reverse=True,
+    )[:4]
+    expected = {name: 10 * sum(1 for _, n in packs if n == name) for name in "PQ"}
+    out = _budget(
+        [
+            _line("P", 40, 1, 1, 190, sigma=21.0, pack=10.0),
+            _line("Q", 40, 1, 1, 190, sigma=3.0, pack=10.0),
+        ],
+        40.0,
+    )
+    assert {name: out[name]["order_qty"] for name in "PQ"} == expected
+    # by hand: Q's packs avoid 10.0, 9.31, 0.69, 0 units; P's 8.85, 6.56, 3.44, 1.14
+    assert expected == {"P": 20, "Q": 20}
 
 
 def test_supplier_below_minimum_order_value_is_flagged_not_inflated():
@@ -135,9 +243,11 @@ def test_transfers_match_several_donors_and_receivers():
 
 @pytest.mark.parametrize("budget", [0.5, 1e9])
 def test_budget_extremes(budget):
-    out = apply_budget(_orders(), _risk(), budget)
-    total = out["order_value"].sum()
-    assert total == (0 if budget < 1 else 320)
+    # nothing fits half a unit of money; a huge budget funds all 10 + 20 units at 10
+    lines = [_line("A", 10, 10, 20, 200), _line("B", 20, 10, 12, 190, moq=20.0)]
+    out = _budget(lines, budget)
+    assert sum(r["order_value"] for r in out.values()) == (0 if budget < 1 else 300)
+    assert _budget(lines, None)["B"]["order_qty"] == 20
 
 
 def _plan_rows() -> pl.DataFrame:

@@ -74,11 +74,15 @@ def test_risk_is_consistent(sample_plan: Path):
     assert (risk["expected_shortage"] >= 0).all()
     high = risk.filter(pl.col("risk_level") == "high")
     assert (high["stockout_probability"] >= 0.5).all()
-    # empty shelf, at least one sale a day: at every checkpoint mu > 0 = available, so the
-    # normal gives P = Phi(mu / sigma) > 0.5 (near 1 unless a receipt lands within a day)
-    orders = _read(sample_plan / "orders.csv").select("sku", "location", "forecast_per_day")
+    # empty shelf and no transfer in, at least one sale a day: at every checkpoint
+    # mu > 0 = available, so the normal gives P = Phi(mu / sigma) > 0.5 (near 1 unless a
+    # receipt lands within a day)
+    orders = _read(sample_plan / "orders.csv").select(
+        "sku", "location", "forecast_per_day", "transfer_qty"
+    )
     out_now = risk.join(orders, on=["sku", "location"]).filter(
         (pl.col("on_hand") <= 0)
+        & (pl.col("transfer_qty") <= 0)
         & (pl.col("forecast_per_day") >= 1)
         & (pl.col("next_receipt_date").is_null() | (pl.col("next_receipt_date") > AS_OF))
     )

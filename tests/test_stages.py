@@ -53,6 +53,27 @@ def test_partial_week_before_as_of_is_not_used():
     assert history_end(dt.date(2025, 3, 6), "day") == dt.date(2025, 3, 5)
 
 
+def test_weekly_dated_export_keeps_its_last_week():
+    # one row per week dated Monday (3 Feb .. 24 Feb); as_of the day after the last row
+    sales = _sales(
+        [
+            ("2025-02-03", "A", "W", 10.0),
+            ("2025-02-10", "A", "W", 12.0),
+            ("2025-02-17", "A", "W", 14.0),
+            ("2025-02-24", "A", "W", 16.0),
+        ]
+    )
+    as_of = dt.date(2025, 2, 25)
+    history = demand_history(sales, as_of, "week")
+    assert history["period_start"].max() == dt.date(2025, 2, 24)
+    assert history["demand"].to_list() == [10.0, 12.0, 14.0, 16.0]  # nothing dropped
+    # daily data with the same last day: the week of 24 Feb is partial and waits
+    daily = pl.concat([sales, _sales([("2025-02-05", "A", "W", 1.0)])])
+    assert demand_history(daily, as_of, "week")["period_start"].max() == dt.date(2025, 2, 17)
+    # weekly data whose week has not been dated yet (as_of Monday 3 Mar 00:00): as before
+    assert history_end(dt.date(2025, 3, 3), "week", sales) == dt.date(2025, 2, 24)
+
+
 def _history(values: dict[str, list[float]]) -> pl.DataFrame:
     frames = []
     for sku, demand in values.items():
@@ -208,6 +229,31 @@ def test_window_demand_prorates_buckets_and_extends_past_horizon():
     assert twenty_one["d"][0] == pytest.approx(7 + 14 + 14)  # third week at the last rate
 
 
+def test_protection_window_starts_at_a_mid_week_as_of():
+    # buckets from Mon 3 Mar (7 units) and Mon 10 Mar (14); as_of Wed 5 Mar
+    forecast = pl.DataFrame(
+        {
+            "sku": ["A"] * 2,
+            "location": ["W"] * 2,
+            "period_start": [dt.date(2025, 3, 3), dt.date(2025, 3, 10)],
+            "forecast": [7.0, 14.0],
+        }
+    )
+    wednesday = dt.date(2025, 3, 5)
+
+    def over(days: float) -> float:
+        windows = pl.DataFrame({"sku": ["A"], "location": ["W"], "window_days": [days]})
+        return window_demand(forecast, windows, 7, "d", wednesday)["d"][0]
+
+    # 5 - 9 Mar: 5 of week 1's 7 days; 10 - 14 Mar: 5 of week 2's -> 5 + 10
+    assert over(10.0) == pytest.approx(7 * 5 / 7 + 14 * 5 / 7)
+    # 21 days to 26 Mar: 5 + 14 + 9 days past the horizon at 2 a day = 37
+    assert over(21.0) == pytest.approx(5 + 14 + 9 * 2)
+    # an as_of before the forecast starts waits for the first bucket (weekly-dated data)
+    windows = pl.DataFrame({"sku": ["A"], "location": ["W"], "window_days": [7.0]})
+    assert window_demand(forecast, windows, 7, "d", dt.date(2025, 2, 26))["d"][0] == 7.0
+
+
 def test_lead_time_from_po_history_beats_master_data():
     purchase_orders = pl.DataFrame(
         {
@@ -274,7 +320,9 @@ def test_projected_stockout_counts_receipts():
     assert "C" not in out  # no demand, no stockout
 
 
-def _risk_row(available: float, arrival_day: int | None, quantity: float = 1000.0) -> dict:
+def _risk_row(
+    available: float, arrival_day: int | None, quantity: float = 1000.0, transfer: float = 0.0
+) -> dict:
     from stockplan.config import Risk
     from stockplan.risk import stockout_risk
 
@@ -285,6 +333,7 @@ def _risk_row(available: float, arrival_day: int | None, quantity: float = 1000.
             "on_hand": [available],
             "allocated": [0.0],
             "backorders": [0.0],
+            "transfer_qty": [transfer],
             "on_order": [quantity if arrival_day is not None else 0.0],
             "next_receipt_date": [None],
             "forecast_per_day": [10.0],
@@ -331,6 +380,17 @@ def test_a_receipt_after_the_shelf_empties_does_not_hide_the_stockout():
     assert none["expected_shortage"] == pytest.approx(70.0) and none["risk_level"] == "high"
     assert none["restock_eta"] == AS_OF + dt.timedelta(days=10)
     assert none["days_of_cover"] == pytest.approx(3.0)
+
+
+def test_risk_counts_the_planned_transfer_in_and_out():
+    # 30 on hand + 75 coming from another warehouse, 10 a day over L = 10: 105 >= 100
+    moved_in = _risk_row(30.0, arrival_day=None, transfer=75.0)
+    assert moved_in["stockout_probability"] == 0.0 and moved_in["risk_level"] == "low"
+    assert moved_in["days_of_cover"] == pytest.approx(10.5)  # (30 + 75) / 10
+    assert moved_in["stockout_date"] == AS_OF + dt.timedelta(days=11)  # ceil(10.5)
+    # the donor: 200 on hand, 150 moved out -> 50 left, 50 short over the lead time
+    donor = _risk_row(200.0, arrival_day=None, transfer=-150.0)
+    assert donor["expected_shortage"] == pytest.approx(50.0) and donor["risk_level"] == "high"
 
 
 def test_new_items_borrow_their_category_level_and_say_so():

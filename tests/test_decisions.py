@@ -1,0 +1,313 @@
+"""Decisions a buyer acts on: inactive items, stale stock, conflicting master data,
+allocations that already reserve customer orders, risk after transfers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from stockplan.config import Policy, Transfers
+from stockplan.pipeline import item_attributes
+from stockplan.plan import (
+    MASTER_DATA_CONFLICT,
+    master_data_note,
+    plan_orders,
+    stale_stock_note,
+    stock_position,
+)
+from stockplan.transfers import plan_transfers
+
+AS_OF = dt.date(2025, 3, 3)
+NO_PO = pl.DataFrame(
+    schema={"sku": pl.String, "location": pl.String, "quantity": pl.Float64, "arrival": pl.Date}
+)
+
+
+def _row(**overrides) -> dict:
+    """One series, 10 a day over L + R = 21 days, sigma 0: S = 210."""
+    row = {
+        "sku": "P",
+        "location": "W",
+        "supplier": "S",
+        "on_hand": 10.0,
+        "allocated": 0.0,
+        "backorders": 0.0,
+        "on_order": 0.0,
+        "inventory_position": 10.0,
+        "forecast_per_day": 10.0,
+        "demand_protection": 210.0,
+        "sigma_e": 0.0,
+        "lead_time_days": 14.0,
+        "lead_time_std_days": 0.0,
+        "lead_time_source": "default",
+        "abc": "A",
+        "xyz": "X",
+        "demand_pattern": "smooth",
+        "model": "AutoETS",
+        "unit_cost": 10.0,
+        "moq": None,
+        "pack_size": None,
+        "max_order": None,
+        "product_service_level": None,
+        "inactive": False,
+    }
+    row.update(overrides)
+    return row
+
+
+def _plan(*rows: dict) -> dict[str, dict]:
+    frame = pl.DataFrame(
+        list(rows),
+        schema_overrides={
+            c: pl.Float64 for c in ("moq", "pack_size", "max_order", "product_service_level")
+        },
+    )
+    return {r["sku"]: r for r in plan_orders(frame, Policy(), AS_OF, 7).to_dicts()}
+
+
+@pytest.mark.parametrize(
+    "status",
+    ["false", "0", "no", "N", "否", "disabled", "Archived", "blocked", "停用", "停售", "下架"],
+)
+def test_inactive_products_are_never_ordered(status):
+    products = pl.DataFrame({"sku": ["P", "Q"], "status": [status, "active"]})
+    sales = pl.DataFrame({"sku": ["P"], "quantity": [1.0]})
+    stock = pl.DataFrame({"sku": ["P"], "on_hand": [1.0]})
+    flags = dict(item_attributes(products, stock, sales).select("sku", "inactive").iter_rows())
+    assert flags == {"P": True, "Q": False}
+    out = _plan(_row(inactive=True), _row(sku="Q"))
+    assert (
+        out["P"]["order_qty"] == 0 and out["P"]["reason"] == "no order: product status is inactive"
+    )
+    assert out["Q"]["order_qty"] == 200  # 210 - 10, the active twin
+
+
+@pytest.mark.parametrize("value", ["true", "1", "yes", "Y", "是", None])
+def test_an_active_column_saying_yes_or_nothing_keeps_the_item(value):
+    products = pl.DataFrame(
+        {"sku": ["P"], "status": [value]}, schema={"sku": pl.String, "status": pl.String}
+    )
+    sales = pl.DataFrame({"sku": ["P"], "quantity": [1.0]})
+    stock = pl.DataFrame({"sku": ["P"], "on_hand": [1.0]})
+    assert item_attributes(products, stock, sales)["inactive"].to_list() == [False]
+
+
+def test_inactive_items_are_neither_sent_nor_received_by_transfers():
+    rows = pl.DataFrame(
+        {
+            "sku": ["A", "A", "B", "B"],
+            "location": ["D", "R", "D", "R"],
+            "on_hand": [130.0, 0.0, 130.0, 0.0],
+            "allocated": [0.0] * 4,
+            "backorders": [0.0] * 4,
+            "inventory_position": [130.0, 0.0, 130.0, 0.0],
+            "reorder_point": [50.0] * 4,
+            "order_up_to": [50.0] * 4,
+            "forecast_per_day": [1.0] * 4,
+            "inactive": [False, False, True, True],
+        }
+    )
+    moves = plan_transfers(rows, Transfers()).select(
+        "sku", "from_location", "to_location", "quantity"
+    )
+    # A: D holds 130 - 50 = 80 above S, R needs 50 -> 50 move; B (inactive) stays put
+    assert moves.rows() == [("A", "D", "R", 50.0)]
+
+
+def _snapshots(missing: str) -> dict[tuple[str, str], dict]:
+    # two weekly exports; the newest (10 Mar) leaves out X@W1, which had 300 on 3 Mar.
+    # W2 was only exported on 3 Mar: its rows are its newest snapshot.
+    stock = pl.DataFrame(
+        {
+            "sku": ["X", "Y", "Y", "X"],
+            "location": ["W1", "W1", "W1", "W2"],
+            "date": [
+                dt.date(2025, 3, 3),
+                dt.date(2025, 3, 3),
+                dt.date(2025, 3, 10),
+                dt.date(2025, 3, 3),
+            ],
+            "on_hand": [300, 40, 25, 7],
+            "allocated": [20.0, 0.0, 5.0, 0.0],
+        }
+    )
+    position = stock_position(stock, NO_PO, None, missing_from_latest=missing)
+    return {(r["sku"], r["location"]): r for r in position.to_dicts()}
+
+
+def test_an_item_missing_from_the_newest_snapshot_has_nothing_on_hand():
+    zero = _snapshots("zero")
+    assert (zero[("X", "W1")]["on_hand"], zero[("X", "W1")]["inventory_position"]) == (0.0, 0.0)
+    assert zero[("Y", "W1")]["inventory_position"] == 20.0  # 25 - 5 from 10 Mar
+    assert zero[("X", "W2")]["on_hand"] == 7.0  # its location's newest export
+    kept = _snapshots("last_seen")
+    assert kept[("X", "W1")]["inventory_position"] == 280.0  # 300 - 20, last week's
+    stock = pl.DataFrame(
+        {
+            "sku": ["X", "Y"],
+            "location": ["W1", "W1"],
+            "date": [dt.date(2025, 3, 3), dt.date(2025, 3, 10)],
+            "on_hand": [300, 25],
+        }
+    )
+    assert stale_stock_note(stock, "zero") == (
+        "stock: 1 items are missing from their location's newest snapshot, taken as 0 on hand: X@W1"
+    )
+
+
+def test_max_order_below_moq_orders_nothing_and_says_so():
+    out = _plan(_row(moq=1000.0, max_order=500.0), _row(sku="Q", moq=100.0, max_order=500.0))
+    p = out["P"]
+    assert p["order_qty"] == 0 and p["order_value"] == 0
+    assert p["reason"] == (
+        f"{MASTER_DATA_CONFLICT}: max_order 500 is below the MOQ 1000 in the products file; "
+        "need 200 to reach 210"
+    )
+    assert out["Q"]["order_qty"] == 200  # 210 - 10, within MOQ 100 and max 500
+    note = master_data_note(pl.DataFrame([p, out["Q"]]))
+    assert note == (
+        "products: max_order below moq leaves 1 lines with a need unordered (P); "
+        "fix the product master"
+    )
+
+
+@pytest.mark.parametrize(
+    ("reserves", "backorders", "position"),
+    [
+        # separate: 100 on hand - 30 allocated - 50 open customer orders = 20
+        (False, 50.0, 20.0),
+        # allocated is the reservation for 30 of the 50 ordered: 100 - 30 - (50 - 30) = 50
+        (True, 20.0, 50.0),
+    ],
+)
+def test_allocated_stock_and_customer_orders_are_not_subtracted_twice(
+    reserves, backorders, position
+):
+    stock = pl.DataFrame({"sku": ["A"], "location": ["W"], "on_hand": [100.0], "allocated": [30.0]})
+    customer_orders = pl.DataFrame(
+        {"sku": ["A", "A"], "location": ["W", "W"], "quantity": [20.0, 30.0]}
+    )
+    (row,) = stock_position(
+        stock, NO_PO, customer_orders, allocated_includes_customer_orders=reserves
+    ).to_dicts()
+    assert (row["backorders"], row["inventory_position"]) == (backorders, position)
+
+
+def test_allocation_above_the_customer_orders_leaves_no_backorder():
+    # 40 allocated for 25 ordered: nothing more is owed, allocated still counts once
+    stock = pl.DataFrame({"sku": ["A"], "location": ["W"], "on_hand": [100.0], "allocated": [40.0]})
+    customer_orders = pl.DataFrame({"sku": ["A"], "location": ["W"], "quantity": [25.0]})
+    (row,) = stock_position(
+        stock, NO_PO, customer_orders, allocated_includes_customer_orders=True
+    ).to_dicts()
+    assert (row["backorders"], row["inventory_position"]) == (0.0, 60.0)
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def _products(folder: Path, **columns: list) -> None:
+    frame = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    frame.with_columns(**{k: pl.Series(v) for k, v in columns.items()}).write_csv(
+        folder / "products.csv"
+    )
+
+
+def test_an_active_column_of_false_stops_the_order_end_to_end(small_shop: Path, tmp_path: Path):
+    # products: A-100, 007; A-100 is short in WH1 and would be ordered
+    _products(small_shop.parent, active=[False, True])
+    out = tmp_path / "orders.csv"
+    assert _cli("plan", "-c", str(small_shop), "-o", str(out), "--all", "-q").exit_code == 0
+    orders = pl.read_csv(out, schema_overrides={"sku": pl.String})
+    a100 = orders.filter(pl.col("sku") == "A-100")
+    assert a100["order_qty"].to_list() == [0, 0]
+    assert set(a100["reason"]) == {"no order: product status is inactive"}
+    assert orders.filter(pl.col("sku") == "007")["order_qty"].item() > 0
+
+
+def test_fail_on_risk_counts_the_planned_transfer(small_shop: Path, tmp_path: Path):
+    # WH1 holds 40 - 5 allocated of A-100 (10 a day, 14-day lead time, 48 due on day 7):
+    # short alone, covered once WH2's surplus moves. 007 gets stock so only A-100 matters.
+    folder = small_shop.parent
+    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
+    stock.with_columns(
+        pl.when(pl.col("sku") == "007").then(300).otherwise(pl.col("on_hand")).alias("on_hand")
+    ).write_csv(folder / "stock.csv")
+    out = tmp_path / "out"
+    moved = _cli("plan", "-c", str(small_shop), "-o", str(out), "--all", "--fail-on-risk", "high")
+    assert moved.exit_code == 0, moved.output
+    orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
+    risk = pl.read_csv(out / "risk.csv", schema_overrides={"sku": pl.String})
+    key = (pl.col("sku") == "A-100") & (pl.col("location") == "WH1")
+    row, wh1 = orders.filter(key).row(0, named=True), risk.filter(key).row(0, named=True)
+    assert row["transfer_qty"] > 0 and wh1["risk_level"] == "low"
+    # cover = (40 - 5 + transfer in) / rate
+    assert wh1["days_of_cover"] == pytest.approx(
+        (40 - 5 + row["transfer_qty"]) / row["forecast_per_day"],
+        abs=0.05,  # CSV rounds to 2 places
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    alone = _cli(
+        "risk", "-c", str(small_shop), "-o", str(tmp_path / "r.csv"), "--fail-on-risk", "high"
+    )
+    assert alone.exit_code == 3
+
+
+def test_explain_projection_counts_the_transfer_and_demand_from_as_of():
+    from stockplan.explain import stock_projection
+
+    orders = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["W"],
+            "on_hand": [30.0],
+            "allocated": [5.0],
+            "backorders": [0.0],
+            "transfer_qty": [5.0],
+            "order_qty": [0.0],
+            "expected_arrival": [dt.date(2025, 3, 19)],
+        }
+    )
+    forecast = pl.DataFrame(
+        {
+            "sku": ["A", "A"],
+            "location": ["W", "W"],
+            "period_start": [dt.date(2025, 3, 3), dt.date(2025, 3, 10)],
+            "forecast": [7.0, 14.0],
+        }
+    )
+    path = stock_projection(orders, forecast, NO_PO, 7, dt.date(2025, 3, 5))
+    # 30 - 5 + 5 = 30 free; Wed 5 Mar to Sun 9 Mar is 5 of week 1's 7 days: 30 - 5 = 25;
+    # then all of week 2: 25 - 14 = 11
+    assert path["projected_stock"].to_list() == [25.0, 11.0]
+
+
+def test_max_order_below_moq_stays_on_the_order_sheet_with_a_note(small_shop: Path, tmp_path: Path):
+    # A-100 is short at WH1 (transfers off); its master data says MOQ 1000, max 500
+    _products(small_shop.parent, moq=[1000, 0], max_order=[500, None])
+    config = yaml.safe_load(small_shop.read_text())
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    out = tmp_path / "orders.csv"
+    result = _cli("plan", "-c", str(small_shop), "-o", str(out))  # without --all
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(out, schema_overrides={"sku": pl.String})
+    flagged = orders.filter(pl.col("sku") == "A-100")
+    assert flagged.height >= 1 and flagged["order_qty"].to_list() == [0] * flagged.height
+    assert (
+        flagged["reason"]
+        .str.starts_with("no order: conflicting master data: max_order 500 is below the MOQ 1000")
+        .all()
+    )
+    assert "products: max_order below moq leaves" in result.stderr
