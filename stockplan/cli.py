@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from stockplan import __version__
-from stockplan.errors import StockplanError
+from stockplan.errors import StockplanError, safe_text
 
 if TYPE_CHECKING:
     import polars as pl
@@ -103,11 +103,11 @@ class Console:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            sys.stderr.write(f"stockplan: {message}\n")
+            sys.stderr.write(f"stockplan: {safe_text(message)}\n")
 
     def warn(self, message: str) -> None:
         if not self.quiet:
-            sys.stderr.write(f"stockplan: warning: {message}\n")
+            sys.stderr.write(f"stockplan: warning: {safe_text(message)}\n")
 
 
 def _broken_pipe(exc: OSError) -> bool:
@@ -124,7 +124,7 @@ def _internal(exc: Exception, debug: bool) -> typer.Exit:
     """One line for a bug (the traceback only with --debug), exit code 4."""
     if debug:
         raise exc
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    detail = safe_text(str(exc).strip().splitlines()[0][:300]) if str(exc).strip() else ""
     sys.stderr.write(
         f"stockplan: internal error: {type(exc).__name__}: {detail} "
         "(run with --debug for the traceback and please report it)\n"
@@ -146,8 +146,9 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         sys.stderr.write("stockplan: interrupted\n")
         raise typer.Exit(130) from None
     except OSError as exc:
-        if not _broken_pipe(exc):
-            raise _internal(exc, debug) from None
+        if not _broken_pipe(exc):  # the machine refused (disk, permissions): not a bug
+            sys.stderr.write(f"stockplan: error: {safe_text(str(exc))[:300]}\n")
+            raise typer.Exit(EXIT_USER_ERROR) from None
         # the reader went away (`stockplan plan -o - | head`): not an error of ours
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -166,9 +167,10 @@ def _load(config_path: Path, console: Console) -> tuple[Config, dict[str, pl.Dat
     from stockplan.io.readers import load_inputs
 
     config = load_config(config_path)
-    tables = load_inputs(config)
+    notes: list[str] = []
+    tables = load_inputs(config, notes)
     prepared = prepare_inputs(tables, config)
-    for warning in prepared.warnings:
+    for warning in notes + prepared.warnings:
         console.warn(warning)
     counts = ", ".join(f"{name} {frame.height:,}" for name, frame in prepared.tables.items())
     console.info(f"loaded {counts} rows")
@@ -183,8 +185,9 @@ def _emit(
     bom: bool,
     console: Console,
     title: str,
+    escape: bool = True,
 ) -> None:
-    """Send tables to a terminal table, stdout CSV or files."""
+    """Send tables to a terminal table, stdout CSV or files (`escape`: io.csv_escape_formulas)."""
     from stockplan.io.writers import output_plan, write_csv, write_files
 
     to_terminal = output is None and (
@@ -200,11 +203,13 @@ def _emit(
     if output is None or output == "-":
         if fmt not in (None, OutputFormat.csv, OutputFormat.table):
             raise StockplanError(f"--format {fmt.value} cannot go to stdout; use -o FILE")
-        write_csv(tables[primary], sys.stdout.buffer, bom=bom)
+        write_csv(tables[primary], sys.stdout.buffer, bom=bom, escape=escape)
         sys.stdout.flush()
         return
     file_format = None if fmt in (None, OutputFormat.table) else fmt.value
-    written = write_files(output_plan(tables, Path(output), file_format, primary), bom=bom)
+    written = write_files(
+        output_plan(tables, Path(output), file_format, primary), bom=bom, escape=escape
+    )
     console.info("wrote " + ", ".join(str(p) for p in written))
 
 
@@ -341,6 +346,7 @@ def plan(
             bom,
             console,
             f"Purchase suggestions as of {result.as_of}",
+            cfg.io.csv_escape_formulas,
         )
         return _risk_exit(risk, fail_on_risk, console)
 
@@ -386,6 +392,7 @@ def _single_table_command(
             bom,
             console,
             f"{title} as of {result.as_of}",
+            cfg.io.csv_escape_formulas,
         )
         return extra(result.tables[name], console) if extra else 0
 
@@ -604,6 +611,7 @@ def simulate(
             console,
             f"Policy simulation ({cfg.policy.service_measure} targets), "
             f"{cfg.simulate.unmet_demand} sales",
+            cfg.io.csv_escape_formulas,
         )
         if plot is not None and png is not None:
             from stockplan.io.writers import write_bytes
