@@ -149,7 +149,10 @@ def _first_visible_sheet(path: Path, notes: list[str]) -> str:
     if not names:
         raise input_error(path, "the workbook has no sheets")
     for index, name in enumerate(names):
-        if reader.load_sheet(index, header_row=None, n_rows=1).visible == "visible":
+        if (
+            reader.load_sheet(index, header_row=None, n_rows=1, dtypes="string").visible
+            == "visible"
+        ):
             if index:
                 hidden = ", ".join(f"'{quote(n)}'" for n in names[:index])
                 notes.append(
@@ -239,6 +242,39 @@ def _check_regular_file(path: Path) -> None:
         raise input_error(
             path, "is not a regular file (a pipe, socket or device); export to a file"
         )
+
+
+INIT_READ_BYTES = 1 << 20  # enough of a text export to find and score its header
+
+
+def read_top_rows(path: Path, notes: list[str] | None = None) -> list[list[str]]:
+    """The first rows of a file as text cells, for `init` to score against every table.
+
+    The file is read once, and a text export only as far as its first megabyte; title lines
+    above the header are kept, so each table's header search sees them as `read_raw` does.
+    """
+    notes = notes if notes is not None else []
+    _check_regular_file(path)
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        cells = read_excel_cells(path, InputFile(path=path), notes).head(HEADER_SEARCH_ROWS)
+        return [["" if v is None else str(v) for v in row] for row in cells.iter_rows()]
+    if suffix in (".parquet", ".pq"):
+        try:
+            return [list(pl.read_parquet_schema(path))]
+        except Exception as exc:
+            raise input_error(path, f"cannot read as Parquet ({quote(exc, 200)})") from None
+    with path.open("rb") as handle:
+        raw = handle.read(INIT_READ_BYTES)
+    if len(raw) == INIT_READ_BYTES:  # cut at a line end, not inside a character
+        utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+        end = raw.rfind(b"\n\x00" if utf16 else b"\n")
+        raw = raw[: end + (2 if utf16 else 1)] if end > 0 else raw
+    text = _decode(raw, path, None)
+    if not text.strip():
+        raise input_error(path, "file is empty")
+    lines = [line for line in text.splitlines() if line.strip()][:HEADER_SEARCH_ROWS]
+    return [next(csv.reader([line], delimiter=_sniff_delimiter(line)), []) for line in lines]
 
 
 def read_raw(
