@@ -225,7 +225,7 @@ def _read_parquet(path: Path) -> RawTable:
 def _check_duplicate_headers(headers: list[str], path: Path) -> None:
     seen: dict[str, str] = {}
     for header in headers:
-        key = normalise_header(header)
+        key = normalise_header(header, drop_unit=False)  # 数量(件) and 数量(箱) are two headers
         if key and key in seen:
             raise input_error(path, f"the header '{header}' appears twice")
         seen[key] = header

@@ -39,10 +39,11 @@ class TableSchema:
 _UNIT_SUFFIX = re.compile(r"^(.+?)\s*[(（\[【][^()（）\[\]【】]*[)）\]】]$")
 
 
-def normalise_header(header: str) -> str:
+def normalise_header(header: str, *, drop_unit: bool = True) -> str:
     """`' 商品 编码 '` -> `'商品_编码'`; `'Item-No.'` -> `'item_no'`; `'数量（箱）'` -> `'数量'`."""
     text = header.replace("\ufeff", "").strip().lower()
-    text = _UNIT_SUFFIX.sub(r"\1", text)
+    if drop_unit:
+        text = _UNIT_SUFFIX.sub(r"\1", text)
     return re.sub(r"[\s\-_./]+", "_", text).strip("_")
 
 
