@@ -33,6 +33,8 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 EXCEL_CELL_LIMIT = 32_767  # characters a spreadsheet cell holds
 TOTALS_LABEL = r"^(合计|小计|总计|总合计|共计|累计|total|totals|subtotal|grandtotal|sum)[:：]?$"
 """A cell holding only this (case, spaces, `-` and `_` ignored) marks a totals / subtotal row."""
+TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|累|sub|grand|total|sum)"
+"""Cheap first pass: only cells starting like a totals label are looked at closely."""
 
 
 @dataclass(frozen=True)
@@ -423,7 +425,7 @@ def _totals_label(frame: pl.DataFrame) -> pl.Expr:
         pl.when(
             pl.col(n)
             .str.to_lowercase()
-            .str.replace_all(r"[\s\-_\u3000]+", "")
+            .str.replace_all(r"[\s\-_\x{3000}]+", "")
             .str.contains(TOTALS_LABEL)
         ).then(pl.col(n).str.strip_chars())
         for n in texts
@@ -449,6 +451,7 @@ def drop_totals_rows(
     required text and date columns, e.g. sku and date) are all empty and a number it holds
     equals the sum of that column over the rows above it (since the previous totals row, or
     since the top for a grand total). Such a row is never an item and never demand.
+    A cheap first pass (an anchored prefix, empty keys) keeps the cost off clean files.
     """
     keys = [
         mapping[c.name]
@@ -456,53 +459,57 @@ def drop_totals_rows(
         if c.required and c.kind != "number" and c.name in mapping
     ]
     numbers = [c for c in schema.columns if c.kind == "number" and c.name in mapping]
-    label = _totals_label(frame).alias("__label")
-    if keys and numbers:
-        key_empty = pl.all_horizontal(
-            (
-                _clean_text(pl.col(k)).is_null()
-                if frame.schema[k] == pl.String
-                else pl.col(k).is_null()
-            )
-            for k in keys
+    texts = [n for n, t in frame.schema.items() if t == pl.String]
+    maybe_label = (
+        pl.any_horizontal(pl.col(n).str.contains(TOTALS_START).fill_null(False) for n in texts)
+        if texts
+        else pl.lit(False)
+    )
+    keyless = (
+        pl.all_horizontal(
+            pl.col(k).is_null() | pl.col(k).cast(pl.String).str.contains(r"^\s*$") for k in keys
         )
+        if keys
+        else pl.lit(False)
+    )
+    flags = frame.select(maybe_label.alias("maybe"), keyless.fill_null(True).alias("keyless"))
+    if not (flags["maybe"].any() or flags["keyless"].any()):
+        return frame
+    labelled = (
+        frame.filter(flags["maybe"])
+        .select(ROW, _totals_label(frame).alias("label"))
+        .drop_nulls("label")
+    )
+    totals = set(labelled[ROW].to_list())
+    if numbers and flags["keyless"].any():
+        candidate = flags["keyless"] | frame[ROW].is_in(labelled[ROW].implode())
         probe = frame.select(
             ROW,
-            label,
-            key_empty.alias("__keyless"),
             *(
-                _cast_expr(c, frame.schema[mapping[c.name]], mapping[c.name]).alias(f"__n{i}")
+                _cast_expr(c, frame.schema[mapping[c.name]], mapping[c.name]).alias(f"n{i}")
                 for i, c in enumerate(numbers)
             ),
-        )
-    else:
-        probe = frame.select(ROW, label, pl.lit(False).alias("__keyless"))
-    candidate = pl.col("__label").is_not_null() | pl.col("__keyless")
-    if not probe.select(candidate.any()).item():
+        ).with_columns(candidate.alias("candidate"), flags["keyless"].alias("keyless"))
+        is_candidate = pl.col("candidate")
+        segment = is_candidate.cast(pl.Int64).cum_sum().shift(1, fill_value=0)
+        sums = []
+        for i in range(len(numbers)):
+            value = pl.col(f"n{i}")
+            data = pl.when(is_candidate).then(0.0).otherwise(value.fill_null(0.0))
+            above_segment = data.cum_sum().over(segment) - data
+            above_all = data.cum_sum() - data
+            sums.append(
+                value.is_not_null()
+                & (_same_total(value, above_segment) | _same_total(value, above_all))
+            )
+        rows_before = (~is_candidate).cast(pl.Int64).cum_sum()
+        summed = probe.filter(pl.col("keyless") & pl.any_horizontal(sums) & (rows_before > 0))
+        totals |= set(summed[ROW].to_list())
+    if not totals:
         return frame
-    sums = []
-    for i in range(len(numbers)):
-        value = pl.col(f"__n{i}")
-        data = pl.when(~candidate).then(value.fill_null(0)).otherwise(0)
-        segment = candidate.cast(pl.Int64).cum_sum().shift(1, fill_value=0)
-        above_segment = data.cum_sum().over(segment) - data
-        above_all = data.cum_sum() - data
-        sums.append(
-            value.is_not_null()
-            & (_same_total(value, above_segment) | _same_total(value, above_all))
-        )
-    summed = pl.any_horizontal(sums) if sums else pl.lit(False)
-    rows_before = (~candidate).cast(pl.Int64).cum_sum()
-    totals = probe.with_columns(
-        (
-            pl.col("__label").is_not_null() | (pl.col("__keyless") & summed & (rows_before > 0))
-        ).alias("__totals")
-    ).filter(pl.col("__totals"))
-    if totals.height == 0:
-        return frame
-    rows = totals[ROW].to_list()
+    rows = sorted(totals)
     shown = ", ".join(str(r) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
-    labels = sorted({quote(t) for t in totals["__label"].drop_nulls().to_list()})
+    labels = sorted({quote(t) for t in labelled["label"].to_list()})
     what = f" ({', '.join(labels)})" if labels else " (sum of the rows above)"
     plural = "s" if len(rows) > 1 else ""
     notes.append(
