@@ -196,9 +196,10 @@ def _emit(
     if to_terminal:
         from rich.console import Console as RichConsole
 
+        from stockplan.io.writers import escape_controls
         from stockplan.report import rich_table
 
-        RichConsole().print(rich_table(tables[primary], title, primary))
+        RichConsole().print(rich_table(escape_controls(tables[primary]), title, primary))
         return
     if output is None or output == "-":
         if fmt not in (None, OutputFormat.csv, OutputFormat.table):

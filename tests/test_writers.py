@@ -281,3 +281,24 @@ def test_text_longer_than_an_excel_cell_is_refused_not_cut():
 def test_messages_escape_control_characters():
     error = StockplanError("stock.csv, row 3: '\x1b]0;owned\x07\x1b[31mred\x9b' bad")
     assert str(error) == "stock.csv, row 3: '\\x1b]0;owned\\x07\\x1b[31mred\\x9b' bad"
+
+
+def test_terminal_table_shows_control_characters_escaped():
+    frame = pl.DataFrame({"sku": ["A", "\x1b]0;owned\x07B"], "qty": [1, 2]})
+    assert writers.escape_controls(frame)["sku"].to_list() == ["A", "\\x1b]0;owned\\x07B"]
+    clean = pl.DataFrame({"sku": ["A"]})
+    assert writers.escape_controls(clean).equals(clean)
+
+
+def test_terminal_plan_and_warnings_never_carry_raw_escape_sequences(small_shop: Path):
+    folder = small_shop.parent
+    (folder / "stock.csv").write_text(
+        "sku,location,on_hand\nA-100,WH1,40\n\x1b]0;owned\x07X\x1b[2J,WH1,1\n", encoding="utf-8"
+    )
+    data = yaml.safe_load(small_shop.read_text(encoding="utf-8"))
+    data["planning"]["unknown_sku"] = "warn"
+    small_shop.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-f", "table", "--all"])
+    assert result.exit_code == 0, result.output
+    assert "\\x1b]0;owned\\x07X" in result.stderr  # the unknown-SKU warning, escaped
+    assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout

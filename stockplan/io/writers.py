@@ -97,6 +97,26 @@ def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+CONTROL_CHARS = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+
+
+def escape_controls(frame: pl.DataFrame) -> pl.DataFrame:
+    r"""Text with control characters (ESC, BEL, ...) shown escaped (`\x1b`), for a terminal.
+
+    Only columns that hold one are touched, so a clean table costs one scan.
+    """
+    from stockplan.errors import safe_text
+
+    dirty = [
+        n
+        for n, t in frame.schema.items()
+        if t == pl.String and frame[n].str.contains(CONTROL_CHARS).any()
+    ]
+    return frame.with_columns(
+        pl.col(n).map_elements(safe_text, return_dtype=pl.String) for n in dirty
+    )
+
+
 def write_csv(
     frame: pl.DataFrame,
     target: IO[bytes] | Path,
