@@ -191,16 +191,20 @@ def test_temp_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "orders.csv"]
 
 
-def test_full_disk_is_one_line_and_exit_1_with_nothing_written(small_shop: Path, tmp_path: Path):
-    """A file-size limit makes every write past 20 kB fail as a full disk would."""
+@pytest.mark.parametrize("name", ["plan.xlsx", "orders.json"])
+def test_full_disk_is_one_line_and_exit_1_with_nothing_written(
+    small_shop: Path, tmp_path: Path, name: str
+):
+    """A file-size limit makes every write past 2 kB fail as a full disk would (polars'
+    JSON writer alone used to cut the file silently and exit 0)."""
     out = tmp_path / "out"
     out.mkdir()
     script = textwrap.dedent(
         f"""
         import resource, signal, sys
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
-        target = {str(out / "plan.xlsx")!r}
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000, 2_000))
+        target = {str(out / name)!r}
         sys.argv = ["stockplan", "plan", "-c", {str(small_shop)!r}, "-o", target, "--all", "-q"]
         from stockplan.cli import main
         main()

@@ -185,17 +185,23 @@ def _write_xlsx(tables: dict[str, pl.DataFrame], path: Path) -> None:
 
 
 def _write_one(frame: pl.DataFrame, path: Path, fmt: Format, bom: bool, escape: bool) -> None:
+    """Render in memory, then write the bytes ourselves: polars' `write_json` to a path
+    reports no error when the disk fills (a cut file and exit 0), and a plain OSError
+    says what went wrong."""
     frame = finite(frame)
+    buffer = io.BytesIO()
     if fmt == "csv":
-        write_csv(frame, path, bom=bom, escape=escape)
+        write_csv(frame, buffer, bom=bom, escape=escape)
     elif fmt == "json":
         presentable(frame).with_columns(
             [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
-        ).write_json(path)
+        ).write_json(buffer)
     elif fmt == "parquet":
-        frame.write_parquet(path)
+        frame.write_parquet(buffer)
     else:
         _write_xlsx({"sheet": frame}, path)
+        return
+    path.write_bytes(buffer.getvalue())
 
 
 TEMP_SUFFIX = ".tmp"
