@@ -240,6 +240,19 @@ def test_erp_header_spellings_and_units_in_brackets(tmp_path: Path):
     stock = tmp_path / "stock.csv"
     stock.write_text("存货编码,现存数量(件)\nA,2\n", encoding="utf-8")
     assert _read(stock, "stock")["on_hand"].to_list() == [2.0]
+    stock.write_text("物料编码,库存量(基本单位)\nA,3\n", encoding="utf-8")
+    assert _read(stock, "stock")["on_hand"].to_list() == [3.0]
+    path.write_text("单据日期,物料编码,基本单位数量\n2025-01-06,A,4\n", encoding="utf-8")
+    assert _read(path)["quantity"].to_list() == [4.0]
+
+
+def test_config_larger_than_a_megabyte_is_refused_unread(tmp_path: Path):
+    from stockplan.config import load_config
+
+    path = tmp_path / "big.yaml"
+    path.write_text("inputs: {sales: s.csv, stock: t.csv}\n" + "# padding\n" * 120_000)
+    with pytest.raises(StockplanError, match="config is larger than 1,000,000 bytes"):
+        load_config(path)
 
 
 def test_first_visible_sheet_is_read_when_no_sheet_is_set(tmp_path: Path):

@@ -235,7 +235,7 @@ def test_xlsxwriter_file_create_error_is_a_user_error(
     result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(target), "-q"])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "stockplan: error: cannot write output: the disk is full; nothing was written"
+        f"stockplan: error: cannot write {target}: the disk is full; nothing was written"
     ]
     assert list(out.iterdir()) == []
 

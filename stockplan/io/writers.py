@@ -318,6 +318,7 @@ def write_files(
     from xlsxwriter.exceptions import XlsxWriterException
 
     temps: dict[Path, Path] = {}
+    path: Path | None = None
     try:
         for path, (tables, fmt) in plan.items():
             _check_target(path)
@@ -332,7 +333,7 @@ def write_files(
         for path, temp in temps.items():
             os.replace(temp, path)
     except (OSError, XlsxWriterException, pl.exceptions.PolarsError) as exc:
-        raise _write_failed(exc) from None
+        raise _write_failed(exc, path) from None
     finally:
         for temp in temps.values():
             with contextlib.suppress(FileNotFoundError):
