@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from stockplan.errors import StockplanError
-from stockplan.io.readers import _header_index, read_top_rows
+from stockplan.io.readers import header_index, read_top_rows
 from stockplan.io.schema import CODE_ALIASES, SCHEMAS, normalise_header
 
 EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet")
@@ -75,7 +75,7 @@ def guess_file(path: Path) -> FileGuess:
         return FileGuess(path, None, problem=str(exc))
     candidates: list[tuple[tuple[bool, bool, int], str, dict[str, str], list[str]]] = []
     for table, schema in SCHEMAS.items():
-        index = _header_index(rows, schema, {})
+        index = header_index(rows, schema, {})
         headers = [c.strip() for c in rows[index] if c and c.strip()] if rows else []
         complete, size, mapping = _score(headers, table)
         candidates.append(((complete, table == hint, size), table, mapping, headers))

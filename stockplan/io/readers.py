@@ -31,9 +31,9 @@ HEADER_SEARCH_ROWS = 20  # title lines an export may put above its header
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an encrypted .xlsx is an OLE compound file
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 EXCEL_CELL_LIMIT = 32_767  # characters a spreadsheet cell holds
-TOTALS_LABEL = r"^(合计|小计|总计|总合计|共计|累计|total|totals|subtotal|grandtotal|sum)[:：]?$"
+TOTALS_LABEL = r"^(合计|小计|总计|总合计|共计|total|totals|subtotal|grandtotal)[:：]?$"
 """A cell holding only this (case, spaces, `-` and `_` ignored) marks a totals / subtotal row."""
-TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|累|sub|grand|total|sum)"
+TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|sub|grand|total)"
 """Cheap first pass: only cells starting like a totals label are looked at closely."""
 
 
@@ -85,7 +85,7 @@ def _matches_header(cells: list[str], schema: TableSchema, overrides: Mapping[st
     return required <= found and (not schema.one_of or bool(found & set(schema.one_of)))
 
 
-def _header_index(rows: list[list[str]], schema: TableSchema, overrides: Mapping[str, str]) -> int:
+def header_index(rows: list[list[str]], schema: TableSchema, overrides: Mapping[str, str]) -> int:
     """Index of the header among the first rows: title lines above it are skipped."""
     for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         if _matches_header(cells, schema, overrides):
@@ -116,7 +116,7 @@ def _read_csv(
         raise input_error(path, "file is empty")
     lines = text.splitlines()[:HEADER_SEARCH_ROWS]
     split = [line.split(spec.delimiter or _sniff_delimiter(line)) for line in lines]
-    skip = _header_index(split, schema, overrides)
+    skip = header_index(split, schema, overrides)
     delimiter = spec.delimiter or _sniff_delimiter(lines[skip] if lines else "")
     try:
         frame = pl.read_csv(
@@ -207,7 +207,7 @@ def _read_excel(
 ) -> RawTable:
     cells = read_excel_cells(path, spec, notes)
     top = [list(row) for row in cells.head(HEADER_SEARCH_ROWS).iter_rows()]
-    index = _header_index(top, schema, overrides)
+    index = header_index(top, schema, overrides)
     headers = [
         str(h).strip() if h is not None and str(h).strip() else f"column_{n + 1}"
         for n, h in enumerate(top[index])
