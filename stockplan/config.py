@@ -288,7 +288,7 @@ class Simulate(Section):
         min_length=1,
         description="Multiples of the baseline's weeks replayed for its curve.",
     )
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, description="Lead-time draws (numpy seeds are >= 0).")
 
     @model_validator(mode="after")
     def _baseline_order(self) -> Simulate:

@@ -111,6 +111,7 @@ TEXT_FILES: dict[str, str] = {
     "planning: {as_of: 9999-12-31}\n",
     "config_dead_days_huge.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\n"
     "classify: {dead_item_days: 100000}\n",
+    "config_negative_seed.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\nsimulate: {seed: -5}\n",
     "config_negative_sheet.yaml": "inputs: {sales: {path: sales.csv, sheet: -1}, stock: stock.csv}\n",
     "config_alias_bomb.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\npolicy:\n  types:\n"
     + "    l0: &l0 [rs, rs, rs, rs, rs, rs, rs, rs, rs, rs]\n"
