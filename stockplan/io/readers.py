@@ -233,6 +233,26 @@ def _check_duplicate_headers(headers: list[str], path: Path) -> None:
         seen[key] = header
 
 
+def _text_saved_as_xls(path: Path, notes: list[str]) -> bool:
+    """True for a `.xls` that is really tab- or comma-separated text, as several ERPs and web
+    systems export "Excel" files; it is then read as text. An HTML page saved as `.xls` is
+    refused with what to do, not parsed."""
+    if path.suffix.lower() != ".xls":
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(512)
+    if head.startswith((OLE_MAGIC, b"PK\x03\x04")) or not head.strip():
+        return False  # a real workbook (or an empty file, reported by the Excel reader)
+    if b"<html" in head.lower() or b"<table" in head.lower() or head.lstrip().startswith(b"<"):
+        raise input_error(
+            path,
+            "is a web page saved with an .xls name, not a workbook; open it in Excel and save "
+            "it as .xlsx, or export CSV",
+        )
+    notes.append(f"{path}: is text saved with an .xls name; read as delimited text")
+    return True
+
+
 def _check_regular_file(path: Path) -> None:
     """A folder, pipe (FIFO), socket or device is refused before it is opened: reading a
     FIFO nobody writes to would wait for ever (a cron job that never ends)."""
@@ -258,7 +278,7 @@ def read_top_rows(path: Path, notes: list[str] | None = None) -> list[list[str]]
     notes = notes if notes is not None else []
     _check_regular_file(path)
     suffix = path.suffix.lower()
-    if suffix in EXCEL_SUFFIXES:
+    if suffix in EXCEL_SUFFIXES and not _text_saved_as_xls(path, notes):
         cells = read_excel_cells(path, InputFile(path=path), notes).head(HEADER_SEARCH_ROWS)
         return [["" if v is None else str(v) for v in row] for row in cells.iter_rows()]
     if suffix in (".parquet", ".pq"):
@@ -291,7 +311,7 @@ def read_raw(
     path = Path(spec.path)
     _check_regular_file(path)
     suffix = path.suffix.lower()
-    if suffix in EXCEL_SUFFIXES:
+    if suffix in EXCEL_SUFFIXES and not _text_saved_as_xls(path, notes):
         return _read_excel(path, spec, schema, overrides, notes)
     if suffix in (".parquet", ".pq"):
         return _read_parquet(path)

@@ -98,6 +98,8 @@ TEXT_FILES: dict[str, str] = {
     "control_chars_sku.csv": "sku,location,on_hand\nA-100,WH1,40\n\x1b]0;pwned\x07A\x1b[2J,WH1,1\n",
     "two_units_same_column.csv": "日期,商品编码,数量(件),数量（箱）\n2025-09-01,A-100,10,1\n",
     "only_totals_sales.csv": SALES_HEADER + ",合计,,0\n",
+    "html_saved_as.xls": "<html><body><table><tr><td>商品编码</td><td>现存量</td></tr>"
+    "<tr><td>A-100</td><td>40</td></tr></table></body></html>\n",
     "config_n_jobs_zero.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\nforecast: {n_jobs: 0}\n",
     "config_season_zero.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\n"
     "forecast: {season_length: 0}\n",
@@ -163,6 +165,9 @@ BINARY_FILES: dict[str, bytes] = {
     "corrupt.xlsx": b"PK\x03\x04 this is not really a zip archive" * 3,
     "encrypted.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
     + bytes(504),  # OLE header, as Excel writes
+    "tsv_saved_as.xls": "商品编码\t仓库\t现存量\nA-100\tWH1\t40\nA-100\tWH2\t500\n007\tWH1\t3\n".encode(
+        "gbk"
+    ),
     "gbk_no_declaration.csv": "商品编码,仓库名称,现存量\nA-100,WH1,40\nA-100,WH2,500\n007,WH1,3\n".encode(
         "gbk"
     ),
