@@ -249,13 +249,14 @@ def _give_mode(temp: Path, path: Path) -> None:
     """Mode of the file `temp` will replace, or 0666 less the umask for a new file.
 
     mkstemp creates 0600 files: renamed as they are, a shared folder's plan.xlsx would be
-    readable by its owner alone.
+    readable by its owner alone. A share that refuses chmod (SMB) keeps its own modes.
     """
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    os.chmod(temp, mode)
+    with contextlib.suppress(PermissionError, NotImplementedError):
+        os.chmod(temp, mode)
 
 
 def _write_failed(exc: Exception, path: Path | None = None) -> StockplanError:
