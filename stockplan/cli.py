@@ -22,7 +22,7 @@ import click
 import typer
 
 from stockplan import __version__
-from stockplan.errors import StockplanError
+from stockplan.errors import StockplanError, safe_text
 from stockplan.i18n import message
 
 if TYPE_CHECKING:
@@ -313,7 +313,7 @@ class Console:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            sys.stderr.write(f"stockplan: {message}\n")
+            sys.stderr.write(f"stockplan: {safe_text(message)}\n")
 
     def warn(self, message: str) -> None:
         from stockplan.i18n import message as text
@@ -321,7 +321,9 @@ class Console:
 
         if not self.quiet:
             lang = _STATE["lang"]
-            sys.stderr.write(f"stockplan: {text('warning', lang)}: {render_error(message, lang)}\n")
+            sys.stderr.write(
+                f"stockplan: {text('warning', lang)}: {safe_text(render_error(message, lang))}\n"
+            )
 
     def say(self, key: str, **fields: object) -> None:
         """The catalogue message `key` in the run's language."""
@@ -344,7 +346,7 @@ def _internal(exc: Exception, debug: bool) -> typer.Exit:
     """One line for a bug (the traceback only with --debug), exit code 4."""
     if debug:
         raise exc
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    detail = safe_text(str(exc).strip().splitlines()[0][:300]) if str(exc).strip() else ""
     sys.stderr.write(
         f"stockplan: internal error: {type(exc).__name__}: {detail} "
         "(run with --debug for the traceback and please report it)\n"
@@ -369,8 +371,9 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         sys.stderr.write("stockplan: interrupted\n")
         raise typer.Exit(130) from None
     except OSError as exc:
-        if not _broken_pipe(exc):
-            raise _internal(exc, debug) from None
+        if not _broken_pipe(exc):  # the machine refused (disk, permissions): not a bug
+            sys.stderr.write(f"stockplan: error: {safe_text(str(exc))[:300]}\n")
+            raise typer.Exit(EXIT_USER_ERROR) from None
         # the reader went away (`stockplan plan -o - | head`): not an error of ours
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -392,9 +395,10 @@ def _load(
 
     config = load_config(config_path)
     config = (view or View()).configure(config)
-    tables = load_inputs(config)
+    notes: list[str] = []
+    tables = load_inputs(config, notes)
     prepared = prepare_inputs(tables, config)
-    for warning in prepared.warnings:
+    for warning in notes + prepared.warnings:
         console.warn(warning)
     counts = ", ".join(f"{name} {frame.height:,}" for name, frame in prepared.tables.items())
     console.say("loaded", counts=counts)
@@ -451,8 +455,9 @@ def _emit(
     title: str,
     view: View | None = None,
     info: dict[str, Any] | None = None,
+    escape: bool = True,
 ) -> None:
-    """Send tables to a terminal table, stdout CSV or files."""
+    """Send tables to a terminal table, stdout CSV or files (`escape`: io.csv_escape_formulas)."""
     from stockplan.io.writers import output_plan, write_csv, write_files
 
     view = view or View()
@@ -464,11 +469,12 @@ def _emit(
     if to_terminal:
         from rich.console import Console as RichConsole
 
+        from stockplan.io.writers import escape_controls
         from stockplan.report import terminal_table
 
         out = RichConsole()
         shown = terminal_table(
-            tables[primary],
+            escape_controls(tables[primary]),
             primary,
             title,
             width=out.width,
@@ -484,7 +490,7 @@ def _emit(
     if view.columns:
         one = one.select(view.columns)
     if output is None or output == "-":
-        write_csv(one, sys.stdout.buffer, bom=bom, table=primary, lang=file_lang)
+        write_csv(one, sys.stdout.buffer, bom=bom, table=primary, lang=file_lang, escape=escape)
         sys.stdout.flush()
         return
     file_format = None if fmt in (None, OutputFormat.table) else fmt.value
@@ -493,7 +499,9 @@ def _emit(
     if any(kind == "xlsx" for _, kind in plan.values()):
         plan = output_plan(tables, target, file_format, primary)
     workbook = any(kind == "xlsx" for _, kind in plan.values())
-    written = write_files(plan, bom=bom, lang=view.lang if workbook else file_lang, info=info)
+    written = write_files(
+        plan, bom=bom, lang=view.lang if workbook else file_lang, info=info, escape=escape
+    )
     console.say("wrote", paths=", ".join(str(p) for p in written))
 
 
@@ -739,6 +747,7 @@ def plan(
             message(f"title.{name}", view.lang, as_of=result.as_of),
             view,
             _run_info(config, cfg, result.as_of),
+            cfg.io.csv_escape_formulas,
         )
         if supplier_forecast is not None:
             _write_supplier_forecast(result, cfg, tables, supplier_forecast, console)
@@ -808,6 +817,7 @@ def _single_table_command(
             message(f"title.{name}", view.lang, as_of=result.as_of),
             view,
             _run_info(config, cfg, result.as_of),
+            cfg.io.csv_escape_formulas,
         )
         code = extra(result.tables[name], console) if extra else 0
         return _notify(notify, cfg, result, tables, output, console) or code
@@ -1090,6 +1100,7 @@ def simulate(
             ),
             view,
             _run_info(config, cfg, planning_date),
+            cfg.io.csv_escape_formulas,
         )
         if plot is not None and png is not None:
             from stockplan.io.writers import write_bytes

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from stockplan.errors import StockplanError
+from stockplan.errors import StockplanError, quote
 
 TABLES = (
     "sales",
@@ -38,17 +38,24 @@ TABLES = (
 )
 
 Probability = Annotated[float, Field(gt=0.5, lt=1.0)]
+PLAUSIBLE_DATES = (dt.date(1980, 1, 1), dt.date(2099, 12, 31))
+"""Dates outside this window in a config or a data file are refused as typos or placeholders
+(ERPs write 1900-01-01 or 9999-12-31 for "no date")."""
+MAX_CONFIG_BYTES = 1_000_000
+MAX_CONFIG_NODES = 100_000
+"""A config larger than this, or one whose YAML aliases expand to more values, is refused."""
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # `.inf` / `.nan` are valid YAML floats but never a sensible setting
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class InputFile(Section):
     """One input file. A bare string in YAML is shorthand for `{path: ...}`."""
 
     path: Path
-    sheet: str | int | None = None
+    sheet: str | Annotated[int, Field(ge=0)] | None = None
     encoding: str | None = None
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
 
@@ -125,6 +132,16 @@ class Planning(Section):
     as_of: dt.date | None = Field(
         default=None, description="Planning date; default: the day after the last sale."
     )
+
+    @field_validator("as_of")
+    @classmethod
+    def _plausible_as_of(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and not PLAUSIBLE_DATES[0] <= value <= PLAUSIBLE_DATES[1]:
+            raise ValueError(
+                f"must be a date between {PLAUSIBLE_DATES[0]} and {PLAUSIBLE_DATES[1]}"
+            )
+        return value
+
     bucket: Literal["day", "week"] = "week"
     horizon_periods: int = Field(default=13, ge=1, le=104)
     default_location: str = Field(default="MAIN", min_length=1)
@@ -222,17 +239,17 @@ class Policy(Section):
 
 
 class Forecast(Section):
-    season_length: int | Literal["auto"] = "auto"
+    season_length: Annotated[int, Field(ge=1, le=366)] | Literal["auto"] = "auto"
     backtest_windows: int = Field(default=6, ge=1, le=12)
     backtest_horizon_days: int = Field(default=28, ge=1, le=366)
-    min_history_periods: int = Field(default=8, ge=2)
+    min_history_periods: int = Field(default=8, ge=2, le=520)
     new_item_default: float | None = Field(
         default=None,
         ge=0,
         description="Prior demand per bucket for short-history items with no category.",
     )
     interval_level: float = Field(default=80.0, gt=0, lt=100)
-    n_jobs: int = Field(default=1, ge=-1)
+    n_jobs: int = Field(default=1, ge=-1, le=1024, description="Processes; -1: every core.")
     combine_top: int = Field(
         default=2,
         ge=1,
@@ -250,20 +267,34 @@ class Forecast(Section):
         default=None, description="Cluster to use; none: a local cluster for the run."
     )
 
+    @field_validator("n_jobs")
+    @classmethod
+    def _some_processes(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("must be -1 (every core) or a number of processes from 1")
+        return value
+
 
 class Classify(Section):
     abc_cutoffs: tuple[float, float] = (0.8, 0.95)
     xyz_cutoffs: tuple[float, float] = (0.5, 1.0)
     adi_cutoff: float = Field(default=1.32, gt=1)
     cv2_cutoff: float = Field(default=0.49, gt=0)
-    new_item_periods: int = Field(default=8, ge=1)
-    dead_item_days: int = Field(default=91, ge=1)
+    new_item_periods: int = Field(default=8, ge=1, le=520)
+    dead_item_days: int = Field(default=91, ge=1, le=3660)
 
     @field_validator("abc_cutoffs")
     @classmethod
     def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
         if not 0 < value[0] < value[1] <= 1:
             raise ValueError("must be two cumulative shares 0 < a < b <= 1, e.g. [0.8, 0.95]")
+        return value
+
+    @field_validator("xyz_cutoffs")
+    @classmethod
+    def _ordered_cv(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] < value[1]:
+            raise ValueError("must be two coefficients of variation 0 < a < b, e.g. [0.5, 1.0]")
         return value
 
 
@@ -290,10 +321,17 @@ class Censoring(Section):
         lt=0.5,
         description="zero_runs: chance below which a run is a stockout.",
     )
-    lookback_days: int = Field(default=56, ge=7, description="zero_runs: days before a run.")
-    min_history_days: int = Field(default=28, ge=7, description="zero_runs: history needed.")
+    lookback_days: int = Field(
+        default=56, ge=7, le=3660, description="zero_runs: days before a run."
+    )
+    min_history_days: int = Field(
+        default=28, ge=7, le=3660, description="zero_runs: history needed."
+    )
     max_run_days: int = Field(
-        default=56, ge=2, description="zero_runs: longer runs are a real change, not censoring."
+        default=56,
+        ge=2,
+        le=3660,
+        description="zero_runs: longer runs are a real change, not censoring.",
     )
 
 
@@ -302,7 +340,10 @@ class Promotions(Section):
         default=0.3, ge=0, le=20, description="Lift of a planned promotion with no uplift given."
     )
     min_promo_days: int = Field(
-        default=7, ge=1, description="Promotion days a SKU needs before its own lift is used."
+        default=7,
+        ge=1,
+        le=3660,
+        description="Promotion days a SKU needs before its own lift is used.",
     )
     min_promo_units: float = Field(
         default=50, ge=0, description="Promotion units a SKU needs before its own lift is used."
@@ -311,7 +352,9 @@ class Promotions(Section):
 
 class Simulate(Section):
     periods: int = Field(default=26, ge=4, le=260, description="Buckets replayed, ending at as_of.")
-    refit_every: int = Field(default=13, ge=1, description="Buckets between forecast refits.")
+    refit_every: int = Field(
+        default=13, ge=1, le=260, description="Buckets between forecast refits."
+    )
     targets: list[Probability] = Field(
         default_factory=lambda: [0.85, 0.9, 0.95, 0.98, 0.99],
         min_length=1,
@@ -320,12 +363,12 @@ class Simulate(Section):
     unmet_demand: Literal["lost", "backorder"] = "lost"
     baseline_reorder_weeks: float = Field(default=2.0, gt=0)
     baseline_up_to_weeks: float = Field(default=4.0, gt=0)
-    baseline_scales: list[float] = Field(
+    baseline_scales: list[Annotated[float, Field(gt=0, le=100)]] = Field(
         default_factory=lambda: [0.5, 0.75, 1.0, 1.5, 2.0, 3.0],
         min_length=1,
         description="Multiples of the baseline's weeks replayed for its curve.",
     )
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, description="Lead-time draws (numpy seeds are >= 0).")
 
     @model_validator(mode="after")
     def _baseline_order(self) -> Simulate:
@@ -472,6 +515,21 @@ class HtmlReport(Section):
     top_items: int = Field(default=10, ge=1, le=50, description="Items per chart.")
 
 
+class IO(Section):
+    """How exports are read and CSV files written."""
+
+    identify_by: Literal["name", "code"] = Field(
+        default="name",
+        description="When an export has both a code and a name column for the warehouse "
+        "(仓库编码 / 仓库名称) or the supplier, which one identifies it.",
+    )
+    csv_escape_formulas: bool = Field(
+        default=True,
+        description="Prefix text cells starting with = + - @ TAB or CR with ' in CSV output "
+        "(OWASP CSV injection); false for machine consumers that need the raw text.",
+    )
+
+
 class Config(Section):
     inputs: Inputs
     columns: dict[Literal[TABLES], dict[str, str]] = Field(default_factory=dict)  # type: ignore[valid-type]
@@ -492,6 +550,7 @@ class Config(Section):
     notices: Notices = Notices()
     supplier_tiers: SupplierTiers = SupplierTiers()
     report: HtmlReport = HtmlReport()
+    io: IO = IO()
 
     @model_validator(mode="after")
     def _risk_order(self) -> Config:
@@ -508,7 +567,7 @@ def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "missing":
         return f"missing key '{key}'"
     got = error.get("input")
-    got_text = f", got {got!r}" if got is not None and not isinstance(got, dict) else ""
+    got_text = f", got {_short_repr(got)}" if got is not None and not isinstance(got, dict) else ""
     return f"key '{key}': {error['msg']}{got_text}"
 
 
@@ -520,6 +579,31 @@ def _resolve_input(spec: InputFile | DatabaseInput, base_dir: Path) -> InputFile
     if sep and scheme.lower() in ("sqlite", "duckdb") and rest and not rest.startswith(("/", "$")):
         return spec.model_copy(update={"url": f"{scheme}:///{(base_dir / rest).as_posix()}"})
     return spec
+
+
+def _short_repr(value: Any) -> str:
+    """repr of a config value, bounded: a huge or self-repeating structure is not spelt out."""
+    import reprlib
+
+    shorter = reprlib.Repr()
+    shorter.maxlevel, shorter.maxlist, shorter.maxdict = 2, 4, 4
+    shorter.maxstring = shorter.maxother = 60
+    return quote(shorter.repr(value))
+
+
+def _expanded_size(value: Any, budget: int) -> int:
+    """Values in `value` counting every repeat of a YAML alias, stopping past `budget`."""
+    seen = 0
+    stack = [value]
+    while stack and seen <= budget:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return seen
 
 
 def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: Path | None = None):
@@ -541,8 +625,14 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
 def load_config(path: str | Path) -> Config:
     """Read and validate the YAML config at `path`."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise StockplanError(f"{path}: config is not a regular file (a folder, pipe or device)")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise StockplanError(f"{path}: config is larger than {MAX_CONFIG_BYTES:,} bytes")
+        text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise StockplanError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -554,4 +644,9 @@ def load_config(path: str | Path) -> Config:
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise StockplanError(f"{path}:{where} {problem}") from None
+    if _expanded_size(raw, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
+        raise StockplanError(
+            f"{path}: config expands to more than {MAX_CONFIG_NODES:,} values "
+            "(YAML aliases repeating one block?)"
+        )
     return parse_config(raw, path, path.parent)

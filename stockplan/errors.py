@@ -7,7 +7,30 @@ prints it on one line on stderr and exits with code 1.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+# C0 controls except TAB/LF/CR (folded to spaces), DEL, C1 controls (incl. CSI 0x9b),
+# and the Unicode bidi overrides that can make a terminal line read backwards
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+MAX_QUOTE = 80
+"""Characters of a data value an error message quotes; longer values are cut with `...`."""
+
+
+def safe_text(text: str) -> str:
+    r"""`text` on one line with control characters escaped (`\x1b`), fit for a terminal or log.
+
+    ESC, BEL and OSC sequences from a data file must never reach a terminal as they are:
+    they can recolour, retitle or hide what follows.
+    """
+    line = " ".join(str(text).split())
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", line)
+
+
+def quote(value: object, limit: int = MAX_QUOTE) -> str:
+    """A data value for a message: escaped, and cut to `limit` characters."""
+    text = safe_text(str(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class StockplanError(Exception):
@@ -16,8 +39,8 @@ class StockplanError(Exception):
     exit_code = 1
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))
-        self.message = " ".join(message.split())
+        self.message = safe_text(message)
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         return self.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,7 @@ CASES: dict[str, dict] = yaml.safe_load((CORPUS / "cases.yaml").read_text(encodi
 def test_corpus_is_complete():
     files = {p.name for p in CORPUS.iterdir() if p.name not in ("cases.yaml", "make_corpus.py")}
     assert files == set(CASES), "every corpus file needs a case, every case a file"
-    assert len(CASES) >= 30
+    assert len(CASES) >= 80
 
 
 def _use(shop_config: Path, table: str, name: str) -> Path:
@@ -49,6 +50,7 @@ def test_bad_input(name: str, small_shop: Path, tmp_path: Path):
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, result.stderr
         assert lines[0].startswith("stockplan: error: ")
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", lines[0])  # escaped, never raw
         for fragment in case["error"]:
             assert fragment in lines[0]
         assert list(out.iterdir()) == []  # no output, not even a temporary file
@@ -67,3 +69,9 @@ def test_bad_input(name: str, small_shop: Path, tmp_path: Path):
             assert row.height == 1, f"{sku}@{location} missing from {table}"
             value = row[column][0]
             assert value == (pytest.approx(expected) if isinstance(expected, float) else expected)
+    for label in case.get("absent", []):
+        for table in out.glob("*.csv"):
+            frame = pl.read_csv(table, infer_schema=False)
+            for column in ("sku", "from_location", "to_location"):
+                if column in frame.columns:
+                    assert label not in frame[column].to_list(), f"{label} in {table.name}"

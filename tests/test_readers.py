@@ -173,3 +173,176 @@ def test_broken_files_give_one_line_errors(tmp_path: Path, content: bytes, messa
 def test_missing_file(tmp_path: Path):
     with pytest.raises(StockplanError, match="file not found"):
         _read(tmp_path / "nope.csv")
+
+
+def test_totals_and_subtotal_rows_are_dropped_with_a_note_naming_file_and_rows(tmp_path: Path):
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "date,sku,location,qty\n"
+        "2025-01-06,A,W1,5\n2025-01-06,B,W1,3\n合 计,,,8\n"  # label in the date column
+        "2025-01-07,A,W2,4\nSub-total,,,4\n"  # English, with a hyphen
+        ",Grand Total,,12\n",
+        encoding="utf-8",
+    )
+    notes: list[str] = []
+    frame = read_table("sales", InputFile(path=path), {}, notes)
+    assert frame["sku"].to_list() == ["A", "B", "A"]
+    assert frame["quantity"].sum() == 12  # not 12 + 8 + 4 + 12
+    assert notes == [
+        f"{path}, rows 4, 6, 7: 3 totals rows (Grand Total, Sub-total, 合 计) dropped, "
+        "not read as items or demand"
+    ]
+
+
+def test_keyless_row_that_sums_the_rows_above_is_a_totals_row(tmp_path: Path):
+    path = tmp_path / "stock.csv"
+    # per-warehouse subtotals without a label, then the grand total of all rows
+    path.write_text(
+        "sku,location,on_hand\nA,W1,5\nB,W1,7\n,,12\nA,W2,1\n,,1\n,,13\n", encoding="utf-8"
+    )
+    notes: list[str] = []
+    frame = read_table("stock", InputFile(path=path), {}, notes)
+    assert frame["on_hand"].to_list() == [5.0, 7.0, 1.0]
+    assert notes == [
+        f"{path}, rows 4, 6, 7: 3 totals rows (sum of the rows above) dropped, "
+        "not read as items or demand"
+    ]
+
+
+def test_keyless_row_that_is_no_sum_is_still_an_empty_sku(tmp_path: Path):
+    path = tmp_path / "stock.csv"
+    path.write_text("sku,location,on_hand\nA,W1,5\nB,W1,7\n,W1,3\n", encoding="utf-8")
+    with pytest.raises(StockplanError, match=r"row 4, column 'sku': empty value"):
+        _read(path, "stock")
+
+
+def test_an_sku_that_merely_contains_total_is_an_item(tmp_path: Path):
+    path = tmp_path / "stock.csv"
+    path.write_text("sku,name,on_hand\nTOTAL-1,Total care,5\n小计本,notebook,2\n", encoding="utf-8")
+    assert _read(path, "stock")["sku"].to_list() == ["TOTAL-1", "小计本"]
+
+
+def test_implausible_dates_are_refused_with_file_row_and_column(tmp_path: Path):
+    path = tmp_path / "sales.csv"
+    path.write_text("date,sku,qty\n2025-01-06,A,1\n1900-01-01,A,1\n", encoding="utf-8")
+    with pytest.raises(StockplanError) as error:
+        _read(path)
+    assert str(error.value) == (
+        f"{path}, row 3, column 'date': '1900-01-01' is not a plausible date "
+        "(outside 1980-01-01 .. 2099-12-31; a placeholder for no date?)"
+    )
+
+
+def test_erp_header_spellings_and_units_in_brackets(tmp_path: Path):
+    path = tmp_path / "sales.csv"
+    path.write_text("出库日期,物料编码,实发数量（箱）\n2025-01-06,A,2\n", encoding="utf-8")
+    assert _read(path).columns == ["source_row", "date", "sku", "quantity"]
+    stock = tmp_path / "stock.csv"
+    stock.write_text("存货编码,现存数量(件)\nA,2\n", encoding="utf-8")
+    assert _read(stock, "stock")["on_hand"].to_list() == [2.0]
+    stock.write_text("物料编码,库存量(基本单位)\nA,3\n", encoding="utf-8")
+    assert _read(stock, "stock")["on_hand"].to_list() == [3.0]
+    path.write_text("单据日期,物料编码,基本单位数量\n2025-01-06,A,4\n", encoding="utf-8")
+    assert _read(path)["quantity"].to_list() == [4.0]
+
+
+def test_config_larger_than_a_megabyte_is_refused_unread(tmp_path: Path):
+    from stockplan.config import load_config
+
+    path = tmp_path / "big.yaml"
+    path.write_text("inputs: {sales: s.csv, stock: t.csv}\n" + "# padding\n" * 120_000)
+    with pytest.raises(StockplanError, match="config is larger than 1,000,000 bytes"):
+        load_config(path)
+
+
+def test_first_visible_sheet_is_read_when_no_sheet_is_set(tmp_path: Path):
+    import xlsxwriter
+
+    path = tmp_path / "stock.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        stale, real = book.add_worksheet("stale"), book.add_worksheet("now")
+        for sheet, qty in ((stale, 999), (real, 4)):
+            sheet.write_row(0, 0, ["sku", "on_hand"])
+            sheet.write_row(1, 0, ["A", qty])
+        real.activate()
+        stale.hide()
+    notes: list[str] = []
+    frame = read_table("stock", InputFile(path=path), {}, notes)
+    assert frame["on_hand"].to_list() == [4.0]
+    assert "reading sheet 'now', the first visible one (hidden: 'stale')" in notes[0]
+    assert _read(path, "stock", sheet="stale")["on_hand"].to_list() == [999.0]  # asked for
+
+
+def test_init_reads_each_file_once_and_finds_a_header_below_a_title_line(
+    tmp_path: Path, monkeypatch
+):
+    from stockplan.config import load_config
+    from stockplan.io import inspect, readers
+
+    (tmp_path / "销售.csv").write_text(
+        "销售明细表,,\n日期,商品编码,数量\n2025-01-06,A,2\n", encoding="utf-8"
+    )
+    (tmp_path / "库存.csv").write_text("商品编码,现存量\nA,4\n", encoding="utf-8")
+    (tmp_path / "商品.csv").write_text("商品编码,商品名称\nA,x\n", encoding="utf-8")
+    (tmp_path / "商品2.csv").write_text("商品编码,规格\nA,y\n", encoding="utf-8")
+    reads: list[str] = []
+    original = readers.read_top_rows
+
+    def counted(path, notes=None):
+        reads.append(path.name)
+        return original(path, notes)
+
+    monkeypatch.setattr(inspect, "read_top_rows", counted)
+    guesses = inspect.inspect_folder(tmp_path)
+    assert sorted(reads) == sorted(p.name for p in tmp_path.iterdir())  # once per file
+    assert {g.path.name: g.table for g in guesses}["销售.csv"] == "sales"
+
+    text = inspect.starter_config(guesses, tmp_path)
+    (tmp_path / "stockplan.yaml").write_text(text, encoding="utf-8")
+    assert text.count("products:") == 1 + text.count("#   products:")  # one real block
+    config = load_config(tmp_path / "stockplan.yaml")
+    assert config.inputs.products is not None
+    assert config.inputs.products.path.name in ("商品.csv", "商品2.csv")
+    assert config.inputs.sales.path.name == "销售.csv"
+
+
+def test_config_alias_bomb_is_refused_at_once(tmp_path: Path):
+    import time
+
+    from stockplan.config import load_config
+
+    levels = "".join(f"    l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]\n" for n in range(1, 12))
+    path = tmp_path / "bomb.yaml"
+    path.write_text(
+        "inputs: {sales: s.csv, stock: t.csv}\npolicy:\n  skus:\n    l0: &l0 [a, b]\n" + levels,
+        encoding="utf-8",
+    )
+    started = time.perf_counter()
+    with pytest.raises(StockplanError, match="expands to more than 100,000 values"):
+        load_config(path)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_config_that_is_a_fifo_is_refused(tmp_path: Path):
+    import os
+
+    from stockplan.config import load_config
+
+    fifo = tmp_path / "stockplan.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(StockplanError, match="not a regular file"):
+        load_config(fifo)
+
+
+def test_out_of_domain_value_quoted_in_an_error_is_bounded(tmp_path: Path):
+    from stockplan.config import load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "inputs: {sales: s.csv, stock: t.csv}\nforecast: {season_length: '" + "x" * 5000 + "'}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(StockplanError) as error:
+        load_config(path)
+    assert "forecast.season_length" in str(error.value)
+    assert len(str(error.value)) < 400

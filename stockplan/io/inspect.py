@@ -15,10 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from stockplan.config import InputFile
 from stockplan.errors import StockplanError
-from stockplan.io.readers import read_raw
-from stockplan.io.schema import SCHEMAS, normalise_header
+from stockplan.io.readers import header_index, read_top_rows
+from stockplan.io.schema import CODE_ALIASES, SCHEMAS, normalise_header
 
 EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet")
 NAME_HINTS = {
@@ -46,8 +45,13 @@ def _score(headers: list[str], table: str) -> tuple[bool, int, dict[str, str]]:
     aliases = {normalise_header(a): c.name for c in schema.columns for a in (c.name, *c.aliases)}
     mapping: dict[str, str] = {}
     for header in headers:
-        name = aliases.get(normalise_header(header))
-        if name and name not in mapping:
+        key = normalise_header(header)
+        name = aliases.get(key)
+        if name is None:
+            continue
+        # a warehouse / supplier name wins over its code, as the reader's default does
+        replaces_code = normalise_header(mapping.get(name, "")) in CODE_ALIASES
+        if name not in mapping or (replaces_code and key not in CODE_ALIASES):
             mapping[name] = header
     required = {c.name for c in schema.columns if c.required}
     complete = required <= set(mapping) and (
@@ -57,23 +61,32 @@ def _score(headers: list[str], table: str) -> tuple[bool, int, dict[str, str]]:
 
 
 def guess_file(path: Path) -> FileGuess:
-    """Which table `path` most likely is, with its header mapping."""
+    """Which table `path` most likely is, with its header mapping.
+
+    The file is read once; its first rows are scored against every table, each table
+    finding its own header below any title lines.
+    """
     hint = next(
         (t for t, words in NAME_HINTS.items() if any(w in path.stem.lower() for w in words)),
         None,
     )
+    try:
+        rows = read_top_rows(path)
+    except StockplanError as exc:
+        return FileGuess(path, None, problem=str(exc))
     candidates: list[tuple[tuple[bool, bool, int], str, dict[str, str], list[str]]] = []
     for table, schema in SCHEMAS.items():
-        try:
-            headers = read_raw(InputFile(path=path), schema).frame.columns
-        except StockplanError as exc:
-            return FileGuess(path, None, problem=str(exc))
+        index = header_index(rows, schema, {})
+        headers = [c.strip() for c in rows[index] if c and c.strip()] if rows else []
         complete, size, mapping = _score(headers, table)
         candidates.append(((complete, table == hint, size), table, mapping, headers))
+    # ties go to the first table in SCHEMAS order: sales, stock, products, ...
     (complete, _, size), table, mapping, headers = max(candidates, key=lambda c: c[0])
     if not complete:
         return FileGuess(path, None, mapping, list(headers), "no table's required columns found")
-    unmapped = [h for h in headers if h not in mapping.values()]
+    known = {normalise_header(a) for c in SCHEMAS[table].columns for a in (c.name, *c.aliases)}
+    # a header set aside for another of the same column (仓库编码 beside 仓库名称) is known
+    unmapped = [h for h in headers if normalise_header(h) not in known]
     return FileGuess(path, table, mapping, unmapped)
 
 
@@ -97,28 +110,37 @@ def chinese_headers(guesses: list[FileGuess]) -> bool:
 
 
 def starter_config(guesses: list[FileGuess], config_dir: Path, language: str | None = None) -> str:
-    """YAML text of a starter config for the files recognised; `language: zh` when
-    `language` says so or, without it, when the exports have Chinese headers."""
+    """YAML text of a starter config: one `inputs` entry per table recognised (the first
+    file of each), then the headers no alias knows as comments, one block per table;
+    `language: zh` when `language` says so or, without it, when the exports have Chinese
+    headers."""
     inputs: dict[str, str] = {}
+    used: dict[str, FileGuess] = {}
     for guess in guesses:
         if guess.table and guess.table not in inputs:
             relative = os.path.relpath(Path(guess.path).resolve(), config_dir.resolve())
             inputs[guess.table] = Path(relative).as_posix()
+            used[guess.table] = guess
     lines = ["# stockplan starter config written by `stockplan init`; see config.example.yaml", ""]
-    lines.append(yaml.safe_dump({"inputs": inputs}, allow_unicode=True, sort_keys=False).strip())
+    if inputs:
+        lines.append(
+            yaml.safe_dump({"inputs": inputs}, allow_unicode=True, sort_keys=False).strip()
+        )
+    else:
+        lines.append("inputs:")
     for table in ("sales", "stock"):
         if table not in inputs:
             lines.append(f"  # {table}: FILE   <- required, not found among the exports")
     lines += ["", "columns: {}"]
-    unmapped = [g for g in guesses if g.table and g.unmapped]
+    unmapped = {table: g.unmapped for table, g in used.items() if g.unmapped}
     if unmapped:
         lines += [
             "# headers no alias recognised; to use one, map it to a canonical column:",
             "# columns:",
         ]
-        for guess in unmapped:
-            lines.append(f"#   {guess.table}:")
-            lines += [f"#     {json.dumps(h, ensure_ascii=False)}: COLUMN" for h in guess.unmapped]
+        for table, headers in unmapped.items():
+            lines.append(f"#   {table}:")
+            lines += [f"#     {json.dumps(h, ensure_ascii=False)}: COLUMN" for h in headers]
     lines += [
         "",
         "planning:",

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import polars as pl
 
-from stockplan.config import Config, InputFile
-from stockplan.errors import StockplanError, input_error
-from stockplan.io.schema import SCHEMAS, Column, TableSchema, normalise_header
+from stockplan.config import PLAUSIBLE_DATES, Config, DatabaseInput, InputFile
+from stockplan.errors import StockplanError, input_error, quote
+from stockplan.io.schema import CODE_ALIASES, SCHEMAS, Column, TableSchema, normalise_header
 
 ROW = "source_row"
 """Hidden column carrying each record's row number in its file, for error messages."""
@@ -29,6 +29,12 @@ EXCEL_SERIAL_RANGE = (20_000, 80_000)  # 1954-10-03 .. 2119-01-10
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 20  # title lines an export may put above its header
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an encrypted .xlsx is an OLE compound file
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+EXCEL_CELL_LIMIT = 32_767  # characters a spreadsheet cell holds
+TOTALS_LABEL = r"^(合计|小计|总计|总合计|共计|total|totals|subtotal|grandtotal)[:：]?$"
+"""A cell holding only this (case, spaces, `-` and `_` ignored) marks a totals / subtotal row."""
+TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|sub|grand|total)"
+"""Cheap first pass: only cells starting like a totals label are looked at closely."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ def _matches_header(cells: list[str], schema: TableSchema, overrides: Mapping[st
     return required <= found and (not schema.one_of or bool(found & set(schema.one_of)))
 
 
-def _header_index(rows: list[list[str]], schema: TableSchema, overrides: Mapping[str, str]) -> int:
+def header_index(rows: list[list[str]], schema: TableSchema, overrides: Mapping[str, str]) -> int:
     """Index of the header among the first rows: title lines above it are skipped."""
     for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         if _matches_header(cells, schema, overrides):
@@ -110,7 +116,7 @@ def _read_csv(
         raise input_error(path, "file is empty")
     lines = text.splitlines()[:HEADER_SEARCH_ROWS]
     split = [line.split(spec.delimiter or _sniff_delimiter(line)) for line in lines]
-    skip = _header_index(split, schema, overrides)
+    skip = header_index(split, schema, overrides)
     delimiter = spec.delimiter or _sniff_delimiter(lines[skip] if lines else "")
     try:
         frame = pl.read_csv(
@@ -132,31 +138,76 @@ def _read_csv(
     return RawTable(frame, header_row=skip + 1)
 
 
-def _read_excel(
-    path: Path, spec: InputFile, schema: TableSchema, overrides: Mapping[str, str]
-) -> RawTable:
+def _first_visible_sheet(path: Path, notes: list[str]) -> str:
+    """Name of the first sheet a person sees when opening the workbook.
+
+    A hidden first sheet is often a stale copy or a lookup list the ERP keeps: reading it
+    without a word would plan on the wrong numbers.
+    """
+    import fastexcel
+
+    reader = fastexcel.read_excel(path)
+    names = reader.sheet_names
+    if not names:
+        raise input_error(path, "the workbook has no sheets")
+    for index, name in enumerate(names):
+        if (
+            reader.load_sheet(index, header_row=None, n_rows=1, dtypes="string").visible
+            == "visible"
+        ):
+            if index:
+                hidden = ", ".join(f"'{quote(n)}'" for n in names[:index])
+                notes.append(
+                    f"{path}: reading sheet '{quote(name)}', the first visible one "
+                    f"(hidden: {hidden}); set `sheet:` to choose another"
+                )
+            return name
+    return names[0]
+
+
+def _excel_error(path: Path, exc: Exception) -> StockplanError:
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return input_error(path, f"cannot read as an Excel workbook ({message})")
+
+
+def read_excel_cells(path: Path, spec: InputFile, notes: list[str]) -> pl.DataFrame:
+    """Every cell of the chosen sheet as text (no header yet); no `sheet:` = first visible."""
     with path.open("rb") as handle:
         magic = handle.read(8)
     if path.suffix.lower() in (".xlsx", ".xlsm") and magic.startswith(OLE_MAGIC):
         raise input_error(
             path, "is password-protected (encrypted); save an unprotected copy and use that"
         )
-    sheet: dict[str, str | int] = {}
-    if isinstance(spec.sheet, int):
-        sheet = {"sheet_id": spec.sheet + 1}
-    elif spec.sheet is not None:
-        sheet = {"sheet_name": spec.sheet}
     try:
+        sheet: dict[str, str | int] = {}
+        if isinstance(spec.sheet, int):
+            sheet = {"sheet_id": spec.sheet + 1}
+        elif spec.sheet is not None:
+            sheet = {"sheet_name": spec.sheet}
+        else:
+            sheet = {"sheet_name": _first_visible_sheet(path, notes)}
         cells = pl.read_excel(
             path, engine="calamine", infer_schema_length=0, has_header=False, **sheet
         )
+    except StockplanError:
+        raise
     except Exception as exc:  # fastexcel raises its own types for corrupt files
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise input_error(path, f"cannot read as an Excel workbook ({message})") from None
+        raise _excel_error(path, exc) from None
     if cells.height == 0:
         raise input_error(path, "the sheet is empty")
+    return cells
+
+
+def _read_excel(
+    path: Path,
+    spec: InputFile,
+    schema: TableSchema,
+    overrides: Mapping[str, str],
+    notes: list[str],
+) -> RawTable:
+    cells = read_excel_cells(path, spec, notes)
     top = [list(row) for row in cells.head(HEADER_SEARCH_ROWS).iter_rows()]
-    index = _header_index(top, schema, overrides)
+    index = header_index(top, schema, overrides)
     headers = [
         str(h).strip() if h is not None and str(h).strip() else f"column_{n + 1}"
         for n, h in enumerate(top[index])
@@ -176,25 +227,92 @@ def _read_parquet(path: Path) -> RawTable:
 def _check_duplicate_headers(headers: list[str], path: Path) -> None:
     seen: dict[str, str] = {}
     for header in headers:
-        key = normalise_header(header)
+        key = normalise_header(header, drop_unit=False)  # 数量(件) and 数量(箱) are two headers
         if key and key in seen:
             raise input_error(path, f"the header '{header}' appears twice")
         seen[key] = header
 
 
-def read_raw(
-    spec: InputFile, schema: TableSchema, overrides: Mapping[str, str] | None = None
-) -> RawTable:
-    """Read one file as it is, picking the reader by extension."""
-    overrides = overrides or {}
-    path = Path(spec.path)
+def _text_saved_as_xls(path: Path, notes: list[str]) -> bool:
+    """True for a `.xls` that is really tab- or comma-separated text, as several ERPs and web
+    systems export "Excel" files; it is then read as text. An HTML page saved as `.xls` is
+    refused with what to do, not parsed."""
+    if path.suffix.lower() != ".xls":
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(512)
+    if head.startswith((OLE_MAGIC, b"PK\x03\x04")) or not head.strip():
+        return False  # a real workbook (or an empty file, reported by the Excel reader)
+    if b"<html" in head.lower() or b"<table" in head.lower() or head.lstrip().startswith(b"<"):
+        raise input_error(
+            path,
+            "is a web page saved with an .xls name, not a workbook; open it in Excel and save "
+            "it as .xlsx, or export CSV",
+        )
+    notes.append(f"{path}: is text saved with an .xls name; read as delimited text")
+    return True
+
+
+def _check_regular_file(path: Path) -> None:
+    """A folder, pipe (FIFO), socket or device is refused before it is opened: reading a
+    FIFO nobody writes to would wait for ever (a cron job that never ends)."""
     if not path.exists():
         raise input_error(path, "file not found")
     if path.is_dir():
         raise input_error(path, "is a directory, expected a file")
+    if not path.is_file():
+        raise input_error(
+            path, "is not a regular file (a pipe, socket or device); export to a file"
+        )
+
+
+INIT_READ_BYTES = 1 << 20  # enough of a text export to find and score its header
+
+
+def read_top_rows(path: Path, notes: list[str] | None = None) -> list[list[str]]:
+    """The first rows of a file as text cells, for `init` to score against every table.
+
+    The file is read once, and a text export only as far as its first megabyte; title lines
+    above the header are kept, so each table's header search sees them as `read_raw` does.
+    """
+    notes = notes if notes is not None else []
+    _check_regular_file(path)
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
-        return _read_excel(path, spec, schema, overrides)
+    if suffix in EXCEL_SUFFIXES and not _text_saved_as_xls(path, notes):
+        cells = read_excel_cells(path, InputFile(path=path), notes).head(HEADER_SEARCH_ROWS)
+        return [["" if v is None else str(v) for v in row] for row in cells.iter_rows()]
+    if suffix in (".parquet", ".pq"):
+        try:
+            return [list(pl.read_parquet_schema(path))]
+        except Exception as exc:
+            raise input_error(path, f"cannot read as Parquet ({quote(exc, 200)})") from None
+    with path.open("rb") as handle:
+        raw = handle.read(INIT_READ_BYTES)
+    if len(raw) == INIT_READ_BYTES:  # cut at a line end, not inside a character
+        utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+        end = raw.rfind(b"\n\x00" if utf16 else b"\n")
+        raw = raw[: end + (2 if utf16 else 1)] if end > 0 else raw
+    text = _decode(raw, path, None)
+    if not text.strip():
+        raise input_error(path, "file is empty")
+    lines = [line for line in text.splitlines() if line.strip()][:HEADER_SEARCH_ROWS]
+    return [next(csv.reader([line], delimiter=_sniff_delimiter(line)), []) for line in lines]
+
+
+def read_raw(
+    spec: InputFile,
+    schema: TableSchema,
+    overrides: Mapping[str, str] | None = None,
+    notes: list[str] | None = None,
+) -> RawTable:
+    """Read one file as it is, picking the reader by extension."""
+    overrides = overrides or {}
+    notes = notes if notes is not None else []
+    path = Path(spec.path)
+    _check_regular_file(path)
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES and not _text_saved_as_xls(path, notes):
+        return _read_excel(path, spec, schema, overrides, notes)
     if suffix in (".parquet", ".pq"):
         return _read_parquet(path)
     table = _read_csv(path, spec, schema, overrides)
@@ -208,9 +326,17 @@ def read_raw(
 
 
 def map_headers(
-    frame: pl.DataFrame, schema: TableSchema, overrides: Mapping[str, str], path: Path
+    frame: pl.DataFrame,
+    schema: TableSchema,
+    overrides: Mapping[str, str],
+    path: Path,
+    identify_by: str = "name",
 ) -> dict[str, str]:
-    """Return {canonical name: source header} for the columns this file has."""
+    """Return {canonical name: source header} for the columns this file has.
+
+    Two headers for one column are an error, except a code and a name of the same thing
+    (仓库编码 and 仓库名称): `identify_by` ("name" or "code") picks one of those.
+    """
     known = schema.by_name
     override_by_header = {normalise_header(k): v for k, v in overrides.items()}
     for target in override_by_header.values():
@@ -237,6 +363,11 @@ def map_headers(
                 continue
             if normalise_header(mapping[name]) in override_by_header:
                 continue
+            pair = {normalise_header(mapping[name]) in CODE_ALIASES, key in CODE_ALIASES}
+            if pair == {True, False}:  # one code, one name of the same warehouse / supplier
+                if (key in CODE_ALIASES) == (identify_by == "code"):
+                    mapping[name] = header
+                continue
             raise input_error(
                 path,
                 f"columns '{mapping[name]}' and '{header}' both look like '{name}'; "
@@ -245,7 +376,7 @@ def map_headers(
         mapping[name] = header
     for column in schema.columns:
         if column.required and column.name not in mapping:
-            found = ", ".join(f"'{c}'" for c in frame.columns[:12])
+            found = ", ".join(f"'{quote(c, 40)}'" for c in frame.columns[:12])
             raise input_error(
                 path,
                 f"missing required column '{column.name}' (found {found}); rename it or map it "
@@ -305,17 +436,123 @@ def _cast_expr(column: Column, dtype: pl.DataType, source: str) -> pl.Expr:
     return _date_expr(expr)
 
 
+def _totals_label(frame: pl.DataFrame) -> pl.Expr:
+    """The first cell of each row that holds only a totals label (合计, 小计, Total ...)."""
+    texts = [n for n, t in frame.schema.items() if t == pl.String and n != ROW]
+    if not texts:
+        return pl.lit(None, pl.String)
+    folded = [
+        pl.when(
+            pl.col(n)
+            .str.to_lowercase()
+            .str.replace_all(r"[\s\-_\x{3000}]+", "")
+            .str.contains(TOTALS_LABEL)
+        ).then(pl.col(n).str.strip_chars())
+        for n in texts
+    ]
+    return pl.coalesce(folded)
+
+
+def _same_total(value: pl.Expr, total: pl.Expr) -> pl.Expr:
+    return (value - total).abs() <= 1e-6 * pl.max_horizontal(pl.lit(1.0), total.abs())
+
+
+def drop_totals_rows(
+    frame: pl.DataFrame,
+    schema: TableSchema,
+    mapping: dict[str, str],
+    path: Path,
+    notes: list[str],
+) -> pl.DataFrame:
+    """Drop totals and subtotal rows an export puts under its data, with one note.
+
+    A row is a totals row when any cell holds only a totals label (合计, 小计, 总计, 合 计,
+    Total, Subtotal, Grand total, a trailing colon allowed), or when its key fields (the
+    required text and date columns, e.g. sku and date) are all empty and a number it holds
+    equals the sum of that column over the rows above it (since the previous totals row, or
+    since the top for a grand total). Such a row is never an item and never demand.
+    A cheap first pass (an anchored prefix, empty keys) keeps the cost off clean files.
+    """
+    keys = [
+        mapping[c.name]
+        for c in schema.columns
+        if c.required and c.kind != "number" and c.name in mapping
+    ]
+    numbers = [c for c in schema.columns if c.kind == "number" and c.name in mapping]
+    texts = [n for n, t in frame.schema.items() if t == pl.String]
+    maybe_label = (
+        pl.any_horizontal(pl.col(n).str.contains(TOTALS_START).fill_null(False) for n in texts)
+        if texts
+        else pl.lit(False)
+    )
+    keyless = (
+        pl.all_horizontal(
+            pl.col(k).is_null() | pl.col(k).cast(pl.String).str.contains(r"^\s*$") for k in keys
+        )
+        if keys
+        else pl.lit(False)
+    )
+    flags = frame.select(maybe_label.alias("maybe"), keyless.fill_null(True).alias("keyless"))
+    if not (flags["maybe"].any() or flags["keyless"].any()):
+        return frame
+    labelled = (
+        frame.filter(flags["maybe"])
+        .select(ROW, _totals_label(frame).alias("label"))
+        .drop_nulls("label")
+    )
+    totals = set(labelled[ROW].to_list())
+    if numbers and flags["keyless"].any():
+        candidate = flags["keyless"] | frame[ROW].is_in(labelled[ROW].implode())
+        probe = frame.select(
+            ROW,
+            *(
+                _cast_expr(c, frame.schema[mapping[c.name]], mapping[c.name]).alias(f"n{i}")
+                for i, c in enumerate(numbers)
+            ),
+        ).with_columns(candidate.alias("candidate"), flags["keyless"].alias("keyless"))
+        is_candidate = pl.col("candidate")
+        segment = is_candidate.cast(pl.Int64).cum_sum().shift(1, fill_value=0)
+        sums = []
+        for i in range(len(numbers)):
+            value = pl.col(f"n{i}")
+            data = pl.when(is_candidate).then(0.0).otherwise(value.fill_null(0.0))
+            above_segment = data.cum_sum().over(segment) - data
+            above_all = data.cum_sum() - data
+            sums.append(
+                value.is_not_null()
+                & (_same_total(value, above_segment) | _same_total(value, above_all))
+            )
+        rows_before = (~is_candidate).cast(pl.Int64).cum_sum()
+        summed = probe.filter(pl.col("keyless") & pl.any_horizontal(sums) & (rows_before > 0))
+        totals |= set(summed[ROW].to_list())
+    if not totals:
+        return frame
+    rows = sorted(totals)
+    shown = ", ".join(str(r) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
+    labels = sorted({quote(t) for t in labelled["label"].to_list()})
+    what = f" ({', '.join(labels)})" if labels else " (sum of the rows above)"
+    plural = "s" if len(rows) > 1 else ""
+    notes.append(
+        f"{path}, row{plural} {shown}: {len(rows)} totals row{plural}{what} dropped, "
+        "not read as items or demand"
+    )
+    return frame.filter(~pl.col(ROW).is_in(rows))
+
+
 def type_table(
     raw: pl.DataFrame,
     schema: TableSchema,
     mapping: dict[str, str],
     path: Path,
     header_row: int = 1,
+    notes: list[str] | None = None,
 ) -> pl.DataFrame:
     """Cast mapped columns to their kinds, failing on the first value that does not fit.
 
-    Blank lines (every mapped cell empty) are dropped, keeping the others' row numbers.
+    Blank lines (every mapped cell empty) and totals rows are dropped, keeping the others'
+    row numbers; a note in `notes` names each totals row dropped.
     """
+    notes = notes if notes is not None else []
     frame = raw.with_row_index(ROW, offset=header_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
 
     def empty(source: str) -> pl.Expr:
@@ -328,6 +565,7 @@ def type_table(
         blank = frame.select(pl.all_horizontal(empty(c) for c in mapping.values())).to_series()
         if blank.any():  # filtering copies every column: only when there is a blank line
             frame = frame.filter(~blank)
+        frame = drop_totals_rows(frame, schema, mapping, path, notes)
     typed: list[pl.Series] = [frame[ROW]]
     for name, source in mapping.items():
         column = schema.by_name[name]
@@ -352,12 +590,27 @@ def type_table(
             if bad.height:
                 row = int(bad[ROW][0])
                 text = frame.filter(pl.col(ROW) == row).select(_clean_text(pl.col(source))).item()
-                raise StockplanError(f"{path}, row {row}, {where}: '{text}' {problem}")
+                raise StockplanError(f"{path}, row {row}, {where}: '{quote(text)}' {problem}")
 
         if column.kind != "text":
             what = "is not a number" if column.kind == "number" else "is not a date I can read"
             hint = "" if column.kind == "number" else " (use YYYY-MM-DD)"
             fail(pl.col(name).is_null() & pl.col("__present"), what + hint)
+        if column.kind == "date":
+            lo, hi = PLAUSIBLE_DATES
+            fail(
+                pl.col(name).is_not_null() & ~pl.col(name).is_between(lo, hi),
+                f"is not a plausible date (outside {lo} .. {hi}; a placeholder for no date?)",
+            )
+        if (
+            column.kind == "text"
+            and values.dtype == pl.String
+            and (values.str.len_bytes() > EXCEL_CELL_LIMIT).any()
+        ):
+            fail(
+                pl.col(name).str.len_chars() > EXCEL_CELL_LIMIT,
+                f"is longer than the {EXCEL_CELL_LIMIT:,} characters a spreadsheet cell holds",
+            )
         if column.kind == "number":
             fail(pl.col(name).is_nan() | pl.col(name).is_infinite(), "is not a finite number")
             fail(pl.col(name).abs() > 1e12, "is implausibly large")
@@ -373,27 +626,40 @@ def type_table(
     return pl.DataFrame(typed)
 
 
-def read_table(name: str, spec: InputFile, overrides: Mapping[str, str]) -> pl.DataFrame:
-    """Load one input table into canonical columns (plus `source_row`)."""
+def read_table(
+    name: str,
+    spec: InputFile | DatabaseInput,
+    overrides: Mapping[str, str],
+    notes: list[str] | None = None,
+    identify_by: str = "name",
+) -> pl.DataFrame:
+    """Load one input table into canonical columns (plus `source_row`).
+
+    Corrections worth telling the user (totals rows dropped, a hidden sheet skipped) are
+    appended to `notes`.
+    """
     if not isinstance(spec, InputFile):  # `{url, query}`: same mapping and typing, from a database
         from stockplan.io.database import read_database_table
 
         return read_database_table(name, spec, overrides)
     schema = SCHEMAS[name]
-    table = read_raw(spec, schema, overrides)
+    notes = notes if notes is not None else []
+    table = read_raw(spec, schema, overrides, notes)
     raw = table.frame.rename({c: c.replace("\ufeff", "").strip() for c in table.frame.columns})
-    mapping = map_headers(raw, schema, overrides, Path(spec.path))
-    typed = type_table(raw, schema, mapping, Path(spec.path), table.header_row)
+    mapping = map_headers(raw, schema, overrides, Path(spec.path), identify_by)
+    typed = type_table(raw, schema, mapping, Path(spec.path), table.header_row, notes)
     if typed.height == 0 and schema.need_rows:
         raise input_error(spec.path, "has a header but no data rows")
     return typed
 
 
-def load_inputs(config: Config) -> dict[str, pl.DataFrame]:
+def load_inputs(config: Config, notes: list[str] | None = None) -> dict[str, pl.DataFrame]:
     """Read every configured input table; absent optional tables are simply missing."""
     tables: dict[str, pl.DataFrame] = {}
     for name, spec in config.inputs:
         if spec is None:
             continue
-        tables[name] = read_table(name, spec, config.columns.get(name, {}))
+        tables[name] = read_table(
+            name, spec, config.columns.get(name, {}), notes, config.io.identify_by
+        )
     return tables

@@ -1,6 +1,7 @@
 """Canonical input tables: their columns, value kinds and header aliases (DESIGN.md section 2).
 
 Headers are matched after normalising: lower case, surrounding space and BOM removed,
+a trailing unit in brackets dropped (`数量(件)`, `数量（箱）`, `库存量(基本单位)`, `qty [pcs]`),
 runs of space / `-` / `_` / `.` / `/` folded to one `_`. A config `columns:` mapping
 (source header -> canonical name) wins over these aliases.
 """
@@ -35,9 +36,14 @@ class TableSchema:
         return {c.name: c for c in self.columns}
 
 
-def normalise_header(header: str) -> str:
-    """`' 商品 编码 '` -> `'商品_编码'`; `'Item-No.'` -> `'item_no'`."""
+_UNIT_SUFFIX = re.compile(r"^(.+?)\s*[(（\[【][^()（）\[\]【】]*[)）\]】]$")
+
+
+def normalise_header(header: str, *, drop_unit: bool = True) -> str:
+    """`' 商品 编码 '` -> `'商品_编码'`; `'Item-No.'` -> `'item_no'`; `'数量（箱）'` -> `'数量'`."""
     text = header.replace("\ufeff", "").strip().lower()
+    if drop_unit:
+        text = _UNIT_SUFFIX.sub(r"\1", text)
     return re.sub(r"[\s\-_./]+", "_", text).strip("_")
 
 
@@ -73,6 +79,9 @@ SKU = Column(
         "货号",
         "商品代码",
         "产品编码",
+        "产品编号",
+        "物料编号",
+        "存货编号",
     ),
     required=True,
 )
@@ -90,11 +99,29 @@ LOCATION = Column(
         "branch",
         "仓库",
         "仓库名称",
+        "仓库名",
         "仓库编码",
+        "仓库代码",
         "门店",
+        "门店编码",
         "库位",
     ),
 )
+CODE_ALIASES = frozenset(
+    normalise_header(a)
+    for a in (
+        "warehouse_code",
+        "store_id",
+        "仓库编码",
+        "仓库代码",
+        "门店编码",
+        "supplier_code",
+        "vendor_code",
+        "供应商编码",
+    )
+)
+"""Headers that carry a code where another header of the same export carries the name of
+the same thing (仓库编码 beside 仓库名称); `io.identify_by` says which one is used."""
 QUANTITY = Column(
     "quantity",
     "number",
@@ -111,6 +138,8 @@ QUANTITY = Column(
         "出库数量",
         "订单数量",
         "采购数量",
+        "实发数量",
+        "基本单位数量",
     ),
     required=True,
 )
@@ -177,6 +206,7 @@ SCHEMAS: dict[str, TableSchema] = {
                     "单据日期",
                     "销售日期",
                     "业务日期",
+                    "出库日期",
                 ),
                 required=True,
             ),
@@ -209,6 +239,8 @@ SCHEMAS: dict[str, TableSchema] = {
                     "available",
                     "quantity",
                     "现存量",
+                    "现存数量",
+                    "库存量",
                     "库存数量",
                     "结存数量",
                     "库存",

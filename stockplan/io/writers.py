@@ -1,20 +1,30 @@
-"""Write output tables as CSV, XLSX, JSON or Parquet, atomically.
+"""Write output tables as CSV, XLSX, JSON or Parquet, atomically and safe to open.
 
 Every file is written to a temporary file in the target folder and renamed into place
-only after all of a run's files are written, so a failed run leaves no half sheet.
+only after all of a run's files are written, so a failed run leaves no half sheet; a
+temporary file left by a killed run is removed by the next one. A new file gets the mode
+the umask gives (as `touch` would), a replaced file keeps its mode.
+
+Cell safety: no NaN or infinity reaches any output (an undefined number is an empty
+cell / null); in XLSX every text is written as a string, never a formula or link; in CSV
+a text starting with = + - @ TAB or CR is prefixed with `'` (OWASP CSV injection), unless
+`io.csv_escape_formulas: false`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Literal
 
 import polars as pl
 
-from stockplan.errors import StockplanError
+from stockplan.errors import StockplanError, quote
 
 Format = Literal["csv", "xlsx", "json", "parquet"]
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "parquet")
@@ -60,6 +70,57 @@ def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
     return rounded.with_columns(pl.col(n).cast(pl.Int64) for n in integral)
 
 
+FORMULA_START = r"^[=+\-@\t\r]"
+"""Text an office suite may run as a formula (OWASP: = + - @ TAB CR)."""
+EXCEL_CELL_LIMIT = 32_767
+EXCEL_ROW_LIMIT = 1_048_576
+
+
+def finite(frame: pl.DataFrame) -> pl.DataFrame:
+    """NaN and +-inf in float columns become null: an empty cell, never `NaN` or `inf`."""
+    floats = [n for n, t in frame.schema.items() if t in (pl.Float64, pl.Float32)]
+    if not floats:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col(n).is_finite()).then(pl.col(n)).otherwise(None).alias(n) for n in floats
+    )
+
+
+def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells starting with = + - @ TAB or CR get a leading `'` (OWASP CSV injection).
+
+    Only text columns: a negative number in a numeric column stays a number.
+    """
+    texts = [n for n, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(n).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(n))
+        .otherwise(pl.col(n))
+        .alias(n)
+        for n in texts
+    )
+
+
+CONTROL_CHARS = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+
+
+def escape_controls(frame: pl.DataFrame) -> pl.DataFrame:
+    r"""Text with control characters (ESC, BEL, ...) shown escaped (`\x1b`), for a terminal.
+
+    Only columns that hold one are touched, so a clean table costs one scan.
+    """
+    from stockplan.errors import safe_text
+
+    dirty = [
+        n
+        for n, t in frame.schema.items()
+        if t == pl.String and frame[n].str.contains(CONTROL_CHARS).any()
+    ]
+    return frame.with_columns(
+        pl.col(n).map_elements(safe_text, return_dtype=pl.String) for n in dirty
+    )
+
+
 def write_csv(
     frame: pl.DataFrame,
     target: IO[bytes] | Path,
@@ -67,11 +128,14 @@ def write_csv(
     bom: bool = False,
     table: str | None = None,
     lang: str = "en",
+    escape: bool = True,
 ) -> None:
-    """CSV with headers and word values in `lang` (canonical with lang "en")."""
-    localise(presentable(frame), table, lang).write_csv(
-        target, include_bom=bom, date_format="%Y-%m-%d"
-    )
+    """CSV for people and spreadsheets: headers and word values in `lang` (canonical with
+    lang "en"), rounded, finite, formula-like text neutralised (`escape`)."""
+    frame = localise(presentable(finite(frame)), table, lang)
+    if escape:
+        frame = escape_formulas(frame)
+    frame.write_csv(target, include_bom=bom, date_format="%Y-%m-%d")
 
 
 # --- layout for people: column order, headers and values in the buyer's language ---
@@ -285,21 +349,53 @@ def _write_summary(workbook, tables: dict[str, pl.DataFrame], info: dict, lang: 
         row += 1
 
 
+def _check_fits_excel(name: str, frame: pl.DataFrame) -> None:
+    """A sheet holds 1,048,576 rows and a cell 32,767 characters: refuse, never cut."""
+    if frame.height + 1 > EXCEL_ROW_LIMIT:
+        raise StockplanError(
+            f"table {name}: {frame.height:,} rows do not fit an Excel sheet "
+            f"({EXCEL_ROW_LIMIT:,}); write CSV or Parquet (-o folder or -o {name}.parquet)"
+        )
+    for column, dtype in frame.schema.items():
+        if dtype != pl.String:
+            continue
+        long = frame.with_row_index("__row").filter(
+            pl.col(column).str.len_chars() > EXCEL_CELL_LIMIT
+        )
+        if long.height:
+            raise StockplanError(
+                f"table {name}, row {int(long['__row'][0]) + 2}, column '{column}': a text of "
+                f"{long[column].str.len_chars()[0]:,} characters does not fit an Excel cell "
+                f"({EXCEL_CELL_LIMIT:,}); write CSV instead"
+            )
+
+
+def _workbook(target: io.BytesIO):  # noqa: ANN202 - xlsxwriter is imported lazily
+    """A workbook that writes every text as a string: never a formula, link or number."""
+    import xlsxwriter
+
+    return xlsxwriter.Workbook(
+        target,
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
+
+
 def _write_xlsx(
     tables: dict[str, pl.DataFrame],
     path: Path,
     lang: str = "en",
     info: dict | None = None,
 ) -> None:
-    import xlsxwriter
-
     from stockplan.i18n import header
 
-    with xlsxwriter.Workbook(str(path)) as workbook:
+    buffer = io.BytesIO()  # built in memory: a full disk fails in our write, not in zipfile
+    with _workbook(buffer) as workbook:
         if info is not None:
             _write_summary(workbook, tables, info, lang)
         for name, frame in tables.items():
-            frame, lead = buyer_layout(presentable(frame), name)
+            frame = presentable(finite(frame))
+            _check_fits_excel(name, frame)
+            frame, lead = buyer_layout(frame, name)
             formats: dict[str, object] = {
                 header(c, lang): f for c, f in COLUMN_FORMATS.items() if c in frame.columns
             }
@@ -324,27 +420,106 @@ def _write_xlsx(
             _finish_sheet(
                 workbook, workbook.get_worksheet_by_name(worksheet), frame, name, lead, lang
             )
+    path.write_bytes(buffer.getvalue())
 
 
 def _write_one(
-    frame: pl.DataFrame, path: Path, fmt: Format, bom: bool, table: str = "", lang: str = "en"
+    frame: pl.DataFrame,
+    path: Path,
+    fmt: Format,
+    bom: bool,
+    escape: bool,
+    table: str = "",
+    lang: str = "en",
 ) -> None:
+    """Render in memory, then write the bytes ourselves: polars' `write_json` to a path
+    reports no error when the disk fills (a cut file and exit 0), and a plain OSError
+    says what went wrong."""
+    frame = finite(frame)
+    buffer = io.BytesIO()
     if fmt == "csv":
-        write_csv(frame, path, bom=bom, table=table, lang=lang)
+        write_csv(frame, buffer, bom=bom, escape=escape, table=table, lang=lang)
     elif fmt == "json":
         presentable(frame).with_columns(
             [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
-        ).write_json(path)
+        ).write_json(buffer)
     elif fmt == "parquet":
-        frame.write_parquet(path)
+        frame.write_parquet(buffer)
     else:
         _write_xlsx({table or "sheet": frame}, path, lang)
+        return
+    path.write_bytes(buffer.getvalue())
+
+
+TEMP_SUFFIX = ".tmp"
 
 
 def _temp_beside(path: Path) -> Path:
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """`.plan.xlsx.<pid>.<random>.tmp` beside `path`: the pid tells a later run whether the
+    writer is still alive."""
+    _remove_stale_temps(path)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=path.parent
+    )
     os.close(handle)
     return Path(name)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove temporary files of `path` left by a run that was killed (its pid is gone)."""
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[^.]+" + re.escape(TEMP_SUFFIX))
+    with contextlib.suppress(OSError):
+        for entry in path.parent.iterdir():
+            match = pattern.fullmatch(entry.name)
+            if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _give_mode(temp: Path, path: Path) -> None:
+    """Mode of the file `temp` will replace, or 0666 less the umask for a new file.
+
+    mkstemp creates 0600 files: renamed as they are, a shared folder's plan.xlsx would be
+    readable by its owner alone. A share that refuses chmod (SMB) keeps its own modes.
+    """
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    with contextlib.suppress(PermissionError, NotImplementedError):
+        os.chmod(temp, mode)
+
+
+def _write_failed(exc: Exception, path: Path | None = None) -> StockplanError:
+    """One line for a write that the machine refused: disk full, no permission, ..."""
+    import errno
+
+    cause = next((a for a in exc.args if isinstance(a, OSError)), None) or exc.__cause__ or exc
+    if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
+        problem = "the disk is full"
+    elif isinstance(cause, OSError) and cause.errno == errno.EFBIG:
+        problem = "the file is larger than this system allows"
+    else:
+        problem = quote(str(cause).strip().splitlines()[0] if str(cause).strip() else "", 200)
+        problem = problem or type(cause).__name__
+    target = f" {path}" if path is not None else " output"
+    return StockplanError(f"cannot write{target}: {problem}; nothing was written")
 
 
 def write_text(path: Path, text: str, *, overwrite: bool = False) -> None:
@@ -356,23 +531,33 @@ def write_bytes(path: Path, content: bytes, *, overwrite: bool = True) -> None:
     """Write a file atomically (temp file, then rename); optionally refuse to replace one."""
     if path.exists() and not overwrite:
         raise StockplanError(f"{path}: already exists (use --force to replace it)")
-    if not path.parent.exists():
-        raise StockplanError(f"{path}: output folder {path.parent} does not exist")
-    temp = _temp_beside(path)
+    _check_target(path)
+    temps: list[Path] = []
     try:
-        temp.write_bytes(content)
-        os.replace(temp, path)
+        temps.append(_temp_beside(path))
+        temps[0].write_bytes(content)
+        _give_mode(temps[0], path)
+        os.replace(temps[0], path)
     except OSError as exc:
-        raise StockplanError(f"cannot write {path}: {exc}") from None
+        raise _write_failed(exc, path) from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+        for temp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+
+
+def _check_target(path: Path) -> None:
+    if not path.parent.is_dir():
+        raise StockplanError(f"{path}: output folder {path.parent} does not exist")
+    if path.is_dir():
+        raise StockplanError(f"{path}: is an existing folder; give a file name or remove it")
 
 
 def write_files(
     plan: dict[Path, tuple[dict[str, pl.DataFrame], Format]],
     *,
     bom: bool = False,
+    escape: bool = True,
     lang: str = "en",
     info: dict | None = None,
 ) -> list[Path]:
@@ -380,23 +565,27 @@ def write_files(
 
     CSV and XLSX are for people (`lang`: headers, values, reasons; `info`: the XLSX summary
     sheet); JSON and Parquet keep canonical names. Pass lang "en" for canonical CSV headers.
+    `escape`: neutralise formula-like text in CSV files (see `escape_formulas`).
     """
+    from xlsxwriter.exceptions import XlsxWriterException
+
     temps: dict[Path, Path] = {}
+    path: Path | None = None
     try:
         for path, (tables, fmt) in plan.items():
-            if not path.parent.exists():
-                raise StockplanError(f"{path}: output folder {path.parent} does not exist")
+            _check_target(path)
             temp = _temp_beside(path)
             temps[path] = temp
             if fmt == "xlsx":
                 _write_xlsx(tables, temp, lang, info)
             else:
                 ((table, frame),) = tables.items()
-                _write_one(frame, temp, fmt, bom, table, lang)
+                _write_one(frame, temp, fmt, bom, escape, table, lang)
+            _give_mode(temp, path)
         for path, temp in temps.items():
             os.replace(temp, path)
-    except OSError as exc:
-        raise StockplanError(f"cannot write output: {exc}") from None
+    except (OSError, XlsxWriterException, pl.exceptions.PolarsError) as exc:
+        raise _write_failed(exc, path) from None
     finally:
         for temp in temps.values():
             with contextlib.suppress(FileNotFoundError):
@@ -412,9 +601,15 @@ def output_plan(
     - `plan.xlsx`: one workbook, one sheet per table.
     - `orders.csv` / `.json` / `.parquet`: the one table `table`.
     - a folder (existing, or a path with no suffix): one file per table in `fmt` (csv).
+      An existing folder named like a file (`plan.xlsx/`) is refused, not filled.
     """
     suffix = target.suffix.lower()
-    if suffix in SUFFIX_FORMAT and not target.is_dir():
+    if suffix in SUFFIX_FORMAT and target.is_dir():
+        raise StockplanError(
+            f"{target}: is an existing folder, not a {suffix} file; remove it or choose "
+            "another name"
+        )
+    if suffix in SUFFIX_FORMAT:
         file_format = SUFFIX_FORMAT[suffix]
         if fmt is not None and fmt != file_format:
             raise StockplanError(
@@ -423,12 +618,19 @@ def output_plan(
         if file_format == "xlsx":
             return {target: (tables, "xlsx")}
         return {target: ({table: tables[table]}, file_format)}
-    if suffix:
+    if suffix and not target.is_dir():
         raise StockplanError(
             f"{target}: unknown output type '{suffix}' "
             "(use .csv, .xlsx, .json, .parquet or a folder)"
         )
-    target.mkdir(parents=True, exist_ok=True)
+    if target.exists() and not target.is_dir():
+        raise StockplanError(
+            f"{target}: exists and is not a folder; give a file name with a suffix"
+        )
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_failed(exc, target) from None
     fmt = fmt or "csv"
     if fmt == "xlsx":
         return {target / "stockplan.xlsx": (tables, "xlsx")}

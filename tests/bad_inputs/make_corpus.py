@@ -68,6 +68,56 @@ TEXT_FILES: dict[str, str] = {
     "returns_only.csv": SALES_HEADER + "2025-09-01,A-100,WH1,10\n2025-09-02,007,WH1,-2\n",
     "no_location_column.csv": "date,sku,qty\n2025-09-01,A-100,10\n2025-09-02,007,2\n",
     "one_location_stock.csv": "sku,location,on_hand\nA-100,WH1,40\n007,WH1,3\n",
+    # --- real exports: totals rows, ERP headers (corrected) ------------------------------
+    "totals_row_sales.csv": SALES_HEADER
+    + "2025-09-01,A-100,WH1,10\n2025-09-08,A-100,WH1,10\n,合计,,20\n",
+    "subtotal_rows_stock.csv": "sku,location,on_hand\nA-100,WH1,40\n007,WH1,3\n小计,,43\n"
+    "A-100,WH2,500\n小计,,500\n总计,,543\n",
+    "spaced_total_label.csv": "sku,location,on_hand\nA-100,WH1,40\nA-100,WH2,500\n007,WH1,3\n"
+    "合 计,,543\n",
+    "english_total_rows.csv": SALES_HEADER
+    + "2025-09-01,A-100,WH1,10\nSubtotal:,,,10\n2025-09-08,A-100,WH1,10\nGrand Total,,,20\n",
+    "unlabelled_sum_row.csv": "sku,location,on_hand\nA-100,WH1,40\nA-100,WH2,500\n007,WH1,3\n,,543\n",
+    "totals_row_products.csv": "sku,name,pack_size\nA-100,Steady,12\n007,Slow,1\nTotal,,13\n",
+    "formula_text_products.csv": "sku,name,supplier\nA-100,\"=cmd|' /C calc'!A0\","
+    '"=HYPERLINK(""http://x"",""click"")"\n007,@SUM(1+1),-Acme\n',
+    "unit_in_brackets_sales.csv": "日期,商品编码,仓库,数量(件)\n2025-09-01,A-100,WH1,10\n"
+    "2025-09-08,A-100,WH1,10\n",
+    "kingdee_stock_headers.csv": "物料编码,物料名称,仓库,库存量(基本单位)\nA-100,Steady,WH1,40\n"
+    "A-100,Steady,WH2,500\n007,Slow,WH1,3\n",
+    "u8_code_and_name_stock.csv": "仓库编码,仓库名称,存货编码,现存数量\n01,WH1,A-100,40\n"
+    "02,WH2,A-100,500\n01,WH1,007,3\n",
+    "jiandaoyun_out_date.csv": "出库日期,产品编号,仓库,实发数量\n2025-09-01,A-100,WH1,10\n"
+    "2025-09-08,A-100,WH1,10\n",
+    # --- refused: implausible values, hostile text, config out of domain -----------------
+    "date_9999.csv": SALES_HEADER + "2025-09-01,A-100,WH1,10\n9999-12-31,A-100,WH1,10\n",
+    "date_1900.csv": SALES_HEADER + "1900-01-01,A-100,WH1,10\n2025-09-01,A-100,WH1,10\n",
+    "po_expected_9999.csv": "sku,location,quantity,order_date,expected_date\n"
+    "A-100,WH1,10,2025-10-01,9999-12-31\n",
+    "long_text_sku.csv": "sku,location,on_hand\nA-100,WH1,40\n" + "X" * 40_000 + ",WH1,1\n",
+    "control_chars_sku.csv": "sku,location,on_hand\nA-100,WH1,40\n\x1b]0;pwned\x07A\x1b[2J,WH1,1\n",
+    "two_units_same_column.csv": "日期,商品编码,数量(件),数量（箱）\n2025-09-01,A-100,10,1\n",
+    "only_totals_sales.csv": SALES_HEADER + ",合计,,0\n",
+    "html_saved_as.xls": "<html><body><table><tr><td>商品编码</td><td>现存量</td></tr>"
+    "<tr><td>A-100</td><td>40</td></tr></table></body></html>\n",
+    "config_n_jobs_zero.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\nforecast: {n_jobs: 0}\n",
+    "config_season_zero.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\n"
+    "forecast: {season_length: 0}\n",
+    "config_infinite_cost.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\n"
+    "policy: {ordering_cost: .inf}\n",
+    "config_nan_budget.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\n"
+    "purchasing: {budget: .nan}\n",
+    "config_xyz_unordered.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\n"
+    "classify: {xyz_cutoffs: [1.0, 0.5]}\n",
+    "config_as_of_9999.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\n"
+    "planning: {as_of: 9999-12-31}\n",
+    "config_dead_days_huge.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\n"
+    "classify: {dead_item_days: 100000}\n",
+    "config_negative_seed.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\nsimulate: {seed: -5}\n",
+    "config_negative_sheet.yaml": "inputs: {sales: {path: sales.csv, sheet: -1}, stock: stock.csv}\n",
+    "config_alias_bomb.yaml": "inputs: {sales: sales.csv, stock: stock.csv}\npolicy:\n  types:\n"
+    + "    l0: &l0 [rs, rs, rs, rs, rs, rs, rs, rs, rs, rs]\n"
+    + "".join(f"    l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]\n" for n in range(1, 9)),
 }
 
 
@@ -92,11 +142,32 @@ def _merged_title_workbook() -> bytes:
     return buffer.getvalue()
 
 
+def _hidden_first_sheet_workbook() -> bytes:
+    """Products with a stale hidden first sheet (pack 99) before the real one (pack 12)."""
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer) as workbook:
+        stale = workbook.add_worksheet("old")
+        real = workbook.add_worksheet("商品资料")
+        for sheet, pack in ((stale, 99), (real, 12)):
+            for col, header in enumerate(["商品编码", "箱规"]):
+                sheet.write(0, col, header)
+            sheet.write(1, 0, "A-100")
+            sheet.write(1, 1, pack)
+            sheet.write(2, 0, "007")
+            sheet.write(2, 1, 1)
+        real.activate()
+        stale.hide()
+    return buffer.getvalue()
+
+
 BINARY_FILES: dict[str, bytes] = {
     "binary.csv": _png_bytes(),
     "corrupt.xlsx": b"PK\x03\x04 this is not really a zip archive" * 3,
     "encrypted.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
     + bytes(504),  # OLE header, as Excel writes
+    "tsv_saved_as.xls": "商品编码\t仓库\t现存量\nA-100\tWH1\t40\nA-100\tWH2\t500\n007\tWH1\t3\n".encode(
+        "gbk"
+    ),
     "gbk_no_declaration.csv": "商品编码,仓库名称,现存量\nA-100,WH1,40\nA-100,WH2,500\n007,WH1,3\n".encode(
         "gbk"
     ),
@@ -104,6 +175,7 @@ BINARY_FILES: dict[str, bytes] = {
         "utf-16-le"
     ),
     "merged_title.xlsx": _merged_title_workbook(),
+    "hidden_first_sheet.xlsx": _hidden_first_sheet_workbook(),
 }
 
 

@@ -1,0 +1,309 @@
+"""Outputs a buyer opens: no formula from data, no NaN/inf, shared modes, atomic, clear errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import json
+import math
+import os
+import resource
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.errors import StockplanError
+from stockplan.io import writers
+
+runner = CliRunner()
+HOSTILE = {
+    "A-100": ("=cmd|' /C calc'!A0", '=HYPERLINK("http://x","click")'),
+    "007": ("@SUM(1+1)", "+Acme\tCo"),
+}
+
+
+def _products_with_formulas(config: Path) -> None:
+    folder = config.parent
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    products = products.with_columns(
+        pl.col("sku").replace_strict({k: v[0] for k, v in HOSTILE.items()}).alias("name"),
+        pl.col("sku").replace_strict({k: v[1] for k, v in HOSTILE.items()}).alias("supplier"),
+    )
+    products.write_csv(folder / "products.csv")
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["planning"]["unknown_sku"] = "warn"
+    del data["inputs"]["suppliers"]  # the suppliers file only knows "Acme"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def test_text_from_data_is_never_a_formula_or_link_in_xlsx(small_shop: Path, tmp_path: Path):
+    import openpyxl
+
+    _products_with_formulas(small_shop)
+    target = tmp_path / "plan.xlsx"
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(target), "--all"])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(target)
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert [c.coordinate for c in cells if c.hyperlink is not None] == []
+    orders = book["orders"]
+    header = [c.value for c in orders[1]]
+    suppliers = {
+        row[header.index("sku")]: row[header.index("supplier")]
+        for row in orders.iter_rows(min_row=2, values_only=True)
+        if row[header.index("sku")] != "total"  # the sheet's totals row
+    }
+    assert suppliers == {"A-100": HOSTILE["A-100"][1], "007": HOSTILE["007"][1]}  # text as is
+
+
+def test_csv_neutralises_formula_text_but_keeps_negative_numbers():
+    frame = pl.DataFrame(
+        {
+            "sku": ["=1+1", "+49", "-A", "@x", "\tx", "\rx", "A=1", "-"],
+            "delta": [-3.5, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, -5.25],
+        }
+    )
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"escape-{os.getpid()}.csv"
+    try:
+        writers.write_csv(frame, path)
+        back = pl.read_csv(path)
+    finally:
+        path.unlink(missing_ok=True)
+    assert back["sku"].to_list() == ["'=1+1", "'+49", "'-A", "'@x", "'\tx", "'\rx", "A=1", "'-"]
+    assert back["delta"].dtype == pl.Float64
+    assert back["delta"].to_list() == [-3.5, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, -5.25]
+
+
+def test_csv_formula_escaping_can_be_turned_off_for_machines(small_shop: Path):
+    _products_with_formulas(small_shop)
+    data = yaml.safe_load(small_shop.read_text(encoding="utf-8"))
+    data["io"] = {"csv_escape_formulas": False}
+    small_shop.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", "-", "--all", "-q"])
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(result.stdout.encode(), schema_overrides={"sku": pl.String})
+    assert set(orders["supplier"]) == {HOSTILE["A-100"][1], HOSTILE["007"][1]}
+
+
+def _no_demand_shop(folder: Path) -> Path:
+    """One selling item, one whose sales lines are all 0, one with stock and no sales."""
+    start = dt.date(2025, 1, 6)
+    lines = ["date,sku,location,qty"]
+    for day in range(280):
+        date = start + dt.timedelta(days=day)
+        lines.append(f"{date},A-1,WH1,{5 + day % 3}")
+        if day % 7 == 0:
+            lines.append(f"{date},ZERO,WH1,0")
+    (folder / "sales.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "stock.csv").write_text(
+        "sku,location,on_hand\nA-1,WH1,10\nZERO,WH1,5\nSTOCK-ONLY,WH1,7\n", encoding="utf-8"
+    )
+    config = folder / "config.yaml"
+    config.write_text(
+        "inputs: {sales: sales.csv, stock: stock.csv}\nforecast: {backtest_windows: 2}\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _finite_or_missing(value: object) -> bool:
+    return not (isinstance(value, float) and not math.isfinite(value))
+
+
+def test_items_without_demand_write_no_nan_or_inf_in_any_format(tmp_path: Path):
+    """Class `none` (no positive net demand: all-zero lines, returns only, or stock without
+    sales): adi / cv are undefined and days of cover infinite, written as empty cells."""
+    import openpyxl
+
+    config = _no_demand_shop(tmp_path)
+    xlsx = tmp_path / "plan.xlsx"
+    assert runner.invoke(app, ["plan", "-c", str(config), "-o", str(xlsx), "--all"]).exit_code == 0
+    for fmt in ("csv", "json", "parquet"):
+        folder = tmp_path / fmt
+        args = ["plan", "-c", str(config), "-o", str(folder), "-f", fmt, "--all", "-q"]
+        assert runner.invoke(app, args).exit_code == 0
+
+    classes = pl.read_csv(tmp_path / "csv" / "classes.csv", infer_schema=False)
+    zero = classes.filter(pl.col("sku") == "ZERO")
+    assert zero["demand_pattern"].to_list() == ["none"]
+    assert zero["adi"].to_list() == [None] and zero["cv"].to_list() == [None]  # empty cells
+    for path in (tmp_path / "csv").glob("*.csv"):
+        text = path.read_text(encoding="utf-8").lower()
+        assert "nan" not in text and "inf" not in text.replace("info", ""), path.name
+    for path in (tmp_path / "json").glob("*.json"):
+        rows = json.loads(path.read_text(encoding="utf-8"))  # NaN / Infinity would parse
+        assert all(_finite_or_missing(v) for row in rows for v in row.values()), path.name
+    for path in (tmp_path / "parquet").glob("*.parquet"):
+        frame = pl.read_parquet(path)
+        for name, dtype in frame.schema.items():
+            if dtype.is_float():
+                assert frame[name].drop_nulls().is_finite().all(), (path.name, name)
+    book = openpyxl.load_workbook(xlsx)
+    values = [c.value for s in book.worksheets for row in s.iter_rows() for c in row]
+    assert all(_finite_or_missing(v) for v in values)
+    assert not any(isinstance(v, str) and v.startswith("#") for v in values)  # no #NUM!
+
+
+def test_finite_turns_nan_and_inf_into_missing_values():
+    frame = pl.DataFrame({"x": [1.5, float("nan"), float("inf"), -float("inf"), None]})
+    assert writers.finite(frame)["x"].to_list() == [1.5, None, None, None, None]
+
+
+def _one_table() -> dict[Path, tuple[dict[str, pl.DataFrame], str]]:
+    return {"orders": pl.DataFrame({"sku": ["A"], "order_qty": [3]})}
+
+
+def test_new_file_follows_the_umask_and_a_replaced_file_keeps_its_mode(tmp_path: Path):
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "orders.csv"
+        writers.write_files({target: (_one_table(), "csv")})
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644  # 0666 less umask 022
+        os.umask(0o002)
+        shared = tmp_path / "plan.xlsx"
+        writers.write_files({shared: (_one_table(), "xlsx")})
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o664
+        target.chmod(0o640)
+        writers.write_files({target: (_one_table(), "csv")})
+        assert stat.S_IMODE(target.stat().st_mode) == 0o640  # replaced: mode kept
+    finally:
+        os.umask(old)
+
+
+def test_temp_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path: Path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".orders.csv.{dead.pid}.k1ll3d.tmp"
+    stale.write_bytes(b"half a file")
+    alive = tmp_path / f".orders.csv.{os.getppid()}.running.tmp"  # another run still writing
+    alive.write_bytes(b"in progress")
+    writers.write_files({tmp_path / "orders.csv": (_one_table(), "csv")})
+    assert not stale.exists()
+    assert alive.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "orders.csv"]
+
+
+@pytest.mark.parametrize("name", ["plan.xlsx", "orders.json"])
+def test_full_disk_is_one_line_and_exit_1_with_nothing_written(
+    small_shop: Path, tmp_path: Path, name: str
+):
+    """A file-size limit makes every write past 2 kB fail as a full disk would (polars'
+    JSON writer alone used to cut the file silently and exit 0)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    script = textwrap.dedent(
+        f"""
+        import resource, signal, sys
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000, 2_000))
+        target = {str(out / name)!r}
+        sys.argv = ["stockplan", "plan", "-c", {str(small_shop)!r}, "-o", target, "--all", "-q"]
+        from stockplan.cli import main
+        main()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stockplan: error: cannot write"), done.stderr
+    assert list(out.iterdir()) == []
+    assert resource.getrlimit(resource.RLIMIT_FSIZE)[0] == resource.RLIM_INFINITY  # child only
+
+
+def test_xlsxwriter_file_create_error_is_a_user_error(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    from xlsxwriter.exceptions import FileCreateError
+
+    def full_disk(tables, path, *args):
+        raise FileCreateError(OSError(errno.ENOSPC, "No space left on device"))
+
+    monkeypatch.setattr(writers, "_write_xlsx", full_disk)
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "plan.xlsx"
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(target), "-q"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: cannot write {target}: the disk is full; nothing was written"
+    ]
+    assert list(out.iterdir()) == []
+
+
+def test_output_path_that_is_an_existing_folder(small_shop: Path, tmp_path: Path):
+    folder_named_like_file = tmp_path / "plan.xlsx"
+    folder_named_like_file.mkdir()
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(folder_named_like_file)])
+    assert result.exit_code == 1
+    assert "is an existing folder, not a .xlsx file" in result.stderr
+    assert list(folder_named_like_file.iterdir()) == []
+
+    dotted = tmp_path / "reports.2025"  # an existing folder with a dot is a folder
+    dotted.mkdir()
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(dotted), "-q"])
+    assert result.exit_code == 0, result.output
+    assert (dotted / "orders.csv").exists()
+
+
+@pytest.mark.parametrize("table", ["sales", "stock"])
+def test_input_that_is_a_fifo_is_refused_not_waited_for(small_shop: Path, table: str):
+    fifo = small_shop.parent / f"{table}.fifo"
+    os.mkfifo(fifo)
+    data = yaml.safe_load(small_shop.read_text(encoding="utf-8"))
+    data["inputs"][table] = fifo.name
+    small_shop.write_text(yaml.safe_dump(data), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "stockplan", "validate", "-c", str(small_shop)],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a read of the FIFO would block for ever
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"stockplan: error: {fifo}: is not a regular file (a pipe, socket or device); "
+        "export to a file"
+    ]
+
+
+def test_text_longer_than_an_excel_cell_is_refused_not_cut():
+    frame = pl.DataFrame({"sku": ["A", "B" * 40_000]})
+    with pytest.raises(StockplanError, match=r"table orders, row 3, column 'sku'.*40,000"):
+        writers._check_fits_excel("orders", frame)
+
+
+def test_messages_escape_control_characters():
+    error = StockplanError("stock.csv, row 3: '\x1b]0;owned\x07\x1b[31mred\x9b' bad")
+    assert str(error) == "stock.csv, row 3: '\\x1b]0;owned\\x07\\x1b[31mred\\x9b' bad"
+
+
+def test_terminal_table_shows_control_characters_escaped():
+    frame = pl.DataFrame({"sku": ["A", "\x1b]0;owned\x07B"], "qty": [1, 2]})
+    assert writers.escape_controls(frame)["sku"].to_list() == ["A", "\\x1b]0;owned\\x07B"]
+    clean = pl.DataFrame({"sku": ["A"]})
+    assert writers.escape_controls(clean).equals(clean)
+
+
+def test_terminal_plan_and_warnings_never_carry_raw_escape_sequences(small_shop: Path):
+    folder = small_shop.parent
+    (folder / "stock.csv").write_text(
+        "sku,location,on_hand\nA-100,WH1,40\n\x1b]0;owned\x07X\x1b[2J,WH1,1\n", encoding="utf-8"
+    )
+    data = yaml.safe_load(small_shop.read_text(encoding="utf-8"))
+    data["planning"]["unknown_sku"] = "warn"
+    small_shop.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-f", "table", "--all"])
+    assert result.exit_code == 0, result.output
+    assert "\\x1b]0;owned\\x07X" in result.stderr  # the unknown-SKU warning, escaped
+    assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout
