@@ -1,0 +1,161 @@
+"""Read a written plan back: an XLSX workbook, an output folder, or one table file.
+
+Used by `stockplan diff`, `stockplan verify` and `--previous PLAN`. Every cell is read as
+text first (so a code like `007` keeps its zeros) and the number columns named below are
+cast to numbers; the run record comes from the `run` sheet, `run.json` in a folder, or
+`FILE.run.json` beside a single table file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from stockplan.errors import StockplanError
+
+RUN_SHEET = "run"
+RUN_JSON = "run.json"
+TABLE_SUFFIXES = (".csv", ".json", ".parquet")
+HEADER_SEARCH_ROWS = 10
+NUMBER_COLUMNS = (
+    "order_qty",
+    "order_value",
+    "on_hand",
+    "on_order",
+    "backorders",
+    "allocated",
+    "transfer_qty",
+    "inventory_position",
+    "forecast_per_day",
+    "lead_time_days",
+    "review_days",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "service_level",
+    "moq",
+    "pack_size",
+    "max_order",
+    "unit_cost",
+    "stockout_probability",
+    "expected_shortage",
+    "revenue_at_risk",
+    "days_of_cover",
+)
+
+
+def record_beside(path: Path) -> Path:
+    """Where the run record of a single table file goes: `orders.csv` -> `orders.csv.run.json`."""
+    return path.with_name(path.name + ".run.json")
+
+
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells in; the known number columns as Float64, the rest as text."""
+    frame = frame.select(pl.all().cast(pl.String))
+    return frame.with_columns(
+        pl.col(c).str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
+        for c in NUMBER_COLUMNS
+        if c in frame.columns
+    )
+
+
+def _with_header(frame: pl.DataFrame, where: str) -> pl.DataFrame:
+    """Use the first row that holds a `sku` (or `key`) cell as the header: a title above it
+    is skipped."""
+    rows = frame.head(HEADER_SEARCH_ROWS).rows()
+    for index, row in enumerate(rows):
+        cells = [str(c).strip() if c is not None else "" for c in row]
+        if "sku" in cells or "key" in cells or "policy" in cells or "supplier" in cells:
+            names = [c or f"column_{i}" for i, c in enumerate(cells)]
+            body = frame.slice(index + 1)
+            return body.rename(dict(zip(body.columns, names, strict=True)))
+    raise StockplanError(f"{where}: no header row with a 'sku' column in the first rows")
+
+
+def _read_workbook(path: Path) -> dict[str, pl.DataFrame]:
+    try:
+        sheets = pl.read_excel(
+            path, sheet_id=0, has_header=False, infer_schema_length=0, raise_if_empty=False
+        )
+    except Exception as exc:  # fastexcel raises its own types for a broken file
+        raise StockplanError(f"{path}: cannot read the plan workbook ({exc})") from None
+    return {
+        name: _with_header(frame, f"{path} sheet {name}")
+        for name, frame in sheets.items()
+        if frame.height
+    }
+
+
+def _read_table_file(path: Path) -> pl.DataFrame:
+    try:
+        if path.suffix == ".csv":
+            return pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+        if path.suffix == ".json":
+            return pl.read_json(path)
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise StockplanError(f"{path}: cannot read the plan table ({exc})") from None
+
+
+def _table_name(path: Path, frame: pl.DataFrame) -> str:
+    """`orders.csv` is the orders table; another name is told by its columns."""
+    if path.stem in ("orders", "risk"):
+        return path.stem
+    if "order_qty" in frame.columns:
+        return "orders"
+    if "risk_level" in frame.columns:
+        return "risk"
+    return path.stem
+
+
+def _read_record(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StockplanError(f"{path}: cannot read the run record ({exc})") from None
+
+
+def record_from_sheet(frame: pl.DataFrame) -> dict:
+    """The run record from the `run` sheet (`key`, `value` rows, dotted keys)."""
+    from stockplan.io.runrecord import unflatten
+
+    return unflatten(dict(zip(frame["key"].to_list(), frame["value"].to_list(), strict=True)))
+
+
+def read_plan(path: Path) -> tuple[dict[str, pl.DataFrame], dict | None]:
+    """(tables by name, run record or None) of a plan written by stockplan."""
+    if path.is_dir():
+        workbook = path / "stockplan.xlsx"
+        if workbook.is_file():
+            return read_plan(workbook)
+        files = sorted(p for p in path.iterdir() if p.suffix in TABLE_SUFFIXES)
+        files = [p for p in files if p.name != RUN_JSON and not p.name.endswith(".run.json")]
+        if not files:
+            raise StockplanError(f"{path}: no plan tables (.csv, .json, .parquet) in this folder")
+        tables = {p.stem: _typed(_read_table_file(p)) for p in files}
+        return tables, _read_record(path / RUN_JSON)
+    if not path.is_file():
+        raise StockplanError(f"{path}: no such plan file or folder")
+    if path.suffix.lower() == ".xlsx":
+        sheets = _read_workbook(path)
+        record = record_from_sheet(sheets.pop(RUN_SHEET)) if RUN_SHEET in sheets else None
+        return {name: _typed(frame) for name, frame in sheets.items()}, record
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        frame = _read_table_file(path)
+        return {_table_name(path, frame): _typed(frame)}, _read_record(record_beside(path))
+    raise StockplanError(f"{path}: not a plan (an .xlsx workbook, a folder, .csv, .json, .parquet)")
+
+
+def plan_table(tables: dict[str, pl.DataFrame], name: str, path: Path) -> pl.DataFrame:
+    """One table of a read plan, with sku and location; a clear error when it is not there."""
+    if name not in tables:
+        raise StockplanError(f"{path}: the plan has no {name} table")
+    frame = tables[name]
+    missing = [c for c in ("sku", "location") if c not in frame.columns]
+    if missing:
+        raise StockplanError(f"{path}: the {name} table has no {' or '.join(missing)} column")
+    return frame
