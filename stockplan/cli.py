@@ -53,6 +53,11 @@ app = typer.Typer(
 )
 
 
+class Baseline(StrEnum):
+    rule = "rule"
+    history = "history"
+
+
 class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
@@ -64,6 +69,13 @@ class OutputFormat(StrEnum):
 class RiskLevel(StrEnum):
     high = "high"
     medium = "medium"
+    new_high = "new-high"
+    worse = "worse"
+
+
+NEWS_LEVELS = {RiskLevel.new_high: ["high"], RiskLevel.worse: ["high", "medium"]}
+EXIT_NOT_REPRODUCED = 6
+EXIT_UNPROVABLE = 7
 
 
 ConfigOption = Annotated[
@@ -106,6 +118,42 @@ NotifyOption = Annotated[
 ]
 
 
+PreviousOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--previous",
+        metavar="PLAN",
+        help="An earlier plan (.xlsx, folder or risk file): --fail-on-risk new-high / worse "
+        "and --notify then speak only of items whose risk is new or worse than in it.",
+    ),
+]
+RiskOption = Annotated[
+    RiskLevel | None,
+    typer.Option(
+        "--fail-on-risk",
+        help="Exit 3 when any item is at this risk level or worse; new-high: only items newly "
+        "at high risk since --previous; worse: only items at a higher level than in it.",
+    ),
+]
+
+
+def _previous_risk(
+    previous: Path | None, level: RiskLevel | None
+) -> tuple[pl.DataFrame | None, str | None]:
+    """(risk table, planning date) of the `--previous` plan; checks the options first."""
+    if level in NEWS_LEVELS and previous is None:
+        raise StockplanError(f"--fail-on-risk {level.value} needs --previous PLAN")
+    if previous is None:
+        return None, None
+    from stockplan.io.planfiles import plan_table, read_plan
+
+    tables, record = read_plan(previous)
+    risk = plan_table(tables, "risk", previous)
+    if "risk_level" not in risk.columns:
+        raise StockplanError(f"{previous}: the risk table has no risk_level column")
+    return risk, (record or {}).get("planning_date")
+
+
 def _plan_location(output: str | None) -> str:
     """Where the plan went, for the alert: an absolute path, or stdout / the terminal."""
     if output is None:
@@ -120,6 +168,7 @@ def _notify(
     tables: dict[str, pl.DataFrame],
     output: str | None,
     console: Console,
+    previous: tuple[pl.DataFrame | None, str | None] = (None, None),
 ) -> int:
     """Send the alert to each `--notify` channel after the plan is written; 5 on a failure."""
     if not channels:
@@ -134,9 +183,14 @@ def _notify(
         _plan_location(output),
         cfg.notify.top,
         cfg.notify.language,
+        previous=previous[0],
+        previous_as_of=previous[1],
     )
     if alert.high_risk == 0 and not cfg.notify.always:
-        console.info("no item at high stockout risk: no alert sent (notify.always: true sends one)")
+        news = " new or worse than in --previous" if previous[0] is not None else ""
+        console.info(
+            f"no item{news} at high stockout risk: no alert sent (notify.always: true sends one)"
+        )
         return 0
     failed = 0
     for name in dict.fromkeys(channels):
@@ -237,8 +291,9 @@ def _emit(
     bom: bool,
     console: Console,
     title: str,
+    record: Callable[[], dict] | None = None,
 ) -> None:
-    """Send tables to a terminal table, stdout CSV or files."""
+    """Send tables to a terminal table, stdout CSV or files; files carry the run `record`."""
     from stockplan.io.writers import output_plan, write_csv, write_files
 
     to_terminal = output is None and (
@@ -258,8 +313,45 @@ def _emit(
         sys.stdout.flush()
         return
     file_format = None if fmt in (None, OutputFormat.table) else fmt.value
-    written = write_files(output_plan(tables, Path(output), file_format, primary), bom=bom)
+    files = output_plan(tables, Path(output), file_format, primary)
+    record_file = None
+    if record is not None:
+        files, record_file = _with_record(files, Path(output), record())
+    written = write_files(files, bom=bom)
+    if record_file is not None:
+        from stockplan.io.writers import write_text
+
+        write_text(record_file[0], record_file[1], overwrite=True)
+        written.append(record_file[0])
     console.info("wrote " + ", ".join(str(p) for p in written))
+
+
+def _with_record(files: dict, target: Path, record: dict) -> tuple[dict, tuple[Path, str] | None]:
+    """Add the run record: a `run` sheet to a workbook, else `run.json` in a folder or
+    `FILE.run.json` beside a single file."""
+    import json
+
+    from stockplan.io.planfiles import RUN_JSON, RUN_SHEET, record_beside
+    from stockplan.io.runrecord import record_frame
+
+    if any(fmt == "xlsx" for _, fmt in files.values()):
+        sheet = {RUN_SHEET: record_frame(record)}
+        return {p: ((t | sheet, f) if f == "xlsx" else (t, f)) for p, (t, f) in files.items()}, None
+    where = target / RUN_JSON if target.is_dir() else record_beside(target)
+    return files, (where, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+
+
+def _recorder(
+    config_path: Path, cfg: Config, as_of: Any, command: str, options: dict
+) -> Callable[[], dict]:
+    """The run record, built only when files are written (it reads every input to hash it)."""
+
+    def build() -> dict:
+        from stockplan.io.runrecord import run_record
+
+        return run_record(config_path, cfg, as_of, command, options)
+
+    return build
 
 
 def _version(value: bool) -> None:
@@ -357,10 +449,8 @@ def plan(
     all_rows: Annotated[
         bool, typer.Option("--all", help="Include sku x location rows with nothing to order.")
     ] = False,
-    fail_on_risk: Annotated[
-        RiskLevel | None,
-        typer.Option("--fail-on-risk", help="Exit 3 when any item is at this risk level or worse."),
-    ] = None,
+    fail_on_risk: RiskOption = None,
+    previous: PreviousOption = None,
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
@@ -372,6 +462,7 @@ def plan(
         from stockplan.pipeline import run_plan
 
         console = Console(quiet)
+        earlier = _previous_risk(previous, fail_on_risk)
         cfg, tables = _load(config, console)
         if notify:
             from stockplan.notify import check_channels
@@ -400,15 +491,34 @@ def plan(
             bom,
             console,
             f"Purchase suggestions as of {result.as_of}",
+            record=_recorder(config, cfg, result.as_of, "plan", {"all": all_rows, "table": table}),
         )
-        code = _risk_exit(risk, fail_on_risk, console)
-        return _notify(notify, cfg, result, tables, output, console) or code
+        code = _risk_exit(risk, fail_on_risk, console, earlier[0])
+        return _notify(notify, cfg, result, tables, output, console, earlier) or code
 
     _guard(debug, action)
 
 
-def _risk_exit(risk: pl.DataFrame, level: RiskLevel | None, console: Console) -> int:
+def _risk_exit(
+    risk: pl.DataFrame,
+    level: RiskLevel | None,
+    console: Console,
+    previous: pl.DataFrame | None = None,
+) -> int:
     if level is None:
+        return 0
+    if level in NEWS_LEVELS and previous is not None:
+        from stockplan.diff import risk_news
+
+        news = risk_news(risk, previous, NEWS_LEVELS[level])
+        if news.height:
+            what = (
+                "newly at high stockout risk"
+                if level == RiskLevel.new_high
+                else "at a higher stockout risk level"
+            )
+            console.info(f"{news.height} items {what} than in --previous: exit {EXIT_RISK}")
+            return EXIT_RISK
         return 0
     levels = ["high"] if level == RiskLevel.high else ["high", "medium"]
     hits = risk.filter(risk["risk_level"].is_in(levels)).height
@@ -427,13 +537,16 @@ def _single_table_command(
     quiet: bool,
     bom: bool,
     debug: bool,
-    extra: Callable[[Any, Console], int] | None = None,
+    extra: Callable[[Any, Console, pl.DataFrame | None], int] | None = None,
     notify: list[str] | None = None,
+    previous: Path | None = None,
+    fail_on_risk: RiskLevel | None = None,
 ) -> None:
     def action() -> int:
         from stockplan.pipeline import run_plan
 
         console = Console(quiet)
+        earlier = _previous_risk(previous, fail_on_risk)
         cfg, tables = _load(config, console)
         if notify:
             from stockplan.notify import check_channels
@@ -451,9 +564,10 @@ def _single_table_command(
             bom,
             console,
             f"{title} as of {result.as_of}",
+            record=_recorder(config, cfg, result.as_of, name, {"all": True, "table": name}),
         )
-        code = extra(result.tables[name], console) if extra else 0
-        return _notify(notify, cfg, result, tables, output, console) or code
+        code = extra(result.tables[name], console, earlier[0]) if extra else 0
+        return _notify(notify, cfg, result, tables, output, console, earlier) or code
 
     _guard(debug, action)
 
@@ -463,10 +577,8 @@ def risk(
     config: ConfigOption = Path("stockplan.yaml"),
     output: OutputOption = None,
     format: FormatOption = None,
-    fail_on_risk: Annotated[
-        RiskLevel | None,
-        typer.Option("--fail-on-risk", help="Exit 3 when any item is at this risk level or worse."),
-    ] = None,
+    fail_on_risk: RiskOption = None,
+    previous: PreviousOption = None,
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
@@ -482,8 +594,10 @@ def risk(
         quiet,
         bom,
         debug,
-        extra=lambda frame, console: _risk_exit(frame, fail_on_risk, console),
+        extra=lambda frame, console, earlier: _risk_exit(frame, fail_on_risk, console, earlier),
         notify=notify,
+        previous=previous,
+        fail_on_risk=fail_on_risk,
     )
 
 
@@ -624,6 +738,14 @@ def simulate(
         Path | None,
         typer.Option("--plot", help="Write the service-vs-inventory chart to this PNG file."),
     ] = None,
+    baseline: Annotated[
+        list[Baseline] | None,
+        typer.Option(
+            "--baseline",
+            help="What the policy is compared with (repeatable): rule, the rule-of-thumb "
+            "(default); history, your buyers' actual purchase orders replayed on the same days.",
+        ),
+    ] = None,
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
@@ -650,6 +772,7 @@ def simulate(
         )
         simulation = simulate_policies(replay, cfg)
         StageProgress.close_all()
+        simulation = _with_baselines(simulation, replay, tables, cfg, baseline or [Baseline.rule])
         for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
             console.info(
                 f"{row['policy']}: fill rate {row['fill_rate']:.1%} with "
@@ -681,6 +804,27 @@ def simulate(
         return 0
 
     _guard(debug, action)
+
+
+def _with_baselines(
+    simulation: pl.DataFrame, replay: Any, tables: dict, cfg: Config, baselines: list[Baseline]
+) -> pl.DataFrame:
+    """Keep the rule-of-thumb rows only when asked; add your buyers' row for `history`."""
+    import polars as pl
+
+    from stockplan.simulate import inventory_at_fill_rate
+
+    if Baseline.rule not in baselines:
+        simulation = simulation.filter(pl.col("policy") == "stockplan")
+    if Baseline.history not in baselines:
+        return simulation
+    from stockplan.history_replay import history_baseline
+
+    backorder = cfg.simulate.unmet_demand == "backorder"
+    row = history_baseline(replay, tables.get("purchase_orders"), backorder)
+    row["policy_inventory_at_same_fill"] = inventory_at_fill_rate(simulation, row["fill_rate"])
+    buyers = pl.DataFrame([row], schema=simulation.schema)
+    return pl.concat([simulation, buyers.select(simulation.columns)])
 
 
 @app.command()
@@ -743,6 +887,154 @@ def init(
         if missing:
             console.warn(f"no {' or '.join(missing)} file found: add it to {target}")
         console.info(f"wrote {target}; check it, then: stockplan validate -c {target}")
+        return 0
+
+    _guard(debug, action)
+
+
+@app.command()
+def diff(
+    old: Annotated[
+        Path, typer.Argument(help="The earlier plan: .xlsx, output folder or orders file.")
+    ],
+    new: Annotated[Path, typer.Argument(help="The later plan, written the same way.")],
+    output: OutputOption = None,
+    format: FormatOption = None,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="Also list lines whose order quantity is unchanged.")
+    ] = False,
+    quiet: QuietOption = False,
+    bom: BomOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Order lines that appeared, vanished or changed between two plans, and why.
+
+    Each change is split into the parts due to config, demand, lead time, safety stock,
+    stock position and constraints; they add up to the change. Plans written with --all
+    give every line its causes."""
+
+    def action() -> int:
+        from stockplan.diff import plan_diff
+        from stockplan.io.planfiles import plan_table, read_plan
+
+        console = Console(quiet)
+        old_tables, old_record = read_plan(old)
+        new_tables, new_record = read_plan(new)
+        changes = plan_diff(
+            plan_table(old_tables, "orders", old), plan_table(new_tables, "orders", new), all_rows
+        )
+        dates = [(r or {}).get("planning_date") or "?" for r in (old_record, new_record)]
+        configs = [((r or {}).get("config") or {}).get("sha256") for r in (old_record, new_record)]
+        if None not in configs:
+            same = "the same config" if configs[0] == configs[1] else "a changed config"
+            console.info(f"plans as of {dates[0]} and {dates[1]}, with {same}")
+        console.info(
+            ", ".join(
+                f"{(changes['change'] == kind).sum()} {kind}"
+                for kind in ("appeared", "vanished", "changed")
+            )
+            + " order lines"
+        )
+        _emit(
+            {"diff": changes},
+            "diff",
+            output,
+            format,
+            bom,
+            console,
+            f"Plan changes {dates[0]} -> {dates[1]}",
+        )
+        return 0
+
+    _guard(debug, action)
+
+
+@app.command()
+def verify(
+    plan_path: Annotated[
+        Path, typer.Argument(metavar="PLAN", help="A plan written by stockplan (.xlsx, folder).")
+    ],
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Re-run a plan from its run record: do the inputs and every number match?
+
+    Exit 0: reproduced; 6: an input changed or a number differs; 7: every number matches
+    but a database input cannot be proven unchanged."""
+
+    def action() -> int:
+        import datetime as dt
+        import tempfile
+
+        from stockplan.config import load_config
+        from stockplan.io.planfiles import read_plan
+        from stockplan.io.prepare import prepare_inputs
+        from stockplan.io.readers import load_inputs
+        from stockplan.io.runrecord import changed_inputs
+        from stockplan.io.writers import output_plan, write_files
+        from stockplan.pipeline import run_plan
+        from stockplan.reproduce import compare_plans
+
+        console = Console(quiet)
+        tables, record = read_plan(plan_path)
+        if not record or "config" not in record:
+            raise StockplanError(
+                f"{plan_path}: no run record (plans written to .xlsx or a folder carry one)"
+            )
+        changed, unprovable = changed_inputs(record)
+        for line in changed:
+            sys.stderr.write(f"stockplan: input changed: {line}\n")
+        if record.get("stockplan_version") != __version__:
+            console.warn(
+                f"written by stockplan {record.get('stockplan_version')}, re-run with {__version__}"
+            )
+        config_path = Path(record["config"]["path"])
+        if not config_path.is_file():
+            console.info(f"{plan_path}: NOT reproduced (its config is gone): exit 6")
+            return EXIT_NOT_REPRODUCED
+        cfg = load_config(config_path)
+        as_of = dt.date.fromisoformat(record["planning_date"])
+        cfg = cfg.model_copy(update={"planning": cfg.planning.model_copy(update={"as_of": as_of})})
+        prepared = prepare_inputs(load_inputs(cfg), cfg)
+        options = record.get("options") or {}
+        command, table = record.get("command", "plan"), options.get("table") or "orders"
+        result = run_plan(
+            prepared.tables,
+            cfg,
+            include_all=bool(options.get("all")),
+            progress=_progress(console),
+        )
+        StageProgress.close_all()
+        rerun = result.tables if command == "plan" else {table: result.tables[table]}
+        with tempfile.TemporaryDirectory(prefix="stockplan-verify-") as folder:
+            if plan_path.is_dir():
+                inner = plan_path / "stockplan.xlsx"
+                kinds = {p.suffix.lstrip(".") for p in plan_path.iterdir()} - {""}
+                fmt = (
+                    "xlsx"
+                    if inner.is_file()
+                    else next((k for k in ("csv", "json", "parquet") if k in kinds), "csv")
+                )
+                target = Path(folder) / "plan"
+            else:
+                fmt, target = None, Path(folder) / plan_path.name
+            write_files(output_plan(rerun, target, fmt, table))
+            again, _ = read_plan(target)
+        differences = compare_plans(tables, again)
+        for line in differences:
+            sys.stderr.write(f"stockplan: differs: {line}\n")
+        for line in unprovable:
+            sys.stderr.write(f"stockplan: cannot be proven unchanged (a database): {line}\n")
+        if changed or differences:
+            console.info(f"{plan_path}: NOT reproduced: exit {EXIT_NOT_REPRODUCED}")
+            return EXIT_NOT_REPRODUCED
+        if unprovable:
+            console.info(
+                f"{plan_path}: every number matches, but a database input cannot be proven "
+                f"unchanged: exit {EXIT_UNPROVABLE}"
+            )
+            return EXIT_UNPROVABLE
+        console.info(f"{plan_path}: reproduced: same inputs, every number matches")
         return 0
 
     _guard(debug, action)

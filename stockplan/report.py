@@ -27,6 +27,7 @@ TERMINAL_COLUMNS = {
         "model",
     ],
     "risk": RISK_COLUMNS,
+    "diff": ["sku", "location", "change", "old_order_qty", "new_order_qty", "causes", "note"],
 }
 RISK_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
 
