@@ -187,9 +187,9 @@ def _notify(
         previous_as_of=previous[1],
     )
     if alert.high_risk == 0 and not cfg.notify.always:
-        news = " new or worse than in --previous" if previous[0] is not None else ""
+        what = "newly at" if previous[0] is not None else "at"
         console.info(
-            f"no item{news} at high stockout risk: no alert sent (notify.always: true sends one)"
+            f"no item {what} high stockout risk: no alert sent (notify.always: true sends one)"
         )
         return 0
     failed = 0
