@@ -764,6 +764,10 @@ def simulate(
         if plot is not None and plot.suffix.lower() != ".png":
             raise StockplanError(f"--plot {plot}: the chart is a PNG file (use a .png name)")
         cfg, tables = _load(config, console)
+        if Baseline.history in (baseline or []):
+            from stockplan.history_replay import check_history
+
+            check_history(tables.get("purchase_orders"))
         replay = prepare_replay(tables, cfg, progress=_progress(console))
         StageProgress.close_all()
         console.info(
