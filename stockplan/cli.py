@@ -3,7 +3,8 @@
 Heavy modules (polars, statsforecast, scipy) are imported inside the commands so that
 `stockplan --help` answers at once. Exit codes: 0 ok, 1 user error, 2 usage error,
 3 `--fail-on-risk` threshold reached, 4 internal error (a bug: please report it),
-5 the plan was written but a `--notify` message could not be sent.
+5 the plan was written but a `--notify` message could not be sent, 6 `verify`: not
+reproduced, 7 `verify`: every number matches but a database input cannot be proven unchanged.
 """
 
 from __future__ import annotations
