@@ -73,7 +73,8 @@ def test_a_folder_plan_has_run_json_and_verify_names_an_edited_number(
     small_shop: Path, tmp_path: Path
 ):
     out = tmp_path / "plan"
-    assert _invoke("plan", "-c", str(small_shop), "-o", str(out), "-q").exit_code == 0
+    assert _invoke("plan", "-c", str(small_shop), "-o", str(out), "-q", "--bom").exit_code == 0
+    assert _invoke("verify", str(out), "-q").exit_code == 0  # the BOM is not a difference
     record = json.loads((out / "run.json").read_text())
     assert record["inputs"]["stock"]["sha256"] == _sha(small_shop.parent / "stock.csv")
     assert record["options"] == {"all": False, "table": "orders"}
