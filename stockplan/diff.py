@@ -127,7 +127,8 @@ def _state(frame: pl.DataFrame, suffix: str) -> pl.DataFrame:
         .cast(pl.Float64)
         .alias("sl"),
     ]
-    return frame.select(columns).rename({c: c + suffix for c in [*STATE, "qty", "sl"]})
+    state = frame.select(columns).with_columns(pl.col(*STATE, "qty").fill_null(0.0))
+    return state.rename({c: c + suffix for c in [*STATE, "qty", "sl"]})
 
 
 def _need(values: dict[str, pl.Expr]) -> pl.Expr:

@@ -192,3 +192,11 @@ def test_risk_changes_name_new_worse_same_and_better_items():
     changes = risk_changes(now, before)
     assert changes["risk_change"].to_list() == ["new", "worse", "same", "better"]
     assert changes["previous_risk_level"].to_list() == [None, "medium", "medium", "high"]
+
+
+def test_a_blank_cell_in_a_plan_counts_as_zero_so_the_parts_still_add_up():
+    old = _orders([("A", "W1", 10, 5, None, 0, 5, 7, 7, 1, 15, 0.95, "")])
+    new = _orders([("A", "W1", 20, 5, 0, 0, 5, 7, 7, 1, 29, 0.95, "")])
+    row = _row(plan_diff(old, new), "A")
+    # f 1 -> 2 over 14 days: S 15 -> 29, need 10 -> 24 (+14); order +10: constraints -4
+    assert (row["due_to_demand"], row["due_to_on_order"], row["due_to_constraints"]) == (14, 0, -4)
