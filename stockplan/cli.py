@@ -928,6 +928,12 @@ def diff(
         changes = plan_diff(
             plan_table(old_tables, "orders", old), plan_table(new_tables, "orders", new), all_rows
         )
+        for path, record in ((old, old_record), (new, new_record)):
+            if record and not (record.get("options") or {}).get("all", True):
+                console.warn(
+                    f"{path} was written without --all: its lines with nothing to order are "
+                    "missing, so a line that appears or vanishes there has no causes"
+                )
         dates = [(r or {}).get("planning_date") or "?" for r in (old_record, new_record)]
         configs = [((r or {}).get("config") or {}).get("sha256") for r in (old_record, new_record)]
         if None not in configs:

@@ -200,3 +200,17 @@ def test_a_blank_cell_in_a_plan_counts_as_zero_so_the_parts_still_add_up():
     row = _row(plan_diff(old, new), "A")
     # f 1 -> 2 over 14 days: S 15 -> 29, need 10 -> 24 (+14); order +10: constraints -4
     assert (row["due_to_demand"], row["due_to_on_order"], row["due_to_constraints"]) == (14, 0, -4)
+
+
+def test_diff_warns_when_a_plan_was_written_without_all(tmp_path: Path):
+    old, new = _old_new()
+    before = _write_plan({"orders": old}, tmp_path / "old")
+    (before / "run.json").write_text('{"options": {"all": false}, "planning_date": "2025-10-06"}')
+    after = _write_plan({"orders": new}, tmp_path / "new.xlsx")
+    result = CliRunner().invoke(app, ["diff", str(before), str(after), "-o", "-"])
+    assert result.exit_code == 0
+    assert (
+        f"stockplan: warning: {before} was written without --all: its lines with nothing to "
+        "order are missing, so a line that appears or vanishes there has no causes"
+    ) in result.stderr
+    assert "Plan changes" not in result.stdout and result.stdout.startswith("sku,location,change")
