@@ -743,6 +743,7 @@ def simulate(
         list[Baseline] | None,
         typer.Option(
             "--baseline",
+            metavar="rule|history",
             help="What the policy is compared with (repeatable): rule, the rule-of-thumb "
             "(default); history, your buyers' actual purchase orders replayed on the same days.",
         ),
