@@ -1021,7 +1021,11 @@ def verify(
         with tempfile.TemporaryDirectory(prefix="stockplan-verify-") as folder:
             if plan_path.is_dir():
                 inner = plan_path / "stockplan.xlsx"
-                kinds = {p.suffix.lstrip(".") for p in plan_path.iterdir()} - {""}
+                kinds = {
+                    p.suffix.lstrip(".")
+                    for p in plan_path.iterdir()
+                    if p.name != "run.json" and not p.name.endswith(".run.json")
+                }
                 fmt = (
                     "xlsx"
                     if inner.is_file()

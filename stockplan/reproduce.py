@@ -2,6 +2,8 @@
 
 Both sides are read back by the same reader (`stockplan.io.planfiles.read_plan`) after
 going through the same writer, so a match means the files a buyer opens would be the same.
+Numbers match when they agree to a relative 1e-9: in the full-precision formats (Parquet)
+the last bit of a float may differ with the order of a parallel sum.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import polars as pl
 from stockplan.demand import SERIES
 
 SHOWN = 3  # differing cells named per table
+RELATIVE_TOLERANCE = 1e-9
 
 
 def _text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -19,6 +22,15 @@ def _text(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col(c).cast(pl.String).str.replace(r"\.0$", "") if t == pl.Float64 else pl.col(c)
         for c, t in frame.schema.items()
     ).select(pl.all().cast(pl.String))
+
+
+def _differs(left: pl.Series, right: pl.Series) -> pl.Series:
+    """Per cell: text that differs, or numbers further apart than the tolerance."""
+    a, b = left.cast(pl.Float64, strict=False), right.cast(pl.Float64, strict=False)
+    numbers = a.is_not_null() & b.is_not_null()
+    scale = pl.max_horizontal(pl.lit(1.0), a.abs(), b.abs())
+    apart = pl.select(((a - b).abs() > RELATIVE_TOLERANCE * scale).alias("apart"))["apart"]
+    return (numbers & apart) | (~numbers & left.ne_missing(right))
 
 
 def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[str]:
@@ -41,7 +53,7 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
     lines: list[str] = []
     keys = [c for c in SERIES if c in plan.columns]
     for column in plan.columns:
-        differs = left[column].ne_missing(right[column])
+        differs = _differs(left[column], right[column])
         count = int(differs.sum())
         if not count:
             continue

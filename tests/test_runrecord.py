@@ -167,3 +167,29 @@ def test_a_database_input_is_recorded_masked_with_its_query_hash_and_cannot_be_p
     assert described["sales"] == {"url": "postgresql://odoo:***@db:5432/odoo", "table": "sale"}
     assert described["stock"]["query_sha256"] == hashlib.sha256(b"SELECT 1").hexdigest()
     assert "s3cret" not in json.dumps(described)
+
+
+def test_a_parquet_folder_verifies_with_full_precision_floats(small_shop: Path, tmp_path: Path):
+    out = tmp_path / "plan"
+    args = ["plan", "-c", str(small_shop), "-o", str(out), "-f", "parquet", "-q"]
+    assert _invoke(*args).exit_code == 0
+    assert (out / "run.json").is_file() and (out / "orders.parquet").is_file()
+    result = _invoke("verify", str(out))
+    assert result.exit_code == 0, result.stderr
+
+
+def test_cells_compare_as_text_and_numbers_within_a_relative_1e_9():
+    from stockplan.reproduce import compare_table
+
+    plan = pl.DataFrame(
+        {"sku": ["A", "B"], "sigma_e": ["0.8660392823354719", "2"], "model": ["ETS", "Naive"]}
+    )
+    same = plan.with_columns(pl.Series("sigma_e", ["0.866039282335472", "2.0"]))
+    assert compare_table("orders", plan, same) == []
+    moved = plan.with_columns(
+        pl.Series("sigma_e", ["0.8660393", "2"]), pl.Series("model", ["ETS", "Croston"])
+    )
+    assert compare_table("orders", plan, moved) == [
+        "orders.sigma_e: 1 cells differ (A: 0.8660392823354719 in the plan, 0.8660393 re-run)",
+        "orders.model: 1 cells differ (B: Naive in the plan, Croston re-run)",
+    ]
