@@ -214,3 +214,19 @@ def test_diff_warns_when_a_plan_was_written_without_all(tmp_path: Path):
         "order are missing, so a line that appears or vanishes there has no causes"
     ) in result.stderr
     assert "Plan changes" not in result.stdout and result.stdout.startswith("sku,location,change")
+
+
+def test_a_workbook_with_a_title_above_the_header_is_read(tmp_path: Path):
+    from stockplan.io.planfiles import read_plan
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "orders"
+    sheet.append(["Purchase suggestions as of 2025-10-13"])
+    sheet.append([])
+    sheet.append(["sku", "location", "order_qty"])
+    sheet.append(["007", "W1", 24])
+    book.save(tmp_path / "plan.xlsx")
+    tables, record = read_plan(tmp_path / "plan.xlsx")
+    assert record is None
+    assert tables["orders"].rows() == [("007", "W1", 24.0)]

@@ -61,17 +61,22 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _with_header(frame: pl.DataFrame, where: str) -> pl.DataFrame:
-    """Use the first row that holds a `sku` (or `key`) cell as the header: a title above it
-    is skipped."""
+def _with_header(frame: pl.DataFrame) -> pl.DataFrame:
+    """Use the first row holding a `sku`, `supplier`, `policy` or `key` cell as the header (a
+    title above it is skipped); without one, the first row."""
     rows = frame.head(HEADER_SEARCH_ROWS).rows()
-    for index, row in enumerate(rows):
-        cells = [str(c).strip() if c is not None else "" for c in row]
-        if "sku" in cells or "key" in cells or "policy" in cells or "supplier" in cells:
-            names = [c or f"column_{i}" for i, c in enumerate(cells)]
-            body = frame.slice(index + 1)
-            return body.rename(dict(zip(body.columns, names, strict=True)))
-    raise StockplanError(f"{where}: no header row with a 'sku' column in the first rows")
+    found = (
+        i
+        for i, row in enumerate(rows)
+        if {"sku", "supplier", "policy", "key"} & {str(c).strip() for c in row if c is not None}
+    )
+    index = next(found, 0)
+    names = [
+        str(c).strip() if c is not None and str(c).strip() else f"column_{i}"
+        for i, c in enumerate(rows[index])
+    ]
+    body = frame.slice(index + 1)
+    return body.rename(dict(zip(body.columns, names, strict=True)))
 
 
 def _read_workbook(path: Path) -> dict[str, pl.DataFrame]:
@@ -81,11 +86,7 @@ def _read_workbook(path: Path) -> dict[str, pl.DataFrame]:
         )
     except Exception as exc:  # fastexcel raises its own types for a broken file
         raise StockplanError(f"{path}: cannot read the plan workbook ({exc})") from None
-    return {
-        name: _with_header(frame, f"{path} sheet {name}")
-        for name, frame in sheets.items()
-        if frame.height
-    }
+    return {name: _with_header(frame) for name, frame in sheets.items() if frame.height}
 
 
 def _read_table_file(path: Path) -> pl.DataFrame:
