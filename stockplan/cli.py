@@ -976,14 +976,12 @@ def verify(
 
     def action() -> int:
         import datetime as dt
-        import tempfile
 
         from stockplan.config import load_config
-        from stockplan.io.planfiles import read_plan
+        from stockplan.io.planfiles import read_plan, written_like
         from stockplan.io.prepare import prepare_inputs
         from stockplan.io.readers import load_inputs
         from stockplan.io.runrecord import changed_inputs
-        from stockplan.io.writers import output_plan, write_files
         from stockplan.pipeline import run_plan
         from stockplan.reproduce import compare_plans
 
@@ -1018,24 +1016,7 @@ def verify(
         )
         StageProgress.close_all()
         rerun = result.tables if command == "plan" else {table: result.tables[table]}
-        with tempfile.TemporaryDirectory(prefix="stockplan-verify-") as folder:
-            if plan_path.is_dir():
-                inner = plan_path / "stockplan.xlsx"
-                kinds = {
-                    p.suffix.lstrip(".")
-                    for p in plan_path.iterdir()
-                    if p.name != "run.json" and not p.name.endswith(".run.json")
-                }
-                fmt = (
-                    "xlsx"
-                    if inner.is_file()
-                    else next((k for k in ("csv", "json", "parquet") if k in kinds), "csv")
-                )
-                target = Path(folder) / "plan"
-            else:
-                fmt, target = None, Path(folder) / plan_path.name
-            write_files(output_plan(rerun, target, fmt, table))
-            again, _ = read_plan(target)
+        again = written_like(plan_path, rerun, table)
         differences = compare_plans(tables, again)
         for line in differences:
             sys.stderr.write(f"stockplan: differs: {line}\n")

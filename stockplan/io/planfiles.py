@@ -160,3 +160,24 @@ def plan_table(tables: dict[str, pl.DataFrame], name: str, path: Path) -> pl.Dat
     if missing:
         raise StockplanError(f"{path}: the {name} table has no {' or '.join(missing)} column")
     return frame
+
+
+def written_like(
+    plan: Path, tables: dict[str, pl.DataFrame], table: str
+) -> dict[str, pl.DataFrame]:
+    """`tables` written the way `plan` was (same file type or folder format) into a temporary
+    folder and read back by `read_plan`: what the plan's files would hold for them."""
+    import tempfile
+
+    from stockplan.io.writers import output_plan, write_files
+
+    fmt = None
+    if plan.is_dir():
+        kinds = {p.suffix.lstrip(".") for p in plan.iterdir() if not p.name.endswith(RUN_JSON)}
+        fmt = "xlsx" if (plan / "stockplan.xlsx").is_file() else "csv"
+        fmt = next((k for k in ("xlsx", "csv", "json", "parquet") if k in kinds), fmt)
+    with tempfile.TemporaryDirectory(prefix="stockplan-verify-") as folder:
+        target = Path(folder) / ("plan" if plan.is_dir() else plan.name)
+        write_files(output_plan(tables, target, fmt, table))
+        again, _ = read_plan(target)
+    return again
