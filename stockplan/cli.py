@@ -514,11 +514,11 @@ def _risk_exit(
         news = risk_news(risk, previous, NEWS_LEVELS[level])
         if news.height:
             what = (
-                "newly at high stockout risk"
+                "newly at high stockout risk since"
                 if level == RiskLevel.new_high
-                else "at a higher stockout risk level"
+                else "at a higher stockout risk level than in"
             )
-            console.info(f"{news.height} items {what} than in --previous: exit {EXIT_RISK}")
+            console.info(f"{news.height} items {what} --previous: exit {EXIT_RISK}")
             return EXIT_RISK
         return 0
     levels = ["high"] if level == RiskLevel.high else ["high", "medium"]

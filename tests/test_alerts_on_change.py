@@ -44,7 +44,7 @@ def test_new_high_exits_3_only_for_items_not_high_before(small_shop: Path, tmp_p
     last = _previous(tmp_path, {("007", "WH1"): "high", ("A-100", "WH1"): "medium"})
     result = _invoke(*args, "new-high", "--previous", str(last))
     assert result.exit_code == 3
-    assert "1 items newly at high stockout risk than in --previous: exit 3" in result.stderr
+    assert "1 items newly at high stockout risk since --previous: exit 3" in result.stderr
     # both already high last week: no news
     last = _previous(tmp_path, {("007", "WH1"): "high", ("A-100", "WH1"): "high"})
     assert _invoke(*args, "new-high", "--previous", str(last)).exit_code == 0
