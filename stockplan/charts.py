@@ -6,10 +6,13 @@ import io
 
 import polars as pl
 
+from stockplan.history_replay import BUYERS
+
 
 def tradeoff_png(simulation: pl.DataFrame, currency: str, measure: str) -> bytes:
     """Service vs inventory: fill rate (x) against average inventory value (y), one curve
-    for the policy across its targets and one for the baseline across its scales."""
+    for the policy across its targets, one for the baseline across its scales, and a star
+    for your buyers' own purchase history when it was replayed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -17,7 +20,8 @@ def tradeoff_png(simulation: pl.DataFrame, currency: str, measure: str) -> bytes
     from matplotlib import pyplot as plt
 
     policy = simulation.filter(pl.col("policy") == "stockplan").sort("fill_rate")
-    baseline = simulation.filter(pl.col("policy") != "stockplan").sort("fill_rate")
+    buyers = simulation.filter(pl.col("policy") == BUYERS)
+    baseline = simulation.filter(~pl.col("policy").is_in(["stockplan", BUYERS])).sort("fill_rate")
     figure, axes = plt.subplots(figsize=(8, 5), dpi=120)
     axes.plot(
         policy["fill_rate"] * 100,
@@ -33,13 +37,24 @@ def tradeoff_png(simulation: pl.DataFrame, currency: str, measure: str) -> bytes
             xytext=(4, -12),
             fontsize=8,
         )
-    axes.plot(
-        baseline["fill_rate"] * 100,
-        baseline["avg_inventory_value"],
-        marker="s",
-        linestyle="--",
-        label="rule-of-thumb baseline (scaled)",
-    )
+    if baseline.height:
+        axes.plot(
+            baseline["fill_rate"] * 100,
+            baseline["avg_inventory_value"],
+            marker="s",
+            linestyle="--",
+            label="rule-of-thumb baseline (scaled)",
+        )
+    if buyers.height:
+        axes.scatter(
+            buyers["fill_rate"] * 100,
+            buyers["avg_inventory_value"],
+            marker="*",
+            s=220,
+            color="tab:red",
+            zorder=3,
+            label=BUYERS,
+        )
     axes.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     axes.set_xlabel("simulated fill rate (%)")
     axes.set_ylabel(f"average inventory value ({currency})")

@@ -3,7 +3,8 @@
 Heavy modules (polars, statsforecast, scipy) are imported inside the commands so that
 `stockplan --help` answers at once. Exit codes: 0 ok, 1 user error, 2 usage error,
 3 `--fail-on-risk` threshold reached, 4 internal error (a bug: please report it),
-5 the plan was written but a `--notify` message could not be sent.
+5 the plan was written but a `--notify` message could not be sent, 6 `verify`: not
+reproduced, 7 `verify`: every number matches but a database input cannot be proven unchanged.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ app = typer.Typer(
 )
 
 
+class Baseline(StrEnum):
+    rule = "rule"
+    history = "history"
+
+
 class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
@@ -68,6 +74,13 @@ class OutputFormat(StrEnum):
 class RiskLevel(StrEnum):
     high = "high"
     medium = "medium"
+    new_high = "new-high"
+    worse = "worse"
+
+
+NEWS_LEVELS = {RiskLevel.new_high: ["high"], RiskLevel.worse: ["high", "medium"]}
+EXIT_NOT_REPRODUCED = 6
+EXIT_UNPROVABLE = 7
 
 
 TableName = StrEnum("TableName", {name: name for name in TABLES})  # type: ignore[misc]
@@ -196,6 +209,42 @@ HeadersOption = Annotated[
 ]
 
 
+PreviousOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--previous",
+        metavar="PLAN",
+        help="An earlier plan (.xlsx, folder or risk file): --fail-on-risk new-high / worse "
+        "and --notify then speak only of items whose risk is new or worse than in it.",
+    ),
+]
+RiskOption = Annotated[
+    RiskLevel | None,
+    typer.Option(
+        "--fail-on-risk",
+        help="Exit 3 when any item is at this risk level or worse; new-high: only items newly "
+        "at high risk since --previous; worse: only items at a higher level than in it.",
+    ),
+]
+
+
+def _previous_risk(
+    previous: Path | None, level: RiskLevel | None
+) -> tuple[pl.DataFrame | None, str | None]:
+    """(risk table, planning date) of the `--previous` plan; checks the options first."""
+    if level in NEWS_LEVELS and previous is None:
+        raise StockplanError(f"--fail-on-risk {level.value} needs --previous PLAN")
+    if previous is None:
+        return None, None
+    from stockplan.io.planfiles import plan_table, read_plan
+
+    tables, record = read_plan(previous)
+    risk = plan_table(tables, "risk", previous)
+    if "risk_level" not in risk.columns:
+        raise StockplanError(f"{previous}: the risk table has no risk_level column")
+    return risk, (record or {}).get("planning_date")
+
+
 def _plan_location(output: str | None) -> str:
     """Where the plan went, for the alert: an absolute path, or stdout / the terminal."""
     if output is None:
@@ -210,6 +259,7 @@ def _notify(
     tables: dict[str, pl.DataFrame],
     output: str | None,
     console: Console,
+    previous: tuple[pl.DataFrame | None, str | None] = (None, None),
 ) -> int:
     """Send the alert to each `--notify` channel after the plan is written; 5 on a failure."""
     if not channels:
@@ -223,10 +273,15 @@ def _notify(
         result.as_of,
         _plan_location(output),
         cfg.notify.top,
-        cfg.notify.language,
+        cfg.notify.language or cfg.planning.language,
+        previous=previous[0],
+        previous_as_of=previous[1],
     )
     if alert.high_risk == 0 and not cfg.notify.always:
-        console.info("no item at high stockout risk: no alert sent (notify.always: true sends one)")
+        what = "newly at" if previous[0] is not None else "at"
+        console.info(
+            f"no item {what} high stockout risk: no alert sent (notify.always: true sends one)"
+        )
         return 0
     failed = 0
     for name in dict.fromkeys(channels):
@@ -456,8 +511,10 @@ def _emit(
     view: View | None = None,
     info: dict[str, Any] | None = None,
     escape: bool = True,
+    record: Callable[[], dict] | None = None,
 ) -> None:
-    """Send tables to a terminal table, stdout CSV or files (`escape`: io.csv_escape_formulas)."""
+    """Send tables to a terminal table, stdout CSV or files (`escape`: io.csv_escape_formulas);
+    files carry the run `record`."""
     from stockplan.io.writers import output_plan, write_csv, write_files
 
     view = view or View()
@@ -499,10 +556,46 @@ def _emit(
     if any(kind == "xlsx" for _, kind in plan.values()):
         plan = output_plan(tables, target, file_format, primary)
     workbook = any(kind == "xlsx" for _, kind in plan.values())
+    record_file = None
+    if record is not None:
+        plan, record_file = _with_record(plan, target, record())
     written = write_files(
         plan, bom=bom, lang=view.lang if workbook else file_lang, info=info, escape=escape
     )
+    if record_file is not None:
+        from stockplan.io.writers import write_text
+
+        write_text(record_file[0], record_file[1], overwrite=True)
+        written.append(record_file[0])
     console.say("wrote", paths=", ".join(str(p) for p in written))
+
+
+def _with_record(files: dict, target: Path, record: dict) -> tuple[dict, tuple[Path, str] | None]:
+    """Add the run record: a `run` sheet to a workbook, else `run.json` in a folder or
+    `FILE.run.json` beside a single file."""
+    import json
+
+    from stockplan.io.planfiles import RUN_JSON, RUN_SHEET, record_beside
+    from stockplan.io.runrecord import record_frame
+
+    if any(fmt == "xlsx" for _, fmt in files.values()):
+        sheet = {RUN_SHEET: record_frame(record)}
+        return {p: ((t | sheet, f) if f == "xlsx" else (t, f)) for p, (t, f) in files.items()}, None
+    where = target / RUN_JSON if target.is_dir() else record_beside(target)
+    return files, (where, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+
+
+def _recorder(
+    config_path: Path, cfg: Config, as_of: Any, command: str, options: dict
+) -> Callable[[], dict]:
+    """The run record, built only when files are written (it reads every input to hash it)."""
+
+    def build() -> dict:
+        from stockplan.io.runrecord import run_record
+
+        return run_record(config_path, cfg, as_of, command, options)
+
+    return build
 
 
 def _version(value: bool) -> None:
@@ -684,10 +777,8 @@ def plan(
     all_rows: Annotated[
         bool, typer.Option("--all", help="Include sku x location rows with nothing to order.")
     ] = False,
-    fail_on_risk: Annotated[
-        RiskLevel | None,
-        typer.Option("--fail-on-risk", help="Exit 3 when any item is at this risk level or worse."),
-    ] = None,
+    fail_on_risk: RiskOption = None,
+    previous: PreviousOption = None,
     lang: LangOption = None,
     as_of: AsOfOption = None,
     limit: LimitOption = 20,
@@ -715,6 +806,7 @@ def plan(
             from stockplan.io.supplier_workbooks import check_supplier_folder
 
             check_supplier_folder(supplier_forecast)
+        earlier = _previous_risk(previous, fail_on_risk)
         cfg, tables = _load(config, console, view)
         if notify:
             from stockplan.notify import check_channels
@@ -748,17 +840,42 @@ def plan(
             view,
             _run_info(config, cfg, result.as_of),
             cfg.io.csv_escape_formulas,
+            record=_recorder(
+                config,
+                cfg,
+                result.as_of,
+                "plan",
+                {"all": all_rows, "table": name, "lang": view.lang},
+            ),
         )
         if supplier_forecast is not None:
             _write_supplier_forecast(result, cfg, tables, supplier_forecast, console)
-        code = _risk_exit(risk, fail_on_risk, console)
-        return _notify(notify, cfg, result, tables, output, console) or code
+        code = _risk_exit(risk, fail_on_risk, console, earlier[0])
+        return _notify(notify, cfg, result, tables, output, console, earlier) or code
 
     _guard(debug, action)
 
 
-def _risk_exit(risk: pl.DataFrame, level: RiskLevel | None, console: Console) -> int:
+def _risk_exit(
+    risk: pl.DataFrame,
+    level: RiskLevel | None,
+    console: Console,
+    previous: pl.DataFrame | None = None,
+) -> int:
     if level is None:
+        return 0
+    if level in NEWS_LEVELS and previous is not None:
+        from stockplan.diff import risk_news
+
+        news = risk_news(risk, previous, NEWS_LEVELS[level])
+        if news.height:
+            what = (
+                "newly at high stockout risk since"
+                if level == RiskLevel.new_high
+                else "at a higher stockout risk level than in"
+            )
+            console.info(f"{news.height} items {what} --previous: exit {EXIT_RISK}")
+            return EXIT_RISK
         return 0
     levels = ["high"] if level == RiskLevel.high else ["high", "medium"]
     hits = risk.filter(risk["risk_level"].is_in(levels)).height
@@ -784,8 +901,10 @@ def _single_table_command(
     bom: bool,
     debug: bool,
     view: View,
-    extra: Callable[[Any, Console], int] | None = None,
+    extra: Callable[[Any, Console, pl.DataFrame | None], int] | None = None,
     notify: list[str] | None = None,
+    previous: Path | None = None,
+    fail_on_risk: RiskLevel | None = None,
 ) -> None:
     _check_target(output, format)
     view.check_columns(_known_columns(name))
@@ -795,6 +914,7 @@ def _single_table_command(
         from stockplan.pipeline import run_plan
 
         console = Console(quiet)
+        earlier = _previous_risk(previous, fail_on_risk)
         cfg, tables = _load(config, console, view)
         if notify:
             from stockplan.notify import check_channels
@@ -818,9 +938,12 @@ def _single_table_command(
             view,
             _run_info(config, cfg, result.as_of),
             cfg.io.csv_escape_formulas,
+            record=_recorder(
+                config, cfg, result.as_of, name, {"all": True, "table": name, "lang": view.lang}
+            ),
         )
-        code = extra(result.tables[name], console) if extra else 0
-        return _notify(notify, cfg, result, tables, output, console) or code
+        code = extra(result.tables[name], console, earlier[0]) if extra else 0
+        return _notify(notify, cfg, result, tables, output, console, earlier) or code
 
     _guard(debug, action)
 
@@ -830,10 +953,8 @@ def risk(
     config: ConfigOption = Path("stockplan.yaml"),
     output: OutputOption = None,
     format: FormatOption = None,
-    fail_on_risk: Annotated[
-        RiskLevel | None,
-        typer.Option("--fail-on-risk", help="Exit 3 when any item is at this risk level or worse."),
-    ] = None,
+    fail_on_risk: RiskOption = None,
+    previous: PreviousOption = None,
     lang: LangOption = None,
     as_of: AsOfOption = None,
     limit: LimitOption = 20,
@@ -855,8 +976,10 @@ def risk(
         bom,
         debug,
         _view_options(lang, as_of, limit, sort, columns, headers),
-        extra=lambda frame, console: _risk_exit(frame, fail_on_risk, console),
+        extra=lambda frame, console, earlier: _risk_exit(frame, fail_on_risk, console, earlier),
         notify=notify,
+        previous=previous,
+        fail_on_risk=fail_on_risk,
     )
 
 
@@ -1031,6 +1154,15 @@ def simulate(
     sort: SortOption = None,
     columns: ColumnsOption = None,
     headers: HeadersOption = Headers.language,
+    baseline: Annotated[
+        list[Baseline] | None,
+        typer.Option(
+            "--baseline",
+            metavar="rule|history",
+            help="What the policy is compared with (repeatable): rule, the rule-of-thumb "
+            "(default); history, your buyers' actual purchase orders replayed on the same days.",
+        ),
+    ] = None,
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
@@ -1054,8 +1186,14 @@ def simulate(
         )
 
         console = Console(quiet)
+        if plot is not None and plot.suffix.lower() != ".png":
+            raise StockplanError(f"--plot {plot}: the chart is a PNG file (use a .png name)")
         cfg, tables = _load(config, console, view)
         planning_date = cfg.planning.as_of or default_as_of(tables["sales"])
+        if Baseline.history in (baseline or []):
+            from stockplan.history_replay import check_history
+
+            check_history(tables.get("purchase_orders"))
         replay = prepare_replay(tables, cfg, progress=_progress(console))
         StageProgress.close_all()
         console.say(
@@ -1066,6 +1204,7 @@ def simulate(
         )
         simulation = simulate_policies(replay, cfg)
         StageProgress.close_all()
+        simulation = _with_baselines(simulation, replay, tables, cfg, baseline or [Baseline.rule])
         for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
             console.say(
                 "simulate_line",
@@ -1164,6 +1303,27 @@ def report(
     _guard(debug, action)
 
 
+def _with_baselines(
+    simulation: pl.DataFrame, replay: Any, tables: dict, cfg: Config, baselines: list[Baseline]
+) -> pl.DataFrame:
+    """Keep the rule-of-thumb rows only when asked; add your buyers' row for `history`."""
+    import polars as pl
+
+    from stockplan.simulate import inventory_at_fill_rate
+
+    if Baseline.rule not in baselines:
+        simulation = simulation.filter(pl.col("policy") == "stockplan")
+    if Baseline.history not in baselines:
+        return simulation
+    from stockplan.history_replay import history_baseline
+
+    backorder = cfg.simulate.unmet_demand == "backorder"
+    row = history_baseline(replay, tables.get("purchase_orders"), backorder)
+    row["policy_inventory_at_same_fill"] = inventory_at_fill_rate(simulation, row["fill_rate"])
+    buyers = pl.DataFrame([row], schema=simulation.schema)
+    return pl.concat([simulation, buyers.select(simulation.columns)])
+
+
 @app.command()
 def validate(
     config: ConfigOption = Path("stockplan.yaml"),
@@ -1245,6 +1405,149 @@ def init(
                 message("init.missing", lang_now(), tables=" / ".join(missing), config=target)
             )
         console.say("init.wrote", config=target)
+        return 0
+
+    _guard(debug, action)
+
+
+@app.command()
+def diff(
+    old: Annotated[
+        Path, typer.Argument(help="The earlier plan: .xlsx, output folder or orders file.")
+    ],
+    new: Annotated[Path, typer.Argument(help="The later plan, written the same way.")],
+    output: OutputOption = None,
+    format: FormatOption = None,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="Also list lines whose order quantity is unchanged.")
+    ] = False,
+    quiet: QuietOption = False,
+    bom: BomOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Order lines that appeared, vanished or changed between two plans, and why.
+
+    Each change is split into the parts due to config, demand, lead time, safety stock,
+    stock position and constraints; they add up to the change. Plans written with --all
+    give every line its causes."""
+
+    def action() -> int:
+        from stockplan.diff import plan_diff
+        from stockplan.io.planfiles import plan_table, read_plan
+
+        console = Console(quiet)
+        old_tables, old_record = read_plan(old)
+        new_tables, new_record = read_plan(new)
+        changes = plan_diff(
+            plan_table(old_tables, "orders", old), plan_table(new_tables, "orders", new), all_rows
+        )
+        for path, record in ((old, old_record), (new, new_record)):
+            if record and not (record.get("options") or {}).get("all", True):
+                console.warn(
+                    f"{path} was written without --all: its lines with nothing to order are "
+                    "missing, so a line that appears or vanishes there has no causes"
+                )
+        dates = [(r or {}).get("planning_date") or "?" for r in (old_record, new_record)]
+        configs = [((r or {}).get("config") or {}).get("sha256") for r in (old_record, new_record)]
+        if None not in configs:
+            same = "the same config" if configs[0] == configs[1] else "a changed config"
+            console.info(f"plans as of {dates[0]} and {dates[1]}, with {same}")
+        console.info(
+            ", ".join(
+                f"{(changes['change'] == kind).sum()} {kind}"
+                for kind in ("appeared", "vanished", "changed")
+            )
+            + " order lines"
+        )
+        _emit(
+            {"diff": changes},
+            "diff",
+            output,
+            format,
+            bom,
+            console,
+            f"Plan changes {dates[0]} -> {dates[1]}",
+        )
+        return 0
+
+    _guard(debug, action)
+
+
+@app.command()
+def verify(
+    plan_path: Annotated[
+        Path, typer.Argument(metavar="PLAN", help="A plan written by stockplan (.xlsx, folder).")
+    ],
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Re-run a plan from its run record: do the inputs and every number match?
+
+    Exit 0: reproduced; 6: an input changed or a number differs; 7: every number matches
+    but a database input cannot be proven unchanged."""
+
+    def action() -> int:
+        import datetime as dt
+
+        from stockplan.config import load_config
+        from stockplan.io.planfiles import read_plan, written_like
+        from stockplan.io.prepare import prepare_inputs
+        from stockplan.io.readers import load_inputs
+        from stockplan.io.runrecord import changed_inputs
+        from stockplan.pipeline import run_plan
+        from stockplan.reproduce import compare_plans
+
+        console = Console(quiet)
+        tables, record = read_plan(plan_path)
+        if not record or "config" not in record:
+            raise StockplanError(
+                f"{plan_path}: no run record (plans written to .xlsx or a folder carry one)"
+            )
+        changed, unprovable = changed_inputs(record)
+        for line in changed:
+            sys.stderr.write(f"stockplan: input changed: {line}\n")
+        if record.get("stockplan_version") != __version__:
+            console.warn(
+                f"written by stockplan {record.get('stockplan_version')}, re-run with {__version__}"
+            )
+        config_path = Path(record["config"]["path"])
+        if not config_path.is_file():
+            console.info(f"{plan_path}: NOT reproduced (its config is gone): exit 6")
+            return EXIT_NOT_REPRODUCED
+        cfg = load_config(config_path)
+        as_of = dt.date.fromisoformat(record["planning_date"])
+        cfg = cfg.model_copy(update={"planning": cfg.planning.model_copy(update={"as_of": as_of})})
+        prepared = prepare_inputs(load_inputs(cfg), cfg)
+        options = record.get("options") or {}
+        command, table = record.get("command", "plan"), options.get("table") or "orders"
+        result = run_plan(
+            prepared.tables,
+            cfg,
+            include_all=bool(options.get("all")),
+            progress=_progress(console),
+        )
+        StageProgress.close_all()
+        from stockplan.items import for_people, item_names
+
+        people = for_people(result.tables, item_names(prepared.tables), result.as_of)
+        rerun = people if command == "plan" else {table: people[table]}
+        lang = options.get("lang") or cfg.planning.language
+        again = written_like(plan_path, rerun, table, lang)
+        differences = compare_plans(tables, again)
+        for line in differences:
+            sys.stderr.write(f"stockplan: differs: {line}\n")
+        for line in unprovable:
+            sys.stderr.write(f"stockplan: cannot be proven unchanged (a database): {line}\n")
+        if changed or differences:
+            console.info(f"{plan_path}: NOT reproduced: exit {EXIT_NOT_REPRODUCED}")
+            return EXIT_NOT_REPRODUCED
+        if unprovable:
+            console.info(
+                f"{plan_path}: every number matches, but a database input cannot be proven "
+                f"unchanged: exit {EXIT_UNPROVABLE}"
+            )
+            return EXIT_UNPROVABLE
+        console.info(f"{plan_path}: reproduced: same inputs, every number matches")
         return 0
 
     _guard(debug, action)

@@ -423,7 +423,9 @@ class Notify(Section):
 
     channels: dict[str, Channel] = Field(default_factory=dict)
     top: int = Field(default=10, ge=1, le=100, description="High-risk items listed at most.")
-    language: Literal["en", "zh"] = "en"
+    language: Literal["en", "zh"] | None = Field(
+        default=None, description="Language of the alert; default: planning.language."
+    )
     always: bool = Field(default=False, description="Also send when no item is at high risk.")
     timeout_seconds: float = Field(default=15.0, gt=0, le=600)
 

@@ -16,7 +16,10 @@ Pure Python (no polars): the CLI imports it before any heavy module.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Language = Literal["en", "zh"]
 LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -584,3 +587,29 @@ _CANONICAL = {label: column for column, entry in HEADERS.items() for label in en
 def canonical_column(name: str) -> str:
     """The canonical column for a header in any language (`建议采购量` -> `order_qty`)."""
     return _CANONICAL.get(name.strip(), name.strip())
+
+
+def canonical_table(title: str) -> str:
+    """The table name for a sheet title in any language (`采购建议` -> `orders`)."""
+    return next(
+        (table for table, entry in TABLES.items() if title.strip() in entry.values()),
+        title.strip(),
+    )
+
+
+def canonical_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """A table written for people read back as the machine contract: headers and word values
+    (risk level, demand pattern, ...) canonical, and the totals row under the table dropped."""
+    import polars as pl
+
+    frame = frame.rename({c: canonical_column(c) for c in frame.columns})
+    totals = set(HEADERS["total"].values())
+    if frame.width and frame.height:
+        first = frame.columns[0]
+        frame = frame.filter(~pl.col(first).cast(pl.String).is_in(totals).fill_null(False))
+    back = {
+        column: {label: canonical for canonical, entry in words.items() for label in entry.values()}
+        for column, words in VALUES.items()
+        if column in frame.columns and frame.schema[column] == pl.String
+    }
+    return frame.with_columns(pl.col(c).replace(mapping) for c, mapping in back.items())

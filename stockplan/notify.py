@@ -2,7 +2,10 @@
 
 After the plan is written, `--notify NAME` sends the items at high stockout risk (the
 first `notify.top`, with names, projected stockout date and the order suggested) and
-where the plan was written to each channel named under `notify.channels`.
+where the plan was written to each channel named under `notify.channels`. With
+`--previous PLAN` it sends only the items newly at high risk since that plan (absent from
+it, or at a lower level in it), each marked `(new)` or `(was medium)`, so a weekly message
+is about news.
 
 - WeCom (企业微信) group robot: POST `{"msgtype": "markdown", "markdown": {"content": ...}}`
   to the robot's webhook; it answers `{"errcode": 0, ...}`.
@@ -49,6 +52,13 @@ TEXTS = {
         "no_order": "nothing (already on order)",
         "more": "... and {count} more",
         "written": "Plan: {where}",
+        "title_news": "stockplan: {count} items newly at high stockout risk since the plan "
+        "of {previous} (plan as of {as_of})",
+        "title_news_clear": "stockplan: no item newly at high stockout risk since the plan "
+        "of {previous} (plan as of {as_of})",
+        "news_new": " (new)",
+        "news_worse": " (was {level})",
+        "levels": {"low": "low", "medium": "medium"},
     },
     "zh": {
         "title": "stockplan：{count} 个商品缺货风险高（计划日期 {as_of}）",
@@ -58,6 +68,13 @@ TEXTS = {
         "no_order": "无（已在途）",
         "more": "……另有 {count} 个",
         "written": "计划文件：{where}",
+        "title_news": "stockplan：自 {previous} 的计划以来新增 {count} 个缺货风险高的商品"
+        "（计划日期 {as_of}）",
+        "title_news_clear": "stockplan：自 {previous} 的计划以来没有新增缺货风险高的商品"
+        "（计划日期 {as_of}）",
+        "news_new": "（新增）",
+        "news_worse": "（原为{level}风险）",
+        "levels": {"low": "低", "medium": "中"},
     },
 }
 
@@ -93,12 +110,26 @@ def build_alert(
     where: str,
     top: int = 10,
     language: str = "en",
+    previous: pl.DataFrame | None = None,
+    previous_as_of: str | None = None,
 ) -> Alert:
     """The high-risk items of `risk` (in its order, highest first), at most `top` of them,
-    with product names and the order suggested for the same sku x location."""
+    with product names and the order suggested for the same sku x location.
+
+    With `previous` (the risk table of an earlier plan) only the items that are new at high
+    risk or were at a lower level are listed, each marked `(new)` or `(was medium)`."""
     texts = TEXTS[language]
-    high = risk.filter(pl.col("risk_level") == "high")
-    shown = high.head(top).select("sku", "location", "stockout_date")
+    if previous is not None:
+        from stockplan.diff import risk_news
+
+        high = risk_news(risk, previous, ["high"])
+    else:
+        high = risk.filter(pl.col("risk_level") == "high").with_columns(
+            previous_risk_level=pl.lit(None, pl.String), risk_change=pl.lit(None, pl.String)
+        )
+    shown = high.head(top).select(
+        "sku", "location", "stockout_date", "risk_change", "previous_risk_level"
+    )
     if products is not None and "name" in products.columns:
         names = products.select("sku", "name").unique("sku", keep="first")
         shown = shown.join(names, on="sku", how="left")
@@ -121,12 +152,27 @@ def build_alert(
                 stockout=stockout.isoformat() if stockout else "",
                 order=_number(quantity) if quantity > 0 else texts["no_order"],
             )
+            + _news(texts, row["risk_change"], row["previous_risk_level"])
         )
     if high.height > shown.height:
         lines.append(texts["more"].format(count=high.height - shown.height))
     lines.append(texts["written"].format(where=where))
     key = "title" if high.height else "title_clear"
-    return Alert(texts[key].format(count=high.height, as_of=as_of.isoformat()), lines, high.height)
+    if previous is not None:
+        key = "title_news" if high.height else "title_news_clear"
+    title = texts[key].format(
+        count=high.height, as_of=as_of.isoformat(), previous=previous_as_of or "?"
+    )
+    return Alert(title, lines, high.height)
+
+
+def _news(texts: dict, change: str | None, was: str | None) -> str:
+    """` (new)` or ` (was medium)` after an item of a since-the-previous-plan alert."""
+    if change == "new":
+        return texts["news_new"]
+    if change == "worse":
+        return texts["news_worse"].format(level=texts["levels"].get(was or "low", was))
+    return ""
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:

@@ -146,6 +146,10 @@ TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
             "order_date",
         ],
     ),
+    "diff": (
+        ["sku", "location", "change", "old_order_qty", "new_order_qty", "causes", "note"],
+        ["sku", "location", "change", "new_order_qty", "old_order_qty", "causes", "note"],
+    ),
 }
 MONEY = {
     "order_value",

@@ -1,0 +1,197 @@
+"""Read a written plan back: an XLSX workbook, an output folder, or one table file.
+
+Used by `stockplan diff`, `stockplan verify` and `--previous PLAN`. Every cell is read as
+text first (so a code like `007` keeps its zeros) and the number columns named below are
+cast to numbers; the run record comes from the `run` sheet, `run.json` in a folder, or
+`FILE.run.json` beside a single table file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from stockplan.errors import StockplanError
+
+RUN_SHEET = "run"
+RUN_JSON = "run.json"
+TABLE_SUFFIXES = (".csv", ".json", ".parquet")
+HEADER_SEARCH_ROWS = 10
+NUMBER_COLUMNS = (
+    "order_qty",
+    "order_value",
+    "on_hand",
+    "on_order",
+    "backorders",
+    "allocated",
+    "transfer_qty",
+    "inventory_position",
+    "forecast_per_day",
+    "lead_time_days",
+    "review_days",
+    "safety_stock",
+    "reorder_point",
+    "order_up_to",
+    "service_level",
+    "moq",
+    "pack_size",
+    "max_order",
+    "unit_cost",
+    "stockout_probability",
+    "expected_shortage",
+    "revenue_at_risk",
+    "days_of_cover",
+)
+
+
+def record_beside(path: Path) -> Path:
+    """Where the run record of a single table file goes: `orders.csv` -> `orders.csv.run.json`."""
+    return path.with_name(path.name + ".run.json")
+
+
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells in, read back as the canonical contract (a Chinese sheet's headers and
+    words, the totals row dropped); the known number columns as Float64, the rest as text."""
+    from stockplan.i18n import canonical_frame
+
+    frame = canonical_frame(frame.select(pl.all().cast(pl.String)))
+    return frame.with_columns(
+        pl.col(c).str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
+        for c in NUMBER_COLUMNS
+        if c in frame.columns
+    )
+
+
+def _with_header(frame: pl.DataFrame) -> pl.DataFrame:
+    """Use the first row holding a `sku`, `supplier`, `policy` or `key` cell (in any language)
+    as the header (a title above it is skipped); without one, the first row."""
+    from stockplan.i18n import canonical_column
+
+    rows = frame.head(HEADER_SEARCH_ROWS).rows()
+    found = (
+        i
+        for i, row in enumerate(rows)
+        if {"sku", "supplier", "policy", "key"}
+        & {canonical_column(str(c)) for c in row if c is not None}
+    )
+    index = next(found, 0)
+    names = [
+        str(c).strip() if c is not None and str(c).strip() else f"column_{i}"
+        for i, c in enumerate(rows[index])
+    ]
+    body = frame.slice(index + 1)
+    return body.rename(dict(zip(body.columns, names, strict=True)))
+
+
+def _read_workbook(path: Path) -> dict[str, pl.DataFrame]:
+    try:
+        sheets = pl.read_excel(
+            path, sheet_id=0, has_header=False, infer_schema_length=0, raise_if_empty=False
+        )
+    except Exception as exc:  # fastexcel raises its own types for a broken file
+        raise StockplanError(f"{path}: cannot read the plan workbook ({exc})") from None
+    from stockplan.i18n import canonical_table
+
+    return {
+        canonical_table(name): _with_header(frame)
+        for name, frame in sheets.items()
+        if frame.height and canonical_table(name) != "summary"
+    }
+
+
+def _read_table_file(path: Path) -> pl.DataFrame:
+    try:
+        if path.suffix == ".csv":
+            return pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+        if path.suffix == ".json":
+            return pl.read_json(path)
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise StockplanError(f"{path}: cannot read the plan table ({exc})") from None
+
+
+def _table_name(path: Path, frame: pl.DataFrame) -> str:
+    """`orders.csv` is the orders table; another name is told by its columns."""
+    if path.stem in ("orders", "risk"):
+        return path.stem
+    if "order_qty" in frame.columns:
+        return "orders"
+    if "risk_level" in frame.columns:
+        return "risk"
+    return path.stem
+
+
+def _read_record(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StockplanError(f"{path}: cannot read the run record ({exc})") from None
+
+
+def record_from_sheet(frame: pl.DataFrame) -> dict:
+    """The run record from the `run` sheet (`key`, `value` rows, dotted keys)."""
+    from stockplan.i18n import canonical_column
+    from stockplan.io.runrecord import unflatten
+
+    frame = frame.rename({c: canonical_column(c) for c in frame.columns})
+    return unflatten(dict(zip(frame["key"].to_list(), frame["value"].to_list(), strict=True)))
+
+
+def read_plan(path: Path) -> tuple[dict[str, pl.DataFrame], dict | None]:
+    """(tables by name, run record or None) of a plan written by stockplan."""
+    if path.is_dir():
+        workbook = path / "stockplan.xlsx"
+        if workbook.is_file():
+            return read_plan(workbook)
+        files = sorted(p for p in path.iterdir() if p.suffix in TABLE_SUFFIXES)
+        files = [p for p in files if p.name != RUN_JSON and not p.name.endswith(".run.json")]
+        if not files:
+            raise StockplanError(f"{path}: no plan tables (.csv, .json, .parquet) in this folder")
+        tables = {p.stem: _typed(_read_table_file(p)) for p in files}
+        return tables, _read_record(path / RUN_JSON)
+    if not path.is_file():
+        raise StockplanError(f"{path}: no such plan file or folder")
+    if path.suffix.lower() == ".xlsx":
+        sheets = _read_workbook(path)
+        record = record_from_sheet(sheets.pop(RUN_SHEET)) if RUN_SHEET in sheets else None
+        return {name: _typed(frame) for name, frame in sheets.items()}, record
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        frame = _read_table_file(path)
+        return {_table_name(path, frame): _typed(frame)}, _read_record(record_beside(path))
+    raise StockplanError(f"{path}: not a plan (an .xlsx workbook, a folder, .csv, .json, .parquet)")
+
+
+def plan_table(tables: dict[str, pl.DataFrame], name: str, path: Path) -> pl.DataFrame:
+    """One table of a read plan, with sku and location; a clear error when it is not there."""
+    if name not in tables:
+        raise StockplanError(f"{path}: the plan has no {name} table")
+    frame = tables[name]
+    missing = [c for c in ("sku", "location") if c not in frame.columns]
+    if missing:
+        raise StockplanError(f"{path}: the {name} table has no {' or '.join(missing)} column")
+    return frame
+
+
+def written_like(
+    plan: Path, tables: dict[str, pl.DataFrame], table: str, lang: str = "en"
+) -> dict[str, pl.DataFrame]:
+    """`tables` written the way `plan` was (same file type or folder format) into a temporary
+    folder and read back by `read_plan`: what the plan's files would hold for them."""
+    import tempfile
+
+    from stockplan.io.writers import output_plan, write_files
+
+    fmt = None
+    if plan.is_dir():
+        kinds = {p.suffix.lstrip(".") for p in plan.iterdir() if not p.name.endswith(RUN_JSON)}
+        fmt = "xlsx" if (plan / "stockplan.xlsx").is_file() else "csv"
+        fmt = next((k for k in ("xlsx", "csv", "json", "parquet") if k in kinds), fmt)
+    with tempfile.TemporaryDirectory(prefix="stockplan-verify-") as folder:
+        target = Path(folder) / ("plan" if plan.is_dir() else plan.name)
+        write_files(output_plan(tables, target, fmt, table), lang=lang)
+        again, _ = read_plan(target)
+    return again

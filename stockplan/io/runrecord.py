@@ -1,0 +1,152 @@
+"""The run record a plan carries: what produced it, so `stockplan verify` can prove it.
+
+    stockplan_version, command, options (--all, --table), planning_date, seed,
+    config: path, size_bytes, sha256 of its bytes,
+    inputs.<table>: path, size_bytes, sha256          (a file)
+                    url (password as ***), query_sha256 or table   (a database)
+
+It goes into the `run` sheet of an XLSX plan (one `key`, `value` row per dotted key),
+`run.json` in an output folder, and `FILE.run.json` beside a single table file. Output to
+a terminal or standard output carries no record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from stockplan import __version__
+from stockplan.errors import StockplanError
+
+if TYPE_CHECKING:
+    from stockplan.config import Config
+
+CHUNK = 1 << 20
+
+
+def file_sha256(path: Path) -> tuple[int, str]:
+    """(size in bytes, SHA-256 hex digest) of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise StockplanError(f"{path}: cannot read it to record its checksum ({exc})") from None
+    return size, digest.hexdigest()
+
+
+def describe_inputs(config: Config) -> dict[str, dict[str, Any]]:
+    """Per input table: a file's path, size and SHA-256, or a database's masked url and the
+    SHA-256 of its query."""
+    from stockplan.config import DatabaseInput
+    from stockplan.io.database import redact_url
+
+    described: dict[str, dict[str, Any]] = {}
+    for name, spec in config.inputs:
+        if spec is None:
+            continue
+        if isinstance(spec, DatabaseInput):
+            entry: dict[str, Any] = {"url": redact_url(spec.url)}
+            if spec.query is not None:
+                entry["query_sha256"] = hashlib.sha256(spec.query.encode("utf-8")).hexdigest()
+            else:
+                entry["table"] = spec.table
+            described[name] = entry
+            continue
+        path = Path(spec.path).resolve()
+        size, sha = file_sha256(path)
+        described[name] = {"path": str(path), "size_bytes": size, "sha256": sha}
+    return described
+
+
+def run_record(
+    config_path: Path,
+    config: Config,
+    planning_date: dt.date,
+    command: str,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """The record of one run (see the module docstring)."""
+    config_path = config_path.resolve()
+    size, sha = file_sha256(config_path)
+    return {
+        "stockplan_version": __version__,
+        "command": command,
+        "options": options,
+        "planning_date": planning_date.isoformat(),
+        "seed": config.simulate.seed,
+        "config": {"path": str(config_path), "size_bytes": size, "sha256": sha},
+        "inputs": describe_inputs(config),
+        "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested record -> dotted keys with text values (for the `run` sheet)."""
+    flat: dict[str, str] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat |= flatten(value, name + ".")
+        elif isinstance(value, bool):
+            flat[name] = "true" if value else "false"
+        else:
+            flat[name] = "" if value is None else str(value)
+    return flat
+
+
+def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    """Dotted keys -> nested record; sizes and the seed back to integers, flags to booleans."""
+    record: dict[str, Any] = {}
+    for key, value in flat.items():
+        if key is None:
+            continue
+        *parents, leaf = str(key).split(".")
+        node = record
+        for part in parents:
+            node = node.setdefault(part, {})
+        text = "" if value is None else str(value)
+        if leaf in ("size_bytes", "seed") and text.lstrip("-").isdigit():
+            node[leaf] = int(text)
+        elif text in ("true", "false"):
+            node[leaf] = text == "true"
+        else:
+            node[leaf] = text or None
+    return record
+
+
+def record_frame(record: dict[str, Any]) -> pl.DataFrame:
+    """The `run` sheet: one `key`, `value` row per dotted key."""
+    flat = flatten(record)
+    return pl.DataFrame({"key": list(flat), "value": list(flat.values())})
+
+
+def changed_inputs(record: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(inputs whose file changed or is gone, database inputs that cannot be proven unchanged),
+    comparing each recorded file's size and SHA-256 with the file there now."""
+    changed: list[str] = []
+    unprovable: list[str] = []
+    entries = [("config", record.get("config") or {})]
+    entries += [(f"inputs.{n}", e) for n, e in (record.get("inputs") or {}).items()]
+    for name, entry in entries:
+        if "url" in entry:
+            unprovable.append(f"{name} ({entry['url']})")
+            continue
+        path = Path(str(entry.get("path")))
+        if not path.is_file():
+            changed.append(f"{name}: {path} is gone")
+            continue
+        size, sha = file_sha256(path)
+        if sha != entry.get("sha256"):
+            was = entry.get("size_bytes")
+            changed.append(
+                f"{name}: {path} changed (SHA-256 differs; {was} bytes then, {size} now)"
+            )
+    return changed, unprovable

@@ -1,0 +1,77 @@
+"""Compare a written plan with its re-run, cell by cell, as both were written.
+
+Both sides are read back by the same reader (`stockplan.io.planfiles.read_plan`) after
+going through the same writer, so a match means the files a buyer opens would be the same.
+Numbers match when they agree to a relative 1e-9: in the full-precision formats (Parquet)
+the last bit of a float may differ with the order of a parallel sum.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from stockplan.demand import SERIES
+
+SHOWN = 3  # differing cells named per table
+RELATIVE_TOLERANCE = 1e-9
+
+
+def _text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every cell as text; whole floats without `.0`, as a buyer reads them."""
+    return frame.select(
+        pl.col(c).cast(pl.String).str.replace(r"\.0$", "") if t == pl.Float64 else pl.col(c)
+        for c, t in frame.schema.items()
+    ).select(pl.all().cast(pl.String))
+
+
+def _differs(left: pl.Series, right: pl.Series) -> pl.Series:
+    """Per cell: text that differs, or numbers further apart than the tolerance."""
+    a, b = left.cast(pl.Float64, strict=False), right.cast(pl.Float64, strict=False)
+    numbers = a.is_not_null() & b.is_not_null()
+    scale = pl.max_horizontal(pl.lit(1.0), a.abs(), b.abs())
+    apart = pl.select(((a - b).abs() > RELATIVE_TOLERANCE * scale).alias("apart"))["apart"]
+    return (numbers & apart) | (~numbers & left.ne_missing(right))
+
+
+def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[str]:
+    """Lines naming how `rerun` differs from `plan` (empty: every cell matches)."""
+    if plan.columns != rerun.columns:
+        gone = [c for c in plan.columns if c not in rerun.columns]
+        extra = [c for c in rerun.columns if c not in plan.columns]
+        detail = "; ".join(
+            part
+            for part in (
+                f"missing in the re-run: {', '.join(gone)}" if gone else "",
+                f"new in the re-run: {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        return [f"{name}: the columns differ ({detail or 'in another order'})"]
+    if plan.height != rerun.height:
+        return [f"{name}: {plan.height} rows in the plan, {rerun.height} in the re-run"]
+    left, right = _text(plan), _text(rerun)
+    lines: list[str] = []
+    keys = [c for c in SERIES if c in plan.columns]
+    for column in plan.columns:
+        differs = _differs(left[column], right[column])
+        count = int(differs.sum())
+        if not count:
+            continue
+        rows = differs.arg_true().head(SHOWN).to_list()
+        where = []
+        for row in rows:  # at most SHOWN cells per column: a message, not a hot path
+            key = " ".join(str(left[k][row]) for k in keys) or f"row {row + 1}"
+            where.append(f"{key}: {left[column][row]} in the plan, {right[column][row]} re-run")
+        lines.append(f"{name}.{column}: {count} cells differ ({'; '.join(where)})")
+    return lines
+
+
+def compare_plans(plan: dict[str, pl.DataFrame], rerun: dict[str, pl.DataFrame]) -> list[str]:
+    """Every table of `plan` against the re-run's table of the same name."""
+    lines: list[str] = []
+    for name, frame in plan.items():
+        if name not in rerun:
+            lines.append(f"{name}: the re-run does not produce this table")
+            continue
+        lines += compare_table(name, frame, rerun[name])
+    return lines

@@ -1,0 +1,136 @@
+"""Alerts on change: `--previous PLAN` with `--fail-on-risk new-high / worse` and `--notify`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import yaml
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.notify import build_alert
+
+runner = CliRunner()
+# the small shop at 2025-10-13: 007 @ WH1 high; A-100 @ WH1 (refilled by a transfer from
+# WH2) and A-100 @ WH2 low
+
+
+def _invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def _previous(folder: Path, levels: dict[tuple[str, str], str]) -> Path:
+    path = folder / "last_week_risk.csv"
+    pl.DataFrame(
+        {
+            "sku": [k[0] for k in levels],
+            "location": [k[1] for k in levels],
+            "risk_level": list(levels.values()),
+        }
+    ).write_csv(path)
+    return path
+
+
+def test_new_high_exits_3_only_for_items_not_high_before(small_shop: Path, tmp_path: Path):
+    out = str(tmp_path / "plan.xlsx")
+    assert _invoke("plan", "-c", str(small_shop), "-o", out, "-q").exit_code == 0
+    # the same plan as the previous one: nothing is new, although an item is high
+    again = str(tmp_path / "again.xlsx")
+    args = ["plan", "-c", str(small_shop), "-o", again, "--fail-on-risk"]
+    assert _invoke(*args, "new-high", "--previous", out).exit_code == 0
+    assert _invoke(*args, "high").exit_code == 3
+    # last week 007 was only medium and A-100 @ WH1 high: one item is news
+    last = _previous(tmp_path, {("007", "WH1"): "medium", ("A-100", "WH1"): "high"})
+    result = _invoke(*args, "new-high", "--previous", str(last))
+    assert result.exit_code == 3
+    assert "1 items newly at high stockout risk since --previous: exit 3" in result.stderr
+    # both already high last week: no news
+    last = _previous(tmp_path, {("007", "WH1"): "high", ("A-100", "WH1"): "high"})
+    assert _invoke(*args, "new-high", "--previous", str(last)).exit_code == 0
+
+
+def test_worse_counts_any_item_at_a_higher_level_than_before(small_shop: Path, tmp_path: Path):
+    out = str(tmp_path / "risk.csv")
+    args = ["risk", "-c", str(small_shop), "-o", out, "--fail-on-risk", "worse", "--previous"]
+    same = _previous(
+        tmp_path, {("007", "WH1"): "high", ("A-100", "WH1"): "high", ("A-100", "WH2"): "low"}
+    )
+    assert _invoke(*args, str(same)).exit_code == 0
+    # A-100 @ WH2 was high and is low now: better is not news; 007 absent before: new
+    last = _previous(tmp_path, {("A-100", "WH1"): "high", ("A-100", "WH2"): "high"})
+    result = _invoke(*args, str(last))
+    assert result.exit_code == 3
+    assert "1 items at a higher stockout risk level than in --previous" in result.stderr
+
+
+def test_new_high_without_previous_is_refused_before_planning(small_shop: Path, tmp_path: Path):
+    out = tmp_path / "plan.csv"
+    result = _invoke("plan", "-c", str(small_shop), "-o", str(out), "--fail-on-risk", "new-high")
+    assert result.exit_code == 1
+    assert (
+        result.stderr.strip() == "stockplan: error: --fail-on-risk new-high needs --previous PLAN"
+    )
+    assert not out.exists()
+
+
+def _risk() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "sku": ["S1", "S2", "S3", "S4"],
+            "location": "WH1",
+            "stockout_date": [dt.date(2025, 10, 15), None, dt.date(2025, 10, 20), None],
+            "risk_level": ["high", "high", "high", "low"],
+        }
+    )
+
+
+def test_the_alert_lists_only_new_or_worsened_high_items_and_says_which():
+    previous = pl.DataFrame(
+        {"sku": ["S1", "S2", "S4"], "location": "WH1", "risk_level": ["high", "medium", "high"]}
+    )
+    alert = build_alert(
+        _risk(), None, None, dt.date(2025, 10, 13), "/srv/plan.xlsx", previous=previous,
+        previous_as_of="2025-10-06",
+    )  # fmt: skip
+    assert alert.high_risk == 2
+    assert alert.text == (
+        "stockplan: 2 items newly at high stockout risk since the plan of 2025-10-06 "
+        "(plan as of 2025-10-13)\n\n"
+        "S2 @ WH1: may run out before the next delivery, order nothing (already on order)"
+        " (was medium)\n"
+        "S3 @ WH1: out of stock 2025-10-20, order nothing (already on order) (new)\n"
+        "Plan: /srv/plan.xlsx"
+    )
+    zh = build_alert(
+        _risk(), None, None, dt.date(2025, 10, 13), "x", language="zh", previous=previous,
+        previous_as_of="2025-10-06",
+    )  # fmt: skip
+    assert (
+        zh.title
+        == "stockplan：自 2025-10-06 的计划以来新增 2 个缺货风险高的商品（计划日期 2025-10-13）"
+    )
+    assert zh.lines[0].endswith("（原为中风险）") and zh.lines[1].endswith("（新增）")
+
+
+def test_notify_with_previous_sends_only_the_news(small_shop: Path, tmp_path: Path, monkeypatch):
+    import stockplan.notify
+
+    sent = []
+    monkeypatch.setattr(stockplan.notify, "send", lambda config, name, alert: sent.append(alert))
+    config = yaml.safe_load(small_shop.read_text())
+    config["notify"] = {"channels": {"buyers": {"type": "wecom", "webhook": "https://x/y"}}}
+    small_shop.write_text(yaml.safe_dump(config))
+    last = _previous(tmp_path, {("007", "WH1"): "medium", ("A-100", "WH1"): "high"})
+    out = str(tmp_path / "plan.xlsx")
+    args = ["plan", "-c", str(small_shop), "-o", out, "--notify", "buyers", "--previous"]
+    assert _invoke(*args, str(last)).exit_code == 0
+    (alert,) = sent
+    assert alert.high_risk == 1
+    assert alert.lines[0] == ("007 Slow item @ WH1: out of stock 2025-10-20, order 10 (was medium)")
+    # nothing new: no message at all
+    last = _previous(tmp_path, {("007", "WH1"): "high", ("A-100", "WH1"): "high"})
+    result = _invoke(*args, str(last))
+    assert result.exit_code == 0 and len(sent) == 1
+    assert "no item newly at high stockout risk: no alert sent" in result.stderr

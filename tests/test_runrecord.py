@@ -1,0 +1,213 @@
+"""Reproducible plans: the run record a plan carries and `stockplan verify`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import yaml
+from typer.testing import CliRunner
+
+from stockplan import __version__
+from stockplan.cli import app
+from stockplan.config import parse_config
+from stockplan.io.runrecord import describe_inputs
+
+runner = CliRunner()
+
+
+def _invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _sheet(path: Path, name: str) -> dict[str, object]:
+    rows = list(openpyxl.load_workbook(path)[name].iter_rows(values_only=True))
+    assert rows[0] == ("key", "value")
+    return dict(rows[1:])
+
+
+def test_a_workbook_plan_records_version_config_inputs_date_and_seed_and_verifies(
+    small_shop: Path, tmp_path: Path
+):
+    folder = small_shop.parent
+    plan = tmp_path / "plan.xlsx"
+    assert _invoke("plan", "-c", str(small_shop), "-o", str(plan), "--all").exit_code == 0
+    run = _sheet(plan, "run")
+    assert run["stockplan_version"] == __version__
+    assert run["planning_date"] == "2025-10-13"
+    assert str(run["seed"]) == "0"
+    assert (run["command"], run["options.all"], run["options.table"]) == ("plan", "true", "orders")
+    assert run["config.path"] == str(small_shop.resolve())
+    assert run["config.sha256"] == _sha(small_shop)
+    for name in ("sales", "stock", "products", "suppliers", "purchase_orders"):
+        path = folder / f"{name}.csv"
+        assert run[f"inputs.{name}.path"] == str(path.resolve())
+        assert str(run[f"inputs.{name}.size_bytes"]) == str(path.stat().st_size)
+        assert run[f"inputs.{name}.sha256"] == _sha(path)
+
+    result = _invoke("verify", str(plan))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.strip().endswith(f"{plan}: reproduced: same inputs, every number matches")
+
+    stock = folder / "stock.csv"
+    stock.write_text(stock.read_text().replace("A-100,WH1,40", "A-100,WH1,10"))
+    result = _invoke("verify", str(plan))
+    assert result.exit_code == 6
+    lines = result.stderr.splitlines()
+    assert f"stockplan: input changed: inputs.stock: {stock.resolve()} changed" in "\n".join(lines)
+    assert not any("inputs.sales" in line for line in lines)
+    assert "stockplan: differs: orders.on_hand: 1 cells differ (A-100 WH1: 40" in result.stderr
+    assert lines[-1] == f"stockplan: {plan}: NOT reproduced: exit 6"
+
+
+def test_a_folder_plan_has_run_json_and_verify_names_an_edited_number(
+    small_shop: Path, tmp_path: Path
+):
+    out = tmp_path / "plan"
+    assert _invoke("plan", "-c", str(small_shop), "-o", str(out), "-q", "--bom").exit_code == 0
+    assert _invoke("verify", str(out), "-q").exit_code == 0  # the BOM is not a difference
+    record = json.loads((out / "run.json").read_text())
+    assert record["inputs"]["stock"]["sha256"] == _sha(small_shop.parent / "stock.csv")
+    assert record["options"] == {"all": False, "table": "orders", "lang": "en"}
+    orders = pl.read_csv(out / "orders.csv", infer_schema=False)
+    first = orders["order_qty"][0]
+    orders.with_columns(pl.col("order_qty").replace({first: "999"})).write_csv(out / "orders.csv")
+    result = _invoke("verify", str(out))
+    assert result.exit_code == 6
+    assert f"orders.order_qty: 1 cells differ ({orders['sku'][0]} {orders['location'][0]}: " in (
+        result.stderr
+    )
+    assert f": 999 in the plan, {first} re-run" in result.stderr
+    assert "input changed" not in result.stderr
+
+
+def test_a_single_csv_plan_has_its_record_beside_it_and_stdout_has_none(
+    small_shop: Path, tmp_path: Path
+):
+    out = tmp_path / "risk.csv"
+    assert _invoke("risk", "-c", str(small_shop), "-o", str(out), "-q").exit_code == 0
+    record = json.loads((tmp_path / "risk.csv.run.json").read_text())
+    assert (record["command"], record["options"]["table"]) == ("risk", "risk")
+    assert _invoke("verify", str(out), "-q").exit_code == 0
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert _invoke("plan", "-c", str(small_shop), "-o", "-", "-q").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_plan_without_a_record_cannot_be_verified(tmp_path: Path):
+    pl.DataFrame({"sku": ["A"], "location": ["W"], "order_qty": [1]}).write_csv(
+        tmp_path / "orders.csv"
+    )
+    result = _invoke("verify", str(tmp_path / "orders.csv"))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"stockplan: error: {tmp_path / 'orders.csv'}: no run record "
+        "(plans written to .xlsx or a folder carry one)"
+    )
+
+
+def test_a_database_input_is_recorded_masked_with_its_query_hash_and_cannot_be_proven(
+    tmp_path: Path,
+):
+    start = dt.date(2025, 1, 6)
+    with sqlite3.connect(tmp_path / "shop.db") as connection:
+        connection.execute("CREATE TABLE sales (day text, code text, qty integer)")
+        connection.executemany(
+            "INSERT INTO sales VALUES (?, ?, ?)",
+            [((start + dt.timedelta(days=i)).isoformat(), "000123", 4) for i in range(120)],
+        )
+    pl.DataFrame({"sku": ["000123"], "on_hand": [7]}).write_csv(tmp_path / "stock.csv")
+    query = "SELECT day AS date, code AS sku, qty AS quantity FROM sales"
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "inputs": {
+                    "sales": {"url": "sqlite:///shop.db", "query": query},
+                    "stock": "stock.csv",
+                },
+                "forecast": {"backtest_windows": 1},
+            }
+        )
+    )
+    plan = tmp_path / "plan.xlsx"
+    assert _invoke("plan", "-c", str(config), "-o", str(plan), "-q").exit_code == 0
+    run = _sheet(plan, "run")
+    assert run["inputs.sales.url"] == f"sqlite:///{tmp_path.as_posix()}/shop.db"
+    assert run["inputs.sales.query_sha256"] == hashlib.sha256(query.encode()).hexdigest()
+    result = _invoke("verify", str(plan))
+    assert result.exit_code == 7
+    assert (
+        "stockplan: cannot be proven unchanged (a database): inputs.sales (sqlite:///"
+        in result.stderr
+    )
+    assert "every number matches, but a database input cannot be proven unchanged" in (
+        result.stderr
+    )
+
+    # a server's password never reaches the record
+    server = parse_config(
+        {
+            "inputs": {
+                "sales": {"url": "postgresql://odoo:s3cret@db:5432/odoo", "table": "sale"},
+                "stock": {"url": "postgresql://odoo:s3cret@db:5432/odoo", "query": "SELECT 1"},
+            }
+        }
+    )
+    described = describe_inputs(server)
+    assert described["sales"] == {"url": "postgresql://odoo:***@db:5432/odoo", "table": "sale"}
+    assert described["stock"]["query_sha256"] == hashlib.sha256(b"SELECT 1").hexdigest()
+    assert "s3cret" not in json.dumps(described)
+
+
+def test_a_parquet_folder_verifies_with_full_precision_floats(small_shop: Path, tmp_path: Path):
+    out = tmp_path / "plan"
+    args = ["plan", "-c", str(small_shop), "-o", str(out), "-f", "parquet", "-q"]
+    assert _invoke(*args).exit_code == 0
+    assert (out / "run.json").is_file() and (out / "orders.parquet").is_file()
+    result = _invoke("verify", str(out))
+    assert result.exit_code == 0, result.stderr
+
+
+def test_cells_compare_as_text_and_numbers_within_a_relative_1e_9():
+    from stockplan.reproduce import compare_table
+
+    plan = pl.DataFrame(
+        {"sku": ["A", "B"], "sigma_e": ["0.8660392823354719", "2"], "model": ["ETS", "Naive"]}
+    )
+    same = plan.with_columns(pl.Series("sigma_e", ["0.866039282335472", "2.0"]))
+    assert compare_table("orders", plan, same) == []
+    moved = plan.with_columns(
+        pl.Series("sigma_e", ["0.8660393", "2"]), pl.Series("model", ["ETS", "Croston"])
+    )
+    assert compare_table("orders", plan, moved) == [
+        "orders.sigma_e: 1 cells differ (A: 0.8660392823354719 in the plan, 0.8660393 re-run)",
+        "orders.model: 1 cells differ (B: Naive in the plan, Croston re-run)",
+    ]
+
+
+def test_a_chinese_workbook_reads_back_canonical_and_verifies(small_shop: Path, tmp_path: Path):
+    from stockplan.io.planfiles import read_plan
+
+    plan = tmp_path / "计划.xlsx"
+    args = ("plan", "-c", str(small_shop), "-o", str(plan), "--all", "-q", "--lang", "zh")
+    assert _invoke(*args).exit_code == 0
+    tables, record = read_plan(plan)
+    orders = tables["orders"]
+    assert {"sku", "location", "order_qty", "risk_level"} <= set(orders.columns)
+    assert "total" not in orders["sku"].to_list() and "合计" not in orders["sku"].to_list()
+    assert set(tables["risk"]["risk_level"]) <= {"high", "medium", "low"}
+    assert record["options"]["lang"] == "zh"
+    result = _invoke("verify", str(plan))
+    assert result.exit_code == 0, result.stderr
+    same = _invoke("diff", str(plan), str(plan), "-o", str(tmp_path / "diff.csv"), "-q")
+    assert same.exit_code == 0, same.stderr
