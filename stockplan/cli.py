@@ -40,6 +40,7 @@ TABLES = (
     "classes",
     "suppliers",
     "notices",
+    "expiry_risk",
 )
 OUTPUT_SUFFIXES = (".csv", ".xlsx", ".json", ".parquet")
 EXIT_USER_ERROR = 1
@@ -405,9 +406,11 @@ def _known_columns(table: str) -> list[str] | None:
     """The columns a table is written with, when fixed in advance (for --sort, --columns)."""
     from stockplan.excess import EXCESS_COLUMNS
     from stockplan.notices import NOTICE_COLUMNS
+    from stockplan.overrides import SCORE_COLUMNS
     from stockplan.plan import ORDER_COLUMNS, ORDER_DETAIL_COLUMNS
     from stockplan.purchasing import PO_SUMMARY_COLUMNS
     from stockplan.risk import RISK_COLUMNS
+    from stockplan.shelf_life import EXPIRY_COLUMNS
     from stockplan.transfers import TRANSFER_COLUMNS
 
     known = {
@@ -417,6 +420,8 @@ def _known_columns(table: str) -> list[str] | None:
         "excess": [*EXCESS_COLUMNS, "name"],
         "supplier_orders": PO_SUMMARY_COLUMNS,
         "notices": [*NOTICE_COLUMNS, "name"],
+        "expiry_risk": [*EXPIRY_COLUMNS, "name"],
+        "overrides": [*SCORE_COLUMNS, "name"],
     }.get(table)
     return [*known, "as_of"] if known else None
 
@@ -905,6 +910,62 @@ _table_command(
 )
 
 
+_table_command(
+    "expiry",
+    "expiry_risk",
+    "Stock lots that will pass their sell-by point unsold at the forecast rate, soonest "
+    "first (needs stock.expiry_date).",
+)
+
+
+@app.command()
+def overrides(
+    config: ConfigOption = Path("stockplan.yaml"),
+    output: OutputOption = None,
+    format: FormatOption = None,
+    lang: LangOption = None,
+    as_of: AsOfOption = None,
+    limit: LimitOption = 20,
+    sort: SortOption = None,
+    columns: ColumnsOption = None,
+    headers: HeadersOption = Headers.language,
+    quiet: QuietOption = False,
+    bom: BomOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Score every past forecast override against the statistical forecast on what actually
+    sold (forecast value added)."""
+    view = _view_options(lang, as_of, limit, sort, columns, headers)
+    _check_target(output, format)
+    view.check_columns(_known_columns("overrides"))
+
+    def action() -> int:
+        from stockplan.items import for_people, item_names
+        from stockplan.pipeline import override_scores
+
+        console = Console(quiet)
+        cfg, tables = _load(config, console, view)
+        if tables.get("overrides") is None:
+            raise StockplanError(message("no_overrides", view.lang))
+        planned_as_of, scores = override_scores(tables, cfg, progress=_progress(console))
+        StageProgress.close_all()
+        shown = for_people({"overrides": scores}, item_names(tables), planned_as_of)
+        _emit(
+            shown,
+            "overrides",
+            output,
+            format,
+            bom,
+            console,
+            message("title.overrides", view.lang, as_of=planned_as_of),
+            view,
+            _run_info(config, cfg, planned_as_of),
+        )
+        return 0
+
+    _guard(debug, action)
+
+
 @app.command()
 def explain(
     sku: Annotated[str, typer.Argument(help="SKU code, exactly as in your exports.")],
@@ -935,7 +996,7 @@ def explain(
         from rich.panel import Panel
         from rich.text import Text
 
-        from stockplan.explain import recent_history, stock_projection
+        from stockplan.explain import item_lines, recent_history, stock_projection
         from stockplan.items import item_names
         from stockplan.pipeline import run_plan
         from stockplan.report import explain_chart, explain_lines
@@ -974,7 +1035,7 @@ def explain(
                 cfg.policy.service_measure,
                 cfg.planning.currency,
                 view.lang,
-            )
+            ) + item_lines(order, view.lang)
             out.print(
                 Panel(
                     "\n".join(lines),
