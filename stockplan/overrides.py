@@ -57,7 +57,8 @@ def override_table(overrides: pl.DataFrame) -> pl.DataFrame:
     reason, author, window_days, and `override` describing it ('set to 500' / 'x 1.5')."""
 
     def col(name: str, dtype: pl.DataType) -> pl.Expr:
-        return pl.col(name).cast(dtype) if name in overrides.columns else pl.lit(None, dtype)
+        value = pl.col(name) if name in overrides.columns else pl.lit(None)
+        return value.cast(dtype).alias(name)
 
     frame = overrides.select(
         "sku",
