@@ -16,7 +16,9 @@ Forecast value added (FVA) of a past override, on the days of its window before 
     FVA = |statistical - actual| - |override - actual|
 
 positive when the planner's figure was closer to what sold than the statistical
-forecast made as of the window's start.
+forecast made as of the window's start. Over the s scored days the planner's figure is
+q x s / W for a quantity and m x statistical for a multiplier; the statistical forecast
+is its per-day share of the buckets the days fall in.
 """
 
 from __future__ import annotations
@@ -70,14 +72,17 @@ def override_table(overrides: pl.DataFrame) -> pl.DataFrame:
         _clean(col("reason", pl.String)).alias("reason"),
         _clean(col("author", pl.String)).alias("author"),
     ).with_row_index("override_id")
-    short = pl.col("quantity").round(1).cast(pl.String).str.replace(r"\.0$", "")
+
+    def short(name: str) -> pl.Expr:
+        return pl.col(name).round(2).cast(pl.String).str.replace(r"\.0$", "")
+
     return frame.with_columns(
         ((pl.col("end") - pl.col("start")).dt.total_days() + 1)
         .cast(pl.Float64)
         .alias("window_days"),
         pl.when(pl.col("quantity").is_not_null())
-        .then(pl.format("set to {}", short))
-        .otherwise(pl.format("x {}", pl.col("multiplier").cast(pl.String)))
+        .then(pl.format("set to {}", short("quantity")))
+        .otherwise(pl.format("x {}", short("multiplier")))
         .alias("override"),
     )
 
@@ -198,6 +203,16 @@ def with_override_reasons(orders: pl.DataFrame, active: pl.DataFrame) -> pl.Data
     )
 
 
+def override_forecast() -> pl.Expr:
+    """The planner's figure for the scored days: q x scored_days / W, or m x statistical."""
+    return (
+        pl.when(pl.col("quantity").is_not_null())
+        .then(pl.col("quantity") * pl.col("scored_days") / pl.col("window_days"))
+        .otherwise(pl.col("multiplier") * pl.col("statistical_forecast"))
+        .alias("override_forecast")
+    )
+
+
 def score_overrides(scored: pl.DataFrame) -> pl.DataFrame:
     """FVA per override from sku, location, start, end, author, reason, override,
     scored_days, actual, statistical_forecast, override_forecast (module docstring)."""
@@ -227,10 +242,11 @@ def actual_sales(sales: pl.DataFrame, windows: pl.DataFrame) -> pl.DataFrame:
     """override_id, sku, location, actual: net units sold in each window's scored days
     (`windows`: override_id, sku, location, start, scored_end)."""
     inside = (
-        windows.join(sales.select(*SERIES, "date", "quantity"), on=SERIES)
+        windows.select("override_id", *SERIES, "start", "scored_end")
+        .join(sales.select(*SERIES, "date", pl.col("quantity").alias("sold")), on=SERIES)
         .filter((pl.col("date") >= pl.col("start")) & (pl.col("date") <= pl.col("scored_end")))
         .group_by("override_id", *SERIES)
-        .agg(pl.col("quantity").sum().cast(pl.Float64).alias("actual"))
+        .agg(pl.col("sold").sum().cast(pl.Float64).alias("actual"))
     )
     return (
         windows.select("override_id", *SERIES)

@@ -509,6 +509,7 @@ def override_scores(
         SCORE_COLUMNS,
         actual_sales,
         for_series,
+        override_forecast,
         override_table,
         score_overrides,
     )
@@ -559,16 +560,11 @@ def override_scores(
         )
         windows = group.select(*SERIES, pl.col("scored_days").alias("window_days"))
         statistical = window_demand(forecast, windows, days, "statistical_forecast", start)
-        overridden = apply_overrides(forecast, group, days)
-        planner = window_demand(overridden, windows, days, "override_forecast", start)
         scored.append(
             group.join(statistical, on=SERIES, how="left")
-            .join(planner, on=SERIES, how="left")
             .join(actual_sales(sales, group), on=["override_id", *SERIES], how="left")
-            .with_columns(
-                pl.col("statistical_forecast").fill_null(0.0),
-                pl.col("override_forecast").fill_null(0.0),
-            )
+            .with_columns(pl.col("statistical_forecast").fill_null(0.0))
+            .with_columns(override_forecast())
         )
     if not scored:
         return as_of, pl.DataFrame(schema=dict.fromkeys(SCORE_COLUMNS, pl.String))

@@ -377,8 +377,8 @@ def test_the_plan_with_kits_successors_shelf_life_and_overrides(living_shop: Pat
     assert wh2["on_hand"] == pytest.approx(500 - lot["expiring_qty"], abs=0.01)
 
     # overrides: WH2's forecast doubled for two weeks, said in the reason and the row
-    assert "forecast x 2.0 for" in wh2["reason"] and "by Li (opening, week)" in wh2["reason"]
-    assert wh2["forecast_override"].startswith("forecast x 2.0 for")
+    assert "forecast x 2 for" in wh2["reason"] and "by Li (opening, week)" in wh2["reason"]
+    assert wh2["forecast_override"].startswith("forecast x 2 for")
     assert wh2["forecast_per_day"] > 1.5 * a1["forecast_per_day"] - 2 * 2  # ~20 vs ~10
 
     # every reason renders in Chinese
@@ -389,3 +389,108 @@ def test_the_plan_with_kits_successors_shelf_life_and_overrides(living_shop: Pat
     by_sku = {(r["sku"], r["location"]): r for r in classes.iter_rows(named=True)}
     assert by_sku[("007", "WH1")]["replaced_by"] == "NEW-7"
     assert by_sku[("NEW-7", "WH1")]["inherits_from"].startswith("007")
+
+
+def _add_input(config: Path, name: str, frame: pl.DataFrame) -> None:
+    frame.write_csv(config.parent / f"{name}.csv")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("inputs:\n", f"inputs:\n  {name}: {name}.csv\n"), "utf-8")
+
+
+def test_overrides_report_scores_past_overrides_on_what_sold(small_shop: Path):
+    day = lambda n: (AS_OF + dt.timedelta(days=n)).isoformat()  # noqa: E731
+    _add_input(
+        small_shop,
+        "overrides",
+        pl.DataFrame(
+            {
+                "商品编码": ["A-100", "007", "A-100"],
+                "仓库": ["WH1", None, "WH2"],
+                "开始日期": [day(-14), day(-28), day(-3)],
+                "结束日期": [day(-8), day(-22), day(3)],
+                "预测数量": [70.0, None, 70.0],
+                "系数": [None, 5.0, None],
+                "调整原因": ["fair", "hunch", "running"],
+                "调整人": ["Li", "Wang", "Li"],
+            }
+        ),
+    )
+    result = CliRunner().invoke(
+        app,
+        ["overrides", "-c", str(small_shop), "-q", "-o", "-", "--headers", "canonical"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    import io
+
+    scores = pl.read_csv(io.StringIO(result.stdout), schema_overrides={"sku": pl.String})
+    rows = {(r["sku"], r["location"]): r for r in scores.iter_rows(named=True)}
+    sales = pl.read_csv(small_shop.parent / "sales.csv", schema_overrides={"sku": pl.String})
+
+    def sold(sku: str, where: str, first: int, last: int) -> float:
+        window = pl.col("date").is_between(pl.lit(day(first)), pl.lit(day(last)))
+        mine = (pl.col("sku") == sku) & (pl.col("warehouse") == where)
+        return float(sales.filter(window & mine)["qty"].sum())
+
+    a1 = rows[("A-100", "WH1")]
+    assert a1["actual"] == sold("A-100", "WH1", -14, -8)
+    assert a1["override_forecast"] == pytest.approx(70.0)  # all 7 days of the window scored
+    fva = abs(a1["statistical_forecast"] - a1["actual"]) - abs(70.0 - a1["actual"])
+    assert a1["forecast_value_added"] == pytest.approx(fva, abs=0.02)
+    slow = rows[("007", "WH1")]  # no location: every location the item sells at
+    assert slow["actual"] == sold("007", "WH1", -28, -22)
+    assert slow["override_forecast"] == pytest.approx(5 * slow["statistical_forecast"], abs=0.05)
+    assert slow["verdict"] == "made it worse"
+    running = rows[("A-100", "WH2")]  # only the 3 days before as_of are scored
+    assert running["scored_days"] == 3
+    assert running["override_forecast"] == pytest.approx(30.0)
+    assert running["actual"] == sold("A-100", "WH2", -3, -1)
+
+
+@pytest.mark.parametrize(
+    ("name", "frame", "expected"),
+    [
+        (
+            "bom",
+            pl.DataFrame({"kit_sku": ["K", "J"], "component_sku": ["J", "K"], "quantity": [1, 2]}),
+            "contains itself",
+        ),
+        (
+            "overrides",
+            pl.DataFrame(
+                {
+                    "sku": ["A-100", "A-100"],
+                    "start": ["2025-10-01", "2025-10-05"],
+                    "end": ["2025-10-07", "2025-10-09"],
+                    "multiplier": [1.2, 1.5],
+                }
+            ),
+            "row 3, column 'start': overlaps another override of 'A-100'",
+        ),
+        (
+            "succession",
+            pl.DataFrame({"old_sku": ["007"], "new_sku": ["007"], "date": ["2025-10-01"]}),
+            "row 2, column 'new_sku': '007' succeeds itself",
+        ),
+    ],
+)
+def test_item_tables_that_cannot_be_planned_are_refused_in_one_line(
+    small_shop: Path, name: str, frame: pl.DataFrame, expected: str
+):
+    _add_input(small_shop, name, frame)
+    result = CliRunner().invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 1
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_every_new_column_has_its_own_chinese_header():
+    from stockplan.caps import ITEM_COLUMNS
+    from stockplan.overrides import SCORE_COLUMNS
+    from stockplan.shelf_life import EXPIRY_COLUMNS
+
+    columns = {*ITEM_COLUMNS, *EXPIRY_COLUMNS, *SCORE_COLUMNS}
+    assert [c for c in columns if i18n.header(c, "zh") == c] == []
+    every = [i18n.header(c, "zh") for c in i18n.HEADERS]
+    assert len(every) == len(set(every))
+    assert all(i18n.canonical_column(i18n.header(c, "zh")) == c for c in columns)
