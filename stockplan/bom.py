@@ -77,6 +77,13 @@ def kit_component_sales(sales: pl.DataFrame, bom: pl.DataFrame | None) -> pl.Dat
     return pl.concat([own, from_kits.select(own.columns).cast(own.schema)], how="vertical")
 
 
+def own_sales(sales: pl.DataFrame) -> pl.DataFrame:
+    """The lines an item sold itself (not from kits): for prices from revenue / quantity."""
+    if "kit_quantity" not in sales.columns:
+        return sales
+    return sales.filter(pl.col("kit_quantity") == 0)
+
+
 def kit_shares(sales: pl.DataFrame, bom: pl.DataFrame | None, as_of) -> pl.DataFrame:
     """sku, location, kit_share, kits: the share of net units sold before as_of that came
     from kits (kit_quantity / quantity), and the kits the component is in."""

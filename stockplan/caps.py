@@ -101,5 +101,7 @@ def cap_order_up_to(orders: pl.DataFrame, caps: pl.DataFrame) -> pl.DataFrame:
 def with_item_columns(orders: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
     """Order rows with the ITEM_COLUMNS `items` has (only those a run's inputs call for)."""
     present = [c for c in ITEM_COLUMNS if c in items.columns]
+    if not present:
+        return orders
     frame = orders.join(items.select(*SERIES, *present), on=SERIES, how="left")
     return frame

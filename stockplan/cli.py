@@ -1004,6 +1004,8 @@ def explain(
         console = Console(quiet)
         cfg, tables = _load(config, console, view)
         known = tables["stock"]["sku"].to_list() + tables["sales"]["sku"].to_list()
+        if tables.get("succession") is not None:  # a successor sells on its predecessor's
+            known += tables["succession"]["new_sku"].to_list()
         if sku not in set(known):
             raise StockplanError(message("unknown_sku", view.lang, sku=sku))
         # the whole plan, so these are the plan's own rows (after promotions, transfers,

@@ -98,12 +98,40 @@ def for_series(overrides: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
 
 
 def apply_overrides(
-    forecast: pl.DataFrame, overrides: pl.DataFrame | None, bucket_days: int
+    forecast: pl.DataFrame,
+    overrides: pl.DataFrame | None,
+    bucket_days: int,
+    series: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The forecast with overrides applied (module docstring); same columns."""
+    """The forecast with overrides applied (module docstring); same columns.
+
+    `series` (sku, location): items planned without a statistical forecast (stocked, never
+    sold) that an override may still give one; they get zero-forecast buckets first.
+    """
     if overrides is None or overrides.height == 0:
         return forecast
     table = overrides if "window_days" in overrides.columns else override_table(overrides)
+    if series is not None and forecast.height:
+        missing = (
+            for_series(table, series)
+            .select(SERIES)
+            .unique()
+            .join(forecast.select(SERIES).unique(), on=SERIES, how="anti")
+        )
+        if missing.height:
+            grid = missing.join(forecast.select("period_start").unique(), how="cross")
+            blank = grid.with_columns(
+                *[
+                    pl.lit(0.0).alias(c)
+                    if c in ("forecast", "lo", "hi")
+                    else pl.lit(None, forecast.schema[c]).alias(c)
+                    for c in forecast.columns
+                    if c not in (*SERIES, "period_start")
+                ]
+            )
+            if "model" in forecast.columns:
+                blank = blank.with_columns(pl.lit("Override").alias("model"))
+            forecast = pl.concat([forecast, blank.select(forecast.columns)], how="vertical_relaxed")
     matched = for_series(table, forecast)
     end = pl.col("end") + pl.duration(days=1)
     bucket_end = pl.col("period_start") + pl.duration(days=bucket_days)

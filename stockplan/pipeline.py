@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from stockplan.bom import own_sales
 from stockplan.caps import cap_order_up_to, with_item_columns
 from stockplan.censor import stockout_days
 from stockplan.classify import classify_demand
@@ -319,7 +320,7 @@ def run_plan(
     say("building demand history")
     excluded, promo_days = excluded_days(tables, config, as_of)
     history = demand_history(sales, as_of, bucket, excluded)
-    attributes = item_attributes(products, stock, sales)
+    attributes = item_attributes(products, stock, own_sales(sales))
     unit_value = unit_values(attributes)
     classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
     categories = product_categories(products)
@@ -337,7 +338,12 @@ def run_plan(
     forecast = apply_promotions(
         forecast, tables.get("promotions"), products, uplift, days, config.promotions
     )
-    forecast = apply_overrides(forecast, tables.get("overrides"), days)
+    forecast = apply_overrides(
+        forecast,
+        tables.get("overrides"),
+        days,
+        pl.concat([stock.select(SERIES), history.select(SERIES)]).unique(),
+    )
     error_scores = pooled_error_scores(summary, classes)
     classes = classes.join(
         history.group_by(SERIES).agg(

@@ -6,6 +6,7 @@ then the whole plan on the small shop with all four at once."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -269,7 +270,8 @@ def test_forecast_value_added_compares_both_errors_on_what_sold():
 def living_shop(small_shop: Path) -> Path:
     """small_shop plus: KIT (never stocked) = 2 x A-100, sold 1 a day at WH1; NEW-7
     replacing 007 a week before as_of with share 1; an override doubling A-100 at WH2 over
-    the next two weeks; A-100 at WH2 held in two lots, 200 expiring 5 days after as_of."""
+    the next two weeks; A-100 at WH2 held in two lots, 200 expiring 5 days after as_of;
+    NEW-9 stocked (0 on hand), never sold, with an override of 140 over two weeks."""
     folder = small_shop.parent
     sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
     days = sales["date"].unique().sort()
@@ -287,11 +289,11 @@ def living_shop(small_shop: Path) -> Path:
             ),
             pl.DataFrame(
                 {
-                    "sku": ["A-100", "A-100"],
-                    "location": ["WH2", "WH2"],
-                    "on_hand": [200, 300],
-                    "allocated": [0, 0],
-                    "expiry_date": [soon, late],
+                    "sku": ["A-100", "A-100", "NEW-9"],
+                    "location": ["WH2", "WH2", "WH1"],
+                    "on_hand": [200, 300, 0],
+                    "allocated": [0, 0, 0],
+                    "expiry_date": [soon, late, None],
                 }
             ),
         ],
@@ -299,7 +301,8 @@ def living_shop(small_shop: Path) -> Path:
     ).write_csv(folder / "stock.csv")
     products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
     pl.concat(
-        [products, pl.DataFrame({"sku": ["KIT"], "name": ["Twin pack"]})], how="diagonal_relaxed"
+        [products, pl.DataFrame({"sku": ["KIT", "NEW-9"], "name": ["Twin pack", "Launch"]})],
+        how="diagonal_relaxed",
     ).write_csv(folder / "products.csv")
     pl.DataFrame({"套件编码": ["KIT"], "组件编码": ["A-100"], "用量": [2]}).write_csv(
         folder / "bom.csv"
@@ -308,15 +311,17 @@ def living_shop(small_shop: Path) -> Path:
     pl.DataFrame(
         {"old_sku": ["007"], "new_sku": ["NEW-7"], "date": [switch], "share": [100]}
     ).write_csv(folder / "succession.csv")
+    two_weeks = (AS_OF + dt.timedelta(days=13)).isoformat()
     pl.DataFrame(
         {
-            "sku": ["A-100"],
-            "location": ["WH2"],
-            "from": [AS_OF.isoformat()],
-            "to": [(AS_OF + dt.timedelta(days=13)).isoformat()],
-            "multiplier": [2.0],
-            "reason": ["opening; week"],
-            "author": ["Li"],
+            "sku": ["A-100", "NEW-9"],
+            "location": ["WH2", None],
+            "from": [AS_OF.isoformat(), AS_OF.isoformat()],
+            "to": [two_weeks, two_weeks],
+            "multiplier": [2.0, None],
+            "quantity": [None, 140.0],
+            "reason": ["opening; week", "launch"],
+            "author": ["Li", "Li"],
         }
     ).write_csv(folder / "overrides.csv")
     config = small_shop.read_text(encoding="utf-8")
@@ -380,6 +385,12 @@ def test_the_plan_with_kits_successors_shelf_life_and_overrides(living_shop: Pat
     assert "forecast x 2 for" in wh2["reason"] and "by Li (opening, week)" in wh2["reason"]
     assert wh2["forecast_override"].startswith("forecast x 2 for")
     assert wh2["forecast_per_day"] > 1.5 * a1["forecast_per_day"] - 2 * 2  # ~20 vs ~10
+
+    # a stocked item that never sold is forecast by its override alone: 140 units over
+    # the first 14 days of its 14 + 7 days of lead time and review
+    launch = rows[("NEW-9", "WH1")]
+    assert launch["forecast_per_day"] == pytest.approx(140 / 21, abs=0.01)
+    assert launch["order_qty"] > 0
 
     # every reason renders in Chinese
     for reason in orders["reason"].to_list():
@@ -494,3 +505,22 @@ def test_every_new_column_has_its_own_chinese_header():
     every = [i18n.header(c, "zh") for c in i18n.HEADERS]
     assert len(every) == len(set(every))
     assert all(i18n.canonical_column(i18n.header(c, "zh")) == c for c in columns)
+
+
+def test_explain_shows_kits_successors_and_overrides(living_shop: Path):
+    def explain(*args: str) -> str:
+        result = CliRunner().invoke(
+            app,
+            ["explain", *args, "-c", str(living_shop), "--no-chart", "-q"],
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0, result.output
+        return " ".join(result.stdout.split())
+
+    component = explain("A-100", "-l", "WH1")
+    assert re.search(r"kits: 1[67]% of the units sold came from kits KIT", component)
+    successor = explain("NEW-7")
+    assert "successor: inherits the sales history of 007 x 1 from" in successor
+    wh2 = explain("A-100", "-l", "WH2", "--lang", "zh")
+    assert "人工预测调整：forecast x 2 for" in wh2
+    assert "保质期：现存量中" in wh2
