@@ -719,6 +719,8 @@ def plan(
             check_channels(cfg.notify, notify)
         result = run_plan(tables, cfg, include_all=all_rows, progress=_progress(console))
         StageProgress.close_all()
+        if name == "expiry_risk" and name not in result.tables:
+            raise StockplanError(message("no_expiry", view.lang))
         if name not in result.tables:
             raise StockplanError(message("no_table", view.lang, table=name))
         orders, risk = result.tables["orders"], result.tables["risk"]
@@ -800,6 +802,8 @@ def _single_table_command(
         StageProgress.close_all()
         for note in result.notes:
             console.info(note)
+        if name == "expiry_risk" and name not in result.tables:
+            raise StockplanError(message("no_expiry", view.lang))
         if name not in result.tables:
             raise StockplanError(message("no_table", view.lang, table=name))
         shown = for_people({name: result.tables[name]}, item_names(tables), result.as_of)

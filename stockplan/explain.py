@@ -93,7 +93,7 @@ def recent_history(history: pl.DataFrame, as_of: dt.date, periods: int) -> pl.Da
 def item_lines(order: dict, lang: str = "en") -> list[str]:
     """Explain lines for kits, successors, overrides and shelf life, from the order row's
     own columns (only those present and set)."""
-    from stockplan.i18n import message
+    from stockplan.i18n import message, render_reason
 
     def number(x: float) -> str:
         return f"{x:,.1f}".removesuffix(".0")
@@ -111,7 +111,8 @@ def item_lines(order: dict, lang: str = "en") -> list[str]:
     if order.get("inherits_from"):
         lines.append(message("explain.inherits", lang, old=order["inherits_from"]))
     if order.get("forecast_override"):
-        lines.append(message("explain.override", lang, text=order["forecast_override"]))
+        text = render_reason(order["forecast_override"], lang)
+        lines.append(message("explain.override", lang, text=text))
     if order.get("unsellable_qty"):
         lines.append(message("explain.unsellable", lang, qty=number(order["unsellable_qty"])))
     if order.get("order_up_to_cap") is not None:

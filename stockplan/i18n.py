@@ -258,6 +258,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Forecast overrides scored as of {as_of}",
         "zh": "预测调整评估（计划日期 {as_of}）",
     },
+    "no_expiry": {
+        "en": "there is no expiry_risk table without an expiry_date column in the stock file",
+        "zh": "库存文件没有有效期至（expiry_date）列，就没有过期风险表",
+    },
     "no_overrides": {
         "en": "no overrides table: set inputs.overrides",
         "zh": "没有预测调整表：请设置 inputs.overrides",

@@ -208,7 +208,7 @@ def active_overrides(
         .sort("start")
         .group_by(SERIES, maintain_order=True)
         .agg(
-            clause.str.join(", ").alias("forecast_override"),
+            clause.str.join("; ").alias("forecast_override"),
             clause.str.join("; ").alias("override_clauses"),
         )
         .select(list(schema))

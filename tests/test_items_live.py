@@ -522,5 +522,5 @@ def test_explain_shows_kits_successors_and_overrides(living_shop: Path):
     successor = explain("NEW-7")
     assert "successor: inherits the sales history of 007 x 1 from" in successor
     wh2 = explain("A-100", "-l", "WH2", "--lang", "zh")
-    assert "人工预测调整：forecast x 2 for" in wh2
+    assert "人工预测调整：" in wh2 and "的预测由 Li 乘以 2" in wh2
     assert "保质期：现存量中" in wh2
