@@ -271,7 +271,8 @@ def living_shop(small_shop: Path) -> Path:
     """small_shop plus: KIT (never stocked) = 2 x A-100, sold 1 a day at WH1; NEW-7
     replacing 007 a week before as_of with share 1; an override doubling A-100 at WH2 over
     the next two weeks; A-100 at WH2 held in two lots, 200 expiring 5 days after as_of;
-    NEW-9 stocked (0 on hand), never sold, with an override of 140 over two weeks."""
+    NEW-9 stocked (0 on hand), never sold, with an override of 140 over two weeks; KIT2
+    (3 x A-100) stocked but never sold; A-100 keeps 5 days from delivery to expiry."""
     folder = small_shop.parent
     sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
     days = sales["date"].unique().sort()
@@ -289,11 +290,11 @@ def living_shop(small_shop: Path) -> Path:
             ),
             pl.DataFrame(
                 {
-                    "sku": ["A-100", "A-100", "NEW-9"],
-                    "location": ["WH2", "WH2", "WH1"],
-                    "on_hand": [200, 300, 0],
-                    "allocated": [0, 0, 0],
-                    "expiry_date": [soon, late, None],
+                    "sku": ["A-100", "A-100", "NEW-9", "KIT2"],
+                    "location": ["WH2", "WH2", "WH1", "WH1"],
+                    "on_hand": [200, 300, 0, 4],
+                    "allocated": [0, 0, 0, 0],
+                    "expiry_date": [soon, late, None, None],
                 }
             ),
         ],
@@ -301,12 +302,19 @@ def living_shop(small_shop: Path) -> Path:
     ).write_csv(folder / "stock.csv")
     products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
     pl.concat(
-        [products, pl.DataFrame({"sku": ["KIT", "NEW-9"], "name": ["Twin pack", "Launch"]})],
+        [
+            products.with_columns(
+                pl.when(pl.col("sku") == "A-100").then(5).alias("shelf_life_days")
+            ),
+            pl.DataFrame(
+                {"sku": ["KIT", "NEW-9", "KIT2"], "name": ["Twin pack", "Launch", "Trio"]}
+            ),
+        ],
         how="diagonal_relaxed",
     ).write_csv(folder / "products.csv")
-    pl.DataFrame({"套件编码": ["KIT"], "组件编码": ["A-100"], "用量": [2]}).write_csv(
-        folder / "bom.csv"
-    )
+    pl.DataFrame(
+        {"套件编码": ["KIT", "KIT2"], "组件编码": ["A-100", "A-100"], "用量": [2, 3]}
+    ).write_csv(folder / "bom.csv")
     switch = (AS_OF - dt.timedelta(days=7)).isoformat()
     pl.DataFrame(
         {"old_sku": ["007"], "new_sku": ["NEW-7"], "date": [switch], "share": [100]}
@@ -360,9 +368,18 @@ def test_the_plan_with_kits_successors_shelf_life_and_overrides(living_shop: Pat
     own = wh1.filter(pl.col("sku") == "A-100")["qty"].sum()
     from_kits = 2 * wh1.filter(pl.col("sku") == "KIT")["qty"].sum()
     a1 = rows[("A-100", "WH1")]
-    assert a1["kits"] == "KIT"
+    assert a1["kits"] == "KIT, KIT2"
     assert a1["kit_share"] == pytest.approx(from_kits / (own + from_kits), abs=0.005)  # 2 d.p.
     assert a1["forecast_per_day"] > 11.0  # about 10 own + 2 from kits a day
+    assert rows[("KIT2", "WH1")]["order_qty"] == 0
+    assert rows[("KIT2", "WH1")]["reason"] == "no order: a kit, bought as its components"
+
+    # shelf life 5 days: order-up-to at most d x (L + 5), below the policy's d x (L + R) + SS
+    cap = a1["forecast_per_day"] * (a1["lead_time_days"] + 5)
+    assert a1["order_up_to"] == pytest.approx(cap, abs=0.1)
+    assert a1["order_up_to_cap"] == pytest.approx(cap, abs=0.1)
+    assert "order-up-to capped at" in a1["reason"] and "by shelf life" in a1["reason"]
+    assert a1["order_qty"] <= cap - a1["inventory_position"] + 12  # a pack of 12 at most over
 
     # successors: 007 stopped from the switch date, NEW-7 planned on 007's history
     old, new = rows[("007", "WH1")], rows[("NEW-7", "WH1")]
@@ -518,9 +535,36 @@ def test_explain_shows_kits_successors_and_overrides(living_shop: Path):
         return " ".join(result.stdout.split())
 
     component = explain("A-100", "-l", "WH1")
-    assert re.search(r"kits: 1[67]% of the units sold came from kits KIT", component)
+    assert re.search(r"kits: 1[67]% of the units sold came from kits KIT, KIT2", component)
     successor = explain("NEW-7")
     assert "successor: inherits the sales history of 007 x 1 from" in successor
     wh2 = explain("A-100", "-l", "WH2", "--lang", "zh")
     assert "人工预测调整：" in wh2 and "的预测由 Li 乘以 2" in wh2
     assert "保质期：现存量中" in wh2
+
+
+def test_an_old_item_before_its_switch_date_is_capped_at_the_demand_until_then():
+    from stockplan.plan import window_demand
+    from stockplan.succession import succession_caps, switch_windows
+
+    succession = pl.DataFrame(
+        {"old_sku": ["OLD"], "new_sku": ["NEW"], "date": [D + dt.timedelta(days=10)]}
+    )
+    series = pl.DataFrame({"sku": ["OLD"], "location": ["WH1"]})
+    forecast = pl.DataFrame(
+        {
+            "sku": "OLD",
+            "location": "WH1",
+            "period_start": [D, D + dt.timedelta(days=7)],
+            "forecast": [7.0, 14.0],
+        }
+    )
+    windows = switch_windows(series, succession, D)
+    until = window_demand(forecast, windows, 7, "demand_until_switch", D)
+    caps = succession_caps(series, succession, until, D).row(0, named=True)
+    # 10 days: a week at 1 a day, then 3 days at 2 a day = 7 + 6
+    assert caps["order_up_to_cap"] == pytest.approx(13.0)
+    assert (
+        caps["cap_clause"] == "order-up-to capped at 13: demand until NEW replaces it on 2025-10-23"
+    )
+    assert i18n.unknown_clauses(caps["cap_clause"]) == []
