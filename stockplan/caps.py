@@ -85,6 +85,16 @@ def cap_order_up_to(orders: pl.DataFrame, caps: pl.DataFrame) -> pl.DataFrame:
                 pl.col("cap_clause"),
             )
         )
+        .when(recount)
+        .then(
+            pl.format(
+                "{}; {}; need {} to reach the cap {}",
+                "reason",
+                "cap_clause",
+                fmt_number(need),
+                fmt_number(pl.col("capped_up_to")),
+            )
+        )
         .when(capped)
         .then(pl.concat_str(pl.col("reason"), pl.lit("; "), pl.col("cap_clause")))
         .otherwise(pl.col("reason"))

@@ -484,6 +484,7 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "改用备用供应商 {b}（代替 {p}）：约 {d} 缺货，{p2} 要到 {a} 才能到货",
     ),
     ("no order: a kit, bought as its components", "不订货：套件，按组件采购"),
+    ("need {n} to reach the cap {s}", "需 {n} 补至上限 {s}"),
     ("no order: replaced by {n} from {d}", "不订货：自 {d} 起由 {n} 替代"),
     (
         "order-up-to capped at {c}: demand until {n} replaces it on {d}",

@@ -120,7 +120,7 @@ def test_a_cap_lowers_order_up_to_and_the_order_and_says_why():
     # S' = min(100, 50) = 50, reorder point' = min(60, 50) = 50, order = 50 - 20 = 30
     assert (out["order_up_to"], out["reorder_point"], out["order_qty"]) == (50.0, 50.0, 30.0)
     assert out["order_value"] == 300.0
-    assert out["reason"].endswith("; tighter")
+    assert out["reason"].endswith("; tighter; need 30 to reach the cap 50")
 
 
 def test_a_stop_clause_stops_the_line():
