@@ -1104,6 +1104,7 @@ def simulate(
 
     def action() -> int:
         from stockplan.demand import default_as_of
+        from stockplan.item_rules import item_tables
         from stockplan.simulate import (
             BASELINE_HISTORY_DAYS,
             prepare_replay,
@@ -1113,7 +1114,8 @@ def simulate(
         console = Console(quiet)
         cfg, tables = _load(config, console, view)
         planning_date = cfg.planning.as_of or default_as_of(tables["sales"])
-        replay = prepare_replay(tables, cfg, progress=_progress(console))
+        # kit sales as component demand, successors' inherited history, lots summed
+        replay = prepare_replay(item_tables(tables)[0], cfg, progress=_progress(console))
         StageProgress.close_all()
         console.say(
             "replaying",
@@ -1200,9 +1202,10 @@ def report(
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
         simulation = None
         if with_simulation:
+            from stockplan.item_rules import item_tables
             from stockplan.simulate import prepare_replay, simulate_policies
 
-            replay = prepare_replay(tables, cfg, progress=_progress(console))
+            replay = prepare_replay(item_tables(tables)[0], cfg, progress=_progress(console))
             simulation = simulate_policies(replay, cfg)
         StageProgress.close_all()
         page = html_report(
