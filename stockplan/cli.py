@@ -1017,6 +1017,11 @@ def explain(
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
         StageProgress.close_all()  # no spinner inside the panels below
         orders = result.tables["orders"].filter(pl.col("sku") == sku)
+        bom = tables.get("bom")
+        if orders.height == 0 and bom is not None and sku in set(bom["kit_sku"].to_list()):
+            parts = bom.filter(pl.col("kit_sku") == sku)["component_sku"].unique().sort()
+            typer.echo(message("explain.kit_only", view.lang, sku=sku, parts=", ".join(parts)))
+            return 0
         if location is not None:
             orders = orders.filter(pl.col("location") == location)
             if orders.height == 0:

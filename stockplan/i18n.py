@@ -266,6 +266,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "no overrides table: set inputs.overrides",
         "zh": "没有预测调整表：请设置 inputs.overrides",
     },
+    "explain.kit_only": {
+        "en": "{sku} is a kit and is not stocked: its sales are planned as demand for its "
+        "components {parts}",
+        "zh": "{sku} 是套件，不单独备货：其销售计入组件 {parts} 的需求",
+    },
     "explain.kits": {
         "en": "kits: {share} of the units sold came from kits {kits}",
         "zh": "套件：已售数量中 {share} 来自套件 {kits}",

@@ -534,6 +534,9 @@ def test_explain_shows_kits_successors_and_overrides(living_shop: Path):
         assert result.exit_code == 0, result.output
         return " ".join(result.stdout.split())
 
+    assert explain("KIT") == (
+        "KIT is a kit and is not stocked: its sales are planned as demand for its components A-100"
+    )
     component = explain("A-100", "-l", "WH1")
     assert re.search(r"kits: 1[67]% of the units sold came from kits KIT, KIT2", component)
     successor = explain("NEW-7")
