@@ -571,3 +571,21 @@ def test_an_old_item_before_its_switch_date_is_capped_at_the_demand_until_then()
         caps["cap_clause"] == "order-up-to capped at 13: demand until NEW replaces it on 2025-10-23"
     )
     assert i18n.unknown_clauses(caps["cap_clause"]) == []
+
+
+def test_an_override_of_an_unknown_item_is_a_warning_naming_its_row(small_shop: Path):
+    _add_input(
+        small_shop,
+        "overrides",
+        pl.DataFrame(
+            {
+                "sku": ["A-100", "NOPE"],
+                "start": ["2025-10-20", "2025-10-20"],
+                "end": ["2025-10-26", "2025-10-26"],
+                "quantity": [10, 20],
+            }
+        ),
+    )
+    result = CliRunner().invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 0
+    assert "overrides.csv, row 3, column 'sku': 'NOPE' is in neither" in result.stderr

@@ -104,12 +104,33 @@ def _check_overrides(overrides: pl.DataFrame, config: Config) -> None:
         _fail(config, "overrides", row, "start", f"overlaps another override of '{row['sku']}'")
 
 
-def check_item_tables(tables: dict[str, pl.DataFrame], config: Config) -> None:
+def _stray_overrides(tables: dict[str, pl.DataFrame], config: Config) -> list[str]:
+    """A note for overrides of items neither stock nor sales know: they change nothing."""
+    known = [tables[t].select("sku") for t in ("stock", "sales")]
+    if "succession" in tables:
+        known.append(tables["succession"].select(pl.col("new_sku").alias("sku")))
+    if "bom" in tables:
+        known.append(tables["bom"].select(pl.col("component_sku").alias("sku")))
+    stray = tables["overrides"].join(pl.concat(known).unique(), on="sku", how="anti")
+    if stray.height == 0:
+        return []
+    row = stray.sort(ROW).row(0, named=True)
+    return [
+        f"{config.inputs.overrides.path}, row {row[ROW]}, column 'sku': '{row['sku']}' is in "
+        f"neither the stock nor the sales file; its override changes nothing "
+        f"({stray.height} such rows)"
+    ]
+
+
+def check_item_tables(tables: dict[str, pl.DataFrame], config: Config) -> list[str]:
     """Refuse kit, successor and override rows that cannot be planned (module docstring);
-    shares given in percent become fractions (in place in `tables`)."""
+    shares given in percent become fractions (in place in `tables`). Returns warnings."""
+    warnings: list[str] = []
     if "bom" in tables:
         _check_bom(tables["bom"], config)
     if "succession" in tables:
         tables["succession"] = _check_succession(tables["succession"], config)
     if "overrides" in tables:
         _check_overrides(tables["overrides"], config)
+        warnings += _stray_overrides(tables, config)
+    return warnings

@@ -189,7 +189,7 @@ def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedI
             f"{as_of} (up to {sales_end}) are ignored"
         )
 
-    check_item_tables(out, config)
+    warnings += check_item_tables(out, config)
 
     clean = {name: frame.drop(ROW) for name, frame in out.items()}
     return PreparedInputs(clean, warnings)
