@@ -404,6 +404,7 @@ def _load(
 
 def _known_columns(table: str) -> list[str] | None:
     """The columns a table is written with, when fixed in advance (for --sort, --columns)."""
+    from stockplan.caps import ITEM_COLUMNS
     from stockplan.excess import EXCESS_COLUMNS
     from stockplan.notices import NOTICE_COLUMNS
     from stockplan.overrides import SCORE_COLUMNS
@@ -414,7 +415,7 @@ def _known_columns(table: str) -> list[str] | None:
     from stockplan.transfers import TRANSFER_COLUMNS
 
     known = {
-        "orders": [*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS, "name", "risk_level"],
+        "orders": [*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS, "name", "risk_level", *ITEM_COLUMNS],
         "risk": [*RISK_COLUMNS, "name"],
         "transfers": [*TRANSFER_COLUMNS, "name"],
         "excess": [*EXCESS_COLUMNS, "name"],
