@@ -41,6 +41,7 @@ TABLES = (
     "classes",
     "suppliers",
     "notices",
+    "expiry_risk",
 )
 OUTPUT_SUFFIXES = (".csv", ".xlsx", ".json", ".parquet")
 EXIT_USER_ERROR = 1
@@ -462,20 +463,25 @@ def _load(
 
 def _known_columns(table: str) -> list[str] | None:
     """The columns a table is written with, when fixed in advance (for --sort, --columns)."""
+    from stockplan.caps import ITEM_COLUMNS
     from stockplan.excess import EXCESS_COLUMNS
     from stockplan.notices import NOTICE_COLUMNS
+    from stockplan.overrides import SCORE_COLUMNS
     from stockplan.plan import ORDER_COLUMNS, ORDER_DETAIL_COLUMNS
     from stockplan.purchasing import PO_SUMMARY_COLUMNS
     from stockplan.risk import RISK_COLUMNS
+    from stockplan.shelf_life import EXPIRY_COLUMNS
     from stockplan.transfers import TRANSFER_COLUMNS
 
     known = {
-        "orders": [*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS, "name", "risk_level"],
+        "orders": [*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS, "name", "risk_level", *ITEM_COLUMNS],
         "risk": [*RISK_COLUMNS, "name"],
         "transfers": [*TRANSFER_COLUMNS, "name"],
         "excess": [*EXCESS_COLUMNS, "name"],
         "supplier_orders": PO_SUMMARY_COLUMNS,
         "notices": [*NOTICE_COLUMNS, "name"],
+        "expiry_risk": [*EXPIRY_COLUMNS, "name"],
+        "overrides": [*SCORE_COLUMNS, "name"],
     }.get(table)
     return [*known, "as_of"] if known else None
 
@@ -814,6 +820,8 @@ def plan(
             check_channels(cfg.notify, notify)
         result = run_plan(tables, cfg, include_all=all_rows, progress=_progress(console))
         StageProgress.close_all()
+        if name == "expiry_risk" and name not in result.tables:
+            raise StockplanError(message("no_expiry", view.lang))
         if name not in result.tables:
             raise StockplanError(message("no_table", view.lang, table=name))
         orders, risk = result.tables["orders"], result.tables["risk"]
@@ -924,6 +932,8 @@ def _single_table_command(
         StageProgress.close_all()
         for note in result.notes:
             console.info(note)
+        if name == "expiry_risk" and name not in result.tables:
+            raise StockplanError(message("no_expiry", view.lang))
         if name not in result.tables:
             raise StockplanError(message("no_table", view.lang, table=name))
         shown = for_people({name: result.tables[name]}, item_names(tables), result.as_of)
@@ -1038,6 +1048,62 @@ _table_command(
 )
 
 
+_table_command(
+    "expiry",
+    "expiry_risk",
+    "Stock lots that will pass their sell-by point unsold at the forecast rate, soonest "
+    "first (needs stock.expiry_date).",
+)
+
+
+@app.command()
+def overrides(
+    config: ConfigOption = Path("stockplan.yaml"),
+    output: OutputOption = None,
+    format: FormatOption = None,
+    lang: LangOption = None,
+    as_of: AsOfOption = None,
+    limit: LimitOption = 20,
+    sort: SortOption = None,
+    columns: ColumnsOption = None,
+    headers: HeadersOption = Headers.language,
+    quiet: QuietOption = False,
+    bom: BomOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Score every past forecast override against the statistical forecast on what actually
+    sold (forecast value added)."""
+    view = _view_options(lang, as_of, limit, sort, columns, headers)
+    _check_target(output, format)
+    view.check_columns(_known_columns("overrides"))
+
+    def action() -> int:
+        from stockplan.items import for_people, item_names
+        from stockplan.pipeline import override_scores
+
+        console = Console(quiet)
+        cfg, tables = _load(config, console, view)
+        if tables.get("overrides") is None:
+            raise StockplanError(message("no_overrides", view.lang))
+        planned_as_of, scores = override_scores(tables, cfg, progress=_progress(console))
+        StageProgress.close_all()
+        shown = for_people({"overrides": scores}, item_names(tables), planned_as_of)
+        _emit(
+            shown,
+            "overrides",
+            output,
+            format,
+            bom,
+            console,
+            message("title.overrides", view.lang, as_of=planned_as_of),
+            view,
+            _run_info(config, cfg, planned_as_of),
+        )
+        return 0
+
+    _guard(debug, action)
+
+
 @app.command()
 def explain(
     sku: Annotated[str, typer.Argument(help="SKU code, exactly as in your exports.")],
@@ -1068,7 +1134,7 @@ def explain(
         from rich.panel import Panel
         from rich.text import Text
 
-        from stockplan.explain import recent_history, stock_projection
+        from stockplan.explain import item_lines, recent_history, stock_projection
         from stockplan.items import item_names
         from stockplan.pipeline import run_plan
         from stockplan.report import explain_chart, explain_lines
@@ -1076,6 +1142,8 @@ def explain(
         console = Console(quiet)
         cfg, tables = _load(config, console, view)
         known = tables["stock"]["sku"].to_list() + tables["sales"]["sku"].to_list()
+        if tables.get("succession") is not None:  # a successor sells on its predecessor's
+            known += tables["succession"]["new_sku"].to_list()
         if sku not in set(known):
             raise StockplanError(message("unknown_sku", view.lang, sku=sku))
         # the whole plan, so these are the plan's own rows (after promotions, transfers,
@@ -1083,6 +1151,11 @@ def explain(
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
         StageProgress.close_all()  # no spinner inside the panels below
         orders = result.tables["orders"].filter(pl.col("sku") == sku)
+        bom = tables.get("bom")
+        if orders.height == 0 and bom is not None and sku in set(bom["kit_sku"].to_list()):
+            parts = bom.filter(pl.col("kit_sku") == sku)["component_sku"].unique().sort()
+            typer.echo(message("explain.kit_only", view.lang, sku=sku, parts=", ".join(parts)))
+            return 0
         if location is not None:
             orders = orders.filter(pl.col("location") == location)
             if orders.height == 0:
@@ -1107,7 +1180,7 @@ def explain(
                 cfg.policy.service_measure,
                 cfg.planning.currency,
                 view.lang,
-            )
+            ) + item_lines(order, view.lang)
             out.print(
                 Panel(
                     "\n".join(lines),
@@ -1179,6 +1252,7 @@ def simulate(
 
     def action() -> int:
         from stockplan.demand import default_as_of
+        from stockplan.item_rules import item_tables
         from stockplan.simulate import (
             BASELINE_HISTORY_DAYS,
             prepare_replay,
@@ -1194,7 +1268,8 @@ def simulate(
             from stockplan.history_replay import check_history
 
             check_history(tables.get("purchase_orders"))
-        replay = prepare_replay(tables, cfg, progress=_progress(console))
+        # kit sales as component demand, successors' inherited history, lots summed
+        replay = prepare_replay(item_tables(tables)[0], cfg, progress=_progress(console))
         StageProgress.close_all()
         console.say(
             "replaying",
@@ -1283,9 +1358,10 @@ def report(
         result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
         simulation = None
         if with_simulation:
+            from stockplan.item_rules import item_tables
             from stockplan.simulate import prepare_replay, simulate_policies
 
-            replay = prepare_replay(tables, cfg, progress=_progress(console))
+            replay = prepare_replay(item_tables(tables)[0], cfg, progress=_progress(console))
             simulation = simulate_policies(replay, cfg)
         StageProgress.close_all()
         page = html_report(

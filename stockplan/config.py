@@ -35,6 +35,9 @@ TABLES = (
     "purchase_orders",
     "customer_orders",
     "promotions",
+    "bom",
+    "succession",
+    "overrides",
 )
 
 Probability = Annotated[float, Field(gt=0.5, lt=1.0)]
@@ -112,6 +115,9 @@ class Inputs(Section):
     purchase_orders: InputSpec | None = None
     customer_orders: InputSpec | None = None
     promotions: InputSpec | None = None
+    bom: InputSpec | None = None  # kit sku, component sku, quantity per kit
+    succession: InputSpec | None = None  # old sku, new sku, date, share
+    overrides: InputSpec | None = None  # planner forecast overrides
 
     @model_validator(mode="after")
     def _name_database_inputs(self) -> Inputs:
@@ -511,6 +517,17 @@ class SupplierTiers(Section):
         return self
 
 
+class ShelfLife(Section):
+    """Perishable items (products.shelf_life_days, stock.expiry_date)."""
+
+    sell_by_days: float = Field(
+        default=0.0,
+        ge=0,
+        le=3650,
+        description="Days before the expiry date from which stock can no longer be sold.",
+    )
+
+
 class HtmlReport(Section):
     """`stockplan report -o report.html`."""
 
@@ -553,6 +570,7 @@ class Config(Section):
     supplier_tiers: SupplierTiers = SupplierTiers()
     report: HtmlReport = HtmlReport()
     io: IO = IO()
+    shelf_life: ShelfLife = ShelfLife()
 
     @model_validator(mode="after")
     def _risk_order(self) -> Config:

@@ -88,3 +88,33 @@ def recent_history(history: pl.DataFrame, as_of: dt.date, periods: int) -> pl.Da
         .group_by(SERIES, maintain_order=True)
         .tail(periods)
     )
+
+
+def item_lines(order: dict, lang: str = "en") -> list[str]:
+    """Explain lines for kits, successors, overrides and shelf life, from the order row's
+    own columns (only those present and set)."""
+    from stockplan.i18n import message, render_reason
+
+    def number(x: float) -> str:
+        return f"{x:,.1f}".removesuffix(".0")
+
+    lines = []
+    if order.get("kits"):
+        share = f"{order.get('kit_share') or 0.0:.0%}"
+        lines.append(message("explain.kits", lang, share=share, kits=order["kits"]))
+    if order.get("replaced_by"):
+        lines.append(
+            message(
+                "explain.replaced_by", lang, new=order["replaced_by"], date=order["replaced_from"]
+            )
+        )
+    if order.get("inherits_from"):
+        lines.append(message("explain.inherits", lang, old=order["inherits_from"]))
+    if order.get("forecast_override"):
+        text = render_reason(order["forecast_override"], lang)
+        lines.append(message("explain.override", lang, text=text))
+    if order.get("unsellable_qty"):
+        lines.append(message("explain.unsellable", lang, qty=number(order["unsellable_qty"])))
+    if order.get("order_up_to_cap") is not None:
+        lines.append(message("explain.cap", lang, cap=number(order["order_up_to_cap"])))
+    return lines

@@ -38,6 +38,8 @@ TABLES: dict[str, dict[str, str]] = {
     "suppliers": {"en": "suppliers", "zh": "供应商评分"},
     "notices": {"en": "notices", "zh": "客户到货通知"},
     "simulation": {"en": "simulation", "zh": "策略模拟"},
+    "expiry_risk": {"en": "expiry_risk", "zh": "过期风险"},
+    "overrides": {"en": "overrides", "zh": "预测调整评估"},
 }
 
 # canonical column -> Chinese header (the English header is the canonical name)
@@ -145,6 +147,35 @@ _ZH_HEADERS: dict[str, str] = {
     "medium_risk": "中风险项数",
     "value": "值",
     "item": "项目",
+    # kits, successors, shelf life, overrides
+    "kit_share": "套件需求占比",
+    "kits": "所属套件",
+    "replaced_by": "替代商品",
+    "replaced_from": "替代日期",
+    "inherits_from": "继承自",
+    "forecast_override": "预测调整",
+    "unsellable_qty": "临期不可售量",
+    "order_up_to_cap": "最高库存上限",
+    "expiry_date": "有效期至",
+    "sell_by_date": "最后销售日期",
+    "lot_qty": "批次数量",
+    "expected_sold": "预计售出",
+    "expiring_qty": "预计过期量",
+    "expiring_value": "预计过期金额",
+    "days_to_sell_by": "距最后销售日(天)",
+    "start": "开始日期",
+    "end": "结束日期",
+    "author": "调整人",
+    "override_reason": "调整原因",
+    "override": "调整内容",
+    "scored_days": "评估天数",
+    "actual": "实际销量",
+    "statistical_forecast": "统计预测",
+    "override_forecast": "调整后预测",
+    "statistical_error": "统计预测误差",
+    "override_error": "调整后误差",
+    "forecast_value_added": "预测增值(FVA)",
+    "verdict": "结论",
 }
 HEADERS: dict[str, dict[str, str]] = {
     column: {"en": column, "zh": zh} for column, zh in _ZH_HEADERS.items()
@@ -191,6 +222,11 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "points": {"en": "points", "zh": "积分"},
         "text": {"en": "text", "zh": "说明"},
     },
+    "verdict": {
+        "added value": {"en": "added value", "zh": "有增值"},
+        "made it worse": {"en": "made it worse", "zh": "变差"},
+        "no difference": {"en": "no difference", "zh": "无差别"},
+    },
     "meets_minimum": {
         "true": {"en": "true", "zh": "是"},
         "false": {"en": "false", "zh": "否"},
@@ -216,6 +252,51 @@ MESSAGES: dict[str, dict[str, str]] = {
     "title.notices": {
         "en": "Customer restock notices as of {as_of}",
         "zh": "客户到货通知（计划日期 {as_of}）",
+    },
+    "title.expiry_risk": {
+        "en": "Stock expiring unsold as of {as_of}",
+        "zh": "预计过期未售库存（计划日期 {as_of}）",
+    },
+    "title.overrides": {
+        "en": "Forecast overrides scored as of {as_of}",
+        "zh": "预测调整评估（计划日期 {as_of}）",
+    },
+    "no_expiry": {
+        "en": "there is no expiry_risk table without an expiry_date column in the stock file",
+        "zh": "库存文件没有有效期至（expiry_date）列，就没有过期风险表",
+    },
+    "no_overrides": {
+        "en": "no overrides table: set inputs.overrides",
+        "zh": "没有预测调整表：请设置 inputs.overrides",
+    },
+    "explain.kit_only": {
+        "en": "{sku} is a kit and is not stocked: its sales are planned as demand for its "
+        "components {parts}",
+        "zh": "{sku} 是套件，不单独备货：其销售计入组件 {parts} 的需求",
+    },
+    "explain.kits": {
+        "en": "kits: {share} of the units sold came from kits {kits}",
+        "zh": "套件：已售数量中 {share} 来自套件 {kits}",
+    },
+    "explain.replaced_by": {
+        "en": "successor: replaced by {new} from {date}",
+        "zh": "替代：自 {date} 起由 {new} 替代",
+    },
+    "explain.inherits": {
+        "en": "successor: inherits the sales history of {old}",
+        "zh": "替代：继承 {old} 的销售历史",
+    },
+    "explain.override": {
+        "en": "planner override: {text}",
+        "zh": "人工预测调整：{text}",
+    },
+    "explain.unsellable": {
+        "en": "shelf life: {qty} units on hand expire before they can be sold and are not counted",
+        "zh": "保质期：现存量中 {qty} 件在售出前过期，不计入可用库存",
+    },
+    "explain.cap": {
+        "en": "order-up-to cap {cap}",
+        "zh": "最高库存上限 {cap}",
     },
     "title.simulation": {
         "en": "Policy simulation as of {as_of} ({measure} targets, {unmet} sales)",
@@ -409,6 +490,25 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     (
         "backup supplier {b} instead of {p}: stock runs out about {d}, {p2} would deliver {a}",
         "改用备用供应商 {b}（代替 {p}）：约 {d} 缺货，{p2} 要到 {a} 才能到货",
+    ),
+    ("no order: a kit, bought as its components", "不订货：套件，按组件采购"),
+    ("need {n} to reach the cap {s}", "需 {n} 补至上限 {s}"),
+    ("no order: replaced by {n} from {d}", "不订货：自 {d} 起由 {n} 替代"),
+    (
+        "order-up-to capped at {c}: demand until {n} replaces it on {d}",
+        "最高库存限为 {c}：{d} 由 {n} 替代前的需求",
+    ),
+    (
+        "order-up-to capped at {c} by shelf life: {d} a day over lead time {l} + {u} sellable days",
+        "受保质期限制，最高库存限为 {c}：日均 {d} × (提前期 {l} + 可售 {u} 天)",
+    ),
+    (
+        "forecast set to {q} for {s} to {e} by {a} ({r})",
+        "{s} 至 {e} 的预测由 {a} 调整为 {q}（{r}）",
+    ),
+    (
+        "forecast x {m} for {s} to {e} by {a} ({r})",
+        "{s} 至 {e} 的预测由 {a} 乘以 {m}（{r}）",
     ),
     (
         "{to} is below its reorder point ({p} < {r})",

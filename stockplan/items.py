@@ -10,7 +10,7 @@ import datetime as dt
 
 import polars as pl
 
-NAMED_TABLES = ("orders", "risk", "transfers", "excess", "notices")
+NAMED_TABLES = ("orders", "risk", "transfers", "excess", "notices", "expiry_risk", "overrides")
 RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 

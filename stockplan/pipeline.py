@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from stockplan.bom import own_sales
+from stockplan.caps import cap_order_up_to, with_item_columns
 from stockplan.censor import stockout_days
 from stockplan.classify import classify_demand
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
 from stockplan.excess import excess_stock
 from stockplan.forecast import forecast_demand
+from stockplan.item_rules import expiry, item_caps, item_classes, item_columns, item_tables
 from stockplan.items import item_names
 from stockplan.leadtime import (
     backup_lead_times,
@@ -27,6 +30,7 @@ from stockplan.leadtime import (
     with_supplier_tier,
 )
 from stockplan.notices import restock_notices
+from stockplan.overrides import active_overrides, apply_overrides, with_override_reasons
 from stockplan.plan import (
     MASTER_DATA_CONFLICT,
     explain_backup,
@@ -45,6 +49,7 @@ from stockplan.purchasing import (
     supplier_orders,
 )
 from stockplan.risk import stockout_risk
+from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
 from stockplan.transfers import net_transfers, plan_transfers
 
 INACTIVE_STATUS = [
@@ -302,6 +307,8 @@ def run_plan(
     `explain` reads its rows from this same result, so it shows the plan's own numbers.
     """
     say = progress or (lambda _message: None)
+    # kits, successors and stock lots: the sales and stock as the items really live
+    tables, lots = item_tables(tables)
     sales, stock = tables["sales"], tables["stock"]
     products = tables.get("products")
     purchase_orders = tables.get("purchase_orders")
@@ -313,7 +320,7 @@ def run_plan(
     say("building demand history")
     excluded, promo_days = excluded_days(tables, config, as_of)
     history = demand_history(sales, as_of, bucket, excluded)
-    attributes = item_attributes(products, stock, sales)
+    attributes = item_attributes(products, stock, own_sales(sales))
     unit_value = unit_values(attributes)
     classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
     categories = product_categories(products)
@@ -331,6 +338,12 @@ def run_plan(
     forecast = apply_promotions(
         forecast, tables.get("promotions"), products, uplift, days, config.promotions
     )
+    forecast = apply_overrides(
+        forecast,
+        tables.get("overrides"),
+        days,
+        pl.concat([stock.select(SERIES), history.select(SERIES)]).unique(),
+    )
     error_scores = pooled_error_scores(summary, classes)
     classes = classes.join(
         history.group_by(SERIES).agg(
@@ -340,6 +353,7 @@ def run_plan(
         on=SERIES,
         how="left",
     ).join(uplift, on=SERIES, how="left")
+    classes = item_classes(classes, tables, as_of)
 
     universe = pl.concat(
         [stock.select(SERIES), history.select(SERIES)]
@@ -362,9 +376,15 @@ def run_plan(
     review = config.policy.review_days
     base = series_base(universe, position, classes, summary, attributes)
     series = with_lead_times(base, lead_times, forecast, days, review, as_of)
+    expiring = expiry(lots, series, as_of, config, attributes)
+    if expiring is not None:  # stock that expires before it sells is not available
+        base = less_unsellable(base, unsellable(expiring))
+        series = less_unsellable(series, unsellable(expiring))
+    caps = item_caps(series, forecast, tables, config, as_of, days)
 
     say("computing safety stock and orders")
     first_pass = plan_orders(series, config.policy, as_of, days, error_scores)
+    first_pass = cap_order_up_to(first_pass, caps)
     say("rebalancing between locations")
     transfers = plan_transfers(
         first_pass.join(series.select(*SERIES, "inactive"), on=SERIES, how="left"),
@@ -373,6 +393,7 @@ def run_plan(
     moves = net_transfers(transfers)
     rebalanced = after_transfers(series, moves)
     every_order = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
+    every_order = cap_order_up_to(every_order, caps)
 
     say("assessing stockout risk")
     scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
@@ -406,8 +427,13 @@ def run_plan(
         series = with_lead_times(base, lead_times, forecast, days, review, as_of)
         rebalanced = after_transfers(series, moves)
         switched = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
+        caps = item_caps(rebalanced, forecast, tables, config, as_of, days)
+        switched = cap_order_up_to(switched, caps)
         every_order = explain_backup(switched, every_order, late)
         risk = assess(rebalanced, every_order)
+    every_order = with_override_reasons(
+        every_order, active_overrides(tables.get("overrides"), every_order, as_of)
+    )
     funded = apply_budget(
         every_order,
         rebalanced.select(*SERIES, "unit_price", "demand_lead_time"),
@@ -425,6 +451,7 @@ def run_plan(
     ]
     by_supplier = supplier_orders(funded, tables.get("suppliers"))
     funded = flag_minimum_order_value(funded, by_supplier)
+    funded = with_item_columns(funded, item_columns(series, classes, tables, expiring, caps, as_of))
     # a line master data keeps from ordering stays in sight of the buyer
     to_show = (pl.col("order_qty") > 0) | pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT)
     orders = funded if include_all else funded.filter(to_show)
@@ -454,6 +481,8 @@ def run_plan(
             lang=planning.language,
             allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
         )
+    if expiring is not None:
+        extra["expiry_risk"] = expiry_risk(expiring)
     return PlanResult(
         as_of=as_of,
         notes=notes,
@@ -473,3 +502,76 @@ def run_plan(
             **extra,
         },
     )
+
+
+def override_scores(
+    tables: dict[str, pl.DataFrame], config: Config, progress: Progress | None = None
+) -> tuple[dt.date, pl.DataFrame]:
+    """(as_of, FVA of every override that started before as_of): its window's days before
+    as_of scored against the statistical forecast made as of the window's start on what
+    actually sold (`overrides.score_overrides`). One forecast per distinct start date,
+    for the overridden items only."""
+    from stockplan.overrides import (
+        SCORE_COLUMNS,
+        actual_sales,
+        for_series,
+        override_forecast,
+        override_table,
+        score_overrides,
+    )
+
+    say = progress or (lambda _message: None)
+    tables, _ = item_tables(tables)
+    sales = tables["sales"]
+    planning = config.planning
+    bucket, days = planning.bucket, BUCKET_DAYS[planning.bucket]
+    as_of = planning.as_of or default_as_of(sales)
+    overrides = tables.get("overrides")
+    if overrides is None or overrides.height == 0:
+        return as_of, pl.DataFrame(schema=dict.fromkeys(SCORE_COLUMNS, pl.String))
+    past = for_series(
+        override_table(overrides).filter(pl.col("start") < as_of), sales.select(SERIES)
+    ).with_columns(
+        pl.min_horizontal("end", pl.lit(as_of - dt.timedelta(days=1))).alias("scored_end")
+    )
+    past = past.with_columns(
+        ((pl.col("scored_end") - pl.col("start")).dt.total_days() + 1)
+        .cast(pl.Float64)
+        .alias("scored_days")
+    )
+    scored = []
+    for start in past["start"].unique().sort().to_list():  # one refit per start date
+        group = past.filter(pl.col("start") == start)
+        say(f"refitting forecasts as of {start}")
+        subset = {
+            name: (
+                frame.join(group.select("sku").unique(), on="sku", how="semi")
+                if name in ("sales", "stock", "purchase_orders")
+                else frame
+            )
+            for name, frame in tables.items()
+        }
+        excluded, _ = excluded_days(subset, config, start)
+        history = demand_history(subset["sales"], start, bucket, excluded)
+        values = unit_values(item_attributes(tables.get("products"), subset["stock"], sales))
+        classes = classify_demand(history, start, bucket, config.classify, values)
+        horizon = int(group["scored_days"].max() // days) + 2
+        forecast, _ = forecast_demand(
+            history,
+            classes,
+            bucket,
+            config.forecast,
+            horizon,
+            product_categories(tables.get("products")),
+        )
+        windows = group.select(*SERIES, pl.col("scored_days").alias("window_days"))
+        statistical = window_demand(forecast, windows, days, "statistical_forecast", start)
+        scored.append(
+            group.join(statistical, on=SERIES, how="left")
+            .join(actual_sales(sales, group), on=["override_id", *SERIES], how="left")
+            .with_columns(pl.col("statistical_forecast").fill_null(0.0))
+            .with_columns(override_forecast())
+        )
+    if not scored:
+        return as_of, pl.DataFrame(schema=dict.fromkeys(SCORE_COLUMNS, pl.String))
+    return as_of, score_overrides(pl.concat(scored, how="vertical_relaxed"))

@@ -13,6 +13,7 @@ import polars as pl
 
 from stockplan.config import Config
 from stockplan.errors import StockplanError
+from stockplan.io.item_tables import check_item_tables
 from stockplan.io.readers import ROW
 
 
@@ -168,6 +169,8 @@ def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedI
         snapshot_keys = ["sku", "location", "date"]
     else:
         snapshot_keys = ["sku", "location"]
+    if "expiry_date" in stock.columns:  # one row per lot of a perishable item
+        snapshot_keys.append("expiry_date")
     _check_unique(stock, snapshot_keys, _path(config, "stock"), "stock record")
 
     negative = stock.filter(pl.col("on_hand") < 0)
@@ -185,6 +188,8 @@ def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedI
             f"{_path(config, 'sales')}, row {first[ROW][0]}: sales on or after planning.as_of "
             f"{as_of} (up to {sales_end}) are ignored"
         )
+
+    warnings += check_item_tables(out, config)
 
     clean = {name: frame.drop(ROW) for name, frame in out.items()}
     return PreparedInputs(clean, warnings)

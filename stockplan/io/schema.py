@@ -189,6 +189,106 @@ def _date(name: str, aliases: tuple[str, ...], required: bool = False) -> Column
     return Column(name, "date", aliases, required=required)
 
 
+# items as they really live: shelf life, kits, successors, planner overrides
+SHELF_LIFE = Column(
+    "shelf_life_days",
+    "number",
+    ("shelf_life_days", "shelf_life", "保质期(天)", "保质期（天）", "保质期", "保质天数"),
+    non_negative=True,
+)
+EXPIRY_DATE = Column(
+    "expiry_date",
+    "date",
+    (
+        "expiry_date",
+        "expiry",
+        "expiration_date",
+        "best_before",
+        "use_by",
+        "有效期至",
+        "到期日期",
+        "失效日期",
+        "过期日期",
+    ),
+)
+ITEM_TABLES: dict[str, TableSchema] = {
+    "bom": TableSchema(
+        "bom",
+        (
+            Column(
+                "kit_sku",
+                "text",
+                ("kit_sku", "kit", "parent_sku", "bundle_sku", "套件编码", "组合编码", "母件编码"),
+                required=True,
+            ),
+            Column(
+                "component_sku",
+                "text",
+                ("component_sku", "component", "child_sku", "组件编码", "子件编码"),
+                required=True,
+            ),
+            Column(
+                "quantity",
+                "number",
+                ("quantity", "qty", "qty_per_kit", "用量", "单位用量", "数量"),
+                required=True,
+                non_negative=True,
+            ),
+        ),
+        need_rows=False,
+    ),
+    "succession": TableSchema(
+        "succession",
+        (
+            Column(
+                "old_sku",
+                "text",
+                ("old_sku", "old", "predecessor", "旧商品编码", "被替代商品", "原商品编码"),
+                required=True,
+            ),
+            Column(
+                "new_sku",
+                "text",
+                ("new_sku", "new", "successor", "新商品编码", "替代商品", "替代商品编码"),
+                required=True,
+            ),
+            _date(
+                "date",
+                ("date", "switch_date", "effective_date", "替代日期", "切换日期", "生效日期"),
+                required=True,
+            ),
+            Column("share", "number", ("share", "替代比例", "继承比例", "比例"), non_negative=True),
+        ),
+        need_rows=False,
+    ),
+    "overrides": TableSchema(
+        "overrides",
+        (
+            SKU,
+            LOCATION,
+            _date("start", ("start", "from", "start_date", "开始日期"), required=True),
+            _date("end", ("end", "to", "end_date", "结束日期"), required=True),
+            Column(
+                "quantity",
+                "number",
+                ("quantity", "qty", "override_qty", "预测数量", "数量"),
+                non_negative=True,
+            ),
+            Column(
+                "multiplier",
+                "number",
+                ("multiplier", "factor", "系数", "倍数"),
+                non_negative=True,
+            ),
+            Column("reason", "text", ("reason", "note", "comment", "原因", "调整原因", "备注")),
+            Column("author", "text", ("author", "planner", "by", "调整人", "计划员", "作者")),
+        ),
+        need_rows=False,
+        one_of=("quantity", "multiplier"),
+    ),
+}
+
+
 SCHEMAS: dict[str, TableSchema] = {
     "sales": TableSchema(
         "sales",
@@ -259,6 +359,7 @@ SCHEMAS: dict[str, TableSchema] = {
             ),
             UNIT_COST,
             UNIT_PRICE,
+            EXPIRY_DATE,
         ),
     ),
     "products": TableSchema(
@@ -305,6 +406,7 @@ SCHEMAS: dict[str, TableSchema] = {
             LEAD_TIME,
             Column("service_level", "number", ("service_level", "target_service", "服务水平")),
             Column("status", "text", ("status", "state", "active", "状态")),
+            SHELF_LIFE,
         ),
         need_rows=False,
     ),
@@ -431,3 +533,4 @@ SCHEMAS: dict[str, TableSchema] = {
         one_of=("sku", "category"),
     ),
 }
+SCHEMAS.update(ITEM_TABLES)

@@ -1,0 +1,117 @@
+"""Order-up-to caps after the policy: shelf life, a successor taking over, kits.
+
+The policy sets order-up-to S from demand and safety stock; some items must never be
+stocked that high. A cap C (per sku x location, with the clause that says why) gives
+
+    S' = min(S, C),  reorder point' = min(reorder point, S'),
+    order = round(S' - inventory position)   (MOQ, packs, max order as before)
+
+for the lines the policy orders. A clause starting "no order:" stops the line outright
+(an old item past its switch date, a kit bought as its components).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from stockplan.demand import SERIES
+from stockplan.plan import fmt_number
+from stockplan.policy import round_order_quantity
+
+ITEM_COLUMNS = [
+    "kit_share",
+    "kits",
+    "replaced_by",
+    "replaced_from",
+    "inherits_from",
+    "forecast_override",
+    "unsellable_qty",
+    "order_up_to_cap",
+]
+"""Order-row columns about kits, successors, overrides and shelf life (after the details)."""
+
+CAP_SCHEMA = {
+    "sku": pl.String,
+    "location": pl.String,
+    "order_up_to_cap": pl.Float64,
+    "cap_clause": pl.String,
+}
+
+
+def tightest(caps: list[pl.DataFrame]) -> pl.DataFrame:
+    """One cap per series: a stop first, else the lowest."""
+    frames = [c.select(list(CAP_SCHEMA)).cast(CAP_SCHEMA) for c in caps if c.height]
+    if not frames:
+        return pl.DataFrame(schema=CAP_SCHEMA)
+    stop = pl.col("cap_clause").str.starts_with("no order:")
+    return (
+        pl.concat(frames)
+        .sort([stop, "order_up_to_cap"], descending=[True, False])
+        .unique(SERIES, keep="first", maintain_order=True)
+    )
+
+
+def cap_order_up_to(orders: pl.DataFrame, caps: pl.DataFrame) -> pl.DataFrame:
+    """Order rows with order-up-to capped (module docstring); same columns as `orders`."""
+    if caps.height == 0:
+        return orders
+    frame = orders.join(caps, on=SERIES, how="left")
+    stop = pl.col("cap_clause").str.starts_with("no order:").fill_null(False)
+    capped = (pl.col("order_up_to_cap") < pl.col("order_up_to") - 1e-9).fill_null(False) & ~stop
+    level = pl.when(capped).then(pl.col("order_up_to_cap")).otherwise(pl.col("order_up_to"))
+    frame = frame.with_columns(
+        level.alias("capped_up_to"),
+        pl.min_horizontal("reorder_point", level).alias("capped_reorder_point"),
+    )
+    need = (pl.col("capped_up_to") - pl.col("inventory_position")).clip(lower_bound=0.0)
+    recount = capped & (pl.col("order_qty") > 0)
+    qty = (
+        pl.when(stop)
+        .then(0.0)
+        .when(recount)
+        .then(round_order_quantity(need, pl.col("moq"), pl.col("pack_size"), pl.col("max_order")))
+        .otherwise(pl.col("order_qty"))
+    )
+    frame = frame.with_columns(qty.alias("capped_qty"))
+    reason = (
+        pl.when(stop)
+        .then(pl.col("cap_clause"))
+        .when(recount & (pl.col("capped_qty") <= 0))
+        .then(
+            pl.format(
+                "no order: position {} not below reorder point {}; {}",
+                fmt_number(pl.col("inventory_position")),
+                fmt_number(pl.col("capped_reorder_point")),
+                pl.col("cap_clause"),
+            )
+        )
+        .when(recount)
+        .then(
+            pl.format(
+                "{}; {}; need {} to reach the cap {}",
+                "reason",
+                "cap_clause",
+                fmt_number(need),
+                fmt_number(pl.col("capped_up_to")),
+            )
+        )
+        .when(capped)
+        .then(pl.concat_str(pl.col("reason"), pl.lit("; "), pl.col("cap_clause")))
+        .otherwise(pl.col("reason"))
+    )
+    return frame.with_columns(
+        pl.col("capped_qty").alias("order_qty"),
+        (pl.col("capped_qty") * pl.col("unit_cost")).alias("order_value"),
+        pl.col("capped_up_to").alias("order_up_to"),
+        pl.col("capped_reorder_point").alias("reorder_point"),
+        reason.alias("reason"),
+    ).select(orders.columns)
+
+
+def with_item_columns(orders: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    """Order rows with the ITEM_COLUMNS `items` has (only those a run's inputs call for)."""
+    present = [c for c in ITEM_COLUMNS if c in items.columns]
+    if not present:
+        return orders
+    frame = orders.join(items.select(*SERIES, *present), on=SERIES, how="left")
+    return frame

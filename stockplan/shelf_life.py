@@ -1,0 +1,175 @@
+"""Shelf life: perishable stock (stock.expiry_date), order-up-to capped by shelf_life_days.
+
+Sell-by point of a lot = expiry_date - `shelf_life.sell_by_days`. Lots are sold first
+expiry, first out (FEFO) at the forecast rate d. With lots i = 1..n in expiry order,
+quantities q_i, cumulative C_i and demand until lot i's sell-by point D_i = d x days,
+the units sold from lots 1..i are
+
+    S_i = C_i + min(0, min_{k <= i} (D_k - C_k))
+
+(each lot sells what demand reaches before its sell-by point, after the earlier lots), so
+lot i sells S_i - S_{i-1} and the rest, q_i - (S_i - S_{i-1}), expires unsold. A lot past
+its sell-by point has D = 0: all of it is unsellable. Unsellable units do not count as
+available stock (on hand and inventory position are reduced by them).
+
+Order-up-to cap for an item with shelf life T (usable U = T - sell_by_days) and lead time L:
+
+    S <= d x (L + U)
+
+the stock that covers demand over the lead time plus what the next delivery can sell
+before its own sell-by point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from stockplan.demand import SERIES
+
+EXPIRY_COLUMNS = [
+    "sku",
+    "location",
+    "expiry_date",
+    "sell_by_date",
+    "lot_qty",
+    "expected_sold",
+    "expiring_qty",
+    "expiring_value",
+    "days_to_sell_by",
+]
+
+
+def stock_lots(stock: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """(stock with one row per sku x location (x snapshot date), lots of the current
+    snapshot: sku, location, expiry_date, lot_qty), or (stock, None) without expiry dates."""
+    if "expiry_date" not in stock.columns:
+        return stock, None
+    keys = [*SERIES, *(["date"] if "date" in stock.columns else [])]
+    summed = [c for c in ("on_hand", "allocated") if c in stock.columns]
+    others = [c for c in stock.columns if c not in (*keys, *summed, "expiry_date")]
+    merged = stock.group_by(keys, maintain_order=True).agg(
+        *[pl.col(c).sum() for c in summed], *[pl.col(c).drop_nulls().last() for c in others]
+    )
+    current = stock
+    if "date" in stock.columns and stock["date"].null_count() < stock.height:
+        current = stock.filter(pl.col("date") == pl.col("date").max().over(SERIES))
+    lots = (
+        current.filter(pl.col("expiry_date").is_not_null() & (pl.col("on_hand") > 0))
+        .group_by(*SERIES, "expiry_date")
+        .agg(pl.col("on_hand").sum().cast(pl.Float64).alias("lot_qty"))
+    )
+    return merged.select([c for c in stock.columns if c != "expiry_date"]), lots
+
+
+def expiring_stock(
+    lots: pl.DataFrame,
+    rates: pl.DataFrame,
+    as_of: dt.date,
+    sell_by_days: float,
+    unit_cost: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Per lot (EXPIRY_COLUMNS): what sells before its sell-by point at the forecast rate
+    (`rates`: SERIES, forecast_per_day) and what expires unsold (FEFO, module docstring)."""
+    sell_by = pl.col("expiry_date") - pl.duration(days=round(sell_by_days))
+    frame = (
+        lots.join(rates.select(*SERIES, "forecast_per_day"), on=SERIES, how="left")
+        .with_columns(sell_by.alias("sell_by_date"))
+        .with_columns(
+            (pl.col("sell_by_date") - pl.lit(as_of)).dt.total_days().alias("days_to_sell_by")
+        )
+        .sort([*SERIES, "expiry_date"])
+        .with_columns(
+            (
+                pl.col("forecast_per_day").fill_null(0.0).clip(lower_bound=0.0)
+                * pl.col("days_to_sell_by").clip(lower_bound=0).cast(pl.Float64)
+            ).alias("reach"),
+            pl.col("lot_qty").cum_sum().over(SERIES).alias("cumulative"),
+        )
+        .with_columns(
+            (
+                pl.col("cumulative")
+                + (pl.col("reach") - pl.col("cumulative"))
+                .cum_min()
+                .over(SERIES)
+                .clip(upper_bound=0.0)
+            ).alias("sold_through")
+        )
+        .with_columns(
+            (
+                pl.col("sold_through") - pl.col("sold_through").shift(1).over(SERIES).fill_null(0.0)
+            ).alias("expected_sold")
+        )
+        .with_columns((pl.col("lot_qty") - pl.col("expected_sold")).alias("expiring_qty"))
+    )
+    if unit_cost is not None:
+        frame = frame.join(unit_cost.select("sku", "unit_cost"), on="sku", how="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias("unit_cost"))
+    return frame.with_columns(
+        (pl.col("expiring_qty") * pl.col("unit_cost")).alias("expiring_value")
+    ).select(EXPIRY_COLUMNS)
+
+
+def expiry_risk(expiring: pl.DataFrame) -> pl.DataFrame:
+    """The expiry-risk list: lots with units that will expire unsold, soonest sell-by first."""
+    return expiring.filter(pl.col("expiring_qty") > 1e-9).sort(["sell_by_date", "sku", "location"])
+
+
+def unsellable(expiring: pl.DataFrame) -> pl.DataFrame:
+    """SERIES, unsellable_qty: units on hand that will not sell before their sell-by point."""
+    return expiring.group_by(SERIES).agg(pl.col("expiring_qty").sum().alias("unsellable_qty"))
+
+
+def less_unsellable(frame: pl.DataFrame, unsellable_stock: pl.DataFrame | None) -> pl.DataFrame:
+    """`frame` (on_hand, inventory_position) with the unsellable units taken out."""
+    if unsellable_stock is None:
+        return frame
+    joined = frame.join(unsellable_stock, on=SERIES, how="left").with_columns(
+        pl.col("unsellable_qty").fill_null(0.0)
+    )
+    return joined.with_columns(
+        (pl.col("on_hand") - pl.col("unsellable_qty")).clip(lower_bound=0.0).alias("on_hand"),
+        (pl.col("inventory_position") - pl.col("unsellable_qty")).alias("inventory_position"),
+    ).drop("unsellable_qty")
+
+
+def shelf_life_caps(
+    series: pl.DataFrame, products: pl.DataFrame | None, sell_by_days: float
+) -> pl.DataFrame:
+    """SERIES, order_up_to_cap = forecast_per_day x (lead_time_days + usable shelf life),
+    cap_clause, for items with products.shelf_life_days."""
+    if products is None or "shelf_life_days" not in products.columns:
+        return pl.DataFrame(
+            schema={
+                "sku": pl.String,
+                "location": pl.String,
+                "order_up_to_cap": pl.Float64,
+                "cap_clause": pl.String,
+            }
+        )
+    usable = (pl.col("shelf_life_days").cast(pl.Float64) - sell_by_days).clip(lower_bound=0.0)
+    cap = pl.col("forecast_per_day") * (pl.col("lead_time_days") + pl.col("usable_days"))
+    short = lambda e: e.round(1).cast(pl.String).str.replace(r"\.0$", "")  # noqa: E731
+    return (
+        series.select(*SERIES, "forecast_per_day", "lead_time_days")
+        .join(
+            products.filter(pl.col("shelf_life_days").is_not_null()).select(
+                "sku", usable.alias("usable_days")
+            ),
+            on="sku",
+        )
+        .select(
+            *SERIES,
+            cap.alias("order_up_to_cap"),
+            pl.format(
+                "order-up-to capped at {} by shelf life: {} a day over lead time {} "
+                "+ {} sellable days",
+                short(cap),
+                pl.col("forecast_per_day").round(2).cast(pl.String),
+                short(pl.col("lead_time_days")),
+                short(pl.col("usable_days")),
+            ).alias("cap_clause"),
+        )
+    )
