@@ -35,6 +35,8 @@ TABLES = (
     "purchase_orders",
     "customer_orders",
     "promotions",
+    "closures",
+    "price_breaks",
 )
 
 Probability = Annotated[float, Field(gt=0.5, lt=1.0)]
@@ -105,6 +107,8 @@ class Inputs(Section):
     purchase_orders: InputSpec | None = None
     customer_orders: InputSpec | None = None
     promotions: InputSpec | None = None
+    closures: InputSpec | None = None
+    price_breaks: InputSpec | None = None
 
     @model_validator(mode="after")
     def _name_database_inputs(self) -> Inputs:
@@ -280,6 +284,20 @@ class Excess(Section):
 
 class Purchasing(Section):
     budget: float | None = Field(default=None, gt=0, description="Cap on this run's order value.")
+    minimum_order_value: Literal["cheapest", "top_up", "bring_forward", "defer", "flag"] = Field(
+        default="cheapest",
+        description="A supplier total below suppliers.moq_value: top up with the units that "
+        "protect the most sales per yuan, bring the next cycle's orders forward, defer the "
+        "whole order, the cheapest of these, or only flag it.",
+    )
+
+
+class Calendars(Section):
+    public_holidays: Literal["cn", "none"] = Field(
+        default="cn",
+        description="Default closures of every supplier: the Chinese public holidays "
+        "(春节, 国庆节, ...) or none; the closures table adds each supplier's own.",
+    )
 
 
 class Censoring(Section):
@@ -484,6 +502,7 @@ class Config(Section):
     transfers: Transfers = Transfers()
     excess: Excess = Excess()
     purchasing: Purchasing = Purchasing()
+    calendars: Calendars = Calendars()
     simulate: Simulate = Simulate()
     censoring: Censoring = Censoring()
     promotions: Promotions = Promotions()
