@@ -385,6 +385,16 @@ def explain_lines(
             reason=render_reason(order["reason"], lang),
         ),
     ]
+    if order.get("order_by") is not None:
+        lines.append(
+            message(
+                "explain.order_by",
+                lang,
+                date=order["order_by"],
+                L=_n(order.get("open_lead_time_days", L)),
+                closed=_n(order.get("closure_days") or 0.0),
+            )
+        )
     if risk is not None:
         cover = risk["days_of_cover"]
         lines.append(
