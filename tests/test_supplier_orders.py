@@ -14,10 +14,21 @@ from stockplan.calendar import (
     order_by_dates,
     supplier_closures,
 )
+from stockplan.i18n import header, render_reason, unknown_clauses
 from stockplan.price_breaks import all_units_eoq, apply_price_breaks
-from stockplan.supplier_rules import meet_minimum_order_value, round_to_loads
+from stockplan.supplier_rules import (
+    SUPPLIER_ORDER_EXTRA,
+    meet_minimum_order_value,
+    round_to_loads,
+)
 
 D = dt.date
+
+
+def _translated(reason: str) -> bool:
+    """Every clause this stage adds (after the fixtures' "r") has a Chinese template."""
+    added = reason.removeprefix("r; ")
+    return unknown_clauses(added) == [] and render_reason(added, "zh") != added
 
 
 def _lead(supplier: str, days: float) -> pl.DataFrame:
@@ -140,6 +151,7 @@ def test_a_price_break_is_taken_only_when_the_saving_beats_the_extra_holding():
     assert out["FAST"]["reason"] == (
         "r; price break: 200 at 9.5 instead of 100 at 10.0 saves 1803.75 a year after holding"
     )
+    assert _translated(out["FAST"]["reason"])
     assert out["SLOW"]["order_qty"] == 10 and out["SLOW"]["unit_cost"] == 10
     assert out["SLOW"]["reason"] == "r"
 
@@ -218,6 +230,7 @@ def test_below_minimum_value_tops_up_when_holding_the_extra_costs_less_than_wait
     assert orders["X"]["reason"].endswith(
         "topped up by 400 to reach the supplier's minimum order value 500"
     )
+    assert _translated(orders["X"]["reason"])
 
 
 def test_below_minimum_value_defers_when_waiting_costs_less_than_topping_up():
@@ -245,6 +258,7 @@ def test_below_minimum_value_brings_the_next_cycle_forward_when_that_reaches_it(
     assert orders["Y"]["reason"].endswith(
         "300 brought forward from the next cycle to reach the supplier's minimum order value 400"
     )
+    assert _translated(orders["Y"]["reason"])
 
 
 def test_forced_defer_and_flag_only_are_honoured():
@@ -291,6 +305,7 @@ def test_container_fill_is_reported_and_a_part_load_is_rounded_up_when_cheaper()
     assert loads["load_action"] == "up" and orders["X"]["order_qty"] == 400
     assert loads["loads"] == pytest.approx(1.0) and loads["load_fill"] == pytest.approx(1.0)
     assert orders["X"]["reason"].endswith("raised by 300 to fill whole container loads")
+    assert _translated(orders["X"]["reason"])
 
 
 def test_a_part_load_is_cut_to_whole_loads_when_its_units_protect_less_than_holding_more():
@@ -303,6 +318,14 @@ def test_a_part_load_is_cut_to_whole_loads_when_its_units_protect_less_than_hold
     assert orders["X"]["order_qty"] == 400
     assert loads["loads"] == pytest.approx(1.0)
     assert orders["X"]["reason"].endswith("cut by 100 to whole container loads")
+    assert _translated(orders["X"]["reason"])
+
+
+def test_every_new_supplier_sheet_and_order_column_has_a_chinese_header():
+    from stockplan.plan import CALENDAR_DEFAULTS
+
+    columns = [*SUPPLIER_ORDER_EXTRA, *CALENDAR_DEFAULTS, "order_by"]
+    assert [c for c in columns if header(c, "zh") == c] == []
 
 
 # --- end to end: the plan, its sheets and explain --------------------------------------
@@ -435,3 +458,39 @@ def test_a_closure_that_ends_before_it_starts_is_refused_naming_file_and_row(sma
         result.output
     )
     assert "Traceback" not in result.output
+
+
+def test_the_order_before_a_shutdown_covers_until_the_delayed_next_order_arrives(
+    small_shop, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    runner = CliRunner()
+
+    def plan(name: str) -> dict:
+        out = tmp_path / name
+        result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "--all"])
+        assert result.exit_code == 0, result.output
+        orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
+        return orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH1")).row(
+            0, named=True
+        )
+
+    before = plan("open")
+    # closed 27 Oct..2 Nov: this order (13 Oct, 14 open days) lands 27 Oct as before, but
+    # the next one (20 Oct) loses 7 days: 20..26 Oct, then 3..9 Nov -> 10 Nov, not 3 Nov.
+    (small_shop.parent / "closures.csv").write_text(
+        "supplier,from,to,note\nAcme,2025-10-27,2025-11-02,annual shutdown\n"
+    )
+    _add_input(small_shop, "closures", "closures.csv")
+    after = plan("closed")
+    assert after["lead_time_days"] == before["lead_time_days"] == 14
+    assert after["closure_cover_days"] == 7 and before["closure_cover_days"] == 0
+    assert after["review_days"] == 14 and before["review_days"] == 7
+    # the window L + R grows from 21 to 28 days: ~10 a day more x 7 days on order-up-to
+    grown = after["order_up_to"] - before["order_up_to"]
+    assert 7 * 0.8 * before["forecast_per_day"] < grown
+    assert "covers 7 more days: the supplier's closure delays the next order" in after["reason"]
+    assert unknown_clauses(after["reason"]) == []
