@@ -38,7 +38,7 @@ from stockplan.plan import (
     switch_to_backup,
     window_demand,
 )
-from stockplan.price_breaks import apply_price_breaks
+from stockplan.price_breaks import apply_price_breaks, reprice
 from stockplan.promotions import apply_promotions, measured_uplift, promotion_days
 from stockplan.purchasing import (
     apply_budget,
@@ -448,6 +448,7 @@ def run_plan(
         review_days=review,
         discrete_patterns=policy.discrete_patterns,
     )
+    funded = reprice(funded, tables.get("price_breaks"), attributes)
     funded = calendar_reason(order_by(funded, risk, closures, as_of, horizon_days))
     notes = [
         note

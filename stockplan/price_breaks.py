@@ -156,3 +156,39 @@ def apply_price_breaks(
         .with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
         .select(orders.columns)
     )
+
+
+def reprice(
+    orders: pl.DataFrame, breaks: pl.DataFrame | None, base_cost: pl.DataFrame
+) -> pl.DataFrame:
+    """Lines of skus with price breaks pay the price of the quantity finally ordered (a
+    budget cut below a break loses it, a top up across one gains it): the break price for
+    order_qty, else the product's own cost (`base_cost`: sku, unit_cost)."""
+    if breaks is None or breaks.height == 0 or orders.height == 0:
+        return orders
+    if "supplier" not in breaks.columns:
+        breaks = breaks.with_columns(pl.lit(None, pl.String).alias("supplier"))
+    lines = orders.with_row_index("_line")
+    tiers = _tiers(
+        lines.select("_line", "sku", "supplier", "order_qty"),
+        breaks.select("supplier", "sku", "min_qty", "unit_price"),
+    )
+    priced = (
+        tiers.filter(pl.col("min_qty") <= pl.col("order_qty"))
+        .sort("min_qty")
+        .group_by("_line")
+        .agg(pl.col("unit_price").last().alias("_price"))
+    )
+    has_breaks = lines.join(tiers.select("_line").unique(), on="_line", how="semi")["_line"]
+    return (
+        lines.join(priced, on="_line", how="left")
+        .join(base_cost.select("sku", pl.col("unit_cost").alias("_base")), on="sku", how="left")
+        .with_columns(
+            pl.when(pl.col("_line").is_in(has_breaks.implode()))
+            .then(pl.coalesce("_price", "_base", "unit_cost"))
+            .otherwise(pl.col("unit_cost"))
+            .alias("unit_cost")
+        )
+        .with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+        .select(orders.columns)
+    )

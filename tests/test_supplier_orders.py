@@ -15,7 +15,7 @@ from stockplan.calendar import (
     supplier_closures,
 )
 from stockplan.i18n import header, render_reason, unknown_clauses
-from stockplan.price_breaks import all_units_eoq, apply_price_breaks
+from stockplan.price_breaks import all_units_eoq, apply_price_breaks, reprice
 from stockplan.supplier_rules import (
     SUPPLIER_ORDER_EXTRA,
     meet_minimum_order_value,
@@ -154,6 +154,21 @@ def test_a_price_break_is_taken_only_when_the_saving_beats_the_extra_holding():
     assert _translated(out["FAST"]["reason"])
     assert out["SLOW"]["order_qty"] == 10 and out["SLOW"]["unit_cost"] == 10
     assert out["SLOW"]["reason"] == "r"
+
+
+def test_the_final_quantity_pays_its_own_break_price():
+    # FAST was moved to the 200 break (9.5) but the budget cut it to 100: back to the
+    # product's 10.0. SLOW was topped up from 10 to 250, across the 200 break: 9.5.
+    lines = _priced_lines().with_columns(
+        pl.Series("order_qty", [100.0, 250.0]), pl.Series("unit_cost", [9.5, 10.0])
+    )
+    breaks = pl.DataFrame(
+        {"supplier": ["S", None], "sku": ["FAST", "SLOW"], "min_qty": [200.0, 200.0]}
+    ).with_columns(pl.lit(9.5).alias("unit_price"))
+    base = pl.DataFrame({"sku": ["FAST", "SLOW"], "unit_cost": [10.0, 10.0]})
+    out = reprice(lines, breaks, base)
+    assert out["unit_cost"].to_list() == [10.0, 9.5]
+    assert out["order_value"].to_list() == [1000.0, 2375.0]
 
 
 # --- minimum order value ---------------------------------------------------------------
