@@ -348,9 +348,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "建议采购 {qty}，金额 {value} {currency}，预计到货 {arrival}：{reason}",
     },
     "explain.order_by": {
-        "en": "order by {date}: the last day an order still arrives before the projected "
-        "stockout ({L} open days of the supplier; {closed} days closed before this order "
-        "arrives)",
+        "en": "order by {date}: the last day to order and still receive it before the "
+        "shelf runs empty ({L} open days of the supplier; {closed} days closed before this "
+        "order arrives)",
         "zh": "最晚下单日期 {date}：此日之前下单才能在预计缺货前到货（供应商 {L} 个工作日；"
         "本单到货前停工 {closed} 天）",
     },
