@@ -2,8 +2,8 @@
 
 A price-break table (supplier, sku, min_qty, unit_price) says: an order of at least
 min_qty units pays unit_price for every unit. The textbook all-units discount EOQ
-(Silver, Pyke & Thomas, Inventory and Production Management in Supply Chains, 4th ed.,
-section 5.5; Heizer & Render, Operations Management, "quantity discount models")
+(Silver, Pyke & Thomas, Inventory and Production Management in Supply Chains, ch. 5,
+quantity discounts; Heizer & Render, Operations Management, "quantity discount models")
 compares the yearly cost of each candidate quantity Q at its price v(Q):
 
     TC(Q) = A D / Q + r v(Q) Q / 2 + D v(Q)

@@ -509,3 +509,19 @@ def test_the_order_before_a_shutdown_covers_until_the_delayed_next_order_arrives
     assert 7 * 0.8 * before["forecast_per_day"] < grown
     assert "covers 7 more days: the supplier's closure delays the next order" in after["reason"]
     assert unknown_clauses(after["reason"]) == []
+
+
+def test_init_recognises_closures_and_price_break_exports(tmp_path):
+    from stockplan.io.inspect import guess_file
+
+    closures = tmp_path / "supplier_closures.csv"
+    closures.write_text("供应商,开始日期,结束日期,备注\nAcme,2026-02-10,2026-02-25,春节\n")
+    breaks = tmp_path / "阶梯价.csv"
+    breaks.write_text("供应商,商品编码,阶梯数量,采购单价\nAcme,A-100,400,12\n")
+    products = tmp_path / "products.csv"
+    products.write_text("商品编码,起订量,单价,体积,重量\nA-100,24,25,0.02,1.5\n")
+    assert guess_file(closures).table == "closures"
+    assert guess_file(breaks).table == "price_breaks"
+    guess = guess_file(products)
+    assert guess.table == "products"
+    assert guess.mapping["volume_m3"] == "体积" and guess.mapping["weight_kg"] == "重量"
