@@ -25,6 +25,7 @@ All vectorised: one row per supplier and day over the planning span, joined by o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -65,13 +66,21 @@ CN_PUBLIC_HOLIDAYS: list[tuple[str, dt.date, dt.date]] = [
 ]
 """Default closures of every supplier in mainland China (name, first day, last day)."""
 
-CLOSURE_SCHEMA = {"supplier": pl.String, "from": pl.Date, "to": pl.Date, "note": pl.String}
+CLOSURE_SCHEMA = {
+    "supplier": pl.String,
+    "from": pl.Date,
+    "to": pl.Date,
+    "note": pl.String,
+    "except": pl.List(pl.String),
+}
+"""A closure row: a blank supplier closes every supplier but those in `except`."""
 SPAN_BEFORE_DAYS = 400
 """Days of calendar kept before as_of (order-by dates of already late orders)."""
 
 
-def public_holidays(kind: str) -> pl.DataFrame:
-    """The default public-holiday closures for every supplier ("cn"), or none ("none")."""
+def public_holidays(kind: str, exempt: Sequence[str] = ()) -> pl.DataFrame:
+    """The default public-holiday closures for every supplier but `exempt` ("cn"), or none
+    ("none")."""
     rows = CN_PUBLIC_HOLIDAYS if kind == "cn" else []
     return pl.DataFrame(
         {
@@ -79,13 +88,17 @@ def public_holidays(kind: str) -> pl.DataFrame:
             "from": [r[1] for r in rows],
             "to": [r[2] for r in rows],
             "note": [r[0] for r in rows],
+            "except": [list(exempt)] * len(rows),
         },
         schema=CLOSURE_SCHEMA,
     )
 
 
-def supplier_closures(closures: pl.DataFrame | None, holidays: str) -> pl.DataFrame:
-    """The closures table (a blank supplier: every supplier) with the public holidays."""
+def supplier_closures(
+    closures: pl.DataFrame | None, holidays: str, exempt: Sequence[str] = ()
+) -> pl.DataFrame:
+    """The closures table (a blank supplier: every supplier) with the public holidays,
+    which do not close the `exempt` suppliers (suppliers abroad)."""
     own = (
         pl.DataFrame(schema=CLOSURE_SCHEMA)
         if closures is None
@@ -102,9 +115,10 @@ def supplier_closures(closures: pl.DataFrame | None, holidays: str) -> pl.DataFr
                 if "note" in closures.columns
                 else pl.lit(None, pl.String)
             ).fill_null("closed"),
+            pl.lit([], pl.List(pl.String)).alias("except"),
         )
     )
-    return pl.concat([own, public_holidays(holidays)])
+    return pl.concat([own, public_holidays(holidays, exempt)])
 
 
 def open_days(
@@ -127,9 +141,15 @@ def open_days(
         .explode("day")
     )
     own = closed_days.filter(pl.col("supplier") != EVERY_SUPPLIER).select("supplier", "day", "note")
-    everyone = keys.join(
-        closed_days.filter(pl.col("supplier") == EVERY_SUPPLIER).select("day", "note"),
-        how="cross",
+    everyone = (
+        keys.join(
+            closed_days.filter(pl.col("supplier") == EVERY_SUPPLIER).select(
+                "day", "note", "except"
+            ),
+            how="cross",
+        )
+        .filter(~pl.col("except").list.contains(pl.col("supplier")))
+        .select("supplier", "day", "note")
     )
     closed = (
         pl.concat([own, everyone])

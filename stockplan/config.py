@@ -298,6 +298,10 @@ class Calendars(Section):
         description="Default closures of every supplier: the Chinese public holidays "
         "(春节, 国庆节, ...) or none; the closures table adds each supplier's own.",
     )
+    exempt_suppliers: list[str] = Field(
+        default_factory=list,
+        description="Suppliers the public holidays do not close (suppliers abroad).",
+    )
 
 
 class Censoring(Section):

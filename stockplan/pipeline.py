@@ -375,7 +375,10 @@ def run_plan(
     )
 
     review = config.policy.review_days
-    closures = supplier_closures(tables.get("closures"), config.calendars.public_holidays)
+    calendars = config.calendars
+    closures = supplier_closures(
+        tables.get("closures"), calendars.public_holidays, calendars.exempt_suppliers
+    )
     base = series_base(universe, position, classes, summary, attributes)
     series = with_lead_times(base, lead_times, forecast, days, review, as_of, closures)
 

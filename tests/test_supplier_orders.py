@@ -62,7 +62,7 @@ def test_a_closure_inside_the_lead_time_delays_arrival_by_its_closed_days():
     assert other["lead_time_days"] == 7 and other["closure_days"] == 0
 
 
-def test_spring_festival_moves_arrival_by_the_default_holiday_set_unless_turned_off():
+def test_spring_festival_moves_arrival_unless_turned_off_or_the_supplier_is_exempt():
     # 春节 2026: closed 15..23 February (9 days). Ordered 9 Feb with L = 14 open days:
     # 9..14 Feb (6 days), closed, then 24 Feb .. 3 Mar (8 days) -> arrives 4 March = 23 days.
     with_holidays = calendar_lead_times(
@@ -74,6 +74,11 @@ def test_spring_festival_moves_arrival_by_the_default_holiday_set_unless_turned_
         _lead("S", 14), supplier_closures(None, "none"), D(2026, 2, 9), 7, 91
     ).row(0, named=True)
     assert without["lead_time_days"] == 14 and without["closure_days"] == 0
+    # a supplier abroad, exempt from the public holidays, keeps its 14 days
+    abroad = calendar_lead_times(
+        _lead("S", 14), supplier_closures(None, "cn", ["S"]), D(2026, 2, 9), 7, 91
+    ).row(0, named=True)
+    assert abroad["lead_time_days"] == 14 and abroad["closure_days"] == 0
 
 
 def test_order_by_is_the_last_open_day_that_still_arrives_before_the_stockout():
