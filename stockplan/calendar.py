@@ -267,7 +267,8 @@ def calendar_lead_times(
     Adds: open_lead_time_days (the supplier's L in open days), closure_days and
     closure_note (closed days between as_of and this order's arrival),
     closure_cover_days (days the next order arrives later than R after this one);
-    lead_time_days becomes arrival(as_of) - as_of.
+    lead_time_days becomes L + the closed days it spans (arrival(as_of) - as_of for a
+    whole L).
     """
     if closures.height == 0 or lead_times.height == 0:
         return lead_times.with_columns(
@@ -291,10 +292,12 @@ def calendar_lead_times(
     framed = closed_between(framed, calendar, "_now", "_arrival")
     return framed.with_columns(
         pl.col("lead_time_days").alias("open_lead_time_days"),
-        (pl.col("_arrival") - pl.col("_now"))
-        .dt.total_days()
-        .cast(pl.Float64)
-        .alias("lead_time_days"),
+        # L plus the days closures add (a fractional L from PO history stays as it is)
+        (
+            pl.col("lead_time_days")
+            + (pl.col("_arrival") - pl.col("_now")).dt.total_days().cast(pl.Float64)
+            - pl.col("lead_time_days").round().clip(lower_bound=0.0)
+        ).alias("lead_time_days"),
         ((pl.col("_next_arrival") - pl.col("_arrival")).dt.total_days().cast(pl.Float64) - review)
         .clip(lower_bound=0.0)
         .alias("closure_cover_days"),

@@ -530,3 +530,13 @@ def test_init_recognises_closures_and_price_break_exports(tmp_path):
     guess = guess_file(products)
     assert guess.table == "products"
     assert guess.mapping["volume_m3"] == "体积" and guess.mapping["weight_kg"] == "重量"
+
+
+def test_a_fractional_lead_time_keeps_its_fraction_and_gains_only_the_closed_days():
+    # L = 13.6 days from PO history: without a closure in reach it stays 13.6; across
+    # 春节 2026 (9 closed days, ordered 9 Feb) it becomes 22.6.
+    holidays = supplier_closures(None, "cn")
+    quiet = calendar_lead_times(_lead("S", 13.6), holidays, D(2026, 3, 9), 7, 91)
+    assert quiet["lead_time_days"][0] == pytest.approx(13.6)
+    spring = calendar_lead_times(_lead("S", 13.6), holidays, D(2026, 2, 9), 7, 91)
+    assert spring["lead_time_days"][0] == pytest.approx(22.6)
