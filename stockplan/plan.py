@@ -77,6 +77,7 @@ def _num(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 
 MASTER_DATA_CONFLICT = "no order: conflicting master data"
+INACTIVE_REASON = "no order: product status is inactive"
 
 
 def current_stock(stock: pl.DataFrame, missing: str = "zero") -> pl.DataFrame:
@@ -340,7 +341,7 @@ def plan_orders(
     need = fmt_number(pl.col("raw_need"))
     reason = (
         pl.when(~active)
-        .then(pl.lit("no order: product status is inactive"))
+        .then(pl.lit(INACTIVE_REASON))
         .when(pl.col("forecast_per_day") <= 0)
         .then(pl.lit("no order: no forecast demand"))
         .when(conflict & (pl.col("raw_need") >= 0.5))

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from stockplan.plan import fmt_number
+from stockplan.plan import INACTIVE_REASON, MASTER_DATA_CONFLICT, fmt_number
 from stockplan.policy import round_order_quantity
 from stockplan.purchasing import budget_blocks
 
@@ -70,13 +70,20 @@ def _holding(rate: float, units: pl.Expr, review_days: float) -> pl.Expr:
     return rate * pl.col("unit_cost") * review_days / DAYS_PER_YEAR * reviews
 
 
+def _orderable() -> pl.Expr:
+    """Lines more may be bought on: priced, with demand, not inactive or in conflict."""
+    blocked = pl.col("reason").str.starts_with(INACTIVE_REASON) | pl.col("reason").str.starts_with(
+        MASTER_DATA_CONFLICT
+    )
+    return (pl.col("unit_cost") > 0) & (pl.col("forecast_per_day") > 0) & ~blocked.fill_null(False)
+
+
 def _open_blocks(
     lines: pl.DataFrame, room: pl.Expr, demand: pl.DataFrame, discrete: list[str]
 ) -> pl.DataFrame:
     """Blocks beyond each line's order_qty, up to order_qty + room: line, units_from,
     units_to, cost, priority (valued as the budget values them)."""
-    orderable = (pl.col("unit_cost") > 0) & (pl.col("forecast_per_day") > 0)
-    widened = lines.filter(orderable).with_columns(
+    widened = lines.filter(_orderable()).with_columns(
         pl.col("order_qty").alias("ordered"),
         (pl.col("order_qty") + room).alias("order_qty"),
     )
@@ -116,10 +123,7 @@ def _fill(blocks: pl.DataFrame, gaps: pl.DataFrame, size: str) -> pl.DataFrame:
         .with_columns(pl.col(size).cum_sum().over("supplier").alias("_filled"))
         .filter(pl.col("_filled") - pl.col(size) < pl.col("gap") - 1e-9)
         .group_by("line")
-        .agg(
-            pl.col("units_to").max().alias("topped_to"),
-            (pl.col("priority") * pl.col("cost")).sum().alias("protected"),
-        )
+        .agg(pl.col("units_to").max().alias("topped_to"))
     )
 
 
@@ -138,8 +142,7 @@ def _next_cycle(lines: pl.DataFrame, review_days: float) -> pl.Expr:
     need = round_order_quantity(
         pl.col("order_up_to") - after, pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
     )
-    active = (pl.col("forecast_per_day") > 0) & (pl.col("unit_cost") > 0)
-    return pl.when(due & active).then(need).otherwise(0.0)
+    return pl.when(due & _orderable()).then(need).otherwise(0.0)
 
 
 def meet_minimum_order_value(
@@ -177,11 +180,18 @@ def meet_minimum_order_value(
         return orders, empty
     short = lines.join(totals.select("supplier"), on="supplier", how="semi")
     # room per line: enough to close the gap alone, in whole packs above any MOQ
-    room = round_order_quantity(
-        pl.col("gap") / pl.col("unit_cost") + pl.col("pack_size").fill_null(1.0),
-        pl.when(pl.col("order_qty") > 0).then(None).otherwise(pl.col("moq")),
-        pl.col("pack_size"),
-        pl.col("max_order") - pl.col("order_qty"),
+    headroom = pl.col("max_order") - pl.col("order_qty")
+    room = (
+        pl.when(headroom < 1)  # at its max_order already
+        .then(0.0)
+        .otherwise(
+            round_order_quantity(
+                pl.col("gap") / pl.col("unit_cost") + pl.col("pack_size").fill_null(1.0),
+                pl.when(pl.col("order_qty") > 0).then(None).otherwise(pl.col("moq")),
+                pl.col("pack_size"),
+                headroom,
+            )
+        )
     )
     short = short.join(totals.select("supplier", "gap"), on="supplier")
     extra = _open_blocks(
@@ -198,9 +208,20 @@ def meet_minimum_order_value(
         )
         .with_columns(_holding(holding_rate, pl.col("_add"), review_days).alias("_hold"))
     )
-    top_up_sums = top_up.group_by("supplier").agg(
-        pl.col("_hold").sum().alias("top_up_cost"),
-        (pl.col("_add") * pl.col("unit_cost")).sum().alias("top_up_value"),
+    top_up_sums = (
+        top_up.group_by("supplier")
+        .agg(
+            pl.col("_hold").sum().alias("top_up_cost"),
+            (pl.col("_add") * pl.col("unit_cost")).sum().alias("top_up_value"),
+        )
+        .join(totals.select("supplier", "gap"), on="supplier")
+        .with_columns(  # nothing orderable enough to reach the minimum: no top up
+            pl.when(pl.col("top_up_value") >= pl.col("gap") - 1e-9)
+            .then(pl.col("top_up_cost"))
+            .otherwise(None)
+            .alias("top_up_cost")
+        )
+        .drop("gap")
     )
     nxt = short.with_columns(_next_cycle(short, review_days).alias("_next")).with_columns(
         (pl.col("_next") * pl.col("unit_cost")).alias("_next_value"),

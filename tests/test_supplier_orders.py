@@ -540,3 +540,14 @@ def test_a_fractional_lead_time_keeps_its_fraction_and_gains_only_the_closed_day
     assert quiet["lead_time_days"][0] == pytest.approx(13.6)
     spring = calendar_lead_times(_lead("S", 13.6), holidays, D(2026, 2, 9), 7, 91)
     assert spring["lead_time_days"][0] == pytest.approx(22.6)
+
+
+def test_an_inactive_item_is_never_topped_up_and_no_top_up_means_defer():
+    # X is at its max_order and S's only other line is inactive: nothing can be added, so
+    # no top up is possible (not a free one) and, nothing due next cycle, the order waits.
+    capped = _line(*X) | {"max_order": 100.0}
+    inactive = _line("OLD", 0, 0, 10) | {"reason": "no order: product status is inactive"}
+    orders, decision = _minimum([capped, inactive], 500.0)
+    assert decision["top_up_cost"] is None and decision["bring_forward_cost"] is None
+    assert decision["minimum_action"] == "defer"
+    assert orders["OLD"]["order_qty"] == 0 and orders["X"]["order_qty"] == 0
