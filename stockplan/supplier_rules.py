@@ -451,7 +451,9 @@ def round_to_loads(
         (pl.col("loads").floor() >= 1).alias("can_round_down"),
     )
     # up: the most protective extra blocks that still fit in the last load
-    room = ((pl.col("up_gap") / pl.col("unit_load")) + pl.col("pack_size").fill_null(1.0)).floor()
+    fits = ((pl.col("up_gap") / pl.col("unit_load")) + pl.col("pack_size").fill_null(1.0)).floor()
+    headroom = (pl.col("max_order") - pl.col("order_qty")).clip(lower_bound=0.0)
+    room = pl.min_horizontal(fits, headroom.fill_null(fits))
     widened = unit.join(gaps, on="supplier").with_columns(room.alias("_room"))
     extra = (
         _open_blocks(widened, pl.col("_room"), demand, discrete_patterns)

@@ -551,3 +551,10 @@ def test_an_inactive_item_is_never_topped_up_and_no_top_up_means_defer():
     assert decision["top_up_cost"] is None and decision["bring_forward_cost"] is None
     assert decision["minimum_action"] == "defer"
     assert orders["OLD"]["order_qty"] == 0 and orders["X"]["order_qty"] == 0
+
+
+def test_filling_a_load_stops_at_the_line_max_order():
+    # as above, but X may order at most 200: one more pack, 0.5 loads, not a full one
+    orders, loads = _loads([_line(*X) | {"max_order": 200.0}], [0.025], "yes")
+    assert orders["X"]["order_qty"] == 200
+    assert loads["loads"] == pytest.approx(0.5)
