@@ -471,6 +471,7 @@ def _known_columns(table: str) -> list[str] | None:
     from stockplan.purchasing import PO_SUMMARY_COLUMNS
     from stockplan.risk import RISK_COLUMNS
     from stockplan.shelf_life import EXPIRY_COLUMNS
+    from stockplan.supplier_rules import SUPPLIER_ORDER_EXTRA
     from stockplan.transfers import TRANSFER_COLUMNS
 
     known = {
@@ -478,7 +479,7 @@ def _known_columns(table: str) -> list[str] | None:
         "risk": [*RISK_COLUMNS, "name"],
         "transfers": [*TRANSFER_COLUMNS, "name"],
         "excess": [*EXCESS_COLUMNS, "name"],
-        "supplier_orders": PO_SUMMARY_COLUMNS,
+        "supplier_orders": [*PO_SUMMARY_COLUMNS, *SUPPLIER_ORDER_EXTRA],
         "notices": [*NOTICE_COLUMNS, "name"],
         "expiry_risk": [*EXPIRY_COLUMNS, "name"],
         "overrides": [*SCORE_COLUMNS, "name"],

@@ -38,6 +38,8 @@ TABLES = (
     "bom",
     "succession",
     "overrides",
+    "closures",
+    "price_breaks",
 )
 
 Probability = Annotated[float, Field(gt=0.5, lt=1.0)]
@@ -118,6 +120,8 @@ class Inputs(Section):
     bom: InputSpec | None = None  # kit sku, component sku, quantity per kit
     succession: InputSpec | None = None  # old sku, new sku, date, share
     overrides: InputSpec | None = None  # planner forecast overrides
+    closures: InputSpec | None = None
+    price_breaks: InputSpec | None = None
 
     @model_validator(mode="after")
     def _name_database_inputs(self) -> Inputs:
@@ -317,6 +321,24 @@ class Excess(Section):
 
 class Purchasing(Section):
     budget: float | None = Field(default=None, gt=0, description="Cap on this run's order value.")
+    minimum_order_value: Literal["cheapest", "top_up", "bring_forward", "defer", "flag"] = Field(
+        default="cheapest",
+        description="A supplier total below suppliers.moq_value: top up with the units that "
+        "protect the most sales per yuan, bring the next cycle's orders forward, defer the "
+        "whole order, the cheapest of these, or only flag it.",
+    )
+
+
+class Calendars(Section):
+    public_holidays: Literal["cn", "none"] = Field(
+        default="cn",
+        description="Default closures of every supplier: the Chinese public holidays "
+        "(春节, 国庆节, ...) or none; the closures table adds each supplier's own.",
+    )
+    exempt_suppliers: list[str] = Field(
+        default_factory=list,
+        description="Suppliers the public holidays do not close (suppliers abroad).",
+    )
 
 
 class Censoring(Section):
@@ -561,6 +583,7 @@ class Config(Section):
     transfers: Transfers = Transfers()
     excess: Excess = Excess()
     purchasing: Purchasing = Purchasing()
+    calendars: Calendars = Calendars()
     simulate: Simulate = Simulate()
     censoring: Censoring = Censoring()
     promotions: Promotions = Promotions()

@@ -176,6 +176,23 @@ _ZH_HEADERS: dict[str, str] = {
     "override_error": "调整后误差",
     "forecast_value_added": "预测增值(FVA)",
     "verdict": "结论",
+    # supplier calendars, minimum order value, containers, price breaks
+    "order_by": "最晚下单日期",
+    "open_lead_time_days": "供应商工作日提前期(天)",
+    "closure_days": "停工天数",
+    "closure_note": "停工原因",
+    "closure_cover_days": "停工加长覆盖(天)",
+    "minimum_action": "起订金额处理",
+    "minimum_action_cost": "处理成本",
+    "top_up_cost": "补足成本",
+    "bring_forward_cost": "提前下单成本",
+    "defer_cost": "推迟成本",
+    "added_value": "增加金额",
+    "volume_m3": "体积(m³)",
+    "weight_kg": "重量(kg)",
+    "loads": "柜数",
+    "load_fill": "装载率",
+    "load_action": "整柜调整",
 }
 HEADERS: dict[str, dict[str, str]] = {
     column: {"en": column, "zh": zh} for column, zh in _ZH_HEADERS.items()
@@ -230,6 +247,17 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
     "meets_minimum": {
         "true": {"en": "true", "zh": "是"},
         "false": {"en": "false", "zh": "否"},
+    },
+    "minimum_action": {
+        "none": {"en": "none", "zh": "无需处理"},
+        "top_up": {"en": "top_up", "zh": "补足"},
+        "bring_forward": {"en": "bring_forward", "zh": "提前下单"},
+        "defer": {"en": "defer", "zh": "推迟"},
+    },
+    "load_action": {
+        "none": {"en": "none", "zh": "不调整"},
+        "up": {"en": "up", "zh": "凑满整柜"},
+        "down": {"en": "down", "zh": "减至整柜"},
     },
 }
 
@@ -403,6 +431,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "order {qty} = {value} {currency}, arriving {arrival}: {reason}",
         "zh": "建议采购 {qty}，金额 {value} {currency}，预计到货 {arrival}：{reason}",
     },
+    "explain.order_by": {
+        "en": "order by {date}: the last day to order and still receive it before the "
+        "shelf runs empty ({L} open days of the supplier; {closed} days closed before this "
+        "order arrives)",
+        "zh": "最晚下单日期 {date}：此日之前下单才能在预计缺货前到货（供应商 {L} 个工作日；"
+        "本单到货前停工 {closed} 天）",
+    },
     "explain.risk": {
         "en": "risk {level}: P(stockout before the next possible receipt) {p}, projected "
         "stockout {stockout}, days of cover {cover}, next receipt {receipt}",
@@ -486,6 +521,34 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     (
         "supplier total {t} is below its minimum order value {m}",
         "供应商合计 {t} 低于其最低订货金额 {m}",
+    ),
+    (
+        "topped up by {n} to reach the supplier's minimum order value {m}",
+        "为达到供应商最低订货金额 {m} 补足 {n}",
+    ),
+    (
+        "{n} brought forward from the next cycle to reach the supplier's minimum order value {m}",
+        "为达到供应商最低订货金额 {m} 将下一周期的 {n} 提前下单",
+    ),
+    (
+        "deferred {n}: the supplier's total is below its minimum order value {m} and waiting "
+        "a cycle costs less than topping up",
+        "推迟 {n}：供应商合计低于其最低订货金额 {m}，等一个周期比补足更划算",
+    ),
+    ("raised by {n} to fill whole container loads", "为凑满整柜增加 {n}"),
+    ("cut by {n} to whole container loads", "为按整柜发货减少 {n}"),
+    (
+        "price break: {q} at {p} instead of {q0} at {p0} saves {s} a year after holding",
+        "价格折扣：按 {p} 采购 {q}（而非按 {p0} 采购 {q0}），扣除持有成本后每年节省 {s}",
+    ),
+    ("unit cost {p} from the price break table", "单位成本 {p} 取自价格折扣表"),
+    (
+        "supplier closed {n} days ({w}) before arrival: lead time {l} open days is {d} days",
+        "供应商到货前停工 {n} 天（{w}）：{l} 个工作日的提前期实为 {d} 天",
+    ),
+    (
+        "covers {n} more days: the supplier's closure delays the next order",
+        "多覆盖 {n} 天：供应商停工推迟下一次到货",
     ),
     (
         "backup supplier {b} instead of {p}: stock runs out about {d}, {p2} would deliver {a}",

@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from stockplan.bom import own_sales
+from stockplan.calendar import calendar_lead_times, calendar_reason, order_by, supplier_closures
 from stockplan.caps import cap_order_up_to, with_item_columns
 from stockplan.censor import stockout_days
 from stockplan.classify import classify_demand
@@ -41,6 +42,7 @@ from stockplan.plan import (
     switch_to_backup,
     window_demand,
 )
+from stockplan.price_breaks import apply_price_breaks, reprice
 from stockplan.promotions import apply_promotions, measured_uplift, promotion_days
 from stockplan.purchasing import (
     apply_budget,
@@ -50,6 +52,11 @@ from stockplan.purchasing import (
 )
 from stockplan.risk import stockout_risk
 from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
+from stockplan.supplier_rules import (
+    meet_minimum_order_value,
+    round_to_loads,
+    with_supplier_decisions,
+)
 from stockplan.transfers import net_transfers, plan_transfers
 
 INACTIVE_STATUS = [
@@ -230,12 +237,20 @@ def with_lead_times(
     bucket_days: int,
     review_days: float,
     start: dt.date | None = None,
+    closures: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Add supplier, lead time, forecast demand over L + R and over L, and forecast_per_day.
 
-    The windows start at `start` (as_of; None: the first forecast bucket)."""
+    The windows start at `start` (as_of; None: the first forecast bucket). With supplier
+    `closures` (and a start) lead times count the supplier's open days and the window
+    stretches to the next order's arrival (`calendar.calendar_lead_times`)."""
+    if closures is not None and start is not None:
+        lead_times = calendar_lead_times(lead_times, closures, start, review_days, 0)
+    cover = (
+        pl.col("closure_cover_days") if "closure_cover_days" in lead_times.columns else pl.lit(0.0)
+    )
     windows = lead_times.select(
-        *SERIES, (pl.col("lead_time_days") + review_days).alias("window_days")
+        *SERIES, (pl.col("lead_time_days") + review_days + cover).alias("window_days")
     )
     protection = window_demand(forecast, windows, bucket_days, "demand_protection", start)
     lead_windows = lead_times.select(*SERIES, pl.col("lead_time_days").alias("window_days"))
@@ -249,7 +264,7 @@ def with_lead_times(
             pl.col("demand_lead_time").fill_null(0.0),
         )
         .with_columns(
-            (pl.col("demand_protection") / (pl.col("lead_time_days") + review_days)).alias(
+            (pl.col("demand_protection") / (pl.col("lead_time_days") + review_days + cover)).alias(
                 "forecast_per_day"
             )
         )
@@ -374,8 +389,12 @@ def run_plan(
     )
 
     review = config.policy.review_days
+    calendars = config.calendars
+    closures = supplier_closures(
+        tables.get("closures"), calendars.public_holidays, calendars.exempt_suppliers
+    )
     base = series_base(universe, position, classes, summary, attributes)
-    series = with_lead_times(base, lead_times, forecast, days, review, as_of)
+    series = with_lead_times(base, lead_times, forecast, days, review, as_of, closures)
     expiring = expiry(lots, series, as_of, config, attributes)
     if expiring is not None:  # stock that expires before it sells is not available
         base = less_unsellable(base, unsellable(expiring))
@@ -424,7 +443,7 @@ def run_plan(
         lead_times = pl.concat(
             [lead_times.join(late, on=SERIES, how="anti"), backup_times], how="vertical_relaxed"
         )
-        series = with_lead_times(base, lead_times, forecast, days, review, as_of)
+        series = with_lead_times(base, lead_times, forecast, days, review, as_of, closures)
         rebalanced = after_transfers(series, moves)
         switched = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
         caps = item_caps(rebalanced, forecast, tables, config, as_of, days)
@@ -434,12 +453,32 @@ def run_plan(
     every_order = with_override_reasons(
         every_order, active_overrides(tables.get("overrides"), every_order, as_of)
     )
-    funded = apply_budget(
-        every_order,
-        rebalanced.select(*SERIES, "unit_price", "demand_lead_time"),
-        config.purchasing.budget,
-        config.policy.discrete_patterns,
+    policy = config.policy
+    every_order = apply_price_breaks(
+        every_order, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
     )
+    demand = rebalanced.select(*SERIES, "unit_price", "demand_lead_time")
+    funded = apply_budget(every_order, demand, config.purchasing.budget, policy.discrete_patterns)
+    funded, decisions = meet_minimum_order_value(
+        funded,
+        demand,
+        tables.get("suppliers"),
+        action=config.purchasing.minimum_order_value,
+        holding_rate=policy.holding_cost_rate,
+        review_days=review,
+        discrete_patterns=policy.discrete_patterns,
+    )
+    funded, loads = round_to_loads(
+        funded,
+        demand,
+        tables.get("suppliers"),
+        products,
+        holding_rate=policy.holding_cost_rate,
+        review_days=review,
+        discrete_patterns=policy.discrete_patterns,
+    )
+    funded = reprice(funded, tables.get("price_breaks"), attributes)
+    funded = calendar_reason(order_by(funded, risk, closures, as_of, horizon_days))
     notes = [
         note
         for note in (
@@ -452,8 +491,13 @@ def run_plan(
     by_supplier = supplier_orders(funded, tables.get("suppliers"))
     funded = flag_minimum_order_value(funded, by_supplier)
     funded = with_item_columns(funded, item_columns(series, classes, tables, expiring, caps, as_of))
-    # a line master data keeps from ordering stays in sight of the buyer
-    to_show = (pl.col("order_qty") > 0) | pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT)
+    by_supplier = with_supplier_decisions(by_supplier, decisions, loads)
+    # a line master data keeps from ordering, or a deferred one, stays in sight of the buyer
+    to_show = (
+        (pl.col("order_qty") > 0)
+        | pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT)
+        | pl.col("reason").str.contains("; deferred ", literal=True)
+    )
     orders = funded if include_all else funded.filter(to_show)
     orders = with_supplier_tier(orders, scorecard)
     last_sale = (

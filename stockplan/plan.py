@@ -27,6 +27,7 @@ ORDER_COLUMNS = [
     "order_qty",
     "order_value",
     "order_date",
+    "order_by",
     "expected_arrival",
     "on_hand",
     "on_order",
@@ -57,7 +58,18 @@ ORDER_DETAIL_COLUMNS = [
     "pack_size",
     "max_order",
     "xyz",
+    "open_lead_time_days",
+    "closure_days",
+    "closure_note",
+    "closure_cover_days",
 ]
+CALENDAR_DEFAULTS = {
+    "open_lead_time_days": pl.col("lead_time_days"),
+    "closure_days": pl.lit(0.0),
+    "closure_note": pl.lit(None, pl.String),
+    "closure_cover_days": pl.lit(0.0),
+}
+"""Calendar columns of a plan row when the series have no supplier calendar."""
 
 
 def _num(frame: pl.DataFrame, column: str) -> pl.Expr:
@@ -65,6 +77,7 @@ def _num(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 
 MASTER_DATA_CONFLICT = "no order: conflicting master data"
+INACTIVE_REASON = "no order: product status is inactive"
 
 
 def current_stock(stock: pl.DataFrame, missing: str = "zero") -> pl.DataFrame:
@@ -285,8 +298,12 @@ def plan_orders(
     """
     if "transfer_qty" not in series.columns:
         series = series.with_columns(pl.lit(0.0).alias("transfer_qty"))
+    series = series.with_columns(
+        *[expr.alias(c) for c, expr in CALENDAR_DEFAULTS.items() if c not in series.columns]
+    )
     frame = series.with_columns(
-        pl.lit(settings.review_days).alias("review_days"),
+        # an order that must cover a supplier closure protects until the delayed next order
+        (settings.review_days + pl.col("closure_cover_days")).alias("review_days"),
         (pl.col("sigma_e") / (bucket_days**0.5)).alias("sigma_day"),
     )
     frame = frame.with_columns(service_levels(frame, settings), policy_types(settings))
@@ -324,7 +341,7 @@ def plan_orders(
     need = fmt_number(pl.col("raw_need"))
     reason = (
         pl.when(~active)
-        .then(pl.lit("no order: product status is inactive"))
+        .then(pl.lit(INACTIVE_REASON))
         .when(pl.col("forecast_per_day") <= 0)
         .then(pl.lit("no order: no forecast demand"))
         .when(conflict & (pl.col("raw_need") >= 0.5))
@@ -386,6 +403,7 @@ def plan_orders(
     return frame.with_columns(
         (pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"),
         pl.lit(as_of).alias("order_date"),
+        pl.lit(None, pl.Date).alias("order_by"),  # set once the risk stage projects stockouts
         arrival.alias("expected_arrival"),
         reason.alias("reason"),
     ).select(*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS)

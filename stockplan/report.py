@@ -31,6 +31,7 @@ TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
             "order_qty",
             "order_value",
             "order_date",
+            "order_by",
             "expected_arrival",
             "risk_level",
             "inventory_position",
@@ -48,6 +49,7 @@ TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
             "order_value",
             "expected_arrival",
             "supplier",
+            "order_by",
             "order_date",
             "reason",
             "inventory_position",
@@ -389,6 +391,16 @@ def explain_lines(
             reason=render_reason(order["reason"], lang),
         ),
     ]
+    if order.get("order_by") is not None:
+        lines.append(
+            message(
+                "explain.order_by",
+                lang,
+                date=order["order_by"],
+                L=_n(order.get("open_lead_time_days", L)),
+                closed=_n(order.get("closure_days") or 0.0),
+            )
+        )
     if risk is not None:
         cover = risk["days_of_cover"]
         lines.append(

@@ -317,7 +317,7 @@ def test_chinese_xlsx_leads_with_decisions_and_opens_on_a_summary(zh_shop: Path,
         assert [c.value for c in book[name][1]][:2] == ["商品编码", "商品名称"]
     sheet = book["采购建议"]
     header = [c.value for c in sheet[1]]
-    assert header[:10] == [
+    assert header[:11] == [
         "商品编码",
         "商品名称",
         "仓库",
@@ -325,6 +325,7 @@ def test_chinese_xlsx_leads_with_decisions_and_opens_on_a_summary(zh_shop: Path,
         "建议采购量",
         "采购金额",
         "下单日期",
+        "最晚下单日期",
         "预计到货",
         "风险等级",
         "原因",

@@ -21,6 +21,9 @@ from stockplan.io.schema import CODE_ALIASES, SCHEMAS, normalise_header
 
 EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet")
 NAME_HINTS = {
+    # first: "supplier_closures.csv" is closures, not suppliers
+    "closures": ("closure", "holiday", "shutdown", "停工", "放假", "假期"),
+    "price_breaks": ("price_break", "pricebreak", "quantity_discount", "阶梯价", "价格阶梯"),
     "sales": ("sale", "销售", "order_line", "orders_export", "出库"),
     "stock": ("stock", "inventory", "库存", "现存量", "onhand", "结存"),
     "products": ("product", "item", "商品", "物料", "存货档案", "sku"),

@@ -86,6 +86,22 @@ def _check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
         )
 
 
+def _check_closures(frame: pl.DataFrame, path: Path) -> None:
+    """A closure that ends before it starts is a typo, not an empty closure."""
+    backwards = _first_row(frame, pl.col("to") < pl.col("from"))
+    if backwards.height:
+        raise StockplanError(
+            f"{path}, row {backwards[ROW][0]}, column 'to': {backwards['to'][0]} is before "
+            f"'from' {backwards['from'][0]}"
+        )
+
+
+def _check_price_breaks(frame: pl.DataFrame, path: Path) -> None:
+    """One price per supplier, sku and break quantity."""
+    keys = [k for k in ("supplier", "sku", "min_qty") if k in frame.columns]
+    _check_unique(frame, keys, path, "price break")
+
+
 def _check_locations(tables: dict[str, pl.DataFrame], config: Config) -> None:
     """A location only a PO or a customer order knows is almost always a typo."""
     known = pl.concat(
@@ -163,6 +179,10 @@ def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedI
     _check_locations(out, config)
     if "suppliers" in out:
         _check_unique(out["suppliers"], ["supplier"], _path(config, "suppliers"), "supplier")
+    if "closures" in out:
+        _check_closures(out["closures"], _path(config, "closures"))
+    if "price_breaks" in out:
+        _check_price_breaks(out["price_breaks"], _path(config, "price_breaks"))
 
     stock = out["stock"]
     if "date" in stock.columns and stock["date"].null_count() < stock.height:

@@ -407,6 +407,18 @@ SCHEMAS: dict[str, TableSchema] = {
             Column("service_level", "number", ("service_level", "target_service", "服务水平")),
             Column("status", "text", ("status", "state", "active", "状态")),
             SHELF_LIFE,
+            Column(
+                "volume_m3",
+                "number",
+                ("volume_m3", "unit_volume", "volume", "体积", "单位体积"),
+                non_negative=True,
+            ),
+            Column(
+                "weight_kg",
+                "number",
+                ("weight_kg", "unit_weight", "weight", "重量", "单位重量", "毛重"),
+                non_negative=True,
+            ),
         ),
         need_rows=False,
     ),
@@ -434,6 +446,19 @@ SCHEMAS: dict[str, TableSchema] = {
                 non_negative=True,
             ),
             Column("currency", "text", ("currency", "币种")),
+            Column(
+                "container_m3",
+                "number",
+                ("container_m3", "container_volume", "truck_m3", "柜容积", "货柜容积", "车辆容积"),
+                non_negative=True,
+            ),
+            Column(
+                "container_kg",
+                "number",
+                ("container_kg", "container_weight", "truck_kg", "柜载重", "货柜载重", "车辆载重"),
+                non_negative=True,
+            ),
+            Column("full_loads", "text", ("full_loads", "full_load_only", "整柜", "整车")),
         ),
         need_rows=False,
     ),
@@ -531,6 +556,52 @@ SCHEMAS: dict[str, TableSchema] = {
         ),
         need_rows=False,
         one_of=("sku", "category"),
+    ),
+    "closures": TableSchema(
+        "closures",
+        (
+            Column("supplier", "text", SUPPLIER.aliases),
+            _date(
+                "from",
+                ("from", "start", "start_date", "closed_from", "开始日期", "停工开始"),
+                required=True,
+            ),
+            _date(
+                "to", ("to", "end", "end_date", "closed_to", "结束日期", "停工结束"), required=True
+            ),
+            Column("note", "text", ("note", "reason", "holiday", "备注", "原因", "假期")),
+        ),
+        need_rows=False,
+    ),
+    "price_breaks": TableSchema(
+        "price_breaks",
+        (
+            SUPPLIER,
+            Column("sku", "text", SKU.aliases, required=True),
+            Column(
+                "min_qty",
+                "number",
+                (
+                    "min_qty",
+                    "min_quantity",
+                    "break_qty",
+                    "from_qty",
+                    "阶梯数量",
+                    "数量下限",
+                    "折扣数量",
+                ),
+                required=True,
+                non_negative=True,
+            ),
+            Column(
+                "unit_price",
+                "number",
+                ("unit_price", "price", "unit_cost", "cost", "单价", "采购单价", "价格"),
+                required=True,
+                non_negative=True,
+            ),
+        ),
+        need_rows=False,
     ),
 }
 SCHEMAS.update(ITEM_TABLES)

@@ -150,6 +150,7 @@ BUYER_COLUMNS: dict[str, list[str]] = {
         "order_qty",
         "order_value",
         "order_date",
+        "order_by",
         "expected_arrival",
         "risk_level",
         "reason",

@@ -1,0 +1,613 @@
+"""Supplier orders a supplier accepts: its minimum order value and whole container loads.
+
+Both rules reuse the budget's valuation (`purchasing.budget_blocks`): a block of units is
+worth the sales it protects per unit of money, expected shortage avoided x unit_price /
+cost, in the window the order protects. Costs compared, in money:
+
+- top up: extra blocks of the supplier's lines, most protective per unit of money first,
+  until the gap is closed. The extra E units of a line raise its stock by E until the
+  orders they replace would have come, E / d days, so they cost the holding of E / 2 on
+  average over that time: r x unit_cost x E^2 / (2 d 365) (r: policy.holding_cost_rate,
+  d: forecast per day).
+- bring forward: the next cycle's orders of the supplier's lines (the quantity each would
+  order at the next review, R days on: order-up-to minus the position then, rounded to
+  MOQ and packs), earliest first, until the gap is closed; they are paid R days early:
+  r x value x R / 365. Only when the next cycle's orders reach the gap.
+- defer: the whole order waits one review. It then arrives R days later, so the sales it
+  protects in its window are exposed: the sum of avoided shortage x unit_price over its
+  blocks.
+
+`purchasing.minimum_order_value: cheapest` takes the cheapest; `top_up`, `bring_forward`,
+`defer` force one (bring forward falls back to top up when it cannot reach the minimum);
+`flag` only flags the lines, as before. Full container loads (suppliers.full_loads) round
+the supplier's order to whole loads the same way: down by dropping its least protective
+blocks, up by topping up with the most protective ones, whichever costs less.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from stockplan.plan import INACTIVE_REASON, MASTER_DATA_CONFLICT, fmt_number
+from stockplan.policy import round_order_quantity
+from stockplan.purchasing import budget_blocks
+
+DAYS_PER_YEAR = 365.0
+DECISION_COLUMNS = [
+    "minimum_action",
+    "minimum_action_cost",
+    "top_up_cost",
+    "bring_forward_cost",
+    "defer_cost",
+    "added_value",
+]
+LOAD_COLUMNS = ["volume_m3", "weight_kg", "loads", "load_fill", "load_action"]
+
+
+def _supplier_frame(suppliers: pl.DataFrame | None, columns: list[str]) -> pl.DataFrame:
+    keep = [c for c in columns if suppliers is not None and c in suppliers.columns]
+    if not keep:
+        return pl.DataFrame(schema={"supplier": pl.String})
+    return suppliers.select("supplier", *keep)
+
+
+def _with_line(orders: pl.DataFrame) -> pl.DataFrame:
+    return orders.with_row_index("line").with_columns(pl.col("line").cast(pl.Int64))
+
+
+def _holding(rate: float, units: pl.Expr, review_days: float) -> pl.Expr:
+    """Holding cost of buying `units` now that later reviews would have bought.
+
+    Unit k replaces a purchase ceil(k / c) reviews later (c = d R units a cycle), so it is
+    held R ceil(k / c) days longer. With m = floor(E / c) whole cycles and e = E - m c:
+    sum_k ceil(k / c) = c m (m + 1) / 2 + e (m + 1); cost = r x unit_cost x R / 365 x that.
+    For E <= c this is r x value x R / 365, the cost of bringing an order forward.
+    """
+    cycle = (pl.col("forecast_per_day") * review_days).clip(lower_bound=1e-9)
+    whole = (units / cycle + 1e-9).floor()
+    rest = (units - whole * cycle).clip(lower_bound=0.0)
+    reviews = cycle * whole * (whole + 1) / 2 + rest * (whole + 1)
+    return rate * pl.col("unit_cost") * review_days / DAYS_PER_YEAR * reviews
+
+
+def _orderable() -> pl.Expr:
+    """Lines more may be bought on: priced, with demand, not inactive or in conflict."""
+    blocked = pl.col("reason").str.starts_with(INACTIVE_REASON) | pl.col("reason").str.starts_with(
+        MASTER_DATA_CONFLICT
+    )
+    return (pl.col("unit_cost") > 0) & (pl.col("forecast_per_day") > 0) & ~blocked.fill_null(False)
+
+
+def _open_blocks(
+    lines: pl.DataFrame, room: pl.Expr, demand: pl.DataFrame, discrete: list[str]
+) -> pl.DataFrame:
+    """Blocks beyond each line's order_qty, up to order_qty + room: line, units_from,
+    units_to, cost, priority (valued as the budget values them)."""
+    widened = lines.filter(_orderable()).with_columns(
+        pl.col("order_qty").alias("ordered"),
+        (pl.col("order_qty") + room).alias("order_qty"),
+    )
+    if widened.height == 0:
+        return pl.DataFrame(
+            schema={
+                "line": pl.Int64,
+                "step": pl.Int64,
+                "units_from": pl.Float64,
+                "units_to": pl.Float64,
+                "cost": pl.Float64,
+                "priority": pl.Float64,
+            }
+        )
+    blocks = budget_blocks(widened, demand, discrete)
+    return (
+        blocks.join(widened.select("line", "ordered", "unit_cost"), on="line")
+        .filter(pl.col("units_to") > pl.col("ordered") + 1e-9)
+        .with_columns(pl.max_horizontal("units_from", "ordered").alias("units_from"))
+        .with_columns(
+            ((pl.col("units_to") - pl.col("units_from")) * pl.col("unit_cost")).alias("cost")
+        )
+        .select("line", "step", "units_from", "units_to", "cost", "priority")
+    )
+
+
+def _fill(blocks: pl.DataFrame, gaps: pl.DataFrame, size: str) -> pl.DataFrame:
+    """Per line: the units the most protective blocks add until each supplier's gap
+    (gaps: supplier, gap, in the unit of block column `size`) is closed. Blocks that
+    protect as much come by `carry` (days of the line's demand they reach), fewest first."""
+    return (
+        blocks.join(gaps, on="supplier")
+        .sort(
+            ["supplier", "priority", "carry", "line", "step"],
+            descending=[False, True, False, False, False],
+        )
+        .with_columns(pl.col(size).cum_sum().over("supplier").alias("_filled"))
+        .filter(pl.col("_filled") - pl.col(size) < pl.col("gap") - 1e-9)
+        .group_by("line")
+        .agg(pl.col("units_to").max().alias("topped_to"))
+    )
+
+
+def _next_cycle(lines: pl.DataFrame, review_days: float) -> pl.Expr:
+    """Units each line would order at the next review (module docstring)."""
+    after = (
+        pl.col("inventory_position")
+        + pl.col("order_qty")
+        - pl.col("forecast_per_day") * review_days
+    )
+    due = (
+        pl.when(pl.col("policy_type") == "rs")
+        .then(after < pl.col("order_up_to") - 1e-9)
+        .otherwise(after <= pl.col("reorder_point"))
+    )
+    need = round_order_quantity(
+        pl.col("order_up_to") - after, pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
+    )
+    return pl.when(due & _orderable()).then(need).otherwise(0.0)
+
+
+def meet_minimum_order_value(
+    orders: pl.DataFrame,
+    demand: pl.DataFrame,
+    suppliers: pl.DataFrame | None,
+    *,
+    action: str,
+    holding_rate: float,
+    review_days: float,
+    discrete_patterns: list[str],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(orders with the chosen action applied, one row per supplier below its minimum:
+    supplier, min_order_value, order_value, DECISION_COLUMNS)."""
+    minimum = _supplier_frame(suppliers, ["moq_value"])
+    empty = pl.DataFrame(
+        schema={
+            "supplier": pl.String,
+            "min_order_value": pl.Float64,
+            **{c: pl.Float64 for c in DECISION_COLUMNS},
+        }
+    ).with_columns(pl.col("minimum_action").cast(pl.String))
+    if action == "flag" or "moq_value" not in minimum.columns:
+        return orders, empty
+    lines = _with_line(orders)
+    totals = (
+        lines.filter(pl.col("order_qty") > 0)
+        .group_by("supplier")
+        .agg(pl.col("order_value").sum().alias("supplier_value"))
+        .join(minimum.rename({"moq_value": "min_order_value"}), on="supplier")
+        .filter(pl.col("supplier_value") < pl.col("min_order_value") - 1e-9)
+        .with_columns((pl.col("min_order_value") - pl.col("supplier_value")).alias("gap"))
+    )
+    if totals.height == 0:
+        return orders, empty
+    short = lines.join(totals.select("supplier"), on="supplier", how="semi")
+    # room per line: enough to close the gap alone, in whole packs above any MOQ
+    headroom = pl.col("max_order") - pl.col("order_qty")
+    room = (
+        pl.when(headroom < 1)  # at its max_order already
+        .then(0.0)
+        .otherwise(
+            round_order_quantity(
+                pl.col("gap") / pl.col("unit_cost") + pl.col("pack_size").fill_null(1.0),
+                pl.when(pl.col("order_qty") > 0).then(None).otherwise(pl.col("moq")),
+                pl.col("pack_size"),
+                headroom,
+            )
+        )
+    )
+    short = short.join(totals.select("supplier", "gap"), on="supplier")
+    extra = _open_blocks(
+        short.with_columns(room.alias("_room")), pl.col("_room"), demand, discrete_patterns
+    )
+    extra = extra.join(
+        short.select("line", "supplier", "forecast_per_day"), on="line"
+    ).with_columns((pl.col("units_to") / pl.col("forecast_per_day")).alias("carry"))
+    topped = _fill(extra, totals.select("supplier", "gap"), "cost")
+    top_up = (
+        short.join(topped, on="line", how="left")
+        .with_columns(
+            (pl.col("topped_to").fill_null(pl.col("order_qty")) - pl.col("order_qty")).alias("_add")
+        )
+        .with_columns(_holding(holding_rate, pl.col("_add"), review_days).alias("_hold"))
+    )
+    top_up_sums = (
+        top_up.group_by("supplier")
+        .agg(
+            pl.col("_hold").sum().alias("top_up_cost"),
+            (pl.col("_add") * pl.col("unit_cost")).sum().alias("top_up_value"),
+        )
+        .join(totals.select("supplier", "gap"), on="supplier")
+        .with_columns(  # nothing orderable enough to reach the minimum: no top up
+            pl.when(pl.col("top_up_value") >= pl.col("gap") - 1e-9)
+            .then(pl.col("top_up_cost"))
+            .otherwise(None)
+            .alias("top_up_cost")
+        )
+        .drop("gap")
+    )
+    nxt = short.with_columns(_next_cycle(short, review_days).alias("_next")).with_columns(
+        (pl.col("_next") * pl.col("unit_cost")).alias("_next_value"),
+        (
+            (pl.col("inventory_position") + pl.col("order_qty") - pl.col("reorder_point"))
+            / pl.col("forecast_per_day").clip(lower_bound=1e-9)
+        ).alias("_slack_days"),
+    )
+    brought = (
+        nxt.filter(pl.col("_next") > 0)
+        .sort(["supplier", "_slack_days", "line"])
+        .with_columns(pl.col("_next_value").cum_sum().over("supplier").alias("_cum"))
+        .join(totals.select("supplier", "gap"), on="supplier")
+        .filter(pl.col("_cum") - pl.col("_next_value") < pl.col("gap") - 1e-9)
+    )
+    forward_sums = (
+        brought.group_by("supplier")
+        .agg(
+            pl.col("_next_value").sum().alias("forward_value"),
+            _holding(holding_rate, pl.col("_next"), review_days).sum().alias("bring_forward_cost"),
+        )
+        .join(totals.select("supplier", "gap"), on="supplier")
+        .with_columns(
+            pl.when(pl.col("forward_value") >= pl.col("gap") - 1e-9)
+            .then(pl.col("bring_forward_cost"))
+            .otherwise(None)
+            .alias("bring_forward_cost")
+        )
+        .drop("gap")
+    )
+    current = budget_blocks(short.filter(pl.col("order_qty") > 0), demand, discrete_patterns)
+    defer = (
+        current.join(short.select("line", "supplier"), on="line")
+        .group_by("supplier")
+        .agg((pl.col("priority") * pl.col("cost")).sum().alias("defer_cost"))
+    )
+    options = (
+        totals.join(top_up_sums, on="supplier", how="left")
+        .join(forward_sums, on="supplier", how="left")
+        .join(defer, on="supplier", how="left")
+        .with_columns(pl.col("defer_cost").fill_null(0.0))
+    )
+    if action == "cheapest":
+        inf = float("inf")
+        costs = {
+            "top_up": pl.col("top_up_cost").fill_null(inf),
+            "bring_forward": pl.col("bring_forward_cost").fill_null(inf),
+            "defer": pl.col("defer_cost"),
+        }
+        best = pl.min_horizontal(*costs.values())
+        chosen = (
+            pl.when(costs["bring_forward"] <= best)
+            .then(pl.lit("bring_forward"))
+            .when(costs["top_up"] <= best)
+            .then(pl.lit("top_up"))
+            .otherwise(pl.lit("defer"))
+        )
+    elif action == "bring_forward":
+        chosen = (
+            pl.when(pl.col("bring_forward_cost").is_not_null())
+            .then(pl.lit("bring_forward"))
+            .otherwise(pl.lit("top_up"))
+        )
+    else:
+        chosen = pl.lit(action)
+    decided = options.with_columns(chosen.alias("minimum_action")).with_columns(
+        pl.when(pl.col("minimum_action") == "top_up")
+        .then(pl.col("top_up_cost"))
+        .when(pl.col("minimum_action") == "bring_forward")
+        .then(pl.col("bring_forward_cost"))
+        .otherwise(pl.col("defer_cost"))
+        .alias("minimum_action_cost"),
+        pl.when(pl.col("minimum_action") == "top_up")
+        .then(pl.col("top_up_value"))
+        .when(pl.col("minimum_action") == "bring_forward")
+        .then(pl.col("forward_value"))
+        .otherwise(-pl.col("supplier_value"))
+        .alias("added_value"),
+    )
+    action_of = decided.select("supplier", "minimum_action", "min_order_value")
+    add = (
+        lines.join(action_of, on="supplier", how="left")
+        .join(top_up.select("line", "_add"), on="line", how="left")
+        .join(brought.select("line", "_next"), on="line", how="left")
+    )
+    minimum_text = fmt_number(pl.col("min_order_value"))
+    new_qty = (
+        pl.when(pl.col("minimum_action") == "top_up")
+        .then(pl.col("order_qty") + pl.col("_add").fill_null(0.0))
+        .when(pl.col("minimum_action") == "bring_forward")
+        .then(pl.col("order_qty") + pl.col("_next").fill_null(0.0))
+        .when(pl.col("minimum_action") == "defer")
+        .then(0.0)
+        .otherwise(pl.col("order_qty"))
+    )
+    clause = (
+        pl.when((pl.col("minimum_action") == "top_up") & (pl.col("_add").fill_null(0.0) > 0))
+        .then(
+            pl.format(
+                "topped up by {} to reach the supplier's minimum order value {}",
+                fmt_number(pl.col("_add")),
+                minimum_text,
+            )
+        )
+        .when((pl.col("minimum_action") == "bring_forward") & (pl.col("_next").fill_null(0.0) > 0))
+        .then(
+            pl.format(
+                "{} brought forward from the next cycle to reach the supplier's minimum "
+                "order value {}",
+                fmt_number(pl.col("_next")),
+                minimum_text,
+            )
+        )
+        .when((pl.col("minimum_action") == "defer") & (pl.col("order_qty") > 0))
+        .then(
+            pl.format(
+                "deferred {}: the supplier's total is below its minimum order value {} and "
+                "waiting a cycle costs less than topping up",
+                fmt_number(pl.col("order_qty")),
+                minimum_text,
+            )
+        )
+    )
+    changed = add.with_columns(
+        pl.when(clause.is_not_null())
+        .then(pl.format("{}; {}", "reason", clause))
+        .otherwise(pl.col("reason"))
+        .alias("reason"),
+        new_qty.alias("order_qty"),
+    ).with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+    table = decided.select("supplier", "min_order_value", *DECISION_COLUMNS)
+    return changed.select(orders.columns), table
+
+
+def load_per_unit(orders: pl.DataFrame, products: pl.DataFrame | None) -> pl.DataFrame:
+    """orders with volume_m3 and weight_kg per unit from the product master (0 if none)."""
+    keep = [c for c in ("volume_m3", "weight_kg") if products is not None and c in products.columns]
+    if keep:
+        orders = orders.join(products.select("sku", *keep), on="sku", how="left")
+    return orders.with_columns(
+        *[
+            (pl.col(c).fill_null(0.0) if c in keep else pl.lit(0.0)).alias(c)
+            for c in ("volume_m3", "weight_kg")
+        ]
+    )
+
+
+def _loads(lines: pl.DataFrame, capacity: pl.DataFrame) -> pl.DataFrame:
+    """Per supplier with a capacity: volume_m3, weight_kg, loads (the binding one of
+    volume / container_m3 and weight / container_kg) and unit_load_by (which binds)."""
+    return (
+        lines.filter(pl.col("order_qty") > 0)
+        .group_by("supplier")
+        .agg(
+            (pl.col("order_qty") * pl.col("volume_m3")).sum().alias("volume_m3"),
+            (pl.col("order_qty") * pl.col("weight_kg")).sum().alias("weight_kg"),
+        )
+        .join(capacity, on="supplier")
+        .with_columns(
+            (pl.col("volume_m3") / pl.col("container_m3")).fill_null(0.0).alias("_by_volume"),
+            (pl.col("weight_kg") / pl.col("container_kg")).fill_null(0.0).alias("_by_weight"),
+        )
+        .with_columns(
+            pl.max_horizontal("_by_volume", "_by_weight").alias("loads"),
+            (pl.col("_by_volume") >= pl.col("_by_weight")).alias("_volume_binds"),
+        )
+        .filter(pl.col("loads") > 0)
+    )
+
+
+def _unit_load() -> pl.Expr:
+    return (
+        pl.when(pl.col("_volume_binds"))
+        .then(pl.col("volume_m3") / pl.col("container_m3"))
+        .otherwise(pl.col("weight_kg") / pl.col("container_kg"))
+        .fill_null(0.0)
+    )
+
+
+def round_to_loads(
+    orders: pl.DataFrame,
+    demand: pl.DataFrame,
+    suppliers: pl.DataFrame | None,
+    products: pl.DataFrame | None,
+    *,
+    holding_rate: float,
+    review_days: float,
+    discrete_patterns: list[str],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(orders, per supplier with a container capacity: LOAD_COLUMNS).
+
+    loads = max(volume / container_m3, weight / container_kg); load_fill = loads /
+    ceil(loads) (how full the containers used are). A supplier with full_loads true is
+    rounded to whole loads (module docstring): load_action `down` or `up`, or `none`."""
+    capacity = _supplier_frame(suppliers, ["container_m3", "container_kg", "full_loads"])
+    if "container_m3" not in capacity.columns and "container_kg" not in capacity.columns:
+        return orders, pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
+    capacity = capacity.with_columns(
+        *[
+            (
+                pl.col(c).cast(pl.Float64) if c in capacity.columns else pl.lit(None, pl.Float64)
+            ).alias(c)
+            for c in ("container_m3", "container_kg")
+        ],
+        (
+            pl.col("full_loads").cast(pl.String).str.strip_chars().str.to_lowercase()
+            if "full_loads" in capacity.columns
+            else pl.lit(None, pl.String)
+        )
+        .is_in(["true", "1", "yes", "y", "是", "x"])
+        .fill_null(False)
+        .alias("full_loads"),
+    ).filter(pl.col("container_m3").is_not_null() | pl.col("container_kg").is_not_null())
+    lines = load_per_unit(_with_line(orders), products)
+    loads = _loads(lines, capacity)
+    whole = (pl.col("loads") - pl.col("loads").round()).abs() < 1e-6
+    to_round = loads.filter(pl.col("full_loads") & ~whole)
+    unit = lines.join(
+        to_round.select("supplier", "container_m3", "container_kg", "_volume_binds"),
+        on="supplier",
+    ).with_columns(_unit_load().alias("unit_load"))
+    unit = unit.filter(pl.col("unit_load") > 0)
+    gaps = to_round.select(
+        "supplier",
+        (pl.col("loads").ceil() - pl.col("loads")).alias("up_gap"),
+        (pl.col("loads") - pl.col("loads").floor()).alias("down_gap"),
+        (pl.col("loads").floor() >= 1).alias("can_round_down"),
+    )
+    # up: the most protective extra blocks that still fit in the last load
+    fits = ((pl.col("up_gap") / pl.col("unit_load")) + pl.col("pack_size").fill_null(1.0)).floor()
+    headroom = (pl.col("max_order") - pl.col("order_qty")).clip(lower_bound=0.0)
+    room = pl.min_horizontal(fits, headroom.fill_null(fits))
+    widened = unit.join(gaps, on="supplier").with_columns(room.alias("_room"))
+    extra = (
+        _open_blocks(widened, pl.col("_room"), demand, discrete_patterns)
+        .join(unit.select("line", "supplier", "unit_load", "forecast_per_day"), on="line")
+        .with_columns((pl.col("units_to") / pl.col("forecast_per_day")).alias("carry"))
+    )
+    added = (
+        extra.with_columns(
+            ((pl.col("units_to") - pl.col("units_from")) * pl.col("unit_load")).alias("load")
+        )
+        .join(gaps, on="supplier")
+        .sort(
+            ["supplier", "priority", "carry", "line", "step"],
+            descending=[False, True, False, False, False],
+        )
+        .with_columns(pl.col("load").cum_sum().over("supplier").alias("_cum"))
+        .filter(pl.col("_cum") <= pl.col("up_gap") + 1e-9)
+        .group_by("line")
+        .agg(pl.col("units_to").max().alias("up_to"))
+    )
+    up = (
+        unit.join(added, on="line", how="left")
+        .with_columns(
+            (pl.col("up_to").fill_null(pl.col("order_qty")) - pl.col("order_qty")).alias("_up")
+        )
+        .with_columns(_holding(holding_rate, pl.col("_up"), review_days).alias("_up_cost"))
+    )
+    # down: drop the least protective blocks until the part load is gone
+    held = budget_blocks(unit.filter(pl.col("order_qty") > 0), demand, discrete_patterns).join(
+        unit.select("line", "supplier", "unit_load"), on="line"
+    )
+    dropped = (
+        held.with_columns(
+            ((pl.col("units_to") - pl.col("units_from")) * pl.col("unit_load")).alias("load")
+        )
+        .join(gaps, on="supplier")
+        .sort(["supplier", "priority", "line", "step"], descending=[False, False, False, True])
+        .with_columns(pl.col("load").cum_sum().over("supplier").alias("_cum"))
+        .filter(pl.col("_cum") - pl.col("load") < pl.col("down_gap") - 1e-9)
+        .group_by("line")
+        .agg(
+            pl.col("units_from").min().alias("down_to"),
+            (pl.col("priority") * pl.col("cost")).sum().alias("_down_cost"),
+        )
+    )
+    costs = (
+        up.group_by("supplier")
+        .agg(
+            pl.col("_up_cost").sum().alias("up_cost"),
+            (pl.col("_up") * pl.col("unit_load")).sum().alias("up_load"),
+        )
+        .join(
+            dropped.join(unit.select("line", "supplier"), on="line")
+            .group_by("supplier")
+            .agg(pl.col("_down_cost").sum().alias("down_cost")),
+            on="supplier",
+            how="left",
+        )
+        .join(gaps, on="supplier")
+        .with_columns(
+            pl.when(
+                pl.col("can_round_down") & (pl.col("down_cost").fill_null(0.0) < pl.col("up_cost"))
+            )
+            .then(pl.lit("down"))
+            .otherwise(pl.lit("up"))
+            .alias("load_action")
+        )
+    )
+    moved = (
+        lines.join(costs.select("supplier", "load_action"), on="supplier", how="left")
+        .join(up.select("line", "_up"), on="line", how="left")
+        .join(dropped.select("line", "down_to"), on="line", how="left")
+    )
+    new_qty = (
+        pl.when((pl.col("load_action") == "up") & (pl.col("_up").fill_null(0.0) > 0))
+        .then(pl.col("order_qty") + pl.col("_up"))
+        .when((pl.col("load_action") == "down") & pl.col("down_to").is_not_null())
+        .then(pl.col("down_to"))
+        .otherwise(pl.col("order_qty"))
+    )
+    clause = (
+        pl.when(new_qty > pl.col("order_qty") + 1e-9)
+        .then(
+            pl.format(
+                "raised by {} to fill whole container loads",
+                fmt_number(new_qty - pl.col("order_qty")),
+            )
+        )
+        .when(new_qty < pl.col("order_qty") - 1e-9)
+        .then(
+            pl.format(
+                "cut by {} to whole container loads", fmt_number(pl.col("order_qty") - new_qty)
+            )
+        )
+    )
+    changed = moved.with_columns(
+        pl.when(clause.is_not_null())
+        .then(pl.format("{}; {}", "reason", clause))
+        .otherwise(pl.col("reason"))
+        .alias("reason"),
+        new_qty.alias("order_qty"),
+    ).with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+    after = _loads(changed, capacity).join(
+        costs.select("supplier", "load_action"), on="supplier", how="left"
+    )
+    table = after.select(
+        "supplier",
+        "volume_m3",
+        "weight_kg",
+        "loads",
+        (pl.col("loads") / pl.col("loads").ceil().clip(lower_bound=1.0)).alias("load_fill"),
+        pl.col("load_action").fill_null("none"),
+    )
+    return changed.select(orders.columns), table
+
+
+SUPPLIER_ORDER_EXTRA = [*DECISION_COLUMNS, *LOAD_COLUMNS]
+"""Columns this module adds to the supplier_orders table (after PO_SUMMARY_COLUMNS)."""
+
+
+def with_supplier_decisions(
+    summary: pl.DataFrame, decisions: pl.DataFrame, loads: pl.DataFrame
+) -> pl.DataFrame:
+    """supplier_orders with the minimum-value decision and the container fill per supplier;
+    a deferred supplier keeps a row (0 lines) so the buyer sees the choice and its cost."""
+    deferred = decisions.filter(pl.col("minimum_action") == "defer").join(
+        summary, on="supplier", how="anti"
+    )
+    rows = pl.concat(
+        [
+            summary,
+            deferred.select(
+                "supplier",
+                pl.lit(0, pl.UInt32).alias("lines"),
+                pl.lit(0.0).alias("order_value"),
+                "min_order_value",
+                pl.lit(False).alias("meets_minimum"),
+            ),
+        ],
+        how="diagonal_relaxed",
+    ).select(summary.columns)
+    extra_loads = [c for c in LOAD_COLUMNS if c in loads.columns]
+    out = rows.join(decisions.drop("min_order_value"), on="supplier", how="left").join(
+        loads.select("supplier", *extra_loads), on="supplier", how="left"
+    )
+    return (
+        out.with_columns(
+            pl.col("minimum_action").fill_null("none"),
+            *[
+                pl.lit(None, pl.String if c == "load_action" else pl.Float64).alias(c)
+                for c in LOAD_COLUMNS
+                if c not in out.columns
+            ],
+        )
+        .select(*summary.columns, *SUPPLIER_ORDER_EXTRA)
+        .sort("supplier", nulls_last=True)
+    )

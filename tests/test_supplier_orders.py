@@ -1,0 +1,560 @@
+"""Supplier orders a supplier accepts: calendars, order-by dates, price breaks, minimum
+order value and container loads, each on a hand-computed case."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from stockplan.calendar import (
+    calendar_lead_times,
+    open_days,
+    order_by_dates,
+    supplier_closures,
+)
+from stockplan.i18n import header, render_reason, unknown_clauses
+from stockplan.price_breaks import all_units_eoq, apply_price_breaks, reprice
+from stockplan.supplier_rules import (
+    SUPPLIER_ORDER_EXTRA,
+    meet_minimum_order_value,
+    round_to_loads,
+)
+
+D = dt.date
+
+
+def _translated(reason: str) -> bool:
+    """Every clause this stage adds (after the fixtures' "r") has a Chinese template."""
+    added = reason.removeprefix("r; ")
+    return unknown_clauses(added) == [] and render_reason(added, "zh") != added
+
+
+def _lead(supplier: str, days: float) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"sku": ["X"], "location": ["W"], "supplier": [supplier], "lead_time_days": [days]}
+    )
+
+
+# --- supplier calendars ----------------------------------------------------------------
+
+
+def test_a_closure_inside_the_lead_time_delays_arrival_by_its_closed_days():
+    # S is closed 10-14 March 2025. Ordered Monday 3 March with L = 7 open days:
+    # open 3..9 March -> arrives 10 March, no delay. The next order (10 March) sees
+    # 10..14 closed, then 7 open days 15..21 -> arrives 22 March instead of 17 March:
+    # this order must cover 5 more days.
+    closures = pl.DataFrame(
+        {"supplier": ["S"], "from": [D(2025, 3, 10)], "to": [D(2025, 3, 14)], "note": ["检修"]}
+    )
+    calendar = supplier_closures(closures, "none")
+    row = calendar_lead_times(_lead("S", 7), calendar, D(2025, 3, 3), 7, 91).row(0, named=True)
+    assert row["lead_time_days"] == 7 and row["closure_days"] == 0
+    assert row["closure_cover_days"] == 5
+    # ordered 7 March: open 7, 8, 9, then closed 10..14, then 15..18 -> arrives 19 March
+    later = calendar_lead_times(_lead("S", 7), calendar, D(2025, 3, 7), 7, 91).row(0, named=True)
+    assert later["lead_time_days"] == 12  # 7 March + 12 = 19 March
+    assert later["closure_days"] == 5 and later["closure_note"] == "检修"
+    assert later["open_lead_time_days"] == 7
+    # another supplier is not affected
+    other = calendar_lead_times(_lead("T", 7), calendar, D(2025, 3, 7), 7, 91).row(0, named=True)
+    assert other["lead_time_days"] == 7 and other["closure_days"] == 0
+
+
+def test_spring_festival_moves_arrival_unless_turned_off_or_the_supplier_is_exempt():
+    # 春节 2026: closed 15..23 February (9 days). Ordered 9 Feb with L = 14 open days:
+    # 9..14 Feb (6 days), closed, then 24 Feb .. 3 Mar (8 days) -> arrives 4 March = 23 days.
+    with_holidays = calendar_lead_times(
+        _lead("S", 14), supplier_closures(None, "cn"), D(2026, 2, 9), 7, 91
+    ).row(0, named=True)
+    assert with_holidays["lead_time_days"] == 23
+    assert with_holidays["closure_days"] == 9 and with_holidays["closure_note"] == "春节"
+    without = calendar_lead_times(
+        _lead("S", 14), supplier_closures(None, "none"), D(2026, 2, 9), 7, 91
+    ).row(0, named=True)
+    assert without["lead_time_days"] == 14 and without["closure_days"] == 0
+    # a supplier abroad, exempt from the public holidays, keeps its 14 days
+    abroad = calendar_lead_times(
+        _lead("S", 14), supplier_closures(None, "cn", ["S"]), D(2026, 2, 9), 7, 91
+    ).row(0, named=True)
+    assert abroad["lead_time_days"] == 14 and abroad["closure_days"] == 0
+
+
+def test_order_by_is_the_last_open_day_that_still_arrives_before_the_stockout():
+    # S closed 10..14 March; stockout 20 March; L = 7 open days. Counting back from 20
+    # March: 19, 18, 17, 16, 15 (5 open days), 14..10 closed, 9, 8 -> order by 8 March.
+    # Without the closure: 20 - 7 = 13 March.
+    closures = pl.DataFrame(
+        {"supplier": ["S"], "from": [D(2025, 3, 10)], "to": [D(2025, 3, 14)], "note": ["x"]}
+    )
+    calendar = open_days(
+        supplier_closures(closures, "none"), pl.Series(["S", "T"]), D(2025, 1, 1), D(2025, 6, 1)
+    )
+    lines = pl.DataFrame(
+        {
+            "supplier": ["S", "T", "S"],
+            "need_by": [D(2025, 3, 20), D(2025, 3, 20), None],
+            "lead": [7.0, 7.0, 7.0],
+        }
+    )
+    dated = order_by_dates(lines, calendar, "need_by", "lead", "order_by")
+    assert dated["order_by"].to_list() == [D(2025, 3, 8), D(2025, 3, 13), None]
+
+
+# --- price breaks ----------------------------------------------------------------------
+
+
+def test_all_units_discount_reproduces_the_textbook_answer():
+    # Heizer & Render, Operations Management, quantity discount model example: D = 5,000
+    # a year, S = $49 an order, I = 20 % of price; $5.00 below 1,000, $4.80 from 1,000,
+    # $4.75 from 2,000. EOQs 700, 714 -> 1,000, 718 -> 2,000; total costs
+    # TC(700) = 25,000 + 350 + 350 = 25,700; TC(1,000) = 24,000 + 245 + 480 = 24,725;
+    # TC(2,000) = 23,750 + 122.5 + 950 = 24,822.5. Published answer: order 1,000 ($24,725).
+    quantity, cost = all_units_eoq(5000, 49, 0.2, [(0, 5.00), (1000, 4.80), (2000, 4.75)])
+    assert quantity == pytest.approx(1000)
+    assert cost == pytest.approx(24725)
+
+
+def _priced_lines() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "sku": ["FAST", "SLOW"],
+            "location": ["W", "W"],
+            "supplier": ["S", "S"],
+            "order_qty": [100.0, 10.0],
+            "unit_cost": [10.0, 10.0],
+            "order_value": [1000.0, 100.0],
+            "forecast_per_day": [10.0, 0.1],
+            "moq": [None, None],
+            "pack_size": [None, None],
+            "max_order": [None, None],
+            "reason": ["r", "r"],
+        },
+        schema_overrides={"moq": pl.Float64, "pack_size": pl.Float64, "max_order": pl.Float64},
+    )
+
+
+def test_a_price_break_is_taken_only_when_the_saving_beats_the_extra_holding():
+    # A = 5, r = 0.25. FAST: D = 3,650 a year. TC(Q) = A D / Q + r v Q / 2 + D v:
+    #   100 at 10.00: 182.5 + 125 + 36,500 = 36,807.5
+    #   200 at  9.50:  91.25 + 237.5 + 34,675 = 35,003.75  <- cheapest
+    #  1000 at  9.45:  18.25 + 1,181.25 + 34,492.5 = 35,692
+    # SLOW: D = 36.5: 10 at 10: 18.25 + 12.5 + 365 = 395.75; 200 at 9.5: 0.9125 + 237.5
+    # + 346.75 = 585.16: the break does not pay.
+    breaks = pl.DataFrame(
+        {
+            "supplier": ["S", "S", None],
+            "sku": ["FAST", "FAST", "SLOW"],
+            "min_qty": [200.0, 1000.0, 200.0],
+            "unit_price": [9.5, 9.45, 9.5],
+        }
+    )
+    out = {r["sku"]: r for r in apply_price_breaks(_priced_lines(), breaks, 5.0, 0.25).to_dicts()}
+    assert out["FAST"]["order_qty"] == 200 and out["FAST"]["unit_cost"] == 9.5
+    assert out["FAST"]["order_value"] == pytest.approx(1900)
+    assert out["FAST"]["reason"] == (
+        "r; price break: 200 at 9.5 instead of 100 at 10.0 saves 1803.75 a year after holding"
+    )
+    assert _translated(out["FAST"]["reason"])
+    assert out["SLOW"]["order_qty"] == 10 and out["SLOW"]["unit_cost"] == 10
+    assert out["SLOW"]["reason"] == "r"
+
+
+def test_the_final_quantity_pays_its_own_break_price():
+    # FAST was moved to the 200 break (9.5) but the budget cut it to 100: back to the
+    # product's 10.0. SLOW was topped up from 10 to 250, across the 200 break: 9.5.
+    lines = _priced_lines().with_columns(
+        pl.Series("order_qty", [100.0, 250.0]), pl.Series("unit_cost", [9.5, 10.0])
+    )
+    breaks = pl.DataFrame(
+        {"supplier": ["S", None], "sku": ["FAST", "SLOW"], "min_qty": [200.0, 200.0]}
+    ).with_columns(pl.lit(9.5).alias("unit_price"))
+    base = pl.DataFrame({"sku": ["FAST", "SLOW"], "unit_cost": [10.0, 10.0]})
+    out = reprice(lines, breaks, base)
+    assert out["unit_cost"].to_list() == [10.0, 9.5]
+    assert out["order_value"].to_list() == [1000.0, 2375.0]
+
+
+# --- minimum order value ---------------------------------------------------------------
+
+
+def _line(sku, qty, position, rate, supplier="S", pack=100.0):
+    """A plan row with L = 14, R = 7, `rate` a day, no safety stock (order-up-to = reorder
+    point = 21 x rate), unit cost 1, price 2, packs of `pack`, policy (R, S)."""
+    return {
+        "sku": sku,
+        "location": "W",
+        "supplier": supplier,
+        "order_qty": float(qty),
+        "unit_cost": 1.0,
+        "order_value": float(qty),
+        "pack_size": pack,
+        "moq": None,
+        "max_order": None,
+        "inventory_position": float(position),
+        "reorder_point": 21.0 * rate,
+        "safety_stock": 0.0,
+        "order_up_to": 21.0 * rate,
+        "sigma_lead_time_demand": 0.0,
+        "lead_time_days": 14.0,
+        "review_days": 7.0,
+        "forecast_per_day": float(rate),
+        "policy_type": "rs",
+        "demand_pattern": "smooth",
+        "reason": "r",
+    }
+
+
+def _minimum(lines: list[dict], minimum: float, action: str = "cheapest"):
+    frame = pl.DataFrame(lines, schema_overrides={"moq": pl.Float64, "max_order": pl.Float64})
+    demand = frame.select(
+        "sku",
+        "location",
+        pl.lit(2.0).alias("unit_price"),
+        (pl.col("forecast_per_day") * 14).alias("demand_lead_time"),
+    )
+    suppliers = pl.DataFrame({"supplier": ["S", "T"], "moq_value": [minimum, 0.0]})
+    orders, table = meet_minimum_order_value(
+        frame,
+        demand,
+        suppliers,
+        action=action,
+        holding_rate=0.25,
+        review_days=7.0,
+        discrete_patterns=[],
+    )
+    decision = table.row(0, named=True) if table.height else None
+    return {r["sku"]: r for r in orders.to_dicts()}, decision
+
+
+# X sells 10 a day from position 190: 140 go in the lead time, 50 are left when the
+# order lands on day 14, the window to day 21 needs 70: the order of 100 saves 20 sales
+# at price 2 = 40. Waiting a cycle loses them: defer costs 40.
+X = ("X", 100, 190, 10)
+
+
+def test_below_minimum_value_tops_up_when_holding_the_extra_costs_less_than_waiting():
+    # minimum 500, X orders 100: gap 400 = 4 packs of X (nothing else to buy from S).
+    # Holding: c = d R = 70 units a cycle; E = 400 = 5 cycles + 50:
+    # 70 x 5 x 6 / 2 + 50 x 6 = 1,350 unit-reviews; 0.25 x 1 x 7 / 365 x 1,350 = 6.47.
+    # X's next review would not order (190 + 100 - 70 = 220 >= 210): nothing to bring forward.
+    orders, decision = _minimum([_line(*X)], 500.0)
+    assert decision["minimum_action"] == "top_up"
+    assert decision["top_up_cost"] == pytest.approx(0.25 * 7 / 365 * 1350)
+    assert decision["defer_cost"] == pytest.approx(40.0)
+    assert decision["bring_forward_cost"] is None
+    assert decision["minimum_action_cost"] == pytest.approx(decision["top_up_cost"])
+    assert decision["added_value"] == pytest.approx(400.0)
+    assert orders["X"]["order_qty"] == 500 and orders["X"]["order_value"] == 500
+    assert orders["X"]["reason"].endswith(
+        "topped up by 400 to reach the supplier's minimum order value 500"
+    )
+    assert _translated(orders["X"]["reason"])
+
+
+def test_below_minimum_value_defers_when_waiting_costs_less_than_topping_up():
+    # minimum 2,000: gap 1,900 = 27 cycles of 70 + 10: 70 x 27 x 28 / 2 + 10 x 28 = 26,740
+    # unit-reviews -> 0.25 x 7 / 365 x 26,740 = 128.2 > the 40 of sales waiting risks.
+    orders, decision = _minimum([_line(*X)], 2000.0)
+    assert decision["top_up_cost"] == pytest.approx(0.25 * 7 / 365 * 26740)
+    assert decision["minimum_action"] == "defer"
+    assert decision["minimum_action_cost"] == pytest.approx(40.0)
+    assert orders["X"]["order_qty"] == 0 and orders["X"]["order_value"] == 0
+    assert (
+        "deferred 100: the supplier's total is below its minimum order value 2000"
+        in (orders["X"]["reason"])
+    )
+
+
+def test_below_minimum_value_brings_the_next_cycle_forward_when_that_reaches_it():
+    # Y sells 100 a day from position 2,500 (above S = 2,100: no order now); at the next
+    # review it will stand at 1,800 and order 300 (3 packs). Minimum 400, gap 300: bringing
+    # Y's 300 forward pays them 7 days early: 0.25 x 300 x 7 / 365 = 1.44.
+    orders, decision = _minimum([_line(*X), _line("Y", 0, 2500, 100)], 400.0)
+    assert decision["minimum_action"] == "bring_forward"
+    assert decision["bring_forward_cost"] == pytest.approx(0.25 * 300 * 7 / 365)
+    assert orders["Y"]["order_qty"] == 300 and orders["X"]["order_qty"] == 100
+    assert orders["Y"]["reason"].endswith(
+        "300 brought forward from the next cycle to reach the supplier's minimum order value 400"
+    )
+    assert _translated(orders["Y"]["reason"])
+
+
+def test_forced_defer_and_flag_only_are_honoured():
+    orders, decision = _minimum([_line(*X)], 500.0, action="defer")
+    assert decision["minimum_action"] == "defer" and orders["X"]["order_qty"] == 0
+    orders, decision = _minimum([_line(*X)], 500.0, action="flag")
+    assert orders["X"]["order_qty"] == 100 and decision is None
+
+
+# --- container loads -------------------------------------------------------------------
+
+
+def _loads(lines: list[dict], volume: list[float], full: str):
+    frame = pl.DataFrame(lines, schema_overrides={"moq": pl.Float64, "max_order": pl.Float64})
+    demand = frame.select(
+        "sku",
+        "location",
+        pl.lit(2.0).alias("unit_price"),
+        (pl.col("forecast_per_day") * 14).alias("demand_lead_time"),
+    )
+    products = pl.DataFrame({"sku": frame["sku"], "volume_m3": volume})
+    suppliers = pl.DataFrame({"supplier": ["S"], "container_m3": [10.0], "full_loads": [full]})
+    orders, table = round_to_loads(
+        frame,
+        demand,
+        suppliers,
+        products,
+        holding_rate=0.25,
+        review_days=7.0,
+        discrete_patterns=[],
+    )
+    return {r["sku"]: r for r in orders.to_dicts()}, table.row(0, named=True)
+
+
+def test_container_fill_is_reported_and_a_part_load_is_rounded_up_when_cheaper():
+    # X: 100 units of 0.025 m3 = 2.5 m3 in a 10 m3 container: 0.25 loads, 25 % full.
+    # Not required full: reported only.
+    orders, loads = _loads([_line(*X)], [0.025], "no")
+    assert loads["loads"] == pytest.approx(0.25) and loads["load_fill"] == pytest.approx(0.25)
+    assert loads["load_action"] == "none" and orders["X"]["order_qty"] == 100
+    # Required full and no whole load to round down to: filled up with 3 more packs
+    # (0.75 loads = 300 units), the last load full.
+    orders, loads = _loads([_line(*X)], [0.025], "是")
+    assert loads["load_action"] == "up" and orders["X"]["order_qty"] == 400
+    assert loads["loads"] == pytest.approx(1.0) and loads["load_fill"] == pytest.approx(1.0)
+    assert orders["X"]["reason"].endswith("raised by 300 to fill whole container loads")
+    assert _translated(orders["X"]["reason"])
+
+
+def test_a_part_load_is_cut_to_whole_loads_when_its_units_protect_less_than_holding_more():
+    # X orders 500 units of 0.025 m3 = 12.5 m3 = 1.25 loads. Down: drop the least
+    # protective 100 units (1 pack, 0.25 loads): X's order protects only its first 20
+    # units (20 x 2 = 40), the last pack protects nothing -> cost 0. Up: 3 more packs would
+    # be held for cycles to come (cost > 0). Cut to 400 = 1 full load.
+    orders, loads = _loads([_line("X", 500, 190, 10)], [0.025], "true")
+    assert loads["load_action"] == "down"
+    assert orders["X"]["order_qty"] == 400
+    assert loads["loads"] == pytest.approx(1.0)
+    assert orders["X"]["reason"].endswith("cut by 100 to whole container loads")
+    assert _translated(orders["X"]["reason"])
+
+
+def test_every_new_supplier_sheet_and_order_column_has_a_chinese_header():
+    from stockplan.plan import CALENDAR_DEFAULTS
+
+    columns = [*SUPPLIER_ORDER_EXTRA, *CALENDAR_DEFAULTS, "order_by"]
+    assert [c for c in columns if header(c, "zh") == c] == []
+
+
+# --- end to end: the plan, its sheets and explain --------------------------------------
+
+
+def _add_input(config_path, name: str, file: str) -> None:
+    import yaml
+
+    config = yaml.safe_load(config_path.read_text())
+    config["inputs"][name] = file
+    config_path.write_text(yaml.safe_dump(config))
+
+
+def _open_day(day: dt.date, closed: set[dt.date]) -> bool:
+    return day not in closed
+
+
+def test_plan_counts_lead_times_through_closures_and_dates_every_line(small_shop, tmp_path):
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    folder = small_shop.parent
+    (folder / "closures.csv").write_text(
+        "供应商,开始日期,结束日期,备注\nAcme,2025-10-20,2025-10-26,factory move\n", encoding="utf-8"
+    )
+    _add_input(small_shop, "closures", "closures.csv")
+    out = tmp_path / "out"
+    runner = CliRunner()
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "--all"])
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(
+        out / "orders.csv", schema_overrides={"sku": pl.String}, try_parse_dates=True
+    )
+    risk = pl.read_csv(out / "risk.csv", schema_overrides={"sku": pl.String}, try_parse_dates=True)
+    row = orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH1")).row(
+        0, named=True
+    )
+    # as_of 13 Oct 2025, L = 14 open days: 13..19 Oct (7), closed 20..26, 27 Oct..2 Nov (7)
+    assert row["open_lead_time_days"] == 14 and row["lead_time_days"] == 21
+    assert row["expected_arrival"] == D(2025, 11, 3)
+    assert row["closure_days"] == 7 and row["closure_note"] == "factory move"
+    assert "supplier closed 7 days (factory move) before arrival" in row["reason"]
+    # order_by by hand: count 14 open days back from the projected stockout, skipping the
+    # closure and 国庆节 2025 (1..8 Oct, in the default holiday set)
+    closed = {D(2025, 10, 20) + dt.timedelta(days=i) for i in range(7)}
+    closed |= {D(2025, 10, 1) + dt.timedelta(days=i) for i in range(8)}
+    for line in orders.filter(pl.col("order_qty") > 0).iter_rows(named=True):
+        stockout = risk.filter(
+            (pl.col("sku") == line["sku"]) & (pl.col("location") == line["location"])
+        )["stockout_date"][0]
+        assert stockout is not None
+        day, counted = stockout, 0
+        while counted < 14:
+            day -= dt.timedelta(days=1)
+            counted += day not in closed
+        assert line["order_by"] == day, line["sku"]
+    supplier = pl.read_csv(out / "supplier_orders.csv").row(0, named=True)
+    assert supplier["minimum_action"] == "none"
+    shown = runner.invoke(
+        app, ["explain", "A-100", "-l", "WH1", "-c", str(small_shop), "-q", "--no-chart"]
+    )
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.replace("│", " ").split())
+    assert f"order by {row['order_by']}" in text
+    assert "supplier closed 7 days (factory move) before arrival" in text
+    zh = runner.invoke(
+        app,
+        [
+            "explain",
+            "A-100",
+            "-l",
+            "WH1",
+            "-c",
+            str(small_shop),
+            "-q",
+            "--no-chart",
+            "--lang",
+            "zh",
+        ],
+    )
+    zh_text = "".join(zh.output.replace("│", " ").split())
+    assert "供应商到货前停工7天（factorymove）" in zh_text and "最晚下单日期" in zh_text
+
+
+def test_a_supplier_below_its_minimum_value_gets_a_costed_choice_on_the_supplier_sheet(
+    small_shop, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    folder = small_shop.parent
+    (folder / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value\nAcme,14,2.0,20000\n"
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    supplier = pl.read_csv(out / "supplier_orders.csv").row(0, named=True)
+    costs = {
+        "top_up": supplier["top_up_cost"],
+        "bring_forward": supplier["bring_forward_cost"],
+        "defer": supplier["defer_cost"],
+    }
+    known = {k: v for k, v in costs.items() if v is not None}
+    assert supplier["minimum_action"] == min(known, key=known.get)
+    assert supplier["minimum_action_cost"] == pytest.approx(min(known.values()))
+    orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
+    if supplier["minimum_action"] == "defer":
+        assert supplier["lines"] == 0 and (orders["order_qty"] == 0).all()
+        assert orders["reason"].str.contains("deferred").all()
+    else:
+        assert orders["order_value"].sum() == pytest.approx(supplier["order_value"])
+        assert supplier["order_value"] >= 20000 - 1e-6
+
+
+def test_a_closure_that_ends_before_it_starts_is_refused_naming_file_and_row(small_shop):
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    (small_shop.parent / "closures.csv").write_text(
+        "supplier,from,to\nAcme,2025-10-20,2025-10-26\nAcme,2025-11-05,2025-11-01\n"
+    )
+    _add_input(small_shop, "closures", "closures.csv")
+    result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", "-"])
+    assert result.exit_code == 1
+    assert "closures.csv, row 3, column 'to': 2025-11-01 is before 'from' 2025-11-05" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+
+
+def test_the_order_before_a_shutdown_covers_until_the_delayed_next_order_arrives(
+    small_shop, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    runner = CliRunner()
+
+    def plan(name: str) -> dict:
+        out = tmp_path / name
+        result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "--all"])
+        assert result.exit_code == 0, result.output
+        orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
+        return orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH1")).row(
+            0, named=True
+        )
+
+    before = plan("open")
+    # closed 27 Oct..2 Nov: this order (13 Oct, 14 open days) lands 27 Oct as before, but
+    # the next one (20 Oct) loses 7 days: 20..26 Oct, then 3..9 Nov -> 10 Nov, not 3 Nov.
+    (small_shop.parent / "closures.csv").write_text(
+        "supplier,from,to,note\nAcme,2025-10-27,2025-11-02,annual shutdown\n"
+    )
+    _add_input(small_shop, "closures", "closures.csv")
+    after = plan("closed")
+    assert after["lead_time_days"] == before["lead_time_days"] == 14
+    assert after["closure_cover_days"] == 7 and before["closure_cover_days"] == 0
+    assert after["review_days"] == 14 and before["review_days"] == 7
+    # the window L + R grows from 21 to 28 days: ~10 a day more x 7 days on order-up-to
+    grown = after["order_up_to"] - before["order_up_to"]
+    assert 7 * 0.8 * before["forecast_per_day"] < grown
+    assert "covers 7 more days: the supplier's closure delays the next order" in after["reason"]
+    assert unknown_clauses(after["reason"]) == []
+
+
+def test_init_recognises_closures_and_price_break_exports(tmp_path):
+    from stockplan.io.inspect import guess_file
+
+    closures = tmp_path / "supplier_closures.csv"
+    closures.write_text("供应商,开始日期,结束日期,备注\nAcme,2026-02-10,2026-02-25,春节\n")
+    breaks = tmp_path / "阶梯价.csv"
+    breaks.write_text("供应商,商品编码,阶梯数量,采购单价\nAcme,A-100,400,12\n")
+    products = tmp_path / "products.csv"
+    products.write_text("商品编码,起订量,单价,体积,重量\nA-100,24,25,0.02,1.5\n")
+    assert guess_file(closures).table == "closures"
+    assert guess_file(breaks).table == "price_breaks"
+    guess = guess_file(products)
+    assert guess.table == "products"
+    assert guess.mapping["volume_m3"] == "体积" and guess.mapping["weight_kg"] == "重量"
+
+
+def test_a_fractional_lead_time_keeps_its_fraction_and_gains_only_the_closed_days():
+    # L = 13.6 days from PO history: without a closure in reach it stays 13.6; across
+    # 春节 2026 (9 closed days, ordered 9 Feb) it becomes 22.6.
+    holidays = supplier_closures(None, "cn")
+    quiet = calendar_lead_times(_lead("S", 13.6), holidays, D(2026, 3, 9), 7, 91)
+    assert quiet["lead_time_days"][0] == pytest.approx(13.6)
+    spring = calendar_lead_times(_lead("S", 13.6), holidays, D(2026, 2, 9), 7, 91)
+    assert spring["lead_time_days"][0] == pytest.approx(22.6)
+
+
+def test_an_inactive_item_is_never_topped_up_and_no_top_up_means_defer():
+    # X is at its max_order and S's only other line is inactive: nothing can be added, so
+    # no top up is possible (not a free one) and, nothing due next cycle, the order waits.
+    capped = _line(*X) | {"max_order": 100.0}
+    inactive = _line("OLD", 0, 0, 10) | {"reason": "no order: product status is inactive"}
+    orders, decision = _minimum([capped, inactive], 500.0)
+    assert decision["top_up_cost"] is None and decision["bring_forward_cost"] is None
+    assert decision["minimum_action"] == "defer"
+    assert orders["OLD"]["order_qty"] == 0 and orders["X"]["order_qty"] == 0
+
+
+def test_filling_a_load_stops_at_the_line_max_order():
+    # as above, but X may order at most 200: one more pack, 0.5 loads, not a full one
+    orders, loads = _loads([_line(*X) | {"max_order": 200.0}], [0.025], "yes")
+    assert orders["X"]["order_qty"] == 200
+    assert loads["loads"] == pytest.approx(0.5)
