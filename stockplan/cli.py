@@ -36,6 +36,7 @@ TABLES = (
     "classes",
     "suppliers",
     "notices",
+    "large_orders",
 )
 EXIT_USER_ERROR = 1
 EXIT_RISK = 3
@@ -461,6 +462,13 @@ _table_command(
     "Suppliers",
     "Supplier scorecard from purchase-order history: lead time, on-time rate, fill.",
 )
+_table_command(
+    "large-orders",
+    "large_orders",
+    "Large one-off order lines",
+    "Order lines far above the item's usual line (policy.large_order_factor x its median) "
+    "and whether the stock target covers them or sets them aside as make-to-order.",
+)
 
 
 @app.command()
@@ -567,7 +575,7 @@ def simulate(
         from stockplan.simulate import (
             BASELINE_HISTORY_DAYS,
             prepare_replay,
-            simulate_policies,
+            replay_policies,
         )
 
         console = Console(quiet)
@@ -580,7 +588,8 @@ def simulate(
             f"replaying {replay.demand.shape[1] - BASELINE_HISTORY_DAYS} days from {replay.start} "
             f"for {replay.series.height} series"
         )
-        simulation = simulate_policies(replay, cfg)
+        tables_out = replay_policies(replay, cfg)
+        simulation = tables_out["simulation"]
         StageProgress.close_all()
         for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
             console.info(
@@ -595,8 +604,13 @@ def simulate(
             if not plot.parent.exists():
                 raise StockplanError(f"{plot}: output folder {plot.parent} does not exist")
             png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure)
+        if replay.set_aside_units:
+            console.info(
+                f"{replay.set_aside_units:,.0f} units of large one-off order lines were "
+                "replayed as make-to-order demand, not served from stock"
+            )
         _emit(
-            {"simulation": simulation},
+            tables_out,
             "simulation",
             output,
             format,

@@ -33,6 +33,8 @@ SUMMARY_COLUMNS = [
     "backtest_bias",
     "n_obs",
     "window_scores",
+    "window_origins",
+    "window_rates",
 ]
 SEASON = {"day": 7, "week": 52}
 RECENT_PERIODS = 13
@@ -189,6 +191,16 @@ def _run_family(
         )
     )
     combined = combined.join(windows, on="unique_id", how="left")
+    # each backtest window's origin (first forecast bucket) and mean forecast per bucket:
+    # the level the lead-time-demand calibration scales its draws to
+    levels = (
+        steps.group_by(["unique_id", "cutoff"])
+        .agg(pl.col("ds").min().alias("origin"), pl.col("value").mean().alias("rate"))
+        .sort(["unique_id", "origin"])
+        .group_by("unique_id")
+        .agg(pl.col("origin").alias("window_origins"), pl.col("rate").alias("window_rates"))
+    )
+    combined = combined.join(levels, on="unique_id", how="left")
     labels = chosen.group_by("unique_id").agg(
         pl.col("model").sort_by("rank").str.join("+").alias("label")
     )
@@ -198,6 +210,8 @@ def _run_family(
         "backtest_rmse",
         "backtest_bias",
         "window_scores",
+        "window_origins",
+        "window_rates",
     )
     long_forecast = (
         future.unpivot(
@@ -324,7 +338,9 @@ def forecast_demand(
 
     forecast: sku, location, period_start, forecast, lo, hi, model (per future bucket).
     summary: sku, location, model, sigma_e (per bucket), backtest_rmse, backtest_bias, n_obs,
-    window_scores (each backtest window's standardised shortfall, for conformal quantiles).
+    window_scores (each backtest window's standardised shortfall, for conformal quantiles),
+    window_origins and window_rates (each backtest window's first bucket and mean forecast
+    per bucket, for the lead-time-demand calibration).
     `categories` (sku, category) lets short-history items borrow their category's level,
     measured on `prior_series` (`series_stats` of a wider history) when given.
     """
@@ -371,6 +387,8 @@ def forecast_demand(
         pl.lit(None, pl.Float64).alias("backtest_rmse"),
         pl.lit(None, pl.Float64).alias("backtest_bias"),
         pl.lit(None, pl.List(pl.Float64)).alias("window_scores"),
+        pl.lit(None, pl.List(pl.Date)).alias("window_origins"),
+        pl.lit(None, pl.List(pl.Float64)).alias("window_rates"),
     )
     steps = pl.DataFrame({"step": list(range(1, horizon + 1))})
     simple_future = simple.join(steps, how="cross").select(

@@ -18,6 +18,8 @@ from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
 from stockplan.excess import excess_stock
 from stockplan.forecast import forecast_demand, series_stats
+from stockplan.large_orders import large_order_lines, without_large_orders
+from stockplan.lead_time_demand import history_lead_time_demand
 from stockplan.leadtime import (
     backup_lead_times,
     open_receipts,
@@ -284,6 +286,9 @@ def run_plan(
 
     say("building demand history")
     excluded, promo_days = excluded_days(tables, config, as_of)
+    large_orders = large_order_lines(sales, as_of, config.policy)
+    if config.policy.large_orders == "make_to_order":
+        sales = without_large_orders(sales, large_orders)
     history = demand_history(sales, as_of, bucket, excluded)
     attributes = item_attributes(products, stock, sales)
     unit_value = unit_values(attributes)
@@ -340,14 +345,27 @@ def run_plan(
     review = config.policy.review_days
     base = series_base(universe, position, classes, summary, attributes)
     series = with_lead_times(base, lead_times, forecast, days, review)
+    draws = None
+    if config.policy.lead_time_demand != "parametric":
+        say("bootstrapping lead-time demand")
+        draws = history_lead_time_demand(
+            sales,
+            lead_times.join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left"),
+            as_of,
+            excluded,
+            review,
+            config.policy,
+            summary,
+            days,
+        )
 
     say("computing safety stock and orders")
-    first_pass = plan_orders(series, config.policy, as_of, days, error_scores)
+    first_pass = plan_orders(series, config.policy, as_of, days, error_scores, draws)
     say("rebalancing between locations")
     transfers = plan_transfers(first_pass, config.transfers)
     moves = net_transfers(transfers)
     rebalanced = after_transfers(series, moves)
-    every_order = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
+    every_order = plan_orders(rebalanced, config.policy, as_of, days, error_scores, draws)
 
     say("assessing stockout risk")
     horizon_days = planning.horizon_periods * days
@@ -378,7 +396,7 @@ def run_plan(
         )
         series = with_lead_times(base, lead_times, forecast, days, review)
         rebalanced = after_transfers(series, moves)
-        switched = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
+        switched = plan_orders(rebalanced, config.policy, as_of, days, error_scores, draws)
         every_order = explain_backup(switched, every_order, late)
         risk = assess(series, every_order)
     funded = apply_budget(every_order, risk, budget)
@@ -413,6 +431,7 @@ def run_plan(
             "forecast": forecast,
             "classes": classes,
             "suppliers": supplier_scorecard(purchase_orders),
+            "large_orders": large_orders,
             **extra,
         },
     )
