@@ -197,6 +197,16 @@ class Forecast(Section):
         default_factory=lambda: ["A"],
         description="ABC classes whose smooth / seasonal items also try AutoETS and AutoTheta.",
     )
+    dead_alpha: float = Field(
+        default=0.1, gt=0, lt=1, description="TSB smoothing of a dead item's demand probability."
+    )
+    dead_probability: float = Field(
+        default=0.05,
+        ge=0,
+        lt=1,
+        description="A dead item is forecast as zero only once its TSB demand probability "
+        "per bucket is below this; above it, TSB's decaying forecast p x z.",
+    )
     engine: Literal["local", "dask", "ray", "spark"] = Field(
         default="local", description="Where the forecast stage runs (statsforecast via fugue)."
     )

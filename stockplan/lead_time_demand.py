@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from stockplan.config import Policy
 from stockplan.demand import SERIES
@@ -317,9 +318,10 @@ def history_lead_time_demand(
 
     `summary` (the forecast summary: window_origins, window_rates) gives the backtest
     windows. `policy.lead_time_demand`: `auto` scores both bootstraps (whole L + R windows,
-    `block`; single days, `days`) there and keeps per pattern the one whose quantiles were
-    better calibrated at 0.90 / 0.95 / 0.98; `block` or `days` forces one. Without
-    backtest windows the levels are the uncalibrated conditional quantiles.
+    `block`; single days, `days`) and the parametric normal / negative binomial there and
+    keeps per pattern the one whose recalibrated quantiles held best on held-out origins
+    at 0.90 / 0.95 / 0.98; `block`, `days` or `parametric` forces one. Without backtest
+    windows the levels are the uncalibrated conditional quantiles (or the parametric ones).
     """
     keys = lead_times.sort(SERIES)
     if "demand_pattern" not in keys.columns:
@@ -336,9 +338,13 @@ def history_lead_time_demand(
     lead_mean = keys["lead_time_days"].fill_null(0.0).to_numpy()
     lead_std = keys["lead_time_std_days"].fill_null(0.0).to_numpy()
     candidates = (
-        ("block", "days") if settings.lead_time_demand == "auto" else (settings.lead_time_demand,)
+        ("block", "days", "parametric")
+        if settings.lead_time_demand == "auto"
+        else (settings.lead_time_demand,)
     )
-    calibration = (
+    sigma_day = _sigma_day(keys, summary, bucket_days)
+    discrete = keys["demand_pattern"].is_in(settings.discrete_patterns).to_numpy()
+    calibration, held_out = (
         backtest_calibration(
             keys,
             daily,
@@ -350,29 +356,30 @@ def history_lead_time_demand(
             history,
             backorder=backorder,
             seed=seed,
+            sigma_day=sigma_day,
+            discrete=discrete,
         )
         if settings.calibrate and windows.height
-        else {}
+        else ({}, {})
     )
     methods: dict[str, str] = {}
     chosen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for pattern in PATTERN_KEYS:
+        which = 0 if settings.service_measure == "cycle" else 1
         scored = [
-            (calibration_error(*calibration[m][pattern], settings.service_measure), m)
-            for m in candidates
-            if pattern in calibration.get(m, {})
+            (held_out[m][pattern][which], m) for m in candidates if pattern in held_out.get(m, {})
         ]
         best = min(scored)[1] if scored else candidates[0]
-        methods[pattern] = f"bootstrap_{best}"
-        if scored:
+        methods[pattern] = best if best == "parametric" else f"bootstrap_{best}"
+        if pattern in calibration.get(best, {}):
             chosen[pattern] = calibration[best][pattern]
     recent = daily[:, -history:]
     draws = {
         m: build(keys, recent, lead_mean, lead_std, r, settings.bootstrap_draws, seed=seed)
         for m, build in (("block", window_lead_time_demand), ("days", bootstrap_lead_time_demand))
-        if m in candidates
+        if m in candidates or (m == "block" and candidates == ("parametric",))
     }
-    base = draws[candidates[0]]
+    base = draws["block"] if "block" in draws else draws["days"]
     lead, review, mean_day = base.lead, base.review, base.mean_day
     if len(draws) > 1:
         days_patterns = [p for p, m in methods.items() if m == "bootstrap_days"]
@@ -383,6 +390,16 @@ def history_lead_time_demand(
     return LeadTimeDemand(
         keys.select(SERIES), lead, review, mean_day, base.days, methods, backorder, chosen
     )
+
+
+def _sigma_day(keys: pl.DataFrame, summary: pl.DataFrame | None, bucket_days: int):
+    """Per keys row: the forecast-error spread per day, sigma_e / sqrt(bucket days)."""
+    if summary is None or "sigma_e" not in summary.columns:
+        return None
+    joined = keys.select(SERIES).join(
+        summary.select(*SERIES, "sigma_e"), on=SERIES, how="left", maintain_order="left"
+    )
+    return joined["sigma_e"].fill_null(0.0).to_numpy() / np.sqrt(bucket_days)
 
 
 def _backtest_windows(summary: pl.DataFrame | None, bucket_days: int) -> pl.DataFrame:
@@ -438,8 +455,11 @@ def backtest_calibration(
     draws: int = 200,
     backorder: bool = False,
     seed: int = 0,
+    sigma_day: np.ndarray | None = None,
+    discrete: np.ndarray | None = None,
 ) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """Backtest both bootstraps at the forecast's own backtest origins, pooled by pattern.
+    """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
+    at the forecast's own backtest origins, pooled by pattern.
 
     `daily` ([series, days] from `first`, NaN unmeasured) has one row per `keys` row
     (sku, location, demand_pattern). `windows` (sku, location, origin, rate_per_day) are
@@ -448,8 +468,16 @@ def backtest_calibration(
     to that forecast (exactly as the plan rescales to its forecast), and the actual L + R
     demand that followed is scored at every conditional quantile of CALIBRATION_GRID:
     cycle service P(T <= S | D_R > 0) and fill rate 1 - short / demand in the review.
-    Returns method -> pattern -> (cycle service, fill rate) per grid level.
+    The parametric candidate is the plan's own: normal mu + z sigma_LTD, or for rows
+    flagged `discrete` the Poisson / negative binomial quantile (`policy.discrete_quantile`),
+    with sigma_LTD^2 = (L + R) sigma_day^2 + d^2 sigma_L^2 at the window's forecast d.
+    Returns (curves, held_out): method -> pattern -> (cycle service, fill rate) per grid
+    level over all origins; and method -> pattern -> (cycle, fill) held-out error: the
+    curves of every other origin recalibrate the levels for the rest, and the mean
+    |achieved - target| there at 0.90 / 0.95 / 0.98 is the method's calibration score.
     """
+    from stockplan.policy import discrete_quantile
+
     r = max(1, round(review_days))
     lead_mean = np.asarray(lead_time_days, dtype=float)
     lead_days = np.round(lead_mean).astype(int)
@@ -459,7 +487,8 @@ def backtest_calibration(
         keys.select(SERIES).with_row_index("row"), on=SERIES, maintain_order="left"
     ).with_columns((pl.col("origin") - pl.lit(first)).dt.total_days().alias("day"))
     patterns = keys["demand_pattern"].to_numpy()
-    sums = {m: np.zeros((4, CALIBRATION_GRID.size, len(PATTERN_KEYS))) for m in ("block", "days")}
+    methods = ("block", "days", "parametric") if sigma_day is not None else ("block", "days")
+    sums = {m: np.zeros((2, 4, CALIBRATION_GRID.size, len(PATTERN_KEYS))) for m in methods}
     for k, (day, group) in enumerate(rows_of.group_by("day", maintain_order=True)):
         origin = int(day[0])
         rows = group["row"].to_numpy()
@@ -471,43 +500,82 @@ def backtest_calibration(
         lead_actual, review_actual = _outcomes(daily[rows], origin, lead_days[rows], r)
         total = lead_actual + review_actual
         sub_keys = keys[rows]
-        for method, build in (
-            ("block", window_lead_time_demand),
-            ("days", bootstrap_lead_time_demand),
-        ):
-            ltd = build(sub_keys, history, lead_mean[rows], lead_std[rows], r, draws, seed=seed + k)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                scale = rate / ltd.mean_day
-            scored = np.isfinite(scale) & (ltd.mean_day > 0)
+        for method in methods:
+            if method == "parametric":
+                mu = rate * (lead_mean[rows] + r)
+                sigma = np.sqrt(
+                    (lead_mean[rows] + r) * sigma_day[rows] ** 2 + rate**2 * lead_std[rows] ** 2
+                )
+                scored = (mu > 0) & np.isfinite(sigma)
+            else:
+                build = window_lead_time_demand if method == "block" else bootstrap_lead_time_demand
+                ltd = build(
+                    sub_keys, history, lead_mean[rows], lead_std[rows], r, draws, seed=seed + k
+                )
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    scale = rate / ltd.mean_day
+                scored = np.isfinite(scale) & (ltd.mean_day > 0)
             cycle = scored & (review_actual > 0)
             for g, level in enumerate(CALIBRATION_GRID):
-                quantile = cycle_service_level_stock(
-                    ltd.lead, ltd.review, np.full(rows.size, level)
-                )
-                stock = np.ceil(quantile * np.nan_to_num(scale) - 1e-9)
+                if method == "parametric":
+                    alpha = np.full(rows.size, level)
+                    stock = mu + stats.norm.ppf(level) * sigma
+                    if discrete is not None and discrete[rows].any():
+                        nb = discrete_quantile(alpha, mu, np.maximum(sigma**2, mu))
+                        stock = np.where(discrete[rows], nb, stock)
+                    stock = np.where(scored, stock, 0.0)
+                else:
+                    quantile = cycle_service_level_stock(
+                        ltd.lead, ltd.review, np.full(rows.size, level)
+                    )
+                    stock = np.ceil(quantile * np.nan_to_num(scale) - 1e-9)
                 if backorder:
                     short = np.maximum(total - stock, 0) - np.maximum(lead_actual - stock, 0)
                 else:
                     short = np.maximum(review_actual - np.maximum(stock - lead_actual, 0), 0)
                 for p, pattern in enumerate(PATTERN_KEYS):
                     mine = patterns[rows] == pattern
-                    sums[method][0, g, p] += (cycle & mine).sum()
-                    sums[method][1, g, p] += (cycle & mine & (total <= stock)).sum()
-                    sums[method][2, g, p] += review_actual[scored & mine].sum()
-                    sums[method][3, g, p] += short[scored & mine].sum()
+                    sums[method][k % 2, 0, g, p] += (cycle & mine).sum()
+                    sums[method][k % 2, 1, g, p] += (cycle & mine & (total <= stock)).sum()
+                    sums[method][k % 2, 2, g, p] += review_actual[scored & mine].sum()
+                    sums[method][k % 2, 3, g, p] += short[scored & mine].sum()
     result: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-    for method, table in sums.items():
-        result[method] = {}
+    held_out: dict[str, dict[str, tuple[float, float]]] = {}
+    for method, halves in sums.items():
+        result[method], held_out[method] = {}, {}
         for p, pattern in enumerate(PATTERN_KEYS):
-            cycles, demand = table[0, 0, p], table[2, 0, p]
-            if cycles < MIN_CALIBRATION_CYCLES or demand <= 0:
+            curves = [_curves(halves[h, :, :, p]) for h in (0, 1)]
+            both = _curves(halves.sum(axis=0)[:, :, p])
+            if both is None:
                 continue
-            result[method][pattern] = (table[1, :, p] / cycles, 1.0 - table[3, :, p] / demand)
-    return result
+            result[method][pattern] = both
+            if curves[0] is None or curves[1] is None:
+                continue
+            held_out[method][pattern] = tuple(
+                float(
+                    np.mean(
+                        [
+                            _held_out_error(curves[a][m], curves[1 - a][m], level)
+                            for a in (0, 1)
+                            for level in SCORED_LEVELS
+                        ]
+                    )
+                )
+                for m in (0, 1)
+            )
+    return result, held_out
 
 
-def calibration_error(cycle: np.ndarray, fill: np.ndarray, measure: str) -> float:
-    """Mean |achieved - level| at the SCORED_LEVELS conditional quantiles."""
-    achieved = cycle if measure == "cycle" else fill
-    at = np.interp(SCORED_LEVELS, CALIBRATION_GRID, achieved)
-    return float(np.mean(np.abs(at - np.asarray(SCORED_LEVELS))))
+def _curves(table: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(cycle service, fill rate) per grid level from summed counts, None if too few."""
+    cycles, demand = table[0, 0], table[2, 0]
+    if cycles < MIN_CALIBRATION_CYCLES or demand <= 0:
+        return None
+    return table[1] / cycles, 1.0 - table[3] / demand
+
+
+def _held_out_error(fitted: np.ndarray, other: np.ndarray, target: float) -> float:
+    """|service on the other half of the origins - target| at the level recalibrated on
+    this half: how well the recalibrated quantiles hold out of sample."""
+    level = recalibrated_level(np.array([target]), fitted)
+    return abs(float(np.interp(level, CALIBRATION_GRID, other)[0]) - target)

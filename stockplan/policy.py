@@ -26,7 +26,11 @@ import polars as pl
 from scipy import stats
 
 from stockplan.config import Policy
-from stockplan.lead_time_demand import LeadTimeDemand, empirical_order_up_to
+from stockplan.lead_time_demand import (
+    LeadTimeDemand,
+    empirical_order_up_to,
+    recalibrated_level,
+)
 
 _K_GRID = np.linspace(-4.0, 6.0, 20001)
 _G_GRID = stats.norm.pdf(_K_GRID) - _K_GRID * stats.norm.sf(_K_GRID)
@@ -157,10 +161,24 @@ def protection_levels(
             frame, lead_time_demand, settings.service_measure, lead_time_demand.backorder
         )
         patterns = frame["demand_pattern"]
-        use = patterns.is_in(list(lead_time_demand.methods)).to_numpy() & np.isfinite(empirical)
-        safety = np.where(use, empirical - mu, safety)
         chosen = patterns.replace_strict(lead_time_demand.methods, default="").to_numpy()
+        use = np.char.startswith(chosen.astype(str), "bootstrap") & np.isfinite(empirical)
+        safety = np.where(use, empirical - mu, safety)
         method = np.where(use, chosen, method)
+        # parametric chosen by the backtest: its quantile level recalibrated there
+        calibrated = patterns.is_in(list(lead_time_demand.calibration)).to_numpy()
+        parametric = (chosen == "parametric") & calibrated & (mu > 0)
+        if parametric.any():
+            level = alpha.copy()
+            for pattern, (cycle, fill) in lead_time_demand.calibration.items():
+                rows = parametric & (patterns == pattern).to_numpy()
+                achieved = cycle if settings.service_measure == "cycle" else fill
+                level[rows] = recalibrated_level(alpha[rows], achieved)
+            level = np.clip(level, 1e-6, 1 - 1e-6)
+            normal = z_value(level) * sigma
+            counted = discrete_quantile(level, mu, np.maximum(sigma**2, mu)) - mu
+            safety = np.where(parametric, np.where(discrete, counted, normal), safety)
+            method = np.where(parametric, "parametric", method)
     cap = d * settings.max_cover_days
     capped = (d > 0) & (safety > cap)
     safety = np.where(d > 0, np.minimum(safety, cap), 0.0)

@@ -129,7 +129,7 @@ def test_backtest_of_a_steady_item_covers_every_window():
     first = dt.date(2024, 1, 1)
     daily = np.full((60, 500), 2.0)
     windows = _windows(60, first, [400, 428, 456], 2.0)
-    result = backtest_calibration(
+    result, _ = backtest_calibration(
         _keys(60, "smooth"), daily, first, windows, np.full(60, 14.0), np.zeros(60), 7, 364
     )
     cycle, fill = result["block"]["smooth"]
@@ -145,7 +145,7 @@ def test_backtest_on_a_stationary_lumpy_generator_is_calibrated_at_the_true_leve
     daily = np.where(rng.random((n, days)) < 0.2, sizes, 0.0)
     first = dt.date(2024, 1, 1)
     windows = _windows(n, first, list(range(380, 660, 28)), 1.3)
-    result = backtest_calibration(
+    result, _ = backtest_calibration(
         _keys(n, "lumpy"), daily, first, windows, np.full(n, 14.0), np.zeros(n), 7, 364, 400
     )
     cycle, fill = result["days"]["lumpy"]
@@ -187,3 +187,48 @@ def test_make_to_order_takes_the_large_lines_out_of_the_demand():
     assert kept["quantity"].sum() == 2 + 3 + 3 + 4 + 31
     on_day = kept.filter(pl.col("date") == dt.date(2025, 1, 5))["quantity"].sum()
     assert on_day == 0
+
+
+def _dead_history(selling_weeks: int, zero_weeks: int) -> pl.DataFrame:
+    start = dt.date(2024, 1, 1)
+    n = selling_weeks + zero_weeks
+    return pl.DataFrame(
+        {
+            "sku": ["A"] * n,
+            "location": ["W"] * n,
+            "period_start": [start + dt.timedelta(weeks=i) for i in range(n)],
+            "demand": [4.0] * selling_weeks + [0.0] * zero_weeks,
+        }
+    )
+
+
+def test_dead_item_keeps_a_decaying_tsb_forecast_until_its_probability_is_small():
+    from stockplan.config import Forecast
+    from stockplan.forecast import forecast_demand
+
+    classes = pl.DataFrame({"sku": ["A"], "location": ["W"], "demand_pattern": ["dead"]})
+    # 10 selling weeks (p = 1, z = 4), then 13 empty ones: p = 0.9^13 = 0.254 >= 0.05
+    forecast, summary = forecast_demand(_dead_history(10, 13), classes, "week", Forecast(), 4)
+    assert summary["model"].to_list() == ["TSBDecay"]
+    assert forecast["forecast"].to_list() == pytest.approx([4 * 0.9**13] * 4)
+    # 40 empty weeks: p = 0.9^40 = 0.015 < 0.05 -> forecast as dead
+    forecast, summary = forecast_demand(_dead_history(10, 40), classes, "week", Forecast(), 4)
+    assert summary["model"].to_list() == ["Zero"]
+    assert forecast["forecast"].to_list() == [0.0] * 4
+
+
+def test_band_widens_with_the_horizon_at_the_measured_rate():
+    from stockplan.forecast import band_widening
+
+    d1, d2 = dt.date(2025, 1, 6), dt.date(2025, 1, 13)
+    steps = pl.DataFrame(
+        {
+            "unique_id": [1, 1, 1, 1],
+            "cutoff": [dt.date(2024, 12, 30)] * 2 + [dt.date(2025, 1, 6)] * 2,
+            "ds": [d1, d2, d2, d2 + dt.timedelta(days=7)],
+            "error": [1.0, 2.0, -1.0, -2.0],
+        }
+    )
+    # mse per step ahead: 1 and 4 (mean 2.5); beyond, +3 per step: 7, 10
+    ratio = band_widening(steps, 4)["band_ratio"].to_list()
+    assert ratio == pytest.approx([(m / 2.5) ** 0.5 for m in (1, 4, 7, 10)])
