@@ -133,6 +133,11 @@ class Policy(Section):
         default=364, ge=28, le=3660, description="Daily history the bootstrap resamples."
     )
     bootstrap_draws: int = Field(default=500, ge=100, le=10000)
+    bootstrap_patterns: list[Literal["smooth", "erratic", "intermittent", "lumpy"]] = Field(
+        default_factory=lambda: ["erratic", "intermittent", "lumpy"],
+        description="Demand patterns whose lead-time demand is chosen and recalibrated on "
+        "the backtest; the others keep the parametric normal / Poisson / NB levels.",
+    )
     calibrate: bool = Field(
         default=True,
         description="Recalibrate the bootstrap's quantiles per demand pattern on the "
@@ -290,6 +295,11 @@ class Simulate(Section):
         description="Multiples of the baseline's weeks replayed for its curve.",
     )
     seed: int = 0
+    warmup: bool = Field(
+        default=True,
+        description="Count service, stock and orders only from each series' first L + R "
+        "days on, when its first order can have arrived (both start without safety stock).",
+    )
 
     @model_validator(mode="after")
     def _baseline_order(self) -> Simulate:

@@ -364,7 +364,7 @@ def history_lead_time_demand(
     )
     methods: dict[str, str] = {}
     chosen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for pattern in PATTERN_KEYS:
+    for pattern in settings.bootstrap_patterns:
         which = 0 if settings.service_measure == "cycle" else 1
         scored = [
             (held_out[m][pattern][which], m) for m in candidates if pattern in held_out.get(m, {})

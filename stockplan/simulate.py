@@ -17,7 +17,9 @@ sku x location that had history when the replay starts:
   policy's orders.
 
 Both start with stock equal to the expected demand over L + R (no safety stock), so
-neither gets a head start. Metrics per run: fill_rate = served / demand;
+neither gets a head start; with `simulate.warmup` (default) a series' metrics count only
+from day ceil(L + R) on, once its first order can have arrived, so the empty start does not
+blur the targets (a warm-up period, Law 2015, ch. 9). Metrics per run: fill_rate = served / demand;
 cycle_service_level = share of (series, review cycle) pairs with demand and no stockout;
 stockout_days = series-days with unmet demand; avg_inventory_value = mean over days of
 the sum of end-of-day stock x unit cost; orders_placed. For baseline rows,
@@ -77,6 +79,7 @@ class Replay:
     error_scores: list[dict] | None = None  # per review: pooled backtest scores (conformal)
     lead_time_demand: list[LeadTimeDemand] | None = None  # per review: bootstrap draws
     set_aside_units: float = 0.0  # large-order units replayed as make-to-order, not from stock
+    warmup_days: np.ndarray | None = None  # per series: days before metrics count
 
 
 def prepare_replay(
@@ -206,6 +209,7 @@ def prepare_replay(
         review_days=review,
         lead_draws=lead_draws,
         initial_stock=np.round(levels[0]["demand_protection"].to_numpy()),
+        warmup_days=np.ceil(mean + review) if settings.warmup else None,
         levels=levels,
         error_scores=scores,
         lead_time_demand=bootstraps if config.policy.lead_time_demand != "parametric" else None,
@@ -230,7 +234,8 @@ def _replay(replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray]
     """Run one policy; `decide(review_index, day, inventory_position)` returns order qty.
 
     Returns per-series totals (served, demand, unmet, stockout_days, inventory_value and
-    inventory_units summed over days, orders, cycles, cycles_ok); `metrics` sums them.
+    inventory_units summed over the days counted, orders, cycles, cycles_ok, days counted);
+    `metrics` sums them.
     """
     n_series = replay.series.height
     history_days = BASELINE_HISTORY_DAYS
@@ -255,10 +260,13 @@ def _replay(replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray]
     }
     cycle_short = np.zeros(n_series, dtype=bool)
     cycle_demand = np.zeros(n_series, dtype=bool)
+    warmup = replay.warmup_days if replay.warmup_days is not None else np.zeros(n_series)
+    cycle_counts = np.zeros(n_series, dtype=bool)
+    totals["days"] = np.zeros(n_series)
 
     def close_cycle() -> None:
-        totals["cycles"] += cycle_demand
-        totals["cycles_ok"] += cycle_demand & ~cycle_short
+        totals["cycles"] += cycle_demand & cycle_counts
+        totals["cycles_ok"] += cycle_demand & ~cycle_short & cycle_counts
 
     for day in range(n_days):
         on_hand += pipeline[:, day]
@@ -271,11 +279,12 @@ def _replay(replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray]
                 close_cycle()
                 cycle_short[:] = False
                 cycle_demand[:] = False
+            cycle_counts = day >= warmup
             review = day // replay.review_days
             position = on_hand + pipeline[:, day + 1 :].sum(axis=1) - backlog
             qty = decide(review, day, position)
             placed = qty > 0
-            totals["orders"] += placed
+            totals["orders"] += placed & cycle_counts
             arrival = day + replay.lead_draws[:, review]
             np.add.at(pipeline, (np.nonzero(placed)[0], arrival[placed]), qty[placed])
         today = replay.demand[:, history_days + day]
@@ -284,17 +293,18 @@ def _replay(replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray]
         unmet = today - served
         if backorder:
             backlog += unmet
-        totals["served"] += served
-        totals["demand"] += today
-        totals["unmet"] += unmet
+        counts = day >= warmup
+        totals["served"] += served * counts
+        totals["demand"] += today * counts
+        totals["unmet"] += unmet * counts
         short = unmet > 1e-9
-        totals["stockout_days"] += short
+        totals["stockout_days"] += short & counts
         cycle_short |= short
         cycle_demand |= today > 0
-        totals["inventory_value"] += on_hand * cost
-        totals["inventory_units"] += on_hand
+        totals["inventory_value"] += on_hand * cost * counts
+        totals["inventory_units"] += on_hand * counts
+        totals["days"] += counts
     close_cycle()
-    totals["days"] = np.full(n_series, n_days)
     return totals
 
 
@@ -302,14 +312,15 @@ def metrics(totals: dict[str, np.ndarray], rows: np.ndarray | None = None) -> di
     """Aggregate per-series replay totals (all series, or those where `rows` is True)."""
     pick = {k: (v if rows is None else v[rows]) for k, v in totals.items()}
     demand, cycles = pick["demand"].sum(), pick["cycles"].sum()
-    n_days = int(pick["days"][0]) if pick["days"].size else 0
+    days = np.maximum(pick["days"], 1)
+    n_days = int(pick["days"].max()) if pick["days"].size else 0
     return {
         "fill_rate": float(pick["served"].sum() / demand) if demand else 1.0,
         "cycle_service_level": float(pick["cycles_ok"].sum() / cycles) if cycles else 1.0,
         "stockout_days": int(pick["stockout_days"].sum()),
-        "avg_inventory_value": float(pick["inventory_value"].sum() / n_days) if n_days else 0.0,
+        "avg_inventory_value": float((pick["inventory_value"] / days).sum()),
         "orders_placed": int(pick["orders"].sum()),
-        "avg_inventory_units": float(pick["inventory_units"].sum() / n_days) if n_days else 0.0,
+        "avg_inventory_units": float((pick["inventory_units"] / days).sum()),
         "unmet_units": float(pick["unmet"].sum()),
         "series": int(pick["demand"].size),
         "days": n_days,
