@@ -209,8 +209,9 @@ class Forecast(Section):
         default=0.05,
         ge=0,
         lt=1,
-        description="A dead item is forecast as zero only once its TSB demand probability "
-        "per bucket is below this; above it, TSB's decaying forecast p x z.",
+        description="A dead item is forecast as zero only when its empty run since the last "
+        "sale would have this small a chance, (1 - p)^k, were it still selling as before; "
+        "otherwise TSB's decaying forecast.",
     )
     engine: Literal["local", "dask", "ray", "spark"] = Field(
         default="local", description="Where the forecast stage runs (statsforecast via fugue)."

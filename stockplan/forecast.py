@@ -3,9 +3,11 @@
 - smooth / erratic: AutoETS, AutoTheta and (with two seasons of history) SeasonalNaive.
 - intermittent / lumpy: CrostonSBA, TSB, ADIDA, IMAPA (Syntetos & Boylan; Teunter et al.).
 - new (short history): the mean of what there is; never sold: zero.
-- dead (no sale in `classify.dead_item_days`): TSB's decaying forecast p x z (demand
-  probability p, smoothed with `forecast.dead_alpha` every bucket, times the size z);
-  the item is forecast as zero (`Zero`) only once p < `forecast.dead_probability`.
+- dead (no sale in `classify.dead_item_days`): forecast as zero (`Zero`) only when the
+  empty run is implausible for a live item, (1 - p)^k < `forecast.dead_probability` with
+  p its share of buckets with demand up to the last sale and k the empty buckets since;
+  else TSB's decaying forecast p_t x z_t (probability smoothed with `forecast.dead_alpha`
+  every bucket, size z_t updated on selling buckets): a lumpy item may sell again.
 
 Each series' model is picked by a rolling-origin backtest (`backtest_windows` origins,
 `backtest_horizon_days` ahead each, scored by mean squared error, which is minimised by the
@@ -275,6 +277,14 @@ def tsb_size(alpha: float) -> pl.Expr:
     return sizes.ewm_mean(alpha=alpha, adjust=False).last()
 
 
+def still_selling_chance() -> pl.Expr:
+    """(1 - p)^k: the chance of the k empty buckets since the last sale if the item still
+    sold as before, p = share of buckets with demand up to its last sale."""
+    upto = pl.col("last_sale_index") + 1
+    empty = pl.col("n_obs") - upto
+    return (1.0 - pl.col("selling_periods") / upto).pow(empty)
+
+
 def series_stats(
     history: pl.DataFrame, classes: pl.DataFrame, settings: Forecast, bucket: Bucket
 ) -> pl.DataFrame:
@@ -290,9 +300,11 @@ def series_stats(
             pl.col("demand").tail(RECENT_PERIODS).mean().alias("mean_recent"),
             tsb_probability(settings.dead_alpha).alias("tsb_probability"),
             tsb_size(settings.dead_alpha).alias("tsb_size"),
+            (pl.col("demand") > 0).arg_true().last().alias("last_sale_index"),
+            (pl.col("demand") > 0).sum().alias("selling_periods"),
         )
         .with_columns(
-            pl.when(pl.col("tsb_probability") >= settings.dead_probability)
+            pl.when(still_selling_chance() >= settings.dead_probability)
             .then(pl.col("tsb_probability") * pl.col("tsb_size"))
             .otherwise(0.0)
             .fill_null(0.0)

@@ -189,32 +189,38 @@ def test_make_to_order_takes_the_large_lines_out_of_the_demand():
     assert on_day == 0
 
 
-def _dead_history(selling_weeks: int, zero_weeks: int) -> pl.DataFrame:
+def _dead_history(demand: list[float]) -> pl.DataFrame:
     start = dt.date(2024, 1, 1)
-    n = selling_weeks + zero_weeks
     return pl.DataFrame(
         {
-            "sku": ["A"] * n,
-            "location": ["W"] * n,
-            "period_start": [start + dt.timedelta(weeks=i) for i in range(n)],
-            "demand": [4.0] * selling_weeks + [0.0] * zero_weeks,
+            "sku": ["A"] * len(demand),
+            "location": ["W"] * len(demand),
+            "period_start": [start + dt.timedelta(weeks=i) for i in range(len(demand))],
+            "demand": demand,
         }
     )
 
 
-def test_dead_item_keeps_a_decaying_tsb_forecast_until_its_probability_is_small():
+def test_dead_rule_zero_for_a_silent_weekly_seller_tsb_decay_for_a_lumpy_one():
     from stockplan.config import Forecast
     from stockplan.forecast import forecast_demand
 
     classes = pl.DataFrame({"sku": ["A"], "location": ["W"], "demand_pattern": ["dead"]})
-    # 10 selling weeks (p = 1, z = 4), then 13 empty ones: p = 0.9^13 = 0.254 >= 0.05
-    forecast, summary = forecast_demand(_dead_history(10, 13), classes, "week", Forecast(), 4)
-    assert summary["model"].to_list() == ["TSBDecay"]
-    assert forecast["forecast"].to_list() == pytest.approx([4 * 0.9**13] * 4)
-    # 40 empty weeks: p = 0.9^40 = 0.015 < 0.05 -> forecast as dead
-    forecast, summary = forecast_demand(_dead_history(10, 40), classes, "week", Forecast(), 4)
+    # sold 4 every week for 10 weeks, then 13 empty: p = 1, (1 - 1)^13 = 0 < 0.05 -> Zero
+    weekly = _dead_history([4.0] * 10 + [0.0] * 13)
+    forecast, summary = forecast_demand(weekly, classes, "week", Forecast(), 4)
     assert summary["model"].to_list() == ["Zero"]
     assert forecast["forecast"].to_list() == [0.0] * 4
+    # sold 8 one week in eight (10 sales in 73 weeks), then 13 empty weeks:
+    # p = 10 / 73, (1 - p)^13 = 0.147 >= 0.05 -> TSB's forecast p_t x z_t
+    demand = [8.0 if i % 8 == 0 else 0.0 for i in range(73)] + [0.0] * 13
+    forecast, summary = forecast_demand(_dead_history(demand), classes, "week", Forecast(), 4)
+    probability, size = 1.0, 8.0  # TSB recursion, alpha 0.1, started at the first bucket
+    for d in demand[1:]:
+        probability += 0.1 * ((d > 0) - probability)
+        size += 0.1 * (d - size) if d > 0 else 0.0
+    assert summary["model"].to_list() == ["TSBDecay"]
+    assert forecast["forecast"].to_list() == pytest.approx([probability * size] * 4)
 
 
 def test_band_widens_with_the_horizon_at_the_measured_rate():
