@@ -604,6 +604,14 @@ def simulate(
             if not plot.parent.exists():
                 raise StockplanError(f"{plot}: output folder {plot.parent} does not exist")
             png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure)
+        by_pattern = tables_out["simulation_by_pattern"]
+        if "policy_inventory_at_same_fill" in by_pattern.columns:
+            for row in by_pattern.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
+                console.info(
+                    f"{row['demand_pattern']}, {row['policy']}: fill rate "
+                    f"{row['fill_rate']:.1%} with {row['avg_inventory_value']:,.0f}; the policy "
+                    f"reaches it with {row['policy_inventory_at_same_fill']:,.0f}"
+                )
         if replay.set_aside_units:
             console.info(
                 f"{replay.set_aside_units:,.0f} units of large one-off order lines were "

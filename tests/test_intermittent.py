@@ -238,3 +238,25 @@ def test_band_widens_with_the_horizon_at_the_measured_rate():
     # mse per step ahead: 1 and 4 (mean 2.5); beyond, +3 per step: 7, 10
     ratio = band_widening(steps, 4)["band_ratio"].to_list()
     assert ratio == pytest.approx([(m / 2.5) ** 0.5 for m in (1, 4, 7, 10)])
+
+
+def test_replay_metrics_per_pattern_count_only_that_patterns_series():
+    from stockplan.simulate import metrics
+
+    totals = {
+        "served": np.array([9.0, 1.0]),
+        "demand": np.array([10.0, 4.0]),
+        "unmet": np.array([1.0, 3.0]),
+        "stockout_days": np.array([1.0, 2.0]),
+        "inventory_value": np.array([70.0, 7.0]),  # summed over the days counted
+        "inventory_units": np.array([35.0, 7.0]),
+        "orders": np.array([2.0, 1.0]),
+        "cycles": np.array([2.0, 1.0]),
+        "cycles_ok": np.array([1.0, 0.0]),
+        "days": np.array([7.0, 7.0]),
+    }
+    first = metrics(totals, np.array([True, False]))
+    assert first["fill_rate"] == 0.9 and first["cycle_service_level"] == 0.5
+    assert first["avg_inventory_value"] == 10.0 and first["orders_placed"] == 2
+    both = metrics(totals)
+    assert both["fill_rate"] == 10 / 14 and both["avg_inventory_value"] == 11.0
