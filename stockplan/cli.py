@@ -42,6 +42,7 @@ TABLES = (
     "suppliers",
     "notices",
     "expiry_risk",
+    "large_orders",
 )
 OUTPUT_SUFFIXES = (".csv", ".xlsx", ".json", ".parquet")
 EXIT_USER_ERROR = 1
@@ -1047,6 +1048,12 @@ _table_command(
     "suppliers",
     "Supplier scorecard from purchase-order history: lead time, on-time rate, fill.",
 )
+_table_command(
+    "large-orders",
+    "large_orders",
+    "Order lines far above the item's usual line (policy.large_order_factor x its median) "
+    "and whether the stock target covers them or sets them aside as make-to-order.",
+)
 
 
 _table_command(
@@ -1257,7 +1264,7 @@ def simulate(
         from stockplan.simulate import (
             BASELINE_HISTORY_DAYS,
             prepare_replay,
-            simulate_policies,
+            replay_policies,
         )
 
         console = Console(quiet)
@@ -1278,7 +1285,8 @@ def simulate(
             start=replay.start,
             series=replay.series.height,
         )
-        simulation = simulate_policies(replay, cfg)
+        tables_out = replay_policies(replay, cfg)
+        simulation = tables_out["simulation"]
         StageProgress.close_all()
         simulation = _with_baselines(simulation, replay, tables, cfg, baseline or [Baseline.rule])
         for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
@@ -1297,10 +1305,28 @@ def simulate(
             if not plot.parent.exists():
                 raise StockplanError(f"{plot}: output folder {plot.parent} does not exist")
             png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure)
+        by_pattern = tables_out["simulation_by_pattern"]
+        if "policy_inventory_at_same_fill" in by_pattern.columns:
+            for row in by_pattern.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
+                console.info(
+                    f"{row['demand_pattern']}, {row['policy']}: fill rate "
+                    f"{row['fill_rate']:.1%} with {row['avg_inventory_value']:,.0f}; the policy "
+                    f"reaches it with {row['policy_inventory_at_same_fill']:,.0f}"
+                )
+        if replay.set_aside_units:
+            console.info(
+                f"{replay.set_aside_units:,.0f} units of large one-off order lines were "
+                "replayed as make-to-order demand, not served from stock"
+            )
         import polars as pl
 
+        tables_out["simulation"] = simulation
+        tables_out = {
+            name: frame.with_columns(pl.lit(planning_date).alias("as_of"))
+            for name, frame in tables_out.items()
+        }
         _emit(
-            {"simulation": simulation.with_columns(pl.lit(planning_date).alias("as_of"))},
+            tables_out,
             "simulation",
             output,
             format,

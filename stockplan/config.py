@@ -229,6 +229,45 @@ class Policy(Section):
     )
     holding_cost_rate: float = Field(default=0.25, gt=0, le=5, description="Per year, of cost.")
     ordering_cost: float = Field(default=50.0, ge=0)
+    lead_time_demand: Literal["auto", "block", "days", "parametric"] = Field(
+        default="auto",
+        description="Lead-time demand behind S: a bootstrap of the item's own daily history "
+        "(whole L + R windows 'block', or single days 'days'; 'auto' keeps per demand pattern "
+        "the one better calibrated in the backtest), or 'parametric' (normal / Poisson / "
+        "negative binomial).",
+    )
+    bootstrap_history_days: int = Field(
+        default=364, ge=28, le=3660, description="Daily history the bootstrap resamples."
+    )
+    bootstrap_draws: int = Field(default=500, ge=100, le=10000)
+    bootstrap_patterns: list[Literal["smooth", "erratic", "intermittent", "lumpy"]] = Field(
+        default_factory=lambda: ["erratic", "intermittent", "lumpy"],
+        description="Demand patterns whose lead-time demand is chosen and recalibrated on "
+        "the backtest; the others keep the parametric normal / Poisson / NB levels.",
+    )
+    calibrate: bool = Field(
+        default=True,
+        description="Recalibrate the bootstrap's quantiles per demand pattern on the "
+        "forecast's backtest windows (and choose the bootstrap there, with 'auto').",
+    )
+    large_orders: Literal["cover", "make_to_order"] = Field(
+        default="cover",
+        description="Large one-off order lines: kept in the demand the stock covers, or set "
+        "aside as make-to-order demand that the stock target does not chase.",
+    )
+    large_order_factor: float = Field(
+        default=10.0, gt=1, description="A line is large above this many times the usual line."
+    )
+    large_order_min_lines: int = Field(
+        default=5, ge=1, description="Lines an item needs before any of its lines is large."
+    )
+    large_order_history_days: int = Field(default=364, ge=28, le=3660)
+    max_cover_days: float = Field(
+        default=182.0,
+        gt=0,
+        description="A target that needs more stock than this many days of mean demand is "
+        "capped there and reported as not reachable at sane stock.",
+    )
 
     @field_validator("skus", mode="before")
     @classmethod
@@ -269,6 +308,17 @@ class Forecast(Section):
     expensive_classes: list[Literal["A", "B", "C"]] = Field(
         default_factory=lambda: ["A"],
         description="ABC classes whose smooth / seasonal items also try AutoETS and AutoTheta.",
+    )
+    dead_alpha: float = Field(
+        default=0.1, gt=0, lt=1, description="TSB smoothing of a dead item's demand probability."
+    )
+    dead_probability: float = Field(
+        default=0.05,
+        ge=0,
+        lt=1,
+        description="A dead item is forecast as zero only when its empty run since the last "
+        "sale would have this small a chance, (1 - p)^k, were it still selling as before; "
+        "otherwise TSB's decaying forecast.",
     )
     engine: Literal["local", "dask", "ray", "spark"] = Field(
         default="local", description="Where the forecast stage runs (statsforecast via fugue)."
@@ -397,6 +447,11 @@ class Simulate(Section):
         description="Multiples of the baseline's weeks replayed for its curve.",
     )
     seed: int = Field(default=0, ge=0, description="Lead-time draws (numpy seeds are >= 0).")
+    warmup: bool = Field(
+        default=True,
+        description="Count service, stock and orders only from each series' first L + R "
+        "days on, when its first order can have arrived (both start without safety stock).",
+    )
 
     @model_validator(mode="after")
     def _baseline_order(self) -> Simulate:

@@ -2,7 +2,12 @@
 
 - smooth / erratic: AutoETS, AutoTheta and (with two seasons of history) SeasonalNaive.
 - intermittent / lumpy: CrostonSBA, TSB, ADIDA, IMAPA (Syntetos & Boylan; Teunter et al.).
-- new (short history): the mean of what there is; dead / never sold: zero.
+- new (short history): the mean of what there is; never sold: zero.
+- dead (no sale in `classify.dead_item_days`): forecast as zero (`Zero`) only when the
+  empty run is implausible for a live item, (1 - p)^k < `forecast.dead_probability` with
+  p its share of buckets with demand up to the last sale and k the empty buckets since;
+  else TSB's decaying forecast p_t x z_t (probability smoothed with `forecast.dead_alpha`
+  every bucket, size z_t updated on selling buckets): a lumpy item may sell again.
 
 Each series' model is picked by a rolling-origin backtest (`backtest_windows` origins,
 `backtest_horizon_days` ahead each, scored by mean squared error, which is minimised by the
@@ -17,6 +22,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import polars as pl
 from scipy.stats import norm
 
@@ -33,6 +39,8 @@ SUMMARY_COLUMNS = [
     "backtest_bias",
     "n_obs",
     "window_scores",
+    "window_origins",
+    "window_rates",
 ]
 SEASON = {"day": 7, "week": 52}
 RECENT_PERIODS = 13
@@ -93,8 +101,10 @@ def _families(
     needed = horizon_bt * settings.backtest_windows + settings.min_history_periods
     pattern = pl.col("demand_pattern")
     return stats.with_columns(
-        pl.when(pattern.is_in(["dead", "none"]))
+        pl.when((pattern == "none") | ((pattern == "dead") & (pl.col("tsb_rate") <= 0)))
         .then(pl.lit("zero"))
+        .when(pattern == "dead")
+        .then(pl.lit("decay"))
         .when((pattern == "new") | (pl.col("n_obs") < needed))
         .then(pl.lit("short"))
         .when(pattern.is_in(["intermittent", "lumpy"]))
@@ -189,6 +199,16 @@ def _run_family(
         )
     )
     combined = combined.join(windows, on="unique_id", how="left")
+    # each backtest window's origin (first forecast bucket) and mean forecast per bucket:
+    # the level the lead-time-demand calibration scales its draws to
+    levels = (
+        steps.group_by(["unique_id", "cutoff"])
+        .agg(pl.col("ds").min().alias("origin"), pl.col("value").mean().alias("rate"))
+        .sort(["unique_id", "origin"])
+        .group_by("unique_id")
+        .agg(pl.col("origin").alias("window_origins"), pl.col("rate").alias("window_rates"))
+    )
+    combined = combined.join(levels, on="unique_id", how="left")
     labels = chosen.group_by("unique_id").agg(
         pl.col("model").sort_by("rank").str.join("+").alias("label")
     )
@@ -198,6 +218,8 @@ def _run_family(
         "backtest_rmse",
         "backtest_bias",
         "window_scores",
+        "window_origins",
+        "window_rates",
     )
     long_forecast = (
         future.unpivot(
@@ -207,9 +229,60 @@ def _run_family(
         .group_by(["unique_id", "ds"])
         .agg(pl.col("forecast").mean())
         .join(labels, on="unique_id")
-        .select("unique_id", "ds", pl.col("label").alias("model"), "forecast")
+        .with_columns(pl.col("ds").rank("ordinal").over("unique_id").cast(pl.Int64).alias("step"))
+        .join(band_widening(steps, horizon), on="step", how="left")
+        .select("unique_id", "ds", pl.col("label").alias("model"), "forecast", "band_ratio")
     )
     return choice, long_forecast
+
+
+def band_widening(steps: pl.DataFrame, horizon: int) -> pl.DataFrame:
+    """step, band_ratio: how the forecast error spread grows with the horizon, measured.
+
+    Backtest errors pooled over the family's series give a mean squared error per step
+    ahead h = 1..H; beyond H it grows linearly in h at the measured rate (a random-walk
+    level, as exponential smoothing implies: var_h = var_1 (1 + (h - 1) alpha^2), Hyndman
+    et al. 2008, ch. 6). band_ratio_h = sqrt(mse_h / mean mse), so sigma_e (the RMSE over
+    all steps) times band_ratio is the spread h buckets ahead.
+    """
+    per_step = (
+        steps.with_columns(
+            pl.col("ds").rank("ordinal").over(["unique_id", "cutoff"]).cast(pl.Int64).alias("step")
+        )
+        .group_by("step")
+        .agg(pl.col("error").pow(2).mean().alias("mse"))
+        .sort("step")
+    )
+    mse = per_step["mse"].fill_null(0.0).to_numpy()
+    if mse.size == 0 or not np.isfinite(mse).all() or mse.mean() <= 0:
+        return pl.DataFrame({"step": range(1, horizon + 1), "band_ratio": [1.0] * horizon})
+    mse = np.maximum.accumulate(mse)  # a spread never shrinks further ahead
+    slope = (mse[-1] - mse[0]) / (mse.size - 1) if mse.size > 1 else 0.0
+    h = np.arange(1, horizon + 1)
+    grown = np.where(
+        h <= mse.size, mse[np.minimum(h, mse.size) - 1], mse[-1] + (h - mse.size) * slope
+    )
+    return pl.DataFrame({"step": h, "band_ratio": np.sqrt(grown / mse.mean())})
+
+
+def tsb_probability(alpha: float) -> pl.Expr:
+    """TSB demand probability after the last bucket (Teunter, Syntetos & Babai 2011):
+    p_t = p_(t-1) + alpha (1[d_t > 0] - p_(t-1)), started at the first bucket."""
+    return (pl.col("demand") > 0).cast(pl.Float64).ewm_mean(alpha=alpha, adjust=False).last()
+
+
+def tsb_size(alpha: float) -> pl.Expr:
+    """TSB demand size: z updated only in buckets with demand, z += alpha (d - z)."""
+    sizes = pl.col("demand").filter(pl.col("demand") > 0)
+    return sizes.ewm_mean(alpha=alpha, adjust=False).last()
+
+
+def still_selling_chance() -> pl.Expr:
+    """(1 - p)^k: the chance of the k empty buckets since the last sale if the item still
+    sold as before, p = share of buckets with demand up to its last sale."""
+    upto = pl.col("last_sale_index") + 1
+    empty = pl.col("n_obs") - upto
+    return (1.0 - pl.col("selling_periods") / upto).pow(empty)
 
 
 def series_stats(
@@ -217,13 +290,25 @@ def series_stats(
 ) -> pl.DataFrame:
     """Per series: unique_id, n_obs, last_period, means, std, demand_pattern, family."""
     series = (
-        history.group_by(SERIES)
+        history.sort([*SERIES, "period_start"])
+        .group_by(SERIES, maintain_order=True)
         .agg(
             pl.len().alias("n_obs"),
             pl.col("period_start").max().alias("last_period"),
             pl.col("demand").mean().alias("mean_all"),
             pl.col("demand").std(ddof=1).alias("std_all"),
             pl.col("demand").tail(RECENT_PERIODS).mean().alias("mean_recent"),
+            tsb_probability(settings.dead_alpha).alias("tsb_probability"),
+            tsb_size(settings.dead_alpha).alias("tsb_size"),
+            (pl.col("demand") > 0).arg_true().last().alias("last_sale_index"),
+            (pl.col("demand") > 0).sum().alias("selling_periods"),
+        )
+        .with_columns(
+            pl.when(still_selling_chance() >= settings.dead_probability)
+            .then(pl.col("tsb_probability") * pl.col("tsb_size"))
+            .otherwise(0.0)
+            .fill_null(0.0)
+            .alias("tsb_rate")
         )
         .join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left")
         .with_columns(pl.col("demand_pattern").fill_null("none"))
@@ -324,7 +409,9 @@ def forecast_demand(
 
     forecast: sku, location, period_start, forecast, lo, hi, model (per future bucket).
     summary: sku, location, model, sigma_e (per bucket), backtest_rmse, backtest_bias, n_obs,
-    window_scores (each backtest window's standardised shortfall, for conformal quantiles).
+    window_scores (each backtest window's standardised shortfall, for conformal quantiles),
+    window_origins and window_rates (each backtest window's first bucket and mean forecast
+    per bucket, for the lead-time-demand calibration).
     `categories` (sku, category) lets short-history items borrow their category's level,
     measured on `prior_series` (`series_stats` of a wider history) when given.
     """
@@ -361,9 +448,13 @@ def forecast_demand(
             futures.append(future)
 
     # fallbacks computed in Polars: short history -> blended mean, dead / never sold -> zero
-    simple = series.filter(pl.col("family").is_in(["short", "zero"]))
+    simple = series.filter(pl.col("family").is_in(["short", "zero", "decay"]))
     simple_model = (
-        pl.when(pl.col("family") == "zero").then(pl.lit("Zero")).otherwise(pl.col("short_model"))
+        pl.when(pl.col("family") == "zero")
+        .then(pl.lit("Zero"))
+        .when(pl.col("family") == "decay")
+        .then(pl.lit("TSBDecay"))
+        .otherwise(pl.col("short_model"))
     )
     simple_choice = simple.select(
         "unique_id",
@@ -371,6 +462,8 @@ def forecast_demand(
         pl.lit(None, pl.Float64).alias("backtest_rmse"),
         pl.lit(None, pl.Float64).alias("backtest_bias"),
         pl.lit(None, pl.List(pl.Float64)).alias("window_scores"),
+        pl.lit(None, pl.List(pl.Date)).alias("window_origins"),
+        pl.lit(None, pl.List(pl.Float64)).alias("window_rates"),
     )
     steps = pl.DataFrame({"step": list(range(1, horizon + 1))})
     simple_future = simple.join(steps, how="cross").select(
@@ -379,8 +472,11 @@ def forecast_demand(
         simple_model.alias("model"),
         pl.when(pl.col("family") == "zero")
         .then(0.0)
+        .when(pl.col("family") == "decay")
+        .then(pl.col("tsb_rate"))
         .otherwise(pl.col("short_rate"))
         .alias("forecast"),
+        pl.lit(1.0).alias("band_ratio"),
     )
     choice = pl.concat([*choices, simple_choice], how="vertical_relaxed")
     future = pl.concat([*futures, simple_future], how="vertical_relaxed")
@@ -409,14 +505,15 @@ def forecast_demand(
             .fill_nan(None)
             .fill_null(pl.col("mean_recent"))
             .clip(lower_bound=0.0)
-            .alias("forecast")
+            .alias("forecast"),
+            (pl.col("sigma_e") * pl.col("band_ratio").fill_null(1.0)).alias("spread"),
         )
         .select(
             *SERIES,
             pl.col("ds").alias("period_start"),
             "forecast",
-            (pl.col("forecast") - z * pl.col("sigma_e")).clip(lower_bound=0.0).alias("lo"),
-            (pl.col("forecast") + z * pl.col("sigma_e")).alias("hi"),
+            (pl.col("forecast") - z * pl.col("spread")).clip(lower_bound=0.0).alias("lo"),
+            (pl.col("forecast") + z * pl.col("spread")).alias("hi"),
             "model",
         )
         .sort([*SERIES, "period_start"])

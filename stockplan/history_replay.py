@@ -78,14 +78,23 @@ def replay_receipts(
     unit_cost: np.ndarray,
     review_days: int,
     backorder: bool,
+    warmup: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Serve `demand` [series, days] day by day from stock fed by fixed `receipts`."""
+    """Serve `demand` [series, days] day by day from stock fed by fixed `receipts`.
+
+    Like the policy's replay, a series' metrics count only from its day `warmup` on (the
+    first day an order of the policy's can have arrived), so both are scored on the same days.
+    """
     n_series, n_days = demand.shape
+    warmup = np.zeros(n_series) if warmup is None else warmup
+    counted_days = np.zeros(n_series)
+    value_by_series = np.zeros(n_series)
+    units_by_series = np.zeros(n_series)
+    cycle_counts = np.zeros(n_series, dtype=bool)
     on_hand = initial_stock.astype(float).copy()
     backlog = np.zeros(n_series)
     served_total = demand_total = unmet_total = 0.0
     stockout_days = 0
-    inventory_value = inventory_units = 0.0
     cycle_short = np.zeros(n_series, dtype=bool)
     cycle_demand = np.zeros(n_series, dtype=bool)
     cycles = cycles_ok = 0
@@ -95,35 +104,41 @@ def replay_receipts(
             cleared = np.minimum(on_hand, backlog)
             on_hand -= cleared
             backlog -= cleared
-        if day % review_days == 0 and day > 0:
-            cycles += int(cycle_demand.sum())
-            cycles_ok += int((cycle_demand & ~cycle_short).sum())
-            cycle_short[:] = False
-            cycle_demand[:] = False
+        if day % review_days == 0:
+            if day > 0:
+                cycles += int((cycle_demand & cycle_counts).sum())
+                cycles_ok += int((cycle_demand & ~cycle_short & cycle_counts).sum())
+                cycle_short[:] = False
+                cycle_demand[:] = False
+            cycle_counts = day >= warmup
         today = demand[:, day]
         served = np.minimum(on_hand, today)
         on_hand -= served
         unmet = today - served
         if backorder:
             backlog += unmet
-        served_total += served.sum()
-        demand_total += today.sum()
-        unmet_total += unmet.sum()
+        counts = day >= warmup
+        served_total += (served * counts).sum()
+        demand_total += (today * counts).sum()
+        unmet_total += (unmet * counts).sum()
         short = unmet > 1e-9
-        stockout_days += int(short.sum())
+        stockout_days += int((short & counts).sum())
         cycle_short |= short
         cycle_demand |= today > 0
-        inventory_value += float((on_hand * unit_cost).sum())
-        inventory_units += float(on_hand.sum())
-    cycles += int(cycle_demand.sum())
-    cycles_ok += int((cycle_demand & ~cycle_short).sum())
+        value_by_series += on_hand * unit_cost * counts
+        units_by_series += on_hand * counts
+        counted_days += counts
+    cycles += int((cycle_demand & cycle_counts).sum())
+    cycles_ok += int((cycle_demand & ~cycle_short & cycle_counts).sum())
+    days = np.maximum(counted_days, 1)
     return {
         "fill_rate": served_total / demand_total if demand_total else 1.0,
         "cycle_service_level": cycles_ok / cycles if cycles else 1.0,
         "stockout_days": stockout_days,
-        "avg_inventory_value": inventory_value / n_days if n_days else 0.0,
-        "avg_inventory_units": inventory_units / n_days if n_days else 0.0,
+        "avg_inventory_value": float((value_by_series / days).sum()),
+        "avg_inventory_units": float((units_by_series / days).sum()),
         "unmet_units": unmet_total,
+        "days": int(counted_days.max()) if n_series else 0,
     }
 
 
@@ -142,12 +157,10 @@ def history_baseline(replay, purchase_orders: pl.DataFrame | None, backorder: bo
         replay.series["unit_cost"].fill_null(0.0).to_numpy(),
         replay.review_days,
         backorder,
+        replay.warmup_days,
     )
     return (
         {"policy": BUYERS, "target": None, "orders_placed": placed}
         | metrics
-        | {
-            "series": replay.series.height,
-            "days": n_days,
-        }
+        | {"series": replay.series.height}
     )

@@ -39,6 +39,8 @@ TABLES: dict[str, dict[str, str]] = {
     "notices": {"en": "notices", "zh": "客户到货通知"},
     "simulation": {"en": "simulation", "zh": "策略模拟"},
     "expiry_risk": {"en": "expiry_risk", "zh": "过期风险"},
+    "large_orders": {"en": "large_orders", "zh": "大额订单"},
+    "simulation_by_pattern": {"en": "simulation_by_pattern", "zh": "分模式模拟"},
     "overrides": {"en": "overrides", "zh": "预测调整评估"},
 }
 
@@ -176,6 +178,12 @@ _ZH_HEADERS: dict[str, str] = {
     "override_error": "调整后误差",
     "forecast_value_added": "预测增值(FVA)",
     "verdict": "结论",
+    # lead-time demand and large one-off orders
+    "ltd_method": "提前期需求方法",
+    "service_note": "服务水平说明",
+    "usual_line_qty": "常规单行数量",
+    "times_usual": "常规倍数",
+    "treatment": "处理方式",
     # supplier calendars, minimum order value, containers, price breaks
     "order_by": "最晚下单日期",
     "open_lead_time_days": "供应商工作日提前期(天)",
@@ -280,6 +288,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "title.notices": {
         "en": "Customer restock notices as of {as_of}",
         "zh": "客户到货通知（计划日期 {as_of}）",
+    },
+    "title.large_orders": {
+        "en": "Large one-off order lines as of {as_of}",
+        "zh": "大额一次性订单（计划日期 {as_of}）",
     },
     "title.expiry_risk": {
         "en": "Stock expiring unsold as of {as_of}",

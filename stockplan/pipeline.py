@@ -23,6 +23,8 @@ from stockplan.excess import excess_stock
 from stockplan.forecast import forecast_demand
 from stockplan.item_rules import expiry, item_caps, item_classes, item_columns, item_tables
 from stockplan.items import item_names
+from stockplan.large_orders import large_order_lines, without_large_orders
+from stockplan.lead_time_demand import history_lead_time_demand
 from stockplan.leadtime import (
     backup_lead_times,
     open_receipts,
@@ -334,6 +336,9 @@ def run_plan(
 
     say("building demand history")
     excluded, promo_days = excluded_days(tables, config, as_of)
+    large_orders = large_order_lines(sales, as_of, config.policy)
+    if config.policy.large_orders == "make_to_order":
+        sales = without_large_orders(sales, large_orders)
     history = demand_history(sales, as_of, bucket, excluded)
     attributes = item_attributes(products, stock, own_sales(sales))
     unit_value = unit_values(attributes)
@@ -400,9 +405,22 @@ def run_plan(
         base = less_unsellable(base, unsellable(expiring))
         series = less_unsellable(series, unsellable(expiring))
     caps = item_caps(series, forecast, tables, config, as_of, days)
+    draws = None
+    if config.policy.lead_time_demand != "parametric":
+        say("bootstrapping lead-time demand")
+        draws = history_lead_time_demand(
+            sales,
+            lead_times.join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left"),
+            as_of,
+            excluded,
+            review,
+            config.policy,
+            summary,
+            days,
+        )
 
     say("computing safety stock and orders")
-    first_pass = plan_orders(series, config.policy, as_of, days, error_scores)
+    first_pass = plan_orders(series, config.policy, as_of, days, error_scores, draws)
     first_pass = cap_order_up_to(first_pass, caps)
     say("rebalancing between locations")
     transfers = plan_transfers(
@@ -411,7 +429,7 @@ def run_plan(
     )
     moves = net_transfers(transfers)
     rebalanced = after_transfers(series, moves)
-    every_order = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
+    every_order = plan_orders(rebalanced, config.policy, as_of, days, error_scores, draws)
     every_order = cap_order_up_to(every_order, caps)
 
     say("assessing stockout risk")
@@ -445,7 +463,7 @@ def run_plan(
         )
         series = with_lead_times(base, lead_times, forecast, days, review, as_of, closures)
         rebalanced = after_transfers(series, moves)
-        switched = plan_orders(rebalanced, config.policy, as_of, days, error_scores)
+        switched = plan_orders(rebalanced, config.policy, as_of, days, error_scores, draws)
         caps = item_caps(rebalanced, forecast, tables, config, as_of, days)
         switched = cap_order_up_to(switched, caps)
         every_order = explain_backup(switched, every_order, late)
@@ -543,6 +561,7 @@ def run_plan(
             "forecast": forecast,
             "classes": classes,
             "suppliers": scorecard,
+            "large_orders": large_orders,
             **extra,
         },
     )

@@ -18,6 +18,7 @@ import polars as pl
 
 from stockplan.config import Policy
 from stockplan.demand import SERIES
+from stockplan.lead_time_demand import LeadTimeDemand
 from stockplan.policy import protection_levels, round_order_quantity
 
 ORDER_COLUMNS = [
@@ -62,6 +63,8 @@ ORDER_DETAIL_COLUMNS = [
     "closure_days",
     "closure_note",
     "closure_cover_days",
+    "ltd_method",
+    "service_note",
 ]
 CALENDAR_DEFAULTS = {
     "open_lead_time_days": pl.col("lead_time_days"),
@@ -289,6 +292,7 @@ def plan_orders(
     as_of: dt.date,
     bucket_days: int,
     error_scores: dict | None = None,
+    lead_time_demand: LeadTimeDemand | None = None,
 ) -> pl.DataFrame:
     """Order rows for every series (order_qty may be 0) with the numbers that produced them.
 
@@ -307,7 +311,7 @@ def plan_orders(
         (pl.col("sigma_e") / (bucket_days**0.5)).alias("sigma_day"),
     )
     frame = frame.with_columns(service_levels(frame, settings), policy_types(settings))
-    frame = protection_levels(frame, settings, error_scores)
+    frame = protection_levels(frame, settings, error_scores, lead_time_demand)
     position = pl.col("inventory_position")
     kind = pl.col("policy_type")
     # rs: order up to S whenever below it; ss: order up to S once at or below s;

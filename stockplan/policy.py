@@ -26,6 +26,11 @@ import polars as pl
 from scipy import stats
 
 from stockplan.config import Policy
+from stockplan.lead_time_demand import (
+    LeadTimeDemand,
+    empirical_order_up_to,
+    recalibrated_level,
+)
 
 _K_GRID = np.linspace(-4.0, 6.0, 20001)
 _G_GRID = stats.norm.pdf(_K_GRID) - _K_GRID * stats.norm.sf(_K_GRID)
@@ -97,14 +102,21 @@ def protection_levels(
     frame: pl.DataFrame,
     settings: Policy,
     error_scores: dict[str, np.ndarray] | None = None,
+    lead_time_demand: LeadTimeDemand | None = None,
 ) -> pl.DataFrame:
-    """Add sigma_lead_time_demand, safety_stock, reorder_point, order_up_to, order_cycle_qty.
+    """Add sigma_lead_time_demand, safety_stock, reorder_point, order_up_to, order_cycle_qty,
+    ltd_method and service_note.
 
     Needs: forecast_per_day, demand_protection (forecast over L + R), sigma_day,
     lead_time_days, lead_time_std_days, review_days, service_level, demand_pattern, unit_cost,
     and optionally policy_type per row (else `settings.type` for all). With
     `quantile_method: conformal`, `error_scores` (demand pattern -> pooled conformity scores)
     replace z by their empirical quantile for patterns with at least 20 scores.
+    `lead_time_demand` (bootstrap draws, see `lead_time_demand.py`) sets S for the series
+    of the patterns it was chosen for (`lead_time_demand.methods`), for cycle service and
+    fill rate alike; safety stock is then S - mu, negative where the skewed lead-time
+    demand's quantile lies below its mean. Safety stock is capped at `max_cover_days` of
+    mean demand; `service_note` says so where the target needs more.
     """
     d = frame["forecast_per_day"].to_numpy().astype(float)
     mu = frame["demand_protection"].to_numpy().astype(float)
@@ -143,7 +155,33 @@ def protection_levels(
     if discrete.any() and settings.service_measure == "cycle":
         quantile = discrete_quantile(alpha, mu, np.maximum(sigma**2, mu))
         safety = np.where(discrete & (mu > 0), np.maximum(quantile - mu, 0.0), safety)
-    safety = np.where(d > 0, safety, 0.0)
+    method = np.where(discrete, "discrete", "normal").astype(object)
+    if lead_time_demand is not None:
+        empirical = empirical_order_up_to(
+            frame, lead_time_demand, settings.service_measure, lead_time_demand.backorder
+        )
+        patterns = frame["demand_pattern"]
+        chosen = patterns.replace_strict(lead_time_demand.methods, default="").to_numpy()
+        use = np.char.startswith(chosen.astype(str), "bootstrap") & np.isfinite(empirical)
+        safety = np.where(use, empirical - mu, safety)
+        method = np.where(use, chosen, method)
+        # parametric chosen by the backtest: its quantile level recalibrated there
+        calibrated = patterns.is_in(list(lead_time_demand.calibration)).to_numpy()
+        parametric = (chosen == "parametric") & calibrated & (mu > 0)
+        if parametric.any():
+            level = alpha.copy()
+            for pattern, (cycle, fill) in lead_time_demand.calibration.items():
+                rows = parametric & (patterns == pattern).to_numpy()
+                achieved = cycle if settings.service_measure == "cycle" else fill
+                level[rows] = recalibrated_level(alpha[rows], achieved)
+            level = np.clip(level, 1e-6, 1 - 1e-6)
+            normal = z_value(level) * sigma
+            counted = discrete_quantile(level, mu, np.maximum(sigma**2, mu)) - mu
+            safety = np.where(parametric, np.where(discrete, counted, normal), safety)
+            method = np.where(parametric, "parametric", method)
+    cap = d * settings.max_cover_days
+    capped = (d > 0) & (safety > cap)
+    safety = np.where(d > 0, np.minimum(safety, cap), 0.0)
     reorder_point = mu + safety
     order_up_to = np.where(periodic, reorder_point, reorder_point + cycle_qty)
     return frame.with_columns(
@@ -153,6 +191,16 @@ def protection_levels(
         pl.Series("order_up_to", order_up_to),
         pl.Series("order_cycle_qty", cycle_qty),
         pl.Series("eoq", eoq),
+        pl.Series("ltd_method", method.astype(str)),
+        pl.Series(
+            "service_note",
+            np.where(
+                capped,
+                f"target not reachable at sane stock: safety stock capped at "
+                f"{settings.max_cover_days:g} days of demand",
+                "",
+            ),
+        ),
     )
 
 

@@ -17,7 +17,9 @@ sku x location that had history when the replay starts:
   policy's orders.
 
 Both start with stock equal to the expected demand over L + R (no safety stock), so
-neither gets a head start. Metrics per run: fill_rate = served / demand;
+neither gets a head start; with `simulate.warmup` (default) a series' metrics count only
+from day ceil(L + R) on, once its first order can have arrived, so the empty start does not
+blur the targets (a warm-up period, Law 2015, ch. 9). Metrics per run: fill_rate = served / demand;
 cycle_service_level = share of (series, review cycle) pairs with demand and no stockout;
 stockout_days = series-days with unmet demand; avg_inventory_value = mean over days of
 the sum of end-of-day stock x unit cost; orders_placed. For baseline rows,
@@ -35,10 +37,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from stockplan.classify import classify_demand
+from stockplan.classify import PATTERNS, classify_demand
 from stockplan.config import Config, Policy
 from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, default_as_of, demand_history
 from stockplan.forecast import forecast_demand
+from stockplan.large_orders import large_order_lines, without_large_orders
+from stockplan.lead_time_demand import LeadTimeDemand, daily_demand, history_lead_time_demand
 from stockplan.leadtime import resolve_lead_times
 from stockplan.plan import plan_orders
 from stockplan.policy import round_order_quantity
@@ -73,22 +77,9 @@ class Replay:
     initial_stock: np.ndarray
     levels: list[pl.DataFrame]  # per review: the plan_orders input, position to be set
     error_scores: list[dict] | None = None  # per review: pooled backtest scores (conformal)
-
-
-def _daily_demand(
-    sales: pl.DataFrame, series: pl.DataFrame, first: dt.date, days: int
-) -> np.ndarray:
-    daily = (
-        sales.filter((pl.col("date") >= first) & (pl.col("date") < first + dt.timedelta(days)))
-        .group_by([*SERIES, "date"])
-        .agg(pl.col("quantity").sum().clip(lower_bound=0.0).alias("demand"))
-        .with_columns((pl.col("date") - pl.lit(first)).dt.total_days().alias("day"))
-    )
-    keyed = series.select(SERIES).with_row_index("row")
-    cells = daily.join(keyed, on=SERIES)
-    matrix = np.zeros((series.height, days))
-    matrix[cells["row"].to_numpy(), cells["day"].to_numpy()] = cells["demand"].to_numpy()
-    return matrix
+    lead_time_demand: list[LeadTimeDemand] | None = None  # per review: bootstrap draws
+    set_aside_units: float = 0.0  # large-order units replayed as make-to-order, not from stock
+    warmup_days: np.ndarray | None = None  # per series: days before metrics count
 
 
 def prepare_replay(
@@ -127,6 +118,11 @@ def prepare_replay(
         else None
     )
     excluded, _ = excluded_days(tables, config, as_of)
+    set_aside = 0.0
+    if config.policy.large_orders == "make_to_order":
+        large = large_order_lines(sales, start, config.policy, first=dt.date.min, last=end)
+        set_aside = float(large.filter(pl.col("date") >= start)["quantity"].sum())
+        sales = without_large_orders(sales, large)
     first_history = demand_history(sales, start, bucket, excluded)
     universe = (
         first_history.select(SERIES)
@@ -148,6 +144,8 @@ def prepare_replay(
 
     levels: list[pl.DataFrame] = []
     scores: list[dict] = []
+    bootstraps: list[LeadTimeDemand | None] = []
+    origin_draws = None
     base = forecast = None
     origin_scores: dict = {}
     origin_index = -1
@@ -167,9 +165,26 @@ def prepare_replay(
             )
             base = series_base(universe, position, classes, summary, attributes)
             origin_scores = pooled_error_scores(summary, classes)
+            origin_draws = None
+            if config.policy.lead_time_demand != "parametric":
+                origin_draws = history_lead_time_demand(
+                    sales,
+                    lead_times.join(
+                        classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left"
+                    ),
+                    origin,
+                    excluded,
+                    review,
+                    config.policy,
+                    summary,
+                    days,
+                    backorder=settings.unmet_demand == "backorder",
+                    seed=settings.seed + index,
+                )
         current = forecast.filter(pl.col("period_start") >= bucket_start(pl.lit(today), bucket))
         levels.append(with_lead_times(base, lead_times, current, days, review))
         scores.append(origin_scores)
+        bootstraps.append(origin_draws)
 
     rng = np.random.default_rng(settings.seed)
     mean = levels[0]["lead_time_days"].to_numpy()
@@ -177,10 +192,16 @@ def prepare_replay(
     draws = rng.normal(mean[:, None], spread[:, None], (universe.height, len(review_days)))
     lead_draws = np.maximum(np.round(draws), 1).astype(int)
     first_day = start - dt.timedelta(days=BASELINE_HISTORY_DAYS)
-    demand = _daily_demand(sales, universe, first_day, BASELINE_HISTORY_DAYS + n_days)
-    series = universe.join(
-        attributes.select("sku", "unit_cost", "moq", "pack_size", "max_order"), on="sku", how="left"
-    ).sort(SERIES)
+    demand = np.nan_to_num(daily_demand(sales, universe, first_day, BASELINE_HISTORY_DAYS + n_days))
+    series = (
+        universe.join(
+            attributes.select("sku", "unit_cost", "moq", "pack_size", "max_order"),
+            on="sku",
+            how="left",
+        )
+        .join(levels[0].select(*SERIES, "demand_pattern"), on=SERIES, how="left")
+        .sort(SERIES)
+    )
     return Replay(
         series=series,
         start=start,
@@ -188,8 +209,11 @@ def prepare_replay(
         review_days=review,
         lead_draws=lead_draws,
         initial_stock=np.round(levels[0]["demand_protection"].to_numpy()),
+        warmup_days=np.ceil(mean + review) if settings.warmup else None,
         levels=levels,
         error_scores=scores,
+        lead_time_demand=bootstraps if config.policy.lead_time_demand != "parametric" else None,
+        set_aside_units=set_aside,
     )
 
 
@@ -207,7 +231,12 @@ def _rounded(series: pl.DataFrame, need: np.ndarray) -> np.ndarray:
 
 
 def _replay(replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray], backorder: bool):
-    """Run one policy; `decide(review_index, day, inventory_position)` returns order qty."""
+    """Run one policy; `decide(review_index, day, inventory_position)` returns order qty.
+
+    Returns per-series totals (served, demand, unmet, stockout_days, inventory_value and
+    inventory_units summed over the days counted, orders, cycles, cycles_ok, days counted);
+    `metrics` sums them.
+    """
     n_series = replay.series.height
     history_days = BASELINE_HISTORY_DAYS
     n_days = replay.demand.shape[1] - history_days
@@ -215,12 +244,30 @@ def _replay(replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray]
     on_hand = replay.initial_stock.astype(float).copy()
     backlog = np.zeros(n_series)
     cost = replay.series["unit_cost"].fill_null(0.0).to_numpy()
-    served_total = demand_total = unmet_total = 0.0
-    stockout_days = orders = 0
-    inventory_value = inventory_units = 0.0
+    totals = {
+        name: np.zeros(n_series)
+        for name in (
+            "served",
+            "demand",
+            "unmet",
+            "stockout_days",
+            "inventory_value",
+            "inventory_units",
+            "orders",
+            "cycles",
+            "cycles_ok",
+        )
+    }
     cycle_short = np.zeros(n_series, dtype=bool)
     cycle_demand = np.zeros(n_series, dtype=bool)
-    cycles = cycles_ok = 0
+    warmup = replay.warmup_days if replay.warmup_days is not None else np.zeros(n_series)
+    cycle_counts = np.zeros(n_series, dtype=bool)
+    totals["days"] = np.zeros(n_series)
+
+    def close_cycle() -> None:
+        totals["cycles"] += cycle_demand & cycle_counts
+        totals["cycles_ok"] += cycle_demand & ~cycle_short & cycle_counts
+
     for day in range(n_days):
         on_hand += pipeline[:, day]
         if backorder:
@@ -229,15 +276,15 @@ def _replay(replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray]
             backlog -= cleared
         if day % replay.review_days == 0:
             if day > 0:
-                cycles += int(cycle_demand.sum())
-                cycles_ok += int((cycle_demand & ~cycle_short).sum())
+                close_cycle()
                 cycle_short[:] = False
                 cycle_demand[:] = False
+            cycle_counts = day >= warmup
             review = day // replay.review_days
             position = on_hand + pipeline[:, day + 1 :].sum(axis=1) - backlog
             qty = decide(review, day, position)
             placed = qty > 0
-            orders += int(placed.sum())
+            totals["orders"] += placed & cycle_counts
             arrival = day + replay.lead_draws[:, review]
             np.add.at(pipeline, (np.nonzero(placed)[0], arrival[placed]), qty[placed])
         today = replay.demand[:, history_days + day]
@@ -246,35 +293,52 @@ def _replay(replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray]
         unmet = today - served
         if backorder:
             backlog += unmet
-        served_total += served.sum()
-        demand_total += today.sum()
-        unmet_total += unmet.sum()
+        counts = day >= warmup
+        totals["served"] += served * counts
+        totals["demand"] += today * counts
+        totals["unmet"] += unmet * counts
         short = unmet > 1e-9
-        stockout_days += int(short.sum())
+        totals["stockout_days"] += short & counts
         cycle_short |= short
         cycle_demand |= today > 0
-        inventory_value += float((on_hand * cost).sum())
-        inventory_units += float(on_hand.sum())
-    cycles += int(cycle_demand.sum())
-    cycles_ok += int((cycle_demand & ~cycle_short).sum())
+        totals["inventory_value"] += on_hand * cost * counts
+        totals["inventory_units"] += on_hand * counts
+        totals["days"] += counts
+    close_cycle()
+    return totals
+
+
+def metrics(totals: dict[str, np.ndarray], rows: np.ndarray | None = None) -> dict:
+    """Aggregate per-series replay totals (all series, or those where `rows` is True)."""
+    pick = {k: (v if rows is None else v[rows]) for k, v in totals.items()}
+    demand, cycles = pick["demand"].sum(), pick["cycles"].sum()
+    days = np.maximum(pick["days"], 1)
+    n_days = int(pick["days"].max()) if pick["days"].size else 0
     return {
-        "fill_rate": served_total / demand_total if demand_total else 1.0,
-        "cycle_service_level": cycles_ok / cycles if cycles else 1.0,
-        "stockout_days": stockout_days,
-        "avg_inventory_value": inventory_value / n_days,
-        "orders_placed": orders,
-        "avg_inventory_units": inventory_units / n_days,
-        "unmet_units": unmet_total,
-        "series": n_series,
+        "fill_rate": float(pick["served"].sum() / demand) if demand else 1.0,
+        "cycle_service_level": float(pick["cycles_ok"].sum() / cycles) if cycles else 1.0,
+        "stockout_days": int(pick["stockout_days"].sum()),
+        "avg_inventory_value": float((pick["inventory_value"] / days).sum()),
+        "orders_placed": int(pick["orders"].sum()),
+        "avg_inventory_units": float((pick["inventory_units"] / days).sum()),
+        "unmet_units": float(pick["unmet"].sum()),
+        "series": int(pick["demand"].size),
         "days": n_days,
     }
 
 
 def simulate_policies(replay: Replay, config: Config) -> pl.DataFrame:
     """The `simulation` table: one row per policy target and per baseline scale."""
+    return replay_policies(replay, config)["simulation"]
+
+
+def replay_policies(replay: Replay, config: Config) -> dict[str, pl.DataFrame]:
+    """Run every policy target and baseline scale once; return the `simulation` table (all
+    series) and `simulation_by_pattern` (the same per demand pattern at the replay start,
+    with `policy_inventory_at_same_fill` from that pattern's own policy curve)."""
     settings = config.simulate
     backorder = settings.unmet_demand == "backorder"
-    rows = []
+    runs: list[tuple[str, float | None, dict]] = []
     for target in settings.targets:
         policy = Policy.model_validate(
             config.policy.model_dump() | {"service_level": target, "service_levels": {}, "skus": {}}
@@ -292,10 +356,11 @@ def simulate_policies(replay: Replay, config: Config) -> pl.DataFrame:
                 today,
                 BUCKET_DAYS[config.planning.bucket],
                 replay.error_scores[review] if replay.error_scores else None,
+                replay.lead_time_demand[review] if replay.lead_time_demand else None,
             )
             return orders["order_qty"].to_numpy()
 
-        rows.append({"policy": "stockplan", "target": target} | _replay(replay, decide, backorder))
+        runs.append(("stockplan", target, _replay(replay, decide, backorder)))
 
     window = BASELINE_HISTORY_DAYS
     for scale in settings.baseline_scales:
@@ -311,15 +376,33 @@ def simulate_policies(replay: Replay, config: Config) -> pl.DataFrame:
             f"baseline: reorder at {settings.baseline_reorder_weeks * scale:g} weeks, "
             f"up to {settings.baseline_up_to_weeks * scale:g} weeks"
         )
-        rows.append({"policy": name, "target": None} | _replay(replay, rule, backorder))
-    simulation = pl.DataFrame(rows, schema_overrides={"target": pl.Float64})
-    compared = [
-        inventory_at_fill_rate(simulation, fill) if policy != "stockplan" else None
-        for policy, fill in simulation.select("policy", "fill_rate").iter_rows()
+        runs.append((name, None, _replay(replay, rule, backorder)))
+
+    def table(rows: np.ndarray | None) -> pl.DataFrame:
+        simulation = pl.DataFrame(
+            [{"policy": name, "target": target} | metrics(t, rows) for name, target, t in runs],
+            schema_overrides={"target": pl.Float64},
+        )
+        compared = [
+            inventory_at_fill_rate(simulation, fill) if policy != "stockplan" else None
+            for policy, fill in simulation.select("policy", "fill_rate").iter_rows()
+        ]
+        return simulation.with_columns(
+            pl.Series("policy_inventory_at_same_fill", compared, dtype=pl.Float64)
+        ).select(SIMULATION_COLUMNS)
+
+    patterns = replay.series["demand_pattern"].to_numpy()
+    by_pattern = [
+        table(patterns == pattern).select(pl.lit(pattern).alias("demand_pattern"), pl.all())
+        for pattern in PATTERNS
+        if (patterns == pattern).any()
     ]
-    return simulation.with_columns(
-        pl.Series("policy_inventory_at_same_fill", compared, dtype=pl.Float64)
-    ).select(SIMULATION_COLUMNS)
+    return {
+        "simulation": table(None),
+        "simulation_by_pattern": pl.concat(by_pattern)
+        if by_pattern
+        else pl.DataFrame(schema={"demand_pattern": pl.String}),
+    }
 
 
 def inventory_at_fill_rate(simulation: pl.DataFrame, fill_rate: float) -> float | None:

@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from stockplan.cli import app
-from stockplan.simulate import Replay, _replay
+from stockplan.simulate import Replay, _replay, metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +93,7 @@ def test_replay_counts_lost_sales_arrivals_and_inventory_by_hand():
     # 10 in stock, demand 3 a day for 14 days; at day 0 order 20 arriving day 5; no more
     case = _replay_case(10.0, [3.0] * 14, lead=5)
     decisions = iter([np.array([20.0]), np.array([0.0])])
-    result = _replay(case, lambda review, day, position: next(decisions), backorder=False)
+    result = metrics(_replay(case, lambda review, day, position: next(decisions), backorder=False))
     # stock by end of day: 7 4 1 0 0 | +20 on day 5: 17 14 11 8 5 2 0 0 0
     # day 3: 1 served of 3, day 4: 0 of 3 -> unmet 2 + 3; day 11: 2 of 3; days 12-13: 0 of 3
     assert result["unmet_units"] == 2 + 3 + 1 + 3 + 3
@@ -109,7 +109,7 @@ def test_replay_counts_lost_sales_arrivals_and_inventory_by_hand():
 
 def test_replay_backorders_are_filled_first_and_not_counted_as_served_on_time():
     case = _replay_case(0.0, [2.0] * 7, lead=3)
-    result = _replay(case, lambda review, day, position: np.array([10.0]), backorder=True)
+    result = metrics(_replay(case, lambda review, day, position: np.array([10.0]), backorder=True))
     # days 0-2: 6 short (backlog); day 3: 10 arrive, the backlog of 6 goes first, then 2
     # served on day 3 and 2 on day 4; days 5-6 short again: 4 of 14 served on their day
     assert result["fill_rate"] == pytest.approx(4 / 14)

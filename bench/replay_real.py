@@ -1,0 +1,177 @@
+"""Replay the policy on real item-level demand, per demand pattern, against the rule of thumb.
+
+    python bench/replay_real.py -c dev.yaml                       # cycle and fill-rate targets
+    python bench/replay_real.py -c dev.yaml --as-of 2010-08-30    # a second, earlier period
+
+For each service measure (cycle service, fill rate) the last `simulate.periods` buckets
+before as_of are replayed exactly as `stockplan simulate` does (rolling-origin refits,
+lead times drawn, lost sales) at targets 0.90 / 0.95 / 0.98, and the rule-of-thumb curve
+("reorder at a weeks, up to 2a") at every scale. Per demand pattern (at the replay start) it
+prints target vs achieved service, average inventory value and order lines, and the
+rule's curve at the policy's fill rate (linear between its points) against the policy's
+stock: `policy_vs_rule` below 1 means the policy serves the same share of demand with less.
+
+Forecast accuracy and band coverage: the forecast stage is fitted on the history before
+`--holdout` buckets ahead of as_of and scored on them: MASE (scaled by the in-sample
+one-step naive error) per pattern and the share of actual buckets outside the
+`forecast.interval_level` band (nominal 1 - level).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from stockplan.classify import classify_demand  # noqa: E402
+from stockplan.config import load_config  # noqa: E402
+from stockplan.demand import SERIES, bucket_start, demand_history  # noqa: E402
+from stockplan.forecast import forecast_demand  # noqa: E402
+
+TARGETS = [0.9, 0.95, 0.98]
+PATTERNS = ["smooth", "erratic", "intermittent", "lumpy"]
+
+
+def _with(config, section: str, **values):
+    return config.model_copy(update={section: getattr(config, section).model_copy(update=values)})
+
+
+def replay(tables, config, measure: str) -> pl.DataFrame:
+    from stockplan.simulate import prepare_replay, replay_policies
+
+    config = _with(config, "policy", service_measure=measure)
+    config = _with(config, "simulate", targets=TARGETS)
+    prepared = prepare_replay(tables, config)
+    return replay_policies(prepared, config)["simulation_by_pattern"]
+
+
+def rule_inventory_at(rule: pl.DataFrame, fill_rate: float) -> float | None:
+    """The rule-of-thumb curve's inventory value at `fill_rate` (linear between its
+    points, after keeping only points that no other point beats on both fill and stock);
+    None outside the curve."""
+    curve = rule.sort("fill_rate")
+    x, y = curve["fill_rate"].to_numpy(), curve["avg_inventory_value"].to_numpy()
+    frontier = np.minimum.accumulate(y[::-1])[::-1]  # least stock reaching at least x
+    if x.size == 0 or fill_rate < x[0] or fill_rate > x[-1]:
+        return None
+    return float(np.interp(fill_rate, x, frontier))
+
+
+def summarise(by_pattern: pl.DataFrame, measure: str) -> pl.DataFrame:
+    column = "cycle_service_level" if measure == "cycle" else "fill_rate"
+    rows = []
+    for pattern in PATTERNS:
+        part = by_pattern.filter(pl.col("demand_pattern") == pattern)
+        if part.height == 0:
+            continue
+        rule = part.filter(pl.col("policy") != "stockplan")
+        for row in part.filter(pl.col("policy") == "stockplan").iter_rows(named=True):
+            best = rule_inventory_at(rule, row["fill_rate"])
+            rows.append(
+                {
+                    "pattern": pattern,
+                    "target": row["target"],
+                    "achieved": round(row[column], 3),
+                    "miss_points": round(100 * (row[column] - row["target"]), 1),
+                    "fill_rate": round(row["fill_rate"], 3),
+                    "inventory": round(row["avg_inventory_value"]),
+                    "order_lines": row["orders_placed"],
+                    "rule_inventory_at_same_fill": round(best) if best else None,
+                    "policy_vs_rule": round(row["avg_inventory_value"] / best, 2) if best else None,
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def forecast_quality(tables, config, holdout: int) -> pl.DataFrame:
+    from stockplan.pipeline import excluded_days, item_attributes, unit_values
+
+    sales = tables["sales"]
+    as_of = config.planning.as_of or sales["date"].max() + dt.timedelta(days=1)
+    bucket = config.planning.bucket
+    end = pl.select(bucket_start(pl.lit(as_of), bucket)).item()
+    origin = end - dt.timedelta(days=7 * holdout)
+    excluded, _ = excluded_days(tables, config, as_of)
+    history = demand_history(sales, origin, bucket, excluded)
+    unit_value = unit_values(item_attributes(tables.get("products"), tables["stock"], sales))
+    classes = classify_demand(history, origin, bucket, config.classify, unit_value)
+    forecast, _ = forecast_demand(history, classes, bucket, config.forecast, holdout)
+    actual = demand_history(sales, end, bucket, None).filter(pl.col("period_start") >= origin)
+    scale = (
+        history.sort([*SERIES, "period_start"])
+        .group_by(SERIES)
+        .agg(pl.col("demand").diff().abs().mean().alias("naive_mae"))
+    )
+    scored = (
+        forecast.join(actual, on=[*SERIES, "period_start"])
+        .join(scale, on=SERIES)
+        .join(classes.select(*SERIES, "demand_pattern"), on=SERIES)
+        .filter(pl.col("naive_mae") > 0)
+    )
+    per_series = scored.group_by(*SERIES, "demand_pattern").agg(
+        ((pl.col("forecast") - pl.col("demand")).abs().mean() / pl.col("naive_mae").first()).alias(
+            "mase"
+        ),
+        ((pl.col("demand") < pl.col("lo")) | (pl.col("demand") > pl.col("hi")))
+        .mean()
+        .alias("outside"),
+    )
+    return (
+        per_series.group_by("demand_pattern")
+        .agg(
+            pl.len().alias("series"),
+            pl.col("mase").mean().round(3),
+            pl.col("outside").mean().round(3).alias("outside_band"),
+        )
+        .sort("demand_pattern")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--config", type=Path, required=True)
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
+    parser.add_argument("--holdout", type=int, default=13, help="Forecast holdout, buckets.")
+    parser.add_argument("--measures", default="cycle,fill_rate")
+    args = parser.parse_args()
+
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+
+    config = load_config(args.config)
+    if args.as_of:
+        config = _with(config, "planning", as_of=args.as_of)
+    tables = prepare_inputs(load_inputs(config), config).tables
+    print(
+        f"# {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+        f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, as_of "
+        f"{config.planning.as_of or 'day after last sale'}, large_orders "
+        f"{config.policy.large_orders}, lead_time_demand {config.policy.lead_time_demand}"
+    )
+    with pl.Config(tbl_rows=60, tbl_cols=12, tbl_width_chars=200, tbl_formatting="MARKDOWN"):
+        for measure in args.measures.split(","):
+            started = time.perf_counter()
+            table = summarise(replay(tables, config, measure), measure)
+            print(f"\n## {measure} targets ({time.perf_counter() - started:.0f} s)\n")
+            print(table)
+        started = time.perf_counter()
+        quality = forecast_quality(tables, config, args.holdout)
+        took = time.perf_counter() - started
+        print(f"\n## forecast, {args.holdout}-bucket holdout ({took:.0f} s)\n")
+        print(quality)
+        print(f"nominal outside share: {1 - config.forecast.interval_level / 100:.2f}")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()

@@ -1,0 +1,114 @@
+"""Large one-off order lines: found by a documented rule, reported, covered or set aside.
+
+An order line is one sku x location on one order (`order_id` when the sales table has
+it, else one sku x location x day). A line is *large* when
+
+    quantity > large_order_factor x the item's median line quantity
+
+with the median over the item's positive lines in the `large_order_history_days` before
+the line's planning date, and the item needing at least `large_order_min_lines` lines for
+a median. With `policy.large_orders: cover` the lines stay in the demand the stock target
+protects (and are only reported); with `make_to_order` they are taken out of it as
+advance / make-to-order demand, to be bought against the customer's order, not held.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from stockplan.config import Policy
+from stockplan.demand import SERIES
+
+LARGE_ORDER_COLUMNS = [
+    "sku",
+    "location",
+    "date",
+    "order_id",
+    "customer",
+    "quantity",
+    "usual_line_qty",
+    "times_usual",
+    "treatment",
+]
+
+
+def order_lines(sales: pl.DataFrame) -> pl.DataFrame:
+    """sku, location, date, order_id, customer, quantity: one row per order line."""
+    order = pl.col("order_id").cast(pl.String) if "order_id" in sales.columns else pl.lit(None)
+    customer = pl.col("customer").cast(pl.String) if "customer" in sales.columns else pl.lit(None)
+    return (
+        sales.select(
+            *SERIES,
+            "date",
+            order.cast(pl.String).alias("order_id"),
+            customer.cast(pl.String).alias("customer"),
+            pl.col("quantity").cast(pl.Float64),
+        )
+        .group_by([*SERIES, "date", "order_id"])
+        .agg(pl.col("customer").first(), pl.col("quantity").sum())
+        .filter(pl.col("quantity") > 0)
+    )
+
+
+def usual_line_quantity(lines: pl.DataFrame, as_of: dt.date, settings: Policy) -> pl.DataFrame:
+    """sku, location, usual_line_qty: the median positive line quantity before `as_of`
+    over `large_order_history_days`, for items with at least `large_order_min_lines`."""
+    start = as_of - dt.timedelta(days=settings.large_order_history_days)
+    return (
+        lines.filter((pl.col("date") < as_of) & (pl.col("date") >= start))
+        .group_by(SERIES)
+        .agg(pl.col("quantity").median().alias("usual_line_qty"), pl.len().alias("lines"))
+        .filter(pl.col("lines") >= settings.large_order_min_lines)
+        .drop("lines")
+    )
+
+
+def large_order_lines(
+    sales: pl.DataFrame,
+    as_of: dt.date,
+    settings: Policy,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+) -> pl.DataFrame:
+    """The large lines dated in [first, last) (default: all before as_of), judged against
+    each item's usual line as of `as_of`; columns LARGE_ORDER_COLUMNS."""
+    lines = order_lines(sales)
+    usual = usual_line_quantity(lines, as_of, settings)
+    first = first or dt.date.min
+    last = last or as_of
+    treatment = "make_to_order" if settings.large_orders == "make_to_order" else "covered"
+    return (
+        lines.filter((pl.col("date") >= first) & (pl.col("date") < last))
+        .join(usual, on=SERIES)
+        .filter(pl.col("quantity") > settings.large_order_factor * pl.col("usual_line_qty"))
+        .with_columns(
+            (pl.col("quantity") / pl.col("usual_line_qty")).round(1).alias("times_usual"),
+            pl.lit(treatment).alias("treatment"),
+        )
+        .select(LARGE_ORDER_COLUMNS)
+        .sort([*SERIES, "date"])
+    )
+
+
+def without_large_orders(sales: pl.DataFrame, large: pl.DataFrame) -> pl.DataFrame:
+    """Sales minus the large lines' quantities (sku, location, date), as one negative
+    line per large line so totals per day drop by exactly the set-aside units."""
+    if large.height == 0:
+        return sales
+    removed = large.select(
+        *SERIES,
+        "date",
+        (-pl.col("quantity")).cast(sales.schema["quantity"]).alias("quantity"),
+    )
+    return pl.concat([sales, removed], how="diagonal_relaxed")
+
+
+def large_order_summary(large: pl.DataFrame) -> pl.DataFrame:
+    """Per sku x location: large_lines, large_units, treatment."""
+    return large.group_by(SERIES).agg(
+        pl.len().alias("large_lines"),
+        pl.col("quantity").sum().alias("large_units"),
+        pl.col("treatment").first(),
+    )

@@ -1,0 +1,581 @@
+"""Empirical lead-time demand for intermittent and lumpy items, and the levels it implies.
+
+A bootstrap of lead-time demand from the item's own daily history, in the spirit of
+Willemain, Smart & Schwarz (2004, Int. J. Forecasting 20, 375-387): each draw sums
+L + R days sampled with replacement from the item's measured selling-calendar days
+(censored / excluded days left out), with the lead time L itself drawn from
+Normal(L, sigma_L) rounded, at least one day. Sampling whole days keeps both how often an
+item sells and how much one selling day takes (a compound distribution with the empirical
+day-size distribution), so one 500-unit wholesale day among many 3-unit days stays in the
+tail instead of being smoothed into a symmetric normal spread. The draws are rescaled to
+the forecast's mean demand over L + R (the forecast sets the level, the history the shape).
+
+Levels for a periodic review (R, S) policy, per series, from the joint draws
+(D_L, D_R) with T = D_L + D_R:
+
+- cycle service alpha (review cycles with demand and no stockout, as `simulate` counts
+  them): S = the alpha-quantile of T among draws with D_R > 0, i.e.
+  P(T <= S | D_R > 0) >= alpha. Stock at the start of a cycle is S - D_L, so the cycle
+  has a stockout exactly when T > S (Silver, Pyke & Thomas 2017, ch. 6).
+- fill rate beta: the smallest S with 1 - E[short(S)] / E[D_R] >= beta, with the
+  empirical (discrete) loss: short(S) = (D_R - (S - D_L)^+)^+ under lost sales, and
+  (T - S)^+ - (D_L - S)^+ with backorders (Hadley & Whitin 1963; Silver et al. eq. 6.x).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from stockplan.config import Policy
+from stockplan.demand import SERIES
+
+DEFAULT_BOOTSTRAP = ("smooth", "erratic", "intermittent", "lumpy")
+PATTERN_KEYS = DEFAULT_BOOTSTRAP
+MIN_CALIBRATION_CYCLES = 50
+CALIBRATION_GRID = np.array(
+    [0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999]
+)
+SCORED_LEVELS = (0.9, 0.95, 0.98)
+CHUNK = 1000  # series per block of draws (bounds memory: CHUNK x draws x days floats)
+
+
+@dataclass(frozen=True)
+class LeadTimeDemand:
+    """Bootstrap draws of lead-time demand per series, at the history's own level.
+
+    keys: sku, location of each row; lead, review: [series, draws] demand over the lead
+    time and over the review period that follows; mean_day: the history's mean demand
+    per day (the level the draws are at); days: measured history days per series;
+    methods: demand pattern -> "bootstrap_block" or "bootstrap_days" (which draws set S);
+    backorder: unmet demand waits (else it is lost) in the fill-rate loss;
+    calibration: demand pattern -> (cycle service, fill rate) achieved in the backtest at
+    the conditional quantiles CALIBRATION_GRID (see `backtest_calibration`).
+    """
+
+    keys: pl.DataFrame
+    lead: np.ndarray
+    review: np.ndarray
+    mean_day: np.ndarray
+    days: np.ndarray
+    methods: dict[str, str] = field(default_factory=dict)
+    backorder: bool = False
+    calibration: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+def daily_demand(
+    sales: pl.DataFrame,
+    series: pl.DataFrame,
+    first: dt.date,
+    days: int,
+    excluded: pl.DataFrame | None = None,
+) -> np.ndarray:
+    """Net demand per series x day for `days` days from `first` ([series, days] array).
+
+    Rows follow `series` (sku, location). Returns are netted within the day and a negative
+    net counts as zero. Days in `excluded` (sku, location, date) and days before the
+    series' first sale are NaN: not measured, so never resampled.
+    """
+    window = (pl.col("date") >= first) & (pl.col("date") < first + dt.timedelta(days))
+    daily = (
+        sales.filter(window)
+        .group_by([*SERIES, "date"])
+        .agg(pl.col("quantity").sum().clip(lower_bound=0.0).alias("demand"))
+        .with_columns((pl.col("date") - pl.lit(first)).dt.total_days().alias("day"))
+    )
+    keyed = series.select(SERIES).with_row_index("row")
+    cells = daily.join(keyed, on=SERIES)
+    matrix = np.zeros((series.height, days))
+    matrix[cells["row"].to_numpy(), cells["day"].to_numpy()] = cells["demand"].to_numpy()
+    started = (
+        sales.filter(pl.col("quantity") > 0)
+        .group_by(SERIES)
+        .agg(pl.col("date").min().alias("first_sale"))
+        .join(keyed, on=SERIES)
+        .with_columns((pl.col("first_sale") - pl.lit(first)).dt.total_days().alias("day"))
+    )
+    begin = np.full(series.height, days)
+    begin[started["row"].to_numpy()] = np.clip(started["day"].to_numpy(), 0, days)
+    matrix[np.arange(days)[None, :] < begin[:, None]] = np.nan
+    if excluded is not None and excluded.height:
+        gaps = (
+            excluded.filter(window)
+            .with_columns((pl.col("date") - pl.lit(first)).dt.total_days().alias("day"))
+            .join(keyed, on=SERIES)
+        )
+        matrix[gaps["row"].to_numpy(), gaps["day"].to_numpy()] = np.nan
+    return matrix
+
+
+def bootstrap_lead_time_demand(
+    keys: pl.DataFrame,
+    daily: np.ndarray,
+    lead_time_days: np.ndarray,
+    lead_time_std_days: np.ndarray,
+    review_days: int,
+    draws: int = 500,
+    min_days: int = 28,
+    seed: int = 0,
+) -> LeadTimeDemand:
+    """Resample whole days of each series' measured history into (D_L, D_R) draws.
+
+    `daily` is [series, days] with NaN for unmeasured days (see `daily_demand`). Series
+    with fewer than `min_days` measured days get no draws (mean_day NaN): their levels
+    come from the parametric method instead.
+    """
+    rng = np.random.default_rng(seed)
+    n = daily.shape[0]
+    measured = ~np.isnan(daily)
+    counts = measured.sum(axis=1)
+    values = daily[measured]  # row-major: each series' measured days in order
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_day = np.where(counts >= min_days, np.nansum(daily, axis=1) / counts, np.nan)
+    lead = np.zeros((n, draws), dtype=np.float32)
+    review = np.zeros((n, draws), dtype=np.float32)
+    mean_l = np.asarray(lead_time_days, dtype=float)
+    std_l = np.nan_to_num(np.asarray(lead_time_std_days, dtype=float))
+    r = max(1, round(review_days))
+    for start in range(0, n, CHUNK):
+        rows = np.arange(start, min(start + CHUNK, n))
+        rows = rows[counts[rows] >= min_days]
+        if rows.size == 0:
+            continue
+        l_draw = np.maximum(
+            np.round(rng.normal(mean_l[rows, None], std_l[rows, None], (rows.size, draws))), 1
+        ).astype(int)
+        span = int(l_draw.max()) + r
+        pick = rng.random((rows.size, draws, span))
+        index = offsets[rows, None, None] + (pick * counts[rows, None, None]).astype(np.int64)
+        days = values[index].astype(np.float32)
+        day = np.arange(span)[None, None, :]
+        in_lead = day < l_draw[:, :, None]
+        in_review = (day >= l_draw[:, :, None]) & (day < l_draw[:, :, None] + r)
+        lead[rows] = (days * in_lead).sum(axis=2)
+        review[rows] = (days * in_review).sum(axis=2)
+    return LeadTimeDemand(keys.select(SERIES), lead, review, mean_day, counts)
+
+
+def window_lead_time_demand(
+    keys: pl.DataFrame,
+    daily: np.ndarray,
+    lead_time_days: np.ndarray,
+    lead_time_std_days: np.ndarray,
+    review_days: int,
+    draws: int = 500,
+    min_days: int = 28,
+    seed: int = 0,
+) -> LeadTimeDemand:
+    """Moving-block bootstrap (Kunsch 1989) with one block of L + R consecutive days: each
+    draw is the demand of a randomly placed L + R day window of the item's own history,
+    split into its first L and last R days. Keeps the day-to-day dependence (busy weeks
+    follow busy weeks) that resampling single days loses. Unmeasured days inside the
+    history count at the series' mean per measured day."""
+    rng = np.random.default_rng(seed)
+    n, span_all = daily.shape
+    measured = ~np.isnan(daily)
+    counts = measured.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_day = np.where(counts >= min_days, np.nansum(daily, axis=1) / counts, np.nan)
+    begin = np.where(measured.any(axis=1), measured.argmax(axis=1), span_all)
+    filled = np.where(measured, daily, np.nan_to_num(mean_day)[:, None])
+    filled[np.arange(span_all)[None, :] < begin[:, None]] = 0.0
+    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(filled, axis=1)], axis=1)
+    mean_l = np.asarray(lead_time_days, dtype=float)
+    std_l = np.nan_to_num(np.asarray(lead_time_std_days, dtype=float))
+    r = max(1, round(review_days))
+    l_draw = np.maximum(np.round(rng.normal(mean_l[:, None], std_l[:, None], (n, draws))), 1)
+    l_draw = l_draw.astype(int)
+    last_start = span_all - (l_draw + r)  # per draw: the latest window start that fits
+    room = np.maximum(last_start - begin[:, None] + 1, 1)
+    start = begin[:, None] + (rng.random((n, draws)) * room).astype(int)
+    start = np.clip(start, 0, np.maximum(last_start, 0))
+    rows = np.arange(n)[:, None]
+    end_lead = np.minimum(start + l_draw, span_all)
+    end_review = np.minimum(end_lead + r, span_all)
+    lead = cum[rows, end_lead] - cum[rows, start]
+    review = cum[rows, end_review] - cum[rows, end_lead]
+    usable = (counts >= min_days) & (span_all - begin >= mean_l + r)
+    mean_day = np.where(usable, mean_day, np.nan)
+    return LeadTimeDemand(
+        keys.select(SERIES), lead.astype(np.float32), review.astype(np.float32), mean_day, counts
+    )
+
+
+def cycle_service_level_stock(lead: np.ndarray, review: np.ndarray, alpha: np.ndarray):
+    """S per row: the alpha-quantile of T = D_L + D_R among draws with D_R > 0."""
+    total = (lead + review).astype(float)
+    conditioned = np.where(review > 0, total, np.nan)
+    sorted_total = np.sort(conditioned, axis=1)  # NaN last
+    hits = (review > 0).sum(axis=1)
+    position = np.ceil(np.asarray(alpha, dtype=float) * hits).astype(int) - 1
+    position = np.clip(position, 0, lead.shape[1] - 1)
+    level = np.take_along_axis(sorted_total, position[:, None], axis=1)[:, 0]
+    return np.where(hits > 0, level, 0.0)
+
+
+def expected_shortage(
+    lead: np.ndarray, review: np.ndarray, stock: np.ndarray, backorder: bool
+) -> np.ndarray:
+    """E[units short in a review cycle] per row for order-up-to `stock` (empirical loss)."""
+    s = np.asarray(stock, dtype=float)[:, None]
+    if backorder:
+        total = lead + review
+        short = np.maximum(total - s, 0.0) - np.maximum(lead - s, 0.0)
+    else:
+        short = np.maximum(review - np.maximum(s - lead, 0.0), 0.0)
+    return short.mean(axis=1)
+
+
+def fill_rate_stock(
+    lead: np.ndarray, review: np.ndarray, beta: np.ndarray, backorder: bool = False
+) -> np.ndarray:
+    """Smallest S (to 1/64 of a unit) with 1 - E[short(S)] / E[D_R] >= beta, by bisection
+    (the fill rate rises monotonically with S)."""
+    lead = lead.astype(float)
+    review = review.astype(float)
+    demand = review.mean(axis=1)
+    allowed = (1.0 - np.asarray(beta, dtype=float)) * demand
+    low = np.zeros(lead.shape[0])
+    high = (lead + review).max(axis=1)
+    for _ in range(40):
+        mid = (low + high) / 2
+        ok = expected_shortage(lead, review, mid, backorder) <= allowed
+        high = np.where(ok, mid, high)
+        low = np.where(ok, low, mid)
+        if np.all(high - low < 1 / 64):
+            break
+    return np.where(demand > 0, high, 0.0)
+
+
+def empirical_order_up_to(
+    frame: pl.DataFrame,
+    ltd: LeadTimeDemand,
+    measure: str,
+    backorder: bool = False,
+) -> np.ndarray:
+    """Order-up-to level per row of `frame` from the bootstrap, NaN where there are no draws.
+
+    `frame` needs sku, location, demand_protection (forecast over L + R), lead_time_days,
+    review_days and service_level. The draws are rescaled by
+    demand_protection / ((L + R) mean_day), so the level follows the forecast and the
+    shape the history; the level is scale-free, so S scales by the same factor. With a
+    backtest calibration for the row's pattern, S is the conditional quantile whose
+    backtest service matched the target (`recalibrated_level`); without one, the
+    conditional alpha-quantile (cycle) or the empirical-loss fill-rate level.
+    """
+    rows = frame.select(SERIES).join(
+        ltd.keys.with_row_index("ltd_row"), on=SERIES, how="left", maintain_order="left"
+    )["ltd_row"]
+    found = rows.is_not_null().to_numpy()
+    index = rows.fill_null(0).to_numpy().astype(int)
+    out = np.full(frame.height, np.nan)
+    usable = found & np.isfinite(ltd.mean_day[index]) & (ltd.mean_day[index] > 0)
+    if not usable.any():
+        return out
+    pick = index[usable]
+    lead, review = ltd.lead[pick], ltd.review[pick]
+    alpha = frame["service_level"].to_numpy().astype(float)[usable]
+    patterns = frame["demand_pattern"].to_numpy()[usable]
+    calibrated = np.zeros(alpha.size, dtype=bool)
+    quantile = alpha.copy()
+    for pattern, (cycle, fill) in ltd.calibration.items():
+        rows = patterns == pattern
+        achieved = cycle if measure == "cycle" else fill
+        quantile[rows] = recalibrated_level(alpha[rows], achieved)
+        calibrated |= rows
+    level = cycle_service_level_stock(lead, review, quantile)
+    if measure != "cycle" and not calibrated.all():
+        own = fill_rate_stock(lead, review, alpha, backorder)
+        level = np.where(calibrated, level, own)
+    protection = (frame["lead_time_days"] + frame["review_days"]).to_numpy().astype(float)
+    scale = frame["demand_protection"].to_numpy().astype(float)[usable] / (
+        protection[usable] * ltd.mean_day[pick]
+    )
+    out[usable] = np.ceil(level * scale - 1e-9)
+    return out
+
+
+def history_lead_time_demand(
+    sales: pl.DataFrame,
+    lead_times: pl.DataFrame,
+    as_of: dt.date,
+    excluded: pl.DataFrame | None,
+    review_days: float,
+    settings: Policy,
+    summary: pl.DataFrame | None = None,
+    bucket_days: int = 7,
+    backorder: bool = False,
+    seed: int = 0,
+) -> LeadTimeDemand:
+    """Bootstrap draws for every series of `lead_times` (sku, location, lead_time_days,
+    lead_time_std_days, demand_pattern) from the `bootstrap_history_days` of daily sales
+    before `as_of`, with the method per pattern and its recalibration from the backtest.
+
+    `summary` (the forecast summary: window_origins, window_rates) gives the backtest
+    windows. `policy.lead_time_demand`: `auto` scores both bootstraps (whole L + R windows,
+    `block`; single days, `days`) and the parametric normal / negative binomial there and
+    keeps per pattern the one whose recalibrated quantiles held best on held-out origins
+    at 0.90 / 0.95 / 0.98; `block`, `days` or `parametric` forces one. Without backtest
+    windows the levels are the uncalibrated conditional quantiles (or the parametric ones).
+    """
+    keys = lead_times.sort(SERIES)
+    if "demand_pattern" not in keys.columns:
+        keys = keys.with_columns(pl.lit(None, pl.String).alias("demand_pattern"))
+    history = settings.bootstrap_history_days
+    r = max(1, round(review_days))
+    windows = _backtest_windows(summary, bucket_days)
+    earliest = windows["origin"].min() if windows.height else None
+    start = as_of - dt.timedelta(days=history)
+    if earliest is not None:
+        start = min(start, earliest - dt.timedelta(days=history))
+    span = (as_of - start).days
+    daily = daily_demand(sales, keys, start, span, excluded)
+    lead_mean = keys["lead_time_days"].fill_null(0.0).to_numpy()
+    lead_std = keys["lead_time_std_days"].fill_null(0.0).to_numpy()
+    candidates = (
+        ("block", "days", "parametric")
+        if settings.lead_time_demand == "auto"
+        else (settings.lead_time_demand,)
+    )
+    sigma_day = _sigma_day(keys, summary, bucket_days)
+    discrete = keys["demand_pattern"].is_in(settings.discrete_patterns).to_numpy()
+    calibration, held_out = (
+        backtest_calibration(
+            keys,
+            daily,
+            start,
+            windows,
+            lead_mean,
+            lead_std,
+            r,
+            history,
+            backorder=backorder,
+            seed=seed,
+            sigma_day=sigma_day,
+            discrete=discrete,
+        )
+        if settings.calibrate and windows.height
+        else ({}, {})
+    )
+    methods: dict[str, str] = {}
+    chosen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for pattern in settings.bootstrap_patterns:
+        which = 0 if settings.service_measure == "cycle" else 1
+        scored = [
+            (held_out[m][pattern][which], m) for m in candidates if pattern in held_out.get(m, {})
+        ]
+        best = min(scored)[1] if scored else candidates[0]
+        methods[pattern] = best if best == "parametric" else f"bootstrap_{best}"
+        if pattern in calibration.get(best, {}):
+            chosen[pattern] = calibration[best][pattern]
+    recent = daily[:, -history:]
+    draws = {
+        m: build(keys, recent, lead_mean, lead_std, r, settings.bootstrap_draws, seed=seed)
+        for m, build in (("block", window_lead_time_demand), ("days", bootstrap_lead_time_demand))
+        if m in candidates or (m == "block" and candidates == ("parametric",))
+    }
+    base = draws["block"] if "block" in draws else draws["days"]
+    lead, review, mean_day = base.lead, base.review, base.mean_day
+    if len(draws) > 1:
+        days_patterns = [p for p, m in methods.items() if m == "bootstrap_days"]
+        use_days = keys["demand_pattern"].is_in(days_patterns).to_numpy()
+        lead = np.where(use_days[:, None], draws["days"].lead, lead)
+        review = np.where(use_days[:, None], draws["days"].review, review)
+        mean_day = np.where(use_days, draws["days"].mean_day, mean_day)
+    return LeadTimeDemand(
+        keys.select(SERIES), lead, review, mean_day, base.days, methods, backorder, chosen
+    )
+
+
+def _sigma_day(keys: pl.DataFrame, summary: pl.DataFrame | None, bucket_days: int):
+    """Per keys row: the forecast-error spread per day, sigma_e / sqrt(bucket days)."""
+    if summary is None or "sigma_e" not in summary.columns:
+        return None
+    joined = keys.select(SERIES).join(
+        summary.select(*SERIES, "sigma_e"), on=SERIES, how="left", maintain_order="left"
+    )
+    return joined["sigma_e"].fill_null(0.0).to_numpy() / np.sqrt(bucket_days)
+
+
+def _backtest_windows(summary: pl.DataFrame | None, bucket_days: int) -> pl.DataFrame:
+    """sku, location, origin, rate_per_day from the forecast summary's backtest windows."""
+    schema = {
+        "sku": pl.String,
+        "location": pl.String,
+        "origin": pl.Date,
+        "rate_per_day": pl.Float64,
+    }
+    if summary is None or "window_origins" not in summary.columns:
+        return pl.DataFrame(schema=schema)
+    return (
+        summary.select(*SERIES, "window_origins", "window_rates")
+        .drop_nulls("window_origins")
+        .explode("window_origins", "window_rates")
+        .drop_nulls()
+        .select(
+            *SERIES,
+            pl.col("window_origins").alias("origin"),
+            (pl.col("window_rates").clip(lower_bound=0.0) / bucket_days).alias("rate_per_day"),
+        )
+    )
+
+
+def recalibrated_level(target: np.ndarray, achieved: np.ndarray) -> np.ndarray:
+    """The quantile level of CALIBRATION_GRID whose backtest service equals `target`
+    (linear between grid points; quantile recalibration, Kuleshov et al. 2018). `achieved`
+    is made non-decreasing first; targets above the best achieved take the top level."""
+    achieved = np.maximum.accumulate(np.asarray(achieved, dtype=float))
+    return np.interp(np.asarray(target, dtype=float), achieved, CALIBRATION_GRID)
+
+
+def _outcomes(daily: np.ndarray, start: int, lead_days: np.ndarray, review: int):
+    """Actual (D_L, D_R) per series for the window starting at day index `start`."""
+    n, span = daily.shape
+    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(np.nan_to_num(daily), axis=1)], axis=1)
+    rows = np.arange(n)
+    end_lead = np.minimum(start + lead_days, span)
+    end_review = np.minimum(end_lead + review, span)
+    return cum[rows, end_lead] - cum[rows, start], cum[rows, end_review] - cum[rows, end_lead]
+
+
+def backtest_calibration(
+    keys: pl.DataFrame,
+    daily: np.ndarray,
+    first: dt.date,
+    windows: pl.DataFrame,
+    lead_time_days: np.ndarray,
+    lead_time_std_days: np.ndarray,
+    review_days: int,
+    history_days: int,
+    draws: int = 200,
+    backorder: bool = False,
+    seed: int = 0,
+    sigma_day: np.ndarray | None = None,
+    discrete: np.ndarray | None = None,
+) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
+    at the forecast's own backtest origins, pooled by pattern.
+
+    `daily` ([series, days] from `first`, NaN unmeasured) has one row per `keys` row
+    (sku, location, demand_pattern). `windows` (sku, location, origin, rate_per_day) are
+    the forecast backtest's windows: where each starts and the forecast's mean demand per
+    day there. At each origin the draws use only the `history_days` before it, rescaled
+    to that forecast (exactly as the plan rescales to its forecast), and the actual L + R
+    demand that followed is scored at every conditional quantile of CALIBRATION_GRID:
+    cycle service P(T <= S | D_R > 0) and fill rate 1 - short / demand in the review.
+    The parametric candidate is the plan's own: normal mu + z sigma_LTD, or for rows
+    flagged `discrete` the Poisson / negative binomial quantile (`policy.discrete_quantile`),
+    with sigma_LTD^2 = (L + R) sigma_day^2 + d^2 sigma_L^2 at the window's forecast d.
+    Returns (curves, held_out): method -> pattern -> (cycle service, fill rate) per grid
+    level over all origins; and method -> pattern -> (cycle, fill) held-out error: the
+    curves of every other origin recalibrate the levels for the rest, and the mean
+    |achieved - target| there at 0.90 / 0.95 / 0.98 is the method's calibration score.
+    """
+    from stockplan.policy import discrete_quantile
+
+    r = max(1, round(review_days))
+    lead_mean = np.asarray(lead_time_days, dtype=float)
+    lead_days = np.round(lead_mean).astype(int)
+    lead_std = np.asarray(lead_time_std_days, dtype=float)
+    span = daily.shape[1]
+    rows_of = windows.join(
+        keys.select(SERIES).with_row_index("row"), on=SERIES, maintain_order="left"
+    ).with_columns((pl.col("origin") - pl.lit(first)).dt.total_days().alias("day"))
+    patterns = keys["demand_pattern"].to_numpy()
+    methods = ("block", "days", "parametric") if sigma_day is not None else ("block", "days")
+    sums = {m: np.zeros((2, 4, CALIBRATION_GRID.size, len(PATTERN_KEYS))) for m in methods}
+    for k, (day, group) in enumerate(rows_of.group_by("day", maintain_order=True)):
+        origin = int(day[0])
+        rows = group["row"].to_numpy()
+        rows_ok = (origin + lead_days[rows] + r <= span) & (origin > 0)
+        rows, rate = rows[rows_ok], group["rate_per_day"].to_numpy()[rows_ok]
+        if rows.size == 0:
+            continue
+        history = daily[rows, max(0, origin - history_days) : origin]
+        lead_actual, review_actual = _outcomes(daily[rows], origin, lead_days[rows], r)
+        total = lead_actual + review_actual
+        sub_keys = keys[rows]
+        for method in methods:
+            if method == "parametric":
+                mu = rate * (lead_mean[rows] + r)
+                sigma = np.sqrt(
+                    (lead_mean[rows] + r) * sigma_day[rows] ** 2 + rate**2 * lead_std[rows] ** 2
+                )
+                scored = (mu > 0) & np.isfinite(sigma)
+            else:
+                build = window_lead_time_demand if method == "block" else bootstrap_lead_time_demand
+                ltd = build(
+                    sub_keys, history, lead_mean[rows], lead_std[rows], r, draws, seed=seed + k
+                )
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    scale = rate / ltd.mean_day
+                scored = np.isfinite(scale) & (ltd.mean_day > 0)
+            cycle = scored & (review_actual > 0)
+            for g, level in enumerate(CALIBRATION_GRID):
+                if method == "parametric":
+                    alpha = np.full(rows.size, level)
+                    stock = mu + stats.norm.ppf(level) * sigma
+                    if discrete is not None and discrete[rows].any():
+                        nb = discrete_quantile(alpha, mu, np.maximum(sigma**2, mu))
+                        stock = np.where(discrete[rows], nb, stock)
+                    stock = np.where(scored, stock, 0.0)
+                else:
+                    quantile = cycle_service_level_stock(
+                        ltd.lead, ltd.review, np.full(rows.size, level)
+                    )
+                    stock = np.ceil(quantile * np.nan_to_num(scale) - 1e-9)
+                if backorder:
+                    short = np.maximum(total - stock, 0) - np.maximum(lead_actual - stock, 0)
+                else:
+                    short = np.maximum(review_actual - np.maximum(stock - lead_actual, 0), 0)
+                for p, pattern in enumerate(PATTERN_KEYS):
+                    mine = patterns[rows] == pattern
+                    sums[method][k % 2, 0, g, p] += (cycle & mine).sum()
+                    sums[method][k % 2, 1, g, p] += (cycle & mine & (total <= stock)).sum()
+                    sums[method][k % 2, 2, g, p] += review_actual[scored & mine].sum()
+                    sums[method][k % 2, 3, g, p] += short[scored & mine].sum()
+    result: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    held_out: dict[str, dict[str, tuple[float, float]]] = {}
+    for method, halves in sums.items():
+        result[method], held_out[method] = {}, {}
+        for p, pattern in enumerate(PATTERN_KEYS):
+            curves = [_curves(halves[h, :, :, p]) for h in (0, 1)]
+            both = _curves(halves.sum(axis=0)[:, :, p])
+            if both is None:
+                continue
+            result[method][pattern] = both
+            if curves[0] is None or curves[1] is None:
+                continue
+            held_out[method][pattern] = tuple(
+                float(
+                    np.mean(
+                        [
+                            _held_out_error(curves[a][m], curves[1 - a][m], level)
+                            for a in (0, 1)
+                            for level in SCORED_LEVELS
+                        ]
+                    )
+                )
+                for m in (0, 1)
+            )
+    return result, held_out
+
+
+def _curves(table: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(cycle service, fill rate) per grid level from summed counts, None if too few."""
+    cycles, demand = table[0, 0], table[2, 0]
+    if cycles < MIN_CALIBRATION_CYCLES or demand <= 0:
+        return None
+    return table[1] / cycles, 1.0 - table[3] / demand
+
+
+def _held_out_error(fitted: np.ndarray, other: np.ndarray, target: float) -> float:
+    """|service on the other half of the origins - target| at the level recalibrated on
+    this half: how well the recalibrated quantiles hold out of sample."""
+    level = recalibrated_level(np.array([target]), fitted)
+    return abs(float(np.interp(level, CALIBRATION_GRID, other)[0]) - target)
