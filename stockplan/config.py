@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from stockplan.errors import StockplanError, quote
+from stockplan.errors import StockplanError, quote, redact_url
 
 TABLES = (
     "sales",
@@ -88,12 +88,18 @@ class DatabaseInput(Section):
 
     _table: str | None = PrivateAttr(default=None)  # the input table it feeds, for messages
 
+    def describe(self, table: str | None = None) -> str:
+        """`inputs.sales (postgresql://odoo@db:5432/odoo)`: how messages name a database
+        input. The url is shown as written (`${VAR}` unexpanded), any literal password hidden."""
+        source = redact_url(self.url)
+        if self.table is not None:
+            source += f", table {self.table}"
+        return f"inputs.{table} ({source})" if table else source
+
     @property
     def path(self) -> str:
         """How messages name this input (as a file's path names it): no password in it."""
-        from stockplan.io.database import describe_input
-
-        return describe_input(self, self._table)
+        return self.describe(self._table)
 
 
 def _input_kind(value: Any) -> str:

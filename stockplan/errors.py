@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # C0 controls except TAB/LF/CR (folded to spaces), DEL, C1 controls (incl. CSI 0x9b),
 # and the Unicode bidi overrides that can make a terminal line read backwards
@@ -60,3 +61,18 @@ def input_error(
     if column is not None:
         where.append(f"column '{column}'")
     return StockplanError(f"{', '.join(where)}: {problem}")
+
+
+def redact_url(url: str) -> str:
+    """The url with its password (and any `password=` parameter) replaced by `***`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unreadable url)"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+        url = url.replace(parts.netloc, netloc, 1)
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)

@@ -30,7 +30,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import polars as pl
 
-from stockplan.errors import StockplanError
+from stockplan.errors import StockplanError, redact_url
 
 if TYPE_CHECKING:
     from stockplan.config import DatabaseInput
@@ -51,32 +51,6 @@ def expand_env(text: str, where: str) -> str:
         return os.environ[name]
 
     return ENV_VAR.sub(value, text)
-
-
-def redact_url(url: str) -> str:
-    """The url with its password (and any `password=` parameter) replaced by `***`."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(unreadable url)"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-        url = url.replace(parts.netloc, netloc, 1)
-    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
-
-
-def describe_input(spec: DatabaseInput, table: str | None = None) -> str:
-    """`inputs.sales (postgresql://odoo@db:5432/odoo)`: how messages name a database input.
-
-    The url is shown as written (`${VAR}` unexpanded) with any literal password hidden.
-    """
-    source = redact_url(spec.url)
-    if spec.table is not None:
-        source += f", table {spec.table}"
-    return f"inputs.{table} ({source})" if table else source
 
 
 def _secrets(url: str) -> list[str]:
@@ -282,7 +256,7 @@ def read_database_table(
     from stockplan.io.schema import SCHEMAS
 
     schema = SCHEMAS[name]
-    label = describe_input(spec, name)
+    label = spec.describe(name)
     raw = read_database(spec, label)
     mapping = map_headers(raw, schema, overrides, label)  # type: ignore[arg-type]
     typed = type_table(raw, schema, mapping, label, header_row=0)  # type: ignore[arg-type]

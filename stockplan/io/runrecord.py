@@ -46,7 +46,7 @@ def describe_inputs(config: Config) -> dict[str, dict[str, Any]]:
     """Per input table: a file's path, size and SHA-256, or a database's masked url and the
     SHA-256 of its query."""
     from stockplan.config import DatabaseInput
-    from stockplan.io.database import redact_url
+    from stockplan.errors import redact_url
 
     described: dict[str, dict[str, Any]] = {}
     for name, spec in config.inputs:
