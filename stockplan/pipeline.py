@@ -473,3 +473,29 @@ def run_plan(
             **extra,
         },
     )
+
+
+def run_classify(tables: dict[str, pl.DataFrame], config: Config) -> tuple[dt.date, pl.DataFrame]:
+    """(as_of, classes): the `classes` table of `run_plan` without forecasting or policy.
+
+    The same stages as the head of `run_plan`: censored demand history, ABC by value,
+    XYZ and demand pattern, stockout / promotion periods and the measured promotion uplift.
+    """
+    sales, products = tables["sales"], tables.get("products")
+    planning = config.planning
+    days = BUCKET_DAYS[planning.bucket]
+    as_of = planning.as_of or default_as_of(sales)
+    excluded, promo_days = excluded_days(tables, config, as_of)
+    history = demand_history(sales, as_of, planning.bucket, excluded)
+    unit_value = unit_values(item_attributes(products, tables["stock"], sales))
+    classes = classify_demand(history, as_of, planning.bucket, config.classify, unit_value)
+    uplift = measured_uplift(sales, promo_days, history, products, days, config.promotions)
+    classes = classes.join(
+        history.group_by(SERIES).agg(
+            (pl.col("stockout_days") > 0).sum().alias("stockout_periods"),
+            (pl.col("promo_days") > 0).sum().alias("promo_periods"),
+        ),
+        on=SERIES,
+        how="left",
+    ).join(uplift, on=SERIES, how="left")
+    return as_of, classes
