@@ -25,8 +25,9 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from stockplan import __version__
 
@@ -40,6 +41,20 @@ CACHE_FOLDER = ".stockplan-cache"
 KEEP_ENTRIES = 8
 FORMAT = 1  # bump when the layout of an entry changes
 _FRAMES = ("history", "open_po", "plan_rows")
+
+
+@dataclass
+class CachedPlan:
+    """A stored `stockplan.pipeline.PlanResult` (same fields; read without importing the
+    pipeline and its statistics libraries)."""
+
+    as_of: dt.date
+    tables: dict[str, pl.DataFrame]
+    notes: list[str] = field(default_factory=list)
+    history: pl.DataFrame | None = None
+    open_po: pl.DataFrame | None = None
+    bucket_days: int = 7
+    plan_rows: pl.DataFrame | None = None
 
 
 def cache_folder(config_path: Path) -> Path:
@@ -95,6 +110,7 @@ def store(
     tables: dict[str, pl.DataFrame],
     warnings: list[str],
     result: PlanResult,
+    extra: dict[str, pl.DataFrame] | None = None,
 ) -> None:
     """Keep the inputs and the plan under `key` (best effort: a full disk only loses reuse)."""
     entry = folder / key
@@ -108,6 +124,8 @@ def store(
             _write_frame(frame, temp / f"input.{name}.arrow")
         for name, frame in result.tables.items():
             _write_frame(frame, temp / f"table.{name}.arrow")
+        for name, frame in (extra or {}).items():
+            _write_frame(frame, temp / f"extra.{name}.arrow")
         for name in _FRAMES:
             frame = getattr(result, name)
             if frame is not None:
@@ -121,6 +139,7 @@ def store(
             "warnings": warnings,
             "inputs": list(tables),
             "tables": list(result.tables),
+            "extra": list(extra or {}),
             "frames": [n for n in _FRAMES if getattr(result, n) is not None],
         }
         (temp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
@@ -149,13 +168,13 @@ def _prune(folder: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def load(folder: Path, key: str) -> tuple[dict[str, pl.DataFrame], list[str], Any] | None:
-    """(input tables, load warnings, PlanResult) stored under `key`, or None.
+def load(
+    folder: Path, key: str
+) -> tuple[dict[str, pl.DataFrame], list[str], CachedPlan, dict[str, pl.DataFrame]] | None:
+    """(input tables, load warnings, plan, extra frames) stored under `key`, or None.
 
     An entry that cannot be read whole is removed: the caller recomputes."""
     import polars as pl
-
-    from stockplan.pipeline import PlanResult
 
     entry = folder / key
     if not entry.is_dir():
@@ -169,7 +188,7 @@ def load(folder: Path, key: str) -> tuple[dict[str, pl.DataFrame], list[str], An
             return pl.read_ipc((entry / f"{name}.arrow").read_bytes())
 
         tables = {name: read(f"input.{name}") for name in meta["inputs"]}
-        result = PlanResult(
+        result = CachedPlan(
             as_of=dt.date.fromisoformat(meta["as_of"]),
             tables={name: read(f"table.{name}") for name in meta["tables"]},
             notes=list(meta["notes"]),
@@ -177,9 +196,10 @@ def load(folder: Path, key: str) -> tuple[dict[str, pl.DataFrame], list[str], An
             **{name: read(f"frame.{name}") for name in meta["frames"]},
         )
         warnings = [str(w) for w in meta["warnings"]]
+        extra = {name: read(f"extra.{name}") for name in meta["extra"]}
     except Exception:  # corrupt or foreign entry: recompute, never fail the run
         shutil.rmtree(entry, ignore_errors=True)
         return None
     with contextlib.suppress(OSError):
         os.utime(entry)  # recently used entries survive pruning
-    return tables, warnings, result
+    return tables, warnings, result, extra

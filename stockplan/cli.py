@@ -440,7 +440,6 @@ def _planned(
     inputs, config and version are unchanged (stockplan.cache); else computed and kept."""
     from stockplan import cache
     from stockplan.config import load_config
-    from stockplan.pipeline import run_plan
 
     config = view.configure(load_config(config_path))
     if notify:
@@ -451,16 +450,21 @@ def _planned(
     folder = cache.cache_folder(config_path)
     hit = cache.load(folder, key) if key else None
     if hit is not None:
-        tables, warnings, result = hit
+        tables, warnings, result, extra = hit
         _loaded(console, tables, warnings)
         console.info(f"reused the plan computed earlier on these inputs ({folder})")
+        result.tables["orders_shown"] = extra["orders_shown"]
         return config, tables, result
+    from stockplan.pipeline import run_plan
+
     tables, warnings = _read_inputs(config)
     _loaded(console, tables, warnings)
     result = run_plan(tables, config, include_all=True, progress=_progress(console))
     StageProgress.close_all()
+    shown = _orders_to_show(result.tables["orders"])
     if key:
-        cache.store(folder, key, tables, warnings, result)
+        cache.store(folder, key, tables, warnings, result, {"orders_shown": shown})
+    result.tables["orders_shown"] = shown
     return config, tables, result
 
 
@@ -474,6 +478,14 @@ def _orders_to_show(orders: pl.DataFrame) -> pl.DataFrame:
     return orders.filter(
         (pl.col("order_qty") > 0) | pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT)
     )
+
+
+def _plan_tables(result: Any, all_rows: bool) -> dict[str, pl.DataFrame]:
+    """The plan's tables, orders with every row (--all) or the rows to show."""
+    tables = {k: v for k, v in result.tables.items() if k != "orders_shown"}
+    if not all_rows:
+        tables["orders"] = result.tables["orders_shown"]
+    return tables
 
 
 def _known_columns(table: str) -> list[str] | None:
@@ -776,7 +788,7 @@ def plan(
     name = table.value
     _check_target(output, format)
     view = _view_options(lang, as_of, limit, sort, columns, headers)
-    view.check_columns(_known_columns(name))
+    view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
     def action() -> int:
         from stockplan.items import for_people, item_names
@@ -787,8 +799,7 @@ def plan(
 
             check_supplier_folder(supplier_forecast)
         cfg, tables, result = _planned(config, console, view, not no_cache, notify)
-        if not all_rows:
-            result.tables = {**result.tables, "orders": _orders_to_show(result.tables["orders"])}
+        result.tables = _plan_tables(result, all_rows)
         if name not in result.tables:
             raise StockplanError(message("no_table", view.lang, table=name))
         orders, risk = result.tables["orders"], result.tables["risk"]
@@ -856,7 +867,7 @@ def _single_table_command(
     no_cache: bool = False,
 ) -> None:
     _check_target(output, format)
-    view.check_columns(_known_columns(name))
+    view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
     def action() -> int:
         from stockplan.items import for_people, item_names
@@ -867,6 +878,7 @@ def _single_table_command(
             result = None
         else:
             cfg, tables, result = _planned(config, console, view, not no_cache, notify)
+            result.tables = _plan_tables(result, all_rows=True)
             for note in result.notes:
                 console.info(note)
             if name not in result.tables:
@@ -943,7 +955,7 @@ def _classes_only(
     key = cache.cache_key(config) if use_cache else None
     hit = cache.load(cache.cache_folder(config_path), key) if key else None
     if hit is not None:
-        tables, warnings, result = hit
+        tables, warnings, result, _ = hit
         _loaded(console, tables, warnings)
         return config, tables, result.tables["classes"], result.as_of
     tables, warnings = _read_inputs(config)
@@ -1097,6 +1109,7 @@ def explain(
         # the whole plan (kept from the last run on these inputs when unchanged), so these
         # are the plan's own rows (after promotions, transfers, backup supplier and budget)
         cfg, tables, result = _planned(config, console, view, not no_cache)
+        result.tables = _plan_tables(result, all_rows=True)
         known = pl.concat([tables["stock"].select("sku"), tables["sales"].select("sku")])
         if not known.filter(pl.col("sku") == sku).height:
             raise StockplanError(message("unknown_sku", view.lang, sku=sku))
@@ -1282,6 +1295,7 @@ def report(
         if output.suffix.lower() not in (".html", ".htm"):
             raise StockplanError(f"-o {output}: the report is an HTML file (use a .html name)")
         cfg, tables, result = _planned(config, console, View(), True)
+        result.tables = _plan_tables(result, all_rows=True)
         simulation = None
         if with_simulation:
             from stockplan.simulate import prepare_replay, simulate_policies
