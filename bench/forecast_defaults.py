@@ -40,6 +40,15 @@ VARIANTS = {
     "expensive A, 3 windows": {"expensive_classes": ["A"], "backtest_windows": 3},
     "expensive A, n_jobs -1": {"expensive_classes": ["A"], "n_jobs": -1},
     "expensive A+B": {"expensive_classes": ["A", "B"]},
+    "cheap only, 8 windows": {"expensive_classes": [], "backtest_windows": 8},
+    "cheap only, 10 windows": {"expensive_classes": [], "backtest_windows": 10},
+    "cheap only, top 3": {"expensive_classes": [], "combine_top": 3},
+    "cheap only, top 1": {"expensive_classes": [], "combine_top": 1},
+    "cheap only, 8 windows, top 3": {
+        "expensive_classes": [],
+        "backtest_windows": 8,
+        "combine_top": 3,
+    },
 }
 
 
