@@ -1,0 +1,83 @@
+"""Speed work keeps the same answers: one-pass date parsing, sampled column widths, lean
+commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.io.readers import _parse_dates
+from stockplan.io.writers import column_widths
+
+runner = CliRunner()
+
+
+def test_a_column_mixing_date_formats_reads_every_row():
+    values = ["2024-01-05"] * 300 + ["2024/1/6", "2024年1月7日", "45300", "5.1.2024", None, " "]
+    parsed = _parse_dates(pl.Series(values)).to_list()
+    excel_serial = dt.date(1899, 12, 30) + dt.timedelta(days=45300)  # Excel's 1900 system
+    assert parsed[:300] == [dt.date(2024, 1, 5)] * 300
+    assert parsed[300:] == [
+        dt.date(2024, 1, 6),
+        dt.date(2024, 1, 7),
+        excel_serial,
+        dt.date(2024, 1, 5),
+        None,
+        None,
+    ]
+
+
+def test_timestamps_keep_their_date_and_an_unreadable_date_stays_empty():
+    parsed = _parse_dates(pl.Series(["2024-01-05 10:00:00", "2024-01-06T08:30", "soon"]))
+    assert parsed.to_list() == [dt.date(2024, 1, 5), dt.date(2024, 1, 6), None]
+
+
+def test_a_bad_date_among_hundreds_is_refused_with_file_row_and_column(small_shop: Path):
+    sales = small_shop.parent / "sales.csv"
+    lines = sales.read_text().splitlines()
+    assert lines[500].startswith("2025-")
+    lines[500] = "2025-02-30" + lines[500][10:]
+    sales.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 1
+    assert "sales.csv, row 501" in result.stderr and "2025-02-30" in result.stderr
+    assert "date" in result.stderr
+
+
+def test_column_widths_fit_the_longest_sampled_value_and_count_cjk_twice():
+    frame = pl.DataFrame({"sku": ["A", "ABCDEFGHIJ"], "名称": ["短", "很长的名字"]})
+    widths = column_widths(frame)
+    # 10 characters + 3 of margin, 7 pixels each + 5
+    assert widths["sku"] == (10 + 3) * 7 + 5
+    # 5 CJK characters are 10 columns wide
+    assert widths["名称"] == (10 + 3) * 7 + 5
+
+
+def test_validate_and_classify_import_no_forecasting_library(small_shop: Path):
+    code = (
+        "import sys; from stockplan.cli import main; sys.argv = {argv!r}\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print('statsforecast' in sys.modules, 'stockplan.policy' in sys.modules)"
+    )
+    for argv, expected in (
+        (["stockplan", "validate", "-c", str(small_shop), "-q"], "False False"),
+        (["stockplan", "suppliers", "-c", str(small_shop), "-q", "-o", "-"], "False False"),
+        # classify imports the pipeline module, but fits no forecast
+        (
+            ["stockplan", "classify", "-c", str(small_shop), "-q", "-o", "-", "--no-cache"],
+            "False True",
+        ),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(argv=argv)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.strip().splitlines()[-1] == expected, argv
