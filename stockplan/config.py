@@ -258,7 +258,9 @@ class Forecast(Section):
     )
     expensive_classes: list[Literal["A", "B", "C"]] = Field(
         default_factory=lambda: ["A"],
-        description="ABC classes whose smooth / seasonal items also try AutoETS and AutoTheta.",
+        description="ABC classes whose smooth / seasonal items also try AutoETS and AutoTheta. "
+        "Measured on the sample (bench/forecast_defaults.py): [A] MASE 0.772 with 14 s of "
+        "forecast CPU, [] 0.791 with under 1.2 s; [A] is the default for accuracy.",
     )
     engine: Literal["local", "dask", "ray", "spark"] = Field(
         default="local", description="Where the forecast stage runs (statsforecast via fugue)."
