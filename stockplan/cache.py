@@ -93,10 +93,13 @@ def cache_key(config: Config) -> str | None:
             continue
         if isinstance(spec, DatabaseInput):
             return None
+        path = Path(spec.path)
+        if not path.is_file():  # a FIFO read here would be empty for the reader; a folder
+            return None  # or a missing file is the reader's to report
         try:
-            digest.update(f"\n{name} {_file_digest(Path(spec.path))}".encode())
+            digest.update(f"\n{name} {_file_digest(path)}".encode())
         except OSError:
-            return None  # not a regular readable file (the reader reports it)
+            return None
     return digest.hexdigest()
 
 

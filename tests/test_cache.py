@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import polars as pl
@@ -113,3 +114,12 @@ def test_suppliers_reads_only_the_purchase_orders(small_shop: Path):
     assert scorecard["supplier"].to_list() == ["Acme"]
     assert scorecard["lead_time_mean_days"][0] == 13.0
     assert scorecard["on_time_rate"][0] == 1.0
+
+
+def test_a_fifo_input_is_never_read_for_the_key(small_shop: Path):
+    fifo = small_shop.parent / "sales.fifo"
+    os.mkfifo(fifo)
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["inputs"]["sales"] = "sales.fifo"
+    small_shop.write_text(yaml.safe_dump(settings))
+    assert cache.cache_key(load_config(small_shop)) is None  # returns at once, reads nothing
