@@ -81,3 +81,44 @@ def test_validate_and_classify_import_no_forecasting_library(small_shop: Path):
             check=True,
         )
         assert out.stdout.strip().splitlines()[-1] == expected, argv
+
+
+def _cells(path: Path) -> dict[str, list]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    return {
+        sheet.title: [
+            [(cell.value, cell.data_type, cell.number_format) for cell in row]
+            for row in sheet.iter_rows()
+        ]
+        for sheet in book.worksheets
+    }
+
+
+def test_a_large_sheet_reads_back_exactly_as_the_per_cell_writer_writes_it(
+    tmp_path: Path, monkeypatch
+):
+    from stockplan.io import writers
+
+    frame = pl.DataFrame(
+        {
+            "sku": ["=1+1", "  lead", "a & b <c>", "bell\x07", "_x0041_", None],
+            "order_qty": [1.5, 2.25, None, 1e9, -3.0, 0.0],
+            "service_level": [0.95, 0.5, 0.9, 0.99, None, 1.0],
+            "receipts": [1, 2, 3, None, 5, 6],
+            "order_date": [dt.date(2026, 1, 5), None, dt.date(1999, 12, 31)] * 2,
+            "inactive": [True, False, None, True, False, True],
+        }
+    )
+    monkeypatch.setattr(writers, "LARGE_SHEET_CELLS", 10**9)
+    writers._write_xlsx({"excess": frame}, tmp_path / "cells.xlsx")
+    monkeypatch.setattr(writers, "LARGE_SHEET_CELLS", 0)
+    writers._write_xlsx({"excess": frame}, tmp_path / "rows.xlsx")
+    per_cell, rows = _cells(tmp_path / "cells.xlsx"), _cells(tmp_path / "rows.xlsx")
+    assert rows == per_cell
+    sheet = rows["excess"]
+    assert sheet[1][0] == ("=1+1", "s", "General")  # text stays text, never a formula
+    # a control character is stored as Excel's escape, as xlsxwriter does (openpyxl keeps it)
+    assert sheet[4][0][0] == "bell_x0007_"
+    assert sheet[3][0][0] == "a & b <c>" and sheet[2][0][0] == "  lead"
