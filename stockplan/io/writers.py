@@ -393,7 +393,7 @@ def column_widths(frame: pl.DataFrame) -> dict[str, int]:
     return widths
 
 
-LARGE_SHEET_CELLS = 100_000
+LARGE_SHEET_CELLS = 20_000
 """Sheets with more cells get their rows as XML built by Polars in one pass (`_row_xml`)
 instead of xlsxwriter's per-cell Python (about 5 microseconds a cell)."""
 HEADER_FORMAT = {"bold": True, "bg_color": "#DDEBF7", "border": 1}
