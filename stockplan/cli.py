@@ -24,7 +24,6 @@ import typer
 
 from stockplan import __version__
 from stockplan.errors import StockplanError, safe_text
-from stockplan.i18n import message
 
 if TYPE_CHECKING:
     import polars as pl
@@ -56,7 +55,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain click help: rendering it with rich costs ~0.1 s
 )
 
 
@@ -96,6 +95,13 @@ class Lang(StrEnum):
 class Headers(StrEnum):
     language = "language"
     canonical = "canonical"
+
+
+def message(key: str, lang: str = "en", **fields: object) -> str:
+    """stockplan.i18n.message, imported on first use (the catalogue is not needed for --help)."""
+    from stockplan.i18n import message as text
+
+    return text(key, lang, **fields)
 
 
 def _check_output(value: str | None) -> str | None:
@@ -183,6 +189,14 @@ AsOfOption = Annotated[
         formats=["%Y-%m-%d"],
         help="Planning date YYYY-MM-DD (default: planning.as_of, else the day after the "
         "last sale).",
+    ),
+]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Recompute even when the inputs, config and version are unchanged (the cache "
+        "is .stockplan-cache beside the config, or $STOCKPLAN_CACHE_DIR; safe to delete).",
     ),
 ]
 LimitOption = Annotated[
@@ -447,19 +461,76 @@ def _load(
     config_path: Path, console: Console, view: View | None = None
 ) -> tuple[Config, dict[str, pl.DataFrame]]:
     from stockplan.config import load_config
+
+    config = (view or View()).configure(load_config(config_path))
+    tables, warnings = _read_inputs(config)
+    _loaded(console, tables, warnings)
+    return config, tables
+
+
+def _read_inputs(config: Config) -> tuple[dict[str, pl.DataFrame], list[str]]:
+    """Every input table, prepared, and the warnings about them."""
     from stockplan.io.prepare import prepare_inputs
     from stockplan.io.readers import load_inputs
 
-    config = load_config(config_path)
-    config = (view or View()).configure(config)
     notes: list[str] = []
     tables = load_inputs(config, notes)
     prepared = prepare_inputs(tables, config)
-    for warning in notes + prepared.warnings:
+    return prepared.tables, notes + prepared.warnings
+
+
+def _loaded(console: Console, tables: dict[str, pl.DataFrame], warnings: list[str]) -> None:
+    for warning in warnings:
         console.warn(warning)
-    counts = ", ".join(f"{name} {frame.height:,}" for name, frame in prepared.tables.items())
+    counts = ", ".join(f"{name} {frame.height:,}" for name, frame in tables.items())
     console.say("loaded", counts=counts)
-    return config, prepared.tables
+
+
+def _planned(
+    config_path: Path,
+    console: Console,
+    view: View,
+    use_cache: bool,
+    notify: list[str] | None = None,
+) -> tuple[Config, dict[str, pl.DataFrame], Any]:
+    """Config, inputs and the whole plan (every row, as `--all`), from the cache when the
+    inputs, config and version are unchanged (stockplan.cache); else computed and kept."""
+    from stockplan import cache
+    from stockplan.config import load_config
+
+    config = view.configure(load_config(config_path))
+    if notify:
+        from stockplan.notify import check_channels
+
+        check_channels(config.notify, notify)
+    key = cache.cache_key(config) if use_cache else None
+    folder = cache.cache_folder(config_path)
+    hit = cache.load(folder, key) if key else None
+    if hit is not None:
+        tables, warnings, result, extra = hit
+        _loaded(console, tables, warnings)
+        console.info(f"reused the plan computed earlier on these inputs ({folder})")
+        result.tables["orders_shown"] = extra["orders_shown"]
+        return config, tables, result
+    from stockplan.pipeline import orders_to_show, run_plan
+
+    tables, warnings = _read_inputs(config)
+    _loaded(console, tables, warnings)
+    result = run_plan(tables, config, include_all=True, progress=_progress(console))
+    StageProgress.close_all()
+    shown = orders_to_show(result.tables["orders"])
+    if key:
+        cache.store(folder, key, tables, warnings, result, {"orders_shown": shown})
+    result.tables["orders_shown"] = shown
+    return config, tables, result
+
+
+def _plan_tables(result: Any, all_rows: bool) -> dict[str, pl.DataFrame]:
+    """The plan's tables, orders with every row (--all) or the rows to show."""
+    tables = {k: v for k, v in result.tables.items() if k != "orders_shown"}
+    if not all_rows:
+        tables["orders"] = result.tables["orders_shown"]
+    return tables
 
 
 def _known_columns(table: str) -> list[str] | None:
@@ -798,16 +869,16 @@ def plan(
     debug: DebugOption = False,
     notify: NotifyOption = None,
     supplier_forecast: SupplierForecastOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Write purchase suggestions (orders) and stockout risk for every sku x location."""
     name = table.value
     _check_target(output, format)
     view = _view_options(lang, as_of, limit, sort, columns, headers)
-    view.check_columns(_known_columns(name))
+    view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
     def action() -> int:
         from stockplan.items import for_people, item_names
-        from stockplan.pipeline import run_plan
 
         console = Console(quiet)
         if supplier_forecast is not None:
@@ -815,13 +886,8 @@ def plan(
 
             check_supplier_folder(supplier_forecast)
         earlier = _previous_risk(previous, fail_on_risk)
-        cfg, tables = _load(config, console, view)
-        if notify:
-            from stockplan.notify import check_channels
-
-            check_channels(cfg.notify, notify)
-        result = run_plan(tables, cfg, include_all=all_rows, progress=_progress(console))
-        StageProgress.close_all()
+        cfg, tables, result = _planned(config, console, view, not no_cache, notify)
+        result.tables = _plan_tables(result, all_rows)
         if name == "expiry_risk" and name not in result.tables:
             raise StockplanError(message("no_expiry", view.lang))
         if name not in result.tables:
@@ -915,30 +981,30 @@ def _single_table_command(
     notify: list[str] | None = None,
     previous: Path | None = None,
     fail_on_risk: RiskLevel | None = None,
+    no_cache: bool = False,
 ) -> None:
     _check_target(output, format)
-    view.check_columns(_known_columns(name))
+    view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
     def action() -> int:
         from stockplan.items import for_people, item_names
-        from stockplan.pipeline import run_plan
 
         console = Console(quiet)
         earlier = _previous_risk(previous, fail_on_risk)
-        cfg, tables = _load(config, console, view)
-        if notify:
-            from stockplan.notify import check_channels
-
-            check_channels(cfg.notify, notify)
-        result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
-        StageProgress.close_all()
-        for note in result.notes:
-            console.info(note)
-        if name == "expiry_risk" and name not in result.tables:
-            raise StockplanError(message("no_expiry", view.lang))
-        if name not in result.tables:
-            raise StockplanError(message("no_table", view.lang, table=name))
-        shown = for_people({name: result.tables[name]}, item_names(tables), result.as_of)
+        if name in _LEAN_TABLES:
+            cfg, tables, frame, as_of = _LEAN_TABLES[name](config, console, view, not no_cache)
+            result = None
+        else:
+            cfg, tables, result = _planned(config, console, view, not no_cache, notify)
+            result.tables = _plan_tables(result, all_rows=True)
+            for note in result.notes:
+                console.info(note)
+            if name == "expiry_risk" and name not in result.tables:
+                raise StockplanError(message("no_expiry", view.lang))
+            if name not in result.tables:
+                raise StockplanError(message("no_table", view.lang, table=name))
+            frame, as_of = result.tables[name], result.as_of
+        shown = for_people({name: frame}, item_names(tables), as_of)
         _emit(
             shown,
             name,
@@ -946,15 +1012,17 @@ def _single_table_command(
             format,
             bom,
             console,
-            message(f"title.{name}", view.lang, as_of=result.as_of),
+            message(f"title.{name}", view.lang, as_of=as_of),
             view,
-            _run_info(config, cfg, result.as_of),
+            _run_info(config, cfg, as_of),
             cfg.io.csv_escape_formulas,
             record=_recorder(
-                config, cfg, result.as_of, name, {"all": True, "table": name, "lang": view.lang}
+                config, cfg, as_of, name, {"all": True, "table": name, "lang": view.lang}
             ),
         )
-        code = extra(result.tables[name], console, earlier[0]) if extra else 0
+        code = extra(frame, console, earlier[0]) if extra else 0
+        if result is None:
+            return code
         return _notify(notify, cfg, result, tables, output, console, earlier) or code
 
     _guard(debug, action)
@@ -977,6 +1045,7 @@ def risk(
     bom: BomOption = False,
     debug: DebugOption = False,
     notify: NotifyOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Stockout risk for every sku x location, most urgent first."""
     _single_table_command(
@@ -992,7 +1061,79 @@ def risk(
         notify=notify,
         previous=previous,
         fail_on_risk=fail_on_risk,
+        no_cache=no_cache,
     )
+
+
+def _classes_only(
+    config_path: Path, console: Console, view: View, use_cache: bool
+) -> tuple[Config, dict[str, pl.DataFrame], pl.DataFrame, dt.date]:
+    """`classify`: the plan's classes from the cache, else demand history and classes
+    alone (no forecast, no policy)."""
+    from stockplan import cache
+    from stockplan.config import load_config
+    from stockplan.pipeline import run_classify
+
+    config = view.configure(load_config(config_path))
+    key = cache.cache_key(config) if use_cache else None
+    hit = cache.load(cache.cache_folder(config_path), key) if key else None
+    if hit is not None:
+        tables, warnings, result, _ = hit
+        _loaded(console, tables, warnings)
+        return config, tables, result.tables["classes"], result.as_of
+    tables, warnings = _read_inputs(config)
+    _loaded(console, tables, warnings)
+    as_of, classes = run_classify(tables, config)
+    return config, tables, classes, as_of
+
+
+def _suppliers_only(
+    config_path: Path, console: Console, view: View, use_cache: bool
+) -> tuple[Config, dict[str, pl.DataFrame], pl.DataFrame, dt.date]:
+    """`suppliers`: the scorecard from the purchase-order file alone (nothing else is read)."""
+    from stockplan.config import load_config
+    from stockplan.io.prepare import ROW, _check_purchase_orders
+    from stockplan.io.readers import read_table
+    from stockplan.leadtime import supplier_scorecard
+
+    config = view.configure(load_config(config_path))
+    spec = config.inputs.purchase_orders
+    tables: dict[str, pl.DataFrame] = {}
+    notes: list[str] = []
+    if spec is not None:
+        orders = read_table(
+            "purchase_orders",
+            spec,
+            config.columns.get("purchase_orders", {}),
+            notes,
+            config.io.identify_by,
+        )
+        _check_purchase_orders(orders, getattr(spec, "path", Path("purchase_orders")))
+        tables["purchase_orders"] = orders.drop(ROW)
+    _loaded(console, tables, notes)
+    as_of = config.planning.as_of or _day_after_last_po_event(tables.get("purchase_orders"))
+    scorecard = supplier_scorecard(tables.get("purchase_orders"), config.supplier_tiers)
+    return config, tables, scorecard, as_of
+
+
+def _day_after_last_po_event(orders: pl.DataFrame | None) -> dt.date:
+    """The scorecard's date without the sales file: the day after the newest order or
+    receipt (today without purchase orders)."""
+    dates = [
+        d
+        for d in (
+            orders[c].max() if orders is not None and c in orders.columns else None
+            for c in ("order_date", "received_date")
+        )
+        if d is not None
+    ]
+    return max(dates) + dt.timedelta(days=1) if dates else dt.date.today()
+
+
+_LEAN_TABLES: dict[str, Callable[..., Any]] = {
+    "classes": _classes_only,
+    "suppliers": _suppliers_only,
+}
 
 
 def _table_command(name: str, table: str, doc: str) -> None:
@@ -1011,6 +1152,7 @@ def _table_command(name: str, table: str, doc: str) -> None:
         quiet: QuietOption = False,
         bom: BomOption = False,
         debug: DebugOption = False,
+        no_cache: NoCacheOption = False,
     ) -> None:
         _single_table_command(
             table,
@@ -1021,6 +1163,7 @@ def _table_command(name: str, table: str, doc: str) -> None:
             bom,
             debug,
             _view_options(lang, as_of, limit, sort, columns, headers),
+            no_cache=no_cache,
         )
 
     command.__doc__ = doc
@@ -1130,6 +1273,7 @@ def explain(
     as_of: AsOfOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Show the numbers behind one SKU's order: position, demand, safety stock, reason, chart."""
     view = _view_options(lang, as_of)
@@ -1144,19 +1288,18 @@ def explain(
 
         from stockplan.explain import item_lines, recent_history, stock_projection
         from stockplan.items import item_names
-        from stockplan.pipeline import run_plan
         from stockplan.report import explain_chart, explain_lines
 
         console = Console(quiet)
-        cfg, tables = _load(config, console, view)
-        known = tables["stock"]["sku"].to_list() + tables["sales"]["sku"].to_list()
+        # the whole plan (kept from the last run on these inputs when unchanged), so these
+        # are the plan's own rows (after promotions, transfers, backup supplier and budget)
+        cfg, tables, result = _planned(config, console, view, not no_cache)
+        result.tables = _plan_tables(result, all_rows=True)
+        known = pl.concat([tables["stock"].select("sku"), tables["sales"].select("sku")])
         if tables.get("succession") is not None:  # a successor sells on its predecessor's
-            known += tables["succession"]["new_sku"].to_list()
-        if sku not in set(known):
+            known = pl.concat([known, tables["succession"].select(pl.col("new_sku").alias("sku"))])
+        if not known.filter(pl.col("sku") == sku).height:
             raise StockplanError(message("unknown_sku", view.lang, sku=sku))
-        # the whole plan, so these are the plan's own rows (after promotions, transfers,
-        # backup supplier and budget), not a recomputation
-        result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
         StageProgress.close_all()  # no spinner inside the panels below
         orders = result.tables["orders"].filter(pl.col("sku") == sku)
         bom = tables.get("bom")
@@ -1375,14 +1518,13 @@ def report(
 
     def action() -> int:
         from stockplan.io.writers import write_bytes
-        from stockplan.pipeline import run_plan
         from stockplan.report_html import html_report
 
         console = Console(quiet)
         if output.suffix.lower() not in (".html", ".htm"):
             raise StockplanError(f"-o {output}: the report is an HTML file (use a .html name)")
-        cfg, tables = _load(config, console)
-        result = run_plan(tables, cfg, include_all=True, progress=_progress(console))
+        cfg, tables, result = _planned(config, console, View(), True)
+        result.tables = _plan_tables(result, all_rows=True)
         simulation = None
         if with_simulation:
             from stockplan.item_rules import item_tables

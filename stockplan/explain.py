@@ -14,7 +14,6 @@ import datetime as dt
 import polars as pl
 
 from stockplan.demand import SERIES
-from stockplan.risk import AVAILABLE
 
 
 def stock_projection(
@@ -28,6 +27,8 @@ def stock_projection(
     the suggested order (`orders` needs on_hand, allocated, backorders, transfer_qty,
     order_qty, expected_arrival). Demand counts from `as_of`: a bucket that began before
     it adds only its days from as_of on, as the plan's protection window does."""
+    from stockplan.risk import AVAILABLE  # here: risk imports scipy, explain runs from cache
+
     start = pl.col("period_start")
     if as_of is not None:
         start = pl.max_horizontal(start, pl.lit(as_of))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -52,6 +52,7 @@ from stockplan.purchasing import (
     flag_minimum_order_value,
     supplier_orders,
 )
+from stockplan.result import PlanResult
 from stockplan.risk import stockout_risk
 from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
 from stockplan.supplier_rules import (
@@ -83,17 +84,6 @@ INACTIVE_STATUS = [
 ]
 """Product statuses never ordered (compared lower-case, trimmed)."""
 Progress = Callable[[str], None]
-
-
-@dataclass
-class PlanResult:
-    as_of: dt.date
-    tables: dict[str, pl.DataFrame]
-    notes: list[str] = field(default_factory=list)
-    history: pl.DataFrame | None = None  # demand per bucket, for explain and charts
-    open_po: pl.DataFrame | None = None
-    bucket_days: int = 7
-    plan_rows: pl.DataFrame | None = None  # every sku x location's order row, for projections
 
 
 def _column(frame: pl.DataFrame | None, name: str) -> bool:
@@ -311,6 +301,76 @@ def excluded_days(
     return pl.concat([censored, promo]), promo
 
 
+def orders_to_show(orders: pl.DataFrame) -> pl.DataFrame:
+    """The order sheet without `--all`: the lines to order, and the lines kept from ordering
+    that a buyer must see (conflicting master data, an order deferred to meet a supplier's
+    minimum value)."""
+    return orders.filter(
+        (pl.col("order_qty") > 0)
+        | pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT)
+        | pl.col("reason").str.contains("; deferred ", literal=True)
+    )
+
+
+@dataclass
+class DemandStage:
+    """The demand side every command shares: the inputs as the items really live (kits,
+    successors, stock lots), the censored demand history and the classes table."""
+
+    tables: dict[str, pl.DataFrame]
+    lots: pl.DataFrame | None
+    sales: pl.DataFrame  # without large one-off lines under `large_orders: make_to_order`
+    as_of: dt.date
+    excluded: pl.DataFrame  # stockout and promotion days
+    large_orders: pl.DataFrame
+    history: pl.DataFrame
+    attributes: pl.DataFrame
+    uplift: pl.DataFrame  # measured promotion lift per series
+    classes: pl.DataFrame  # ABC / XYZ / pattern, censored and promotion periods, items' links
+
+
+def demand_stage(
+    tables: dict[str, pl.DataFrame], config: Config, say: Progress | None = None
+) -> DemandStage:
+    """Kits, successors and lots applied; demand history with stockout and promotion days
+    left out; ABC by value, XYZ and demand pattern per series (`classify_demand`)."""
+    say = say or (lambda _message: None)
+    tables, lots = item_tables(tables)
+    sales, stock, products = tables["sales"], tables["stock"], tables.get("products")
+    planning = config.planning
+    bucket, days = planning.bucket, BUCKET_DAYS[planning.bucket]
+    as_of = planning.as_of or default_as_of(sales)
+    say("building demand history")
+    excluded, promo_days = excluded_days(tables, config, as_of)
+    large_orders = large_order_lines(sales, as_of, config.policy)
+    if config.policy.large_orders == "make_to_order":
+        sales = without_large_orders(sales, large_orders)
+    history = demand_history(sales, as_of, bucket, excluded)
+    attributes = item_attributes(products, stock, own_sales(sales))
+    classes = classify_demand(history, as_of, bucket, config.classify, unit_values(attributes))
+    uplift = measured_uplift(sales, promo_days, history, products, days, config.promotions)
+    classes = classes.join(
+        history.group_by(SERIES).agg(
+            (pl.col("stockout_days") > 0).sum().alias("stockout_periods"),
+            (pl.col("promo_days") > 0).sum().alias("promo_periods"),
+        ),
+        on=SERIES,
+        how="left",
+    ).join(uplift, on=SERIES, how="left")
+    return DemandStage(
+        tables=tables,
+        lots=lots,
+        sales=sales,
+        as_of=as_of,
+        excluded=excluded,
+        large_orders=large_orders,
+        history=history,
+        attributes=attributes,
+        uplift=uplift,
+        classes=item_classes(classes, tables, as_of),
+    )
+
+
 def run_plan(
     tables: dict[str, pl.DataFrame],
     config: Config,
@@ -324,25 +384,17 @@ def run_plan(
     `explain` reads its rows from this same result, so it shows the plan's own numbers.
     """
     say = progress or (lambda _message: None)
-    # kits, successors and stock lots: the sales and stock as the items really live
-    tables, lots = item_tables(tables)
-    sales, stock = tables["sales"], tables["stock"]
+    stage = demand_stage(tables, config, say)
+    tables, lots, sales = stage.tables, stage.lots, stage.sales
+    stock = tables["stock"]
     products = tables.get("products")
     purchase_orders = tables.get("purchase_orders")
     planning = config.planning
     bucket = planning.bucket
     days = BUCKET_DAYS[bucket]
-    as_of = planning.as_of or default_as_of(sales)
-
-    say("building demand history")
-    excluded, promo_days = excluded_days(tables, config, as_of)
-    large_orders = large_order_lines(sales, as_of, config.policy)
-    if config.policy.large_orders == "make_to_order":
-        sales = without_large_orders(sales, large_orders)
-    history = demand_history(sales, as_of, bucket, excluded)
-    attributes = item_attributes(products, stock, own_sales(sales))
-    unit_value = unit_values(attributes)
-    classes = classify_demand(history, as_of, bucket, config.classify, unit_value)
+    as_of = stage.as_of
+    excluded, large_orders = stage.excluded, stage.large_orders
+    history, attributes, classes = stage.history, stage.attributes, stage.classes
     categories = product_categories(products)
 
     say(f"forecasting {classes.height} series")
@@ -354,9 +406,8 @@ def run_plan(
         planning.horizon_periods,
         categories,
     )
-    uplift = measured_uplift(sales, promo_days, history, products, days, config.promotions)
     forecast = apply_promotions(
-        forecast, tables.get("promotions"), products, uplift, days, config.promotions
+        forecast, tables.get("promotions"), products, stage.uplift, days, config.promotions
     )
     forecast = apply_overrides(
         forecast,
@@ -365,15 +416,6 @@ def run_plan(
         pl.concat([stock.select(SERIES), history.select(SERIES)]).unique(),
     )
     error_scores = pooled_error_scores(summary, classes)
-    classes = classes.join(
-        history.group_by(SERIES).agg(
-            (pl.col("stockout_days") > 0).sum().alias("stockout_periods"),
-            (pl.col("promo_days") > 0).sum().alias("promo_periods"),
-        ),
-        on=SERIES,
-        how="left",
-    ).join(uplift, on=SERIES, how="left")
-    classes = item_classes(classes, tables, as_of)
 
     universe = pl.concat(
         [stock.select(SERIES), history.select(SERIES)]
@@ -510,13 +552,7 @@ def run_plan(
     funded = flag_minimum_order_value(funded, by_supplier)
     funded = with_item_columns(funded, item_columns(series, classes, tables, expiring, caps, as_of))
     by_supplier = with_supplier_decisions(by_supplier, decisions, loads)
-    # a line master data keeps from ordering, or a deferred one, stays in sight of the buyer
-    to_show = (
-        (pl.col("order_qty") > 0)
-        | pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT)
-        | pl.col("reason").str.contains("; deferred ", literal=True)
-    )
-    orders = funded if include_all else funded.filter(to_show)
+    orders = funded if include_all else orders_to_show(funded)
     orders = with_supplier_tier(orders, scorecard)
     last_sale = (
         sales.filter((pl.col("quantity") > 0) & (pl.col("date") < as_of))
@@ -638,3 +674,9 @@ def override_scores(
     if not scored:
         return as_of, pl.DataFrame(schema=dict.fromkeys(SCORE_COLUMNS, pl.String))
     return as_of, score_overrides(pl.concat(scored, how="vertical_relaxed"))
+
+
+def run_classify(tables: dict[str, pl.DataFrame], config: Config) -> tuple[dt.date, pl.DataFrame]:
+    """(as_of, classes): the `classes` table of `run_plan`, without forecasting or policy."""
+    stage = demand_stage(tables, config)
+    return stage.as_of, stage.classes

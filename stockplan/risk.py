@@ -23,11 +23,9 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from stockplan.config import Risk
 from stockplan.demand import SERIES
-from stockplan.policy import normal_loss
 
 AVAILABLE = (
     pl.col("on_hand")
@@ -108,6 +106,10 @@ def expected_shortage(
     max(mu - a, 0) when sigma = 0. Poisson D(mu) where `discrete`: with a whole (floored),
     E[(D - a)^+] = mu P(D >= a) - a P(D > a).
     """
+    from scipy import stats  # here: `explain` imports this module from the cache path
+
+    from stockplan.policy import normal_loss
+
     mu, sigma, a = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (mu, sigma, stock)))
     poisson = np.broadcast_to(np.asarray(discrete, dtype=bool), mu.shape) & (mu > 0)
     out = np.maximum(mu - a, 0.0)  # sigma = 0: the shortfall for certain
@@ -132,6 +134,8 @@ def _worst_checkpoint(
     r^2 sigma_L^2 at W. A stockout before a receipt is lost service even if the receipt
     would cover the total, so the series' figure is the maximum over its checkpoints.
     """
+    from scipy import stats
+
     base = frame.select(
         *SERIES,
         "available",

@@ -421,6 +421,37 @@ def _date_expr(expr: pl.Expr) -> pl.Expr:
     return pl.coalesce([*parsed, excel])
 
 
+DATE_SAMPLE = 256
+"""Values tried against every date format to find the column's one."""
+
+
+def _parse_dates(values: pl.Series) -> pl.Series:
+    """A text column to dates in one vectorised pass: the first format of DATE_FORMATS that
+    reads a sample spread over the column parses the whole column; only the values it
+    cannot read (a column that mixes formats, Excel serials) get every format
+    (`_date_expr`). Same results as `_date_expr` on every row: the formats never read the
+    same text two ways."""
+    text = values.to_frame("t").select(_clean_text(pl.col("t"))).to_series()
+    if (text.str.contains(" ", literal=True) | text.str.contains("T", literal=True)).any():
+        text = text.str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})[ T].*$", "${1}")
+    present = text.drop_nulls()
+    if present.len() == 0:
+        return text.cast(pl.Date)
+    sample = present.gather_every(max(1, present.len() // DATE_SAMPLE))
+    for fmt in DATE_FORMATS:
+        if sample.str.strptime(pl.Date, fmt, strict=False, exact=True).null_count() == 0:
+            parsed = text.str.strptime(pl.Date, fmt, strict=False, exact=True)
+            break
+    else:
+        return text.to_frame("t").select(_date_expr(pl.col("t"))).to_series()
+    missed = parsed.is_null() & text.is_not_null()
+    if missed.any():
+        rows = missed.arg_true()
+        rest = text.gather(rows).to_frame("t").select(_date_expr(pl.col("t"))).to_series()
+        parsed = parsed.scatter(rows, rest)
+    return parsed
+
+
 def _cast_expr(column: Column, dtype: pl.DataType, source: str) -> pl.Expr:
     expr = pl.col(source)
     if column.kind == "text":
@@ -577,11 +608,12 @@ def type_table(
                 (pl.col(source).str.contains(r"^\s|\s$") | (pl.col(source) == "")).any()
             ).item()
         )
-        values = (  # clean text is kept as it is: no copy of a column of millions of codes
-            frame[source].alias(name)
-            if untouched
-            else frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
-        )
+        if untouched:  # clean text is kept as it is: no copy of a column of millions of codes
+            values = frame[source].alias(name)
+        elif column.kind == "date" and dtype == pl.String:
+            values = _parse_dates(frame[source]).alias(name)
+        else:
+            values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
         probe = frame.select(ROW, (~empty(source)).alias("__present")).with_columns(values)
         where = f"column '{source}'" + (f" ({name})" if normalise_header(source) != name else "")
 

@@ -1,0 +1,119 @@
+"""Choose the forecast defaults from measurements: accuracy and cost of each setting.
+
+    python bench/forecast_defaults.py                 # the bundled sample data
+    python bench/forecast_defaults.py -c my.yaml      # your exports
+
+The last `--holdout` buckets are hidden; for each variant of the `forecast:` settings
+stockplan classifies, backtests, picks and forecasts exactly as `plan` does, and every
+series with a complete holdout and a non-zero in-sample naive error is scored: MASE
+(scaled by the one-step naive error), averaged over all of them. Cost is the CPU time
+(user + sys, own process and children) and wall time of the forecast stage, median of
+`--runs` runs, with the load average at the time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from forecast_accuracy import history_from_config  # noqa: E402
+
+from stockplan.classify import classify_demand  # noqa: E402
+from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start  # noqa: E402
+from stockplan.forecast import forecast_demand  # noqa: E402
+
+VARIANTS = {
+    "expensive A (before)": {"expensive_classes": ["A"]},
+    "cheap only": {"expensive_classes": []},
+    "expensive A, 3 windows": {"expensive_classes": ["A"], "backtest_windows": 3},
+    "expensive A, n_jobs -1": {"expensive_classes": ["A"], "n_jobs": -1},
+    "expensive A+B": {"expensive_classes": ["A", "B"]},
+    "cheap only, 8 windows": {"expensive_classes": [], "backtest_windows": 8},
+    "cheap only, 10 windows": {"expensive_classes": [], "backtest_windows": 10},
+    "cheap only, top 3": {"expensive_classes": [], "combine_top": 3},
+    "cheap only, top 1": {"expensive_classes": [], "combine_top": 1},
+    "cheap only, 8 windows, top 3": {
+        "expensive_classes": [],
+        "backtest_windows": 8,
+        "combine_top": 3,
+    },
+}
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def mase_every_series(train: pl.DataFrame, test: pl.DataFrame, forecast: pl.DataFrame) -> float:
+    """Mean over series of mean|actual - forecast| / mean|y_t - y_{t-1}| (in-sample)."""
+    scale = (
+        train.sort([*SERIES, "period_start"])
+        .group_by(SERIES, maintain_order=True)
+        .agg(pl.col("demand").diff().abs().mean().alias("scale"))
+        .filter(pl.col("scale") > 0)
+    )
+    errors = (
+        test.join(forecast, on=[*SERIES, "period_start"], how="left")
+        .group_by(SERIES)
+        .agg(
+            (pl.col("demand") - pl.col("forecast").fill_null(0.0)).abs().mean().alias("mae"),
+            pl.len().alias("n"),
+        )
+    )
+    holdout = test.group_by(SERIES).agg(pl.len().alias("n"))["n"].max()
+    scored = errors.filter(pl.col("n") == holdout).join(scale, on=SERIES)
+    return float((scored["mae"] / scored["scale"]).mean()), scored.height
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-c", "--config", type=Path, default=ROOT / "config.example.yaml")
+    parser.add_argument("--holdout", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", nargs="*", help="variant names to run")
+    args = parser.parse_args()
+    history, as_of, bucket, config = history_from_config(args.config)
+    days = BUCKET_DAYS[bucket]
+    cutoff = pl.select(bucket_start(pl.lit(as_of), bucket)).item() - dt.timedelta(
+        days=args.holdout * days
+    )
+    train = history.filter(pl.col("period_start") < cutoff)
+    test = history.filter(pl.col("period_start") >= cutoff)
+    classes = classify_demand(train, cutoff, bucket, config.classify)
+    print(f"{os.cpu_count()} cores, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    for name, update in VARIANTS.items():
+        if args.only and name not in args.only:
+            continue
+        settings = config.forecast.model_copy(update=update)
+        walls, cpus, loads = [], [], []
+        for _ in range(args.runs):
+            loads.append(os.getloadavg()[0])
+            cpu, wall = _cpu(), time.perf_counter()
+            forecast, _ = forecast_demand(train, classes, bucket, settings, args.holdout)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(_cpu() - cpu)
+        score, series = mase_every_series(train, test, forecast)
+        print(
+            f"{name:26s} MASE {score:.4f} over {series} series; forecast stage CPU "
+            f"{statistics.median(cpus):6.2f} s, wall {statistics.median(walls):6.2f} s "
+            f"(median of {args.runs}; load average {min(loads):.1f}-{max(loads):.1f})",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

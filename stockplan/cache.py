@@ -1,0 +1,193 @@
+"""Reuse the work of an earlier run on the same inputs, config and version.
+
+A run's prepared input tables and its `PlanResult` are kept as Arrow IPC files in one
+folder per key, `.stockplan-cache/<key>/` beside the config (or `$STOCKPLAN_CACHE_DIR`).
+The key is a SHA-256 over
+
+- the stockplan version and the size and modification time of its own source files,
+- the validated config (every setting, after `--lang` / `--as-of`),
+- the SHA-256 of every input file's bytes.
+
+So one changed byte in an input, one changed setting, or another version gives another key:
+a stale plan is never served. A config that reads any table from a database is never
+cached (the same query can return other rows a minute later). An entry is written to a
+temporary folder and renamed into place, so a reader sees a whole entry or none; an entry
+that cannot be read (truncated, edited, another format) is removed and the plan recomputed.
+The folder is safe to delete at any time; the newest `KEEP_ENTRIES` entries are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from stockplan import __version__
+from stockplan.result import PlanResult
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from stockplan.config import Config
+
+CACHE_FOLDER = ".stockplan-cache"
+KEEP_ENTRIES = 8
+FORMAT = 1  # bump when the layout of an entry changes
+_FRAMES = ("history", "open_po", "plan_rows")
+
+
+def cache_folder(config_path: Path) -> Path:
+    """`$STOCKPLAN_CACHE_DIR`, else `.stockplan-cache` beside the config."""
+    override = os.environ.get("STOCKPLAN_CACHE_DIR")
+    return Path(override) if override else config_path.resolve().parent / CACHE_FOLDER
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _code_stamp() -> str:
+    """Size and mtime of the package's own modules: an edited install is another version."""
+    root = Path(__file__).resolve().parent
+    parts = []
+    for module in sorted(root.rglob("*.py")):
+        info = module.stat()
+        parts.append(f"{module.relative_to(root)}:{info.st_size}:{info.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def cache_key(config: Config) -> str | None:
+    """The key of a run on `config`'s inputs, or None when it must not be cached."""
+    from stockplan.config import DatabaseInput
+
+    digest = hashlib.sha256()
+    digest.update(f"stockplan {__version__} format {FORMAT} code {_code_stamp()}\n".encode())
+    digest.update(config.model_dump_json().encode())
+    for name, spec in config.inputs:
+        if spec is None:
+            continue
+        if isinstance(spec, DatabaseInput):
+            return None
+        path = Path(spec.path)
+        if not path.is_file():  # a FIFO read here would be empty for the reader; a folder
+            return None  # or a missing file is the reader's to report
+        try:
+            digest.update(f"\n{name} {_file_digest(path)}".encode())
+        except OSError:
+            return None
+    return digest.hexdigest()
+
+
+def _write_frame(frame: pl.DataFrame, path: Path) -> None:
+    frame.write_ipc(path, compression="uncompressed")
+
+
+def store(
+    folder: Path,
+    key: str,
+    tables: dict[str, pl.DataFrame],
+    warnings: list[str],
+    result: PlanResult,
+    extra: dict[str, pl.DataFrame] | None = None,
+) -> None:
+    """Keep the inputs and the plan under `key` (best effort: a full disk only loses reuse)."""
+    entry = folder / key
+    if entry.exists():
+        return
+    temp: Path | None = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
+        for name, frame in tables.items():
+            _write_frame(frame, temp / f"input.{name}.arrow")
+        for name, frame in result.tables.items():
+            _write_frame(frame, temp / f"table.{name}.arrow")
+        for name, frame in (extra or {}).items():
+            _write_frame(frame, temp / f"extra.{name}.arrow")
+        for name in _FRAMES:
+            frame = getattr(result, name)
+            if frame is not None:
+                _write_frame(frame, temp / f"frame.{name}.arrow")
+        meta = {
+            "format": FORMAT,
+            "version": __version__,
+            "as_of": result.as_of.isoformat(),
+            "bucket_days": result.bucket_days,
+            "notes": result.notes,
+            "warnings": warnings,
+            "inputs": list(tables),
+            "tables": list(result.tables),
+            "extra": list(extra or {}),
+            "frames": [n for n in _FRAMES if getattr(result, n) is not None],
+        }
+        (temp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        os.replace(temp, entry)  # atomic: a reader sees the whole entry or none
+        temp = None
+    except OSError:
+        pass
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+    _prune(folder)
+
+
+def _prune(folder: Path) -> None:
+    """Keep the newest entries; drop leftovers of runs that died while writing."""
+    with contextlib.suppress(OSError):
+        entries = [p for p in folder.iterdir() if p.is_dir()]
+        stale = [p for p in entries if p.name.startswith(".tmp-")]
+        kept = sorted(
+            (p for p in entries if not p.name.startswith(".tmp-")),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        now = dt.datetime.now().timestamp()
+        for path in kept[KEEP_ENTRIES:] + [p for p in stale if now - p.stat().st_mtime > 3600]:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def load(
+    folder: Path, key: str
+) -> tuple[dict[str, pl.DataFrame], list[str], PlanResult, dict[str, pl.DataFrame]] | None:
+    """(input tables, load warnings, plan, extra frames) stored under `key`, or None.
+
+    An entry that cannot be read whole is removed: the caller recomputes."""
+    import polars as pl
+
+    entry = folder / key
+    if not entry.is_dir():
+        return None
+    try:
+        meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT or meta.get("version") != __version__:
+            raise ValueError("another cache format")
+
+        def read(name: str) -> pl.DataFrame:
+            return pl.read_ipc((entry / f"{name}.arrow").read_bytes())
+
+        tables = {name: read(f"input.{name}") for name in meta["inputs"]}
+        result = PlanResult(
+            as_of=dt.date.fromisoformat(meta["as_of"]),
+            tables={name: read(f"table.{name}") for name in meta["tables"]},
+            notes=list(meta["notes"]),
+            bucket_days=int(meta["bucket_days"]),
+            **{name: read(f"frame.{name}") for name in meta["frames"]},
+        )
+        warnings = [str(w) for w in meta["warnings"]]
+        extra = {name: read(f"extra.{name}") for name in meta["extra"]}
+    except Exception:  # corrupt or foreign entry: recompute, never fail the run
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(entry)  # recently used entries survive pruning
+    return tables, warnings, result, extra

@@ -1,0 +1,125 @@
+"""The plan cache: reused on unchanged inputs, never stale, never an error."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import polars as pl
+import yaml
+from typer.testing import CliRunner
+
+from stockplan import cache
+from stockplan.cli import app
+from stockplan.config import load_config
+
+runner = CliRunner()
+REUSED = "reused the plan computed earlier"
+
+
+def _plan(config: Path, *extra: str) -> tuple[pl.DataFrame, str]:
+    result = runner.invoke(
+        app, ["plan", "-c", str(config), "-o", "-", "--all", *extra], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    return pl.read_csv(io.StringIO(result.stdout)), result.stderr
+
+
+def _value(orders: pl.DataFrame, sku: str, location: str, column: str) -> float:
+    row = orders.filter((pl.col("sku") == sku) & (pl.col("location") == location))
+    return float(row[column][0])
+
+
+def test_a_repeated_plan_on_unchanged_inputs_is_read_from_the_cache(small_shop: Path):
+    first, first_log = _plan(small_shop)
+    second, second_log = _plan(small_shop)
+    assert REUSED not in first_log and REUSED in second_log
+    assert second.equals(first)
+    assert (small_shop.parent / ".stockplan-cache").is_dir()
+
+
+def test_one_changed_byte_of_an_input_is_recomputed_never_served_stale(small_shop: Path):
+    before, _ = _plan(small_shop)
+    stock = small_shop.parent / "stock.csv"
+    text = stock.read_text()
+    assert "A-100,WH1,40," in text
+    stock.write_text(text.replace("A-100,WH1,40,", "A-100,WH1,90,"))  # one byte: 4 -> 9
+    after, log = _plan(small_shop)
+    fresh, _ = _plan(small_shop, "--no-cache")
+    assert REUSED not in log
+    assert after.equals(fresh)
+    assert _value(before, "A-100", "WH1", "on_hand") == 40
+    assert _value(after, "A-100", "WH1", "on_hand") == 90
+
+
+def test_a_changed_config_is_recomputed_never_served_stale(small_shop: Path):
+    before, _ = _plan(small_shop)
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["lead_time"] = {"default_days": 60}
+    settings["inputs"]["suppliers"] = None  # so the default lead time applies
+    small_shop.write_text(yaml.safe_dump(settings))
+    after, log = _plan(small_shop)
+    fresh, _ = _plan(small_shop, "--no-cache")
+    assert REUSED not in log
+    assert after.equals(fresh)
+    assert after["lead_time_days"].to_list() != before["lead_time_days"].to_list()
+
+
+def test_no_cache_recomputes_and_a_corrupt_entry_is_recomputed_without_error(small_shop: Path):
+    first, _ = _plan(small_shop)
+    _, log = _plan(small_shop, "--no-cache")
+    assert REUSED not in log
+    folder = small_shop.parent / ".stockplan-cache"
+    (entry,) = [p for p in folder.iterdir() if p.is_dir()]
+    risk = entry / "table.risk.arrow"
+    risk.write_bytes(risk.read_bytes()[:100])  # a truncated file
+    again, log = _plan(small_shop)
+    assert REUSED not in log and again.equals(first)
+    _, log = _plan(small_shop)
+    assert REUSED in log  # the recomputed plan was stored again
+
+
+def test_cache_key_changes_with_every_input_byte_and_every_setting(small_shop: Path):
+    config = load_config(small_shop)
+    key = cache.cache_key(config)
+    assert key == cache.cache_key(load_config(small_shop))
+    sales = small_shop.parent / "sales.csv"
+    data = sales.read_bytes()
+    sales.write_bytes(data[:-2] + bytes([data[-2] ^ 1]) + data[-1:])
+    assert cache.cache_key(config) != key
+    sales.write_bytes(data)
+    assert cache.cache_key(config) == key
+    changed = config.model_copy(
+        update={"policy": config.policy.model_copy(update={"service_level": 0.9})}
+    )
+    assert cache.cache_key(changed) != key
+
+
+def test_a_database_input_is_never_cached(small_shop: Path):
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["inputs"]["suppliers"] = {"url": "sqlite:///shop.db", "table": "suppliers"}
+    small_shop.write_text(yaml.safe_dump(settings))
+    assert cache.cache_key(load_config(small_shop)) is None
+
+
+def test_suppliers_reads_only_the_purchase_orders(small_shop: Path):
+    (small_shop.parent / "sales.csv").write_text("not,a,sales,file\n")  # never read
+    result = runner.invoke(
+        app, ["suppliers", "-c", str(small_shop), "-o", "-"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    scorecard = pl.read_csv(io.StringIO(result.stdout))
+    # P1 is the one received line: ordered 2025-09-20, received 2025-10-03 = 13 days, on time
+    assert scorecard["supplier"].to_list() == ["Acme"]
+    assert scorecard["lead_time_mean_days"][0] == 13.0
+    assert scorecard["on_time_rate"][0] == 1.0
+
+
+def test_a_fifo_input_is_never_read_for_the_key(small_shop: Path):
+    fifo = small_shop.parent / "sales.fifo"
+    os.mkfifo(fifo)
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["inputs"]["sales"] = "sales.fifo"
+    small_shop.write_text(yaml.safe_dump(settings))
+    assert cache.cache_key(load_config(small_shop)) is None  # returns at once, reads nothing

@@ -1,0 +1,124 @@
+"""Speed work keeps the same answers: one-pass date parsing, sampled column widths, lean
+commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.io.readers import _parse_dates
+from stockplan.io.writers import column_widths
+
+runner = CliRunner()
+
+
+def test_a_column_mixing_date_formats_reads_every_row():
+    values = ["2024-01-05"] * 300 + ["2024/1/6", "2024年1月7日", "45300", "5.1.2024", None, " "]
+    parsed = _parse_dates(pl.Series(values)).to_list()
+    excel_serial = dt.date(1899, 12, 30) + dt.timedelta(days=45300)  # Excel's 1900 system
+    assert parsed[:300] == [dt.date(2024, 1, 5)] * 300
+    assert parsed[300:] == [
+        dt.date(2024, 1, 6),
+        dt.date(2024, 1, 7),
+        excel_serial,
+        dt.date(2024, 1, 5),
+        None,
+        None,
+    ]
+
+
+def test_timestamps_keep_their_date_and_an_unreadable_date_stays_empty():
+    parsed = _parse_dates(pl.Series(["2024-01-05 10:00:00", "2024-01-06T08:30", "soon"]))
+    assert parsed.to_list() == [dt.date(2024, 1, 5), dt.date(2024, 1, 6), None]
+
+
+def test_a_bad_date_among_hundreds_is_refused_with_file_row_and_column(small_shop: Path):
+    sales = small_shop.parent / "sales.csv"
+    lines = sales.read_text().splitlines()
+    assert lines[500].startswith("2025-")
+    lines[500] = "2025-02-30" + lines[500][10:]
+    sales.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 1
+    assert "sales.csv, row 501" in result.stderr and "2025-02-30" in result.stderr
+    assert "date" in result.stderr
+
+
+def test_column_widths_fit_the_longest_sampled_value_and_count_cjk_twice():
+    frame = pl.DataFrame({"sku": ["A", "ABCDEFGHIJ"], "名称": ["短", "很长的名字"]})
+    widths = column_widths(frame)
+    # 10 characters + 3 of margin, 7 pixels each + 5
+    assert widths["sku"] == (10 + 3) * 7 + 5
+    # 5 CJK characters are 10 columns wide
+    assert widths["名称"] == (10 + 3) * 7 + 5
+
+
+def test_validate_and_classify_import_no_forecasting_library(small_shop: Path):
+    code = (
+        "import sys; from stockplan.cli import main; sys.argv = {argv!r}\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print('statsforecast' in sys.modules, 'stockplan.policy' in sys.modules)"
+    )
+    for argv, expected in (
+        (["stockplan", "validate", "-c", str(small_shop), "-q"], "False False"),
+        (["stockplan", "suppliers", "-c", str(small_shop), "-q", "-o", "-"], "False False"),
+        # classify imports the pipeline module, but fits no forecast
+        (
+            ["stockplan", "classify", "-c", str(small_shop), "-q", "-o", "-", "--no-cache"],
+            "False True",
+        ),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(argv=argv)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.strip().splitlines()[-1] == expected, argv
+
+
+def _cells(path: Path) -> dict[str, list]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    return {
+        sheet.title: [
+            [(cell.value, cell.data_type, cell.number_format) for cell in row]
+            for row in sheet.iter_rows()
+        ]
+        for sheet in book.worksheets
+    }
+
+
+def test_a_large_sheet_reads_back_exactly_as_the_per_cell_writer_writes_it(
+    tmp_path: Path, monkeypatch
+):
+    from stockplan.io import writers
+
+    frame = pl.DataFrame(
+        {
+            "sku": ["=1+1", "  lead", "a & b <c>", "bell\x07", "_x0041_", None],
+            "order_qty": [1.5, 2.25, None, 1e9, -3.0, 0.0],
+            "service_level": [0.95, 0.5, 0.9, 0.99, None, 1.0],
+            "receipts": [1, 2, 3, None, 5, 6],
+            "order_date": [dt.date(2026, 1, 5), None, dt.date(1999, 12, 31)] * 2,
+            "inactive": [True, False, None, True, False, True],
+        }
+    )
+    monkeypatch.setattr(writers, "LARGE_SHEET_CELLS", 10**9)
+    writers._write_xlsx({"excess": frame}, tmp_path / "cells.xlsx")
+    monkeypatch.setattr(writers, "LARGE_SHEET_CELLS", 0)
+    writers._write_xlsx({"excess": frame}, tmp_path / "rows.xlsx")
+    per_cell, rows = _cells(tmp_path / "cells.xlsx"), _cells(tmp_path / "rows.xlsx")
+    assert rows == per_cell
+    sheet = rows["excess"]
+    assert sheet[1][0] == ("=1+1", "s", "General")  # text stays text, never a formula
+    # a control character is stored as Excel's escape, as xlsxwriter does (openpyxl keeps it)
+    assert sheet[4][0][0] == "bell_x0007_"
+    assert sheet[3][0][0] == "a & b <c>" and sheet[2][0][0] == "  lead"
