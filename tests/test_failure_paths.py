@@ -139,6 +139,22 @@ def test_read_only_output_folder_is_a_user_error_and_writes_nothing(read_only_fo
     assert _files(folder) == OLD_PLAN
 
 
+def test_a_later_target_that_cannot_be_replaced_leaves_the_earlier_ones_untouched(
+    tmp_path: Path,
+):
+    # risk.csv is a folder: the run fails, and orders.csv must still be last week's
+    folder = _folder_with_old_plan(tmp_path)
+    (folder / "risk.csv").mkdir()
+    tables = {
+        "orders": pl.DataFrame({"sku": ["A"], "order_qty": [24]}),
+        "risk": pl.DataFrame({"sku": ["A"], "risk_level": ["high"]}),
+    }
+    with pytest.raises(StockplanError, match="risk.csv"):
+        write_files(output_plan(tables, folder, None, "orders"))
+    assert sorted(p.name for p in folder.iterdir()) == ["orders.csv", "risk.csv"]
+    assert (folder / "orders.csv").read_text() == OLD_PLAN["orders.csv"]
+
+
 def test_successful_write_replaces_the_old_file_and_leaves_no_temp(tmp_path: Path):
     folder = _folder_with_old_plan(tmp_path)
     tables = {
