@@ -131,6 +131,8 @@ def write_files(
         for path, (tables, fmt) in plan.items():
             if not path.parent.exists():
                 raise StockplanError(f"{path}: output folder {path.parent} does not exist")
+            if path.is_dir():  # found before any rename, not after the first one
+                raise StockplanError(f"{path}: is a folder, not a file")
             temp = _temp_beside(path)
             temps[path] = temp
             if fmt == "xlsx":
