@@ -155,6 +155,23 @@ def test_a_later_target_that_cannot_be_replaced_leaves_the_earlier_ones_untouche
     assert (folder / "orders.csv").read_text() == OLD_PLAN["orders.csv"]
 
 
+def test_init_into_a_read_only_folder_is_a_user_error_and_leaves_nothing(
+    read_only_folder: Path, tmp_path: Path
+):
+    # the same exports in a writable folder first: init works there (and everything it
+    # imports lazily is loaded before this process drops its privileges)
+    shutil.copy(read_only_folder / "orders.csv", tmp_path / "orders.csv")
+    assert runner.invoke(app, ["init", str(tmp_path), "-q"]).exit_code == 0
+    assert (tmp_path / "stockplan.yaml").exists()
+    before = _files(read_only_folder)
+    with _unprivileged():
+        result = runner.invoke(app, ["init", str(read_only_folder), "-q"])
+    assert result.exit_code == 1, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("stockplan: error: ") and "stockplan.yaml" in line
+    assert _files(read_only_folder) == before
+
+
 def test_successful_write_replaces_the_old_file_and_leaves_no_temp(tmp_path: Path):
     folder = _folder_with_old_plan(tmp_path)
     tables = {
