@@ -111,15 +111,17 @@ def write_bytes(path: Path, content: bytes, *, overwrite: bool = True) -> None:
         raise StockplanError(f"{path}: already exists (use --force to replace it)")
     if not path.parent.exists():
         raise StockplanError(f"{path}: output folder {path.parent} does not exist")
-    temp = _temp_beside(path)
+    temp: Path | None = None
     try:
+        temp = _temp_beside(path)  # fails in a read-only folder: the user's to fix
         temp.write_bytes(content)
         os.replace(temp, path)
     except OSError as exc:
         raise StockplanError(f"cannot write {path}: {exc}") from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+        if temp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
 
 
 def write_files(
