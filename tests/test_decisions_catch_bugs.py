@@ -135,6 +135,106 @@ def test_snapshot_at_zero_on_a_day_with_sales_is_not_a_stockout_day():
     assert found["date"].to_list() == [start + dt.timedelta(days=15), start + dt.timedelta(days=16)]
 
 
+def _daily_sales(start: dt.date, by_sku: dict[str, list[float]]) -> pl.DataFrame:
+    """sku -> quantity per day from `start`; days with nothing sold have no line."""
+    return pl.DataFrame(
+        [
+            (start + dt.timedelta(days=i), sku, "W", float(q))
+            for sku, daily in by_sku.items()
+            for i, q in enumerate(daily)
+            if q != 0
+        ],
+        schema=["date", "sku", "location", "quantity"],
+        orient="row",
+    )
+
+
+def test_snapshots_censor_each_series_by_its_own_counts_up_to_the_day_before_as_of():
+    # 21 days, as_of = day 21. A: counted 0 on day 10 (restocked day 13) and 0 again on
+    # day 18 until now; B: always 1 or more in stock, and some days without a sale.
+    # A is out on 10-12 and 18-20 (no sales then); B's quiet days are real zero demand.
+    start = AS_OF - dt.timedelta(days=21)
+    sales = _daily_sales(
+        start,
+        {
+            "A": [3.0] * 10 + [0.0] * 3 + [3.0] * 5 + [0.0] * 3,
+            "B": [2.0, 0.0, 0.0, 2.0] * 5 + [0.0],
+        },
+    ).vstack(_daily_sales(AS_OF, {"A": [4.0], "B": [4.0]}))  # today: not history
+    snapshots = pl.DataFrame(
+        {
+            "sku": ["A", "A", "A", "A", "B", "B"],
+            "location": ["W"] * 6,
+            "date": [start + dt.timedelta(days=d) for d in (0, 10, 13, 18, 0, 9)],
+            "on_hand": [50.0, 0.0, 40.0, 0.0, 30.0, 1.0],
+        }
+    )
+    found = stockout_days(sales, snapshots, None, AS_OF, Censoring(method="snapshots"))
+    days = [start + dt.timedelta(days=d) for d in (10, 11, 12, 18, 19, 20)]
+    assert found.select("sku", "date").rows() == [("A", day) for day in days]
+    assert set(found["reason"]) == {"stockout"}
+
+
+def test_inferred_stock_walks_back_from_the_current_count_through_sales_and_receipts():
+    # 0 on hand now, as_of = day 6. Stock at the end of day t = on hand now + sold after t
+    # - received after t; at the start of day t (before its receipt) = end of t + sold on t
+    # - received on t. Out of stock: started at or below 0, received nothing, sold nothing.
+    start = AS_OF - dt.timedelta(days=6)
+    sold = [3.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    received = [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    end = [0.0 + sum(sold[t + 1 :]) - sum(received[t + 1 :]) for t in range(6)]
+    opening = [end[t] + sold[t] - received[t] for t in range(6)]
+    assert opening == [3.0, 0.0, 0.0, 1.0, 1.0, 0.0]
+    # day 1 and day 5 start empty and see nothing; day 2 starts empty but receives 1;
+    # day 3 starts with 1 and sells nothing: real zero demand
+    sales = _daily_sales(start, {"A": sold})
+    receipts = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["W"],
+            "date": [start + dt.timedelta(days=2)],
+            "received": [1.0],
+        }
+    )
+    stock = pl.DataFrame({"sku": ["A"], "location": ["W"], "on_hand": [0.0]})
+    found = stockout_days(sales, stock, receipts, AS_OF, Censoring(method="inferred"))
+    assert found["date"].to_list() == [start + dt.timedelta(days=1), start + dt.timedelta(days=5)]
+    assert set(found["reason"]) == {"stockout"}
+
+
+def test_zero_runs_are_found_per_series_and_a_return_is_not_a_sale():
+    # A sells 10 a day for 8 weeks, then 10 days with no net sale: on the 6th a sale of 2
+    # is returned the same day (net 0), on the 8th a customer returns 2. All 10 days are
+    # censored. B sells every day, its lines interleaved with A's by date; B never stops.
+    start = AS_OF - dt.timedelta(days=80)
+    a = [10.0] * 56 + [0.0] * 7 + [-2.0] + [0.0] * 2 + [10.0] * 14
+    sales = pl.concat(
+        [
+            _daily_sales(start, {"A": a, "B": [5.0] * 80}),
+            _daily_sales(start + dt.timedelta(days=61), {"A": [2.0]}),
+            _daily_sales(start + dt.timedelta(days=61), {"A": [-2.0]}),
+        ]
+    ).sort("date")
+    stock = pl.DataFrame({"sku": ["A", "B"], "location": ["W", "W"], "on_hand": [30.0, 30.0]})
+    found = stockout_days(sales, stock, None, AS_OF, Censoring(method="zero_runs"))
+    assert found.select("sku", "date").rows() == [
+        ("A", start + dt.timedelta(days=56 + i)) for i in range(10)
+    ]
+    assert set(found["reason"]) == {"stockout"}
+
+
+def test_an_open_run_with_stock_on_hand_stays_open_despite_a_sale_today():
+    # sold every day for 8 weeks, nothing for the last 8 days, 30 on the shelf now: demand
+    # stopped, no censoring. A sale on as_of itself is today's, not history: it does not
+    # close the run.
+    start = AS_OF - dt.timedelta(days=64)
+    sales = _daily_sales(start, {"A": [10.0] * 56 + [0.0] * 8}).vstack(
+        _daily_sales(AS_OF, {"A": [10.0]})
+    )
+    stock = pl.DataFrame({"sku": ["A"], "location": ["W"], "on_hand": [30.0]})
+    assert stockout_days(sales, stock, None, AS_OF, Censoring(method="zero_runs")).is_empty()
+
+
 # --- classification --------------------------------------------------------------------
 
 
