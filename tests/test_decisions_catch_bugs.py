@@ -235,6 +235,35 @@ def test_an_open_run_with_stock_on_hand_stays_open_despite_a_sale_today():
     assert stockout_days(sales, stock, None, AS_OF, Censoring(method="zero_runs")).is_empty()
 
 
+def test_censoring_method_off_auto_and_inferred_without_receipts():
+    # 20 days, a sale every day but day 10. One day without a sale is no zero run (runs
+    # start at 2 days); a stock count of 0 on day 10 (40 again on day 11) marks it out.
+    start = AS_OF - dt.timedelta(days=20)
+    sales = _daily_sales(start, {"A": [3.0] * 10 + [0.0] + [3.0] * 9})
+    two_counts = pl.DataFrame(
+        {
+            "sku": ["A", "A"],
+            "location": ["W", "W"],
+            "date": [start + dt.timedelta(days=10), start + dt.timedelta(days=11)],
+            "on_hand": [0.0, 40.0],
+        }
+    )
+    assert stockout_days(sales, two_counts, None, AS_OF, Censoring(method="off")).is_empty()
+    # auto: two dated counts of one series are a stock history -> snapshots
+    found = stockout_days(sales, two_counts, None, AS_OF, Censoring(method="auto"))
+    assert found["date"].to_list() == [start + dt.timedelta(days=10)]
+    # one count each for two series is no history, whatever the dates -> zero runs
+    one_each = two_counts.with_columns(pl.Series("sku", ["A", "B"]))
+    assert stockout_days(sales, one_each, None, AS_OF, Censoring(method="auto")).is_empty()
+    # inferred with no receipts at all: 2 sold on day 0 and nothing since, 0 on hand now:
+    # days 1 and 2 started empty (as_of = day 3)
+    as_of = start + dt.timedelta(days=3)
+    only_sales = _daily_sales(start, {"A": [2.0]})
+    now = pl.DataFrame({"sku": ["A"], "location": ["W"], "on_hand": [0.0]})
+    found = stockout_days(only_sales, now, None, as_of, Censoring(method="inferred"))
+    assert found["date"].to_list() == [start + dt.timedelta(days=1), start + dt.timedelta(days=2)]
+
+
 # --- classification --------------------------------------------------------------------
 
 
