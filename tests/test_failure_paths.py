@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -199,6 +200,28 @@ def test_internal_error_while_writing_exits_4_in_one_line_and_leaves_old_files(
     assert line.startswith("stockplan: internal error: ComputeError: ")
     assert "--debug" in line and "Traceback" not in result.output
     assert _files(folder) == OLD_PLAN
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (RuntimeError("planted bug\nsecond line of detail"), "RuntimeError: planted bug"),
+        (RuntimeError(), "RuntimeError:"),  # no message: nothing made up in its place
+    ],
+)
+def test_internal_error_shows_its_type_and_first_line_only(
+    small_shop: Path, monkeypatch, error, shown
+):
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(stockplan.pipeline, "run_plan", broken)
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-q"])
+    assert result.exit_code == 4
+    (line,) = result.stderr.strip().splitlines()
+    assert re.fullmatch(
+        rf"stockplan: internal error: {re.escape(shown)}\s*\(run with --debug.*\)", line
+    ), line
 
 
 def test_debug_lets_an_internal_error_through_with_its_traceback(
