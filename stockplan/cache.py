@@ -102,10 +102,10 @@ def store(
 ) -> None:
     """Keep the inputs and the plan under `key` (best effort: a full disk only loses reuse)."""
     entry = folder / key
-    if entry.exists():
-        return
     temp: Path | None = None
     try:
+        if entry.exists():
+            return
         folder.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
         for name, frame in tables.items():
@@ -165,7 +165,10 @@ def load(
     import polars as pl
 
     entry = folder / key
-    if not entry.is_dir():
+    try:
+        if not entry.is_dir():  # a folder this user may not read is a miss, not an error
+            return None
+    except OSError:
         return None
     try:
         meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from scipy import stats
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -43,6 +44,16 @@ def _set(config_path: Path, section: str, **values: object) -> None:
     config_path.write_text(yaml.safe_dump(config))
 
 
+def _order_up_to_by_hand(row: dict) -> float:
+    """Periodic review, cycle service 95 % (the default), weekly buckets:
+    S = d (L + R) + z sqrt((L + R) sigma_d^2 + d^2 sigma_L^2), sigma_d = sigma_e / sqrt(7),
+    z = Phi^-1(0.95) (Silver, Pyke & Thomas ch. 6). d and sigma_e come from the forecast."""
+    d, cover = row["forecast_per_day"], row["lead_time_days"] + row["review_days"]
+    sigma_d = row["sigma_e"] / 7**0.5
+    sigma = (cover * sigma_d**2 + d**2 * row["lead_time_std_days"] ** 2) ** 0.5
+    return d * cover + stats.norm.ppf(0.95) * sigma
+
+
 def test_plan_writes_orders_and_risk_csv_with_contract_columns(small_shop: Path, tmp_path: Path):
     _set(small_shop, "transfers", enabled=False)
     out = tmp_path / "out"
@@ -59,7 +70,11 @@ def test_plan_writes_orders_and_risk_csv_with_contract_columns(small_shop: Path,
     assert wh1["on_order"] == 48 and wh1["inventory_position"] == 83
     # ~10 a day over L + R = 14 + 7 days -> order up to ~210 + SS; order is in packs of 12
     assert 9 < wh1["forecast_per_day"] < 11
-    assert wh1["order_qty"] % 12 == 0 and wh1["order_qty"] >= wh1["order_up_to"] - 83
+    assert (wh1["lead_time_std_days"], wh1["service_level"]) == (2.0, 0.95)  # suppliers, default
+    order_up_to = _order_up_to_by_hand(wh1)
+    assert wh1["order_up_to"] == pytest.approx(order_up_to, abs=0.2)  # CSV rounds to 2 decimals
+    # need S - 83 in whole units, at least the MOQ 24, in packs of 12
+    assert wh1["order_qty"] == 12 * math.ceil(max(math.floor(order_up_to - 83 + 0.5), 24) / 12)
     assert wh1["order_value"] == pytest.approx(wh1["order_qty"] * 12.5)
     assert wh1["lead_time_days"] == 14 and wh1["supplier"] == "Acme"
     # WH2 holds 500, far above S: nothing to order, and the row says why
@@ -74,11 +89,13 @@ def test_surplus_in_one_warehouse_is_moved_before_buying(small_shop: Path, tmp_p
     rows = {(r["sku"], r["location"]): r for r in orders.to_dicts()}
     wh1, wh2 = rows[("A-100", "WH1")], rows[("A-100", "WH2")]
     # WH1 needs ceil(S1 - 83); WH2 gives from its 500 what lies above its own S2
-    need = math.ceil(wh1["order_up_to"] - 83)
-    assert need <= 500 - wh2["order_up_to"]
+    # (S from the textbook formula; +-0.2 for the CSV's rounding of its inputs)
+    s1, s2 = _order_up_to_by_hand(wh1), _order_up_to_by_hand(wh2)
     (move,) = pl.read_csv(out / "transfers.csv", schema_overrides={"sku": pl.String}).to_dicts()
     assert (move["sku"], move["from_location"], move["to_location"]) == ("A-100", "WH2", "WH1")
-    assert move["quantity"] == need
+    need = move["quantity"]
+    assert math.ceil(s1 - 83 - 0.2) <= need <= math.ceil(s1 - 83 + 0.2)
+    assert need <= 500 - s2
     assert (wh1["transfer_qty"], wh2["transfer_qty"]) == (need, -need)
     assert wh1["inventory_position"] == 83 + need and wh1["order_qty"] == 0
     assert wh1["reason"].startswith(f"no order: a transfer in of {need}")

@@ -1,19 +1,24 @@
-"""The forecast stage on a local Dask cluster gives the local engine's result."""
+"""The forecast stage on a Dask cluster runs on the cluster's workers and gives the local
+engine's result.
+
+The dask extra is part of the test extras: without it this module fails to import,
+it is never skipped."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import numpy as np
 import polars as pl
 import pytest
+from distributed import Client, LocalCluster
+from distributed.diagnostics.plugin import WorkerPlugin
 
 from stockplan.classify import classify_demand
 from stockplan.config import Classify, Forecast, parse_config
 from stockplan.errors import StockplanError
 from stockplan.forecast import forecast_demand
-
-pytest.importorskip("distributed", reason="the dask extra is part of the test extras")
 
 AS_OF = dt.date(2025, 10, 13)
 
@@ -42,13 +47,50 @@ def _history() -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def test_dask_engine_gives_the_local_result():
+def _executed_on_workers(client: Client) -> dict[int, int]:
+    """Worker process id -> tasks it has executed, as recorded on the worker itself."""
+    return {
+        pid: count
+        for pid, count in client.run(
+            lambda dask_worker: (os.getpid(), len(getattr(dask_worker, "tasks_executed", [])))
+        ).values()
+    }
+
+
+def test_dask_engine_runs_the_forecast_on_the_cluster_and_gives_the_local_result():
+    class CountExecuted(WorkerPlugin):
+        """Records, on the worker, every task it finished executing."""
+
+        name = "count-executed"
+
+        def setup(self, worker) -> None:
+            self.worker = worker
+            worker.tasks_executed = []
+
+        def transition(self, key, start, finish, **kwargs) -> None:
+            if start == "executing" and finish == "memory":
+                self.worker.tasks_executed.append(key)
+
     history = _history()
     classes = classify_demand(history, AS_OF, "week", Classify())
     local = Forecast(backtest_windows=2)
-    remote = Forecast(backtest_windows=2, engine="dask")
     forecast_local, summary_local = forecast_demand(history, classes, "week", local, 6)
-    forecast_dask, summary_dask = forecast_demand(history, classes, "week", remote, 6)
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.register_plugin(CountExecuted())
+        before = _executed_on_workers(client)
+        assert sum(before.values()) == 0 and os.getpid() not in before
+        remote = Forecast(
+            backtest_windows=2, engine="dask", engine_address=cluster.scheduler_address
+        )
+        forecast_dask, summary_dask = forecast_demand(history, classes, "week", remote, 6)
+        after = _executed_on_workers(client)
+    # the work ran in the worker process, not in this one
+    assert sum(after.values()) > 0, after
     assert summary_local.height == 8
     assert summary_dask["model"].to_list() == summary_local["model"].to_list()
     assert np.allclose(summary_dask["sigma_e"], summary_local["sigma_e"], rtol=1e-6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from scipy import stats
 
 from stockplan.config import Policy
 from stockplan.policy import (
@@ -27,7 +28,8 @@ def test_safety_stock_with_lead_time_variability():
         np.array([5.0]), np.array([50.0]), np.array([6.0]), np.array([2.0])
     )
     assert sigma[0] == pytest.approx(100.75, abs=0.01)
-    assert (z_value(0.90) * sigma)[0] == pytest.approx(129.1, abs=0.1)
+    assert z_value(0.90) == pytest.approx(1.2816, abs=1e-4)  # standard normal table
+    assert (1.2816 * sigma)[0] == pytest.approx(129.1, abs=0.1)
 
 
 def test_safety_stock_and_reorder_point_continuous_review():
@@ -36,7 +38,7 @@ def test_safety_stock_and_reorder_point_continuous_review():
     sigma = lead_time_demand_sigma(
         np.array([500.0]), np.array([2500.0]), np.array([2.0]), np.array([0.0])
     )
-    safety = z_value(0.90) * sigma
+    safety = 1.2816 * sigma  # z for 90 % from the standard normal table
     assert safety[0] == pytest.approx(906.2, abs=0.5)
     assert (2 * 2500 + safety)[0] == pytest.approx(5906, abs=0.5)
 
@@ -85,7 +87,7 @@ def test_periodic_review_order_up_to_level():
     assert out["sigma_lead_time_demand"][0] == pytest.approx(3 * 21**0.5, rel=1e-6)
     assert out["safety_stock"][0] == pytest.approx(22.61, abs=0.01)
     assert out["order_up_to"][0] == pytest.approx(232.61, abs=0.01)
-    assert out["reorder_point"][0] == out["order_up_to"][0]
+    assert out["reorder_point"][0] == pytest.approx(232.61, abs=0.01)  # rs: s = S
 
 
 def test_fill_rate_safety_stock_solves_normal_loss():
@@ -93,7 +95,8 @@ def test_fill_rate_safety_stock_solves_normal_loss():
     out = protection_levels(_series(service_level=0.98), Policy(service_measure="fill_rate"))
     sigma = 3 * 21**0.5
     k = out["safety_stock"][0] / sigma
-    assert normal_loss(k) == pytest.approx(0.02 * 70 / sigma, abs=1e-3)
+    loss = stats.norm.pdf(k) - k * stats.norm.sf(k)  # G(k) = phi(k) - k (1 - Phi(k))
+    assert loss == pytest.approx(0.02 * 70 / sigma, abs=1e-3)
     assert k == pytest.approx(0.89, abs=0.01)
 
 
@@ -159,7 +162,7 @@ def test_conformal_safety_stock_uses_the_pattern_scores():
     scores = {"smooth": np.arange(1, 100) / 10, "erratic": np.zeros(5)}
     sigma = 3 * 21**0.5
     normal = protection_levels(frame, Policy(), scores)  # quantile_method normal: ignored
-    assert normal["safety_stock"][0] == pytest.approx(z_value(0.9) * sigma)
+    assert normal["safety_stock"][0] == pytest.approx(stats.norm.ppf(0.9) * sigma)
     conformal = protection_levels(frame, Policy(quantile_method="conformal"), scores)
     assert conformal["safety_stock"][0] == pytest.approx(9.1 * sigma)
     # too few scores for the pattern (5 < 20): back to the normal quantile
@@ -168,4 +171,4 @@ def test_conformal_safety_stock_uses_the_pattern_scores():
         Policy(quantile_method="conformal"),
         scores,
     )
-    assert erratic["safety_stock"][0] == pytest.approx(z_value(0.9) * sigma)
+    assert erratic["safety_stock"][0] == pytest.approx(stats.norm.ppf(0.9) * sigma)

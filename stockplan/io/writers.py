@@ -728,7 +728,7 @@ def write_files(
             _give_mode(temp, path)
         for path, temp in temps.items():
             os.replace(temp, path)
-    except (OSError, XlsxWriterException, pl.exceptions.PolarsError) as exc:
+    except (OSError, XlsxWriterException) as exc:  # the machine refused the write
         raise _write_failed(exc, path) from None
     finally:
         for temp in temps.values():

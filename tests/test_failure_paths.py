@@ -1,0 +1,374 @@
+"""Failure paths for real: a write that fails part-way, exit codes 1, 3, 4 and 130, --debug.
+
+Each "no partial output" check makes the failure happen after an earlier table was
+already written, so a writer that wrote straight to the target, or left its temp files
+behind, would be caught.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import stockplan.pipeline
+from stockplan.cli import app
+from stockplan.errors import StockplanError
+from stockplan.io.writers import output_plan, write_files
+
+runner = CliRunner()
+REAL_RUN_PLAN = stockplan.pipeline.run_plan
+_CACHE: dict[str, stockplan.pipeline.PlanResult] = {}
+
+
+def _files(folder: Path) -> dict[str, str]:
+    """Every file in `folder` (hidden temp files included) -> its text."""
+    return {p.name: p.read_text(errors="replace") for p in folder.iterdir()}
+
+
+def _folder_with_old_plan(tmp_path: Path) -> Path:
+    """An output folder holding last week's orders.csv, which a failed run must not touch."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "orders.csv").write_text("sku,order_qty\nLAST-WEEK,1\n")
+    return folder
+
+
+OLD_PLAN = {"orders.csv": "sku,order_qty\nLAST-WEEK,1\n"}
+
+
+@pytest.fixture
+def read_only_folder() -> Iterator[Path]:
+    """A read-only output folder holding last week's orders.csv.
+
+    Made with `tempfile` in the system temp folder, so an unprivileged user can reach it
+    (pytest's own temp folders are private to the user running the tests)."""
+    folder = Path(tempfile.mkdtemp(prefix="stockplan-read-only-"))
+    (folder / "orders.csv").write_text(OLD_PLAN["orders.csv"])
+    folder.chmod(0o555)
+    try:
+        yield folder
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
+
+
+@contextlib.contextmanager
+def _unprivileged() -> Iterator[None]:
+    """Act as an ordinary user: root writes into read-only folders regardless."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(65534)  # nobody
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+def _real_plan(tables, config, **kwargs) -> stockplan.pipeline.PlanResult:
+    """The real pipeline, run once per test session on the (deterministic) small shop."""
+    if "plan" not in _CACHE:
+        _CACHE["plan"] = REAL_RUN_PLAN(tables, config, **kwargs)
+    return _CACHE["plan"]
+
+
+def _patch_plan(monkeypatch, change) -> None:
+    """Make the CLI's pipeline return the real plan with `change(tables)` applied."""
+
+    def run_plan(tables, config, **kwargs):
+        result = _real_plan(tables, config, **kwargs)
+        return dataclasses.replace(result, tables=change(dict(result.tables)))
+
+    monkeypatch.setattr(stockplan.pipeline, "run_plan", run_plan)
+
+
+def _unwritable_risk(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """A risk table that CSV cannot hold (a nested column): its write fails for real, after
+    orders.csv, which comes first, has been written."""
+    assert list(tables)[:2] == ["orders", "risk"]
+    risk = tables["risk"]
+    tables["risk"] = risk.with_columns(pl.Series("nested", [[1.0]] * risk.height))
+    return tables
+
+
+# --- the writers -----------------------------------------------------------------------
+
+
+def test_folder_output_failing_on_a_later_table_leaves_the_old_files_and_no_temp(
+    tmp_path: Path,
+):
+    folder = _folder_with_old_plan(tmp_path)
+    tables = {
+        "orders": pl.DataFrame({"sku": ["A"], "order_qty": [24]}),
+        "risk": pl.DataFrame({"sku": ["A"], "nested": [[1.0]]}),  # CSV cannot hold a list
+    }
+    with pytest.raises(pl.exceptions.ComputeError):
+        write_files(output_plan(tables, folder, None, "orders"))
+    assert _files(folder) == OLD_PLAN
+
+
+def test_workbook_failing_on_a_later_sheet_leaves_no_file_and_no_temp(tmp_path: Path):
+    target = tmp_path / "plan.xlsx"
+    frame = pl.DataFrame({"sku": ["A"], "order_qty": [24]})
+    # two names alike in their first 31 characters land on the same sheet: the second fails
+    tables = {"orders": frame, "x" * 40: frame, "x" * 35: frame}
+    with pytest.raises(Exception, match="overlaps"):
+        write_files(output_plan(tables, target, None, "orders"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_only_output_folder_is_a_user_error_and_writes_nothing(read_only_folder: Path):
+    folder = read_only_folder
+    tables = {
+        "orders": pl.DataFrame({"sku": ["A"], "order_qty": [24]}),
+        "risk": pl.DataFrame({"sku": ["A"], "risk_level": ["high"]}),
+    }
+    with _unprivileged(), pytest.raises(StockplanError, match="cannot write .*nothing was written"):
+        write_files(output_plan(tables, folder, None, "orders"))
+    assert _files(folder) == OLD_PLAN
+
+
+def test_a_later_target_that_cannot_be_replaced_leaves_the_earlier_ones_untouched(
+    tmp_path: Path,
+):
+    # risk.csv is a folder: the run fails, and orders.csv must still be last week's
+    folder = _folder_with_old_plan(tmp_path)
+    (folder / "risk.csv").mkdir()
+    tables = {
+        "orders": pl.DataFrame({"sku": ["A"], "order_qty": [24]}),
+        "risk": pl.DataFrame({"sku": ["A"], "risk_level": ["high"]}),
+    }
+    with pytest.raises(StockplanError, match="risk.csv"):
+        write_files(output_plan(tables, folder, None, "orders"))
+    assert sorted(p.name for p in folder.iterdir()) == ["orders.csv", "risk.csv"]
+    assert (folder / "orders.csv").read_text() == OLD_PLAN["orders.csv"]
+
+
+def test_init_into_a_read_only_folder_is_a_user_error_and_leaves_nothing(
+    read_only_folder: Path, tmp_path: Path
+):
+    # the same exports in a writable folder first: init works there (and everything it
+    # imports lazily is loaded before this process drops its privileges)
+    shutil.copy(read_only_folder / "orders.csv", tmp_path / "orders.csv")
+    assert runner.invoke(app, ["init", str(tmp_path), "-q"]).exit_code == 0
+    assert (tmp_path / "stockplan.yaml").exists()
+    before = _files(read_only_folder)
+    with _unprivileged():
+        result = runner.invoke(app, ["init", str(read_only_folder), "-q"])
+    assert result.exit_code == 1, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("stockplan: error: ") and "stockplan.yaml" in line
+    assert _files(read_only_folder) == before
+
+
+def test_successful_write_replaces_the_old_file_and_leaves_no_temp(tmp_path: Path):
+    folder = _folder_with_old_plan(tmp_path)
+    tables = {
+        "orders": pl.DataFrame({"sku": ["A"], "order_qty": [24]}),
+        "risk": pl.DataFrame({"sku": ["A"], "risk_level": ["high"]}),
+    }
+    write_files(output_plan(tables, folder, None, "orders"))
+    assert _files(folder) == {
+        "orders.csv": "sku,order_qty\nA,24\n",
+        "risk.csv": "sku,risk_level\nA,high\n",
+    }
+
+
+# --- the command line: exit codes and what is left on disk -------------------------------
+
+
+def test_internal_error_while_writing_exits_4_in_one_line_and_leaves_old_files(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    folder = _folder_with_old_plan(tmp_path)
+    _patch_plan(monkeypatch, _unwritable_risk)
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(folder), "-q"])
+    assert result.exit_code == 4, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("stockplan: internal error: ComputeError: ")
+    assert "--debug" in line and "Traceback" not in result.output
+    assert _files(folder) == OLD_PLAN
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (RuntimeError("planted bug\nsecond line of detail"), "RuntimeError: planted bug"),
+        (RuntimeError(), "RuntimeError:"),  # no message: nothing made up in its place
+    ],
+)
+def test_internal_error_shows_its_type_and_first_line_only(
+    small_shop: Path, monkeypatch, error, shown
+):
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(stockplan.pipeline, "run_plan", broken)
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-q"])
+    assert result.exit_code == 4
+    (line,) = result.stderr.strip().splitlines()
+    assert re.fullmatch(
+        rf"stockplan: internal error: {re.escape(shown)}\s*\(run with --debug.*\)", line
+    ), line
+
+
+def test_debug_lets_an_internal_error_through_with_its_traceback(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    folder = _folder_with_old_plan(tmp_path)
+    _patch_plan(monkeypatch, _unwritable_risk)
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(folder), "-q", "--debug"])
+    assert isinstance(result.exception, pl.exceptions.ComputeError)
+    assert result.exc_info is not None and result.exc_info[2] is not None  # the traceback
+    assert "internal error" not in result.stderr
+    assert _files(folder) == OLD_PLAN
+
+
+def test_debug_prints_the_traceback_in_a_real_process():
+    # a bug while loading; without --debug one line and exit 4, with it the Python
+    # traceback (and Python's own exit code 1)
+    script = (
+        "import sys, stockplan.config\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise ZeroDivisionError('planted')\n"
+        "stockplan.config.load_config = broken\n"
+        "from stockplan.cli import main\n"
+        "sys.argv = ['stockplan', 'validate', '-q'] + sys.argv[1:]\n"
+        "main()\n"
+    )
+
+    def run(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", script, *extra], capture_output=True, text=True, timeout=120
+        )
+
+    plain = run()
+    assert plain.returncode == 4
+    (line,) = plain.stderr.strip().splitlines()
+    assert line.startswith("stockplan: internal error: ZeroDivisionError: planted")
+    assert "--debug" in line
+    debug = run("--debug")
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.strip().endswith("ZeroDivisionError: planted")
+
+
+def test_ctrl_c_during_the_plan_exits_130_and_writes_nothing(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stockplan.pipeline, "run_plan", interrupted)
+    folder = _folder_with_old_plan(tmp_path)
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(folder)])
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines()[-1] == "stockplan: interrupted"
+    assert "Traceback" not in result.output
+    assert _files(folder) == OLD_PLAN
+
+
+def test_ctrl_c_while_writing_a_later_table_exits_130_and_leaves_old_files(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    _patch_plan(monkeypatch, lambda tables: tables)
+    real_write_csv = pl.DataFrame.write_csv
+    calls = []
+
+    def write_csv(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # orders.csv is written, Ctrl-C arrives during risk.csv
+            raise KeyboardInterrupt
+        return real_write_csv(self, *args, **kwargs)
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", write_csv)
+    folder = _folder_with_old_plan(tmp_path)
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(folder), "-q"])
+    assert len(calls) == 2
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "stockplan: interrupted"
+    assert _files(folder) == OLD_PLAN
+
+
+def test_read_only_output_folder_exits_1_in_one_line_and_writes_nothing(
+    small_shop: Path, read_only_folder: Path, monkeypatch
+):
+    folder = read_only_folder
+    stack = contextlib.ExitStack()
+
+    def run_plan(tables, config, **kwargs):
+        result = _real_plan(tables, config, **kwargs)
+        stack.enter_context(_unprivileged())  # the inputs are read; now write as a user
+        return result
+
+    monkeypatch.setattr(stockplan.pipeline, "run_plan", run_plan)
+    # the run record re-reads the inputs to hash them, which the unprivileged user may not:
+    # this test is about the write
+    monkeypatch.setattr("stockplan.io.runrecord.run_record", lambda *args: {"run": "record"})
+    with stack:
+        result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(folder), "-q"])
+    assert result.exit_code == 1, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"stockplan: error: cannot write {folder}")
+    assert "Permission denied" in line and line.endswith("nothing was written")
+    assert _files(folder) == OLD_PLAN
+
+
+# --- --fail-on-risk --------------------------------------------------------------------
+
+
+def _with_levels(levels: list[str]):
+    def change(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+        risk = tables["risk"]
+        assert risk.height == len(levels)  # A-100 in WH1 and WH2, 007 in WH1
+        tables["risk"] = risk.with_columns(pl.Series("risk_level", levels))
+        return tables
+
+    return change
+
+
+@pytest.mark.parametrize("command", ["plan", "risk"])
+@pytest.mark.parametrize(
+    ("flag", "levels", "exit_code"),
+    [
+        (None, ["high", "medium", "low"], 0),  # no threshold: never exit 3
+        ("high", ["high", "low", "low"], 3),
+        ("high", ["medium", "medium", "low"], 0),  # medium is below a high threshold
+        ("high", ["low", "low", "low"], 0),
+        ("medium", ["medium", "low", "low"], 3),
+        ("medium", ["high", "low", "low"], 3),  # high is worse than medium
+        ("medium", ["low", "low", "low"], 0),
+    ],
+)
+def test_fail_on_risk_exits_3_at_the_level_or_worse(
+    small_shop, tmp_path, monkeypatch, command, flag, levels, exit_code
+):
+    _patch_plan(monkeypatch, _with_levels(levels))
+    target = tmp_path / "risk.csv"
+    args = [command, "-c", str(small_shop), "-o", str(target)]
+    if command == "plan":
+        args += ["--table", "risk"]
+    if flag:
+        args += ["--fail-on-risk", flag]
+    result = runner.invoke(app, args)
+    assert result.exit_code == exit_code, result.output
+    # the plan is written either way: the buyer still needs it
+    written = pl.read_csv(target)
+    assert sorted(written["risk_level"].to_list()) == sorted(levels)
+
+
+def test_fail_on_risk_low_is_a_usage_error(small_shop: Path):
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "--fail-on-risk", "low"])
+    assert result.exit_code == 2
