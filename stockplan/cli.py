@@ -814,17 +814,13 @@ def _write_supplier_forecast(
     if projection.height == 0:
         console.info("supplier forecast: no orders projected, no workbook written")
         return
-    products = tables.get("products")
-    names = (
-        products.select("sku", "name")
-        if products is not None and "name" in products.columns
-        else None
-    )
+    from stockplan.items import item_names
+
     files = supplier_workbooks(
-        projection, supplier_summary(projection), folder, result.as_of, names
+        projection, supplier_summary(projection), folder, result.as_of, item_names(tables)
     )
     folder.mkdir(exist_ok=True)
-    written = write_files(files)
+    written = write_files(files, lang=cfg.planning.language)  # in the buyer's language
     console.info(f"supplier forecast: wrote {len(written)} workbooks to {folder}")
 
 

@@ -40,6 +40,7 @@ TABLES: dict[str, dict[str, str]] = {
     "simulation": {"en": "simulation", "zh": "策略模拟"},
     "expiry_risk": {"en": "expiry_risk", "zh": "过期风险"},
     "large_orders": {"en": "large_orders", "zh": "大额订单"},
+    "lines": {"en": "lines", "zh": "预计采购明细"},
     "simulation_by_pattern": {"en": "simulation_by_pattern", "zh": "分模式模拟"},
     "overrides": {"en": "overrides", "zh": "预测调整评估"},
 }
@@ -97,6 +98,11 @@ _ZH_HEADERS: dict[str, str] = {
     "excess_value": "超储金额",
     "last_sale_date": "最近销售日期",
     "lines": "行数",
+    "projected_qty": "预计采购量",
+    "qty_low": "采购量下限",
+    "qty_high": "采购量上限",
+    "projected_value": "预计采购金额",
+    "status": "状态",
     "min_order_value": "最低订货金额",
     "meets_minimum": "达到起订金额",
     "first_arrival": "最早到货",
@@ -251,6 +257,10 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "added value": {"en": "added value", "zh": "有增值"},
         "made it worse": {"en": "made it worse", "zh": "变差"},
         "no difference": {"en": "no difference", "zh": "无差别"},
+    },
+    "status": {
+        "this week's order": {"en": "this week's order", "zh": "本周订单"},
+        "projected": {"en": "projected", "zh": "预计"},
     },
     "meets_minimum": {
         "true": {"en": "true", "zh": "是"},
@@ -459,6 +469,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "explain.no_stockout": {"en": "none in the horizon", "zh": "计划期内无"},
     "measure.cycle": {"en": "cycle service level", "zh": "周期服务水平"},
     "measure.fill_rate": {"en": "fill rate", "zh": "满足率"},
+    "compensation.coupon": {
+        "en": "a coupon worth {value} {currency} for the wait",
+        "zh": "补偿您的等待：{value} {currency} 优惠券",
+    },
+    "compensation.points": {
+        "en": "{value} points for the wait",
+        "zh": "补偿您的等待：{value} 积分",
+    },
     "notice.ship": {
         "en": "Order {order}: {quantity} x {sku} {name} is expected to ship on {date}",
         "zh": "订单 {order}：{sku} {name} × {quantity}，预计发货日期 {date}",

@@ -194,7 +194,7 @@ def restock_notices(
             .alias("message")
         )
         .pipe(_with_order_value, prices)
-        .with_columns(compensation(settings.compensation, currency))
+        .with_columns(compensation(settings.compensation, currency, lang))
         .select(NOTICE_COLUMNS)
         .sort(["expected_fill_date", "sku", "location", "order_id"], nulls_last=True)
     )
@@ -224,16 +224,14 @@ def _with_order_value(frame: pl.DataFrame, prices: pl.DataFrame | None) -> pl.Da
     return frame.with_columns((pl.col("quantity") * price).alias("_order_value"))
 
 
-def _compensation_text(rule: CompensationRule, currency: str) -> str:
+def _compensation_text(rule: CompensationRule, currency: str, lang: str = "en") -> str:
+    """The rule's own text, else the catalogue's coupon / points line in `lang`."""
     if rule.text:
         return rule.text
-    value = f"{rule.value:g}"
-    if rule.kind == "coupon":
-        return f"a coupon worth {value} {currency} for the wait"
-    return f"{value} points for the wait"
+    return message(f"compensation.{rule.kind}", lang, value=f"{rule.value:g}", currency=currency)
 
 
-def compensation(rules: list[CompensationRule], currency: str) -> list[pl.Expr]:
+def compensation(rules: list[CompensationRule], currency: str, lang: str = "en") -> list[pl.Expr]:
     """compensation_type / _value / _text from the first matching rule (null when none).
 
     Needs days_late (null: not covered yet, late beyond every threshold), _order_value
@@ -266,7 +264,7 @@ def compensation(rules: list[CompensationRule], currency: str) -> list[pl.Expr]:
         pick([r.value if r.kind != "text" else None for r in rules], pl.Float64).alias(
             "compensation_value"
         ),
-        pick([_compensation_text(r, currency) for r in rules], pl.String).alias(
+        pick([_compensation_text(r, currency, lang) for r in rules], pl.String).alias(
             "compensation_text"
         ),
     ]

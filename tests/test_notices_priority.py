@@ -121,6 +121,11 @@ def test_compensation_takes_the_first_matching_rule_by_days_late_value_and_tier(
     texts = dict(zip(notices["order_id"], notices["compensation_text"], strict=True))
     assert texts["uncovered"] == "a coupon worth 20 CNY for the wait"
     assert texts["late_big"] == "200 points for the wait"
+    # in the notice's language
+    chinese = restock_notices(backlog, orders, OPEN_PO, AS_OF, RULES, prices, "CNY", lang="zh")
+    texts = dict(zip(chinese["order_id"], chinese["compensation_text"], strict=True))
+    assert texts["uncovered"] == "补偿您的等待：20 CNY 优惠券"
+    assert texts["late_big"] == "补偿您的等待：200 积分"
 
 
 def test_text_compensation_for_a_tier_and_no_rules_means_no_compensation():

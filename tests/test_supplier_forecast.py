@@ -207,3 +207,26 @@ def test_supplier_forecast_into_a_file_is_refused_in_one_line(small_shop: Path, 
     assert "is a file, expected a folder" in result.output
     assert taken.read_text() == "keep me"
     assert not (tmp_path / "o.csv").exists()  # refused before anything is written
+
+
+def test_supplier_workbooks_are_in_the_buyers_language(small_shop: Path, tmp_path: Path):
+    out = tmp_path / "sf"
+    args = ["plan", "-c", str(small_shop), "-q", "--lang", "zh", "--supplier-forecast", str(out)]
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "plan.csv")])
+    assert result.exit_code == 0, result.output
+    (workbook,) = out.iterdir()
+    lines = pl.read_excel(
+        workbook, sheet_name="预计采购明细", schema_overrides={"商品编码": pl.String}
+    )
+    assert {
+        "供应商",
+        "商品编码",
+        "商品名称",
+        "预计采购量",
+        "采购量下限",
+        "采购量上限",
+        "状态",
+    } <= set(lines.columns)
+    assert set(lines["状态"]) <= {"本周订单", "预计"} and "本周订单" in set(lines["状态"])
+    summary = pl.read_excel(workbook, sheet_name="汇总")
+    assert "预计采购量" in summary.columns

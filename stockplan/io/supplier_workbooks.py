@@ -2,8 +2,8 @@
 
 Each workbook has a `summary` sheet (per order date: lines, quantity, range, value) and a
 `lines` sheet (per sku x location x order date). File names are the supplier's name with
-characters that files cannot hold replaced by `_`. Column headers go through
-`SUPPLIER_FORECAST_HEADERS`, the one place that maps canonical names to shown headers.
+characters that files cannot hold replaced by `_`. Sheet names, headers and the status
+words follow the buyer's language when written (`write_files(..., lang=...)`).
 """
 
 from __future__ import annotations
@@ -17,15 +17,7 @@ import polars as pl
 from stockplan.errors import StockplanError
 from stockplan.io.writers import Format
 
-SUPPLIER_FORECAST_HEADERS: dict[str, str] = {}
-"""Canonical column -> header shown in the supplier workbooks (canonical when absent)."""
-
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
-def shown_headers(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with its columns renamed by SUPPLIER_FORECAST_HEADERS."""
-    return frame.rename({c: SUPPLIER_FORECAST_HEADERS.get(c, c) for c in frame.columns})
 
 
 def supplier_file_name(supplier: str) -> str:
@@ -73,7 +65,7 @@ def supplier_workbooks(
             "lines": projection.filter(mine).select(pl.lit(as_of).alias("as_of"), pl.all()),
         }
         plan[folder / f"{candidate}.xlsx"] = (
-            {sheet: shown_headers(frame) for sheet, frame in sheets.items()},
+            sheets,
             "xlsx",
         )
     return plan
