@@ -533,10 +533,32 @@ def _plan_tables(result: Any, all_rows: bool) -> dict[str, pl.DataFrame]:
     return tables
 
 
+# the columns of the tables that no stage module lists (their stages build them column by
+# column); kept here so --sort and --columns are checked before any work
+FORECAST_COLUMNS = [
+    "sku", "location", "period_start", "forecast", "lo", "hi", "model", "promo_uplift"
+]  # fmt: skip
+CLASS_COLUMNS = [
+    "sku", "location", "demand_pattern", "abc", "xyz", "n_periods", "adi", "cv2", "cv",
+    "mean_demand", "annual_value", "stockout_periods", "promo_periods", "measured_uplift",
+    "kit_share", "kits", "replaced_by", "replaced_from", "inherits_from",
+]  # fmt: skip
+SUPPLIER_COLUMNS = [
+    "supplier", "receipts", "lead_time_mean_days", "lead_time_std_days", "on_time_rate",
+    "fill_rate", "quantity_fill_rate", "quality_rate", "supplier_tier",
+]  # fmt: skip
+SIMULATION_TABLE_COLUMNS = [
+    "policy", "target", "fill_rate", "cycle_service_level", "stockout_days",
+    "avg_inventory_value", "orders_placed", "avg_inventory_units", "unmet_units", "series",
+    "days", "policy_inventory_at_same_fill", "demand_pattern",
+]  # fmt: skip
+
+
 def _known_columns(table: str) -> list[str] | None:
     """The columns a table is written with, when fixed in advance (for --sort, --columns)."""
     from stockplan.caps import ITEM_COLUMNS
     from stockplan.excess import EXCESS_COLUMNS
+    from stockplan.large_orders import LARGE_ORDER_COLUMNS
     from stockplan.notices import NOTICE_COLUMNS
     from stockplan.overrides import SCORE_COLUMNS
     from stockplan.plan import ORDER_COLUMNS, ORDER_DETAIL_COLUMNS
@@ -555,6 +577,11 @@ def _known_columns(table: str) -> list[str] | None:
         "notices": [*NOTICE_COLUMNS, "name"],
         "expiry_risk": [*EXPIRY_COLUMNS, "name"],
         "overrides": [*SCORE_COLUMNS, "name"],
+        "large_orders": [*LARGE_ORDER_COLUMNS, "name"],
+        "forecast": FORECAST_COLUMNS,
+        "classes": CLASS_COLUMNS,
+        "suppliers": SUPPLIER_COLUMNS,
+        "simulation": SIMULATION_TABLE_COLUMNS,
     }.get(table)
     return [*known, "as_of"] if known else None
 
@@ -1395,7 +1422,7 @@ def simulate(
             f"{plot}: the chart is a PNG file (use a .png name)", param_hint="'--plot'"
         )
     view = _view_options(lang, as_of, limit, sort, columns, headers)
-    view.check_columns(None)
+    view.check_columns(_known_columns("simulation") if view.sort or view.columns else None)
 
     def action() -> int:
         from stockplan.demand import default_as_of

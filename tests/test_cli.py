@@ -353,3 +353,13 @@ def test_a_stage_with_a_size_shows_its_count_and_time_remaining(monkeypatch):
     text = RichConsole(width=80).render_str(str(counted)).plain
     assert text.startswith("400/1,000 ") and "0:00:30" in text
     StageProgress.close_all()
+
+
+@pytest.mark.parametrize("command", ["forecast", "classify", "suppliers", "large-orders"])
+def test_sort_and_columns_are_checked_before_any_input_is_read(command: str, tmp_path: Path):
+    missing = tmp_path / "no-such-config.yaml"  # reading anything would fail with exit 1
+    result = runner.invoke(app, [command, "-c", str(missing), "--sort", "nosuch"])
+    assert result.exit_code == 2
+    assert "unknown column 'nosuch'" in result.output
+    result = runner.invoke(app, [command, "-c", str(missing), "--columns", "sku,nosuch"])
+    assert result.exit_code == 2
