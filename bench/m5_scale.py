@@ -174,7 +174,7 @@ def main() -> None:
     stages: list[tuple[str, float]] = []
     clock = [time.perf_counter()]
 
-    def mark(message: str) -> None:
+    def mark(message: str, total: int | None = None) -> None:
         now = time.perf_counter()
         stages.append((message, now))
 

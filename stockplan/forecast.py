@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
@@ -404,8 +405,9 @@ def forecast_demand(
     horizon: int,
     categories: pl.DataFrame | None = None,
     prior_series: pl.DataFrame | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return (forecast, summary).
+    """Return (forecast, summary); `advance(n)` is told of every n series done (progress).
 
     forecast: sku, location, period_start, forecast, lo, hi, model (per future bucket).
     summary: sku, location, model, sigma_e (per bucket), backtest_rmse, backtest_bias, n_obs,
@@ -446,9 +448,13 @@ def forecast_demand(
             choice, future = _run_family(frame, family, settings, bucket, horizon, h_bt, backend)
             choices.append(choice)
             futures.append(future)
+            if advance is not None:
+                advance(frame["unique_id"].n_unique())
 
     # fallbacks computed in Polars: short history -> blended mean, dead / never sold -> zero
     simple = series.filter(pl.col("family").is_in(["short", "zero", "decay"]))
+    if advance is not None and simple.height:
+        advance(simple.height)
     simple_model = (
         pl.when(pl.col("family") == "zero")
         .then(pl.lit("Zero"))

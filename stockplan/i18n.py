@@ -741,6 +741,7 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
 _STAGE_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^building demand history$"), "构建需求历史"),
     (re.compile(r"^forecasting (\d+) series$"), r"预测 \1 个序列"),
+    (re.compile(r"^forecasting series$"), "预测序列"),
     (re.compile(r"^computing safety stock and orders$"), "计算安全库存和采购量"),
     (re.compile(r"^rebalancing between locations$"), "仓库间调拨平衡"),
     (re.compile(r"^assessing stockout risk$"), "评估缺货风险"),

@@ -83,7 +83,9 @@ INACTIVE_STATUS = [
     "否",
 ]
 """Product statuses never ordered (compared lower-case, trimmed)."""
-Progress = Callable[[str], None]
+Progress = Callable[..., object]
+"""`progress(message)` names a stage; `progress(message, total=n)` one of n units, and may
+return the function that ticks it."""
 
 
 def _column(frame: pl.DataFrame | None, name: str) -> bool:
@@ -383,7 +385,7 @@ def run_plan(
 
     `explain` reads its rows from this same result, so it shows the plan's own numbers.
     """
-    say = progress or (lambda _message: None)
+    say = progress or (lambda _message, total=None: None)
     stage = demand_stage(tables, config, say)
     tables, lots, sales = stage.tables, stage.lots, stage.sales
     stock = tables["stock"]
@@ -397,7 +399,7 @@ def run_plan(
     history, attributes, classes = stage.history, stage.attributes, stage.classes
     categories = product_categories(products)
 
-    say(f"forecasting {classes.height} series")
+    tick = say("forecasting series", total=classes.height)
     forecast, summary = forecast_demand(
         history,
         classes,
@@ -405,6 +407,7 @@ def run_plan(
         config.forecast,
         planning.horizon_periods,
         categories,
+        advance=tick if callable(tick) else None,
     )
     forecast = apply_promotions(
         forecast, tables.get("promotions"), products, stage.uplift, days, config.promotions
@@ -619,7 +622,7 @@ def override_scores(
         score_overrides,
     )
 
-    say = progress or (lambda _message: None)
+    say = progress or (lambda _message, total=None: None)
     tables, _ = item_tables(tables)
     sales = tables["sales"]
     planning = config.planning

@@ -363,3 +363,27 @@ def test_sort_and_columns_are_checked_before_any_input_is_read(command: str, tmp
     assert "unknown column 'nosuch'" in result.output
     result = runner.invoke(app, [command, "-c", str(missing), "--columns", "sku,nosuch"])
     assert result.exit_code == 2
+
+
+def test_the_forecast_stage_counts_every_series_it_forecasts(small_shop: Path):
+    """Issue: long stages show a count; the plan's forecast stage ticks every series."""
+    from stockplan.config import load_config
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+    from stockplan.pipeline import run_plan
+
+    sized: dict[str, int] = {}
+    done: list[int] = []
+
+    def progress(message: str, total: int | None = None):
+        if total is not None:
+            sized[message] = total
+            return done.append
+        return None
+
+    config = load_config(small_shop)
+    tables = prepare_inputs(load_inputs(config), config).tables
+    run_plan(tables, config, progress=progress)
+    # the small shop: A-100 in WH1 and WH2, 007 in WH1 -> 3 series, all statistical
+    assert sized == {"forecasting series": 3}
+    assert sum(done) == 3
