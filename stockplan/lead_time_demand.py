@@ -319,13 +319,14 @@ def history_lead_time_demand(
 
     `summary` (the forecast summary: window_origins, window_rates) gives the backtest
     windows; series with too little history for the forecast's backtest are calibrated on
-    origins every review period of their own history, at the mean-so-far forecast such a
-    series gets (`history_windows`). `policy.lead_time_demand`: `auto` scores both
-    bootstraps (whole L + R windows, `block`; single days, `days`) and the parametric
-    normal / negative binomial there and keeps per pattern the one whose recalibrated
-    quantiles held best on held-out origins at 0.90 / 0.95 / 0.98; `block`, `days` or
-    `parametric` forces one. With too few calibration cycles for a pattern its levels are
-    the uncalibrated conditional quantiles (or the parametric ones).
+    origins every four review periods of their own history (as the backtest steps by its
+    4-bucket horizon), at the mean-so-far forecast such a series gets
+    (`history_windows`). `policy.lead_time_demand`: `auto` scores both bootstraps (whole
+    L + R windows, `block`; single days, `days`) and the parametric normal / negative
+    binomial there and keeps per pattern the one whose recalibrated quantiles held best
+    on held-out origins at 0.90 / 0.95 / 0.98; `block`, `days` or `parametric` forces one.
+    With too few calibration cycles for a pattern its levels are the uncalibrated
+    conditional quantiles (or the parametric ones).
     `forecast_age_days`: how long the forecast made at an origin keeps setting the levels
     (0: refit at every review); the calibration then scores each window's forecast at every
     review over that age, as the levels will live with it.
@@ -342,7 +343,7 @@ def history_lead_time_demand(
         start = min(start, earliest - dt.timedelta(days=history))
     span = (as_of - start).days
     daily = daily_demand(sales, keys, start, span, excluded)
-    windows = pl.concat([windows, history_windows(keys, daily, start, windows, history, r)])
+    windows = pl.concat([windows, history_windows(keys, daily, start, windows, history, 4 * r)])
     lead_mean = keys["lead_time_days"].fill_null(0.0).to_numpy()
     lead_std = keys["lead_time_std_days"].fill_null(0.0).to_numpy()
     candidates = (
