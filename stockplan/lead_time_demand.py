@@ -311,17 +311,25 @@ def history_lead_time_demand(
     bucket_days: int = 7,
     backorder: bool = False,
     seed: int = 0,
+    forecast_age_days: int = 0,
 ) -> LeadTimeDemand:
     """Bootstrap draws for every series of `lead_times` (sku, location, lead_time_days,
     lead_time_std_days, demand_pattern) from the `bootstrap_history_days` of daily sales
     before `as_of`, with the method per pattern and its recalibration from the backtest.
 
     `summary` (the forecast summary: window_origins, window_rates) gives the backtest
-    windows. `policy.lead_time_demand`: `auto` scores both bootstraps (whole L + R windows,
-    `block`; single days, `days`) and the parametric normal / negative binomial there and
-    keeps per pattern the one whose recalibrated quantiles held best on held-out origins
-    at 0.90 / 0.95 / 0.98; `block`, `days` or `parametric` forces one. Without backtest
-    windows the levels are the uncalibrated conditional quantiles (or the parametric ones).
+    windows; series with too little history for the forecast's backtest are calibrated on
+    origins every four review periods of their own history (as the backtest steps by its
+    4-bucket horizon), at the mean-so-far forecast such a series gets
+    (`history_windows`). `policy.lead_time_demand`: `auto` scores both bootstraps (whole
+    L + R windows, `block`; single days, `days`) and the parametric normal / negative
+    binomial there and keeps per pattern the one whose recalibrated quantiles held best
+    on held-out origins at 0.90 / 0.95 / 0.98; `block`, `days` or `parametric` forces one.
+    With too few calibration cycles for a pattern its levels are the uncalibrated
+    conditional quantiles (or the parametric ones).
+    `forecast_age_days`: how long the forecast made at an origin keeps setting the levels
+    (0: refit at every review); the calibration then scores each window's forecast at every
+    review over that age, as the levels will live with it.
     """
     keys = lead_times.sort(SERIES)
     if "demand_pattern" not in keys.columns:
@@ -335,6 +343,7 @@ def history_lead_time_demand(
         start = min(start, earliest - dt.timedelta(days=history))
     span = (as_of - start).days
     daily = daily_demand(sales, keys, start, span, excluded)
+    windows = pl.concat([windows, history_windows(keys, daily, start, windows, history, 4 * r)])
     lead_mean = keys["lead_time_days"].fill_null(0.0).to_numpy()
     lead_std = keys["lead_time_std_days"].fill_null(0.0).to_numpy()
     candidates = (
@@ -358,6 +367,7 @@ def history_lead_time_demand(
             seed=seed,
             sigma_day=sigma_day,
             discrete=discrete,
+            forecast_age_days=forecast_age_days,
         )
         if settings.calibrate and windows.height
         else ({}, {})
@@ -425,6 +435,53 @@ def _backtest_windows(summary: pl.DataFrame | None, bucket_days: int) -> pl.Data
     )
 
 
+def history_windows(
+    keys: pl.DataFrame,
+    daily: np.ndarray,
+    first: dt.date,
+    windows: pl.DataFrame,
+    history_days: int,
+    step_days: int = 7,
+    min_days: int = 28,
+) -> pl.DataFrame:
+    """Calibration windows for the series the forecast could not backtest (history too
+    short for its windows): an origin every `step_days` back from the end of `daily`, each
+    with the forecast such a series gets, the mean demand per measured day of the (up to
+    `history_days`) days before it (`forecast.py`: short history -> the mean of what there
+    is), kept where at least `min_days` were measured. Same columns as `_backtest_windows`;
+    origins whose L + R window runs past the history are skipped by the calibration."""
+    missing = keys.select(SERIES).with_row_index("row").join(windows, on=SERIES, how="anti")
+    n, span = daily.shape
+    if missing.height == 0 or span <= min_days:
+        return windows.clear()
+    rows = missing["row"].to_numpy()
+    measured = ~np.isnan(daily[rows])
+    cum_days = np.concatenate([np.zeros((rows.size, 1)), np.cumsum(measured, axis=1)], axis=1)
+    cum = np.concatenate(
+        [np.zeros((rows.size, 1)), np.cumsum(np.nan_to_num(daily[rows]), axis=1)], axis=1
+    )
+    origins = np.arange(span - step_days, min_days - 1, -step_days)
+    begin = np.maximum(origins - history_days, 0)
+    counted = cum_days[:, origins] - cum_days[:, begin]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = (cum[:, origins] - cum[:, begin]) / counted
+    ok = counted >= min_days
+    series, which = np.nonzero(ok)
+    return pl.DataFrame(
+        {
+            "sku": missing["sku"].to_numpy()[series],
+            "location": missing["location"].to_numpy()[series],
+            "day": origins[which],
+            "rate_per_day": rate[series, which],
+        }
+    ).select(
+        pl.col("sku").cast(pl.String),
+        pl.col("location").cast(pl.String),
+        (pl.lit(first) + pl.duration(days=pl.col("day"))).cast(pl.Date).alias("origin"),
+        pl.col("rate_per_day").cast(pl.Float64),
+    )
+
+
 def recalibrated_level(target: np.ndarray, achieved: np.ndarray) -> np.ndarray:
     """The quantile level of CALIBRATION_GRID whose backtest service equals `target`
     (linear between grid points; quantile recalibration, Kuleshov et al. 2018). `achieved`
@@ -457,6 +514,7 @@ def backtest_calibration(
     seed: int = 0,
     sigma_day: np.ndarray | None = None,
     discrete: np.ndarray | None = None,
+    forecast_age_days: int = 0,
 ) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
@@ -471,6 +529,10 @@ def backtest_calibration(
     The parametric candidate is the plan's own: normal mu + z sigma_LTD, or for rows
     flagged `discrete` the Poisson / negative binomial quantile (`policy.discrete_quantile`),
     with sigma_LTD^2 = (L + R) sigma_day^2 + d^2 sigma_L^2 at the window's forecast d.
+    With `forecast_age_days` > 0 each origin's draws and forecast are also scored on the
+    L + R windows starting every review period after it up to that age (the forecast grows
+    stale between refits exactly so in `simulate`; scoring only fresh forecasts would
+    recalibrate optimistically), where the history has them.
     Returns (curves, held_out): method -> pattern -> (cycle service, fill rate) per grid
     level over all origins; and method -> pattern -> (cycle, fill) held-out error: the
     curves of every other origin recalibrate the levels for the rest, and the mean
@@ -497,8 +559,12 @@ def backtest_calibration(
         if rows.size == 0:
             continue
         history = daily[rows, max(0, origin - history_days) : origin]
-        lead_actual, review_actual = _outcomes(daily[rows], origin, lead_days[rows], r)
-        total = lead_actual + review_actual
+        ages = range(0, max(0, forecast_age_days) + 1, r)
+        outcomes = [
+            (ages_ok, *_outcomes(daily[rows], origin + age, lead_days[rows], r))
+            for age in ages
+            if (ages_ok := origin + age + lead_days[rows] + r <= span).any()
+        ]
         sub_keys = keys[rows]
         for method in methods:
             if method == "parametric":
@@ -506,7 +572,7 @@ def backtest_calibration(
                 sigma = np.sqrt(
                     (lead_mean[rows] + r) * sigma_day[rows] ** 2 + rate**2 * lead_std[rows] ** 2
                 )
-                scored = (mu > 0) & np.isfinite(sigma)
+                fitted = (mu > 0) & np.isfinite(sigma)
             else:
                 build = window_lead_time_demand if method == "block" else bootstrap_lead_time_demand
                 ltd = build(
@@ -514,8 +580,7 @@ def backtest_calibration(
                 )
                 with np.errstate(invalid="ignore", divide="ignore"):
                     scale = rate / ltd.mean_day
-                scored = np.isfinite(scale) & (ltd.mean_day > 0)
-            cycle = scored & (review_actual > 0)
+                fitted = np.isfinite(scale) & (ltd.mean_day > 0)
             for g, level in enumerate(CALIBRATION_GRID):
                 if method == "parametric":
                     alpha = np.full(rows.size, level)
@@ -523,22 +588,26 @@ def backtest_calibration(
                     if discrete is not None and discrete[rows].any():
                         nb = discrete_quantile(alpha, mu, np.maximum(sigma**2, mu))
                         stock = np.where(discrete[rows], nb, stock)
-                    stock = np.where(scored, stock, 0.0)
+                    stock = np.where(fitted, stock, 0.0)
                 else:
                     quantile = cycle_service_level_stock(
                         ltd.lead, ltd.review, np.full(rows.size, level)
                     )
                     stock = np.ceil(quantile * np.nan_to_num(scale) - 1e-9)
-                if backorder:
-                    short = np.maximum(total - stock, 0) - np.maximum(lead_actual - stock, 0)
-                else:
-                    short = np.maximum(review_actual - np.maximum(stock - lead_actual, 0), 0)
-                for p, pattern in enumerate(PATTERN_KEYS):
-                    mine = patterns[rows] == pattern
-                    sums[method][k % 2, 0, g, p] += (cycle & mine).sum()
-                    sums[method][k % 2, 1, g, p] += (cycle & mine & (total <= stock)).sum()
-                    sums[method][k % 2, 2, g, p] += review_actual[scored & mine].sum()
-                    sums[method][k % 2, 3, g, p] += short[scored & mine].sum()
+                for ages_ok, lead_actual, review_actual in outcomes:
+                    total = lead_actual + review_actual
+                    scored = fitted & ages_ok
+                    cycle = scored & (review_actual > 0)
+                    if backorder:
+                        short = np.maximum(total - stock, 0) - np.maximum(lead_actual - stock, 0)
+                    else:
+                        short = np.maximum(review_actual - np.maximum(stock - lead_actual, 0), 0)
+                    for p, pattern in enumerate(PATTERN_KEYS):
+                        mine = patterns[rows] == pattern
+                        sums[method][k % 2, 0, g, p] += (cycle & mine).sum()
+                        sums[method][k % 2, 1, g, p] += (cycle & mine & (total <= stock)).sum()
+                        sums[method][k % 2, 2, g, p] += review_actual[scored & mine].sum()
+                        sums[method][k % 2, 3, g, p] += short[scored & mine].sum()
     result: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     held_out: dict[str, dict[str, tuple[float, float]]] = {}
     for method, halves in sums.items():

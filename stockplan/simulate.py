@@ -6,7 +6,8 @@ sku x location that had history when the replay starts:
 - Every R = `policy.review_days` days the policy computes its levels exactly as `plan`
   does (same forecasts, safety stock, MOQ / pack rounding), from forecasts refit every
   `refit_every` buckets on the history known at that moment (rolling origin: nothing after
-  the origin is used, lead times included).
+  the origin is used, lead times included). The lead-time-demand calibration scores each
+  backtest forecast over the same age (up to `refit_every` buckets stale), as it is used.
 - An order placed on day t arrives at the start of day t + l, with l drawn from
   Normal(L, sigma_L) rounded, at least one day. Draws and demand are the same for every
   policy compared (common random numbers), so differences are the policies'.
@@ -180,6 +181,7 @@ def prepare_replay(
                     days,
                     backorder=settings.unmet_demand == "backorder",
                     seed=settings.seed + index,
+                    forecast_age_days=settings.refit_every * days - review,
                 )
         current = forecast.filter(pl.col("period_start") >= bucket_start(pl.lit(today), bucket))
         levels.append(with_lead_times(base, lead_times, current, days, review))

@@ -21,6 +21,7 @@ from stockplan.lead_time_demand import (
     empirical_order_up_to,
     expected_shortage,
     fill_rate_stock,
+    history_windows,
     recalibrated_level,
     window_lead_time_demand,
 )
@@ -134,6 +135,44 @@ def test_backtest_of_a_steady_item_covers_every_window():
     )
     cycle, fill = result["block"]["smooth"]
     assert np.all(cycle == 1.0) and np.all(fill == 1.0)
+
+
+def test_backtest_scores_a_forecast_as_stale_as_the_levels_will_live_with_it():
+    # 2 a day until day 520, then 4 a day; the forecast made at day 400 says 2 a day, so
+    # every draw and every level is T = 2 x (14 + 7) = 42. Fresh, the window 400..420
+    # sells 42: always served. Used for 126 more days (a review every 7: ages 0, 7, ..., 126,
+    # 19 windows), the windows starting at 400 + age hold day 520 or later when
+    # 421 + age > 520, i.e. ages 105, 112, 119, 126: 15 of 19 cycles served at every level.
+    first = dt.date(2024, 1, 1)
+    daily = np.where(np.arange(600) < 520, 2.0, 4.0)[None, :].repeat(60, axis=0)
+    windows = _windows(60, first, [400], 2.0)
+    args = (_keys(60, "smooth"), daily, first, windows, np.full(60, 14.0), np.zeros(60), 7, 364)
+    fresh, _ = backtest_calibration(*args)
+    stale, _ = backtest_calibration(*args, forecast_age_days=126)
+    assert np.all(fresh["block"]["smooth"][0] == 1.0)
+    assert np.allclose(stale["block"]["smooth"][0], 15 / 19)
+
+
+def test_series_without_backtest_windows_get_weekly_origins_at_their_history_mean():
+    # A: unmeasured days 0-9, 2 a day on days 10-29, 4 a day on days 30-49; no backtest
+    # windows. Origins every 7 days back from day 43: 43, 36, 29 have >= 14 measured days
+    # before them (33, 26, 19), 22 and 15 do not. Rate = mean of the measured days before:
+    # 43: (20 x 2 + 13 x 4) / 33; 36: (20 x 2 + 6 x 4) / 26; 29: 19 x 2 / 19 = 2.
+    # With 14 days of history, origin 43 sees days 29-42: (1 x 2 + 13 x 4) / 14.
+    # B already has a backtest window: left alone.
+    first = dt.date(2024, 1, 1)
+    row = np.where(np.arange(50) < 30, 2.0, 4.0)
+    row[:10] = np.nan
+    daily = np.vstack([row, np.full(50, 1.0)])
+    keys = pl.DataFrame({"sku": ["A", "B"], "location": ["W", "W"]})
+    backtest = _windows(2, first, [20], 1.0).filter(pl.col("sku") == "1")
+    backtest = backtest.with_columns(pl.lit("B").alias("sku"))
+    made = history_windows(keys, daily, first, backtest, 364, 7, 14).sort("origin")
+    assert made["sku"].to_list() == ["A"] * 3
+    assert made["origin"].to_list() == [first + dt.timedelta(days=d) for d in (29, 36, 43)]
+    assert np.allclose(made["rate_per_day"].to_numpy(), [2.0, 64 / 26, 92 / 33])
+    short = history_windows(keys, daily, first, backtest, 14, 7, 14).sort("origin")
+    assert short["rate_per_day"][-1] == pytest.approx(54 / 14)
 
 
 def test_backtest_on_a_stationary_lumpy_generator_is_calibrated_at_the_true_level():
