@@ -750,6 +750,7 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str]] = [
         r"\1 条采购改用更快的备用供应商",
     ),
     (re.compile(r"^refitting forecasts as of (.+)$"), r"按 \1 重新拟合预测"),
+    (re.compile(r"^refitting forecasts at (\d+) origins$"), r"在 \1 个时点重新拟合预测"),
 ]
 
 

@@ -97,7 +97,7 @@ def prepare_replay(
         with_lead_times,
     )
 
-    say = progress or (lambda _message: None)
+    say = progress or (lambda _message, total=None: None)
     settings, planning = config.simulate, config.planning
     sales, stock = tables["sales"], tables["stock"]
     products, purchase_orders = tables.get("products"), tables.get("purchase_orders")
@@ -150,13 +150,15 @@ def prepare_replay(
     base = forecast = None
     origin_scores: dict = {}
     origin_index = -1
+    refit_days = settings.refit_every * days
+    refits = len({review_day // refit_days for review_day in review_days})
+    tick = say(f"refitting forecasts at {refits} origins", total=refits)
     for review_day in review_days:
         today = start + dt.timedelta(days=review_day)
         index = (today - start).days // (settings.refit_every * days)
         if index != origin_index:
             origin_index = index
             origin = start + dt.timedelta(days=index * settings.refit_every * days)
-            say(f"refitting forecasts as of {origin}")
             history = demand_history(sales, origin, bucket, excluded).join(
                 universe, on=SERIES, how="semi"
             )
@@ -183,6 +185,8 @@ def prepare_replay(
                     seed=settings.seed + index,
                     forecast_age_days=settings.refit_every * days - review,
                 )
+            if callable(tick):
+                tick(1)
         current = forecast.filter(pl.col("period_start") >= bucket_start(pl.lit(today), bucket))
         levels.append(with_lead_times(base, lead_times, current, days, review))
         scores.append(origin_scores)

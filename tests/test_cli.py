@@ -387,3 +387,29 @@ def test_the_forecast_stage_counts_every_series_it_forecasts(small_shop: Path):
     # the small shop: A-100 in WH1 and WH2, 007 in WH1 -> 3 series, all statistical
     assert sized == {"forecasting series": 3}
     assert sum(done) == 3
+
+
+def test_the_simulation_counts_its_forecast_refits(small_shop: Path):
+    from stockplan.config import load_config
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+    from stockplan.simulate import prepare_replay
+
+    sized: dict[str, int] = {}
+    done: list[int] = []
+
+    def progress(message: str, total: int | None = None):
+        if total is not None:
+            sized[message] = total
+            return done.append
+        return None
+
+    config = load_config(small_shop)
+    # 8 weekly periods replayed, a refit every 4 buckets: origins at weeks 0 and 4
+    config = config.model_copy(
+        update={"simulate": config.simulate.model_copy(update={"periods": 8, "refit_every": 4})}
+    )
+    tables = prepare_inputs(load_inputs(config), config).tables
+    prepare_replay(tables, config, progress=progress)
+    assert sized == {"refitting forecasts at 2 origins": 2}
+    assert sum(done) == 2
