@@ -18,7 +18,7 @@ from rich.cells import cell_len
 from rich.table import Table
 
 from stockplan.i18n import header, message, render_reason, value
-from stockplan.io.writers import buyer_layout
+from stockplan.io.writers import BUYER_COLUMNS, buyer_layout
 
 # (columns in display order, the same columns by priority: the first that fit are shown)
 TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
@@ -59,21 +59,7 @@ TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
         ],
     ),
     "risk": (
-        [
-            "sku",
-            "name",
-            "location",
-            "risk_level",
-            "stockout_probability",
-            "stockout_date",
-            "days_of_cover",
-            "on_hand",
-            "on_order",
-            "next_receipt_date",
-            "restock_eta",
-            "expected_shortage",
-            "revenue_at_risk",
-        ],
+        BUYER_COLUMNS["risk"],  # the sheet's decision order
         [
             "sku",
             "risk_level",
