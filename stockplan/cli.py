@@ -1533,11 +1533,15 @@ def report(
             help="Also replay history (as `stockplan simulate`, slower) and chart the trade-off.",
         ),
     ] = False,
+    lang: LangOption = None,
+    as_of: AsOfOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Write a one-page visual report (self-contained HTML, works offline): value at risk,
     stockout dates, cover by ABC class, excess and dead stock, suppliers, simulation."""
+    view = _view_options(lang, as_of)
 
     def action() -> int:
         from stockplan.io.writers import write_bytes
@@ -1546,7 +1550,7 @@ def report(
         console = Console(quiet)
         if output.suffix.lower() not in (".html", ".htm"):
             raise StockplanError(f"-o {output}: the report is an HTML file (use a .html name)")
-        cfg, tables, result = _planned(config, console, View(), True)
+        cfg, tables, result = _planned(config, console, view, not no_cache)
         result.tables = _plan_tables(result, all_rows=True)
         simulation = None
         if with_simulation:
