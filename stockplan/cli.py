@@ -19,7 +19,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 
 from stockplan import __version__
@@ -449,7 +448,7 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
-    except (typer.Exit, typer.Abort, click.ClickException):
+    except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own exit paths
         raise
     except Exception as exc:  # a bug: still one line, no traceback unless asked
         raise _internal(exc, debug) from None

@@ -413,3 +413,19 @@ def test_the_simulation_counts_its_forecast_refits(small_shop: Path):
     prepare_replay(tables, config, progress=progress)
     assert sized == {"refitting forecasts at 2 origins": 2}
     assert sum(done) == 2
+
+
+def test_the_command_line_runs_without_click_installed():
+    """typer no longer depends on click; `pip install -e .` alone must give a working CLI."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['click'] = None\n"
+        "from stockplan.cli import main\n"
+        "sys.argv = ['stockplan', '--version']\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("stockplan ")
