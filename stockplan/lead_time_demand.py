@@ -131,7 +131,8 @@ def bootstrap_lead_time_demand(
     n = daily.shape[0]
     measured = ~np.isnan(daily)
     counts = measured.sum(axis=1)
-    values = daily[measured]  # row-major: each series' measured days in order
+    # row-major: each series' measured days in order; float32 as the draws are summed
+    values = daily[measured].astype(np.float32)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_day = np.where(counts >= min_days, np.nansum(daily, axis=1) / counts, np.nan)
@@ -151,7 +152,7 @@ def bootstrap_lead_time_demand(
         span = int(l_draw.max()) + r
         pick = rng.random((rows.size, draws, span))
         index = offsets[rows, None, None] + (pick * counts[rows, None, None]).astype(np.int64)
-        days = values[index].astype(np.float32)
+        days = values[index]
         day = np.arange(span)[None, None, :]
         in_lead = day < l_draw[:, :, None]
         in_review = (day >= l_draw[:, :, None]) & (day < l_draw[:, :, None] + r)
