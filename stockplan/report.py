@@ -23,17 +23,9 @@ from stockplan.io.writers import BUYER_COLUMNS, buyer_layout
 # (columns in display order, the same columns by priority: the first that fit are shown)
 TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
     "orders": (
+        # the sheet's decision columns, with the policy numbers before the reason
         [
-            "sku",
-            "name",
-            "location",
-            "supplier",
-            "order_qty",
-            "order_value",
-            "order_date",
-            "order_by",
-            "expected_arrival",
-            "risk_level",
+            *BUYER_COLUMNS["orders"][:-1],
             "inventory_position",
             "reorder_point",
             "safety_stock",

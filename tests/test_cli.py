@@ -365,13 +365,8 @@ def test_sort_and_columns_are_checked_before_any_input_is_read(command: str, tmp
     assert result.exit_code == 2
 
 
-def test_the_forecast_stage_counts_every_series_it_forecasts(small_shop: Path):
-    """Issue: long stages show a count; the plan's forecast stage ticks every series."""
-    from stockplan.config import load_config
-    from stockplan.io.prepare import prepare_inputs
-    from stockplan.io.readers import load_inputs
-    from stockplan.pipeline import run_plan
-
+def _sized_progress():
+    """A progress callable that records each sized stage and the units it ticks."""
     sized: dict[str, int] = {}
     done: list[int] = []
 
@@ -381,6 +376,17 @@ def test_the_forecast_stage_counts_every_series_it_forecasts(small_shop: Path):
             return done.append
         return None
 
+    return progress, sized, done
+
+
+def test_the_forecast_stage_counts_every_series_it_forecasts(small_shop: Path):
+    """Issue: long stages show a count; the plan's forecast stage ticks every series."""
+    from stockplan.config import load_config
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+    from stockplan.pipeline import run_plan
+
+    progress, sized, done = _sized_progress()
     config = load_config(small_shop)
     tables = prepare_inputs(load_inputs(config), config).tables
     run_plan(tables, config, progress=progress)
@@ -395,15 +401,7 @@ def test_the_simulation_counts_its_forecast_refits(small_shop: Path):
     from stockplan.io.readers import load_inputs
     from stockplan.simulate import prepare_replay
 
-    sized: dict[str, int] = {}
-    done: list[int] = []
-
-    def progress(message: str, total: int | None = None):
-        if total is not None:
-            sized[message] = total
-            return done.append
-        return None
-
+    progress, sized, done = _sized_progress()
     config = load_config(small_shop)
     # 8 weekly periods replayed, a refit every 4 buckets: origins at weeks 0 and 4
     config = config.model_copy(
