@@ -1,3 +1,92 @@
-"""stockplan: a command-line replenishment planner."""
+"""stockplan: a replenishment planner, from the command line or from Python.
+
+    import stockplan
+    config, inputs = stockplan.load("stockplan.yaml")
+    plan = stockplan.plan(inputs, config)
+
+The API names load lazily (module `__getattr__`), so `stockplan --help` does not import
+polars or the forecasting libraries.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Config",
+    "Explanation",
+    "Inputs",
+    "Plan",
+    "Simulation",
+    "StockplanError",
+    "__version__",
+    "explain",
+    "load",
+    "load_config",
+    "plan",
+    "read_inputs",
+    "simulate",
+]
+
+_LAZY = {
+    "Config": "stockplan.config",
+    "load_config": "stockplan.config",
+    "Plan": "stockplan.result",
+    "StockplanError": "stockplan.errors",
+    "Explanation": "stockplan.api",
+    "Inputs": "stockplan.api",
+    "Simulation": "stockplan.api",
+    "explain": "stockplan.api",
+    "load": "stockplan.api",
+    "plan": "stockplan.api",
+    "read_inputs": "stockplan.api",
+    "simulate": "stockplan.api",
+}
+
+if TYPE_CHECKING:
+    from stockplan.api import (
+        Explanation,
+        Inputs,
+        Simulation,
+        explain,
+        load,
+        plan,
+        read_inputs,
+        simulate,
+    )
+    from stockplan.config import Config, load_config
+    from stockplan.errors import StockplanError
+    from stockplan.result import Plan
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stockplan' has no attribute '{name}'")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """`stockplan.plan`, `.simulate` and `.explain` are the API's functions, though modules
+    of those names exist: importing such a module (`from stockplan.plan import ...`) leaves
+    the package's name for the function (the module stays in `sys.modules`)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 
 CACHE_FOLDER = ".stockplan-cache"
 KEEP_ENTRIES = 8
-FORMAT = 1  # bump when the layout of an entry changes
-_FRAMES = ("history", "open_po", "plan_rows")
+FORMAT = 2  # bump when the layout of an entry changes
+_FRAMES = ("history", "open_po", "plan_rows", "items")
 
 
 def cache_folder(config_path: Path) -> Path:
@@ -73,7 +73,7 @@ def cache_key(config: Config) -> str | None:
     digest = hashlib.sha256()
     digest.update(f"stockplan {__version__} format {FORMAT} code {_code_stamp()}\n".encode())
     digest.update(config.model_dump_json().encode())
-    for name, spec in config.inputs:
+    for name, spec in config.inputs or ():
         if spec is None:
             continue
         if isinstance(spec, DatabaseInput):

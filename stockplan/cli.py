@@ -469,13 +469,10 @@ def _load(
 
 def _read_inputs(config: Config) -> tuple[dict[str, pl.DataFrame], list[str]]:
     """Every input table, prepared, and the warnings about them."""
-    from stockplan.io.prepare import prepare_inputs
-    from stockplan.io.readers import load_inputs
+    from stockplan.api import read_inputs
 
-    notes: list[str] = []
-    tables = load_inputs(config, notes)
-    prepared = prepare_inputs(tables, config)
-    return prepared.tables, notes + prepared.warnings
+    inputs = read_inputs(config)
+    return inputs.tables, inputs.warnings
 
 
 def _loaded(console: Console, tables: dict[str, pl.DataFrame], warnings: list[str]) -> None:
@@ -511,13 +508,13 @@ def _planned(
         console.info(f"reused the plan computed earlier on these inputs ({folder})")
         result.tables["orders_shown"] = extra["orders_shown"]
         return config, tables, result
-    from stockplan.pipeline import orders_to_show, run_plan
+    from stockplan.api import Inputs, plan
 
     tables, warnings = _read_inputs(config)
     _loaded(console, tables, warnings)
-    result = run_plan(tables, config, include_all=True, progress=_progress(console))
+    result = plan(Inputs(tables, warnings), config, progress=_progress(console))
     StageProgress.close_all()
-    shown = orders_to_show(result.tables["orders"])
+    shown = result.order_lines
     if key:
         cache.store(folder, key, tables, warnings, result, {"orders_shown": shown})
     result.tables["orders_shown"] = shown
@@ -591,7 +588,7 @@ def _run_info(config_path: Path, config: Config, as_of: dt.date) -> dict[str, An
         "as_of": as_of,
         "version": __version__,
         "config": str(config_path),
-        "inputs": {name: str(f.path) for name, f in config.inputs if f is not None},
+        "inputs": {name: str(f.path) for name, f in config.inputs or () if f is not None},
         "currency": config.planning.currency,
     }
 
@@ -1308,7 +1305,8 @@ def explain(
         from rich.panel import Panel
         from rich.text import Text
 
-        from stockplan.explain import item_lines, recent_history, stock_projection
+        from stockplan.api import explain as api_explain
+        from stockplan.explain import item_lines
         from stockplan.items import item_names
         from stockplan.report import explain_chart, explain_lines
 
@@ -1317,31 +1315,15 @@ def explain(
         # are the plan's own rows (after promotions, transfers, backup supplier and budget)
         cfg, tables, result = _planned(config, console, view, not no_cache)
         result.tables = _plan_tables(result, all_rows=True)
-        known = pl.concat([tables["stock"].select("sku"), tables["sales"].select("sku")])
-        if tables.get("succession") is not None:  # a successor sells on its predecessor's
-            known = pl.concat([known, tables["succession"].select(pl.col("new_sku").alias("sku"))])
-        if not known.filter(pl.col("sku") == sku).height:
-            raise StockplanError(message("unknown_sku", view.lang, sku=sku))
         StageProgress.close_all()  # no spinner inside the panels below
-        orders = result.tables["orders"].filter(pl.col("sku") == sku)
-        bom = tables.get("bom")
-        if orders.height == 0 and bom is not None and sku in set(bom["kit_sku"].to_list()):
-            parts = bom.filter(pl.col("kit_sku") == sku)["component_sku"].unique().sort()
-            typer.echo(message("explain.kit_only", view.lang, sku=sku, parts=", ".join(parts)))
+        shown = api_explain(result, sku, location, history_periods=history_periods, lang=view.lang)
+        if shown.kit_components:
+            parts = ", ".join(shown.kit_components)
+            typer.echo(message("explain.kit_only", view.lang, sku=sku, parts=parts))
             return 0
-        if location is not None:
-            orders = orders.filter(pl.col("location") == location)
-            if orders.height == 0:
-                raise StockplanError(
-                    message("unknown_location", view.lang, sku=sku, location=location)
-                )
+        orders, risk, forecast = shown.orders, shown.risk, shown.forecast
+        projection, history = shown.projection, shown.history
         names = item_names(tables).filter(pl.col("sku") == sku)["name"].to_list()
-        risk = result.tables["risk"]
-        forecast = result.tables["forecast"]
-        projection = stock_projection(
-            orders, forecast, result.open_po, result.bucket_days, result.as_of
-        )
-        history = recent_history(result.history, result.as_of, history_periods)
         out = RichConsole()
         width = min(shutil.get_terminal_size((100, 30)).columns, 120)
         for order in orders.iter_rows(named=True):
@@ -1424,36 +1406,22 @@ def simulate(
     view.check_columns(_known_columns("simulation") if view.sort or view.columns else None)
 
     def action() -> int:
-        from stockplan.demand import default_as_of
-        from stockplan.item_rules import item_tables
-        from stockplan.simulate import (
-            BASELINE_HISTORY_DAYS,
-            prepare_replay,
-            replay_policies,
-        )
+        from stockplan.api import Inputs
+        from stockplan.api import simulate as api_simulate
 
         console = Console(quiet)
         if plot is not None and plot.suffix.lower() != ".png":
             raise StockplanError(f"--plot {plot}: the chart is a PNG file (use a .png name)")
         cfg, tables = _load(config, console, view)
-        planning_date = cfg.planning.as_of or default_as_of(tables["sales"])
-        if Baseline.history in (baseline or []):
-            from stockplan.history_replay import check_history
-
-            check_history(tables.get("purchase_orders"))
-        # kit sales as component demand, successors' inherited history, lots summed
-        replay = prepare_replay(item_tables(tables)[0], cfg, progress=_progress(console))
-        StageProgress.close_all()
-        console.say(
-            "replaying",
-            days=replay.demand.shape[1] - BASELINE_HISTORY_DAYS,
-            start=replay.start,
-            series=replay.series.height,
+        run = api_simulate(
+            Inputs(tables),
+            cfg,
+            baselines=[b.value for b in baseline or [Baseline.rule]],
+            progress=_progress(console),
         )
-        tables_out = replay_policies(replay, cfg)
-        simulation = tables_out["simulation"]
         StageProgress.close_all()
-        simulation = _with_baselines(simulation, replay, tables, cfg, baseline or [Baseline.rule])
+        console.say("replaying", days=run.days, start=run.start, series=run.series)
+        planning_date, tables_out, simulation = run.as_of, run.tables, run.simulation
         for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
             console.say(
                 "simulate_line",
@@ -1478,9 +1446,9 @@ def simulate(
                     f"{row['fill_rate']:.1%} with {row['avg_inventory_value']:,.0f}; the policy "
                     f"reaches it with {row['policy_inventory_at_same_fill']:,.0f}"
                 )
-        if replay.set_aside_units:
+        if run.set_aside_units:
             console.info(
-                f"{replay.set_aside_units:,.0f} units of large one-off order lines were "
+                f"{run.set_aside_units:,.0f} units of large one-off order lines were "
                 "replayed as make-to-order demand, not served from stock"
             )
         import polars as pl
@@ -1572,27 +1540,6 @@ def report(
         return 0
 
     _guard(debug, action)
-
-
-def _with_baselines(
-    simulation: pl.DataFrame, replay: Any, tables: dict, cfg: Config, baselines: list[Baseline]
-) -> pl.DataFrame:
-    """Keep the rule-of-thumb rows only when asked; add your buyers' row for `history`."""
-    import polars as pl
-
-    from stockplan.simulate import inventory_at_fill_rate
-
-    if Baseline.rule not in baselines:
-        simulation = simulation.filter(pl.col("policy") == "stockplan")
-    if Baseline.history not in baselines:
-        return simulation
-    from stockplan.history_replay import history_baseline
-
-    backorder = cfg.simulate.unmet_demand == "backorder"
-    row = history_baseline(replay, tables.get("purchase_orders"), backorder)
-    row["policy_inventory_at_same_fill"] = inventory_at_fill_rate(simulation, row["fill_rate"])
-    buyers = pl.DataFrame([row], schema=simulation.schema)
-    return pl.concat([simulation, buyers.select(simulation.columns)])
 
 
 @app.command()

@@ -635,7 +635,7 @@ class IO(Section):
 
 
 class Config(Section):
-    inputs: Inputs
+    inputs: Inputs | None = None  # None: the tables are handed in as frames (stockplan.plan)
     columns: dict[Literal[TABLES], dict[str, str]] = Field(default_factory=dict)  # type: ignore[valid-type]
     planning: Planning = Planning()
     lead_time: LeadTime = LeadTime()
@@ -657,6 +657,12 @@ class Config(Section):
     report: HtmlReport = HtmlReport()
     io: IO = IO()
     shelf_life: ShelfLife = ShelfLife()
+
+    def source(self, table: str) -> Path | str:
+        """How messages name an input table: its file (or database query), else
+        `<table> frame` for a frame handed in from Python."""
+        spec = getattr(self.inputs, table, None) if self.inputs is not None else None
+        return spec.path if spec is not None else f"{table} frame"
 
     @model_validator(mode="after")
     def _risk_order(self) -> Config:
@@ -720,7 +726,7 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise StockplanError(f"{source}: {_describe(exc.errors()[0])}") from None
-    if base_dir is None:
+    if base_dir is None or config.inputs is None:
         return config
     resolved = {
         name: (_resolve_input(f, base_dir) if f is not None else None) for name, f in config.inputs
@@ -755,4 +761,7 @@ def load_config(path: str | Path) -> Config:
             f"{path}: config expands to more than {MAX_CONFIG_NODES:,} values "
             "(YAML aliases repeating one block?)"
         )
-    return parse_config(raw, path, path.parent)
+    config = parse_config(raw, path, path.parent)
+    if config.inputs is None:  # optional only for frames handed in from Python
+        raise StockplanError(f"{path}: missing key 'inputs'")
+    return config

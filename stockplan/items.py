@@ -34,6 +34,22 @@ def item_names(tables: dict[str, pl.DataFrame | None]) -> pl.DataFrame:
     )
 
 
+def known_items(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """sku, components: every code the inputs know (stocked, sold, or a successor selling
+    on its predecessor's history); `components` lists a kit's parts (null for other items)."""
+    codes = [tables["stock"].select("sku"), tables["sales"].select("sku")]
+    if tables.get("succession") is not None:
+        codes.append(tables["succession"].select(pl.col("new_sku").alias("sku")))
+    known = pl.concat(codes).unique()
+    bom = tables.get("bom")
+    if bom is None:
+        return known.with_columns(pl.lit(None, pl.List(pl.String)).alias("components"))
+    kits = bom.group_by(pl.col("kit_sku").alias("sku")).agg(
+        pl.col("component_sku").unique().sort().alias("components")
+    )
+    return known.join(kits, on="sku", how="left")
+
+
 def with_item_names(frame: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     """`frame` with a `name` column (null where no export names the code)."""
     if "sku" not in frame.columns or "name" in frame.columns:

@@ -22,7 +22,7 @@ from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
 from stockplan.excess import excess_stock
 from stockplan.forecast import forecast_demand
 from stockplan.item_rules import expiry, item_caps, item_classes, item_columns, item_tables
-from stockplan.items import item_names
+from stockplan.items import item_names, known_items
 from stockplan.large_orders import large_order_lines, without_large_orders
 from stockplan.lead_time_demand import history_lead_time_demand
 from stockplan.leadtime import (
@@ -386,6 +386,7 @@ def run_plan(
     `explain` reads its rows from this same result, so it shows the plan's own numbers.
     """
     say = progress or (lambda _message, total=None: None)
+    items = known_items(tables)
     stage = demand_stage(tables, config, say)
     tables, lots, sales = stage.tables, stage.lots, stage.sales
     stock = tables["stock"]
@@ -591,6 +592,7 @@ def run_plan(
         open_po=open_po,
         bucket_days=days,
         plan_rows=funded.join(attributes.select("sku", "inactive"), on="sku", how="left"),
+        items=items,
         tables={
             "orders": orders,
             "risk": risk,

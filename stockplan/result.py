@@ -1,15 +1,23 @@
-"""The plan's result: its output tables and what explain, charts and projections read."""
+"""The plan: its output tables and what explain, charts and projections read."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
 
 @dataclass
-class PlanResult:
+class Plan:
+    """What `stockplan.plan` returns (and the plan cache keeps).
+
+    `tables` holds every output table by name; the named properties read them
+    (`plan.orders`, `plan.risk`, ...). `notices` and `expiry_risk` are None when the
+    inputs have no customer orders / no lots with an expiry date.
+    """
+
     as_of: dt.date
     tables: dict[str, pl.DataFrame]
     notes: list[str] = field(default_factory=list)
@@ -17,3 +25,104 @@ class PlanResult:
     open_po: pl.DataFrame | None = None
     bucket_days: int = 7
     plan_rows: pl.DataFrame | None = None  # every sku x location's order row, for projections
+    items: pl.DataFrame | None = None  # sku, components: every sku the inputs know (explain)
+
+    @property
+    def orders(self) -> pl.DataFrame:
+        """Purchase suggestions, one row per sku x location."""
+        return self.tables["orders"]
+
+    @property
+    def order_lines(self) -> pl.DataFrame:
+        """The orders a buyer must see: lines to order, and lines kept from ordering that
+        need a look (conflicting master data, an order deferred to a supplier's minimum)."""
+        from stockplan.pipeline import orders_to_show
+
+        return orders_to_show(self.tables["orders"])
+
+    @property
+    def risk(self) -> pl.DataFrame:
+        """Stockout risk per sku x location."""
+        return self.tables["risk"]
+
+    @property
+    def transfers(self) -> pl.DataFrame:
+        """Stock moved between locations before buying."""
+        return self.tables["transfers"]
+
+    @property
+    def excess(self) -> pl.DataFrame:
+        """Stock above what the policy needs."""
+        return self.tables["excess"]
+
+    @property
+    def supplier_orders(self) -> pl.DataFrame:
+        """The orders summed per supplier."""
+        return self.tables["supplier_orders"]
+
+    @property
+    def forecast(self) -> pl.DataFrame:
+        """Demand forecast per sku x location and future bucket."""
+        return self.tables["forecast"]
+
+    @property
+    def classes(self) -> pl.DataFrame:
+        """ABC / XYZ class and demand pattern per sku x location."""
+        return self.tables["classes"]
+
+    @property
+    def suppliers(self) -> pl.DataFrame:
+        """Supplier scorecard from purchase-order history."""
+        return self.tables["suppliers"]
+
+    @property
+    def large_orders(self) -> pl.DataFrame:
+        """Order lines far above the item's usual line."""
+        return self.tables["large_orders"]
+
+    @property
+    def notices(self) -> pl.DataFrame | None:
+        """Customer orders stock cannot fill today (None without customer orders)."""
+        return self.tables.get("notices")
+
+    @property
+    def expiry_risk(self) -> pl.DataFrame | None:
+        """Lots that expire before they sell (None without expiry dates)."""
+        return self.tables.get("expiry_risk")
+
+    def write(
+        self,
+        target: str | Path,
+        format: str | None = None,
+        *,
+        table: str = "orders",
+        all_rows: bool = False,
+        lang: str = "en",
+        bom: bool = False,
+        escape: bool = True,
+    ) -> list[Path]:
+        """Hand the tables to the writers; return the files written.
+
+        `plan.xlsx`: every table, one sheet each; a folder: one file per table (`format`,
+        default csv); `orders.csv` / `.json` / `.parquet`: the one table `table`. Nothing is
+        written unless every file is (`io.writers.write_files`). `all_rows=False`: the
+        orders table has only the lines a buyer must see (`order_lines`), as the CLI writes.
+        """
+        from stockplan import __version__
+        from stockplan.io.writers import output_plan, write_files
+
+        tables = {name: frame for name, frame in self.tables.items() if name != "orders_shown"}
+        if not all_rows:
+            tables["orders"] = self.order_lines
+        files = output_plan(tables, Path(target), format, table)  # type: ignore[arg-type]
+        return write_files(
+            files,
+            bom=bom,
+            escape=escape,
+            lang=lang,
+            info={"as_of": self.as_of, "version": __version__},
+        )
+
+
+PlanResult = Plan
+"""The name the plan had before the Python API (kept for code that imports it)."""

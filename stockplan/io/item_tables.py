@@ -21,7 +21,7 @@ def _first(frame: pl.DataFrame, mask: pl.Expr) -> dict | None:
 
 
 def _fail(config: Config, table: str, row: dict, column: str, problem: str) -> None:
-    path = getattr(config.inputs, table).path
+    path = config.source(table)
     raise StockplanError(f"{path}, row {row[ROW]}, column '{column}': {problem}")
 
 
@@ -46,7 +46,7 @@ def _check_bom(bom: pl.DataFrame, config: Config) -> None:
     try:
         flatten_bom(bom)
     except StockplanError as exc:
-        raise StockplanError(f"{config.inputs.bom.path}: {exc}") from None
+        raise StockplanError(f"{config.source('bom')}: {exc}") from None
 
 
 def _check_succession(succession: pl.DataFrame, config: Config) -> pl.DataFrame:
@@ -116,7 +116,7 @@ def _stray_overrides(tables: dict[str, pl.DataFrame], config: Config) -> list[st
         return []
     row = stray.sort(ROW).row(0, named=True)
     return [
-        f"{config.inputs.overrides.path}, row {row[ROW]}, column 'sku': '{row['sku']}' is in "
+        f"{config.source('overrides')}, row {row[ROW]}, column 'sku': '{row['sku']}' is in "
         f"neither the stock nor the sales file; its override changes nothing "
         f"({stray.height} such rows)"
     ]

@@ -26,7 +26,7 @@ class PreparedInputs:
 
 
 def _path(config: Config, table: str) -> Path:
-    return getattr(config.inputs, table).path
+    return config.source(table)
 
 
 def _with_location(frame: pl.DataFrame, default_location: str) -> pl.DataFrame:

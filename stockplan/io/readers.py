@@ -688,7 +688,7 @@ def read_table(
 def load_inputs(config: Config, notes: list[str] | None = None) -> dict[str, pl.DataFrame]:
     """Read every configured input table; absent optional tables are simply missing."""
     tables: dict[str, pl.DataFrame] = {}
-    for name, spec in config.inputs:
+    for name, spec in config.inputs or ():
         if spec is None:
             continue
         tables[name] = read_table(

@@ -49,7 +49,7 @@ def describe_inputs(config: Config) -> dict[str, dict[str, Any]]:
     from stockplan.errors import redact_url
 
     described: dict[str, dict[str, Any]] = {}
-    for name, spec in config.inputs:
+    for name, spec in config.inputs or ():
         if spec is None:
             continue
         if isinstance(spec, DatabaseInput):

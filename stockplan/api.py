@@ -1,0 +1,241 @@
+"""stockplan from Python: load inputs, plan, explain one item, replay history.
+
+    config, inputs = stockplan.load("stockplan.yaml")
+    plan = stockplan.plan(inputs, config)
+    plan.orders, plan.risk, plan.write("plan.xlsx")
+    stockplan.explain(plan, "A-100", location="WH1")
+    stockplan.simulate(inputs, config).simulation
+
+Inputs are files named in the config (`load`) or frames built in memory (`Inputs.from_frames`,
+or a plain mapping of table name to frame passed to `plan` / `simulate`); frames get the
+same header mapping, typing and cross-table checks as files, so bad input fails with the same
+one-line `StockplanError`. The command line calls these same functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from stockplan.config import Config
+from stockplan.errors import StockplanError
+from stockplan.result import Plan
+
+Progress = Callable[..., object]
+"""`progress(message)` names a stage; `progress(message, total=n)` one of n units."""
+
+
+@dataclass
+class Inputs:
+    """The prepared input tables by name (`sales`, `stock`, `products`, ...), canonical
+    columns, and the warnings found while checking them."""
+
+    tables: dict[str, pl.DataFrame]
+    warnings: list[str] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        return self.tables[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.tables
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tables)
+
+    def get(self, name: str) -> pl.DataFrame | None:
+        return self.tables.get(name)
+
+    @classmethod
+    def from_frames(cls, config: Config | None = None, /, **frames: Any) -> Inputs:
+        """Input tables from Polars or pandas frames (`sales=`, `stock=`, optional
+        `products=`, `suppliers=`, `purchase_orders=`, ...), checked like files."""
+        from stockplan.io.frames import frames_to_inputs
+
+        prepared = frames_to_inputs(frames, config or Config())
+        return cls(prepared.tables, prepared.warnings)
+
+
+def _inputs(inputs: Inputs | Mapping[str, Any], config: Config) -> Inputs:
+    if isinstance(inputs, Inputs):
+        return inputs
+    if isinstance(inputs, Mapping):
+        return Inputs.from_frames(config, **inputs)
+    raise StockplanError(
+        f"inputs: expected stockplan.Inputs or a mapping of table name to frame, "
+        f"got {type(inputs).__name__}"
+    )
+
+
+def load(config_path: str | Path) -> tuple[Config, Inputs]:
+    """The config at `config_path` and every input table it names, read and checked."""
+    from stockplan.config import load_config
+
+    config = load_config(config_path)
+    return config, read_inputs(config)
+
+
+def read_inputs(config: Config) -> Inputs:
+    """Every input table `config.inputs` names, read, typed and cross-checked."""
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+
+    if config.inputs is None:
+        raise StockplanError("config: no 'inputs' section to read (pass frames instead)")
+    notes: list[str] = []
+    prepared = prepare_inputs(load_inputs(config, notes), config)
+    return Inputs(prepared.tables, notes + prepared.warnings)
+
+
+def plan(
+    inputs: Inputs | Mapping[str, Any],
+    config: Config | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Plan:
+    """Every stage of the plan on `inputs`; the orders table has every sku x location
+    (`Plan.write(..., all_rows=False)` writes the lines a buyer must see, as the CLI does)."""
+    from stockplan.pipeline import run_plan
+
+    config = config or Config()
+    return run_plan(_inputs(inputs, config).tables, config, include_all=True, progress=progress)
+
+
+@dataclass
+class Explanation:
+    """The plan's own rows behind one SKU's order (one per location), and the projected
+    stock path `explain.stock_projection` draws from them."""
+
+    sku: str
+    as_of: dt.date
+    orders: pl.DataFrame
+    risk: pl.DataFrame
+    forecast: pl.DataFrame
+    projection: pl.DataFrame
+    history: pl.DataFrame  # the last `history_periods` buckets of demand
+    kit_components: list[str] = field(default_factory=list)  # a kit sold, never stocked
+
+
+def explain(
+    plan: Plan,
+    sku: str,
+    location: str | None = None,
+    *,
+    history_periods: int = 52,
+    lang: str = "en",
+) -> Explanation:
+    """The numbers behind `sku`'s order, read from `plan` (so they are the plan's own: after
+    promotions, transfers, a backup supplier and the budget). A kit that is only sold, never
+    stocked, has no order row: its components are listed instead."""
+    from stockplan.explain import recent_history, stock_projection
+    from stockplan.i18n import message
+
+    items = plan.items
+    if items is not None and not items.filter(pl.col("sku") == sku).height:
+        raise StockplanError(message("unknown_sku", lang, sku=sku))
+    orders = plan.tables["orders"].filter(pl.col("sku") == sku)
+    key = pl.col("sku") == sku
+    if orders.height == 0 and items is not None:
+        parts = items.filter(key)["components"].drop_nulls().explode().drop_nulls()
+        if parts.len():
+            return Explanation(
+                sku,
+                plan.as_of,
+                orders,
+                plan.risk.clear(),
+                plan.forecast.clear(),
+                pl.DataFrame(),
+                pl.DataFrame(),
+                kit_components=parts.unique().sort().to_list(),
+            )
+    if location is not None:
+        orders = orders.filter(pl.col("location") == location)
+        if orders.height == 0:
+            raise StockplanError(message("unknown_location", lang, sku=sku, location=location))
+        key = key & (pl.col("location") == location)
+    forecast = plan.forecast.filter(key)
+    open_po = plan.open_po if plan.open_po is not None else pl.DataFrame()
+    history = plan.history if plan.history is not None else pl.DataFrame()
+    return Explanation(
+        sku=sku,
+        as_of=plan.as_of,
+        orders=orders,
+        risk=plan.risk.filter(key),
+        forecast=forecast,
+        projection=stock_projection(orders, forecast, open_po, plan.bucket_days, plan.as_of),
+        history=recent_history(history.filter(key), plan.as_of, history_periods),
+    )
+
+
+@dataclass
+class Simulation:
+    """The replay's tables (`simulation`, `simulation_by_pattern`, ...) and what it covered."""
+
+    tables: dict[str, pl.DataFrame]
+    as_of: dt.date
+    start: dt.date
+    days: int
+    series: int
+    set_aside_units: float = 0.0
+
+    @property
+    def simulation(self) -> pl.DataFrame:
+        """One row per policy and target: fill rate, service, stockout days, inventory."""
+        return self.tables["simulation"]
+
+
+def simulate(
+    inputs: Inputs | Mapping[str, Any],
+    config: Config | None = None,
+    *,
+    baselines: Sequence[str] = ("rule",),
+    progress: Progress | None = None,
+) -> Simulation:
+    """Replay the history with the policy at each `simulate.targets` and with `baselines`:
+    `rule` (the rule of thumb) and / or `history` (the buyers' own purchase orders)."""
+    from stockplan.demand import default_as_of
+    from stockplan.item_rules import item_tables
+    from stockplan.simulate import (
+        BASELINE_HISTORY_DAYS,
+        inventory_at_fill_rate,
+        prepare_replay,
+        replay_policies,
+    )
+
+    config = config or Config()
+    tables = _inputs(inputs, config).tables
+    unknown = set(baselines) - {"rule", "history"}
+    if unknown:
+        raise StockplanError(f"baselines: unknown '{sorted(unknown)[0]}' (use rule or history)")
+    as_of = config.planning.as_of or default_as_of(tables["sales"])
+    if "history" in baselines:
+        from stockplan.history_replay import check_history
+
+        check_history(tables.get("purchase_orders"))
+    # kit sales as component demand, successors' inherited history, lots summed
+    replay = prepare_replay(item_tables(tables)[0], config, progress=progress)
+    out = replay_policies(replay, config)
+    simulation = out["simulation"]
+    if "rule" not in baselines:
+        simulation = simulation.filter(pl.col("policy") == "stockplan")
+    if "history" in baselines:
+        from stockplan.history_replay import history_baseline
+
+        backorder = config.simulate.unmet_demand == "backorder"
+        row = history_baseline(replay, tables.get("purchase_orders"), backorder)
+        row["policy_inventory_at_same_fill"] = inventory_at_fill_rate(simulation, row["fill_rate"])
+        buyers = pl.DataFrame([row], schema=simulation.schema)
+        simulation = pl.concat([simulation, buyers.select(simulation.columns)])
+    out["simulation"] = simulation
+    return Simulation(
+        tables=out,
+        as_of=as_of,
+        start=replay.start,
+        days=replay.demand.shape[1] - BASELINE_HISTORY_DAYS,
+        series=replay.series.height,
+        set_aside_units=replay.set_aside_units,
+    )

@@ -1,0 +1,202 @@
+"""stockplan from Python: frames built in memory, checked at the boundary, planned, explained,
+replayed and written, through the public names of `stockplan` only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from openpyxl import load_workbook
+from scipy.stats import norm
+
+import stockplan
+from stockplan import Config, Inputs, StockplanError
+
+START = dt.date(2025, 1, 6)  # a Monday
+AS_OF = dt.date(2025, 5, 26)  # 20 weeks later, a Monday
+DAYS = [START + dt.timedelta(days=i) for i in range((AS_OF - START).days)]
+
+
+def steady_shop() -> dict[str, pl.DataFrame]:
+    """One item selling exactly 10 a day at WH1, 50 on hand, a supplier 14 days away."""
+    return {
+        "sales": pl.DataFrame({"date": DAYS, "sku": "A", "location": "WH1", "quantity": 10}),
+        "stock": pl.DataFrame({"sku": ["A"], "location": ["WH1"], "on_hand": [50]}),
+        "products": pl.DataFrame({"sku": ["A"], "supplier": ["S"], "unit_cost": [2.0]}),
+        "suppliers": pl.DataFrame({"supplier": ["S"], "lead_time_days": [14]}),
+    }
+
+
+def no_holidays(**sections: object) -> Config:
+    """A config without input paths (frames are handed in) and without supplier holidays,
+    so the lead time is the supplier's 14 days."""
+    return Config.model_validate(
+        {"planning": {"as_of": AS_OF.isoformat()}, "calendars": {"public_holidays": "none"}}
+        | sections
+    )
+
+
+@pytest.fixture(scope="module")
+def steady_plan() -> stockplan.Plan:
+    return stockplan.plan(steady_shop(), no_holidays())
+
+
+def test_a_plan_from_frames_covers_lead_time_and_review_plus_safety_stock(steady_plan):
+    row = steady_plan.orders.row(0, named=True)
+    lead, review = 14.0, 7.0
+    assert row["lead_time_days"] == lead
+    assert row["forecast_per_day"] == pytest.approx(10.0)
+    # order-up-to = demand over L + R + z * sigma_e * sqrt((L + R) / bucket days)
+    z = norm.ppf(0.95)
+    safety = z * row["sigma_e"] * math.sqrt((lead + review) / 7)
+    assert row["safety_stock"] == pytest.approx(safety, rel=1e-6)
+    assert row["order_up_to"] == pytest.approx(10 * (lead + review) + safety, rel=1e-6)
+    need = 10 * (lead + review) + safety - 50
+    assert row["order_qty"] == pytest.approx(round(need), abs=1)
+
+
+def test_plan_has_named_tables_and_no_notices_without_customer_orders(steady_plan):
+    for name in ("orders", "risk", "transfers", "excess", "supplier_orders", "forecast"):
+        assert isinstance(getattr(steady_plan, name), pl.DataFrame), name
+    assert steady_plan.classes["demand_pattern"].to_list() == ["smooth"]
+    assert steady_plan.notices is None
+    assert steady_plan.as_of == AS_OF
+
+
+def test_pandas_frames_give_the_same_orders_as_polars_frames(steady_plan):
+    pandas_frames = {name: frame.to_pandas() for name, frame in steady_shop().items()}
+    from_pandas = stockplan.plan(pandas_frames, no_holidays())
+    assert from_pandas.orders["order_qty"].to_list() == steady_plan.orders["order_qty"].to_list()
+
+
+def test_frames_give_the_same_plan_as_the_same_data_in_files(tmp_path: Path, steady_plan):
+    frames = steady_shop()
+    for name, frame in frames.items():
+        frame.write_csv(tmp_path / f"{name}.csv")
+    (tmp_path / "stockplan.yaml").write_text(
+        "inputs:\n"
+        + "".join(f"  {name}: {name}.csv\n" for name in frames)
+        + f"planning:\n  as_of: {AS_OF}\ncalendars:\n  public_holidays: none\n",
+        encoding="utf-8",
+    )
+    config, inputs = stockplan.load(tmp_path / "stockplan.yaml")
+    assert set(inputs) == set(frames)
+    from_files = stockplan.plan(inputs, config)
+    columns = ["sku", "location", "order_qty", "safety_stock", "reorder_point"]
+    assert from_files.orders.select(columns).equals(steady_plan.orders.select(columns))
+
+
+def test_a_bad_value_in_a_frame_names_table_row_and_column():
+    frames = steady_shop()
+    frames["sales"] = frames["sales"].with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("ten")).otherwise(pl.lit("10"))
+        .alias("quantity")
+    )  # fmt: skip
+    with pytest.raises(StockplanError) as error:
+        stockplan.plan(frames, no_holidays())
+    assert str(error.value) == "sales frame, row 3, column 'quantity': 'ten' is not a number"
+
+
+def test_a_frame_without_a_required_column_names_the_table_and_column():
+    frames = steady_shop()
+    frames["stock"] = frames["stock"].drop("on_hand")
+    with pytest.raises(StockplanError, match=r"^stock frame: missing required column 'on_hand'"):
+        stockplan.plan(frames, no_holidays())
+
+
+def test_a_negative_on_hand_in_a_frame_is_refused_like_in_a_file():
+    frames = steady_shop()
+    frames["products"] = frames["products"].with_columns(pl.lit(-2.0).alias("unit_cost"))
+    with pytest.raises(StockplanError, match=r"^products frame, row 1, column 'unit_cost'"):
+        stockplan.plan(frames, no_holidays())
+
+
+def test_missing_stock_and_unknown_tables_are_refused():
+    frames = steady_shop()
+    del frames["stock"]
+    with pytest.raises(StockplanError, match="missing input table 'stock'"):
+        stockplan.plan(frames, no_holidays())
+    with pytest.raises(StockplanError, match="unknown input table 'sale'"):
+        Inputs.from_frames(no_holidays(), sale=steady_shop()["sales"], **steady_shop())
+    with pytest.raises(StockplanError, match="expected a Polars or pandas DataFrame"):
+        stockplan.plan({**steady_shop(), "stock": [("A", "WH1", 50)]}, no_holidays())
+
+
+def test_frame_headers_map_through_aliases_and_config_columns():
+    frames = steady_shop()
+    frames["sales"] = frames["sales"].rename({"quantity": "qty", "location": "Lager"})
+    frames["stock"] = frames["stock"].rename({"location": "Lager"})
+    config = no_holidays(columns={"sales": {"Lager": "location"}, "stock": {"Lager": "location"}})
+    inputs = Inputs.from_frames(config, **frames)
+    assert inputs["sales"]["quantity"].sum() == 10 * len(DAYS)
+    assert inputs["sales"]["location"].unique().to_list() == ["WH1"]
+
+
+def test_explain_reads_the_plan_own_row_and_projects_stock_from_it(steady_plan):
+    shown = stockplan.explain(steady_plan, "A", location="WH1")
+    assert shown.orders.equals(steady_plan.orders)
+    first = shown.projection.sort("period_start").row(0, named=True)
+    # the first week: 50 on hand less a week of demand at 10 a day; the order is not in yet
+    assert first["projected_without_order"] == pytest.approx(50 - 7 * 10, abs=1e-6)
+    assert shown.history["demand"].tail(4).to_list() == [70.0] * 4
+
+
+def test_explain_refuses_an_unknown_sku_and_location(steady_plan):
+    with pytest.raises(StockplanError, match="SKU 'Z' is in neither the sales nor the stock"):
+        stockplan.explain(steady_plan, "Z")
+    with pytest.raises(StockplanError, match="no stock or sales at location 'WH9'"):
+        stockplan.explain(steady_plan, "A", location="WH9")
+
+
+def test_plan_write_hands_every_table_to_one_workbook(tmp_path: Path, steady_plan):
+    written = steady_plan.write(tmp_path / "plan.xlsx")
+    assert written == [tmp_path / "plan.xlsx"]
+    sheets = load_workbook(written[0], read_only=True).sheetnames
+    assert len(sheets) >= len(steady_plan.tables)
+
+
+def test_plan_write_to_a_folder_writes_one_csv_per_table(tmp_path: Path, steady_plan):
+    folder = tmp_path / "out"
+    written = steady_plan.write(folder, all_rows=True)
+    assert {p.stem for p in written} == set(steady_plan.tables)
+    orders = pl.read_csv(folder / "orders.csv")
+    assert orders["order_qty"].to_list() == steady_plan.orders["order_qty"].to_list()
+
+
+def test_simulate_replays_frames_with_the_policy_and_the_rule_of_thumb():
+    rng = np.random.default_rng(3)
+    frames = steady_shop()
+    frames["sales"] = frames["sales"].with_columns(
+        pl.Series("quantity", rng.poisson(10, len(DAYS)))
+    )
+    config = no_holidays(simulate={"periods": 4, "targets": [0.9]})
+    run = stockplan.simulate(frames, config)
+    policies = set(run.simulation["policy"])
+    assert "stockplan" in policies
+    assert any(name.startswith("baseline: reorder at") for name in policies)
+    assert run.days == 28 and run.series == 1
+    assert run.simulation["fill_rate"].is_between(0, 1).all()
+    only_policy = stockplan.simulate(frames, config, baselines=[])
+    assert set(only_policy.simulation["policy"]) == {"stockplan"}
+
+
+def test_importing_stockplan_loads_no_dataframe_library():
+    code = "import sys, stockplan; print('polars' in sys.modules, stockplan.__all__[0])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "Config"]
+
+
+def test_the_api_names_survive_importing_modules_of_the_same_name():
+    from stockplan.plan import plan_orders  # noqa: F401  the module stockplan/plan.py
+    from stockplan.simulate import prepare_replay  # noqa: F401
+
+    assert callable(stockplan.plan) and stockplan.plan.__module__ == "stockplan.api"
+    assert stockplan.simulate.__module__ == "stockplan.api"
+    assert stockplan.explain.__module__ == "stockplan.api"
+    assert set(stockplan.__all__) <= set(dir(stockplan))
