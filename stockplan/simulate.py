@@ -38,15 +38,25 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from stockplan.classify import PATTERNS, classify_demand
+from stockplan.classify import PATTERNS
 from stockplan.config import Config, Policy
 from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, default_as_of, demand_history
-from stockplan.forecast import forecast_demand
 from stockplan.large_orders import large_order_lines, without_large_orders
-from stockplan.lead_time_demand import LeadTimeDemand, daily_demand, history_lead_time_demand
+from stockplan.lead_time_demand import LeadTimeDemand, daily_demand
 from stockplan.leadtime import resolve_lead_times
 from stockplan.plan import plan_orders
 from stockplan.policy import round_order_quantity
+from stockplan.series import (
+    classified_history,
+    excluded_days,
+    forecast_series,
+    item_attributes,
+    lead_time_demand_draws,
+    product_categories,
+    series_base,
+    unit_values,
+    with_lead_times,
+)
 
 SIMULATION_COLUMNS = [
     "policy",
@@ -86,17 +96,8 @@ class Replay:
 def prepare_replay(
     tables: dict[str, pl.DataFrame], config: Config, progress: Progress | None = None
 ) -> Replay:
-    """Refit the forecasts on each origin and build the per-review policy inputs."""
-    from stockplan.pipeline import (
-        excluded_days,
-        item_attributes,
-        pooled_error_scores,
-        product_categories,
-        series_base,
-        unit_values,
-        with_lead_times,
-    )
-
+    """Refit the forecasts on each origin and build the per-review policy inputs, with the
+    plan's own series-building steps (`stockplan.series`) on the history known then."""
     say = progress or (lambda _message, total=None: None)
     settings, planning = config.simulate, config.planning
     sales, stock = tables["sales"], tables["stock"]
@@ -159,32 +160,26 @@ def prepare_replay(
         if index != origin_index:
             origin_index = index
             origin = start + dt.timedelta(days=index * settings.refit_every * days)
-            history = demand_history(sales, origin, bucket, excluded).join(
-                universe, on=SERIES, how="semi"
+            history, classes = classified_history(
+                sales, origin, config, excluded, unit_value, universe
             )
-            classes = classify_demand(history, origin, bucket, config.classify, unit_value)
-            forecast, summary = forecast_demand(
-                history, classes, bucket, config.forecast, horizon, categories
+            forecast, summary, origin_scores = forecast_series(
+                history, classes, config, horizon, categories
             )
             base = series_base(universe, position, classes, summary, attributes)
-            origin_scores = pooled_error_scores(summary, classes)
-            origin_draws = None
-            if config.policy.lead_time_demand != "parametric":
-                origin_draws = history_lead_time_demand(
-                    sales,
-                    lead_times.join(
-                        classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left"
-                    ),
-                    origin,
-                    excluded,
-                    review,
-                    config.policy,
-                    summary,
-                    days,
-                    backorder=settings.unmet_demand == "backorder",
-                    seed=settings.seed + index,
-                    forecast_age_days=settings.refit_every * days - review,
-                )
+            origin_draws = lead_time_demand_draws(
+                sales,
+                lead_times,
+                classes,
+                origin,
+                excluded,
+                review,
+                config,
+                summary,
+                backorder=settings.unmet_demand == "backorder",
+                seed=settings.seed + index,
+                forecast_age_days=settings.refit_every * days - review,
+            )
             if callable(tick):
                 tick(1)
         current = forecast.filter(pl.col("period_start") >= bucket_start(pl.lit(today), bucket))
@@ -236,7 +231,9 @@ def _rounded(series: pl.DataFrame, need: np.ndarray) -> np.ndarray:
     )
 
 
-def _replay(replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray], backorder: bool):
+def replay_policy(
+    replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray], backorder: bool
+):
     """Run one policy; `decide(review_index, day, inventory_position)` returns order qty.
 
     Returns per-series totals (served, demand, unmet, stockout_days, inventory_value and
@@ -366,7 +363,7 @@ def replay_policies(replay: Replay, config: Config) -> dict[str, pl.DataFrame]:
             )
             return orders["order_qty"].to_numpy()
 
-        runs.append(("stockplan", target, _replay(replay, decide, backorder)))
+        runs.append(("stockplan", target, replay_policy(replay, decide, backorder)))
 
     window = BASELINE_HISTORY_DAYS
     for scale in settings.baseline_scales:
@@ -382,7 +379,7 @@ def replay_policies(replay: Replay, config: Config) -> dict[str, pl.DataFrame]:
             f"baseline: reorder at {settings.baseline_reorder_weeks * scale:g} weeks, "
             f"up to {settings.baseline_up_to_weeks * scale:g} weeks"
         )
-        runs.append((name, None, _replay(replay, rule, backorder)))
+        runs.append((name, None, replay_policy(replay, rule, backorder)))
 
     def table(rows: np.ndarray | None) -> pl.DataFrame:
         simulation = pl.DataFrame(

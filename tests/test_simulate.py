@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from stockplan.cli import app
-from stockplan.simulate import Replay, _replay, metrics
+from stockplan.simulate import Replay, metrics, replay_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +42,7 @@ def sample_simulation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, P
     return csv, png
 
 
+@pytest.mark.slow
 def test_simulated_fill_rate_lands_near_the_target(sample_simulation):
     simulation = pl.read_csv(sample_simulation[0])
     policy = simulation.filter(pl.col("policy") == "stockplan")
@@ -53,6 +54,7 @@ def test_simulated_fill_rate_lands_near_the_target(sample_simulation):
     assert policy["fill_rate"].is_sorted() and policy["avg_inventory_value"].is_sorted()
 
 
+@pytest.mark.slow
 def test_policy_holds_less_stock_than_the_baseline_at_the_same_fill_rate(sample_simulation):
     simulation = pl.read_csv(sample_simulation[0])
     baseline = simulation.filter(pl.col("policy").str.starts_with("baseline"))
@@ -66,6 +68,7 @@ def test_policy_holds_less_stock_than_the_baseline_at_the_same_fill_rate(sample_
     assert rule["fill_rate"][0] < policy["fill_rate"].min()
 
 
+@pytest.mark.slow
 def test_tradeoff_chart_is_a_png(sample_simulation):
     content = sample_simulation[1].read_bytes()
     assert content.startswith(b"\x89PNG\r\n\x1a\n") and len(content) > 10_000
@@ -93,7 +96,9 @@ def test_replay_counts_lost_sales_arrivals_and_inventory_by_hand():
     # 10 in stock, demand 3 a day for 14 days; at day 0 order 20 arriving day 5; no more
     case = _replay_case(10.0, [3.0] * 14, lead=5)
     decisions = iter([np.array([20.0]), np.array([0.0])])
-    result = metrics(_replay(case, lambda review, day, position: next(decisions), backorder=False))
+    result = metrics(
+        replay_policy(case, lambda review, day, position: next(decisions), backorder=False)
+    )
     # stock by end of day: 7 4 1 0 0 | +20 on day 5: 17 14 11 8 5 2 0 0 0
     # day 3: 1 served of 3, day 4: 0 of 3 -> unmet 2 + 3; day 11: 2 of 3; days 12-13: 0 of 3
     assert result["unmet_units"] == 2 + 3 + 1 + 3 + 3
@@ -109,7 +114,9 @@ def test_replay_counts_lost_sales_arrivals_and_inventory_by_hand():
 
 def test_replay_backorders_are_filled_first_and_not_counted_as_served_on_time():
     case = _replay_case(0.0, [2.0] * 7, lead=3)
-    result = metrics(_replay(case, lambda review, day, position: np.array([10.0]), backorder=True))
+    result = metrics(
+        replay_policy(case, lambda review, day, position: np.array([10.0]), backorder=True)
+    )
     # days 0-2: 6 short (backlog); day 3: 10 arrive, the backlog of 6 goes first, then 2
     # served on day 3 and 2 on day 4; days 5-6 short again: 4 of 14 served on their day
     assert result["fill_rate"] == pytest.approx(4 / 14)

@@ -1,0 +1,326 @@
+"""The per-series rows the plan is computed on, shared by `plan` and `simulate`.
+
+demand history, classes -> forecast and its error scores (-> lead-time demand draws)
+-> one row per sku x location: stock position, classes, model, sigma_e, item attributes
+-> supplier, lead time and the forecast over L + R and over L (`with_lead_times`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from stockplan.calendar import calendar_lead_times
+from stockplan.censor import stockout_days
+from stockplan.classify import classify_demand
+from stockplan.config import Config
+from stockplan.demand import BUCKET_DAYS, SERIES, demand_history
+from stockplan.forecast import forecast_demand
+from stockplan.lead_time_demand import LeadTimeDemand, history_lead_time_demand
+from stockplan.plan import window_demand
+from stockplan.promotions import promotion_days
+
+INACTIVE_STATUS = [
+    "inactive",
+    "discontinued",
+    "obsolete",
+    "blocked",
+    "disabled",
+    "archived",
+    "停用",
+    "停售",
+    "下架",
+    "停产",
+    "淘汰",
+    "禁用",
+    # an `active` column (read as the status) saying no
+    "false",
+    "0",
+    "no",
+    "n",
+    "否",
+]
+"""Product statuses never ordered (compared lower-case, trimmed)."""
+
+
+def item_attributes(
+    products: pl.DataFrame | None, stock: pl.DataFrame, sales: pl.DataFrame
+) -> pl.DataFrame:
+    """Per sku: unit_cost, unit_price, moq, pack_size, max_order, own service level, status.
+
+    Product master wins; else the stock file's cost / price; else the average selling
+    price in sales (revenue / quantity).
+    """
+    skus = pl.concat([stock.select("sku"), sales.select("sku")]).unique()
+    if products is not None:
+        skus = pl.concat([skus, products.select("sku")]).unique()
+    frame = skus
+    if products is not None:
+        keep = [
+            c
+            for c in (
+                "unit_cost",
+                "unit_price",
+                "moq",
+                "pack_size",
+                "max_order",
+                "service_level",
+                "status",
+            )
+            if c in products.columns
+        ]
+        frame = frame.join(
+            products.select("sku", *[pl.col(c).alias(f"product_{c}") for c in keep]),
+            on="sku",
+            how="left",
+        )
+    stock_cols = [c for c in ("unit_cost", "unit_price") if c in stock.columns]
+    if stock_cols:
+        frame = frame.join(
+            stock.group_by("sku").agg(
+                *[pl.col(c).drop_nulls().last().alias(f"stock_{c}") for c in stock_cols]
+            ),
+            on="sku",
+            how="left",
+        )
+    if "revenue" in sales.columns or "unit_price" in sales.columns:
+        revenue = (
+            pl.col("revenue")
+            if "revenue" in sales.columns
+            else pl.col("quantity") * pl.col("unit_price")
+        )
+        frame = frame.join(
+            sales.filter(pl.col("quantity") > 0)
+            .group_by("sku")
+            .agg((revenue.sum() / pl.col("quantity").sum()).alias("sales_unit_price")),
+            on="sku",
+            how="left",
+        )
+
+    def pick(*names: str) -> pl.Expr:
+        present = [pl.col(n) for n in names if n in frame.columns]
+        return pl.coalesce(*present) if present else pl.lit(None, pl.Float64)
+
+    status = (
+        pl.col("product_status") if "product_status" in frame.columns else pl.lit(None, pl.String)
+    )
+    return frame.select(
+        "sku",
+        pick("product_unit_cost", "stock_unit_cost").cast(pl.Float64).alias("unit_cost"),
+        pick("product_unit_price", "stock_unit_price", "sales_unit_price")
+        .cast(pl.Float64)
+        .alias("unit_price"),
+        pick("product_moq").cast(pl.Float64).alias("moq"),
+        pick("product_pack_size").cast(pl.Float64).alias("pack_size"),
+        pick("product_max_order").cast(pl.Float64).alias("max_order"),
+        pick("product_service_level").cast(pl.Float64).alias("product_service_level"),
+        status.cast(pl.String)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .is_in(INACTIVE_STATUS)
+        .fill_null(False)
+        .alias("inactive"),
+    )
+
+
+def unit_values(attributes: pl.DataFrame) -> pl.DataFrame:
+    """sku, unit_value: the price an item sells at, else its cost (for ABC by value)."""
+    return attributes.select("sku", pl.coalesce("unit_price", "unit_cost").alias("unit_value"))
+
+
+def pooled_error_scores(summary: pl.DataFrame, classes: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Demand pattern -> every series' standardised backtest-window shortfalls, pooled."""
+    pooled = (
+        summary.select(*SERIES, "window_scores")
+        .join(classes.select(*SERIES, "demand_pattern"), on=SERIES)
+        .explode("window_scores")
+        .drop_nulls("window_scores")
+        .group_by("demand_pattern")
+        .agg(pl.col("window_scores"))
+    )
+    return {pattern: np.asarray(scores, dtype=float) for pattern, scores in pooled.iter_rows()}
+
+
+def product_categories(products: pl.DataFrame | None) -> pl.DataFrame | None:
+    """sku, category from the product master, or None without one."""
+    if products is None or "category" not in products.columns:
+        return None
+    return products.select("sku", "category").drop_nulls()
+
+
+def series_base(
+    universe: pl.DataFrame,
+    position: pl.DataFrame,
+    classes: pl.DataFrame,
+    summary: pl.DataFrame,
+    attributes: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per sku x location with stock position, classes, model, sigma_e, attributes."""
+    return (
+        universe.join(position, on=SERIES, how="left")
+        .join(classes.select(*SERIES, "abc", "xyz", "demand_pattern"), on=SERIES, how="left")
+        .join(summary.select(*SERIES, "model", "sigma_e"), on=SERIES, how="left")
+        .join(attributes, on="sku", how="left")
+        .with_columns(
+            *[pl.col(c).fill_null(0.0) for c in ("on_hand", "allocated", "backorders", "on_order")],
+            pl.col("inventory_position").fill_null(0.0),
+            pl.col("abc").fill_null("C"),
+            pl.col("xyz").fill_null("Z"),
+            pl.col("demand_pattern").fill_null("none"),
+            pl.col("model").fill_null("Zero"),
+            pl.col("sigma_e").fill_null(0.0),
+            pl.col("inactive").fill_null(False),
+        )
+        .sort(SERIES)
+    )
+
+
+def with_lead_times(
+    base: pl.DataFrame,
+    lead_times: pl.DataFrame,
+    forecast: pl.DataFrame,
+    bucket_days: int,
+    review_days: float,
+    start: dt.date | None = None,
+    closures: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Add supplier, lead time, forecast demand over L + R and over L, and forecast_per_day.
+
+    The windows start at `start` (as_of; None: the first forecast bucket). With supplier
+    `closures` (and a start) lead times count the supplier's open days and the window
+    stretches to the next order's arrival (`calendar.calendar_lead_times`)."""
+    if closures is not None and start is not None:
+        lead_times = calendar_lead_times(lead_times, closures, start, review_days, 0)
+    cover = (
+        pl.col("closure_cover_days") if "closure_cover_days" in lead_times.columns else pl.lit(0.0)
+    )
+    windows = lead_times.select(
+        *SERIES, (pl.col("lead_time_days") + review_days + cover).alias("window_days")
+    )
+    protection = window_demand(forecast, windows, bucket_days, "demand_protection", start)
+    lead_windows = lead_times.select(*SERIES, pl.col("lead_time_days").alias("window_days"))
+    over_lead_time = window_demand(forecast, lead_windows, bucket_days, "demand_lead_time", start)
+    return (
+        base.join(lead_times, on=SERIES, how="left")
+        .join(protection, on=SERIES, how="left")
+        .join(over_lead_time, on=SERIES, how="left")
+        .with_columns(
+            pl.col("demand_protection").fill_null(0.0),
+            pl.col("demand_lead_time").fill_null(0.0),
+        )
+        .with_columns(
+            (pl.col("demand_protection") / (pl.col("lead_time_days") + review_days + cover)).alias(
+                "forecast_per_day"
+            )
+        )
+        .sort(SERIES)
+    )
+
+
+def after_transfers(series: pl.DataFrame, moves: pl.DataFrame) -> pl.DataFrame:
+    """Series with `transfer_qty` (net units in, from `net_transfers`) added to the position."""
+    return (
+        series.join(moves, on=SERIES, how="left")
+        .with_columns(pl.col("transfer_qty").fill_null(0.0))
+        .with_columns(pl.col("inventory_position") + pl.col("transfer_qty"))
+    )
+
+
+def daily_receipts(purchase_orders: pl.DataFrame | None) -> pl.DataFrame | None:
+    """sku, location, date, received: units booked in per day from received PO lines."""
+    if purchase_orders is None or "received_date" not in purchase_orders.columns:
+        return None
+    quantity = (
+        pl.coalesce("received_quantity", "quantity")
+        if "received_quantity" in purchase_orders.columns
+        else pl.col("quantity")
+    )
+    return (
+        purchase_orders.filter(pl.col("received_date").is_not_null())
+        .group_by(*SERIES, pl.col("received_date").alias("date"))
+        .agg(quantity.sum().cast(pl.Float64).alias("received"))
+    )
+
+
+def excluded_days(
+    tables: dict[str, pl.DataFrame], config: Config, as_of: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(stockout and promotion days together, promotion days alone) before as_of."""
+    sales = tables["sales"]
+    inferred = config.censoring.method == "inferred"  # the one method that reads receipts
+    receipts = daily_receipts(tables.get("purchase_orders")) if inferred else None
+    censored = stockout_days(sales, tables["stock"], receipts, as_of, config.censoring)
+    promo = promotion_days(sales, tables.get("promotions"), tables.get("products"), as_of)
+    return pl.concat([censored, promo]), promo
+
+
+def classified_history(
+    sales: pl.DataFrame,
+    as_of: dt.date,
+    config: Config,
+    excluded: pl.DataFrame,
+    unit_value: pl.DataFrame,
+    universe: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(demand history, classes) as of `as_of`: buckets of net sales with the `excluded`
+    (stockout, promotion) days left out (`demand.demand_history`), then ABC by value, XYZ
+    and demand pattern (`classify.classify_demand`); only the `universe` series if given."""
+    bucket = config.planning.bucket
+    history = demand_history(sales, as_of, bucket, excluded)
+    if universe is not None:
+        history = history.join(universe, on=SERIES, how="semi")
+    return history, classify_demand(history, as_of, bucket, config.classify, unit_value)
+
+
+def forecast_series(
+    history: pl.DataFrame,
+    classes: pl.DataFrame,
+    config: Config,
+    horizon_periods: int,
+    categories: pl.DataFrame | None,
+    advance: Callable[[int], object] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, np.ndarray]]:
+    """(forecast, backtest summary, pooled error scores per demand pattern): the forecast
+    step `plan` and every replay origin of `simulate` share."""
+    forecast, summary = forecast_demand(
+        history,
+        classes,
+        config.planning.bucket,
+        config.forecast,
+        horizon_periods,
+        categories,
+        advance=advance,
+    )
+    return forecast, summary, pooled_error_scores(summary, classes)
+
+
+def lead_time_demand_draws(
+    sales: pl.DataFrame,
+    lead_times: pl.DataFrame,
+    classes: pl.DataFrame,
+    as_of: dt.date,
+    excluded: pl.DataFrame,
+    review_days: float,
+    config: Config,
+    summary: pl.DataFrame,
+    **replay: Any,
+) -> LeadTimeDemand | None:
+    """Bootstrap draws of demand over the lead time (`lead_time_demand`), None under
+    `policy.lead_time_demand: parametric`. `replay`: backorder, seed, forecast_age_days."""
+    if config.policy.lead_time_demand == "parametric":
+        return None
+    return history_lead_time_demand(
+        sales,
+        lead_times.join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left"),
+        as_of,
+        excluded,
+        review_days,
+        config.policy,
+        summary,
+        BUCKET_DAYS[config.planning.bucket],
+        **replay,
+    )
