@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -422,6 +423,17 @@ def _internal(exc: Exception, debug: bool) -> typer.Exit:
         "(run with --debug for the traceback and please report it)\n"
     )
     return typer.Exit(EXIT_INTERNAL)
+
+
+def guarded(command: Callable[..., int | None]) -> Callable[..., None]:
+    """A command whose body runs under `_guard`: user errors as one line and exit 1, bugs as
+    one line and exit 4 (the traceback with its `--debug`), its return value the exit code."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        _guard(bool(kwargs.get("debug")), lambda: command(*args, **kwargs))
+
+    return run
 
 
 def _guard(debug: bool, action: Callable[[], int | None]) -> None:
@@ -859,6 +871,7 @@ def _view_options(
 
 
 @app.command()
+@guarded
 def plan(
     config: ConfigOption = Path("stockplan.yaml"),
     output: OutputOption = None,
@@ -889,66 +902,63 @@ def plan(
     notify: NotifyOption = None,
     supplier_forecast: SupplierForecastOption = None,
     no_cache: NoCacheOption = False,
-) -> None:
+) -> int:
     """Write purchase suggestions (orders) and stockout risk for every sku x location."""
     name = table.value
     _check_target(output, format)
     view = _view_options(lang, as_of, limit, sort, columns, headers)
     view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
-    def action() -> int:
-        from stockplan.items import for_people, item_names
+    from stockplan.items import for_people, item_names
 
-        console = Console(quiet)
-        if supplier_forecast is not None:
-            from stockplan.io.supplier_workbooks import check_supplier_folder
+    console = Console(quiet)
+    if supplier_forecast is not None:
+        from stockplan.io.supplier_workbooks import check_supplier_folder
 
-            check_supplier_folder(supplier_forecast)
-        earlier = _previous_risk(previous, fail_on_risk)
-        cfg, tables, result = _planned(config, console, view, not no_cache, notify)
-        result.tables = _plan_tables(result, all_rows)
-        if name == "expiry_risk" and name not in result.tables:
-            raise StockplanError(message("no_expiry", view.lang))
-        if name not in result.tables:
-            raise StockplanError(message("no_table", view.lang, table=name))
-        orders, risk = result.tables["orders"], result.tables["risk"]
-        for note in result.notes:
-            console.info(note)
-        buying = orders.filter(orders["order_qty"] > 0)
-        value = buying["order_value"].sum()
-        console.say(
-            "plan_summary",
-            as_of=result.as_of,
-            lines=buying.height,
-            value=f"{value:,.2f}",
-            currency=cfg.planning.currency,
-            high=risk.filter(risk["risk_level"] == "high").height,
-        )
-        _emit(
-            for_people(result.tables, item_names(tables), result.as_of),
-            name,
-            output,
-            format,
-            bom,
-            console,
-            message(f"title.{name}", view.lang, as_of=result.as_of),
-            view,
-            _run_info(config, cfg, result.as_of),
-            cfg.io.csv_escape_formulas,
-            record=_recorder(
-                config,
-                cfg,
-                result.as_of,
-                "plan",
-                {"all": all_rows, "table": name, "lang": view.lang},
-            ),
-        )
-        if supplier_forecast is not None:
-            _write_supplier_forecast(result, cfg, tables, supplier_forecast, console)
-        code = _risk_exit(risk, fail_on_risk, console, earlier[0])
-        return _notify(notify, cfg, result, tables, output, console, earlier) or code
-
-    _guard(debug, action)
+        check_supplier_folder(supplier_forecast)
+    earlier = _previous_risk(previous, fail_on_risk)
+    cfg, tables, result = _planned(config, console, view, not no_cache, notify)
+    result.tables = _plan_tables(result, all_rows)
+    if name == "expiry_risk" and name not in result.tables:
+        raise StockplanError(message("no_expiry", view.lang))
+    if name not in result.tables:
+        raise StockplanError(message("no_table", view.lang, table=name))
+    orders, risk = result.tables["orders"], result.tables["risk"]
+    for note in result.notes:
+        console.info(note)
+    buying = orders.filter(orders["order_qty"] > 0)
+    value = buying["order_value"].sum()
+    console.say(
+        "plan_summary",
+        as_of=result.as_of,
+        lines=buying.height,
+        value=f"{value:,.2f}",
+        currency=cfg.planning.currency,
+        high=risk.filter(risk["risk_level"] == "high").height,
+    )
+    _emit(
+        for_people(result.tables, item_names(tables), result.as_of),
+        name,
+        output,
+        format,
+        bom,
+        console,
+        message(f"title.{name}", view.lang, as_of=result.as_of),
+        view,
+        _run_info(config, cfg, result.as_of),
+        cfg.io.csv_escape_formulas,
+        record=_recorder(
+            config,
+            cfg,
+            result.as_of,
+            "plan",
+            {"all": all_rows, "table": name, "lang": view.lang},
+        ),
+    )
+    if supplier_forecast is not None:
+        _write_supplier_forecast(result, cfg, tables, supplier_forecast, console)
+    code = _risk_exit(risk, fail_on_risk, console, earlier[0])
+    return _notify(notify, cfg, result, tables, output, console, earlier) or code
 
 
 def _risk_exit(
@@ -1001,53 +1011,49 @@ def _single_table_command(
     previous: Path | None = None,
     fail_on_risk: RiskLevel | None = None,
     no_cache: bool = False,
-) -> None:
+) -> int:
     _check_target(output, format)
     view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
-    def action() -> int:
-        from stockplan.items import for_people, item_names
+    from stockplan.items import for_people, item_names
 
-        console = Console(quiet)
-        earlier = _previous_risk(previous, fail_on_risk)
-        if name in _LEAN_TABLES:
-            cfg, tables, frame, as_of = _LEAN_TABLES[name](config, console, view, not no_cache)
-            result = None
-        else:
-            cfg, tables, result = _planned(config, console, view, not no_cache, notify)
-            result.tables = _plan_tables(result, all_rows=True)
-            for note in result.notes:
-                console.info(note)
-            if name == "expiry_risk" and name not in result.tables:
-                raise StockplanError(message("no_expiry", view.lang))
-            if name not in result.tables:
-                raise StockplanError(message("no_table", view.lang, table=name))
-            frame, as_of = result.tables[name], result.as_of
-        shown = for_people({name: frame}, item_names(tables), as_of)
-        _emit(
-            shown,
-            name,
-            output,
-            format,
-            bom,
-            console,
-            message(f"title.{name}", view.lang, as_of=as_of),
-            view,
-            _run_info(config, cfg, as_of),
-            cfg.io.csv_escape_formulas,
-            record=_recorder(
-                config, cfg, as_of, name, {"all": True, "table": name, "lang": view.lang}
-            ),
-        )
-        code = extra(frame, console, earlier[0]) if extra else 0
-        if result is None:
-            return code
-        return _notify(notify, cfg, result, tables, output, console, earlier) or code
-
-    _guard(debug, action)
+    console = Console(quiet)
+    earlier = _previous_risk(previous, fail_on_risk)
+    if name in _LEAN_TABLES:
+        cfg, tables, frame, as_of = _LEAN_TABLES[name](config, console, view, not no_cache)
+        result = None
+    else:
+        cfg, tables, result = _planned(config, console, view, not no_cache, notify)
+        result.tables = _plan_tables(result, all_rows=True)
+        for note in result.notes:
+            console.info(note)
+        if name == "expiry_risk" and name not in result.tables:
+            raise StockplanError(message("no_expiry", view.lang))
+        if name not in result.tables:
+            raise StockplanError(message("no_table", view.lang, table=name))
+        frame, as_of = result.tables[name], result.as_of
+    shown = for_people({name: frame}, item_names(tables), as_of)
+    _emit(
+        shown,
+        name,
+        output,
+        format,
+        bom,
+        console,
+        message(f"title.{name}", view.lang, as_of=as_of),
+        view,
+        _run_info(config, cfg, as_of),
+        cfg.io.csv_escape_formulas,
+        record=_recorder(config, cfg, as_of, name, {"all": True, "table": name, "lang": view.lang}),
+    )
+    code = extra(frame, console, earlier[0]) if extra else 0
+    if result is None:
+        return code
+    return _notify(notify, cfg, result, tables, output, console, earlier) or code
 
 
 @app.command()
+@guarded
 def risk(
     config: ConfigOption = Path("stockplan.yaml"),
     output: OutputOption = None,
@@ -1065,9 +1071,9 @@ def risk(
     debug: DebugOption = False,
     notify: NotifyOption = None,
     no_cache: NoCacheOption = False,
-) -> None:
+) -> int:
     """Stockout risk for every sku x location, most urgent first."""
-    _single_table_command(
+    return _single_table_command(
         "risk",
         config,
         output,
@@ -1158,6 +1164,7 @@ _LEAN_TABLES: dict[str, Callable[..., Any]] = {
 def _table_command(name: str, table: str, doc: str) -> None:
     """Register a command that runs the plan and writes one of its tables."""
 
+    @guarded
     def command(
         config: ConfigOption = Path("stockplan.yaml"),
         output: OutputOption = None,
@@ -1172,8 +1179,8 @@ def _table_command(name: str, table: str, doc: str) -> None:
         bom: BomOption = False,
         debug: DebugOption = False,
         no_cache: NoCacheOption = False,
-    ) -> None:
-        _single_table_command(
+    ) -> int:
+        return _single_table_command(
             table,
             config,
             output,
@@ -1227,6 +1234,7 @@ _table_command(
 
 
 @app.command()
+@guarded
 def overrides(
     config: ConfigOption = Path("stockplan.yaml"),
     output: OutputOption = None,
@@ -1240,41 +1248,39 @@ def overrides(
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
-) -> None:
+) -> int:
     """Score every past forecast override against the statistical forecast on what actually
     sold (forecast value added)."""
     view = _view_options(lang, as_of, limit, sort, columns, headers)
     _check_target(output, format)
     view.check_columns(_known_columns("overrides"))
 
-    def action() -> int:
-        from stockplan.items import for_people, item_names
-        from stockplan.pipeline import override_scores
+    from stockplan.items import for_people, item_names
+    from stockplan.pipeline import override_scores
 
-        console = Console(quiet)
-        cfg, tables = _load(config, console, view)
-        if tables.get("overrides") is None:
-            raise StockplanError(message("no_overrides", view.lang))
-        planned_as_of, scores = override_scores(tables, cfg, progress=_progress(console))
-        StageProgress.close_all()
-        shown = for_people({"overrides": scores}, item_names(tables), planned_as_of)
-        _emit(
-            shown,
-            "overrides",
-            output,
-            format,
-            bom,
-            console,
-            message("title.overrides", view.lang, as_of=planned_as_of),
-            view,
-            _run_info(config, cfg, planned_as_of),
-        )
-        return 0
-
-    _guard(debug, action)
+    console = Console(quiet)
+    cfg, tables = _load(config, console, view)
+    if tables.get("overrides") is None:
+        raise StockplanError(message("no_overrides", view.lang))
+    planned_as_of, scores = override_scores(tables, cfg, progress=_progress(console))
+    StageProgress.close_all()
+    shown = for_people({"overrides": scores}, item_names(tables), planned_as_of)
+    _emit(
+        shown,
+        "overrides",
+        output,
+        format,
+        bom,
+        console,
+        message("title.overrides", view.lang, as_of=planned_as_of),
+        view,
+        _run_info(config, cfg, planned_as_of),
+    )
+    return 0
 
 
 @app.command()
+@guarded
 def explain(
     sku: Annotated[str, typer.Argument(help="SKU code, exactly as in your exports.")],
     location: Annotated[
@@ -1293,81 +1299,79 @@ def explain(
     quiet: QuietOption = False,
     debug: DebugOption = False,
     no_cache: NoCacheOption = False,
-) -> None:
+) -> int:
     """Show the numbers behind one SKU's order: position, demand, safety stock, reason, chart."""
     view = _view_options(lang, as_of)
 
-    def action() -> int:
-        import shutil
+    import shutil
 
-        import polars as pl
-        from rich.console import Console as RichConsole
-        from rich.panel import Panel
-        from rich.text import Text
+    import polars as pl
+    from rich.console import Console as RichConsole
+    from rich.panel import Panel
+    from rich.text import Text
 
-        from stockplan.api import explain as api_explain
-        from stockplan.explain import item_lines
-        from stockplan.items import item_names
-        from stockplan.report import explain_chart, explain_lines
+    from stockplan.api import explain as api_explain
+    from stockplan.explain import item_lines
+    from stockplan.items import item_names
+    from stockplan.report import explain_chart, explain_lines
 
-        console = Console(quiet)
-        # the whole plan (kept from the last run on these inputs when unchanged), so these
-        # are the plan's own rows (after promotions, transfers, backup supplier and budget)
-        cfg, tables, result = _planned(config, console, view, not no_cache)
-        result.tables = _plan_tables(result, all_rows=True)
-        StageProgress.close_all()  # no spinner inside the panels below
-        shown = api_explain(result, sku, location, history_periods=history_periods, lang=view.lang)
-        if shown.kit_components:
-            parts = ", ".join(shown.kit_components)
-            typer.echo(message("explain.kit_only", view.lang, sku=sku, parts=parts))
-            return 0
-        orders, risk, forecast = shown.orders, shown.risk, shown.forecast
-        projection, history = shown.projection, shown.history
-        names = item_names(tables).filter(pl.col("sku") == sku)["name"].to_list()
-        out = RichConsole()
-        width = min(shutil.get_terminal_size((100, 30)).columns, 120)
-        for order in orders.iter_rows(named=True):
-            key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
-            risk_rows = risk.filter(key).to_dicts()
-            lines = explain_lines(
-                order,
-                risk_rows[0] if risk_rows else None,
-                cfg.policy.service_measure,
-                cfg.planning.currency,
-                view.lang,
-            ) + item_lines(order, view.lang)
-            out.print(
-                Panel(
-                    "\n".join(lines),
-                    title=message(
-                        "explain.panel",
-                        view.lang,
-                        sku=order["sku"],
-                        location=order["location"],
-                        as_of=result.as_of,
-                        name=f": {names[0]}" if names else "",
-                    ),
-                    expand=False,
-                ),
-                highlight=False,
-                markup=False,
-            )
-            if chart:
-                drawing = explain_chart(
-                    history.filter(key),
-                    projection.filter(key),
-                    forecast.filter(key),
-                    order,
-                    width,
-                    cfg.planning.bucket,
-                )
-                out.print(Text.from_ansi(drawing))
+    console = Console(quiet)
+    # the whole plan (kept from the last run on these inputs when unchanged), so these
+    # are the plan's own rows (after promotions, transfers, backup supplier and budget)
+    cfg, tables, result = _planned(config, console, view, not no_cache)
+    result.tables = _plan_tables(result, all_rows=True)
+    StageProgress.close_all()  # no spinner inside the panels below
+    shown = api_explain(result, sku, location, history_periods=history_periods, lang=view.lang)
+    if shown.kit_components:
+        parts = ", ".join(shown.kit_components)
+        typer.echo(message("explain.kit_only", view.lang, sku=sku, parts=parts))
         return 0
-
-    _guard(debug, action)
+    orders, risk, forecast = shown.orders, shown.risk, shown.forecast
+    projection, history = shown.projection, shown.history
+    names = item_names(tables).filter(pl.col("sku") == sku)["name"].to_list()
+    out = RichConsole()
+    width = min(shutil.get_terminal_size((100, 30)).columns, 120)
+    for order in orders.iter_rows(named=True):
+        key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
+        risk_rows = risk.filter(key).to_dicts()
+        lines = explain_lines(
+            order,
+            risk_rows[0] if risk_rows else None,
+            cfg.policy.service_measure,
+            cfg.planning.currency,
+            view.lang,
+        ) + item_lines(order, view.lang)
+        out.print(
+            Panel(
+                "\n".join(lines),
+                title=message(
+                    "explain.panel",
+                    view.lang,
+                    sku=order["sku"],
+                    location=order["location"],
+                    as_of=result.as_of,
+                    name=f": {names[0]}" if names else "",
+                ),
+                expand=False,
+            ),
+            highlight=False,
+            markup=False,
+        )
+        if chart:
+            drawing = explain_chart(
+                history.filter(key),
+                projection.filter(key),
+                forecast.filter(key),
+                order,
+                width,
+                cfg.planning.bucket,
+            )
+            out.print(Text.from_ansi(drawing))
+    return 0
 
 
 @app.command()
+@guarded
 def simulate(
     config: ConfigOption = Path("stockplan.yaml"),
     output: OutputOption = None,
@@ -1394,7 +1398,7 @@ def simulate(
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
-) -> None:
+) -> int:
     """Replay history with the policy (each target in simulate.targets) and a rule-of-thumb
     baseline; report fill rate, cycle service level, stockout days, inventory and orders."""
     _check_target(output, format)
@@ -1405,88 +1409,86 @@ def simulate(
     view = _view_options(lang, as_of, limit, sort, columns, headers)
     view.check_columns(_known_columns("simulation") if view.sort or view.columns else None)
 
-    def action() -> int:
-        from stockplan.api import Inputs
-        from stockplan.api import simulate as api_simulate
+    from stockplan.api import Inputs
+    from stockplan.api import simulate as api_simulate
 
-        console = Console(quiet)
-        if plot is not None and plot.suffix.lower() != ".png":
-            raise StockplanError(f"--plot {plot}: the chart is a PNG file (use a .png name)")
-        cfg, tables = _load(config, console, view)
-        run = api_simulate(
-            Inputs(tables),
-            cfg,
-            baselines=[b.value for b in baseline or [Baseline.rule]],
-            progress=_progress(console),
+    console = Console(quiet)
+    if plot is not None and plot.suffix.lower() != ".png":
+        raise StockplanError(f"--plot {plot}: the chart is a PNG file (use a .png name)")
+    cfg, tables = _load(config, console, view)
+    run = api_simulate(
+        Inputs(tables),
+        cfg,
+        baselines=[b.value for b in baseline or [Baseline.rule]],
+        progress=_progress(console),
+    )
+    StageProgress.close_all()
+    console.say("replaying", days=run.days, start=run.start, series=run.series)
+    planning_date, tables_out, simulation = run.as_of, run.tables, run.simulation
+    for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
+        console.say(
+            "simulate_line",
+            policy=row["policy"],
+            fill=row["fill_rate"],
+            value=row["avg_inventory_value"],
+            currency=cfg.planning.currency,
+            policy_value=row["policy_inventory_at_same_fill"],
         )
-        StageProgress.close_all()
-        console.say("replaying", days=run.days, start=run.start, series=run.series)
-        planning_date, tables_out, simulation = run.as_of, run.tables, run.simulation
-        for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
-            console.say(
-                "simulate_line",
-                policy=row["policy"],
-                fill=row["fill_rate"],
-                value=row["avg_inventory_value"],
-                currency=cfg.planning.currency,
-                policy_value=row["policy_inventory_at_same_fill"],
-            )
-        png = None
-        if plot is not None:
-            from stockplan.charts import tradeoff_png
+    png = None
+    if plot is not None:
+        from stockplan.charts import tradeoff_png
 
-            if not plot.parent.exists():
-                raise StockplanError(f"{plot}: output folder {plot.parent} does not exist")
-            png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure)
-        by_pattern = tables_out["simulation_by_pattern"]
-        if "policy_inventory_at_same_fill" in by_pattern.columns:
-            for row in by_pattern.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
-                console.info(
-                    f"{row['demand_pattern']}, {row['policy']}: fill rate "
-                    f"{row['fill_rate']:.1%} with {row['avg_inventory_value']:,.0f}; the policy "
-                    f"reaches it with {row['policy_inventory_at_same_fill']:,.0f}"
-                )
-        if run.set_aside_units:
+        if not plot.parent.exists():
+            raise StockplanError(f"{plot}: output folder {plot.parent} does not exist")
+        png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure)
+    by_pattern = tables_out["simulation_by_pattern"]
+    if "policy_inventory_at_same_fill" in by_pattern.columns:
+        for row in by_pattern.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
             console.info(
-                f"{run.set_aside_units:,.0f} units of large one-off order lines were "
-                "replayed as make-to-order demand, not served from stock"
+                f"{row['demand_pattern']}, {row['policy']}: fill rate "
+                f"{row['fill_rate']:.1%} with {row['avg_inventory_value']:,.0f}; the policy "
+                f"reaches it with {row['policy_inventory_at_same_fill']:,.0f}"
             )
-        import polars as pl
-
-        tables_out["simulation"] = simulation
-        tables_out = {
-            name: frame.with_columns(pl.lit(planning_date).alias("as_of"))
-            for name, frame in tables_out.items()
-        }
-        _emit(
-            tables_out,
-            "simulation",
-            output,
-            format,
-            bom,
-            console,
-            message(
-                "title.simulation",
-                view.lang,
-                as_of=planning_date,
-                measure=message(f"measure.{cfg.policy.service_measure}", view.lang),
-                unmet=cfg.simulate.unmet_demand,
-            ),
-            view,
-            _run_info(config, cfg, planning_date),
-            cfg.io.csv_escape_formulas,
+    if run.set_aside_units:
+        console.info(
+            f"{run.set_aside_units:,.0f} units of large one-off order lines were "
+            "replayed as make-to-order demand, not served from stock"
         )
-        if plot is not None and png is not None:
-            from stockplan.io.writers import write_bytes
+    import polars as pl
 
-            write_bytes(plot, png)
-            console.say("wrote", paths=str(plot))
-        return 0
+    tables_out["simulation"] = simulation
+    tables_out = {
+        name: frame.with_columns(pl.lit(planning_date).alias("as_of"))
+        for name, frame in tables_out.items()
+    }
+    _emit(
+        tables_out,
+        "simulation",
+        output,
+        format,
+        bom,
+        console,
+        message(
+            "title.simulation",
+            view.lang,
+            as_of=planning_date,
+            measure=message(f"measure.{cfg.policy.service_measure}", view.lang),
+            unmet=cfg.simulate.unmet_demand,
+        ),
+        view,
+        _run_info(config, cfg, planning_date),
+        cfg.io.csv_escape_formulas,
+    )
+    if plot is not None and png is not None:
+        from stockplan.io.writers import write_bytes
 
-    _guard(debug, action)
+        write_bytes(plot, png)
+        console.say("wrote", paths=str(plot))
+    return 0
 
 
 @app.command()
+@guarded
 def report(
     output: Annotated[
         Path,
@@ -1505,64 +1507,58 @@ def report(
     quiet: QuietOption = False,
     debug: DebugOption = False,
     no_cache: NoCacheOption = False,
-) -> None:
+) -> int:
     """Write a one-page visual report (self-contained HTML, works offline): value at risk,
     stockout dates, cover by ABC class, excess and dead stock, suppliers, simulation."""
     view = _view_options(lang, as_of)
 
-    def action() -> int:
-        from stockplan.io.writers import write_bytes
-        from stockplan.report_html import html_report
+    from stockplan.io.writers import write_bytes
+    from stockplan.report_html import html_report
 
-        console = Console(quiet)
-        if output.suffix.lower() not in (".html", ".htm"):
-            raise StockplanError(f"-o {output}: the report is an HTML file (use a .html name)")
-        cfg, tables, result = _planned(config, console, view, not no_cache)
-        result.tables = _plan_tables(result, all_rows=True)
-        simulation = None
-        if with_simulation:
-            from stockplan.item_rules import item_tables
-            from stockplan.simulate import prepare_replay, simulate_policies
+    console = Console(quiet)
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise StockplanError(f"-o {output}: the report is an HTML file (use a .html name)")
+    cfg, tables, result = _planned(config, console, view, not no_cache)
+    result.tables = _plan_tables(result, all_rows=True)
+    simulation = None
+    if with_simulation:
+        from stockplan.api import Inputs, simulate
 
-            replay = prepare_replay(item_tables(tables)[0], cfg, progress=_progress(console))
-            simulation = simulate_policies(replay, cfg)
-        StageProgress.close_all()
-        page = html_report(
-            result.tables,
-            result.plan_rows,
-            result.as_of,
-            cfg.planning.currency,
-            cfg.report.top_items,
-            simulation,
-        )
-        write_bytes(output, page.encode("utf-8"))
-        console.info(f"wrote {output}")
-        return 0
-
-    _guard(debug, action)
+        simulation = simulate(Inputs(tables), cfg, progress=_progress(console)).simulation
+    StageProgress.close_all()
+    page = html_report(
+        result.tables,
+        result.plan_rows,
+        result.as_of,
+        cfg.planning.currency,
+        cfg.report.top_items,
+        simulation,
+    )
+    write_bytes(output, page.encode("utf-8"))
+    console.info(f"wrote {output}")
+    return 0
 
 
 @app.command()
+@guarded
 def validate(
     config: ConfigOption = Path("stockplan.yaml"),
     lang: LangOption = None,
     as_of: AsOfOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
-) -> None:
+) -> int:
     """Check the config and every input file; write nothing."""
     view = _view_options(lang, as_of)
 
-    def action() -> int:
-        console = Console(quiet)
-        _load(config, console, view)
-        console.say("valid", config=config)
-        return 0
-
-    _guard(debug, action)
+    console = Console(quiet)
+    _load(config, console, view)
+    console.say("valid", config=config)
+    return 0
 
 
 @app.command()
+@guarded
 def init(
     folder: Annotated[Path, typer.Argument(help="Folder holding your ERP / shop exports.")],
     config: Annotated[
@@ -1579,56 +1575,52 @@ def init(
     ] = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
-) -> None:
+) -> int:
     """Inspect export files, propose a column mapping and write a starter config."""
     _STATE["lang"] = lang.value if lang is not None else "en"
 
-    def action() -> int:
-        from stockplan.io.inspect import inspect_folder, starter_config
-        from stockplan.io.writers import write_text
+    from stockplan.io.inspect import inspect_folder, starter_config
+    from stockplan.io.writers import write_text
 
-        console = Console(quiet)
-        target = config or folder / "stockplan.yaml"
-        guesses = inspect_folder(folder)
-        tables: dict[str, str] = {}
-        for guess in guesses:
-            if guess.table is None:
-                console.warn(
-                    message("init.unknown", lang_now(), file=guess.path.name, problem=guess.problem)
-                )
-                continue
-            if guess.table in tables:
-                console.warn(
-                    message(
-                        "init.twice",
-                        lang_now(),
-                        file=guess.path.name,
-                        table=guess.table,
-                        used=tables[guess.table],
-                    )
-                )
-                continue
-            tables[guess.table] = guess.path.name
-            mapped = ", ".join(
-                name if src == name else f"{src} -> {name}" for name, src in guess.mapping.items()
-            )
-            console.say("init.file", file=guess.path.name, table=guess.table, mapped=mapped)
-            if guess.unmapped:
-                console.say("init.unmapped", headers=", ".join(guess.unmapped))
-        text = starter_config(guesses, target.parent, lang.value if lang else None)
-        write_text(target, text, overwrite=force)
-        missing = [t for t in ("sales", "stock") if t not in tables]
-        if missing:
+    console = Console(quiet)
+    target = config or folder / "stockplan.yaml"
+    guesses = inspect_folder(folder)
+    tables: dict[str, str] = {}
+    for guess in guesses:
+        if guess.table is None:
             console.warn(
-                message("init.missing", lang_now(), tables=" / ".join(missing), config=target)
+                message("init.unknown", lang_now(), file=guess.path.name, problem=guess.problem)
             )
-        console.say("init.wrote", config=target)
-        return 0
-
-    _guard(debug, action)
+            continue
+        if guess.table in tables:
+            console.warn(
+                message(
+                    "init.twice",
+                    lang_now(),
+                    file=guess.path.name,
+                    table=guess.table,
+                    used=tables[guess.table],
+                )
+            )
+            continue
+        tables[guess.table] = guess.path.name
+        mapped = ", ".join(
+            name if src == name else f"{src} -> {name}" for name, src in guess.mapping.items()
+        )
+        console.say("init.file", file=guess.path.name, table=guess.table, mapped=mapped)
+        if guess.unmapped:
+            console.say("init.unmapped", headers=", ".join(guess.unmapped))
+    text = starter_config(guesses, target.parent, lang.value if lang else None)
+    write_text(target, text, overwrite=force)
+    missing = [t for t in ("sales", "stock") if t not in tables]
+    if missing:
+        console.warn(message("init.missing", lang_now(), tables=" / ".join(missing), config=target))
+    console.say("init.wrote", config=target)
+    return 0
 
 
 @app.command()
+@guarded
 def diff(
     old: Annotated[
         Path, typer.Argument(help="The earlier plan: .xlsx, output folder or orders file.")
@@ -1642,133 +1634,128 @@ def diff(
     quiet: QuietOption = False,
     bom: BomOption = False,
     debug: DebugOption = False,
-) -> None:
+) -> int:
     """Order lines that appeared, vanished or changed between two plans, and why.
 
     Each change is split into the parts due to config, demand, lead time, safety stock,
     stock position and constraints; they add up to the change. Plans written with --all
     give every line its causes."""
 
-    def action() -> int:
-        from stockplan.diff import plan_diff
-        from stockplan.io.planfiles import plan_table, read_plan
+    from stockplan.diff import plan_diff
+    from stockplan.io.planfiles import plan_table, read_plan
 
-        console = Console(quiet)
-        old_tables, old_record = read_plan(old)
-        new_tables, new_record = read_plan(new)
-        changes = plan_diff(
-            plan_table(old_tables, "orders", old), plan_table(new_tables, "orders", new), all_rows
-        )
-        for path, record in ((old, old_record), (new, new_record)):
-            if record and not (record.get("options") or {}).get("all", True):
-                console.warn(
-                    f"{path} was written without --all: its lines with nothing to order are "
-                    "missing, so a line that appears or vanishes there has no causes"
-                )
-        dates = [(r or {}).get("planning_date") or "?" for r in (old_record, new_record)]
-        configs = [((r or {}).get("config") or {}).get("sha256") for r in (old_record, new_record)]
-        if None not in configs:
-            same = "the same config" if configs[0] == configs[1] else "a changed config"
-            console.info(f"plans as of {dates[0]} and {dates[1]}, with {same}")
-        console.info(
-            ", ".join(
-                f"{(changes['change'] == kind).sum()} {kind}"
-                for kind in ("appeared", "vanished", "changed")
+    console = Console(quiet)
+    old_tables, old_record = read_plan(old)
+    new_tables, new_record = read_plan(new)
+    changes = plan_diff(
+        plan_table(old_tables, "orders", old), plan_table(new_tables, "orders", new), all_rows
+    )
+    for path, record in ((old, old_record), (new, new_record)):
+        if record and not (record.get("options") or {}).get("all", True):
+            console.warn(
+                f"{path} was written without --all: its lines with nothing to order are "
+                "missing, so a line that appears or vanishes there has no causes"
             )
-            + " order lines"
+    dates = [(r or {}).get("planning_date") or "?" for r in (old_record, new_record)]
+    configs = [((r or {}).get("config") or {}).get("sha256") for r in (old_record, new_record)]
+    if None not in configs:
+        same = "the same config" if configs[0] == configs[1] else "a changed config"
+        console.info(f"plans as of {dates[0]} and {dates[1]}, with {same}")
+    console.info(
+        ", ".join(
+            f"{(changes['change'] == kind).sum()} {kind}"
+            for kind in ("appeared", "vanished", "changed")
         )
-        _emit(
-            {"diff": changes},
-            "diff",
-            output,
-            format,
-            bom,
-            console,
-            f"Plan changes {dates[0]} -> {dates[1]}",
-        )
-        return 0
-
-    _guard(debug, action)
+        + " order lines"
+    )
+    _emit(
+        {"diff": changes},
+        "diff",
+        output,
+        format,
+        bom,
+        console,
+        f"Plan changes {dates[0]} -> {dates[1]}",
+    )
+    return 0
 
 
 @app.command()
+@guarded
 def verify(
     plan_path: Annotated[
         Path, typer.Argument(metavar="PLAN", help="A plan written by stockplan (.xlsx, folder).")
     ],
     quiet: QuietOption = False,
     debug: DebugOption = False,
-) -> None:
+) -> int:
     """Re-run a plan from its run record: do the inputs and every number match?
 
     Exit 0: reproduced; 6: an input changed or a number differs; 7: every number matches
     but a database input cannot be proven unchanged."""
 
-    def action() -> int:
-        import datetime as dt
+    import datetime as dt
 
-        from stockplan.config import load_config
-        from stockplan.io.planfiles import read_plan, written_like
-        from stockplan.io.prepare import prepare_inputs
-        from stockplan.io.readers import load_inputs
-        from stockplan.io.runrecord import changed_inputs
-        from stockplan.pipeline import run_plan
-        from stockplan.reproduce import compare_plans
+    from stockplan.config import load_config
+    from stockplan.io.planfiles import read_plan, written_like
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+    from stockplan.io.runrecord import changed_inputs
+    from stockplan.pipeline import run_plan
+    from stockplan.reproduce import compare_plans
 
-        console = Console(quiet)
-        tables, record = read_plan(plan_path)
-        if not record or "config" not in record:
-            raise StockplanError(
-                f"{plan_path}: no run record (plans written to .xlsx or a folder carry one)"
-            )
-        changed, unprovable = changed_inputs(record)
-        for line in changed:
-            sys.stderr.write(f"stockplan: input changed: {line}\n")
-        if record.get("stockplan_version") != __version__:
-            console.warn(
-                f"written by stockplan {record.get('stockplan_version')}, re-run with {__version__}"
-            )
-        config_path = Path(record["config"]["path"])
-        if not config_path.is_file():
-            console.info(f"{plan_path}: NOT reproduced (its config is gone): exit 6")
-            return EXIT_NOT_REPRODUCED
-        cfg = load_config(config_path)
-        as_of = dt.date.fromisoformat(record["planning_date"])
-        cfg = cfg.model_copy(update={"planning": cfg.planning.model_copy(update={"as_of": as_of})})
-        prepared = prepare_inputs(load_inputs(cfg), cfg)
-        options = record.get("options") or {}
-        command, table = record.get("command", "plan"), options.get("table") or "orders"
-        result = run_plan(
-            prepared.tables,
-            cfg,
-            include_all=bool(options.get("all")),
-            progress=_progress(console),
+    console = Console(quiet)
+    tables, record = read_plan(plan_path)
+    if not record or "config" not in record:
+        raise StockplanError(
+            f"{plan_path}: no run record (plans written to .xlsx or a folder carry one)"
         )
-        StageProgress.close_all()
-        from stockplan.items import for_people, item_names
+    changed, unprovable = changed_inputs(record)
+    for line in changed:
+        sys.stderr.write(f"stockplan: input changed: {line}\n")
+    if record.get("stockplan_version") != __version__:
+        console.warn(
+            f"written by stockplan {record.get('stockplan_version')}, re-run with {__version__}"
+        )
+    config_path = Path(record["config"]["path"])
+    if not config_path.is_file():
+        console.info(f"{plan_path}: NOT reproduced (its config is gone): exit 6")
+        return EXIT_NOT_REPRODUCED
+    cfg = load_config(config_path)
+    as_of = dt.date.fromisoformat(record["planning_date"])
+    cfg = cfg.model_copy(update={"planning": cfg.planning.model_copy(update={"as_of": as_of})})
+    prepared = prepare_inputs(load_inputs(cfg), cfg)
+    options = record.get("options") or {}
+    command, table = record.get("command", "plan"), options.get("table") or "orders"
+    result = run_plan(
+        prepared.tables,
+        cfg,
+        include_all=bool(options.get("all")),
+        progress=_progress(console),
+    )
+    StageProgress.close_all()
+    from stockplan.items import for_people, item_names
 
-        people = for_people(result.tables, item_names(prepared.tables), result.as_of)
-        rerun = people if command == "plan" else {table: people[table]}
-        lang = options.get("lang") or cfg.planning.language
-        again = written_like(plan_path, rerun, table, lang)
-        differences = compare_plans(tables, again)
-        for line in differences:
-            sys.stderr.write(f"stockplan: differs: {line}\n")
-        for line in unprovable:
-            sys.stderr.write(f"stockplan: cannot be proven unchanged (a database): {line}\n")
-        if changed or differences:
-            console.info(f"{plan_path}: NOT reproduced: exit {EXIT_NOT_REPRODUCED}")
-            return EXIT_NOT_REPRODUCED
-        if unprovable:
-            console.info(
-                f"{plan_path}: every number matches, but a database input cannot be proven "
-                f"unchanged: exit {EXIT_UNPROVABLE}"
-            )
-            return EXIT_UNPROVABLE
-        console.info(f"{plan_path}: reproduced: same inputs, every number matches")
-        return 0
-
-    _guard(debug, action)
+    people = for_people(result.tables, item_names(prepared.tables), result.as_of)
+    rerun = people if command == "plan" else {table: people[table]}
+    lang = options.get("lang") or cfg.planning.language
+    again = written_like(plan_path, rerun, table, lang)
+    differences = compare_plans(tables, again)
+    for line in differences:
+        sys.stderr.write(f"stockplan: differs: {line}\n")
+    for line in unprovable:
+        sys.stderr.write(f"stockplan: cannot be proven unchanged (a database): {line}\n")
+    if changed or differences:
+        console.info(f"{plan_path}: NOT reproduced: exit {EXIT_NOT_REPRODUCED}")
+        return EXIT_NOT_REPRODUCED
+    if unprovable:
+        console.info(
+            f"{plan_path}: every number matches, but a database input cannot be proven "
+            f"unchanged: exit {EXIT_UNPROVABLE}"
+        )
+        return EXIT_UNPROVABLE
+    console.info(f"{plan_path}: reproduced: same inputs, every number matches")
+    return 0
 
 
 def main() -> None:
