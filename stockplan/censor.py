@@ -1,6 +1,6 @@
 """Stockout-censored demand: days on which sales did not measure demand.
 
-A day with zero stock and zero sales is not a day of zero demand (DESIGN.md 4). Which
+A day with zero stock and zero sales is not a day of zero demand (docs/design.md §4). Which
 days were out of stock comes from, by `censoring.method`:
 
 - `snapshots`: a stock file with dated snapshots. A day is out of stock when the latest

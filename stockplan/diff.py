@@ -1,6 +1,6 @@
 """Why this week's order differs from last week's: an exact, additive attribution.
 
-An order line is the order-up-to rule (DESIGN.md 4) followed by the constraints:
+An order line is the order-up-to rule (docs/design.md §4) followed by the constraints:
 
     need      = max(S - IP, 0),   S = f x (L + R) + SS
     order_qty = constraints(need)   (reorder trigger, MOQ, pack, max order, budget)

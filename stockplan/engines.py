@@ -2,7 +2,7 @@
 
 statsforecast runs any of its models on a distributed DataFrame through fugue: the same
 `cross_validation` and `forecast` calls, given a Dask, Ray or Spark frame, fan the series
-out over the cluster's workers (DESIGN.md 6). `forecast.engine` picks the backend and
+out over the cluster's workers (docs/design.md §6). `forecast.engine` picks the backend and
 `forecast.engine_address` the cluster (a Dask scheduler `tcp://host:8786`, a Ray address,
 a Spark master URL); with no address a local cluster on this machine's cores is started
 for the run and stopped after it. Each backend is an optional extra:

@@ -12,7 +12,7 @@
 Each series' model is picked by a rolling-origin backtest (`backtest_windows` origins,
 `backtest_horizon_days` ahead each, scored by mean squared error, which is minimised by the
 mean: MAE would pick a flat zero for intermittent items). The chosen model's backtest RMSE
-per bucket is the forecast-error spread `sigma_e` that safety stock uses (DESIGN.md 4).
+per bucket is the forecast-error spread `sigma_e` that safety stock uses (docs/design.md §4).
 Forecasts are clipped at zero and a NaN forecast falls back to the series' recent mean.
 statsforecast is imported inside the function: its import costs about two seconds.
 """

@@ -1,6 +1,6 @@
 """Purchase suggestions: inventory position against the policy's reorder point and order-up-to.
 
-    inventory_position = on_hand + on_order - backorders - allocated       (DESIGN.md 4)
+    inventory_position = on_hand + on_order - backorders - allocated       (docs/design.md §4)
 
 Negative on_hand (an ERP that lets stock go below zero) is read as a backorder.
 Backorders are open customer orders plus that negative stock. When the ERP's allocated

@@ -1,4 +1,4 @@
-"""Move stock between warehouses before buying (DESIGN.md 4: rebalance, then purchase).
+"""Move stock between warehouses before buying (docs/design.md §4: rebalance, then purchase).
 
 A location *gives* what its physical stock holds above its own order-up-to level:
     surplus = on_hand - allocated - backorders - order_up_to            (only if > 0)

@@ -1,4 +1,4 @@
-"""Canonical input tables: their columns, value kinds and header aliases (DESIGN.md section 2).
+"""Canonical input tables: their columns, value kinds and header aliases (docs/design.md §2).
 
 Headers are matched after normalising: lower case, surrounding space and BOM removed,
 a trailing unit in brackets dropped (`数量(件)`, `数量（箱）`, `库存量(基本单位)`, `qty [pcs]`),
