@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -47,7 +46,10 @@ _LAZY = {
     "simulate": "stockplan.api",
 }
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from stockplan.api import (
         Explanation,
         Inputs,

@@ -200,3 +200,44 @@ def test_the_api_names_survive_importing_modules_of_the_same_name():
     assert stockplan.simulate.__module__ == "stockplan.api"
     assert stockplan.explain.__module__ == "stockplan.api"
     assert set(stockplan.__all__) <= set(dir(stockplan))
+
+
+def test_a_kit_sold_but_never_stocked_is_explained_by_its_components():
+    frames = steady_shop()
+    kit_sales = pl.DataFrame({"date": DAYS, "sku": "KIT", "location": "WH1", "quantity": 1})
+    frames["sales"] = pl.concat([frames["sales"], kit_sales])
+    frames["bom"] = pl.DataFrame(
+        {"kit_sku": ["KIT", "KIT"], "component_sku": ["A", "B"], "quantity": [2, 1]}
+    )
+    frames["stock"] = pl.DataFrame(
+        {"sku": ["A", "B"], "location": ["WH1", "WH1"], "on_hand": [50, 5]}
+    )
+    frames["products"] = pl.DataFrame(
+        {"sku": ["A", "B", "KIT"], "supplier": ["S", "S", None], "unit_cost": [2.0, 1.0, None]}
+    )
+    planned = stockplan.plan(frames, no_holidays())
+    shown = stockplan.explain(planned, "KIT")
+    assert shown.kit_components == ["A", "B"] and shown.orders.height == 0
+    # the kit's sales are its components' demand: A sells 10 alone and 2 per kit a day
+    a_row = planned.orders.filter(pl.col("sku") == "A").row(0, named=True)
+    assert a_row["forecast_per_day"] == pytest.approx(10 + 2 * 1)
+
+
+def test_plan_write_without_all_rows_keeps_only_the_lines_to_order(tmp_path: Path):
+    frames = steady_shop()
+    frames["stock"] = pl.DataFrame(
+        {"sku": ["A", "A"], "location": ["WH1", "WH2"], "on_hand": [50, 10_000]}
+    )
+    planned = stockplan.plan(frames, no_holidays(transfers={"enabled": False}))
+    assert planned.orders.height == 2  # every sku x location
+    planned.write(tmp_path / "orders.csv")
+    written = pl.read_csv(tmp_path / "orders.csv")
+    assert written["location"].to_list() == ["WH1"]  # WH2 holds years of stock
+    assert planned.order_lines["location"].to_list() == ["WH1"]
+
+
+def test_a_yaml_config_still_needs_its_inputs(tmp_path: Path):
+    path = tmp_path / "stockplan.yaml"
+    path.write_text("planning:\n  bucket: week\n", encoding="utf-8")
+    with pytest.raises(StockplanError, match=r"stockplan.yaml: missing key 'inputs'$"):
+        stockplan.load(path)

@@ -6,8 +6,8 @@ import datetime as dt
 
 import polars as pl
 
-from stockplan.config import parse_config
-from stockplan.pipeline import run_plan
+import stockplan
+from stockplan import Config
 
 START = dt.date(2025, 1, 6)
 
@@ -31,14 +31,10 @@ def _tables() -> dict[str, pl.DataFrame]:
 
 
 def _plan(treatment: str):
-    config = parse_config(
-        {
-            "inputs": {"sales": "s.csv", "stock": "k.csv"},
-            "policy": {"large_orders": treatment},
-            "transfers": {"enabled": False},
-        }
+    config = Config.model_validate(
+        {"policy": {"large_orders": treatment}, "transfers": {"enabled": False}}
     )
-    return run_plan(_tables(), config, include_all=True)
+    return stockplan.plan(_tables(), config)
 
 
 def test_plan_reports_the_large_line_and_make_to_order_sets_its_units_aside():

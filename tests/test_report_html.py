@@ -18,11 +18,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import stockplan
 from stockplan.cli import app
-from stockplan.config import load_config
-from stockplan.io.prepare import prepare_inputs
-from stockplan.io.readers import load_inputs
-from stockplan.pipeline import run_plan
 from stockplan.report_html import CHART_IDS, COLORS, html_report
 
 AS_OF = dt.date(2025, 3, 3)
@@ -209,8 +206,8 @@ def test_report_renders_in_headless_chromium_with_every_chart_visible(
 
     stock = small_shop.parent / "stock.csv"  # WH2 holds far more than it needs: overstock
     stock.write_text(stock.read_text().replace("A-100,WH2,500", "A-100,WH2,3000"))
-    cfg = load_config(small_shop)
-    result = run_plan(prepare_inputs(load_inputs(cfg), cfg).tables, cfg, include_all=True)
+    config, inputs = stockplan.load(small_shop)
+    result = stockplan.plan(inputs, config)
     page = tmp_path / "report.html"
     page.write_text(
         html_report(result.tables, result.plan_rows, result.as_of, "CNY", 10, SIMULATION),

@@ -18,6 +18,7 @@ from stockplan.risk import RISK_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 11, 23)
+pytestmark = pytest.mark.slow  # every test here reads the one whole-sample plan
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import polars as pl
 from typer.testing import CliRunner
 
 from stockplan.cli import app
-from stockplan.io.readers import _parse_dates
+from stockplan.io.readers import parse_dates
 from stockplan.io.writers import column_widths
 
 runner = CliRunner()
@@ -20,7 +20,7 @@ runner = CliRunner()
 
 def test_a_column_mixing_date_formats_reads_every_row():
     values = ["2024-01-05"] * 300 + ["2024/1/6", "2024年1月7日", "45300", "5.1.2024", None, " "]
-    parsed = _parse_dates(pl.Series(values)).to_list()
+    parsed = parse_dates(pl.Series(values)).to_list()
     excel_serial = dt.date(1899, 12, 30) + dt.timedelta(days=45300)  # Excel's 1900 system
     assert parsed[:300] == [dt.date(2024, 1, 5)] * 300
     assert parsed[300:] == [
@@ -34,7 +34,7 @@ def test_a_column_mixing_date_formats_reads_every_row():
 
 
 def test_timestamps_keep_their_date_and_an_unreadable_date_stays_empty():
-    parsed = _parse_dates(pl.Series(["2024-01-05 10:00:00", "2024-01-06T08:30", "soon"]))
+    parsed = parse_dates(pl.Series(["2024-01-05 10:00:00", "2024-01-06T08:30", "soon"]))
     assert parsed.to_list() == [dt.date(2024, 1, 5), dt.date(2024, 1, 6), None]
 
 
@@ -112,9 +112,9 @@ def test_a_large_sheet_reads_back_exactly_as_the_per_cell_writer_writes_it(
         }
     )
     monkeypatch.setattr(writers, "LARGE_SHEET_CELLS", 10**9)
-    writers._write_xlsx({"excess": frame}, tmp_path / "cells.xlsx")
+    writers.write_files({tmp_path / "cells.xlsx": ({"excess": frame}, "xlsx")})
     monkeypatch.setattr(writers, "LARGE_SHEET_CELLS", 0)
-    writers._write_xlsx({"excess": frame}, tmp_path / "rows.xlsx")
+    writers.write_files({tmp_path / "rows.xlsx": ({"excess": frame}, "xlsx")})
     per_cell, rows = _cells(tmp_path / "cells.xlsx"), _cells(tmp_path / "rows.xlsx")
     assert rows == per_cell
     sheet = rows["excess"]

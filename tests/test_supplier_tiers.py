@@ -9,12 +9,10 @@ import polars as pl
 import pytest
 import yaml
 
-from stockplan.config import SupplierTiers, TierThresholds, load_config, parse_config
+import stockplan
+from stockplan.config import SupplierTiers, TierThresholds, parse_config
 from stockplan.errors import StockplanError
-from stockplan.io.prepare import prepare_inputs
-from stockplan.io.readers import load_inputs
 from stockplan.leadtime import supplier_scorecard
-from stockplan.pipeline import run_plan
 
 D = dt.date(2025, 1, 1)
 
@@ -108,9 +106,8 @@ def test_orders_and_risk_show_the_supplier_tier(small_shop: Path):
     config = yaml.safe_load(small_shop.read_text())
     config["supplier_tiers"] = {"min_receipts": 1}
     small_shop.write_text(yaml.safe_dump(config))
-    cfg = load_config(small_shop)
-    tables = prepare_inputs(load_inputs(cfg), cfg).tables
-    result = run_plan(tables, cfg, include_all=True)
+    config, inputs = stockplan.load(small_shop)
+    result = stockplan.plan(inputs, config)
     # Acme's one receipt came a day early, in full: core once one receipt is enough
     assert result.tables["suppliers"].select("supplier", "supplier_tier").rows() == [
         ("Acme", "core")

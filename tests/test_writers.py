@@ -226,12 +226,14 @@ def test_full_disk_is_one_line_and_exit_1_with_nothing_written(
 def test_xlsxwriter_file_create_error_is_a_user_error(
     small_shop: Path, tmp_path: Path, monkeypatch
 ):
+    from xlsxwriter import Workbook
     from xlsxwriter.exceptions import FileCreateError
 
-    def full_disk(tables, path, *args):
+    def full_disk(workbook):
+        workbook.fileclosed = True  # as xlsxwriter marks a workbook it gave up on
         raise FileCreateError(OSError(errno.ENOSPC, "No space left on device"))
 
-    monkeypatch.setattr(writers, "_write_xlsx", full_disk)
+    monkeypatch.setattr(Workbook, "close", full_disk)
     out = tmp_path / "out"
     out.mkdir()
     target = out / "plan.xlsx"
@@ -279,10 +281,12 @@ def test_input_that_is_a_fifo_is_refused_not_waited_for(small_shop: Path, table:
     ]
 
 
-def test_text_longer_than_an_excel_cell_is_refused_not_cut():
+def test_text_longer_than_an_excel_cell_is_refused_not_cut(tmp_path: Path):
     frame = pl.DataFrame({"sku": ["A", "B" * 40_000]})
+    target = tmp_path / "plan.xlsx"
     with pytest.raises(StockplanError, match=r"table orders, row 3, column 'sku'.*40,000"):
-        writers._check_fits_excel("orders", frame)
+        writers.write_files({target: ({"orders": frame}, "xlsx")})
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a temporary file
 
 
 def test_messages_escape_control_characters():

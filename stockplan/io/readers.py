@@ -425,7 +425,7 @@ DATE_SAMPLE = 256
 """Values tried against every date format to find the column's one."""
 
 
-def _parse_dates(values: pl.Series) -> pl.Series:
+def parse_dates(values: pl.Series) -> pl.Series:
     """A text column to dates in one vectorised pass: the first format of DATE_FORMATS that
     reads a sample spread over the column parses the whole column; only the values it
     cannot read (a column that mixes formats, Excel serials) get every format
@@ -611,7 +611,7 @@ def type_table(
         if untouched:  # clean text is kept as it is: no copy of a column of millions of codes
             values = frame[source].alias(name)
         elif column.kind == "date" and dtype == pl.String:
-            values = _parse_dates(frame[source]).alias(name)
+            values = parse_dates(frame[source]).alias(name)
         else:
             values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
         probe = frame.select(ROW, (~empty(source)).alias("__present")).with_columns(values)
