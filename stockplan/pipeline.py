@@ -15,11 +15,9 @@ import polars as pl
 from stockplan.bom import own_sales
 from stockplan.calendar import calendar_reason, order_by, supplier_closures
 from stockplan.caps import cap_order_up_to, with_item_columns
-from stockplan.classify import classify_demand
 from stockplan.config import Config
-from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of, demand_history
+from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of
 from stockplan.excess import excess_stock
-from stockplan.forecast import forecast_demand
 from stockplan.item_rules import expiry, item_caps, item_classes, item_columns, item_tables
 from stockplan.items import item_names, known_items
 from stockplan.large_orders import large_order_lines, without_large_orders
@@ -53,16 +51,13 @@ from stockplan.purchasing import (
 )
 from stockplan.result import PlanResult
 from stockplan.risk import stockout_risk
-from stockplan.series import (  # noqa: F401  INACTIVE_STATUS, daily_receipts: read from here too
-    INACTIVE_STATUS,
+from stockplan.series import (
     after_transfers,
     classified_history,
-    daily_receipts,
     excluded_days,
     forecast_series,
     item_attributes,
     lead_time_demand_draws,
-    pooled_error_scores,
     product_categories,
     series_base,
     unit_values,
@@ -490,7 +485,7 @@ def override_scores(
     tables, _ = item_tables(tables)
     sales = tables["sales"]
     planning = config.planning
-    bucket, days = planning.bucket, BUCKET_DAYS[planning.bucket]
+    days = BUCKET_DAYS[planning.bucket]
     as_of = planning.as_of or default_as_of(sales)
     overrides = tables.get("overrides")
     if overrides is None or overrides.height == 0:
@@ -518,18 +513,11 @@ def override_scores(
             for name, frame in tables.items()
         }
         excluded, _ = excluded_days(subset, config, start)
-        history = demand_history(subset["sales"], start, bucket, excluded)
         values = unit_values(item_attributes(tables.get("products"), subset["stock"], sales))
-        classes = classify_demand(history, start, bucket, config.classify, values)
+        history, classes = classified_history(subset["sales"], start, config, excluded, values)
         horizon = int(group["scored_days"].max() // days) + 2
-        forecast, _ = forecast_demand(
-            history,
-            classes,
-            bucket,
-            config.forecast,
-            horizon,
-            product_categories(tables.get("products")),
-        )
+        categories = product_categories(tables.get("products"))
+        forecast, _, _ = forecast_series(history, classes, config, horizon, categories)
         windows = group.select(*SERIES, pl.col("scored_days").alias("window_days"))
         statistical = window_demand(forecast, windows, days, "statistical_forecast", start)
         scored.append(

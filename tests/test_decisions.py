@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from stockplan.config import Policy, Transfers
-from stockplan.pipeline import item_attributes
 from stockplan.plan import (
     MASTER_DATA_CONFLICT,
     master_data_note,
@@ -19,6 +18,7 @@ from stockplan.plan import (
     stale_stock_note,
     stock_position,
 )
+from stockplan.series import item_attributes
 from stockplan.transfers import plan_transfers
 
 AS_OF = dt.date(2025, 3, 3)
