@@ -194,9 +194,12 @@ def simulate(
     *,
     baselines: Sequence[str] = ("rule",),
     progress: Progress | None = None,
+    replaying: Callable[[dt.date, int, int], object] | None = None,
 ) -> Simulation:
     """Replay the history with the policy at each `simulate.targets` and with `baselines`:
-    `rule` (the rule of thumb) and / or `history` (the buyers' own purchase orders)."""
+    `rule` (the rule of thumb) and / or `history` (the buyers' own purchase orders).
+    `replaying(start, days, series)` is called once the forecasts are refit, before the
+    day-by-day replay."""
     from stockplan.demand import default_as_of
     from stockplan.item_rules import item_tables
     from stockplan.simulate import (
@@ -218,6 +221,9 @@ def simulate(
         check_history(tables.get("purchase_orders"))
     # kit sales as component demand, successors' inherited history, lots summed
     replay = prepare_replay(item_tables(tables)[0], config, progress=progress)
+    days = replay.demand.shape[1] - BASELINE_HISTORY_DAYS
+    if replaying is not None:
+        replaying(replay.start, days, replay.series.height)
     out = replay_policies(replay, config)
     simulation = out["simulation"]
     if "rule" not in baselines:
@@ -235,7 +241,7 @@ def simulate(
         tables=out,
         as_of=as_of,
         start=replay.start,
-        days=replay.demand.shape[1] - BASELINE_HISTORY_DAYS,
+        days=days,
         series=replay.series.height,
         set_aside_units=replay.set_aside_units,
     )

@@ -1416,14 +1416,19 @@ def simulate(
     if plot is not None and plot.suffix.lower() != ".png":
         raise StockplanError(f"--plot {plot}: the chart is a PNG file (use a .png name)")
     cfg, tables = _load(config, console, view)
+
+    def replaying(start: dt.date, days: int, series: int) -> None:
+        StageProgress.close_all()
+        console.say("replaying", days=days, start=start, series=series)
+
     run = api_simulate(
         Inputs(tables),
         cfg,
         baselines=[b.value for b in baseline or [Baseline.rule]],
         progress=_progress(console),
+        replaying=replaying,
     )
     StageProgress.close_all()
-    console.say("replaying", days=run.days, start=run.start, series=run.series)
     planning_date, tables_out, simulation = run.as_of, run.tables, run.simulation
     for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
         console.say(

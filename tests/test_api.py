@@ -176,7 +176,10 @@ def test_simulate_replays_frames_with_the_policy_and_the_rule_of_thumb():
         pl.Series("quantity", rng.poisson(10, len(DAYS)))
     )
     config = no_holidays(simulate={"periods": 4, "targets": [0.9]})
-    run = stockplan.simulate(frames, config)
+    announced = []
+    run = stockplan.simulate(frames, config, replaying=lambda *what: announced.append(what))
+    # 4 weekly buckets before the Monday as_of, announced before the replay runs
+    assert announced == [(AS_OF - dt.timedelta(weeks=4), 28, 1)]
     policies = set(run.simulation["policy"])
     assert "stockplan" in policies
     assert any(name.startswith("baseline: reorder at") for name in policies)
