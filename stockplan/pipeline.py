@@ -32,9 +32,9 @@ from stockplan.leadtime import (
 from stockplan.notices import restock_notices
 from stockplan.overrides import active_overrides, apply_overrides, with_override_reasons
 from stockplan.plan import (
-    MASTER_DATA_CONFLICT,
     explain_backup,
     master_data_note,
+    orders_to_show,
     plan_orders,
     stale_stock_note,
     stock_position,
@@ -74,21 +74,6 @@ from stockplan.transfers import net_transfers, plan_transfers
 Progress = Callable[..., object]
 """`progress(message)` names a stage; `progress(message, total=n)` one of n units, and may
 return the function that ticks it."""
-
-
-def _column(frame: pl.DataFrame | None, name: str) -> bool:
-    return frame is not None and name in frame.columns
-
-
-def orders_to_show(orders: pl.DataFrame) -> pl.DataFrame:
-    """The order sheet without `--all`: the lines to order, and the lines kept from ordering
-    that a buyer must see (conflicting master data, an order deferred to meet a supplier's
-    minimum value)."""
-    return orders.filter(
-        (pl.col("order_qty") > 0)
-        | pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT)
-        | pl.col("reason").str.contains("; deferred ", literal=True)
-    )
 
 
 @dataclass

@@ -480,3 +480,14 @@ def explain_backup(
     return pl.concat(
         [original.join(late, on=SERIES, how="anti"), changed.select(original.columns)]
     ).sort(SERIES)
+
+
+def orders_to_show(orders: pl.DataFrame) -> pl.DataFrame:
+    """The order sheet without `--all`: the lines to order, and the lines kept from ordering
+    that a buyer must see (conflicting master data, an order deferred to meet a supplier's
+    minimum value)."""
+    return orders.filter(
+        (pl.col("order_qty") > 0)
+        | pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT)
+        | pl.col("reason").str.contains("; deferred ", literal=True)
+    )
