@@ -1117,7 +1117,7 @@ def _suppliers_only(
 ) -> tuple[Config, dict[str, pl.DataFrame], pl.DataFrame, dt.date]:
     """`suppliers`: the scorecard from the purchase-order file alone (nothing else is read)."""
     from stockplan.config import load_config
-    from stockplan.io.prepare import ROW, _check_purchase_orders
+    from stockplan.io.prepare import ROW, check_purchase_orders
     from stockplan.io.readers import read_table
     from stockplan.leadtime import supplier_scorecard
 
@@ -1133,7 +1133,7 @@ def _suppliers_only(
             notes,
             config.io.identify_by,
         )
-        _check_purchase_orders(orders, getattr(spec, "path", Path("purchase_orders")))
+        check_purchase_orders(orders, getattr(spec, "path", Path("purchase_orders")))
         tables["purchase_orders"] = orders.drop(ROW)
     _loaded(console, tables, notes)
     as_of = config.planning.as_of or _day_after_last_po_event(tables.get("purchase_orders"))

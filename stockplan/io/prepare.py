@@ -75,7 +75,8 @@ def _check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) -
         )
 
 
-def _check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
+def check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
+    """A receipt dated before its order is refused, naming file, row and column."""
     if "received_date" not in frame.columns:
         return
     early = _first_row(frame, pl.col("received_date") < pl.col("order_date"))
@@ -175,7 +176,7 @@ def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedI
         _check_unique(out["products"], ["sku"], _path(config, "products"), "product")
         out["products"] = _service_levels(out["products"], _path(config, "products"))
     if "purchase_orders" in out:
-        _check_purchase_orders(out["purchase_orders"], _path(config, "purchase_orders"))
+        check_purchase_orders(out["purchase_orders"], _path(config, "purchase_orders"))
     _check_locations(out, config)
     if "suppliers" in out:
         _check_unique(out["suppliers"], ["supplier"], _path(config, "suppliers"), "supplier")
