@@ -328,6 +328,11 @@ class Forecast(Section):
         "sale would have this small a chance, (1 - p)^k, were it still selling as before; "
         "otherwise TSB's decaying forecast.",
     )
+    pooled_seasonality: bool = Field(
+        default=False,
+        description="Scale intermittent / lumpy forecasts by the catalogue's pooled seasonal "
+        "profile one year earlier (weekly buckets, a year of history and 30 items needed).",
+    )
     engine: Literal["local", "dask", "ray", "spark"] = Field(
         default="local", description="Where the forecast stage runs (statsforecast via fugue)."
     )

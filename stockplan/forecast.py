@@ -19,6 +19,7 @@ statsforecast is imported inside the function: its import costs about two second
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import warnings
 from collections.abc import Callable
@@ -397,6 +398,94 @@ def short_history_rate(series: pl.DataFrame, priors: pl.DataFrame, settings: For
     )
 
 
+POOLED_BASE_PERIODS = 13
+MIN_POOLED_SERIES = 30
+
+
+def pooled_seasonal_factors(
+    history: pl.DataFrame,
+    bucket: Bucket,
+    season: int,
+    horizon: int,
+    base_periods: int = POOLED_BASE_PERIODS,
+    min_series: int = MIN_POOLED_SERIES,
+) -> pl.DataFrame:
+    """period_start, seasonal_factor for the `horizon` buckets after `history`'s last one:
+    top-down seasonality for items too sparse to show their own (the catalogue's profile
+    one season earlier, applied to their flat Croston / TSB / IMAPA level).
+
+    Series with history over the `season + base_periods` buckets before the origin t0 are
+    each divided by their mean over the last `season` buckets (every item weighs alike) and
+    summed into A(t). factor(t0 + h) = A3(t0 + h - season) / mean A(t0 - season - base ..
+    t0 - season - 1), with A3 the centred 3-bucket mean: last year's change from the
+    quarter before the origin to the forecast bucket. A flat intermittent forecast is
+    about the mean of the recent buckets, so it is scaled by how the catalogue moved from
+    such a quarter to the same week a season on. Empty (no scaling) for seasons under 26
+    buckets, or fewer than `min_series` such series or an empty base.
+    """
+    empty = pl.DataFrame(schema={"period_start": pl.Date, "seasonal_factor": pl.Float64})
+    if season < 26 or history.height == 0:
+        return empty
+    days = BUCKET_DAYS[bucket]
+    origin = history["period_start"].max() + dt.timedelta(days=days)
+    first = origin - dt.timedelta(days=days * (season + base_periods))
+    recent = origin - dt.timedelta(days=days * season)
+    covered = (
+        history.group_by(SERIES)
+        .agg(
+            pl.col("period_start").min().alias("since"),
+            pl.col("demand").filter(pl.col("period_start") >= recent).mean().alias("level"),
+        )
+        .filter((pl.col("since") <= first) & (pl.col("level") > 0))
+    )
+    if covered.height < min_series:
+        return empty
+    pooled = (
+        history.filter(pl.col("period_start") >= first)
+        .join(covered, on=SERIES)
+        .group_by("period_start")
+        .agg((pl.col("demand") / pl.col("level")).sum().alias("pooled"))
+        .with_columns(((pl.col("period_start") - pl.lit(first)).dt.total_days() // days).alias("i"))
+    )
+    profile = np.zeros(season + base_periods)
+    profile[pooled["i"].to_numpy()] = pooled["pooled"].to_numpy()
+    base = profile[:base_periods].mean()
+    if base <= 0:
+        return empty
+    at = base_periods + np.arange(horizon)  # t0 + h - season, h = 0 .. horizon - 1
+    smoothed = (
+        profile[np.clip(at - 1, 0, profile.size - 1)]
+        + profile[np.clip(at, 0, profile.size - 1)]
+        + profile[np.clip(at + 1, 0, profile.size - 1)]
+    ) / 3
+    return pl.DataFrame(
+        {
+            "period_start": [origin + dt.timedelta(days=days * h) for h in range(horizon)],
+            "seasonal_factor": smoothed / base,
+        }
+    )
+
+
+def with_pooled_seasonality(
+    future: pl.DataFrame,
+    history: pl.DataFrame,
+    settings: Forecast,
+    bucket: Bucket,
+    horizon: int,
+) -> pl.DataFrame:
+    """`future` (unique_id, ds, forecast, ...) times `pooled_seasonal_factors` per bucket."""
+    factors = pooled_seasonal_factors(
+        history, bucket, _season_length(settings, bucket), horizon
+    ).rename({"period_start": "ds"})
+    if factors.height == 0:
+        return future
+    return (
+        future.join(factors, on="ds", how="left")
+        .with_columns(pl.col("forecast") * pl.col("seasonal_factor").fill_null(1.0))
+        .drop("seasonal_factor")
+    )
+
+
 def forecast_demand(
     history: pl.DataFrame,
     classes: pl.DataFrame,
@@ -446,6 +535,8 @@ def forecast_demand(
             if frame.height == 0:
                 continue
             choice, future = _run_family(frame, family, settings, bucket, horizon, h_bt, backend)
+            if family == "intermittent" and settings.pooled_seasonality:
+                future = with_pooled_seasonality(future, history, settings, bucket, horizon)
             choices.append(choice)
             futures.append(future)
             if advance is not None:

@@ -41,7 +41,7 @@ CALIBRATION_GRID = np.array(
     [0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999]
 )
 SCORED_LEVELS = (0.9, 0.95, 0.98)
-CHUNK = 1000  # series per block of draws (bounds memory: CHUNK x draws x days floats)
+CHUNK_DAYS = 4_000_000  # days picked per block of the day bootstrap (bounds its memory)
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,29 @@ def daily_demand(
     return matrix
 
 
+def _measured_history(daily: np.ndarray, min_days: int):
+    """(measured mask, measured days, mean demand per measured day) per series of `daily`;
+    mean_day is NaN for series with fewer than `min_days` measured days."""
+    measured = ~np.isnan(daily)
+    counts = measured.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_day = np.where(counts >= min_days, np.nansum(daily, axis=1) / counts, np.nan)
+    return measured, counts, mean_day
+
+
+def _lead_time_draws(
+    rng: np.random.Generator,
+    lead_time_days: np.ndarray,
+    lead_time_std_days: np.ndarray,
+    draws: int,
+) -> np.ndarray:
+    """[series, draws] whole lead times in days: Normal(L, sigma_L) rounded, at least 1."""
+    mean_l = np.asarray(lead_time_days, dtype=float)[:, None]
+    std_l = np.nan_to_num(np.asarray(lead_time_std_days, dtype=float))[:, None]
+    drawn = rng.normal(mean_l, std_l, (mean_l.shape[0], draws))
+    return np.maximum(np.round(drawn), 1).astype(np.int64)
+
+
 def bootstrap_lead_time_demand(
     keys: pl.DataFrame,
     daily: np.ndarray,
@@ -125,39 +148,44 @@ def bootstrap_lead_time_demand(
 
     `daily` is [series, days] with NaN for unmeasured days (see `daily_demand`). Series
     with fewer than `min_days` measured days get no draws (mean_day NaN): their levels
-    come from the parametric method instead.
+    come from the parametric method instead. Each draw picks exactly its own L + R days
+    (one flat array of picks, summed per draw segment), so the work is the days drawn,
+    not draws x the longest lead time.
     """
     rng = np.random.default_rng(seed)
     n = daily.shape[0]
-    measured = ~np.isnan(daily)
-    counts = measured.sum(axis=1)
+    measured, counts, mean_day = _measured_history(daily, min_days)
+    l_draw = _lead_time_draws(rng, lead_time_days, lead_time_std_days, draws)
     # row-major: each series' measured days in order; float32 as the draws are summed
     values = daily[measured].astype(np.float32)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_day = np.where(counts >= min_days, np.nansum(daily, axis=1) / counts, np.nan)
     lead = np.zeros((n, draws), dtype=np.float32)
     review = np.zeros((n, draws), dtype=np.float32)
-    mean_l = np.asarray(lead_time_days, dtype=float)
-    std_l = np.nan_to_num(np.asarray(lead_time_std_days, dtype=float))
     r = max(1, round(review_days))
-    for start in range(0, n, CHUNK):
-        rows = np.arange(start, min(start + CHUNK, n))
-        rows = rows[counts[rows] >= min_days]
-        if rows.size == 0:
-            continue
-        l_draw = np.maximum(
-            np.round(rng.normal(mean_l[rows, None], std_l[rows, None], (rows.size, draws))), 1
-        ).astype(int)
-        span = int(l_draw.max()) + r
-        pick = rng.random((rows.size, draws, span))
-        index = offsets[rows, None, None] + (pick * counts[rows, None, None]).astype(np.int64)
-        days = values[index]
-        day = np.arange(span)[None, None, :]
-        in_lead = day < l_draw[:, :, None]
-        in_review = (day >= l_draw[:, :, None]) & (day < l_draw[:, :, None] + r)
-        lead[rows] = (days * in_lead).sum(axis=2)
-        review[rows] = (days * in_review).sum(axis=2)
+    usable = np.flatnonzero(counts >= min_days)
+    if usable.size == 0:
+        return LeadTimeDemand(keys.select(SERIES), lead, review, mean_day, counts)
+    per_series = draws * (float(l_draw[usable].mean()) + r)
+    step = max(1, int(CHUNK_DAYS // per_series))
+    index = np.int32 if values.size < 2**31 else np.int64
+    size_of = counts.astype(np.float32)  # exact below 2^24 days
+    offset_of = offsets.astype(index)
+    for start in range(0, usable.size, step):
+        rows = usable[start : start + step]
+        split = l_draw[rows].ravel()
+        length = split + r
+        each = np.repeat(rows, draws)  # the series of each draw
+        # u < 1 in float32 and round-to-nearest keep u * size below size: picks stay in range
+        u = rng.random(int(length.sum()), dtype=np.float32)
+        pick = (u * np.repeat(size_of[each], length)).astype(index)
+        picked = values[np.repeat(offset_of[each], length) + pick]
+        # segment sums: [begin, begin + L) is D_L, [begin + L, begin + L + R) is D_R
+        bounds = np.empty(2 * split.size, dtype=np.int64)
+        bounds[0::2] = np.cumsum(length) - length
+        bounds[1::2] = bounds[0::2] + split
+        sums = np.add.reduceat(picked, bounds)
+        lead[rows] = sums[0::2].reshape(rows.size, draws)
+        review[rows] = sums[1::2].reshape(rows.size, draws)
     return LeadTimeDemand(keys.select(SERIES), lead, review, mean_day, counts)
 
 
@@ -178,19 +206,14 @@ def window_lead_time_demand(
     history count at the series' mean per measured day."""
     rng = np.random.default_rng(seed)
     n, span_all = daily.shape
-    measured = ~np.isnan(daily)
-    counts = measured.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_day = np.where(counts >= min_days, np.nansum(daily, axis=1) / counts, np.nan)
+    measured, counts, mean_day = _measured_history(daily, min_days)
     begin = np.where(measured.any(axis=1), measured.argmax(axis=1), span_all)
     filled = np.where(measured, daily, np.nan_to_num(mean_day)[:, None])
     filled[np.arange(span_all)[None, :] < begin[:, None]] = 0.0
     cum = np.concatenate([np.zeros((n, 1)), np.cumsum(filled, axis=1)], axis=1)
     mean_l = np.asarray(lead_time_days, dtype=float)
-    std_l = np.nan_to_num(np.asarray(lead_time_std_days, dtype=float))
     r = max(1, round(review_days))
-    l_draw = np.maximum(np.round(rng.normal(mean_l[:, None], std_l[:, None], (n, draws))), 1)
-    l_draw = l_draw.astype(int)
+    l_draw = _lead_time_draws(rng, mean_l, lead_time_std_days, draws)
     last_start = span_all - (l_draw + r)  # per draw: the latest window start that fits
     room = np.maximum(last_start - begin[:, None] + 1, 1)
     start = begin[:, None] + (rng.random((n, draws)) * room).astype(int)
@@ -207,16 +230,39 @@ def window_lead_time_demand(
     )
 
 
+def discrete_quantile(alpha: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """alpha-quantile of Poisson(mean), or negative binomial with that mean and variance
+    (n = mean^2 / (variance - mean), p = mean / variance) when variance > mean. Arguments
+    broadcast together; each element is evaluated by one distribution only."""
+    alpha, mean, variance = np.broadcast_arrays(
+        np.asarray(alpha, dtype=float),
+        np.maximum(np.asarray(mean, dtype=float), 1e-9),
+        np.asarray(variance, dtype=float),
+    )
+    over = variance > mean * 1.0001
+    out = np.empty(alpha.shape)
+    m, v = mean[over], variance[over]
+    out[over] = stats.nbinom.ppf(alpha[over], m**2 / (v - m), m / v)
+    out[~over] = stats.poisson.ppf(alpha[~over], mean[~over])
+    return out
+
+
 def cycle_service_level_stock(lead: np.ndarray, review: np.ndarray, alpha: np.ndarray):
-    """S per row: the alpha-quantile of T = D_L + D_R among draws with D_R > 0."""
+    """S per row: the alpha-quantile of T = D_L + D_R among draws with D_R > 0.
+
+    `alpha` per row ([rows]) gives [rows]; a [rows, levels] table of levels gives S per
+    row and level from one sort of each row's draws."""
     total = (lead + review).astype(float)
     conditioned = np.where(review > 0, total, np.nan)
     sorted_total = np.sort(conditioned, axis=1)  # NaN last
     hits = (review > 0).sum(axis=1)
-    position = np.ceil(np.asarray(alpha, dtype=float) * hits).astype(int) - 1
+    alpha = np.asarray(alpha, dtype=float)
+    table = alpha if alpha.ndim == 2 else alpha[:, None]
+    position = np.ceil(table * hits[:, None]).astype(int) - 1
     position = np.clip(position, 0, lead.shape[1] - 1)
-    level = np.take_along_axis(sorted_total, position[:, None], axis=1)[:, 0]
-    return np.where(hits > 0, level, 0.0)
+    level = np.take_along_axis(sorted_total, position, axis=1)
+    level = np.where(hits[:, None] > 0, level, 0.0)
+    return level if alpha.ndim == 2 else level[:, 0]
 
 
 def expected_shortage(
@@ -385,19 +431,25 @@ def history_lead_time_demand(
         if pattern in calibration.get(best, {}):
             chosen[pattern] = calibration[best][pattern]
     recent = daily[:, -history:]
-    draws = {
-        m: build(keys, recent, lead_mean, lead_std, r, settings.bootstrap_draws, seed=seed)
-        for m, build in (("block", window_lead_time_demand), ("days", bootstrap_lead_time_demand))
-        if m in candidates or (m == "block" and candidates == ("parametric",))
-    }
-    base = draws["block"] if "block" in draws else draws["days"]
+    draws = settings.bootstrap_draws
+    days_patterns = [p for p, m in methods.items() if m == "bootstrap_days"]
+    if candidates == ("days",):
+        base = bootstrap_lead_time_demand(keys, recent, lead_mean, lead_std, r, draws, seed=seed)
+    else:  # the block draws also carry the level (mean_day) for the parametric patterns
+        base = window_lead_time_demand(keys, recent, lead_mean, lead_std, r, draws, seed=seed)
     lead, review, mean_day = base.lead, base.review, base.mean_day
-    if len(draws) > 1:
-        days_patterns = [p for p, m in methods.items() if m == "bootstrap_days"]
-        use_days = keys["demand_pattern"].is_in(days_patterns).to_numpy()
-        lead = np.where(use_days[:, None], draws["days"].lead, lead)
-        review = np.where(use_days[:, None], draws["days"].review, review)
-        mean_day = np.where(use_days, draws["days"].mean_day, mean_day)
+    use_days = keys["demand_pattern"].is_in(days_patterns).to_numpy()
+    if candidates != ("days",) and use_days.any():  # day draws only where they were chosen
+        days = bootstrap_lead_time_demand(
+            keys.filter(use_days),
+            recent[use_days],
+            lead_mean[use_days],
+            lead_std[use_days],
+            r,
+            draws,
+            seed=seed,
+        )
+        lead[use_days], review[use_days], mean_day[use_days] = days.lead, days.review, days.mean_day
     return LeadTimeDemand(
         keys.select(SERIES), lead, review, mean_day, base.days, methods, backorder, chosen
     )
@@ -491,10 +543,10 @@ def recalibrated_level(target: np.ndarray, achieved: np.ndarray) -> np.ndarray:
     return np.interp(np.asarray(target, dtype=float), achieved, CALIBRATION_GRID)
 
 
-def _outcomes(daily: np.ndarray, start: int, lead_days: np.ndarray, review: int):
-    """Actual (D_L, D_R) per series for the window starting at day index `start`."""
-    n, span = daily.shape
-    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(np.nan_to_num(daily), axis=1)], axis=1)
+def _outcomes(cum: np.ndarray, start: int, lead_days: np.ndarray, review: int):
+    """Actual (D_L, D_R) per series for the window starting at day index `start`, from
+    `cum` ([series, days + 1] running totals of the measured daily demand, 0 first)."""
+    n, span = cum.shape[0], cum.shape[1] - 1
     rows = np.arange(n)
     end_lead = np.minimum(start + lead_days, span)
     end_review = np.minimum(end_lead + review, span)
@@ -528,7 +580,7 @@ def backtest_calibration(
     demand that followed is scored at every conditional quantile of CALIBRATION_GRID:
     cycle service P(T <= S | D_R > 0) and fill rate 1 - short / demand in the review.
     The parametric candidate is the plan's own: normal mu + z sigma_LTD, or for rows
-    flagged `discrete` the Poisson / negative binomial quantile (`policy.discrete_quantile`),
+    flagged `discrete` the Poisson / negative binomial quantile (`discrete_quantile`),
     with sigma_LTD^2 = (L + R) sigma_day^2 + d^2 sigma_L^2 at the window's forecast d.
     With `forecast_age_days` > 0 each origin's draws and forecast are also scored on the
     L + R windows starting every review period after it up to that age (the forecast grows
@@ -539,8 +591,6 @@ def backtest_calibration(
     curves of every other origin recalibrate the levels for the rest, and the mean
     |achieved - target| there at 0.90 / 0.95 / 0.98 is the method's calibration score.
     """
-    from stockplan.policy import discrete_quantile
-
     r = max(1, round(review_days))
     lead_mean = np.asarray(lead_time_days, dtype=float)
     lead_days = np.round(lead_mean).astype(int)
@@ -550,6 +600,9 @@ def backtest_calibration(
         keys.select(SERIES).with_row_index("row"), on=SERIES, maintain_order="left"
     ).with_columns((pl.col("origin") - pl.lit(first)).dt.total_days().alias("day"))
     patterns = keys["demand_pattern"].to_numpy()
+    running = np.concatenate(
+        [np.zeros((daily.shape[0], 1)), np.cumsum(np.nan_to_num(daily), axis=1)], axis=1
+    )
     methods = ("block", "days", "parametric") if sigma_day is not None else ("block", "days")
     sums = {m: np.zeros((2, 4, CALIBRATION_GRID.size, len(PATTERN_KEYS))) for m in methods}
     for k, (day, group) in enumerate(rows_of.group_by("day", maintain_order=True)):
@@ -562,7 +615,7 @@ def backtest_calibration(
         history = daily[rows, max(0, origin - history_days) : origin]
         ages = range(0, max(0, forecast_age_days) + 1, r)
         outcomes = [
-            (ages_ok, *_outcomes(daily[rows], origin + age, lead_days[rows], r))
+            (ages_ok, *_outcomes(running[rows], origin + age, lead_days[rows], r))
             for age in ages
             if (ages_ok := origin + age + lead_days[rows] + r <= span).any()
         ]
@@ -582,33 +635,38 @@ def backtest_calibration(
                 with np.errstate(invalid="ignore", divide="ignore"):
                     scale = rate / ltd.mean_day
                 fitted = np.isfinite(scale) & (ltd.mean_day > 0)
-            for g, level in enumerate(CALIBRATION_GRID):
-                if method == "parametric":
-                    alpha = np.full(rows.size, level)
-                    stock = mu + stats.norm.ppf(level) * sigma
-                    if discrete is not None and discrete[rows].any():
-                        nb = discrete_quantile(alpha, mu, np.maximum(sigma**2, mu))
-                        stock = np.where(discrete[rows], nb, stock)
-                    stock = np.where(fitted, stock, 0.0)
-                else:
-                    quantile = cycle_service_level_stock(
-                        ltd.lead, ltd.review, np.full(rows.size, level)
+            grid = np.broadcast_to(CALIBRATION_GRID, (rows.size, CALIBRATION_GRID.size))
+            if method == "parametric":  # [rows, levels]
+                stock = mu[:, None] + stats.norm.ppf(CALIBRATION_GRID)[None, :] * sigma[:, None]
+                counted = discrete[rows] if discrete is not None else np.zeros(rows.size, bool)
+                if counted.any():
+                    stock[counted] = discrete_quantile(
+                        grid[counted],
+                        mu[counted, None],
+                        np.maximum(sigma**2, mu)[counted, None],
                     )
-                    stock = np.ceil(quantile * np.nan_to_num(scale) - 1e-9)
-                for ages_ok, lead_actual, review_actual in outcomes:
-                    total = lead_actual + review_actual
-                    scored = fitted & ages_ok
-                    cycle = scored & (review_actual > 0)
-                    if backorder:
-                        short = np.maximum(total - stock, 0) - np.maximum(lead_actual - stock, 0)
-                    else:
-                        short = np.maximum(review_actual - np.maximum(stock - lead_actual, 0), 0)
-                    for p, pattern in enumerate(PATTERN_KEYS):
-                        mine = patterns[rows] == pattern
-                        sums[method][k % 2, 0, g, p] += (cycle & mine).sum()
-                        sums[method][k % 2, 1, g, p] += (cycle & mine & (total <= stock)).sum()
-                        sums[method][k % 2, 2, g, p] += review_actual[scored & mine].sum()
-                        sums[method][k % 2, 3, g, p] += short[scored & mine].sum()
+                stock = np.where(fitted[:, None], stock, 0.0)
+            else:
+                quantile = cycle_service_level_stock(ltd.lead, ltd.review, grid)
+                stock = np.ceil(quantile * np.nan_to_num(scale)[:, None] - 1e-9)
+            mine = (patterns[rows][:, None] == np.array(PATTERN_KEYS)[None, :]).astype(float)
+            for ages_ok, lead_actual, review_actual in outcomes:
+                total = (lead_actual + review_actual)[:, None]
+                scored = (fitted & ages_ok).astype(float)
+                cycle = scored * (review_actual > 0)
+                if backorder:
+                    short = np.maximum(total - stock, 0) - np.maximum(
+                        lead_actual[:, None] - stock, 0
+                    )
+                else:
+                    short = np.maximum(
+                        review_actual[:, None] - np.maximum(stock - lead_actual[:, None], 0), 0
+                    )
+                half = sums[method][k % 2]  # [measure, level, pattern]
+                half[0] += (cycle @ mine)[None, :]
+                half[1] += ((total <= stock) * cycle[:, None]).T @ mine
+                half[2] += ((scored * review_actual) @ mine)[None, :]
+                half[3] += (short * scored[:, None]).T @ mine
     result: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     held_out: dict[str, dict[str, tuple[float, float]]] = {}
     for method, halves in sums.items():

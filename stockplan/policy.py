@@ -28,6 +28,7 @@ from scipy import stats
 from stockplan.config import Policy
 from stockplan.lead_time_demand import (
     LeadTimeDemand,
+    discrete_quantile,
     empirical_order_up_to,
     recalibrated_level,
 )
@@ -71,19 +72,6 @@ def economic_order_quantity(
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.sqrt(2.0 * ordering_cost * np.asarray(annual_demand, dtype=float) / holding)
     return np.where(np.isfinite(q) & (holding > 0), q, np.nan)
-
-
-def discrete_quantile(alpha: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
-    """alpha-quantile of Poisson(mean), or negative binomial when variance > mean."""
-    mean = np.maximum(np.asarray(mean, dtype=float), 1e-9)
-    variance = np.asarray(variance, dtype=float)
-    over = variance > mean * 1.0001
-    safe_var = np.where(over, variance, mean * 2)
-    n = mean**2 / (safe_var - mean)
-    p = mean / safe_var
-    return np.where(over, stats.nbinom.ppf(alpha, n, p), stats.poisson.ppf(alpha, mean)).astype(
-        float
-    )
 
 
 MIN_CONFORMAL_SCORES = 20

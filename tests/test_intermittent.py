@@ -18,6 +18,7 @@ from stockplan.lead_time_demand import (
     bootstrap_lead_time_demand,
     cycle_service_level_stock,
     daily_demand,
+    discrete_quantile,
     empirical_order_up_to,
     expected_shortage,
     fill_rate_stock,
@@ -299,3 +300,74 @@ def test_replay_metrics_per_pattern_count_only_that_patterns_series():
     assert first["avg_inventory_value"] == 10.0 and first["orders_placed"] == 2
     both = metrics(totals)
     assert both["fill_rate"] == 10 / 14 and both["avg_inventory_value"] == 11.0
+
+
+def test_day_bootstrap_draws_each_series_only_from_its_own_days():
+    # A sells 1 a day, B 1000 a day: any pick outside a series' own days would show
+    keys = pl.DataFrame({"sku": ["A", "B"], "location": ["W", "W"]})
+    daily = np.vstack([np.full(40, 1.0), np.full(40, 1000.0)])
+    daily[0, :5] = np.nan  # A: 35 measured days
+    ltd = bootstrap_lead_time_demand(keys, daily, np.array([14.0, 3.0]), np.zeros(2), 7, 300)
+    assert np.all(ltd.lead[0] == 14) and np.all(ltd.review[0] == 7)
+    assert np.all(ltd.lead[1] == 3000) and np.all(ltd.review[1] == 7000)
+    assert ltd.days.tolist() == [35, 40]
+
+
+def test_cycle_stock_for_a_table_of_levels_sorts_once_and_matches_each_level():
+    lead = np.array([[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]], dtype=float)
+    review = np.array([[2, 2, 0, 0, 1, 1, 0, 0, 1, 11]], dtype=float)
+    # conditioned T sorted: 2 3 5 6 9 20 (see the first test)
+    table = cycle_service_level_stock(lead, review, np.array([[0.5, 0.8, 0.9]]))
+    assert table.tolist() == [[5.0, 9.0, 20.0]]
+
+
+def test_discrete_quantile_mixes_poisson_and_negative_binomial_per_element():
+    alpha = np.array([0.9, 0.9, 0.5])
+    mean = np.array([2.0, 2.0, 10.0])
+    variance = np.array([2.0, 8.0, 30.0])
+    # NB with mean m and variance v: n = m^2 / (v - m), p = m / v
+    expected = [
+        stats.poisson.ppf(0.9, 2.0),
+        stats.nbinom.ppf(0.9, 4 / 6, 2 / 8),
+        stats.nbinom.ppf(0.5, 100 / 20, 10 / 30),
+    ]
+    assert discrete_quantile(alpha, mean, variance).tolist() == expected
+
+
+def test_backtest_scores_every_level_of_an_under_forecast_by_hand():
+    # 2 a day every day; the forecast at the origin says 1.8 a day. Block draws: T = 42 at
+    # the history's 2 a day, rescaled by 1.8 / 2: S = ceil(37.8) = 38 at every level. The
+    # window sells D_L = 28, D_R = 14: short = 14 - (38 - 28) = 4, fill 10 / 14, T > S.
+    # Parametric with sigma 0, flagged discrete: S = Poisson(1.8 x 21 = 37.8) quantile.
+    first = dt.date(2024, 1, 1)
+    n = 60
+    daily = np.full((n, 500), 2.0)
+    windows = _windows(n, first, [400], 1.8)
+    result, _ = backtest_calibration(
+        _keys(n, "lumpy"),
+        daily,
+        first,
+        windows,
+        np.full(n, 14.0),
+        np.zeros(n),
+        7,
+        364,
+        sigma_day=np.zeros(n),
+        discrete=np.ones(n, dtype=bool),
+    )
+    cycle, fill = result["block"]["lumpy"]
+    assert np.all(cycle == 0.0) and np.allclose(fill, 10 / 14)
+    stock = stats.poisson.ppf(CALIBRATION_GRID, 37.8)
+    short = np.maximum(14 - np.maximum(stock - 28, 0), 0)
+    cycle, fill = result["parametric"]["lumpy"]
+    assert np.array_equal(cycle, (stock >= 42).astype(float))
+    assert np.allclose(fill, 1 - short / 14)
+
+
+def test_lead_time_demand_module_does_not_import_the_policy_module():
+    import subprocess
+    import sys
+
+    code = "import sys, stockplan.lead_time_demand; print('stockplan.policy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
