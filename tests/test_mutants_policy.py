@@ -156,3 +156,20 @@ def test_fill_rate_keeps_the_normal_loss_for_discrete_patterns():
     out = protection_levels(frame, Policy(service_measure="fill_rate"))
     k = out["safety_stock"][0] / 21**0.5
     assert stats.norm.pdf(k) - k * stats.norm.sf(k) == pytest.approx(0.02 * 14 / 21**0.5, abs=1e-3)
+
+
+def test_a_discrete_quantile_below_the_mean_gives_no_negative_safety_stock():
+    # Poisson(2): the 30 % quantile is 1 (P(<= 0) = 0.135, P(<= 1) = 0.406), below the mean
+    # 2, and the median is 2: safety stock 0 in both cases, the reorder point the mean
+    for level in (0.3, 0.5):
+        frame = _series(
+            demand_pattern="intermittent",
+            forecast_per_day=2 / 21,
+            demand_protection=2.0,
+            sigma_day=0.1,
+            service_level=level,
+        )
+        out = protection_levels(frame, Policy())
+        assert stats.poisson.ppf(level, 2.0) <= 2.0
+        assert out["safety_stock"][0] == 0.0
+        assert out["reorder_point"][0] == pytest.approx(2.0)
