@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
+import pytest
 
 from stockplan.config import LeadTime
-from stockplan.leadtime import backup_lead_times
+from stockplan.leadtime import backup_lead_times, supplier_scorecard
 
 
 def test_backup_lead_times_come_from_the_backup_suppliers_master_row_for_named_items_only():
@@ -41,3 +44,24 @@ def test_no_named_backup_means_no_backup_lead_times():
     )
     assert backup_lead_times(series, products, None, None, LeadTime()).height == 0
     assert backup_lead_times(series, None, None, None, LeadTime()).height == 0
+
+
+def test_a_one_unit_line_counts_in_the_suppliers_fill_rate():
+    # per-line fill: 0 of 1 and 10 of 10 -> mean (0 + 1) / 2 = 0.5; units: 10 of 11
+    purchase_orders = pl.DataFrame(
+        {
+            "po_id": ["P1", "P2"],
+            "sku": ["A", "A"],
+            "location": ["W", "W"],
+            "supplier": ["S", "S"],
+            "quantity": [1.0, 10.0],
+            "received_quantity": [0.0, 10.0],
+            "order_date": [dt.date(2025, 1, 1)] * 2,
+            "expected_date": [dt.date(2025, 1, 10)] * 2,
+            "received_date": [dt.date(2025, 1, 9), dt.date(2025, 1, 11)],
+        }
+    )
+    (card,) = supplier_scorecard(purchase_orders).to_dicts()
+    assert card["fill_rate"] == pytest.approx(0.5)
+    assert card["quantity_fill_rate"] == pytest.approx(10 / 11)
+    assert card["on_time_rate"] == pytest.approx(0.5)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from stockplan.plan import explain_backup
+from stockplan.plan import explain_backup, stale_stock_note
 
 AS_OF = dt.date(2025, 3, 3)
 
@@ -55,3 +55,20 @@ def test_a_backup_order_says_which_supplier_replaces_which_and_why():
     assert rows["B"]["supplier"] == "Fast" and rows["B"]["order_qty"] == 6.0
     assert rows["B"]["reason"] == f"{why}; below reorder point"
     assert rows["C"]["reason"] == f"enough on hand with the {why}"
+
+
+def test_items_missing_from_the_newest_snapshot_are_named_in_code_order():
+    old, new = dt.date(2025, 3, 1), dt.date(2025, 3, 2)
+    skus = ["G", "C", "A", "F", "B", "E", "D"]
+    stock = pl.DataFrame(
+        {
+            "sku": [*skus, "H"],
+            "location": ["W"] * 8,
+            "date": [old] * 7 + [new],
+            "on_hand": [1.0] * 8,
+        }
+    )
+    assert stale_stock_note(stock, "zero") == (
+        "stock: 7 items are missing from their location's newest snapshot, taken as 0 on "
+        "hand: A@W, B@W, C@W, D@W, E@W and 2 more"
+    )
