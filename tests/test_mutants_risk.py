@@ -20,7 +20,13 @@ NO_PO = pl.DataFrame(
 )
 
 
-def _risk(available: float, lead_demand: float, sigma_day: float, pattern: str = "smooth"):
+def _risk(
+    available: float,
+    lead_demand: float,
+    sigma_day: float,
+    pattern: str = "smooth",
+    backorders: float = 0.0,
+):
     """One series: L = 10 days, `lead_demand` expected over L, nothing on order."""
     series = pl.DataFrame(
         {
@@ -28,7 +34,7 @@ def _risk(available: float, lead_demand: float, sigma_day: float, pattern: str =
             "location": ["W"],
             "on_hand": [available],
             "allocated": [0.0],
-            "backorders": [0.0],
+            "backorders": [backorders],
             "on_order": [0.0],
             "next_receipt_date": [None],
             "forecast_per_day": [lead_demand / 10],
@@ -68,3 +74,15 @@ def test_slow_movers_below_one_unit_over_the_lead_time_use_their_own_poisson_mea
     assert empty["expected_shortage"] == pytest.approx(0.5, rel=1e-9)
     one = _risk(1.0, 0.5, 0.1, "intermittent")
     assert one["stockout_probability"] == pytest.approx(1 - math.exp(-0.5) * 1.5, rel=1e-9)
+
+
+def test_no_expected_demand_is_no_risk_unless_customers_already_wait():
+    quiet = _risk(5.0, 0.0, 1.0)
+    assert quiet["stockout_probability"] == 0.0
+    assert quiet["expected_shortage"] == 0.0
+    assert quiet["risk_level"] == "low"
+    # 3 units owed to customers and nothing on hand: short for certain, by 3
+    owed = _risk(0.0, 0.0, 1.0, backorders=3.0)
+    assert owed["stockout_probability"] == 1.0
+    assert owed["expected_shortage"] == pytest.approx(3.0)
+    assert owed["risk_level"] == "high"
