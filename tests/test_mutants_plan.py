@@ -6,7 +6,8 @@ import datetime as dt
 
 import polars as pl
 
-from stockplan.plan import explain_backup, stale_stock_note
+from stockplan.config import Policy
+from stockplan.plan import explain_backup, plan_orders, stale_stock_note
 
 AS_OF = dt.date(2025, 3, 3)
 
@@ -72,3 +73,63 @@ def test_items_missing_from_the_newest_snapshot_are_named_in_code_order():
         "stock: 7 items are missing from their location's newest snapshot, taken as 0 on "
         "hand: A@W, B@W, C@W, D@W, E@W and 2 more"
     )
+
+
+def _plan_row(**overrides: object) -> dict:
+    """10 a day, L = 14, R = 7 (S = 210 with no forecast error), position 100."""
+    row = {
+        "sku": "P",
+        "location": "W",
+        "supplier": "S",
+        "on_hand": 100.0,
+        "allocated": 0.0,
+        "backorders": 0.0,
+        "on_order": 0.0,
+        "inventory_position": 100.0,
+        "forecast_per_day": 10.0,
+        "demand_protection": 210.0,
+        "sigma_e": 0.0,
+        "lead_time_days": 14.0,
+        "lead_time_std_days": 0.0,
+        "lead_time_source": "default",
+        "abc": "A",
+        "xyz": "X",
+        "demand_pattern": "smooth",
+        "model": "AutoETS",
+        "unit_cost": 10.0,
+        "moq": None,
+        "pack_size": None,
+        "max_order": None,
+        "product_service_level": None,
+        "inactive": False,
+    }
+    row.update(overrides)
+    return row
+
+
+def test_the_reason_says_when_a_need_was_rounded_up_to_whole_packs_or_capped():
+    # need 210 - 100 = 110; packs of 12 -> 10 packs = 120; capped at 100 -> 8 packs = 96
+    frame = pl.DataFrame(
+        [
+            _plan_row(sku="P", pack_size=12.0),
+            _plan_row(sku="Q", pack_size=12.0, max_order=100.0),
+            _plan_row(sku="U"),
+        ],
+        schema_overrides={
+            "moq": pl.Float64,
+            "pack_size": pl.Float64,
+            "max_order": pl.Float64,
+            "product_service_level": pl.Float64,
+        },
+    )
+    out = {r["sku"]: r for r in plan_orders(frame, Policy(), AS_OF, 7).to_dicts()}
+    head = "position 100 below reorder point 210: need 110 to reach 210"
+    assert (out["P"]["order_qty"], out["P"]["reason"]) == (
+        120.0,
+        f"{head}; rounded up to packs of 12",
+    )
+    assert (out["Q"]["order_qty"], out["Q"]["reason"]) == (
+        96.0,
+        f"{head}; rounded up to packs of 12; capped at max order 100",
+    )
+    assert (out["U"]["order_qty"], out["U"]["reason"]) == (110.0, head)

@@ -173,3 +173,48 @@ def test_a_discrete_quantile_below_the_mean_gives_no_negative_safety_stock():
         assert stats.poisson.ppf(level, 2.0) <= 2.0
         assert out["safety_stock"][0] == 0.0
         assert out["reorder_point"][0] == pytest.approx(2.0)
+
+
+def test_a_backtest_recalibrated_parametric_level_sets_the_safety_stock():
+    # The backtest of erratic and intermittent items achieved 90 % cycle service at the
+    # 0.95 quantile level (and 95 % at 0.98): a 90 % target is planned at 0.95.
+    # erratic (normal): SS = z(0.95) sigma = 1.6449 x 3 sqrt(21) = 22.61 (z(0.90) would
+    # give 17.62); intermittent (Poisson(2)): the 0.95 quantile 5, SS = 3 (0.90: 4, SS 2).
+    # The smooth item has no calibration and keeps z(0.90).
+    from stockplan.lead_time_demand import CALIBRATION_GRID, LeadTimeDemand
+
+    grid = list(CALIBRATION_GRID)
+    assert grid[9] == 0.95 and grid[11] == 0.98
+    achieved = np.array(
+        [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99]
+    )
+    assert np.all(np.diff(achieved) > 0) and achieved[9] == 0.90
+    frame = pl.concat(
+        [
+            _series(service_level=0.9, demand_pattern="erratic"),
+            _series(
+                service_level=0.9,
+                demand_pattern="intermittent",
+                forecast_per_day=2 / 21,
+                demand_protection=2.0,
+                sigma_day=0.1,
+            ),
+            _series(service_level=0.9),
+        ]
+    ).with_columns(pl.Series("sku", ["E", "I", "S"]), pl.lit("W").alias("location"))
+    ltd = LeadTimeDemand(
+        keys=frame.select("sku", "location"),
+        lead=np.full((3, 4), 10.0),
+        review=np.full((3, 4), 5.0),
+        mean_day=np.array([10.0, 2 / 21, 10.0]),
+        days=np.array([364, 364, 364]),
+        methods={"erratic": "parametric", "intermittent": "parametric"},
+        calibration={p: (achieved, achieved) for p in ("erratic", "intermittent")},
+    )
+    out = protection_levels(frame, Policy(), lead_time_demand=ltd)
+    sigma = 3 * 21**0.5
+    assert out["safety_stock"][0] == pytest.approx(stats.norm.ppf(0.95) * sigma, rel=1e-9)
+    assert out["safety_stock"][1] == pytest.approx(stats.poisson.ppf(0.95, 2.0) - 2.0)
+    assert out["safety_stock"][1] == 3.0
+    assert out["safety_stock"][2] == pytest.approx(stats.norm.ppf(0.90) * sigma, rel=1e-9)
+    assert out["ltd_method"].to_list() == ["parametric", "parametric", "normal"]
