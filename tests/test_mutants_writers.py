@@ -50,6 +50,11 @@ def test_a_sheet_above_the_large_cell_count_reads_back_cell_for_cell_with_a_filt
     assert sheet.auto_filter.ref is not None
     assert sheet.auto_filter.ref.startswith("A1:") and sheet.auto_filter.ref.endswith("3501")
     assert sheet.auto_filter.ref.split(":")[1][0] == "F"  # six columns: A to F
+    # the sheet's recorded size: header, 3,500 rows and the totals row, columns A to F
+    import openpyxl
+
+    lazy = openpyxl.load_workbook(target, read_only=True).worksheets[0]
+    assert lazy.calculate_dimension() == "A1:F3502"
 
 
 def test_the_order_sheet_has_a_totals_row_with_the_sum_of_the_order_value(tmp_path: Path):
@@ -71,3 +76,23 @@ def test_the_summary_counts_high_risk_order_lines_per_supplier_and_location():
     # suppliers: i % 3 == 0 -> "Bolt & <Co>" (3, 6, 9), else Acme (1, 2, 4, 5, 8)
     assert high == {"Acme": 1, "Bolt & <Co>": 0}
     assert {r[0]: r[-1] for r in location_block.iter_rows()} == {"W1": 1, "W2": 0}
+
+
+def test_each_file_is_written_to_a_temp_file_beside_it_then_renamed(tmp_path, monkeypatch):
+    # beside it: same folder, same file system, so the rename is atomic
+    import os
+
+    renames = []
+    real_replace = os.replace
+
+    def spy(source, target):
+        renames.append((Path(source), Path(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", spy)
+    target = tmp_path / "orders.csv"
+    writers.write_files({target: ({"orders": _orders(3)}, "csv")})
+    ((source, renamed),) = renames
+    assert renamed == target
+    assert source.parent == tmp_path and source.name.startswith(".orders.csv.")
+    assert [p.name for p in tmp_path.iterdir()] == ["orders.csv"]
