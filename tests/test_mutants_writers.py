@@ -1,0 +1,98 @@
+"""Workbook behaviours pinned down by surviving mutants of `stockplan/io/writers.py`.
+
+Expected values are the input rows themselves, read back with openpyxl.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from stockplan.io import writers
+
+
+def _orders(n: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "sku": [f"S{i:05d}" for i in range(n)],
+            "location": ["W1" if i % 2 else "W2" for i in range(n)],
+            "supplier": ["Acme" if i % 3 else "Bolt & <Co>" for i in range(n)],
+            "order_qty": [float(i % 7) for i in range(n)],
+            "order_value": [float(i % 7) * 2.5 for i in range(n)],
+            "risk_level": ["high" if i % 5 == 0 else "low" for i in range(n)],
+        }
+    )
+
+
+def _first_sheet(path: Path):
+    import openpyxl
+
+    return openpyxl.load_workbook(path).worksheets[0]
+
+
+def test_a_sheet_above_the_large_cell_count_reads_back_cell_for_cell_with_a_filter(
+    tmp_path: Path,
+):
+    # 3,500 rows x 6 columns = 21,000 cells > 20,000: the fast XML path
+    frame = _orders(3500)
+    target = tmp_path / "plan.xlsx"
+    writers.write_files({target: ({"orders": frame}, "xlsx")})
+    sheet = _first_sheet(target)
+    rows = list(sheet.iter_rows(min_row=2, max_row=3501, values_only=True))
+    assert len(rows) == 3500
+    by_sku = {r[0]: r for r in rows}
+    for i in (0, 1, 2, 1749, 3499):
+        row = frame.row(i, named=True)
+        cells = set(by_sku[row["sku"]])
+        assert {row["location"], row["supplier"], row["risk_level"]} <= cells
+        assert row["order_value"] in cells or (row["order_value"] == 0 and 0 in cells)
+    assert sheet.auto_filter.ref is not None
+    assert sheet.auto_filter.ref.startswith("A1:") and sheet.auto_filter.ref.endswith("3501")
+    assert sheet.auto_filter.ref.split(":")[1][0] == "F"  # six columns: A to F
+    # the sheet's recorded size: header, 3,500 rows and the totals row, columns A to F
+    import openpyxl
+
+    lazy = openpyxl.load_workbook(target, read_only=True).worksheets[0]
+    assert lazy.calculate_dimension() == "A1:F3502"
+
+
+def test_the_order_sheet_has_a_totals_row_with_the_sum_of_the_order_value(tmp_path: Path):
+    # order values 0, 2.5, 5, 7.5, 10: total 25
+    target = tmp_path / "plan.xlsx"
+    writers.write_files({target: ({"orders": _orders(5)}, "xlsx")})
+    sheet = _first_sheet(target)
+    last = [c.value for c in sheet[sheet.max_row]]
+    assert 25.0 in last
+    assert 0.0 + 1 + 2 + 3 + 4 in last  # order_qty total: 10
+
+
+def test_the_summary_counts_high_risk_order_lines_per_supplier_and_location():
+    # rows 0..9 with order_qty > 0: 1-6, 8, 9; high risk: rows 0, 5 -> only 5 orders
+    lines, blocks = writers.summary_sheet({"orders": _orders(10)}, {"as_of": "x"}, "en")
+    (supplier_block, location_block) = (blocks[0][1], blocks[1][1])
+    assert supplier_block.width == 5  # supplier, lines, order_qty, order_value, high_risk
+    high = {r[0]: r[-1] for r in supplier_block.iter_rows()}
+    # suppliers: i % 3 == 0 -> "Bolt & <Co>" (3, 6, 9), else Acme (1, 2, 4, 5, 8)
+    assert high == {"Acme": 1, "Bolt & <Co>": 0}
+    assert {r[0]: r[-1] for r in location_block.iter_rows()} == {"W1": 1, "W2": 0}
+
+
+def test_each_file_is_written_to_a_temp_file_beside_it_then_renamed(tmp_path, monkeypatch):
+    # beside it: same folder, same file system, so the rename is atomic
+    import os
+
+    renames = []
+    real_replace = os.replace
+
+    def spy(source, target):
+        renames.append((Path(source), Path(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", spy)
+    target = tmp_path / "orders.csv"
+    writers.write_files({target: ({"orders": _orders(3)}, "csv")})
+    ((source, renamed),) = renames
+    assert renamed == target
+    assert source.parent == tmp_path and source.name.startswith(".orders.csv.")
+    assert [p.name for p in tmp_path.iterdir()] == ["orders.csv"]
