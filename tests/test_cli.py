@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from conftest import warm_plan_cache
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -240,7 +241,8 @@ def test_explain_unknown_sku_or_location_is_a_user_error(small_shop: Path):
 
 def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
     # `stockplan plan -o - | head -0`: the reader has gone before the plan is written,
-    # so writing the CSV hits a closed pipe (EPIPE)
+    # so writing the CSV hits a closed pipe (EPIPE); the child reuses the plan cached here
+    warm_plan_cache(small_shop)
     command = [sys.executable, "-m", "stockplan", "plan", "-c", str(small_shop), "--all", "-q"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
