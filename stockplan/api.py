@@ -167,6 +167,21 @@ def plan(
     return run_plan(_inputs(inputs, config).tables, config, include_all=True, progress=progress)
 
 
+def score_overrides(
+    inputs: Inputs | Mapping[str, Any],
+    config: Config | None = None,
+    *,
+    progress: Progress | None = None,
+) -> pl.DataFrame:
+    """Forecast value added of every override that started before the planning date:
+    |statistical forecast - actual| - |override - actual| over its window's days before
+    then (`overrides.score_overrides`); positive when the override helped."""
+    from stockplan.pipeline import override_scores
+
+    config = config or Config()
+    return override_scores(_inputs(inputs, config).tables, config, progress=progress)[1]
+
+
 @dataclass
 class Explanation:
     """The plan's own rows behind one SKU's order (one per location), and the projected

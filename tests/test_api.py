@@ -196,8 +196,8 @@ def test_importing_stockplan_loads_no_dataframe_library():
 
 
 def test_the_api_names_survive_importing_modules_of_the_same_name():
-    from stockplan.plan import plan_orders  # noqa: F401  the module stockplan/plan.py
     from stockplan.classify import classify_demand  # noqa: F401
+    from stockplan.plan import plan_orders  # noqa: F401  the module stockplan/plan.py
     from stockplan.simulate import prepare_replay  # noqa: F401
 
     assert callable(stockplan.plan) and stockplan.plan.__module__ == "stockplan.api"

@@ -808,14 +808,15 @@ def overrides(
     _check_target(output, format)
     view.check_columns(_known_columns("overrides"))
 
+    from stockplan.api import Inputs, planning_date, score_overrides
     from stockplan.items import for_people, item_names
-    from stockplan.pipeline import override_scores
 
     console = Console(quiet)
     cfg, tables = _load(config, console, view)
     if tables.get("overrides") is None:
         raise StockplanError(message("no_overrides", view.lang))
-    planned_as_of, scores = override_scores(tables, cfg, progress=stage_progress(console))
+    scores = score_overrides(Inputs(tables), cfg, progress=stage_progress(console))
+    planned_as_of = planning_date(tables, cfg)
     StageProgress.close_all()
     shown = for_people({"overrides": scores}, item_names(tables), planned_as_of)
     emit(
