@@ -1,7 +1,9 @@
 """stockplan command line: parse options, call the Python API (`stockplan.api`), write.
 
 What is shown and how (messages, progress, tables to a terminal, stdout or files) is in
-`stockplan.cli.display`; the commands here hold no planning logic.
+`stockplan.cli.display`, the options shared by the commands in `stockplan.cli.options`; the
+commands here hold no planning logic.
+
 Heavy modules (polars, statsforecast, scipy) are imported inside the commands so that
 `stockplan --help` answers at once. Exit codes: 0 ok, 1 user error, 2 usage error,
 3 `--fail-on-risk` threshold reached, 4 internal error (a bug: please report it),
@@ -15,19 +17,12 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from stockplan import __version__
-from stockplan.cli.display import (
-    EXIT_INTERNAL as EXIT_INTERNAL,
-)
-from stockplan.cli.display import (
-    EXIT_USER_ERROR as EXIT_USER_ERROR,
-)
 from stockplan.cli.display import (
     Console,
     Headers,
@@ -42,6 +37,30 @@ from stockplan.cli.display import (
     set_lang,
     stage_progress,
 )
+from stockplan.cli.options import (
+    NEWS_LEVELS,
+    AsOfOption,
+    Baseline,
+    BomOption,
+    ColumnsOption,
+    ConfigOption,
+    DebugOption,
+    FormatOption,
+    HeadersOption,
+    LangOption,
+    LimitOption,
+    NoCacheOption,
+    NotifyOption,
+    OutputOption,
+    PreviousOption,
+    QuietOption,
+    RiskLevel,
+    RiskOption,
+    SortOption,
+    SupplierForecastOption,
+    TableName,
+    check_target,
+)
 from stockplan.errors import StockplanError
 
 if TYPE_CHECKING:
@@ -49,22 +68,10 @@ if TYPE_CHECKING:
 
     from stockplan.config import Config
 
-TABLES = (
-    "orders",
-    "risk",
-    "transfers",
-    "excess",
-    "supplier_orders",
-    "forecast",
-    "classes",
-    "suppliers",
-    "notices",
-    "expiry_risk",
-    "large_orders",
-)
-OUTPUT_SUFFIXES = (".csv", ".xlsx", ".json", ".parquet")
 EXIT_RISK = 3
 EXIT_NOTIFY = 5
+EXIT_NOT_REPRODUCED = 6
+EXIT_UNPROVABLE = 7
 
 app = typer.Typer(
     name="stockplan",
@@ -74,166 +81,6 @@ app = typer.Typer(
     add_completion=True,
     rich_markup_mode=None,  # plain click help: rendering it with rich costs ~0.1 s
 )
-
-
-class Baseline(StrEnum):
-    rule = "rule"
-    history = "history"
-
-
-class RiskLevel(StrEnum):
-    high = "high"
-    medium = "medium"
-    new_high = "new-high"
-    worse = "worse"
-
-
-NEWS_LEVELS = {RiskLevel.new_high: ["high"], RiskLevel.worse: ["high", "medium"]}
-EXIT_NOT_REPRODUCED = 6
-EXIT_UNPROVABLE = 7
-
-
-TableName = StrEnum("TableName", {name: name for name in TABLES})  # type: ignore[misc]
-
-
-def _check_output(value: str | None) -> str | None:
-    """`-o` names a .csv / .xlsx / .json / .parquet file, a folder or - (checked at once)."""
-    if value is None or value == "-":
-        return value
-    path = Path(value)
-    if path.suffix and path.suffix.lower() not in OUTPUT_SUFFIXES and not path.is_dir():
-        raise typer.BadParameter(
-            f"unknown output type '{path.suffix}' (choose from {', '.join(OUTPUT_SUFFIXES)}, "
-            "a folder, or - for CSV on stdout)"
-        )
-    return value
-
-
-def _check_target(output: str | None, fmt: OutputFormat | None) -> None:
-    """A format that cannot go where -o points is a usage error, before any work."""
-    if fmt is None or fmt == OutputFormat.table:
-        return
-    if output is None or output == "-":
-        if fmt != OutputFormat.csv:
-            raise typer.BadParameter(
-                f"{fmt.value} cannot go to stdout (choose csv, or -o FILE.{fmt.value})",
-                param_hint="'--format'",
-            )
-        return
-    suffix = Path(output).suffix.lower()
-    if suffix in OUTPUT_SUFFIXES and suffix != f".{fmt.value}":
-        raise typer.BadParameter(
-            f"{fmt.value} does not match the file suffix {suffix} of {output}",
-            param_hint="'--format'",
-        )
-
-
-ConfigOption = Annotated[
-    Path,
-    typer.Option(
-        "--config", "-c", help="YAML config (see config.example.yaml).", show_default=True
-    ),
-]
-OutputOption = Annotated[
-    str | None,
-    typer.Option(
-        "--output",
-        "-o",
-        callback=_check_output,
-        help="Where to write: FILE.xlsx (all tables), FILE.csv/.json/.parquet (one table), "
-        "a folder (one file per table), or - for CSV on stdout. Default: a table on a "
-        "terminal, CSV when piped.",
-    ),
-]
-FormatOption = Annotated[
-    OutputFormat | None,
-    typer.Option("--format", "-f", help="Output format for a folder or stdout."),
-]
-QuietOption = Annotated[
-    bool, typer.Option("--quiet", "-q", help="No progress or warnings (for cron).")
-]
-BomOption = Annotated[
-    bool, typer.Option("--bom", help="Start CSV files with a UTF-8 BOM (Excel on Windows).")
-]
-DebugOption = Annotated[
-    bool, typer.Option("--debug", help="Show the traceback of an internal error.")
-]
-NotifyOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--notify",
-        metavar="CHANNEL",
-        help="After writing, send the high-risk items to this channel of the config's "
-        "notify.channels (repeatable). Exit 5 when a message fails; the plan is kept.",
-    ),
-]
-LangOption = Annotated[
-    Lang | None,
-    typer.Option(
-        "--lang",
-        help="Language of headers, reasons and messages (default: planning.language, en).",
-    ),
-]
-AsOfOption = Annotated[
-    dt.datetime | None,
-    typer.Option(
-        "--as-of",
-        formats=["%Y-%m-%d"],
-        help="Planning date YYYY-MM-DD (default: planning.as_of, else the day after the "
-        "last sale).",
-    ),
-]
-NoCacheOption = Annotated[
-    bool,
-    typer.Option(
-        "--no-cache",
-        help="Recompute even when the inputs, config and version are unchanged (the cache "
-        "is .stockplan-cache beside the config, or $STOCKPLAN_CACHE_DIR; safe to delete).",
-    ),
-]
-LimitOption = Annotated[
-    int, typer.Option("--limit", min=1, help="Rows in the terminal table (the rest counted).")
-]
-SortOption = Annotated[
-    str | None,
-    typer.Option(
-        "--sort",
-        help="Sort by COLUMN or COLUMN:desc instead of urgency (risk, then order-by date).",
-    ),
-]
-ColumnsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--columns",
-        help="Comma-separated columns to show or write (terminal, stdout, one-table files).",
-    ),
-]
-HeadersOption = Annotated[
-    Headers,
-    typer.Option(
-        "--headers",
-        help="CSV headers in the language, or the canonical English names for scripts.",
-    ),
-]
-
-
-PreviousOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--previous",
-        metavar="PLAN",
-        help="An earlier plan (.xlsx, folder or risk file): --fail-on-risk new-high / worse "
-        "and --notify then speak only of items whose risk is new or worse than in it.",
-    ),
-]
-RiskOption = Annotated[
-    RiskLevel | None,
-    typer.Option(
-        "--fail-on-risk",
-        help="Exit 3 when any item is at this risk level or worse; new-high: only items newly "
-        "at high risk since --previous; worse: only items at a higher level than in it.",
-    ),
-]
 
 
 def _previous_risk(
@@ -409,16 +256,6 @@ def main_options(
     """
 
 
-SupplierForecastOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--supplier-forecast",
-        help="Also write one workbook per supplier into this folder: the purchase orders "
-        "the policy will most likely place over the next supplier_forecast.weeks, with a range.",
-    ),
-]
-
-
 def _write_supplier_forecast(
     result: Any, cfg: Config, tables: dict[str, pl.DataFrame], folder: Path, console: Console
 ) -> None:
@@ -488,7 +325,7 @@ def plan(
 ) -> int:
     """Write purchase suggestions (orders) and stockout risk for every sku x location."""
     name = table.value
-    _check_target(output, format)
+    check_target(output, format)
     view = _view_options(lang, as_of, limit, sort, columns, headers)
     view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
@@ -595,7 +432,7 @@ def _single_table_command(
     fail_on_risk: RiskLevel | None = None,
     no_cache: bool = False,
 ) -> int:
-    _check_target(output, format)
+    check_target(output, format)
     view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
     from stockplan.items import for_people, item_names
@@ -805,7 +642,7 @@ def overrides(
     """Score every past forecast override against the statistical forecast on what actually
     sold (forecast value added)."""
     view = _view_options(lang, as_of, limit, sort, columns, headers)
-    _check_target(output, format)
+    check_target(output, format)
     view.check_columns(_known_columns("overrides"))
 
     from stockplan.api import Inputs, planning_date, score_overrides
@@ -955,7 +792,7 @@ def simulate(
 ) -> int:
     """Replay history with the policy (each target in simulate.targets) and a rule-of-thumb
     baseline; report fill rate, cycle service level, stockout days, inventory and orders."""
-    _check_target(output, format)
+    check_target(output, format)
     if plot is not None and plot.suffix.lower() != ".png":
         raise typer.BadParameter(
             f"{plot}: the chart is a PNG file (use a .png name)", param_hint="'--plot'"
