@@ -311,3 +311,16 @@ def test_verify_refuses_a_plan_without_a_run_record(tmp_path: Path, steady_plan)
     steady_plan.write(tmp_path / "plan.xlsx")
     with pytest.raises(StockplanError, match="no run record"):
         stockplan.verify(tmp_path / "plan.xlsx")
+
+
+def test_supplier_forecast_starts_with_this_week_order_then_one_review_a_week(steady_plan):
+    projection = stockplan.supplier_forecast(steady_plan, no_holidays())
+    this_week = projection.filter(pl.col("status") == "this week's order")
+    assert this_week["projected_qty"].sum() == steady_plan.orders["order_qty"].sum()
+    # order-up-to with a weekly review and 10 sold a day: each later order replaces the
+    # week's 7 x 10 = 70 units sold since the last one; one review a week for 8 weeks
+    later = projection.filter(pl.col("status") == "projected")
+    assert later["projected_qty"].to_list() == [70.0] * 7
+    assert projection["order_date"].to_list() == [AS_OF + dt.timedelta(weeks=k) for k in range(8)]
+    assert (projection["qty_low"] <= projection["projected_qty"]).all()
+    assert (projection["projected_qty"] <= projection["qty_high"]).all()
