@@ -694,17 +694,11 @@ def explain(
     """Show the numbers behind one SKU's order: position, demand, safety stock, reason, chart."""
     view = _view_options(lang, as_of)
 
-    import shutil
-
     import polars as pl
-    from rich.console import Console as RichConsole
-    from rich.panel import Panel
-    from rich.text import Text
 
     from stockplan.api import explain as api_explain
-    from stockplan.explain import item_lines
+    from stockplan.cli.display import show_explanation
     from stockplan.items import item_names
-    from stockplan.report import explain_chart, explain_lines
 
     console = Console(quiet)
     # the whole plan (kept from the last run on these inputs when unchanged), so these
@@ -717,47 +711,8 @@ def explain(
         parts = ", ".join(shown.kit_components)
         typer.echo(message("explain.kit_only", view.lang, sku=sku, parts=parts))
         return 0
-    orders, risk, forecast = shown.orders, shown.risk, shown.forecast
-    projection, history = shown.projection, shown.history
     names = item_names(tables).filter(pl.col("sku") == sku)["name"].to_list()
-    out = RichConsole()
-    width = min(shutil.get_terminal_size((100, 30)).columns, 120)
-    for order in orders.iter_rows(named=True):
-        key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
-        risk_rows = risk.filter(key).to_dicts()
-        lines = explain_lines(
-            order,
-            risk_rows[0] if risk_rows else None,
-            cfg.policy.service_measure,
-            cfg.planning.currency,
-            view.lang,
-        ) + item_lines(order, view.lang)
-        out.print(
-            Panel(
-                "\n".join(lines),
-                title=message(
-                    "explain.panel",
-                    view.lang,
-                    sku=order["sku"],
-                    location=order["location"],
-                    as_of=result.as_of,
-                    name=f": {names[0]}" if names else "",
-                ),
-                expand=False,
-            ),
-            highlight=False,
-            markup=False,
-        )
-        if chart:
-            drawing = explain_chart(
-                history.filter(key),
-                projection.filter(key),
-                forecast.filter(key),
-                order,
-                width,
-                cfg.planning.bucket,
-            )
-            out.print(Text.from_ansi(drawing))
+    show_explanation(shown, names, cfg, view.lang, chart)
     return 0
 
 

@@ -24,6 +24,7 @@ from stockplan.errors import StockplanError, safe_text
 if TYPE_CHECKING:
     import polars as pl
 
+    from stockplan.api import Explanation
     from stockplan.config import Config
 
 EXIT_USER_ERROR = 1
@@ -398,3 +399,58 @@ class StageProgress:
 
 def stage_progress(console: Console) -> Callable[[str], None]:
     return StageProgress(console)
+
+
+def show_explanation(
+    shown: Explanation, names: list[str], config: Config, lang: str, chart: bool
+) -> None:
+    """One panel per location with the numbers behind the order (titled with the item's
+    name from `names`, when it has one), and its terminal chart."""
+    import shutil
+
+    import polars as pl
+    from rich.console import Console as RichConsole
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from stockplan.explain import item_lines
+    from stockplan.report import explain_chart, explain_lines
+
+    out = RichConsole()
+    width = min(shutil.get_terminal_size((100, 30)).columns, 120)
+    for order in shown.orders.iter_rows(named=True):
+        key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
+        risk_rows = shown.risk.filter(key).to_dicts()
+        lines = explain_lines(
+            order,
+            risk_rows[0] if risk_rows else None,
+            config.policy.service_measure,
+            config.planning.currency,
+            lang,
+        ) + item_lines(order, lang)
+        out.print(
+            Panel(
+                "\n".join(lines),
+                title=message(
+                    "explain.panel",
+                    lang,
+                    sku=order["sku"],
+                    location=order["location"],
+                    as_of=shown.as_of,
+                    name=f": {names[0]}" if names else "",
+                ),
+                expand=False,
+            ),
+            highlight=False,
+            markup=False,
+        )
+        if chart:
+            drawing = explain_chart(
+                shown.history.filter(key),
+                shown.projection.filter(key),
+                shown.forecast.filter(key),
+                order,
+                width,
+                config.planning.bucket,
+            )
+            out.print(Text.from_ansi(drawing))
