@@ -20,15 +20,25 @@ __all__ = [
     "Explanation",
     "Inputs",
     "Plan",
+    "PlanChanges",
     "Simulation",
     "StockplanError",
+    "Verification",
     "__version__",
+    "classify",
+    "diff_plans",
     "explain",
     "load",
     "load_config",
     "plan",
+    "planning_date",
     "read_inputs",
+    "read_purchase_orders",
+    "score_overrides",
     "simulate",
+    "supplier_forecast",
+    "suppliers",
+    "verify",
 ]
 
 _LAZY = {
@@ -38,12 +48,22 @@ _LAZY = {
     "StockplanError": "stockplan.errors",
     "Explanation": "stockplan.api",
     "Inputs": "stockplan.api",
+    "PlanChanges": "stockplan.api",
     "Simulation": "stockplan.api",
+    "Verification": "stockplan.api",
+    "classify": "stockplan.api",
+    "diff_plans": "stockplan.api",
     "explain": "stockplan.api",
     "load": "stockplan.api",
     "plan": "stockplan.api",
+    "planning_date": "stockplan.api",
     "read_inputs": "stockplan.api",
+    "read_purchase_orders": "stockplan.api",
+    "score_overrides": "stockplan.api",
     "simulate": "stockplan.api",
+    "supplier_forecast": "stockplan.api",
+    "suppliers": "stockplan.api",
+    "verify": "stockplan.api",
 }
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
@@ -53,12 +73,22 @@ if TYPE_CHECKING:
     from stockplan.api import (
         Explanation,
         Inputs,
+        PlanChanges,
         Simulation,
+        Verification,
+        classify,
+        diff_plans,
         explain,
         load,
         plan,
+        planning_date,
         read_inputs,
+        read_purchase_orders,
+        score_overrides,
         simulate,
+        supplier_forecast,
+        suppliers,
+        verify,
     )
     from stockplan.config import Config, load_config
     from stockplan.errors import StockplanError
@@ -81,9 +111,10 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """`stockplan.plan`, `.simulate` and `.explain` are the API's functions, though modules
-    of those names exist: importing such a module (`from stockplan.plan import ...`) leaves
-    the package's name for the function (the module stays in `sys.modules`)."""
+    """`stockplan.plan`, `.simulate`, `.explain` and `.classify` are the API's functions,
+    though modules of those names exist: importing such a module (`from stockplan.plan
+    import ...`) leaves the package's name for the function (the module stays in
+    `sys.modules`)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _LAZY and isinstance(value, types.ModuleType):

@@ -91,6 +91,68 @@ def read_inputs(config: Config) -> Inputs:
     return Inputs(prepared.tables, notes + prepared.warnings)
 
 
+def read_purchase_orders(config: Config) -> Inputs:
+    """Only the purchase-order table `config.inputs` names, read and checked (all the
+    supplier scorecard needs; empty without one)."""
+    from stockplan.io.prepare import ROW, check_purchase_orders
+    from stockplan.io.readers import read_table
+
+    spec = config.inputs.purchase_orders if config.inputs is not None else None
+    notes: list[str] = []
+    if spec is None:
+        return Inputs({}, notes)
+    orders = read_table(
+        "purchase_orders",
+        spec,
+        config.columns.get("purchase_orders", {}),
+        notes,
+        config.io.identify_by,
+    )
+    check_purchase_orders(orders, getattr(spec, "path", Path("purchase_orders")))
+    return Inputs({"purchase_orders": orders.drop(ROW)}, notes)
+
+
+def planning_date(inputs: Inputs | Mapping[str, Any], config: Config | None = None) -> dt.date:
+    """`planning.as_of`, else the day after the last sale; without sales the day after the
+    newest purchase order or receipt; without either, today."""
+    config = config or Config()
+    if config.planning.as_of is not None:
+        return config.planning.as_of
+    tables = inputs.tables if isinstance(inputs, Inputs) else dict(inputs)
+    sales = tables.get("sales")
+    if sales is not None:
+        from stockplan.demand import default_as_of
+
+        return default_as_of(sales)
+    orders = tables.get("purchase_orders")
+    dates = [
+        orders[c].max()
+        for c in ("order_date", "received_date")
+        if orders is not None and c in orders.columns and orders[c].max() is not None
+    ]
+    return max(dates) + dt.timedelta(days=1) if dates else dt.date.today()
+
+
+def classify(inputs: Inputs | Mapping[str, Any], config: Config | None = None) -> pl.DataFrame:
+    """ABC / XYZ class and demand pattern per sku x location: the plan's `classes` table,
+    from the demand history alone (no forecast, no policy)."""
+    from stockplan.pipeline import run_classify
+
+    config = config or Config()
+    return run_classify(_inputs(inputs, config).tables, config)[1]
+
+
+def suppliers(inputs: Inputs | Mapping[str, Any], config: Config | None = None) -> pl.DataFrame:
+    """The supplier scorecard from purchase-order history (`leadtime.supplier_scorecard`):
+    lead time mean and spread, on-time rate, fill rate, tier. `inputs` needs only
+    `purchase_orders` (see `read_purchase_orders`)."""
+    from stockplan.leadtime import supplier_scorecard
+
+    config = config or Config()
+    tables = inputs.tables if isinstance(inputs, Inputs) else _inputs(inputs, config).tables
+    return supplier_scorecard(tables.get("purchase_orders"), config.supplier_tiers)
+
+
 def plan(
     inputs: Inputs | Mapping[str, Any],
     config: Config | None = None,
@@ -103,6 +165,21 @@ def plan(
 
     config = config or Config()
     return run_plan(_inputs(inputs, config).tables, config, include_all=True, progress=progress)
+
+
+def score_overrides(
+    inputs: Inputs | Mapping[str, Any],
+    config: Config | None = None,
+    *,
+    progress: Progress | None = None,
+) -> pl.DataFrame:
+    """Forecast value added of every override that started before the planning date:
+    |statistical forecast - actual| - |override - actual| over its window's days before
+    then (`overrides.score_overrides`); positive when the override helped."""
+    from stockplan.pipeline import override_scores
+
+    config = config or Config()
+    return override_scores(_inputs(inputs, config).tables, config, progress=progress)[1]
 
 
 @dataclass
@@ -171,6 +248,21 @@ def explain(
     )
 
 
+def supplier_forecast(plan: Plan, config: Config | None = None) -> pl.DataFrame:
+    """The purchase orders the policy will most likely place with each supplier over the
+    next `supplier_forecast.weeks`, with a range (`supplier_forecast.project_supplier_orders`)."""
+    from stockplan.supplier_forecast import project_supplier_orders
+
+    config = config or Config()
+    return project_supplier_orders(
+        plan.plan_rows,
+        plan.forecast,
+        plan.as_of,
+        plan.bucket_days,
+        config.supplier_forecast.weeks,
+    )
+
+
 @dataclass
 class Simulation:
     """The replay's tables (`simulation`, `simulation_by_pattern`, ...) and what it covered."""
@@ -186,6 +278,13 @@ class Simulation:
     def simulation(self) -> pl.DataFrame:
         """One row per policy and target: fill rate, service, stockout days, inventory."""
         return self.tables["simulation"]
+
+    def output_tables(self) -> dict[str, pl.DataFrame]:
+        """Every table with the planning date as an `as_of` column, as they are written."""
+        return {
+            name: frame.with_columns(pl.lit(self.as_of).alias("as_of"))
+            for name, frame in self.tables.items()
+        }
 
 
 def simulate(
@@ -245,3 +344,66 @@ def simulate(
         series=replay.series.height,
         set_aside_units=replay.set_aside_units,
     )
+
+
+@dataclass
+class PlanChanges:
+    """Order lines that appeared, vanished or changed between two written plans, each split
+    into its causes (`diff.plan_diff`), and the two plans' run records (None without)."""
+
+    changes: pl.DataFrame
+    old_record: dict[str, Any] | None
+    new_record: dict[str, Any] | None
+
+    def planning_dates(self) -> list[str]:
+        """The two plans' planning dates, `?` when a plan has no run record."""
+        return [(r or {}).get("planning_date") or "?" for r in (self.old_record, self.new_record)]
+
+    def same_config(self) -> bool | None:
+        """Whether both plans ran on the same config file (None: a record is missing)."""
+        shas = [((r or {}).get("config") or {}).get("sha256") for r in self.records()]
+        return None if None in shas else shas[0] == shas[1]
+
+    def records(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        return self.old_record, self.new_record
+
+
+def diff_plans(old: str | Path, new: str | Path, *, all_rows: bool = False) -> PlanChanges:
+    """Compare two plans written by stockplan (.xlsx, output folder or orders file); with
+    `all_rows` lines whose order quantity is unchanged are listed too."""
+    from stockplan.diff import plan_diff
+    from stockplan.io.planfiles import plan_table, read_plan
+
+    old, new = Path(old), Path(new)
+    old_tables, old_record = read_plan(old)
+    new_tables, new_record = read_plan(new)
+    changes = plan_diff(
+        plan_table(old_tables, "orders", old), plan_table(new_tables, "orders", new), all_rows
+    )
+    return PlanChanges(changes, old_record, new_record)
+
+
+def verify(plan_path: str | Path, *, progress: Progress | None = None) -> Verification:
+    """Re-run a written plan from its run record: the inputs changed since, the database
+    inputs that cannot be proven unchanged, and every cell that differs."""
+    from stockplan.reproduce import recorded_run, rerun_differences
+
+    run = recorded_run(Path(plan_path))
+    if not run.config_path.is_file():
+        raise StockplanError(f"{plan_path}: its config {run.config_path} is gone")
+    differences = rerun_differences(run, progress)
+    return Verification(run.changed, run.unprovable, differences)
+
+
+@dataclass
+class Verification:
+    """What `verify` found: reproduced when all three lists are empty."""
+
+    changed: list[str]
+    unprovable: list[str]
+    differences: list[str]
+
+    @property
+    def reproduced(self) -> bool:
+        """Same inputs (as far as they can be proven) and every number matches."""
+        return not (self.changed or self.differences or self.unprovable)

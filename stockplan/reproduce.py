@@ -8,6 +8,11 @@ the last bit of a float may differ with the order of a parallel sum.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 import polars as pl
 
 from stockplan.demand import SERIES
@@ -75,3 +80,65 @@ def compare_plans(plan: dict[str, pl.DataFrame], rerun: dict[str, pl.DataFrame])
             continue
         lines += compare_table(name, frame, rerun[name])
     return lines
+
+
+@dataclass
+class RecordedRun:
+    """A written plan read back with its run record, and what of its inputs changed since."""
+
+    path: Path
+    tables: dict[str, pl.DataFrame]
+    record: dict[str, Any]
+    changed: list[str]  # inputs whose size or checksum differs from the record
+    unprovable: list[str]  # database inputs: no checksum to compare
+
+    @property
+    def version(self) -> str | None:
+        return self.record.get("stockplan_version")
+
+    @property
+    def config_path(self) -> Path:
+        return Path(self.record["config"]["path"])
+
+
+def recorded_run(plan_path: Path) -> RecordedRun:
+    """The plan at `plan_path` (.xlsx or folder), its run record, and the inputs changed."""
+    from stockplan.errors import StockplanError
+    from stockplan.io.planfiles import read_plan
+    from stockplan.io.runrecord import changed_inputs
+
+    tables, record = read_plan(plan_path)
+    if not record or "config" not in record:
+        raise StockplanError(
+            f"{plan_path}: no run record (plans written to .xlsx or a folder carry one)"
+        )
+    changed, unprovable = changed_inputs(record)
+    return RecordedRun(plan_path, tables, record, changed, unprovable)
+
+
+def rerun_differences(run: RecordedRun, progress: Callable[..., object] | None = None) -> list[str]:
+    """Re-run the plan as its record says (config, planning date, options), write it the way
+    it was written, and name every cell that differs (empty: reproduced)."""
+    import datetime as dt
+
+    from stockplan.api import read_inputs
+    from stockplan.config import load_config
+    from stockplan.io.planfiles import written_like
+    from stockplan.items import for_people, item_names
+    from stockplan.pipeline import run_plan
+
+    record = run.record
+    config = load_config(run.config_path)
+    as_of = dt.date.fromisoformat(record["planning_date"])
+    planning = config.planning.model_copy(update={"as_of": as_of})
+    config = config.model_copy(update={"planning": planning})
+    inputs = read_inputs(config)
+    options = record.get("options") or {}
+    command, table = record.get("command", "plan"), options.get("table") or "orders"
+    result = run_plan(
+        inputs.tables, config, include_all=bool(options.get("all")), progress=progress
+    )
+    people = for_people(result.tables, item_names(inputs.tables), result.as_of)
+    rerun = people if command == "plan" else {table: people[table]}
+    lang = options.get("lang") or config.planning.language
+    return compare_plans(run.tables, written_like(run.path, rerun, table, lang))

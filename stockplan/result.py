@@ -90,6 +90,16 @@ class Plan:
         """Lots that expire before they sell (None without expiry dates)."""
         return self.tables.get("expiry_risk")
 
+    def output_tables(self, all_rows: bool = False) -> dict[str, pl.DataFrame]:
+        """Every output table by name; orders with every sku x location (`all_rows`) or
+        only the lines a buyer must see (`order_lines`; the plan cache keeps them computed
+        as `orders_shown`)."""
+        tables = {name: frame for name, frame in self.tables.items() if name != "orders_shown"}
+        if not all_rows:
+            shown = self.tables.get("orders_shown")
+            tables["orders"] = shown if shown is not None else self.order_lines
+        return tables
+
     def write(
         self,
         target: str | Path,
@@ -111,10 +121,7 @@ class Plan:
         from stockplan import __version__
         from stockplan.io.writers import output_plan, write_files
 
-        tables = {name: frame for name, frame in self.tables.items() if name != "orders_shown"}
-        if not all_rows:
-            tables["orders"] = self.order_lines
-        files = output_plan(tables, Path(target), format, table)  # type: ignore[arg-type]
+        files = output_plan(self.output_tables(all_rows), Path(target), format, table)  # type: ignore[arg-type]
         return write_files(
             files,
             bom=bom,

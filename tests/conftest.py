@@ -22,6 +22,18 @@ def write_config(folder: Path, **sections: object) -> Path:
     return path
 
 
+def warm_plan_cache(config: Path) -> None:
+    """Plan `config` in this process (forecasting is already loaded here) so the plan cache
+    beside it holds the plan: a child `stockplan plan` on it then reuses the plan instead of
+    importing the forecasting libraries, which costs seconds in every new process."""
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    result = CliRunner().invoke(app, ["plan", "-c", str(config), "-o", "-", "-q"])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture
 def small_shop(tmp_path: Path) -> Path:
     """Two SKUs in two warehouses, 40 weeks of daily sales; returns the config path.

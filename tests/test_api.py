@@ -196,10 +196,12 @@ def test_importing_stockplan_loads_no_dataframe_library():
 
 
 def test_the_api_names_survive_importing_modules_of_the_same_name():
+    from stockplan.classify import classify_demand  # noqa: F401
     from stockplan.plan import plan_orders  # noqa: F401  the module stockplan/plan.py
     from stockplan.simulate import prepare_replay  # noqa: F401
 
     assert callable(stockplan.plan) and stockplan.plan.__module__ == "stockplan.api"
+    assert stockplan.classify.__module__ == "stockplan.api"
     assert stockplan.simulate.__module__ == "stockplan.api"
     assert stockplan.explain.__module__ == "stockplan.api"
     assert set(stockplan.__all__) <= set(dir(stockplan))
@@ -244,3 +246,81 @@ def test_a_yaml_config_still_needs_its_inputs(tmp_path: Path):
     path.write_text("planning:\n  bucket: week\n", encoding="utf-8")
     with pytest.raises(StockplanError, match=r"stockplan.yaml: missing key 'inputs'$"):
         stockplan.load(path)
+
+
+def test_classify_gives_the_plan_classes_without_a_forecast(steady_plan):
+    classes = stockplan.classify(steady_shop(), no_holidays())
+    row = classes.row(0, named=True)
+    # 10 every day: every bucket has demand (ADI 1) and no spread (CV^2 0): smooth
+    assert (row["sku"], row["location"], row["demand_pattern"]) == ("A", "WH1", "smooth")
+    assert row["adi"] == pytest.approx(1.0)
+    assert row["cv2"] == pytest.approx(0.0, abs=1e-12)
+    assert classes.equals(steady_plan.classes)
+
+
+def test_supplier_scorecard_reads_only_the_purchase_orders(tmp_path: Path):
+    (tmp_path / "po.csv").write_text(
+        "po_id,sku,supplier,order_date,received_date,quantity\n"
+        "P1,A,S,2025-01-01,2025-01-11,100\n"  # 10 days
+        "P2,A,S,2025-02-01,2025-02-15,100\n",  # 14 days
+        encoding="utf-8",
+    )
+    config = Config.model_validate(
+        {
+            "inputs": {
+                "sales": str(tmp_path / "missing-sales.csv"),  # never read
+                "stock": str(tmp_path / "missing-stock.csv"),
+                "purchase_orders": str(tmp_path / "po.csv"),
+            }
+        }
+    )
+    orders = stockplan.read_purchase_orders(config)
+    assert list(orders) == ["purchase_orders"]
+    row = stockplan.suppliers(orders, config).row(0, named=True)
+    assert row["receipts"] == 2
+    assert row["lead_time_mean_days"] == pytest.approx(12.0)
+    assert row["lead_time_std_days"] == pytest.approx(math.sqrt(((10 - 12) ** 2 + 2**2) / 1))
+    # no sales read: the scorecard is dated the day after the newest receipt
+    assert stockplan.planning_date(orders, config) == dt.date(2025, 2, 16)
+
+
+def test_planning_date_is_the_config_date_else_the_day_after_the_last_sale():
+    frames = steady_shop()
+    assert stockplan.planning_date(frames, Config()) == DAYS[-1] + dt.timedelta(days=1)
+    assert stockplan.planning_date(frames, no_holidays()) == AS_OF
+    assert stockplan.planning_date({}, Config()) == dt.date.today()
+
+
+def test_diff_plans_names_the_order_change_when_stock_rises(tmp_path: Path, steady_plan):
+    frames = steady_shop()
+    frames["stock"] = frames["stock"].with_columns(pl.lit(80).alias("on_hand"))
+    more_stock = stockplan.plan(frames, no_holidays())
+    steady_plan.write(tmp_path / "old.xlsx", all_rows=True)
+    more_stock.write(tmp_path / "new.xlsx", all_rows=True)
+    compared = stockplan.diff_plans(tmp_path / "old.xlsx", tmp_path / "new.xlsx")
+    row = compared.changes.row(0, named=True)
+    old_qty = steady_plan.orders["order_qty"][0]
+    assert row["change"] == "changed"
+    assert row["old_order_qty"] == old_qty
+    assert row["order_qty_change"] == pytest.approx(-30.0)  # 30 more on hand, 30 fewer to buy
+    assert compared.planning_dates() == ["?", "?"]  # plan.write keeps no run record
+    assert compared.same_config() is None
+
+
+def test_verify_refuses_a_plan_without_a_run_record(tmp_path: Path, steady_plan):
+    steady_plan.write(tmp_path / "plan.xlsx")
+    with pytest.raises(StockplanError, match="no run record"):
+        stockplan.verify(tmp_path / "plan.xlsx")
+
+
+def test_supplier_forecast_starts_with_this_week_order_then_one_review_a_week(steady_plan):
+    projection = stockplan.supplier_forecast(steady_plan, no_holidays())
+    this_week = projection.filter(pl.col("status") == "this week's order")
+    assert this_week["projected_qty"].sum() == steady_plan.orders["order_qty"].sum()
+    # order-up-to with a weekly review and 10 sold a day: each later order replaces the
+    # week's 7 x 10 = 70 units sold since the last one; one review a week for 8 weeks
+    later = projection.filter(pl.col("status") == "projected")
+    assert later["projected_qty"].to_list() == [70.0] * 7
+    assert projection["order_date"].to_list() == [AS_OF + dt.timedelta(weeks=k) for k in range(8)]
+    assert (projection["qty_low"] <= projection["projected_qty"]).all()
+    assert (projection["projected_qty"] <= projection["qty_high"]).all()

@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from conftest import warm_plan_cache
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -240,7 +241,8 @@ def test_explain_unknown_sku_or_location_is_a_user_error(small_shop: Path):
 
 def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
     # `stockplan plan -o - | head -0`: the reader has gone before the plan is written,
-    # so writing the CSV hits a closed pipe (EPIPE)
+    # so writing the CSV hits a closed pipe (EPIPE); the child reuses the plan cached here
+    warm_plan_cache(small_shop)
     command = [sys.executable, "-m", "stockplan", "plan", "-c", str(small_shop), "--all", "-q"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
@@ -335,34 +337,27 @@ def _sized_progress():
 
 def test_the_forecast_stage_counts_every_series_it_forecasts(small_shop: Path):
     """Issue: long stages show a count; the plan's forecast stage ticks every series."""
-    from stockplan.config import load_config
-    from stockplan.io.prepare import prepare_inputs
-    from stockplan.io.readers import load_inputs
-    from stockplan.pipeline import run_plan
+    import stockplan
 
     progress, sized, done = _sized_progress()
-    config = load_config(small_shop)
-    tables = prepare_inputs(load_inputs(config), config).tables
-    run_plan(tables, config, progress=progress)
+    config, inputs = stockplan.load(small_shop)
+    stockplan.plan(inputs, config, progress=progress)
     # the small shop: A-100 in WH1 and WH2, 007 in WH1 -> 3 series, all statistical
     assert sized == {"forecasting series": 3}
     assert sum(done) == 3
 
 
 def test_the_simulation_counts_its_forecast_refits(small_shop: Path):
-    from stockplan.config import load_config
-    from stockplan.io.prepare import prepare_inputs
-    from stockplan.io.readers import load_inputs
+    import stockplan
     from stockplan.simulate import prepare_replay
 
     progress, sized, done = _sized_progress()
-    config = load_config(small_shop)
+    config, inputs = stockplan.load(small_shop)
     # 8 weekly periods replayed, a refit every 4 buckets: origins at weeks 0 and 4
     config = config.model_copy(
         update={"simulate": config.simulate.model_copy(update={"periods": 8, "refit_every": 4})}
     )
-    tables = prepare_inputs(load_inputs(config), config).tables
-    prepare_replay(tables, config, progress=progress)
+    prepare_replay(inputs.tables, config, progress=progress)
     assert sized == {"refitting forecasts at 2 origins": 2}
     assert sum(done) == 2
 

@@ -14,6 +14,7 @@ import pytest
 from conftest import AS_OF
 from typer.testing import CliRunner
 
+import stockplan
 from stockplan import i18n
 from stockplan.bom import kit_component_sales, kit_shares
 from stockplan.caps import cap_order_up_to, tightest
@@ -338,27 +339,10 @@ def living_shop(small_shop: Path) -> Path:
     return small_shop
 
 
-def test_the_plan_with_kits_successors_shelf_life_and_overrides(living_shop: Path, tmp_path):
-    out = tmp_path / "plan"
-    result = CliRunner().invoke(
-        app,
-        [
-            "plan",
-            "-c",
-            str(living_shop),
-            "--all",
-            "-q",
-            "-o",
-            str(out),
-            "-f",
-            "csv",
-            "--headers",
-            "canonical",
-        ],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
-    orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
+def test_the_plan_with_kits_successors_shelf_life_and_overrides(living_shop: Path):
+    config, inputs = stockplan.load(living_shop)
+    planned = stockplan.plan(inputs, config)
+    orders = planned.orders  # every sku x location, as --all
     rows = {(r["sku"], r["location"]): r for r in orders.iter_rows(named=True)}
     sales = pl.read_csv(living_shop.parent / "sales.csv", schema_overrides={"sku": pl.String})
 
@@ -390,8 +374,7 @@ def test_the_plan_with_kits_successors_shelf_life_and_overrides(living_shop: Pat
     assert new["forecast_per_day"] > 0.3  # 007 sold 2 every 4th day: 0.5 a day
 
     # shelf life: of 200 units with 5 days to their sell-by point, 5 days of demand sell
-    risk = pl.read_csv(out / "expiry_risk.csv", schema_overrides={"sku": pl.String})
-    lot = risk.row(0, named=True)
+    lot = planned.expiry_risk.row(0, named=True)
     wh2 = rows[("A-100", "WH2")]
     assert (lot["sku"], lot["location"], lot["lot_qty"]) == ("A-100", "WH2", 200)
     assert lot["expected_sold"] == pytest.approx(5 * wh2["forecast_per_day"], abs=0.05)
@@ -413,8 +396,7 @@ def test_the_plan_with_kits_successors_shelf_life_and_overrides(living_shop: Pat
     for reason in orders["reason"].to_list():
         assert i18n.unknown_clauses(reason) == [], reason
 
-    classes = pl.read_csv(out / "classes.csv", schema_overrides={"sku": pl.String})
-    by_sku = {(r["sku"], r["location"]): r for r in classes.iter_rows(named=True)}
+    by_sku = {(r["sku"], r["location"]): r for r in planned.classes.iter_rows(named=True)}
     assert by_sku[("007", "WH1")]["replaced_by"] == "NEW-7"
     assert by_sku[("NEW-7", "WH1")]["inherits_from"].startswith("007")
 
@@ -443,15 +425,8 @@ def test_overrides_report_scores_past_overrides_on_what_sold(small_shop: Path):
             }
         ),
     )
-    result = CliRunner().invoke(
-        app,
-        ["overrides", "-c", str(small_shop), "-q", "-o", "-", "--headers", "canonical"],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
-    import io
-
-    scores = pl.read_csv(io.StringIO(result.stdout), schema_overrides={"sku": pl.String})
+    config, inputs = stockplan.load(small_shop)
+    scores = stockplan.score_overrides(inputs, config)
     rows = {(r["sku"], r["location"]): r for r in scores.iter_rows(named=True)}
     sales = pl.read_csv(small_shop.parent / "sales.csv", schema_overrides={"sku": pl.String})
 
@@ -473,6 +448,39 @@ def test_overrides_report_scores_past_overrides_on_what_sold(small_shop: Path):
     assert running["scored_days"] == 3
     assert running["override_forecast"] == pytest.approx(30.0)
     assert running["actual"] == sold("A-100", "WH2", -3, -1)
+
+
+def test_overrides_command_writes_the_scores_with_names_and_planning_date(small_shop: Path):
+    _add_input(
+        small_shop,
+        "overrides",
+        pl.DataFrame(
+            {
+                "sku": ["A-100"],
+                "location": ["WH1"],
+                "start": [(AS_OF - dt.timedelta(days=14)).isoformat()],
+                "end": [(AS_OF - dt.timedelta(days=8)).isoformat()],
+                "quantity": [70.0],
+            }
+        ),
+    )
+    result = CliRunner().invoke(
+        app, ["overrides", "-c", str(small_shop), "-q", "-o", "-", "--headers", "canonical"]
+    )
+    assert result.exit_code == 0, result.output
+    import io
+
+    scores = pl.read_csv(io.StringIO(result.stdout), schema_overrides={"sku": pl.String})
+    assert scores.select("sku", "location", "name").rows() == [("A-100", "WH1", "Steady item")]
+    assert scores["override_forecast"].to_list() == [70.0]
+    assert scores["as_of"].to_list() == [AS_OF.isoformat()]
+    assert scores.columns[-1] == "as_of"
+
+
+def test_overrides_command_without_an_overrides_table_is_one_line_and_exit_1(small_shop: Path):
+    result = CliRunner().invoke(app, ["overrides", "-c", str(small_shop), "-q", "-o", "-"])
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from conftest import warm_plan_cache
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -199,7 +200,9 @@ def test_full_disk_is_one_line_and_exit_1_with_nothing_written(
     small_shop: Path, tmp_path: Path, name: str
 ):
     """A file-size limit makes every write past 2 kB fail as a full disk would (polars'
-    JSON writer alone used to cut the file silently and exit 0)."""
+    JSON writer alone used to cut the file silently and exit 0). The child reuses the plan
+    cached here, so only writing happens under the limit."""
+    warm_plan_cache(small_shop)
     out = tmp_path / "out"
     out.mkdir()
     script = textwrap.dedent(

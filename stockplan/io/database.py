@@ -252,7 +252,7 @@ def read_database_table(
 
     Rows are numbered 1, 2, ... in the result's order (there is no header row).
     """
-    from stockplan.io.readers import map_headers, type_table
+    from stockplan.io.columns import map_headers, type_table
     from stockplan.io.schema import SCHEMAS
 
     schema = SCHEMAS[name]

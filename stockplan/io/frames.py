@@ -1,7 +1,7 @@
 """Input tables handed in as frames (Polars or pandas) from Python, checked like files.
 
 A frame goes through the same header mapping and typing as a file or a database table
-(`readers.map_headers`, `readers.type_table`), then the same cross-table checks
+(`columns.map_headers`, `columns.type_table`), then the same cross-table checks
 (`prepare.prepare_inputs`), so a bad frame fails with the one-line `StockplanError` a bad
 file gets, naming the table (`sales frame`), the row (first data row = 1) and the column.
 """
@@ -15,8 +15,8 @@ import polars as pl
 
 from stockplan.config import Config
 from stockplan.errors import StockplanError
+from stockplan.io.columns import map_headers, type_table
 from stockplan.io.prepare import PreparedInputs, prepare_inputs
-from stockplan.io.readers import map_headers, type_table
 from stockplan.io.schema import SCHEMAS
 
 REQUIRED_TABLES = ("sales", "stock")

@@ -176,6 +176,15 @@ def plan_table(tables: dict[str, pl.DataFrame], name: str, path: Path) -> pl.Dat
     return frame
 
 
+def previous_risk(path: Path) -> tuple[pl.DataFrame, str | None]:
+    """(risk table, planning date) of an earlier plan, to compare this run's risk with."""
+    tables, record = read_plan(path)
+    risk = plan_table(tables, "risk", path)
+    if "risk_level" not in risk.columns:
+        raise StockplanError(f"{path}: the risk table has no risk_level column")
+    return risk, (record or {}).get("planning_date")
+
+
 def written_like(
     plan: Path, tables: dict[str, pl.DataFrame], table: str, lang: str = "en"
 ) -> dict[str, pl.DataFrame]:

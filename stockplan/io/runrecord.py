@@ -88,6 +88,17 @@ def run_record(
     }
 
 
+def run_info(config_path: Path, config: Config, as_of: dt.date) -> dict[str, Any]:
+    """What a workbook's summary sheet says about the run: date, version, config, inputs."""
+    return {
+        "as_of": as_of,
+        "version": __version__,
+        "config": str(config_path),
+        "inputs": {name: str(f.path) for name, f in config.inputs or () if f is not None},
+        "currency": config.planning.currency,
+    }
+
+
 def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, str]:
     """Nested record -> dotted keys with text values (for the `run` sheet)."""
     flat: dict[str, str] = {}

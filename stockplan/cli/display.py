@@ -1,0 +1,456 @@
+"""How the command line shows things: messages on stderr, stage progress, the error guard
+every command runs under, and tables sent to a terminal, stdout or files.
+
+Nothing here computes a plan; the commands (`stockplan.cli`) hand it frames to show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import functools
+import os
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from stockplan.errors import StockplanError, safe_text
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from stockplan.api import Explanation
+    from stockplan.config import Config
+
+EXIT_USER_ERROR = 1
+EXIT_INTERNAL = 4
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+    parquet = "parquet"
+
+
+class Lang(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+class Headers(StrEnum):
+    language = "language"
+    canonical = "canonical"
+
+
+def message(key: str, lang: str = "en", **fields: object) -> str:
+    """stockplan.i18n.message, imported on first use (the catalogue is not needed for --help)."""
+    from stockplan.i18n import message as text
+
+    return text(key, lang, **fields)
+
+
+class View:
+    """How one command shows its table: language, rows, order and columns."""
+
+    def __init__(
+        self,
+        lang: Lang | None = None,
+        limit: int = 20,
+        sort: str | None = None,
+        columns: str | None = None,
+        headers: Headers = Headers.language,
+        as_of: dt.datetime | None = None,
+    ) -> None:
+        self.lang_option = lang.value if lang else None
+        self.lang = self.lang_option or "en"
+        _STATE["lang"] = self.lang  # until the config is read
+        self.limit = limit
+        self.sort = sort
+        self.columns = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+        self.headers = headers
+        self.as_of = as_of.date() if as_of else None
+
+    def configure(self, config: Config) -> Config:
+        """The config with --lang and --as-of applied; sets the language of messages."""
+        self.lang = self.lang_option or config.planning.language
+        update = {"language": self.lang}
+        if self.as_of is not None:
+            update["as_of"] = self.as_of
+        planning = config.planning.model_copy(update=update)
+        _STATE["lang"] = self.lang
+        return config.model_copy(update={"planning": planning})
+
+    def check_columns(self, known: list[str] | None) -> None:
+        """--sort and --columns name columns of the table (canonical or translated)."""
+        from stockplan.i18n import canonical_column
+
+        if self.columns:
+            self.columns = [canonical_column(c) for c in self.columns]
+        if self.sort:
+            name, _, direction = self.sort.partition(":")
+            if direction not in ("", "asc", "desc"):
+                raise typer.BadParameter(
+                    f"'{self.sort}': order must be asc or desc", param_hint="'--sort'"
+                )
+            self.sort = f"{canonical_column(name)}:{direction or 'asc'}"
+        if known is None:
+            return
+        for option, names in (
+            ("--columns", self.columns or []),
+            ("--sort", [self.sort.partition(":")[0]] if self.sort else []),
+        ):
+            for name in names:
+                if name not in known:
+                    raise typer.BadParameter(
+                        f"unknown column '{name}' (choose from {', '.join(known)})",
+                        param_hint=f"'{option}'",
+                    )
+
+
+_STATE: dict[str, str] = {"lang": "en"}
+
+
+def lang_now() -> str:
+    """The language of this run's messages."""
+    return _STATE["lang"]
+
+
+def set_lang(lang: str) -> None:
+    """Messages from here on in `lang` (before a config says otherwise)."""
+    _STATE["lang"] = lang
+
+
+class Console:
+    """Messages for the user, always on stderr so stdout stays clean for pipes."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            sys.stderr.write(f"stockplan: {safe_text(message)}\n")
+
+    def warn(self, message: str) -> None:
+        from stockplan.i18n import message as text
+        from stockplan.i18n import render_error
+
+        if not self.quiet:
+            lang = _STATE["lang"]
+            sys.stderr.write(
+                f"stockplan: {text('warning', lang)}: {safe_text(render_error(message, lang))}\n"
+            )
+
+    def say(self, key: str, **fields: object) -> None:
+        """The catalogue message `key` in the run's language."""
+        from stockplan.i18n import message
+
+        self.info(message(key, _STATE["lang"], **fields))
+
+
+def _broken_pipe(exc: OSError) -> bool:
+    return (
+        isinstance(exc, BrokenPipeError)
+        or exc.errno == errno.EPIPE
+        or (
+            "Broken pipe" in str(exc)  # polars' writers report EPIPE as a plain OSError
+        )
+    )
+
+
+def _internal(exc: Exception, debug: bool) -> typer.Exit:
+    """One line for a bug (the traceback only with --debug), exit code 4."""
+    if debug:
+        raise exc
+    detail = safe_text(str(exc).strip().splitlines()[0][:300]) if str(exc).strip() else ""
+    sys.stderr.write(
+        f"stockplan: internal error: {type(exc).__name__}: {detail} "
+        "(run with --debug for the traceback and please report it)\n"
+    )
+    return typer.Exit(EXIT_INTERNAL)
+
+
+def guarded(command: Callable[..., int | None]) -> Callable[..., None]:
+    """A command whose body runs under `_guard`: user errors as one line and exit 1, bugs as
+    one line and exit 4 (the traceback with its `--debug`), its return value the exit code."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        _guard(bool(kwargs.get("debug")), lambda: command(*args, **kwargs))
+
+    return run
+
+
+def _guard(debug: bool, action: Callable[[], int | None]) -> None:
+    """Run a command; turn user errors into one line on stderr and an exit code."""
+    try:
+        try:
+            code = action() or 0
+        finally:
+            StageProgress.close_all()
+    except StockplanError as exc:
+        from stockplan.i18n import message, render_error
+
+        lang = _STATE["lang"]
+        sys.stderr.write(f"stockplan: {message('error', lang)}: {render_error(str(exc), lang)}\n")
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    except KeyboardInterrupt:
+        sys.stderr.write("stockplan: interrupted\n")
+        raise typer.Exit(130) from None
+    except OSError as exc:
+        if not _broken_pipe(exc):  # the machine refused (disk, permissions): not a bug
+            sys.stderr.write(f"stockplan: error: {safe_text(str(exc))[:300]}\n")
+            raise typer.Exit(EXIT_USER_ERROR) from None
+        # the reader went away (`stockplan plan -o - | head`): not an error of ours
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
+    except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own exit paths
+        raise
+    except Exception as exc:  # a bug: still one line, no traceback unless asked
+        raise _internal(exc, debug) from None
+    if code:
+        raise typer.Exit(code)
+
+
+def _shape(frame: pl.DataFrame, view: View, table: str) -> pl.DataFrame:
+    """--sort and --columns applied to the table shown or written."""
+    view.check_columns(frame.columns)
+    if view.sort:
+        name, _, direction = view.sort.partition(":")
+        frame = frame.sort(name, descending=direction == "desc", nulls_last=True)
+    return frame
+
+
+def emit(
+    tables: dict[str, pl.DataFrame],
+    primary: str,
+    output: str | None,
+    fmt: OutputFormat | None,
+    bom: bool,
+    console: Console,
+    title: str,
+    view: View | None = None,
+    info: dict[str, Any] | None = None,
+    escape: bool = True,
+    record: Callable[[], dict] | None = None,
+) -> None:
+    """Send tables to a terminal table, stdout CSV or files (`escape`: io.csv_escape_formulas);
+    files carry the run `record`."""
+    from stockplan.io.writers import output_plan, write_csv, write_files
+
+    view = view or View()
+    tables = {**tables, primary: _shape(tables[primary], view, primary)}
+    file_lang = "en" if view.headers == Headers.canonical else view.lang
+    to_terminal = output is None and (
+        fmt == OutputFormat.table or (fmt is None and sys.stdout.isatty())
+    )
+    if to_terminal:
+        from rich.console import Console as RichConsole
+
+        from stockplan.io.writers import escape_controls
+        from stockplan.report import terminal_table
+
+        out = RichConsole()
+        shown = terminal_table(
+            escape_controls(tables[primary]),
+            primary,
+            title,
+            width=out.width,
+            limit=view.limit,
+            columns=view.columns,
+            lang=view.lang,
+        )
+        out.print(shown.table)
+        for note in shown.notes:
+            out.print(note, style="dim", highlight=False)
+        return
+    one = tables[primary]
+    if view.columns:
+        one = one.select(view.columns)
+    if output is None or output == "-":
+        write_csv(one, sys.stdout.buffer, bom=bom, table=primary, lang=file_lang, escape=escape)
+        sys.stdout.flush()
+        return
+    file_format = None if fmt in (None, OutputFormat.table) else fmt.value
+    target = Path(output)
+    plan = output_plan({**tables, primary: one}, target, file_format, primary)
+    if any(kind == "xlsx" for _, kind in plan.values()):
+        plan = output_plan(tables, target, file_format, primary)
+    workbook = any(kind == "xlsx" for _, kind in plan.values())
+    record_file = None
+    if record is not None:
+        plan, record_file = _with_record(plan, target, record())
+    written = write_files(
+        plan, bom=bom, lang=view.lang if workbook else file_lang, info=info, escape=escape
+    )
+    if record_file is not None:
+        from stockplan.io.writers import write_text
+
+        write_text(record_file[0], record_file[1], overwrite=True)
+        written.append(record_file[0])
+    console.say("wrote", paths=", ".join(str(p) for p in written))
+
+
+def _with_record(files: dict, target: Path, record: dict) -> tuple[dict, tuple[Path, str] | None]:
+    """Add the run record: a `run` sheet to a workbook, else `run.json` in a folder or
+    `FILE.run.json` beside a single file."""
+    import json
+
+    from stockplan.io.planfiles import RUN_JSON, RUN_SHEET, record_beside
+    from stockplan.io.runrecord import record_frame
+
+    if any(fmt == "xlsx" for _, fmt in files.values()):
+        sheet = {RUN_SHEET: record_frame(record)}
+        return {p: ((t | sheet, f) if f == "xlsx" else (t, f)) for p, (t, f) in files.items()}, None
+    where = target / RUN_JSON if target.is_dir() else record_beside(target)
+    return files, (where, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+
+
+class StageProgress:
+    """Stage progress on stderr: a rich spinner with elapsed time per stage on a terminal,
+    plain `stockplan: stage ...` lines otherwise, nothing with --quiet.
+
+    A stage that knows its size (`progress(message, total=n)`) gets a count and the time
+    remaining; the call returns `advance(k)` for it to tick. Every command stops the
+    display (`close_all`) before it prints any output.
+    """
+
+    active: list[StageProgress] = []
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = None
+        self.task = None
+        if not console.quiet and sys.stderr.isatty():
+            from rich.console import Console as RichConsole
+            from rich.progress import (
+                Progress,
+                ProgressColumn,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.text import Text
+
+            class Counted(ProgressColumn):
+                """`done/total` and the time remaining, only for stages with a size."""
+
+                remaining = TimeRemainingColumn()
+
+                def render(self, task) -> Text:
+                    if not task.total or task.total <= 1:
+                        return Text("")
+                    left = self.remaining.render(task)
+                    return Text(f"{int(task.completed):,}/{int(task.total):,} ") + left
+
+            self.progress = Progress(
+                SpinnerColumn(finished_text="[green]✓"),
+                TextColumn("{task.description}"),
+                Counted(),
+                TimeElapsedColumn(),
+                console=RichConsole(stderr=True),
+            )
+            self.progress.start()
+            StageProgress.active.append(self)
+
+    def __call__(self, message: str, total: int | None = None) -> Callable[[int], None]:
+        from stockplan.i18n import render_stage
+
+        message = render_stage(message, _STATE["lang"])
+        if self.progress is None:
+            self.console.info(message + (f" ({total:,})" if total else "") + " ...")
+            return lambda _done=1: None
+        self._finish_task()
+        task = self.progress.add_task(message, total=total or 1)
+        self.task = task
+        progress = self.progress
+        return lambda done=1: progress.advance(task, done)
+
+    def _finish_task(self) -> None:
+        """Tick the stage off; a stage that took under a second is not worth a line."""
+        if self.progress is not None and self.task is not None:
+            task = next(t for t in self.progress.tasks if t.id == self.task)
+            elapsed = task.elapsed or 0.0
+            if elapsed < 1.0:
+                self.progress.remove_task(self.task)
+            else:
+                self.progress.update(self.task, completed=task.total)
+            self.task = None
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self._finish_task()
+            self.progress.stop()
+            self.progress = None
+
+    @classmethod
+    def close_all(cls) -> None:
+        while cls.active:
+            cls.active.pop().close()
+
+
+def stage_progress(console: Console) -> Callable[[str], None]:
+    return StageProgress(console)
+
+
+def show_explanation(
+    shown: Explanation, names: list[str], config: Config, lang: str, chart: bool
+) -> None:
+    """One panel per location with the numbers behind the order (titled with the item's
+    name from `names`, when it has one), and its terminal chart."""
+    import shutil
+
+    import polars as pl
+    from rich.console import Console as RichConsole
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from stockplan.explain import item_lines
+    from stockplan.report import explain_chart, explain_lines
+
+    out = RichConsole()
+    width = min(shutil.get_terminal_size((100, 30)).columns, 120)
+    for order in shown.orders.iter_rows(named=True):
+        key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
+        risk_rows = shown.risk.filter(key).to_dicts()
+        lines = explain_lines(
+            order,
+            risk_rows[0] if risk_rows else None,
+            config.policy.service_measure,
+            config.planning.currency,
+            lang,
+        ) + item_lines(order, lang)
+        out.print(
+            Panel(
+                "\n".join(lines),
+                title=message(
+                    "explain.panel",
+                    lang,
+                    sku=order["sku"],
+                    location=order["location"],
+                    as_of=shown.as_of,
+                    name=f": {names[0]}" if names else "",
+                ),
+                expand=False,
+            ),
+            highlight=False,
+            markup=False,
+        )
+        if chart:
+            drawing = explain_chart(
+                shown.history.filter(key),
+                shown.projection.filter(key),
+                shown.forecast.filter(key),
+                order,
+                width,
+                config.planning.bucket,
+            )
+            out.print(Text.from_ansi(drawing))

@@ -1,0 +1,194 @@
+"""The command line's options, declared once and shared by the commands, and the checks
+that run on them before any work (a bad option is a usage error, exit 2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stockplan.cli.display import Headers, Lang, OutputFormat
+
+TABLES = (
+    "orders",
+    "risk",
+    "transfers",
+    "excess",
+    "supplier_orders",
+    "forecast",
+    "classes",
+    "suppliers",
+    "notices",
+    "expiry_risk",
+    "large_orders",
+)
+OUTPUT_SUFFIXES = (".csv", ".xlsx", ".json", ".parquet")
+
+
+class Baseline(StrEnum):
+    rule = "rule"
+    history = "history"
+
+
+class RiskLevel(StrEnum):
+    high = "high"
+    medium = "medium"
+    new_high = "new-high"
+    worse = "worse"
+
+
+NEWS_LEVELS = {RiskLevel.new_high: ["high"], RiskLevel.worse: ["high", "medium"]}
+TableName = StrEnum("TableName", {name: name for name in TABLES})  # type: ignore[misc]
+
+
+def check_output(value: str | None) -> str | None:
+    """`-o` names a .csv / .xlsx / .json / .parquet file, a folder or - (checked at once)."""
+    if value is None or value == "-":
+        return value
+    path = Path(value)
+    if path.suffix and path.suffix.lower() not in OUTPUT_SUFFIXES and not path.is_dir():
+        raise typer.BadParameter(
+            f"unknown output type '{path.suffix}' (choose from {', '.join(OUTPUT_SUFFIXES)}, "
+            "a folder, or - for CSV on stdout)"
+        )
+    return value
+
+
+def check_target(output: str | None, fmt: OutputFormat | None) -> None:
+    """A format that cannot go where -o points is a usage error, before any work."""
+    if fmt is None or fmt == OutputFormat.table:
+        return
+    if output is None or output == "-":
+        if fmt != OutputFormat.csv:
+            raise typer.BadParameter(
+                f"{fmt.value} cannot go to stdout (choose csv, or -o FILE.{fmt.value})",
+                param_hint="'--format'",
+            )
+        return
+    suffix = Path(output).suffix.lower()
+    if suffix in OUTPUT_SUFFIXES and suffix != f".{fmt.value}":
+        raise typer.BadParameter(
+            f"{fmt.value} does not match the file suffix {suffix} of {output}",
+            param_hint="'--format'",
+        )
+
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option(
+        "--config", "-c", help="YAML config (see config.example.yaml).", show_default=True
+    ),
+]
+OutputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        callback=check_output,
+        help="Where to write: FILE.xlsx (all tables), FILE.csv/.json/.parquet (one table), "
+        "a folder (one file per table), or - for CSV on stdout. Default: a table on a "
+        "terminal, CSV when piped.",
+    ),
+]
+FormatOption = Annotated[
+    OutputFormat | None,
+    typer.Option("--format", "-f", help="Output format for a folder or stdout."),
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress or warnings (for cron).")
+]
+BomOption = Annotated[
+    bool, typer.Option("--bom", help="Start CSV files with a UTF-8 BOM (Excel on Windows).")
+]
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Show the traceback of an internal error.")
+]
+NotifyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--notify",
+        metavar="CHANNEL",
+        help="After writing, send the high-risk items to this channel of the config's "
+        "notify.channels (repeatable). Exit 5 when a message fails; the plan is kept.",
+    ),
+]
+LangOption = Annotated[
+    Lang | None,
+    typer.Option(
+        "--lang",
+        help="Language of headers, reasons and messages (default: planning.language, en).",
+    ),
+]
+AsOfOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Planning date YYYY-MM-DD (default: planning.as_of, else the day after the "
+        "last sale).",
+    ),
+]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Recompute even when the inputs, config and version are unchanged (the cache "
+        "is .stockplan-cache beside the config, or $STOCKPLAN_CACHE_DIR; safe to delete).",
+    ),
+]
+LimitOption = Annotated[
+    int, typer.Option("--limit", min=1, help="Rows in the terminal table (the rest counted).")
+]
+SortOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sort",
+        help="Sort by COLUMN or COLUMN:desc instead of urgency (risk, then order-by date).",
+    ),
+]
+ColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        help="Comma-separated columns to show or write (terminal, stdout, one-table files).",
+    ),
+]
+HeadersOption = Annotated[
+    Headers,
+    typer.Option(
+        "--headers",
+        help="CSV headers in the language, or the canonical English names for scripts.",
+    ),
+]
+
+
+PreviousOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--previous",
+        metavar="PLAN",
+        help="An earlier plan (.xlsx, folder or risk file): --fail-on-risk new-high / worse "
+        "and --notify then speak only of items whose risk is new or worse than in it.",
+    ),
+]
+RiskOption = Annotated[
+    RiskLevel | None,
+    typer.Option(
+        "--fail-on-risk",
+        help="Exit 3 when any item is at this risk level or worse; new-high: only items newly "
+        "at high risk since --previous; worse: only items at a higher level than in it.",
+    ),
+]
+
+
+SupplierForecastOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--supplier-forecast",
+        help="Also write one workbook per supplier into this folder: the purchase orders "
+        "the policy will most likely place over the next supplier_forecast.weeks, with a range.",
+    ),
+]
