@@ -295,7 +295,7 @@ class Policy(Section):
 
 class Forecast(Section):
     season_length: Annotated[int, Field(ge=1, le=366)] | Literal["auto"] = "auto"
-    backtest_windows: int = Field(default=6, ge=1, le=12)
+    backtest_windows: int = Field(default=8, ge=1, le=12)
     backtest_horizon_days: int = Field(default=28, ge=1, le=366)
     min_history_periods: int = Field(default=8, ge=2, le=520)
     new_item_default: float | None = Field(
