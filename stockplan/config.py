@@ -304,7 +304,13 @@ class Forecast(Section):
         description="Prior demand per bucket for short-history items with no category.",
     )
     interval_level: float = Field(default=80.0, gt=0, lt=100)
-    n_jobs: int = Field(default=1, ge=-1, le=1024, description="Processes; -1: every core.")
+    n_jobs: int = Field(
+        default=-1,
+        ge=-1,
+        le=1024,
+        description="Processes; -1: every core. Used only by model fits large enough to "
+        "outweigh starting the processes (forecast.worker_processes).",
+    )
     combine_top: int = Field(
         default=2,
         ge=1,

@@ -161,3 +161,17 @@ def test_an_expensive_model_is_backtested_from_one_fit_and_refitted_whole_for_th
     # the forecast: the model refitted on all 60 weeks
     whole = model().fit(y).predict(h=6)["mean"]
     assert forecast["forecast"].to_list() == pytest.approx(np.clip(whole, 0, None), rel=1e-6)
+
+
+def test_only_fits_worth_a_process_start_go_parallel():
+    from statsforecast.models import AutoETS, HistoricAverage
+
+    from stockplan.config import Forecast
+    from stockplan.forecast import worker_processes
+
+    every_core = Forecast(n_jobs=-1)
+    assert worker_processes(every_core, [AutoETS()], 155) == -1  # the sample's class A
+    assert worker_processes(every_core, [AutoETS()], 10) == 1
+    assert worker_processes(every_core, [HistoricAverage()], 500) == 1  # cheap: ~0.2 s of work
+    assert worker_processes(every_core, [HistoricAverage()], 30_000) == -1
+    assert worker_processes(Forecast(n_jobs=1), [AutoETS()], 30_000) == 1
