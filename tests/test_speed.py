@@ -175,3 +175,28 @@ def test_only_fits_worth_a_process_start_go_parallel():
     assert worker_processes(every_core, [HistoricAverage()], 500) == 1  # cheap: ~0.2 s of work
     assert worker_processes(every_core, [HistoricAverage()], 30_000) == -1
     assert worker_processes(Forecast(n_jobs=1), [AutoETS()], 30_000) == 1
+
+
+def test_a_location_only_an_order_knows_is_refused_one_the_sales_know_is_not(small_shop: Path):
+    from stockplan.config import load_config
+    from stockplan.errors import StockplanError
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+
+    folder = small_shop.parent
+    stock = pl.read_csv(folder / "stock.csv")
+    stock.filter(pl.col("location") == "WH1").write_csv(folder / "stock.csv")  # WH2: sales only
+    orders = pl.read_csv(folder / "purchase_orders.csv")
+    orders.with_columns(location=pl.Series(["WH2", "WH1"])).write_csv(
+        folder / "purchase_orders.csv"
+    )
+    config = load_config(small_shop)
+    prepared = prepare_inputs(load_inputs(config), config)
+    assert sorted(prepared.tables["purchase_orders"]["location"].to_list()) == ["WH1", "WH2"]
+
+    orders.with_columns(location=pl.Series(["WH1", "WH9"])).write_csv(
+        folder / "purchase_orders.csv"
+    )
+    with pytest.raises(StockplanError) as error:
+        prepare_inputs(load_inputs(config), config)
+    assert "purchase_orders.csv, row 3, column 'location': 'WH9' is in neither" in str(error.value)
