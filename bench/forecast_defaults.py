@@ -30,25 +30,26 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from forecast_accuracy import history_from_config  # noqa: E402
 
+import stockplan.forecast as forecast_module  # noqa: E402
 from stockplan.classify import classify_demand  # noqa: E402
 from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start  # noqa: E402
 from stockplan.forecast import forecast_demand  # noqa: E402
 
+# `refit`: how the backtest fits AutoETS / AutoTheta (forecast.EXPENSIVE_REFIT): False fits
+# once at the first origin and carries it forward (the default), True refits at every origin
 VARIANTS = {
-    "expensive A (before)": {"expensive_classes": ["A"]},
-    "cheap only": {"expensive_classes": []},
-    "expensive A, 3 windows": {"expensive_classes": ["A"], "backtest_windows": 3},
-    "expensive A, n_jobs -1": {"expensive_classes": ["A"], "n_jobs": -1},
+    "default": {},
+    "before: refit, 6 windows": {"backtest_windows": 6, "refit": True},
+    "refit, 8 windows": {"refit": True},
+    "fit once, 6 windows": {"backtest_windows": 6},
+    "fit once, 7 windows": {"backtest_windows": 7},
+    "fit once, 10 windows": {"backtest_windows": 10},
+    "n_jobs 2": {"n_jobs": 2},
     "expensive A+B": {"expensive_classes": ["A", "B"]},
-    "cheap only, 8 windows": {"expensive_classes": [], "backtest_windows": 8},
-    "cheap only, 10 windows": {"expensive_classes": [], "backtest_windows": 10},
-    "cheap only, top 3": {"expensive_classes": [], "combine_top": 3},
+    "expensive A+B+C": {"expensive_classes": ["A", "B", "C"]},
+    "cheap only": {"expensive_classes": []},
+    "cheap only, 6 windows": {"expensive_classes": [], "backtest_windows": 6},
     "cheap only, top 1": {"expensive_classes": [], "combine_top": 1},
-    "cheap only, 8 windows, top 3": {
-        "expensive_classes": [],
-        "backtest_windows": 8,
-        "combine_top": 3,
-    },
 }
 
 
@@ -98,6 +99,9 @@ def main() -> None:
     for name, update in VARIANTS.items():
         if args.only and name not in args.only:
             continue
+        update = dict(update)
+        refit = update.pop("refit", False)
+        forecast_module.EXPENSIVE_REFIT = dict.fromkeys(forecast_module.EXPENSIVE_MODELS, refit)
         settings = config.forecast.model_copy(update=update)
         walls, cpus, loads = [], [], []
         for _ in range(args.runs):

@@ -20,6 +20,7 @@ process:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import resource
@@ -107,11 +108,60 @@ def generate(folder: Path, n_series: int, n_days: int) -> None:
     ).write_parquet(folder / "products.parquet")
 
 
+def cpu_seconds() -> float:
+    """User + sys CPU of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def peak_rss_mb() -> tuple[float, float]:
     """(this process, largest finished child) peak resident set, MB (Linux: KB units)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, children
+
+
+class MemorySampler:
+    """Peak of the summed proportional set size (PSS) of this process and all its
+    descendants, sampled every `interval` seconds from /proc (psutil): the physical memory
+    they use together. PSS splits a page shared by n processes (a forked worker's
+    copy-on-write view of its parent) n ways, where summing RSS would count it n times."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import threading
+
+        self.interval = interval
+        self.peak_mb = 0.0
+        self.stage_mb = 0.0  # peak since the last `stage_peak()`
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += process.memory_full_info().pss
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+            self.stage_mb = max(self.stage_mb, total / 2**20)
+            self._stop.wait(self.interval)
+
+    def stage_peak(self) -> float:
+        """Peak MB since the previous call; starts the next stage's count."""
+        peak, self.stage_mb = self.stage_mb, 0.0
+        return peak
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def help_seconds() -> float:
@@ -174,23 +224,39 @@ def main() -> None:
     stages: list[tuple[str, float]] = []
     clock = [time.perf_counter()]
 
+    stage_mb: list[float] = []
+
     def mark(message: str, total: int | None = None) -> None:
         now = time.perf_counter()
-        stages.append((message, now))
+        if not stages or stages[-1][0] != message:
+            stages.append((message, now))
+            stage_mb.append(sampler.stage_peak())
 
+    sampler = MemorySampler().__enter__()
+    cpu_begin = cpu_seconds()
     begin = time.perf_counter()
     config = load_config(config_path)
     tables = prepare_inputs(load_inputs(config), config).tables
     stages.append(("load and check inputs", time.perf_counter()))
+    stage_mb.append(sampler.stage_peak())
     clock[0] = begin
     result = run_plan(tables, config, include_all=True, progress=mark)
     finished = time.perf_counter()
     plan_seconds = finished - begin
+    plan_cpu = cpu_seconds() - cpu_begin
     plan_rss = peak_rss_mb()
-    print(f"\nfull plan: {plan_seconds:.1f} s wall on {args.n_jobs} jobs")
+    plan_total_mb = sampler.peak_mb
+    print(
+        f"\nfull plan: {plan_seconds:.1f} s wall, {plan_cpu:.1f} s CPU (this process and its "
+        f"workers) on {args.n_jobs} jobs; load average {os.getloadavg()[0]:.1f}"
+    )
     starts = [("load and check inputs", begin)] + stages[1:] + [("end", finished)]
-    for (name, start), (_, stop) in zip(starts, starts[1:], strict=False):
-        print(f"  {stop - start:7.1f} s  {name}")
+    # each stage's peak, all processes (0: too short for a sample)
+    stage_mb = [max(stage_mb[:2]), *stage_mb[2:], sampler.stage_peak()]
+    for ((name, start), (_, stop)), mb in zip(
+        zip(starts, starts[1:], strict=False), stage_mb, strict=False
+    ):
+        print(f"  {stop - start:7.1f} s  {mb:7,.0f} MB  {name}")
 
     history = result.history
     weekly = history.select(
@@ -219,6 +285,7 @@ def main() -> None:
 
         plain_input = weekly.sort("unique_id", "ds")
         started = time.perf_counter()
+        ets_cpu = cpu_seconds()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ets = StatsForecast(
@@ -228,6 +295,7 @@ def main() -> None:
                 fallback_model=Naive(),  # AutoETS refuses series of one or two points
             ).forecast(df=plain_input, h=args.holdout)
         ets_seconds = time.perf_counter() - started
+        ets_cpu = cpu_seconds() - ets_cpu
         frame = frame.join(
             ets.with_columns(pl.col("AutoETS").fill_nan(0.0).clip(lower_bound=0.0)),
             on=["unique_id", "ds"],
@@ -257,12 +325,21 @@ def main() -> None:
     if ets_seconds is not None:
         print(
             f"\nplain AutoETS forecast of the same {weekly['unique_id'].n_unique()} series: "
-            f"{ets_seconds:.1f} s; full plan / AutoETS = {plan_seconds / ets_seconds:.2f}"
+            f"{ets_seconds:.1f} s wall, {ets_cpu:.1f} s CPU; full plan / AutoETS = "
+            f"{plan_seconds / ets_seconds:.2f} wall, {plan_cpu / ets_cpu:.2f} CPU"
         )
+    sampler.__exit__()
     own, children = plan_rss
-    print(f"peak RSS of the plan: {own:,.0f} MB (largest worker {children:,.0f} MB)")
+    print(
+        f"peak memory of the plan, all processes together (PSS): {plan_total_mb:,.0f} MB"
+        f" (peak RSS of this process alone {own:,.0f} MB, largest worker {children:,.0f} MB)"
+    )
     own, children = peak_rss_mb()
-    print(f"peak RSS of the whole benchmark: {own:,.0f} MB (largest worker {children:,.0f} MB)")
+    print(
+        f"peak memory of the whole benchmark, all processes together (PSS): "
+        f"{sampler.peak_mb:,.0f} MB (peak RSS of this process alone {own:,.0f} MB, "
+        f"largest worker {children:,.0f} MB)"
+    )
     print(f"stockplan --help: {help_seconds():.2f} s")
 
 

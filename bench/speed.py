@@ -10,7 +10,8 @@ on a shared machine the wall time grows with the load, the CPU time much less.
 
 Baseline measured in the same run: `plan --no-cache` with `forecast.expensive_classes: []`
 written to a temporary copy of the config is the cheap plan; `python -c pass` is the
-interpreter's own start. Ratios are to the cheap plan. `plan (cached)` is a second plan
+interpreter's own start. Ratios are to the cheap plan. `n_jobs: 1` is the default
+config with every fit in one process. `plan (cached)` is a second plan
 on unchanged inputs; `explain`, `risk` and `notices` read the same cache.
 """
 
@@ -75,6 +76,10 @@ def main() -> None:
         settings.setdefault("forecast", {})["expensive_classes"] = []
         cheap = config.parent / f".speed-cheap-{os.getpid()}.yaml"  # inputs stay relative
         cheap.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+        settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+        settings.setdefault("forecast", {})["n_jobs"] = 1
+        serial = config.parent / f".speed-serial-{os.getpid()}.yaml"
+        serial.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
         plan = [*stockplan, "plan", "-c", str(config), "-o", str(out / "plan.xlsx"), "-q"]
         commands = {
             "python -c pass": [*python, "-c", "pass"],
@@ -90,6 +95,10 @@ def main() -> None:
                 *["plan", "-c", str(cheap), "-o", str(out / "cheap.xlsx"), "-q", "--no-cache"],
             ],
             "plan (default config, --no-cache)": [*plan, "--no-cache"],
+            "plan (default, n_jobs: 1, --no-cache)": [
+                *stockplan,
+                *["plan", "-c", str(serial), "-o", str(out / "serial.xlsx"), "-q", "--no-cache"],
+            ],
             "plan (cached)": plan,
             "explain (cached)": [
                 *stockplan,
@@ -108,11 +117,12 @@ def main() -> None:
             results = {name: timed(argv, args.runs, ROOT) for name, argv in commands.items()}
         finally:
             cheap.unlink(missing_ok=True)
+            serial.unlink(missing_ok=True)
     base = results["plan, cheap models (baseline)"]
-    print(f"{'command':36s} {'wall s':>7s} {'CPU s':>7s} {'x base':>7s}  load average")
+    print(f"{'command':40s} {'wall s':>7s} {'CPU s':>7s} {'x base':>7s}  load average")
     for name, r in results.items():
         print(
-            f"{name:36s} {r['wall']:7.2f} {r['cpu']:7.2f} {r['wall'] / base['wall']:7.2f}  "
+            f"{name:40s} {r['wall']:7.2f} {r['cpu']:7.2f} {r['wall'] / base['wall']:7.2f}  "
             f"{r['load_min']:.1f}-{r['load_max']:.1f}"
         )
 

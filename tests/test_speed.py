@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -122,3 +123,80 @@ def test_a_large_sheet_reads_back_exactly_as_the_per_cell_writer_writes_it(
     # a control character is stored as Excel's escape, as xlsxwriter does (openpyxl keeps it)
     assert sheet[4][0][0] == "bell_x0007_"
     assert sheet[3][0][0] == "a & b <c>" and sheet[2][0][0] == "  lead"
+
+
+def test_an_expensive_model_is_backtested_from_one_fit_and_refitted_whole_for_the_forecast():
+    import numpy as np
+    from statsforecast.models import AutoETS, AutoTheta
+
+    from stockplan.classify import classify_demand
+    from stockplan.config import Classify, Forecast
+    from stockplan.forecast import forecast_demand
+
+    as_of = dt.date(2025, 3, 3)
+    rng = np.random.default_rng(7)
+    y = np.round(10 + 0.8 * np.arange(60) + rng.normal(0, 1.5, 60))  # a trend: ETS / Theta win
+    history = pl.DataFrame(
+        {
+            "sku": "T",
+            "location": "W",
+            "period_start": [as_of - dt.timedelta(weeks=60 - i) for i in range(60)],
+            "demand": y,
+            "revenue": y * 10,
+        }
+    )
+    classes = classify_demand(history, as_of, "week", Classify())
+    settings = Forecast(backtest_windows=3, combine_top=1)  # 3 windows of 4 weeks, one model
+    forecast, summary = forecast_demand(history, classes, "week", settings, 6)
+    name = summary["model"][0]
+    assert name in {"AutoETS", "AutoTheta"}
+    model = {"AutoETS": lambda: AutoETS(season_length=1), "AutoTheta": lambda: AutoTheta()}[name]
+    # backtest: fitted once on the weeks before the first origin (week 48), then the same
+    # parameters carried forward to the origins at weeks 52 and 56
+    first = model().fit(y[:48])
+    predicted = [first.predict(h=4)["mean"]]
+    predicted += [first.forward(y=y[:origin], h=4)["mean"] for origin in (52, 56)]
+    errors = np.concatenate(predicted) - y[48:60]
+    assert summary["backtest_rmse"][0] == pytest.approx(np.sqrt(np.mean(errors**2)), rel=1e-6)
+    # the forecast: the model refitted on all 60 weeks
+    whole = model().fit(y).predict(h=6)["mean"]
+    assert forecast["forecast"].to_list() == pytest.approx(np.clip(whole, 0, None), rel=1e-6)
+
+
+def test_only_fits_worth_a_process_start_go_parallel():
+    from statsforecast.models import AutoETS, HistoricAverage
+
+    from stockplan.config import Forecast
+    from stockplan.forecast import worker_processes
+
+    every_core = Forecast(n_jobs=-1)
+    assert worker_processes(every_core, [AutoETS()], 155) == -1  # the sample's class A
+    assert worker_processes(every_core, [AutoETS()], 10) == 1
+    assert worker_processes(every_core, [HistoricAverage()], 500) == 1  # cheap: ~0.2 s of work
+    assert worker_processes(every_core, [HistoricAverage()], 30_000) == -1
+    assert worker_processes(Forecast(n_jobs=1), [AutoETS()], 30_000) == 1
+
+
+def test_a_location_only_an_order_knows_is_refused_one_the_sales_know_is_not(small_shop: Path):
+    from stockplan.config import load_config
+    from stockplan.errors import StockplanError
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+
+    folder = small_shop.parent
+    stock = pl.read_csv(folder / "stock.csv")
+    stock.filter(pl.col("location") == "WH1").write_csv(folder / "stock.csv")  # WH2: sales only
+    orders = pl.read_csv(folder / "purchase_orders.csv")
+    orders.with_columns(location=pl.Series(["WH2", "WH1"])).write_csv(
+        folder / "purchase_orders.csv"
+    )
+    config = load_config(small_shop)
+    prepared = prepare_inputs(load_inputs(config), config)
+    assert sorted(prepared.tables["purchase_orders"]["location"].to_list()) == ["WH1", "WH2"]
+
+    orders.with_columns(location=pl.Series(["WH1", "WH9"])).write_csv(
+        folder / "purchase_orders.csv"
+    )
+    with pytest.raises(StockplanError) as error:
+        prepare_inputs(load_inputs(config), config)
+    assert "purchase_orders.csv, row 3, column 'location': 'WH9' is in neither" in str(error.value)

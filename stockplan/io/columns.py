@@ -221,9 +221,12 @@ def drop_totals_rows(
         if texts
         else pl.lit(False)
     )
-    keyless = (
+    keyless = (  # a typed column (a Parquet date) is empty only when null: no text copy of it
         pl.all_horizontal(
-            pl.col(k).is_null() | pl.col(k).cast(pl.String).str.contains(r"^\s*$") for k in keys
+            pl.col(k).is_null() | pl.col(k).str.contains(r"^\s*$")
+            if frame.schema[k] == pl.String
+            else pl.col(k).is_null()
+            for k in keys
         )
         if keys
         else pl.lit(False)
@@ -292,9 +295,10 @@ def type_table(
     frame = raw.with_row_index(ROW, offset=header_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
 
     def empty(source: str) -> pl.Expr:
-        # only text needs trimming to tell blank from filled; typed columns have real nulls
+        # only text needs trimming to tell blank from filled; typed columns have real nulls.
+        # A test of the text as it is, not a trimmed copy of a column of millions of codes
         if frame.schema[source] == pl.String:
-            return _clean_text(pl.col(source)).is_null()
+            return pl.col(source).is_null() | pl.col(source).str.contains(r"^\s*$")
         return pl.col(source).is_null()
 
     if mapping:
