@@ -18,13 +18,16 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from stockplan.config import Config
 from stockplan.errors import StockplanError
 from stockplan.result import Plan
+
+if TYPE_CHECKING:
+    from stockplan.reproduce import RecordedRun
 
 Progress = Callable[..., object]
 """`progress(message)` names a stage; `progress(message, total=n)` one of n units."""
@@ -386,13 +389,39 @@ def diff_plans(old: str | Path, new: str | Path, *, all_rows: bool = False) -> P
 def verify(plan_path: str | Path, *, progress: Progress | None = None) -> Verification:
     """Re-run a written plan from its run record: the inputs changed since, the database
     inputs that cannot be proven unchanged, and every cell that differs."""
-    from stockplan.reproduce import recorded_run, rerun_differences
+    from stockplan.reproduce import recorded_run
 
     run = recorded_run(Path(plan_path))
     if not run.config_path.is_file():
         raise StockplanError(f"{plan_path}: its config {run.config_path} is gone")
     differences = rerun_differences(run, progress)
     return Verification(run.changed, run.unprovable, differences)
+
+
+def rerun_differences(run: RecordedRun, progress: Callable[..., object] | None = None) -> list[str]:
+    """Re-run the plan as its record says (config, planning date, options), write it the way
+    it was written, and name every cell that differs (empty: reproduced)."""
+    from stockplan.config import load_config
+    from stockplan.io.planfiles import written_like
+    from stockplan.items import for_people, item_names
+    from stockplan.pipeline import run_plan
+    from stockplan.reproduce import compare_plans
+
+    record = run.record
+    config = load_config(run.config_path)
+    as_of = dt.date.fromisoformat(record["planning_date"])
+    planning = config.planning.model_copy(update={"as_of": as_of})
+    config = config.model_copy(update={"planning": planning})
+    inputs = read_inputs(config)
+    options = record.get("options") or {}
+    command, table = record.get("command", "plan"), options.get("table") or "orders"
+    result = run_plan(
+        inputs.tables, config, include_all=bool(options.get("all")), progress=progress
+    )
+    people = for_people(result.tables, item_names(inputs.tables), result.as_of)
+    rerun = people if command == "plan" else {table: people[table]}
+    lang = options.get("lang") or config.planning.language
+    return compare_plans(run.tables, written_like(run.path, rerun, table, lang))
 
 
 @dataclass

@@ -8,7 +8,6 @@ the last bit of a float may differ with the order of a parallel sum.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,31 +113,3 @@ def recorded_run(plan_path: Path) -> RecordedRun:
         )
     changed, unprovable = changed_inputs(record)
     return RecordedRun(plan_path, tables, record, changed, unprovable)
-
-
-def rerun_differences(run: RecordedRun, progress: Callable[..., object] | None = None) -> list[str]:
-    """Re-run the plan as its record says (config, planning date, options), write it the way
-    it was written, and name every cell that differs (empty: reproduced)."""
-    import datetime as dt
-
-    from stockplan.api import read_inputs
-    from stockplan.config import load_config
-    from stockplan.io.planfiles import written_like
-    from stockplan.items import for_people, item_names
-    from stockplan.pipeline import run_plan
-
-    record = run.record
-    config = load_config(run.config_path)
-    as_of = dt.date.fromisoformat(record["planning_date"])
-    planning = config.planning.model_copy(update={"as_of": as_of})
-    config = config.model_copy(update={"planning": planning})
-    inputs = read_inputs(config)
-    options = record.get("options") or {}
-    command, table = record.get("command", "plan"), options.get("table") or "orders"
-    result = run_plan(
-        inputs.tables, config, include_all=bool(options.get("all")), progress=progress
-    )
-    people = for_people(result.tables, item_names(inputs.tables), result.as_of)
-    rerun = people if command == "plan" else {table: people[table]}
-    lang = options.get("lang") or config.planning.language
-    return compare_plans(run.tables, written_like(run.path, rerun, table, lang))

@@ -1034,7 +1034,8 @@ def verify(
     Exit 0: reproduced; 6: an input changed or a number differs; 7: every number matches
     but a database input cannot be proven unchanged."""
 
-    from stockplan.reproduce import recorded_run, rerun_differences
+    from stockplan.api import rerun_differences
+    from stockplan.reproduce import recorded_run
 
     console = Console(quiet)
     run = recorded_run(plan_path)
