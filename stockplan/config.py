@@ -447,7 +447,7 @@ class Simulate(Section):
         default=13, ge=1, le=260, description="Buckets between forecast refits."
     )
     level_alpha: float = Field(
-        default=0.0,
+        default=0.1,
         ge=0,
         le=1,
         description="Between refits, each review's forecast level follows the buckets sold "

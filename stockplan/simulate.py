@@ -8,6 +8,8 @@ sku x location that had history when the replay starts:
   `refit_every` buckets on the history known at that moment (rolling origin: nothing after
   the origin is used, lead times included). The lead-time-demand calibration scores each
   backtest forecast over the same age (up to `refit_every` buckets stale), as it is used.
+  Between refits each review's forecast level follows the buckets sold since the refit
+  (`simulate.level_alpha`, `smoothed_levels`), as a weekly plan sees last week's sales.
 - An order placed on day t arrives at the start of day t + l, with l drawn from
   Normal(L, sigma_L) rounded, at least one day. Draws and demand are the same for every
   policy compared (common random numbers), so differences are the policies'.

@@ -195,7 +195,9 @@ def test_replay_levels_follow_the_sales_between_refits():
         "calendars": {"public_holidays": "none"},
         "policy": {"lead_time_demand": "parametric"},
     }
-    fixed = Config.model_validate(settings | {"simulate": {"periods": 8, "refit_every": 4}})
+    fixed = Config.model_validate(
+        settings | {"simulate": {"periods": 8, "refit_every": 4, "level_alpha": 0.0}}
+    )
     moving = Config.model_validate(
         settings | {"simulate": {"periods": 8, "refit_every": 4, "level_alpha": 0.5}}
     )
