@@ -452,6 +452,14 @@ class Simulate(Section):
     refit_every: int = Field(
         default=13, ge=1, le=260, description="Buckets between forecast refits."
     )
+    level_alpha: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Between refits, each review's forecast level follows the buckets sold "
+        "since the refit by exponential smoothing with this alpha, as a weekly plan sees "
+        "last week's sales (0: the refit's forecast unchanged until the next refit).",
+    )
     targets: list[Probability] = Field(
         default_factory=lambda: [0.85, 0.9, 0.95, 0.98, 0.99],
         min_length=1,

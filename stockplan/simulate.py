@@ -8,6 +8,8 @@ sku x location that had history when the replay starts:
   `refit_every` buckets on the history known at that moment (rolling origin: nothing after
   the origin is used, lead times included). The lead-time-demand calibration scores each
   backtest forecast over the same age (up to `refit_every` buckets stale), as it is used.
+  Between refits each review's forecast level follows the buckets sold since the refit
+  (`simulate.level_alpha`, `smoothed_levels`), as a weekly plan sees last week's sales.
 - An order placed on day t arrives at the start of day t + l, with l drawn from
   Normal(L, sigma_L) rounded, at least one day. Draws and demand are the same for every
   policy compared (common random numbers), so differences are the policies'.
@@ -144,6 +146,16 @@ def prepare_replay(
     longest = lead_times["lead_time_days"].max() or 0.0
     horizon = settings.refit_every + math.ceil((longest + review) / days) + 2
 
+    level_alpha = settings.level_alpha if settings.refit_every > 1 else 0.0
+    sold = (
+        _bucket_matrix(
+            demand_history(sales, end, bucket, excluded), universe, "demand", start, days, n_days
+        )
+        if level_alpha > 0
+        else None
+    )
+    expected = None
+
     levels: list[pl.DataFrame] = []
     scores: list[dict] = []
     bootstraps: list[LeadTimeDemand | None] = []
@@ -180,10 +192,20 @@ def prepare_replay(
                 seed=settings.seed + index,
                 forecast_age_days=settings.refit_every * days - review,
             )
+            if sold is not None:
+                expected = _bucket_matrix(forecast, universe, "forecast", origin, days, refit_days)
             if callable(tick):
                 tick(1)
         current = forecast.filter(pl.col("period_start") >= bucket_start(pl.lit(today), bucket))
-        levels.append(with_lead_times(base, lead_times, current, days, review))
+        level = with_lead_times(base, lead_times, current, days, review)
+        seen = (today - origin).days // days
+        if sold is not None and expected is not None and seen > 0:
+            first = (origin - start).days // days
+            actual_level, forecast_level = smoothed_levels(
+                sold[:, first : first + seen], expected[:, :seen], level_alpha
+            )
+            level = with_updated_level(level, actual_level, forecast_level, days, review)
+        levels.append(level)
         scores.append(origin_scores)
         bootstraps.append(origin_draws)
 
@@ -215,6 +237,92 @@ def prepare_replay(
         error_scores=scores,
         lead_time_demand=bootstraps if config.policy.lead_time_demand != "parametric" else None,
         set_aside_units=set_aside,
+    )
+
+
+def _bucket_matrix(
+    frame: pl.DataFrame,
+    universe: pl.DataFrame,
+    value: str,
+    first: dt.date,
+    bucket_days: int,
+    n_days: int,
+) -> np.ndarray:
+    """[series of `universe`, bucket] matrix of `value` for the buckets from `first` on that
+    start within `n_days`; 0 where the frame has no row."""
+    n = max(1, math.ceil(n_days / bucket_days))
+    index = (
+        frame.select(
+            *SERIES,
+            ((pl.col("period_start") - pl.lit(first)).dt.total_days() // bucket_days)
+            .cast(pl.Int64)
+            .alias("bucket"),
+            pl.col(value).cast(pl.Float64).fill_null(0.0).fill_nan(0.0),
+        )
+        .filter((pl.col("bucket") >= 0) & (pl.col("bucket") < n))
+        .join(universe.with_row_index("row"), on=SERIES, how="inner")
+    )
+    out = np.zeros((universe.height, n))
+    rows = index["row"].to_numpy().astype(np.int64)
+    np.add.at(out, (rows, index["bucket"].to_numpy()), index[value].to_numpy())
+    return out
+
+
+def smoothed_levels(
+    sold: np.ndarray, expected: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(actual level, forecast level) per series after the buckets since the refit.
+
+    Simple exponential smoothing, l_t = l_{t-1} + alpha (y_t - l_{t-1}) (Brown 1959;
+    Hyndman & Athanasopoulos, FPP3 8.1), run on the buckets sold (`sold`, [series, k]) and,
+    with the same alpha, on the refit's forecast for those buckets (`expected`); both start
+    at the forecast of the first bucket. Their ratio is the level correction: 1 while the
+    sales follow the forecast path (seasonal shape included)."""
+    actual = expected[:, 0].astype(float).copy()
+    forecast = actual.copy()
+    for k in range(sold.shape[1]):  # buckets since the refit (at most refit_every), not rows
+        actual += alpha * (sold[:, k] - actual)
+        forecast += alpha * (expected[:, k] - forecast)
+    return actual, forecast
+
+
+def with_updated_level(
+    levels: pl.DataFrame,
+    actual_level: np.ndarray,
+    forecast_level: np.ndarray,
+    bucket_days: int,
+    review_days: float,
+) -> pl.DataFrame:
+    """The review's policy inputs with the forecast level updated from the sales since the
+    refit (`smoothed_levels`), as a weekly plan would see them: demand over L + R and over L,
+    forecast_per_day and sigma_e scaled by actual_level / forecast_level (a multiplicative
+    level correction; the error scales with the level); where the refit forecast a zero
+    level, the demand per day becomes actual_level / bucket_days over the same windows."""
+    ratio = np.divide(
+        actual_level, forecast_level, out=np.ones_like(actual_level), where=forecast_level > 0
+    )
+    per_day = np.where(forecast_level > 0, np.nan, np.maximum(actual_level, 0.0) / bucket_days)
+    lead = pl.col("lead_time_days")
+    cover = pl.col("closure_cover_days") if "closure_cover_days" in levels.columns else pl.lit(0.0)
+    fresh = pl.col("per_day").is_not_nan()
+    return (
+        levels.with_columns(pl.Series("ratio", ratio), pl.Series("per_day", per_day))
+        .with_columns(
+            pl.when(fresh)
+            .then(pl.col("per_day") * (lead + review_days + cover))
+            .otherwise(pl.col("demand_protection") * pl.col("ratio"))
+            .alias("demand_protection"),
+            pl.when(fresh)
+            .then(pl.col("per_day") * lead)
+            .otherwise(pl.col("demand_lead_time") * pl.col("ratio"))
+            .alias("demand_lead_time"),
+            pl.when(fresh)
+            .then(pl.col("per_day"))
+            .otherwise(pl.col("forecast_per_day") * pl.col("ratio"))
+            .alias("forecast_per_day"),
+            (pl.col("sigma_e") * pl.col("ratio")).alias("sigma_e"),
+        )
+        .drop("ratio", "per_day")
     )
 
 

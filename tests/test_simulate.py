@@ -121,3 +121,92 @@ def test_replay_backorders_are_filled_first_and_not_counted_as_served_on_time():
     # served on day 3 and 2 on day 4; days 5-6 short again: 4 of 14 served on their day
     assert result["fill_rate"] == pytest.approx(4 / 14)
     assert result["unmet_units"] == 6 + 4
+
+
+def test_smoothed_levels_follow_five_weeks_of_sales_by_hand():
+    from stockplan.simulate import smoothed_levels
+
+    # forecast flat 10 a week; sold 10, 20, 0, 30, 15; alpha 0.1, both started at 10:
+    # 10 + .1 (10 - 10) = 10; 10 + .1 (20 - 10) = 11; 11 + .1 (0 - 11) = 9.9;
+    # 9.9 + .1 (30 - 9.9) = 11.91; 11.91 + .1 (15 - 11.91) = 12.219
+    sold = np.array([[10.0, 20.0, 0.0, 30.0, 15.0]])
+    expected = np.full((1, 5), 10.0)
+    actual, forecast = smoothed_levels(sold, expected, 0.1)
+    assert actual[0] == pytest.approx(12.219)
+    assert forecast[0] == pytest.approx(10.0)
+    # sales on a seasonal forecast path leave the level where it was: ratio exactly 1
+    path = np.array([[4.0, 8.0, 16.0, 8.0, 4.0]])
+    actual, forecast = smoothed_levels(path, path, 0.3)
+    assert actual[0] == pytest.approx(forecast[0])
+
+
+def test_updated_level_scales_the_windows_and_revives_a_zero_forecast():
+    from stockplan.simulate import with_updated_level
+
+    # L = 14, R = 7: 1 a day over 21 days; second row forecast zero
+    levels = pl.DataFrame(
+        {
+            "sku": ["A", "B"],
+            "location": ["W", "W"],
+            "lead_time_days": [14.0, 14.0],
+            "demand_protection": [21.0, 0.0],
+            "demand_lead_time": [14.0, 0.0],
+            "forecast_per_day": [1.0, 0.0],
+            "sigma_e": [2.0, 0.0],
+        }
+    )
+    out = with_updated_level(levels, np.array([12.219, 3.5]), np.array([10.0, 0.0]), 7, 7)
+    a, b = out.row(0, named=True), out.row(1, named=True)
+    assert a["demand_protection"] == pytest.approx(21 * 1.2219)
+    assert a["demand_lead_time"] == pytest.approx(14 * 1.2219)
+    assert a["forecast_per_day"] == pytest.approx(1.2219)
+    assert a["sigma_e"] == pytest.approx(2 * 1.2219)
+    # 3.5 a week = 0.5 a day: 10.5 over L + R, 7 over L
+    assert (b["demand_protection"], b["demand_lead_time"], b["forecast_per_day"]) == (
+        pytest.approx(10.5),
+        pytest.approx(7.0),
+        pytest.approx(0.5),
+    )
+
+
+def test_replay_levels_follow_the_sales_between_refits():
+    from stockplan.config import Config
+    from stockplan.simulate import prepare_replay
+
+    # 1 a day for 70 weeks, then 2 a day in the 8 replayed weeks; refit every 4 weeks
+    start = dt.date(2025, 1, 6)  # a Monday: weekly buckets start here
+    days = [start - dt.timedelta(days=70 * 7) + dt.timedelta(days=i) for i in range(78 * 7)]
+    sales = pl.DataFrame(
+        {
+            "date": days,
+            "sku": "A",
+            "location": "W",
+            "quantity": [2.0 if d >= start else 1.0 for d in days],
+        }
+    )
+    tables = {
+        "sales": sales,
+        "stock": pl.DataFrame({"sku": ["A"], "location": ["W"], "on_hand": [0.0]}),
+        "products": pl.DataFrame({"sku": ["A"], "unit_cost": [1.0], "lead_time_days": [14.0]}),
+    }
+    settings = {
+        "inputs": {"sales": "s.csv", "stock": "k.csv"},
+        "planning": {"as_of": start + dt.timedelta(weeks=8)},
+        "calendars": {"public_holidays": "none"},
+        "policy": {"lead_time_demand": "parametric"},
+    }
+    fixed = Config.model_validate(
+        settings | {"simulate": {"periods": 8, "refit_every": 4, "level_alpha": 0.0}}
+    )
+    moving = Config.model_validate(
+        settings | {"simulate": {"periods": 8, "refit_every": 4, "level_alpha": 0.5}}
+    )
+    before = [f["demand_protection"][0] for f in prepare_replay(tables, fixed).levels]
+    after = [f["demand_protection"][0] for f in prepare_replay(tables, moving).levels]
+    assert before[0] == pytest.approx(21.0)  # the refit on 70 weeks of 7 a week
+    # weeks seen 0..3 since the refit, 14 sold each against 7 forecast, alpha 0.5:
+    # 7 -> 10.5 -> 12.25 -> 13.125 a week, i.e. x1, x1.5, x1.75, x1.875
+    for review, factor in enumerate([1.0, 1.5, 1.75, 1.875]):
+        assert after[review] == pytest.approx(before[review] * factor)
+    # the next refit starts from its own forecast again
+    assert after[4] == pytest.approx(before[4])
