@@ -9,7 +9,9 @@ import polars as pl
 import yaml
 from typer.testing import CliRunner
 
+import stockplan
 from stockplan.cli import app
+from stockplan.diff import risk_news
 from stockplan.notify import build_alert
 
 runner = CliRunner()
@@ -21,44 +23,69 @@ def _invoke(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
-def _previous(folder: Path, levels: dict[tuple[str, str], str]) -> Path:
-    path = folder / "last_week_risk.csv"
-    pl.DataFrame(
+def _frame(levels: dict[tuple[str, str], str]) -> pl.DataFrame:
+    return pl.DataFrame(
         {
             "sku": [k[0] for k in levels],
             "location": [k[1] for k in levels],
             "risk_level": list(levels.values()),
         }
-    ).write_csv(path)
+    )
+
+
+def _previous(folder: Path, levels: dict[tuple[str, str], str]) -> Path:
+    path = folder / "last_week_risk.csv"
+    _frame(levels).write_csv(path)
     return path
 
 
-def test_new_high_exits_3_only_for_items_not_high_before(small_shop: Path, tmp_path: Path):
+def _levels(frame: pl.DataFrame) -> dict[tuple[str, str], str]:
+    return {(r["sku"], r["location"]): r["risk_level"] for r in frame.iter_rows(named=True)}
+
+
+def test_news_counts_only_items_new_or_at_a_higher_level_than_before(small_shop: Path):
+    config, inputs = stockplan.load(small_shop)
+    risk = stockplan.plan(inputs, config).risk
+    now = _levels(risk)
+    assert now[("007", "WH1")] == "high"
+    assert now[("A-100", "WH1")] == "low" and now[("A-100", "WH2")] == "low"
+    high = ["high"]  # --fail-on-risk new-high
+    # the same plan as the previous one: nothing is new, although an item is high
+    assert risk_news(risk, risk, high).height == 0
+    # last week 007 was only medium and A-100 @ WH1 high: one item is news
+    last = _frame({("007", "WH1"): "medium", ("A-100", "WH1"): "high"})
+    assert _levels(risk_news(risk, last, high)) == {("007", "WH1"): "high"}
+    # both already high last week: no news
+    last = _frame({("007", "WH1"): "high", ("A-100", "WH1"): "high"})
+    assert risk_news(risk, last, high).height == 0
+    worse = ["high", "medium"]  # --fail-on-risk worse
+    same = _frame({("007", "WH1"): "high", ("A-100", "WH1"): "high", ("A-100", "WH2"): "low"})
+    assert risk_news(risk, same, worse).height == 0
+    # A-100 @ WH2 was high and is low now: better is not news; 007 absent before: new
+    last = _frame({("A-100", "WH1"): "high", ("A-100", "WH2"): "high"})
+    assert _levels(risk_news(risk, last, worse)) == {("007", "WH1"): "high"}
+
+
+def test_new_high_exits_3_when_an_item_is_news_and_0_against_the_same_plan(
+    small_shop: Path, tmp_path: Path
+):
     out = str(tmp_path / "plan.xlsx")
     assert _invoke("plan", "-c", str(small_shop), "-o", out, "-q").exit_code == 0
-    # the same plan as the previous one: nothing is new, although an item is high
+    # the same plan as the previous one, read back from the workbook: nothing is new
     again = str(tmp_path / "again.xlsx")
     args = ["plan", "-c", str(small_shop), "-o", again, "--fail-on-risk"]
     assert _invoke(*args, "new-high", "--previous", out).exit_code == 0
-    assert _invoke(*args, "high").exit_code == 3
-    # last week 007 was only medium and A-100 @ WH1 high: one item is news
     last = _previous(tmp_path, {("007", "WH1"): "medium", ("A-100", "WH1"): "high"})
     result = _invoke(*args, "new-high", "--previous", str(last))
     assert result.exit_code == 3
     assert "1 items newly at high stockout risk since --previous: exit 3" in result.stderr
-    # both already high last week: no news
-    last = _previous(tmp_path, {("007", "WH1"): "high", ("A-100", "WH1"): "high"})
-    assert _invoke(*args, "new-high", "--previous", str(last)).exit_code == 0
 
 
-def test_worse_counts_any_item_at_a_higher_level_than_before(small_shop: Path, tmp_path: Path):
+def test_worse_exits_3_naming_the_count_of_items_at_a_higher_level(
+    small_shop: Path, tmp_path: Path
+):
     out = str(tmp_path / "risk.csv")
     args = ["risk", "-c", str(small_shop), "-o", out, "--fail-on-risk", "worse", "--previous"]
-    same = _previous(
-        tmp_path, {("007", "WH1"): "high", ("A-100", "WH1"): "high", ("A-100", "WH2"): "low"}
-    )
-    assert _invoke(*args, str(same)).exit_code == 0
-    # A-100 @ WH2 was high and is low now: better is not news; 007 absent before: new
     last = _previous(tmp_path, {("A-100", "WH1"): "high", ("A-100", "WH2"): "high"})
     result = _invoke(*args, str(last))
     assert result.exit_code == 3

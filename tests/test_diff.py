@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
+import stockplan
 from stockplan.cli import app
 from stockplan.diff import PARTS, plan_diff, risk_changes
 from stockplan.io.writers import output_plan, write_files
@@ -150,6 +151,15 @@ def test_diff_reads_a_workbook_and_a_folder_and_writes_csv_and_xlsx(tmp_path: Pa
     new = new.with_columns(pl.col("sku").replace({"A": "007"}))
     before = _write_plan({"orders": old}, tmp_path / "old.xlsx")
     after = _write_plan({"orders": new}, tmp_path / "new")
+    changes = stockplan.diff_plans(before, after).changes
+    assert changes["change"].value_counts().sort("change").rows() == [
+        ("appeared", 2),
+        ("changed", 2),
+        ("vanished", 1),
+    ]
+    row = _row(changes, "007")
+    assert (row["due_to_lead_time"], row["due_to_constraints"]) == (84, -5)
+    # the command line: the same counts said, the table written as CSV and as a workbook
     out = tmp_path / "diff.csv"
     result = CliRunner().invoke(app, ["diff", str(before), str(after), "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -2,7 +2,8 @@
 
 Each system's folder holds a stock and a sales export as the system writes them: title rows,
 totals / subtotal rows, units in headers, GBK CSV, legacy .xls, a hidden stale sheet.
-`init` must map them, `validate` pass, and `plan` give the order lines computed below.
+`init` must map them, `stockplan.load` read them and `stockplan.plan` give the order lines
+computed below (the command line once, for its wiring).
 
 Hand calculation. Every item sells d units every day for 16 weeks, so the weekly forecast
 is 7d with no error in the backtest; the forecast spread then falls back to the Poisson
@@ -25,6 +26,7 @@ import yaml
 from scipy.stats import norm
 from typer.testing import CliRunner
 
+import stockplan
 from stockplan.cli import app
 
 EXPORTS = Path(__file__).resolve().parent / "erp_exports"
@@ -73,25 +75,37 @@ def test_erp_export_is_mapped_validated_and_planned(system: str, tmp_path: Path)
     written = yaml.safe_load(config.read_text(encoding="utf-8"))
     assert written["inputs"] == EXPECTED_TABLES[system]
 
-    validate = runner.invoke(app, ["validate", "-c", str(config)])
-    assert validate.exit_code == 0, validate.output
-    assert "totals row" in validate.stderr  # the 合计 / 小计 / Total lines were dropped, said
-
-    out = tmp_path / "orders.csv"
     assert written["planning"]["language"] == "zh"  # init saw Chinese headers
     # the exports end in late September: the default holiday calendar would stretch the lead
     # time over 国庆 (tested in test_supplier_orders.py); the hand calculation above has none
     written["calendars"] = {"public_holidays": "none"}
     config.write_text(yaml.safe_dump(written, allow_unicode=True), encoding="utf-8")
-    plan = runner.invoke(
-        app,
-        ["plan", "-c", str(config), "--all", "-o", str(out), "-q", "--headers", "canonical"],
-    )
-    assert plan.exit_code == 0, plan.output
-    orders = pl.read_csv(out, schema_overrides={"sku": pl.String})
+    settings, inputs = stockplan.load(config)
+    # the 合计 / 小计 / Total lines were dropped, and said so
+    assert any("totals row" in warning for warning in inputs.warnings)
+    orders = stockplan.plan(inputs, settings).orders
     got = {(r["sku"], r["location"]): r["order_qty"] for r in orders.iter_rows(named=True)}
     expected = {key: _order(*values) for key, values in CASES[system].items()}
     assert got == expected  # no 合计 / 小计 / Total item, and every quantity as computed
+
+
+def test_validate_and_plan_on_an_export_say_totals_were_dropped_and_write_orders(tmp_path: Path):
+    """The command-line wiring once: validate prints the warning, plan writes the file with
+    the headers asked for."""
+    folder = tmp_path / "kingdee"
+    shutil.copytree(EXPORTS / "kingdee", folder)
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(folder)]).exit_code == 0
+    config = folder / "stockplan.yaml"
+    validate = runner.invoke(app, ["validate", "-c", str(config)])
+    assert validate.exit_code == 0, validate.output
+    assert "totals row" in validate.stderr
+    out = tmp_path / "orders.csv"
+    args = ["plan", "-c", str(config), "--all", "-o", str(out), "-q", "--headers", "canonical"]
+    plan = runner.invoke(app, args)
+    assert plan.exit_code == 0, plan.output
+    orders = pl.read_csv(out, schema_overrides={"sku": pl.String})
+    assert sorted(orders["sku"]) == ["01.001", "01.002"] and "order_qty" in orders.columns
 
 
 def test_hidden_stale_sheet_is_not_read(tmp_path: Path):

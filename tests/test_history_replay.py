@@ -11,6 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import stockplan
 from stockplan.cli import app
 from stockplan.history_replay import BUYERS, buyer_receipts, replay_receipts
 
@@ -63,17 +64,16 @@ def test_only_lines_ordered_in_the_window_count_and_arrive_on_their_received_dat
     assert placed == 4  # P2, P3, P4, P6
 
 
-def test_simulate_puts_your_buyers_next_to_the_policy_on_the_same_days(
-    small_shop: Path, tmp_path: Path
-):
+def _eight_weeks_at_two_targets(small_shop: Path) -> None:
     config = yaml.safe_load(small_shop.read_text())
     config["simulate"] = {"targets": [0.9, 0.95], "periods": 8}
     small_shop.write_text(yaml.safe_dump(config))
-    out, png = tmp_path / "simulation.csv", tmp_path / "tradeoff.png"
-    args = ["simulate", "-c", str(small_shop), "-o", str(out), "--plot", str(png)]
-    result = CliRunner().invoke(app, [*args, "--baseline", "history"])
-    assert result.exit_code == 0, result.output
-    table = pl.read_csv(out)
+
+
+def test_simulate_puts_your_buyers_next_to_the_policy_on_the_same_days(small_shop: Path):
+    _eight_weeks_at_two_targets(small_shop)
+    config, inputs = stockplan.load(small_shop)
+    table = stockplan.simulate(inputs, config, baselines=("history",)).simulation
     assert table["policy"].to_list() == ["stockplan", "stockplan", BUYERS]
     buyers = table.filter(pl.col("policy") == BUYERS).row(0, named=True)
     policy = table.filter(pl.col("policy") == "stockplan")
@@ -82,6 +82,18 @@ def test_simulate_puts_your_buyers_next_to_the_policy_on_the_same_days(
     # fall inside the 8 weeks replayed
     assert buyers["orders_placed"] == 2
     assert 0 < buyers["fill_rate"] <= 1 and buyers["unmet_units"] >= 0
+
+
+def test_simulate_command_writes_the_buyers_row_and_the_tradeoff_chart(
+    small_shop: Path, tmp_path: Path
+):
+    """The command-line wiring of `--baseline history` and `--plot`."""
+    _eight_weeks_at_two_targets(small_shop)
+    out, png = tmp_path / "simulation.csv", tmp_path / "tradeoff.png"
+    args = ["simulate", "-c", str(small_shop), "-o", str(out), "--plot", str(png), "-q"]
+    result = CliRunner().invoke(app, [*args, "--baseline", "history"])
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(out)["policy"].to_list() == ["stockplan", "stockplan", BUYERS]
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 

@@ -363,24 +363,20 @@ def _open_day(day: dt.date, closed: set[dt.date]) -> bool:
     return day not in closed
 
 
-def test_plan_counts_lead_times_through_closures_and_dates_every_line(small_shop, tmp_path):
-    from typer.testing import CliRunner
-
-    from stockplan.cli import app
-
-    folder = small_shop.parent
-    (folder / "closures.csv").write_text(
+def _add_factory_move(small_shop) -> None:
+    (small_shop.parent / "closures.csv").write_text(
         "供应商,开始日期,结束日期,备注\nAcme,2025-10-20,2025-10-26,factory move\n", encoding="utf-8"
     )
     _add_input(small_shop, "closures", "closures.csv")
-    out = tmp_path / "out"
-    runner = CliRunner()
-    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "--all"])
-    assert result.exit_code == 0, result.output
-    orders = pl.read_csv(
-        out / "orders.csv", schema_overrides={"sku": pl.String}, try_parse_dates=True
-    )
-    risk = pl.read_csv(out / "risk.csv", schema_overrides={"sku": pl.String}, try_parse_dates=True)
+
+
+def test_plan_counts_lead_times_through_closures_and_dates_every_line(small_shop):
+    import stockplan
+
+    _add_factory_move(small_shop)
+    config, inputs = stockplan.load(small_shop)
+    planned = stockplan.plan(inputs, config)
+    orders, risk = planned.orders, planned.risk
     row = orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH1")).row(
         0, named=True
     )
@@ -393,7 +389,9 @@ def test_plan_counts_lead_times_through_closures_and_dates_every_line(small_shop
     # closure and 国庆节 2025 (1..8 Oct, in the default holiday set)
     closed = {D(2025, 10, 20) + dt.timedelta(days=i) for i in range(7)}
     closed |= {D(2025, 10, 1) + dt.timedelta(days=i) for i in range(8)}
-    for line in orders.filter(pl.col("order_qty") > 0).iter_rows(named=True):
+    ordered = orders.filter(pl.col("order_qty") > 0)
+    assert ordered.height > 0
+    for line in ordered.iter_rows(named=True):
         stockout = risk.filter(
             (pl.col("sku") == line["sku"]) & (pl.col("location") == line["location"])
         )["stockout_date"][0]
@@ -403,30 +401,42 @@ def test_plan_counts_lead_times_through_closures_and_dates_every_line(small_shop
             day -= dt.timedelta(days=1)
             counted += day not in closed
         assert line["order_by"] == day, line["sku"]
-    supplier = pl.read_csv(out / "supplier_orders.csv").row(0, named=True)
+    supplier = planned.supplier_orders.row(0, named=True)
     assert supplier["minimum_action"] == "none"
-    shown = runner.invoke(
-        app, ["explain", "A-100", "-l", "WH1", "-c", str(small_shop), "-q", "--no-chart"]
+
+
+def test_plan_writes_and_explain_shows_the_closure_in_english_and_chinese(small_shop, tmp_path):
+    """The command-line wiring: plan writes the closure columns, explain prints the order-by
+    date and the closure in the language asked for."""
+    from typer.testing import CliRunner
+
+    import stockplan
+    from stockplan.cli import app
+
+    _add_factory_move(small_shop)
+    config, inputs = stockplan.load(small_shop)
+    row = (
+        stockplan.plan(inputs, config)
+        .orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH1"))
+        .row(0, named=True)
     )
+    out = tmp_path / "out"
+    runner = CliRunner()
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "--all", "-q"])
+    assert result.exit_code == 0, result.output
+    written = pl.read_csv(
+        out / "orders.csv", schema_overrides={"sku": pl.String}, try_parse_dates=True
+    ).filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH1"))
+    assert written["expected_arrival"].to_list() == [D(2025, 11, 3)]
+    assert written["closure_note"].to_list() == ["factory move"]
+    explain = ["explain", "A-100", "-l", "WH1", "-c", str(small_shop), "-q", "--no-chart"]
+    shown = runner.invoke(app, explain)
     assert shown.exit_code == 0, shown.output
     text = " ".join(shown.output.replace("│", " ").split())
     assert f"order by {row['order_by']}" in text
     assert "supplier closed 7 days (factory move) before arrival" in text
-    zh = runner.invoke(
-        app,
-        [
-            "explain",
-            "A-100",
-            "-l",
-            "WH1",
-            "-c",
-            str(small_shop),
-            "-q",
-            "--no-chart",
-            "--lang",
-            "zh",
-        ],
-    )
+    zh = runner.invoke(app, [*explain, "--lang", "zh"])
+    assert zh.exit_code == 0, zh.output
     zh_text = "".join(zh.output.replace("│", " ").split())
     assert "供应商到货前停工7天（factorymove）" in zh_text and "最晚下单日期" in zh_text
 
