@@ -34,6 +34,7 @@ __all__ = [
     "planning_date",
     "read_inputs",
     "read_purchase_orders",
+    "risk_news",
     "score_overrides",
     "simulate",
     "supplier_forecast",
@@ -59,6 +60,7 @@ _LAZY = {
     "planning_date": "stockplan.api",
     "read_inputs": "stockplan.api",
     "read_purchase_orders": "stockplan.api",
+    "risk_news": "stockplan.diff",
     "score_overrides": "stockplan.api",
     "simulate": "stockplan.api",
     "supplier_forecast": "stockplan.api",
@@ -91,6 +93,7 @@ if TYPE_CHECKING:
         verify,
     )
     from stockplan.config import Config, load_config
+    from stockplan.diff import risk_news
     from stockplan.errors import StockplanError
     from stockplan.result import Plan
 

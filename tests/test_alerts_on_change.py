@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 import stockplan
 from stockplan.cli import app
-from stockplan.diff import risk_news
 from stockplan.notify import build_alert
 
 runner = CliRunner()
@@ -51,19 +50,19 @@ def test_news_counts_only_items_new_or_at_a_higher_level_than_before(small_shop:
     assert now[("A-100", "WH1")] == "low" and now[("A-100", "WH2")] == "low"
     high = ["high"]  # --fail-on-risk new-high
     # the same plan as the previous one: nothing is new, although an item is high
-    assert risk_news(risk, risk, high).height == 0
+    assert stockplan.risk_news(risk, risk, high).height == 0
     # last week 007 was only medium and A-100 @ WH1 high: one item is news
     last = _frame({("007", "WH1"): "medium", ("A-100", "WH1"): "high"})
-    assert _levels(risk_news(risk, last, high)) == {("007", "WH1"): "high"}
+    assert _levels(stockplan.risk_news(risk, last, high)) == {("007", "WH1"): "high"}
     # both already high last week: no news
     last = _frame({("007", "WH1"): "high", ("A-100", "WH1"): "high"})
-    assert risk_news(risk, last, high).height == 0
+    assert stockplan.risk_news(risk, last, high).height == 0
     worse = ["high", "medium"]  # --fail-on-risk worse
     same = _frame({("007", "WH1"): "high", ("A-100", "WH1"): "high", ("A-100", "WH2"): "low"})
-    assert risk_news(risk, same, worse).height == 0
+    assert stockplan.risk_news(risk, same, worse).height == 0
     # A-100 @ WH2 was high and is low now: better is not news; 007 absent before: new
     last = _frame({("A-100", "WH1"): "high", ("A-100", "WH2"): "high"})
-    assert _levels(risk_news(risk, last, worse)) == {("007", "WH1"): "high"}
+    assert _levels(stockplan.risk_news(risk, last, worse)) == {("007", "WH1"): "high"}
 
 
 def test_new_high_exits_3_when_an_item_is_news_and_0_against_the_same_plan(
