@@ -28,10 +28,10 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stockplan.classify import classify_demand  # noqa: E402
 from stockplan.config import load_config  # noqa: E402
 from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, demand_history  # noqa: E402
 from stockplan.forecast import SEASON, forecast_demand  # noqa: E402
+from stockplan.segmentation import classify_demand  # noqa: E402
 
 SINGLE_MODELS = [
     "AutoETS",

@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from forecast_accuracy import history_from_config  # noqa: E402
 
 import stockplan.forecast as forecast_module  # noqa: E402
-from stockplan.classify import classify_demand  # noqa: E402
 from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start  # noqa: E402
 from stockplan.forecast import forecast_demand  # noqa: E402
+from stockplan.segmentation import classify_demand  # noqa: E402
 
 # `refit`: how the backtest fits AutoETS / AutoTheta (forecast.EXPENSIVE_REFIT): False fits
 # once at the first origin and carries it forward (the default), True refits at every origin

@@ -20,13 +20,13 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from stockplan.classify import classify_demand  # noqa: E402
 from stockplan.config import load_config  # noqa: E402
 from stockplan.demand import demand_history  # noqa: E402
 from stockplan.forecast import forecast_demand  # noqa: E402
 from stockplan.io.prepare import prepare_inputs  # noqa: E402
 from stockplan.io.readers import load_inputs  # noqa: E402
 from stockplan.pipeline import excluded_days, item_attributes, unit_values  # noqa: E402
+from stockplan.segmentation import classify_demand  # noqa: E402
 
 
 def main() -> None:

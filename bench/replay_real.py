@@ -33,10 +33,10 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stockplan.classify import classify_demand  # noqa: E402
 from stockplan.config import load_config  # noqa: E402
 from stockplan.demand import SERIES, bucket_start, demand_history  # noqa: E402
 from stockplan.forecast import forecast_demand  # noqa: E402
+from stockplan.segmentation import classify_demand  # noqa: E402
 
 TARGETS = [0.9, 0.95, 0.98]
 PATTERNS = ["smooth", "erratic", "intermittent", "lumpy"]
@@ -47,7 +47,7 @@ def _with(config, section: str, **values):
 
 
 def replay(tables, config, measure: str) -> pl.DataFrame:
-    from stockplan.simulate import prepare_replay, replay_policies
+    from stockplan.replay import prepare_replay, replay_policies
 
     config = _with(config, "policy", service_measure=measure)
     config = _with(config, "simulate", targets=TARGETS)

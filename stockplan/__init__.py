@@ -10,9 +10,6 @@ polars or the forecasting libraries.
 
 from __future__ import annotations
 
-import sys
-import types
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -111,18 +108,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-class _Package(types.ModuleType):
-    """`stockplan.plan`, `.simulate`, `.explain` and `.classify` are the API's functions,
-    though modules of those names exist: importing such a module (`from stockplan.plan
-    import ...`) leaves the package's name for the function (the module stays in
-    `sys.modules`)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _LAZY and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

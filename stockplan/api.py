@@ -211,8 +211,8 @@ def explain(
     """The numbers behind `sku`'s order, read from `plan` (so they are the plan's own: after
     promotions, transfers, a backup supplier and the budget). A kit that is only sold, never
     stocked, has no order row: its components are listed instead."""
-    from stockplan.explain import recent_history, stock_projection
     from stockplan.i18n import message
+    from stockplan.projection import recent_history, stock_projection
 
     items = plan.items
     if items is not None and not items.filter(pl.col("sku") == sku).height:
@@ -254,7 +254,7 @@ def explain(
 def supplier_forecast(plan: Plan, config: Config | None = None) -> pl.DataFrame:
     """The purchase orders the policy will most likely place with each supplier over the
     next `supplier_forecast.weeks`, with a range (`supplier_forecast.project_supplier_orders`)."""
-    from stockplan.supplier_forecast import project_supplier_orders
+    from stockplan.supplier_projection import project_supplier_orders
 
     config = config or Config()
     return project_supplier_orders(
@@ -304,7 +304,7 @@ def simulate(
     day-by-day replay."""
     from stockplan.demand import default_as_of
     from stockplan.item_rules import item_tables
-    from stockplan.simulate import (
+    from stockplan.replay import (
         BASELINE_HISTORY_DAYS,
         inventory_at_fill_rate,
         prepare_replay,

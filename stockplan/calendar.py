@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from stockplan.demand import SERIES
-from stockplan.plan import fmt_number
+from stockplan.reorder import fmt_number
 
 EVERY_SUPPLIER = ""
 """The supplier key of closures that apply to every supplier (public holidays)."""

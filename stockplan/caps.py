@@ -15,8 +15,8 @@ from __future__ import annotations
 import polars as pl
 
 from stockplan.demand import SERIES
-from stockplan.plan import fmt_number
 from stockplan.policy import round_order_quantity
+from stockplan.reorder import fmt_number
 
 ITEM_COLUMNS = [
     "kit_share",

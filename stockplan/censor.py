@@ -29,7 +29,7 @@ import polars as pl
 
 from stockplan.config import Censoring
 from stockplan.demand import SERIES
-from stockplan.plan import current_stock
+from stockplan.reorder import current_stock
 
 EXCLUDED_SCHEMA = {"sku": pl.String, "location": pl.String, "date": pl.Date, "reason": pl.String}
 

@@ -87,7 +87,7 @@ CAUSE_LABELS = {
 
 def causes_text() -> pl.Expr:
     """`demand +42; lead time +84; ...`: the non-zero parts in waterfall order."""
-    from stockplan.plan import fmt_number
+    from stockplan.reorder import fmt_number
 
     parts = [
         pl.when(pl.col(part).abs() >= 0.05).then(

@@ -143,8 +143,8 @@ def replay_receipts(
 
 
 def history_baseline(replay, purchase_orders: pl.DataFrame | None, backorder: bool) -> dict:
-    """The buyers' row of the `simulation` table for a `stockplan.simulate.Replay`."""
-    from stockplan.simulate import BASELINE_HISTORY_DAYS
+    """The buyers' row of the `simulation` table for a `stockplan.replay.Replay`."""
+    from stockplan.replay import BASELINE_HISTORY_DAYS
 
     purchase_orders = check_history(purchase_orders)
     demand = replay.demand[:, BASELINE_HISTORY_DAYS:]

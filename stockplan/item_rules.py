@@ -19,7 +19,7 @@ from stockplan.caps import tightest
 from stockplan.config import Config
 from stockplan.demand import SERIES
 from stockplan.overrides import active_overrides
-from stockplan.plan import window_demand
+from stockplan.reorder import window_demand
 from stockplan.shelf_life import expiring_stock, shelf_life_caps, stock_lots, unsellable
 from stockplan.succession import inherited_sales, succession_caps, succession_info, switch_windows
 

@@ -27,7 +27,7 @@ import polars as pl
 from stockplan.config import CompensationRule, Notices
 from stockplan.demand import SERIES
 from stockplan.i18n import message
-from stockplan.plan import fmt_number
+from stockplan.reorder import fmt_number
 
 NOTICE_COLUMNS = [
     "order_id",

@@ -31,7 +31,15 @@ from stockplan.leadtime import (
 )
 from stockplan.notices import restock_notices
 from stockplan.overrides import active_overrides, apply_overrides, with_override_reasons
-from stockplan.plan import (
+from stockplan.price_breaks import apply_price_breaks, reprice
+from stockplan.promotions import apply_promotions, measured_uplift
+from stockplan.purchasing import (
+    apply_budget,
+    budget_note,
+    flag_minimum_order_value,
+    supplier_orders,
+)
+from stockplan.reorder import (
     explain_backup,
     master_data_note,
     orders_to_show,
@@ -40,14 +48,6 @@ from stockplan.plan import (
     stock_position,
     switch_to_backup,
     window_demand,
-)
-from stockplan.price_breaks import apply_price_breaks, reprice
-from stockplan.promotions import apply_promotions, measured_uplift
-from stockplan.purchasing import (
-    apply_budget,
-    budget_note,
-    flag_minimum_order_value,
-    supplier_orders,
 )
 from stockplan.result import PlanResult
 from stockplan.risk import stockout_risk

@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from stockplan.plan import fmt_number
 from stockplan.policy import round_order_quantity
+from stockplan.reorder import fmt_number
 
 DAYS_PER_YEAR = 365.0
 

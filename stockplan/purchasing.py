@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from stockplan.demand import SERIES
-from stockplan.plan import fmt_number
+from stockplan.reorder import fmt_number
 from stockplan.risk import expected_shortage
 
 PO_SUMMARY_COLUMNS = [

@@ -36,7 +36,7 @@ class Plan:
     def order_lines(self) -> pl.DataFrame:
         """The orders a buyer must see: lines to order, and lines kept from ordering that
         need a look (conflicting master data, an order deferred to a supplier's minimum)."""
-        from stockplan.plan import orders_to_show
+        from stockplan.reorder import orders_to_show
 
         return orders_to_show(self.tables["orders"])
 

@@ -16,13 +16,13 @@ import polars as pl
 
 from stockplan.calendar import calendar_lead_times
 from stockplan.censor import stockout_days
-from stockplan.classify import classify_demand
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, demand_history
 from stockplan.forecast import forecast_demand
 from stockplan.lead_time_demand import LeadTimeDemand, history_lead_time_demand
-from stockplan.plan import window_demand
 from stockplan.promotions import promotion_days
+from stockplan.reorder import window_demand
+from stockplan.segmentation import classify_demand
 
 INACTIVE_STATUS = [
     "inactive",

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from stockplan.plan import INACTIVE_REASON, MASTER_DATA_CONFLICT, fmt_number
 from stockplan.policy import round_order_quantity
 from stockplan.purchasing import budget_blocks
+from stockplan.reorder import INACTIVE_REASON, MASTER_DATA_CONFLICT, fmt_number
 
 DAYS_PER_YEAR = 365.0
 DECISION_COLUMNS = [

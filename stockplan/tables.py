@@ -33,8 +33,8 @@ def known_columns(table: str) -> list[str] | None:
     from stockplan.large_orders import LARGE_ORDER_COLUMNS
     from stockplan.notices import NOTICE_COLUMNS
     from stockplan.overrides import SCORE_COLUMNS
-    from stockplan.plan import ORDER_COLUMNS, ORDER_DETAIL_COLUMNS
     from stockplan.purchasing import PO_SUMMARY_COLUMNS
+    from stockplan.reorder import ORDER_COLUMNS, ORDER_DETAIL_COLUMNS
     from stockplan.risk import RISK_COLUMNS
     from stockplan.shelf_life import EXPIRY_COLUMNS
     from stockplan.supplier_rules import SUPPLIER_ORDER_EXTRA

@@ -15,7 +15,7 @@ from conftest import warm_plan_cache
 from typer.testing import CliRunner
 
 from stockplan.cli import app
-from stockplan.plan import ORDER_COLUMNS
+from stockplan.reorder import ORDER_COLUMNS
 from stockplan.risk import RISK_COLUMNS
 
 runner = CliRunner()
@@ -349,7 +349,7 @@ def test_the_forecast_stage_counts_every_series_it_forecasts(small_shop: Path):
 
 def test_the_simulation_counts_its_forecast_refits(small_shop: Path):
     import stockplan
-    from stockplan.simulate import prepare_replay
+    from stockplan.replay import prepare_replay
 
     progress, sized, done = _sized_progress()
     config, inputs = stockplan.load(small_shop)

@@ -12,7 +12,7 @@ import yaml
 
 import stockplan
 from stockplan.config import Policy, Transfers
-from stockplan.plan import (
+from stockplan.reorder import (
     MASTER_DATA_CONFLICT,
     master_data_note,
     plan_orders,
@@ -265,7 +265,7 @@ def test_fail_on_risk_counts_the_planned_transfer(small_shop: Path, tmp_path: Pa
 
 
 def test_explain_projection_counts_the_transfer_and_demand_from_as_of():
-    from stockplan.explain import stock_projection
+    from stockplan.projection import stock_projection
 
     orders = pl.DataFrame(
         {

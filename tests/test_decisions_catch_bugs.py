@@ -14,11 +14,11 @@ import pytest
 from scipy import stats
 
 from stockplan.censor import stockout_days
-from stockplan.classify import classify_demand
 from stockplan.config import Censoring, Classify, Risk
 from stockplan.leadtime import open_receipts
-from stockplan.plan import stock_position
+from stockplan.reorder import stock_position
 from stockplan.risk import stockout_risk
+from stockplan.segmentation import classify_demand
 
 AS_OF = dt.date(2025, 3, 3)  # a Monday
 

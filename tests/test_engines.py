@@ -15,10 +15,10 @@ import pytest
 from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from stockplan.classify import classify_demand
 from stockplan.config import Classify, Forecast, parse_config
 from stockplan.errors import StockplanError
 from stockplan.forecast import forecast_demand
+from stockplan.segmentation import classify_demand
 
 AS_OF = dt.date(2025, 10, 13)
 

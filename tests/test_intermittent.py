@@ -281,7 +281,7 @@ def test_band_widens_with_the_horizon_at_the_measured_rate():
 
 
 def test_replay_metrics_per_pattern_count_only_that_patterns_series():
-    from stockplan.simulate import metrics
+    from stockplan.replay import metrics
 
     totals = {
         "served": np.array([9.0, 1.0]),

@@ -556,7 +556,7 @@ def test_explain_shows_kits_successors_and_overrides(living_shop: Path):
 
 
 def test_an_old_item_before_its_switch_date_is_capped_at_the_demand_until_then():
-    from stockplan.plan import window_demand
+    from stockplan.reorder import window_demand
     from stockplan.succession import succession_caps, switch_windows
 
     succession = pl.DataFrame(

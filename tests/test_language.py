@@ -21,8 +21,8 @@ from stockplan.config import Notices
 from stockplan.excess import EXCESS_COLUMNS
 from stockplan.items import item_names, sort_by_urgency
 from stockplan.notices import NOTICE_COLUMNS, restock_notices
-from stockplan.plan import ORDER_COLUMNS, ORDER_DETAIL_COLUMNS
 from stockplan.purchasing import PO_SUMMARY_COLUMNS
+from stockplan.reorder import ORDER_COLUMNS, ORDER_DETAIL_COLUMNS
 from stockplan.report import terminal_table
 from stockplan.risk import RISK_COLUMNS
 from stockplan.transfers import TRANSFER_COLUMNS

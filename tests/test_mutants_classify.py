@@ -1,4 +1,4 @@
-"""Classification behaviours pinned down by surviving mutants of `stockplan/classify.py`."""
+"""Classification behaviours pinned down by surviving mutants of `stockplan/segmentation.py`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 
 import polars as pl
 
-from stockplan.classify import classify_demand
 from stockplan.config import Classify
+from stockplan.segmentation import classify_demand
 
 AS_OF = dt.date(2025, 3, 3)
 

@@ -1,4 +1,4 @@
-"""Plan behaviours pinned down by surviving mutants of `stockplan/plan.py`."""
+"""Plan behaviours pinned down by surviving mutants of `stockplan/reorder.py`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 
 from stockplan.config import Policy
-from stockplan.plan import explain_backup, plan_orders, stale_stock_note
+from stockplan.reorder import explain_backup, plan_orders, stale_stock_note
 
 AS_OF = dt.date(2025, 3, 3)
 

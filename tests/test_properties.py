@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stockplan.config import Policy
-from stockplan.plan import plan_orders
 from stockplan.policy import protection_levels, round_order_quantity
+from stockplan.reorder import plan_orders
 
 AS_OF = dt.date(2025, 3, 3)
 quantity = st.floats(min_value=0, max_value=1e5, allow_nan=False)

@@ -10,13 +10,13 @@ import pytest
 from stockplan.config import Policy, SkuPolicy, Transfers, parse_config
 from stockplan.errors import StockplanError
 from stockplan.excess import excess_stock
-from stockplan.plan import plan_orders, switch_to_backup
 from stockplan.purchasing import (
     apply_budget,
     budget_note,
     flag_minimum_order_value,
     supplier_orders,
 )
+from stockplan.reorder import plan_orders, switch_to_backup
 from stockplan.transfers import plan_transfers
 
 AS_OF = dt.date(2025, 3, 3)

@@ -13,7 +13,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from stockplan.cli import app
-from stockplan.plan import ORDER_COLUMNS
+from stockplan.reorder import ORDER_COLUMNS
 from stockplan.risk import RISK_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]

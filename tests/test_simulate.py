@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from stockplan.cli import app
-from stockplan.simulate import Replay, metrics, replay_policy
+from stockplan.replay import Replay, metrics, replay_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,7 +124,7 @@ def test_replay_backorders_are_filled_first_and_not_counted_as_served_on_time():
 
 
 def test_smoothed_levels_follow_five_weeks_of_sales_by_hand():
-    from stockplan.simulate import smoothed_levels
+    from stockplan.replay import smoothed_levels
 
     # forecast flat 10 a week; sold 10, 20, 0, 30, 15; alpha 0.1, both started at 10:
     # 10 + .1 (10 - 10) = 10; 10 + .1 (20 - 10) = 11; 11 + .1 (0 - 11) = 9.9;
@@ -141,7 +141,7 @@ def test_smoothed_levels_follow_five_weeks_of_sales_by_hand():
 
 
 def test_updated_level_scales_the_windows_and_revives_a_zero_forecast():
-    from stockplan.simulate import with_updated_level
+    from stockplan.replay import with_updated_level
 
     # L = 14, R = 7: 1 a day over 21 days; second row forecast zero
     levels = pl.DataFrame(
@@ -171,7 +171,7 @@ def test_updated_level_scales_the_windows_and_revives_a_zero_forecast():
 
 def test_replay_levels_follow_the_sales_between_refits():
     from stockplan.config import Config
-    from stockplan.simulate import prepare_replay
+    from stockplan.replay import prepare_replay
 
     # 1 a day for 70 weeks, then 2 a day in the 8 replayed weeks; refit every 4 weeks
     start = dt.date(2025, 1, 6)  # a Monday: weekly buckets start here

@@ -129,9 +129,9 @@ def test_an_expensive_model_is_backtested_from_one_fit_and_refitted_whole_for_th
     import numpy as np
     from statsforecast.models import AutoETS, AutoTheta
 
-    from stockplan.classify import classify_demand
     from stockplan.config import Classify, Forecast
     from stockplan.forecast import forecast_demand
+    from stockplan.segmentation import classify_demand
 
     as_of = dt.date(2025, 3, 3)
     rng = np.random.default_rng(7)

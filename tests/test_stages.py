@@ -8,13 +8,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from stockplan.classify import classify_demand
 from stockplan.config import Classify, Forecast, LeadTime
 from stockplan.demand import demand_history, history_end
 from stockplan.forecast import forecast_demand
 from stockplan.leadtime import open_receipts, resolve_lead_times, supplier_scorecard
-from stockplan.plan import stock_position, window_demand
+from stockplan.reorder import stock_position, window_demand
 from stockplan.risk import projected_stockout_day
+from stockplan.segmentation import classify_demand
 
 AS_OF = dt.date(2025, 3, 3)  # a Monday
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from stockplan.cli import app
 from stockplan.io.supplier_workbooks import supplier_file_name
-from stockplan.supplier_forecast import (
+from stockplan.supplier_projection import (
     PROJECTION_COLUMNS,
     project_supplier_orders,
     supplier_summary,

@@ -342,7 +342,7 @@ def test_a_part_load_is_cut_to_whole_loads_when_its_units_protect_less_than_hold
 
 
 def test_every_new_supplier_sheet_and_order_column_has_a_chinese_header():
-    from stockplan.plan import CALENDAR_DEFAULTS
+    from stockplan.reorder import CALENDAR_DEFAULTS
 
     columns = [*SUPPLIER_ORDER_EXTRA, *CALENDAR_DEFAULTS, "order_by"]
     assert [c for c in columns if header(c, "zh") == c] == []

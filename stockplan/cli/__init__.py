@@ -263,7 +263,7 @@ def _write_supplier_forecast(
     from stockplan.api import supplier_forecast
     from stockplan.io.supplier_workbooks import supplier_workbooks
     from stockplan.io.writers import write_files
-    from stockplan.supplier_forecast import supplier_summary
+    from stockplan.supplier_projection import supplier_summary
 
     projection = supplier_forecast(result, cfg)
     if projection.height == 0:

@@ -413,7 +413,7 @@ def show_explanation(
     from rich.panel import Panel
     from rich.text import Text
 
-    from stockplan.explain import item_lines
+    from stockplan.projection import item_lines
     from stockplan.report import explain_chart, explain_lines
 
     out = RichConsole()

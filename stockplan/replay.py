@@ -40,14 +40,14 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from stockplan.classify import PATTERNS
 from stockplan.config import Config, Policy
 from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, default_as_of, demand_history
 from stockplan.large_orders import large_order_lines, without_large_orders
 from stockplan.lead_time_demand import LeadTimeDemand, daily_demand
 from stockplan.leadtime import resolve_lead_times
-from stockplan.plan import plan_orders
 from stockplan.policy import round_order_quantity
+from stockplan.reorder import plan_orders
+from stockplan.segmentation import PATTERNS
 from stockplan.series import (
     classified_history,
     excluded_days,
