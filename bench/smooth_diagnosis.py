@@ -74,10 +74,12 @@ def main() -> None:
     rows = (replay.series["demand_pattern"] == args.pattern).to_numpy()
     warmup = replay.warmup_days if replay.warmup_days is not None else np.zeros(rows.size)
     lead_mean = replay.levels[0]["lead_time_days"].to_numpy()
+    spread = replay.lead_draws[rows] - lead_mean[rows, None]  # each series' own mean
+    assumed = replay.levels[0]["lead_time_std_days"].fill_null(0).to_numpy()[rows]
     print(
-        f"{args.pattern}: {int(rows.sum())} series; lead-time draws: mean "
-        f"{replay.lead_draws[rows].mean():.2f} d, std {replay.lead_draws[rows].std():.3f} d, "
-        f"policy sigma_L mean {replay.levels[0]['lead_time_std_days'].fill_null(0).mean():.3f}"
+        f"{args.pattern}: {int(rows.sum())} series; lead-time draws around each series' "
+        f"mean: rms {np.sqrt((spread**2).mean()):.3f} d; policy sigma_L rms "
+        f"{np.sqrt((assumed**2).mean()):.3f} d"
     )
     if replay.lead_time_demand:
         for index, ltd in enumerate(dict.fromkeys(map(id, replay.lead_time_demand))):
