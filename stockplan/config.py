@@ -249,7 +249,8 @@ class Policy(Section):
     bootstrap_patterns: list[Literal["smooth", "erratic", "intermittent", "lumpy"]] = Field(
         default_factory=lambda: ["erratic", "intermittent", "lumpy"],
         description="Demand patterns whose lead-time demand is chosen and recalibrated on "
-        "the backtest; the others keep the parametric normal / Poisson / NB levels.",
+        "the backtest; the others keep the parametric normal / Poisson / NB levels, "
+        "recalibrated on the same backtest.",
     )
     calibrate: bool = Field(
         default=True,

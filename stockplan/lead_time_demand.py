@@ -359,6 +359,7 @@ def history_lead_time_demand(
     backorder: bool = False,
     seed: int = 0,
     forecast_age_days: int = 0,
+    level_alpha: float = 0.0,
 ) -> LeadTimeDemand:
     """Bootstrap draws for every series of `lead_times` (sku, location, lead_time_days,
     lead_time_std_days, demand_pattern) from the `bootstrap_history_days` of daily sales
@@ -376,7 +377,8 @@ def history_lead_time_demand(
     conditional quantiles (or the parametric ones).
     `forecast_age_days`: how long the forecast made at an origin keeps setting the levels
     (0: refit at every review); the calibration then scores each window's forecast at every
-    review over that age, as the levels will live with it.
+    review over that age, as the levels will live with it; `level_alpha`: with the level
+    updated from the buckets sold since the origin, as `simulate` does between refits.
     """
     keys = lead_times.sort(SERIES)
     if "demand_pattern" not in keys.columns:
@@ -415,6 +417,8 @@ def history_lead_time_demand(
             sigma_day=sigma_day,
             discrete=discrete,
             forecast_age_days=forecast_age_days,
+            level_alpha=level_alpha,
+            bucket_days=bucket_days,
         )
         if settings.calibrate and windows.height
         else ({}, {})
@@ -430,6 +434,13 @@ def history_lead_time_demand(
         methods[pattern] = best if best == "parametric" else f"bootstrap_{best}"
         if pattern in calibration.get(best, {}):
             chosen[pattern] = calibration[best][pattern]
+    # the other patterns keep the parametric levels, recalibrated on the same backtest:
+    # sigma_e is a one-step error, too small for a forecast used for weeks, and the
+    # sqrt(L + R) scaling assumes independent buckets (bench/smooth_diagnosis.py)
+    for pattern, curves in calibration.get("parametric", {}).items():
+        if pattern not in settings.bootstrap_patterns:
+            methods[pattern] = "parametric"
+            chosen[pattern] = curves
     recent = daily[:, -history:]
     draws = settings.bootstrap_draws
     days_patterns = [p for p, m in methods.items() if m == "bootstrap_days"]
@@ -568,6 +579,8 @@ def backtest_calibration(
     sigma_day: np.ndarray | None = None,
     discrete: np.ndarray | None = None,
     forecast_age_days: int = 0,
+    level_alpha: float = 0.0,
+    bucket_days: int = 7,
 ) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
@@ -585,7 +598,11 @@ def backtest_calibration(
     With `forecast_age_days` > 0 each origin's draws and forecast are also scored on the
     L + R windows starting every review period after it up to that age (the forecast grows
     stale between refits exactly so in `simulate`; scoring only fresh forecasts would
-    recalibrate optimistically), where the history has them.
+    recalibrate optimistically), where the history has them. With `level_alpha` > 0 the
+    forecast used at age a is the one `simulate` uses then (`smoothed_levels`): its level
+    follows the k = a // bucket_days buckets sold since the origin, l_j = l_(j-1) +
+    alpha (y_j - l_(j-1)) from l_0 = the window's forecast per bucket, and mu, sigma and
+    the bootstrap's scale are multiplied by l_k / l_0 (a zero forecast takes l_k).
     Returns (curves, held_out): method -> pattern -> (cycle service, fill rate) per grid
     level over all origins; and method -> pattern -> (cycle, fill) held-out error: the
     curves of every other origin recalibrate the levels for the rest, and the mean
@@ -615,7 +632,13 @@ def backtest_calibration(
         history = daily[rows, max(0, origin - history_days) : origin]
         ages = range(0, max(0, forecast_age_days) + 1, r)
         outcomes = [
-            (ages_ok, *_outcomes(running[rows], origin + age, lead_days[rows], r))
+            (
+                ages_ok,
+                *_outcomes(running[rows], origin + age, lead_days[rows], r),
+                _level_ratio(
+                    running[rows], origin, rate, age // bucket_days, bucket_days, level_alpha
+                ),
+            )
             for age in ages
             if (ages_ok := origin + age + lead_days[rows] + r <= span).any()
         ]
@@ -636,21 +659,30 @@ def backtest_calibration(
                     scale = rate / ltd.mean_day
                 fitted = np.isfinite(scale) & (ltd.mean_day > 0)
             grid = np.broadcast_to(CALIBRATION_GRID, (rows.size, CALIBRATION_GRID.size))
-            if method == "parametric":  # [rows, levels]
-                stock = mu[:, None] + stats.norm.ppf(CALIBRATION_GRID)[None, :] * sigma[:, None]
-                counted = discrete[rows] if discrete is not None else np.zeros(rows.size, bool)
-                if counted.any():
-                    stock[counted] = discrete_quantile(
-                        grid[counted],
-                        mu[counted, None],
-                        np.maximum(sigma**2, mu)[counted, None],
-                    )
-                stock = np.where(fitted[:, None], stock, 0.0)
-            else:
+            if method != "parametric":
                 quantile = cycle_service_level_stock(ltd.lead, ltd.review, grid)
-                stock = np.ceil(quantile * np.nan_to_num(scale)[:, None] - 1e-9)
+
+            counted = discrete[rows] if discrete is not None else np.zeros(rows.size, bool)
+            fresh = None
             mine = (patterns[rows][:, None] == np.array(PATTERN_KEYS)[None, :]).astype(float)
-            for ages_ok, lead_actual, review_actual in outcomes:
+            for ages_ok, lead_actual, review_actual, (ratio, at_rate) in outcomes:
+                moved = not np.all(ratio == 1.0) or bool(np.any((rate <= 0) & (at_rate > 0)))
+                if fresh is not None and not moved:
+                    stock = fresh
+                elif method != "parametric":  # the draws rescaled to the moved level
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        level = np.where(rate > 0, scale * ratio, at_rate / ltd.mean_day)
+                    stock = np.ceil(quantile * np.nan_to_num(level)[:, None] - 1e-9)
+                else:  # mu and sigma_LTD both scale with the level
+                    m, s = mu * ratio, sigma * ratio
+                    stock = m[:, None] + stats.norm.ppf(CALIBRATION_GRID)[None, :] * s[:, None]
+                    if counted.any():
+                        stock[counted] = discrete_quantile(
+                            grid[counted], m[counted, None], np.maximum(s**2, m)[counted, None]
+                        )
+                    stock = np.where(fitted[:, None], stock, 0.0)
+                if not moved:
+                    fresh = stock
                 total = (lead_actual + review_actual)[:, None]
                 scored = (fitted & ages_ok).astype(float)
                 cycle = scored * (review_actual > 0)
@@ -692,6 +724,29 @@ def backtest_calibration(
                 for m in (0, 1)
             )
     return result, held_out
+
+
+def _level_ratio(
+    running: np.ndarray,
+    origin: int,
+    rate: np.ndarray,
+    buckets: int,
+    bucket_days: int,
+    alpha: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(l_k / l_0, l_k per day) per row: simple exponential smoothing of the `buckets`
+    buckets sold from day `origin` (`running`: [rows, days + 1] running totals), started at
+    l_0 = `rate` x `bucket_days`, as `simulate.smoothed_levels` updates a flat forecast
+    (ratio 1 where the forecast is zero)."""
+    start = rate * bucket_days
+    level = start.astype(float).copy()
+    if alpha > 0:
+        for k in range(buckets):  # buckets since the origin (at most refit_every), not rows
+            lo = min(origin + k * bucket_days, running.shape[1] - 1)
+            hi = min(origin + (k + 1) * bucket_days, running.shape[1] - 1)
+            level += alpha * (running[:, hi] - running[:, lo] - level)
+    ratio = np.divide(level, start, out=np.ones_like(level), where=start > 0)
+    return ratio, np.maximum(level, 0.0) / bucket_days
 
 
 def _curves(table: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -191,6 +191,7 @@ def prepare_replay(
                 backorder=settings.unmet_demand == "backorder",
                 seed=settings.seed + index,
                 forecast_age_days=settings.refit_every * days - review,
+                level_alpha=level_alpha,
             )
             if sold is not None:
                 expected = _bucket_matrix(forecast, universe, "forecast", origin, days, refit_days)

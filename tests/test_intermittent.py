@@ -371,3 +371,66 @@ def test_lead_time_demand_module_does_not_import_the_policy_module():
     code = "import sys, stockplan.lead_time_demand; print('stockplan.policy' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_smooth_items_keep_the_normal_levels_recalibrated_on_the_backtest():
+    # 60 smooth series sell 2 a day for 500 days; the forecast's backtest window at day
+    # 400 said 1.8 a day with sigma_e 0.7 sqrt(7) a week (sigma_d = 0.7). Normal levels
+    # there: mu = 1.8 x 21 = 37.8, sigma_LTD = 0.7 sqrt(21) = 3.2078; the window sold
+    # T = 42 (D_R = 14 > 0, a cycle), covered iff 37.8 + z 3.2078 >= 42, z >= 1.3093,
+    # level >= Phi(1.3093) = 0.9048: grid levels 0.3 .. 0.9 short, 0.93 .. 0.999 served.
+    # Smooth is not a bootstrap pattern: its method stays parametric, recalibrated.
+    from stockplan.lead_time_demand import history_lead_time_demand
+
+    first, n = dt.date(2024, 1, 1), 60
+    skus = [str(i) for i in range(n)]
+    dates = [first + dt.timedelta(days=d) for d in range(500)]
+    sales = pl.DataFrame(
+        {
+            "date": dates * n,
+            "sku": [s for s in skus for _ in dates],
+            "location": ["W"] * (500 * n),
+            "quantity": [2.0] * (500 * n),
+        }
+    )
+    keys = pl.DataFrame(
+        {
+            "sku": skus,
+            "location": ["W"] * n,
+            "lead_time_days": [14.0] * n,
+            "lead_time_std_days": [0.0] * n,
+            "demand_pattern": ["smooth"] * n,
+        }
+    )
+    summary = keys.select(
+        "sku",
+        "location",
+        pl.lit([first + dt.timedelta(days=400)]).alias("window_origins"),
+        pl.lit([1.8 * 7]).alias("window_rates"),
+        pl.lit(0.7 * 7**0.5).alias("sigma_e"),
+    )
+    ltd = history_lead_time_demand(
+        sales, keys, first + dt.timedelta(days=500), None, 7, Policy(), summary
+    )
+    assert ltd.methods["smooth"] == "parametric"
+    cycle, _ = ltd.calibration["smooth"]
+    assert cycle.tolist() == [0.0] * 8 + [1.0] * 7
+    assert CALIBRATION_GRID[7] < stats.norm.cdf(4.2 / (0.7 * 21**0.5)) < CALIBRATION_GRID[8]
+
+
+def test_backtest_moves_a_stale_forecast_with_the_weekly_level_update_as_the_replay_does():
+    # 4 a day from day 400 on; the forecast made at day 400 says 2 a day (14 a week),
+    # sigma 0: S = mu = 14 a week x 3 x ratio at every level. Level update alpha 0.5 from
+    # l_0 = 14: age 0 sees no bucket (ratio 1, S 42); age 7 sees one week of 28: l = 21,
+    # S = 63; age 14 two: l = 24.5, S = 73.5. Each window sells D_L = 56, D_R = 28: short
+    # = 28 - (S - 56)+ = 28, 21, 10.5: fill 1 - 59.5 / 84. Without the update: 0.
+    first, n = dt.date(2024, 1, 1), 60
+    daily = np.where(np.arange(500) < 400, 2.0, 4.0)[None, :].repeat(n, axis=0)
+    args = (_keys(n, "smooth"), daily, first, _windows(n, first, [400], 2.0))
+    rest = (np.full(n, 14.0), np.zeros(n), 7, 364)
+    kwargs = {"sigma_day": np.zeros(n), "forecast_age_days": 14}
+    moved, _ = backtest_calibration(*args, *rest, level_alpha=0.5, **kwargs)
+    stale, _ = backtest_calibration(*args, *rest, **kwargs)
+    assert np.allclose(moved["parametric"]["smooth"][1], 1 - 59.5 / 84)
+    assert np.allclose(stale["parametric"]["smooth"][1], 0.0)
+    assert np.all(moved["parametric"]["smooth"][0] == 0.0)

@@ -97,9 +97,10 @@ def test_order_rows_obey_netting_and_constraints(sample_plan: Path):
     assert (buy["order_qty"] >= buy["moq"].fill_null(0)).all()
     # s and S recomputed from each row's inputs with the textbook formulas, not read back;
     # rows on a bootstrapped lead-time demand (ltd_method bootstrap_*) are checked against
-    # their own history in test_intermittent.py
+    # their own history in test_intermittent.py, and so are rows whose quantile level the
+    # backtest recalibrated (ltd_method parametric, smooth items among them)
     parametric = orders.filter(pl.col("ltd_method").is_in(["normal", "discrete"]))
-    assert parametric.height > 300
+    assert parametric.height > 50
     hand = parametric.with_columns(*_protection_by_hand(parametric))
     tolerance = 0.5 + 1e-3 * pl.col("S_hand").abs()  # inputs are rounded to 2 decimals in CSV
     tolerance = tolerance + pl.col("demand_pattern").is_in(DISCRETE).cast(pl.Float64)  # +1 unit
@@ -110,7 +111,13 @@ def test_order_rows_obey_netting_and_constraints(sample_plan: Path):
     ).is_empty()
     # every bought row was at or below its reorder point, and the order lifts the position to
     # S: the need S - position rounded half up to units, then raised to MOQ and whole packs
-    bought = hand.filter(pl.col("order_qty") > 0)
+    # (s and S by hand where the textbook gives them, else the row's own levels)
+    own = orders.filter(~pl.col("ltd_method").is_in(["normal", "discrete"])).with_columns(
+        pl.col("reorder_point").alias("s_hand"),
+        pl.col("order_up_to").alias("S_hand"),
+        (0.5 + 1e-3 * pl.col("order_up_to").abs()).alias("tolerance"),
+    )
+    bought = pl.concat([hand, own], how="diagonal_relaxed").filter(pl.col("order_qty") > 0)
     assert (bought["inventory_position"] <= bought["s_hand"] + bought["tolerance"]).all()
     uncapped = bought.filter(pl.col("max_order").is_null())
     pack = uncapped["pack_size"].fill_null(1).to_numpy()
