@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stockplan.config import Policy, load_config  # noqa: E402
 from stockplan.demand import BUCKET_DAYS  # noqa: E402
-from stockplan.plan import plan_orders  # noqa: E402
+from stockplan.reorder import plan_orders  # noqa: E402
 
 TARGETS = [0.9, 0.95, 0.98]
 
@@ -49,7 +49,7 @@ def _with(config, section: str, **values):
 def main() -> None:
     from stockplan.io.prepare import prepare_inputs
     from stockplan.io.readers import load_inputs
-    from stockplan.simulate import BASELINE_HISTORY_DAYS, prepare_replay
+    from stockplan.replay import BASELINE_HISTORY_DAYS, prepare_replay
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", type=Path, required=True)
