@@ -455,6 +455,19 @@ def test_fail_on_risk_against_the_previous_plan_counts_only_the_news(
         assert f"stockplan: {line}" in result.stderr.splitlines()
 
 
+def test_fail_on_risk_high_with_a_previous_plan_still_counts_every_high_item(
+    small_shop, tmp_path, monkeypatch
+):
+    # --previous only changes what new-high and worse count: high counts all items at high
+    _patch_plan(monkeypatch, _with_levels(["high", "high", "low"]))
+    previous = _last_week(tmp_path, ["high", "high", "high"])
+    target = tmp_path / "risk.csv"
+    args = ["risk", "-c", str(small_shop), "-o", str(target), "--fail-on-risk", "high"]
+    result = runner.invoke(app, [*args, "--previous", str(previous)])
+    assert result.exit_code == 3, result.output
+    assert "stockplan: 2 items at high stockout risk or worse: exit 3" in result.stderr.splitlines()
+
+
 # --- the machine refuses: broken pipes and other OS errors -------------------------------
 
 
