@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import os
 import re
 import shutil
@@ -20,10 +21,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import typer
 from typer.testing import CliRunner
 
 import stockplan.pipeline
 from stockplan.cli import app
+from stockplan.cli.display import guarded
 from stockplan.errors import StockplanError
 from stockplan.io.writers import output_plan, write_files
 
@@ -207,6 +210,8 @@ def test_internal_error_while_writing_exits_4_in_one_line_and_leaves_old_files(
     [
         (RuntimeError("planted bug\nsecond line of detail"), "RuntimeError: planted bug"),
         (RuntimeError(), "RuntimeError:"),  # no message: nothing made up in its place
+        (RuntimeError("  padded bug \n"), "RuntimeError: padded bug"),
+        (RuntimeError("x" * 400), "RuntimeError: " + "x" * 300),  # cut to 300 characters
     ],
 )
 def test_internal_error_shows_its_type_and_first_line_only(
@@ -372,3 +377,177 @@ def test_fail_on_risk_exits_3_at_the_level_or_worse(
 def test_fail_on_risk_low_is_a_usage_error(small_shop: Path):
     result = runner.invoke(app, ["plan", "-c", str(small_shop), "--fail-on-risk", "low"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "levels", "line"),
+    [
+        (
+            ["--fail-on-risk", "high"],
+            ["high", "high", "low"],
+            "2 items at high stockout risk or worse: exit 3",
+        ),
+        (
+            ["--fail-on-risk", "medium"],
+            ["high", "medium", "low"],
+            "2 items at medium stockout risk or worse: exit 3",
+        ),
+        (
+            ["--fail-on-risk", "medium", "--lang", "zh"],
+            ["medium", "low", "low"],
+            "1 个商品缺货风险为中或更高：退出码 3",
+        ),
+    ],
+)
+def test_fail_on_risk_names_the_count_at_the_level_or_worse_and_the_exit_code(
+    small_shop, tmp_path, monkeypatch, args, levels, line
+):
+    _patch_plan(monkeypatch, _with_levels(levels))
+    target = tmp_path / "risk.csv"
+    result = runner.invoke(app, ["risk", "-c", str(small_shop), "-o", str(target), *args])
+    assert result.exit_code == 3, result.output
+    assert f"stockplan: {line}" in result.stderr.splitlines()
+
+
+def _last_week(folder: Path, levels: list[str]) -> Path:
+    """Last week's risk table: A-100 in WH1 and WH2, 007 in WH1 at `levels`."""
+    path = folder / "last_week.csv"
+    pl.DataFrame(
+        {"sku": ["A-100", "A-100", "007"], "location": ["WH1", "WH2", "WH1"], "risk_level": levels}
+    ).write_csv(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("flag", "now", "before", "line"),
+    [
+        # two items were below high last week: both are news
+        (
+            "new-high",
+            "high",
+            ["high", "medium", "low"],
+            "2 items newly at high stockout risk since --previous: exit 3",
+        ),
+        # A-100 @ WH1 was high and is medium now: better is not news; the two others rose
+        (
+            "worse",
+            "medium",
+            ["high", "low", "low"],
+            "2 items at a higher stockout risk level than in --previous: exit 3",
+        ),
+        ("new-high", "high", ["high", "high", "high"], None),  # high before: no news
+        ("worse", "medium", ["medium", "medium", "high"], None),  # none rose: no news
+    ],
+)
+def test_fail_on_risk_against_the_previous_plan_counts_only_the_news(
+    small_shop, tmp_path, monkeypatch, flag, now, before, line
+):
+    _patch_plan(monkeypatch, _with_levels([now] * 3))
+    previous = _last_week(tmp_path, before)
+    target = tmp_path / "risk.csv"
+    args = ["risk", "-c", str(small_shop), "-o", str(target), "--fail-on-risk", flag]
+    result = runner.invoke(app, [*args, "--previous", str(previous)])
+    if line is None:
+        assert result.exit_code == 0, result.output
+        assert "stockout risk" not in result.stderr
+    else:
+        assert result.exit_code == 3, result.output
+        assert f"stockplan: {line}" in result.stderr.splitlines()
+
+
+def test_fail_on_risk_high_with_a_previous_plan_still_counts_every_high_item(
+    small_shop, tmp_path, monkeypatch
+):
+    # --previous only changes what new-high and worse count: high counts all items at high
+    _patch_plan(monkeypatch, _with_levels(["high", "high", "low"]))
+    previous = _last_week(tmp_path, ["high", "high", "high"])
+    target = tmp_path / "risk.csv"
+    args = ["risk", "-c", str(small_shop), "-o", str(target), "--fail-on-risk", "high"]
+    result = runner.invoke(app, [*args, "--previous", str(previous)])
+    assert result.exit_code == 3, result.output
+    assert "stockplan: 2 items at high stockout risk or worse: exit 3" in result.stderr.splitlines()
+
+
+# --- the machine refuses: broken pipes and other OS errors -------------------------------
+
+
+@pytest.mark.parametrize(
+    "closed",
+    [
+        BrokenPipeError(errno.EPIPE, "Broken pipe"),
+        OSError(errno.EPIPE, "Broken pipe"),
+        OSError("failed to write: Broken pipe"),  # how polars' writers report EPIPE
+    ],
+)
+def test_a_reader_gone_before_the_csv_is_written_exits_0_with_nothing_on_stderr(
+    small_shop: Path, monkeypatch, closed
+):
+    # `stockplan plan -o - | head -0` in this process: writing to stdout meets a closed pipe
+    _patch_plan(monkeypatch, lambda tables: tables)
+
+    def write_csv(self, *args, **kwargs):
+        raise closed
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", write_csv)
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", "-", "-q"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_after_a_broken_pipe_stdout_points_at_devnull_so_the_last_flush_cannot_fail(monkeypatch):
+    # Python flushes stdout once more on exit: on the closed pipe that would print
+    # "Exception ignored ... BrokenPipeError" and exit 120, so stdout is sent to /dev/null
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone
+    stdout = os.fdopen(write_end, "w")
+    monkeypatch.setattr(sys, "stdout", stdout)
+
+    @guarded
+    def command(debug: bool = False) -> None:
+        os.write(write_end, b"sku,order_qty\n")
+
+    try:
+        with pytest.raises(typer.Exit) as stopped:
+            command(debug=False)
+        assert stopped.value.exit_code == 0
+        assert os.path.samestat(os.fstat(write_end), os.stat(os.devnull))
+    finally:
+        stdout.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        (
+            "/shop/.stockplan-cache/plan.parquet",
+            "[Errno 13] Permission denied: '/shop/.stockplan-cache/plan.parquet'",
+        ),
+        # a deep path: the message is cut to 300 characters, still on one line
+        ("/" + "folder/" * 60, ("[Errno 13] Permission denied: '/" + "folder/" * 60)[:300]),
+    ],
+)
+def test_an_os_error_that_is_not_a_broken_pipe_exits_1_with_one_line_naming_the_file(
+    small_shop: Path, monkeypatch, path, shown
+):
+    def refused(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", path)
+
+    monkeypatch.setattr(stockplan.pipeline, "run_plan", refused)
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-q"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == f"stockplan: error: {shown}\n"
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("en", "stockplan: error: {path}: config file not found"),
+        ("zh", "stockplan: 错误: {path}: 找不到配置文件"),
+    ],
+)
+def test_a_user_error_is_one_line_in_the_chosen_language_and_exits_1(tmp_path: Path, lang, line):
+    path = tmp_path / "missing.yaml"
+    result = runner.invoke(app, ["plan", "-c", str(path), "--lang", lang])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == line.format(path=path) + "\n"

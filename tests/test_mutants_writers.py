@@ -8,7 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
+from stockplan.errors import StockplanError
 from stockplan.io import writers
 
 
@@ -39,6 +41,10 @@ def test_a_sheet_above_the_large_cell_count_reads_back_cell_for_cell_with_a_filt
     target = tmp_path / "plan.xlsx"
     writers.write_files({target: ({"orders": frame}, "xlsx")})
     sheet = _first_sheet(target)
+    # as polars.write_excel does: a bold header, whole units with a thousands separator
+    assert [(c.value, c.font.b) for c in sheet[1]][3] == ("order_qty", True)
+    assert all(c.font.b for c in sheet[1])
+    assert sheet["D2"].number_format == "#,##0;[Red]-#,##0"
     rows = list(sheet.iter_rows(min_row=2, max_row=3501, values_only=True))
     assert len(rows) == 3500
     by_sku = {r[0]: r for r in rows}
@@ -96,3 +102,59 @@ def test_each_file_is_written_to_a_temp_file_beside_it_then_renamed(tmp_path, mo
     assert renamed == target
     assert source.parent == tmp_path and source.name.startswith(".orders.csv.")
     assert [p.name for p in tmp_path.iterdir()] == ["orders.csv"]
+
+
+def test_rates_keep_four_decimals_while_other_numbers_keep_two():
+    frame = pl.DataFrame({"fill_rate": [0.987654], "order_value": [1.23456]})
+    assert writers.presentable(frame).row(0) == (0.9877, 1.23)
+
+
+def test_a_purchase_order_source_in_chinese_keeps_the_order_number_as_written():
+    frame = pl.DataFrame({"filled_from": ["purchase order PO-17", "stock on hand"]})
+    shown = writers.localise(frame, None, "zh")
+    assert shown.columns == ["货源"]
+    assert shown["货源"].to_list() == ["采购单 PO-17", "现有库存"]
+
+
+def test_sheet_names_are_in_the_buyers_language():
+    assert writers.sheet_name("orders", "zh") == "采购建议"
+    assert writers.sheet_name("orders", "en") == "orders"
+
+
+def test_the_totals_row_of_a_chinese_workbook_is_labelled_in_chinese(tmp_path: Path):
+    target = tmp_path / "plan.xlsx"
+    writers.write_files({target: ({"orders": _orders(5)}, "xlsx")}, lang="zh")
+    sheet = _first_sheet(target)
+    assert sheet.cell(sheet.max_row, 1).value == "合计"
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_user_error_naming_it(tmp_path: Path):
+    (tmp_path / "plans").write_text("a file, not a folder")
+    target = tmp_path / "plans" / "week-48"
+    with pytest.raises(StockplanError, match=r"^cannot write .*week-48: .*; nothing was written$"):
+        writers.output_plan({"orders": _orders(2)}, target, None, "orders")
+    assert not target.exists()
+
+
+def test_detail_columns_are_a_hidden_group_with_its_plus_button_collapsed(tmp_path: Path):
+    # reorder_point is not a buyer column: it goes after them, hidden, in a collapsed group
+    frame = _orders(3).with_columns(pl.lit(5.0).alias("reorder_point"))
+    target = tmp_path / "plan.xlsx"
+    writers.write_files({target: ({"orders": frame}, "xlsx")})
+    columns = _first_sheet(target).column_dimensions
+    assert (columns["G"].outline_level, columns["G"].hidden) == (1, True)
+    assert columns["H"].collapsed  # the column after the group carries the collapsed mark
+    assert not columns["F"].hidden and not columns["F"].collapsed
+
+
+def test_the_planning_date_on_the_summary_is_a_date_cell(tmp_path: Path):
+    import datetime as dt
+
+    target = tmp_path / "plan.xlsx"
+    writers.write_files(
+        {target: ({"orders": _orders(3)}, "xlsx")}, info={"as_of": dt.date(2025, 10, 13)}
+    )
+    summary = _first_sheet(target)
+    assert summary.title == "summary"
+    dates = [c for row in summary.iter_rows() for c in row if c.value == dt.datetime(2025, 10, 13)]
+    assert [c.number_format for c in dates] == ["yyyy-mm-dd"]
