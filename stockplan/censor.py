@@ -28,7 +28,7 @@ import datetime as dt
 import polars as pl
 
 from stockplan.config import Censoring
-from stockplan.demand import SERIES
+from stockplan.demand import SERIES, series_keys
 from stockplan.plan import current_stock
 
 EXCLUDED_SCHEMA = {"sku": pl.String, "location": pl.String, "date": pl.Date, "reason": pl.String}
@@ -102,11 +102,7 @@ def _zero_runs(
     (no daily grid: the work grows with sales lines, not with series x days)."""
     lookback = settings.lookback_days
     last_day = as_of - dt.timedelta(days=1)
-    # an integer key per series: grouping and sorting millions of lines on two text
-    # columns costs more than everything else here
-    # (a group-by, not unique(): on 24 million lines unique() of the two text columns
-    # peaked at 1.9 GB, the group-by at a few MB)
-    keys = sales.group_by(SERIES).len().select(SERIES).with_row_index("series_id")
+    keys = series_keys(sales)
     selling = (
         sales.lazy()
         .filter(pl.col("date") < as_of)

