@@ -17,6 +17,7 @@ the last 8 measured buckets of the series (else the series mean). `stockout_days
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Literal
 
 import polars as pl
@@ -33,6 +34,26 @@ def series_keys(sales: pl.DataFrame) -> pl.DataFrame:
     itself; a group-by, not unique(): on 24 million lines unique() of the two text
     columns peaked at 1.9 GB, the group-by at a few MB."""
     return sales.group_by(SERIES).len().select(SERIES).with_row_index("series_id")
+
+
+LINES_PER_BLOCK = 2_000_000  # lines a per-series step groups at once
+
+
+def in_series_blocks(
+    rows: pl.DataFrame, n_series: int, step: Callable[[pl.LazyFrame], pl.LazyFrame]
+) -> pl.DataFrame:
+    """`step` run on the rows of one block of series at a time (by `series_id`, blocks of
+    about LINES_PER_BLOCK rows) and the results stacked. Only for work done per series:
+    a group-by of all 24 million lines of an M5-sized set at once peaked at 1.8 GB."""
+    size = max(1, -(-n_series * LINES_PER_BLOCK // max(rows.height, 1)))
+    return pl.concat(
+        [
+            step(
+                rows.lazy().filter(pl.col("series_id").is_between(lo, lo + size, closed="left"))
+            ).collect()
+            for lo in range(0, max(n_series, 1), size)
+        ]
+    )
 
 
 def bucket_start(date: pl.Expr, bucket: Bucket) -> pl.Expr:

@@ -19,7 +19,7 @@ import datetime as dt
 import polars as pl
 
 from stockplan.config import Policy
-from stockplan.demand import SERIES, series_keys
+from stockplan.demand import SERIES, in_series_blocks, series_keys
 
 LARGE_ORDER_COLUMNS = [
     "sku",
@@ -50,9 +50,6 @@ def order_lines(sales: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("customer").first(), pl.col("quantity").sum())
         .filter(pl.col("quantity") > 0)
     )
-
-
-LINES_PER_BLOCK = 2_000_000  # sales rows grouped at once: bounds the group-by's memory
 
 
 def _keyed_rows(sales: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
@@ -117,20 +114,14 @@ def large_order_lines(
     last = last or as_of
     keys = series_keys(sales)
     rows = _keyed_rows(sales, keys)
-    # a group-by of all 24 million lines of an M5-sized set at once peaked at 1.8 GB: the
-    # rule is per series, so it runs on blocks of series of about LINES_PER_BLOCK lines
-    size = max(1, -(-keys.height * LINES_PER_BLOCK // max(rows.height, 1)))
-    blocks = [
-        _large_in(
-            rows.lazy().filter(pl.col("series_id").is_between(lo, lo + size, closed="left")),
-            as_of,
-            settings,
-            first,
-            last,
-        ).collect()
-        for lo in range(0, max(keys.height, 1), size)
-    ]
-    found = pl.concat(blocks).join(keys, on="series_id").drop("series_id")
+    # the rule is per series: run on blocks of series to bound the group-by's memory
+    found = (
+        in_series_blocks(
+            rows, keys.height, lambda block: _large_in(block, as_of, settings, first, last)
+        )
+        .join(keys, on="series_id")
+        .drop("series_id")
+    )
     line = [*SERIES, "date", "order_id"]
     if "order_id" not in found.columns:
         found = found.with_columns(pl.lit(None, pl.String).alias("order_id"))

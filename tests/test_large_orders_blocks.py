@@ -6,7 +6,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from stockplan import large_orders
+from stockplan import demand, large_orders
 from stockplan.config import Policy
 from stockplan.large_orders import large_order_lines
 
@@ -44,7 +44,7 @@ def _sales() -> pl.DataFrame:
 
 @pytest.mark.parametrize("lines_per_block", [1, 7, 2_000_000])
 def test_large_lines_are_the_same_whatever_the_block_size(monkeypatch, lines_per_block):
-    monkeypatch.setattr(large_orders, "LINES_PER_BLOCK", lines_per_block)
+    monkeypatch.setattr(demand, "LINES_PER_BLOCK", lines_per_block)
     large = large_order_lines(_sales(), dt.date(2025, 2, 1), Policy())
     assert large.select("sku", "location", "date", "order_id", "customer").rows() == [
         ("A", "W", dt.date(2025, 1, 5), "AW4", "first"),
