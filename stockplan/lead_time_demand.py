@@ -399,7 +399,8 @@ def history_lead_time_demand(
         else (settings.lead_time_demand,)
     )
     sigma_day = _sigma_day(keys, summary, bucket_days)
-    discrete = keys["demand_pattern"].is_in(settings.discrete_patterns).to_numpy()
+    # a series without a pattern (too short to classify) is not discrete
+    discrete = keys["demand_pattern"].is_in(settings.discrete_patterns).fill_null(False).to_numpy()
     calibration, held_out = (
         backtest_calibration(
             keys,
