@@ -28,7 +28,7 @@ import datetime as dt
 import polars as pl
 
 from stockplan.config import Censoring
-from stockplan.demand import SERIES
+from stockplan.demand import SERIES, in_series_blocks, series_keys
 from stockplan.reorder import current_stock
 
 EXCLUDED_SCHEMA = {"sku": pl.String, "location": pl.String, "date": pl.Date, "reason": pl.String}
@@ -102,63 +102,72 @@ def _zero_runs(
     (no daily grid: the work grows with sales lines, not with series x days)."""
     lookback = settings.lookback_days
     last_day = as_of - dt.timedelta(days=1)
-    # an integer key per series: grouping and sorting millions of lines on two text
-    # columns costs more than everything else here
-    # (a group-by, not unique(): on 24 million lines unique() of the two text columns
-    # peaked at 1.9 GB, the group-by at a few MB)
-    keys = sales.group_by(SERIES).len().select(SERIES).with_row_index("series_id")
-    selling = (
+    keys = series_keys(sales)
+    rows = (
         sales.lazy()
         .filter(pl.col("date") < as_of)
+        .select(*SERIES, "date", "quantity")
         .join(keys.lazy(), on=SERIES)
-        .group_by("series_id", "date")
-        .agg(pl.col("quantity").sum().alias("sold"))
-        .filter(pl.col("sold") > 0)
-        .select("series_id", "date")
-        .sort("series_id", "date")
+        .select("series_id", "date", "quantity")
         .collect()
     )
-    # in three steps, each over as few columns as it needs: a selling day per row of
-    # millions first gets the next selling day and the selling days in its lookback,
-    # then only the rows that open a gap of two days or more get the rest
-    one_day = pl.duration(days=1)
-    same = pl.col("series_id") == pl.col("series_id").shift(-1)
-    end = pl.coalesce(pl.col("next") - one_day, pl.lit(last_day))
-    first = selling.group_by("series_id").agg(pl.col("date").min().alias("first"))
-    runs = (
-        selling.with_columns(
-            pl.when(same).then(pl.col("date").shift(-1)).alias("next"),
-            pl.col("date")
-            .is_not_null()
-            .cast(pl.Int32)
-            .rolling_sum_by("date", window_size=f"{lookback}d")
-            .over("series_id")
-            .alias("sale_days"),
-        )
-        .filter((end - pl.col("date")).dt.total_days() >= 2)
-        .with_columns(
-            (pl.col("date") + one_day).alias("start"),
-            end.alias("end"),
-            pl.col("next").is_null().alias("open"),
-        )
-        .join(first, on="series_id")
-        .with_columns(
-            ((pl.col("end") - pl.col("start")).dt.total_days() + 1).alias("length"),
-            (pl.col("start") - pl.col("first")).dt.total_days().alias("seen"),
-        )
-        .join(keys, on="series_id")
-        .join(current.select(*SERIES, "on_hand"), on=SERIES, how="left")
+    on_hand = keys.join(current.select(*SERIES, "on_hand"), on=SERIES, how="left").select(
+        "series_id", "on_hand"
     )
-    share = pl.col("sale_days") / pl.min_horizontal(pl.col("seen"), pl.lit(lookback))
-    unlikely = (1.0 - share).pow(pl.col("length")) < settings.threshold
-    censored = runs.filter(
-        (pl.col("seen") >= settings.min_history_days)
-        & (pl.col("length") <= settings.max_run_days)
-        & unlikely
-        & (~pl.col("open") | (pl.col("on_hand").fill_null(0.0) <= 0))
-    )
+
+    def censored_runs(block: pl.LazyFrame) -> pl.LazyFrame:
+        """start, end of the censored runs of one block of series."""
+        selling = (
+            block.group_by("series_id", "date")
+            .agg(pl.col("quantity").sum().alias("sold"))
+            .filter(pl.col("sold") > 0)
+            .select("series_id", "date")
+            .sort("series_id", "date")
+        )
+        # in steps, each over as few columns as it needs: a selling day per row of
+        # millions first gets the next selling day and the selling days in its lookback,
+        # then only the rows that open a gap of two days or more get the rest
+        one_day = pl.duration(days=1)
+        same = pl.col("series_id") == pl.col("series_id").shift(-1)
+        end = pl.coalesce(pl.col("next") - one_day, pl.lit(last_day))
+        first = selling.group_by("series_id").agg(pl.col("date").min().alias("first"))
+        runs = (
+            selling.with_columns(
+                pl.when(same).then(pl.col("date").shift(-1)).alias("next"),
+                pl.col("date")
+                .is_not_null()
+                .cast(pl.Int32)
+                .rolling_sum_by("date", window_size=f"{lookback}d")
+                .over("series_id")
+                .alias("sale_days"),
+            )
+            .filter((end - pl.col("date")).dt.total_days() >= 2)
+            .with_columns(
+                (pl.col("date") + one_day).alias("start"),
+                end.alias("end"),
+                pl.col("next").is_null().alias("open"),
+            )
+            .join(first, on="series_id")
+            .with_columns(
+                ((pl.col("end") - pl.col("start")).dt.total_days() + 1).alias("length"),
+                (pl.col("start") - pl.col("first")).dt.total_days().alias("seen"),
+            )
+            .join(on_hand.lazy(), on="series_id", how="left")
+        )
+        share = pl.col("sale_days") / pl.min_horizontal(pl.col("seen"), pl.lit(lookback))
+        unlikely = (1.0 - share).pow(pl.col("length")) < settings.threshold
+        return runs.filter(
+            (pl.col("seen") >= settings.min_history_days)
+            & (pl.col("length") <= settings.max_run_days)
+            & unlikely
+            & (~pl.col("open") | (pl.col("on_hand").fill_null(0.0) <= 0))
+        ).select("series_id", "start", "end")
+
+    # every step is per series: run on blocks of series to bound the group-by's memory
     return (
-        censored.with_columns(pl.date_ranges("start", "end", "1d").alias("date"))
+        in_series_blocks(rows, keys.height, censored_runs)
+        .join(keys, on="series_id")
+        .with_columns(pl.date_ranges("start", "end", "1d").alias("date"))
         .explode("date")
         .select(*SERIES, "date", pl.lit("stockout").alias("reason"))
     )

@@ -19,7 +19,7 @@ import datetime as dt
 import polars as pl
 
 from stockplan.config import Policy
-from stockplan.demand import SERIES
+from stockplan.demand import SERIES, in_series_blocks, series_keys
 
 LARGE_ORDER_COLUMNS = [
     "sku",
@@ -52,13 +52,45 @@ def order_lines(sales: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def usual_line_quantity(lines: pl.DataFrame, as_of: dt.date, settings: Policy) -> pl.DataFrame:
-    """sku, location, usual_line_qty: the median positive line quantity before `as_of`
+def _keyed_rows(sales: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """series_id, date, [order_id,] quantity per sales row: integer series keys and only
+    the columns the rule needs (the text keys and customers of millions of lines are
+    what made the scan costly; only the few large lines get them back)."""
+    order = ["order_id"] if "order_id" in sales.columns else []
+    return (
+        sales.lazy()
+        .select(
+            *SERIES,
+            "date",
+            *(pl.col(name).cast(pl.String) for name in order),
+            pl.col("quantity").cast(pl.Float64),
+        )
+        .join(keys.lazy(), on=SERIES)
+        .select("series_id", "date", *order, "quantity")
+        .collect()
+    )
+
+
+def _large_in(
+    rows: pl.LazyFrame, as_of: dt.date, settings: Policy, first: dt.date, last: dt.date
+) -> pl.LazyFrame:
+    """series_id, date, [order_id,] quantity, usual_line_qty of the large lines in `rows`."""
+    by = [name for name in ("series_id", "date", "order_id") if name in rows.collect_schema()]
+    lines = rows.group_by(by).agg(pl.col("quantity").sum()).filter(pl.col("quantity") > 0)
+    return (
+        lines.filter((pl.col("date") >= first) & (pl.col("date") < last))
+        .join(usual_line_quantity(lines, as_of, settings), on="series_id")
+        .filter(pl.col("quantity") > settings.large_order_factor * pl.col("usual_line_qty"))
+    )
+
+
+def usual_line_quantity(lines: pl.LazyFrame, as_of: dt.date, settings: Policy) -> pl.LazyFrame:
+    """series_id, usual_line_qty: the median positive line quantity before `as_of`
     over `large_order_history_days`, for items with at least `large_order_min_lines`."""
     start = as_of - dt.timedelta(days=settings.large_order_history_days)
     return (
         lines.filter((pl.col("date") < as_of) & (pl.col("date") >= start))
-        .group_by(SERIES)
+        .group_by("series_id")
         .agg(pl.col("quantity").median().alias("usual_line_qty"), pl.len().alias("lines"))
         .filter(pl.col("lines") >= settings.large_order_min_lines)
         .drop("lines")
@@ -73,17 +105,38 @@ def large_order_lines(
     last: dt.date | None = None,
 ) -> pl.DataFrame:
     """The large lines dated in [first, last) (default: all before as_of), judged against
-    each item's usual line as of `as_of`; columns LARGE_ORDER_COLUMNS."""
-    lines = order_lines(sales)
-    usual = usual_line_quantity(lines, as_of, settings)
+    each item's usual line as of `as_of`; columns LARGE_ORDER_COLUMNS.
+
+    The rule runs on integer series keys over date and quantity alone; the few lines
+    found then get their sku, location, order_id and customer (the first of the line, as
+    in `order_lines`) from the sales rows of those items and days."""
     first = first or dt.date.min
     last = last or as_of
+    keys = series_keys(sales)
+    rows = _keyed_rows(sales, keys)
+    # the rule is per series: run on blocks of series to bound the group-by's memory
+    found = (
+        in_series_blocks(
+            rows, keys.height, lambda block: _large_in(block, as_of, settings, first, last)
+        )
+        .join(keys, on="series_id")
+        .drop("series_id")
+    )
+    line = [*SERIES, "date", "order_id"]
+    if "order_id" not in found.columns:
+        found = found.with_columns(pl.lit(None, pl.String).alias("order_id"))
+    if "customer" in sales.columns and found.height:
+        rows = sales.filter(
+            pl.col("sku").is_in(found["sku"].unique().implode())
+            & pl.col("date").is_in(found["date"].unique().implode())
+        )
+        customers = order_lines(rows).select(*line, "customer")
+        found = found.join(customers, on=line, how="left", nulls_equal=True)
+    else:
+        found = found.with_columns(pl.lit(None, pl.String).alias("customer"))
     treatment = "make_to_order" if settings.large_orders == "make_to_order" else "covered"
     return (
-        lines.filter((pl.col("date") >= first) & (pl.col("date") < last))
-        .join(usual, on=SERIES)
-        .filter(pl.col("quantity") > settings.large_order_factor * pl.col("usual_line_qty"))
-        .with_columns(
+        found.with_columns(
             (pl.col("quantity") / pl.col("usual_line_qty")).round(1).alias("times_usual"),
             pl.lit(treatment).alias("treatment"),
         )

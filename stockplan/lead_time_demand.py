@@ -32,7 +32,7 @@ import polars as pl
 from scipy import stats
 
 from stockplan.config import Policy
-from stockplan.demand import SERIES
+from stockplan.demand import SERIES, in_series_blocks
 
 DEFAULT_BOOTSTRAP = ("smooth", "erratic", "intermittent", "lumpy")
 PATTERN_KEYS = DEFAULT_BOOTSTRAP
@@ -81,25 +81,36 @@ def daily_demand(
     series' first sale are NaN: not measured, so never resampled.
     """
     window = (pl.col("date") >= first) & (pl.col("date") < first + dt.timedelta(days))
-    daily = (
-        sales.filter(window)
-        .group_by([*SERIES, "date"])
-        .agg(pl.col("quantity").sum().clip(lower_bound=0.0).alias("demand"))
-        .with_columns((pl.col("date") - pl.lit(first)).dt.total_days().alias("day"))
+    keyed = series.select(SERIES).with_row_index("series_id")
+    # integer series keys and only date and quantity: the group-bys of millions of sales
+    # lines on the two text columns cost more memory than the whole matrix
+    rows = (
+        sales.lazy()
+        .select(*SERIES, "date", "quantity")
+        .join(keyed.lazy(), on=SERIES)
+        .select("series_id", "date", "quantity")
+        .collect()
     )
-    keyed = series.select(SERIES).with_row_index("row")
-    cells = daily.join(keyed, on=SERIES)
+    cells = in_series_blocks(
+        rows.filter(window),
+        series.height,
+        lambda block: block.group_by("series_id", "date").agg(
+            pl.col("quantity").sum().clip(lower_bound=0.0).alias("demand")
+        ),
+    )
+    day = cells.select((pl.col("date") - pl.lit(first)).dt.total_days())["date"].to_numpy()
     matrix = np.zeros((series.height, days))
-    matrix[cells["row"].to_numpy(), cells["day"].to_numpy()] = cells["demand"].to_numpy()
+    matrix[cells["series_id"].to_numpy(), day] = cells["demand"].to_numpy()
     started = (
-        sales.filter(pl.col("quantity") > 0)
-        .group_by(SERIES)
+        rows.lazy()
+        .filter(pl.col("quantity") > 0)
+        .group_by("series_id")
         .agg(pl.col("date").min().alias("first_sale"))
-        .join(keyed, on=SERIES)
         .with_columns((pl.col("first_sale") - pl.lit(first)).dt.total_days().alias("day"))
+        .collect()
     )
     begin = np.full(series.height, days)
-    begin[started["row"].to_numpy()] = np.clip(started["day"].to_numpy(), 0, days)
+    begin[started["series_id"].to_numpy()] = np.clip(started["day"].to_numpy(), 0, days)
     matrix[np.arange(days)[None, :] < begin[:, None]] = np.nan
     if excluded is not None and excluded.height:
         gaps = (
@@ -107,7 +118,7 @@ def daily_demand(
             .with_columns((pl.col("date") - pl.lit(first)).dt.total_days().alias("day"))
             .join(keyed, on=SERIES)
         )
-        matrix[gaps["row"].to_numpy(), gaps["day"].to_numpy()] = np.nan
+        matrix[gaps["series_id"].to_numpy(), gaps["day"].to_numpy()] = np.nan
     return matrix
 
 
@@ -401,7 +412,8 @@ def history_lead_time_demand(
         else (settings.lead_time_demand,)
     )
     sigma_day = _sigma_day(keys, summary, bucket_days)
-    discrete = keys["demand_pattern"].is_in(settings.discrete_patterns).to_numpy()
+    # a series without a pattern (too short to classify) is not discrete
+    discrete = keys["demand_pattern"].is_in(settings.discrete_patterns).fill_null(False).to_numpy()
     calibration, held_out = (
         backtest_calibration(
             keys,

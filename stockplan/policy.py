@@ -139,7 +139,9 @@ def protection_levels(
             target = np.where(sigma > 0, (1.0 - alpha) * cycle_qty / sigma, np.inf)
         k = np.where(np.isfinite(target), inverse_normal_loss(target), 0.0)
     safety = np.maximum(k, 0.0) * sigma
-    discrete = frame["demand_pattern"].is_in(settings.discrete_patterns).to_numpy()
+    discrete = (  # a series without a pattern (null) is not discrete
+        frame["demand_pattern"].is_in(settings.discrete_patterns).fill_null(False).to_numpy()
+    )
     if discrete.any() and settings.service_measure == "cycle":
         quantile = discrete_quantile(alpha, mu, np.maximum(sigma**2, mu))
         safety = np.where(discrete & (mu > 0), np.maximum(quantile - mu, 0.0), safety)

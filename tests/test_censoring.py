@@ -182,3 +182,23 @@ def test_planned_promotion_lifts_the_share_of_each_bucket_it_covers():
     assert out.sort("sku", "period_start")["promo_uplift"][0] == pytest.approx(1.4 * 3 / 7)
     out = apply_promotions(forecast, promotions, products, measured.clear(), 7, Promotions())
     assert out.sort("sku", "period_start")["promo_uplift"][0] == pytest.approx(0.3 * 3 / 7)
+
+
+@pytest.mark.parametrize("lines_per_block", [1, 100, 2_000_000])
+def test_zero_runs_are_the_same_whatever_the_block_of_series(monkeypatch, lines_per_block):
+    # the zero-run test works series by series in blocks of about `lines_per_block` lines:
+    # A's 10-day gap after 8 weeks of daily sales is censored (as above), B sells every
+    # day and C every 4th day (a 3-day gap is chance): neither has a censored day
+    from stockplan import demand
+
+    monkeypatch.setattr(demand, "LINES_PER_BLOCK", lines_per_block)
+    daily = [10] * 56 + [0] * 10 + [10] * 25
+    as_of = START + dt.timedelta(days=len(daily))
+    sales = pl.concat(
+        [_sales(daily), _sales([3] * len(daily), sku="B"), _sales(([5, 0, 0, 0] * 30)[:91], "C")]
+    )
+    stock = pl.DataFrame({"sku": ["A", "B", "C"], "location": "W", "on_hand": [30.0, 5.0, 5.0]})
+    found = stockout_days(sales, stock, None, as_of, Censoring(method="zero_runs"))
+    assert found.select("sku", "date").rows() == [
+        ("A", START + dt.timedelta(days=56 + i)) for i in range(10)
+    ]

@@ -90,6 +90,22 @@ def test_periodic_review_order_up_to_level():
     assert out["reorder_point"][0] == pytest.approx(232.61, abs=0.01)  # rs: s = S
 
 
+def test_a_series_without_a_demand_pattern_gets_the_normal_safety_stock():
+    # a null pattern (a series the classifier could not place) is not a discrete pattern:
+    # the same 1.6449 * 3 * sqrt(21) = 22.61 as a smooth series, never an error
+    # (beside an intermittent series, so the discrete quantiles are computed at all)
+    frame = pl.concat(
+        [
+            _series(),
+            _series().with_columns(pl.lit(None, pl.String).alias("demand_pattern")),
+            _series(demand_pattern="intermittent"),
+        ]
+    )
+    out = protection_levels(frame, Policy(discrete_patterns=["intermittent", "lumpy"]))
+    assert out["safety_stock"].to_list()[:2] == pytest.approx([22.61, 22.61], abs=0.01)
+    assert out["ltd_method"].to_list() == ["normal", "normal", "discrete"]
+
+
 def test_fill_rate_safety_stock_solves_normal_loss():
     # beta = 0.98, Q = d R = 70, sigma = 13.748: G(k) = 0.02 * 70 / 13.748 = 0.1018 -> k = 0.89
     out = protection_levels(_series(service_level=0.98), Policy(service_measure="fill_rate"))
