@@ -158,3 +158,50 @@ def test_the_planning_date_on_the_summary_is_a_date_cell(tmp_path: Path):
     assert summary.title == "summary"
     dates = [c for row in summary.iter_rows() for c in row if c.value == dt.datetime(2025, 10, 13)]
     assert [c.number_format for c in dates] == ["yyyy-mm-dd"]
+
+
+def test_columns_are_as_wide_as_their_header_or_longest_value_and_cjk_counts_twice(
+    tmp_path: Path,
+):
+    # width in characters = max(header + 2, longest value + 3), at most 50; a CJK character
+    # is two. Excel stores it with xlsxwriter's 0.7109375 character of padding:
+    # sku: max(3 + 2, 2 + 3) = 5; location: 8 + 2 = 10; supplier: 40 + 3 = 43;
+    # name: 5 CJK characters = 10 + 3 = 13 (header 4 + 2 = 6); note: 80 characters -> 50.
+    # (`large_orders` has no grouped detail columns that would set widths of their own)
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    frame = pl.DataFrame(
+        {
+            "sku": ["S1", "S2"],
+            "location": ["W1", "W2"],
+            "supplier": ["A" * 40, "B"],
+            "name": ["义乌小商品", "x"],
+            "note": ["r" * 80, "y"],
+        }
+    )
+    target = tmp_path / "plan.xlsx"
+    writers.write_files({target: ({"large_orders": frame}, "xlsx")})
+    sheet = openpyxl.load_workbook(target).worksheets[0]
+    widths = {
+        sheet.cell(1, i).value: sheet.column_dimensions[get_column_letter(i)].width
+        for i in range(1, 6)
+    }
+    padding = 0.7109375
+    assert widths == pytest.approx(
+        {
+            "sku": 5 + padding,
+            "location": 10 + padding,
+            "supplier": 43 + padding,
+            "name": 13 + padding,
+            "note": 50 + padding,
+        }
+    )
+
+
+def test_a_purchase_order_source_reads_in_chinese_with_its_order_number():
+    frame = pl.DataFrame({"filled_from": ["purchase order PO-17", "stock on hand"]})
+    localised = writers.localise(frame, "notices", "zh")
+    assert localised.columns == ["货源"]
+    assert localised["货源"].to_list() == ["采购单 PO-17", "现有库存"]
+    assert writers.localise(frame, "notices", "en").equals(frame)
