@@ -107,6 +107,17 @@ def test_a_line_that_does_not_fit_is_skipped_and_later_ones_are_still_funded():
     )
 
 
+def test_budget_ties_go_to_the_line_listed_first():
+    # two identical lines, each MOQ 10 as one block of 10 units x 10 = 100 avoiding 10 sales
+    # (priority 10 x 2 / 100 = 0.2 both); a budget of 150 funds one block: the earlier line
+    # (the plan lists the most urgent first), whichever of the two that is
+    lines = [_line(s, 10, 10, 2, 200, moq=10.0) for s in ("M", "N")]
+    first = _budget(lines, 150.0)
+    assert (first["M"]["order_qty"], first["N"]["order_qty"]) == (10, 0)
+    swapped = _budget(lines[::-1], 150.0)
+    assert (swapped["N"]["order_qty"], swapped["M"]["order_qty"]) == (10, 0)
+
+
 def test_budget_note_reports_funded_value_and_cut_lines():
     lines = [
         _line("A", 10, 10, 20, 200),
