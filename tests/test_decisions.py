@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from plan_rows import NULLABLE_NUMBERS, plan_row
 
 import stockplan
 from stockplan.config import Policy, Transfers
@@ -29,43 +30,14 @@ NO_PO = pl.DataFrame(
 
 
 def _row(**overrides) -> dict:
-    """One series, 10 a day over L + R = 21 days, sigma 0: S = 210."""
-    row = {
-        "sku": "P",
-        "location": "W",
-        "supplier": "S",
-        "on_hand": 10.0,
-        "allocated": 0.0,
-        "backorders": 0.0,
-        "on_order": 0.0,
-        "inventory_position": 10.0,
-        "forecast_per_day": 10.0,
-        "demand_protection": 210.0,
-        "sigma_e": 0.0,
-        "lead_time_days": 14.0,
-        "lead_time_std_days": 0.0,
-        "lead_time_source": "default",
-        "abc": "A",
-        "xyz": "X",
-        "demand_pattern": "smooth",
-        "model": "AutoETS",
-        "unit_cost": 10.0,
-        "moq": None,
-        "pack_size": None,
-        "max_order": None,
-        "product_service_level": None,
-        "inactive": False,
-    }
-    row.update(overrides)
-    return row
+    """One series, 10 a day over L + R = 21 days, sigma 0: S = 210; position 10."""
+    return plan_row(**{"on_hand": 10.0, "inventory_position": 10.0, **overrides})
 
 
 def _plan(*rows: dict) -> dict[str, dict]:
     frame = pl.DataFrame(
         list(rows),
-        schema_overrides={
-            c: pl.Float64 for c in ("moq", "pack_size", "max_order", "product_service_level")
-        },
+        schema_overrides=NULLABLE_NUMBERS,
     )
     return {r["sku"]: r for r in plan_orders(frame, Policy(), AS_OF, 7).to_dicts()}
 

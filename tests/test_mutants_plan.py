@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from plan_rows import NULLABLE_NUMBERS, plan_row
 
 from stockplan.config import Policy
 from stockplan.reorder import explain_backup, plan_orders, stale_stock_note
@@ -77,34 +78,7 @@ def test_items_missing_from_the_newest_snapshot_are_named_in_code_order():
 
 def _plan_row(**overrides: object) -> dict:
     """10 a day, L = 14, R = 7 (S = 210 with no forecast error), position 100."""
-    row = {
-        "sku": "P",
-        "location": "W",
-        "supplier": "S",
-        "on_hand": 100.0,
-        "allocated": 0.0,
-        "backorders": 0.0,
-        "on_order": 0.0,
-        "inventory_position": 100.0,
-        "forecast_per_day": 10.0,
-        "demand_protection": 210.0,
-        "sigma_e": 0.0,
-        "lead_time_days": 14.0,
-        "lead_time_std_days": 0.0,
-        "lead_time_source": "default",
-        "abc": "A",
-        "xyz": "X",
-        "demand_pattern": "smooth",
-        "model": "AutoETS",
-        "unit_cost": 10.0,
-        "moq": None,
-        "pack_size": None,
-        "max_order": None,
-        "product_service_level": None,
-        "inactive": False,
-    }
-    row.update(overrides)
-    return row
+    return plan_row(**overrides)
 
 
 def test_the_reason_says_when_a_need_was_rounded_up_to_whole_packs_or_capped():
@@ -115,12 +89,7 @@ def test_the_reason_says_when_a_need_was_rounded_up_to_whole_packs_or_capped():
             _plan_row(sku="Q", pack_size=12.0, max_order=100.0),
             _plan_row(sku="U"),
         ],
-        schema_overrides={
-            "moq": pl.Float64,
-            "pack_size": pl.Float64,
-            "max_order": pl.Float64,
-            "product_service_level": pl.Float64,
-        },
+        schema_overrides=NULLABLE_NUMBERS,
     )
     out = {r["sku"]: r for r in plan_orders(frame, Policy(), AS_OF, 7).to_dicts()}
     head = "position 100 below reorder point 210: need 110 to reach 210"

@@ -6,6 +6,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from plan_rows import NULLABLE_NUMBERS, plan_row
 
 from stockplan.config import Policy, SkuPolicy, Transfers, parse_config
 from stockplan.errors import StockplanError
@@ -263,45 +264,11 @@ def test_budget_extremes(budget):
 
 def _plan_rows() -> pl.DataFrame:
     """Three series, each 10 / day over L + R = 21 days, position 100, sigma 0."""
-    rows = []
-    for sku, abc, xyz in (("P1", "A", "X"), ("P2", "C", "Z"), ("P3", "C", "X")):
-        rows.append(
-            {
-                "sku": sku,
-                "location": "W",
-                "supplier": "S",
-                "on_hand": 100.0,
-                "allocated": 0.0,
-                "backorders": 0.0,
-                "on_order": 0.0,
-                "inventory_position": 100.0,
-                "forecast_per_day": 10.0,
-                "demand_protection": 210.0,
-                "sigma_e": 0.0,
-                "lead_time_days": 14.0,
-                "lead_time_std_days": 0.0,
-                "lead_time_source": "default",
-                "abc": abc,
-                "xyz": xyz,
-                "demand_pattern": "smooth",
-                "model": "AutoETS",
-                "unit_cost": 10.0,
-                "moq": None,
-                "pack_size": None,
-                "max_order": None,
-                "product_service_level": None,
-                "inactive": False,
-            }
-        )
-    return pl.DataFrame(
-        rows,
-        schema_overrides={
-            "moq": pl.Float64,
-            "pack_size": pl.Float64,
-            "max_order": pl.Float64,
-            "product_service_level": pl.Float64,
-        },
-    )
+    rows = [
+        plan_row(sku=sku, abc=abc, xyz=xyz)
+        for sku, abc, xyz in (("P1", "A", "X"), ("P2", "C", "Z"), ("P3", "C", "X"))
+    ]
+    return pl.DataFrame(rows, schema_overrides=NULLABLE_NUMBERS)
 
 
 def test_policy_type_and_service_level_by_class_and_sku():
