@@ -310,6 +310,45 @@ def fill_rate_stock(
     return np.where(demand > 0, high, 0.0)
 
 
+def _draw_rows(frame: pl.DataFrame, ltd: LeadTimeDemand) -> tuple[np.ndarray, np.ndarray]:
+    """(rows of `frame` with usable draws, their row in `ltd`), matched on sku, location."""
+    rows = frame.select(SERIES).join(
+        ltd.keys.with_row_index("ltd_row"), on=SERIES, how="left", maintain_order="left"
+    )["ltd_row"]
+    found = rows.is_not_null().to_numpy()
+    index = rows.fill_null(0).to_numpy().astype(int)
+    usable = found & np.isfinite(ltd.mean_day[index]) & (ltd.mean_day[index] > 0)
+    return usable, index[usable]
+
+
+def review_demand_share(frame: pl.DataFrame, ltd: LeadTimeDemand) -> np.ndarray:
+    """P(D_R > 0) per row of `frame`: the share of its draws with demand in the review
+    period (NaN where the series has no draws)."""
+    usable, pick = _draw_rows(frame, ltd)
+    out = np.full(frame.height, np.nan)
+    out[usable] = (ltd.review[pick] > 0).mean(axis=1)
+    return out
+
+
+def replenishment_cycle_level(alpha: np.ndarray, review_share: np.ndarray) -> np.ndarray:
+    """The level per review period with demand that gives cycle service `alpha` per
+    replenishment cycle of a min-max / (s, Q) series: alpha_R = 1 - (1 - alpha) / pi,
+    pi = P(D_R > 0), clipped to [0, alpha].
+
+    The conditional levels (`cycle_service_level_stock`, and the backtest's recalibration)
+    count review periods with demand: P(T > s | D_R > 0). A replenishment cycle always
+    has demand (it used up the order), and it runs short when the demand over the L + R
+    after its last review above s exceeds s; with stockouts in periods without demand
+    neglected, P(T > s) = pi P(T > s | D_R > 0), so P(T > s) = 1 - alpha needs the
+    conditional level above (Silver, Pyke & Thomas 2017, ch. 6: the cycle service level
+    is the fraction of replenishment cycles without a stockout)."""
+    alpha = np.asarray(alpha, dtype=float)
+    share = np.asarray(review_share, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = 1.0 - (1.0 - alpha) / share
+    return np.where(share > 0, np.clip(level, 0.0, alpha), alpha)
+
+
 def empirical_order_up_to(
     frame: pl.DataFrame,
     ltd: LeadTimeDemand,
@@ -326,16 +365,10 @@ def empirical_order_up_to(
     backtest service matched the target (`recalibrated_level`); without one, the
     conditional alpha-quantile (cycle) or the empirical-loss fill-rate level.
     """
-    rows = frame.select(SERIES).join(
-        ltd.keys.with_row_index("ltd_row"), on=SERIES, how="left", maintain_order="left"
-    )["ltd_row"]
-    found = rows.is_not_null().to_numpy()
-    index = rows.fill_null(0).to_numpy().astype(int)
+    usable, pick = _draw_rows(frame, ltd)
     out = np.full(frame.height, np.nan)
-    usable = found & np.isfinite(ltd.mean_day[index]) & (ltd.mean_day[index] > 0)
     if not usable.any():
         return out
-    pick = index[usable]
     lead, review = ltd.lead[pick], ltd.review[pick]
     alpha = frame["service_level"].to_numpy().astype(float)[usable]
     patterns = frame["demand_pattern"].to_numpy()[usable]
