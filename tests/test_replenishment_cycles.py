@@ -127,3 +127,21 @@ def test_minmax_recalibrated_normal_level_uses_the_per_review_target():
     # (R, S) at 0.94; min-max at 1 - 0.06 / 0.6 = 0.90 per review period with demand
     assert out["safety_stock"][0] == pytest.approx(stats.norm.ppf(0.94) * sigma, rel=1e-9)
     assert out["safety_stock"][1] == pytest.approx(stats.norm.ppf(0.90) * sigma, rel=1e-9)
+
+
+def test_lost_sales_path_does_not_carry_lost_demand_into_the_next_review_period():
+    from stockplan.lead_time_demand import _lost_sales_path
+
+    # 2 a day throughout, R = 7, L = 14, S = 35 < T = 42 at both reviews after the origin
+    # (day 28). At the origin the order placed on day 21 (the 14 sold on days 14-20) is in
+    # the pipeline, arriving day 35; on hand 35 - 14 = 21. Review 0 (day 28): position 35,
+    # no order; days 28-34 leave 7; +14 on day 35 -> 21; review 1 (day 35): order 14 (day
+    # 49); days 35-41 leave 7; review 2 would be day 42: on hand 7 + on order 14, so the
+    # review period of review 0, days 42-48, runs out on day 45: 1 + 2 + 2 + 2 = 7 short
+    # (as T - S = 7). Review 1's period, days 49-55: the 14 arrive on day 49 and the 7 lost
+    # units are not owed, so 14 cover the 7 days exactly: no stockout, where T > S counts one.
+    demand = np.full((1, 56), 2.0)
+    stocks = [np.array([[35.0]]), np.array([[35.0]])]
+    out, short = _lost_sales_path(demand, 28, stocks, np.array([14]), 7)
+    assert out[:, 0, 0].tolist() == [True, False]
+    assert short[:, 0, 0].tolist() == [7.0, 0.0]
