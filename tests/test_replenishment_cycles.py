@@ -145,3 +145,35 @@ def test_lost_sales_path_does_not_carry_lost_demand_into_the_next_review_period(
     out, short = _lost_sales_path(demand, 28, stocks, np.array([14]), 7)
     assert out[:, 0, 0].tolist() == [True, False]
     assert short[:, 0, 0].tolist() == [7.0, 0.0]
+
+
+def test_backtest_scores_lost_sales_by_the_replayed_path_only_when_asked():
+    from stockplan.lead_time_demand import backtest_calibration
+
+    # 30 series selling 2 a day; the forecast at day 400 says 5/3 a day, sigma 0, so
+    # S = 35 at every level against T = 42, scored at ages 0 and 7 (the case of the path
+    # test above). T > S: both windows short, 7 units each of D_R = 14: cycle 0, fill 0.5.
+    # Replayed with lost sales: only the first runs short: cycle 1 / 2, fill 1 - 7 / 28.
+    first, n = dt.date(2024, 1, 1), 30
+    keys = pl.DataFrame(
+        {"sku": [str(i) for i in range(n)], "location": ["W"] * n, "demand_pattern": ["smooth"] * n}
+    )
+    windows = pl.DataFrame(
+        {
+            "sku": [str(i) for i in range(n)],
+            "location": ["W"] * n,
+            "origin": [first + dt.timedelta(days=400)] * n,
+            "rate_per_day": [5 / 3] * n,
+        }
+    )
+    args = (keys, np.full((n, 428), 2.0), first, windows, np.full(n, 14.0), np.zeros(n), 7, 364)
+    kwargs = {"sigma_day": np.zeros(n), "forecast_age_days": 7}
+    window, _ = backtest_calibration(*args, **kwargs)
+    path, _ = backtest_calibration(*args, lost_sales_path=True, **kwargs)
+    np.testing.assert_allclose(window["parametric"]["smooth"][0], 0.0)
+    np.testing.assert_allclose(window["parametric"]["smooth"][1], 0.5)
+    np.testing.assert_allclose(path["parametric"]["smooth"][0], 0.5)
+    np.testing.assert_allclose(path["parametric"]["smooth"][1], 0.75)
+    # backorders are owed: T > S is exact there and the path is not used
+    owed, _ = backtest_calibration(*args, backorder=True, lost_sales_path=True, **kwargs)
+    np.testing.assert_allclose(owed["parametric"]["smooth"][0], 0.0)
