@@ -257,6 +257,11 @@ class Policy(Section):
         description="Recalibrate the bootstrap's quantiles per demand pattern on the "
         "forecast's backtest windows (and choose the bootstrap there, with 'auto').",
     )
+    calibrate_lost_sales: bool = Field(
+        default=False,
+        description="Under lost sales, score each backtest review period by replaying the "
+        "(R, S) policy on the actual days (lost demand does not carry over) instead of T > S.",
+    )
     large_orders: Literal["cover", "make_to_order"] = Field(
         default="cover",
         description="Large one-off order lines: kept in the demand the stock covers, or set "

@@ -310,6 +310,45 @@ def fill_rate_stock(
     return np.where(demand > 0, high, 0.0)
 
 
+def _draw_rows(frame: pl.DataFrame, ltd: LeadTimeDemand) -> tuple[np.ndarray, np.ndarray]:
+    """(rows of `frame` with usable draws, their row in `ltd`), matched on sku, location."""
+    rows = frame.select(SERIES).join(
+        ltd.keys.with_row_index("ltd_row"), on=SERIES, how="left", maintain_order="left"
+    )["ltd_row"]
+    found = rows.is_not_null().to_numpy()
+    index = rows.fill_null(0).to_numpy().astype(int)
+    usable = found & np.isfinite(ltd.mean_day[index]) & (ltd.mean_day[index] > 0)
+    return usable, index[usable]
+
+
+def review_demand_share(frame: pl.DataFrame, ltd: LeadTimeDemand) -> np.ndarray:
+    """P(D_R > 0) per row of `frame`: the share of its draws with demand in the review
+    period (NaN where the series has no draws)."""
+    usable, pick = _draw_rows(frame, ltd)
+    out = np.full(frame.height, np.nan)
+    out[usable] = (ltd.review[pick] > 0).mean(axis=1)
+    return out
+
+
+def replenishment_cycle_level(alpha: np.ndarray, review_share: np.ndarray) -> np.ndarray:
+    """The level per review period with demand that gives cycle service `alpha` per
+    replenishment cycle of a min-max / (s, Q) series: alpha_R = 1 - (1 - alpha) / pi,
+    pi = P(D_R > 0), clipped to [0, alpha].
+
+    The conditional levels (`cycle_service_level_stock`, and the backtest's recalibration)
+    count review periods with demand: P(T > s | D_R > 0). A replenishment cycle always
+    has demand (it used up the order), and it runs short when the demand over the L + R
+    after its last review above s exceeds s; with stockouts in periods without demand
+    neglected, P(T > s) = pi P(T > s | D_R > 0), so P(T > s) = 1 - alpha needs the
+    conditional level above (Silver, Pyke & Thomas 2017, ch. 6: the cycle service level
+    is the fraction of replenishment cycles without a stockout)."""
+    alpha = np.asarray(alpha, dtype=float)
+    share = np.asarray(review_share, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = 1.0 - (1.0 - alpha) / share
+    return np.where(share > 0, np.clip(level, 0.0, alpha), alpha)
+
+
 def empirical_order_up_to(
     frame: pl.DataFrame,
     ltd: LeadTimeDemand,
@@ -326,16 +365,10 @@ def empirical_order_up_to(
     backtest service matched the target (`recalibrated_level`); without one, the
     conditional alpha-quantile (cycle) or the empirical-loss fill-rate level.
     """
-    rows = frame.select(SERIES).join(
-        ltd.keys.with_row_index("ltd_row"), on=SERIES, how="left", maintain_order="left"
-    )["ltd_row"]
-    found = rows.is_not_null().to_numpy()
-    index = rows.fill_null(0).to_numpy().astype(int)
+    usable, pick = _draw_rows(frame, ltd)
     out = np.full(frame.height, np.nan)
-    usable = found & np.isfinite(ltd.mean_day[index]) & (ltd.mean_day[index] > 0)
     if not usable.any():
         return out
-    pick = index[usable]
     lead, review = ltd.lead[pick], ltd.review[pick]
     alpha = frame["service_level"].to_numpy().astype(float)[usable]
     patterns = frame["demand_pattern"].to_numpy()[usable]
@@ -431,6 +464,7 @@ def history_lead_time_demand(
             forecast_age_days=forecast_age_days,
             level_alpha=level_alpha,
             bucket_days=bucket_days,
+            lost_sales_path=settings.calibrate_lost_sales,
         )
         if settings.calibrate and windows.height
         else ({}, {})
@@ -593,6 +627,7 @@ def backtest_calibration(
     forecast_age_days: int = 0,
     level_alpha: float = 0.0,
     bucket_days: int = 7,
+    lost_sales_path: bool = False,
 ) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
@@ -615,6 +650,10 @@ def backtest_calibration(
     follows the k = a // bucket_days buckets sold since the origin, l_j = l_(j-1) +
     alpha (y_j - l_(j-1)) from l_0 = the window's forecast per bucket, and mu, sigma and
     the bootstrap's scale are multiplied by l_k / l_0 (a zero forecast takes l_k).
+    A window runs short when T > S (exact for backorders); with `lost_sales_path` and lost
+    sales, when the (R, S) policy replayed on the actual days after the origin runs out in
+    the window's review period (`_lost_sales_path`): demand lost earlier does not carry
+    into later review periods, as in `simulate`.
     Returns (curves, held_out): method -> pattern -> (cycle service, fill rate) per grid
     level over all origins; and method -> pattern -> (cycle, fill) held-out error: the
     curves of every other origin recalibrate the levels for the rest, and the mean
@@ -677,7 +716,8 @@ def backtest_calibration(
             counted = discrete[rows] if discrete is not None else np.zeros(rows.size, bool)
             fresh = None
             mine = (patterns[rows][:, None] == np.array(PATTERN_KEYS)[None, :]).astype(float)
-            for ages_ok, lead_actual, review_actual, (ratio, at_rate) in outcomes:
+            stocks = []
+            for *_, (ratio, at_rate) in outcomes:
                 moved = not np.all(ratio == 1.0) or bool(np.any((rate <= 0) & (at_rate > 0)))
                 if fresh is not None and not moved:
                     stock = fresh
@@ -695,6 +735,13 @@ def backtest_calibration(
                     stock = np.where(fitted[:, None], stock, 0.0)
                 if not moved:
                     fresh = stock
+                stocks.append(stock)
+            if not backorder and lost_sales_path:
+                path_out, path_short = _lost_sales_path(
+                    np.nan_to_num(daily[rows]), origin, stocks, lead_days[rows], r
+                )
+            for i, (ages_ok, lead_actual, review_actual, _) in enumerate(outcomes):
+                stock = stocks[i]
                 total = (lead_actual + review_actual)[:, None]
                 scored = (fitted & ages_ok).astype(float)
                 cycle = scored * (review_actual > 0)
@@ -702,13 +749,17 @@ def backtest_calibration(
                     short = np.maximum(total - stock, 0) - np.maximum(
                         lead_actual[:, None] - stock, 0
                     )
+                    ok = total <= stock
+                elif lost_sales_path:
+                    short, ok = path_short[i], ~path_out[i]
                 else:
                     short = np.maximum(
                         review_actual[:, None] - np.maximum(stock - lead_actual[:, None], 0), 0
                     )
+                    ok = total <= stock
                 half = sums[method][k % 2]  # [measure, level, pattern]
                 half[0] += (cycle @ mine)[None, :]
-                half[1] += ((total <= stock) * cycle[:, None]).T @ mine
+                half[1] += (ok * cycle[:, None]).T @ mine
                 half[2] += ((scored * review_actual) @ mine)[None, :]
                 half[3] += (short * scored[:, None]).T @ mine
     result: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
@@ -736,6 +787,57 @@ def backtest_calibration(
                 for m in (0, 1)
             )
     return result, held_out
+
+
+def _lost_sales_path(
+    demand: np.ndarray, origin: int, stocks: list[np.ndarray], lead: np.ndarray, r: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(stockout, units short) per review a after the origin ([ages, rows, levels]) in the
+    review period [origin + a R + L, origin + (a + 1) R + L) of an (R, S) policy replayed
+    with lost sales on `demand` ([rows, days], actual daily demand): at each review order
+    up to stocks[a] ([rows, levels]); at the origin the position is stocks[0], of which the
+    orders of the reviews within L before it are in the pipeline, each the demand of the
+    review period before it (order-up-to replaces what was sold)."""
+    n, levels = stocks[0].shape
+    ages = len(stocks)
+    longest = int(lead.max(initial=1))
+    span = demand.shape[1]
+    horizon = min((ages - 1) * r + longest + r, span - origin)
+    pipe = np.zeros((n, levels, horizon + longest + r + 1))
+    on_order = np.zeros((n, 1))
+    idx = np.arange(n)
+    for k in range(1, -(-longest // r) + 1):
+        lo, hi = origin - (k + 1) * r, origin - k * r
+        if hi <= 0:
+            break
+        q = demand[:, max(lo, 0) : hi].sum(axis=1)
+        arrive = lead - k * r
+        inflight = arrive > 0
+        pipe[idx[inflight], :, arrive[inflight]] += q[inflight, None]
+        on_order[inflight, 0] += q[inflight]
+    on_hand = np.maximum(stocks[0] - on_order, 0.0)
+    on_order = np.broadcast_to(on_order, (n, levels)).copy()
+    out = np.zeros((ages, n, levels), dtype=bool)
+    short = np.zeros((ages, n, levels))
+    for d in range(horizon):
+        arriving = pipe[:, :, d]
+        on_hand += arriving
+        on_order -= arriving
+        if d % r == 0 and d // r < ages:
+            q = np.maximum(stocks[d // r] - on_hand - on_order, 0.0)
+            pipe[idx, :, d + lead] += q
+            on_order += q
+        today = demand[:, origin + d][:, None]
+        served = np.minimum(on_hand, today)
+        on_hand -= served
+        unmet = today - served
+        age = (d - lead) // r
+        valid = (d >= lead) & (age < ages)
+        if valid.any():
+            rows = idx[valid]
+            out[age[valid], rows] |= unmet[valid] > 1e-9
+            short[age[valid], rows] += unmet[valid]
+    return out, short
 
 
 def _level_ratio(

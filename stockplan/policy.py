@@ -31,6 +31,8 @@ from stockplan.lead_time_demand import (
     discrete_quantile,
     empirical_order_up_to,
     recalibrated_level,
+    replenishment_cycle_level,
+    review_demand_share,
 )
 
 _K_GRID = np.linspace(-4.0, 6.0, 20001)
@@ -103,8 +105,11 @@ def protection_levels(
     `lead_time_demand` (bootstrap draws, see `lead_time_demand.py`) sets S for the series
     of the patterns it was chosen for (`lead_time_demand.methods`), for cycle service and
     fill rate alike; safety stock is then S - mu, negative where the skewed lead-time
-    demand's quantile lies below its mean. Safety stock is capped at `max_cover_days` of
-    mean demand; `service_note` says so where the target needs more.
+    demand's quantile lies below its mean. For cycle service, min-max and (s, Q) rows
+    promise the target per replenishment cycle: the draws' conditional levels (per review
+    period with demand) take 1 - (1 - alpha) / P(D_R > 0) (`replenishment_cycle_level`).
+    Safety stock is capped at `max_cover_days` of mean demand; `service_note` says so
+    where the target needs more.
     """
     d = frame["forecast_per_day"].to_numpy().astype(float)
     mu = frame["demand_protection"].to_numpy().astype(float)
@@ -147,8 +152,17 @@ def protection_levels(
         safety = np.where(discrete & (mu > 0), np.maximum(quantile - mu, 0.0), safety)
     method = np.where(discrete, "discrete", "normal").astype(object)
     if lead_time_demand is not None:
+        # the draws' levels count review periods with demand; min-max and (s, Q) series
+        # promise the cycle service per replenishment cycle (`replenishment_cycle_level`)
+        level = alpha
+        if settings.service_measure == "cycle" and not periodic.all():
+            share = review_demand_share(frame, lead_time_demand)
+            level = np.where(periodic, alpha, replenishment_cycle_level(alpha, share))
         empirical = empirical_order_up_to(
-            frame, lead_time_demand, settings.service_measure, lead_time_demand.backorder
+            frame.with_columns(pl.Series("service_level", level)),
+            lead_time_demand,
+            settings.service_measure,
+            lead_time_demand.backorder,
         )
         patterns = frame["demand_pattern"]
         chosen = patterns.replace_strict(lead_time_demand.methods, default="").to_numpy()
@@ -159,11 +173,11 @@ def protection_levels(
         calibrated = patterns.is_in(list(lead_time_demand.calibration)).to_numpy()
         parametric = (chosen == "parametric") & calibrated & (mu > 0)
         if parametric.any():
-            level = alpha.copy()
+            target, level = level, alpha.copy()
             for pattern, (cycle, fill) in lead_time_demand.calibration.items():
                 rows = parametric & (patterns == pattern).to_numpy()
                 achieved = cycle if settings.service_measure == "cycle" else fill
-                level[rows] = recalibrated_level(alpha[rows], achieved)
+                level[rows] = recalibrated_level(target[rows], achieved)
             level = np.clip(level, 1e-6, 1 - 1e-6)
             normal = z_value(level) * sigma
             counted = discrete_quantile(level, mu, np.maximum(sigma**2, mu)) - mu

@@ -23,7 +23,10 @@ Both start with stock equal to the expected demand over L + R (no safety stock),
 neither gets a head start; with `simulate.warmup` (default) a series' metrics count only
 from day ceil(L + R) on, once its first order can have arrived, so the empty start does not
 blur the targets (a warm-up period, Law 2015, ch. 9). Metrics per run: fill_rate = served / demand;
-cycle_service_level = share of (series, review cycle) pairs with demand and no stockout;
+cycle_service_level = share of (series, cycle) pairs with demand and no stockout, a cycle
+being the review period for (R, S) series and the replenishment cycle (from one order's
+arrival to the next) for series run as min-max or (s, Q), whose reorder point protects
+the replenishment cycle, not every review period (Silver, Pyke & Thomas 2017, ch. 6);
 stockout_days = series-days with unmet demand; avg_inventory_value = mean over days of
 the sum of end-of-day stock x unit cost; orders_placed. For baseline rows,
 policy_inventory_at_same_fill is the policy curve's inventory value at the baseline's fill
@@ -46,7 +49,7 @@ from stockplan.large_orders import large_order_lines, without_large_orders
 from stockplan.lead_time_demand import LeadTimeDemand, daily_demand
 from stockplan.leadtime import resolve_lead_times
 from stockplan.policy import round_order_quantity
-from stockplan.reorder import plan_orders
+from stockplan.reorder import plan_orders, policy_types
 from stockplan.segmentation import PATTERNS
 from stockplan.series import (
     classified_history,
@@ -93,6 +96,9 @@ class Replay:
     lead_time_demand: list[LeadTimeDemand] | None = None  # per review: bootstrap draws
     set_aside_units: float = 0.0  # large-order units replayed as make-to-order, not from stock
     warmup_days: np.ndarray | None = None  # per series: days before metrics count
+    # per series: cycle service counted per replenishment cycle (min-max series, see
+    # `replay_policy`) instead of per review period
+    order_cycles: np.ndarray | None = None
 
 
 def prepare_replay(
@@ -226,7 +232,11 @@ def prepare_replay(
         .join(levels[0].select(*SERIES, "demand_pattern"), on=SERIES, how="left")
         .sort(SERIES)
     )
+    # the replay ignores per-sku settings (`replay_policies`): types by class as it runs them
+    by_class = Policy.model_validate(config.policy.model_dump() | {"skus": {}})
+    kind = levels[0].select(policy_types(by_class))["policy_type"].to_numpy()
     return Replay(
+        order_cycles=kind != "rs",
         series=series,
         start=start,
         demand=demand,
@@ -376,11 +386,19 @@ def replay_policy(
     cycle_counts = np.zeros(n_series, dtype=bool)
     totals["days"] = np.zeros(n_series)
 
-    def close_cycle() -> None:
-        totals["cycles"] += cycle_demand & cycle_counts
-        totals["cycles_ok"] += cycle_demand & ~cycle_short & cycle_counts
+    by_arrival = (
+        replay.order_cycles if replay.order_cycles is not None else np.zeros(n_series, dtype=bool)
+    )
+
+    def close_cycle(rows: np.ndarray | bool = True) -> None:
+        totals["cycles"] += cycle_demand & cycle_counts & rows
+        totals["cycles_ok"] += cycle_demand & ~cycle_short & cycle_counts & rows
+        cycle_short[rows] = False
+        cycle_demand[rows] = False
 
     for day in range(n_days):
+        if by_arrival.any():  # a replenishment cycle ends where the next order arrives
+            close_cycle(by_arrival & (pipeline[:, day] > 0))
         on_hand += pipeline[:, day]
         if backorder:
             cleared = np.minimum(on_hand, backlog)
@@ -388,9 +406,7 @@ def replay_policy(
             backlog -= cleared
         if day % replay.review_days == 0:
             if day > 0:
-                close_cycle()
-                cycle_short[:] = False
-                cycle_demand[:] = False
+                close_cycle(~by_arrival)
             cycle_counts = day >= warmup
             review = day // replay.review_days
             position = on_hand + pipeline[:, day + 1 :].sum(axis=1) - backlog
