@@ -186,6 +186,7 @@ _ZH_HEADERS: dict[str, str] = {
     "verdict": "结论",
     # lead-time demand and large one-off orders
     "ltd_method": "提前期需求方法",
+    "promised_service": "可承诺服务水平",
     "service_note": "服务水平说明",
     "usual_line_qty": "常规单行数量",
     "times_usual": "常规倍数",
@@ -448,6 +449,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "explain.rop": {
         "en": "reorder point = {mu} + {ss} = {rop}; order-up-to S = {s}",
         "zh": "再订货点 = {mu} + {ss} = {rop}；最高库存 S = {s}",
+    },
+    "explain.promised": {
+        "en": "promised {measure} {promised} (target {level}): {note}",
+        "zh": "可承诺{measure} {promised}（目标 {level}）：{note}",
     },
     "explain.order": {
         "en": "order {qty} = {value} {currency}, arriving {arrival}: {reason}",

@@ -64,6 +64,7 @@ ORDER_DETAIL_COLUMNS = [
     "closure_note",
     "closure_cover_days",
     "ltd_method",
+    "promised_service",
     "service_note",
 ]
 CALENDAR_DEFAULTS = {

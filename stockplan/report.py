@@ -359,6 +359,20 @@ def explain_lines(
             k=f"{factor:.2f}",
         ),
         message("explain.rop", lang, mu=_n(mu), ss=_n(ss), rop=_n(rop), s=_n(s_up)),
+        *(
+            [
+                message(
+                    "explain.promised",
+                    lang,
+                    measure=measure,
+                    promised=f"{order.get('promised_service') or 0.0:.1%}",
+                    level=level,
+                    note=order["service_note"],
+                )
+            ]
+            if order.get("service_note")
+            else []
+        ),
         message(
             "explain.order",
             lang,
