@@ -10,6 +10,10 @@ lead times drawn, lost sales) at targets 0.90 / 0.95 / 0.98, and the rule-of-thu
 prints target vs achieved service, average inventory value and order lines, and the
 rule's curve at the policy's fill rate (linear between its points) against the policy's
 stock: `policy_vs_rule` below 1 means the policy serves the same share of demand with less.
+Per target it also prints what was promised (`promised`, units-weighted for fill rate),
+the service achieved on the series promised their target (`achieved_reachable`) and, for
+the series whose target was not reachable at sane stock, their count, share of demand,
+promise and achievement; then those items per pattern and the `--list` largest.
 
 Forecast accuracy and band coverage: the forecast stage is fitted on the history before
 `--holdout` buckets ahead of as_of and scored on them: MASE (scaled by the in-sample

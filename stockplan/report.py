@@ -149,6 +149,12 @@ RATES = {
     "fill_rate",
     "cycle_service_level",
     "target",
+    "promised_service",
+    "reachable_service",
+    "unreachable_promised",
+    "unreachable_service",
+    "unreachable_demand_share",
+    "achieved_service",
 }
 NEVER_NEGATIVE = {"days_of_cover"}
 # text columns that may be shortened (name) or wrapped (reason): (min width, max width)
