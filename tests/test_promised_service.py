@@ -205,3 +205,23 @@ def test_explain_says_what_the_capped_row_promises():
         + order["service_note"]
     ]
     assert "capped at 5 days" in promised[0]
+
+
+def test_the_plan_counts_the_items_that_cannot_reach_their_target_per_pattern():
+    from stockplan.reorder import unreachable_service_note
+
+    orders = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "demand_pattern": ["lumpy", "lumpy", "erratic", "smooth"],
+            "service_level": [0.98, 0.98, 0.95, 0.95],
+            # D promises its target; A, B and C promise less
+            "promised_service": [0.82, 0.90, 0.94, 0.95],
+        }
+    )
+    assert unreachable_service_note(orders) == (
+        "service: 3 items cannot reach their service target at sane stock (lumpy 2, "
+        "erratic 1; e.g. A, B, C); promised_service and service_note say what each can "
+        "promise"
+    )
+    assert unreachable_service_note(orders.filter(pl.col("sku") == "D")) is None
