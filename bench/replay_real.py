@@ -10,6 +10,10 @@ lead times drawn, lost sales) at targets 0.90 / 0.95 / 0.98, and the rule-of-thu
 prints target vs achieved service, average inventory value and order lines, and the
 rule's curve at the policy's fill rate (linear between its points) against the policy's
 stock: `policy_vs_rule` below 1 means the policy serves the same share of demand with less.
+Per target it also prints what was promised (`promised`, units-weighted for fill rate),
+the service achieved on the series promised their target (`achieved_reachable`) and, for
+the series whose target was not reachable at sane stock, their count, share of demand,
+promise and achievement; then those items per pattern and the `--list` largest.
 
 Forecast accuracy and band coverage: the forecast stage is fitted on the history before
 `--holdout` buckets ahead of as_of and scored on them: MASE (scaled by the in-sample
@@ -46,13 +50,14 @@ def _with(config, section: str, **values):
     return config.model_copy(update={section: getattr(config, section).model_copy(update=values)})
 
 
-def replay(tables, config, measure: str) -> pl.DataFrame:
+def replay(tables, config, measure: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     from stockplan.replay import prepare_replay, replay_policies
 
     config = _with(config, "policy", service_measure=measure)
     config = _with(config, "simulate", targets=TARGETS)
     prepared = prepare_replay(tables, config)
-    return replay_policies(prepared, config)["simulation_by_pattern"]
+    out = replay_policies(prepared, config)
+    return out["simulation_by_pattern"], out["simulation_unreachable"]
 
 
 def rule_inventory_at(rule: pl.DataFrame, fill_rate: float) -> float | None:
@@ -65,6 +70,13 @@ def rule_inventory_at(rule: pl.DataFrame, fill_rate: float) -> float | None:
     if x.size == 0 or fill_rate < x[0] or fill_rate > x[-1]:
         return None
     return float(np.interp(fill_rate, x, frontier))
+
+
+def _round(value: float | None, target: float | None = None) -> float | None:
+    """3 decimals, or the miss against `target` in points; None stays None."""
+    if value is None:
+        return None
+    return round(100 * (value - target), 1) if target is not None else round(value, 3)
 
 
 def summarise(by_pattern: pl.DataFrame, measure: str) -> pl.DataFrame:
@@ -83,6 +95,14 @@ def summarise(by_pattern: pl.DataFrame, measure: str) -> pl.DataFrame:
                     "target": row["target"],
                     "achieved": round(row[column], 3),
                     "miss_points": round(100 * (row[column] - row["target"]), 1),
+                    "promised": _round(row["promised_service"]),
+                    "reachable": row["reachable_series"],
+                    "achieved_reachable": _round(row["reachable_service"]),
+                    "miss_reachable": _round(row["reachable_service"], row["target"]),
+                    "unreachable": row["unreachable_series"],
+                    "unreachable_units": _round(row["unreachable_demand_share"]),
+                    "promised_unreachable": _round(row["unreachable_promised"]),
+                    "achieved_unreachable": _round(row["unreachable_service"]),
                     "fill_rate": round(row["fill_rate"], 3),
                     "inventory": round(row["avg_inventory_value"]),
                     "order_lines": row["orders_placed"],
@@ -91,6 +111,32 @@ def summarise(by_pattern: pl.DataFrame, measure: str) -> pl.DataFrame:
                 }
             )
     return pl.DataFrame(rows)
+
+
+def unreachable_summary(unreachable: pl.DataFrame) -> pl.DataFrame:
+    """Per pattern and target: the items whose target was not reachable, their demand,
+    the share of it on their largest day, what they promised and what they achieved."""
+    return (
+        unreachable.group_by("demand_pattern", "target")
+        .agg(
+            pl.len().alias("items"),
+            pl.col("demand_units").sum().round(0).alias("demand_units"),
+            (pl.col("largest_day_units").sum() / pl.col("demand_units").sum())
+            .round(3)
+            .alias("largest_day_share"),
+            (
+                (pl.col("promised_service") * pl.col("demand_units")).sum()
+                / pl.col("demand_units").sum()
+            )
+            .round(3)
+            .alias("promised_units_weighted"),
+            (1 - pl.col("unmet_units").sum() / pl.col("demand_units").sum())
+            .round(3)
+            .alias("fill_rate"),
+            pl.col("cycle_service_level").mean().round(3).alias("cycle_service_mean"),
+        )
+        .sort("demand_pattern", "target")
+    )
 
 
 def forecast_quality(tables, config, holdout: int) -> pl.DataFrame:
@@ -143,6 +189,7 @@ def main() -> None:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
     parser.add_argument("--holdout", type=int, default=13, help="Forecast holdout, buckets.")
     parser.add_argument("--measures", default="cycle,fill_rate")
+    parser.add_argument("--list", type=int, default=10, help="Unreachable items listed.")
     args = parser.parse_args()
 
     from stockplan.io.prepare import prepare_inputs
@@ -158,12 +205,18 @@ def main() -> None:
         f"{config.planning.as_of or 'day after last sale'}, large_orders "
         f"{config.policy.large_orders}, lead_time_demand {config.policy.lead_time_demand}"
     )
-    with pl.Config(tbl_rows=60, tbl_cols=12, tbl_width_chars=200, tbl_formatting="MARKDOWN"):
+    with pl.Config(tbl_rows=60, tbl_cols=20, tbl_width_chars=260, tbl_formatting="MARKDOWN"):
         for measure in args.measures.split(","):
             started = time.perf_counter()
-            table = summarise(replay(tables, config, measure), measure)
+            by_pattern, unreachable = replay(tables, config, measure)
+            table = summarise(by_pattern, measure)
             print(f"\n## {measure} targets ({time.perf_counter() - started:.0f} s)\n")
             print(table)
+            print(f"\n### {measure}: items whose target is not reachable at sane stock\n")
+            print(unreachable_summary(unreachable))
+            largest = unreachable.sort("demand_units", descending=True).head(args.list)
+            print(f"\nlargest {args.list} by demand:\n")
+            print(largest.with_columns(pl.col(pl.Float64).round(3)))
         started = time.perf_counter()
         quality = forecast_quality(tables, config, args.holdout)
         took = time.perf_counter() - started

@@ -42,6 +42,7 @@ TABLES: dict[str, dict[str, str]] = {
     "large_orders": {"en": "large_orders", "zh": "大额订单"},
     "lines": {"en": "lines", "zh": "预计采购明细"},
     "simulation_by_pattern": {"en": "simulation_by_pattern", "zh": "分模式模拟"},
+    "simulation_unreachable": {"en": "simulation_unreachable", "zh": "目标不可达商品"},
     "overrides": {"en": "overrides", "zh": "预测调整评估"},
 }
 
@@ -186,6 +187,16 @@ _ZH_HEADERS: dict[str, str] = {
     "verdict": "结论",
     # lead-time demand and large one-off orders
     "ltd_method": "提前期需求方法",
+    "promised_service": "可承诺服务水平",
+    "reachable_series": "目标可达序列数",
+    "reachable_service": "可达序列实际服务水平",
+    "unreachable_series": "目标不可达序列数",
+    "unreachable_demand_share": "不可达序列需求占比",
+    "unreachable_promised": "不可达序列可承诺水平",
+    "unreachable_service": "不可达序列实际服务水平",
+    "achieved_service": "实际服务水平",
+    "demand_units": "需求数量",
+    "largest_day_units": "单日最大需求",
     "service_note": "服务水平说明",
     "usual_line_qty": "常规单行数量",
     "times_usual": "常规倍数",
@@ -448,6 +459,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "explain.rop": {
         "en": "reorder point = {mu} + {ss} = {rop}; order-up-to S = {s}",
         "zh": "再订货点 = {mu} + {ss} = {rop}；最高库存 S = {s}",
+    },
+    "explain.promised": {
+        "en": "promised {measure} {promised} (target {level}): {note}",
+        "zh": "可承诺{measure} {promised}（目标 {level}）：{note}",
     },
     "explain.order": {
         "en": "order {qty} = {value} {currency}, arriving {arrival}: {reason}",

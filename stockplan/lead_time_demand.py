@@ -876,3 +876,71 @@ def _held_out_error(fitted: np.ndarray, other: np.ndarray, target: float) -> flo
     this half: how well the recalibrated quantiles hold out of sample."""
     level = recalibrated_level(np.array([target]), fitted)
     return abs(float(np.interp(level, CALIBRATION_GRID, other)[0]) - target)
+
+
+def service_at_stock(
+    lead: np.ndarray, review: np.ndarray, stock: np.ndarray, backorder: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cycle service, fill rate) per row that order-up-to `stock` gives under the draws
+    (D_L, D_R), with the definitions the levels are set by: cycle service
+    P(T <= S | D_R > 0), T = D_L + D_R; fill rate 1 - E[short(S)] / E[D_R] with the
+    empirical loss of `expected_shortage`. 1 where the draws hold no demand."""
+    lead = lead.astype(float)
+    review = review.astype(float)
+    s = np.asarray(stock, dtype=float)
+    hits = review > 0
+    covered = ((lead + review) <= s[:, None] + 1e-9) & hits
+    count = hits.sum(axis=1)
+    cycle = np.where(count > 0, covered.sum(axis=1) / np.maximum(count, 1), 1.0)
+    demand = review.mean(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fill = np.where(
+            demand > 0, 1.0 - expected_shortage(lead, review, s, backorder) / demand, 1.0
+        )
+    return cycle, fill
+
+
+def own_service_at_stock(
+    frame: pl.DataFrame, ltd: LeadTimeDemand, stock: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cycle service, fill rate) per row of `frame` at order-up-to `stock`, under the row's
+    own bootstrap draws rescaled to its forecast as `empirical_order_up_to` rescales them
+    (S / scale in the draws' units); NaN where the series has no draws. `frame` needs sku,
+    location, demand_protection, lead_time_days and review_days."""
+    rows = frame.select(SERIES).join(
+        ltd.keys.with_row_index("ltd_row"), on=SERIES, how="left", maintain_order="left"
+    )["ltd_row"]
+    index = rows.fill_null(0).to_numpy().astype(int)
+    cycle = np.full(frame.height, np.nan)
+    fill = np.full(frame.height, np.nan)
+    protection = (frame["lead_time_days"] + frame["review_days"]).to_numpy().astype(float)
+    mean_day = ltd.mean_day[index] if ltd.mean_day.size else np.full(frame.height, np.nan)
+    demand = frame["demand_protection"].to_numpy().astype(float)
+    usable = rows.is_not_null().to_numpy() & np.isfinite(mean_day) & (mean_day > 0)
+    usable &= (demand > 0) & (protection > 0)
+    if not usable.any():
+        return cycle, fill
+    scale = demand[usable] / (protection[usable] * mean_day[usable])
+    pick = index[usable]
+    cycle[usable], fill[usable] = service_at_stock(
+        ltd.lead[pick],
+        ltd.review[pick],
+        np.asarray(stock, dtype=float)[usable] / scale,
+        ltd.backorder,
+    )
+    return cycle, fill
+
+
+def discrete_cdf(stock: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """P(X <= stock) for the Poisson / negative binomial of `discrete_quantile`."""
+    stock, mean, variance = np.broadcast_arrays(
+        np.floor(np.asarray(stock, dtype=float) + 1e-9),
+        np.maximum(np.asarray(mean, dtype=float), 1e-9),
+        np.asarray(variance, dtype=float),
+    )
+    over = variance > mean * 1.0001
+    out = np.empty(stock.shape)
+    m, v = mean[over], variance[over]
+    out[over] = stats.nbinom.cdf(stock[over], m**2 / (v - m), m / v)
+    out[~over] = stats.poisson.cdf(stock[~over], mean[~over])
+    return out

@@ -47,6 +47,7 @@ from stockplan.reorder import (
     stale_stock_note,
     stock_position,
     switch_to_backup,
+    unreachable_service_note,
     window_demand,
 )
 from stockplan.result import PlanResult
@@ -364,6 +365,7 @@ def purchasing_stage(
         for note in (
             stale_stock_note(tables["stock"], config.planning.missing_from_latest_snapshot),
             master_data_note(funded),
+            unreachable_service_note(funded),
             budget_note(every_order, funded, config.purchasing.budget),
         )
         if note is not None

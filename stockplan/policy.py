@@ -27,9 +27,12 @@ from scipy import stats
 
 from stockplan.config import Policy
 from stockplan.lead_time_demand import (
+    CALIBRATION_GRID,
     LeadTimeDemand,
+    discrete_cdf,
     discrete_quantile,
     empirical_order_up_to,
+    own_service_at_stock,
     recalibrated_level,
     replenishment_cycle_level,
     review_demand_share,
@@ -95,7 +98,7 @@ def protection_levels(
     lead_time_demand: LeadTimeDemand | None = None,
 ) -> pl.DataFrame:
     """Add sigma_lead_time_demand, safety_stock, reorder_point, order_up_to, order_cycle_qty,
-    ltd_method and service_note.
+    ltd_method, promised_service and service_note.
 
     Needs: forecast_per_day, demand_protection (forecast over L + R), sigma_day,
     lead_time_days, lead_time_std_days, review_days, service_level, demand_pattern, unit_cost,
@@ -108,8 +111,13 @@ def protection_levels(
     demand's quantile lies below its mean. For cycle service, min-max and (s, Q) rows
     promise the target per replenishment cycle: the draws' conditional levels (per review
     period with demand) take 1 - (1 - alpha) / P(D_R > 0) (`replenishment_cycle_level`).
-    Safety stock is capped at `max_cover_days` of mean demand; `service_note` says so
-    where the target needs more.
+    Safety stock is capped at `max_cover_days` of mean demand. `promised_service` is the
+    service the row can promise: the target, or where its final S gives less, that lower
+    figure: under the row's own lead-time demand (`service_at_level`), read through the
+    backtest's calibration curve where the level was recalibrated (`calibrated_service`),
+    per replenishment cycle for the min-max rows above. `service_note` then says the
+    target is not reachable (at the cover cap, or above anything the backtest achieved)
+    and what is.
     """
     d = frame["forecast_per_day"].to_numpy().astype(float)
     mu = frame["demand_protection"].to_numpy().astype(float)
@@ -151,6 +159,8 @@ def protection_levels(
         quantile = discrete_quantile(alpha, mu, np.maximum(sigma**2, mu))
         safety = np.where(discrete & (mu > 0), np.maximum(quantile - mu, 0.0), safety)
     method = np.where(discrete, "discrete", "normal").astype(object)
+    drawn = on_curve = np.zeros(frame.height, dtype=bool)  # levels from draws / a curve
+    per_cycle = drawn
     if lead_time_demand is not None:
         # the draws' levels count review periods with demand; min-max and (s, Q) series
         # promise the cycle service per replenishment cycle (`replenishment_cycle_level`)
@@ -158,6 +168,7 @@ def protection_levels(
         if settings.service_measure == "cycle" and not periodic.all():
             share = review_demand_share(frame, lead_time_demand)
             level = np.where(periodic, alpha, replenishment_cycle_level(alpha, share))
+            per_cycle = ~periodic & (share > 0)
         empirical = empirical_order_up_to(
             frame.with_columns(pl.Series("service_level", level)),
             lead_time_demand,
@@ -172,6 +183,7 @@ def protection_levels(
         # parametric chosen by the backtest: its quantile level recalibrated there
         calibrated = patterns.is_in(list(lead_time_demand.calibration)).to_numpy()
         parametric = (chosen == "parametric") & calibrated & (mu > 0)
+        drawn, on_curve = use, (use & calibrated) | parametric
         if parametric.any():
             target, level = level, alpha.copy()
             for pattern, (cycle, fill) in lead_time_demand.calibration.items():
@@ -188,6 +200,54 @@ def protection_levels(
     safety = np.where(d > 0, np.minimum(safety, cap), 0.0)
     reorder_point = mu + safety
     order_up_to = np.where(periodic, reorder_point, reorder_point + cycle_qty)
+    cycle_own, fill_own = service_at_level(
+        frame, reorder_point, mu, sigma, cycle_qty, discrete, lead_time_demand, drawn
+    )
+    if lead_time_demand is not None and on_curve.any():
+        patterns = frame["demand_pattern"].to_numpy()
+        for pattern, curves in lead_time_demand.calibration.items():
+            rows = on_curve & (patterns == pattern)
+            cycle_own[rows], fill_own[rows] = calibrated_service(cycle_own[rows], curves)
+    if per_cycle.any():
+        # back from the level per review period with demand to the replenishment cycle:
+        # the inverse of `replenishment_cycle_level`, alpha = 1 - (1 - alpha_R) pi
+        on_draws = per_cycle & (drawn | on_curve)
+        cycle_own[on_draws] = 1.0 - (1.0 - cycle_own[on_draws]) * share[on_draws]
+    own = cycle_own if settings.service_measure == "cycle" else fill_own
+    unreachable = (d > 0) & (own < alpha - 1e-6)
+    promised = np.where(unreachable, own, alpha)
+    days = f"{settings.max_cover_days:g}"
+    measure = "cycle service" if settings.service_measure == "cycle" else "fill rate"
+    percent = [(pl.Series(v) * 100).round(1).cast(pl.String) for v in (alpha, fill_own, cycle_own)]
+    promise = (
+        f" {measure} {{}}% is not reachable, this stock promises fill rate {{}}% "
+        "(cycle service {}%)"
+    )
+    note = (
+        pl.select(
+            pl.when(pl.Series(unreachable & capped))
+            .then(
+                pl.format(
+                    f"target not reachable at sane stock: safety stock capped at {days} "
+                    "days of demand;" + promise,
+                    *percent,
+                )
+            )
+            .when(pl.Series(unreachable))
+            .then(
+                pl.format(
+                    "target not reachable: above what any level achieved in the backtest;"
+                    + promise,
+                    *percent,
+                )
+            )
+            .when(pl.Series(capped))
+            .then(pl.lit(f"safety stock capped at {days} days of demand; the target still holds"))
+            .otherwise(pl.lit(""))
+        )
+        .to_series()
+        .fill_null("")
+    )
     return frame.with_columns(
         pl.Series("sigma_lead_time_demand", sigma),
         pl.Series("safety_stock", safety),
@@ -196,15 +256,60 @@ def protection_levels(
         pl.Series("order_cycle_qty", cycle_qty),
         pl.Series("eoq", eoq),
         pl.Series("ltd_method", method.astype(str)),
-        pl.Series(
-            "service_note",
-            np.where(
-                capped,
-                f"target not reachable at sane stock: safety stock capped at "
-                f"{settings.max_cover_days:g} days of demand",
-                "",
-            ),
-        ),
+        pl.Series("promised_service", promised),
+        note.alias("service_note"),
+    )
+
+
+def service_at_level(
+    frame: pl.DataFrame,
+    level: np.ndarray,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    cycle_qty: np.ndarray,
+    discrete: np.ndarray,
+    lead_time_demand: LeadTimeDemand | None,
+    drawn: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cycle service, fill rate) that the level S (stock position after a review's order)
+    gives under the lead-time demand the row's level came from: its bootstrap draws on the
+    `drawn` rows, with the empirical loss the levels use (`own_service_at_stock`); else the normal
+    N(mu, sigma_LTD), cycle Phi(k), fill 1 - sigma_LTD G(k) / Q with k = (S - mu) / sigma
+    and Q = `cycle_qty` (the loss the normal fill-rate level solves, Silver et al. ch. 6),
+    the cycle service of `discrete` rows from the Poisson / negative binomial. For min-max
+    rows S is the reorder point s, where a cycle starts at worst: a lower bound."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = np.where(sigma > 0, (level - mu) / sigma, np.where(level >= mu, np.inf, -np.inf))
+        cycle = stats.norm.cdf(k)
+        lost = np.where(
+            np.isfinite(k), sigma * normal_loss(np.clip(np.nan_to_num(k), -40.0, 40.0)), 0.0
+        )
+        lost = np.where(k == -np.inf, np.maximum(mu - level, 0.0), lost)
+        fill = np.where(cycle_qty > 0, np.clip(1.0 - lost / cycle_qty, 0.0, 1.0), 1.0)
+    if discrete.any():
+        counted = discrete_cdf(level, mu, np.maximum(sigma**2, mu))
+        cycle = np.where(discrete & (mu > 0), counted, cycle)
+    if lead_time_demand is not None and drawn.any():
+        own_cycle, own_fill = own_service_at_stock(frame, lead_time_demand, level)
+        cycle = np.where(drawn & ~np.isnan(own_cycle), own_cycle, cycle)
+        fill = np.where(drawn & ~np.isnan(own_fill), own_fill, fill)
+    return cycle, fill
+
+
+def calibrated_service(
+    quantile_level: np.ndarray, curves: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cycle service, fill rate) that the backtest achieved at the quantile level of a
+    row's S: `curves` (cycle, fill) per CALIBRATION_GRID level of the row's pattern
+    (`backtest_calibration`), made non-decreasing, read linearly between grid levels and
+    flat beyond them. The level of S is its cycle service under the row's own
+    distribution (`service_at_level`): the inverse of the recalibration that set S, so a
+    target the backtest reached comes back as the target, one above the curve's top (or
+    a level cut by the cover cap) as what the backtest delivered there."""
+    cycle, fill = (np.maximum.accumulate(np.asarray(c, dtype=float)) for c in curves)
+    return (
+        np.interp(quantile_level, CALIBRATION_GRID, cycle),
+        np.interp(quantile_level, CALIBRATION_GRID, fill),
     )
 
 

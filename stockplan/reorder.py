@@ -64,6 +64,7 @@ ORDER_DETAIL_COLUMNS = [
     "closure_note",
     "closure_cover_days",
     "ltd_method",
+    "promised_service",
     "service_note",
 ]
 CALENDAR_DEFAULTS = {
@@ -422,6 +423,28 @@ def master_data_note(orders: pl.DataFrame) -> str | None:
     return (
         f"products: max_order below moq leaves {flagged.height} lines with a need unordered "
         f"({names}); fix the product master"
+    )
+
+
+def unreachable_service_note(orders: pl.DataFrame) -> str | None:
+    """A line for the buyer counting the items whose service target is not reachable at
+    sane stock (`promised_service` below `service_level`), per demand pattern."""
+    if "promised_service" not in orders.columns:
+        return None
+    short = orders.filter(pl.col("promised_service") < pl.col("service_level") - 1e-6)
+    if short.height == 0:
+        return None
+    counts = (
+        short.group_by("demand_pattern")
+        .len()
+        .sort(["len", "demand_pattern"], descending=[True, False])
+    )
+    parts = ", ".join(f"{p or 'unclassified'} {n:,}" for p, n in counts.iter_rows())
+    names = ", ".join(short["sku"].unique(maintain_order=True).head(5).to_list())
+    return (
+        f"service: {short.height:,} items cannot reach their service target at sane stock "
+        f"({parts}; e.g. {names}); promised_service and service_note say what each can "
+        "promise"
     )
 
 

@@ -76,6 +76,26 @@ SIMULATION_COLUMNS = [
     "series",
     "days",
     "policy_inventory_at_same_fill",
+    "promised_service",
+    "reachable_series",
+    "reachable_service",
+    "unreachable_series",
+    "unreachable_demand_share",
+    "unreachable_promised",
+    "unreachable_service",
+]
+UNREACHABLE_COLUMNS = [
+    "sku",
+    "location",
+    "demand_pattern",
+    "target",
+    "promised_service",
+    "achieved_service",
+    "fill_rate",
+    "cycle_service_level",
+    "demand_units",
+    "largest_day_units",
+    "unmet_units",
 ]
 BASELINE_HISTORY_DAYS = 56
 Progress = Callable[[str], None]
@@ -436,6 +456,36 @@ def replay_policy(
     return totals
 
 
+def counted_demand(replay: Replay) -> np.ndarray:
+    """[series, days] demand of the replayed days, 0 before a series' warm-up ends."""
+    days = replay.demand.shape[1] - BASELINE_HISTORY_DAYS
+    n_series = replay.series.height
+    warmup = replay.warmup_days if replay.warmup_days is not None else np.zeros(n_series)
+    counts = np.arange(days)[None, :] >= warmup[:, None]
+    return replay.demand[:, BASELINE_HISTORY_DAYS:] * counts
+
+
+def promised_by_series(
+    replay: Replay, promised: np.ndarray, measure: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(weight, weighted promise) per series from `promised` ([reviews, series], the
+    `promised_service` of each review's levels). The promise made at review i is for the
+    review period its order covers, days [iR + l_i, iR + l_i + R) with l_i that order's
+    lead time; it is weighted by the demand counted there (fill rate) or by 1 where that
+    period has counted demand (cycle service), as `replay_policy` counts service."""
+    n_series, reviews = replay.lead_draws.shape[0], promised.shape[0]
+    counted = counted_demand(replay)
+    days = counted.shape[1]
+    running = np.concatenate([np.zeros((n_series, 1)), np.cumsum(counted, axis=1)], axis=1)
+    begin = np.arange(reviews)[None, :] * replay.review_days + replay.lead_draws[:, :reviews]
+    begin = np.minimum(begin, days)
+    end = np.minimum(begin + replay.review_days, days)
+    rows = np.arange(n_series)[:, None]
+    demand = running[rows, end] - running[rows, begin]
+    weight = demand if measure == "fill_rate" else (demand > 0).astype(float)
+    return weight.sum(axis=1), (weight * promised.T).sum(axis=1)
+
+
 def metrics(totals: dict[str, np.ndarray], rows: np.ndarray | None = None) -> dict:
     """Aggregate per-series replay totals (all series, or those where `rows` is True)."""
     pick = {k: (v if rows is None else v[rows]) for k, v in totals.items()}
@@ -452,6 +502,11 @@ def metrics(totals: dict[str, np.ndarray], rows: np.ndarray | None = None) -> di
         "unmet_units": float(pick["unmet"].sum()),
         "series": int(pick["demand"].size),
         "days": n_days,
+        "promised_service": (
+            float(pick["promised_sum"].sum() / pick["promised_weight"].sum())
+            if "promised_weight" in pick and pick["promised_weight"].sum() > 0
+            else None
+        ),
     }
 
 
@@ -466,13 +521,22 @@ def replay_policies(replay: Replay, config: Config) -> dict[str, pl.DataFrame]:
     with `policy_inventory_at_same_fill` from that pattern's own policy curve)."""
     settings = config.simulate
     backorder = settings.unmet_demand == "backorder"
+    measure = config.policy.service_measure
+    achieved_column = "cycle_service_level" if measure == "cycle" else "fill_rate"
     runs: list[tuple[str, float | None, dict]] = []
     for target in settings.targets:
         policy = Policy.model_validate(
             config.policy.model_dump() | {"service_level": target, "service_levels": {}, "skus": {}}
         )
+        promised = np.ones((len(replay.levels), replay.series.height))
 
-        def decide(review: int, day: int, position: np.ndarray, policy: Policy = policy):
+        def decide(
+            review: int,
+            day: int,
+            position: np.ndarray,
+            policy: Policy = policy,
+            promised: np.ndarray = promised,
+        ):
             frame = replay.levels[review].with_columns(
                 pl.Series("inventory_position", position),
                 pl.lit(None, pl.Float64).alias("product_service_level"),
@@ -486,9 +550,18 @@ def replay_policies(replay: Replay, config: Config) -> dict[str, pl.DataFrame]:
                 replay.error_scores[review] if replay.error_scores else None,
                 replay.lead_time_demand[review] if replay.lead_time_demand else None,
             )
+            promised[review] = orders["promised_service"].to_numpy()
             return orders["order_qty"].to_numpy()
 
-        runs.append(("stockplan", target, replay_policy(replay, decide, backorder)))
+        totals = replay_policy(replay, decide, backorder)
+        totals["promised_weight"], totals["promised_sum"] = promised_by_series(
+            replay, promised, measure
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            own = totals["promised_sum"] / totals["promised_weight"]
+        totals["promised_own"] = np.where(totals["promised_weight"] > 0, own, target)
+        totals["reachable"] = (totals["promised_own"] >= target - 1e-6).astype(float)
+        runs.append(("stockplan", target, totals))
 
     window = BASELINE_HISTORY_DAYS
     for scale in settings.baseline_scales:
@@ -506,10 +579,42 @@ def replay_policies(replay: Replay, config: Config) -> dict[str, pl.DataFrame]:
         )
         runs.append((name, None, replay_policy(replay, rule, backorder)))
 
+    def split(totals: dict, rows: np.ndarray | None) -> dict:
+        """Reachable / unreachable series of a policy run (`promised_by_series`)."""
+        if "reachable" not in totals:
+            return {}
+        every = np.ones(totals["demand"].size, bool) if rows is None else rows
+        reach = every & (totals["reachable"] > 0)
+        unreach = every & ~(totals["reachable"] > 0)
+        demand = totals["demand"][every].sum()
+        out = metrics(totals, unreach)
+        return {
+            "reachable_series": int(reach.sum()),
+            "reachable_service": metrics(totals, reach)[achieved_column] if reach.any() else None,
+            "unreachable_series": int(unreach.sum()),
+            "unreachable_demand_share": (
+                float(totals["demand"][unreach].sum() / demand) if demand > 0 else 0.0
+            ),
+            "unreachable_promised": out["promised_service"] if unreach.any() else None,
+            "unreachable_service": out[achieved_column] if unreach.any() else None,
+        }
+
     def table(rows: np.ndarray | None) -> pl.DataFrame:
         simulation = pl.DataFrame(
-            [{"policy": name, "target": target} | metrics(t, rows) for name, target, t in runs],
-            schema_overrides={"target": pl.Float64},
+            [
+                {"policy": name, "target": target} | metrics(t, rows) | split(t, rows)
+                for name, target, t in runs
+            ],
+            schema_overrides={
+                "target": pl.Float64,
+                "promised_service": pl.Float64,
+                "reachable_series": pl.Int64,
+                "reachable_service": pl.Float64,
+                "unreachable_series": pl.Int64,
+                "unreachable_demand_share": pl.Float64,
+                "unreachable_promised": pl.Float64,
+                "unreachable_service": pl.Float64,
+            },
         )
         compared = [
             inventory_at_fill_rate(simulation, fill) if policy != "stockplan" else None
@@ -530,7 +635,44 @@ def replay_policies(replay: Replay, config: Config) -> dict[str, pl.DataFrame]:
         "simulation_by_pattern": pl.concat(by_pattern)
         if by_pattern
         else pl.DataFrame(schema={"demand_pattern": pl.String}),
+        "simulation_unreachable": unreachable_items(replay, runs, achieved_column),
     }
+
+
+def unreachable_items(replay: Replay, runs: list, achieved_column: str) -> pl.DataFrame:
+    """The series whose target was not reachable at sane stock in each policy run: their
+    promised service (`promised_by_series`), what they achieved, their demand and their
+    largest day of demand counted in the replay."""
+    counted = counted_demand(replay)
+    largest = counted.max(axis=1) if counted.shape[1] else np.zeros(replay.series.height)
+    frames = []
+    for _name, target, totals in runs:
+        if "reachable" not in totals:
+            continue
+        rows = totals["reachable"] <= 0
+        demand = np.maximum(totals["demand"], 1e-12)
+        cycles = np.maximum(totals["cycles"], 1)
+        fill = np.where(totals["demand"] > 0, totals["served"] / demand, 1.0)
+        cycle = np.where(totals["cycles"] > 0, totals["cycles_ok"] / cycles, 1.0)
+        frames.append(
+            replay.series.select(*SERIES, "demand_pattern")
+            .with_columns(
+                pl.lit(target, pl.Float64).alias("target"),
+                pl.Series("promised_service", totals["promised_own"]),
+                pl.Series("achieved_service", fill if achieved_column == "fill_rate" else cycle),
+                pl.Series("fill_rate", fill),
+                pl.Series("cycle_service_level", cycle),
+                pl.Series("demand_units", totals["demand"]),
+                pl.Series("largest_day_units", largest),
+                pl.Series("unmet_units", totals["unmet"]),
+            )
+            .filter(pl.Series(rows))
+        )
+    if not frames:
+        return pl.DataFrame(schema=dict.fromkeys(UNREACHABLE_COLUMNS, pl.Float64)).cast(
+            {"sku": pl.String, "location": pl.String, "demand_pattern": pl.String}
+        )
+    return pl.concat(frames).select(UNREACHABLE_COLUMNS).sort("target", "demand_pattern", "sku")
 
 
 def inventory_at_fill_rate(simulation: pl.DataFrame, fill_rate: float) -> float | None:

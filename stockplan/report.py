@@ -149,6 +149,12 @@ RATES = {
     "fill_rate",
     "cycle_service_level",
     "target",
+    "promised_service",
+    "reachable_service",
+    "unreachable_promised",
+    "unreachable_service",
+    "unreachable_demand_share",
+    "achieved_service",
 }
 NEVER_NEGATIVE = {"days_of_cover"}
 # text columns that may be shortened (name) or wrapped (reason): (min width, max width)
@@ -359,6 +365,20 @@ def explain_lines(
             k=f"{factor:.2f}",
         ),
         message("explain.rop", lang, mu=_n(mu), ss=_n(ss), rop=_n(rop), s=_n(s_up)),
+        *(
+            [
+                message(
+                    "explain.promised",
+                    lang,
+                    measure=measure,
+                    promised=f"{order.get('promised_service') or 0.0:.1%}",
+                    level=level,
+                    note=order["service_note"],
+                )
+            ]
+            if order.get("service_note")
+            else []
+        ),
         message(
             "explain.order",
             lang,

@@ -22,7 +22,9 @@ SUPPLIER_COLUMNS = [
 SIMULATION_TABLE_COLUMNS = [
     "policy", "target", "fill_rate", "cycle_service_level", "stockout_days",
     "avg_inventory_value", "orders_placed", "avg_inventory_units", "unmet_units", "series",
-    "days", "policy_inventory_at_same_fill", "demand_pattern",
+    "days", "policy_inventory_at_same_fill", "promised_service", "reachable_series",
+    "reachable_service", "unreachable_series", "unreachable_demand_share",
+    "unreachable_promised", "unreachable_service", "demand_pattern",
 ]  # fmt: skip
 
 

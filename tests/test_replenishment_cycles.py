@@ -68,6 +68,16 @@ def test_minmax_reorder_point_meets_the_target_per_replenishment_cycle():
     assert out["ltd_method"].to_list() == ["bootstrap_block", "bootstrap_block"]
 
 
+def test_minmax_row_promises_its_target_per_replenishment_cycle():
+    frame, ltd = _minmax_pair(0.88)
+    out = protection_levels(frame, Policy(service_measure="cycle"), lead_time_demand=ltd)
+    # min-max S = 9: P(T <= 9 | D_R > 0) = 5 / 6 per review period with demand, per
+    # replenishment cycle 1 - (1 - 5/6) x 0.6 = 0.9 >= 0.88: the target is promised,
+    # not reported as unreachable
+    assert out["promised_service"].to_list() == pytest.approx([0.88, 0.88])
+    assert out["service_note"].to_list() == ["", ""]
+
+
 def test_fill_rate_levels_of_minmax_series_are_unchanged():
     frame, ltd = _minmax_pair(0.88)
     out = protection_levels(frame, Policy(service_measure="fill_rate"), lead_time_demand=ltd)

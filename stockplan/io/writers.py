@@ -44,6 +44,12 @@ COLUMN_FORMATS = {
     "fill_rate": RATE,
     "quantity_fill_rate": RATE,
     "quality_rate": RATE,
+    "promised_service": RATE,
+    "reachable_service": RATE,
+    "unreachable_promised": RATE,
+    "unreachable_service": RATE,
+    "unreachable_demand_share": RATE,
+    "achieved_service": RATE,
 }
 
 
@@ -56,6 +62,12 @@ def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
         "fill_rate",
         "quantity_fill_rate",
         "quality_rate",
+        "promised_service",
+        "reachable_service",
+        "unreachable_promised",
+        "unreachable_service",
+        "unreachable_demand_share",
+        "achieved_service",
         "adi",
         "cv2",
         "cv",
