@@ -13,6 +13,15 @@ written to a temporary copy of the config is the cheap plan; `python -c pass` is
 interpreter's own start. Ratios are to the cheap plan. `n_jobs: 1` is the default
 config with every fit in one process. `plan (cached)` is a second plan
 on unchanged inputs; `explain`, `risk` and `notices` read the same cache.
+
+    python bench/speed.py --stages --runs 3    # where the default plan's time goes
+
+`--stages` runs the default `plan -o plan.xlsx --no-cache` in a fresh process that times
+each stage (wall, and CPU of the process with its threads and finished workers), median
+of N runs: importing the CLI and the pipeline's modules, reading and typing the inputs,
+the demand stage, the forecast (and inside it the wait for statsforecast's import, the
+backtest and the final forecast), the rest of the supply stage, orders, purchasing and
+writing the workbook.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+START = (time.perf_counter(), time.process_time())
 
 
 def _child_cpu() -> float:
@@ -58,13 +68,105 @@ def timed(argv: list[str], runs: int, cwd: Path) -> dict[str, float]:
     }
 
 
+STAGES = [
+    ("stockplan.api", "read_inputs", "read and type inputs"),
+    ("stockplan.pipeline", "demand_stage", "demand stage"),
+    ("stockplan.pipeline", "forecast_series", "  forecast"),
+    ("stockplan.forecast", "_statsforecast", "    wait for statsforecast import"),
+    ("stockplan.forecast", "_backtest", "    backtest"),
+    ("stockplan.forecast", "_final_forecast", "    final forecast"),
+    ("stockplan.pipeline", "supply_stage", "supply stage (with forecast)"),
+    ("stockplan.pipeline", "order_stage", "order stage"),
+    ("stockplan.pipeline", "purchasing_stage", "purchasing stage"),
+    ("stockplan.io.writers", "write_files", "write files"),
+]
+
+
+def _stage_child(argv: list[str]) -> None:
+    """Run the CLI in this process with each of STAGES timed; print JSON lines."""
+    import importlib
+    import json
+
+    def clock() -> tuple[float, float]:
+        return time.perf_counter(), time.process_time() + _child_cpu()
+
+    spent: dict[str, list[float]] = {}
+
+    def timed_call(label, function):
+        def wrapper(*args, **kwargs):
+            wall, cpu = clock()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                now = clock()
+                total = spent.setdefault(label, [0.0, 0.0])
+                total[0] += now[0] - wall
+                total[1] += now[1] - cpu
+
+        return wrapper
+
+    from stockplan.cli import app
+
+    for module_name, name, label in STAGES:
+        module = importlib.import_module(module_name)
+        if hasattr(module, name):
+            setattr(module, name, timed_call(label, getattr(module, name)))
+    wall, cpu = clock()
+    spent["imports before the command"] = [wall - START[0], cpu - START[1]]
+    try:
+        app(argv, standalone_mode=False)
+    except SystemExit:
+        pass
+    finally:
+        now = clock()
+        spent["command total"] = [now[0] - wall, now[1] - cpu]
+        spent["process total (after interpreter start)"] = [now[0] - START[0], now[1]]
+        print(json.dumps(spent))
+
+
+def stages(config: Path, runs: int) -> None:
+    """Median stage times of `runs` fresh-process default plans (see `_stage_child`)."""
+    import json
+
+    results: list[dict[str, list[float]]] = []
+    loads = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(runs):
+            loads.append(os.getloadavg()[0])
+            argv = [
+                *[sys.executable, __file__, "--stage-child", "plan", "-c", str(config)],
+                *["-o", str(Path(tmp) / "plan.xlsx"), "-q", "--no-cache"],
+            ]
+            done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"stage run failed:\n{done.stderr}")
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(
+        f"stockplan stages, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} "
+        f"cores, Python {platform.python_version()}, median of {runs} runs, "
+        f"load average {min(loads):.1f}-{max(loads):.1f}, config {config.name}"
+    )
+    print(f"{'stage':40s} {'wall s':>7s} {'CPU s':>7s}")
+    for label in results[0]:
+        wall = statistics.median(r[label][0] for r in results if label in r)
+        cpu = statistics.median(r[label][1] for r in results if label in r)
+        print(f"{label:40s} {wall:7.2f} {cpu:7.2f}")
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--stage-child":
+        _stage_child(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-c", "--config", type=Path, default=ROOT / "config.example.yaml")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sku", default="010007", help="SKU for explain")
+    parser.add_argument("--stages", action="store_true", help="time the default plan's stages")
     args = parser.parse_args()
     config = args.config.resolve()
+    if args.stages:
+        stages(config, args.runs)
+        return
     python = [sys.executable]
     stockplan = [*python, "-m", "stockplan"]
     with tempfile.TemporaryDirectory() as tmp:
