@@ -19,7 +19,7 @@ refitted for the final forecast only on the series that chose them: on the sampl
 costs a fifth of refitting at every origin, with the same or better holdout accuracy
 (bench/forecast_defaults.py).
 Forecasts are clipped at zero and a NaN forecast falls back to the series' recent mean.
-statsforecast is imported inside the function: its import costs about two seconds.
+statsforecast is imported inside the function (stockplan.preload): its import is slow.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import numpy as np
 import polars as pl
 from scipy.stats import norm
 
+from stockplan import preload
 from stockplan.config import Forecast
 from stockplan.demand import BUCKET_DAYS, SERIES, Bucket
 from stockplan.engines import Backend, forecast_backend
@@ -157,12 +158,10 @@ def worker_processes(settings: Forecast, models: list, series: int) -> int:
     return settings.n_jobs if series >= PARALLEL_MIN_SERIES[expensive] else 1
 
 
-def _statsforecast():
-    """statsforecast's `StatsForecast`, with its models, imported on first use (slow)."""
-    import statsforecast.models  # noqa: F401
-    from statsforecast import StatsForecast
-
-    return StatsForecast
+def _statsforecast(local: bool):
+    """statsforecast's `StatsForecast`, with its models, imported on first use (slow;
+    stockplan.preload may have begun it on a thread while the inputs were read)."""
+    return preload.statsforecast(local).StatsForecast
 
 
 def _backtest(frame, cheap, expensive, engine, settings: Forecast, h_bt: int, backend):
@@ -230,7 +229,7 @@ def _run_family(
     backend: Backend | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Backtest and forecast one family's series; return (choice, long forecast)."""
-    stats_forecast = _statsforecast()
+    stats_forecast = _statsforecast(backend is None)
     models = _candidate_models(family, _season_length(settings, bucket))
     names = [str(m) for m in models]
     expensive = [m for m in models if str(m) in EXPENSIVE_MODELS]
