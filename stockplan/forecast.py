@@ -178,17 +178,19 @@ def _backtest(frame, cheap, expensive, engine, settings: Forecast, h_bt: int, ba
             df=df, h=h_bt, n_windows=settings.backtest_windows, step_size=h_bt
         ),
     )
-    for model in expensive:
+    refits = {EXPENSIVE_REFIT.get(str(m), True) for m in expensive}
+    for refit in refits:  # one call (one pool of workers) per refit setting, usually one
+        models = [m for m in expensive if EXPENSIVE_REFIT.get(str(m), True) == refit]
         backtest = backtest.join(
             _on_backend(
                 frame,
                 backend,
-                lambda df, m=model: engine([m], n_series).cross_validation(
+                lambda df, models=models, refit=refit: engine(models, n_series).cross_validation(
                     df=df,
                     h=h_bt,
                     n_windows=settings.backtest_windows,
                     step_size=h_bt,
-                    refit=EXPENSIVE_REFIT.get(str(m), True),
+                    refit=refit,
                 ),
             ).drop("y"),
             on=["unique_id", "cutoff", "ds"],
