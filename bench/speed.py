@@ -15,13 +15,16 @@ config with every fit in one process. `plan (cached)` is a second plan
 on unchanged inputs; `explain`, `risk` and `notices` read the same cache.
 
     python bench/speed.py --stages --runs 3    # where the default plan's time goes
+    python bench/speed.py --stages --runs 5 --against 2dee034   # and at an older revision
 
 `--stages` runs the default `plan -o plan.xlsx --no-cache` in a fresh process that times
 each stage (wall, and CPU of the process with its threads and finished workers), median
 of N runs: importing the CLI and the pipeline's modules, reading and typing the inputs,
 the demand stage, the forecast (and inside it the wait for statsforecast's import, the
 backtest and the final forecast), the rest of the supply stage, orders, purchasing and
-writing the workbook.
+writing the workbook. `--against REV` exports the project at git revision REV to a
+temporary folder and times it in the same way, its runs alternating with this tree's, so
+both see the same load (stages an older revision lacks show as "-").
 """
 
 from __future__ import annotations
@@ -146,33 +149,67 @@ def _stage_child(argv: list[str]) -> None:
         print(json.dumps(spent))
 
 
-def stages(config: Path, runs: int) -> None:
-    """Median stage times of `runs` fresh-process default plans (see `_stage_child`)."""
+def _checkout(revision: str, into: Path) -> Path:
+    """The project's files at git `revision`, exported into a folder (no git state)."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def stages(config: Path, runs: int, against: str | None = None) -> None:
+    """Median stage times of `runs` fresh-process default plans (see `_stage_child`); with
+    `against`, the same for the project at that git revision, runs alternating."""
     import json
 
-    results: list[dict[str, list[float]]] = []
-    loads = []
     with tempfile.TemporaryDirectory() as tmp:
+        trees = {"this tree": ROOT}
+        if against:
+            old = Path(tmp) / "old"
+            old.mkdir()
+            trees = {against: _checkout(against, old), **trees}
+        results: dict[str, list[dict[str, list[float]]]] = {name: [] for name in trees}
+        loads = []
         for _ in range(runs):
-            loads.append(os.getloadavg()[0])
-            argv = [
-                *[sys.executable, __file__, "--stage-child", "plan", "-c", str(config)],
-                *["-o", str(Path(tmp) / "plan.xlsx"), "-q", "--no-cache"],
-            ]
-            done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise SystemExit(f"stage run failed:\n{done.stderr}")
-            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            for name, root in trees.items():
+                loads.append(os.getloadavg()[0])
+                # this file's timing child, importing stockplan from `root`
+                argv = [
+                    *[sys.executable, __file__, "--stage-child", "plan"],
+                    *[
+                        "-c",
+                        str(root / config.relative_to(ROOT))
+                        if config.is_relative_to(ROOT)
+                        else str(config),
+                    ],
+                    *["-o", str(Path(tmp) / "plan.xlsx"), "-q", "--no-cache"],
+                ]
+                env = {**os.environ, "PYTHONPATH": str(root)}
+                done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
+                if done.returncode != 0:
+                    raise SystemExit(f"stage run failed ({name}):\n{done.stderr}")
+                results[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
     print(
         f"stockplan stages, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} "
         f"cores, Python {platform.python_version()}, median of {runs} runs, "
         f"load average {min(loads):.1f}-{max(loads):.1f}, config {config.name}"
     )
-    print(f"{'stage':40s} {'wall s':>7s} {'CPU s':>7s}")
-    for label in results[0]:
-        wall = statistics.median(r[label][0] for r in results if label in r)
-        cpu = statistics.median(r[label][1] for r in results if label in r)
-        print(f"{label:40s} {wall:7.2f} {cpu:7.2f}")
+    labels = list(  # this tree's stages in order, then any only the older revision has
+        dict.fromkeys(label for name in reversed(trees) for r in results[name] for label in r)
+    )
+    print(f"{'stage':40s}" + "".join(f" {f'{name} wall s':>18s} {'CPU s':>6s}" for name in trees))
+    for label in labels:
+        line = f"{label:40s}"
+        for name in trees:
+            got = [r[label] for r in results[name] if label in r]
+            if got:
+                wall = statistics.median(g[0] for g in got)
+                cpu = statistics.median(g[1] for g in got)
+                line += f" {wall:18.2f} {cpu:6.2f}"
+            else:
+                line += f" {'-':>18s} {'-':>6s}"
+        print(line)
 
 
 def main() -> None:
@@ -184,10 +221,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sku", default="010007", help="SKU for explain")
     parser.add_argument("--stages", action="store_true", help="time the default plan's stages")
+    parser.add_argument(
+        "--against", metavar="REV", help="with --stages: also time git revision REV, alternating"
+    )
     args = parser.parse_args()
     config = args.config.resolve()
     if args.stages:
-        stages(config, args.runs)
+        stages(config, args.runs, args.against)
         return
     python = [sys.executable]
     stockplan = [*python, "-m", "stockplan"]
