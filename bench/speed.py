@@ -13,6 +13,18 @@ written to a temporary copy of the config is the cheap plan; `python -c pass` is
 interpreter's own start. Ratios are to the cheap plan. `n_jobs: 1` is the default
 config with every fit in one process. `plan (cached)` is a second plan
 on unchanged inputs; `explain`, `risk` and `notices` read the same cache.
+
+    python bench/speed.py --stages --runs 3    # where the default plan's time goes
+    python bench/speed.py --stages --runs 5 --against 2dee034   # and at an older revision
+
+`--stages` runs the default `plan -o plan.xlsx --no-cache` in a fresh process that times
+each stage (wall, and CPU of the process with its threads and finished workers), median
+of N runs: importing the CLI and the pipeline's modules, reading and typing the inputs,
+the demand stage, the forecast (and inside it the wait for statsforecast's import, the
+backtest and the final forecast), the rest of the supply stage, orders, purchasing and
+writing the workbook. `--against REV` exports the project at git revision REV to a
+temporary folder and times it in the same way, its runs alternating with this tree's, so
+both see the same load (stages an older revision lacks show as "-").
 """
 
 from __future__ import annotations
@@ -32,6 +44,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+START = (time.perf_counter(), time.process_time())
 
 
 def _child_cpu() -> float:
@@ -58,13 +71,164 @@ def timed(argv: list[str], runs: int, cwd: Path) -> dict[str, float]:
     }
 
 
+STAGES = [
+    ("stockplan.api", "read_inputs", "read and type inputs"),
+    ("stockplan.pipeline", "demand_stage", "demand stage"),
+    ("stockplan.pipeline", "forecast_series", "  forecast"),
+    ("stockplan.forecast", "_statsforecast", "    wait for statsforecast import"),
+    ("stockplan.forecast", "_backtest", "    backtest"),
+    ("stockplan.forecast", "_final_forecast", "    final forecast"),
+    ("stockplan.pipeline", "supply_stage", "supply stage (with forecast)"),
+    ("stockplan.pipeline", "order_stage", "order stage"),
+    ("stockplan.pipeline", "purchasing_stage", "purchasing stage"),
+    ("stockplan.io.writers", "write_files", "write files"),
+]
+
+
+def _stage_child(argv: list[str]) -> None:
+    """Run the CLI in this process with each of STAGES timed; print JSON lines."""
+    import json
+
+    def clock() -> tuple[float, float]:
+        return time.perf_counter(), time.process_time() + _child_cpu()
+
+    spent: dict[str, list[float]] = {}
+
+    def timed_call(label, function):
+        def wrapper(*args, **kwargs):
+            wall, cpu = clock()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                now = clock()
+                total = spent.setdefault(label, [0.0, 0.0])
+                total[0] += now[0] - wall
+                total[1] += now[1] - cpu
+
+        return wrapper
+
+    import builtins
+    import threading
+
+    # patch each module when the command itself first imports it (importing them here
+    # would move their import out of the stages and change what overlaps with what)
+    pending = {module_name for module_name, _, _ in STAGES}
+    lock = threading.Lock()
+    original_import = builtins.__import__
+
+    def patch_new_modules() -> None:
+        with lock:
+            for module_name in [m for m in pending if m in sys.modules]:
+                module = sys.modules[module_name]
+                if getattr(module, "__spec__", None) is None or module.__spec__._initializing:
+                    continue  # still executing: patch after it has defined its functions
+                pending.discard(module_name)
+                for target, name, label in STAGES:
+                    if target == module_name and hasattr(module, name):
+                        setattr(module, name, timed_call(label, getattr(module, name)))
+
+    def importing(*args, **kwargs):
+        module = original_import(*args, **kwargs)
+        if pending:
+            patch_new_modules()
+        return module
+
+    builtins.__import__ = importing
+    from stockplan.cli import app
+
+    wall, cpu = clock()
+    spent["imports before the command"] = [wall - START[0], cpu - START[1]]
+    try:
+        app(argv, standalone_mode=False)
+    except SystemExit:
+        pass
+    finally:
+        now = clock()
+        spent["command total"] = [now[0] - wall, now[1] - cpu]
+        spent["process total (after interpreter start)"] = [now[0] - START[0], now[1]]
+        print(json.dumps(spent))
+
+
+def _checkout(revision: str, into: Path) -> Path:
+    """The project's files at git `revision`, exported into a folder (no git state)."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def stages(config: Path, runs: int, against: str | None = None) -> None:
+    """Median stage times of `runs` fresh-process default plans (see `_stage_child`); with
+    `against`, the same for the project at that git revision, runs alternating."""
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"this tree": ROOT}
+        if against:
+            old = Path(tmp) / "old"
+            old.mkdir()
+            trees = {against: _checkout(against, old), **trees}
+        results: dict[str, list[dict[str, list[float]]]] = {name: [] for name in trees}
+        loads = []
+        for _ in range(runs):
+            for name, root in trees.items():
+                loads.append(os.getloadavg()[0])
+                # this file's timing child, importing stockplan from `root`
+                argv = [
+                    *[sys.executable, __file__, "--stage-child", "plan"],
+                    *[
+                        "-c",
+                        str(root / config.relative_to(ROOT))
+                        if config.is_relative_to(ROOT)
+                        else str(config),
+                    ],
+                    *["-o", str(Path(tmp) / "plan.xlsx"), "-q", "--no-cache"],
+                ]
+                env = {**os.environ, "PYTHONPATH": str(root)}
+                done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
+                if done.returncode != 0:
+                    raise SystemExit(f"stage run failed ({name}):\n{done.stderr}")
+                results[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(
+        f"stockplan stages, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} "
+        f"cores, Python {platform.python_version()}, median of {runs} runs, "
+        f"load average {min(loads):.1f}-{max(loads):.1f}, config {config.name}"
+    )
+    labels = list(  # this tree's stages in order, then any only the older revision has
+        dict.fromkeys(label for name in reversed(trees) for r in results[name] for label in r)
+    )
+    print(f"{'stage':40s}" + "".join(f" {f'{name} wall s':>18s} {'CPU s':>6s}" for name in trees))
+    for label in labels:
+        line = f"{label:40s}"
+        for name in trees:
+            got = [r[label] for r in results[name] if label in r]
+            if got:
+                wall = statistics.median(g[0] for g in got)
+                cpu = statistics.median(g[1] for g in got)
+                line += f" {wall:18.2f} {cpu:6.2f}"
+            else:
+                line += f" {'-':>18s} {'-':>6s}"
+        print(line)
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--stage-child":
+        _stage_child(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-c", "--config", type=Path, default=ROOT / "config.example.yaml")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sku", default="010007", help="SKU for explain")
+    parser.add_argument("--stages", action="store_true", help="time the default plan's stages")
+    parser.add_argument(
+        "--against", metavar="REV", help="with --stages: also time git revision REV, alternating"
+    )
     args = parser.parse_args()
     config = args.config.resolve()
+    if args.stages:
+        stages(config, args.runs, args.against)
+        return
     python = [sys.executable]
     stockplan = [*python, "-m", "stockplan"]
     with tempfile.TemporaryDirectory() as tmp:

@@ -19,7 +19,7 @@ refitted for the final forecast only on the series that chose them: on the sampl
 costs a fifth of refitting at every origin, with the same or better holdout accuracy
 (bench/forecast_defaults.py).
 Forecasts are clipped at zero and a NaN forecast falls back to the series' recent mean.
-statsforecast is imported inside the function: its import costs about two seconds.
+statsforecast is imported inside the function (stockplan.preload): its import is slow.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import numpy as np
 import polars as pl
 from scipy.stats import norm
 
+from stockplan import preload
 from stockplan.config import Forecast
 from stockplan.demand import BUCKET_DAYS, SERIES, Bucket
 from stockplan.engines import Backend, forecast_backend
@@ -157,6 +158,69 @@ def worker_processes(settings: Forecast, models: list, series: int) -> int:
     return settings.n_jobs if series >= PARALLEL_MIN_SERIES[expensive] else 1
 
 
+def _statsforecast(local: bool):
+    """statsforecast's `StatsForecast`, with its models, imported on first use (slow;
+    stockplan.preload may have begun it on a thread while the inputs were read)."""
+    return preload.statsforecast(local).StatsForecast
+
+
+def _backtest(frame, cheap, expensive, engine, settings: Forecast, h_bt: int, backend):
+    """Rolling-origin backtest of every candidate: unique_id, cutoff, ds, y, one column
+    per model. The cheap models are refitted at every origin; the expensive ones are fitted
+    once at the first origin, then carried forward over the later windows with the same
+    parameters (statsforecast's refit=False): one fit instead of `backtest_windows` per
+    model and series."""
+    n_series = frame["unique_id"].n_unique()
+    backtest = _on_backend(
+        frame,
+        backend,
+        lambda df: engine(cheap, n_series).cross_validation(
+            df=df, h=h_bt, n_windows=settings.backtest_windows, step_size=h_bt
+        ),
+    )
+    refits = {EXPENSIVE_REFIT.get(str(m), True) for m in expensive}
+    for refit in refits:  # one call (one pool of workers) per refit setting, usually one
+        models = [m for m in expensive if EXPENSIVE_REFIT.get(str(m), True) == refit]
+        backtest = backtest.join(
+            _on_backend(
+                frame,
+                backend,
+                lambda df, models=models, refit=refit: engine(models, n_series).cross_validation(
+                    df=df,
+                    h=h_bt,
+                    n_windows=settings.backtest_windows,
+                    step_size=h_bt,
+                    refit=refit,
+                ),
+            ).drop("y"),
+            on=["unique_id", "cutoff", "ds"],
+        )
+    return backtest
+
+
+def _final_forecast(frame, cheap, expensive, chosen, engine, horizon: int, backend):
+    """unique_id, ds, one column per model: every cheap model on every series, an
+    expensive one refitted only on the series that chose it (null elsewhere)."""
+    n_series = frame["unique_id"].n_unique()
+    future = _on_backend(
+        frame, backend, lambda df: engine(cheap, n_series).forecast(df=df, h=horizon)
+    )
+    for model in expensive:
+        ids = chosen.filter(pl.col("model") == str(model))["unique_id"]
+        count = ids.len()
+        if count == 0:
+            continue
+        extra = _on_backend(
+            frame.filter(pl.col("unique_id").is_in(ids.to_list())),
+            backend,
+            lambda df, m=model, n=count: engine([m], n).forecast(df=df, h=horizon),
+        )
+        future = future.join(extra, on=["unique_id", "ds"], how="left")
+    return future.with_columns(
+        [pl.lit(None, pl.Float64).alias(str(m)) for m in expensive if str(m) not in future.columns]
+    )
+
+
 def _run_family(
     frame: pl.DataFrame,
     family: str,
@@ -167,8 +231,7 @@ def _run_family(
     backend: Backend | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Backtest and forecast one family's series; return (choice, long forecast)."""
-    from statsforecast import StatsForecast
-
+    stats_forecast = _statsforecast(backend is None)
     models = _candidate_models(family, _season_length(settings, bucket))
     names = [str(m) for m in models]
     expensive = [m for m in models if str(m) in EXPENSIVE_MODELS]
@@ -176,44 +239,15 @@ def _run_family(
     freq = f"{BUCKET_DAYS[bucket]}d"
 
     def engine(chosen_models, series: int):
-        return StatsForecast(
+        return stats_forecast(
             models=chosen_models,
             freq=freq,
             n_jobs=worker_processes(settings, chosen_models, series),
         )
 
-    n_series = frame["unique_id"].n_unique()
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        backtest = _on_backend(
-            frame,
-            backend,
-            lambda df: engine(cheap, n_series).cross_validation(
-                df=df, h=h_bt, n_windows=settings.backtest_windows, step_size=h_bt
-            ),
-        )
-        for model in expensive:
-            # fitted once at the first origin, then carried forward over the later windows
-            # with the same parameters (statsforecast's refit=False): one fit instead of
-            # `backtest_windows` per model and series
-            backtest = backtest.join(
-                _on_backend(
-                    frame,
-                    backend,
-                    lambda df, m=model: engine([m], n_series).cross_validation(
-                        df=df,
-                        h=h_bt,
-                        n_windows=settings.backtest_windows,
-                        step_size=h_bt,
-                        refit=EXPENSIVE_REFIT.get(str(m), True),
-                    ),
-                ).drop("y"),
-                on=["unique_id", "cutoff", "ds"],
-            )
-        future = _on_backend(
-            frame, backend, lambda df: engine(cheap, n_series).forecast(df=df, h=horizon)
-        )
+        backtest = _backtest(frame, cheap, expensive, engine, settings, h_bt, backend)
     # combine the `combine_top` models with the lowest backtest MSE (equal weights); the
     # combination's own backtest errors give its RMSE and bias
     long_backtest = backtest.unpivot(
@@ -229,23 +263,9 @@ def _run_family(
         .filter(pl.col("rank") < settings.combine_top)
     )
     chosen = ranked.select("unique_id", "model", "rank")
-    # the final forecast refits an expensive model only on the series that chose it
-    for model in expensive:
-        ids = chosen.filter(pl.col("model") == str(model))["unique_id"]
-        count = ids.len()
-        if count == 0:
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            extra = _on_backend(
-                frame.filter(pl.col("unique_id").is_in(ids.to_list())),
-                backend,
-                lambda df, m=model, n=count: engine([m], n).forecast(df=df, h=horizon),
-            )
-        future = future.join(extra, on=["unique_id", "ds"], how="left")
-    future = future.with_columns(
-        [pl.lit(None, pl.Float64).alias(str(m)) for m in expensive if str(m) not in future.columns]
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        future = _final_forecast(frame, cheap, expensive, chosen, engine, horizon, backend)
     steps = (
         long_backtest.join(chosen, on=["unique_id", "model"])
         .group_by(["unique_id", "cutoff", "ds", "y"])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from stockplan import preload
 from stockplan.bom import own_sales
 from stockplan.calendar import calendar_reason, order_by, supplier_closures
 from stockplan.caps import cap_order_up_to, with_item_columns
@@ -422,6 +423,7 @@ def run_plan(
     `explain` reads its rows from this same result, so it shows the plan's own numbers.
     """
     say = progress or (lambda _message, total=None: None)
+    preload.start(config.forecast.engine == "local")  # statsforecast's import overlaps demand
     demand = demand_stage(tables, config, say)
     supply = supply_stage(demand, config, say)
     ordered = order_stage(demand, supply, config, say)

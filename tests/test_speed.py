@@ -200,3 +200,32 @@ def test_a_location_only_an_order_knows_is_refused_one_the_sales_know_is_not(sma
     with pytest.raises(StockplanError) as error:
         prepare_inputs(load_inputs(config), config)
     assert "purchase_orders.csv, row 3, column 'location': 'WH9' is in neither" in str(error.value)
+
+
+def test_a_local_plan_skips_the_imports_it_never_uses_and_a_deferred_module_still_works(
+    small_shop: Path,
+):
+    code = (
+        "import sys; from stockplan.cli import main\n"
+        "sys.argv = ['stockplan', 'plan', '-c', {config!r}, '-o', {out!r}, '-q', '--no-cache']\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "skipped = ['dask.dataframe' in sys.modules, 'statsmodels.discrete' in sys.modules]\n"
+        "import statsforecast.arima\n"
+        "import statsmodels.api as sm\n"
+        "from statsmodels.regression.linear_model import OLS\n"
+        "fit = statsforecast.arima.sm.OLS([1.0, 3.0], sm.add_constant([0.0, 1.0])).fit()\n"
+        "print(skipped, statsforecast.arima.sm.OLS is OLS, fit.params.round(6).tolist())"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code.format(config=str(small_shop), out=str(small_shop.parent / "p.xlsx")),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # y = 1 + 2 x through both points: intercept 1, slope 2
+    assert out.stdout.strip().splitlines()[-1] == "[False, False] True [1.0, 2.0]"
+    assert (small_shop.parent / "p.xlsx").exists()

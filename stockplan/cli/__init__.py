@@ -197,8 +197,10 @@ def _planned(
         console.info(f"reused the plan computed earlier on these inputs ({folder})")
         result.tables["orders_shown"] = extra["orders_shown"]
         return config, tables, result
+    from stockplan import preload
     from stockplan.api import Inputs, plan
 
+    preload.start(config.forecast.engine == "local")  # imports overlap reading the inputs
     tables, warnings = _read_inputs(config)
     _loaded(console, tables, warnings)
     result = plan(Inputs(tables, warnings), config, progress=stage_progress(console))
