@@ -11,7 +11,9 @@
 
 Each series' model is picked by a rolling-origin backtest (`backtest_windows` origins,
 `backtest_horizon_days` ahead each, scored by mean squared error, which is minimised by the
-mean: MAE would pick a flat zero for intermittent items). The chosen model's backtest RMSE
+mean: MAE would pick a flat zero for intermittent items); intermittent and lumpy items by
+default per demand pattern on the pooled backtest (`select_models`,
+`forecast.intermittent_selection`). The chosen model's backtest RMSE
 per bucket is the forecast-error spread `sigma_e` that safety stock uses (docs/design.md §4).
 AutoETS and AutoTheta are fitted once per series at the first backtest origin and carried
 forward over the later windows with those parameters (statsforecast's `refit=False`), and
@@ -170,9 +172,11 @@ def _run_family(
     horizon: int,
     h_bt: int,
     backend: Backend | None = None,
+    pools: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Backtest and forecast one family's series; return (choice, long forecast, backtest
-    errors of the chosen forecast: unique_id, cutoff, ds, error)."""
+    errors of the chosen forecast: unique_id, cutoff, ds, error). `pools`: see
+    `select_models`."""
     from statsforecast import StatsForecast
 
     models = _candidate_models(family, _season_length(settings, bucket))
@@ -225,16 +229,7 @@ def _run_family(
     long_backtest = backtest.unpivot(
         index=["unique_id", "cutoff", "ds", "y"], on=names, variable_name="model"
     ).with_columns(pl.col("value").fill_nan(None))
-    ranked = (
-        long_backtest.with_columns((pl.col("value") - pl.col("y")).alias("error"))
-        .group_by(["unique_id", "model"])
-        .agg(pl.col("error").pow(2).mean().alias("mse"), pl.col("error").null_count().alias("n"))
-        .filter(pl.col("mse").is_not_null() & (pl.col("n") == 0))
-        .sort(["unique_id", "mse", "model"])
-        .with_columns(pl.int_range(pl.len()).over("unique_id").alias("rank"))
-        .filter(pl.col("rank") < settings.combine_top)
-    )
-    chosen = ranked.select("unique_id", "model", "rank")
+    chosen = select_models(long_backtest, settings.combine_top, pools)
     # the final forecast refits an expensive model only on the series that chose it
     for model in expensive:
         ids = chosen.filter(pl.col("model") == str(model))["unique_id"]
@@ -311,6 +306,66 @@ def _run_family(
         .select("unique_id", "ds", "step", pl.col("label").alias("model"), "forecast")
     )
     return choice, long_forecast, steps.select("unique_id", "cutoff", "ds", "error")
+
+
+def select_models(
+    long_backtest: pl.DataFrame, combine_top: int, pools: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """unique_id, model, rank: the `combine_top` models each series' forecast averages.
+
+    `long_backtest`: unique_id, cutoff, ds, y, model, value; a model with a missing value
+    in a series' backtest is not a candidate for that series.
+    Per series (no `pools`): the lowest mean squared error over the series' own windows
+    (minimised by the mean; a series' mean absolute error would reward forecasts near its
+    median, zero for many intermittent items).
+    Per pool (`pools`: unique_id, pool, scale; the demand pattern): the lowest mean over the
+    pool's series of MAE / scale (their backtest MASE), on the series where every model
+    has a backtest; every series of the pool averages the pool's models. Among these
+    mean-type candidates the absolute error ranks models, not values, and one series'
+    few windows no longer rank close candidates by noise (Petropoulos & Kourentzes 2015
+    on selection and combination for intermittent demand). A series whose pool has no
+    ranking, or which lacks one of its models, keeps its own choice.
+    """
+    per_series = (
+        long_backtest.with_columns((pl.col("value") - pl.col("y")).alias("error"))
+        .group_by(["unique_id", "model"])
+        .agg(
+            pl.col("error").pow(2).mean().alias("mse"),
+            pl.col("error").abs().mean().alias("mae"),
+            pl.col("error").null_count().alias("n"),
+        )
+        .filter(pl.col("mse").is_not_null() & (pl.col("n") == 0))
+    )
+    own = (
+        per_series.sort(["unique_id", "mse", "model"])
+        .with_columns(pl.int_range(pl.len()).over("unique_id").alias("rank"))
+        .filter(pl.col("rank") < combine_top)
+        .select("unique_id", "model", "rank")
+    )
+    if pools is None:
+        return own
+    candidates = per_series["model"].n_unique()
+    complete = (
+        per_series.group_by("unique_id")
+        .agg(pl.len().alias("k"))
+        .filter(pl.col("k") == candidates)
+        .select("unique_id")
+    )
+    ranked = (
+        per_series.join(complete, on="unique_id")
+        .join(pools.filter(pl.col("scale") > 0), on="unique_id")
+        .group_by(["pool", "model"])
+        .agg((pl.col("mae") / pl.col("scale")).mean().alias("score"))
+        .sort(["pool", "score", "model"])
+        .with_columns(pl.int_range(pl.len()).over("pool").alias("rank"))
+        .filter(pl.col("rank") < combine_top)
+    )
+    pooled = pools.join(ranked, on="pool").select("unique_id", "model", "rank")
+    lacking = pooled.join(per_series, on=["unique_id", "model"], how="anti").select("unique_id")
+    pooled = pooled.join(lacking, on="unique_id", how="anti")
+    return pl.concat([pooled, own.join(pooled, on="unique_id", how="anti")]).sort(
+        "unique_id", "rank"
+    )
 
 
 def band_widening(steps: pl.DataFrame, horizon: int) -> pl.DataFrame:
@@ -711,13 +766,30 @@ def forecast_demand(
     choices: list[pl.DataFrame] = []
     futures: list[pl.DataFrame] = []
     errors: list[pl.DataFrame] = []
+    # each series' own scale (the MASE scale: mean absolute one-step change, else its
+    # mean), for the pooled model selection and the bands
+    scales = series.select(
+        "unique_id",
+        "demand_pattern",
+        pl.when(pl.col("naive_mae") > 0)
+        .then(pl.col("naive_mae"))
+        .otherwise(pl.col("mean_all"))
+        .alias("scale"),
+    )
     with forecast_backend(settings) as backend:
         for family in ("seasonal", "smooth", "seasonal_fast", "smooth_fast", "intermittent"):
             frame = data.filter(pl.col("family") == family).drop("family").sort(["unique_id", "ds"])
             if frame.height == 0:
                 continue
+            pools = (
+                scales.rename({"demand_pattern": "pool"}).join(
+                    frame.select("unique_id").unique(), on="unique_id"
+                )
+                if family == "intermittent" and settings.intermittent_selection == "pattern"
+                else None
+            )
             choice, future, error = _run_family(
-                frame, family, settings, bucket, horizon, h_bt, backend
+                frame, family, settings, bucket, horizon, h_bt, backend, pools
             )
             if family == "intermittent" and settings.pooled_seasonality:
                 future = with_pooled_seasonality(future, history, settings, bucket, horizon)
@@ -784,14 +856,6 @@ def forecast_demand(
     # TSB-decaying dead items the quantile of their two-point demand; else normal
     level = settings.interval_level / 100.0
     z = float(norm.ppf(0.5 + level / 2))
-    scales = summary.select(
-        "unique_id",
-        "demand_pattern",
-        pl.when(pl.col("naive_mae") > 0)
-        .then(pl.col("naive_mae"))
-        .otherwise(pl.col("mean_all"))
-        .alias("scale"),
-    )
     short = data.join(
         series.filter(pl.col("family") == "short").select("unique_id"), on="unique_id"
     ).drop("family")

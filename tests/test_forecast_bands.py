@@ -15,6 +15,7 @@ from stockplan.forecast import (
     conformal_band_width,
     forecast_demand,
     running_mean_errors,
+    select_models,
     two_point_band_width,
 )
 from stockplan.segmentation import classify_demand
@@ -185,3 +186,84 @@ def test_dead_probability_is_the_threshold_of_the_dead_rule():
             history, classes, "week", Forecast(dead_probability=threshold), 4
         )
         assert summary["model"].to_list() == [model]
+
+
+def _backtest(rows: list[tuple[int, str, float, float]]) -> pl.DataFrame:
+    """(unique_id, model, actual, forecast), one window per row's position."""
+    return pl.DataFrame(
+        {
+            "unique_id": [r[0] for r in rows],
+            "cutoff": [_week(0)] * len(rows),
+            "ds": [_week(1 + i % 2) for i in range(len(rows))],
+            "y": [r[2] for r in rows],
+            "model": [r[1] for r in rows],
+            "value": [r[3] for r in rows],
+        }
+    )
+
+
+def test_pattern_selection_ranks_models_by_the_pools_mean_scaled_absolute_error():
+    # series 1 (scale 1): A errors 1, 1 (MAE 1, MSE 1); B errors 0, 1.5 (MAE 0.75, MSE 1.125)
+    # series 2 (scale 4): A errors 2, 2 (MAE 2, MSE 4); B errors 4, 4 (MAE 4, MSE 16)
+    backtest = _backtest(
+        [
+            (1, "A", 0.0, 1.0),
+            (1, "A", 0.0, 1.0),
+            (1, "B", 0.0, 0.0),
+            (1, "B", 0.0, 1.5),
+            (2, "A", 0.0, 2.0),
+            (2, "A", 0.0, 2.0),
+            (2, "B", 0.0, 4.0),
+            (2, "B", 0.0, 4.0),
+        ]
+    )
+    # per series by squared error: A for both (1 < 1.125, 4 < 16)
+    own = select_models(backtest, 1)
+    assert own.sort("unique_id")["model"].to_list() == ["A", "A"]
+    # pooled MAE / scale: A (1/1 + 2/4) / 2 = 0.75, B (0.75/1 + 4/4) / 2 = 0.875 -> A;
+    # with series 2's scale 16: A (1 + 0.125) / 2 = 0.5625, B (0.75 + 0.25) / 2 = 0.5 -> B
+    pools = pl.DataFrame({"unique_id": [1, 2], "pool": ["lumpy"] * 2, "scale": [1.0, 4.0]})
+    assert select_models(backtest, 1, pools)["model"].to_list() == ["A", "A"]
+    pools = pools.with_columns(pl.Series("scale", [1.0, 16.0]))
+    assert select_models(backtest, 1, pools)["model"].to_list() == ["B", "B"]
+    # two per pool: both, ranked B then A
+    both = select_models(backtest, 2, pools).sort("unique_id", "rank")
+    assert both["model"].to_list() == ["B", "A", "B", "A"]
+
+
+def test_pattern_selection_leaves_a_series_without_the_pools_model_its_own_choice():
+    backtest = _backtest(
+        [
+            (1, "A", 0.0, 3.0),
+            (1, "A", 0.0, 3.0),
+            (1, "B", 0.0, 1.0),
+            (1, "B", 0.0, 1.0),
+            (2, "A", 0.0, 1.0),
+            (2, "A", 0.0, 1.0),
+            (2, "B", 0.0, None),  # B has no backtest for series 2
+            (2, "B", 0.0, None),
+        ]
+    )
+    pools = pl.DataFrame({"unique_id": [1, 2], "pool": ["lumpy"] * 2, "scale": [1.0, 1.0]})
+    # only series 1 has every model: B wins the pool; series 2 cannot use B, keeps A
+    chosen = select_models(backtest, 1, pools).sort("unique_id")
+    assert chosen["model"].to_list() == ["B", "A"]
+
+
+def test_intermittent_items_of_one_pattern_share_the_patterns_models_by_default():
+    rng = np.random.default_rng(3)
+    series = {
+        f"I{k}": list(rng.binomial(1, 0.3, 60) * rng.poisson(5 + k, 60).astype(float))
+        for k in range(8)
+    }
+    history = _history(series)
+    classes = pl.DataFrame(
+        {"sku": list(series), "location": ["W"] * 8, "demand_pattern": ["intermittent"] * 8}
+    )
+    settings = Forecast(n_jobs=1, backtest_windows=4)
+    _, pooled = forecast_demand(history, classes, "week", settings, 4)
+    assert pooled["model"].n_unique() == 1
+    assert set(pooled["model"][0].split("+")) <= {"CrostonSBA", "TSB", "ADIDA", "IMAPA", "SESOpt"}
+    own = Forecast(n_jobs=1, backtest_windows=4, intermittent_selection="series")
+    _, alone = forecast_demand(history, classes, "week", own, 4)
+    assert alone["model"].n_unique() > 1  # each series' own windows rank differently
