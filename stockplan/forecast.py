@@ -451,20 +451,26 @@ def conformal_band_width(errors: pl.DataFrame, level: float, horizon: int) -> pl
 
 
 def running_mean_errors(
-    data: pl.DataFrame, steps_ahead: int, min_seen: int, origins: int
+    data: pl.DataFrame, steps_ahead: int, min_seen: int, origins: int, every: int = 1
 ) -> pl.DataFrame:
     """unique_id, cutoff, ds, error: the rolling-origin errors of the mean-so-far forecast
     that a series too short to backtest gets (`short_history_rate`, its own-mean part),
     error = mean(y_1..y_t) - y_(t+h) for h = 1..`steps_ahead` (where y_(t+h) is known),
-    from each of the series' last `origins` buckets t with at least `min_seen` buckets up
-    to it. `data`: unique_id, ds, y."""
+    from `origins` origins t `every` buckets apart, the last one bucket before the series'
+    end, each with at least `min_seen` buckets up to it (at most origins x steps_ahead
+    errors per series, as the backtest's windows). `data`: unique_id, ds, y."""
     frame = data.sort("unique_id", "ds").with_columns(
         pl.int_range(1, pl.len() + 1).over("unique_id").alias("seen"),
         (pl.len().over("unique_id") - pl.int_range(pl.len()).over("unique_id")).alias("left"),
     )
     frame = frame.with_columns(
         (pl.col("y").cum_sum().over("unique_id") / pl.col("seen")).alias("mean_so_far")
-    ).filter((pl.col("seen") >= min_seen) & (pl.col("left") <= origins + 1))
+    ).filter(
+        (pl.col("seen") >= min_seen)
+        & (pl.col("left") >= 2)
+        & ((pl.col("left") - 2) % every == 0)
+        & (pl.col("left") <= 2 + (origins - 1) * every)
+    )
     shifted = data.sort("unique_id", "ds")
     parts = [
         frame.select("unique_id", "ds", "mean_so_far")
@@ -866,7 +872,7 @@ def forecast_demand(
         ("backtest", pl.concat(errors) if errors else empty),
         (
             "short",
-            running_mean_errors(short, horizon, h_bt, h_bt * settings.backtest_windows)
+            running_mean_errors(short, horizon, h_bt, settings.backtest_windows, h_bt)
             if short.height
             else empty,
         ),

@@ -114,6 +114,10 @@ def test_running_mean_errors_by_hand():
     assert errors["cutoff"].to_list() == [_week(3), _week(3), _week(4)]
     assert errors["ds"].to_list() == [_week(4), _week(5), _week(5)]
     assert errors["error"].to_list() == pytest.approx([3 - 1, 3 - 3, 2.6 - 3])
+    # origins two buckets apart: week 4 and week 2 (mean of 2, 4, 0 = 2)
+    errors = running_mean_errors(frame, 3, 3, 2, every=2).sort("cutoff", "ds")
+    assert errors["cutoff"].to_list() == [_week(2)] * 3 + [_week(4)]
+    assert errors["error"].to_list() == pytest.approx([2 - 6, 2 - 1, 2 - 3, 2.6 - 3])
 
 
 def _history(series: dict[str, list[float]]) -> pl.DataFrame:
