@@ -9,8 +9,10 @@ series and picks its model by its own rolling-origin backtest (exactly as `plan`
 and every candidate model is also fitted alone on every series. All are then scored on
 the hidden buckets with utilsforecast: MASE and RMSSE (scaled by the in-sample one-step
 naive error) and bias (mean forecast - actual, in units per bucket), averaged per demand
-pattern and overall. Series too short to backtest or with no demand are left out of the
-comparison (stockplan gives them a fallback, not a model choice).
+pattern and overall, and the median MASE (the mean is carried by a few series whose
+naive error is tiny). Every series with the whole holdout is scored, stockplan's fallbacks
+(short history, dead items) included; `--backtested-only` scores only the series that
+had a model choice (the comparison before).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ SINGLE_MODELS = [
     "TSB",
     "ADIDA",
     "IMAPA",
+    "SESOpt",
+    "WindowAverage",
     "HistoricAverage",
     "Naive",
 ]
@@ -57,6 +61,8 @@ def _models(season: int):
         HistoricAverage,
         Naive,
         SeasonalNaive,
+        SimpleExponentialSmoothingOptimized,
+        WindowAverage,
     )
 
     return [
@@ -67,6 +73,8 @@ def _models(season: int):
         TSB(alpha_d=0.1, alpha_p=0.1),
         ADIDA(),
         IMAPA(),
+        SimpleExponentialSmoothingOptimized(),
+        WindowAverage(window_size=13),
         HistoricAverage(),
         Naive(),
     ]
@@ -104,9 +112,17 @@ def history_from_file(path: Path, bucket: str) -> tuple[pl.DataFrame, dt.date]:
     return demand_history(sales, as_of, bucket), as_of
 
 
-def evaluate(history: pl.DataFrame, as_of: dt.date, bucket: str, settings, holdout: int):
+def evaluate(
+    history: pl.DataFrame,
+    as_of: dt.date,
+    bucket: str,
+    settings,
+    holdout: int,
+    backtested_only: bool = False,
+):
     """Scores per pattern and model (plus 'stockplan selection')."""
     from statsforecast import StatsForecast
+    from statsforecast.models import HistoricAverage
     from utilsforecast.losses import bias, mase, rmsse
 
     days = BUCKET_DAYS[bucket]
@@ -120,9 +136,10 @@ def evaluate(history: pl.DataFrame, as_of: dt.date, bucket: str, settings, holdo
     started = time.perf_counter()
     forecast, summary = forecast_demand(train, classes, bucket, settings.forecast, holdout)
     selection_seconds = time.perf_counter() - started
+    fallbacks = ["Zero", "TSBDecay", "HistoricAverage", "CategoryBlend", "DefaultBlend"]
     chosen = summary.filter(
-        ~pl.col("model").is_in(["Zero", "HistoricAverage", "CategoryBlend", "DefaultBlend"])
-    ).select(SERIES)
+        ~pl.col("model").is_in(fallbacks) if backtested_only else pl.lit(True)
+    ).select(*SERIES, pl.col("model").alias("stockplan_model"))
     keep = (
         chosen.join(classes.select(*SERIES, "demand_pattern"), on=SERIES)
         .join(test.group_by(SERIES).agg(pl.len().alias("n")), on=SERIES)
@@ -143,7 +160,14 @@ def evaluate(history: pl.DataFrame, as_of: dt.date, bucket: str, settings, holdo
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        engine = StatsForecast(models=_models(season), freq=f"{days}d", n_jobs=1)
+        # a model that cannot fit a short series (AutoETS: "tiny datasets") gives the
+        # series' mean there, as stockplan does for short histories
+        engine = StatsForecast(
+            models=_models(season),
+            freq=f"{days}d",
+            n_jobs=1,
+            fallback_model=HistoricAverage(),
+        )
         singles = engine.forecast(df=train_df, h=holdout)
     singles_seconds = time.perf_counter() - started
     singles = singles.with_columns(
@@ -181,18 +205,16 @@ def evaluate(history: pl.DataFrame, as_of: dt.date, bucket: str, settings, holdo
             finite = pl.col(model).is_finite()
             for name, group in [("overall", table), *table.group_by("demand_pattern")]:
                 label = name if isinstance(name, str) else name[0]
-                rows.append(
-                    {
-                        "metric": metric,
-                        "pattern": label,
-                        "model": "stockplan selection" if model == "stockplan" else model,
-                        "value": group.filter(finite)[model].mean(),
-                        "series": group.filter(finite).height,
-                    }
-                )
+                name = "stockplan selection" if model == "stockplan" else model
+                values = group.filter(finite)[model]
+                row = {"pattern": label, "model": name, "series": values.len()}
+                rows.append({**row, "metric": metric, "value": values.mean()})
+                if metric == "MASE":
+                    rows.append({**row, "metric": "MASE median", "value": values.median()})
     result = pl.DataFrame(rows)
     timing = {"selection_seconds": selection_seconds, "single_models_seconds": singles_seconds}
-    return result, keep, timing
+    per_series = keep.join(scores["MASE"], on="unique_id").drop("unique_id")
+    return result, keep, timing, per_series
 
 
 def main() -> None:
@@ -202,6 +224,12 @@ def main() -> None:
     parser.add_argument("--bucket", choices=["day", "week"], default="week")
     parser.add_argument("--holdout", type=int, default=8, help="hidden buckets (default 8)")
     parser.add_argument("--output", type=Path, help="also write the scores to this CSV")
+    parser.add_argument("--per-series", type=Path, help="write each series' MASE to this CSV")
+    parser.add_argument(
+        "--backtested-only",
+        action="store_true",
+        help="score only the series that had a model choice (no short-history or dead items)",
+    )
     args = parser.parse_args()
     if args.file is not None:
         config = load_config(ROOT / "config.example.yaml")
@@ -209,17 +237,34 @@ def main() -> None:
         bucket = args.bucket
     else:
         history, as_of, bucket, config = history_from_config(args.config)
-    scores, kept, timing = evaluate(history, as_of, bucket, config, args.holdout)
+    scores, kept, timing, per_series = evaluate(
+        history, as_of, bucket, config, args.holdout, args.backtested_only
+    )
     print(
         f"{kept.height} series scored on the last {args.holdout} {bucket}s before {as_of}; "
         f"selection {timing['selection_seconds']:.1f} s (backtest + forecast), "
         f"all single models {timing['single_models_seconds']:.1f} s"
     )
-    wide = scores.pivot(on="metric", index=["pattern", "model"], values="value").sort(
-        "pattern", "MASE"
+    counts = scores.filter(pl.col("metric") == "MASE").select("pattern", "model", "series")
+    wide = (
+        scores.pivot(on="metric", index=["pattern", "model"], values="value")
+        .join(counts, on=["pattern", "model"])
+        .sort("pattern", "MASE")
     )
     with pl.Config(tbl_rows=200, tbl_cols=10, float_precision=3, tbl_width_chars=120):
         print(wide)
+    # per pattern: does the selection beat every single model?
+    for (pattern,), group in wide.group_by("pattern", maintain_order=True):
+        ours = group.filter(pl.col("model") == "stockplan selection")
+        others = group.filter(pl.col("model") != "stockplan selection")
+        best = others.sort("MASE").head(1)
+        beaten = others.filter(pl.col("MASE") < ours["MASE"][0])["model"].to_list()
+        print(
+            f"{pattern}: selection MASE {ours['MASE'][0]:.3f} (median "
+            f"{ours['MASE median'][0]:.3f}), best single {best['model'][0]} "
+            f"{best['MASE'][0]:.3f}; "
+            + (f"beaten by {', '.join(beaten)}" if beaten else "beats every single model")
+        )
     overall = wide.filter(pl.col("pattern") == "overall")
     ours = overall.filter(pl.col("model") == "stockplan selection")
     best_single = overall.filter(pl.col("model") != "stockplan selection").sort("MASE").head(1)
@@ -231,6 +276,8 @@ def main() -> None:
     )
     if args.output:
         scores.write_csv(args.output)
+    if args.per_series:
+        per_series.write_csv(args.per_series)
     rank = np.argsort(overall["MASE"].to_numpy())
     print("ranking by overall MASE:", ", ".join(overall["model"].gather(rank).to_list()))
 

@@ -140,6 +140,7 @@ def unreachable_summary(unreachable: pl.DataFrame) -> pl.DataFrame:
 
 
 def forecast_quality(tables, config, holdout: int) -> pl.DataFrame:
+    from stockplan.forecast import backtest_periods
     from stockplan.pipeline import excluded_days, item_attributes, unit_values
 
     sales = tables["sales"]
@@ -163,14 +164,23 @@ def forecast_quality(tables, config, holdout: int) -> pl.DataFrame:
         .join(scale, on=SERIES)
         .join(classes.select(*SERIES, "demand_pattern"), on=SERIES)
         .filter(pl.col("naive_mae") > 0)
+        .with_columns(pl.col("period_start").rank("dense").alias("step"))
     )
+    # the band's misses within the backtest's horizon and beyond it (where the band's
+    # growth is extrapolated), and actual / forecast: a level shift the history could not
+    # show moves the misses whatever the band
+    within = pl.col("step") <= backtest_periods(config.forecast, bucket)
+    outside = (pl.col("demand") < pl.col("lo")) | (pl.col("demand") > pl.col("hi"))
     per_series = scored.group_by(*SERIES, "demand_pattern").agg(
         ((pl.col("forecast") - pl.col("demand")).abs().mean() / pl.col("naive_mae").first()).alias(
             "mase"
         ),
-        ((pl.col("demand") < pl.col("lo")) | (pl.col("demand") > pl.col("hi")))
-        .mean()
-        .alias("outside"),
+        outside.mean().alias("outside"),
+        outside.filter(within).mean().alias("outside_within"),
+        outside.filter(~within).mean().alias("outside_beyond"),
+        (pl.col("demand") > pl.col("hi")).mean().alias("above"),
+        pl.col("demand").sum().alias("actual"),
+        pl.col("forecast").sum().alias("forecast"),
     )
     return (
         per_series.group_by("demand_pattern")
@@ -178,6 +188,12 @@ def forecast_quality(tables, config, holdout: int) -> pl.DataFrame:
             pl.len().alias("series"),
             pl.col("mase").mean().round(3),
             pl.col("outside").mean().round(3).alias("outside_band"),
+            pl.col("outside_within").mean().round(3).alias("outside_backtest_horizon"),
+            pl.col("outside_beyond").mean().round(3).alias("outside_beyond_it"),
+            pl.col("above").mean().round(3).alias("above_hi"),
+            (pl.col("actual").sum() / pl.col("forecast").sum())
+            .round(2)
+            .alias("actual_vs_forecast"),
         )
         .sort("demand_pattern")
     )

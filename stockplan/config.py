@@ -323,6 +323,12 @@ class Forecast(Section):
         le=4,
         description="Average the forecasts of the best N models by backtest (1: pick one).",
     )
+    intermittent_selection: Literal["pattern", "series"] = Field(
+        default="pattern",
+        description="Intermittent / lumpy items: rank the models per demand pattern on the "
+        "pooled backtest (mean absolute error over the series' scale), or per series by "
+        "its own backtest's squared error.",
+    )
     expensive_classes: list[Literal["A", "B", "C"]] = Field(
         default_factory=lambda: ["A"],
         description="ABC classes whose smooth / seasonal items also try AutoETS and AutoTheta. "

@@ -11,13 +11,20 @@
 
 Each series' model is picked by a rolling-origin backtest (`backtest_windows` origins,
 `backtest_horizon_days` ahead each, scored by mean squared error, which is minimised by the
-mean: MAE would pick a flat zero for intermittent items). The chosen model's backtest RMSE
+mean: MAE would pick a flat zero for intermittent items); intermittent and lumpy items by
+default per demand pattern on the pooled backtest (`select_models`,
+`forecast.intermittent_selection`). The chosen model's backtest RMSE
 per bucket is the forecast-error spread `sigma_e` that safety stock uses (docs/design.md §4).
 AutoETS and AutoTheta are fitted once per series at the first backtest origin and carried
 forward over the later windows with those parameters (statsforecast's `refit=False`), and
 refitted for the final forecast only on the series that chose them: on the sample this
 costs a fifth of refitting at every origin, with the same or better holdout accuracy
 (bench/forecast_defaults.py).
+Bands (lo, hi at `forecast.interval_level`): forecast +- a half-width per demand pattern
+and step ahead from split-conformal scores |actual - forecast| / scale (scale: the
+series' mean absolute one-step change), pooled over the backtest's errors, or, for short
+histories, over the rolling errors of their mean-so-far forecast (`conformal_band_width`);
+dead items on TSB decay the quantile of their two-point demand (`two_point_band_width`).
 Forecasts are clipped at zero and a NaN forecast falls back to the series' recent mean.
 statsforecast is imported inside the function (stockplan.preload): its import is slow.
 """
@@ -229,8 +236,11 @@ def _run_family(
     horizon: int,
     h_bt: int,
     backend: Backend | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Backtest and forecast one family's series; return (choice, long forecast)."""
+    pools: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Backtest and forecast one family's series; return (choice, long forecast, backtest
+    errors of the chosen forecast: unique_id, cutoff, ds, error). `pools`: see
+    `select_models`."""
     stats_forecast = _statsforecast(backend is None)
     models = _candidate_models(family, _season_length(settings, bucket))
     names = [str(m) for m in models]
@@ -253,16 +263,7 @@ def _run_family(
     long_backtest = backtest.unpivot(
         index=["unique_id", "cutoff", "ds", "y"], on=names, variable_name="model"
     ).with_columns(pl.col("value").fill_nan(None))
-    ranked = (
-        long_backtest.with_columns((pl.col("value") - pl.col("y")).alias("error"))
-        .group_by(["unique_id", "model"])
-        .agg(pl.col("error").pow(2).mean().alias("mse"), pl.col("error").null_count().alias("n"))
-        .filter(pl.col("mse").is_not_null() & (pl.col("n") == 0))
-        .sort(["unique_id", "mse", "model"])
-        .with_columns(pl.int_range(pl.len()).over("unique_id").alias("rank"))
-        .filter(pl.col("rank") < settings.combine_top)
-    )
-    chosen = ranked.select("unique_id", "model", "rank")
+    chosen = select_models(long_backtest, settings.combine_top, pools)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         future = _final_forecast(frame, cheap, expensive, chosen, engine, horizon, backend)
@@ -322,20 +323,79 @@ def _run_family(
         .agg(pl.col("forecast").mean())
         .join(labels, on="unique_id")
         .with_columns(pl.col("ds").rank("ordinal").over("unique_id").cast(pl.Int64).alias("step"))
-        .join(band_widening(steps, horizon), on="step", how="left")
-        .select("unique_id", "ds", pl.col("label").alias("model"), "forecast", "band_ratio")
+        .select("unique_id", "ds", "step", pl.col("label").alias("model"), "forecast")
     )
-    return choice, long_forecast
+    return choice, long_forecast, steps.select("unique_id", "cutoff", "ds", "error")
+
+
+def select_models(
+    long_backtest: pl.DataFrame, combine_top: int, pools: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """unique_id, model, rank: the `combine_top` models each series' forecast averages.
+
+    `long_backtest`: unique_id, cutoff, ds, y, model, value; a model with a missing value
+    in a series' backtest is not a candidate for that series.
+    Per series (no `pools`): the lowest mean squared error over the series' own windows
+    (minimised by the mean; a series' mean absolute error would reward forecasts near its
+    median, zero for many intermittent items).
+    Per pool (`pools`: unique_id, pool, scale; the demand pattern): the lowest mean over the
+    pool's series of MAE / scale (their backtest MASE), on the series where every model
+    has a backtest; every series of the pool averages the pool's models. Among these
+    mean-type candidates the absolute error ranks models, not values, and one series'
+    few windows no longer rank close candidates by noise (Petropoulos & Kourentzes 2015
+    on selection and combination for intermittent demand). A series whose pool has no
+    ranking, or which lacks one of its models, keeps its own choice.
+    """
+    per_series = (
+        long_backtest.with_columns((pl.col("value") - pl.col("y")).alias("error"))
+        .group_by(["unique_id", "model"])
+        .agg(
+            pl.col("error").pow(2).mean().alias("mse"),
+            pl.col("error").abs().mean().alias("mae"),
+            pl.col("error").null_count().alias("n"),
+        )
+        .filter(pl.col("mse").is_not_null() & (pl.col("n") == 0))
+    )
+    own = (
+        per_series.sort(["unique_id", "mse", "model"])
+        .with_columns(pl.int_range(pl.len()).over("unique_id").alias("rank"))
+        .filter(pl.col("rank") < combine_top)
+        .select("unique_id", "model", "rank")
+    )
+    if pools is None:
+        return own
+    candidates = per_series["model"].n_unique()
+    complete = (
+        per_series.group_by("unique_id")
+        .agg(pl.len().alias("k"))
+        .filter(pl.col("k") == candidates)
+        .select("unique_id")
+    )
+    ranked = (
+        per_series.join(complete, on="unique_id")
+        .join(pools.filter(pl.col("scale") > 0), on="unique_id")
+        .group_by(["pool", "model"])
+        .agg((pl.col("mae") / pl.col("scale")).mean().alias("score"))
+        .sort(["pool", "score", "model"])
+        .with_columns(pl.int_range(pl.len()).over("pool").alias("rank"))
+        .filter(pl.col("rank") < combine_top)
+    )
+    pooled = pools.join(ranked, on="pool").select("unique_id", "model", "rank")
+    lacking = pooled.join(per_series, on=["unique_id", "model"], how="anti").select("unique_id")
+    pooled = pooled.join(lacking, on="unique_id", how="anti")
+    return pl.concat([pooled, own.join(pooled, on="unique_id", how="anti")]).sort(
+        "unique_id", "rank"
+    )
 
 
 def band_widening(steps: pl.DataFrame, horizon: int) -> pl.DataFrame:
     """step, band_ratio: how the forecast error spread grows with the horizon, measured.
 
-    Backtest errors pooled over the family's series give a mean squared error per step
-    ahead h = 1..H; beyond H it grows linearly in h at the measured rate (a random-walk
-    level, as exponential smoothing implies: var_h = var_1 (1 + (h - 1) alpha^2), Hyndman
-    et al. 2008, ch. 6). band_ratio_h = sqrt(mse_h / mean mse), so sigma_e (the RMSE over
-    all steps) times band_ratio is the spread h buckets ahead.
+    Pooled errors (unique_id, cutoff, ds, error) give a mean squared error per step ahead
+    h = 1..H, kept non-decreasing; beyond H it grows linearly in h at the least-squares
+    slope over h = 1..H, not below zero (a random-walk level, as exponential smoothing
+    implies: var_h = var_1 (1 + (h - 1) alpha^2), Hyndman et al. 2008, ch. 6).
+    band_ratio_h = sqrt(mse_h / mean mse): the spread h buckets ahead over the mean spread.
     """
     per_step = (
         steps.with_columns(
@@ -348,13 +408,124 @@ def band_widening(steps: pl.DataFrame, horizon: int) -> pl.DataFrame:
     mse = per_step["mse"].fill_null(0.0).to_numpy()
     if mse.size == 0 or not np.isfinite(mse).all() or mse.mean() <= 0:
         return pl.DataFrame({"step": range(1, horizon + 1), "band_ratio": [1.0] * horizon})
+    # the growth per step: least-squares slope over the measured steps, not below zero (a
+    # slope through the running maximum would grow a flat but noisy spread)
+    slope = max(float(np.polyfit(np.arange(mse.size), mse, 1)[0]), 0.0) if mse.size > 1 else 0.0
     mse = np.maximum.accumulate(mse)  # a spread never shrinks further ahead
-    slope = (mse[-1] - mse[0]) / (mse.size - 1) if mse.size > 1 else 0.0
     h = np.arange(1, horizon + 1)
     grown = np.where(
         h <= mse.size, mse[np.minimum(h, mse.size) - 1], mse[-1] + (h - mse.size) * slope
     )
     return pl.DataFrame({"step": h, "band_ratio": np.sqrt(grown / mse.mean())})
+
+
+def conformal_band_width(errors: pl.DataFrame, level: float, horizon: int) -> pl.DataFrame:
+    """demand_pattern, step, band_width: the half-width of the `level` band h = 1..horizon
+    buckets ahead, per demand pattern, in units of each series' own `scale`.
+
+    Split conformal (Vovk et al. 2005; Lei et al. 2018, locally weighted): every backtest
+    error (unique_id, cutoff, ds, error, demand_pattern, scale) gives the score
+    |actual - forecast| / scale, pooled per pattern and step ahead over series and windows
+    (one series has too few windows). band_width_h = the ceil((n + 1) level)-th smallest of
+    the n scores at step h, kept non-decreasing in h; forecast +- band_width x scale then
+    leaves out 1 - level of the backtest's actuals. Beyond the backtest horizon H it grows
+    as the pattern's pooled mean squared score does (`band_widening`: linear in h, the
+    random-walk level exponential smoothing implies).
+    """
+    schema = {"demand_pattern": pl.String, "step": pl.Int64, "band_width": pl.Float64}
+    scored = errors.filter(pl.col("scale") > 0).with_columns(
+        (pl.col("error").abs() / pl.col("scale")).alias("score"),
+        pl.col("ds").rank("ordinal").over(["unique_id", "cutoff"]).cast(pl.Int64).alias("step"),
+    )
+    if scored.height == 0:
+        return pl.DataFrame(schema=schema)
+    rank = ((pl.len() + 1) * level).ceil().cast(pl.Int64)
+    per_step = scored.group_by("demand_pattern", "step").agg(
+        pl.col("score").sort().get(pl.min_horizontal(rank, pl.len()) - 1).alias("width")
+    )
+    frames = []
+    for (pattern,), group in per_step.sort("step").group_by("demand_pattern", maintain_order=True):
+        width = np.maximum.accumulate(group["width"].to_numpy())  # never narrower further ahead
+        ratio = band_widening(
+            scored.filter(pl.col("demand_pattern") == pattern).with_columns(
+                pl.col("score").alias("error")
+            ),
+            max(horizon, width.size),
+        )["band_ratio"].to_numpy()
+        h = np.arange(1, horizon + 1)
+        last = width.size - 1
+        beyond = width[last] * ratio[h - 1] / ratio[last] if ratio[last] > 0 else width[last]
+        frames.append(
+            pl.DataFrame(
+                {
+                    "demand_pattern": pattern,
+                    "step": h,
+                    "band_width": np.where(
+                        h <= width.size, width[np.minimum(h, width.size) - 1], beyond
+                    ),
+                },
+                schema=schema,
+            )
+        )
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+
+def running_mean_errors(
+    data: pl.DataFrame, steps_ahead: int, min_seen: int, origins: int, every: int = 1
+) -> pl.DataFrame:
+    """unique_id, cutoff, ds, error: the rolling-origin errors of the mean-so-far forecast
+    that a series too short to backtest gets (`short_history_rate`, its own-mean part),
+    error = mean(y_1..y_t) - y_(t+h) for h = 1..`steps_ahead` (where y_(t+h) is known),
+    from `origins` origins t `every` buckets apart, the last one bucket before the series'
+    end, each with at least `min_seen` buckets up to it (at most origins x steps_ahead
+    errors per series, as the backtest's windows). `data`: unique_id, ds, y."""
+    frame = data.sort("unique_id", "ds").with_columns(
+        pl.int_range(1, pl.len() + 1).over("unique_id").alias("seen"),
+        (pl.len().over("unique_id") - pl.int_range(pl.len()).over("unique_id")).alias("left"),
+    )
+    frame = frame.with_columns(
+        (pl.col("y").cum_sum().over("unique_id") / pl.col("seen")).alias("mean_so_far")
+    ).filter(
+        (pl.col("seen") >= min_seen)
+        & (pl.col("left") >= 2)
+        & ((pl.col("left") - 2) % every == 0)
+        & (pl.col("left") <= 2 + (origins - 1) * every)
+    )
+    shifted = data.sort("unique_id", "ds")
+    parts = [
+        frame.select("unique_id", "ds", "mean_so_far")
+        .join(
+            shifted.with_columns(pl.col("ds").shift(h).over("unique_id").alias("origin")),
+            left_on=["unique_id", "ds"],
+            right_on=["unique_id", "origin"],
+            suffix="_ahead",
+        )
+        .select(
+            "unique_id",
+            pl.col("ds").alias("cutoff"),
+            pl.col("ds_ahead").alias("ds"),
+            (pl.col("mean_so_far") - pl.col("y")).alias("error"),
+        )
+        for h in range(1, steps_ahead + 1)
+    ]
+    return pl.concat(parts)
+
+
+def two_point_band_width(level: float) -> pl.Expr:
+    """Half-width of the `level` band of TSB's demand, d = z with probability p, else 0,
+    around its mean f = p z (Teunter, Syntetos & Babai 2011): |d - f| is f with
+    probability 1 - p and |z - f| with probability p, and its `level`-quantile is the
+    smaller of the two when that one's probability reaches `level`, else the larger.
+    Columns tsb_probability (p), tsb_size (z), tsb_rate (f)."""
+    p, f = pl.col("tsb_probability"), pl.col("tsb_rate")
+    miss = (pl.col("tsb_size") - f).abs()
+    small_first = f <= miss
+    small_mass = pl.when(small_first).then(1.0 - p).otherwise(p)
+    return (
+        pl.when(small_mass >= level)
+        .then(pl.min_horizontal(f, miss))
+        .otherwise(pl.max_horizontal(f, miss))
+    )
 
 
 def tsb_probability(alpha: float) -> pl.Expr:
@@ -394,6 +565,7 @@ def series_stats(
             tsb_size(settings.dead_alpha).alias("tsb_size"),
             (pl.col("demand") > 0).arg_true().last().alias("last_sale_index"),
             (pl.col("demand") > 0).sum().alias("selling_periods"),
+            pl.col("demand").diff().abs().mean().fill_null(0.0).alias("naive_mae"),
         )
         .with_columns(
             pl.when(still_selling_chance() >= settings.dead_probability)
@@ -619,16 +791,37 @@ def forecast_demand(
 
     choices: list[pl.DataFrame] = []
     futures: list[pl.DataFrame] = []
+    errors: list[pl.DataFrame] = []
+    # each series' own scale (the MASE scale: mean absolute one-step change, else its
+    # mean), for the pooled model selection and the bands
+    scales = series.select(
+        "unique_id",
+        "demand_pattern",
+        pl.when(pl.col("naive_mae") > 0)
+        .then(pl.col("naive_mae"))
+        .otherwise(pl.col("mean_all"))
+        .alias("scale"),
+    )
     with forecast_backend(settings) as backend:
         for family in ("seasonal", "smooth", "seasonal_fast", "smooth_fast", "intermittent"):
             frame = data.filter(pl.col("family") == family).drop("family").sort(["unique_id", "ds"])
             if frame.height == 0:
                 continue
-            choice, future = _run_family(frame, family, settings, bucket, horizon, h_bt, backend)
+            pools = (
+                scales.rename({"demand_pattern": "pool"}).join(
+                    frame.select("unique_id").unique(), on="unique_id"
+                )
+                if family == "intermittent" and settings.intermittent_selection == "pattern"
+                else None
+            )
+            choice, future, error = _run_family(
+                frame, family, settings, bucket, horizon, h_bt, backend, pools
+            )
             if family == "intermittent" and settings.pooled_seasonality:
                 future = with_pooled_seasonality(future, history, settings, bucket, horizon)
             choices.append(choice)
             futures.append(future)
+            errors.append(error)
             if advance is not None:
                 advance(frame["unique_id"].n_unique())
 
@@ -656,6 +849,7 @@ def forecast_demand(
     simple_future = simple.join(steps, how="cross").select(
         "unique_id",
         (pl.col("last_period") + pl.duration(days=pl.col("step") * days)).alias("ds"),
+        pl.col("step").cast(pl.Int64),
         simple_model.alias("model"),
         pl.when(pl.col("family") == "zero")
         .then(0.0)
@@ -663,7 +857,6 @@ def forecast_demand(
         .then(pl.col("tsb_rate"))
         .otherwise(pl.col("short_rate"))
         .alias("forecast"),
-        pl.lit(1.0).alias("band_ratio"),
     )
     choice = pl.concat([*choices, simple_choice], how="vertical_relaxed")
     future = pl.concat([*futures, simple_future], how="vertical_relaxed")
@@ -684,23 +877,75 @@ def forecast_demand(
         ).alias("sigma_e"),
         pl.col("model").fill_null("HistoricAverage"),
     )
-    z = float(norm.ppf(0.5 + settings.interval_level / 200.0))
+    # bands: split-conformal per pattern and step, from the backtest's errors for the
+    # backtested series and from the mean-so-far's rolling errors for short histories;
+    # TSB-decaying dead items the quantile of their two-point demand; else normal
+    level = settings.interval_level / 100.0
+    z = float(norm.ppf(0.5 + level / 2))
+    short = data.join(
+        series.filter(pl.col("family") == "short").select("unique_id"), on="unique_id"
+    ).drop("family")
+    empty = pl.DataFrame(
+        schema={"unique_id": pl.Int64, "cutoff": pl.Date, "ds": pl.Date, "error": pl.Float64}
+    )
+    pools = [
+        ("backtest", pl.concat(errors) if errors else empty),
+        (
+            "short",
+            running_mean_errors(short, horizon, h_bt, settings.backtest_windows, h_bt)
+            if short.height
+            else empty,
+        ),
+    ]
+    widths = pl.concat(
+        [
+            conformal_band_width(found.join(scales, on="unique_id"), level, horizon).with_columns(
+                pl.lit(pool).alias("pool")
+            )
+            for pool, found in pools
+        ]
+    )
+    pool = pl.when(pl.col("family") == "short").then(pl.lit("short")).otherwise(pl.lit("backtest"))
+    half_width = (
+        pl.when(pl.col("family") == "zero")
+        .then(0.0)
+        .when(pl.col("family") == "decay")
+        .then(two_point_band_width(level))
+        .when(pl.col("band_width").is_not_null())
+        .then(pl.col("band_width") * pl.col("scale"))
+        .otherwise(z * pl.col("sigma_e"))
+    )
     forecast = (
-        future.join(summary.select("unique_id", *SERIES, "sigma_e", "mean_recent"), on="unique_id")
+        future.join(
+            summary.select(
+                "unique_id",
+                *SERIES,
+                "family",
+                "sigma_e",
+                "mean_recent",
+                "tsb_probability",
+                "tsb_size",
+                "tsb_rate",
+            ),
+            on="unique_id",
+        )
+        .join(scales, on="unique_id")
+        .with_columns(pool.alias("pool"))
+        .join(widths, on=["pool", "demand_pattern", "step"], how="left")
         .with_columns(
             pl.col("forecast")
             .fill_nan(None)
             .fill_null(pl.col("mean_recent"))
             .clip(lower_bound=0.0)
             .alias("forecast"),
-            (pl.col("sigma_e") * pl.col("band_ratio").fill_null(1.0)).alias("spread"),
         )
+        .with_columns(half_width.fill_nan(None).fill_null(0.0).alias("half_width"))
         .select(
             *SERIES,
             pl.col("ds").alias("period_start"),
             "forecast",
-            (pl.col("forecast") - z * pl.col("spread")).clip(lower_bound=0.0).alias("lo"),
-            (pl.col("forecast") + z * pl.col("spread")).alias("hi"),
+            (pl.col("forecast") - pl.col("half_width")).clip(lower_bound=0.0).alias("lo"),
+            (pl.col("forecast") + pl.col("half_width")).alias("hi"),
             "model",
         )
         .sort([*SERIES, "period_start"])
