@@ -413,10 +413,11 @@ def history_lead_time_demand(
     windows; series with too little history for the forecast's backtest are calibrated on
     origins every four review periods of their own history (as the backtest steps by its
     4-bucket horizon), at the mean-so-far forecast and the spread such a series gets from
-    the weeks before each origin only (`history_windows`). `policy.lead_time_demand`: `auto` scores both bootstraps (whole
-    L + R windows, `block`; single days, `days`) and the parametric normal / negative
-    binomial there and keeps per pattern the one whose recalibrated quantiles held best
-    on held-out origins at 0.90 / 0.95 / 0.98; `block`, `days` or `parametric` forces one.
+    the weeks before each origin only (`history_windows`). `policy.lead_time_demand`:
+    `auto` scores both bootstraps (whole L + R windows, `block`; single days, `days`) and
+    the parametric normal / negative binomial there and keeps per pattern the one whose
+    recalibrated quantiles held best on held-out origins at 0.90 / 0.95 / 0.98; `block`,
+    `days` or `parametric` forces one.
     With too few calibration cycles for a pattern its levels are the uncalibrated
     conditional quantiles (or the parametric ones).
     `forecast_age_days`: how long the forecast made at an origin keeps setting the levels
