@@ -612,18 +612,17 @@ def _spread_before(
     a series, max(std of its buckets, sqrt(their mean)), over the (up to `history_days`)
     buckets ending at the origin that hold a measured day; / sqrt(bucket days)."""
     steps = max(1, history_days // bucket_days)
-    ends = origins[None, :, None] - bucket_days * np.arange(steps)[None, None, :]
-    starts = ends - bucket_days
-    valid = starts >= 0
-    ends, starts = np.clip(ends, 0, None), np.clip(starts, 0, None)
-    rows = np.arange(cum.shape[0])[:, None, None]
-    sums = cum[rows, ends] - cum[rows, starts]
-    seen = ((cum_days[rows, ends] - cum_days[rows, starts]) > 0) & valid
-    n = seen.sum(axis=2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(seen, sums, 0.0).sum(axis=2) / n
-        var = np.where(seen, (sums - mean[:, :, None]) ** 2, 0.0).sum(axis=2) / (n - 1)
-    spread = np.fmax(np.sqrt(np.where(n > 1, var, 0.0)), np.sqrt(np.nan_to_num(mean)))
+    spread = np.zeros((cum.shape[0], origins.size))
+    for j, origin in enumerate(origins):  # one [series, buckets] block at a time: bounded memory
+        ends = origin - bucket_days * np.arange(steps)
+        ends = ends[ends >= bucket_days]
+        sums = cum[:, ends] - cum[:, ends - bucket_days]
+        seen = (cum_days[:, ends] - cum_days[:, ends - bucket_days]) > 0
+        n = seen.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(seen, sums, 0.0).sum(axis=1) / n
+            var = np.where(seen, (sums - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n - 1)
+        spread[:, j] = np.fmax(np.sqrt(np.where(n > 1, var, 0.0)), np.sqrt(np.nan_to_num(mean)))
     return spread / np.sqrt(bucket_days)
 
 
