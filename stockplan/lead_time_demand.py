@@ -412,11 +412,12 @@ def history_lead_time_demand(
     `summary` (the forecast summary: window_origins, window_rates) gives the backtest
     windows; series with too little history for the forecast's backtest are calibrated on
     origins every four review periods of their own history (as the backtest steps by its
-    4-bucket horizon), at the mean-so-far forecast such a series gets
-    (`history_windows`). `policy.lead_time_demand`: `auto` scores both bootstraps (whole
-    L + R windows, `block`; single days, `days`) and the parametric normal / negative
-    binomial there and keeps per pattern the one whose recalibrated quantiles held best
-    on held-out origins at 0.90 / 0.95 / 0.98; `block`, `days` or `parametric` forces one.
+    4-bucket horizon), at the mean-so-far forecast and the spread such a series gets from
+    the weeks before each origin only (`history_windows`). `policy.lead_time_demand`:
+    `auto` scores both bootstraps (whole L + R windows, `block`; single days, `days`) and
+    the parametric normal / negative binomial there and keeps per pattern the one whose
+    recalibrated quantiles held best on held-out origins at 0.90 / 0.95 / 0.98; `block`,
+    `days` or `parametric` forces one.
     With too few calibration cycles for a pattern its levels are the uncalibrated
     conditional quantiles (or the parametric ones).
     `forecast_age_days`: how long the forecast made at an origin keeps setting the levels
@@ -436,7 +437,12 @@ def history_lead_time_demand(
         start = min(start, earliest - dt.timedelta(days=history))
     span = (as_of - start).days
     daily = daily_demand(sales, keys, start, span, excluded)
-    windows = pl.concat([windows, history_windows(keys, daily, start, windows, history, 4 * r)])
+    windows = pl.concat(
+        [
+            windows.with_columns(pl.lit(None, pl.Float64).alias("sigma_day")),
+            history_windows(keys, daily, start, windows, history, 4 * r, bucket_days=bucket_days),
+        ]
+    )
     lead_mean = keys["lead_time_days"].fill_null(0.0).to_numpy()
     lead_std = keys["lead_time_std_days"].fill_null(0.0).to_numpy()
     candidates = (
@@ -553,17 +559,20 @@ def history_windows(
     history_days: int,
     step_days: int = 7,
     min_days: int = 28,
+    bucket_days: int = 7,
 ) -> pl.DataFrame:
     """Calibration windows for the series the forecast could not backtest (history too
     short for its windows): an origin every `step_days` back from the end of `daily`, each
     with the forecast such a series gets, the mean demand per measured day of the (up to
     `history_days`) days before it (`forecast.py`: short history -> the mean of what there
-    is), kept where at least `min_days` were measured. Same columns as `_backtest_windows`;
+    is), kept where at least `min_days` were measured, with the spread such a series
+    gets from the same days (`_spread_before`, sigma_day): not from the whole history,
+    which holds the windows scored. Columns of `_backtest_windows` plus sigma_day;
     origins whose L + R window runs past the history are skipped by the calibration."""
     missing = keys.select(SERIES).with_row_index("row").join(windows, on=SERIES, how="anti")
     n, span = daily.shape
     if missing.height == 0 or span <= min_days:
-        return windows.clear()
+        return windows.clear().with_columns(pl.lit(None, pl.Float64).alias("sigma_day"))
     rows = missing["row"].to_numpy()
     measured = ~np.isnan(daily[rows])
     cum_days = np.concatenate([np.zeros((rows.size, 1)), np.cumsum(measured, axis=1)], axis=1)
@@ -577,19 +586,44 @@ def history_windows(
         rate = (cum[:, origins] - cum[:, begin]) / counted
     ok = counted >= min_days
     series, which = np.nonzero(ok)
+    sigma = _spread_before(cum, cum_days, origins, history_days, bucket_days)
     return pl.DataFrame(
         {
             "sku": missing["sku"].to_numpy()[series],
             "location": missing["location"].to_numpy()[series],
             "day": origins[which],
             "rate_per_day": rate[series, which],
+            "sigma_day": sigma[series, which],
         }
     ).select(
         pl.col("sku").cast(pl.String),
         pl.col("location").cast(pl.String),
         (pl.lit(first) + pl.duration(days=pl.col("day"))).cast(pl.Date).alias("origin"),
         pl.col("rate_per_day").cast(pl.Float64),
+        pl.col("sigma_day").cast(pl.Float64),
     )
+
+
+def _spread_before(
+    cum: np.ndarray, cum_days: np.ndarray, origins: np.ndarray, history_days: int, bucket_days: int
+) -> np.ndarray:
+    """[series, origins] forecast-error spread per day that a short-history series gets
+    at each origin from the buckets before it only: as `forecast.py` sets sigma_e for such
+    a series, max(std of its buckets, sqrt(their mean)), over the (up to `history_days`)
+    buckets ending at the origin that hold a measured day; / sqrt(bucket days)."""
+    steps = max(1, history_days // bucket_days)
+    spread = np.zeros((cum.shape[0], origins.size))
+    for j, origin in enumerate(origins):  # one [series, buckets] block at a time: bounded memory
+        ends = origin - bucket_days * np.arange(steps)
+        ends = ends[ends >= bucket_days]
+        sums = cum[:, ends] - cum[:, ends - bucket_days]
+        seen = (cum_days[:, ends] - cum_days[:, ends - bucket_days]) > 0
+        n = seen.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(seen, sums, 0.0).sum(axis=1) / n
+            var = np.where(seen, (sums - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n - 1)
+        spread[:, j] = np.fmax(np.sqrt(np.where(n > 1, var, 0.0)), np.sqrt(np.nan_to_num(mean)))
+    return spread / np.sqrt(bucket_days)
 
 
 def recalibrated_level(target: np.ndarray, achieved: np.ndarray) -> np.ndarray:
@@ -680,6 +714,11 @@ def backtest_calibration(
         rows, rate = rows[rows_ok], group["rate_per_day"].to_numpy()[rows_ok]
         if rows.size == 0:
             continue
+        own_spread = (  # a window's own spread, where it has one (history windows)
+            group["sigma_day"].to_numpy()[rows_ok]
+            if sigma_day is not None and "sigma_day" in group.columns
+            else np.full(rows.size, np.nan)
+        )
         history = daily[rows, max(0, origin - history_days) : origin]
         ages = range(0, max(0, forecast_age_days) + 1, r)
         outcomes = [
@@ -697,9 +736,8 @@ def backtest_calibration(
         for method in methods:
             if method == "parametric":
                 mu = rate * (lead_mean[rows] + r)
-                sigma = np.sqrt(
-                    (lead_mean[rows] + r) * sigma_day[rows] ** 2 + rate**2 * lead_std[rows] ** 2
-                )
+                spread = np.where(np.isnan(own_spread), sigma_day[rows], own_spread)
+                sigma = np.sqrt((lead_mean[rows] + r) * spread**2 + rate**2 * lead_std[rows] ** 2)
                 fitted = (mu > 0) & np.isfinite(sigma)
             else:
                 build = window_lead_time_demand if method == "block" else bootstrap_lead_time_demand

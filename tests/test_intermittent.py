@@ -176,6 +176,54 @@ def test_series_without_backtest_windows_get_weekly_origins_at_their_history_mea
     assert short["rate_per_day"][-1] == pytest.approx(54 / 14)
 
 
+def test_history_window_spread_comes_only_from_the_weeks_before_its_origin():
+    # 1 a day on days 0-55 except day 30, which sells 100: weeks (7-day buckets) from day 0
+    # sum 7, 7, 7, 7, 106, 7, 7, 7. Origins every 7 days back from day 49, kept with >= 14
+    # measured days: 14, 21, ..., 49. The spread at an origin is that of the weeks before it
+    # (forecast.py for a short series: max(sample std, sqrt(mean)) per week, / sqrt(7)):
+    # origins 14-28 see only weeks of 7: std 0, sqrt(7) / sqrt(7) = 1 a day, whatever
+    # day 30 sold; origin 35 sees 7, 7, 7, 7, 106, origin 42 one week more, 49 two more.
+    first = dt.date(2024, 1, 1)
+    row = np.full(56, 1.0)
+    row[30] = 100.0
+    keys = pl.DataFrame({"sku": ["A"], "location": ["W"]})
+    none = pl.DataFrame(
+        schema={
+            "sku": pl.String,
+            "location": pl.String,
+            "origin": pl.Date,
+            "rate_per_day": pl.Float64,
+        }
+    )
+    made = history_windows(keys, row[None, :], first, none, 364, 7, 14).sort("origin")
+    assert made["origin"].to_list() == [first + dt.timedelta(days=d) for d in range(14, 50, 7)]
+    week = np.sqrt(7.0)
+    spread = [np.std([7] * 4 + [106] + [7] * k, ddof=1) / week for k in (0, 1, 2)]
+    assert np.allclose(made["sigma_day"].to_numpy(), [1, 1, 1, *spread])
+    # with 14 days of history origin 49 sees only weeks 5 and 6 (7, 7): 1 a day again
+    short = history_windows(keys, row[None, :], first, none, 14, 7, 14).sort("origin")
+    assert short["sigma_day"][-1] == pytest.approx(1.0)
+
+
+def test_a_history_window_is_scored_with_its_own_spread_not_the_whole_history_one():
+    # 2 a day before day 400 (the forecast: 2 a day), 3 a day from it: T = 3 x 21 = 63
+    # against mu = 2 x 21 = 42. The normal level covers it when 42 + z sqrt(21) s >= 63,
+    # z >= sqrt(21) / s: with the window's own spread s = 1 a day z >= 4.58, above every
+    # grid level (never served); with the whole-history spread s = 10, z >= 0.458, i.e.
+    # served from level Phi(0.458) = 0.677 up.
+    n, first = 60, dt.date(2024, 1, 1)
+    daily = np.where(np.arange(500) < 400, 2.0, 3.0)[None, :].repeat(n, axis=0)
+    windows = _windows(n, first, [400], 2.0)
+    args = (_keys(n, "smooth"), daily, first)
+    rest = (np.full(n, 14.0), np.zeros(n), 7, 364)
+    own = windows.with_columns(pl.lit(1.0).alias("sigma_day"))
+    scored, _ = backtest_calibration(*args, own, *rest, sigma_day=np.full(n, 10.0))
+    assert np.all(scored["parametric"]["smooth"][0] == 0.0)
+    whole, _ = backtest_calibration(*args, windows, *rest, sigma_day=np.full(n, 10.0))
+    expected = stats.norm.cdf(np.sqrt(21) / 10) <= CALIBRATION_GRID
+    assert np.array_equal(whole["parametric"]["smooth"][0], expected.astype(float))
+
+
 def test_backtest_on_a_stationary_lumpy_generator_is_calibrated_at_the_true_level():
     # a day sells with chance 0.2, one of 1, 2, 3 or 20 units: 1.3 units a day on average.
     # With the forecast at that true level, the day bootstrap's quantiles hold their level.
