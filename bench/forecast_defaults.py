@@ -36,9 +36,14 @@ from stockplan.forecast import forecast_demand  # noqa: E402
 from stockplan.segmentation import classify_demand  # noqa: E402
 
 # `refit`: how the backtest fits AutoETS / AutoTheta (forecast.EXPENSIVE_REFIT): False fits
-# once at the first origin and carries it forward (the default), True refits at every origin
+# once at the first origin and carries it forward (the default), True refits at every origin.
+# `carried`: which of them forecast from that backtest fit carried on to the end of the history
+# (forecast.CARRIED_TO_FORECAST; default AutoETS) rather than refitted on the whole history
 VARIANTS = {
     "default": {},
+    "refit both for forecast": {"carried": set()},
+    "carry AutoTheta instead": {"carried": {"AutoTheta"}},
+    "carry both to forecast": {"carried": {"AutoETS", "AutoTheta"}},
     "before: refit, 6 windows": {"backtest_windows": 6, "refit": True},
     "refit, 8 windows": {"refit": True},
     "fit once, 6 windows": {"backtest_windows": 6},
@@ -51,6 +56,9 @@ VARIANTS = {
     "cheap only, 6 windows": {"expensive_classes": [], "backtest_windows": 6},
     "cheap only, top 1": {"expensive_classes": [], "combine_top": 1},
 }
+
+
+CARRIED = forecast_module.CARRIED_TO_FORECAST
 
 
 def _cpu() -> float:
@@ -102,6 +110,7 @@ def main() -> None:
         update = dict(update)
         refit = update.pop("refit", False)
         forecast_module.EXPENSIVE_REFIT = dict.fromkeys(forecast_module.EXPENSIVE_MODELS, refit)
+        forecast_module.CARRIED_TO_FORECAST = update.pop("carried", CARRIED)
         settings = config.forecast.model_copy(update=update)
         walls, cpus, loads = [], [], []
         for _ in range(args.runs):

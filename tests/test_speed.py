@@ -125,15 +125,9 @@ def test_a_large_sheet_reads_back_exactly_as_the_per_cell_writer_writes_it(
     assert sheet[3][0][0] == "a & b <c>" and sheet[2][0][0] == "  lead"
 
 
-def test_an_expensive_model_is_backtested_from_one_fit_and_refitted_whole_for_the_forecast():
+def _trend_series(as_of: dt.date):
     import numpy as np
-    from statsforecast.models import AutoETS, AutoTheta
 
-    from stockplan.config import Classify, Forecast
-    from stockplan.forecast import forecast_demand
-    from stockplan.segmentation import classify_demand
-
-    as_of = dt.date(2025, 3, 3)
     rng = np.random.default_rng(7)
     y = np.round(10 + 0.8 * np.arange(60) + rng.normal(0, 1.5, 60))  # a trend: ETS / Theta win
     history = pl.DataFrame(
@@ -145,11 +139,34 @@ def test_an_expensive_model_is_backtested_from_one_fit_and_refitted_whole_for_th
             "revenue": y * 10,
         }
     )
+    return y, history
+
+
+@pytest.mark.parametrize("name", ["AutoETS", "AutoTheta"])
+def test_an_expensive_model_is_backtested_from_one_fit_and_forecast_as_measured(name, monkeypatch):
+    """AutoETS is forecast from its backtest fit, states run on to the end of the history;
+    AutoTheta is refitted on the whole history."""
+    import numpy as np
+    from statsforecast.models import AutoETS, AutoTheta
+
+    from stockplan import forecast as forecast_module
+    from stockplan.config import Classify, Forecast
+    from stockplan.forecast import forecast_demand
+    from stockplan.segmentation import classify_demand
+
+    as_of = dt.date(2025, 3, 3)
+    y, history = _trend_series(as_of)
     classes = classify_demand(history, as_of, "week", Classify())
+    others = {"AutoETS": ["AutoTheta"], "AutoTheta": ["AutoETS"]}[name]
+    real = forecast_module._candidate_models
+    monkeypatch.setattr(  # the one expensive model under test against the cheap ones
+        forecast_module,
+        "_candidate_models",
+        lambda family, season: [m for m in real(family, season) if str(m) not in others],
+    )
     settings = Forecast(backtest_windows=3, combine_top=1)  # 3 windows of 4 weeks, one model
     forecast, summary = forecast_demand(history, classes, "week", settings, 6)
-    name = summary["model"][0]
-    assert name in {"AutoETS", "AutoTheta"}
+    assert summary["model"][0] == name
     model = {"AutoETS": lambda: AutoETS(season_length=1), "AutoTheta": lambda: AutoTheta()}[name]
     # backtest: fitted once on the weeks before the first origin (week 48), then the same
     # parameters carried forward to the origins at weeks 52 and 56
@@ -158,9 +175,15 @@ def test_an_expensive_model_is_backtested_from_one_fit_and_refitted_whole_for_th
     predicted += [first.forward(y=y[:origin], h=4)["mean"] for origin in (52, 56)]
     errors = np.concatenate(predicted) - y[48:60]
     assert summary["backtest_rmse"][0] == pytest.approx(np.sqrt(np.mean(errors**2)), rel=1e-6)
-    # the forecast: the model refitted on all 60 weeks
-    whole = model().fit(y).predict(h=6)["mean"]
-    assert forecast["forecast"].to_list() == pytest.approx(np.clip(whole, 0, None), rel=1e-6)
+    # the forecast: AutoETS carries the week-48 fit on over all 60 weeks; AutoTheta refits
+    if name == "AutoETS":
+        expected = first.forward(y=y, h=6)["mean"]
+        assert not np.allclose(expected, model().fit(y).predict(h=6)["mean"], rtol=1e-3)
+    else:
+        expected = model().fit(y).predict(h=6)["mean"]
+    assert forecast["forecast"].to_list() == pytest.approx(np.clip(expected, 0, None), rel=1e-6)
+    weeks = [as_of - dt.timedelta(weeks=60 - i) for i in range(60, 66)]
+    assert forecast["period_start"].to_list() == weeks
 
 
 def test_only_fits_worth_a_process_start_go_parallel():
