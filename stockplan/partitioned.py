@@ -270,7 +270,10 @@ def _combined(
         history=all_of("demand", "history"),
         attributes=all_of("demand", "attributes"),
         uplift=all_of("demand", "uplift"),
-        classes=all_of("demand", "classes"),
+        # in ABC rank order, as `classify_demand` returns them
+        classes=all_of("demand", "classes").sort(
+            ["annual_value", *SERIES], descending=[True, False, False]
+        ),
     )
     supply = SupplyStage(
         forecast=all_of("supply", "forecast"),
@@ -288,8 +291,13 @@ def _combined(
     )
     ordered = OrderStage(
         orders=all_of("ordered", "orders"),
-        risk=all_of("ordered", "risk"),
-        transfers=all_of("ordered", "transfers"),
+        # the orders of `risk.stockout_risk` and `transfers.plan_transfers`
+        risk=all_of("ordered", "risk").sort(
+            ["stockout_probability", "revenue_at_risk", *SERIES],
+            descending=[True, True, False, False],
+            nulls_last=True,
+        ),
+        transfers=all_of("ordered", "transfers").sort(["sku", "to_location", "from_location"]),
         rebalanced=all_of("ordered", "rebalanced"),
         series=all_of("ordered", "series"),
         caps=all_of("ordered", "caps"),
