@@ -178,6 +178,19 @@ class _Partitions:
 
 
 @contextlib.contextmanager
+def _stderr_to_null() -> Iterator[None]:
+    """File descriptor 2 on /dev/null for the block: child processes started in it keep it."""
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+@contextlib.contextmanager
 def _spark(settings: Forecast) -> Iterator[Cluster]:
     try:
         from pyspark.sql import SparkSession
@@ -194,11 +207,10 @@ def _spark(settings: Forecast) -> Iterator[Cluster]:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.python.worker.reuse", "true")
     )
-    if _quiet:
-        builder = builder.config(
-            "spark.driver.extraJavaOptions", "-Dlog4j2.rootLogger.level=error"
-        ).config("spark.executor.extraJavaOptions", "-Dlog4j2.rootLogger.level=error")
-    session = builder.getOrCreate()
+    # the JVM writes its start-up notes and log4j lines to the stderr it inherits: with
+    # -q it inherits /dev/null (errors still reach Python as exceptions)
+    with _stderr_to_null() if _quiet else contextlib.nullcontext():
+        session = builder.getOrCreate()
     context = session.sparkContext
     context.setLogLevel(level)
     workers = max(1, context.defaultParallelism)

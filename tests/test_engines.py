@@ -315,9 +315,13 @@ def test_one_cluster_serves_every_forecast_call_inside_a_session(monkeypatch):
 
 
 @pytest.mark.slow
-def test_the_cli_plans_on_dask_from_a_venv_not_on_path_silently_with_q(tmp_path):
-    """`stockplan plan -q` with `forecast.engine: dask` and no address starts its own local
-    cluster, prints nothing on stderr, and writes the local plan's order lines."""
+@pytest.mark.parametrize("engine", ["dask", "ray", "spark"])
+def test_the_cli_plans_on_a_cluster_from_a_venv_not_on_path_silently_with_q(tmp_path, engine):
+    """`stockplan plan -q` with `forecast.engine` set and no address starts its own local
+    cluster (Spark's workers this interpreter, though `python` on PATH is another), prints
+    nothing on stderr, and writes the local plan's order lines."""
+    if engine != "dask":
+        pytest.importorskip("ray" if engine == "ray" else "pyspark")
     shop = _shop()
     for name, frame in shop.items():
         frame.write_parquet(tmp_path / f"{name}.parquet")
@@ -325,7 +329,7 @@ def test_the_cli_plans_on_dask_from_a_venv_not_on_path_silently_with_q(tmp_path)
         "inputs": {n: f"{n}.parquet" for n in shop},
         "planning": {"as_of": AS_OF.isoformat()},
         "policy": {"lead_time_demand": "parametric", "quantile_method": "conformal"},
-        "forecast": {"backtest_windows": 2, "engine": "dask"},
+        "forecast": {"backtest_windows": 2, "engine": engine},
         "transfers": {"enabled": True},
     }
     import yaml
