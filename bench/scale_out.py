@@ -111,7 +111,6 @@ def child(engine: str, config_path: Path, out: Path) -> None:
 
 def config_for(folder: Path, days: int, holdout: int, cores: int) -> Path:
     import yaml
-
     from m5_scale import START
 
     end = START + dt.timedelta(days=days)
@@ -166,11 +165,11 @@ def main() -> None:
         return
 
     import polars as pl
-
     from m5_scale import generate
 
     cores = len(os.sched_getaffinity(0))
-    print(f"machine: {cores} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GB")
+    memory_gb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+    print(f"machine: {cores} cores, {memory_gb:.0f} GB")
     results = {}
     for series in args.series:
         folder = args.data / f"{series}x{args.days}"
