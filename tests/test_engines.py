@@ -275,6 +275,30 @@ def test_abc_is_ranked_over_every_series_not_within_a_partition(shop_and_local_p
     assert differ > 0
 
 
+def test_partitions_without_any_series_leave_the_plan_unchanged(monkeypatch):
+    """One sku over three partitions: two of them hold no row of any table."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def in_process(settings):
+        yield engines.Cluster(
+            "dask",
+            3,
+            engines.Backend("dask", id, id),
+            list,
+            lambda function, handles, *shared: [function(h, *shared) for h in handles],
+            list,
+        )
+
+    monkeypatch.setitem(engines.OPENERS, "dask", in_process)
+    one = {name: frame.filter(pl.col("sku") == "K002") for name, frame in _shop().items()}
+    parts = {int(p) for p in one["sales"].select(partition_of(3))["sku"].unique()}
+    assert len(parts) == 1
+    local, remote = stockplan.plan(one, _config()), stockplan.plan(one, _config("dask"))
+    assert local.tables["orders"].height == 2  # K002 in both warehouses
+    _assert_same_plan(local, remote)
+
+
 @pytest.mark.parametrize("engine", ["ray", "spark"])
 def test_ray_and_spark_give_the_local_plan(shop_and_local_plan, engine):
     pytest.importorskip("ray" if engine == "ray" else "pyspark")
