@@ -47,7 +47,6 @@ def silence() -> None:
     for name in ENGINE_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
     os.environ["DASK_LOGGING__DISTRIBUTED"] = "error"
-    os.environ.setdefault("RAY_LOG_TO_STDERR", "0")
 
 
 @dataclass

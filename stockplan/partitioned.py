@@ -161,7 +161,9 @@ def _step_orders(
 
 
 def _rows(part: _Part) -> _Part:
-    """What the driver needs of a partition: its per-series rows, not its history lines."""
+    """What the driver gets back of a partition: its stages without the input tables, the
+    sales lines reduced to each series' last sale (for the excess table) and no excluded
+    days; the bucketed demand history stays (for `explain`)."""
     demand = part.demand
     last_sale = (
         demand.sales.filter((pl.col("quantity") > 0) & (pl.col("date") < demand.as_of))
