@@ -303,6 +303,7 @@ def simulate(
     `replaying(start, days, series)` is called once the forecasts are refit, before the
     day-by-day replay."""
     from stockplan.demand import default_as_of
+    from stockplan.engines import engine_session
     from stockplan.item_rules import item_tables
     from stockplan.replay import (
         BASELINE_HISTORY_DAYS,
@@ -321,12 +322,14 @@ def simulate(
         from stockplan.history_replay import check_history
 
         check_history(tables.get("purchase_orders"))
-    # kit sales as component demand, successors' inherited history, lots summed
-    replay = prepare_replay(item_tables(tables)[0], config, progress=progress)
-    days = replay.demand.shape[1] - BASELINE_HISTORY_DAYS
-    if replaying is not None:
-        replaying(replay.start, days, replay.series.height)
-    out = replay_policies(replay, config)
+    # one cluster for every refit of the replay, not one per refit
+    with engine_session(config.forecast):
+        # kit sales as component demand, successors' inherited history, lots summed
+        replay = prepare_replay(item_tables(tables)[0], config, progress=progress)
+        days = replay.demand.shape[1] - BASELINE_HISTORY_DAYS
+        if replaying is not None:
+            replaying(replay.start, days, replay.series.height)
+        out = replay_policies(replay, config)
     simulation = out["simulation"]
     if "rule" not in baselines:
         simulation = simulation.filter(pl.col("policy") == "stockplan")

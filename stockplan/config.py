@@ -352,10 +352,14 @@ class Forecast(Section):
         "profile one year earlier (weekly buckets, a year of history and 30 items needed).",
     )
     engine: Literal["local", "dask", "ray", "spark"] = Field(
-        default="local", description="Where the forecast stage runs (statsforecast via fugue)."
+        default="local",
+        description="Where the plan runs: local, or every per-series stage on a Dask, Ray or "
+        "Spark cluster, partitioned by sku (stockplan.partitioned).",
     )
     engine_address: str | None = Field(
-        default=None, description="Cluster to use; none: a local cluster for the run."
+        default=None,
+        description="Cluster to connect to (tcp://scheduler:8786, ray://head:10001, "
+        "spark://master:7077); none: a local cluster on this machine's cores for the run.",
     )
 
     @field_validator("n_jobs")

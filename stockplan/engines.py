@@ -1,26 +1,52 @@
-"""Where the forecast stage runs: this process, or a Dask / Ray / Spark cluster.
+"""Where the plan runs: this process, or a Dask / Ray / Spark cluster.
 
-statsforecast runs any of its models on a distributed DataFrame through fugue: the same
-`cross_validation` and `forecast` calls, given a Dask, Ray or Spark frame, fan the series
-out over the cluster's workers (docs/design.md §6). `forecast.engine` picks the backend and
-`forecast.engine_address` the cluster (a Dask scheduler `tcp://host:8786`, a Ray address,
-a Spark master URL); with no address a local cluster on this machine's cores is started
-for the run and stopped after it. Each backend is an optional extra:
+`forecast.engine` picks the backend and `forecast.engine_address` the cluster (a Dask
+scheduler `tcp://host:8786`, a Ray address `ray://host:10001` or `auto`, a Spark master
+URL `spark://host:7077`); with no address a local cluster on this machine's cores is
+started for the run and stopped after it. Each backend is an optional extra:
 `pip install "stockplan[dask]"` (or `[ray]`, `[spark]`).
+
+Two ways of using a cluster:
+
+- `Cluster.map` / `Cluster.gather`: run a function on every partition of the series and
+  keep each result on the worker that made it, until a later step maps over it again or
+  gathers it (the partitioned plan, `stockplan.partitioned`, docs/design.md §6);
+- `forecast_backend`: statsforecast's own fugue backends, one distributed frame per
+  forecast call (the forecast-only path `simulate` and `score-overrides` still take).
+
+`engine_session` keeps one cluster open over many calls (one per `simulate` replay, not
+one per refit); `silence()` (the CLI's `-q`) turns the engines' own logging off.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-
-import pandas as pd
 
 from stockplan.config import Forecast
 from stockplan.errors import StockplanError
+
+ENGINE_LOGGERS = ("distributed", "dask", "ray", "py4j", "pyspark", "fugue", "fugue_dask")
+"""Loggers `-q` sets to errors only."""
+
+_quiet = False
+_open: dict[str, Cluster] = {}
+
+
+def silence() -> None:
+    """Only errors from the engines' loggers, in this process and (through the
+    environment) in the workers a local cluster starts; Spark's log4j at ERROR and no
+    progress bar, Ray's worker output not forwarded."""
+    global _quiet
+    _quiet = True
+    for name in ENGINE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    os.environ["DASK_LOGGING__DISTRIBUTED"] = "error"
 
 
 @dataclass
@@ -28,8 +54,23 @@ class Backend:
     """Turns a pandas frame into the engine's frame and a result back into pandas."""
 
     name: str
-    distribute: Callable[[pd.DataFrame], Any]
-    collect: Callable[[Any], pd.DataFrame]
+    distribute: Callable[[Any], Any]
+    collect: Callable[[Any], Any]
+
+
+@dataclass
+class Cluster:
+    """A connected engine: `scatter` puts one object per partition on the workers, `map`
+    runs `function(handle, *shared)` where each handle lives and keeps the result there,
+    `gather` brings results back; `workers` is the number of worker processes."""
+
+    name: str
+    workers: int
+    backend: Backend
+    scatter: Callable[[list], Any]
+    map: Callable[..., Any]
+    gather: Callable[[Any], list]
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _missing(engine: str, exc: ImportError) -> StockplanError:
@@ -39,30 +80,53 @@ def _missing(engine: str, exc: ImportError) -> StockplanError:
     )
 
 
+def _local_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 @contextlib.contextmanager
-def _dask(settings: Forecast) -> Iterator[Backend]:
+def _dask(settings: Forecast) -> Iterator[Cluster]:
     try:
         import dask.dataframe as dd
         from distributed import Client, LocalCluster
     except ImportError as exc:
         raise _missing("dask", exc) from None
+    level = logging.ERROR if _quiet else logging.WARNING
     cluster = None
     if settings.engine_address:
         client = Client(settings.engine_address)
     else:
         cluster = LocalCluster(
-            n_workers=os.cpu_count() or 1,
+            n_workers=_local_cores(),
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            silence_logs=level,
         )
         client = Client(cluster)
     workers = max(1, len(client.scheduler_info().get("workers", {})))
+
+    def scatter(items: list) -> list:
+        return client.scatter(items)
+
+    def map_(function: Callable, handles: list, *shared: Any) -> list:
+        # shared arguments go to every worker once, not once per task
+        spread = [client.scatter(value, broadcast=True) for value in shared]
+        return client.map(function, handles, *[[s] * len(handles) for s in spread], pure=False)
+
     try:
-        yield Backend(
+        yield Cluster(
             "dask",
-            lambda frame: dd.from_pandas(frame, npartitions=workers),
-            lambda result: result.compute(),
+            workers,
+            Backend(
+                "dask",
+                lambda frame: dd.from_pandas(frame, npartitions=workers),
+                lambda result: result.compute(),
+            ),
+            scatter,
+            map_,
+            client.gather,
+            {"client": client},
         )
     finally:
         client.close()
@@ -71,39 +135,132 @@ def _dask(settings: Forecast) -> Iterator[Backend]:
 
 
 @contextlib.contextmanager
-def _ray(settings: Forecast) -> Iterator[Backend]:
+def _ray(settings: Forecast) -> Iterator[Cluster]:
     try:
         import ray
         import ray.data
     except ImportError as exc:
         raise _missing("ray", exc) from None
-    ray.init(address=settings.engine_address, ignore_reinit_error=True, log_to_driver=False)
+    ray.init(
+        address=settings.engine_address,
+        ignore_reinit_error=True,
+        log_to_driver=not _quiet,
+        logging_level=logging.ERROR if _quiet else logging.WARNING,
+        include_dashboard=False,
+    )
+    workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    remote: dict[Callable, Any] = {}
+
+    def map_(function: Callable, handles: list, *shared: Any) -> list:
+        task = remote.setdefault(function, ray.remote(function))
+        spread = [ray.put(value) for value in shared]
+        return [task.remote(handle, *spread) for handle in handles]
+
     try:
-        yield Backend("ray", ray.data.from_pandas, lambda result: result.to_pandas())
+        yield Cluster(
+            "ray",
+            workers,
+            Backend("ray", ray.data.from_pandas, lambda result: result.to_pandas()),
+            lambda items: [ray.put(item) for item in items],
+            map_,
+            ray.get,
+        )
     finally:
         ray.shutdown()
 
 
+@dataclass
+class _Partitions:
+    """A Spark RDD of one Python object per partition (cached between steps)."""
+
+    rdd: Any
+
+
 @contextlib.contextmanager
-def _spark(settings: Forecast) -> Iterator[Backend]:
+def _stderr_to_null() -> Iterator[None]:
+    """File descriptor 2 on /dev/null for the block: child processes started in it keep it."""
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+@contextlib.contextmanager
+def _spark(settings: Forecast) -> Iterator[Cluster]:
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise _missing("spark", exc) from None
-    session = SparkSession.builder.master(settings.engine_address or "local[*]").getOrCreate()
+    # the executors start this interpreter, not the first `python` on PATH
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    level = "ERROR" if _quiet else "WARN"
+    builder = (
+        SparkSession.builder.master(settings.engine_address or f"local[{_local_cores()}]")
+        .appName("stockplan")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.python.worker.reuse", "true")
+    )
+    # the JVM writes its start-up notes and log4j lines to the stderr it inherits: with
+    # -q it inherits /dev/null (errors still reach Python as exceptions)
+    with _stderr_to_null() if _quiet else contextlib.nullcontext():
+        session = builder.getOrCreate()
+    context = session.sparkContext
+    context.setLogLevel(level)
+    workers = max(1, context.defaultParallelism)
+
+    def scatter(items: list) -> _Partitions:
+        return _Partitions(context.parallelize(items, max(1, len(items))).cache())
+
+    def map_(function: Callable, handles: _Partitions, *shared: Any) -> _Partitions:
+        values = [context.broadcast(value) for value in shared]
+        return _Partitions(
+            handles.rdd.map(lambda handle: function(handle, *[v.value for v in values])).cache()
+        )
+
     try:
-        yield Backend("spark", session.createDataFrame, lambda result: result.toPandas())
+        yield Cluster(
+            "spark",
+            workers,
+            Backend("spark", session.createDataFrame, lambda result: result.toPandas()),
+            scatter,
+            map_,
+            lambda handles: handles.rdd.collect(),
+        )
     finally:
         if not settings.engine_address:
             session.stop()
 
 
+OPENERS = {"dask": _dask, "ray": _ray, "spark": _spark}
+
+
 @contextlib.contextmanager
-def forecast_backend(settings: Forecast) -> Iterator[Backend | None]:
-    """None for the local engine, else a connected Backend for the run's duration."""
+def engine_session(settings: Forecast) -> Iterator[Cluster | None]:
+    """The cluster of `settings.engine` for everything inside the block: opened once (or
+    the one already open reused), None for the local engine."""
     if settings.engine == "local":
         yield None
         return
-    opener = {"dask": _dask, "ray": _ray, "spark": _spark}[settings.engine]
-    with opener(settings) as backend:
-        yield backend
+    if settings.engine in _open:
+        yield _open[settings.engine]
+        return
+    with OPENERS[settings.engine](settings) as cluster:
+        _open[settings.engine] = cluster
+        try:
+            yield cluster
+        finally:
+            del _open[settings.engine]
+
+
+@contextlib.contextmanager
+def forecast_backend(settings: Forecast) -> Iterator[Backend | None]:
+    """None for the local engine, else a connected Backend for the run's duration (the
+    session's cluster when one is open)."""
+    with engine_session(settings) as cluster:
+        yield None if cluster is None else cluster.backend

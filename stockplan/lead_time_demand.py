@@ -501,7 +501,7 @@ def history_lead_time_demand(
     else:  # the block draws also carry the level (mean_day) for the parametric patterns
         base = window_lead_time_demand(keys, recent, lead_mean, lead_std, r, draws, seed=seed)
     lead, review, mean_day = base.lead, base.review, base.mean_day
-    use_days = keys["demand_pattern"].is_in(days_patterns).to_numpy()
+    use_days = keys["demand_pattern"].is_in(days_patterns).fill_null(False).to_numpy()
     if candidates != ("days",) and use_days.any():  # day draws only where they were chosen
         days = bootstrap_lead_time_demand(
             keys.filter(use_days),

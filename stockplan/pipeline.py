@@ -155,10 +155,18 @@ class SupplyStage:
     draws: LeadTimeDemand | None
 
 
-def supply_stage(demand: DemandStage, config: Config, say: Progress) -> SupplyStage:
+def supply_stage(
+    demand: DemandStage,
+    config: Config,
+    say: Progress,
+    lead_times: pl.DataFrame | None = None,
+) -> SupplyStage:
     """Forecast every series (`series.forecast_series`), lift it for promotions, replace it
     by planner overrides; resolve lead times; stock position = on hand + open receipts -
-    backorders - allocated; one planning row per series (`series.with_lead_times`)."""
+    backorders - allocated; one planning row per series (`series.with_lead_times`).
+
+    `lead_times`: resolved beforehand over every series (a partitioned run resolves them
+    on all purchase orders, as supplier-level lead times pool over every sku)."""
     tables, history, classes = demand.tables, demand.history, demand.classes
     stock, products = tables["stock"], tables.get("products")
     purchase_orders = tables.get("purchase_orders")
@@ -185,8 +193,12 @@ def supply_stage(demand: DemandStage, config: Config, say: Progress) -> SupplySt
         [stock.select(SERIES), history.select(SERIES)]
         + ([purchase_orders.select(SERIES)] if purchase_orders is not None else [])
     ).unique()
-    lead_times = resolve_lead_times(
-        universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
+    lead_times = (
+        resolve_lead_times(
+            universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
+        )
+        if lead_times is None
+        else lead_times.join(universe, on=SERIES, how="semi")
     )
     open_po = open_receipts(purchase_orders, lead_times, as_of).join(
         universe, on=SERIES, how="semi"
@@ -246,11 +258,19 @@ class OrderStage:
 
 
 def order_stage(
-    demand: DemandStage, supply: SupplyStage, config: Config, say: Progress
+    demand: DemandStage,
+    supply: SupplyStage,
+    config: Config,
+    say: Progress,
+    scorecard: pl.DataFrame | None = None,
+    backups: pl.DataFrame | None = None,
 ) -> OrderStage:
     """Order-up-to levels and quantities (`plan.plan_orders`, capped), transfers between
     locations, the orders again on the rebalanced position, stockout risk, and a switch to
-    the backup supplier for orders that arrive after the projected stockout."""
+    the backup supplier for orders that arrive after the projected stockout.
+
+    `scorecard`, `backups`: computed beforehand on every purchase order (a partitioned
+    run holds only its own series' orders; both pool over each supplier's skus)."""
     tables, as_of = demand.tables, demand.as_of
     products, purchase_orders = tables.get("products"), tables.get("purchase_orders")
     days, review = BUCKET_DAYS[config.planning.bucket], config.policy.review_days
@@ -272,7 +292,8 @@ def order_stage(
     every_order = orders_on(rebalanced, caps)
 
     say("assessing stockout risk")
-    scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
+    if scorecard is None:
+        scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
     horizon_days = config.planning.horizon_periods * days
 
     def assess(plan_series: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
@@ -290,9 +311,12 @@ def order_stage(
         )
 
     risk = assess(rebalanced, every_order)
-    backups = backup_lead_times(
-        supply.universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
-    )
+    if backups is None:
+        backups = backup_lead_times(
+            supply.universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
+        )
+    else:
+        backups = backups.join(supply.universe, on=SERIES, how="semi")
     late = switch_to_backup(every_order, risk, backups)
     if late.height:
         say(f"switching {late.height} orders to a faster backup supplier")
@@ -423,10 +447,28 @@ def run_plan(
     `explain` reads its rows from this same result, so it shows the plan's own numbers.
     """
     say = progress or (lambda _message, total=None: None)
-    preload.start(config.forecast.engine == "local")  # statsforecast's import overlaps demand
+    if config.forecast.engine != "local":
+        from stockplan.partitioned import partitioned_plan
+
+        return partitioned_plan(tables, config, include_all=include_all, progress=say)
+    preload.start(local=True)  # statsforecast's import overlaps the demand stage
     demand = demand_stage(tables, config, say)
     supply = supply_stage(demand, config, say)
     ordered = order_stage(demand, supply, config, say)
+    return plan_result(tables, demand, supply, ordered, config, include_all=include_all)
+
+
+def plan_result(
+    tables: dict[str, pl.DataFrame],
+    demand: DemandStage,
+    supply: SupplyStage,
+    ordered: OrderStage,
+    config: Config,
+    *,
+    include_all: bool = False,
+) -> PlanResult:
+    """Purchasing rules (budget, minimum order values, loads), the side tables and the
+    plan's result tables from the order stage (`tables`: the inputs as given)."""
     bought = purchasing_stage(demand, supply, ordered, config)
     extra = side_tables(demand, supply, bought, config)
     orders = bought.funded if include_all else orders_to_show(bought.funded)

@@ -23,6 +23,27 @@ from stockplan.demand import BUCKET_DAYS, SERIES, Bucket
 PATTERNS = ("smooth", "erratic", "intermittent", "lumpy", "new", "dead", "none")
 
 
+def abc_by_value(values: pl.DataFrame, settings: Classify) -> pl.DataFrame:
+    """`values` (sku, location, annual_value, ...) ranked by value, highest first, with
+    `abc`: A while the share of value before the series is under the first cut-off, B
+    under the second, else C (and C without value)."""
+    a_cut, b_cut = settings.abc_cutoffs
+    ranked = values.sort(["annual_value", "sku", "location"], descending=[True, False, False])
+    total = ranked["annual_value"].sum()
+    # share of value *before* this item: the item that crosses 80 % is still an A item
+    before = (pl.col("annual_value").cum_sum() - pl.col("annual_value")) / (total if total else 1.0)
+    return ranked.with_columns(
+        pl.when(pl.col("annual_value") <= 0)
+        .then(pl.lit("C"))
+        .when(before < a_cut)
+        .then(pl.lit("A"))
+        .when(before < b_cut)
+        .then(pl.lit("B"))
+        .otherwise(pl.lit("C"))
+        .alias("abc")
+    )
+
+
 def classify_demand(
     history: pl.DataFrame,
     as_of: dt.date,
@@ -87,37 +108,28 @@ def classify_demand(
             .otherwise(pl.lit("lumpy"))
         )
     )
-    a_cut, b_cut = settings.abc_cutoffs
     x_cut, y_cut = settings.xyz_cutoffs
-    ranked = stats.sort(["annual_value", "sku", "location"], descending=[True, False, False])
-    total = ranked["annual_value"].sum()
-    # share of value *before* this item: the item that crosses 80 % is still an A item
-    before = (pl.col("annual_value").cum_sum() - pl.col("annual_value")) / (total if total else 1.0)
-    return ranked.with_columns(
-        pattern.alias("demand_pattern"),
-        pl.when(pl.col("annual_value") <= 0)
-        .then(pl.lit("C"))
-        .when(before < a_cut)
-        .then(pl.lit("A"))
-        .when(before < b_cut)
-        .then(pl.lit("B"))
-        .otherwise(pl.lit("C"))
-        .alias("abc"),
-        pl.when(pl.col("cv").is_null() | pl.col("cv").is_nan() | (pl.col("cv") >= y_cut))
-        .then(pl.lit("Z"))
-        .when(pl.col("cv") >= x_cut)
-        .then(pl.lit("Y"))
-        .otherwise(pl.lit("X"))
-        .alias("xyz"),
-    ).select(
-        *SERIES,
-        "demand_pattern",
-        "abc",
-        "xyz",
-        "n_periods",
-        "adi",
-        "cv2",
-        "cv",
-        "mean_demand",
-        "annual_value",
+    return (
+        abc_by_value(stats, settings)
+        .with_columns(
+            pattern.alias("demand_pattern"),
+            pl.when(pl.col("cv").is_null() | pl.col("cv").is_nan() | (pl.col("cv") >= y_cut))
+            .then(pl.lit("Z"))
+            .when(pl.col("cv") >= x_cut)
+            .then(pl.lit("Y"))
+            .otherwise(pl.lit("X"))
+            .alias("xyz"),
+        )
+        .select(
+            *SERIES,
+            "demand_pattern",
+            "abc",
+            "xyz",
+            "n_periods",
+            "adi",
+            "cv2",
+            "cv",
+            "mean_demand",
+            "annual_value",
+        )
     )

@@ -1,26 +1,37 @@
-"""The forecast stage on a Dask cluster runs on the cluster's workers and gives the local
-engine's result.
+"""The plan on a Dask, Ray or Spark cluster runs on the cluster's workers and gives the
+local engine's plan: order lines, policy, risk, classes and forecast.
 
-The dask extra is part of the test extras: without it this module fails to import,
-it is never skipped."""
+The dask extra is part of the test extras: without it this module fails to import, the
+Dask tests are never skipped. Ray and Spark run when their extra is installed
+(`pip install -e ".[ray]"` / `".[spark]"`, Spark needs Java), else they are skipped:
+    .venv/bin/python -m pytest tests/test_engines.py -q
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import WorkerPlugin
+from polars.testing import assert_frame_equal
 
+import stockplan
+from stockplan import engines
 from stockplan.config import Classify, Forecast, parse_config
 from stockplan.errors import StockplanError
 from stockplan.forecast import forecast_demand
+from stockplan.partitioned import partition_of
 from stockplan.segmentation import classify_demand
 
 AS_OF = dt.date(2025, 10, 13)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _history() -> pl.DataFrame:
@@ -57,20 +68,21 @@ def _executed_on_workers(client: Client) -> dict[int, int]:
     }
 
 
+class CountExecuted(WorkerPlugin):
+    """Records, on the worker, every task it finished executing."""
+
+    name = "count-executed"
+
+    def setup(self, worker) -> None:
+        self.worker = worker
+        worker.tasks_executed = []
+
+    def transition(self, key, start, finish, **kwargs) -> None:
+        if start == "executing" and finish == "memory":
+            self.worker.tasks_executed.append(key)
+
+
 def test_dask_engine_runs_the_forecast_on_the_cluster_and_gives_the_local_result():
-    class CountExecuted(WorkerPlugin):
-        """Records, on the worker, every task it finished executing."""
-
-        name = "count-executed"
-
-        def setup(self, worker) -> None:
-            self.worker = worker
-            worker.tasks_executed = []
-
-        def transition(self, key, start, finish, **kwargs) -> None:
-            if start == "executing" and finish == "memory":
-                self.worker.tasks_executed.append(key)
-
     history = _history()
     classes = classify_demand(history, AS_OF, "week", Classify())
     local = Forecast(backtest_windows=2)
@@ -106,3 +118,269 @@ def test_unknown_engine_is_a_config_error():
         parse_config(
             {"inputs": {"sales": "s.csv", "stock": "k.csv"}, "forecast": {"engine": "hadoop"}}
         )
+
+
+# ---- the whole plan, partitioned by sku ----
+
+SKUS = 14
+
+
+def _shop() -> dict[str, pl.DataFrame]:
+    """14 skus in two warehouses, 420 days: steady, intermittent and one-warehouse items,
+    values spread so that ABC over every series differs from ABC within a partition, two
+    suppliers with receipts (lead times, scorecard), stock that sends one warehouse's
+    surplus to the other (transfers)."""
+    rng = np.random.default_rng(18)
+    days = 420
+    start = AS_OF - dt.timedelta(days=days)
+    dates = [start + dt.timedelta(days=i) for i in range(days)]
+    sales, stock, orders = [], [], []
+    for index in range(SKUS):
+        sku = f"K{index:03d}"
+        price = float(5 + 7 * index)
+        for location in ("WH1", "WH2") if index % 3 else ("WH1",):
+            rate = (0.3 if index % 4 == 1 else 2.0 + index) * (1.5 if location == "WH1" else 0.7)
+            quantity = rng.poisson(rate, days)
+            sales.append(
+                pl.DataFrame(
+                    {
+                        "date": dates,
+                        "sku": sku,
+                        "location": location,
+                        "quantity": quantity.astype(float),
+                        "unit_price": price,
+                    }
+                ).filter(pl.col("quantity") > 0)
+            )
+            on_hand = float(rate * (80 if location == "WH2" and index % 5 == 0 else 9))
+            stock.append((sku, location, on_hand, price * 0.6))
+            supplier = "North" if index % 2 else "South"
+            for k in range(6):
+                ordered = start + dt.timedelta(days=40 + 60 * k)
+                lead = int(rng.integers(6, 16) if supplier == "North" else rng.integers(3, 6))
+                orders.append(
+                    (
+                        f"P{index}{location}{k}",
+                        sku,
+                        location,
+                        supplier,
+                        50.0,
+                        ordered,
+                        ordered + dt.timedelta(days=9),
+                        ordered + dt.timedelta(days=lead),
+                    )
+                )
+    return {
+        "sales": pl.concat(sales),
+        "stock": pl.DataFrame(
+            stock, schema=["sku", "location", "on_hand", "unit_cost"], orient="row"
+        ),
+        "purchase_orders": pl.DataFrame(
+            orders,
+            schema=[
+                "po_id",
+                "sku",
+                "location",
+                "supplier",
+                "quantity",
+                "order_date",
+                "expected_date",
+                "received_date",
+            ],
+            orient="row",
+        ),
+    }
+
+
+def _config(engine: str = "local", address: str | None = None, **policy: object):
+    return parse_config(
+        {
+            "inputs": {"sales": "sales.csv", "stock": "stock.csv"},
+            "planning": {"as_of": AS_OF.isoformat()},
+            # parametric lead-time demand: the bootstrap's draws are random per partition
+            "policy": {"lead_time_demand": "parametric", "quantile_method": "conformal", **policy},
+            "forecast": {"backtest_windows": 2, "engine": engine, "engine_address": address},
+            "transfers": {"enabled": True},
+        }
+    )
+
+
+# lo / hi widen with the horizon as measured within the partition (band_widening)
+COMPARED = {
+    "orders": None,
+    "risk": None,
+    "classes": None,
+    "transfers": None,
+    "supplier_orders": None,
+    "excess": None,
+    "forecast": ["sku", "location", "period_start", "forecast", "model"],
+}
+
+
+def _assert_same_plan(local: stockplan.Plan, remote: stockplan.Plan) -> None:
+    for name, columns in COMPARED.items():
+        a, b = local.tables[name], remote.tables[name]
+        if columns:
+            a, b = a.select(columns), b.select(columns)
+        try:
+            assert_frame_equal(a, b, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
+        except AssertionError as error:
+            raise AssertionError(f"table {name}: {error}") from None
+
+
+@pytest.fixture(scope="module")
+def shop_and_local_plan():
+    shop = _shop()
+    config = _config()
+    plan = stockplan.plan(shop, config)
+    # the fixture must exercise what the partitioned plan pools over every series
+    orders = plan.tables["orders"]
+    assert (orders["order_qty"] > 0).sum() >= 5
+    assert plan.tables["transfers"].height >= 1
+    assert set(plan.tables["classes"]["abc"]) == {"A", "B", "C"}
+    return shop, plan
+
+
+def test_dask_plans_every_stage_on_the_workers_and_gives_the_local_plan(shop_and_local_plan):
+    shop, local = shop_and_local_plan
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.register_plugin(CountExecuted())
+        remote = stockplan.plan(shop, _config("dask", cluster.scheduler_address))
+        executed = _executed_on_workers(client)
+    assert os.getpid() not in executed
+    # two partitions x (demand, values, supply, scores, orders, rows) at least
+    assert sum(executed.values()) >= 12, executed
+    _assert_same_plan(local, remote)
+
+
+def test_abc_is_ranked_over_every_series_not_within_a_partition(shop_and_local_plan):
+    """Ranked alone, a partition would class some of its series otherwise: the equal
+    classes of the Dask plan come from ranking every series on the driver."""
+    shop, local = shop_and_local_plan
+    classes = local.tables["classes"].select("sku", "location", "abc")
+    differ = 0
+    for part in (0, 1):
+        alone = stockplan.classify(
+            {name: frame.filter(partition_of(2) == part) for name, frame in shop.items()},
+            _config(),
+        )
+        joined = alone.select("sku", "location", "abc").join(classes, on=["sku", "location"])
+        assert joined.height > 0
+        differ += (joined["abc"] != joined["abc_right"]).sum()
+    assert differ > 0
+
+
+def test_partitions_without_any_series_leave_the_plan_unchanged(monkeypatch):
+    """One sku over three partitions: two of them hold no row of any table."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def in_process(settings):
+        yield engines.Cluster(
+            "dask",
+            3,
+            engines.Backend("dask", id, id),
+            list,
+            lambda function, handles, *shared: [function(h, *shared) for h in handles],
+            list,
+        )
+
+    monkeypatch.setitem(engines.OPENERS, "dask", in_process)
+    one = {name: frame.filter(pl.col("sku") == "K002") for name, frame in _shop().items()}
+    parts = {int(p) for p in one["sales"].select(partition_of(3))["sku"].unique()}
+    assert len(parts) == 1
+    local, remote = stockplan.plan(one, _config()), stockplan.plan(one, _config("dask"))
+    assert local.tables["orders"].height == 2  # K002 in both warehouses
+    _assert_same_plan(local, remote)
+
+
+@pytest.mark.parametrize("engine", ["ray", "spark"])
+def test_ray_and_spark_give_the_local_plan(shop_and_local_plan, engine):
+    pytest.importorskip("ray" if engine == "ray" else "pyspark")
+    shop, local = shop_and_local_plan
+    remote = stockplan.plan(shop, _config(engine))
+    _assert_same_plan(local, remote)
+
+
+def test_inputs_that_link_skus_are_refused_on_a_cluster_with_one_line(shop_and_local_plan):
+    shop, _ = shop_and_local_plan
+    bom = pl.DataFrame({"kit_sku": ["K000"], "component_sku": ["K001"], "quantity": [2.0]})
+    with pytest.raises(StockplanError, match=r"inputs.bom links skus") as caught:
+        stockplan.plan({**shop, "bom": bom}, _config("dask"))
+    assert "\n" not in str(caught.value)
+
+
+def test_one_cluster_serves_every_forecast_call_inside_a_session(monkeypatch):
+    """`simulate` refits the forecast at every origin: one cluster for all of them."""
+    opened = []
+
+    from contextlib import contextmanager
+
+    @contextmanager
+    def fake(settings):
+        opened.append(settings.engine_address)
+        yield engines.Cluster("dask", 1, engines.Backend("dask", id, id), id, id, id)
+
+    monkeypatch.setitem(engines.OPENERS, "dask", fake)
+    settings = Forecast(engine="dask", engine_address="tcp://scheduler:8786")
+    with engines.engine_session(settings):
+        for _ in range(3):
+            with engines.forecast_backend(settings) as backend:
+                assert backend is not None and backend.name == "dask"
+    assert opened == ["tcp://scheduler:8786"]
+    with engines.forecast_backend(settings):
+        pass
+    assert len(opened) == 2  # outside a session each call opens its own
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["dask", "ray", "spark"])
+def test_the_cli_plans_on_a_cluster_from_a_venv_not_on_path_silently_with_q(tmp_path, engine):
+    """`stockplan plan -q` with `forecast.engine` set and no address starts its own local
+    cluster (Spark's workers this interpreter, though `python` on PATH is another), prints
+    nothing on stderr, and writes the local plan's order lines."""
+    if engine != "dask":
+        pytest.importorskip("ray" if engine == "ray" else "pyspark")
+    shop = _shop()
+    for name, frame in shop.items():
+        frame.write_parquet(tmp_path / f"{name}.parquet")
+    config = {
+        "inputs": {n: f"{n}.parquet" for n in shop},
+        "planning": {"as_of": AS_OF.isoformat()},
+        "policy": {"lead_time_demand": "parametric", "quantile_method": "conformal"},
+        "forecast": {"backtest_windows": 2, "engine": engine},
+        "transfers": {"enabled": True},
+    }
+    import yaml
+
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYSPARK_PYTHON")}
+    env["PATH"] = "/usr/bin:/bin"  # the venv's python is not on PATH
+    env["STOCKPLAN_CACHE_DIR"] = str(tmp_path / "cache")
+    done = subprocess.run(
+        [sys.executable, "-m", "stockplan", "plan", "-c", "config.yaml", "-q"]
+        + ["-o", "orders.csv", "--all"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr == ""
+    written = pl.read_csv(tmp_path / "orders.csv", infer_schema_length=0)
+    local = stockplan.plan(
+        stockplan.Inputs.from_frames(_config(), **shop),
+        _config(),
+    ).tables["orders"]
+    both = written.select(
+        "sku", "location", pl.col("order_qty").cast(pl.Float64).alias("written")
+    ).join(local.select("sku", "location", "order_qty"), on=["sku", "location"])
+    assert both.height == local.height == written.height
+    assert both["written"].to_list() == both["order_qty"].to_list()
+    assert (both["order_qty"] > 0).sum() >= 5

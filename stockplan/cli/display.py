@@ -132,6 +132,10 @@ class Console:
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
+        if quiet:  # and the cluster engines' own logs (Dask, Ray, Spark)
+            from stockplan.engines import silence
+
+            silence()
 
     def info(self, message: str) -> None:
         if not self.quiet:

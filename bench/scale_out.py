@@ -1,0 +1,220 @@
+"""Scale-out benchmark: the whole plan on a local Dask cluster against the local engine.
+
+    python bench/scale_out.py                          # 30k series, 3 runs each
+    python bench/scale_out.py --series 30490 100000 300000 --runs 1
+    python bench/scale_out.py --days 730 --data /tmp/stockplan-scale   # shorter history
+
+For each size it generates the M5-shaped data of `bench/m5_scale.py` (same seeded
+generator: items x 10 stores, mostly slow intermittent series, Parquet), then plans it
+with `stockplan plan`'s own loading and `pipeline.run_plan`, each run in a fresh Python
+process: first `forecast.engine: local` (`forecast.n_jobs` = the machine's cores), then
+`forecast.engine: dask` (a local Dask cluster, one single-threaded worker per core,
+started and stopped inside the run). Per run it records
+
+- wall seconds of the plan (load to result tables, cluster start and stop included),
+- CPU seconds (user + sys) of the process and every worker it started (RUSAGE_CHILDREN
+  of this parent over the child's lifetime, so process start-up and imports count),
+- peak proportional set size (PSS) of the driver process alone, and of all its worker
+  processes together, sampled every 0.2 s (`m5_scale.MemorySampler`'s method),
+- the 1-minute load average before and after,
+- how many order lines of the Dask plan have the local plan's order quantity.
+
+and prints medians per size and engine, and Dask / local ratios of wall and CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Peaks:
+    """Peak PSS (MB) of this process, and of all its descendants together."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.driver_mb = 0.0
+        self.workers_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.is_set():
+            with contextlib.suppress(psutil.Error):
+                self.driver_mb = max(self.driver_mb, me.memory_full_info().pss / 2**20)
+            total = 0
+            for process in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    total += process.memory_full_info().pss
+            self.workers_mb = max(self.workers_mb, total / 2**20)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> Peaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def child(engine: str, config_path: Path, out: Path) -> None:
+    """One plan in this process; prints one JSON line."""
+    from stockplan.config import load_config
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+    from stockplan.pipeline import run_plan
+
+    with Peaks() as peaks:
+        begin = time.perf_counter()
+        config = load_config(config_path)
+        config = config.model_copy(
+            update={"forecast": config.forecast.model_copy(update={"engine": engine})}
+        )
+        tables = prepare_inputs(load_inputs(config), config).tables
+        result = run_plan(tables, config, include_all=True)
+        wall = time.perf_counter() - begin
+    result.tables["orders"].select("sku", "location", "order_qty").write_parquet(out)
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "driver_mb": peaks.driver_mb,
+                "workers_mb": peaks.workers_mb,
+                "series": result.tables["classes"].height,
+            }
+        )
+    )
+
+
+def config_for(folder: Path, days: int, holdout: int, cores: int) -> Path:
+    import yaml
+    from m5_scale import START
+
+    end = START + dt.timedelta(days=days)
+    as_of = end - dt.timedelta(weeks=holdout)
+    as_of -= dt.timedelta(days=as_of.weekday())
+    path = folder / "scale_out.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "inputs": {
+                    "sales": "sales.parquet",
+                    "stock": "stock.parquet",
+                    "products": "products.parquet",
+                },
+                "planning": {"as_of": as_of.isoformat(), "bucket": "week"},
+                "forecast": {"n_jobs": cores, "expensive_classes": []},
+            }
+        )
+    )
+    return path
+
+
+def run(engine: str, config_path: Path, out: Path) -> dict:
+    load_before = os.getloadavg()[0]
+    cpu_before = children_cpu()
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", engine, str(config_path), str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NIXTLA_ID_AS_COL": "1"},
+    )
+    if done.returncode:
+        sys.exit(f"{engine} run failed:\n{done.stderr[-3000:]}")
+    record = json.loads(done.stdout.strip().splitlines()[-1])
+    record["cpu"] = children_cpu() - cpu_before
+    record["load"] = (load_before, os.getloadavg()[0])
+    return record
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--series", type=int, nargs="+", default=[30490])
+    parser.add_argument("--days", type=int, default=1941, help="days of sales (default 1941)")
+    parser.add_argument("--holdout", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=Path("/tmp/stockplan-scale"))
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        engine, config_path, out = args.child
+        child(engine, Path(config_path), Path(out))
+        return
+
+    import polars as pl
+    from m5_scale import generate
+
+    cores = len(os.sched_getaffinity(0))
+    memory_gb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+    print(f"machine: {cores} cores, {memory_gb:.0f} GB")
+    results = {}
+    for series in args.series:
+        folder = args.data / f"{series}x{args.days}"
+        started = time.perf_counter()
+        generate(folder, series, args.days)
+        lines = pl.scan_parquet(folder / "sales.parquet").select(pl.len()).collect().item()
+        print(f"\n{series} series, {lines:,} sales lines ({time.perf_counter() - started:.0f} s)")
+        config_path = config_for(folder, args.days, args.holdout, cores)
+        records: dict[str, list[dict]] = {"local": [], "dask": []}
+        for index in range(args.runs):
+            for engine in ("local", "dask"):
+                record = run(engine, config_path, folder / f"orders-{engine}.parquet")
+                records[engine].append(record)
+                print(
+                    f"  run {index + 1} {engine:5}: {record['wall']:6.1f} s wall, "
+                    f"{record['cpu']:6.1f} s CPU, driver {record['driver_mb']:6,.0f} MB, "
+                    f"workers {record['workers_mb']:6,.0f} MB, load "
+                    f"{record['load'][0]:.1f} -> {record['load'][1]:.1f}",
+                    flush=True,
+                )
+            local = pl.read_parquet(folder / "orders-local.parquet")
+            dask = pl.read_parquet(folder / "orders-dask.parquet")
+            both = local.join(dask, on=["sku", "location"], suffix="_dask")
+            same = (both["order_qty"] == both["order_qty_dask"]).sum()
+            print(f"  order lines with the local quantity: {same:,} of {local.height:,}")
+        summary = {}
+        for engine, runs in records.items():
+            summary[engine] = {
+                key: statistics.median(r[key] for r in runs)
+                for key in ("wall", "cpu", "driver_mb", "workers_mb")
+            }
+        summary["ratio_wall"] = summary["dask"]["wall"] / summary["local"]["wall"]
+        summary["ratio_cpu"] = summary["dask"]["cpu"] / summary["local"]["cpu"]
+        summary["runs"] = records
+        results[series] = summary
+        print(
+            f"  median of {args.runs}: local {summary['local']['wall']:.1f} s wall / "
+            f"{summary['local']['cpu']:.1f} s CPU; dask {summary['dask']['wall']:.1f} s wall / "
+            f"{summary['dask']['cpu']:.1f} s CPU; dask / local: wall "
+            f"{summary['ratio_wall']:.2f}, CPU {summary['ratio_cpu']:.2f}"
+        )
+    out = args.data / "scale_out.json"
+    out.write_text(json.dumps(results, indent=1))
+    print(f"\nrecords: {out}")
+
+
+if __name__ == "__main__":
+    main()
