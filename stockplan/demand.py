@@ -86,7 +86,8 @@ WEEKLY_MIN_DATES = 3
 
 def weekly_dated(sales: pl.DataFrame, as_of: dt.date) -> bool:
     """True when the sales before as_of fall on at least 3 dates, all on one weekday."""
-    dates = sales.filter(pl.col("date") < as_of)["date"].unique()
+    dates = sales.lazy().select(pl.col("date").filter(pl.col("date") < as_of).unique()).collect()
+    dates = dates["date"]  # lazy: an eager filter copies every sales line
     return dates.len() >= WEEKLY_MIN_DATES and dates.dt.weekday().n_unique() == 1
 
 

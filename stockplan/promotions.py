@@ -19,7 +19,7 @@ import datetime as dt
 import polars as pl
 
 from stockplan.config import Promotions
-from stockplan.demand import SERIES
+from stockplan.demand import SERIES, series_keys
 
 NOT_PROMO = ["", "0", "0.0", "no", "n", "false", "f", "否", "无", "none"]
 
@@ -78,17 +78,20 @@ def promotion_days(
 ) -> pl.DataFrame:
     """sku, location, date, reason='promotion' for each past promotion day."""
     flagged = (
-        sales.filter(
+        sales.lazy()  # lazy: an eager filter copies every sales line
+        .filter(
             pl.col("promo").is_not_null()
             & ~pl.col("promo").str.strip_chars().str.to_lowercase().is_in(NOT_PROMO)
             & (pl.col("date") < as_of)
-        ).select(*SERIES, "date")
+        )
+        .select(*SERIES, "date")
+        .collect()
         if "promo" in sales.columns
         else pl.DataFrame(schema={"sku": pl.String, "location": pl.String, "date": pl.Date})
     )
     last = as_of - dt.timedelta(days=1)
     past = (
-        _windows(promotions, products, sales.select(SERIES).unique())
+        _windows(promotions, products, series_keys(sales).select(SERIES))
         .filter(pl.col("start") <= last)
         .with_columns(
             pl.date_ranges("start", pl.min_horizontal("end", pl.lit(last)), "1d").alias("date")
@@ -120,9 +123,12 @@ def measured_uplift(
     pooled over the series of its product category; never below 0.
     """
     sold = (
-        sales.join(promo_days.select(*SERIES, "date").unique(), on=[*SERIES, "date"])
+        sales.lazy()  # lazy: only the joined columns of the promotion days' lines
+        .select(*SERIES, "date", "quantity")
+        .join(promo_days.lazy().select(*SERIES, "date").unique(), on=[*SERIES, "date"])
         .group_by(SERIES)
         .agg(pl.col("quantity").sum().alias("promo_units"))
+        .collect()
     )
     # baseline of a promotion day: its bucket's promotion-free demand estimate, per day
     bucket_of = history.select(
