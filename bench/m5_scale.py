@@ -174,6 +174,32 @@ def help_seconds() -> float:
     return best
 
 
+def save_plan(tables: dict[str, pl.DataFrame], folder: Path) -> None:
+    """Every table of the plan as `folder`/name.parquet, for `compare_plan` after a change."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        frame.write_parquet(folder / f"{name}.parquet")
+
+
+def compare_plan(tables: dict[str, pl.DataFrame], folder: Path) -> None:
+    """Print whether every table equals the one saved in `folder`: the same columns, types
+    and text, numbers equal to 1e-12 (the forecast's worker processes may sum in another
+    order)."""
+    from polars.testing import assert_frame_equal
+
+    differ = []
+    for name, frame in tables.items():
+        saved = pl.read_parquet(folder / f"{name}.parquet")
+        try:
+            assert_frame_equal(frame, saved, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
+        except AssertionError as error:
+            differ.append(f"{name}: {str(error).splitlines()[0]}")
+    print(
+        f"plan tables against {folder}: "
+        + ("identical" if not differ else "DIFFERENT\n  " + "\n  ".join(differ))
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--series", type=int, default=30490)
@@ -185,6 +211,15 @@ def main() -> None:
     parser.add_argument("--censoring", default="auto", help="censoring.method")
     parser.add_argument("--data", type=Path, default=Path("/tmp/stockplan-m5"))
     parser.add_argument("--skip-ets", action="store_true", help="skip the plain AutoETS run")
+    parser.add_argument(
+        "--save-plan", type=Path, default=None, help="write the plan's tables as Parquet here"
+    )
+    parser.add_argument(
+        "--compare-plan",
+        type=Path,
+        default=None,
+        help="compare the plan's tables with those a --save-plan run wrote here",
+    )
     args = parser.parse_args()
     os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
 
@@ -257,6 +292,12 @@ def main() -> None:
         zip(starts, starts[1:], strict=False), stage_mb, strict=False
     ):
         print(f"  {stop - start:7.1f} s  {mb:7,.0f} MB  {name}")
+
+    plan_tables = {**result.tables, "history": result.history, "plan_rows": result.plan_rows}
+    if args.save_plan is not None:
+        save_plan(plan_tables, args.save_plan)
+    if args.compare_plan is not None:
+        compare_plan(plan_tables, args.compare_plan)
 
     history = result.history
     weekly = history.select(

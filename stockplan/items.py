@@ -34,13 +34,21 @@ def item_names(tables: dict[str, pl.DataFrame | None]) -> pl.DataFrame:
     )
 
 
+def distinct_skus(*frames: pl.DataFrame) -> pl.DataFrame:
+    """sku: every code in the `sku` column of any of `frames`, once (in no set order).
+
+    Each frame's distinct codes are taken first: stacking the codes of every sales line
+    before one unique() copied them all (1 GB on an M5-sized set of 24 million lines)."""
+    return pl.concat([frame.select(pl.col("sku").unique()) for frame in frames]).unique()
+
+
 def known_items(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """sku, components: every code the inputs know (stocked, sold, or a successor selling
     on its predecessor's history); `components` lists a kit's parts (null for other items)."""
-    codes = [tables["stock"].select("sku"), tables["sales"].select("sku")]
+    codes = [tables["stock"], tables["sales"]]
     if tables.get("succession") is not None:
         codes.append(tables["succession"].select(pl.col("new_sku").alias("sku")))
-    known = pl.concat(codes).unique()
+    known = distinct_skus(*codes)
     bom = tables.get("bom")
     if bom is None:
         return known.with_columns(pl.lit(None, pl.List(pl.String)).alias("components"))

@@ -19,6 +19,7 @@ from stockplan.censor import stockout_days
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, demand_history
 from stockplan.forecast import forecast_demand
+from stockplan.items import distinct_skus
 from stockplan.lead_time_demand import LeadTimeDemand, history_lead_time_demand
 from stockplan.promotions import promotion_days
 from stockplan.reorder import window_demand
@@ -55,10 +56,7 @@ def item_attributes(
     Product master wins; else the stock file's cost / price; else the average selling
     price in sales (revenue / quantity).
     """
-    skus = pl.concat([stock.select("sku"), sales.select("sku")]).unique()
-    if products is not None:
-        skus = pl.concat([skus, products.select("sku")]).unique()
-    frame = skus
+    frame = distinct_skus(stock, sales, *([products] if products is not None else []))
     if products is not None:
         keep = [
             c
@@ -94,9 +92,11 @@ def item_attributes(
             else pl.col("quantity") * pl.col("unit_price")
         )
         frame = frame.join(
-            sales.filter(pl.col("quantity") > 0)
+            sales.lazy()  # lazy: an eager filter copies every sales line
+            .filter(pl.col("quantity") > 0)
             .group_by("sku")
-            .agg((revenue.sum() / pl.col("quantity").sum()).alias("sales_unit_price")),
+            .agg((revenue.sum() / pl.col("quantity").sum()).alias("sales_unit_price"))
+            .collect(),
             on="sku",
             how="left",
         )
