@@ -58,19 +58,10 @@ def classify_demand(
     days = BUCKET_DAYS[bucket]
     year_start = as_of - dt.timedelta(days=364)
     dead_start = as_of - dt.timedelta(days=settings.dead_item_days)
-    frame = history
-    if unit_value is not None:
-        frame = frame.join(unit_value, on="sku", how="left")
-    else:
-        frame = frame.with_columns(pl.lit(None, pl.Float64).alias("unit_value"))
-    value = (
-        pl.when(pl.col("revenue").is_not_null() & (pl.col("revenue") > 0))
-        .then(pl.col("revenue"))
-        .otherwise(pl.col("demand") * pl.col("unit_value").fill_null(1.0))
-    )
     in_year = pl.col("period_start") >= year_start
+    priced = pl.col("revenue").is_not_null() & (pl.col("revenue") > 0)
     nonzero = pl.col("demand").filter(pl.col("demand") > 0)
-    stats = frame.group_by(SERIES).agg(
+    stats = history.group_by(SERIES).agg(
         pl.len().alias("n_periods"),
         (pl.col("demand") > 0).sum().alias("n_demand_periods"),
         (nonzero.std(ddof=0) / nonzero.mean()).pow(2).alias("cv2"),
@@ -78,11 +69,24 @@ def classify_demand(
         (
             pl.col("demand").filter(in_year).std(ddof=0) / pl.col("demand").filter(in_year).mean()
         ).alias("cv"),
-        value.filter(in_year).sum().alias("annual_value"),
+        pl.col("revenue").filter(in_year & priced).sum().alias("annual_revenue"),
+        pl.col("demand").filter(in_year & ~priced).sum().alias("unpriced_demand"),
         pl.col("demand")
         .filter(pl.col("period_start") + pl.duration(days=days) > dead_start)
         .sum()
         .alias("recent_demand"),
+    )
+    # value = revenue where the bucket has it, else demand x unit value (1 without one);
+    # priced per series after the group-by, not joined onto every bucket of the history
+    if unit_value is not None:
+        stats = stats.join(unit_value, on="sku", how="left")
+    else:
+        stats = stats.with_columns(pl.lit(None, pl.Float64).alias("unit_value"))
+    stats = stats.with_columns(
+        (
+            pl.col("annual_revenue")
+            + pl.col("unpriced_demand") * pl.col("unit_value").fill_null(1.0)
+        ).alias("annual_value")
     )
     stats = stats.with_columns(
         (pl.col("n_periods") / pl.col("n_demand_periods")).alias("adi"),
