@@ -31,6 +31,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
+# isort: split
+import stockplan  # noqa: F401  # before polars, as the command imports it (allocator settings)
+
+# isort: split
 import polars as pl
 import yaml
 
