@@ -4,6 +4,7 @@ commands."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -252,3 +253,24 @@ def test_a_local_plan_skips_the_imports_it_never_uses_and_a_deferred_module_stil
     # y = 1 + 2 x through both points: intercept 1, slope 2
     assert out.stdout.strip().splitlines()[-1] == "[False, False] True [1.0, 2.0]"
     assert (small_shop.parent / "p.xlsx").exists()
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [(None, "dirty_decay_ms:100,muzzy_decay_ms:0"), ("narenas:1", "narenas:1")],
+)
+def test_importing_stockplan_sets_polars_allocator_decay_unless_the_user_did(preset, expected):
+    # the setting must be in the environment before polars loads its jemalloc; a value
+    # the user set is kept as it is
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    if preset is not None:
+        env["_RJEM_MALLOC_CONF"] = preset
+    code = (
+        "import sys, os, stockplan; "
+        "assert 'polars' not in sys.modules; "
+        "print(os.environ['_RJEM_MALLOC_CONF'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == expected
