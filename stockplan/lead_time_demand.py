@@ -271,16 +271,24 @@ def discrete_quantile(alpha: np.ndarray, mean: np.ndarray, variance: np.ndarray)
     """alpha-quantile of Poisson(mean), or negative binomial with that mean and variance
     (n = mean^2 / (variance - mean), p = mean / variance) when variance > mean. Arguments
     broadcast together; each element is evaluated by one distribution only."""
-    alpha, mean, variance = np.broadcast_arrays(
-        np.asarray(alpha, dtype=float),
+    return _poisson_or_negative_binomial("ppf", alpha, mean, variance)
+
+
+def _poisson_or_negative_binomial(
+    method: str, value: np.ndarray, mean: np.ndarray, variance: np.ndarray
+) -> np.ndarray:
+    """scipy's `method` ("ppf", "cdf") at `value` of the count distribution of
+    `discrete_quantile`, element by element."""
+    value, mean, variance = np.broadcast_arrays(
+        np.asarray(value, dtype=float),
         np.maximum(np.asarray(mean, dtype=float), 1e-9),
         np.asarray(variance, dtype=float),
     )
     over = variance > mean * 1.0001
-    out = np.empty(alpha.shape)
+    out = np.empty(value.shape)
     m, v = mean[over], variance[over]
-    out[over] = stats.nbinom.ppf(alpha[over], m**2 / (v - m), m / v)
-    out[~over] = stats.poisson.ppf(alpha[~over], mean[~over])
+    out[over] = getattr(stats.nbinom, method)(value[over], m**2 / (v - m), m / v)
+    out[~over] = getattr(stats.poisson, method)(value[~over], mean[~over])
     return out
 
 
@@ -1010,14 +1018,5 @@ def own_service_at_stock(
 
 def discrete_cdf(stock: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
     """P(X <= stock) for the Poisson / negative binomial of `discrete_quantile`."""
-    stock, mean, variance = np.broadcast_arrays(
-        np.floor(np.asarray(stock, dtype=float) + 1e-9),
-        np.maximum(np.asarray(mean, dtype=float), 1e-9),
-        np.asarray(variance, dtype=float),
-    )
-    over = variance > mean * 1.0001
-    out = np.empty(stock.shape)
-    m, v = mean[over], variance[over]
-    out[over] = stats.nbinom.cdf(stock[over], m**2 / (v - m), m / v)
-    out[~over] = stats.poisson.cdf(stock[~over], mean[~over])
-    return out
+    whole = np.floor(np.asarray(stock, dtype=float) + 1e-9)
+    return _poisson_or_negative_binomial("cdf", whole, mean, variance)
