@@ -131,7 +131,9 @@ class MemorySampler:
     """Peak of the summed proportional set size (PSS) of this process and all its
     descendants, sampled every `interval` seconds from /proc (psutil): the physical memory
     they use together. PSS splits a page shared by n processes (a forked worker's
-    copy-on-write view of its parent) n ways, where summing RSS would count it n times."""
+    copy-on-write view of its parent) n ways, where summing RSS would count it n times.
+    `driver_mb` and `workers_mb` keep the peaks of this process alone and of its
+    descendants together."""
 
     def __init__(self, interval: float = 0.2) -> None:
         import threading
@@ -139,6 +141,8 @@ class MemorySampler:
         self.interval = interval
         self.peak_mb = 0.0
         self.stage_mb = 0.0  # peak since the last `stage_peak()`
+        self.driver_mb = 0.0
+        self.workers_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -147,10 +151,15 @@ class MemorySampler:
 
         me = psutil.Process()
         while not self._stop.is_set():
-            total = 0
-            for process in [me, *me.children(recursive=True)]:
+            driver = workers = 0
+            with contextlib.suppress(psutil.Error):
+                driver = me.memory_full_info().pss
+            for process in me.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
-                    total += process.memory_full_info().pss
+                    workers += process.memory_full_info().pss
+            total = driver + workers
+            self.driver_mb = max(self.driver_mb, driver / 2**20)
+            self.workers_mb = max(self.workers_mb, workers / 2**20)
             self.peak_mb = max(self.peak_mb, total / 2**20)
             self.stage_mb = max(self.stage_mb, total / 2**20)
             self._stop.wait(self.interval)

@@ -15,7 +15,7 @@ started and stopped inside the run). Per run it records
 - CPU seconds (user + sys) of the process and every worker it started (RUSAGE_CHILDREN
   of this parent over the child's lifetime, so process start-up and imports count),
 - peak proportional set size (PSS) of the driver process alone, and of all its worker
-  processes together, sampled every 0.2 s (`m5_scale.MemorySampler`'s method),
+  processes together, sampled every 0.2 s (`m5_scale.MemorySampler`),
 - the 1-minute load average before and after,
 - how many order lines of the Dask plan have the local plan's order quantity.
 
@@ -25,7 +25,6 @@ and prints medians per size and engine, and Dask / local ratios of wall and CPU.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
@@ -33,7 +32,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -47,47 +45,16 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-class Peaks:
-    """Peak PSS (MB) of this process, and of all its descendants together."""
-
-    def __init__(self, interval: float = 0.2) -> None:
-        self.interval = interval
-        self.driver_mb = 0.0
-        self.workers_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        import psutil
-
-        me = psutil.Process()
-        while not self._stop.is_set():
-            with contextlib.suppress(psutil.Error):
-                self.driver_mb = max(self.driver_mb, me.memory_full_info().pss / 2**20)
-            total = 0
-            for process in me.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    total += process.memory_full_info().pss
-            self.workers_mb = max(self.workers_mb, total / 2**20)
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> Peaks:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def child(engine: str, config_path: Path, out: Path) -> None:
     """One plan in this process; prints one JSON line."""
+    from m5_scale import MemorySampler
+
     from stockplan.config import load_config
     from stockplan.io.prepare import prepare_inputs
     from stockplan.io.readers import load_inputs
     from stockplan.pipeline import run_plan
 
-    with Peaks() as peaks:
+    with MemorySampler() as peaks:
         begin = time.perf_counter()
         config = load_config(config_path)
         config = config.model_copy(
