@@ -159,8 +159,8 @@ def protection_levels(
         quantile = discrete_quantile(alpha, mu, np.maximum(sigma**2, mu))
         safety = np.where(discrete & (mu > 0), np.maximum(quantile - mu, 0.0), safety)
     method = np.where(discrete, "discrete", "normal").astype(object)
-    drawn = on_curve = np.zeros(frame.height, dtype=bool)  # levels from draws / a curve
-    per_cycle = drawn
+    # levels from draws / from a backtest curve / set per replenishment cycle
+    drawn = on_curve = per_cycle = np.zeros(frame.height, dtype=bool)
     if lead_time_demand is not None:
         # the draws' levels count review periods with demand; min-max and (s, Q) series
         # promise the cycle service per replenishment cycle (`replenishment_cycle_level`)
