@@ -39,6 +39,7 @@ import datetime as dt
 import math
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -63,6 +64,7 @@ SUMMARY_COLUMNS = [
 ]
 SEASON = {"day": 7, "week": 52}
 RECENT_PERIODS = 13
+ESTABLISHED = ("seasonal", "smooth", "intermittent")  # families that lend a category prior
 EXPENSIVE_MODELS = {"AutoETS", "AutoTheta"}
 EXPENSIVE_REFIT: dict[str, bool | int] = {"AutoETS": False, "AutoTheta": False}
 # fitted once in the backtest, and forecast from that fit instead of refitted on the whole
@@ -453,7 +455,11 @@ def band_widening(steps: pl.DataFrame, horizon: int) -> pl.DataFrame:
         .agg(pl.col("error").pow(2).mean().alias("mse"))
         .sort("step")
     )
-    mse = per_step["mse"].fill_null(0.0).to_numpy()
+    return widening_of(per_step["mse"].fill_null(0.0).to_numpy(), horizon)
+
+
+def widening_of(mse: np.ndarray, horizon: int) -> pl.DataFrame:
+    """step, band_ratio of `band_widening` from the mean squared error per step ahead."""
     if mse.size == 0 or not np.isfinite(mse).all() or mse.mean() <= 0:
         return pl.DataFrame({"step": range(1, horizon + 1), "band_ratio": [1.0] * horizon})
     # the growth per step: least-squares slope over the measured steps, not below zero (a
@@ -480,26 +486,41 @@ def conformal_band_width(errors: pl.DataFrame, level: float, horizon: int) -> pl
     as the pattern's pooled mean squared score does (`band_widening`: linear in h, the
     random-walk level exponential smoothing implies).
     """
-    schema = {"demand_pattern": pl.String, "step": pl.Int64, "band_width": pl.Float64}
+    return widths_from_scores(conformity_scores(errors), level, horizon)
+
+
+def conformity_scores(errors: pl.DataFrame) -> dict[tuple[str, int], np.ndarray]:
+    """(demand pattern, step ahead) -> the conformity scores |error| / scale of
+    `conformal_band_width`: a few numbers per series, which add up over sets of series."""
     scored = errors.filter(pl.col("scale") > 0).with_columns(
         (pl.col("error").abs() / pl.col("scale")).alias("score"),
         pl.col("ds").rank("ordinal").over(["unique_id", "cutoff"]).cast(pl.Int64).alias("step"),
     )
-    if scored.height == 0:
-        return pl.DataFrame(schema=schema)
-    rank = ((pl.len() + 1) * level).ceil().cast(pl.Int64)
-    per_step = scored.group_by("demand_pattern", "step").agg(
-        pl.col("score").sort().get(pl.min_horizontal(rank, pl.len()) - 1).alias("width")
-    )
+    grouped = scored.group_by("demand_pattern", "step").agg(pl.col("score"))
+    return {
+        (pattern, step): np.asarray(score, dtype=float)
+        for pattern, step, score in grouped.iter_rows()
+    }
+
+
+def widths_from_scores(
+    scores: dict[tuple[str, int], np.ndarray], level: float, horizon: int
+) -> pl.DataFrame:
+    """demand_pattern, step, band_width of `conformal_band_width` from the pooled scores
+    (`conformity_scores`, of one set of series or several together). Each step's scores
+    are sorted first, so the width and the mean squared score do not depend on the order
+    in which the sets were pooled."""
+    schema = {"demand_pattern": pl.String, "step": pl.Int64, "band_width": pl.Float64}
     frames = []
-    for (pattern,), group in per_step.sort("step").group_by("demand_pattern", maintain_order=True):
-        width = np.maximum.accumulate(group["width"].to_numpy())  # never narrower further ahead
-        ratio = band_widening(
-            scored.filter(pl.col("demand_pattern") == pattern).with_columns(
-                pl.col("score").alias("error")
-            ),
-            max(horizon, width.size),
-        )["band_ratio"].to_numpy()
+    for pattern in sorted({p for p, _ in scores}):
+        steps = sorted(step for p, step in scores if p == pattern)
+        ordered = [np.sort(scores[(pattern, step)]) for step in steps]
+        n = np.array([s.size for s in ordered])
+        rank = np.ceil((n + 1) * level).astype(int)
+        width = np.array([s[min(k, s.size) - 1] for s, k in zip(ordered, rank, strict=True)])
+        width = np.maximum.accumulate(width)  # never narrower further ahead
+        mse = np.array([np.mean(np.square(s)) for s in ordered])
+        ratio = widening_of(mse, max(horizon, width.size))["band_ratio"].to_numpy()
         h = np.arange(1, horizon + 1)
         last = width.size - 1
         beyond = width[last] * ratio[h - 1] / ratio[last] if ratio[last] > 0 else width[last]
@@ -632,9 +653,13 @@ def series_stats(
 
 
 def category_priors(
-    series: pl.DataFrame, categories: pl.DataFrame | None, default_weight: float
+    series: pl.DataFrame,
+    categories: pl.DataFrame | None,
+    default_weight: float,
+    locations: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """sku -> category, location, prior, weight.
+    """sku -> category, location, prior, weight, at the locations of `series` and of
+    `locations` (the series to forecast, when `series` are those measured).
 
     prior: median recent demand per bucket of the established (backtestable) series of the
     category at that location, else of the whole category. weight: Buhlmann's credibility
@@ -652,9 +677,9 @@ def category_priors(
     }
     if categories is None:
         return pl.DataFrame(schema=schema)
-    established = series.filter(
-        pl.col("family").is_in(["seasonal", "smooth", "intermittent"])
-    ).join(categories, on="sku")
+    established = series.filter(pl.col("family").is_in(ESTABLISHED))
+    if "category" not in established.columns:  # `prior_inputs` carry their category
+        established = established.join(categories, on="sku")
     by_location = established.group_by("category", "location").agg(
         pl.col("mean_recent").median().alias("prior")
     )
@@ -665,7 +690,9 @@ def category_priors(
         .then(pl.col("std_all").pow(2).mean() / pl.when(between > 0).then(between))
         .alias("weight"),
     )
-    locations = series.select("location").unique()
+    locations = pl.concat(
+        [series.select("location"), *([] if locations is None else [locations.select("location")])]
+    ).unique()
     return (
         by_category.join(locations, how="cross")
         .join(by_location, on=["category", "location"], how="left")
@@ -814,15 +841,85 @@ def forecast_demand(
     window_origins and window_rates (each backtest window's first bucket and mean forecast
     per bucket, for the lead-time-demand calibration).
     `categories` (sku, category) lets short-history items borrow their category's level,
-    measured on `prior_series` (`series_stats` of a wider history) when given.
+    measured on `prior_series` (`series_stats` of a wider history, or `prior_inputs` of
+    every series) when given.
+    Runs `forecast_paths`, then `banded_forecast` with the bands of its own scores.
     """
+    paths = forecast_paths(
+        history, classes, bucket, settings, horizon, categories, prior_series, advance
+    )
+    return banded_forecast(paths, band_widths([paths.band_scores], settings, horizon))
+
+
+@dataclass
+class ForecastPaths:
+    """A forecast before its bands: future (unique_id, ds, step, model, forecast), the
+    summary per series (every column `series_stats` and the backtest give), each series'
+    scale and the band's conformity scores (pool, demand pattern, step) -> scores."""
+
+    future: pl.DataFrame
+    summary: pl.DataFrame
+    scales: pl.DataFrame
+    band_scores: dict[tuple[str, str, int], np.ndarray]
+    level: float
+
+
+def band_widths(
+    parts: list[dict[tuple[str, str, int], np.ndarray]], settings: Forecast, horizon: int
+) -> pl.DataFrame:
+    """pool, demand_pattern, step, band_width (`widths_from_scores`) from the band scores
+    of one or several sets of series (`ForecastPaths.band_scores`), pooled."""
+    pooled: dict[tuple[str, str, int], list[np.ndarray]] = {}
+    for part in parts:
+        for key, scores in part.items():
+            pooled.setdefault(key, []).append(scores)
+    level = settings.interval_level / 100.0
+    frames = [
+        widths_from_scores(
+            {(p, h): np.concatenate(v) for (q, p, h), v in pooled.items() if q == pool},
+            level,
+            horizon,
+        ).with_columns(pl.lit(pool).alias("pool"))
+        for pool in ("backtest", "short")
+    ]
+    return pl.concat(frames)
+
+
+def prior_inputs(series: pl.DataFrame, categories: pl.DataFrame | None) -> pl.DataFrame:
+    """The rows `category_priors` measures a category on: the established series (sku,
+    location, family, mean_recent, mean_all, std_all, category) of items with a category,
+    from `series_stats`; those of several sets of series stack."""
+    columns = ["sku", "location", "family", "mean_recent", "mean_all", "std_all", "category"]
+    if categories is None:
+        return (
+            series.with_columns(pl.lit(None, pl.String).alias("category")).select(columns).clear()
+        )
+    return (
+        series.filter(pl.col("family").is_in(ESTABLISHED))
+        .join(categories, on="sku")
+        .select(columns)
+    )
+
+
+def forecast_paths(
+    history: pl.DataFrame,
+    classes: pl.DataFrame,
+    bucket: Bucket,
+    settings: Forecast,
+    horizon: int,
+    categories: pl.DataFrame | None = None,
+    prior_series: pl.DataFrame | None = None,
+    advance: Callable[[int], None] | None = None,
+) -> ForecastPaths:
+    """`forecast_demand` up to its bands: the paths, the summary and the band scores."""
     h_bt = backtest_periods(settings, bucket)
     days = BUCKET_DAYS[bucket]
     series = series_stats(history, classes, settings, bucket)
     priors = category_priors(
-        prior_series if prior_series is not None else series,
+        prior_series if prior_series is not None else prior_inputs(series, categories),
         categories,
         float(settings.min_history_periods),
+        locations=series.select("location"),
     )
     series = series.join(short_history_rate(series, priors, settings), on="unique_id", how="left")
     if "abc" in classes.columns:
@@ -929,7 +1026,6 @@ def forecast_demand(
     # backtested series and from the mean-so-far's rolling errors for short histories;
     # TSB-decaying dead items the quantile of their two-point demand; else normal
     level = settings.interval_level / 100.0
-    z = float(norm.ppf(0.5 + level / 2))
     short = data.join(
         series.filter(pl.col("family") == "short").select("unique_id"), on="unique_id"
     ).drop("family")
@@ -945,14 +1041,21 @@ def forecast_demand(
             else empty,
         ),
     ]
-    widths = pl.concat(
-        [
-            conformal_band_width(found.join(scales, on="unique_id"), level, horizon).with_columns(
-                pl.lit(pool).alias("pool")
-            )
-            for pool, found in pools
-        ]
-    )
+    band_scores = {
+        (pool, pattern, step): scores
+        for pool, found in pools
+        for (pattern, step), scores in conformity_scores(found.join(scales, on="unique_id")).items()
+    }
+    return ForecastPaths(future, summary, scales, band_scores, level)
+
+
+def banded_forecast(
+    paths: ForecastPaths, widths: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(forecast, summary) of `forecast_demand` from its paths and the band widths
+    (`band_widths`: pool, demand_pattern, step, band_width)."""
+    future, summary, scales, level = paths.future, paths.summary, paths.scales, paths.level
+    z = float(norm.ppf(0.5 + level / 2))
     pool = pl.when(pl.col("family") == "short").then(pl.lit("short")).otherwise(pl.lit("backtest"))
     half_width = (
         pl.when(pl.col("family") == "zero")

@@ -44,7 +44,9 @@ from stockplan.config import Config
 from stockplan.demand import SERIES, default_as_of
 from stockplan.engines import engine_session
 from stockplan.errors import StockplanError
+from stockplan.forecast import ForecastPaths, band_widths, prior_inputs, series_stats
 from stockplan.item_rules import item_tables
+from stockplan.lead_time_demand import add_calibration_sums
 from stockplan.leadtime import backup_lead_times, resolve_lead_times, supplier_scorecard
 from stockplan.pipeline import (
     DemandStage,
@@ -52,12 +54,15 @@ from stockplan.pipeline import (
     Progress,
     SupplyStage,
     demand_stage,
+    finish_draws,
+    forecast_stage,
     order_stage,
     plan_result,
     supply_stage,
 )
 from stockplan.result import PlanResult
 from stockplan.segmentation import abc_by_value
+from stockplan.series import product_categories
 
 SERIES_PER_PARTITION = 10_000
 """Partitions hold about this many sku x location series (and at least one per worker):
@@ -121,6 +126,7 @@ class _Part:
     demand: DemandStage
     supply: SupplyStage | None = None
     ordered: OrderStage | None = None
+    paths: ForecastPaths | None = None
 
 
 def _step_demand(tables: dict[str, pl.DataFrame], config: Config) -> _Part:
@@ -131,28 +137,72 @@ def _annual_values(part: _Part) -> pl.DataFrame:
     return part.demand.classes.select(*SERIES, "annual_value")
 
 
-def _step_supply(part: _Part, abc: pl.DataFrame, lead_times: pl.DataFrame, config: Config) -> _Part:
+def _prior_inputs(part: _Part, config: Config) -> pl.DataFrame:
+    """The partition's established series with a category (`forecast.prior_inputs`)."""
+    demand = part.demand
+    series = series_stats(demand.history, demand.classes, config.forecast, config.planning.bucket)
+    return prior_inputs(series, product_categories(demand.tables.get("products")))
+
+
+def _step_forecast(
+    part: _Part, abc: pl.DataFrame, prior_series: pl.DataFrame, config: Config
+) -> _Part:
     demand = part.demand
     columns = demand.classes.columns
     demand.classes = demand.classes.drop("abc").join(abc, on=SERIES, how="left").select(columns)
-    part.supply = supply_stage(demand, config, _quiet, lead_times=lead_times)
+    part.paths = forecast_stage(demand, config, _quiet, prior_series)
     return part
 
 
-def _error_scores(part: _Part) -> dict[str, np.ndarray]:
+def _band_scores(part: _Part) -> dict:
+    assert part.paths is not None
+    return part.paths.band_scores
+
+
+def _step_supply(
+    part: _Part, widths: pl.DataFrame, lead_times: pl.DataFrame, config: Config
+) -> _Part:
+    part.supply = supply_stage(
+        part.demand,
+        config,
+        _quiet,
+        lead_times=lead_times,
+        paths=part.paths,
+        widths=widths,
+        defer_draws=True,
+    )
+    part.paths = None
+    return part
+
+
+def _supply_counts(part: _Part) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The partition's standardised backtest-window shortfalls per pattern and its
+    lead-time-demand calibration counts."""
     assert part.supply is not None
-    return part.supply.error_scores
+    pending = part.supply.pending
+    return part.supply.error_scores, pending.sums if pending is not None else {}
+
+
+@dataclass
+class _Pooled:
+    """What the driver pooled over every partition after the supply step (one object, as
+    an engine would scatter the entries of a bare dict one by one): the standardised
+    backtest-window shortfalls per pattern and the lead-time-demand calibration counts."""
+
+    scores: dict[str, np.ndarray]
+    calibration: dict[str, np.ndarray]
 
 
 def _step_orders(
     part: _Part,
-    scores: dict[str, np.ndarray],
+    pooled: _Pooled,
     scorecard: pl.DataFrame,
     backups: pl.DataFrame,
     config: Config,
 ) -> _Part:
     assert part.supply is not None
-    part.supply.error_scores = scores
+    part.supply.error_scores = pooled.scores
+    finish_draws(part.supply, pooled.calibration)
     part.ordered = order_stage(
         part.demand, part.supply, config, _quiet, scorecard=scorecard, backups=backups
     )
@@ -238,11 +288,18 @@ def partitioned_plan(
         handles = cl.map(_step_demand, handles, config)
         values = pl.concat(cl.gather(cl.map(_annual_values, handles)))
         abc = abc_by_value(values, config.classify).select(*SERIES, "abc")
+        priors = pl.concat(cl.gather(cl.map(_prior_inputs, handles, config))).sort(SERIES)
         say("forecasting series")
-        handles = cl.map(_step_supply, handles, abc, lead_times, config)
-        scores = _pooled(cl.gather(cl.map(_error_scores, handles)))
+        handles = cl.map(_step_forecast, handles, abc, priors, config)
+        bands = cl.gather(cl.map(_band_scores, handles))
+        widths = band_widths(bands, config.forecast, config.planning.horizon_periods)
+        handles = cl.map(_step_supply, handles, widths, lead_times, config)
+        counts = cl.gather(cl.map(_supply_counts, handles))
+        scores = _pooled([errors for errors, _ in counts])
+        calibration = add_calibration_sums([sums for _, sums in counts])
         say("computing safety stock, orders and stockout risk")
-        handles = cl.map(_step_orders, handles, scores, scorecard, backups, config)
+        pooled = _Pooled(scores, calibration)
+        handles = cl.map(_step_orders, handles, pooled, scorecard, backups, config)
         parts: list[_Part] = cl.gather(cl.map(_rows, handles))
     demand, supply, ordered = _combined(parts, item_view, lots, as_of, config, scores, scorecard)
     return plan_result(tables, demand, supply, ordered, config, include_all=include_all)

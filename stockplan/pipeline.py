@@ -19,10 +19,11 @@ from stockplan.caps import cap_order_up_to, with_item_columns
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of
 from stockplan.excess import excess_stock
+from stockplan.forecast import ForecastPaths, band_widths, banded_forecast, forecast_paths
 from stockplan.item_rules import expiry, item_caps, item_classes, item_columns, item_tables
 from stockplan.items import item_names, known_items
 from stockplan.large_orders import large_order_lines, without_large_orders
-from stockplan.lead_time_demand import LeadTimeDemand
+from stockplan.lead_time_demand import LeadTimeDemand, PendingDraws, lead_time_demand_from
 from stockplan.leadtime import (
     backup_lead_times,
     open_receipts,
@@ -59,7 +60,8 @@ from stockplan.series import (
     excluded_days,
     forecast_series,
     item_attributes,
-    lead_time_demand_draws,
+    lead_time_demand_pending,
+    pooled_error_scores,
     product_categories,
     series_base,
     unit_values,
@@ -153,6 +155,31 @@ class SupplyStage:
     expiring: pl.DataFrame | None
     caps: pl.DataFrame | None
     draws: LeadTimeDemand | None
+    pending: PendingDraws | None = None  # the draws' inputs until they are drawn
+
+
+def forecast_stage(
+    demand: DemandStage,
+    config: Config,
+    say: Progress,
+    prior_series: pl.DataFrame | None = None,
+) -> ForecastPaths:
+    """Forecast every series up to its bands (`forecast.forecast_paths`): the paths, the
+    backtest summary and the band's conformity scores. `prior_series`: the established
+    series every category prior is measured on (`forecast.prior_inputs`; a partitioned
+    run gathers them from every partition), else this stage's own."""
+    planning = config.planning
+    tick = say("forecasting series", total=demand.classes.height)
+    return forecast_paths(
+        demand.history,
+        demand.classes,
+        planning.bucket,
+        config.forecast,
+        planning.horizon_periods,
+        product_categories(demand.tables.get("products")),
+        prior_series,
+        advance=tick if callable(tick) else None,
+    )
 
 
 def supply_stage(
@@ -160,10 +187,16 @@ def supply_stage(
     config: Config,
     say: Progress,
     lead_times: pl.DataFrame | None = None,
+    paths: ForecastPaths | None = None,
+    widths: pl.DataFrame | None = None,
+    defer_draws: bool = False,
 ) -> SupplyStage:
-    """Forecast every series (`series.forecast_series`), lift it for promotions, replace it
-    by planner overrides; resolve lead times; stock position = on hand + open receipts -
-    backorders - allocated; one planning row per series (`series.with_lead_times`).
+    """Forecast every series (`forecast_stage`, with bands from `widths`, else from its
+    own scores: `forecast.band_widths`), lift it for promotions, replace it by planner
+    overrides; resolve lead times; stock position = on hand + open receipts - backorders -
+    allocated; one planning row per series (`series.with_lead_times`); the lead-time-demand
+    calibration and, unless `defer_draws`, the draws calibrated on these series alone
+    (`finish_draws` draws them later with the counts of every partition).
 
     `lead_times`: resolved beforehand over every series (a partitioned run resolves them
     on all purchase orders, as supplier-level lead times pool over every sku)."""
@@ -171,15 +204,12 @@ def supply_stage(
     stock, products = tables["stock"], tables.get("products")
     purchase_orders = tables.get("purchase_orders")
     planning, days, as_of = config.planning, BUCKET_DAYS[config.planning.bucket], demand.as_of
-    tick = say("forecasting series", total=classes.height)
-    forecast, summary, error_scores = forecast_series(
-        history,
-        classes,
-        config,
-        planning.horizon_periods,
-        product_categories(products),
-        advance=tick if callable(tick) else None,
-    )
+    if paths is None:
+        paths = forecast_stage(demand, config, say)
+    if widths is None:
+        widths = band_widths([paths.band_scores], config.forecast, planning.horizon_periods)
+    forecast, summary = banded_forecast(paths, widths)
+    error_scores = pooled_error_scores(summary, classes)
     forecast = apply_promotions(
         forecast, tables.get("promotions"), products, demand.uplift, days, config.promotions
     )
@@ -224,9 +254,10 @@ def supply_stage(
     caps = item_caps(series, forecast, tables, config, as_of, days)
     if config.policy.lead_time_demand != "parametric":
         say("bootstrapping lead-time demand")
-    draws = lead_time_demand_draws(
+    pending = lead_time_demand_pending(
         demand.sales, lead_times, classes, as_of, demand.excluded, review, config, summary
     )
+    draws = None if defer_draws or pending is None else lead_time_demand_from(pending)
     return SupplyStage(
         forecast,
         summary,
@@ -240,7 +271,17 @@ def supply_stage(
         expiring,
         caps,
         draws,
+        None if draws is not None else pending,
     )
+
+
+def finish_draws(supply: SupplyStage, sums: dict[str, np.ndarray] | None = None) -> SupplyStage:
+    """Draw the deferred lead-time demand of `supply` (`supply_stage(defer_draws=True)`),
+    calibrated with the summed counts `sums` of every partition (its own without)."""
+    if supply.pending is not None:
+        supply.draws = lead_time_demand_from(supply.pending, sums)
+        supply.pending = None
+    return supply
 
 
 @dataclass
