@@ -68,8 +68,12 @@ SERIES_PER_PARTITION = 10_000
 """Partitions hold about this many sku x location series (and at least one per worker):
 small enough that a partition's history and backtest stay well inside a worker's memory."""
 
-CROSS_SKU_TABLES = ("bom", "succession", "promotions")
-"""Inputs that link series of different skus: not partitioned yet."""
+CROSS_SKU_TABLES = ("promotions",)
+"""Inputs that link series of different skus and are not partitioned yet."""
+
+LINKS = {"bom": ("kit_sku", "component_sku"), "succession": ("old_sku", "new_sku")}
+"""Tables whose rows link two skus that must plan in one partition (kit and component,
+predecessor and successor)."""
 
 
 def _quiet(_message: str, total: int | None = None) -> None:
@@ -86,16 +90,64 @@ def partition_of(n: int) -> pl.Expr:
     return (pl.col("sku").hash(seed=18) % n).cast(pl.Int64)
 
 
-def split_tables(tables: dict[str, pl.DataFrame], n: int) -> list[dict[str, pl.DataFrame]]:
-    """Every table with a sku column cut into its n partitions; the others whole in each."""
+def linked_groups(tables: dict[str, pl.DataFrame]) -> pl.DataFrame | None:
+    """sku, group: the skus linked by a kit (parent and components) or a succession
+    (predecessor and successor), each with the smallest sku of its connected group; None
+    without links. Connected components by label propagation: every sku takes the
+    smallest label among its neighbours' until none changes (one pass per link of the
+    longest chain; the tables are small)."""
+    pairs = [
+        tables[name].select(pl.col(a).alias("a"), pl.col(b).alias("b"))
+        for name, (a, b) in LINKS.items()
+        if tables.get(name) is not None and tables[name].height
+    ]
+    if not pairs:
+        return None
+    edges = pl.concat(pairs).cast(pl.String).unique()
+    edges = pl.concat([edges, edges.select(pl.col("b").alias("a"), pl.col("a").alias("b"))])
+    label = (
+        edges.select(pl.col("a").alias("sku")).unique().with_columns(pl.col("sku").alias("group"))
+    )
+    while True:
+        lowest = (
+            edges.join(label, left_on="b", right_on="sku")
+            .group_by("a")
+            .agg(pl.col("group").min().alias("neighbour"))
+        )
+        moved = label.join(lowest, left_on="sku", right_on="a", how="left").with_columns(
+            pl.min_horizontal("group", "neighbour").alias("group")
+        )
+        if (moved["group"] == label.join(moved, on="sku")["group"]).all():
+            return label.sort("sku")
+        label = moved.select("sku", "group")
+
+
+def partition_of_group(n: int) -> pl.Expr:
+    """`partition_of` for a row with a `_group` column (a linked sku's group, else null)."""
+    return (pl.coalesce("_group", "sku").hash(seed=18) % n).cast(pl.Int64)
+
+
+def split_tables(
+    tables: dict[str, pl.DataFrame], n: int, groups: pl.DataFrame | None = None
+) -> list[dict[str, pl.DataFrame]]:
+    """Every table with a sku column cut into its n partitions; the others whole in each.
+    `groups` (`linked_groups`): a linked sku goes where its group's smallest sku goes."""
     parts: list[dict[str, pl.DataFrame]] = [{} for _ in range(n)]
     for name, frame in tables.items():
         if frame is None or "sku" not in frame.columns:
             for part in parts:
                 part[name] = frame
             continue
-        by_part = frame.with_columns(partition_of(n).alias("_partition")).partition_by(
-            "_partition", as_dict=True, include_key=False, maintain_order=True
+        keyed, where = frame, partition_of(n)
+        if groups is not None:
+            keyed = frame.join(
+                groups.rename({"group": "_group"}), on="sku", how="left", maintain_order="left"
+            )
+            where = partition_of_group(n)
+        by_part = (
+            keyed.with_columns(where.alias("_partition"))
+            .drop("_group", strict=False)
+            .partition_by("_partition", as_dict=True, include_key=False, maintain_order=True)
         )
         empty = frame.clear()
         for index, part in enumerate(parts):
@@ -283,7 +335,7 @@ def partitioned_plan(
         assert cl is not None
         n = partition_count(universe.height, cl.workers)
         say(f"planning {universe.height} series in {n} partitions on {cl.name}")
-        handles = cl.scatter(split_tables(tables, n))
+        handles = cl.scatter(split_tables(tables, n, linked_groups(tables)))
         say("building demand history")
         handles = cl.map(_step_demand, handles, config)
         values = pl.concat(cl.gather(cl.map(_annual_values, handles)))

@@ -22,7 +22,9 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _LOW32 = np.uint64(0xFFFFFFFF)
+_GOLDEN32 = np.uint32(0x9E3779B9)
 
+CACHE_BLOCK = 1 << 18  # numbers mixed at a time: the passes over them stay in cache
 LEAD_TIME, WINDOW_START, DAY_PICK = 1, 2, 3
 """Purposes: each has its own stream per series."""
 
@@ -72,16 +74,38 @@ def uniforms(streams: np.ndarray, count: int) -> np.ndarray:
 
 
 def stream_uniforms32(streams: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Numbers start .. start + length - 1 of the stream of each segment, flattened, as
-    float32 uniforms in [0, 1) with 24 random bits: segment k uses stream `streams[k]`."""
+    """`length[k]` float32 uniforms in [0, 1) (24 random bits) for each segment k, from
+    stream `streams[k]` at its position `start[k]`, flattened.
+
+    Each segment's key is one 64-bit mix of (stream, start); its numbers are a 32-bit
+    Weyl sequence from that key through a 32-bit finaliser (lowbias32, C. Wellons 2018),
+    the counter-based scheme in 32-bit words, which numpy multiplies in SIMD lanes (the
+    bulk of the day bootstrap's picks)."""
     length = np.asarray(length, dtype=np.int64)
     total = int(length.sum())
-    first = np.cumsum(length) - length  # where each segment begins in the flat output
-    base = (
-        np.asarray(streams, dtype=np.uint64)
-        + (np.asarray(start, dtype=np.uint64) - first.astype(np.uint64)) * _GOLDEN
-    )
-    x = np.repeat(base, length)
-    x += np.arange(total, dtype=np.uint64) * _GOLDEN
-    x = mix64(x)
-    return (x >> np.uint64(40)).astype(np.float32) * np.float32(2.0**-24)
+    key = mix64(np.asarray(streams, dtype=np.uint64) + np.asarray(start, dtype=np.uint64) * _GOLDEN)
+    key = (key & _LOW32).astype(np.uint32)
+    keep = length > 0
+    key, length = key[keep], length[keep]
+    first = np.cumsum(length) - length  # where each segment begins
+    out = np.empty(total, dtype=np.float32)
+    if total == 0:
+        return out
+    with np.errstate(over="ignore"):
+        # x_i = key_k + (i - first_k) G inside segment k, as a running sum of steps: G
+        # within a segment, key_k minus the previous segment's last number at its start
+        last = key + (length - 1).astype(np.uint32) * _GOLDEN32
+        step = np.full(total, _GOLDEN32, dtype=np.uint32)
+        step[first] = key - np.concatenate([[np.uint32(0)], last[:-1]]).astype(np.uint32)
+        x = np.cumsum(step, dtype=np.uint32)
+        del step
+        for lo in range(0, total, CACHE_BLOCK):  # blocks that stay in the CPU cache
+            y = x[lo : lo + CACHE_BLOCK]
+            y ^= y >> np.uint32(16)
+            y *= np.uint32(0x7FEB352D)
+            y ^= y >> np.uint32(15)
+            y *= np.uint32(0x846CA68B)
+            y ^= y >> np.uint32(16)
+            y >>= np.uint32(8)
+            np.multiply(y, np.float32(2.0**-24), out=out[lo : lo + CACHE_BLOCK], casting="unsafe")
+    return out
