@@ -276,7 +276,22 @@ def _final_forecast(frame, cheap, expensive, chosen, engine, horizon: int, carri
     )
 
 
-def _run_family(
+@dataclass
+class FamilyBacktest:
+    """One family's backtest, kept until its models are chosen (`_family_forecast`)."""
+
+    frame: pl.DataFrame
+    names: list[str]
+    cheap: list
+    expensive: list
+    engine: Callable
+    long_backtest: pl.DataFrame
+    per_series: pl.DataFrame
+    carried: pl.DataFrame | None
+    pools: pl.DataFrame | None
+
+
+def _family_backtest(
     frame: pl.DataFrame,
     family: str,
     settings: Forecast,
@@ -285,10 +300,8 @@ def _run_family(
     h_bt: int,
     backend: Backend | None = None,
     pools: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Backtest and forecast one family's series; return (choice, long forecast, backtest
-    errors of the chosen forecast: unique_id, cutoff, ds, error). `pools`: see
-    `select_models`."""
+) -> FamilyBacktest:
+    """Backtest one family's series (every candidate model at every origin)."""
     stats_forecast = _statsforecast(backend is None)
     models = _candidate_models(family, _season_length(settings, bucket))
     names = [str(m) for m in models]
@@ -308,12 +321,48 @@ def _run_family(
         backtest, carried = _backtest(
             frame, cheap, expensive, engine, settings, h_bt, horizon, BUCKET_DAYS[bucket], backend
         )
-    # combine the `combine_top` models with the lowest backtest MSE (equal weights); the
-    # combination's own backtest errors give its RMSE and bias
     long_backtest = backtest.unpivot(
         index=["unique_id", "cutoff", "ds", "y"], on=names, variable_name="model"
     ).with_columns(pl.col("value").fill_nan(None))
-    chosen = select_models(long_backtest, settings.combine_top, pools)
+    per_series = _per_series_errors(long_backtest)
+    return FamilyBacktest(
+        frame, names, cheap, expensive, engine, long_backtest, per_series, carried, pools
+    )
+
+
+def _run_family(
+    frame: pl.DataFrame,
+    family: str,
+    settings: Forecast,
+    bucket: Bucket,
+    horizon: int,
+    h_bt: int,
+    backend: Backend | None = None,
+    pools: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Backtest and forecast one family's series; return (choice, long forecast, backtest
+    errors of the chosen forecast: unique_id, cutoff, ds, error). `pools`: see
+    `select_models`."""
+    tested = _family_backtest(frame, family, settings, bucket, horizon, h_bt, backend, pools)
+    return _family_forecast(tested, settings, horizon, backend)
+
+
+def _family_forecast(
+    tested: FamilyBacktest,
+    settings: Forecast,
+    horizon: int,
+    backend: Backend | None = None,
+    ranked: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """`_run_family` after the backtest: choose the models (`select_models`, the pools
+    ranked by `ranked` when given), forecast, and the chosen combination's errors."""
+    frame, names, cheap, expensive = tested.frame, tested.names, tested.cheap, tested.expensive
+    engine, long_backtest, carried = tested.engine, tested.long_backtest, tested.carried
+    # combine the `combine_top` models with the lowest backtest MSE (equal weights); the
+    # combination's own backtest errors give its RMSE and bias
+    chosen = select_models(
+        long_backtest, settings.combine_top, tested.pools, ranked, tested.per_series
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         future = _final_forecast(frame, cheap, expensive, chosen, engine, horizon, carried, backend)
@@ -379,7 +428,11 @@ def _run_family(
 
 
 def select_models(
-    long_backtest: pl.DataFrame, combine_top: int, pools: pl.DataFrame | None = None
+    long_backtest: pl.DataFrame,
+    combine_top: int,
+    pools: pl.DataFrame | None = None,
+    ranked: pl.DataFrame | None = None,
+    per_series: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """unique_id, model, rank: the `combine_top` models each series' forecast averages.
 
@@ -394,9 +447,33 @@ def select_models(
     mean-type candidates the absolute error ranks models, not values, and one series'
     few windows no longer rank close candidates by noise (Petropoulos & Kourentzes 2015
     on selection and combination for intermittent demand). A series whose pool has no
-    ranking, or which lacks one of its models, keeps its own choice.
+    ranking, or which lacks one of its models, keeps its own choice. `ranked`: the pools'
+    ranking (`pool_ranking`) over more series than these, else these series' own;
+    `per_series`: `_per_series_errors` of `long_backtest` when already computed.
     """
-    per_series = (
+    if per_series is None:
+        per_series = _per_series_errors(long_backtest)
+    own = (
+        per_series.sort(["unique_id", "mse", "model"])
+        .with_columns(pl.int_range(pl.len()).over("unique_id").alias("rank"))
+        .filter(pl.col("rank") < combine_top)
+        .select("unique_id", "model", "rank")
+    )
+    if pools is None:
+        return own
+    if ranked is None:
+        ranked = pool_ranking([pool_scores(per_series, pools)], combine_top)
+    pooled = pools.join(ranked, on="pool").select("unique_id", "model", "rank")
+    lacking = pooled.join(per_series, on=["unique_id", "model"], how="anti").select("unique_id")
+    pooled = pooled.join(lacking, on="unique_id", how="anti")
+    return pl.concat([pooled, own.join(pooled, on="unique_id", how="anti")]).sort(
+        "unique_id", "rank"
+    )
+
+
+def _per_series_errors(long_backtest: pl.DataFrame) -> pl.DataFrame:
+    """unique_id, model, mse, mae of every model with a complete backtest of the series."""
+    return (
         long_backtest.with_columns((pl.col("value") - pl.col("y")).alias("error"))
         .group_by(["unique_id", "model"])
         .agg(
@@ -406,14 +483,15 @@ def select_models(
         )
         .filter(pl.col("mse").is_not_null() & (pl.col("n") == 0))
     )
-    own = (
-        per_series.sort(["unique_id", "mse", "model"])
-        .with_columns(pl.int_range(pl.len()).over("unique_id").alias("rank"))
-        .filter(pl.col("rank") < combine_top)
-        .select("unique_id", "model", "rank")
-    )
-    if pools is None:
-        return own
+
+
+def pool_scores(per_series: pl.DataFrame, pools: pl.DataFrame | None) -> pl.DataFrame:
+    """pool, model, score_sum, n: the sum and count of MAE / scale over the pool's series
+    where every model has a backtest (`select_models`; `per_series` from
+    `_per_series_errors`); those of several sets of series add up."""
+    schema = {"pool": pl.String, "model": pl.String, "score_sum": pl.Float64, "n": pl.Int64}
+    if pools is None or per_series.height == 0:
+        return pl.DataFrame(schema=schema)
     candidates = per_series["model"].n_unique()
     complete = (
         per_series.group_by("unique_id")
@@ -421,20 +499,29 @@ def select_models(
         .filter(pl.col("k") == candidates)
         .select("unique_id")
     )
-    ranked = (
+    return (
         per_series.join(complete, on="unique_id")
         .join(pools.filter(pl.col("scale") > 0), on="unique_id")
         .group_by(["pool", "model"])
-        .agg((pl.col("mae") / pl.col("scale")).mean().alias("score"))
+        .agg(
+            (pl.col("mae") / pl.col("scale")).sum().alias("score_sum"),
+            pl.len().cast(pl.Int64).alias("n"),
+        )
+        .select(list(schema))
+        .cast(schema)
+    )
+
+
+def pool_ranking(parts: list[pl.DataFrame], combine_top: int) -> pl.DataFrame:
+    """pool, model, score, rank: the `combine_top` models of each pool with the lowest
+    mean MAE / scale over the pooled sums (`pool_scores` of one or several sets)."""
+    return (
+        pl.concat(parts)
+        .group_by(["pool", "model"])
+        .agg((pl.col("score_sum").sum() / pl.col("n").sum()).alias("score"))
         .sort(["pool", "score", "model"])
         .with_columns(pl.int_range(pl.len()).over("pool").alias("rank"))
         .filter(pl.col("rank") < combine_top)
-    )
-    pooled = pools.join(ranked, on="pool").select("unique_id", "model", "rank")
-    lacking = pooled.join(per_series, on=["unique_id", "model"], how="anti").select("unique_id")
-    pooled = pooled.join(lacking, on="unique_id", how="anti")
-    return pl.concat([pooled, own.join(pooled, on="unique_id", how="anti")]).sort(
-        "unique_id", "rank"
     )
 
 
@@ -843,11 +930,13 @@ def forecast_demand(
     `categories` (sku, category) lets short-history items borrow their category's level,
     measured on `prior_series` (`series_stats` of a wider history, or `prior_inputs` of
     every series) when given.
-    Runs `forecast_paths`, then `banded_forecast` with the bands of its own scores.
+    Runs `forecast_backtests`, `forecast_paths` with its own pools' ranking, then
+    `banded_forecast` with the bands of its own scores.
     """
-    paths = forecast_paths(
+    backtests = forecast_backtests(
         history, classes, bucket, settings, horizon, categories, prior_series, advance
     )
+    paths = forecast_paths(backtests, pool_ranking([backtests.pool_scores], settings.combine_top))
     return banded_forecast(paths, band_widths([paths.band_scores], settings, horizon))
 
 
@@ -901,7 +990,7 @@ def prior_inputs(series: pl.DataFrame, categories: pl.DataFrame | None) -> pl.Da
     )
 
 
-def forecast_paths(
+def forecast_backtests(
     history: pl.DataFrame,
     classes: pl.DataFrame,
     bucket: Bucket,
@@ -910,10 +999,11 @@ def forecast_paths(
     categories: pl.DataFrame | None = None,
     prior_series: pl.DataFrame | None = None,
     advance: Callable[[int], None] | None = None,
-) -> ForecastPaths:
-    """`forecast_demand` up to its bands: the paths, the summary and the band scores."""
+) -> ForecastBacktests:
+    """`forecast_demand` up to the intermittent family's model choice: every other family
+    forecast, the intermittent series backtested, and their pools' scores
+    (`pool_scores`, per demand pattern) for `pool_ranking`."""
     h_bt = backtest_periods(settings, bucket)
-    days = BUCKET_DAYS[bucket]
     series = series_stats(history, classes, settings, bucket)
     priors = category_priors(
         prior_series if prior_series is not None else prior_inputs(series, categories),
@@ -947,28 +1037,109 @@ def forecast_paths(
         .otherwise(pl.col("mean_all"))
         .alias("scale"),
     )
+    pending: FamilyBacktest | None = None
+    scores = pool_scores(pl.DataFrame(), None)
     with forecast_backend(settings) as backend:
         for family in ("seasonal", "smooth", "seasonal_fast", "smooth_fast", "intermittent"):
             frame = data.filter(pl.col("family") == family).drop("family").sort(["unique_id", "ds"])
             if frame.height == 0:
                 continue
-            pools = (
-                scales.rename({"demand_pattern": "pool"}).join(
-                    frame.select("unique_id").unique(), on="unique_id"
+            if family == "intermittent":  # chosen per pool: after the pools' ranking
+                pools = (
+                    scales.rename({"demand_pattern": "pool"}).join(
+                        frame.select("unique_id").unique(), on="unique_id"
+                    )
+                    if settings.intermittent_selection == "pattern"
+                    else None
                 )
-                if family == "intermittent" and settings.intermittent_selection == "pattern"
-                else None
-            )
+                pending = _family_backtest(
+                    frame, family, settings, bucket, horizon, h_bt, backend, pools
+                )
+                scores = pool_scores(pending.per_series, pools)
+                continue
             choice, future, error = _run_family(
-                frame, family, settings, bucket, horizon, h_bt, backend, pools
+                frame, family, settings, bucket, horizon, h_bt, backend
             )
-            if family == "intermittent" and settings.pooled_seasonality:
-                future = with_pooled_seasonality(future, history, settings, bucket, horizon)
             choices.append(choice)
             futures.append(future)
             errors.append(error)
             if advance is not None:
                 advance(frame["unique_id"].n_unique())
+    return ForecastBacktests(
+        history,
+        series,
+        data,
+        scales,
+        choices,
+        futures,
+        errors,
+        pending,
+        scores,
+        bucket,
+        settings,
+        horizon,
+        h_bt,
+        advance,
+    )
+
+
+@dataclass
+class ForecastBacktests:
+    """`forecast_backtests`' state until the pools are ranked: the series and their
+    buckets, each series' scale, the finished families' choices, paths and errors, the
+    intermittent family's backtest and its pools' scores."""
+
+    history: pl.DataFrame
+    series: pl.DataFrame
+    data: pl.DataFrame
+    scales: pl.DataFrame
+    choices: list[pl.DataFrame]
+    futures: list[pl.DataFrame]
+    errors: list[pl.DataFrame]
+    pending: FamilyBacktest | None
+    pool_scores: pl.DataFrame
+    bucket: Bucket
+    settings: Forecast
+    horizon: int
+    h_bt: int
+    advance: Callable[[int], None] | None
+
+
+def forecast_paths(
+    backtests: ForecastBacktests, ranked: pl.DataFrame | None = None
+) -> ForecastPaths:
+    """`forecast_demand` up to its bands (the paths, the summary and the band scores),
+    the intermittent family's pools ranked by `ranked` (`pool_ranking` of every set of
+    series' `pool_scores`; these series' own when None)."""
+    history, series, data, scales = (
+        backtests.history,
+        backtests.series,
+        backtests.data,
+        backtests.scales,
+    )
+    choices, futures, errors = backtests.choices, backtests.futures, backtests.errors
+    settings, bucket, horizon, h_bt = (
+        backtests.settings,
+        backtests.bucket,
+        backtests.horizon,
+        backtests.h_bt,
+    )
+    advance, days = backtests.advance, BUCKET_DAYS[bucket]
+    if backtests.pending is not None:
+        if ranked is None:
+            ranked = pool_ranking([backtests.pool_scores], settings.combine_top)
+        with forecast_backend(settings) as backend:
+            choice, future, error = _family_forecast(
+                backtests.pending, settings, horizon, backend, ranked
+            )
+        if settings.pooled_seasonality:
+            future = with_pooled_seasonality(future, history, settings, bucket, horizon)
+        choices.append(choice)
+        futures.append(future)
+        errors.append(error)
+        if advance is not None:
+            advance(backtests.pending.frame["unique_id"].n_unique())
+        backtests.pending = None
 
     # fallbacks computed in Polars: short history -> blended mean, dead / never sold -> zero
     simple = series.filter(pl.col("family").is_in(["short", "zero", "decay"]))

@@ -44,7 +44,15 @@ from stockplan.config import Config
 from stockplan.demand import SERIES, default_as_of
 from stockplan.engines import engine_session
 from stockplan.errors import StockplanError
-from stockplan.forecast import ForecastPaths, band_widths, prior_inputs, series_stats
+from stockplan.forecast import (
+    ForecastBacktests,
+    ForecastPaths,
+    band_widths,
+    forecast_paths,
+    pool_ranking,
+    prior_inputs,
+    series_stats,
+)
 from stockplan.item_rules import item_tables
 from stockplan.lead_time_demand import add_calibration_sums
 from stockplan.leadtime import backup_lead_times, resolve_lead_times, supplier_scorecard
@@ -53,9 +61,9 @@ from stockplan.pipeline import (
     OrderStage,
     Progress,
     SupplyStage,
+    backtest_stage,
     demand_stage,
     finish_draws,
-    forecast_stage,
     order_stage,
     plan_result,
     supply_stage,
@@ -178,6 +186,7 @@ class _Part:
     demand: DemandStage
     supply: SupplyStage | None = None
     ordered: OrderStage | None = None
+    backtests: ForecastBacktests | None = None
     paths: ForecastPaths | None = None
 
 
@@ -196,13 +205,25 @@ def _prior_inputs(part: _Part, config: Config) -> pl.DataFrame:
     return prior_inputs(series, product_categories(demand.tables.get("products")))
 
 
-def _step_forecast(
+def _step_backtest(
     part: _Part, abc: pl.DataFrame, prior_series: pl.DataFrame, config: Config
 ) -> _Part:
     demand = part.demand
     columns = demand.classes.columns
     demand.classes = demand.classes.drop("abc").join(abc, on=SERIES, how="left").select(columns)
-    part.paths = forecast_stage(demand, config, _quiet, prior_series)
+    part.backtests = backtest_stage(demand, config, _quiet, prior_series)
+    return part
+
+
+def _pool_scores(part: _Part) -> pl.DataFrame:
+    assert part.backtests is not None
+    return part.backtests.pool_scores
+
+
+def _step_forecast(part: _Part, ranked: pl.DataFrame) -> _Part:
+    assert part.backtests is not None
+    part.paths = forecast_paths(part.backtests, ranked)
+    part.backtests = None
     return part
 
 
@@ -342,7 +363,10 @@ def partitioned_plan(
         abc = abc_by_value(values, config.classify).select(*SERIES, "abc")
         priors = pl.concat(cl.gather(cl.map(_prior_inputs, handles, config))).sort(SERIES)
         say("forecasting series")
-        handles = cl.map(_step_forecast, handles, abc, priors, config)
+        handles = cl.map(_step_backtest, handles, abc, priors, config)
+        scored = cl.gather(cl.map(_pool_scores, handles))
+        ranked = pool_ranking(scored, config.forecast.combine_top)
+        handles = cl.map(_step_forecast, handles, ranked)
         bands = cl.gather(cl.map(_band_scores, handles))
         widths = band_widths(bands, config.forecast, config.planning.horizon_periods)
         handles = cl.map(_step_supply, handles, widths, lead_times, config)

@@ -19,7 +19,15 @@ from stockplan.caps import cap_order_up_to, with_item_columns
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of
 from stockplan.excess import excess_stock
-from stockplan.forecast import ForecastPaths, band_widths, banded_forecast, forecast_paths
+from stockplan.forecast import (
+    ForecastBacktests,
+    ForecastPaths,
+    band_widths,
+    banded_forecast,
+    forecast_backtests,
+    forecast_paths,
+    pool_ranking,
+)
 from stockplan.item_rules import expiry, item_caps, item_classes, item_columns, item_tables
 from stockplan.items import item_names, known_items
 from stockplan.large_orders import large_order_lines, without_large_orders
@@ -158,19 +166,20 @@ class SupplyStage:
     pending: PendingDraws | None = None  # the draws' inputs until they are drawn
 
 
-def forecast_stage(
+def backtest_stage(
     demand: DemandStage,
     config: Config,
     say: Progress,
     prior_series: pl.DataFrame | None = None,
-) -> ForecastPaths:
-    """Forecast every series up to its bands (`forecast.forecast_paths`): the paths, the
-    backtest summary and the band's conformity scores. `prior_series`: the established
-    series every category prior is measured on (`forecast.prior_inputs`; a partitioned
-    run gathers them from every partition), else this stage's own."""
+) -> ForecastBacktests:
+    """Backtest every series and forecast all but the intermittent family, whose models
+    wait for the pools' ranking (`forecast.forecast_backtests`; `forecast.forecast_paths`
+    goes on). `prior_series`: the established series every category prior is measured on
+    (`forecast.prior_inputs`; a partitioned run gathers them from every partition), else
+    this stage's own."""
     planning = config.planning
     tick = say("forecasting series", total=demand.classes.height)
-    return forecast_paths(
+    return forecast_backtests(
         demand.history,
         demand.classes,
         planning.bucket,
@@ -191,8 +200,9 @@ def supply_stage(
     widths: pl.DataFrame | None = None,
     defer_draws: bool = False,
 ) -> SupplyStage:
-    """Forecast every series (`forecast_stage`, with bands from `widths`, else from its
-    own scores: `forecast.band_widths`), lift it for promotions, replace it by planner
+    """Forecast every series (`backtest_stage`, then `forecast.forecast_paths` with the
+    pools ranked over these series, unless `paths` are given; with bands from `widths`,
+    else from its own scores: `forecast.band_widths`), lift it for promotions, replace it by planner
     overrides; resolve lead times; stock position = on hand + open receipts - backorders -
     allocated; one planning row per series (`series.with_lead_times`); the lead-time-demand
     calibration and, unless `defer_draws`, the draws calibrated on these series alone
@@ -205,7 +215,9 @@ def supply_stage(
     purchase_orders = tables.get("purchase_orders")
     planning, days, as_of = config.planning, BUCKET_DAYS[config.planning.bucket], demand.as_of
     if paths is None:
-        paths = forecast_stage(demand, config, say)
+        backtests = backtest_stage(demand, config, say)
+        ranked = pool_ranking([backtests.pool_scores], config.forecast.combine_top)
+        paths = forecast_paths(backtests, ranked)
     if widths is None:
         widths = band_widths([paths.band_scores], config.forecast, planning.horizon_periods)
     forecast, summary = banded_forecast(paths, widths)

@@ -1,0 +1,319 @@
+"""With the default settings the plan on a cluster is the local plan: every step that pools
+over series (the lead-time-demand calibration, the category prior of short series, the
+forecast bands) pools over every partition, each series' bootstrap draws do not depend
+on its neighbours, and linked skus (kits, successions) plan in one partition.
+
+One local Dask cluster serves the module (the dask extra is part of the test extras).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from distributed import LocalCluster
+from polars.testing import assert_frame_equal
+
+import stockplan
+from stockplan.config import parse_config
+from stockplan.errors import StockplanError
+from stockplan.forecast import band_widths, conformal_band_width, conformity_scores
+from stockplan.lead_time_demand import (
+    add_calibration_sums,
+    bootstrap_lead_time_demand,
+    calibration_curves,
+    calibration_sums,
+    window_lead_time_demand,
+)
+from stockplan.partitioned import linked_groups, partition_of
+
+AS_OF = dt.date(2025, 10, 13)
+SKUS = 12
+SHORT = ("K005", "K010")  # sold only in the last 60 days: too short to backtest
+TABLES = ("orders", "risk", "classes", "transfers", "supplier_orders", "excess", "forecast")
+
+
+def _shop() -> dict[str, pl.DataFrame]:
+    """12 skus in two warehouses over 420 days (steady and lumpy, two of them new),
+    four product categories, two suppliers with receipts, a surplus to transfer."""
+    rng = np.random.default_rng(20)
+    days = 420
+    start = AS_OF - dt.timedelta(days=days)
+    dates = [start + dt.timedelta(days=i) for i in range(days)]
+    sales, stock, orders = [], [], []
+    for index in range(SKUS):
+        sku = f"K{index:03d}"
+        for location in ("WH1", "WH2") if index % 3 else ("WH1",):
+            rate = (2.0 + index) * (1.5 if location == "WH1" else 0.7)
+            quantity = rng.poisson(rate, days).astype(float)
+            if index % 4 == 1:  # intermittent and lumpy: a few days with orders of 1 to 30
+                quantity = np.where(rng.random(days) < 0.05, rng.integers(1, 30, days), 0.0)
+            if sku in SHORT:
+                quantity[: days - 60] = 0.0
+            sales.append(
+                pl.DataFrame(
+                    {
+                        "date": dates,
+                        "sku": sku,
+                        "location": location,
+                        "quantity": quantity,
+                        "unit_price": float(5 + 7 * index),
+                    }
+                ).filter(pl.col("quantity") > 0)
+            )
+            on_hand = float(rate * (80 if location == "WH2" and index % 5 == 0 else 9))
+            stock.append((sku, location, on_hand, float(3 + 4 * index)))
+            supplier = "North" if index % 2 else "South"
+            for k in range(6):
+                ordered = start + dt.timedelta(days=40 + 60 * k)
+                lead = int(rng.integers(6, 16) if supplier == "North" else rng.integers(3, 6))
+                orders.append(
+                    (f"P{index}{location}{k}", sku, location, supplier, 50.0, ordered)
+                    + (ordered + dt.timedelta(days=9), ordered + dt.timedelta(days=lead))
+                )
+    skus = [f"K{i:03d}" for i in range(SKUS)]
+    return {
+        "sales": pl.concat(sales),
+        "stock": pl.DataFrame(
+            stock, schema=["sku", "location", "on_hand", "unit_cost"], orient="row"
+        ),
+        "products": pl.DataFrame({"sku": skus, "category": [f"C{i % 4}" for i in range(SKUS)]}),
+        "purchase_orders": pl.DataFrame(
+            orders,
+            schema=["po_id", "sku", "location", "supplier", "quantity", "order_date"]
+            + ["expected_date", "received_date"],
+            orient="row",
+        ),
+    }
+
+
+def _linked_shop() -> dict[str, pl.DataFrame]:
+    """The shop with kit KIT9 (2 x K001 + K006), sold as K002 sells, and K030 succeeding
+    K008 in 20 days."""
+    shop = _shop()
+    kit_sales = (
+        shop["sales"].filter(pl.col("sku") == "K002").with_columns(pl.lit("KIT9").alias("sku"))
+    )
+    new = pl.DataFrame({"sku": ["K030"], "location": ["WH1"], "on_hand": [0.0], "unit_cost": [3.0]})
+    return {
+        **shop,
+        "sales": pl.concat([shop["sales"], kit_sales]),
+        "stock": pl.concat([shop["stock"], new]),
+        "products": pl.concat(
+            [shop["products"], pl.DataFrame({"sku": ["KIT9", "K030"], "category": ["C1", "C2"]})]
+        ),
+        "bom": pl.DataFrame(
+            {"kit_sku": ["KIT9", "KIT9"], "component_sku": ["K001", "K006"], "quantity": [2.0, 1.0]}
+        ),
+        "succession": pl.DataFrame(
+            {
+                "old_sku": ["K008"],
+                "new_sku": ["K030"],
+                "date": [AS_OF + dt.timedelta(days=20)],
+                "share": [1.0],
+            }
+        ),
+    }
+
+
+def _config(engine: str = "local", address: str | None = None, **extra: object):
+    """The default settings, with the planning date, transfers and the engine."""
+    return parse_config(
+        {
+            "inputs": {"sales": "sales.csv", "stock": "stock.csv"},
+            "planning": {"as_of": AS_OF.isoformat()},
+            "forecast": {"engine": engine, "engine_address": address, **extra},
+            "transfers": {"enabled": True},
+        }
+    )
+
+
+def _assert_same_plan(local: stockplan.Plan, remote: stockplan.Plan) -> None:
+    """Every column of every table, to 1e-9 (workers may sum in another order)."""
+    for name in TABLES:
+        try:
+            assert_frame_equal(
+                local.tables[name],
+                remote.tables[name],
+                check_exact=False,
+                rel_tol=1e-9,
+                abs_tol=1e-9,
+            )
+        except AssertionError as error:
+            raise AssertionError(f"table {name}: {error}") from None
+
+
+@pytest.fixture(scope="module")
+def dask_address():
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_the_default_plan_on_dask_is_the_local_plan(dask_address):
+    shop = _shop()
+    local = stockplan.plan(shop, _config())
+    # what differed before: bootstrap levels, category priors of short series, bands
+    orders = local.tables["orders"]
+    assert orders["ltd_method"].str.starts_with("bootstrap").sum() >= 5
+    models = local.tables["forecast"].filter(pl.col("sku").is_in(SHORT))["model"]
+    assert set(models) == {"CategoryBlend"}
+    assert (local.tables["forecast"]["hi"] > local.tables["forecast"]["forecast"]).any()
+    # the short skus' categories hold established skus in the other partition of two
+    categories = shop["products"].with_columns(partition_of(2).alias("part"))
+    for sku in SHORT:
+        category, part = categories.filter(pl.col("sku") == sku).row(0)[1:]
+        others = categories.filter((pl.col("category") == category) & (pl.col("sku") != sku))
+        assert (others["part"] != part).any(), sku
+    remote = stockplan.plan(shop, _config("dask", dask_address))
+    _assert_same_plan(local, remote)
+
+
+def test_kits_and_successions_plan_on_dask_as_locally(dask_address):
+    shop = _linked_shop()
+    parts = dict(
+        pl.DataFrame({"sku": ["KIT9", "K001", "K006", "K008", "K030"]})
+        .with_columns(partition_of(2).alias("part"))
+        .iter_rows()
+    )
+    # by the sku alone, the kit's and the succession's skus would be planned apart
+    assert len({parts["KIT9"], parts["K001"], parts["K006"]}) > 1
+    assert parts["K008"] != parts["K030"]
+    local = stockplan.plan(shop, _config())
+    orders = local.tables["orders"]
+    assert orders.filter(pl.col("sku") == "K030")["order_qty"].sum() > 0  # inherits K008
+    remote = stockplan.plan(shop, _config("dask", dask_address))
+    _assert_same_plan(local, remote)
+
+
+def test_linked_groups_are_the_connected_kits_and_successions():
+    tables = {
+        "bom": pl.DataFrame(
+            {"kit_sku": ["K", "K", "Z"], "component_sku": ["A", "C", "Y"], "quantity": [1.0] * 3}
+        ),
+        # a chain A -> B -> E joins the kit's group; D -> F stands alone
+        "succession": pl.DataFrame({"old_sku": ["A", "B", "D"], "new_sku": ["B", "E", "F"]}),
+    }
+    groups = dict(linked_groups(tables).iter_rows())
+    assert groups == {
+        "A": "A",
+        "B": "A",
+        "C": "A",
+        "E": "A",
+        "K": "A",
+        "D": "D",
+        "F": "D",
+        "Y": "Y",
+        "Z": "Y",
+    }
+    assert linked_groups({"sales": pl.DataFrame({"sku": ["A"]})}) is None
+
+
+def _histories(n: int = 6, span: int = 200) -> tuple[pl.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(11)
+    daily = rng.poisson(rng.uniform(0.3, 5.0, (n, 1)), (n, span)).astype(float)
+    daily[rng.random((n, span)) < 0.05] = np.nan
+    keys = pl.DataFrame({"sku": [f"S{i}" for i in range(n)], "location": ["W"] * n})
+    return keys, daily
+
+
+@pytest.mark.parametrize("build", [window_lead_time_demand, bootstrap_lead_time_demand])
+def test_a_series_draws_the_same_alone_as_among_other_series(build):
+    keys, daily = _histories()
+    lead, std = np.array([7.0, 14.0, 21.0, 5.0, 9.0, 12.0]), np.array([0, 2, 1, 0, 3, 1.0])
+    together = build(keys, daily, lead, std, 7, 300, seed=4)
+    alone = build(keys[3:4], daily[3:4], lead[3:4], std[3:4], 7, 300, seed=4)
+    others = [1, 3, 5]  # other neighbours, another position in the block
+    mixed = build(keys[others], daily[others], lead[others], std[others], 7, 300, seed=4)
+    for name in ("lead", "review"):
+        assert np.array_equal(getattr(together, name)[3], getattr(alone, name)[0]), name
+        assert np.array_equal(getattr(together, name)[3], getattr(mixed, name)[1]), name
+    # and they are random: another seed draws otherwise, another series too
+    reseeded = build(keys[3:4], daily[3:4], lead[3:4], std[3:4], 7, 300, seed=5)
+    assert not np.array_equal(reseeded.lead[0], alone.lead[0])
+    assert not np.array_equal(together.review[0], together.review[3])
+
+
+def test_calibration_counts_of_two_sets_of_series_add_up_to_those_of_all():
+    keys, daily = _histories(8, 300)
+    keys = keys.with_columns(pl.Series("demand_pattern", ["smooth", "erratic"] * 4))
+    first = AS_OF - dt.timedelta(days=300)
+    origins = [AS_OF - dt.timedelta(days=d) for d in range(35, 232, 7)]  # 29 origins
+    windows = pl.DataFrame(
+        {
+            "sku": [s for s in keys["sku"] for _ in origins],
+            "location": "W",
+            "origin": origins * 8,
+            "rate_per_day": [float(np.nanmean(row)) for row in daily for _ in origins],
+        }
+    )
+    lead, std = np.full(8, 10.0), np.full(8, 2.0)
+
+    def counts(rows: list[int]) -> dict[str, np.ndarray]:
+        mine = keys[rows]
+        return calibration_sums(
+            mine,
+            daily[rows],
+            first,
+            windows.join(mine.select("sku"), on="sku"),
+            lead[rows],
+            std[rows],
+            7,
+            56,
+            seed=3,
+            sigma_day=np.full(len(rows), 1.5),
+        )
+
+    whole = counts(list(range(8)))
+    parts = add_calibration_sums([counts([0, 3, 4, 7]), counts([1, 2, 5, 6])])
+    assert set(parts) == set(whole) == {"block", "days", "parametric"}
+    for method, table in whole.items():
+        assert table[:, 0].sum() > 0  # review cycles were scored
+        assert np.allclose(parts[method], table, rtol=1e-12, atol=1e-9), method
+    curves, held_out = calibration_curves(parts)
+    assert set(curves["block"]) == set(held_out["block"]) == {"smooth", "erratic"}
+    for method, per_pattern in calibration_curves(whole)[0].items():
+        for pattern, (cycle, fill) in per_pattern.items():
+            assert np.allclose(curves[method][pattern][0], cycle, rtol=1e-12), method
+            assert np.allclose(curves[method][pattern][1], fill, rtol=1e-12), method
+
+
+def test_band_widths_from_the_scores_of_two_sets_are_those_of_all_errors():
+    # scores |error| / scale at step 1: 1 2 3 4 5 6 7 8 9 (scale 1); at level 0.5 the band is
+    # the ceil(10 x 0.5) = 5th smallest = 5, whichever set each score came from
+    errors = pl.DataFrame(
+        {
+            "unique_id": list(range(9)),
+            "cutoff": [AS_OF] * 9,
+            "ds": [AS_OF] * 9,
+            "error": [1.0, -2.0, 3.0, 4.0, -5.0, 6.0, 7.0, 8.0, -9.0],
+            "demand_pattern": ["smooth"] * 9,
+            "scale": [1.0] * 9,
+        }
+    )
+    settings = _config().forecast.model_copy(update={"interval_level": 50.0})
+    sets = [
+        {("backtest", *key): v for key, v in conformity_scores(errors.filter(mask)).items()}
+        for mask in (pl.col("unique_id") % 3 == 0, pl.col("unique_id") % 3 != 0)
+    ]
+    pooled = band_widths(sets, settings, 1).filter(pl.col("pool") == "backtest")
+    assert pooled["band_width"].to_list() == [5.0]
+    assert_frame_equal(
+        pooled.drop("pool"), conformal_band_width(errors, 0.5, 1), check_row_order=False
+    )
+
+
+def test_promotions_and_pooled_seasonality_are_still_refused_on_a_cluster_with_one_line():
+    shop = _shop()
+    promotions = pl.DataFrame(
+        {"sku": ["K000"], "start": [AS_OF], "end": [AS_OF + dt.timedelta(days=7)]}
+    )
+    with pytest.raises(StockplanError, match=r"inputs.promotions links skus") as caught:
+        stockplan.plan({**shop, "promotions": promotions}, _config("dask"))
+    assert "\n" not in str(caught.value)
+    with pytest.raises(StockplanError, match=r"pooled_seasonality") as caught:
+        stockplan.plan(shop, _config("dask", pooled_seasonality=True))
+    assert "\n" not in str(caught.value)
