@@ -2,33 +2,42 @@
 partition that holds the series, the driver computes only what is global.
 
 Each sku (with all its locations, so transfers between locations stay inside one
-partition) goes to partition `hash(sku) mod n`. Three steps over the partitions, each
-result kept on the worker that made it:
+partition) goes to partition `hash(sku) mod n`; skus linked by a kit (parent and
+components) or a succession (predecessor and successor) go where the smallest sku of
+their connected group goes (`linked_groups`). Steps over the partitions, each result
+kept on the worker that made it; only small things travel:
 
 1. demand stage (`pipeline.demand_stage`: censoring, demand history, classes) on the
-   partition's own rows; only (sku, location, annual_value) comes back;
-2. the driver ranks ABC by value over every series (`segmentation.abc_by_value`) and
-   hands each partition the classes; the partition forecasts (local engine: backtest,
-   model choice and combination, error spread), resolves its stock position and draws its
-   lead-time demand (`pipeline.supply_stage`); only the standardised backtest-window
-   shortfalls come back, one number per series and window, pooled by demand pattern on
-   the driver (`series.pooled_error_scores`);
-3. with the pooled scores, the partition computes order-up-to levels, orders, transfers,
-   stockout risk and backup switches (`pipeline.order_stage`) and returns its per-series
-   rows.
+   partition's own rows; back come (sku, location, annual_value) and the established
+   series with a category (`forecast.prior_inputs`, a few numbers per series);
+2. the driver ranks ABC by value over every series (`segmentation.abc_by_value`); the
+   partition backtests (`pipeline.backtest_stage`, category priors measured on every
+   partition's established series) and returns the intermittent pools' MAE / scale sums
+   per pattern and model (`forecast.pool_scores`);
+3. with the pools ranked over every partition (`forecast.pool_ranking`) the partition
+   forecasts (`forecast.forecast_paths`) and returns the band's conformity scores per
+   pool, pattern and step;
+4. with the band widths of all scores (`forecast.band_widths`) the partition finishes
+   the forecast, resolves its stock position and runs the lead-time-demand calibration
+   (`pipeline.supply_stage`, draws deferred); back come the standardised backtest-window
+   shortfalls and the calibration counts per method, half, measure, level and pattern;
+5. with the shortfalls pooled by pattern (`series.pooled_error_scores`) and the counts
+   added (`lead_time_demand.add_calibration_sums`), the partition draws its lead-time
+   demand (each series from its own random stream, `random_streams`), computes
+   order-up-to levels, orders, transfers, stockout risk and backup switches
+   (`pipeline.order_stage`) and returns its per-series rows.
+
+The local plan runs the same functions on one set of series (its own sums, scores and
+ranking), so with the same inputs the two plans are the same.
 
 Global and small, on the driver: lead times, backup lead times and the supplier
 scorecard (they pool each supplier's receipts over all its skus; computed from the
-purchase orders before partitioning), ABC, the pooled error scores, then the budget,
+purchase orders before partitioning), ABC, the pooled statistics above, then the budget,
 minimum order values, full loads and supplier totals over the order lines
 (`pipeline.plan_result`).
 
-What is computed within a partition rather than over all series: the lead-time-demand
-bootstrap's random draws and its recalibration per demand pattern (`lead_time_demand`),
-so under `policy.lead_time_demand: auto | block | days` the levels differ from a local
-run by the bootstrap's sampling noise; with `parametric` the plan equals the local one.
-Kits (`bom`), successions, promotions (uplift pooled by product category) and
-`forecast.pooled_seasonality` link series across skus and are refused.
+Refused: promotions (the measured uplift is pooled by product category inside the demand
+stage) and `forecast.pooled_seasonality` (one seasonal profile over the whole catalogue).
 """
 
 from __future__ import annotations
