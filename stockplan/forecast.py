@@ -847,11 +847,33 @@ def pooled_seasonal_factors(
     such a quarter to the same week a season on. Empty (no scaling) for seasons under 26
     buckets, or fewer than `min_series` such series or an empty base.
     """
-    empty = pl.DataFrame(schema={"period_start": pl.Date, "seasonal_factor": pl.Float64})
-    if season < 26 or history.height == 0:
-        return empty
+    if history.height == 0:
+        return seasonal_factors([], None, bucket, season, horizon, base_periods, min_series)
+    origin = history_origin(history, bucket)
+    sums = seasonal_sums(history, origin, bucket, season, base_periods)
+    return seasonal_factors([sums], origin, bucket, season, horizon, base_periods, min_series)
+
+
+def history_origin(history: pl.DataFrame, bucket: Bucket) -> dt.date | None:
+    """The first bucket after `history`'s last one (the forecast origin t0)."""
+    last = history["period_start"].max() if history.height else None
+    return None if last is None else last + dt.timedelta(days=BUCKET_DAYS[bucket])
+
+
+def seasonal_sums(
+    history: pl.DataFrame,
+    origin: dt.date | None,
+    bucket: Bucket,
+    season: int,
+    base_periods: int = POOLED_BASE_PERIODS,
+) -> tuple[int, np.ndarray]:
+    """(covered series, A(t) per bucket t0 - season - base .. t0 - 1) of
+    `pooled_seasonal_factors` for the series of `history`; those of several sets of
+    series add up."""
+    profile = np.zeros(max(season + base_periods, 0))
+    if season < 26 or history.height == 0 or origin is None:
+        return 0, profile
     days = BUCKET_DAYS[bucket]
-    origin = history["period_start"].max() + dt.timedelta(days=days)
     first = origin - dt.timedelta(days=days * (season + base_periods))
     recent = origin - dt.timedelta(days=days * season)
     covered = (
@@ -862,20 +884,37 @@ def pooled_seasonal_factors(
         )
         .filter((pl.col("since") <= first) & (pl.col("level") > 0))
     )
-    if covered.height < min_series:
-        return empty
     pooled = (
-        history.filter(pl.col("period_start") >= first)
+        history.filter((pl.col("period_start") >= first) & (pl.col("period_start") < origin))
         .join(covered, on=SERIES)
         .group_by("period_start")
         .agg((pl.col("demand") / pl.col("level")).sum().alias("pooled"))
         .with_columns(((pl.col("period_start") - pl.lit(first)).dt.total_days() // days).alias("i"))
     )
-    profile = np.zeros(season + base_periods)
     profile[pooled["i"].to_numpy()] = pooled["pooled"].to_numpy()
+    return covered.height, profile
+
+
+def seasonal_factors(
+    parts: list[tuple[int, np.ndarray]],
+    origin: dt.date | None,
+    bucket: Bucket,
+    season: int,
+    horizon: int,
+    base_periods: int = POOLED_BASE_PERIODS,
+    min_series: int = MIN_POOLED_SERIES,
+) -> pl.DataFrame:
+    """period_start, seasonal_factor of `pooled_seasonal_factors` from the summed
+    `seasonal_sums` of one or several sets of series."""
+    empty = pl.DataFrame(schema={"period_start": pl.Date, "seasonal_factor": pl.Float64})
+    covered = sum(count for count, _ in parts)
+    if season < 26 or origin is None or covered < min_series:
+        return empty
+    profile = np.sum([p for _, p in parts], axis=0)
     base = profile[:base_periods].mean()
     if base <= 0:
         return empty
+    days = BUCKET_DAYS[bucket]
     at = base_periods + np.arange(horizon)  # t0 + h - season, h = 0 .. horizon - 1
     smoothed = (
         profile[np.clip(at - 1, 0, profile.size - 1)]
@@ -890,17 +929,32 @@ def pooled_seasonal_factors(
     )
 
 
+def pooled_factors(
+    parts: list[tuple[int, np.ndarray]],
+    origin: dt.date | None,
+    settings: Forecast,
+    bucket: Bucket,
+    horizon: int,
+) -> pl.DataFrame:
+    """`seasonal_factors` at the forecast settings' season length."""
+    return seasonal_factors(parts, origin, bucket, _season_length(settings, bucket), horizon)
+
+
 def with_pooled_seasonality(
     future: pl.DataFrame,
     history: pl.DataFrame,
     settings: Forecast,
     bucket: Bucket,
     horizon: int,
+    factors: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """`future` (unique_id, ds, forecast, ...) times `pooled_seasonal_factors` per bucket."""
-    factors = pooled_seasonal_factors(
-        history, bucket, _season_length(settings, bucket), horizon
-    ).rename({"period_start": "ds"})
+    """`future` (unique_id, ds, forecast, ...) times `pooled_seasonal_factors` per bucket
+    (`factors`: those of more series than `history`'s, when given)."""
+    if factors is None:
+        factors = pooled_seasonal_factors(
+            history, bucket, _season_length(settings, bucket), horizon
+        )
+    factors = factors.rename({"period_start": "ds"})
     if factors.height == 0:
         return future
     return (
@@ -999,10 +1053,13 @@ def forecast_backtests(
     categories: pl.DataFrame | None = None,
     prior_series: pl.DataFrame | None = None,
     advance: Callable[[int], None] | None = None,
+    origin: dt.date | None = None,
 ) -> ForecastBacktests:
     """`forecast_demand` up to the intermittent family's model choice: every other family
     forecast, the intermittent series backtested, and their pools' scores
-    (`pool_scores`, per demand pattern) for `pool_ranking`."""
+    (`pool_scores`, per demand pattern) for `pool_ranking`; with
+    `forecast.pooled_seasonality` the catalogue's `seasonal_sums` at `origin` (every
+    partition's forecast origin, else `history`'s own)."""
     h_bt = backtest_periods(settings, bucket)
     series = series_stats(history, classes, settings, bucket)
     priors = category_priors(
@@ -1065,6 +1122,12 @@ def forecast_backtests(
             errors.append(error)
             if advance is not None:
                 advance(frame["unique_id"].n_unique())
+    origin = origin if origin is not None else history_origin(history, bucket)
+    seasonal = (
+        seasonal_sums(history, origin, bucket, _season_length(settings, bucket))
+        if settings.pooled_seasonality
+        else (0, np.zeros(0))
+    )
     return ForecastBacktests(
         history,
         series,
@@ -1080,6 +1143,8 @@ def forecast_backtests(
         horizon,
         h_bt,
         advance,
+        origin,
+        seasonal,
     )
 
 
@@ -1087,7 +1152,8 @@ def forecast_backtests(
 class ForecastBacktests:
     """`forecast_backtests`' state until the pools are ranked: the series and their
     buckets, each series' scale, the finished families' choices, paths and errors, the
-    intermittent family's backtest and its pools' scores."""
+    intermittent family's backtest and its pools' scores, the forecast origin and the
+    pooled seasonality's sums."""
 
     history: pl.DataFrame
     series: pl.DataFrame
@@ -1103,14 +1169,19 @@ class ForecastBacktests:
     horizon: int
     h_bt: int
     advance: Callable[[int], None] | None
+    origin: dt.date | None
+    seasonal: tuple[int, np.ndarray]
 
 
 def forecast_paths(
-    backtests: ForecastBacktests, ranked: pl.DataFrame | None = None
+    backtests: ForecastBacktests,
+    ranked: pl.DataFrame | None = None,
+    factors: pl.DataFrame | None = None,
 ) -> ForecastPaths:
     """`forecast_demand` up to its bands (the paths, the summary and the band scores),
     the intermittent family's pools ranked by `ranked` (`pool_ranking` of every set of
-    series' `pool_scores`; these series' own when None)."""
+    series' `pool_scores`; these series' own when None) and, with pooled seasonality,
+    scaled by `factors` (`pooled_factors` of every set's `seasonal_sums`; own when None)."""
     history, series, data, scales = (
         backtests.history,
         backtests.series,
@@ -1133,7 +1204,11 @@ def forecast_paths(
                 backtests.pending, settings, horizon, backend, ranked
             )
         if settings.pooled_seasonality:
-            future = with_pooled_seasonality(future, history, settings, bucket, horizon)
+            if factors is None:
+                factors = pooled_factors(
+                    [backtests.seasonal], backtests.origin, settings, bucket, horizon
+                )
+            future = with_pooled_seasonality(future, history, settings, bucket, horizon, factors)
         choices.append(choice)
         futures.append(future)
         errors.append(error)

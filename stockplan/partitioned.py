@@ -36,8 +36,12 @@ purchase orders before partitioning), ABC, the pooled statistics above, then the
 minimum order values, full loads and supplier totals over the order lines
 (`pipeline.plan_result`).
 
+With `forecast.pooled_seasonality` the catalogue's seasonal profile is summed over every
+partition too (`forecast.seasonal_sums` at the latest forecast origin of any partition,
+returned in step 2, the factors sent with the ranking in step 3).
+
 Refused: promotions (the measured uplift is pooled by product category inside the demand
-stage) and `forecast.pooled_seasonality` (one seasonal profile over the whole catalogue).
+stage).
 """
 
 from __future__ import annotations
@@ -58,7 +62,9 @@ from stockplan.forecast import (
     ForecastPaths,
     band_widths,
     forecast_paths,
+    history_origin,
     pool_ranking,
+    pooled_factors,
     prior_inputs,
     series_stats,
 )
@@ -180,11 +186,6 @@ def check_partitionable(tables: dict[str, pl.DataFrame], config: Config) -> None
                 f"forecast.engine {config.forecast.engine}: inputs.{name} links skus across "
                 "partitions and is not supported on a cluster yet (use forecast.engine: local)"
             )
-    if config.forecast.pooled_seasonality:
-        raise StockplanError(
-            f"forecast.engine {config.forecast.engine}: forecast.pooled_seasonality pools the "
-            "whole catalogue and is not supported on a cluster yet (use forecast.engine: local)"
-        )
 
 
 # ---- the steps each partition runs (module level: the workers import them) ----
@@ -214,24 +215,39 @@ def _prior_inputs(part: _Part, config: Config) -> pl.DataFrame:
     return prior_inputs(series, product_categories(demand.tables.get("products")))
 
 
-def _step_backtest(
-    part: _Part, abc: pl.DataFrame, prior_series: pl.DataFrame, config: Config
-) -> _Part:
+def _history_origin(part: _Part, config: Config) -> dt.date | None:
+    return history_origin(part.demand.history, config.planning.bucket)
+
+
+@dataclass
+class _Shared:
+    """What every partition gets for its backtest (one object: an engine would scatter the
+    entries of a bare tuple or dict one by one)."""
+
+    abc: pl.DataFrame
+    prior_series: pl.DataFrame
+    origin: dt.date | None
+
+
+def _step_backtest(part: _Part, shared: _Shared, config: Config) -> _Part:
     demand = part.demand
     columns = demand.classes.columns
-    demand.classes = demand.classes.drop("abc").join(abc, on=SERIES, how="left").select(columns)
-    part.backtests = backtest_stage(demand, config, _quiet, prior_series)
+    demand.classes = (
+        demand.classes.drop("abc").join(shared.abc, on=SERIES, how="left").select(columns)
+    )
+    part.backtests = backtest_stage(demand, config, _quiet, shared.prior_series, shared.origin)
     return part
 
 
-def _pool_scores(part: _Part) -> pl.DataFrame:
+def _pool_scores(part: _Part) -> tuple[pl.DataFrame, tuple[int, np.ndarray]]:
+    """The intermittent pools' MAE / scale sums and the pooled seasonality's sums."""
     assert part.backtests is not None
-    return part.backtests.pool_scores
+    return part.backtests.pool_scores, part.backtests.seasonal
 
 
-def _step_forecast(part: _Part, ranked: pl.DataFrame) -> _Part:
+def _step_forecast(part: _Part, ranked: pl.DataFrame, factors: pl.DataFrame) -> _Part:
     assert part.backtests is not None
-    part.paths = forecast_paths(part.backtests, ranked)
+    part.paths = forecast_paths(part.backtests, ranked, factors)
     part.backtests = None
     return part
 
@@ -371,11 +387,17 @@ def partitioned_plan(
         values = pl.concat(cl.gather(cl.map(_annual_values, handles)))
         abc = abc_by_value(values, config.classify).select(*SERIES, "abc")
         priors = pl.concat(cl.gather(cl.map(_prior_inputs, handles, config))).sort(SERIES)
+        ends = [d for d in cl.gather(cl.map(_history_origin, handles, config)) if d is not None]
+        origin = max(ends) if ends else None
         say("forecasting series")
-        handles = cl.map(_step_backtest, handles, abc, priors, config)
+        handles = cl.map(_step_backtest, handles, _Shared(abc, priors, origin), config)
         scored = cl.gather(cl.map(_pool_scores, handles))
-        ranked = pool_ranking(scored, config.forecast.combine_top)
-        handles = cl.map(_step_forecast, handles, ranked)
+        ranked = pool_ranking([pools for pools, _ in scored], config.forecast.combine_top)
+        horizon = config.planning.horizon_periods
+        factors = pooled_factors(
+            [sums for _, sums in scored], origin, config.forecast, config.planning.bucket, horizon
+        )
+        handles = cl.map(_step_forecast, handles, ranked, factors)
         bands = cl.gather(cl.map(_band_scores, handles))
         widths = band_widths(bands, config.forecast, config.planning.horizon_periods)
         handles = cl.map(_step_supply, handles, widths, lead_times, config)

@@ -171,12 +171,14 @@ def backtest_stage(
     config: Config,
     say: Progress,
     prior_series: pl.DataFrame | None = None,
+    origin: dt.date | None = None,
 ) -> ForecastBacktests:
     """Backtest every series and forecast all but the intermittent family, whose models
     wait for the pools' ranking (`forecast.forecast_backtests`; `forecast.forecast_paths`
     goes on). `prior_series`: the established series every category prior is measured on
     (`forecast.prior_inputs`; a partitioned run gathers them from every partition), else
-    this stage's own."""
+    this stage's own; `origin`: the forecast origin of every partition (pooled
+    seasonality), else this history's."""
     planning = config.planning
     tick = say("forecasting series", total=demand.classes.height)
     return forecast_backtests(
@@ -188,6 +190,7 @@ def backtest_stage(
         product_categories(demand.tables.get("products")),
         prior_series,
         advance=tick if callable(tick) else None,
+        origin=origin,
     )
 
 

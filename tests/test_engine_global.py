@@ -1,7 +1,8 @@
 """With the default settings the plan on a cluster is the local plan: every step that pools
 over series (the lead-time-demand calibration, the category prior of short series, the
-forecast bands) pools over every partition, each series' bootstrap draws do not depend
-on its neighbours, and linked skus (kits, successions) plan in one partition.
+pooled model choice, the forecast bands, the pooled seasonality) pools over every
+partition, each series' bootstrap draws do not depend on its neighbours, and linked skus
+(kits, successions) plan in one partition.
 
 One local Dask cluster serves the module (the dask extra is part of the test extras).
 """
@@ -9,6 +10,7 @@ One local Dask cluster serves the module (the dask extra is part of the test ext
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 import numpy as np
 import polars as pl
@@ -17,9 +19,19 @@ from distributed import LocalCluster
 from polars.testing import assert_frame_equal
 
 import stockplan
+from stockplan import engines
 from stockplan.config import parse_config
 from stockplan.errors import StockplanError
-from stockplan.forecast import band_widths, conformal_band_width, conformity_scores
+from stockplan.forecast import (
+    MIN_POOLED_SERIES,
+    band_widths,
+    conformal_band_width,
+    conformity_scores,
+    history_origin,
+    pooled_seasonal_factors,
+    seasonal_factors,
+    seasonal_sums,
+)
 from stockplan.lead_time_demand import (
     add_calibration_sums,
     bootstrap_lead_time_demand,
@@ -306,14 +318,86 @@ def test_band_widths_from_the_scores_of_two_sets_are_those_of_all_errors():
     )
 
 
-def test_promotions_and_pooled_seasonality_are_still_refused_on_a_cluster_with_one_line():
-    shop = _shop()
+def _in_process(monkeypatch: pytest.MonkeyPatch, partitions: int) -> None:
+    """forecast.engine dask runs its partitions one after another in this process."""
+
+    @contextmanager
+    def cluster(settings):
+        yield engines.Cluster(
+            "dask",
+            partitions,
+            engines.Backend("dask", id, id),
+            list,
+            lambda function, handles, *shared: [function(h, *shared) for h in handles],
+            list,
+        )
+
+    monkeypatch.setitem(engines.OPENERS, "dask", cluster)
+
+
+def test_pooled_seasonality_pools_the_catalogue_of_every_partition(monkeypatch):
+    """40 intermittent items with a yearly swing: each of two partitions alone holds fewer
+    than the 30 series the pooled profile needs, together they have it."""
+    rng = np.random.default_rng(5)
+    days = 560
+    start = AS_OF - dt.timedelta(days=days)
+    swing = 1 + 0.8 * np.sin(2 * np.pi * np.arange(days) / 364)
+    skus = [f"I{i:03d}" for i in range(40)]
+    sales = pl.concat(
+        pl.DataFrame(
+            {
+                "date": [start + dt.timedelta(days=d) for d in range(days)],
+                "sku": sku,
+                "location": "W",
+                "quantity": np.where(rng.random(days) < 0.06 * swing, rng.integers(1, 6, days), 0),
+            }
+        ).filter(pl.col("quantity") > 0)
+        for sku in skus
+    ).with_columns(pl.col("quantity").cast(pl.Float64))
+    stock = pl.DataFrame({"sku": skus, "location": "W", "on_hand": 3.0})
+    shop = {"sales": sales, "stock": stock}
+    parts = stock.select(partition_of(2).alias("part"))["part"].value_counts()["count"]
+    assert parts.len() == 2 and parts.max() < MIN_POOLED_SERIES
+    _in_process(monkeypatch, 2)
+    local = stockplan.plan(shop, _config(pooled_seasonality=True))
+    # the pooled profile scales the flat intermittent forecasts week by week
+    weekly = local.tables["forecast"].group_by("sku").agg(pl.col("forecast").n_unique())
+    assert (weekly["forecast"] > 1).all()
+    remote = stockplan.plan(shop, _config("dask", pooled_seasonality=True))
+    _assert_same_plan(local, remote)
+
+
+def test_seasonal_sums_of_two_sets_of_series_give_the_catalogues_factors():
+    rng = np.random.default_rng(8)
+    weeks = 70
+    start = AS_OF - dt.timedelta(weeks=weeks)
+    history = pl.DataFrame(
+        {
+            "sku": [f"S{i}" for i in range(36) for _ in range(weeks)],
+            "location": "W",
+            "period_start": [
+                start + dt.timedelta(weeks=w) for _ in range(36) for w in range(weeks)
+            ],
+            "demand": rng.poisson(3.0, 36 * weeks).astype(float),
+        }
+    )
+    origin = history_origin(history, "week")
+    assert origin == AS_OF
+    halves = [
+        history.filter(pl.col("sku").is_in([f"S{i}" for i in range(k, 36, 2)])) for k in (0, 1)
+    ]
+    sums = [seasonal_sums(half, origin, "week", 52) for half in halves]
+    assert [count for count, _ in sums] == [18, 18]  # each alone under the 30 it needs
+    assert seasonal_factors(sums[:1], origin, "week", 52, 4).height == 0
+    pooled = seasonal_factors(sums, origin, "week", 52, 4)
+    assert_frame_equal(pooled, pooled_seasonal_factors(history, "week", 52, 4), rel_tol=1e-12)
+    assert pooled.height == 4
+
+
+def test_promotions_are_still_refused_on_a_cluster_with_one_line():
     promotions = pl.DataFrame(
         {"sku": ["K000"], "start": [AS_OF], "end": [AS_OF + dt.timedelta(days=7)]}
     )
     with pytest.raises(StockplanError, match=r"inputs.promotions links skus") as caught:
-        stockplan.plan({**shop, "promotions": promotions}, _config("dask"))
-    assert "\n" not in str(caught.value)
-    with pytest.raises(StockplanError, match=r"pooled_seasonality") as caught:
-        stockplan.plan(shop, _config("dask", pooled_seasonality=True))
+        stockplan.plan({**_shop(), "promotions": promotions}, _config("dask"))
     assert "\n" not in str(caught.value)
