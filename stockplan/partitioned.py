@@ -8,10 +8,12 @@ their connected group goes (`linked_groups`). Steps over the partitions, each re
 kept on the worker that made it; only small things travel:
 
 1. demand stage (`pipeline.demand_stage`: censoring, demand history, classes) on the
-   partition's own rows; back come (sku, location, annual_value) and the established
-   series with a category (`forecast.prior_inputs`, a few numbers per series);
+   partition's own rows; back come (sku, location, annual_value), the established
+   series with a category (`forecast.prior_inputs`, a few numbers per series) and the
+   promotion sums per category (`promotions.category_uplift_sums`);
 2. the driver ranks ABC by value over every series (`segmentation.abc_by_value`); the
-   partition backtests (`pipeline.backtest_stage`, category priors measured on every
+   partition measures its promotion lift again with every partition's category sums and
+   backtests (`pipeline.backtest_stage`, category priors measured on every
    partition's established series) and returns the intermittent pools' MAE / scale sums
    per pattern and model (`forecast.pool_scores`);
 3. with the pools ranked over every partition (`forecast.pool_ranking`) the partition
@@ -40,8 +42,7 @@ With `forecast.pooled_seasonality` the catalogue's seasonal profile is summed ov
 partition too (`forecast.seasonal_sums` at the latest forecast origin of any partition,
 returned in step 2, the factors sent with the ranking in step 3).
 
-Refused: promotions (the measured uplift is pooled by product category inside the demand
-stage).
+A promotion row without a sku (a whole category) goes to every partition.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ from stockplan.pipeline import (
     plan_result,
     supply_stage,
 )
+from stockplan.promotions import category_uplift_sums, uplift_from
 from stockplan.result import PlanResult
 from stockplan.segmentation import abc_by_value
 from stockplan.series import product_categories
@@ -91,8 +93,8 @@ SERIES_PER_PARTITION = 10_000
 """Partitions hold about this many sku x location series (and at least one per worker):
 small enough that a partition's history and backtest stay well inside a worker's memory."""
 
-CROSS_SKU_TABLES = ("promotions",)
-"""Inputs that link series of different skus and are not partitioned yet."""
+CROSS_SKU_TABLES: tuple[str, ...] = ()
+"""Inputs that link series of different skus and are not partitioned yet (none)."""
 
 LINKS = {"bom": ("kit_sku", "component_sku"), "succession": ("old_sku", "new_sku")}
 """Tables whose rows link two skus that must plan in one partition (kit and component,
@@ -172,9 +174,13 @@ def split_tables(
             .drop("_group", strict=False)
             .partition_by("_partition", as_dict=True, include_key=False, maintain_order=True)
         )
+        everywhere = frame.filter(pl.col("sku").is_null())  # a promotion by category
         empty = frame.clear()
         for index, part in enumerate(parts):
-            part[name] = by_part.get((index,), empty)
+            own = by_part.get((index,), empty)
+            if everywhere.height:
+                own = pl.concat([own.filter(pl.col("sku").is_not_null()), everywhere])
+            part[name] = own
     return parts
 
 
@@ -208,11 +214,33 @@ def _annual_values(part: _Part) -> pl.DataFrame:
     return part.demand.classes.select(*SERIES, "annual_value")
 
 
-def _prior_inputs(part: _Part, config: Config) -> pl.DataFrame:
-    """The partition's established series with a category (`forecast.prior_inputs`)."""
+def _prior_inputs(part: _Part, config: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The partition's established series with a category (`forecast.prior_inputs`) and
+    its promotion sums per category (`promotions.category_uplift_sums`)."""
     demand = part.demand
     series = series_stats(demand.history, demand.classes, config.forecast, config.planning.bucket)
-    return prior_inputs(series, product_categories(demand.tables.get("products")))
+    products = demand.tables.get("products")
+    sums = demand.uplift_sums if demand.uplift_sums is not None else pl.DataFrame()
+    return (
+        prior_inputs(series, product_categories(products)),
+        category_uplift_sums(sums, products),
+    )
+
+
+def _with_category_uplift(demand: DemandStage, category_sums: pl.DataFrame, config: Config) -> None:
+    """The measured promotion lift again, pooled by category over every partition."""
+    if demand.uplift_sums is None:
+        return
+    products = demand.tables.get("products")
+    uplift = uplift_from(
+        demand.uplift_sums, demand.history, products, config.promotions, category_sums
+    )
+    demand.uplift = uplift
+    demand.classes = (
+        demand.classes.join(uplift.rename({"measured_uplift": "_uplift"}), on=SERIES, how="left")
+        .with_columns(pl.col("_uplift").alias("measured_uplift"))
+        .drop("_uplift")
+    )
 
 
 def _history_origin(part: _Part, config: Config) -> dt.date | None:
@@ -227,6 +255,7 @@ class _Shared:
     abc: pl.DataFrame
     prior_series: pl.DataFrame
     origin: dt.date | None
+    category_uplift: pl.DataFrame
 
 
 def _step_backtest(part: _Part, shared: _Shared, config: Config) -> _Part:
@@ -235,6 +264,7 @@ def _step_backtest(part: _Part, shared: _Shared, config: Config) -> _Part:
     demand.classes = (
         demand.classes.drop("abc").join(shared.abc, on=SERIES, how="left").select(columns)
     )
+    _with_category_uplift(demand, shared.category_uplift, config)
     part.backtests = backtest_stage(demand, config, _quiet, shared.prior_series, shared.origin)
     return part
 
@@ -386,11 +416,15 @@ def partitioned_plan(
         handles = cl.map(_step_demand, handles, config)
         values = pl.concat(cl.gather(cl.map(_annual_values, handles)))
         abc = abc_by_value(values, config.classify).select(*SERIES, "abc")
-        priors = pl.concat(cl.gather(cl.map(_prior_inputs, handles, config))).sort(SERIES)
+        pooled_inputs = cl.gather(cl.map(_prior_inputs, handles, config))
+        priors = pl.concat([inputs for inputs, _ in pooled_inputs]).sort(SERIES)
+        category_uplift = pl.concat([sums for _, sums in pooled_inputs])
         ends = [d for d in cl.gather(cl.map(_history_origin, handles, config)) if d is not None]
         origin = max(ends) if ends else None
         say("forecasting series")
-        handles = cl.map(_step_backtest, handles, _Shared(abc, priors, origin), config)
+        handles = cl.map(
+            _step_backtest, handles, _Shared(abc, priors, origin, category_uplift), config
+        )
         scored = cl.gather(cl.map(_pool_scores, handles))
         ranked = pool_ranking([pools for pools, _ in scored], config.forecast.combine_top)
         horizon = config.planning.horizon_periods

@@ -42,7 +42,7 @@ from stockplan.leadtime import (
 from stockplan.notices import restock_notices
 from stockplan.overrides import active_overrides, apply_overrides, with_override_reasons
 from stockplan.price_breaks import apply_price_breaks, reprice
-from stockplan.promotions import apply_promotions, measured_uplift
+from stockplan.promotions import apply_promotions, uplift_from, uplift_sums
 from stockplan.purchasing import (
     apply_budget,
     budget_note,
@@ -103,6 +103,7 @@ class DemandStage:
     attributes: pl.DataFrame
     uplift: pl.DataFrame  # measured promotion lift per series
     classes: pl.DataFrame  # ABC / XYZ / pattern, censored and promotion periods, items' links
+    uplift_sums: pl.DataFrame | None = None  # what the lift is measured from (per series)
 
 
 def demand_stage(
@@ -123,7 +124,8 @@ def demand_stage(
         sales = without_large_orders(sales, large_orders)
     attributes = item_attributes(products, stock, own_sales(sales))
     history, classes = classified_history(sales, as_of, config, excluded, unit_values(attributes))
-    uplift = measured_uplift(sales, promo_days, history, products, days, config.promotions)
+    sums = uplift_sums(sales, promo_days, history, days)
+    uplift = uplift_from(sums, history, products, config.promotions)
     classes = classes.join(
         history.group_by(SERIES).agg(
             (pl.col("stockout_days") > 0).sum().alias("stockout_periods"),
@@ -143,6 +145,7 @@ def demand_stage(
         attributes=attributes,
         uplift=uplift,
         classes=item_classes(classes, tables, as_of),
+        uplift_sums=sums,
     )
 
 

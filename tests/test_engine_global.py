@@ -21,7 +21,6 @@ from polars.testing import assert_frame_equal
 import stockplan
 from stockplan import engines
 from stockplan.config import parse_config
-from stockplan.errors import StockplanError
 from stockplan.forecast import (
     MIN_POOLED_SERIES,
     band_widths,
@@ -394,10 +393,39 @@ def test_seasonal_sums_of_two_sets_of_series_give_the_catalogues_factors():
     assert pooled.height == 4
 
 
-def test_promotions_are_still_refused_on_a_cluster_with_one_line():
-    promotions = pl.DataFrame(
-        {"sku": ["K000"], "start": [AS_OF], "end": [AS_OF + dt.timedelta(days=7)]}
+def test_promotions_lift_by_category_pooled_over_every_partition(monkeypatch):
+    """K002 and K006 (category C2, one partition) sold twice their rate in a past promotion;
+    K010 (C2, the other partition) never was on promotion: its lift is the category's,
+    measured in the other partition, and a planned promotion of the whole category (a row
+    without a sku) lifts its forecast as in the local plan."""
+    shop = _shop()
+    past = (AS_OF - dt.timedelta(days=100), AS_OF - dt.timedelta(days=80))
+    promoted = pl.col("sku").is_in(["K002", "K006"]) & pl.col("date").is_between(*past)
+    shop["sales"] = shop["sales"].with_columns(
+        pl.when(promoted).then(pl.col("quantity") * 2).otherwise(pl.col("quantity"))
     )
-    with pytest.raises(StockplanError, match=r"inputs.promotions links skus") as caught:
-        stockplan.plan({**_shop(), "promotions": promotions}, _config("dask"))
-    assert "\n" not in str(caught.value)
+    ahead = (AS_OF + dt.timedelta(days=7), AS_OF + dt.timedelta(days=27))
+    shop["promotions"] = pl.DataFrame(
+        {
+            "sku": ["K002", "K006", None],
+            "category": [None, None, "C2"],
+            "start": [past[0], past[0], ahead[0]],
+            "end": [past[1], past[1], ahead[1]],
+        }
+    )
+    parts = dict(
+        pl.DataFrame({"sku": ["K002", "K006", "K010"]})
+        .with_columns(partition_of(2).alias("part"))
+        .iter_rows()
+    )
+    assert parts["K002"] == parts["K006"] != parts["K010"]
+    _in_process(monkeypatch, 2)
+    local = stockplan.plan(shop, _config())
+    lift = dict(local.tables["classes"].select("sku", "measured_uplift").drop_nulls().iter_rows())
+    assert lift["K010"] > 0.5  # about the doubled sales of the category's promotions
+    lifted = local.tables["forecast"].filter(
+        (pl.col("sku") == "K010") & (pl.col("promo_uplift") > 0)
+    )
+    assert lifted.height > 0
+    remote = stockplan.plan(shop, _config("dask"))
+    _assert_same_plan(local, remote)

@@ -306,14 +306,6 @@ def test_ray_and_spark_give_the_local_plan(shop_and_local_plan, engine):
     _assert_same_plan(local, remote)
 
 
-def test_inputs_that_link_skus_are_refused_on_a_cluster_with_one_line(shop_and_local_plan):
-    shop, _ = shop_and_local_plan
-    promotions = pl.DataFrame({"sku": ["K000"], "start": [AS_OF], "end": [AS_OF]})
-    with pytest.raises(StockplanError, match=r"inputs.promotions links skus") as caught:
-        stockplan.plan({**shop, "promotions": promotions}, _config("dask"))
-    assert "\n" not in str(caught.value)
-
-
 def test_one_cluster_serves_every_forecast_call_inside_a_session(monkeypatch):
     """`simulate` refits the forecast at every origin: one cluster for all of them."""
     opened = []
