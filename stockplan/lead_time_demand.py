@@ -389,6 +389,39 @@ def replenishment_cycle_level(alpha: np.ndarray, review_share: np.ndarray) -> np
     return np.where(share > 0, np.clip(level, 0.0, alpha), alpha)
 
 
+def replenishment_fill_level(
+    beta: np.ndarray, order_qty: np.ndarray, review_demand: np.ndarray
+) -> np.ndarray:
+    """The fill rate per review period that gives fill rate `beta` per replenishment cycle
+    of a min-max / (s, Q) series ordering `order_qty` per cycle: beta_R = 1 - (1 - beta)
+    Q / E[D_R], clipped to [0, beta].
+
+    A cycle serves Q units and runs short only in the review period that starts at the
+    reorder point, by about E[short_R(s)] = (1 - beta_R) E[D_R] units (the undershoot of s
+    neglected), so fill = 1 - E[short_R(s)] / Q: shortage per cycle over the quantity per
+    cycle (Silver, Pyke & Thomas 2017, ch. 6; Axsater 2006, ch. 5). Q = E[D_R] gives beta."""
+    beta = np.asarray(beta, dtype=float)
+    qty = np.asarray(order_qty, dtype=float)
+    demand = np.asarray(review_demand, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = 1.0 - (1.0 - beta) * qty / demand
+    return np.where((demand > 0) & (qty > 0), np.clip(level, 0.0, beta), beta)
+
+
+def cycle_fill_rate(
+    fill_per_review: np.ndarray, order_qty: np.ndarray, review_demand: np.ndarray
+) -> np.ndarray:
+    """Fill rate per replenishment cycle from the fill rate per review period at the
+    reorder point: 1 - (1 - fill_R) E[D_R] / Q, the inverse of `replenishment_fill_level`
+    (clipped to [0, 1])."""
+    fill = np.asarray(fill_per_review, dtype=float)
+    qty = np.asarray(order_qty, dtype=float)
+    demand = np.asarray(review_demand, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 1.0 - (1.0 - fill) * demand / qty
+    return np.where((demand > 0) & (qty > 0), np.clip(out, 0.0, 1.0), fill)
+
+
 def empirical_order_up_to(
     frame: pl.DataFrame,
     ltd: LeadTimeDemand,
