@@ -101,3 +101,44 @@ def test_min_max_fill_rate_reorder_point_protects_the_replenishment_cycle():
     # fill 1 - 0.75 / 8 = 0.906 >= 0.90, so the target is promised
     assert ss["promised_service"][0] == pytest.approx(0.9)
     assert fill_rate_stock(LEAD, REVIEW, np.array([0.6]), True)[0] == pytest.approx(4.8, abs=0.02)
+
+
+def test_per_series_table_lists_every_series_and_the_unreachable_table_only_the_short():
+    import datetime as dt
+
+    from stockplan.replay import BASELINE_HISTORY_DAYS, Replay, unreachable_items
+
+    series = pl.DataFrame(
+        {"sku": ["A", "B"], "location": ["W", "W"], "demand_pattern": ["lumpy", "smooth"]}
+    )
+    demand = np.zeros((2, BASELINE_HISTORY_DAYS + 14))
+    demand[:, BASELINE_HISTORY_DAYS:] = [[0, 30] + [0] * 12, [2] * 14]
+    replay = Replay(
+        series=series,
+        start=dt.date(2025, 1, 6),
+        demand=demand,
+        review_days=7,
+        lead_draws=np.full((2, 2), 3),
+        initial_stock=np.zeros(2),
+        levels=[],
+    )
+    # A was promised 0.6 of a 0.9 target (not reachable), sold 30 and served 12; B was
+    # promised its target, sold 28 and served 28
+    totals = {
+        "reachable": np.array([0.0, 1.0]),
+        "promised_own": np.array([0.6, 0.9]),
+        "demand": np.array([30.0, 28.0]),
+        "served": np.array([12.0, 28.0]),
+        "unmet": np.array([18.0, 0.0]),
+        "cycles": np.array([1.0, 2.0]),
+        "cycles_ok": np.array([0.0, 2.0]),
+    }
+    runs = [("stockplan", 0.9, totals)]
+    short = unreachable_items(replay, runs, "fill_rate")
+    every = unreachable_items(replay, runs, "fill_rate", every=True)
+    assert short["sku"].to_list() == ["A"]
+    assert every.sort("sku")["sku"].to_list() == ["A", "B"]
+    row = every.filter(pl.col("sku") == "A").row(0, named=True)
+    assert row["fill_rate"] == pytest.approx(12 / 30)
+    assert row["largest_day_units"] == 30.0 and row["promised_service"] == 0.6
+    assert every.filter(pl.col("sku") == "B")["fill_rate"][0] == 1.0
