@@ -13,7 +13,11 @@ stock: `policy_vs_rule` below 1 means the policy serves the same share of demand
 Per target it also prints what was promised (`promised`, units-weighted for fill rate),
 the service achieved on the series promised their target (`achieved_reachable`) and, for
 the series whose target was not reachable at sane stock, their count, share of demand,
-promise and achievement; then those items per pattern and the `--list` largest.
+promise and achievement; then those items per pattern and the `--list` largest; then
+the achieved service of the series that had `--selection-days` selling days before the
+replay start (a data set that keeps only items selling that many days in its year kept
+these whatever they sold later) against the rest, with each group's demand per day
+during the replay over before it.
 
 Forecast accuracy and band coverage: the forecast stage is fitted on the history before
 `--holdout` buckets ahead of as_of and scored on them: MASE (scaled by the in-sample
