@@ -422,6 +422,35 @@ def cycle_fill_rate(
     return np.where((demand > 0) & (qty > 0), np.clip(out, 0.0, 1.0), fill)
 
 
+def cycle_shortage_stock(
+    frame: pl.DataFrame, ltd: LeadTimeDemand, allowed: np.ndarray
+) -> np.ndarray:
+    """Per row of `frame`, the smallest reorder point s (to 1/64 of a draw unit, rescaled
+    as `empirical_order_up_to` rescales) with E[(T - s)^+] <= `allowed` under the row's
+    draws, T = D_L + D_R: the shortage of a replenishment cycle that starts its last
+    review just above s, lead time included (Silver, Pyke & Thomas 2017, ch. 6, (R, s, S)
+    with the undershoot neglected). NaN where the series has no draws."""
+    usable, pick = _draw_rows(frame, ltd)
+    out = np.full(frame.height, np.nan)
+    if not usable.any():
+        return out
+    protection = (frame["lead_time_days"] + frame["review_days"]).to_numpy().astype(float)
+    scale = frame["demand_protection"].to_numpy().astype(float)[usable] / (
+        protection[usable] * ltd.mean_day[pick]
+    )
+    total = ltd.lead[pick].astype(float) + ltd.review[pick].astype(float)
+    budget = np.asarray(allowed, dtype=float)[usable] / np.where(scale > 0, scale, np.nan)
+    low, high = np.zeros(pick.size), total.max(axis=1)
+    for _ in range(40):
+        mid = (low + high) / 2
+        ok = np.maximum(total - mid[:, None], 0.0).mean(axis=1) <= budget
+        high, low = np.where(ok, mid, high), np.where(ok, low, mid)
+        if np.all(high - low < 1 / 64):
+            break
+    out[usable] = np.where(np.isfinite(budget), np.ceil(high * scale - 1e-9), np.nan)
+    return out
+
+
 def empirical_order_up_to(
     frame: pl.DataFrame,
     ltd: LeadTimeDemand,

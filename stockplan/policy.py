@@ -30,6 +30,7 @@ from stockplan.lead_time_demand import (
     CALIBRATION_GRID,
     LeadTimeDemand,
     cycle_fill_rate,
+    cycle_shortage_stock,
     discrete_cdf,
     discrete_quantile,
     empirical_order_up_to,
@@ -203,6 +204,17 @@ def protection_levels(
             counted = discrete_quantile(level, mu, np.maximum(sigma**2, mu)) - mu
             safety = np.where(parametric, np.where(discrete, counted, normal), safety)
             method = np.where(parametric, "parametric", method)
+    if per_cycle_fill.any():
+        # the per-review level neglects the lead time's demand beyond a low reorder point;
+        # a cycle's whole shortage E[(T - s)^+] within (1 - beta) Q is the floor
+        allowed = (1.0 - alpha) * cycle_qty
+        with np.errstate(invalid="ignore", divide="ignore"):
+            k = inverse_normal_loss(np.where(sigma > 0, allowed / sigma, np.inf))
+        floor = np.where(sigma > 0, k * sigma, 0.0)
+        if drawn.any():
+            own = cycle_shortage_stock(frame, lead_time_demand, allowed) - mu
+            floor = np.where(drawn & np.isfinite(own), own, floor)
+        safety = np.where(per_cycle_fill, np.maximum(safety, floor), safety)
     cap = d * settings.max_cover_days
     capped = (d > 0) & (safety > cap)
     safety = np.where(d > 0, np.minimum(safety, cap), 0.0)

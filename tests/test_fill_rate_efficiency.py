@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 
 from stockplan.config import Policy
 from stockplan.lead_time_demand import (
@@ -88,19 +88,33 @@ def _draws() -> LeadTimeDemand:
 def test_min_max_fill_rate_reorder_point_protects_the_replenishment_cycle():
     # EOQ = sqrt(2 x 0.032 x 365 / 0.365) = 8 units a cycle, E[D_R] = 2. (R, S) at fill 0.90
     # needs E[short] <= 0.2: short (T - S)^+ - (D_L - S)^+ for T = 2, 4, 6, 8 is 0, 0, 0,
-    # 8 - S at S >= 6: S = 7.2, rounded up to 8. Min-max: beta_R = 1 - 0.1 x 8 / 2 = 0.6,
-    # E[short] <= 0.8: 0, 0, 6 - S, 2 at S in [4, 6] -> S = 4.8, rounded up to 5.
+    # 8 - S at S >= 6: S = 7.2, rounded up to 8. Min-max: a cycle of 8 may lose 0.8.
+    # Per review period at s: beta_R = 1 - 0.1 x 8 / 2 = 0.6, E[short_R] <= 0.8: 0, 0,
+    # 6 - s, 2 at s in [4, 6] -> s = 4.8. But the cycle also loses the lead time's demand
+    # beyond s: E[(T - s)^+] = (6 - s + 8 - s) / 4 <= 0.8 -> s = 5.4, rounded up to 6.
     settings = Policy(service_measure="fill_rate", ordering_cost=0.032, holding_cost_rate=0.365)
     rs = protection_levels(_row("rs"), settings, None, _draws())
     ss = protection_levels(_row("ss"), settings, None, _draws())
     assert rs["reorder_point"][0] == pytest.approx(8.0)
     assert ss["order_cycle_qty"][0] == pytest.approx(8.0)
-    assert ss["reorder_point"][0] == pytest.approx(5.0)
-    assert ss["order_up_to"][0] == pytest.approx(13.0)
-    # at s = 5 a review period loses (0 + 0 + 1 + 2) / 4 = 0.75 of its 2: per cycle of 8,
-    # fill 1 - 0.75 / 8 = 0.906 >= 0.90, so the target is promised
-    assert ss["promised_service"][0] == pytest.approx(0.9)
     assert fill_rate_stock(LEAD, REVIEW, np.array([0.6]), True)[0] == pytest.approx(4.8, abs=0.02)
+    assert ss["reorder_point"][0] == pytest.approx(6.0)
+    assert ss["order_up_to"][0] == pytest.approx(14.0)
+    # at s = 6 a review period loses (0 + 0 + 0 + 2) / 4 = 0.5 of its 2: per cycle of 8,
+    # fill 1 - 0.5 / 8 = 0.9375 >= 0.90, so the target is promised
+    assert ss["promised_service"][0] == pytest.approx(0.9)
+
+
+def test_min_max_normal_floor_is_the_textbook_fill_rate_reorder_point():
+    # no draws: normal lead-time demand over L + R, sigma_LTD = sigma_d sqrt(L + R) =
+    # sqrt(5); the reorder point solves sigma G(k) = (1 - beta) Q (Q = 8): k from scipy
+    settings = Policy(service_measure="fill_rate", ordering_cost=0.032, holding_cost_rate=0.365)
+    out = protection_levels(_row("ss").with_columns(demand_pattern=pl.lit("smooth")), settings)
+    sigma = 5**0.5
+    k = optimize.brentq(
+        lambda k: sigma * (stats.norm.pdf(k) - k * stats.norm.sf(k)) - 0.1 * 8, -4, 6
+    )
+    assert out["reorder_point"][0] == pytest.approx(5 + max(k, 0.0) * sigma, abs=2e-3)
 
 
 def test_per_series_table_lists_every_series_and_the_unreachable_table_only_the_short():
