@@ -389,6 +389,68 @@ def replenishment_cycle_level(alpha: np.ndarray, review_share: np.ndarray) -> np
     return np.where(share > 0, np.clip(level, 0.0, alpha), alpha)
 
 
+def replenishment_fill_level(
+    beta: np.ndarray, order_qty: np.ndarray, review_demand: np.ndarray
+) -> np.ndarray:
+    """The fill rate per review period that gives fill rate `beta` per replenishment cycle
+    of a min-max / (s, Q) series ordering `order_qty` per cycle: beta_R = 1 - (1 - beta)
+    Q / E[D_R], clipped to [0, beta].
+
+    A cycle serves Q units and runs short only in the review period that starts at the
+    reorder point, by about E[short_R(s)] = (1 - beta_R) E[D_R] units (the undershoot of s
+    neglected), so fill = 1 - E[short_R(s)] / Q: shortage per cycle over the quantity per
+    cycle (Silver, Pyke & Thomas 2017, ch. 6; Axsater 2006, ch. 5). Q = E[D_R] gives beta."""
+    beta = np.asarray(beta, dtype=float)
+    qty = np.asarray(order_qty, dtype=float)
+    demand = np.asarray(review_demand, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = 1.0 - (1.0 - beta) * qty / demand
+    return np.where((demand > 0) & (qty > 0), np.clip(level, 0.0, beta), beta)
+
+
+def cycle_fill_rate(
+    fill_per_review: np.ndarray, order_qty: np.ndarray, review_demand: np.ndarray
+) -> np.ndarray:
+    """Fill rate per replenishment cycle from the fill rate per review period at the
+    reorder point: 1 - (1 - fill_R) E[D_R] / Q, the inverse of `replenishment_fill_level`
+    (clipped to [0, 1])."""
+    fill = np.asarray(fill_per_review, dtype=float)
+    qty = np.asarray(order_qty, dtype=float)
+    demand = np.asarray(review_demand, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 1.0 - (1.0 - fill) * demand / qty
+    return np.where((demand > 0) & (qty > 0), np.clip(out, 0.0, 1.0), fill)
+
+
+def cycle_shortage_stock(
+    frame: pl.DataFrame, ltd: LeadTimeDemand, allowed: np.ndarray
+) -> np.ndarray:
+    """Per row of `frame`, the smallest reorder point s (to 1/64 of a draw unit, rescaled
+    as `empirical_order_up_to` rescales) with E[(T - s)^+] <= `allowed` under the row's
+    draws, T = D_L + D_R: the shortage of a replenishment cycle that starts its last
+    review just above s, lead time included (Silver, Pyke & Thomas 2017, ch. 6, (R, s, S)
+    with the undershoot neglected). NaN where the series has no draws."""
+    usable, pick = _draw_rows(frame, ltd)
+    out = np.full(frame.height, np.nan)
+    if not usable.any():
+        return out
+    protection = (frame["lead_time_days"] + frame["review_days"]).to_numpy().astype(float)
+    scale = frame["demand_protection"].to_numpy().astype(float)[usable] / (
+        protection[usable] * ltd.mean_day[pick]
+    )
+    total = ltd.lead[pick].astype(float) + ltd.review[pick].astype(float)
+    budget = np.asarray(allowed, dtype=float)[usable] / np.where(scale > 0, scale, np.nan)
+    low, high = np.zeros(pick.size), total.max(axis=1)
+    for _ in range(40):
+        mid = (low + high) / 2
+        ok = np.maximum(total - mid[:, None], 0.0).mean(axis=1) <= budget
+        high, low = np.where(ok, mid, high), np.where(ok, low, mid)
+        if np.all(high - low < 1 / 64):
+            break
+    out[usable] = np.where(np.isfinite(budget), np.ceil(high * scale - 1e-9), np.nan)
+    return out
+
+
 def empirical_order_up_to(
     frame: pl.DataFrame,
     ltd: LeadTimeDemand,
