@@ -271,3 +271,41 @@ def test_intermittent_items_of_one_pattern_share_the_patterns_models_by_default(
     own = Forecast(n_jobs=1, backtest_windows=4, intermittent_selection="series")
     _, alone = forecast_demand(history, classes, "week", own, 4)
     assert alone["model"].n_unique() > 1  # each series' own windows rank differently
+
+
+def _aligned(series: dict[str, list[float]]) -> pl.DataFrame:
+    """Weekly series that all end in the same week."""
+    end = max(len(v) for v in series.values())
+    return pl.DataFrame(
+        [
+            (sku, "W", _week(end - len(values) + i), value)
+            for sku, values in series.items()
+            for i, value in enumerate(values)
+        ],
+        schema=["sku", "location", "period_start", "demand"],
+        orient="row",
+    )
+
+
+@pytest.mark.parametrize(
+    ("since", "model"),
+    [([0.0, 0.0, 3.0, 0.0], "TSBDecay"), ([0.0, 0.0, 0.0, 0.0], "Zero")],
+)
+def test_dead_rule_keeps_a_demand_probability_where_items_it_called_dead_sold_again(since, model):
+    # D sold 4 a week for 10 weeks, then 13 empty: (1 - 10/10)^13 = 0 < 0.05, dead by the
+    # rule. R did the same 4 weeks (one backtest horizon) earlier: at that origin it was
+    # silent 13 weeks (>= D's 13) at chance 0, called dead. If it sold since (1 of 1 items
+    # >= 0.05), this history's silent items come back: D keeps a TSB forecast with the
+    # probability they came back at, R's 1 selling week of 4, times D's size 4: 0.25 x 4
+    history = _aligned({"D": [4.0] * 10 + [0.0] * 13, "R": [4.0] * 10 + [0.0] * 13 + since})
+    classes = pl.DataFrame(
+        {"sku": ["D", "R"], "location": ["W", "W"], "demand_pattern": ["dead", "lumpy"]}
+    )
+    forecast, summary = forecast_demand(history, classes, "week", Forecast(n_jobs=1), 4)
+    assert summary.filter(pl.col("sku") == "D")["model"].to_list() == [model]
+    d = forecast.filter(pl.col("sku") == "D")
+    expected = 0.25 * 4 if model == "TSBDecay" else 0.0
+    assert d["forecast"].to_list() == pytest.approx([expected] * 4)
+    # its band, two-point demand 4 w.p. 0.25 else 0: |d - f| is f = 1 w.p. 0.75 < 0.8, so
+    # the 80 % half-width is |4 - f| = 3: [0, 4]; Zero items [0, 0]
+    assert d["hi"].to_list() == pytest.approx([4.0 if model == "TSBDecay" else 0.0] * 4)
