@@ -318,7 +318,7 @@ def _run_family(
     long_backtest = backtest.unpivot(
         index=["unique_id", "cutoff", "ds", "y"], on=names, variable_name="model"
     ).with_columns(pl.col("value").fill_nan(None))
-    chosen, ranking = _select(long_backtest, settings.combine_top, pools)
+    chosen, ranking = _select(long_backtest, settings.combine_top, pools, backtest)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         future = _final_forecast(frame, cheap, expensive, chosen, engine, horizon, carried, backend)
@@ -476,10 +476,13 @@ def select_models(
 
 
 def _select(
-    long_backtest: pl.DataFrame, combine_top: int, pools: pl.DataFrame | None
+    long_backtest: pl.DataFrame,
+    combine_top: int,
+    pools: pl.DataFrame | None,
+    wide: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(`select_models`' choice, the pools' ranking: pool, model, rank; empty without
-    `pools`)."""
+    `pools`). `wide`: the same backtest with one column per model, if at hand."""
     no_ranking = pl.DataFrame(schema={"pool": pl.String, "model": pl.String, "rank": pl.Int64})
     per_series = (
         long_backtest.with_columns((pl.col("value") - pl.col("y")).alias("error"))
@@ -513,7 +516,7 @@ def _select(
         .agg((pl.col("mae") / pl.col("scale")).mean().alias("score"))
     )
     ranked = (
-        _best_combination(long_backtest, complete, pools, singles, combine_top)
+        _best_combination(long_backtest, complete, pools, singles, combine_top, wide)
         .sort(["pool", "score", "model"])
         .with_columns(pl.int_range(pl.len()).over("pool").alias("rank"))
         .filter(pl.col("rank") < combine_top)
@@ -533,6 +536,7 @@ def _best_combination(
     pools: pl.DataFrame,
     singles: pl.DataFrame,
     combine_top: int,
+    wide: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """pool, model, score: `singles` (each model's mean backtest MASE over the pool's
     series) restricted to the `combine_top` models whose equal-weight average has the
@@ -544,33 +548,38 @@ def _best_combination(
     combinations = list(itertools.combinations(range(len(names)), combine_top))
     if combine_top < 2 or len(combinations) < 2:
         return singles
-    wide = (
-        long_backtest.join(complete, on="unique_id")
-        .join(pools.filter(pl.col("scale") > 0), on="unique_id")
-        .pivot(
-            on="model", index=["unique_id", "cutoff", "ds", "y", "pool", "scale"], values="value"
-        )
+    if wide is None:
+        wide = long_backtest.pivot(on="model", index=["unique_id", "cutoff", "ds", "y"])
+    rows = wide.filter(pl.col("unique_id").is_in(complete["unique_id"].implode())).join(
+        pools.filter(pl.col("scale") > 0), on="unique_id"
     )
-    if wide.height == 0:
+    if rows.height == 0:
         return singles
+    values = rows.select(names).to_numpy()
+    first = rows.with_columns(
+        (
+            1.0
+            / (
+                pl.col("scale")
+                * pl.len().over("unique_id")
+                * pl.col("unique_id").n_unique().over("pool")
+            )
+        ).alias("weight")
+    )
     weights = np.zeros((len(names), len(combinations)))
     for j, members in enumerate(combinations):
         weights[list(members), j] = 1.0 / combine_top
-    scaled = np.abs(wide.select(names).to_numpy() @ weights - wide["y"].to_numpy()[:, None])
-    scaled /= wide["scale"].to_numpy()[:, None]
-    columns = [str(j) for j in range(len(combinations))]
-    best = (
-        wide.select("unique_id", "pool")
-        .hstack(pl.DataFrame(scaled, schema=columns))
-        .group_by("unique_id", "pool")
-        .agg(pl.col(columns).mean())
-        .group_by("pool")
-        .agg(pl.col(columns).mean())
-        .unpivot(index="pool", variable_name="combination", value_name="combined")
-        .with_columns(pl.col("combination").cast(pl.Int64))
-        .sort("pool", "combined", "combination")
-        .group_by("pool", maintain_order=True)
-        .first()
+    # each row's absolute error of every combination, weighted so that a pool's sum is
+    # its series' mean MASE
+    errors = np.abs(values @ weights - first["y"].to_numpy()[:, None])
+    pool_names = first["pool"].unique().sort()
+    pool_codes = first.select(pl.col("pool").rank("dense") - 1)["pool"].to_numpy()
+    row_weights = first["weight"].to_numpy()
+    combined = np.stack(
+        [(row_weights * (pool_codes == code)) @ errors for code in range(pool_names.len())]
+    )
+    best = pl.DataFrame(
+        {"pool": pool_names, "combination": combined.argmin(axis=1).astype(np.int64)}
     )
     members = pl.DataFrame(
         {
@@ -743,23 +752,15 @@ def still_selling_chance() -> pl.Expr:
 
 def silence_before(periods: int) -> list[pl.Expr]:
     """Per series (in a group_by over its buckets in order), at the origin `periods`
-    buckets before its end: silent_before, the empty buckets since its last sale then;
-    chance_before, `still_selling_chance` then; sold_since, the share of the `periods`
-    buckets after with a sale (null where nothing sold before that origin)."""
-    index = pl.int_range(pl.len())
-    before = index < pl.len() - periods
-    sold = pl.col("demand") > 0
-    last = index.filter(before & sold).max()
-    upto = last + 1
-    silent = pl.len() - periods - upto
+    buckets before its end: last_sale_before, the index of its last sale before that
+    origin (null if none); sales_since, its buckets with a sale from that origin on."""
     return [
-        silent.alias("silent_before"),
-        (1.0 - (before & sold).sum() / upto).pow(silent).alias("chance_before"),
-        pl.when(last.is_not_null()).then((sold & ~before).sum() / periods).alias("sold_since"),
+        (pl.col("demand").head(pl.len() - periods) > 0).arg_true().last().alias("last_sale_before"),
+        (pl.col("demand").tail(periods) > 0).sum().alias("sales_since"),
     ]
 
 
-def come_back_rate(series: pl.DataFrame, dead_probability: float) -> float | None:
+def come_back_rate(series: pl.DataFrame, dead_probability: float, periods: int) -> float | None:
     """Does the dead-item rule hold in this history? At the origin one backtest horizon
     before the end, take the items the rule would have called dead then (silent for at
     least as many buckets as the shortest silence among today's `dead` items, and
@@ -767,20 +768,21 @@ def come_back_rate(series: pl.DataFrame, dead_probability: float) -> float | Non
     of them sold again in the buckets since, the catalogue's silent items come back
     (seasonal lines, wholesale re-orders): return their share of buckets with a sale
     since, the demand probability such an item has; else None (the rule holds, or no
-    item to check it on). `series`: n_obs, last_sale_index, demand_pattern and the
-    columns of `silence_before`."""
+    item to check it on). `series`: n_obs, last_sale_index, selling_periods,
+    demand_pattern and the columns of `silence_before` for these `periods`."""
     dead = series.filter(pl.col("demand_pattern") == "dead")
     shortest = dead.select((pl.col("n_obs") - pl.col("last_sale_index") - 1).min()).item()
     if shortest is None:
         return None
+    upto = pl.col("last_sale_before") + 1
+    silent = pl.col("n_obs") - periods - upto
+    sales_before = pl.col("selling_periods") - pl.col("sales_since")
     called_dead = series.filter(
-        (pl.col("silent_before") >= shortest)
-        & (pl.col("chance_before") < dead_probability)
-        & pl.col("sold_since").is_not_null()
-    )
-    if called_dead.height == 0 or (called_dead["sold_since"] > 0).mean() < dead_probability:
+        (silent >= shortest) & ((1.0 - sales_before / upto).pow(silent) < dead_probability)
+    ).select((pl.col("sales_since") / periods).alias("since"))
+    if called_dead.height == 0 or (called_dead["since"] > 0).mean() < dead_probability:
         return None
-    return float(called_dead["sold_since"].mean())
+    return float(called_dead["since"].mean())
 
 
 def series_stats(
@@ -808,7 +810,7 @@ def series_stats(
     )
     # dead by the rule: zero, or where such items came back, the rate at which they did
     live = still_selling_chance() >= settings.dead_probability
-    rate = come_back_rate(series, settings.dead_probability)
+    rate = come_back_rate(series, settings.dead_probability, backtest_periods(settings, bucket))
     probability = pl.col("tsb_probability")
     if rate is not None:
         probability = pl.when(live).then(probability).otherwise(rate)
@@ -822,7 +824,7 @@ def series_stats(
             .fill_null(0.0)
             .alias("tsb_rate")
         )
-        .drop("silent_before", "chance_before", "sold_since")
+        .drop("last_sale_before", "sales_since")
         .sort(SERIES)
         .with_row_index("unique_id")
         .with_columns(pl.col("unique_id").cast(pl.Int64))
