@@ -622,53 +622,61 @@ def band_widening(steps: pl.DataFrame, horizon: int) -> pl.DataFrame:
 
 
 def conformal_band_width(errors: pl.DataFrame, level: float, horizon: int) -> pl.DataFrame:
-    """demand_pattern, step, band_width: the half-width of the `level` band h = 1..horizon
-    buckets ahead, per demand pattern, in units of each series' own `scale`.
+    """demand_pattern, step, band_width, band_upper, band_lower: the `level` band h =
+    1..horizon buckets ahead, per demand pattern, in units of each series' own `scale`.
 
     Split conformal (Vovk et al. 2005; Lei et al. 2018, locally weighted): every backtest
-    error (unique_id, cutoff, ds, error, demand_pattern, scale) gives the score
-    |actual - forecast| / scale, pooled per pattern and step ahead over series and windows
-    (one series has too few windows). band_width_h = the ceil((n + 1) level)-th smallest of
-    the n scores at step h, kept non-decreasing in h; forecast +- band_width x scale then
-    leaves out 1 - level of the backtest's actuals. Beyond the backtest horizon H it grows
-    as the pattern's pooled mean squared score does (`band_widening`: linear in h, the
-    random-walk level exponential smoothing implies).
+    error (unique_id, cutoff, ds, error = forecast - actual, demand_pattern, scale) gives
+    the score |actual - forecast| / scale, pooled per pattern and step ahead over series
+    and windows (one series has too few windows). band_width_h = the ceil((n + 1)
+    level)-th smallest of the n scores at step h: forecast +- band_width x scale leaves
+    out 1 - level of the backtest's actuals. band_upper and band_lower take each tail
+    alone, the ceil((n + 1) (1 + level) / 2)-th smallest of the signed scores (actual -
+    forecast) / scale and (forecast - actual) / scale, at least 0: forecast + band_upper
+    x scale is exceeded by (1 - level) / 2 of the actuals, as a central band's `hi` is
+    (demand skewed to the right, as intermittent demand is, misses a symmetric band
+    almost only above). Each is kept non-decreasing in h, and beyond the backtest horizon
+    H grows as the pattern's pooled mean squared score does (`band_widening`: linear in
+    h, the random-walk level exponential smoothing implies).
     """
-    schema = {"demand_pattern": pl.String, "step": pl.Int64, "band_width": pl.Float64}
+    columns = ["band_width", "band_upper", "band_lower"]
+    schema = {"demand_pattern": pl.String, "step": pl.Int64} | dict.fromkeys(columns, pl.Float64)
     scored = errors.filter(pl.col("scale") > 0).with_columns(
         (pl.col("error").abs() / pl.col("scale")).alias("score"),
+        (-pl.col("error") / pl.col("scale")).alias("above"),
         pl.col("ds").rank("ordinal").over(["unique_id", "cutoff"]).cast(pl.Int64).alias("step"),
     )
     if scored.height == 0:
         return pl.DataFrame(schema=schema)
-    rank = ((pl.len() + 1) * level).ceil().cast(pl.Int64)
+
+    def quantile(score: pl.Expr, at: float) -> pl.Expr:
+        rank = ((pl.len() + 1) * at).ceil().cast(pl.Int64)
+        return score.sort().get(pl.min_horizontal(rank, pl.len()) - 1)
+
+    tail = (1 + level) / 2
     per_step = scored.group_by("demand_pattern", "step").agg(
-        pl.col("score").sort().get(pl.min_horizontal(rank, pl.len()) - 1).alias("width")
+        quantile(pl.col("score"), level).alias("band_width"),
+        quantile(pl.col("above"), tail).clip(lower_bound=0.0).alias("band_upper"),
+        quantile(-pl.col("above"), tail).clip(lower_bound=0.0).alias("band_lower"),
     )
     frames = []
     for (pattern,), group in per_step.sort("step").group_by("demand_pattern", maintain_order=True):
-        width = np.maximum.accumulate(group["width"].to_numpy())  # never narrower further ahead
+        size = group.height
         ratio = band_widening(
             scored.filter(pl.col("demand_pattern") == pattern).with_columns(
                 pl.col("score").alias("error")
             ),
-            max(horizon, width.size),
+            max(horizon, size),
         )["band_ratio"].to_numpy()
         h = np.arange(1, horizon + 1)
-        last = width.size - 1
-        beyond = width[last] * ratio[h - 1] / ratio[last] if ratio[last] > 0 else width[last]
-        frames.append(
-            pl.DataFrame(
-                {
-                    "demand_pattern": pattern,
-                    "step": h,
-                    "band_width": np.where(
-                        h <= width.size, width[np.minimum(h, width.size) - 1], beyond
-                    ),
-                },
-                schema=schema,
+        growth = ratio[h - 1] / ratio[size - 1] if ratio[size - 1] > 0 else np.ones(h.size)
+        widths = {}
+        for column in columns:
+            width = np.maximum.accumulate(group[column].to_numpy())  # never narrower ahead
+            widths[column] = np.where(
+                h <= size, width[np.minimum(h, size) - 1], width[size - 1] * growth
             )
-        )
+        frames.append(pl.DataFrame({"demand_pattern": pattern, "step": h} | widths, schema=schema))
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
@@ -1187,10 +1195,12 @@ def forecast_demand(
         .then(0.0)
         .when(pl.col("family") == "decay")
         .then(two_point_band_width(level))
-        .when(pl.col("band_width").is_not_null())
-        .then(pl.col("band_width") * pl.col("scale"))
         .otherwise(z * pl.col("sigma_e"))
     )
+    # conformal: each tail its own width (the forecast's upper and lower misses)
+    conformal = pl.col("band_upper").is_not_null() & ~pl.col("family").is_in(["zero", "decay"])
+    upper = pl.when(conformal).then(pl.col("band_upper") * pl.col("scale")).otherwise(half_width)
+    lower = pl.when(conformal).then(pl.col("band_lower") * pl.col("scale")).otherwise(half_width)
     forecast = (
         future.join(
             summary.select(
@@ -1215,13 +1225,16 @@ def forecast_demand(
             .clip(lower_bound=0.0)
             .alias("forecast"),
         )
-        .with_columns(half_width.fill_nan(None).fill_null(0.0).alias("half_width"))
+        .with_columns(
+            upper.fill_nan(None).fill_null(0.0).alias("upper"),
+            lower.fill_nan(None).fill_null(0.0).alias("lower"),
+        )
         .select(
             *SERIES,
             pl.col("ds").alias("period_start"),
             "forecast",
-            (pl.col("forecast") - pl.col("half_width")).clip(lower_bound=0.0).alias("lo"),
-            (pl.col("forecast") + pl.col("half_width")).alias("hi"),
+            (pl.col("forecast") - pl.col("lower")).clip(lower_bound=0.0).alias("lo"),
+            (pl.col("forecast") + pl.col("upper")).alias("hi"),
             "model",
         )
         .sort([*SERIES, "period_start"])
