@@ -779,14 +779,21 @@ def come_back_rate(series: pl.DataFrame, dead_probability: float, periods: int) 
     item to check it on). `series`: n_obs, last_sale_index, selling_periods,
     demand_pattern and the columns of `silence_before` for these `periods`."""
     dead = series.filter(pl.col("demand_pattern") == "dead")
-    shortest = dead.select((pl.col("n_obs") - pl.col("last_sale_index") - 1).min()).item()
+    shortest = dead.select(
+        (pl.col("n_obs").cast(pl.Int64) - pl.col("last_sale_index").cast(pl.Int64) - 1).min()
+    ).item()
     if shortest is None:
         return None
-    upto = pl.col("last_sale_before") + 1
-    silent = pl.col("n_obs") - periods - upto
-    sales_before = pl.col("selling_periods") - pl.col("sales_since")
+    # signed arithmetic: the counts are unsigned, and a series shorter than `periods`
+    # has no origin to check
+    n_obs = pl.col("n_obs").cast(pl.Int64)
+    upto = pl.col("last_sale_before").cast(pl.Int64) + 1
+    silent = n_obs - periods - upto
+    sales_before = pl.col("selling_periods").cast(pl.Int64) - pl.col("sales_since")
     called_dead = series.filter(
-        (silent >= shortest) & ((1.0 - sales_before / upto).pow(silent) < dead_probability)
+        (n_obs > periods)
+        & (silent >= shortest)
+        & ((1.0 - sales_before / upto).pow(silent) < dead_probability)
     ).select((pl.col("sales_since") / periods).alias("since"))
     if called_dead.height == 0 or (called_dead["since"] > 0).mean() < dead_probability:
         return None

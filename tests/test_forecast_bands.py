@@ -304,9 +304,16 @@ def test_dead_rule_keeps_a_demand_probability_where_items_it_called_dead_sold_ag
     # silent 13 weeks (>= D's 13) at chance 0, called dead. If it sold since (1 of 1 items
     # >= 0.05), this history's silent items come back: D keeps a TSB forecast with the
     # probability they came back at, R's 1 selling week of 4, times D's size 4: 0.25 x 4
-    history = _aligned({"D": [4.0] * 10 + [0.0] * 13, "R": [4.0] * 10 + [0.0] * 13 + since})
+    # N, 3 weeks old, has no origin 4 weeks back to be checked at (it counts for neither)
+    history = _aligned(
+        {"D": [4.0] * 10 + [0.0] * 13, "R": [4.0] * 10 + [0.0] * 13 + since, "N": [2.0, 0.0, 1.0]}
+    )
     classes = pl.DataFrame(
-        {"sku": ["D", "R"], "location": ["W", "W"], "demand_pattern": ["dead", "lumpy"]}
+        {
+            "sku": ["D", "R", "N"],
+            "location": ["W"] * 3,
+            "demand_pattern": ["dead", "lumpy", "new"],
+        }
     )
     forecast, summary = forecast_demand(history, classes, "week", Forecast(n_jobs=1), 4)
     assert summary.filter(pl.col("sku") == "D")["model"].to_list() == [model]
