@@ -238,6 +238,7 @@ def forecast_quality(tables, config, holdout: int) -> pl.DataFrame:
         outside.filter(within).mean().alias("outside_within"),
         outside.filter(~within).mean().alias("outside_beyond"),
         (pl.col("demand") > pl.col("hi")).mean().alias("above"),
+        (pl.col("demand") < pl.col("lo")).mean().alias("below"),
         pl.col("demand").sum().alias("actual"),
         pl.col("forecast").sum().alias("forecast"),
     )
@@ -250,6 +251,7 @@ def forecast_quality(tables, config, holdout: int) -> pl.DataFrame:
             pl.col("outside_within").mean().round(3).alias("outside_backtest_horizon"),
             pl.col("outside_beyond").mean().round(3).alias("outside_beyond_it"),
             pl.col("above").mean().round(3).alias("above_hi"),
+            pl.col("below").mean().round(3).alias("below_lo"),
             (pl.col("actual").sum() / pl.col("forecast").sum())
             .round(2)
             .alias("actual_vs_forecast"),

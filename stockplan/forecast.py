@@ -2,19 +2,25 @@
 
 - smooth / erratic: AutoETS, AutoTheta and (with two seasons of history) SeasonalNaive.
 - intermittent / lumpy: CrostonSBA, TSB, ADIDA, IMAPA (Syntetos & Boylan; Teunter et al.).
-- new (short history): the mean of what there is; never sold: zero.
+- new (short history): the mean of what there is; never sold: zero. Intermittent and
+  lumpy items too short to backtest: their pattern's models (`pattern_forecast`).
 - dead (no sale in `classify.dead_item_days`): forecast as zero (`Zero`) only when the
   empty run is implausible for a live item, (1 - p)^k < `forecast.dead_probability` with
-  p its share of buckets with demand up to the last sale and k the empty buckets since;
-  else TSB's decaying forecast p_t x z_t (probability smoothed with `forecast.dead_alpha`
-  every bucket, size z_t updated on selling buckets): a lumpy item may sell again.
+  p its share of buckets with demand up to the last sale and k the empty buckets since,
+  and the rule holds in the history itself (`come_back_rate`: of the items it would have
+  called dead one backtest horizon earlier, fewer than `dead_probability` sold again
+  since; where more did, such an item keeps TSB's forecast with the probability they
+  came back at); else TSB's decaying forecast p_t x z_t (probability smoothed with
+  `forecast.dead_alpha` every bucket, size z_t updated on selling buckets): a lumpy
+  item may sell again.
 
 Each series' model is picked by a rolling-origin backtest (`backtest_windows` origins,
 `backtest_horizon_days` ahead each, scored by mean squared error, which is minimised by the
 mean: MAE would pick a flat zero for intermittent items); intermittent and lumpy items by
 default per demand pattern on the pooled backtest (`select_models`,
-`forecast.intermittent_selection`). The chosen model's backtest RMSE
-per bucket is the forecast-error spread `sigma_e` that safety stock uses (docs/design.md §4).
+`forecast.intermittent_selection`: the `combine_top` models whose average scores best).
+The chosen model's backtest RMSE per bucket is the forecast-error spread `sigma_e` that
+safety stock uses (docs/design.md §4).
 AutoETS and AutoTheta are fitted once per series at the first backtest origin and carried
 forward over the later windows with those parameters (statsforecast's `refit=False`): on
 the sample this costs a fifth of refitting at every origin, with the same or better holdout
@@ -36,6 +42,7 @@ statsforecast is imported inside the function (stockplan.preload): its import is
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import warnings
 from collections.abc import Callable
@@ -283,10 +290,10 @@ def _run_family(
     h_bt: int,
     backend: Backend | None = None,
     pools: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Backtest and forecast one family's series; return (choice, long forecast, backtest
-    errors of the chosen forecast: unique_id, cutoff, ds, error). `pools`: see
-    `select_models`."""
+    errors of the chosen forecast: unique_id, cutoff, ds, error, the pools' ranking: pool,
+    model, rank). `pools`: see `select_models`."""
     stats_forecast = _statsforecast(backend is None)
     models = _candidate_models(family, _season_length(settings, bucket))
     names = [str(m) for m in models]
@@ -311,7 +318,7 @@ def _run_family(
     long_backtest = backtest.unpivot(
         index=["unique_id", "cutoff", "ds", "y"], on=names, variable_name="model"
     ).with_columns(pl.col("value").fill_nan(None))
-    chosen = select_models(long_backtest, settings.combine_top, pools)
+    chosen, ranking = _select(long_backtest, settings.combine_top, pools, backtest)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         future = _final_forecast(frame, cheap, expensive, chosen, engine, horizon, carried, backend)
@@ -373,7 +380,76 @@ def _run_family(
         .with_columns(pl.col("ds").rank("ordinal").over("unique_id").cast(pl.Int64).alias("step"))
         .select("unique_id", "ds", "step", pl.col("label").alias("model"), "forecast")
     )
-    return choice, long_forecast, steps.select("unique_id", "cutoff", "ds", "error")
+    return choice, long_forecast, steps.select("unique_id", "cutoff", "ds", "error"), ranking
+
+
+def pattern_forecast(
+    frame: pl.DataFrame,
+    pools: pl.DataFrame,
+    ranking: pl.DataFrame,
+    settings: Forecast,
+    bucket: Bucket,
+    horizon: int,
+    backend: Backend | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(choice: unique_id, model; long forecast: unique_id, ds, step, model, forecast) for
+    intermittent / lumpy series too short to backtest: the models their demand pattern
+    ranked first on the pooled backtest of the longer series (`select_models`), fitted
+    on the series' own history and averaged, instead of a flat mean of the history.
+    `frame`: unique_id, ds, y; `pools`: unique_id, pool. Only cheap models (Croston-type,
+    ADIDA / IMAPA, SES), one forecast call; series whose pattern has no ranking are left
+    out (they keep the short-history mean)."""
+    empty = (
+        pl.DataFrame(schema={"unique_id": pl.Int64, "model": pl.String}),
+        pl.DataFrame(
+            schema={
+                "unique_id": pl.Int64,
+                "ds": pl.Date,
+                "step": pl.Int64,
+                "model": pl.String,
+                "forecast": pl.Float64,
+            }
+        ),
+    )
+    chosen = pools.join(ranking, on="pool").select("unique_id", "model", "rank")
+    frame = frame.join(chosen.select("unique_id").unique(), on="unique_id")
+    if frame.height == 0:
+        return empty
+    names = set(ranking["model"].to_list())
+    models = [
+        m
+        for m in _candidate_models("intermittent", _season_length(settings, bucket))
+        if str(m) in names
+    ]
+    stats_forecast = _statsforecast(backend is None)
+    n_series = frame["unique_id"].n_unique()
+    engine = stats_forecast(
+        models=models,
+        freq=f"{BUCKET_DAYS[bucket]}d",
+        n_jobs=worker_processes(settings, models, n_series),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        future = _on_backend(frame, backend, lambda df: engine.forecast(df=df, h=horizon))
+    labels = chosen.group_by("unique_id").agg(
+        pl.col("model").sort_by("rank").str.join("+").alias("label")
+    )
+    long_forecast = (
+        future.unpivot(
+            index=["unique_id", "ds"],
+            on=[str(m) for m in models],
+            variable_name="model",
+            value_name="forecast",
+        )
+        .join(chosen, on=["unique_id", "model"])
+        .group_by(["unique_id", "ds"])
+        .agg(pl.col("forecast").fill_nan(None).mean())
+        .join(labels, on="unique_id")
+        .with_columns(pl.col("ds").rank("ordinal").over("unique_id").cast(pl.Int64).alias("step"))
+        .select("unique_id", "ds", "step", pl.col("label").alias("model"), "forecast")
+        .sort("unique_id", "ds")
+    )
+    return labels.select("unique_id", pl.col("label").alias("model")), long_forecast
 
 
 def select_models(
@@ -386,14 +462,28 @@ def select_models(
     Per series (no `pools`): the lowest mean squared error over the series' own windows
     (minimised by the mean; a series' mean absolute error would reward forecasts near its
     median, zero for many intermittent items).
-    Per pool (`pools`: unique_id, pool, scale; the demand pattern): the lowest mean over the
-    pool's series of MAE / scale (their backtest MASE), on the series where every model
-    has a backtest; every series of the pool averages the pool's models. Among these
-    mean-type candidates the absolute error ranks models, not values, and one series'
-    few windows no longer rank close candidates by noise (Petropoulos & Kourentzes 2015
-    on selection and combination for intermittent demand). A series whose pool has no
-    ranking, or which lacks one of its models, keeps its own choice.
+    Per pool (`pools`: unique_id, pool, scale; the demand pattern): the `combine_top`
+    models whose equal-weight average has the lowest mean over the pool's series of
+    MAE / scale (their backtest MASE), on the series where every model has a backtest,
+    ordered by their own such score; every series of the pool averages the pool's
+    models. Among these mean-type candidates the absolute error ranks models, not
+    values, and one series' few windows no longer rank close candidates by noise
+    (Petropoulos & Kourentzes 2015 on selection and combination for intermittent
+    demand). A series whose pool has no ranking, or which lacks one of its models, keeps
+    its own choice.
     """
+    return _select(long_backtest, combine_top, pools)[0]
+
+
+def _select(
+    long_backtest: pl.DataFrame,
+    combine_top: int,
+    pools: pl.DataFrame | None,
+    wide: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(`select_models`' choice, the pools' ranking: pool, model, rank; empty without
+    `pools`). `wide`: the same backtest with one column per model, if at hand."""
+    no_ranking = pl.DataFrame(schema={"pool": pl.String, "model": pl.String, "rank": pl.Int64})
     per_series = (
         long_backtest.with_columns((pl.col("value") - pl.col("y")).alias("error"))
         .group_by(["unique_id", "model"])
@@ -411,7 +501,7 @@ def select_models(
         .select("unique_id", "model", "rank")
     )
     if pools is None:
-        return own
+        return own, no_ranking
     candidates = per_series["model"].n_unique()
     complete = (
         per_series.group_by("unique_id")
@@ -419,11 +509,14 @@ def select_models(
         .filter(pl.col("k") == candidates)
         .select("unique_id")
     )
-    ranked = (
+    singles = (
         per_series.join(complete, on="unique_id")
         .join(pools.filter(pl.col("scale") > 0), on="unique_id")
         .group_by(["pool", "model"])
         .agg((pl.col("mae") / pl.col("scale")).mean().alias("score"))
+    )
+    ranked = (
+        _best_combination(long_backtest, complete, pools, singles, combine_top, wide)
         .sort(["pool", "score", "model"])
         .with_columns(pl.int_range(pl.len()).over("pool").alias("rank"))
         .filter(pl.col("rank") < combine_top)
@@ -431,9 +524,70 @@ def select_models(
     pooled = pools.join(ranked, on="pool").select("unique_id", "model", "rank")
     lacking = pooled.join(per_series, on=["unique_id", "model"], how="anti").select("unique_id")
     pooled = pooled.join(lacking, on="unique_id", how="anti")
-    return pl.concat([pooled, own.join(pooled, on="unique_id", how="anti")]).sort(
+    chosen = pl.concat([pooled, own.join(pooled, on="unique_id", how="anti")]).sort(
         "unique_id", "rank"
     )
+    return chosen, ranked.select("pool", "model", pl.col("rank").cast(pl.Int64))
+
+
+def _best_combination(
+    long_backtest: pl.DataFrame,
+    complete: pl.DataFrame,
+    pools: pl.DataFrame,
+    singles: pl.DataFrame,
+    combine_top: int,
+    wide: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """pool, model, score: `singles` (each model's mean backtest MASE over the pool's
+    series) restricted to the `combine_top` models whose equal-weight average has the
+    lowest mean backtest MASE: the combination is scored as it is used, not by its
+    members' own scores. Every combination of the candidates is scored at once, the
+    backtest as a matrix (rows x models) times a matrix of weights (models x
+    combinations). `singles` unchanged for a single model or a single combination."""
+    names = sorted(long_backtest["model"].unique().to_list())
+    combinations = list(itertools.combinations(range(len(names)), combine_top))
+    if combine_top < 2 or len(combinations) < 2:
+        return singles
+    if wide is None:
+        wide = long_backtest.pivot(on="model", index=["unique_id", "cutoff", "ds", "y"])
+    rows = wide.filter(pl.col("unique_id").is_in(complete["unique_id"].implode())).join(
+        pools.filter(pl.col("scale") > 0), on="unique_id"
+    )
+    if rows.height == 0:
+        return singles
+    values = rows.select(names).to_numpy()
+    first = rows.with_columns(
+        (
+            1.0
+            / (
+                pl.col("scale")
+                * pl.len().over("unique_id")
+                * pl.col("unique_id").n_unique().over("pool")
+            )
+        ).alias("weight")
+    )
+    weights = np.zeros((len(names), len(combinations)))
+    for j, members in enumerate(combinations):
+        weights[list(members), j] = 1.0 / combine_top
+    # each row's absolute error of every combination, weighted so that a pool's sum is
+    # its series' mean MASE
+    errors = np.abs(values @ weights - first["y"].to_numpy()[:, None])
+    pool_names = first["pool"].unique().sort()
+    pool_codes = first.select(pl.col("pool").rank("dense") - 1)["pool"].to_numpy()
+    row_weights = first["weight"].to_numpy()
+    combined = np.stack(
+        [(row_weights * (pool_codes == code)) @ errors for code in range(pool_names.len())]
+    )
+    best = pl.DataFrame(
+        {"pool": pool_names, "combination": combined.argmin(axis=1).astype(np.int64)}
+    )
+    members = pl.DataFrame(
+        {
+            "combination": [j for j, c in enumerate(combinations) for _ in c],
+            "model": [names[i] for c in combinations for i in c],
+        }
+    )
+    return singles.join(best.join(members, on="combination"), on=["pool", "model"], how="semi")
 
 
 def band_widening(steps: pl.DataFrame, horizon: int) -> pl.DataFrame:
@@ -468,53 +622,61 @@ def band_widening(steps: pl.DataFrame, horizon: int) -> pl.DataFrame:
 
 
 def conformal_band_width(errors: pl.DataFrame, level: float, horizon: int) -> pl.DataFrame:
-    """demand_pattern, step, band_width: the half-width of the `level` band h = 1..horizon
-    buckets ahead, per demand pattern, in units of each series' own `scale`.
+    """demand_pattern, step, band_width, band_upper, band_lower: the `level` band h =
+    1..horizon buckets ahead, per demand pattern, in units of each series' own `scale`.
 
     Split conformal (Vovk et al. 2005; Lei et al. 2018, locally weighted): every backtest
-    error (unique_id, cutoff, ds, error, demand_pattern, scale) gives the score
-    |actual - forecast| / scale, pooled per pattern and step ahead over series and windows
-    (one series has too few windows). band_width_h = the ceil((n + 1) level)-th smallest of
-    the n scores at step h, kept non-decreasing in h; forecast +- band_width x scale then
-    leaves out 1 - level of the backtest's actuals. Beyond the backtest horizon H it grows
-    as the pattern's pooled mean squared score does (`band_widening`: linear in h, the
-    random-walk level exponential smoothing implies).
+    error (unique_id, cutoff, ds, error = forecast - actual, demand_pattern, scale) gives
+    the score |actual - forecast| / scale, pooled per pattern and step ahead over series
+    and windows (one series has too few windows). band_width_h = the ceil((n + 1)
+    level)-th smallest of the n scores at step h: forecast +- band_width x scale leaves
+    out 1 - level of the backtest's actuals. band_upper and band_lower take each tail
+    alone, the ceil((n + 1) (1 + level) / 2)-th smallest of the signed scores (actual -
+    forecast) / scale and (forecast - actual) / scale, at least 0: forecast + band_upper
+    x scale is exceeded by (1 - level) / 2 of the actuals, as a central band's `hi` is
+    (demand skewed to the right, as intermittent demand is, misses a symmetric band
+    almost only above). Each is kept non-decreasing in h, and beyond the backtest horizon
+    H grows as the pattern's pooled mean squared score does (`band_widening`: linear in
+    h, the random-walk level exponential smoothing implies).
     """
-    schema = {"demand_pattern": pl.String, "step": pl.Int64, "band_width": pl.Float64}
+    columns = ["band_width", "band_upper", "band_lower"]
+    schema = {"demand_pattern": pl.String, "step": pl.Int64} | dict.fromkeys(columns, pl.Float64)
     scored = errors.filter(pl.col("scale") > 0).with_columns(
         (pl.col("error").abs() / pl.col("scale")).alias("score"),
+        (-pl.col("error") / pl.col("scale")).alias("above"),
         pl.col("ds").rank("ordinal").over(["unique_id", "cutoff"]).cast(pl.Int64).alias("step"),
     )
     if scored.height == 0:
         return pl.DataFrame(schema=schema)
-    rank = ((pl.len() + 1) * level).ceil().cast(pl.Int64)
+
+    def quantile(score: pl.Expr, at: float) -> pl.Expr:
+        rank = ((pl.len() + 1) * at).ceil().cast(pl.Int64)
+        return score.sort().get(pl.min_horizontal(rank, pl.len()) - 1)
+
+    tail = (1 + level) / 2
     per_step = scored.group_by("demand_pattern", "step").agg(
-        pl.col("score").sort().get(pl.min_horizontal(rank, pl.len()) - 1).alias("width")
+        quantile(pl.col("score"), level).alias("band_width"),
+        quantile(pl.col("above"), tail).clip(lower_bound=0.0).alias("band_upper"),
+        quantile(-pl.col("above"), tail).clip(lower_bound=0.0).alias("band_lower"),
     )
     frames = []
     for (pattern,), group in per_step.sort("step").group_by("demand_pattern", maintain_order=True):
-        width = np.maximum.accumulate(group["width"].to_numpy())  # never narrower further ahead
+        size = group.height
         ratio = band_widening(
             scored.filter(pl.col("demand_pattern") == pattern).with_columns(
                 pl.col("score").alias("error")
             ),
-            max(horizon, width.size),
+            max(horizon, size),
         )["band_ratio"].to_numpy()
         h = np.arange(1, horizon + 1)
-        last = width.size - 1
-        beyond = width[last] * ratio[h - 1] / ratio[last] if ratio[last] > 0 else width[last]
-        frames.append(
-            pl.DataFrame(
-                {
-                    "demand_pattern": pattern,
-                    "step": h,
-                    "band_width": np.where(
-                        h <= width.size, width[np.minimum(h, width.size) - 1], beyond
-                    ),
-                },
-                schema=schema,
+        growth = ratio[h - 1] / ratio[size - 1] if ratio[size - 1] > 0 else np.ones(h.size)
+        widths = {}
+        for column in columns:
+            width = np.maximum.accumulate(group[column].to_numpy())  # never narrower ahead
+            widths[column] = np.where(
+                h <= size, width[np.minimum(h, size) - 1], width[size - 1] * growth
             )
-        )
+        frames.append(pl.DataFrame({"demand_pattern": pattern, "step": h} | widths, schema=schema))
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
@@ -596,6 +758,48 @@ def still_selling_chance() -> pl.Expr:
     return (1.0 - pl.col("selling_periods") / upto).pow(empty)
 
 
+def silence_before(periods: int) -> list[pl.Expr]:
+    """Per series (in a group_by over its buckets in order), at the origin `periods`
+    buckets before its end: last_sale_before, the index of its last sale before that
+    origin (null if none); sales_since, its buckets with a sale from that origin on."""
+    return [
+        (pl.col("demand").head(pl.len() - periods) > 0).arg_true().last().alias("last_sale_before"),
+        (pl.col("demand").tail(periods) > 0).sum().alias("sales_since"),
+    ]
+
+
+def come_back_rate(series: pl.DataFrame, dead_probability: float, periods: int) -> float | None:
+    """Does the dead-item rule hold in this history? At the origin one backtest horizon
+    before the end, take the items the rule would have called dead then (silent for at
+    least as many buckets as the shortest silence among today's `dead` items, and
+    `still_selling_chance` below `dead_probability`). When at least `dead_probability`
+    of them sold again in the buckets since, the catalogue's silent items come back
+    (seasonal lines, wholesale re-orders): return their share of buckets with a sale
+    since, the demand probability such an item has; else None (the rule holds, or no
+    item to check it on). `series`: n_obs, last_sale_index, selling_periods,
+    demand_pattern and the columns of `silence_before` for these `periods`."""
+    dead = series.filter(pl.col("demand_pattern") == "dead")
+    shortest = dead.select(
+        (pl.col("n_obs").cast(pl.Int64) - pl.col("last_sale_index").cast(pl.Int64) - 1).min()
+    ).item()
+    if shortest is None:
+        return None
+    # signed arithmetic: the counts are unsigned, and a series shorter than `periods`
+    # has no origin to check
+    n_obs = pl.col("n_obs").cast(pl.Int64)
+    upto = pl.col("last_sale_before").cast(pl.Int64) + 1
+    silent = n_obs - periods - upto
+    sales_before = pl.col("selling_periods").cast(pl.Int64) - pl.col("sales_since")
+    called_dead = series.filter(
+        (n_obs > periods)
+        & (silent >= shortest)
+        & ((1.0 - sales_before / upto).pow(silent) < dead_probability)
+    ).select((pl.col("sales_since") / periods).alias("since"))
+    if called_dead.height == 0 or (called_dead["since"] > 0).mean() < dead_probability:
+        return None
+    return float(called_dead["since"].mean())
+
+
 def series_stats(
     history: pl.DataFrame, classes: pl.DataFrame, settings: Forecast, bucket: Bucket
 ) -> pl.DataFrame:
@@ -614,16 +818,28 @@ def series_stats(
             (pl.col("demand") > 0).arg_true().last().alias("last_sale_index"),
             (pl.col("demand") > 0).sum().alias("selling_periods"),
             pl.col("demand").diff().abs().mean().fill_null(0.0).alias("naive_mae"),
+            *silence_before(backtest_periods(settings, bucket)),
         )
+        .join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left")
+        .with_columns(pl.col("demand_pattern").fill_null("none"))
+    )
+    # dead by the rule: zero, or where such items came back, the rate at which they did
+    live = still_selling_chance() >= settings.dead_probability
+    rate = come_back_rate(series, settings.dead_probability, backtest_periods(settings, bucket))
+    probability = pl.col("tsb_probability")
+    if rate is not None:
+        probability = pl.when(live).then(probability).otherwise(rate)
+        live = pl.lit(True)
+    series = (
+        series.with_columns(probability.alias("tsb_probability"))
         .with_columns(
-            pl.when(still_selling_chance() >= settings.dead_probability)
+            pl.when(live)
             .then(pl.col("tsb_probability") * pl.col("tsb_size"))
             .otherwise(0.0)
             .fill_null(0.0)
             .alias("tsb_rate")
         )
-        .join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left")
-        .with_columns(pl.col("demand_pattern").fill_null("none"))
+        .drop("last_sale_before", "sales_since")
         .sort(SERIES)
         .with_row_index("unique_id")
         .with_columns(pl.col("unique_id").cast(pl.Int64))
@@ -850,6 +1066,8 @@ def forecast_demand(
         .otherwise(pl.col("mean_all"))
         .alias("scale"),
     )
+    # short intermittent / lumpy series forecast with their pattern's models (unique_id, model)
+    pattern_choice = pl.DataFrame(schema={"unique_id": pl.Int64, "model": pl.String})
     with forecast_backend(settings) as backend:
         for family in ("seasonal", "smooth", "seasonal_fast", "smooth_fast", "intermittent"):
             frame = data.filter(pl.col("family") == family).drop("family").sort(["unique_id", "ds"])
@@ -862,9 +1080,27 @@ def forecast_demand(
                 if family == "intermittent" and settings.intermittent_selection == "pattern"
                 else None
             )
-            choice, future, error = _run_family(
+            choice, future, error, ranking = _run_family(
                 frame, family, settings, bucket, horizon, h_bt, backend, pools
             )
+            if family == "intermittent" and ranking.height:
+                # intermittent / lumpy items too short to backtest: their pattern's models
+                short_pools = series.filter(
+                    (pl.col("family") == "short")
+                    & pl.col("demand_pattern").is_in(["intermittent", "lumpy"])
+                ).select("unique_id", pl.col("demand_pattern").alias("pool"))
+                pattern_choice, pattern_future = pattern_forecast(
+                    data.join(short_pools.select("unique_id"), on="unique_id")
+                    .drop("family")
+                    .sort(["unique_id", "ds"]),
+                    short_pools,
+                    ranking,
+                    settings,
+                    bucket,
+                    horizon,
+                    backend,
+                )
+                future = pl.concat([future, pattern_future], how="vertical_relaxed")
             if family == "intermittent" and settings.pooled_seasonality:
                 future = with_pooled_seasonality(future, history, settings, bucket, horizon)
             choices.append(choice)
@@ -884,6 +1120,9 @@ def forecast_demand(
         .then(pl.lit("TSBDecay"))
         .otherwise(pl.col("short_model"))
     )
+    # the short series forecast with their pattern's models keep the short-history spread
+    simple = simple.join(pattern_choice, on="unique_id", how="left")
+    simple_model = pl.coalesce(pl.col("model"), simple_model)
     simple_choice = simple.select(
         "unique_id",
         simple_model.alias("model"),
@@ -894,17 +1133,21 @@ def forecast_demand(
         pl.lit(None, pl.List(pl.Float64)).alias("window_rates"),
     )
     steps = pl.DataFrame({"step": list(range(1, horizon + 1))})
-    simple_future = simple.join(steps, how="cross").select(
-        "unique_id",
-        (pl.col("last_period") + pl.duration(days=pl.col("step") * days)).alias("ds"),
-        pl.col("step").cast(pl.Int64),
-        simple_model.alias("model"),
-        pl.when(pl.col("family") == "zero")
-        .then(0.0)
-        .when(pl.col("family") == "decay")
-        .then(pl.col("tsb_rate"))
-        .otherwise(pl.col("short_rate"))
-        .alias("forecast"),
+    simple_future = (
+        simple.filter(pl.col("model").is_null())
+        .join(steps, how="cross")
+        .select(
+            "unique_id",
+            (pl.col("last_period") + pl.duration(days=pl.col("step") * days)).alias("ds"),
+            pl.col("step").cast(pl.Int64),
+            simple_model.alias("model"),
+            pl.when(pl.col("family") == "zero")
+            .then(0.0)
+            .when(pl.col("family") == "decay")
+            .then(pl.col("tsb_rate"))
+            .otherwise(pl.col("short_rate"))
+            .alias("forecast"),
+        )
     )
     choice = pl.concat([*choices, simple_choice], how="vertical_relaxed")
     future = pl.concat([*futures, simple_future], how="vertical_relaxed")
@@ -959,10 +1202,12 @@ def forecast_demand(
         .then(0.0)
         .when(pl.col("family") == "decay")
         .then(two_point_band_width(level))
-        .when(pl.col("band_width").is_not_null())
-        .then(pl.col("band_width") * pl.col("scale"))
         .otherwise(z * pl.col("sigma_e"))
     )
+    # conformal: each tail its own width (the forecast's upper and lower misses)
+    conformal = pl.col("band_upper").is_not_null() & ~pl.col("family").is_in(["zero", "decay"])
+    upper = pl.when(conformal).then(pl.col("band_upper") * pl.col("scale")).otherwise(half_width)
+    lower = pl.when(conformal).then(pl.col("band_lower") * pl.col("scale")).otherwise(half_width)
     forecast = (
         future.join(
             summary.select(
@@ -987,13 +1232,16 @@ def forecast_demand(
             .clip(lower_bound=0.0)
             .alias("forecast"),
         )
-        .with_columns(half_width.fill_nan(None).fill_null(0.0).alias("half_width"))
+        .with_columns(
+            upper.fill_nan(None).fill_null(0.0).alias("upper"),
+            lower.fill_nan(None).fill_null(0.0).alias("lower"),
+        )
         .select(
             *SERIES,
             pl.col("ds").alias("period_start"),
             "forecast",
-            (pl.col("forecast") - pl.col("half_width")).clip(lower_bound=0.0).alias("lo"),
-            (pl.col("forecast") + pl.col("half_width")).alias("hi"),
+            (pl.col("forecast") - pl.col("lower")).clip(lower_bound=0.0).alias("lo"),
+            (pl.col("forecast") + pl.col("upper")).alias("hi"),
             "model",
         )
         .sort([*SERIES, "period_start"])
