@@ -156,11 +156,14 @@ def _load(
     return config, tables
 
 
-def _read_inputs(config: Config) -> tuple[dict[str, pl.DataFrame], list[str]]:
-    """Every input table, prepared, and the warnings about them."""
+def _read_inputs(
+    config: Config, for_plan: bool = False
+) -> tuple[dict[str, pl.DataFrame], list[str]]:
+    """Every input table, prepared, and the warnings about them (`for_plan`: a sales
+    dataset is left to a cluster engine's tasks, `api.read_inputs`)."""
     from stockplan.api import read_inputs
 
-    inputs = read_inputs(config)
+    inputs = read_inputs(config, for_plan=for_plan)
     return inputs.tables, inputs.warnings
 
 
@@ -201,7 +204,7 @@ def _planned(
     from stockplan.api import Inputs, plan
 
     preload.start(config.forecast.engine == "local")  # imports overlap reading the inputs
-    tables, warnings = _read_inputs(config)
+    tables, warnings = _read_inputs(config, for_plan=True)
     _loaded(console, tables, warnings)
     result = plan(Inputs(tables, warnings), config, progress=stage_progress(console))
     StageProgress.close_all()
