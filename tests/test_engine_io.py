@@ -74,3 +74,85 @@ def local_plan(shop_files):
     folder, shop = shop_files
     config = _config(folder, "sales")
     return stockplan.plan(stockplan.Inputs.from_frames(config, **shop), config)
+
+
+def test_the_local_engine_reads_a_hive_dataset_and_a_glob_as_the_sales_table(
+    shop_files, local_plan
+):
+    folder, shop = shop_files
+    for sales in ("sales", "sales/location=*/*.parquet"):
+        inputs = read_inputs(_config(folder, sales))
+        # four part files, the location from the folder names, the marker file skipped
+        assert inputs["sales"].height == shop["sales"].height
+        assert set(inputs["sales"]["location"]) == {"WH1", "WH2"}
+        _assert_same_plan(local_plan, stockplan.plan(inputs, _config(folder, sales)))
+
+
+def test_dask_tasks_read_their_own_sales_slice_and_give_the_local_plan(
+    shop_files, local_plan, cluster
+):
+    folder, _ = shop_files
+    for sales in ("sales", "sales/*/part-*.parquet"):
+        config = _config(folder, sales, "dask", cluster)
+        inputs = read_inputs(config, for_plan=True)
+        assert "sales" not in inputs  # the driver never reads the sales lines
+        remote = stockplan.plan(inputs, config)
+        _assert_same_plan(local_plan, remote)
+        # the plan's demand history, built on the workers, is the local one
+        history = local_plan.history.sort("sku", "location", "period_start")
+        assert remote.history.sort("sku", "location", "period_start").equals(history)
+
+
+def _bad_cell_shop(folder: Path, shop: dict[str, pl.DataFrame]) -> tuple[Path, int]:
+    """The shop's sales as three plain part files; in the second, the quantity column is
+    text and its 7th data row (file row 8, the header being row 1) reads 'abc'."""
+    sales = folder / "sales"
+    sales.mkdir(parents=True)
+    lines = shop["sales"].sort("sku", "location", "date")
+    third = lines.height // 3
+    lines.head(third).write_parquet(sales / "part-0.parquet")
+    middle = lines.slice(third, third).with_columns(pl.col("quantity").cast(pl.String))
+    middle = middle.with_columns(
+        pl.when(pl.int_range(pl.len()) == 6)
+        .then(pl.lit("abc"))
+        .otherwise(pl.col("quantity"))
+        .alias("quantity")
+    )
+    assert middle["quantity"][6] == "abc"
+    middle.write_parquet(sales / "part-1.parquet")
+    lines.slice(2 * third).write_parquet(sales / "part-2.parquet")
+    for name in ("stock", "purchase_orders"):
+        shop[name].write_parquet(folder / f"{name}.parquet")
+    return sales / "part-1.parquet", 8
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_a_bad_cell_in_one_part_file_stops_the_plan_with_one_line_and_no_output(
+    tmp_path, cluster, engine
+):
+    bad_file, row = _bad_cell_shop(tmp_path, _shop())
+    config = _config(tmp_path, "sales", engine, cluster if engine == "dask" else None)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    env = {**os.environ, "STOCKPLAN_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-m", "stockplan", "plan", "-c", "config.yaml", "-q"]
+        + ["-o", "out", "-f", "parquet"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert f"{bad_file}, row {row}, column 'quantity': 'abc' is not a number" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sales_dataset_without_parquet_files_is_refused_with_one_line(tmp_path):
+    (tmp_path / "sales").mkdir()
+    (tmp_path / "sales" / "sales.csv").write_text("date,sku,quantity\n2025-01-01,A,1\n")
+    with pytest.raises(StockplanError, match=r"sales\.csv: is not a Parquet file") as caught:
+        read_inputs(_config(tmp_path, "sales"))
+    assert "\n" not in str(caught.value)
