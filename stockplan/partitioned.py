@@ -255,9 +255,18 @@ def partitioned_plan(
         scores = _pooled(cl.gather(cl.map(_error_scores, handles)))
         say("computing safety stock, orders and stockout risk")
         handles = cl.map(_step_orders, handles, scores, scorecard, backups, config)
+        staging = parts_staging(config, universe.height)
+        if staging is not None:  # the forecast and history stay out of the driver
+            handles = cl.map(_write_parts, handles, staging)
         parts: list[_Part] = cl.gather(cl.map(_rows, handles))
     demand, supply, ordered = _combined(parts, item_view, lots, as_of, config, scores, scorecard)
-    return plan_result(tables, demand, supply, ordered, config, include_all=include_all)
+    result = plan_result(tables, demand, supply, ordered, config, include_all=include_all)
+    if staging is not None:
+        result.notes.append(
+            f"the forecast and demand history of {universe.height} series were written by "
+            "the workers as part files (forecast/, history/ in the output folder)"
+        )
+    return result
 
 
 def _combined(
@@ -416,3 +425,42 @@ def read_on_workers(
     sold = series.with_columns(pl.lit(1.0).alias("quantity"))
     notes = [note for r in reads for note in r.notes] + warnings
     return WorkerInputs(n, cl.map(_read_tables, handles), {**small, "sales": sold}, notes)
+
+
+# ---- the forecast and the demand history written by the tasks (io.parts) ----
+
+
+def parts_staging(config: Config, series: int) -> str | None:
+    """The staging folder the tasks write their part files into: when the command offers
+    a Parquet output folder (`io.parts.offering`) and `io.parquet_parts` is on, or auto
+    with at least `io.parquet_parts_series` series; else None."""
+    from stockplan.io.parts import offered
+
+    target, mode = offered(), config.io.parquet_parts
+    if target is None or mode == "off":
+        return None
+    if mode == "auto" and series < config.io.parquet_parts_series:
+        return None
+    return str(target.stage())
+
+
+def _write_parts(part: _Part, staging: str) -> _Part:
+    """The partition's forecast and demand history as part files (named by a hash of its
+    first sku), as the writers would write them (planning date on every row, no NaN);
+    the stages keep empty frames of the same columns."""
+    from stockplan.io.parts import write_part
+    from stockplan.io.writers import finite
+    from stockplan.items import for_people
+
+    assert part.supply is not None
+    demand, supply = part.demand, part.supply
+    if demand.classes.height:
+        first = pl.Series([demand.classes["sku"].min()], dtype=pl.String).hash(seed=0)[0]
+        name = f"{first:016x}"
+        for table, frame in (("forecast", supply.forecast), ("history", demand.history)):
+            keys = [c for c in (*SERIES, "period_start") if c in frame.columns]
+            written = for_people({table: frame.sort(keys)}, pl.DataFrame(), demand.as_of)
+            write_part(staging, table, name, finite(written[table]))
+    supply.forecast = supply.forecast.clear()
+    demand.history = demand.history.clear()
+    return part

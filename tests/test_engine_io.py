@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 import yaml
 from distributed import LocalCluster
+from polars.testing import assert_frame_equal
 from test_engines import AS_OF, _assert_same_plan, _shop
 
 import stockplan
@@ -156,3 +157,68 @@ def test_a_sales_dataset_without_parquet_files_is_refused_with_one_line(tmp_path
     with pytest.raises(StockplanError, match=r"sales\.csv: is not a Parquet file") as caught:
         read_inputs(_config(tmp_path, "sales"))
     assert "\n" not in str(caught.value)
+
+
+def _run_plan(folder: Path, config, *options: str) -> subprocess.CompletedProcess:
+    (folder / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    return subprocess.run(
+        [sys.executable, "-m", "stockplan", "plan", "-c", "config.yaml", "-q", *options],
+        cwd=folder,
+        env={**os.environ, "STOCKPLAN_CACHE_DIR": str(folder / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _with_parts(config):
+    return config.model_copy(update={"io": config.io.model_copy(update={"parquet_parts": "on"})})
+
+
+def test_the_workers_write_forecast_and_history_as_parquet_parts_equal_to_the_local_plan(
+    shop_files, local_plan, cluster, tmp_path
+):
+    folder, _ = shop_files
+    config = _with_parts(_config(folder, "sales", "dask", cluster))
+    done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet", "--all")
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "out"
+    assert not (out / "forecast.parquet").exists()
+    assert len(list((out / "forecast").glob("part-*.parquet"))) == 2  # one per partition
+    keys = ["sku", "location", "period_start"]
+    forecast = pl.read_parquet(out / "forecast" / "*.parquet").sort(keys)
+    expected = local_plan.tables["forecast"].sort(keys)
+    columns = ["sku", "location", "period_start", "forecast", "model"]
+    assert forecast.height == expected.height
+    assert (forecast["as_of"] == AS_OF).all()
+    assert_frame_equal(
+        forecast.select(columns), expected.select(columns), check_exact=False, rel_tol=1e-9
+    )
+    history = pl.read_parquet(out / "history" / "*.parquet").sort(keys)
+    assert history.drop("as_of").equals(local_plan.history.sort(keys))
+    # the tables the driver wrote are the local plan's
+    orders = pl.read_parquet(out / "orders.parquet").sort("sku", "location")
+    local_orders = local_plan.tables["orders"].sort("sku", "location")
+    assert orders["order_qty"].to_list() == local_orders["order_qty"].to_list()
+    assert not list(tmp_path.glob(".out.parts-*"))  # the staging folder is gone
+
+
+def test_a_plan_that_fails_to_write_leaves_no_part_files(shop_files, cluster, tmp_path):
+    folder, _ = shop_files
+    config = _with_parts(_config(folder, "sales", "dask", cluster))
+    (tmp_path / "out" / "risk.parquet").mkdir(parents=True)  # the writer cannot replace it
+    done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet")
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["risk.parquet"]
+    assert not list(tmp_path.glob(".out.parts-*"))
+
+
+def test_parquet_parts_auto_keeps_a_small_plan_in_one_file_per_table(shop_files, cluster, tmp_path):
+    folder, _ = shop_files
+    done = _run_plan(
+        tmp_path, _config(folder, "sales", "dask", cluster), "-o", "out", "-f", "parquet"
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "out" / "forecast.parquet").is_file()
+    assert not (tmp_path / "out" / "forecast").exists()
