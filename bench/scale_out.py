@@ -15,7 +15,10 @@ with `stockplan plan`'s own loading (`api.read_inputs(config, for_plan=True)`) a
 (`forecast.n_jobs` = the machine's cores; it reads the dataset's part files one by one),
 then `forecast.engine: dask` (a local Dask cluster, one single-threaded worker per core,
 started and stopped inside the run), whose tasks each read their own slice of the
-dataset: the driver never reads the sales lines. `--local-up-to N` skips the local
+dataset: the driver never reads the sales lines, and (as `plan -o FOLDER -f parquet`
+with `io.parquet_parts: on`) whose workers write the forecast and demand history as part
+files into `plan-dask/` of the data folder: the driver never gathers them either (their
+writing counts in the Dask run; the local run writes nothing). `--local-up-to N` skips the local
 baseline for sizes above N series (the local plan holds every sales line in one process:
 about 3.3 GB at 30,490 series x 1,941 days, so 300,000 series would need about 33 GB);
 the Dask / local ratios are then reported as not measured. Per run it records
@@ -60,16 +63,24 @@ def child(engine: str, config_path: Path, out: Path) -> None:
 
     from stockplan.api import read_inputs
     from stockplan.config import load_config
+    from stockplan.io.parts import PartsOutput, offering
     from stockplan.pipeline import run_plan
 
     with MemorySampler() as peaks:
         begin = time.perf_counter()
         config = load_config(config_path)
         config = config.model_copy(
-            update={"forecast": config.forecast.model_copy(update={"engine": engine})}
+            update={
+                "forecast": config.forecast.model_copy(update={"engine": engine}),
+                "io": config.io.model_copy(update={"parquet_parts": "on"}),
+            }
         )
         tables = read_inputs(config, for_plan=True).tables  # as `stockplan plan` reads them
-        result = run_plan(tables, config, include_all=True)
+        # as `plan -o FOLDER -f parquet`: on Dask the workers write forecast and history
+        parts = PartsOutput(out.parent / f"plan-{engine}")
+        with offering(parts):
+            result = run_plan(tables, config, include_all=True)
+        parts.publish()
         wall = time.perf_counter() - begin
     result.tables["orders"].select("sku", "location", "order_qty").write_parquet(out)
     print(

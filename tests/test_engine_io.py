@@ -8,6 +8,7 @@ Dask runs in CI (the dask extra is in the test extras); one local cluster serves
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -201,6 +202,9 @@ def test_the_workers_write_forecast_and_history_as_parquet_parts_equal_to_the_lo
     local_orders = local_plan.tables["orders"].sort("sku", "location")
     assert orders["order_qty"].to_list() == local_orders["order_qty"].to_list()
     assert not list(tmp_path.glob(".out.parts-*"))  # the staging folder is gone
+    # the run record checksums the dataset's four part files (the marker file skipped)
+    record = json.loads((out / "run.json").read_text())
+    assert record["inputs"]["sales"]["files"] == 4
 
 
 def test_a_plan_that_fails_to_write_leaves_no_part_files(shop_files, cluster, tmp_path):
