@@ -226,3 +226,52 @@ def test_parquet_parts_auto_keeps_a_small_plan_in_one_file_per_table(shop_files,
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "out" / "forecast.parquet").is_file()
     assert not (tmp_path / "out" / "forecast").exists()
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_a_sku_missing_from_products_is_named_by_its_part_file_and_row_on_every_engine(
+    shop_files, cluster, tmp_path, engine
+):
+    """The unknown-sku check needs every sales line: on Dask each task checks its own
+    slice and the driver names the earliest (part file, row) of all of them. K004 is in
+    the sales only, not in products, stock or purchase orders."""
+    folder, shop = shop_files
+    products = shop["stock"].select("sku").unique().filter(pl.col("sku") != "K004")
+    products.write_parquet(tmp_path / "products.parquet")
+    config = _config(folder, "sales", engine, cluster if engine == "dask" else None)
+    raw = config.model_dump(mode="json")
+    raw["inputs"]["products"] = str(tmp_path / "products.parquet")
+    for name in ("stock", "purchase_orders"):  # K004 only in the sales
+        shop[name].filter(pl.col("sku") != "K004").write_parquet(tmp_path / f"{name}.parquet")
+        raw["inputs"][name] = str(tmp_path / f"{name}.parquet")
+    config = parse_config({k: v for k, v in raw.items() if v is not None})
+    # K004 sells in both warehouses: its first line is in location=WH1/part-0.parquet
+    lines = pl.read_parquet(folder / "sales" / "location=WH1" / "part-0.parquet")
+    row = lines.with_row_index("i").filter(pl.col("sku") == "K004")["i"][0] + 2
+    where = f"{folder / 'sales' / 'location=WH1' / 'part-0.parquet'}, row {row}"
+    with pytest.raises(StockplanError) as caught:
+        stockplan.plan(read_inputs(config, for_plan=True), config)
+    assert str(caught.value) == (
+        f"{where}, column 'sku': 'K004' is not in the products table (1 unknown SKUs in "
+        "sales); add them to products or set planning.unknown_sku: warn"
+    )
+
+
+def test_a_repeated_stock_record_across_part_files_names_both_files(tmp_path):
+    stock = tmp_path / "stock"
+    stock.mkdir()
+    rows = pl.DataFrame({"sku": ["A", "B"], "location": ["W", "W"], "on_hand": [1.0, 2.0]})
+    rows.write_parquet(stock / "part-0.parquet")
+    rows.tail(1).write_parquet(stock / "part-1.parquet")  # B at W again
+    pl.DataFrame({"date": ["2025-01-02"], "sku": ["A"], "quantity": [1.0]}).write_parquet(
+        tmp_path / "sales.parquet"
+    )
+    config = parse_config(
+        {"inputs": {"sales": str(tmp_path / "sales.parquet"), "stock": str(stock)}}
+    )
+    with pytest.raises(StockplanError) as caught:
+        read_inputs(config)
+    assert str(caught.value) == (
+        f"{stock / 'part-1.parquet'}, row 2, column 'sku': stock record sku='B', location='W' "
+        f"appears again (first at {stock / 'part-0.parquet'}, row 3)"
+    )

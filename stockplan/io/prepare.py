@@ -39,7 +39,7 @@ def _with_location(frame: pl.DataFrame, default_location: str) -> pl.DataFrame:
 
 
 def _first_row(frame: pl.DataFrame, mask: pl.Expr) -> pl.DataFrame:
-    return frame.filter(mask).sort(ROW).head(1)
+    return frame.filter(mask).sort([c for c in (SOURCE_FILE, ROW) if c in frame.columns]).head(1)
 
 
 def unknown_skus(frame: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
@@ -80,10 +80,13 @@ def _check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) -
     repeat = _first_row(frame, ~pl.struct(keys).is_first_distinct())
     if repeat.height:
         key_text = ", ".join(f"{k}='{repeat[k][0]}'" for k in keys)
-        first = frame.join(repeat.select(keys), on=keys).sort(ROW)[ROW][0]
+        earlier = frame.join(repeat.select(keys), on=keys)
+        first = (  # in a dataset the first may be in another part file
+            where(earlier, path) if SOURCE_FILE in frame.columns else f"row {earlier[ROW].min()}"
+        )
         raise StockplanError(
-            f"{path}, row {repeat[ROW][0]}, column '{keys[0]}': {what} {key_text} "
-            f"appears again (first at row {first})"
+            f"{where(repeat, path)}, column '{keys[0]}': {what} {key_text} "
+            f"appears again (first at {first})"
         )
 
 
