@@ -275,3 +275,28 @@ def test_a_repeated_stock_record_across_part_files_names_both_files(tmp_path):
         f"{stock / 'part-1.parquet'}, row 2, column 'sku': stock record sku='B', location='W' "
         f"appears again (first at {stock / 'part-0.parquet'}, row 3)"
     )
+
+
+def test_a_purchase_order_location_neither_stock_nor_the_tasks_sales_know_is_refused(
+    shop_files, cluster, tmp_path
+):
+    """Stock lacks the location, and the sales that might hold it are read by the tasks:
+    the driver checks the order against the locations they report."""
+    folder, shop = shop_files
+    orders = shop["purchase_orders"].with_columns(
+        pl.when(pl.int_range(pl.len()) == 4)
+        .then(pl.lit("WH9"))
+        .otherwise("location")
+        .alias("location")
+    )
+    orders.write_parquet(tmp_path / "purchase_orders.parquet")
+    raw = _config(folder, "sales", "dask", cluster).model_dump(mode="json")
+    raw["inputs"]["purchase_orders"] = str(tmp_path / "purchase_orders.parquet")
+    config = parse_config({k: v for k, v in raw.items() if v is not None})
+    inputs = read_inputs(config, for_plan=True)
+    with pytest.raises(StockplanError) as caught:
+        stockplan.plan(inputs, config)
+    assert str(caught.value) == (
+        f"{tmp_path / 'purchase_orders.parquet'}, row 6, column 'location': 'WH9' is in "
+        "neither the stock nor the sales file"
+    )
