@@ -412,6 +412,12 @@ def read_on_workers(
     small = {name: frame for name, frame in tables.items() if name != UNCHECKED_LOCATIONS}
     handles = cl.scatter(list(enumerate(split_tables(small, n))))
     locations = sorted(stock["location"].drop_nulls().unique().to_list())
+    if config.forecast.engine_address and config.inputs is not None:
+        # another machine's workers have another working folder: the absolute path
+        spec = config.inputs.sales
+        resolved = spec.model_copy(update={"path": spec.path.absolute()})  # type: ignore[union-attr]
+        inputs = config.inputs.model_copy(update={"sales": resolved})
+        config = config.model_copy(update={"inputs": inputs})
     handles = cl.map(_step_read, handles, n, locations, config)
     reads: list[_Read] = cl.gather(cl.map(_read_facts, handles))
     errors = sorted(r.error for r in reads if r.error is not None)
