@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -300,3 +301,20 @@ def test_a_purchase_order_location_neither_stock_nor_the_tasks_sales_know_is_ref
         f"{tmp_path / 'purchase_orders.parquet'}, row 6, column 'location': 'WH9' is in "
         "neither the stock nor the sales file"
     )
+
+
+def test_a_totals_row_in_a_part_file_is_dropped_by_the_task_that_reads_it(
+    shop_files, local_plan, cluster, tmp_path
+):
+    folder, _ = shop_files
+    shutil.copytree(folder / "sales", tmp_path / "sales")
+    part = tmp_path / "sales" / "location=WH2" / "part-1.parquet"
+    lines = pl.read_parquet(part)
+    total = pl.DataFrame({"sku": ["合计"], "quantity": [lines["quantity"].sum()]})
+    pl.concat([lines, total], how="diagonal_relaxed").write_parquet(part)
+    raw = _config(folder, "sales", "dask", cluster).model_dump(mode="json")
+    raw["inputs"]["sales"] = str(tmp_path / "sales")
+    config = parse_config({k: v for k, v in raw.items() if v is not None})
+    remote = stockplan.plan(read_inputs(config, for_plan=True), config)
+    assert f"{part}, row {lines.height + 2}: 1 totals row (合计) dropped" in " ".join(remote.notes)
+    _assert_same_plan(local_plan, remote)
