@@ -26,6 +26,7 @@ import stockplan
 from stockplan.api import read_inputs
 from stockplan.config import parse_config
 from stockplan.errors import StockplanError
+from stockplan.io.parts import offering, parts_target
 
 POLICY = {"lead_time_demand": "parametric", "quantile_method": "conformal"}
 
@@ -219,14 +220,24 @@ def test_a_plan_that_fails_to_write_leaves_no_part_files(shop_files, cluster, tm
     assert not list(tmp_path.glob(".out.parts-*"))
 
 
-def test_parquet_parts_auto_keeps_a_small_plan_in_one_file_per_table(shop_files, cluster, tmp_path):
+def test_parquet_parts_auto_writes_part_files_only_from_the_configured_series_count(
+    shop_files, local_plan, cluster, tmp_path
+):
     folder, _ = shop_files
-    done = _run_plan(
-        tmp_path, _config(folder, "sales", "dask", cluster), "-o", "out", "-f", "parquet"
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert (tmp_path / "out" / "forecast.parquet").is_file()
-    assert not (tmp_path / "out" / "forecast").exists()
+    config = _config(folder, "sales", "dask", cluster)  # auto: from 100,000 series
+    series = local_plan.tables["classes"].height
+    for threshold, expect_parts in ((series + 1, False), (series, True)):
+        io = config.io.model_copy(update={"parquet_parts_series": threshold})
+        config = config.model_copy(update={"io": io})
+        parts = parts_target(str(tmp_path / "out"), "parquet")
+        with offering(parts):
+            plan = stockplan.plan(read_inputs(config, for_plan=True), config)
+        assert parts is not None and parts.used == expect_parts
+        # with parts the driver holds no forecast row; without, every one
+        expected = 0 if expect_parts else local_plan.tables["forecast"].height
+        assert plan.tables["forecast"].height == expected
+        assert plan.history.height == (0 if expect_parts else local_plan.history.height)
+        parts.discard()
 
 
 @pytest.mark.parametrize("engine", ["local", "dask"])
