@@ -667,6 +667,18 @@ class IO(Section):
         description="Prefix text cells starting with = + - @ TAB or CR with ' in CSV output "
         "(OWASP CSV injection); false for machine consumers that need the raw text.",
     )
+    parquet_parts: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="On a cluster engine with `plan -o FOLDER -f parquet`, the workers write "
+        "the forecast and the demand history as part files (FOLDER/forecast/, "
+        "FOLDER/history/) instead of sending them to the driver: on, off, or auto (from "
+        "parquet_parts_series series on).",
+    )
+    parquet_parts_series: int = Field(
+        default=100_000,
+        ge=1,
+        description="Series from which parquet_parts: auto writes part files.",
+    )
 
 
 class Config(Section):
