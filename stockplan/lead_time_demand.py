@@ -888,10 +888,23 @@ def backtest_calibration(
                 if not moved:
                     fresh = stock
                 stocks.append(stock)
-            if not backorder and lost_sales_path:
-                path_out, path_short = _lost_sales_path(
-                    np.nan_to_num(daily[rows]), origin, stocks, lead_days[rows], r
-                )
+            if not backorder and lost_sales_path:  # SERIES_PER_BLOCK rows at a time: its
+                # [rows, levels, days] pipeline for every series at once is a full copy each
+                blocks = [
+                    _lost_sales_path(
+                        np.nan_to_num(daily[rows[b]]),
+                        origin,
+                        [stock[b] for stock in stocks],
+                        lead_days[rows[b]],
+                        r,
+                    )
+                    for b in (
+                        slice(lo, lo + SERIES_PER_BLOCK)
+                        for lo in range(0, rows.size, SERIES_PER_BLOCK)
+                    )
+                ]
+                path_out = np.concatenate([out for out, _ in blocks], axis=1)
+                path_short = np.concatenate([short for _, short in blocks], axis=1)
             for i, (ages_ok, lead_actual, review_actual, _) in enumerate(outcomes):
                 stock = stocks[i]
                 total = (lead_actual + review_actual)[:, None]

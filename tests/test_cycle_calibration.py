@@ -230,3 +230,26 @@ def test_lost_sales_scoring_defaults_to_cycle_targets_and_refuses_other_values()
     assert Policy().calibrate_lost_sales == "cycle"
     with pytest.raises(ValidationError, match="calibrate_lost_sales"):
         Policy.model_validate({"calibrate_lost_sales": "fill_rate"})
+
+
+def test_the_lost_sales_path_scores_blocks_of_series_as_one(monkeypatch):
+    import stockplan.lead_time_demand as ltd
+
+    # 30 series, forecast 5/3 a day with sigma 0: S = 35 at every level, L = 14, R = 7,
+    # scored at ages 0 and 7. Even series sell 2 a day: replayed with lost sales the first
+    # review period runs 7 short of its 14 and the second is covered (the 7 lost units are
+    # not owed): 1 of 2 cycles, 7 of 28 units short. Odd series sell 5/3 a day, exactly S
+    # over L + R: never short. Pooled: cycles 15 / 30 + 30 / 30 -> 45 / 60; fill
+    # 1 - 15 x 7 / (15 x 28 + 15 x 2 x 7 x 5/3)
+    first, n = dt.date(2024, 1, 1), 30
+    daily = np.where(np.arange(n)[:, None] % 2 == 0, 2.0, 5 / 3) * np.ones((n, 428))
+    windows = _windows(n, first, [400], 5 / 3)
+    args = (_keys(n, "smooth"), daily, first, windows, np.full(n, 14.0), np.zeros(n), 7, 364)
+    kwargs = {"sigma_day": np.zeros(n), "forecast_age_days": 7, "lost_sales_path": True}
+    whole, _ = backtest_calibration(*args, **kwargs)
+    monkeypatch.setattr(ltd, "SERIES_PER_BLOCK", 4)  # blocks of 4, 4, ..., 2 series
+    blocked, _ = backtest_calibration(*args, **kwargs)
+    for result in (whole, blocked):
+        cycle, fill = result["parametric"]["smooth"]
+        np.testing.assert_allclose(cycle, 45 / 60)
+        np.testing.assert_allclose(fill, 1 - 15 * 7 / (15 * 28 + 15 * 2 * 7 * 5 / 3))
