@@ -468,6 +468,8 @@ def history_lead_time_demand(
     `days` or `parametric` forces one.
     With too few calibration cycles for a pattern its levels are the uncalibrated
     conditional quantiles (or the parametric ones).
+    `classify`: pool each window under the pattern the series had at its origin (see
+    `backtest_calibration`); lost-sales scoring as `lost_sales_scoring` says.
     `forecast_age_days`: how long the forecast made at an origin keeps setting the levels
     (0: refit at every review); the calibration then scores each window's forecast at every
     review over that age, as the levels will live with it; `level_alpha`: with the level
@@ -777,6 +779,11 @@ def backtest_calibration(
     follows the k = a // bucket_days buckets sold since the origin, l_j = l_(j-1) +
     alpha (y_j - l_(j-1)) from l_0 = the window's forecast per bucket, and mu, sigma and
     the bootstrap's scale are multiplied by l_k / l_0 (a zero forecast takes l_k).
+    Each window is pooled under the pattern the series had at its origin with `classify`
+    (`pattern_before` on the `history_days` before it: a label chosen on the whole history
+    would pool a series' windows by what they hold; windows the plan would call new or dead
+    are left out), its parametric candidate discrete where that pattern is in
+    `discrete_patterns`; without `classify`, under the row's `demand_pattern`.
     A window runs short when T > S (exact for backorders); with `lost_sales_path` and lost
     sales, when the (R, S) policy replayed on the actual days after the origin runs out in
     the window's review period (`_lost_sales_path`): demand lost earlier does not carry
@@ -784,7 +791,8 @@ def backtest_calibration(
     Returns (curves, held_out): method -> pattern -> (cycle service, fill rate) per grid
     level over all origins; and method -> pattern -> (cycle, fill) held-out error: the
     curves of every other origin recalibrate the levels for the rest, and the mean
-    |achieved - target| there at 0.90 / 0.95 / 0.98 is the method's calibration score.
+    |achieved - target| there at 0.90 / 0.95 / 0.98 is the method's calibration score
+    (alternate series instead of origins where the origins leave a half without curves).
     """
     r = max(1, round(review_days))
     lead_mean = np.asarray(lead_time_days, dtype=float)
@@ -795,6 +803,10 @@ def backtest_calibration(
         keys.select(SERIES).with_row_index("row"), on=SERIES, maintain_order="left"
     ).with_columns((pl.col("origin") - pl.lit(first)).dt.total_days().alias("day"))
     patterns = keys["demand_pattern"].to_numpy()
+    # today's label per row (index into PATTERN_KEYS, -1 for none of them), used where no
+    # `classify` gives each window the pattern at its origin
+    labels = np.select([patterns == p for p in PATTERN_KEYS], range(len(PATTERN_KEYS)), -1)
+    is_discrete = np.isin(np.array(PATTERN_KEYS), list(discrete_patterns or ()))
     running = np.zeros((daily.shape[0], span + 1))  # filled a block of series at a time
     for lo in range(0, daily.shape[0], SERIES_PER_BLOCK):
         block = slice(lo, lo + SERIES_PER_BLOCK)
@@ -824,9 +836,7 @@ def backtest_calibration(
                 classify.dead_item_days,
             )
         else:  # the pattern it has now
-            window_pattern = (patterns[rows][:, None] == np.array(PATTERN_KEYS)[None, :]).argmax(
-                axis=1
-            ) - 1 * ~np.isin(patterns[rows], PATTERN_KEYS)
+            window_pattern = labels[rows]
         ages = range(0, max(0, forecast_age_days) + 1, r)
         ran = running[rows]  # one copy per origin, not two per age
         outcomes = [
@@ -859,15 +869,14 @@ def backtest_calibration(
                 quantile = cycle_service_level_stock(ltd.lead, ltd.review, grid)
 
             if classify is not None and discrete_patterns is not None:
-                keys_discrete = np.isin(np.array(PATTERN_KEYS), list(discrete_patterns))
-                counted = (window_pattern >= 0) & keys_discrete[np.maximum(window_pattern, 0)]
+                counted = (window_pattern >= 0) & is_discrete[np.maximum(window_pattern, 0)]
             else:
                 counted = discrete[rows] if discrete is not None else np.zeros(rows.size, bool)
             fresh = None
             mine = (window_pattern[:, None] == np.arange(len(PATTERN_KEYS))[None, :]).astype(float)
             # held-out halves: alternate origins (0, 1), and alternate series (2, 3) for
             # where the origins leave a half empty
-            halves = [(k % 2, mine), *((2 + h, mine * (rows % 2 == h)[:, None]) for h in (0, 1))]
+            pools = [(k % 2, mine), *((2 + h, mine * (rows % 2 == h)[:, None]) for h in (0, 1))]
             stocks = []
             for *_, (ratio, at_rate) in outcomes:
                 moved = not np.all(ratio == 1.0) or bool(np.any((rate <= 0) & (at_rate > 0)))
@@ -922,7 +931,7 @@ def backtest_calibration(
                         review_actual[:, None] - np.maximum(stock - lead_actual[:, None], 0), 0
                     )
                     ok = total <= stock
-                for h, pooled in halves:
+                for h, pooled in pools:
                     half = sums[method][h]  # [measure, level, pattern]
                     half[0] += (cycle @ pooled)[None, :]
                     half[1] += (ok * cycle[:, None]).T @ pooled
