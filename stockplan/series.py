@@ -322,5 +322,6 @@ def lead_time_demand_draws(
         config.policy,
         summary,
         BUCKET_DAYS[config.planning.bucket],
+        classify=config.classify,
         **replay,
     )
