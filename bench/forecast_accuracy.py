@@ -13,6 +13,10 @@ pattern and overall, and the median MASE (the mean is carried by a few series wh
 naive error is tiny). Every series with the whole holdout is scored, stockplan's fallbacks
 (short history, dead items) included; `--backtested-only` scores only the series that
 had a model choice (the comparison before).
+
+Bands: per demand pattern, the share of holdout buckets above the forecast's `hi` and
+below its `lo` (nominally (1 - forecast.interval_level) / 2 each), outside it in the first
+and second half of the holdout, and how wide the band is at the first and the last step.
 """
 
 from __future__ import annotations
@@ -136,10 +140,14 @@ def evaluate(
     started = time.perf_counter()
     forecast, summary = forecast_demand(train, classes, bucket, settings.forecast, holdout)
     selection_seconds = time.perf_counter() - started
-    fallbacks = ["Zero", "TSBDecay", "HistoricAverage", "CategoryBlend", "DefaultBlend"]
+    # backtested: the series with a backtest of their own (no short history, no dead item)
     chosen = summary.filter(
-        ~pl.col("model").is_in(fallbacks) if backtested_only else pl.lit(True)
-    ).select(*SERIES, pl.col("model").alias("stockplan_model"))
+        pl.col("backtest_rmse").is_not_null() if backtested_only else pl.lit(True)
+    ).select(
+        *SERIES,
+        pl.col("model").alias("stockplan_model"),
+        pl.col("backtest_rmse").is_not_null().alias("backtested"),
+    )
     keep = (
         chosen.join(classes.select(*SERIES, "demand_pattern"), on=SERIES)
         .join(test.group_by(SERIES).agg(pl.len().alias("n")), on=SERIES)
@@ -170,15 +178,24 @@ def evaluate(
         )
         singles = engine.forecast(df=train_df, h=holdout)
     singles_seconds = time.perf_counter() - started
+    # a model that returns no forecast (SeasonalNaive without a season of history) gives
+    # the series' mean there too, not a zero that MAE would reward on intermittent items
     singles = singles.with_columns(
-        [pl.col(m).fill_nan(None).fill_null(0.0).clip(lower_bound=0.0) for m in SINGLE_MODELS]
+        [
+            pl.col(m)
+            .fill_nan(None)
+            .fill_null(pl.col("HistoricAverage"))
+            .fill_null(0.0)
+            .clip(lower_bound=0.0)
+            for m in SINGLE_MODELS
+        ]
     )
     # the test frame: actuals, each model's forecast and stockplan's choice, row by row
     steps = pl.int_range(pl.len()).over("unique_id")
     selected = (
         forecast.join(ids, on=SERIES)
         .sort("unique_id", "period_start")
-        .select("unique_id", steps.alias("step"), pl.col("forecast").alias("stockplan"))
+        .select("unique_id", steps.alias("step"), pl.col("forecast").alias("stockplan"), "lo", "hi")
     )
     frame = (
         long(test, "demand")
@@ -214,7 +231,42 @@ def evaluate(
     result = pl.DataFrame(rows)
     timing = {"selection_seconds": selection_seconds, "single_models_seconds": singles_seconds}
     per_series = keep.join(scores["MASE"], on="unique_id").drop("unique_id")
-    return result, keep, timing, per_series
+    coverage = band_coverage(frame.join(pattern, on="unique_id"), settings.forecast.interval_level)
+    return result, keep, timing, per_series, coverage
+
+
+def band_coverage(frame: pl.DataFrame, interval_level: float) -> pl.DataFrame:
+    """Per demand pattern: the share of holdout buckets above the band's `hi` and below its
+    `lo` (each nominally (1 - level) / 2), outside it (nominally 1 - level), in the first
+    and the second half of the holdout, and the band's mean width h = 1 and h = last over
+    the mean forecast (does the band widen with the horizon?). `frame`: unique_id,
+    demand_pattern, step (0-based), y, stockplan, lo, hi."""
+    last = frame["step"].max()
+    half = (last + 1) // 2
+    above = pl.col("y") > pl.col("hi")
+    below = pl.col("y") < pl.col("lo")
+    outside = above | below
+    width = pl.col("hi") - pl.col("lo")
+    level = pl.when(pl.col("stockplan").mean() > 0).then(pl.col("stockplan").mean())
+
+    def table(by: list[str]) -> pl.DataFrame:
+        return frame.group_by(by).agg(
+            pl.col("unique_id").n_unique().alias("series"),
+            above.mean().alias("above_hi"),
+            below.mean().alias("below_lo"),
+            outside.mean().alias("outside"),
+            outside.filter(pl.col("step") < half).mean().alias(f"outside_h1-{half}"),
+            outside.filter(pl.col("step") >= half).mean().alias(f"outside_h{half + 1}-{last + 1}"),
+            (width.filter(pl.col("step") == 0).mean() / level).alias("width_h1"),
+            (width.filter(pl.col("step") == last).mean() / level).alias(f"width_h{last + 1}"),
+        )
+
+    per_pattern = table(["demand_pattern"])
+    overall = table([]).with_columns(pl.lit("overall").alias("demand_pattern"))
+    result = pl.concat([per_pattern, overall.select(per_pattern.columns)])
+    return result.with_columns(pl.lit(1 - interval_level / 100).alias("nominal_outside")).sort(
+        "demand_pattern"
+    )
 
 
 def main() -> None:
@@ -237,7 +289,7 @@ def main() -> None:
         bucket = args.bucket
     else:
         history, as_of, bucket, config = history_from_config(args.config)
-    scores, kept, timing, per_series = evaluate(
+    scores, kept, timing, per_series, coverage = evaluate(
         history, as_of, bucket, config, args.holdout, args.backtested_only
     )
     print(
@@ -274,6 +326,13 @@ def main() -> None:
         f"{ours['RMSSE'][0]:.3f}, best single "
         f"{overall.filter(pl.col('model') != 'stockplan selection')['RMSSE'].min():.3f}"
     )
+    print(
+        f"band at forecast.interval_level {config.forecast.interval_level:g} %: share of "
+        "holdout buckets above hi / below lo / outside, and its width (hi - lo) at the first "
+        "and the last step over the mean forecast"
+    )
+    with pl.Config(tbl_rows=20, tbl_cols=12, float_precision=3, tbl_width_chars=160):
+        print(coverage)
     if args.output:
         scores.write_csv(args.output)
     if args.per_series:

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 def capture(config_path: Path):
     """Run the plan once; return the args and kwargs of its lead-time-demand call."""
-    from stockplan import pipeline
+    from stockplan import pipeline, series
     from stockplan.config import load_config
     from stockplan.io.prepare import prepare_inputs
     from stockplan.io.readers import load_inputs
@@ -41,17 +41,19 @@ def capture(config_path: Path):
     config = load_config(config_path)
     tables = prepare_inputs(load_inputs(config), config).tables
     seen = {}
-    real = pipeline.history_lead_time_demand
+    # the plan calls the calibration's first half; `history_lead_time_demand` takes the
+    # same arguments and runs both halves
+    real = series.lead_time_demand_sums
 
     def spy(*args, **kwargs):
         seen.setdefault("call", (args, kwargs))
         return real(*args, **kwargs)
 
-    pipeline.history_lead_time_demand = spy
+    series.lead_time_demand_sums = spy
     try:
         pipeline.run_plan(tables, config)
     finally:
-        pipeline.history_lead_time_demand = real
+        series.lead_time_demand_sums = real
     return seen["call"]
 
 

@@ -13,7 +13,11 @@ stock: `policy_vs_rule` below 1 means the policy serves the same share of demand
 Per target it also prints what was promised (`promised`, units-weighted for fill rate),
 the service achieved on the series promised their target (`achieved_reachable`) and, for
 the series whose target was not reachable at sane stock, their count, share of demand,
-promise and achievement; then those items per pattern and the `--list` largest.
+promise and achievement; then those items per pattern and the `--list` largest; then
+the achieved service of the series that had `--selection-days` selling days before the
+replay start (a data set that keeps only items selling that many days in its year kept
+these whatever they sold later) against the rest, with each group's demand per day
+during the replay over before it.
 
 Forecast accuracy and band coverage: the forecast stage is fitted on the history before
 `--holdout` buckets ahead of as_of and scored on them: MASE (scaled by the in-sample
@@ -50,14 +54,69 @@ def _with(config, section: str, **values):
     return config.model_copy(update={section: getattr(config, section).model_copy(update=values)})
 
 
-def replay(tables, config, measure: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    from stockplan.replay import prepare_replay, replay_policies
+def replay(tables, config, measure: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(by pattern, unreachable items, every series) of the replay, the last with
+    `selling_days_before`: the series' days with a sale before the replay start."""
+    from stockplan.replay import BASELINE_HISTORY_DAYS, prepare_replay, replay_policies
 
     config = _with(config, "policy", service_measure=measure)
     config = _with(config, "simulate", targets=TARGETS)
     prepared = prepare_replay(tables, config)
-    out = replay_policies(prepared, config)
-    return out["simulation_by_pattern"], out["simulation_unreachable"]
+    out = replay_policies(prepared, config, per_series=True)
+    before = (
+        tables["sales"]
+        .filter((pl.col("date") < prepared.start) & (pl.col("quantity") > 0))
+        .group_by(SERIES)
+        .agg(
+            pl.col("date").n_unique().alias("selling_days_before"),
+            pl.col("quantity").sum().alias("units_before"),
+            (pl.lit(prepared.start) - pl.col("date").min()).dt.total_days().alias("days_before"),
+        )
+    )
+    days = prepared.demand.shape[1] - BASELINE_HISTORY_DAYS
+    warmup = prepared.warmup_days if prepared.warmup_days is not None else 0
+    counted = prepared.series.select(SERIES).with_columns(
+        pl.Series("days_counted", np.maximum(days - np.asarray(warmup) * 1.0, 0.0) + 0.0)
+    )
+    series = (
+        out["simulation_series"]
+        .join(before, on=SERIES, how="left")
+        .join(counted, on=SERIES, how="left")
+        .with_columns(pl.col("selling_days_before", "units_before", "days_before").fill_null(0))
+    )
+    return out["simulation_by_pattern"], out["simulation_unreachable"], series
+
+
+def selection_split(series: pl.DataFrame, selection_days: int, measure: str) -> pl.DataFrame:
+    """Achieved service per pattern and target on the series that had `selection_days`
+    selling days before the replay start (a data set that keeps only items with that many
+    selling days in its year would have kept them whatever they sold later) and on the
+    rest (kept because of sales in the replay), with each group's demand per day before
+    and during the replay."""
+    kept = pl.col("selling_days_before") >= selection_days
+    achieved = (
+        (1 - pl.col("unmet_units").sum() / pl.col("demand_units").sum())
+        if measure == "fill_rate"
+        else pl.col("cycle_service_level").mean()
+    )
+    return (
+        series.filter(pl.col("demand_pattern").is_in(PATTERNS))
+        .with_columns(pl.when(kept).then(pl.lit("before start")).otherwise(pl.lit("later")))
+        .rename({"literal": "selected_by_sales"})
+        .group_by("demand_pattern", "target", "selected_by_sales")
+        .agg(
+            pl.len().alias("series"),
+            achieved.round(3).alias("achieved"),
+            pl.col("demand_units").sum().round(0).alias("demand_units"),
+            (pl.col("units_before") / pl.col("days_before").clip(1)).sum().alias("rate_before"),
+            (pl.col("demand_units") / pl.col("days_counted").clip(1)).sum().alias("rate_during"),
+        )
+        .with_columns(
+            (pl.col("rate_during") / pl.col("rate_before")).round(2).alias("during_vs_before")
+        )
+        .drop("rate_before", "rate_during")
+        .sort("demand_pattern", "target", "selected_by_sales")
+    )
 
 
 def rule_inventory_at(rule: pl.DataFrame, fill_rate: float) -> float | None:
@@ -179,6 +238,7 @@ def forecast_quality(tables, config, holdout: int) -> pl.DataFrame:
         outside.filter(within).mean().alias("outside_within"),
         outside.filter(~within).mean().alias("outside_beyond"),
         (pl.col("demand") > pl.col("hi")).mean().alias("above"),
+        (pl.col("demand") < pl.col("lo")).mean().alias("below"),
         pl.col("demand").sum().alias("actual"),
         pl.col("forecast").sum().alias("forecast"),
     )
@@ -191,6 +251,7 @@ def forecast_quality(tables, config, holdout: int) -> pl.DataFrame:
             pl.col("outside_within").mean().round(3).alias("outside_backtest_horizon"),
             pl.col("outside_beyond").mean().round(3).alias("outside_beyond_it"),
             pl.col("above").mean().round(3).alias("above_hi"),
+            pl.col("below").mean().round(3).alias("below_lo"),
             (pl.col("actual").sum() / pl.col("forecast").sum())
             .round(2)
             .alias("actual_vs_forecast"),
@@ -206,6 +267,12 @@ def main() -> None:
     parser.add_argument("--holdout", type=int, default=13, help="Forecast holdout, buckets.")
     parser.add_argument("--measures", default="cycle,fill_rate")
     parser.add_argument("--list", type=int, default=10, help="Unreachable items listed.")
+    parser.add_argument(
+        "--selection-days",
+        type=int,
+        default=20,
+        help="Selling days a year the data set requires of an item (retail-2009: 20).",
+    )
     args = parser.parse_args()
 
     from stockplan.io.prepare import prepare_inputs
@@ -224,7 +291,7 @@ def main() -> None:
     with pl.Config(tbl_rows=60, tbl_cols=20, tbl_width_chars=260, tbl_formatting="MARKDOWN"):
         for measure in args.measures.split(","):
             started = time.perf_counter()
-            by_pattern, unreachable = replay(tables, config, measure)
+            by_pattern, unreachable, series = replay(tables, config, measure)
             table = summarise(by_pattern, measure)
             print(f"\n## {measure} targets ({time.perf_counter() - started:.0f} s)\n")
             print(table)
@@ -233,6 +300,11 @@ def main() -> None:
             largest = unreachable.sort("demand_units", descending=True).head(args.list)
             print(f"\nlargest {args.list} by demand:\n")
             print(largest.with_columns(pl.col(pl.Float64).round(3)))
+            print(
+                f"\n### {measure}: series with {args.selection_days}+ selling days before the "
+                "replay start (selected by sales `before start`) and the rest (`later`)\n"
+            )
+            print(selection_split(series, args.selection_days, measure))
         started = time.perf_counter()
         quality = forecast_quality(tables, config, args.holdout)
         took = time.perf_counter() - started

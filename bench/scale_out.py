@@ -1,15 +1,27 @@
 """Scale-out benchmark: the whole plan on a local Dask cluster against the local engine.
 
     python bench/scale_out.py                          # 30k series, 3 runs each
-    python bench/scale_out.py --series 30490 100000 300000 --runs 1
-    python bench/scale_out.py --days 730 --data /tmp/stockplan-scale   # shorter history
+    python bench/scale_out.py --series 30490 100000 300000 --runs 3 --local-up-to 100000
+    python bench/scale_out.py --series 3000 --days 365 --runs 1      # a quick check
+    python bench/scale_out.py --generate-only --series 100000        # only the data
 
-For each size it generates the M5-shaped data of `bench/m5_scale.py` (same seeded
-generator: items x 10 stores, mostly slow intermittent series, Parquet), then plans it
-with `stockplan plan`'s own loading and `pipeline.run_plan`, each run in a fresh Python
-process: first `forecast.engine: local` (`forecast.n_jobs` = the machine's cores), then
-`forecast.engine: dask` (a local Dask cluster, one single-threaded worker per core,
-started and stopped inside the run). Per run it records
+For each size it generates the M5-shaped data of `bench/m5_scale.py` (the same seeded
+draws, so the same rows: items x 10 stores, mostly slow intermittent series) as a
+Parquet dataset: `sales/` holds one part file per block of 2,000 series, written as each
+block is drawn, so generating never holds more than one block's lines (a 300,000-series
+set has about 240 million lines). Stock and products are single files. Then it plans it
+with `stockplan plan`'s own loading (`api.read_inputs(config, for_plan=True)`) and
+`pipeline.run_plan`, each run in a fresh Python process: first `forecast.engine: local`
+(`forecast.n_jobs` = the machine's cores; it reads the dataset's part files one by one),
+then `forecast.engine: dask` (a local Dask cluster, one single-threaded worker per core,
+started and stopped inside the run), whose tasks each read their own slice of the
+dataset: the driver never reads the sales lines, and (as `plan -o FOLDER -f parquet`
+with `io.parquet_parts: on`) whose workers write the forecast and demand history as part
+files into `plan-dask/` of the data folder: the driver never gathers them either (their
+writing counts in the Dask run; the local run writes nothing). `--local-up-to N` skips the local
+baseline for sizes above N series (the local plan holds every sales line in one process:
+about 3.3 GB at 30,490 series x 1,941 days, so 300,000 series would need about 33 GB);
+the Dask / local ratios are then reported as not measured. Per run it records
 
 - wall seconds of the plan (load to result tables, cluster start and stop included),
 - CPU seconds (user + sys) of the process and every worker it started (RUSAGE_CHILDREN
@@ -49,19 +61,26 @@ def child(engine: str, config_path: Path, out: Path) -> None:
     """One plan in this process; prints one JSON line."""
     from m5_scale import MemorySampler
 
+    from stockplan.api import read_inputs
     from stockplan.config import load_config
-    from stockplan.io.prepare import prepare_inputs
-    from stockplan.io.readers import load_inputs
+    from stockplan.io.parts import PartsOutput, offering
     from stockplan.pipeline import run_plan
 
     with MemorySampler() as peaks:
         begin = time.perf_counter()
         config = load_config(config_path)
         config = config.model_copy(
-            update={"forecast": config.forecast.model_copy(update={"engine": engine})}
+            update={
+                "forecast": config.forecast.model_copy(update={"engine": engine}),
+                "io": config.io.model_copy(update={"parquet_parts": "on"}),
+            }
         )
-        tables = prepare_inputs(load_inputs(config), config).tables
-        result = run_plan(tables, config, include_all=True)
+        tables = read_inputs(config, for_plan=True).tables  # as `stockplan plan` reads them
+        # as `plan -o FOLDER -f parquet`: on Dask the workers write forecast and history
+        parts = PartsOutput(out.parent / f"plan-{engine}")
+        with offering(parts):
+            result = run_plan(tables, config, include_all=True)
+        parts.publish()
         wall = time.perf_counter() - begin
     result.tables["orders"].select("sku", "location", "order_qty").write_parquet(out)
     print(
@@ -73,6 +92,79 @@ def child(engine: str, config_path: Path, out: Path) -> None:
                 "series": result.tables["classes"].height,
             }
         )
+    )
+
+
+BLOCK = 2000
+"""Series per part file of the generated sales dataset (m5_scale's block of draws)."""
+RECENT_DAYS = 28
+
+
+def generate_dataset(folder: Path, n_series: int, n_days: int) -> None:
+    """`m5_scale.generate`'s data (the same seeded draws in the same order, so the same
+    rows) written as it is drawn: `sales/part-NNNNN.parquet` per block of BLOCK series,
+    then stock.parquet and products.parquet. Only one block's lines are in memory at a
+    time, with a few numbers per series. Skipped when `folder/stock.parquet` exists (the
+    last file written)."""
+    import numpy as np
+    import polars as pl
+    from m5_scale import CATEGORIES, SEED, START, STORES
+
+    if (folder / "stock.parquet").exists():
+        return
+    sales = folder / "sales"
+    sales.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    n_items = max(1, n_series // len(STORES))
+    n_series = n_items * len(STORES)
+    items = [f"ITEM_{i:05d}" for i in range(n_items)]
+    category = rng.choice(CATEGORIES, n_items, p=[0.47, 0.34, 0.19])
+    price = np.round(np.exp(rng.normal(1.2, 0.8, n_items)), 2)
+    days = np.arange(n_days)
+    weekday = np.array([1.25, 1.3, 0.95, 0.9, 0.9, 0.95, 1.05])[(days + 5) % 7]
+    yearly = 1 + 0.15 * np.cos(2 * np.pi * (days - 200) / 365.25)
+    sku_all = np.repeat(np.array(items), len(STORES))[:n_series]
+    store_all = np.tile(np.array(STORES), n_items)[:n_series]
+    levels = np.exp(rng.normal(-0.6, 1.2, n_series))
+    launch = np.where(rng.random(n_series) < 0.3, rng.integers(0, n_days - 120, n_series), 0)
+    # the last 2 x 28 days of every series: the stock's recent rate is taken over the 28
+    # days up to the last day any series sold, as m5_scale takes it from all lines
+    tail = np.zeros((n_series, 2 * RECENT_DAYS), dtype=np.int32)
+    last_day = -1
+    for lo in range(0, n_series, BLOCK):
+        hi = min(lo + BLOCK, n_series)
+        rate = levels[lo:hi, None] * weekday[None, :] * yearly[None, :]
+        rate = np.where(days[None, :] >= launch[lo:hi, None], rate, 0.0)
+        qty = rng.poisson(rate).astype(np.int32)
+        tail[lo:hi, -min(n_days, 2 * RECENT_DAYS) :] = qty[:, -2 * RECENT_DAYS :]
+        row, col = np.nonzero(qty)
+        last_day = max(last_day, int(col.max()) if col.size else -1)
+        pl.DataFrame(
+            {
+                "date": (np.datetime64(START) + col.astype("timedelta64[D]")).astype(
+                    "datetime64[D]"
+                ),
+                "sku": sku_all[lo:hi][row],
+                "location": store_all[lo:hi][row],
+                "quantity": qty[row, col],
+            }
+        ).write_parquet(sales / f"part-{lo // BLOCK:05d}.parquet")
+    end = 2 * RECENT_DAYS - (n_days - 1 - last_day)  # one past the last day sold, in `tail`
+    sold = tail[:, max(0, end - RECENT_DAYS) : max(0, end)].sum(axis=1)
+    on_hand = np.round(sold / RECENT_DAYS * rng.uniform(0, 30, n_series))
+    products = pl.DataFrame(
+        {
+            "sku": items,
+            "category": category,
+            "unit_price": price,
+            "unit_cost": np.round(price * 0.6, 2),
+            "supplier": rng.choice(["Supplier A", "Supplier B", "Supplier C"], n_items),
+            "lead_time_days": rng.choice([7.0, 14.0, 21.0], n_items),
+        }
+    )
+    products.write_parquet(folder / "products.parquet")
+    pl.DataFrame({"sku": sku_all, "location": store_all, "on_hand": on_hand}).write_parquet(
+        folder / "stock.parquet"
     )
 
 
@@ -88,7 +180,7 @@ def config_for(folder: Path, days: int, holdout: int, cores: int) -> Path:
         yaml.safe_dump(
             {
                 "inputs": {
-                    "sales": "sales.parquet",
+                    "sales": "sales",  # the dataset folder of part files
                     "stock": "stock.parquet",
                     "products": "products.parquet",
                 },
@@ -124,6 +216,15 @@ def main() -> None:
     parser.add_argument("--holdout", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=Path("/tmp/stockplan-scale"))
+    parser.add_argument(
+        "--local-up-to",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run the local baseline only for sizes up to N series (default: every size); "
+        "above it only Dask runs and the Dask / local ratios are not measured",
+    )
+    parser.add_argument("--generate-only", action="store_true", help="write the data sets and stop")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -132,22 +233,34 @@ def main() -> None:
         return
 
     import polars as pl
-    from m5_scale import generate
 
     cores = len(os.sched_getaffinity(0))
     memory_gb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
     print(f"machine: {cores} cores, {memory_gb:.0f} GB")
     results = {}
     for series in args.series:
-        folder = args.data / f"{series}x{args.days}"
+        folder = args.data / f"{series}x{args.days}-dataset"
         started = time.perf_counter()
-        generate(folder, series, args.days)
-        lines = pl.scan_parquet(folder / "sales.parquet").select(pl.len()).collect().item()
-        print(f"\n{series} series, {lines:,} sales lines ({time.perf_counter() - started:.0f} s)")
+        generate_dataset(folder, series, args.days)
+        generated = time.perf_counter() - started
+        lines = pl.scan_parquet(folder / "sales" / "*.parquet").select(pl.len()).collect().item()
+        parts = len(list((folder / "sales").glob("*.parquet")))
+        print(
+            f"\n{series} series, {lines:,} sales lines in {parts} part files "
+            f"({generated:.0f} s, peak RSS of this process "
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB)",
+            flush=True,
+        )
+        if args.generate_only:
+            continue
         config_path = config_for(folder, args.days, args.holdout, cores)
-        records: dict[str, list[dict]] = {"local": [], "dask": []}
+        with_local = args.local_up_to is None or series <= args.local_up_to
+        engines = ("local", "dask") if with_local else ("dask",)
+        if not with_local:
+            print(f"  local baseline skipped (--local-up-to {args.local_up_to})")
+        records: dict[str, list[dict]] = {engine: [] for engine in engines}
         for index in range(args.runs):
-            for engine in ("local", "dask"):
+            for engine in engines:
                 record = run(engine, config_path, folder / f"orders-{engine}.parquet")
                 records[engine].append(record)
                 print(
@@ -157,27 +270,40 @@ def main() -> None:
                     f"{record['load'][0]:.1f} -> {record['load'][1]:.1f}",
                     flush=True,
                 )
+            if not with_local:
+                continue
             local = pl.read_parquet(folder / "orders-local.parquet")
             dask = pl.read_parquet(folder / "orders-dask.parquet")
             both = local.join(dask, on=["sku", "location"], suffix="_dask")
             same = (both["order_qty"] == both["order_qty_dask"]).sum()
             print(f"  order lines with the local quantity: {same:,} of {local.height:,}")
-        summary = {}
+        summary: dict = {"lines": lines, "local_skipped": not with_local}
         for engine, runs in records.items():
             summary[engine] = {
                 key: statistics.median(r[key] for r in runs)
                 for key in ("wall", "cpu", "driver_mb", "workers_mb")
             }
-        summary["ratio_wall"] = summary["dask"]["wall"] / summary["local"]["wall"]
-        summary["ratio_cpu"] = summary["dask"]["cpu"] / summary["local"]["cpu"]
         summary["runs"] = records
         results[series] = summary
-        print(
-            f"  median of {args.runs}: local {summary['local']['wall']:.1f} s wall / "
-            f"{summary['local']['cpu']:.1f} s CPU; dask {summary['dask']['wall']:.1f} s wall / "
-            f"{summary['dask']['cpu']:.1f} s CPU; dask / local: wall "
-            f"{summary['ratio_wall']:.2f}, CPU {summary['ratio_cpu']:.2f}"
+        dask = summary["dask"]
+        line = (
+            f"  median of {args.runs}: dask {dask['wall']:.1f} s wall / {dask['cpu']:.1f} s "
+            f"CPU, driver {dask['driver_mb']:,.0f} MB, workers {dask['workers_mb']:,.0f} MB"
         )
+        if with_local:
+            local = summary["local"]
+            summary["ratio_wall"] = dask["wall"] / local["wall"]
+            summary["ratio_cpu"] = dask["cpu"] / local["cpu"]
+            line += (
+                f"; local {local['wall']:.1f} s wall / {local['cpu']:.1f} s CPU, driver "
+                f"{local['driver_mb']:,.0f} MB, workers {local['workers_mb']:,.0f} MB; "
+                f"dask / local: wall {summary['ratio_wall']:.2f}, CPU {summary['ratio_cpu']:.2f}"
+            )
+        else:
+            line += "; dask / local: not measured (local baseline skipped)"
+        print(line, flush=True)
+    if args.generate_only:
+        return
     out = args.data / "scale_out.json"
     out.write_text(json.dumps(results, indent=1))
     print(f"\nrecords: {out}")

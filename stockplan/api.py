@@ -82,15 +82,20 @@ def load(config_path: str | Path) -> tuple[Config, Inputs]:
     return config, read_inputs(config)
 
 
-def read_inputs(config: Config) -> Inputs:
-    """Every input table `config.inputs` names, read, typed and cross-checked."""
+def read_inputs(config: Config, *, for_plan: bool = False) -> Inputs:
+    """Every input table `config.inputs` names, read, typed and cross-checked.
+
+    `for_plan`: the inputs of `plan` only; on a cluster engine, sales given as a Parquet
+    dataset (folder or glob) are then left out, for the plan's tasks to read and check
+    their own slices (`partitioned`)."""
     from stockplan.io.prepare import prepare_inputs
-    from stockplan.io.readers import load_inputs
+    from stockplan.io.readers import engine_read_tables, load_inputs
 
     if config.inputs is None:
         raise StockplanError("config: no 'inputs' section to read (pass frames instead)")
     notes: list[str] = []
-    prepared = prepare_inputs(load_inputs(config, notes), config)
+    skip = engine_read_tables(config) if for_plan else set()
+    prepared = prepare_inputs(load_inputs(config, notes, skip), config)
     return Inputs(prepared.tables, notes + prepared.warnings)
 
 

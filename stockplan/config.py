@@ -257,10 +257,11 @@ class Policy(Section):
         description="Recalibrate the bootstrap's quantiles per demand pattern on the "
         "forecast's backtest windows (and choose the bootstrap there, with 'auto').",
     )
-    calibrate_lost_sales: bool = Field(
-        default=False,
+    calibrate_lost_sales: bool | Literal["cycle"] = Field(
+        default="cycle",
         description="Under lost sales, score each backtest review period by replaying the "
-        "(R, S) policy on the actual days (lost demand does not carry over) instead of T > S.",
+        "(R, S) policy on the actual days (lost demand does not carry over) instead of T > S: "
+        "true, false, or 'cycle' (for cycle-service targets only).",
     )
     large_orders: Literal["cover", "make_to_order"] = Field(
         default="cover",
@@ -666,6 +667,18 @@ class IO(Section):
         default=True,
         description="Prefix text cells starting with = + - @ TAB or CR with ' in CSV output "
         "(OWASP CSV injection); false for machine consumers that need the raw text.",
+    )
+    parquet_parts: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="On a cluster engine with `plan -o FOLDER -f parquet`, the workers write "
+        "the forecast and the demand history as part files (FOLDER/forecast/, "
+        "FOLDER/history/) instead of sending them to the driver: on, off, or auto (from "
+        "parquet_parts_series series on).",
+    )
+    parquet_parts_series: int = Field(
+        default=100_000,
+        ge=1,
+        description="Series from which parquet_parts: auto writes part files.",
     )
 
 

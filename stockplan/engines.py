@@ -101,6 +101,9 @@ def _dask(settings: Forecast) -> Iterator[Cluster]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # no dashboard, and the scheduler's health endpoint on a free port: the
+            # default 8787 may be held by another cluster, which warns on stderr
+            scheduler_kwargs={"dashboard_address": ":0"},
             silence_logs=level,
         )
         client = Client(cluster)

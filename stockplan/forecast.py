@@ -2,19 +2,25 @@
 
 - smooth / erratic: AutoETS, AutoTheta and (with two seasons of history) SeasonalNaive.
 - intermittent / lumpy: CrostonSBA, TSB, ADIDA, IMAPA (Syntetos & Boylan; Teunter et al.).
-- new (short history): the mean of what there is; never sold: zero.
+- new (short history): the mean of what there is; never sold: zero. Intermittent and
+  lumpy items too short to backtest: their pattern's models (`pattern_forecast`).
 - dead (no sale in `classify.dead_item_days`): forecast as zero (`Zero`) only when the
   empty run is implausible for a live item, (1 - p)^k < `forecast.dead_probability` with
-  p its share of buckets with demand up to the last sale and k the empty buckets since;
-  else TSB's decaying forecast p_t x z_t (probability smoothed with `forecast.dead_alpha`
-  every bucket, size z_t updated on selling buckets): a lumpy item may sell again.
+  p its share of buckets with demand up to the last sale and k the empty buckets since,
+  and the rule holds in the history itself (`come_back_rate`: of the items it would have
+  called dead one backtest horizon earlier, fewer than `dead_probability` sold again
+  since; where more did, such an item keeps TSB's forecast with the probability they
+  came back at); else TSB's decaying forecast p_t x z_t (probability smoothed with
+  `forecast.dead_alpha` every bucket, size z_t updated on selling buckets): a lumpy
+  item may sell again.
 
 Each series' model is picked by a rolling-origin backtest (`backtest_windows` origins,
 `backtest_horizon_days` ahead each, scored by mean squared error, which is minimised by the
 mean: MAE would pick a flat zero for intermittent items); intermittent and lumpy items by
 default per demand pattern on the pooled backtest (`select_models`,
-`forecast.intermittent_selection`). The chosen model's backtest RMSE
-per bucket is the forecast-error spread `sigma_e` that safety stock uses (docs/design.md §4).
+`forecast.intermittent_selection`: the `combine_top` models whose average scores best).
+The chosen model's backtest RMSE per bucket is the forecast-error spread `sigma_e` that
+safety stock uses (docs/design.md §4).
 AutoETS and AutoTheta are fitted once per series at the first backtest origin and carried
 forward over the later windows with those parameters (statsforecast's `refit=False`): on
 the sample this costs a fifth of refitting at every origin, with the same or better holdout
@@ -36,6 +42,7 @@ statsforecast is imported inside the function (stockplan.preload): its import is
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import warnings
 from collections.abc import Callable
@@ -289,6 +296,7 @@ class FamilyBacktest:
     per_series: pl.DataFrame
     carried: pl.DataFrame | None
     pools: pl.DataFrame | None
+    wide: pl.DataFrame
 
 
 def _family_backtest(
@@ -326,7 +334,7 @@ def _family_backtest(
     ).with_columns(pl.col("value").fill_nan(None))
     per_series = _per_series_errors(long_backtest)
     return FamilyBacktest(
-        frame, names, cheap, expensive, engine, long_backtest, per_series, carried, pools
+        frame, names, cheap, expensive, engine, long_backtest, per_series, carried, pools, backtest
     )
 
 
@@ -361,7 +369,7 @@ def _family_forecast(
     # combine the `combine_top` models with the lowest backtest MSE (equal weights); the
     # combination's own backtest errors give its RMSE and bias
     chosen = select_models(
-        long_backtest, settings.combine_top, tested.pools, ranked, tested.per_series
+        long_backtest, settings.combine_top, tested.pools, ranked, tested.per_series, tested.wide
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -427,12 +435,82 @@ def _family_forecast(
     return choice, long_forecast, steps.select("unique_id", "cutoff", "ds", "error")
 
 
+def pattern_forecast(
+    frame: pl.DataFrame,
+    pools: pl.DataFrame,
+    ranking: pl.DataFrame,
+    settings: Forecast,
+    bucket: Bucket,
+    horizon: int,
+    backend: Backend | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(choice: unique_id, model; long forecast: unique_id, ds, step, model, forecast) for
+    intermittent / lumpy series too short to backtest: the models their demand pattern
+    ranked first on the pooled backtest of the longer series (`select_models`), fitted
+    on the series' own history and averaged, instead of a flat mean of the history.
+    `frame`: unique_id, ds, y; `pools`: unique_id, pool. Only cheap models (Croston-type,
+    ADIDA / IMAPA, SES), one forecast call; series whose pattern has no ranking are left
+    out (they keep the short-history mean)."""
+    empty = (
+        pl.DataFrame(schema={"unique_id": pl.Int64, "model": pl.String}),
+        pl.DataFrame(
+            schema={
+                "unique_id": pl.Int64,
+                "ds": pl.Date,
+                "step": pl.Int64,
+                "model": pl.String,
+                "forecast": pl.Float64,
+            }
+        ),
+    )
+    chosen = pools.join(ranking, on="pool").select("unique_id", "model", "rank")
+    frame = frame.join(chosen.select("unique_id").unique(), on="unique_id")
+    if frame.height == 0:
+        return empty
+    names = set(ranking["model"].to_list())
+    models = [
+        m
+        for m in _candidate_models("intermittent", _season_length(settings, bucket))
+        if str(m) in names
+    ]
+    stats_forecast = _statsforecast(backend is None)
+    n_series = frame["unique_id"].n_unique()
+    engine = stats_forecast(
+        models=models,
+        freq=f"{BUCKET_DAYS[bucket]}d",
+        n_jobs=worker_processes(settings, models, n_series),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        future = _on_backend(frame, backend, lambda df: engine.forecast(df=df, h=horizon))
+    labels = chosen.group_by("unique_id").agg(
+        pl.col("model").sort_by("rank").str.join("+").alias("label")
+    )
+    long_forecast = (
+        future.unpivot(
+            index=["unique_id", "ds"],
+            on=[str(m) for m in models],
+            variable_name="model",
+            value_name="forecast",
+        )
+        .join(chosen, on=["unique_id", "model"])
+        .group_by(["unique_id", "ds"])
+        .agg(pl.col("forecast").fill_nan(None).mean())
+        .join(labels, on="unique_id")
+        .with_columns(pl.col("ds").rank("ordinal").over("unique_id").cast(pl.Int64).alias("step"))
+        .select("unique_id", "ds", "step", pl.col("label").alias("model"), "forecast")
+        .sort("unique_id", "ds")
+    )
+    return labels.select("unique_id", pl.col("label").alias("model")), long_forecast
+
+
 def select_models(
     long_backtest: pl.DataFrame,
     combine_top: int,
     pools: pl.DataFrame | None = None,
     ranked: pl.DataFrame | None = None,
     per_series: pl.DataFrame | None = None,
+    wide: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """unique_id, model, rank: the `combine_top` models each series' forecast averages.
 
@@ -441,15 +519,18 @@ def select_models(
     Per series (no `pools`): the lowest mean squared error over the series' own windows
     (minimised by the mean; a series' mean absolute error would reward forecasts near its
     median, zero for many intermittent items).
-    Per pool (`pools`: unique_id, pool, scale; the demand pattern): the lowest mean over the
-    pool's series of MAE / scale (their backtest MASE), on the series where every model
-    has a backtest; every series of the pool averages the pool's models. Among these
-    mean-type candidates the absolute error ranks models, not values, and one series'
-    few windows no longer rank close candidates by noise (Petropoulos & Kourentzes 2015
-    on selection and combination for intermittent demand). A series whose pool has no
-    ranking, or which lacks one of its models, keeps its own choice. `ranked`: the pools'
-    ranking (`pool_ranking`) over more series than these, else these series' own;
-    `per_series`: `_per_series_errors` of `long_backtest` when already computed.
+    Per pool (`pools`: unique_id, pool, scale; the demand pattern): the `combine_top`
+    models whose equal-weight average has the lowest mean over the pool's series of
+    MAE / scale (their backtest MASE), on the series where every model has a backtest,
+    ordered by their own such score; every series of the pool averages the pool's
+    models. Among these mean-type candidates the absolute error ranks models, not
+    values, and one series' few windows no longer rank close candidates by noise
+    (Petropoulos & Kourentzes 2015 on selection and combination for intermittent
+    demand). A series whose pool has no ranking, or which lacks one of its models, keeps
+    its own choice. `ranked`: the pools' ranking (`pool_ranking`) over more series than
+    these, else these series' own; `per_series`: `_per_series_errors` of `long_backtest`
+    when already computed; `wide`: the same backtest with one column per model, if at
+    hand.
     """
     if per_series is None:
         per_series = _per_series_errors(long_backtest)
@@ -462,7 +543,9 @@ def select_models(
     if pools is None:
         return own
     if ranked is None:
-        ranked = pool_ranking([pool_scores(per_series, pools)], combine_top)
+        ranked = pool_ranking(
+            [pool_scores(per_series, pools, combine_top, long_backtest, wide)], combine_top
+        )
     pooled = pools.join(ranked, on="pool").select("unique_id", "model", "rank")
     lacking = pooled.join(per_series, on=["unique_id", "model"], how="anti").select("unique_id")
     pooled = pooled.join(lacking, on="unique_id", how="anti")
@@ -485,10 +568,23 @@ def _per_series_errors(long_backtest: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def pool_scores(per_series: pl.DataFrame, pools: pl.DataFrame | None) -> pl.DataFrame:
+COMBINED = "+"
+"""Joins the members of a combination in `pool_scores`' model column (a label as the
+forecast's model column writes it)."""
+
+
+def pool_scores(
+    per_series: pl.DataFrame,
+    pools: pl.DataFrame | None,
+    combine_top: int = 1,
+    long_backtest: pl.DataFrame | None = None,
+    wide: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """pool, model, score_sum, n: the sum and count of MAE / scale over the pool's series
     where every model has a backtest (`select_models`; `per_series` from
-    `_per_series_errors`); those of several sets of series add up."""
+    `_per_series_errors`), per model and, given `long_backtest` and `combine_top` > 1,
+    per equal-weight combination of `combine_top` models (model: the members joined by
+    COMBINED, `_combination_scores`); those of several sets of series add up."""
     schema = {"pool": pl.String, "model": pl.String, "score_sum": pl.Float64, "n": pl.Int64}
     if pools is None or per_series.height == 0:
         return pl.DataFrame(schema=schema)
@@ -499,7 +595,7 @@ def pool_scores(per_series: pl.DataFrame, pools: pl.DataFrame | None) -> pl.Data
         .filter(pl.col("k") == candidates)
         .select("unique_id")
     )
-    return (
+    singles = (
         per_series.join(complete, on="unique_id")
         .join(pools.filter(pl.col("scale") > 0), on="unique_id")
         .group_by(["pool", "model"])
@@ -510,17 +606,99 @@ def pool_scores(per_series: pl.DataFrame, pools: pl.DataFrame | None) -> pl.Data
         .select(list(schema))
         .cast(schema)
     )
+    if long_backtest is None:
+        return singles
+    combined = _combination_scores(long_backtest, complete, pools, combine_top, wide)
+    return pl.concat([singles, combined.select(list(schema)).cast(schema)])
+
+
+def _combination_scores(
+    long_backtest: pl.DataFrame,
+    complete: pl.DataFrame,
+    pools: pl.DataFrame,
+    combine_top: int,
+    wide: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """pool, model (members joined by COMBINED), score_sum, n: each equal-weight
+    combination of `combine_top` candidates scored as it is used, not by its members' own
+    scores: the sum over the pool's `complete` series of the combination's MAE / scale,
+    and their count. Every combination at once, the backtest as a matrix (rows x models)
+    times a matrix of weights (models x combinations). Empty for a single model or a
+    single combination."""
+    schema = {"pool": pl.String, "model": pl.String, "score_sum": pl.Float64, "n": pl.Int64}
+    names = sorted(long_backtest["model"].unique().to_list())
+    combinations = list(itertools.combinations(range(len(names)), combine_top))
+    if combine_top < 2 or len(combinations) < 2:
+        return pl.DataFrame(schema=schema)
+    if wide is None:
+        wide = long_backtest.pivot(on="model", index=["unique_id", "cutoff", "ds", "y"])
+    rows = (
+        wide.filter(pl.col("unique_id").is_in(complete["unique_id"].implode()))
+        .join(pools.filter(pl.col("scale") > 0), on="unique_id")
+        .sort("pool", "unique_id", maintain_order=True)
+    )
+    if rows.height == 0:
+        return pl.DataFrame(schema=schema)
+    values = rows.select(names).to_numpy()
+    weights = np.zeros((len(names), len(combinations)))
+    for j, members in enumerate(combinations):
+        weights[list(members), j] = 1.0 / combine_top
+    # each row's absolute error of every combination, weighted so that a series' rows sum
+    # to its MAE / scale
+    errors = np.abs(values @ weights - rows["y"].to_numpy()[:, None])
+    row_weights = rows.select(
+        (1.0 / (pl.col("scale") * pl.len().over("unique_id"))).alias("weight")
+    )["weight"].to_numpy()
+    pool_names = rows["pool"].unique().sort()
+    pool_codes = rows.select(pl.col("pool").rank("dense") - 1)["pool"].to_numpy()
+    combined = np.stack(
+        [(row_weights * (pool_codes == code)) @ errors for code in range(pool_names.len())]
+    )
+    counts = rows.group_by("pool").agg(pl.col("unique_id").n_unique().alias("n"))
+    labels = [COMBINED.join(names[i] for i in c) for c in combinations]
+    return (
+        pl.DataFrame(
+            {
+                "pool": np.repeat(pool_names.to_numpy(), len(labels)),
+                "model": labels * pool_names.len(),
+                "score_sum": combined.ravel(),
+            }
+        )
+        .join(counts, on="pool")
+        .select(list(schema))
+        .cast(schema)
+    )
 
 
 def pool_ranking(parts: list[pl.DataFrame], combine_top: int) -> pl.DataFrame:
-    """pool, model, score, rank: the `combine_top` models of each pool with the lowest
-    mean MAE / scale over the pooled sums (`pool_scores` of one or several sets)."""
-    return (
+    """pool, model, score, rank: per pool the `combine_top` models with the lowest mean
+    MAE / scale over the pooled sums (`pool_scores` of one or several sets); where the
+    sums score combinations, the members of the best-scoring combination, ranked by their
+    own scores."""
+    scores = (
         pl.concat(parts)
         .group_by(["pool", "model"])
         .agg((pl.col("score_sum").sum() / pl.col("n").sum()).alias("score"))
+    )
+    combination = pl.col("model").str.contains(COMBINED, literal=True)
+    singles = scores.filter(~combination)
+    best = (
+        scores.filter(combination)
         .sort(["pool", "score", "model"])
-        .with_columns(pl.int_range(pl.len()).over("pool").alias("rank"))
+        .group_by("pool", maintain_order=True)
+        .first()
+    )
+    if best.height:
+        members = best.select("pool", pl.col("model").str.split(COMBINED)).explode("model")
+        singles = pl.concat(
+            [
+                singles.join(best.select("pool"), on="pool", how="anti"),
+                singles.join(members, on=["pool", "model"], how="semi"),
+            ]
+        )
+    return (
+        singles.sort(["pool", "score", "model"])
+        .with_columns(pl.int_range(pl.len()).over("pool").cast(pl.Int64).alias("rank"))
         .filter(pl.col("rank") < combine_top)
     )
 
@@ -561,29 +739,35 @@ def widening_of(mse: np.ndarray, horizon: int) -> pl.DataFrame:
 
 
 def conformal_band_width(errors: pl.DataFrame, level: float, horizon: int) -> pl.DataFrame:
-    """demand_pattern, step, band_width: the half-width of the `level` band h = 1..horizon
-    buckets ahead, per demand pattern, in units of each series' own `scale`.
+    """demand_pattern, step, band_width, band_upper, band_lower: the `level` band h =
+    1..horizon buckets ahead, per demand pattern, in units of each series' own `scale`.
 
     Split conformal (Vovk et al. 2005; Lei et al. 2018, locally weighted): every backtest
-    error (unique_id, cutoff, ds, error, demand_pattern, scale) gives the score
-    |actual - forecast| / scale, pooled per pattern and step ahead over series and windows
-    (one series has too few windows). band_width_h = the ceil((n + 1) level)-th smallest of
-    the n scores at step h, kept non-decreasing in h; forecast +- band_width x scale then
-    leaves out 1 - level of the backtest's actuals. Beyond the backtest horizon H it grows
-    as the pattern's pooled mean squared score does (`band_widening`: linear in h, the
-    random-walk level exponential smoothing implies).
+    error (unique_id, cutoff, ds, error = forecast - actual, demand_pattern, scale) gives
+    the score |actual - forecast| / scale, pooled per pattern and step ahead over series
+    and windows (one series has too few windows). band_width_h = the ceil((n + 1)
+    level)-th smallest of the n scores at step h: forecast +- band_width x scale leaves
+    out 1 - level of the backtest's actuals. band_upper and band_lower take each tail
+    alone, the ceil((n + 1) (1 + level) / 2)-th smallest of the signed scores (actual -
+    forecast) / scale and (forecast - actual) / scale, at least 0: forecast + band_upper
+    x scale is exceeded by (1 - level) / 2 of the actuals, as a central band's `hi` is
+    (demand skewed to the right, as intermittent demand is, misses a symmetric band
+    almost only above). Each is kept non-decreasing in h, and beyond the backtest horizon
+    H grows as the pattern's pooled mean squared score does (`band_widening`: linear in
+    h, the random-walk level exponential smoothing implies).
     """
     return widths_from_scores(conformity_scores(errors), level, horizon)
 
 
 def conformity_scores(errors: pl.DataFrame) -> dict[tuple[str, int], np.ndarray]:
-    """(demand pattern, step ahead) -> the conformity scores |error| / scale of
-    `conformal_band_width`: a few numbers per series, which add up over sets of series."""
+    """(demand pattern, step ahead) -> the signed conformity scores (actual - forecast) /
+    scale of `conformal_band_width` (both tails and the absolute score follow from them):
+    a few numbers per series, which add up over sets of series."""
     scored = errors.filter(pl.col("scale") > 0).with_columns(
-        (pl.col("error").abs() / pl.col("scale")).alias("score"),
+        (-pl.col("error") / pl.col("scale")).alias("above"),
         pl.col("ds").rank("ordinal").over(["unique_id", "cutoff"]).cast(pl.Int64).alias("step"),
     )
-    grouped = scored.group_by("demand_pattern", "step").agg(pl.col("score"))
+    grouped = scored.group_by("demand_pattern", "step").agg(pl.col("above"))
     return {
         (pattern, step): np.asarray(score, dtype=float)
         for pattern, step, score in grouped.iter_rows()
@@ -593,36 +777,39 @@ def conformity_scores(errors: pl.DataFrame) -> dict[tuple[str, int], np.ndarray]
 def widths_from_scores(
     scores: dict[tuple[str, int], np.ndarray], level: float, horizon: int
 ) -> pl.DataFrame:
-    """demand_pattern, step, band_width of `conformal_band_width` from the pooled scores
-    (`conformity_scores`, of one set of series or several together). Each step's scores
-    are sorted first, so the width and the mean squared score do not depend on the order
-    in which the sets were pooled."""
-    schema = {"demand_pattern": pl.String, "step": pl.Int64, "band_width": pl.Float64}
+    """demand_pattern, step, band_width, band_upper, band_lower of `conformal_band_width`
+    from the pooled signed scores (`conformity_scores`, of one set of series or several
+    together). Each step's scores are sorted first, so the widths and the mean squared
+    score do not depend on the order in which the sets were pooled."""
+    columns = ["band_width", "band_upper", "band_lower"]
+    schema = {"demand_pattern": pl.String, "step": pl.Int64} | dict.fromkeys(columns, pl.Float64)
+
+    def quantile(ordered: np.ndarray, at: float) -> float:
+        rank = math.ceil((ordered.size + 1) * at)
+        return float(ordered[min(rank, ordered.size) - 1])
+
+    tail = (1 + level) / 2
     frames = []
     for pattern in sorted({p for p, _ in scores}):
         steps = sorted(step for p, step in scores if p == pattern)
-        ordered = [np.sort(scores[(pattern, step)]) for step in steps]
-        n = np.array([s.size for s in ordered])
-        rank = np.ceil((n + 1) * level).astype(int)
-        width = np.array([s[min(k, s.size) - 1] for s, k in zip(ordered, rank, strict=True)])
-        width = np.maximum.accumulate(width)  # never narrower further ahead
-        mse = np.array([np.mean(np.square(s)) for s in ordered])
-        ratio = widening_of(mse, max(horizon, width.size))["band_ratio"].to_numpy()
+        signed = [np.sort(scores[(pattern, step)]) for step in steps]
+        per_step = {
+            "band_width": [quantile(np.sort(np.abs(s)), level) for s in signed],
+            "band_upper": [max(quantile(s, tail), 0.0) for s in signed],
+            "band_lower": [max(quantile(-s[::-1], tail), 0.0) for s in signed],
+        }
+        size = len(steps)
+        mse = np.array([np.mean(np.square(s)) for s in signed])
+        ratio = widening_of(mse, max(horizon, size))["band_ratio"].to_numpy()
         h = np.arange(1, horizon + 1)
-        last = width.size - 1
-        beyond = width[last] * ratio[h - 1] / ratio[last] if ratio[last] > 0 else width[last]
-        frames.append(
-            pl.DataFrame(
-                {
-                    "demand_pattern": pattern,
-                    "step": h,
-                    "band_width": np.where(
-                        h <= width.size, width[np.minimum(h, width.size) - 1], beyond
-                    ),
-                },
-                schema=schema,
+        growth = ratio[h - 1] / ratio[size - 1] if ratio[size - 1] > 0 else np.ones(h.size)
+        widths = {}
+        for column in columns:
+            width = np.maximum.accumulate(np.array(per_step[column]))  # never narrower ahead
+            widths[column] = np.where(
+                h <= size, width[np.minimum(h, size) - 1], width[size - 1] * growth
             )
-        )
+        frames.append(pl.DataFrame({"demand_pattern": pattern, "step": h} | widths, schema=schema))
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
@@ -704,10 +891,92 @@ def still_selling_chance() -> pl.Expr:
     return (1.0 - pl.col("selling_periods") / upto).pow(empty)
 
 
+def silence_before(periods: int) -> list[pl.Expr]:
+    """Per series (in a group_by over its buckets in order), at the origin `periods`
+    buckets before its end: last_sale_before, the index of its last sale before that
+    origin (null if none); sales_since, its buckets with a sale from that origin on."""
+    return [
+        (pl.col("demand").head(pl.len() - periods) > 0).arg_true().last().alias("last_sale_before"),
+        (pl.col("demand").tail(periods) > 0).sum().alias("sales_since"),
+    ]
+
+
+def come_back_rate(series: pl.DataFrame, dead_probability: float, periods: int) -> float | None:
+    """Does the dead-item rule hold in this history? At the origin one backtest horizon
+    before the end, take the items the rule would have called dead then (silent for at
+    least as many buckets as the shortest silence among today's `dead` items, and
+    `still_selling_chance` below `dead_probability`). When at least `dead_probability`
+    of them sold again in the buckets since, the catalogue's silent items come back
+    (seasonal lines, wholesale re-orders): return their share of buckets with a sale
+    since, the demand probability such an item has; else None (the rule holds, or no
+    item to check it on). `series`: n_obs, last_sale_index, selling_periods,
+    demand_pattern and the columns of `silence_before` for these `periods`. The
+    `come_back_sums` of this one set, through `come_back_from`."""
+    return come_back_from([come_back_sums(series, dead_probability, periods)], dead_probability)
+
+
+def come_back_sums(
+    series: pl.DataFrame, dead_probability: float, periods: int
+) -> tuple[int | None, pl.DataFrame]:
+    """What `come_back_rate` counts, in sums that add up over sets of series: (the
+    shortest silence among today's `dead` items, None without one; silent, items,
+    selling, sales_since, periods: per silence at the earlier origin, the items the rule
+    would have called dead there whatever the shortest silence, those of them with a sale
+    since, and their buckets with a sale since)."""
+    dead = series.filter(pl.col("demand_pattern") == "dead")
+    shortest = dead.select(
+        (pl.col("n_obs").cast(pl.Int64) - pl.col("last_sale_index").cast(pl.Int64) - 1).min()
+    ).item()
+    # signed arithmetic: the counts are unsigned, and a series shorter than `periods`
+    # has no origin to check
+    n_obs = pl.col("n_obs").cast(pl.Int64)
+    upto = pl.col("last_sale_before").cast(pl.Int64) + 1
+    silent = n_obs - periods - upto
+    sales_before = pl.col("selling_periods").cast(pl.Int64) - pl.col("sales_since")
+    called_dead = (
+        series.filter(
+            (n_obs > periods)
+            & silent.is_not_null()
+            & ((1.0 - sales_before / upto).pow(silent) < dead_probability)
+        )
+        .group_by(silent.alias("silent"))
+        .agg(
+            pl.len().cast(pl.Int64).alias("items"),
+            (pl.col("sales_since") > 0).sum().cast(pl.Int64).alias("selling"),
+            pl.col("sales_since").sum().cast(pl.Int64).alias("sales_since"),
+        )
+        .with_columns(pl.lit(periods, pl.Int64).alias("periods"))
+    )
+    return (None if shortest is None else int(shortest)), called_dead
+
+
+def come_back_from(
+    parts: list[tuple[int | None, pl.DataFrame]], dead_probability: float
+) -> float | None:
+    """`come_back_rate` from the `come_back_sums` of one or several sets of series (in
+    whole numbers, so the same whichever sets they were counted in)."""
+    shortest = [found for found, _ in parts if found is not None]
+    if not shortest:
+        return None
+    counted = pl.concat([table for _, table in parts]).filter(pl.col("silent") >= min(shortest))
+    items = int(counted["items"].sum())
+    if items == 0 or int(counted["selling"].sum()) / items < dead_probability:
+        return None
+    periods = int(counted["periods"].max())
+    return int(counted["sales_since"].sum()) / (periods * items)
+
+
 def series_stats(
-    history: pl.DataFrame, classes: pl.DataFrame, settings: Forecast, bucket: Bucket
+    history: pl.DataFrame,
+    classes: pl.DataFrame,
+    settings: Forecast,
+    bucket: Bucket,
+    come_back: list[tuple[int | None, pl.DataFrame]] | None = None,
 ) -> pl.DataFrame:
-    """Per series: unique_id, n_obs, last_period, means, std, demand_pattern, family."""
+    """Per series: unique_id, n_obs, last_period, means, std, demand_pattern, family (and
+    the `silence_before` columns the dead-item check counts, `come_back_sums`).
+    `come_back`: the dead-item check's sums of more series than these (every partition
+    of a cluster run), else these series' own."""
     series = (
         history.sort([*SERIES, "period_start"])
         .group_by(SERIES, maintain_order=True)
@@ -722,16 +991,30 @@ def series_stats(
             (pl.col("demand") > 0).arg_true().last().alias("last_sale_index"),
             (pl.col("demand") > 0).sum().alias("selling_periods"),
             pl.col("demand").diff().abs().mean().fill_null(0.0).alias("naive_mae"),
+            *silence_before(backtest_periods(settings, bucket)),
         )
+        .join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left")
+        .with_columns(pl.col("demand_pattern").fill_null("none"))
+    )
+    # dead by the rule: zero, or where such items came back, the rate at which they did
+    live = still_selling_chance() >= settings.dead_probability
+    periods = backtest_periods(settings, bucket)
+    if come_back is None:
+        come_back = [come_back_sums(series, settings.dead_probability, periods)]
+    rate = come_back_from(come_back, settings.dead_probability)
+    probability = pl.col("tsb_probability")
+    if rate is not None:
+        probability = pl.when(live).then(probability).otherwise(rate)
+        live = pl.lit(True)
+    series = (
+        series.with_columns(probability.alias("tsb_probability"))
         .with_columns(
-            pl.when(still_selling_chance() >= settings.dead_probability)
+            pl.when(live)
             .then(pl.col("tsb_probability") * pl.col("tsb_size"))
             .otherwise(0.0)
             .fill_null(0.0)
             .alias("tsb_rate")
         )
-        .join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left")
-        .with_columns(pl.col("demand_pattern").fill_null("none"))
         .sort(SERIES)
         .with_row_index("unique_id")
         .with_columns(pl.col("unique_id").cast(pl.Int64))
@@ -1054,14 +1337,16 @@ def forecast_backtests(
     prior_series: pl.DataFrame | None = None,
     advance: Callable[[int], None] | None = None,
     origin: dt.date | None = None,
+    come_back: list[tuple[int | None, pl.DataFrame]] | None = None,
 ) -> ForecastBacktests:
     """`forecast_demand` up to the intermittent family's model choice: every other family
     forecast, the intermittent series backtested, and their pools' scores
     (`pool_scores`, per demand pattern) for `pool_ranking`; with
     `forecast.pooled_seasonality` the catalogue's `seasonal_sums` at `origin` (every
-    partition's forecast origin, else `history`'s own)."""
+    partition's forecast origin, else `history`'s own); `come_back`: the dead-item
+    check's sums of every partition (`come_back_sums`), else these series' own."""
     h_bt = backtest_periods(settings, bucket)
-    series = series_stats(history, classes, settings, bucket)
+    series = series_stats(history, classes, settings, bucket, come_back)
     priors = category_priors(
         prior_series if prior_series is not None else prior_inputs(series, categories),
         categories,
@@ -1112,7 +1397,13 @@ def forecast_backtests(
                 pending = _family_backtest(
                     frame, family, settings, bucket, horizon, h_bt, backend, pools
                 )
-                scores = pool_scores(pending.per_series, pools)
+                scores = pool_scores(
+                    pending.per_series,
+                    pools,
+                    settings.combine_top,
+                    pending.long_backtest,
+                    pending.wide,
+                )
                 continue
             choice, future, error = _run_family(
                 frame, family, settings, bucket, horizon, h_bt, backend
@@ -1196,23 +1487,48 @@ def forecast_paths(
         backtests.h_bt,
     )
     advance, days = backtests.advance, BUCKET_DAYS[bucket]
-    if backtests.pending is not None:
-        if ranked is None:
-            ranked = pool_ranking([backtests.pool_scores], settings.combine_top)
+    if ranked is None:
+        ranked = pool_ranking([backtests.pool_scores], settings.combine_top)
+    # short intermittent / lumpy series forecast with their pattern's models (unique_id, model)
+    pattern_choice = pl.DataFrame(schema={"unique_id": pl.Int64, "model": pl.String})
+    short_pools = series.filter(
+        (pl.col("family") == "short") & pl.col("demand_pattern").is_in(["intermittent", "lumpy"])
+    ).select("unique_id", pl.col("demand_pattern").alias("pool"))
+    pattern_models = (
+        settings.intermittent_selection == "pattern" and ranked.height > 0 and short_pools.height
+    )
+    if backtests.pending is not None or pattern_models:
+        paths = []
         with forecast_backend(settings) as backend:
-            choice, future, error = _family_forecast(
-                backtests.pending, settings, horizon, backend, ranked
-            )
+            if backtests.pending is not None:
+                choice, future, error = _family_forecast(
+                    backtests.pending, settings, horizon, backend, ranked
+                )
+                choices.append(choice)
+                errors.append(error)
+                paths.append(future)
+            if pattern_models:  # too short to backtest: their pattern's models
+                pattern_choice, pattern_future = pattern_forecast(
+                    data.join(short_pools.select("unique_id"), on="unique_id")
+                    .drop("family")
+                    .sort(["unique_id", "ds"]),
+                    short_pools,
+                    ranked,
+                    settings,
+                    bucket,
+                    horizon,
+                    backend,
+                )
+                paths.append(pattern_future)
+        future = pl.concat(paths, how="vertical_relaxed")
         if settings.pooled_seasonality:
             if factors is None:
                 factors = pooled_factors(
                     [backtests.seasonal], backtests.origin, settings, bucket, horizon
                 )
             future = with_pooled_seasonality(future, history, settings, bucket, horizon, factors)
-        choices.append(choice)
         futures.append(future)
-        errors.append(error)
-        if advance is not None:
+        if advance is not None and backtests.pending is not None:
             advance(backtests.pending.frame["unique_id"].n_unique())
         backtests.pending = None
 
@@ -1227,6 +1543,9 @@ def forecast_paths(
         .then(pl.lit("TSBDecay"))
         .otherwise(pl.col("short_model"))
     )
+    # the short series forecast with their pattern's models keep the short-history spread
+    simple = simple.join(pattern_choice, on="unique_id", how="left")
+    simple_model = pl.coalesce(pl.col("model"), simple_model)
     simple_choice = simple.select(
         "unique_id",
         simple_model.alias("model"),
@@ -1237,17 +1556,21 @@ def forecast_paths(
         pl.lit(None, pl.List(pl.Float64)).alias("window_rates"),
     )
     steps = pl.DataFrame({"step": list(range(1, horizon + 1))})
-    simple_future = simple.join(steps, how="cross").select(
-        "unique_id",
-        (pl.col("last_period") + pl.duration(days=pl.col("step") * days)).alias("ds"),
-        pl.col("step").cast(pl.Int64),
-        simple_model.alias("model"),
-        pl.when(pl.col("family") == "zero")
-        .then(0.0)
-        .when(pl.col("family") == "decay")
-        .then(pl.col("tsb_rate"))
-        .otherwise(pl.col("short_rate"))
-        .alias("forecast"),
+    simple_future = (
+        simple.filter(pl.col("model").is_null())
+        .join(steps, how="cross")
+        .select(
+            "unique_id",
+            (pl.col("last_period") + pl.duration(days=pl.col("step") * days)).alias("ds"),
+            pl.col("step").cast(pl.Int64),
+            simple_model.alias("model"),
+            pl.when(pl.col("family") == "zero")
+            .then(0.0)
+            .when(pl.col("family") == "decay")
+            .then(pl.col("tsb_rate"))
+            .otherwise(pl.col("short_rate"))
+            .alias("forecast"),
+        )
     )
     choice = pl.concat([*choices, simple_choice], how="vertical_relaxed")
     future = pl.concat([*futures, simple_future], how="vertical_relaxed")
@@ -1308,10 +1631,12 @@ def banded_forecast(
         .then(0.0)
         .when(pl.col("family") == "decay")
         .then(two_point_band_width(level))
-        .when(pl.col("band_width").is_not_null())
-        .then(pl.col("band_width") * pl.col("scale"))
         .otherwise(z * pl.col("sigma_e"))
     )
+    # conformal: each tail its own width (the forecast's upper and lower misses)
+    conformal = pl.col("band_upper").is_not_null() & ~pl.col("family").is_in(["zero", "decay"])
+    upper = pl.when(conformal).then(pl.col("band_upper") * pl.col("scale")).otherwise(half_width)
+    lower = pl.when(conformal).then(pl.col("band_lower") * pl.col("scale")).otherwise(half_width)
     forecast = (
         future.join(
             summary.select(
@@ -1336,13 +1661,16 @@ def banded_forecast(
             .clip(lower_bound=0.0)
             .alias("forecast"),
         )
-        .with_columns(half_width.fill_nan(None).fill_null(0.0).alias("half_width"))
+        .with_columns(
+            upper.fill_nan(None).fill_null(0.0).alias("upper"),
+            lower.fill_nan(None).fill_null(0.0).alias("lower"),
+        )
         .select(
             *SERIES,
             pl.col("ds").alias("period_start"),
             "forecast",
-            (pl.col("forecast") - pl.col("half_width")).clip(lower_bound=0.0).alias("lo"),
-            (pl.col("forecast") + pl.col("half_width")).alias("hi"),
+            (pl.col("forecast") - pl.col("lower")).clip(lower_bound=0.0).alias("lo"),
+            (pl.col("forecast") + pl.col("upper")).alias("hi"),
             "model",
         )
         .sort([*SERIES, "period_start"])

@@ -25,13 +25,14 @@ Levels for a periodic review (R, S) policy, per series, from the joint draws
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 from scipy import special, stats
 
-from stockplan.config import Policy
+from stockplan.config import Classify, Policy
 from stockplan.demand import SERIES, in_series_blocks
 from stockplan.random_streams import (
     DAY_PICK,
@@ -411,6 +412,68 @@ def replenishment_cycle_level(alpha: np.ndarray, review_share: np.ndarray) -> np
     return np.where(share > 0, np.clip(level, 0.0, alpha), alpha)
 
 
+def replenishment_fill_level(
+    beta: np.ndarray, order_qty: np.ndarray, review_demand: np.ndarray
+) -> np.ndarray:
+    """The fill rate per review period that gives fill rate `beta` per replenishment cycle
+    of a min-max / (s, Q) series ordering `order_qty` per cycle: beta_R = 1 - (1 - beta)
+    Q / E[D_R], clipped to [0, beta].
+
+    A cycle serves Q units and runs short only in the review period that starts at the
+    reorder point, by about E[short_R(s)] = (1 - beta_R) E[D_R] units (the undershoot of s
+    neglected), so fill = 1 - E[short_R(s)] / Q: shortage per cycle over the quantity per
+    cycle (Silver, Pyke & Thomas 2017, ch. 6; Axsater 2006, ch. 5). Q = E[D_R] gives beta."""
+    beta = np.asarray(beta, dtype=float)
+    qty = np.asarray(order_qty, dtype=float)
+    demand = np.asarray(review_demand, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        level = 1.0 - (1.0 - beta) * qty / demand
+    return np.where((demand > 0) & (qty > 0), np.clip(level, 0.0, beta), beta)
+
+
+def cycle_fill_rate(
+    fill_per_review: np.ndarray, order_qty: np.ndarray, review_demand: np.ndarray
+) -> np.ndarray:
+    """Fill rate per replenishment cycle from the fill rate per review period at the
+    reorder point: 1 - (1 - fill_R) E[D_R] / Q, the inverse of `replenishment_fill_level`
+    (clipped to [0, 1])."""
+    fill = np.asarray(fill_per_review, dtype=float)
+    qty = np.asarray(order_qty, dtype=float)
+    demand = np.asarray(review_demand, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 1.0 - (1.0 - fill) * demand / qty
+    return np.where((demand > 0) & (qty > 0), np.clip(out, 0.0, 1.0), fill)
+
+
+def cycle_shortage_stock(
+    frame: pl.DataFrame, ltd: LeadTimeDemand, allowed: np.ndarray
+) -> np.ndarray:
+    """Per row of `frame`, the smallest reorder point s (to 1/64 of a draw unit, rescaled
+    as `empirical_order_up_to` rescales) with E[(T - s)^+] <= `allowed` under the row's
+    draws, T = D_L + D_R: the shortage of a replenishment cycle that starts its last
+    review just above s, lead time included (Silver, Pyke & Thomas 2017, ch. 6, (R, s, S)
+    with the undershoot neglected). NaN where the series has no draws."""
+    usable, pick = _draw_rows(frame, ltd)
+    out = np.full(frame.height, np.nan)
+    if not usable.any():
+        return out
+    protection = (frame["lead_time_days"] + frame["review_days"]).to_numpy().astype(float)
+    scale = frame["demand_protection"].to_numpy().astype(float)[usable] / (
+        protection[usable] * ltd.mean_day[pick]
+    )
+    total = ltd.lead[pick].astype(float) + ltd.review[pick].astype(float)
+    budget = np.asarray(allowed, dtype=float)[usable] / np.where(scale > 0, scale, np.nan)
+    low, high = np.zeros(pick.size), total.max(axis=1)
+    for _ in range(40):
+        mid = (low + high) / 2
+        ok = np.maximum(total - mid[:, None], 0.0).mean(axis=1) <= budget
+        high, low = np.where(ok, mid, high), np.where(ok, low, mid)
+        if np.all(high - low < 1 / 64):
+            break
+    out[usable] = np.where(np.isfinite(budget), np.ceil(high * scale - 1e-9), np.nan)
+    return out
+
+
 def empirical_order_up_to(
     frame: pl.DataFrame,
     ltd: LeadTimeDemand,
@@ -472,6 +535,7 @@ def lead_time_demand_sums(
     seed: int = 0,
     forecast_age_days: int = 0,
     level_alpha: float = 0.0,
+    classify: Classify | None = None,
 ) -> PendingDraws:
     """The first half of `history_lead_time_demand`: the backtest calibration's summed
     counts (`calibration_sums`) of these series and what their draws need, kept for
@@ -492,6 +556,8 @@ def lead_time_demand_sums(
     `days` or `parametric` forces one.
     With too few calibration cycles for a pattern its levels are the uncalibrated
     conditional quantiles (or the parametric ones).
+    `classify`: pool each window under the pattern the series had at its origin (see
+    `backtest_calibration`); lost-sales scoring as `lost_sales_scoring` says.
     `forecast_age_days`: how long the forecast made at an origin keeps setting the levels
     (0: refit at every review); the calibration then scores each window's forecast at every
     review over that age, as the levels will live with it; `level_alpha`: with the level
@@ -537,7 +603,9 @@ def lead_time_demand_sums(
             forecast_age_days=forecast_age_days,
             level_alpha=level_alpha,
             bucket_days=bucket_days,
-            lost_sales_path=settings.calibrate_lost_sales,
+            lost_sales_path=lost_sales_scoring(settings),
+            classify=classify,
+            discrete_patterns=settings.discrete_patterns,
         )
         if settings.calibrate and windows.height
         else {}
@@ -633,6 +701,15 @@ def add_calibration_sums(parts: list[dict[str, np.ndarray]]) -> dict[str, np.nda
         for method, counts in part.items():
             total[method] = total[method] + counts if method in total else counts.copy()
     return total
+
+
+def lost_sales_scoring(settings: Policy) -> bool:
+    """Whether the backtest scores review periods on the lost-sales path (`_lost_sales_path`):
+    `policy.calibrate_lost_sales` true / false, or 'cycle' (the default) for cycle-service
+    targets only."""
+    if settings.calibrate_lost_sales == "cycle":
+        return settings.service_measure == "cycle"
+    return bool(settings.calibrate_lost_sales)
 
 
 def _sigma_day(keys: pl.DataFrame, summary: pl.DataFrame | None, bucket_days: int):
@@ -743,6 +820,38 @@ def _spread_before(
     return spread / np.sqrt(bucket_days)
 
 
+def pattern_before(
+    history: np.ndarray,
+    bucket_days: int = 7,
+    adi_cutoff: float = 1.32,
+    cv2_cutoff: float = 0.49,
+    new_periods: int = 8,
+    dead_days: int = 91,
+) -> np.ndarray:
+    """Demand pattern per row of `history` ([rows, days] ending at an origin, NaN where not
+    measured) as `classify_demand` would have labelled the series there, from the days
+    before the origin only: index into PATTERN_KEYS, or -1 where it would be new (fewer
+    than `new_periods` buckets with a measured day), dead (no demand in the last
+    `dead_days`) or never sold. Buckets of `bucket_days` end at the origin; ADI = buckets
+    / buckets with demand, CV^2 = (std / mean)^2 (ddof 0) of the non-zero buckets
+    (Syntetos, Boylan & Croston 2005): smooth ADI < cut and CV^2 < cut, erratic ADI < cut,
+    intermittent CV^2 < cut, else lumpy."""
+    rows, days = history.shape
+    whole = days // bucket_days
+    buckets = history[:, days - whole * bucket_days :].reshape(rows, whole, bucket_days)
+    seen = (~np.isnan(buckets)).any(axis=2)
+    sums = np.nansum(buckets, axis=2)
+    selling = seen & (sums > 0)
+    periods, hits = seen.sum(axis=1), selling.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(selling, sums, 0.0).sum(axis=1) / hits
+        var = np.where(selling, (sums - mean[:, None]) ** 2, 0.0).sum(axis=1) / hits
+        adi, cv2 = periods / hits, np.nan_to_num(var / mean**2)
+    recent = np.nansum(history[:, max(0, days - dead_days) :], axis=1) > 0
+    pattern = 2 * (adi >= adi_cutoff) + (cv2 >= cv2_cutoff)
+    return np.where((hits > 0) & recent & (periods >= new_periods), pattern, -1)
+
+
 def recalibrated_level(target: np.ndarray, achieved: np.ndarray) -> np.ndarray:
     """The quantile level of CALIBRATION_GRID whose backtest service equals `target`
     (linear between grid points; quantile recalibration, Kuleshov et al. 2018). `achieved`
@@ -784,6 +893,8 @@ def calibration_sums(
     level_alpha: float = 0.0,
     bucket_days: int = 7,
     lost_sales_path: bool = False,
+    classify: Classify | None = None,
+    discrete_patterns: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
@@ -806,16 +917,25 @@ def calibration_sums(
     follows the k = a // bucket_days buckets sold since the origin, l_j = l_(j-1) +
     alpha (y_j - l_(j-1)) from l_0 = the window's forecast per bucket, and mu, sigma and
     the bootstrap's scale are multiplied by l_k / l_0 (a zero forecast takes l_k).
+    Each window is pooled under the pattern the series had at its origin with `classify`
+    (`pattern_before` on the `history_days` before it: a label chosen on the whole history
+    would pool a series' windows by what they hold; windows the plan would call new or dead
+    are left out), its parametric candidate discrete where that pattern is in
+    `discrete_patterns`; without `classify`, under the row's `demand_pattern`.
     A window runs short when T > S (exact for backorders); with `lost_sales_path` and lost
     sales, when the (R, S) policy replayed on the actual days after the origin runs out in
     the window's review period (`_lost_sales_path`): demand lost earlier does not carry
     into later review periods, as in `simulate`.
     Returns method -> [half, measure, level, pattern] summed counts (cycles, cycles
-    served, review demand, units short; the half of the origins by date, every other
-    4 R days back from the end): `calibration_curves` turns them into, per method and
+    served, review demand, units short) in four halves: 0 / 1 the origins by date (every
+    other 4 R days back from the end), 2 / 3 the series by the parity of their stream key
+    (a hash of sku and location). `calibration_curves` turns them into, per method and
     pattern, (cycle service, fill rate) per grid level over all origins and the held-out
     error: the curves of one half recalibrate the levels for the other, and the mean
-    |achieved - target| there at 0.90 / 0.95 / 0.98 is the method's calibration score.
+    |achieved - target| there at 0.90 / 0.95 / 0.98 is the method's calibration score
+    (the halves by series where the origins leave a half without curves). Each window's
+    half follows from its own date or series alone, so the counts of any partition of the
+    series add up to those of all series at once.
     Each series' draws come from its own streams (seed, and the origin's date).
     """
     r = max(1, round(review_days))
@@ -827,13 +947,19 @@ def calibration_sums(
         keys.select(SERIES).with_row_index("row"), on=SERIES, maintain_order="left"
     ).with_columns((pl.col("origin") - pl.lit(first)).dt.total_days().alias("day"))
     patterns = keys["demand_pattern"].to_numpy()
+    # today's label per row (index into PATTERN_KEYS, -1 for none of them), used where no
+    # `classify` gives each window the pattern at its origin
+    labels = np.select([patterns == p for p in PATTERN_KEYS], range(len(PATTERN_KEYS)), -1)
+    is_discrete = np.isin(np.array(PATTERN_KEYS), list(discrete_patterns or ()))
     running = np.zeros((daily.shape[0], span + 1))  # filled a block of series at a time
     for lo in range(0, daily.shape[0], SERIES_PER_BLOCK):
         block = slice(lo, lo + SERIES_PER_BLOCK)
         np.cumsum(np.nan_to_num(daily[block]), axis=1, out=running[block, 1:])
     methods = ("block", "days", "parametric") if sigma_day is not None else ("block", "days")
-    sums = {m: np.zeros((2, 4, CALIBRATION_GRID.size, len(PATTERN_KEYS))) for m in methods}
+    sums = {m: np.zeros((4, 4, CALIBRATION_GRID.size, len(PATTERN_KEYS))) for m in methods}
     streams = series_streams(keys, seed)
+    # the held-out half of a series: its stream key's parity, the same in any partition
+    series_half = (streams & np.uint64(1)).astype(int)
     for (day,), group in rows_of.group_by("day", maintain_order=True):
         origin = int(day)
         # the half of the origins an origin belongs to, and its draws' streams, follow from
@@ -851,6 +977,17 @@ def calibration_sums(
             else np.full(rows.size, np.nan)
         )
         history = daily[rows, max(0, origin - history_days) : origin]
+        if classify is not None:  # the pattern the series had at this origin
+            window_pattern = pattern_before(
+                history,
+                bucket_days,
+                classify.adi_cutoff,
+                classify.cv2_cutoff,
+                classify.new_item_periods,
+                classify.dead_item_days,
+            )
+        else:  # the pattern it has now
+            window_pattern = labels[rows]
         ages = range(0, max(0, forecast_age_days) + 1, r)
         ran = running[rows]  # one copy per origin, not two per age
         outcomes = [
@@ -888,9 +1025,18 @@ def calibration_sums(
             if method != "parametric":
                 quantile = cycle_service_level_stock(ltd.lead, ltd.review, grid)
 
-            counted = discrete[rows] if discrete is not None else np.zeros(rows.size, bool)
+            if classify is not None and discrete_patterns is not None:
+                counted = (window_pattern >= 0) & is_discrete[np.maximum(window_pattern, 0)]
+            else:
+                counted = discrete[rows] if discrete is not None else np.zeros(rows.size, bool)
             fresh = None
-            mine = (patterns[rows][:, None] == np.array(PATTERN_KEYS)[None, :]).astype(float)
+            mine = (window_pattern[:, None] == np.arange(len(PATTERN_KEYS))[None, :]).astype(float)
+            # held-out halves: alternate origins (0, 1), and the series' halves (2, 3) for
+            # where the origins leave a half empty
+            pools = [
+                (half, mine),
+                *((2 + h, mine * (series_half[rows] == h)[:, None]) for h in (0, 1)),
+            ]
             stocks = []
             for *_, (ratio, at_rate) in outcomes:
                 moved = not np.all(ratio == 1.0) or bool(np.any((rate <= 0) & (at_rate > 0)))
@@ -911,10 +1057,23 @@ def calibration_sums(
                 if not moved:
                     fresh = stock
                 stocks.append(stock)
-            if not backorder and lost_sales_path:
-                path_out, path_short = _lost_sales_path(
-                    np.nan_to_num(daily[rows]), origin, stocks, lead_days[rows], r
-                )
+            if not backorder and lost_sales_path:  # SERIES_PER_BLOCK rows at a time: its
+                # [rows, levels, days] pipeline for every series at once is a full copy each
+                blocks = [
+                    _lost_sales_path(
+                        np.nan_to_num(daily[rows[b]]),
+                        origin,
+                        [stock[b] for stock in stocks],
+                        lead_days[rows[b]],
+                        r,
+                    )
+                    for b in (
+                        slice(lo, lo + SERIES_PER_BLOCK)
+                        for lo in range(0, rows.size, SERIES_PER_BLOCK)
+                    )
+                ]
+                path_out = np.concatenate([out for out, _ in blocks], axis=1)
+                path_short = np.concatenate([short for _, short in blocks], axis=1)
             for i, (ages_ok, lead_actual, review_actual, _) in enumerate(outcomes):
                 stock = stocks[i]
                 total = (lead_actual + review_actual)[:, None]
@@ -932,11 +1091,12 @@ def calibration_sums(
                         review_actual[:, None] - np.maximum(stock - lead_actual[:, None], 0), 0
                     )
                     ok = total <= stock
-                table = sums[method][half]  # [measure, level, pattern]
-                table[0] += (cycle @ mine)[None, :]
-                table[1] += (ok * cycle[:, None]).T @ mine
-                table[2] += ((scored * review_actual) @ mine)[None, :]
-                table[3] += (short * scored[:, None]).T @ mine
+                for h, pooled in pools:
+                    table = sums[method][h]  # [measure, level, pattern]
+                    table[0] += (cycle @ pooled)[None, :]
+                    table[1] += (ok * cycle[:, None]).T @ pooled
+                    table[2] += ((scored * review_actual) @ pooled)[None, :]
+                    table[3] += (short * scored[:, None]).T @ pooled
     return sums
 
 
@@ -948,11 +1108,18 @@ def calibration_curves(
     partitions of the series add up to those of all series at once."""
     result: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     held_out: dict[str, dict[str, tuple[float, float]]] = {}
+    split = {  # held out by origin where every method has both halves, else by series
+        pattern: 0
+        if all(_curves(h[a, :, :, p]) is not None for h in sums.values() for a in (0, 1))
+        else 2
+        for p, pattern in enumerate(PATTERN_KEYS)
+    }
     for method, halves in sums.items():
         result[method], held_out[method] = {}, {}
         for p, pattern in enumerate(PATTERN_KEYS):
-            curves = [_curves(halves[h, :, :, p]) for h in (0, 1)]
-            both = _curves(halves.sum(axis=0)[:, :, p])
+            first_half = split[pattern]
+            curves = [_curves(halves[first_half + h, :, :, p]) for h in (0, 1)]
+            both = _curves(halves[:2].sum(axis=0)[:, :, p])
             if both is None:
                 continue
             result[method][pattern] = both

@@ -56,12 +56,14 @@ import polars as pl
 
 from stockplan.config import Config
 from stockplan.demand import SERIES, default_as_of
-from stockplan.engines import engine_session
+from stockplan.engines import Cluster, engine_session
 from stockplan.errors import StockplanError
 from stockplan.forecast import (
     ForecastBacktests,
     ForecastPaths,
+    backtest_periods,
     band_widths,
+    come_back_sums,
     forecast_paths,
     history_origin,
     pool_ranking,
@@ -110,9 +112,14 @@ def partition_count(series: int, workers: int) -> int:
     return max(workers, math.ceil(series / SERIES_PER_PARTITION))
 
 
-def partition_of(n: int) -> pl.Expr:
-    """The partition of a row: a seeded hash of its sku mod n (stable for one polars)."""
-    return (pl.col("sku").hash(seed=18) % n).cast(pl.Int64)
+def partition_of(n: int, sku: pl.Expr | None = None, groups: pl.DataFrame | None = None) -> pl.Expr:
+    """The partition of a row: a seeded hash of its sku (`sku`, else the column `sku`)
+    mod n (stable for one polars); with `groups` (`linked_groups`) a linked sku's group's
+    smallest sku instead (as `partition_of_group`)."""
+    key = pl.col("sku") if sku is None else sku
+    if groups is not None:
+        key = key.cast(pl.String).replace(groups["sku"], groups["group"])
+    return (key.hash(seed=18) % n).cast(pl.Int64)
 
 
 def linked_groups(tables: dict[str, pl.DataFrame]) -> pl.DataFrame | None:
@@ -214,16 +221,19 @@ def _annual_values(part: _Part) -> pl.DataFrame:
     return part.demand.classes.select(*SERIES, "annual_value")
 
 
-def _prior_inputs(part: _Part, config: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The partition's established series with a category (`forecast.prior_inputs`) and
-    its promotion sums per category (`promotions.category_uplift_sums`)."""
+def _prior_inputs(part: _Part, config: Config) -> tuple[pl.DataFrame, pl.DataFrame, tuple]:
+    """The partition's established series with a category (`forecast.prior_inputs`), its
+    promotion sums per category (`promotions.category_uplift_sums`) and the dead-item
+    check's sums (`forecast.come_back_sums`)."""
     demand = part.demand
-    series = series_stats(demand.history, demand.classes, config.forecast, config.planning.bucket)
+    settings, bucket = config.forecast, config.planning.bucket
+    series = series_stats(demand.history, demand.classes, settings, bucket)
     products = demand.tables.get("products")
     sums = demand.uplift_sums if demand.uplift_sums is not None else pl.DataFrame()
     return (
         prior_inputs(series, product_categories(products)),
         category_uplift_sums(sums, products),
+        come_back_sums(series, settings.dead_probability, backtest_periods(settings, bucket)),
     )
 
 
@@ -256,6 +266,7 @@ class _Shared:
     prior_series: pl.DataFrame
     origin: dt.date | None
     category_uplift: pl.DataFrame
+    come_back: list
 
 
 def _step_backtest(part: _Part, shared: _Shared, config: Config) -> _Part:
@@ -265,7 +276,9 @@ def _step_backtest(part: _Part, shared: _Shared, config: Config) -> _Part:
         demand.classes.drop("abc").join(shared.abc, on=SERIES, how="left").select(columns)
     )
     _with_category_uplift(demand, shared.category_uplift, config)
-    part.backtests = backtest_stage(demand, config, _quiet, shared.prior_series, shared.origin)
+    part.backtests = backtest_stage(
+        demand, config, _quiet, shared.prior_series, shared.origin, shared.come_back
+    )
     return part
 
 
@@ -378,11 +391,22 @@ def partitioned_plan(
     *,
     include_all: bool = False,
     progress: Progress | None = None,
+    read: WorkerInputs | None = None,
 ) -> PlanResult:
     """The plan of `pipeline.run_plan`, every per-series stage on the cluster of
-    `forecast.engine`, partitioned by sku (module docstring)."""
+    `forecast.engine`, partitioned by sku (module docstring). Without a `sales` table the
+    tasks read the sales dataset of `inputs.sales` themselves (`read_on_workers`)."""
     say = progress or _quiet
     check_partitionable(tables, config)
+    if "sales" not in tables and read is None:
+        with engine_session(config.forecast) as cl:
+            assert cl is not None
+            read = read_on_workers(cl, tables, config, say)
+            result = partitioned_plan(
+                read.tables, config, include_all=include_all, progress=progress, read=read
+            )
+        result.notes = read.notes + result.notes
+        return result
     as_of = config.planning.as_of or default_as_of(tables["sales"])
     engine = config.forecast
     # inside a partition the forecast runs in the worker process itself (one core each)
@@ -409,22 +433,26 @@ def partitioned_plan(
     scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
     with engine_session(engine) as cl:
         assert cl is not None
-        n = partition_count(universe.height, cl.workers)
+        n = partition_count(universe.height, cl.workers) if read is None else read.n
         say(f"planning {universe.height} series in {n} partitions on {cl.name}")
-        handles = cl.scatter(split_tables(tables, n, linked_groups(tables)))
+        handles = (
+            cl.scatter(split_tables(tables, n, linked_groups(tables)))
+            if read is None
+            else read.handles
+        )
         say("building demand history")
         handles = cl.map(_step_demand, handles, config)
         values = pl.concat(cl.gather(cl.map(_annual_values, handles)))
         abc = abc_by_value(values, config.classify).select(*SERIES, "abc")
         pooled_inputs = cl.gather(cl.map(_prior_inputs, handles, config))
-        priors = pl.concat([inputs for inputs, _ in pooled_inputs]).sort(SERIES)
-        category_uplift = pl.concat([sums for _, sums in pooled_inputs])
+        priors = pl.concat([inputs for inputs, _, _ in pooled_inputs]).sort(SERIES)
+        category_uplift = pl.concat([sums for _, sums, _ in pooled_inputs])
+        come_back = [sums for _, _, sums in pooled_inputs]
         ends = [d for d in cl.gather(cl.map(_history_origin, handles, config)) if d is not None]
         origin = max(ends) if ends else None
         say("forecasting series")
-        handles = cl.map(
-            _step_backtest, handles, _Shared(abc, priors, origin, category_uplift), config
-        )
+        shared = _Shared(abc, priors, origin, category_uplift, come_back)
+        handles = cl.map(_step_backtest, handles, shared, config)
         scored = cl.gather(cl.map(_pool_scores, handles))
         ranked = pool_ranking([pools for pools, _ in scored], config.forecast.combine_top)
         horizon = config.planning.horizon_periods
@@ -441,9 +469,18 @@ def partitioned_plan(
         say("computing safety stock, orders and stockout risk")
         pooled = _Pooled(scores, calibration)
         handles = cl.map(_step_orders, handles, pooled, scorecard, backups, config)
+        staging = parts_staging(config, universe.height)
+        if staging is not None:  # the forecast and history stay out of the driver
+            handles = cl.map(_write_parts, handles, staging)
         parts: list[_Part] = cl.gather(cl.map(_rows, handles))
     demand, supply, ordered = _combined(parts, item_view, lots, as_of, config, scores, scorecard)
-    return plan_result(tables, demand, supply, ordered, config, include_all=include_all)
+    result = plan_result(tables, demand, supply, ordered, config, include_all=include_all)
+    if staging is not None:
+        result.notes.append(
+            f"the forecast and demand history of {universe.height} series were written by "
+            "the workers as part files (forecast/, history/ in the output folder)"
+        )
+    return result
 
 
 def _combined(
@@ -504,3 +541,148 @@ def _combined(
         scorecard=scorecard,
     )
     return demand, supply, ordered
+
+
+# ---- sales read by the tasks themselves (a Parquet dataset: folder or glob) ----
+
+
+@dataclass
+class _Read:
+    """A task's own sales slice with the partition's other tables, or the error it met."""
+
+    tables: dict[str, pl.DataFrame] | None
+    facts: dict[str, pl.DataFrame]
+    notes: list[str]
+    error: tuple[int, str] | None = None
+
+
+@dataclass
+class WorkerInputs:
+    """The partitions' inputs, held by the tasks that read them: `handles` (one per
+    partition, `n` of them), and on the driver the small tables with `sales` standing for
+    one row per series sold (sku, location, last date), the warnings and notes."""
+
+    n: int
+    handles: object
+    tables: dict[str, pl.DataFrame]
+    notes: list[str]
+
+
+def _step_read(
+    item: tuple[int, dict[str, pl.DataFrame]],
+    n: int,
+    stock_locations: list[str],
+    config: Config,
+    groups: pl.DataFrame | None = None,
+) -> _Read:
+    """Partition `index` of n reads the rows of the sales dataset whose sku hashes to it,
+    types and checks them (`io.datasets.read_dataset`, `io.prepare.prepare_sales_slice`).
+    A bad cell is returned as its one-line message, not raised: every engine then brings
+    it back to the driver as it is (Ray and Spark wrap a raised error in their traceback)."""
+    from stockplan.io.datasets import read_dataset
+    from stockplan.io.prepare import prepare_sales_slice
+
+    index, tables = item
+    spec = config.inputs.sales if config.inputs is not None else None
+    notes: list[str] = []
+    try:
+        sales = read_dataset(
+            "sales",
+            spec.path,  # type: ignore[union-attr]
+            config.columns.get("sales", {}),
+            config.io.identify_by,
+            notes,
+            keep=lambda sku: partition_of(n, sku, groups) == index,
+        )
+        sales, facts = prepare_sales_slice(sales, stock_locations, tables.get("products"), config)
+    except StockplanError as exc:
+        return _Read(None, {}, [], (getattr(exc, "part_file_index", -1), str(exc)))
+    return _Read({**tables, "sales": sales}, facts, notes)
+
+
+def _read_facts(read: _Read) -> _Read:
+    return _Read(None, read.facts, read.notes, read.error)
+
+
+def _read_tables(read: _Read) -> dict[str, pl.DataFrame]:
+    assert read.tables is not None
+    return read.tables
+
+
+def read_on_workers(
+    cl: Cluster, tables: dict[str, pl.DataFrame], config: Config, say: Progress
+) -> WorkerInputs:
+    """Each partition's task reads and checks its own slice of the sales dataset; the
+    driver gets back only small facts: the first bad cell of any partition (raised here as
+    its one line, the earliest part file first), unknown skus, late sales, the locations
+    and one row per series."""
+    from stockplan.io.prepare import UNCHECKED_LOCATIONS, check_sales_facts
+
+    stock = tables["stock"]
+    known = pl.concat(
+        [tables[t].select(SERIES) for t in ("stock", "purchase_orders") if t in tables]
+    ).unique()
+    n = partition_count(known.height, cl.workers)
+    say(f"reading the sales dataset in {n} partitions on {cl.name}")
+    small = {name: frame for name, frame in tables.items() if name != UNCHECKED_LOCATIONS}
+    groups = linked_groups(small)  # kits and successions plan in one partition
+    handles = cl.scatter(list(enumerate(split_tables(small, n, groups))))
+    locations = sorted(stock["location"].drop_nulls().unique().to_list())
+    if config.forecast.engine_address and config.inputs is not None:
+        # another machine's workers have another working folder: the absolute path
+        spec = config.inputs.sales
+        resolved = spec.model_copy(update={"path": spec.path.absolute()})  # type: ignore[union-attr]
+        inputs = config.inputs.model_copy(update={"sales": resolved})
+        config = config.model_copy(update={"inputs": inputs})
+    handles = cl.map(_step_read, handles, n, locations, config, groups)
+    reads: list[_Read] = cl.gather(cl.map(_read_facts, handles))
+    errors = sorted(r.error for r in reads if r.error is not None)
+    if errors:
+        raise StockplanError(errors[0][1])
+    facts = [r.facts for r in reads]
+    series = pl.concat([f["series"] for f in facts])
+    if series.height == 0:
+        raise StockplanError(f"{config.source('sales')}: has no data rows")
+    warnings = check_sales_facts(facts, tables, config)
+    sold = series.with_columns(pl.lit(1.0).alias("quantity"))
+    notes = [note for r in reads for note in r.notes] + warnings
+    return WorkerInputs(n, cl.map(_read_tables, handles), {**small, "sales": sold}, notes)
+
+
+# ---- the forecast and the demand history written by the tasks (io.parts) ----
+
+
+def parts_staging(config: Config, series: int) -> str | None:
+    """The staging folder the tasks write their part files into: when the command offers
+    a Parquet output folder (`io.parts.offering`) and `io.parquet_parts` is on, or auto
+    with at least `io.parquet_parts_series` series; else None."""
+    from stockplan.io.parts import offered
+
+    target, mode = offered(), config.io.parquet_parts
+    if target is None or mode == "off":
+        return None
+    if mode == "auto" and series < config.io.parquet_parts_series:
+        return None
+    return str(target.stage())
+
+
+def _write_parts(part: _Part, staging: str) -> _Part:
+    """The partition's forecast and demand history as part files (named by a hash of its
+    first sku), as the writers would write them (planning date on every row, no NaN);
+    the stages keep empty frames of the same columns."""
+    from stockplan.io.parts import write_part
+    from stockplan.io.writers import finite
+    from stockplan.items import for_people
+
+    assert part.supply is not None
+    demand, supply = part.demand, part.supply
+    if demand.classes.height:
+        first = pl.Series([demand.classes["sku"].min()], dtype=pl.String).hash(seed=0)[0]
+        name = f"{first:016x}"
+        for table, frame in (("forecast", supply.forecast), ("history", demand.history)):
+            keys = [c for c in (*SERIES, "period_start") if c in frame.columns]
+            written = for_people({table: frame.sort(keys)}, pl.DataFrame(), demand.as_of)
+            write_part(staging, table, name, finite(written[table]))
+    supply.forecast = supply.forecast.clear()
+    demand.history = demand.history.clear()
+    return part

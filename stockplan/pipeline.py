@@ -175,13 +175,15 @@ def backtest_stage(
     say: Progress,
     prior_series: pl.DataFrame | None = None,
     origin: dt.date | None = None,
+    come_back: list | None = None,
 ) -> ForecastBacktests:
     """Backtest every series and forecast all but the intermittent family, whose models
     wait for the pools' ranking (`forecast.forecast_backtests`; `forecast.forecast_paths`
     goes on). `prior_series`: the established series every category prior is measured on
     (`forecast.prior_inputs`; a partitioned run gathers them from every partition), else
     this stage's own; `origin`: the forecast origin of every partition (pooled
-    seasonality), else this history's."""
+    seasonality), else this history's; `come_back`: the dead-item check's sums of every
+    partition (`forecast.come_back_sums`), else this stage's own."""
     planning = config.planning
     tick = say("forecasting series", total=demand.classes.height)
     return forecast_backtests(
@@ -194,6 +196,7 @@ def backtest_stage(
         prior_series,
         advance=tick if callable(tick) else None,
         origin=origin,
+        come_back=come_back,
     )
 
 

@@ -29,12 +29,15 @@ from stockplan.config import Policy
 from stockplan.lead_time_demand import (
     CALIBRATION_GRID,
     LeadTimeDemand,
+    cycle_fill_rate,
+    cycle_shortage_stock,
     discrete_cdf,
     discrete_quantile,
     empirical_order_up_to,
     own_service_at_stock,
     recalibrated_level,
     replenishment_cycle_level,
+    replenishment_fill_level,
     review_demand_share,
 )
 
@@ -160,7 +163,8 @@ def protection_levels(
         safety = np.where(discrete & (mu > 0), np.maximum(quantile - mu, 0.0), safety)
     method = np.where(discrete, "discrete", "normal").astype(object)
     # levels from draws / from a backtest curve / set per replenishment cycle
-    drawn = on_curve = per_cycle = np.zeros(frame.height, dtype=bool)
+    drawn = on_curve = per_cycle = per_cycle_fill = np.zeros(frame.height, dtype=bool)
+    review_demand = d * review
     if lead_time_demand is not None:
         # the draws' levels count review periods with demand; min-max and (s, Q) series
         # promise the cycle service per replenishment cycle (`replenishment_cycle_level`)
@@ -169,6 +173,11 @@ def protection_levels(
             share = review_demand_share(frame, lead_time_demand)
             level = np.where(periodic, alpha, replenishment_cycle_level(alpha, share))
             per_cycle = ~periodic & (share > 0)
+        elif not periodic.all():  # fill rate per replenishment cycle of Q units
+            level = np.where(
+                periodic, alpha, replenishment_fill_level(alpha, cycle_qty, review_demand)
+            )
+            per_cycle_fill = ~periodic & (review_demand > 0) & (cycle_qty > 0)
         empirical = empirical_order_up_to(
             frame.with_columns(pl.Series("service_level", level)),
             lead_time_demand,
@@ -195,6 +204,17 @@ def protection_levels(
             counted = discrete_quantile(level, mu, np.maximum(sigma**2, mu)) - mu
             safety = np.where(parametric, np.where(discrete, counted, normal), safety)
             method = np.where(parametric, "parametric", method)
+    if per_cycle_fill.any():
+        # the per-review level neglects the lead time's demand beyond a low reorder point;
+        # a cycle's whole shortage E[(T - s)^+] within (1 - beta) Q is the floor
+        allowed = (1.0 - alpha) * cycle_qty
+        with np.errstate(invalid="ignore", divide="ignore"):
+            k = inverse_normal_loss(np.where(sigma > 0, allowed / sigma, np.inf))
+        floor = np.where(sigma > 0, k * sigma, 0.0)
+        if drawn.any():
+            own = cycle_shortage_stock(frame, lead_time_demand, allowed) - mu
+            floor = np.where(drawn & np.isfinite(own), own, floor)
+        safety = np.where(per_cycle_fill, np.maximum(safety, floor), safety)
     cap = d * settings.max_cover_days
     capped = (d > 0) & (safety > cap)
     safety = np.where(d > 0, np.minimum(safety, cap), 0.0)
@@ -213,6 +233,11 @@ def protection_levels(
         # the inverse of `replenishment_cycle_level`, alpha = 1 - (1 - alpha_R) pi
         on_draws = per_cycle & (drawn | on_curve)
         cycle_own[on_draws] = 1.0 - (1.0 - cycle_own[on_draws]) * share[on_draws]
+    if per_cycle_fill.any():  # the inverse of `replenishment_fill_level`
+        on_draws = per_cycle_fill & (drawn | on_curve)
+        fill_own[on_draws] = cycle_fill_rate(
+            fill_own[on_draws], cycle_qty[on_draws], review_demand[on_draws]
+        )
     own = cycle_own if settings.service_measure == "cycle" else fill_own
     unreachable = (d > 0) & (own < alpha - 1e-6)
     promised = np.where(unreachable, own, alpha)

@@ -515,10 +515,14 @@ def simulate_policies(replay: Replay, config: Config) -> pl.DataFrame:
     return replay_policies(replay, config)["simulation"]
 
 
-def replay_policies(replay: Replay, config: Config) -> dict[str, pl.DataFrame]:
+def replay_policies(
+    replay: Replay, config: Config, per_series: bool = False
+) -> dict[str, pl.DataFrame]:
     """Run every policy target and baseline scale once; return the `simulation` table (all
     series) and `simulation_by_pattern` (the same per demand pattern at the replay start,
-    with `policy_inventory_at_same_fill` from that pattern's own policy curve)."""
+    with `policy_inventory_at_same_fill` from that pattern's own policy curve); with
+    `per_series`, also `simulation_series`: every series per policy target, with the
+    columns of `simulation_unreachable`."""
     settings = config.simulate
     backorder = settings.unmet_demand == "backorder"
     measure = config.policy.service_measure
@@ -630,26 +634,31 @@ def replay_policies(replay: Replay, config: Config) -> dict[str, pl.DataFrame]:
         for pattern in PATTERNS
         if (patterns == pattern).any()
     ]
-    return {
+    out = {
         "simulation": table(None),
         "simulation_by_pattern": pl.concat(by_pattern)
         if by_pattern
         else pl.DataFrame(schema={"demand_pattern": pl.String}),
         "simulation_unreachable": unreachable_items(replay, runs, achieved_column),
     }
+    if per_series:
+        out["simulation_series"] = unreachable_items(replay, runs, achieved_column, every=True)
+    return out
 
 
-def unreachable_items(replay: Replay, runs: list, achieved_column: str) -> pl.DataFrame:
-    """The series whose target was not reachable at sane stock in each policy run: their
-    promised service (`promised_by_series`), what they achieved, their demand and their
-    largest day of demand counted in the replay."""
+def unreachable_items(
+    replay: Replay, runs: list, achieved_column: str, every: bool = False
+) -> pl.DataFrame:
+    """The series whose target was not reachable at sane stock in each policy run (with
+    `every`, all series): their promised service (`promised_by_series`), what they
+    achieved, their demand and their largest day of demand counted in the replay."""
     counted = counted_demand(replay)
     largest = counted.max(axis=1) if counted.shape[1] else np.zeros(replay.series.height)
     frames = []
     for _name, target, totals in runs:
         if "reachable" not in totals:
             continue
-        rows = totals["reachable"] <= 0
+        rows = (totals["reachable"] <= 0) | every
         demand = np.maximum(totals["demand"], 1e-12)
         cycles = np.maximum(totals["cycles"], 1)
         fill = np.where(totals["demand"] > 0, totals["served"] / demand, 1.0)

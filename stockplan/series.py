@@ -348,5 +348,6 @@ def lead_time_demand_pending(
         config.policy,
         summary,
         BUCKET_DAYS[config.planning.bucket],
+        classify=config.classify,
         **replay,
     )

@@ -20,13 +20,18 @@ from polars.testing import assert_frame_equal
 
 import stockplan
 from stockplan import engines
-from stockplan.config import parse_config
+from stockplan.config import Classify, parse_config
 from stockplan.forecast import (
     MIN_POOLED_SERIES,
     band_widths,
+    come_back_from,
+    come_back_rate,
+    come_back_sums,
     conformal_band_width,
     conformity_scores,
     history_origin,
+    pool_ranking,
+    pool_scores,
     pooled_seasonal_factors,
     seasonal_factors,
     seasonal_sums,
@@ -170,8 +175,11 @@ def test_the_default_plan_on_dask_is_the_local_plan(dask_address):
     # what differed before: bootstrap levels, category priors of short series, bands
     orders = local.tables["orders"]
     assert orders["ltd_method"].str.starts_with("bootstrap").sum() >= 5
-    models = local.tables["forecast"].filter(pl.col("sku").is_in(SHORT))["model"]
-    assert set(models) == {"CategoryBlend"}
+    # short series: the category's level, or where intermittent / lumpy their pattern's
+    # models ranked on the pooled backtest (a combination, "A+B")
+    models = set(local.tables["forecast"].filter(pl.col("sku").is_in(SHORT))["model"])
+    assert "CategoryBlend" in models
+    assert all(m == "CategoryBlend" or "+" in m for m in models), models
     assert (local.tables["forecast"]["hi"] > local.tables["forecast"]["forecast"]).any()
     # the short skus' categories hold established skus in the other partition of two
     categories = shop["products"].with_columns(partition_of(2).alias("part"))
@@ -263,19 +271,23 @@ def test_calibration_counts_of_two_sets_of_series_add_up_to_those_of_all():
     )
     lead, std = np.full(8, 10.0), np.full(8, 2.0)
 
-    def counts(rows: list[int]) -> dict[str, np.ndarray]:
+    def counts(rows: list[int], found: pl.DataFrame = windows) -> dict[str, np.ndarray]:
         mine = keys[rows]
         return calibration_sums(
             mine,
             daily[rows],
             first,
-            windows.join(mine.select("sku"), on="sku"),
+            found.join(mine.select("sku"), on="sku"),
             lead[rows],
             std[rows],
             7,
             56,
             seed=3,
             sigma_day=np.full(len(rows), 1.5),
+            # each window under the pattern at its origin, scored on the lost-sales path
+            lost_sales_path=True,
+            classify=Classify(),
+            discrete_patterns=("intermittent", "lumpy"),
         )
 
     whole = counts(list(range(8)))
@@ -283,9 +295,19 @@ def test_calibration_counts_of_two_sets_of_series_add_up_to_those_of_all():
     assert set(parts) == set(whole) == {"block", "days", "parametric"}
     for method, table in whole.items():
         assert table[:, 0].sum() > 0  # review cycles were scored
+        # halves 2 and 3: the series by their stream key's parity, both counted
+        assert table[2, 0].sum() > 0 and table[3, 0].sum() > 0
         assert np.allclose(parts[method], table, rtol=1e-12, atol=1e-9), method
+    # one start date only: the held-out halves are the series' halves, pooled as exactly
+    one = windows.filter(pl.col("origin") == origins[10])
+    alone = counts(list(range(8)), one)
+    split = add_calibration_sums([counts([0, 3, 4, 7], one), counts([1, 2, 5, 6], one)])
+    for method, table in alone.items():
+        assert np.allclose(split[method], table, rtol=1e-12, atol=1e-9), method
+    assert calibration_curves(split)[1] == calibration_curves(alone)[1]
     curves, held_out = calibration_curves(parts)
-    assert set(curves["block"]) == set(held_out["block"]) == {"smooth", "erratic"}
+    # pooled under each window's own pattern at its origin (these histories: smooth)
+    assert set(curves["block"]) == set(held_out["block"]) == {"smooth"}
     for method, per_pattern in calibration_curves(whole)[0].items():
         for pattern, (cycle, fill) in per_pattern.items():
             assert np.allclose(curves[method][pattern][0], cycle, rtol=1e-12), method
@@ -312,6 +334,11 @@ def test_band_widths_from_the_scores_of_two_sets_are_those_of_all_errors():
     ]
     pooled = band_widths(sets, settings, 1).filter(pl.col("pool") == "backtest")
     assert pooled["band_width"].to_list() == [5.0]
+    # each tail at (1 + 0.5) / 2: the ceil(10 x 0.75) = 8th smallest of the signed scores
+    # actual - forecast (-8 -7 -6 -4 -3 -1 2 5 9): 5, and of forecast - actual
+    # (-9 -5 -2 1 3 4 6 7 8): 7
+    assert pooled["band_upper"].to_list() == [5.0]
+    assert pooled["band_lower"].to_list() == [7.0]
     assert_frame_equal(
         pooled.drop("pool"), conformal_band_width(errors, 0.5, 1), check_row_order=False
     )
@@ -429,3 +456,57 @@ def test_promotions_lift_by_category_pooled_over_every_partition(monkeypatch):
     assert lifted.height > 0
     remote = stockplan.plan(shop, _config("dask"))
     _assert_same_plan(local, remote)
+
+
+def test_the_dead_item_check_from_the_sums_of_two_sets_is_that_of_all():
+    # one backtest horizon of 4 buckets; at that earlier origin 6 items had been silent
+    # for 10 buckets after selling 2 of their first 6: (1 - 2/6)^10 = 0.017 < 0.05, so
+    # the rule would have called them dead. 4 of them sold again since (4/6 >= 0.05),
+    # in 1, 2, 1 and 2 of the 4 buckets: 6 / (4 x 6) = 0.25 is their come-back rate.
+    # Today's dead item (last sale in bucket 9 of 20: silent 10) sets the shortest
+    # silence 10 they must have had; it was silent only 6 buckets at that origin.
+    since = [1, 2, 1, 2, 0, 0]
+    series = pl.DataFrame(
+        {
+            "n_obs": [20] * 7,
+            "last_sale_index": [19, 18, 19, 18, 5, 5, 9],
+            "selling_periods": [2 + k for k in since] + [2],
+            "last_sale_before": [5] * 6 + [9],
+            "sales_since": [*since, 0],
+            "demand_pattern": ["lumpy"] * 6 + ["dead"],
+        },
+        schema_overrides={"n_obs": pl.UInt32, "last_sale_index": pl.UInt32},
+    )
+    assert come_back_rate(series, 0.05, 4) == pytest.approx(6 / 24)
+    halves = [come_back_sums(series[rows], 0.05, 4) for rows in ([0, 2, 4, 6], [1, 3, 5])]
+    assert come_back_from(halves, 0.05) == pytest.approx(6 / 24)
+    # the set without today's dead item alone would find no silence to compare with
+    assert come_back_rate(series[[0, 1, 2, 3]], 0.05, 4) is None
+
+
+def test_the_pools_best_combination_from_two_sets_is_that_of_all():
+    # pool P, three models. y = 10 at every window; A forecasts 6, B 14, C 9: alone C is
+    # best (MAE 1), but the average of A and B is exact (0): with combine_top 2 the pool
+    # takes A and B, whichever set each series was scored in.
+    rows = []
+    for uid in range(4):
+        for window in range(3):
+            for model, value in (("A", 6.0), ("B", 14.0), ("C", 9.0)):
+                rows.append((uid, AS_OF + dt.timedelta(days=7 * window), 10.0, model, value))
+    backtest = pl.DataFrame(
+        rows, schema=["unique_id", "ds", "y", "model", "value"], orient="row"
+    ).with_columns(pl.col("ds").alias("cutoff"))
+    pools = pl.DataFrame({"unique_id": range(4), "pool": "P", "scale": 1.0})
+
+    def scores(ids: list[int]) -> pl.DataFrame:
+        mine = backtest.filter(pl.col("unique_id").is_in(ids))
+        per_series = mine.group_by("unique_id", "model").agg(
+            (pl.col("value") - pl.col("y")).pow(2).mean().alias("mse"),
+            (pl.col("value") - pl.col("y")).abs().mean().alias("mae"),
+        )
+        return pool_scores(per_series, pools, 2, mine)
+
+    whole = pool_ranking([scores([0, 1, 2, 3])], 2)
+    split = pool_ranking([scores([0, 2]), scores([1, 3])], 2)
+    assert sorted(whole["model"]) == sorted(split["model"]) == ["A", "B"]
+    assert_frame_equal(whole.sort("model"), split.sort("model"))

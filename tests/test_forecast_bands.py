@@ -50,6 +50,13 @@ def test_conformal_width_is_the_ceil_n_plus_1_level_th_score_then_grows_as_the_m
     )
     # level 0.8: ceil(5 x 0.8) = 4 > n - 1, the largest score of each step
     assert conformal_band_width(errors, 0.8, 2).sort("step")["band_width"].to_list() == [4.0, 8.0]
+    # each tail alone at (1 + 0.5) / 2 = 0.75: ceil(5 x 0.75) = 4th smallest signed score.
+    # above (actual - forecast) / scale: step 1 {-1, -2, 3, 4} -> 4, step 2 {2, -4, -6, -8}
+    # -> 2, kept at 4; below (forecast - actual) / scale: step 1 {1, 2, -3, -4} -> 2,
+    # step 2 {-2, 4, 6, 8} -> 8; beyond step 2 both grow as the band width does
+    growth = [(52.5 / 30) ** 0.5, (75 / 30) ** 0.5]
+    assert widths["band_upper"].to_list() == pytest.approx([4.0, 4.0, *(4 * g for g in growth)])
+    assert widths["band_lower"].to_list() == pytest.approx([2.0, 8.0, *(8 * g for g in growth)])
 
 
 def test_conformal_width_never_narrows_further_ahead_and_pools_each_pattern_alone():
@@ -271,3 +278,70 @@ def test_intermittent_items_of_one_pattern_share_the_patterns_models_by_default(
     own = Forecast(n_jobs=1, backtest_windows=4, intermittent_selection="series")
     _, alone = forecast_demand(history, classes, "week", own, 4)
     assert alone["model"].n_unique() > 1  # each series' own windows rank differently
+
+
+def _aligned(series: dict[str, list[float]]) -> pl.DataFrame:
+    """Weekly series that all end in the same week."""
+    end = max(len(v) for v in series.values())
+    return pl.DataFrame(
+        [
+            (sku, "W", _week(end - len(values) + i), value)
+            for sku, values in series.items()
+            for i, value in enumerate(values)
+        ],
+        schema=["sku", "location", "period_start", "demand"],
+        orient="row",
+    )
+
+
+@pytest.mark.parametrize(
+    ("since", "model"),
+    [([0.0, 0.0, 3.0, 0.0], "TSBDecay"), ([0.0, 0.0, 0.0, 0.0], "Zero")],
+)
+def test_dead_rule_keeps_a_demand_probability_where_items_it_called_dead_sold_again(since, model):
+    # D sold 4 a week for 10 weeks, then 13 empty: (1 - 10/10)^13 = 0 < 0.05, dead by the
+    # rule. R did the same 4 weeks (one backtest horizon) earlier: at that origin it was
+    # silent 13 weeks (>= D's 13) at chance 0, called dead. If it sold since (1 of 1 items
+    # >= 0.05), this history's silent items come back: D keeps a TSB forecast with the
+    # probability they came back at, R's 1 selling week of 4, times D's size 4: 0.25 x 4
+    # N, 3 weeks old, has no origin 4 weeks back to be checked at (it counts for neither)
+    history = _aligned(
+        {"D": [4.0] * 10 + [0.0] * 13, "R": [4.0] * 10 + [0.0] * 13 + since, "N": [2.0, 0.0, 1.0]}
+    )
+    classes = pl.DataFrame(
+        {
+            "sku": ["D", "R", "N"],
+            "location": ["W"] * 3,
+            "demand_pattern": ["dead", "lumpy", "new"],
+        }
+    )
+    forecast, summary = forecast_demand(history, classes, "week", Forecast(n_jobs=1), 4)
+    assert summary.filter(pl.col("sku") == "D")["model"].to_list() == [model]
+    d = forecast.filter(pl.col("sku") == "D")
+    expected = 0.25 * 4 if model == "TSBDecay" else 0.0
+    assert d["forecast"].to_list() == pytest.approx([expected] * 4)
+    # its band, two-point demand 4 w.p. 0.25 else 0: |d - f| is f = 1 w.p. 0.75 < 0.8, so
+    # the 80 % half-width is |4 - f| = 3: [0, 4]; Zero items [0, 0]
+    assert d["hi"].to_list() == pytest.approx([4.0 if model == "TSBDecay" else 0.0] * 4)
+
+
+def test_intermittent_band_is_exceeded_above_at_its_tails_rate_on_a_held_out_period():
+    # 60 intermittent series: a sale in 3 weeks of 10, of Poisson(6) units; 60 weeks
+    # fitted, 13 held out. A right-skewed demand misses a symmetric band almost only
+    # above; each tail's own width leaves (1 - 0.8) / 2 = 0.10 above hi
+    rng = np.random.default_rng(11)
+    weeks, hold = 73, 13
+    series = {
+        f"I{k:02d}": list(rng.binomial(1, 0.3, weeks) * rng.poisson(6, weeks).astype(float))
+        for k in range(60)
+    }
+    history = _history(series)
+    fit = history.filter(pl.col("period_start") < _week(weeks - hold))
+    classes = pl.DataFrame(
+        {"sku": list(series), "location": ["W"] * 60, "demand_pattern": ["intermittent"] * 60}
+    )
+    forecast, _ = forecast_demand(fit, classes, "week", Forecast(n_jobs=1), hold)
+    scored = forecast.join(history, on=["sku", "location", "period_start"])
+    above = (scored["demand"] > scored["hi"]).mean()
+    assert above == pytest.approx(0.10, abs=0.03)
+    assert (scored["hi"] >= scored["forecast"]).all() and (scored["lo"] >= 0).all()

@@ -78,10 +78,16 @@ def test_minmax_row_promises_its_target_per_replenishment_cycle():
     assert out["service_note"].to_list() == ["", ""]
 
 
-def test_fill_rate_levels_of_minmax_series_are_unchanged():
-    frame, ltd = _minmax_pair(0.88)
+def test_fill_rate_reorder_point_of_a_minmax_series_protects_its_order_quantity():
+    # fill 0.995. (R, S): E[D_R] = 19 / 10 = 1.9 may lose 0.0095; lost-sales short
+    # (D_R - (S - D_L)+)+ is only the last draw's 11 - (S - 9) over 10 draws: S >= 19.905 -> 20.
+    # Min-max orders EOQ = sqrt(2 x 50 x 365 / (0.25 x 10)) = 120.83 a cycle: per review
+    # 1 - 0.005 x 120.83 / 7 = 0.91369 (E[D_R] of the forecast: 7), allowed short
+    # 0.08631 x 1.9 = 0.164: S >= 20 - 1.64 = 18.36 -> 19
+    frame, ltd = _minmax_pair(0.995)
     out = protection_levels(frame, Policy(service_measure="fill_rate"), lead_time_demand=ltd)
-    assert out["reorder_point"][0] == out["reorder_point"][1]
+    assert out["reorder_point"].to_list() == [20.0, 19.0]
+    assert out["promised_service"].to_list() == pytest.approx([0.995, 0.995])
 
 
 def _replay(order_cycles: bool) -> Replay:

@@ -156,11 +156,14 @@ def _load(
     return config, tables
 
 
-def _read_inputs(config: Config) -> tuple[dict[str, pl.DataFrame], list[str]]:
-    """Every input table, prepared, and the warnings about them."""
+def _read_inputs(
+    config: Config, for_plan: bool = False
+) -> tuple[dict[str, pl.DataFrame], list[str]]:
+    """Every input table, prepared, and the warnings about them (`for_plan`: a sales
+    dataset is left to a cluster engine's tasks, `api.read_inputs`)."""
     from stockplan.api import read_inputs
 
-    inputs = read_inputs(config)
+    inputs = read_inputs(config, for_plan=for_plan)
     return inputs.tables, inputs.warnings
 
 
@@ -199,14 +202,15 @@ def _planned(
         return config, tables, result
     from stockplan import preload
     from stockplan.api import Inputs, plan
+    from stockplan.io.parts import parts_written
 
     preload.start(config.forecast.engine == "local")  # imports overlap reading the inputs
-    tables, warnings = _read_inputs(config)
+    tables, warnings = _read_inputs(config, for_plan=True)
     _loaded(console, tables, warnings)
     result = plan(Inputs(tables, warnings), config, progress=stage_progress(console))
     StageProgress.close_all()
     shown = result.order_lines
-    if key:
+    if key and not parts_written():  # a plan without its forecast rows is not kept
         cache.store(folder, key, tables, warnings, result, {"orders_shown": shown})
     result.tables["orders_shown"] = shown
     return config, tables, result
@@ -339,8 +343,15 @@ def plan(
 
         check_supplier_folder(supplier_forecast)
     earlier = _previous_risk(previous, fail_on_risk)
-    cfg, tables, result = _planned(config, console, view, not no_cache, notify)
+    from stockplan.io.parts import offering, parts_target
+
+    # a cluster plan may write its forecast and history as part files (io.parquet_parts)
+    parts = None if supplier_forecast or name == "forecast" else parts_target(output, format)
+    with offering(parts):
+        cfg, tables, result = _planned(config, console, view, not no_cache, notify)
     result.tables = result.output_tables(all_rows)
+    if parts is not None and parts.used:
+        result.tables.pop("forecast")
     if name == "expiry_risk" and name not in result.tables:
         raise StockplanError(message("no_expiry", view.lang))
     if name not in result.tables:
@@ -377,6 +388,8 @@ def plan(
             {"all": all_rows, "table": name, "lang": view.lang},
         ),
     )
+    if parts is not None and parts.used:
+        console.info(f"wrote {', '.join(str(p) for p in parts.publish())}")
     if supplier_forecast is not None:
         _write_supplier_forecast(result, cfg, tables, supplier_forecast, console)
     code = _risk_exit(risk, fail_on_risk, console, earlier[0])

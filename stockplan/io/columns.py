@@ -289,10 +289,16 @@ def type_table(
     """Cast mapped columns to their kinds, failing on the first value that does not fit.
 
     Blank lines (every mapped cell empty) and totals rows are dropped, keeping the others'
-    row numbers; a note in `notes` names each totals row dropped.
+    row numbers; a note in `notes` names each totals row dropped. A `source_row` column
+    already in `raw` (a slice of a file) gives the row numbers.
     """
     notes = notes if notes is not None else []
-    frame = raw.with_row_index(ROW, offset=header_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+    if ROW in raw.columns:  # a filtered slice keeps its rows' numbers in the file
+        frame = raw
+    else:
+        frame = raw.with_row_index(ROW, offset=header_row + 1).with_columns(
+            pl.col(ROW).cast(pl.Int64)
+        )
 
     def empty(source: str) -> pl.Expr:
         # only text needs trimming to tell blank from filled; typed columns have real nulls.

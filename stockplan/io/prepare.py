@@ -13,6 +13,7 @@ import polars as pl
 
 from stockplan.config import Config
 from stockplan.errors import StockplanError
+from stockplan.io.datasets import SOURCE_FILE, where
 from stockplan.io.item_tables import check_item_tables
 from stockplan.io.readers import ROW
 
@@ -38,40 +39,54 @@ def _with_location(frame: pl.DataFrame, default_location: str) -> pl.DataFrame:
 
 
 def _first_row(frame: pl.DataFrame, mask: pl.Expr) -> pl.DataFrame:
-    return frame.filter(mask).sort(ROW).head(1)
+    return frame.filter(mask).sort([c for c in (SOURCE_FILE, ROW) if c in frame.columns]).head(1)
+
+
+def unknown_skus(frame: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """The rows (`source_row`, [`source_file`], sku) whose sku the products table lacks."""
+    known = products["sku"].unique().implode()
+    located = [c for c in (ROW, SOURCE_FILE) if c in frame.columns]
+    # a membership test per row: no hash table of millions of sales lines' codes
+    return frame.select(*located, "sku").filter(~pl.col("sku").is_in(known))
+
+
+def unknown_sku_message(
+    config: Config, name: str, first: pl.DataFrame, count: int, warnings: list[str]
+) -> None:
+    """Refuse (planning.unknown_sku: error) or warn about `count` unknown skus of table
+    `name`, naming the first row."""
+    message = (
+        f"{where(first, _path(config, name))}, column 'sku': '{first.sort(ROW)['sku'][0]}' is "
+        f"not in the products table ({count} unknown SKUs in {name})"
+    )
+    if config.planning.unknown_sku == "error":
+        raise StockplanError(message + "; add them to products or set planning.unknown_sku: warn")
+    warnings.append(message)
 
 
 def _check_known_skus(tables: dict[str, pl.DataFrame], config: Config, warnings: list[str]) -> None:
     if "products" not in tables:
         return
-    known = tables["products"]["sku"].unique().implode()
     for name in ("stock", "sales", "purchase_orders", "customer_orders"):
         if name not in tables:
             continue
-        # a membership test per row: no hash table of millions of sales lines' codes
-        unknown = tables[name].select(ROW, "sku").filter(~pl.col("sku").is_in(known))
-        if unknown.height == 0:
-            continue
-        first = unknown.sort(ROW).head(1)
-        message = (
-            f"{_path(config, name)}, row {first[ROW][0]}, column 'sku': '{first['sku'][0]}' is not "
-            f"in the products table ({unknown['sku'].n_unique()} unknown SKUs in {name})"
-        )
-        if config.planning.unknown_sku == "error":
-            raise StockplanError(
-                message + "; add them to products or set planning.unknown_sku: warn"
-            )
-        warnings.append(message)
+        unknown = unknown_skus(tables[name], tables["products"])
+        if unknown.height:
+            first = unknown.sort([c for c in (SOURCE_FILE, ROW) if c in unknown.columns]).head(1)
+            unknown_sku_message(config, name, first, unknown["sku"].n_unique(), warnings)
 
 
 def _check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) -> None:
     repeat = _first_row(frame, ~pl.struct(keys).is_first_distinct())
     if repeat.height:
         key_text = ", ".join(f"{k}='{repeat[k][0]}'" for k in keys)
-        first = frame.join(repeat.select(keys), on=keys).sort(ROW)[ROW][0]
+        earlier = frame.join(repeat.select(keys), on=keys)
+        first = (  # in a dataset the first may be in another part file
+            where(earlier, path) if SOURCE_FILE in frame.columns else f"row {earlier[ROW].min()}"
+        )
         raise StockplanError(
-            f"{path}, row {repeat[ROW][0]}, column '{keys[0]}': {what} {key_text} "
-            f"appears again (first at row {first})"
+            f"{where(repeat, path)}, column '{keys[0]}': {what} {key_text} "
+            f"appears again (first at {first})"
         )
 
 
@@ -103,13 +118,24 @@ def _check_price_breaks(frame: pl.DataFrame, path: Path) -> None:
     _check_unique(frame, keys, path, "price break")
 
 
-def _check_locations(tables: dict[str, pl.DataFrame], config: Config) -> None:
-    """A location only a PO or a customer order knows is almost always a typo."""
+UNCHECKED_LOCATIONS = "unchecked_locations"
+"""A prepared table (only when sales are left to a cluster's tasks and some purchase or
+customer order names a location stock lacks): table, source_row, location, checked against
+the sales' locations once the tasks have read them (`check_unchecked_locations`)."""
+
+
+def _check_locations(tables: dict[str, pl.DataFrame], config: Config) -> pl.DataFrame | None:
+    """A location only a PO or a customer order knows is almost always a typo. Without
+    sales (read later by a cluster's tasks) the rows to check against them are returned."""
     in_stock = tables["stock"]["location"].unique().implode()
+    unchecked = []
     for name in ("purchase_orders", "customer_orders"):
         if name not in tables:
             continue
         stray = tables[name].filter(~pl.col("location").is_in(in_stock))
+        if stray.height and "sales" not in tables:
+            unchecked.append(stray.select(pl.lit(name).alias("table"), ROW, "location"))
+            continue
         if stray.height:  # the sales lines are searched only for what stock does not know
             sold = (
                 tables["sales"]
@@ -120,10 +146,27 @@ def _check_locations(tables: dict[str, pl.DataFrame], config: Config) -> None:
             stray = stray.filter(~pl.col("location").is_in(sold.implode()))
         if stray.height:
             first = stray.sort(ROW).head(1)
-            raise StockplanError(
-                f"{_path(config, name)}, row {first[ROW][0]}, column 'location': "
-                f"'{first['location'][0]}' is in neither the stock nor the sales file"
-            )
+            _stray_location(config, name, first.row(0, named=True))
+    return pl.concat(unchecked) if unchecked else None
+
+
+def _stray_location(config: Config, name: str, first: dict) -> None:
+    raise StockplanError(
+        f"{_path(config, name)}, row {first[ROW]}, column 'location': "
+        f"'{first['location']}' is in neither the stock nor the sales file"
+    )
+
+
+def check_unchecked_locations(
+    unchecked: pl.DataFrame | None, sold: pl.DataFrame, config: Config
+) -> None:
+    """The `UNCHECKED_LOCATIONS` rows against the sales' distinct locations `sold`."""
+    if unchecked is None:
+        return
+    stray = unchecked.filter(~pl.col("location").is_in(sold["location"].implode()))
+    if stray.height:
+        first = stray.sort("table", ROW).row(0, named=True)
+        _stray_location(config, first["table"], first)
 
 
 def _service_levels(products: pl.DataFrame, path: Path) -> pl.DataFrame:
@@ -166,6 +209,72 @@ def _implied_location(tables: dict[str, pl.DataFrame], config: Config) -> str:
     return config.planning.default_location
 
 
+def late_sales(sales: pl.DataFrame, config: Config) -> list[str]:
+    """The warning for sales on or after `planning.as_of` (they are ignored)."""
+    as_of = config.planning.as_of
+    if as_of is None:
+        return []
+    late = sales.filter(pl.col("date") >= as_of)
+    if late.height == 0:
+        return []
+    first = late.sort([c for c in (SOURCE_FILE, ROW) if c in late.columns]).head(1)
+    return [
+        f"{where(first, _path(config, 'sales'))}: sales on or after planning.as_of "
+        f"{as_of} (up to {late['date'].max()}) are ignored"
+    ]
+
+
+def prepare_sales_slice(
+    sales: pl.DataFrame,
+    stock_locations: list[str],
+    products: pl.DataFrame | None,
+    config: Config,
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+    """One partition's sales lines, read by a cluster task, prepared as `prepare_inputs`
+    prepares all of them (default location), and the facts the driver checks over every
+    partition: `unknown` (first unknown sku row, `count` = distinct unknown skus), `late`
+    (the first and the latest line on or after planning.as_of), `locations` (distinct) and
+    `series` (sku, location, last date: the series the partition sells)."""
+    stock = pl.DataFrame({"location": stock_locations}, schema={"location": pl.String})
+    sales = _with_location(sales, _implied_location({"stock": stock, "sales": sales}, config))
+    located = [c for c in (SOURCE_FILE, ROW) if c in sales.columns]
+    facts: dict[str, pl.DataFrame] = {
+        "locations": sales.select(pl.col("location").unique()),
+        "series": sales.group_by("sku", "location").agg(pl.col("date").max()),
+    }
+    if products is not None:
+        unknown = unknown_skus(sales, products)
+        facts["unknown"] = (
+            unknown.sort(located)
+            .head(1)
+            .with_columns(pl.lit(unknown["sku"].n_unique(), pl.Int64).alias("count"))
+        )
+    if config.planning.as_of is not None:
+        late = sales.filter(pl.col("date") >= config.planning.as_of).select(*located, "date")
+        facts["late"] = pl.concat([late.sort(located).head(1), late.sort("date").tail(1)])
+    return sales.drop(ROW, SOURCE_FILE, strict=False), facts
+
+
+def check_sales_facts(
+    facts: list[dict[str, pl.DataFrame]], tables: dict[str, pl.DataFrame], config: Config
+) -> list[str]:
+    """The checks of `prepare_inputs` that need every sales line, over the partitions'
+    `prepare_sales_slice` facts: unknown skus, locations, late sales. Returns warnings."""
+    warnings: list[str] = []
+    unknown = [f["unknown"] for f in facts if "unknown" in f and f["unknown"].height]
+    if unknown:
+        every = pl.concat(unknown, how="diagonal_relaxed")
+        located = [c for c in (SOURCE_FILE, ROW) if c in every.columns]
+        first = every.sort(located).head(1)
+        unknown_sku_message(config, "sales", first, int(every["count"].sum()), warnings)
+    locations = pl.concat([f["locations"] for f in facts]).unique()
+    check_unchecked_locations(tables.get(UNCHECKED_LOCATIONS), locations, config)
+    late = [f["late"] for f in facts if "late" in f]
+    if late:
+        warnings += late_sales(pl.concat(late, how="diagonal_relaxed"), config)
+    return warnings
+
+
 def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedInputs:
     """Fill default locations, check cross-table consistency, drop source row numbers."""
     warnings: list[str] = []
@@ -183,7 +292,7 @@ def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedI
         out["products"] = _service_levels(out["products"], _path(config, "products"))
     if "purchase_orders" in out:
         check_purchase_orders(out["purchase_orders"], _path(config, "purchase_orders"))
-    _check_locations(out, config)
+    unchecked = _check_locations(out, config)
     if "suppliers" in out:
         _check_unique(out["suppliers"], ["supplier"], _path(config, "suppliers"), "supplier")
     if "closures" in out:
@@ -207,16 +316,12 @@ def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedI
             "counted as backorders with on_hand 0"
         )
 
-    sales_end = out["sales"]["date"].max()
-    as_of = config.planning.as_of
-    if as_of is not None and out["sales"].filter(pl.col("date") >= as_of).height:
-        first = _first_row(out["sales"], pl.col("date") >= as_of)
-        warnings.append(
-            f"{_path(config, 'sales')}, row {first[ROW][0]}: sales on or after planning.as_of "
-            f"{as_of} (up to {sales_end}) are ignored"
-        )
+    if "sales" in out:
+        warnings += late_sales(out["sales"], config)
 
     warnings += check_item_tables(out, config)
 
-    clean = {name: frame.drop(ROW) for name, frame in out.items()}
+    clean = {name: frame.drop(ROW, SOURCE_FILE, strict=False) for name, frame in out.items()}
+    if unchecked is not None:
+        clean[UNCHECKED_LOCATIONS] = unchecked
     return PreparedInputs(clean, warnings)

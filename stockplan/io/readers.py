@@ -20,6 +20,7 @@ from stockplan.errors import StockplanError, input_error, quote
 from stockplan.io.columns import ROW as ROW  # re-exported: the row-number column's name
 from stockplan.io.columns import map_headers, type_table
 from stockplan.io.columns import parse_dates as parse_dates  # re-exported
+from stockplan.io.datasets import is_dataset, read_dataset
 from stockplan.io.schema import SCHEMAS, TableSchema, normalise_header
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -326,7 +327,8 @@ def read_table(
     """Load one input table into canonical columns (plus `source_row`).
 
     Corrections worth telling the user (totals rows dropped, a hidden sheet skipped) are
-    appended to `notes`.
+    appended to `notes`. A folder or glob is a Parquet dataset (`io.datasets`): its rows
+    also carry `source_file`, the part file they come from.
     """
     if not isinstance(spec, InputFile):  # `{url, query}`: same mapping and typing, from a database
         from stockplan.io.database import read_database_table
@@ -334,6 +336,8 @@ def read_table(
         return read_database_table(name, spec, overrides)
     schema = SCHEMAS[name]
     notes = notes if notes is not None else []
+    if is_dataset(spec.path):  # a folder or glob of Parquet part files, each read lazily
+        return read_dataset(name, spec.path, overrides, identify_by, notes)
     table = read_raw(spec, schema, overrides, notes)
     raw = table.frame.rename({c: c.replace("\ufeff", "").strip() for c in table.frame.columns})
     mapping = map_headers(raw, schema, overrides, Path(spec.path), identify_by)
@@ -343,11 +347,23 @@ def read_table(
     return typed
 
 
-def load_inputs(config: Config, notes: list[str] | None = None) -> dict[str, pl.DataFrame]:
-    """Read every configured input table; absent optional tables are simply missing."""
+def engine_read_tables(config: Config) -> set[str]:
+    """The input tables a cluster plan's tasks read themselves, each its own slice: sales
+    given as a Parquet dataset (folder or glob) under `forecast.engine` dask, ray or spark."""
+    spec = config.inputs.sales if config.inputs is not None else None
+    if config.forecast.engine == "local" or not isinstance(spec, InputFile):
+        return set()
+    return {"sales"} if is_dataset(spec.path) else set()
+
+
+def load_inputs(
+    config: Config, notes: list[str] | None = None, skip: set[str] | frozenset[str] = frozenset()
+) -> dict[str, pl.DataFrame]:
+    """Read every configured input table but those in `skip`; absent optional tables are
+    simply missing."""
     tables: dict[str, pl.DataFrame] = {}
     for name, spec in config.inputs or ():
-        if spec is None:
+        if spec is None or name in skip:
             continue
         tables[name] = read_table(
             name, spec, config.columns.get(name, {}), notes, config.io.identify_by

@@ -3,6 +3,7 @@
     stockplan_version, command, options (--all, --table), planning_date, seed,
     config: path, size_bytes, sha256 of its bytes,
     inputs.<table>: path, size_bytes, sha256          (a file)
+                    path, files, size_bytes, sha256   (a Parquet dataset: folder or glob)
                     url (password as ***), query_sha256 or table   (a database)
 
 It goes into the `run` sheet of an XLSX plan (one `key`, `value` row per dotted key),
@@ -21,6 +22,7 @@ import polars as pl
 
 from stockplan import __version__
 from stockplan.errors import StockplanError
+from stockplan.io.datasets import is_dataset
 
 if TYPE_CHECKING:
     from stockplan.config import Config
@@ -42,6 +44,29 @@ def file_sha256(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def dataset_sha256(path: str | Path) -> dict[str, Any]:
+    """A Parquet dataset (folder or glob): its path, part files, their total size and one
+    SHA-256 over each part's path (from the dataset's root) and SHA-256, in name order."""
+    from stockplan.io.datasets import dataset_files, dataset_root
+
+    root = dataset_root(path)
+    digest = hashlib.sha256()
+    total = 0
+    files = dataset_files(path)
+    for file in files:
+        size, sha = file_sha256(file)
+        total += size
+        name = file.relative_to(root) if file.is_relative_to(root) else file
+        digest.update(f"{name}\t{sha}\n".encode())
+    where = Path(path) if Path(path).is_absolute() else Path.cwd() / path
+    return {
+        "path": str(where),
+        "files": len(files),
+        "size_bytes": total,
+        "sha256": digest.hexdigest(),
+    }
+
+
 def describe_inputs(config: Config) -> dict[str, dict[str, Any]]:
     """Per input table: a file's path, size and SHA-256, or a database's masked url and the
     SHA-256 of its query."""
@@ -59,6 +84,9 @@ def describe_inputs(config: Config) -> dict[str, dict[str, Any]]:
             else:
                 entry["table"] = spec.table
             described[name] = entry
+            continue
+        if is_dataset(spec.path):
+            described[name] = dataset_sha256(spec.path)
             continue
         path = Path(spec.path).resolve()
         size, sha = file_sha256(path)
@@ -151,10 +179,18 @@ def changed_inputs(record: dict[str, Any]) -> tuple[list[str], list[str]]:
             unprovable.append(f"{name} ({entry['url']})")
             continue
         path = Path(str(entry.get("path")))
-        if not path.is_file():
+        if "files" in entry:  # a Parquet dataset
+            try:
+                now = dataset_sha256(path)
+            except StockplanError:
+                changed.append(f"{name}: {path} is gone")
+                continue
+            size, sha = now["size_bytes"], now["sha256"]
+        elif not path.is_file():
             changed.append(f"{name}: {path} is gone")
             continue
-        size, sha = file_sha256(path)
+        else:
+            size, sha = file_sha256(path)
         if sha != entry.get("sha256"):
             was = entry.get("size_bytes")
             changed.append(

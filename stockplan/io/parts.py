@@ -1,0 +1,135 @@
+"""The large tables of a cluster plan written by the tasks themselves, as part files.
+
+`stockplan plan -o FOLDER -f parquet` on a cluster engine (`io.parquet_parts`): every
+partition's task writes its forecast (series x horizon) and demand history (series x
+buckets) as `forecast/part-<id>.parquet` and `history/part-<id>.parquet` into a hidden
+staging folder beside FOLDER (`.FOLDER.parts-<pid>`); the driver never gathers them.
+After the other tables are written, the staging folders are renamed into FOLDER
+(`publish`); a run that fails before that leaves nothing but removes its staging folder
+(at the latest when the process exits). The part files of one table together are one
+Parquet dataset: `polars.scan_parquet("FOLDER/forecast/*.parquet")`.
+
+On a cluster of several machines FOLDER must be on a file system every worker sees.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from stockplan.errors import StockplanError
+
+PART_TABLES = ("forecast", "history")
+"""The tables the tasks write as part files (the driver gets none of their rows)."""
+
+
+@dataclass
+class PartsOutput:
+    """An output folder that may receive part files; `staging` is made on first use."""
+
+    target: Path
+    staging: Path | None = None
+    written: list[str] = field(default_factory=list)
+
+    @property
+    def used(self) -> bool:
+        return self.staging is not None
+
+    def stage(self) -> Path:
+        """The staging folder beside the target (made now; removed at exit if still there)."""
+        if self.staging is None:
+            parent = self.target.resolve().parent
+            if not parent.is_dir():
+                raise StockplanError(f"{self.target}: output folder {parent} does not exist")
+            staging = parent / f".{self.target.name}.parts-{os.getpid()}"
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir()
+            atexit.register(shutil.rmtree, staging, True)
+            self.staging = staging
+        return self.staging
+
+    def publish(self) -> list[Path]:
+        """Rename each staged table folder into the target (replacing an earlier run's)."""
+        if self.staging is None:
+            return []
+        moved = []
+        self.target.mkdir(parents=True, exist_ok=True)
+        for table in PART_TABLES:
+            staged = self.staging / table
+            if not staged.is_dir():
+                staged.mkdir()  # every partition was empty: an empty dataset folder
+            final = self.target / table
+            old = self.staging / f"{table}.old"
+            if final.exists():
+                final.rename(old)
+            staged.rename(final)
+            moved.append(final)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.staging = None
+        return moved
+
+    def discard(self) -> None:
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+
+
+_offered: ContextVar[PartsOutput | None] = ContextVar("parquet_parts", default=None)
+
+
+def parts_target(output: str | None, fmt: str | None) -> PartsOutput | None:
+    """A PartsOutput for `-o FOLDER -f parquet` (a folder: no file suffix), else None."""
+    if output is None or output == "-" or fmt != "parquet":
+        return None
+    target = Path(output)
+    if target.suffix and not target.is_dir():
+        return None
+    return PartsOutput(target)
+
+
+@contextlib.contextmanager
+def offering(parts: PartsOutput | None) -> Iterator[PartsOutput | None]:
+    """Inside the block a cluster plan may write its large tables into `parts`; a failure
+    in the block removes what was staged."""
+    token = _offered.set(parts)
+    try:
+        yield parts
+    except BaseException:
+        if parts is not None:
+            parts.discard()
+        raise
+    finally:
+        _offered.reset(token)
+
+
+def offered() -> PartsOutput | None:
+    """The PartsOutput of the enclosing `offering` block, if any."""
+    return _offered.get()
+
+
+def parts_written() -> bool:
+    """True when the enclosing `offering` block's plan wrote part files."""
+    parts = _offered.get()
+    return parts is not None and parts.used
+
+
+def write_part(staging: str | Path, table: str, name: str, frame: pl.DataFrame) -> None:
+    """One task's rows of `table` as `staging/table/part-<name>.parquet` (written to a
+    temporary name first: a half-written part never has a part's name)."""
+    folder = Path(staging) / table
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"part-{name}.parquet"
+    temp = folder / f".part-{name}.parquet.tmp"
+    try:
+        frame.write_parquet(temp)
+        os.replace(temp, path)
+    except OSError as exc:
+        raise StockplanError(f"{path}: cannot write the part file ({exc.strerror})") from None

@@ -1,0 +1,331 @@
+"""Inputs and outputs of the plan on a cluster: a sales Parquet dataset (a folder,
+hive-partitioned or not, or a glob) read by the tasks themselves, each its own slice of
+skus, and checked there; the local engine reads the same paths.
+
+Dask runs in CI (the dask extra is in the test extras); one local cluster serves the module.
+    .venv/bin/python -m pytest tests/test_engine_io.py -q
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+from distributed import LocalCluster
+from polars.testing import assert_frame_equal
+from test_engines import AS_OF, _assert_same_plan, _shop
+
+import stockplan
+from stockplan.api import read_inputs
+from stockplan.config import parse_config
+from stockplan.errors import StockplanError
+from stockplan.io.parts import offering, parts_target
+
+POLICY = {"lead_time_demand": "parametric", "quantile_method": "conformal"}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as running:
+        yield running.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def shop_files(tmp_path_factory):
+    """The shop of test_engines with its sales as a hive dataset (location=WH1/, WH2/: the
+    location column only in the folder names), each location in two part files."""
+    folder = tmp_path_factory.mktemp("shop")
+    shop = _shop()
+    for name in ("stock", "purchase_orders"):
+        shop[name].write_parquet(folder / f"{name}.parquet")
+    for (location,), rows in shop["sales"].partition_by("location", as_dict=True).items():
+        part = folder / "sales" / f"location={location}"
+        part.mkdir(parents=True)
+        half = rows.height // 2
+        rows.drop("location").head(half).write_parquet(part / "part-0.parquet")
+        rows.drop("location").tail(rows.height - half).write_parquet(part / "part-1.parquet")
+    (folder / "sales" / "_SUCCESS").write_text("")
+    return folder, shop
+
+
+def _config(folder: Path, sales: str, engine: str = "local", address: str | None = None):
+    return parse_config(
+        {
+            "inputs": {
+                "sales": str(folder / sales),
+                "stock": str(folder / "stock.parquet"),
+                "purchase_orders": str(folder / "purchase_orders.parquet"),
+            },
+            "planning": {"as_of": AS_OF.isoformat()},
+            "policy": POLICY,
+            "forecast": {"backtest_windows": 2, "engine": engine, "engine_address": address},
+            "transfers": {"enabled": True},
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def local_plan(shop_files):
+    folder, shop = shop_files
+    config = _config(folder, "sales")
+    return stockplan.plan(stockplan.Inputs.from_frames(config, **shop), config)
+
+
+def test_the_local_engine_reads_a_hive_dataset_and_a_glob_as_the_sales_table(
+    shop_files, local_plan
+):
+    folder, shop = shop_files
+    for sales in ("sales", "sales/location=*/*.parquet"):
+        inputs = read_inputs(_config(folder, sales))
+        # four part files, the location from the folder names, the marker file skipped
+        assert inputs["sales"].height == shop["sales"].height
+        assert set(inputs["sales"]["location"]) == {"WH1", "WH2"}
+        _assert_same_plan(local_plan, stockplan.plan(inputs, _config(folder, sales)))
+
+
+def test_dask_tasks_read_their_own_sales_slice_and_give_the_local_plan(
+    shop_files, local_plan, cluster
+):
+    folder, _ = shop_files
+    for sales in ("sales", "sales/*/part-*.parquet"):
+        config = _config(folder, sales, "dask", cluster)
+        inputs = read_inputs(config, for_plan=True)
+        assert "sales" not in inputs  # the driver never reads the sales lines
+        remote = stockplan.plan(inputs, config)
+        _assert_same_plan(local_plan, remote)
+        # the plan's demand history, built on the workers, is the local one
+        history = local_plan.history.sort("sku", "location", "period_start")
+        assert remote.history.sort("sku", "location", "period_start").equals(history)
+
+
+def _bad_cell_shop(folder: Path, shop: dict[str, pl.DataFrame]) -> tuple[Path, int]:
+    """The shop's sales as three plain part files; in the second, the quantity column is
+    text and its 7th data row (file row 8, the header being row 1) reads 'abc'."""
+    sales = folder / "sales"
+    sales.mkdir(parents=True)
+    lines = shop["sales"].sort("sku", "location", "date")
+    third = lines.height // 3
+    lines.head(third).write_parquet(sales / "part-0.parquet")
+    middle = lines.slice(third, third).with_columns(pl.col("quantity").cast(pl.String))
+    middle = middle.with_columns(
+        pl.when(pl.int_range(pl.len()) == 6)
+        .then(pl.lit("abc"))
+        .otherwise(pl.col("quantity"))
+        .alias("quantity")
+    )
+    assert middle["quantity"][6] == "abc"
+    middle.write_parquet(sales / "part-1.parquet")
+    lines.slice(2 * third).write_parquet(sales / "part-2.parquet")
+    for name in ("stock", "purchase_orders"):
+        shop[name].write_parquet(folder / f"{name}.parquet")
+    return sales / "part-1.parquet", 8
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_a_bad_cell_in_one_part_file_stops_the_plan_with_one_line_and_no_output(
+    tmp_path, cluster, engine
+):
+    bad_file, row = _bad_cell_shop(tmp_path, _shop())
+    config = _config(tmp_path, "sales", engine, cluster if engine == "dask" else None)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    env = {**os.environ, "STOCKPLAN_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-m", "stockplan", "plan", "-c", "config.yaml", "-q"]
+        + ["-o", "out", "-f", "parquet"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert f"{bad_file}, row {row}, column 'quantity': 'abc' is not a number" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sales_dataset_without_parquet_files_is_refused_with_one_line(tmp_path):
+    (tmp_path / "sales").mkdir()
+    (tmp_path / "sales" / "sales.csv").write_text("date,sku,quantity\n2025-01-01,A,1\n")
+    with pytest.raises(StockplanError, match=r"sales\.csv: is not a Parquet file") as caught:
+        read_inputs(_config(tmp_path, "sales"))
+    assert "\n" not in str(caught.value)
+
+
+def _run_plan(folder: Path, config, *options: str) -> subprocess.CompletedProcess:
+    (folder / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    return subprocess.run(
+        [sys.executable, "-m", "stockplan", "plan", "-c", "config.yaml", "-q", *options],
+        cwd=folder,
+        env={**os.environ, "STOCKPLAN_CACHE_DIR": str(folder / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _with_parts(config):
+    return config.model_copy(update={"io": config.io.model_copy(update={"parquet_parts": "on"})})
+
+
+def test_the_workers_write_forecast_and_history_as_parquet_parts_equal_to_the_local_plan(
+    shop_files, local_plan, cluster, tmp_path
+):
+    folder, _ = shop_files
+    config = _with_parts(_config(folder, "sales", "dask", cluster))
+    done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet", "--all")
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "out"
+    assert not (out / "forecast.parquet").exists()
+    assert len(list((out / "forecast").glob("part-*.parquet"))) == 2  # one per partition
+    keys = ["sku", "location", "period_start"]
+    forecast = pl.read_parquet(out / "forecast" / "*.parquet").sort(keys)
+    expected = local_plan.tables["forecast"].sort(keys)
+    columns = ["sku", "location", "period_start", "forecast", "model"]
+    assert forecast.height == expected.height
+    assert (forecast["as_of"] == AS_OF).all()
+    assert_frame_equal(
+        forecast.select(columns), expected.select(columns), check_exact=False, rel_tol=1e-9
+    )
+    history = pl.read_parquet(out / "history" / "*.parquet").sort(keys)
+    assert history.drop("as_of").equals(local_plan.history.sort(keys))
+    # the tables the driver wrote are the local plan's
+    orders = pl.read_parquet(out / "orders.parquet").sort("sku", "location")
+    local_orders = local_plan.tables["orders"].sort("sku", "location")
+    assert orders["order_qty"].to_list() == local_orders["order_qty"].to_list()
+    assert not list(tmp_path.glob(".out.parts-*"))  # the staging folder is gone
+    # the run record checksums the dataset's four part files (the marker file skipped)
+    record = json.loads((out / "run.json").read_text())
+    assert record["inputs"]["sales"]["files"] == 4
+
+
+def test_a_plan_that_fails_to_write_leaves_no_part_files(shop_files, cluster, tmp_path):
+    folder, _ = shop_files
+    config = _with_parts(_config(folder, "sales", "dask", cluster))
+    (tmp_path / "out" / "risk.parquet").mkdir(parents=True)  # the writer cannot replace it
+    done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet")
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["risk.parquet"]
+    assert not list(tmp_path.glob(".out.parts-*"))
+
+
+def test_parquet_parts_auto_writes_part_files_only_from_the_configured_series_count(
+    shop_files, local_plan, cluster, tmp_path
+):
+    folder, _ = shop_files
+    config = _config(folder, "sales", "dask", cluster)  # auto: from 100,000 series
+    series = local_plan.tables["classes"].height
+    for threshold, expect_parts in ((series + 1, False), (series, True)):
+        io = config.io.model_copy(update={"parquet_parts_series": threshold})
+        config = config.model_copy(update={"io": io})
+        parts = parts_target(str(tmp_path / "out"), "parquet")
+        with offering(parts):
+            plan = stockplan.plan(read_inputs(config, for_plan=True), config)
+        assert parts is not None and parts.used == expect_parts
+        # with parts the driver holds no forecast row; without, every one
+        expected = 0 if expect_parts else local_plan.tables["forecast"].height
+        assert plan.tables["forecast"].height == expected
+        assert plan.history.height == (0 if expect_parts else local_plan.history.height)
+        parts.discard()
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_a_sku_missing_from_products_is_named_by_its_part_file_and_row_on_every_engine(
+    shop_files, cluster, tmp_path, engine
+):
+    """The unknown-sku check needs every sales line: on Dask each task checks its own
+    slice and the driver names the earliest (part file, row) of all of them. K004 is in
+    the sales only, not in products, stock or purchase orders."""
+    folder, shop = shop_files
+    products = shop["stock"].select("sku").unique().filter(pl.col("sku") != "K004")
+    products.write_parquet(tmp_path / "products.parquet")
+    config = _config(folder, "sales", engine, cluster if engine == "dask" else None)
+    raw = config.model_dump(mode="json")
+    raw["inputs"]["products"] = str(tmp_path / "products.parquet")
+    for name in ("stock", "purchase_orders"):  # K004 only in the sales
+        shop[name].filter(pl.col("sku") != "K004").write_parquet(tmp_path / f"{name}.parquet")
+        raw["inputs"][name] = str(tmp_path / f"{name}.parquet")
+    config = parse_config({k: v for k, v in raw.items() if v is not None})
+    # K004 sells in both warehouses: its first line is in location=WH1/part-0.parquet
+    lines = pl.read_parquet(folder / "sales" / "location=WH1" / "part-0.parquet")
+    row = lines.with_row_index("i").filter(pl.col("sku") == "K004")["i"][0] + 2
+    where = f"{folder / 'sales' / 'location=WH1' / 'part-0.parquet'}, row {row}"
+    with pytest.raises(StockplanError) as caught:
+        stockplan.plan(read_inputs(config, for_plan=True), config)
+    assert str(caught.value) == (
+        f"{where}, column 'sku': 'K004' is not in the products table (1 unknown SKUs in "
+        "sales); add them to products or set planning.unknown_sku: warn"
+    )
+
+
+def test_a_repeated_stock_record_across_part_files_names_both_files(tmp_path):
+    stock = tmp_path / "stock"
+    stock.mkdir()
+    rows = pl.DataFrame({"sku": ["A", "B"], "location": ["W", "W"], "on_hand": [1.0, 2.0]})
+    rows.write_parquet(stock / "part-0.parquet")
+    rows.tail(1).write_parquet(stock / "part-1.parquet")  # B at W again
+    pl.DataFrame({"date": ["2025-01-02"], "sku": ["A"], "quantity": [1.0]}).write_parquet(
+        tmp_path / "sales.parquet"
+    )
+    config = parse_config(
+        {"inputs": {"sales": str(tmp_path / "sales.parquet"), "stock": str(stock)}}
+    )
+    with pytest.raises(StockplanError) as caught:
+        read_inputs(config)
+    assert str(caught.value) == (
+        f"{stock / 'part-1.parquet'}, row 2, column 'sku': stock record sku='B', location='W' "
+        f"appears again (first at {stock / 'part-0.parquet'}, row 3)"
+    )
+
+
+def test_a_purchase_order_location_neither_stock_nor_the_tasks_sales_know_is_refused(
+    shop_files, cluster, tmp_path
+):
+    """Stock lacks the location, and the sales that might hold it are read by the tasks:
+    the driver checks the order against the locations they report."""
+    folder, shop = shop_files
+    orders = shop["purchase_orders"].with_columns(
+        pl.when(pl.int_range(pl.len()) == 4)
+        .then(pl.lit("WH9"))
+        .otherwise("location")
+        .alias("location")
+    )
+    orders.write_parquet(tmp_path / "purchase_orders.parquet")
+    raw = _config(folder, "sales", "dask", cluster).model_dump(mode="json")
+    raw["inputs"]["purchase_orders"] = str(tmp_path / "purchase_orders.parquet")
+    config = parse_config({k: v for k, v in raw.items() if v is not None})
+    inputs = read_inputs(config, for_plan=True)
+    with pytest.raises(StockplanError) as caught:
+        stockplan.plan(inputs, config)
+    assert str(caught.value) == (
+        f"{tmp_path / 'purchase_orders.parquet'}, row 6, column 'location': 'WH9' is in "
+        "neither the stock nor the sales file"
+    )
+
+
+def test_a_totals_row_in_a_part_file_is_dropped_by_the_task_that_reads_it(
+    shop_files, local_plan, cluster, tmp_path
+):
+    folder, _ = shop_files
+    shutil.copytree(folder / "sales", tmp_path / "sales")
+    part = tmp_path / "sales" / "location=WH2" / "part-1.parquet"
+    lines = pl.read_parquet(part)
+    total = pl.DataFrame({"sku": ["合计"], "quantity": [lines["quantity"].sum()]})
+    pl.concat([lines, total], how="diagonal_relaxed").write_parquet(part)
+    raw = _config(folder, "sales", "dask", cluster).model_dump(mode="json")
+    raw["inputs"]["sales"] = str(tmp_path / "sales")
+    config = parse_config({k: v for k, v in raw.items() if v is not None})
+    remote = stockplan.plan(read_inputs(config, for_plan=True), config)
+    assert f"{part}, row {lines.height + 2}: 1 totals row (合计) dropped" in " ".join(remote.notes)
+    _assert_same_plan(local_plan, remote)

@@ -1,0 +1,158 @@
+"""Fill-rate targets: the loss the levels are set by, and min-max items per replenishment cycle.
+
+Every expected number is worked out by hand in the comments (or taken from scipy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import optimize, stats
+
+from stockplan.config import Policy
+from stockplan.lead_time_demand import (
+    LeadTimeDemand,
+    cycle_fill_rate,
+    fill_rate_stock,
+    replenishment_fill_level,
+)
+from stockplan.policy import inverse_normal_loss, protection_levels
+
+# four equally likely draws of (D_L, D_R): T = 2, 4, 6, 8, E[D_R] = 2
+LEAD = np.array([[0.0, 2.0, 4.0, 6.0]])
+REVIEW = np.array([[2.0, 2.0, 2.0, 2.0]])
+
+
+def test_fill_rate_level_per_review_for_an_order_of_several_reviews():
+    # beta 0.98, Q = 14 units per cycle, E[D_R] = 7: a cycle may lose 0.02 x 14 = 0.28
+    # units, all in the review period at the reorder point: fill per review 1 - 0.28 / 7
+    assert replenishment_fill_level(0.98, 14.0, 7.0) == pytest.approx(0.96)
+    assert cycle_fill_rate(0.96, 14.0, 7.0) == pytest.approx(0.98)
+    # Q = E[D_R] (an (R, S) series) keeps the target; Q = 10 E[D_R] at 0.90 allows a whole
+    # review period's demand short per cycle: level 0
+    assert replenishment_fill_level(0.9, 7.0, 7.0) == pytest.approx(0.9)
+    assert replenishment_fill_level(0.9, 70.0, 7.0) == pytest.approx(0.0, abs=1e-12)
+    assert replenishment_fill_level(0.9, 140.0, 7.0) == 0.0
+    # no demand or no order: the target itself
+    assert replenishment_fill_level(0.9, 0.0, 7.0) == 0.9
+    assert cycle_fill_rate(0.5, 10.0, 0.0) == 0.5
+
+
+def test_per_cycle_level_is_the_textbook_normal_fill_rate_reorder_point():
+    # (s, Q) with normal lead-time demand: G(k) = (1 - beta) Q / sigma (Silver, Pyke &
+    # Thomas 2017, ch. 6). The per-review level beta_R = 1 - (1 - beta) Q / E[D_R] set with
+    # the per-review loss sigma G(k) = (1 - beta_R) E[D_R] gives the same k.
+    beta, qty, per_review, sigma = 0.95, 40.0, 10.0, 12.0
+    level = replenishment_fill_level(beta, qty, per_review)
+    k_review = inverse_normal_loss((1 - level) * per_review / sigma)
+    k_book = inverse_normal_loss((1 - beta) * qty / sigma)
+    assert k_review == pytest.approx(k_book, abs=1e-9)
+    loss = stats.norm.pdf(k_book) - k_book * stats.norm.sf(k_book)
+    assert 1 - sigma * loss / qty == pytest.approx(beta, abs=1e-3)
+
+
+def _row(kind: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "sku": "A",
+                "location": "W",
+                "forecast_per_day": 1.0,
+                "demand_protection": 5.0,
+                "sigma_day": 1.0,
+                "lead_time_days": 3.0,
+                "lead_time_std_days": 0.0,
+                "review_days": 2.0,
+                "service_level": 0.9,
+                "demand_pattern": "lumpy",
+                "unit_cost": 1.0,
+                "policy_type": kind,
+            }
+        ]
+    )
+
+
+def _draws() -> LeadTimeDemand:
+    return LeadTimeDemand(
+        keys=pl.DataFrame({"sku": ["A"], "location": ["W"]}),
+        lead=LEAD.astype(np.float32),
+        review=REVIEW.astype(np.float32),
+        mean_day=np.array([1.0]),
+        days=np.array([100]),
+        methods={"lumpy": "bootstrap_block"},
+        backorder=True,
+    )
+
+
+def test_min_max_fill_rate_reorder_point_protects_the_replenishment_cycle():
+    # EOQ = sqrt(2 x 0.032 x 365 / 0.365) = 8 units a cycle, E[D_R] = 2. (R, S) at fill 0.90
+    # needs E[short] <= 0.2: short (T - S)^+ - (D_L - S)^+ for T = 2, 4, 6, 8 is 0, 0, 0,
+    # 8 - S at S >= 6: S = 7.2, rounded up to 8. Min-max: a cycle of 8 may lose 0.8.
+    # Per review period at s: beta_R = 1 - 0.1 x 8 / 2 = 0.6, E[short_R] <= 0.8: 0, 0,
+    # 6 - s, 2 at s in [4, 6] -> s = 4.8. But the cycle also loses the lead time's demand
+    # beyond s: E[(T - s)^+] = (6 - s + 8 - s) / 4 <= 0.8 -> s = 5.4, rounded up to 6.
+    settings = Policy(service_measure="fill_rate", ordering_cost=0.032, holding_cost_rate=0.365)
+    rs = protection_levels(_row("rs"), settings, None, _draws())
+    ss = protection_levels(_row("ss"), settings, None, _draws())
+    assert rs["reorder_point"][0] == pytest.approx(8.0)
+    assert ss["order_cycle_qty"][0] == pytest.approx(8.0)
+    assert fill_rate_stock(LEAD, REVIEW, np.array([0.6]), True)[0] == pytest.approx(4.8, abs=0.02)
+    assert ss["reorder_point"][0] == pytest.approx(6.0)
+    assert ss["order_up_to"][0] == pytest.approx(14.0)
+    # at s = 6 a review period loses (0 + 0 + 0 + 2) / 4 = 0.5 of its 2: per cycle of 8,
+    # fill 1 - 0.5 / 8 = 0.9375 >= 0.90, so the target is promised
+    assert ss["promised_service"][0] == pytest.approx(0.9)
+
+
+def test_min_max_normal_floor_is_the_textbook_fill_rate_reorder_point():
+    # no draws: normal lead-time demand over L + R, sigma_LTD = sigma_d sqrt(L + R) =
+    # sqrt(5); the reorder point solves sigma G(k) = (1 - beta) Q (Q = 8): k from scipy
+    settings = Policy(service_measure="fill_rate", ordering_cost=0.032, holding_cost_rate=0.365)
+    out = protection_levels(_row("ss").with_columns(demand_pattern=pl.lit("smooth")), settings)
+    sigma = 5**0.5
+    k = optimize.brentq(
+        lambda k: sigma * (stats.norm.pdf(k) - k * stats.norm.sf(k)) - 0.1 * 8, -4, 6
+    )
+    assert out["reorder_point"][0] == pytest.approx(5 + max(k, 0.0) * sigma, abs=2e-3)
+
+
+def test_per_series_table_lists_every_series_and_the_unreachable_table_only_the_short():
+    import datetime as dt
+
+    from stockplan.replay import BASELINE_HISTORY_DAYS, Replay, unreachable_items
+
+    series = pl.DataFrame(
+        {"sku": ["A", "B"], "location": ["W", "W"], "demand_pattern": ["lumpy", "smooth"]}
+    )
+    demand = np.zeros((2, BASELINE_HISTORY_DAYS + 14))
+    demand[:, BASELINE_HISTORY_DAYS:] = [[0, 30] + [0] * 12, [2] * 14]
+    replay = Replay(
+        series=series,
+        start=dt.date(2025, 1, 6),
+        demand=demand,
+        review_days=7,
+        lead_draws=np.full((2, 2), 3),
+        initial_stock=np.zeros(2),
+        levels=[],
+    )
+    # A was promised 0.6 of a 0.9 target (not reachable), sold 30 and served 12; B was
+    # promised its target, sold 28 and served 28
+    totals = {
+        "reachable": np.array([0.0, 1.0]),
+        "promised_own": np.array([0.6, 0.9]),
+        "demand": np.array([30.0, 28.0]),
+        "served": np.array([12.0, 28.0]),
+        "unmet": np.array([18.0, 0.0]),
+        "cycles": np.array([1.0, 2.0]),
+        "cycles_ok": np.array([0.0, 2.0]),
+    }
+    runs = [("stockplan", 0.9, totals)]
+    short = unreachable_items(replay, runs, "fill_rate")
+    every = unreachable_items(replay, runs, "fill_rate", every=True)
+    assert short["sku"].to_list() == ["A"]
+    assert every.sort("sku")["sku"].to_list() == ["A", "B"]
+    row = every.filter(pl.col("sku") == "A").row(0, named=True)
+    assert row["fill_rate"] == pytest.approx(12 / 30)
+    assert row["largest_day_units"] == 30.0 and row["promised_service"] == 0.6
+    assert every.filter(pl.col("sku") == "B")["fill_rate"][0] == 1.0
