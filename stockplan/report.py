@@ -141,6 +141,7 @@ MONEY = {
     "min_order_value",
     "avg_inventory_value",
     "policy_inventory_at_same_fill",
+    "rule_inventory_at_same_fill",
 }
 RATES = {
     "stockout_probability",
