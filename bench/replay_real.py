@@ -132,7 +132,7 @@ def rule_best_fill(part: pl.DataFrame) -> float:
 
 
 def rule_table(by_pattern: pl.DataFrame) -> pl.DataFrame:
-    """The rule of thumb's curve per pattern: fill rate and stock at each scale."""
+    """The rule of thumb's curve per pattern: fill rate, stock and order lines at each scale."""
     return (
         by_pattern.filter(pl.col("policy").str.starts_with("baseline:"))
         .select(
@@ -140,8 +140,13 @@ def rule_table(by_pattern: pl.DataFrame) -> pl.DataFrame:
             pl.col("policy").str.replace("baseline: ", ""),
             pl.col("fill_rate").round(3),
             pl.col("avg_inventory_value").round(0),
+            "orders_placed",
         )
-        .pivot(on="demand_pattern", index="policy", values=["fill_rate", "avg_inventory_value"])
+        .pivot(
+            on="demand_pattern",
+            index="policy",
+            values=["fill_rate", "avg_inventory_value", "orders_placed"],
+        )
     )
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import polars as pl
 import pytest
+import yaml
+from typer.testing import CliRunner
 
+from stockplan.cli import app
 from stockplan.config import Simulate
 from stockplan.replay import rule_curve, rule_inventory_at, with_rule_comparison
 
@@ -71,3 +77,40 @@ def test_default_rule_curve_runs_up_to_24_weeks_reorder_point_and_48_weeks_order
     assert settings.baseline_reorder_weeks * max(settings.baseline_scales) == 24
     assert settings.baseline_up_to_weeks * max(settings.baseline_scales) == 48
     assert settings.baseline_scales == sorted(settings.baseline_scales)
+
+
+def test_simulate_writes_the_policy_stock_over_the_rule_per_pattern(
+    small_shop: Path, tmp_path: Path
+):
+    config = yaml.safe_load(small_shop.read_text())
+    config.setdefault("policy", {})["service_measure"] = "fill_rate"
+    config["simulate"] = {"periods": 8, "targets": [0.9, 0.98], "baseline_scales": [0.5, 1, 4]}
+    small_shop.write_text(yaml.safe_dump(config))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = CliRunner().invoke(app, ["simulate", "-c", str(small_shop), "-o", f"{folder}/"])
+    assert result.exit_code == 0, result.output
+    by_pattern = pl.read_csv(next(folder.glob("simulation_by_pattern*.csv")))
+    compared = 0
+    for pattern in by_pattern["demand_pattern"].unique():
+        part = by_pattern.filter(pl.col("demand_pattern") == pattern)
+        rule = part.filter(pl.col("policy").str.starts_with("baseline")).sort("fill_rate")
+        fill, stock = rule["fill_rate"].to_list(), rule["avg_inventory_value"].to_list()
+        # the least stock of any rule point serving at least as much, from the top down
+        least = [min(stock[i:]) for i in range(len(stock))]
+        for row in part.filter(pl.col("policy") == "stockplan").iter_rows(named=True):
+            if row["fill_rate"] < fill[0]:
+                assert row["inventory_vs_rule"] is None
+                continue
+            if row["fill_rate"] > fill[-1]:
+                expected_fill, expected = fill[-1], least[-1]
+            else:
+                expected_fill = row["fill_rate"]
+                expected = float(np.interp(row["fill_rate"], fill, least))
+            assert row["rule_fill_rate_compared"] == pytest.approx(expected_fill, abs=1e-4)
+            assert row["rule_inventory_at_same_fill"] == pytest.approx(expected, rel=1e-3)
+            ratio = row["avg_inventory_value"] / expected
+            assert row["inventory_vs_rule"] == pytest.approx(ratio, rel=1e-3, abs=1e-4)
+            compared += 1
+    assert compared >= 1
+    assert "x the rule of thumb's stock at" in result.output
