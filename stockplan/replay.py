@@ -30,7 +30,9 @@ the replenishment cycle, not every review period (Silver, Pyke & Thomas 2017, ch
 stockout_days = series-days with unmet demand; avg_inventory_value = mean over days of
 the sum of end-of-day stock x unit cost; orders_placed. For baseline rows,
 policy_inventory_at_same_fill is the policy curve's inventory value at the baseline's fill
-rate (linear between targets; empty outside the curve).
+rate (linear between targets; empty outside the curve); for policy rows,
+rule_inventory_at_same_fill and inventory_vs_rule compare with the rule's curve at the
+policy's fill rate (`with_rule_comparison`).
 """
 
 from __future__ import annotations
