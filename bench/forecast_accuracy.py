@@ -12,7 +12,10 @@ naive error) and bias (mean forecast - actual, in units per bucket), averaged pe
 pattern and overall, and the median MASE (the mean is carried by a few series whose
 naive error is tiny). Every series with the whole holdout is scored, stockplan's fallbacks
 (short history, dead items) included; `--backtested-only` scores only the series that
-had a model choice (the comparison before).
+had a model choice (the comparison before). Where the selection loses to a pattern's best
+single model, the gap is split by ABC class, with its standard error and the part carried
+by the five largest per-series differences (`gap_to_best`); `--per-series` files carry
+each series' ABC class.
 
 Bands: per demand pattern, the share of holdout buckets above the forecast's `hi` and
 below its `lo` (nominally (1 - forecast.interval_level) / 2 each), outside it in the first
@@ -149,7 +152,7 @@ def evaluate(
         pl.col("backtest_rmse").is_not_null().alias("backtested"),
     )
     keep = (
-        chosen.join(classes.select(*SERIES, "demand_pattern"), on=SERIES)
+        chosen.join(classes.select(*SERIES, "demand_pattern", "abc"), on=SERIES)
         .join(test.group_by(SERIES).agg(pl.len().alias("n")), on=SERIES)
         .filter(pl.col("n") == holdout)
         .sort(SERIES)
@@ -235,6 +238,33 @@ def evaluate(
     return result, keep, timing, per_series, coverage
 
 
+def gap_to_best(per_series: pl.DataFrame, best: dict[str, str], top: int = 5) -> pl.DataFrame:
+    """Where the selection loses to a pattern's best single model: per demand pattern and
+    ABC class, the series, the mean per-series MASE difference d = selection - best
+    single, its standard error sd(d) / sqrt(n) over the pattern's series, and the part of
+    the pattern's mean difference carried by its `top` largest d (sum of those d / n).
+    `per_series`: demand_pattern, abc, stockplan and one MASE column per model; `best`:
+    pattern -> model."""
+    rows = [
+        per_series.filter(pl.col("demand_pattern") == pattern).with_columns(
+            (pl.col("stockplan") - pl.col(model)).alias("d"), pl.lit(model).alias("best_single")
+        )
+        for pattern, model in best.items()
+    ]
+    frame = pl.concat(rows).with_columns(pl.len().over("demand_pattern").alias("n_pattern"))
+    by_class = frame.group_by("demand_pattern", "best_single", "abc").agg(
+        pl.len().alias("series"), pl.col("d").mean().alias("mean_d")
+    )
+    overall = frame.group_by("demand_pattern", "best_single").agg(
+        pl.lit("all").alias("abc"),
+        pl.len().alias("series"),
+        pl.col("d").mean().alias("mean_d"),
+        (pl.col("d").std() / pl.len().sqrt()).alias("se_d"),
+        (pl.col("d").top_k(top).sum() / pl.len()).alias(f"top{top}_d"),
+    )
+    return pl.concat([by_class, overall], how="diagonal").sort("demand_pattern", "abc")
+
+
 def band_coverage(frame: pl.DataFrame, interval_level: float) -> pl.DataFrame:
     """Per demand pattern: the share of holdout buckets above the band's `hi` and below its
     `lo` (each nominally (1 - level) / 2), outside it (nominally 1 - level), in the first
@@ -317,6 +347,19 @@ def main() -> None:
             f"{best['MASE'][0]:.3f}; "
             + (f"beaten by {', '.join(beaten)}" if beaten else "beats every single model")
         )
+    # where the selection loses: per pattern and ABC class, against its best single model
+    best = (
+        wide.filter((pl.col("model") != "stockplan selection") & (pl.col("pattern") != "overall"))
+        .sort("MASE")
+        .group_by("pattern", maintain_order=True)
+        .first()
+    )
+    print(
+        "selection - best single model (mean per-series MASE difference, its standard "
+        "error, the part carried by the 5 largest differences), per pattern and ABC class:"
+    )
+    with pl.Config(tbl_rows=40, float_precision=3, tbl_width_chars=120):
+        print(gap_to_best(per_series, dict(zip(best["pattern"], best["model"], strict=True))))
     overall = wide.filter(pl.col("pattern") == "overall")
     ours = overall.filter(pl.col("model") == "stockplan selection")
     best_single = overall.filter(pl.col("model") != "stockplan selection").sort("MASE").head(1)

@@ -119,23 +119,35 @@ def selection_split(series: pl.DataFrame, selection_days: int, measure: str) -> 
     )
 
 
-def rule_inventory_at(rule: pl.DataFrame, fill_rate: float) -> float | None:
-    """The rule-of-thumb curve's inventory value at `fill_rate` (linear between its
-    points, after keeping only points that no other point beats on both fill and stock);
-    None outside the curve."""
-    curve = rule.sort("fill_rate")
-    x, y = curve["fill_rate"].to_numpy(), curve["avg_inventory_value"].to_numpy()
-    frontier = np.minimum.accumulate(y[::-1])[::-1]  # least stock reaching at least x
-    if x.size == 0 or fill_rate < x[0] or fill_rate > x[-1]:
-        return None
-    return float(np.interp(fill_rate, x, frontier))
-
-
 def _round(value: float | None, target: float | None = None) -> float | None:
     """3 decimals, or the miss against `target` in points; None stays None."""
     if value is None:
         return None
     return round(100 * (value - target), 1) if target is not None else round(value, 3)
+
+
+def rule_best_fill(part: pl.DataFrame) -> float:
+    """The highest fill rate any point of the rule of thumb's curve reached."""
+    return float(part.filter(pl.col("policy").str.starts_with("baseline:"))["fill_rate"].max())
+
+
+def rule_table(by_pattern: pl.DataFrame) -> pl.DataFrame:
+    """The rule of thumb's curve per pattern: fill rate, stock and order lines at each scale."""
+    return (
+        by_pattern.filter(pl.col("policy").str.starts_with("baseline:"))
+        .select(
+            "demand_pattern",
+            pl.col("policy").str.replace("baseline: ", ""),
+            pl.col("fill_rate").round(3),
+            pl.col("avg_inventory_value").round(0),
+            "orders_placed",
+        )
+        .pivot(
+            on="demand_pattern",
+            index="policy",
+            values=["fill_rate", "avg_inventory_value", "orders_placed"],
+        )
+    )
 
 
 def summarise(by_pattern: pl.DataFrame, measure: str) -> pl.DataFrame:
@@ -145,9 +157,10 @@ def summarise(by_pattern: pl.DataFrame, measure: str) -> pl.DataFrame:
         part = by_pattern.filter(pl.col("demand_pattern") == pattern)
         if part.height == 0:
             continue
-        rule = part.filter(pl.col("policy") != "stockplan")
         for row in part.filter(pl.col("policy") == "stockplan").iter_rows(named=True):
-            best = rule_inventory_at(rule, row["fill_rate"])
+            best = row["rule_inventory_at_same_fill"]
+            # "<=": the policy serves more than the rule's best point, compared with it
+            above = best is not None and row["rule_fill_rate_compared"] < row["fill_rate"]
             rows.append(
                 {
                     "pattern": pattern,
@@ -166,7 +179,11 @@ def summarise(by_pattern: pl.DataFrame, measure: str) -> pl.DataFrame:
                     "inventory": round(row["avg_inventory_value"]),
                     "order_lines": row["orders_placed"],
                     "rule_inventory_at_same_fill": round(best) if best else None,
-                    "policy_vs_rule": round(row["avg_inventory_value"] / best, 2) if best else None,
+                    "policy_vs_rule": round(row["inventory_vs_rule"], 2) if best else None,
+                    "vs_rule_basis": (
+                        None if best is None else "<= (above rule)" if above else "same fill"
+                    ),
+                    "rule_best_fill": round(rule_best_fill(part), 3),
                 }
             )
     return pl.DataFrame(rows)
@@ -295,6 +312,8 @@ def main() -> None:
             table = summarise(by_pattern, measure)
             print(f"\n## {measure} targets ({time.perf_counter() - started:.0f} s)\n")
             print(table)
+            print(f"\n### {measure}: the rule of thumb's curve per pattern\n")
+            print(rule_table(by_pattern))
             print(f"\n### {measure}: items whose target is not reachable at sane stock\n")
             print(unreachable_summary(unreachable))
             largest = unreachable.sort("demand_units", descending=True).head(args.list)

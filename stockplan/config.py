@@ -486,9 +486,10 @@ class Simulate(Section):
     baseline_reorder_weeks: float = Field(default=2.0, gt=0)
     baseline_up_to_weeks: float = Field(default=4.0, gt=0)
     baseline_scales: list[Annotated[float, Field(gt=0, le=100)]] = Field(
-        default_factory=lambda: [0.5, 0.75, 1.0, 1.5, 2.0, 3.0],
+        default_factory=lambda: [0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0],
         min_length=1,
-        description="Multiples of the baseline's weeks replayed for its curve.",
+        description="Multiples of the baseline's weeks replayed for its curve (up to 24 / 48 "
+        "weeks by default, so that its curve reaches the policy's fill rate on lumpy items).",
     )
     seed: int = Field(default=0, ge=0, description="Lead-time draws (numpy seeds are >= 0).")
     warmup: bool = Field(

@@ -30,7 +30,9 @@ the replenishment cycle, not every review period (Silver, Pyke & Thomas 2017, ch
 stockout_days = series-days with unmet demand; avg_inventory_value = mean over days of
 the sum of end-of-day stock x unit cost; orders_placed. For baseline rows,
 policy_inventory_at_same_fill is the policy curve's inventory value at the baseline's fill
-rate (linear between targets; empty outside the curve).
+rate (linear between targets; empty outside the curve); for policy rows,
+rule_inventory_at_same_fill and inventory_vs_rule compare with the rule's curve at the
+policy's fill rate (`with_rule_comparison`).
 """
 
 from __future__ import annotations
@@ -83,6 +85,9 @@ SIMULATION_COLUMNS = [
     "unreachable_demand_share",
     "unreachable_promised",
     "unreachable_service",
+    "rule_inventory_at_same_fill",
+    "inventory_vs_rule",
+    "rule_fill_rate_compared",
 ]
 UNREACHABLE_COLUMNS = [
     "sku",
@@ -624,8 +629,10 @@ def replay_policies(
             inventory_at_fill_rate(simulation, fill) if policy != "stockplan" else None
             for policy, fill in simulation.select("policy", "fill_rate").iter_rows()
         ]
-        return simulation.with_columns(
-            pl.Series("policy_inventory_at_same_fill", compared, dtype=pl.Float64)
+        return with_rule_comparison(
+            simulation.with_columns(
+                pl.Series("policy_inventory_at_same_fill", compared, dtype=pl.Float64)
+            )
         ).select(SIMULATION_COLUMNS)
 
     patterns = replay.series["demand_pattern"].to_numpy()
@@ -692,3 +699,47 @@ def inventory_at_fill_rate(simulation: pl.DataFrame, fill_rate: float) -> float 
     if curve.height == 0 or fill_rate < x[0] or fill_rate > x[-1]:
         return None
     return float(np.interp(fill_rate, x, y))
+
+
+def rule_curve(simulation: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(fill rate, stock) of the rule of thumb's efficient curve: its `baseline:` rows sorted
+    by fill rate, each with the least stock of any rule point that serves at least as much
+    (a point that another beats on both fill and stock is dropped)."""
+    rule = simulation.filter(pl.col("policy").str.starts_with("baseline:")).sort("fill_rate")
+    x, y = rule["fill_rate"].to_numpy(), rule["avg_inventory_value"].to_numpy()
+    return x, np.minimum.accumulate(y[::-1])[::-1] if y.size else y
+
+
+def rule_inventory_at(simulation: pl.DataFrame, fill_rate: float) -> tuple[float, float] | None:
+    """(rule fill rate compared, rule stock) for a policy serving `fill_rate`: the rule's
+    curve (`rule_curve`) at that fill rate, linear between its points; above its best
+    point, that point (the rule would need at least its stock for more fill, so a ratio
+    against it is an upper bound); None below its lowest point or without rule rows."""
+    x, y = rule_curve(simulation)
+    if x.size == 0 or fill_rate < x[0]:
+        return None
+    if fill_rate > x[-1]:
+        return float(x[-1]), float(y[-1])
+    return fill_rate, float(np.interp(fill_rate, x, y))
+
+
+def with_rule_comparison(simulation: pl.DataFrame) -> pl.DataFrame:
+    """The policy rows with `rule_inventory_at_same_fill` (the rule's stock at the same fill
+    rate, `rule_inventory_at`), `inventory_vs_rule` = the policy's stock over it, and
+    `rule_fill_rate_compared`: the policy's own fill rate where the rule's curve reaches it,
+    else the rule's best fill rate (then `inventory_vs_rule` is an upper bound: the rule
+    would need more stock than at its best point to serve as much). Empty for rule rows."""
+    compared = [
+        rule_inventory_at(simulation, fill) if policy == "stockplan" else None
+        for policy, fill in simulation.select("policy", "fill_rate").iter_rows()
+    ]
+    stock = simulation["avg_inventory_value"].to_numpy()
+    rule_stock = [c[1] if c else None for c in compared]
+    ratio = [
+        float(s / c[1]) if c and c[1] > 0 else None for s, c in zip(stock, compared, strict=True)
+    ]
+    return simulation.with_columns(
+        pl.Series("rule_inventory_at_same_fill", rule_stock, dtype=pl.Float64),
+        pl.Series("inventory_vs_rule", ratio, dtype=pl.Float64),
+        pl.Series("rule_fill_rate_compared", [c[0] if c else None for c in compared], pl.Float64),
+    )

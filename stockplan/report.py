@@ -141,6 +141,7 @@ MONEY = {
     "min_order_value",
     "avg_inventory_value",
     "policy_inventory_at_same_fill",
+    "rule_inventory_at_same_fill",
 }
 RATES = {
     "stockout_probability",
@@ -155,6 +156,7 @@ RATES = {
     "unreachable_service",
     "unreachable_demand_share",
     "achieved_service",
+    "rule_fill_rate_compared",
 }
 NEVER_NEGATIVE = {"days_of_cover"}
 # text columns that may be shortened (name) or wrapped (reason): (min width, max width)

@@ -24,7 +24,8 @@ SIMULATION_TABLE_COLUMNS = [
     "avg_inventory_value", "orders_placed", "avg_inventory_units", "unmet_units", "series",
     "days", "policy_inventory_at_same_fill", "promised_service", "reachable_series",
     "reachable_service", "unreachable_series", "unreachable_demand_share",
-    "unreachable_promised", "unreachable_service", "demand_pattern",
+    "unreachable_promised", "unreachable_service", "rule_inventory_at_same_fill",
+    "inventory_vs_rule", "rule_fill_rate_compared", "demand_pattern",
 ]  # fmt: skip
 
 

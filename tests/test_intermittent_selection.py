@@ -154,3 +154,68 @@ def test_pattern_pair_is_the_best_scored_average_not_the_two_best_singles():
     # per series (no pools): the two lowest squared errors, A 1 and B 1.44 (C 2.25)
     assert select_models(backtest, 2)["model"].sort().to_list() == ["A", "B"]
     assert select_models(backtest, 1, pools)["model"].to_list() == ["A"]
+
+
+def test_expensive_classes_leave_intermittent_items_to_their_patterns_cheap_models():
+    # AutoETS on the A-class intermittent items was measured and rejected (README, Forecast
+    # accuracy): an A item is ranked in its pattern's pool with the B and C items, among the
+    # cheap models, and forecast exactly as with no expensive class at all
+    rng = np.random.default_rng(5)
+    series = {
+        f"I{k}": list(rng.binomial(1, 0.3, 60) * rng.poisson(5 + k, 60).astype(float))
+        for k in range(6)
+    }
+    classes = pl.DataFrame(
+        {
+            "sku": list(series),
+            "location": ["W"] * 6,
+            "demand_pattern": ["intermittent"] * 6,
+            "abc": ["A", "A", "B", "C", "C", "C"],
+        }
+    )
+    history = _history(series)
+    expensive = Forecast(n_jobs=1, backtest_windows=4, expensive_classes=["A"])
+    cheap = Forecast(n_jobs=1, backtest_windows=4, expensive_classes=[])
+    forecast, summary = forecast_demand(history, classes, "week", expensive, 4)
+    labels = set(summary["model"].to_list())
+    assert len(labels) == 1  # one pool: the A items' pair is the C items' pair
+    assert not {"AutoETS", "AutoTheta"} & set(labels.pop().split("+"))
+    forecast_cheap, summary_cheap = forecast_demand(history, classes, "week", cheap, 4)
+    assert summary["model"].to_list() == summary_cheap["model"].to_list()
+    assert forecast["forecast"].to_list() == pytest.approx(forecast_cheap["forecast"].to_list())
+
+
+def _gap_to_best():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from forecast_accuracy import gap_to_best
+
+    return gap_to_best
+
+
+def test_gap_to_best_splits_the_selections_loss_by_abc_class():
+    # intermittent, best single X: d = selection - X = 0.5, -0.1, 0.2, 1.0 (classes A, A, C, C)
+    # A: mean (0.5 - 0.1) / 2 = 0.2; C: (0.2 + 1.0) / 2 = 0.6; all: 1.6 / 4 = 0.4,
+    # sd = sqrt(((0.1)^2 + 0.5^2 + 0.2^2 + 0.6^2) / 3) = sqrt(0.66 / 3), se = sd / 2;
+    # the two largest d (1.0, 0.5) carry 1.5 / 4 = 0.375 of the mean
+    per_series = pl.DataFrame(
+        {
+            "demand_pattern": ["intermittent"] * 4 + ["lumpy"],
+            "abc": ["A", "A", "C", "C", "B"],
+            "stockplan": [1.5, 0.9, 1.2, 3.0, 2.0],
+            "X": [1.0, 1.0, 1.0, 2.0, 9.0],
+            "Y": [0.0, 0.0, 0.0, 0.0, 2.5],
+        }
+    )
+    table = _gap_to_best()(per_series, {"intermittent": "X", "lumpy": "Y"}, top=2)
+    rows = {(r["demand_pattern"], r["abc"]): r for r in table.iter_rows(named=True)}
+    assert rows[("intermittent", "A")]["mean_d"] == pytest.approx(0.2)
+    assert rows[("intermittent", "C")]["mean_d"] == pytest.approx(0.6)
+    whole = rows[("intermittent", "all")]
+    assert (whole["series"], whole["best_single"]) == (4, "X")
+    assert whole["mean_d"] == pytest.approx(0.4)
+    assert whole["se_d"] == pytest.approx((0.66 / 3) ** 0.5 / 2)
+    assert whole["top2_d"] == pytest.approx(0.375)
+    assert rows[("lumpy", "all")]["mean_d"] == pytest.approx(-0.5)

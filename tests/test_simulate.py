@@ -58,7 +58,7 @@ def test_simulated_fill_rate_lands_near_the_target(sample_simulation):
 def test_policy_holds_less_stock_than_the_baseline_at_the_same_fill_rate(sample_simulation):
     simulation = pl.read_csv(sample_simulation[0])
     baseline = simulation.filter(pl.col("policy").str.starts_with("baseline"))
-    assert baseline.height == 6
+    assert baseline.height == 10
     compared = baseline.drop_nulls("policy_inventory_at_same_fill")
     assert compared.height >= 1
     assert (compared["policy_inventory_at_same_fill"] < compared["avg_inventory_value"]).all()

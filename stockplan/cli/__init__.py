@@ -815,6 +815,18 @@ def simulate(
                 f"{row['fill_rate']:.1%} with {row['avg_inventory_value']:,.0f}; the policy "
                 f"reaches it with {row['policy_inventory_at_same_fill']:,.0f}"
             )
+    if "inventory_vs_rule" in by_pattern.columns:
+        for row in by_pattern.drop_nulls("inventory_vs_rule").iter_rows(named=True):
+            above = row["rule_fill_rate_compared"] < row["fill_rate"] - 1e-12
+            console.info(
+                f"{row['demand_pattern']}, target {row['target']:g}: fill rate "
+                f"{row['fill_rate']:.1%} with {row['avg_inventory_value']:,.0f}, "
+                + (
+                    f"{'at most ' if above else ''}{row['inventory_vs_rule']:.2f} x the rule "
+                    f"of thumb's stock at {row['rule_fill_rate_compared']:.1%} "
+                    f"({row['rule_inventory_at_same_fill']:,.0f})"
+                )
+            )
     if run.set_aside_units:
         console.info(
             f"{run.set_aside_units:,.0f} units of large one-off order lines were "

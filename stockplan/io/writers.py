@@ -68,6 +68,8 @@ def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
         "unreachable_service",
         "unreachable_demand_share",
         "achieved_service",
+        "rule_fill_rate_compared",
+        "inventory_vs_rule",
         "adi",
         "cv2",
         "cv",
