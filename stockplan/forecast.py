@@ -1293,8 +1293,9 @@ class ForecastPaths:
 def band_widths(
     parts: list[dict[tuple[str, str, int], np.ndarray]], settings: Forecast, horizon: int
 ) -> pl.DataFrame:
-    """pool, demand_pattern, step, band_width (`widths_from_scores`) from the band scores
-    of one or several sets of series (`ForecastPaths.band_scores`), pooled."""
+    """pool, demand_pattern, step, band_width, band_upper, band_lower
+    (`widths_from_scores`) from the signed band scores of one or several sets of series
+    (`ForecastPaths.band_scores`), pooled."""
     pooled: dict[tuple[str, str, int], list[np.ndarray]] = {}
     for part in parts:
         for key, scores in part.items():
@@ -1622,7 +1623,7 @@ def banded_forecast(
     paths: ForecastPaths, widths: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(forecast, summary) of `forecast_demand` from its paths and the band widths
-    (`band_widths`: pool, demand_pattern, step, band_width)."""
+    (`band_widths`: pool, demand_pattern, step, band_width, band_upper, band_lower)."""
     future, summary, scales, level = paths.future, paths.summary, paths.scales, paths.level
     z = float(norm.ppf(0.5 + level / 2))
     pool = pl.when(pl.col("family") == "short").then(pl.lit("short")).otherwise(pl.lit("backtest"))

@@ -9,16 +9,19 @@ kept on the worker that made it; only small things travel:
 
 1. demand stage (`pipeline.demand_stage`: censoring, demand history, classes) on the
    partition's own rows; back come (sku, location, annual_value), the established
-   series with a category (`forecast.prior_inputs`, a few numbers per series) and the
-   promotion sums per category (`promotions.category_uplift_sums`);
+   series with a category (`forecast.prior_inputs`, a few numbers per series), the
+   promotion sums per category (`promotions.category_uplift_sums`) and the dead-item
+   check's counts per length of silence (`forecast.come_back_sums`);
 2. the driver ranks ABC by value over every series (`segmentation.abc_by_value`); the
    partition measures its promotion lift again with every partition's category sums and
    backtests (`pipeline.backtest_stage`, category priors measured on every
-   partition's established series) and returns the intermittent pools' MAE / scale sums
-   per pattern and model (`forecast.pool_scores`);
+   partition's established series, the dead-item rule checked on every partition's
+   counts) and returns the intermittent pools' MAE / scale sums per pattern and model
+   or combination of models (`forecast.pool_scores`);
 3. with the pools ranked over every partition (`forecast.pool_ranking`) the partition
-   forecasts (`forecast.forecast_paths`) and returns the band's conformity scores per
-   pool, pattern and step;
+   forecasts (`forecast.forecast_paths`, its short intermittent / lumpy items with their
+   pattern's pooled models) and returns the band's signed conformity scores per pool,
+   pattern and step (both tails' widths follow from them);
 4. with the band widths of all scores (`forecast.band_widths`) the partition finishes
    the forecast, resolves its stock position and runs the lead-time-demand calibration
    (`pipeline.supply_stage`, draws deferred); back come the standardised backtest-window
