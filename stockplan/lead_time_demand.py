@@ -929,7 +929,7 @@ def calibration_sums(
     Returns method -> [half, measure, level, pattern] summed counts (cycles, cycles
     served, review demand, units short) in four halves: 0 / 1 the origins by date (every
     other 4 R days back from the end), 2 / 3 the series by the parity of their stream key
-    (a hash of sku and location). `calibration_curves` turns them into, per method and
+    (a hash of sku, location and seed). `calibration_curves` turns them into, per method and
     pattern, (cycle service, fill rate) per grid level over all origins and the held-out
     error: the curves of one half recalibrate the levels for the other, and the mean
     |achieved - target| there at 0.90 / 0.95 / 0.98 is the method's calibration score

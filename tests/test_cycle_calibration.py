@@ -187,7 +187,7 @@ def test_a_window_is_scored_with_the_distribution_of_its_pattern_at_the_origin()
 
 def test_held_out_scores_split_the_series_when_only_one_origin_has_windows():
     # 120 series sell 2 a day; from day 140 the odd ones (the series halves are by the
-    # parity of each series' stream key, a hash of sku and location, so that every
+    # parity of each series' stream key, a hash of sku, location and seed, so that every
     # partition of a cluster puts a series in the same half) sell 3 a day. Forecast 2 a
     # day, sigma 1 a day: mu = 42, sigma_LTD = sqrt(21) = 4.58 over L + R = 21 days. Even
     # series sell T = 42 and are served at every grid level from 0.5 (z >= 0) up; odd
