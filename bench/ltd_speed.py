@@ -41,17 +41,19 @@ def capture(config_path: Path):
     config = load_config(config_path)
     tables = prepare_inputs(load_inputs(config), config).tables
     seen = {}
-    real = series.history_lead_time_demand
+    # the plan calls the calibration's first half; `history_lead_time_demand` takes the
+    # same arguments and runs both halves
+    real = series.lead_time_demand_sums
 
     def spy(*args, **kwargs):
         seen.setdefault("call", (args, kwargs))
         return real(*args, **kwargs)
 
-    series.history_lead_time_demand = spy
+    series.lead_time_demand_sums = spy
     try:
         pipeline.run_plan(tables, config)
     finally:
-        series.history_lead_time_demand = real
+        series.lead_time_demand_sums = real
     return seen["call"]
 
 

@@ -46,6 +46,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -70,6 +71,7 @@ SUMMARY_COLUMNS = [
 ]
 SEASON = {"day": 7, "week": 52}
 RECENT_PERIODS = 13
+ESTABLISHED = ("seasonal", "smooth", "intermittent")  # families that lend a category prior
 EXPENSIVE_MODELS = {"AutoETS", "AutoTheta"}
 EXPENSIVE_REFIT: dict[str, bool | int] = {"AutoETS": False, "AutoTheta": False}
 # fitted once in the backtest, and forecast from that fit instead of refitted on the whole
@@ -281,7 +283,23 @@ def _final_forecast(frame, cheap, expensive, chosen, engine, horizon: int, carri
     )
 
 
-def _run_family(
+@dataclass
+class FamilyBacktest:
+    """One family's backtest, kept until its models are chosen (`_family_forecast`)."""
+
+    frame: pl.DataFrame
+    names: list[str]
+    cheap: list
+    expensive: list
+    engine: Callable
+    long_backtest: pl.DataFrame
+    per_series: pl.DataFrame
+    carried: pl.DataFrame | None
+    pools: pl.DataFrame | None
+    wide: pl.DataFrame
+
+
+def _family_backtest(
     frame: pl.DataFrame,
     family: str,
     settings: Forecast,
@@ -290,10 +308,8 @@ def _run_family(
     h_bt: int,
     backend: Backend | None = None,
     pools: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Backtest and forecast one family's series; return (choice, long forecast, backtest
-    errors of the chosen forecast: unique_id, cutoff, ds, error, the pools' ranking: pool,
-    model, rank). `pools`: see `select_models`."""
+) -> FamilyBacktest:
+    """Backtest one family's series (every candidate model at every origin)."""
     stats_forecast = _statsforecast(backend is None)
     models = _candidate_models(family, _season_length(settings, bucket))
     names = [str(m) for m in models]
@@ -313,12 +329,48 @@ def _run_family(
         backtest, carried = _backtest(
             frame, cheap, expensive, engine, settings, h_bt, horizon, BUCKET_DAYS[bucket], backend
         )
-    # combine the `combine_top` models with the lowest backtest MSE (equal weights); the
-    # combination's own backtest errors give its RMSE and bias
     long_backtest = backtest.unpivot(
         index=["unique_id", "cutoff", "ds", "y"], on=names, variable_name="model"
     ).with_columns(pl.col("value").fill_nan(None))
-    chosen, ranking = _select(long_backtest, settings.combine_top, pools, backtest)
+    per_series = _per_series_errors(long_backtest)
+    return FamilyBacktest(
+        frame, names, cheap, expensive, engine, long_backtest, per_series, carried, pools, backtest
+    )
+
+
+def _run_family(
+    frame: pl.DataFrame,
+    family: str,
+    settings: Forecast,
+    bucket: Bucket,
+    horizon: int,
+    h_bt: int,
+    backend: Backend | None = None,
+    pools: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Backtest and forecast one family's series; return (choice, long forecast, backtest
+    errors of the chosen forecast: unique_id, cutoff, ds, error). `pools`: see
+    `select_models`."""
+    tested = _family_backtest(frame, family, settings, bucket, horizon, h_bt, backend, pools)
+    return _family_forecast(tested, settings, horizon, backend)
+
+
+def _family_forecast(
+    tested: FamilyBacktest,
+    settings: Forecast,
+    horizon: int,
+    backend: Backend | None = None,
+    ranked: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """`_run_family` after the backtest: choose the models (`select_models`, the pools
+    ranked by `ranked` when given), forecast, and the chosen combination's errors."""
+    frame, names, cheap, expensive = tested.frame, tested.names, tested.cheap, tested.expensive
+    engine, long_backtest, carried = tested.engine, tested.long_backtest, tested.carried
+    # combine the `combine_top` models with the lowest backtest MSE (equal weights); the
+    # combination's own backtest errors give its RMSE and bias
+    chosen = select_models(
+        long_backtest, settings.combine_top, tested.pools, ranked, tested.per_series, tested.wide
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         future = _final_forecast(frame, cheap, expensive, chosen, engine, horizon, carried, backend)
@@ -380,7 +432,7 @@ def _run_family(
         .with_columns(pl.col("ds").rank("ordinal").over("unique_id").cast(pl.Int64).alias("step"))
         .select("unique_id", "ds", "step", pl.col("label").alias("model"), "forecast")
     )
-    return choice, long_forecast, steps.select("unique_id", "cutoff", "ds", "error"), ranking
+    return choice, long_forecast, steps.select("unique_id", "cutoff", "ds", "error")
 
 
 def pattern_forecast(
@@ -453,7 +505,12 @@ def pattern_forecast(
 
 
 def select_models(
-    long_backtest: pl.DataFrame, combine_top: int, pools: pl.DataFrame | None = None
+    long_backtest: pl.DataFrame,
+    combine_top: int,
+    pools: pl.DataFrame | None = None,
+    ranked: pl.DataFrame | None = None,
+    per_series: pl.DataFrame | None = None,
+    wide: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """unique_id, model, rank: the `combine_top` models each series' forecast averages.
 
@@ -470,21 +527,36 @@ def select_models(
     values, and one series' few windows no longer rank close candidates by noise
     (Petropoulos & Kourentzes 2015 on selection and combination for intermittent
     demand). A series whose pool has no ranking, or which lacks one of its models, keeps
-    its own choice.
+    its own choice. `ranked`: the pools' ranking (`pool_ranking`) over more series than
+    these, else these series' own; `per_series`: `_per_series_errors` of `long_backtest`
+    when already computed; `wide`: the same backtest with one column per model, if at
+    hand.
     """
-    return _select(long_backtest, combine_top, pools)[0]
+    if per_series is None:
+        per_series = _per_series_errors(long_backtest)
+    own = (
+        per_series.sort(["unique_id", "mse", "model"])
+        .with_columns(pl.int_range(pl.len()).over("unique_id").alias("rank"))
+        .filter(pl.col("rank") < combine_top)
+        .select("unique_id", "model", "rank")
+    )
+    if pools is None:
+        return own
+    if ranked is None:
+        ranked = pool_ranking(
+            [pool_scores(per_series, pools, combine_top, long_backtest, wide)], combine_top
+        )
+    pooled = pools.join(ranked, on="pool").select("unique_id", "model", "rank")
+    lacking = pooled.join(per_series, on=["unique_id", "model"], how="anti").select("unique_id")
+    pooled = pooled.join(lacking, on="unique_id", how="anti")
+    return pl.concat([pooled, own.join(pooled, on="unique_id", how="anti")]).sort(
+        "unique_id", "rank"
+    )
 
 
-def _select(
-    long_backtest: pl.DataFrame,
-    combine_top: int,
-    pools: pl.DataFrame | None,
-    wide: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(`select_models`' choice, the pools' ranking: pool, model, rank; empty without
-    `pools`). `wide`: the same backtest with one column per model, if at hand."""
-    no_ranking = pl.DataFrame(schema={"pool": pl.String, "model": pl.String, "rank": pl.Int64})
-    per_series = (
+def _per_series_errors(long_backtest: pl.DataFrame) -> pl.DataFrame:
+    """unique_id, model, mse, mae of every model with a complete backtest of the series."""
+    return (
         long_backtest.with_columns((pl.col("value") - pl.col("y")).alias("error"))
         .group_by(["unique_id", "model"])
         .agg(
@@ -494,14 +566,28 @@ def _select(
         )
         .filter(pl.col("mse").is_not_null() & (pl.col("n") == 0))
     )
-    own = (
-        per_series.sort(["unique_id", "mse", "model"])
-        .with_columns(pl.int_range(pl.len()).over("unique_id").alias("rank"))
-        .filter(pl.col("rank") < combine_top)
-        .select("unique_id", "model", "rank")
-    )
-    if pools is None:
-        return own, no_ranking
+
+
+COMBINED = "+"
+"""Joins the members of a combination in `pool_scores`' model column (a label as the
+forecast's model column writes it)."""
+
+
+def pool_scores(
+    per_series: pl.DataFrame,
+    pools: pl.DataFrame | None,
+    combine_top: int = 1,
+    long_backtest: pl.DataFrame | None = None,
+    wide: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """pool, model, score_sum, n: the sum and count of MAE / scale over the pool's series
+    where every model has a backtest (`select_models`; `per_series` from
+    `_per_series_errors`), per model and, given `long_backtest` and `combine_top` > 1,
+    per equal-weight combination of `combine_top` models (model: the members joined by
+    COMBINED, `_combination_scores`); those of several sets of series add up."""
+    schema = {"pool": pl.String, "model": pl.String, "score_sum": pl.Float64, "n": pl.Int64}
+    if pools is None or per_series.height == 0:
+        return pl.DataFrame(schema=schema)
     candidates = per_series["model"].n_unique()
     complete = (
         per_series.group_by("unique_id")
@@ -513,81 +599,108 @@ def _select(
         per_series.join(complete, on="unique_id")
         .join(pools.filter(pl.col("scale") > 0), on="unique_id")
         .group_by(["pool", "model"])
-        .agg((pl.col("mae") / pl.col("scale")).mean().alias("score"))
+        .agg(
+            (pl.col("mae") / pl.col("scale")).sum().alias("score_sum"),
+            pl.len().cast(pl.Int64).alias("n"),
+        )
+        .select(list(schema))
+        .cast(schema)
     )
-    ranked = (
-        _best_combination(long_backtest, complete, pools, singles, combine_top, wide)
-        .sort(["pool", "score", "model"])
-        .with_columns(pl.int_range(pl.len()).over("pool").alias("rank"))
-        .filter(pl.col("rank") < combine_top)
-    )
-    pooled = pools.join(ranked, on="pool").select("unique_id", "model", "rank")
-    lacking = pooled.join(per_series, on=["unique_id", "model"], how="anti").select("unique_id")
-    pooled = pooled.join(lacking, on="unique_id", how="anti")
-    chosen = pl.concat([pooled, own.join(pooled, on="unique_id", how="anti")]).sort(
-        "unique_id", "rank"
-    )
-    return chosen, ranked.select("pool", "model", pl.col("rank").cast(pl.Int64))
+    if long_backtest is None:
+        return singles
+    combined = _combination_scores(long_backtest, complete, pools, combine_top, wide)
+    return pl.concat([singles, combined.select(list(schema)).cast(schema)])
 
 
-def _best_combination(
+def _combination_scores(
     long_backtest: pl.DataFrame,
     complete: pl.DataFrame,
     pools: pl.DataFrame,
-    singles: pl.DataFrame,
     combine_top: int,
     wide: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """pool, model, score: `singles` (each model's mean backtest MASE over the pool's
-    series) restricted to the `combine_top` models whose equal-weight average has the
-    lowest mean backtest MASE: the combination is scored as it is used, not by its
-    members' own scores. Every combination of the candidates is scored at once, the
-    backtest as a matrix (rows x models) times a matrix of weights (models x
-    combinations). `singles` unchanged for a single model or a single combination."""
+    """pool, model (members joined by COMBINED), score_sum, n: each equal-weight
+    combination of `combine_top` candidates scored as it is used, not by its members' own
+    scores: the sum over the pool's `complete` series of the combination's MAE / scale,
+    and their count. Every combination at once, the backtest as a matrix (rows x models)
+    times a matrix of weights (models x combinations). Empty for a single model or a
+    single combination."""
+    schema = {"pool": pl.String, "model": pl.String, "score_sum": pl.Float64, "n": pl.Int64}
     names = sorted(long_backtest["model"].unique().to_list())
     combinations = list(itertools.combinations(range(len(names)), combine_top))
     if combine_top < 2 or len(combinations) < 2:
-        return singles
+        return pl.DataFrame(schema=schema)
     if wide is None:
         wide = long_backtest.pivot(on="model", index=["unique_id", "cutoff", "ds", "y"])
-    rows = wide.filter(pl.col("unique_id").is_in(complete["unique_id"].implode())).join(
-        pools.filter(pl.col("scale") > 0), on="unique_id"
+    rows = (
+        wide.filter(pl.col("unique_id").is_in(complete["unique_id"].implode()))
+        .join(pools.filter(pl.col("scale") > 0), on="unique_id")
+        .sort("pool", "unique_id", maintain_order=True)
     )
     if rows.height == 0:
-        return singles
+        return pl.DataFrame(schema=schema)
     values = rows.select(names).to_numpy()
-    first = rows.with_columns(
-        (
-            1.0
-            / (
-                pl.col("scale")
-                * pl.len().over("unique_id")
-                * pl.col("unique_id").n_unique().over("pool")
-            )
-        ).alias("weight")
-    )
     weights = np.zeros((len(names), len(combinations)))
     for j, members in enumerate(combinations):
         weights[list(members), j] = 1.0 / combine_top
-    # each row's absolute error of every combination, weighted so that a pool's sum is
-    # its series' mean MASE
-    errors = np.abs(values @ weights - first["y"].to_numpy()[:, None])
-    pool_names = first["pool"].unique().sort()
-    pool_codes = first.select(pl.col("pool").rank("dense") - 1)["pool"].to_numpy()
-    row_weights = first["weight"].to_numpy()
+    # each row's absolute error of every combination, weighted so that a series' rows sum
+    # to its MAE / scale
+    errors = np.abs(values @ weights - rows["y"].to_numpy()[:, None])
+    row_weights = rows.select(
+        (1.0 / (pl.col("scale") * pl.len().over("unique_id"))).alias("weight")
+    )["weight"].to_numpy()
+    pool_names = rows["pool"].unique().sort()
+    pool_codes = rows.select(pl.col("pool").rank("dense") - 1)["pool"].to_numpy()
     combined = np.stack(
         [(row_weights * (pool_codes == code)) @ errors for code in range(pool_names.len())]
     )
-    best = pl.DataFrame(
-        {"pool": pool_names, "combination": combined.argmin(axis=1).astype(np.int64)}
+    counts = rows.group_by("pool").agg(pl.col("unique_id").n_unique().alias("n"))
+    labels = [COMBINED.join(names[i] for i in c) for c in combinations]
+    return (
+        pl.DataFrame(
+            {
+                "pool": np.repeat(pool_names.to_numpy(), len(labels)),
+                "model": labels * pool_names.len(),
+                "score_sum": combined.ravel(),
+            }
+        )
+        .join(counts, on="pool")
+        .select(list(schema))
+        .cast(schema)
     )
-    members = pl.DataFrame(
-        {
-            "combination": [j for j, c in enumerate(combinations) for _ in c],
-            "model": [names[i] for c in combinations for i in c],
-        }
+
+
+def pool_ranking(parts: list[pl.DataFrame], combine_top: int) -> pl.DataFrame:
+    """pool, model, score, rank: per pool the `combine_top` models with the lowest mean
+    MAE / scale over the pooled sums (`pool_scores` of one or several sets); where the
+    sums score combinations, the members of the best-scoring combination, ranked by their
+    own scores."""
+    scores = (
+        pl.concat(parts)
+        .group_by(["pool", "model"])
+        .agg((pl.col("score_sum").sum() / pl.col("n").sum()).alias("score"))
     )
-    return singles.join(best.join(members, on="combination"), on=["pool", "model"], how="semi")
+    combination = pl.col("model").str.contains(COMBINED, literal=True)
+    singles = scores.filter(~combination)
+    best = (
+        scores.filter(combination)
+        .sort(["pool", "score", "model"])
+        .group_by("pool", maintain_order=True)
+        .first()
+    )
+    if best.height:
+        members = best.select("pool", pl.col("model").str.split(COMBINED)).explode("model")
+        singles = pl.concat(
+            [
+                singles.join(best.select("pool"), on="pool", how="anti"),
+                singles.join(members, on=["pool", "model"], how="semi"),
+            ]
+        )
+    return (
+        singles.sort(["pool", "score", "model"])
+        .with_columns(pl.int_range(pl.len()).over("pool").cast(pl.Int64).alias("rank"))
+        .filter(pl.col("rank") < combine_top)
+    )
 
 
 def band_widening(steps: pl.DataFrame, horizon: int) -> pl.DataFrame:
@@ -607,7 +720,11 @@ def band_widening(steps: pl.DataFrame, horizon: int) -> pl.DataFrame:
         .agg(pl.col("error").pow(2).mean().alias("mse"))
         .sort("step")
     )
-    mse = per_step["mse"].fill_null(0.0).to_numpy()
+    return widening_of(per_step["mse"].fill_null(0.0).to_numpy(), horizon)
+
+
+def widening_of(mse: np.ndarray, horizon: int) -> pl.DataFrame:
+    """step, band_ratio of `band_widening` from the mean squared error per step ahead."""
     if mse.size == 0 or not np.isfinite(mse).all() or mse.mean() <= 0:
         return pl.DataFrame({"step": range(1, horizon + 1), "band_ratio": [1.0] * horizon})
     # the growth per step: least-squares slope over the measured steps, not below zero (a
@@ -639,40 +756,56 @@ def conformal_band_width(errors: pl.DataFrame, level: float, horizon: int) -> pl
     H grows as the pattern's pooled mean squared score does (`band_widening`: linear in
     h, the random-walk level exponential smoothing implies).
     """
-    columns = ["band_width", "band_upper", "band_lower"]
-    schema = {"demand_pattern": pl.String, "step": pl.Int64} | dict.fromkeys(columns, pl.Float64)
+    return widths_from_scores(conformity_scores(errors), level, horizon)
+
+
+def conformity_scores(errors: pl.DataFrame) -> dict[tuple[str, int], np.ndarray]:
+    """(demand pattern, step ahead) -> the signed conformity scores (actual - forecast) /
+    scale of `conformal_band_width` (both tails and the absolute score follow from them):
+    a few numbers per series, which add up over sets of series."""
     scored = errors.filter(pl.col("scale") > 0).with_columns(
-        (pl.col("error").abs() / pl.col("scale")).alias("score"),
         (-pl.col("error") / pl.col("scale")).alias("above"),
         pl.col("ds").rank("ordinal").over(["unique_id", "cutoff"]).cast(pl.Int64).alias("step"),
     )
-    if scored.height == 0:
-        return pl.DataFrame(schema=schema)
+    grouped = scored.group_by("demand_pattern", "step").agg(pl.col("above"))
+    return {
+        (pattern, step): np.asarray(score, dtype=float)
+        for pattern, step, score in grouped.iter_rows()
+    }
 
-    def quantile(score: pl.Expr, at: float) -> pl.Expr:
-        rank = ((pl.len() + 1) * at).ceil().cast(pl.Int64)
-        return score.sort().get(pl.min_horizontal(rank, pl.len()) - 1)
+
+def widths_from_scores(
+    scores: dict[tuple[str, int], np.ndarray], level: float, horizon: int
+) -> pl.DataFrame:
+    """demand_pattern, step, band_width, band_upper, band_lower of `conformal_band_width`
+    from the pooled signed scores (`conformity_scores`, of one set of series or several
+    together). Each step's scores are sorted first, so the widths and the mean squared
+    score do not depend on the order in which the sets were pooled."""
+    columns = ["band_width", "band_upper", "band_lower"]
+    schema = {"demand_pattern": pl.String, "step": pl.Int64} | dict.fromkeys(columns, pl.Float64)
+
+    def quantile(ordered: np.ndarray, at: float) -> float:
+        rank = math.ceil((ordered.size + 1) * at)
+        return float(ordered[min(rank, ordered.size) - 1])
 
     tail = (1 + level) / 2
-    per_step = scored.group_by("demand_pattern", "step").agg(
-        quantile(pl.col("score"), level).alias("band_width"),
-        quantile(pl.col("above"), tail).clip(lower_bound=0.0).alias("band_upper"),
-        quantile(-pl.col("above"), tail).clip(lower_bound=0.0).alias("band_lower"),
-    )
     frames = []
-    for (pattern,), group in per_step.sort("step").group_by("demand_pattern", maintain_order=True):
-        size = group.height
-        ratio = band_widening(
-            scored.filter(pl.col("demand_pattern") == pattern).with_columns(
-                pl.col("score").alias("error")
-            ),
-            max(horizon, size),
-        )["band_ratio"].to_numpy()
+    for pattern in sorted({p for p, _ in scores}):
+        steps = sorted(step for p, step in scores if p == pattern)
+        signed = [np.sort(scores[(pattern, step)]) for step in steps]
+        per_step = {
+            "band_width": [quantile(np.sort(np.abs(s)), level) for s in signed],
+            "band_upper": [max(quantile(s, tail), 0.0) for s in signed],
+            "band_lower": [max(quantile(-s[::-1], tail), 0.0) for s in signed],
+        }
+        size = len(steps)
+        mse = np.array([np.mean(np.square(s)) for s in signed])
+        ratio = widening_of(mse, max(horizon, size))["band_ratio"].to_numpy()
         h = np.arange(1, horizon + 1)
         growth = ratio[h - 1] / ratio[size - 1] if ratio[size - 1] > 0 else np.ones(h.size)
         widths = {}
         for column in columns:
-            width = np.maximum.accumulate(group[column].to_numpy())  # never narrower ahead
+            width = np.maximum.accumulate(np.array(per_step[column]))  # never narrower ahead
             widths[column] = np.where(
                 h <= size, width[np.minimum(h, size) - 1], width[size - 1] * growth
             )
@@ -777,33 +910,73 @@ def come_back_rate(series: pl.DataFrame, dead_probability: float, periods: int) 
     (seasonal lines, wholesale re-orders): return their share of buckets with a sale
     since, the demand probability such an item has; else None (the rule holds, or no
     item to check it on). `series`: n_obs, last_sale_index, selling_periods,
-    demand_pattern and the columns of `silence_before` for these `periods`."""
+    demand_pattern and the columns of `silence_before` for these `periods`. The
+    `come_back_sums` of this one set, through `come_back_from`."""
+    return come_back_from([come_back_sums(series, dead_probability, periods)], dead_probability)
+
+
+def come_back_sums(
+    series: pl.DataFrame, dead_probability: float, periods: int
+) -> tuple[int | None, pl.DataFrame]:
+    """What `come_back_rate` counts, in sums that add up over sets of series: (the
+    shortest silence among today's `dead` items, None without one; silent, items,
+    selling, sales_since, periods: per silence at the earlier origin, the items the rule
+    would have called dead there whatever the shortest silence, those of them with a sale
+    since, and their buckets with a sale since)."""
     dead = series.filter(pl.col("demand_pattern") == "dead")
     shortest = dead.select(
         (pl.col("n_obs").cast(pl.Int64) - pl.col("last_sale_index").cast(pl.Int64) - 1).min()
     ).item()
-    if shortest is None:
-        return None
     # signed arithmetic: the counts are unsigned, and a series shorter than `periods`
     # has no origin to check
     n_obs = pl.col("n_obs").cast(pl.Int64)
     upto = pl.col("last_sale_before").cast(pl.Int64) + 1
     silent = n_obs - periods - upto
     sales_before = pl.col("selling_periods").cast(pl.Int64) - pl.col("sales_since")
-    called_dead = series.filter(
-        (n_obs > periods)
-        & (silent >= shortest)
-        & ((1.0 - sales_before / upto).pow(silent) < dead_probability)
-    ).select((pl.col("sales_since") / periods).alias("since"))
-    if called_dead.height == 0 or (called_dead["since"] > 0).mean() < dead_probability:
+    called_dead = (
+        series.filter(
+            (n_obs > periods)
+            & silent.is_not_null()
+            & ((1.0 - sales_before / upto).pow(silent) < dead_probability)
+        )
+        .group_by(silent.alias("silent"))
+        .agg(
+            pl.len().cast(pl.Int64).alias("items"),
+            (pl.col("sales_since") > 0).sum().cast(pl.Int64).alias("selling"),
+            pl.col("sales_since").sum().cast(pl.Int64).alias("sales_since"),
+        )
+        .with_columns(pl.lit(periods, pl.Int64).alias("periods"))
+    )
+    return (None if shortest is None else int(shortest)), called_dead
+
+
+def come_back_from(
+    parts: list[tuple[int | None, pl.DataFrame]], dead_probability: float
+) -> float | None:
+    """`come_back_rate` from the `come_back_sums` of one or several sets of series (in
+    whole numbers, so the same whichever sets they were counted in)."""
+    shortest = [found for found, _ in parts if found is not None]
+    if not shortest:
         return None
-    return float(called_dead["since"].mean())
+    counted = pl.concat([table for _, table in parts]).filter(pl.col("silent") >= min(shortest))
+    items = int(counted["items"].sum())
+    if items == 0 or int(counted["selling"].sum()) / items < dead_probability:
+        return None
+    periods = int(counted["periods"].max())
+    return int(counted["sales_since"].sum()) / (periods * items)
 
 
 def series_stats(
-    history: pl.DataFrame, classes: pl.DataFrame, settings: Forecast, bucket: Bucket
+    history: pl.DataFrame,
+    classes: pl.DataFrame,
+    settings: Forecast,
+    bucket: Bucket,
+    come_back: list[tuple[int | None, pl.DataFrame]] | None = None,
 ) -> pl.DataFrame:
-    """Per series: unique_id, n_obs, last_period, means, std, demand_pattern, family."""
+    """Per series: unique_id, n_obs, last_period, means, std, demand_pattern, family (and
+    the `silence_before` columns the dead-item check counts, `come_back_sums`).
+    `come_back`: the dead-item check's sums of more series than these (every partition
+    of a cluster run), else these series' own."""
     series = (
         history.sort([*SERIES, "period_start"])
         .group_by(SERIES, maintain_order=True)
@@ -825,7 +998,10 @@ def series_stats(
     )
     # dead by the rule: zero, or where such items came back, the rate at which they did
     live = still_selling_chance() >= settings.dead_probability
-    rate = come_back_rate(series, settings.dead_probability, backtest_periods(settings, bucket))
+    periods = backtest_periods(settings, bucket)
+    if come_back is None:
+        come_back = [come_back_sums(series, settings.dead_probability, periods)]
+    rate = come_back_from(come_back, settings.dead_probability)
     probability = pl.col("tsb_probability")
     if rate is not None:
         probability = pl.when(live).then(probability).otherwise(rate)
@@ -839,7 +1015,6 @@ def series_stats(
             .fill_null(0.0)
             .alias("tsb_rate")
         )
-        .drop("last_sale_before", "sales_since")
         .sort(SERIES)
         .with_row_index("unique_id")
         .with_columns(pl.col("unique_id").cast(pl.Int64))
@@ -848,9 +1023,13 @@ def series_stats(
 
 
 def category_priors(
-    series: pl.DataFrame, categories: pl.DataFrame | None, default_weight: float
+    series: pl.DataFrame,
+    categories: pl.DataFrame | None,
+    default_weight: float,
+    locations: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """sku -> category, location, prior, weight.
+    """sku -> category, location, prior, weight, at the locations of `series` and of
+    `locations` (the series to forecast, when `series` are those measured).
 
     prior: median recent demand per bucket of the established (backtestable) series of the
     category at that location, else of the whole category. weight: Buhlmann's credibility
@@ -868,9 +1047,9 @@ def category_priors(
     }
     if categories is None:
         return pl.DataFrame(schema=schema)
-    established = series.filter(
-        pl.col("family").is_in(["seasonal", "smooth", "intermittent"])
-    ).join(categories, on="sku")
+    established = series.filter(pl.col("family").is_in(ESTABLISHED))
+    if "category" not in established.columns:  # `prior_inputs` carry their category
+        established = established.join(categories, on="sku")
     by_location = established.group_by("category", "location").agg(
         pl.col("mean_recent").median().alias("prior")
     )
@@ -881,7 +1060,9 @@ def category_priors(
         .then(pl.col("std_all").pow(2).mean() / pl.when(between > 0).then(between))
         .alias("weight"),
     )
-    locations = series.select("location").unique()
+    locations = pl.concat(
+        [series.select("location"), *([] if locations is None else [locations.select("location")])]
+    ).unique()
     return (
         by_category.join(locations, how="cross")
         .join(by_location, on=["category", "location"], how="left")
@@ -949,11 +1130,33 @@ def pooled_seasonal_factors(
     such a quarter to the same week a season on. Empty (no scaling) for seasons under 26
     buckets, or fewer than `min_series` such series or an empty base.
     """
-    empty = pl.DataFrame(schema={"period_start": pl.Date, "seasonal_factor": pl.Float64})
-    if season < 26 or history.height == 0:
-        return empty
+    if history.height == 0:
+        return seasonal_factors([], None, bucket, season, horizon, base_periods, min_series)
+    origin = history_origin(history, bucket)
+    sums = seasonal_sums(history, origin, bucket, season, base_periods)
+    return seasonal_factors([sums], origin, bucket, season, horizon, base_periods, min_series)
+
+
+def history_origin(history: pl.DataFrame, bucket: Bucket) -> dt.date | None:
+    """The first bucket after `history`'s last one (the forecast origin t0)."""
+    last = history["period_start"].max() if history.height else None
+    return None if last is None else last + dt.timedelta(days=BUCKET_DAYS[bucket])
+
+
+def seasonal_sums(
+    history: pl.DataFrame,
+    origin: dt.date | None,
+    bucket: Bucket,
+    season: int,
+    base_periods: int = POOLED_BASE_PERIODS,
+) -> tuple[int, np.ndarray]:
+    """(covered series, A(t) per bucket t0 - season - base .. t0 - 1) of
+    `pooled_seasonal_factors` for the series of `history`; those of several sets of
+    series add up."""
+    profile = np.zeros(max(season + base_periods, 0))
+    if season < 26 or history.height == 0 or origin is None:
+        return 0, profile
     days = BUCKET_DAYS[bucket]
-    origin = history["period_start"].max() + dt.timedelta(days=days)
     first = origin - dt.timedelta(days=days * (season + base_periods))
     recent = origin - dt.timedelta(days=days * season)
     covered = (
@@ -964,20 +1167,37 @@ def pooled_seasonal_factors(
         )
         .filter((pl.col("since") <= first) & (pl.col("level") > 0))
     )
-    if covered.height < min_series:
-        return empty
     pooled = (
-        history.filter(pl.col("period_start") >= first)
+        history.filter((pl.col("period_start") >= first) & (pl.col("period_start") < origin))
         .join(covered, on=SERIES)
         .group_by("period_start")
         .agg((pl.col("demand") / pl.col("level")).sum().alias("pooled"))
         .with_columns(((pl.col("period_start") - pl.lit(first)).dt.total_days() // days).alias("i"))
     )
-    profile = np.zeros(season + base_periods)
     profile[pooled["i"].to_numpy()] = pooled["pooled"].to_numpy()
+    return covered.height, profile
+
+
+def seasonal_factors(
+    parts: list[tuple[int, np.ndarray]],
+    origin: dt.date | None,
+    bucket: Bucket,
+    season: int,
+    horizon: int,
+    base_periods: int = POOLED_BASE_PERIODS,
+    min_series: int = MIN_POOLED_SERIES,
+) -> pl.DataFrame:
+    """period_start, seasonal_factor of `pooled_seasonal_factors` from the summed
+    `seasonal_sums` of one or several sets of series."""
+    empty = pl.DataFrame(schema={"period_start": pl.Date, "seasonal_factor": pl.Float64})
+    covered = sum(count for count, _ in parts)
+    if season < 26 or origin is None or covered < min_series:
+        return empty
+    profile = np.sum([p for _, p in parts], axis=0)
     base = profile[:base_periods].mean()
     if base <= 0:
         return empty
+    days = BUCKET_DAYS[bucket]
     at = base_periods + np.arange(horizon)  # t0 + h - season, h = 0 .. horizon - 1
     smoothed = (
         profile[np.clip(at - 1, 0, profile.size - 1)]
@@ -992,17 +1212,32 @@ def pooled_seasonal_factors(
     )
 
 
+def pooled_factors(
+    parts: list[tuple[int, np.ndarray]],
+    origin: dt.date | None,
+    settings: Forecast,
+    bucket: Bucket,
+    horizon: int,
+) -> pl.DataFrame:
+    """`seasonal_factors` at the forecast settings' season length."""
+    return seasonal_factors(parts, origin, bucket, _season_length(settings, bucket), horizon)
+
+
 def with_pooled_seasonality(
     future: pl.DataFrame,
     history: pl.DataFrame,
     settings: Forecast,
     bucket: Bucket,
     horizon: int,
+    factors: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """`future` (unique_id, ds, forecast, ...) times `pooled_seasonal_factors` per bucket."""
-    factors = pooled_seasonal_factors(
-        history, bucket, _season_length(settings, bucket), horizon
-    ).rename({"period_start": "ds"})
+    """`future` (unique_id, ds, forecast, ...) times `pooled_seasonal_factors` per bucket
+    (`factors`: those of more series than `history`'s, when given)."""
+    if factors is None:
+        factors = pooled_seasonal_factors(
+            history, bucket, _season_length(settings, bucket), horizon
+        )
+    factors = factors.rename({"period_start": "ds"})
     if factors.height == 0:
         return future
     return (
@@ -1030,15 +1265,94 @@ def forecast_demand(
     window_origins and window_rates (each backtest window's first bucket and mean forecast
     per bucket, for the lead-time-demand calibration).
     `categories` (sku, category) lets short-history items borrow their category's level,
-    measured on `prior_series` (`series_stats` of a wider history) when given.
+    measured on `prior_series` (`series_stats` of a wider history, or `prior_inputs` of
+    every series) when given.
+    Runs `forecast_backtests`, `forecast_paths` with its own pools' ranking, then
+    `banded_forecast` with the bands of its own scores.
     """
+    backtests = forecast_backtests(
+        history, classes, bucket, settings, horizon, categories, prior_series, advance
+    )
+    paths = forecast_paths(backtests, pool_ranking([backtests.pool_scores], settings.combine_top))
+    return banded_forecast(paths, band_widths([paths.band_scores], settings, horizon))
+
+
+@dataclass
+class ForecastPaths:
+    """A forecast before its bands: future (unique_id, ds, step, model, forecast), the
+    summary per series (every column `series_stats` and the backtest give), each series'
+    scale and the band's conformity scores (pool, demand pattern, step) -> scores."""
+
+    future: pl.DataFrame
+    summary: pl.DataFrame
+    scales: pl.DataFrame
+    band_scores: dict[tuple[str, str, int], np.ndarray]
+    level: float
+
+
+def band_widths(
+    parts: list[dict[tuple[str, str, int], np.ndarray]], settings: Forecast, horizon: int
+) -> pl.DataFrame:
+    """pool, demand_pattern, step, band_width, band_upper, band_lower
+    (`widths_from_scores`) from the signed band scores of one or several sets of series
+    (`ForecastPaths.band_scores`), pooled."""
+    pooled: dict[tuple[str, str, int], list[np.ndarray]] = {}
+    for part in parts:
+        for key, scores in part.items():
+            pooled.setdefault(key, []).append(scores)
+    level = settings.interval_level / 100.0
+    frames = [
+        widths_from_scores(
+            {(p, h): np.concatenate(v) for (q, p, h), v in pooled.items() if q == pool},
+            level,
+            horizon,
+        ).with_columns(pl.lit(pool).alias("pool"))
+        for pool in ("backtest", "short")
+    ]
+    return pl.concat(frames)
+
+
+def prior_inputs(series: pl.DataFrame, categories: pl.DataFrame | None) -> pl.DataFrame:
+    """The rows `category_priors` measures a category on: the established series (sku,
+    location, family, mean_recent, mean_all, std_all, category) of items with a category,
+    from `series_stats`; those of several sets of series stack."""
+    columns = ["sku", "location", "family", "mean_recent", "mean_all", "std_all", "category"]
+    if categories is None:
+        return (
+            series.with_columns(pl.lit(None, pl.String).alias("category")).select(columns).clear()
+        )
+    return (
+        series.filter(pl.col("family").is_in(ESTABLISHED))
+        .join(categories, on="sku")
+        .select(columns)
+    )
+
+
+def forecast_backtests(
+    history: pl.DataFrame,
+    classes: pl.DataFrame,
+    bucket: Bucket,
+    settings: Forecast,
+    horizon: int,
+    categories: pl.DataFrame | None = None,
+    prior_series: pl.DataFrame | None = None,
+    advance: Callable[[int], None] | None = None,
+    origin: dt.date | None = None,
+    come_back: list[tuple[int | None, pl.DataFrame]] | None = None,
+) -> ForecastBacktests:
+    """`forecast_demand` up to the intermittent family's model choice: every other family
+    forecast, the intermittent series backtested, and their pools' scores
+    (`pool_scores`, per demand pattern) for `pool_ranking`; with
+    `forecast.pooled_seasonality` the catalogue's `seasonal_sums` at `origin` (every
+    partition's forecast origin, else `history`'s own); `come_back`: the dead-item
+    check's sums of every partition (`come_back_sums`), else these series' own."""
     h_bt = backtest_periods(settings, bucket)
-    days = BUCKET_DAYS[bucket]
-    series = series_stats(history, classes, settings, bucket)
+    series = series_stats(history, classes, settings, bucket, come_back)
     priors = category_priors(
-        prior_series if prior_series is not None else series,
+        prior_series if prior_series is not None else prior_inputs(series, categories),
         categories,
         float(settings.min_history_periods),
+        locations=series.select("location"),
     )
     series = series.join(short_history_rate(series, priors, settings), on="unique_id", how="left")
     if "abc" in classes.columns:
@@ -1066,48 +1380,158 @@ def forecast_demand(
         .otherwise(pl.col("mean_all"))
         .alias("scale"),
     )
-    # short intermittent / lumpy series forecast with their pattern's models (unique_id, model)
-    pattern_choice = pl.DataFrame(schema={"unique_id": pl.Int64, "model": pl.String})
+    pending: FamilyBacktest | None = None
+    scores = pool_scores(pl.DataFrame(), None)
     with forecast_backend(settings) as backend:
         for family in ("seasonal", "smooth", "seasonal_fast", "smooth_fast", "intermittent"):
             frame = data.filter(pl.col("family") == family).drop("family").sort(["unique_id", "ds"])
             if frame.height == 0:
                 continue
-            pools = (
-                scales.rename({"demand_pattern": "pool"}).join(
-                    frame.select("unique_id").unique(), on="unique_id"
+            if family == "intermittent":  # chosen per pool: after the pools' ranking
+                pools = (
+                    scales.rename({"demand_pattern": "pool"}).join(
+                        frame.select("unique_id").unique(), on="unique_id"
+                    )
+                    if settings.intermittent_selection == "pattern"
+                    else None
                 )
-                if family == "intermittent" and settings.intermittent_selection == "pattern"
-                else None
-            )
-            choice, future, error, ranking = _run_family(
-                frame, family, settings, bucket, horizon, h_bt, backend, pools
-            )
-            if family == "intermittent" and ranking.height:
-                # intermittent / lumpy items too short to backtest: their pattern's models
-                short_pools = series.filter(
-                    (pl.col("family") == "short")
-                    & pl.col("demand_pattern").is_in(["intermittent", "lumpy"])
-                ).select("unique_id", pl.col("demand_pattern").alias("pool"))
-                pattern_choice, pattern_future = pattern_forecast(
-                    data.join(short_pools.select("unique_id"), on="unique_id")
-                    .drop("family")
-                    .sort(["unique_id", "ds"]),
-                    short_pools,
-                    ranking,
-                    settings,
-                    bucket,
-                    horizon,
-                    backend,
+                pending = _family_backtest(
+                    frame, family, settings, bucket, horizon, h_bt, backend, pools
                 )
-                future = pl.concat([future, pattern_future], how="vertical_relaxed")
-            if family == "intermittent" and settings.pooled_seasonality:
-                future = with_pooled_seasonality(future, history, settings, bucket, horizon)
+                scores = pool_scores(
+                    pending.per_series,
+                    pools,
+                    settings.combine_top,
+                    pending.long_backtest,
+                    pending.wide,
+                )
+                continue
+            choice, future, error = _run_family(
+                frame, family, settings, bucket, horizon, h_bt, backend
+            )
             choices.append(choice)
             futures.append(future)
             errors.append(error)
             if advance is not None:
                 advance(frame["unique_id"].n_unique())
+    origin = origin if origin is not None else history_origin(history, bucket)
+    seasonal = (
+        seasonal_sums(history, origin, bucket, _season_length(settings, bucket))
+        if settings.pooled_seasonality
+        else (0, np.zeros(0))
+    )
+    return ForecastBacktests(
+        history,
+        series,
+        data,
+        scales,
+        choices,
+        futures,
+        errors,
+        pending,
+        scores,
+        bucket,
+        settings,
+        horizon,
+        h_bt,
+        advance,
+        origin,
+        seasonal,
+    )
+
+
+@dataclass
+class ForecastBacktests:
+    """`forecast_backtests`' state until the pools are ranked: the series and their
+    buckets, each series' scale, the finished families' choices, paths and errors, the
+    intermittent family's backtest and its pools' scores, the forecast origin and the
+    pooled seasonality's sums."""
+
+    history: pl.DataFrame
+    series: pl.DataFrame
+    data: pl.DataFrame
+    scales: pl.DataFrame
+    choices: list[pl.DataFrame]
+    futures: list[pl.DataFrame]
+    errors: list[pl.DataFrame]
+    pending: FamilyBacktest | None
+    pool_scores: pl.DataFrame
+    bucket: Bucket
+    settings: Forecast
+    horizon: int
+    h_bt: int
+    advance: Callable[[int], None] | None
+    origin: dt.date | None
+    seasonal: tuple[int, np.ndarray]
+
+
+def forecast_paths(
+    backtests: ForecastBacktests,
+    ranked: pl.DataFrame | None = None,
+    factors: pl.DataFrame | None = None,
+) -> ForecastPaths:
+    """`forecast_demand` up to its bands (the paths, the summary and the band scores),
+    the intermittent family's pools ranked by `ranked` (`pool_ranking` of every set of
+    series' `pool_scores`; these series' own when None) and, with pooled seasonality,
+    scaled by `factors` (`pooled_factors` of every set's `seasonal_sums`; own when None)."""
+    history, series, data, scales = (
+        backtests.history,
+        backtests.series,
+        backtests.data,
+        backtests.scales,
+    )
+    choices, futures, errors = backtests.choices, backtests.futures, backtests.errors
+    settings, bucket, horizon, h_bt = (
+        backtests.settings,
+        backtests.bucket,
+        backtests.horizon,
+        backtests.h_bt,
+    )
+    advance, days = backtests.advance, BUCKET_DAYS[bucket]
+    if ranked is None:
+        ranked = pool_ranking([backtests.pool_scores], settings.combine_top)
+    # short intermittent / lumpy series forecast with their pattern's models (unique_id, model)
+    pattern_choice = pl.DataFrame(schema={"unique_id": pl.Int64, "model": pl.String})
+    short_pools = series.filter(
+        (pl.col("family") == "short") & pl.col("demand_pattern").is_in(["intermittent", "lumpy"])
+    ).select("unique_id", pl.col("demand_pattern").alias("pool"))
+    pattern_models = (
+        settings.intermittent_selection == "pattern" and ranked.height > 0 and short_pools.height
+    )
+    if backtests.pending is not None or pattern_models:
+        paths = []
+        with forecast_backend(settings) as backend:
+            if backtests.pending is not None:
+                choice, future, error = _family_forecast(
+                    backtests.pending, settings, horizon, backend, ranked
+                )
+                choices.append(choice)
+                errors.append(error)
+                paths.append(future)
+            if pattern_models:  # too short to backtest: their pattern's models
+                pattern_choice, pattern_future = pattern_forecast(
+                    data.join(short_pools.select("unique_id"), on="unique_id")
+                    .drop("family")
+                    .sort(["unique_id", "ds"]),
+                    short_pools,
+                    ranked,
+                    settings,
+                    bucket,
+                    horizon,
+                    backend,
+                )
+                paths.append(pattern_future)
+        future = pl.concat(paths, how="vertical_relaxed")
+        if settings.pooled_seasonality:
+            if factors is None:
+                factors = pooled_factors(
+                    [backtests.seasonal], backtests.origin, settings, bucket, horizon
+                )
+            future = with_pooled_seasonality(future, history, settings, bucket, horizon, factors)
+        futures.append(future)
+        if advance is not None and backtests.pending is not None:
+            advance(backtests.pending.frame["unique_id"].n_unique())
+        backtests.pending = None
 
     # fallbacks computed in Polars: short history -> blended mean, dead / never sold -> zero
     simple = series.filter(pl.col("family").is_in(["short", "zero", "decay"]))
@@ -1172,7 +1596,6 @@ def forecast_demand(
     # backtested series and from the mean-so-far's rolling errors for short histories;
     # TSB-decaying dead items the quantile of their two-point demand; else normal
     level = settings.interval_level / 100.0
-    z = float(norm.ppf(0.5 + level / 2))
     short = data.join(
         series.filter(pl.col("family") == "short").select("unique_id"), on="unique_id"
     ).drop("family")
@@ -1188,14 +1611,21 @@ def forecast_demand(
             else empty,
         ),
     ]
-    widths = pl.concat(
-        [
-            conformal_band_width(found.join(scales, on="unique_id"), level, horizon).with_columns(
-                pl.lit(pool).alias("pool")
-            )
-            for pool, found in pools
-        ]
-    )
+    band_scores = {
+        (pool, pattern, step): scores
+        for pool, found in pools
+        for (pattern, step), scores in conformity_scores(found.join(scales, on="unique_id")).items()
+    }
+    return ForecastPaths(future, summary, scales, band_scores, level)
+
+
+def banded_forecast(
+    paths: ForecastPaths, widths: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(forecast, summary) of `forecast_demand` from its paths and the band widths
+    (`band_widths`: pool, demand_pattern, step, band_width, band_upper, band_lower)."""
+    future, summary, scales, level = paths.future, paths.summary, paths.scales, paths.level
+    z = float(norm.ppf(0.5 + level / 2))
     pool = pl.when(pl.col("family") == "short").then(pl.lit("short")).otherwise(pl.lit("backtest"))
     half_width = (
         pl.when(pl.col("family") == "zero")

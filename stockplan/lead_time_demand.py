@@ -30,10 +30,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special, stats
 
 from stockplan.config import Classify, Policy
 from stockplan.demand import SERIES, in_series_blocks
+from stockplan.random_streams import (
+    DAY_PICK,
+    LEAD_TIME,
+    WINDOW_START,
+    series_streams,
+    stream_uniforms32,
+    substreams,
+    uniforms,
+)
 
 DEFAULT_BOOTSTRAP = ("smooth", "erratic", "intermittent", "lumpy")
 PATTERN_KEYS = DEFAULT_BOOTSTRAP
@@ -139,23 +148,27 @@ def _measured_history(daily: np.ndarray, min_days: int):
 
 
 def _lead_time_draws(
-    rng: np.random.Generator,
+    streams: np.ndarray,
     lead_time_days: np.ndarray,
     lead_time_std_days: np.ndarray,
     draws: int,
 ) -> np.ndarray:
     """[series, draws] whole lead times in days: Normal(L, sigma_L) rounded, at least 1.
 
-    Drawn SERIES_PER_BLOCK series at a time into int32 (the same random stream as one
-    draw of all series; the float64 normals and int64 days of every series at once took
-    0.25 GB on an M5-sized set)."""
-    mean_l = np.asarray(lead_time_days, dtype=float)[:, None]
-    std_l = np.nan_to_num(np.asarray(lead_time_std_days, dtype=float))[:, None]
+    Each series' normals come from its own stream (`random_streams`, inverse normal of
+    its uniforms), so they do not depend on the other series drawn with it; only series
+    with sigma_L > 0 draw at all. Drawn SERIES_PER_BLOCK series at a time into int32 (the
+    float64 normals of every series at once took 0.25 GB on an M5-sized set)."""
+    mean_l = np.asarray(lead_time_days, dtype=float)
+    std_l = np.nan_to_num(np.asarray(lead_time_std_days, dtype=float))
     out = np.empty((mean_l.shape[0], draws), dtype=np.int32)
-    for lo in range(0, mean_l.shape[0], SERIES_PER_BLOCK):
-        rows = slice(lo, lo + SERIES_PER_BLOCK)
-        drawn = rng.normal(mean_l[rows], std_l[rows], (out[rows].shape[0], draws))
-        out[rows] = np.maximum(np.round(drawn), 1)
+    out[:] = np.maximum(np.round(mean_l), 1)[:, None]
+    varied = np.flatnonzero(std_l > 0)
+    keys = substreams(np.asarray(streams)[varied], LEAD_TIME)
+    for lo in range(0, varied.size, SERIES_PER_BLOCK):
+        rows = varied[lo : lo + SERIES_PER_BLOCK]
+        normal = special.ndtri(uniforms(keys[lo : lo + SERIES_PER_BLOCK], draws))
+        out[rows] = np.maximum(np.round(mean_l[rows, None] + std_l[rows, None] * normal), 1)
     return out
 
 
@@ -168,6 +181,7 @@ def bootstrap_lead_time_demand(
     draws: int = 500,
     min_days: int = 28,
     seed: int = 0,
+    streams: np.ndarray | None = None,
 ) -> LeadTimeDemand:
     """Resample whole days of each series' measured history into (D_L, D_R) draws.
 
@@ -175,12 +189,15 @@ def bootstrap_lead_time_demand(
     with fewer than `min_days` measured days get no draws (mean_day NaN): their levels
     come from the parametric method instead. Each draw picks exactly its own L + R days
     (one flat array of picks, summed per draw segment), so the work is the days drawn,
-    not draws x the longest lead time.
+    not draws x the longest lead time. `streams`: each series' random stream
+    (`random_streams.series_streams(keys, seed)` when not given).
     """
-    rng = np.random.default_rng(seed)
+    if streams is None:
+        streams = series_streams(keys, seed)
     n = daily.shape[0]
     measured, counts, mean_day = _measured_history(daily, min_days)
-    l_draw = _lead_time_draws(rng, lead_time_days, lead_time_std_days, draws)
+    l_draw = _lead_time_draws(streams, lead_time_days, lead_time_std_days, draws)
+    pick_keys = substreams(streams, DAY_PICK)
     # row-major: each series' measured days in order; float32 as the draws are summed
     values = daily[measured].astype(np.float32)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -200,8 +217,10 @@ def bootstrap_lead_time_demand(
         split = l_draw[rows].ravel()
         length = split + r
         each = np.repeat(rows, draws)  # the series of each draw
+        # draw d of a series takes numbers d 2^20 .. of its stream (L + R < 2^20 days);
         # u < 1 in float32 and round-to-nearest keep u * size below size: picks stay in range
-        u = rng.random(int(length.sum()), dtype=np.float32)
+        first = np.tile(np.arange(draws, dtype=np.uint64) << np.uint64(20), rows.size)
+        u = stream_uniforms32(pick_keys[each], first, length)
         pick = (u * np.repeat(size_of[each], length)).astype(index)
         picked = values[np.repeat(offset_of[each], length) + pick]
         # segment sums: [begin, begin + L) is D_L, [begin + L, begin + L + R) is D_R
@@ -223,6 +242,7 @@ def window_lead_time_demand(
     draws: int = 500,
     min_days: int = 28,
     seed: int = 0,
+    streams: np.ndarray | None = None,
 ) -> LeadTimeDemand:
     """Moving-block bootstrap (Kunsch 1989) with one block of L + R consecutive days: each
     draw is the demand of a randomly placed L + R day window of the item's own history,
@@ -230,17 +250,19 @@ def window_lead_time_demand(
     follow busy weeks) that resampling single days loses. Unmeasured days inside the
     history count at the series' mean per measured day.
 
-    Runs on blocks of SERIES_PER_BLOCK series (the random numbers drawn in the same order
-    as for all at once): the [series, draws] and [series, days] work arrays of every
-    series together took 1.2 GB on an M5-sized set."""
-    rng = np.random.default_rng(seed)
+    Runs on blocks of SERIES_PER_BLOCK series (each series' numbers from its own stream,
+    `streams` or `random_streams.series_streams(keys, seed)`, so the same in any block):
+    the [series, draws] and [series, days] work arrays of every series together took
+    1.2 GB on an M5-sized set."""
+    if streams is None:
+        streams = series_streams(keys, seed)
     n, span_all = daily.shape
     mean_l = np.asarray(lead_time_days, dtype=float)
     std_l = np.asarray(lead_time_std_days, dtype=float)
     r = max(1, round(review_days))
     blocks = [slice(lo, min(lo + SERIES_PER_BLOCK, n)) for lo in range(0, n, SERIES_PER_BLOCK)]
-    # every lead time first, then every window start: the stream of one draw of all series
-    l_all = _lead_time_draws(rng, mean_l, std_l, draws)
+    l_all = _lead_time_draws(streams, mean_l, std_l, draws)
+    start_keys = substreams(streams, WINDOW_START)
     lead = np.empty((n, draws), dtype=np.float32)
     review = np.empty((n, draws), dtype=np.float32)
     counts = np.empty(n, dtype=np.int64)
@@ -256,7 +278,7 @@ def window_lead_time_demand(
         l_draw = l_all[rows]
         last_start = span_all - (l_draw + r)  # per draw: the latest window start that fits
         room = np.maximum(last_start - begin[:, None] + 1, 1)
-        start = begin[:, None] + (rng.random((b, draws)) * room).astype(int)
+        start = begin[:, None] + (uniforms(start_keys[rows], draws) * room).astype(int)
         start = np.clip(start, 0, np.maximum(last_start, 0))
         at = np.arange(b)[:, None]
         end_lead = np.minimum(start + l_draw, span_all)
@@ -500,7 +522,7 @@ def empirical_order_up_to(
     return out
 
 
-def history_lead_time_demand(
+def lead_time_demand_sums(
     sales: pl.DataFrame,
     lead_times: pl.DataFrame,
     as_of: dt.date,
@@ -514,8 +536,12 @@ def history_lead_time_demand(
     forecast_age_days: int = 0,
     level_alpha: float = 0.0,
     classify: Classify | None = None,
-) -> LeadTimeDemand:
-    """Bootstrap draws for every series of `lead_times` (sku, location, lead_time_days,
+) -> PendingDraws:
+    """The first half of `history_lead_time_demand`: the backtest calibration's summed
+    counts (`calibration_sums`) of these series and what their draws need, kept for
+    `lead_time_demand_from`.
+
+    Bootstrap draws for every series of `lead_times` (sku, location, lead_time_days,
     lead_time_std_days, demand_pattern) from the `bootstrap_history_days` of daily sales
     before `as_of`, with the method per pattern and its recalibration from the backtest.
 
@@ -557,16 +583,11 @@ def history_lead_time_demand(
     )
     lead_mean = keys["lead_time_days"].fill_null(0.0).to_numpy()
     lead_std = keys["lead_time_std_days"].fill_null(0.0).to_numpy()
-    candidates = (
-        ("block", "days", "parametric")
-        if settings.lead_time_demand == "auto"
-        else (settings.lead_time_demand,)
-    )
     sigma_day = _sigma_day(keys, summary, bucket_days)
     # a series without a pattern (too short to classify) is not discrete
     discrete = keys["demand_pattern"].is_in(settings.discrete_patterns).fill_null(False).to_numpy()
-    calibration, held_out = (
-        backtest_calibration(
+    sums = (
+        calibration_sums(
             keys,
             daily,
             start,
@@ -587,7 +608,26 @@ def history_lead_time_demand(
             discrete_patterns=settings.discrete_patterns,
         )
         if settings.calibrate and windows.height
-        else ({}, {})
+        else {}
+    )
+    recent = daily[:, -history:]
+    return PendingDraws(keys, recent, lead_mean, lead_std, r, settings, backorder, seed, sums)
+
+
+def lead_time_demand_from(
+    pending: PendingDraws, sums: dict[str, np.ndarray] | None = None
+) -> LeadTimeDemand:
+    """The draws of `pending`'s series with the method per pattern and its recalibration
+    from the summed calibration counts `sums` (of every series: `add_calibration_sums`
+    over the partitions of a cluster run; `pending.sums` in a local run)."""
+    keys, recent, settings = pending.keys, pending.recent, pending.settings
+    lead_mean, lead_std, r, seed = pending.lead_mean, pending.lead_std, pending.r, pending.seed
+    backorder = pending.backorder
+    calibration, held_out = calibration_curves(pending.sums if sums is None else sums)
+    candidates = (
+        ("block", "days", "parametric")
+        if settings.lead_time_demand == "auto"
+        else (settings.lead_time_demand,)
     )
     methods: dict[str, str] = {}
     chosen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -607,7 +647,6 @@ def history_lead_time_demand(
         if pattern not in settings.bootstrap_patterns:
             methods[pattern] = "parametric"
             chosen[pattern] = curves
-    recent = daily[:, -history:]
     draws = settings.bootstrap_draws
     days_patterns = [p for p, m in methods.items() if m == "bootstrap_days"]
     if candidates == ("days",):
@@ -630,6 +669,38 @@ def history_lead_time_demand(
     return LeadTimeDemand(
         keys.select(SERIES), lead, review, mean_day, base.days, methods, backorder, chosen
     )
+
+
+def history_lead_time_demand(*args, **kwargs) -> LeadTimeDemand:
+    """Bootstrap draws for every series, calibrated on these series alone: the arguments
+    of `lead_time_demand_sums`, then `lead_time_demand_from` with its own sums."""
+    return lead_time_demand_from(lead_time_demand_sums(*args, **kwargs))
+
+
+@dataclass
+class PendingDraws:
+    """A set of series between its calibration counts and its draws: sku, location and
+    pattern, the last `bootstrap_history_days` of daily demand, lead times, the review
+    period, the policy's settings, backorder, the seed and the calibration counts."""
+
+    keys: pl.DataFrame
+    recent: np.ndarray
+    lead_mean: np.ndarray
+    lead_std: np.ndarray
+    r: int
+    settings: Policy
+    backorder: bool
+    seed: int
+    sums: dict[str, np.ndarray]
+
+
+def add_calibration_sums(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The calibration counts of several sets of series added up, method by method."""
+    total: dict[str, np.ndarray] = {}
+    for part in parts:
+        for method, counts in part.items():
+            total[method] = total[method] + counts if method in total else counts.copy()
+    return total
 
 
 def lost_sales_scoring(settings: Policy) -> bool:
@@ -799,7 +870,12 @@ def _outcomes(cum: np.ndarray, start: int, lead_days: np.ndarray, review: int):
     return cum[rows, end_lead] - cum[rows, start], cum[rows, end_review] - cum[rows, end_lead]
 
 
-def backtest_calibration(
+def backtest_calibration(*args, **kwargs):
+    """(curves, held_out): `calibration_curves` of one `calibration_sums` (all series)."""
+    return calibration_curves(calibration_sums(*args, **kwargs))
+
+
+def calibration_sums(
     keys: pl.DataFrame,
     daily: np.ndarray,
     first: dt.date,
@@ -819,7 +895,7 @@ def backtest_calibration(
     lost_sales_path: bool = False,
     classify: Classify | None = None,
     discrete_patterns: Sequence[str] | None = None,
-) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+) -> dict[str, np.ndarray]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
 
@@ -850,11 +926,17 @@ def backtest_calibration(
     sales, when the (R, S) policy replayed on the actual days after the origin runs out in
     the window's review period (`_lost_sales_path`): demand lost earlier does not carry
     into later review periods, as in `simulate`.
-    Returns (curves, held_out): method -> pattern -> (cycle service, fill rate) per grid
-    level over all origins; and method -> pattern -> (cycle, fill) held-out error: the
-    curves of every other origin recalibrate the levels for the rest, and the mean
+    Returns method -> [half, measure, level, pattern] summed counts (cycles, cycles
+    served, review demand, units short) in four halves: 0 / 1 the origins by date (every
+    other 4 R days back from the end), 2 / 3 the series by the parity of their stream key
+    (a hash of sku, location and seed). `calibration_curves` turns them into, per method and
+    pattern, (cycle service, fill rate) per grid level over all origins and the held-out
+    error: the curves of one half recalibrate the levels for the other, and the mean
     |achieved - target| there at 0.90 / 0.95 / 0.98 is the method's calibration score
-    (alternate series instead of origins where the origins leave a half without curves).
+    (the halves by series where the origins leave a half without curves). Each window's
+    half follows from its own date or series alone, so the counts of any partition of the
+    series add up to those of all series at once.
+    Each series' draws come from its own streams (seed, and the origin's date).
     """
     r = max(1, round(review_days))
     lead_mean = np.asarray(lead_time_days, dtype=float)
@@ -875,8 +957,15 @@ def backtest_calibration(
         np.cumsum(np.nan_to_num(daily[block]), axis=1, out=running[block, 1:])
     methods = ("block", "days", "parametric") if sigma_day is not None else ("block", "days")
     sums = {m: np.zeros((4, 4, CALIBRATION_GRID.size, len(PATTERN_KEYS))) for m in methods}
-    for k, (day, group) in enumerate(rows_of.group_by("day", maintain_order=True)):
-        origin = int(day[0])
+    streams = series_streams(keys, seed)
+    # the held-out half of a series: its stream key's parity, the same in any partition
+    series_half = (streams & np.uint64(1)).astype(int)
+    for (day,), group in rows_of.group_by("day", maintain_order=True):
+        origin = int(day)
+        # the half of the origins an origin belongs to, and its draws' streams, follow from
+        # its date alone: the same whichever other series or origins are calibrated with it
+        half = ((span - origin) // (4 * r)) % 2
+        origin_streams = first.toordinal() + origin
         rows = group["row"].to_numpy()
         rows_ok = (origin + lead_days[rows] + r <= span) & (origin > 0)
         rows, rate = rows[rows_ok], group["rate_per_day"].to_numpy()[rows_ok]
@@ -921,7 +1010,13 @@ def backtest_calibration(
             else:
                 build = window_lead_time_demand if method == "block" else bootstrap_lead_time_demand
                 ltd = build(
-                    sub_keys, history, lead_mean[rows], lead_std[rows], r, draws, seed=seed + k
+                    sub_keys,
+                    history,
+                    lead_mean[rows],
+                    lead_std[rows],
+                    r,
+                    draws,
+                    streams=substreams(streams[rows], origin_streams),
                 )
                 with np.errstate(invalid="ignore", divide="ignore"):
                     scale = rate / ltd.mean_day
@@ -936,9 +1031,12 @@ def backtest_calibration(
                 counted = discrete[rows] if discrete is not None else np.zeros(rows.size, bool)
             fresh = None
             mine = (window_pattern[:, None] == np.arange(len(PATTERN_KEYS))[None, :]).astype(float)
-            # held-out halves: alternate origins (0, 1), and alternate series (2, 3) for
+            # held-out halves: alternate origins (0, 1), and the series' halves (2, 3) for
             # where the origins leave a half empty
-            pools = [(k % 2, mine), *((2 + h, mine * (rows % 2 == h)[:, None]) for h in (0, 1))]
+            pools = [
+                (half, mine),
+                *((2 + h, mine * (series_half[rows] == h)[:, None]) for h in (0, 1)),
+            ]
             stocks = []
             for *_, (ratio, at_rate) in outcomes:
                 moved = not np.all(ratio == 1.0) or bool(np.any((rate <= 0) & (at_rate > 0)))
@@ -994,11 +1092,20 @@ def backtest_calibration(
                     )
                     ok = total <= stock
                 for h, pooled in pools:
-                    half = sums[method][h]  # [measure, level, pattern]
-                    half[0] += (cycle @ pooled)[None, :]
-                    half[1] += (ok * cycle[:, None]).T @ pooled
-                    half[2] += ((scored * review_actual) @ pooled)[None, :]
-                    half[3] += (short * scored[:, None]).T @ pooled
+                    table = sums[method][h]  # [measure, level, pattern]
+                    table[0] += (cycle @ pooled)[None, :]
+                    table[1] += (ok * cycle[:, None]).T @ pooled
+                    table[2] += ((scored * review_actual) @ pooled)[None, :]
+                    table[3] += (short * scored[:, None]).T @ pooled
+    return sums
+
+
+def calibration_curves(
+    sums: dict[str, np.ndarray],
+) -> tuple[dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], dict]:
+    """(curves, held_out) of `backtest_calibration` from the summed counts of
+    `calibration_sums` (method -> [half, measure, level, pattern]): the counts of several
+    partitions of the series add up to those of all series at once."""
     result: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     held_out: dict[str, dict[str, tuple[float, float]]] = {}
     split = {  # held out by origin where every method has both halves, else by series

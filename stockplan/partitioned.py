@@ -2,33 +2,50 @@
 partition that holds the series, the driver computes only what is global.
 
 Each sku (with all its locations, so transfers between locations stay inside one
-partition) goes to partition `hash(sku) mod n`. Three steps over the partitions, each
-result kept on the worker that made it:
+partition) goes to partition `hash(sku) mod n`; skus linked by a kit (parent and
+components) or a succession (predecessor and successor) go where the smallest sku of
+their connected group goes (`linked_groups`). Steps over the partitions, each result
+kept on the worker that made it; only small things travel:
 
 1. demand stage (`pipeline.demand_stage`: censoring, demand history, classes) on the
-   partition's own rows; only (sku, location, annual_value) comes back;
-2. the driver ranks ABC by value over every series (`segmentation.abc_by_value`) and
-   hands each partition the classes; the partition forecasts (local engine: backtest,
-   model choice and combination, error spread), resolves its stock position and draws its
-   lead-time demand (`pipeline.supply_stage`); only the standardised backtest-window
-   shortfalls come back, one number per series and window, pooled by demand pattern on
-   the driver (`series.pooled_error_scores`);
-3. with the pooled scores, the partition computes order-up-to levels, orders, transfers,
-   stockout risk and backup switches (`pipeline.order_stage`) and returns its per-series
-   rows.
+   partition's own rows; back come (sku, location, annual_value), the established
+   series with a category (`forecast.prior_inputs`, a few numbers per series), the
+   promotion sums per category (`promotions.category_uplift_sums`) and the dead-item
+   check's counts per length of silence (`forecast.come_back_sums`);
+2. the driver ranks ABC by value over every series (`segmentation.abc_by_value`); the
+   partition measures its promotion lift again with every partition's category sums and
+   backtests (`pipeline.backtest_stage`, category priors measured on every
+   partition's established series, the dead-item rule checked on every partition's
+   counts) and returns the intermittent pools' MAE / scale sums per pattern and model
+   or combination of models (`forecast.pool_scores`);
+3. with the pools ranked over every partition (`forecast.pool_ranking`) the partition
+   forecasts (`forecast.forecast_paths`, its short intermittent / lumpy items with their
+   pattern's pooled models) and returns the band's signed conformity scores per pool,
+   pattern and step (both tails' widths follow from them);
+4. with the band widths of all scores (`forecast.band_widths`) the partition finishes
+   the forecast, resolves its stock position and runs the lead-time-demand calibration
+   (`pipeline.supply_stage`, draws deferred); back come the standardised backtest-window
+   shortfalls and the calibration counts per method, half, measure, level and pattern;
+5. with the shortfalls pooled by pattern (`series.pooled_error_scores`) and the counts
+   added (`lead_time_demand.add_calibration_sums`), the partition draws its lead-time
+   demand (each series from its own random stream, `random_streams`), computes
+   order-up-to levels, orders, transfers, stockout risk and backup switches
+   (`pipeline.order_stage`) and returns its per-series rows.
+
+The local plan runs the same functions on one set of series (its own sums, scores and
+ranking), so with the same inputs the two plans are the same.
 
 Global and small, on the driver: lead times, backup lead times and the supplier
 scorecard (they pool each supplier's receipts over all its skus; computed from the
-purchase orders before partitioning), ABC, the pooled error scores, then the budget,
+purchase orders before partitioning), ABC, the pooled statistics above, then the budget,
 minimum order values, full loads and supplier totals over the order lines
 (`pipeline.plan_result`).
 
-What is computed within a partition rather than over all series: the lead-time-demand
-bootstrap's random draws and its recalibration per demand pattern (`lead_time_demand`),
-so under `policy.lead_time_demand: auto | block | days` the levels differ from a local
-run by the bootstrap's sampling noise; with `parametric` the plan equals the local one.
-Kits (`bom`), successions, promotions (uplift pooled by product category) and
-`forecast.pooled_seasonality` link series across skus and are refused.
+With `forecast.pooled_seasonality` the catalogue's seasonal profile is summed over every
+partition too (`forecast.seasonal_sums` at the latest forecast origin of any partition,
+returned in step 2, the factors sent with the ranking in step 3).
+
+A promotion row without a sku (a whole category) goes to every partition.
 """
 
 from __future__ import annotations
@@ -44,27 +61,49 @@ from stockplan.config import Config
 from stockplan.demand import SERIES, default_as_of
 from stockplan.engines import Cluster, engine_session
 from stockplan.errors import StockplanError
+from stockplan.forecast import (
+    ForecastBacktests,
+    ForecastPaths,
+    backtest_periods,
+    band_widths,
+    come_back_sums,
+    forecast_paths,
+    history_origin,
+    pool_ranking,
+    pooled_factors,
+    prior_inputs,
+    series_stats,
+)
 from stockplan.item_rules import item_tables
+from stockplan.lead_time_demand import add_calibration_sums
 from stockplan.leadtime import backup_lead_times, resolve_lead_times, supplier_scorecard
 from stockplan.pipeline import (
     DemandStage,
     OrderStage,
     Progress,
     SupplyStage,
+    backtest_stage,
     demand_stage,
+    finish_draws,
     order_stage,
     plan_result,
     supply_stage,
 )
+from stockplan.promotions import category_uplift_sums, uplift_from
 from stockplan.result import PlanResult
 from stockplan.segmentation import abc_by_value
+from stockplan.series import product_categories
 
 SERIES_PER_PARTITION = 10_000
 """Partitions hold about this many sku x location series (and at least one per worker):
 small enough that a partition's history and backtest stay well inside a worker's memory."""
 
-CROSS_SKU_TABLES = ("bom", "succession", "promotions")
-"""Inputs that link series of different skus: not partitioned yet."""
+CROSS_SKU_TABLES: tuple[str, ...] = ()
+"""Inputs that link series of different skus and are not partitioned yet (none)."""
+
+LINKS = {"bom": ("kit_sku", "component_sku"), "succession": ("old_sku", "new_sku")}
+"""Tables whose rows link two skus that must plan in one partition (kit and component,
+predecessor and successor)."""
 
 
 def _quiet(_message: str, total: int | None = None) -> None:
@@ -76,26 +115,82 @@ def partition_count(series: int, workers: int) -> int:
     return max(workers, math.ceil(series / SERIES_PER_PARTITION))
 
 
-def partition_of(n: int, sku: pl.Expr | None = None) -> pl.Expr:
+def partition_of(n: int, sku: pl.Expr | None = None, groups: pl.DataFrame | None = None) -> pl.Expr:
     """The partition of a row: a seeded hash of its sku (`sku`, else the column `sku`)
-    mod n (stable for one polars)."""
-    return ((pl.col("sku") if sku is None else sku).hash(seed=18) % n).cast(pl.Int64)
+    mod n (stable for one polars); with `groups` (`linked_groups`) a linked sku's group's
+    smallest sku instead (as `partition_of_group`)."""
+    key = pl.col("sku") if sku is None else sku
+    if groups is not None:
+        key = key.cast(pl.String).replace(groups["sku"], groups["group"])
+    return (key.hash(seed=18) % n).cast(pl.Int64)
 
 
-def split_tables(tables: dict[str, pl.DataFrame], n: int) -> list[dict[str, pl.DataFrame]]:
-    """Every table with a sku column cut into its n partitions; the others whole in each."""
+def linked_groups(tables: dict[str, pl.DataFrame]) -> pl.DataFrame | None:
+    """sku, group: the skus linked by a kit (parent and components) or a succession
+    (predecessor and successor), each with the smallest sku of its connected group; None
+    without links. Connected components by label propagation: every sku takes the
+    smallest label among its neighbours' until none changes (one pass per link of the
+    longest chain; the tables are small)."""
+    pairs = [
+        tables[name].select(pl.col(a).alias("a"), pl.col(b).alias("b"))
+        for name, (a, b) in LINKS.items()
+        if tables.get(name) is not None and tables[name].height
+    ]
+    if not pairs:
+        return None
+    edges = pl.concat(pairs).cast(pl.String).unique()
+    edges = pl.concat([edges, edges.select(pl.col("b").alias("a"), pl.col("a").alias("b"))])
+    label = (
+        edges.select(pl.col("a").alias("sku")).unique().with_columns(pl.col("sku").alias("group"))
+    )
+    while True:
+        lowest = (
+            edges.join(label, left_on="b", right_on="sku")
+            .group_by("a")
+            .agg(pl.col("group").min().alias("neighbour"))
+        )
+        moved = label.join(lowest, left_on="sku", right_on="a", how="left").with_columns(
+            pl.min_horizontal("group", "neighbour").alias("group")
+        )
+        if (moved["group"] == label.join(moved, on="sku")["group"]).all():
+            return label.sort("sku")
+        label = moved.select("sku", "group")
+
+
+def partition_of_group(n: int) -> pl.Expr:
+    """`partition_of` for a row with a `_group` column (a linked sku's group, else null)."""
+    return (pl.coalesce("_group", "sku").hash(seed=18) % n).cast(pl.Int64)
+
+
+def split_tables(
+    tables: dict[str, pl.DataFrame], n: int, groups: pl.DataFrame | None = None
+) -> list[dict[str, pl.DataFrame]]:
+    """Every table with a sku column cut into its n partitions; the others whole in each.
+    `groups` (`linked_groups`): a linked sku goes where its group's smallest sku goes."""
     parts: list[dict[str, pl.DataFrame]] = [{} for _ in range(n)]
     for name, frame in tables.items():
         if frame is None or "sku" not in frame.columns:
             for part in parts:
                 part[name] = frame
             continue
-        by_part = frame.with_columns(partition_of(n).alias("_partition")).partition_by(
-            "_partition", as_dict=True, include_key=False, maintain_order=True
+        keyed, where = frame, partition_of(n)
+        if groups is not None:
+            keyed = frame.join(
+                groups.rename({"group": "_group"}), on="sku", how="left", maintain_order="left"
+            )
+            where = partition_of_group(n)
+        by_part = (
+            keyed.with_columns(where.alias("_partition"))
+            .drop("_group", strict=False)
+            .partition_by("_partition", as_dict=True, include_key=False, maintain_order=True)
         )
+        everywhere = frame.filter(pl.col("sku").is_null())  # a promotion by category
         empty = frame.clear()
         for index, part in enumerate(parts):
-            part[name] = by_part.get((index,), empty)
+            own = by_part.get((index,), empty)
+            if everywhere.height:
+                own = pl.concat([own.filter(pl.col("sku").is_not_null()), everywhere])
+            part[name] = own
     return parts
 
 
@@ -107,11 +202,6 @@ def check_partitionable(tables: dict[str, pl.DataFrame], config: Config) -> None
                 f"forecast.engine {config.forecast.engine}: inputs.{name} links skus across "
                 "partitions and is not supported on a cluster yet (use forecast.engine: local)"
             )
-    if config.forecast.pooled_seasonality:
-        raise StockplanError(
-            f"forecast.engine {config.forecast.engine}: forecast.pooled_seasonality pools the "
-            "whole catalogue and is not supported on a cluster yet (use forecast.engine: local)"
-        )
 
 
 # ---- the steps each partition runs (module level: the workers import them) ----
@@ -122,6 +212,8 @@ class _Part:
     demand: DemandStage
     supply: SupplyStage | None = None
     ordered: OrderStage | None = None
+    backtests: ForecastBacktests | None = None
+    paths: ForecastPaths | None = None
 
 
 def _step_demand(tables: dict[str, pl.DataFrame], config: Config) -> _Part:
@@ -132,28 +224,129 @@ def _annual_values(part: _Part) -> pl.DataFrame:
     return part.demand.classes.select(*SERIES, "annual_value")
 
 
-def _step_supply(part: _Part, abc: pl.DataFrame, lead_times: pl.DataFrame, config: Config) -> _Part:
+def _prior_inputs(part: _Part, config: Config) -> tuple[pl.DataFrame, pl.DataFrame, tuple]:
+    """The partition's established series with a category (`forecast.prior_inputs`), its
+    promotion sums per category (`promotions.category_uplift_sums`) and the dead-item
+    check's sums (`forecast.come_back_sums`)."""
+    demand = part.demand
+    settings, bucket = config.forecast, config.planning.bucket
+    series = series_stats(demand.history, demand.classes, settings, bucket)
+    products = demand.tables.get("products")
+    sums = demand.uplift_sums if demand.uplift_sums is not None else pl.DataFrame()
+    return (
+        prior_inputs(series, product_categories(products)),
+        category_uplift_sums(sums, products),
+        come_back_sums(series, settings.dead_probability, backtest_periods(settings, bucket)),
+    )
+
+
+def _with_category_uplift(demand: DemandStage, category_sums: pl.DataFrame, config: Config) -> None:
+    """The measured promotion lift again, pooled by category over every partition."""
+    if demand.uplift_sums is None:
+        return
+    products = demand.tables.get("products")
+    uplift = uplift_from(
+        demand.uplift_sums, demand.history, products, config.promotions, category_sums
+    )
+    demand.uplift = uplift
+    demand.classes = (
+        demand.classes.join(uplift.rename({"measured_uplift": "_uplift"}), on=SERIES, how="left")
+        .with_columns(pl.col("_uplift").alias("measured_uplift"))
+        .drop("_uplift")
+    )
+
+
+def _history_origin(part: _Part, config: Config) -> dt.date | None:
+    return history_origin(part.demand.history, config.planning.bucket)
+
+
+@dataclass
+class _Shared:
+    """What every partition gets for its backtest (one object: an engine would scatter the
+    entries of a bare tuple or dict one by one)."""
+
+    abc: pl.DataFrame
+    prior_series: pl.DataFrame
+    origin: dt.date | None
+    category_uplift: pl.DataFrame
+    come_back: list
+
+
+def _step_backtest(part: _Part, shared: _Shared, config: Config) -> _Part:
     demand = part.demand
     columns = demand.classes.columns
-    demand.classes = demand.classes.drop("abc").join(abc, on=SERIES, how="left").select(columns)
-    part.supply = supply_stage(demand, config, _quiet, lead_times=lead_times)
+    demand.classes = (
+        demand.classes.drop("abc").join(shared.abc, on=SERIES, how="left").select(columns)
+    )
+    _with_category_uplift(demand, shared.category_uplift, config)
+    part.backtests = backtest_stage(
+        demand, config, _quiet, shared.prior_series, shared.origin, shared.come_back
+    )
     return part
 
 
-def _error_scores(part: _Part) -> dict[str, np.ndarray]:
+def _pool_scores(part: _Part) -> tuple[pl.DataFrame, tuple[int, np.ndarray]]:
+    """The intermittent pools' MAE / scale sums and the pooled seasonality's sums."""
+    assert part.backtests is not None
+    return part.backtests.pool_scores, part.backtests.seasonal
+
+
+def _step_forecast(part: _Part, ranked: pl.DataFrame, factors: pl.DataFrame) -> _Part:
+    assert part.backtests is not None
+    part.paths = forecast_paths(part.backtests, ranked, factors)
+    part.backtests = None
+    return part
+
+
+def _band_scores(part: _Part) -> dict:
+    assert part.paths is not None
+    return part.paths.band_scores
+
+
+def _step_supply(
+    part: _Part, widths: pl.DataFrame, lead_times: pl.DataFrame, config: Config
+) -> _Part:
+    part.supply = supply_stage(
+        part.demand,
+        config,
+        _quiet,
+        lead_times=lead_times,
+        paths=part.paths,
+        widths=widths,
+        defer_draws=True,
+    )
+    part.paths = None
+    return part
+
+
+def _supply_counts(part: _Part) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The partition's standardised backtest-window shortfalls per pattern and its
+    lead-time-demand calibration counts."""
     assert part.supply is not None
-    return part.supply.error_scores
+    pending = part.supply.pending
+    return part.supply.error_scores, pending.sums if pending is not None else {}
+
+
+@dataclass
+class _Pooled:
+    """What the driver pooled over every partition after the supply step (one object, as
+    an engine would scatter the entries of a bare dict one by one): the standardised
+    backtest-window shortfalls per pattern and the lead-time-demand calibration counts."""
+
+    scores: dict[str, np.ndarray]
+    calibration: dict[str, np.ndarray]
 
 
 def _step_orders(
     part: _Part,
-    scores: dict[str, np.ndarray],
+    pooled: _Pooled,
     scorecard: pl.DataFrame,
     backups: pl.DataFrame,
     config: Config,
 ) -> _Part:
     assert part.supply is not None
-    part.supply.error_scores = scores
+    part.supply.error_scores = pooled.scores
+    finish_draws(part.supply, pooled.calibration)
     part.ordered = order_stage(
         part.demand, part.supply, config, _quiet, scorecard=scorecard, backups=backups
     )
@@ -245,16 +438,40 @@ def partitioned_plan(
         assert cl is not None
         n = partition_count(universe.height, cl.workers) if read is None else read.n
         say(f"planning {universe.height} series in {n} partitions on {cl.name}")
-        handles = cl.scatter(split_tables(tables, n)) if read is None else read.handles
+        handles = (
+            cl.scatter(split_tables(tables, n, linked_groups(tables)))
+            if read is None
+            else read.handles
+        )
         say("building demand history")
         handles = cl.map(_step_demand, handles, config)
         values = pl.concat(cl.gather(cl.map(_annual_values, handles)))
         abc = abc_by_value(values, config.classify).select(*SERIES, "abc")
+        pooled_inputs = cl.gather(cl.map(_prior_inputs, handles, config))
+        priors = pl.concat([inputs for inputs, _, _ in pooled_inputs]).sort(SERIES)
+        category_uplift = pl.concat([sums for _, sums, _ in pooled_inputs])
+        come_back = [sums for _, _, sums in pooled_inputs]
+        ends = [d for d in cl.gather(cl.map(_history_origin, handles, config)) if d is not None]
+        origin = max(ends) if ends else None
         say("forecasting series")
-        handles = cl.map(_step_supply, handles, abc, lead_times, config)
-        scores = _pooled(cl.gather(cl.map(_error_scores, handles)))
+        shared = _Shared(abc, priors, origin, category_uplift, come_back)
+        handles = cl.map(_step_backtest, handles, shared, config)
+        scored = cl.gather(cl.map(_pool_scores, handles))
+        ranked = pool_ranking([pools for pools, _ in scored], config.forecast.combine_top)
+        horizon = config.planning.horizon_periods
+        factors = pooled_factors(
+            [sums for _, sums in scored], origin, config.forecast, config.planning.bucket, horizon
+        )
+        handles = cl.map(_step_forecast, handles, ranked, factors)
+        bands = cl.gather(cl.map(_band_scores, handles))
+        widths = band_widths(bands, config.forecast, config.planning.horizon_periods)
+        handles = cl.map(_step_supply, handles, widths, lead_times, config)
+        counts = cl.gather(cl.map(_supply_counts, handles))
+        scores = _pooled([errors for errors, _ in counts])
+        calibration = add_calibration_sums([sums for _, sums in counts])
         say("computing safety stock, orders and stockout risk")
-        handles = cl.map(_step_orders, handles, scores, scorecard, backups, config)
+        pooled = _Pooled(scores, calibration)
+        handles = cl.map(_step_orders, handles, pooled, scorecard, backups, config)
         staging = parts_staging(config, universe.height)
         if staging is not None:  # the forecast and history stay out of the driver
             handles = cl.map(_write_parts, handles, staging)
@@ -359,6 +576,7 @@ def _step_read(
     n: int,
     stock_locations: list[str],
     config: Config,
+    groups: pl.DataFrame | None = None,
 ) -> _Read:
     """Partition `index` of n reads the rows of the sales dataset whose sku hashes to it,
     types and checks them (`io.datasets.read_dataset`, `io.prepare.prepare_sales_slice`).
@@ -377,7 +595,7 @@ def _step_read(
             config.columns.get("sales", {}),
             config.io.identify_by,
             notes,
-            keep=lambda sku: partition_of(n, sku) == index,
+            keep=lambda sku: partition_of(n, sku, groups) == index,
         )
         sales, facts = prepare_sales_slice(sales, stock_locations, tables.get("products"), config)
     except StockplanError as exc:
@@ -410,7 +628,8 @@ def read_on_workers(
     n = partition_count(known.height, cl.workers)
     say(f"reading the sales dataset in {n} partitions on {cl.name}")
     small = {name: frame for name, frame in tables.items() if name != UNCHECKED_LOCATIONS}
-    handles = cl.scatter(list(enumerate(split_tables(small, n))))
+    groups = linked_groups(small)  # kits and successions plan in one partition
+    handles = cl.scatter(list(enumerate(split_tables(small, n, groups))))
     locations = sorted(stock["location"].drop_nulls().unique().to_list())
     if config.forecast.engine_address and config.inputs is not None:
         # another machine's workers have another working folder: the absolute path
@@ -418,7 +637,7 @@ def read_on_workers(
         resolved = spec.model_copy(update={"path": spec.path.absolute()})  # type: ignore[union-attr]
         inputs = config.inputs.model_copy(update={"sales": resolved})
         config = config.model_copy(update={"inputs": inputs})
-    handles = cl.map(_step_read, handles, n, locations, config)
+    handles = cl.map(_step_read, handles, n, locations, config, groups)
     reads: list[_Read] = cl.gather(cl.map(_read_facts, handles))
     errors = sorted(r.error for r in reads if r.error is not None)
     if errors:

@@ -19,10 +19,19 @@ from stockplan.caps import cap_order_up_to, with_item_columns
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of
 from stockplan.excess import excess_stock
+from stockplan.forecast import (
+    ForecastBacktests,
+    ForecastPaths,
+    band_widths,
+    banded_forecast,
+    forecast_backtests,
+    forecast_paths,
+    pool_ranking,
+)
 from stockplan.item_rules import expiry, item_caps, item_classes, item_columns, item_tables
 from stockplan.items import item_names, known_items
 from stockplan.large_orders import large_order_lines, without_large_orders
-from stockplan.lead_time_demand import LeadTimeDemand
+from stockplan.lead_time_demand import LeadTimeDemand, PendingDraws, lead_time_demand_from
 from stockplan.leadtime import (
     backup_lead_times,
     open_receipts,
@@ -33,7 +42,7 @@ from stockplan.leadtime import (
 from stockplan.notices import restock_notices
 from stockplan.overrides import active_overrides, apply_overrides, with_override_reasons
 from stockplan.price_breaks import apply_price_breaks, reprice
-from stockplan.promotions import apply_promotions, measured_uplift
+from stockplan.promotions import apply_promotions, uplift_from, uplift_sums
 from stockplan.purchasing import (
     apply_budget,
     budget_note,
@@ -59,7 +68,8 @@ from stockplan.series import (
     excluded_days,
     forecast_series,
     item_attributes,
-    lead_time_demand_draws,
+    lead_time_demand_pending,
+    pooled_error_scores,
     product_categories,
     series_base,
     unit_values,
@@ -93,6 +103,7 @@ class DemandStage:
     attributes: pl.DataFrame
     uplift: pl.DataFrame  # measured promotion lift per series
     classes: pl.DataFrame  # ABC / XYZ / pattern, censored and promotion periods, items' links
+    uplift_sums: pl.DataFrame | None = None  # what the lift is measured from (per series)
 
 
 def demand_stage(
@@ -113,7 +124,8 @@ def demand_stage(
         sales = without_large_orders(sales, large_orders)
     attributes = item_attributes(products, stock, own_sales(sales))
     history, classes = classified_history(sales, as_of, config, excluded, unit_values(attributes))
-    uplift = measured_uplift(sales, promo_days, history, products, days, config.promotions)
+    sums = uplift_sums(sales, promo_days, history, days)
+    uplift = uplift_from(sums, history, products, config.promotions)
     classes = classes.join(
         history.group_by(SERIES).agg(
             (pl.col("stockout_days") > 0).sum().alias("stockout_periods"),
@@ -133,6 +145,7 @@ def demand_stage(
         attributes=attributes,
         uplift=uplift,
         classes=item_classes(classes, tables, as_of),
+        uplift_sums=sums,
     )
 
 
@@ -153,6 +166,38 @@ class SupplyStage:
     expiring: pl.DataFrame | None
     caps: pl.DataFrame | None
     draws: LeadTimeDemand | None
+    pending: PendingDraws | None = None  # the draws' inputs until they are drawn
+
+
+def backtest_stage(
+    demand: DemandStage,
+    config: Config,
+    say: Progress,
+    prior_series: pl.DataFrame | None = None,
+    origin: dt.date | None = None,
+    come_back: list | None = None,
+) -> ForecastBacktests:
+    """Backtest every series and forecast all but the intermittent family, whose models
+    wait for the pools' ranking (`forecast.forecast_backtests`; `forecast.forecast_paths`
+    goes on). `prior_series`: the established series every category prior is measured on
+    (`forecast.prior_inputs`; a partitioned run gathers them from every partition), else
+    this stage's own; `origin`: the forecast origin of every partition (pooled
+    seasonality), else this history's; `come_back`: the dead-item check's sums of every
+    partition (`forecast.come_back_sums`), else this stage's own."""
+    planning = config.planning
+    tick = say("forecasting series", total=demand.classes.height)
+    return forecast_backtests(
+        demand.history,
+        demand.classes,
+        planning.bucket,
+        config.forecast,
+        planning.horizon_periods,
+        product_categories(demand.tables.get("products")),
+        prior_series,
+        advance=tick if callable(tick) else None,
+        origin=origin,
+        come_back=come_back,
+    )
 
 
 def supply_stage(
@@ -160,10 +205,17 @@ def supply_stage(
     config: Config,
     say: Progress,
     lead_times: pl.DataFrame | None = None,
+    paths: ForecastPaths | None = None,
+    widths: pl.DataFrame | None = None,
+    defer_draws: bool = False,
 ) -> SupplyStage:
-    """Forecast every series (`series.forecast_series`), lift it for promotions, replace it
-    by planner overrides; resolve lead times; stock position = on hand + open receipts -
-    backorders - allocated; one planning row per series (`series.with_lead_times`).
+    """Forecast every series (`backtest_stage`, then `forecast.forecast_paths` with the
+    pools ranked over these series, unless `paths` are given; with bands from `widths`,
+    else from its own scores: `forecast.band_widths`), lift it for promotions, replace it by planner
+    overrides; resolve lead times; stock position = on hand + open receipts - backorders -
+    allocated; one planning row per series (`series.with_lead_times`); the lead-time-demand
+    calibration and, unless `defer_draws`, the draws calibrated on these series alone
+    (`finish_draws` draws them later with the counts of every partition).
 
     `lead_times`: resolved beforehand over every series (a partitioned run resolves them
     on all purchase orders, as supplier-level lead times pool over every sku)."""
@@ -171,15 +223,14 @@ def supply_stage(
     stock, products = tables["stock"], tables.get("products")
     purchase_orders = tables.get("purchase_orders")
     planning, days, as_of = config.planning, BUCKET_DAYS[config.planning.bucket], demand.as_of
-    tick = say("forecasting series", total=classes.height)
-    forecast, summary, error_scores = forecast_series(
-        history,
-        classes,
-        config,
-        planning.horizon_periods,
-        product_categories(products),
-        advance=tick if callable(tick) else None,
-    )
+    if paths is None:
+        backtests = backtest_stage(demand, config, say)
+        ranked = pool_ranking([backtests.pool_scores], config.forecast.combine_top)
+        paths = forecast_paths(backtests, ranked)
+    if widths is None:
+        widths = band_widths([paths.band_scores], config.forecast, planning.horizon_periods)
+    forecast, summary = banded_forecast(paths, widths)
+    error_scores = pooled_error_scores(summary, classes)
     forecast = apply_promotions(
         forecast, tables.get("promotions"), products, demand.uplift, days, config.promotions
     )
@@ -224,9 +275,10 @@ def supply_stage(
     caps = item_caps(series, forecast, tables, config, as_of, days)
     if config.policy.lead_time_demand != "parametric":
         say("bootstrapping lead-time demand")
-    draws = lead_time_demand_draws(
+    pending = lead_time_demand_pending(
         demand.sales, lead_times, classes, as_of, demand.excluded, review, config, summary
     )
+    draws = None if defer_draws or pending is None else lead_time_demand_from(pending)
     return SupplyStage(
         forecast,
         summary,
@@ -240,7 +292,17 @@ def supply_stage(
         expiring,
         caps,
         draws,
+        None if draws is not None else pending,
     )
+
+
+def finish_draws(supply: SupplyStage, sums: dict[str, np.ndarray] | None = None) -> SupplyStage:
+    """Draw the deferred lead-time demand of `supply` (`supply_stage(defer_draws=True)`),
+    calibrated with the summed counts `sums` of every partition (its own without)."""
+    if supply.pending is not None:
+        supply.draws = lead_time_demand_from(supply.pending, sums)
+        supply.pending = None
+    return supply
 
 
 @dataclass

@@ -121,11 +121,28 @@ def measured_uplift(
     baseline (promotion-free estimate) of each promotion day's own bucket: per series when
     it sold at least `min_promo_units` on at least `min_promo_days` promotion days, else
     pooled over the series of its product category; never below 0.
+    (`uplift_sums`, then `uplift_from` with these series' own category sums.)
     """
+    sums = uplift_sums(sales, promo_days, history, bucket_days)
+    return uplift_from(sums, history, products, settings)
+
+
+UPLIFT_SUMS = {
+    "sku": pl.String,
+    "location": pl.String,
+    "n_promo_days": pl.UInt32,
+    "expected_units": pl.Float64,
+    "promo_units": pl.Float64,
+}
+
+
+def uplift_sums(
+    sales: pl.DataFrame, promo_days: pl.DataFrame, history: pl.DataFrame, bucket_days: int
+) -> pl.DataFrame:
+    """sku, location, n_promo_days, expected_units, promo_units of every series with past
+    promotion days (`measured_uplift`)."""
     if promo_days.height == 0:  # no promotion day: nothing to measure, no pass over sales
-        return pl.DataFrame(
-            schema={"sku": pl.String, "location": pl.String, "measured_uplift": pl.Float64}
-        )
+        return pl.DataFrame(schema=UPLIFT_SUMS)
     sold = (
         sales.lazy()  # lazy: only the joined columns of the promotion days' lines
         .select(*SERIES, "date", "quantity")
@@ -156,13 +173,58 @@ def measured_uplift(
             pl.col("baseline_rate").sum().alias("expected_units"),
         )
     )
-    per_series = (
+    return (
         expected.join(sold, on=SERIES, how="left")
         .with_columns(pl.col("promo_units").fill_null(0.0))
         .drop_nulls("expected_units")
+        .select(list(UPLIFT_SUMS))
+        .cast(UPLIFT_SUMS)
+        .sort(SERIES)
     )
+
+
+def category_uplift_sums(sums: pl.DataFrame, products: pl.DataFrame | None) -> pl.DataFrame:
+    """category, promo_units, expected_units, n_promo_days: `uplift_sums` added up per
+    product category (those of several sets of series add up again)."""
+    schema = {
+        "category": pl.String,
+        "promo_units": pl.Float64,
+        "expected_units": pl.Float64,
+        "n_promo_days": pl.UInt32,
+    }
+    if products is None or "category" not in products.columns or sums.height == 0:
+        return pl.DataFrame(schema=schema)
+    return (
+        sums.join(products.select("sku", "category"), on="sku")
+        .group_by("category")
+        .agg(
+            pl.col("promo_units").sum(),
+            pl.col("expected_units").sum(),
+            pl.col("n_promo_days").sum(),
+        )
+        .select(list(schema))
+        .cast(schema)
+    )
+
+
+def uplift_from(
+    sums: pl.DataFrame,
+    history: pl.DataFrame,
+    products: pl.DataFrame | None,
+    settings: Promotions,
+    category_sums: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """sku, location, measured_uplift of `measured_uplift` from the series' `uplift_sums`,
+    the category lift from `category_sums` (`category_uplift_sums` of more series than
+    these, when given; else of these)."""
+    if category_sums is None:
+        category_sums = category_uplift_sums(sums, products)
+    if sums.height == 0 and category_sums.height == 0:
+        return pl.DataFrame(
+            schema={"sku": pl.String, "location": pl.String, "measured_uplift": pl.Float64}
+        )
     lift = (pl.col("promo_units") / pl.col("expected_units") - 1.0).clip(lower_bound=0.0)
-    own = per_series.filter(
+    own = sums.filter(
         (pl.col("n_promo_days") >= settings.min_promo_days)
         & (pl.col("promo_units") >= settings.min_promo_units)
         & (pl.col("expected_units") > 0)
@@ -171,8 +233,7 @@ def measured_uplift(
     frame = history.group_by(SERIES).len().select(SERIES).join(own, on=SERIES, how="left")
     if products is not None and "category" in products.columns:
         pooled = (
-            per_series.join(products.select("sku", "category"), on="sku")
-            .group_by("category")
+            category_sums.group_by("category")
             .agg(
                 pl.col("promo_units").sum(),
                 pl.col("expected_units").sum(),

@@ -20,7 +20,12 @@ from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, demand_history
 from stockplan.forecast import forecast_demand
 from stockplan.items import distinct_skus
-from stockplan.lead_time_demand import LeadTimeDemand, history_lead_time_demand
+from stockplan.lead_time_demand import (
+    LeadTimeDemand,
+    PendingDraws,
+    lead_time_demand_from,
+    lead_time_demand_sums,
+)
 from stockplan.promotions import promotion_days
 from stockplan.reorder import window_demand
 from stockplan.segmentation import classify_demand
@@ -310,10 +315,31 @@ def lead_time_demand_draws(
     **replay: Any,
 ) -> LeadTimeDemand | None:
     """Bootstrap draws of demand over the lead time (`lead_time_demand`), None under
-    `policy.lead_time_demand: parametric`. `replay`: backorder, seed, forecast_age_days."""
+    `policy.lead_time_demand: parametric`. `replay`: backorder, seed, forecast_age_days.
+    Calibrated on these series' own backtest (`lead_time_demand_pending`, then
+    `lead_time_demand_from` with its own counts)."""
+    pending = lead_time_demand_pending(
+        sales, lead_times, classes, as_of, excluded, review_days, config, summary, **replay
+    )
+    return None if pending is None else lead_time_demand_from(pending)
+
+
+def lead_time_demand_pending(
+    sales: pl.DataFrame,
+    lead_times: pl.DataFrame,
+    classes: pl.DataFrame,
+    as_of: dt.date,
+    excluded: pl.DataFrame,
+    review_days: float,
+    config: Config,
+    summary: pl.DataFrame,
+    **replay: Any,
+) -> PendingDraws | None:
+    """The series' calibration counts and what their draws need
+    (`lead_time_demand.lead_time_demand_sums`), None under `parametric`."""
     if config.policy.lead_time_demand == "parametric":
         return None
-    return history_lead_time_demand(
+    return lead_time_demand_sums(
         sales,
         lead_times.join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left"),
         as_of,

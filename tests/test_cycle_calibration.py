@@ -20,6 +20,7 @@ from stockplan.lead_time_demand import (
     lost_sales_scoring,
     pattern_before,
 )
+from stockplan.random_streams import series_streams
 from stockplan.segmentation import classify_demand
 
 SMOOTH, ERRATIC, INTERMITTENT, LUMPY, NO_PATTERN = 0, 1, 2, 3, -1
@@ -185,15 +186,20 @@ def test_a_window_is_scored_with_the_distribution_of_its_pattern_at_the_origin()
 
 
 def test_held_out_scores_split_the_series_when_only_one_origin_has_windows():
-    # 120 series sell 2 a day; from day 140 the odd ones sell 3 a day. Forecast 2 a day,
-    # sigma 1 a day: mu = 42, sigma_LTD = sqrt(21) = 4.58 over L + R = 21 days. Even
+    # 120 series sell 2 a day; from day 140 the odd ones (the series halves are by the
+    # parity of each series' stream key, a hash of sku, location and seed, so that every
+    # partition of a cluster puts a series in the same half) sell 3 a day. Forecast 2 a
+    # day, sigma 1 a day: mu = 42, sigma_LTD = sqrt(21) = 4.58 over L + R = 21 days. Even
     # series sell T = 42 and are served at every grid level from 0.5 (z >= 0) up; odd
     # ones sell 63, which needs z >= 4.58: never served.
     n, first = 120, dt.date(2024, 1, 1)
+    keys = _keys(n, "smooth")
+    odd = (series_streams(keys, 0) & np.uint64(1)).astype(bool)
+    assert 0 < odd.sum() < n
     daily = np.full((n, 200), 2.0)
-    daily[1::2, 140:] = 3.0
+    daily[odd, 140:] = 3.0
     one = _windows(n, first, [140], 2.0).with_columns(pl.lit(1.0).alias("sigma_day"))
-    args = (_keys(n, "smooth"), daily, first)
+    args = (keys, daily, first)
     rest = (np.full(n, 14.0), np.zeros(n), 7, 364)
     kwargs = {"sigma_day": np.full(n, 1.0), "discrete": np.zeros(n, bool), "classify": Classify()}
     # one origin: the halves are the even and the odd series. Recalibrated on the even
@@ -202,12 +208,16 @@ def test_held_out_scores_split_the_series_when_only_one_origin_has_windows():
     # error 1 - t. Mean over both directions and 0.90 / 0.95 / 0.98: 0.5
     _, by_series = backtest_calibration(*args, one, *rest, **kwargs)
     assert by_series["parametric"]["smooth"][0] == pytest.approx(0.5)
-    # two origins (140 and 168): the halves are the origins, each serving half its
-    # cycles at every level from 0.5: a target above 0.5 takes the top level and gets
-    # 0.5 on the other half: (0.40 + 0.45 + 0.48) / 3
+    # two origins (140 and 168, 28 days apart: one in each half by date): the halves are
+    # the origins, each serving the even series' share e of its cycles at every level
+    # from 0.5: a target t above e takes the top level and gets e on the other half:
+    # mean of t - e over 0.90 / 0.95 / 0.98
+    even = 1.0 - odd.mean()
+    assert even < 0.9
     two = _windows(n, first, [140, 168], 2.0).with_columns(pl.lit(1.0).alias("sigma_day"))
     _, by_origin = backtest_calibration(*args, two, *rest, **kwargs)
-    assert by_origin["parametric"]["smooth"][0] == pytest.approx((0.40 + 0.45 + 0.48) / 3)
+    expected = (0.90 + 0.95 + 0.98) / 3 - even
+    assert by_origin["parametric"]["smooth"][0] == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
