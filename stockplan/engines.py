@@ -87,6 +87,7 @@ def _local_cores() -> int:
 @contextlib.contextmanager
 def _dask(settings: Forecast) -> Iterator[Cluster]:
     try:
+        import dask
         import dask.dataframe as dd
         from distributed import Client, LocalCluster
     except ImportError as exc:
@@ -96,16 +97,23 @@ def _dask(settings: Forecast) -> Iterator[Cluster]:
     if settings.engine_address:
         client = Client(settings.engine_address)
     else:
-        cluster = LocalCluster(
-            n_workers=_local_cores(),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            # no dashboard, and the scheduler's health endpoint on a free port: the
-            # default 8787 may be held by another cluster, which warns on stderr
-            scheduler_kwargs={"dashboard_address": ":0"},
-            silence_logs=level,
-        )
+        # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's
+        # adaptive mmap threshold: every large numpy array is then mapped and unmapped
+        # afresh, and the page faults cost as much system time as the plan's own work
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            cluster = LocalCluster(
+                n_workers=_local_cores(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                # no dashboard, and the scheduler's health endpoint on a free port: the
+                # default 8787 may be held by another cluster, which warns on stderr
+                scheduler_kwargs={"dashboard_address": ":0"},
+                # one Polars thread per single-threaded worker: two workers each running
+                # Polars' pool of every core oversubscribe the machine and spin
+                env={"POLARS_MAX_THREADS": "1"},
+                silence_logs=level,
+            )
         client = Client(cluster)
     workers = max(1, len(client.scheduler_info().get("workers", {})))
 
