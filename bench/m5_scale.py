@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -48,11 +49,20 @@ STORES = ["CA_1", "CA_2", "CA_3", "CA_4", "TX_1", "TX_2", "TX_3", "WI_1", "WI_2"
 CATEGORIES = ["FOODS", "HOUSEHOLD", "HOBBIES"]
 
 
-def generate(folder: Path, n_series: int, n_days: int) -> None:
-    """Write sales.parquet, stock.parquet, products.parquet (skipped when present)."""
-    if (folder / "sales.parquet").exists():
+BLOCK = 2000
+"""Series per part file of the generated sales dataset (one block of draws)."""
+RECENT_DAYS = 28
+
+
+def generate_dataset(folder: Path, n_series: int, n_days: int) -> None:
+    """The M5-shaped data, written as it is drawn: `sales/part-NNNNN.parquet` per block of
+    BLOCK series, then stock.parquet and products.parquet. Only one block's lines are in memory at a
+    time, with a few numbers per series. Skipped when `folder/stock.parquet` exists (the
+    last file written)."""
+    if (folder / "stock.parquet").exists():
         return
-    folder.mkdir(parents=True, exist_ok=True)
+    sales = folder / "sales"
+    sales.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
     n_items = max(1, n_series // len(STORES))
     n_series = n_items * len(STORES)
@@ -62,46 +72,36 @@ def generate(folder: Path, n_series: int, n_days: int) -> None:
     days = np.arange(n_days)
     weekday = np.array([1.25, 1.3, 0.95, 0.9, 0.9, 0.95, 1.05])[(days + 5) % 7]
     yearly = 1 + 0.15 * np.cos(2 * np.pi * (days - 200) / 365.25)
-    frames = []
-    chunk = 2000
     sku_all = np.repeat(np.array(items), len(STORES))[:n_series]
     store_all = np.tile(np.array(STORES), n_items)[:n_series]
-    levels = np.exp(rng.normal(-0.6, 1.2, n_series))  # median 0.55 units a day, long tail
+    levels = np.exp(rng.normal(-0.6, 1.2, n_series))
     launch = np.where(rng.random(n_series) < 0.3, rng.integers(0, n_days - 120, n_series), 0)
-    for lo in range(0, n_series, chunk):
-        hi = min(lo + chunk, n_series)
+    # the last 2 x 28 days of every series: the stock's recent rate is taken over the 28
+    # days up to the last day any series sold
+    tail = np.zeros((n_series, 2 * RECENT_DAYS), dtype=np.int32)
+    last_day = -1
+    for lo in range(0, n_series, BLOCK):
+        hi = min(lo + BLOCK, n_series)
         rate = levels[lo:hi, None] * weekday[None, :] * yearly[None, :]
         rate = np.where(days[None, :] >= launch[lo:hi, None], rate, 0.0)
         qty = rng.poisson(rate).astype(np.int32)
+        tail[lo:hi, -min(n_days, 2 * RECENT_DAYS) :] = qty[:, -2 * RECENT_DAYS :]
         row, col = np.nonzero(qty)
-        frames.append(
-            pl.DataFrame(
-                {
-                    "date": (np.datetime64(START) + col.astype("timedelta64[D]")).astype(
-                        "datetime64[D]"
-                    ),
-                    "sku": sku_all[lo:hi][row],
-                    "location": store_all[lo:hi][row],
-                    "quantity": qty[row, col],
-                }
-            )
-        )
-    sales = pl.concat(frames)
-    sales.write_parquet(folder / "sales.parquet")
-    recent = sales.filter(pl.col("date") >= sales["date"].max() - dt.timedelta(days=27))
-    rate_now = recent.group_by("sku", "location").agg((pl.col("quantity").sum() / 28).alias("r"))
-    stock = (
-        pl.DataFrame({"sku": sku_all, "location": store_all})
-        .join(rate_now, on=["sku", "location"], how="left")
-        .with_columns(
-            (pl.col("r").fill_null(0.0) * pl.Series(rng.uniform(0, 30, n_series)))
-            .round()
-            .alias("on_hand")
-        )
-        .drop("r")
-    )
-    stock.write_parquet(folder / "stock.parquet")
-    pl.DataFrame(
+        last_day = max(last_day, int(col.max()) if col.size else -1)
+        pl.DataFrame(
+            {
+                "date": (np.datetime64(START) + col.astype("timedelta64[D]")).astype(
+                    "datetime64[D]"
+                ),
+                "sku": sku_all[lo:hi][row],
+                "location": store_all[lo:hi][row],
+                "quantity": qty[row, col],
+            }
+        ).write_parquet(sales / f"part-{lo // BLOCK:05d}.parquet")
+    end = 2 * RECENT_DAYS - (n_days - 1 - last_day)  # one past the last day sold, in `tail`
+    sold = tail[:, max(0, end - RECENT_DAYS) : max(0, end)].sum(axis=1)
+    on_hand = np.round(sold / RECENT_DAYS * rng.uniform(0, 30, n_series))
+    products = pl.DataFrame(
         {
             "sku": items,
             "category": category,
@@ -110,7 +110,22 @@ def generate(folder: Path, n_series: int, n_days: int) -> None:
             "supplier": rng.choice(["Supplier A", "Supplier B", "Supplier C"], n_items),
             "lead_time_days": rng.choice([7.0, 14.0, 21.0], n_items),
         }
-    ).write_parquet(folder / "products.parquet")
+    )
+    products.write_parquet(folder / "products.parquet")
+    pl.DataFrame({"sku": sku_all, "location": store_all, "on_hand": on_hand}).write_parquet(
+        folder / "stock.parquet"
+    )
+
+
+def generate(folder: Path, n_series: int, n_days: int) -> None:
+    """Write sales.parquet, stock.parquet, products.parquet (skipped when present): the
+    data of `generate_dataset`, its sales part files joined into one file in order."""
+    if (folder / "sales.parquet").exists():
+        return
+    generate_dataset(folder, n_series, n_days)
+    parts = folder / "sales"
+    pl.scan_parquet(parts / "*.parquet").sink_parquet(folder / "sales.parquet")
+    shutil.rmtree(parts)
 
 
 def cpu_seconds() -> float:

@@ -95,79 +95,6 @@ def child(engine: str, config_path: Path, out: Path) -> None:
     )
 
 
-BLOCK = 2000
-"""Series per part file of the generated sales dataset (m5_scale's block of draws)."""
-RECENT_DAYS = 28
-
-
-def generate_dataset(folder: Path, n_series: int, n_days: int) -> None:
-    """`m5_scale.generate`'s data (the same seeded draws in the same order, so the same
-    rows) written as it is drawn: `sales/part-NNNNN.parquet` per block of BLOCK series,
-    then stock.parquet and products.parquet. Only one block's lines are in memory at a
-    time, with a few numbers per series. Skipped when `folder/stock.parquet` exists (the
-    last file written)."""
-    import numpy as np
-    import polars as pl
-    from m5_scale import CATEGORIES, SEED, START, STORES
-
-    if (folder / "stock.parquet").exists():
-        return
-    sales = folder / "sales"
-    sales.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(SEED)
-    n_items = max(1, n_series // len(STORES))
-    n_series = n_items * len(STORES)
-    items = [f"ITEM_{i:05d}" for i in range(n_items)]
-    category = rng.choice(CATEGORIES, n_items, p=[0.47, 0.34, 0.19])
-    price = np.round(np.exp(rng.normal(1.2, 0.8, n_items)), 2)
-    days = np.arange(n_days)
-    weekday = np.array([1.25, 1.3, 0.95, 0.9, 0.9, 0.95, 1.05])[(days + 5) % 7]
-    yearly = 1 + 0.15 * np.cos(2 * np.pi * (days - 200) / 365.25)
-    sku_all = np.repeat(np.array(items), len(STORES))[:n_series]
-    store_all = np.tile(np.array(STORES), n_items)[:n_series]
-    levels = np.exp(rng.normal(-0.6, 1.2, n_series))
-    launch = np.where(rng.random(n_series) < 0.3, rng.integers(0, n_days - 120, n_series), 0)
-    # the last 2 x 28 days of every series: the stock's recent rate is taken over the 28
-    # days up to the last day any series sold, as m5_scale takes it from all lines
-    tail = np.zeros((n_series, 2 * RECENT_DAYS), dtype=np.int32)
-    last_day = -1
-    for lo in range(0, n_series, BLOCK):
-        hi = min(lo + BLOCK, n_series)
-        rate = levels[lo:hi, None] * weekday[None, :] * yearly[None, :]
-        rate = np.where(days[None, :] >= launch[lo:hi, None], rate, 0.0)
-        qty = rng.poisson(rate).astype(np.int32)
-        tail[lo:hi, -min(n_days, 2 * RECENT_DAYS) :] = qty[:, -2 * RECENT_DAYS :]
-        row, col = np.nonzero(qty)
-        last_day = max(last_day, int(col.max()) if col.size else -1)
-        pl.DataFrame(
-            {
-                "date": (np.datetime64(START) + col.astype("timedelta64[D]")).astype(
-                    "datetime64[D]"
-                ),
-                "sku": sku_all[lo:hi][row],
-                "location": store_all[lo:hi][row],
-                "quantity": qty[row, col],
-            }
-        ).write_parquet(sales / f"part-{lo // BLOCK:05d}.parquet")
-    end = 2 * RECENT_DAYS - (n_days - 1 - last_day)  # one past the last day sold, in `tail`
-    sold = tail[:, max(0, end - RECENT_DAYS) : max(0, end)].sum(axis=1)
-    on_hand = np.round(sold / RECENT_DAYS * rng.uniform(0, 30, n_series))
-    products = pl.DataFrame(
-        {
-            "sku": items,
-            "category": category,
-            "unit_price": price,
-            "unit_cost": np.round(price * 0.6, 2),
-            "supplier": rng.choice(["Supplier A", "Supplier B", "Supplier C"], n_items),
-            "lead_time_days": rng.choice([7.0, 14.0, 21.0], n_items),
-        }
-    )
-    products.write_parquet(folder / "products.parquet")
-    pl.DataFrame({"sku": sku_all, "location": store_all, "on_hand": on_hand}).write_parquet(
-        folder / "stock.parquet"
-    )
-
-
 def config_for(folder: Path, days: int, holdout: int, cores: int) -> Path:
     import yaml
     from m5_scale import START
@@ -233,6 +160,7 @@ def main() -> None:
         return
 
     import polars as pl
+    from m5_scale import generate_dataset
 
     cores = len(os.sched_getaffinity(0))
     memory_gb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
