@@ -97,3 +97,15 @@ def small_shop(tmp_path: Path) -> Path:
         planning={"as_of": AS_OF.isoformat()},
         forecast={"backtest_windows": 2},
     )
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler():
+    """The address of a local Dask cluster of two single-threaded worker processes, one
+    per test module that plans on it."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address

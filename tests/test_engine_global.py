@@ -15,7 +15,6 @@ from contextlib import contextmanager
 import numpy as np
 import polars as pl
 import pytest
-from distributed import LocalCluster
 from polars.testing import assert_frame_equal
 
 import stockplan
@@ -161,15 +160,7 @@ def _assert_same_plan(local: stockplan.Plan, remote: stockplan.Plan) -> None:
             raise AssertionError(f"table {name}: {error}") from None
 
 
-@pytest.fixture(scope="module")
-def dask_address():
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        yield cluster.scheduler_address
-
-
-def test_the_default_plan_on_dask_is_the_local_plan(dask_address):
+def test_the_default_plan_on_dask_is_the_local_plan(dask_scheduler):
     shop = _shop()
     local = stockplan.plan(shop, _config())
     # what differed before: bootstrap levels, category priors of short series, bands
@@ -187,11 +178,11 @@ def test_the_default_plan_on_dask_is_the_local_plan(dask_address):
         category, part = categories.filter(pl.col("sku") == sku).row(0)[1:]
         others = categories.filter((pl.col("category") == category) & (pl.col("sku") != sku))
         assert (others["part"] != part).any(), sku
-    remote = stockplan.plan(shop, _config("dask", dask_address))
+    remote = stockplan.plan(shop, _config("dask", dask_scheduler))
     _assert_same_plan(local, remote)
 
 
-def test_kits_and_successions_plan_on_dask_as_locally(dask_address):
+def test_kits_and_successions_plan_on_dask_as_locally(dask_scheduler):
     shop = _linked_shop()
     parts = dict(
         pl.DataFrame({"sku": ["KIT9", "K001", "K006", "K008", "K030"]})
@@ -204,7 +195,7 @@ def test_kits_and_successions_plan_on_dask_as_locally(dask_address):
     local = stockplan.plan(shop, _config())
     orders = local.tables["orders"]
     assert orders.filter(pl.col("sku") == "K030")["order_qty"].sum() > 0  # inherits K008
-    remote = stockplan.plan(shop, _config("dask", dask_address))
+    remote = stockplan.plan(shop, _config("dask", dask_scheduler))
     _assert_same_plan(local, remote)
 
 

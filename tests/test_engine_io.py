@@ -18,7 +18,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
-from distributed import LocalCluster
 from polars.testing import assert_frame_equal
 from test_engines import AS_OF, _assert_same_plan, _shop
 
@@ -29,14 +28,6 @@ from stockplan.errors import StockplanError
 from stockplan.io.parts import offering, parts_target
 
 POLICY = {"lead_time_demand": "parametric", "quantile_method": "conformal"}
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as running:
-        yield running.scheduler_address
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +84,11 @@ def test_the_local_engine_reads_a_hive_dataset_and_a_glob_as_the_sales_table(
 
 
 def test_dask_tasks_read_their_own_sales_slice_and_give_the_local_plan(
-    shop_files, local_plan, cluster
+    shop_files, local_plan, dask_scheduler
 ):
     folder, _ = shop_files
     for sales in ("sales", "sales/*/part-*.parquet"):
-        config = _config(folder, sales, "dask", cluster)
+        config = _config(folder, sales, "dask", dask_scheduler)
         inputs = read_inputs(config, for_plan=True)
         assert "sales" not in inputs  # the driver never reads the sales lines
         remote = stockplan.plan(inputs, config)
@@ -132,10 +123,10 @@ def _bad_cell_shop(folder: Path, shop: dict[str, pl.DataFrame]) -> tuple[Path, i
 
 @pytest.mark.parametrize("engine", ["local", "dask"])
 def test_a_bad_cell_in_one_part_file_stops_the_plan_with_one_line_and_no_output(
-    tmp_path, cluster, engine
+    tmp_path, dask_scheduler, engine
 ):
     bad_file, row = _bad_cell_shop(tmp_path, _shop())
-    config = _config(tmp_path, "sales", engine, cluster if engine == "dask" else None)
+    config = _config(tmp_path, "sales", engine, dask_scheduler if engine == "dask" else None)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
     env = {**os.environ, "STOCKPLAN_CACHE_DIR": str(tmp_path / "cache")}
     done = subprocess.run(
@@ -179,10 +170,10 @@ def _with_parts(config):
 
 
 def test_the_workers_write_forecast_and_history_as_parquet_parts_equal_to_the_local_plan(
-    shop_files, local_plan, cluster, tmp_path
+    shop_files, local_plan, dask_scheduler, tmp_path
 ):
     folder, _ = shop_files
-    config = _with_parts(_config(folder, "sales", "dask", cluster))
+    config = _with_parts(_config(folder, "sales", "dask", dask_scheduler))
     done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet", "--all")
     assert done.returncode == 0, done.stderr[-2000:]
     out = tmp_path / "out"
@@ -209,9 +200,9 @@ def test_the_workers_write_forecast_and_history_as_parquet_parts_equal_to_the_lo
     assert record["inputs"]["sales"]["files"] == 4
 
 
-def test_a_plan_that_fails_to_write_leaves_no_part_files(shop_files, cluster, tmp_path):
+def test_a_plan_that_fails_to_write_leaves_no_part_files(shop_files, dask_scheduler, tmp_path):
     folder, _ = shop_files
-    config = _with_parts(_config(folder, "sales", "dask", cluster))
+    config = _with_parts(_config(folder, "sales", "dask", dask_scheduler))
     (tmp_path / "out" / "risk.parquet").mkdir(parents=True)  # the writer cannot replace it
     done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet")
     assert done.returncode == 1, done.stderr[-2000:]
@@ -221,10 +212,10 @@ def test_a_plan_that_fails_to_write_leaves_no_part_files(shop_files, cluster, tm
 
 
 def test_parquet_parts_auto_writes_part_files_only_from_the_configured_series_count(
-    shop_files, local_plan, cluster, tmp_path
+    shop_files, local_plan, dask_scheduler, tmp_path
 ):
     folder, _ = shop_files
-    config = _config(folder, "sales", "dask", cluster)  # auto: from 100,000 series
+    config = _config(folder, "sales", "dask", dask_scheduler)  # auto: from 100,000 series
     series = local_plan.tables["classes"].height
     for threshold, expect_parts in ((series + 1, False), (series, True)):
         io = config.io.model_copy(update={"parquet_parts_series": threshold})
@@ -242,7 +233,7 @@ def test_parquet_parts_auto_writes_part_files_only_from_the_configured_series_co
 
 @pytest.mark.parametrize("engine", ["local", "dask"])
 def test_a_sku_missing_from_products_is_named_by_its_part_file_and_row_on_every_engine(
-    shop_files, cluster, tmp_path, engine
+    shop_files, dask_scheduler, tmp_path, engine
 ):
     """The unknown-sku check needs every sales line: on Dask each task checks its own
     slice and the driver names the earliest (part file, row) of all of them. K004 is in
@@ -250,7 +241,7 @@ def test_a_sku_missing_from_products_is_named_by_its_part_file_and_row_on_every_
     folder, shop = shop_files
     products = shop["stock"].select("sku").unique().filter(pl.col("sku") != "K004")
     products.write_parquet(tmp_path / "products.parquet")
-    config = _config(folder, "sales", engine, cluster if engine == "dask" else None)
+    config = _config(folder, "sales", engine, dask_scheduler if engine == "dask" else None)
     raw = config.model_dump(mode="json")
     raw["inputs"]["products"] = str(tmp_path / "products.parquet")
     for name in ("stock", "purchase_orders"):  # K004 only in the sales
@@ -290,7 +281,7 @@ def test_a_repeated_stock_record_across_part_files_names_both_files(tmp_path):
 
 
 def test_a_purchase_order_location_neither_stock_nor_the_tasks_sales_know_is_refused(
-    shop_files, cluster, tmp_path
+    shop_files, dask_scheduler, tmp_path
 ):
     """Stock lacks the location, and the sales that might hold it are read by the tasks:
     the driver checks the order against the locations they report."""
@@ -302,7 +293,7 @@ def test_a_purchase_order_location_neither_stock_nor_the_tasks_sales_know_is_ref
         .alias("location")
     )
     orders.write_parquet(tmp_path / "purchase_orders.parquet")
-    raw = _config(folder, "sales", "dask", cluster).model_dump(mode="json")
+    raw = _config(folder, "sales", "dask", dask_scheduler).model_dump(mode="json")
     raw["inputs"]["purchase_orders"] = str(tmp_path / "purchase_orders.parquet")
     config = parse_config({k: v for k, v in raw.items() if v is not None})
     inputs = read_inputs(config, for_plan=True)
@@ -315,7 +306,7 @@ def test_a_purchase_order_location_neither_stock_nor_the_tasks_sales_know_is_ref
 
 
 def test_a_totals_row_in_a_part_file_is_dropped_by_the_task_that_reads_it(
-    shop_files, local_plan, cluster, tmp_path
+    shop_files, local_plan, dask_scheduler, tmp_path
 ):
     folder, _ = shop_files
     shutil.copytree(folder / "sales", tmp_path / "sales")
@@ -323,7 +314,7 @@ def test_a_totals_row_in_a_part_file_is_dropped_by_the_task_that_reads_it(
     lines = pl.read_parquet(part)
     total = pl.DataFrame({"sku": ["合计"], "quantity": [lines["quantity"].sum()]})
     pl.concat([lines, total], how="diagonal_relaxed").write_parquet(part)
-    raw = _config(folder, "sales", "dask", cluster).model_dump(mode="json")
+    raw = _config(folder, "sales", "dask", dask_scheduler).model_dump(mode="json")
     raw["inputs"]["sales"] = str(tmp_path / "sales")
     config = parse_config({k: v for k, v in raw.items() if v is not None})
     remote = stockplan.plan(read_inputs(config, for_plan=True), config)
