@@ -551,3 +551,26 @@ def test_a_purchase_order_without_location_beside_a_stock_of_two_is_refused(
         f"{orders}: has no location column, but the stock file has 2 locations (WH1, WH2); "
         "add a location column"
     )
+
+
+def test_a_one_warehouse_shop_without_location_columns_plans_on_dask_as_locally(
+    dask_scheduler, tmp_path
+):
+    """No table names a location: the tasks report a stock without a location column, the
+    driver places every row at `planning.default_location`, as a local run does."""
+    shop = {
+        name: frame.filter(pl.col("location") == "WH1").drop("location")
+        for name, frame in _shop().items()
+    }
+    shop["products"] = _products()
+    for table in ("sales", "stock", "products"):
+        (tmp_path / table).mkdir()
+        rows = shop[table]
+        rows.head(rows.height // 2).write_parquet(tmp_path / table / "part-0.parquet")
+        rows.tail(rows.height - rows.height // 2).write_parquet(tmp_path / table / "part-1.parquet")
+    shop["purchase_orders"].write_parquet(tmp_path / "purchase_orders.parquet")
+    config = _items_config(tmp_path, "dask", dask_scheduler, stock=tmp_path / "stock")
+    local_config = _items_config(tmp_path, stock=tmp_path / "stock")
+    local = stockplan.plan(stockplan.Inputs.from_frames(local_config, **shop), local_config)
+    assert set(local.tables["orders"]["location"]) == {"MAIN"}  # the default location
+    _assert_same_plan(local, stockplan.plan(read_inputs(config, for_plan=True), config))

@@ -329,24 +329,26 @@ def prepare_sales_slice(
 def fill_locations(
     tables: dict[str, pl.DataFrame], default_location: str
 ) -> dict[str, pl.DataFrame]:
-    """The stock, purchase and customer orders with `default_location` where they have
-    none (the tables of a partition, or the driver's orders, once the stock is read)."""
+    """The stock, sales, purchase and customer orders with `default_location` where they
+    have none (the tables of a partition, or the driver's, once the stock is read)."""
     return {
         name: _with_location(frame, default_location)
-        if name in ("stock", "purchase_orders", "customer_orders")
+        if name in ("stock", "sales", "purchase_orders", "customer_orders")
         else frame
         for name, frame in tables.items()
     }
 
 
-def stock_location_facts(stock: pl.DataFrame) -> dict[str, pl.DataFrame]:
+def stock_location_facts(stock: pl.DataFrame) -> dict:
     """A partition's stock slice as the driver needs it to place rows without a location:
-    its distinct locations and how many rows lack one (all, without a location column)."""
+    whether it has a location column, its distinct locations and how many rows lack one."""
     if "location" not in stock.columns:
-        return {"stock_locations": pl.DataFrame(schema={"location": pl.String}), "no_location": 1}
+        empty = pl.DataFrame(schema={"location": pl.String})
+        return {"has_location": False, "stock_locations": empty, "unplaced": stock.height}
     return {
+        "has_location": True,
         "stock_locations": stock.select(pl.col("location").drop_nulls().unique()),
-        "no_location": stock["location"].null_count(),
+        "unplaced": stock["location"].null_count(),
     }
 
 
@@ -354,18 +356,15 @@ def stock_locations(
     facts: list[dict], tables: dict[str, pl.DataFrame], config: Config
 ) -> tuple[str, list[str]]:
     """(the location of rows without one, the stock's locations once filled) from every
-    partition's `stock_location_facts`, as `prepare_inputs` places them; a purchase or
-    customer order table without a location column beside a stock of several locations
+    partition's `stock_location_facts`, as `prepare_inputs` places them; a sales, purchase
+    or customer order table without a location column beside a stock of several locations
     is refused (`_implied_location`)."""
     located = pl.concat([f["stock_locations"] for f in facts]).unique().sort("location")
-    others = {n: tables[n] for n in ("purchase_orders", "customer_orders") if n in tables}
-    if all(f["no_location"] == 1 and f["stock_locations"].height == 0 for f in facts):
-        stock = pl.DataFrame()  # no location column (or no rows) anywhere
-    else:
-        stock = located
+    others = {n: tables[n] for n in ("sales", "purchase_orders", "customer_orders") if n in tables}
+    stock = located if any(f["has_location"] for f in facts) else pl.DataFrame()
     default = _implied_location({"stock": stock, **others}, config)
     filled = set(located["location"].to_list())
-    if any(f["no_location"] for f in facts):
+    if any(f["unplaced"] for f in facts):
         filled.add(default)
     return default, sorted(filled)
 
