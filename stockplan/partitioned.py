@@ -46,6 +46,12 @@ partition too (`forecast.seasonal_sums` at the latest forecast origin of any par
 returned in step 2, the factors sent with the ranking in step 3).
 
 A promotion row without a sku (a whole category) goes to every partition.
+
+Sales, stock and products given as Parquet datasets are read by the partitions' tasks,
+each its own slice of skus (`read_on_workers`); the driver gets back small facts, one row
+per series sold and per series stocked, and the products' rows (one per sku: the lead
+times, purchasing rules and item names need them). The purchase orders and suppliers are
+read on the driver: the lead times and the scorecard pool each supplier's receipts.
 """
 
 from __future__ import annotations
@@ -74,8 +80,8 @@ from stockplan.forecast import (
     prior_inputs,
     series_stats,
 )
+from stockplan.io.columns import ROW
 from stockplan.io.datasets import SOURCE_FILE
-from stockplan.io.readers import ROW
 from stockplan.item_rules import item_tables
 from stockplan.lead_time_demand import add_calibration_sums
 from stockplan.leadtime import backup_lead_times, resolve_lead_times, supplier_scorecard
