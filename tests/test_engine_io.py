@@ -573,3 +573,17 @@ def test_a_one_warehouse_shop_without_location_columns_plans_on_dask_as_locally(
     local = stockplan.plan(stockplan.Inputs.from_frames(local_config, **shop), local_config)
     assert set(local.tables["orders"]["location"]) == {"MAIN"}  # the default location
     _assert_same_plan(local, stockplan.plan(read_inputs(config, for_plan=True), config))
+
+
+def test_the_cli_names_the_items_from_a_products_dataset_the_dask_tasks_read(
+    items_files, dask_scheduler, tmp_path
+):
+    """The products' rows the tasks send back give the written orders their names."""
+    folder, _ = items_files
+    config = _items_config(folder, "dask", dask_scheduler)
+    done = _run_plan(tmp_path, config, "-o", "orders.csv", "--all", "--headers", "canonical")
+    assert done.returncode == 0, done.stderr[-2000:]
+    orders = pl.read_csv(tmp_path / "orders.csv", infer_schema_length=0)
+    named = orders.select("sku", "name").unique().sort("sku")
+    assert named.height == 14
+    assert named["name"].to_list() == [f"Item {int(sku[1:])}" for sku in named["sku"]]
