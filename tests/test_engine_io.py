@@ -587,3 +587,24 @@ def test_the_cli_names_the_items_from_a_products_dataset_the_dask_tasks_read(
     named = orders.select("sku", "name").unique().sort("sku")
     assert named.height == 14
     assert named["name"].to_list() == [f"Item {int(sku[1:])}" for sku in named["sku"]]
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_a_purchase_order_sku_missing_from_a_products_dataset_is_named_by_its_row(
+    items_files, request, tmp_path, engine
+):
+    """The purchase orders are read on the driver, the products by the tasks: the driver
+    checks the orders' skus against the products' rows they send back."""
+    folder, shop = items_files
+    orders = shop["purchase_orders"]
+    extra = orders.head(1).with_columns(pl.lit("K099").alias("sku"))
+    path = tmp_path / "purchase_orders.parquet"
+    pl.concat([orders, extra]).write_parquet(path)
+    config = _items_config(folder, engine, _address(engine, request), purchase_orders=path)
+    with pytest.raises(StockplanError) as caught:
+        stockplan.plan(read_inputs(config, for_plan=True), config)
+    assert str(caught.value) == (
+        f"{path}, row {orders.height + 2}, column 'sku': 'K099' is not in the products table "
+        "(1 unknown SKUs in purchase_orders); add them to products or set "
+        "planning.unknown_sku: warn"
+    )
