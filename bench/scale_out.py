@@ -3,13 +3,16 @@
     python bench/scale_out.py                          # 30k series, 3 runs each
     python bench/scale_out.py --series 30490 100000 300000 --runs 3 --local-up-to 100000
     python bench/scale_out.py --series 3000 --days 365 --runs 1      # a quick check
+    python bench/scale_out.py --series 3000 --days 365 --runs 1 --item-datasets
     python bench/scale_out.py --generate-only --series 100000        # only the data
 
 For each size it generates the M5-shaped data of `bench/m5_scale.py` (the same seeded
 draws, so the same rows: items x 10 stores, mostly slow intermittent series) as a
 Parquet dataset: `sales/` holds one part file per block of 2,000 series, written as each
 block is drawn, so generating never holds more than one block's lines (a 300,000-series
-set has about 240 million lines). Stock and products are single files. Then it plans it
+set has about 240 million lines). Stock and products are single files, or with
+`--item-datasets` folders of part files of 20,000 rows (`stock/`, `products/`), which the
+Dask tasks read themselves like the sales. Then it plans it
 with `stockplan plan`'s own loading (`api.read_inputs(config, for_plan=True)`) and
 `pipeline.run_plan`, each run in a fresh Python process: first `forecast.engine: local`
 (`forecast.n_jobs` = the machine's cores; it reads the dataset's part files one by one),
@@ -95,7 +98,26 @@ def child(engine: str, config_path: Path, out: Path) -> None:
     )
 
 
-def config_for(folder: Path, days: int, holdout: int, cores: int) -> Path:
+def item_datasets(folder: Path, rows_per_part: int = 20_000) -> None:
+    """`stock/` and `products/` beside the single files: the same rows as Parquet part
+    files of `rows_per_part` rows (skipped when they exist), for `--item-datasets`."""
+    import polars as pl
+
+    for table in ("stock", "products"):
+        parts = folder / table
+        if parts.exists():
+            continue
+        rows = pl.read_parquet(folder / f"{table}.parquet")
+        staging = folder / f".{table}.tmp"
+        staging.mkdir(exist_ok=True)
+        for index, start in enumerate(range(0, rows.height, rows_per_part)):
+            rows.slice(start, rows_per_part).write_parquet(staging / f"part-{index:05d}.parquet")
+        staging.rename(parts)
+
+
+def config_for(
+    folder: Path, days: int, holdout: int, cores: int, items_as_datasets: bool = False
+) -> Path:
     import yaml
     from m5_scale import START
 
@@ -108,8 +130,8 @@ def config_for(folder: Path, days: int, holdout: int, cores: int) -> Path:
             {
                 "inputs": {
                     "sales": "sales",  # the dataset folder of part files
-                    "stock": "stock.parquet",
-                    "products": "products.parquet",
+                    "stock": "stock" if items_as_datasets else "stock.parquet",
+                    "products": "products" if items_as_datasets else "products.parquet",
                 },
                 "planning": {"as_of": as_of.isoformat(), "bucket": "week"},
                 "forecast": {"n_jobs": cores, "expensive_classes": []},
@@ -152,6 +174,12 @@ def main() -> None:
         "above it only Dask runs and the Dask / local ratios are not measured",
     )
     parser.add_argument("--generate-only", action="store_true", help="write the data sets and stop")
+    parser.add_argument(
+        "--item-datasets",
+        action="store_true",
+        help="give stock and products as Parquet datasets too (folders of part files of "
+        "20,000 rows): on Dask the tasks read them, each its own slice",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -181,7 +209,9 @@ def main() -> None:
         )
         if args.generate_only:
             continue
-        config_path = config_for(folder, args.days, args.holdout, cores)
+        if args.item_datasets:
+            item_datasets(folder)
+        config_path = config_for(folder, args.days, args.holdout, cores, args.item_datasets)
         with_local = args.local_up_to is None or series <= args.local_up_to
         engines = ("local", "dask") if with_local else ("dask",)
         if not with_local:

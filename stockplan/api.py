@@ -85,9 +85,10 @@ def load(config_path: str | Path) -> tuple[Config, Inputs]:
 def read_inputs(config: Config, *, for_plan: bool = False) -> Inputs:
     """Every input table `config.inputs` names, read, typed and cross-checked.
 
-    `for_plan`: the inputs of `plan` only; on a cluster engine, sales given as a Parquet
-    dataset (folder or glob) are then left out, for the plan's tasks to read and check
-    their own slices (`partitioned`)."""
+    `for_plan`: the inputs of `plan` only; on a cluster engine, sales, stock and products
+    given as a Parquet dataset (folder or glob) are then left out, for the plan's tasks to
+    read and check their own slices (`partitioned`); the plan adds to these tables the
+    products' rows and one stock row per series it gathered from the tasks."""
     from stockplan.io.prepare import prepare_inputs
     from stockplan.io.readers import engine_read_tables, load_inputs
 
@@ -95,7 +96,7 @@ def read_inputs(config: Config, *, for_plan: bool = False) -> Inputs:
         raise StockplanError("config: no 'inputs' section to read (pass frames instead)")
     notes: list[str] = []
     skip = engine_read_tables(config) if for_plan else set()
-    prepared = prepare_inputs(load_inputs(config, notes, skip), config)
+    prepared = prepare_inputs(load_inputs(config, notes, skip), config, skip)
     return Inputs(prepared.tables, notes + prepared.warnings)
 
 

@@ -121,8 +121,10 @@ def _dask(settings: Forecast) -> Iterator[Cluster]:
         return client.scatter(items)
 
     def map_(function: Callable, handles: list, *shared: Any) -> list:
-        # shared arguments go to every worker once, not once per task
-        spread = [client.scatter(value, broadcast=True) for value in shared]
+        # shared arguments go to every worker once, not once per task; under a key of
+        # their own (not their hash): the same value shared by two steps in a row would
+        # otherwise share a key, whose release by the first step cancels the second
+        spread = [client.scatter(value, broadcast=True, hash=False) for value in shared]
         return client.map(function, handles, *[[s] * len(handles) for s in spread], pure=False)
 
     try:

@@ -46,6 +46,12 @@ partition too (`forecast.seasonal_sums` at the latest forecast origin of any par
 returned in step 2, the factors sent with the ranking in step 3).
 
 A promotion row without a sku (a whole category) goes to every partition.
+
+Sales, stock and products given as Parquet datasets are read by the partitions' tasks,
+each its own slice of skus (`read_on_workers`); the driver gets back small facts, one row
+per series sold and per series stocked, and the products' rows (one per sku: the lead
+times, purchasing rules and item names need them). The purchase orders and suppliers are
+read on the driver: the lead times and the scorecard pool each supplier's receipts.
 """
 
 from __future__ import annotations
@@ -60,7 +66,7 @@ import polars as pl
 from stockplan.config import Config
 from stockplan.demand import SERIES, default_as_of
 from stockplan.engines import Cluster, engine_session
-from stockplan.errors import StockplanError
+from stockplan.errors import StockplanError, input_error
 from stockplan.forecast import (
     ForecastBacktests,
     ForecastPaths,
@@ -74,6 +80,8 @@ from stockplan.forecast import (
     prior_inputs,
     series_stats,
 )
+from stockplan.io.columns import ROW
+from stockplan.io.datasets import SOURCE_FILE
 from stockplan.item_rules import item_tables
 from stockplan.lead_time_demand import add_calibration_sums
 from stockplan.leadtime import backup_lead_times, resolve_lead_times, supplier_scorecard
@@ -397,14 +405,26 @@ def partitioned_plan(
     read: WorkerInputs | None = None,
 ) -> PlanResult:
     """The plan of `pipeline.run_plan`, every per-series stage on the cluster of
-    `forecast.engine`, partitioned by sku (module docstring). Without a `sales` table the
-    tasks read the sales dataset of `inputs.sales` themselves (`read_on_workers`)."""
+    `forecast.engine`, partitioned by sku (module docstring). Without a `sales` table (or
+    a `stock`, `products` table given as a dataset) the tasks read those datasets
+    themselves (`read_on_workers`); the products' rows and one row per stocked series
+    they gather are then added to `tables` (the names in the outputs)."""
+    from stockplan.io.readers import engine_read_tables
+
     say = progress or _quiet
     check_partitionable(tables, config)
-    if "sales" not in tables and read is None:
+    if read is None and (engine_read_tables(config) | {"sales"}) - set(tables):
         with engine_session(config.forecast) as cl:
             assert cl is not None
             read = read_on_workers(cl, tables, config, say)
+            # the products' rows and the stocked series the tasks read, for item names
+            tables.update(
+                {
+                    k: read.tables[k]
+                    for k in ("products", "stock")
+                    if k in read.tables.keys() - tables.keys()
+                }
+            )
             result = partitioned_plan(
                 read.tables, config, include_all=include_all, progress=progress, read=read
             )
@@ -546,24 +566,28 @@ def _combined(
     return demand, supply, ordered
 
 
-# ---- sales read by the tasks themselves (a Parquet dataset: folder or glob) ----
+# ---- sales, stock and products read by the tasks themselves (Parquet datasets) ----
 
 
 @dataclass
 class _Read:
-    """A task's own sales slice with the partition's other tables, or the error it met."""
+    """A task's own slices of the datasets with the partition's other tables, or the
+    error it met; `index`: its partition."""
 
     tables: dict[str, pl.DataFrame] | None
-    facts: dict[str, pl.DataFrame]
+    facts: dict
     notes: list[str]
     error: tuple[int, str] | None = None
+    index: int = -1
 
 
 @dataclass
 class WorkerInputs:
     """The partitions' inputs, held by the tasks that read them: `handles` (one per
     partition, `n` of them), and on the driver the small tables with `sales` standing for
-    one row per series sold (sku, location, last date), the warnings and notes."""
+    one row per series sold (sku, location, last date), `stock` for one row per stocked
+    series (sku, location, last snapshot date, name) when the tasks read them, the
+    products' rows, the warnings and notes."""
 
     n: int
     handles: object
@@ -571,40 +595,87 @@ class WorkerInputs:
     notes: list[str]
 
 
-def _step_read(
+def _read_slice(name: str, n: int, index: int, config: Config, groups, notes) -> pl.DataFrame:
+    """The rows of dataset `inputs.<name>` whose sku falls in partition `index` of n."""
+    from stockplan.io.datasets import read_dataset
+
+    return read_dataset(
+        name,
+        getattr(config.inputs, name).path,
+        config.columns.get(name, {}),
+        config.io.identify_by,
+        notes,
+        keep=lambda sku: partition_of(n, sku, groups) == index,
+    )
+
+
+def _failed(exc: StockplanError) -> _Read:
+    return _Read(None, {}, [], (getattr(exc, "part_file_index", -1), str(exc)))
+
+
+def _step_read_items(
     item: tuple[int, dict[str, pl.DataFrame]],
     n: int,
-    stock_locations: list[str],
+    later: set[str],
     config: Config,
     groups: pl.DataFrame | None = None,
 ) -> _Read:
-    """Partition `index` of n reads the rows of the sales dataset whose sku hashes to it,
-    types and checks them (`io.datasets.read_dataset`, `io.prepare.prepare_sales_slice`).
-    A bad cell is returned as its one-line message, not raised: every engine then brings
-    it back to the driver as it is (Ray and Spark wrap a raised error in their traceback)."""
-    from stockplan.io.datasets import read_dataset
-    from stockplan.io.prepare import prepare_sales_slice
+    """Partition `index` of n reads its slices of the stock and products datasets; the
+    products are typed and checked here (`io.prepare.check_products`), the stock once the
+    driver has placed rows without a location (`_step_read`). Facts: the stock's
+    locations (`io.prepare.stock_location_facts`) and the products' rows. A bad cell is
+    returned as its one-line message, not raised: every engine then brings it back to the
+    driver as it is (Ray and Spark wrap a raised error in their traceback)."""
+    from stockplan.io.prepare import check_products, stock_location_facts
 
     index, tables = item
-    spec = config.inputs.sales if config.inputs is not None else None
+    tables, facts, notes = dict(tables), {}, []
+    try:
+        if "products" in later:
+            products = _read_slice("products", n, index, config, groups, notes)
+            products = check_products(products, config.source("products"))
+            facts["products"] = products
+            tables["products"] = products.drop(ROW, SOURCE_FILE, strict=False)
+        if "stock" in later:
+            tables["stock"] = _read_slice("stock", n, index, config, groups, notes)
+            facts.update(stock_location_facts(tables["stock"]))
+    except StockplanError as exc:
+        return _failed(exc)
+    return _Read(tables, facts, notes, index=index)
+
+
+def _step_read(
+    read: _Read,
+    n: int,
+    later: set[str],
+    stock_locations: list[str],
+    default_location: str,
+    config: Config,
+    groups: pl.DataFrame | None = None,
+) -> _Read:
+    """The partition places and checks its stock slice (`io.prepare.prepare_items_slice`)
+    and reads the rows of the sales dataset whose sku hashes to it, types and checks them
+    (`io.prepare.prepare_sales_slice`); errors returned as in `_step_read_items`."""
+    from stockplan.io.prepare import prepare_items_slice, prepare_sales_slice
+
+    assert read.tables is not None
     notes: list[str] = []
     try:
-        sales = read_dataset(
-            "sales",
-            spec.path,  # type: ignore[union-attr]
-            config.columns.get("sales", {}),
-            config.io.identify_by,
-            notes,
-            keep=lambda sku: partition_of(n, sku, groups) == index,
-        )
-        sales, facts = prepare_sales_slice(sales, stock_locations, tables.get("products"), config)
+        tables, facts = prepare_items_slice(read.tables, later, default_location, config)
+        if "sales" in later:
+            sales = _read_slice("sales", n, read.index, config, groups, notes)
+            products = tables.get("products")
+            sales, sold = prepare_sales_slice(sales, stock_locations, products, config)
+            tables["sales"] = sales
+            facts.update(sold)
     except StockplanError as exc:
-        return _Read(None, {}, [], (getattr(exc, "part_file_index", -1), str(exc)))
-    return _Read({**tables, "sales": sales}, facts, notes)
+        return _failed(exc)
+    tables = {name: frame.drop(ROW, SOURCE_FILE, strict=False) for name, frame in tables.items()}
+    return _Read(tables, facts, notes, index=read.index)
 
 
 def _read_facts(read: _Read) -> _Read:
-    return _Read(None, read.facts, read.notes, read.error)
+    return _Read(None, read.facts, read.notes, read.error, read.index)
 
 
 def _read_tables(read: _Read) -> dict[str, pl.DataFrame]:
@@ -612,44 +683,103 @@ def _read_tables(read: _Read) -> dict[str, pl.DataFrame]:
     return read.tables
 
 
-def read_on_workers(
-    cl: Cluster, tables: dict[str, pl.DataFrame], config: Config, say: Progress
-) -> WorkerInputs:
-    """Each partition's task reads and checks its own slice of the sales dataset; the
-    driver gets back only small facts: the first bad cell of any partition (raised here as
-    its one line, the earliest part file first), unknown skus, late sales, the locations
-    and one row per series."""
-    from stockplan.io.prepare import UNCHECKED_LOCATIONS, check_sales_facts
-
-    stock = tables["stock"]
-    known = pl.concat(
-        [tables[t].select(SERIES) for t in ("stock", "purchase_orders") if t in tables]
-    ).unique()
-    n = partition_count(known.height, cl.workers)
-    say(f"reading the sales dataset in {n} partitions on {cl.name}")
-    small = {name: frame for name, frame in tables.items() if name != UNCHECKED_LOCATIONS}
-    groups = linked_groups(small)  # kits and successions plan in one partition
-    handles = cl.scatter(list(enumerate(split_tables(small, n, groups))))
-    locations = sorted(stock["location"].drop_nulls().unique().to_list())
-    if config.forecast.engine_address and config.inputs is not None:
-        # another machine's workers have another working folder: the absolute path
-        spec = config.inputs.sales
-        resolved = spec.model_copy(update={"path": spec.path.absolute()})  # type: ignore[union-attr]
-        inputs = config.inputs.model_copy(update={"sales": resolved})
-        config = config.model_copy(update={"inputs": inputs})
-    handles = cl.map(_step_read, handles, n, locations, config, groups)
+def _gathered(cl: Cluster, handles: object) -> list[_Read]:
+    """Every partition's facts; the first bad cell of any partition (the earliest part
+    file first) raised as its one line."""
     reads: list[_Read] = cl.gather(cl.map(_read_facts, handles))
     errors = sorted(r.error for r in reads if r.error is not None)
     if errors:
         raise StockplanError(errors[0][1])
+    return reads
+
+
+def _series_estimate(tables: dict[str, pl.DataFrame], later: set[str], config: Config) -> int:
+    """The series the partitions are sized for: the stock's and purchase orders' series,
+    or with the stock left to the tasks its rows (from the part files' footers)."""
+    from stockplan.io.datasets import dataset_rows
+
+    known = [
+        tables[t].select(c for c in SERIES if c in tables[t].columns)  # orders placed later
+        for t in ("stock", "purchase_orders")
+        if t in tables
+    ]
+    series = pl.concat(known, how="diagonal").unique().height if known else 0
+    if "stock" in later:
+        series = max(series, dataset_rows(config.inputs.stock.path))  # type: ignore[union-attr]
+    return series
+
+
+def _absolute_inputs(config: Config, later: set[str]) -> Config:
+    """Another machine's workers have another working folder: the datasets' absolute
+    paths."""
+    assert config.inputs is not None
+    update = {
+        name: getattr(config.inputs, name).model_copy(
+            update={"path": getattr(config.inputs, name).path.absolute()}
+        )
+        for name in later
+    }
+    return config.model_copy(update={"inputs": config.inputs.model_copy(update=update)})
+
+
+def read_on_workers(
+    cl: Cluster, tables: dict[str, pl.DataFrame], config: Config, say: Progress
+) -> WorkerInputs:
+    """Each partition's task reads and checks its own slices of the sales, stock and
+    products datasets (those not in `tables`), in two steps: the stock and products, then
+    (with the stock's locations of every partition) the sales. The driver gets back only
+    small facts: the first bad cell of any partition (raised here as its one line), the
+    stock's locations, unknown skus, negative stock, late sales, the sales' locations, one
+    row per series sold and per series stocked, and the products' rows."""
+    from stockplan.io.prepare import (
+        UNCHECKED_LOCATIONS,
+        UNCHECKED_SKUS,
+        check_read_facts,
+        fill_locations,
+        stock_locations,
+    )
+    from stockplan.io.readers import engine_read_tables
+
+    later = (engine_read_tables(config) | {"sales"}) - set(tables)
+    n = partition_count(_series_estimate(tables, later, config), cl.workers)
+    say(f"reading {', '.join(sorted(later))} in {n} partitions on {cl.name}")
+    unchecked = (UNCHECKED_LOCATIONS, UNCHECKED_SKUS)
+    small = {name: frame for name, frame in tables.items() if name not in unchecked}
+    groups = linked_groups(small)  # kits and successions plan in one partition
+    handles = cl.scatter(list(enumerate(split_tables(small, n, groups))))
+    if config.forecast.engine_address and config.inputs is not None:
+        config = _absolute_inputs(config, later)
+    handles = cl.map(_step_read_items, handles, n, later, config, groups)
+    items = _gathered(cl, handles)
+    if "stock" in later:
+        default, locations = stock_locations([r.facts for r in items], small, config)
+        small = fill_locations(small, default)
+    else:
+        default = config.planning.default_location
+        locations = sorted(small["stock"]["location"].drop_nulls().unique().to_list())
+    handles = cl.map(_step_read, handles, n, later, locations, default, config, groups)
+    reads = _gathered(cl, handles)
     facts = [r.facts for r in reads]
-    series = pl.concat([f["series"] for f in facts])
-    if series.height == 0:
-        raise StockplanError(f"{config.source('sales')}: has no data rows")
-    warnings = check_sales_facts(facts, tables, config)
-    sold = series.with_columns(pl.lit(1.0).alias("quantity"))
-    notes = [note for r in reads for note in r.notes] + warnings
-    return WorkerInputs(n, cl.map(_read_tables, handles), {**small, "sales": sold}, notes)
+    driver = dict(small)
+    if "products" in later:
+        products = pl.concat([r.facts["products"] for r in items], how="diagonal_relaxed")
+        driver["products"] = products.sort(SOURCE_FILE, ROW).drop(ROW, SOURCE_FILE)
+    if "stock" in later:
+        driver["stock"] = pl.concat([f["stock"] for f in facts], how="diagonal_relaxed").sort(
+            SERIES
+        )
+        if driver["stock"].height == 0:
+            raise input_error(config.source("stock"), "has a header but no data rows")
+    if "sales" in later:
+        series = pl.concat([f["series"] for f in facts])
+        if series.height == 0:
+            raise StockplanError(f"{config.source('sales')}: has no data rows")
+        driver["sales"] = series.with_columns(pl.lit(1.0).alias("quantity"))
+    products = driver.get("products")
+    skus = products["sku"] if products is not None else None
+    warnings = check_read_facts(facts, {**tables, **driver}, config, skus)
+    notes = [note for r in (*items, *reads) for note in r.notes] + warnings
+    return WorkerInputs(n, cl.map(_read_tables, handles), driver, notes)
 
 
 # ---- the forecast and the demand history written by the tasks (io.parts) ----

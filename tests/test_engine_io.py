@@ -29,6 +29,21 @@ from stockplan.io.parts import offering, parts_target
 
 POLICY = {"lead_time_demand": "parametric", "quantile_method": "conformal"}
 
+CLUSTERS = ["dask", "ray", "spark"]
+"""The engines whose tasks read the datasets: Dask in CI (on the module's cluster), Ray
+and Spark (a local cluster per test) when their extra is installed, else skipped:
+    pip install -e ".[test,ray,spark]" && python -m pytest tests/test_engine_io.py -q"""
+
+
+def _address(engine: str, request) -> str | None:
+    """The cluster an engine's test plans on: the module's Dask cluster, or (Ray, Spark,
+    skipped without their extra) a local one the plan starts; None for the local engine."""
+    if engine == "dask":
+        return request.getfixturevalue("dask_scheduler")
+    if engine in ("ray", "spark"):
+        pytest.importorskip("ray" if engine == "ray" else "pyspark")
+    return None
+
 
 @pytest.fixture(scope="module")
 def shop_files(tmp_path_factory):
@@ -83,12 +98,13 @@ def test_the_local_engine_reads_a_hive_dataset_and_a_glob_as_the_sales_table(
         _assert_same_plan(local_plan, stockplan.plan(inputs, _config(folder, sales)))
 
 
-def test_dask_tasks_read_their_own_sales_slice_and_give_the_local_plan(
-    shop_files, local_plan, dask_scheduler
+@pytest.mark.parametrize("engine", CLUSTERS)
+def test_the_tasks_read_their_own_sales_slice_and_give_the_local_plan(
+    shop_files, local_plan, request, engine
 ):
     folder, _ = shop_files
     for sales in ("sales", "sales/*/part-*.parquet"):
-        config = _config(folder, sales, "dask", dask_scheduler)
+        config = _config(folder, sales, engine, _address(engine, request))
         inputs = read_inputs(config, for_plan=True)
         assert "sales" not in inputs  # the driver never reads the sales lines
         remote = stockplan.plan(inputs, config)
@@ -121,12 +137,12 @@ def _bad_cell_shop(folder: Path, shop: dict[str, pl.DataFrame]) -> tuple[Path, i
     return sales / "part-1.parquet", 8
 
 
-@pytest.mark.parametrize("engine", ["local", "dask"])
+@pytest.mark.parametrize("engine", ["local", *CLUSTERS])
 def test_a_bad_cell_in_one_part_file_stops_the_plan_with_one_line_and_no_output(
-    tmp_path, dask_scheduler, engine
+    tmp_path, request, engine
 ):
     bad_file, row = _bad_cell_shop(tmp_path, _shop())
-    config = _config(tmp_path, "sales", engine, dask_scheduler if engine == "dask" else None)
+    config = _config(tmp_path, "sales", engine, _address(engine, request))
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
     env = {**os.environ, "STOCKPLAN_CACHE_DIR": str(tmp_path / "cache")}
     done = subprocess.run(
@@ -231,9 +247,9 @@ def test_parquet_parts_auto_writes_part_files_only_from_the_configured_series_co
         parts.discard()
 
 
-@pytest.mark.parametrize("engine", ["local", "dask"])
+@pytest.mark.parametrize("engine", ["local", *CLUSTERS])
 def test_a_sku_missing_from_products_is_named_by_its_part_file_and_row_on_every_engine(
-    shop_files, dask_scheduler, tmp_path, engine
+    shop_files, request, tmp_path, engine
 ):
     """The unknown-sku check needs every sales line: on Dask each task checks its own
     slice and the driver names the earliest (part file, row) of all of them. K004 is in
@@ -241,7 +257,7 @@ def test_a_sku_missing_from_products_is_named_by_its_part_file_and_row_on_every_
     folder, shop = shop_files
     products = shop["stock"].select("sku").unique().filter(pl.col("sku") != "K004")
     products.write_parquet(tmp_path / "products.parquet")
-    config = _config(folder, "sales", engine, dask_scheduler if engine == "dask" else None)
+    config = _config(folder, "sales", engine, _address(engine, request))
     raw = config.model_dump(mode="json")
     raw["inputs"]["products"] = str(tmp_path / "products.parquet")
     for name in ("stock", "purchase_orders"):  # K004 only in the sales
@@ -280,8 +296,9 @@ def test_a_repeated_stock_record_across_part_files_names_both_files(tmp_path):
     )
 
 
+@pytest.mark.parametrize("engine", CLUSTERS)
 def test_a_purchase_order_location_neither_stock_nor_the_tasks_sales_know_is_refused(
-    shop_files, dask_scheduler, tmp_path
+    shop_files, request, tmp_path, engine
 ):
     """Stock lacks the location, and the sales that might hold it are read by the tasks:
     the driver checks the order against the locations they report."""
@@ -293,7 +310,7 @@ def test_a_purchase_order_location_neither_stock_nor_the_tasks_sales_know_is_ref
         .alias("location")
     )
     orders.write_parquet(tmp_path / "purchase_orders.parquet")
-    raw = _config(folder, "sales", "dask", dask_scheduler).model_dump(mode="json")
+    raw = _config(folder, "sales", engine, _address(engine, request)).model_dump(mode="json")
     raw["inputs"]["purchase_orders"] = str(tmp_path / "purchase_orders.parquet")
     config = parse_config({k: v for k, v in raw.items() if v is not None})
     inputs = read_inputs(config, for_plan=True)
@@ -305,8 +322,9 @@ def test_a_purchase_order_location_neither_stock_nor_the_tasks_sales_know_is_ref
     )
 
 
+@pytest.mark.parametrize("engine", CLUSTERS)
 def test_a_totals_row_in_a_part_file_is_dropped_by_the_task_that_reads_it(
-    shop_files, local_plan, dask_scheduler, tmp_path
+    shop_files, local_plan, request, tmp_path, engine
 ):
     folder, _ = shop_files
     shutil.copytree(folder / "sales", tmp_path / "sales")
@@ -314,9 +332,279 @@ def test_a_totals_row_in_a_part_file_is_dropped_by_the_task_that_reads_it(
     lines = pl.read_parquet(part)
     total = pl.DataFrame({"sku": ["合计"], "quantity": [lines["quantity"].sum()]})
     pl.concat([lines, total], how="diagonal_relaxed").write_parquet(part)
-    raw = _config(folder, "sales", "dask", dask_scheduler).model_dump(mode="json")
+    raw = _config(folder, "sales", engine, _address(engine, request)).model_dump(mode="json")
     raw["inputs"]["sales"] = str(tmp_path / "sales")
     config = parse_config({k: v for k, v in raw.items() if v is not None})
     remote = stockplan.plan(read_inputs(config, for_plan=True), config)
     assert f"{part}, row {lines.height + 2}: 1 totals row (合计) dropped" in " ".join(remote.notes)
     _assert_same_plan(local_plan, remote)
+
+
+# ---- stock and products read by the tasks too ----
+
+
+def _products() -> pl.DataFrame:
+    """The shop's products: names, the suppliers its purchase orders use, and packs of 6
+    for every third sku (the order quantities round up to them)."""
+    index = range(14)
+    return pl.DataFrame(
+        {
+            "sku": [f"K{i:03d}" for i in index],
+            "name": [f"Item {i}" for i in index],
+            "supplier": ["North" if i % 2 else "South" for i in index],
+            "pack_size": [6 if i % 3 == 0 else 1 for i in index],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def items_files(tmp_path_factory):
+    """The shop with sales, stock and products as datasets: sales and stock in hive
+    folders location=WH1/, WH2/ (the location only in the folder names), the products in
+    two part files matched by a glob; purchase orders one file."""
+    folder = tmp_path_factory.mktemp("items")
+    shop = {**_shop(), "products": _products()}
+    shop["purchase_orders"].write_parquet(folder / "purchase_orders.parquet")
+    for table in ("sales", "stock"):
+        for (location,), rows in shop[table].partition_by("location", as_dict=True).items():
+            part = folder / table / f"location={location}"
+            part.mkdir(parents=True)
+            half = rows.height // 2
+            rows.drop("location").head(half).write_parquet(part / "part-0.parquet")
+            rows.drop("location").tail(rows.height - half).write_parquet(part / "part-1.parquet")
+    (folder / "products").mkdir()
+    shop["products"].head(7).write_parquet(folder / "products" / "part-0.parquet")
+    shop["products"].tail(7).write_parquet(folder / "products" / "part-1.parquet")
+    return folder, shop
+
+
+def _items_config(folder: Path, engine: str = "local", address: str | None = None, **inputs):
+    raw = _config(folder, "sales", engine, address).model_dump(mode="json")
+    raw["inputs"].update(
+        {"stock": str(folder / "stock"), "products": str(folder / "products" / "*.parquet")}
+    )
+    raw["inputs"].update({name: str(path) for name, path in inputs.items()})
+    return parse_config({k: v for k, v in raw.items() if v is not None})
+
+
+@pytest.fixture(scope="module")
+def items_plan(items_files):
+    folder, shop = items_files
+    config = _items_config(folder)
+    plan = stockplan.plan(stockplan.Inputs.from_frames(config, **shop), config)
+    # the packs of 6 shape order quantities: the products table matters to the plan
+    orders = plan.tables["orders"].join(_products(), on="sku")
+    packed = orders.filter((pl.col("pack_size") == 6) & (pl.col("order_qty") > 0))
+    assert packed.height >= 1 and (packed["order_qty"] % 6 == 0).all()
+    return plan
+
+
+def test_the_local_engine_reads_stock_and_products_datasets_as_whole_tables(
+    items_files, items_plan
+):
+    folder, shop = items_files
+    inputs = read_inputs(_items_config(folder))
+    assert inputs["stock"].height == shop["stock"].height
+    assert set(inputs["stock"]["location"]) == {"WH1", "WH2"}  # from the folder names
+    assert inputs["products"].sort("sku").equals(shop["products"].sort("sku"))
+    _assert_same_plan(items_plan, stockplan.plan(inputs, _items_config(folder)))
+
+
+@pytest.mark.parametrize("engine", CLUSTERS)
+def test_the_tasks_read_sales_stock_and_products_and_give_the_local_plan(
+    items_files, items_plan, request, engine
+):
+    folder, shop = items_files
+    config = _items_config(folder, engine, _address(engine, request))
+    inputs = read_inputs(config, for_plan=True)
+    # the driver reads none of the three: the tasks read them, each its slice of skus
+    assert {"sales", "stock", "products"}.isdisjoint(inputs.tables)
+    remote = stockplan.plan(inputs, config)
+    _assert_same_plan(items_plan, remote)
+    history = items_plan.history.sort("sku", "location", "period_start")
+    assert remote.history.sort("sku", "location", "period_start").equals(history)
+    # what came back for the names in the outputs: the products' rows in file order and
+    # one row per stocked series (not the stock's columns)
+    assert inputs["products"].equals(shop["products"])
+    assert inputs["stock"].columns == ["sku", "location"]
+    assert inputs["stock"].height == shop["stock"].height
+
+
+def _bad_stock_and_products(folder: Path, shop: dict[str, pl.DataFrame]) -> dict[str, tuple]:
+    """Copies of the items datasets with one bad cell each: in stock location=WH2/
+    part-1.parquet the on_hand of data row 3 (file row 4) reads 'lots'; in products
+    part-1.parquet the pack_size of data row 2 (file row 3) reads 'six'."""
+    stock = folder / "stock" / "location=WH2" / "part-1.parquet"
+    rows = pl.read_parquet(stock).with_columns(pl.col("on_hand").cast(pl.String))
+    rows = rows.with_columns(
+        pl.when(pl.int_range(pl.len()) == 2)
+        .then(pl.lit("lots"))
+        .otherwise("on_hand")
+        .alias("on_hand")
+    )
+    rows.write_parquet(stock)
+    products = folder / "products" / "part-1.parquet"
+    rows = pl.read_parquet(products).with_columns(pl.col("pack_size").cast(pl.String))
+    rows = rows.with_columns(
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit("six"))
+        .otherwise("pack_size")
+        .alias("pack_size")
+    )
+    rows.write_parquet(products)
+    return {
+        "stock": (stock, f"{stock}, row 4, column 'on_hand': 'lots' is not a number"),
+        "products": (products, f"{products}, row 3, column 'pack_size': 'six' is not a number"),
+    }
+
+
+@pytest.mark.parametrize("engine", ["local", *CLUSTERS])
+@pytest.mark.parametrize("table", ["stock", "products"])
+def test_a_bad_cell_in_a_stock_or_products_part_file_is_one_line_naming_it(
+    items_files, request, tmp_path, engine, table
+):
+    folder, shop = items_files
+    for name in ("sales", "stock", "products"):
+        shutil.copytree(folder / name, tmp_path / name)
+    shutil.copy(folder / "purchase_orders.parquet", tmp_path)
+    bad = _bad_stock_and_products(tmp_path, shop)
+    good = {other: folder / other for other in ("stock", "products") if other != table}
+    config = _items_config(tmp_path, engine, _address(engine, request), **good)
+    with pytest.raises(StockplanError) as caught:
+        stockplan.plan(read_inputs(config, for_plan=True), config)
+    assert bad[table][1] in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_bad_stock_cell_read_by_a_dask_task_exits_1_with_one_line_and_no_output(
+    items_files, dask_scheduler, tmp_path
+):
+    folder, shop = items_files
+    for name in ("sales", "stock", "products"):
+        shutil.copytree(folder / name, tmp_path / name)
+    shutil.copy(folder / "purchase_orders.parquet", tmp_path)
+    _, line = _bad_stock_and_products(tmp_path, shop)["stock"]
+    config = _items_config(tmp_path, "dask", dask_scheduler, products=folder / "products")
+    done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet")
+    assert done.returncode == 1, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and line in lines[0], done.stderr[-2000:]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("engine", ["local", *CLUSTERS])
+def test_a_product_repeated_in_another_part_file_names_both_files_on_every_engine(
+    items_files, request, tmp_path, engine
+):
+    folder, shop = items_files
+    products = tmp_path / "products"
+    products.mkdir()
+    shop["products"].head(7).write_parquet(products / "part-0.parquet")
+    again = pl.concat([shop["products"].tail(7), shop["products"].slice(3, 1)])
+    again.write_parquet(products / "part-1.parquet")  # K003 again, as its 8th data row
+    config = _items_config(folder, engine, _address(engine, request), products=products)
+    with pytest.raises(StockplanError) as caught:
+        stockplan.plan(read_inputs(config, for_plan=True), config)
+    assert str(caught.value) == (
+        f"{products / 'part-1.parquet'}, row 9, column 'sku': product sku='K003' appears "
+        f"again (first at {products / 'part-0.parquet'}, row 5)"
+    )
+
+
+@pytest.mark.parametrize("engine", ["local", *CLUSTERS])
+def test_a_stocked_sku_missing_from_products_is_named_by_its_stock_part_file_and_row(
+    items_files, request, tmp_path, engine
+):
+    """K005 is stocked and sold but not in products: the task holding K005 finds it in
+    its stock slice; the stock is checked before the sales, as a local run checks it."""
+    folder, shop = items_files
+    products = tmp_path / "products"
+    products.mkdir()
+    shop["products"].filter(pl.col("sku") != "K005").write_parquet(products / "part-0.parquet")
+    config = _items_config(folder, engine, _address(engine, request), products=products)
+    part = folder / "stock" / "location=WH1" / "part-0.parquet"
+    lines = pl.read_parquet(part).with_row_index("i")
+    assert "K005" in lines["sku"].to_list()  # K005 at WH1 is in the first part file
+    row = lines.filter(pl.col("sku") == "K005")["i"][0] + 2
+    with pytest.raises(StockplanError) as caught:
+        stockplan.plan(read_inputs(config, for_plan=True), config)
+    assert str(caught.value) == (
+        f"{part}, row {row}, column 'sku': 'K005' is not in the products table (1 unknown "
+        "SKUs in stock); add them to products or set planning.unknown_sku: warn"
+    )
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_a_purchase_order_without_location_beside_a_stock_of_two_is_refused(
+    items_files, request, tmp_path, engine
+):
+    """The driver learns the stock's locations from the tasks before it places the
+    purchase orders: a table without a location column cannot be split between two."""
+    folder, shop = items_files
+    orders = tmp_path / "purchase_orders.parquet"
+    shop["purchase_orders"].drop("location").write_parquet(orders)
+    config = _items_config(folder, engine, _address(engine, request), purchase_orders=orders)
+    with pytest.raises(StockplanError) as caught:
+        stockplan.plan(read_inputs(config, for_plan=True), config)
+    assert str(caught.value) == (
+        f"{orders}: has no location column, but the stock file has 2 locations (WH1, WH2); "
+        "add a location column"
+    )
+
+
+def test_a_one_warehouse_shop_without_location_columns_plans_on_dask_as_locally(
+    dask_scheduler, tmp_path
+):
+    """No table names a location: the tasks report a stock without a location column, the
+    driver places every row at `planning.default_location`, as a local run does."""
+    shop = {
+        name: frame.filter(pl.col("location") == "WH1").drop("location")
+        for name, frame in _shop().items()
+    }
+    shop["products"] = _products()
+    for table in ("sales", "stock", "products"):
+        (tmp_path / table).mkdir()
+        rows = shop[table]
+        rows.head(rows.height // 2).write_parquet(tmp_path / table / "part-0.parquet")
+        rows.tail(rows.height - rows.height // 2).write_parquet(tmp_path / table / "part-1.parquet")
+    shop["purchase_orders"].write_parquet(tmp_path / "purchase_orders.parquet")
+    config = _items_config(tmp_path, "dask", dask_scheduler, stock=tmp_path / "stock")
+    local_config = _items_config(tmp_path, stock=tmp_path / "stock")
+    local = stockplan.plan(stockplan.Inputs.from_frames(local_config, **shop), local_config)
+    assert set(local.tables["orders"]["location"]) == {"MAIN"}  # the default location
+    _assert_same_plan(local, stockplan.plan(read_inputs(config, for_plan=True), config))
+
+
+def test_the_cli_names_the_items_from_a_products_dataset_the_dask_tasks_read(
+    items_files, dask_scheduler, tmp_path
+):
+    """The products' rows the tasks send back give the written orders their names."""
+    folder, _ = items_files
+    config = _items_config(folder, "dask", dask_scheduler)
+    done = _run_plan(tmp_path, config, "-o", "orders.csv", "--all", "--headers", "canonical")
+    assert done.returncode == 0, done.stderr[-2000:]
+    orders = pl.read_csv(tmp_path / "orders.csv", infer_schema_length=0)
+    named = orders.select("sku", "name").unique().sort("sku")
+    assert named.height == 14
+    assert named["name"].to_list() == [f"Item {int(sku[1:])}" for sku in named["sku"]]
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_a_purchase_order_sku_missing_from_a_products_dataset_is_named_by_its_row(
+    items_files, request, tmp_path, engine
+):
+    """The purchase orders are read on the driver, the products by the tasks: the driver
+    checks the orders' skus against the products' rows they send back."""
+    folder, shop = items_files
+    orders = shop["purchase_orders"]
+    extra = orders.head(1).with_columns(pl.lit("K099").alias("sku"))
+    path = tmp_path / "purchase_orders.parquet"
+    pl.concat([orders, extra]).write_parquet(path)
+    config = _items_config(folder, engine, _address(engine, request), purchase_orders=path)
+    with pytest.raises(StockplanError) as caught:
+        stockplan.plan(read_inputs(config, for_plan=True), config)
+    assert str(caught.value) == (
+        f"{path}, row {orders.height + 2}, column 'sku': 'K099' is not in the products table "
+        "(1 unknown SKUs in purchase_orders); add them to products or set "
+        "planning.unknown_sku: warn"
+    )

@@ -7,8 +7,9 @@ so a bad cell is reported by the part file, its row (the first data row is row 2
 a single Parquet file) and its column. A `key=value` folder between the dataset's root
 and a part file adds the column `key` (text) to that file's rows unless the file has it.
 
-`read_dataset(..., part=(n, i))` reads only the rows whose sku falls in partition i of n
-(`partitioned.partition_of`): the slice one task of a cluster plan reads itself.
+`read_dataset(..., keep=...)` reads only the rows whose sku `keep` selects (partition i of
+n, `partitioned.partition_of`): the slice one task of a cluster plan reads itself, for
+the sales, the stock and the products.
 """
 
 from __future__ import annotations
@@ -74,6 +75,17 @@ def dataset_files(path: str | Path) -> list[Path]:
     if not files:
         raise input_error(path, "no Parquet files in this dataset (folder or glob)")
     return files
+
+
+def dataset_rows(path: str | Path) -> int:
+    """The rows of every part file, from the Parquet footers (no data read)."""
+    rows = 0
+    for file in dataset_files(path):
+        try:
+            rows += pl.scan_parquet(file).select(pl.len()).collect().item()
+        except Exception as exc:
+            raise input_error(file, f"cannot read as Parquet ({quote(exc, 200)})") from None
+    return rows
 
 
 def hive_values(file: Path, root: Path) -> dict[str, str]:

@@ -106,7 +106,7 @@ def _check_overrides(overrides: pl.DataFrame, config: Config) -> None:
 
 def _stray_overrides(tables: dict[str, pl.DataFrame], config: Config) -> list[str]:
     """A note for overrides of items neither stock nor sales know: they change nothing."""
-    if "sales" not in tables:  # sales read by a cluster's tasks: no note without them
+    if "sales" not in tables or "stock" not in tables:  # read by a cluster's tasks
         return []
     known = [tables[t].select("sku") for t in ("stock", "sales")]
     if "succession" in tables:

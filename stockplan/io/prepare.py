@@ -126,9 +126,22 @@ the sales' locations once the tasks have read them (`check_unchecked_locations`)
 
 def _check_locations(tables: dict[str, pl.DataFrame], config: Config) -> pl.DataFrame | None:
     """A location only a PO or a customer order knows is almost always a typo. Without
-    sales (read later by a cluster's tasks) the rows to check against them are returned."""
-    in_stock = tables["stock"]["location"].unique().implode()
+    sales (read later by a cluster's tasks) the rows to check against them are returned;
+    without stock, every location's first row of each table."""
     unchecked = []
+    if "stock" not in tables:
+        for name in ("purchase_orders", "customer_orders"):
+            if name in tables and "location" in tables[name].columns:
+                firsts = (
+                    tables[name]
+                    .drop_nulls("location")
+                    .group_by("location")
+                    .agg(pl.col(ROW).min())
+                    .select(pl.lit(name).alias("table"), ROW, "location")
+                )
+                unchecked.append(firsts)
+        return pl.concat(unchecked) if unchecked else None
+    in_stock = tables["stock"]["location"].unique().implode()
     for name in ("purchase_orders", "customer_orders"):
         if name not in tables:
             continue
@@ -169,6 +182,69 @@ def check_unchecked_locations(
         _stray_location(config, first["table"], first)
 
 
+UNCHECKED_SKUS = "unchecked_skus"
+"""A prepared table (only when stock or products are left to a cluster's tasks): table,
+sku, source_row (and source_file) of the first row of each sku of the stock, sales,
+purchase and customer orders read on the driver, checked against the products' skus once
+the tasks have read them (`check_read_facts`)."""
+
+SKU_CHECKED = ("stock", "sales", "purchase_orders", "customer_orders")
+"""The tables whose skus must be in the products table, in the order they are checked."""
+
+
+def first_sku_rows(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    """table, sku, source_row (, source_file): the first row of each sku of `frame`."""
+    located = [c for c in (SOURCE_FILE, ROW) if c in frame.columns]
+    return (
+        frame.select(*located, "sku")
+        .drop_nulls("sku")
+        .sort(located)
+        .group_by("sku", maintain_order=True)
+        .first()
+        .select(pl.lit(name).alias("table"), "sku", *located)
+    )
+
+
+def unknown_sku_fact(frame: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """The first row of `frame` whose sku the products lack, with `count`, the distinct
+    unknown skus (a partition's skus are its own: counts add over partitions)."""
+    unknown = unknown_skus(frame, products)
+    located = [c for c in (SOURCE_FILE, ROW) if c in unknown.columns]
+    return (
+        unknown.sort(located)
+        .head(1)
+        .with_columns(pl.lit(unknown["sku"].n_unique(), pl.Int64).alias("count"))
+    )
+
+
+def check_products(products: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """One row per sku; service levels as fractions (`_service_levels`)."""
+    _check_unique(products, ["sku"], path, "product")
+    return _service_levels(products, path)
+
+
+def check_stock(stock: pl.DataFrame, path: Path) -> int:
+    """One record per sku, location (, snapshot date, expiry date); returns the number of
+    rows with a negative on_hand (counted as backorders)."""
+    if "date" in stock.columns and stock["date"].null_count() < stock.height:
+        snapshot_keys = ["sku", "location", "date"]
+    else:
+        snapshot_keys = ["sku", "location"]
+    if "expiry_date" in stock.columns:  # one row per lot of a perishable item
+        snapshot_keys.append("expiry_date")
+    _check_unique(stock, snapshot_keys, path, "stock record")
+    return stock.filter(pl.col("on_hand") < 0).height
+
+
+def negative_stock_note(config: Config, rows: int) -> list[str]:
+    if rows == 0:
+        return []
+    return [
+        f"{_path(config, 'stock')}: {rows} rows have negative on_hand; "
+        "counted as backorders with on_hand 0"
+    ]
+
+
 def _service_levels(products: pl.DataFrame, path: Path) -> pl.DataFrame:
     """Percent (95) becomes a fraction (0.95); anything outside (0.5, 1) is an error."""
     if "service_level" not in products.columns:
@@ -180,7 +256,7 @@ def _service_levels(products: pl.DataFrame, path: Path) -> pl.DataFrame:
     bad = _first_row(products, level.is_not_null() & ((level <= 0.5) | (level >= 1)))
     if bad.height:
         raise StockplanError(
-            f"{path}, row {bad[ROW][0]}, column 'service_level': {bad['service_level'][0]:g} "
+            f"{where(bad, path)}, column 'service_level': {bad['service_level'][0]:g} "
             "is not a service level between 50 % and 99.99 % (e.g. 0.95 or 95)"
         )
     return products
@@ -243,49 +319,150 @@ def prepare_sales_slice(
         "series": sales.group_by("sku", "location").agg(pl.col("date").max()),
     }
     if products is not None:
-        unknown = unknown_skus(sales, products)
-        facts["unknown"] = (
-            unknown.sort(located)
-            .head(1)
-            .with_columns(pl.lit(unknown["sku"].n_unique(), pl.Int64).alias("count"))
-        )
+        facts["unknown_sales"] = unknown_sku_fact(sales, products)
     if config.planning.as_of is not None:
         late = sales.filter(pl.col("date") >= config.planning.as_of).select(*located, "date")
         facts["late"] = pl.concat([late.sort(located).head(1), late.sort("date").tail(1)])
     return sales.drop(ROW, SOURCE_FILE, strict=False), facts
 
 
-def check_sales_facts(
-    facts: list[dict[str, pl.DataFrame]], tables: dict[str, pl.DataFrame], config: Config
+def fill_locations(
+    tables: dict[str, pl.DataFrame], default_location: str
+) -> dict[str, pl.DataFrame]:
+    """The stock, sales, purchase and customer orders with `default_location` where they
+    have none (the tables of a partition, or the driver's, once the stock is read)."""
+    return {
+        name: _with_location(frame, default_location)
+        if name in ("stock", "sales", "purchase_orders", "customer_orders")
+        else frame
+        for name, frame in tables.items()
+    }
+
+
+def stock_location_facts(stock: pl.DataFrame) -> dict:
+    """A partition's stock slice as the driver needs it to place rows without a location:
+    whether it has a location column, its distinct locations and how many rows lack one."""
+    if "location" not in stock.columns:
+        empty = pl.DataFrame(schema={"location": pl.String})
+        return {"has_location": False, "stock_locations": empty, "unplaced": stock.height}
+    return {
+        "has_location": True,
+        "stock_locations": stock.select(pl.col("location").drop_nulls().unique()),
+        "unplaced": stock["location"].null_count(),
+    }
+
+
+def stock_locations(
+    facts: list[dict], tables: dict[str, pl.DataFrame], config: Config
+) -> tuple[str, list[str]]:
+    """(the location of rows without one, the stock's locations once filled) from every
+    partition's `stock_location_facts`, as `prepare_inputs` places them; a sales, purchase
+    or customer order table without a location column beside a stock of several locations
+    is refused (`_implied_location`)."""
+    located = pl.concat([f["stock_locations"] for f in facts]).unique().sort("location")
+    others = {n: tables[n] for n in ("sales", "purchase_orders", "customer_orders") if n in tables}
+    stock = located if any(f["has_location"] for f in facts) else pl.DataFrame()
+    default = _implied_location({"stock": stock, **others}, config)
+    filled = set(located["location"].to_list())
+    if any(f["unplaced"] for f in facts):
+        filled.add(default)
+    return default, sorted(filled)
+
+
+def prepare_items_slice(
+    tables: dict[str, pl.DataFrame], later: set[str], default_location: str, config: Config
+) -> tuple[dict[str, pl.DataFrame], dict]:
+    """One partition's tables after its task read the stock and products slices
+    (`later`): locations filled as `prepare_inputs` fills them, the stock's records
+    checked, and the facts the driver checks over every partition: `unknown_stock`
+    (first unknown sku row and `count`), `negative` (rows) and `stock` (one row per
+    series: sku, location, the last snapshot date and a name where the stock has them)."""
+    facts: dict = {}
+    out = fill_locations(tables, default_location) if "stock" in later else dict(tables)
+    if "stock" in later:
+        stock = out["stock"]
+        facts["negative"] = check_stock(stock, _path(config, "stock"))
+        extra = [c for c in ("date", "name") if c in stock.columns]
+        facts["stock"] = stock.group_by("sku", "location", maintain_order=True).agg(
+            *(
+                pl.col(c).drop_nulls().max() if c == "date" else pl.col(c).drop_nulls().first()
+                for c in extra
+            )
+        )
+    products = out.get("products")
+    if products is not None and "stock" in later:
+        facts["unknown_stock"] = unknown_sku_fact(out["stock"], products)
+    return out, facts
+
+
+def check_read_facts(
+    facts: list[dict],
+    tables: dict[str, pl.DataFrame],
+    config: Config,
+    product_skus: pl.Series | None,
 ) -> list[str]:
-    """The checks of `prepare_inputs` that need every sales line, over the partitions'
-    `prepare_sales_slice` facts: unknown skus, locations, late sales. Returns warnings."""
+    """The checks of `prepare_inputs` that need every row of the tables a cluster's tasks
+    read, over the partitions' facts (`prepare_items_slice`, `prepare_sales_slice`): unknown
+    skus (the tasks' and, against `product_skus`, the driver's `UNCHECKED_SKUS`, table by
+    table in `prepare_inputs`' order), negative stock, locations, late sales. Returns
+    warnings."""
     warnings: list[str] = []
-    unknown = [f["unknown"] for f in facts if "unknown" in f and f["unknown"].height]
-    if unknown:
-        every = pl.concat(unknown, how="diagonal_relaxed")
-        located = [c for c in (SOURCE_FILE, ROW) if c in every.columns]
-        first = every.sort(located).head(1)
-        unknown_sku_message(config, "sales", first, int(every["count"].sum()), warnings)
-    locations = pl.concat([f["locations"] for f in facts]).unique()
-    check_unchecked_locations(tables.get(UNCHECKED_LOCATIONS), locations, config)
+    driver = tables.get(UNCHECKED_SKUS)
+    for name in SKU_CHECKED:
+        unknown = [f[f"unknown_{name}"] for f in facts if f"unknown_{name}" in f]
+        if driver is not None and product_skus is not None:
+            stray = driver.filter(
+                (pl.col("table") == name) & ~pl.col("sku").is_in(product_skus.implode())
+            ).drop("table")
+            located = [c for c in (SOURCE_FILE, ROW) if c in stray.columns]
+            # one row per sku: the count is the table's unknown skus
+            unknown.append(stray.sort(located).head(1).with_columns(count=pl.lit(stray.height)))
+        unknown = [u for u in unknown if u.height]
+        if unknown:
+            every = pl.concat(unknown, how="diagonal_relaxed")
+            located = [c for c in (SOURCE_FILE, ROW) if c in every.columns]
+            first = every.sort(located).head(1)
+            unknown_sku_message(config, name, first, int(every["count"].sum()), warnings)
+    warnings += negative_stock_note(config, sum(f.get("negative", 0) for f in facts))
+    if UNCHECKED_LOCATIONS in tables:  # against the stock's and every sales line's
+        known = [f["locations"] for f in facts if "locations" in f]
+        known += [tables[t].select("location") for t in ("stock", "sales") if t in tables]
+        locations = pl.concat(known).unique()
+        check_unchecked_locations(tables[UNCHECKED_LOCATIONS], locations, config)
     late = [f["late"] for f in facts if "late" in f]
     if late:
         warnings += late_sales(pl.concat(late, how="diagonal_relaxed"), config)
     return warnings
 
 
-def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedInputs:
-    """Fill default locations, check cross-table consistency, drop source row numbers."""
+def prepare_inputs(
+    tables: dict[str, pl.DataFrame], config: Config, later: set[str] | frozenset[str] = frozenset()
+) -> PreparedInputs:
+    """Fill default locations, check cross-table consistency, drop source row numbers.
+
+    `later`: the tables a cluster's tasks read and check themselves (sales, stock,
+    products; `io.readers.engine_read_tables`). Without the stock the locations are
+    filled and checked once the tasks have read it (`stock_locations`,
+    `UNCHECKED_LOCATIONS`); without stock or products the skus of the tables read here
+    are checked against the products then (`UNCHECKED_SKUS`, `check_read_facts`)."""
     warnings: list[str] = []
     # master data has no location; a promotion without a location applies everywhere
     located = {"sales", "stock", "purchase_orders", "customer_orders"}
-    default_location = _implied_location(tables, config)
-    out = {
-        name: (_with_location(frame, default_location) if name in located else frame)
-        for name, frame in tables.items()
-    }
-    _check_known_skus(out, config, warnings)
+    if "stock" in tables:
+        default_location = _implied_location(tables, config)
+        out = {
+            name: (_with_location(frame, default_location) if name in located else frame)
+            for name, frame in tables.items()
+        }
+    else:  # placed once the tasks have read the stock
+        out = dict(tables)
+    unchecked_skus = None
+    if later & {"stock", "products"}:
+        if "products" in later or "products" in out:
+            firsts = [first_sku_rows(out[n], n) for n in SKU_CHECKED if n in out]
+            unchecked_skus = pl.concat(firsts, how="diagonal_relaxed") if firsts else None
+    else:
+        _check_known_skus(out, config, warnings)
 
     if "products" in out:
         _check_unique(out["products"], ["sku"], _path(config, "products"), "product")
@@ -300,21 +477,8 @@ def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedI
     if "price_breaks" in out:
         _check_price_breaks(out["price_breaks"], _path(config, "price_breaks"))
 
-    stock = out["stock"]
-    if "date" in stock.columns and stock["date"].null_count() < stock.height:
-        snapshot_keys = ["sku", "location", "date"]
-    else:
-        snapshot_keys = ["sku", "location"]
-    if "expiry_date" in stock.columns:  # one row per lot of a perishable item
-        snapshot_keys.append("expiry_date")
-    _check_unique(stock, snapshot_keys, _path(config, "stock"), "stock record")
-
-    negative = stock.filter(pl.col("on_hand") < 0)
-    if negative.height:
-        warnings.append(
-            f"{_path(config, 'stock')}: {negative.height} rows have negative on_hand; "
-            "counted as backorders with on_hand 0"
-        )
+    if "stock" in out:
+        warnings += negative_stock_note(config, check_stock(out["stock"], _path(config, "stock")))
 
     if "sales" in out:
         warnings += late_sales(out["sales"], config)
@@ -324,4 +488,6 @@ def prepare_inputs(tables: dict[str, pl.DataFrame], config: Config) -> PreparedI
     clean = {name: frame.drop(ROW, SOURCE_FILE, strict=False) for name, frame in out.items()}
     if unchecked is not None:
         clean[UNCHECKED_LOCATIONS] = unchecked
+    if unchecked_skus is not None:
+        clean[UNCHECKED_SKUS] = unchecked_skus
     return PreparedInputs(clean, warnings)

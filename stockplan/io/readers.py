@@ -347,13 +347,22 @@ def read_table(
     return typed
 
 
+ENGINE_READ_TABLES = ("sales", "stock", "products")
+"""The tables a cluster plan's tasks may read themselves, each its own slice of skus."""
+
+
 def engine_read_tables(config: Config) -> set[str]:
-    """The input tables a cluster plan's tasks read themselves, each its own slice: sales
-    given as a Parquet dataset (folder or glob) under `forecast.engine` dask, ray or spark."""
-    spec = config.inputs.sales if config.inputs is not None else None
-    if config.forecast.engine == "local" or not isinstance(spec, InputFile):
+    """The input tables a cluster plan's tasks read themselves, each its own slice: sales,
+    stock and products given as a Parquet dataset (folder or glob) under `forecast.engine`
+    dask, ray or spark."""
+    if config.forecast.engine == "local" or config.inputs is None:
         return set()
-    return {"sales"} if is_dataset(spec.path) else set()
+    specs = {name: getattr(config.inputs, name) for name in ENGINE_READ_TABLES}
+    return {
+        name
+        for name, spec in specs.items()
+        if isinstance(spec, InputFile) and is_dataset(spec.path)
+    }
 
 
 def load_inputs(
