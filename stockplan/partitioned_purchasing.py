@@ -103,6 +103,7 @@ class _Written:
 
     schemas: dict[str, pl.DataFrame]
     small: dict[str, pl.DataFrame]
+    series: int
     lines: int
     value: float
     high: int
@@ -250,6 +251,7 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
     return _Written(
         {table: frame.clear() for table, frame in out.items()},
         small,
+        demand.classes.height,
         buying_lines.height,
         float(buying_lines["order_value"].fill_null(0.0).sum()),
         ordered.risk.filter(pl.col("risk_level") == "high").height,
@@ -378,10 +380,12 @@ def _result(
     (their rows are in the part files), the small tables whole and the summary's counts."""
     as_of = config.planning.as_of
     assert as_of is not None
-    first = written[0]
+    # the columns of a partition that planned series (an empty one may lack some)
+    first = next((w for w in written if w.series), written[0])
+    names = dict.fromkeys(name for w in written for name in w.small)
     small = {
         name: pl.concat([w.small[name] for w in written if name in w.small], how="diagonal_relaxed")
-        for name in first.small
+        for name in names
     }
     small["transfers"] = small["transfers"].sort(["sku", "to_location", "from_location"])
     return PlanResult(
