@@ -135,9 +135,29 @@ def _step_priced(part, config: Config) -> _Buying:
     return _Buying(part, every, every, demand_rows)
 
 
+BUDGET_COLUMNS = [
+    *SERIES,
+    "order_qty",
+    "order_value",
+    "reason",
+    "unit_cost",
+    "moq",
+    "pack_size",
+    "inventory_position",
+    "reorder_point",
+    "safety_stock",
+    "sigma_lead_time_demand",
+    "lead_time_days",
+    "review_days",
+    "demand_pattern",
+]
+"""The columns of an order line the budget reads (`purchasing.budget_blocks`,
+`purchasing.apply_budget`): only these travel to the driver."""
+
+
 def _order_lines(buying: _Buying) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The rows with an order and their demand rows (for the budget)."""
-    lines = buying.funded.filter(pl.col("order_qty") > 0)
+    """The rows with an order (the budget's columns) and their demand rows."""
+    lines = buying.funded.filter(pl.col("order_qty") > 0).select(BUDGET_COLUMNS)
     return lines, buying.demand_rows.join(lines.select(SERIES), on=SERIES, how="semi")
 
 
