@@ -87,10 +87,22 @@ CHANGED = [*SERIES, "order_qty", "order_value", "reason"]
 
 
 @dataclass
+class _Step:
+    """What one step sends to every partition, under the step's name: one object (an
+    engine would scatter the entries of a bare list one by one), and no two steps of a
+    run send an equal object (Dask names a scattered object by its content; sending an
+    equal one while the last is being released can lose it)."""
+
+    name: str
+    value: object
+
+
+@dataclass
 class _Buying:
     """A partition's order rows through the purchasing rules (kept on its worker)."""
 
     part: object  # partitioned._Part after the order step
+    config: Config
     priced: pl.DataFrame  # every order row with override reasons and price breaks
     funded: pl.DataFrame  # ... and the rules decided so far
     demand_rows: pl.DataFrame  # sku, location, unit_price, demand_lead_time
@@ -120,9 +132,11 @@ class _Final:
     config: Config = field(repr=False)
 
 
-def _step_priced(part, config: Config) -> _Buying:
+def _step_priced(part, step: _Step) -> _Buying:
     """Override reasons and price breaks on the partition's order rows (sorted by sku,
-    location as the local plan's)."""
+    location as the local plan's); `step.value`: the plan's config."""
+    config = step.value
+    assert isinstance(config, Config)
     demand, ordered = part.demand, part.ordered
     tables, policy = demand.tables, config.policy
     every = with_override_reasons(
@@ -132,7 +146,7 @@ def _step_priced(part, config: Config) -> _Buying:
         every, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
     ).sort(SERIES, maintain_order=True)
     demand_rows = ordered.rebalanced.select(*SERIES, "unit_price", "demand_lead_time")
-    return _Buying(part, every, every, demand_rows)
+    return _Buying(part, config, every, every, demand_rows)
 
 
 BUDGET_COLUMNS = [
@@ -161,9 +175,12 @@ def _order_lines(buying: _Buying) -> tuple[pl.DataFrame, pl.DataFrame]:
     return lines, buying.demand_rows.join(lines.select(SERIES), on=SERIES, how="semi")
 
 
-def _rows_of(buying: _Buying, suppliers: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every row of these suppliers and their demand rows."""
-    rows = buying.funded.filter(pl.col("supplier").is_in(suppliers))
+def _rows_of(buying: _Buying, step: _Step) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every row of the suppliers in `step.value` (a frame with a supplier column) and
+    their demand rows."""
+    suppliers = step.value
+    assert isinstance(suppliers, pl.DataFrame)
+    rows = buying.funded.join(suppliers.select("supplier"), on="supplier", how="semi")
     return rows, buying.demand_rows.join(rows.select(SERIES), on=SERIES, how="semi")
 
 
@@ -180,8 +197,11 @@ def _load_sums(buying: _Buying) -> pl.DataFrame:
     return supplier_load_sums(buying.funded, buying.part.demand.tables.get("products"))
 
 
-def _with_changes(buying: _Buying, changes: pl.DataFrame) -> _Buying:
-    """The rows as a rule on the driver left them (order_qty, order_value, reason)."""
+def _with_changes(buying: _Buying, step: _Step) -> _Buying:
+    """The rows as a rule on the driver left them (`step.value`: SERIES, order_qty,
+    order_value, reason of the lines it changed)."""
+    changes = step.value
+    assert isinstance(changes, pl.DataFrame)
     if changes.height:
         mine = changes.join(buying.funded.select(SERIES), on=SERIES, how="semi")
         if mine.height:
@@ -189,8 +209,9 @@ def _with_changes(buying: _Buying, changes: pl.DataFrame) -> _Buying:
     return buying
 
 
-def _step_dated(buying: _Buying, config: Config) -> _Buying:
+def _step_dated(buying: _Buying) -> _Buying:
     """Repriced at the quantity finally ordered and dated on the supplier's calendar."""
+    config = buying.config
     part = buying.part
     demand, supply, ordered = part.demand, part.supply, part.ordered
     days = BUCKET_DAYS[config.planning.bucket]
@@ -317,11 +338,11 @@ def purchase_on_workers(
     # table, unless the output asks for every row (`plan --all`)
     include_all = target.all_rows if target is not None else include_all
     suppliers, products = tables.get("suppliers"), tables.get("products")
-    handles = cl.map(_step_priced, handles, config)
+    handles = cl.map(_step_priced, handles, _Step("priced", config))
     if purchasing.budget is not None:
         lines, demand = _stacked(cl.gather(cl.map(_order_lines, handles)))
         funded = apply_budget(lines, demand, purchasing.budget, policy.discrete_patterns)
-        handles = cl.map(_with_changes, handles, _changes(lines, funded))
+        handles = cl.map(_with_changes, handles, _Step("budget", _changes(lines, funded)))
     rules = {
         "holding_rate": policy.holding_cost_rate,
         "review_days": policy.review_days,
@@ -345,12 +366,12 @@ def purchase_on_workers(
         )
         if short.height:
             rows, demand = _stacked(
-                cl.gather(cl.map(_rows_of, handles, short["supplier"].to_list()))
+                cl.gather(cl.map(_rows_of, handles, _Step("short", short.select("supplier"))))
             )
             met, decisions = meet_minimum_order_value(
                 rows, demand, suppliers, action=purchasing.minimum_order_value, **rules
             )
-            handles = cl.map(_with_changes, handles, _changes(rows, met))
+            handles = cl.map(_with_changes, handles, _Step("minimum", _changes(rows, met)))
     loads = pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
     capacity = load_capacity(suppliers)
     if capacity is not None:
@@ -362,13 +383,13 @@ def purchase_on_workers(
         )
         if to_round.height:
             rows, demand = _stacked(
-                cl.gather(cl.map(_rows_of, handles, to_round["supplier"].to_list()))
+                cl.gather(cl.map(_rows_of, handles, _Step("to round", to_round.select("supplier"))))
             )
             moved, table = round_to_loads(rows, demand, suppliers, products, **rules)
-            handles = cl.map(_with_changes, handles, _changes(rows, moved))
+            handles = cl.map(_with_changes, handles, _Step("loads", _changes(rows, moved)))
             rounded = pl.concat([rounded, table], how="diagonal_relaxed")
         loads = rounded
-    handles = cl.map(_step_dated, handles, config)
+    handles = cl.map(_step_dated, handles)
     sums = cl.gather(cl.map(_sums, handles))
     by_supplier = supplier_orders_from(pl.concat([s[0] for s in sums]), suppliers)
     notes = [

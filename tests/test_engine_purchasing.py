@@ -9,8 +9,13 @@ Dask runs in CI (the dask extra is in the test extras); one local cluster serves
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import polars as pl
 import pytest
+import yaml
 from polars.testing import assert_frame_equal
 from test_engines import AS_OF, SKUS, _config, _shop
 
@@ -176,3 +181,39 @@ def test_the_planning_date_is_on_every_row_the_workers_write(shop, dask_schedule
         frame = _parts(tmp_path / "out", table)
         assert frame.height > 0, table
         assert (frame["as_of"] == AS_OF).all(), table
+
+
+def test_the_cli_writes_the_per_series_tables_as_parts_and_prints_the_local_summary(
+    shop, dask_scheduler, tmp_path
+):
+    """`stockplan plan -o FOLDER -f parquet` on Dask with part files: orders, risk and
+    classes are folders of part files, the supplier orders a file the driver wrote, and
+    the summary line counts the local plan's order lines, value and high-risk items."""
+    local, shown = _local(shop, BUDGET, "cheapest", False)
+    raw = _purchasing_config(BUDGET, "cheapest", "dask", dask_scheduler).model_dump(mode="json")
+    names = ("sales", "stock", "purchase_orders", "products", "suppliers")
+    for name in names:
+        shop[name].write_parquet(tmp_path / f"{name}.parquet")
+    raw["inputs"] = {name: f"{name}.parquet" for name in names}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(raw))
+    done = subprocess.run(
+        [sys.executable, "-m", "stockplan", "plan", "-c", "config.yaml"]
+        + ["-o", "out", "-f", "parquet"],
+        cwd=tmp_path,
+        env={**os.environ, "STOCKPLAN_CACHE_DIR": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "out"
+    for table in ("orders", "risk", "classes", "excess", "forecast", "history"):
+        assert not (out / f"{table}.parquet").exists(), table
+        assert list((out / table).glob("part-*.parquet")), table
+    assert (out / "supplier_orders.parquet").is_file()
+    buying = shown.filter(pl.col("order_qty") > 0)
+    high = local.tables["risk"].filter(pl.col("risk_level") == "high").height
+    value = f"{buying['order_value'].sum():,.2f}"
+    summary = f"{buying.height} order lines, value {value} CNY; {high} items at high"
+    assert summary in done.stderr, done.stderr[-2000:]
+    _same("orders", shown, _parts(out, "orders"))
