@@ -39,7 +39,9 @@ Global and small, on the driver: lead times, backup lead times and the supplier
 scorecard (they pool each supplier's receipts over all its skus; computed from the
 purchase orders before partitioning), ABC, the pooled statistics above, then the budget,
 minimum order values, full loads and supplier totals over the order lines
-(`pipeline.plan_result`).
+(`pipeline.plan_result`); on a large run (part files, `parts_staging`) these from
+per-supplier sums and only the rows the rules act on, the per-series tables written by
+the workers (`partitioned_purchasing`).
 
 With `forecast.pooled_seasonality` the catalogue's seasonal profile is summed over every
 partition too (`forecast.seasonal_sums` at the latest forecast origin of any partition,
