@@ -18,10 +18,12 @@ with `stockplan plan`'s own loading (`api.read_inputs(config, for_plan=True)`) a
 (`forecast.n_jobs` = the machine's cores; it reads the dataset's part files one by one),
 then `forecast.engine: dask` (a local Dask cluster, one single-threaded worker per core,
 started and stopped inside the run), whose tasks each read their own slice of the
-dataset: the driver never reads the sales lines, and (as `plan -o FOLDER -f parquet`
-with `io.parquet_parts: on`) whose workers write the forecast and demand history as part
-files into `plan-dask/` of the data folder: the driver never gathers them either (their
-writing counts in the Dask run; the local run writes nothing). `--local-up-to N` skips the local
+dataset: the driver never reads the sales lines, and (as `plan -o FOLDER -f parquet --all`
+with `io.parquet_parts: on`) whose workers write the per-series tables (forecast, demand
+history, orders, risk, classes, excess, large orders) as part files into `plan-dask/` of
+the data folder: the driver never gathers them either (their writing counts in the Dask
+run; the local run writes nothing; the Dask run's orders are read back from the part
+files after the run, for the comparison with the local plan). `--local-up-to N` skips the local
 baseline for sizes above N series (the local plan holds every sales line in one process:
 about 3.3 GB at 30,490 series x 1,941 days, so 300,000 series would need about 33 GB);
 the Dask / local ratios are then reported as not measured. Per run it records
@@ -80,19 +82,25 @@ def child(engine: str, config_path: Path, out: Path) -> None:
         )
         tables = read_inputs(config, for_plan=True).tables  # as `stockplan plan` reads them
         # as `plan -o FOLDER -f parquet`: on Dask the workers write forecast and history
-        parts = PartsOutput(out.parent / f"plan-{engine}")
+        parts = PartsOutput(out.parent / f"plan-{engine}", all_rows=True)
         with offering(parts):
             result = run_plan(tables, config, include_all=True)
         parts.publish()
         wall = time.perf_counter() - begin
-    result.tables["orders"].select("sku", "location", "order_qty").write_parquet(out)
+    orders, classes = result.tables["orders"], result.tables["classes"]
+    if getattr(result, "totals", None) is not None:  # the workers wrote orders and classes
+        import polars as pl
+
+        orders = pl.read_parquet(parts.target / "orders" / "*.parquet")
+        classes = pl.scan_parquet(parts.target / "classes" / "*.parquet").collect()
+    orders.select("sku", "location", "order_qty").write_parquet(out)
     print(
         json.dumps(
             {
                 "wall": wall,
                 "driver_mb": peaks.driver_mb,
                 "workers_mb": peaks.workers_mb,
-                "series": result.tables["classes"].height,
+                "series": classes.height,
             }
         )
     )

@@ -672,9 +672,9 @@ class IO(Section):
     parquet_parts: Literal["auto", "on", "off"] = Field(
         default="auto",
         description="On a cluster engine with `plan -o FOLDER -f parquet`, the workers write "
-        "the forecast and the demand history as part files (FOLDER/forecast/, "
-        "FOLDER/history/) instead of sending them to the driver: on, off, or auto (from "
-        "parquet_parts_series series on).",
+        "the per-series tables (forecast, history, orders, risk, classes, excess, "
+        "large_orders) as part files (FOLDER/forecast/, FOLDER/orders/, ...) instead of "
+        "sending them to the driver: on, off, or auto (from parquet_parts_series series on).",
     )
     parquet_parts_series: int = Field(
         default=100_000,

@@ -39,7 +39,9 @@ Global and small, on the driver: lead times, backup lead times and the supplier
 scorecard (they pool each supplier's receipts over all its skus; computed from the
 purchase orders before partitioning), ABC, the pooled statistics above, then the budget,
 minimum order values, full loads and supplier totals over the order lines
-(`pipeline.plan_result`).
+(`pipeline.plan_result`); on a large run (part files, `parts_staging`) these from
+per-supplier sums and only the rows the rules act on, the per-series tables written by
+the workers (`partitioned_purchasing`).
 
 With `forecast.pooled_seasonality` the catalogue's seasonal profile is summed over every
 partition too (`forecast.seasonal_sums` at the latest forecast origin of any partition,
@@ -493,17 +495,22 @@ def partitioned_plan(
         pooled = _Pooled(scores, calibration)
         handles = cl.map(_step_orders, handles, pooled, scorecard, backups, config)
         staging = parts_staging(config, universe.height)
-        if staging is not None:  # the forecast and history stay out of the driver
+        if staging is not None:  # the per-series tables stay out of the driver
+            from stockplan.partitioned_purchasing import WORKER_TABLES, purchase_on_workers
+
             handles = cl.map(_write_parts, handles, staging)
+            result = purchase_on_workers(
+                cl, handles, tables, config, staging, scorecard, include_all=include_all
+            )
+            written = ", ".join(f"{t}/" for t in ("forecast", "history", *WORKER_TABLES))
+            result.notes.append(
+                f"the per-series tables of {universe.height} series were written by the "
+                f"workers as part files ({written} in the output folder)"
+            )
+            return result
         parts: list[_Part] = cl.gather(cl.map(_rows, handles))
     demand, supply, ordered = _combined(parts, item_view, lots, as_of, config, scores, scorecard)
-    result = plan_result(tables, demand, supply, ordered, config, include_all=include_all)
-    if staging is not None:
-        result.notes.append(
-            f"the forecast and demand history of {universe.height} series were written by "
-            "the workers as part files (forecast/, history/ in the output folder)"
-        )
-    return result
+    return plan_result(tables, demand, supply, ordered, config, include_all=include_all)
 
 
 def _combined(

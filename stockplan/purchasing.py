@@ -246,17 +246,33 @@ def apply_budget(
     )
 
 
+def budget_note_sums(requested: pl.DataFrame, funded: pl.DataFrame) -> pl.DataFrame:
+    """One row: lines funded, cut and not funded, value funded and asked, over the lines
+    that asked for an order; rows of several sets of series add up (`budget_note_from`)."""
+    before = requested.select(*SERIES, pl.col("order_qty").alias("asked"))
+    both = funded.join(before, on=SERIES).filter(pl.col("asked") > 0)
+    return both.select(
+        ((pl.col("order_qty") > 0) & (pl.col("order_qty") < pl.col("asked"))).sum().alias("cut"),
+        (pl.col("order_qty") <= 0).sum().alias("dropped"),
+        (pl.col("order_qty") > 0).sum().alias("lines"),
+        pl.col("order_value").fill_null(0.0).sum().alias("value"),
+        (pl.col("asked") * pl.col("unit_cost")).fill_null(0.0).sum().alias("asked"),
+    ).cast({"cut": pl.Int64, "dropped": pl.Int64, "lines": pl.Int64})
+
+
 def budget_note(requested: pl.DataFrame, funded: pl.DataFrame, budget: float | None) -> str | None:
     """One line for the buyer: what the budget funded and what it cut."""
     if budget is None:
         return None
-    before = requested.select(*SERIES, pl.col("order_qty").alias("asked"))
-    both = funded.join(before, on=SERIES).filter(pl.col("asked") > 0)
-    cut = both.filter((pl.col("order_qty") > 0) & (pl.col("order_qty") < pl.col("asked"))).height
-    dropped = both.filter(pl.col("order_qty") <= 0).height
-    lines = both.filter(pl.col("order_qty") > 0).height
-    value = float(both["order_value"].fill_null(0.0).sum())
-    asked = float((both["asked"] * both["unit_cost"]).fill_null(0.0).sum())
+    return budget_note_from(budget_note_sums(requested, funded), budget)
+
+
+def budget_note_from(sums: pl.DataFrame, budget: float | None) -> str | None:
+    """`budget_note` from the rows of `budget_note_sums` (one per set of series, added)."""
+    if budget is None:
+        return None
+    cut, dropped, lines = (int(sums[c].sum()) for c in ("cut", "dropped", "lines"))
+    value, asked = float(sums["value"].sum()), float(sums["asked"].sum())
     return (
         f"budget {budget:,.2f}: funded {value:,.2f} of {asked:,.2f} asked on {lines} lines; "
         f"{cut} lines cut, {dropped} not funded (the reason column says why)"
@@ -279,6 +295,52 @@ def supplier_orders(orders: pl.DataFrame, suppliers: pl.DataFrame | None) -> pl.
             pl.col("order_date").min().alias("order_date"),
             pl.col("expected_arrival").min().alias("first_arrival"),
             pl.col("expected_arrival").max().alias("last_arrival"),
+        )
+        .join(minimum, on="supplier", how="left")
+        .with_columns(
+            (pl.col("order_value") >= pl.col("min_order_value").fill_null(0)).alias("meets_minimum")
+        )
+        .select(PO_SUMMARY_COLUMNS)
+        .sort("supplier", nulls_last=True)
+    )
+
+
+SUPPLIER_SUMS = ["supplier", "lines", "order_value", "order_date", "first_arrival", "last_arrival"]
+
+
+def supplier_order_sums(orders: pl.DataFrame) -> pl.DataFrame:
+    """Per supplier over the lines with an order: lines, order_value, the earliest order
+    date, first and last arrival; the rows of several sets of series combine by
+    `supplier_orders_from` (sums, minima, maxima)."""
+    return (
+        orders.filter(pl.col("order_qty") > 0)
+        .group_by("supplier")
+        .agg(
+            pl.len().cast(pl.Int64).alias("lines"),
+            pl.col("order_value").sum().alias("order_value"),
+            pl.col("order_date").min().alias("order_date"),
+            pl.col("expected_arrival").min().alias("first_arrival"),
+            pl.col("expected_arrival").max().alias("last_arrival"),
+        )
+        .select(SUPPLIER_SUMS)
+    )
+
+
+def supplier_orders_from(sums: pl.DataFrame, suppliers: pl.DataFrame | None) -> pl.DataFrame:
+    """`supplier_orders` from the rows of `supplier_order_sums` of several sets of series."""
+    minimum = (
+        suppliers.select("supplier", pl.col("moq_value").alias("min_order_value"))
+        if suppliers is not None and "moq_value" in suppliers.columns
+        else pl.DataFrame(schema={"supplier": pl.String, "min_order_value": pl.Float64})
+    )
+    return (
+        sums.group_by("supplier")
+        .agg(
+            pl.col("lines").sum().cast(pl.UInt32),
+            pl.col("order_value").sum(),
+            pl.col("order_date").min(),
+            pl.col("first_arrival").min(),
+            pl.col("last_arrival").max(),
         )
         .join(minimum, on="supplier", how="left")
         .with_columns(

@@ -416,14 +416,33 @@ def plan_orders(
 
 def master_data_note(orders: pl.DataFrame) -> str | None:
     """A line for the buyer naming the lines left unordered by conflicting master data."""
+    return master_data_note_from([master_data_note_sums(orders)])
+
+
+def master_data_note_sums(orders: pl.DataFrame) -> tuple[int, list[str]]:
+    """What `master_data_note` says of one set of order rows (sorted by sku): the lines
+    left unordered by conflicting master data and the first 5 of their skus."""
     flagged = orders.filter(pl.col("reason").str.starts_with(MASTER_DATA_CONFLICT))
-    if flagged.height == 0:
+    return flagged.height, flagged["sku"].unique(maintain_order=True).head(5).to_list()
+
+
+def master_data_note_from(sums: list[tuple[int, list[str]]]) -> str | None:
+    """`master_data_note` over several sets of series (`master_data_note_sums` of each)."""
+    count = sum(n for n, _ in sums)
+    if count == 0:
         return None
-    names = ", ".join(flagged["sku"].unique(maintain_order=True).head(5).to_list())
+    names = ", ".join(_first_skus([skus for _, skus in sums]))
     return (
-        f"products: max_order below moq leaves {flagged.height} lines with a need unordered "
+        f"products: max_order below moq leaves {count} lines with a need unordered "
         f"({names}); fix the product master"
     )
+
+
+def _first_skus(lists: list[list[str]]) -> list[str]:
+    """The first 5 skus of several sets of rows sorted by sku (each set's own first 5)."""
+    if len(lists) == 1:
+        return lists[0]
+    return sorted({sku for skus in lists for sku in skus})[:5]
 
 
 def unreachable_service_note(orders: pl.DataFrame) -> str | None:
@@ -431,18 +450,34 @@ def unreachable_service_note(orders: pl.DataFrame) -> str | None:
     sane stock (`promised_service` below `service_level`), per demand pattern."""
     if "promised_service" not in orders.columns:
         return None
+    return unreachable_service_note_from([unreachable_service_sums(orders)])
+
+
+def unreachable_service_sums(orders: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """What `unreachable_service_note` counts in one set of order rows (sorted by sku):
+    items per demand pattern (demand_pattern, len) and the first 5 skus."""
+    if "promised_service" not in orders.columns:
+        return pl.DataFrame(schema={"demand_pattern": pl.String, "len": pl.Int64}), []
     short = orders.filter(pl.col("promised_service") < pl.col("service_level") - 1e-6)
-    if short.height == 0:
-        return None
+    counts = short.group_by("demand_pattern").len().cast({"len": pl.Int64})
+    return counts, short["sku"].unique(maintain_order=True).head(5).to_list()
+
+
+def unreachable_service_note_from(sums: list[tuple[pl.DataFrame, list[str]]]) -> str | None:
+    """`unreachable_service_note` over several sets of series (`unreachable_service_sums`)."""
     counts = (
-        short.group_by("demand_pattern")
-        .len()
+        pl.concat([c for c, _ in sums], how="vertical_relaxed")
+        .group_by("demand_pattern")
+        .agg(pl.col("len").sum())
         .sort(["len", "demand_pattern"], descending=[True, False])
     )
+    total = int(counts["len"].sum())
+    if total == 0:
+        return None
     parts = ", ".join(f"{p or 'unclassified'} {n:,}" for p, n in counts.iter_rows())
-    names = ", ".join(short["sku"].unique(maintain_order=True).head(5).to_list())
+    names = ", ".join(_first_skus([skus for _, skus in sums]))
     return (
-        f"service: {short.height:,} items cannot reach their service target at sane stock "
+        f"service: {total:,} items cannot reach their service target at sane stock "
         f"({parts}; e.g. {names}); promised_service and service_note say what each can "
         "promise"
     )

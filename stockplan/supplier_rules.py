@@ -392,6 +392,69 @@ def _loads(lines: pl.DataFrame, capacity: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def load_capacity(suppliers: pl.DataFrame | None) -> pl.DataFrame | None:
+    """supplier, container_m3, container_kg, full_loads (bool) of the suppliers with a
+    container capacity; None when the suppliers table gives none."""
+    capacity = _supplier_frame(suppliers, ["container_m3", "container_kg", "full_loads"])
+    if "container_m3" not in capacity.columns and "container_kg" not in capacity.columns:
+        return None
+    return capacity.with_columns(
+        *[
+            (
+                pl.col(c).cast(pl.Float64) if c in capacity.columns else pl.lit(None, pl.Float64)
+            ).alias(c)
+            for c in ("container_m3", "container_kg")
+        ],
+        (
+            pl.col("full_loads").cast(pl.String).str.strip_chars().str.to_lowercase()
+            if "full_loads" in capacity.columns
+            else pl.lit(None, pl.String)
+        )
+        .is_in(["true", "1", "yes", "y", "是", "x"])
+        .fill_null(False)
+        .alias("full_loads"),
+    ).filter(pl.col("container_m3").is_not_null() | pl.col("container_kg").is_not_null())
+
+
+def loads_to_round(loads: pl.DataFrame) -> pl.DataFrame:
+    """The suppliers of `_loads` (or `supplier_loads`) whose order `round_to_loads` rounds:
+    full_loads and not already a whole number of loads."""
+    whole = (pl.col("loads") - pl.col("loads").round()).abs() < 1e-6
+    return loads.filter(pl.col("full_loads") & ~whole)
+
+
+def supplier_load_sums(orders: pl.DataFrame, products: pl.DataFrame | None) -> pl.DataFrame:
+    """Per supplier over the lines with an order: volume_m3 and weight_kg (order_qty x the
+    product's volume and weight); the rows of several sets of series add up."""
+    return (
+        load_per_unit(orders, products)
+        .filter(pl.col("order_qty") > 0)
+        .group_by("supplier")
+        .agg(
+            (pl.col("order_qty") * pl.col("volume_m3")).sum().alias("volume_m3"),
+            (pl.col("order_qty") * pl.col("weight_kg")).sum().alias("weight_kg"),
+        )
+    )
+
+
+def supplier_loads(sums: pl.DataFrame, capacity: pl.DataFrame) -> pl.DataFrame:
+    """`_loads` per supplier from the rows of `supplier_load_sums` of several sets of series."""
+    added = sums.group_by("supplier").agg(pl.col("volume_m3").sum(), pl.col("weight_kg").sum())
+    return _loads(added.with_columns(pl.lit(1.0).alias("order_qty")), capacity)
+
+
+def load_table(loads: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
+    """The LOAD_COLUMNS per supplier of `_loads` (`actions`: supplier, load_action)."""
+    return loads.join(actions, on="supplier", how="left").select(
+        "supplier",
+        "volume_m3",
+        "weight_kg",
+        "loads",
+        (pl.col("loads") / pl.col("loads").ceil().clip(lower_bound=1.0)).alias("load_fill"),
+        pl.col("load_action").fill_null("none"),
+    )
+
+
 def _unit_load() -> pl.Expr:
     return (
         pl.when(pl.col("_volume_binds"))
@@ -416,29 +479,12 @@ def round_to_loads(
     loads = max(volume / container_m3, weight / container_kg); load_fill = loads /
     ceil(loads) (how full the containers used are). A supplier with full_loads true is
     rounded to whole loads (module docstring): load_action `down` or `up`, or `none`."""
-    capacity = _supplier_frame(suppliers, ["container_m3", "container_kg", "full_loads"])
-    if "container_m3" not in capacity.columns and "container_kg" not in capacity.columns:
+    capacity = load_capacity(suppliers)
+    if capacity is None:
         return orders, pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
-    capacity = capacity.with_columns(
-        *[
-            (
-                pl.col(c).cast(pl.Float64) if c in capacity.columns else pl.lit(None, pl.Float64)
-            ).alias(c)
-            for c in ("container_m3", "container_kg")
-        ],
-        (
-            pl.col("full_loads").cast(pl.String).str.strip_chars().str.to_lowercase()
-            if "full_loads" in capacity.columns
-            else pl.lit(None, pl.String)
-        )
-        .is_in(["true", "1", "yes", "y", "是", "x"])
-        .fill_null(False)
-        .alias("full_loads"),
-    ).filter(pl.col("container_m3").is_not_null() | pl.col("container_kg").is_not_null())
     lines = load_per_unit(_with_line(orders), products)
     loads = _loads(lines, capacity)
-    whole = (pl.col("loads") - pl.col("loads").round()).abs() < 1e-6
-    to_round = loads.filter(pl.col("full_loads") & ~whole)
+    to_round = loads_to_round(loads)
     unit = lines.join(
         to_round.select("supplier", "container_m3", "container_kg", "_volume_binds"),
         on="supplier",
@@ -556,17 +602,7 @@ def round_to_loads(
         .alias("reason"),
         new_qty.alias("order_qty"),
     ).with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
-    after = _loads(changed, capacity).join(
-        costs.select("supplier", "load_action"), on="supplier", how="left"
-    )
-    table = after.select(
-        "supplier",
-        "volume_m3",
-        "weight_kg",
-        "loads",
-        (pl.col("loads") / pl.col("loads").ceil().clip(lower_bound=1.0)).alias("load_fill"),
-        pl.col("load_action").fill_null("none"),
-    )
+    table = load_table(_loads(changed, capacity), costs.select("supplier", "load_action"))
     return changed.select(orders.columns), table
 
 

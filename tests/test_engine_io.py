@@ -206,8 +206,9 @@ def test_the_workers_write_forecast_and_history_as_parquet_parts_equal_to_the_lo
     )
     history = pl.read_parquet(out / "history" / "*.parquet").sort(keys)
     assert history.drop("as_of").equals(local_plan.history.sort(keys))
-    # the tables the driver wrote are the local plan's
-    orders = pl.read_parquet(out / "orders.parquet").sort("sku", "location")
+    # the orders too are the workers' part files, and the local plan's
+    assert not (out / "orders.parquet").exists()
+    orders = pl.read_parquet(out / "orders" / "*.parquet").sort("sku", "location")
     local_orders = local_plan.tables["orders"].sort("sku", "location")
     assert orders["order_qty"].to_list() == local_orders["order_qty"].to_list()
     assert not list(tmp_path.glob(".out.parts-*"))  # the staging folder is gone
@@ -219,11 +220,12 @@ def test_the_workers_write_forecast_and_history_as_parquet_parts_equal_to_the_lo
 def test_a_plan_that_fails_to_write_leaves_no_part_files(shop_files, dask_scheduler, tmp_path):
     folder, _ = shop_files
     config = _with_parts(_config(folder, "sales", "dask", dask_scheduler))
-    (tmp_path / "out" / "risk.parquet").mkdir(parents=True)  # the writer cannot replace it
+    # the driver's writer cannot replace it
+    (tmp_path / "out" / "supplier_orders.parquet").mkdir(parents=True)
     done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet")
     assert done.returncode == 1, done.stderr[-2000:]
     assert len(done.stderr.strip().splitlines()) == 1
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["risk.parquet"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["supplier_orders.parquet"]
     assert not list(tmp_path.glob(".out.parts-*"))
 
 

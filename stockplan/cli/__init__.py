@@ -345,33 +345,43 @@ def plan(
     earlier = _previous_risk(previous, fail_on_risk)
     from stockplan.io.parts import offering, parts_target
 
-    # a cluster plan may write its forecast and history as part files (io.parquet_parts)
-    parts = None if supplier_forecast or name == "forecast" else parts_target(output, format)
+    # a cluster plan may write its per-series tables as part files (io.parquet_parts);
+    # the risk alerts, --supplier-forecast and the forecast table need them on the driver
+    needs_rows = supplier_forecast or name == "forecast" or notify or fail_on_risk or previous
+    parts = None if needs_rows else parts_target(output, format, all_rows)
     with offering(parts):
         cfg, tables, result = _planned(config, console, view, not no_cache, notify)
-    result.tables = result.output_tables(all_rows)
     if parts is not None and parts.used:
-        result.tables.pop("forecast")
+        from stockplan.io.parts import PART_TABLES
+
+        for written in (*PART_TABLES, "orders_shown"):
+            result.tables.pop(written, None)
+    result.tables = result.output_tables(all_rows) if "orders" in result.tables else result.tables
     if name == "expiry_risk" and name not in result.tables:
         raise StockplanError(message("no_expiry", view.lang))
-    if name not in result.tables:
+    if name not in result.tables and not (parts is not None and parts.used):
         raise StockplanError(message("no_table", view.lang, table=name))
-    orders, risk = result.tables["orders"], result.tables["risk"]
     for note in result.notes:
         console.info(note)
-    buying = orders.filter(orders["order_qty"] > 0)
-    value = buying["order_value"].sum()
+    if result.totals is not None:  # the order lines and risk rows are part files
+        lines, value, high = (result.totals[k] for k in ("lines", "value", "high"))
+        risk = None  # not offered with --fail-on-risk: no alert reads it
+    else:
+        orders, risk = result.tables["orders"], result.tables["risk"]
+        buying = orders.filter(orders["order_qty"] > 0)
+        lines, value = buying.height, buying["order_value"].sum()
+        high = risk.filter(risk["risk_level"] == "high").height
     console.say(
         "plan_summary",
         as_of=result.as_of,
-        lines=buying.height,
+        lines=lines,
         value=f"{value:,.2f}",
         currency=cfg.planning.currency,
-        high=risk.filter(risk["risk_level"] == "high").height,
+        high=high,
     )
     emit(
         for_people(result.tables, item_names(tables), result.as_of),
-        name,
+        name if name in result.tables else "supplier_orders",
         output,
         format,
         bom,

@@ -1,8 +1,9 @@
 """The large tables of a cluster plan written by the tasks themselves, as part files.
 
 `stockplan plan -o FOLDER -f parquet` on a cluster engine (`io.parquet_parts`): every
-partition's task writes its forecast (series x horizon) and demand history (series x
-buckets) as `forecast/part-<id>.parquet` and `history/part-<id>.parquet` into a hidden
+partition's task writes its forecast (series x horizon), demand history (series x
+buckets), orders, risk, classes, excess and large orders (`PART_TABLES`) as
+`forecast/part-<id>.parquet`, `history/part-<id>.parquet`, ... into a hidden
 staging folder beside FOLDER (`.FOLDER.parts-<pid>`); the driver never gathers them.
 After the other tables are written, the staging folders are renamed into FOLDER
 (`publish`); a run that fails before that leaves nothing but removes its staging folder
@@ -27,7 +28,7 @@ import polars as pl
 
 from stockplan.errors import StockplanError
 
-PART_TABLES = ("forecast", "history")
+PART_TABLES = ("forecast", "history", "orders", "risk", "classes", "excess", "large_orders")
 """The tables the tasks write as part files (the driver gets none of their rows)."""
 
 
@@ -36,6 +37,7 @@ class PartsOutput:
     """An output folder that may receive part files; `staging` is made on first use."""
 
     target: Path
+    all_rows: bool = False  # the orders table with every series (`plan --all`)
     staging: Path | None = None
     written: list[str] = field(default_factory=list)
 
@@ -85,14 +87,15 @@ class PartsOutput:
 _offered: ContextVar[PartsOutput | None] = ContextVar("parquet_parts", default=None)
 
 
-def parts_target(output: str | None, fmt: str | None) -> PartsOutput | None:
-    """A PartsOutput for `-o FOLDER -f parquet` (a folder: no file suffix), else None."""
+def parts_target(output: str | None, fmt: str | None, all_rows: bool = False) -> PartsOutput | None:
+    """A PartsOutput for `-o FOLDER -f parquet` (a folder: no file suffix), else None;
+    `all_rows`: its orders table holds every series, not only the lines to show."""
     if output is None or output == "-" or fmt != "parquet":
         return None
     target = Path(output)
     if target.suffix and not target.is_dir():
         return None
-    return PartsOutput(target)
+    return PartsOutput(target, all_rows)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,453 @@
+"""The purchasing rules and the plan's tables of a large cluster plan, with the per-series
+rows kept on the workers.
+
+When the tasks write part files (`io.parquet_parts`, `partitioned.parts_staging`), every
+partition keeps its order rows after the order step and the driver holds only what is
+global and small. Each rule is the local plan's own function (`pipeline.purchasing_stage`),
+run on exactly the rows it can change:
+
+1. each partition adds override reasons and price breaks to its rows (per line);
+2. the budget (`purchasing.apply_budget`) needs the order lines of every partition (rows
+   with an order): they come to the driver, the funded lines go back; without a budget
+   nothing per line travels;
+3. minimum order values (`supplier_rules.meet_minimum_order_value`): the partitions sum
+   their order value per supplier, the driver adds the sums and finds the suppliers below
+   their minimum; only those suppliers' rows (every row: lines without an order may be
+   topped up or brought forward) come to the driver, the changed lines go back;
+4. full loads (`supplier_rules.round_to_loads`): the same with volume and weight per
+   supplier (`supplier_rules.supplier_load_sums`); only the rows of suppliers whose
+   order is not a whole number of loads travel;
+5. each partition reprices and dates its lines, sums them per supplier
+   (`purchasing.supplier_order_sums`) and counts what the buyer's notes say; the driver
+   adds the sums into the supplier orders (`purchasing.supplier_orders_from`), the notes
+   and the plan's summary;
+6. each partition flags the lines of suppliers below their minimum, adds the item columns
+   and writes its orders, risk, classes, excess and large orders as part files
+   (`io.parts.write_part`), as the writers write a table; transfers, restock notices and
+   expiring lots (a few rows) come to the driver.
+
+A rule changes order_qty, order_value and reason of a supplier's lines only from that
+supplier's lines (and the budget from the order lines), and the rows reach each function
+in the order of the local plan's (sku, location), so the plan is the local one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from stockplan.calendar import calendar_reason, order_by
+from stockplan.caps import with_item_columns
+from stockplan.config import Config
+from stockplan.demand import BUCKET_DAYS, SERIES
+from stockplan.engines import Cluster
+from stockplan.excess import excess_stock
+from stockplan.item_rules import item_columns
+from stockplan.items import item_names, known_items
+from stockplan.leadtime import with_supplier_tier
+from stockplan.notices import restock_notices
+from stockplan.overrides import active_overrides, with_override_reasons
+from stockplan.price_breaks import apply_price_breaks, reprice
+from stockplan.purchasing import (
+    apply_budget,
+    budget_note_from,
+    budget_note_sums,
+    flag_minimum_order_value,
+    supplier_order_sums,
+    supplier_orders_from,
+)
+from stockplan.reorder import (
+    master_data_note_from,
+    master_data_note_sums,
+    orders_to_show,
+    stale_stock_note,
+    unreachable_service_note_from,
+    unreachable_service_sums,
+)
+from stockplan.result import PlanResult
+from stockplan.shelf_life import expiry_risk
+from stockplan.supplier_rules import (
+    load_capacity,
+    load_table,
+    loads_to_round,
+    meet_minimum_order_value,
+    round_to_loads,
+    supplier_load_sums,
+    supplier_loads,
+    with_supplier_decisions,
+)
+
+WORKER_TABLES = ("orders", "risk", "classes", "excess", "large_orders")
+"""The per-series tables the partitions write as part files on a large run (with the
+forecast and the demand history, `partitioned._write_parts`)."""
+
+CHANGED = [*SERIES, "order_qty", "order_value", "reason"]
+"""What a purchasing rule changes on an order line."""
+
+
+@dataclass
+class _Step:
+    """What one step sends to every partition, under the step's name: one object (an
+    engine would scatter the entries of a bare list one by one), and no two steps of a
+    run send an equal object (Dask names a scattered object by its content; sending an
+    equal one while the last is being released can lose it)."""
+
+    name: str
+    value: object
+
+
+@dataclass
+class _Buying:
+    """A partition's order rows through the purchasing rules (kept on its worker)."""
+
+    part: object  # partitioned._Part after the order step
+    config: Config
+    priced: pl.DataFrame  # every order row with override reasons and price breaks
+    funded: pl.DataFrame  # ... and the rules decided so far
+    demand_rows: pl.DataFrame  # sku, location, unit_price, demand_lead_time
+
+
+@dataclass
+class _Written:
+    """What the driver gets of a partition's last step: empty frames with the columns of
+    the tables it wrote, its few rows of the small tables and the plan summary's counts."""
+
+    schemas: dict[str, pl.DataFrame]
+    small: dict[str, pl.DataFrame]
+    series: int
+    lines: int
+    value: float
+    high: int
+
+
+@dataclass
+class _Final:
+    """What every partition gets for its last step (one object, not scattered entry by
+    entry): the supplier orders, where to write and whether every row is an order line."""
+
+    by_supplier: pl.DataFrame
+    staging: str
+    include_all: bool
+    config: Config = field(repr=False)
+
+
+def _step_priced(part, step: _Step) -> _Buying:
+    """Override reasons and price breaks on the partition's order rows (sorted by sku,
+    location as the local plan's); `step.value`: the plan's config."""
+    config = step.value
+    assert isinstance(config, Config)
+    demand, ordered = part.demand, part.ordered
+    tables, policy = demand.tables, config.policy
+    every = with_override_reasons(
+        ordered.orders, active_overrides(tables.get("overrides"), ordered.orders, demand.as_of)
+    )
+    every = apply_price_breaks(
+        every, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
+    ).sort(SERIES, maintain_order=True)
+    demand_rows = ordered.rebalanced.select(*SERIES, "unit_price", "demand_lead_time")
+    return _Buying(part, config, every, every, demand_rows)
+
+
+BUDGET_COLUMNS = [
+    *SERIES,
+    "order_qty",
+    "order_value",
+    "reason",
+    "unit_cost",
+    "moq",
+    "pack_size",
+    "inventory_position",
+    "reorder_point",
+    "safety_stock",
+    "sigma_lead_time_demand",
+    "lead_time_days",
+    "review_days",
+    "demand_pattern",
+]
+"""The columns of an order line the budget reads (`purchasing.budget_blocks`,
+`purchasing.apply_budget`): only these travel to the driver."""
+
+
+def _order_lines(buying: _Buying) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows with an order (the budget's columns) and their demand rows."""
+    lines = buying.funded.filter(pl.col("order_qty") > 0).select(BUDGET_COLUMNS)
+    return lines, buying.demand_rows.join(lines.select(SERIES), on=SERIES, how="semi")
+
+
+def _rows_of(buying: _Buying, step: _Step) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every row of the suppliers in `step.value` (a frame with a supplier column) and
+    their demand rows."""
+    suppliers = step.value
+    assert isinstance(suppliers, pl.DataFrame)
+    rows = buying.funded.join(suppliers.select("supplier"), on="supplier", how="semi")
+    return rows, buying.demand_rows.join(rows.select(SERIES), on=SERIES, how="semi")
+
+
+def _value_sums(buying: _Buying) -> pl.DataFrame:
+    """supplier, supplier_value: the order value of the lines with an order."""
+    return (
+        buying.funded.filter(pl.col("order_qty") > 0)
+        .group_by("supplier")
+        .agg(pl.col("order_value").sum().alias("supplier_value"))
+    )
+
+
+def _load_sums(buying: _Buying) -> pl.DataFrame:
+    return supplier_load_sums(buying.funded, buying.part.demand.tables.get("products"))
+
+
+def _with_changes(buying: _Buying, step: _Step) -> _Buying:
+    """The rows as a rule on the driver left them (`step.value`: SERIES, order_qty,
+    order_value, reason of the lines it changed)."""
+    changes = step.value
+    assert isinstance(changes, pl.DataFrame)
+    if changes.height:
+        mine = changes.join(buying.funded.select(SERIES), on=SERIES, how="semi")
+        if mine.height:
+            buying.funded = buying.funded.update(mine, on=SERIES, how="left")
+    return buying
+
+
+def _step_dated(buying: _Buying) -> _Buying:
+    """Repriced at the quantity finally ordered and dated on the supplier's calendar."""
+    config = buying.config
+    part = buying.part
+    demand, supply, ordered = part.demand, part.supply, part.ordered
+    days = BUCKET_DAYS[config.planning.bucket]
+    funded = reprice(buying.funded, demand.tables.get("price_breaks"), demand.attributes)
+    horizon_days = config.planning.horizon_periods * days
+    buying.funded = calendar_reason(
+        order_by(funded, ordered.risk, supply.closures, demand.as_of, horizon_days)
+    )
+    return buying
+
+
+def _sums(buying: _Buying) -> tuple:
+    """The partition's supplier order sums, the budget note's and the notes' counts."""
+    funded = buying.funded
+    return (
+        supplier_order_sums(funded),
+        budget_note_sums(buying.priced, funded),
+        master_data_note_sums(funded),
+        unreachable_service_sums(funded),
+    )
+
+
+def _step_write(buying: _Buying, final: _Final) -> _Written:
+    """Flag the lines below a minimum, add the item columns, write the per-series tables
+    as part files (named as the forecast's, `partitioned._write_parts`); return the rest."""
+    from stockplan.io.parts import write_part
+    from stockplan.io.writers import finite
+    from stockplan.items import for_people
+
+    config = final.config
+    part = buying.part
+    demand, supply, ordered = part.demand, part.supply, part.ordered
+    tables, as_of = demand.tables, demand.as_of
+    funded = flag_minimum_order_value(buying.funded, final.by_supplier)
+    columns = item_columns(
+        ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
+    )
+    funded = with_item_columns(funded, columns)
+    last_sale = (
+        demand.sales.lazy()
+        .filter((pl.col("quantity") > 0) & (pl.col("date") < as_of))
+        .group_by(SERIES)
+        .agg(pl.col("date").max().alias("last_sale_date"))
+        .collect()
+    )
+    excess = excess_stock(buying.priced, last_sale, config.excess.buffer_days, as_of)
+    small: dict[str, pl.DataFrame] = {"transfers": ordered.transfers}
+    planning = config.planning
+    if tables.get("customer_orders") is not None:
+        small["notices"] = restock_notices(
+            tables["customer_orders"],
+            funded,
+            supply.open_po,
+            as_of,
+            config.notices,
+            demand.attributes.select("sku", "unit_price"),
+            planning.currency,
+            names=item_names(tables),
+            lang=planning.language,
+            allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
+        )
+    if supply.expiring is not None:
+        small["expiry_risk"] = expiry_risk(supply.expiring)
+    orders = funded if final.include_all else orders_to_show(funded)
+    out = {
+        "orders": with_supplier_tier(orders, ordered.scorecard),
+        "risk": ordered.risk,
+        "classes": demand.classes,
+        "excess": excess,
+        "large_orders": demand.large_orders,
+    }
+    buying_lines = out["orders"].filter(pl.col("order_qty") > 0)
+    written = for_people(out, item_names(tables), as_of)
+    if demand.classes.height:
+        first = pl.Series([demand.classes["sku"].min()], dtype=pl.String).hash(seed=0)[0]
+        for table in WORKER_TABLES:
+            write_part(final.staging, table, f"{first:016x}", finite(written[table]))
+    return _Written(
+        {table: frame.clear() for table, frame in out.items()},
+        small,
+        demand.classes.height,
+        buying_lines.height,
+        float(buying_lines["order_value"].fill_null(0.0).sum()),
+        ordered.risk.filter(pl.col("risk_level") == "high").height,
+    )
+
+
+# ---- the driver ----
+
+
+def _stacked(pairs: list[tuple[pl.DataFrame, pl.DataFrame]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The partitions' rows as one frame in (sku, location) order, and their demand rows."""
+    rows = pl.concat([r for r, _ in pairs], how="diagonal_relaxed").sort(SERIES)
+    demand = pl.concat([d for _, d in pairs], how="diagonal_relaxed")
+    return rows, demand
+
+
+def _changes(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """The lines a rule changed: SERIES, order_qty, order_value, reason as it left them."""
+    old = before.select(CHANGED).rename({c: f"_{c}" for c in CHANGED[2:]})
+    both = after.select(CHANGED).join(old, on=SERIES, how="left")
+    differs = pl.any_horizontal(*[pl.col(c).ne_missing(pl.col(f"_{c}")) for c in CHANGED[2:]])
+    return both.filter(differs).select(CHANGED)
+
+
+def purchase_on_workers(
+    cl: Cluster,
+    handles: list,
+    tables: dict[str, pl.DataFrame],
+    config: Config,
+    staging: str,
+    scorecard: pl.DataFrame,
+    *,
+    include_all: bool,
+) -> PlanResult:
+    """The purchasing rules, side tables and plan tables of `pipeline.plan_result` with the
+    per-series rows on the workers (module docstring); the per-series tables are written
+    as part files into `staging`."""
+    from stockplan.io.parts import offered
+
+    policy, purchasing = config.policy, config.purchasing
+    target = offered()
+    # the orders part files hold the lines a buyer must see, as the CLI writes the
+    # table, unless the output asks for every row (`plan --all`)
+    include_all = target.all_rows if target is not None else include_all
+    suppliers, products = tables.get("suppliers"), tables.get("products")
+    handles = cl.map(_step_priced, handles, _Step("priced", config))
+    if purchasing.budget is not None:
+        lines, demand = _stacked(cl.gather(cl.map(_order_lines, handles)))
+        funded = apply_budget(lines, demand, purchasing.budget, policy.discrete_patterns)
+        handles = cl.map(_with_changes, handles, _Step("budget", _changes(lines, funded)))
+    rules = {
+        "holding_rate": policy.holding_cost_rate,
+        "review_days": policy.review_days,
+        "discrete_patterns": policy.discrete_patterns,
+    }
+    minimum = (
+        suppliers.select("supplier", "moq_value")
+        if suppliers is not None and "moq_value" in suppliers.columns
+        else None
+    )
+    decisions = meet_minimum_order_value(
+        pl.DataFrame(schema={"supplier": pl.String}), pl.DataFrame(), None, action="flag", **rules
+    )[1]
+    if minimum is not None and purchasing.minimum_order_value != "flag":
+        totals = pl.concat(cl.gather(cl.map(_value_sums, handles)))
+        short = (
+            totals.group_by("supplier")
+            .agg(pl.col("supplier_value").sum())
+            .join(minimum, on="supplier")
+            .filter(pl.col("supplier_value") < pl.col("moq_value") - 1e-9)
+        )
+        if short.height:
+            rows, demand = _stacked(
+                cl.gather(cl.map(_rows_of, handles, _Step("short", short.select("supplier"))))
+            )
+            met, decisions = meet_minimum_order_value(
+                rows, demand, suppliers, action=purchasing.minimum_order_value, **rules
+            )
+            handles = cl.map(_with_changes, handles, _Step("minimum", _changes(rows, met)))
+    loads = pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
+    capacity = load_capacity(suppliers)
+    if capacity is not None:
+        loads = supplier_loads(pl.concat(cl.gather(cl.map(_load_sums, handles))), capacity)
+        to_round = loads_to_round(loads)
+        rounded = load_table(
+            loads.join(to_round, on="supplier", how="anti"),
+            pl.DataFrame(schema={"supplier": pl.String, "load_action": pl.String}),
+        )
+        if to_round.height:
+            rows, demand = _stacked(
+                cl.gather(cl.map(_rows_of, handles, _Step("to round", to_round.select("supplier"))))
+            )
+            moved, table = round_to_loads(rows, demand, suppliers, products, **rules)
+            handles = cl.map(_with_changes, handles, _Step("loads", _changes(rows, moved)))
+            rounded = pl.concat([rounded, table], how="diagonal_relaxed")
+        loads = rounded
+    handles = cl.map(_step_dated, handles)
+    sums = cl.gather(cl.map(_sums, handles))
+    by_supplier = supplier_orders_from(pl.concat([s[0] for s in sums]), suppliers)
+    notes = [
+        note
+        for note in (
+            stale_stock_note(tables["stock"], config.planning.missing_from_latest_snapshot),
+            master_data_note_from([s[2] for s in sums]),
+            unreachable_service_note_from([s[3] for s in sums]),
+            budget_note_from(pl.concat([s[1] for s in sums]), purchasing.budget),
+        )
+        if note is not None
+    ]
+    final = _Final(by_supplier, staging, include_all, config)
+    written: list[_Written] = cl.gather(cl.map(_step_write, handles, final))
+    return _result(tables, config, written, by_supplier, decisions, loads, scorecard, notes)
+
+
+def _result(
+    tables: dict[str, pl.DataFrame],
+    config: Config,
+    written: list[_Written],
+    by_supplier: pl.DataFrame,
+    decisions: pl.DataFrame,
+    loads: pl.DataFrame,
+    scorecard: pl.DataFrame,
+    notes: list[str],
+) -> PlanResult:
+    """The plan the driver holds: the per-series tables as empty frames of their columns
+    (their rows are in the part files), the small tables whole and the summary's counts."""
+    as_of = config.planning.as_of
+    assert as_of is not None
+    # the columns of a partition that planned series (an empty one may lack some)
+    first = next((w for w in written if w.series), written[0])
+    names = dict.fromkeys(name for w in written for name in w.small)
+    small = {
+        name: pl.concat([w.small[name] for w in written if name in w.small], how="diagonal_relaxed")
+        for name in names
+    }
+    small["transfers"] = small["transfers"].sort(["sku", "to_location", "from_location"])
+    return PlanResult(
+        as_of=as_of,
+        notes=notes,
+        history=pl.DataFrame(),
+        open_po=None,
+        bucket_days=BUCKET_DAYS[config.planning.bucket],
+        plan_rows=None,
+        items=known_items(tables),
+        totals={
+            "lines": sum(w.lines for w in written),
+            "value": sum(w.value for w in written),
+            "high": sum(w.high for w in written),
+        },
+        tables={
+            **first.schemas,
+            "transfers": small.pop("transfers"),
+            "supplier_orders": with_supplier_decisions(by_supplier, decisions, loads),
+            "forecast": pl.DataFrame(),
+            "suppliers": scorecard,
+            **small,
+        },
+    )

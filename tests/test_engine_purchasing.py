@@ -1,0 +1,219 @@
+"""The purchasing rules of a large cluster plan with the per-series rows on the workers:
+the budget over the order lines, minimum order values and full loads from per-supplier
+sums, the per-series tables written by the workers as part files, and all of it equal to
+the local plan.
+
+Dask runs in CI (the dask extra is in the test extras); one local cluster serves the module.
+    .venv/bin/python -m pytest tests/test_engine_purchasing.py -q
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+import yaml
+from polars.testing import assert_frame_equal
+from test_engines import AS_OF, SKUS, _config, _shop
+
+import stockplan
+from stockplan.config import parse_config
+from stockplan.io.parts import offering, parts_target
+from stockplan.io.writers import finite
+
+SERIES = ["sku", "location"]
+BUDGET = 40_000.0
+"""Below the 50,815.20 the shop's order lines ask for: the budget cuts lines."""
+NORTH_MINIMUM = 60_000.0
+"""North's minimum order value: above what its funded lines come to."""
+SOUTH_CONTAINER_M3 = 2.5
+"""South's container: its order fills 3.99 of them before rounding to whole loads."""
+
+
+def _purchasing_shop() -> dict[str, pl.DataFrame]:
+    """The shop of test_engines (14 skus, two warehouses, two partitions on Dask) with a
+    product master (supplier, packs, volume, weight) and two suppliers: North with a
+    minimum order value, South shipping full container loads only."""
+    shop = _shop()
+    skus = [f"K{i:03d}" for i in range(SKUS)]
+    shop["products"] = pl.DataFrame(
+        {
+            "sku": skus,
+            "supplier": ["North" if i % 2 else "South" for i in range(SKUS)],
+            "pack_size": [1.0 if i % 3 else 4.0 for i in range(SKUS)],
+            "volume_m3": [0.02 + 0.01 * (i % 4) for i in range(SKUS)],
+            "weight_kg": [1.0 + i for i in range(SKUS)],
+        }
+    )
+    shop["suppliers"] = pl.DataFrame(
+        {
+            "supplier": ["North", "South"],
+            "moq_value": [NORTH_MINIMUM, None],
+            "container_m3": [None, SOUTH_CONTAINER_M3],
+            "full_loads": [None, "yes"],
+        }
+    )
+    return shop
+
+
+def _purchasing_config(
+    budget: float | None, action: str, engine: str = "local", address: str | None = None
+):
+    raw = _config(engine, address).model_dump(mode="json")
+    raw["inputs"].update({"products": "products.csv", "suppliers": "suppliers.csv"})
+    raw["purchasing"] = {"budget": budget, "minimum_order_value": action}
+    raw["io"] = {**raw.get("io", {}), "parquet_parts": "on"}
+    return parse_config(raw)
+
+
+CASES = {
+    "budget, cheapest minimum action, every row": (BUDGET, "cheapest", True),
+    "no budget, deferred minimum, the lines to show": (None, "defer", False),
+}
+
+
+@pytest.fixture(scope="module")
+def shop():
+    return _purchasing_shop()
+
+
+def _local(shop, budget, action, all_rows):
+    plan = stockplan.plan(shop, _purchasing_config(budget, action))
+    return plan, plan.tables["orders"] if all_rows else plan.order_lines
+
+
+def _parts(folder, table: str) -> pl.DataFrame:
+    return pl.read_parquet(folder / table / "*.parquet")
+
+
+def _same(table: str, local: pl.DataFrame, written: pl.DataFrame) -> None:
+    """The rows a worker wrote (parsed back) equal the local table as the writers write
+    it (no NaN), on the local table's columns, in (sku, location) order."""
+    keys = [c for c in (*SERIES, "period_start", "date") if c in local.columns]
+    expected = finite(local).sort(keys, nulls_last=True)
+    got = written.select(local.columns).sort(keys, nulls_last=True)
+    try:
+        assert_frame_equal(expected, got, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
+    except AssertionError as error:
+        raise AssertionError(f"table {table}: {error}") from None
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_purchasing_rules_on_dask_keep_the_rows_on_the_workers_and_give_the_local_plan(
+    shop, dask_scheduler, tmp_path, case
+):
+    budget, action, all_rows = CASES[case]
+    local, local_orders = _local(shop, budget, action, all_rows)
+    reasons = " | ".join(local.tables["orders"]["reason"].to_list())
+    # the rules this test is about act on the local plan
+    if budget is not None:
+        assert "budget: " in reasons
+        assert "to reach the supplier's minimum order value" in reasons
+    else:
+        assert "; deferred " in reasons
+    assert "to fill whole container loads" in reasons or "to whole container loads" in reasons
+
+    config = _purchasing_config(budget, action, "dask", dask_scheduler)
+    parts = parts_target(str(tmp_path / "out"), "parquet", all_rows)
+    with offering(parts):
+        remote = stockplan.plan(shop, config)
+    assert parts is not None and parts.used
+    parts.publish()
+    out = tmp_path / "out"
+
+    # the driver holds no per-series row: those tables are empty frames of their columns
+    for table in ("orders", "risk", "classes", "excess", "forecast"):
+        assert remote.tables[table].height == 0, table
+    assert remote.history is not None and remote.history.height == 0
+    # one part file per partition (two workers, 14 skus: two partitions)
+    assert len(list((out / "orders").glob("part-*.parquet"))) == 2
+
+    _same("orders", local_orders, _parts(out, "orders"))
+    for table in ("risk", "classes", "excess", "large_orders"):
+        _same(table, local.tables[table], _parts(out, table))
+    assert_frame_equal(
+        local.tables["supplier_orders"],
+        remote.tables["supplier_orders"],
+        check_exact=False,
+        rel_tol=1e-9,
+    )
+    assert_frame_equal(local.tables["transfers"], remote.tables["transfers"])
+    assert set(local.notes) <= set(remote.notes)
+    # the summary the CLI prints: lines to order, their value, high-risk series
+    buying = local_orders.filter(pl.col("order_qty") > 0)
+    assert remote.totals is not None
+    assert remote.totals["lines"] == buying.height
+    assert remote.totals["value"] == pytest.approx(buying["order_value"].sum(), rel=1e-12)
+    high = local.tables["risk"].filter(pl.col("risk_level") == "high").height
+    assert remote.totals["high"] == high
+
+    # per supplier, the driver's totals are the sums of the lines the workers wrote
+    written = _parts(out, "orders").filter(pl.col("order_qty") > 0)
+    by_supplier = written.group_by("supplier").agg(pl.col("order_value").sum(), pl.len())
+    summary = remote.tables["supplier_orders"].join(by_supplier, on="supplier")
+    assert summary.height == by_supplier.height
+    assert (summary["order_value"] - summary["order_value_right"]).abs().max() < 1e-6
+    assert (summary["lines"].cast(pl.Int64) == summary["len"].cast(pl.Int64)).all()
+    if budget is None:  # North waits a cycle: 0 lines and only its deferred rows written
+        north = remote.tables["supplier_orders"].filter(pl.col("supplier") == "North")
+        assert north["minimum_action"].to_list() == ["defer"]
+        deferred = _parts(out, "orders").filter(pl.col("supplier") == "North")
+        assert deferred.height > 0 and (deferred["order_qty"] == 0).all()
+    else:  # South's order rounded up towards whole containers of 2.5 m3
+        south = remote.tables["supplier_orders"].filter(pl.col("supplier") == "South")
+        loads = south["volume_m3"][0] / SOUTH_CONTAINER_M3
+        assert south["loads"][0] == pytest.approx(loads)
+        assert south["load_action"].to_list() == ["up"]
+        assert south["load_fill"][0] == pytest.approx(loads / 4) and loads > 3.99
+
+
+def test_the_planning_date_is_on_every_row_the_workers_write(shop, dask_scheduler, tmp_path):
+    config = _purchasing_config(BUDGET, "cheapest", "dask", dask_scheduler)
+    parts = parts_target(str(tmp_path / "out"), "parquet")
+    with offering(parts):
+        stockplan.plan(shop, config)
+    assert parts is not None
+    parts.publish()
+    for table in ("orders", "risk", "classes", "excess"):
+        frame = _parts(tmp_path / "out", table)
+        assert frame.height > 0, table
+        assert (frame["as_of"] == AS_OF).all(), table
+
+
+def test_the_cli_writes_the_per_series_tables_as_parts_and_prints_the_local_summary(
+    shop, dask_scheduler, tmp_path
+):
+    """`stockplan plan -o FOLDER -f parquet` on Dask with part files: orders, risk and
+    classes are folders of part files, the supplier orders a file the driver wrote, and
+    the summary line counts the local plan's order lines, value and high-risk items."""
+    local, shown = _local(shop, BUDGET, "cheapest", False)
+    raw = _purchasing_config(BUDGET, "cheapest", "dask", dask_scheduler).model_dump(mode="json")
+    names = ("sales", "stock", "purchase_orders", "products", "suppliers")
+    for name in names:
+        shop[name].write_parquet(tmp_path / f"{name}.parquet")
+    raw["inputs"] = {name: f"{name}.parquet" for name in names}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(raw))
+    done = subprocess.run(
+        [sys.executable, "-m", "stockplan", "plan", "-c", "config.yaml"]
+        + ["-o", "out", "-f", "parquet"],
+        cwd=tmp_path,
+        env={**os.environ, "STOCKPLAN_CACHE_DIR": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "out"
+    for table in ("orders", "risk", "classes", "excess", "forecast", "history"):
+        assert not (out / f"{table}.parquet").exists(), table
+        assert list((out / table).glob("part-*.parquet")), table
+    assert (out / "supplier_orders.parquet").is_file()
+    buying = shown.filter(pl.col("order_qty") > 0)
+    high = local.tables["risk"].filter(pl.col("risk_level") == "high").height
+    value = f"{buying['order_value'].sum():,.2f}"
+    summary = f"{buying.height} order lines, value {value} CNY; {high} items at high"
+    assert summary in done.stderr, done.stderr[-2000:]
+    _same("orders", shown, _parts(out, "orders"))
