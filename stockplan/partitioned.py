@@ -20,13 +20,18 @@ kept on the worker that made it; only small things travel:
    or combination of models (`forecast.pool_scores`);
 3. with the pools ranked over every partition (`forecast.pool_ranking`) the partition
    forecasts (`forecast.forecast_paths`, its short intermittent / lumpy items with their
-   pattern's pooled models) and returns the band's signed conformity scores per pool,
-   pattern and step (both tails' widths follow from them);
-4. with the band widths of all scores (`forecast.band_widths`) the partition finishes
-   the forecast, resolves its stock position and runs the lead-time-demand calibration
-   (`pipeline.supply_stage`, draws deferred); back come the standardised backtest-window
-   shortfalls and the calibration counts per method, half, measure, level and pattern;
-5. with the shortfalls pooled by pattern (`series.pooled_error_scores`) and the counts
+   pattern's pooled models) and keeps the band's signed conformity scores per pool,
+   pattern and step; the driver finds their quantiles over every partition from counts
+   (`ranks.order_statistics`: a few passes, each returning at most `ranks.BINS` numbers
+   per quantile, never the scores);
+4. with those band widths (`forecast.pooled_band_widths`) the partition finishes the
+   forecast, resolves its stock position and runs the lead-time-demand calibration
+   (`pipeline.supply_stage`, draws deferred); back come the calibration counts per
+   method, half, measure, level and pattern and, with `quantile_method: conformal`, the
+   service levels planned per pattern; the standardised backtest-window shortfalls stay
+   and are ranked as the band scores are;
+5. with the conformal safety factors per pattern and service level
+   (`policy.ConformalFactors`) and the counts
    added (`lead_time_demand.add_calibration_sums`), the partition draws its lead-time
    demand (each series from its own random stream, `random_streams`), computes
    order-up-to levels, orders, transfers, stockout risk and backup switches

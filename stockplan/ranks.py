@@ -8,16 +8,18 @@ every key's values (`order_statistics`), 1-based:
 
 1. every place returns per key its count, NaN count, lowest and highest key and the sum
    of squares of its values (`Summarise`; added over places by `add_summaries`);
-2. while a rank's range holds more than `BINS` values, the driver cuts the range into
-   `BINS` bins of equal width in key space, every place counts its values per bin with
-   each bin's lowest and highest key (`CountBins`), and the bin that holds the rank (by
-   the cumulative counts) becomes the range, the rank taken within it. A bin of width w
-   in key space holds at most w distinct floats, so 64 / log2(BINS) rounds separate any
-   two, however the values cluster;
-3. a range of at most `BINS` values: every place returns them as distinct key -> count
+2. while a rank's range holds more than `VALUES` values, the driver cuts the range into
+   `BINS` bins of equal width in key space, every place counts its values per bin and
+   returns the lowest and highest key it has in the range (`CountBins`), and the bin that
+   holds the rank (by the cumulative counts) becomes the range, the rank taken within it
+   (a range whose lowest and highest key are one: every value ties, found). A bin of
+   width w in key space holds at most w distinct floats, so 64 / log2(BINS) rounds
+   separate any two, however the values cluster;
+3. a range of at most `VALUES` values: every place returns them as distinct key -> count
    (`ValuesIn`: ties compress) and the driver reads the rank off their cumulative count.
 
-No place returns more than `BINS` numbers per range asked, whatever the number of values.
+No place returns more than `BINS` counts per range and round, and all places together
+at most `VALUES` values per range, whatever the number of values.
 The functions are pure: `answer` runs in each place on its own values, `order_statistics`
 on the driver with a `fetch` that runs a request in every place and returns the answers.
 """
@@ -29,8 +31,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-BINS = 2048
-"""Bins per range and round, and the most values a range may hold to be sent as values."""
+BINS = 256
+"""Bins per range and counting round: each place returns at most this many counts (4
+bytes each) per range, and each round narrows a range about this many times."""
+
+VALUES = 256
+"""The most values a range may hold (over every place) to be sent as values."""
 
 SIGN = 1 << 63
 Values = dict[Hashable, np.ndarray]
@@ -68,11 +74,12 @@ class Summarise:
 
 @dataclass(frozen=True)
 class CountBins:
-    """Request: per range (key, low, high, width) the values whose order key lies in
-    [low, high], counted per bin (key - low) // width: bins, counts, lowest and highest
-    key per non-empty bin."""
+    """Request: per range (key, low, high, width, bins) the values whose order key lies
+    in [low, high]: their lowest and highest key (None without any) and their counts per
+    bin (key - low) // width, as `bins` uint32 counts or, where fewer bins are filled,
+    the filled bins (uint16) and their counts."""
 
-    ranges: tuple[tuple[Hashable, int, int, int], ...]
+    ranges: tuple[tuple[Hashable, int, int, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -119,15 +126,19 @@ def answer(values: Values, request: Request) -> object:
         return summaries
     if isinstance(request, CountBins):
         counted = []
-        for key, low, high, width in request.ranges:
-            keys = np.sort(_keys_in(values, key, low, high))
-            bins = (keys - np.uint64(low)) // np.uint64(width)
-            # runs of one bin in the sorted keys: their first and last key are its lowest
-            # and highest
-            starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]]) if keys.size else []
-            starts = np.asarray(starts, dtype=np.int64)
-            ends = np.r_[starts[1:], keys.size].astype(np.int64) if keys.size else starts
-            counted.append((bins[starts], ends - starts, keys[starts], keys[ends - 1]))
+        for key, low, high, width, bins in request.ranges:
+            keys = _keys_in(values, key, low, high)
+            if keys.size == 0:
+                counted.append((None, None, None, np.zeros(0, dtype=np.uint32)))
+                continue
+            where = ((keys - np.uint64(low)) // np.uint64(width)).astype(np.int64)
+            counts = np.bincount(where, minlength=bins).astype(np.uint32)
+            filled = np.flatnonzero(counts)
+            lowest, highest = int(keys.min()), int(keys.max())
+            if filled.size * 3 < bins:  # sparse: 6 bytes a filled bin against 4 a bin
+                counted.append((lowest, highest, filled.astype(np.uint16), counts[filled]))
+            else:
+                counted.append((lowest, highest, None, counts))
         return counted
     return [
         np.unique(_keys_in(values, key, low, high), return_counts=True)
@@ -170,12 +181,15 @@ def order_statistics(
     summaries: dict[Hashable, Summary],
     wanted: dict[Hashable, Iterable[int]],
     bins: int | None = None,
+    most: int | None = None,
 ) -> dict[tuple[Hashable, int], float]:
     """(key, rank) -> the rank-th smallest (1-based) of the key's values in every place,
     NaN last (as `np.sort(values)[rank - 1]`); NaN for a rank past the values. `fetch`
     runs a request (`answer`) in every place and returns their answers; `summaries` are
-    the added `Summarise` answers."""
+    the added `Summarise` answers; `bins` and `most` (`BINS`, `VALUES`) the bins per
+    counting round and the most values a range is sent as."""
     bins = bins or BINS
+    most = most or VALUES
     found: dict[tuple[Hashable, int], float] = {}
     open_: dict[tuple[Hashable, int], _Query] = {}
     for key, ranks in wanted.items():
@@ -192,29 +206,32 @@ def order_statistics(
             if q.low == q.high:
                 found[name] = key_value(q.low)
                 del open_[name]
-        counts = sorted({(q.key, q.low, q.high) for q in open_.values() if q.size > bins}, key=repr)
+        counts = sorted({(q.key, q.low, q.high) for q in open_.values() if q.size > most}, key=repr)
         values = sorted(
-            {(q.key, q.low, q.high) for q in open_.values() if q.size <= bins}, key=repr
+            {(q.key, q.low, q.high) for q in open_.values() if q.size <= most}, key=repr
         )
         if not open_:
             break
         request_counts = tuple(
-            (key, low, high, -(-(high - low + 1) // bins)) for key, low, high in counts
+            (key, low, high, -(-(high - low + 1) // bins), bins) for key, low, high in counts
         )
         answers_counts = fetch(CountBins(request_counts)) if counts else []
         answers_values = fetch(ValuesIn(tuple(values))) if values else []
         binned = {}
-        for index, (key, low, high, _) in enumerate(request_counts):
+        for index, (key, low, high, width, _) in enumerate(request_counts):
             per_bin = np.zeros(bins, dtype=np.int64)
-            lows = np.full(bins, 2**64 - 1, dtype=np.uint64)
-            highs = np.zeros(bins, dtype=np.uint64)
+            lows, highs = [], []
             for place in answers_counts:
-                where, number, first, last = place[index]
-                where = np.asarray(where, dtype=np.int64)
-                np.add.at(per_bin, where, number)
-                np.minimum.at(lows, where, first)
-                np.maximum.at(highs, where, last)
-            binned[(key, low, high)] = (np.cumsum(per_bin), per_bin, lows, highs)
+                lowest, highest, filled, number = place[index]
+                if lowest is None:
+                    continue
+                lows.append(lowest)
+                highs.append(highest)
+                if filled is None:
+                    per_bin += number
+                else:
+                    np.add.at(per_bin, filled.astype(np.int64), number)
+            binned[(key, low, high)] = (width, min(lows), max(highs), np.cumsum(per_bin), per_bin)
         listed = {}
         for index, name in enumerate(values):
             keys = np.concatenate([place[index][0] for place in answers_values])
@@ -228,10 +245,14 @@ def order_statistics(
                 found[name] = key_value(int(distinct[np.searchsorted(cumulative, q.rank)]))
                 del open_[name]
                 continue
-            cumulative, per_bin, lows, highs = binned[span]
+            width, lowest, highest, cumulative, per_bin = binned[span]
+            if lowest == highest:  # every value of the range ties
+                found[name] = key_value(lowest)
+                del open_[name]
+                continue
             b = int(np.searchsorted(cumulative, q.rank))
             before = int(cumulative[b - 1]) if b else 0
-            open_[name] = _Query(
-                q.key, q.rank - before, int(lows[b]), int(highs[b]), int(per_bin[b])
-            )
+            low = max(q.low + b * width, lowest)
+            high = min(q.low + (b + 1) * width - 1, highest)
+            open_[name] = _Query(q.key, q.rank - before, low, high, int(per_bin[b]))
     return found

@@ -605,6 +605,7 @@ def test_the_driver_gathers_no_score_array_that_grows_with_windows_and_series(mo
     gathers is at most 8 long, or a table of counts whose size does not depend on the
     data (the lead-time-demand calibration's). Before, it gathered the scores."""
     monkeypatch.setattr(ranks, "BINS", 8)
+    monkeypatch.setattr(ranks, "VALUES", 8)
     runs = {}
     for name, shop, windows in (("small", _shop(), 4), ("large", _twice_the_shop(), 10)):
         gathered = _recording(monkeypatch, 2)

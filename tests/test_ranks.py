@@ -45,7 +45,7 @@ def _all_ranks(places, bins: int, log: list | None = None) -> None:
     keys = sorted({k for p in places for k in p} | {"missing"})
     counts = {k: sum(p[k].size for p in places if k in p) for k in keys}
     wanted = {k: list(range(0, counts[k] + 2)) for k in keys}
-    found = ranks.order_statistics(fetch, summaries, wanted, bins=bins)
+    found = ranks.order_statistics(fetch, summaries, wanted, bins=bins, most=bins)
     for key, asked in wanted.items():
         for rank in asked:
             expected = _expected(places, key, rank)
@@ -83,7 +83,7 @@ def test_ties_zeros_one_value_and_empty_keys():
     fetch = _fetcher(places)
     summaries = ranks.add_summaries(fetch(ranks.Summarise()))
     assert summaries["ties"].count == 86 and summaries["ties"].nans == 1
-    found = ranks.order_statistics(fetch, summaries, {"ties": [30, 31, 85, 86]}, bins=4)
+    found = ranks.order_statistics(fetch, summaries, {"ties": [30, 31, 85, 86]}, bins=4, most=4)
     assert [found[("ties", r)] for r in (30, 31, 85)] == [0.0, 3.0, 3.0]
     assert np.isnan(found[("ties", 86)])
     assert summaries["ties"].sum_squares != summaries["ties"].sum_squares  # NaN, as np.mean
@@ -98,7 +98,9 @@ def test_values_packed_closer_than_the_bins_resolve_in_a_few_rounds():
     log: list = []
     fetch = _fetcher(places, log)
     summaries = ranks.add_summaries(fetch(ranks.Summarise()))
-    found = ranks.order_statistics(fetch, summaries, {"x": [1, 4_321, 10_000, 10_001]}, bins=64)
+    found = ranks.order_statistics(
+        fetch, summaries, {"x": [1, 4_321, 10_000, 10_001]}, bins=64, most=64
+    )
     assert [found[("x", r)] for r in (1, 4_321, 10_000, 10_001)] == [
         0.0,
         4_320 * 1e-300,
@@ -114,7 +116,7 @@ def test_no_answer_holds_more_numbers_per_range_than_the_bins():
     log: list = []
     fetch = _fetcher(places, log)
     summaries = ranks.add_summaries(fetch(ranks.Summarise()))
-    ranks.order_statistics(fetch, summaries, {"x": [1, 600, 30_000, 59_999]}, bins=32)
+    ranks.order_statistics(fetch, summaries, {"x": [1, 600, 30_000, 59_999]}, bins=32, most=32)
     for request, answers in log[1:]:
         for place in answers:
             for per_range in place:
