@@ -90,7 +90,15 @@ class ValuesIn:
     ranges: tuple[tuple[Hashable, int, int], ...]
 
 
-Request = Summarise | CountBins | ValuesIn
+@dataclass(frozen=True)
+class Refine:
+    """Request: both, in one pass over the places (one round of `order_statistics`)."""
+
+    counts: CountBins
+    values: ValuesIn
+
+
+Request = Summarise | CountBins | ValuesIn | Refine
 
 
 def _keys_in(values: Values, key: Hashable, low: int, high: int) -> np.ndarray:
@@ -124,6 +132,8 @@ def answer(values: Values, request: Request) -> object:
                 float(squares(found)),
             )
         return summaries
+    if isinstance(request, Refine):
+        return answer(values, request.counts), answer(values, request.values)
     if isinstance(request, CountBins):
         counted = []
         for key, low, high, width, bins in request.ranges:
@@ -215,8 +225,9 @@ def order_statistics(
         request_counts = tuple(
             (key, low, high, -(-(high - low + 1) // bins), bins) for key, low, high in counts
         )
-        answers_counts = fetch(CountBins(request_counts)) if counts else []
-        answers_values = fetch(ValuesIn(tuple(values))) if values else []
+        answers = fetch(Refine(CountBins(request_counts), ValuesIn(tuple(values))))
+        answers_counts = [counted for counted, _ in answers]
+        answers_values = [listed for _, listed in answers]
         binned = {}
         for index, (key, low, high, width, _) in enumerate(request_counts):
             per_bin = np.zeros(bins, dtype=np.int64)
