@@ -17,6 +17,7 @@ every key's values (`order_statistics`), 1-based:
    separate any two, however the values cluster;
 3. a range of at most `VALUES` values: every place returns them as distinct key -> count
    (`ValuesIn`: ties compress) and the driver reads the rank off their cumulative count.
+   One round's counts and values travel in one pass (`Refine`).
 
 No place returns more than `BINS` counts per range and round, and all places together
 at most `VALUES` values per range, whatever the number of values.
@@ -129,7 +130,7 @@ def answer(values: Values, request: Request) -> object:
                 int(found.size - finite.size),
                 int(keys.min()) if keys.size else None,
                 int(keys.max()) if keys.size else None,
-                float(squares(found)),
+                squares(found),
             )
         return summaries
     if isinstance(request, Refine):
