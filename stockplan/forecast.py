@@ -774,6 +774,29 @@ def conformity_scores(errors: pl.DataFrame) -> dict[tuple[str, int], np.ndarray]
     }
 
 
+def band_rank(size: int, at: float) -> int:
+    """The 1-based rank of the band's quantile at `at` among `size` sorted scores (NaN
+    last): ceil((size + 1) at), at most size (`conformal_band_width`)."""
+    return min(math.ceil((size + 1) * at), size)
+
+
+def band_quantiles(scores: np.ndarray, level: float) -> tuple[float, float, float, float]:
+    """(band_width, band_upper, band_lower, mean squared score) of one pattern and step
+    from its signed scores (`conformal_band_width`), before the tails are held at 0."""
+
+    def quantile(ordered: np.ndarray, at: float) -> float:
+        return float(ordered[band_rank(ordered.size, at) - 1])
+
+    tail = (1 + level) / 2
+    s = np.sort(scores)
+    return (
+        quantile(np.sort(np.abs(s)), level),
+        quantile(s, tail),
+        quantile(-s[::-1], tail),
+        float(np.mean(np.square(s))),
+    )
+
+
 def widths_from_scores(
     scores: dict[tuple[str, int], np.ndarray], level: float, horizon: int
 ) -> pl.DataFrame:
@@ -781,25 +804,30 @@ def widths_from_scores(
     from the pooled signed scores (`conformity_scores`, of one set of series or several
     together). Each step's scores are sorted first, so the widths and the mean squared
     score do not depend on the order in which the sets were pooled."""
+    return widths_from_quantiles(
+        {key: band_quantiles(values, level) for key, values in scores.items()}, horizon
+    )
+
+
+def widths_from_quantiles(
+    quantiles: dict[tuple[str, int], tuple[float, float, float, float]], horizon: int
+) -> pl.DataFrame:
+    """demand_pattern, step, band_width, band_upper, band_lower of `conformal_band_width`
+    from each pattern and step's quantiles and mean squared score (`band_quantiles`, or
+    the same order statistics found over a cluster's partitions)."""
     columns = ["band_width", "band_upper", "band_lower"]
     schema = {"demand_pattern": pl.String, "step": pl.Int64} | dict.fromkeys(columns, pl.Float64)
-
-    def quantile(ordered: np.ndarray, at: float) -> float:
-        rank = math.ceil((ordered.size + 1) * at)
-        return float(ordered[min(rank, ordered.size) - 1])
-
-    tail = (1 + level) / 2
     frames = []
-    for pattern in sorted({p for p, _ in scores}):
-        steps = sorted(step for p, step in scores if p == pattern)
-        signed = [np.sort(scores[(pattern, step)]) for step in steps]
+    for pattern in sorted({p for p, _ in quantiles}):
+        steps = sorted(step for p, step in quantiles if p == pattern)
+        found = [quantiles[(pattern, step)] for step in steps]
         per_step = {
-            "band_width": [quantile(np.sort(np.abs(s)), level) for s in signed],
-            "band_upper": [max(quantile(s, tail), 0.0) for s in signed],
-            "band_lower": [max(quantile(-s[::-1], tail), 0.0) for s in signed],
+            "band_width": [width for width, _, _, _ in found],
+            "band_upper": [max(upper, 0.0) for _, upper, _, _ in found],
+            "band_lower": [max(lower, 0.0) for _, _, lower, _ in found],
         }
         size = len(steps)
-        mse = np.array([np.mean(np.square(s)) for s in signed])
+        mse = np.array([mean_square for _, _, _, mean_square in found])
         ratio = widening_of(mse, max(horizon, size))["band_ratio"].to_numpy()
         h = np.arange(1, horizon + 1)
         growth = ratio[h - 1] / ratio[size - 1] if ratio[size - 1] > 0 else np.ones(h.size)
@@ -1301,11 +1329,18 @@ def band_widths(
         for key, scores in part.items():
             pooled.setdefault(key, []).append(scores)
     level = settings.interval_level / 100.0
+    return pooled_band_widths(
+        {key: band_quantiles(np.concatenate(v), level) for key, v in pooled.items()}, horizon
+    )
+
+
+def pooled_band_widths(
+    quantiles: dict[tuple[str, str, int], tuple[float, float, float, float]], horizon: int
+) -> pl.DataFrame:
+    """`band_widths` from each (pool, pattern, step)'s quantiles (`band_quantiles`)."""
     frames = [
-        widths_from_scores(
-            {(p, h): np.concatenate(v) for (q, p, h), v in pooled.items() if q == pool},
-            level,
-            horizon,
+        widths_from_quantiles(
+            {(p, h): found for (q, p, h), found in quantiles.items() if q == pool}, horizon
         ).with_columns(pl.lit(pool).alias("pool"))
         for pool in ("backtest", "short")
     ]

@@ -20,13 +20,18 @@ kept on the worker that made it; only small things travel:
    or combination of models (`forecast.pool_scores`);
 3. with the pools ranked over every partition (`forecast.pool_ranking`) the partition
    forecasts (`forecast.forecast_paths`, its short intermittent / lumpy items with their
-   pattern's pooled models) and returns the band's signed conformity scores per pool,
-   pattern and step (both tails' widths follow from them);
-4. with the band widths of all scores (`forecast.band_widths`) the partition finishes
-   the forecast, resolves its stock position and runs the lead-time-demand calibration
-   (`pipeline.supply_stage`, draws deferred); back come the standardised backtest-window
-   shortfalls and the calibration counts per method, half, measure, level and pattern;
-5. with the shortfalls pooled by pattern (`series.pooled_error_scores`) and the counts
+   pattern's pooled models) and keeps the band's signed conformity scores per pool,
+   pattern and step; the driver finds their quantiles over every partition from counts
+   (`ranks.order_statistics`: a few passes, each returning at most `ranks.BINS` numbers
+   per quantile, never the scores);
+4. with those band widths (`forecast.pooled_band_widths`) the partition finishes the
+   forecast, resolves its stock position and runs the lead-time-demand calibration
+   (`pipeline.supply_stage`, draws deferred); back come the calibration counts per
+   method, half, measure, level and pattern and, with `quantile_method: conformal`, the
+   service levels planned per pattern; the standardised backtest-window shortfalls stay
+   and are ranked as the band scores are;
+5. with the conformal safety factors per pattern and service level
+   (`policy.ConformalFactors`) and the counts
    added (`lead_time_demand.add_calibration_sums`), the partition draws its lead-time
    demand (each series from its own random stream, `random_streams`), computes
    order-up-to levels, orders, transfers, stockout risk and backup switches
@@ -73,11 +78,12 @@ from stockplan.forecast import (
     ForecastBacktests,
     ForecastPaths,
     backtest_periods,
-    band_widths,
+    band_rank,
     come_back_sums,
     forecast_paths,
     history_origin,
     pool_ranking,
+    pooled_band_widths,
     pooled_factors,
     prior_inputs,
     series_stats,
@@ -99,7 +105,10 @@ from stockplan.pipeline import (
     plan_result,
     supply_stage,
 )
+from stockplan.policy import MIN_CONFORMAL_SCORES, ConformalFactors, conformal_rank
 from stockplan.promotions import category_uplift_sums, uplift_from
+from stockplan.ranks import Request, Summarise, Summary, add_summaries, answer, order_statistics
+from stockplan.reorder import service_levels
 from stockplan.result import PlanResult
 from stockplan.segmentation import abc_by_value
 from stockplan.series import product_categories
@@ -308,11 +317,6 @@ def _step_forecast(part: _Part, ranked: pl.DataFrame, factors: pl.DataFrame) -> 
     return part
 
 
-def _band_scores(part: _Part) -> dict:
-    assert part.paths is not None
-    return part.paths.band_scores
-
-
 def _step_supply(
     part: _Part, widths: pl.DataFrame, lead_times: pl.DataFrame, config: Config
 ) -> _Part:
@@ -329,21 +333,20 @@ def _step_supply(
     return part
 
 
-def _supply_counts(part: _Part) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The partition's standardised backtest-window shortfalls per pattern and its
-    lead-time-demand calibration counts."""
+def _calibration_counts(part: _Part) -> dict[str, np.ndarray]:
+    """The partition's lead-time-demand calibration counts."""
     assert part.supply is not None
     pending = part.supply.pending
-    return part.supply.error_scores, pending.sums if pending is not None else {}
+    return pending.sums if pending is not None else {}
 
 
 @dataclass
 class _Pooled:
     """What the driver pooled over every partition after the supply step (one object, as
-    an engine would scatter the entries of a bare dict one by one): the standardised
-    backtest-window shortfalls per pattern and the lead-time-demand calibration counts."""
+    an engine would scatter the entries of a bare dict one by one): the conformal safety
+    factors per pattern at its service levels and the lead-time-demand calibration counts."""
 
-    scores: dict[str, np.ndarray]
+    scores: dict[str, ConformalFactors]
     calibration: dict[str, np.ndarray]
 
 
@@ -379,6 +382,122 @@ def _rows(part: _Part) -> _Part:
     return part
 
 
+# ---- quantiles pooled over the partitions with the scores left where they are ----
+
+
+def _band_values(part: _Part) -> dict[tuple, np.ndarray]:
+    """The partition's signed band scores per (pool, pattern, step, "signed") and their
+    absolute values per (pool, pattern, step, "abs")."""
+    assert part.paths is not None
+    values: dict[tuple, np.ndarray] = {}
+    for key, scores in part.paths.band_scores.items():
+        values[(*key, "signed")] = scores
+        values[(*key, "abs")] = np.abs(scores)
+    return values
+
+
+def _band_ranks(part: _Part, request: Request) -> object:
+    return answer(_band_values(part), request)
+
+
+def _pooled_band_widths(cl: Cluster, handles: object, config: Config) -> pl.DataFrame:
+    """`forecast.band_widths` of every partition's band scores, with the scores left on
+    the workers: per (pool, pattern, step) the count and sum of squares of the signed
+    scores s of every partition, then the exact order statistics `band_quantiles` takes
+    (`ranks.order_statistics`): |s| at rank `band_rank(n, level)`, s at r =
+    `band_rank(n, (1 + level) / 2)` and, for the lower tail, -s at r, the negative of s
+    at rank n - r + 1 (NaN last in both orders)."""
+
+    def fetch(request: Request) -> list:
+        return cl.gather(cl.map(_band_ranks, handles, request))
+
+    summaries: dict = add_summaries(fetch(Summarise()))
+    level = config.forecast.interval_level / 100.0
+    tail = (1 + level) / 2
+
+    def ranks_of(s: Summary) -> tuple[int, int, int]:
+        upper = band_rank(s.count, tail)
+        return band_rank(s.count, level), upper, s.count - upper + 1
+
+    signed = {key[:-1]: s for key, s in summaries.items() if key[-1] == "signed" and s.count}
+    wanted: dict = {}
+    for key, s in signed.items():
+        width, upper, lower = ranks_of(s)
+        wanted[(*key, "abs")] = [width]
+        wanted[(*key, "signed")] = [upper, lower]
+    found = order_statistics(fetch, summaries, wanted)
+    quantiles = {}
+    for key, s in signed.items():
+        width, upper, lower = ranks_of(s)
+        quantiles[key] = (
+            found[((*key, "abs"), width)],
+            found[((*key, "signed"), upper)],
+            -found[((*key, "signed"), lower)],
+            s.sum_squares / s.count,
+        )
+    return pooled_band_widths(quantiles, config.planning.horizon_periods)
+
+
+def _error_ranks(part: _Part, request: Request) -> object:
+    """`ranks.answer` on the partition's standardised backtest-window shortfalls per
+    demand pattern (`series.pooled_error_scores` of its series)."""
+    assert part.supply is not None
+    return answer(part.supply.error_scores, request)
+
+
+def _planned_levels(part: _Part, config: Config) -> dict[str, np.ndarray]:
+    """Demand pattern -> the distinct service levels its series are planned at
+    (`reorder.service_levels`, as `reorder.plan_orders` sets them)."""
+    assert part.supply is not None
+    series = part.supply.series
+    levels = (
+        series.select("demand_pattern", service_levels(series, config.policy))
+        .drop_nulls("demand_pattern")
+        .group_by("demand_pattern")
+        .agg(pl.col("service_level").unique())
+    )
+    return {pattern: np.asarray(found, dtype=float) for pattern, found in levels.iter_rows()}
+
+
+def _pooled_conformal_factors(
+    cl: Cluster, handles: object, config: Config
+) -> dict[str, ConformalFactors]:
+    """Demand pattern -> its conformal safety factors (`policy.conformal_factor` of the
+    shortfalls of every partition) at every service level its series are planned at, the
+    shortfalls left on the workers: the pooled count per pattern (`MIN_CONFORMAL_SCORES`
+    holds on it), the levels of every partition, then the exact order statistic at each
+    level's `policy.conformal_rank` (`ranks.order_statistics`); NaN if a shortfall is
+    NaN, as numpy's quantile gives. Nothing without `quantile_method: conformal` (cycle
+    service), which alone reads them."""
+    policy = config.policy
+    if policy.quantile_method != "conformal" or policy.service_measure != "cycle":
+        return {}
+
+    def fetch(request: Request) -> list:
+        return cl.gather(cl.map(_error_ranks, handles, request))
+
+    summaries: dict = add_summaries(fetch(Summarise()))
+    levels: dict[str, np.ndarray] = {}
+    for part in cl.gather(cl.map(_planned_levels, handles, config)):
+        for pattern, found in part.items():
+            levels[pattern] = np.union1d(levels.get(pattern, np.zeros(0)), found)
+    none = np.zeros(0)
+    factors = {pattern: ConformalFactors(s.count, none, none) for pattern, s in summaries.items()}
+    wanted = {
+        pattern: sorted(set(conformal_rank(s.count, levels[pattern]).tolist()))
+        for pattern, s in summaries.items()
+        if pattern in levels and s.count >= MIN_CONFORMAL_SCORES
+    }
+    found = order_statistics(fetch, summaries, wanted)
+    for pattern in wanted:
+        s, at = summaries[pattern], levels[pattern]
+        values = np.array([found[(pattern, rank)] for rank in conformal_rank(s.count, at)])
+        factors[pattern] = ConformalFactors(
+            s.count, at, np.full(at.size, np.nan) if s.nans else values
+        )
+    return factors
+
+
 # ---- the driver ----
 
 
@@ -389,13 +508,6 @@ def _concat(frames: list[pl.DataFrame | None]) -> pl.DataFrame | None:
     frame = pl.concat([f for f in present if f.height] or present[:1], how="diagonal_relaxed")
     keys = [c for c in (*SERIES, "period_start") if c in frame.columns]
     return frame.sort(keys, maintain_order=True) if "sku" in keys else frame
-
-
-def _pooled(scores: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    patterns = sorted({p for part in scores for p in part})
-    return {
-        p: np.concatenate([part[p] for part in scores if p in part]).astype(float) for p in patterns
-    }
 
 
 def partitioned_plan(
@@ -485,12 +597,10 @@ def partitioned_plan(
             [sums for _, sums in scored], origin, config.forecast, config.planning.bucket, horizon
         )
         handles = cl.map(_step_forecast, handles, ranked, factors)
-        bands = cl.gather(cl.map(_band_scores, handles))
-        widths = band_widths(bands, config.forecast, config.planning.horizon_periods)
+        widths = _pooled_band_widths(cl, handles, config)
         handles = cl.map(_step_supply, handles, widths, lead_times, config)
-        counts = cl.gather(cl.map(_supply_counts, handles))
-        scores = _pooled([errors for errors, _ in counts])
-        calibration = add_calibration_sums([sums for _, sums in counts])
+        scores = _pooled_conformal_factors(cl, handles, config)
+        calibration = add_calibration_sums(cl.gather(cl.map(_calibration_counts, handles)))
         say("computing safety stock, orders and stockout risk")
         pooled = _Pooled(scores, calibration)
         handles = cl.map(_step_orders, handles, pooled, scorecard, backups, config)
@@ -519,7 +629,7 @@ def _combined(
     lots: pl.DataFrame | None,
     as_of: dt.date,
     config: Config,
-    scores: dict[str, np.ndarray],
+    scores: dict[str, ConformalFactors],
     scorecard: pl.DataFrame,
 ) -> tuple[DemandStage, SupplyStage, OrderStage]:
     """The partitions' stages as one, over every series (sorted by sku, location)."""

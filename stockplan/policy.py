@@ -21,6 +21,8 @@ Q = max(EOQ, d R) once position <= s. EOQ = sqrt(2 K D / (h c)) (Harris 1913).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 from scipy import stats
@@ -85,10 +87,40 @@ def economic_order_quantity(
 MIN_CONFORMAL_SCORES = 20
 
 
-def conformal_factor(scores: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def conformal_rank(n: int, alpha: np.ndarray) -> np.ndarray:
+    """The 1-based rank among n sorted scores of the one `conformal_factor` takes: numpy's
+    "higher" quantile at q = min(ceil((n + 1) alpha) / n, 1) is the sorted scores' element
+    ceil((n - 1) q) (0-based), in the same floating-point steps."""
+    level = np.minimum(np.ceil((n + 1) * np.asarray(alpha, dtype=float)) / n, 1.0)
+    return np.ceil((n - 1) * level).astype(np.intp) + 1
+
+
+@dataclass(frozen=True)
+class ConformalFactors:
+    """A demand pattern's conformal safety factors (`conformal_factor`) at the service
+    levels it is planned at, found where its `size` pooled scores are (a cluster's
+    partitions, `partitioned`), so that only these few numbers travel."""
+
+    size: int
+    levels: np.ndarray  # sorted
+    factors: np.ndarray
+
+    def at(self, alpha: np.ndarray) -> np.ndarray:
+        """The factor of each level in `alpha`; a level it was not found at is an error."""
+        alpha = np.asarray(alpha, dtype=float)
+        index = np.minimum(np.searchsorted(self.levels, alpha), max(self.levels.size - 1, 0))
+        if not self.levels.size or not np.array_equal(self.levels[index], alpha):
+            raise ValueError("conformal factors were not found at every service level planned")
+        return self.factors[index]
+
+
+def conformal_factor(scores: np.ndarray | ConformalFactors, alpha: np.ndarray) -> np.ndarray:
     """Split-conformal safety factor: the ceil((n + 1) alpha) / n empirical quantile of n
     conformity scores (standardised backtest shortfalls), so that P(shortfall <= k) >= alpha
-    holds for exchangeable errors (Angelopoulos & Bates, 2021)."""
+    holds for exchangeable errors (Angelopoulos & Bates, 2021). NaN if a score is NaN.
+    `ConformalFactors`: the factors found beforehand at these levels."""
+    if isinstance(scores, ConformalFactors):
+        return scores.at(alpha)
     n = scores.size
     level = np.minimum(np.ceil((n + 1) * np.asarray(alpha, dtype=float)) / n, 1.0)
     return np.quantile(scores, level, method="higher")
@@ -149,7 +181,8 @@ def protection_levels(
             for pattern, scores in error_scores.items():
                 rows = patterns == pattern
                 if rows.any() and scores.size >= MIN_CONFORMAL_SCORES:
-                    k = np.where(rows, conformal_factor(scores, alpha), k)
+                    k = np.array(k, dtype=float)
+                    k[rows] = conformal_factor(scores, alpha[rows])
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             target = np.where(sigma > 0, (1.0 - alpha) * cycle_qty / sigma, np.inf)

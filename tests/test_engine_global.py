@@ -9,6 +9,7 @@ One local Dask cluster serves the module (the dask extra is part of the test ext
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from contextlib import contextmanager
 
@@ -18,7 +19,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import stockplan
-from stockplan import engines
+from stockplan import engines, ranks
 from stockplan.config import Classify, parse_config
 from stockplan.forecast import (
     MIN_POOLED_SERIES,
@@ -501,3 +502,121 @@ def test_the_pools_best_combination_from_two_sets_is_that_of_all():
     split = pool_ranking([scores([0, 2]), scores([1, 3])], 2)
     assert sorted(whole["model"]) == sorted(split["model"]) == ["A", "B"]
     assert_frame_equal(whole.sort("model"), split.sort("model"))
+
+
+def _conformal(engine: str = "local", address: str | None = None, windows: int = 8):
+    """Conformal safety factors on the normal (parametric) lead-time demand, the planning
+    date, otherwise the default settings."""
+    return parse_config(
+        {
+            "inputs": {"sales": "sales.csv", "stock": "stock.csv"},
+            "planning": {"as_of": AS_OF.isoformat()},
+            "policy": {"quantile_method": "conformal", "lead_time_demand": "parametric"},
+            "forecast": {"engine": engine, "engine_address": address, "backtest_windows": windows},
+            "transfers": {"enabled": True},
+        }
+    )
+
+
+def test_the_conformal_plan_on_dask_is_the_local_plan(dask_scheduler):
+    shop = _shop()
+    local = stockplan.plan(shop, _conformal())
+    normal = stockplan.plan(
+        shop,
+        _conformal().model_copy(
+            update={"policy": _conformal().policy.model_copy(update={"quantile_method": "normal"})}
+        ),
+    )
+    # the conformal factors (patterns with at least 20 pooled backtest shortfalls) change
+    # the safety stock of the series planned on the normal distribution
+    on_normal = pl.col("ltd_method") == "normal"
+    changed = (
+        local.tables["orders"]
+        .filter(on_normal)
+        .join(normal.tables["orders"], on=["sku", "location"], suffix="_normal")
+        .filter((pl.col("safety_stock") - pl.col("safety_stock_normal")).abs() > 1e-6)
+    )
+    assert changed.height > 0
+    remote = stockplan.plan(shop, _conformal("dask", dask_scheduler))
+    _assert_same_plan(local, remote)
+
+
+class _Gathered(list):
+    """The results of one step's tasks, with the step's name."""
+
+    step = ""
+
+
+def _array_sizes(found: object, sizes: list[int]) -> list[int]:
+    """The length of every numpy array in `found` (in dicts, lists, tuples and dataclasses;
+    the per-series frames of the steps that return rows are not arrays)."""
+    if isinstance(found, np.ndarray):
+        sizes.append(found.size)
+    elif isinstance(found, dict):
+        for value in found.values():
+            _array_sizes(value, sizes)
+    elif isinstance(found, list | tuple):
+        for value in found:
+            _array_sizes(value, sizes)
+    elif dataclasses.is_dataclass(found) and not isinstance(found, type):
+        for item in dataclasses.fields(found):
+            _array_sizes(getattr(found, item.name), sizes)
+    return sizes
+
+
+def _recording(monkeypatch: pytest.MonkeyPatch, partitions: int) -> dict[str, list[int]]:
+    """forecast.engine dask in this process (as `_in_process`), recording per step the
+    length of every numpy array the driver gathers."""
+    gathered: dict[str, list[int]] = {}
+
+    def map_(function, handles, *shared):
+        results = _Gathered(function(handle, *shared) for handle in handles)
+        results.step = function.__name__
+        return results
+
+    def gather(results):
+        _array_sizes(list(results), gathered.setdefault(getattr(results, "step", "?"), []))
+        return list(results)
+
+    @contextmanager
+    def cluster(settings):
+        yield engines.Cluster(
+            "dask", partitions, engines.Backend("dask", id, id), list, map_, gather
+        )
+
+    monkeypatch.setitem(engines.OPENERS, "dask", cluster)
+    return gathered
+
+
+def _twice_the_shop() -> dict[str, pl.DataFrame]:
+    """The shop and a copy of it under other sku codes: twice the series."""
+    shop = _shop()
+    copy = {
+        name: frame.with_columns(pl.concat_str(pl.lit("L"), pl.col("sku")).alias("sku"))
+        for name, frame in shop.items()
+    }
+    return {name: pl.concat([shop[name], copy[name]]) for name in shop}
+
+
+def test_the_driver_gathers_no_score_array_that_grows_with_windows_and_series(monkeypatch):
+    """The band's conformity scores and the backtest shortfalls of the conformal factors
+    (one number per series, backtest window and step) stay in the partitions: the driver
+    gets counts per bin and the values of one bin at most, so with 8 bins every array it
+    gathers is at most 8 long, or a table of counts whose size does not depend on the
+    data (the lead-time-demand calibration's). Before, it gathered the scores."""
+    monkeypatch.setattr(ranks, "BINS", 8)
+    monkeypatch.setattr(ranks, "VALUES", 8)
+    runs = {}
+    for name, shop, windows in (("small", _shop(), 4), ("large", _twice_the_shop(), 10)):
+        gathered = _recording(monkeypatch, 2)
+        plan = stockplan.plan(shop, _conformal("dask", windows=windows))
+        runs[name] = gathered
+        series = plan.tables["classes"].height
+        assert series == (20 if name == "small" else 40)
+    # 2.5 times the windows on twice the series: 5 times the scores
+    for step, sizes in runs["large"].items():
+        small = runs["small"].get(step, [])
+        fixed = max(sizes, default=0) == max(small, default=0)
+        assert fixed or max(sizes, default=0) <= 8, (step, max(sizes), max(small, default=0))
+    # the band scores and the shortfalls were ranked over the partitions
+    assert any(max(runs["large"].get(step, [0])) > 0 for step in ("_band_ranks", "_error_ranks"))
