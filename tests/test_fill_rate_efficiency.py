@@ -156,3 +156,32 @@ def test_per_series_table_lists_every_series_and_the_unreachable_table_only_the_
     assert row["fill_rate"] == pytest.approx(12 / 30)
     assert row["largest_day_units"] == 30.0 and row["promised_service"] == 0.6
     assert every.filter(pl.col("sku") == "B")["fill_rate"][0] == 1.0
+
+
+def test_normal_fill_rate_level_lies_below_the_mean_when_the_order_alone_serves_more():
+    # (R, S), no draws: d = 10 a day, R = 7, L = 7: mu = 140, Q = d R = 70, sigma_LTD =
+    # 2 sqrt(14) = 7.483. At beta 0.90 a cycle may lose 7 units: G(k) = 7 / 7.483 = 0.935
+    # > G(0) = 0.399, so k < 0 (Silver, Pyke & Thomas ch. 6): S = mu + k sigma below mu;
+    # k from scipy, not from the grid the code interpolates
+    row = _row("rs").with_columns(
+        forecast_per_day=pl.lit(10.0),
+        demand_protection=pl.lit(140.0),
+        sigma_day=pl.lit(2.0),
+        lead_time_days=pl.lit(7.0),
+        review_days=pl.lit(7.0),
+        demand_pattern=pl.lit("smooth"),
+    )
+    sigma = 2 * 14**0.5
+    k = optimize.brentq(
+        lambda k: sigma * (stats.norm.pdf(k) - k * stats.norm.sf(k)) - 0.1 * 70, -4, 6
+    )
+    assert k < -0.5
+    out = protection_levels(row, Policy(service_measure="fill_rate"))
+    assert out["safety_stock"][0] == pytest.approx(k * sigma, abs=0.01)
+    assert out["reorder_point"][0] == pytest.approx(140 + k * sigma, abs=0.01)
+    # that level promises the target: 1 - sigma G(k) / Q = 0.90
+    assert out["promised_service"][0] == pytest.approx(0.9)
+    # cycle service keeps z = Phi^-1(alpha) clipped at zero safety stock
+    low = protection_levels(row.with_columns(service_level=pl.lit(0.4)), Policy())
+    assert low["safety_stock"][0] == 0.0
+
