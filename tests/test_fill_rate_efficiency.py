@@ -252,3 +252,80 @@ def test_replay_bench_reports_the_top_of_each_refits_calibration_curve():
     assert row["at_0.9"] == round(0.5 + 0.45 / 14 * 7, 3)
     assert row["at_0.99"] == round(0.5 + 0.45 / 14 * 11, 3)
     assert row["at_0.999"] == 0.95
+
+
+def test_lost_sales_path_runs_short_while_a_late_order_is_on_its_way():
+    from stockplan.lead_time_demand import _lost_sales_path
+
+    # 2 a day, R = 7, L = 14, S = 35 at reviews 0 and 1 after the origin (day 28), as in
+    # tests/test_replenishment_cycles.py: review 0's period (days 42-48) is 7 short, review
+    # 1's (days 49-55) is covered exactly by the 14 ordered on day 35, due on day 49. If
+    # that order takes 16 days it arrives on day 51: days 49 and 50 lose 2 each (4 short),
+    # and the 14 then cover days 51-57.
+    demand = np.full((1, 60), 2.0)
+    stocks = [np.array([[35.0]]), np.array([[35.0]])]
+    on_time, short_on_time = _lost_sales_path(demand, 28, stocks, np.array([14]), 7)
+    late, short_late = _lost_sales_path(
+        demand, 28, stocks, np.array([14]), 7, order_lead=np.array([[14, 16]])
+    )
+    assert on_time[:, 0, 0].tolist() == [True, False]
+    assert short_on_time[:, 0, 0].tolist() == [7.0, 0.0]
+    assert late[:, 0, 0].tolist() == [True, True]
+    assert short_late[:, 0, 0].tolist() == [7.0, 4.0]
+
+
+def test_scored_lead_times_vary_as_the_replay_draws_them():
+    from stockplan.lead_time_demand import _lead_time_draws, scored_lead_times
+    from stockplan.random_streams import substreams
+
+    streams = np.array([11, 12, 13], dtype=np.uint64)
+    fixed = scored_lead_times(
+        streams, 700, np.array([14, 0, 5]), np.array([14.0, 0.0, 5.0]), np.zeros(3), 4
+    )
+    assert fixed.tolist() == [[14] * 4, [0] * 4, [5] * 4]  # sigma_L = 0: the mean, as before
+    drawn = scored_lead_times(
+        streams[:1], 700, np.array([14]), np.array([14.0]), np.array([3.0]), 20_000
+    )
+    # round(Normal(14, 3)), at least 1: mean 14, variance 9 + 1/12 (rounding)
+    assert drawn.min() >= 1
+    assert drawn.mean() == pytest.approx(14.0, abs=0.1)
+    assert drawn.std() == pytest.approx((9 + 1 / 12) ** 0.5, abs=0.1)
+    again = scored_lead_times(streams[:1], 700, [14], [14.0], [3.0], 20_000)
+    np.testing.assert_array_equal(drawn, again)  # the series' own stream: reproducible
+    # not the lead times its bootstrap draws take at the same origin
+    draws = _lead_time_draws(substreams(streams[:1], 700), [14.0], [3.0], 20_000)
+    assert (drawn != draws).mean() > 0.5
+
+
+def test_backtest_scores_the_levels_against_lead_times_that_vary():
+    import datetime as dt
+
+    from stockplan.lead_time_demand import CALIBRATION_GRID, backtest_calibration
+
+    # 2,000 series selling exactly 2 a day, forecast 2 a day with no error, L = 14 days
+    # with sigma_L = 3, R = 7: sigma_LTD = d sigma_L = 6 and S = 42 + 6 z at quantile level
+    # q. An order that takes L' days leaves T = 2 (L' + 7) to cover: S covers it when L' <=
+    # 14 + 3 z, L' = round(Normal(14, 3)): P = Phi((floor(14 + 3 z) + 0.5 - 14) / 3).
+    # q = 0.3 (z = -0.524): L' <= 12, Phi(-0.5) = 0.309; q = 0.5: L' <= 14, Phi(1 / 6) =
+    # 0.566; q = 0.9 (z = 1.282): L' <= 17, Phi(3.5 / 3) = 0.878. Scored at L = 14 alone,
+    # T = 42 <= S at every level from 0.5 up: the backtest would take the protection back.
+    first, n = dt.date(2024, 1, 1), 2000
+    keys = pl.DataFrame(
+        {"sku": [str(i) for i in range(n)], "location": ["W"] * n, "demand_pattern": ["smooth"] * n}
+    )
+    windows = pl.DataFrame(
+        {
+            "sku": [str(i) for i in range(n)],
+            "location": ["W"] * n,
+            "origin": [first + dt.timedelta(days=400)] * n,
+            "rate_per_day": [2.0] * n,
+        }
+    )
+    args = (keys, np.full((n, 450), 2.0), first, windows, np.full(n, 14.0))
+    varied, _ = backtest_calibration(*args, np.full(n, 3.0), 7, 364, sigma_day=np.zeros(n))
+    cycle = dict(zip(CALIBRATION_GRID, varied["parametric"]["smooth"][0], strict=True))
+    expected = {0.3: stats.norm.cdf(-0.5), 0.5: stats.norm.cdf(1 / 6), 0.9: stats.norm.cdf(3.5 / 3)}
+    for level, share in expected.items():
+        assert cycle[level] == pytest.approx(share, abs=0.035)
+    steady, _ = backtest_calibration(*args, np.zeros(n), 7, 364, sigma_day=np.zeros(n))
+    assert steady["parametric"]["smooth"][0][CALIBRATION_GRID >= 0.5].min() == 1.0
