@@ -172,36 +172,6 @@ def _lead_time_draws(
     return out
 
 
-OUTCOME_STREAMS = 1 << 32
-"""Offset of the tag of a backtest origin's scored lead times from its draws' tag."""
-
-
-def scored_lead_times(
-    streams: np.ndarray,
-    origin_tag: int,
-    lead_days: np.ndarray,
-    lead_time_days: np.ndarray,
-    lead_time_std_days: np.ndarray,
-    reviews: int,
-) -> np.ndarray:
-    """[series, reviews] lead times of the orders placed at a backtest origin's reviews,
-    which the calibration scores its levels against: `lead_days` where sigma_L = 0, else
-    Normal(L, sigma_L) rounded, at least 1 (`_lead_time_draws`), as `simulate` draws one
-    per order. The levels protect against sigma_L (sigma_LTD^2 holds d^2 sigma_L^2, the
-    draws draw L); outcomes scored at the mean L alone never see a late order, and the
-    recalibration then takes that protection back. From each series' own stream for the
-    origin (`origin_tag`), apart from its draws' stream."""
-    out = np.repeat(np.asarray(lead_days, dtype=int)[:, None], reviews, axis=1)
-    std = np.nan_to_num(np.asarray(lead_time_std_days, dtype=float))
-    varied = std > 0
-    if varied.any():
-        keys = substreams(np.asarray(streams)[varied], origin_tag + OUTCOME_STREAMS)
-        out[varied] = _lead_time_draws(
-            keys, np.asarray(lead_time_days)[varied], std[varied], reviews
-        )
-    return out
-
-
 def bootstrap_lead_time_demand(
     keys: pl.DataFrame,
     daily: np.ndarray,
@@ -1019,32 +989,16 @@ def calibration_sums(
         else:  # the pattern it has now
             window_pattern = labels[rows]
         ages = range(0, max(0, forecast_age_days) + 1, r)
-        # each review's order arrives after its own lead time, drawn as the replay draws it
-        order_lead = scored_lead_times(
-            streams[rows],
-            origin_streams,
-            lead_days[rows],
-            lead_mean[rows],
-            lead_std[rows],
-            len(ages),
-        )
-        # T > S scores D_L over the order's own lead time; the replayed path keeps the
-        # review periods at L and lets the late order arrive late
-        on_path = lost_sales_path and not backorder
         ran = running[rows]  # one copy per origin, not two per age
-        outcomes = []
-        for a, age in enumerate(ages):
-            lead_a = lead_days[rows] if on_path else order_lead[:, a]
-            ages_ok = origin + age + lead_a + r <= span
-            if not ages_ok.any():
-                break
-            outcomes.append(
-                (
-                    ages_ok,
-                    *_outcomes(ran, origin + age, lead_a, r),
-                    _level_ratio(ran, origin, rate, age // bucket_days, bucket_days, level_alpha),
-                )
+        outcomes = [
+            (
+                ages_ok,
+                *_outcomes(ran, origin + age, lead_days[rows], r),
+                _level_ratio(ran, origin, rate, age // bucket_days, bucket_days, level_alpha),
             )
+            for age in ages
+            if (ages_ok := origin + age + lead_days[rows] + r <= span).any()
+        ]
         del ran
         sub_keys = keys[rows]
         for method in methods:
@@ -1112,7 +1066,6 @@ def calibration_sums(
                         [stock[b] for stock in stocks],
                         lead_days[rows[b]],
                         r,
-                        order_lead[b],
                     )
                     for b in (
                         slice(lo, lo + SERIES_PER_BLOCK)
@@ -1188,27 +1141,17 @@ def calibration_curves(
 
 
 def _lost_sales_path(
-    demand: np.ndarray,
-    origin: int,
-    stocks: list[np.ndarray],
-    lead: np.ndarray,
-    r: int,
-    order_lead: np.ndarray | None = None,
+    demand: np.ndarray, origin: int, stocks: list[np.ndarray], lead: np.ndarray, r: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(stockout, units short) per review a after the origin ([ages, rows, levels]) in the
     review period [origin + a R + L, origin + (a + 1) R + L) of an (R, S) policy replayed
     with lost sales on `demand` ([rows, days], actual daily demand): at each review order
     up to stocks[a] ([rows, levels]); at the origin the position is stocks[0], of which the
     orders of the reviews within L before it are in the pipeline, each the demand of the
-    review period before it (order-up-to replaces what was sold). `order_lead` ([rows,
-    ages]): the lead time of the order placed at each review (drawn, as the replay draws
-    it; without it every order takes L): a late order leaves the review periods, still
-    counted from L, short until it arrives."""
+    review period before it (order-up-to replaces what was sold)."""
     n, levels = stocks[0].shape
     ages = len(stocks)
-    varied = order_lead is not None and bool(np.any(order_lead[:, :ages] != lead[:, None]))
-    arrival = order_lead[:, :ages] if varied else np.broadcast_to(lead[:, None], (n, ages))
-    longest = int(max(lead.max(initial=1), arrival.max(initial=1)))
+    longest = int(lead.max(initial=1))
     span = demand.shape[1]
     horizon = min((ages - 1) * r + longest + r, span - origin)
     pipe = np.zeros((n, levels, horizon + longest + r + 1))
@@ -1233,7 +1176,7 @@ def _lost_sales_path(
         on_order -= arriving
         if d % r == 0 and d // r < ages:
             q = np.maximum(stocks[d // r] - on_hand - on_order, 0.0)
-            pipe[idx, :, d + arrival[:, d // r]] += q
+            pipe[idx, :, d + lead] += q
             on_order += q
         today = demand[:, origin + d][:, None]
         served = np.minimum(on_hand, today)
