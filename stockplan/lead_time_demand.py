@@ -1248,8 +1248,8 @@ def _lost_sales_path(
     review period before it (order-up-to replaces what was sold). `order_lead` ([rows,
     ages]): the lead time of the order placed at each review (without it every order takes
     L): a late order leaves the review periods, still counted from L, short until it
-    arrives. `rounding` ([rows, 3] MOQ, pack size, max order): every order, those in the
-    pipeline at the origin too, rounded as the plan rounds it (`rounded_orders`)."""
+    arrives. `rounding` ([rows, 3] MOQ, pack size, max order): each review's order rounded
+    as the plan rounds it (`rounded_orders`); the position at the origin stays stocks[0]."""
     n, levels = stocks[0].shape
     ages = len(stocks)
     arrival = (
@@ -1266,8 +1266,6 @@ def _lost_sales_path(
         if hi <= 0:
             break
         q = demand[:, max(lo, 0) : hi].sum(axis=1)
-        if rounding is not None:
-            q = rounded_orders(q[:, None], rounding)[:, 0]
         arrive = lead - k * r
         inflight = arrive > 0
         pipe[idx[inflight], :, arrive[inflight]] += q[inflight, None]
