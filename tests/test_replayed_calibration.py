@@ -101,3 +101,83 @@ def test_scored_lead_times_vary_as_the_replay_draws_them():
     # not the lead times its bootstrap draws take at the same origin
     draws = _lead_time_draws(substreams(streams[:1], 700), [14.0], [3.0], 20_000)
     assert (drawn != draws).mean() > 0.5
+
+
+@pytest.mark.parametrize("setting, joined", [("replayed", True), ("cycle", False)])
+def test_the_items_packs_and_moq_reach_the_calibration_only_when_replayed(
+    monkeypatch, setting, joined
+):
+    import datetime as dt
+
+    import polars as pl
+
+    from stockplan import series
+    from stockplan.config import Config
+
+    seen = {}
+    monkeypatch.setattr(
+        series, "lead_time_demand_sums", lambda sales, frame, *a, **k: seen.setdefault("f", frame)
+    )
+    lead_times = pl.DataFrame(
+        {"sku": ["A", "B"], "location": ["W", "W"], "lead_time_days": [14.0, 7.0]}
+    )
+    classes = pl.DataFrame(
+        {"sku": ["A", "B"], "location": ["W", "W"], "demand_pattern": ["smooth", "lumpy"]}
+    )
+    attributes = pl.DataFrame(
+        {"sku": ["B", "A"], "moq": [10.0, None], "pack_size": [6.0, 12.0], "max_order": [None] * 2}
+    )
+    config = Config(policy={"calibrate_lost_sales": setting})
+    series.lead_time_demand_pending(
+        pl.DataFrame(), lead_times, classes, dt.date(2024, 1, 1), None, 7, config, None, attributes
+    )
+    frame = seen["f"].sort("sku")
+    if joined:
+        assert frame["pack_size"].to_list() == [12.0, 6.0]
+        assert frame["moq"].to_list() == [None, 10.0]
+    else:
+        assert "pack_size" not in frame.columns
+
+
+def test_replayed_backtest_scores_the_orders_as_the_plan_rounds_them():
+    import datetime as dt
+
+    import polars as pl
+
+    from stockplan.lead_time_demand import backtest_calibration
+
+    # As in tests/test_cycle_calibration.py: 30 series, forecast 5/3 a day with sigma 0 (S
+    # = 35 at every level), L = 14, R = 7, origin day 400, reviews at ages 0 and 7. Even
+    # series sell 2 a day: review 0's period (days 14-20 after the origin) runs 7 short;
+    # the order of day 7 is 35 - 21 = 14 units, due on day 21. Exact units cover review 1's
+    # 14; rounded as the plan rounds it with pack 4 and max order 10 it is ceil(14 / 4) x 4
+    # = 16, capped at floor(10 / 4) x 4 = 8: review 1 runs 14 - 8 = 6 short. Odd series
+    # sell 5/3 a day, exactly S over L + R, no constraints (orders of 35 - 23.33 = 11.67
+    # -> 12 whole units): never short. Cycles: exact 15 / 30 + 30 / 30, rounded 0 / 30 +
+    # 30 / 30.
+    first, n = dt.date(2024, 1, 1), 30
+    keys = pl.DataFrame(
+        {"sku": [str(i) for i in range(n)], "location": ["W"] * n, "demand_pattern": ["smooth"] * n}
+    )
+    windows = pl.DataFrame(
+        {
+            "sku": [str(i) for i in range(n)],
+            "location": ["W"] * n,
+            "origin": [first + dt.timedelta(days=400)] * n,
+            "rate_per_day": [5 / 3] * n,
+        }
+    )
+    even = np.arange(n) % 2 == 0
+    daily = np.where(even[:, None], 2.0, 5 / 3) * np.ones((n, 428))
+    rounding = np.where(even[:, None], [[np.nan, 4.0, 10.0]], [[np.nan] * 3])
+    args = (keys, daily, first, windows, np.full(n, 14.0), np.zeros(n), 7, 364)
+    kwargs = {"sigma_day": np.zeros(n), "forecast_age_days": 7, "lost_sales_path": True}
+    demand = 15 * 28 + 15 * 2 * 7 * 5 / 3
+    exact, _ = backtest_calibration(*args, **kwargs)
+    cycle, fill = exact["parametric"]["smooth"]
+    np.testing.assert_allclose(cycle, 45 / 60)
+    np.testing.assert_allclose(fill, 1 - 15 * 7 / demand)
+    rounded, _ = backtest_calibration(*args, **kwargs, replayed=True, order_rounding=rounding)
+    cycle, fill = rounded["parametric"]["smooth"]
+    np.testing.assert_allclose(cycle, 30 / 60)
+    np.testing.assert_allclose(fill, 1 - 15 * (7 + 6) / demand)
