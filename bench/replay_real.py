@@ -17,7 +17,9 @@ promise and achievement; then those items per pattern and the `--list` largest; 
 the achieved service of the series that had `--selection-days` selling days before the
 replay start (a data set that keeps only items selling that many days in its year kept
 these whatever they sold later) against the rest, with each group's demand per day
-during the replay over before it.
+during the replay over before it; the series grouped by that ratio; and per refit and
+pattern the service the backtest's calibration curve reached at its top quantile level,
+the ceiling above which every target gets the same level.
 
 Forecast accuracy and band coverage: the forecast stage is fitted on the history before
 `--holdout` buckets ahead of as_of and scored on them: MASE (scaled by the in-sample
@@ -54,9 +56,10 @@ def _with(config, section: str, **values):
     return config.model_copy(update={section: getattr(config, section).model_copy(update=values)})
 
 
-def replay(tables, config, measure: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(by pattern, unreachable items, every series) of the replay, the last with
-    `selling_days_before`: the series' days with a sale before the replay start."""
+def replay(tables, config, measure: str):
+    """(by pattern, unreachable items, every series, the prepared replay) of the replay,
+    every series with `selling_days_before`: the series' days with a sale before the
+    replay start."""
     from stockplan.replay import BASELINE_HISTORY_DAYS, prepare_replay, replay_policies
 
     config = _with(config, "policy", service_measure=measure)
@@ -84,7 +87,79 @@ def replay(tables, config, measure: str) -> tuple[pl.DataFrame, pl.DataFrame, pl
         .join(counted, on=SERIES, how="left")
         .with_columns(pl.col("selling_days_before", "units_before", "days_before").fill_null(0))
     )
-    return out["simulation_by_pattern"], out["simulation_unreachable"], series
+    return out["simulation_by_pattern"], out["simulation_unreachable"], series, prepared
+
+
+def calibration_ceiling(prepared, measure: str) -> pl.DataFrame:
+    """Per refit and pattern: the lead-time-demand method kept and the service its
+    backtest curve reached at quantile levels 0.90, 0.99 and the grid's top (0.999). A
+    target above the top is set at the top level and promises what the curve reached
+    there, whatever the target: one level for every such target."""
+    from stockplan.lead_time_demand import CALIBRATION_GRID
+
+    which = 0 if measure == "cycle" else 1
+    rows, seen = [], set()
+    for review, ltd in enumerate(prepared.lead_time_demand or []):
+        if ltd is None or id(ltd) in seen:
+            continue
+        seen.add(id(ltd))
+        for pattern, curves in ltd.calibration.items():
+            curve = np.maximum.accumulate(np.asarray(curves[which], dtype=float))
+            rows.append(
+                {
+                    "refit_at_review": review,
+                    "pattern": pattern,
+                    "method": ltd.methods.get(pattern, "parametric"),
+                    **{
+                        f"at_{level:g}": round(float(np.interp(level, CALIBRATION_GRID, curve)), 3)
+                        for level in (0.9, 0.99, float(CALIBRATION_GRID[-1]))
+                    },
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def ramp_split(series: pl.DataFrame, measure: str, selection_days: int) -> pl.DataFrame:
+    """Per pattern and target, the series grouped by their demand per day during the
+    replay over before it (the level a forecast made at the start could not see): count,
+    how many met the data set's selection rule before the start, achieved service, and
+    each group's share of the pattern's demand and unmet units."""
+    achieved = (
+        (1 - pl.col("unmet_units").sum() / pl.col("demand_units").sum())
+        if measure == "fill_rate"
+        else pl.col("cycle_service_level").mean()
+    )
+    ratio = (pl.col("demand_units") / pl.col("days_counted").clip(1)) / (
+        pl.col("units_before") / pl.col("days_before").clip(1)
+    )
+    group = (
+        pl.when(ratio <= 0.8)
+        .then(pl.lit("a: <= 0.8"))
+        .when(ratio <= 1.25)
+        .then(pl.lit("b: 0.8-1.25"))
+        .when(ratio <= 2.0)
+        .then(pl.lit("c: 1.25-2"))
+        .otherwise(pl.lit("d: > 2"))
+    )
+    whole = ["demand_pattern", "target"]
+    return (
+        series.filter(pl.col("demand_pattern").is_in(PATTERNS))
+        .with_columns(group.alias("during_vs_before"))
+        .group_by(*whole, "during_vs_before")
+        .agg(
+            pl.len().alias("series"),
+            (pl.col("selling_days_before") >= selection_days).sum().alias("met_rule_before"),
+            achieved.round(3).alias("achieved"),
+            pl.col("demand_units").sum().alias("demand"),
+            pl.col("unmet_units").sum().alias("unmet"),
+        )
+        .with_columns(
+            (pl.col("demand") / pl.col("demand").sum().over(whole)).round(3).alias("demand_share"),
+            (pl.col("unmet") / pl.col("unmet").sum().over(whole)).round(3).alias("unmet_share"),
+        )
+        .drop("demand", "unmet")
+        .sort(*whole, "during_vs_before")
+    )
 
 
 def selection_split(series: pl.DataFrame, selection_days: int, measure: str) -> pl.DataFrame:
@@ -308,7 +383,7 @@ def main() -> None:
     with pl.Config(tbl_rows=60, tbl_cols=20, tbl_width_chars=260, tbl_formatting="MARKDOWN"):
         for measure in args.measures.split(","):
             started = time.perf_counter()
-            by_pattern, unreachable, series = replay(tables, config, measure)
+            by_pattern, unreachable, series, prepared = replay(tables, config, measure)
             table = summarise(by_pattern, measure)
             print(f"\n## {measure} targets ({time.perf_counter() - started:.0f} s)\n")
             print(table)
@@ -324,6 +399,10 @@ def main() -> None:
                 "replay start (selected by sales `before start`) and the rest (`later`)\n"
             )
             print(selection_split(series, args.selection_days, measure))
+            print(f"\n### {measure}: series by demand per day during the replay over before it\n")
+            print(ramp_split(series, measure, args.selection_days))
+            print(f"\n### {measure}: the backtest curve per refit (targets above its top level)\n")
+            print(calibration_ceiling(prepared, measure))
         started = time.perf_counter()
         quality = forecast_quality(tables, config, args.holdout)
         took = time.perf_counter() - started

@@ -257,11 +257,13 @@ class Policy(Section):
         description="Recalibrate the bootstrap's quantiles per demand pattern on the "
         "forecast's backtest windows (and choose the bootstrap there, with 'auto').",
     )
-    calibrate_lost_sales: bool | Literal["cycle"] = Field(
+    calibrate_lost_sales: bool | Literal["cycle", "replayed"] = Field(
         default="cycle",
         description="Under lost sales, score each backtest review period by replaying the "
         "(R, S) policy on the actual days (lost demand does not carry over) instead of T > S: "
-        "true, false, or 'cycle' (for cycle-service targets only).",
+        "true, false, 'cycle' (for cycle-service targets only), or 'replayed' (both targets, "
+        "each order arriving after its own drawn lead time and rounded to packs and MOQ, as "
+        "`simulate` orders).",
     )
     large_orders: Literal["cover", "make_to_order"] = Field(
         default="cover",

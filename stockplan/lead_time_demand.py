@@ -172,6 +172,55 @@ def _lead_time_draws(
     return out
 
 
+OUTCOME_STREAMS = 1 << 32
+"""Offset of the tag of a backtest origin's scored lead times from its draws' tag."""
+
+
+def scored_lead_times(
+    streams: np.ndarray,
+    origin_tag: int,
+    lead_days: np.ndarray,
+    lead_time_days: np.ndarray,
+    lead_time_std_days: np.ndarray,
+    reviews: int,
+) -> np.ndarray:
+    """[series, reviews] lead times of the orders placed at a backtest origin's reviews:
+    `lead_days` where sigma_L = 0, else Normal(L, sigma_L) rounded, at least 1
+    (`_lead_time_draws`), as `simulate` draws one per order. From each series' own stream
+    for the origin (`origin_tag`), apart from its draws' stream."""
+    out = np.repeat(np.asarray(lead_days, dtype=int)[:, None], reviews, axis=1)
+    std = np.nan_to_num(np.asarray(lead_time_std_days, dtype=float))
+    varied = std > 0
+    if varied.any():
+        keys = substreams(np.asarray(streams)[varied], origin_tag + OUTCOME_STREAMS)
+        out[varied] = _lead_time_draws(
+            keys, np.asarray(lead_time_days)[varied], std[varied], reviews
+        )
+    return out
+
+
+def rounded_orders(raw: np.ndarray, rounding: np.ndarray) -> np.ndarray:
+    """Orders [rows, levels] rounded as the plan rounds them (`policy.round_order_quantity`:
+    whole units, at least MOQ, whole packs, at most max order), `rounding` [rows, 3] the
+    rows' MOQ, pack size and max order (NaN: none)."""
+    from stockplan.policy import round_order_quantity  # policy imports this module
+
+    n, levels = raw.shape
+    frame = pl.DataFrame(
+        {
+            "raw": raw.ravel(),
+            **{
+                name: pl.Series(np.repeat(rounding[:, i], levels)).fill_nan(None)
+                for i, name in enumerate(("moq", "pack_size", "max_order"))
+            },
+        }
+    )
+    rounded = frame.select(
+        round_order_quantity(pl.col("raw"), pl.col("moq"), pl.col("pack_size"), pl.col("max_order"))
+    )
+    return rounded.to_series().to_numpy().astype(float).reshape(n, levels)
+
+
 def bootstrap_lead_time_demand(
     keys: pl.DataFrame,
     daily: np.ndarray,
@@ -586,6 +635,17 @@ def lead_time_demand_sums(
     sigma_day = _sigma_day(keys, summary, bucket_days)
     # a series without a pattern (too short to classify) is not discrete
     discrete = keys["demand_pattern"].is_in(settings.discrete_patterns).fill_null(False).to_numpy()
+    replayed = replayed_orders(settings)
+    rounding = (
+        keys.select(
+            pl.col(c).cast(pl.Float64) if c in keys.columns else pl.lit(None, pl.Float64).alias(c)
+            for c in ORDER_ROUNDING
+        )
+        .to_numpy()
+        .astype(float)
+        if replayed
+        else None
+    )
     sums = (
         calibration_sums(
             keys,
@@ -606,6 +666,8 @@ def lead_time_demand_sums(
             lost_sales_path=lost_sales_scoring(settings),
             classify=classify,
             discrete_patterns=settings.discrete_patterns,
+            replayed=replayed,
+            order_rounding=rounding,
         )
         if settings.calibrate and windows.height
         else {}
@@ -710,6 +772,16 @@ def lost_sales_scoring(settings: Policy) -> bool:
     if settings.calibrate_lost_sales == "cycle":
         return settings.service_measure == "cycle"
     return bool(settings.calibrate_lost_sales)
+
+
+ORDER_ROUNDING = ("moq", "pack_size", "max_order")
+"""Columns of the series that round the orders of the backtest's replayed path."""
+
+
+def replayed_orders(settings: Policy) -> bool:
+    """Whether the lost-sales path draws each order's lead time and rounds it to packs and
+    MOQ as `simulate` does (`policy.calibrate_lost_sales: replayed`)."""
+    return settings.calibrate_lost_sales == "replayed"
 
 
 def _sigma_day(keys: pl.DataFrame, summary: pl.DataFrame | None, bucket_days: int):
@@ -895,6 +967,8 @@ def calibration_sums(
     lost_sales_path: bool = False,
     classify: Classify | None = None,
     discrete_patterns: Sequence[str] | None = None,
+    replayed: bool = False,
+    order_rounding: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
@@ -925,7 +999,10 @@ def calibration_sums(
     A window runs short when T > S (exact for backorders); with `lost_sales_path` and lost
     sales, when the (R, S) policy replayed on the actual days after the origin runs out in
     the window's review period (`_lost_sales_path`): demand lost earlier does not carry
-    into later review periods, as in `simulate`.
+    into later review periods, as in `simulate`. With `replayed` the path's orders are
+    those of `simulate`: each arrives after its own lead time (`scored_lead_times`) and is
+    rounded to the series' MOQ, pack size and max order (`order_rounding`, [series, 3],
+    `rounded_orders`); the review periods stay counted from L.
     Returns method -> [half, measure, level, pattern] summed counts (cycles, cycles
     served, review demand, units short) in four halves: 0 / 1 the origins by date (every
     other 4 R days back from the end), 2 / 3 the series by the parity of their stream key
@@ -989,6 +1066,18 @@ def calibration_sums(
         else:  # the pattern it has now
             window_pattern = labels[rows]
         ages = range(0, max(0, forecast_age_days) + 1, r)
+        order_lead = (  # each review's order arrives after its own lead time, as replayed
+            scored_lead_times(
+                streams[rows],
+                origin_streams,
+                lead_days[rows],
+                lead_mean[rows],
+                lead_std[rows],
+                len(ages),
+            )
+            if replayed
+            else None
+        )
         ran = running[rows]  # one copy per origin, not two per age
         outcomes = [
             (
@@ -1066,6 +1155,8 @@ def calibration_sums(
                         [stock[b] for stock in stocks],
                         lead_days[rows[b]],
                         r,
+                        None if order_lead is None else order_lead[b],
+                        None if order_rounding is None else order_rounding[rows[b]],
                     )
                     for b in (
                         slice(lo, lo + SERIES_PER_BLOCK)
@@ -1141,17 +1232,30 @@ def calibration_curves(
 
 
 def _lost_sales_path(
-    demand: np.ndarray, origin: int, stocks: list[np.ndarray], lead: np.ndarray, r: int
+    demand: np.ndarray,
+    origin: int,
+    stocks: list[np.ndarray],
+    lead: np.ndarray,
+    r: int,
+    order_lead: np.ndarray | None = None,
+    rounding: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(stockout, units short) per review a after the origin ([ages, rows, levels]) in the
     review period [origin + a R + L, origin + (a + 1) R + L) of an (R, S) policy replayed
     with lost sales on `demand` ([rows, days], actual daily demand): at each review order
     up to stocks[a] ([rows, levels]); at the origin the position is stocks[0], of which the
     orders of the reviews within L before it are in the pipeline, each the demand of the
-    review period before it (order-up-to replaces what was sold)."""
+    review period before it (order-up-to replaces what was sold). `order_lead` ([rows,
+    ages]): the lead time of the order placed at each review (without it every order takes
+    L): a late order leaves the review periods, still counted from L, short until it
+    arrives. `rounding` ([rows, 3] MOQ, pack size, max order): each review's order rounded
+    as the plan rounds it (`rounded_orders`); the position at the origin stays stocks[0]."""
     n, levels = stocks[0].shape
     ages = len(stocks)
-    longest = int(lead.max(initial=1))
+    arrival = (
+        np.broadcast_to(lead[:, None], (n, ages)) if order_lead is None else order_lead[:, :ages]
+    )
+    longest = int(max(lead.max(initial=1), arrival.max(initial=1)))
     span = demand.shape[1]
     horizon = min((ages - 1) * r + longest + r, span - origin)
     pipe = np.zeros((n, levels, horizon + longest + r + 1))
@@ -1176,7 +1280,9 @@ def _lost_sales_path(
         on_order -= arriving
         if d % r == 0 and d // r < ages:
             q = np.maximum(stocks[d // r] - on_hand - on_order, 0.0)
-            pipe[idx, :, d + lead] += q
+            if rounding is not None:
+                q = rounded_orders(q, rounding)
+            pipe[idx, :, d + arrival[:, d // r]] += q
             on_order += q
         today = demand[:, origin + d][:, None]
         served = np.minimum(on_hand, today)

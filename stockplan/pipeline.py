@@ -276,7 +276,15 @@ def supply_stage(
     if config.policy.lead_time_demand != "parametric":
         say("bootstrapping lead-time demand")
     pending = lead_time_demand_pending(
-        demand.sales, lead_times, classes, as_of, demand.excluded, review, config, summary
+        demand.sales,
+        lead_times,
+        classes,
+        as_of,
+        demand.excluded,
+        review,
+        config,
+        summary,
+        demand.attributes,
     )
     draws = None if defer_draws or pending is None else lead_time_demand_from(pending)
     return SupplyStage(

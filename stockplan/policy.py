@@ -187,7 +187,11 @@ def protection_levels(
         with np.errstate(divide="ignore", invalid="ignore"):
             target = np.where(sigma > 0, (1.0 - alpha) * cycle_qty / sigma, np.inf)
         k = np.where(np.isfinite(target), inverse_normal_loss(target), 0.0)
-    safety = np.maximum(k, 0.0) * sigma
+    if settings.service_measure == "cycle":
+        safety = np.maximum(k, 0.0) * sigma
+    else:  # k < 0 where the order quantity alone serves more than beta (Silver et al.
+        # ch. 6, Axsater ch. 5): a level below the mean, never below zero stock
+        safety = np.maximum(k * sigma, -mu)
     discrete = (  # a series without a pattern (null) is not discrete
         frame["demand_pattern"].is_in(settings.discrete_patterns).fill_null(False).to_numpy()
     )

@@ -219,6 +219,7 @@ def prepare_replay(
                 review,
                 config,
                 summary,
+                attributes,
                 backorder=settings.unmet_demand == "backorder",
                 seed=settings.seed + index,
                 forecast_age_days=settings.refit_every * days - review,

@@ -21,10 +21,12 @@ from stockplan.demand import BUCKET_DAYS, SERIES, demand_history
 from stockplan.forecast import forecast_demand
 from stockplan.items import distinct_skus
 from stockplan.lead_time_demand import (
+    ORDER_ROUNDING,
     LeadTimeDemand,
     PendingDraws,
     lead_time_demand_from,
     lead_time_demand_sums,
+    replayed_orders,
 )
 from stockplan.promotions import promotion_days
 from stockplan.reorder import window_demand
@@ -312,6 +314,7 @@ def lead_time_demand_draws(
     review_days: float,
     config: Config,
     summary: pl.DataFrame,
+    attributes: pl.DataFrame | None = None,
     **replay: Any,
 ) -> LeadTimeDemand | None:
     """Bootstrap draws of demand over the lead time (`lead_time_demand`), None under
@@ -319,7 +322,16 @@ def lead_time_demand_draws(
     Calibrated on these series' own backtest (`lead_time_demand_pending`, then
     `lead_time_demand_from` with its own counts)."""
     pending = lead_time_demand_pending(
-        sales, lead_times, classes, as_of, excluded, review_days, config, summary, **replay
+        sales,
+        lead_times,
+        classes,
+        as_of,
+        excluded,
+        review_days,
+        config,
+        summary,
+        attributes,
+        **replay,
     )
     return None if pending is None else lead_time_demand_from(pending)
 
@@ -333,15 +345,22 @@ def lead_time_demand_pending(
     review_days: float,
     config: Config,
     summary: pl.DataFrame,
+    attributes: pl.DataFrame | None = None,
     **replay: Any,
 ) -> PendingDraws | None:
     """The series' calibration counts and what their draws need
-    (`lead_time_demand.lead_time_demand_sums`), None under `parametric`."""
+    (`lead_time_demand.lead_time_demand_sums`), None under `parametric`. `attributes`
+    (`item_attributes`): the MOQ, pack size and max order that round the orders of the
+    backtest's path under `policy.calibrate_lost_sales: replayed`."""
     if config.policy.lead_time_demand == "parametric":
         return None
+    series = lead_times.join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left")
+    if attributes is not None and replayed_orders(config.policy):
+        present = [c for c in ORDER_ROUNDING if c in attributes.columns and c not in series.columns]
+        series = series.join(attributes.select("sku", *present), on="sku", how="left")
     return lead_time_demand_sums(
         sales,
-        lead_times.join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left"),
+        series,
         as_of,
         excluded,
         review_days,

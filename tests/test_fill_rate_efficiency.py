@@ -156,3 +156,99 @@ def test_per_series_table_lists_every_series_and_the_unreachable_table_only_the_
     assert row["fill_rate"] == pytest.approx(12 / 30)
     assert row["largest_day_units"] == 30.0 and row["promised_service"] == 0.6
     assert every.filter(pl.col("sku") == "B")["fill_rate"][0] == 1.0
+
+
+def test_normal_fill_rate_level_lies_below_the_mean_when_the_order_alone_serves_more():
+    # (R, S), no draws: d = 10 a day, R = 7, L = 7: mu = 140, Q = d R = 70, sigma_LTD =
+    # 2 sqrt(14) = 7.483. At beta 0.90 a cycle may lose 7 units: G(k) = 7 / 7.483 = 0.935
+    # > G(0) = 0.399, so k < 0 (Silver, Pyke & Thomas ch. 6): S = mu + k sigma below mu;
+    # k from scipy, not from the grid the code interpolates
+    row = _row("rs").with_columns(
+        forecast_per_day=pl.lit(10.0),
+        demand_protection=pl.lit(140.0),
+        sigma_day=pl.lit(2.0),
+        lead_time_days=pl.lit(7.0),
+        review_days=pl.lit(7.0),
+        demand_pattern=pl.lit("smooth"),
+    )
+    sigma = 2 * 14**0.5
+    k = optimize.brentq(
+        lambda k: sigma * (stats.norm.pdf(k) - k * stats.norm.sf(k)) - 0.1 * 70, -4, 6
+    )
+    assert k < -0.5
+    out = protection_levels(row, Policy(service_measure="fill_rate"))
+    assert out["safety_stock"][0] == pytest.approx(k * sigma, abs=0.01)
+    assert out["reorder_point"][0] == pytest.approx(140 + k * sigma, abs=0.01)
+    # that level promises the target: 1 - sigma G(k) / Q = 0.90
+    assert out["promised_service"][0] == pytest.approx(0.9)
+    # cycle service keeps z = Phi^-1(alpha) clipped at zero safety stock
+    low = protection_levels(row.with_columns(service_level=pl.lit(0.4)), Policy())
+    assert low["safety_stock"][0] == 0.0
+
+
+def _replay_bench():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import replay_real
+
+    return replay_real
+
+
+def test_replay_bench_groups_series_by_how_far_their_demand_rose_after_the_start():
+    # A sells 1 a day before and during (ratio 1), B 1 a day before and 3 during (ratio 3,
+    # 60 of its 300 units unmet), C 1 a day before and 0.1 during (ratio 0.1). Demand 380
+    # in all: shares 10 / 380 (C), 70 / 380 (A), 300 / 380 (B); B holds every unmet unit
+    series = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C"],
+            "location": ["W"] * 3,
+            "demand_pattern": ["intermittent"] * 3,
+            "target": [0.9] * 3,
+            "demand_units": [70.0, 300.0, 10.0],
+            "unmet_units": [0.0, 60.0, 0.0],
+            "days_counted": [70.0, 100.0, 100.0],
+            "units_before": [70, 10, 100],
+            "days_before": [70, 10, 100],
+            "selling_days_before": [30, 5, 25],
+        }
+    )
+    out = _replay_bench().ramp_split(series, "fill_rate", 20)
+    assert out["during_vs_before"].to_list() == ["a: <= 0.8", "b: 0.8-1.25", "d: > 2"]
+    assert out["met_rule_before"].to_list() == [1, 1, 0]
+    assert out["achieved"].to_list() == [1.0, 1.0, 0.8]
+    assert out["demand_share"].to_list() == [
+        round(10 / 380, 3),
+        round(70 / 380, 3),
+        round(300 / 380, 3),
+    ]
+    assert out["unmet_share"].to_list() == [0.0, 0.0, 1.0]
+
+
+def test_replay_bench_reports_the_top_of_each_refits_calibration_curve():
+    from types import SimpleNamespace
+
+    from stockplan.lead_time_demand import CALIBRATION_GRID
+
+    # fill rate 0.5 at the grid's first level rising by 0.45 / 14 a level: 0.725 at level
+    # 0.90 (the 8th), 0.95 at the top; a dip at level 0.99 does not lower the curve there
+    fill = 0.5 + 0.45 / 14 * np.arange(15)
+    fill[12] = 0.2
+    ltd = LeadTimeDemand(
+        keys=pl.DataFrame({"sku": ["A"], "location": ["W"]}),
+        lead=LEAD,
+        review=REVIEW,
+        mean_day=np.array([1.0]),
+        days=np.array([100]),
+        methods={"smooth": "parametric"},
+        calibration={"smooth": (np.linspace(0.3, 0.99, 15), fill)},
+    )
+    prepared = SimpleNamespace(lead_time_demand=[ltd, ltd, None])
+    out = _replay_bench().calibration_ceiling(prepared, "fill_rate")
+    assert out.height == 1  # one refit, reused at two reviews
+    row = out.row(0, named=True)
+    assert CALIBRATION_GRID[7] == 0.9 and CALIBRATION_GRID[12] == 0.99
+    assert row["at_0.9"] == round(0.5 + 0.45 / 14 * 7, 3)
+    assert row["at_0.99"] == round(0.5 + 0.45 / 14 * 11, 3)
+    assert row["at_0.999"] == 0.95

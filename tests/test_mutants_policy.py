@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 
 from stockplan.config import Policy
 from stockplan.policy import discrete_quantile, protection_levels
@@ -88,15 +88,21 @@ def test_fill_rate_without_demand_spread_needs_no_safety_stock():
 
 
 def test_fill_rate_for_min_max_uses_the_eoq_as_order_quantity():
-    # EOQ = sqrt(2 * 50 * 3650 / 2.5) = 382.1: G(k) = 0.02 * 382.1 / 13.748 = 0.556 -> k < 0,
-    # no safety stock; S = s + EOQ
+    # EOQ = sqrt(2 * 50 * 3650 / 2.5) = 382.1: G(k) = 0.02 * 382.1 / 13.748 = 0.556 -> k < 0
+    # (the order alone serves more than 0.98; Silver, Pyke & Thomas ch. 6): safety stock
+    # k sigma below zero, k from scipy's root finder; S = s + EOQ
     out = protection_levels(
         _series(service_level=0.98), Policy(type="ss", service_measure="fill_rate")
     )
     eoq = (2 * 50 * 3650 / 2.5) ** 0.5
+    sigma = 3.0 * 21**0.5
+    k = optimize.brentq(
+        lambda k: stats.norm.pdf(k) - k * stats.norm.sf(k) - 0.02 * eoq / sigma, -4, 6
+    )
+    assert k < 0
     assert out["order_cycle_qty"][0] == pytest.approx(eoq)
-    assert out["safety_stock"][0] == 0.0
-    assert out["order_up_to"][0] == pytest.approx(210.0 + eoq)
+    assert out["safety_stock"][0] == pytest.approx(k * sigma, abs=0.01)
+    assert out["order_up_to"][0] == pytest.approx(210.0 + k * sigma + eoq, abs=0.01)
 
 
 def test_eoq_follows_the_ordering_cost_and_holding_rate_of_the_config():
