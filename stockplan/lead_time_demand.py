@@ -1168,7 +1168,9 @@ def _lost_sales_path(
     longest = int(lead.max(initial=1))
     span = demand.shape[1]
     horizon = min((ages - 1) * r + longest + r, span - origin)
-    pipe = np.zeros((n, levels, horizon + longest + r + 1))
+    # [day, rows, levels]: each day's arrivals, and each day's demand below, one
+    # contiguous slice (the day as the last axis made every step a strided gather)
+    pipe = np.zeros((horizon + longest + r + 1, n, levels))
     on_order = np.zeros((n, 1))
     idx = np.arange(n)
     for k in range(1, -(-longest // r) + 1):
@@ -1178,21 +1180,22 @@ def _lost_sales_path(
         q = demand[:, max(lo, 0) : hi].sum(axis=1)
         arrive = lead - k * r
         inflight = arrive > 0
-        pipe[idx[inflight], :, arrive[inflight]] += q[inflight, None]
+        pipe[arrive[inflight], idx[inflight]] += q[inflight, None]
         on_order[inflight, 0] += q[inflight]
     on_hand = np.maximum(stocks[0] - on_order, 0.0)
     on_order = np.broadcast_to(on_order, (n, levels)).copy()
     out = np.zeros((ages, n, levels), dtype=bool)
     short = np.zeros((ages, n, levels))
+    days = np.ascontiguousarray(demand[:, origin : origin + horizon].T)
     for d in range(horizon):
-        arriving = pipe[:, :, d]
+        arriving = pipe[d]
         on_hand += arriving
         on_order -= arriving
         if d % r == 0 and d // r < ages:
             q = np.maximum(stocks[d // r] - on_hand - on_order, 0.0)
-            pipe[idx, :, d + lead] += q
+            pipe[d + lead, idx] += q
             on_order += q
-        today = demand[:, origin + d][:, None]
+        today = days[d][:, None]
         served = np.minimum(on_hand, today)
         on_hand -= served
         unmet = today - served
