@@ -606,6 +606,7 @@ def lead_time_demand_sums(
             lost_sales_path=lost_sales_scoring(settings),
             classify=classify,
             discrete_patterns=settings.discrete_patterns,
+            bootstrap_patterns=settings.bootstrap_patterns,
         )
         if settings.calibrate and windows.height
         else {}
@@ -895,6 +896,7 @@ def calibration_sums(
     lost_sales_path: bool = False,
     classify: Classify | None = None,
     discrete_patterns: Sequence[str] | None = None,
+    bootstrap_patterns: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
@@ -937,6 +939,10 @@ def calibration_sums(
     half follows from its own date or series alone, so the counts of any partition of the
     series add up to those of all series at once.
     Each series' draws come from its own streams (seed, and the origin's date).
+    With `bootstrap_patterns` the bootstraps are drawn and scored only on the windows
+    pooled under one of them (the plan reads the bootstraps' counts of those patterns
+    alone: `lead_time_demand_from`); their counts of the other patterns stay zero, and
+    every other count is the same as with all windows drawn.
     """
     r = max(1, round(review_days))
     lead_mean = np.asarray(lead_time_days, dtype=float)
@@ -951,6 +957,7 @@ def calibration_sums(
     # `classify` gives each window the pattern at its origin
     labels = np.select([patterns == p for p in PATTERN_KEYS], range(len(PATTERN_KEYS)), -1)
     is_discrete = np.isin(np.array(PATTERN_KEYS), list(discrete_patterns or ()))
+    is_bootstrap = np.isin(np.array(PATTERN_KEYS), list(bootstrap_patterns or ()))
     running = np.zeros((daily.shape[0], span + 1))  # filled a block of series at a time
     for lo in range(0, daily.shape[0], SERIES_PER_BLOCK):
         block = slice(lo, lo + SERIES_PER_BLOCK)
@@ -1003,7 +1010,13 @@ def calibration_sums(
         ]
         del ran
         sub_keys = keys[rows]
+        drawn = (  # the windows the bootstraps are drawn for
+            slice(None)
+            if bootstrap_patterns is None
+            else np.flatnonzero((window_pattern >= 0) & is_bootstrap[np.maximum(window_pattern, 0)])
+        )
         for method in methods:
+            pick = slice(None) if method == "parametric" else drawn
             if method == "parametric":
                 mu = rate * (lead_mean[rows] + r)
                 spread = np.where(np.isnan(own_spread), sigma_day[rows], own_spread)
@@ -1012,20 +1025,23 @@ def calibration_sums(
             else:
                 build = window_lead_time_demand if method == "block" else bootstrap_lead_time_demand
                 ltd = build(
-                    sub_keys,
-                    history,
-                    lead_mean[rows],
-                    lead_std[rows],
+                    sub_keys[pick],
+                    history[pick],
+                    lead_mean[rows[pick]],
+                    lead_std[rows[pick]],
                     r,
                     draws,
-                    streams=substreams(streams[rows], origin_streams),
+                    streams=substreams(streams[rows[pick]], origin_streams),
                 )
+                mean_day = np.full(rows.size, np.nan)  # windows not drawn are not fitted
+                mean_day[pick] = ltd.mean_day
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    scale = rate / ltd.mean_day
-                fitted = np.isfinite(scale) & (ltd.mean_day > 0)
+                    scale = rate / mean_day
+                fitted = np.isfinite(scale) & (mean_day > 0)
             grid = np.broadcast_to(CALIBRATION_GRID, (rows.size, CALIBRATION_GRID.size))
             if method != "parametric":
-                quantile = cycle_service_level_stock(ltd.lead, ltd.review, grid)
+                quantile = np.zeros(grid.shape)
+                quantile[pick] = cycle_service_level_stock(ltd.lead, ltd.review, grid[pick])
 
             if classify is not None and discrete_patterns is not None:
                 counted = (window_pattern >= 0) & is_discrete[np.maximum(window_pattern, 0)]
@@ -1046,7 +1062,7 @@ def calibration_sums(
                     stock = fresh
                 elif method != "parametric":  # the draws rescaled to the moved level
                     with np.errstate(invalid="ignore", divide="ignore"):
-                        level = np.where(rate > 0, scale * ratio, at_rate / ltd.mean_day)
+                        level = np.where(rate > 0, scale * ratio, at_rate / mean_day)
                     stock = np.ceil(quantile * np.nan_to_num(level)[:, None] - 1e-9)
                 else:  # mu and sigma_LTD both scale with the level
                     m, s = mu * ratio, sigma * ratio
@@ -1062,7 +1078,10 @@ def calibration_sums(
             if not backorder and lost_sales_path:  # SERIES_PER_BLOCK rows at a time: its
                 # [rows, levels, days] pipeline for every series at once is a full copy each;
                 # of each row only the days the replay reads (`_replay_days`), not all of them
-                first_day, last_day = _replay_days(origin, span, lead_days[rows], r, len(stocks))
+                replayed = np.arange(rows.size)[pick]  # (windows not drawn are not scored)
+                first_day, last_day = _replay_days(
+                    origin, span, lead_days[rows[pick]], r, len(stocks)
+                )
                 blocks = [
                     _lost_sales_path(
                         np.nan_to_num(daily[rows[b], first_day:last_day]),
@@ -1072,12 +1091,15 @@ def calibration_sums(
                         r,
                     )
                     for b in (
-                        slice(lo, lo + SERIES_PER_BLOCK)
-                        for lo in range(0, rows.size, SERIES_PER_BLOCK)
+                        replayed[lo : lo + SERIES_PER_BLOCK]
+                        for lo in range(0, replayed.size, SERIES_PER_BLOCK)
                     )
                 ]
-                path_out = np.concatenate([out for out, _ in blocks], axis=1)
-                path_short = np.concatenate([short for _, short in blocks], axis=1)
+                path_out = np.zeros((len(stocks), *grid.shape), dtype=bool)
+                path_short = np.zeros((len(stocks), *grid.shape))
+                if blocks:
+                    path_out[:, pick] = np.concatenate([out for out, _ in blocks], axis=1)
+                    path_short[:, pick] = np.concatenate([short for _, short in blocks], axis=1)
             for i, (ages_ok, lead_actual, review_actual, _) in enumerate(outcomes):
                 stock = stocks[i]
                 total = (lead_actual + review_actual)[:, None]

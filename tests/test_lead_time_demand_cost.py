@@ -1,5 +1,5 @@
-"""What one stage of the plan keeps alive while the next runs, and the days the
-lead-time-demand calibration's lost-sales replay reads."""
+"""The lead-time-demand stage's memory and CPU, each with the same numbers: what the
+stage before it leaves alive, the days the calibration reads, the windows it draws."""
 
 from __future__ import annotations
 
@@ -11,7 +11,17 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from stockplan.lead_time_demand import _lost_sales_path, _replay_days, backtest_calibration
+import stockplan.lead_time_demand as ltd_module
+from stockplan.config import Classify, Policy
+from stockplan.lead_time_demand import (
+    PendingDraws,
+    _lost_sales_path,
+    _replay_days,
+    backtest_calibration,
+    calibration_curves,
+    calibration_sums,
+    lead_time_demand_from,
+)
 
 
 def test_the_forecast_backtests_are_released_before_the_lead_time_demand_calibration(
@@ -123,3 +133,95 @@ def test_the_level_update_of_a_stale_forecast_counts_the_weeks_sold_from_the_ori
     cycle, fill = curves["parametric"]["smooth"]
     np.testing.assert_allclose(cycle, 0.5)
     np.testing.assert_allclose(fill, 1 - 14 / 56)
+
+
+def _smooth_and_intermittent(n: int = 80):
+    """n smooth series (Poisson 3 a day) and n intermittent ones (10 units on a day with
+    probability 0.08: a sale in 44 % of the weeks), 230 days, and the forecast
+    backtest's windows at five origins at each series' mean rate."""
+    rng = np.random.default_rng(11)
+    smooth = rng.poisson(3.0, (n, 230)).astype(float)
+    intermittent = 10.0 * (rng.random((n, 230)) < 0.08)
+    daily = np.vstack([smooth, intermittent])
+    skus = [f"S{i}" for i in range(n)] + [f"I{i}" for i in range(n)]
+    keys = pl.DataFrame(
+        {
+            "sku": skus,
+            "location": ["W"] * (2 * n),
+            "demand_pattern": ["smooth"] * n + ["intermittent"] * n,
+        }
+    )
+    origins = [84, 112, 140, 168, 196]
+    first = dt.date(2024, 1, 1)
+    windows = pl.DataFrame(
+        {
+            "sku": [s for s in skus for _ in origins],
+            "location": ["W"] * (2 * n * len(origins)),
+            "origin": [first + dt.timedelta(days=o) for _ in skus for o in origins],
+            "rate_per_day": [3.0] * (n * len(origins)) + [0.8] * (n * len(origins)),
+        }
+    )
+    lead = np.full(2 * n, 14.0)
+    args = (keys, daily, first, windows, lead, np.zeros(2 * n), 7, 364)
+    kwargs = {
+        "sigma_day": np.full(2 * n, 1.5),
+        "discrete": np.zeros(2 * n, bool),
+        "classify": Classify(),
+        "discrete_patterns": ["intermittent", "lumpy"],
+        "lost_sales_path": True,
+    }
+    return args, kwargs
+
+
+def test_the_bootstraps_are_drawn_only_for_windows_of_the_patterns_that_read_them(monkeypatch):
+    # the plan reads the block and day bootstraps' counts of `policy.bootstrap_patterns`
+    # alone (smooth items keep the parametric levels): windows pooled as smooth get no
+    # draws, and every count the plan reads is the one of all windows drawn
+    args, kwargs = _smooth_and_intermittent()
+    every = calibration_sums(*args, **kwargs)
+    drawn: list[str] = []
+    for name in ("window_lead_time_demand", "bootstrap_lead_time_demand"):
+        build = getattr(ltd_module, name)
+
+        def spy(keys, *rest, build=build, **more):
+            drawn.extend(keys["sku"].to_list())
+            return build(keys, *rest, **more)
+
+        monkeypatch.setattr(ltd_module, name, spy)
+    some = calibration_sums(*args, bootstrap_patterns=["intermittent"], **kwargs)
+    assert drawn and {sku[0] for sku in drawn} == {"I"}
+    smooth, intermittent = 0, 2  # the pattern axis follows PATTERN_KEYS
+    assert ltd_module.PATTERN_KEYS[smooth] == "smooth"
+    assert ltd_module.PATTERN_KEYS[intermittent] == "intermittent"
+    assert np.array_equal(every["parametric"], some["parametric"])
+    for method in ("block", "days"):
+        assert every[method][..., smooth].any() and not some[method][..., smooth].any()
+        assert np.array_equal(every[method][..., intermittent], some[method][..., intermittent])
+    curves, held_out = calibration_curves(some)
+    assert "smooth" not in curves["block"] and "intermittent" in curves["block"]
+    assert (
+        held_out["block"]["intermittent"] == calibration_curves(every)[1]["block"]["intermittent"]
+    )
+
+
+def test_the_draws_and_their_calibration_are_those_of_all_windows_drawn():
+    args, kwargs = _smooth_and_intermittent()
+    keys, daily, _, _, lead, lead_std, r, history_days = args
+    settings = Policy(bootstrap_patterns=["intermittent"])
+    every = calibration_sums(*args, **kwargs)
+    some = calibration_sums(*args, bootstrap_patterns=settings.bootstrap_patterns, **kwargs)
+    recent = daily[:, -history_days:]
+    plans = [
+        lead_time_demand_from(
+            PendingDraws(keys, recent, lead, lead_std, r, settings, False, 0, sums)
+        )
+        for sums in (every, some)
+    ]
+    assert plans[0].methods == plans[1].methods
+    assert set(plans[0].methods) == {"smooth", "intermittent"}
+    assert plans[0].calibration.keys() == plans[1].calibration.keys()
+    for pattern, curves in plans[0].calibration.items():
+        for a, b in zip(curves, plans[1].calibration[pattern], strict=True):
+            assert np.array_equal(a, b)
+    for name in ("lead", "review", "mean_day"):
+        assert np.array_equal(getattr(plans[0], name), getattr(plans[1], name), equal_nan=True)
