@@ -668,6 +668,7 @@ def lead_time_demand_sums(
             discrete_patterns=settings.discrete_patterns,
             replayed=replayed,
             order_rounding=rounding,
+            bootstrap_patterns=settings.bootstrap_patterns,
         )
         if settings.calibrate and windows.height
         else {}
@@ -969,6 +970,7 @@ def calibration_sums(
     discrete_patterns: Sequence[str] | None = None,
     replayed: bool = False,
     order_rounding: np.ndarray | None = None,
+    bootstrap_patterns: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
@@ -1014,6 +1016,10 @@ def calibration_sums(
     half follows from its own date or series alone, so the counts of any partition of the
     series add up to those of all series at once.
     Each series' draws come from its own streams (seed, and the origin's date).
+    With `bootstrap_patterns` the bootstraps are drawn and scored only on the windows
+    pooled under one of them (the plan reads the bootstraps' counts of those patterns
+    alone: `lead_time_demand_from`); their counts of the other patterns stay zero, and
+    every other count is the same as with all windows drawn.
     """
     r = max(1, round(review_days))
     lead_mean = np.asarray(lead_time_days, dtype=float)
@@ -1028,6 +1034,7 @@ def calibration_sums(
     # `classify` gives each window the pattern at its origin
     labels = np.select([patterns == p for p in PATTERN_KEYS], range(len(PATTERN_KEYS)), -1)
     is_discrete = np.isin(np.array(PATTERN_KEYS), list(discrete_patterns or ()))
+    is_bootstrap = np.isin(np.array(PATTERN_KEYS), list(bootstrap_patterns or ()))
     running = np.zeros((daily.shape[0], span + 1))  # filled a block of series at a time
     for lo in range(0, daily.shape[0], SERIES_PER_BLOCK):
         block = slice(lo, lo + SERIES_PER_BLOCK)
@@ -1078,19 +1085,27 @@ def calibration_sums(
             if replayed
             else None
         )
-        ran = running[rows]  # one copy per origin, not two per age
+        # the running totals from the origin on, copied once per origin (not two per age):
+        # the days before it are never read, and all of them took 0.15 GB on an M5-sized set
+        ran = running[rows, origin:]
         outcomes = [
             (
                 ages_ok,
-                *_outcomes(ran, origin + age, lead_days[rows], r),
-                _level_ratio(ran, origin, rate, age // bucket_days, bucket_days, level_alpha),
+                *_outcomes(ran, age, lead_days[rows], r),
+                _level_ratio(ran, 0, rate, age // bucket_days, bucket_days, level_alpha),
             )
             for age in ages
             if (ages_ok := origin + age + lead_days[rows] + r <= span).any()
         ]
         del ran
         sub_keys = keys[rows]
+        drawn = (  # the windows the bootstraps are drawn for
+            slice(None)
+            if bootstrap_patterns is None
+            else np.flatnonzero((window_pattern >= 0) & is_bootstrap[np.maximum(window_pattern, 0)])
+        )
         for method in methods:
+            pick = slice(None) if method == "parametric" else drawn
             if method == "parametric":
                 mu = rate * (lead_mean[rows] + r)
                 spread = np.where(np.isnan(own_spread), sigma_day[rows], own_spread)
@@ -1099,20 +1114,23 @@ def calibration_sums(
             else:
                 build = window_lead_time_demand if method == "block" else bootstrap_lead_time_demand
                 ltd = build(
-                    sub_keys,
-                    history,
-                    lead_mean[rows],
-                    lead_std[rows],
+                    sub_keys[pick],
+                    history[pick],
+                    lead_mean[rows[pick]],
+                    lead_std[rows[pick]],
                     r,
                     draws,
-                    streams=substreams(streams[rows], origin_streams),
+                    streams=substreams(streams[rows[pick]], origin_streams),
                 )
+                mean_day = np.full(rows.size, np.nan)  # windows not drawn are not fitted
+                mean_day[pick] = ltd.mean_day
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    scale = rate / ltd.mean_day
-                fitted = np.isfinite(scale) & (ltd.mean_day > 0)
+                    scale = rate / mean_day
+                fitted = np.isfinite(scale) & (mean_day > 0)
             grid = np.broadcast_to(CALIBRATION_GRID, (rows.size, CALIBRATION_GRID.size))
             if method != "parametric":
-                quantile = cycle_service_level_stock(ltd.lead, ltd.review, grid)
+                quantile = np.zeros(grid.shape)
+                quantile[pick] = cycle_service_level_stock(ltd.lead, ltd.review, grid[pick])
 
             if classify is not None and discrete_patterns is not None:
                 counted = (window_pattern >= 0) & is_discrete[np.maximum(window_pattern, 0)]
@@ -1133,7 +1151,7 @@ def calibration_sums(
                     stock = fresh
                 elif method != "parametric":  # the draws rescaled to the moved level
                     with np.errstate(invalid="ignore", divide="ignore"):
-                        level = np.where(rate > 0, scale * ratio, at_rate / ltd.mean_day)
+                        level = np.where(rate > 0, scale * ratio, at_rate / mean_day)
                     stock = np.ceil(quantile * np.nan_to_num(level)[:, None] - 1e-9)
                 else:  # mu and sigma_LTD both scale with the level
                     m, s = mu * ratio, sigma * ratio
@@ -1147,11 +1165,16 @@ def calibration_sums(
                     fresh = stock
                 stocks.append(stock)
             if not backorder and lost_sales_path:  # SERIES_PER_BLOCK rows at a time: its
-                # [rows, levels, days] pipeline for every series at once is a full copy each
+                # [rows, levels, days] pipeline for every series at once is a full copy each;
+                # of each row only the days the replay reads (`_replay_days`), not all of them
+                scored_rows = np.arange(rows.size)[pick]  # (windows not drawn: not scored)
+                first_day, last_day = _replay_days(
+                    origin, span, lead_days[rows[pick]], r, len(stocks)
+                )
                 blocks = [
                     _lost_sales_path(
-                        np.nan_to_num(daily[rows[b]]),
-                        origin,
+                        np.nan_to_num(daily[rows[b], first_day:last_day]),
+                        origin - first_day,
                         [stock[b] for stock in stocks],
                         lead_days[rows[b]],
                         r,
@@ -1159,12 +1182,15 @@ def calibration_sums(
                         None if order_rounding is None else order_rounding[rows[b]],
                     )
                     for b in (
-                        slice(lo, lo + SERIES_PER_BLOCK)
-                        for lo in range(0, rows.size, SERIES_PER_BLOCK)
+                        scored_rows[lo : lo + SERIES_PER_BLOCK]
+                        for lo in range(0, scored_rows.size, SERIES_PER_BLOCK)
                     )
                 ]
-                path_out = np.concatenate([out for out, _ in blocks], axis=1)
-                path_short = np.concatenate([short for _, short in blocks], axis=1)
+                path_out = np.zeros((len(stocks), *grid.shape), dtype=bool)
+                path_short = np.zeros((len(stocks), *grid.shape))
+                if blocks:
+                    path_out[:, pick] = np.concatenate([out for out, _ in blocks], axis=1)
+                    path_short[:, pick] = np.concatenate([short for _, short in blocks], axis=1)
             for i, (ages_ok, lead_actual, review_actual, _) in enumerate(outcomes):
                 stock = stocks[i]
                 total = (lead_actual + review_actual)[:, None]
@@ -1231,6 +1257,16 @@ def calibration_curves(
     return result, held_out
 
 
+def _replay_days(origin: int, span: int, lead: np.ndarray, r: int, ages: int) -> tuple[int, int]:
+    """The days [first, last) of a [rows, span] demand that `_lost_sales_path` reads for
+    the replay from `origin` of `ages` reviews with these lead times: the review periods
+    of the ceil(L / R) reviews before the origin (whose orders may be in the pipeline
+    there) and the days up to the end of the last review period scored."""
+    longest = int(lead.max(initial=1))
+    first = max(0, origin - (-(-longest // r) + 1) * r)
+    return first, min(span, origin + (ages - 1) * r + longest + r)
+
+
 def _lost_sales_path(
     demand: np.ndarray,
     origin: int,
@@ -1258,7 +1294,9 @@ def _lost_sales_path(
     longest = int(max(lead.max(initial=1), arrival.max(initial=1)))
     span = demand.shape[1]
     horizon = min((ages - 1) * r + longest + r, span - origin)
-    pipe = np.zeros((n, levels, horizon + longest + r + 1))
+    # [day, rows, levels]: each day's arrivals, and each day's demand below, one
+    # contiguous slice (the day as the last axis made every step a strided gather)
+    pipe = np.zeros((horizon + longest + r + 1, n, levels))
     on_order = np.zeros((n, 1))
     idx = np.arange(n)
     for k in range(1, -(-longest // r) + 1):
@@ -1268,23 +1306,24 @@ def _lost_sales_path(
         q = demand[:, max(lo, 0) : hi].sum(axis=1)
         arrive = lead - k * r
         inflight = arrive > 0
-        pipe[idx[inflight], :, arrive[inflight]] += q[inflight, None]
+        pipe[arrive[inflight], idx[inflight]] += q[inflight, None]
         on_order[inflight, 0] += q[inflight]
     on_hand = np.maximum(stocks[0] - on_order, 0.0)
     on_order = np.broadcast_to(on_order, (n, levels)).copy()
     out = np.zeros((ages, n, levels), dtype=bool)
     short = np.zeros((ages, n, levels))
+    days = np.ascontiguousarray(demand[:, origin : origin + horizon].T)
     for d in range(horizon):
-        arriving = pipe[:, :, d]
+        arriving = pipe[d]
         on_hand += arriving
         on_order -= arriving
         if d % r == 0 and d // r < ages:
             q = np.maximum(stocks[d // r] - on_hand - on_order, 0.0)
             if rounding is not None:
                 q = rounded_orders(q, rounding)
-            pipe[idx, :, d + arrival[:, d // r]] += q
+            pipe[d + arrival[:, d // r], idx] += q
             on_order += q
-        today = demand[:, origin + d][:, None]
+        today = days[d][:, None]
         served = np.minimum(on_hand, today)
         on_hand -= served
         unmet = today - served

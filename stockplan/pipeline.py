@@ -230,6 +230,9 @@ def supply_stage(
     if widths is None:
         widths = band_widths([paths.band_scores], config.forecast, planning.horizon_periods)
     forecast, summary = banded_forecast(paths, widths)
+    # the backtests' frames (a copy of the weekly history among them: 0.3 GB on an
+    # M5-sized set) are spent here: not held through the lead-time-demand calibration
+    backtests = paths = None
     error_scores = pooled_error_scores(summary, classes)
     forecast = apply_promotions(
         forecast, tables.get("promotions"), products, demand.uplift, days, config.promotions
