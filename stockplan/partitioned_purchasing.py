@@ -42,12 +42,11 @@ from stockplan.caps import with_item_columns
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES
 from stockplan.engines import Cluster
-from stockplan.excess import excess_stock
 from stockplan.item_rules import item_columns
 from stockplan.items import item_names, known_items
 from stockplan.leadtime import with_supplier_tier
-from stockplan.notices import restock_notices
 from stockplan.overrides import active_overrides, with_override_reasons
+from stockplan.pipeline import side_tables
 from stockplan.price_breaks import apply_price_breaks, reprice
 from stockplan.purchasing import (
     apply_budget,
@@ -66,7 +65,6 @@ from stockplan.reorder import (
     unreachable_service_sums,
 )
 from stockplan.result import PlanResult
-from stockplan.shelf_life import expiry_risk
 from stockplan.supplier_rules import (
     load_capacity,
     load_table,
@@ -250,31 +248,9 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
         ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
     )
     funded = with_item_columns(funded, columns)
-    last_sale = (
-        demand.sales.lazy()
-        .filter((pl.col("quantity") > 0) & (pl.col("date") < as_of))
-        .group_by(SERIES)
-        .agg(pl.col("date").max().alias("last_sale_date"))
-        .collect()
-    )
-    excess = excess_stock(buying.priced, last_sale, config.excess.buffer_days, as_of)
-    small: dict[str, pl.DataFrame] = {"transfers": ordered.transfers}
-    planning = config.planning
-    if tables.get("customer_orders") is not None:
-        small["notices"] = restock_notices(
-            tables["customer_orders"],
-            funded,
-            supply.open_po,
-            as_of,
-            config.notices,
-            demand.attributes.select("sku", "unit_price"),
-            planning.currency,
-            names=item_names(tables),
-            lang=planning.language,
-            allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
-        )
-    if supply.expiring is not None:
-        small["expiry_risk"] = expiry_risk(supply.expiring)
+    side = side_tables(demand, supply, buying.priced, funded, config)
+    excess = side.pop("excess")
+    small: dict[str, pl.DataFrame] = {"transfers": ordered.transfers, **side}
     orders = funded if final.include_all else orders_to_show(funded)
     out = {
         "orders": with_supplier_tier(orders, ordered.scorecard),

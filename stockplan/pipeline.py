@@ -479,9 +479,14 @@ def purchasing_stage(
 
 
 def side_tables(
-    demand: DemandStage, supply: SupplyStage, bought: PurchasingStage, config: Config
+    demand: DemandStage,
+    supply: SupplyStage,
+    priced: pl.DataFrame,
+    funded: pl.DataFrame,
+    config: Config,
 ) -> dict[str, pl.DataFrame]:
-    """Excess stock, and with their inputs the customers' restock notices and expiring lots."""
+    """Excess stock, and with their inputs the customers' restock notices and expiring lots
+    (`priced`, `funded`: the order rows of `PurchasingStage`, or of one partition's)."""
     tables, as_of, planning = demand.tables, demand.as_of, config.planning
     last_sale = (  # lazy: an eager filter copies every sales line (0.9 GB on M5)
         demand.sales.lazy()
@@ -490,11 +495,11 @@ def side_tables(
         .agg(pl.col("date").max().alias("last_sale_date"))
         .collect()
     )
-    out = {"excess": excess_stock(bought.priced, last_sale, config.excess.buffer_days, as_of)}
+    out = {"excess": excess_stock(priced, last_sale, config.excess.buffer_days, as_of)}
     if tables.get("customer_orders") is not None:
         out["notices"] = restock_notices(
             tables["customer_orders"],
-            bought.funded,
+            funded,
             supply.open_po,
             as_of,
             config.notices,
@@ -545,7 +550,7 @@ def plan_result(
     """Purchasing rules (budget, minimum order values, loads), the side tables and the
     plan's result tables from the order stage (`tables`: the inputs as given)."""
     bought = purchasing_stage(demand, supply, ordered, config)
-    extra = side_tables(demand, supply, bought, config)
+    extra = side_tables(demand, supply, bought.priced, bought.funded, config)
     orders = bought.funded if include_all else orders_to_show(bought.funded)
     attributes = demand.attributes.select("sku", "inactive")
     return PlanResult(
