@@ -40,9 +40,11 @@ kept on the worker that made it; only small things travel:
 The local plan runs the same functions on one set of series (its own sums, scores and
 ranking), so with the same inputs the two plans are the same.
 
-Global and small, on the driver: lead times, backup lead times and the supplier
-scorecard (they pool each supplier's receipts over all its skus; computed from the
-purchase orders before partitioning), ABC, the pooled statistics above, then the budget,
+Global and small, on the driver: each supplier's lead-time statistics
+(`leadtime.supplier_lead_time_stats`, one row per supplier, with which each partition
+resolves its own series' lead times and backup lead times in steps 4 and 5) and the
+supplier scorecard (they pool each supplier's receipts over all its skus; computed from
+the purchase orders before partitioning), ABC, the pooled statistics above, then the budget,
 minimum order values, full loads and supplier totals over the order lines
 (`pipeline.plan_result`); on a large run (part files, `parts_staging`) these from
 per-supplier sums and only the rows the rules act on, the per-series tables written by
@@ -56,9 +58,10 @@ A promotion row without a sku (a whole category) goes to every partition.
 
 Sales, stock and products given as Parquet datasets are read by the partitions' tasks,
 each its own slice of skus (`read_on_workers`); the driver gets back small facts, one row
-per series sold and per series stocked, and the products' rows (one per sku: the lead
-times, purchasing rules and item names need them). The purchase orders and suppliers are
-read on the driver: the lead times and the scorecard pool each supplier's receipts.
+per series sold and per series stocked, and the products' rows (one per sku: the
+purchasing rules and item names need them). The purchase orders and suppliers are read on
+the driver: the suppliers' lead-time statistics and the scorecard pool each supplier's
+receipts.
 """
 
 from __future__ import annotations
