@@ -7,6 +7,11 @@ sku x location plans with, first that exists:
   3. products.lead_time_days, 4. suppliers.lead_time_days, 5. lead_time.default_days.
 The spread sigma_L comes from the same history level, else suppliers.lead_time_std_days,
 else lead_time.default_std_days. `lead_time_source` says which level was used.
+
+Level 2 pools a supplier's receipts over all its skus (`supplier_lead_time_stats`, one
+row per supplier); every other level reads the sku's own rows. A plan partitioned by sku
+computes the pooled rows once over every purchase order and resolves each partition's
+series from its own rows with them (`pooled=`): the same numbers as over all rows.
 """
 
 from __future__ import annotations
@@ -143,14 +148,37 @@ def with_supplier_tier(frame: pl.DataFrame, scorecard: pl.DataFrame) -> pl.DataF
     )
 
 
+def _history_stats(history: pl.DataFrame, keys: list[str], prefix: str) -> pl.DataFrame:
+    """Receipts with a supplier per `keys`: {prefix}_n, _mean and _std (ddof 1) of lead_time."""
+    return (
+        history.drop_nulls("supplier")
+        .group_by(keys)
+        .agg(
+            pl.len().alias(f"{prefix}_n"),
+            pl.col("lead_time").mean().alias(f"{prefix}_mean"),
+            pl.col("lead_time").std(ddof=1).alias(f"{prefix}_std"),
+        )
+    )
+
+
+def supplier_lead_time_stats(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
+    """Per supplier over the received lines of all its skus: supp_n receipts, supp_mean
+    and supp_std (ddof 1) of the lead time in days; one row per supplier (level 2)."""
+    return _history_stats(receipts(purchase_orders), ["supplier"], "supp")
+
+
 def resolve_lead_times(
     series: pl.DataFrame,
     products: pl.DataFrame | None,
     suppliers: pl.DataFrame | None,
     purchase_orders: pl.DataFrame | None,
     settings: LeadTime,
+    pooled: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """sku, location -> supplier, lead_time_days, lead_time_std_days, lead_time_source."""
+    """sku, location -> supplier, lead_time_days, lead_time_std_days, lead_time_source.
+
+    `pooled`: `supplier_lead_time_stats` over every purchase order, when `purchase_orders`
+    hold only the rows of these series' skus (a partition); else computed from them."""
     history = receipts(purchase_orders)
     frame = series.select(SERIES).unique()
     # supplier: the product master's, else the one most often bought from
@@ -180,19 +208,11 @@ def resolve_lead_times(
             )
     frame = frame.with_columns(pl.coalesce("product_supplier", "usual_supplier").alias("supplier"))
 
-    def stats(keys: list[str], prefix: str) -> pl.DataFrame:
-        return (
-            history.drop_nulls("supplier")
-            .group_by(keys)
-            .agg(
-                pl.len().alias(f"{prefix}_n"),
-                pl.col("lead_time").mean().alias(f"{prefix}_mean"),
-                pl.col("lead_time").std(ddof=1).alias(f"{prefix}_std"),
-            )
-        )
-
-    frame = frame.join(stats(["sku", "supplier"], "item"), on=["sku", "supplier"], how="left")
-    frame = frame.join(stats(["supplier"], "supp"), on="supplier", how="left")
+    item = _history_stats(history, ["sku", "supplier"], "item")
+    frame = frame.join(item, on=["sku", "supplier"], how="left")
+    if pooled is None:
+        pooled = _history_stats(history, ["supplier"], "supp")
+    frame = frame.join(pooled, on="supplier", how="left")
     if suppliers is not None:
         cols = [c for c in ("lead_time_days", "lead_time_std_days") if c in suppliers.columns]
         frame = frame.join(
@@ -245,10 +265,11 @@ def backup_lead_times(
     suppliers: pl.DataFrame | None,
     purchase_orders: pl.DataFrame | None,
     settings: LeadTime,
+    pooled: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Lead times from `products.backup_supplier`, resolved like the preferred supplier's
     (sku x supplier history, supplier history, suppliers master, default); empty when
-    no product names a backup."""
+    no product names a backup. `pooled`: as in `resolve_lead_times`."""
     empty = pl.DataFrame(
         schema={
             "sku": pl.String,
@@ -267,7 +288,7 @@ def backup_lead_times(
     with_backup = series.join(backups, on="sku", how="semi")
     if with_backup.height == 0:
         return empty
-    return resolve_lead_times(with_backup, backups, suppliers, purchase_orders, settings)
+    return resolve_lead_times(with_backup, backups, suppliers, purchase_orders, settings, pooled)
 
 
 def open_receipts(

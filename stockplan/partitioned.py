@@ -40,9 +40,11 @@ kept on the worker that made it; only small things travel:
 The local plan runs the same functions on one set of series (its own sums, scores and
 ranking), so with the same inputs the two plans are the same.
 
-Global and small, on the driver: lead times, backup lead times and the supplier
-scorecard (they pool each supplier's receipts over all its skus; computed from the
-purchase orders before partitioning), ABC, the pooled statistics above, then the budget,
+Global and small, on the driver: each supplier's lead-time statistics
+(`leadtime.supplier_lead_time_stats`, one row per supplier, with which each partition
+resolves its own series' lead times and backup lead times in steps 4 and 5) and the
+supplier scorecard (they pool each supplier's receipts over all its skus; computed from
+the purchase orders before partitioning), ABC, the pooled statistics above, then the budget,
 minimum order values, full loads and supplier totals over the order lines
 (`pipeline.plan_result`); on a large run (part files, `parts_staging`) these from
 per-supplier sums and only the rows the rules act on, the per-series tables written by
@@ -56,9 +58,10 @@ A promotion row without a sku (a whole category) goes to every partition.
 
 Sales, stock and products given as Parquet datasets are read by the partitions' tasks,
 each its own slice of skus (`read_on_workers`); the driver gets back small facts, one row
-per series sold and per series stocked, and the products' rows (one per sku: the lead
-times, purchasing rules and item names need them). The purchase orders and suppliers are
-read on the driver: the lead times and the scorecard pool each supplier's receipts.
+per series sold and per series stocked, and the products' rows (one per sku: the
+purchasing rules and item names need them). The purchase orders and suppliers are read on
+the driver: the suppliers' lead-time statistics and the scorecard pool each supplier's
+receipts.
 """
 
 from __future__ import annotations
@@ -92,7 +95,12 @@ from stockplan.io.columns import ROW
 from stockplan.io.datasets import SOURCE_FILE
 from stockplan.item_rules import item_tables
 from stockplan.lead_time_demand import add_calibration_sums
-from stockplan.leadtime import backup_lead_times, resolve_lead_times, supplier_scorecard
+from stockplan.leadtime import (
+    backup_lead_times,
+    resolve_lead_times,
+    supplier_lead_time_stats,
+    supplier_scorecard,
+)
 from stockplan.pipeline import (
     DemandStage,
     OrderStage,
@@ -317,9 +325,32 @@ def _step_forecast(part: _Part, ranked: pl.DataFrame, factors: pl.DataFrame) -> 
     return part
 
 
+def _own_lead_times(
+    demand: DemandStage, supplier_lead_times: pl.DataFrame, config: Config, backup: bool
+) -> pl.DataFrame:
+    """The partition's series' (backup) lead times from its own purchase orders and
+    products, with the lead-time statistics of every supplier pooled over every partition."""
+    tables = demand.tables
+    purchase_orders = tables.get("purchase_orders")
+    series = pl.concat(
+        [tables["stock"].select(SERIES), demand.history.select(SERIES)]
+        + ([purchase_orders.select(SERIES)] if purchase_orders is not None else [])
+    )
+    resolve = backup_lead_times if backup else resolve_lead_times
+    return resolve(
+        series,
+        tables.get("products"),
+        tables.get("suppliers"),
+        purchase_orders,
+        config.lead_time,
+        supplier_lead_times,
+    )
+
+
 def _step_supply(
-    part: _Part, widths: pl.DataFrame, lead_times: pl.DataFrame, config: Config
+    part: _Part, widths: pl.DataFrame, supplier_lead_times: pl.DataFrame, config: Config
 ) -> _Part:
+    lead_times = _own_lead_times(part.demand, supplier_lead_times, config, backup=False)
     part.supply = supply_stage(
         part.demand,
         config,
@@ -354,10 +385,11 @@ def _step_orders(
     part: _Part,
     pooled: _Pooled,
     scorecard: pl.DataFrame,
-    backups: pl.DataFrame,
+    supplier_lead_times: pl.DataFrame,
     config: Config,
 ) -> _Part:
     assert part.supply is not None
+    backups = _own_lead_times(part.demand, supplier_lead_times, config, backup=True)
     part.supply.error_scores = pooled.scores
     finish_draws(part.supply, pooled.calibration)
     part.ordered = order_stage(
@@ -561,12 +593,10 @@ def partitioned_plan(
             if item_view.get(name) is not None
         ]
     ).unique()
-    products, suppliers = tables.get("products"), tables.get("suppliers")
     purchase_orders = tables.get("purchase_orders")
-    lead_times = resolve_lead_times(
-        universe, products, suppliers, purchase_orders, config.lead_time
-    )
-    backups = backup_lead_times(universe, products, suppliers, purchase_orders, config.lead_time)
+    # pooled over every sku of a supplier: one row per supplier; each partition resolves
+    # its own series' lead times and backup lead times with it
+    supplier_lead_times = supplier_lead_time_stats(purchase_orders)
     scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
     with engine_session(engine) as cl:
         assert cl is not None
@@ -598,12 +628,12 @@ def partitioned_plan(
         )
         handles = cl.map(_step_forecast, handles, ranked, factors)
         widths = _pooled_band_widths(cl, handles, config)
-        handles = cl.map(_step_supply, handles, widths, lead_times, config)
+        handles = cl.map(_step_supply, handles, widths, supplier_lead_times, config)
         scores = _pooled_conformal_factors(cl, handles, config)
         calibration = add_calibration_sums(cl.gather(cl.map(_calibration_counts, handles)))
         say("computing safety stock, orders and stockout risk")
         pooled = _Pooled(scores, calibration)
-        handles = cl.map(_step_orders, handles, pooled, scorecard, backups, config)
+        handles = cl.map(_step_orders, handles, pooled, scorecard, supplier_lead_times, config)
         staging = parts_staging(config, universe.height)
         if staging is not None:  # the per-series tables stay out of the driver
             from stockplan.partitioned_purchasing import WORKER_TABLES, purchase_on_workers

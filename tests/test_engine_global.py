@@ -620,3 +620,93 @@ def test_the_driver_gathers_no_score_array_that_grows_with_windows_and_series(mo
         assert fixed or max(sizes, default=0) <= 8, (step, max(sizes), max(small, default=0))
     # the band scores and the shortfalls were ranked over the partitions
     assert any(max(runs["large"].get(step, [0])) > 0 for step in ("_band_ranks", "_error_ranks"))
+
+
+def _shop_with_a_sku_bought_without_receipts() -> dict[str, pl.DataFrame]:
+    """The shop plus K012, sold and stocked in WH1 and bought from North (the product
+    master's supplier; backup South) but with no purchase order of its own."""
+    shop = _shop()
+    rng = np.random.default_rng(12)
+    dates = [AS_OF - dt.timedelta(days=i) for i in range(1, 301)]
+    sales = pl.DataFrame(
+        {
+            "date": dates,
+            "sku": "K012",
+            "location": "WH1",
+            "quantity": rng.poisson(6.0, len(dates)).astype(float),
+            "unit_price": 40.0,
+        }
+    ).filter(pl.col("quantity") > 0)
+    stock = pl.DataFrame({"sku": ["K012"], "location": ["WH1"], "on_hand": [20.0]})
+    products = pl.concat(
+        [shop["products"], pl.DataFrame({"sku": ["K012"], "category": ["C0"]})]
+    ).with_columns(
+        pl.when(pl.col("sku") == "K012").then(pl.lit("North")).alias("supplier"),
+        pl.when(pl.col("sku") == "K012").then(pl.lit("South")).alias("backup_supplier"),
+    )
+    return {
+        **shop,
+        "sales": pl.concat([shop["sales"], sales]),
+        "stock": pl.concat([shop["stock"], stock.with_columns(unit_cost=25.0)]),
+        "products": products,
+    }
+
+
+def _receipts(
+    shop: dict[str, pl.DataFrame], supplier: str, skus: list[str] | None = None
+) -> pl.Series:
+    """The supplier's lead times in days, received - ordered, over all its skus (or `skus`)."""
+    po = shop["purchase_orders"].filter(pl.col("supplier") == supplier)
+    if skus is not None:
+        po = po.filter(pl.col("sku").is_in(skus))
+    return (po["received_date"] - po["order_date"]).dt.total_days().cast(pl.Float64)
+
+
+def test_the_partitions_get_lead_time_statistics_per_supplier_not_per_series(monkeypatch):
+    """The driver sends the partitions one lead-time row per supplier (2 here: North and
+    South), no frame with a row per series; each partition resolves its own series' lead
+    times and backup lead times from its rows, with the same numbers as locally."""
+    shop = _shop_with_a_sku_bought_without_receipts()
+    sent: dict[str, list[pl.DataFrame]] = {}
+
+    def map_(function, handles, *shared):
+        frames = [s for s in shared if isinstance(s, pl.DataFrame)]
+        sent.setdefault(function.__name__, []).extend(frames)
+        return [function(handle, *shared) for handle in handles]
+
+    @contextmanager
+    def cluster(settings):
+        yield engines.Cluster("dask", 2, engines.Backend("dask", id, id), list, map_, list)
+
+    monkeypatch.setitem(engines.OPENERS, "dask", cluster)
+    remote = stockplan.plan(shop, _config("dask"))
+    for step in ("_step_supply", "_step_orders"):
+        pooled = [f for f in sent[step] if "supp_n" in f.columns]
+        assert [f.height for f in pooled] == [2], step  # North and South
+        assert sorted(pooled[0]["supplier"]) == ["North", "South"]
+        assert not [f.columns for f in sent[step] if "location" in f.columns], step
+    local = stockplan.plan(shop, _config())
+    _assert_same_plan(local, remote)
+
+
+def test_a_sku_without_receipts_takes_its_suppliers_pooled_lead_time_on_dask(dask_scheduler):
+    """K012 has no receipt of its own: its order, switched from North (6-15 days) to its
+    faster backup South (3-5 days), plans with the mean and std (ddof 1) of South's
+    receipts over every sku, though its partition holds only some of them."""
+    shop = _shop_with_a_sku_bought_without_receipts()
+    south = sorted(set(shop["purchase_orders"].filter(pl.col("supplier") == "South")["sku"]))
+    parts = pl.DataFrame({"sku": [*south, "K012"]}).with_columns(partition_of(2).alias("part"))
+    home = parts.filter(pl.col("sku") == "K012")["part"].item()
+    together = parts.filter((pl.col("part") == home) & (pl.col("sku") != "K012"))["sku"]
+    assert 0 < together.len() < len(south)  # the partition alone would pool other receipts
+    everywhere, alone = _receipts(shop, "South"), _receipts(shop, "South", together.to_list())
+    assert everywhere.mean() != pytest.approx(alone.mean(), rel=1e-6)
+    local = stockplan.plan(shop, _config())
+    remote = stockplan.plan(shop, _config("dask", dask_scheduler))
+    _assert_same_plan(local, remote)
+    for plan in (local, remote):
+        row = plan.tables["orders"].filter(pl.col("sku") == "K012")
+        assert row["lead_time_source"].to_list() == ["supplier history"]
+        assert row["supplier"].to_list() == ["South"]
+        assert row["lead_time_days"].item() == pytest.approx(everywhere.mean(), rel=1e-12)
+        assert row["lead_time_std_days"].item() == pytest.approx(everywhere.std(), rel=1e-12)
