@@ -217,8 +217,9 @@ def supply_stage(
     calibration and, unless `defer_draws`, the draws calibrated on these series alone
     (`finish_draws` draws them later with the counts of every partition).
 
-    `lead_times`: resolved beforehand over every series (a partitioned run resolves them
-    on all purchase orders, as supplier-level lead times pool over every sku)."""
+    `lead_times`: resolved beforehand (a partition resolves its own series' lead times
+    with the per-supplier statistics of every purchase order, as supplier-level lead times
+    pool over every sku: `leadtime.supplier_lead_time_stats`)."""
     tables, history, classes = demand.tables, demand.history, demand.classes
     stock, products = tables["stock"], tables.get("products")
     purchase_orders = tables.get("purchase_orders")
