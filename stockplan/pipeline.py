@@ -343,8 +343,9 @@ def order_stage(
     locations, the orders again on the rebalanced position, stockout risk, and a switch to
     the backup supplier for orders that arrive after the projected stockout.
 
-    `scorecard`, `backups`: computed beforehand on every purchase order (a partitioned
-    run holds only its own series' orders; both pool over each supplier's skus)."""
+    `scorecard`, `backups`: computed beforehand (a partitioned run holds only its own
+    series' orders: the scorecard comes from every purchase order, the backups from the
+    per-supplier statistics of every purchase order; both pool over each supplier's skus)."""
     tables, as_of = demand.tables, demand.as_of
     products, purchase_orders = tables.get("products"), tables.get("purchase_orders")
     days, review = BUCKET_DAYS[config.planning.bucket], config.policy.review_days
