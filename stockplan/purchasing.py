@@ -280,29 +280,9 @@ def budget_note_from(sums: pl.DataFrame, budget: float | None) -> str | None:
 
 
 def supplier_orders(orders: pl.DataFrame, suppliers: pl.DataFrame | None) -> pl.DataFrame:
-    """One row per supplier with something to order: totals and the minimum-value check."""
-    buying = orders.filter(pl.col("order_qty") > 0)
-    minimum = (
-        suppliers.select("supplier", pl.col("moq_value").alias("min_order_value"))
-        if suppliers is not None and "moq_value" in suppliers.columns
-        else pl.DataFrame(schema={"supplier": pl.String, "min_order_value": pl.Float64})
-    )
-    return (
-        buying.group_by("supplier")
-        .agg(
-            pl.len().alias("lines"),
-            pl.col("order_value").sum().alias("order_value"),
-            pl.col("order_date").min().alias("order_date"),
-            pl.col("expected_arrival").min().alias("first_arrival"),
-            pl.col("expected_arrival").max().alias("last_arrival"),
-        )
-        .join(minimum, on="supplier", how="left")
-        .with_columns(
-            (pl.col("order_value") >= pl.col("min_order_value").fill_null(0)).alias("meets_minimum")
-        )
-        .select(PO_SUMMARY_COLUMNS)
-        .sort("supplier", nulls_last=True)
-    )
+    """One row per supplier with something to order: totals and the minimum-value check
+    (`supplier_orders_from` on the one set of `supplier_order_sums`)."""
+    return supplier_orders_from(supplier_order_sums(orders), suppliers)
 
 
 SUPPLIER_SUMS = ["supplier", "lines", "order_value", "order_date", "first_arrival", "last_arrival"]
