@@ -4,7 +4,8 @@ The last `simulate.periods` buckets before as_of are replayed day by day for eve
 sku x location that had history when the replay starts:
 
 - Every R = `policy.review_days` days the policy computes its levels exactly as `plan`
-  does (same forecasts, safety stock, MOQ / pack rounding), from forecasts refit every
+  does (same forecasts, safety stock, MOQ / pack rounding; the promotions table's lift only
+  with `simulate.plan_promotions`, `planned_promotions`), from forecasts refit every
   `refit_every` buckets on the history known at that moment (rolling origin: nothing after
   the origin is used, lead times included). The lead-time-demand calibration scores each
   backtest forecast over the same age (up to `refit_every` buckets stale), as it is used.
