@@ -18,10 +18,13 @@ service is split step by step between the backtest's promise and the replay. Per
 - `replay`: the replay on the same series and days (review periods from L on, for as many
   reviews as the backtest scores).
 
-Then the pattern's service on promotion days and on the other days, on the series with and
-without a promotion day in the replay, and the bootstrap standard error of the pattern's
-service over its series (5,000 resamples). Lost sales only; min-max series are replayed
-with their own levels but scored on the (R, S) path like every backtest window.
+Before that, per refit: actual over forecast demand over L + R in the forecast backtest's
+windows and at the replay's reviews, and the refit's curves at quantile levels 0.90 / 0.95 /
+0.98 pooled over every series' windows of the pattern against those of the pattern's series'
+own windows. Then the pattern's service on promotion days and on the other days, on the
+series with and without a promotion day in the replay, and the bootstrap standard error of
+the pattern's service over its series (5,000 resamples). Lost sales only; min-max series
+are replayed with their own levels but scored on the (R, S) path like every backtest window.
 """
 
 from __future__ import annotations
@@ -188,6 +191,87 @@ def path_service(prepared, refit, keys, rows, origin_day, rate, promo_demand, re
     return sums, labels
 
 
+def own_windows(refit, keys, pattern: str, measure: str) -> dict[str, float]:
+    """The refit's backtest curve at quantile levels 0.90 / 0.95 / 0.98 of the method it
+    chose for `pattern`: pooled over every series' windows labelled `pattern`, and over
+    the windows of `keys` alone (all of their windows, whatever their label)."""
+    from stockplan.lead_time_demand import calibration_curves
+    from stockplan.series import lead_time_demand_pending
+
+    args, kwargs = refit
+    sales, lead_times, classes, origin = args[:4]
+    every = lead_time_demand_pending(*args, **kwargs)
+    mine = lead_time_demand_pending(
+        sales,
+        lead_times.join(keys.select(SERIES), on=SERIES, how="semi"),
+        classes,
+        origin,
+        *args[4:],
+        **kwargs,
+    )
+    methods = {}
+    for name, pending in (("pooled", every), ("own", mine)):
+        curves, _ = calibration_curves(pending.sums)
+        methods[name] = curves
+    which = 0 if measure == "cycle" else 1
+    out = {}
+    p = PATTERN_KEYS.index(pattern)
+    for method, counts in mine.sums.items():
+        if pattern not in methods["pooled"].get(method, {}):
+            continue
+        pooled = np.maximum.accumulate(methods["pooled"][method][pattern][which])
+        table = counts[:2].sum(axis=0).sum(axis=-1)  # every label of these series' windows
+        own = table[1] / table[0, 0] if which == 0 else 1.0 - table[3] / table[2, 0]
+        own = np.maximum.accumulate(own)
+        labelled = int(counts[:2].sum(axis=0)[0, 0, p])
+        out[method] = (pooled, own, labelled, int(table[0, 0]))
+    return out
+
+
+def actual_over_forecast(prepared, refit, keys, rows, first_review: int, reviews: int):
+    """(backtest windows, replay): actual over forecast demand over L + R of `keys`, in the
+    refit's forecast backtest windows (age 0, the history as the backtest sees it) and at
+    the replay's reviews of that refit (its forecast per day x (L + R), every day's demand)."""
+    from stockplan.lead_time_demand import _backtest_windows
+
+    args, _ = refit
+    sales, origin, excluded, review, config, summary = (
+        args[0],
+        args[3],
+        args[4],
+        args[5],
+        args[6],
+        args[7],
+    )
+    bucket_days = BUCKET_DAYS[config.planning.bucket]
+    windows = _backtest_windows(summary, bucket_days).join(
+        keys.select(*SERIES, "lead_time_days").with_row_index("row"), on=SERIES
+    )
+    out = [np.nan, np.nan]
+    if windows.height:
+        first = windows["origin"].min()
+        daily = np.nan_to_num(daily_demand(sales, keys, first, (origin - first).days, excluded))
+        running = np.concatenate([np.zeros((daily.shape[0], 1)), np.cumsum(daily, axis=1)], axis=1)
+        start = (windows["origin"] - first).dt.total_days().to_numpy()
+        end = start + np.round(windows["lead_time_days"].to_numpy()).astype(int) + review
+        fits = end <= daily.shape[1]
+        row = windows["row"].to_numpy()[fits]
+        actual = running[row, end[fits]] - running[row, start[fits]]
+        forecast = windows["rate_per_day"].to_numpy()[fits] * (end - start)[fits]
+        out[0] = actual.sum() / forecast.sum()
+    demand = prepared.demand[rows, replay_module.BASELINE_HISTORY_DAYS :]
+    actual = forecast = 0.0
+    for r in range(first_review, min(first_review + reviews, len(prepared.levels))):
+        level = prepared.levels[r][rows]
+        span = np.round(level["lead_time_days"].to_numpy()).astype(int) + review
+        day = r * prepared.review_days
+        for j in np.flatnonzero(day + span <= demand.shape[1]):
+            actual += demand[j, day : day + span[j]].sum()
+            forecast += level["forecast_per_day"][int(j)] * span[j]
+    out[1] = actual / forecast if forecast > 0 else np.nan
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", type=Path, required=True)
@@ -270,6 +354,23 @@ def main() -> None:
         curve = np.maximum.accumulate(curves[0 if args.measure == "cycle" else 1])
         lead = np.round(keys["lead_time_days"].to_numpy()).astype(int)
         paths.append((origin_day, method, curve, variants, scored, lead))
+        windows, replayed = actual_over_forecast(
+            prepared, refit, keys, mine, review_index, per_refit
+        )
+        print(
+            f"\nrefit at day {origin_day}: actual over forecast demand over L + R "
+            f"{windows:.3f} in the backtest windows (age 0), {replayed:.3f} in the replay"
+        )
+        for name, (pooled, own, labelled, cycles) in own_windows(
+            refit, keys, args.pattern, args.measure
+        ).items():
+            at = [float(np.interp(q, CALIBRATION_GRID, c)) for c in (pooled, own) for q in TARGETS]
+            print(
+                f"  {name}: curve at levels 0.90 / 0.95 / 0.98 pooled over every series' "
+                f"{args.pattern} windows {at[0]:.3f} / {at[1]:.3f} / {at[2]:.3f}; over "
+                f"these series' windows {at[3]:.3f} / {at[4]:.3f} / {at[5]:.3f} "
+                f"({labelled} of their {cycles} cycles in windows labelled {args.pattern})"
+            )
     for target in TARGETS:
         _, unmet = replay_days(prepared, config, target)
         print(f"\n## target {target:g}\n")
