@@ -499,6 +499,12 @@ class Simulate(Section):
         description="Count service, stock and orders only from each series' first L + R "
         "days on, when its first order can have arrived (both start without safety stock).",
     )
+    plan_promotions: bool = Field(
+        default=False,
+        description="Lift each refit's forecast for the promotions of the promotions table "
+        "as plan lifts its own (the lift measured on the promotion days before the refit); "
+        "false: the replayed levels ignore promotions while their days' demand is replayed.",
+    )
 
     @model_validator(mode="after")
     def _baseline_order(self) -> Simulate:

@@ -4,7 +4,8 @@ The last `simulate.periods` buckets before as_of are replayed day by day for eve
 sku x location that had history when the replay starts:
 
 - Every R = `policy.review_days` days the policy computes its levels exactly as `plan`
-  does (same forecasts, safety stock, MOQ / pack rounding), from forecasts refit every
+  does (same forecasts, safety stock, MOQ / pack rounding; the promotions table's lift only
+  with `simulate.plan_promotions`, `planned_promotions`), from forecasts refit every
   `refit_every` buckets on the history known at that moment (rolling origin: nothing after
   the origin is used, lead times included). The lead-time-demand calibration scores each
   backtest forecast over the same age (up to `refit_every` buckets stale), as it is used.
@@ -51,6 +52,7 @@ from stockplan.large_orders import large_order_lines, without_large_orders
 from stockplan.lead_time_demand import LeadTimeDemand, daily_demand
 from stockplan.leadtime import resolve_lead_times
 from stockplan.policy import round_order_quantity
+from stockplan.promotions import apply_promotions, uplift_from, uplift_sums
 from stockplan.reorder import plan_orders, policy_types
 from stockplan.segmentation import PATTERNS
 from stockplan.series import (
@@ -152,7 +154,7 @@ def prepare_replay(
         if purchase_orders is not None and "received_date" in purchase_orders.columns
         else None
     )
-    excluded, _ = excluded_days(tables, config, as_of)
+    excluded, promo_days = excluded_days(tables, config, as_of)
     set_aside = 0.0
     if config.policy.large_orders == "make_to_order":
         large = large_order_lines(sales, start, config.policy, first=dt.date.min, last=end)
@@ -209,6 +211,11 @@ def prepare_replay(
             forecast, summary, origin_scores = forecast_series(
                 history, classes, config, horizon, categories
             )
+            baseline = forecast  # promotion-free, as the buckets sold are (`smoothed_levels`)
+            if settings.plan_promotions:
+                forecast = planned_promotions(
+                    forecast, tables, sales, promo_days, history, origin, config
+                )
             base = series_base(universe, position, classes, summary, attributes)
             origin_draws = lead_time_demand_draws(
                 sales,
@@ -226,7 +233,7 @@ def prepare_replay(
                 level_alpha=level_alpha,
             )
             if sold is not None:
-                expected = _bucket_matrix(forecast, universe, "forecast", origin, days, refit_days)
+                expected = _bucket_matrix(baseline, universe, "forecast", origin, days, refit_days)
             if callable(tick):
                 tick(1)
         current = forecast.filter(pl.col("period_start") >= bucket_start(pl.lit(today), bucket))
@@ -275,6 +282,32 @@ def prepare_replay(
         lead_time_demand=bootstraps if config.policy.lead_time_demand != "parametric" else None,
         set_aside_units=set_aside,
     )
+
+
+def planned_promotions(
+    forecast: pl.DataFrame,
+    tables: dict[str, pl.DataFrame],
+    sales: pl.DataFrame,
+    promo_days: pl.DataFrame,
+    history: pl.DataFrame,
+    origin: dt.date,
+    config: Config,
+) -> pl.DataFrame:
+    """A refit's forecast lifted for the promotions of the promotions table, as `plan`
+    lifts its own (`promotions.apply_promotions`): a promotion on the calendar is known
+    before it runs, and its days are in the demand replayed. The lift is measured on the
+    promotion days before `origin` only (`uplift_sums`, `uplift_from`), else the row's
+    own uplift or `promotions.default_uplift`."""
+    promotions, products = tables.get("promotions"), tables.get("products")
+    if promotions is None or promotions.height == 0:
+        return forecast
+    bucket_days = BUCKET_DAYS[config.planning.bucket]
+    before = promo_days.filter(pl.col("date") < origin)
+    sums = uplift_sums(sales, before, history, bucket_days)
+    uplift = uplift_from(sums, history, products, config.promotions)
+    return apply_promotions(
+        forecast, promotions, products, uplift, bucket_days, config.promotions
+    ).drop("promo_uplift")
 
 
 def _bucket_matrix(
