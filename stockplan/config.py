@@ -265,6 +265,13 @@ class Policy(Section):
         "each order arriving after its own drawn lead time and rounded to packs and MOQ, as "
         "`simulate` orders).",
     )
+    extend_levels: bool = Field(
+        default=False,
+        description="Score safety stocks of 1.25, 1.5, 2, 3 and 4 times the top quantile "
+        "level's (0.999) in the calibration backtest, so that a target above what that level "
+        "achieved takes the multiple whose backtest service reaches it (within "
+        "max_cover_days) instead of the top level.",
+    )
     large_orders: Literal["cover", "make_to_order"] = Field(
         default="cover",
         description="Large one-off order lines: kept in the demand the stock covers, or set "

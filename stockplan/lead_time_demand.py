@@ -50,6 +50,10 @@ MIN_CALIBRATION_CYCLES = 50
 CALIBRATION_GRID = np.array(
     [0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999]
 )
+# safety stocks beyond the grid's top: m times the top level's, S = mu + m (S_0.999 - mu)
+SAFETY_MULTIPLES = np.array([1.25, 1.5, 2.0, 3.0, 4.0])
+# the recalibration's knob: the quantile levels, then 0.999 + (m - 1) for each multiple m
+CALIBRATION_KNOB = np.concatenate([CALIBRATION_GRID, CALIBRATION_GRID[-1] + SAFETY_MULTIPLES - 1])
 SCORED_LEVELS = (0.9, 0.95, 0.98)
 CHUNK_DAYS = 4_000_000  # days picked per block of the day bootstrap (bounds its memory)
 SERIES_PER_BLOCK = 2_000  # series per block of the [series, draws] work arrays
@@ -537,7 +541,8 @@ def empirical_order_up_to(
     shape the history; the level is scale-free, so S scales by the same factor. With a
     backtest calibration for the row's pattern, S is the conditional quantile whose
     backtest service matched the target (`recalibrated_level`); without one, the
-    conditional alpha-quantile (cycle) or the empirical-loss fill-rate level.
+    conditional alpha-quantile (cycle) or the empirical-loss fill-rate level. A knob beyond
+    the grid's top (`split_knob`) scales the top level's safety stock: S = mu + m (S - mu).
     """
     usable, pick = _draw_rows(frame, ltd)
     out = np.full(frame.height, np.nan)
@@ -552,6 +557,7 @@ def empirical_order_up_to(
         achieved = cycle if measure == "cycle" else fill
         quantile[rows] = recalibrated_level(alpha[rows], achieved)
         calibrated |= rows
+    quantile, multiple = split_knob(quantile)
     # the rows' draws copied a block at a time (all at once: 0.5 GB on an M5-sized set)
     blocks = [slice(lo, lo + SERIES_PER_BLOCK) for lo in range(0, pick.size, SERIES_PER_BLOCK)]
     level = np.concatenate(
@@ -567,6 +573,9 @@ def empirical_order_up_to(
     scale = frame["demand_protection"].to_numpy().astype(float)[usable] / (
         protection[usable] * ltd.mean_day[pick]
     )
+    if (multiple > 1.0).any():  # in the draws' units, whose mean over L + R is this
+        mean = protection[usable] * ltd.mean_day[pick]
+        level = level + (multiple - 1.0) * np.maximum(level - mean, 0.0)
     out[usable] = np.ceil(level * scale - 1e-9)
     return out
 
@@ -669,6 +678,7 @@ def lead_time_demand_sums(
             replayed=replayed,
             order_rounding=rounding,
             bootstrap_patterns=settings.bootstrap_patterns,
+            extend_levels=settings.extend_levels,
         )
         if settings.calibrate and windows.height
         else {}
@@ -926,11 +936,42 @@ def pattern_before(
 
 
 def recalibrated_level(target: np.ndarray, achieved: np.ndarray) -> np.ndarray:
-    """The quantile level of CALIBRATION_GRID whose backtest service equals `target`
-    (linear between grid points; quantile recalibration, Kuleshov et al. 2018). `achieved`
-    is made non-decreasing first; targets above the best achieved take the top level."""
+    """The knob (CALIBRATION_KNOB) whose backtest service equals `target` (linear between
+    its points; quantile recalibration, Kuleshov et al. 2018): a quantile level of
+    CALIBRATION_GRID, or beyond its top, where `achieved` holds the scores of the
+    SAFETY_MULTIPLES (`calibration_sums` with `extend_levels`), 0.999 + (m - 1) for the
+    multiple m of the top level's safety stock (`split_knob`). `achieved` is made
+    non-decreasing first; targets above the best achieved take the last knob scored."""
     achieved = np.maximum.accumulate(np.asarray(achieved, dtype=float))
-    return np.interp(np.asarray(target, dtype=float), achieved, CALIBRATION_GRID)
+    return np.interp(np.asarray(target, dtype=float), achieved, CALIBRATION_KNOB[: achieved.size])
+
+
+def split_knob(knob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(quantile level, safety multiple) of a knob of `recalibrated_level`: up to the grid's
+    top the level itself and multiple 1; beyond it the top level and m = 1 + knob - 0.999,
+    for S = mu + m (S_0.999 - mu)."""
+    knob = np.asarray(knob, dtype=float)
+    top = CALIBRATION_GRID[-1]
+    return np.minimum(knob, top), 1.0 + np.maximum(knob - top, 0.0)
+
+
+def extended_stocks(stock: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """[rows, grid + multiples]: the stocks of the grid's levels, then for each of
+    SAFETY_MULTIPLES m the top level's safety stock scaled by m, S_m = S_top + (m - 1)
+    (S_top - mu)^+ with mu (`mean`, per row) the forecast's mean over L + R.
+
+    Why multiples of the safety stock: a quantile level beyond 0.999 means nothing to a
+    bootstrap of a few hundred draws (its 0.999-quantile is already the largest draw), and
+    a fitted tail (peaks over threshold, a generalized Pareto on the draws' excesses,
+    Pickands 1975) would rest on the handful of draws above the threshold of each series;
+    the normal's continuation z(1 - 10^-k) grows only as sqrt(2 k ln 10). Scaling the
+    safety stock is what a buyer does ("twice the buffer"), is the same for every
+    lead-time-demand method, and its service is scored in the same backtest as the grid's
+    levels, so what it buys is measured, not assumed (Silver, Pyke & Thomas 2017, ch. 6:
+    safety stock = k sigma, here k beyond the top level's by m)."""
+    top = stock[:, -1:]
+    excess = np.maximum(top - np.asarray(mean, dtype=float)[:, None], 0.0)
+    return np.hstack([stock, top + (SAFETY_MULTIPLES - 1.0)[None, :] * excess])
 
 
 def _outcomes(cum: np.ndarray, start: int, lead_days: np.ndarray, review: int):
@@ -971,6 +1012,7 @@ def calibration_sums(
     replayed: bool = False,
     order_rounding: np.ndarray | None = None,
     bootstrap_patterns: Sequence[str] | None = None,
+    extend_levels: bool = False,
 ) -> dict[str, np.ndarray]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
@@ -1020,6 +1062,9 @@ def calibration_sums(
     pooled under one of them (the plan reads the bootstraps' counts of those patterns
     alone: `lead_time_demand_from`); their counts of the other patterns stay zero, and
     every other count is the same as with all windows drawn.
+    With `extend_levels` each window is also scored at the SAFETY_MULTIPLES of the top
+    level's safety stock (`extended_stocks`, mu the window's forecast over L + R at that
+    age), the same way as the grid's levels: the counts then run over CALIBRATION_KNOB.
     """
     r = max(1, round(review_days))
     lead_mean = np.asarray(lead_time_days, dtype=float)
@@ -1040,7 +1085,8 @@ def calibration_sums(
         block = slice(lo, lo + SERIES_PER_BLOCK)
         np.cumsum(np.nan_to_num(daily[block]), axis=1, out=running[block, 1:])
     methods = ("block", "days", "parametric") if sigma_day is not None else ("block", "days")
-    sums = {m: np.zeros((4, 4, CALIBRATION_GRID.size, len(PATTERN_KEYS))) for m in methods}
+    knobs = CALIBRATION_KNOB.size if extend_levels else CALIBRATION_GRID.size
+    sums = {m: np.zeros((4, 4, knobs, len(PATTERN_KEYS))) for m in methods}
     streams = series_streams(keys, seed)
     # the held-out half of a series: its stream key's parity, the same in any partition
     series_half = (streams & np.uint64(1)).astype(int)
@@ -1161,6 +1207,11 @@ def calibration_sums(
                             grid[counted], m[counted, None], np.maximum(s**2, m)[counted, None]
                         )
                     stock = np.where(fitted[:, None], stock, 0.0)
+                if extend_levels and (fresh is None or moved):
+                    # the forecast's mean over L + R at this age, as the stock's level moved
+                    with np.errstate(invalid="ignore"):
+                        day_rate = np.where(rate > 0, rate * ratio, at_rate)
+                    stock = extended_stocks(stock, day_rate * (lead_mean[rows] + r))
                 if not moved:
                     fresh = stock
                 stocks.append(stock)
@@ -1186,8 +1237,8 @@ def calibration_sums(
                         for lo in range(0, scored_rows.size, SERIES_PER_BLOCK)
                     )
                 ]
-                path_out = np.zeros((len(stocks), *grid.shape), dtype=bool)
-                path_short = np.zeros((len(stocks), *grid.shape))
+                path_out = np.zeros((len(stocks), rows.size, knobs), dtype=bool)
+                path_short = np.zeros((len(stocks), rows.size, knobs))
                 if blocks:
                     path_out[:, pick] = np.concatenate([out for out, _ in blocks], axis=1)
                     path_short[:, pick] = np.concatenate([short for _, short in blocks], axis=1)
@@ -1371,7 +1422,7 @@ def _held_out_error(fitted: np.ndarray, other: np.ndarray, target: float) -> flo
     """|service on the other half of the origins - target| at the level recalibrated on
     this half: how well the recalibrated quantiles hold out of sample."""
     level = recalibrated_level(np.array([target]), fitted)
-    return abs(float(np.interp(level, CALIBRATION_GRID, other)[0]) - target)
+    return abs(float(np.interp(level, CALIBRATION_KNOB[: other.size], other)[0]) - target)
 
 
 def service_at_stock(
