@@ -265,12 +265,13 @@ class Policy(Section):
         "each order arriving after its own drawn lead time and rounded to packs and MOQ, as "
         "`simulate` orders).",
     )
-    extend_levels: bool = Field(
-        default=False,
-        description="Score safety stocks of 1.25, 1.5, 2, 3 and 4 times the top quantile "
-        "level's (0.999) in the calibration backtest, so that a target above what that level "
-        "achieved takes the multiple whose backtest service reaches it (within "
-        "max_cover_days) instead of the top level.",
+    extend_levels: Literal["none", "safety", "demand"] = Field(
+        default="none",
+        description="Score stocks beyond the top quantile level (0.999) in the calibration "
+        "backtest: S = S_0.999 + c B for c = 0.25, 0.5, 1, 2, 3, B the top level's safety "
+        "stock ('safety') or the mean demand over lead time + review ('demand'), so that a "
+        "target above what the top level achieved takes the step whose backtest service "
+        "reaches it (within max_cover_days) instead of the top level; 'none' stops at the top.",
     )
     large_orders: Literal["cover", "make_to_order"] = Field(
         default="cover",

@@ -37,6 +37,7 @@ from stockplan.lead_time_demand import (
     discrete_cdf,
     discrete_quantile,
     empirical_order_up_to,
+    extension_base,
     own_service_at_stock,
     recalibrated_level,
     replenishment_cycle_level,
@@ -204,7 +205,7 @@ def protection_levels(
     # levels from draws / from a backtest curve / set per replenishment cycle
     drawn = on_curve = per_cycle = per_cycle_fill = np.zeros(frame.height, dtype=bool)
     review_demand = d * review
-    multiple = np.ones(frame.height)  # of the top level's safety stock (`split_knob`)
+    step = np.zeros(frame.height)  # beyond the grid's top level (`split_knob`)
     if lead_time_demand is not None:
         # the draws' levels count review periods with demand; min-max and (s, Q) series
         # promise the cycle service per replenishment cycle (`replenishment_cycle_level`)
@@ -223,6 +224,7 @@ def protection_levels(
             lead_time_demand,
             settings.service_measure,
             lead_time_demand.backorder,
+            settings.extend_levels,
         )
         patterns = frame["demand_pattern"]
         chosen = patterns.replace_strict(lead_time_demand.methods, default="").to_numpy()
@@ -240,11 +242,14 @@ def protection_levels(
                 achieved = cycle if settings.service_measure == "cycle" else fill
                 knob[rows] = recalibrated_level(target[rows], achieved)
             level, beyond = split_knob(knob)
-            multiple = np.where(on_curve, beyond, 1.0)  # the draws' S applied it already
+            step = np.where(on_curve, beyond, 0.0)  # the draws' S has it already
         if parametric.any():
             level = np.clip(level, 1e-6, 1 - 1e-6)
-            normal = multiple * z_value(level) * sigma
-            counted = multiple * (discrete_quantile(level, mu, np.maximum(sigma**2, mu)) - mu)
+            normal = z_value(level) * sigma
+            counted = discrete_quantile(level, mu, np.maximum(sigma**2, mu)) - mu
+            # beyond the top level: S = S_0.999 + c B (`extended_stocks`)
+            normal += step * extension_base(normal, mu, settings.extend_levels)
+            counted += step * extension_base(counted, mu, settings.extend_levels)
             safety = np.where(parametric, np.where(discrete, counted, normal), safety)
             method = np.where(parametric, "parametric", method)
     if per_cycle_fill.any():
@@ -260,11 +265,15 @@ def protection_levels(
         safety = np.where(per_cycle_fill, np.maximum(safety, floor), safety)
     cap = d * settings.max_cover_days
     capped = (d > 0) & (safety > cap)
-    # beyond the grid's top, the multiple of the top level's safety stock left by the cap
-    extended = multiple > 1.0
+    # beyond the grid's top, the step left by the cap: safety = top + c B
+    extended = step > 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        top_safety = np.where(extended, safety / multiple, np.nan)
-        multiple = np.where(extended & capped, cap / top_safety, multiple)
+        if settings.extend_levels == "demand":
+            top_safety = safety - step * mu
+        else:  # B = the top level's safety stock itself
+            top_safety = safety / (1.0 + step)
+        base = extension_base(top_safety, mu, settings.extend_levels)
+        step = np.where(extended & capped, (cap - top_safety) / base, step)
     safety = np.where(d > 0, np.minimum(safety, cap), 0.0)
     reorder_point = mu + safety
     order_up_to = np.where(periodic, reorder_point, reorder_point + cycle_qty)
@@ -274,10 +283,10 @@ def protection_levels(
     if lead_time_demand is not None and on_curve.any():
         patterns = frame["demand_pattern"].to_numpy()
         # the knob of the final S: its own-distribution level up to the grid's top, else
-        # the multiple of the top level's safety stock that S holds after the cap
+        # the step beyond the top level's stock that S holds after the cap
         knob = np.where(
-            extended & (multiple >= 1.0),
-            CALIBRATION_GRID[-1] + multiple - 1.0,
+            extended & (step >= 0.0),
+            CALIBRATION_GRID[-1] + step,
             np.minimum(cycle_own, CALIBRATION_GRID[-1]),
         )
         for pattern, curves in lead_time_demand.calibration.items():
@@ -381,11 +390,11 @@ def calibrated_service(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(cycle service, fill rate) that the backtest achieved at the knob of a row's S:
     `curves` (cycle, fill) per CALIBRATION_KNOB point of the row's pattern
-    (`backtest_calibration`: the grid's levels, then any safety multiples scored), made
+    (`backtest_calibration`: the grid's levels, then any steps beyond the top scored), made
     non-decreasing, read linearly between points and flat beyond them. The knob of S is
     its cycle service under the row's own distribution (`service_at_level`) up to the
-    grid's top, beyond it 0.999 + (m - 1) for the multiple m of the top level's safety
-    stock that S holds (`split_knob`): the inverse of the recalibration that set S, so a
+    grid's top, beyond it 0.999 + c for the step c beyond the top level's stock that S
+    holds (`split_knob`, `extended_stocks`): the inverse of the recalibration that set S, so a
     target the backtest reached comes back as the target, one above the curve's top (or
     a level cut by the cover cap) as what the backtest delivered there."""
     cycle, fill = (np.maximum.accumulate(np.asarray(c, dtype=float)) for c in curves)

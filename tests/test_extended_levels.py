@@ -69,9 +69,9 @@ def _curves(pattern: str = "smooth", method: str = "parametric", lead=None, revi
 def test_a_target_above_the_top_level_takes_the_safety_multiple_that_reached_it():
     # 0.95 lies between 0.94 (1.5 x) and 0.96 (2 x): m = 1.5 + 0.5 (0.95 - 0.94) / 0.02
     # = 1.75, S = 5 + 1.75 x 3.0902 x 1.1180 = 11.046; the target is promised, no note
-    out = protection_levels(_row(), Policy(service_measure="fill_rate"), None, _curves()).row(
-        0, named=True
-    )
+    out = protection_levels(
+        _row(), Policy(service_measure="fill_rate", extend_levels="safety"), None, _curves()
+    ).row(0, named=True)
     sigma = 0.5 * 5**0.5
     assert out["reorder_point"] == pytest.approx(5 + 1.75 * Z_TOP * sigma)
     assert out["reorder_point"] == pytest.approx(11.046, abs=1e-3)
@@ -82,7 +82,10 @@ def test_a_target_above_the_top_level_takes_the_safety_multiple_that_reached_it(
 def test_a_target_the_grid_reaches_keeps_its_quantile_level():
     # 0.80 is reached at level 0.90 (0.90 - 0.10): S = 5 + z(0.9) sigma_LTD, multiple 1
     out = protection_levels(
-        _row(service_level=0.8), Policy(service_measure="fill_rate"), None, _curves()
+        _row(service_level=0.8),
+        Policy(service_measure="fill_rate", extend_levels="safety"),
+        None,
+        _curves(),
     )
     assert out["reorder_point"][0] == pytest.approx(5 + stats.norm.ppf(0.9) * 0.5 * 5**0.5)
     assert out["promised_service"][0] == pytest.approx(0.8)
@@ -92,7 +95,7 @@ def test_a_multiple_cut_by_the_cover_cap_promises_what_the_backtest_gave_at_the_
     # target 0.98 needs 3 x the top safety stock (3 x 3.4550 = 10.37 units); a cap of 5
     # days at 1 a day leaves 5 / 3.4550 = 1.4472 x: between 1.25 (0.92) and 1.5 (0.94),
     # fill 0.92 + 0.02 (1.4472 - 1.25) / 0.25 = 0.9358, cycle 0.9995 + 0.0001 x 0.7887
-    settings = Policy(service_measure="fill_rate", max_cover_days=5.0)
+    settings = Policy(service_measure="fill_rate", max_cover_days=5.0, extend_levels="safety")
     out = protection_levels(_row(service_level=0.98), settings, None, _curves()).row(0, named=True)
     top = Z_TOP * 0.5 * 5**0.5
     m = 5.0 / top
@@ -109,7 +112,10 @@ def test_a_multiple_cut_by_the_cover_cap_promises_what_the_backtest_gave_at_the_
 def test_a_target_above_every_multiple_scored_takes_the_largest_and_says_so():
     # 0.995 is above the 4 x multiple's 0.99: S = 5 + 4 x 3.4550 = 18.82, promising 0.99
     out = protection_levels(
-        _row(service_level=0.995), Policy(service_measure="fill_rate"), None, _curves()
+        _row(service_level=0.995),
+        Policy(service_measure="fill_rate", extend_levels="safety"),
+        None,
+        _curves(),
     ).row(0, named=True)
     assert out["reorder_point"] == pytest.approx(5 + 4 * Z_TOP * 0.5 * 5**0.5)
     assert out["promised_service"] == pytest.approx(0.99)
@@ -124,7 +130,10 @@ def test_bootstrap_draws_scale_their_top_quantile_s_safety_stock():
     review = np.full((1, 4), 2.0)
     draws = _curves("lumpy", "bootstrap_block", lead, review)
     out = protection_levels(
-        _row(demand_pattern="lumpy"), Policy(service_measure="fill_rate"), None, draws
+        _row(demand_pattern="lumpy"),
+        Policy(service_measure="fill_rate", extend_levels="safety"),
+        None,
+        draws,
     )
     assert out["ltd_method"][0] == "bootstrap_block"
     assert out["reorder_point"][0] == pytest.approx(11.0)
@@ -139,14 +148,10 @@ def test_a_curve_without_multiples_still_tops_out_at_the_grid_s_top_level():
     assert recalibrated_level(np.array([0.95]), EXTENDED_FILL)[0] == pytest.approx(1.749)
 
 
-def test_the_backtest_scores_the_multiples_like_the_grid_s_levels():
-    # 60 series selling 2 a day, with one extra 25-unit day on the last day of each
-    # window's review week (origins 84, 112, 140; L = 14, R = 7): D_L = 28, D_R = 14 + 25
-    # = 39, T = 67. The forecast is mu = 2 x 21 = 42 with sigma_d = 1, sigma_LTD =
-    # sqrt(21) = 4.583: the top level's S = 42 + 3.0902 x 4.583 = 56.16 (safety 14.16), and
-    # S = 42 + m 14.16 = 59.70 / 63.24 / 70.33 / 84.49 / 98.65 for m = 1.25 / 1.5 / 2 / 3 /
-    # 4. Cycle: served (T <= S) from m = 2 on. Fill (lost sales, short = (D_R - (S -
-    # D_L)^+)^+ = (67 - S)^+): 1 - 7.30 / 39 and 1 - 3.76 / 39, then 1.
+def _spiked_windows() -> tuple[tuple, dict]:
+    """`backtest_calibration`'s arguments for 60 smooth series selling 2 a day, with one
+    extra 25-unit day on the last day of each window's review week (origins 84, 112, 140;
+    L = 14, R = 7, forecast 2 a day, sigma_d = 1)."""
     n, first = 60, dt.date(2024, 1, 1)
     origins = [84, 112, 140]
     daily = np.full((n, 200), 2.0)
@@ -166,7 +171,19 @@ def test_the_backtest_scores_the_multiples_like_the_grid_s_levels():
     )
     args = (keys, daily, first, windows, np.full(n, 14.0), np.zeros(n), 7, 364)
     kwargs = {"sigma_day": np.full(n, 1.0), "discrete": np.zeros(n, bool)}
-    curves, _ = backtest_calibration(*args, extend_levels=True, **kwargs)
+    return args, kwargs
+
+
+def test_the_backtest_scores_safety_steps_like_the_grid_s_levels():
+    # 60 series selling 2 a day, with one extra 25-unit day on the last day of each
+    # window's review week (origins 84, 112, 140; L = 14, R = 7): D_L = 28, D_R = 14 + 25
+    # = 39, T = 67. The forecast is mu = 2 x 21 = 42 with sigma_d = 1, sigma_LTD =
+    # sqrt(21) = 4.583: the top level's S = 42 + 3.0902 x 4.583 = 56.16 (safety 14.16), and
+    # S = 42 + m 14.16 = 59.70 / 63.24 / 70.33 / 84.49 / 98.65 for m = 1.25 / 1.5 / 2 / 3 /
+    # 4. Cycle: served (T <= S) from m = 2 on. Fill (lost sales, short = (D_R - (S -
+    # D_L)^+)^+ = (67 - S)^+): 1 - 7.30 / 39 and 1 - 3.76 / 39, then 1.
+    args, kwargs = _spiked_windows()
+    curves, _ = backtest_calibration(*args, extend_levels="safety", **kwargs)
     cycle, fill = curves["parametric"]["smooth"]
     assert cycle.size == fill.size == CALIBRATION_GRID.size + 5
     assert np.all(cycle[: CALIBRATION_GRID.size] == 0.0)  # S <= 56.16 < 67 on the grid
@@ -179,3 +196,45 @@ def test_the_backtest_scores_the_multiples_like_the_grid_s_levels():
     plain, _ = backtest_calibration(*args, **kwargs)
     assert fill[: CALIBRATION_GRID.size] == pytest.approx(plain["parametric"]["smooth"][1])
     assert plain["parametric"]["smooth"][1].size == CALIBRATION_GRID.size
+
+
+def test_demand_steps_add_cover_to_the_top_level_s_stock():
+    # extend_levels demand: S = S_0.999 + c mu. Target 0.95 -> c = 0.75 (first test):
+    # S = 5 + 3.4550 + 0.75 x 5 = 12.205
+    settings = Policy(service_measure="fill_rate", extend_levels="demand")
+    out = protection_levels(_row(), settings, None, _curves()).row(0, named=True)
+    assert out["reorder_point"] == pytest.approx(5 + Z_TOP * 0.5 * 5**0.5 + 0.75 * 5)
+    assert out["reorder_point"] == pytest.approx(12.205, abs=1e-3)
+    assert out["promised_service"] == pytest.approx(0.95)
+    # the draws of the bootstrap test: S = ceil(8 + 0.75 x 5) = ceil(11.75) = 12
+    lead = np.array([[0.0, 2.0, 4.0, 6.0]])
+    draws = _curves("lumpy", "bootstrap_block", lead, np.full((1, 4), 2.0))
+    lumpy = protection_levels(_row(demand_pattern="lumpy"), settings, None, draws)
+    assert lumpy["reorder_point"][0] == pytest.approx(12.0)
+
+
+def test_a_demand_step_cut_by_the_cover_cap_promises_the_curve_at_the_cap():
+    # target 0.98 -> c = 2 (0.98); the 5-day cap leaves c = (5 - 3.4550) / 5 = 0.3090:
+    # fill 0.92 + 0.02 (0.3090 - 0.25) / 0.25 = 0.92472
+    settings = Policy(service_measure="fill_rate", max_cover_days=5.0, extend_levels="demand")
+    out = protection_levels(_row(service_level=0.98), settings, None, _curves()).row(0, named=True)
+    c = (5.0 - Z_TOP * 0.5 * 5**0.5) / 5.0
+    assert c == pytest.approx(0.3090, abs=1e-4)
+    assert out["reorder_point"] == pytest.approx(10.0)
+    assert out["promised_service"] == pytest.approx(0.92 + 0.02 * (c - 0.25) / 0.25)
+    assert out["promised_service"] == pytest.approx(0.92472, abs=1e-4)
+    assert "capped at 5 days" in out["service_note"]
+
+
+def test_the_backtest_scores_demand_steps_beyond_the_top_level():
+    # the windows of the test above: S_c = 56.16 + 42 c = 66.66 / 77.16 / ... for c = 0.25,
+    # 0.5, 1, 2, 3 against T = 67: cycle served from c = 0.5 on; fill at c = 0.25
+    # 1 - (67 - 66.66) / 39
+    args, kwargs = _spiked_windows()
+    curves, _ = backtest_calibration(*args, extend_levels="demand", **kwargs)
+    cycle, fill = curves["parametric"]["smooth"]
+    assert cycle[CALIBRATION_GRID.size :].tolist() == [0.0, 1.0, 1.0, 1.0, 1.0]
+    top = 42 + Z_TOP * 21**0.5
+    assert top + 0.25 * 42 == pytest.approx(66.66, abs=0.01)
+    assert fill[CALIBRATION_GRID.size] == pytest.approx(1 - (67 - top - 0.25 * 42) / 39)
+    assert fill[CALIBRATION_GRID.size + 1 :].tolist() == [1.0, 1.0, 1.0, 1.0]
