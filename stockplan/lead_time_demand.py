@@ -52,9 +52,8 @@ CALIBRATION_GRID = np.array(
 )
 # stocks beyond the grid's top (`extended_stocks`): S = S_0.999 + c B for each step c, B the
 # top level's safety stock (`policy.extend_levels: safety`) or the mean demand over L + R
-# (`demand`)
+# (`demand`, and `cycle` for cycle-service targets)
 EXTENSION_STEPS = np.array([0.25, 0.5, 1.0, 2.0, 3.0])
-EXTEND_LEVELS = ("none", "safety", "demand")
 # the recalibration's knob: the quantile levels, then 0.999 + c for each step c
 CALIBRATION_KNOB = np.concatenate([CALIBRATION_GRID, CALIBRATION_GRID[-1] + EXTENSION_STEPS])
 SCORED_LEVELS = (0.9, 0.95, 0.98)
@@ -683,7 +682,7 @@ def lead_time_demand_sums(
             replayed=replayed,
             order_rounding=rounding,
             bootstrap_patterns=settings.bootstrap_patterns,
-            extend_levels=None if settings.extend_levels == "none" else settings.extend_levels,
+            extend_levels=extension_scored(settings),
         )
         if settings.calibrate and windows.height
         else {}
@@ -949,6 +948,19 @@ def recalibrated_level(target: np.ndarray, achieved: np.ndarray) -> np.ndarray:
     targets above the best achieved take the last knob scored."""
     achieved = np.maximum.accumulate(np.asarray(achieved, dtype=float))
     return np.interp(np.asarray(target, dtype=float), achieved, CALIBRATION_KNOB[: achieved.size])
+
+
+def extension_scored(settings: Policy) -> str | None:
+    """The base B of the steps the backtest scores beyond the top level for this target
+    (`extended_stocks`), None for none: `policy.extend_levels` "safety" or "demand" for
+    both service measures, "cycle" (the default) the demand steps for cycle-service targets
+    only (fill-rate targets are scored with a lower bound of the shortage unless
+    `calibrate_lost_sales` replays the path, so steps beyond their curve's top would buy
+    stock against the bound's pessimism), "none" none."""
+    mode = settings.extend_levels
+    if mode == "cycle":
+        return "demand" if settings.service_measure == "cycle" else None
+    return None if mode == "none" else mode
 
 
 def split_knob(knob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -38,6 +38,7 @@ from stockplan.lead_time_demand import (
     discrete_quantile,
     empirical_order_up_to,
     extension_base,
+    extension_scored,
     own_service_at_stock,
     recalibrated_level,
     replenishment_cycle_level,
@@ -206,6 +207,7 @@ def protection_levels(
     drawn = on_curve = per_cycle = per_cycle_fill = np.zeros(frame.height, dtype=bool)
     review_demand = d * review
     step = np.zeros(frame.height)  # beyond the grid's top level (`split_knob`)
+    extend = extension_scored(settings) or "none"
     if lead_time_demand is not None:
         # the draws' levels count review periods with demand; min-max and (s, Q) series
         # promise the cycle service per replenishment cycle (`replenishment_cycle_level`)
@@ -224,7 +226,7 @@ def protection_levels(
             lead_time_demand,
             settings.service_measure,
             lead_time_demand.backorder,
-            settings.extend_levels,
+            extend,
         )
         patterns = frame["demand_pattern"]
         chosen = patterns.replace_strict(lead_time_demand.methods, default="").to_numpy()
@@ -248,8 +250,8 @@ def protection_levels(
             normal = z_value(level) * sigma
             counted = discrete_quantile(level, mu, np.maximum(sigma**2, mu)) - mu
             # beyond the top level: S = S_0.999 + c B (`extended_stocks`)
-            normal += step * extension_base(normal, mu, settings.extend_levels)
-            counted += step * extension_base(counted, mu, settings.extend_levels)
+            normal += step * extension_base(normal, mu, extend)
+            counted += step * extension_base(counted, mu, extend)
             safety = np.where(parametric, np.where(discrete, counted, normal), safety)
             method = np.where(parametric, "parametric", method)
     if per_cycle_fill.any():
@@ -268,11 +270,9 @@ def protection_levels(
     # beyond the grid's top, the step left by the cap: safety = top + c B
     extended = step > 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        if settings.extend_levels == "demand":
-            top_safety = safety - step * mu
-        else:  # B = the top level's safety stock itself
-            top_safety = safety / (1.0 + step)
-        base = extension_base(top_safety, mu, settings.extend_levels)
+        # B = mu, or the top level's safety stock itself
+        top_safety = safety - step * mu if extend == "demand" else safety / (1.0 + step)
+        base = extension_base(top_safety, mu, extend)
         step = np.where(extended & capped, (cap - top_safety) / base, step)
     safety = np.where(d > 0, np.minimum(safety, cap), 0.0)
     reorder_point = mu + safety
