@@ -19,6 +19,7 @@ from stockplan.lead_time_demand import (
     CALIBRATION_GRID,
     LeadTimeDemand,
     backtest_calibration,
+    extension_scored,
     recalibrated_level,
 )
 from stockplan.policy import protection_levels
@@ -238,3 +239,14 @@ def test_the_backtest_scores_demand_steps_beyond_the_top_level():
     assert top + 0.25 * 42 == pytest.approx(66.66, abs=0.01)
     assert fill[CALIBRATION_GRID.size] == pytest.approx(1 - (67 - top - 0.25 * 42) / 39)
     assert fill[CALIBRATION_GRID.size + 1 :].tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_by_default_only_cycle_service_targets_are_scored_beyond_the_top_level():
+    # cycle targets are scored on the replayed lost-sales path, fill-rate targets with a
+    # lower bound of the shortage unless the path is replayed for them too
+    assert extension_scored(Policy()) == "demand"
+    assert extension_scored(Policy(service_measure="fill_rate")) is None
+    fill = Policy(service_measure="fill_rate", extend_levels="demand")
+    assert extension_scored(fill) == "demand"
+    assert extension_scored(Policy(extend_levels="safety")) == "safety"
+    assert extension_scored(Policy(extend_levels="none")) is None
