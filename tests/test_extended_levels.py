@@ -239,6 +239,14 @@ def test_the_backtest_scores_demand_steps_beyond_the_top_level():
     assert top + 0.25 * 42 == pytest.approx(66.66, abs=0.01)
     assert fill[CALIBRATION_GRID.size] == pytest.approx(1 - (67 - top - 0.25 * 42) / 39)
     assert fill[CALIBRATION_GRID.size + 1 :].tolist() == [1.0, 1.0, 1.0, 1.0]
+    # replayed on the lost-sales path (as cycle targets are scored by default) the same:
+    # at the origin the order of the review 7 days before (14 units) is in the pipeline,
+    # on hand S - 14; 14 sold by day 7, when those 14 arrive; 14 sold by day 14, leaving
+    # S - 28 for the review period's 39 units: short exactly when S < 67, by 67 - S
+    path, _ = backtest_calibration(*args, extend_levels="demand", lost_sales_path=True, **kwargs)
+    path_cycle, path_fill = path["parametric"]["smooth"]
+    assert path_cycle[CALIBRATION_GRID.size :].tolist() == [0.0, 1.0, 1.0, 1.0, 1.0]
+    assert path_fill[CALIBRATION_GRID.size :] == pytest.approx(fill[CALIBRATION_GRID.size :])
 
 
 def test_by_default_only_cycle_service_targets_are_scored_beyond_the_top_level():
