@@ -94,8 +94,10 @@ def calibration_ceiling(prepared, measure: str) -> pl.DataFrame:
     """Per refit and pattern: the lead-time-demand method kept and the service its
     backtest curve reached at quantile levels 0.90, 0.99 and the grid's top (0.999). A
     target above the top is set at the top level and promises what the curve reached
-    there, whatever the target: one level for every such target."""
-    from stockplan.lead_time_demand import CALIBRATION_GRID
+    there, whatever the target: one level for every such target. With the steps beyond
+    the top scored (`policy.extend_levels`), also at S_0.999 + B and S_0.999 + 3 B
+    (`at_c1`, `at_c3`), where such a target is set instead."""
+    from stockplan.lead_time_demand import CALIBRATION_GRID, CALIBRATION_KNOB
 
     which = 0 if measure == "cycle" else 1
     rows, seen = [], set()
@@ -111,8 +113,17 @@ def calibration_ceiling(prepared, measure: str) -> pl.DataFrame:
                     "pattern": pattern,
                     "method": ltd.methods.get(pattern, "parametric"),
                     **{
-                        f"at_{level:g}": round(float(np.interp(level, CALIBRATION_GRID, curve)), 3)
+                        f"at_{level:g}": round(
+                            float(np.interp(level, CALIBRATION_KNOB[: curve.size], curve)), 3
+                        )
                         for level in (0.9, 0.99, float(CALIBRATION_GRID[-1]))
+                    },
+                    **{
+                        f"at_c{c:g}": round(
+                            float(np.interp(CALIBRATION_GRID[-1] + c, CALIBRATION_KNOB, curve)), 3
+                        )
+                        for c in (1, 3)
+                        if curve.size == CALIBRATION_KNOB.size
                     },
                 }
             )

@@ -265,6 +265,15 @@ class Policy(Section):
         "each order arriving after its own drawn lead time and rounded to packs and MOQ, as "
         "`simulate` orders).",
     )
+    extend_levels: Literal["none", "cycle", "demand", "safety"] = Field(
+        default="cycle",
+        description="Score stocks beyond the top quantile level (0.999) in the calibration "
+        "backtest: S = S_0.999 + c B for c = 0.25, 0.5, 1, 2, 3, B the mean demand over lead "
+        "time + review ('demand') or the top level's safety stock ('safety'), so that a "
+        "target above what the top level achieved takes the step whose backtest service "
+        "reaches it (within max_cover_days) instead of the top level. 'cycle': the demand "
+        "steps for cycle-service targets only; 'none' stops at the top level.",
+    )
     large_orders: Literal["cover", "make_to_order"] = Field(
         default="cover",
         description="Large one-off order lines: kept in the demand the stock covers, or set "

@@ -50,6 +50,12 @@ MIN_CALIBRATION_CYCLES = 50
 CALIBRATION_GRID = np.array(
     [0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999]
 )
+# stocks beyond the grid's top (`extended_stocks`): S = S_0.999 + c B for each step c, B the
+# top level's safety stock (`policy.extend_levels: safety`) or the mean demand over L + R
+# (`demand`, and `cycle` for cycle-service targets)
+EXTENSION_STEPS = np.array([0.25, 0.5, 1.0, 2.0, 3.0])
+# the recalibration's knob: the quantile levels, then 0.999 + c for each step c
+CALIBRATION_KNOB = np.concatenate([CALIBRATION_GRID, CALIBRATION_GRID[-1] + EXTENSION_STEPS])
 SCORED_LEVELS = (0.9, 0.95, 0.98)
 CHUNK_DAYS = 4_000_000  # days picked per block of the day bootstrap (bounds its memory)
 SERIES_PER_BLOCK = 2_000  # series per block of the [series, draws] work arrays
@@ -528,6 +534,7 @@ def empirical_order_up_to(
     ltd: LeadTimeDemand,
     measure: str,
     backorder: bool = False,
+    extend: str = "none",
 ) -> np.ndarray:
     """Order-up-to level per row of `frame` from the bootstrap, NaN where there are no draws.
 
@@ -537,7 +544,9 @@ def empirical_order_up_to(
     shape the history; the level is scale-free, so S scales by the same factor. With a
     backtest calibration for the row's pattern, S is the conditional quantile whose
     backtest service matched the target (`recalibrated_level`); without one, the
-    conditional alpha-quantile (cycle) or the empirical-loss fill-rate level.
+    conditional alpha-quantile (cycle) or the empirical-loss fill-rate level. A knob beyond
+    the grid's top (`split_knob`) adds its step of `extend`'s base: S = S_0.999 + c B
+    (`extended_stocks`).
     """
     usable, pick = _draw_rows(frame, ltd)
     out = np.full(frame.height, np.nan)
@@ -552,6 +561,7 @@ def empirical_order_up_to(
         achieved = cycle if measure == "cycle" else fill
         quantile[rows] = recalibrated_level(alpha[rows], achieved)
         calibrated |= rows
+    quantile, step = split_knob(quantile)
     # the rows' draws copied a block at a time (all at once: 0.5 GB on an M5-sized set)
     blocks = [slice(lo, lo + SERIES_PER_BLOCK) for lo in range(0, pick.size, SERIES_PER_BLOCK)]
     level = np.concatenate(
@@ -567,6 +577,9 @@ def empirical_order_up_to(
     scale = frame["demand_protection"].to_numpy().astype(float)[usable] / (
         protection[usable] * ltd.mean_day[pick]
     )
+    if (step > 0.0).any():  # in the draws' units, whose mean over L + R is this
+        mean = protection[usable] * ltd.mean_day[pick]
+        level = level + step * extension_base(level - mean, mean, extend)
     out[usable] = np.ceil(level * scale - 1e-9)
     return out
 
@@ -669,6 +682,7 @@ def lead_time_demand_sums(
             replayed=replayed,
             order_rounding=rounding,
             bootstrap_patterns=settings.bootstrap_patterns,
+            extend_levels=extension_scored(settings),
         )
         if settings.calibrate and windows.height
         else {}
@@ -926,11 +940,66 @@ def pattern_before(
 
 
 def recalibrated_level(target: np.ndarray, achieved: np.ndarray) -> np.ndarray:
-    """The quantile level of CALIBRATION_GRID whose backtest service equals `target`
-    (linear between grid points; quantile recalibration, Kuleshov et al. 2018). `achieved`
-    is made non-decreasing first; targets above the best achieved take the top level."""
+    """The knob (CALIBRATION_KNOB) whose backtest service equals `target` (linear between
+    its points; quantile recalibration, Kuleshov et al. 2018): a quantile level of
+    CALIBRATION_GRID, or beyond its top, where `achieved` holds the scores of the
+    EXTENSION_STEPS (`calibration_sums` with `extend_levels`), 0.999 + c for the step c
+    beyond the top level's stock (`split_knob`). `achieved` is made non-decreasing first;
+    targets above the best achieved take the last knob scored."""
     achieved = np.maximum.accumulate(np.asarray(achieved, dtype=float))
-    return np.interp(np.asarray(target, dtype=float), achieved, CALIBRATION_GRID)
+    return np.interp(np.asarray(target, dtype=float), achieved, CALIBRATION_KNOB[: achieved.size])
+
+
+def extension_scored(settings: Policy) -> str | None:
+    """The base B of the steps the backtest scores beyond the top level for this target
+    (`extended_stocks`), None for none: `policy.extend_levels` "safety" or "demand" for
+    both service measures, "cycle" (the default) the demand steps for cycle-service targets
+    only (fill-rate targets are scored with a lower bound of the shortage unless
+    `calibrate_lost_sales` replays the path, so steps beyond their curve's top would buy
+    stock against the bound's pessimism), "none" none."""
+    mode = settings.extend_levels
+    if mode == "cycle":
+        return "demand" if settings.service_measure == "cycle" else None
+    return None if mode == "none" else mode
+
+
+def split_knob(knob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(quantile level, step) of a knob of `recalibrated_level`: up to the grid's top the
+    level itself and step 0; beyond it the top level and c = knob - 0.999, for
+    S = S_0.999 + c B (`extended_stocks`)."""
+    knob = np.asarray(knob, dtype=float)
+    top = CALIBRATION_GRID[-1]
+    return np.minimum(knob, top), np.maximum(knob - top, 0.0)
+
+
+def extension_base(top_safety: np.ndarray, mean: np.ndarray, extend: str) -> np.ndarray:
+    """B of `extended_stocks`: the top level's safety stock (S_0.999 - mu)^+ with
+    `extend` "safety", the mean demand over L + R with "demand"."""
+    if extend == "demand":
+        return np.maximum(np.asarray(mean, dtype=float), 0.0)
+    return np.maximum(np.asarray(top_safety, dtype=float), 0.0)
+
+
+def extended_stocks(stock: np.ndarray, mean: np.ndarray, extend: str) -> np.ndarray:
+    """[rows, grid + steps]: the stocks of the grid's levels, then for each step c of
+    EXTENSION_STEPS S_c = S_top + c B, B = `extension_base` of the top level's safety stock
+    S_top - mu and mu (`mean`, per row, the forecast's mean over L + R).
+
+    Why steps beyond the top level rather than levels beyond it: a quantile level beyond
+    0.999 means nothing to a bootstrap of a few hundred draws (its 0.999-quantile is
+    already the largest draw); a fitted tail (peaks over threshold, a generalized Pareto on
+    the draws' excesses, Pickands 1975) would rest on the handful of draws above the
+    threshold of each series; the normal's continuation z(1 - 10^-k) grows only as
+    sqrt(2 k ln 10) and keeps a noise model's shape where the backtest says the model is
+    wrong. A step is the same for every lead-time-demand method and is scored in the same
+    backtest as the grid's levels, so what it buys is measured, not assumed. "safety"
+    scales the top level's buffer (1 + c times it: k sigma with k beyond the top level's,
+    Silver, Pyke & Thomas 2017, ch. 6); "demand" adds c times the demand over L + R (cover,
+    as the rule of thumb sets stock): what the top level leaves short is mostly a level the
+    forecast missed, an error that grows with the demand rather than with its noise."""
+    top = stock[:, -1:]
+    base = extension_base(top[:, 0] - np.asarray(mean, dtype=float), mean, extend)
+    return np.hstack([stock, top + EXTENSION_STEPS[None, :] * base[:, None]])
 
 
 def _outcomes(cum: np.ndarray, start: int, lead_days: np.ndarray, review: int):
@@ -971,6 +1040,7 @@ def calibration_sums(
     replayed: bool = False,
     order_rounding: np.ndarray | None = None,
     bootstrap_patterns: Sequence[str] | None = None,
+    extend_levels: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
@@ -1020,6 +1090,10 @@ def calibration_sums(
     pooled under one of them (the plan reads the bootstraps' counts of those patterns
     alone: `lead_time_demand_from`); their counts of the other patterns stay zero, and
     every other count is the same as with all windows drawn.
+    With `extend_levels` ("safety" or "demand") each window is also scored at the
+    EXTENSION_STEPS beyond the top level (`extended_stocks`, mu the window's forecast over
+    L + R at that age), the same way as the grid's levels: the counts then run over
+    CALIBRATION_KNOB.
     """
     r = max(1, round(review_days))
     lead_mean = np.asarray(lead_time_days, dtype=float)
@@ -1040,7 +1114,8 @@ def calibration_sums(
         block = slice(lo, lo + SERIES_PER_BLOCK)
         np.cumsum(np.nan_to_num(daily[block]), axis=1, out=running[block, 1:])
     methods = ("block", "days", "parametric") if sigma_day is not None else ("block", "days")
-    sums = {m: np.zeros((4, 4, CALIBRATION_GRID.size, len(PATTERN_KEYS))) for m in methods}
+    knobs = CALIBRATION_KNOB.size if extend_levels else CALIBRATION_GRID.size
+    sums = {m: np.zeros((4, 4, knobs, len(PATTERN_KEYS))) for m in methods}
     streams = series_streams(keys, seed)
     # the held-out half of a series: its stream key's parity, the same in any partition
     series_half = (streams & np.uint64(1)).astype(int)
@@ -1161,6 +1236,11 @@ def calibration_sums(
                             grid[counted], m[counted, None], np.maximum(s**2, m)[counted, None]
                         )
                     stock = np.where(fitted[:, None], stock, 0.0)
+                if extend_levels and (fresh is None or moved):
+                    # the forecast's mean over L + R at this age, as the stock's level moved
+                    with np.errstate(invalid="ignore"):
+                        day_rate = np.where(rate > 0, rate * ratio, at_rate)
+                    stock = extended_stocks(stock, day_rate * (lead_mean[rows] + r), extend_levels)
                 if not moved:
                     fresh = stock
                 stocks.append(stock)
@@ -1186,8 +1266,8 @@ def calibration_sums(
                         for lo in range(0, scored_rows.size, SERIES_PER_BLOCK)
                     )
                 ]
-                path_out = np.zeros((len(stocks), *grid.shape), dtype=bool)
-                path_short = np.zeros((len(stocks), *grid.shape))
+                path_out = np.zeros((len(stocks), rows.size, knobs), dtype=bool)
+                path_short = np.zeros((len(stocks), rows.size, knobs))
                 if blocks:
                     path_out[:, pick] = np.concatenate([out for out, _ in blocks], axis=1)
                     path_short[:, pick] = np.concatenate([short for _, short in blocks], axis=1)
@@ -1371,7 +1451,7 @@ def _held_out_error(fitted: np.ndarray, other: np.ndarray, target: float) -> flo
     """|service on the other half of the origins - target| at the level recalibrated on
     this half: how well the recalibrated quantiles hold out of sample."""
     level = recalibrated_level(np.array([target]), fitted)
-    return abs(float(np.interp(level, CALIBRATION_GRID, other)[0]) - target)
+    return abs(float(np.interp(level, CALIBRATION_KNOB[: other.size], other)[0]) - target)
 
 
 def service_at_stock(

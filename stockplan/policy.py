@@ -30,17 +30,21 @@ from scipy import stats
 from stockplan.config import Policy
 from stockplan.lead_time_demand import (
     CALIBRATION_GRID,
+    CALIBRATION_KNOB,
     LeadTimeDemand,
     cycle_fill_rate,
     cycle_shortage_stock,
     discrete_cdf,
     discrete_quantile,
     empirical_order_up_to,
+    extension_base,
+    extension_scored,
     own_service_at_stock,
     recalibrated_level,
     replenishment_cycle_level,
     replenishment_fill_level,
     review_demand_share,
+    split_knob,
 )
 
 _K_GRID = np.linspace(-4.0, 6.0, 20001)
@@ -202,6 +206,8 @@ def protection_levels(
     # levels from draws / from a backtest curve / set per replenishment cycle
     drawn = on_curve = per_cycle = per_cycle_fill = np.zeros(frame.height, dtype=bool)
     review_demand = d * review
+    step = np.zeros(frame.height)  # beyond the grid's top level (`split_knob`)
+    extend = extension_scored(settings) or "none"
     if lead_time_demand is not None:
         # the draws' levels count review periods with demand; min-max and (s, Q) series
         # promise the cycle service per replenishment cycle (`replenishment_cycle_level`)
@@ -220,6 +226,7 @@ def protection_levels(
             lead_time_demand,
             settings.service_measure,
             lead_time_demand.backorder,
+            extend,
         )
         patterns = frame["demand_pattern"]
         chosen = patterns.replace_strict(lead_time_demand.methods, default="").to_numpy()
@@ -230,15 +237,21 @@ def protection_levels(
         calibrated = patterns.is_in(list(lead_time_demand.calibration)).to_numpy()
         parametric = (chosen == "parametric") & calibrated & (mu > 0)
         drawn, on_curve = use, (use & calibrated) | parametric
-        if parametric.any():
-            target, level = level, alpha.copy()
+        if on_curve.any():
+            target, knob = level, alpha.copy()
             for pattern, (cycle, fill) in lead_time_demand.calibration.items():
-                rows = parametric & (patterns == pattern).to_numpy()
+                rows = on_curve & (patterns == pattern).to_numpy()
                 achieved = cycle if settings.service_measure == "cycle" else fill
-                level[rows] = recalibrated_level(target[rows], achieved)
+                knob[rows] = recalibrated_level(target[rows], achieved)
+            level, beyond = split_knob(knob)
+            step = np.where(on_curve, beyond, 0.0)  # the draws' S has it already
+        if parametric.any():
             level = np.clip(level, 1e-6, 1 - 1e-6)
             normal = z_value(level) * sigma
             counted = discrete_quantile(level, mu, np.maximum(sigma**2, mu)) - mu
+            # beyond the top level: S = S_0.999 + c B (`extended_stocks`)
+            normal += step * extension_base(normal, mu, extend)
+            counted += step * extension_base(counted, mu, extend)
             safety = np.where(parametric, np.where(discrete, counted, normal), safety)
             method = np.where(parametric, "parametric", method)
     if per_cycle_fill.any():
@@ -254,6 +267,13 @@ def protection_levels(
         safety = np.where(per_cycle_fill, np.maximum(safety, floor), safety)
     cap = d * settings.max_cover_days
     capped = (d > 0) & (safety > cap)
+    # beyond the grid's top, the step left by the cap: safety = top + c B
+    extended = step > 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # B = mu, or the top level's safety stock itself
+        top_safety = safety - step * mu if extend == "demand" else safety / (1.0 + step)
+        base = extension_base(top_safety, mu, extend)
+        step = np.where(extended & capped, (cap - top_safety) / base, step)
     safety = np.where(d > 0, np.minimum(safety, cap), 0.0)
     reorder_point = mu + safety
     order_up_to = np.where(periodic, reorder_point, reorder_point + cycle_qty)
@@ -262,9 +282,16 @@ def protection_levels(
     )
     if lead_time_demand is not None and on_curve.any():
         patterns = frame["demand_pattern"].to_numpy()
+        # the knob of the final S: its own-distribution level up to the grid's top, else
+        # the step beyond the top level's stock that S holds after the cap
+        knob = np.where(
+            extended & (step >= 0.0),
+            CALIBRATION_GRID[-1] + step,
+            np.minimum(cycle_own, CALIBRATION_GRID[-1]),
+        )
         for pattern, curves in lead_time_demand.calibration.items():
             rows = on_curve & (patterns == pattern)
-            cycle_own[rows], fill_own[rows] = calibrated_service(cycle_own[rows], curves)
+            cycle_own[rows], fill_own[rows] = calibrated_service(knob[rows], curves)
     if per_cycle.any():
         # back from the level per review period with demand to the replenishment cycle:
         # the inverse of `replenishment_cycle_level`, alpha = 1 - (1 - alpha_R) pi
@@ -361,17 +388,19 @@ def service_at_level(
 def calibrated_service(
     quantile_level: np.ndarray, curves: tuple[np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(cycle service, fill rate) that the backtest achieved at the quantile level of a
-    row's S: `curves` (cycle, fill) per CALIBRATION_GRID level of the row's pattern
-    (`backtest_calibration`), made non-decreasing, read linearly between grid levels and
-    flat beyond them. The level of S is its cycle service under the row's own
-    distribution (`service_at_level`): the inverse of the recalibration that set S, so a
+    """(cycle service, fill rate) that the backtest achieved at the knob of a row's S:
+    `curves` (cycle, fill) per CALIBRATION_KNOB point of the row's pattern
+    (`backtest_calibration`: the grid's levels, then any steps beyond the top scored), made
+    non-decreasing, read linearly between points and flat beyond them. The knob of S is
+    its cycle service under the row's own distribution (`service_at_level`) up to the
+    grid's top, beyond it 0.999 + c for the step c beyond the top level's stock that S
+    holds (`split_knob`, `extended_stocks`): the inverse of the recalibration that set S, so a
     target the backtest reached comes back as the target, one above the curve's top (or
     a level cut by the cover cap) as what the backtest delivered there."""
     cycle, fill = (np.maximum.accumulate(np.asarray(c, dtype=float)) for c in curves)
     return (
-        np.interp(quantile_level, CALIBRATION_GRID, cycle),
-        np.interp(quantile_level, CALIBRATION_GRID, fill),
+        np.interp(quantile_level, CALIBRATION_KNOB[: cycle.size], cycle),
+        np.interp(quantile_level, CALIBRATION_KNOB[: fill.size], fill),
     )
 
 

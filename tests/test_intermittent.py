@@ -462,7 +462,8 @@ def test_smooth_items_keep_the_normal_levels_recalibrated_on_the_backtest():
     )
     assert ltd.methods["smooth"] == "parametric"
     cycle, _ = ltd.calibration["smooth"]
-    assert cycle.tolist() == [0.0] * 8 + [1.0] * 7
+    # the grid's 15 levels, then the 5 steps beyond its top (`extend_levels`), all served
+    assert cycle.tolist() == [0.0] * 8 + [1.0] * 7 + [1.0] * 5
     assert CALIBRATION_GRID[7] < stats.norm.cdf(4.2 / (0.7 * 21**0.5)) < CALIBRATION_GRID[8]
 
 
