@@ -93,7 +93,7 @@ def run_cadence(tables, config, cadence: int, measure: str) -> tuple[pl.DataFram
     fresh = np.array(
         [(i * r) % (cadence * BUCKET_DAYS[config.planning.bucket]) == 0 for i in range(n_reviews)]
     )
-    out = []
+    out, by_model = [], []
     cpu, wall = _cpu(), time.perf_counter()
     for target in TARGETS:
         policy = Policy.model_validate(
@@ -168,7 +168,37 @@ def run_cadence(tables, config, cadence: int, measure: str) -> tuple[pl.DataFram
                     "excess": float(over[pick].sum() / max(weight.sum(), 1e-12)),
                 }
             )
+        if target == 0.95:  # by how the series was forecast at the middle review
+            mid = n_reviews // 2
+            short = (
+                prepared.levels[mid]["model"]
+                .is_in(["CategoryBlend", "DefaultBlend", "HistoricAverage"])
+                .fill_null(False)
+                .to_numpy()
+            )
+            late_reviews = (np.arange(n_reviews) >= mid)[None, :] & fits
+            for pattern in PATTERNS:
+                for name, group in (("mean of history", short), ("fitted model", ~short)):
+                    pick = (patterns == pattern) & group
+                    if not pick.any():
+                        continue
+                    m = metrics(totals, pick)
+                    ok = late_reviews[pick]
+                    by_model.append(
+                        {
+                            "cadence": cadence,
+                            "pattern": pattern,
+                            "forecast at mid-replay": name,
+                            "series": int(pick.sum()),
+                            "fill_rate": m["fill_rate"],
+                            "inventory": m["avg_inventory_value"],
+                            "act/fc 2nd half": float(
+                                actual[pick][ok].sum() / max(dp[pick][ok].sum(), 1e-12)
+                            ),
+                        }
+                    )
     timing["replay_cpu"] = _cpu() - cpu
+    timing["by_model"] = pl.DataFrame(by_model)
     timing["replay_wall"] = time.perf_counter() - wall
     methods = {}
     if prepared.lead_time_demand:
@@ -216,6 +246,7 @@ def main() -> None:
                 f"CPU, load {os.getloadavg()[0]:.1f}\n"
             )
             print(table.with_columns(pl.col(pl.Float64).round(3)))
+            print(timing["by_model"].with_columns(pl.col(pl.Float64).round(3)))
             for pattern, text in timing["methods"].items():
                 print(f"methods {pattern}: {text}")
             sys.stdout.flush()
