@@ -274,6 +274,13 @@ class Policy(Section):
         "reaches it (within max_cover_days) instead of the top level. 'cycle': the demand "
         "steps for cycle-service targets only; 'none' stops at the top level.",
     )
+    calibrate_every_review: bool = Field(
+        default=False,
+        description="Score each calibration origin's forecast at every review period up to "
+        "the next origin (4 review periods apart), not only at the age the levels are used "
+        "for: a plan run every week then recalibrates on every week of its history, not on "
+        "the one week in four its planning date falls on.",
+    )
     large_orders: Literal["cover", "make_to_order"] = Field(
         default="cover",
         description="Large one-off order lines: kept in the demand the stock covers, or set "

@@ -624,7 +624,16 @@ def lead_time_demand_sums(
     (0: refit at every review); the calibration then scores each window's forecast at every
     review over that age, as the levels will live with it; `level_alpha`: with the level
     updated from the buckets sold since the origin, as `simulate` does between refits.
+    `policy.calibrate_every_review`: each origin's forecast is scored at every review up to
+    the next origin (ages 0 .. 3 R: the origins are 4 R apart, as are the forecast
+    backtest's windows at its 4-bucket horizon) even where the levels live for less: a plan
+    run every week (age 0) otherwise recalibrates on the one week in four after each
+    origin, a different week each planning date, and its levels swing from week to week
+    with the weeks sampled. Every week of the history is then scored, at each forecast
+    horizon the backtest has (rolling-origin evaluation over all horizons, Tashman 2000).
     """
+    if settings.calibrate_every_review:
+        forecast_age_days = max(forecast_age_days, 3 * max(1, round(review_days)))
     keys = lead_times.sort(SERIES)
     if "demand_pattern" not in keys.columns:
         keys = keys.with_columns(pl.lit(None, pl.String).alias("demand_pattern"))
