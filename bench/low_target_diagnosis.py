@@ -20,6 +20,8 @@ series of one demand pattern (at the replay start):
   the order's drawn lead time and the review period after it, windows with demand in the
   review period, after the warm-up) and T <= the position after the order, and the
   achieved service by the series' median S in units and policy type;
+- with `--packs-in-backtest`, all of it with the backtest's lost-sales path ordering as
+  the plan rounds (MOQ, packs, max order), each order still arriving after L;
 - with `--fine-grid`, all of it with the calibration scored at ten more quantile levels
   between 0.85 and the top (the error of reading the curve linearly between levels).
 """
@@ -99,6 +101,7 @@ def main() -> None:
     parser.add_argument("--pattern", default="intermittent")
     parser.add_argument("--targets", default="0.9")
     parser.add_argument("--modes", default="plan,units,units-1")
+    parser.add_argument("--refit-every", type=int, default=13, help="simulate.refit_every")
     parser.add_argument("--measure", default="cycle", choices=["cycle", "fill_rate"])
     parser.add_argument(
         "--fine-grid",
@@ -106,7 +109,25 @@ def main() -> None:
         help="Score the calibration at ten more quantile levels between 0.85 and the top "
         "(the error of reading the curve linearly between the grid's levels).",
     )
+    parser.add_argument(
+        "--packs-in-backtest",
+        action="store_true",
+        help="Round the orders of the backtest's lost-sales path to MOQ, packs and max order "
+        "as the plan rounds them, every order still arriving after L (an experiment).",
+    )
     args = parser.parse_args()
+    if args.packs_in_backtest:
+        import stockplan.lead_time_demand as ltd_module
+        import stockplan.series as series_module
+
+        scored = ltd_module.calibration_sums
+
+        def rounded_path(*a, **k):
+            return scored(*a, **(k | {"replayed": False}))
+
+        ltd_module.calibration_sums = rounded_path
+        ltd_module.replayed_orders = ltd_module.lost_sales_scoring
+        series_module.replayed_orders = ltd_module.lost_sales_scoring
     if args.fine_grid:
         import stockplan.lead_time_demand as ltd_module
         import stockplan.policy as policy_module
@@ -158,6 +179,14 @@ def main() -> None:
                 f"{np.mean(excess[:, rows][ordered] >= 1 - 1e-9):.3f}"
             )
             cyc, ok = totals["cycles"], totals["cycles_ok"]
+            every = prepared.series["demand_pattern"].to_numpy()
+            print(
+                "every pattern: "
+                + ", ".join(
+                    f"{p} {ok[every == p].sum() / max(cyc[every == p].sum(), 1):.3f}"
+                    for p in ("smooth", "erratic", "intermittent", "lumpy")
+                )
+            )
             print(
                 f"pattern {args.pattern}: {int(rows.sum())} series, cycle service "
                 f"{ok[rows].sum() / max(cyc[rows].sum(), 1):.3f} on {int(cyc[rows].sum())} cycles; "
@@ -173,6 +202,7 @@ def main() -> None:
             warm = prepared.warmup_days[rows] if prepared.warmup_days is not None else 0 * rows
             r = prepared.review_days
             hits = {"S": [0, 0], "position": [0, 0]}
+            by_age = []  # per review: windows, T <= S, T <= position, S below the position
             for k in range(level.shape[0]):
                 day = k * r
                 lead = prepared.lead_draws[rows, k]
@@ -189,11 +219,29 @@ def main() -> None:
                 hits["S"][1] += (total <= s_k + 1e-9).sum()
                 hits["position"][0] += has.sum()
                 hits["position"][1] += (total <= p_k + 1e-9).sum()
+                above = excess[k, rows][idx] >= 1 - 1e-9
+                by_age.append(
+                    (has.sum(), (total <= s_k + 1e-9).sum(), (total <= p_k + 1e-9).sum(), above)
+                )
             print(
                 "replay windows with demand in the review period: "
                 + ", ".join(f"T <= {n} {h / max(c, 1):.3f}" for n, (c, h) in hits.items())
                 + f" (of {hits['S'][0]})"
             )
+            refit = args.refit_every
+            for lo in range(0, len(by_age), refit):
+                part = by_age[lo : lo + refit]
+                for a, b in ((0, 4), (4, refit)):
+                    chunk = part[a:b]
+                    n = sum(c[0] for c in chunk)
+                    if n == 0:
+                        continue
+                    print(
+                        f"  reviews {lo + a}-{lo + min(b, len(part)) - 1}: {n} windows, "
+                        f"T <= S {sum(c[1] for c in chunk) / n:.3f}, T <= position "
+                        f"{sum(c[2] for c in chunk) / n:.3f}, position >= S + 1 on "
+                        f"{np.mean(np.concatenate([c[3] for c in chunk])):.3f} of the reviews"
+                    )
             # per series: its median S over the reviews, and its type at the last review
             s_med = np.median(level[:, rows], axis=0)
             types = kind[-1, rows]
