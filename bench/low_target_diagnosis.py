@@ -180,10 +180,13 @@ def main() -> None:
             )
             cyc, ok = totals["cycles"], totals["cycles_ok"]
             every = prepared.series["demand_pattern"].to_numpy()
+            got, out_of = (
+                (ok, cyc) if args.measure == "cycle" else (totals["served"], totals["demand"])
+            )
             print(
-                "every pattern: "
+                f"every pattern ({args.measure}): "
                 + ", ".join(
-                    f"{p} {ok[every == p].sum() / max(cyc[every == p].sum(), 1):.3f}"
+                    f"{p} {got[every == p].sum() / max(out_of[every == p].sum(), 1):.3f}"
                     for p in ("smooth", "erratic", "intermittent", "lumpy")
                 )
             )
