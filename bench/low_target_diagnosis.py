@@ -53,13 +53,9 @@ def run(prepared, config, target: float, pattern: str, mode: str = "plan"):
     on the pattern's (R, S) rows with S > 0, "units" orders round(S - position) (half up:
     whole units, no MOQ, packs or max order) and "units-1" the same for S - 1 (what one
     unit of S is worth)."""
-    from stockplan.config import Policy
-    from stockplan.reorder import plan_orders
-    from stockplan.replay import BUCKET_DAYS, replay_policy
+    from stockplan.replay import policy_at_target, replay_policy, review_orders
 
-    policy = Policy.model_validate(
-        config.policy.model_dump() | {"service_level": target, "service_levels": {}, "skus": {}}
-    )
+    policy = policy_at_target(config, target)
     rows = (prepared.series["demand_pattern"] == pattern).to_numpy()
     n_reviews = len(prepared.levels)
     level = np.zeros((n_reviews, rows.size))
@@ -67,18 +63,7 @@ def run(prepared, config, target: float, pattern: str, mode: str = "plan"):
     excess = np.zeros((n_reviews, rows.size))
 
     def decide(review: int, day: int, position: np.ndarray) -> np.ndarray:
-        frame = prepared.levels[review].with_columns(
-            pl.Series("inventory_position", position),
-            pl.lit(None, pl.Float64).alias("product_service_level"),
-        )
-        orders = plan_orders(
-            frame,
-            policy,
-            prepared.start + dt.timedelta(days=day),
-            BUCKET_DAYS[config.planning.bucket],
-            prepared.error_scores[review] if prepared.error_scores else None,
-            prepared.lead_time_demand[review] if prepared.lead_time_demand else None,
-        )
+        orders = review_orders(prepared, policy, config, review, day, position)
         s = orders["order_up_to"].to_numpy().astype(float)
         level[review] = s
         kind[review] = orders["policy_type"].to_numpy()

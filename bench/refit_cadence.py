@@ -60,14 +60,14 @@ def _cpu() -> float:
 
 def run_cadence(tables, config, cadence: int, measure: str) -> tuple[pl.DataFrame, dict]:
     """Per pattern and target: service, stock, orders and the level diagnostics."""
-    from stockplan.config import Policy
     from stockplan.demand import BUCKET_DAYS
-    from stockplan.reorder import plan_orders
     from stockplan.replay import (
         BASELINE_HISTORY_DAYS,
         metrics,
+        policy_at_target,
         prepare_replay,
         replay_policy,
+        review_orders,
     )
 
     config = _with(config, "policy", service_measure=measure)
@@ -96,26 +96,13 @@ def run_cadence(tables, config, cadence: int, measure: str) -> tuple[pl.DataFram
     out, by_model = [], []
     cpu, wall = _cpu(), time.perf_counter()
     for target in TARGETS:
-        policy = Policy.model_validate(
-            config.policy.model_dump() | {"service_level": target, "service_levels": {}, "skus": {}}
-        )
+        policy = policy_at_target(config, target)
         up_to = np.zeros((n_series, n_reviews))
         over = np.zeros((n_series, n_reviews))
         safety = np.zeros((n_series, n_reviews))
 
         def decide(review, day, position, policy=policy, up_to=up_to, over=over, safety=safety):
-            frame = prepared.levels[review].with_columns(
-                pl.Series("inventory_position", position),
-                pl.lit(None, pl.Float64).alias("product_service_level"),
-            )
-            orders = plan_orders(
-                frame,
-                policy,
-                prepared.start + dt.timedelta(days=day),
-                BUCKET_DAYS[config.planning.bucket],
-                prepared.error_scores[review] if prepared.error_scores else None,
-                prepared.lead_time_demand[review] if prepared.lead_time_demand else None,
-            )
+            orders = review_orders(prepared, policy, config, review, day, position)
             up_to[:, review] = orders["order_up_to"].to_numpy()
             safety[:, review] = orders["safety_stock"].to_numpy()
             over[:, review] = np.maximum(position - up_to[:, review], 0.0)

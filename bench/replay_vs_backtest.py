@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 import stockplan.lead_time_demand as ltd_module  # noqa: E402
 import stockplan.replay as replay_module  # noqa: E402
-from stockplan.config import Policy, load_config  # noqa: E402
+from stockplan.config import load_config  # noqa: E402
 from stockplan.demand import BUCKET_DAYS, SERIES  # noqa: E402
 from stockplan.lead_time_demand import (  # noqa: E402
     CALIBRATION_GRID,
@@ -55,7 +55,7 @@ from stockplan.lead_time_demand import (  # noqa: E402
     recalibrated_level,
 )
 from stockplan.random_streams import series_streams  # noqa: E402
-from stockplan.reorder import plan_orders  # noqa: E402
+from stockplan.replay import policy_at_target, review_orders  # noqa: E402
 
 TARGETS = [0.9, 0.95, 0.98]
 
@@ -84,24 +84,11 @@ def prepared_with_refits(tables, config):
 def replay_days(prepared, config, target: float):
     """(orders [series, reviews], unmet [series, days]) of the replay at `target`, lost sales,
     re-run day by day with the recorded orders and checked against `replay_policy`."""
-    policy = Policy.model_validate(
-        config.policy.model_dump() | {"service_level": target, "service_levels": {}, "skus": {}}
-    )
+    policy = policy_at_target(config, target)
     orders = np.zeros((prepared.series.height, len(prepared.levels)))
 
     def decide(review: int, day: int, position: np.ndarray) -> np.ndarray:
-        frame = prepared.levels[review].with_columns(
-            pl.Series("inventory_position", position),
-            pl.lit(None, pl.Float64).alias("product_service_level"),
-        )
-        planned = plan_orders(
-            frame,
-            policy,
-            prepared.start + dt.timedelta(days=day),
-            BUCKET_DAYS[config.planning.bucket],
-            prepared.error_scores[review] if prepared.error_scores else None,
-            prepared.lead_time_demand[review] if prepared.lead_time_demand else None,
-        )
+        planned = review_orders(prepared, policy, config, review, day, position)
         orders[:, review] = planned["order_qty"].to_numpy()
         return orders[:, review]
 

@@ -35,7 +35,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from stockplan.config import Policy, load_config  # noqa: E402
+from stockplan.config import load_config  # noqa: E402
 from stockplan.demand import BUCKET_DAYS  # noqa: E402
 from stockplan.reorder import plan_orders  # noqa: E402
 
@@ -49,7 +49,7 @@ def _with(config, section: str, **values):
 def main() -> None:
     from stockplan.io.prepare import prepare_inputs
     from stockplan.io.readers import load_inputs
-    from stockplan.replay import BASELINE_HISTORY_DAYS, prepare_replay
+    from stockplan.replay import BASELINE_HISTORY_DAYS, policy_at_target, prepare_replay
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", type=Path, required=True)
@@ -89,9 +89,7 @@ def main() -> None:
                 f"{sorted(first.calibration)}"
             )
     for target in TARGETS:
-        policy = Policy.model_validate(
-            config.policy.model_dump() | {"service_level": target, "service_levels": {}, "skus": {}}
-        )
+        policy = policy_at_target(config, target)
         parts = []
         for r, level in enumerate(replay.levels):
             day = r * review

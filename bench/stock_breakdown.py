@@ -26,8 +26,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stockplan.config import Policy, load_config  # noqa: E402
-from stockplan.demand import BUCKET_DAYS  # noqa: E402
+from stockplan.config import load_config  # noqa: E402
 
 
 def main() -> None:
@@ -40,8 +39,7 @@ def main() -> None:
 
     from stockplan.io.prepare import prepare_inputs
     from stockplan.io.readers import load_inputs
-    from stockplan.reorder import plan_orders
-    from stockplan.replay import prepare_replay, replay_policy
+    from stockplan.replay import policy_at_target, prepare_replay, replay_policy, review_orders
 
     config = load_config(args.config)
     updates = {"service_measure": "fill_rate"}
@@ -51,10 +49,7 @@ def main() -> None:
         config = config.model_copy(update={"planning": planning})
     tables = prepare_inputs(load_inputs(config), config).tables
     replay = prepare_replay(tables, config)
-    policy = Policy.model_validate(
-        config.policy.model_dump()
-        | {"service_level": args.target, "service_levels": {}, "skus": {}}
-    )
+    policy = policy_at_target(config, args.target)
     keep = [
         "safety_stock",
         "order_up_to",
@@ -65,18 +60,7 @@ def main() -> None:
     records: list[pl.DataFrame] = []
 
     def decide(review: int, day: int, position: np.ndarray) -> np.ndarray:
-        frame = replay.levels[review].with_columns(
-            pl.Series("inventory_position", position),
-            pl.lit(None, pl.Float64).alias("product_service_level"),
-        )
-        orders = plan_orders(
-            frame,
-            policy,
-            replay.start + dt.timedelta(days=day),
-            BUCKET_DAYS[config.planning.bucket],
-            replay.error_scores[review] if replay.error_scores else None,
-            replay.lead_time_demand[review] if replay.lead_time_demand else None,
-        )
+        orders = review_orders(replay, policy, config, review, day, position)
         records.append(
             orders.select("policy_type", *keep)
             .with_columns(

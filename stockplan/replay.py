@@ -554,6 +554,37 @@ def simulate_policies(replay: Replay, config: Config) -> pl.DataFrame:
     return replay_policies(replay, config)["simulation"]
 
 
+def policy_at_target(config: Config, target: float) -> Policy:
+    """The config's policy with one service target for every item, as the replay runs it."""
+    return Policy.model_validate(
+        config.policy.model_dump() | {"service_level": target, "service_levels": {}, "skus": {}}
+    )
+
+
+def review_orders(
+    replay: Replay,
+    policy: Policy,
+    config: Config,
+    review: int,
+    day: int,
+    position: np.ndarray,
+) -> pl.DataFrame:
+    """The plan's order rows (`plan_orders`) at one review of the replay: the levels set at
+    `review`, the inventory position `position` per series, ordered on replay day `day`."""
+    frame = replay.levels[review].with_columns(
+        pl.Series("inventory_position", position),
+        pl.lit(None, pl.Float64).alias("product_service_level"),
+    )
+    return plan_orders(
+        frame,
+        policy,
+        replay.start + dt.timedelta(days=day),
+        BUCKET_DAYS[config.planning.bucket],
+        replay.error_scores[review] if replay.error_scores else None,
+        replay.lead_time_demand[review] if replay.lead_time_demand else None,
+    )
+
+
 def replay_policies(
     replay: Replay, config: Config, per_series: bool = False
 ) -> dict[str, pl.DataFrame]:
@@ -568,9 +599,7 @@ def replay_policies(
     achieved_column = "cycle_service_level" if measure == "cycle" else "fill_rate"
     runs: list[tuple[str, float | None, dict]] = []
     for target in settings.targets:
-        policy = Policy.model_validate(
-            config.policy.model_dump() | {"service_level": target, "service_levels": {}, "skus": {}}
-        )
+        policy = policy_at_target(config, target)
         promised = np.ones((len(replay.levels), replay.series.height))
 
         def decide(
@@ -580,19 +609,7 @@ def replay_policies(
             policy: Policy = policy,
             promised: np.ndarray = promised,
         ):
-            frame = replay.levels[review].with_columns(
-                pl.Series("inventory_position", position),
-                pl.lit(None, pl.Float64).alias("product_service_level"),
-            )
-            today = replay.start + dt.timedelta(days=day)
-            orders = plan_orders(
-                frame,
-                policy,
-                today,
-                BUCKET_DAYS[config.planning.bucket],
-                replay.error_scores[review] if replay.error_scores else None,
-                replay.lead_time_demand[review] if replay.lead_time_demand else None,
-            )
+            orders = review_orders(replay, policy, config, review, day, position)
             promised[review] = orders["promised_service"].to_numpy()
             return orders["order_qty"].to_numpy()
 
