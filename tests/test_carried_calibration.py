@@ -83,3 +83,43 @@ def test_the_carried_start_is_opt_in():
     assert Policy.model_validate({"calibrate_carry_stock": True}).calibrate_carry_stock
     with pytest.raises(ValidationError, match="calibrate_carry_stock"):
         Policy.model_validate({"calibrate_carry_stock": "sometimes"})
+
+
+def test_the_carried_counts_of_a_partition_of_the_series_add_up_to_all_at_once():
+    # each series carries only its own position: two halves of the series, calibrated
+    # apart (as on a cluster), count what all of them count together; the windows come
+    # latest origin first, as the short-history windows do, and are replayed in date order
+    rng = np.random.default_rng(7)
+    first, n = dt.date(2024, 1, 1), 4
+    daily = rng.poisson(2.0, (n, 240)).astype(float)
+    daily[:, 150:] = rng.poisson(0.5, (n, 90))  # demand falls: S falls, stock is left over
+    keys = pl.DataFrame(
+        {"sku": list("abcd"), "location": ["W"] * n, "demand_pattern": ["smooth"] * n}
+    )
+    origins = [200, 172, 144, 116]
+    windows = pl.DataFrame(
+        {
+            "sku": [s for _ in origins for s in "abcd"],
+            "location": ["W"] * (n * len(origins)),
+            "origin": [first + dt.timedelta(days=o) for o in origins for _ in range(n)],
+            "rate_per_day": [2.0 if o < 150 else 0.6 for o in origins for _ in range(n)],
+        }
+    )
+
+    def sums(part, carry=True):
+        rows = list(part)
+        mine = windows.filter(pl.col("sku").is_in(keys["sku"][rows].to_list()))
+        return calibration_sums(
+            keys[rows], daily[rows], first, mine,
+            np.full(len(rows), 7.0), np.zeros(len(rows)), 7, 100, draws=50,
+            sigma_day=np.ones(len(rows)), lost_sales_path=True, carry_stock=carry,
+            forecast_age_days=21, level_alpha=0.1,
+        )  # fmt: skip
+
+    together, halves = sums(range(n)), [sums((0, 1)), sums((2, 3))]
+    for method, counts in together.items():
+        np.testing.assert_allclose(counts, halves[0][method] + halves[1][method])
+    # and the carry changes what is counted here (units short over the review periods)
+    assert not np.allclose(
+        together["parametric"][:2, 3], sums(range(n), False)["parametric"][:2, 3]
+    )
