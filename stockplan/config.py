@@ -281,6 +281,12 @@ class Policy(Section):
         "for: a plan run every week then recalibrates on every week of its history, not on "
         "the one week in four its planning date falls on.",
     )
+    calibrate_carry_stock: bool = Field(
+        default=False,
+        description="On the calibration backtest's lost-sales path, start each origin from "
+        "the position the series' earlier origin left (stock above a lower S is not sent "
+        "back; the order is max(0, S - position)) instead of at S.",
+    )
     large_orders: Literal["cover", "make_to_order"] = Field(
         default="cover",
         description="Large one-off order lines: kept in the demand the stock covers, or set "

@@ -692,6 +692,7 @@ def lead_time_demand_sums(
             order_rounding=rounding,
             bootstrap_patterns=settings.bootstrap_patterns,
             extend_levels=extension_scored(settings),
+            carry_stock=settings.calibrate_carry_stock,
         )
         if settings.calibrate and windows.height
         else {}
@@ -1050,6 +1051,7 @@ def calibration_sums(
     order_rounding: np.ndarray | None = None,
     bootstrap_patterns: Sequence[str] | None = None,
     extend_levels: str | None = None,
+    carry_stock: bool = False,
 ) -> dict[str, np.ndarray]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
@@ -1103,6 +1105,11 @@ def calibration_sums(
     EXTENSION_STEPS beyond the top level (`extended_stocks`, mu the window's forecast over
     L + R at that age), the same way as the grid's levels: the counts then run over
     CALIBRATION_KNOB.
+    With `carry_stock` (and the lost-sales path) each origin's path starts from the position
+    the path of the series' origin before it left on that day, level by level (`carried` of
+    `_lost_sales_path`; the origins taken in date order), instead of at S: a lower S cannot
+    send back the stock a higher one bought, as in `simulate`. A series' first origin, or
+    one its earlier path does not reach, starts at S.
     """
     r = max(1, round(review_days))
     lead_mean = np.asarray(lead_time_days, dtype=float)
@@ -1112,6 +1119,12 @@ def calibration_sums(
     rows_of = windows.join(
         keys.select(SERIES).with_row_index("row"), on=SERIES, maintain_order="left"
     ).with_columns((pl.col("origin") - pl.lit(first)).dt.total_days().alias("day"))
+    if carry_stock:  # origins in date order, each window with its series' next origin
+        rows_of = (
+            rows_of.sort("row", "day")
+            .with_columns(pl.col("day").shift(-1).over("row").fill_null(-1).alias("next_day"))
+            .sort("day", maintain_order=True)
+        )
     patterns = keys["demand_pattern"].to_numpy()
     # today's label per row (index into PATTERN_KEYS, -1 for none of them), used where no
     # `classify` gives each window the pattern at its origin
@@ -1125,6 +1138,9 @@ def calibration_sums(
     methods = ("block", "days", "parametric") if sigma_day is not None else ("block", "days")
     knobs = CALIBRATION_KNOB.size if extend_levels else CALIBRATION_GRID.size
     sums = {m: np.zeros((4, 4, knobs, len(PATTERN_KEYS))) for m in methods}
+    # per method: each series' position left for its next origin, and that origin's day
+    carried = {m: np.full((daily.shape[0], knobs), np.nan) for m in methods}
+    carried_for = {m: np.full(daily.shape[0], -1) for m in methods}
     streams = series_streams(keys, seed)
     # the held-out half of a series: its stream key's parity, the same in any partition
     series_half = (streams & np.uint64(1)).astype(int)
@@ -1260,21 +1276,36 @@ def calibration_sums(
                 first_day, last_day = _replay_days(
                     origin, span, lead_days[rows[pick]], r, len(stocks)
                 )
-                blocks = [
-                    _lost_sales_path(
-                        np.nan_to_num(daily[rows[b], first_day:last_day]),
-                        origin - first_day,
-                        [stock[b] for stock in stocks],
-                        lead_days[rows[b]],
-                        r,
-                        None if order_lead is None else order_lead[b],
-                        None if order_rounding is None else order_rounding[rows[b]],
+                if carry_stock:  # the days up to the next origins, where the path is carried
+                    next_day = group["next_day"].to_numpy()[rows_ok]
+                    carry_day = np.where(next_day > origin, next_day - origin, -1)
+                    reach = origin + int(carry_day[scored_rows].max(initial=-1)) + 1
+                    last_day = min(span, max(last_day, reach))
+                    left = np.full((rows.size, knobs), np.nan)  # rows not scored: none left
+                    mine_for = carried_for[method][rows] == origin
+                    start = np.where(mine_for[:, None], carried[method][rows], np.nan)
+                blocks = []
+                for lo in range(0, scored_rows.size, SERIES_PER_BLOCK):
+                    b = scored_rows[lo : lo + SERIES_PER_BLOCK]
+                    held = np.full((b.size, knobs), np.nan) if carry_stock else None
+                    blocks.append(
+                        _lost_sales_path(
+                            np.nan_to_num(daily[rows[b], first_day:last_day]),
+                            origin - first_day,
+                            [stock[b] for stock in stocks],
+                            lead_days[rows[b]],
+                            r,
+                            None if order_lead is None else order_lead[b],
+                            None if order_rounding is None else order_rounding[rows[b]],
+                            *((start[b], carry_day[b], held) if carry_stock else ()),
+                        )
                     )
-                    for b in (
-                        scored_rows[lo : lo + SERIES_PER_BLOCK]
-                        for lo in range(0, scored_rows.size, SERIES_PER_BLOCK)
-                    )
-                ]
+                    if carry_stock:
+                        left[b] = held
+                if carry_stock:  # kept for each series' next origin
+                    going = carry_day > 0
+                    carried[method][rows[going]] = left[going]
+                    carried_for[method][rows[going]] = next_day[going]
                 path_out = np.zeros((len(stocks), rows.size, knobs), dtype=bool)
                 path_short = np.zeros((len(stocks), rows.size, knobs))
                 if blocks:
@@ -1364,6 +1395,9 @@ def _lost_sales_path(
     r: int,
     order_lead: np.ndarray | None = None,
     rounding: np.ndarray | None = None,
+    carried: np.ndarray | None = None,
+    carry_day: np.ndarray | None = None,
+    left: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(stockout, units short) per review a after the origin ([ages, rows, levels]) in the
     review period [origin + a R + L, origin + (a + 1) R + L) of an (R, S) policy replayed
@@ -1374,7 +1408,15 @@ def _lost_sales_path(
     ages]): the lead time of the order placed at each review (without it every order takes
     L): a late order leaves the review periods, still counted from L, short until it
     arrives. `rounding` ([rows, 3] MOQ, pack size, max order): each review's order rounded
-    as the plan rounds it (`rounded_orders`); the position at the origin stays stocks[0]."""
+    as the plan rounds it (`rounded_orders`); the position at the origin stays stocks[0].
+    `carried` ([rows, levels], NaN for none): the position at the origin before its order,
+    left by the levels before it (`policy.calibrate_carry_stock`), instead of stocks[0]; an
+    order-up-to policy cannot send back what lies above a lower S, so it orders
+    max(0, S - position). Its split between stock on hand and on order follows the rule
+    above (the pipeline's orders cut to the position where they exceed it). `carry_day`
+    ([rows], -1 for none) with `left` ([rows, levels], written): the position before the
+    review of that day after the origin (the next origin's), reviews after the last of
+    `stocks` ordering up to its level."""
     n, levels = stocks[0].shape
     ages = len(stocks)
     arrival = (
@@ -1382,7 +1424,10 @@ def _lost_sales_path(
     )
     longest = int(max(lead.max(initial=1), arrival.max(initial=1)))
     span = demand.shape[1]
-    horizon = min((ages - 1) * r + longest + r, span - origin)
+    horizon = (ages - 1) * r + longest + r
+    if carry_day is not None:
+        horizon = max(horizon, int(carry_day.max(initial=-1)) + 1)
+    horizon = min(horizon, span - origin)
     # [day, rows, levels]: each day's arrivals, and each day's demand below, one
     # contiguous slice (the day as the last axis made every step a strided gather)
     pipe = np.zeros((horizon + longest + r + 1, n, levels))
@@ -1399,18 +1444,29 @@ def _lost_sales_path(
         on_order[inflight, 0] += q[inflight]
     on_hand = np.maximum(stocks[0] - on_order, 0.0)
     on_order = np.broadcast_to(on_order, (n, levels)).copy()
+    if carried is not None and (kept := ~np.isnan(carried)).any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cut = np.where(kept, np.minimum(1.0, carried / on_order), 1.0)
+        cut = np.nan_to_num(cut, nan=1.0)  # nothing on order: nothing to cut
+        pipe[: longest + 1] *= cut[None]
+        on_order *= cut
+        on_hand = np.where(kept, np.nan_to_num(carried) - on_order, on_hand)
     out = np.zeros((ages, n, levels), dtype=bool)
     short = np.zeros((ages, n, levels))
     days = np.ascontiguousarray(demand[:, origin : origin + horizon].T)
+    reviews = ages if carry_day is None else max(ages, -(-horizon // r))
     for d in range(horizon):
+        if carry_day is not None and (due := carry_day == d).any():
+            left[due] = on_hand[due] + on_order[due]
         arriving = pipe[d]
         on_hand += arriving
         on_order -= arriving
-        if d % r == 0 and d // r < ages:
-            q = np.maximum(stocks[d // r] - on_hand - on_order, 0.0)
+        if d % r == 0 and d // r < reviews:
+            a = min(d // r, ages - 1)
+            q = np.maximum(stocks[a] - on_hand - on_order, 0.0)
             if rounding is not None:
                 q = rounded_orders(q, rounding)
-            pipe[d + arrival[:, d // r], idx] += q
+            pipe[d + (arrival[:, d // r] if d // r < ages else lead), idx] += q
             on_order += q
         today = days[d][:, None]
         served = np.minimum(on_hand, today)
