@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from calibration_windows import one_origin_windows
 
 import stockplan.lead_time_demand as ltd_module
 from stockplan.config import Classify, Policy
@@ -87,17 +88,7 @@ def test_the_lost_sales_calibration_counts_the_orders_in_the_pipeline_at_the_ori
         [10.0, 3.0, 10.0, 2.0, 0.0, 4.0],
         5.0,
     )
-    keys = pl.DataFrame(
-        {"sku": [str(i) for i in range(n)], "location": ["W"] * n, "demand_pattern": ["smooth"] * n}
-    )
-    windows = pl.DataFrame(
-        {
-            "sku": [str(i) for i in range(n)],
-            "location": ["W"] * n,
-            "origin": [first + dt.timedelta(days=400)] * n,
-            "rate_per_day": [5 / 3] * n,
-        }
-    )
+    keys, windows = one_origin_windows(n, first + dt.timedelta(days=400), 5 / 3)
     daily = np.tile(per_day, (n, 1))
     args = (keys, daily, first, windows, np.full(n, 14.0), np.zeros(n), 7, 364)
     curves, _ = backtest_calibration(*args, sigma_day=np.zeros(n), lost_sales_path=True)
@@ -116,17 +107,7 @@ def test_the_level_update_of_a_stale_forecast_counts_the_weeks_sold_from_the_ori
     first, n = dt.date(2024, 1, 1), 60
     day = np.arange(428)
     per_day = np.select([day < 400, day < 407, day < 414], [2.0, 4.0, 0.0], 4.0)
-    keys = pl.DataFrame(
-        {"sku": [str(i) for i in range(n)], "location": ["W"] * n, "demand_pattern": ["smooth"] * n}
-    )
-    windows = pl.DataFrame(
-        {
-            "sku": [str(i) for i in range(n)],
-            "location": ["W"] * n,
-            "origin": [first + dt.timedelta(days=400)] * n,
-            "rate_per_day": [2.0] * n,
-        }
-    )
+    keys, windows = one_origin_windows(n, first + dt.timedelta(days=400), 2.0)
     args = (keys, np.tile(per_day, (n, 1)), first, windows, np.full(n, 14.0), np.zeros(n), 7, 364)
     kwargs = {"sigma_day": np.zeros(n), "forecast_age_days": 7, "level_alpha": 0.5}
     curves, _ = backtest_calibration(*args, **kwargs)

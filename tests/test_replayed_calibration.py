@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from calibration_windows import one_origin_windows
 
 from stockplan.config import Policy
 from stockplan.lead_time_demand import (
@@ -142,8 +143,6 @@ def test_the_items_packs_and_moq_reach_the_calibration_only_when_replayed(
 def test_replayed_backtest_scores_the_orders_as_the_plan_rounds_them():
     import datetime as dt
 
-    import polars as pl
-
     from stockplan.lead_time_demand import backtest_calibration
 
     # As in tests/test_cycle_calibration.py: 30 series, forecast 5/3 a day with sigma 0 (S
@@ -156,17 +155,7 @@ def test_replayed_backtest_scores_the_orders_as_the_plan_rounds_them():
     # -> 12 whole units): never short. Cycles: exact 15 / 30 + 30 / 30, rounded 0 / 30 +
     # 30 / 30.
     first, n = dt.date(2024, 1, 1), 30
-    keys = pl.DataFrame(
-        {"sku": [str(i) for i in range(n)], "location": ["W"] * n, "demand_pattern": ["smooth"] * n}
-    )
-    windows = pl.DataFrame(
-        {
-            "sku": [str(i) for i in range(n)],
-            "location": ["W"] * n,
-            "origin": [first + dt.timedelta(days=400)] * n,
-            "rate_per_day": [5 / 3] * n,
-        }
-    )
+    keys, windows = one_origin_windows(n, first + dt.timedelta(days=400), 5 / 3)
     even = np.arange(n) % 2 == 0
     daily = np.where(even[:, None], 2.0, 5 / 3) * np.ones((n, 428))
     rounding = np.where(even[:, None], [[np.nan, 4.0, 10.0]], [[np.nan] * 3])

@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
+from calibration_windows import one_origin_windows
 
 from stockplan.config import Policy
 from stockplan.lead_time_demand import (
@@ -171,17 +172,7 @@ def test_backtest_scores_lost_sales_by_the_replayed_path_only_when_asked():
     # test above). T > S: both windows short, 7 units each of D_R = 14: cycle 0, fill 0.5.
     # Replayed with lost sales: only the first runs short: cycle 1 / 2, fill 1 - 7 / 28.
     first, n = dt.date(2024, 1, 1), 30
-    keys = pl.DataFrame(
-        {"sku": [str(i) for i in range(n)], "location": ["W"] * n, "demand_pattern": ["smooth"] * n}
-    )
-    windows = pl.DataFrame(
-        {
-            "sku": [str(i) for i in range(n)],
-            "location": ["W"] * n,
-            "origin": [first + dt.timedelta(days=400)] * n,
-            "rate_per_day": [5 / 3] * n,
-        }
-    )
+    keys, windows = one_origin_windows(n, first + dt.timedelta(days=400), 5 / 3)
     args = (keys, np.full((n, 428), 2.0), first, windows, np.full(n, 14.0), np.zeros(n), 7, 364)
     kwargs = {"sigma_day": np.zeros(n), "forecast_age_days": 7}
     window, _ = backtest_calibration(*args, **kwargs)
