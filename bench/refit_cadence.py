@@ -42,14 +42,12 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from replay_real import _with  # noqa: E402
+
 from stockplan.config import load_config  # noqa: E402
 
 TARGETS = [0.9, 0.95, 0.98]
 PATTERNS = ["smooth", "erratic", "intermittent", "lumpy"]
-
-
-def _with(config, section: str, **values):
-    return config.model_copy(update={section: getattr(config, section).model_copy(update=values)})
 
 
 def _cpu() -> float:

@@ -42,6 +42,8 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from replay_real import _with  # noqa: E402
+
 import stockplan.lead_time_demand as ltd_module  # noqa: E402
 import stockplan.replay as replay_module  # noqa: E402
 from stockplan.config import load_config  # noqa: E402
@@ -58,10 +60,6 @@ from stockplan.random_streams import series_streams  # noqa: E402
 from stockplan.replay import policy_at_target, review_orders  # noqa: E402
 
 TARGETS = [0.9, 0.95, 0.98]
-
-
-def _with(config, section: str, **values):
-    return config.model_copy(update={section: getattr(config, section).model_copy(update=values)})
 
 
 def prepared_with_refits(tables, config):

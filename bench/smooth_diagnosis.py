@@ -35,15 +35,13 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from replay_real import _with  # noqa: E402
+
 from stockplan.config import load_config  # noqa: E402
 from stockplan.demand import BUCKET_DAYS  # noqa: E402
 from stockplan.reorder import plan_orders  # noqa: E402
 
 TARGETS = [0.9, 0.95, 0.98]
-
-
-def _with(config, section: str, **values):
-    return config.model_copy(update={section: getattr(config, section).model_copy(update=values)})
 
 
 def main() -> None:
