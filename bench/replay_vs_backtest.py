@@ -23,7 +23,9 @@ windows and at the replay's reviews, and the refit's curves at quantile levels 0
 0.98 pooled over every series' windows of the pattern against those of the pattern's series'
 own windows. Then the pattern's service on promotion days and on the other days, on the
 series with and without a promotion day in the replay, and the bootstrap standard error of
-the pattern's service over its series (5,000 resamples). Lost sales only; min-max series
+the pattern's service over its series (5,000 resamples); per week of each promotion of the
+promotions table, the pattern's fill rate on the series it covers, and the series that
+lost most on promotion days. Lost sales only; min-max series
 are replayed with their own levels but scored on the (R, S) path like every backtest window.
 """
 
@@ -257,6 +259,28 @@ def actual_over_forecast(prepared, refit, keys, rows, first_review: int, reviews
     return out
 
 
+def promotion_weeks(tables, prepared, days: int) -> list[tuple[str, np.ndarray]]:
+    """(label, [series, days] mask) for each week of each promotions-table window that
+    overlaps the replay: its days, for the replay's series the window covers."""
+    from stockplan.promotions import _windows
+
+    windows = _windows(
+        tables.get("promotions"), tables.get("products"), prepared.series.select(SERIES)
+    ).join(prepared.series.select(SERIES).with_row_index("row"), on=SERIES)
+    out = []
+    for (start, end), group in windows.group_by("start", "end", maintain_order=True):
+        first, last = (start - prepared.start).days, (end - prepared.start).days
+        for week_start in range(first, last + 1, 7):
+            lo, hi = max(week_start, 0), min(week_start + 7, last + 1, days)
+            if hi <= lo:
+                continue
+            mask = np.zeros((prepared.series.height, days), dtype=bool)
+            mask[group["row"].to_numpy()[:, None], np.arange(lo, hi)[None, :]] = True
+            label = f"promotion {start} to {end}, week {(week_start - first) // 7 + 1}"
+            out.append((label, mask))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", type=Path, required=True)
@@ -295,6 +319,7 @@ def main() -> None:
     )
     on_promo = np.zeros(demand.shape, dtype=bool)
     on_promo[promo["row"].to_numpy(), promo["day"].to_numpy()] = True
+    weeks = promotion_weeks(tables, prepared, days)
     review = prepared.review_days
     per_refit = config.simulate.refit_every * BUCKET_DAYS[config.planning.bucket] // review
     print(f"{mine.size} series; refits at reviews {[i * per_refit for i in range(len(refits))]}")
@@ -401,6 +426,25 @@ def main() -> None:
             f"{fill(d * ~p, u * ~p)}; series with a promotion day in the replay "
             f"{fill(d[with_promo], u[with_promo])} ({int(with_promo.sum())}), without "
             f"{fill(d[~with_promo], u[~with_promo])} ({int((~with_promo).sum())})"
+        )
+        for label, week in weeks:  # each promotion week of the table inside the replay
+            held = week[mine] & counted_mine
+            series = held.any(axis=1)
+            print(
+                f"  {label}: {int(series.sum())} series, counted demand "
+                f"{(d * held).sum():.0f}, fill rate {fill(d * held, u * held)}"
+            )
+        lost = (u * p).sum(axis=1)
+        top = np.argsort(-lost)[:3]
+        print(
+            "  most units short on promotion days (sku, promotion-day demand, short, largest "
+            "day): "
+            + ", ".join(
+                f"{prepared.series['sku'][int(mine[j])]} {(d * p)[j].sum():.0f} {lost[j]:.0f} "
+                f"{d[j].max():.0f}"
+                for j in top
+            )
+            + f"; all {(d * p).sum():.0f} {lost.sum():.0f}"
         )
         per_series_d, per_series_u = d.sum(axis=1), u.sum(axis=1)
         pick = np.random.default_rng(0).integers(0, mine.size, (5000, mine.size))

@@ -486,6 +486,19 @@ class Promotions(Section):
     min_promo_units: float = Field(
         default=50, ge=0, description="Promotion units a SKU needs before its own lift is used."
     )
+    unmeasured_uplift: Literal["default", "pooled"] = Field(
+        default="default",
+        description="Lift of a planned promotion with no uplift given or measured: "
+        "default_uplift, or pooled: the mean of the measured category lifts with "
+        "default_uplift counted as one more.",
+    )
+    lift_risk: bool = Field(
+        default=False,
+        description="Safety stock also covers the error of a planned promotion's lift where "
+        "no lift was given or measured: its standard deviation is the root mean square of "
+        "the measured category lifts' distance from the lift planned, with default_uplift "
+        "counted once as a prior; false: the lift is taken as exact.",
+    )
 
 
 class Simulate(Section):

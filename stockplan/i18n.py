@@ -113,6 +113,7 @@ _ZH_HEADERS: dict[str, str] = {
     "lo": "预测下限",
     "hi": "预测上限",
     "promo_uplift": "促销提升",
+    "promo_lift_risk": "促销提升误差",
     "n_periods": "期数",
     "adi": "平均需求间隔",
     "cv2": "CV²",

@@ -42,7 +42,7 @@ from stockplan.leadtime import (
 from stockplan.notices import restock_notices
 from stockplan.overrides import active_overrides, apply_overrides, with_override_reasons
 from stockplan.price_breaks import apply_price_breaks, reprice
-from stockplan.promotions import apply_promotions, uplift_from, uplift_sums
+from stockplan.promotions import apply_promotions, uplift_from, uplift_sums, with_lift_risk
 from stockplan.purchasing import (
     apply_budget,
     budget_note,
@@ -272,6 +272,7 @@ def supply_stage(
     )
     base = series_base(universe, position, classes, summary, demand.attributes)
     series = with_lead_times(base, lead_times, forecast, days, review, as_of, closures)
+    series = with_lift_risk(series, forecast, days, review, as_of)
     expiring = expiry(demand.lots, series, as_of, config, demand.attributes)
     if expiring is not None:  # stock that expires before it sells is not available
         base = less_unsellable(base, unsellable(expiring))
@@ -403,6 +404,7 @@ def order_stage(
         series = with_lead_times(
             supply.base, lead_times, supply.forecast, days, review, as_of, supply.closures
         )
+        series = with_lift_risk(series, supply.forecast, days, review, as_of)
         rebalanced = after_transfers(series, moves)
         caps = item_caps(rebalanced, supply.forecast, tables, config, as_of, days)
         switched = orders_on(rebalanced, caps)

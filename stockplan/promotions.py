@@ -9,14 +9,19 @@
 - Planned promotions (the promotions table: sku or category, start, end, optional
   location and uplift; no location = every location) multiply the forecast of each
   bucket by 1 + sum(uplift x share of the bucket's days inside the window), uplift being
-  the row's own, else the series' measured lift, else `promotions.default_uplift`.
+  the row's own, else the series' measured lift, else `promotions.default_uplift` (or,
+  with `unmeasured_uplift: pooled`, the measured categories' lifts pooled with it).
+- Lift risk (`lift_risk`): a lift neither given nor measured is uncertain; its error's
+  standard deviation in units over L + R (`promo_lift_risk`) raises safety stock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
+from scipy import stats
 
 from stockplan.config import Promotions
 from stockplan.demand import SERIES, series_keys
@@ -283,7 +288,11 @@ def apply_promotions(
         .group_by([*SERIES, "period_start"])
         .agg(
             (
-                pl.coalesce("uplift", "measured_uplift", pl.lit(settings.default_uplift))
+                pl.coalesce(
+                    "uplift",
+                    "measured_uplift",
+                    pl.lit(unmeasured_uplift(uplift, products, settings)),
+                )
                 * pl.col("overlap")
                 / bucket_days
             )
@@ -292,8 +301,174 @@ def apply_promotions(
         )
     )
     factor = 1.0 + pl.col("promo_uplift")
-    return (
+    lifted_forecast = (
         forecast.join(lifted, on=[*SERIES, "period_start"], how="left")
         .with_columns(pl.col("promo_uplift").fill_null(0.0))
         .with_columns((pl.col(c) * factor).alias(c) for c in ("forecast", "lo", "hi"))
+    )
+    if not settings.lift_risk:
+        return lifted_forecast
+    return lifted_forecast.join(
+        lift_risk(forecast, windows, uplift, products, bucket_days, settings),
+        on=[*SERIES, "period_start"],
+        how="left",
+    ).with_columns(pl.col(LIFT_RISK).fill_null(0.0))
+
+
+LIFT_RISK = "promo_lift_risk"
+"""Column of the forecast (per bucket) and of the planning rows (over L + R) with the
+standard deviation, in units, of a planned promotion's demand from its lift's error."""
+
+
+def category_lifts(uplift: pl.DataFrame, products: pl.DataFrame | None) -> np.ndarray:
+    """The measured lift of each product category with one: the mean of its series'
+    `measured_uplift` (`uplift_from`: their own, else the category's pooled lift)."""
+    if products is None or "category" not in products.columns or uplift.height == 0:
+        return np.zeros(0)
+    return (
+        uplift.join(products.select("sku", "category"), on="sku")
+        .drop_nulls("category")
+        .group_by("category")
+        .agg(pl.col("measured_uplift").mean())["measured_uplift"]
+        .to_numpy()
+    )
+
+
+def unmeasured_uplift(
+    uplift: pl.DataFrame, products: pl.DataFrame | None, settings: Promotions
+) -> float:
+    """The lift planned for a promotion with no lift given or measured: `default_uplift`
+    d, or with `unmeasured_uplift: pooled` (d + sum_c l_c) / (1 + n) over the n categories
+    with a measured lift l_c (`category_lifts`): a category never promoted is expected to
+    lift like those that were, the default counted as one more of them (a pooled,
+    shrunk estimate across products, as promotional models pool lifts across items and
+    stores: Cooper et al. 1999, Fildes et al. 2022)."""
+    d = settings.default_uplift
+    if settings.unmeasured_uplift == "default":
+        return d
+    lifts = category_lifts(uplift, products)
+    return float((d + lifts.sum()) / (1 + lifts.size))
+
+
+def unmeasured_lift_error(
+    uplift: pl.DataFrame, products: pl.DataFrame | None, settings: Promotions
+) -> float:
+    """Standard deviation of the error of the lift v planned where none was given or
+    measured (`unmeasured_uplift`): sqrt((d^2 + sum_c (l_c - v)^2) / (1 + n)) over the n
+    categories with a measured lift l_c (`category_lifts`): the root mean square error of
+    v as the lift of a category drawn from those measured, with d = `default_uplift` as
+    one prior observation of that error (an exponential lift of mean d has standard
+    deviation d: the least informative positive lift with that mean, Jaynes 1957); with
+    no category measured, d."""
+    d = settings.default_uplift
+    v = unmeasured_uplift(uplift, products, settings)
+    lifts = category_lifts(uplift, products)
+    return float(np.sqrt((d**2 + np.sum((lifts - v) ** 2)) / (1 + lifts.size)))
+
+
+def lift_risk(
+    forecast: pl.DataFrame,
+    windows: pl.DataFrame,
+    uplift: pl.DataFrame,
+    products: pl.DataFrame | None,
+    bucket_days: int,
+    settings: Promotions,
+) -> pl.DataFrame:
+    """sku, location, period_start, promo_lift_risk: per bucket of the unlifted `forecast`
+    f, the standard deviation of its promotion demand from the lift's error,
+    f x sum(sigma_u x share of the bucket's days in the window) over the promotion
+    `windows` (`_windows`), sigma_u = `unmeasured_lift_error` where the lift is the one
+    planned without a row uplift or measured lift (`unmeasured_uplift`), else 0 (a
+    measured or given lift is taken as exact). The days of one promotion share one lift,
+    so their errors add up."""
+    sigma = unmeasured_lift_error(uplift, products, settings)
+    return (
+        forecast.select(*SERIES, "period_start", "forecast")
+        .join(windows, on=SERIES)
+        .join(uplift, on=SERIES, how="left")
+        .filter(pl.col("uplift").is_null() & pl.col("measured_uplift").is_null())
+        .with_columns(
+            (
+                pl.min_horizontal(
+                    pl.col("end") + pl.duration(days=1),
+                    pl.col("period_start") + pl.duration(days=bucket_days),
+                )
+                - pl.max_horizontal("start", "period_start")
+            )
+            .dt.total_days()
+            .clip(lower_bound=0)
+            .alias("overlap")
+        )
+        .group_by([*SERIES, "period_start"])
+        .agg(
+            (pl.col("forecast").first() * sigma * pl.col("overlap").sum() / bucket_days).alias(
+                LIFT_RISK
+            )
+        )
+    )
+
+
+def lift_risk_stock(
+    safety: np.ndarray, risk: np.ndarray, service_level: np.ndarray, cap: np.ndarray
+) -> np.ndarray:
+    """Safety stock that also covers a promotion lift's error of standard deviation `risk`
+    (units over L + R), independent of the forecast's: SS' = SS + sqrt(SS+^2 + (z r)^2)
+    - SS+, SS+ = max(SS, 0), z = Phi^-1(target): the two errors' safety stocks at the same
+    z add in quadrature (variances add, Silver, Pyke & Thomas 2017, ch. 6); for fill-rate
+    targets too, as the lift's error falls on the promotion's few days, not spread over the
+    cycle. Not raised above `cap` (days of cover) where it was below it; SS where r = 0."""
+    safety = np.asarray(safety, dtype=float)
+    risk = np.nan_to_num(np.asarray(risk, dtype=float))
+    z = np.maximum(stats.norm.ppf(np.clip(service_level, 1e-6, 1 - 1e-6)), 0.0)
+    base = np.maximum(safety, 0.0)
+    raised = safety + np.sqrt(base**2 + (z * risk) ** 2) - base
+    raised = np.minimum(raised, np.maximum(cap, safety))
+    return np.where(risk > 0, raised, safety)
+
+
+def with_lift_risk(
+    series: pl.DataFrame,
+    forecast: pl.DataFrame,
+    bucket_days: int,
+    review_days: float,
+    start: dt.date | None = None,
+) -> pl.DataFrame:
+    """Planning rows with `promo_lift_risk` over each row's L + R window (as the forecast
+    over L + R is summed, `reorder.window_demand`) where the forecast carries it
+    (`promotions.lift_risk`); the rows unchanged where it does not."""
+    if LIFT_RISK not in forecast.columns:
+        return series
+    from stockplan.reorder import window_demand  # reorder plans with this module's stock
+
+    cover = pl.col("closure_cover_days") if "closure_cover_days" in series.columns else pl.lit(0.0)
+    windows = series.select(
+        *SERIES, (pl.col("lead_time_days") + review_days + cover).alias("window_days")
+    )
+    risk = window_demand(
+        forecast.select(*SERIES, "period_start", pl.col(LIFT_RISK).alias("forecast")),
+        windows,
+        bucket_days,
+        LIFT_RISK,
+        start,
+    )
+    return (
+        series.drop(LIFT_RISK, strict=False)
+        .join(risk, on=SERIES, how="left", maintain_order="left")
+        .with_columns(pl.col(LIFT_RISK).fill_null(0.0))
+    )
+
+
+def with_lift_risk_stock(frame: pl.DataFrame, max_cover_days: float) -> pl.DataFrame:
+    """Safety stock, reorder point and order-up-to level raised by `lift_risk_stock` for
+    the rows' `promo_lift_risk` at their service level, within `max_cover_days`."""
+    safety = frame["safety_stock"].to_numpy().astype(float)
+    raised = lift_risk_stock(
+        safety,
+        frame[LIFT_RISK].to_numpy(),
+        frame["service_level"].to_numpy().astype(float),
+        frame["forecast_per_day"].to_numpy().astype(float) * max_cover_days,
+    )
+    delta = pl.Series("lift_risk_delta", raised - safety)
+    return frame.with_columns(
+        pl.col(c) + delta for c in ("safety_stock", "reorder_point", "order_up_to")
     )

@@ -20,6 +20,7 @@ from stockplan.config import Policy
 from stockplan.demand import SERIES
 from stockplan.lead_time_demand import LeadTimeDemand
 from stockplan.policy import protection_levels, round_order_quantity
+from stockplan.promotions import LIFT_RISK, with_lift_risk_stock
 
 ORDER_COLUMNS = [
     "sku",
@@ -313,6 +314,8 @@ def plan_orders(
     )
     frame = frame.with_columns(service_levels(frame, settings), policy_types(settings))
     frame = protection_levels(frame, settings, error_scores, lead_time_demand)
+    if LIFT_RISK in frame.columns:  # a planned promotion's lift is uncertain
+        frame = with_lift_risk_stock(frame, settings.max_cover_days)
     position = pl.col("inventory_position")
     kind = pl.col("policy_type")
     # rs: order up to S whenever below it; ss: order up to S once at or below s;

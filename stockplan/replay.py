@@ -52,7 +52,7 @@ from stockplan.large_orders import large_order_lines, without_large_orders
 from stockplan.lead_time_demand import LeadTimeDemand, daily_demand
 from stockplan.leadtime import resolve_lead_times
 from stockplan.policy import round_order_quantity
-from stockplan.promotions import apply_promotions, uplift_from, uplift_sums
+from stockplan.promotions import apply_promotions, uplift_from, uplift_sums, with_lift_risk
 from stockplan.reorder import plan_orders, policy_types
 from stockplan.segmentation import PATTERNS
 from stockplan.series import (
@@ -238,6 +238,7 @@ def prepare_replay(
                 tick(1)
         current = forecast.filter(pl.col("period_start") >= bucket_start(pl.lit(today), bucket))
         level = with_lead_times(base, lead_times, current, days, review)
+        level = with_lift_risk(level, current, days, review)
         seen = (today - origin).days // days
         if sold is not None and expected is not None and seen > 0:
             first = (origin - start).days // days
