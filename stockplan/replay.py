@@ -710,7 +710,8 @@ def unreachable_items(
 ) -> pl.DataFrame:
     """The series whose target was not reachable at sane stock in each policy run (with
     `every`, all series): their promised service (`promised_by_series`), what they
-    achieved, their demand and their largest day of demand counted in the replay."""
+    achieved, their demand and their largest day of demand counted in the replay (with
+    `every`, also their replenishment cycles counted for cycle service)."""
     counted = counted_demand(replay)
     largest = counted.max(axis=1) if counted.shape[1] else np.zeros(replay.series.height)
     frames = []
@@ -733,6 +734,7 @@ def unreachable_items(
                 pl.Series("demand_units", totals["demand"]),
                 pl.Series("largest_day_units", largest),
                 pl.Series("unmet_units", totals["unmet"]),
+                pl.Series("cycles", totals["cycles"]),
             )
             .filter(pl.Series(rows))
         )
@@ -740,7 +742,8 @@ def unreachable_items(
         return pl.DataFrame(schema=dict.fromkeys(UNREACHABLE_COLUMNS, pl.Float64)).cast(
             {"sku": pl.String, "location": pl.String, "demand_pattern": pl.String}
         )
-    return pl.concat(frames).select(UNREACHABLE_COLUMNS).sort("target", "demand_pattern", "sku")
+    columns = UNREACHABLE_COLUMNS + (["cycles"] if every else [])
+    return pl.concat(frames).select(columns).sort("target", "demand_pattern", "sku")
 
 
 def inventory_at_fill_rate(simulation: pl.DataFrame, fill_rate: float) -> float | None:

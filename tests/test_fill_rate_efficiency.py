@@ -156,6 +156,9 @@ def test_per_series_table_lists_every_series_and_the_unreachable_table_only_the_
     assert row["fill_rate"] == pytest.approx(12 / 30)
     assert row["largest_day_units"] == 30.0 and row["promised_service"] == 0.6
     assert every.filter(pl.col("sku") == "B")["fill_rate"][0] == 1.0
+    # every series also carries its counted cycles (the bench's standard error weights)
+    assert every.sort("sku")["cycles"].to_list() == [1.0, 2.0]
+    assert "cycles" not in short.columns
 
 
 def test_normal_fill_rate_level_lies_below_the_mean_when_the_order_alone_serves_more():
@@ -224,6 +227,35 @@ def test_replay_bench_groups_series_by_how_far_their_demand_rose_after_the_start
         round(300 / 380, 3),
     ]
     assert out["unmet_share"].to_list() == [0.0, 0.0, 1.0]
+
+
+def test_replay_bench_standard_error_resamples_the_patterns_series():
+    # Two lumpy series, one served 10 of 10 and one 0 of 10: a resample of two series is
+    # (A, A) 1.0, (A, B) or (B, A) 0.5, (B, B) 0.0 with probability 1/4, 1/2, 1/4, so the
+    # ratio's standard deviation is sqrt(1/4 + 1/8 - 1/4) = sqrt(1/8). Two smooth series
+    # served alike (18 of 20, 9 of 10) have no spread. Cycle service weights each series
+    # by its cycles: 3 of 3 and 0 of 1 give (3k) / (3k + (2 - k)) for k copies of A.
+    series = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "demand_pattern": ["lumpy", "lumpy", "smooth", "smooth"],
+            "target": [0.9] * 4,
+            "demand_units": [10.0, 10.0, 20.0, 10.0],
+            "unmet_units": [0.0, 10.0, 2.0, 1.0],
+            "cycle_service_level": [1.0, 0.0, 1.0, 1.0],
+            "cycles": [3.0, 1.0, 4.0, 2.0],
+        }
+    )
+    bench = _replay_bench()
+    fill = bench.achieved_standard_error(series, "fill_rate").sort("pattern")
+    assert fill["pattern"].to_list() == ["lumpy", "smooth"]
+    assert fill["achieved_se"][0] == pytest.approx(np.sqrt(1 / 8), rel=0.05)
+    assert fill["achieved_se"][1] == pytest.approx(0.0, abs=1e-12)
+    cycle = bench.achieved_standard_error(series, "cycle").sort("pattern")
+    values = np.array([0.0, 3 / 4, 1.0])  # k = 0, 1, 2 copies of A
+    weights = np.array([0.25, 0.5, 0.25])
+    expected = np.sqrt(weights @ values**2 - (weights @ values) ** 2)
+    assert cycle["achieved_se"][0] == pytest.approx(expected, rel=0.05)
 
 
 def test_replay_bench_reports_the_top_of_each_refits_calibration_curve():
