@@ -274,3 +274,38 @@ def test_importing_stockplan_sets_polars_allocator_decay_unless_the_user_did(pre
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == expected
+
+
+def test_the_command_line_keeps_the_garbage_collector_off_its_imports_and_the_api_does_not(
+    small_shop: Path,
+):
+    # the API's process lives on: nothing frozen. The command's process ends after it:
+    # the modules its import thread loaded are frozen (tens of thousands of objects), the
+    # collector is on again afterwards, and the console entry freezes the rest on its way
+    # out (so the interpreter's last collection walks nothing)
+    code = (
+        "import gc, sys, stockplan\n"
+        "from stockplan.cli import app, main\n"
+        "config, inputs = stockplan.load({config!r})\n"
+        "stockplan.plan(inputs, config)\n"
+        "api = (gc.isenabled(), gc.get_freeze_count())\n"
+        "from stockplan import preload\n"
+        "preload._thread.clear(); del sys.modules['statsforecast.models']\n"
+        "app(['plan', '-c', {config!r}, '-o', {out!r}, '-q', '--no-cache'],"
+        " standalone_mode=False)\n"
+        "cli = (gc.isenabled(), gc.get_freeze_count())\n"
+        "sys.argv = ['stockplan', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(api, cli[0], cli[1] > 20000, gc.get_freeze_count() >= cli[1], gc.isenabled())"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code.format(config=str(small_shop), out=str(small_shop.parent / "p.xlsx")),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "(True, 0) True True True True"
