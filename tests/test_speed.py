@@ -4,6 +4,7 @@ commands."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stockplan.cli import app
+from stockplan.io.columns import _number_expr, parse_numbers
 from stockplan.io.readers import parse_dates
 from stockplan.io.writers import column_widths
 
@@ -38,6 +40,21 @@ def test_a_column_mixing_date_formats_reads_every_row():
 def test_timestamps_keep_their_date_and_an_unreadable_date_stays_empty():
     parsed = parse_dates(pl.Series(["2024-01-05 10:00:00", "2024-01-06T08:30", "soon"]))
     assert parsed.to_list() == [dt.date(2024, 1, 5), dt.date(2024, 1, 6), None]
+
+
+def test_numbers_read_in_one_cast_equal_the_general_reading_on_every_kind_of_cell():
+    # by hand: separators and currency signs go, a lone comma is a decimal comma, spaces
+    # are trimmed, empty is missing; the plain cast's values stay as they are
+    cells = ["17", "-3.5", "+5", ".5", "1e3", "1,234.5", "1 234", "1'234", "12,5", "¥8"]
+    cells += ["8€", " 3 ", "3\u3000", "", "  ", None, "abc", "1.2.3", "0x10", "nan"]
+    expected = [17.0, -3.5, 5.0, 0.5, 1000.0, 1234.5, 1234.0, 1234.0, 12.5, 8.0]
+    expected += [8.0, 3.0, 3.0, None, None, None, None, None, None]
+    values = pl.Series(cells * 30)  # 600 cells: plain ones and the rest mixed
+    fast = parse_numbers(values).to_list()
+    general = values.to_frame("t").select(_number_expr(pl.col("t"))).to_series().to_list()
+    assert fast[:19] == expected and math.isnan(fast[19])
+    same = [a == b or (a != a and b != b) for a, b in zip(fast, general, strict=True)]
+    assert all(same)
 
 
 def test_a_bad_date_among_hundreds_is_refused_with_file_row_and_column(small_shop: Path):
