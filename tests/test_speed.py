@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from stockplan.cli import app
 from stockplan.io.columns import _number_expr, parse_numbers
-from stockplan.io.readers import parse_dates
+from stockplan.io.readers import _head_lines, parse_dates
 from stockplan.io.writers import column_widths
 
 runner = CliRunner()
@@ -55,6 +55,16 @@ def test_numbers_read_in_one_cast_equal_the_general_reading_on_every_kind_of_cel
     assert fast[:19] == expected and math.isnan(fast[19])
     same = [a == b or (a != a and b != b) for a, b in zip(fast, general, strict=True)]
     assert all(same)
+
+
+def test_the_header_search_reads_the_same_first_lines_without_splitting_the_whole_file():
+    # a title line of 65,535 characters whose CR LF straddles the first 64 KiB read, a
+    # form feed and a Unicode line separator (both line ends for Python), and a file
+    # shorter than the lines asked for
+    title = "t" * ((1 << 16) - 1) + "\r\n"
+    text = title + "a\x0cb\u2028c\n" + "".join(f"{i},x\r\n" for i in range(100_000))
+    assert _head_lines(text, 20) == ["t" * 65535, "a", "b", "c"] + [f"{i},x" for i in range(16)]
+    assert _head_lines("h\n1\n", 20) == ["h", "1"]
 
 
 def test_a_bad_date_among_hundreds_is_refused_with_file_row_and_column(small_shop: Path):
