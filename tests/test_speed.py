@@ -310,13 +310,13 @@ def test_the_command_line_keeps_the_garbage_collector_off_its_imports_and_the_ap
     # the modules its import thread loaded are frozen (tens of thousands of objects), the
     # collector is on again afterwards, and the console entry freezes the rest on its way
     # out (so the interpreter's last collection walks nothing)
+    # (the API's plan starts the import thread as `preload.start(local=True)` does here)
     code = (
-        "import gc, sys, stockplan\n"
-        "from stockplan.cli import app, main\n"
-        "config, inputs = stockplan.load({config!r})\n"
-        "stockplan.plan(inputs, config)\n"
-        "api = (gc.isenabled(), gc.get_freeze_count())\n"
+        "import gc, sys\n"
         "from stockplan import preload\n"
+        "from stockplan.cli import app, main\n"
+        "preload.start(local=True); preload.statsforecast()\n"
+        "api = (gc.isenabled(), gc.get_freeze_count())\n"
         "preload._thread.clear(); del sys.modules['statsforecast.models']\n"
         "app(['plan', '-c', {config!r}, '-o', {out!r}, '-q', '--no-cache'],"
         " standalone_mode=False)\n"
