@@ -25,6 +25,13 @@ backtest and the final forecast), the rest of the supply stage, orders, purchasi
 writing the workbook. `--against REV` exports the project at git revision REV to a
 temporary folder and times it in the same way, its runs alternating with this tree's, so
 both see the same load (stages an older revision lacks show as "-").
+
+    python bench/speed.py --plan-against 56ea3d5 --runs 5   # whole plan, old vs this tree
+
+`--plan-against REV` runs `plan -q -c CONFIG --no-cache -o plan.xlsx` as whole processes
+(interpreter exit included, which `--stages` does not see), alternately on the project at
+REV and on this tree (the first of each pair alternating too), and prints the median wall
+and CPU time of each, the ratio of the CPU medians and the load average seen.
 """
 
 from __future__ import annotations
@@ -212,6 +219,45 @@ def stages(config: Path, runs: int, against: str | None = None) -> None:
         print(line)
 
 
+def plan_against(config: Path, runs: int, against: str) -> None:
+    """Median wall and CPU of whole `plan` processes at git revision `against` and in this
+    tree, runs alternating (see the module docstring)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old"
+        old.mkdir()
+        trees = {against: _checkout(against, old), "this tree": ROOT}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+        loads = []
+        for run in range(runs):
+            order = list(trees.items()) if run % 2 == 0 else list(reversed(trees.items()))
+            for name, root in order:
+                argv = [sys.executable, "-m", "stockplan", "plan", "-q", "--no-cache"]
+                inside = config.is_relative_to(ROOT)
+                argv += ["-c", str(root / config.relative_to(ROOT)) if inside else str(config)]
+                argv += ["-o", str(Path(tmp) / "plan.xlsx")]
+                loads.append(os.getloadavg()[0])
+                cpu, wall = _child_cpu(), time.perf_counter()
+                env = {**os.environ, "PYTHONPATH": str(root)}
+                done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
+                times[name].append((time.perf_counter() - wall, _child_cpu() - cpu))
+                if done.returncode != 0:
+                    raise SystemExit(f"plan failed ({name}):\n{done.stderr}")
+    print(
+        f"stockplan plan, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} "
+        f"cores, Python {platform.python_version()}, median of {runs} runs alternating, "
+        f"load average {min(loads):.1f}-{max(loads):.1f}, config {config.name}"
+    )
+    cpus = {}
+    for name, got in times.items():
+        cpus[name] = statistics.median(c for _, c in got)
+        runs_cpu = " ".join(f"{c:.2f}" for _, c in got)
+        print(
+            f"{name:12s} wall {statistics.median(w for w, _ in got):6.2f} s  "
+            f"CPU {cpus[name]:6.2f} s  (CPU of each run: {runs_cpu})"
+        )
+    print(f"CPU this tree / {against}: {cpus['this tree'] / cpus[against]:.3f}")
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--stage-child":
         _stage_child(sys.argv[2:])
@@ -224,8 +270,16 @@ def main() -> None:
     parser.add_argument(
         "--against", metavar="REV", help="with --stages: also time git revision REV, alternating"
     )
+    parser.add_argument(
+        "--plan-against",
+        metavar="REV",
+        help="time whole default plans at git revision REV and in this tree, alternating",
+    )
     args = parser.parse_args()
     config = args.config.resolve()
+    if args.plan_against:
+        plan_against(config, args.runs, args.plan_against)
+        return
     if args.stages:
         stages(config, args.runs, args.against)
         return

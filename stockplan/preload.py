@@ -14,10 +14,20 @@ Two imports statsforecast 2.x makes are never used on the local engine and are s
   which the planner does not fit: a stand-in module takes its place and imports it in full
   on the first attribute anyone reads from it. (importlib.util.LazyLoader does not do:
   the next `import` statement of the name reads its `__spec__` and so loads it.)
+
+The command line also keeps Python's cyclic garbage collector off the imported modules
+(`start(freeze=True)`): the collector is paused while the thread imports (each of its
+passes walked every object imported so far) and what is alive then is frozen
+(`gc.freeze`), so later passes and the collection at interpreter exit skip it. Measured on
+the sample plan: about 0.2 s of CPU less for the imports and 0.3 s less at exit
+(README "Speed and the cache"). Objects are still freed by reference counting; only
+cycles among the frozen ones stay until the process ends, so the Python API (a
+long-lived process) does not freeze.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import sys
@@ -76,22 +86,32 @@ def _import(local: bool) -> None:
             del sys.modules["dask.dataframe"]
 
 
-def _preload(local: bool) -> None:
-    """The planning pipeline first (the plan needs it first), then statsforecast."""
+def _preload(local: bool, freeze: bool = False) -> None:
+    """The planning pipeline first (the plan needs it first), then statsforecast; with
+    `freeze`, the garbage collector paused meanwhile and the imported objects frozen."""
+    paused = freeze and gc.isenabled()
+    if paused:
+        gc.disable()
     try:
         importlib.import_module("stockplan.pipeline")
         _import(local)
     except Exception:  # noqa: BLE001  # the forecast stage imports again and reports it
         pass
+    finally:
+        if freeze:
+            gc.freeze()
+        if paused:
+            gc.enable()
 
 
-def start(local: bool = True) -> None:
+def start(local: bool = True, freeze: bool = False) -> None:
     """Begin importing the forecasting modules on a thread (once per process; `local`:
-    the forecast runs on the local engine)."""
+    the forecast runs on the local engine; `freeze`: keep the garbage collector off the
+    imported modules, for a process that ends after its command, see above)."""
     with _lock:
         if _thread or "statsforecast.models" in sys.modules:
             return
-        _thread.append(threading.Thread(target=_preload, args=(local,), name="preload"))
+        _thread.append(threading.Thread(target=_preload, args=(local, freeze), name="preload"))
         _thread[0].start()
 
 

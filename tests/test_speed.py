@@ -4,6 +4,7 @@ commands."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import subprocess
 import sys
@@ -14,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from stockplan.cli import app
-from stockplan.io.readers import parse_dates
+from stockplan.io.columns import _number_expr, parse_numbers
+from stockplan.io.readers import _head_lines, parse_dates
 from stockplan.io.writers import column_widths
 
 runner = CliRunner()
@@ -38,6 +40,31 @@ def test_a_column_mixing_date_formats_reads_every_row():
 def test_timestamps_keep_their_date_and_an_unreadable_date_stays_empty():
     parsed = parse_dates(pl.Series(["2024-01-05 10:00:00", "2024-01-06T08:30", "soon"]))
     assert parsed.to_list() == [dt.date(2024, 1, 5), dt.date(2024, 1, 6), None]
+
+
+def test_numbers_read_in_one_cast_equal_the_general_reading_on_every_kind_of_cell():
+    # by hand: separators and currency signs go, a lone comma is a decimal comma, spaces
+    # are trimmed, empty is missing; the plain cast's values stay as they are
+    cells = ["17", "-3.5", "+5", ".5", "1e3", "1,234.5", "1 234", "1'234", "12,5", "¥8"]
+    cells += ["8€", " 3 ", "3\u3000", "", "  ", None, "abc", "1.2.3", "0x10", "nan"]
+    expected = [17.0, -3.5, 5.0, 0.5, 1000.0, 1234.5, 1234.0, 1234.0, 12.5, 8.0]
+    expected += [8.0, 3.0, 3.0, None, None, None, None, None, None]
+    values = pl.Series(cells * 30)  # 600 cells: plain ones and the rest mixed
+    fast = parse_numbers(values).to_list()
+    general = values.to_frame("t").select(_number_expr(pl.col("t"))).to_series().to_list()
+    assert fast[:19] == expected and math.isnan(fast[19])
+    same = [a == b or (a != a and b != b) for a, b in zip(fast, general, strict=True)]
+    assert all(same)
+
+
+def test_the_header_search_reads_the_same_first_lines_without_splitting_the_whole_file():
+    # a title line of 65,535 characters whose CR LF straddles the first 64 KiB read, a
+    # form feed and a Unicode line separator (both line ends for Python), and a file
+    # shorter than the lines asked for
+    title = "t" * ((1 << 16) - 1) + "\r\n"
+    text = title + "a\x0cb\u2028c\n" + "".join(f"{i},x\r\n" for i in range(100_000))
+    assert _head_lines(text, 20) == ["t" * 65535, "a", "b", "c"] + [f"{i},x" for i in range(16)]
+    assert _head_lines("h\n1\n", 20) == ["h", "1"]
 
 
 def test_a_bad_date_among_hundreds_is_refused_with_file_row_and_column(small_shop: Path):
@@ -274,3 +301,38 @@ def test_importing_stockplan_sets_polars_allocator_decay_unless_the_user_did(pre
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == expected
+
+
+def test_the_command_line_keeps_the_garbage_collector_off_its_imports_and_the_api_does_not(
+    small_shop: Path,
+):
+    # the API's process lives on: nothing frozen. The command's process ends after it:
+    # the modules its import thread loaded are frozen (tens of thousands of objects), the
+    # collector is on again afterwards, and the console entry freezes the rest on its way
+    # out (so the interpreter's last collection walks nothing)
+    # (the API's plan starts the import thread as `preload.start(local=True)` does here)
+    code = (
+        "import gc, sys\n"
+        "from stockplan import preload\n"
+        "from stockplan.cli import app, main\n"
+        "preload.start(local=True); preload.statsforecast()\n"
+        "api = (gc.isenabled(), gc.get_freeze_count())\n"
+        "preload._thread.clear(); del sys.modules['statsforecast.models']\n"
+        "app(['plan', '-c', {config!r}, '-o', {out!r}, '-q', '--no-cache'],"
+        " standalone_mode=False)\n"
+        "cli = (gc.isenabled(), gc.get_freeze_count())\n"
+        "sys.argv = ['stockplan', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(api, cli[0], cli[1] > 20000, gc.get_freeze_count() >= cli[1], gc.isenabled())"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code.format(config=str(small_shop), out=str(small_shop.parent / "p.xlsx")),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "(True, 0) True True True True"

@@ -14,6 +14,7 @@ reproduced, 7 `verify`: every number matches but a database input cannot be prov
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -204,7 +205,8 @@ def _planned(
     from stockplan.api import Inputs, plan
     from stockplan.io.parts import parts_written
 
-    preload.start(config.forecast.engine == "local")  # imports overlap reading the inputs
+    # imports overlap reading the inputs; the command's process ends after it: freeze them
+    preload.start(config.forecast.engine == "local", freeze=True)
     tables, warnings = _read_inputs(config, for_plan=True)
     _loaded(console, tables, warnings)
     result = plan(Inputs(tables, warnings), config, progress=stage_progress(console))
@@ -1105,7 +1107,12 @@ def verify(
 def main() -> None:
     """Console entry point."""
     os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
-    app()
+    try:
+        app()
+    finally:
+        # the process ends here: without this, Python's last garbage collection walks
+        # every object of every imported module (about 0.3 s of CPU after a plan)
+        gc.freeze()
 
 
 if __name__ == "__main__":

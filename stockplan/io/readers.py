@@ -99,6 +99,18 @@ def _ragged_row(text: str, delimiter: str, skip: int) -> tuple[int, int, int] | 
     return None
 
 
+def _head_lines(text: str, count: int) -> list[str]:
+    """`text.splitlines()[:count]` without splitting the whole text (a sales export has
+    hundreds of thousands of lines): a growing prefix holds more than `count` lines, so
+    the first `count` are complete."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > count or size >= len(text):
+            return lines[:count]
+        size *= 4
+
+
 def _read_csv(
     path: Path, spec: InputFile, schema: TableSchema, overrides: Mapping[str, str]
 ) -> RawTable:
@@ -106,7 +118,7 @@ def _read_csv(
     text = _decode(raw, path, spec.encoding)
     if not text.strip():
         raise input_error(path, "file is empty")
-    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    lines = _head_lines(text, HEADER_SEARCH_ROWS)
     split = [line.split(spec.delimiter or _sniff_delimiter(line)) for line in lines]
     skip = header_index(split, schema, overrides)
     delimiter = spec.delimiter or _sniff_delimiter(lines[skip] if lines else "")

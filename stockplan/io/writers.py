@@ -523,7 +523,12 @@ def _workbook(target: io.BytesIO):  # noqa: ANN202 - xlsxwriter is imported lazi
 
     return xlsxwriter.Workbook(
         target,
-        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "in_memory": True,  # the parts in memory, not in 38 temporary files
+        },
     )
 
 
