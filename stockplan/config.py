@@ -281,6 +281,14 @@ class Policy(Section):
         "for: a plan run every week then recalibrates on every week of its history, not on "
         "the one week in four its planning date falls on.",
     )
+    service_allocation: Literal["item", "pattern"] = Field(
+        default="item",
+        description="Fill-rate targets: 'item' sets every item of a demand pattern at the "
+        "level the target maps to; 'pattern' meets the target in aggregate over the "
+        "pattern's (R, S) items (units-weighted) at the least stock value, each item at the "
+        "level where its fill gained per unit of stock value equals the others' (Silver, "
+        "Pyke & Thomas ch. 7); each item's own promise is in promised_service.",
+    )
     calibrate_carry_stock: bool = Field(
         default=False,
         description="On the calibration backtest's lost-sales path, start each origin from "

@@ -1,0 +1,162 @@
+"""A demand pattern's fill-rate target met in aggregate at the least stock value
+(`policy.service_allocation: pattern`, Silver, Pyke & Thomas ch. 7).
+
+Expected numbers come from scipy (normal loss, root finder) or a brute-force search
+written out here, never from the code under test.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import optimize, stats
+
+from stockplan.config import Policy
+from stockplan.lead_time_demand import CALIBRATION_GRID, LeadTimeDemand
+from stockplan.policy import protection_levels
+from stockplan.service_allocation import allocate_levels
+
+
+def _loss(k: np.ndarray) -> np.ndarray:
+    """Standard normal loss G(k) = phi(k) - k (1 - Phi(k)), from scipy."""
+    return stats.norm.pdf(k) - k * stats.norm.sf(k)
+
+
+def test_allocation_meets_the_aggregate_fill_rate_at_the_textbook_optimum():
+    # Three items, normal lead-time demand, Q = 70 units per review each, fill rate 0.99
+    # over the three together: E[short] = sum sigma_i G(k_i) = 0.01 * 210 = 2.1 units.
+    # Minimising sum c_i sigma_i k_i subject to that, the Lagrangian's condition is
+    # c_i = lambda (1 - Phi(k_i)): P(stockout)_i = c_i / lambda (Silver et al. ch. 7).
+    sigma = np.array([10.0, 20.0, 30.0])
+    cost = np.array([1.0, 8.0, 3.0])
+    allowed = 0.01 * 3 * 70.0
+
+    def short(lam: float) -> float:
+        k = stats.norm.isf(cost / lam)
+        return float((sigma * _loss(k)).sum()) - allowed
+
+    lam = optimize.brentq(short, cost.max() * 1.0001, 1e7)
+    k_opt = stats.norm.isf(cost / lam)  # 2.13, 1.02, 1.75
+    k = np.arange(-1.0, 4.0, 0.001)
+    stock = sigma[:, None] * k[None, :]  # S - mu
+    shortage = sigma[:, None] * _loss(k)[None, :]
+    level, expected = allocate_levels(cost, stock, shortage, np.zeros(3, int), np.array([allowed]))
+    np.testing.assert_allclose(level / sigma, k_opt, atol=0.005)
+    assert expected.sum() == pytest.approx(allowed, rel=1e-6)
+    assert 1.0 - (sigma * _loss(level / sigma)).sum() / 210.0 >= 0.99 - 1e-6
+    # the same fill rate promised by each item alone: G(k_i) = 0.01 * 70 / sigma_i
+    k_each = np.array([optimize.brentq(lambda x, t=t: _loss(x) - t, -5, 8) for t in 0.7 / sigma])
+    each_value = (cost * sigma * k_each).sum()  # 10.2 + 182.8 + 61.2 = 254.3
+    assert (cost * level).sum() < each_value - 20.0
+    # the dear item gives up service, the cheap ones carry it
+    assert k_opt[1] < k_each[1] and k_opt[0] > k_each[0]
+
+
+def test_each_group_gets_its_own_price():
+    # Two groups of one item each: each must meet its own budget, whatever the other does.
+    k = np.arange(-1.0, 4.0, 0.001)
+    stock = np.vstack([10.0 * k, 10.0 * k])
+    shortage = np.vstack([10.0 * _loss(k), 10.0 * _loss(k)])
+    level, _ = allocate_levels(
+        np.array([1.0, 50.0]), stock, shortage, np.array([0, 1]), np.array([0.5, 2.0])
+    )
+    # one item per group: G(k) = budget / sigma, k from scipy's root finder
+    expected = [optimize.brentq(lambda x, t=t: _loss(x) - t, -5, 8) for t in (0.05, 0.2)]
+    np.testing.assert_allclose(level / 10.0, expected, atol=0.002)
+
+
+def _three_items(allocation: str) -> pl.DataFrame:
+    """Three smooth (R, S) items, d = 10 a day, L = R = 7 (mu = 140, Q = 70), sigma_LTD
+    = sqrt(14) x 2 / 4 / 6, unit costs 1 / 5 / 2, fill-rate target 0.95, whose pattern's
+    backtest curve is the identity (fill rate q at quantile level q), so the target's one
+    knob is the level 0.95 for every item."""
+    frame = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C"],
+            "location": ["W"] * 3,
+            "forecast_per_day": [10.0] * 3,
+            "demand_protection": [140.0] * 3,
+            "sigma_day": [2.0, 4.0, 6.0],
+            "lead_time_days": [7.0] * 3,
+            "lead_time_std_days": [0.0] * 3,
+            "review_days": [7.0] * 3,
+            "service_level": [0.95] * 3,
+            "demand_pattern": ["smooth"] * 3,
+            "unit_cost": [1.0, 5.0, 2.0],
+        }
+    )
+    ltd = LeadTimeDemand(
+        keys=frame.select("sku", "location"),
+        lead=np.zeros((3, 1), dtype=np.float32),
+        review=np.zeros((3, 1), dtype=np.float32),
+        mean_day=np.full(3, np.nan),  # no draws: the parametric normal sets S
+        days=np.zeros(3, dtype=int),
+        methods={"smooth": "parametric"},
+        calibration={"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID.copy())},
+    )
+    settings = Policy(service_measure="fill_rate", service_allocation=allocation)
+    return protection_levels(frame, settings, None, ltd)
+
+
+def test_pattern_allocation_holds_the_equal_level_shortage_at_less_stock_value():
+    sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
+    cost = np.array([1.0, 5.0, 2.0])
+    z = stats.norm.ppf(CALIBRATION_GRID)
+    # one knob for the pattern: every item at z(0.95) = 1.645, E[short] = sigma G(1.645)
+    budget = (sigma * _loss(stats.norm.ppf(0.95))).sum()  # 0.938 units per review
+    each = _three_items("item")
+    np.testing.assert_allclose(
+        each["reorder_point"], 140.0 + stats.norm.ppf(0.95) * sigma, atol=1e-6
+    )
+    np.testing.assert_allclose(each["promised_service"], 0.95)
+    # brute force over the grid's 15 levels per item: the cheapest choice within the budget
+    best = min(
+        (float((cost * sigma * z[list(c)]).sum()), c)
+        for c in itertools.product(range(z.size), repeat=3)
+        if (sigma * _loss(z[list(c)])).sum() <= budget
+    )
+    assert best[1] == (11, 7, 11)  # levels 0.98 / 0.90 / 0.98: value 1323.48 - 140 x 8
+    out = _three_items("pattern")
+    level = out["reorder_point"].to_numpy()
+    value = float((cost * level).sum())
+    # at most what the best choice on the grid holds, and less than one level for all
+    assert value <= best[0] + 140.0 * cost.sum() + 1e-6
+    assert value < float((cost * each["reorder_point"].to_numpy()).sum()) - 8.0
+    # the aggregate shortage under each item's own normal lead-time demand: the budget
+    k = (level - 140.0) / sigma
+    assert (sigma * _loss(k)).sum() <= budget + 1e-9
+    assert (sigma * _loss(k)).sum() == pytest.approx(budget, rel=0.05)
+    # B, the dear item, is served less than 0.95, A and C more; each promise is the
+    # calibration curve (identity) at the item's own level Phi(k), said per row
+    promised = out["promised_service"].to_numpy()
+    np.testing.assert_allclose(promised, stats.norm.cdf(k), atol=2e-3)
+    assert promised[1] < 0.95 < min(promised[0], promised[2])
+    assert out["service_note"].str.contains("held over the demand pattern's items").all()
+    assert out["safety_stock"].to_numpy() == pytest.approx(level - 140.0)
+
+
+def test_cycle_targets_are_not_allocated():
+    frame = _three_items("item")
+    # the same rows under cycle service with the key set: one level for every item
+    settings = Policy(service_measure="cycle", service_allocation="pattern")
+    ltd = LeadTimeDemand(
+        keys=frame.select("sku", "location"),
+        lead=np.zeros((3, 1), dtype=np.float32),
+        review=np.zeros((3, 1), dtype=np.float32),
+        mean_day=np.full(3, np.nan),
+        days=np.zeros(3, dtype=int),
+        methods={"smooth": "parametric"},
+        calibration={"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID.copy())},
+    )
+    base = frame.drop(
+        "sigma_lead_time_demand", "safety_stock", "reorder_point", "order_up_to",
+        "order_cycle_qty", "eoq", "ltd_method", "promised_service", "service_note",
+    )  # fmt: skip
+    out = protection_levels(base, settings, None, ltd)
+    sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
+    np.testing.assert_allclose(
+        out["reorder_point"], 140.0 + stats.norm.ppf(0.95) * sigma, atol=1e-6
+    )
