@@ -281,26 +281,26 @@ def protection_levels(
     cycle_own, fill_own = service_at_level(
         frame, reorder_point, mu, sigma, cycle_qty, discrete, lead_time_demand, drawn
     )
-    allocated, allocated_knob = np.zeros(frame.height, dtype=bool), np.zeros(frame.height)
+    allocated = np.zeros(frame.height, dtype=bool)
+    allocated_knob = allocated_fill = np.zeros(frame.height)
     if (
         settings.service_allocation == "pattern"
         and settings.service_measure == "fill_rate"
         and lead_time_demand is not None
     ):  # the pattern's target in aggregate at the least stock value (`service_allocation`)
         allocated = on_curve & periodic & (d > 0) & (mu > 0) & (unit_cost > 0)
-        stock, allocated_knob, allocated_cap = allocate_pattern_service(
+        stock, allocated_knob, allocated_cap, allocated_fill = allocate_pattern_service(
             frame, lead_time_demand, allocated, mu, sigma, cycle_qty, discrete, drawn,
-            unit_cost, cap, extend, fill_own, service_at_level,
+            unit_cost, cap, extend, reorder_point, service_at_level,
         )  # fmt: skip
         reorder_point = np.where(allocated, stock, reorder_point)
         safety = reorder_point - mu
         order_up_to = np.where(periodic, reorder_point, reorder_point + cycle_qty)
         capped = np.where(allocated, allocated_cap, capped)
-        cycle_new, fill_new = service_at_level(
+        cycle_new, _ = service_at_level(
             frame, reorder_point, mu, sigma, cycle_qty, discrete, lead_time_demand, drawn
         )
         cycle_own = np.where(allocated, cycle_new, cycle_own)
-        fill_own = np.where(allocated, fill_new, fill_own)
     if lead_time_demand is not None and on_curve.any():
         patterns = frame["demand_pattern"].to_numpy()
         # the knob of the final S: its own-distribution level up to the grid's top, else
@@ -314,6 +314,8 @@ def protection_levels(
         for pattern, curves in lead_time_demand.calibration.items():
             rows = on_curve & (patterns == pattern)
             cycle_own[rows], fill_own[rows] = calibrated_service(knob[rows], curves)
+        # an allocated item's own shortage at its level, corrected as its pattern's curve
+        fill_own = np.where(allocated, allocated_fill, fill_own)
     if per_cycle.any():
         # back from the level per review period with demand to the replenishment cycle:
         # the inverse of `replenishment_cycle_level`, alpha = 1 - (1 - alpha_R) pi

@@ -15,11 +15,12 @@ more, dear ones less), and lambda is the one whose total shortage meets B.
 
 Each item's levels are those the calibration already maps a target to (the quantile
 levels of `CALIBRATION_GRID`, then the steps beyond the top that were scored,
-`CALIBRATION_KNOB`), so the backtest's correction of the pooled curve is kept: B is the
-own-distribution shortage of the levels the target gets with one knob for the whole
-pattern (`recalibrated_level`), and the allocation only moves stock between the
-pattern's items to hold that shortage at less value. Each item's own promise is what
-the calibration curve gives at its own knob (`calibrated_service`).
+`CALIBRATION_KNOB`), and the backtest's correction of the pooled curve is kept: an item's
+shortage at a level is its own plus its share (by demand) of what the pattern's curve
+shows beyond the items' own at that level, and B is that shortage at the levels the
+target gets with one knob for the whole pattern (`recalibrated_level`). The allocation
+only moves stock between the pattern's items to hold B at less value; each item's own
+promise is 1 - its shortage / Q at its level.
 """
 
 from __future__ import annotations
@@ -178,28 +179,38 @@ def allocate_pattern_service(
     unit_cost: np.ndarray,
     cap: np.ndarray,
     extend: str,
-    default_fill: np.ndarray,
+    default_stock: np.ndarray,
     service: Callable[..., tuple[np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(order-up-to level, knob, capped) of the `rows` of `frame`, chosen per demand
-    pattern and target (`service_level`) by `allocate_levels`: the levels of
-    `knob_stocks` (each cut at `cap`, the `max_cover_days` safety stock), their expected
-    units short per review period (1 - fill) Q from `service` (`service_at_level`: the
-    row's own draws or the normal loss, Q = `cycle_qty`), and the budget the shortage of
-    the levels the pattern's one knob gave (`default_fill` at those levels). The knob is
-    where the chosen level lies on the row's grid (`knob_of_stock`), the point of the
-    calibration curve its promise is read at. Arrays are per row of `frame`; only `rows`
-    are set (NaN elsewhere)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(order-up-to level, knob, capped, fill rate promised) of the `rows` of `frame`,
+    chosen per demand pattern and target (`service_level`) by `allocate_levels` over the
+    levels of `knob_stocks` (each cut at `cap`, the `max_cover_days` safety stock).
+
+    A row's expected units short per review period at a level: its own (1 - fill) Q
+    (`service`, i.e. `service_at_level`: the row's draws or the normal loss, Q =
+    `cycle_qty`) plus Q e(knob), where e is the shortage per unit of demand that the
+    pattern's backtest curve reached at that knob beyond the rows' own sum,
+    e = (1 - f) - sum own / sum Q (where positive): what the forecast's
+    misses add, spread over the items by their demand, so that with one knob for all the
+    rows' shortage is the curve's, and a step beyond the grid's top (where the draws see
+    no shortage) still buys what the backtest measured. The budget is that shortage at
+    each row's `default_stock` (the pattern's one knob), summed per group: the allocation
+    moves stock between a group's items at the same backtest fill rate. The knob is where
+    the chosen level lies on the row's grid (`knob_of_stock`); the promise is
+    1 - shortage / Q at the chosen level. Arrays are per row of `frame`; only `rows` are
+    set (NaN elsewhere)."""
     n = frame.height
     stock_out = np.full(n, np.nan)
     knob_out = np.full(n, np.nan)
+    fill_out = np.full(n, np.nan)
     capped_out = np.zeros(n, dtype=bool)
     if not rows.any():
-        return stock_out, knob_out, capped_out
+        return stock_out, knob_out, capped_out, fill_out
     sub = frame.filter(pl.Series(rows))
     patterns = sub["demand_pattern"].to_numpy().astype(str)
     sizes = np.array([ltd.calibration[p][1].size if p in ltd.calibration else 0 for p in patterns])
     knobs = int(sizes.max())
+    points = CALIBRATION_KNOB[:knobs]
     m, s, q, disc, own = mu[rows], sigma[rows], cycle_qty[rows], discrete[rows], drawn[rows]
     grid = knob_stocks(sub, ltd, knobs, m, s, own, disc, extend)
     # a pattern scored at fewer knobs keeps its last level beyond them
@@ -212,13 +223,31 @@ def allocate_pattern_service(
         _, fill = service(sub, held[:, j], m, s, q, disc, ltd, own)
         shortage[:, j] = (1.0 - fill) * q
     shortage = np.minimum.accumulate(shortage, axis=1)
+    # the pattern's shortage per unit of demand that the rows' own distributions do not
+    # see at each knob: the curve's (1 - f) sum Q less their own sum, over sum Q
+    at = np.column_stack([knob_of_stock(held[:, j], grid, points) for j in range(knobs)])
+    default_knob = knob_of_stock(default_stock[rows], grid, points)
+    _, default_fill = service(sub, default_stock[rows], m, s, q, disc, ltd, own)
+    allowed = (1.0 - default_fill) * q
+    for pattern in np.unique(patterns):  # the four demand patterns, not the series
+        mine = patterns == pattern
+        curve = np.maximum.accumulate(np.asarray(ltd.calibration[pattern][1], dtype=float))
+        curve = np.concatenate([curve, np.full(max(knobs - curve.size, 0), curve[-1])])
+        demand = q[mine].sum()
+        unseen = (1.0 - curve) - shortage[mine].sum(axis=0) / demand if demand > 0 else 0.0
+        unseen = np.maximum(unseen, 0.0)
+        extra = q[mine, None] * np.interp(at[mine], points, unseen)
+        shortage[mine] = np.minimum.accumulate(shortage[mine] + extra, axis=1)
+        allowed[mine] += q[mine] * np.interp(default_knob[mine], points, unseen)
     target = sub["service_level"].to_numpy().astype(float)
     key = pl.DataFrame({"pattern": patterns, "target": target})
     group = key.select(pl.struct("pattern", "target").rank("dense") - 1).to_series()
     group = group.to_numpy().astype(np.intp)
-    budget = np.bincount(group, (1.0 - default_fill[rows]) * q)
-    chosen, _ = allocate_levels(unit_cost[rows], held, shortage, group, budget)
+    budget = np.bincount(group, allowed)
+    chosen, short = allocate_levels(unit_cost[rows], held, shortage, group, budget)
     stock_out[rows] = chosen
-    knob_out[rows] = knob_of_stock(chosen, grid, CALIBRATION_KNOB[:knobs])
+    knob_out[rows] = knob_of_stock(chosen, grid, points)
     capped_out[rows] = chosen >= ceiling[:, 0] - 1e-9
-    return stock_out, knob_out, capped_out
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fill_out[rows] = np.where(q > 0, np.clip(1.0 - short / q, 0.0, 1.0), 1.0)
+    return stock_out, knob_out, capped_out, fill_out

@@ -17,7 +17,7 @@ from scipy import optimize, stats
 from stockplan.config import Policy
 from stockplan.lead_time_demand import CALIBRATION_GRID, LeadTimeDemand
 from stockplan.policy import protection_levels
-from stockplan.service_allocation import allocate_levels
+from stockplan.service_allocation import allocate_levels, knob_stocks
 
 
 def _loss(k: np.ndarray) -> np.ndarray:
@@ -101,41 +101,49 @@ def _three_items(allocation: str) -> pl.DataFrame:
     return protection_levels(frame, settings, None, ltd)
 
 
-def test_pattern_allocation_holds_the_equal_level_shortage_at_less_stock_value():
+def test_pattern_allocation_meets_the_target_in_aggregate_at_less_stock_value():
     sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
     cost = np.array([1.0, 5.0, 2.0])
-    z = stats.norm.ppf(CALIBRATION_GRID)
-    # one knob for the pattern: every item at z(0.95) = 1.645, E[short] = sigma G(1.645)
-    budget = (sigma * _loss(stats.norm.ppf(0.95))).sum()  # 0.938 units per review
+    q = CALIBRATION_GRID
+    z = stats.norm.ppf(q)
     each = _three_items("item")
+    # one knob for the pattern: every item at z(0.95), each promising the target
     np.testing.assert_allclose(
         each["reorder_point"], 140.0 + stats.norm.ppf(0.95) * sigma, atol=1e-6
     )
     np.testing.assert_allclose(each["promised_service"], 0.95)
-    # brute force over the grid's 15 levels per item: the cheapest choice within the budget
+    # The shortage an item's level is scored at: its own sigma G(z) plus its demand Q = 70
+    # times what the pattern's backtest curve (fill q at level q) shows beyond the three
+    # own shortages at that level, e(q) = (1 - q) - sum sigma G(z) / 210; the pattern's one
+    # knob 0.95 allows sum = (1 - 0.95) 210 = 10.5 units.
+    own = sigma[:, None] * _loss(z)[None, :]
+    unseen = np.maximum((1.0 - q) - own.sum(axis=0) / 210.0, 0.0)
+    short = own + 70.0 * unseen[None, :]
+    assert short[:, 9].sum() == pytest.approx(10.5)  # the level 0.95 for all three
+    # brute force over the 15 levels per item: the cheapest choice within 10.5 units
     best = min(
         (float((cost * sigma * z[list(c)]).sum()), c)
         for c in itertools.product(range(z.size), repeat=3)
-        if (sigma * _loss(z[list(c)])).sum() <= budget
+        if sum(short[i, c[i]] for i in range(3)) <= 10.5 + 1e-9
     )
-    assert best[1] == (11, 7, 11)  # levels 0.98 / 0.90 / 0.98: value 1323.48 - 140 x 8
     out = _three_items("pattern")
     level = out["reorder_point"].to_numpy()
-    value = float((cost * level).sum())
-    # at most what the best choice on the grid holds, and less than one level for all
-    assert value <= best[0] + 140.0 * cost.sum() + 1e-6
-    assert value < float((cost * each["reorder_point"].to_numpy()).sum()) - 8.0
-    # the aggregate shortage under each item's own normal lead-time demand: the budget
-    k = (level - 140.0) / sigma
-    assert (sigma * _loss(k)).sum() <= budget + 1e-9
-    assert (sigma * _loss(k)).sum() == pytest.approx(budget, rel=0.05)
-    # B, the dear item, is served less than 0.95, A and C more; each promise is the
-    # calibration curve (identity) at the item's own level Phi(k), said per row
+    value = float((cost * (level - 140.0)).sum())
+    # A (cheap, narrow) up to 0.995, C at 0.95, B (dear) between the levels 0.90 and 0.93;
+    # safety stock value 192.45 against 209.25 with one level for all, and no more than the
+    # best choice of grid levels (B between two levels, on the hull between them)
+    np.testing.assert_allclose(level[[0, 2]], 140.0 + sigma[[0, 2]] * z[[13, 9]])
+    assert 140.0 + sigma[1] * z[7] < level[1] < 140.0 + sigma[1] * z[8]
+    assert value == pytest.approx(192.455, abs=1e-3) and value <= best[0] + 1e-9
+    assert float((cost * (each["reorder_point"].to_numpy() - 140.0)).sum()) == pytest.approx(
+        209.2523, abs=1e-3
+    )
+    # each item's own promise 1 - short / 70; together (equal Q) the target exactly
     promised = out["promised_service"].to_numpy()
-    np.testing.assert_allclose(promised, stats.norm.cdf(k), atol=2e-3)
-    assert promised[1] < 0.95 < min(promised[0], promised[2])
+    np.testing.assert_allclose(promised[[0, 2]], 1.0 - short[[0, 2], [13, 9]] / 70.0)
+    assert promised[1] < 0.95 and promised.mean() == pytest.approx(0.95)
     assert out["service_note"].str.contains("held over the demand pattern's items").all()
-    assert out["safety_stock"].to_numpy() == pytest.approx(level - 140.0)
+    np.testing.assert_allclose(out["safety_stock"], level - 140.0)
 
 
 def test_cycle_targets_are_not_allocated():
@@ -160,3 +168,29 @@ def test_cycle_targets_are_not_allocated():
     np.testing.assert_allclose(
         out["reorder_point"], 140.0 + stats.norm.ppf(0.95) * sigma, atol=1e-6
     )
+
+
+def test_levels_from_the_draws_are_the_conditional_quantiles_and_the_steps_beyond():
+    # four equally likely draws of (D_L, D_R): T = 2, 4, 6, 8, every one with D_R > 0; the
+    # alpha-quantile of T is the ceil(4 alpha)-th smallest: 4 at 0.3 and 0.5, 6 at 0.6 to
+    # 0.75, 8 from 0.8; beyond the top S = 8 + c x 5 (mu over L + R) rounded up
+    frame = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["W"],
+            "lead_time_days": [3.0],
+            "review_days": [2.0],
+            "demand_protection": [5.0],
+        }
+    )
+    ltd = LeadTimeDemand(
+        keys=frame.select("sku", "location"),
+        lead=np.array([[0.0, 2.0, 4.0, 6.0]], dtype=np.float32),
+        review=np.array([[2.0, 2.0, 2.0, 2.0]], dtype=np.float32),
+        mean_day=np.array([1.0]),
+        days=np.array([100]),
+    )
+    one = np.array([True])
+    grid = knob_stocks(frame, ltd, 20, np.array([5.0]), np.array([1.0]), one, ~one, "demand")
+    expected = [4, 4, 6, 6, 6] + [8] * 10 + [10, 11, 13, 18, 23]
+    np.testing.assert_array_equal(grid[0], expected)
