@@ -39,7 +39,7 @@ def test_allocation_meets_the_aggregate_fill_rate_at_the_textbook_optimum():
         return float((sigma * _loss(k)).sum()) - allowed
 
     lam = optimize.brentq(short, cost.max() * 1.0001, 1e7)
-    k_opt = stats.norm.isf(cost / lam)  # 2.13, 1.02, 1.75
+    k_opt = stats.norm.isf(cost / lam)  # 2.12, 1.09, 1.63 (lambda = 58.3)
     k = np.arange(-1.0, 4.0, 0.001)
     stock = sigma[:, None] * k[None, :]  # S - mu
     shortage = sigma[:, None] * _loss(k)[None, :]
@@ -49,7 +49,7 @@ def test_allocation_meets_the_aggregate_fill_rate_at_the_textbook_optimum():
     assert 1.0 - (sigma * _loss(level / sigma)).sum() / 210.0 >= 0.99 - 1e-6
     # the same fill rate promised by each item alone: G(k_i) = 0.01 * 70 / sigma_i
     k_each = np.array([optimize.brentq(lambda x, t=t: _loss(x) - t, -5, 8) for t in 0.7 / sigma])
-    each_value = (cost * sigma * k_each).sum()  # 10.2 + 182.8 + 61.2 = 254.3
+    each_value = (cost * sigma * k_each).sum()  # k = 1.09, 1.42, 1.60: 382.1 against 342.9
     assert (cost * level).sum() < each_value - 20.0
     # the dear item gives up service, the cheap ones carry it
     assert k_opt[1] < k_each[1] and k_opt[0] > k_each[0]
@@ -68,7 +68,7 @@ def test_each_group_gets_its_own_price():
     np.testing.assert_allclose(level / 10.0, expected, atol=0.002)
 
 
-def _three_items(allocation: str) -> pl.DataFrame:
+def _three_items(allocation: str | None) -> pl.DataFrame:
     """Three smooth (R, S) items, d = 10 a day, L = R = 7 (mu = 140, Q = 70), sigma_LTD
     = sqrt(14) x 2 / 4 / 6, unit costs 1 / 5 / 2, fill-rate target 0.95, whose pattern's
     backtest curve is the identity (fill rate q at quantile level q), so the target's one
@@ -97,7 +97,9 @@ def _three_items(allocation: str) -> pl.DataFrame:
         methods={"smooth": "parametric"},
         calibration={"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID.copy())},
     )
-    settings = Policy(service_measure="fill_rate", service_allocation=allocation)
+    settings = Policy(service_measure="fill_rate")
+    if allocation is not None:
+        settings = Policy(service_measure="fill_rate", service_allocation=allocation)
     return protection_levels(frame, settings, None, ltd)
 
 
@@ -194,3 +196,13 @@ def test_levels_from_the_draws_are_the_conditional_quantiles_and_the_steps_beyon
     grid = knob_stocks(frame, ltd, 20, np.array([5.0]), np.array([1.0]), one, ~one, "demand")
     expected = [4, 4, 6, 6, 6] + [8] * 10 + [10, 11, 13, 18, 23]
     np.testing.assert_array_equal(grid[0], expected)
+
+
+def test_fill_rate_targets_are_allocated_over_the_pattern_by_default():
+    # the default plan's setting: the same levels as `service_allocation: pattern`
+    default = _three_items(None)
+    pattern = _three_items("pattern")
+    np.testing.assert_array_equal(default["reorder_point"], pattern["reorder_point"])
+    sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
+    # not the one level z(0.95) for all three
+    assert not np.allclose(default["reorder_point"], 140.0 + stats.norm.ppf(0.95) * sigma)
