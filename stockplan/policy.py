@@ -48,6 +48,8 @@ from stockplan.lead_time_demand import (
 )
 from stockplan.service_allocation import allocate_pattern_service
 
+# the `service_note` of a row whose level `service_allocation: pattern` chose
+ALLOCATED_NOTE = "held over the demand pattern's items at the least stock value"
 _K_GRID = np.linspace(-4.0, 6.0, 20001)
 _G_GRID = stats.norm.pdf(_K_GRID) - _K_GRID * stats.norm.sf(_K_GRID)
 
@@ -342,8 +344,8 @@ def protection_levels(
             pl.when(pl.Series(allocated))
             .then(
                 pl.format(
-                    f"{measure} {{}}% held over the demand pattern's items at the least stock "
-                    "value; this item's stock promises fill rate {}% (cycle service {}%)",
+                    f"{measure} {{}}% {ALLOCATED_NOTE}; this item's stock promises fill rate "
+                    "{}% (cycle service {}%)",
                     *percent,
                 )
             )

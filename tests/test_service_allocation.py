@@ -17,6 +17,7 @@ from scipy import optimize, stats
 from stockplan.config import Policy
 from stockplan.lead_time_demand import CALIBRATION_GRID, LeadTimeDemand
 from stockplan.policy import protection_levels
+from stockplan.reorder import unreachable_service_note
 from stockplan.service_allocation import allocate_levels, knob_stocks
 
 
@@ -206,3 +207,13 @@ def test_fill_rate_targets_are_allocated_over_the_pattern_by_default():
     sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
     # not the one level z(0.95) for all three
     assert not np.allclose(default["reorder_point"], 140.0 + stats.norm.ppf(0.95) * sigma)
+
+
+def test_the_plan_summary_does_not_count_allocated_items_as_unreachable():
+    # B and C promise 0.907 and 0.948 by the allocation, not because 0.95 is out of reach:
+    # no summary line; the same rows with the per-item note are counted
+    out = _three_items("pattern")
+    assert (out["promised_service"].to_numpy()[1:] < 0.95).all()
+    assert unreachable_service_note(out) is None
+    alone = out.with_columns(pl.lit("").alias("service_note"))
+    assert unreachable_service_note(alone).startswith("service: 2 items cannot reach")
