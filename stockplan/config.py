@@ -266,7 +266,7 @@ class Policy(Section):
         "`simulate` orders).",
     )
     extend_levels: Literal["none", "cycle", "demand", "safety"] = Field(
-        default="cycle",
+        default="demand",
         description="Score stocks beyond the top quantile level (0.999) in the calibration "
         "backtest: S = S_0.999 + c B for c = 0.25, 0.5, 1, 2, 3, B the mean demand over lead "
         "time + review ('demand') or the top level's safety stock ('safety'), so that a "
@@ -280,6 +280,14 @@ class Policy(Section):
         "the next origin (4 review periods apart), not only at the age the levels are used "
         "for: a plan run every week then recalibrates on every week of its history, not on "
         "the one week in four its planning date falls on.",
+    )
+    service_allocation: Literal["item", "pattern"] = Field(
+        default="pattern",
+        description="Fill-rate targets: 'item' sets every item of a demand pattern at the "
+        "level the target maps to; 'pattern' meets the target in aggregate over the "
+        "pattern's (R, S) items (units-weighted) at the least stock value, each item at the "
+        "level where its fill gained per unit of stock value equals the others' (Silver, "
+        "Pyke & Thomas ch. 7); each item's own promise is in promised_service.",
     )
     calibrate_carry_stock: bool = Field(
         default=False,

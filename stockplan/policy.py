@@ -46,7 +46,10 @@ from stockplan.lead_time_demand import (
     review_demand_share,
     split_knob,
 )
+from stockplan.service_allocation import allocate_pattern_service
 
+# the `service_note` of a row whose level `service_allocation: pattern` chose
+ALLOCATED_NOTE = "held over the demand pattern's items at the least stock value"
 _K_GRID = np.linspace(-4.0, 6.0, 20001)
 _G_GRID = stats.norm.pdf(_K_GRID) - _K_GRID * stats.norm.sf(_K_GRID)
 
@@ -280,6 +283,26 @@ def protection_levels(
     cycle_own, fill_own = service_at_level(
         frame, reorder_point, mu, sigma, cycle_qty, discrete, lead_time_demand, drawn
     )
+    allocated = np.zeros(frame.height, dtype=bool)
+    allocated_knob = allocated_fill = np.zeros(frame.height)
+    if (
+        settings.service_allocation == "pattern"
+        and settings.service_measure == "fill_rate"
+        and lead_time_demand is not None
+    ):  # the pattern's target in aggregate at the least stock value (`service_allocation`)
+        allocated = on_curve & periodic & (d > 0) & (mu > 0) & (unit_cost > 0)
+        stock, allocated_knob, allocated_cap, allocated_fill = allocate_pattern_service(
+            frame, lead_time_demand, allocated, mu, sigma, cycle_qty, discrete, drawn,
+            unit_cost, cap, extend, reorder_point, service_at_level,
+        )  # fmt: skip
+        reorder_point = np.where(allocated, stock, reorder_point)
+        safety = reorder_point - mu
+        order_up_to = np.where(periodic, reorder_point, reorder_point + cycle_qty)
+        capped = np.where(allocated, allocated_cap, capped)
+        cycle_new, _ = service_at_level(
+            frame, reorder_point, mu, sigma, cycle_qty, discrete, lead_time_demand, drawn
+        )
+        cycle_own = np.where(allocated, cycle_new, cycle_own)
     if lead_time_demand is not None and on_curve.any():
         patterns = frame["demand_pattern"].to_numpy()
         # the knob of the final S: its own-distribution level up to the grid's top, else
@@ -289,9 +312,12 @@ def protection_levels(
             CALIBRATION_GRID[-1] + step,
             np.minimum(cycle_own, CALIBRATION_GRID[-1]),
         )
+        knob = np.where(allocated, allocated_knob, knob)  # where its own level lies
         for pattern, curves in lead_time_demand.calibration.items():
             rows = on_curve & (patterns == pattern)
             cycle_own[rows], fill_own[rows] = calibrated_service(knob[rows], curves)
+        # an allocated item's own shortage at its level, corrected as its pattern's curve
+        fill_own = np.where(allocated, allocated_fill, fill_own)
     if per_cycle.any():
         # back from the level per review period with demand to the replenishment cycle:
         # the inverse of `replenishment_cycle_level`, alpha = 1 - (1 - alpha_R) pi
@@ -304,7 +330,8 @@ def protection_levels(
         )
     own = cycle_own if settings.service_measure == "cycle" else fill_own
     unreachable = (d > 0) & (own < alpha - 1e-6)
-    promised = np.where(unreachable, own, alpha)
+    promised = np.where(unreachable | allocated, own, alpha)
+    unreachable &= ~allocated
     days = f"{settings.max_cover_days:g}"
     measure = "cycle service" if settings.service_measure == "cycle" else "fill rate"
     percent = [(pl.Series(v) * 100).round(1).cast(pl.String) for v in (alpha, fill_own, cycle_own)]
@@ -314,7 +341,15 @@ def protection_levels(
     )
     note = (
         pl.select(
-            pl.when(pl.Series(unreachable & capped))
+            pl.when(pl.Series(allocated))
+            .then(
+                pl.format(
+                    f"{measure} {{}}% {ALLOCATED_NOTE}; this item's stock promises fill rate "
+                    "{}% (cycle service {}%)",
+                    *percent,
+                )
+            )
+            .when(pl.Series(unreachable & capped))
             .then(
                 pl.format(
                     f"target not reachable at sane stock: safety stock capped at {days} "

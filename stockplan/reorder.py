@@ -19,7 +19,7 @@ import polars as pl
 from stockplan.config import Policy
 from stockplan.demand import SERIES
 from stockplan.lead_time_demand import LeadTimeDemand
-from stockplan.policy import protection_levels, round_order_quantity
+from stockplan.policy import ALLOCATED_NOTE, protection_levels, round_order_quantity
 from stockplan.promotions import LIFT_RISK, with_lift_risk_stock
 
 ORDER_COLUMNS = [
@@ -462,6 +462,8 @@ def unreachable_service_sums(orders: pl.DataFrame) -> tuple[pl.DataFrame, list[s
     if "promised_service" not in orders.columns:
         return pl.DataFrame(schema={"demand_pattern": pl.String, "len": pl.Int64}), []
     short = orders.filter(pl.col("promised_service") < pl.col("service_level") - 1e-6)
+    if "service_note" in orders.columns:  # below the target by the pattern's allocation
+        short = short.filter(~pl.col("service_note").str.contains(ALLOCATED_NOTE, literal=True))
     counts = short.group_by("demand_pattern").len().cast({"len": pl.Int64})
     return counts, short["sku"].unique(maintain_order=True).head(5).to_list()
 

@@ -71,7 +71,10 @@ def test_a_target_above_the_top_level_takes_the_safety_multiple_that_reached_it(
     # 0.95 lies between 0.94 (1.5 x) and 0.96 (2 x): m = 1.5 + 0.5 (0.95 - 0.94) / 0.02
     # = 1.75, S = 5 + 1.75 x 3.0902 x 1.1180 = 11.046; the target is promised, no note
     out = protection_levels(
-        _row(), Policy(service_measure="fill_rate", extend_levels="safety"), None, _curves()
+        _row(),
+        Policy(service_measure="fill_rate", service_allocation="item", extend_levels="safety"),
+        None,
+        _curves(),
     ).row(0, named=True)
     sigma = 0.5 * 5**0.5
     assert out["reorder_point"] == pytest.approx(5 + 1.75 * Z_TOP * sigma)
@@ -84,7 +87,7 @@ def test_a_target_the_grid_reaches_keeps_its_quantile_level():
     # 0.80 is reached at level 0.90 (0.90 - 0.10): S = 5 + z(0.9) sigma_LTD, multiple 1
     out = protection_levels(
         _row(service_level=0.8),
-        Policy(service_measure="fill_rate", extend_levels="safety"),
+        Policy(service_measure="fill_rate", service_allocation="item", extend_levels="safety"),
         None,
         _curves(),
     )
@@ -96,7 +99,12 @@ def test_a_multiple_cut_by_the_cover_cap_promises_what_the_backtest_gave_at_the_
     # target 0.98 needs 3 x the top safety stock (3 x 3.4550 = 10.37 units); a cap of 5
     # days at 1 a day leaves 5 / 3.4550 = 1.4472 x: between 1.25 (0.92) and 1.5 (0.94),
     # fill 0.92 + 0.02 (1.4472 - 1.25) / 0.25 = 0.9358, cycle 0.9995 + 0.0001 x 0.7887
-    settings = Policy(service_measure="fill_rate", max_cover_days=5.0, extend_levels="safety")
+    settings = Policy(
+        service_measure="fill_rate",
+        service_allocation="item",
+        max_cover_days=5.0,
+        extend_levels="safety",
+    )
     out = protection_levels(_row(service_level=0.98), settings, None, _curves()).row(0, named=True)
     top = Z_TOP * 0.5 * 5**0.5
     m = 5.0 / top
@@ -114,7 +122,7 @@ def test_a_target_above_every_multiple_scored_takes_the_largest_and_says_so():
     # 0.995 is above the 4 x multiple's 0.99: S = 5 + 4 x 3.4550 = 18.82, promising 0.99
     out = protection_levels(
         _row(service_level=0.995),
-        Policy(service_measure="fill_rate", extend_levels="safety"),
+        Policy(service_measure="fill_rate", service_allocation="item", extend_levels="safety"),
         None,
         _curves(),
     ).row(0, named=True)
@@ -132,7 +140,7 @@ def test_bootstrap_draws_scale_their_top_quantile_s_safety_stock():
     draws = _curves("lumpy", "bootstrap_block", lead, review)
     out = protection_levels(
         _row(demand_pattern="lumpy"),
-        Policy(service_measure="fill_rate", extend_levels="safety"),
+        Policy(service_measure="fill_rate", service_allocation="item", extend_levels="safety"),
         None,
         draws,
     )
@@ -202,7 +210,9 @@ def test_the_backtest_scores_safety_steps_like_the_grid_s_levels():
 def test_demand_steps_add_cover_to_the_top_level_s_stock():
     # extend_levels demand: S = S_0.999 + c mu. Target 0.95 -> c = 0.75 (first test):
     # S = 5 + 3.4550 + 0.75 x 5 = 12.205
-    settings = Policy(service_measure="fill_rate", extend_levels="demand")
+    settings = Policy(
+        service_measure="fill_rate", service_allocation="item", extend_levels="demand"
+    )
     out = protection_levels(_row(), settings, None, _curves()).row(0, named=True)
     assert out["reorder_point"] == pytest.approx(5 + Z_TOP * 0.5 * 5**0.5 + 0.75 * 5)
     assert out["reorder_point"] == pytest.approx(12.205, abs=1e-3)
@@ -217,7 +227,12 @@ def test_demand_steps_add_cover_to_the_top_level_s_stock():
 def test_a_demand_step_cut_by_the_cover_cap_promises_the_curve_at_the_cap():
     # target 0.98 -> c = 2 (0.98); the 5-day cap leaves c = (5 - 3.4550) / 5 = 0.3090:
     # fill 0.92 + 0.02 (0.3090 - 0.25) / 0.25 = 0.92472
-    settings = Policy(service_measure="fill_rate", max_cover_days=5.0, extend_levels="demand")
+    settings = Policy(
+        service_measure="fill_rate",
+        service_allocation="item",
+        max_cover_days=5.0,
+        extend_levels="demand",
+    )
     out = protection_levels(_row(service_level=0.98), settings, None, _curves()).row(0, named=True)
     c = (5.0 - Z_TOP * 0.5 * 5**0.5) / 5.0
     assert c == pytest.approx(0.3090, abs=1e-4)
@@ -249,12 +264,13 @@ def test_the_backtest_scores_demand_steps_beyond_the_top_level():
     assert path_fill[CALIBRATION_GRID.size :] == pytest.approx(fill[CALIBRATION_GRID.size :])
 
 
-def test_by_default_only_cycle_service_targets_are_scored_beyond_the_top_level():
-    # cycle targets are scored on the replayed lost-sales path, fill-rate targets with a
-    # lower bound of the shortage unless the path is replayed for them too
+def test_by_default_both_service_measures_are_scored_beyond_the_top_level():
+    # the demand steps for cycle and fill-rate targets (with the pattern allocation, see
+    # test_service_allocation.py); `cycle` keeps fill-rate targets at the top level
     assert extension_scored(Policy()) == "demand"
-    assert extension_scored(Policy(service_measure="fill_rate")) is None
-    fill = Policy(service_measure="fill_rate", extend_levels="demand")
-    assert extension_scored(fill) == "demand"
+    assert extension_scored(Policy(service_measure="fill_rate")) == "demand"
+    only_cycle = Policy(service_measure="fill_rate", extend_levels="cycle")
+    assert extension_scored(only_cycle) is None
+    assert extension_scored(Policy(extend_levels="cycle")) == "demand"
     assert extension_scored(Policy(extend_levels="safety")) == "safety"
     assert extension_scored(Policy(extend_levels="none")) is None

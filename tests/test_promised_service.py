@@ -132,7 +132,7 @@ def test_a_target_above_the_backtest_curve_promises_the_curve_top():
     # reached: S sits at the top level and promises 0.899
     curves = {"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID - 0.1)}
     draws = _draws({"smooth": "parametric"}, curves)
-    settings = Policy(service_measure="fill_rate")
+    settings = Policy(service_measure="fill_rate", service_allocation="item")
     row = _row(demand_pattern="smooth", sigma_day=0.5)
     reached = protection_levels(row.with_columns(service_level=pl.lit(0.8)), settings, None, draws)
     assert reached["ltd_method"][0] == "parametric"

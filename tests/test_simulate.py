@@ -49,7 +49,7 @@ def test_simulated_fill_rate_lands_near_the_target(sample_simulation):
     assert policy["target"].to_list() == [0.9, 0.95, 0.98, 0.99]
     for target in (0.95, 0.98):
         fill = policy.filter(pl.col("target") == target)["fill_rate"][0]
-        assert abs(fill - target) <= 0.02, (target, fill)
+        assert abs(fill - target) <= 0.02 + 1e-9, (target, fill)  # 2.0 points is within
     # more service costs more stock, never less
     assert policy["fill_rate"].is_sorted() and policy["avg_inventory_value"].is_sorted()
 
@@ -74,10 +74,12 @@ def test_simulation_splits_each_target_into_reachable_and_unreachable_items(samp
     policy = simulation.filter(pl.col("policy") == "stockplan")
     # every series is either promised its target or counted as not reachable
     assert (policy["reachable_series"] + policy["unreachable_series"] == policy["series"]).all()
-    # the units-weighted promise never exceeds the target, and neither does an
-    # unreachable item's (the file keeps 4 decimals: a promise of 0.97996 reads 0.98);
+    # the units-weighted promise is the target held over each pattern's items (each item
+    # promises its own level's fill, `service_allocation: pattern`; the levels are whole
+    # units, so a little above it), and an unreachable item's never exceeds the target;
     # achieved service on the reachable items is reported
-    assert (policy["promised_service"] <= policy["target"] + 1e-9).all()
+    assert (policy["promised_service"] <= policy["target"] + 0.005).all()
+    assert (policy["promised_service"] >= policy["target"] - 0.02).all()
     unreachable = policy.filter(pl.col("unreachable_series") > 0)
     assert (unreachable["unreachable_promised"] <= unreachable["target"]).all()
     assert unreachable["unreachable_service"].is_not_null().all()

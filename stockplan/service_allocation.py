@@ -1,0 +1,253 @@
+"""A demand pattern's fill-rate target met in aggregate at the least stock value
+(`policy.service_allocation: pattern`).
+
+The multi-item allocation of Silver, Pyke & Thomas (2017, *Inventory and Production
+Management in Supply Chains*, 4th ed., ch. 7): choose each item's order-up-to level S_i to
+
+    minimise  sum_i c_i S_i   subject to   sum_i ES_i(S_i) <= B
+
+with c_i the unit cost, ES_i(S) the item's expected units short per review period under
+its own lead-time demand and B the shortage the pattern's fill-rate target allows. The
+Lagrangian min_S c_i S + lambda ES_i(S) separates per item; at its optimum every item's
+marginal fill per unit of stock value is the same, c_i / (-dES_i / dS) = lambda (for the
+normal loss -dES/dS = P(T > S), so P(stockout)_i = c_i / lambda: cheap items are served
+more, dear ones less), and lambda is the one whose total shortage meets B.
+
+Each item's levels are those the calibration already maps a target to (the quantile
+levels of `CALIBRATION_GRID`, then the steps beyond the top that were scored,
+`CALIBRATION_KNOB`), and the backtest's correction of the pooled curve is kept: an item's
+shortage at a level is its own plus its share (by demand) of what the pattern's curve
+shows beyond the items' own at that level, and B is that shortage at the levels the
+target gets with one knob for the whole pattern (`recalibrated_level`). The allocation
+only moves stock between the pattern's items to hold B at less value; each item's own
+promise is 1 - its shortage / Q at its level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from stockplan.lead_time_demand import (
+    CALIBRATION_GRID,
+    CALIBRATION_KNOB,
+    SERIES_PER_BLOCK,
+    LeadTimeDemand,
+    _draw_rows,
+    cycle_service_level_stock,
+    discrete_quantile,
+    extended_stocks,
+)
+
+_BISECTIONS = 200
+
+
+def allocate_levels(
+    cost: np.ndarray,
+    stock: np.ndarray,
+    shortage: np.ndarray,
+    group: np.ndarray,
+    budget: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(stock, expected shortage) per row: per group g the levels with the least
+    sum c_i S_i whose total expected units short is budget[g], each row's level on its
+    own grid `stock` [rows, levels] with `shortage` [rows, levels] (non-increasing along
+    a row).
+
+    Lagrangian relaxation (Everett 1963; Silver, Pyke & Thomas 2017, ch. 7): for a price
+    lambda_g per unit short each row takes argmin_j c_i S_ij + lambda_g ES_ij; the total
+    shortage falls as lambda_g rises, and lambda_g is bisected (on a log scale, every
+    group at once) to the price where the total crosses the budget. The rows whose choice
+    changes at that price move the same share theta of the way from their choice below
+    it to their choice above it (S and ES linear in theta), theta setting the total to
+    the budget: the optimum over the grid's lower convex hull, whose ES is at most the
+    true loss's at the interpolated S (the loss is convex in S). A group whose budget even
+    its largest levels cannot meet takes them. `group` holds 0 .. G - 1."""
+    cost = np.asarray(cost, dtype=float)[:, None]
+    stock = np.asarray(stock, dtype=float)
+    shortage = np.asarray(shortage, dtype=float)
+    group = np.asarray(group, dtype=np.intp)
+    budget = np.asarray(budget, dtype=float)
+    groups = budget.size
+    value = cost * stock
+    # the largest price any step between neighbouring levels asks: beyond it every row
+    # takes its least shortage
+    with np.errstate(divide="ignore", invalid="ignore"):
+        price = np.diff(value, axis=1) / -np.diff(shortage, axis=1)
+    price = np.where(np.isfinite(price) & (price > 0), price, 0.0)
+    top = np.log(max(float(price.max(initial=0.0)), 1e-12) * 4.0)
+    low = np.full(groups, top - 80.0)
+    high = np.full(groups, top)
+    rows = np.arange(stock.shape[0])
+
+    def total(log_price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pick = np.argmin(value + np.exp(log_price)[group][:, None] * shortage, axis=1)
+        return pick, np.bincount(group, shortage[rows, pick], minlength=groups)
+
+    for _ in range(_BISECTIONS):
+        mid = (low + high) / 2.0
+        _, short = total(mid)
+        ok = short <= budget
+        high = np.where(ok, mid, high)
+        low = np.where(ok, low, mid)
+    above, short_above = total(high)
+    below, short_below = total(low)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = (short_below - budget) / (short_below - short_above)
+    theta = np.where(short_below > short_above, np.clip(theta, 0.0, 1.0), 1.0)[group]
+    s_below, s_above = stock[rows, below], stock[rows, above]
+    e_below, e_above = shortage[rows, below], shortage[rows, above]
+    return s_below + theta * (s_above - s_below), e_below + theta * (e_above - e_below)
+
+
+def knob_stocks(
+    frame: pl.DataFrame,
+    ltd: LeadTimeDemand,
+    knobs: int,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    drawn: np.ndarray,
+    discrete: np.ndarray,
+    extend: str,
+) -> np.ndarray:
+    """[rows, knobs] the order-up-to level of each row at the first `knobs` points of
+    CALIBRATION_KNOB, as `protection_levels` sets it at that knob: from the row's
+    bootstrap draws on `drawn` rows (the conditional quantile of T among draws with
+    D_R > 0, rescaled to the forecast and rounded up, as `empirical_order_up_to`), else
+    mu + z sigma (normal) or the Poisson / negative binomial quantile (`discrete`); beyond
+    the grid's top S_0.999 + c B (`extended_stocks`)."""
+    levels = CALIBRATION_GRID
+    n = frame.height
+    out = np.full((n, levels.size), np.nan)
+    q = np.broadcast_to(levels, (n, levels.size))
+    normal = mu[:, None] + stats.norm.ppf(q) * sigma[:, None]
+    counted = discrete_quantile(q, mu[:, None], np.maximum(sigma**2, mu)[:, None])
+    out[:] = np.where(discrete[:, None], counted, normal)
+    if knobs > levels.size:
+        out = extended_stocks(out, mu, extend)
+    found, pick = _draw_rows(frame, ltd)
+    pick = pick[drawn[found]]
+    usable = found & drawn
+    if usable.any():
+        blocks = range(0, pick.size, SERIES_PER_BLOCK)
+        table = np.broadcast_to(levels, (pick.size, levels.size))
+        own = np.concatenate(
+            [
+                cycle_service_level_stock(
+                    ltd.lead[pick[lo : lo + SERIES_PER_BLOCK]],
+                    ltd.review[pick[lo : lo + SERIES_PER_BLOCK]],
+                    table[lo : lo + SERIES_PER_BLOCK],
+                )
+                for lo in blocks
+            ]
+        )
+        protection = (frame["lead_time_days"] + frame["review_days"]).to_numpy().astype(float)
+        mean = protection[usable] * ltd.mean_day[pick]  # the draws' mean over L + R
+        if knobs > levels.size:
+            own = extended_stocks(own, mean, extend)
+        scale = mu[usable] / mean
+        out[usable] = np.ceil(own * scale[:, None] - 1e-9)
+    return out[:, :knobs]
+
+
+def knob_of_stock(stock: np.ndarray, grid: np.ndarray, knobs: np.ndarray) -> np.ndarray:
+    """The knob of each row's `stock` on its own grid of stocks ([rows, levels], rising):
+    linear between the two levels it lies between, the end knob outside them."""
+    grid = np.maximum.accumulate(grid, axis=1)
+    above = (grid < stock[:, None] - 1e-9).sum(axis=1)
+    hi = np.clip(above, 0, grid.shape[1] - 1)
+    lo = np.clip(hi - 1, 0, grid.shape[1] - 1)
+    rows = np.arange(grid.shape[0])
+    s_lo, s_hi = grid[rows, lo], grid[rows, hi]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        part = np.where(s_hi > s_lo, (stock - s_lo) / (s_hi - s_lo), 1.0)
+    return knobs[lo] + np.clip(part, 0.0, 1.0) * (knobs[hi] - knobs[lo])
+
+
+def allocate_pattern_service(
+    frame: pl.DataFrame,
+    ltd: LeadTimeDemand,
+    rows: np.ndarray,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    cycle_qty: np.ndarray,
+    discrete: np.ndarray,
+    drawn: np.ndarray,
+    unit_cost: np.ndarray,
+    cap: np.ndarray,
+    extend: str,
+    default_stock: np.ndarray,
+    service: Callable[..., tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(order-up-to level, knob, capped, fill rate promised) of the `rows` of `frame`,
+    chosen per demand pattern and target (`service_level`) by `allocate_levels` over the
+    levels of `knob_stocks` (each cut at `cap`, the `max_cover_days` safety stock).
+
+    A row's expected units short per review period at a level: its own (1 - fill) Q
+    (`service`, i.e. `service_at_level`: the row's draws or the normal loss, Q =
+    `cycle_qty`) plus Q e(knob), where e is the shortage per unit of demand that the
+    pattern's backtest curve reached at that knob beyond the rows' own sum,
+    e = (1 - f) - sum own / sum Q (where positive): what the forecast's
+    misses add, spread over the items by their demand, so that with one knob for all the
+    rows' shortage is the curve's, and a step beyond the grid's top (where the draws see
+    no shortage) still buys what the backtest measured. The budget is that shortage at
+    each row's `default_stock` (the pattern's one knob), summed per group: the allocation
+    moves stock between a group's items at the same backtest fill rate. The knob is where
+    the chosen level lies on the row's grid (`knob_of_stock`); the promise is
+    1 - shortage / Q at the chosen level. Arrays are per row of `frame`; only `rows` are
+    set (NaN elsewhere)."""
+    n = frame.height
+    stock_out = np.full(n, np.nan)
+    knob_out = np.full(n, np.nan)
+    fill_out = np.full(n, np.nan)
+    capped_out = np.zeros(n, dtype=bool)
+    if not rows.any():
+        return stock_out, knob_out, capped_out, fill_out
+    sub = frame.filter(pl.Series(rows))
+    patterns = sub["demand_pattern"].to_numpy().astype(str)
+    sizes = np.array([ltd.calibration[p][1].size if p in ltd.calibration else 0 for p in patterns])
+    knobs = int(sizes.max())
+    points = CALIBRATION_KNOB[:knobs]
+    m, s, q, disc, own = mu[rows], sigma[rows], cycle_qty[rows], discrete[rows], drawn[rows]
+    grid = knob_stocks(sub, ltd, knobs, m, s, own, disc, extend)
+    # a pattern scored at fewer knobs keeps its last level beyond them
+    last = np.minimum(np.arange(knobs)[None, :], sizes[:, None] - 1)
+    grid = np.take_along_axis(grid, last, axis=1)
+    ceiling = (m + cap[rows])[:, None]
+    held = np.minimum(grid, ceiling)
+    shortage = np.empty_like(held)
+    for j in range(knobs):  # one column of levels at a time, every row at once
+        _, fill = service(sub, held[:, j], m, s, q, disc, ltd, own)
+        shortage[:, j] = (1.0 - fill) * q
+    shortage = np.minimum.accumulate(shortage, axis=1)
+    # the pattern's shortage per unit of demand that the rows' own distributions do not
+    # see at each knob: the curve's (1 - f) sum Q less their own sum, over sum Q
+    at = np.column_stack([knob_of_stock(held[:, j], grid, points) for j in range(knobs)])
+    default_knob = knob_of_stock(default_stock[rows], grid, points)
+    _, default_fill = service(sub, default_stock[rows], m, s, q, disc, ltd, own)
+    allowed = (1.0 - default_fill) * q
+    for pattern in np.unique(patterns):  # the four demand patterns, not the series
+        mine = patterns == pattern
+        curve = np.maximum.accumulate(np.asarray(ltd.calibration[pattern][1], dtype=float))
+        curve = np.concatenate([curve, np.full(max(knobs - curve.size, 0), curve[-1])])
+        demand = q[mine].sum()
+        unseen = (1.0 - curve) - shortage[mine].sum(axis=0) / demand if demand > 0 else 0.0
+        unseen = np.maximum(unseen, 0.0)
+        extra = q[mine, None] * np.interp(at[mine], points, unseen)
+        shortage[mine] = np.minimum.accumulate(shortage[mine] + extra, axis=1)
+        allowed[mine] += q[mine] * np.interp(default_knob[mine], points, unseen)
+    target = sub["service_level"].to_numpy().astype(float)
+    key = pl.DataFrame({"pattern": patterns, "target": target})
+    group = key.select(pl.struct("pattern", "target").rank("dense") - 1).to_series()
+    group = group.to_numpy().astype(np.intp)
+    budget = np.bincount(group, allowed)
+    chosen, short = allocate_levels(unit_cost[rows], held, shortage, group, budget)
+    stock_out[rows] = chosen
+    knob_out[rows] = knob_of_stock(chosen, grid, points)
+    capped_out[rows] = chosen >= ceiling[:, 0] - 1e-9
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fill_out[rows] = np.where(q > 0, np.clip(1.0 - short / q, 0.0, 1.0), 1.0)
+    return stock_out, knob_out, capped_out, fill_out

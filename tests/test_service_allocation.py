@@ -1,0 +1,219 @@
+"""A demand pattern's fill-rate target met in aggregate at the least stock value
+(`policy.service_allocation: pattern`, Silver, Pyke & Thomas ch. 7).
+
+Expected numbers come from scipy (normal loss, root finder) or a brute-force search
+written out here, never from the code under test.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import optimize, stats
+
+from stockplan.config import Policy
+from stockplan.lead_time_demand import CALIBRATION_GRID, LeadTimeDemand
+from stockplan.policy import protection_levels
+from stockplan.reorder import unreachable_service_note
+from stockplan.service_allocation import allocate_levels, knob_stocks
+
+
+def _loss(k: np.ndarray) -> np.ndarray:
+    """Standard normal loss G(k) = phi(k) - k (1 - Phi(k)), from scipy."""
+    return stats.norm.pdf(k) - k * stats.norm.sf(k)
+
+
+def test_allocation_meets_the_aggregate_fill_rate_at_the_textbook_optimum():
+    # Three items, normal lead-time demand, Q = 70 units per review each, fill rate 0.99
+    # over the three together: E[short] = sum sigma_i G(k_i) = 0.01 * 210 = 2.1 units.
+    # Minimising sum c_i sigma_i k_i subject to that, the Lagrangian's condition is
+    # c_i = lambda (1 - Phi(k_i)): P(stockout)_i = c_i / lambda (Silver et al. ch. 7).
+    sigma = np.array([10.0, 20.0, 30.0])
+    cost = np.array([1.0, 8.0, 3.0])
+    allowed = 0.01 * 3 * 70.0
+
+    def short(lam: float) -> float:
+        k = stats.norm.isf(cost / lam)
+        return float((sigma * _loss(k)).sum()) - allowed
+
+    lam = optimize.brentq(short, cost.max() * 1.0001, 1e7)
+    k_opt = stats.norm.isf(cost / lam)  # 2.12, 1.09, 1.63 (lambda = 58.3)
+    k = np.arange(-1.0, 4.0, 0.001)
+    stock = sigma[:, None] * k[None, :]  # S - mu
+    shortage = sigma[:, None] * _loss(k)[None, :]
+    level, expected = allocate_levels(cost, stock, shortage, np.zeros(3, int), np.array([allowed]))
+    np.testing.assert_allclose(level / sigma, k_opt, atol=0.005)
+    assert expected.sum() == pytest.approx(allowed, rel=1e-6)
+    assert 1.0 - (sigma * _loss(level / sigma)).sum() / 210.0 >= 0.99 - 1e-6
+    # the same fill rate promised by each item alone: G(k_i) = 0.01 * 70 / sigma_i
+    k_each = np.array([optimize.brentq(lambda x, t=t: _loss(x) - t, -5, 8) for t in 0.7 / sigma])
+    each_value = (cost * sigma * k_each).sum()  # k = 1.09, 1.42, 1.60: 382.1 against 342.9
+    assert (cost * level).sum() < each_value - 20.0
+    # the dear item gives up service, the cheap ones carry it
+    assert k_opt[1] < k_each[1] and k_opt[0] > k_each[0]
+
+
+def test_each_group_gets_its_own_price():
+    # Two groups of one item each: each must meet its own budget, whatever the other does.
+    k = np.arange(-1.0, 4.0, 0.001)
+    stock = np.vstack([10.0 * k, 10.0 * k])
+    shortage = np.vstack([10.0 * _loss(k), 10.0 * _loss(k)])
+    level, _ = allocate_levels(
+        np.array([1.0, 50.0]), stock, shortage, np.array([0, 1]), np.array([0.5, 2.0])
+    )
+    # one item per group: G(k) = budget / sigma, k from scipy's root finder
+    expected = [optimize.brentq(lambda x, t=t: _loss(x) - t, -5, 8) for t in (0.05, 0.2)]
+    np.testing.assert_allclose(level / 10.0, expected, atol=0.002)
+
+
+def _three_items(allocation: str | None) -> pl.DataFrame:
+    """Three smooth (R, S) items, d = 10 a day, L = R = 7 (mu = 140, Q = 70), sigma_LTD
+    = sqrt(14) x 2 / 4 / 6, unit costs 1 / 5 / 2, fill-rate target 0.95, whose pattern's
+    backtest curve is the identity (fill rate q at quantile level q), so the target's one
+    knob is the level 0.95 for every item."""
+    frame = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C"],
+            "location": ["W"] * 3,
+            "forecast_per_day": [10.0] * 3,
+            "demand_protection": [140.0] * 3,
+            "sigma_day": [2.0, 4.0, 6.0],
+            "lead_time_days": [7.0] * 3,
+            "lead_time_std_days": [0.0] * 3,
+            "review_days": [7.0] * 3,
+            "service_level": [0.95] * 3,
+            "demand_pattern": ["smooth"] * 3,
+            "unit_cost": [1.0, 5.0, 2.0],
+        }
+    )
+    ltd = LeadTimeDemand(
+        keys=frame.select("sku", "location"),
+        lead=np.zeros((3, 1), dtype=np.float32),
+        review=np.zeros((3, 1), dtype=np.float32),
+        mean_day=np.full(3, np.nan),  # no draws: the parametric normal sets S
+        days=np.zeros(3, dtype=int),
+        methods={"smooth": "parametric"},
+        calibration={"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID.copy())},
+    )
+    settings = Policy(service_measure="fill_rate")
+    if allocation is not None:
+        settings = Policy(service_measure="fill_rate", service_allocation=allocation)
+    return protection_levels(frame, settings, None, ltd)
+
+
+def test_pattern_allocation_meets_the_target_in_aggregate_at_less_stock_value():
+    sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
+    cost = np.array([1.0, 5.0, 2.0])
+    q = CALIBRATION_GRID
+    z = stats.norm.ppf(q)
+    each = _three_items("item")
+    # one knob for the pattern: every item at z(0.95), each promising the target
+    np.testing.assert_allclose(
+        each["reorder_point"], 140.0 + stats.norm.ppf(0.95) * sigma, atol=1e-6
+    )
+    np.testing.assert_allclose(each["promised_service"], 0.95)
+    # The shortage an item's level is scored at: its own sigma G(z) plus its demand Q = 70
+    # times what the pattern's backtest curve (fill q at level q) shows beyond the three
+    # own shortages at that level, e(q) = (1 - q) - sum sigma G(z) / 210; the pattern's one
+    # knob 0.95 allows sum = (1 - 0.95) 210 = 10.5 units.
+    own = sigma[:, None] * _loss(z)[None, :]
+    unseen = np.maximum((1.0 - q) - own.sum(axis=0) / 210.0, 0.0)
+    short = own + 70.0 * unseen[None, :]
+    assert short[:, 9].sum() == pytest.approx(10.5)  # the level 0.95 for all three
+    # brute force over the 15 levels per item: the cheapest choice within 10.5 units
+    best = min(
+        (float((cost * sigma * z[list(c)]).sum()), c)
+        for c in itertools.product(range(z.size), repeat=3)
+        if sum(short[i, c[i]] for i in range(3)) <= 10.5 + 1e-9
+    )
+    out = _three_items("pattern")
+    level = out["reorder_point"].to_numpy()
+    value = float((cost * (level - 140.0)).sum())
+    # A (cheap, narrow) up to 0.995, C at 0.95, B (dear) between the levels 0.90 and 0.93;
+    # safety stock value 192.45 against 209.25 with one level for all, and no more than the
+    # best choice of grid levels (B between two levels, on the hull between them)
+    np.testing.assert_allclose(level[[0, 2]], 140.0 + sigma[[0, 2]] * z[[13, 9]])
+    assert 140.0 + sigma[1] * z[7] < level[1] < 140.0 + sigma[1] * z[8]
+    assert value == pytest.approx(192.455, abs=1e-3) and value <= best[0] + 1e-9
+    assert float((cost * (each["reorder_point"].to_numpy() - 140.0)).sum()) == pytest.approx(
+        209.2523, abs=1e-3
+    )
+    # each item's own promise 1 - short / 70; together (equal Q) the target exactly
+    promised = out["promised_service"].to_numpy()
+    np.testing.assert_allclose(promised[[0, 2]], 1.0 - short[[0, 2], [13, 9]] / 70.0)
+    assert promised[1] < 0.95 and promised.mean() == pytest.approx(0.95)
+    assert out["service_note"].str.contains("held over the demand pattern's items").all()
+    np.testing.assert_allclose(out["safety_stock"], level - 140.0)
+
+
+def test_cycle_targets_are_not_allocated():
+    frame = _three_items("item")
+    # the same rows under cycle service with the key set: one level for every item
+    settings = Policy(service_measure="cycle", service_allocation="pattern")
+    ltd = LeadTimeDemand(
+        keys=frame.select("sku", "location"),
+        lead=np.zeros((3, 1), dtype=np.float32),
+        review=np.zeros((3, 1), dtype=np.float32),
+        mean_day=np.full(3, np.nan),
+        days=np.zeros(3, dtype=int),
+        methods={"smooth": "parametric"},
+        calibration={"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID.copy())},
+    )
+    base = frame.drop(
+        "sigma_lead_time_demand", "safety_stock", "reorder_point", "order_up_to",
+        "order_cycle_qty", "eoq", "ltd_method", "promised_service", "service_note",
+    )  # fmt: skip
+    out = protection_levels(base, settings, None, ltd)
+    sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
+    np.testing.assert_allclose(
+        out["reorder_point"], 140.0 + stats.norm.ppf(0.95) * sigma, atol=1e-6
+    )
+
+
+def test_levels_from_the_draws_are_the_conditional_quantiles_and_the_steps_beyond():
+    # four equally likely draws of (D_L, D_R): T = 2, 4, 6, 8, every one with D_R > 0; the
+    # alpha-quantile of T is the ceil(4 alpha)-th smallest: 4 at 0.3 and 0.5, 6 at 0.6 to
+    # 0.75, 8 from 0.8; beyond the top S = 8 + c x 5 (mu over L + R) rounded up
+    frame = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["W"],
+            "lead_time_days": [3.0],
+            "review_days": [2.0],
+            "demand_protection": [5.0],
+        }
+    )
+    ltd = LeadTimeDemand(
+        keys=frame.select("sku", "location"),
+        lead=np.array([[0.0, 2.0, 4.0, 6.0]], dtype=np.float32),
+        review=np.array([[2.0, 2.0, 2.0, 2.0]], dtype=np.float32),
+        mean_day=np.array([1.0]),
+        days=np.array([100]),
+    )
+    one = np.array([True])
+    grid = knob_stocks(frame, ltd, 20, np.array([5.0]), np.array([1.0]), one, ~one, "demand")
+    expected = [4, 4, 6, 6, 6] + [8] * 10 + [10, 11, 13, 18, 23]
+    np.testing.assert_array_equal(grid[0], expected)
+
+
+def test_fill_rate_targets_are_allocated_over_the_pattern_by_default():
+    # the default plan's setting: the same levels as `service_allocation: pattern`
+    default = _three_items(None)
+    pattern = _three_items("pattern")
+    np.testing.assert_array_equal(default["reorder_point"], pattern["reorder_point"])
+    sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
+    # not the one level z(0.95) for all three
+    assert not np.allclose(default["reorder_point"], 140.0 + stats.norm.ppf(0.95) * sigma)
+
+
+def test_the_plan_summary_does_not_count_allocated_items_as_unreachable():
+    # B and C promise 0.907 and 0.948 by the allocation, not because 0.95 is out of reach:
+    # no summary line; the same rows with the per-item note are counted
+    out = _three_items("pattern")
+    assert (out["promised_service"].to_numpy()[1:] < 0.95).all()
+    assert unreachable_service_note(out) is None
+    alone = out.with_columns(pl.lit("").alias("service_note"))
+    assert unreachable_service_note(alone).startswith("service: 2 items cannot reach")
