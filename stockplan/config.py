@@ -281,6 +281,14 @@ class Policy(Section):
         "for: a plan run every week then recalibrates on every week of its history, not on "
         "the one week in four its planning date falls on.",
     )
+    promise_scoring: Literal["levels", "replayed"] = Field(
+        default="levels",
+        description="Where `promised_service` is read: on the calibration curve that set the "
+        "levels ('levels'), or, under lost sales, on a second curve of the same backtest "
+        "windows scored on the replayed path ('replayed': lost demand does not carry over, "
+        "each order arrives after its own drawn lead time, rounded to packs and MOQ, as "
+        "`simulate` runs it). The levels are the same either way.",
+    )
     calibrate_carry_stock: bool = Field(
         default=False,
         description="On the calibration backtest's lost-sales path, start each origin from "

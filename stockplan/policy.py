@@ -153,7 +153,8 @@ def protection_levels(
     Safety stock is capped at `max_cover_days` of mean demand. `promised_service` is the
     service the row can promise: the target, or where its final S gives less, that lower
     figure: under the row's own lead-time demand (`service_at_level`), read through the
-    backtest's calibration curve where the level was recalibrated (`calibrated_service`),
+    backtest's calibration curve where the level was recalibrated (`calibrated_service`;
+    with `promise_scoring: replayed` the same knob on the curve scored on the replayed path),
     per replenishment cycle for the min-max rows above. `service_note` then says the
     target is not reachable (at the cover cap, or above anything the backtest achieved)
     and what is.
@@ -291,7 +292,9 @@ def protection_levels(
         )
         for pattern, curves in lead_time_demand.calibration.items():
             rows = on_curve & (patterns == pattern)
-            cycle_own[rows], fill_own[rows] = calibrated_service(knob[rows], curves)
+            # read on the replayed path's curve where it was scored (`promise_scoring`)
+            promise = lead_time_demand.promise.get(pattern, curves)
+            cycle_own[rows], fill_own[rows] = calibrated_service(knob[rows], promise)
     if per_cycle.any():
         # back from the level per review period with demand to the replenishment cycle:
         # the inverse of `replenishment_cycle_level`, alpha = 1 - (1 - alpha_R) pi

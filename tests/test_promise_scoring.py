@@ -1,0 +1,156 @@
+"""`policy.promise_scoring`: the promise read on a second calibration curve, the levels not.
+
+Every expected number is worked out by hand in the comments (or taken from scipy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+
+from stockplan.config import Policy
+from stockplan.lead_time_demand import (
+    CALIBRATION_GRID,
+    PATTERN_KEYS,
+    PROMISE_SUMS,
+    LeadTimeDemand,
+    PendingDraws,
+    lead_time_demand_from,
+    promise_replayed,
+)
+from stockplan.policy import protection_levels
+
+LEVELS = CALIBRATION_GRID.size  # 15 quantile levels, 0.30 ... 0.999
+# the levels' fill curve rises from 0.50 to 0.80 at the top level, the replayed path's
+# from 0.60 to 0.85: a fill target of 0.90 is above both
+LEVEL_FILL = 0.5 + 0.3 * np.arange(LEVELS) / (LEVELS - 1)
+PROMISE_FILL = 0.6 + 0.25 * np.arange(LEVELS) / (LEVELS - 1)
+CYCLE = np.linspace(0.6, 0.99, LEVELS)
+
+
+def _row() -> pl.DataFrame:
+    # one smooth (R, S) row: 1 a day over L + R = 3 + 2 days, sigma_LTD = 1 x sqrt(5)
+    return pl.DataFrame(
+        [
+            {
+                "sku": "A",
+                "location": "W",
+                "forecast_per_day": 1.0,
+                "demand_protection": 5.0,
+                "sigma_day": 1.0,
+                "lead_time_days": 3.0,
+                "lead_time_std_days": 0.0,
+                "review_days": 2.0,
+                "service_level": 0.9,
+                "demand_pattern": "smooth",
+                "unit_cost": 1.0,
+                "policy_type": "rs",
+            }
+        ]
+    )
+
+
+def _curves(promise: dict) -> LeadTimeDemand:
+    return LeadTimeDemand(
+        keys=pl.DataFrame({"sku": ["A"], "location": ["W"]}),
+        lead=np.array([[0.0, 2.0, 4.0, 6.0]]),
+        review=np.array([[2.0, 2.0, 2.0, 2.0]]),
+        mean_day=np.array([1.0]),
+        days=np.array([100]),
+        methods={"smooth": "parametric"},
+        calibration={"smooth": (CYCLE, LEVEL_FILL)},
+        promise=promise,
+    )
+
+
+def test_promise_is_read_on_the_replayed_curve_and_the_level_stays():
+    # fill target 0.90 above the levels' curve (top 0.80): the knob is the top level 0.999,
+    # S = mu + z(0.999) sigma_LTD = 5 + 3.0902 x sqrt(5) = 11.910 (parametric normal), with
+    # or without the second curve. The promise is that curve's fill at 0.999: 0.80 on the
+    # levels' curve, 0.85 on the replayed path's.
+    settings = Policy(service_measure="fill_rate")
+    before = protection_levels(_row(), settings, None, _curves({}))
+    after = protection_levels(_row(), settings, None, _curves({"smooth": (CYCLE, PROMISE_FILL)}))
+    expected = 5.0 + stats.norm.ppf(0.999) * np.sqrt(5.0)
+    assert before["reorder_point"][0] == pytest.approx(expected, abs=1e-6)
+    assert after["reorder_point"][0] == before["reorder_point"][0]
+    assert after["safety_stock"][0] == before["safety_stock"][0]
+    assert before["promised_service"][0] == pytest.approx(0.80)
+    assert after["promised_service"][0] == pytest.approx(0.85)
+    assert (
+        "fill rate 90.0% is not reachable, this stock promises fill rate 85.0%"
+        in (after["service_note"][0])
+    )
+
+
+def test_promise_curve_at_or_above_the_target_promises_the_target():
+    # a replayed curve reaching 0.95 at the top: 0.95 >= 0.90, so the row promises its
+    # target and carries no note
+    settings = Policy(service_measure="fill_rate")
+    high = 0.6 + 0.35 * np.arange(LEVELS) / (LEVELS - 1)
+    out = protection_levels(_row(), settings, None, _curves({"smooth": (CYCLE, high)}))
+    assert out["promised_service"][0] == pytest.approx(0.9)
+    assert out["service_note"][0] == ""
+
+
+def _sums(fill: np.ndarray, cycle: np.ndarray, pattern: str) -> np.ndarray:
+    # [half, measure, level, pattern]: per origin half 50 cycles (served 50 x cycle service)
+    # and 50 units of review demand (short 50 x (1 - fill)) at every level
+    counts = np.zeros((4, 4, LEVELS, len(PATTERN_KEYS)))
+    p = PATTERN_KEYS.index(pattern)
+    for half in (0, 1):
+        counts[half, 0, :, p] = 50.0
+        counts[half, 1, :, p] = 50.0 * cycle
+        counts[half, 2, :, p] = 50.0
+        counts[half, 3, :, p] = 50.0 * (1.0 - fill)
+    return counts
+
+
+@pytest.mark.parametrize("pattern", ["smooth", "lumpy"])
+def test_promise_counts_give_the_promise_curve_and_leave_the_levels_curve(pattern):
+    # 100 cycles and 100 units per level over both halves: the levels' curve is the
+    # counts' 1 - short / demand = LEVEL_FILL, the promise's PROMISE_FILL. "smooth" is
+    # not a bootstrap pattern (the parametric curves of the rest), "lumpy" is one, with
+    # `lead_time_demand: parametric` forced
+    settings = Policy(service_measure="fill_rate", lead_time_demand="parametric")
+    keys = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["W"],
+            "lead_time_days": [3.0],
+            "lead_time_std_days": [0.0],
+            "demand_pattern": [pattern],
+        }
+    )
+    recent = np.ones((1, 60))
+    levels = {"parametric": _sums(LEVEL_FILL, CYCLE, pattern)}
+    both = levels | {PROMISE_SUMS + "parametric": _sums(PROMISE_FILL, CYCLE, pattern)}
+
+    def drawn(sums):
+        pending = PendingDraws(
+            keys, recent, np.array([3.0]), np.array([0.0]), 2, settings, False, 0, sums
+        )
+        return lead_time_demand_from(pending)
+
+    alone, with_promise = drawn(levels), drawn(both)
+    assert with_promise.methods[pattern] == "parametric"
+    np.testing.assert_allclose(with_promise.calibration[pattern][1], LEVEL_FILL)
+    np.testing.assert_allclose(with_promise.calibration[pattern][0], CYCLE)
+    np.testing.assert_allclose(with_promise.promise[pattern][1], PROMISE_FILL)
+    assert alone.promise == {}
+    np.testing.assert_array_equal(
+        alone.calibration[pattern][1], with_promise.calibration[pattern][1]
+    )
+    np.testing.assert_array_equal(alone.lead, with_promise.lead)
+
+
+def test_promise_is_scored_again_only_under_lost_sales_with_the_lower_bound_levels():
+    replayed = Policy(promise_scoring="replayed")
+    assert promise_replayed(replayed, backorder=False)
+    assert not promise_replayed(replayed, backorder=True)  # no lost sales to replay
+    assert not promise_replayed(Policy(), backorder=False)  # the default: levels' curve
+    # levels already scored on the replayed path: their curve is the promise's
+    both = Policy(promise_scoring="replayed", calibrate_lost_sales="replayed")
+    assert not promise_replayed(both, backorder=False)
