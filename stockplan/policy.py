@@ -156,8 +156,8 @@ def protection_levels(
     backtest's calibration curve where the level was recalibrated (`calibrated_service`;
     with `promise_scoring: replayed` the same knob on the curve scored on the replayed path),
     per replenishment cycle for the min-max rows above. `service_note` then says the
-    target is not reachable (at the cover cap, or above anything the backtest achieved)
-    and what is.
+    target is not reachable at the cover cap, or lies above anything the pattern's pooled
+    backtest achieved (a statement about the pattern, not the item), and what is promised.
     """
     d = frame["forecast_per_day"].to_numpy().astype(float)
     mu = frame["demand_protection"].to_numpy().astype(float)
@@ -326,10 +326,12 @@ def protection_levels(
                 )
             )
             .when(pl.Series(unreachable))
-            .then(
+            .then(  # the pattern's pooled curve, not this item's: say so
                 pl.format(
-                    "target not reachable: above what any level achieved in the backtest;"
-                    + promise,
+                    f"target above the demand pattern's backtest: no level reached {measure} "
+                    "{}% on the pattern's pooled windows; this stock promises fill rate {}% "
+                    "(cycle service {}%) there, a figure for the pattern, not for this item "
+                    "alone",
                     *percent,
                 )
             )
