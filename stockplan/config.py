@@ -283,8 +283,9 @@ class Policy(Section):
     )
     promise_scoring: Literal["levels", "replayed"] = Field(
         default="levels",
-        description="Where `promised_service` is read: on the calibration curve that set the "
-        "levels ('levels'), or, under lost sales, on a second curve of the same backtest "
+        description="Where `promised_service` is read for fill-rate targets: on the "
+        "calibration curve that set the levels ('levels'), or, under lost sales, on a second "
+        "curve of the same backtest "
         "windows scored on the replayed path ('replayed': lost demand does not carry over, "
         "each order arrives after its own drawn lead time, rounded to packs and MOQ, as "
         "`simulate` runs it). The levels are the same either way.",

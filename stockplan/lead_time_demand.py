@@ -853,10 +853,15 @@ ORDER_ROUNDING = ("moq", "pack_size", "max_order")
 
 def promise_replayed(settings: Policy, backorder: bool) -> bool:
     """Whether the backtest also scores its windows on the replayed lost-sales path for
-    `promised_service` alone (`policy.promise_scoring: replayed`): not where unmet demand
-    waits, nor where the levels' own curve is already scored so."""
+    `promised_service` alone (`policy.promise_scoring: replayed`): for fill-rate targets,
+    whose levels' curve counts a review period short by a lower bound of the lost-sales
+    shortage (cycle targets are scored on the lost-sales path already); not where unmet
+    demand waits, nor where the levels' own curve is already scored so."""
     return (
-        settings.promise_scoring == "replayed" and not backorder and not replayed_orders(settings)
+        settings.promise_scoring == "replayed"
+        and settings.service_measure == "fill_rate"
+        and not backorder
+        and not replayed_orders(settings)
     )
 
 

@@ -145,10 +145,15 @@ def test_promise_counts_give_the_promise_curve_and_leave_the_levels_curve(patter
 
 
 def test_promise_is_scored_again_only_under_lost_sales_with_the_lower_bound_levels():
-    replayed = Policy(promise_scoring="replayed")
+    replayed = Policy(promise_scoring="replayed", service_measure="fill_rate")
     assert promise_replayed(replayed, backorder=False)
     assert not promise_replayed(replayed, backorder=True)  # no lost sales to replay
-    assert not promise_replayed(Policy(), backorder=False)  # the default: levels' curve
+    assert not promise_replayed(Policy(service_measure="fill_rate"), backorder=False)
+    # cycle targets: their levels' curve is scored on the lost-sales path already
+    cycle = Policy(promise_scoring="replayed", service_measure="cycle")
+    assert not promise_replayed(cycle, backorder=False)
     # levels already scored on the replayed path: their curve is the promise's
-    both = Policy(promise_scoring="replayed", calibrate_lost_sales="replayed")
+    both = Policy(
+        promise_scoring="replayed", service_measure="fill_rate", calibrate_lost_sales="replayed"
+    )
     assert not promise_replayed(both, backorder=False)
