@@ -157,3 +157,22 @@ def test_promise_is_scored_again_only_under_lost_sales_with_the_lower_bound_leve
         promise_scoring="replayed", service_measure="fill_rate", calibrate_lost_sales="replayed"
     )
     assert not promise_replayed(both, backorder=False)
+
+
+def test_windows_bench_measures_what_each_window_sold_after_its_origin_over_its_forecast():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import promise_windows
+
+    # 1 a day for four days, then 3 a day (one day unmeasured, NaN, counts as 0): from day
+    # 0 over 4 days 4 / 4 = 1 a day against a forecast of 1; from day 4, (3 + 0 + 3 + 3) /
+    # 4 = 2.25 against 1; from day 6 the history ends after 2 days: 6 / 2 = 3 against 1.5
+    # = 2; a zero forecast gives inf
+    daily = np.array([[1.0, 1.0, 1.0, 1.0, 3.0, np.nan, 3.0, 3.0]])
+    ratio = promise_windows.demand_after_over_forecast(
+        daily, np.zeros(4, dtype=int), np.array([0, 4, 6, 0]), np.array([1.0, 1.0, 1.5, 0.0]), 4
+    )
+    np.testing.assert_allclose(ratio[:3], [1.0, 2.25, 2.0])
+    assert ratio[3] == np.inf
