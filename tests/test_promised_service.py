@@ -223,8 +223,9 @@ def test_the_plan_counts_the_items_that_cannot_reach_their_target_per_pattern():
         }
     )
     assert unreachable_service_note(orders) == (
-        "service: 3 items cannot reach their service target at sane stock (lumpy 2, "
-        "erratic 1; e.g. A, B, C); promised_service and service_note say what each can "
+        "service: 3 items are promised less than their service target (lumpy 2, "
+        "erratic 1; e.g. A, B, C): at the cover cap, or above what their demand pattern's "
+        "backtest reached; promised_service and service_note say which and what each can "
         "promise"
     )
     assert unreachable_service_note(orders.filter(pl.col("sku") == "D")) is None
