@@ -293,8 +293,8 @@ def protection_levels(
         for pattern, curves in lead_time_demand.calibration.items():
             rows = on_curve & (patterns == pattern)
             # read on the replayed path's curve where it was scored (`promise_scoring`)
-            promise = lead_time_demand.promise.get(pattern, curves)
-            cycle_own[rows], fill_own[rows] = calibrated_service(knob[rows], promise)
+            read_on = lead_time_demand.promise.get(pattern, curves)
+            cycle_own[rows], fill_own[rows] = calibrated_service(knob[rows], read_on)
     if per_cycle.any():
         # back from the level per review period with demand to the replenishment cycle:
         # the inverse of `replenishment_cycle_level`, alpha = 1 - (1 - alpha_R) pi
