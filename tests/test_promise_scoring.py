@@ -176,3 +176,50 @@ def test_windows_bench_measures_what_each_window_sold_after_its_origin_over_its_
     )
     np.testing.assert_allclose(ratio[:3], [1.0, 2.25, 2.0])
     assert ratio[3] == np.inf
+
+
+def test_the_backtest_scores_the_same_windows_again_for_the_promise_and_keeps_the_levels():
+    import datetime as dt
+
+    from stockplan.lead_time_demand import lead_time_demand_sums
+
+    # one item selling 1 a day, then 8 a day for the last 30 days; L = 14, R = 7
+    as_of = dt.date(2024, 12, 30)
+    days = np.arange(-7, 364)
+    sales = pl.DataFrame(
+        {
+            "date": [as_of - dt.timedelta(days=364 - int(d)) for d in days],
+            "sku": ["A"] * days.size,
+            "location": ["W"] * days.size,
+            "quantity": np.where(days >= 334, 8.0, 1.0),
+        }
+    )
+    lead_times = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["W"],
+            "lead_time_days": [14.0],
+            "lead_time_std_days": [0.0],
+            "demand_pattern": ["erratic"],
+        }
+    )
+
+    def sums(**policy):
+        settings = Policy(service_measure="fill_rate", **policy)
+        return lead_time_demand_sums(sales, lead_times, as_of, None, 7, settings).sums
+
+    levels, both = sums(), sums(promise_scoring="replayed")
+    methods = sorted(levels)
+    assert sorted(both) == sorted(methods + [PROMISE_SUMS + m for m in methods])
+    erratic = PATTERN_KEYS.index("erratic")
+    for method in methods:
+        np.testing.assert_array_equal(both[method], levels[method])  # the levels' counts
+        again = both[PROMISE_SUMS + method]
+        # the same review periods and their demand, scored again: only the shortage moves
+        np.testing.assert_array_equal(again[:, 0], levels[method][:, 0])
+        np.testing.assert_array_equal(again[:, 2], levels[method][:, 2])
+        assert again[:2, 2, 0, erratic].sum() > 0
+    # where unmet demand waits there is no lost-sales path to score: no second count
+    settings = Policy(service_measure="fill_rate", promise_scoring="replayed")
+    waiting = lead_time_demand_sums(sales, lead_times, as_of, None, 7, settings, backorder=True)
+    assert not any(m.startswith(PROMISE_SUMS) for m in waiting.sums)
