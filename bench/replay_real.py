@@ -301,7 +301,11 @@ def achieved_standard_error(
         numerator = pl.col("cycle_service_level") * pl.col("cycles")
         denominator = pl.col("cycles")
     rows = []
-    for (pattern, target), part in series.group_by("demand_pattern", "target"):
+    order = [c for c in ("demand_pattern", "target", "sku", "location") if c in series.columns]
+    ordered = series.sort(order)  # the same draws on every run
+    for (pattern, target), part in ordered.group_by(
+        "demand_pattern", "target", maintain_order=True
+    ):
         part = part.select(numerator.alias("num"), denominator.alias("den"))
         num, den = part["num"].to_numpy(), part["den"].to_numpy()
         picks = rng.integers(0, len(num), size=(draws, len(num)))
@@ -331,7 +335,10 @@ def promise_calibration(
         pl.col("units_before") / pl.col("days_before").clip(1)
     )
     ramp = pl.when(ratio <= ramp_limit).then(pl.lit(f"<= {ramp_limit:g}"))
-    frame = series.filter(pl.col("demand_pattern").is_in(PATTERNS)).select(
+    order = [c for c in ("demand_pattern", "target", "sku", "location") if c in series.columns]
+    # sorted: the same draws on every run
+    ordered = series.filter(pl.col("demand_pattern").is_in(PATTERNS)).sort(order)
+    frame = ordered.select(
         "demand_pattern",
         "target",
         ramp.otherwise(pl.lit(f"> {ramp_limit:g}")).alias("during_vs_before"),
@@ -342,7 +349,7 @@ def promise_calibration(
     rows = []
     for group in ("all", f"<= {ramp_limit:g}", f"> {ramp_limit:g}"):
         part = frame if group == "all" else frame.filter(pl.col("during_vs_before") == group)
-        for (pattern, target), g in part.group_by("demand_pattern", "target"):
+        for (pattern, target), g in part.group_by("demand_pattern", "target", maintain_order=True):
             w, p, s = (g[c].to_numpy().astype(float) for c in ("w", "p", "s"))
             if w.sum() <= 0:
                 continue
