@@ -21,6 +21,11 @@ during the replay over before it; the series grouped by that ratio; and per refi
 pattern the service the backtest's calibration curve reached at its top quantile level,
 the ceiling above which every target gets the same level.
 
+`promise_calibration`: per pattern and target, promised against achieved service with the
+gap's standard error over the series, on all series and on those whose demand per day
+during the replay stayed within twice what it was before the start (what a forecast made
+at the start could see) and the rest.
+
 `achieved_se`, last column of the targets table: the standard error of the achieved
 service over the pattern's series (series resampled with replacement), so a miss can be
 read against the noise of how many series the pattern has.
@@ -296,7 +301,11 @@ def achieved_standard_error(
         numerator = pl.col("cycle_service_level") * pl.col("cycles")
         denominator = pl.col("cycles")
     rows = []
-    for (pattern, target), part in series.group_by("demand_pattern", "target"):
+    order = [c for c in ("demand_pattern", "target", "sku", "location") if c in series.columns]
+    ordered = series.sort(order)  # the same draws on every run
+    for (pattern, target), part in ordered.group_by(
+        "demand_pattern", "target", maintain_order=True
+    ):
         part = part.select(numerator.alias("num"), denominator.alias("den"))
         num, den = part["num"].to_numpy(), part["den"].to_numpy()
         picks = rng.integers(0, len(num), size=(draws, len(num)))
@@ -305,6 +314,69 @@ def achieved_standard_error(
         rows.append({"pattern": pattern, "target": target, "achieved_se": np.nanstd(ratio)})
     return pl.DataFrame(
         rows, schema={"pattern": pl.String, "target": pl.Float64, "achieved_se": pl.Float64}
+    )
+
+
+def promise_calibration(
+    series: pl.DataFrame, measure: str, ramp_limit: float = 2.0, draws: int = 1000, seed: int = 0
+) -> pl.DataFrame:
+    """Per pattern and target, promised against achieved service on all series and split by
+    the series' demand per day during the replay over before it (at most `ramp_limit`, the
+    level a forecast made at the start could see, or above it): the series' promises
+    (`promised_service`) and service weighted by their demand (fill rate) or cycles (cycle
+    service), `gap_points` = 100 (achieved - promised) and its standard error over the
+    group's series (resampled with replacement, as `achieved_standard_error`)."""
+    rng = np.random.default_rng(seed)
+    if measure == "fill_rate":
+        weight, served = pl.col("demand_units"), pl.col("demand_units") - pl.col("unmet_units")
+    else:
+        weight, served = pl.col("cycles"), pl.col("cycle_service_level") * pl.col("cycles")
+    ratio = (pl.col("demand_units") / pl.col("days_counted").clip(1)) / (
+        pl.col("units_before") / pl.col("days_before").clip(1)
+    )
+    ramp = pl.when(ratio <= ramp_limit).then(pl.lit(f"<= {ramp_limit:g}"))
+    order = [c for c in ("demand_pattern", "target", "sku", "location") if c in series.columns]
+    # sorted: the same draws on every run
+    ordered = series.filter(pl.col("demand_pattern").is_in(PATTERNS)).sort(order)
+    frame = ordered.select(
+        "demand_pattern",
+        "target",
+        ramp.otherwise(pl.lit(f"> {ramp_limit:g}")).alias("during_vs_before"),
+        weight.alias("w"),
+        (pl.col("promised_service") * weight).alias("p"),
+        served.alias("s"),
+    )
+    rows = []
+    for group in ("all", f"<= {ramp_limit:g}", f"> {ramp_limit:g}"):
+        part = frame if group == "all" else frame.filter(pl.col("during_vs_before") == group)
+        for (pattern, target), g in part.group_by("demand_pattern", "target", maintain_order=True):
+            w, p, s = (g[c].to_numpy().astype(float) for c in ("w", "p", "s"))
+            if w.sum() <= 0:
+                continue
+            picks = rng.integers(0, len(w), size=(draws, len(w)))
+            totals = w[picks].sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                gaps = (s[picks].sum(axis=1) - p[picks].sum(axis=1)) / totals
+            rows.append(
+                {
+                    "pattern": pattern,
+                    "target": target,
+                    "during_vs_before": group,
+                    "series": len(w),
+                    "weight_share": w.sum(),
+                    "promised": p.sum() / w.sum(),
+                    "achieved": s.sum() / w.sum(),
+                    "gap_points": 100 * (s.sum() - p.sum()) / w.sum(),
+                    "gap_se_points": 100 * float(np.nanstd(gaps)),
+                }
+            )
+    out = pl.DataFrame(rows)
+    whole = pl.col("weight_share").filter(pl.col("during_vs_before") == "all").first()
+    return (
+        out.with_columns(pl.col("weight_share") / whole.over("pattern", "target"))
+        .with_columns(pl.col(pl.Float64).exclude("target").round(3))
+        .with_columns(pl.col("gap_points", "gap_se_points").round(1))
+        .sort("pattern", "target", "during_vs_before")
     )
 
 
@@ -437,6 +509,11 @@ def main() -> None:
             )
             print(f"\n## {measure} targets ({time.perf_counter() - started:.0f} s)\n")
             print(table)
+            print(
+                f"\n### {measure}: promised against achieved, all series and by demand per "
+                "day during the replay over before it\n"
+            )
+            print(promise_calibration(series, measure))
             print(f"\n### {measure}: the rule of thumb's curve per pattern\n")
             print(rule_table(by_pattern))
             print(f"\n### {measure}: items whose target is not reachable at sane stock\n")

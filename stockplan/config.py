@@ -289,6 +289,15 @@ class Policy(Section):
         "level where its fill gained per unit of stock value equals the others' (Silver, "
         "Pyke & Thomas ch. 7); each item's own promise is in promised_service.",
     )
+    promise_scoring: Literal["levels", "replayed"] = Field(
+        default="levels",
+        description="Where `promised_service` is read for fill-rate targets: on the "
+        "calibration curve that set the levels ('levels'), or, under lost sales, on a second "
+        "curve of the same backtest "
+        "windows scored on the replayed path ('replayed': lost demand does not carry over, "
+        "each order arrives after its own drawn lead time, rounded to packs and MOQ, as "
+        "`simulate` runs it). The levels are the same either way.",
+    )
     calibrate_carry_stock: bool = Field(
         default=False,
         description="On the calibration backtest's lost-sales path, start each origin from "
@@ -330,6 +339,18 @@ class Policy(Section):
     @classmethod
     def _class_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         return _check_class_keys(value)
+
+    @model_validator(mode="after")
+    def _promise_curve_needs_item_levels(self) -> Policy:
+        # the pattern allocation reads each item's promise off its own chosen level and the
+        # curve that set it; a second curve for the promise applies to items set one by one
+        if self.promise_scoring == "replayed" and self.service_allocation == "pattern":
+            raise ValueError(
+                "promise_scoring: replayed needs service_allocation: item (the pattern "
+                "allocation promises each item what its chosen level reaches on the levels' "
+                "curve)"
+            )
+        return self
 
 
 class Forecast(Section):

@@ -71,7 +71,10 @@ class LeadTimeDemand:
     methods: demand pattern -> "bootstrap_block" or "bootstrap_days" (which draws set S);
     backorder: unmet demand waits (else it is lost) in the fill-rate loss;
     calibration: demand pattern -> (cycle service, fill rate) achieved in the backtest at
-    the conditional quantiles CALIBRATION_GRID (see `backtest_calibration`).
+    the conditional quantiles CALIBRATION_GRID (see `backtest_calibration`);
+    promise: demand pattern -> the same curves scored on the replayed lost-sales path, where
+    `policy.promise_scoring` is "replayed" (`promised_service` is read there, the levels
+    from `calibration`).
     """
 
     keys: pl.DataFrame
@@ -82,6 +85,11 @@ class LeadTimeDemand:
     methods: dict[str, str] = field(default_factory=dict)
     backorder: bool = False
     calibration: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    promise: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+PROMISE_SUMS = "promise:"
+"""Prefix of the calibration counts scored for the promise alone (`promise_scoring`)."""
 
 
 def daily_demand(
@@ -659,13 +667,13 @@ def lead_time_demand_sums(
     discrete = keys["demand_pattern"].is_in(settings.discrete_patterns).fill_null(False).to_numpy()
     replayed = replayed_orders(settings)
     rounding = (
-        keys.select(
-            pl.col(c).cast(pl.Float64) if c in keys.columns else pl.lit(None, pl.Float64).alias(c)
-            for c in ORDER_ROUNDING
+        keys.with_columns(  # one row per series even where no column is there
+            pl.lit(None, pl.Float64).alias(c) for c in ORDER_ROUNDING if c not in keys.columns
         )
+        .select(pl.col(c).cast(pl.Float64) for c in ORDER_ROUNDING)
         .to_numpy()
         .astype(float)
-        if replayed
+        if replayed or promise_replayed(settings, backorder)
         else None
     )
     sums = (
@@ -689,7 +697,7 @@ def lead_time_demand_sums(
             classify=classify,
             discrete_patterns=settings.discrete_patterns,
             replayed=replayed,
-            order_rounding=rounding,
+            order_rounding=rounding if replayed else None,
             bootstrap_patterns=settings.bootstrap_patterns,
             extend_levels=extension_scored(settings),
             carry_stock=settings.calibrate_carry_stock,
@@ -697,6 +705,35 @@ def lead_time_demand_sums(
         if settings.calibrate and windows.height
         else {}
     )
+    if sums and promise_replayed(settings, backorder):
+        # the same windows, draws and levels scored as `simulate` runs them, for the
+        # promise alone: the lower-bound loss that sets fill-rate levels under-reads them
+        promise = calibration_sums(
+            keys,
+            daily,
+            start,
+            windows,
+            lead_mean,
+            lead_std,
+            r,
+            history,
+            backorder=backorder,
+            seed=seed,
+            sigma_day=sigma_day,
+            discrete=discrete,
+            forecast_age_days=forecast_age_days,
+            level_alpha=level_alpha,
+            bucket_days=bucket_days,
+            lost_sales_path=True,
+            classify=classify,
+            discrete_patterns=settings.discrete_patterns,
+            replayed=True,
+            order_rounding=rounding,
+            bootstrap_patterns=settings.bootstrap_patterns,
+            extend_levels=extension_scored(settings),
+            carry_stock=settings.calibrate_carry_stock,
+        )
+        sums = sums | {PROMISE_SUMS + method: counts for method, counts in promise.items()}
     recent = daily[:, -history:]
     return PendingDraws(keys, recent, lead_mean, lead_std, r, settings, backorder, seed, sums)
 
@@ -710,7 +747,14 @@ def lead_time_demand_from(
     keys, recent, settings = pending.keys, pending.recent, pending.settings
     lead_mean, lead_std, r, seed = pending.lead_mean, pending.lead_std, pending.r, pending.seed
     backorder = pending.backorder
-    calibration, held_out = calibration_curves(pending.sums if sums is None else sums)
+    every = pending.sums if sums is None else sums
+    calibration, held_out = calibration_curves(
+        {m: c for m, c in every.items() if not m.startswith(PROMISE_SUMS)}
+    )
+    promised = calibration_curves(
+        {m[len(PROMISE_SUMS) :]: c for m, c in every.items() if m.startswith(PROMISE_SUMS)}
+    )[0]
+    promise: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     candidates = (
         ("block", "days", "parametric")
         if settings.lead_time_demand == "auto"
@@ -727,6 +771,8 @@ def lead_time_demand_from(
         methods[pattern] = best if best == "parametric" else f"bootstrap_{best}"
         if pattern in calibration.get(best, {}):
             chosen[pattern] = calibration[best][pattern]
+        if pattern in promised.get(best, {}):
+            promise[pattern] = promised[best][pattern]
     # the other patterns keep the parametric levels, recalibrated on the same backtest:
     # sigma_e is a one-step error, too small for a forecast used for weeks, and the
     # sqrt(L + R) scaling assumes independent buckets (bench/smooth_diagnosis.py)
@@ -734,6 +780,8 @@ def lead_time_demand_from(
         if pattern not in settings.bootstrap_patterns:
             methods[pattern] = "parametric"
             chosen[pattern] = curves
+            if pattern in promised.get("parametric", {}):
+                promise[pattern] = promised["parametric"][pattern]
     draws = settings.bootstrap_draws
     days_patterns = [p for p, m in methods.items() if m == "bootstrap_days"]
     if candidates == ("days",):
@@ -754,7 +802,7 @@ def lead_time_demand_from(
         )
         lead[use_days], review[use_days], mean_day[use_days] = days.lead, days.review, days.mean_day
     return LeadTimeDemand(
-        keys.select(SERIES), lead, review, mean_day, base.days, methods, backorder, chosen
+        keys.select(SERIES), lead, review, mean_day, base.days, methods, backorder, chosen, promise
     )
 
 
@@ -801,6 +849,20 @@ def lost_sales_scoring(settings: Policy) -> bool:
 
 ORDER_ROUNDING = ("moq", "pack_size", "max_order")
 """Columns of the series that round the orders of the backtest's replayed path."""
+
+
+def promise_replayed(settings: Policy, backorder: bool) -> bool:
+    """Whether the backtest also scores its windows on the replayed lost-sales path for
+    `promised_service` alone (`policy.promise_scoring: replayed`): for fill-rate targets,
+    whose levels' curve counts a review period short by a lower bound of the lost-sales
+    shortage (cycle targets are scored on the lost-sales path already); not where unmet
+    demand waits, nor where the levels' own curve is already scored so."""
+    return (
+        settings.promise_scoring == "replayed"
+        and settings.service_measure == "fill_rate"
+        and not backorder
+        and not replayed_orders(settings)
+    )
 
 
 def replayed_orders(settings: Policy) -> bool:

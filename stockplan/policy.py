@@ -156,10 +156,11 @@ def protection_levels(
     Safety stock is capped at `max_cover_days` of mean demand. `promised_service` is the
     service the row can promise: the target, or where its final S gives less, that lower
     figure: under the row's own lead-time demand (`service_at_level`), read through the
-    backtest's calibration curve where the level was recalibrated (`calibrated_service`),
+    backtest's calibration curve where the level was recalibrated (`calibrated_service`;
+    with `promise_scoring: replayed` the same knob on the curve scored on the replayed path),
     per replenishment cycle for the min-max rows above. `service_note` then says the
-    target is not reachable (at the cover cap, or above anything the backtest achieved)
-    and what is.
+    target is not reachable at the cover cap, or lies above anything the pattern's pooled
+    backtest achieved (a statement about the pattern, not the item), and what is promised.
     """
     d = frame["forecast_per_day"].to_numpy().astype(float)
     mu = frame["demand_protection"].to_numpy().astype(float)
@@ -315,7 +316,9 @@ def protection_levels(
         knob = np.where(allocated, allocated_knob, knob)  # where its own level lies
         for pattern, curves in lead_time_demand.calibration.items():
             rows = on_curve & (patterns == pattern)
-            cycle_own[rows], fill_own[rows] = calibrated_service(knob[rows], curves)
+            # read on the replayed path's curve where it was scored (`promise_scoring`)
+            read_on = lead_time_demand.promise.get(pattern, curves)
+            cycle_own[rows], fill_own[rows] = calibrated_service(knob[rows], read_on)
         # an allocated item's own shortage at its level, corrected as its pattern's curve
         fill_own = np.where(allocated, allocated_fill, fill_own)
     if per_cycle.any():
@@ -358,10 +361,12 @@ def protection_levels(
                 )
             )
             .when(pl.Series(unreachable))
-            .then(
+            .then(  # the pattern's pooled curve, not this item's: say so
                 pl.format(
-                    "target not reachable: above what any level achieved in the backtest;"
-                    + promise,
+                    f"target above the demand pattern's backtest: no level reached {measure} "
+                    "{}% on the pattern's pooled windows; this stock promises fill rate {}% "
+                    "(cycle service {}%) there, a figure for the pattern, not for this item "
+                    "alone",
                     *percent,
                 )
             )

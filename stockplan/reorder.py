@@ -449,8 +449,9 @@ def _first_skus(lists: list[list[str]]) -> list[str]:
 
 
 def unreachable_service_note(orders: pl.DataFrame) -> str | None:
-    """A line for the buyer counting the items whose service target is not reachable at
-    sane stock (`promised_service` below `service_level`), per demand pattern."""
+    """A line for the buyer counting the items promised less than their service target
+    (`promised_service` below `service_level`: at the cover cap, or above their demand
+    pattern's backtest curve), per demand pattern."""
     if "promised_service" not in orders.columns:
         return None
     return unreachable_service_note_from([unreachable_service_sums(orders)])
@@ -481,9 +482,10 @@ def unreachable_service_note_from(sums: list[tuple[pl.DataFrame, list[str]]]) ->
         return None
     parts = ", ".join(f"{p or 'unclassified'} {n:,}" for p, n in counts.iter_rows())
     names = ", ".join(_first_skus([skus for _, skus in sums]))
-    return (
-        f"service: {total:,} items cannot reach their service target at sane stock "
-        f"({parts}; e.g. {names}); promised_service and service_note say what each can "
+    return (  # the cover cap is the item's limit; a pattern's backtest is not (README)
+        f"service: {total:,} items are promised less than their service target "
+        f"({parts}; e.g. {names}): at the cover cap, or above what their demand pattern's "
+        "backtest reached; promised_service and service_note say which and what each can "
         "promise"
     )
 

@@ -355,7 +355,8 @@ def lead_time_demand_pending(
     if config.policy.lead_time_demand == "parametric":
         return None
     series = lead_times.join(classes.select(*SERIES, "demand_pattern"), on=SERIES, how="left")
-    if attributes is not None and replayed_orders(config.policy):
+    replayed = replayed_orders(config.policy) or config.policy.promise_scoring == "replayed"
+    if attributes is not None and replayed:
         present = [c for c in ORDER_ROUNDING if c in attributes.columns and c not in series.columns]
         series = series.join(attributes.select("sku", *present), on="sku", how="left")
     return lead_time_demand_sums(

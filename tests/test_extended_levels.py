@@ -128,7 +128,7 @@ def test_a_target_above_every_multiple_scored_takes_the_largest_and_says_so():
     ).row(0, named=True)
     assert out["reorder_point"] == pytest.approx(5 + 4 * Z_TOP * 0.5 * 5**0.5)
     assert out["promised_service"] == pytest.approx(0.99)
-    assert out["service_note"].startswith("target not reachable: above what any level achieved")
+    assert out["service_note"].startswith("target above the demand pattern's backtest")
 
 
 def test_bootstrap_draws_scale_their_top_quantile_s_safety_stock():

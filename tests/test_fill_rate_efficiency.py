@@ -284,3 +284,42 @@ def test_replay_bench_reports_the_top_of_each_refits_calibration_curve():
     assert row["at_0.9"] == round(0.5 + 0.45 / 14 * 7, 3)
     assert row["at_0.99"] == round(0.5 + 0.45 / 14 * 11, 3)
     assert row["at_0.999"] == 0.95
+
+
+def test_replay_bench_sets_each_patterns_promise_against_what_it_achieved():
+    # A promised 0.8, served 90 of 100 at the level it had before (ratio 1); B promised 0.9,
+    # served 150 of 300 at three times it (ratio 3). Fill rate, weighted by demand: promised
+    # (80 + 270) / 400 = 0.875, achieved 240 / 400 = 0.6, gap -27.5 points; A alone +10
+    # (a quarter of the demand), B alone -40. Two series resampled: gap +10 (A, A), -40
+    # (B, B), -27.5 (A, B) with probability 1/4, 1/4, 1/2: mean -21.25, E[x^2] = 803.125,
+    # standard error sqrt(803.125 - 21.25^2) = 18.75 points
+    series = pl.DataFrame(
+        {
+            "sku": ["A", "B"],
+            "demand_pattern": ["lumpy", "lumpy"],
+            "target": [0.9, 0.9],
+            "promised_service": [0.8, 0.9],
+            "demand_units": [100.0, 300.0],
+            "unmet_units": [10.0, 150.0],
+            "cycle_service_level": [0.5, 1.0],
+            "cycles": [4.0, 1.0],
+            "days_counted": [100.0, 100.0],
+            "units_before": [100, 100],
+            "days_before": [100, 100],
+        }
+    )
+    bench = _replay_bench()
+    fill = bench.promise_calibration(series, "fill_rate")
+    assert fill["during_vs_before"].to_list() == ["<= 2", "> 2", "all"]
+    assert fill["promised"].to_list() == [0.8, 0.9, 0.875]
+    assert fill["achieved"].to_list() == [0.9, 0.5, 0.6]
+    assert fill["gap_points"].to_list() == [10.0, -40.0, -27.5]
+    assert fill["weight_share"].to_list() == [0.25, 0.75, 1.0]
+    assert fill["gap_se_points"][:2].to_list() == [0.0, 0.0]
+    assert fill["gap_se_points"][2] == pytest.approx(18.75, rel=0.1)
+    # cycle service weighted by cycles: promised (0.8 x 4 + 0.9) / 5 = 0.82, achieved
+    # (0.5 x 4 + 1) / 5 = 0.6
+    cycle = bench.promise_calibration(series, "cycle").filter(pl.col("during_vs_before") == "all")
+    assert cycle["promised"][0] == pytest.approx(0.82)
+    assert cycle["achieved"][0] == pytest.approx(0.6)
+    assert cycle["gap_points"][0] == pytest.approx(-22.0)

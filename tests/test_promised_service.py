@@ -143,8 +143,11 @@ def test_a_target_above_the_backtest_curve_promises_the_curve_top():
     above = protection_levels(row.with_columns(service_level=pl.lit(0.95)), settings, None, draws)
     assert above["promised_service"][0] == pytest.approx(0.899)
     note = above["service_note"][0]
-    assert note.startswith("target not reachable: above what any level achieved")
-    assert "promises fill rate 89.9% (cycle service 99.9%)" in note
+    # above the pattern's pooled curve is said as such, not as this item's limit
+    assert note.startswith("target above the demand pattern's backtest: no level reached")
+    assert "fill rate 95.0% on the pattern's pooled windows" in note
+    assert "promises fill rate 89.9% (cycle service 99.9%) there" in note
+    assert note.endswith("a figure for the pattern, not for this item alone")
 
 
 def test_discrete_cdf_is_the_poisson_or_negative_binomial_of_the_quantile():
@@ -220,8 +223,9 @@ def test_the_plan_counts_the_items_that_cannot_reach_their_target_per_pattern():
         }
     )
     assert unreachable_service_note(orders) == (
-        "service: 3 items cannot reach their service target at sane stock (lumpy 2, "
-        "erratic 1; e.g. A, B, C); promised_service and service_note say what each can "
+        "service: 3 items are promised less than their service target (lumpy 2, "
+        "erratic 1; e.g. A, B, C): at the cover cap, or above what their demand pattern's "
+        "backtest reached; promised_service and service_note say which and what each can "
         "promise"
     )
     assert unreachable_service_note(orders.filter(pl.col("sku") == "D")) is None

@@ -216,4 +216,6 @@ def test_the_plan_summary_does_not_count_allocated_items_as_unreachable():
     assert (out["promised_service"].to_numpy()[1:] < 0.95).all()
     assert unreachable_service_note(out) is None
     alone = out.with_columns(pl.lit("").alias("service_note"))
-    assert unreachable_service_note(alone).startswith("service: 2 items cannot reach")
+    assert unreachable_service_note(alone).startswith(
+        "service: 2 items are promised less than their service target"
+    )
