@@ -257,13 +257,14 @@ class Policy(Section):
         description="Recalibrate the bootstrap's quantiles per demand pattern on the "
         "forecast's backtest windows (and choose the bootstrap there, with 'auto').",
     )
-    calibrate_lost_sales: bool | Literal["cycle", "replayed"] = Field(
+    calibrate_lost_sales: bool | Literal["cycle", "replayed", "replayed_fill_rate"] = Field(
         default="cycle",
         description="Under lost sales, score each backtest review period by replaying the "
         "(R, S) policy on the actual days (lost demand does not carry over) instead of T > S: "
-        "true, false, 'cycle' (for cycle-service targets only), or 'replayed' (both targets, "
+        "true, false, 'cycle' (for cycle-service targets only), 'replayed' (both targets, "
         "each order arriving after its own drawn lead time and rounded to packs and MOQ, as "
-        "`simulate` orders).",
+        "`simulate` orders), or 'replayed_fill_rate' (cycle targets as 'cycle', fill-rate "
+        "targets as 'replayed').",
     )
     extend_levels: Literal["none", "cycle", "demand", "safety"] = Field(
         default="demand",

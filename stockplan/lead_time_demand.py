@@ -844,7 +844,7 @@ def lost_sales_scoring(settings: Policy) -> bool:
     targets only."""
     if settings.calibrate_lost_sales == "cycle":
         return settings.service_measure == "cycle"
-    return bool(settings.calibrate_lost_sales)
+    return bool(settings.calibrate_lost_sales)  # 'replayed_fill_rate': both measures
 
 
 ORDER_ROUNDING = ("moq", "pack_size", "max_order")
@@ -867,7 +867,10 @@ def promise_replayed(settings: Policy, backorder: bool) -> bool:
 
 def replayed_orders(settings: Policy) -> bool:
     """Whether the lost-sales path draws each order's lead time and rounds it to packs and
-    MOQ as `simulate` does (`policy.calibrate_lost_sales: replayed`)."""
+    MOQ as `simulate` does (`policy.calibrate_lost_sales: replayed`, or
+    `replayed_fill_rate` for fill-rate targets)."""
+    if settings.calibrate_lost_sales == "replayed_fill_rate":
+        return settings.service_measure == "fill_rate"
     return settings.calibrate_lost_sales == "replayed"
 
 
@@ -1024,8 +1027,8 @@ def recalibrated_level(target: np.ndarray, achieved: np.ndarray) -> np.ndarray:
 
 def extension_scored(settings: Policy) -> str | None:
     """The base B of the steps the backtest scores beyond the top level for this target
-    (`extended_stocks`), None for none: `policy.extend_levels` "safety" or "demand" for
-    both service measures, "cycle" (the default) the demand steps for cycle-service targets
+    (`extended_stocks`), None for none: `policy.extend_levels` "safety" or "demand" (the
+    default) for both service measures, "cycle" the demand steps for cycle-service targets
     only (fill-rate targets are scored with a lower bound of the shortage unless
     `calibrate_lost_sales` replays the path, so steps beyond their curve's top would buy
     stock against the bound's pessimism), "none" none."""

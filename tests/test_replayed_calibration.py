@@ -29,6 +29,15 @@ def test_replayed_setting_scores_both_targets_on_the_path_with_replayed_orders()
     assert not replayed_orders(Policy(calibrate_lost_sales=True))
 
 
+def test_replayed_fill_rate_setting_replays_orders_for_fill_rate_targets_only():
+    # cycle targets stay on the lost-sales path of 'cycle' (whole S, the order's own lead
+    # time not drawn); fill-rate targets get the replayed orders of 'replayed'
+    cycle = Policy(calibrate_lost_sales="replayed_fill_rate", service_measure="cycle")
+    assert lost_sales_scoring(cycle) and not replayed_orders(cycle)
+    fill = Policy(calibrate_lost_sales="replayed_fill_rate", service_measure="fill_rate")
+    assert lost_sales_scoring(fill) and replayed_orders(fill)
+
+
 def test_orders_are_rounded_to_whole_units_moq_packs_and_max_order():
     # rows: pack 4; MOQ 10 with pack 4 (ceil(10 / 4) x 4 = 12); max order 8 with pack 4;
     # no constraint at all (whole units, half up: 0.3 is no order, 6.5 is 7)
@@ -104,9 +113,17 @@ def test_scored_lead_times_vary_as_the_replay_draws_them():
     assert (drawn != draws).mean() > 0.5
 
 
-@pytest.mark.parametrize("setting, joined", [("replayed", True), ("cycle", False)])
+@pytest.mark.parametrize(
+    "setting, measure, joined",
+    [
+        ("replayed", "cycle", True),
+        ("cycle", "cycle", False),
+        ("replayed_fill_rate", "fill_rate", True),
+        ("replayed_fill_rate", "cycle", False),
+    ],
+)
 def test_the_items_packs_and_moq_reach_the_calibration_only_when_replayed(
-    monkeypatch, setting, joined
+    monkeypatch, setting, measure, joined
 ):
     import datetime as dt
 
@@ -128,7 +145,7 @@ def test_the_items_packs_and_moq_reach_the_calibration_only_when_replayed(
     attributes = pl.DataFrame(
         {"sku": ["B", "A"], "moq": [10.0, None], "pack_size": [6.0, 12.0], "max_order": [None] * 2}
     )
-    config = Config(policy={"calibrate_lost_sales": setting})
+    config = Config(policy={"calibrate_lost_sales": setting, "service_measure": measure})
     series.lead_time_demand_pending(
         pl.DataFrame(), lead_times, classes, dt.date(2024, 1, 1), None, 7, config, None, attributes
     )
