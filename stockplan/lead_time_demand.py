@@ -676,31 +676,29 @@ def lead_time_demand_sums(
         if replayed or promise_replayed(settings, backorder)
         else None
     )
+    # the backtest's windows, draws and settings; the path each scoring runs on is its own
+    scoring = {
+        "backorder": backorder,
+        "seed": seed,
+        "sigma_day": sigma_day,
+        "discrete": discrete,
+        "forecast_age_days": forecast_age_days,
+        "level_alpha": level_alpha,
+        "bucket_days": bucket_days,
+        "classify": classify,
+        "discrete_patterns": settings.discrete_patterns,
+        "bootstrap_patterns": settings.bootstrap_patterns,
+        "extend_levels": extension_scored(settings),
+        "carry_stock": settings.calibrate_carry_stock,
+    }
+    backtest = (keys, daily, start, windows, lead_mean, lead_std, r, history)
     sums = (
         calibration_sums(
-            keys,
-            daily,
-            start,
-            windows,
-            lead_mean,
-            lead_std,
-            r,
-            history,
-            backorder=backorder,
-            seed=seed,
-            sigma_day=sigma_day,
-            discrete=discrete,
-            forecast_age_days=forecast_age_days,
-            level_alpha=level_alpha,
-            bucket_days=bucket_days,
+            *backtest,
+            **scoring,
             lost_sales_path=lost_sales_scoring(settings),
-            classify=classify,
-            discrete_patterns=settings.discrete_patterns,
             replayed=replayed,
             order_rounding=rounding if replayed else None,
-            bootstrap_patterns=settings.bootstrap_patterns,
-            extend_levels=extension_scored(settings),
-            carry_stock=settings.calibrate_carry_stock,
         )
         if settings.calibrate and windows.height
         else {}
@@ -709,29 +707,7 @@ def lead_time_demand_sums(
         # the same windows, draws and levels scored as `simulate` runs them, for the
         # promise alone: the lower-bound loss that sets fill-rate levels under-reads them
         promise = calibration_sums(
-            keys,
-            daily,
-            start,
-            windows,
-            lead_mean,
-            lead_std,
-            r,
-            history,
-            backorder=backorder,
-            seed=seed,
-            sigma_day=sigma_day,
-            discrete=discrete,
-            forecast_age_days=forecast_age_days,
-            level_alpha=level_alpha,
-            bucket_days=bucket_days,
-            lost_sales_path=True,
-            classify=classify,
-            discrete_patterns=settings.discrete_patterns,
-            replayed=True,
-            order_rounding=rounding,
-            bootstrap_patterns=settings.bootstrap_patterns,
-            extend_levels=extension_scored(settings),
-            carry_stock=settings.calibrate_carry_stock,
+            *backtest, **scoring, lost_sales_path=True, replayed=True, order_rounding=rounding
         )
         sums = sums | {PROMISE_SUMS + method: counts for method, counts in promise.items()}
     recent = daily[:, -history:]

@@ -257,6 +257,23 @@ def uplift_from(
     return frame.select(*SERIES, pl.col("own_uplift").alias("measured_uplift")).drop_nulls()
 
 
+def _overlap_days(bucket_days: int) -> pl.Expr:
+    """`overlap`: the days a promotion [start, end] shares with the bucket starting at
+    `period_start`, 0 when none."""
+    return (
+        (
+            pl.min_horizontal(
+                pl.col("end") + pl.duration(days=1),
+                pl.col("period_start") + pl.duration(days=bucket_days),
+            )
+            - pl.max_horizontal("start", "period_start")
+        )
+        .dt.total_days()
+        .clip(lower_bound=0)
+        .alias("overlap")
+    )
+
+
 def apply_promotions(
     forecast: pl.DataFrame,
     promotions: pl.DataFrame | None,
@@ -272,18 +289,7 @@ def apply_promotions(
         forecast.select(*SERIES, "period_start")
         .join(windows, on=SERIES)
         .join(uplift, on=SERIES, how="left")
-        .with_columns(
-            (
-                pl.min_horizontal(
-                    pl.col("end") + pl.duration(days=1),
-                    pl.col("period_start") + pl.duration(days=bucket_days),
-                )
-                - pl.max_horizontal("start", "period_start")
-            )
-            .dt.total_days()
-            .clip(lower_bound=0)
-            .alias("overlap")
-        )
+        .with_columns(_overlap_days(bucket_days))
         .filter(pl.col("overlap") > 0)
         .group_by([*SERIES, "period_start"])
         .agg(
@@ -387,18 +393,7 @@ def lift_risk(
         .join(windows, on=SERIES)
         .join(uplift, on=SERIES, how="left")
         .filter(pl.col("uplift").is_null() & pl.col("measured_uplift").is_null())
-        .with_columns(
-            (
-                pl.min_horizontal(
-                    pl.col("end") + pl.duration(days=1),
-                    pl.col("period_start") + pl.duration(days=bucket_days),
-                )
-                - pl.max_horizontal("start", "period_start")
-            )
-            .dt.total_days()
-            .clip(lower_bound=0)
-            .alias("overlap")
-        )
+        .with_columns(_overlap_days(bucket_days))
         .group_by([*SERIES, "period_start"])
         .agg(
             (pl.col("forecast").first() * sigma * pl.col("overlap").sum() / bucket_days).alias(
