@@ -219,3 +219,104 @@ def test_the_plan_summary_does_not_count_allocated_items_as_unreachable():
     assert unreachable_service_note(alone).startswith(
         "service: 2 items are promised less than their service target"
     )
+
+
+def test_cycle_allocation_meets_the_stockout_budget_at_the_textbook_optimum():
+    # Three items, normal lead-time demand, S = mu + k sigma, one review period for all:
+    # the expected stockout cycles per review are sum P(T_i > S_i) = sum (1 - Phi(k_i)),
+    # at most 3 x 0.05 = 0.15 (cycle service 0.95 over the three). Minimising
+    # sum c_i sigma_i k_i subject to that, the Lagrangian's condition is
+    # c_i = lambda phi(k_i) / sigma_i (Silver et al. ch. 7, stockout occasions):
+    # phi(k_i) = c_i sigma_i / lambda, k_i on its upper branch.
+    sigma = np.array([10.0, 20.0, 30.0])
+    cost = np.array([1.0, 8.0, 3.0])
+    allowed = 0.15
+
+    def k_at(lam: float) -> np.ndarray:
+        return np.sqrt(-2.0 * np.log(cost * sigma * np.sqrt(2.0 * np.pi) / lam))
+
+    lam = optimize.brentq(
+        lambda x: float(stats.norm.sf(k_at(x)).sum()) - allowed,
+        (cost * sigma).max() * np.sqrt(2.0 * np.pi) * 1.0001,
+        1e9,
+    )
+    k_opt = k_at(lam)
+    np.testing.assert_allclose(stats.norm.pdf(k_opt) * lam, cost * sigma, rtol=1e-9)
+    k = np.arange(0.0, 4.0, 0.001)
+    stock = sigma[:, None] * k[None, :]
+    stockouts = np.broadcast_to(stats.norm.sf(k), (3, k.size))
+    level, expected = allocate_levels(
+        cost, stock, stockouts, np.zeros(3, int), np.array([allowed])
+    )
+    np.testing.assert_allclose(level / sigma, k_opt, atol=0.005)
+    assert expected.sum() == pytest.approx(allowed, rel=1e-6)
+    assert stats.norm.sf(level / sigma).sum() <= allowed + 1e-6
+    # one level for all: z(0.95) = 1.645 each
+    equal = float((cost * sigma).sum() * stats.norm.ppf(0.95))
+    assert (cost * level).sum() < equal - 10.0
+    # the cheap, narrow item is served more, the dear wide one less
+    assert k_opt[0] > stats.norm.ppf(0.95) > k_opt[1]
+
+
+def _three_items_cycle(allocation: str) -> pl.DataFrame:
+    """The three smooth (R, S) items of `_three_items` at cycle-service target 0.95, whose
+    pattern's cycle curve is the identity (cycle service q at quantile level q)."""
+    frame = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C"],
+            "location": ["W"] * 3,
+            "forecast_per_day": [10.0] * 3,
+            "demand_protection": [140.0] * 3,
+            "sigma_day": [2.0, 4.0, 6.0],
+            "lead_time_days": [7.0] * 3,
+            "lead_time_std_days": [0.0] * 3,
+            "review_days": [7.0] * 3,
+            "service_level": [0.95] * 3,
+            "demand_pattern": ["smooth"] * 3,
+            "unit_cost": [1.0, 5.0, 2.0],
+        }
+    )
+    ltd = LeadTimeDemand(
+        keys=frame.select("sku", "location"),
+        lead=np.zeros((3, 1), dtype=np.float32),
+        review=np.zeros((3, 1), dtype=np.float32),
+        mean_day=np.full(3, np.nan),
+        days=np.zeros(3, dtype=int),
+        methods={"smooth": "parametric"},
+        calibration={"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID.copy())},
+    )
+    settings = Policy(service_measure="cycle", service_allocation=allocation)
+    return protection_levels(frame, settings, None, ltd)
+
+
+def test_cycle_targets_are_allocated_over_the_pattern_as_stockout_cycles():
+    sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
+    cost = np.array([1.0, 5.0, 2.0])
+    z = stats.norm.ppf(CALIBRATION_GRID)
+    # P(T > S) at each grid level for each item: 1 - q (the identity curve adds nothing
+    # beyond the items' own); the pattern's one knob 0.95 allows 3 x 0.05 = 0.15 stockouts
+    out_of_stock = np.broadcast_to(stats.norm.sf(z), (3, z.size))
+    best = min(
+        (float((cost * sigma * z[list(c)]).sum()), c)
+        for c in itertools.product(range(z.size), repeat=3)
+        if sum(out_of_stock[i, c[i]] for i in range(3)) <= 0.15 + 1e-9
+    )
+    equal_value = float((cost * sigma).sum() * stats.norm.ppf(0.95))  # 203.9
+    out = _three_items_cycle("pattern_all")
+    level = out["reorder_point"].to_numpy()
+    value = float((cost * (level - 140.0)).sum())
+    assert value <= best[0] + 1e-9 and value < equal_value - 5.0
+    # each item promises its own cycle service; the stockout cycles sum to the budget
+    promised = out["promised_service"].to_numpy()
+    assert (1.0 - promised).sum() == pytest.approx(0.15, abs=1e-9)
+    # the items at a grid level promise Phi(k) there, from scipy
+    k = (level - 140.0) / sigma
+    on_grid = np.isclose(k[:, None], z[None, :], atol=1e-9).any(axis=1)
+    assert on_grid.sum() >= 2
+    np.testing.assert_allclose(promised[on_grid], stats.norm.cdf(k[on_grid]), atol=1e-9)
+    # the dear item (B) is served less than the target, the cheap narrow one (A) more
+    assert promised[1] < 0.95 < promised[0]
+    assert out["service_note"].str.contains("cycle service 95.0% held over").all()
+    # 'pattern' leaves cycle targets at one level per pattern
+    same = _three_items_cycle("pattern")["reorder_point"].to_numpy()
+    np.testing.assert_allclose(same, 140.0 + stats.norm.ppf(0.95) * sigma, atol=1e-6)
