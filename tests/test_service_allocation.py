@@ -245,9 +245,7 @@ def test_cycle_allocation_meets_the_stockout_budget_at_the_textbook_optimum():
     k = np.arange(0.0, 4.0, 0.001)
     stock = sigma[:, None] * k[None, :]
     stockouts = np.broadcast_to(stats.norm.sf(k), (3, k.size))
-    level, expected = allocate_levels(
-        cost, stock, stockouts, np.zeros(3, int), np.array([allowed])
-    )
+    level, expected = allocate_levels(cost, stock, stockouts, np.zeros(3, int), np.array([allowed]))
     np.testing.assert_allclose(level / sigma, k_opt, atol=0.005)
     assert expected.sum() == pytest.approx(allowed, rel=1e-6)
     assert stats.norm.sf(level / sigma).sum() <= allowed + 1e-6
