@@ -1,5 +1,6 @@
 """A demand pattern's fill-rate target met in aggregate at the least stock value
-(`policy.service_allocation: pattern`).
+(`policy.service_allocation: pattern`), and its cycle-service target as a total of
+stockout cycles (`pattern_all`, `allocate_pattern_service`'s `measure`).
 
 The multi-item allocation of Silver, Pyke & Thomas (2017, *Inventory and Production
 Management in Supply Chains*, 4th ed., ch. 7): choose each item's order-up-to level S_i to

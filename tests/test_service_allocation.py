@@ -16,9 +16,9 @@ from scipy import optimize, stats
 
 from stockplan.config import Policy
 from stockplan.lead_time_demand import CALIBRATION_GRID, LeadTimeDemand
-from stockplan.policy import protection_levels
+from stockplan.policy import protection_levels, service_at_level
 from stockplan.reorder import unreachable_service_note
-from stockplan.service_allocation import allocate_levels, knob_stocks
+from stockplan.service_allocation import allocate_levels, allocate_pattern_service, knob_stocks
 
 
 def _loss(k: np.ndarray) -> np.ndarray:
@@ -318,3 +318,45 @@ def test_cycle_targets_are_allocated_over_the_pattern_as_stockout_cycles():
     # 'pattern' leaves cycle targets at one level per pattern
     same = _three_items_cycle("pattern")["reorder_point"].to_numpy()
     np.testing.assert_allclose(same, 140.0 + stats.norm.ppf(0.95) * sigma, atol=1e-6)
+
+
+def test_cycle_allocation_counts_stockouts_in_review_periods_with_demand():
+    # Two items, four equally likely draws of (D_L, D_R) each, mu = 5 over L + R = 5 days
+    # (the draws' scale). A: T = 2, 4, 6, 8, every draw with D_R > 0, so
+    # P(T > S) = 0.5 / 0.25 / 0 at S = 4 / 6 / 8. B: D_R > 0 in half its draws (w = 0.5),
+    # T = 4 or 8 there: P(T > 4 | D_R > 0) = 0.5, i.e. 0.25 stockout cycles per review.
+    # A cycle curve at 1 adds nothing beyond the items' own. Start: A at 6, B at 8, i.e.
+    # 0.25 stockout cycles per review; the same count at less stock: A at 8, B at 4
+    # (value 12 against 14). Counted per review period instead (w = 1), B at 4 would
+    # cost 0.5 and break the budget.
+    frame = pl.DataFrame(
+        {
+            "sku": ["A", "B"],
+            "location": ["W", "W"],
+            "lead_time_days": [3.0, 3.0],
+            "review_days": [2.0, 2.0],
+            "demand_protection": [5.0, 5.0],
+            "demand_pattern": ["erratic", "erratic"],
+            "service_level": [0.95, 0.95],
+        }
+    )
+    ltd = LeadTimeDemand(
+        keys=frame.select("sku", "location"),
+        lead=np.array([[0.0, 2.0, 4.0, 6.0], [0.0, 2.0, 4.0, 6.0]], dtype=np.float32),
+        review=np.array([[2.0, 2.0, 2.0, 2.0], [0.0, 2.0, 0.0, 2.0]], dtype=np.float32),
+        mean_day=np.array([1.0, 1.0]),
+        days=np.array([100, 100]),
+        methods={"erratic": "bootstrap_block"},
+        calibration={"erratic": (np.ones(CALIBRATION_GRID.size), np.ones(CALIBRATION_GRID.size))},
+    )
+    both = np.array([True, True])
+    stock, _, capped, promised = allocate_pattern_service(
+        frame, ltd, both, np.full(2, 5.0), np.full(2, 1.0), np.full(2, 2.0), ~both, both,
+        np.array([1.0, 1.0]), np.full(2, 100.0), "none", np.array([6.0, 8.0]),
+        service_at_level, "cycle",
+    )  # fmt: skip
+    np.testing.assert_allclose(stock, [8.0, 4.0])
+    np.testing.assert_allclose(promised, [1.0, 0.5])  # B: P(T <= 4 | D_R > 0)
+    assert not capped.any()
+    # the stockout cycles per review are the budget's: 0 x 1 + (1 - 0.5) x 0.5 = 0.25
+    assert float(((1.0 - promised) * np.array([1.0, 0.5])).sum()) == pytest.approx(0.25)
