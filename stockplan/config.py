@@ -282,13 +282,15 @@ class Policy(Section):
         "for: a plan run every week then recalibrates on every week of its history, not on "
         "the one week in four its planning date falls on.",
     )
-    service_allocation: Literal["item", "pattern"] = Field(
+    service_allocation: Literal["item", "pattern", "pattern_all"] = Field(
         default="pattern",
         description="Fill-rate targets: 'item' sets every item of a demand pattern at the "
         "level the target maps to; 'pattern' meets the target in aggregate over the "
         "pattern's (R, S) items (units-weighted) at the least stock value, each item at the "
         "level where its fill gained per unit of stock value equals the others' (Silver, "
-        "Pyke & Thomas ch. 7); each item's own promise is in promised_service.",
+        "Pyke & Thomas ch. 7); each item's own promise is in promised_service. "
+        "'pattern_all': the same, and cycle-service targets too, met over the pattern's "
+        "(R, S) items as a total of expected stockout cycles at the least stock value.",
     )
     promise_scoring: Literal["levels", "replayed"] = Field(
         default="levels",
@@ -345,7 +347,7 @@ class Policy(Section):
     def _promise_curve_needs_item_levels(self) -> Policy:
         # the pattern allocation reads each item's promise off its own chosen level and the
         # curve that set it; a second curve for the promise applies to items set one by one
-        if self.promise_scoring == "replayed" and self.service_allocation == "pattern":
+        if self.promise_scoring == "replayed" and self.service_allocation != "item":
             raise ValueError(
                 "promise_scoring: replayed needs service_allocation: item (the pattern "
                 "allocation promises each item what its chosen level reaches on the levels' "

@@ -287,14 +287,16 @@ def protection_levels(
     allocated = np.zeros(frame.height, dtype=bool)
     allocated_knob = allocated_fill = np.zeros(frame.height)
     if (
-        settings.service_allocation == "pattern"
-        and settings.service_measure == "fill_rate"
+        settings.service_allocation != "item"
+        and (
+            settings.service_measure == "fill_rate" or settings.service_allocation == "pattern_all"
+        )
         and lead_time_demand is not None
     ):  # the pattern's target in aggregate at the least stock value (`service_allocation`)
         allocated = on_curve & periodic & (d > 0) & (mu > 0) & (unit_cost > 0)
         stock, allocated_knob, allocated_cap, allocated_fill = allocate_pattern_service(
             frame, lead_time_demand, allocated, mu, sigma, cycle_qty, discrete, drawn,
-            unit_cost, cap, extend, reorder_point, service_at_level,
+            unit_cost, cap, extend, reorder_point, service_at_level, settings.service_measure,
         )  # fmt: skip
         reorder_point = np.where(allocated, stock, reorder_point)
         safety = reorder_point - mu
@@ -319,8 +321,12 @@ def protection_levels(
             # read on the replayed path's curve where it was scored (`promise_scoring`)
             read_on = lead_time_demand.promise.get(pattern, curves)
             cycle_own[rows], fill_own[rows] = calibrated_service(knob[rows], read_on)
-        # an allocated item's own shortage at its level, corrected as its pattern's curve
-        fill_own = np.where(allocated, allocated_fill, fill_own)
+        # an allocated item's own shortage (stockouts) at its level, corrected as its
+        # pattern's curve
+        if settings.service_measure == "cycle":
+            cycle_own = np.where(allocated, allocated_fill, cycle_own)
+        else:
+            fill_own = np.where(allocated, allocated_fill, fill_own)
     if per_cycle.any():
         # back from the level per review period with demand to the replenishment cycle:
         # the inverse of `replenishment_cycle_level`, alpha = 1 - (1 - alpha_R) pi

@@ -1,5 +1,6 @@
 """A demand pattern's fill-rate target met in aggregate at the least stock value
-(`policy.service_allocation: pattern`).
+(`policy.service_allocation: pattern`), and its cycle-service target as a total of
+stockout cycles (`pattern_all`, `allocate_pattern_service`'s `measure`).
 
 The multi-item allocation of Silver, Pyke & Thomas (2017, *Inventory and Production
 Management in Supply Chains*, 4th ed., ch. 7): choose each item's order-up-to level S_i to
@@ -40,6 +41,7 @@ from stockplan.lead_time_demand import (
     cycle_service_level_stock,
     discrete_quantile,
     extended_stocks,
+    review_demand_share,
 )
 
 _BISECTIONS = 200
@@ -181,8 +183,9 @@ def allocate_pattern_service(
     extend: str,
     default_stock: np.ndarray,
     service: Callable[..., tuple[np.ndarray, np.ndarray]],
+    measure: str = "fill_rate",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(order-up-to level, knob, capped, fill rate promised) of the `rows` of `frame`,
+    """(order-up-to level, knob, capped, service promised) of the `rows` of `frame`,
     chosen per demand pattern and target (`service_level`) by `allocate_levels` over the
     levels of `knob_stocks` (each cut at `cap`, the `max_cover_days` safety stock).
 
@@ -198,7 +201,17 @@ def allocate_pattern_service(
     moves stock between a group's items at the same backtest fill rate. The knob is where
     the chosen level lies on the row's grid (`knob_of_stock`); the promise is
     1 - shortage / Q at the chosen level. Arrays are per row of `frame`; only `rows` are
-    set (NaN elsewhere)."""
+    set (NaN elsewhere).
+
+    `measure` "cycle": the same with stockout cycles for units short (Silver, Pyke &
+    Thomas ch. 7, a total of expected stockout occasions): a row's expected stockout
+    cycles per review period are w (1 - its cycle service at the level), w = P(D_R > 0)
+    from its draws (their levels and the replay count review periods with demand; 1 for
+    the normal / Poisson / NB rows), the pattern's cycle curve gives the unseen part per
+    unit of w, the budget is the stockout cycles at the pattern's one knob, and the
+    promise is the row's own cycle service 1 - stockouts / w. With one review period for
+    all, the price condition is c_i = lambda w_i f_i(S_i): for a normal,
+    phi(k_i) = c_i sigma_i / (lambda w_i)."""
     n = frame.height
     stock_out = np.full(n, np.nan)
     knob_out = np.full(n, np.nan)
@@ -212,6 +225,10 @@ def allocate_pattern_service(
     knobs = int(sizes.max())
     points = CALIBRATION_KNOB[:knobs]
     m, s, q, disc, own = mu[rows], sigma[rows], cycle_qty[rows], discrete[rows], drawn[rows]
+    side = 0 if measure == "cycle" else 1  # (cycle, fill) of `service` and of the curves
+    if side == 0:  # review periods with demand per review period: what a stockout counts on
+        share = review_demand_share(sub, ltd)
+        q = np.where(own & (np.nan_to_num(share) > 0), share, 1.0)
     grid = knob_stocks(sub, ltd, knobs, m, s, own, disc, extend)
     # a pattern scored at fewer knobs keeps its last level beyond them
     last = np.minimum(np.arange(knobs)[None, :], sizes[:, None] - 1)
@@ -220,18 +237,18 @@ def allocate_pattern_service(
     held = np.minimum(grid, ceiling)
     shortage = np.empty_like(held)
     for j in range(knobs):  # one column of levels at a time, every row at once
-        _, fill = service(sub, held[:, j], m, s, q, disc, ltd, own)
-        shortage[:, j] = (1.0 - fill) * q
+        served = service(sub, held[:, j], m, s, cycle_qty[rows], disc, ltd, own)[side]
+        shortage[:, j] = (1.0 - served) * q
     shortage = np.minimum.accumulate(shortage, axis=1)
     # the pattern's shortage per unit of demand that the rows' own distributions do not
     # see at each knob: the curve's (1 - f) sum Q less their own sum, over sum Q
     at = np.column_stack([knob_of_stock(held[:, j], grid, points) for j in range(knobs)])
     default_knob = knob_of_stock(default_stock[rows], grid, points)
-    _, default_fill = service(sub, default_stock[rows], m, s, q, disc, ltd, own)
-    allowed = (1.0 - default_fill) * q
+    default_served = service(sub, default_stock[rows], m, s, cycle_qty[rows], disc, ltd, own)
+    allowed = (1.0 - default_served[side]) * q
     for pattern in np.unique(patterns):  # the four demand patterns, not the series
         mine = patterns == pattern
-        curve = np.maximum.accumulate(np.asarray(ltd.calibration[pattern][1], dtype=float))
+        curve = np.maximum.accumulate(np.asarray(ltd.calibration[pattern][side], dtype=float))
         curve = np.concatenate([curve, np.full(max(knobs - curve.size, 0), curve[-1])])
         demand = q[mine].sum()
         unseen = (1.0 - curve) - shortage[mine].sum(axis=0) / demand if demand > 0 else 0.0

@@ -16,9 +16,9 @@ from scipy import optimize, stats
 
 from stockplan.config import Policy
 from stockplan.lead_time_demand import CALIBRATION_GRID, LeadTimeDemand
-from stockplan.policy import protection_levels
+from stockplan.policy import protection_levels, service_at_level
 from stockplan.reorder import unreachable_service_note
-from stockplan.service_allocation import allocate_levels, knob_stocks
+from stockplan.service_allocation import allocate_levels, allocate_pattern_service, knob_stocks
 
 
 def _loss(k: np.ndarray) -> np.ndarray:
@@ -219,3 +219,144 @@ def test_the_plan_summary_does_not_count_allocated_items_as_unreachable():
     assert unreachable_service_note(alone).startswith(
         "service: 2 items are promised less than their service target"
     )
+
+
+def test_cycle_allocation_meets_the_stockout_budget_at_the_textbook_optimum():
+    # Three items, normal lead-time demand, S = mu + k sigma, one review period for all:
+    # the expected stockout cycles per review are sum P(T_i > S_i) = sum (1 - Phi(k_i)),
+    # at most 3 x 0.05 = 0.15 (cycle service 0.95 over the three). Minimising
+    # sum c_i sigma_i k_i subject to that, the Lagrangian's condition is
+    # c_i = lambda phi(k_i) / sigma_i (Silver et al. ch. 7, stockout occasions):
+    # phi(k_i) = c_i sigma_i / lambda, k_i on its upper branch.
+    sigma = np.array([10.0, 20.0, 30.0])
+    cost = np.array([1.0, 8.0, 3.0])
+    allowed = 0.15
+
+    def k_at(lam: float) -> np.ndarray:
+        return np.sqrt(-2.0 * np.log(cost * sigma * np.sqrt(2.0 * np.pi) / lam))
+
+    lam = optimize.brentq(
+        lambda x: float(stats.norm.sf(k_at(x)).sum()) - allowed,
+        (cost * sigma).max() * np.sqrt(2.0 * np.pi) * 1.0001,
+        1e9,
+    )
+    k_opt = k_at(lam)
+    np.testing.assert_allclose(stats.norm.pdf(k_opt) * lam, cost * sigma, rtol=1e-9)
+    k = np.arange(0.0, 4.0, 0.001)
+    stock = sigma[:, None] * k[None, :]
+    stockouts = np.broadcast_to(stats.norm.sf(k), (3, k.size))
+    level, expected = allocate_levels(cost, stock, stockouts, np.zeros(3, int), np.array([allowed]))
+    np.testing.assert_allclose(level / sigma, k_opt, atol=0.005)
+    assert expected.sum() == pytest.approx(allowed, rel=1e-6)
+    assert stats.norm.sf(level / sigma).sum() <= allowed + 1e-6
+    # one level for all: z(0.95) = 1.645 each
+    equal = float((cost * sigma).sum() * stats.norm.ppf(0.95))
+    assert (cost * level).sum() < equal - 10.0
+    # the cheap, narrow item is served more, the dear wide one less
+    assert k_opt[0] > stats.norm.ppf(0.95) > k_opt[1]
+
+
+def _three_items_cycle(allocation: str) -> pl.DataFrame:
+    """The three smooth (R, S) items of `_three_items` at cycle-service target 0.95, whose
+    pattern's cycle curve is the identity (cycle service q at quantile level q)."""
+    frame = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C"],
+            "location": ["W"] * 3,
+            "forecast_per_day": [10.0] * 3,
+            "demand_protection": [140.0] * 3,
+            "sigma_day": [2.0, 4.0, 6.0],
+            "lead_time_days": [7.0] * 3,
+            "lead_time_std_days": [0.0] * 3,
+            "review_days": [7.0] * 3,
+            "service_level": [0.95] * 3,
+            "demand_pattern": ["smooth"] * 3,
+            "unit_cost": [1.0, 5.0, 2.0],
+        }
+    )
+    ltd = LeadTimeDemand(
+        keys=frame.select("sku", "location"),
+        lead=np.zeros((3, 1), dtype=np.float32),
+        review=np.zeros((3, 1), dtype=np.float32),
+        mean_day=np.full(3, np.nan),
+        days=np.zeros(3, dtype=int),
+        methods={"smooth": "parametric"},
+        calibration={"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID.copy())},
+    )
+    settings = Policy(service_measure="cycle", service_allocation=allocation)
+    return protection_levels(frame, settings, None, ltd)
+
+
+def test_cycle_targets_are_allocated_over_the_pattern_as_stockout_cycles():
+    sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
+    cost = np.array([1.0, 5.0, 2.0])
+    z = stats.norm.ppf(CALIBRATION_GRID)
+    # P(T > S) at each grid level for each item: 1 - q (the identity curve adds nothing
+    # beyond the items' own); the pattern's one knob 0.95 allows 3 x 0.05 = 0.15 stockouts
+    out_of_stock = np.broadcast_to(stats.norm.sf(z), (3, z.size))
+    best = min(
+        (float((cost * sigma * z[list(c)]).sum()), c)
+        for c in itertools.product(range(z.size), repeat=3)
+        if sum(out_of_stock[i, c[i]] for i in range(3)) <= 0.15 + 1e-9
+    )
+    equal_value = float((cost * sigma).sum() * stats.norm.ppf(0.95))  # 203.9
+    out = _three_items_cycle("pattern_all")
+    level = out["reorder_point"].to_numpy()
+    value = float((cost * (level - 140.0)).sum())
+    assert value <= best[0] + 1e-9 and value < equal_value - 5.0
+    # each item promises its own cycle service; the stockout cycles sum to the budget
+    promised = out["promised_service"].to_numpy()
+    assert (1.0 - promised).sum() == pytest.approx(0.15, abs=1e-9)
+    # the items at a grid level promise Phi(k) there, from scipy
+    k = (level - 140.0) / sigma
+    on_grid = np.isclose(k[:, None], z[None, :], atol=1e-9).any(axis=1)
+    assert on_grid.sum() >= 2
+    np.testing.assert_allclose(promised[on_grid], stats.norm.cdf(k[on_grid]), atol=1e-9)
+    # the dear item (B) is served less than the target, the cheap narrow one (A) more
+    assert promised[1] < 0.95 < promised[0]
+    assert out["service_note"].str.contains("cycle service 95.0% held over").all()
+    # 'pattern' leaves cycle targets at one level per pattern
+    same = _three_items_cycle("pattern")["reorder_point"].to_numpy()
+    np.testing.assert_allclose(same, 140.0 + stats.norm.ppf(0.95) * sigma, atol=1e-6)
+
+
+def test_cycle_allocation_counts_stockouts_in_review_periods_with_demand():
+    # Two items, four equally likely draws of (D_L, D_R) each, mu = 5 over L + R = 5 days
+    # (the draws' scale). A: T = 2, 4, 6, 8, every draw with D_R > 0, so
+    # P(T > S) = 0.5 / 0.25 / 0 at S = 4 / 6 / 8. B: D_R > 0 in half its draws (w = 0.5),
+    # T = 4 or 8 there: P(T > 4 | D_R > 0) = 0.5, i.e. 0.25 stockout cycles per review.
+    # A cycle curve at 1 adds nothing beyond the items' own. Start: A at 6, B at 8, i.e.
+    # 0.25 stockout cycles per review; the same count at less stock: A at 8, B at 4
+    # (value 12 against 14). Counted per review period instead (w = 1), B at 4 would
+    # cost 0.5 and break the budget.
+    frame = pl.DataFrame(
+        {
+            "sku": ["A", "B"],
+            "location": ["W", "W"],
+            "lead_time_days": [3.0, 3.0],
+            "review_days": [2.0, 2.0],
+            "demand_protection": [5.0, 5.0],
+            "demand_pattern": ["erratic", "erratic"],
+            "service_level": [0.95, 0.95],
+        }
+    )
+    ltd = LeadTimeDemand(
+        keys=frame.select("sku", "location"),
+        lead=np.array([[0.0, 2.0, 4.0, 6.0], [0.0, 2.0, 4.0, 6.0]], dtype=np.float32),
+        review=np.array([[2.0, 2.0, 2.0, 2.0], [0.0, 2.0, 0.0, 2.0]], dtype=np.float32),
+        mean_day=np.array([1.0, 1.0]),
+        days=np.array([100, 100]),
+        methods={"erratic": "bootstrap_block"},
+        calibration={"erratic": (np.ones(CALIBRATION_GRID.size), np.ones(CALIBRATION_GRID.size))},
+    )
+    both = np.array([True, True])
+    stock, _, capped, promised = allocate_pattern_service(
+        frame, ltd, both, np.full(2, 5.0), np.full(2, 1.0), np.full(2, 2.0), ~both, both,
+        np.array([1.0, 1.0]), np.full(2, 100.0), "none", np.array([6.0, 8.0]),
+        service_at_level, "cycle",
+    )  # fmt: skip
+    np.testing.assert_allclose(stock, [8.0, 4.0])
+    np.testing.assert_allclose(promised, [1.0, 0.5])  # B: P(T <= 4 | D_R > 0)
+    assert not capped.any()
+    # the stockout cycles per review are the budget's: 0 x 1 + (1 - 0.5) x 0.5 = 0.25
+    assert float(((1.0 - promised) * np.array([1.0, 0.5])).sum()) == pytest.approx(0.25)
