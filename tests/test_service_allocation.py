@@ -69,11 +69,11 @@ def test_each_group_gets_its_own_price():
     np.testing.assert_allclose(level / 10.0, expected, atol=0.002)
 
 
-def _three_items(allocation: str | None) -> pl.DataFrame:
+def _three_items(allocation: str | None, measure: str = "fill_rate") -> pl.DataFrame:
     """Three smooth (R, S) items, d = 10 a day, L = R = 7 (mu = 140, Q = 70), sigma_LTD
-    = sqrt(14) x 2 / 4 / 6, unit costs 1 / 5 / 2, fill-rate target 0.95, whose pattern's
-    backtest curve is the identity (fill rate q at quantile level q), so the target's one
-    knob is the level 0.95 for every item."""
+    = sqrt(14) x 2 / 4 / 6, unit costs 1 / 5 / 2, target 0.95 of `measure`, whose
+    pattern's backtest curves are the identity (service q at quantile level q), so the
+    target's one knob is the level 0.95 for every item."""
     frame = pl.DataFrame(
         {
             "sku": ["A", "B", "C"],
@@ -98,9 +98,9 @@ def _three_items(allocation: str | None) -> pl.DataFrame:
         methods={"smooth": "parametric"},
         calibration={"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID.copy())},
     )
-    settings = Policy(service_measure="fill_rate")
+    settings = Policy(service_measure=measure)
     if allocation is not None:
-        settings = Policy(service_measure="fill_rate", service_allocation=allocation)
+        settings = Policy(service_measure=measure, service_allocation=allocation)
     return protection_levels(frame, settings, None, ltd)
 
 
@@ -257,34 +257,8 @@ def test_cycle_allocation_meets_the_stockout_budget_at_the_textbook_optimum():
 
 
 def _three_items_cycle(allocation: str) -> pl.DataFrame:
-    """The three smooth (R, S) items of `_three_items` at cycle-service target 0.95, whose
-    pattern's cycle curve is the identity (cycle service q at quantile level q)."""
-    frame = pl.DataFrame(
-        {
-            "sku": ["A", "B", "C"],
-            "location": ["W"] * 3,
-            "forecast_per_day": [10.0] * 3,
-            "demand_protection": [140.0] * 3,
-            "sigma_day": [2.0, 4.0, 6.0],
-            "lead_time_days": [7.0] * 3,
-            "lead_time_std_days": [0.0] * 3,
-            "review_days": [7.0] * 3,
-            "service_level": [0.95] * 3,
-            "demand_pattern": ["smooth"] * 3,
-            "unit_cost": [1.0, 5.0, 2.0],
-        }
-    )
-    ltd = LeadTimeDemand(
-        keys=frame.select("sku", "location"),
-        lead=np.zeros((3, 1), dtype=np.float32),
-        review=np.zeros((3, 1), dtype=np.float32),
-        mean_day=np.full(3, np.nan),
-        days=np.zeros(3, dtype=int),
-        methods={"smooth": "parametric"},
-        calibration={"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID.copy())},
-    )
-    settings = Policy(service_measure="cycle", service_allocation=allocation)
-    return protection_levels(frame, settings, None, ltd)
+    """The three items of `_three_items` at cycle-service target 0.95."""
+    return _three_items(allocation, "cycle")
 
 
 def test_cycle_targets_are_allocated_over_the_pattern_as_stockout_cycles():
