@@ -633,6 +633,50 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "position {p} above order-up-to {s} plus {d} days of demand",
         "库存位置 {p} 高于最高库存 {s} 加 {d} 天需求",
     ),
+    # the `service_note` of the policy (policy.protection_levels), clause by clause
+    (
+        "fill rate {a}% held over the demand pattern's items at the least stock value",
+        "同一需求模式的商品合计达到填充率 {a}%，库存金额最低",
+    ),
+    (
+        "cycle service {a}% held over the demand pattern's items at the least stock value",
+        "同一需求模式的商品合计达到周期服务水平 {a}%，库存金额最低",
+    ),
+    (
+        "this item's stock promises fill rate {f}% (cycle service {c}%)",
+        "本商品的库存可承诺填充率 {f}%（周期服务水平 {c}%）",
+    ),
+    (
+        "target not reachable at sane stock: safety stock capped at {d} days of demand",
+        "合理库存下无法达到目标：安全库存上限为 {d} 天需求",
+    ),
+    (
+        "fill rate {a}% is not reachable, this stock promises fill rate {f}% (cycle service {c}%)",
+        "填充率 {a}% 无法达到，此库存可承诺填充率 {f}%（周期服务水平 {c}%）",
+    ),
+    (
+        "cycle service {a}% is not reachable, this stock promises fill rate {f}% "
+        "(cycle service {c}%)",
+        "周期服务水平 {a}% 无法达到，此库存可承诺填充率 {f}%（周期服务水平 {c}%）",
+    ),
+    (
+        "target above the demand pattern's backtest: no level reached fill rate {a}% on the "
+        "pattern's pooled windows",
+        "目标高于该需求模式回测所达：在该模式的合并回测窗口上，没有任何水平达到填充率 {a}%",
+    ),
+    (
+        "target above the demand pattern's backtest: no level reached cycle service {a}% on "
+        "the pattern's pooled windows",
+        "目标高于该需求模式回测所达：在该模式的合并回测窗口上，没有任何水平达到周期服务水平 {a}%",
+    ),
+    (
+        "this stock promises fill rate {f}% (cycle service {c}%) there, a figure for the "
+        "pattern, not for this item alone",
+        "此库存在该模式的回测上可承诺填充率 {f}%（周期服务水平 {c}%），"
+        "这是需求模式整体的数字，并非仅指本商品",
+    ),
+    ("safety stock capped at {d} days of demand", "安全库存上限为 {d} 天需求"),
+    ("the target still holds", "目标仍可达到"),
 ]
 REASONS: dict[str, dict[str, str]] = {en: {"en": en, "zh": zh} for en, zh in _REASON_TEMPLATES}
 

@@ -229,3 +229,50 @@ def test_the_plan_counts_the_items_that_cannot_reach_their_target_per_pattern():
         "promise"
     )
     assert unreachable_service_note(orders.filter(pl.col("sku") == "D")) is None
+
+
+def test_every_service_note_reads_in_chinese_clause_by_clause():
+    # the notes the policy writes (cover cap at a fill-rate and a cycle target, a target
+    # above the pattern's curve, an item allocated over its pattern at either measure, a
+    # cap the target survives): every clause has its Chinese template, and a Chinese
+    # sheet shows the note in Chinese under the Chinese header
+    import re
+
+    from test_service_allocation import _three_items
+
+    from stockplan import i18n
+    from stockplan.io.writers import localise
+
+    draws = _draws({"lumpy": "bootstrap_block"})
+    capped_fill = protection_levels(
+        _row(), Policy(service_measure="fill_rate", max_cover_days=2.0), None, draws
+    )["service_note"][0]
+    capped_cycle = protection_levels(_row(), Policy(max_cover_days=1.0), None, draws)
+    curves = {"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID - 0.1)}
+    above = protection_levels(
+        _row(demand_pattern="smooth", sigma_day=0.5, service_level=0.95),
+        Policy(service_measure="fill_rate", service_allocation="item"),
+        None,
+        _draws({"smooth": "parametric"}, curves),
+    )
+    notes = [
+        capped_fill,
+        capped_cycle["service_note"][0],
+        above["service_note"][0],
+        _three_items("pattern")["service_note"][1],
+        _three_items("pattern_all", "cycle")["service_note"][1],
+        "safety stock capped at 182 days of demand; the target still holds",
+    ]
+    for note in notes:
+        assert note and i18n.unknown_clauses(note) == [], note
+        assert not re.search(r"[A-Za-z]", i18n.render_reason(note, "zh")), note
+    # fill 98 % capped at 2 days: S = 7 promises fill 87.5 % and cycle service 75 %
+    assert i18n.render_reason(capped_fill, "zh") == (
+        "合理库存下无法达到目标：安全库存上限为 2 天需求；"
+        "填充率 98.0% 无法达到，此库存可承诺填充率 87.5%（周期服务水平 75.0%）"
+    )
+    sheet = localise(pl.DataFrame({"sku": ["A"], "service_note": [capped_fill]}), "orders", "zh")
+    assert sheet["服务水平说明"][0].startswith("合理库存下无法达到目标")
+    # English stays the canonical text
+    english = localise(pl.DataFrame({"service_note": [capped_fill]}), "orders", "en")
+    assert english["service_note"][0] == capped_fill

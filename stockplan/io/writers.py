@@ -225,9 +225,9 @@ def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
             prefix = value(column, "purchase order X", lang).removesuffix("X")
             rendered = rendered.str.replace(r"^purchase order ", prefix)
         exprs.append(rendered.alias(column))
-    if "reason" in frame.columns:
+    for column in [c for c in ("reason", "service_note") if c in frame.columns]:
         exprs.append(
-            pl.col("reason").map_elements(lambda r: render_reason(r, lang), return_dtype=pl.String)
+            pl.col(column).map_elements(lambda r: render_reason(r, lang), return_dtype=pl.String)
         )
     return frame.with_columns(exprs).rename(headers(frame.columns, lang))
 
