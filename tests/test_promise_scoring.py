@@ -169,7 +169,7 @@ def test_promise_curve_with_the_pattern_allocation_is_refused():
     with pytest.raises(
         ValueError, match="promise_scoring: replayed needs service_allocation: item"
     ):
-        Policy(promise_scoring="replayed")
+        Policy(promise_scoring="replayed", service_allocation="pattern")
 
 
 def test_windows_bench_measures_what_each_window_sold_after_its_origin_over_its_forecast():
