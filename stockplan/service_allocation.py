@@ -35,12 +35,11 @@ from scipy import stats
 from stockplan.lead_time_demand import (
     CALIBRATION_GRID,
     CALIBRATION_KNOB,
-    SERIES_PER_BLOCK,
     LeadTimeDemand,
     _draw_rows,
-    cycle_service_level_stock,
     discrete_quantile,
     extended_stocks,
+    picked_level_stock,
     review_demand_share,
 )
 
@@ -134,18 +133,7 @@ def knob_stocks(
     pick = pick[drawn[found]]
     usable = found & drawn
     if usable.any():
-        blocks = range(0, pick.size, SERIES_PER_BLOCK)
-        table = np.broadcast_to(levels, (pick.size, levels.size))
-        own = np.concatenate(
-            [
-                cycle_service_level_stock(
-                    ltd.lead[pick[lo : lo + SERIES_PER_BLOCK]],
-                    ltd.review[pick[lo : lo + SERIES_PER_BLOCK]],
-                    table[lo : lo + SERIES_PER_BLOCK],
-                )
-                for lo in blocks
-            ]
-        )
+        own = picked_level_stock(ltd, pick, np.broadcast_to(levels, (pick.size, levels.size)))
         protection = (frame["lead_time_days"] + frame["review_days"]).to_numpy().astype(float)
         mean = protection[usable] * ltd.mean_day[pick]  # the draws' mean over L + R
         if knobs > levels.size:
