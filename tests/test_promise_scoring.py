@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 from scipy import stats
+from test_promised_service import _row as promised_row
 
 from stockplan.config import Policy
 from stockplan.lead_time_demand import (
@@ -32,24 +33,7 @@ CYCLE = np.linspace(0.6, 0.99, LEVELS)
 
 def _row() -> pl.DataFrame:
     # one smooth (R, S) row: 1 a day over L + R = 3 + 2 days, sigma_LTD = 1 x sqrt(5)
-    return pl.DataFrame(
-        [
-            {
-                "sku": "A",
-                "location": "W",
-                "forecast_per_day": 1.0,
-                "demand_protection": 5.0,
-                "sigma_day": 1.0,
-                "lead_time_days": 3.0,
-                "lead_time_std_days": 0.0,
-                "review_days": 2.0,
-                "service_level": 0.9,
-                "demand_pattern": "smooth",
-                "unit_cost": 1.0,
-                "policy_type": "rs",
-            }
-        ]
-    )
+    return promised_row(service_level=0.9, demand_pattern="smooth", policy_type="rs")
 
 
 def _curves(promise: dict) -> LeadTimeDemand:
