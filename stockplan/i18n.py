@@ -754,8 +754,9 @@ def unknown_clauses(reason: str) -> list[str]:
 
 
 def render_reason(reason: str | None, lang: str = "en") -> str | None:
-    """A canonical reason in `lang`, clause by clause; unknown clauses stay as they are."""
-    if reason is None or lang == "en":
+    """A canonical reason in `lang`, clause by clause; unknown clauses stay as they are.
+    An empty text (most rows' `service_note`) is returned as it is, unmatched."""
+    if not reason or lang == "en":
         return reason
     separator = "；" if lang == "zh" else "; "
     return separator.join(_render_clause(c, lang) for c in reason.split("; "))
