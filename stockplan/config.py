@@ -292,6 +292,15 @@ class Policy(Section):
         "'pattern_all': the same, and cycle-service targets too, met over the pattern's "
         "(R, S) items as a total of expected stockout cycles at the least stock value.",
     )
+    allocation_max_shortfall: float | None = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="With service_allocation 'pattern' / 'pattern_all': a per-item service "
+        "floor. No allocated item's own promise falls more than this below its target, nor "
+        "below what the pattern's one level gives it; null lets the allocation take any "
+        "item as low as the least stock value asks.",
+    )
     promise_scoring: Literal["levels", "replayed"] = Field(
         default="levels",
         description="Where `promised_service` is read for fill-rate targets: on the "

@@ -297,6 +297,7 @@ def protection_levels(
         stock, allocated_knob, allocated_cap, allocated_fill = allocate_pattern_service(
             frame, lead_time_demand, allocated, mu, sigma, cycle_qty, discrete, drawn,
             unit_cost, cap, extend, reorder_point, service_at_level, settings.service_measure,
+            settings.allocation_max_shortfall,
         )  # fmt: skip
         reorder_point = np.where(allocated, stock, reorder_point)
         safety = reorder_point - mu

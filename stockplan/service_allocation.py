@@ -104,6 +104,34 @@ def allocate_levels(
     return s_below + theta * (s_above - s_below), e_below + theta * (e_above - e_below)
 
 
+def floored_levels(
+    stock: np.ndarray, shortage: np.ndarray, demand: np.ndarray, floor: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's grid of (stock, shortage) [rows, levels] with the levels whose service
+    1 - shortage / demand lies below the row's `floor` replaced by the point where the
+    grid reaches the floor: linear between the two levels it lies between (as
+    `allocate_levels` interpolates its choice), the top level where no level reaches it.
+    The single-level stock, whose service is the floor, stays within reach, so the
+    allocation never needs more stock value than one level for all."""
+    rows = np.arange(stock.shape[0])
+    served = 1.0 - shortage / demand[:, None]
+    meets = served >= floor[:, None] - 1e-12
+    reach = meets.any(axis=1)
+    first = np.where(reach, meets.argmax(axis=1), stock.shape[1] - 1)
+    prev = np.maximum(first - 1, 0)
+    lo, hi = served[rows, prev], served[rows, first]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        part = np.where(reach & (hi > lo), (floor - lo) / (hi - lo), 1.0)
+    part = np.clip(part, 0.0, 1.0)
+    at_stock = stock[rows, prev] + part * (stock[rows, first] - stock[rows, prev])
+    at_short = shortage[rows, prev] + part * (shortage[rows, first] - shortage[rows, prev])
+    closed = np.arange(stock.shape[1])[None, :] < first[:, None]
+    return (
+        np.where(closed, at_stock[:, None], stock),
+        np.where(closed, at_short[:, None], shortage),
+    )
+
+
 def knob_stocks(
     frame: pl.DataFrame,
     ltd: LeadTimeDemand,
@@ -172,6 +200,7 @@ def allocate_pattern_service(
     default_stock: np.ndarray,
     service: Callable[..., tuple[np.ndarray, np.ndarray]],
     measure: str = "fill_rate",
+    max_shortfall: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(order-up-to level, knob, capped, service promised) of the `rows` of `frame`,
     chosen per demand pattern and target (`service_level`) by `allocate_levels` over the
@@ -199,7 +228,16 @@ def allocate_pattern_service(
     unit of w, the budget is the stockout cycles at the pattern's one knob, and the
     promise is the row's own cycle service 1 - stockouts / w. With one review period for
     all, the price condition is c_i = lambda w_i f_i(S_i): for a normal,
-    phi(k_i) = c_i sigma_i / (lambda w_i)."""
+    phi(k_i) = c_i sigma_i / (lambda w_i).
+
+    `max_shortfall` (`policy.allocation_max_shortfall`): a per-item service floor. Each
+    row chooses only among the levels whose own promise is at least
+    min(target - max_shortfall, its promise at `default_stock`): no item is left more
+    than that below its target, and none below what the pattern's one knob gives it
+    (an item the single level already leaves further below keeps at least that level).
+    The floor is the constraint 1 - ES_i(S_i) / Q_i >= floor_i of the same Lagrangian
+    (Silver, Pyke & Thomas ch. 7, a minimum service per item), met by cutting each
+    row's grid below its first level that meets it; None leaves every level open."""
     n = frame.height
     stock_out = np.full(n, np.nan)
     knob_out = np.full(n, np.nan)
@@ -245,6 +283,10 @@ def allocate_pattern_service(
         shortage[mine] = np.minimum.accumulate(shortage[mine] + extra, axis=1)
         allowed[mine] += q[mine] * np.interp(default_knob[mine], points, unseen)
     target = sub["service_level"].to_numpy().astype(float)
+    if max_shortfall is not None:  # a per-item floor: the levels below it are closed
+        held, shortage = floored_levels(
+            held, shortage, q, np.minimum(target - max_shortfall, 1.0 - allowed / q)
+        )
     key = pl.DataFrame({"pattern": patterns, "target": target})
     group = key.select(pl.struct("pattern", "target").rank("dense") - 1).to_series()
     group = group.to_numpy().astype(np.intp)

@@ -69,7 +69,9 @@ def test_each_group_gets_its_own_price():
     np.testing.assert_allclose(level / 10.0, expected, atol=0.002)
 
 
-def _three_items(allocation: str | None, measure: str = "fill_rate") -> pl.DataFrame:
+def _three_items(
+    allocation: str | None, measure: str = "fill_rate", **policy: float | None
+) -> pl.DataFrame:
     """Three smooth (R, S) items, d = 10 a day, L = R = 7 (mu = 140, Q = 70), sigma_LTD
     = sqrt(14) x 2 / 4 / 6, unit costs 1 / 5 / 2, target 0.95 of `measure`, whose
     pattern's backtest curves are the identity (service q at quantile level q), so the
@@ -98,9 +100,9 @@ def _three_items(allocation: str | None, measure: str = "fill_rate") -> pl.DataF
         methods={"smooth": "parametric"},
         calibration={"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID.copy())},
     )
-    settings = Policy(service_measure=measure)
+    settings = Policy(service_measure=measure, **policy)
     if allocation is not None:
-        settings = Policy(service_measure=measure, service_allocation=allocation)
+        settings = Policy(service_measure=measure, service_allocation=allocation, **policy)
     return protection_levels(frame, settings, None, ltd)
 
 
@@ -147,6 +149,42 @@ def test_pattern_allocation_meets_the_target_in_aggregate_at_less_stock_value():
     assert promised[1] < 0.95 and promised.mean() == pytest.approx(0.95)
     assert out["service_note"].str.contains("held over the demand pattern's items").all()
     np.testing.assert_allclose(out["safety_stock"], level - 140.0)
+
+
+def test_a_per_item_floor_keeps_every_item_within_its_shortfall_of_the_target():
+    # The same three items, with no item's promise allowed below 0.95 - shortfall. The
+    # brute force over the 15 levels per item, now among the levels whose promise
+    # 1 - short / 70 meets the floor, bounds the allocation's stock value from below.
+    sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
+    cost = np.array([1.0, 5.0, 2.0])
+    q = CALIBRATION_GRID
+    z = stats.norm.ppf(q)
+    own = sigma[:, None] * _loss(z)[None, :]
+    unseen = np.maximum((1.0 - q) - own.sum(axis=0) / 210.0, 0.0)
+    short = own + 70.0 * unseen[None, :]
+    free = _three_items("pattern", allocation_max_shortfall=None)
+    # without a floor the dear item B is left furthest below the target
+    assert free["promised_service"][1] < 0.935
+    for shortfall in (0.015, 0.0):
+        out = _three_items("pattern", allocation_max_shortfall=shortfall)
+        promised = out["promised_service"].to_numpy()
+        # each item's floor: min(target - shortfall, its promise at the one level 0.95)
+        floor = np.minimum(0.95 - shortfall, 1.0 - short[:, 9] / 70.0)
+        assert (promised >= floor - 1e-9).all()
+        assert promised.mean() == pytest.approx(0.95)  # the pattern's target still held
+        level = out["reorder_point"].to_numpy()
+        value = float((cost * (level - 140.0)).sum())
+        best = min(
+            float((cost * sigma * z[list(c)]).sum())
+            for c in itertools.product(range(z.size), repeat=3)
+            if sum(short[i, c[i]] for i in range(3)) <= 10.5 + 1e-9
+            and all(1.0 - short[i, c[i]] / 70.0 >= floor[i] - 1e-9 for i in range(3))
+        )
+        assert value <= best + 1e-9
+        if shortfall == 0.0:  # a floor at the target is the one level for every item
+            np.testing.assert_allclose(level, 140.0 + stats.norm.ppf(0.95) * sigma, atol=1e-6)
+        else:  # between the free allocation and one level for all
+            assert 192.455 < value < 209.2523
 
 
 def test_cycle_targets_are_not_allocated():
@@ -334,3 +372,16 @@ def test_cycle_allocation_counts_stockouts_in_review_periods_with_demand():
     assert not capped.any()
     # the stockout cycles per review are the budget's: 0 x 1 + (1 - 0.5) x 0.5 = 0.25
     assert float(((1.0 - promised) * np.array([1.0, 0.5])).sum()) == pytest.approx(0.25)
+    # A floor of 0.95 - 0.05 per item: B may not fall below 0.90, reached on its grid's
+    # hull 80 % of the way from 4 (0.5) to 8 (1.0), at 7.2 with 0.1 x 0.5 = 0.05 stockout
+    # cycles; A's floor is the 0.75 its starting level gives (min(target - shortfall, its
+    # promise there)), and the 0.20 left of the budget puts A 20 % of the way from 6
+    # (0.25) to 8 (0), at 6.4: value 13.6 against 14 at the start.
+    for shortfall, expected in ((0.05, [6.4, 7.2]), (0.45, [8.0, 4.0])):
+        stock, _, _, promised = allocate_pattern_service(
+            frame, ltd, both, np.full(2, 5.0), np.full(2, 1.0), np.full(2, 2.0), ~both, both,
+            np.array([1.0, 1.0]), np.full(2, 100.0), "none", np.array([6.0, 8.0]),
+            service_at_level, "cycle", shortfall,
+        )  # fmt: skip
+        np.testing.assert_allclose(stock, expected)
+        assert promised.min() >= min(0.95 - shortfall, 0.75) - 1e-9
