@@ -24,7 +24,9 @@ the ceiling above which every target gets the same level.
 `promise_calibration`: per pattern and target, promised against achieved service with the
 gap's standard error over the series, on all series and on those whose demand per day
 during the replay stayed within twice what it was before the start (what a forecast made
-at the start could see) and the rest.
+at the start could see) and the rest; then the same by each series' promise less its
+target (does an item promised less get less?); and per pattern and target the series
+served more than 5 and 10 points below the target (`served_below_target`).
 
 `achieved_se`, last column of the targets table: the standard error of the achieved
 service over the pattern's series (series resampled with replacement), so a miss can be
@@ -317,37 +319,86 @@ def achieved_standard_error(
     )
 
 
+def served_below_target(series: pl.DataFrame, measure: str) -> pl.DataFrame:
+    """Per pattern and target, how the service is spread over the items: the series
+    served more than 5 and more than 10 points below the target over the replay (their
+    count, and their share of the pattern's demand for fill rate or of its cycles for
+    cycle service). A pattern can meet its target with some items far below it; this is
+    what a buyer reading the plan item by item meets."""
+    if measure == "fill_rate":
+        weight = pl.col("demand_units")
+        achieved = 1 - pl.col("unmet_units") / pl.col("demand_units")
+    else:
+        weight, achieved = pl.col("cycles"), pl.col("cycle_service_level")
+    short = pl.col("target") - achieved
+    served = series.filter(pl.col("demand_pattern").is_in(PATTERNS) & (weight > 0))
+    return (
+        served.group_by(pl.col("demand_pattern").alias("pattern"), "target")
+        .agg(
+            pl.len().alias("series"),
+            (short > 0.05).sum().alias("series_below_5"),
+            (weight.filter(short > 0.05).sum() / weight.sum()).alias("share_below_5"),
+            (short > 0.10).sum().alias("series_below_10"),
+            (weight.filter(short > 0.10).sum() / weight.sum()).alias("share_below_10"),
+        )
+        .with_columns(pl.col("share_below_5", "share_below_10").round(3))
+        .sort("pattern", "target")
+    )
+
+
+# `promise_calibration(split="promise")`: each series' promise less its target, in points
+PROMISE_BINS = [-10.0, -5.0, -2.0, 2.0]
+PROMISE_LABELS = ["< -10", "-10 to -5", "-5 to -2", "-2 to +2", "> +2"]
+
+
 def promise_calibration(
-    series: pl.DataFrame, measure: str, ramp_limit: float = 2.0, draws: int = 1000, seed: int = 0
+    series: pl.DataFrame,
+    measure: str,
+    ramp_limit: float = 2.0,
+    draws: int = 1000,
+    seed: int = 0,
+    split: str = "ramp",
 ) -> pl.DataFrame:
     """Per pattern and target, promised against achieved service on all series and split by
     the series' demand per day during the replay over before it (at most `ramp_limit`, the
-    level a forecast made at the start could see, or above it): the series' promises
-    (`promised_service`) and service weighted by their demand (fill rate) or cycles (cycle
-    service), `gap_points` = 100 (achieved - promised) and its standard error over the
-    group's series (resampled with replacement, as `achieved_standard_error`)."""
+    level a forecast made at the start could see, or above it), or with `split="promise"`
+    by the series' promise less its target in points (`PROMISE_LABELS`: does an item
+    promised less than the others get less?): the series' promises (`promised_service`)
+    and service weighted by their demand (fill rate) or cycles (cycle service),
+    `gap_points` = 100 (achieved - promised) and its standard error over the group's
+    series (resampled with replacement, as `achieved_standard_error`)."""
     rng = np.random.default_rng(seed)
     if measure == "fill_rate":
         weight, served = pl.col("demand_units"), pl.col("demand_units") - pl.col("unmet_units")
     else:
         weight, served = pl.col("cycles"), pl.col("cycle_service_level") * pl.col("cycles")
-    ratio = (pl.col("demand_units") / pl.col("days_counted").clip(1)) / (
-        pl.col("units_before") / pl.col("days_before").clip(1)
-    )
-    ramp = pl.when(ratio <= ramp_limit).then(pl.lit(f"<= {ramp_limit:g}"))
+    if split == "promise":
+        points = 100 * (pl.col("promised_service") - pl.col("target"))
+        label = pl.when(points < PROMISE_BINS[0]).then(pl.lit(PROMISE_LABELS[0]))
+        for edge, name in zip(PROMISE_BINS[1:], PROMISE_LABELS[1:-1], strict=True):
+            label = label.when(points < edge).then(pl.lit(name))
+        label = label.otherwise(pl.lit(PROMISE_LABELS[-1]))
+        groups = [*PROMISE_LABELS, "all"]
+    else:
+        ratio = (pl.col("demand_units") / pl.col("days_counted").clip(1)) / (
+            pl.col("units_before") / pl.col("days_before").clip(1)
+        )
+        ramp = pl.when(ratio <= ramp_limit).then(pl.lit(f"<= {ramp_limit:g}"))
+        label = ramp.otherwise(pl.lit(f"> {ramp_limit:g}"))
+        groups = [f"<= {ramp_limit:g}", f"> {ramp_limit:g}", "all"]
     order = [c for c in ("demand_pattern", "target", "sku", "location") if c in series.columns]
     # sorted: the same draws on every run
     ordered = series.filter(pl.col("demand_pattern").is_in(PATTERNS)).sort(order)
     frame = ordered.select(
         "demand_pattern",
         "target",
-        ramp.otherwise(pl.lit(f"> {ramp_limit:g}")).alias("during_vs_before"),
+        label.alias("during_vs_before"),
         weight.alias("w"),
         (pl.col("promised_service") * weight).alias("p"),
         served.alias("s"),
     )
     rows = []
-    for group in ("all", f"<= {ramp_limit:g}", f"> {ramp_limit:g}"):
+    for group in groups:
         part = frame if group == "all" else frame.filter(pl.col("during_vs_before") == group)
         for (pattern, target), g in part.group_by("demand_pattern", "target", maintain_order=True):
             w, p, s = (g[c].to_numpy().astype(float) for c in ("w", "p", "s"))
@@ -372,12 +423,13 @@ def promise_calibration(
             )
     out = pl.DataFrame(rows)
     whole = pl.col("weight_share").filter(pl.col("during_vs_before") == "all").first()
-    return (
+    out = (
         out.with_columns(pl.col("weight_share") / whole.over("pattern", "target"))
         .with_columns(pl.col(pl.Float64).exclude("target").round(3))
         .with_columns(pl.col("gap_points", "gap_se_points").round(1))
-        .sort("pattern", "target", "during_vs_before")
+        .sort("pattern", "target", pl.col("during_vs_before").cast(pl.Enum(groups)))
     )
+    return out if split == "ramp" else out.rename({"during_vs_before": "promise_vs_target"})
 
 
 def unreachable_summary(unreachable: pl.DataFrame) -> pl.DataFrame:
@@ -514,6 +566,13 @@ def main() -> None:
                 "day during the replay over before it\n"
             )
             print(promise_calibration(series, measure))
+            print(
+                f"\n### {measure}: promised against achieved, by each series' promise less "
+                "its target (points)\n"
+            )
+            print(promise_calibration(series, measure, split="promise"))
+            print(f"\n### {measure}: series served more than 5 / 10 points below the target\n")
+            print(served_below_target(series, measure))
             print(f"\n### {measure}: the rule of thumb's curve per pattern\n")
             print(rule_table(by_pattern))
             print(f"\n### {measure}: items whose target is not reachable at sane stock\n")

@@ -323,3 +323,16 @@ def test_replay_bench_sets_each_patterns_promise_against_what_it_achieved():
     assert cycle["promised"][0] == pytest.approx(0.82)
     assert cycle["achieved"][0] == pytest.approx(0.6)
     assert cycle["gap_points"][0] == pytest.approx(-22.0)
+    # by promise less target: A at -10 points ("-10 to -5", bins closed on the left), B at
+    # 0 ("-2 to +2"); each group its own series' figures
+    by_promise = bench.promise_calibration(series, "fill_rate", split="promise")
+    assert by_promise["promise_vs_target"].to_list() == ["-10 to -5", "-2 to +2", "all"]
+    assert by_promise["achieved"].to_list() == [0.9, 0.5, 0.6]
+    assert by_promise["weight_share"].to_list() == [0.25, 0.75, 1.0]
+    # served below the target: A 0.9 (on it), B 0.5 (40 points below: 300 of 400 units);
+    # by cycles A 0.5 and B 1.0: A 40 points below, 4 of 5 cycles
+    below = bench.served_below_target(series, "fill_rate").row(0, named=True)
+    assert (below["series_below_5"], below["share_below_5"]) == (1, 0.75)
+    assert (below["series_below_10"], below["share_below_10"]) == (1, 0.75)
+    below = bench.served_below_target(series, "cycle").row(0, named=True)
+    assert (below["series"], below["series_below_10"], below["share_below_10"]) == (2, 1, 0.8)
