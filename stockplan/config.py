@@ -267,7 +267,7 @@ class Policy(Section):
         "targets as 'replayed').",
     )
     extend_levels: Literal["none", "cycle", "demand", "safety"] = Field(
-        default="cycle",
+        default="demand",
         description="Score stocks beyond the top quantile level (0.999) in the calibration "
         "backtest: S = S_0.999 + c B for c = 0.25, 0.5, 1, 2, 3, B the mean demand over lead "
         "time + review ('demand') or the top level's safety stock ('safety'), so that a "
@@ -283,7 +283,7 @@ class Policy(Section):
         "the one week in four its planning date falls on.",
     )
     service_allocation: Literal["item", "pattern", "pattern_all"] = Field(
-        default="item",
+        default="pattern",
         description="Fill-rate targets: 'item' sets every item of a demand pattern at the "
         "level the target maps to; 'pattern' meets the target in aggregate over the "
         "pattern's (R, S) items (units-weighted) at the least stock value, each item at the "

@@ -264,13 +264,12 @@ def test_the_backtest_scores_demand_steps_beyond_the_top_level():
     assert path_fill[CALIBRATION_GRID.size :] == pytest.approx(fill[CALIBRATION_GRID.size :])
 
 
-def test_by_default_cycle_targets_are_scored_beyond_the_top_level_and_fill_rate_not():
-    # `cycle`, the default, keeps fill-rate targets at the top level; `demand` scores the
-    # steps for both measures
+def test_by_default_both_service_measures_are_scored_beyond_the_top_level():
+    # `demand`, the default: the steps for cycle and fill-rate targets (with the pattern
+    # allocation, see test_service_allocation.py); `cycle` keeps fill-rate targets at the
+    # top level
     assert extension_scored(Policy()) == "demand"
-    assert extension_scored(Policy(service_measure="fill_rate")) is None
-    both = Policy(service_measure="fill_rate", extend_levels="demand")
-    assert extension_scored(both) == "demand"
+    assert extension_scored(Policy(service_measure="fill_rate")) == "demand"
     only_cycle = Policy(service_measure="fill_rate", extend_levels="cycle")
     assert extension_scored(only_cycle) is None
     assert extension_scored(Policy(extend_levels="cycle")) == "demand"

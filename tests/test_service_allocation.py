@@ -237,14 +237,18 @@ def test_levels_from_the_draws_are_the_conditional_quantiles_and_the_steps_beyon
     np.testing.assert_array_equal(grid[0], expected)
 
 
-def test_by_default_every_item_takes_the_level_its_target_maps_to():
-    # the default plan sets each item on its own (`service_allocation: item`): the one
-    # level z(0.95) on the identity curve for all three, S = 140 + z(0.95) sigma_LTD
+def test_fill_rate_targets_are_allocated_over_the_pattern_by_default():
+    # the default plan's setting: the levels of `service_allocation: pattern` with the
+    # per-item floor 0.05, not the one level z(0.95) for all three (`item`)
     default = _three_items(None)
+    np.testing.assert_array_equal(
+        default["reorder_point"],
+        _three_items("pattern", allocation_max_shortfall=0.05)["reorder_point"],
+    )
     sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
-    np.testing.assert_allclose(default["reorder_point"], 140.0 + stats.norm.ppf(0.95) * sigma)
-    np.testing.assert_array_equal(default["reorder_point"], _three_items("item")["reorder_point"])
-    assert not np.allclose(_three_items("pattern")["reorder_point"], default["reorder_point"])
+    one_level = 140.0 + stats.norm.ppf(0.95) * sigma
+    np.testing.assert_allclose(_three_items("item")["reorder_point"], one_level)
+    assert not np.allclose(default["reorder_point"], one_level)
 
 
 def test_the_plan_summary_does_not_count_allocated_items_as_unreachable():
