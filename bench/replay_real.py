@@ -552,7 +552,15 @@ def main() -> None:
         for measure in args.measures.split(","):
             started = time.perf_counter()
             by_pattern, unreachable, series, prepared = replay(tables, config, measure)
-            table = summarise(by_pattern, measure).join(
+            summary = summarise(by_pattern, measure)
+            if summary.is_empty():
+                raise SystemExit(
+                    f"replay_real: no smooth, erratic, intermittent or lumpy series was "
+                    f"replayed at {measure} targets with as_of "
+                    f"{config.planning.as_of or 'the day after the last sale'}: the history "
+                    "before the replay is too short to classify, forecast and calibrate on"
+                )
+            table = summary.join(
                 achieved_standard_error(series, measure).with_columns(
                     pl.col("achieved_se").round(3)
                 ),
