@@ -201,6 +201,7 @@ def allocate_pattern_service(
     service: Callable[..., tuple[np.ndarray, np.ndarray]],
     measure: str = "fill_rate",
     max_shortfall: float | None = None,
+    lead_demand: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(order-up-to level, knob, capped, service promised) of the `rows` of `frame`,
     chosen per demand pattern and target (`service_level`) by `allocate_levels` over the
@@ -237,7 +238,11 @@ def allocate_pattern_service(
     (an item the single level already leaves further below keeps at least that level).
     The floor is the constraint 1 - ES_i(S_i) / Q_i >= floor_i of the same Lagrangian
     (Silver, Pyke & Thomas ch. 7, a minimum service per item), met by cutting each
-    row's grid below its first level that meets it; None leaves every level open."""
+    row's grid below its first level that meets it; None leaves every level open.
+
+    `lead_demand` (mu_L, sigma_L per row of `frame`): the normal rows' shortage per review
+    period less what the lead time alone leaves short (`service_at_level`'s `lead`), the
+    review period's own shortage, as the draws count it."""
     n = frame.height
     stock_out = np.full(n, np.nan)
     knob_out = np.full(n, np.nan)
@@ -262,15 +267,16 @@ def allocate_pattern_service(
     ceiling = (m + cap[rows])[:, None]
     held = np.minimum(grid, ceiling)
     shortage = np.empty_like(held)
+    lead = None if lead_demand is None else (lead_demand[0][rows], lead_demand[1][rows])
     for j in range(knobs):  # one column of levels at a time, every row at once
-        served = service(sub, held[:, j], m, s, cycle_qty[rows], disc, ltd, own)[side]
+        served = service(sub, held[:, j], m, s, cycle_qty[rows], disc, ltd, own, lead)[side]
         shortage[:, j] = (1.0 - served) * q
     shortage = np.minimum.accumulate(shortage, axis=1)
     # the pattern's shortage per unit of demand that the rows' own distributions do not
     # see at each knob: the curve's (1 - f) sum Q less their own sum, over sum Q
     at = np.column_stack([knob_of_stock(held[:, j], grid, points) for j in range(knobs)])
     default_knob = knob_of_stock(default_stock[rows], grid, points)
-    default_served = service(sub, default_stock[rows], m, s, cycle_qty[rows], disc, ltd, own)
+    default_served = service(sub, default_stock[rows], m, s, cycle_qty[rows], disc, ltd, own, lead)
     allowed = (1.0 - default_served[side]) * q
     for pattern in np.unique(patterns):  # the four demand patterns, not the series
         mine = patterns == pattern

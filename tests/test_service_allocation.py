@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 import polars as pl
 import pytest
-from scipy import optimize, stats
+from scipy import integrate, optimize, stats
 
 from stockplan.config import Policy
 from stockplan.lead_time_demand import CALIBRATION_GRID, LeadTimeDemand
@@ -389,3 +389,24 @@ def test_cycle_allocation_counts_stockouts_in_review_periods_with_demand():
         )  # fmt: skip
         np.testing.assert_allclose(stock, expected)
         assert promised.min() >= min(0.95 - shortfall, 0.75) - 1e-9
+
+
+def test_a_review_periods_normal_shortage_leaves_out_what_the_lead_time_alone_left_short():
+    # (R, S) with L = R = 10 days, d = 1: mu = 20 over L + R with sigma 4, mu_L = 10 with
+    # sigma_L 3, S = 12, Q = d R = 10. The review period's own shortage is
+    # E[(D_L+R - S)^+] - E[(D_L - S)^+], each integral taken here by scipy's quadrature:
+    # about 8.03 - 0.45 = 7.58 units, fill 0.242 (0.197 with the first term alone).
+    def short(mean: float, sd: float, level: float) -> float:
+        return integrate.quad(
+            lambda x: (x - level) * stats.norm.pdf(x, mean, sd), level, mean + 12 * sd
+        )[0]
+
+    expected = 1.0 - (short(20.0, 4.0, 12.0) - short(10.0, 3.0, 12.0)) / 10.0
+    frame = pl.DataFrame({"sku": ["A"], "location": ["W"]})
+    args = (frame, np.array([12.0]), np.array([20.0]), np.array([4.0]), np.array([10.0]))
+    rest = (np.array([False]), None, np.array([False]))
+    _, fill = service_at_level(*args, *rest, (np.array([10.0]), np.array([3.0])))
+    _, first_term = service_at_level(*args, *rest)
+    assert fill[0] == pytest.approx(expected, abs=1e-6)
+    assert expected == pytest.approx(0.242, abs=1e-3)
+    assert first_term[0] == pytest.approx(1.0 - short(20.0, 4.0, 12.0) / 10.0, abs=1e-6)
