@@ -60,6 +60,14 @@ def normal_loss(k: np.ndarray | float) -> np.ndarray:
     return stats.norm.pdf(k) - k * stats.norm.sf(k)
 
 
+def normal_shortage(level: np.ndarray, mean: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """E[(D - S)^+] for D ~ N(mean, sigma): sigma G((S - mean) / sigma), (mean - S)^+ where
+    sigma is 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = np.clip(np.nan_to_num((level - mean) / sigma), -40.0, 40.0)
+        return np.where(sigma > 0, sigma * normal_loss(k), np.maximum(mean - level, 0.0))
+
+
 def inverse_normal_loss(target: np.ndarray | float) -> np.ndarray:
     """k with G(k) = target (G is decreasing; interpolated on a fine grid, |error| < 1e-3)."""
     target = np.asarray(target, dtype=float)
@@ -69,6 +77,23 @@ def inverse_normal_loss(target: np.ndarray | float) -> np.ndarray:
 def z_value(service_level: np.ndarray | float) -> np.ndarray:
     """z = Phi^-1(alpha)."""
     return stats.norm.ppf(np.asarray(service_level, dtype=float))
+
+
+def lead_only_demand(frame: pl.DataFrame, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mu_L, sigma_L): the mean and standard deviation of demand over the lead time alone,
+    the share L / (L + R) of `mu` (the demand over L + R) and
+    sqrt(L sigma_d^2 + d^2 sigma_L^2) (`lead_time_demand_sigma` over L days)."""
+    lead = frame["lead_time_days"].to_numpy().astype(float)
+    review = frame["review_days"].to_numpy().astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(lead + review > 0, lead / (lead + review), 0.0)
+    sigma = lead_time_demand_sigma(
+        frame["sigma_day"].to_numpy(),
+        frame["forecast_per_day"].to_numpy(),
+        lead,
+        frame["lead_time_std_days"].to_numpy(),
+    )
+    return mu * share, sigma
 
 
 def lead_time_demand_sigma(
@@ -297,7 +322,7 @@ def protection_levels(
         stock, allocated_knob, allocated_cap, allocated_fill = allocate_pattern_service(
             frame, lead_time_demand, allocated, mu, sigma, cycle_qty, discrete, drawn,
             unit_cost, cap, extend, reorder_point, service_at_level, settings.service_measure,
-            settings.allocation_max_shortfall,
+            settings.allocation_max_shortfall, lead_only_demand(frame, mu),
         )  # fmt: skip
         reorder_point = np.where(allocated, stock, reorder_point)
         safety = reorder_point - mu
@@ -406,6 +431,7 @@ def service_at_level(
     discrete: np.ndarray,
     lead_time_demand: LeadTimeDemand | None,
     drawn: np.ndarray,
+    lead: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(cycle service, fill rate) that the level S (stock position after a review's order)
     gives under the lead-time demand the row's level came from: its bootstrap draws on the
@@ -413,7 +439,14 @@ def service_at_level(
     N(mu, sigma_LTD), cycle Phi(k), fill 1 - sigma_LTD G(k) / Q with k = (S - mu) / sigma
     and Q = `cycle_qty` (the loss the normal fill-rate level solves, Silver et al. ch. 6),
     the cycle service of `discrete` rows from the Poisson / negative binomial. For min-max
-    rows S is the reorder point s, where a cycle starts at worst: a lower bound."""
+    rows S is the reorder point s, where a cycle starts at worst: a lower bound.
+
+    `lead` = (mu_L, sigma_L), the normal demand over the lead time alone, for (R, S) rows:
+    the normal fill then counts a review period's own shortage, E[(D_L+R - S)^+] -
+    E[(D_L - S)^+] = sigma_LTD G(k) - sigma_L G((S - mu_L) / sigma_L) (Hadley & Whitin
+    1963; the second term, usually dropped, is the shortage of the period before that the
+    order had not covered yet, and matters where S is near the mean demand over L), as the
+    draws' empirical loss counts it."""
     with np.errstate(invalid="ignore", divide="ignore"):
         k = np.where(sigma > 0, (level - mu) / sigma, np.where(level >= mu, np.inf, -np.inf))
         cycle = stats.norm.cdf(k)
@@ -421,6 +454,8 @@ def service_at_level(
             np.isfinite(k), sigma * normal_loss(np.clip(np.nan_to_num(k), -40.0, 40.0)), 0.0
         )
         lost = np.where(k == -np.inf, np.maximum(mu - level, 0.0), lost)
+        if lead is not None:  # less what the lead time alone leaves short
+            lost = lost - normal_shortage(level, *lead)
         fill = np.where(cycle_qty > 0, np.clip(1.0 - lost / cycle_qty, 0.0, 1.0), 1.0)
     if discrete.any():
         counted = discrete_cdf(level, mu, np.maximum(sigma**2, mu))

@@ -104,6 +104,26 @@ def allocate_levels(
     return s_below + theta * (s_above - s_below), e_below + theta * (e_above - e_below)
 
 
+def order_cycle_share(frame: pl.DataFrame, review_demand: np.ndarray) -> np.ndarray:
+    """Per row, the share of review periods that start a replenishment cycle: E[D_R] /
+    max(E[D_R], MOQ, pack size). An (R, S) row whose order is raised to its MOQ or a whole
+    pack orders several review periods' demand at once; it then runs short only in the
+    review period after each order (the position is above S in the others), so its
+    shortage per review period is that period's times this share, and its fill rate
+    1 - E[short_R(S)] / Q with Q the order size, as a min-max row's
+    (`replenishment_fill_level`; Silver, Pyke & Thomas 2017, ch. 6). 1 without packs
+    or MOQ."""
+    demand = np.asarray(review_demand, dtype=float)
+    smallest = np.zeros(frame.height)
+    for column, none in (("moq", 0.0), ("pack_size", 1.0)):
+        if column in frame.columns:
+            values = frame[column].cast(pl.Float64).fill_null(none).to_numpy()
+            smallest = np.maximum(smallest, np.nan_to_num(values, nan=none))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = demand / np.maximum(demand, smallest)
+    return np.where(demand > 0, share, 1.0)
+
+
 def floored_levels(
     stock: np.ndarray, shortage: np.ndarray, demand: np.ndarray, floor: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -201,6 +221,7 @@ def allocate_pattern_service(
     service: Callable[..., tuple[np.ndarray, np.ndarray]],
     measure: str = "fill_rate",
     max_shortfall: float | None = None,
+    lead_demand: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(order-up-to level, knob, capped, service promised) of the `rows` of `frame`,
     chosen per demand pattern and target (`service_level`) by `allocate_levels` over the
@@ -237,7 +258,15 @@ def allocate_pattern_service(
     (an item the single level already leaves further below keeps at least that level).
     The floor is the constraint 1 - ES_i(S_i) / Q_i >= floor_i of the same Lagrangian
     (Silver, Pyke & Thomas ch. 7, a minimum service per item), met by cutting each
-    row's grid below its first level that meets it; None leaves every level open."""
+    row's grid below its first level that meets it; None leaves every level open.
+
+    `lead_demand` (mu_L, sigma_L per row of `frame`): the normal rows' shortage per review
+    period less what the lead time alone leaves short (`service_at_level`'s `lead`), the
+    review period's own shortage, as the draws count it.
+
+    Fill rate, rows with packs or MOQ: the promise counts the chosen level's shortage once
+    per order (`order_cycle_share`); the levels are chosen without it, as the pattern's
+    curve was scored (measured both ways in the README)."""
     n = frame.height
     stock_out = np.full(n, np.nan)
     knob_out = np.full(n, np.nan)
@@ -262,15 +291,16 @@ def allocate_pattern_service(
     ceiling = (m + cap[rows])[:, None]
     held = np.minimum(grid, ceiling)
     shortage = np.empty_like(held)
+    lead = None if lead_demand is None else (lead_demand[0][rows], lead_demand[1][rows])
     for j in range(knobs):  # one column of levels at a time, every row at once
-        served = service(sub, held[:, j], m, s, cycle_qty[rows], disc, ltd, own)[side]
+        served = service(sub, held[:, j], m, s, cycle_qty[rows], disc, ltd, own, lead)[side]
         shortage[:, j] = (1.0 - served) * q
     shortage = np.minimum.accumulate(shortage, axis=1)
     # the pattern's shortage per unit of demand that the rows' own distributions do not
     # see at each knob: the curve's (1 - f) sum Q less their own sum, over sum Q
     at = np.column_stack([knob_of_stock(held[:, j], grid, points) for j in range(knobs)])
     default_knob = knob_of_stock(default_stock[rows], grid, points)
-    default_served = service(sub, default_stock[rows], m, s, cycle_qty[rows], disc, ltd, own)
+    default_served = service(sub, default_stock[rows], m, s, cycle_qty[rows], disc, ltd, own, lead)
     allowed = (1.0 - default_served[side]) * q
     for pattern in np.unique(patterns):  # the four demand patterns, not the series
         mine = patterns == pattern
@@ -295,6 +325,8 @@ def allocate_pattern_service(
     stock_out[rows] = chosen
     knob_out[rows] = knob_of_stock(chosen, grid, points)
     capped_out[rows] = chosen >= ceiling[:, 0] - 1e-9
+    if side == 1:  # packs and MOQ: one short review period per order, not per review
+        short = short * order_cycle_share(sub, q)
     with np.errstate(invalid="ignore", divide="ignore"):
         fill_out[rows] = np.where(q > 0, np.clip(1.0 - short / q, 0.0, 1.0), 1.0)
     return stock_out, knob_out, capped_out, fill_out

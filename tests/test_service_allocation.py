@@ -12,13 +12,18 @@ import itertools
 import numpy as np
 import polars as pl
 import pytest
-from scipy import optimize, stats
+from scipy import integrate, optimize, stats
 
 from stockplan.config import Policy
 from stockplan.lead_time_demand import CALIBRATION_GRID, LeadTimeDemand
 from stockplan.policy import protection_levels, service_at_level
 from stockplan.reorder import unreachable_service_note
-from stockplan.service_allocation import allocate_levels, allocate_pattern_service, knob_stocks
+from stockplan.service_allocation import (
+    allocate_levels,
+    allocate_pattern_service,
+    knob_stocks,
+    order_cycle_share,
+)
 
 
 def _loss(k: np.ndarray) -> np.ndarray:
@@ -70,7 +75,10 @@ def test_each_group_gets_its_own_price():
 
 
 def _three_items(
-    allocation: str | None, measure: str = "fill_rate", **policy: float | None
+    allocation: str | None,
+    measure: str = "fill_rate",
+    moq: list[float | None] | None = None,
+    **policy: float | None,
 ) -> pl.DataFrame:
     """Three smooth (R, S) items, d = 10 a day, L = R = 7 (mu = 140, Q = 70), sigma_LTD
     = sqrt(14) x 2 / 4 / 6, unit costs 1 / 5 / 2, target 0.95 of `measure`, whose
@@ -91,6 +99,8 @@ def _three_items(
             "unit_cost": [1.0, 5.0, 2.0],
         }
     )
+    if moq is not None:
+        frame = frame.with_columns(pl.Series("moq", moq, dtype=pl.Float64))
     ltd = LeadTimeDemand(
         keys=frame.select("sku", "location"),
         lead=np.zeros((3, 1), dtype=np.float32),
@@ -389,3 +399,41 @@ def test_cycle_allocation_counts_stockouts_in_review_periods_with_demand():
         )  # fmt: skip
         np.testing.assert_allclose(stock, expected)
         assert promised.min() >= min(0.95 - shortfall, 0.75) - 1e-9
+
+
+def test_a_review_periods_normal_shortage_leaves_out_what_the_lead_time_alone_left_short():
+    # (R, S) with L = R = 10 days, d = 1: mu = 20 over L + R with sigma 4, mu_L = 10 with
+    # sigma_L 3, S = 12, Q = d R = 10. The review period's own shortage is
+    # E[(D_L+R - S)^+] - E[(D_L - S)^+], each integral taken here by scipy's quadrature:
+    # about 8.03 - 0.45 = 7.58 units, fill 0.242 (0.197 with the first term alone).
+    def short(mean: float, sd: float, level: float) -> float:
+        return integrate.quad(
+            lambda x: (x - level) * stats.norm.pdf(x, mean, sd), level, mean + 12 * sd
+        )[0]
+
+    expected = 1.0 - (short(20.0, 4.0, 12.0) - short(10.0, 3.0, 12.0)) / 10.0
+    frame = pl.DataFrame({"sku": ["A"], "location": ["W"]})
+    args = (frame, np.array([12.0]), np.array([20.0]), np.array([4.0]), np.array([10.0]))
+    rest = (np.array([False]), None, np.array([False]))
+    _, fill = service_at_level(*args, *rest, (np.array([10.0]), np.array([3.0])))
+    _, first_term = service_at_level(*args, *rest)
+    assert fill[0] == pytest.approx(expected, abs=1e-6)
+    assert expected == pytest.approx(0.242, abs=1e-3)
+    assert first_term[0] == pytest.approx(1.0 - short(20.0, 4.0, 12.0) / 10.0, abs=1e-6)
+
+
+def test_an_item_ordering_several_review_periods_at_once_promises_its_shortage_once_per_order():
+    # B's MOQ of 280 is four review periods' demand (Q = 70): it orders every fourth
+    # review and runs short only in the period after each order, so its promise counts
+    # the chosen level's shortage a quarter as often, 1 - 0.25 (1 - promise without MOQ);
+    # A and C (no MOQ) and every level are as without it
+    plain = _three_items("pattern")
+    with_moq = _three_items("pattern", moq=[None, 280.0, None])
+    np.testing.assert_array_equal(with_moq["reorder_point"], plain["reorder_point"])
+    before, after = plain["promised_service"].to_numpy(), with_moq["promised_service"].to_numpy()
+    assert after[1] == pytest.approx(1.0 - 0.25 * (1.0 - before[1]))
+    np.testing.assert_array_equal(after[[0, 2]], before[[0, 2]])
+    frame = pl.DataFrame({"moq": [None, 10.0, 0.0], "pack_size": [24.0, None, 1.0]})
+    np.testing.assert_allclose(
+        order_cycle_share(frame, np.array([6.0, 2.0, 3.0])), [0.25, 0.2, 1.0]
+    )
