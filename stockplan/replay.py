@@ -51,7 +51,7 @@ from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, default_as_of, d
 from stockplan.large_orders import large_order_lines, without_large_orders
 from stockplan.lead_time_demand import LeadTimeDemand, daily_demand
 from stockplan.leadtime import resolve_lead_times
-from stockplan.policy import round_order_quantity
+from stockplan.policy import ALLOCATED_NOTE, round_order_quantity
 from stockplan.promotions import apply_promotions, uplift_from, uplift_sums, with_lift_risk
 from stockplan.reorder import plan_orders, policy_types
 from stockplan.segmentation import PATTERNS
@@ -602,6 +602,7 @@ def replay_policies(
     for target in settings.targets:
         policy = policy_at_target(config, target)
         promised = np.ones((len(replay.levels), replay.series.height))
+        held = np.zeros_like(promised)  # levels set by the pattern's allocation
 
         def decide(
             review: int,
@@ -609,9 +610,13 @@ def replay_policies(
             position: np.ndarray,
             policy: Policy = policy,
             promised: np.ndarray = promised,
+            held: np.ndarray = held,
         ):
             orders = review_orders(replay, policy, config, review, day, position)
             promised[review] = orders["promised_service"].to_numpy()
+            if "service_note" in orders.columns:
+                note = orders["service_note"].str.contains(ALLOCATED_NOTE, literal=True)
+                held[review] = note.fill_null(False).to_numpy()
             return orders["order_qty"].to_numpy()
 
         totals = replay_policy(replay, decide, backorder)
@@ -620,8 +625,14 @@ def replay_policies(
         )
         with np.errstate(invalid="ignore", divide="ignore"):
             own = totals["promised_sum"] / totals["promised_weight"]
+            held_share = promised_by_series(replay, held, measure)[1] / totals["promised_weight"]
         totals["promised_own"] = np.where(totals["promised_weight"] > 0, own, target)
-        totals["reachable"] = (totals["promised_own"] >= target - 1e-6).astype(float)
+        totals["allocated_share"] = np.nan_to_num(held_share)
+        # reachable: promised its target, or held below it by the pattern's allocation
+        # over most of its counted demand (the plan's summary leaves those out too)
+        totals["reachable"] = (
+            (totals["promised_own"] >= target - 1e-6) | (totals["allocated_share"] >= 0.5)
+        ).astype(float)
         runs.append(("stockplan", target, totals))
 
     window = BASELINE_HISTORY_DAYS
@@ -711,7 +722,9 @@ def unreachable_items(
     """The series whose target was not reachable at sane stock in each policy run (with
     `every`, all series): their promised service (`promised_by_series`), what they
     achieved, their demand and their largest day of demand counted in the replay (with
-    `every`, also their replenishment cycles counted for cycle service)."""
+    `every`, also their replenishment cycles counted for cycle service and
+    `allocated_share`, the share of their counted demand whose levels the pattern's
+    allocation set)."""
     counted = counted_demand(replay)
     largest = counted.max(axis=1) if counted.shape[1] else np.zeros(replay.series.height)
     frames = []
@@ -735,6 +748,7 @@ def unreachable_items(
                 pl.Series("largest_day_units", largest),
                 pl.Series("unmet_units", totals["unmet"]),
                 pl.Series("cycles", totals["cycles"]),
+                pl.Series("allocated_share", totals.get("allocated_share", np.zeros(demand.size))),
             )
             .filter(pl.Series(rows))
         )
@@ -742,7 +756,7 @@ def unreachable_items(
         return pl.DataFrame(schema=dict.fromkeys(UNREACHABLE_COLUMNS, pl.Float64)).cast(
             {"sku": pl.String, "location": pl.String, "demand_pattern": pl.String}
         )
-    columns = UNREACHABLE_COLUMNS + (["cycles"] if every else [])
+    columns = UNREACHABLE_COLUMNS + (["cycles", "allocated_share"] if every else [])
     return pl.concat(frames).select(columns).sort("target", "demand_pattern", "sku")
 
 

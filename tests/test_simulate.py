@@ -230,3 +230,39 @@ def test_replay_levels_follow_the_sales_between_refits():
         assert after[review] == pytest.approx(before[review] * factor)
     # the next refit starts from its own forecast again
     assert after[4] == pytest.approx(before[4])
+
+
+@pytest.mark.slow
+def test_items_held_below_their_target_by_the_allocation_are_not_counted_unreachable():
+    # The sample at fill-rate target 0.90 with the default pattern allocation: an item the
+    # allocation sets below its target over most of its demand is the pattern's choice,
+    # not a target out of reach; the plan's summary leaves those out, and so does the
+    # replay's split. Every other item promised less than its target stays unreachable.
+    from stockplan.config import load_config
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+    from stockplan.replay import prepare_replay, replay_policies
+
+    config = load_config(ROOT / "config.example.yaml")
+    config = config.model_copy(
+        update={
+            "policy": config.policy.model_copy(update={"service_measure": "fill_rate"}),
+            "simulate": config.simulate.model_copy(
+                update={"targets": [0.9], "baseline_scales": [1.0]}
+            ),
+        }
+    )
+    tables = prepare_inputs(load_inputs(config), config).tables
+    out = replay_policies(prepare_replay(tables, config), config, per_series=True)
+    series = out["simulation_series"]
+    below = pl.col("promised_service") < pl.col("target") - 1e-6
+    held = series.filter(below & (pl.col("allocated_share") >= 0.5))
+    short = series.filter(below & (pl.col("allocated_share") < 0.5))
+    assert held.height > 0  # the case exists on the sample
+    unreachable = out["simulation_unreachable"]
+    keys = ["sku", "location"]
+    assert held.join(unreachable, on=keys, how="semi").height == 0
+    assert short.join(unreachable, on=keys, how="anti").height == 0
+    row = out["simulation"].filter(pl.col("policy") == "stockplan").row(0, named=True)
+    assert row["unreachable_series"] == short.height
+    assert row["reachable_series"] == series.height - short.height
