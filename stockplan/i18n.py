@@ -677,6 +677,11 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ),
     ("safety stock capped at {d} days of demand", "安全库存上限为 {d} 天需求"),
     ("the target still holds", "目标仍可达到"),
+    (
+        "an order covers about {n} review periods' demand (MOQ or pack), so it runs short at "
+        "most once per order",
+        "每次订货约覆盖 {n} 个盘点周期的需求（最小起订量或包装），因此每次订货最多缺货一次",
+    ),
 ]
 REASONS: dict[str, dict[str, str]] = {en: {"en": en, "zh": zh} for en, zh in _REASON_TEMPLATES}
 

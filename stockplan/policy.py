@@ -46,7 +46,7 @@ from stockplan.lead_time_demand import (
     review_demand_share,
     split_knob,
 )
-from stockplan.service_allocation import allocate_pattern_service
+from stockplan.service_allocation import allocate_pattern_service, order_cycle_share
 
 # the `service_note` of a row whose level `service_allocation: pattern` chose
 ALLOCATED_NOTE = "held over the demand pattern's items at the least stock value"
@@ -409,6 +409,23 @@ def protection_levels(
         .to_series()
         .fill_null("")
     )
+    if allocated.any() and settings.service_measure == "fill_rate":
+        # the allocation's promise counts a packed or MOQ-raised item's shortage once per
+        # order (`order_cycle_share`): say why it promises more than its level alone
+        periods = 1.0 / order_cycle_share(frame, cycle_qty)
+        several = allocated & (periods > 1.0 + 1e-9)
+        note = pl.select(
+            pl.when(pl.Series(several))
+            .then(
+                pl.format(
+                    "{}; an order covers about {} review periods' demand (MOQ or pack), so "
+                    "it runs short at most once per order",
+                    note,
+                    pl.Series(np.round(periods, 1)).cast(pl.String),
+                )
+            )
+            .otherwise(note)
+        ).to_series()
     return frame.with_columns(
         pl.Series("sigma_lead_time_demand", sigma),
         pl.Series("safety_stock", safety),

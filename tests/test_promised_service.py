@@ -260,6 +260,7 @@ def test_every_service_note_reads_in_chinese_clause_by_clause():
         capped_cycle["service_note"][0],
         above["service_note"][0],
         _three_items("pattern")["service_note"][1],
+        _three_items("pattern", moq=[None, 280.0, None])["service_note"][1],
         _three_items("pattern_all", "cycle")["service_note"][1],
         "safety stock capped at 182 days of demand; the target still holds",
     ]

@@ -433,6 +433,13 @@ def test_an_item_ordering_several_review_periods_at_once_promises_its_shortage_o
     before, after = plain["promised_service"].to_numpy(), with_moq["promised_service"].to_numpy()
     assert after[1] == pytest.approx(1.0 - 0.25 * (1.0 - before[1]))
     np.testing.assert_array_equal(after[[0, 2]], before[[0, 2]])
+    # and its note says why it promises more than its level alone
+    notes = with_moq["service_note"].to_list()
+    assert notes[1].endswith(
+        "; an order covers about 4.0 review periods' demand (MOQ or pack), so it runs short "
+        "at most once per order"
+    )
+    assert "an order covers" not in notes[0] + notes[2]
     frame = pl.DataFrame({"moq": [None, 10.0, 0.0], "pack_size": [24.0, None, 1.0]})
     np.testing.assert_allclose(
         order_cycle_share(frame, np.array([6.0, 2.0, 3.0])), [0.25, 0.2, 1.0]
