@@ -374,14 +374,30 @@ def protection_levels(
         f" {measure} {{}}% is not reachable, this stock promises fill rate {{}}% "
         "(cycle service {}%)"
     )
+    # the allocation's fill-rate promise counts a packed or MOQ-raised item's shortage once
+    # per order (`order_cycle_share`): say why it promises more than its level alone
+    periods = 1.0 / order_cycle_share(frame, cycle_qty)
+    several = allocated & (periods > 1.0 + 1e-9) & (settings.service_measure == "fill_rate")
+    per_order = (
+        pl.when(pl.Series(several))
+        .then(
+            pl.format(
+                "; an order covers about {} review periods' demand (MOQ or pack), so it runs "
+                "short at most once per order",
+                pl.Series(np.round(periods, 1)).cast(pl.String),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
     note = (
         pl.select(
             pl.when(pl.Series(allocated))
             .then(
                 pl.format(
                     f"{measure} {{}}% {ALLOCATED_NOTE}; this item's stock promises fill rate "
-                    "{}% (cycle service {}%)",
+                    "{}% (cycle service {}%){}",
                     *percent,
+                    per_order,
                 )
             )
             .when(pl.Series(unreachable & capped))
@@ -409,23 +425,6 @@ def protection_levels(
         .to_series()
         .fill_null("")
     )
-    if allocated.any() and settings.service_measure == "fill_rate":
-        # the allocation's promise counts a packed or MOQ-raised item's shortage once per
-        # order (`order_cycle_share`): say why it promises more than its level alone
-        periods = 1.0 / order_cycle_share(frame, cycle_qty)
-        several = allocated & (periods > 1.0 + 1e-9)
-        note = pl.select(
-            pl.when(pl.Series(several))
-            .then(
-                pl.format(
-                    "{}; an order covers about {} review periods' demand (MOQ or pack), so "
-                    "it runs short at most once per order",
-                    note,
-                    pl.Series(np.round(periods, 1)).cast(pl.String),
-                )
-            )
-            .otherwise(note)
-        ).to_series()
     return frame.with_columns(
         pl.Series("sigma_lead_time_demand", sigma),
         pl.Series("safety_stock", safety),
@@ -467,10 +466,7 @@ def service_at_level(
     with np.errstate(invalid="ignore", divide="ignore"):
         k = np.where(sigma > 0, (level - mu) / sigma, np.where(level >= mu, np.inf, -np.inf))
         cycle = stats.norm.cdf(k)
-        lost = np.where(
-            np.isfinite(k), sigma * normal_loss(np.clip(np.nan_to_num(k), -40.0, 40.0)), 0.0
-        )
-        lost = np.where(k == -np.inf, np.maximum(mu - level, 0.0), lost)
+        lost = normal_shortage(level, mu, sigma)
         if lead is not None:  # less what the lead time alone leaves short
             lost = lost - normal_shortage(level, *lead)
         fill = np.where(cycle_qty > 0, np.clip(1.0 - lost / cycle_qty, 0.0, 1.0), 1.0)
