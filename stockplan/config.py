@@ -297,8 +297,8 @@ class Policy(Section):
         ge=0,
         le=1,
         description="With service_allocation 'pattern' / 'pattern_all': a per-item service "
-        "floor. No allocated item's own promise falls more than this below its target, nor "
-        "below what the pattern's one level gives it; null lets the allocation take any "
+        "floor. Each allocated item's own promise is at least the smaller of its target less "
+        "this and what the pattern's one level gives it; null lets the allocation take any "
         "item as low as the least stock value asks.",
     )
     promise_scoring: Literal["levels", "replayed"] = Field(

@@ -106,7 +106,8 @@ def allocate_levels(
 
 def order_cycle_share(frame: pl.DataFrame, review_demand: np.ndarray) -> np.ndarray:
     """Per row, the share of review periods that start a replenishment cycle: E[D_R] /
-    max(E[D_R], MOQ, pack size). An (R, S) row whose order is raised to its MOQ or a whole
+    max(E[D_R], smallest order), the smallest order the MOQ rounded up to whole packs (at
+    least one pack). An (R, S) row whose order is raised to its MOQ or a whole
     pack orders several review periods' demand at once; it then runs short only in the
     review period after each order (the position is above S in the others), so its
     shortage per review period is that period's times this share, and its fill rate
@@ -114,11 +115,17 @@ def order_cycle_share(frame: pl.DataFrame, review_demand: np.ndarray) -> np.ndar
     (`replenishment_fill_level`; Silver, Pyke & Thomas 2017, ch. 6). 1 without packs
     or MOQ."""
     demand = np.asarray(review_demand, dtype=float)
-    smallest = np.zeros(frame.height)
-    for column, none in (("moq", 0.0), ("pack_size", 1.0)):
-        if column in frame.columns:
-            values = frame[column].cast(pl.Float64).fill_null(none).to_numpy()
-            smallest = np.maximum(smallest, np.nan_to_num(values, nan=none))
+
+    def column(name: str, none: float) -> np.ndarray:
+        if name not in frame.columns:
+            return np.full(frame.height, none)
+        values = frame[name].cast(pl.Float64).fill_null(none).to_numpy()
+        return np.nan_to_num(values, nan=none)
+
+    # the smallest order `round_order_quantity` places: the MOQ in whole packs, one pack
+    pack = column("pack_size", 1.0)
+    pack = np.where(pack > 0, pack, 1.0)
+    smallest = np.maximum(np.ceil(np.maximum(column("moq", 0.0), 0.0) / pack) * pack, pack)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = demand / np.maximum(demand, smallest)
     return np.where(demand > 0, share, 1.0)
@@ -131,8 +138,8 @@ def floored_levels(
     1 - shortage / demand lies below the row's `floor` replaced by the point where the
     grid reaches the floor: linear between the two levels it lies between (as
     `allocate_levels` interpolates its choice), the top level where no level reaches it.
-    The single-level stock, whose service is the floor, stays within reach, so the
-    allocation never needs more stock value than one level for all."""
+    Where the floor is the row's one-level promise, that level is on the row's grid
+    (`allocate_pattern_service` adds it) and is the point kept."""
     rows = np.arange(stock.shape[0])
     served = 1.0 - shortage / demand[:, None]
     meets = served >= floor[:, None] - 1e-12
@@ -312,6 +319,13 @@ def allocate_pattern_service(
         extra = q[mine, None] * np.interp(at[mine], points, unseen)
         shortage[mine] = np.minimum.accumulate(shortage[mine] + extra, axis=1)
         allowed[mine] += q[mine] * np.interp(default_knob[mine], points, unseen)
+    # the one level for all among each row's choices, exactly: that choice meets the
+    # budget, so the allocation never needs more stock value than it
+    held = np.column_stack([held, default_stock[rows]])
+    shortage = np.column_stack([shortage, allowed])
+    by_stock = np.argsort(held, axis=1, kind="stable")
+    held = np.take_along_axis(held, by_stock, axis=1)
+    shortage = np.minimum.accumulate(np.take_along_axis(shortage, by_stock, axis=1), axis=1)
     target = sub["service_level"].to_numpy().astype(float)
     if max_shortfall is not None:  # a per-item floor: the levels below it are closed
         held, shortage = floored_levels(

@@ -323,8 +323,8 @@ def test_replay_bench_sets_each_patterns_promise_against_what_it_achieved():
     assert cycle["promised"][0] == pytest.approx(0.82)
     assert cycle["achieved"][0] == pytest.approx(0.6)
     assert cycle["gap_points"][0] == pytest.approx(-22.0)
-    # by promise less target: A at -10 points ("-10 to -5", bins closed on the left), B at
-    # 0 ("-2 to +2"); each group its own series' figures
+    # by promise less target: A at -10 points (-9.999... in floating point: "-10 to -5"),
+    # B at 0 ("-2 to +2"); each group its own series' figures
     by_promise = bench.promise_calibration(series, "fill_rate", split="promise")
     assert by_promise["promise_vs_target"].to_list() == ["-10 to -5", "-2 to +2", "all"]
     assert by_promise["achieved"].to_list() == [0.9, 0.5, 0.6]

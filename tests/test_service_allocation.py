@@ -78,6 +78,7 @@ def _three_items(
     allocation: str | None,
     measure: str = "fill_rate",
     moq: list[float | None] | None = None,
+    target: float = 0.95,
     **policy: float | None,
 ) -> pl.DataFrame:
     """Three smooth (R, S) items, d = 10 a day, L = R = 7 (mu = 140, Q = 70), sigma_LTD
@@ -94,7 +95,7 @@ def _three_items(
             "lead_time_days": [7.0] * 3,
             "lead_time_std_days": [0.0] * 3,
             "review_days": [7.0] * 3,
-            "service_level": [0.95] * 3,
+            "service_level": [target] * 3,
             "demand_pattern": ["smooth"] * 3,
             "unit_cost": [1.0, 5.0, 2.0],
         }
@@ -195,6 +196,14 @@ def test_a_per_item_floor_keeps_every_item_within_its_shortfall_of_the_target():
             np.testing.assert_allclose(level, 140.0 + stats.norm.ppf(0.95) * sigma, atol=1e-6)
         else:  # between the free allocation and one level for all
             assert 192.455 < value < 209.2523
+    # between two grid levels (0.94, 0.96 on the identity curve) the one level for all is
+    # among each item's choices too: with any floor the allocation costs no more than it
+    for target in (0.94, 0.96):
+        one = _three_items("item", target=target)["reorder_point"].to_numpy()
+        for shortfall in (0.0, 0.05, None):
+            out = _three_items("pattern", target=target, allocation_max_shortfall=shortfall)
+            held = out["reorder_point"].to_numpy()
+            assert float((cost * held).sum()) <= float((cost * one).sum()) + 1e-9
 
 
 def test_cycle_targets_are_not_allocated():
@@ -248,6 +257,7 @@ def test_levels_from_the_draws_are_the_conditional_quantiles_and_the_steps_beyon
 
 
 def test_fill_rate_targets_are_allocated_over_the_pattern_by_default():
+    assert Policy().allocation_max_shortfall == 0.05
     # the default plan's setting: the levels of `service_allocation: pattern` with the
     # per-item floor 0.05, not the one level z(0.95) for all three (`item`)
     default = _three_items(None)
@@ -440,7 +450,9 @@ def test_an_item_ordering_several_review_periods_at_once_promises_its_shortage_o
         "at most once per order"
     )
     assert "an order covers" not in notes[0] + notes[2]
-    frame = pl.DataFrame({"moq": [None, 10.0, 0.0], "pack_size": [24.0, None, 1.0]})
+    # the smallest order as `round_order_quantity` places it: the MOQ in whole packs, at
+    # least one pack (MOQ 30 in packs of 24 orders 48, eight periods of 6)
+    frame = pl.DataFrame({"moq": [None, 10.0, 0.0, 30.0], "pack_size": [24.0, None, 1.0, 24.0]})
     np.testing.assert_allclose(
-        order_cycle_share(frame, np.array([6.0, 2.0, 3.0])), [0.25, 0.2, 1.0]
+        order_cycle_share(frame, np.array([6.0, 2.0, 3.0, 6.0])), [0.25, 0.2, 1.0, 0.125]
     )
