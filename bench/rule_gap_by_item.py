@@ -26,7 +26,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stockplan.config import load_config  # noqa: E402
+from stock_breakdown import fill_rate_replay  # noqa: E402
 
 
 def main() -> None:
@@ -37,26 +37,9 @@ def main() -> None:
     parser.add_argument("--pattern", default="erratic")
     args = parser.parse_args()
 
-    from stockplan.io.prepare import prepare_inputs
-    from stockplan.io.readers import load_inputs
-    from stockplan.replay import (
-        BASELINE_HISTORY_DAYS,
-        _rounded,
-        policy_at_target,
-        prepare_replay,
-        replay_policy,
-        review_orders,
-    )
+    from stockplan.replay import BASELINE_HISTORY_DAYS, _rounded, replay_policy, review_orders
 
-    config = load_config(args.config)
-    updates = {"service_measure": "fill_rate"}
-    config = config.model_copy(update={"policy": config.policy.model_copy(update=updates)})
-    if args.as_of:
-        planning = config.planning.model_copy(update={"as_of": args.as_of})
-        config = config.model_copy(update={"planning": planning})
-    tables = prepare_inputs(load_inputs(config), config).tables
-    replay = prepare_replay(tables, config)
-    policy = policy_at_target(config, args.target)
+    config, replay, policy = fill_rate_replay(args.config, args.as_of, args.target)
     backorder = config.simulate.unmet_demand == "backorder"
     cost = replay.series["unit_cost"].fill_null(0.0).to_numpy()
     safety: list[np.ndarray] = []

@@ -26,7 +26,23 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from replay_real import _with  # noqa: E402
+
 from stockplan.config import load_config  # noqa: E402
+
+
+def fill_rate_replay(config_path: Path, as_of: dt.date | None, target: float):
+    """(config, prepared replay, policy at `target`) of the config at `config_path` with
+    fill-rate targets, as of `as_of` when given: the replay `stockplan simulate` runs."""
+    from stockplan.io.prepare import prepare_inputs
+    from stockplan.io.readers import load_inputs
+    from stockplan.replay import policy_at_target, prepare_replay
+
+    config = _with(load_config(config_path), "policy", service_measure="fill_rate")
+    if as_of:
+        config = _with(config, "planning", as_of=as_of)
+    tables = prepare_inputs(load_inputs(config), config).tables
+    return config, prepare_replay(tables, config), policy_at_target(config, target)
 
 
 def main() -> None:
@@ -37,19 +53,9 @@ def main() -> None:
     parser.add_argument("--pattern", default=None)
     args = parser.parse_args()
 
-    from stockplan.io.prepare import prepare_inputs
-    from stockplan.io.readers import load_inputs
-    from stockplan.replay import policy_at_target, prepare_replay, replay_policy, review_orders
+    from stockplan.replay import replay_policy, review_orders
 
-    config = load_config(args.config)
-    updates = {"service_measure": "fill_rate"}
-    config = config.model_copy(update={"policy": config.policy.model_copy(update=updates)})
-    if args.as_of:
-        planning = config.planning.model_copy(update={"as_of": args.as_of})
-        config = config.model_copy(update={"planning": planning})
-    tables = prepare_inputs(load_inputs(config), config).tables
-    replay = prepare_replay(tables, config)
-    policy = policy_at_target(config, args.target)
+    config, replay, policy = fill_rate_replay(args.config, args.as_of, args.target)
     keep = [
         "safety_stock",
         "order_up_to",
