@@ -253,6 +253,14 @@ def test_a_location_only_an_order_knows_is_refused_one_the_sales_know_is_not(sma
     assert "purchase_orders.csv, row 3, column 'location': 'WH9' is in neither" in str(error.value)
 
 
+def _last_line_of(code: str, shop: Path) -> str:
+    """The last line `code` prints in a fresh interpreter, with {config} the shop's config
+    and {out} a workbook beside it."""
+    source = code.format(config=str(shop), out=str(shop.parent / "p.xlsx"))
+    out = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
 def test_a_local_plan_skips_the_imports_it_never_uses_and_a_deferred_module_still_works(
     small_shop: Path,
 ):
@@ -267,18 +275,9 @@ def test_a_local_plan_skips_the_imports_it_never_uses_and_a_deferred_module_stil
         "fit = statsforecast.arima.sm.OLS([1.0, 3.0], sm.add_constant([0.0, 1.0])).fit()\n"
         "print(skipped, statsforecast.arima.sm.OLS is OLS, fit.params.round(6).tolist())"
     )
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code.format(config=str(small_shop), out=str(small_shop.parent / "p.xlsx")),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    last_line = _last_line_of(code, small_shop)
     # y = 1 + 2 x through both points: intercept 1, slope 2
-    assert out.stdout.strip().splitlines()[-1] == "[False, False] True [1.0, 2.0]"
+    assert last_line == "[False, False] True [1.0, 2.0]"
     assert (small_shop.parent / "p.xlsx").exists()
 
 
@@ -325,14 +324,5 @@ def test_the_command_line_keeps_the_garbage_collector_off_its_imports_and_the_ap
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(api, cli[0], cli[1] > 20000, gc.get_freeze_count() >= cli[1], gc.isenabled())"
     )
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code.format(config=str(small_shop), out=str(small_shop.parent / "p.xlsx")),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert out.stdout.strip().splitlines()[-1] == "(True, 0) True True True True"
+    last_line = _last_line_of(code, small_shop)
+    assert last_line == "(True, 0) True True True True"
