@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from scipy import stats
 from test_promised_service import _row as promised_row
+from test_weekly_plan_calibration import one_erratic_lead_time
 
 from stockplan.config import Policy
 from stockplan.lead_time_demand import (
@@ -191,15 +192,7 @@ def test_the_backtest_scores_the_same_windows_again_for_the_promise_and_keeps_th
             "quantity": np.where(days >= 334, 8.0, 1.0),
         }
     )
-    lead_times = pl.DataFrame(
-        {
-            "sku": ["A"],
-            "location": ["W"],
-            "lead_time_days": [14.0],
-            "lead_time_std_days": [0.0],
-            "demand_pattern": ["erratic"],
-        }
-    )
+    lead_times = one_erratic_lead_time()
 
     def sums(**policy):
         settings = Policy(service_measure="fill_rate", service_allocation="item", **policy)

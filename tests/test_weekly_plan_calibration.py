@@ -30,9 +30,9 @@ def _sales() -> pl.DataFrame:
     )
 
 
-def _scored(as_of: dt.date, every_review: bool, forecast_age_days: int = 0) -> tuple[float, float]:
-    """(review periods scored, units of review-period demand scored) by the calibration."""
-    lead_times = pl.DataFrame(
+def one_erratic_lead_time() -> pl.DataFrame:
+    """Series A at W, erratic, with a fixed lead time of 14 days."""
+    return pl.DataFrame(
         {
             "sku": ["A"],
             "location": ["W"],
@@ -41,9 +41,19 @@ def _scored(as_of: dt.date, every_review: bool, forecast_age_days: int = 0) -> t
             "demand_pattern": ["erratic"],
         }
     )
+
+
+def _scored(as_of: dt.date, every_review: bool, forecast_age_days: int = 0) -> tuple[float, float]:
+    """(review periods scored, units of review-period demand scored) by the calibration."""
     settings = Policy(calibrate_every_review=every_review)
     pending = lead_time_demand_sums(
-        _sales(), lead_times, as_of, None, 7, settings, forecast_age_days=forecast_age_days
+        _sales(),
+        one_erratic_lead_time(),
+        as_of,
+        None,
+        7,
+        settings,
+        forecast_age_days=forecast_age_days,
     )
     table = pending.sums["block"]  # [half, measure, level, pattern]: the bootstrap
     erratic = PATTERN_KEYS.index("erratic")
