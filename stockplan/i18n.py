@@ -811,7 +811,17 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^building demand history$"), "构建需求历史"),
     (re.compile(r"^forecasting (\d+) series$"), r"预测 \1 个序列"),
     (re.compile(r"^forecasting series$"), "预测序列"),
+    (re.compile(r"^bootstrapping lead-time demand$"), "按历史抽样估计提前期需求"),
     (re.compile(r"^computing safety stock and orders$"), "计算安全库存和采购量"),
+    (
+        re.compile(r"^computing safety stock, orders and stockout risk$"),
+        "计算安全库存、采购量和缺货风险",
+    ),
+    (
+        re.compile(r"^planning (\d+) series in (\d+) partitions on (.+)$"),
+        r"在 \3 上分 \2 个分区计划 \1 个序列",
+    ),
+    (re.compile(r"^reading (.+) in (\d+) partitions on (.+)$"), r"在 \3 上分 \2 个分区读取 \1"),
     (re.compile(r"^rebalancing between locations$"), "仓库间调拨平衡"),
     (re.compile(r"^assessing stockout risk$"), "评估缺货风险"),
     (
