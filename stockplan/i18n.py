@@ -44,6 +44,7 @@ TABLES: dict[str, dict[str, str]] = {
     "simulation_by_pattern": {"en": "simulation_by_pattern", "zh": "分模式模拟"},
     "simulation_unreachable": {"en": "simulation_unreachable", "zh": "目标不可达商品"},
     "overrides": {"en": "overrides", "zh": "预测调整评估"},
+    "diff": {"en": "diff", "zh": "采购变化"},
 }
 
 # canonical column -> Chinese header (the English header is the canonical name)
@@ -159,6 +160,8 @@ _ZH_HEADERS: dict[str, str] = {
     "high_risk": "高风险项数",
     "medium_risk": "中风险项数",
     "value": "值",
+    "key": "参数",
+    "date": "日期",
     "item": "项目",
     # kits, successors, shelf life, overrides
     "kit_share": "套件需求占比",
@@ -222,6 +225,26 @@ _ZH_HEADERS: dict[str, str] = {
     "loads": "柜数",
     "load_fill": "装载率",
     "load_action": "整柜调整",
+    # plan diff and simulation counts
+    "change": "变化",
+    "old_order_qty": "原建议采购量",
+    "new_order_qty": "新建议采购量",
+    "order_qty_change": "采购量变化",
+    "due_to_config": "配置影响",
+    "due_to_demand": "需求影响",
+    "due_to_lead_time": "提前期影响",
+    "due_to_safety_stock": "安全库存影响",
+    "due_to_on_hand": "现存量影响",
+    "due_to_on_order": "在途量影响",
+    "due_to_backorders": "欠货量影响",
+    "due_to_other_stock": "分配/调拨影响",
+    "due_to_constraints": "约束影响",
+    "causes": "变化原因",
+    "old_reason": "原计划原因",
+    "new_reason": "新计划原因",
+    "note": "备注",
+    "series": "序列数",
+    "days": "天数",
 }
 HEADERS: dict[str, dict[str, str]] = {
     column: {"en": column, "zh": zh} for column, zh in _ZH_HEADERS.items()
@@ -286,6 +309,33 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "top_up": {"en": "top_up", "zh": "补足"},
         "bring_forward": {"en": "bring_forward", "zh": "提前下单"},
         "defer": {"en": "defer", "zh": "推迟"},
+    },
+    "change": {
+        "appeared": {"en": "appeared", "zh": "新增"},
+        "vanished": {"en": "vanished", "zh": "取消"},
+        "changed": {"en": "changed", "zh": "变化"},
+        "unchanged": {"en": "unchanged", "zh": "不变"},
+    },
+    "note": {
+        "no line in the old plan: write plans with --all to see causes": {
+            "en": "no line in the old plan: write plans with --all to see causes",
+            "zh": "原计划没有这一行：用 --all 写出计划才能看到原因",
+        },
+        "no line in the new plan: write plans with --all to see causes": {
+            "en": "no line in the new plan: write plans with --all to see causes",
+            "zh": "新计划没有这一行：用 --all 写出计划才能看到原因",
+        },
+    },
+    "treatment": {
+        "covered": {"en": "covered", "zh": "计入备货"},
+        "make_to_order": {"en": "make_to_order", "zh": "按单采购"},
+    },
+    "ltd_method": {
+        "normal": {"en": "normal", "zh": "正态分布"},
+        "discrete": {"en": "discrete", "zh": "离散分布"},
+        "parametric": {"en": "parametric", "zh": "参数分布"},
+        "bootstrap_days": {"en": "bootstrap_days", "zh": "按日抽样"},
+        "bootstrap_block": {"en": "bootstrap_block", "zh": "按段抽样"},
     },
     "load_action": {
         "none": {"en": "none", "zh": "不调整"},
@@ -362,6 +412,25 @@ MESSAGES: dict[str, dict[str, str]] = {
     "explain.cap": {
         "en": "order-up-to cap {cap}",
         "zh": "最高库存上限 {cap}",
+    },
+    "title.diff": {
+        "en": "Plan changes {old} -> {new}",
+        "zh": "采购建议变化 {old} → {new}",
+    },
+    "diff.dates": {
+        "en": "plans as of {old} and {new}, with {config}",
+        "zh": "计划日期 {old} 与 {new}，{config}",
+    },
+    "diff.same_config": {"en": "the same config", "zh": "配置相同"},
+    "diff.changed_config": {"en": "a changed config", "zh": "配置有变"},
+    "diff.counts": {
+        "en": "{appeared} appeared, {vanished} vanished, {changed} changed order lines",
+        "zh": "采购行：新增 {appeared}，取消 {vanished}，变化 {changed}",
+    },
+    "diff.without_all": {
+        "en": "{path} was written without --all: its lines with nothing to order are "
+        "missing, so a line that appears or vanishes there has no causes",
+        "zh": "{path} 写出时没有用 --all：其中不订货的行缺失，因此在它里面新增或取消的行没有原因",
     },
     "title.simulation": {
         "en": "Policy simulation as of {as_of} ({measure} targets, {unmet} sales)",
@@ -765,6 +834,33 @@ def render_reason(reason: str | None, lang: str = "en") -> str | None:
         return reason
     separator = "；" if lang == "zh" else "; "
     return separator.join(_render_clause(c, lang) for c in reason.split("; "))
+
+
+# the plan diff's cause labels (`diff.CAUSE_LABELS`)
+_CAUSE_WORDS: dict[str, dict[str, str]] = {
+    "config": {"zh": "配置"},
+    "demand": {"zh": "需求"},
+    "lead time": {"zh": "提前期"},
+    "safety stock": {"zh": "安全库存"},
+    "on hand": {"zh": "现存量"},
+    "on order": {"zh": "在途量"},
+    "backorders": {"zh": "欠货量"},
+    "allocated/transfers": {"zh": "分配/调拨"},
+    "constraints": {"zh": "约束"},
+}
+
+
+def render_causes(causes: str | None, lang: str = "en") -> str | None:
+    """A plan diff's `causes` (`demand +42; lead time -3`) in `lang`: each cause's label
+    rendered, its number kept; an unknown label stays as it is."""
+    if not causes or lang == "en":
+        return causes
+    rendered = []
+    for part in causes.split("; "):
+        label, _, number = part.rpartition(" ")
+        word = _CAUSE_WORDS.get(label, {}).get(lang)
+        rendered.append(f"{word} {number}" if word else part)
+    return ("；" if lang == "zh" else "; ").join(rendered)
 
 
 # user-facing error texts: fixed phrases rendered in Chinese, the rest (file names, values,

@@ -240,3 +240,55 @@ def test_a_workbook_with_a_title_above_the_header_is_read(tmp_path: Path):
     tables, record = read_plan(tmp_path / "plan.xlsx")
     assert record is None
     assert tables["orders"].rows() == [("007", "W1", 24.0)]
+
+
+def test_diff_in_chinese_renders_headers_change_words_and_causes(tmp_path: Path):
+    old, new = _old_new()
+    before = _write_plan({"orders": old}, tmp_path / "old.xlsx")
+    after = _write_plan({"orders": new}, tmp_path / "new")
+    english = _row(stockplan.diff_plans(before, after).changes, "A")["causes"]
+    assert english == (
+        "demand +42; lead time +84; safety stock +10; on hand +20; on order -10; "
+        "backorders +5; allocated/transfers +10; constraints -5"
+    )
+    out = tmp_path / "diff.csv"
+    result = CliRunner().invoke(
+        app, ["diff", str(before), str(after), "--lang", "zh", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "采购行：新增 2，取消 1，变化 2" in result.stderr
+    table = pl.read_csv(out)
+    assert table.columns[:6] == [
+        "商品编码",
+        "仓库",
+        "变化",
+        "原建议采购量",
+        "新建议采购量",
+        "采购量变化",
+    ]
+    row = _row(table.rename({"商品编码": "sku"}), "A")
+    assert row["变化"] == "变化" and row["需求影响"] == 42 and row["提前期影响"] == 84
+    assert row["变化原因"] == (
+        "需求 +42；提前期 +84；安全库存 +10；现存量 +20；在途量 -10；欠货量 +5；"
+        "分配/调拨 +10；约束 -5"
+    )
+    assert set(table["变化"]) == {"新增", "取消", "变化"}
+    appeared = _row(table.rename({"商品编码": "sku"}), "E")
+    assert appeared["备注"] == "原计划没有这一行：用 --all 写出计划才能看到原因"
+    # a later plan written in Chinese sets the default; --headers canonical keeps the contract
+    (after / "run.json").write_text('{"options": {"all": true, "lang": "zh"}}')
+    result = CliRunner().invoke(app, ["diff", str(before), str(after), "-o", "-"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("商品编码,仓库,变化")
+    args = ["diff", str(before), str(after), "-o", "-", "--headers", "canonical"]
+    result = CliRunner().invoke(app, args)
+    assert result.stdout.startswith("sku,location,change") and "appeared" in result.stdout
+
+
+def test_every_cause_of_a_diff_has_a_chinese_word():
+    from stockplan.diff import CAUSE_LABELS
+    from stockplan.i18n import render_causes
+
+    for label in CAUSE_LABELS.values():
+        rendered = render_causes(f"{label} +1.5", "zh")
+        assert rendered.endswith(" +1.5") and label not in rendered

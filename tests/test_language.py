@@ -18,13 +18,21 @@ from typer.testing import CliRunner
 from stockplan import i18n
 from stockplan.cli import app
 from stockplan.config import Notices
+from stockplan.diff import DIFF_COLUMNS
 from stockplan.excess import EXCESS_COLUMNS
 from stockplan.items import item_names, sort_by_urgency
+from stockplan.large_orders import LARGE_ORDER_COLUMNS
 from stockplan.notices import NOTICE_COLUMNS, restock_notices
 from stockplan.purchasing import PO_SUMMARY_COLUMNS
 from stockplan.reorder import ORDER_COLUMNS, ORDER_DETAIL_COLUMNS
 from stockplan.report import terminal_table
 from stockplan.risk import RISK_COLUMNS
+from stockplan.tables import (
+    CLASS_COLUMNS,
+    FORECAST_COLUMNS,
+    SIMULATION_TABLE_COLUMNS,
+    SUPPLIER_COLUMNS,
+)
 from stockplan.transfers import TRANSFER_COLUMNS
 
 runner = CliRunner()
@@ -69,8 +77,16 @@ def test_every_output_column_has_a_chinese_header_and_no_two_share_one():
         *EXCESS_COLUMNS,
         *PO_SUMMARY_COLUMNS,
         *NOTICE_COLUMNS,
+        *DIFF_COLUMNS,
+        *LARGE_ORDER_COLUMNS,
+        *SIMULATION_TABLE_COLUMNS,
+        *FORECAST_COLUMNS,
+        *CLASS_COLUMNS,
+        *SUPPLIER_COLUMNS,
         "name",
         "as_of",
+        "key",  # the run sheet
+        "value",
     }
     missing = [c for c in columns if i18n.header(c, "zh") == c]
     assert missing == []
@@ -512,3 +528,26 @@ def test_explain_stops_the_progress_display_before_printing(zh_shop: Path, monke
     result = _run("explain", "007", "-c", str(zh_shop), "--no-chart", "-q")
     assert result.exit_code == 0, result.output
     assert "print" in events and events.index("close") < events.index("print")
+
+
+def test_technical_word_values_render_in_chinese_and_read_back():
+    from stockplan.io.writers import localise
+
+    frame = pl.DataFrame(
+        {
+            "sku": ["A", "B"],
+            "date": [dt.date(2026, 1, 5), dt.date(2026, 1, 6)],
+            "treatment": ["covered", "make_to_order"],
+            "ltd_method": ["bootstrap_days", "parametric"],
+        }
+    )
+    shown = localise(frame, "large_orders", "zh")
+    assert shown.columns == ["商品编码", "日期", "处理方式", "提前期需求方法"]
+    assert shown.rows() == [
+        ("A", dt.date(2026, 1, 5), "计入备货", "按日抽样"),
+        ("B", dt.date(2026, 1, 6), "按单采购", "参数分布"),
+    ]
+    back = i18n.canonical_frame(shown)
+    assert back.columns == frame.columns
+    assert back["treatment"].to_list() == ["covered", "make_to_order"]
+    assert back["ltd_method"].to_list() == ["bootstrap_days", "parametric"]

@@ -1016,6 +1016,15 @@ def diff(
     ] = False,
     quiet: QuietOption = False,
     bom: BomOption = False,
+    lang: Annotated[
+        Lang | None,
+        typer.Option(
+            "--lang",
+            help="Language of headers, causes and messages (default: the language the "
+            "later plan was written in, else en).",
+        ),
+    ] = None,
+    headers: HeadersOption = Headers.language,
     debug: DebugOption = False,
 ) -> int:
     """Order lines that appeared, vanished or changed between two plans, and why.
@@ -1025,28 +1034,24 @@ def diff(
     give every line its causes."""
 
     from stockplan.api import diff_plans
+    from stockplan.i18n import message
 
     console = Console(quiet)
     compared = diff_plans(old, new, all_rows=all_rows)
+    records = compared.records()
+    written = ((records[1] or {}).get("options") or {}).get("lang")
+    view = View(lang=lang or (Lang(written) if written in tuple(Lang) else None), headers=headers)
     changes = compared.changes
-    for path, record in zip((old, new), compared.records(), strict=True):
+    for path, record in zip((old, new), records, strict=True):
         if record and not (record.get("options") or {}).get("all", True):
-            console.warn(
-                f"{path} was written without --all: its lines with nothing to order are "
-                "missing, so a line that appears or vanishes there has no causes"
-            )
+            console.warn(message("diff.without_all", view.lang, path=path))
     dates = compared.planning_dates()
     same = compared.same_config()
     if same is not None:
-        config_note = "the same config" if same else "a changed config"
-        console.info(f"plans as of {dates[0]} and {dates[1]}, with {config_note}")
-    console.info(
-        ", ".join(
-            f"{(changes['change'] == kind).sum()} {kind}"
-            for kind in ("appeared", "vanished", "changed")
-        )
-        + " order lines"
-    )
+        config_note = message("diff.same_config" if same else "diff.changed_config", view.lang)
+        console.say("diff.dates", old=dates[0], new=dates[1], config=config_note)
+    counts = {kind: int((changes["change"] == kind).sum()) for kind in ("appeared", "vanished")}
+    console.say("diff.counts", changed=int((changes["change"] == "changed").sum()), **counts)
     emit(
         {"diff": changes},
         "diff",
@@ -1054,7 +1059,8 @@ def diff(
         format,
         bom,
         console,
-        f"Plan changes {dates[0]} -> {dates[1]}",
+        message("title.diff", view.lang, old=dates[0], new=dates[1]),
+        view,
     )
     return 0
 

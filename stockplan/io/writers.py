@@ -210,7 +210,7 @@ def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
 
     English is the canonical frame itself: the machine contract.
     """
-    from stockplan.i18n import VALUES, headers, render_reason, value
+    from stockplan.i18n import VALUES, headers, render_causes, render_reason, value
 
     if lang == "en":
         return frame
@@ -225,9 +225,15 @@ def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
             prefix = value(column, "purchase order X", lang).removesuffix("X")
             rendered = rendered.str.replace(r"^purchase order ", prefix)
         exprs.append(rendered.alias(column))
-    for column in [c for c in ("reason", "service_note") if c in frame.columns]:
+    for column in [
+        c for c in ("reason", "service_note", "old_reason", "new_reason") if c in frame.columns
+    ]:
         exprs.append(
             pl.col(column).map_elements(lambda r: render_reason(r, lang), return_dtype=pl.String)
+        )
+    if "causes" in frame.columns:
+        exprs.append(
+            pl.col("causes").map_elements(lambda r: render_causes(r, lang), return_dtype=pl.String)
         )
     return frame.with_columns(exprs).rename(headers(frame.columns, lang))
 
@@ -290,7 +296,10 @@ def summary_sheet(
         currency = info.get("currency", "")
         lines += [
             (message("summary.order_lines", lang), buying.height),
-            (f"{message('summary.order_value', lang)} ({currency})", buying["order_value"].sum()),
+            (
+                f"{message('summary.order_value', lang)} ({currency})",
+                round(buying["order_value"].sum(), 2),
+            ),
             (message("summary.missing_cost", lang), buying["order_value"].null_count()),
         ]
         high = pl.col("risk_level") == "high" if "risk_level" in buying.columns else pl.lit(False)
@@ -300,7 +309,7 @@ def summary_sheet(
                 .agg(
                     pl.len().alias("lines"),
                     pl.col("order_qty").sum(),
-                    pl.col("order_value").sum(),
+                    pl.col("order_value").sum().round(2),
                     high.sum().alias("high_risk"),
                 )
                 .sort("order_value", descending=True, nulls_last=True)
