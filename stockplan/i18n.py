@@ -310,6 +310,13 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "bring_forward": {"en": "bring_forward", "zh": "提前下单"},
         "defer": {"en": "defer", "zh": "推迟"},
     },
+    "policy": {
+        "stockplan": {"en": "stockplan", "zh": "stockplan"},
+        "your buyers (purchase history)": {
+            "en": "your buyers (purchase history)",
+            "zh": "采购员实际（采购历史）",
+        },
+    },
     "change": {
         "appeared": {"en": "appeared", "zh": "新增"},
         "vanished": {"en": "vanished", "zh": "取消"},
@@ -458,6 +465,58 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{hits} 个商品缺货风险为{level}或更高：退出码 {code}",
     },
     "wrote": {"en": "wrote {paths}", "zh": "已写入 {paths}"},
+    "cache.reused": {
+        "en": "reused the plan computed earlier on these inputs ({folder})",
+        "zh": "沿用此前用相同输入算出的计划（{folder}）",
+    },
+    "notify.none": {
+        "en": "no item at high stockout risk: no alert sent (notify.always: true sends one)",
+        "zh": "没有高缺货风险商品：未发送提醒（设 notify.always: true 则总会发送）",
+    },
+    "notify.none_new": {
+        "en": "no item newly at high stockout risk: no alert sent (notify.always: true sends one)",
+        "zh": "没有新进入高缺货风险的商品：未发送提醒（设 notify.always: true 则总会发送）",
+    },
+    "notify.sent": {"en": "notified {name}", "zh": "已通知 {name}"},
+    "risk.news_high": {
+        "en": "{count} items newly at high stockout risk since --previous: exit {code}",
+        "zh": "{count} 个商品自 --previous 以来新进入高缺货风险：退出码 {code}",
+    },
+    "risk.news_higher": {
+        "en": "{count} items at a higher stockout risk level than in --previous: exit {code}",
+        "zh": "{count} 个商品的缺货风险等级高于 --previous 时：退出码 {code}",
+    },
+    "supplier_forecast.none": {
+        "en": "supplier forecast: no orders projected, no workbook written",
+        "zh": "供应商预测：没有预计采购，未写出工作簿",
+    },
+    "supplier_forecast.wrote": {
+        "en": "supplier forecast: wrote {count} workbooks to {folder}",
+        "zh": "供应商预测：已向 {folder} 写出 {count} 个工作簿",
+    },
+    "simulate.same_fill": {
+        "en": "{pattern}, {policy}: fill rate {fill} with {value}; the policy reaches it with "
+        "{policy_value}",
+        "zh": "{pattern}，{policy}：满足率 {fill}，库存金额 {value}；策略达到同一满足率只需 "
+        "{policy_value}",
+    },
+    "simulate.vs_rule": {
+        "en": "{pattern}, target {target}: fill rate {fill} with {value}, {ratio} x the rule "
+        "of thumb's stock at {rule_fill} ({rule_value})",
+        "zh": "{pattern}，目标 {target}：满足率 {fill}，库存金额 {value}，是经验法则在满足率 "
+        "{rule_fill} 时库存（{rule_value}）的 {ratio} 倍",
+    },
+    "simulate.vs_rule_at_most": {
+        "en": "{pattern}, target {target}: fill rate {fill} with {value}, at most {ratio} x "
+        "the rule of thumb's stock at {rule_fill} ({rule_value})",
+        "zh": "{pattern}，目标 {target}：满足率 {fill}，库存金额 {value}，至多是经验法则在满足率 "
+        "{rule_fill} 时库存（{rule_value}）的 {ratio} 倍",
+    },
+    "simulate.set_aside": {
+        "en": "{units} units of large one-off order lines were replayed as make-to-order "
+        "demand, not served from stock",
+        "zh": "{units} 件大额一次性订单按“按单采购”回放，不由库存供应",
+    },
     "valid": {"en": "{config}: config and inputs are valid", "zh": "{config}：配置和输入文件有效"},
     "error": {"en": "error", "zh": "错误"},
     "warning": {"en": "warning", "zh": "警告"},
@@ -557,6 +616,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "explain.no_stockout": {"en": "none in the horizon", "zh": "计划期内无"},
     "measure.cycle": {"en": "cycle service level", "zh": "周期服务水平"},
     "measure.fill_rate": {"en": "fill rate", "zh": "满足率"},
+    "unmet.lost": {"en": "lost", "zh": "损失"},
+    "unmet.backorder": {"en": "backorder", "zh": "欠货"},
     "compensation.coupon": {
         "en": "a coupon worth {value} {currency} for the wait",
         "zh": "补偿您的等待：{value} {currency} 优惠券",
@@ -802,7 +863,13 @@ def value(column: str, text: str | None, lang: str = "en") -> str | None:
         return entry.get(lang, text)
     if lang == "zh" and column == "filled_from" and text.startswith("purchase order "):
         return "采购单 " + text.removeprefix("purchase order ")
+    if lang == "zh" and column == "policy" and (rule := _RULE_OF_THUMB.match(text)):
+        return f"经验法则：低于 {rule[1]} 周用量时补货，补至 {rule[2]} 周用量"
     return text
+
+
+# a `simulate` baseline's name (`replay.py`): the rule of thumb at one scale
+_RULE_OF_THUMB = re.compile(r"^baseline: reorder at ([\d.]+) weeks, up to ([\d.]+) weeks$")
 
 
 def _render_clause(clause: str, lang: str) -> str:

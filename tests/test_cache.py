@@ -37,6 +37,12 @@ def test_a_repeated_plan_on_unchanged_inputs_is_read_from_the_cache(small_shop: 
     assert REUSED not in first_log and REUSED in second_log
     assert second.equals(first)
     assert (small_shop.parent / ".stockplan-cache").is_dir()
+    # the note says the same in the buyer's language, naming the cache folder
+    _plan(small_shop, "--lang", "zh", "--headers", "canonical")  # the language is in the key
+    _, chinese_log = _plan(small_shop, "--lang", "zh", "--headers", "canonical")
+    folder = small_shop.parent / ".stockplan-cache"
+    assert f"stockplan: 沿用此前用相同输入算出的计划（{folder}）" in chinese_log.splitlines()
+    assert REUSED not in chinese_log
 
 
 def test_one_changed_byte_of_an_input_is_recomputed_never_served_stale(small_shop: Path):

@@ -551,3 +551,24 @@ def test_technical_word_values_render_in_chinese_and_read_back():
     assert back.columns == frame.columns
     assert back["treatment"].to_list() == ["covered", "make_to_order"]
     assert back["ltd_method"].to_list() == ["bootstrap_days", "parametric"]
+
+
+def test_simulation_policy_names_render_in_chinese_with_their_weeks():
+    from stockplan.history_replay import BUYERS
+    from stockplan.io.writers import localise
+
+    rule = "baseline: reorder at 1.5 weeks, up to 3 weeks"
+    assert i18n.value("policy", rule, "zh") == "经验法则：低于 1.5 周用量时补货，补至 3 周用量"
+    assert i18n.value("policy", rule, "en") == rule
+    frame = pl.DataFrame({"policy": ["stockplan", rule, BUYERS], "fill_rate": [0.9, 0.8, 0.7]})
+    shown = localise(frame, "simulation", "zh")
+    assert shown.columns == ["策略", "满足率"]
+    assert shown["策略"].to_list() == [
+        "stockplan",
+        "经验法则：低于 1.5 周用量时补货，补至 3 周用量",
+        "采购员实际（采购历史）",
+    ]
+    title = i18n.message(
+        "title.simulation", "zh", as_of="2026-11-23", measure="满足率", unmet="损失"
+    )
+    assert title == "策略模拟（计划日期 2026-11-23，满足率 目标，未满足需求：损失）"

@@ -130,16 +130,13 @@ def _notify(
         previous_as_of=previous[1],
     )
     if alert.high_risk == 0 and not cfg.notify.always:
-        what = "newly at" if previous[0] is not None else "at"
-        console.info(
-            f"no item {what} high stockout risk: no alert sent (notify.always: true sends one)"
-        )
+        console.say("notify.none_new" if previous[0] is not None else "notify.none")
         return 0
     failed = 0
     for name in dict.fromkeys(channels):
         try:
             send(cfg.notify, name, alert)
-            console.info(f"notified {name}")
+            console.say("notify.sent", name=name)
         except StockplanError as exc:  # one line; the plan is already written
             sys.stderr.write(f"stockplan: error: {exc}\n")
             failed += 1
@@ -198,7 +195,7 @@ def _planned(
     if hit is not None:
         tables, warnings, result, extra = hit
         _loaded(console, tables, warnings)
-        console.info(f"reused the plan computed earlier on these inputs ({folder})")
+        console.say("cache.reused", folder=folder)
         result.tables["orders_shown"] = extra["orders_shown"]
         return config, tables, result
     from stockplan import preload
@@ -275,7 +272,7 @@ def _write_supplier_forecast(
 
     projection = supplier_forecast(result, cfg)
     if projection.height == 0:
-        console.info("supplier forecast: no orders projected, no workbook written")
+        console.say("supplier_forecast.none")
         return
     from stockplan.items import item_names
 
@@ -284,7 +281,7 @@ def _write_supplier_forecast(
     )
     folder.mkdir(exist_ok=True)
     written = write_files(files, lang=cfg.planning.language)  # in the buyer's language
-    console.info(f"supplier forecast: wrote {len(written)} workbooks to {folder}")
+    console.say("supplier_forecast.wrote", count=len(written), folder=folder)
 
 
 def _view_options(
@@ -401,7 +398,7 @@ def plan(
         ),
     )
     if parts is not None and parts.used:
-        console.info(f"wrote {', '.join(str(p) for p in parts.publish())}")
+        console.say("wrote", paths=", ".join(str(p) for p in parts.publish()))
     if supplier_forecast is not None:
         _write_supplier_forecast(result, cfg, tables, supplier_forecast, console)
     code = _risk_exit(risk, fail_on_risk, console, earlier[0])
@@ -421,12 +418,8 @@ def _risk_exit(
 
         news = risk_news(risk, previous, NEWS_LEVELS[level])
         if news.height:
-            what = (
-                "newly at high stockout risk since"
-                if level == RiskLevel.new_high
-                else "at a higher stockout risk level than in"
-            )
-            console.info(f"{news.height} items {what} --previous: exit {EXIT_RISK}")
+            key = "risk.news_high" if level == RiskLevel.new_high else "risk.news_higher"
+            console.say(key, count=news.height, code=EXIT_RISK)
             return EXIT_RISK
         return 0
     levels = ["high"] if level == RiskLevel.high else ["high", "medium"]
@@ -784,6 +777,7 @@ def simulate(
 
     from stockplan.api import Inputs
     from stockplan.api import simulate as api_simulate
+    from stockplan.i18n import value
 
     console = Console(quiet)
     if plot is not None and plot.suffix.lower() != ".png":
@@ -806,7 +800,7 @@ def simulate(
     for row in simulation.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
         console.say(
             "simulate_line",
-            policy=row["policy"],
+            policy=value("policy", row["policy"], view.lang),
             fill=row["fill_rate"],
             value=row["avg_inventory_value"],
             currency=cfg.planning.currency,
@@ -822,28 +816,29 @@ def simulate(
     by_pattern = tables_out["simulation_by_pattern"]
     if "policy_inventory_at_same_fill" in by_pattern.columns:
         for row in by_pattern.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
-            console.info(
-                f"{row['demand_pattern']}, {row['policy']}: fill rate "
-                f"{row['fill_rate']:.1%} with {row['avg_inventory_value']:,.0f}; the policy "
-                f"reaches it with {row['policy_inventory_at_same_fill']:,.0f}"
+            console.say(
+                "simulate.same_fill",
+                pattern=value("demand_pattern", row["demand_pattern"], view.lang),
+                policy=value("policy", row["policy"], view.lang),
+                fill=f"{row['fill_rate']:.1%}",
+                value=f"{row['avg_inventory_value']:,.0f}",
+                policy_value=f"{row['policy_inventory_at_same_fill']:,.0f}",
             )
     if "inventory_vs_rule" in by_pattern.columns:
         for row in by_pattern.drop_nulls("inventory_vs_rule").iter_rows(named=True):
             above = row["rule_fill_rate_compared"] < row["fill_rate"] - 1e-12
-            console.info(
-                f"{row['demand_pattern']}, target {row['target']:g}: fill rate "
-                f"{row['fill_rate']:.1%} with {row['avg_inventory_value']:,.0f}, "
-                + (
-                    f"{'at most ' if above else ''}{row['inventory_vs_rule']:.2f} x the rule "
-                    f"of thumb's stock at {row['rule_fill_rate_compared']:.1%} "
-                    f"({row['rule_inventory_at_same_fill']:,.0f})"
-                )
+            console.say(
+                "simulate.vs_rule_at_most" if above else "simulate.vs_rule",
+                pattern=value("demand_pattern", row["demand_pattern"], view.lang),
+                target=f"{row['target']:g}",
+                fill=f"{row['fill_rate']:.1%}",
+                value=f"{row['avg_inventory_value']:,.0f}",
+                ratio=f"{row['inventory_vs_rule']:.2f}",
+                rule_fill=f"{row['rule_fill_rate_compared']:.1%}",
+                rule_value=f"{row['rule_inventory_at_same_fill']:,.0f}",
             )
     if run.set_aside_units:
-        console.info(
-            f"{run.set_aside_units:,.0f} units of large one-off order lines were "
-            "replayed as make-to-order demand, not served from stock"
-        )
+        console.say("simulate.set_aside", units=f"{run.set_aside_units:,.0f}")
     emit(
         run.output_tables(),
         "simulation",
@@ -856,7 +851,7 @@ def simulate(
             view.lang,
             as_of=planning_date,
             measure=message(f"measure.{cfg.policy.service_measure}", view.lang),
-            unmet=cfg.simulate.unmet_demand,
+            unmet=message(f"unmet.{cfg.simulate.unmet_demand}", view.lang),
         ),
         view,
         _run_info(config, cfg, planning_date),
@@ -918,7 +913,7 @@ def report(
         simulation,
     )
     write_bytes(output, page.encode("utf-8"))
-    console.info(f"wrote {output}")
+    console.say("wrote", paths=output)
     return 0
 
 

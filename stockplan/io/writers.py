@@ -224,6 +224,8 @@ def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
         if column == "filled_from":  # "purchase order PO1" -> "采购单 PO1"
             prefix = value(column, "purchase order X", lang).removesuffix("X")
             rendered = rendered.str.replace(r"^purchase order ", prefix)
+        if column == "policy":  # the rule of thumb's name carries its weeks
+            rendered = rendered.map_elements(lambda v: value("policy", v, lang), pl.String)
         exprs.append(rendered.alias(column))
     for column in [
         c for c in ("reason", "service_note", "old_reason", "new_reason") if c in frame.columns
