@@ -334,7 +334,7 @@ def explain_lines(
             sd=_n(order["lead_time_std_days"]),
             source=value("lead_time_source", order["lead_time_source"], lang),
             R=_n(R),
-            policy=order["policy_type"],
+            policy=value("policy_type", order["policy_type"], lang),
         ),
         message(
             "explain.demand",

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from stockplan import i18n
+
 WIDTH = 560
 ROW = 24
 COLORS = {
@@ -48,6 +50,11 @@ def _e(value: object) -> str:
 
 def _short(text: str, width: int = 26) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _t(key: str, lang: str, **fields: object) -> str:
+    """The report's text `key` in `lang` (`report.*` of the message catalogue)."""
+    return i18n.message(f"report.{key}", lang, **fields)
 
 
 def _money(value: float) -> str:
@@ -115,7 +122,9 @@ def _hbars(
     return _svg(chart_id, height, body, label)
 
 
-def value_at_risk_charts(risk: pl.DataFrame, top: int, currency: str) -> list[Chart]:
+def value_at_risk_charts(
+    risk: pl.DataFrame, top: int, currency: str, lang: str = "en"
+) -> list[Chart]:
     """The `top` items by revenue at risk: a bar each, and their stockout dates on a line."""
     items = (
         risk.filter(pl.col("revenue_at_risk") > 0)
@@ -126,22 +135,22 @@ def value_at_risk_charts(risk: pl.DataFrame, top: int, currency: str) -> list[Ch
         return [
             Chart(
                 "chart-value-at-risk",
-                "Value at risk",
+                _t("value_at_risk", lang),
                 "",
-                _empty("chart-value-at-risk", "no item has revenue at risk"),
+                _empty("chart-value-at-risk", _t("no_revenue_at_risk", lang)),
             ),
             Chart(
                 "chart-stockout-dates",
-                "Stockout dates",
+                _t("stockout_dates", lang),
                 "",
-                _empty("chart-stockout-dates", "no item has revenue at risk"),
+                _empty("chart-stockout-dates", _t("no_revenue_at_risk", lang)),
             ),
         ]
     labels = [f"{s} @ {loc}" for s, loc in items.select("sku", "location").iter_rows()]
     values = items["revenue_at_risk"].to_list()
     dates = items["stockout_date"].to_list()
     texts = [
-        f"{_money(v)} {currency}" + (f" · out {d.isoformat()}" if d else "")
+        f"{_money(v)} {currency}" + (_t("out", lang, date=d.isoformat()) if d else "")
         for v, d in zip(values, dates, strict=True)
     ]
     bars = _hbars(
@@ -150,33 +159,33 @@ def value_at_risk_charts(risk: pl.DataFrame, top: int, currency: str) -> list[Ch
         values,
         [COLORS["risk"]] * len(values),
         texts,
-        f"revenue at risk of the top {len(values)} items",
+        _t("value_at_risk_label", lang, count=len(values)),
     )
     total = risk["revenue_at_risk"].sum()
     return [
         Chart(
             "chart-value-at-risk",
-            "Value at risk: top items",
-            f"Expected lost sales before the next possible receipt; all items: "
-            f"{_money(total)} {currency}.",
+            _t("value_at_risk_top", lang),
+            _t("value_at_risk_note", lang, total=_money(total), currency=currency),
             bars,
         ),
         Chart(
             "chart-stockout-dates",
-            "Stockout dates: the same items",
-            "Projected day each item runs out (forecast rate and open purchase orders); "
-            "none: not within the horizon.",
-            _timeline("chart-stockout-dates", labels, dates),
+            _t("stockout_dates_same", lang),
+            _t("stockout_dates_note", lang),
+            _timeline("chart-stockout-dates", labels, dates, lang),
         ),
     ]
 
 
-def _timeline(chart_id: str, labels: list[str], dates: list[dt.date | None]) -> str:
+def _timeline(
+    chart_id: str, labels: list[str], dates: list[dt.date | None], lang: str = "en"
+) -> str:
     known = [d for d in dates if d is not None]
     left, right = 180, 40
     height = ROW * len(labels) + 40
     if not known:
-        return _empty(chart_id, "no stockout within the horizon")
+        return _empty(chart_id, _t("no_stockout", lang))
     first, last = min(known), max(known)
     span = max((last - first).days, 1)
     plot = WIDTH - left - right
@@ -196,7 +205,8 @@ def _timeline(chart_id: str, labels: list[str], dates: list[dt.date | None]) -> 
         )
         if day is None:
             body.append(
-                f'<text x="{left + 4}" y="{y + 4}" font-size="11" fill="#7f8c8d">none</text>'
+                f'<text x="{left + 4}" y="{y + 4}" font-size="11" fill="#7f8c8d">'
+                f"{_e(_t('none', lang))}</text>"
             )
             continue
         x = left + plot * (day - first).days / span
@@ -204,10 +214,10 @@ def _timeline(chart_id: str, labels: list[str], dates: list[dt.date | None]) -> 
             f'<circle class="mark" cx="{x:.1f}" cy="{y}" r="6" fill="{COLORS["date"]}"/>'
             f'<text x="{x + 9:.1f}" y="{y + 4}" font-size="11">{day.strftime("%m-%d")}</text>'
         )
-    return _svg(chart_id, height, body, "projected stockout dates")
+    return _svg(chart_id, height, body, _t("stockout_label", lang))
 
 
-def cover_by_class_chart(risk: pl.DataFrame, plan_rows: pl.DataFrame) -> Chart:
+def cover_by_class_chart(risk: pl.DataFrame, plan_rows: pl.DataFrame, lang: str = "en") -> Chart:
     """Median on-hand days of cover per ABC class against the median target
     safety_stock / d + R / 2 (items with forecast demand only)."""
     chart_id = "chart-cover-by-class"
@@ -230,13 +240,9 @@ def cover_by_class_chart(risk: pl.DataFrame, plan_rows: pl.DataFrame) -> Chart:
         )
         .sort("abc")
     )
-    title = "Stock cover by ABC class against target"
-    note = (
-        "Median days the stock on hand lasts at the forecast rate, against the average cover "
-        "the policy aims for (safety stock / daily demand + half a review period)."
-    )
+    title, note = _t("cover_title", lang), _t("cover_note", lang)
     if frame.height == 0:
-        return Chart(chart_id, title, note, _empty(chart_id, "no item with forecast demand"))
+        return Chart(chart_id, title, note, _empty(chart_id, _t("no_forecast_item", lang)))
     rows = frame.to_dicts()
     top = max(max(r["actual"] or 0.0, r["target"] or 0.0) for r in rows) or 1.0
     base, plot_h = 210, 170
@@ -259,18 +265,19 @@ def cover_by_class_chart(risk: pl.DataFrame, plan_rows: pl.DataFrame) -> Chart:
             )
         body.append(
             f'<text x="{x0 + bar_w + 2:.1f}" y="{base + 18}" font-size="13" text-anchor="middle" '
-            f'font-weight="bold">{_e(row["abc"])} ({row["items"]} items)</text>'
+            f'font-weight="bold">{_e(_t("class_items", lang, abc=row["abc"], count=row["items"]))}'
+            "</text>"
         )
     body.append(
         f'<rect x="{WIDTH - 200}" y="4" width="12" height="12" fill="{COLORS["actual"]}"/>'
-        f'<text x="{WIDTH - 184}" y="14" font-size="11">on-hand cover (days)</text>'
+        f'<text x="{WIDTH - 184}" y="14" font-size="11">{_e(_t("on_hand_cover", lang))}</text>'
         f'<rect x="{WIDTH - 200}" y="20" width="12" height="12" fill="{COLORS["target"]}"/>'
-        f'<text x="{WIDTH - 184}" y="30" font-size="11">target cover (days)</text>'
+        f'<text x="{WIDTH - 184}" y="30" font-size="11">{_e(_t("target_cover", lang))}</text>'
     )
     return Chart(chart_id, title, note, _svg(chart_id, 240, body, title))
 
 
-def excess_chart(excess: pl.DataFrame, top: int, currency: str) -> Chart:
+def excess_chart(excess: pl.DataFrame, top: int, currency: str, lang: str = "en") -> Chart:
     """Top items by excess value, dead stock in grey, with the totals of each kind."""
     chart_id = "chart-excess"
     dead = pl.col("reason").str.starts_with("dead stock")
@@ -278,14 +285,17 @@ def excess_chart(excess: pl.DataFrame, top: int, currency: str) -> Chart:
         pl.col("excess_value").filter(dead).sum().alias("dead"),
         pl.col("excess_value").filter(~dead).sum().alias("excess"),
     ).row(0, named=True)
-    title = "Excess and dead stock value"
-    note = (
-        f"Cash tied up at cost: overstock {_money(totals['excess'] or 0.0)} {currency}, "
-        f"dead stock {_money(totals['dead'] or 0.0)} {currency} (grey)."
+    title = _t("excess_title", lang)
+    note = _t(
+        "excess_note",
+        lang,
+        excess=_money(totals["excess"] or 0.0),
+        dead=_money(totals["dead"] or 0.0),
+        currency=currency,
     )
     items = excess.filter(pl.col("excess_value") > 0).head(top)
     if items.height == 0:
-        return Chart(chart_id, title, note, _empty(chart_id, "no excess or dead stock"))
+        return Chart(chart_id, title, note, _empty(chart_id, _t("no_excess", lang)))
     labels = [f"{s} @ {loc}" for s, loc in items.select("sku", "location").iter_rows()]
     kinds = items.select(dead.alias("dead"))["dead"].to_list()
     values = items["excess_value"].to_list()
@@ -304,15 +314,15 @@ def excess_chart(excess: pl.DataFrame, top: int, currency: str) -> Chart:
     )
 
 
-def supplier_charts(suppliers: pl.DataFrame, top: int) -> list[Chart]:
+def supplier_charts(suppliers: pl.DataFrame, top: int, lang: str = "en") -> list[Chart]:
     """On-time rate per supplier, and lead-time mean +/- one standard deviation."""
     rows = suppliers.sort(["receipts", "supplier"], descending=[True, False]).head(top)
     on_time_id, lead_id = "chart-supplier-on-time", "chart-supplier-lead-time"
     if rows.height == 0:
-        message = "no purchase-order receipts with a supplier"
+        missing = _t("no_receipts", lang)
         return [
-            Chart(on_time_id, "Supplier on-time rate", "", _empty(on_time_id, message)),
-            Chart(lead_id, "Supplier lead-time spread", "", _empty(lead_id, message)),
+            Chart(on_time_id, _t("on_time_title", lang), "", _empty(on_time_id, missing)),
+            Chart(lead_id, _t("lead_title", lang), "", _empty(lead_id, missing)),
         ]
     tier = (
         rows["supplier_tier"]
@@ -320,7 +330,9 @@ def supplier_charts(suppliers: pl.DataFrame, top: int) -> list[Chart]:
         else pl.Series([None] * rows.height)
     )
     labels = [
-        f"{_short(str(name), 14)} ({t})" if t else _short(str(name))
+        f"{_short(str(name), 14)} ({i18n.value('supplier_tier', t, lang)})"
+        if t
+        else _short(str(name))
         for name, t in zip(rows["supplier"].to_list(), tier.to_list(), strict=True)
     ]
     rates = [r if r is not None else 0.0 for r in rows["on_time_rate"].to_list()]
@@ -330,10 +342,10 @@ def supplier_charts(suppliers: pl.DataFrame, top: int) -> list[Chart]:
         rates,
         [COLORS["on_time"]] * len(rates),
         [
-            f"{r:.0%}" if r is not None else "no expected dates"
+            f"{r:.0%}" if r is not None else _t("no_expected_dates", lang)
             for r in rows["on_time_rate"].to_list()
         ],
-        "supplier on-time rate",
+        _t("on_time_title", lang),
         scale_max=1.0,
     )
     means = [m or 0.0 for m in rows["lead_time_mean_days"].to_list()]
@@ -348,9 +360,9 @@ def supplier_charts(suppliers: pl.DataFrame, top: int) -> list[Chart]:
     body = [
         f'<line x1="{left}" y1="{height - 26}" x2="{left + plot}" y2="{height - 26}" '
         'stroke="#566573"/>',
-        f'<text x="{left}" y="{height - 8}" font-size="11">0 days</text>',
+        f'<text x="{left}" y="{height - 8}" font-size="11">{_e(_t("days", lang, days=0))}</text>',
         f'<text x="{left + plot}" y="{height - 8}" font-size="11" text-anchor="end">'
-        f"{top_days:,.0f} days</text>",
+        f"{_e(_t('days', lang, days=f'{top_days:,.0f}'))}</text>",
     ]
     for i, (name, mean, std) in enumerate(zip(labels, means, stds, strict=True)):
         y = 8 + i * ROW + 12
@@ -363,34 +375,34 @@ def supplier_charts(suppliers: pl.DataFrame, top: int) -> list[Chart]:
             'stroke-width="3"/>'
             f'<circle class="mark" cx="{x_mean:.1f}" cy="{y}" r="6" fill="{COLORS["lead"]}"/>'
             f'<text x="{left + plot + 6}" y="{y + 4}" font-size="11">'
-            f"{mean:.1f} ± {std:.1f} d</text>"
+            f"{_e(_t('mean_sd', lang, mean=f'{mean:.1f}', sd=f'{std:.1f}'))}</text>"
         )
     return [
         Chart(
             on_time_id,
-            "Supplier on-time rate",
-            "Share of receipts on or before the expected date; tier in brackets.",
+            _t("on_time_title", lang),
+            _t("on_time_note", lang),
             on_time,
         ),
         Chart(
             lead_id,
-            "Supplier lead-time spread",
-            "Mean lead time (dot) and one standard deviation either side (bar).",
-            _svg(lead_id, height, body, "supplier lead time mean and spread"),
+            _t("lead_title", lang),
+            _t("lead_note", lang),
+            _svg(lead_id, height, body, _t("lead_label", lang)),
         ),
     ]
 
 
-def simulation_chart(simulation: pl.DataFrame | None, currency: str) -> Chart:
+def simulation_chart(simulation: pl.DataFrame | None, currency: str, lang: str = "en") -> Chart:
     """Fill rate (x) against average inventory value (y): the policy and the baseline."""
     chart_id = "chart-simulation"
-    title = "Service against inventory (simulation)"
+    title = _t("sim_title", lang)
     if simulation is None or simulation.height == 0:
         return Chart(
             chart_id,
             title,
-            "Run `stockplan report --simulate` to replay history and draw the trade-off.",
-            _empty(chart_id, "no simulation in this report"),
+            _t("sim_missing", lang),
+            _empty(chart_id, _t("no_simulation", lang)),
         )
     left, bottom, width, height = 70, 220, WIDTH - 90, 190
     x_lo = simulation["fill_rate"].min() * 100
@@ -408,16 +420,17 @@ def simulation_chart(simulation: pl.DataFrame | None, currency: str) -> Chart:
         f'<text x="{left + width}" y="{bottom + 16}" font-size="11" text-anchor="end">'
         f"{x_hi:.1f}%</text>",
         f'<text x="{left + width / 2}" y="{bottom + 30}" font-size="11" text-anchor="middle">'
-        "simulated fill rate</text>",
+        f"{_e(_t('sim_x', lang))}</text>",
         f'<text x="{left - 4}" y="{bottom - height + 4}" font-size="11" text-anchor="end">'
         f"{_money(y_hi)}</text>",
         f'<text x="{left - 4}" y="{bottom}" font-size="11" text-anchor="end">0</text>',
         f'<text x="12" y="{bottom - height / 2}" font-size="11" transform="rotate(-90 12 '
-        f'{bottom - height / 2})" text-anchor="middle">avg inventory ({_e(currency)})</text>',
+        f'{bottom - height / 2})" text-anchor="middle">'
+        f"{_e(_t('sim_y', lang, currency=currency))}</text>",
     ]
     groups = (
-        ("policy", simulation.filter(pl.col("policy") == "stockplan"), "stockplan policy"),
-        ("baseline", simulation.filter(pl.col("policy") != "stockplan"), "rule-of-thumb baseline"),
+        ("policy", simulation.filter(pl.col("policy") == "stockplan"), _t("sim_policy", lang)),
+        ("baseline", simulation.filter(pl.col("policy") != "stockplan"), _t("sim_baseline", lang)),
     )
     for n, (key, rows, name) in enumerate(groups):
         points = [
@@ -444,14 +457,14 @@ def simulation_chart(simulation: pl.DataFrame | None, currency: str) -> Chart:
     return Chart(
         chart_id,
         title,
-        "Each point a replay of history at one target (policy) or scale (baseline): further "
-        "right is better service, lower is less stock.",
+        _t("sim_note", lang),
         _svg(chart_id, 260, body, title),
     )
 
 
 STYLE = """
-body { font-family: "Segoe UI", "Noto Sans", "Noto Sans CJK SC", Arial, sans-serif;
+body { font-family: "Segoe UI", "Microsoft YaHei", "PingFang SC", "Noto Sans", "Noto Sans CJK SC",
+       Arial, sans-serif;
        margin: 24px; color: #1b2631; background: #fff; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 .sub { color: #566573; margin: 0 0 16px; }
@@ -474,36 +487,42 @@ def html_report(
     currency: str,
     top_items: int = 10,
     simulation: pl.DataFrame | None = None,
+    lang: str = "en",
 ) -> str:
-    """The report page: headline figures, then every chart (CHART_IDS, in that order)."""
+    """The report page in `lang`: headline figures, then every chart (CHART_IDS, in that
+    order)."""
     risk, excess, suppliers = tables["risk"], tables["excess"], tables["suppliers"]
     orders = plan_rows.filter(pl.col("order_qty") > 0)
     charts = [
-        *value_at_risk_charts(risk, top_items, currency),
-        cover_by_class_chart(risk, plan_rows),
-        excess_chart(excess, top_items, currency),
-        *supplier_charts(suppliers, top_items),
-        simulation_chart(simulation, currency),
+        *value_at_risk_charts(risk, top_items, currency, lang),
+        cover_by_class_chart(risk, plan_rows, lang),
+        excess_chart(excess, top_items, currency, lang),
+        *supplier_charts(suppliers, top_items, lang),
+        simulation_chart(simulation, currency, lang),
     ]
+    high = risk.filter(pl.col("risk_level") == "high").height
     kpis = [
-        (f"{orders.height:,}", "order lines this week"),
-        (f"{_money(orders['order_value'].fill_null(0.0).sum())} {currency}", "order value"),
-        (f"{risk.filter(pl.col('risk_level') == 'high').height:,}", "items at high stockout risk"),
-        (f"{_money(risk['revenue_at_risk'].fill_null(0.0).sum())} {currency}", "revenue at risk"),
+        (f"{orders.height:,}", _t("kpi_lines", lang)),
+        (f"{_money(orders['order_value'].fill_null(0.0).sum())} {currency}", _t("kpi_value", lang)),
+        (f"{high:,}", _t("kpi_high", lang)),
+        (
+            f"{_money(risk['revenue_at_risk'].fill_null(0.0).sum())} {currency}",
+            _t("kpi_risk", lang),
+        ),
         (
             f"{_money(excess['excess_value'].fill_null(0.0).sum())} {currency}",
-            "excess and dead stock",
+            _t("kpi_excess", lang),
         ),
     ]
+    date = as_of.isoformat()
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{"zh-CN" if lang == "zh" else lang}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>stockplan report {as_of.isoformat()}</title>",
+        f"<title>{_e(_t('page_title', lang, date=date))}</title>",
         f"<style>{STYLE}</style></head><body>",
-        f"<h1>Stock report as of {as_of.isoformat()}</h1>",
-        '<p class="sub">What will run out, what it costs, where cash is tied up, and how '
-        "suppliers deliver. Generated by stockplan.</p>",
+        f"<h1>{_e(_t('heading', lang, date=date))}</h1>",
+        f'<p class="sub">{_e(_t("sub", lang))}</p>',
         '<div class="kpis">',
         *[f'<div class="kpi"><b>{_e(v)}</b><span>{_e(t)}</span></div>' for v, t in kpis],
         '</div><div class="grid">',

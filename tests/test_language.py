@@ -551,6 +551,10 @@ def test_technical_word_values_render_in_chinese_and_read_back():
     assert back.columns == frame.columns
     assert back["treatment"].to_list() == ["covered", "make_to_order"]
     assert back["ltd_method"].to_list() == ["bootstrap_days", "parametric"]
+    policies = pl.DataFrame({"policy_type": ["rs", "ss", "sq"]})
+    shown = localise(policies, "orders", "zh")
+    assert shown["补货策略"].to_list() == ["(R,S) 定期补至", "(s,S) 最低最高", "(s,Q) 定量"]
+    assert i18n.canonical_frame(shown).equals(policies)
 
 
 def test_simulation_policy_names_render_in_chinese_with_their_weeks():

@@ -145,6 +145,36 @@ def test_empty_tables_still_give_every_chart_with_a_reason():
     assert "no item has revenue at risk" in page and "no simulation in this report" in page
 
 
+def test_the_page_in_chinese_renders_every_title_and_label_with_the_numbers_kept():
+    tables, plan_rows = _tables()
+    page = html_report(tables, plan_rows, AS_OF, "CNY", 10, SIMULATION, lang="zh")
+    assert list(_charts(page).marks) == list(CHART_IDS)
+    assert '<html lang="zh-CN">' in page
+    assert "<h1>库存报告（计划日期 2025-03-03）</h1>" in page
+    for title in (
+        "风险销售额：最高的商品",
+        "各 ABC 分类的库存可售天数与目标",
+        "服务水平与库存（模拟）",
+    ):
+        assert f"<h2>{title}</h2>" in page
+    chart = page.split('id="chart-value-at-risk"')[1].split("</svg>")[0]
+    assert "900 CNY · 2025-03-08 缺货" in chart  # the number and date kept
+    cover = page.split('id="chart-cover-by-class"')[1].split("</svg>")[0]
+    assert re.findall(r'text-anchor="middle">([\d,.]+)</text>', cover) == ["4", "8", "30", "8"]
+    # no English text is left between the tags, codes and names aside
+    visible = re.sub(r"<style>.*?</style>|<[^>]+>", "\n", page, flags=re.S)
+    english = [
+        line.strip()
+        for line in visible.splitlines()
+        if re.search(r"[A-Za-z]{3,}", re.sub(r"stockplan|CNY|ABC|@ W|Acme|Beta", "", line))
+    ]
+    assert english == []
+    assert "Acme (战略)" in page  # the supplier's name kept, its tier rendered
+    empty = {name: frame.clear() for name, frame in tables.items()}
+    page = html_report(empty, plan_rows.clear(), AS_OF, "CNY", 10, lang="zh")
+    assert "没有商品有风险销售额" in page and "本报告没有模拟" in page
+
+
 def test_report_command_writes_the_page_and_refuses_other_suffixes(
     small_shop: Path, tmp_path: Path
 ):
@@ -153,6 +183,11 @@ def test_report_command_writes_the_page_and_refuses_other_suffixes(
     result = runner.invoke(app, ["report", "-c", str(small_shop), "-o", str(target)])
     assert result.exit_code == 0, result.output
     assert list(_charts(target.read_text(encoding="utf-8")).marks) == list(CHART_IDS)
+    chinese = tmp_path / "report_zh.html"
+    args = ["report", "-c", str(small_shop), "-o", str(chinese), "--lang", "zh"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "<h2>供应商准时率</h2>" in chinese.read_text(encoding="utf-8")
     wrong = tmp_path / "report.txt"
     result = runner.invoke(app, ["report", "-c", str(small_shop), "-o", str(wrong)])
     assert result.exit_code == 1 and not wrong.exists()

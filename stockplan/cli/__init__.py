@@ -911,6 +911,7 @@ def report(
         cfg.planning.currency,
         cfg.report.top_items,
         simulation,
+        view.lang,
     )
     write_bytes(output, page.encode("utf-8"))
     console.say("wrote", paths=output)
