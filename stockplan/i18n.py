@@ -657,6 +657,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "计划日期 {as_of}：{lines} 条采购建议，金额 {value} {currency}；"
         "{high} 个商品缺货风险高",
     },
+    "plan_summary_missing_cost": {
+        "en": "plan as of {as_of}: {lines} order lines, value {value} {currency} ({missing} of "
+        "them without a unit cost, not counted); {high} items at high stockout risk",
+        "zh": "计划日期 {as_of}：{lines} 条采购建议，金额 {value} {currency}"
+        "（其中 {missing} 条缺单位成本，未计入）；{high} 个商品缺货风险高",
+    },
     "risk_exit": {
         "en": "{hits} items at {level} stockout risk or worse: exit {code}",
         "zh": "{hits} 个商品缺货风险为{level}或更高：退出码 {code}",
@@ -1131,6 +1137,7 @@ def render_causes(causes: str | None, lang: str = "en") -> str | None:
 # the detail of a problem) left as written
 _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\brow (\d+)\b"), r"第 \1 行"),
+    (re.compile(r"\brows ((?:\d+, )*\d+(?:, \.\.\.)?)"), r"第 \1 行"),
     (re.compile(r"\bcolumn '([^']*)'"), r"列 '\1'"),
     (re.compile(r"config file not found"), "找不到配置文件"),
     (re.compile(r"cannot read config"), "无法读取配置文件"),
@@ -1163,6 +1170,40 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r": already exists \(use --force to replace it\)$"), "：已存在（用 --force 覆盖）"),
     (re.compile(r": output folder (.+) does not exist$"), r"：输出文件夹 \1 不存在"),
     (re.compile(r"^cannot write (output: )?"), "无法写入："),
+    # warnings about what was corrected on reading
+    (
+        re.compile(
+            r": (\d+) totals rows? \(sum of the rows above\) dropped, not read as items or demand$"
+        ),
+        r"：丢弃 \1 行合计行（等于上方各行之和），不计入商品或需求",
+    ),
+    (
+        re.compile(r": (\d+) totals rows? \((.*)\) dropped, not read as items or demand$"),
+        r"：丢弃 \1 行合计行（\2），不计入商品或需求",
+    ),
+    (
+        re.compile(
+            r": reading sheet '(.*)', the first visible one \(hidden: (.*)\); "
+            r"set `sheet:` to choose another$"
+        ),
+        r"：读取工作表 '\1'（第一个可见的；隐藏的：\2）；用 `sheet:` 指定其他工作表",
+    ),
+    (
+        re.compile(r": (\d+) rows have negative on_hand; counted as backorders with on_hand 0$"),
+        r"：\1 行现存量为负，按欠货计，现存量记为 0",
+    ),
+    (
+        re.compile(r"' is not in the products table \((\d+) unknown SKUs in (\w+)\)"),
+        r"' 不在商品档案中（\2 中共 \1 个未知商品）",
+    ),
+    (
+        re.compile(r": sales on or after planning\.as_of (\S+) \(up to (\S+)\) are ignored$"),
+        r"：计划日期 \1 当天及之后的销售（至 \2）已忽略",
+    ),
+    (
+        re.compile(r": is text saved with an \.xls name; read as delimited text$"),
+        "：是以 .xls 命名的文本文件，按分隔文本读取",
+    ),
 ]
 
 

@@ -17,6 +17,7 @@ floor sigma_e = sqrt(7d) per week. Lead time 14 days (lead_time.default_days) pl
 from __future__ import annotations
 
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from typer.testing import CliRunner
 
 import stockplan
 from stockplan.cli import app
+from stockplan.i18n import render_error
 
 EXPORTS = Path(__file__).resolve().parent / "erp_exports"
 Z95 = norm.ppf(0.95)
@@ -81,8 +83,12 @@ def test_erp_export_is_mapped_validated_and_planned(system: str, tmp_path: Path)
     written["calendars"] = {"public_holidays": "none"}
     config.write_text(yaml.safe_dump(written, allow_unicode=True), encoding="utf-8")
     settings, inputs = stockplan.load(config)
-    # the 合计 / 小计 / Total lines were dropped, and said so
+    # the 合计 / 小计 / Total lines were dropped, and said so, in the buyer's language too
     assert any("totals row" in warning for warning in inputs.warnings)
+    for warning in inputs.warnings:  # the file's name and its own label as they are
+        chinese = render_error(warning, "zh")
+        words = re.sub(r"\S+\.(xlsx|xls|csv)|（[^）]*）|`[^`]*`", "", chinese)
+        assert not re.search(r"[A-Za-z]{3,}", words), chinese
     orders = stockplan.plan(inputs, settings).orders
     got = {(r["sku"], r["location"]): r["order_qty"] for r in orders.iter_rows(named=True)}
     expected = {key: _order(*values) for key, values in CASES[system].items()}
@@ -99,13 +105,19 @@ def test_validate_and_plan_on_an_export_say_totals_were_dropped_and_write_orders
     config = folder / "stockplan.yaml"
     validate = runner.invoke(app, ["validate", "-c", str(config)])
     assert validate.exit_code == 0, validate.output
-    assert "totals row" in validate.stderr
+    assert "行合计行" in validate.stderr and "totals row" not in validate.stderr  # init: zh
     out = tmp_path / "orders.csv"
     args = ["plan", "-c", str(config), "--all", "-o", str(out), "-q", "--headers", "canonical"]
     plan = runner.invoke(app, args)
     assert plan.exit_code == 0, plan.output
     orders = pl.read_csv(out, schema_overrides={"sku": pl.String})
     assert sorted(orders["sku"]) == ["01.001", "01.002"] and "order_qty" in orders.columns
+    # the export has no unit costs: the summary says the value leaves those lines out
+    buying = orders.filter(pl.col("order_qty") > 0).height
+    plan = runner.invoke(app, ["plan", "-c", str(config), "-o", str(tmp_path / "again.csv")])
+    assert plan.exit_code == 0, plan.output
+    said = f"{buying} 条采购建议，金额 0.00 CNY（其中 {buying} 条缺单位成本，未计入）"
+    assert buying > 0 and said in plan.stderr
 
 
 def test_hidden_stale_sheet_is_not_read(tmp_path: Path):

@@ -362,6 +362,7 @@ def plan(
         raise StockplanError(message("no_table", view.lang, table=name))
     for note in result.notes:
         console.info(note)
+    missing = 0  # order lines without a unit cost: their value is unknown, not 0
     if result.totals is not None:  # the order lines and risk rows are part files
         lines, value, high = (result.totals[k] for k in ("lines", "value", "high"))
         risk = None  # not offered with --fail-on-risk: no alert reads it
@@ -369,14 +370,16 @@ def plan(
         orders, risk = result.tables["orders"], result.tables["risk"]
         buying = orders.filter(orders["order_qty"] > 0)
         lines, value = buying.height, buying["order_value"].sum()
+        missing = buying["order_value"].null_count()
         high = risk.filter(risk["risk_level"] == "high").height
     console.say(
-        "plan_summary",
+        "plan_summary_missing_cost" if missing else "plan_summary",
         as_of=result.as_of,
         lines=lines,
         value=f"{value:,.2f}",
         currency=cfg.planning.currency,
         high=high,
+        missing=missing,
     )
     emit(
         for_people(result.tables, item_names(tables), result.as_of),
