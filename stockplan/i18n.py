@@ -663,6 +663,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "计划日期 {as_of}：{lines} 条采购建议，金额 {value} {currency}"
         "（其中 {missing} 条缺单位成本，未计入）；{high} 个商品缺货风险高",
     },
+    "verify.changed": {"en": "input changed: {line}", "zh": "输入已变：{line}"},
+    "verify.version": {
+        "en": "written by stockplan {old}, re-run with {new}",
+        "zh": "由 stockplan {old} 写出，用 {new} 重算",
+    },
+    "verify.config_gone": {
+        "en": "{path}: NOT reproduced (its config is gone): exit {code}",
+        "zh": "{path}：未能复现（配置文件已不在）：退出码 {code}",
+    },
+    "verify.differs": {"en": "differs: {line}", "zh": "不一致：{line}"},
+    "verify.unprovable": {
+        "en": "cannot be proven unchanged (a database): {line}",
+        "zh": "无法证明未变（数据库）：{line}",
+    },
+    "verify.not_reproduced": {
+        "en": "{path}: NOT reproduced: exit {code}",
+        "zh": "{path}：未能复现：退出码 {code}",
+    },
+    "verify.unprovable_exit": {
+        "en": "{path}: every number matches, but a database input cannot be proven "
+        "unchanged: exit {code}",
+        "zh": "{path}：每个数字都一致，但数据库输入无法证明未变：退出码 {code}",
+    },
+    "verify.reproduced": {
+        "en": "{path}: reproduced: same inputs, every number matches",
+        "zh": "{path}：已复现：输入相同，每个数字都一致",
+    },
     "risk_exit": {
         "en": "{hits} items at {level} stockout risk or worse: exit {code}",
         "zh": "{hits} 个商品缺货风险为{level}或更高：退出码 {code}",

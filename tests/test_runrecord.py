@@ -211,3 +211,23 @@ def test_a_chinese_workbook_reads_back_canonical_and_verifies(small_shop: Path, 
     assert result.exit_code == 0, result.stderr
     same = _invoke("diff", str(plan), str(plan), "-o", str(tmp_path / "diff.csv"), "-q")
     assert same.exit_code == 0, same.stderr
+
+
+def test_verify_speaks_the_language_the_plan_was_written_in(small_shop: Path, tmp_path: Path):
+    out = tmp_path / "plan"
+    args = ("plan", "-c", str(small_shop), "-o", str(out), "-q", "--lang", "zh")
+    assert _invoke(*args).exit_code == 0
+    result = _invoke("verify", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == f"stockplan: {out}：已复现：输入相同，每个数字都一致"
+    result = _invoke("verify", str(out), "--lang", "en")
+    assert result.stderr.splitlines()[-1] == (
+        f"stockplan: {out}: reproduced: same inputs, every number matches"
+    )
+    (out / "orders.csv").write_text((out / "orders.csv").read_text(encoding="utf-8") + "\n")
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(stock.read_text().replace("A-100,WH1,40", "A-100,WH1,10"))
+    result = _invoke("verify", str(out))
+    assert result.exit_code == 6
+    assert f"stockplan: 输入已变：inputs.stock: {stock.resolve()} changed" in result.stderr
+    assert result.stderr.splitlines()[-1] == f"stockplan: {out}：未能复现：退出码 6"

@@ -62,7 +62,7 @@ from stockplan.cli.options import (
     TableName,
     check_target,
 )
-from stockplan.errors import StockplanError
+from stockplan.errors import StockplanError, safe_text
 
 if TYPE_CHECKING:
     import polars as pl
@@ -1033,7 +1033,6 @@ def diff(
     give every line its causes."""
 
     from stockplan.api import diff_plans
-    from stockplan.i18n import message
 
     console = Console(quiet)
     compared = diff_plans(old, new, all_rows=all_rows)
@@ -1071,6 +1070,13 @@ def verify(
         Path, typer.Argument(metavar="PLAN", help="A plan written by stockplan (.xlsx, folder).")
     ],
     quiet: QuietOption = False,
+    lang: Annotated[
+        Lang | None,
+        typer.Option(
+            "--lang",
+            help="Language of the messages (default: the language the plan was written in).",
+        ),
+    ] = None,
     debug: DebugOption = False,
 ) -> int:
     """Re-run a plan from its run record: do the inputs and every number match?
@@ -1083,29 +1089,33 @@ def verify(
 
     console = Console(quiet)
     run = recorded_run(plan_path)
+    written = (run.record.get("options") or {}).get("lang")
+    language = (lang or (Lang(written) if written in tuple(Lang) else Lang.en)).value
+    set_lang(language)
+
+    def always(key: str, line: str) -> None:  # said even with --quiet
+        sys.stderr.write(f"stockplan: {message(key, language, line=safe_text(line))}\n")
+
     for line in run.changed:
-        sys.stderr.write(f"stockplan: input changed: {line}\n")
+        always("verify.changed", line)
     if run.version != __version__:
-        console.warn(f"written by stockplan {run.version}, re-run with {__version__}")
+        console.warn(message("verify.version", language, old=run.version, new=__version__))
     if not run.config_path.is_file():
-        console.info(f"{plan_path}: NOT reproduced (its config is gone): exit 6")
+        console.say("verify.config_gone", path=plan_path, code=EXIT_NOT_REPRODUCED)
         return EXIT_NOT_REPRODUCED
     differences = rerun_differences(run, progress=stage_progress(console))
     StageProgress.close_all()
     for line in differences:
-        sys.stderr.write(f"stockplan: differs: {line}\n")
+        always("verify.differs", line)
     for line in run.unprovable:
-        sys.stderr.write(f"stockplan: cannot be proven unchanged (a database): {line}\n")
+        always("verify.unprovable", line)
     if run.changed or differences:
-        console.info(f"{plan_path}: NOT reproduced: exit {EXIT_NOT_REPRODUCED}")
+        console.say("verify.not_reproduced", path=plan_path, code=EXIT_NOT_REPRODUCED)
         return EXIT_NOT_REPRODUCED
     if run.unprovable:
-        console.info(
-            f"{plan_path}: every number matches, but a database input cannot be proven "
-            f"unchanged: exit {EXIT_UNPROVABLE}"
-        )
+        console.say("verify.unprovable_exit", path=plan_path, code=EXIT_UNPROVABLE)
         return EXIT_UNPROVABLE
-    console.info(f"{plan_path}: reproduced: same inputs, every number matches")
+    console.say("verify.reproduced", path=plan_path)
     return 0
 
 
