@@ -285,9 +285,14 @@ def test_diff_in_chinese_renders_headers_change_words_and_causes(tmp_path: Path)
     assert result.stdout.startswith("sku,location,change") and "appeared" in result.stdout
 
 
-def test_every_cause_of_a_diff_has_a_chinese_word():
+def test_every_cause_and_note_of_a_diff_has_a_chinese_word():
     from stockplan.diff import CAUSE_LABELS
-    from stockplan.i18n import render_causes
+    from stockplan.i18n import VALUES, render_causes
+
+    old, new = _old_new()
+    notes = {n for n in plan_diff(old, new)["note"].to_list() if n}
+    assert len(notes) == 2  # a line only in the old plan, a line only in the new one
+    assert notes <= set(VALUES["note"])
 
     for label in CAUSE_LABELS.values():
         rendered = render_causes(f"{label} +1.5", "zh")
