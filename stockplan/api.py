@@ -418,18 +418,19 @@ def rerun_differences(run: RecordedRun, progress: Callable[..., object] | None =
 
     record = run.record
     config = load_config(run.config_path)
+    options = record.get("options") or {}
+    lang = options.get("lang") or config.planning.language
     as_of = dt.date.fromisoformat(record["planning_date"])
-    planning = config.planning.model_copy(update={"as_of": as_of})
+    # the language the plan was made in: it also wrote the customer notices' texts
+    planning = config.planning.model_copy(update={"as_of": as_of, "language": lang})
     config = config.model_copy(update={"planning": planning})
     inputs = read_inputs(config)
-    options = record.get("options") or {}
     command, table = record.get("command", "plan"), options.get("table") or "orders"
     result = run_plan(
         inputs.tables, config, include_all=bool(options.get("all")), progress=progress
     )
     people = for_people(result.tables, item_names(inputs.tables), result.as_of)
     rerun = people if command == "plan" else {table: people[table]}
-    lang = options.get("lang") or config.planning.language
     return compare_plans(run.tables, written_like(run.path, rerun, table, lang))
 
 

@@ -19,6 +19,8 @@ import re
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import polars as pl
 
 Language = Literal["en", "zh"]
@@ -324,7 +326,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
     },
     "change": {
         "appeared": {"en": "appeared", "zh": "新增"},
-        "vanished": {"en": "vanished", "zh": "取消"},
+        "vanished": {"en": "vanished", "zh": "不再建议"},
         "changed": {"en": "changed", "zh": "变化"},
         "unchanged": {"en": "unchanged", "zh": "不变"},
     },
@@ -437,7 +439,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "diff.changed_config": {"en": "a changed config", "zh": "配置有变"},
     "diff.counts": {
         "en": "{appeared} appeared, {vanished} vanished, {changed} changed order lines",
-        "zh": "采购行：新增 {appeared}，取消 {vanished}，变化 {changed}",
+        "zh": "采购行：新增 {appeared}，不再建议 {vanished}，变化 {changed}",
     },
     "diff.without_all": {
         "en": "{path} was written without --all: its lines with nothing to order are "
@@ -570,6 +572,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "no purchase-order receipts with a supplier",
         "zh": "没有带供应商的采购到货记录",
     },
+    "report.on_time_label": {"en": "supplier on-time rate", "zh": "供应商准时率"},
     "report.on_time_title": {
         "en": "Supplier on-time rate",
         "zh": "供应商准时率",
@@ -1231,6 +1234,23 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
         re.compile(r": is text saved with an \.xls name; read as delimited text$"),
         "：是以 .xls 命名的文本文件，按分隔文本读取",
     ),
+    # what `verify` found (`runrecord.changed_inputs`, `reproduce.compare_table`)
+    (re.compile(r": (.+) is gone$"), r"：\1 已不存在"),
+    (
+        re.compile(r" changed \(SHA-256 differs; (\d+) bytes then, (\d+) now\)$"),
+        r" 已改变（SHA-256 不同；当时 \1 字节，现在 \2 字节）",
+    ),
+    (
+        re.compile(r"(\(|; )([^;:()]*): ([^;]*?) in the plan, ([^;]*?) re-run(?=; |\)$)"),
+        r"\1\2：计划中 \3，重算 \4",
+    ),
+    (re.compile(r": (\d+) cells differ \((.*)\)$"), r"：\1 个单元格不一致（\2）"),
+    (re.compile(r": (\d+) rows in the plan, (\d+) in the re-run$"), r"：计划中 \1 行，重算 \2 行"),
+    (re.compile(r": the columns differ \("), "：列不一致（"),
+    (re.compile(r"missing in the re-run: "), "重算中缺少："),
+    (re.compile(r"new in the re-run: "), "重算中新增："),
+    (re.compile(r"\(in another order\)$"), "（顺序不同）"),
+    (re.compile(r": the re-run does not produce this table$"), "：重算没有产生这张表"),
 ]
 
 
@@ -1269,6 +1289,77 @@ def render_stage(text: str, lang: str = "en") -> str:
         if pattern.match(text):
             return pattern.sub(replacement, text)
     return text
+
+
+def _service_note_zh(found: re.Match[str]) -> str:
+    patterns = re.sub(
+        r"[a-z]+(?= [\d,]+)", lambda m: value("demand_pattern", m[0], "zh") or m[0], found[2]
+    ).replace("unclassified", "未分类")
+    return (
+        f"服务水平：{found[1]} 个商品的可承诺服务水平低于目标（{patterns}；例如 {found[3]}）："
+        "受覆盖天数上限限制，或高于其需求模式回测达到的水平；可承诺服务水平和服务水平说明列"
+        "给出原因和各自能承诺的水平"
+    )
+
+
+# the plan's notes for the buyer (`PlanResult.notes`)
+_NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+    (
+        re.compile(
+            r"^budget ([\d,.]+): funded ([\d,.]+) of ([\d,.]+) asked on (\d+) lines; (\d+) "
+            r"lines cut, (\d+) not funded \(the reason column says why\)$"
+        ),
+        r"预算 \1：\4 行共申请 \3，批准 \2；\5 行被削减，\6 行未获资金（原因列有说明）",
+    ),
+    (re.compile(r" and (\d+) more$"), r" 等（另有 \1 个）"),
+    (
+        re.compile(
+            r"^stock: (\d+) items are missing from their location's newest snapshot, taken as "
+            r"0 on hand: "
+        ),
+        r"库存：\1 个商品不在所在仓库最新的库存快照中，按现存量 0 计：",
+    ),
+    (
+        re.compile(
+            r"^stock: (\d+) items are missing from their location's newest snapshot, kept at "
+            r"their last seen quantity \(planning\.missing_from_latest_snapshot\): "
+        ),
+        r"库存：\1 个商品不在所在仓库最新的库存快照中，沿用最后一次的数量"
+        r"（planning.missing_from_latest_snapshot）：",
+    ),
+    (
+        re.compile(
+            r"^products: max_order below moq leaves (\d+) lines with a need unordered "
+            r"\((.*)\); fix the product master$"
+        ),
+        r"商品档案：最大订货量低于最小起订量，\1 行有需求却无法下单（\2）；请修正商品档案",
+    ),
+    (
+        re.compile(
+            r"^service: ([\d,]+) items are promised less than their service target \((.*); "
+            r"e\.g\. (.*)\): at the cover cap, or above what their demand pattern's backtest "
+            r"reached; promised_service and service_note say which and what each can promise$"
+        ),
+        _service_note_zh,
+    ),
+    (
+        re.compile(
+            r"^the per-series tables of (\d+) series were written by the workers as part files "
+            r"\((.*) in the output folder\)$"
+        ),
+        r"\1 个序列的分序列表由各工作进程写成分块文件（输出文件夹中的 \2）",
+    ),
+]
+
+
+def render_note(note: str, lang: str = "en") -> str:
+    """A note of the plan for the buyer (budget, stale stock, master data, unreachable
+    service, part files) in `lang`; numbers, codes and config keys kept as they are."""
+    if lang == "en":
+        return note
+    for pattern, replacement in _NOTE_PHRASES:
+        note = pattern.sub(replacement, note)
+    return note
 
 
 def render_error(text: str, lang: str = "en") -> str:
@@ -1314,4 +1405,29 @@ def canonical_frame(frame: pl.DataFrame) -> pl.DataFrame:
         for column, words in VALUES.items()
         if column in frame.columns and frame.schema[column] == pl.String
     }
-    return frame.with_columns(pl.col(c).replace(mapping) for c, mapping in back.items())
+    frame = frame.with_columns(pl.col(c).replace(mapping) for c, mapping in back.items())
+    text = {c for c, t in frame.schema.items() if t == pl.String}
+    if "policy" in text:  # simulate's rule of thumb, its weeks in the name
+        frame = frame.with_columns(
+            pl.col("policy").str.replace(
+                r"^经验法则：低于 ([\d.]+) 周用量时补货，补至 ([\d.]+) 周用量$",
+                "baseline: reorder at ${1} weeks, up to ${2} weeks",
+            )
+        )
+    if "causes" in text:  # the plan diff's causes
+        frame = frame.with_columns(
+            pl.col("causes").map_elements(canonical_causes, return_dtype=pl.String)
+        )
+    return frame
+
+
+def canonical_causes(causes: str | None) -> str | None:
+    """A plan diff's `causes` as `render_causes` wrote them, back in canonical words."""
+    if not causes:
+        return causes
+    words = {entry[lang]: label for label, entry in _CAUSE_WORDS.items() for lang in entry}
+    parts = []
+    for part in causes.replace("；", "; ").split("; "):
+        label, _, number = part.rpartition(" ")
+        parts.append(f"{words.get(label, label)} {number}" if label else part)
+    return "; ".join(parts)

@@ -643,10 +643,7 @@ def partitioned_plan(
                 cl, handles, tables, config, staging, scorecard, include_all=include_all
             )
             written = ", ".join(f"{t}/" for t in ("forecast", "history", *WORKER_TABLES))
-            result.notes.append(
-                f"the per-series tables of {universe.height} series were written by the "
-                f"workers as part files ({written} in the output folder)"
-            )
+            result.notes.append(part_files_note(universe.height, written))
             return result
         parts: list[_Part] = cl.gather(cl.map(_rows, handles))
     demand, supply, ordered = _combined(parts, item_view, lots, as_of, config, scores, scorecard)
@@ -966,3 +963,11 @@ def _write_parts(part: _Part, staging: str) -> _Part:
     supply.forecast = supply.forecast.clear()
     demand.history = demand.history.clear()
     return part
+
+
+def part_files_note(series: int, folders: str) -> str:
+    """The plan's note for the buyer when the workers wrote the per-series tables."""
+    return (
+        f"the per-series tables of {series} series were written by the workers as part "
+        f"files ({folders} in the output folder)"
+    )

@@ -117,6 +117,7 @@ class _Written:
     lines: int
     value: float
     high: int
+    missing_cost: int  # order lines without a unit cost (value unknown, not counted)
 
 
 @dataclass
@@ -272,6 +273,7 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
         buying_lines.height,
         float(buying_lines["order_value"].fill_null(0.0).sum()),
         ordered.risk.filter(pl.col("risk_level") == "high").height,
+        buying_lines["order_value"].null_count(),
     )
 
 
@@ -417,6 +419,7 @@ def _result(
             "lines": sum(w.lines for w in written),
             "value": sum(w.value for w in written),
             "high": sum(w.high for w in written),
+            "missing_cost": sum(w.missing_cost for w in written),
         },
         tables={
             **first.schemas,

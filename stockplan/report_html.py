@@ -345,7 +345,7 @@ def supplier_charts(suppliers: pl.DataFrame, top: int, lang: str = "en") -> list
             f"{r:.0%}" if r is not None else _t("no_expected_dates", lang)
             for r in rows["on_time_rate"].to_list()
         ],
-        _t("on_time_title", lang),
+        _t("on_time_label", lang),
         scale_max=1.0,
     )
     means = [m or 0.0 for m in rows["lead_time_mean_days"].to_list()]

@@ -256,7 +256,7 @@ def test_diff_in_chinese_renders_headers_change_words_and_causes(tmp_path: Path)
         app, ["diff", str(before), str(after), "--lang", "zh", "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "采购行：新增 2，取消 1，变化 2" in result.stderr
+    assert "采购行：新增 2，不再建议 1，变化 2" in result.stderr
     table = pl.read_csv(out)
     assert table.columns[:6] == [
         "商品编码",
@@ -272,9 +272,14 @@ def test_diff_in_chinese_renders_headers_change_words_and_causes(tmp_path: Path)
         "需求 +42；提前期 +84；安全库存 +10；现存量 +20；在途量 -10；欠货量 +5；"
         "分配/调拨 +10；约束 -5"
     )
-    assert set(table["变化"]) == {"新增", "取消", "变化"}
+    assert set(table["变化"]) == {"新增", "不再建议", "变化"}
     appeared = _row(table.rename({"商品编码": "sku"}), "E")
     assert appeared["备注"] == "原计划没有这一行：用 --all 写出计划才能看到原因"
+    # read back, as scripts read a plan: the causes in canonical words again
+    from stockplan.i18n import canonical_frame
+
+    back = canonical_frame(table.with_columns(pl.col("商品编码").cast(pl.String)))
+    assert _row(back, "A")["causes"] == english and _row(back, "A")["change"] == "changed"
     # a later plan written in Chinese sets the default; --headers canonical keeps the contract
     (after / "run.json").write_text('{"options": {"all": true, "lang": "zh"}}')
     result = CliRunner().invoke(app, ["diff", str(before), str(after), "-o", "-"])
@@ -283,6 +288,17 @@ def test_diff_in_chinese_renders_headers_change_words_and_causes(tmp_path: Path)
     args = ["diff", str(before), str(after), "-o", "-", "--headers", "canonical"]
     result = CliRunner().invoke(app, args)
     assert result.stdout.startswith("sku,location,change") and "appeared" in result.stdout
+    # a plan a script wrote in Chinese with canonical headers keeps them in its diff
+    record = '{"options": {"all": true, "lang": "zh", "headers": "canonical"}}'
+    (after / "run.json").write_text(record)
+    result = CliRunner().invoke(app, ["diff", str(before), str(after), "-o", "-"])
+    assert result.stdout.startswith("sku,location,change") and "appeared" in result.stdout
+    # an error before any plan is read is said in the language asked for
+    result = CliRunner().invoke(
+        app, ["diff", str(tmp_path / "nope.xlsx"), str(after), "--lang", "zh"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("stockplan: 错误: ")
 
 
 def test_every_cause_and_note_of_a_diff_has_a_chinese_word():

@@ -169,10 +169,13 @@ def test_a_sales_dataset_without_parquet_files_is_refused_with_one_line(tmp_path
     assert "\n" not in str(caught.value)
 
 
-def _run_plan(folder: Path, config, *options: str) -> subprocess.CompletedProcess:
+def _run_plan(
+    folder: Path, config, *options: str, quiet: bool = True
+) -> subprocess.CompletedProcess:
     (folder / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
     return subprocess.run(
-        [sys.executable, "-m", "stockplan", "plan", "-c", "config.yaml", "-q", *options],
+        [sys.executable, "-m", "stockplan", "plan", "-c", "config.yaml", *options]
+        + (["-q"] if quiet else []),
         cwd=folder,
         env={**os.environ, "STOCKPLAN_CACHE_DIR": str(folder / "cache")},
         capture_output=True,
@@ -190,8 +193,12 @@ def test_the_workers_write_forecast_and_history_as_parquet_parts_equal_to_the_lo
 ):
     folder, _ = shop_files
     config = _with_parts(_config(folder, "sales", "dask", dask_scheduler))
-    done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet", "--all")
+    done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet", "--all", quiet=False)
     assert done.returncode == 0, done.stderr[-2000:]
+    # the summary line from the workers' counts: the local plan's order lines and value
+    buying = local_plan.tables["orders"].filter(pl.col("order_qty") > 0)
+    value = buying["order_value"].sum()
+    assert f"{buying.height} order lines, value {value:,.2f} CNY; " in done.stderr
     out = tmp_path / "out"
     assert not (out / "forecast.parquet").exists()
     assert len(list((out / "forecast").glob("part-*.parquet"))) == 2  # one per partition
@@ -610,3 +617,32 @@ def test_a_purchase_order_sku_missing_from_a_products_dataset_is_named_by_its_ro
         "(1 unknown SKUs in purchase_orders); add them to products or set "
         "planning.unknown_sku: warn"
     )
+
+
+def test_the_workers_count_order_lines_without_a_unit_cost_in_the_summary(
+    shop_files, dask_scheduler, tmp_path
+):
+    """On part files the driver never holds the order rows: the workers count the lines
+    whose value is unknown, and the summary says so as the local plan does."""
+    folder, shop = shop_files
+    copy = tmp_path / "shop"
+    shutil.copytree(folder, copy)
+    first = shop["stock"]["sku"].min()
+    stock = shop["stock"].with_columns(
+        pl.when(pl.col("sku") == first).then(None).otherwise(pl.col("unit_cost")).alias("unit_cost")
+    )
+    stock.write_parquet(copy / "stock.parquet")
+    local_config = _config(copy, "sales")
+    inputs = stockplan.Inputs.from_frames(local_config, **{**shop, "stock": stock})
+    local = stockplan.plan(inputs, local_config)
+    buying = local.tables["orders"].filter(pl.col("order_qty") > 0)
+    missing = buying["order_value"].null_count()
+    assert 0 < missing < buying.height
+    config = _with_parts(_config(copy, "sales", "dask", dask_scheduler))
+    done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet", quiet=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    value = buying["order_value"].sum()
+    assert (
+        f"{buying.height} order lines, value {value:,.2f} CNY ({missing} of them without a "
+        "unit cost, not counted)"
+    ) in done.stderr

@@ -4,6 +4,7 @@ options checked before any work."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import string
 from pathlib import Path
@@ -576,3 +577,61 @@ def test_simulation_policy_names_render_in_chinese_with_their_weeks():
         "title.simulation", "zh", as_of="2026-11-23", measure="满足率", unmet="损失"
     )
     assert title == "策略模拟（计划日期 2026-11-23，满足率 目标，未满足需求：损失）"
+    assert i18n.canonical_frame(shown).equals(frame)  # read back as scripts wrote it
+
+
+def test_simulate_in_chinese_names_the_policies_and_the_unmet_demand(small_shop: Path):
+    result = _run("simulate", "-c", str(small_shop), "--lang", "zh", "-o", "-")
+    assert result.exit_code == 0, result.output
+    table = pl.read_csv(io.StringIO(result.stdout))
+    assert table.columns[:3] == ["策略", "目标", "满足率"]
+    rules = [p for p in table["策略"].to_list() if p != "stockplan"]
+    rule = r"经验法则：低于 [\d.]+ 周用量时补货，补至 [\d.]+ 周用量"
+    assert rules and all(re.fullmatch(rule, p) for p in rules)
+    said = [line for line in result.stderr.splitlines() if "经验法则" in line]
+    assert said  # the lines comparing the policy with the rule of thumb
+    assert not any(re.search(r"fill rate|rule of thumb|target \d|baseline", s) for s in said)
+    shown = _run("simulate", "-c", str(small_shop), "--lang", "zh", "-f", "table")
+    assert "未满足需求：损失" in shown.stdout  # the title says the unmet demand in words
+
+
+def test_every_note_of_the_plan_renders_in_chinese_from_the_functions_that_write_it():
+    from stockplan.partitioned import part_files_note
+    from stockplan.purchasing import budget_note_from
+    from stockplan.reorder import (
+        master_data_note_from,
+        stale_stock_note,
+        unreachable_service_note_from,
+    )
+
+    stock = pl.DataFrame(
+        {
+            "sku": ["A", "B", "A"],
+            "location": ["W", "W", "W"],
+            "date": [dt.date(2026, 1, 5), dt.date(2026, 1, 5), dt.date(2026, 1, 12)],
+        }
+    )
+    sums = pl.DataFrame(
+        {"cut": [2], "dropped": [1], "lines": [5], "value": [900.0], "asked": [1500.0]}
+    )
+    counts = pl.DataFrame({"demand_pattern": ["lumpy", "erratic"], "len": [12, 3]})
+    notes = {
+        "budget": budget_note_from(sums, 1000.0),
+        "zero": stale_stock_note(stock, "zero"),
+        "keep": stale_stock_note(stock, "keep"),
+        "master": master_data_note_from([(3, ["X1", "X2"])]),
+        "service": unreachable_service_note_from([(counts, ["L1", "E1"])]),
+        "parts": part_files_note(40, "forecast/, history/"),
+    }
+    chinese = {key: i18n.render_note(note, "zh") for key, note in notes.items()}
+    assert chinese["budget"] == (
+        "预算 1,000.00：5 行共申请 1,500.00，批准 900.00；2 行被削减，1 行未获资金（原因列有说明）"
+    )
+    assert chinese["zero"] == "库存：1 个商品不在所在仓库最新的库存快照中，按现存量 0 计：B@W"
+    assert chinese["service"].startswith(
+        "服务水平：15 个商品的可承诺服务水平低于目标（块状 12, 波动 3；例如 L1, E1）"
+    )
+    for key, text in chinese.items():  # codes, config keys and folder names aside
+        words = re.sub(r"planning\.\w+|forecast/|history/", "", text)
+        assert not re.search(r"[a-z]{3,}", words), (key, text)
+        assert i18n.render_note(notes[key], "en") == notes[key]

@@ -145,6 +145,15 @@ def test_empty_tables_still_give_every_chart_with_a_reason():
     assert "no item has revenue at risk" in page and "no simulation in this report" in page
 
 
+def test_the_english_page_keeps_its_chart_labels_for_screen_readers():
+    tables, plan_rows = _tables()
+    page = html_report(tables, plan_rows, AS_OF, "CNY", 10, SIMULATION)
+    labels = re.findall(r'<svg id="([^"]+)"[^>]*aria-label="([^"]+)"', page)
+    assert dict(labels)["chart-supplier-on-time"] == "supplier on-time rate"
+    assert dict(labels)["chart-value-at-risk"] == "revenue at risk of the top 2 items"
+    assert '<html lang="en">' in page
+
+
 def test_the_page_in_chinese_renders_every_title_and_label_with_the_numbers_kept():
     tables, plan_rows = _tables()
     page = html_report(tables, plan_rows, AS_OF, "CNY", 10, SIMULATION, lang="zh")

@@ -77,7 +77,12 @@ def test_a_folder_plan_has_run_json_and_verify_names_an_edited_number(
     assert _invoke("verify", str(out), "-q").exit_code == 0  # the BOM is not a difference
     record = json.loads((out / "run.json").read_text())
     assert record["inputs"]["stock"]["sha256"] == _sha(small_shop.parent / "stock.csv")
-    assert record["options"] == {"all": False, "table": "orders", "lang": "en"}
+    assert record["options"] == {
+        "all": False,
+        "table": "orders",
+        "lang": "en",
+        "headers": "language",
+    }
     orders = pl.read_csv(out / "orders.csv", infer_schema=False)
     first = orders["order_qty"][0]
     orders.with_columns(pl.col("order_qty").replace({first: "999"})).write_csv(out / "orders.csv")
@@ -224,10 +229,34 @@ def test_verify_speaks_the_language_the_plan_was_written_in(small_shop: Path, tm
     assert result.stderr.splitlines()[-1] == (
         f"stockplan: {out}: reproduced: same inputs, every number matches"
     )
-    (out / "orders.csv").write_text((out / "orders.csv").read_text(encoding="utf-8") + "\n")
     stock = small_shop.parent / "stock.csv"
     stock.write_text(stock.read_text().replace("A-100,WH1,40", "A-100,WH1,10"))
     result = _invoke("verify", str(out))
     assert result.exit_code == 6
-    assert f"stockplan: 输入已变：inputs.stock: {stock.resolve()} changed" in result.stderr
+    assert f"stockplan: 输入已变：inputs.stock: {stock.resolve()} 已改变（SHA-256 不同；" in (
+        result.stderr
+    )
+    assert "stockplan: 不一致：risk.on_hand：1 个单元格不一致（A-100 WH1：计划中 40，重算 10）" in (
+        result.stderr
+    )
     assert result.stderr.splitlines()[-1] == f"stockplan: {out}：未能复现：退出码 6"
+
+
+def test_a_chinese_plan_with_customer_notices_is_reproduced(small_shop: Path, tmp_path: Path):
+    """The notices' texts are written in the plan's language: the re-run makes them in it."""
+    folder = small_shop.parent
+    (folder / "customer_orders.csv").write_text(
+        "order_no,customer,sku,warehouse,qty,order_date,promised_date\n"
+        "SO1,C1,A-100,WH1,60,2025-10-08,2025-10-14\n"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["inputs"]["customer_orders"] = "customer_orders.csv"
+    small_shop.write_text(yaml.safe_dump(config))
+    out = tmp_path / "plan"
+    assert (
+        _invoke("plan", "-c", str(small_shop), "-o", str(out), "-q", "--lang", "zh").exit_code == 0
+    )
+    notices = pl.read_csv(out / "notices.csv")
+    assert notices["通知内容"][0].startswith("订单 SO1：")
+    result = _invoke("verify", str(out), "-q")
+    assert result.exit_code == 0, result.stderr

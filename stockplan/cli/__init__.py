@@ -360,11 +360,13 @@ def plan(
         raise StockplanError(message("no_expiry", view.lang))
     if name not in result.tables and not (parts is not None and parts.used):
         raise StockplanError(message("no_table", view.lang, table=name))
+    from stockplan.i18n import render_note
+
     for note in result.notes:
-        console.info(note)
-    missing = 0  # order lines without a unit cost: their value is unknown, not 0
+        console.info(render_note(note, view.lang))
     if result.totals is not None:  # the order lines and risk rows are part files
         lines, value, high = (result.totals[k] for k in ("lines", "value", "high"))
+        missing = result.totals.get("missing_cost", 0)  # lines without a unit cost
         risk = None  # not offered with --fail-on-risk: no alert reads it
     else:
         orders, risk = result.tables["orders"], result.tables["risk"]
@@ -397,7 +399,7 @@ def plan(
             cfg,
             result.as_of,
             "plan",
-            {"all": all_rows, "table": name, "lang": view.lang},
+            {"all": all_rows, "table": name, "lang": view.lang, "headers": view.headers.value},
         ),
     )
     if parts is not None and parts.used:
@@ -468,8 +470,10 @@ def _single_table_command(
     else:
         cfg, tables, result = _planned(config, console, view, not no_cache, notify)
         result.tables = result.output_tables(all_rows=True)
+        from stockplan.i18n import render_note
+
         for note in result.notes:
-            console.info(note)
+            console.info(render_note(note, view.lang))
         if name == "expiry_risk" and name not in result.tables:
             raise StockplanError(message("no_expiry", view.lang))
         if name not in result.tables:
@@ -487,7 +491,13 @@ def _single_table_command(
         view,
         _run_info(config, cfg, as_of),
         cfg.io.csv_escape_formulas,
-        record=_recorder(config, cfg, as_of, name, {"all": True, "table": name, "lang": view.lang}),
+        record=_recorder(
+            config,
+            cfg,
+            as_of,
+            name,
+            {"all": True, "table": name, "lang": view.lang, "headers": view.headers.value},
+        ),
     )
     code = extra(frame, console, earlier[0]) if extra else 0
     if result is None:
@@ -1023,7 +1033,14 @@ def diff(
             "later plan was written in, else en).",
         ),
     ] = None,
-    headers: HeadersOption = Headers.language,
+    headers: Annotated[
+        Headers | None,
+        typer.Option(
+            "--headers",
+            help="CSV headers in the language, or the canonical English names for scripts "
+            "(default: as the later plan was written).",
+        ),
+    ] = None,
     debug: DebugOption = False,
 ) -> int:
     """Order lines that appeared, vanished or changed between two plans, and why.
@@ -1034,11 +1051,18 @@ def diff(
 
     from stockplan.api import diff_plans
 
+    if lang is not None:  # errors reading the plans in that language too
+        set_lang(lang.value)
     console = Console(quiet)
     compared = diff_plans(old, new, all_rows=all_rows)
     records = compared.records()
-    written = ((records[1] or {}).get("options") or {}).get("lang")
-    view = View(lang=lang or (Lang(written) if written in tuple(Lang) else None), headers=headers)
+    written = (records[1] or {}).get("options") or {}
+    recorded_lang, recorded_headers = written.get("lang"), written.get("headers")
+    view = View(
+        lang=lang or (Lang(recorded_lang) if recorded_lang in tuple(Lang) else None),
+        headers=headers
+        or (Headers(recorded_headers) if recorded_headers in tuple(Headers) else Headers.language),
+    )
     changes = compared.changes
     for path, record in zip((old, new), records, strict=True):
         if record and not (record.get("options") or {}).get("all", True):
@@ -1085,8 +1109,11 @@ def verify(
     but a database input cannot be proven unchanged."""
 
     from stockplan.api import rerun_differences
+    from stockplan.i18n import render_error
     from stockplan.reproduce import recorded_run
 
+    if lang is not None:  # errors reading the plan in that language too
+        set_lang(lang.value)
     console = Console(quiet)
     run = recorded_run(plan_path)
     written = (run.record.get("options") or {}).get("lang")
@@ -1094,7 +1121,8 @@ def verify(
     set_lang(language)
 
     def always(key: str, line: str) -> None:  # said even with --quiet
-        sys.stderr.write(f"stockplan: {message(key, language, line=safe_text(line))}\n")
+        detail = render_error(safe_text(line), language)
+        sys.stderr.write(f"stockplan: {message(key, language, line=detail)}\n")
 
     for line in run.changed:
         always("verify.changed", line)
