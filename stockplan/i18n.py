@@ -1082,6 +1082,30 @@ def headers(columns: list[str], lang: str = "en") -> dict[str, str]:
     return rendered
 
 
+# the input tables (`config.Inputs`) as messages name them; in Chinese the config key follows
+_INPUT_TABLES_ZH = {
+    "sales": "销售",
+    "stock": "库存",
+    "products": "商品档案",
+    "suppliers": "供应商档案",
+    "purchase_orders": "采购单",
+    "customer_orders": "客户订单",
+    "promotions": "促销",
+    "bom": "套件清单",
+    "succession": "替代关系",
+    "overrides": "预测调整",
+    "closures": "停工日历",
+    "price_breaks": "价格阶梯",
+}
+
+
+def input_name(table: str, lang: str = "en") -> str:
+    """An input table's name for a message: `sales`, in Chinese `销售（sales）`."""
+    if lang != "zh" or table not in _INPUT_TABLES_ZH:
+        return table
+    return f"{_INPUT_TABLES_ZH[table]}（{table}）"
+
+
 def table_title(table: str, lang: str = "en") -> str:
     entry = TABLES.get(table)
     return entry.get(lang, table) if entry else table

@@ -130,6 +130,19 @@ def test_error_messages_keep_names_and_translate_the_words():
     assert i18n.render_error(named, "zh") == "duplicate_sales.csv：文件为空"
 
 
+def test_the_tables_read_are_named_in_chinese_with_their_config_key(zh_shop: Path):
+    result = _run("validate", "-c", str(zh_shop))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        "stockplan: 已读取 销售（sales）630，库存（stock）3，商品档案（products）2，"
+        "供应商档案（suppliers）1，采购单（purchase_orders）2 行"
+    )
+    english = _run("validate", "-c", str(zh_shop), "--lang", "en")
+    assert english.stderr.splitlines()[0] == (
+        "stockplan: loaded sales 630, stock 3, products 2, suppliers 1, purchase_orders 2 rows"
+    )
+
+
 def test_stage_progress_lines_in_chinese():
     assert i18n.render_stage("forecasting 659 series", "zh") == "预测 659 个序列"
     assert i18n.render_stage("forecasting 659 series", "en") == "forecasting 659 series"
@@ -384,7 +397,7 @@ def test_chinese_xlsx_leads_with_decisions_and_opens_on_a_summary(zh_shop: Path,
     assert summary["计划日期"].date() == dt.date(2025, 10, 13)
     assert summary["stockplan 版本"]
     assert summary["配置文件"] == str(zh_shop)
-    assert summary["输入 sales"].endswith("sales.csv")
+    assert summary["输入 销售（sales）"].endswith("sales.csv")
     assert summary["采购行数"] == len(lines)
     assert isinstance(summary["高缺货风险商品数"], int)
 

@@ -168,7 +168,13 @@ def _read_inputs(
 def _loaded(console: Console, tables: dict[str, pl.DataFrame], warnings: list[str]) -> None:
     for warning in warnings:
         console.warn(warning)
-    counts = ", ".join(f"{name} {frame.height:,}" for name, frame in tables.items())
+    from stockplan.i18n import input_name
+
+    lang = lang_now()
+    counts = ("，" if lang == "zh" else ", ").join(
+        f"{input_name(name, lang)}{'' if lang == 'zh' else ' '}{frame.height:,}"
+        for name, frame in tables.items()
+    )
     console.say("loaded", counts=counts)
 
 

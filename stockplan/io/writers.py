@@ -282,7 +282,7 @@ def summary_sheet(
 ) -> tuple[list[tuple[str, object]], list[tuple[str, pl.DataFrame]]]:
     """The summary sheet's (label, value) lines and its per-supplier / per-location tables:
     planning date, version, config, input files, order totals, high-risk counts."""
-    from stockplan.i18n import headers, message
+    from stockplan.i18n import headers, input_name, message
 
     lines: list[tuple[str, object]] = [
         (message("summary.planning_date", lang), info.get("as_of")),
@@ -290,7 +290,7 @@ def summary_sheet(
         (message("summary.config", lang), info.get("config")),
     ]
     for name, path in (info.get("inputs") or {}).items():
-        lines.append((message("summary.input", lang, table=name), str(path)))
+        lines.append((message("summary.input", lang, table=input_name(name, lang)), str(path)))
     blocks: list[tuple[str, pl.DataFrame]] = []
     orders = tables.get("orders")
     if orders is not None:
