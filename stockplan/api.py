@@ -383,16 +383,23 @@ class PlanChanges:
 def diff_plans(old: str | Path, new: str | Path, *, all_rows: bool = False) -> PlanChanges:
     """Compare two plans written by stockplan (.xlsx, output folder or orders file); with
     `all_rows` lines whose order quantity is unchanged are listed too."""
-    from stockplan.diff import plan_diff
+    from stockplan.diff import NEEDED, plan_diff
     from stockplan.io.planfiles import plan_table, read_plan
 
     old, new = Path(old), Path(new)
     old_tables, old_record = read_plan(old)
     new_tables, new_record = read_plan(new)
-    changes = plan_diff(
-        plan_table(old_tables, "orders", old), plan_table(new_tables, "orders", new), all_rows
-    )
-    return PlanChanges(changes, old_record, new_record)
+    orders = []
+    for tables, path in ((old_tables, old), (new_tables, new)):
+        table = plan_table(tables, "orders", path)
+        missing = [c for c in NEEDED if c not in table.columns]
+        if missing:
+            raise StockplanError(
+                f"{path}: the orders table lacks {', '.join(missing)}: compare plans written "
+                "by stockplan"
+            )
+        orders.append(table)
+    return PlanChanges(plan_diff(*orders, all_rows), old_record, new_record)
 
 
 def verify(plan_path: str | Path, *, progress: Progress | None = None) -> Verification:

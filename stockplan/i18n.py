@@ -1258,7 +1258,43 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
         re.compile(r": is text saved with an \.xls name; read as delimited text$"),
         "：是以 .xls 命名的文本文件，按分隔文本读取",
     ),
+    # dates and promotions out of range (`io.prepare`)
+    (re.compile(r": (\S+) is before '(\w+)' (\S+)$"), r"：\1 早于 '\2' \3"),
+    (
+        re.compile(
+            r": (\S+) is after today \((\S+); (\d+) such lines?\): the plan would be made "
+            r"as of the day after it; correct the date, or set planning\.as_of$"
+        ),
+        r"：\1 晚于今天（\2；共 \3 行）：计划日期会被定为它的次日；"
+        r"请更正日期，或设置 planning.as_of",
+    ),
+    (
+        re.compile(
+            r": the last sale is (\S+), (\d+) days before the planning date (\S+): every "
+            r"item looks dead \(no sale in (\d+) days\)$"
+        ),
+        r"：最后一笔销售在 \1，比计划日期 \3 早 \2 天：所有商品都像呆滞品（\4 天无销售）",
+    ),
+    (
+        re.compile(
+            r": (\S+) is not a lift: the promotion's demand is forecast x \(1 \+ uplift\), so "
+            r"it must be above -1 \(e\.g\. 0\.3 for \+30 %\)$"
+        ),
+        r"：\1 不是有效的提升：促销期需求 = 预测 ×（1 + 提升），"
+        r"提升必须大于 -1（例如 0.3 表示 +30 %）",
+    ),
+    (
+        re.compile(
+            r": (\S+) multiplies the promotion's forecast by (\S+); if it is a percentage, "
+            r"write (\S+)$"
+        ),
+        r"：\1 会把促销期预测乘以 \2；如果这是百分数，请写 \3",
+    ),
     # what `verify` found (`runrecord.changed_inputs`, `reproduce.compare_table`)
+    (
+        re.compile(r": no run record \(plans written to \.xlsx or a folder carry one\)$"),
+        "：没有运行记录（写成 .xlsx 或文件夹的计划才带有运行记录）",
+    ),
     (re.compile(r": (.+) is gone$"), r"：\1 已不存在"),
     (
         re.compile(r" changed \(SHA-256 differs; (\d+) bytes then, (\d+) now\)$"),
@@ -1366,6 +1402,26 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
         ),
         _service_note_zh,
     ),
+    (
+        re.compile(
+            r"^(sales|customer_orders): (\d+) lines? each larger than a year of the item's "
+            r"(?:other )?sales \(largest: (.+?), ([\d,]+)(?: on (\S+))?, against ([\d,]+)\); "
+        ),
+        lambda m: (
+            f"{input_name(m[1], 'zh')}：{m[2]} 行各自超过该商品一年的"
+            f"{'其他' if m[1] == 'sales' else ''}销量（最大：{m[3]}，{m[4]}"
+            f"{'，' + m[5] if m[5] else ''}，一年仅 {m[6]}）；"
+        ),
+    ),
+    (
+        re.compile(
+            r"the stock target covers them \(policy\.large_orders: cover\): check them, or set "
+            r"policy\.large_orders: make_to_order$"
+        ),
+        "备货目标会覆盖它们（policy.large_orders: cover）：请核对，或设 "
+        "policy.large_orders: make_to_order",
+    ),
+    (re.compile(r"the plan orders for them: check them$"), "计划会为它们下单：请核对"),
     (
         re.compile(
             r"^the per-series tables of (\d+) series were written by the workers as part files "

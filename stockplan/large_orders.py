@@ -165,3 +165,52 @@ def large_order_summary(large: pl.DataFrame) -> pl.DataFrame:
         pl.col("quantity").sum().alias("large_units"),
         pl.col("treatment").first(),
     )
+
+
+YEAR_DAYS = 365
+
+
+def outsized_lines(
+    lines: pl.DataFrame, sales: pl.DataFrame, as_of: dt.date, dated: bool = True
+) -> pl.DataFrame:
+    """The `lines` (sku, location, quantity[, date]) each larger than their item's sales in
+    the year before `as_of` other than the line itself: "a single order larger than a year
+    of normal demand", which no sane stock covers (almost always a typo or a one-off deal).
+    With `dated`, only lines of that year; columns of `lines` plus `other_units`."""
+    start = as_of - dt.timedelta(days=YEAR_DAYS)
+    year = (
+        sales.filter((pl.col("date") >= start) & (pl.col("date") < as_of))
+        .group_by(SERIES)
+        .agg(pl.col("quantity").sum().alias("year_units"))
+    )
+    recent = lines.filter(pl.col("date") >= start) if dated else lines
+    own = pl.col("quantity") if dated else pl.lit(0.0)  # a sales line counts in its year
+    return (
+        recent.join(year, on=SERIES, how="left")
+        .with_columns((pl.col("year_units").fill_null(0.0) - own).alias("other_units"))
+        .filter(pl.col("quantity") > pl.col("other_units"))
+        .drop("year_units")
+        .sort("quantity", descending=True)
+    )
+
+
+def outsized_note(outsized: pl.DataFrame, table: str, covered: bool) -> str | None:
+    """A line for the buyer about `outsized_lines` of `table` (sales: large one-off lines the
+    stock target covers under `policy.large_orders: cover`; customer_orders: open orders)."""
+    if outsized.height == 0:
+        return None
+    top = outsized.row(0, named=True)
+    when = f" on {top['date']}" if top.get("date") is not None else ""
+    what = (
+        "the stock target covers them (policy.large_orders: cover): check them, or set "
+        "policy.large_orders: make_to_order"
+        if covered
+        else "the plan orders for them: check them"
+    )
+    lines = f"{outsized.height} line{'s' if outsized.height > 1 else ''}"
+    sales = "other sales" if covered else "sales"
+    return (
+        f"{table}: {lines} each larger than a year of the item's {sales} (largest: "
+        f"{top['sku']} @ {top['location']}, {top['quantity']:,.0f}{when}, against "
+        f"{top['other_units']:,.0f}); {what}"
+    )

@@ -30,7 +30,12 @@ from stockplan.forecast import (
 )
 from stockplan.item_rules import expiry, item_caps, item_classes, item_columns, item_tables
 from stockplan.items import item_names, known_items
-from stockplan.large_orders import large_order_lines, without_large_orders
+from stockplan.large_orders import (
+    large_order_lines,
+    outsized_lines,
+    outsized_note,
+    without_large_orders,
+)
 from stockplan.lead_time_demand import LeadTimeDemand, PendingDraws, lead_time_demand_from
 from stockplan.leadtime import (
     backup_lead_times,
@@ -542,6 +547,23 @@ def run_plan(
     return plan_result(tables, demand, supply, ordered, config, include_all=include_all)
 
 
+def outsized_notes(
+    tables: dict[str, pl.DataFrame], demand: DemandStage, config: Config
+) -> list[str]:
+    """The notes on lines larger than a year of their item's other sales: large one-off
+    sales lines the stock target covers, and open customer orders (`outsized_lines`)."""
+    notes = []
+    if config.policy.large_orders == "cover" and demand.large_orders.height:
+        large = outsized_lines(demand.large_orders, demand.sales, demand.as_of)
+        notes.append(outsized_note(large, "sales", covered=True))
+    customer_orders = tables.get("customer_orders")
+    if customer_orders is not None and customer_orders.height:
+        open_lines = customer_orders.select(*SERIES, "quantity")
+        big = outsized_lines(open_lines, demand.sales, demand.as_of, dated=False)
+        notes.append(outsized_note(big, "customer_orders", covered=False))
+    return [n for n in notes if n is not None]
+
+
 def plan_result(
     tables: dict[str, pl.DataFrame],
     demand: DemandStage,
@@ -559,7 +581,7 @@ def plan_result(
     attributes = demand.attributes.select("sku", "inactive")
     return PlanResult(
         as_of=demand.as_of,
-        notes=bought.notes,
+        notes=bought.notes + outsized_notes(tables, demand, config),
         history=demand.history,
         open_po=supply.open_po,
         bucket_days=BUCKET_DAYS[config.planning.bucket],

@@ -313,3 +313,40 @@ def test_every_cause_and_note_of_a_diff_has_a_chinese_word():
     for label in CAUSE_LABELS.values():
         rendered = render_causes(f"{label} +1.5", "zh")
         assert rendered.endswith(" +1.5") and label not in rendered
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [("abc", "is not a number"), ("nan", "is not a number"), ("-500", "must not be negative")],
+)
+def test_a_plan_edited_by_hand_with_a_bad_quantity_is_refused_naming_the_cell(
+    tmp_path: Path, cell: str, problem: str
+):
+    old, new = _old_new()
+    before = _write_plan({"orders": old}, tmp_path / "old.csv")
+    after = _write_plan({"orders": new}, tmp_path / "new.csv")
+    lines = after.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[2].split(",")  # file row 3: the second order line
+    row[header.index("order_qty")] = cell
+    lines[2] = ",".join(row)
+    after.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "diff.csv"
+    result = CliRunner().invoke(app, ["diff", str(before), str(after), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {after}, row 3, column 'order_qty': '{cell}' {problem}"
+    ]
+    assert not out.exists()
+
+
+def test_a_plan_without_the_numbers_a_diff_needs_is_named(tmp_path: Path):
+    old, new = _old_new()
+    before = _write_plan({"orders": old}, tmp_path / "old.csv")
+    after = _write_plan({"orders": new.drop("on_hand", "backorders")}, tmp_path / "new.csv")
+    result = CliRunner().invoke(app, ["diff", str(before), str(after)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"stockplan: error: {after}: the orders table lacks on_hand, backorders: compare plans "
+        "written by stockplan"
+    )

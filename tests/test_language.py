@@ -609,6 +609,7 @@ def test_simulate_in_chinese_names_the_policies_and_the_unmet_demand(small_shop:
 
 
 def test_every_note_of_the_plan_renders_in_chinese_from_the_functions_that_write_it():
+    from stockplan.large_orders import outsized_note
     from stockplan.partitioned import part_files_note
     from stockplan.purchasing import budget_note_from
     from stockplan.reorder import (
@@ -635,16 +636,42 @@ def test_every_note_of_the_plan_renders_in_chinese_from_the_functions_that_write
         "master": master_data_note_from([(3, ["X1", "X2"])]),
         "service": unreachable_service_note_from([(counts, ["L1", "E1"])]),
         "parts": part_files_note(40, "forecast/, history/"),
+        "large": outsized_note(
+            pl.DataFrame(
+                {
+                    "sku": ["A"],
+                    "location": ["W"],
+                    "quantity": [5000.0],
+                    "date": [dt.date(2026, 1, 5)],
+                    "other_units": [900.0],
+                }
+            ),
+            "sales",
+            covered=True,
+        ),
+        "customer": outsized_note(
+            pl.DataFrame(
+                {"sku": ["A"], "location": ["W"], "quantity": [5000.0], "other_units": [900.0]}
+            ),
+            "customer_orders",
+            covered=False,
+        ),
     }
     chinese = {key: i18n.render_note(note, "zh") for key, note in notes.items()}
     assert chinese["budget"] == (
         "预算 1,000.00：5 行共申请 1,500.00，批准 900.00；2 行被削减，1 行未获资金（原因列有说明）"
+    )
+    assert chinese["large"] == (
+        "销售（sales）：1 行各自超过该商品一年的其他销量"
+        "（最大：A @ W，5,000，2026-01-05，一年仅 900）；"
+        "备货目标会覆盖它们（policy.large_orders: cover）：请核对，或设 "
+        "policy.large_orders: make_to_order"
     )
     assert chinese["zero"] == "库存：1 个商品不在所在仓库最新的库存快照中，按现存量 0 计：B@W"
     assert chinese["service"].startswith(
         "服务水平：15 个商品的可承诺服务水平低于目标（块状 12, 波动 3；例如 L1, E1）"
     )
     for key, text in chinese.items():  # codes, config keys and folder names aside
-        words = re.sub(r"planning\.\w+|forecast/|history/", "", text)
+        words = re.sub(r"(planning|policy)\.\w+(: \w+)?|forecast/|history/|（\w+）", "", text)
         assert not re.search(r"[a-z]{3,}", words), (key, text)
         assert i18n.render_note(notes[key], "en") == notes[key]

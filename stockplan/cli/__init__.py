@@ -1057,8 +1057,7 @@ def diff(
 
     from stockplan.api import diff_plans
 
-    if lang is not None:  # errors reading the plans in that language too
-        set_lang(lang.value)
+    set_lang(lang.value if lang else "en")  # errors reading the plans: in the language asked
     console = Console(quiet)
     compared = diff_plans(old, new, all_rows=all_rows)
     records = compared.records()
@@ -1118,8 +1117,7 @@ def verify(
     from stockplan.i18n import render_error
     from stockplan.reproduce import recorded_run
 
-    if lang is not None:  # errors reading the plan in that language too
-        set_lang(lang.value)
+    set_lang(lang.value if lang else "en")  # errors reading the plan: in the language asked
     console = Console(quiet)
     run = recorded_run(plan_path)
     written = (run.record.get("options") or {}).get("lang")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from stockplan.errors import StockplanError
+from stockplan.errors import StockplanError, quote
 
 RUN_SHEET = "run"
 RUN_JSON = "run.json"
@@ -51,22 +51,38 @@ def record_beside(path: Path) -> Path:
     return path.with_name(path.name + ".run.json")
 
 
-def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+def _typed(frame: pl.DataFrame, where: str = "the plan", first_row: int = 2) -> pl.DataFrame:
     """Text cells in, read back as the canonical contract (a Chinese sheet's headers and
-    words, the totals row dropped); the known number columns as Float64, the rest as text."""
+    words, the totals row dropped); the known number columns as Float64, the rest as text.
+    A stockplan plan holds only finite numbers there and no negative order quantity: any
+    other cell (an edit, a file that is not a plan) is an error naming `where`, the row
+    (`first_row` is the first data row's) and the column."""
     from stockplan.i18n import canonical_frame
 
     frame = canonical_frame(frame.select(pl.all().cast(pl.String)))
-    return frame.with_columns(
-        pl.col(c).str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
-        for c in NUMBER_COLUMNS
-        if c in frame.columns
-    )
+    numbers = [c for c in NUMBER_COLUMNS if c in frame.columns]
+    text = {c: pl.col(c).str.strip_chars().str.replace_all(",", "") for c in numbers}
+    typed = frame.with_columns(text[c].cast(pl.Float64, strict=False) for c in numbers)
+    for column in numbers:
+        given = frame[column].str.strip_chars().fill_null("") != ""
+        parsed = typed[column]
+        bad = given & (parsed.is_null() | ~parsed.is_finite().fill_null(False))
+        problem = "is not a number"
+        if column == "order_qty" and not bad.any():
+            bad, problem = parsed.fill_null(0.0) < 0, "must not be negative"
+        if bad.any():
+            index = int(bad.arg_true()[0])
+            raise StockplanError(
+                f"{where}, row {first_row + index}, column '{column}': "
+                f"'{quote(frame[column][index])}' {problem}"
+            )
+    return typed
 
 
-def _with_header(frame: pl.DataFrame) -> pl.DataFrame:
+def _with_header(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """Use the first row holding a `sku`, `supplier`, `policy` or `key` cell (in any language)
-    as the header (a title above it is skipped); without one, the first row."""
+    as the header (a title above it is skipped); without one, the first row. Returns the
+    table and the sheet row (1-based) of its first data row."""
     from stockplan.i18n import canonical_column
 
     rows = frame.head(HEADER_SEARCH_ROWS).rows()
@@ -82,10 +98,10 @@ def _with_header(frame: pl.DataFrame) -> pl.DataFrame:
         for i, c in enumerate(rows[index])
     ]
     body = frame.slice(index + 1)
-    return body.rename(dict(zip(body.columns, names, strict=True)))
+    return body.rename(dict(zip(body.columns, names, strict=True))), index + 2
 
 
-def _read_workbook(path: Path) -> dict[str, pl.DataFrame]:
+def _read_workbook(path: Path) -> dict[str, tuple[pl.DataFrame, int]]:
     try:
         sheets = pl.read_excel(
             path, sheet_id=0, has_header=False, infer_schema_length=0, raise_if_empty=False
@@ -110,6 +126,12 @@ def _read_table_file(path: Path) -> pl.DataFrame:
         return pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise StockplanError(f"{path}: cannot read the plan table ({exc})") from None
+
+
+def _first_row(path: Path) -> int:
+    """The row a table file's first record is counted as: 2 in a CSV (under its header),
+    1 in JSON or Parquet."""
+    return 2 if path.suffix == ".csv" else 1
 
 
 def _table_name(path: Path, frame: pl.DataFrame) -> str:
@@ -151,17 +173,22 @@ def read_plan(path: Path) -> tuple[dict[str, pl.DataFrame], dict | None]:
         files = [p for p in files if p.name != RUN_JSON and not p.name.endswith(".run.json")]
         if not files:
             raise StockplanError(f"{path}: no plan tables (.csv, .json, .parquet) in this folder")
-        tables = {p.stem: _typed(_read_table_file(p)) for p in files}
+        tables = {p.stem: _typed(_read_table_file(p), str(p), _first_row(p)) for p in files}
         return tables, _read_record(path / RUN_JSON)
     if not path.is_file():
         raise StockplanError(f"{path}: no such plan file or folder")
     if path.suffix.lower() == ".xlsx":
         sheets = _read_workbook(path)
-        record = record_from_sheet(sheets.pop(RUN_SHEET)) if RUN_SHEET in sheets else None
-        return {name: _typed(frame) for name, frame in sheets.items()}, record
+        record = record_from_sheet(sheets.pop(RUN_SHEET)[0]) if RUN_SHEET in sheets else None
+        tables = {
+            name: _typed(frame, f"{path} ({name})", first)
+            for name, (frame, first) in sheets.items()
+        }
+        return tables, record
     if path.suffix.lower() in TABLE_SUFFIXES:
         frame = _read_table_file(path)
-        return {_table_name(path, frame): _typed(frame)}, _read_record(record_beside(path))
+        typed = _typed(frame, str(path), _first_row(path))
+        return {_table_name(path, frame): typed}, _read_record(record_beside(path))
     raise StockplanError(f"{path}: not a plan (an .xlsx workbook, a folder, .csv, .json, .parquet)")
 
 

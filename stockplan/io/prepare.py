@@ -6,6 +6,7 @@ name them lives here: unknown SKUs, duplicate master data, snapshot conflicts.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,6 +111,39 @@ def _check_closures(frame: pl.DataFrame, path: Path) -> None:
             f"{path}, row {backwards[ROW][0]}, column 'to': {backwards['to'][0]} is before "
             f"'from' {backwards['from'][0]}"
         )
+
+
+PERCENT_LIKE_UPLIFT = 5.0
+"""A promotion uplift from here up reads like a percentage (100 for +100 %): warned."""
+
+
+def check_promotions(frame: pl.DataFrame, path: Path) -> list[str]:
+    """A promotion that ends before it starts is a typo, not an empty promotion; an uplift
+    of -1 or less leaves no demand or a negative one (forecast x (1 + uplift)): both are
+    errors. An uplift of `PERCENT_LIKE_UPLIFT` or more is kept and warned about."""
+    backwards = _first_row(frame, pl.col("end") < pl.col("start"))
+    if backwards.height:
+        raise StockplanError(
+            f"{where(backwards, path)}, column 'end': {backwards['end'][0]} is before "
+            f"'start' {backwards['start'][0]}"
+        )
+    if "uplift" not in frame.columns:
+        return []
+    impossible = _first_row(frame, pl.col("uplift") <= -1)
+    if impossible.height:
+        raise StockplanError(
+            f"{where(impossible, path)}, column 'uplift': {impossible['uplift'][0]:g} is not "
+            "a lift: the promotion's demand is forecast x (1 + uplift), so it must be above "
+            "-1 (e.g. 0.3 for +30 %)"
+        )
+    large = _first_row(frame, pl.col("uplift") >= PERCENT_LIKE_UPLIFT)
+    if large.height == 0:
+        return []
+    lift = large["uplift"][0]
+    return [
+        f"{where(large, path)}, column 'uplift': {lift:g} multiplies the promotion's forecast "
+        f"by {1 + lift:g}; if it is a percentage, write {lift / 100:g}"
+    ]
 
 
 def _check_price_breaks(frame: pl.DataFrame, path: Path) -> None:
@@ -285,6 +319,37 @@ def _implied_location(tables: dict[str, pl.DataFrame], config: Config) -> str:
     return config.planning.default_location
 
 
+def future_sales(sales: pl.DataFrame, config: Config, today: dt.date | None = None) -> None:
+    """Without `planning.as_of` the plan is made the day after the last sale: a sale dated
+    after today (a mistyped year) would move it there and leave every item dead. That line
+    is an error naming it (with `planning.as_of` such lines are ignored: `late_sales`)."""
+    if config.planning.as_of is not None or sales.height == 0:
+        return
+    today = today or dt.date.today()
+    ahead = sales.filter(pl.col("date") > today + dt.timedelta(days=1))
+    if ahead.height == 0:
+        return
+    first = ahead.sort([c for c in (SOURCE_FILE, ROW) if c in ahead.columns]).head(1)
+    raise StockplanError(
+        f"{where(first, _path(config, 'sales'))}, column 'date': {first['date'][0]} is after "
+        f"today ({today}; {ahead.height} such line{'s' if ahead.height > 1 else ''}): the "
+        "plan would be made as of the day after it; correct the date, or set planning.as_of"
+    )
+
+
+def far_from_sales(sales: pl.DataFrame, config: Config) -> list[str]:
+    """The warning for a `planning.as_of` more than `classify.dead_item_days` after the
+    last sale: every item then looks dead and nothing is ordered."""
+    as_of, days = config.planning.as_of, config.classify.dead_item_days
+    last = sales["date"].max() if sales.height else None
+    if as_of is None or last is None or (as_of - last).days <= days:
+        return []
+    return [
+        f"{_path(config, 'sales')}: the last sale is {last}, {(as_of - last).days} days before "
+        f"the planning date {as_of}: every item looks dead (no sale in {days} days)"
+    ]
+
+
 def late_sales(sales: pl.DataFrame, config: Config) -> list[str]:
     """The warning for sales on or after `planning.as_of` (they are ignored)."""
     as_of = config.planning.as_of
@@ -323,6 +388,7 @@ def prepare_sales_slice(
     if config.planning.as_of is not None:
         late = sales.filter(pl.col("date") >= config.planning.as_of).select(*located, "date")
         facts["late"] = pl.concat([late.sort(located).head(1), late.sort("date").tail(1)])
+    future_sales(sales, config)
     return sales.drop(ROW, SOURCE_FILE, strict=False), facts
 
 
@@ -476,12 +542,15 @@ def prepare_inputs(
         _check_closures(out["closures"], _path(config, "closures"))
     if "price_breaks" in out:
         _check_price_breaks(out["price_breaks"], _path(config, "price_breaks"))
+    if "promotions" in out:
+        warnings += check_promotions(out["promotions"], _path(config, "promotions"))
 
     if "stock" in out:
         warnings += negative_stock_note(config, check_stock(out["stock"], _path(config, "stock")))
 
     if "sales" in out:
-        warnings += late_sales(out["sales"], config)
+        future_sales(out["sales"], config)
+        warnings += late_sales(out["sales"], config) + far_from_sales(out["sales"], config)
 
     warnings += check_item_tables(out, config)
 

@@ -1,0 +1,172 @@
+"""Cells that are valid numbers and dates but cannot be meant: a sale in a later century, a
+promotion that ends before it starts or lifts demand below zero, a planning date years
+after the last sale. Each is refused naming file, row and column (exit 1, no output), or
+kept with a warning where it may be meant."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.config import load_config
+from stockplan.io.prepare import future_sales
+
+runner = CliRunner()
+
+
+def _plan(config: Path, target: Path, *extra: str):
+    return runner.invoke(app, ["plan", "-c", str(config), "-o", str(target), *extra])
+
+
+def _with_promotions(config: Path, rows: str) -> None:
+    (config.parent / "promotions.csv").write_text("sku,start,end,uplift\n" + rows)
+    settings = yaml.safe_load(config.read_text())
+    settings["inputs"]["promotions"] = "promotions.csv"
+    config.write_text(yaml.safe_dump(settings))
+
+
+def _without_planning_date(config: Path) -> None:
+    settings = yaml.safe_load(config.read_text())
+    settings["planning"].pop("as_of", None)
+    config.write_text(yaml.safe_dump(settings))
+
+
+def test_a_sale_dated_after_today_is_refused_naming_its_row(small_shop: Path, tmp_path: Path):
+    _without_planning_date(small_shop)  # the plan is made the day after the last sale
+    sales = small_shop.parent / "sales.csv"
+    lines = sales.read_text().splitlines()
+    lines[-1] = "2099" + lines[-1][4:]  # a mistyped year on the last line
+    sales.write_text("\n".join(lines) + "\n")
+    target = tmp_path / "plan.xlsx"
+    result = _plan(small_shop, target)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {sales}, row {len(lines)}, column 'date': "
+        f"2099{lines[-1][4:10]} is after today ({dt.date.today()}; 1 such line): the plan would "
+        "be made as of the day after it; correct the date, or set planning.as_of"
+    ]
+    assert not target.exists()
+    # with a planning date the line is ignored, as every sale on or after it is
+    result = _plan(small_shop, target, "--as-of", "2025-10-13")
+    assert result.exit_code == 0, result.output
+    assert "are ignored" in result.stderr
+
+
+def test_the_check_uses_the_day_it_runs_and_allows_one_day_for_time_zones(small_shop: Path):
+    _without_planning_date(small_shop)
+    config = load_config(small_shop)
+    sales = pl.DataFrame({"date": [dt.date(2026, 11, 27)], "source_row": [2]})
+    future_sales(sales, config, today=dt.date(2026, 11, 26))  # tomorrow: a time zone apart
+    with pytest.raises(Exception, match="row 2, column 'date': 2026-11-28 is after today"):
+        later = sales.with_columns(pl.lit(dt.date(2026, 11, 28)).alias("date"))
+        future_sales(later, config, today=dt.date(2026, 11, 26))
+
+
+def test_a_planning_date_long_after_the_last_sale_is_warned(small_shop: Path, tmp_path: Path):
+    result = _plan(small_shop, tmp_path / "plan.xlsx", "--as-of", "2030-01-01")
+    assert result.exit_code == 0, result.output
+    last = pl.read_csv(small_shop.parent / "sales.csv", try_parse_dates=True)["date"].max()
+    days = (dt.date(2030, 1, 1) - last).days
+    assert (
+        f"the last sale is {last}, {days} days before the planning date 2030-01-01: every item "
+        "looks dead (no sale in 91 days)"
+    ) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            "A-100,2025-11-20,2025-11-10,0.5",
+            "row 2, column 'end': 2025-11-10 is before 'start' 2025-11-20",
+        ),
+        (
+            "A-100,2025-11-10,2025-11-20,-5",
+            "row 2, column 'uplift': -5 is not a lift: the promotion's demand is forecast x "
+            "(1 + uplift), so it must be above -1 (e.g. 0.3 for +30 %)",
+        ),
+        ("A-100,2025-11-10,2025-11-20,-1", "column 'uplift': -1 is not a lift"),
+    ],
+)
+def test_an_impossible_promotion_is_refused(
+    small_shop: Path, tmp_path: Path, row: str, message: str
+):
+    _with_promotions(small_shop, row + "\n")
+    target = tmp_path / "plan.xlsx"
+    result = _plan(small_shop, target)
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"stockplan: error: {small_shop.parent / 'promotions.csv'}, ")
+    assert message in line
+    assert not target.exists()
+
+
+def test_an_uplift_that_reads_like_a_percentage_is_kept_and_warned(
+    small_shop: Path, tmp_path: Path
+):
+    _with_promotions(small_shop, "A-100,2025-10-20,2025-10-26,100\n")
+    target = tmp_path / "forecast.csv"
+    result = _plan(small_shop, target, "--table", "forecast", "--headers", "canonical")
+    assert result.exit_code == 0, result.output
+    assert (
+        "row 2, column 'uplift': 100 multiplies the promotion's forecast by 101; if it is a "
+        "percentage, write 1"
+    ) in result.stderr
+    forecast = pl.read_csv(target)
+    assert (forecast["forecast"] >= 0).all() and (forecast["lo"] <= forecast["hi"]).all()
+
+
+def test_a_line_larger_than_a_year_of_the_items_sales_is_told(small_shop: Path, tmp_path: Path):
+    """A-100 at WH1 sells about 10 a day (about 3,650 in the year before the planning
+    date); one sales line of 100,000 and one open customer order of 50,000 are each more
+    than that year: the plan still runs (they may be real) but says so."""
+    sales = small_shop.parent / "sales.csv"
+    frame = pl.read_csv(sales, try_parse_dates=True)
+    last = frame.filter((pl.col("sku") == "A-100") & (pl.col("warehouse") == "WH1"))["date"].max()
+    year = frame.filter(
+        (pl.col("sku") == "A-100")
+        & (pl.col("warehouse") == "WH1")
+        & (pl.col("date") >= dt.date(2025, 10, 13) - dt.timedelta(days=365))
+    )["qty"].sum()
+    day = frame.filter(
+        (pl.col("sku") == "A-100") & (pl.col("warehouse") == "WH1") & (pl.col("date") == last)
+    )["qty"].sum()  # a day without order numbers is one line: the large one and the rest
+    with sales.open("a") as out:
+        out.write(f"{last},A-100,WH1,100000,25.0\n")
+    (small_shop.parent / "customer_orders.csv").write_text(
+        "order_no,customer,sku,warehouse,qty,order_date\nSO1,C1,A-100,WH1,50000,2025-10-10\n"
+    )
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["inputs"]["customer_orders"] = "customer_orders.csv"
+    small_shop.write_text(yaml.safe_dump(settings))
+    result = _plan(small_shop, tmp_path / "plan.xlsx")
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert (
+        "stockplan: sales: 1 line each larger than a year of the item's other sales (largest: "
+        f"A-100 @ WH1, {100000 + day:,.0f} on {last}, against {year - day:,.0f}); the stock "
+        "target covers them (policy.large_orders: cover): check them, or set "
+        "policy.large_orders: make_to_order"
+    ) in lines
+    # the customer order is smaller than that year's sales with the large line in them
+    assert not any(line.startswith("stockplan: customer_orders:") for line in lines)
+    chinese = _plan(small_shop, tmp_path / "plan_zh.xlsx", "--lang", "zh")
+    said = (
+        f"销售（sales）：1 行各自超过该商品一年的其他销量（最大：A-100 @ WH1，{100000 + day:,.0f}"
+    )
+    assert said in chinese.stderr
+    # without the large line the open customer order is more than the item's year
+    sales.write_text("".join(sales.read_text().splitlines(keepends=True)[:-1]))
+    lines = _plan(small_shop, tmp_path / "plain.xlsx").stderr.splitlines()
+    assert not any(line.startswith("stockplan: sales:") for line in lines)
+    assert (
+        "stockplan: customer_orders: 1 line each larger than a year of the item's sales "
+        f"(largest: A-100 @ WH1, 50,000, against {year:,.0f}); the plan orders for them: "
+        "check them"
+    ) in lines
