@@ -1290,6 +1290,13 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
         ),
         r"：\1 会把促销期预测乘以 \2；如果这是百分数，请写 \3",
     ),
+    (
+        re.compile(
+            r", 列 'unit_cost': 0 \((\d+) items?\): their orders are valued at 0; leave the "
+            r"cell empty where the cost is unknown$"
+        ),
+        r", 列 'unit_cost': 0（\1 个商品）：其采购金额按 0 计；成本未知时请留空",
+    ),
     # what `verify` found (`runrecord.changed_inputs`, `reproduce.compare_table`)
     (
         re.compile(r": no run record \(plans written to \.xlsx or a folder carry one\)$"),

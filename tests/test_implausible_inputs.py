@@ -170,3 +170,19 @@ def test_a_line_larger_than_a_year_of_the_items_sales_is_told(small_shop: Path, 
         f"(largest: A-100 @ WH1, 50,000, against {year:,.0f}); the plan orders for them: "
         "check them"
     ) in lines
+
+
+def test_a_unit_cost_of_zero_is_kept_and_warned(small_shop: Path, tmp_path: Path):
+    products = small_shop.parent / "products.csv"
+    products.write_text(
+        products.read_text().replace("A-100,Steady item,12.5", "A-100,Steady item,0")
+    )
+    target = tmp_path / "orders.csv"
+    result = _plan(small_shop, target, "--headers", "canonical", "--all")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"stockplan: warning: {products}, row 2, column 'unit_cost': 0 (1 item): their orders "
+        "are valued at 0; leave the cell empty where the cost is unknown"
+    ) in result.stderr.splitlines()
+    orders = pl.read_csv(target)
+    assert (orders.filter(pl.col("sku") == "A-100")["order_value"].fill_null(0) == 0).all()

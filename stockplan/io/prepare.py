@@ -279,6 +279,22 @@ def negative_stock_note(config: Config, rows: int) -> list[str]:
     ]
 
 
+def free_items(products: pl.DataFrame, path: Path) -> list[str]:
+    """The warning for products whose `unit_cost` is 0: their orders are valued at 0 and
+    they count as costed; an unknown cost is an empty cell."""
+    if "unit_cost" not in products.columns:
+        return []
+    free = products.filter(pl.col("unit_cost") == 0)
+    if free.height == 0:
+        return []
+    first = _first_row(free, pl.lit(True))
+    items = f"{free.height} item{'s' if free.height > 1 else ''}"
+    return [
+        f"{where(first, path)}, column 'unit_cost': 0 ({items}): their orders are valued at 0; "
+        "leave the cell empty where the cost is unknown"
+    ]
+
+
 def _service_levels(products: pl.DataFrame, path: Path) -> pl.DataFrame:
     """Percent (95) becomes a fraction (0.95); anything outside (0.5, 1) is an error."""
     if "service_level" not in products.columns:
@@ -533,6 +549,7 @@ def prepare_inputs(
     if "products" in out:
         _check_unique(out["products"], ["sku"], _path(config, "products"), "product")
         out["products"] = _service_levels(out["products"], _path(config, "products"))
+        warnings += free_items(out["products"], _path(config, "products"))
     if "purchase_orders" in out:
         check_purchase_orders(out["purchase_orders"], _path(config, "purchase_orders"))
     unchecked = _check_locations(out, config)
