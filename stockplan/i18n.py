@@ -1258,6 +1258,14 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
         re.compile(r": is text saved with an \.xls name; read as delimited text$"),
         "：是以 .xls 命名的文本文件，按分隔文本读取",
     ),
+    (
+        re.compile(
+            r": is read as a Parquet dataset \(a folder or glob of \.parquet files\), but it "
+            r"holds (.+); give a file, or a folder of \.parquet files only$"
+        ),
+        r"：被当作 Parquet 数据集读取（.parquet 文件的文件夹或通配符），但其中有 \1；"
+        r"请给出一个文件，或只含 .parquet 文件的文件夹",
+    ),
     # dates and promotions out of range (`io.prepare`)
     (re.compile(r": (\S+) is before '(\w+)' (\S+)$"), r"：\1 早于 '\2' \3"),
     (

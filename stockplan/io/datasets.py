@@ -70,7 +70,9 @@ def dataset_files(path: str | Path) -> list[Path]:
     other = [p for p in files if p.suffix.lower() not in PARQUET_SUFFIXES]
     if other:
         raise input_error(
-            other[0], "is not a Parquet file (a dataset folder or glob must hold .parquet files)"
+            path,
+            f"is read as a Parquet dataset (a folder or glob of .parquet files), but it holds "
+            f"{other[0]}; give a file, or a folder of .parquet files only",
         )
     if not files:
         raise input_error(path, "no Parquet files in this dataset (folder or glob)")
