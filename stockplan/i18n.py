@@ -1151,6 +1151,10 @@ def unknown_clauses(reason: str) -> list[str]:
     return unknown
 
 
+REASON_COLUMNS = ("reason", "service_note", "old_reason", "new_reason")
+"""Columns of `; `-separated reason clauses (`render_reason`)."""
+
+
 def render_reason(reason: str | None, lang: str = "en") -> str | None:
     """A canonical reason in `lang`, clause by clause; unknown clauses stay as they are.
     An empty text (most rows' `service_note`) is returned as it is, unmatched."""

@@ -17,7 +17,7 @@ from rich import box
 from rich.cells import cell_len
 from rich.table import Table
 
-from stockplan.i18n import header, message, render_causes, render_reason, value
+from stockplan.i18n import REASON_COLUMNS, header, message, render_causes, render_reason, value
 from stockplan.io.writers import BUYER_COLUMNS, buyer_layout
 
 # (columns in display order, the same columns by priority: the first that fit are shown)
@@ -186,7 +186,7 @@ def _format_column(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
         return [missing if v is None else f"{v:,}" for v in values]
     if dtype == pl.Date:
         return [missing if v is None else v.isoformat() for v in values]
-    if column in ("reason", "service_note", "old_reason", "new_reason"):
+    if column in REASON_COLUMNS:
         return [missing if v is None else render_reason(v, lang) for v in values]
     if column == "causes":
         return [missing if v is None else render_causes(v, lang) for v in values]

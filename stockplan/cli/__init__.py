@@ -165,6 +165,24 @@ def _read_inputs(
     return inputs.tables, inputs.warnings
 
 
+def _say_notes(console: Console, notes: list[str], lang: str) -> None:
+    """The plan's notes for the buyer, in `lang`."""
+    from stockplan.i18n import render_note
+
+    for note in notes:
+        console.info(render_note(note, lang))
+
+
+def _options(view: View, all_rows: bool, table: str) -> dict[str, object]:
+    """The command-line options a run record keeps (what `verify` and `diff` read back)."""
+    return {"all": all_rows, "table": table, "lang": view.lang, "headers": view.headers.value}
+
+
+def _recorded(kind: type[Lang] | type[Headers], value: object, default=None):
+    """A run record's option as `kind` (its enum), `default` when absent or unknown."""
+    return kind(value) if value in tuple(kind) else default
+
+
 def _loaded(console: Console, tables: dict[str, pl.DataFrame], warnings: list[str]) -> None:
     for warning in warnings:
         console.warn(warning)
@@ -366,10 +384,7 @@ def plan(
         raise StockplanError(message("no_expiry", view.lang))
     if name not in result.tables and not (parts is not None and parts.used):
         raise StockplanError(message("no_table", view.lang, table=name))
-    from stockplan.i18n import render_note
-
-    for note in result.notes:
-        console.info(render_note(note, view.lang))
+    _say_notes(console, result.notes, view.lang)
     if result.totals is not None:  # the order lines and risk rows are part files
         lines, value, high = (result.totals[k] for k in ("lines", "value", "high"))
         missing = result.totals.get("missing_cost", 0)  # lines without a unit cost
@@ -405,7 +420,7 @@ def plan(
             cfg,
             result.as_of,
             "plan",
-            {"all": all_rows, "table": name, "lang": view.lang, "headers": view.headers.value},
+            _options(view, all_rows, name),
         ),
     )
     if parts is not None and parts.used:
@@ -476,10 +491,7 @@ def _single_table_command(
     else:
         cfg, tables, result = _planned(config, console, view, not no_cache, notify)
         result.tables = result.output_tables(all_rows=True)
-        from stockplan.i18n import render_note
-
-        for note in result.notes:
-            console.info(render_note(note, view.lang))
+        _say_notes(console, result.notes, view.lang)
         if name == "expiry_risk" and name not in result.tables:
             raise StockplanError(message("no_expiry", view.lang))
         if name not in result.tables:
@@ -497,13 +509,7 @@ def _single_table_command(
         view,
         _run_info(config, cfg, as_of),
         cfg.io.csv_escape_formulas,
-        record=_recorder(
-            config,
-            cfg,
-            as_of,
-            name,
-            {"all": True, "table": name, "lang": view.lang, "headers": view.headers.value},
-        ),
+        record=_recorder(config, cfg, as_of, name, _options(view, True, name)),
     )
     code = extra(frame, console, earlier[0]) if extra else 0
     if result is None:
@@ -1064,9 +1070,8 @@ def diff(
     written = (records[1] or {}).get("options") or {}
     recorded_lang, recorded_headers = written.get("lang"), written.get("headers")
     view = View(
-        lang=lang or (Lang(recorded_lang) if recorded_lang in tuple(Lang) else None),
-        headers=headers
-        or (Headers(recorded_headers) if recorded_headers in tuple(Headers) else Headers.language),
+        lang=lang or _recorded(Lang, recorded_lang),
+        headers=headers or _recorded(Headers, recorded_headers, Headers.language),
     )
     changes = compared.changes
     for path, record in zip((old, new), records, strict=True):
@@ -1121,7 +1126,7 @@ def verify(
     console = Console(quiet)
     run = recorded_run(plan_path)
     written = (run.record.get("options") or {}).get("lang")
-    language = (lang or (Lang(written) if written in tuple(Lang) else Lang.en)).value
+    language = (lang or _recorded(Lang, written, Lang.en)).value
     set_lang(language)
 
     def always(key: str, line: str) -> None:  # said even with --quiet

@@ -210,7 +210,7 @@ def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
 
     English is the canonical frame itself: the machine contract.
     """
-    from stockplan.i18n import VALUES, headers, render_causes, render_reason, value
+    from stockplan.i18n import REASON_COLUMNS, VALUES, headers, render_causes, render_reason, value
 
     if lang == "en":
         return frame
@@ -227,9 +227,7 @@ def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
         if column == "policy":  # the rule of thumb's name carries its weeks
             rendered = rendered.map_elements(lambda v: value("policy", v, lang), pl.String)
         exprs.append(rendered.alias(column))
-    for column in [
-        c for c in ("reason", "service_note", "old_reason", "new_reason") if c in frame.columns
-    ]:
+    for column in [c for c in REASON_COLUMNS if c in frame.columns]:
         exprs.append(
             pl.col(column).map_elements(lambda r: render_reason(r, lang), return_dtype=pl.String)
         )
