@@ -181,24 +181,35 @@ def arrival_dates(
     frame: pl.DataFrame, calendar: pl.DataFrame, order_date: str, lead: str, name: str
 ) -> pl.DataFrame:
     """`frame` with `name` = arrival of an order placed on column `order_date` with a lead
-    time of column `lead` open days (rounded); past the calendar: order date + lead days."""
+    time of column `lead` open days (rounded). An arrival past the calendar's last day (a
+    closure that runs beyond it) counts the open days still owed from that day on, every
+    day after it open; an order placed past the calendar: order date + lead days."""
     days = pl.col(lead).round().cast(pl.Int64).clip(lower_bound=0)
     index = calendar.select("supplier", "day", "before")
     opened = calendar.filter("open").select(
         "supplier", "ordinal", (pl.col("day") + pl.duration(days=1)).alias(name)
     )
+    ends = calendar.group_by("supplier").agg(
+        pl.col("day").max().alias("_end"), pl.col("ordinal").max().fill_null(-1).alias("_top")
+    )
+    # the day after the end holds open day _top + 1: day end + k holds _top + k
+    owed = (pl.col("_target") - pl.col("_top")).clip(lower_bound=1)
+    beyond = pl.col("_end") + pl.duration(days=owed + 1)
     return (
         frame.with_columns(_supplier_key().alias("_key"), days.alias("_lead"))
         .join(index, left_on=["_key", order_date], right_on=["supplier", "day"], how="left")
         .with_columns((pl.col("before") + pl.col("_lead") - 1).alias("_target"))
         .join(opened, left_on=["_key", "_target"], right_on=["supplier", "ordinal"], how="left")
+        .join(ends, left_on="_key", right_on="supplier", how="left")
         .with_columns(
             pl.when(pl.col("_lead") <= 0)
             .then(pl.col(order_date))
+            .when(pl.col(name).is_null() & pl.col("before").is_not_null())
+            .then(beyond)
             .otherwise(pl.coalesce(name, pl.col(order_date) + pl.duration(days=pl.col("_lead"))))
             .alias(name)
         )
-        .drop("_key", "_lead", "before", "_target")
+        .drop("_key", "_lead", "before", "_target", "_end", "_top")
     )
 
 

@@ -1270,6 +1270,29 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
         r"：被当作 Parquet 数据集读取（.parquet 文件的文件夹或通配符），但其中有 \1；"
         r"请给出一个文件，或只含 .parquet 文件的文件夹",
     ),
+    (
+        re.compile(r": a binary value \(BLOB\) where text or a number belongs$"),
+        "：二进制值（BLOB），此处应为文本或数字",
+    ),
+    (
+        re.compile(r": the query returns the column '([^']*)' twice$"),
+        r"：查询结果中列 '\1' 出现了两次",
+    ),
+    (
+        re.compile(
+            r": 0 is not a container size \(leave the cell empty for a supplier without "
+            r"containers\)$"
+        ),
+        "：0 不是有效的货柜容量（供应商不用货柜时请留空）",
+    ),
+    (re.compile(r": the successions go round in a circle: (.+)$"), r"：替代关系形成了循环：\1"),
+    (
+        re.compile(
+            r": an override of '([^']*)' for every location overlaps one for '([^']*)' "
+            r"\(第 (\d+) 行\)$"
+        ),
+        r"：'\1' 的全仓库调整与 '\2' 的调整（第 \3 行）时间重叠",
+    ),
     # dates and promotions out of range (`io.prepare`)
     (re.compile(r": (\S+) is before '(\w+)' (\S+)$"), r"：\1 早于 '\2' \3"),
     (
@@ -1304,10 +1327,10 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r", 列 'unit_cost': 0 \((\d+) items?\): their orders are valued at 0; leave the "
-            r"cell empty where the cost is unknown$"
+            r", 列 '(unit_cost|unit_price)': 0 \((\d+) (?:item|row)s?\): their orders are "
+            r"valued at 0; leave the cell empty where the cost is unknown$"
         ),
-        r", 列 'unit_cost': 0（\1 个商品）：其采购金额按 0 计；成本未知时请留空",
+        r", 列 '\1': 0（\2 行）：其采购金额按 0 计；成本未知时请留空",
     ),
     # what `verify` found (`runrecord.changed_inputs`, `reproduce.compare_table`)
     (

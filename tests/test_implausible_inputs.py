@@ -186,3 +186,122 @@ def test_a_unit_cost_of_zero_is_kept_and_warned(small_shop: Path, tmp_path: Path
     ) in result.stderr.splitlines()
     orders = pl.read_csv(target)
     assert (orders.filter(pl.col("sku") == "A-100")["order_value"].fill_null(0) == 0).all()
+
+
+def _add(config: Path, name: str, file: str, text: str) -> Path:
+    (config.parent / file).write_text(text)
+    settings = yaml.safe_load(config.read_text())
+    settings["inputs"][name] = file
+    config.write_text(yaml.safe_dump(settings))
+    return config.parent / file
+
+
+def _refused(config: Path, tmp_path: Path) -> str:
+    target = tmp_path / "plan.xlsx"
+    result = _plan(config, target)
+    assert result.exit_code == 1, result.output
+    assert not target.exists()
+    (line,) = result.stderr.strip().splitlines()
+    return line
+
+
+def test_successions_that_go_round_in_a_circle_are_refused(small_shop: Path, tmp_path: Path):
+    path = _add(
+        small_shop,
+        "succession",
+        "succession.csv",
+        "old_sku,new_sku,date\nA-100,007,2025-10-01\n007,A-100,2025-10-01\n",
+    )
+    assert _refused(small_shop, tmp_path) == (
+        f"stockplan: error: {path}, row 2, column 'new_sku': the successions go round in a "
+        "circle: A-100 -> 007 -> A-100"
+    )
+
+
+def test_an_override_for_every_location_overlapping_one_for_a_location_is_refused(
+    small_shop: Path, tmp_path: Path
+):
+    path = _add(
+        small_shop,
+        "overrides",
+        "overrides.csv",
+        "sku,location,from,to,multiplier\n"
+        "A-100,WH1,2025-10-13,2025-10-26,2\nA-100,,2025-10-20,2025-11-02,3\n",
+    )
+    assert _refused(small_shop, tmp_path) == (
+        f"stockplan: error: {path}, row 3, column 'location': an override of 'A-100' for every "
+        "location overlaps one for 'WH1' (row 2)"
+    )
+
+
+def test_a_container_of_zero_is_refused(small_shop: Path, tmp_path: Path):
+    suppliers = small_shop.parent / "suppliers.csv"
+    suppliers.write_text("supplier,lead_time_days,container_m3,full_loads\nAcme,14,0,true\n")
+    assert _refused(small_shop, tmp_path) == (
+        f"stockplan: error: {suppliers}, row 2, column 'container_m3': 0 is not a container "
+        "size (leave the cell empty for a supplier without containers)"
+    )
+
+
+def test_a_database_blob_or_a_column_named_twice_is_one_line(small_shop: Path, tmp_path: Path):
+    import sqlite3
+
+    database = small_shop.parent / "shop.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE stock (sku TEXT, location TEXT, on_hand)")
+        connection.executemany(
+            "INSERT INTO stock VALUES (?, ?, ?)",
+            [("A-100", "WH1", 40.0), ("A-100", "WH2", b"\x00\xff"), ("007", "WH1", 3)],
+        )
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["inputs"]["stock"] = {"url": f"sqlite:///{database}", "table": "stock"}
+    small_shop.write_text(yaml.safe_dump(settings))
+    assert _refused(small_shop, tmp_path) == (
+        f"stockplan: error: inputs.stock (sqlite:///{database}, table stock), row 2, column "
+        "'on_hand': a binary value (BLOB) where text or a number belongs"
+    )
+    query = "SELECT sku, location, on_hand, on_hand AS on_hand FROM stock WHERE sku = '007'"
+    settings["inputs"]["stock"] = {"url": f"sqlite:///{database}", "query": query}
+    small_shop.write_text(yaml.safe_dump(settings))
+    line = _refused(small_shop, tmp_path)
+    assert line.endswith("the query returns the column 'on_hand' twice")
+
+
+def test_a_closure_past_the_calendar_still_delays_the_arrival():
+    """Open 2025-12-25..12-31, closed from 2026-01-01 beyond the calendar's end (03-01):
+    an order on 12-29 with 5 open days of lead time has 3 of them in December (29, 30,
+    31), the other 2 on the first days after the calendar (03-02, 03-03), and arrives the
+    day after, 03-04; one of 3 open days on 12-26 arrives 12-29, inside the calendar."""
+    from stockplan.calendar import arrival_dates, open_days
+
+    closures = pl.DataFrame(
+        {
+            "supplier": ["S"],
+            "from": [dt.date(2026, 1, 1)],
+            "to": [dt.date(2099, 12, 31)],
+            "note": ["bankrupt"],
+            "except": [[]],
+        },
+        schema_overrides={"except": pl.List(pl.String)},
+    )
+    calendar = open_days(closures, pl.Series(["S"]), dt.date(2025, 12, 25), dt.date(2026, 3, 1))
+    orders = pl.DataFrame(
+        {"supplier": ["S", "S"], "day": [dt.date(2025, 12, 29), dt.date(2025, 12, 26)]}
+    ).with_columns(pl.Series("lead", [5.0, 3.0]))
+    arrived = arrival_dates(orders, calendar, "day", "lead", "arrival")
+    assert arrived["arrival"].to_list() == [dt.date(2026, 3, 4), dt.date(2025, 12, 29)]
+
+
+def test_a_price_break_at_zero_is_kept_and_warned(small_shop: Path, tmp_path: Path):
+    path = _add(
+        small_shop,
+        "price_breaks",
+        "price_breaks.csv",
+        "supplier,sku,min_qty,unit_price\nAcme,A-100,1,12.5\nAcme,A-100,100,0\n",
+    )
+    result = _plan(small_shop, tmp_path / "plan.xlsx")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"stockplan: warning: {path}, row 3, column 'unit_price': 0 (1 row): their orders are "
+        "valued at 0; leave the cell empty where the cost is unknown"
+    ) in result.stderr.splitlines()

@@ -175,8 +175,32 @@ def _read_sqlite(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame
         raise StockplanError(f"{label}: {known or f'the query failed: {exc}'}") from None
     finally:
         connection.close()
+    _check_names(columns, label)
     # SQLite columns may mix types from row to row: those become text, parsed as in a file
-    return pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None, strict=False)
+    try:
+        return pl.DataFrame(
+            rows, schema=columns, orient="row", infer_schema_length=None, strict=False
+        )
+    except (pl.exceptions.SchemaError, pl.exceptions.ComputeError):
+        # a binary value (BLOB) among numbers or text: name the first one
+        for number, row in enumerate(rows, start=1):
+            for column, cell in zip(columns, row, strict=True):
+                if isinstance(cell, bytes | bytearray | memoryview):
+                    raise StockplanError(
+                        f"{label}, row {number}, column '{column}': a binary value (BLOB) "
+                        "where text or a number belongs"
+                    ) from None
+        raise
+
+
+def _check_names(columns: list[str], label: str) -> None:
+    """A query result naming one column twice cannot be read as a table (a file with a
+    header twice is refused the same way)."""
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            raise StockplanError(f"{label}: the query returns the column '{name}' twice")
+        seen.add(name)
 
 
 def _read_duckdb(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame:
@@ -242,7 +266,9 @@ def read_database(spec: DatabaseInput, label: str) -> pl.DataFrame:
             "sqlite:///, duckdb:///, mssql:// or mysql://)"
         )
     sql = spec.query if spec.query is not None else select_all(spec.table or "")
-    return READERS[SCHEMES[scheme]](url, sql, spec.timeout_seconds, label)
+    result = READERS[SCHEMES[scheme]](url, sql, spec.timeout_seconds, label)
+    _check_names(result.columns, label)
+    return result
 
 
 def read_database_table(

@@ -56,6 +56,13 @@ def _check_succession(succession: pl.DataFrame, config: Config) -> pl.DataFrame:
     row = _first(succession, ~pl.col("old_sku").is_first_distinct())
     if row:
         _fail(config, "succession", row, "old_sku", f"'{row['old_sku']}' has two successors")
+    cycle = _succession_cycle(succession)
+    if cycle:
+        row = _first(succession, pl.col("old_sku").is_in(cycle))
+        at = cycle.index(row["old_sku"])  # the circle from its first row
+        cycle = cycle[at:] + cycle[:at]
+        path = " -> ".join([*cycle, cycle[0]])
+        _fail(config, "succession", row, "new_sku", f"the successions go round in a circle: {path}")
     if "share" not in succession.columns:
         return succession
     share = pl.col("share")
@@ -66,6 +73,20 @@ def _check_succession(succession: pl.DataFrame, config: Config) -> pl.DataFrame:
     if row:
         _fail(config, "succession", row, "share", "share must be above 0 and at most 1 (or 100 %)")
     return succession
+
+
+def _succession_cycle(succession: pl.DataFrame) -> list[str]:
+    """The skus of a circle of successions (A -> B -> A), empty when there is none: each old
+    sku has one successor, so following them from every sku finds any circle."""
+    successor = dict(zip(succession["old_sku"], succession["new_sku"], strict=True))
+    for start in sorted(successor):  # a master-data table: a few rows, not a hot path
+        path, sku = [start], successor[start]
+        while sku in successor and sku not in path:
+            path.append(sku)
+            sku = successor[sku]
+        if sku in path:
+            return path[path.index(sku) :]
+    return []
 
 
 def _check_overrides(overrides: pl.DataFrame, config: Config) -> None:
@@ -102,6 +123,23 @@ def _check_overrides(overrides: pl.DataFrame, config: Config) -> None:
     )
     if row:
         _fail(config, "overrides", row, "start", f"overlaps another override of '{row['sku']}'")
+    # an override for every location (no location) overlaps one for a single location too
+    every = ordered.filter(pl.col("_where") == "")
+    both = every.join(ordered, on="sku", suffix="_other").filter(
+        (pl.col(ROW) != pl.col(f"{ROW}_other"))
+        & (pl.col("start") <= pl.col("end_other"))
+        & (pl.col("start_other") <= pl.col("end"))
+    )
+    row = _first(both, pl.lit(True))
+    if row:
+        _fail(
+            config,
+            "overrides",
+            row,
+            "location",
+            f"an override of '{row['sku']}' for every location overlaps one for "
+            f"'{row['_where_other']}' (row {row[f'{ROW}_other']})",
+        )
 
 
 def _stray_overrides(tables: dict[str, pl.DataFrame], config: Config) -> list[str]:

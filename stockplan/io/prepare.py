@@ -113,6 +113,20 @@ def _check_closures(frame: pl.DataFrame, path: Path) -> None:
         )
 
 
+def _check_containers(suppliers: pl.DataFrame, path: Path) -> None:
+    """A container of 0 m3 or 0 kg holds nothing: loads would be infinite (a typo for an
+    empty cell, which means no container)."""
+    for column in ("container_m3", "container_kg"):
+        if column not in suppliers.columns:
+            continue
+        empty = _first_row(suppliers, pl.col(column) == 0)
+        if empty.height:
+            raise StockplanError(
+                f"{where(empty, path)}, column '{column}': 0 is not a container size (leave the "
+                "cell empty for a supplier without containers)"
+            )
+
+
 PERCENT_LIKE_UPLIFT = 5.0
 """A promotion uplift from here up reads like a percentage (100 for +100 %): warned."""
 
@@ -279,19 +293,20 @@ def negative_stock_note(config: Config, rows: int) -> list[str]:
     ]
 
 
-def free_items(products: pl.DataFrame, path: Path) -> list[str]:
-    """The warning for products whose `unit_cost` is 0: their orders are valued at 0 and
-    they count as costed; an unknown cost is an empty cell."""
-    if "unit_cost" not in products.columns:
+def free_items(frame: pl.DataFrame, path: Path, column: str = "unit_cost") -> list[str]:
+    """The warning for products whose `unit_cost` (or price breaks whose `unit_price`) is 0:
+    their orders are valued at 0 and they count as costed; an unknown cost is an empty
+    cell."""
+    if column not in frame.columns:
         return []
-    free = products.filter(pl.col("unit_cost") == 0)
+    free = frame.filter(pl.col(column) == 0)
     if free.height == 0:
         return []
     first = _first_row(free, pl.lit(True))
-    items = f"{free.height} item{'s' if free.height > 1 else ''}"
+    rows = f"{free.height} {'item' if column == 'unit_cost' else 'row'}"
     return [
-        f"{where(first, path)}, column 'unit_cost': 0 ({items}): their orders are valued at 0; "
-        "leave the cell empty where the cost is unknown"
+        f"{where(first, path)}, column '{column}': 0 ({rows}{'s' if free.height > 1 else ''}): "
+        "their orders are valued at 0; leave the cell empty where the cost is unknown"
     ]
 
 
@@ -555,10 +570,12 @@ def prepare_inputs(
     unchecked = _check_locations(out, config)
     if "suppliers" in out:
         _check_unique(out["suppliers"], ["supplier"], _path(config, "suppliers"), "supplier")
+        _check_containers(out["suppliers"], _path(config, "suppliers"))
     if "closures" in out:
         _check_closures(out["closures"], _path(config, "closures"))
     if "price_breaks" in out:
         _check_price_breaks(out["price_breaks"], _path(config, "price_breaks"))
+        warnings += free_items(out["price_breaks"], _path(config, "price_breaks"), "unit_price")
     if "promotions" in out:
         warnings += check_promotions(out["promotions"], _path(config, "promotions"))
 
