@@ -25,10 +25,7 @@ def _plan(config: Path, target: Path, *extra: str):
 
 
 def _with_promotions(config: Path, rows: str) -> None:
-    (config.parent / "promotions.csv").write_text("sku,start,end,uplift\n" + rows)
-    settings = yaml.safe_load(config.read_text())
-    settings["inputs"]["promotions"] = "promotions.csv"
-    config.write_text(yaml.safe_dump(settings))
+    _add(config, "promotions", "promotions.csv", "sku,start,end,uplift\n" + rows)
 
 
 def _without_planning_date(config: Path) -> None:
@@ -139,12 +136,12 @@ def test_a_line_larger_than_a_year_of_the_items_sales_is_told(small_shop: Path, 
     )["qty"].sum()  # a day without order numbers is one line: the large one and the rest
     with sales.open("a") as out:
         out.write(f"{last},A-100,WH1,100000,25.0\n")
-    (small_shop.parent / "customer_orders.csv").write_text(
-        "order_no,customer,sku,warehouse,qty,order_date\nSO1,C1,A-100,WH1,50000,2025-10-10\n"
+    _add(
+        small_shop,
+        "customer_orders",
+        "customer_orders.csv",
+        "order_no,customer,sku,warehouse,qty,order_date\nSO1,C1,A-100,WH1,50000,2025-10-10\n",
     )
-    settings = yaml.safe_load(small_shop.read_text())
-    settings["inputs"]["customer_orders"] = "customer_orders.csv"
-    small_shop.write_text(yaml.safe_dump(settings))
     result = _plan(small_shop, tmp_path / "plan.xlsx")
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
