@@ -978,6 +978,11 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "受保质期限制，最高库存限为 {c}：日均 {d} × (提前期 {l} + 可售 {u} 天)",
     ),
     (
+        "order-up-to capped at 0 by shelf life: {t} days is not more than the {b} sell-by "
+        "days, so nothing received could be sold",
+        "受保质期限制，最高库存限为 0：保质期 {t} 天不超过停售前 {b} 天，到货后无法销售",
+    ),
+    (
         "forecast set to {q} for {s} to {e} by {a} ({r})",
         "{s} 至 {e} 的预测由 {a} 调整为 {q}（{r}）",
     ),

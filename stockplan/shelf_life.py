@@ -17,7 +17,8 @@ Order-up-to cap for an item with shelf life T (usable U = T - sell_by_days) and 
     S <= d x (L + U)
 
 the stock that covers demand over the lead time plus what the next delivery can sell
-before its own sell-by point.
+before its own sell-by point. With U <= 0 (a shelf life not longer than the sell-by days)
+nothing received could be sold: the cap is 0 and nothing is ordered.
 """
 
 from __future__ import annotations
@@ -150,26 +151,46 @@ def shelf_life_caps(
             }
         )
     usable = (pl.col("shelf_life_days").cast(pl.Float64) - sell_by_days).clip(lower_bound=0.0)
-    cap = pl.col("forecast_per_day") * (pl.col("lead_time_days") + pl.col("usable_days"))
+    # a shelf life not longer than the sell-by days: nothing received could ever be sold
+    unsellable = pl.col("usable_days") <= 0
+    cap = (
+        pl.when(unsellable)
+        .then(0.0)
+        .otherwise(pl.col("forecast_per_day") * (pl.col("lead_time_days") + pl.col("usable_days")))
+    )
     short = lambda e: e.round(1).cast(pl.String).str.replace(r"\.0$", "")  # noqa: E731
     return (
         series.select(*SERIES, "forecast_per_day", "lead_time_days")
         .join(
             products.filter(pl.col("shelf_life_days").is_not_null()).select(
-                "sku", usable.alias("usable_days")
+                "sku",
+                usable.alias("usable_days"),
+                pl.col("shelf_life_days").cast(pl.Float64).alias("shelf_life_days"),
             ),
             on="sku",
         )
         .select(
             *SERIES,
             cap.alias("order_up_to_cap"),
-            pl.format(
-                "order-up-to capped at {} by shelf life: {} a day over lead time {} "
-                "+ {} sellable days",
-                short(cap),
-                pl.col("forecast_per_day").round(2).cast(pl.String),
-                short(pl.col("lead_time_days")),
-                short(pl.col("usable_days")),
-            ).alias("cap_clause"),
+            pl.when(unsellable)
+            .then(
+                pl.format(
+                    "order-up-to capped at 0 by shelf life: {} days is not more than the {} "
+                    "sell-by days, so nothing received could be sold",
+                    short(pl.col("shelf_life_days")),
+                    pl.lit(f"{sell_by_days:g}"),
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "order-up-to capped at {} by shelf life: {} a day over lead time {} "
+                    "+ {} sellable days",
+                    short(cap),
+                    pl.col("forecast_per_day").round(2).cast(pl.String),
+                    short(pl.col("lead_time_days")),
+                    short(pl.col("usable_days")),
+                )
+            )
+            .alias("cap_clause"),
         )
     )

@@ -302,3 +302,34 @@ def test_a_price_break_at_zero_is_kept_and_warned(small_shop: Path, tmp_path: Pa
         f"stockplan: warning: {path}, row 3, column 'unit_price': 0 (1 row): their orders are "
         "valued at 0; leave the cell empty where the cost is unknown"
     ) in result.stderr.splitlines()
+
+
+def test_an_item_whose_shelf_life_ends_before_it_can_be_sold_is_not_ordered(
+    small_shop: Path, tmp_path: Path
+):
+    products = small_shop.parent / "products.csv"
+    frame = pl.read_csv(products, schema_overrides={"sku": pl.String})
+    frame.with_columns(
+        pl.when(pl.col("sku") == "A-100").then(20).otherwise(None).alias("shelf_life_days")
+    ).write_csv(products)
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["shelf_life"] = {"sell_by_days": 30}
+    small_shop.write_text(yaml.safe_dump(settings))
+    target = tmp_path / "orders.csv"
+    result = _plan(small_shop, target, "--all", "--headers", "canonical")
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(target, schema_overrides={"sku": pl.String}).filter(
+        pl.col("sku") == "A-100"
+    )
+    assert orders.height == 2 and (orders["order_qty"] == 0).all()
+    assert (orders["order_up_to"] == 0).all()
+    assert all(
+        "order-up-to capped at 0 by shelf life: 20 days is not more than the 30 sell-by days, "
+        "so nothing received could be sold" in reason
+        for reason in orders["reason"]
+    )
+    chinese = tmp_path / "orders_zh.csv"
+    assert _plan(small_shop, chinese, "--all", "--lang", "zh").exit_code == 0
+    shown = pl.read_csv(chinese, schema_overrides={"商品编码": pl.String})
+    reasons = shown.filter(pl.col("商品编码") == "A-100")["原因"].to_list()
+    assert all("保质期 20 天不超过停售前 30 天，到货后无法销售" in r for r in reasons)
