@@ -184,6 +184,23 @@ def ramp_split(series: pl.DataFrame, measure: str, selection_days: int) -> pl.Da
     )
 
 
+def cells_within(table: pl.DataFrame, points: float = 2.0) -> int:
+    """How many (pattern, target) rows of `table` (target, achieved) achieved their target
+    within `points` points."""
+    return table.filter((pl.col("achieved") - pl.col("target")).abs() <= points / 100 + 1e-9).height
+
+
+def cells_line(summary: pl.DataFrame, split: pl.DataFrame) -> str:
+    """The cells within 2 points on every series (`summarise`) and on the series the data
+    set kept whatever they sold later (`selection_split`'s `before start`)."""
+    before = split.filter(pl.col("selected_by_sales") == "before start")
+    return (
+        f"cells within 2 points of the target: {cells_within(summary)} of {summary.height} on "
+        f"every series, {cells_within(before)} of {before.height} on the series selected "
+        "before the start"
+    )
+
+
 def selection_split(series: pl.DataFrame, selection_days: int, measure: str) -> pl.DataFrame:
     """Achieved service per pattern and target on the series that had `selection_days`
     selling days before the replay start (a data set that keeps only items with that many
@@ -592,7 +609,9 @@ def main() -> None:
                 f"\n### {measure}: series with {args.selection_days}+ selling days before the "
                 "replay start (selected by sales `before start`) and the rest (`later`)\n"
             )
-            print(selection_split(series, args.selection_days, measure))
+            split = selection_split(series, args.selection_days, measure)
+            print(split)
+            print(cells_line(summary, split))
             print(f"\n### {measure}: series by demand per day during the replay over before it\n")
             print(ramp_split(series, measure, args.selection_days))
             print(f"\n### {measure}: the backtest curve per refit (targets above its top level)\n")

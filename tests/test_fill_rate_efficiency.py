@@ -336,3 +336,22 @@ def test_replay_bench_sets_each_patterns_promise_against_what_it_achieved():
     assert (below["series_below_10"], below["share_below_10"]) == (1, 0.75)
     below = bench.served_below_target(series, "cycle").row(0, named=True)
     assert (below["series"], below["series_below_10"], below["share_below_10"]) == (2, 1, 0.8)
+
+
+def test_replay_bench_counts_the_cells_within_two_points_on_both_populations():
+    bench = _replay_bench()
+    # every series: 0.915 at 0.90 (+1.5) and 0.928 at 0.95 (-2.2) -> 1 of 2; the series
+    # selected before the start: 0.920 at 0.90 (+2.0, within) and 0.975 at 0.95 (+2.5)
+    summary = pl.DataFrame({"target": [0.9, 0.95], "achieved": [0.915, 0.928]})
+    split = pl.DataFrame(
+        {
+            "selected_by_sales": ["before start", "later", "before start", "later"],
+            "target": [0.9, 0.9, 0.95, 0.95],
+            "achieved": [0.920, 0.5, 0.975, 0.95],
+        }
+    )
+    assert bench.cells_within(summary) == 1
+    assert bench.cells_line(summary, split) == (
+        "cells within 2 points of the target: 1 of 2 on every series, 1 of 2 on the series "
+        "selected before the start"
+    )
