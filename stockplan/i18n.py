@@ -1188,12 +1188,18 @@ def render_causes(causes: str | None, lang: str = "en") -> str | None:
     rendered, its number kept; an unknown label stays as it is."""
     if not causes or lang == "en":
         return causes
-    rendered = []
-    for part in causes.split("; "):
+    words = {label: entry[lang] for label, entry in _CAUSE_WORDS.items() if lang in entry}
+    return _relabel_causes(causes, words, "；" if lang == "zh" else "; ")
+
+
+def _relabel_causes(causes: str, words: dict[str, str], separator: str) -> str:
+    """`causes` (`label number` parts, `; ` or `；` between them) with each label found in
+    `words` replaced by its word, the numbers and unknown labels kept."""
+    parts = []
+    for part in causes.replace("；", "; ").split("; "):
         label, _, number = part.rpartition(" ")
-        word = _CAUSE_WORDS.get(label, {}).get(lang)
-        rendered.append(f"{word} {number}" if word else part)
-    return ("；" if lang == "zh" else "; ").join(rendered)
+        parts.append(f"{words[label]} {number}" if label in words else part)
+    return separator.join(parts)
 
 
 # user-facing error texts: fixed phrases rendered in Chinese, the rest (file names, values,
@@ -1553,8 +1559,4 @@ def canonical_causes(causes: str | None) -> str | None:
     if not causes:
         return causes
     words = {entry[lang]: label for label, entry in _CAUSE_WORDS.items() for lang in entry}
-    parts = []
-    for part in causes.replace("；", "; ").split("; "):
-        label, _, number = part.rpartition(" ")
-        parts.append(f"{words.get(label, label)} {number}" if label else part)
-    return "; ".join(parts)
+    return _relabel_causes(causes, words, "; ")

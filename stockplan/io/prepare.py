@@ -103,14 +103,20 @@ def check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
         )
 
 
-def _check_closures(frame: pl.DataFrame, path: Path) -> None:
-    """A closure that ends before it starts is a typo, not an empty closure."""
-    backwards = _first_row(frame, pl.col("to") < pl.col("from"))
+def _refuse_backwards(frame: pl.DataFrame, path: Path, start: str, end: str) -> None:
+    """A window (closure, promotion) that ends before it starts is a typo, not an empty
+    window: the first such row is an error naming column `end`."""
+    backwards = _first_row(frame, pl.col(end) < pl.col(start))
     if backwards.height:
         raise StockplanError(
-            f"{path}, row {backwards[ROW][0]}, column 'to': {backwards['to'][0]} is before "
-            f"'from' {backwards['from'][0]}"
+            f"{where(backwards, path)}, column '{end}': {backwards[end][0]} is before "
+            f"'{start}' {backwards[start][0]}"
         )
+
+
+def _check_closures(frame: pl.DataFrame, path: Path) -> None:
+    """A closure that ends before it starts is a typo, not an empty closure."""
+    _refuse_backwards(frame, path, "from", "to")
 
 
 def _check_containers(suppliers: pl.DataFrame, path: Path) -> None:
@@ -135,12 +141,7 @@ def check_promotions(frame: pl.DataFrame, path: Path) -> list[str]:
     """A promotion that ends before it starts is a typo, not an empty promotion; an uplift
     of -1 or less leaves no demand or a negative one (forecast x (1 + uplift)): both are
     errors. An uplift of `PERCENT_LIKE_UPLIFT` or more is kept and warned about."""
-    backwards = _first_row(frame, pl.col("end") < pl.col("start"))
-    if backwards.height:
-        raise StockplanError(
-            f"{where(backwards, path)}, column 'end': {backwards['end'][0]} is before "
-            f"'start' {backwards['start'][0]}"
-        )
+    _refuse_backwards(frame, path, "start", "end")
     if "uplift" not in frame.columns:
         return []
     impossible = _first_row(frame, pl.col("uplift") <= -1)
