@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 # polars loads). Freed pages go back to the system after 0.1 s instead of jemalloc's
 # default 10 s, so the transient frames of one stage are not still resident while the
 # next builds its own: on the M5-sized plan the peak of all processes fell from about
-# 3.0 to 2.7 GiB at the same CPU (README, "Scale and distributed engines"). Set before
+# 3.0 to 2.7 GiB at the same CPU (docs/scale.md). Set before
 # polars is imported; a value the user set wins, and it does nothing when polars was
 # imported first.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:100,muzzy_decay_ms:0")

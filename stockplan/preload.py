@@ -20,9 +20,9 @@ The command line also keeps Python's cyclic garbage collector off the imported m
 passes walked every object imported so far) and what is alive then is frozen
 (`gc.freeze`), so later passes and the collection at interpreter exit skip it. Measured on
 the sample plan: about 0.2 s of CPU less for the imports and 0.3 s less at exit
-(README "Speed and the cache"). Objects are still freed by reference counting; only
-cycles among the frozen ones stay until the process ends, so the Python API (a
-long-lived process) does not freeze.
+(docs/speed.md, "The default plan's CPU, change by change"). Objects are still freed by
+reference counting; only cycles among the frozen ones stay until the process ends, so the
+Python API (a long-lived process) does not freeze.
 """
 
 from __future__ import annotations

@@ -273,7 +273,7 @@ def allocate_pattern_service(
 
     Fill rate, rows with packs or MOQ: the promise counts the chosen level's shortage once
     per order (`order_cycle_share`); the levels are chosen without it, as the pattern's
-    curve was scored (measured both ways in the README)."""
+    curve was scored (measured both ways in docs/lead-time-demand.md)."""
     n = frame.height
     stock_out = np.full(n, np.nan)
     knob_out = np.full(n, np.nan)

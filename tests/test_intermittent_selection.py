@@ -157,9 +157,10 @@ def test_pattern_pair_is_the_best_scored_average_not_the_two_best_singles():
 
 
 def test_expensive_classes_leave_intermittent_items_to_their_patterns_cheap_models():
-    # AutoETS on the A-class intermittent items was measured and rejected (README, Forecast
-    # accuracy): an A item is ranked in its pattern's pool with the B and C items, among the
-    # cheap models, and forecast exactly as with no expensive class at all
+    # AutoETS on the A-class intermittent items was measured and rejected
+    # (docs/forecast-accuracy.md, "Intermittent items: where the selection still loses"):
+    # an A item is ranked in its pattern's pool with the B and C items, among the cheap
+    # models, and forecast exactly as with no expensive class at all
     rng = np.random.default_rng(5)
     series = {
         f"I{k}": list(rng.binomial(1, 0.3, 60) * rng.poisson(5 + k, 60).astype(float))
