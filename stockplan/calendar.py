@@ -107,14 +107,18 @@ def supplier_closures(
                 pl.col("supplier").cast(pl.String)
                 if "supplier" in closures.columns
                 else pl.lit(None, pl.String)
-            ).fill_null(EVERY_SUPPLIER),
+            )
+            .fill_null(EVERY_SUPPLIER)
+            .alias("supplier"),
             pl.col("from").cast(pl.Date),
             pl.col("to").cast(pl.Date),
             (
                 pl.col("note").cast(pl.String)
                 if "note" in closures.columns
                 else pl.lit(None, pl.String)
-            ).fill_null("closed"),
+            )
+            .fill_null("closed")
+            .alias("note"),
             pl.lit([], pl.List(pl.String)).alias("except"),
         )
     )

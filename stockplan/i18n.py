@@ -990,6 +990,13 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "forecast x {m} for {s} to {e} by {a} ({r})",
         "{s} 至 {e} 的预测由 {a} 乘以 {m}（{r}）",
     ),
+    # without the author, the reason or both (blank cells): the longer templates first
+    ("forecast set to {q} for {s} to {e} by {a}", "{s} 至 {e} 的预测由 {a} 调整为 {q}"),
+    ("forecast x {m} for {s} to {e} by {a}", "{s} 至 {e} 的预测由 {a} 乘以 {m}"),
+    ("forecast set to {q} for {s} to {e} ({r})", "{s} 至 {e} 的预测调整为 {q}（{r}）"),
+    ("forecast x {m} for {s} to {e} ({r})", "{s} 至 {e} 的预测乘以 {m}（{r}）"),
+    ("forecast set to {q} for {s} to {e}", "{s} 至 {e} 的预测调整为 {q}"),
+    ("forecast x {m} for {s} to {e}", "{s} 至 {e} 的预测乘以 {m}"),
     (
         "{to} is below its reorder point ({p} < {r})",
         "{to} 低于再订货点（{p} < {r}）",
@@ -1299,6 +1306,18 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r": the successions go round in a circle: (.+)$"), r"：替代关系形成了循环：\1"),
     (
         re.compile(
+            r": share (\S+) is ambiguous: above 1 reads as a percentage \(\S+ %\); write (\S+) "
+            r"for \S+ % or at most 1 for all of the old item's demand$"
+        ),
+        r"：替代比例 \1 有歧义：大于 1 按百分比读作 \1 %；"
+        r"如指 \1 % 请写 \2，如指全部需求请写不超过 1 的小数",
+    ),
+    (
+        re.compile(r": share must be above 0 and at most 1 \(or 100 %\)$"),
+        "：替代比例须大于 0 且不超过 1（或 100 %）",
+    ),
+    (
+        re.compile(
             r": an override of '([^']*)' for every location overlaps one for '([^']*)' "
             r"\(第 (\d+) 行\)$"
         ),
@@ -1335,6 +1354,31 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
             r"write (\S+)$"
         ),
         r"：\1 会把促销期预测乘以 \2；如果这是百分数，请写 \3",
+    ),
+    (
+        re.compile(
+            r": closed (\d+) days \((\S+) to (\S+)\): the orders to this supplier wait for "
+            r"the end of it; check the year$"
+        ),
+        r"：停工 \1 天（\2 至 \3）：向该供应商的订货都要等到停工结束；请检查年份",
+    ),
+    (
+        re.compile(
+            r": ([\d,.]+) (m³|kg) is more than any container or truck carries \(a 40-foot high "
+            r"cube: 76 m³, about 26,500 kg\); check the unit$"
+        ),
+        r"：\1 \2 超过任何货柜或货车的装载量（40 尺高柜：76 m³，约 26,500 kg）；请检查单位",
+    ),
+    (
+        re.compile(r": (\S+) multiplies the forecast by \S+; if \+(\S+) % is meant, write (\S+)$"),
+        r"：\1 会把预测乘以 \1；如果指 +\2 %，请写 \3",
+    ),
+    (
+        re.compile(
+            r": ([\d,.]+) from (\S+) to (\S+) is more than '([^']*)' sold in the whole sales "
+            r"file \(([\d,.]+)\); the plan orders for it(?: \((\d+) such rows\))?$"
+        ),
+        r"：\2 至 \3 调整为 \1，超过 '\4' 在整个销售文件中的销量（\5）；计划会按此订货",
     ),
     (
         re.compile(

@@ -195,13 +195,16 @@ def active_overrides(
     if overrides is None or overrides.height == 0:
         return pl.DataFrame(schema=schema)
     table = override_table(overrides).filter(pl.col("end") >= pl.lit(as_of))
-    clause = pl.format(
-        "forecast {} for {} to {} by {} ({})",
-        "override",
-        pl.col("start").cast(pl.String),
-        pl.col("end").cast(pl.String),
-        "author",
-        "reason",
+    given = pl.col("author") != "-", pl.col("reason") != "-"
+    clause = pl.concat_str(
+        pl.format(
+            "forecast {} for {} to {}",
+            "override",
+            pl.col("start").cast(pl.String),
+            pl.col("end").cast(pl.String),
+        ),
+        pl.when(given[0]).then(pl.format(" by {}", "author")).otherwise(pl.lit("")),
+        pl.when(given[1]).then(pl.format(" ({})", "reason")).otherwise(pl.lit("")),
     )
     return (
         for_series(table, series)

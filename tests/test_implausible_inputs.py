@@ -333,3 +333,71 @@ def test_an_item_whose_shelf_life_ends_before_it_can_be_sold_is_not_ordered(
     shown = pl.read_csv(chinese, schema_overrides={"商品编码": pl.String})
     reasons = shown.filter(pl.col("商品编码") == "A-100")["原因"].to_list()
     assert all("保质期 20 天不超过停售前 30 天，到货后无法销售" in r for r in reasons)
+
+
+def test_an_override_that_reads_like_a_typo_is_kept_and_warned(small_shop: Path, tmp_path: Path):
+    # 007 sold 2 units every 4th day for 40 weeks: 140 in all; x 50 reads like +50 %
+    path = _add(
+        small_shop,
+        "overrides",
+        "overrides.csv",
+        "sku,location,from,to,quantity,multiplier\n"
+        "007,WH1,2025-10-13,2025-10-19,90000000,\n"
+        "A-100,WH1,2025-10-13,2025-10-19,,50\n",
+    )
+    target = tmp_path / "plan.csv"
+    result = _plan(small_shop, target, "--all")
+    assert result.exit_code == 0, result.output
+    warnings = result.stderr.splitlines()
+    assert (
+        f"stockplan: warning: {path}, row 3, column 'multiplier': 50 multiplies the forecast "
+        "by 50; if +50 % is meant, write 1.5"
+    ) in warnings
+    assert (
+        f"stockplan: warning: {path}, row 2, column 'quantity': 90,000,000 from 2025-10-13 to "
+        "2025-10-19 is more than '007' sold in the whole sales file (140); the plan orders "
+        "for it"
+    ) in warnings
+    # kept: the plan orders for the override, as the warning says
+    plan = pl.read_csv(target, schema_overrides={"sku": pl.String})
+    assert plan.filter(pl.col("sku") == "007")["order_qty"][0] > 80_000_000
+    chinese = _plan(small_shop, tmp_path / "plan_zh.csv", "--lang", "zh")
+    assert (
+        f"{path}, 第 2 行, 列 'quantity'：2025-10-13 至 2025-10-19 调整为 90,000,000，超过 '007' "
+        "在整个销售文件中的销量（140）；计划会按此订货"
+    ) in chinese.stderr
+
+
+def test_a_closure_longer_than_half_a_year_is_kept_and_warned(small_shop: Path, tmp_path: Path):
+    path = _add(
+        small_shop,
+        "closures",
+        "closures.csv",
+        "supplier,from,to\nAcme,2025-10-20,2026-12-20\nAcme,2026-01-26,2026-02-08\n",
+    )
+    result = _plan(small_shop, tmp_path / "plan.csv", "--all")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"stockplan: warning: {path}, row 2, column 'to': closed 427 days (2025-10-20 to "
+        "2026-12-20): the orders to this supplier wait for the end of it; check the year"
+    ) in result.stderr.splitlines()
+    assert "row 3" not in result.stderr  # two weeks around the New Year: a holiday
+    # a closures file without supplier (every supplier) and note columns plans too
+    path.write_text("from,to\n2026-01-26,2026-02-08\n")
+    result = _plan(small_shop, tmp_path / "plan.csv", "--all")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_container_larger_than_any_truck_is_kept_and_warned(small_shop: Path, tmp_path: Path):
+    suppliers = small_shop.parent / "suppliers.csv"
+    suppliers.write_text(
+        "supplier,lead_time_days,container_m3,container_kg\nAcme,14,76000,26500\n"
+    )
+    result = _plan(small_shop, tmp_path / "plan.csv")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"stockplan: warning: {suppliers}, row 2, column 'container_m3': 76,000 m³ is more than "
+        "any container or truck carries (a 40-foot high cube: 76 m³, about 26,500 kg); check "
+        "the unit"
+    ) in result.stderr.splitlines()
+    assert "container_kg" not in result.stderr  # 26,500 kg is a container's

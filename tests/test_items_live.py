@@ -242,6 +242,35 @@ def test_overrides_replace_or_scale_the_forecast_in_their_window():
     )
 
 
+def test_an_override_without_author_or_reason_leaves_them_out_of_its_clause():
+    # blank cells are not printed as 'by - (-)'; each clause still renders in Chinese
+    overrides = pl.DataFrame(
+        {
+            "sku": ["X", "X", "X"],
+            "location": ["WH1", "WH1", "WH1"],
+            "start": [D, D + dt.timedelta(days=7), D + dt.timedelta(days=14)],
+            "end": [D + dt.timedelta(days=6), D + dt.timedelta(days=13), D + dt.timedelta(days=20)],
+            "quantity": [300.0, None, 50.0],
+            "multiplier": [None, 1.5, None],
+            "reason": [None, "price cut", "  "],
+            "author": ["", None, "Li"],
+        },
+        schema_overrides={"location": pl.String},
+    )
+    clauses = active_overrides(overrides, _weekly_forecast(), D)["override_clauses"][0]
+    assert clauses == (
+        "forecast set to 300 for 2025-10-13 to 2025-10-19; "
+        "forecast x 1.5 for 2025-10-20 to 2025-10-26 (price cut); "
+        "forecast set to 50 for 2025-10-27 to 2025-11-02 by Li"
+    )
+    assert i18n.unknown_clauses(clauses) == []
+    assert i18n.render_reason(clauses, "zh") == (
+        "2025-10-13 至 2025-10-19 的预测调整为 300；"
+        "2025-10-20 至 2025-10-26 的预测乘以 1.5（price cut）；"
+        "2025-10-27 至 2025-11-02 的预测由 Li 调整为 50"
+    )
+
+
 def test_forecast_value_added_compares_both_errors_on_what_sold():
     scored = pl.DataFrame(
         {
@@ -507,6 +536,14 @@ def test_overrides_command_without_an_overrides_table_is_one_line_and_exit_1(sma
             "succession",
             pl.DataFrame({"old_sku": ["007"], "new_sku": ["007"], "date": ["2025-10-01"]}),
             "row 2, column 'new_sku': '007' succeeds itself",
+        ),
+        (
+            "succession",
+            pl.DataFrame(
+                {"old_sku": ["007", "A-100"], "new_sku": ["008", "A-101"], "share": [80.0, 1.5]}
+            ).with_columns(date=pl.lit("2025-10-01")),
+            "row 3, column 'share': share 1.5 is ambiguous: above 1 reads as a percentage "
+            "(1.5 %); write 0.015 for 1.5 % or at most 1 for all of the old item's demand",
         ),
     ],
 )

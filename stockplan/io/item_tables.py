@@ -2,7 +2,8 @@
 
 bom: a kit is not its own component, quantity per kit above 0, no (kit, component) twice,
 no kit that contains itself. succession: old and new differ, one successor per old item,
-share in (0, 1] (a percent above 1 is read as percent). overrides: end not before start,
+share in (0, 1] (a percent from 2 up is read as percent; between 1 and 2 refused as
+ambiguous). overrides: end not before start,
 exactly one of quantity and multiplier per row, no two windows of one item overlapping.
 """
 
@@ -66,6 +67,17 @@ def _check_succession(succession: pl.DataFrame, config: Config) -> pl.DataFrame:
     if "share" not in succession.columns:
         return succession
     share = pl.col("share")
+    row = _first(succession, (share > 1) & (share < 2))
+    if row:  # 1.5: 150 % of the old item's demand, or 1.5 %? Neither reading is safe
+        value = f"{row['share']:g}"
+        _fail(
+            config,
+            "succession",
+            row,
+            "share",
+            f"share {value} is ambiguous: above 1 reads as a percentage ({value} %); write "
+            f"{row['share'] / 100:g} for {value} % or at most 1 for all of the old item's demand",
+        )
     succession = succession.with_columns(
         pl.when(share > 1).then(share / 100).otherwise(share).alias("share")
     )
@@ -142,6 +154,39 @@ def _check_overrides(overrides: pl.DataFrame, config: Config) -> None:
         )
 
 
+PERCENT_LIKE_MULTIPLIER = 6.0
+"""An override multiplier from here up reads like a percentage (50 for +50 %), as a
+promotion uplift of 5 does (`io.prepare.PERCENT_LIKE_UPLIFT`): warned."""
+
+
+def _outsized_overrides(tables: dict[str, pl.DataFrame], config: Config) -> list[str]:
+    """Warnings for overrides a typo likely made: a multiplier of `PERCENT_LIKE_MULTIPLIER`
+    or more, and a quantity above everything the item sold in the sales file (all
+    locations; an item without sales, new, is not compared). Both are kept and planned."""
+    overrides, warnings = tables["overrides"], []
+    if "multiplier" in overrides.columns:
+        row = _first(overrides, pl.col("multiplier") >= PERCENT_LIKE_MULTIPLIER)
+        if row:
+            factor = row["multiplier"]
+            warnings.append(
+                f"{config.source('overrides')}, row {row[ROW]}, column 'multiplier': "
+                f"{factor:g} multiplies the forecast by {factor:g}; if +{factor:g} % is "
+                f"meant, write {1 + factor / 100:g}"
+            )
+    if "quantity" in overrides.columns and "sales" in tables:
+        sold = tables["sales"].group_by("sku").agg(pl.col("quantity").sum().alias("_sold"))
+        above = overrides.join(sold, on="sku").filter(pl.col("quantity") > pl.col("_sold"))
+        row = _first(above, pl.lit(True))
+        if row:
+            warnings.append(
+                f"{config.source('overrides')}, row {row[ROW]}, column 'quantity': "
+                f"{row['quantity']:,.0f} from {row['start']} to {row['end']} is more than "
+                f"'{row['sku']}' sold in the whole sales file ({row['_sold']:,.0f}); the "
+                f"plan orders for it" + (f" ({above.height} such rows)" if above.height > 1 else "")
+            )
+    return warnings
+
+
 def _stray_overrides(tables: dict[str, pl.DataFrame], config: Config) -> list[str]:
     """A note for overrides of items neither stock nor sales know: they change nothing."""
     if "sales" not in tables or "stock" not in tables:  # read by a cluster's tasks
@@ -172,5 +217,5 @@ def check_item_tables(tables: dict[str, pl.DataFrame], config: Config) -> list[s
         tables["succession"] = _check_succession(tables["succession"], config)
     if "overrides" in tables:
         _check_overrides(tables["overrides"], config)
-        warnings += _stray_overrides(tables, config)
+        warnings += _stray_overrides(tables, config) + _outsized_overrides(tables, config)
     return warnings

@@ -114,14 +114,37 @@ def _refuse_backwards(frame: pl.DataFrame, path: Path, start: str, end: str) -> 
         )
 
 
-def _check_closures(frame: pl.DataFrame, path: Path) -> None:
-    """A closure that ends before it starts is a typo, not an empty closure."""
+LONG_CLOSURE_DAYS = 183
+"""A supplier closure longer than half a year is more likely a mistyped year than a
+holiday (the longest are a few weeks around Chinese New Year): warned."""
+
+
+def _check_closures(frame: pl.DataFrame, path: Path) -> list[str]:
+    """A closure that ends before it starts is a typo, not an empty closure (refused); one
+    longer than `LONG_CLOSURE_DAYS` is kept and warned about: every order to the supplier
+    waits for its end."""
     _refuse_backwards(frame, path, "from", "to")
+    days = (pl.col("to") - pl.col("from")).dt.total_days() + 1
+    long = _first_row(frame, days > LONG_CLOSURE_DAYS)
+    if long.height == 0:
+        return []
+    start, end = long["from"][0], long["to"][0]
+    return [
+        f"{where(long, path)}, column 'to': closed {(end - start).days + 1} days ({start} "
+        f"to {end}): the orders to this supplier wait for the end of it; check the year"
+    ]
 
 
-def _check_containers(suppliers: pl.DataFrame, path: Path) -> None:
+LARGEST_LOAD = {"container_m3": 200.0, "container_kg": 50_000.0}
+"""Above these no container or truck goes (a 40-foot high cube holds 76 m3 and carries
+about 26,500 kg; a loaded lorry in China may weigh at most 49 t): a container size above them
+is more likely litres or grams than m3 or kg, and warned about."""
+
+
+def _check_containers(suppliers: pl.DataFrame, path: Path) -> list[str]:
     """A container of 0 m3 or 0 kg holds nothing: loads would be infinite (a typo for an
-    empty cell, which means no container)."""
+    empty cell, which means no container); refused. One above `LARGEST_LOAD` is warned
+    about: its full loads would round the orders up by that much."""
     for column in ("container_m3", "container_kg"):
         if column not in suppliers.columns:
             continue
@@ -131,6 +154,19 @@ def _check_containers(suppliers: pl.DataFrame, path: Path) -> None:
                 f"{where(empty, path)}, column '{column}': 0 is not a container size (leave the "
                 "cell empty for a supplier without containers)"
             )
+    warnings = []
+    for column, largest in LARGEST_LOAD.items():
+        if column not in suppliers.columns:
+            continue
+        huge = _first_row(suppliers, pl.col(column) > largest)
+        if huge.height:
+            unit = column.removeprefix("container_").replace("m3", "m³")
+            warnings.append(
+                f"{where(huge, path)}, column '{column}': {huge[column][0]:,.0f} {unit} is "
+                f"more than any container or truck carries (a 40-foot high cube: 76 m³, "
+                f"about 26,500 kg); check the unit"
+            )
+    return warnings
 
 
 PERCENT_LIKE_UPLIFT = 5.0
@@ -571,9 +607,9 @@ def prepare_inputs(
     unchecked = _check_locations(out, config)
     if "suppliers" in out:
         _check_unique(out["suppliers"], ["supplier"], _path(config, "suppliers"), "supplier")
-        _check_containers(out["suppliers"], _path(config, "suppliers"))
+        warnings += _check_containers(out["suppliers"], _path(config, "suppliers"))
     if "closures" in out:
-        _check_closures(out["closures"], _path(config, "closures"))
+        warnings += _check_closures(out["closures"], _path(config, "closures"))
     if "price_breaks" in out:
         _check_price_breaks(out["price_breaks"], _path(config, "price_breaks"))
         warnings += free_items(out["price_breaks"], _path(config, "price_breaks"), "unit_price")
