@@ -115,11 +115,13 @@ def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-CONTROL_CHARS = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+CONTROL_CHARS = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+"""Control characters and the bidi overrides (`errors.safe_text` escapes the same)."""
 
 
 def escape_controls(frame: pl.DataFrame) -> pl.DataFrame:
-    r"""Text with control characters (ESC, BEL, ...) shown escaped (`\x1b`), for a terminal.
+    r"""Text with control characters (ESC, BEL, ...) and bidi overrides shown escaped
+    (`\x1b`, `\u202e`), for a terminal.
 
     Only columns that hold one are touched, so a clean table costs one scan.
     """
