@@ -424,18 +424,23 @@ LARGE_SHEET_CELLS = 20_000
 instead of xlsxwriter's per-cell Python (about 5 microseconds a cell)."""
 HEADER_FORMAT = {"bold": True, "bg_color": "#DDEBF7", "border": 1}
 EXCEL_EPOCH = "1899-12-30"
-_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]|_x[0-9A-Fa-f]{4}_"
+"""Text the sheet XML must escape as xlsxwriter does (`_xml_text`)."""
 
 
 def _xml_text(text: pl.Expr, controls: bool) -> pl.Expr:
-    """XML-escaped cell text; control characters as Excel's `_xHHHH_` (as xlsxwriter)."""
+    """XML-escaped cell text, escaped as xlsxwriter escapes it: a literal `_xHHHH_` gets
+    its underscore escaped (`_x005F_xHHHH_`, else Excel would read it as a character),
+    control characters and the non-characters U+FFFE / U+FFFF (not allowed in XML) become
+    Excel's `_xHHHH_`."""
     text = (
         text.str.replace_all("&", "&amp;", literal=True)
         .str.replace_all("<", "&lt;", literal=True)
         .str.replace_all(">", "&gt;", literal=True)
     )
     if controls:
-        for code in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]:
+        text = text.str.replace_all(r"(_x[0-9A-Fa-f]{4}_)", "_x005F${1}")
+        for code in [*range(0x00, 0x09), *range(0x0B, 0x20), 0xFFFE, 0xFFFF]:
             text = text.str.replace_all(chr(code), f"_x{code:04X}_", literal=True)
     return text
 
