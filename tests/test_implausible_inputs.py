@@ -422,3 +422,32 @@ def test_customer_orders_with_chinese_headers_and_no_order_id_name_their_line(
     assert notices["order_date"].to_list() == ["2025-10-01", "2025-10-02"]
     assert notices["message"][1].startswith("Order line 3:"), notices["message"][1]
 
+
+def test_a_formula_without_a_saved_value_is_refused_naming_its_cell(
+    small_shop: Path, tmp_path: Path
+):
+    # openpyxl (as many exporters) writes '=240' without calculating it: the cell read as
+    # empty, and the MOQ of 240 silently became none
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "products"
+    sheet.append(["sku", "name", "unit_cost", "supplier", "pack_size", "moq", "note"])
+    sheet.append(["A-100", "Steady item", 12.5, "Acme", 12, "=240", "=1+1"])
+    sheet.append(["007", "Slow item", 40, "Acme", 1, 0, "=2+2"])
+    path = small_shop.parent / "products.xlsx"
+    book.save(path)
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["inputs"]["products"] = "products.xlsx"
+    small_shop.write_text(yaml.safe_dump(settings))
+    assert _refused(small_shop, tmp_path) == (
+        f"stockplan: error: {path}, row 2, column 'moq': a formula without a saved value "
+        "(cell F2): the program that wrote the file did not calculate it, so it reads as "
+        "empty; open and save the file in Excel or WPS, or paste the values"
+    )
+    # with the values saved, and a formula only in a column stockplan does not read: planned
+    sheet["F2"] = 240
+    book.save(path)
+    result = _plan(small_shop, tmp_path / "plan.csv", "--all")
+    assert result.exit_code == 0, result.output
