@@ -24,8 +24,18 @@ def safe_text(text: str) -> str:
     ESC, BEL and OSC sequences from a data file must never reach a terminal as they are:
     they can recolour, retitle or hide what follows.
     """
-    line = " ".join(str(text).split())
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", line)
+    return escape_unsafe(" ".join(str(text).split()))
+
+
+def escape_unsafe(text: str) -> str:
+    r"""`text` with its control and bidi characters escaped (`\x1b`, `\u202e`), its line
+    breaks and spaces kept: for lines laid out on purpose (a panel, a table's cells)."""
+    return _UNSAFE.sub(_escaped, str(text))
+
+
+def _escaped(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def quote(value: object, limit: int = MAX_QUOTE) -> str:

@@ -38,7 +38,7 @@ from email.utils import formatdate, make_msgid
 import polars as pl
 
 from stockplan.config import DingTalkChannel, EmailChannel, Notify, WeComChannel
-from stockplan.errors import StockplanError
+from stockplan.errors import StockplanError, safe_text
 from stockplan.io.database import expand_env
 
 WECOM_MAX_BYTES = 4096  # WeCom's limit for markdown content
@@ -93,9 +93,20 @@ class Alert:
 
     @property
     def markdown(self) -> str:
-        """Title as a heading, items as a list, the plan's location last."""
-        items = [f"- {line}" for line in self.lines[:-1]]
+        """Title as a heading, items as a list, the plan's location last. The items carry
+        names from the data: their brackets are shown as full-width ones (`markdown_safe`)."""
+        items = [f"- {markdown_safe(line)}" for line in self.lines[:-1]]
         return "\n".join([f"### {self.title}", *items, "", self.lines[-1]])
+
+
+_MARKDOWN_ACTIVE = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］"})
+
+
+def markdown_safe(text: str) -> str:
+    """`text` that a chat's markdown shows as it is: `<@all>`, `<font>` and `<a>` tags, links
+    and images (`[text](url)`, `![](url)`) lose their brackets to the full-width ones, as a
+    Chinese name writes them anyway; line breaks are already gone (`safe_text`)."""
+    return text.translate(_MARKDOWN_ACTIVE)
 
 
 def _number(value: float) -> str:
@@ -142,13 +153,14 @@ def build_alert(
         shown = shown.with_columns(order_qty=pl.lit(None, pl.Float64))
     lines = []
     for row in shown.iter_rows(named=True):  # at most `top` rows: a message, not a hot path
-        item = f"{row['sku']} {row['name']}" if row["name"] else row["sku"]
+        # data on one line, controls escaped: a name cannot start a heading or a list
+        item = safe_text(f"{row['sku']} {row['name']}" if row["name"] else row["sku"])
         stockout = row["stockout_date"]
         quantity = row["order_qty"] or 0.0
         lines.append(
             texts["item" if stockout else "item_undated"].format(
                 item=item,
-                location=row["location"],
+                location=safe_text(row["location"]),
                 stockout=stockout.isoformat() if stockout else "",
                 order=_number(quantity) if quantity > 0 else texts["no_order"],
             )

@@ -16,6 +16,7 @@ import polars as pl
 from rich import box
 from rich.cells import cell_len
 from rich.table import Table
+from rich.text import Text
 
 from stockplan.i18n import REASON_COLUMNS, header, message, render_causes, render_reason, value
 from stockplan.io.writers import BUYER_COLUMNS, buyer_layout
@@ -255,7 +256,7 @@ def terminal_table(
         spare -= grow
     order = [c for c in display if c in chosen]
     table = Table(
-        title=title,
+        title=Text(title),
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
@@ -278,7 +279,8 @@ def terminal_table(
     levels = shown_rows["risk_level"].to_list() if "risk_level" in shown_rows.columns else None
     for i in range(shown_rows.height):
         style = RISK_STYLE.get(levels[i]) if levels else None
-        table.add_row(*[cells[c][i] for c in order], style=style)
+        # Text, not markup: a name like '[bold]x[/]' or '[/]' is shown as it is written
+        table.add_row(*[Text(cells[c][i]) for c in order], style=style)
     more = frame.height - shown_rows.height
     notes = []
     if more > 0:

@@ -52,6 +52,13 @@ def _short(text: str, width: int = 26) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _item_label(sku: str, location: str, width: int = 26) -> str:
+    """`sku @ location` within `width` characters: a long code is shortened, the location
+    kept (one item at two warehouses must not read as two equal rows)."""
+    place = f" @ {_short(location, 10)}"
+    return _short(sku, max(width - len(place), 8)) + place
+
+
 def _t(key: str, lang: str, **fields: object) -> str:
     """The report's text `key` in `lang` (`report.*` of the message catalogue)."""
     return i18n.message(f"report.{key}", lang, **fields)
@@ -146,7 +153,7 @@ def value_at_risk_charts(
                 _empty("chart-stockout-dates", _t("no_revenue_at_risk", lang)),
             ),
         ]
-    labels = [f"{s} @ {loc}" for s, loc in items.select("sku", "location").iter_rows()]
+    labels = [_item_label(s, loc) for s, loc in items.select("sku", "location").iter_rows()]
     values = items["revenue_at_risk"].to_list()
     dates = items["stockout_date"].to_list()
     texts = [
@@ -296,7 +303,7 @@ def excess_chart(excess: pl.DataFrame, top: int, currency: str, lang: str = "en"
     items = excess.filter(pl.col("excess_value") > 0).head(top)
     if items.height == 0:
         return Chart(chart_id, title, note, _empty(chart_id, _t("no_excess", lang)))
-    labels = [f"{s} @ {loc}" for s, loc in items.select("sku", "location").iter_rows()]
+    labels = [_item_label(s, loc) for s, loc in items.select("sku", "location").iter_rows()]
     kinds = items.select(dead.alias("dead"))["dead"].to_list()
     values = items["excess_value"].to_list()
     return Chart(

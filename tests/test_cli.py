@@ -208,6 +208,23 @@ def test_init_recognises_exports_and_writes_a_config_that_validates(tmp_path: Pa
     assert _run("init", str(exports), "--force").exit_code == 0
 
 
+def test_init_quotes_a_header_so_it_cannot_write_a_setting_into_the_config(tmp_path: Path):
+    # YAML reads U+2028 / U+2029 / NEL as line breaks: a header carrying one ended its
+    # comment line and turned formula escaping off
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    trap = "note\u2028io: {csv_escape_formulas: false}\u2029#\x85x"
+    pl.DataFrame(
+        {"date": ["2025-09-01"], "sku": ["A-1"], "location": ["WH1"], "quantity": [4], trap: "x"}
+    ).write_excel(exports / "sales.xlsx")
+    (exports / "stock.csv").write_text("sku,location,on_hand\nA-1,WH1,7\n", encoding="utf-8")
+    assert _run("init", str(exports)).exit_code == 0
+    text = (exports / "stockplan.yaml").read_text(encoding="utf-8")
+    config = yaml.safe_load(text)
+    assert "io" not in config
+    assert '#     "note\\u2028io: {csv_escape_formulas: false}\\u2029#\\u0085x": COLUMN' in text
+
+
 def test_explain_prints_the_numbers_of_the_order_row(small_shop: Path, tmp_path: Path):
     _set(small_shop, "transfers", enabled=False)
     out = tmp_path / "out"

@@ -350,3 +350,17 @@ def test_a_plan_without_the_numbers_a_diff_needs_is_named(tmp_path: Path):
         f"stockplan: error: {after}: the orders table lacks on_hand, backorders: compare plans "
         "written by stockplan"
     )
+
+
+def test_a_code_that_starts_like_a_formula_reads_back_as_it_was_planned(tmp_path: Path):
+    # the CSV writer puts ' before -100 / @cmd so a spreadsheet does not run them; the plan
+    # read back (diff, --previous) takes it off again: the same plan has no changes
+    old, _ = _old_new()
+    old = old.with_columns(pl.col("sku").replace({"A": "-100", "B": "@cmd"}))
+    folder = _write_plan({"orders": old}, tmp_path / "plan")
+    assert "'-100" in (folder / "orders.csv").read_text()
+    book = _write_plan({"orders": old}, tmp_path / "plan.xlsx")
+    changes = stockplan.diff_plans(folder, book).changes
+    assert changes.filter(pl.col("change") != "unchanged").height == 0, changes
+    tables, _ = stockplan.io.planfiles.read_plan(folder)
+    assert sorted(tables["orders"]["sku"].unique()) == sorted(old["sku"].unique())

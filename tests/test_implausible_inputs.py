@@ -390,9 +390,7 @@ def test_a_closure_longer_than_half_a_year_is_kept_and_warned(small_shop: Path, 
 
 def test_a_container_larger_than_any_truck_is_kept_and_warned(small_shop: Path, tmp_path: Path):
     suppliers = small_shop.parent / "suppliers.csv"
-    suppliers.write_text(
-        "supplier,lead_time_days,container_m3,container_kg\nAcme,14,76000,26500\n"
-    )
+    suppliers.write_text("supplier,lead_time_days,container_m3,container_kg\nAcme,14,76000,26500\n")
     result = _plan(small_shop, tmp_path / "plan.csv")
     assert result.exit_code == 0, result.output
     assert (
@@ -401,3 +399,55 @@ def test_a_container_larger_than_any_truck_is_kept_and_warned(small_shop: Path, 
         "the unit"
     ) in result.stderr.splitlines()
     assert "container_kg" not in result.stderr  # 26,500 kg is a container's
+
+
+def test_customer_orders_with_chinese_headers_and_no_order_id_name_their_line(
+    small_shop: Path, tmp_path: Path
+):
+    # 订单编号 / 订单日期 are the usual Chinese headers; an order without an id is named by
+    # its line in the file (it read 'Order line: ...', the number lost on the way)
+    _add(
+        small_shop,
+        "customer_orders",
+        "customer_orders.csv",
+        "订单编号,客户,商品编码,仓库,数量,订单日期,承诺日期\n"
+        "SO-17,Ms Li,007,WH1,30,2025-10-01,2025-10-14\n"
+        ",Mr Wang,007,WH1,20,2025-10-02,2025-10-15\n",
+    )
+    target = tmp_path / "notices.csv"
+    result = runner.invoke(app, ["notices", "-c", str(small_shop), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    notices = pl.read_csv(target, schema_overrides={"sku": pl.String}).sort("order_date")
+    assert notices["order_id"].to_list() == ["SO-17", None]
+    assert notices["order_date"].to_list() == ["2025-10-01", "2025-10-02"]
+    assert notices["message"][1].startswith("Order line 3:"), notices["message"][1]
+
+
+def test_a_formula_without_a_saved_value_is_refused_naming_its_cell(
+    small_shop: Path, tmp_path: Path
+):
+    # openpyxl (as many exporters) writes '=240' without calculating it: the cell read as
+    # empty, and the MOQ of 240 silently became none
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "products"
+    sheet.append(["sku", "name", "unit_cost", "supplier", "pack_size", "moq", "note"])
+    sheet.append(["A-100", "Steady item", 12.5, "Acme", 12, "=240", "=1+1"])
+    sheet.append(["007", "Slow item", 40, "Acme", 1, 0, "=2+2"])
+    path = small_shop.parent / "products.xlsx"
+    book.save(path)
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["inputs"]["products"] = "products.xlsx"
+    small_shop.write_text(yaml.safe_dump(settings))
+    assert _refused(small_shop, tmp_path) == (
+        f"stockplan: error: {path}, row 2, column 'moq': a formula without a saved value "
+        "(cell F2): the program that wrote the file did not calculate it, so it reads as "
+        "empty; open and save the file in Excel or WPS, or paste the values"
+    )
+    # with the values saved, and a formula only in a column stockplan does not read: planned
+    sheet["F2"] = 240
+    book.save(path)
+    result = _plan(small_shop, tmp_path / "plan.csv", "--all")
+    assert result.exit_code == 0, result.output

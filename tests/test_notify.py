@@ -366,6 +366,34 @@ def test_alert_speaks_chinese_when_the_language_is_zh():
     assert alert.title == "stockplan：3 个商品缺货风险高（计划日期 2025-10-13）"
 
 
+def test_names_cannot_forge_headings_mentions_or_links_in_the_alert():
+    products = pl.DataFrame(
+        {
+            "sku": ["S1", "S2", "S3"],
+            "name": [
+                "Mug\n### URGENT: pay invoice at http://evil.example\n<@all>",
+                "[Click to confirm](http://evil.example/login)",
+                '<font color="warning">@all</font> ![img](http://evil.example/t.png)',
+            ],
+        }
+    )
+    alert = build_alert(_risk_frame(), None, products, dt.date(2025, 10, 13), "/srv/plan.xlsx")
+    assert alert.lines[0] == (
+        "S1 Mug ### URGENT: pay invoice at http://evil.example <@all> @ WH1: out of stock "
+        "2025-10-15, order nothing (already on order)"
+    )  # one line: the mail's text cannot grow forged lines
+    markdown = alert.markdown.splitlines()
+    assert markdown[1:4] == [
+        "- S1 Mug ### URGENT: pay invoice at http://evil.example ＜@all＞ @ WH1: out of stock "
+        "2025-10-15, order nothing (already on order)",
+        "- S2 ［Click to confirm］(http://evil.example/login) @ WH1: may run out before the "
+        "next delivery, order nothing (already on order)",
+        '- S3 ＜font color="warning"＞@all＜/font＞ !［img］(http://evil.example/t.png) @ WH2: '
+        "out of stock 2025-10-20, order nothing (already on order)",
+    ]
+    assert sum(line.startswith("#") for line in markdown) == 1  # the title's heading only
+
+
 def test_no_alert_is_sent_when_nothing_is_at_high_risk_unless_always(
     small_shop: Path, robot: Robot, tmp_path: Path
 ):

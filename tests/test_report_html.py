@@ -298,3 +298,13 @@ def test_report_with_simulate_draws_the_replayed_trade_off(small_shop: Path, tmp
     chart = chart.split("</svg>")[0]
     # two targets for the policy and two scales for the baseline: four points, two lines
     assert chart.count('class="mark"') == 4 and chart.count("<polyline") == 2
+
+
+def test_a_long_code_is_shortened_and_its_warehouse_kept_in_chart_labels():
+    from stockplan.report_html import _item_label
+
+    code = "SKU-2026-WINTER-COLLECTION-0001"
+    one, two = _item_label(code, "WH-SH"), _item_label(code, "WH-BJ")
+    assert one != two and one.endswith(" @ WH-SH") and two.endswith(" @ WH-BJ")
+    assert len(one) == 26 and one.startswith("SKU-2026-WINTER-C") and "…" in one
+    assert _item_label("A-100", "WH1") == "A-100 @ WH1"

@@ -149,6 +149,11 @@ def test_supplier_file_names_are_safe_for_every_file_system():
     assert supplier_file_name('A/B: "C"') == "A_B_ _C_"
     assert supplier_file_name("华东食品") == "华东食品"
     assert supplier_file_name("...") == "supplier"
+    # 255 bytes is the limit, not 255 characters: 120 Chinese characters are 360 bytes
+    long = supplier_file_name("华东食品供应链管理有限公司" * 10)
+    assert len(long.encode()) <= 150 and long == ("华东食品供应链管理有限公司" * 4)[:50]
+    # a bidi override would show 'invoice\u202excod' as 'invoicedocx' in a file browser
+    assert supplier_file_name("invoice\u202excod") == "invoice_xcod"
 
 
 def test_plan_writes_one_workbook_per_supplier_whose_first_week_is_the_plan(

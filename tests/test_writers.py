@@ -318,3 +318,30 @@ def test_terminal_plan_and_warnings_never_carry_raw_escape_sequences(small_shop:
     assert result.exit_code == 0, result.output
     assert "\\x1b]0;owned\\x07X" in result.stderr  # the unknown-SKU warning, escaped
     assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout
+
+
+def test_names_that_look_like_markup_are_shown_as_written_in_tables_and_panels(
+    small_shop: Path,
+):
+    # a name is data: '[/]' closed nothing and crashed the table (exit 4); '[link=...]'
+    # became a clickable link; a bidi override reversed the rest of the line
+    products = small_shop.parent / "products.csv"
+    text = products.read_text(encoding="utf-8")
+    products.write_text(
+        text.replace("Steady item", "bad close [/] tag [link=file:///etc/passwd]x[/link]").replace(
+            "Slow item", "[bold red]RED[/] \u202eRTL"
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app,
+        ["plan", "-c", str(small_shop), "-f", "table", "--all", "--columns", "sku,name"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "bad close [/] tag" in result.stdout
+    assert "[bold red]RED[/] \\u202e" in result.stdout
+    assert "\u202e" not in result.stdout
+    shown = runner.invoke(app, ["explain", "A-100", "-c", str(small_shop), "--no-chart"])
+    assert shown.exit_code == 0, shown.output
+    assert "bad close [/] tag [link=file:///etc/passwd]x" in shown.stdout

@@ -417,6 +417,7 @@ def show_explanation(
     from rich.panel import Panel
     from rich.text import Text
 
+    from stockplan.errors import escape_unsafe
     from stockplan.projection import item_lines
     from stockplan.report import explain_chart, explain_lines
 
@@ -432,17 +433,18 @@ def show_explanation(
             config.planning.currency,
             lang,
         ) + item_lines(order, lang)
-        out.print(
+        title = message(
+            "explain.panel",
+            lang,
+            sku=order["sku"],
+            location=order["location"],
+            as_of=shown.as_of,
+            name=f": {names[0]}" if names else "",
+        )
+        out.print(  # Text, not markup, and controls escaped: names and reasons are data
             Panel(
-                "\n".join(lines),
-                title=message(
-                    "explain.panel",
-                    lang,
-                    sku=order["sku"],
-                    location=order["location"],
-                    as_of=shown.as_of,
-                    name=f": {names[0]}" if names else "",
-                ),
+                Text(escape_unsafe("\n".join(lines))),
+                title=Text(safe_text(title)),
                 expand=False,
             ),
             highlight=False,

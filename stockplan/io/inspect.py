@@ -112,6 +112,16 @@ def chinese_headers(guesses: list[FileGuess]) -> bool:
     )
 
 
+_YAML_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _comment_safe(header: str) -> str:
+    """A header quoted for a YAML comment line: JSON-escaped, and the characters YAML also
+    reads as line breaks (NEL, U+2028, U+2029) escaped, so a header cannot end the comment
+    and write a setting of its own."""
+    return json.dumps(header, ensure_ascii=False).translate(_YAML_BREAKS)
+
+
 def starter_config(guesses: list[FileGuess], config_dir: Path, language: str | None = None) -> str:
     """YAML text of a starter config: one `inputs` entry per table recognised (the first
     file of each), then the headers no alias knows as comments, one block per table;
@@ -143,7 +153,7 @@ def starter_config(guesses: list[FileGuess], config_dir: Path, language: str | N
         ]
         for table, headers in unmapped.items():
             lines.append(f"#   {table}:")
-            lines += [f"#     {json.dumps(h, ensure_ascii=False)}: COLUMN" for h in headers]
+            lines += [f"#     {_comment_safe(h)}: COLUMN" for h in headers]
     lines += [
         "",
         "planning:",

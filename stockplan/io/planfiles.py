@@ -120,12 +120,23 @@ def _read_workbook(path: Path) -> dict[str, tuple[pl.DataFrame, int]]:
 def _read_table_file(path: Path) -> pl.DataFrame:
     try:
         if path.suffix == ".csv":
-            return pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+            return _unescaped(pl.read_csv(path, infer_schema=False, encoding="utf8-lossy"))
         if path.suffix == ".json":
             return pl.read_json(path)
         return pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise StockplanError(f"{path}: cannot read the plan table ({exc})") from None
+
+
+def _unescaped(frame: pl.DataFrame) -> pl.DataFrame:
+    """The CSV's text as it was before writing: the `'` the writer put before a text that
+    starts like a formula (`writers.escape_formulas`: SKU `-100` is written `'-100`) is
+    taken off again, so the SKU read back is the SKU planned."""
+    escaped = r"^'[=+\-@\t\r]"
+    return frame.with_columns(
+        pl.when(pl.col(n).str.contains(escaped)).then(pl.col(n).str.slice(1)).otherwise(pl.col(n))
+        for n in frame.columns
+    )
 
 
 def _first_row(path: Path) -> int:

@@ -625,7 +625,11 @@ def prepare_inputs(
 
     warnings += check_item_tables(out, config)
 
-    clean = {name: frame.drop(ROW, SOURCE_FILE, strict=False) for name, frame in out.items()}
+    # a customer order keeps its row: a notice names the line when the order has no id
+    clean = {
+        name: frame.drop(SOURCE_FILE, *([] if name == "customer_orders" else [ROW]), strict=False)
+        for name, frame in out.items()
+    }
     if unchecked is not None:
         clean[UNCHECKED_LOCATIONS] = unchecked
     if unchecked_skus is not None:

@@ -217,8 +217,47 @@ def _read_excel(
         for n, h in enumerate(top[index])
     ]
     _check_duplicate_headers(headers, path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):  # read above: the sheet is readable
+        sheet = spec.sheet if spec.sheet is not None else _first_visible_sheet(path, [])
+        _refuse_uncalculated(path, sheet, headers, schema, overrides)
     frame = cells.slice(index + 1).rename(dict(zip(cells.columns, headers, strict=True)))
     return RawTable(frame, header_row=index + 1)
+
+
+def _refuse_uncalculated(
+    path: Path,
+    sheet: str | int,
+    headers: list[str],
+    schema: TableSchema,
+    overrides: Mapping[str, str],
+) -> None:
+    """A formula without a saved value in a column stockplan reads is refused, naming its
+    row, column and cell (`io.xlsx_formulas`): read as empty it would drop the value
+    silently. Formulas in other columns, or above the header, change nothing."""
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
+    from stockplan.io.xlsx_formulas import uncalculated_cells
+
+    cells = uncalculated_cells(path, sheet)
+    if not cells:
+        return
+    names = {normalise_header(k): v for k, v in overrides.items()}
+    names |= {normalise_header(a): c.name for c in schema.columns for a in (c.name, *c.aliases)}
+    read = {n for n, h in enumerate(headers) if normalise_header(h) in names}
+    used = [(c, r) for c, r in cells if xl_cell_to_rowcol(f"{c}{r}")[1] in read]
+    if not used:
+        return
+    column, row = used[0]
+    header = headers[xl_cell_to_rowcol(f"{column}{row}")[1]]
+    more = f"; {len(used)} such cells" if len(used) > 1 else ""
+    raise input_error(
+        path,
+        f"a formula without a saved value (cell {column}{row}{more}): the program that "
+        "wrote the file did not calculate it, so it reads as empty; open and save the file "
+        "in Excel or WPS, or paste the values",
+        row=row,
+        column=quote(header),
+    )
 
 
 def _read_parquet(path: Path) -> RawTable:

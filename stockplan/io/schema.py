@@ -526,8 +526,12 @@ SCHEMAS: dict[str, TableSchema] = {
             Column("quantity", "number", QUANTITY.aliases, required=True, non_negative=True),
             LOCATION,
             Column("customer", "text", ("customer", "customer_id", "客户", "客户名称")),
-            Column("order_id", "text", ("order_id", "order_no", "订单号", "单据编号")),
-            _date("order_date", ("order_date", "date", "下单日期", "日期")),
+            Column(
+                "order_id",
+                "text",
+                ("order_id", "order_no", "订单号", "订单编号", "单据编号", "销售订单号"),
+            ),
+            _date("order_date", ("order_date", "date", "下单日期", "订单日期", "日期")),
             _date("promised_date", ("promised_date", "due_date", "承诺日期", "交货日期")),
             Column("priority", "number", ("priority", "优先级"), non_negative=True),
             Column(

@@ -17,13 +17,21 @@ import polars as pl
 from stockplan.errors import StockplanError
 from stockplan.io.writers import Format
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+')
+"""Characters a file name cannot hold, controls, and the bidi overrides that would make a
+name read backwards in a file browser (`invoice\u202excod.xlsx` shows as `...docx`)."""
+NAME_BYTES = 150
+"""Longest file name stem in UTF-8 bytes: file systems allow 255 bytes (not characters:
+85 Chinese characters fill them), with room for `-2`, `.xlsx` and the temporary file's
+prefix and suffix."""
 
 
 def supplier_file_name(supplier: str) -> str:
-    """A file name for a supplier: unsafe characters to `_`, never empty or hidden."""
+    """A file name for a supplier: unsafe characters to `_`, never empty or hidden, at most
+    `NAME_BYTES` bytes (cut at a whole character)."""
     name = _UNSAFE.sub("_", supplier).strip(" .")
-    return (name or "supplier")[:120]
+    name = name.encode()[:NAME_BYTES].decode(errors="ignore").rstrip(" .")
+    return name or "supplier"
 
 
 def check_supplier_folder(folder: Path) -> None:

@@ -115,11 +115,13 @@ def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-CONTROL_CHARS = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+CONTROL_CHARS = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+"""Control characters and the bidi overrides (`errors.safe_text` escapes the same)."""
 
 
 def escape_controls(frame: pl.DataFrame) -> pl.DataFrame:
-    r"""Text with control characters (ESC, BEL, ...) shown escaped (`\x1b`), for a terminal.
+    r"""Text with control characters (ESC, BEL, ...) and bidi overrides shown escaped
+    (`\x1b`, `\u202e`), for a terminal.
 
     Only columns that hold one are touched, so a clean table costs one scan.
     """
@@ -422,18 +424,23 @@ LARGE_SHEET_CELLS = 20_000
 instead of xlsxwriter's per-cell Python (about 5 microseconds a cell)."""
 HEADER_FORMAT = {"bold": True, "bg_color": "#DDEBF7", "border": 1}
 EXCEL_EPOCH = "1899-12-30"
-_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]|_x[0-9A-Fa-f]{4}_"
+"""Text the sheet XML must escape as xlsxwriter does (`_xml_text`)."""
 
 
 def _xml_text(text: pl.Expr, controls: bool) -> pl.Expr:
-    """XML-escaped cell text; control characters as Excel's `_xHHHH_` (as xlsxwriter)."""
+    """XML-escaped cell text, escaped as xlsxwriter escapes it: a literal `_xHHHH_` gets
+    its underscore escaped (`_x005F_xHHHH_`, else Excel would read it as a character),
+    control characters and the non-characters U+FFFE / U+FFFF (not allowed in XML) become
+    Excel's `_xHHHH_`."""
     text = (
         text.str.replace_all("&", "&amp;", literal=True)
         .str.replace_all("<", "&lt;", literal=True)
         .str.replace_all(">", "&gt;", literal=True)
     )
     if controls:
-        for code in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]:
+        text = text.str.replace_all(r"(_x[0-9A-Fa-f]{4}_)", "_x005F${1}")
+        for code in [*range(0x00, 0x09), *range(0x0B, 0x20), 0xFFFE, 0xFFFF]:
             text = text.str.replace_all(chr(code), f"_x{code:04X}_", literal=True)
     return text
 
