@@ -451,3 +451,34 @@ def test_a_formula_without_a_saved_value_is_refused_naming_its_cell(
     book.save(path)
     result = _plan(small_shop, tmp_path / "plan.csv", "--all")
     assert result.exit_code == 0, result.output
+
+
+MINIMAL_TABLES = {  # each optional table with its required columns only (location where
+    # the stock has two warehouses); a closures file without a note column crashed the plan
+    "products": "sku\nA-100\n007\n",
+    "suppliers": "supplier\nAcme\n",
+    "purchase_orders": "sku,location,quantity,order_date\nA-100,WH1,48,2025-10-01\n",
+    "customer_orders": "sku,location,quantity\n007,WH1,5\n",
+    "promotions": "sku,start,end\nA-100,2025-10-20,2025-10-26\n",
+    "closures": "from,to\n2025-12-24,2025-12-26\n",
+    "price_breaks": "sku,min_qty,unit_price\nA-100,100,11\n",
+    "bom": "kit_sku,component_sku,quantity\nKIT,007,2\n",
+    "succession": "old_sku,new_sku,date\n007,008,2025-11-01\n",
+    "overrides": "sku,start,end,quantity\nA-100,2025-10-20,2025-10-26,300\n",
+}
+
+
+def test_every_optional_table_with_only_its_required_columns_plans(
+    small_shop: Path, tmp_path: Path
+):
+    for name, text in MINIMAL_TABLES.items():
+        _add(small_shop, name, f"{name}.csv", text)
+    target = tmp_path / "plan.csv"
+    result = _plan(small_shop, target, "--all")
+    assert result.exit_code == 0, result.output
+    plan = pl.read_csv(target, schema_overrides={"sku": pl.String})
+    assert {"A-100", "007"} <= set(plan["sku"])
+    shown = runner.invoke(app, ["explain", "A-100", "-c", str(small_shop), "--no-chart"])
+    assert shown.exit_code == 0, shown.output
+    notices = runner.invoke(app, ["notices", "-c", str(small_shop), "-o", str(tmp_path / "n.csv")])
+    assert notices.exit_code == 0, notices.output
