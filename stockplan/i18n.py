@@ -955,6 +955,11 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ),
     ("unit cost {p} from the price break table", "单位成本 {p} 取自价格折扣表"),
     (
+        "pays {p} a unit for {q}: the break price {b} needs more",
+        "采购 {q} 按单价 {p} 计：折扣价 {b} 需要更大的数量",
+    ),
+    ("pays the break price {p} a unit for {q}", "采购 {q} 达到折扣，按单价 {p} 计"),
+    (
         "supplier closed {n} days ({w}) before arrival: lead time {l} open days is {d} days",
         "供应商到货前停工 {n} 天（{w}）：{l} 个工作日的提前期实为 {d} 天",
     ),
