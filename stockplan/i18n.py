@@ -955,6 +955,11 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ),
     ("unit cost {p} from the price break table", "单位成本 {p} 取自价格折扣表"),
     (
+        "pays {p} a unit for {q}: the break price {b} needs more",
+        "采购 {q} 按单价 {p} 计：折扣价 {b} 需要更大的数量",
+    ),
+    ("pays the break price {p} a unit for {q}", "采购 {q} 达到折扣，按单价 {p} 计"),
+    (
         "supplier closed {n} days ({w}) before arrival: lead time {l} open days is {d} days",
         "供应商到货前停工 {n} 天（{w}）：{l} 个工作日的提前期实为 {d} 天",
     ),
@@ -990,11 +995,12 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "forecast x {m} for {s} to {e} by {a} ({r})",
         "{s} 至 {e} 的预测由 {a} 乘以 {m}（{r}）",
     ),
-    # without the author, the reason or both (blank cells): the longer templates first
-    ("forecast set to {q} for {s} to {e} by {a}", "{s} 至 {e} 的预测由 {a} 调整为 {q}"),
-    ("forecast x {m} for {s} to {e} by {a}", "{s} 至 {e} 的预测由 {a} 乘以 {m}"),
+    # without the author, the reason or both (blank cells): the longer templates first,
+    # and a reason before an author (a reason may say "agreed by sales")
     ("forecast set to {q} for {s} to {e} ({r})", "{s} 至 {e} 的预测调整为 {q}（{r}）"),
     ("forecast x {m} for {s} to {e} ({r})", "{s} 至 {e} 的预测乘以 {m}（{r}）"),
+    ("forecast set to {q} for {s} to {e} by {a}", "{s} 至 {e} 的预测由 {a} 调整为 {q}"),
+    ("forecast x {m} for {s} to {e} by {a}", "{s} 至 {e} 的预测由 {a} 乘以 {m}"),
     ("forecast set to {q} for {s} to {e}", "{s} 至 {e} 的预测调整为 {q}"),
     ("forecast x {m} for {s} to {e}", "{s} 至 {e} 的预测乘以 {m}"),
     (
@@ -1375,10 +1381,50 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(
-            r": ([\d,.]+) from (\S+) to (\S+) is more than '([^']*)' sold in the whole sales "
-            r"file \(([\d,.]+)\); the plan orders for it(?: \((\d+) such rows\))?$"
+            r": ([\d,.]+) from (\S+) to (\S+) is more than '(.*)' sold in the whole sales "
+            r"file \((-?[\d,.]+)\); the plan orders for it \((\d+) such rows\)$"
+        ),
+        r"：\2 至 \3 调整为 \1，超过 '\4' 在整个销售文件中的销量（\5）；计划会按此订货"
+        r"（共 \6 行）",
+    ),
+    (
+        re.compile(
+            r": ([\d,.]+) from (\S+) to (\S+) is more than '(.*)' sold in the whole sales "
+            r"file \((-?[\d,.]+)\); the plan orders for it$"
         ),
         r"：\2 至 \3 调整为 \1，超过 '\4' 在整个销售文件中的销量（\5）；计划会按此订货",
+    ),
+    (
+        re.compile(
+            r": a formula without a saved value \(cell (\w+); (\d+) such cells\): the "
+            r"program that wrote the file did not calculate it, so it reads as empty; open and "
+            r"save the file in Excel or WPS, or paste the values$"
+        ),
+        r"：公式没有保存计算结果（单元格 \1，共 \2 处）：写出该文件的程序没有计算公式，读出为空；"
+        r"请用 Excel 或 WPS 打开并保存该文件，或粘贴为数值",
+    ),
+    (
+        re.compile(
+            r": a formula without a saved value \(cell (\w+)\): the "
+            r"program that wrote the file did not calculate it, so it reads as empty; open and "
+            r"save the file in Excel or WPS, or paste the values$"
+        ),
+        r"：公式没有保存计算结果（单元格 \1）：写出该文件的程序没有计算公式，读出为空；"
+        r"请用 Excel 或 WPS 打开并保存该文件，或粘贴为数值",
+    ),
+    (
+        re.compile(
+            r": the Excel error (.+) \(cell (\w+); (\d+) such cells\) reads as empty; "
+            r"correct the formula or the cell$"
+        ),
+        r"：Excel 错误值 \1（单元格 \2，共 \3 处）读出为空；请更正公式或单元格",
+    ),
+    (
+        re.compile(
+            r": the Excel error (.+) \(cell (\w+)\) reads as empty; correct the formula or the "
+            r"cell$"
+        ),
+        r"：Excel 错误值 \1（单元格 \2）读出为空；请更正公式或单元格",
     ),
     (
         re.compile(

@@ -129,7 +129,7 @@ def restock_notices(
     )
     promised = _text(customer_orders, "promised_date", pl.Date)
     ordered = _text(customer_orders, "order_date", pl.Date)
-    row = _text(customer_orders, "source_row", pl.Int64)
+    row = _text(customer_orders, "file_row", pl.Int64)  # io.prepare.FILE_ROW
     backlog = (
         customer_orders.with_columns(
             promised.alias("promised_date"),

@@ -49,7 +49,9 @@ from stockplan.overrides import active_overrides, with_override_reasons
 from stockplan.pipeline import side_tables
 from stockplan.price_breaks import apply_price_breaks, reprice
 from stockplan.purchasing import (
+    HOLD_ROUNDS,
     apply_budget,
+    budget_is_strict,
     budget_note_from,
     budget_note_sums,
     flag_minimum_order_value,
@@ -222,6 +224,32 @@ def _step_dated(buying: _Buying) -> _Buying:
     return buying
 
 
+def _step_repriced(buying: _Buying) -> _Buying:
+    """The partition's lines at the price of the quantity they now order."""
+    demand = buying.part.demand
+    buying.funded = reprice(buying.funded, demand.tables.get("price_breaks"), demand.attributes)
+    return buying
+
+
+def _order_value(buying: _Buying) -> float:
+    return float(buying.funded["order_value"].fill_null(0.0).sum())
+
+
+def _hold_budget(cl: Cluster, handles: list, budget: float, discrete: list[str]) -> list:
+    """`purchasing.hold_budget` with the lines on the workers: priced there, their total
+    added on the driver, and while it is above the budget the order lines come to the
+    driver for the budget's cut at the prices paid, and go back to be priced again."""
+    handles = cl.map(_step_repriced, handles)
+    for round_ in range(HOLD_ROUNDS):
+        if sum(cl.gather(cl.map(_order_value, handles))) <= budget + 1e-6:
+            break
+        lines, demand = _stacked(cl.gather(cl.map(_order_lines, handles)))
+        cut = apply_budget(lines, demand, budget, discrete)
+        handles = cl.map(_with_changes, handles, _Step(f"budget {round_}", _changes(lines, cut)))
+        handles = cl.map(_step_repriced, handles)
+    return handles
+
+
 def _sums(buying: _Buying) -> tuple:
     """The partition's supplier order sums, the budget note's and the notes' counts."""
     funded = buying.funded
@@ -316,6 +344,7 @@ def purchase_on_workers(
     # table, unless the output asks for every row (`plan --all`)
     include_all = target.all_rows if target is not None else include_all
     suppliers, products = tables.get("suppliers"), tables.get("products")
+    strict = budget_is_strict(config)
     handles = cl.map(_step_priced, handles, _Step("priced", config))
     if purchasing.budget is not None:
         lines, demand = _stacked(cl.gather(cl.map(_order_lines, handles)))
@@ -363,10 +392,14 @@ def purchase_on_workers(
             rows, demand = _stacked(
                 cl.gather(cl.map(_rows_of, handles, _Step("to round", to_round.select("supplier"))))
             )
-            moved, table = round_to_loads(rows, demand, suppliers, products, **rules)
+            moved, table = round_to_loads(
+                rows, demand, suppliers, products, **rules, round_up=not strict
+            )
             handles = cl.map(_with_changes, handles, _Step("loads", _changes(rows, moved)))
             rounded = pl.concat([rounded, table], how="diagonal_relaxed")
         loads = rounded
+    if strict and purchasing.budget is not None:
+        handles = _hold_budget(cl, handles, purchasing.budget, policy.discrete_patterns)
     handles = cl.map(_step_dated, handles)
     sums = cl.gather(cl.map(_sums, handles))
     by_supplier = supplier_orders_from(pl.concat([s[0] for s in sums]), suppliers)

@@ -50,8 +50,10 @@ from stockplan.price_breaks import apply_price_breaks, reprice
 from stockplan.promotions import apply_promotions, uplift_from, uplift_sums, with_lift_risk
 from stockplan.purchasing import (
     apply_budget,
+    budget_is_strict,
     budget_note,
     flag_minimum_order_value,
+    hold_budget,
     supplier_orders,
 )
 from stockplan.reorder import (
@@ -456,6 +458,7 @@ def purchasing_stage(
         review_days=review,
         discrete_patterns=policy.discrete_patterns,
     )
+    strict = budget_is_strict(config)
     funded, loads = round_to_loads(
         funded,
         demand_rows,
@@ -464,8 +467,15 @@ def purchasing_stage(
         holding_rate=policy.holding_cost_rate,
         review_days=review,
         discrete_patterns=policy.discrete_patterns,
+        round_up=not strict,
     )
-    funded = reprice(funded, tables.get("price_breaks"), demand.attributes)
+    funded = hold_budget(
+        funded,
+        demand_rows,
+        config.purchasing.budget if strict else None,
+        policy.discrete_patterns,
+        lambda lines: reprice(lines, tables.get("price_breaks"), demand.attributes),
+    )
     funded = calendar_reason(order_by(funded, ordered.risk, supply.closures, as_of, horizon_days))
     notes = [
         note

@@ -180,14 +180,39 @@ def reprice(
         .agg(pl.col("unit_price").last().alias("_price"))
     )
     has_breaks = lines.join(tiers.select("_line").unique(), on="_line", how="semi")["_line"]
+    paid = (
+        pl.when(pl.col("_line").is_in(has_breaks.implode()))
+        .then(pl.coalesce("_price", "_base", "unit_cost"))
+        .otherwise(pl.col("unit_cost"))
+    )
+    moved = (pl.col("order_qty") > 0) & ((paid - pl.col("unit_cost")).abs() > 1e-9)
+    clause = (
+        pl.when(paid > pl.col("unit_cost"))
+        .then(
+            pl.format(
+                "pays {} a unit for {}: the break price {} needs more",
+                paid.round(4),
+                fmt_number(pl.col("order_qty")),
+                pl.col("unit_cost").round(4),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "pays the break price {} a unit for {}",
+                paid.round(4),
+                fmt_number(pl.col("order_qty")),
+            )
+        )
+    )
     return (
         lines.join(priced, on="_line", how="left")
         .join(base_cost.select("sku", pl.col("unit_cost").alias("_base")), on="sku", how="left")
         .with_columns(
-            pl.when(pl.col("_line").is_in(has_breaks.implode()))
-            .then(pl.coalesce("_price", "_base", "unit_cost"))
-            .otherwise(pl.col("unit_cost"))
-            .alias("unit_cost")
+            pl.when(moved)
+            .then(pl.format("{}; {}", "reason", clause))
+            .otherwise(pl.col("reason"))
+            .alias("reason"),
+            paid.alias("unit_cost"),
         )
         .with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
         .select(orders.columns)

@@ -27,9 +27,12 @@ to reach it: the buyer decides to add lines or wait.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 
+from stockplan.config import Config
 from stockplan.demand import SERIES
 from stockplan.reorder import fmt_number
 from stockplan.risk import expected_shortage
@@ -246,17 +249,54 @@ def apply_budget(
     )
 
 
+def budget_is_strict(config: Config) -> bool:
+    """A budget the final orders must keep to: set, with suppliers' minimum order values
+    only deferred or flagged (a top up or a brought-forward order may pass it, and so may
+    rounding up to full container loads; `purchasing.minimum_order_value`)."""
+    purchasing = config.purchasing
+    return purchasing.budget is not None and purchasing.minimum_order_value in ("defer", "flag")
+
+
+HOLD_ROUNDS = 8
+"""Rounds of `hold_budget` at most (each cut can lose a price break, so prices rise)."""
+
+
+def hold_budget(
+    orders: pl.DataFrame,
+    demand: pl.DataFrame,
+    budget: float | None,
+    discrete_patterns: list[str],
+    price: Callable[[pl.DataFrame], pl.DataFrame],
+) -> pl.DataFrame:
+    """The orders, priced by `price` (`price_breaks.reprice`), within `budget`: after the
+    budget's cut a line below its price break pays the higher price, so the total can rise
+    above the cap; while it does, the budget cuts again at the prices paid (`apply_budget`,
+    its reason saying so) and the lines are priced again. Quantities only fall and prices
+    only rise with them, so the rounds end; the last pass values each cut line at the price
+    it will pay, and the total is at most the budget."""
+    priced = price(orders)
+    if budget is None:
+        return priced
+    for _ in range(HOLD_ROUNDS):
+        if priced["order_value"].sum() <= budget + 1e-6:
+            break
+        priced = price(apply_budget(priced, demand, budget, discrete_patterns))
+    return priced
+
+
 def budget_note_sums(requested: pl.DataFrame, funded: pl.DataFrame) -> pl.DataFrame:
     """One row: lines funded, cut and not funded, value funded and asked, over the lines
     that asked for an order; rows of several sets of series add up (`budget_note_from`)."""
-    before = requested.select(*SERIES, pl.col("order_qty").alias("asked"))
+    before = requested.select(  # asked at the price it was asked at (a break included)
+        *SERIES, pl.col("order_qty").alias("asked"), pl.col("order_value").alias("asked_value")
+    )
     both = funded.join(before, on=SERIES).filter(pl.col("asked") > 0)
     return both.select(
         ((pl.col("order_qty") > 0) & (pl.col("order_qty") < pl.col("asked"))).sum().alias("cut"),
         (pl.col("order_qty") <= 0).sum().alias("dropped"),
         (pl.col("order_qty") > 0).sum().alias("lines"),
         pl.col("order_value").fill_null(0.0).sum().alias("value"),
-        (pl.col("asked") * pl.col("unit_cost")).fill_null(0.0).sum().alias("asked"),
+        pl.col("asked_value").fill_null(0.0).sum().alias("asked"),
     ).cast({"cut": pl.Int64, "dropped": pl.Int64, "lines": pl.Int64})
 
 

@@ -53,10 +53,13 @@ def _short(text: str, width: int = 26) -> str:
 
 
 def _item_label(sku: str, location: str, width: int = 26) -> str:
-    """`sku @ location` within `width` characters: a long code is shortened, the location
-    kept (one item at two warehouses must not read as two equal rows)."""
-    place = f" @ {_short(location, 10)}"
-    return _short(sku, max(width - len(place), 8)) + place
+    """`sku @ location` within `width` characters, the code shortened first (to 8 at
+    least), then the location: one item at two warehouses must not read as two equal
+    rows, and two warehouses whose names differ early keep that difference."""
+    if len(sku) + 3 + len(location) <= width:
+        return f"{sku} @ {location}"
+    code = _short(sku, max(width - 3 - len(location), 8))
+    return f"{code} @ {_short(location, width - 3 - len(code))}"
 
 
 def _t(key: str, lang: str, **fields: object) -> str:

@@ -473,12 +473,15 @@ def round_to_loads(
     holding_rate: float,
     review_days: float,
     discrete_patterns: list[str],
+    round_up: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(orders, per supplier with a container capacity: LOAD_COLUMNS).
 
     loads = max(volume / container_m3, weight / container_kg); load_fill = loads /
     ceil(loads) (how full the containers used are). A supplier with full_loads true is
-    rounded to whole loads (module docstring): load_action `down` or `up`, or `none`."""
+    rounded to whole loads (module docstring): load_action `down` or `up`, or `none`.
+    `round_up` False (a budget kept strict): only `down`, and a part load below one
+    container stays (`none`): rounding up would spend money the budget did not give."""
     capacity = load_capacity(suppliers)
     if capacity is None:
         return orders, pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
@@ -561,10 +564,11 @@ def round_to_loads(
         .join(gaps, on="supplier")
         .with_columns(
             pl.when(
-                pl.col("can_round_down") & (pl.col("down_cost").fill_null(0.0) < pl.col("up_cost"))
+                pl.col("can_round_down")
+                & ((pl.col("down_cost").fill_null(0.0) < pl.col("up_cost")) | (not round_up))
             )
             .then(pl.lit("down"))
-            .otherwise(pl.lit("up"))
+            .otherwise(pl.lit("up" if round_up else "none"))
             .alias("load_action")
         )
     )

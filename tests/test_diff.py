@@ -356,9 +356,10 @@ def test_a_code_that_starts_like_a_formula_reads_back_as_it_was_planned(tmp_path
     # the CSV writer puts ' before -100 / @cmd so a spreadsheet does not run them; the plan
     # read back (diff, --previous) takes it off again: the same plan has no changes
     old, _ = _old_new()
-    old = old.with_columns(pl.col("sku").replace({"A": "-100", "B": "@cmd"}))
+    old = old.with_columns(pl.col("sku").replace({"A": "-100", "B": "@cmd", "C": "'+86"}))
     folder = _write_plan({"orders": old}, tmp_path / "plan")
-    assert "'-100" in (folder / "orders.csv").read_text()
+    written = (folder / "orders.csv").read_text()
+    assert "'-100" in written and "''+86" in written  # a quote of the data's own kept
     book = _write_plan({"orders": old}, tmp_path / "plan.xlsx")
     changes = stockplan.diff_plans(folder, book).changes
     assert changes.filter(pl.col("change") != "unchanged").height == 0, changes

@@ -217,3 +217,50 @@ def test_the_cli_writes_the_per_series_tables_as_parts_and_prints_the_local_summ
     summary = f"{buying.height} order lines, value {value} CNY; {high} items at high"
     assert summary in done.stderr, done.stderr[-2000:]
     _same("orders", shown, _parts(out, "orders"))
+
+
+STRICT_BUDGET = 10_000.0
+"""Below the 46,001.10 the shop orders with its price breaks and minimums only flagged."""
+
+
+def test_a_strict_budget_holds_on_dask_after_the_cut_loses_price_breaks(
+    shop, dask_scheduler, tmp_path
+):
+    # every sku pays half its price from 30 units: the budget's cut leaves lines below 30,
+    # which pay the full price; the cap still holds (it was passed: 10,725.40), and the
+    # cluster's rounds of cutting and pricing give the local plan's lines
+    skus = [f"K{i:03d}" for i in range(14)]
+    with_breaks = {
+        **shop,
+        "price_breaks": pl.DataFrame(
+            {
+                "sku": skus,
+                "min_qty": [30.0] * len(skus),
+                "unit_price": [(5 + 7 * i) * 0.5 for i in range(len(skus))],
+            }
+        ),
+    }
+
+    def config(engine: str = "local", address: str | None = None):
+        raw = _purchasing_config(STRICT_BUDGET, "flag", engine, address).model_dump(mode="json")
+        raw["inputs"]["price_breaks"] = "price_breaks.csv"
+        return parse_config(raw)
+
+    local = stockplan.plan(with_breaks, config())
+    orders = local.tables["orders"]
+    assert orders["order_value"].sum() <= STRICT_BUDGET
+    assert orders.filter(pl.col("reason").str.contains("the break price .* needs more")).height
+    parts = parts_target(str(tmp_path / "out"), "parquet", True)
+    with offering(parts):
+        remote = stockplan.plan(with_breaks, config("dask", dask_scheduler))
+    assert parts is not None and parts.used
+    parts.publish()
+    _same("orders", orders, _parts(tmp_path / "out", "orders"))
+    assert_frame_equal(
+        local.tables["supplier_orders"],
+        remote.tables["supplier_orders"],
+        check_exact=False,
+        rel_tol=1e-9,
+    )
+    assert remote.totals is not None
+    assert remote.totals["value"] == pytest.approx(orders["order_value"].sum(), rel=1e-12)

@@ -6,6 +6,7 @@ kept with a warning where it may be meant."""
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -427,30 +428,60 @@ def test_a_formula_without_a_saved_value_is_refused_naming_its_cell(
     small_shop: Path, tmp_path: Path
 ):
     # openpyxl (as many exporters) writes '=240' without calculating it: the cell read as
-    # empty, and the MOQ of 240 silently became none
+    # empty, and the MOQ of 240 silently became none. The table starts at column B under
+    # a title line whose date is a formula, and ends with a totals row summing by formula:
+    # neither is data, neither is refused
     import openpyxl
 
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "products"
-    sheet.append(["sku", "name", "unit_cost", "supplier", "pack_size", "moq", "note"])
-    sheet.append(["A-100", "Steady item", 12.5, "Acme", 12, "=240", "=1+1"])
-    sheet.append(["007", "Slow item", 40, "Acme", 1, 0, "=2+2"])
+    sheet["B1"] = "=TODAY()"
+    rows = [
+        ["sku", "name", "unit_cost", "supplier", "pack_size", "moq", "note"],
+        ["A-100", "Steady item", 12.5, "Acme", 12, "=240", "=1+1"],
+        ["007", "Slow item", 40, "Acme", 1, 0, "=2+2"],
+        ["合计", None, "=SUM(D3:D4)", None, None, None, None],
+    ]
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=2):
+            sheet.cell(r, c, value)
     path = small_shop.parent / "products.xlsx"
     book.save(path)
     settings = yaml.safe_load(small_shop.read_text())
     settings["inputs"]["products"] = "products.xlsx"
     small_shop.write_text(yaml.safe_dump(settings))
     assert _refused(small_shop, tmp_path) == (
-        f"stockplan: error: {path}, row 2, column 'moq': a formula without a saved value "
-        "(cell F2): the program that wrote the file did not calculate it, so it reads as "
+        f"stockplan: error: {path}, row 3, column 'moq': a formula without a saved value "
+        "(cell G3): the program that wrote the file did not calculate it, so it reads as "
         "empty; open and save the file in Excel or WPS, or paste the values"
     )
-    # with the values saved, and a formula only in a column stockplan does not read: planned
-    sheet["F2"] = 240
+    # an Excel error in a column read is refused the same way
+    sheet["G3"] = 240
+    sheet["D4"] = "#DIV/0!"
+    book.save(path)
+    with zipfile.ZipFile(path) as packed:  # openpyxl writes it as text: make it an error
+        parts = {name: packed.read(name) for name in packed.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    start = xml.index('<c r="D4"')
+    cell = xml[start : xml.index("</c>", start) + 4]
+    parts["xl/worksheets/sheet1.xml"] = xml.replace(
+        cell, '<c r="D4" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+    ).encode()
+    with zipfile.ZipFile(path, "w") as packed:
+        for name, data in parts.items():
+            packed.writestr(name, data)
+    assert _refused(small_shop, tmp_path) == (
+        f"stockplan: error: {path}, row 4, column 'unit_cost': the Excel error #DIV/0! "
+        "(cell D4) reads as empty; correct the formula or the cell"
+    )
+    # with the values saved, formulas only above the header, in the totals row and in a
+    # column stockplan does not read: planned
+    sheet["D4"] = 40
     book.save(path)
     result = _plan(small_shop, tmp_path / "plan.csv", "--all")
     assert result.exit_code == 0, result.output
+    assert "totals" in result.stderr
 
 
 MINIMAL_TABLES = {  # each optional table with its required columns only (location where
@@ -482,3 +513,41 @@ def test_every_optional_table_with_only_its_required_columns_plans(
     assert shown.exit_code == 0, shown.output
     notices = runner.invoke(app, ["notices", "-c", str(small_shop), "-o", str(tmp_path / "n.csv")])
     assert notices.exit_code == 0, notices.output
+
+
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("订单号,订单编号,商品编码,仓库,数量", ("SO-1", None)),  # 订单号 is the id, as before
+        ("商品编码,仓库,数量,订单日期,日期", (None, "2025-10-03")),  # 日期 is the date
+    ],
+)
+def test_a_newer_header_name_gives_way_to_an_older_one_beside_it(
+    small_shop: Path, tmp_path: Path, header: str, expected: tuple
+):
+    # exports that planned before 订单编号 and 订单日期 were read must still plan
+    row = {
+        "订单号": "SO-1",
+        "订单编号": "X-9",
+        "商品编码": "007",
+        "仓库": "WH1",
+        "数量": "5",
+        "订单日期": "2025-10-01",
+        "日期": "2025-10-03",
+    }
+    columns = header.split(",")
+    _add(
+        small_shop,
+        "customer_orders",
+        "customer_orders.csv",
+        header + "\n" + ",".join(row[c] for c in columns) + "\n",
+    )
+    target = tmp_path / "notices.csv"
+    result = runner.invoke(app, ["notices", "-c", str(small_shop), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    notice = pl.read_csv(target, schema_overrides={"sku": pl.String}).row(0, named=True)
+    order_id, order_date = expected
+    if order_id:
+        assert notice["order_id"] == order_id
+    if order_date:
+        assert notice["order_date"] == order_date

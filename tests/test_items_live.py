@@ -252,7 +252,7 @@ def test_an_override_without_author_or_reason_leaves_them_out_of_its_clause():
             "end": [D + dt.timedelta(days=6), D + dt.timedelta(days=13), D + dt.timedelta(days=20)],
             "quantity": [300.0, None, 50.0],
             "multiplier": [None, 1.5, None],
-            "reason": [None, "price cut", "  "],
+            "reason": [None, "price cut agreed by sales", "  "],
             "author": ["", None, "Li"],
         },
         schema_overrides={"location": pl.String},
@@ -260,13 +260,13 @@ def test_an_override_without_author_or_reason_leaves_them_out_of_its_clause():
     clauses = active_overrides(overrides, _weekly_forecast(), D)["override_clauses"][0]
     assert clauses == (
         "forecast set to 300 for 2025-10-13 to 2025-10-19; "
-        "forecast x 1.5 for 2025-10-20 to 2025-10-26 (price cut); "
+        "forecast x 1.5 for 2025-10-20 to 2025-10-26 (price cut agreed by sales); "
         "forecast set to 50 for 2025-10-27 to 2025-11-02 by Li"
     )
     assert i18n.unknown_clauses(clauses) == []
     assert i18n.render_reason(clauses, "zh") == (
         "2025-10-13 至 2025-10-19 的预测调整为 300；"
-        "2025-10-20 至 2025-10-26 的预测乘以 1.5（price cut）；"
+        "2025-10-20 至 2025-10-26 的预测乘以 1.5（price cut agreed by sales）；"
         "2025-10-27 至 2025-11-02 的预测由 Li 调整为 50"
     )
 

@@ -500,7 +500,7 @@ def test_notices_fill_the_configured_template_with_names():
     )
     backlog = pl.DataFrame(
         {"order_id": ["SO1", None], "sku": ["A", "A"], "location": ["W", "W"]}
-        | {"quantity": [4.0, 20.0], "source_row": [2, 3]}
+        | {"quantity": [4.0, 20.0], "file_row": [2, 3]}
     )
     names = pl.DataFrame({"sku": ["A"], "name": ["保温杯"]})
     default = restock_notices(backlog, orders, open_po, dt.date(2025, 3, 3), names=names, lang="zh")

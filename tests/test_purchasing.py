@@ -326,3 +326,42 @@ def test_backup_supplier_when_the_preferred_one_delivers_after_the_stockout():
     late = switch_to_backup(orders, risk, backups)
     assert late["sku"].to_list() == ["F"]
     assert late["preferred_supplier"][0] == "Slow"
+
+
+def test_a_cut_that_loses_a_price_break_is_paid_for_within_the_budget():
+    # X pays the break price 1.0 for its 20 units (1.5 below 20); Y 10 units at 1.0; every
+    # unit avoids a sale of 2 (sigma 0). Budget 15: Y's 10 (priority 2, listed first),
+    # then 5 of X at 1.0 = 15. But 5 units pay 1.5: 17.5, over the cap. Held: the budget
+    # cuts again at 1.5 (X 2 / 1.5 = 1.33 per 1 spent, after Y): 5 left buy 3 units of X
+    # (4.5): 14.5 in all.
+    from stockplan.price_breaks import reprice
+    from stockplan.purchasing import hold_budget
+
+    lines = [_line("Y", 10, 1.0, 2, 200), _line("X", 20, 1.0, 2, 190)]
+    frame = pl.DataFrame(lines, schema_overrides={"pack_size": pl.Float64, "moq": pl.Float64})
+    orders = frame.drop("unit_price", "demand_lead_time")
+    demand = frame.select("sku", "location", "unit_price", "demand_lead_time")
+    breaks = pl.DataFrame({"supplier": ["S"], "sku": ["X"], "min_qty": [20.0], "unit_price": [1.0]})
+    base = pl.DataFrame({"sku": ["X", "Y"], "unit_cost": [1.5, 1.0]})
+    cut = apply_budget(orders, demand, 15.0)
+    assert reprice(cut, breaks, base)["order_value"].sum() == 17.5  # what the plan paid
+    held = {
+        r["sku"]: r
+        for r in hold_budget(
+            cut, demand, 15.0, [], lambda lines: reprice(lines, breaks, base)
+        ).to_dicts()
+    }
+    assert (held["Y"]["order_qty"], held["X"]["order_qty"]) == (10, 3)
+    assert (held["X"]["unit_cost"], held["X"]["order_value"]) == (1.5, 4.5)
+    assert held["X"]["reason"].startswith(
+        "r; budget: 5 of 20 funded, the next 1 units (1.0) did not fit the 0.0 left after "
+    )
+    assert (
+        "; pays 1.5 a unit for 5: the break price 1.0 needs more; budget: 3 of 5 funded"
+        in (held["X"]["reason"])
+    )
+    # without a budget nothing is cut again: the lines are priced
+    assert (
+        hold_budget(cut, demand, None, [], lambda f: reprice(f, breaks, base))["order_value"].sum()
+        == 17.5
+    )

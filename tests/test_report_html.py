@@ -308,3 +308,6 @@ def test_a_long_code_is_shortened_and_its_warehouse_kept_in_chart_labels():
     assert one != two and one.endswith(" @ WH-SH") and two.endswith(" @ WH-BJ")
     assert len(one) == 26 and one.startswith("SKU-2026-WINTER-C") and "…" in one
     assert _item_label("A-100", "WH1") == "A-100 @ WH1"
+    # a short code leaves the room to the warehouses' names
+    assert _item_label("A-1", "Warehouse-Shanghai") == "A-1 @ Warehouse-Shanghai"
+    assert _item_label("A-1", "Warehouse-Shanghai-Pudong-North") == "A-1 @ Warehouse-Shanghai-…"

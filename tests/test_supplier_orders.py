@@ -291,7 +291,7 @@ def test_forced_defer_and_flag_only_are_honoured():
 # --- container loads -------------------------------------------------------------------
 
 
-def _loads(lines: list[dict], volume: list[float], full: str):
+def _loads(lines: list[dict], volume: list[float], full: str, round_up: bool = True):
     frame = pl.DataFrame(lines, schema_overrides={"moq": pl.Float64, "max_order": pl.Float64})
     demand = frame.select(
         "sku",
@@ -309,6 +309,7 @@ def _loads(lines: list[dict], volume: list[float], full: str):
         holding_rate=0.25,
         review_days=7.0,
         discrete_patterns=[],
+        round_up=round_up,
     )
     return {r["sku"]: r for r in orders.to_dicts()}, table.row(0, named=True)
 
@@ -339,6 +340,15 @@ def test_a_part_load_is_cut_to_whole_loads_when_its_units_protect_less_than_hold
     assert loads["loads"] == pytest.approx(1.0)
     assert orders["X"]["reason"].endswith("cut by 100 to whole container loads")
     assert _translated(orders["X"]["reason"])
+
+
+def test_under_a_strict_budget_loads_are_only_rounded_down():
+    # the budget spent the money: 0.25 loads is not raised to a full one (it was: 400 units)
+    orders, loads = _loads([_line(*X)], [0.025], "是", round_up=False)
+    assert loads["load_action"] == "none" and orders["X"]["order_qty"] == 100
+    # 1.75 loads (700 units) are still rounded down to one load, 400 units
+    orders, loads = _loads([_line("X", 700, 190, 10)], [0.025], "true", round_up=False)
+    assert loads["load_action"] == "down" and orders["X"]["order_qty"] == 400
 
 
 def test_every_new_supplier_sheet_and_order_column_has_a_chinese_header():

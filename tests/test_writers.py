@@ -345,3 +345,13 @@ def test_names_that_look_like_markup_are_shown_as_written_in_tables_and_panels(
     shown = runner.invoke(app, ["explain", "A-100", "-c", str(small_shop), "--no-chart"])
     assert shown.exit_code == 0, shown.output
     assert "bad close [/] tag [link=file:///etc/passwd]x" in shown.stdout
+
+
+def test_a_text_shaped_like_rich_string_xml_is_written_as_text(tmp_path: Path):
+    # xlsxwriter writes '<r>...</r>' unescaped as rich-string XML: '<r></t></r>' made the
+    # workbook unreadable, '<r>evil</r>' read back as ''
+    frame = pl.DataFrame({"sku": ["<r></t></r>", "<r>evil</r>", "A"], "n": [1, 2, 3]})
+    target = tmp_path / "plan.xlsx"
+    writers.write_files({target: ({"excess": frame}, "xlsx")})
+    back = pl.read_excel(target, sheet_name=writers.sheet_name("excess", "en"))
+    assert back["sku"].to_list() == ["<r></t></r>", "<r>evil</r>", "A"]

@@ -50,14 +50,17 @@ def map_headers(
                 f"config: columns.{schema.name} maps to '{target}', which is not a "
                 f"{schema.name} column (expected one of: {', '.join(known)})"
             )
-    alias_to_name = {
-        normalise_header(a): c.name for c in schema.columns for a in (c.name, *c.aliases)
-    }
+    alias_to_name = {normalise_header(a): c.name for c in schema.columns for a in c.headers}
+    fallback = {normalise_header(a) for c in schema.columns for a in c.fallbacks}
     mapping: dict[str, str] = {}
     for header in frame.columns:
         key = normalise_header(header)
         name = override_by_header.get(key) or alias_to_name.get(key)
         if name is None:
+            continue
+        if name in mapping and (key in fallback) != (normalise_header(mapping[name]) in fallback):
+            if key not in fallback:  # an alias beats a fallback (`Column.fallbacks`)
+                mapping[name] = header
             continue
         if name in mapping:
             if (

@@ -45,7 +45,7 @@ class FileGuess:
 
 def _score(headers: list[str], table: str) -> tuple[bool, int, dict[str, str]]:
     schema = SCHEMAS[table]
-    aliases = {normalise_header(a): c.name for c in schema.columns for a in (c.name, *c.aliases)}
+    aliases = {normalise_header(a): c.name for c in schema.columns for a in c.headers}
     mapping: dict[str, str] = {}
     for header in headers:
         key = normalise_header(header)
@@ -87,7 +87,7 @@ def guess_file(path: Path) -> FileGuess:
     (complete, _, size), table, mapping, headers = max(candidates, key=lambda c: c[0])
     if not complete:
         return FileGuess(path, None, mapping, list(headers), "no table's required columns found")
-    known = {normalise_header(a) for c in SCHEMAS[table].columns for a in (c.name, *c.aliases)}
+    known = {normalise_header(a) for c in SCHEMAS[table].columns for a in c.headers}
     # a header set aside for another of the same column (仓库编码 beside 仓库名称) is known
     unmapped = [h for h in headers if normalise_header(h) not in known]
     return FileGuess(path, table, mapping, unmapped)

@@ -131,8 +131,9 @@ def _read_table_file(path: Path) -> pl.DataFrame:
 def _unescaped(frame: pl.DataFrame) -> pl.DataFrame:
     """The CSV's text as it was before writing: the `'` the writer put before a text that
     starts like a formula (`writers.escape_formulas`: SKU `-100` is written `'-100`) is
-    taken off again, so the SKU read back is the SKU planned."""
-    escaped = r"^'[=+\-@\t\r]"
+    taken off again, so the SKU read back is the SKU planned (`'-100` in the data was
+    written `''-100`)."""
+    escaped = r"^'+[=+\-@\t\r]"
     return frame.with_columns(
         pl.when(pl.col(n).str.contains(escaped)).then(pl.col(n).str.slice(1)).otherwise(pl.col(n))
         for n in frame.columns

@@ -203,6 +203,8 @@ def _check_price_breaks(frame: pl.DataFrame, path: Path) -> None:
     _check_unique(frame, keys, path, "price break")
 
 
+FILE_ROW = "file_row"
+"""The prepared customer orders' column with each order's row in its file."""
 UNCHECKED_LOCATIONS = "unchecked_locations"
 """A prepared table (only when sales are left to a cluster's tasks and some purchase or
 customer order names a location stock lacks): table, source_row, location, checked against
@@ -625,11 +627,12 @@ def prepare_inputs(
 
     warnings += check_item_tables(out, config)
 
-    # a customer order keeps its row: a notice names the line when the order has no id
-    clean = {
-        name: frame.drop(SOURCE_FILE, *([] if name == "customer_orders" else [ROW]), strict=False)
-        for name, frame in out.items()
-    }
+    clean = {name: frame.drop(ROW, SOURCE_FILE, strict=False) for name, frame in out.items()}
+    if "customer_orders" in out and ROW in out["customer_orders"].columns:
+        # a notice names the line of the file when the order has no id
+        clean["customer_orders"] = clean["customer_orders"].with_columns(
+            out["customer_orders"][ROW].alias(FILE_ROW)
+        )
     if unchecked is not None:
         clean[UNCHECKED_LOCATIONS] = unchecked
     if unchecked_skus is not None:

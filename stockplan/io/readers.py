@@ -71,7 +71,7 @@ def _sniff_delimiter(line: str) -> str:
 def _matches_header(cells: list[str], schema: TableSchema, overrides: Mapping[str, str]) -> bool:
     """True when `cells` name every required column of `schema`."""
     names = {normalise_header(k): v for k, v in overrides.items()}
-    names |= {normalise_header(a): c.name for c in schema.columns for a in (c.name, *c.aliases)}
+    names |= {normalise_header(a): c.name for c in schema.columns for a in c.headers}
     found = {names.get(normalise_header(str(cell))) for cell in cells if cell is not None}
     required = {c.name for c in schema.columns if c.required}
     return required <= found and (not schema.one_of or bool(found & set(schema.one_of)))
@@ -219,7 +219,7 @@ def _read_excel(
     _check_duplicate_headers(headers, path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):  # read above: the sheet is readable
         sheet = spec.sheet if spec.sheet is not None else _first_visible_sheet(path, [])
-        _refuse_uncalculated(path, sheet, headers, schema, overrides)
+        _refuse_uncalculated(path, sheet, cells, index, headers, schema, overrides)
     frame = cells.slice(index + 1).rename(dict(zip(cells.columns, headers, strict=True)))
     return RawTable(frame, header_row=index + 1)
 
@@ -227,37 +227,48 @@ def _read_excel(
 def _refuse_uncalculated(
     path: Path,
     sheet: str | int,
+    cells: pl.DataFrame,
+    index: int,
     headers: list[str],
     schema: TableSchema,
     overrides: Mapping[str, str],
 ) -> None:
-    """A formula without a saved value in a column stockplan reads is refused, naming its
-    row, column and cell (`io.xlsx_formulas`): read as empty it would drop the value
-    silently. Formulas in other columns, or above the header, change nothing."""
-    from xlsxwriter.utility import xl_cell_to_rowcol
+    """A formula without a saved result, or an Excel error, in a column stockplan reads and
+    a row below the header that is not a totals row, is refused naming its row, column and
+    cell (`io.xlsx_formulas`): read as empty it would drop the value silently. `cells`:
+    the sheet as read, its header at row `index`."""
+    from stockplan.io.columns import _totals_label
+    from stockplan.io.xlsx_formulas import column_number, misread_cells
 
-    from stockplan.io.xlsx_formulas import uncalculated_cells
-
-    cells = uncalculated_cells(path, sheet)
-    if not cells:
+    misread = misread_cells(path, sheet)
+    if not misread.found or misread.origin is None:
         return
+    first_row, first_column = misread.origin
     names = {normalise_header(k): v for k, v in overrides.items()}
-    names |= {normalise_header(a): c.name for c in schema.columns for a in (c.name, *c.aliases)}
+    names |= {normalise_header(a): c.name for c in schema.columns for a in c.headers}
     read = {n for n, h in enumerate(headers) if normalise_header(h) in names}
-    used = [(c, r) for c, r in cells if xl_cell_to_rowcol(f"{c}{r}")[1] in read]
+    body = cells.slice(index + 1)
+    totals = set(
+        body.with_row_index("_at").filter(_totals_label(body).is_not_null())["_at"].to_list()
+    )
+    used = []
+    for letters, row, what in misread.found:  # a few cells: the refusal names the first
+        at, column = row - first_row - index - 1, column_number(letters) - first_column
+        if at >= 0 and column in read and at not in totals:
+            used.append((letters, row, what, headers[column]))
     if not used:
         return
-    column, row = used[0]
-    header = headers[xl_cell_to_rowcol(f"{column}{row}")[1]]
+    letters, row, what, header = used[0]
     more = f"; {len(used)} such cells" if len(used) > 1 else ""
-    raise input_error(
-        path,
-        f"a formula without a saved value (cell {column}{row}{more}): the program that "
+    problem = (
+        f"a formula without a saved value (cell {letters}{row}{more}): the program that "
         "wrote the file did not calculate it, so it reads as empty; open and save the file "
-        "in Excel or WPS, or paste the values",
-        row=row,
-        column=quote(header),
+        "in Excel or WPS, or paste the values"
+        if what == "formula"
+        else f"the Excel error {quote(what)} (cell {letters}{row}{more}) reads as empty; "
+        "correct the formula or the cell"
     )
+    raise input_error(path, problem, row=row, column=quote(header))
 
 
 def _read_parquet(path: Path) -> RawTable:

@@ -22,6 +22,15 @@ class Column:
     aliases: tuple[str, ...] = ()
     required: bool = False
     non_negative: bool = False
+    fallbacks: tuple[str, ...] = ()
+    """Headers read as this column only when no alias is there too (then they are left
+    alone rather than refused as a second header for it): names added to a column later,
+    which exports that already planned may carry beside one of its aliases."""
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """Every header read as this column: its name, aliases and fallbacks."""
+        return (self.name, *self.aliases, *self.fallbacks)
 
 
 @dataclass(frozen=True)
@@ -529,9 +538,15 @@ SCHEMAS: dict[str, TableSchema] = {
             Column(
                 "order_id",
                 "text",
-                ("order_id", "order_no", "订单号", "订单编号", "单据编号", "销售订单号"),
+                ("order_id", "order_no", "订单号", "单据编号"),
+                fallbacks=("订单编号", "销售订单号"),
             ),
-            _date("order_date", ("order_date", "date", "下单日期", "订单日期", "日期")),
+            Column(
+                "order_date",
+                "date",
+                ("order_date", "date", "下单日期", "日期"),
+                fallbacks=("订单日期",),
+            ),
             _date("promised_date", ("promised_date", "due_date", "承诺日期", "交货日期")),
             Column("priority", "number", ("priority", "优先级"), non_negative=True),
             Column(

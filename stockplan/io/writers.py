@@ -84,8 +84,10 @@ def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
     return rounded.with_columns(pl.col(n).cast(pl.Int64) for n in integral)
 
 
-FORMULA_START = r"^[=+\-@\t\r]"
-"""Text an office suite may run as a formula (OWASP: = + - @ TAB CR)."""
+FORMULA_START = r"^'*[=+\-@\t\r]"
+"""Text an office suite may run as a formula (OWASP: = + - @ TAB CR), and such text after
+quotes of its own (`'-100` in the data is written `''-100`), so that taking one quote off
+when a plan is read back (`planfiles`) gives the text as it was."""
 EXCEL_CELL_LIMIT = 32_767
 EXCEL_ROW_LIMIT = 1_048_576
 
@@ -428,6 +430,19 @@ _CONTROL = r"[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]|_x[0-9A-Fa-f]{4}_"
 """Text the sheet XML must escape as xlsxwriter does (`_xml_text`)."""
 
 
+def _rich_lookalike(frame: pl.DataFrame) -> bool:
+    """Whether a text starts with `<r>` and ends with `</r>`: xlsxwriter takes such a text
+    for rich-string XML and writes it unescaped (a name `<r></t></r>` made the workbook
+    unreadable), so the sheet is written by `_row_xml`, which escapes every text."""
+    texts = [n for n, t in frame.schema.items() if t == pl.String]
+    return bool(
+        texts
+        and frame.select(
+            pl.any_horizontal(pl.col(n).str.contains(r"^<r>[\s\S]*</r>$").any() for n in texts)
+        ).item()
+    )
+
+
 def _xml_text(text: pl.Expr, controls: bool) -> pl.Expr:
     """XML-escaped cell text, escaped as xlsxwriter escapes it: a literal `_xHHHH_` gets
     its underscore escaped (`_x005F_xHHHH_`, else Excel would read it as a character),
@@ -577,7 +592,7 @@ def _write_xlsx(
             }
             worksheet = sheet_name(name, lang)
             shown = localise(frame, name, lang)
-            if shown.height * shown.width > LARGE_SHEET_CELLS:
+            if shown.height * shown.width > LARGE_SHEET_CELLS or _rich_lookalike(shown):
                 sheet, xml = _large_sheet(workbook, worksheet, shown, formats)
                 last = frame.height + (2 if TOTAL_COLUMNS.get(name) else 1) - 1
                 large[sheet.index] = (f"A1:{xl_rowcol_to_cell(last, frame.width - 1)}", xml)
