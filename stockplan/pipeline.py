@@ -66,7 +66,7 @@ from stockplan.reorder import (
     window_demand,
 )
 from stockplan.result import PlanResult
-from stockplan.risk import stockout_risk
+from stockplan.risk import placed_arrival, stockout_risk
 from stockplan.series import (
     after_transfers,
     classified_history,
@@ -378,9 +378,9 @@ def order_stage(
     horizon_days = config.planning.horizon_periods * days
 
     def assess(plan_series: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
-        risk_input = plan_series.join(
-            orders.select(*SERIES, "expected_arrival"), on=SERIES, how="left"
-        ).with_columns((pl.col("sigma_e") / days**0.5).alias("sigma_day"))
+        risk_input = plan_series.join(placed_arrival(orders), on=SERIES, how="left").with_columns(
+            (pl.col("sigma_e") / days**0.5).alias("sigma_day")
+        )
         return stockout_risk(
             risk_input,
             supply.open_po,

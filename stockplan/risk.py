@@ -14,7 +14,8 @@
   the normal (G the standard normal loss), mu P(D >= a) - a P(D > a) for the Poisson.
 - revenue_at_risk = expected_shortage * unit_price.
 - restock_eta: the first open PO arriving on or after the stockout date, else the
-  suggested order's expected arrival.
+  suggested order's expected arrival; empty when neither comes (no PO after the stockout and
+  no order placed today: order_qty 0).
 """
 
 from __future__ import annotations
@@ -202,6 +203,15 @@ def _worst_checkpoint(
     )
 
 
+def placed_arrival(orders: pl.DataFrame) -> pl.DataFrame:
+    """sku, location, expected_arrival of today's order: null where order_qty is 0 (nothing
+    placed, nothing arrives)."""
+    return orders.select(
+        *SERIES,
+        pl.when(pl.col("order_qty") > 0).then(pl.col("expected_arrival")).alias("expected_arrival"),
+    )
+
+
 def stockout_risk(
     series: pl.DataFrame,
     open_po: pl.DataFrame,
@@ -216,7 +226,8 @@ def stockout_risk(
     `series` needs: on_hand, allocated, backorders, transfer_qty (optional), on_order,
     next_receipt_date,
     forecast_per_day, demand_lead_time (forecast over L), sigma_day, lead_time_days,
-    lead_time_std_days, demand_pattern, unit_price, expected_arrival; supplier when known.
+    lead_time_std_days, demand_pattern, unit_price, expected_arrival (of today's order, null
+    when none is placed: `placed_arrival`); supplier when known.
     `tiers` (supplier, supplier_tier, from the scorecard) names the supplier's tier
     (unrated without a scorecard row).
     """
