@@ -21,7 +21,8 @@ run on exactly the rows it can change:
    (`purchasing.supplier_order_sums`) and counts what the buyer's notes say; the driver
    adds the sums into the supplier orders (`purchasing.supplier_orders_from`), the notes
    and the plan's summary;
-6. each partition flags the lines of suppliers below their minimum, adds the item columns
+6. each partition flags the lines of suppliers below their minimum, adds the item columns,
+   sets its risk rows' restock ETA from its orders as placed (`risk.restock_eta`)
    and writes its orders, risk, classes, excess and large orders as part files
    (`io.parts.write_part`), as the writers write a table; transfers, restock notices and
    expiring lots (a few rows) come to the driver.
@@ -67,6 +68,7 @@ from stockplan.reorder import (
     unreachable_service_sums,
 )
 from stockplan.result import PlanResult
+from stockplan.risk import restock_eta
 from stockplan.supplier_rules import (
     load_capacity,
     load_table,
@@ -278,12 +280,13 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
     )
     funded = with_item_columns(funded, columns)
     side = side_tables(demand, supply, buying.priced, funded, config)
+    risk = restock_eta(ordered.risk, supply.open_po, funded)
     excess = side.pop("excess")
     small: dict[str, pl.DataFrame] = {"transfers": ordered.transfers, **side}
     orders = funded if final.include_all else orders_to_show(funded)
     out = {
         "orders": with_supplier_tier(orders, ordered.scorecard),
-        "risk": ordered.risk,
+        "risk": risk,
         "classes": demand.classes,
         "excess": excess,
         "large_orders": demand.large_orders,
@@ -300,7 +303,7 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
         demand.classes.height,
         buying_lines.height,
         float(buying_lines["order_value"].fill_null(0.0).sum()),
-        ordered.risk.filter(pl.col("risk_level") == "high").height,
+        risk.filter(pl.col("risk_level") == "high").height,
         buying_lines["order_value"].null_count(),
     )
 

@@ -68,7 +68,7 @@ from stockplan.reorder import (
     window_demand,
 )
 from stockplan.result import PlanResult
-from stockplan.risk import stockout_risk
+from stockplan.risk import placed_arrival, restock_eta, stockout_risk
 from stockplan.series import (
     after_transfers,
     classified_history,
@@ -328,7 +328,8 @@ def finish_draws(supply: SupplyStage, sums: dict[str, np.ndarray] | None = None)
 @dataclass
 class OrderStage:
     """Orders before purchasing rules: rebalanced by transfers, switched to a faster backup
-    supplier where the usual one arrives too late, with their stockout risk."""
+    supplier where the usual one arrives too late, with their stockout risk (its restock_eta
+    from these orders: `purchasing_stage` sets it again from the orders finally placed)."""
 
     orders: pl.DataFrame
     risk: pl.DataFrame
@@ -380,9 +381,9 @@ def order_stage(
     horizon_days = config.planning.horizon_periods * days
 
     def assess(plan_series: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
-        risk_input = plan_series.join(
-            orders.select(*SERIES, "expected_arrival"), on=SERIES, how="left"
-        ).with_columns((pl.col("sigma_e") / days**0.5).alias("sigma_day"))
+        risk_input = plan_series.join(placed_arrival(orders), on=SERIES, how="left").with_columns(
+            (pl.col("sigma_e") / days**0.5).alias("sigma_day")
+        )
         return stockout_risk(
             risk_input,
             supply.open_po,
@@ -422,19 +423,22 @@ def order_stage(
 
 @dataclass
 class PurchasingStage:
-    """The orders as they go to suppliers, the supplier order summary and the notes."""
+    """The orders as they go to suppliers, the supplier order summary, the notes and the
+    risk table with the restock ETA of the orders placed."""
 
     priced: pl.DataFrame  # every order row with override reasons and price breaks
     funded: pl.DataFrame  # ... and after the budget, minimum order values and full loads
     by_supplier: pl.DataFrame
     notes: list[str]
+    risk: pl.DataFrame  # the order stage's, restock_eta from `funded` (`risk.restock_eta`)
 
 
 def purchasing_stage(
     demand: DemandStage, supply: SupplyStage, ordered: OrderStage, config: Config
 ) -> PurchasingStage:
     """Override reasons, price breaks, the budget, suppliers' minimum order values and full
-    loads, the price paid, order-by dates from supplier calendars, the notes for the buyer."""
+    loads, the price paid, order-by dates from supplier calendars, the notes for the buyer;
+    the risk table's restock ETA from the orders finally placed (none from an order cut to 0)."""
     tables, as_of, policy = demand.tables, demand.as_of, config.policy
     products, suppliers = tables.get("products"), tables.get("suppliers")
     review = policy.review_days
@@ -494,7 +498,8 @@ def purchasing_stage(
     )
     funded = with_item_columns(funded, columns)
     by_supplier = with_supplier_decisions(by_supplier, decisions, loads)
-    return PurchasingStage(every_order, funded, by_supplier, notes)
+    risk = restock_eta(ordered.risk, supply.open_po, funded)
+    return PurchasingStage(every_order, funded, by_supplier, notes, risk)
 
 
 def side_tables(
@@ -599,7 +604,7 @@ def plan_result(
         items=known_items(tables),
         tables={
             "orders": with_supplier_tier(orders, ordered.scorecard),
-            "risk": ordered.risk,
+            "risk": bought.risk,
             "transfers": ordered.transfers,
             "excess": extra.pop("excess"),
             "supplier_orders": bought.by_supplier,

@@ -14,7 +14,9 @@
   the normal (G the standard normal loss), mu P(D >= a) - a P(D > a) for the Poisson.
 - revenue_at_risk = expected_shortage * unit_price.
 - restock_eta: the first open PO arriving on or after the stockout date, else the
-  suggested order's expected arrival.
+  suggested order's expected arrival; empty when neither comes (no PO after the stockout and
+  no order placed today: order_qty 0, also when the budget or a supplier minimum cut it).
+  The plan sets it from the orders as finally placed (`restock_eta`).
 """
 
 from __future__ import annotations
@@ -202,6 +204,49 @@ def _worst_checkpoint(
     )
 
 
+def placed_arrival(orders: pl.DataFrame) -> pl.DataFrame:
+    """sku, location, expected_arrival of today's order: null where order_qty is 0 (nothing
+    placed, nothing arrives)."""
+    return orders.select(
+        *SERIES,
+        pl.when(pl.col("order_qty") > 0).then(pl.col("expected_arrival")).alias("expected_arrival"),
+    )
+
+
+def _with_restock_eta(frame: pl.DataFrame, open_po: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (stockout_date, expected_arrival of today's order) with restock_eta: the first
+    open PO arriving on or after the stockout date, else today's order's arrival; null
+    without a stockout."""
+    po_eta = (
+        open_po.join(frame.select(*SERIES, "stockout_date"), on=SERIES)
+        .filter(pl.col("arrival") >= pl.col("stockout_date"))
+        .group_by(SERIES)
+        .agg(pl.col("arrival").min().alias("po_eta"))
+    )
+    return (
+        frame.drop("restock_eta", strict=False)
+        .join(po_eta, on=SERIES, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("stockout_date").is_not_null())
+            .then(pl.coalesce("po_eta", "expected_arrival"))
+            .otherwise(None)
+            .alias("restock_eta")
+        )
+        .drop("po_eta")
+    )
+
+
+def restock_eta(risk: pl.DataFrame, open_po: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
+    """`risk` with restock_eta set again from `orders` (sku, location, order_qty,
+    expected_arrival) as finally placed, after the budget, minimum order values and full
+    loads: the first open PO on or after the stockout, else the order's arrival if one is
+    placed (order_qty > 0), else empty. The other columns are unchanged (none reads the order)."""
+    framed = risk.drop("expected_arrival", strict=False).join(
+        placed_arrival(orders), on=SERIES, how="left", maintain_order="left"
+    )
+    return _with_restock_eta(framed, open_po).select(risk.columns)
+
+
 def stockout_risk(
     series: pl.DataFrame,
     open_po: pl.DataFrame,
@@ -216,7 +261,8 @@ def stockout_risk(
     `series` needs: on_hand, allocated, backorders, transfer_qty (optional), on_order,
     next_receipt_date,
     forecast_per_day, demand_lead_time (forecast over L), sigma_day, lead_time_days,
-    lead_time_std_days, demand_pattern, unit_price, expected_arrival; supplier when known.
+    lead_time_std_days, demand_pattern, unit_price, expected_arrival (of today's order, null
+    when none is placed: `placed_arrival`); supplier when known.
     `tiers` (supplier, supplier_tier, from the scorecard) names the supplier's tier
     (unrated without a scorecard row).
     """
@@ -241,12 +287,6 @@ def stockout_risk(
             "stockout_date"
         )
     )
-    eta = (
-        open_po.join(frame.select(*SERIES, "stockout_date"), on=SERIES)
-        .filter(pl.col("arrival") >= pl.col("stockout_date"))
-        .group_by(SERIES)
-        .agg(pl.col("arrival").min().alias("po_eta"))
-    )
     level = (
         pl.when(pl.col("stockout_probability") >= settings.high)
         .then(pl.lit("high"))
@@ -255,7 +295,7 @@ def stockout_risk(
         .otherwise(pl.lit("low"))
     )
     return (
-        frame.join(eta, on=SERIES, how="left")
+        _with_restock_eta(frame, open_po)
         .with_columns(
             pl.when(pl.col("forecast_per_day") > 0)
             .then(pl.col("available") / pl.col("forecast_per_day"))
@@ -263,10 +303,6 @@ def stockout_risk(
             .alias("days_of_cover"),
             (pl.col("expected_shortage") * pl.col("unit_price")).alias("revenue_at_risk"),
             level.alias("risk_level"),
-            pl.when(pl.col("stockout_date").is_not_null())
-            .then(pl.coalesce("po_eta", "expected_arrival"))
-            .otherwise(None)
-            .alias("restock_eta"),
         )
         .select(RISK_COLUMNS)
         .sort(

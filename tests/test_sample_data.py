@@ -159,11 +159,26 @@ def test_risk_is_consistent(sample_plan: Path):
     assert out_now.height > 5
     assert (out_now["stockout_probability"] > 0.5).all()
     assert out_now["stockout_probability"].median() > 0.99
-    dated = risk.filter(pl.col("stockout_date").is_not_null())
-    assert dated["restock_eta"].null_count() == 0
+    placed = _read(sample_plan / "orders.csv").select(
+        "sku", "location", "order_qty", "expected_arrival"
+    )
+    dated = risk.filter(pl.col("stockout_date").is_not_null()).join(placed, on=["sku", "location"])
     # an ETA from an open PO is never before the stockout; an earlier ETA is today's
-    # suggested order, arriving after as_of + lead time (ordering now averts the stockout)
-    assert (dated["restock_eta"] > AS_OF).all()
+    # order, arriving after as_of + lead time (ordering now averts the stockout), and only
+    # when an order is placed: a row without one (reason "no order: position ... not below
+    # reorder point ...") has no ETA unless an open PO lands on or after the stockout
+    assert (dated["restock_eta"].drop_nulls() > AS_OF).all()
+    from_order = dated.filter(pl.col("restock_eta") < pl.col("stockout_date"))
+    assert from_order.height > 0
+    assert (from_order["order_qty"] > 0).all()
+    assert (from_order["restock_eta"] == from_order["expected_arrival"]).all()
+    without = dated.filter(pl.col("restock_eta").is_null())
+    assert without.height > 0  # 247 rows on the sample
+    assert (without["order_qty"] == 0).all()
+    (bj,) = without.filter((pl.col("sku") == "010007") & (pl.col("location") == "WH-BJ")).rows(
+        named=True
+    )
+    assert bj["stockout_date"] == dt.date(2026, 12, 17)  # its order would arrive 2026-12-03
 
 
 def test_backup_supplier_only_when_the_preferred_one_is_too_late(sample_plan: Path):
