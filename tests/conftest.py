@@ -15,6 +15,14 @@ WEEKS = 40
 AS_OF = START + dt.timedelta(weeks=WEEKS)  # 2025-10-13, a Monday
 
 
+@pytest.fixture(autouse=True)
+def _plan_cache_beside_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test keeps its plan cache beside its own config (`.stockplan-cache/`), as a
+    user without `$STOCKPLAN_CACHE_DIR` does: a cache folder set in the shell that runs
+    the tests would be shared between them, and the cache tests look for it there."""
+    monkeypatch.delenv("STOCKPLAN_CACHE_DIR", raising=False)
+
+
 def write_config(folder: Path, **sections: object) -> Path:
     """Write `config.yaml` in `folder` with the given sections (inputs relative to it)."""
     path = folder / "config.yaml"
