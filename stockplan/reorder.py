@@ -19,7 +19,13 @@ import polars as pl
 from stockplan.config import Policy
 from stockplan.demand import SERIES
 from stockplan.lead_time_demand import LeadTimeDemand
-from stockplan.policy import ALLOCATED_NOTE, protection_levels, round_order_quantity
+from stockplan.policy import (
+    ALLOCATED_NOTE,
+    no_legal_quantity,
+    protection_levels,
+    round_order_quantity,
+    smallest_order,
+)
 from stockplan.promotions import LIFT_RISK, with_lift_risk_stock
 
 ORDER_COLUMNS = [
@@ -333,8 +339,10 @@ def plan_orders(
     )
     active = ~pl.col("inactive").fill_null(False)
     raw = pl.when(trigger & active & (pl.col("forecast_per_day") > 0)).then(raw).otherwise(0.0)
-    # a max_order below the MOQ leaves no legal quantity: no order, flagged on the line
-    conflict = ((pl.col("max_order") > 0) & (pl.col("max_order") < pl.col("moq"))).fill_null(False)
+    # no pack multiple between the MOQ and max_order (a max_order below the MOQ, or below
+    # the MOQ in whole packs): no legal quantity, no order, flagged on the line
+    conflict = no_legal_quantity(pl.col("moq"), pl.col("pack_size"), pl.col("max_order"))
+    below_moq = (pl.col("max_order") < pl.col("moq")).fill_null(False)
     frame = frame.with_columns(raw.alias("raw_need"))
     frame = frame.with_columns(
         pl.when(conflict)
@@ -352,13 +360,27 @@ def plan_orders(
         .then(pl.lit(INACTIVE_REASON))
         .when(pl.col("forecast_per_day") <= 0)
         .then(pl.lit("no order: no forecast demand"))
-        .when(conflict & (pl.col("raw_need") >= 0.5))
+        .when(conflict & below_moq & (pl.col("raw_need") >= 0.5))
         .then(
             pl.format(
                 "{}: max_order {} is below the MOQ {} in the products file; need {} to reach {}",
                 pl.lit(MASTER_DATA_CONFLICT),
                 fmt_number(pl.col("max_order")),
                 fmt_number(pl.col("moq")),
+                need,
+                fmt_number(pl.col("order_up_to")),
+            )
+        )
+        .when(conflict & (pl.col("raw_need") >= 0.5))
+        .then(
+            pl.format(
+                "{}: max_order {} is below {}, the MOQ {} in whole packs of {}, in the "
+                "products file; need {} to reach {}",
+                pl.lit(MASTER_DATA_CONFLICT),
+                fmt_number(pl.col("max_order")),
+                fmt_number(smallest_order(pl.col("moq"), pl.col("pack_size"))),
+                fmt_number(pl.col("moq").fill_null(0.0)),
+                fmt_number(pl.col("pack_size").fill_null(1.0)),
                 need,
                 fmt_number(pl.col("order_up_to")),
             )
@@ -436,8 +458,8 @@ def master_data_note_from(sums: list[tuple[int, list[str]]]) -> str | None:
         return None
     names = ", ".join(_first_skus([skus for _, skus in sums]))
     return (
-        f"products: max_order below moq leaves {count} lines with a need unordered "
-        f"({names}); fix the product master"
+        f"products: max_order below the moq in whole packs leaves {count} lines with a need "
+        f"unordered ({names}); fix the product master"
     )
 
 

@@ -557,3 +557,13 @@ def test_filling_a_load_stops_at_the_line_max_order():
     orders, loads = _loads([_line(*X) | {"max_order": 200.0}], [0.025], "yes")
     assert orders["X"]["order_qty"] == 200
     assert loads["loads"] == pytest.approx(0.5)
+
+
+def test_a_top_up_never_orders_below_the_moq_when_no_pack_fits_under_max_order():
+    # Z has no order and sells 10 a day; MOQ 100 in packs of 12 is 108, above its
+    # max_order 107: the only quantities under 107 (up to 96) are below the MOQ, so Z
+    # cannot be topped up. X alone then cannot reach the minimum: no top up.
+    z = _line("Z", 0, 150, 10, pack=12.0) | {"moq": 100.0, "max_order": 107.0}
+    orders, decision = _minimum([_line(*X) | {"max_order": 100.0}, z], 500.0, "top_up")
+    assert decision["top_up_cost"] is None
+    assert orders["Z"]["order_qty"] == 0
