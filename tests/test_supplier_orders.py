@@ -567,3 +567,32 @@ def test_a_top_up_never_orders_below_the_moq_when_no_pack_fits_under_max_order()
     orders, decision = _minimum([_line(*X) | {"max_order": 100.0}, z], 500.0, "top_up")
     assert decision["top_up_cost"] is None
     assert orders["Z"]["order_qty"] == 0
+
+
+def test_bringing_the_next_cycle_forward_stops_at_the_line_max_order():
+    # W sells 10 a day, orders 100 now from position 100 (packs of 10, max_order 150); at
+    # the next review it stands at 100 + 100 - 70 = 130 and would order 80 more, but only
+    # 50 fit under its max_order. Y (100 a day, position 2,500) would order 300 then.
+    # Minimum 450, gap 350: W's 50 (most urgent) and Y's 300 reach it. Cost: 350 units,
+    # each line within one cycle of its demand: 0.25 x 350 x 7 / 365.
+    w = _line("W", 100, 100, 10, pack=10.0) | {"max_order": 150.0}
+    orders, decision = _minimum([w, _line("Y", 0, 2500, 100)], 450.0, "bring_forward")
+    assert decision["minimum_action"] == "bring_forward"
+    assert orders["W"]["order_qty"] == 150 and orders["Y"]["order_qty"] == 300
+    assert decision["bring_forward_cost"] == pytest.approx(0.25 * 350 * 7 / 365)
+    assert orders["W"]["reason"].endswith(
+        "50 brought forward from the next cycle to reach the supplier's minimum order value 450"
+    )
+    # at its max_order already: nothing of W's next cycle comes forward, Y's 300 alone
+    at_max = _line("W", 100, 100, 10) | {"max_order": 100.0}
+    orders, decision = _minimum([at_max, _line("Y", 0, 2500, 100)], 300.0, "bring_forward")
+    assert orders["W"]["order_qty"] == 100 and orders["Y"]["order_qty"] == 300
+    assert decision["bring_forward_cost"] == pytest.approx(0.25 * 300 * 7 / 365)
+
+
+def test_filling_a_load_adds_only_whole_packs_under_the_line_max_order():
+    # X orders 100 in packs of 100 and may order at most 150: the 50 under its max_order
+    # are half a pack, so nothing is added (it stays 0.25 loads)
+    orders, loads = _loads([_line(*X) | {"max_order": 150.0}], [0.025], "yes")
+    assert orders["X"]["order_qty"] == 100
+    assert loads["loads"] == pytest.approx(0.25)
