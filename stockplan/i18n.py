@@ -928,6 +928,10 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "不订货：库存位置 {p} 不低于再订货点 {r}",
     ),
     (
+        "no order: position {p} is only {n} below order-up-to {s}, under half a unit",
+        "不订货：库存位置 {p} 仅比最高库存 {s} 低 {n}，不足半件",
+    ),
+    (
         "after a transfer in of {t}, position {p} below reorder point {r}: need {n} to reach {s}",
         "调入 {t} 后库存位置 {p} 仍低于再订货点 {r}：需 {n} 补至最高库存 {s}",
     ),

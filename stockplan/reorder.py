@@ -294,6 +294,13 @@ def fmt_number(expr: pl.Expr) -> pl.Expr:
     return expr.round(1).cast(pl.String).str.replace(r"\.0$", "")
 
 
+def fraction(expr: pl.Expr) -> pl.Expr:
+    """A need under one unit as text: cut (not rounded) to 2 decimals, so 0.49x never reads
+    0.5; below 0.01 one significant figure."""
+    cut = (expr * 100 + 1e-7).floor() / 100  # 1e-7: 210 - 209.52 is 0.4799..
+    return pl.when(cut > 0).then(cut).otherwise(expr.round_sig_figs(1)).cast(pl.String)
+
+
 def plan_orders(
     series: pl.DataFrame,
     settings: Policy,
@@ -382,6 +389,15 @@ def plan_orders(
                 fmt_number(pl.col("moq").fill_null(0.0)),
                 fmt_number(pl.col("pack_size").fill_null(1.0)),
                 need,
+                fmt_number(pl.col("order_up_to")),
+            )
+        )
+        .when((pl.col("order_qty") <= 0) & (pl.col("raw_need") > 0) & (pl.col("raw_need") < 0.5))
+        .then(
+            pl.format(
+                "no order: position {} is only {} below order-up-to {}, under half a unit",
+                fmt_number(position),
+                fraction(pl.col("raw_need")),
                 fmt_number(pl.col("order_up_to")),
             )
         )

@@ -314,3 +314,41 @@ def test_max_order_below_moq_stays_on_the_order_sheet_with_a_note(
     assert flagged.height >= 1 and flagged["order_qty"].to_list() == [0] * flagged.height
     assert flagged["reason"].str.starts_with(f"no order: conflicting master data: {conflict}").all()
     assert "products: max_order below the moq in whole packs leaves" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("position", "shown"),
+    [(209.6, "only 0.4 below"), (209.52, "only 0.48 below"), (209.996, "only 0.004 below")],
+)
+def test_a_need_under_half_a_unit_orders_nothing_and_says_so(position: float, shown: str):
+    # S = 210: the position is below it, but by less than half a unit, which rounds to 0
+    # units (README, How the plan is made); the need is cut, not rounded, so 0.48 does not
+    # read 0.5
+    out = _plan(_row(inventory_position=position))["P"]
+    assert out["order_qty"] == 0
+    assert out["reason"] == (
+        f"no order: position {round(position, 1):g} is {shown} order-up-to 210, under half a unit"
+    )
+    assert i18n.unknown_clauses(out["reason"]) == []
+    zh = i18n.render_reason(out["reason"], "zh")
+    assert zh.startswith("不订货：库存位置") and "不足半件" in zh
+
+
+def test_a_plan_says_why_a_need_under_half_a_unit_is_not_ordered(small_shop: Path):
+    # 007 at WH1 is given stock 0.3 below its order-up-to: the plan orders nothing and
+    # says the position is below by 0.3, not that it is not below
+    config, inputs = stockplan.load(small_shop)
+    first = stockplan.plan(inputs, config).orders.filter(pl.col("sku") == "007").row(0, named=True)
+    on_hand = first["order_up_to"] - 0.3
+    stock = pl.read_csv(small_shop.parent / "stock.csv", schema_overrides={"sku": pl.String})
+    stock.with_columns(
+        pl.when(pl.col("sku") == "007").then(on_hand).otherwise(pl.col("on_hand")).alias("on_hand")
+    ).write_csv(small_shop.parent / "stock.csv")
+    config, inputs = stockplan.load(small_shop)
+    row = stockplan.plan(inputs, config).orders.filter(pl.col("sku") == "007").row(0, named=True)
+    assert row["order_up_to"] == pytest.approx(first["order_up_to"])
+    assert row["inventory_position"] == pytest.approx(on_hand)
+    assert row["order_qty"] == 0
+    assert row["reason"].startswith("no order: position ")
+    assert " is only 0.3 below order-up-to " in row["reason"]
+    assert row["reason"].endswith(", under half a unit")
