@@ -931,6 +931,16 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "no order: position {p} is only {n} below order-up-to {s}, under half a unit",
         "不订货：库存位置 {p} 仅比最高库存 {s} 低 {n}，不足半件",
     ),
+    # the same findings on a line a later rule orders on after all (`reorder.with_clause`)
+    (
+        "a transfer in of {t} lifts position to {p} (reorder point {r})",
+        "调入 {t} 后库存位置升至 {p}（再订货点 {r}）",
+    ),
+    ("position {p} not below reorder point {r}", "库存位置 {p} 不低于再订货点 {r}"),
+    (
+        "position {p} is only {n} below order-up-to {s}, under half a unit",
+        "库存位置 {p} 仅比最高库存 {s} 低 {n}，不足半件",
+    ),
     (
         "after a transfer in of {t}, position {p} below reorder point {r}: need {n} to reach {s}",
         "调入 {t} 后库存位置 {p} 仍低于再订货点 {r}：需 {n} 补至最高库存 {s}",

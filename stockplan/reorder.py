@@ -89,6 +89,33 @@ def _num(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 MASTER_DATA_CONFLICT = "no order: conflicting master data"
 INACTIVE_REASON = "no order: product status is inactive"
+NO_ORDER = "no order: "
+POLICY_FINDINGS = ("no order: position ", "no order: a transfer in of ")
+"""How a reason starts when the policy finds no need (or under half a unit): a later rule
+(top up, bring forward, full loads) may still order on such a line. Every other
+"no order:" reason stops the line (inactive, conflicting master data, no demand, a kit,
+a replaced item)."""
+
+
+def stopped() -> pl.Expr:
+    """Lines no rule may order on: a "no order:" reason that is not a POLICY_FINDINGS."""
+    reason = pl.col("reason")
+    finding = pl.any_horizontal(*[reason.str.starts_with(f) for f in POLICY_FINDINGS])
+    return (reason.str.starts_with(NO_ORDER) & ~finding).fill_null(False)
+
+
+def with_clause(clause: pl.Expr, new_qty: pl.Expr) -> pl.Expr:
+    """The reason with `clause` added (null: the reason as it is). A line a rule raises from
+    no order to `new_qty` drops the leading "no order: ": the policy's finding stays, the
+    clause says why the line orders after all ("position 96 not below reorder point 89.4;
+    topped up by 25 ...")."""
+    raised = (pl.col("order_qty") <= 0) & (new_qty > 0)
+    head = pl.when(raised).then(pl.col("reason").str.strip_prefix(NO_ORDER))
+    return (
+        pl.when(clause.is_not_null())
+        .then(pl.format("{}; {}", head.otherwise(pl.col("reason")), clause))
+        .otherwise(pl.col("reason"))
+    )
 
 
 def current_stock(stock: pl.DataFrame, missing: str = "zero") -> pl.DataFrame:

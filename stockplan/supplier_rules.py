@@ -33,7 +33,7 @@ import polars as pl
 
 from stockplan.policy import round_order_quantity, smallest_order
 from stockplan.purchasing import budget_blocks
-from stockplan.reorder import INACTIVE_REASON, MASTER_DATA_CONFLICT, fmt_number
+from stockplan.reorder import fmt_number, stopped, with_clause
 
 DAYS_PER_YEAR = 365.0
 DECISION_COLUMNS = [
@@ -74,11 +74,9 @@ def _holding(rate: float, units: pl.Expr, review_days: float) -> pl.Expr:
 
 
 def _orderable() -> pl.Expr:
-    """Lines more may be bought on: priced, with demand, not inactive or in conflict."""
-    blocked = pl.col("reason").str.starts_with(INACTIVE_REASON) | pl.col("reason").str.starts_with(
-        MASTER_DATA_CONFLICT
-    )
-    return (pl.col("unit_cost") > 0) & (pl.col("forecast_per_day") > 0) & ~blocked.fill_null(False)
+    """Lines more may be bought on: priced, with demand, not stopped (`reorder.stopped`:
+    inactive, conflicting master data, a kit, a replaced item)."""
+    return (pl.col("unit_cost") > 0) & (pl.col("forecast_per_day") > 0) & ~stopped()
 
 
 def _open_blocks(
@@ -372,11 +370,7 @@ def meet_minimum_order_value(
         )
     )
     changed = add.with_columns(
-        pl.when(clause.is_not_null())
-        .then(pl.format("{}; {}", "reason", clause))
-        .otherwise(pl.col("reason"))
-        .alias("reason"),
-        new_qty.alias("order_qty"),
+        with_clause(clause, new_qty).alias("reason"), new_qty.alias("order_qty")
     ).with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
     table = decided.select("supplier", "min_order_value", *DECISION_COLUMNS)
     return changed.select(orders.columns), table
@@ -621,11 +615,7 @@ def round_to_loads(
         )
     )
     changed = moved.with_columns(
-        pl.when(clause.is_not_null())
-        .then(pl.format("{}; {}", "reason", clause))
-        .otherwise(pl.col("reason"))
-        .alias("reason"),
-        new_qty.alias("order_qty"),
+        with_clause(clause, new_qty).alias("reason"), new_qty.alias("order_qty")
     ).with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
     table = load_table(_loads(changed, capacity), costs.select("supplier", "load_action"))
     return changed.select(orders.columns), table

@@ -596,3 +596,109 @@ def test_filling_a_load_adds_only_whole_packs_under_the_line_max_order():
     orders, loads = _loads([_line(*X) | {"max_order": 150.0}], [0.025], "yes")
     assert orders["X"]["order_qty"] == 100
     assert loads["loads"] == pytest.approx(0.25)
+
+
+# --- a line with no policy order that a later rule orders on ----------------------------
+
+# Z sells 10 a day from position 215, above S = 210: the policy orders nothing
+Z_REASON = "no order: position 215 not below reorder point 210"
+
+
+def _z(**changes) -> dict:
+    return _line("Z", 0, 215, 10) | {"reason": Z_REASON} | changes
+
+
+def test_a_line_topped_up_from_no_order_keeps_the_finding_without_no_order():
+    # X is at its max_order 100; the gap of 400 to the minimum 500 is Z's: 4 packs
+    orders, decision = _minimum([_line(*X) | {"max_order": 100.0}, _z()], 500.0, "top_up")
+    assert decision["minimum_action"] == "top_up" and orders["Z"]["order_qty"] == 400
+    reason = orders["Z"]["reason"]
+    assert reason == (
+        "position 215 not below reorder point 210; topped up by 400 to reach the supplier's "
+        "minimum order value 500"
+    )
+    assert unknown_clauses(reason) == []
+    assert render_reason(reason, "zh") == (
+        "库存位置 215 不低于再订货点 210；为达到供应商最低订货金额 500 补足 400"
+    )
+
+
+def test_a_line_brought_forward_from_no_order_keeps_the_finding_without_no_order():
+    # Y has no order now (position 2,500 above S = 2,100) and 300 due next cycle
+    y = _line("Y", 0, 2500, 100) | {
+        "reason": "no order: position 2500 not below reorder point 2100"
+    }
+    orders, _ = _minimum([_line(*X), y], 400.0, "bring_forward")
+    assert orders["Y"]["order_qty"] == 300
+    assert orders["Y"]["reason"] == (
+        "position 2500 not below reorder point 2100; 300 brought forward from the next cycle "
+        "to reach the supplier's minimum order value 400"
+    )
+    assert unknown_clauses(orders["Y"]["reason"]) == []
+
+
+def test_a_line_raised_from_no_order_to_fill_a_load_keeps_the_finding_without_no_order():
+    # X fills 0.25 of a load; neither X's nor Z's extra units protect a sale, so the
+    # blocks reaching the fewest days of demand come first: Z's first pack (up to 100
+    # units = 10 days), then X's next (to 200 = 20 days) and Z's second (to 200 = 20
+    # days). 0.75 loads = 300 units: Z orders 200, X 100 more.
+    under_half = "no order: position 215 is only 0.4 below order-up-to 215.4, under half a unit"
+    for finding in (Z_REASON, under_half):
+        orders, loads = _loads([_line(*X), _z(reason=finding)], [0.025, 0.025], "yes")
+        assert loads["load_action"] == "up"
+        assert orders["X"]["order_qty"] == 200 and orders["Z"]["order_qty"] == 200
+        reason = orders["Z"]["reason"]
+        assert reason == (
+            f"{finding.removeprefix('no order: ')}; raised by 200 to fill whole container loads"
+        )
+        assert orders["X"]["reason"] == "r; raised by 100 to fill whole container loads"
+        assert unknown_clauses(reason) == [] and not render_reason(reason, "zh").startswith(
+            "不订货"
+        )
+
+
+def test_a_replaced_item_or_a_kit_is_never_topped_up():
+    # as the top up above, but Z is an old item past its switch date, or a kit: no rule
+    # orders on it, so nothing can close the gap
+    for stop in (
+        "no order: replaced by NEW from 2025-10-01",
+        "no order: a kit, bought as its components",
+    ):
+        orders, decision = _minimum(
+            [_line(*X) | {"max_order": 100.0}, _z(reason=stop)], 500.0, "top_up"
+        )
+        assert decision["top_up_cost"] is None
+        assert orders["Z"]["order_qty"] == 0 and orders["Z"]["reason"] == stop
+
+
+def test_a_plan_topped_up_to_the_minimum_never_orders_on_a_no_order_reason(small_shop, tmp_path):
+    """A-100 at WH2 holds 500 and the policy orders nothing there; a minimum of 20,000 a
+    top up must reach buys on it after all: its written reason gives the policy's finding
+    and the top up, never "no order"."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    (small_shop.parent / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value\nAcme,14,2.0,20000\n"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["purchasing"] = {"minimum_order_value": "top_up"}
+    small_shop.write_text(yaml.safe_dump(config))
+    out = tmp_path / "orders.csv"
+    result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(out, schema_overrides={"sku": pl.String})
+    assert orders.filter(pl.col("reason").str.starts_with("no order")).height == 0
+    wh2 = orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH2")).row(
+        0, named=True
+    )
+    assert wh2["order_qty"] > 0
+    assert wh2["reason"].startswith("position ") and " not below reorder point " in wh2["reason"]
+    assert wh2["reason"].endswith(
+        f"; topped up by {wh2['order_qty']:g} to reach the supplier's minimum order value 20000"
+    )
+    for reason in orders["reason"]:
+        assert unknown_clauses(reason) == [], reason
+        assert not render_reason(reason, "zh").startswith("不订货"), reason
