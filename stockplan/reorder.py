@@ -19,6 +19,7 @@ import polars as pl
 from stockplan.config import Policy
 from stockplan.demand import SERIES
 from stockplan.lead_time_demand import LeadTimeDemand
+from stockplan.leadtime import whole_days
 from stockplan.policy import (
     ALLOCATED_NOTE,
     no_legal_quantity,
@@ -472,7 +473,8 @@ def plan_orders(
             )
         )
     )
-    arrival = pl.lit(as_of) + pl.duration(days=pl.col("lead_time_days").round().cast(pl.Int64))
+    # the calendar's arrival: lead_time_days is the open days plus those closures add
+    arrival = pl.lit(as_of) + pl.duration(days=whole_days(pl.col("lead_time_days")))
     return frame.with_columns(
         (pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"),
         pl.lit(as_of).alias("order_date"),

@@ -702,3 +702,37 @@ def test_a_plan_topped_up_to_the_minimum_never_orders_on_a_no_order_reason(small
     for reason in orders["reason"]:
         assert unknown_clauses(reason) == [], reason
         assert not render_reason(reason, "zh").startswith("不订货"), reason
+
+
+@pytest.mark.parametrize(
+    ("lead", "arrival"),
+    [
+        # ordered Monday 23 Nov 2026 with L = 41.5 open days, rounded half up to 42: open
+        # days 0..38 are 23 Nov..31 Dec, 1 Jan 2027 is 元旦, 2, 3, 4 Jan are 39..41 ->
+        # arrives 5 Jan (calendar days 42.5: round half to even said 4 Jan)
+        (41.5, D(2027, 1, 5)),
+        # L = 40.5 is 41 open days: the 41st is 3 Jan -> 4 Jan (half to even: 40 days to
+        # the calendar, 3 Jan, but 41.5 calendar days to the line, 4 Jan)
+        (40.5, D(2027, 1, 4)),
+    ],
+)
+def test_a_half_day_lead_time_across_a_holiday_arrives_when_the_calendar_says(lead, arrival):
+    from plan_rows import NULLABLE_NUMBERS, plan_row
+
+    from stockplan.config import Policy
+    from stockplan.reorder import plan_orders
+
+    as_of = D(2026, 11, 23)
+    holidays = supplier_closures(None, "cn")
+    timed = calendar_lead_times(_lead("S", lead), holidays, as_of, 7, 91).row(0, named=True)
+    assert timed["open_lead_time_days"] == lead and timed["lead_time_days"] == lead + 1
+    assert timed["closure_days"] == 1 and timed["closure_note"] == "元旦"
+    calendar = open_days(holidays, pl.Series(["S"]), as_of, D(2027, 3, 31))
+    need = pl.DataFrame({"supplier": ["S"], "need_by": [arrival], "lead": [lead]})
+    # the last day to order and still arrive by `arrival` is today
+    assert order_by_dates(need, calendar, "need_by", "lead", "by")["by"][0] == as_of
+    row = plan_row(**{k: v for k, v in timed.items() if k not in ("sku", "location")})
+    planned = plan_orders(
+        pl.DataFrame([row], schema_overrides=NULLABLE_NUMBERS), Policy(), as_of, 7
+    )
+    assert planned["expected_arrival"][0] == arrival
