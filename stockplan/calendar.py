@@ -5,8 +5,11 @@ A supplier's lead time L counts the days it is open. Ordered on day d, goods arr
     arrival(d) = the day after the L-th open day on or after d
 
 so a closure inside the lead time pushes the arrival back by its closed days, and with
-no closure arrival(d) = d + L as before. The last day an order can be placed and still
-arrive by `need_by` is the latest open day d with arrival(d) <= need_by:
+no closure arrival(d) = d + L as before. A fractional L (from purchase-order history)
+counts as whole days rounded half up (`leadtime.whole_days`), once: the order's
+expected_arrival, its order_by date and the calendar all take the same whole L. The last
+day an order can be placed and still arrive by `need_by` is the latest open day d with
+arrival(d) <= need_by:
 
     order_by(need_by) = the (c(need_by) - L)-th open day,  c(t) = open days before t.
 
@@ -30,6 +33,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from stockplan.demand import SERIES
+from stockplan.leadtime import whole_days
 from stockplan.reorder import fmt_number
 
 EVERY_SUPPLIER = ""
@@ -185,10 +189,11 @@ def arrival_dates(
     frame: pl.DataFrame, calendar: pl.DataFrame, order_date: str, lead: str, name: str
 ) -> pl.DataFrame:
     """`frame` with `name` = arrival of an order placed on column `order_date` with a lead
-    time of column `lead` open days (rounded). An arrival past the calendar's last day (a
-    closure that runs beyond it) counts the open days still owed from that day on, every
-    day after it open; an order placed past the calendar: order date + lead days."""
-    days = pl.col(lead).round().cast(pl.Int64).clip(lower_bound=0)
+    time of column `lead` open days (rounded half up, `leadtime.whole_days`). An arrival
+    past the calendar's last day (a closure that runs beyond it) counts the open days still
+    owed from that day on, every day after it open; an order placed past the calendar:
+    order date + lead days."""
+    days = whole_days(pl.col(lead)).clip(lower_bound=0)
     index = calendar.select("supplier", "day", "before")
     opened = calendar.filter("open").select(
         "supplier", "ordinal", (pl.col("day") + pl.duration(days=1)).alias(name)
@@ -222,7 +227,7 @@ def order_by_dates(
 ) -> pl.DataFrame:
     """`frame` with `name` = the last (open) day an order can be placed and still arrive by
     column `need_by` (null stays null); outside the calendar: need_by - lead days."""
-    days = pl.col(lead).round().cast(pl.Int64).clip(lower_bound=0)
+    days = whole_days(pl.col(lead)).clip(lower_bound=0)
     index = calendar.select("supplier", "day", "before")
     opened = calendar.filter("open").select("supplier", "ordinal", pl.col("day").alias(name))
     return (
@@ -311,7 +316,7 @@ def calendar_lead_times(
         (
             pl.col("lead_time_days")
             + (pl.col("_arrival") - pl.col("_now")).dt.total_days().cast(pl.Float64)
-            - pl.col("lead_time_days").round().clip(lower_bound=0.0)
+            - whole_days(pl.col("lead_time_days")).clip(lower_bound=0).cast(pl.Float64)
         ).alias("lead_time_days"),
         ((pl.col("_next_arrival") - pl.col("_arrival")).dt.total_days().cast(pl.Float64) - review)
         .clip(lower_bound=0.0)

@@ -16,7 +16,7 @@ import polars as pl
 
 from stockplan.demand import SERIES
 from stockplan.policy import round_order_quantity
-from stockplan.reorder import fmt_number
+from stockplan.reorder import fmt_number, fraction
 
 ITEM_COLUMNS = [
     "kit_share",
@@ -76,6 +76,16 @@ def cap_order_up_to(orders: pl.DataFrame, caps: pl.DataFrame) -> pl.DataFrame:
     reason = (
         pl.when(stop)
         .then(pl.col("cap_clause"))
+        .when(recount & (pl.col("capped_qty") <= 0) & (need > 0))
+        .then(
+            pl.format(
+                "no order: position {} is only {} below order-up-to {}, under half a unit; {}",
+                fmt_number(pl.col("inventory_position")),
+                fraction(need),
+                fmt_number(pl.col("capped_up_to")),
+                pl.col("cap_clause"),
+            )
+        )
         .when(recount & (pl.col("capped_qty") <= 0))
         .then(
             pl.format(

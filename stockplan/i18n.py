@@ -910,12 +910,36 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ("no order: product status is inactive", "不订货：商品已停用"),
     ("no order: no forecast demand", "不订货：无预测需求"),
     (
+        "no order: conflicting master data: max_order {x} is below the MOQ {m} in the "
+        "products file",
+        "不订货：商品档案数据冲突：最大订货量 {x} 低于最小起订量 {m}",
+    ),
+    (
+        "no order: conflicting master data: max_order {x} is below {s}, the MOQ {m} in whole "
+        "packs of {k}, in the products file",
+        "不订货：商品档案数据冲突：最大订货量 {x} 低于 {s}（最小起订量 {m} 按每包 {k} 取整）",
+    ),
+    (
         "no order: a transfer in of {t} lifts position to {p} (reorder point {r})",
         "不订货：调入 {t} 后库存位置升至 {p}（再订货点 {r}）",
     ),
     (
         "no order: position {p} not below reorder point {r}",
         "不订货：库存位置 {p} 不低于再订货点 {r}",
+    ),
+    (
+        "no order: position {p} is only {n} below order-up-to {s}, under half a unit",
+        "不订货：库存位置 {p} 仅比最高库存 {s} 低 {n}，不足半件",
+    ),
+    # the same findings on a line a later rule orders on after all (`reorder.with_clause`)
+    (
+        "a transfer in of {t} lifts position to {p} (reorder point {r})",
+        "调入 {t} 后库存位置升至 {p}（再订货点 {r}）",
+    ),
+    ("position {p} not below reorder point {r}", "库存位置 {p} 不低于再订货点 {r}"),
+    (
+        "position {p} is only {n} below order-up-to {s}, under half a unit",
+        "库存位置 {p} 仅比最高库存 {s} 低 {n}，不足半件",
     ),
     (
         "after a transfer in of {t}, position {p} below reorder point {r}: need {n} to reach {s}",
@@ -973,6 +997,8 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ),
     ("no order: a kit, bought as its components", "不订货：套件，按组件采购"),
     ("need {n} to reach the cap {s}", "需 {n} 补至上限 {s}"),
+    # after a master-data conflict: the need left unordered (after the cap's clause above)
+    ("need {n} to reach {s}", "需 {n} 补至最高库存 {s}"),
     ("no order: replaced by {n} from {d}", "不订货：自 {d} 起由 {n} 替代"),
     (
         "order-up-to capped at {c}: demand until {n} replaces it on {d}",
@@ -1532,10 +1558,11 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     ),
     (
         re.compile(
-            r"^products: max_order below moq leaves (\d+) lines with a need unordered "
-            r"\((.*)\); fix the product master$"
+            r"^products: max_order below the moq in whole packs leaves (\d+) lines with a need "
+            r"unordered \((.*)\); fix the product master$"
         ),
-        r"商品档案：最大订货量低于最小起订量，\1 行有需求却无法下单（\2）；请修正商品档案",
+        r"商品档案：最大订货量低于按整包计的最小起订量，\1 行有需求却无法下单（\2）；"
+        r"请修正商品档案",
     ),
     (
         re.compile(

@@ -24,6 +24,14 @@ from stockplan.config import LeadTime, SupplierTiers, TierThresholds
 from stockplan.demand import SERIES
 
 
+def whole_days(lead: pl.Expr) -> pl.Expr:
+    """A lead time as whole days (Int64), rounded half up: 41.5 is 42, 42.5 is 43. Every date
+    counted from a lead time rounds it this one way, so L plus the whole days a closure adds
+    rounds to round(L) plus them and the expected arrival is the calendar's (round half to
+    even made 41.5 42 and 42.5 42, a day early)."""
+    return (lead + 0.5).floor().cast(pl.Int64)
+
+
 def _lead_time_days() -> pl.Expr:
     return (pl.col("received_date") - pl.col("order_date")).dt.total_days().cast(pl.Float64)
 
@@ -329,7 +337,7 @@ def open_receipts(
             pl.coalesce(
                 expected,
                 pl.col("order_date")
-                + pl.duration(days=pl.col("lead_time_days").fill_null(0).round().cast(pl.Int64)),
+                + pl.duration(days=whole_days(pl.col("lead_time_days").fill_null(0))),
             )
             .clip(lower_bound=as_of)
             .alias("arrival"),

@@ -499,12 +499,27 @@ def calibrated_service(
     )
 
 
+def smallest_order(moq: pl.Expr, pack: pl.Expr) -> pl.Expr:
+    """The smallest quantity a line can order: max(MOQ, 1) rounded up to whole packs."""
+    pack = pl.when(pack.is_null() | (pack <= 0)).then(1.0).otherwise(pack)
+    least = pl.max_horizontal(moq.fill_null(0.0), pl.lit(1.0))
+    return (least / pack - 1e-9).ceil() * pack
+
+
+def no_legal_quantity(moq: pl.Expr, pack: pl.Expr, max_order: pl.Expr) -> pl.Expr:
+    """True where no quantity meets the master data: the smallest order (`smallest_order`,
+    the MOQ in whole packs) is above max_order, so no multiple of the pack lies between
+    the MOQ and max_order (a max_order below the MOQ is one such case)."""
+    return ((max_order > 0) & (smallest_order(moq, pack) > max_order + 1e-9)).fill_null(False)
+
+
 def round_order_quantity(raw: pl.Expr, moq: pl.Expr, pack: pl.Expr, max_order: pl.Expr) -> pl.Expr:
     """Turn a raw need into an orderable quantity: whole units, at least MOQ, whole packs, max.
 
     units = round(raw) (half up: a need of 0.2 units is no order line, 7.7 is 8);
     q = ceil(max(units, moq) / pack) * pack, capped at the largest pack multiple <= max.
-    Missing constraints mean none.
+    Where no pack multiple lies between the MOQ and max (`no_legal_quantity`) q = 0: the
+    cap would order below the MOQ. Missing constraints mean none.
     """
     pack = pl.when(pack.is_null() | (pack <= 0)).then(1.0).otherwise(pack)
     units = (raw + 0.5).floor()
@@ -516,4 +531,5 @@ def round_order_quantity(raw: pl.Expr, moq: pl.Expr, pack: pl.Expr, max_order: p
         .then(pl.min_horizontal(rounded, cap))
         .otherwise(rounded)
     )
-    return pl.when(units >= 1).then(capped).otherwise(0.0)
+    legal = ~no_legal_quantity(moq, pack, max_order)
+    return pl.when((units >= 1) & legal).then(capped).otherwise(0.0)

@@ -19,7 +19,14 @@ import polars as pl
 from stockplan.config import Policy
 from stockplan.demand import SERIES
 from stockplan.lead_time_demand import LeadTimeDemand
-from stockplan.policy import ALLOCATED_NOTE, protection_levels, round_order_quantity
+from stockplan.leadtime import whole_days
+from stockplan.policy import (
+    ALLOCATED_NOTE,
+    no_legal_quantity,
+    protection_levels,
+    round_order_quantity,
+    smallest_order,
+)
 from stockplan.promotions import LIFT_RISK, with_lift_risk_stock
 
 ORDER_COLUMNS = [
@@ -83,6 +90,33 @@ def _num(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 MASTER_DATA_CONFLICT = "no order: conflicting master data"
 INACTIVE_REASON = "no order: product status is inactive"
+NO_ORDER = "no order: "
+POLICY_FINDINGS = ("no order: position ", "no order: a transfer in of ")
+"""How a reason starts when the policy finds no need (or under half a unit): a later rule
+(top up, bring forward, full loads) may still order on such a line. Every other
+"no order:" reason stops the line (inactive, conflicting master data, no demand, a kit,
+a replaced item)."""
+
+
+def stopped() -> pl.Expr:
+    """Lines no rule may order on: a "no order:" reason that is not a POLICY_FINDINGS."""
+    reason = pl.col("reason")
+    finding = pl.any_horizontal(*[reason.str.starts_with(f) for f in POLICY_FINDINGS])
+    return (reason.str.starts_with(NO_ORDER) & ~finding).fill_null(False)
+
+
+def with_clause(clause: pl.Expr, new_qty: pl.Expr) -> pl.Expr:
+    """The reason with `clause` added (null: the reason as it is). A line a rule raises from
+    no order to `new_qty` drops the leading "no order: ": the policy's finding stays, the
+    clause says why the line orders after all ("position 96 not below reorder point 89.4;
+    topped up by 25 ...")."""
+    raised = (pl.col("order_qty") <= 0) & (new_qty > 0)
+    head = pl.when(raised).then(pl.col("reason").str.strip_prefix(NO_ORDER))
+    return (
+        pl.when(clause.is_not_null())
+        .then(pl.format("{}; {}", head.otherwise(pl.col("reason")), clause))
+        .otherwise(pl.col("reason"))
+    )
 
 
 def current_stock(stock: pl.DataFrame, missing: str = "zero") -> pl.DataFrame:
@@ -288,6 +322,13 @@ def fmt_number(expr: pl.Expr) -> pl.Expr:
     return expr.round(1).cast(pl.String).str.replace(r"\.0$", "")
 
 
+def fraction(expr: pl.Expr) -> pl.Expr:
+    """A need under one unit as text: cut (not rounded) to 2 decimals, so 0.49x never reads
+    0.5; below 0.01 one significant figure."""
+    cut = (expr * 100 + 1e-7).floor() / 100  # 1e-7: 210 - 209.52 is 0.4799..
+    return pl.when(cut > 0).then(cut).otherwise(expr.round_sig_figs(1)).cast(pl.String)
+
+
 def plan_orders(
     series: pl.DataFrame,
     settings: Policy,
@@ -333,8 +374,10 @@ def plan_orders(
     )
     active = ~pl.col("inactive").fill_null(False)
     raw = pl.when(trigger & active & (pl.col("forecast_per_day") > 0)).then(raw).otherwise(0.0)
-    # a max_order below the MOQ leaves no legal quantity: no order, flagged on the line
-    conflict = ((pl.col("max_order") > 0) & (pl.col("max_order") < pl.col("moq"))).fill_null(False)
+    # no pack multiple between the MOQ and max_order (a max_order below the MOQ, or below
+    # the MOQ in whole packs): no legal quantity, no order, flagged on the line
+    conflict = no_legal_quantity(pl.col("moq"), pl.col("pack_size"), pl.col("max_order"))
+    below_moq = (pl.col("max_order") < pl.col("moq")).fill_null(False)
     frame = frame.with_columns(raw.alias("raw_need"))
     frame = frame.with_columns(
         pl.when(conflict)
@@ -352,7 +395,7 @@ def plan_orders(
         .then(pl.lit(INACTIVE_REASON))
         .when(pl.col("forecast_per_day") <= 0)
         .then(pl.lit("no order: no forecast demand"))
-        .when(conflict & (pl.col("raw_need") >= 0.5))
+        .when(conflict & below_moq & (pl.col("raw_need") >= 0.5))
         .then(
             pl.format(
                 "{}: max_order {} is below the MOQ {} in the products file; need {} to reach {}",
@@ -360,6 +403,29 @@ def plan_orders(
                 fmt_number(pl.col("max_order")),
                 fmt_number(pl.col("moq")),
                 need,
+                fmt_number(pl.col("order_up_to")),
+            )
+        )
+        .when(conflict & (pl.col("raw_need") >= 0.5))
+        .then(
+            pl.format(
+                "{}: max_order {} is below {}, the MOQ {} in whole packs of {}, in the "
+                "products file; need {} to reach {}",
+                pl.lit(MASTER_DATA_CONFLICT),
+                fmt_number(pl.col("max_order")),
+                fmt_number(smallest_order(pl.col("moq"), pl.col("pack_size"))),
+                fmt_number(pl.col("moq").fill_null(0.0)),
+                fmt_number(pl.col("pack_size").fill_null(1.0)),
+                need,
+                fmt_number(pl.col("order_up_to")),
+            )
+        )
+        .when((pl.col("order_qty") <= 0) & (pl.col("raw_need") > 0) & (pl.col("raw_need") < 0.5))
+        .then(
+            pl.format(
+                "no order: position {} is only {} below order-up-to {}, under half a unit",
+                fmt_number(position),
+                fraction(pl.col("raw_need")),
                 fmt_number(pl.col("order_up_to")),
             )
         )
@@ -407,7 +473,8 @@ def plan_orders(
             )
         )
     )
-    arrival = pl.lit(as_of) + pl.duration(days=pl.col("lead_time_days").round().cast(pl.Int64))
+    # the calendar's arrival: lead_time_days is the open days plus those closures add
+    arrival = pl.lit(as_of) + pl.duration(days=whole_days(pl.col("lead_time_days")))
     return frame.with_columns(
         (pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"),
         pl.lit(as_of).alias("order_date"),
@@ -436,8 +503,8 @@ def master_data_note_from(sums: list[tuple[int, list[str]]]) -> str | None:
         return None
     names = ", ".join(_first_skus([skus for _, skus in sums]))
     return (
-        f"products: max_order below moq leaves {count} lines with a need unordered "
-        f"({names}); fix the product master"
+        f"products: max_order below the moq in whole packs leaves {count} lines with a need "
+        f"unordered ({names}); fix the product master"
     )
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from stockplan.demand import SERIES
+from stockplan.leadtime import whole_days
 from stockplan.policy import round_order_quantity
 
 PROJECTION_COLUMNS = [
@@ -191,7 +192,7 @@ def project_supplier_orders(
     keys = rows.select(
         pl.col("supplier").fill_null(UNASSIGNED),
         *SERIES,
-        pl.col("lead_time_days").fill_null(0.0).round().cast(pl.Int64).alias("_lead"),
+        whole_days(pl.col("lead_time_days").fill_null(0.0)).alias("_lead"),
         "unit_cost",
     ).with_row_index("row")
     order_date = pl.lit(as_of) + pl.duration(days=pl.col("day"))

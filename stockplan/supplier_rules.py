@@ -11,7 +11,8 @@ cost, in the window the order protects. Costs compared, in money:
   d: forecast per day).
 - bring forward: the next cycle's orders of the supplier's lines (the quantity each would
   order at the next review, R days on: order-up-to minus the position then, rounded to
-  MOQ and packs), earliest first, until the gap is closed; they are paid R days early:
+  MOQ and packs, cut to what fits with this cycle's order under max_order), earliest
+  first, until the gap is closed; they are paid R days early:
   r x value x R / 365. Only when the next cycle's orders reach the gap.
 - defer: the whole order waits one review. It then arrives R days later, so the sales it
   protects in its window are exposed: the sum of avoided shortage x unit_price over its
@@ -21,16 +22,18 @@ cost, in the window the order protects. Costs compared, in money:
 `defer` force one (bring forward falls back to top up when it cannot reach the minimum);
 `flag` only flags the lines, as before. Full container loads (suppliers.full_loads) round
 the supplier's order to whole loads the same way: down by dropping its least protective
-blocks, up by topping up with the most protective ones, whichever costs less.
+blocks, up by topping up with the most protective ones, whichever costs less. Whatever a
+rule adds to a line is whole packs, within its max_order, and on a line with no order at
+least its MOQ.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from stockplan.policy import round_order_quantity
+from stockplan.policy import round_order_quantity, smallest_order
 from stockplan.purchasing import budget_blocks
-from stockplan.reorder import INACTIVE_REASON, MASTER_DATA_CONFLICT, fmt_number
+from stockplan.reorder import fmt_number, stopped, with_clause
 
 DAYS_PER_YEAR = 365.0
 DECISION_COLUMNS = [
@@ -71,11 +74,9 @@ def _holding(rate: float, units: pl.Expr, review_days: float) -> pl.Expr:
 
 
 def _orderable() -> pl.Expr:
-    """Lines more may be bought on: priced, with demand, not inactive or in conflict."""
-    blocked = pl.col("reason").str.starts_with(INACTIVE_REASON) | pl.col("reason").str.starts_with(
-        MASTER_DATA_CONFLICT
-    )
-    return (pl.col("unit_cost") > 0) & (pl.col("forecast_per_day") > 0) & ~blocked.fill_null(False)
+    """Lines more may be bought on: priced, with demand, not stopped (`reorder.stopped`:
+    inactive, conflicting master data, a kit, a replaced item)."""
+    return (pl.col("unit_cost") > 0) & (pl.col("forecast_per_day") > 0) & ~stopped()
 
 
 def _open_blocks(
@@ -127,8 +128,31 @@ def _fill(blocks: pl.DataFrame, gaps: pl.DataFrame, size: str) -> pl.DataFrame:
     )
 
 
+def _pack() -> pl.Expr:
+    size = pl.col("pack_size").fill_null(1.0)
+    return pl.when(size > 0).then(size).otherwise(1.0)
+
+
+def _legal_room(room: pl.Expr) -> pl.Expr:
+    """Of `room` more units on a line, what keeps it orderable: whole packs, order_qty plus
+    them at most max_order, and on a line with no order at least its MOQ in whole packs
+    (`policy.smallest_order`), else none."""
+    pack = _pack()
+    packs = (room / pack + 1e-9).floor() * pack
+    headroom = (pl.col("max_order") - pl.col("order_qty")).clip(lower_bound=0.0) / pack + 1e-9
+    within = (
+        pl.when(pl.col("max_order") > 0)
+        .then(pl.min_horizontal(packs, headroom.floor() * pack))
+        .otherwise(packs)
+    )
+    least = smallest_order(pl.col("moq"), pl.col("pack_size"))
+    too_few = (pl.col("order_qty") <= 0) & (within < least - 1e-9)
+    return pl.when(too_few).then(0.0).otherwise(within)
+
+
 def _next_cycle(lines: pl.DataFrame, review_days: float) -> pl.Expr:
-    """Units each line would order at the next review (module docstring)."""
+    """Units each line would order at the next review (module docstring), as many of them
+    as this cycle's order leaves room for under max_order (`_legal_room`)."""
     after = (
         pl.col("inventory_position")
         + pl.col("order_qty")
@@ -142,7 +166,7 @@ def _next_cycle(lines: pl.DataFrame, review_days: float) -> pl.Expr:
     need = round_order_quantity(
         pl.col("order_up_to") - after, pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
     )
-    return pl.when(due & _orderable()).then(need).otherwise(0.0)
+    return pl.when(due & _orderable()).then(_legal_room(need)).otherwise(0.0)
 
 
 def meet_minimum_order_value(
@@ -346,11 +370,7 @@ def meet_minimum_order_value(
         )
     )
     changed = add.with_columns(
-        pl.when(clause.is_not_null())
-        .then(pl.format("{}; {}", "reason", clause))
-        .otherwise(pl.col("reason"))
-        .alias("reason"),
-        new_qty.alias("order_qty"),
+        with_clause(clause, new_qty).alias("reason"), new_qty.alias("order_qty")
     ).with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
     table = decided.select("supplier", "min_order_value", *DECISION_COLUMNS)
     return changed.select(orders.columns), table
@@ -499,11 +519,10 @@ def round_to_loads(
         (pl.col("loads") - pl.col("loads").floor()).alias("down_gap"),
         (pl.col("loads").floor() >= 1).alias("can_round_down"),
     )
-    # up: the most protective extra blocks that still fit in the last load
+    # up: the most protective extra blocks that still fit in the last load, in whole packs
+    # under max_order, a line with no order at least its MOQ
     fits = ((pl.col("up_gap") / pl.col("unit_load")) + pl.col("pack_size").fill_null(1.0)).floor()
-    headroom = (pl.col("max_order") - pl.col("order_qty")).clip(lower_bound=0.0)
-    room = pl.min_horizontal(fits, headroom.fill_null(fits))
-    widened = unit.join(gaps, on="supplier").with_columns(room.alias("_room"))
+    widened = unit.join(gaps, on="supplier").with_columns(_legal_room(fits).alias("_room"))
     extra = (
         _open_blocks(widened, pl.col("_room"), demand, discrete_patterns)
         .join(unit.select("line", "supplier", "unit_load", "forecast_per_day"), on="line")
@@ -600,11 +619,7 @@ def round_to_loads(
         )
     )
     changed = moved.with_columns(
-        pl.when(clause.is_not_null())
-        .then(pl.format("{}; {}", "reason", clause))
-        .otherwise(pl.col("reason"))
-        .alias("reason"),
-        new_qty.alias("order_qty"),
+        with_clause(clause, new_qty).alias("reason"), new_qty.alias("order_qty")
     ).with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
     table = load_table(_loads(changed, capacity), costs.select("supplier", "load_action"))
     return changed.select(orders.columns), table

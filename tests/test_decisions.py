@@ -12,6 +12,7 @@ import yaml
 from plan_rows import NULLABLE_NUMBERS, plan_row
 
 import stockplan
+from stockplan import i18n
 from stockplan.config import Policy, Transfers
 from stockplan.reorder import (
     MASTER_DATA_CONFLICT,
@@ -143,8 +144,31 @@ def test_max_order_below_moq_orders_nothing_and_says_so():
     assert out["Q"]["order_qty"] == 200  # 210 - 10, within MOQ 100 and max 500
     note = master_data_note(pl.DataFrame([p, out["Q"]]))
     assert note == (
-        "products: max_order below moq leaves 1 lines with a need unordered (P); "
-        "fix the product master"
+        "products: max_order below the moq in whole packs leaves 1 lines with a need "
+        "unordered (P); fix the product master"
+    )
+
+
+def test_no_pack_multiple_between_moq_and_max_order_orders_nothing_and_says_so():
+    # P: MOQ 100 in packs of 12 is 9 packs = 108, above max_order 107; 8 packs = 96 would
+    # be below the MOQ. Q may order 108: need 200 -> 17 packs = 204, capped at 9 packs.
+    rows = {"moq": 100.0, "pack_size": 12.0}
+    out = _plan(_row(**rows, max_order=107.0), _row(sku="Q", **rows, max_order=108.0))
+    p = out["P"]
+    assert p["order_qty"] == 0 and p["order_value"] == 0
+    assert p["reason"] == (
+        f"{MASTER_DATA_CONFLICT}: max_order 107 is below 108, the MOQ 100 in whole packs of "
+        "12, in the products file; need 200 to reach 210"
+    )
+    assert i18n.unknown_clauses(p["reason"]) == []
+    assert i18n.render_reason(p["reason"], "zh") == (
+        "不订货：商品档案数据冲突：最大订货量 107 低于 108（最小起订量 100 按每包 12 取整）；"
+        "需 200 补至最高库存 210"
+    )
+    assert out["Q"]["order_qty"] == 108
+    assert master_data_note(pl.DataFrame([p, out["Q"]])) == (
+        "products: max_order below the moq in whole packs leaves 1 lines with a need "
+        "unordered (P); fix the product master"
     )
 
 
@@ -265,9 +289,20 @@ def test_explain_projection_counts_the_transfer_and_demand_from_as_of():
     assert path["projected_stock"].to_list() == [25.0, 11.0]
 
 
-def test_max_order_below_moq_stays_on_the_order_sheet_with_a_note(small_shop: Path, tmp_path: Path):
-    # A-100 is short at WH1 (transfers off); its master data says MOQ 1000, max 500
-    _products(small_shop.parent, moq=[1000, 0], max_order=[500, None])
+@pytest.mark.parametrize(
+    ("moq", "max_order", "conflict"),
+    [
+        (1000, 500, "max_order 500 is below the MOQ 1000"),
+        # packs of 12: 96 is below the MOQ 100, 108 above max 107
+        (100, 107, "max_order 107 is below 108, the MOQ 100 in whole packs of 12"),
+    ],
+)
+def test_max_order_below_moq_stays_on_the_order_sheet_with_a_note(
+    small_shop: Path, tmp_path: Path, moq: int, max_order: int, conflict: str
+):
+    # A-100 (packs of 12) is short at WH1 (transfers off); its master data leaves no
+    # quantity between its MOQ and its max_order
+    _products(small_shop.parent, moq=[moq, 0], max_order=[max_order, None])
     config = yaml.safe_load(small_shop.read_text())
     config["transfers"] = {"enabled": False}
     small_shop.write_text(yaml.safe_dump(config))
@@ -277,9 +312,43 @@ def test_max_order_below_moq_stays_on_the_order_sheet_with_a_note(small_shop: Pa
     orders = pl.read_csv(out, schema_overrides={"sku": pl.String})
     flagged = orders.filter(pl.col("sku") == "A-100")
     assert flagged.height >= 1 and flagged["order_qty"].to_list() == [0] * flagged.height
-    assert (
-        flagged["reason"]
-        .str.starts_with("no order: conflicting master data: max_order 500 is below the MOQ 1000")
-        .all()
+    assert flagged["reason"].str.starts_with(f"no order: conflicting master data: {conflict}").all()
+    assert "products: max_order below the moq in whole packs leaves" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("position", "shown"),
+    [(209.6, "only 0.4 below"), (209.52, "only 0.48 below"), (209.996, "only 0.004 below")],
+)
+def test_a_need_under_half_a_unit_orders_nothing_and_says_so(position: float, shown: str):
+    # S = 210: the position is below it, but by less than half a unit, which rounds to 0
+    # units (README, How the plan is made); the need is cut, not rounded, so 0.48 does not
+    # read 0.5
+    out = _plan(_row(inventory_position=position))["P"]
+    assert out["order_qty"] == 0
+    assert out["reason"] == (
+        f"no order: position {round(position, 1):g} is {shown} order-up-to 210, under half a unit"
     )
-    assert "products: max_order below moq leaves" in result.stderr
+    assert i18n.unknown_clauses(out["reason"]) == []
+    zh = i18n.render_reason(out["reason"], "zh")
+    assert zh.startswith("不订货：库存位置") and "不足半件" in zh
+
+
+def test_a_plan_says_why_a_need_under_half_a_unit_is_not_ordered(small_shop: Path):
+    # 007 at WH1 is given stock 0.3 below its order-up-to: the plan orders nothing and
+    # says the position is below by 0.3, not that it is not below
+    config, inputs = stockplan.load(small_shop)
+    first = stockplan.plan(inputs, config).orders.filter(pl.col("sku") == "007").row(0, named=True)
+    on_hand = first["order_up_to"] - 0.3
+    stock = pl.read_csv(small_shop.parent / "stock.csv", schema_overrides={"sku": pl.String})
+    stock.with_columns(
+        pl.when(pl.col("sku") == "007").then(on_hand).otherwise(pl.col("on_hand")).alias("on_hand")
+    ).write_csv(small_shop.parent / "stock.csv")
+    config, inputs = stockplan.load(small_shop)
+    row = stockplan.plan(inputs, config).orders.filter(pl.col("sku") == "007").row(0, named=True)
+    assert row["order_up_to"] == pytest.approx(first["order_up_to"])
+    assert row["inventory_position"] == pytest.approx(on_hand)
+    assert row["order_qty"] == 0
+    assert row["reason"].startswith("no order: position ")
+    assert " is only 0.3 below order-up-to " in row["reason"]
+    assert row["reason"].endswith(", under half a unit")

@@ -124,6 +124,28 @@ def test_a_cap_lowers_order_up_to_and_the_order_and_says_why():
     assert out["reason"].endswith("; tighter; need 30 to reach the cap 50")
 
 
+def test_a_cap_that_leaves_a_need_under_half_a_unit_says_so():
+    # S' = 20.4 with the position at 20: below the capped level by 0.4, under half a unit
+    caps = pl.DataFrame(
+        {
+            "sku": ["X"],
+            "location": ["WH1"],
+            "order_up_to_cap": [20.4],
+            "cap_clause": [
+                "order-up-to capped at 20.4 by shelf life: 1 a day over lead time 7 "
+                "+ 13.4 sellable days"
+            ],
+        }
+    )
+    out = cap_order_up_to(_order_row(), caps).row(0, named=True)
+    assert out["order_qty"] == 0.0
+    assert out["reason"] == (
+        "no order: position 20 is only 0.4 below order-up-to 20.4, under half a unit; "
+        "order-up-to capped at 20.4 by shelf life: 1 a day over lead time 7 + 13.4 sellable days"
+    )
+    assert i18n.unknown_clauses(out["reason"]) == []
+
+
 def test_a_stop_clause_stops_the_line():
     caps = pl.DataFrame(
         {

@@ -145,6 +145,8 @@ def test_no_demand_means_no_safety_stock():
         (130, 100, 12, None, 132),  # 130 -> 11 packs of 12
         (50, 100, 12, None, 108),  # MOQ 100 -> 9 packs of 12
         (500, None, 12, 100, 96),  # capped at the largest pack multiple <= 100
+        (50, 100, 12, 107, 0),  # MOQ 100 is 108 in packs of 12, above max 107: no order
+        (5, None, 12, 10, 0),  # one pack is above the max
         (0, 100, 12, None, 0),  # no need, no order even with an MOQ
         (-5, None, None, None, 0),
         (3.2, None, None, None, 3),  # whole units, half up

@@ -567,3 +567,182 @@ def test_filling_a_load_stops_at_the_line_max_order():
     orders, loads = _loads([_line(*X) | {"max_order": 200.0}], [0.025], "yes")
     assert orders["X"]["order_qty"] == 200
     assert loads["loads"] == pytest.approx(0.5)
+
+
+def test_a_top_up_never_orders_below_the_moq_when_no_pack_fits_under_max_order():
+    # Z has no order and sells 10 a day; MOQ 100 in packs of 12 is 108, above its
+    # max_order 107: the only quantities under 107 (up to 96) are below the MOQ, so Z
+    # cannot be topped up. X alone then cannot reach the minimum: no top up.
+    z = _line("Z", 0, 150, 10, pack=12.0) | {"moq": 100.0, "max_order": 107.0}
+    orders, decision = _minimum([_line(*X) | {"max_order": 100.0}, z], 500.0, "top_up")
+    assert decision["top_up_cost"] is None
+    assert orders["Z"]["order_qty"] == 0
+
+
+def test_bringing_the_next_cycle_forward_stops_at_the_line_max_order():
+    # W sells 10 a day, orders 100 now from position 100 (packs of 10, max_order 150); at
+    # the next review it stands at 100 + 100 - 70 = 130 and would order 80 more, but only
+    # 50 fit under its max_order. Y (100 a day, position 2,500) would order 300 then.
+    # Minimum 450, gap 350: W's 50 (most urgent) and Y's 300 reach it. Cost: 350 units,
+    # each line within one cycle of its demand: 0.25 x 350 x 7 / 365.
+    w = _line("W", 100, 100, 10, pack=10.0) | {"max_order": 150.0}
+    orders, decision = _minimum([w, _line("Y", 0, 2500, 100)], 450.0, "bring_forward")
+    assert decision["minimum_action"] == "bring_forward"
+    assert orders["W"]["order_qty"] == 150 and orders["Y"]["order_qty"] == 300
+    assert decision["bring_forward_cost"] == pytest.approx(0.25 * 350 * 7 / 365)
+    assert orders["W"]["reason"].endswith(
+        "50 brought forward from the next cycle to reach the supplier's minimum order value 450"
+    )
+    # at its max_order already: nothing of W's next cycle comes forward, Y's 300 alone
+    at_max = _line("W", 100, 100, 10) | {"max_order": 100.0}
+    orders, decision = _minimum([at_max, _line("Y", 0, 2500, 100)], 300.0, "bring_forward")
+    assert orders["W"]["order_qty"] == 100 and orders["Y"]["order_qty"] == 300
+    assert decision["bring_forward_cost"] == pytest.approx(0.25 * 300 * 7 / 365)
+
+
+def test_filling_a_load_adds_only_whole_packs_under_the_line_max_order():
+    # X orders 100 in packs of 100 and may order at most 150: the 50 under its max_order
+    # are half a pack, so nothing is added (it stays 0.25 loads)
+    orders, loads = _loads([_line(*X) | {"max_order": 150.0}], [0.025], "yes")
+    assert orders["X"]["order_qty"] == 100
+    assert loads["loads"] == pytest.approx(0.25)
+
+
+# --- a line with no policy order that a later rule orders on ----------------------------
+
+# Z sells 10 a day from position 215, above S = 210: the policy orders nothing
+Z_REASON = "no order: position 215 not below reorder point 210"
+
+
+def _z(**changes) -> dict:
+    return _line("Z", 0, 215, 10) | {"reason": Z_REASON} | changes
+
+
+def test_a_line_topped_up_from_no_order_keeps_the_finding_without_no_order():
+    # X is at its max_order 100; the gap of 400 to the minimum 500 is Z's: 4 packs
+    orders, decision = _minimum([_line(*X) | {"max_order": 100.0}, _z()], 500.0, "top_up")
+    assert decision["minimum_action"] == "top_up" and orders["Z"]["order_qty"] == 400
+    reason = orders["Z"]["reason"]
+    assert reason == (
+        "position 215 not below reorder point 210; topped up by 400 to reach the supplier's "
+        "minimum order value 500"
+    )
+    assert unknown_clauses(reason) == []
+    assert render_reason(reason, "zh") == (
+        "库存位置 215 不低于再订货点 210；为达到供应商最低订货金额 500 补足 400"
+    )
+
+
+def test_a_line_brought_forward_from_no_order_keeps_the_finding_without_no_order():
+    # Y has no order now (position 2,500 above S = 2,100) and 300 due next cycle
+    y = _line("Y", 0, 2500, 100) | {
+        "reason": "no order: position 2500 not below reorder point 2100"
+    }
+    orders, _ = _minimum([_line(*X), y], 400.0, "bring_forward")
+    assert orders["Y"]["order_qty"] == 300
+    assert orders["Y"]["reason"] == (
+        "position 2500 not below reorder point 2100; 300 brought forward from the next cycle "
+        "to reach the supplier's minimum order value 400"
+    )
+    assert unknown_clauses(orders["Y"]["reason"]) == []
+
+
+def test_a_line_raised_from_no_order_to_fill_a_load_keeps_the_finding_without_no_order():
+    # X fills 0.25 of a load; neither X's nor Z's extra units protect a sale, so the
+    # blocks reaching the fewest days of demand come first: Z's first pack (up to 100
+    # units = 10 days), then X's next (to 200 = 20 days) and Z's second (to 200 = 20
+    # days). 0.75 loads = 300 units: Z orders 200, X 100 more.
+    under_half = "no order: position 215 is only 0.4 below order-up-to 215.4, under half a unit"
+    for finding in (Z_REASON, under_half):
+        orders, loads = _loads([_line(*X), _z(reason=finding)], [0.025, 0.025], "yes")
+        assert loads["load_action"] == "up"
+        assert orders["X"]["order_qty"] == 200 and orders["Z"]["order_qty"] == 200
+        reason = orders["Z"]["reason"]
+        assert reason == (
+            f"{finding.removeprefix('no order: ')}; raised by 200 to fill whole container loads"
+        )
+        assert orders["X"]["reason"] == "r; raised by 100 to fill whole container loads"
+        assert unknown_clauses(reason) == [] and not render_reason(reason, "zh").startswith(
+            "不订货"
+        )
+
+
+def test_a_replaced_item_or_a_kit_is_never_topped_up():
+    # as the top up above, but Z is an old item past its switch date, or a kit: no rule
+    # orders on it, so nothing can close the gap
+    for stop in (
+        "no order: replaced by NEW from 2025-10-01",
+        "no order: a kit, bought as its components",
+    ):
+        orders, decision = _minimum(
+            [_line(*X) | {"max_order": 100.0}, _z(reason=stop)], 500.0, "top_up"
+        )
+        assert decision["top_up_cost"] is None
+        assert orders["Z"]["order_qty"] == 0 and orders["Z"]["reason"] == stop
+
+
+def test_a_plan_topped_up_to_the_minimum_never_orders_on_a_no_order_reason(small_shop, tmp_path):
+    """A-100 at WH2 holds 500 and the policy orders nothing there; a minimum of 20,000 a
+    top up must reach buys on it after all: its written reason gives the policy's finding
+    and the top up, never "no order"."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    (small_shop.parent / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value\nAcme,14,2.0,20000\n"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["purchasing"] = {"minimum_order_value": "top_up"}
+    small_shop.write_text(yaml.safe_dump(config))
+    out = tmp_path / "orders.csv"
+    result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(out, schema_overrides={"sku": pl.String})
+    assert orders.filter(pl.col("reason").str.starts_with("no order")).height == 0
+    wh2 = orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH2")).row(
+        0, named=True
+    )
+    assert wh2["order_qty"] > 0
+    assert wh2["reason"].startswith("position ") and " not below reorder point " in wh2["reason"]
+    assert wh2["reason"].endswith(
+        f"; topped up by {wh2['order_qty']:g} to reach the supplier's minimum order value 20000"
+    )
+    for reason in orders["reason"]:
+        assert unknown_clauses(reason) == [], reason
+        assert not render_reason(reason, "zh").startswith("不订货"), reason
+
+
+@pytest.mark.parametrize(
+    ("lead", "arrival"),
+    [
+        # ordered Monday 23 Nov 2026 with L = 41.5 open days, rounded half up to 42: open
+        # days 0..38 are 23 Nov..31 Dec, 1 Jan 2027 is 元旦, 2, 3, 4 Jan are 39..41 ->
+        # arrives 5 Jan (calendar days 42.5: round half to even said 4 Jan)
+        (41.5, D(2027, 1, 5)),
+        # L = 40.5 is 41 open days: the 41st is 3 Jan -> 4 Jan (half to even: 40 days to
+        # the calendar, 3 Jan, but 41.5 calendar days to the line, 4 Jan)
+        (40.5, D(2027, 1, 4)),
+    ],
+)
+def test_a_half_day_lead_time_across_a_holiday_arrives_when_the_calendar_says(lead, arrival):
+    from plan_rows import NULLABLE_NUMBERS, plan_row
+
+    from stockplan.config import Policy
+    from stockplan.reorder import plan_orders
+
+    as_of = D(2026, 11, 23)
+    holidays = supplier_closures(None, "cn")
+    timed = calendar_lead_times(_lead("S", lead), holidays, as_of, 7, 91).row(0, named=True)
+    assert timed["open_lead_time_days"] == lead and timed["lead_time_days"] == lead + 1
+    assert timed["closure_days"] == 1 and timed["closure_note"] == "元旦"
+    calendar = open_days(holidays, pl.Series(["S"]), as_of, D(2027, 3, 31))
+    need = pl.DataFrame({"supplier": ["S"], "need_by": [arrival], "lead": [lead]})
+    # the last day to order and still arrive by `arrival` is today
+    assert order_by_dates(need, calendar, "need_by", "lead", "by")["by"][0] == as_of
+    row = plan_row(**{k: v for k, v in timed.items() if k not in ("sku", "location")})
+    planned = plan_orders(
+        pl.DataFrame([row], schema_overrides=NULLABLE_NUMBERS), Policy(), as_of, 7
+    )
+    assert planned["expected_arrival"][0] == arrival
