@@ -955,6 +955,18 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ("cut from {q} by the budget", "因预算从 {q} 削减"),
     ("not funded: budget {b} spent", "未获预算：预算 {b} 已用完"),
     (
+        "budget: {f} of {q} funded, the next {n} units ({c}) did not fit the {l} left after "
+        "lines protecting more sales per unit of money (this one {p} per 1 spent)",
+        "预算：批准 {q} 中的 {f}；接下来的 {n} 件（{c}）放不进剩余的 {l}，"
+        "预算先给每单位金额保护销售更多的行（本行每花 1 元保护 {p}）",
+    ),
+    (
+        "not funded by the budget: the next {n} units ({c}) did not fit the {l} left after "
+        "lines protecting more sales per unit of money (this one {p} per 1 spent)",
+        "未获预算：接下来的 {n} 件（{c}）放不进剩余的 {l}，"
+        "预算先给每单位金额保护销售更多的行（本行每花 1 元保护 {p}）",
+    ),
+    (
         "supplier total {t} is below its minimum order value {m}",
         "供应商合计 {t} 低于其最低订货金额 {m}",
     ),
@@ -1536,9 +1548,17 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     (
         re.compile(
             r"^budget ([\d,.]+): funded ([\d,.]+) of ([\d,.]+) asked on (\d+) lines; (\d+) "
-            r"lines cut, (\d+) not funded \(the reason column says why\)$"
+            r"lines cut, (\d+) not funded \(the reason column says why\)"
         ),
         r"预算 \1：\4 行共申请 \3，批准 \2；\5 行被削减，\6 行未获资金（原因列有说明）",
+    ),
+    (
+        re.compile(
+            r"（原因列有说明）; ([\d,.]+) above the budget \(top ups, brought-forward orders, full "
+            r"loads or price breaks the cut lost: purchasing\.minimum_order_value\)$"
+        ),
+        r"（原因列有说明）；超出预算 \1（补足、提前订货、整柜或削减后失去的价格折扣："
+        r"purchasing.minimum_order_value）",
     ),
     (re.compile(r" and (\d+) more$"), r" 等（另有 \1 个）"),
     (

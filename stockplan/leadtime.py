@@ -26,9 +26,12 @@ from stockplan.demand import SERIES
 
 def whole_days(lead: pl.Expr) -> pl.Expr:
     """A lead time as whole days (Int64), rounded half up: 41.5 is 42, 42.5 is 43. Every date
-    counted from a lead time rounds it this one way, so L plus the whole days a closure adds
-    rounds to round(L) plus them and the expected arrival is the calendar's (round half to
-    even made 41.5 42 and 42.5 42, a day early)."""
+    counted from a lead time (arrival, order-by, open purchase orders, the supplier
+    projection) rounds it this one way, so L plus the whole days a closure adds rounds to
+    round(L) plus them and the expected arrival is the calendar's (round half to even made
+    41.5 42 and 42.5 42, a day early). Not dates: the lead times drawn for lead-time demand
+    and the replay round to the nearest day as numpy does (a tie to the even day, which
+    only a mean of x.5 days without spread meets)."""
     return (lead + 0.5).floor().cast(pl.Int64)
 
 

@@ -72,11 +72,13 @@ from stockplan.risk import restock_eta
 from stockplan.supplier_rules import (
     load_capacity,
     load_table,
+    loads_again,
     loads_to_round,
     meet_minimum_order_value,
     round_to_loads,
     supplier_load_sums,
     supplier_loads,
+    with_decisions_again,
     with_supplier_decisions,
 )
 
@@ -252,6 +254,36 @@ def _hold_budget(cl: Cluster, handles: list, budget: float, discrete: list[str])
     return handles
 
 
+def _meet_minimum(
+    cl: Cluster,
+    handles: list,
+    minimum: pl.DataFrame,
+    suppliers: pl.DataFrame | None,
+    action: str,
+    rules: dict,
+    decisions: pl.DataFrame,
+    label: str = "",
+) -> tuple[list, pl.DataFrame]:
+    """`supplier_rules.meet_minimum_order_value` on the rows of the suppliers whose total
+    (added on the driver from the partitions' sums) is below their minimum: (handles, the
+    decisions, a second pass's replacing the first's for the suppliers it decided)."""
+    totals = pl.concat(cl.gather(cl.map(_value_sums, handles)))
+    short = (
+        totals.group_by("supplier")
+        .agg(pl.col("supplier_value").sum())
+        .join(minimum, on="supplier")
+        .filter(pl.col("supplier_value") < pl.col("moq_value") - 1e-9)
+    )
+    if short.height == 0:
+        return handles, decisions
+    rows, demand = _stacked(
+        cl.gather(cl.map(_rows_of, handles, _Step(f"short {label}", short.select("supplier"))))
+    )
+    met, decided = meet_minimum_order_value(rows, demand, suppliers, action=action, **rules)
+    handles = cl.map(_with_changes, handles, _Step(f"minimum {label}", _changes(rows, met)))
+    return handles, with_decisions_again(decisions, decided)
+
+
 def _sums(buying: _Buying) -> tuple:
     """The partition's supplier order sums, the budget note's and the notes' counts."""
     funded = buying.funded
@@ -367,21 +399,9 @@ def purchase_on_workers(
         pl.DataFrame(schema={"supplier": pl.String}), pl.DataFrame(), None, action="flag", **rules
     )[1]
     if minimum is not None and purchasing.minimum_order_value != "flag":
-        totals = pl.concat(cl.gather(cl.map(_value_sums, handles)))
-        short = (
-            totals.group_by("supplier")
-            .agg(pl.col("supplier_value").sum())
-            .join(minimum, on="supplier")
-            .filter(pl.col("supplier_value") < pl.col("moq_value") - 1e-9)
+        handles, decisions = _meet_minimum(
+            cl, handles, minimum, suppliers, purchasing.minimum_order_value, rules, decisions
         )
-        if short.height:
-            rows, demand = _stacked(
-                cl.gather(cl.map(_rows_of, handles, _Step("short", short.select("supplier"))))
-            )
-            met, decisions = meet_minimum_order_value(
-                rows, demand, suppliers, action=purchasing.minimum_order_value, **rules
-            )
-            handles = cl.map(_with_changes, handles, _Step("minimum", _changes(rows, met)))
     loads = pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
     capacity = load_capacity(suppliers)
     if capacity is not None:
@@ -401,8 +421,14 @@ def purchase_on_workers(
             handles = cl.map(_with_changes, handles, _Step("loads", _changes(rows, moved)))
             rounded = pl.concat([rounded, table], how="diagonal_relaxed")
         loads = rounded
-    if strict and purchasing.budget is not None:
+    if strict and purchasing.budget is not None:  # as `pipeline.purchasing_stage`
         handles = _hold_budget(cl, handles, purchasing.budget, policy.discrete_patterns)
+        if minimum is not None and purchasing.minimum_order_value == "defer":
+            handles, decisions = _meet_minimum(
+                cl, handles, minimum, suppliers, "defer", rules, decisions, "again"
+            )
+        sums = pl.concat(cl.gather(cl.map(_load_sums, handles)))
+        loads = loads_again(sums, capacity, loads)
     handles = cl.map(_step_dated, handles)
     sums = cl.gather(cl.map(_sums, handles))
     by_supplier = supplier_orders_from(pl.concat([s[0] for s in sums]), suppliers)

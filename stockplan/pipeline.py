@@ -84,8 +84,12 @@ from stockplan.series import (
 )
 from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
 from stockplan.supplier_rules import (
+    load_capacity,
+    loads_again,
     meet_minimum_order_value,
     round_to_loads,
+    supplier_load_sums,
+    with_decisions_again,
     with_supplier_decisions,
 )
 from stockplan.transfers import net_transfers, plan_transfers
@@ -480,6 +484,20 @@ def purchasing_stage(
         policy.discrete_patterns,
         lambda lines: reprice(lines, tables.get("price_breaks"), demand.attributes),
     )
+    if strict:  # the hold's cut comes after the minimum values and the loads
+        if config.purchasing.minimum_order_value == "defer":  # below a minimum again: defer
+            funded, again = meet_minimum_order_value(
+                funded,
+                demand_rows,
+                suppliers,
+                action="defer",
+                holding_rate=policy.holding_cost_rate,
+                review_days=review,
+                discrete_patterns=policy.discrete_patterns,
+            )
+            decisions = with_decisions_again(decisions, again)
+            funded = reprice(funded, tables.get("price_breaks"), demand.attributes)
+        loads = loads_again(supplier_load_sums(funded, products), load_capacity(suppliers), loads)
     funded = calendar_reason(order_by(funded, ordered.risk, supply.closures, as_of, horizon_days))
     notes = [
         note

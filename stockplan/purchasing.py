@@ -272,8 +272,8 @@ def hold_budget(
     budget's cut a line below its price break pays the higher price, so the total can rise
     above the cap; while it does, the budget cuts again at the prices paid (`apply_budget`,
     its reason saying so) and the lines are priced again. Quantities only fall and prices
-    only rise with them, so the rounds end; the last pass values each cut line at the price
-    it will pay, and the total is at most the budget."""
+    only rise with them; after `HOLD_ROUNDS` rounds (breaks so steep that fewer units cost
+    about as much) a total still above the budget is told by the budget note."""
     priced = price(orders)
     if budget is None:
         return priced
@@ -313,9 +313,15 @@ def budget_note_from(sums: pl.DataFrame, budget: float | None) -> str | None:
         return None
     cut, dropped, lines = (int(sums[c].sum()) for c in ("cut", "dropped", "lines"))
     value, asked = float(sums["value"].sum()), float(sums["asked"].sum())
+    above = (
+        f"; {value - budget:,.2f} above the budget (top ups, brought-forward orders, full "
+        "loads or price breaks the cut lost: purchasing.minimum_order_value)"
+        if value > budget + 0.005
+        else ""
+    )
     return (
         f"budget {budget:,.2f}: funded {value:,.2f} of {asked:,.2f} asked on {lines} lines; "
-        f"{cut} lines cut, {dropped} not funded (the reason column says why)"
+        f"{cut} lines cut, {dropped} not funded (the reason column says why){above}"
     )
 
 

@@ -463,6 +463,34 @@ def supplier_loads(sums: pl.DataFrame, capacity: pl.DataFrame) -> pl.DataFrame:
     return _loads(added.with_columns(pl.lit(1.0).alias("order_qty")), capacity)
 
 
+def loads_again(
+    sums: pl.DataFrame, capacity: pl.DataFrame | None, before: pl.DataFrame
+) -> pl.DataFrame:
+    """The LOAD_COLUMNS measured again from `supplier_load_sums` rows after a later cut
+    (a strict budget's, `purchasing.hold_budget`), each supplier keeping the load_action
+    of `before` (the table `round_to_loads` made)."""
+    if capacity is None:
+        return before
+    actions = before.select("supplier", "load_action") if "load_action" in before.columns else None
+    return load_table(
+        supplier_loads(sums, capacity),
+        actions
+        if actions is not None
+        else pl.DataFrame(schema={"supplier": pl.String, "load_action": pl.String}),
+    )
+
+
+def with_decisions_again(before: pl.DataFrame, again: pl.DataFrame) -> pl.DataFrame:
+    """The minimum-value decisions of `before`, those of `again` (a second pass) replacing
+    the first for the suppliers it decided."""
+    if again.height == 0:
+        return before
+    return pl.concat(
+        [before.join(again.select("supplier"), on="supplier", how="anti"), again],
+        how="diagonal_relaxed",
+    )
+
+
 def load_table(loads: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
     """The LOAD_COLUMNS per supplier of `_loads` (`actions`: supplier, load_action)."""
     return loads.join(actions, on="supplier", how="left").select(

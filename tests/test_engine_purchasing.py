@@ -219,16 +219,24 @@ def test_the_cli_writes_the_per_series_tables_as_parts_and_prints_the_local_summ
     _same("orders", shown, _parts(out, "orders"))
 
 
-STRICT_BUDGET = 10_000.0
-"""Below the 46,001.10 the shop orders with its price breaks and minimums only flagged."""
+STRICT_CASES = {
+    # minimums flagged: the cut that loses breaks comes last, after the loads were rounded
+    # down; the supplier table measures the loads the lines finally hold
+    "flagged": (10_000.0, "flag", None),
+    # deferred: the cut at the prices paid takes South below its minimum of 3,340 again
+    # (to 3,337.00), so South waits a cycle as `defer` promises
+    "deferred": (10_500.0, "defer", 3_340.0),
+}
 
 
+@pytest.mark.parametrize("case", list(STRICT_CASES))
 def test_a_strict_budget_holds_on_dask_after_the_cut_loses_price_breaks(
-    shop, dask_scheduler, tmp_path
+    shop, dask_scheduler, tmp_path, case
 ):
     # every sku pays half its price from 30 units: the budget's cut leaves lines below 30,
-    # which pay the full price; the cap still holds (it was passed: 10,725.40), and the
-    # cluster's rounds of cutting and pricing give the local plan's lines
+    # which pay the full price; the cap still holds (it was passed: 10,725.40 on 10,000),
+    # and the cluster's rounds of cutting and pricing give the local plan's lines
+    budget, action, south_minimum = STRICT_CASES[case]
     skus = [f"K{i:03d}" for i in range(14)]
     with_breaks = {
         **shop,
@@ -240,16 +248,32 @@ def test_a_strict_budget_holds_on_dask_after_the_cut_loses_price_breaks(
             }
         ),
     }
+    if south_minimum is not None:
+        with_breaks["suppliers"] = shop["suppliers"].with_columns(
+            moq_value=pl.when(pl.col("supplier") == "South").then(south_minimum).otherwise(1.0)
+        )
 
     def config(engine: str = "local", address: str | None = None):
-        raw = _purchasing_config(STRICT_BUDGET, "flag", engine, address).model_dump(mode="json")
+        raw = _purchasing_config(budget, action, engine, address).model_dump(mode="json")
         raw["inputs"]["price_breaks"] = "price_breaks.csv"
         return parse_config(raw)
 
     local = stockplan.plan(with_breaks, config())
     orders = local.tables["orders"]
-    assert orders["order_value"].sum() <= STRICT_BUDGET
+    assert orders["order_value"].sum() <= budget
     assert orders.filter(pl.col("reason").str.contains("the break price .* needs more")).height
+    south = local.tables["supplier_orders"].filter(pl.col("supplier") == "South").row(0, named=True)
+    volume = (
+        orders.filter(pl.col("supplier") == "South")
+        .join(with_breaks["products"].select("sku", "volume_m3"), on="sku")
+        .select((pl.col("order_qty") * pl.col("volume_m3")).sum())
+        .item()
+    )
+    if south_minimum is None:  # the table measures what the lines hold
+        assert south["volume_m3"] == pytest.approx(volume)
+        assert south["loads"] == pytest.approx(volume / SOUTH_CONTAINER_M3)
+    else:  # deferred after the cut: no line, and the table says so
+        assert volume == 0 and south["lines"] == 0 and south["minimum_action"] == "defer"
     parts = parts_target(str(tmp_path / "out"), "parquet", True)
     with offering(parts):
         remote = stockplan.plan(with_breaks, config("dask", dask_scheduler))

@@ -551,3 +551,20 @@ def test_a_newer_header_name_gives_way_to_an_older_one_beside_it(
         assert notice["order_id"] == order_id
     if order_date:
         assert notice["order_date"] == order_date
+
+
+def test_a_fallback_header_is_read_when_the_config_maps_it_and_init_agrees():
+    from stockplan.io.columns import map_headers
+    from stockplan.io.inspect import _score
+    from stockplan.io.schema import SCHEMAS
+
+    schema = SCHEMAS["customer_orders"]
+    for headers in (
+        ["订单号", "订单编号", "sku", "quantity"],
+        ["订单编号", "订单号", "sku", "quantity"],
+    ):
+        frame = pl.DataFrame({h: [] for h in headers})
+        assert map_headers(frame, schema, {}, Path("co.csv"))["order_id"] == "订单号"
+        mapped = map_headers(frame, schema, {"订单编号": "order_id"}, Path("co.csv"))
+        assert mapped["order_id"] == "订单编号"  # the config says so: it wins
+        assert _score(headers, "customer_orders")[2]["order_id"] == "订单号"  # as read

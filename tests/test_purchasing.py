@@ -365,3 +365,43 @@ def test_a_cut_that_loses_a_price_break_is_paid_for_within_the_budget():
         hold_budget(cut, demand, None, [], lambda f: reprice(f, breaks, base))["order_value"].sum()
         == 17.5
     )
+
+
+def test_a_total_above_the_budget_is_told_in_the_note():
+    from stockplan.i18n import render_note
+    from stockplan.purchasing import budget_note_from
+
+    sums = pl.DataFrame(
+        {"cut": [2], "dropped": [1], "lines": [5], "value": [1_050.0], "asked": [2_000.0]}
+    )
+    note = budget_note_from(sums, 1_000.0)
+    assert note == (
+        "budget 1,000.00: funded 1,050.00 of 2,000.00 asked on 5 lines; 2 lines cut, 1 not "
+        "funded (the reason column says why); 50.00 above the budget (top ups, "
+        "brought-forward orders, full loads or price breaks the cut lost: "
+        "purchasing.minimum_order_value)"
+    )
+    assert render_note(note, "zh").endswith(
+        "（原因列有说明）；超出预算 50.00（补足、提前订货、整柜或削减后失去的价格折扣："
+        "purchasing.minimum_order_value）"
+    )
+    within = sums.with_columns(value=pl.lit(1_000.0))
+    assert "above the budget" not in budget_note_from(within, 1_000.0)
+
+
+def test_every_budget_clause_reads_in_chinese():
+    from stockplan.i18n import render_reason, unknown_clauses
+
+    out = _budget(
+        [
+            _line("A", 10, 10, 20, 200),
+            _line("B", 20, 10, 12, 190, moq=20.0),
+            _line("C", 10, 5, 5, 200),
+            _line("D", 10, 10, 10, 205),
+        ],
+        245.0,  # D: 5 of 10 funded; B: not funded
+    )
+    reasons = [r["reason"] for r in out.values() if r["reason"] != "r"]
+    assert any("; budget: " in r for r in reasons) and any("not funded" in r for r in reasons)
+    assert [unknown_clauses(r) for r in reasons] == [["r"]] * len(reasons)  # only the stub
+    assert all("预算" in render_reason(r, "zh") for r in reasons)

@@ -355,3 +355,16 @@ def test_a_text_shaped_like_rich_string_xml_is_written_as_text(tmp_path: Path):
     writers.write_files({target: ({"excess": frame}, "xlsx")})
     back = pl.read_excel(target, sheet_name=writers.sheet_name("excess", "en"))
     assert back["sku"].to_list() == ["<r></t></r>", "<r>evil</r>", "A"]
+
+
+def test_a_supplier_shaped_like_rich_string_xml_keeps_the_summary_sheet_readable(
+    small_shop: Path, tmp_path: Path
+):
+    for name in ("products.csv", "suppliers.csv"):
+        path = small_shop.parent / name
+        path.write_text(path.read_text().replace("Acme", "<r></t></r>"))
+    target = tmp_path / "plan.xlsx"
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    summary = pl.read_excel(target, sheet_name="summary", has_header=False)
+    assert "<r></t></r>" in summary.to_series(0).to_list()

@@ -58,7 +58,11 @@ def map_headers(
         name = override_by_header.get(key) or alias_to_name.get(key)
         if name is None:
             continue
-        if name in mapping and (key in fallback) != (normalise_header(mapping[name]) in fallback):
+        explicit = key in override_by_header or normalise_header(mapping.get(name, "")) in (
+            override_by_header
+        )
+        earlier_fallback = normalise_header(mapping.get(name, "")) in fallback
+        if name in mapping and not explicit and (key in fallback) != earlier_fallback:
             if key not in fallback:  # an alias beats a fallback (`Column.fallbacks`)
                 mapping[name] = header
             continue

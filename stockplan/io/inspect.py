@@ -46,15 +46,19 @@ class FileGuess:
 def _score(headers: list[str], table: str) -> tuple[bool, int, dict[str, str]]:
     schema = SCHEMAS[table]
     aliases = {normalise_header(a): c.name for c in schema.columns for a in c.headers}
+    fallback = {normalise_header(a) for c in schema.columns for a in c.fallbacks}
     mapping: dict[str, str] = {}
     for header in headers:
         key = normalise_header(header)
         name = aliases.get(key)
         if name is None:
             continue
-        # a warehouse / supplier name wins over its code, as the reader's default does
-        replaces_code = normalise_header(mapping.get(name, "")) in CODE_ALIASES
-        if name not in mapping or (replaces_code and key not in CODE_ALIASES):
+        # a warehouse / supplier name wins over its code, and an alias over a fallback
+        # (`Column.fallbacks`), as the reader does
+        earlier = normalise_header(mapping.get(name, ""))
+        replaces_code = earlier in CODE_ALIASES and key not in CODE_ALIASES
+        replaces_fallback = earlier in fallback and key not in fallback
+        if name not in mapping or replaces_code or replaces_fallback:
             mapping[name] = header
     required = {c.name for c in schema.columns if c.required}
     complete = required <= set(mapping) and (

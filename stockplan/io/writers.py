@@ -356,6 +356,12 @@ def _write_summary(workbook, tables: dict[str, pl.DataFrame], info: dict, lang: 
             sheet.write_string(row, col, str(item), fmt)
         elif isinstance(item, int | float):
             sheet.write_number(row, col, item, fmt)
+        elif str(item).startswith("<r>") and str(item).endswith("</r>"):
+            # xlsxwriter writes such a string unescaped, as rich-string XML; written as a
+            # rich string of plain runs (it needs three), each run is escaped
+            text = str(item)
+            runs = (text[:1], text[1:2], text[2:])
+            sheet.write_rich_string(row, col, *runs, *([fmt] if fmt else []))
         else:
             sheet.write_string(row, col, str(item), fmt)
 
