@@ -522,6 +522,7 @@ def round_to_loads(
     review_days: float,
     discrete_patterns: list[str],
     round_up: bool = True,
+    _fill_only: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(orders, per supplier with a container capacity: LOAD_COLUMNS).
 
@@ -529,7 +530,10 @@ def round_to_loads(
     ceil(loads) (how full the containers used are). A supplier with full_loads true is
     rounded to whole loads (module docstring): load_action `down` or `up`, or `none`.
     `round_up` False (a budget kept strict): only `down`, and a part load below one
-    container stays (`none`): rounding up would spend money the budget did not give."""
+    container stays (`none`): rounding up would spend money the budget did not give.
+    A cut whose last block is a whole MOQ can go below the whole load it aimed at: the
+    load it left is then filled again with the most protective blocks that fit, as `up`
+    fills one (`_fill_only`, the second pass), and the supplier keeps `down`."""
     capacity = load_capacity(suppliers)
     if capacity is None:
         return orders, pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
@@ -610,7 +614,9 @@ def round_to_loads(
         )
         .join(gaps, on="supplier")
         .with_columns(
-            pl.when(
+            pl.when(pl.lit(_fill_only))
+            .then(pl.lit("up"))
+            .when(
                 pl.col("can_round_down")
                 & ((pl.col("down_cost").fill_null(0.0) < pl.col("up_cost")) | (not round_up))
             )
@@ -631,7 +637,42 @@ def round_to_loads(
         .then(pl.col("down_to"))
         .otherwise(pl.col("order_qty"))
     )
-    clause = (
+    changed = moved.with_columns(new_qty.alias("order_qty")).select(orders.columns)
+    actions = costs.select("supplier", "load_action")
+    cut = actions.filter(pl.col("load_action") == "down").select("supplier")
+    short = loads_to_round(
+        _loads(load_per_unit(changed, products), capacity).join(cut, on="supplier")
+    )
+    if round_up and not _fill_only and short.height and suppliers is not None:
+        # a whole MOQ block cut past the whole load: fill what it left
+        changed, _ = round_to_loads(
+            changed,
+            demand,
+            suppliers.join(short.select("supplier"), on="supplier"),
+            products,
+            holding_rate=holding_rate,
+            review_days=review_days,
+            discrete_patterns=discrete_patterns,
+            _fill_only=True,
+        )
+    if not _fill_only:  # one clause per line, for the change of both passes together
+        final = changed.select("sku", "location", pl.col("order_qty").alias("_final"))
+        changed = (
+            orders.join(final, on=["sku", "location"], how="left", maintain_order="left")
+            .with_columns(
+                with_clause(_load_clause(pl.col("_final")), pl.col("_final")).alias("reason"),
+                pl.col("_final").alias("order_qty"),
+            )
+            .drop("_final")
+        )
+    changed = changed.with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+    table = load_table(_loads(load_per_unit(changed, products), capacity), actions)
+    return changed.select(orders.columns), table
+
+
+def _load_clause(new_qty: pl.Expr) -> pl.Expr:
+    """What rounding to whole loads did to a line (null: nothing)."""
+    return (
         pl.when(new_qty > pl.col("order_qty") + 1e-9)
         .then(
             pl.format(
@@ -646,11 +687,6 @@ def round_to_loads(
             )
         )
     )
-    changed = moved.with_columns(
-        with_clause(clause, new_qty).alias("reason"), new_qty.alias("order_qty")
-    ).with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
-    table = load_table(_loads(changed, capacity), costs.select("supplier", "load_action"))
-    return changed.select(orders.columns), table
 
 
 SUPPLIER_ORDER_EXTRA = [*DECISION_COLUMNS, *LOAD_COLUMNS]

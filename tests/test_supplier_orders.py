@@ -746,3 +746,18 @@ def test_a_half_day_lead_time_across_a_holiday_arrives_when_the_calendar_says(le
         pl.DataFrame([row], schema_overrides=NULLABLE_NUMBERS), Policy(), as_of, 7
     )
     assert planned["expected_arrival"][0] == arrival
+
+
+def test_a_whole_moq_block_cut_past_the_load_is_filled_again():
+    # X: 350 units, each protecting a sale (position 840, 60 a day: the window's 420 are
+    # all short); Y: its MOQ of 200 as one block protecting nothing (position 300, 10 a
+    # day: 160 left when it lands, above the window's 70). 550 units of 0.025 m3 = 1.375
+    # loads of 10 m3: cutting Y costs nothing, so the order is cut to one load, which
+    # drops Y's whole block (0.5 loads) and leaves 0.875 loads; the 0.125 left is filled
+    # with one more pack of X (50 units), the most protective: one full load.
+    lines = [_line("X", 350, 840, 60, pack=50.0), {**_line("Y", 200, 300, 10), "moq": 200.0}]
+    orders, loads = _loads(lines, [0.025, 0.025], "true")
+    assert (orders["X"]["order_qty"], orders["Y"]["order_qty"]) == (400, 0)
+    assert loads["load_action"] == "down" and loads["loads"] == pytest.approx(1.0)
+    assert orders["X"]["reason"] == "r; raised by 50 to fill whole container loads"
+    assert orders["Y"]["reason"] == "r; cut by 200 to whole container loads"
