@@ -73,10 +73,17 @@ def _holding(rate: float, units: pl.Expr, review_days: float) -> pl.Expr:
     return rate * pl.col("unit_cost") * review_days / DAYS_PER_YEAR * reviews
 
 
-def _orderable() -> pl.Expr:
+def _orderable(lines: pl.DataFrame | None = None) -> pl.Expr:
     """Lines more may be bought on: priced, with demand, not stopped (`reorder.stopped`:
-    inactive, conflicting master data, a kit, a replaced item)."""
-    return (pl.col("unit_cost") > 0) & (pl.col("forecast_per_day") > 0) & ~stopped()
+    inactive, conflicting master data, a kit, a replaced item), and not sending stock to
+    another location (`transfer_qty` below 0: a warehouse that gives its surplus away
+    should not buy more of the item)."""
+    giving = (
+        (pl.col("transfer_qty").fill_null(0.0) < 0)
+        if lines is None or "transfer_qty" in lines.columns
+        else pl.lit(False)
+    )
+    return (pl.col("unit_cost") > 0) & (pl.col("forecast_per_day") > 0) & ~stopped() & ~giving
 
 
 def _open_blocks(
@@ -84,7 +91,7 @@ def _open_blocks(
 ) -> pl.DataFrame:
     """Blocks beyond each line's order_qty, up to order_qty + room: line, units_from,
     units_to, cost, priority (valued as the budget values them)."""
-    widened = lines.filter(_orderable()).with_columns(
+    widened = lines.filter(_orderable(lines)).with_columns(
         pl.col("order_qty").alias("ordered"),
         (pl.col("order_qty") + room).alias("order_qty"),
     )
@@ -166,7 +173,7 @@ def _next_cycle(lines: pl.DataFrame, review_days: float) -> pl.Expr:
     need = round_order_quantity(
         pl.col("order_up_to") - after, pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
     )
-    return pl.when(due & _orderable()).then(_legal_room(need)).otherwise(0.0)
+    return pl.when(due & _orderable(lines)).then(_legal_room(need)).otherwise(0.0)
 
 
 def meet_minimum_order_value(

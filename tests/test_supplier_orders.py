@@ -684,7 +684,8 @@ def test_a_replaced_item_or_a_kit_is_never_topped_up():
 def test_a_plan_topped_up_to_the_minimum_never_orders_on_a_no_order_reason(small_shop, tmp_path):
     """A-100 at WH2 holds 500 and the policy orders nothing there; a minimum of 20,000 a
     top up must reach buys on it after all: its written reason gives the policy's finding
-    and the top up, never "no order"."""
+    and the top up, never "no order". With transfers on, WH2 sends its surplus to WH1 and
+    is not topped up: a warehouse that gives stock away buys none of it."""
     import yaml
     from typer.testing import CliRunner
 
@@ -695,6 +696,7 @@ def test_a_plan_topped_up_to_the_minimum_never_orders_on_a_no_order_reason(small
     )
     config = yaml.safe_load(small_shop.read_text())
     config["purchasing"] = {"minimum_order_value": "top_up"}
+    config["transfers"] = {"enabled": False}  # WH2 would send WH1 its surplus: no top up
     small_shop.write_text(yaml.safe_dump(config))
     out = tmp_path / "orders.csv"
     result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "-q"])
@@ -761,3 +763,27 @@ def test_a_whole_moq_block_cut_past_the_load_is_filled_again():
     assert loads["load_action"] == "down" and loads["loads"] == pytest.approx(1.0)
     assert orders["X"]["reason"] == "r; raised by 50 to fill whole container loads"
     assert orders["Y"]["reason"] == "r; cut by 200 to whole container loads"
+
+
+def test_a_warehouse_that_sends_its_surplus_away_is_not_topped_up(small_shop, tmp_path):
+    # WH2 sends A-100 to WH1 (a transfer out): the top up to Acme's minimum buys elsewhere
+    import yaml
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    (small_shop.parent / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value\nAcme,14,2.0,20000\n"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["purchasing"] = {"minimum_order_value": "top_up"}
+    small_shop.write_text(yaml.safe_dump(config))
+    out = tmp_path / "orders.csv"
+    result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "--all"])
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(out, schema_overrides={"sku": pl.String})
+    wh2 = orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH2")).row(
+        0, named=True
+    )
+    assert wh2["transfer_qty"] < 0 and wh2["order_qty"] == 0
+    assert orders.filter(pl.col("reason").str.contains("topped up")).height > 0
