@@ -16,7 +16,7 @@ import polars as pl
 
 from stockplan.demand import SERIES
 from stockplan.policy import round_order_quantity
-from stockplan.reorder import fmt_number, fraction
+from stockplan.reorder import fmt_number, under_half_a_unit
 
 ITEM_COLUMNS = [
     "kit_share",
@@ -79,10 +79,8 @@ def cap_order_up_to(orders: pl.DataFrame, caps: pl.DataFrame) -> pl.DataFrame:
         .when(recount & (pl.col("capped_qty") <= 0) & (need > 0))
         .then(
             pl.format(
-                "no order: position {} is only {} below order-up-to {}, under half a unit; {}",
-                fmt_number(pl.col("inventory_position")),
-                fraction(need),
-                fmt_number(pl.col("capped_up_to")),
+                "{}; {}",
+                under_half_a_unit(pl.col("inventory_position"), need, pl.col("capped_up_to")),
                 pl.col("cap_clause"),
             )
         )

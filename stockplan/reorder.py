@@ -329,6 +329,16 @@ def fraction(expr: pl.Expr) -> pl.Expr:
     return pl.when(cut > 0).then(cut).otherwise(expr.round_sig_figs(1)).cast(pl.String)
 
 
+def under_half_a_unit(position: pl.Expr, need: pl.Expr, up_to: pl.Expr) -> pl.Expr:
+    """The reason of a line whose need rounds to no whole unit."""
+    return pl.format(
+        "no order: position {} is only {} below order-up-to {}, under half a unit",
+        fmt_number(position),
+        fraction(need),
+        fmt_number(up_to),
+    )
+
+
 def plan_orders(
     series: pl.DataFrame,
     settings: Policy,
@@ -421,14 +431,7 @@ def plan_orders(
             )
         )
         .when((pl.col("order_qty") <= 0) & (pl.col("raw_need") > 0) & (pl.col("raw_need") < 0.5))
-        .then(
-            pl.format(
-                "no order: position {} is only {} below order-up-to {}, under half a unit",
-                fmt_number(position),
-                fraction(pl.col("raw_need")),
-                fmt_number(pl.col("order_up_to")),
-            )
-        )
+        .then(under_half_a_unit(position, pl.col("raw_need"), pl.col("order_up_to")))
         .when((pl.col("order_qty") <= 0) & (pl.col("transfer_qty") > 0))
         .then(
             pl.format(
