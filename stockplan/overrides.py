@@ -49,9 +49,10 @@ SCORE_COLUMNS = [
 
 
 def _clean(expr: pl.Expr) -> pl.Expr:
-    """Free text safe inside a reason clause (no '; ' separators), '-' when blank."""
+    """Free text safe inside a reason clause (no '; ' separators), empty (null) when blank:
+    the clause then leaves it out and the overrides table shows an empty cell."""
     text = expr.cast(pl.String).str.replace_all(";", ",").str.strip_chars()
-    return pl.when(text.is_null() | (text == "")).then(pl.lit("-")).otherwise(text)
+    return pl.when(text == "").then(pl.lit(None, pl.String)).otherwise(text)
 
 
 def override_table(overrides: pl.DataFrame) -> pl.DataFrame:
@@ -195,7 +196,7 @@ def active_overrides(
     if overrides is None or overrides.height == 0:
         return pl.DataFrame(schema=schema)
     table = override_table(overrides).filter(pl.col("end") >= pl.lit(as_of))
-    given = pl.col("author") != "-", pl.col("reason") != "-"
+    given = pl.col("author").is_not_null(), pl.col("reason").is_not_null()
     clause = pl.concat_str(
         pl.format(
             "forecast {} for {} to {}",

@@ -17,6 +17,15 @@ import polars as pl
 from stockplan.demand import SERIES
 
 SHOWN = 3  # differing cells named per table
+ROW_KEYS = (*SERIES, "period_start", "date", "from_location", "to_location", "supplier")
+"""Columns that together name a row, where a table has them (sku and location for the
+orders and risk, with the period for the forecast, the two ends for a transfer)."""
+
+
+def _unique(frame: pl.DataFrame, keys: list[str]) -> bool:
+    return frame.select(pl.struct(keys).is_unique().all()).item()
+
+
 RELATIVE_TOLERANCE = 1e-9
 
 
@@ -51,11 +60,29 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
             if part
         )
         return [f"{name}: the columns differ ({detail or 'in another order'})"]
-    if plan.height != rerun.height:
-        return [f"{name}: {plan.height} rows in the plan, {rerun.height} in the re-run"]
+    keys = [c for c in ROW_KEYS if c in plan.columns]
     left, right = _text(plan), _text(rerun)
+    if keys and _unique(left, keys) and _unique(right, keys):
+        # rows matched by their key, not their place: an item whose risk moved up the
+        # list is the same row, and an item only one side has is named as such
+        only = [
+            (side, frame.join(other, on=keys, how="anti", nulls_equal=True))
+            for side, frame, other in (("plan", left, right), ("re-run", right, left))
+        ]
+        gone = [
+            f"{name}: {rows.height} rows only in the {side} ("
+            + "; ".join(" ".join(map(str, r)) for r in rows.select(keys).head(SHOWN).rows())
+            + ")"
+            for side, rows in only
+            if rows.height
+        ]
+        if gone:
+            return gone
+        left, right = left.sort(keys), right.sort(keys)
+    elif plan.height != rerun.height:
+        return [f"{name}: {plan.height} rows in the plan, {rerun.height} in the re-run"]
     lines: list[str] = []
-    keys = [c for c in SERIES if c in plan.columns]
+    named = [k for k in keys if k != "supplier"] or keys  # sku and location name an item
     for column in plan.columns:
         differs = _differs(left[column], right[column])
         count = int(differs.sum())
@@ -64,7 +91,7 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
         rows = differs.arg_true().head(SHOWN).to_list()
         where = []
         for row in rows:  # at most SHOWN cells per column: a message, not a hot path
-            key = " ".join(str(left[k][row]) for k in keys) or f"row {row + 1}"
+            key = " ".join(str(left[k][row]) for k in named) or f"row {row + 1}"
             where.append(f"{key}: {left[column][row]} in the plan, {right[column][row]} re-run")
         lines.append(f"{name}.{column}: {count} cells differ ({'; '.join(where)})")
     return lines

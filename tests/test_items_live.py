@@ -526,6 +526,8 @@ def test_overrides_command_writes_the_scores_with_names_and_planning_date(small_
     assert scores["override_forecast"].to_list() == [70.0]
     assert scores["as_of"].to_list() == [AS_OF.isoformat()]
     assert scores.columns[-1] == "as_of"
+    # no author or reason given: empty cells, not '-' (written "'-" in a CSV)
+    assert scores.select("author", "override_reason").rows() == [(None, None)]
 
 
 def test_overrides_command_without_an_overrides_table_is_one_line_and_exit_1(small_shop: Path):

@@ -260,3 +260,26 @@ def test_a_chinese_plan_with_customer_notices_is_reproduced(small_shop: Path, tm
     assert notices["通知内容"][0].startswith("订单 SO1：")
     result = _invoke("verify", str(out), "-q")
     assert result.exit_code == 0, result.stderr
+
+
+def test_rows_are_matched_by_item_not_by_place():
+    # one item's risk moved up the list: the same rows in another order, and one cell
+    # changed, is one difference at that item (it was every cell of the rows that moved)
+    from stockplan.reproduce import compare_table
+
+    plan = pl.DataFrame(
+        {"sku": ["A", "B", "C"], "location": ["W"] * 3, "on_hand": [5.0, 503.0, 7.0]}
+    )
+    rerun = pl.DataFrame(
+        {"sku": ["B", "A", "C"], "location": ["W"] * 3, "on_hand": [403.0, 5.0, 7.0]}
+    )
+    assert compare_table("risk", plan, rerun) == [
+        "risk.on_hand: 1 cells differ (B W: 503 in the plan, 403 re-run)"
+    ]
+    fewer = rerun.filter(pl.col("sku") != "C").vstack(
+        pl.DataFrame({"sku": ["D"], "location": ["W"], "on_hand": [1.0]})
+    )
+    assert compare_table("risk", plan, fewer) == [
+        "risk: 1 rows only in the plan (C W)",
+        "risk: 1 rows only in the re-run (D W)",
+    ]
