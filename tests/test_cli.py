@@ -269,6 +269,30 @@ def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
     assert errors == b""
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["risk", "-f", "table", "--limit", "500"],
+        ["plan", "-f", "table"],
+        ["explain", "007", "-l", "WH1"],
+    ],
+    ids=["risk", "plan", "explain"],
+)
+def test_a_reader_that_stops_early_on_a_terminal_table_is_not_an_error(
+    small_shop: Path, args: list[str]
+):
+    # `stockplan risk -f table | head -2`: rich meets the closed pipe (its own handler
+    # exits 1 without a word); the children reuse the plan cached here
+    warm_plan_cache(small_shop)
+    command = [sys.executable, "-m", "stockplan", *args, "-c", str(small_shop), "-q"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 0, errors
+    assert errors == b""
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
