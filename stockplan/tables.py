@@ -44,7 +44,14 @@ def known_columns(table: str) -> list[str] | None:
     from stockplan.transfers import TRANSFER_COLUMNS
 
     known = {
-        "orders": [*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS, "name", "risk_level", *ITEM_COLUMNS],
+        "orders": [
+            *ORDER_COLUMNS,
+            *ORDER_DETAIL_COLUMNS,
+            "supplier_tier",  # leadtime.with_supplier_tier
+            "name",
+            "risk_level",
+            *ITEM_COLUMNS,
+        ],
         "risk": [*RISK_COLUMNS, "name"],
         "transfers": [*TRANSFER_COLUMNS, "name"],
         "excess": [*EXCESS_COLUMNS, "name"],

@@ -362,6 +362,39 @@ def test_sort_and_columns_are_checked_before_any_input_is_read(command: str, tmp
     assert result.exit_code == 2
 
 
+def test_every_column_a_table_is_written_with_may_be_sorted_and_chosen(
+    small_shop: Path, tmp_path: Path
+):
+    """The columns --sort and --columns accept (checked before any work) are the ones the
+    tables are written with: a column of the plan is never an "unknown column"."""
+    from stockplan.tables import known_columns
+
+    folder = tmp_path / "out"
+    result = _run("plan", "-c", str(small_shop), "-o", str(folder), "--all", "-q")
+    assert result.exit_code == 0, result.output
+    written = {path.stem: pl.read_csv(path, n_rows=0).columns for path in folder.glob("*.csv")}
+    assert {"orders", "risk", "suppliers", "classes", "forecast"} <= set(written)
+    for table, columns in written.items():
+        known = known_columns(table)
+        assert known is not None, table
+        assert [c for c in columns if c not in known] == [], table
+    result = _run(
+        "plan",
+        "-c",
+        str(small_shop),
+        "-q",
+        "--headers",
+        "canonical",
+        "--sort",
+        "supplier_tier",
+        "--columns",
+        "sku,supplier_tier",
+    )
+    assert result.exit_code == 0, result.output
+    shown = pl.read_csv(io.StringIO(result.stdout))
+    assert shown.columns == ["sku", "supplier_tier"] and shown.height > 0
+
+
 def _sized_progress():
     """A progress callable that records each sized stage and the units it ticks."""
     sized: dict[str, int] = {}
