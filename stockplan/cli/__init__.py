@@ -1053,6 +1053,9 @@ def diff(
             "(default: as the later plan was written).",
         ),
     ] = None,
+    limit: LimitOption = 20,
+    sort: SortOption = None,
+    columns: ColumnsOption = None,
     debug: DebugOption = False,
 ) -> int:
     """Order lines that appeared, vanished or changed between two plans, and why.
@@ -1061,18 +1064,21 @@ def diff(
     stock position and constraints; they add up to the change. Plans written with --all
     give every line its causes."""
 
+    check_target(output, format)
+    # errors reading the plans: in the language asked
+    view = View(lang, limit, sort, columns, headers or Headers.language)
+    view.check_columns(_known_columns("diff") if view.sort or view.columns else None)
+
     from stockplan.api import diff_plans
 
-    set_lang(lang.value if lang else "en")  # errors reading the plans: in the language asked
     console = Console(quiet)
     compared = diff_plans(old, new, all_rows=all_rows)
     records = compared.records()
     written = (records[1] or {}).get("options") or {}
     recorded_lang, recorded_headers = written.get("lang"), written.get("headers")
-    view = View(
-        lang=lang or _recorded(Lang, recorded_lang),
-        headers=headers or _recorded(Headers, recorded_headers, Headers.language),
-    )
+    view.lang = (lang or _recorded(Lang, recorded_lang, Lang.en)).value
+    view.headers = headers or _recorded(Headers, recorded_headers, Headers.language)
+    set_lang(view.lang)
     changes = compared.changes
     for path, record in zip((old, new), records, strict=True):
         if record and not (record.get("options") or {}).get("all", True):
