@@ -362,6 +362,34 @@ def test_sort_and_columns_are_checked_before_any_input_is_read(command: str, tmp
     assert result.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "key", "chinese"),
+    [
+        (["notices"], "inputs.customer_orders", "没有 inputs.customer_orders 就没有客户到货通知表"),
+        (["plan", "-t", "notices"], "inputs.customer_orders", "客户到货通知表"),
+        (["suppliers"], "inputs.purchase_orders", "没有 inputs.purchase_orders 就没有供应商评分表"),
+        (["plan", "-t", "suppliers"], "inputs.purchase_orders", "供应商评分表"),
+        (["overrides"], "inputs.overrides", "没有预测调整表：请设置 inputs.overrides"),
+    ],
+    ids=["notices", "plan-notices", "suppliers", "plan-suppliers", "overrides"],
+)
+def test_a_table_without_the_input_it_is_made_from_is_refused_before_any_input_is_read(
+    small_shop: Path, args: list[str], key: str, chinese: str
+):
+    config = yaml.safe_load(small_shop.read_text())
+    del config["inputs"]["purchase_orders"]  # the shop has no customer orders, no overrides
+    small_shop.write_text(yaml.safe_dump(config))
+    result = _run(*args, "-c", str(small_shop))
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()  # one line: nothing was read or planned before it
+    assert line.startswith("stockplan: error: ") and key in line
+    assert result.stdout == ""
+    result = _run(*args, "-c", str(small_shop), "--lang", "zh")
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("stockplan: 错误: ") and chinese in line
+
+
 def test_every_column_a_table_is_written_with_may_be_sorted_and_chosen(
     small_shop: Path, tmp_path: Path
 ):

@@ -143,12 +143,45 @@ def _notify(
     return EXIT_NOTIFY if failed else 0
 
 
+# tables made from one optional input alone: without it in the config there is no table
+_NEEDED_INPUT = {
+    "notices": "customer_orders",
+    "suppliers": "purchase_orders",
+    "overrides": "overrides",
+}
+
+
+def _check_needed_input(config: Config, table: str, lang: str) -> None:
+    """A table made from an optional input the config does not name is refused in one
+    line, before any input is read."""
+    needed = _NEEDED_INPUT.get(table)
+    if needed is None or getattr(config.inputs, needed, None) is not None:
+        return
+    if table == "overrides":
+        raise StockplanError(message("no_overrides", lang))
+    raise _no_table(table, lang)
+
+
+def _no_table(table: str, lang: str) -> StockplanError:
+    """The table needs an input the config does not name: the one line that says which."""
+    from stockplan.i18n import TABLES
+
+    name = TABLES.get(table, {}).get(lang, table)
+    input_key = _NEEDED_INPUT.get(table, "customer_orders")
+    return StockplanError(message("no_table", lang, table=name, input=input_key))
+
+
 def _load(
-    config_path: Path, console: Console, view: View | None = None
+    config_path: Path, console: Console, view: View | None = None, table: str | None = None
 ) -> tuple[Config, dict[str, pl.DataFrame]]:
+    """Config and every input table; a `table` that needs an input the config does not
+    name is refused first."""
     from stockplan.config import load_config
 
-    config = (view or View()).configure(load_config(config_path))
+    view = view or View()
+    config = view.configure(load_config(config_path))
+    if table is not None:
+        _check_needed_input(config, table, view.lang)
     tables, warnings = _read_inputs(config)
     _loaded(console, tables, warnings)
     return config, tables
@@ -202,13 +235,17 @@ def _planned(
     view: View,
     use_cache: bool,
     notify: list[str] | None = None,
+    table: str | None = None,
 ) -> tuple[Config, dict[str, pl.DataFrame], Any]:
     """Config, inputs and the whole plan (every row, as `--all`), from the cache when the
-    inputs, config and version are unchanged (stockplan.cache); else computed and kept."""
+    inputs, config and version are unchanged (stockplan.cache); else computed and kept.
+    A `table` that needs an input the config does not name is refused first."""
     from stockplan import cache
     from stockplan.config import load_config
 
     config = view.configure(load_config(config_path))
+    if table is not None:
+        _check_needed_input(config, table, view.lang)
     if notify:
         from stockplan.notify import check_channels
 
@@ -331,7 +368,7 @@ def plan(
             "--table",
             "-t",
             help="Table for one-file output, stdout or the terminal (notices needs "
-            "inputs.customer_orders).",
+            "inputs.customer_orders, suppliers inputs.purchase_orders).",
         ),
     ] = TableName.orders,
     all_rows: Annotated[
@@ -373,7 +410,7 @@ def plan(
     needs_rows = supplier_forecast or name == "forecast" or notify or fail_on_risk or previous
     parts = None if needs_rows else parts_target(output, format, all_rows)
     with offering(parts):
-        cfg, tables, result = _planned(config, console, view, not no_cache, notify)
+        cfg, tables, result = _planned(config, console, view, not no_cache, notify, name)
     if parts is not None and parts.used:
         from stockplan.io.parts import PART_TABLES
 
@@ -383,7 +420,7 @@ def plan(
     if name == "expiry_risk" and name not in result.tables:
         raise StockplanError(message("no_expiry", view.lang))
     if name not in result.tables and not (parts is not None and parts.used):
-        raise StockplanError(message("no_table", view.lang, table=name))
+        raise _no_table(name, view.lang)
     _say_notes(console, result.notes, view.lang)
     if result.totals is not None:  # the order lines and risk rows are part files
         lines, value, high = (result.totals[k] for k in ("lines", "value", "high"))
@@ -489,13 +526,13 @@ def _single_table_command(
         cfg, tables, frame, as_of = _LEAN_TABLES[name](config, console, view, not no_cache)
         result = None
     else:
-        cfg, tables, result = _planned(config, console, view, not no_cache, notify)
+        cfg, tables, result = _planned(config, console, view, not no_cache, notify, name)
         result.tables = result.output_tables(all_rows=True)
         _say_notes(console, result.notes, view.lang)
         if name == "expiry_risk" and name not in result.tables:
             raise StockplanError(message("no_expiry", view.lang))
         if name not in result.tables:
-            raise StockplanError(message("no_table", view.lang, table=name))
+            raise _no_table(name, view.lang)
         frame, as_of = result.tables[name], result.as_of
     shown = for_people({name: frame}, item_names(tables), as_of)
     emit(
@@ -585,6 +622,7 @@ def _suppliers_only(
     from stockplan.config import load_config
 
     config = view.configure(load_config(config_path))
+    _check_needed_input(config, "suppliers", view.lang)
     inputs = read_purchase_orders(config)
     _loaded(console, inputs.tables, inputs.warnings)
     return config, inputs.tables, suppliers(inputs, config), planning_date(inputs, config)
@@ -650,7 +688,8 @@ _table_command(
 _table_command(
     "suppliers",
     "suppliers",
-    "Supplier scorecard from purchase-order history: lead time, on-time rate, fill.",
+    "Supplier scorecard from purchase-order history: lead time, on-time rate, fill (needs "
+    "inputs.purchase_orders).",
 )
 _table_command(
     "large-orders",
@@ -688,15 +727,13 @@ def overrides(
     sold (forecast value added)."""
     view = _view_options(lang, as_of, limit, sort, columns, headers)
     check_target(output, format)
-    view.check_columns(_known_columns("overrides"))
+    view.check_columns(_known_columns("overrides") if view.sort or view.columns else None)
 
     from stockplan.api import Inputs, planning_date, score_overrides
     from stockplan.items import for_people, item_names
 
     console = Console(quiet)
-    cfg, tables = _load(config, console, view)
-    if tables.get("overrides") is None:
-        raise StockplanError(message("no_overrides", view.lang))
+    cfg, tables = _load(config, console, view, "overrides")
     scores = score_overrides(Inputs(tables), cfg, progress=stage_progress(console))
     planned_as_of = planning_date(tables, cfg)
     StageProgress.close_all()
