@@ -362,6 +362,40 @@ def test_sort_and_columns_are_checked_before_any_input_is_read(command: str, tmp
     assert result.exit_code == 2
 
 
+_COMMANDS_THAT_WRITE = [
+    ["plan", "-o", "new.xlsx/"],
+    ["plan", "-o", "orders.csv/"],
+    ["risk", "-o", "risk.parquet/"],
+    ["forecast", "-o", "new.json/"],
+    ["classify", "-o", "new.xlsx/"],
+    ["notices", "-o", "new.xlsx/"],
+    ["suppliers", "-o", "new.xlsx/"],
+    ["large-orders", "-o", "new.xlsx/"],
+    ["expiry", "-o", "new.xlsx/"],
+    ["overrides", "-o", "new.xlsx/"],
+    ["simulate", "-o", "new.xlsx/"],
+    ["simulate", "--plot", "chart.png/"],
+    ["diff", "old.xlsx", "new.xlsx", "-o", "diff.csv/"],
+    ["report", "-o", "report.html/"],
+]
+
+
+@pytest.mark.parametrize(
+    "args", _COMMANDS_THAT_WRITE, ids=[" ".join(args) for args in _COMMANDS_THAT_WRITE]
+)
+def test_a_file_name_ending_with_a_slash_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+):
+    """`-o new.xlsx/`: the / says folder, the suffix says file; neither is guessed."""
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "no-such-config.yaml"  # reading anything would fail with exit 1
+    config = [] if args[0] == "diff" else ["-c", str(missing)]
+    result = runner.invoke(app, [*args, *config])
+    assert result.exit_code == 2, result.output
+    assert "ends with / (a folder) but has the file suffix ." in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing written: no file, no folder
+
+
 @pytest.mark.parametrize(
     ("args", "key", "chinese"),
     [

@@ -245,6 +245,10 @@ def test_diff_takes_limit_sort_and_columns_as_its_footer_says(tmp_path: Path):
     table = pl.read_csv(io.StringIO(result.stdout))
     assert table.columns == ["sku", "order_qty_change"]
     assert table["sku"].to_list() == ["A", "B", "E", "C", "D"]  # +156, +85, +36, +24, -24
+    # a name ending with / is a folder: the table is written into it
+    result = CliRunner().invoke(app, [*args, "-o", f"{tmp_path / 'changes'}/", *sorted_args])
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(tmp_path / "changes" / "diff.csv").equals(table)
     # checked before either plan is read: a missing plan would be exit 1
     missing = ["diff", str(tmp_path / "no.xlsx"), str(tmp_path / "nor.xlsx")]
     result = CliRunner().invoke(app, [*missing, "--sort", "nosuch"])

@@ -60,6 +60,8 @@ from stockplan.cli.options import (
     SortOption,
     SupplierForecastOption,
     TableName,
+    check_plot,
+    check_report,
     check_target,
 )
 from stockplan.errors import StockplanError, safe_text
@@ -804,9 +806,13 @@ def simulate(
     config: ConfigOption = Path("stockplan.yaml"),
     output: OutputOption = None,
     format: FormatOption = None,
-    plot: Annotated[
-        Path | None,
-        typer.Option("--plot", help="Write the service-vs-inventory chart to this PNG file."),
+    plot_name: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            callback=check_plot,
+            help="Write the service-vs-inventory chart to this PNG file.",
+        ),
     ] = None,
     lang: LangOption = None,
     as_of: AsOfOption = None,
@@ -830,6 +836,7 @@ def simulate(
     """Replay history with the policy (each target in simulate.targets) and a rule-of-thumb
     baseline; report fill rate, cycle service level, stockout days, inventory and orders."""
     check_target(output, format)
+    plot = Path(plot_name) if plot_name is not None else None
     if plot is not None and plot.suffix.lower() != ".png":
         raise typer.BadParameter(
             f"{plot}: the chart is a PNG file (use a .png name)", param_hint="'--plot'"
@@ -842,8 +849,6 @@ def simulate(
     from stockplan.i18n import value
 
     console = Console(quiet)
-    if plot is not None and plot.suffix.lower() != ".png":
-        raise StockplanError(f"--plot {plot}: the chart is a PNG file (use a .png name)")
     cfg, tables = _load(config, console, view)
 
     def replaying(start: dt.date, days: int, series: int) -> None:
@@ -930,9 +935,14 @@ def simulate(
 @app.command()
 @guarded
 def report(
-    output: Annotated[
-        Path,
-        typer.Option("--output", "-o", help="The HTML file to write, e.g. report.html."),
+    output_name: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            callback=check_report,
+            help="The HTML file to write, e.g. report.html.",
+        ),
     ],
     config: ConfigOption = Path("stockplan.yaml"),
     with_simulation: Annotated[
@@ -951,6 +961,7 @@ def report(
     """Write a one-page visual report (self-contained HTML, works offline): value at risk,
     stockout dates, cover by ABC class, excess and dead stock, suppliers, simulation."""
     view = _view_options(lang, as_of)
+    output = Path(output_name)
 
     from stockplan.io.writers import write_bytes
     from stockplan.report_html import html_report
