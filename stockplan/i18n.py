@@ -755,8 +755,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "warning": {"en": "warning", "zh": "警告"},
     "interrupted": {"en": "interrupted", "zh": "已中断"},
     "no_table": {
-        "en": "there is no {table} table without inputs.customer_orders",
-        "zh": "没有 inputs.customer_orders 就没有 {table} 表",
+        "en": "there is no {table} table without inputs.{input}",
+        "zh": "没有 inputs.{input} 就没有{table}表",
     },
     "unknown_sku": {
         "en": "SKU '{sku}' is in neither the sales nor the stock file",

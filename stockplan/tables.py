@@ -31,6 +31,10 @@ SIMULATION_TABLE_COLUMNS = [
 
 def known_columns(table: str) -> list[str] | None:
     """The columns a table is written with, when fixed in advance (for --sort, --columns)."""
+    if table == "diff":  # written as it is compared: no item name, no planning date
+        from stockplan.diff import DIFF_COLUMNS
+
+        return list(DIFF_COLUMNS)
     from stockplan.caps import ITEM_COLUMNS
     from stockplan.excess import EXCESS_COLUMNS
     from stockplan.large_orders import LARGE_ORDER_COLUMNS
@@ -44,7 +48,14 @@ def known_columns(table: str) -> list[str] | None:
     from stockplan.transfers import TRANSFER_COLUMNS
 
     known = {
-        "orders": [*ORDER_COLUMNS, *ORDER_DETAIL_COLUMNS, "name", "risk_level", *ITEM_COLUMNS],
+        "orders": [
+            *ORDER_COLUMNS,
+            *ORDER_DETAIL_COLUMNS,
+            "supplier_tier",  # leadtime.with_supplier_tier
+            "name",
+            "risk_level",
+            *ITEM_COLUMNS,
+        ],
         "risk": [*RISK_COLUMNS, "name"],
         "transfers": [*TRANSFER_COLUMNS, "name"],
         "excess": [*EXCESS_COLUMNS, "name"],

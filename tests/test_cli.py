@@ -269,6 +269,30 @@ def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
     assert errors == b""
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["risk", "-f", "table", "--limit", "500"],
+        ["plan", "-f", "table"],
+        ["explain", "007", "-l", "WH1"],
+    ],
+    ids=["risk", "plan", "explain"],
+)
+def test_a_reader_that_stops_early_on_a_terminal_table_is_not_an_error(
+    small_shop: Path, args: list[str]
+):
+    # `stockplan risk -f table | head -2`: rich meets the closed pipe (its own handler
+    # exits 1 without a word); the children reuse the plan cached here
+    warm_plan_cache(small_shop)
+    command = [sys.executable, "-m", "stockplan", *args, "-c", str(small_shop), "-q"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 0, errors
+    assert errors == b""
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -336,6 +360,101 @@ def test_sort_and_columns_are_checked_before_any_input_is_read(command: str, tmp
     assert "unknown column 'nosuch'" in result.output
     result = runner.invoke(app, [command, "-c", str(missing), "--columns", "sku,nosuch"])
     assert result.exit_code == 2
+
+
+_COMMANDS_THAT_WRITE = [
+    ["plan", "-o", "new.xlsx/"],
+    ["plan", "-o", "orders.csv/"],
+    ["risk", "-o", "risk.parquet/"],
+    ["forecast", "-o", "new.json/"],
+    ["classify", "-o", "new.xlsx/"],
+    ["notices", "-o", "new.xlsx/"],
+    ["suppliers", "-o", "new.xlsx/"],
+    ["large-orders", "-o", "new.xlsx/"],
+    ["expiry", "-o", "new.xlsx/"],
+    ["overrides", "-o", "new.xlsx/"],
+    ["simulate", "-o", "new.xlsx/"],
+    ["simulate", "--plot", "chart.png/"],
+    ["diff", "old.xlsx", "new.xlsx", "-o", "diff.csv/"],
+    ["report", "-o", "report.html/"],
+]
+
+
+@pytest.mark.parametrize(
+    "args", _COMMANDS_THAT_WRITE, ids=[" ".join(args) for args in _COMMANDS_THAT_WRITE]
+)
+def test_a_file_name_ending_with_a_slash_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+):
+    """`-o new.xlsx/`: the / says folder, the suffix says file; neither is guessed."""
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "no-such-config.yaml"  # reading anything would fail with exit 1
+    config = [] if args[0] == "diff" else ["-c", str(missing)]
+    result = runner.invoke(app, [*args, *config])
+    assert result.exit_code == 2, result.output
+    assert "ends with / (a folder) but has the file suffix ." in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing written: no file, no folder
+
+
+@pytest.mark.parametrize(
+    ("args", "key", "chinese"),
+    [
+        (["notices"], "inputs.customer_orders", "没有 inputs.customer_orders 就没有客户到货通知表"),
+        (["plan", "-t", "notices"], "inputs.customer_orders", "客户到货通知表"),
+        (["suppliers"], "inputs.purchase_orders", "没有 inputs.purchase_orders 就没有供应商评分表"),
+        (["plan", "-t", "suppliers"], "inputs.purchase_orders", "供应商评分表"),
+        (["overrides"], "inputs.overrides", "没有预测调整表：请设置 inputs.overrides"),
+    ],
+    ids=["notices", "plan-notices", "suppliers", "plan-suppliers", "overrides"],
+)
+def test_a_table_without_the_input_it_is_made_from_is_refused_before_any_input_is_read(
+    small_shop: Path, args: list[str], key: str, chinese: str
+):
+    config = yaml.safe_load(small_shop.read_text())
+    del config["inputs"]["purchase_orders"]  # the shop has no customer orders, no overrides
+    small_shop.write_text(yaml.safe_dump(config))
+    result = _run(*args, "-c", str(small_shop))
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()  # one line: nothing was read or planned before it
+    assert line.startswith("stockplan: error: ") and key in line
+    assert result.stdout == ""
+    result = _run(*args, "-c", str(small_shop), "--lang", "zh")
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("stockplan: 错误: ") and chinese in line
+
+
+def test_every_column_a_table_is_written_with_may_be_sorted_and_chosen(
+    small_shop: Path, tmp_path: Path
+):
+    """The columns --sort and --columns accept (checked before any work) are the ones the
+    tables are written with: a column of the plan is never an "unknown column"."""
+    from stockplan.tables import known_columns
+
+    folder = tmp_path / "out"
+    result = _run("plan", "-c", str(small_shop), "-o", str(folder), "--all", "-q")
+    assert result.exit_code == 0, result.output
+    written = {path.stem: pl.read_csv(path, n_rows=0).columns for path in folder.glob("*.csv")}
+    assert {"orders", "risk", "suppliers", "classes", "forecast"} <= set(written)
+    for table, columns in written.items():
+        known = known_columns(table)
+        assert known is not None, table
+        assert [c for c in columns if c not in known] == [], table
+    result = _run(
+        "plan",
+        "-c",
+        str(small_shop),
+        "-q",
+        "--headers",
+        "canonical",
+        "--sort",
+        "supplier_tier",
+        "--columns",
+        "sku,supplier_tier",
+    )
+    assert result.exit_code == 0, result.output
+    shown = pl.read_csv(io.StringIO(result.stdout))
+    assert shown.columns == ["sku", "supplier_tier"] and shown.height > 0
 
 
 def _sized_progress():

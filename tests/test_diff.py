@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import openpyxl
@@ -224,6 +225,36 @@ def test_diff_warns_when_a_plan_was_written_without_all(tmp_path: Path):
         "order are missing, so a line that appears or vanishes there has no causes"
     ) in result.stderr
     assert "Plan changes" not in result.stdout and result.stdout.startswith("sku,location,change")
+
+
+def test_diff_takes_limit_sort_and_columns_as_its_footer_says(tmp_path: Path):
+    old, new = _old_new()
+    before = _write_plan({"orders": old}, tmp_path / "old.xlsx")
+    after = _write_plan({"orders": new}, tmp_path / "new")
+    args = ["diff", str(before), str(after), "-q"]
+    result = CliRunner().invoke(app, [*args, "-f", "table", "--limit", "2"])
+    assert result.exit_code == 0, result.output
+    assert "3 more rows: see them with --limit" in result.stdout
+    result = CliRunner().invoke(app, [*args, "-f", "table", "--limit", "5"])
+    assert result.exit_code == 0, result.output
+    assert "more rows" not in result.stdout
+    assert {line.split()[0] for line in result.stdout.splitlines() if line.strip()} >= set("ABCDE")
+    sorted_args = ["--sort", "order_qty_change:desc", "--columns", "sku,order_qty_change"]
+    result = CliRunner().invoke(app, [*args, "-o", "-", *sorted_args])
+    assert result.exit_code == 0, result.output
+    table = pl.read_csv(io.StringIO(result.stdout))
+    assert table.columns == ["sku", "order_qty_change"]
+    assert table["sku"].to_list() == ["A", "B", "E", "C", "D"]  # +156, +85, +36, +24, -24
+    # a name ending with / is a folder: the table is written into it
+    result = CliRunner().invoke(app, [*args, "-o", f"{tmp_path / 'changes'}/", *sorted_args])
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(tmp_path / "changes" / "diff.csv").equals(table)
+    # checked before either plan is read: a missing plan would be exit 1
+    missing = ["diff", str(tmp_path / "no.xlsx"), str(tmp_path / "nor.xlsx")]
+    result = CliRunner().invoke(app, [*missing, "--sort", "nosuch"])
+    assert result.exit_code == 2 and "unknown column 'nosuch'" in result.output
+    result = CliRunner().invoke(app, [*missing, "--columns", "sku,as_of"])
+    assert result.exit_code == 2 and "unknown column 'as_of'" in result.output
 
 
 def test_a_workbook_with_a_title_above_the_header_is_read(tmp_path: Path):

@@ -121,6 +121,32 @@ def test_orders_and_risk_show_the_supplier_tier(small_shop: Path):
     )
 
 
+def test_the_terminal_scorecard_shows_every_rate_as_a_percentage(small_shop: Path):
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    history = _history().with_columns(
+        pl.format("P{}", pl.int_range(pl.len())).alias("po_id"), pl.lit("WH1").alias("location")
+    )
+    history.write_csv(small_shop.parent / "purchase_orders.csv", date_format="%Y-%m-%d")
+    args = ["suppliers", "-c", str(small_shop), "-f", "table", "-q", "--sort", "supplier"]
+    shown = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    (x_row,) = [line.split() for line in shown.stdout.splitlines() if line.startswith("X ")]
+    # X: on time 3 of 4, lines filled 1, .9, 1, .8, quantity fill 280 / 300, quality 1 - 7 / 280
+    assert x_row[4:8] == ["75.0%", "92.5%", "93.3%", "97.5%"]
+    # the share of an item's sales that came from kits is a rate too
+    from rich.console import Console
+
+    from stockplan.report import terminal_table
+
+    kits = pl.DataFrame({"sku": ["K1"], "location": ["WH1"], "kit_share": [0.25]})
+    console = Console(width=80, record=True, color_system=None)
+    console.print(terminal_table(kits, "classes", "t").table)
+    assert "25.0%" in console.export_text()
+
+
 def test_scorecard_rates_keep_four_decimals_in_csv(tmp_path: Path):
     from stockplan.io.writers import write_csv
 

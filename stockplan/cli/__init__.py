@@ -60,6 +60,8 @@ from stockplan.cli.options import (
     SortOption,
     SupplierForecastOption,
     TableName,
+    check_plot,
+    check_report,
     check_target,
 )
 from stockplan.errors import StockplanError, safe_text
@@ -143,12 +145,45 @@ def _notify(
     return EXIT_NOTIFY if failed else 0
 
 
+# tables made from one optional input alone: without it in the config there is no table
+_NEEDED_INPUT = {
+    "notices": "customer_orders",
+    "suppliers": "purchase_orders",
+    "overrides": "overrides",
+}
+
+
+def _check_needed_input(config: Config, table: str, lang: str) -> None:
+    """A table made from an optional input the config does not name is refused in one
+    line, before any input is read."""
+    needed = _NEEDED_INPUT.get(table)
+    if needed is None or getattr(config.inputs, needed, None) is not None:
+        return
+    if table == "overrides":
+        raise StockplanError(message("no_overrides", lang))
+    raise _no_table(table, lang)
+
+
+def _no_table(table: str, lang: str) -> StockplanError:
+    """The table needs an input the config does not name: the one line that says which."""
+    from stockplan.i18n import TABLES
+
+    name = TABLES.get(table, {}).get(lang, table)
+    input_key = _NEEDED_INPUT.get(table, "customer_orders")
+    return StockplanError(message("no_table", lang, table=name, input=input_key))
+
+
 def _load(
-    config_path: Path, console: Console, view: View | None = None
+    config_path: Path, console: Console, view: View | None = None, table: str | None = None
 ) -> tuple[Config, dict[str, pl.DataFrame]]:
+    """Config and every input table; a `table` that needs an input the config does not
+    name is refused first."""
     from stockplan.config import load_config
 
-    config = (view or View()).configure(load_config(config_path))
+    view = view or View()
+    config = view.configure(load_config(config_path))
+    if table is not None:
+        _check_needed_input(config, table, view.lang)
     tables, warnings = _read_inputs(config)
     _loaded(console, tables, warnings)
     return config, tables
@@ -202,13 +237,17 @@ def _planned(
     view: View,
     use_cache: bool,
     notify: list[str] | None = None,
+    table: str | None = None,
 ) -> tuple[Config, dict[str, pl.DataFrame], Any]:
     """Config, inputs and the whole plan (every row, as `--all`), from the cache when the
-    inputs, config and version are unchanged (stockplan.cache); else computed and kept."""
+    inputs, config and version are unchanged (stockplan.cache); else computed and kept.
+    A `table` that needs an input the config does not name is refused first."""
     from stockplan import cache
     from stockplan.config import load_config
 
     config = view.configure(load_config(config_path))
+    if table is not None:
+        _check_needed_input(config, table, view.lang)
     if notify:
         from stockplan.notify import check_channels
 
@@ -331,7 +370,7 @@ def plan(
             "--table",
             "-t",
             help="Table for one-file output, stdout or the terminal (notices needs "
-            "inputs.customer_orders).",
+            "inputs.customer_orders, suppliers inputs.purchase_orders).",
         ),
     ] = TableName.orders,
     all_rows: Annotated[
@@ -373,7 +412,7 @@ def plan(
     needs_rows = supplier_forecast or name == "forecast" or notify or fail_on_risk or previous
     parts = None if needs_rows else parts_target(output, format, all_rows)
     with offering(parts):
-        cfg, tables, result = _planned(config, console, view, not no_cache, notify)
+        cfg, tables, result = _planned(config, console, view, not no_cache, notify, name)
     if parts is not None and parts.used:
         from stockplan.io.parts import PART_TABLES
 
@@ -383,7 +422,7 @@ def plan(
     if name == "expiry_risk" and name not in result.tables:
         raise StockplanError(message("no_expiry", view.lang))
     if name not in result.tables and not (parts is not None and parts.used):
-        raise StockplanError(message("no_table", view.lang, table=name))
+        raise _no_table(name, view.lang)
     _say_notes(console, result.notes, view.lang)
     if result.totals is not None:  # the order lines and risk rows are part files
         lines, value, high = (result.totals[k] for k in ("lines", "value", "high"))
@@ -489,13 +528,13 @@ def _single_table_command(
         cfg, tables, frame, as_of = _LEAN_TABLES[name](config, console, view, not no_cache)
         result = None
     else:
-        cfg, tables, result = _planned(config, console, view, not no_cache, notify)
+        cfg, tables, result = _planned(config, console, view, not no_cache, notify, name)
         result.tables = result.output_tables(all_rows=True)
         _say_notes(console, result.notes, view.lang)
         if name == "expiry_risk" and name not in result.tables:
             raise StockplanError(message("no_expiry", view.lang))
         if name not in result.tables:
-            raise StockplanError(message("no_table", view.lang, table=name))
+            raise _no_table(name, view.lang)
         frame, as_of = result.tables[name], result.as_of
     shown = for_people({name: frame}, item_names(tables), as_of)
     emit(
@@ -585,6 +624,7 @@ def _suppliers_only(
     from stockplan.config import load_config
 
     config = view.configure(load_config(config_path))
+    _check_needed_input(config, "suppliers", view.lang)
     inputs = read_purchase_orders(config)
     _loaded(console, inputs.tables, inputs.warnings)
     return config, inputs.tables, suppliers(inputs, config), planning_date(inputs, config)
@@ -650,7 +690,8 @@ _table_command(
 _table_command(
     "suppliers",
     "suppliers",
-    "Supplier scorecard from purchase-order history: lead time, on-time rate, fill.",
+    "Supplier scorecard from purchase-order history: lead time, on-time rate, fill (needs "
+    "inputs.purchase_orders).",
 )
 _table_command(
     "large-orders",
@@ -688,15 +729,13 @@ def overrides(
     sold (forecast value added)."""
     view = _view_options(lang, as_of, limit, sort, columns, headers)
     check_target(output, format)
-    view.check_columns(_known_columns("overrides"))
+    view.check_columns(_known_columns("overrides") if view.sort or view.columns else None)
 
     from stockplan.api import Inputs, planning_date, score_overrides
     from stockplan.items import for_people, item_names
 
     console = Console(quiet)
-    cfg, tables = _load(config, console, view)
-    if tables.get("overrides") is None:
-        raise StockplanError(message("no_overrides", view.lang))
+    cfg, tables = _load(config, console, view, "overrides")
     scores = score_overrides(Inputs(tables), cfg, progress=stage_progress(console))
     planned_as_of = planning_date(tables, cfg)
     StageProgress.close_all()
@@ -767,9 +806,13 @@ def simulate(
     config: ConfigOption = Path("stockplan.yaml"),
     output: OutputOption = None,
     format: FormatOption = None,
-    plot: Annotated[
-        Path | None,
-        typer.Option("--plot", help="Write the service-vs-inventory chart to this PNG file."),
+    plot_name: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            callback=check_plot,
+            help="Write the service-vs-inventory chart to this PNG file.",
+        ),
     ] = None,
     lang: LangOption = None,
     as_of: AsOfOption = None,
@@ -793,6 +836,7 @@ def simulate(
     """Replay history with the policy (each target in simulate.targets) and a rule-of-thumb
     baseline; report fill rate, cycle service level, stockout days, inventory and orders."""
     check_target(output, format)
+    plot = Path(plot_name) if plot_name is not None else None
     if plot is not None and plot.suffix.lower() != ".png":
         raise typer.BadParameter(
             f"{plot}: the chart is a PNG file (use a .png name)", param_hint="'--plot'"
@@ -805,8 +849,6 @@ def simulate(
     from stockplan.i18n import value
 
     console = Console(quiet)
-    if plot is not None and plot.suffix.lower() != ".png":
-        raise StockplanError(f"--plot {plot}: the chart is a PNG file (use a .png name)")
     cfg, tables = _load(config, console, view)
 
     def replaying(start: dt.date, days: int, series: int) -> None:
@@ -893,9 +935,14 @@ def simulate(
 @app.command()
 @guarded
 def report(
-    output: Annotated[
-        Path,
-        typer.Option("--output", "-o", help="The HTML file to write, e.g. report.html."),
+    output_name: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            callback=check_report,
+            help="The HTML file to write, e.g. report.html.",
+        ),
     ],
     config: ConfigOption = Path("stockplan.yaml"),
     with_simulation: Annotated[
@@ -914,6 +961,7 @@ def report(
     """Write a one-page visual report (self-contained HTML, works offline): value at risk,
     stockout dates, cover by ABC class, excess and dead stock, suppliers, simulation."""
     view = _view_options(lang, as_of)
+    output = Path(output_name)
 
     from stockplan.io.writers import write_bytes
     from stockplan.report_html import html_report
@@ -1053,6 +1101,9 @@ def diff(
             "(default: as the later plan was written).",
         ),
     ] = None,
+    limit: LimitOption = 20,
+    sort: SortOption = None,
+    columns: ColumnsOption = None,
     debug: DebugOption = False,
 ) -> int:
     """Order lines that appeared, vanished or changed between two plans, and why.
@@ -1061,18 +1112,21 @@ def diff(
     stock position and constraints; they add up to the change. Plans written with --all
     give every line its causes."""
 
+    check_target(output, format)
+    # errors reading the plans: in the language asked
+    view = View(lang, limit, sort, columns, headers or Headers.language)
+    view.check_columns(_known_columns("diff") if view.sort or view.columns else None)
+
     from stockplan.api import diff_plans
 
-    set_lang(lang.value if lang else "en")  # errors reading the plans: in the language asked
     console = Console(quiet)
     compared = diff_plans(old, new, all_rows=all_rows)
     records = compared.records()
     written = (records[1] or {}).get("options") or {}
     recorded_lang, recorded_headers = written.get("lang"), written.get("headers")
-    view = View(
-        lang=lang or _recorded(Lang, recorded_lang),
-        headers=headers or _recorded(Headers, recorded_headers, Headers.language),
-    )
+    view.lang = (lang or _recorded(Lang, recorded_lang, Lang.en)).value
+    view.headers = headers or _recorded(Headers, recorded_headers, Headers.language)
+    set_lang(view.lang)
     changes = compared.changes
     for path, record in zip((old, new), records, strict=True):
         if record and not (record.get("options") or {}).get("all", True):

@@ -23,6 +23,7 @@ from stockplan.errors import StockplanError, safe_text
 
 if TYPE_CHECKING:
     import polars as pl
+    from rich.console import Console as RichConsole
 
     from stockplan.api import Explanation
     from stockplan.config import Config
@@ -168,6 +169,19 @@ def _broken_pipe(exc: OSError) -> bool:
     )
 
 
+def stdout_console() -> RichConsole:
+    """A rich console on stdout whose closed pipe (`| head`) raises BrokenPipeError, which
+    `_guard` ends with exit 0; rich's own handler exits 1 without a word."""
+    from rich.console import Console as RichConsole
+
+    class PipedConsole(RichConsole):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True  # nothing more to write: the reader has gone
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return PipedConsole()
+
+
 def _internal(exc: Exception, debug: bool) -> typer.Exit:
     """One line for a bug (the traceback only with --debug), exit code 4."""
     if debug:
@@ -256,12 +270,10 @@ def emit(
         fmt == OutputFormat.table or (fmt is None and sys.stdout.isatty())
     )
     if to_terminal:
-        from rich.console import Console as RichConsole
-
         from stockplan.io.writers import escape_controls
         from stockplan.report import terminal_table
 
-        out = RichConsole()
+        out = stdout_console()
         shown = terminal_table(
             escape_controls(tables[primary]),
             primary,
@@ -413,7 +425,6 @@ def show_explanation(
     import shutil
 
     import polars as pl
-    from rich.console import Console as RichConsole
     from rich.panel import Panel
     from rich.text import Text
 
@@ -421,7 +432,7 @@ def show_explanation(
     from stockplan.projection import item_lines
     from stockplan.report import explain_chart, explain_lines
 
-    out = RichConsole()
+    out = stdout_console()
     width = min(shutil.get_terminal_size((100, 30)).columns, 120)
     for order in shown.orders.iter_rows(named=True):
         key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])

@@ -4,6 +4,7 @@ that run on them before any work (a bad option is a usage error, exit 2)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -44,16 +45,44 @@ NEWS_LEVELS = {RiskLevel.new_high: ["high"], RiskLevel.worse: ["high", "medium"]
 TableName = StrEnum("TableName", {name: name for name in TABLES})  # type: ignore[misc]
 
 
+FOLDER_ENDS = tuple(sep for sep in ("/", os.sep, os.altsep) if sep)
+
+
+def check_file_name(value: str, suffixes: tuple[str, ...]) -> None:
+    """A name ending with / is a folder: one that also has a file suffix (`plan.xlsx/`) is
+    refused, not taken for the file nor made a folder."""
+    suffix = Path(value).suffix.lower()
+    if value.endswith(FOLDER_ENDS) and suffix in suffixes:
+        raise typer.BadParameter(
+            f"'{value}' ends with / (a folder) but has the file suffix {suffix}: drop the / "
+            "to write the file, or the suffix to write a folder"
+        )
+
+
 def check_output(value: str | None) -> str | None:
     """`-o` names a .csv / .xlsx / .json / .parquet file, a folder or - (checked at once)."""
     if value is None or value == "-":
         return value
+    check_file_name(value, OUTPUT_SUFFIXES)
     path = Path(value)
     if path.suffix and path.suffix.lower() not in OUTPUT_SUFFIXES and not path.is_dir():
         raise typer.BadParameter(
             f"unknown output type '{path.suffix}' (choose from {', '.join(OUTPUT_SUFFIXES)}, "
             "a folder, or - for CSV on stdout)"
         )
+    return value
+
+
+def check_report(value: str) -> str:
+    """`report -o` names an HTML file, not a folder (checked at once)."""
+    check_file_name(value, (".html", ".htm"))
+    return value
+
+
+def check_plot(value: str | None) -> str | None:
+    """`--plot` names a PNG file, not a folder (checked at once)."""
+    if value is not None:
+        check_file_name(value, (".png",))
     return value
 
 
