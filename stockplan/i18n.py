@@ -1473,8 +1473,12 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     ),
     # what `verify` found (`runrecord.changed_inputs`, `reproduce.compare_table`)
     (
-        re.compile(r": no run record \(plans written to \.xlsx or a folder carry one\)$"),
-        "：没有运行记录（写成 .xlsx 或文件夹的计划才带有运行记录）",
+        re.compile(
+            r": no run record \(`stockplan plan -o` writes one into a workbook or a folder, and "
+            r"beside a single table file as FILE\.run\.json\)$"
+        ),
+        "：没有运行记录（`stockplan plan -o` 会把运行记录写进工作簿或文件夹，"
+        "单个表格文件则写在旁边的 FILE.run.json）",
     ),
     (re.compile(r": (.+) is gone$"), r"：\1 已不存在"),
     (

@@ -136,7 +136,8 @@ def recorded_run(plan_path: Path) -> RecordedRun:
     tables, record = read_plan(plan_path)
     if not record or "config" not in record:
         raise StockplanError(
-            f"{plan_path}: no run record (plans written to .xlsx or a folder carry one)"
+            f"{plan_path}: no run record (`stockplan plan -o` writes one into a workbook or a "
+            "folder, and beside a single table file as FILE.run.json)"
         )
     changed, unprovable = changed_inputs(record)
     return RecordedRun(plan_path, tables, record, changed, unprovable)

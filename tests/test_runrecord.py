@@ -115,8 +115,9 @@ def test_a_plan_without_a_record_cannot_be_verified(tmp_path: Path):
     result = _invoke("verify", str(tmp_path / "orders.csv"))
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        f"stockplan: error: {tmp_path / 'orders.csv'}: no run record "
-        "(plans written to .xlsx or a folder carry one)"
+        f"stockplan: error: {tmp_path / 'orders.csv'}: no run record (`stockplan plan -o` "
+        "writes one into a workbook or a folder, and beside a single table file as "
+        "FILE.run.json)"
     )
 
 

@@ -1155,7 +1155,12 @@ def diff(
 @guarded
 def verify(
     plan_path: Annotated[
-        Path, typer.Argument(metavar="PLAN", help="A plan written by stockplan (.xlsx, folder).")
+        Path,
+        typer.Argument(
+            metavar="PLAN",
+            help="A plan written by stockplan plan -o: .xlsx, folder, or one table file "
+            "with its FILE.run.json beside it.",
+        ),
     ],
     quiet: QuietOption = False,
     lang: Annotated[
