@@ -1491,6 +1491,8 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r": (\d+) cells differ \((.*)\)$"), r"：\1 个单元格不一致（\2）"),
     (re.compile(r": (\d+) rows in the plan, (\d+) in the re-run$"), r"：计划中 \1 行，重算 \2 行"),
+    (re.compile(r": (\d+) rows only in the plan \((.*)\)$"), r"：\1 行只在计划中（\2）"),
+    (re.compile(r": (\d+) rows only in the re-run \((.*)\)$"), r"：\1 行只在重算中（\2）"),
     (re.compile(r": the columns differ \("), "：列不一致（"),
     (re.compile(r"missing in the re-run: "), "重算中缺少："),
     (re.compile(r"new in the re-run: "), "重算中新增："),

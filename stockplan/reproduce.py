@@ -17,7 +17,7 @@ import polars as pl
 from stockplan.demand import SERIES
 
 SHOWN = 3  # differing cells named per table
-ROW_KEYS = (*SERIES, "period_start", "date", "from_location", "to_location", "supplier")
+ROW_KEYS = (*SERIES, "period_start", "date", "from_location", "to_location")
 """Columns that together name a row, where a table has them (sku and location for the
 orders and risk, with the period for the forecast, the two ends for a transfer)."""
 
@@ -69,20 +69,20 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
             (side, frame.join(other, on=keys, how="anti", nulls_equal=True))
             for side, frame, other in (("plan", left, right), ("re-run", right, left))
         ]
-        gone = [
+        lines = [
             f"{name}: {rows.height} rows only in the {side} ("
             + "; ".join(" ".join(map(str, r)) for r in rows.select(keys).head(SHOWN).rows())
             + ")"
             for side, rows in only
             if rows.height
         ]
-        if gone:
-            return gone
-        left, right = left.sort(keys), right.sort(keys)
+        # the rows both have, compared cell by cell in the same order
+        left = left.join(right.select(keys), on=keys, how="semi", nulls_equal=True).sort(keys)
+        right = right.join(left.select(keys), on=keys, how="semi", nulls_equal=True).sort(keys)
     elif plan.height != rerun.height:
         return [f"{name}: {plan.height} rows in the plan, {rerun.height} in the re-run"]
-    lines: list[str] = []
-    named = [k for k in keys if k != "supplier"] or keys  # sku and location name an item
+    else:
+        lines = []
     for column in plan.columns:
         differs = _differs(left[column], right[column])
         count = int(differs.sum())
@@ -91,7 +91,7 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
         rows = differs.arg_true().head(SHOWN).to_list()
         where = []
         for row in rows:  # at most SHOWN cells per column: a message, not a hot path
-            key = " ".join(str(left[k][row]) for k in named) or f"row {row + 1}"
+            key = " ".join(str(left[k][row]) for k in keys) or f"row {row + 1}"
             where.append(f"{key}: {left[column][row]} in the plan, {right[column][row]} re-run")
         lines.append(f"{name}.{column}: {count} cells differ ({'; '.join(where)})")
     return lines

@@ -650,18 +650,50 @@ def round_to_loads(
     short = loads_to_round(
         _loads(load_per_unit(changed, products), capacity).join(cut, on="supplier")
     )
-    if round_up and not _fill_only and short.height and suppliers is not None:
-        # a whole MOQ block cut past the whole load: fill what it left
-        changed, _ = round_to_loads(
-            changed,
-            demand,
-            suppliers.join(short.select("supplier"), on="supplier"),
-            products,
-            holding_rate=holding_rate,
-            review_days=review_days,
-            discrete_patterns=discrete_patterns,
-            _fill_only=True,
+    rules = {
+        "holding_rate": holding_rate,
+        "review_days": review_days,
+        "discrete_patterns": discrete_patterns,
+    }
+    if round_up and not _fill_only and cut.height and suppliers is not None:
+        if short.height:  # a whole MOQ block cut past the whole load: fill what it left
+            changed, _ = round_to_loads(
+                changed,
+                demand,
+                suppliers.join(short.select("supplier"), on="supplier"),
+                products,
+                **rules,
+                _fill_only=True,
+            )
+        # still below the whole load the cut aimed at (the block was most of it, or the
+        # gap too small for any pack): rounding down could not land on a whole load, so
+        # the supplier's order is rounded up from where it was instead
+        aimed = to_round.select("supplier", pl.col("loads").floor().alias("_aimed"))
+        missed = (
+            _loads(load_per_unit(changed, products), capacity)
+            .select("supplier", "loads")
+            .join(aimed, on="supplier", how="right")
+            .join(cut, on="supplier")
+            .filter(pl.col("loads").fill_null(0.0) < pl.col("_aimed") - 1e-6)
+            .select("supplier")
         )
+        if missed.height:
+            mine = pl.col("supplier").is_in(missed["supplier"].implode())
+            raised, _ = round_to_loads(
+                orders.filter(mine),
+                demand,
+                suppliers.join(missed, on="supplier"),
+                products,
+                **rules,
+                _fill_only=True,
+            )
+            changed = pl.concat([changed.filter(~mine), raised], how="vertical_relaxed")
+            actions = actions.with_columns(
+                pl.when(pl.col("supplier").is_in(missed["supplier"].implode()))
+                .then(pl.lit("up"))
+                .otherwise(pl.col("load_action"))
+                .alias("load_action")
+            )
     if not _fill_only:  # one clause per line, for the change of both passes together
         final = changed.select("sku", "location", pl.col("order_qty").alias("_final"))
         changed = (

@@ -512,3 +512,20 @@ def test_the_command_line_runs_without_click_installed():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("stockplan ")
+
+
+@pytest.mark.parametrize("shape", [["-f", "table"], ["-o", "-"]], ids=["table", "csv"])
+def test_a_reader_that_stops_early_still_gets_the_risk_exit_code(
+    small_shop: Path, shape: list[str]
+):
+    # `stockplan plan --fail-on-risk high | head`: the reader's going away must not pass
+    # the risk gate (the small shop has an item at high risk: exit 3, as without a pipe)
+    warm_plan_cache(small_shop)
+    command = [sys.executable, "-m", "stockplan", "plan", *shape, "--fail-on-risk", "high"]
+    process = subprocess.Popen(
+        [*command, "-c", str(small_shop), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 3, errors

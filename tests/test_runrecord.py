@@ -283,4 +283,16 @@ def test_rows_are_matched_by_item_not_by_place():
     assert compare_table("risk", plan, fewer) == [
         "risk: 1 rows only in the plan (C W)",
         "risk: 1 rows only in the re-run (D W)",
+        "risk.on_hand: 1 cells differ (B W: 503 in the plan, 403 re-run)",  # still told
+    ]
+    from stockplan.i18n import render_error
+
+    assert render_error("verify: risk: 1 rows only in the re-run (D W)", "zh") == (
+        "verify: risk：1 行只在重算中（D W）"
+    )
+    # a changed supplier is a changed cell of the same item, not a row gone and one new
+    supplied = plan.with_columns(supplier=pl.lit("S"))
+    assert compare_table("orders", supplied, supplied.with_columns(supplier=pl.lit("T"))) == [
+        "orders.supplier: 3 cells differ (A W: S in the plan, T re-run; B W: S in the plan, "
+        "T re-run; C W: S in the plan, T re-run)"
     ]

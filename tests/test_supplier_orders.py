@@ -787,3 +787,20 @@ def test_a_warehouse_that_sends_its_surplus_away_is_not_topped_up(small_shop, tm
     )
     assert wh2["transfer_qty"] < 0 and wh2["order_qty"] == 0
     assert orders.filter(pl.col("reason").str.contains("topped up")).height > 0
+
+
+def test_a_cut_that_cannot_land_on_a_whole_load_rounds_up_instead():
+    # Y alone, its MOQ of 520 units of 0.025 m3 = 1.3 loads: rounding down would drop the
+    # whole block and leave nothing (the load table lost the supplier); no pack lands on
+    # one load, so the order is rounded up: 2 loads, the raise in whole MOQ terms
+    lone = {**_line("Y", 520, 300, 10, pack=20.0), "moq": 520.0}
+    orders, loads = _loads([lone], [0.025], "true")
+    assert loads["load_action"] == "up" and loads["loads"] == pytest.approx(2.0)
+    assert orders["Y"]["order_qty"] == 800
+    # X 280 (packs of 20, every unit protective) and Y's MOQ block of 600 protecting
+    # nothing: 880 units = 2.2 loads. Down drops Y (1.5 loads) to 0.7, the fill gets X
+    # back to 1.0, one load short of the 2 it aimed at: rounded up from 2.2 instead
+    pair = [_line("X", 280, 840, 60, pack=20.0), {**_line("Y", 600, 300, 10), "moq": 600.0}]
+    orders, loads = _loads(pair, [0.025, 0.025], "true")
+    assert loads["load_action"] == "up" and loads["loads"] == pytest.approx(3.0)
+    assert orders["X"]["order_qty"] + orders["Y"]["order_qty"] == 1200

@@ -169,15 +169,22 @@ def _broken_pipe(exc: OSError) -> bool:
     )
 
 
+def reader_gone() -> None:
+    """The reader of stdout went away (`| head`): what is left to print goes to devnull,
+    and the command carries on (its exit code, `--fail-on-risk`, alerts, other files)."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def stdout_console() -> RichConsole:
-    """A rich console on stdout whose closed pipe (`| head`) raises BrokenPipeError, which
-    `_guard` ends with exit 0; rich's own handler exits 1 without a word."""
+    """A rich console on stdout whose closed pipe (`| head`) is the reader gone
+    (`reader_gone`); rich's own handler exits 1 without a word, skipping the rest."""
     from rich.console import Console as RichConsole
 
     class PipedConsole(RichConsole):
         def on_broken_pipe(self) -> None:
             self.quiet = True  # nothing more to write: the reader has gone
-            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+            reader_gone()
 
     return PipedConsole()
 
@@ -291,8 +298,13 @@ def emit(
     if view.columns:
         one = one.select(view.columns)
     if output is None or output == "-":
-        write_csv(one, sys.stdout.buffer, bom=bom, table=primary, lang=file_lang, escape=escape)
-        sys.stdout.flush()
+        try:
+            write_csv(one, sys.stdout.buffer, bom=bom, table=primary, lang=file_lang, escape=escape)
+            sys.stdout.flush()
+        except OSError as exc:
+            if not _broken_pipe(exc):
+                raise
+            reader_gone()  # `plan -o - | head`: carry on with the exit code and alerts
         return
     file_format = None if fmt in (None, OutputFormat.table) else fmt.value
     target = Path(output)
