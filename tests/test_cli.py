@@ -529,3 +529,19 @@ def test_a_reader_that_stops_early_still_gets_the_risk_exit_code(
     process.stdout.close()
     _, errors = process.communicate(timeout=120)
     assert process.returncode == 3, errors
+
+
+def test_a_workbook_with_a_table_option_is_written_without_that_tables_input(
+    small_shop: Path, tmp_path: Path
+):
+    # -t picks the table of one-file output; a workbook holds every table, so no
+    # purchase orders is no reason to refuse it (as a CSV of the suppliers table is)
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["inputs"].pop("purchase_orders")
+    small_shop.write_text(yaml.safe_dump(settings))
+    book = tmp_path / "plan.xlsx"
+    result = _run("plan", "-c", str(small_shop), "-o", str(book), "-t", "suppliers", "-q")
+    assert result.exit_code == 0, result.output
+    assert book.exists()
+    refused = _run("plan", "-c", str(small_shop), "-o", str(tmp_path / "s.csv"), "-t", "suppliers")
+    assert refused.exit_code == 1 and "inputs.purchase_orders" in refused.stderr

@@ -411,8 +411,17 @@ def plan(
     # the risk alerts, --supplier-forecast and the forecast table need them on the driver
     needs_rows = supplier_forecast or name == "forecast" or notify or fail_on_risk or previous
     parts = None if needs_rows else parts_target(output, format, all_rows)
+    # -t picks the table of one-file output, stdout or the terminal; a workbook or a
+    # folder holds every table, so a table without its input is no reason to refuse
+    one_table = output in (None, "-") or Path(str(output)).suffix.lower() in (
+        ".csv",
+        ".json",
+        ".parquet",
+    )
     with offering(parts):
-        cfg, tables, result = _planned(config, console, view, not no_cache, notify, name)
+        cfg, tables, result = _planned(
+            config, console, view, not no_cache, notify, name if one_table else None
+        )
     if parts is not None and parts.used:
         from stockplan.io.parts import PART_TABLES
 
