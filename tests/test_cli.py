@@ -256,17 +256,21 @@ def test_explain_unknown_sku_or_location_is_a_user_error(small_shop: Path):
     assert result.exit_code == 1 and "no stock or sales at location 'WH9'" in result.stderr
 
 
-def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
-    # `stockplan plan -o - | head -0`: the reader has gone before the plan is written,
-    # so writing the CSV hits a closed pipe (EPIPE); the child reuses the plan cached here
-    warm_plan_cache(small_shop)
-    command = [sys.executable, "-m", "stockplan", "plan", "-c", str(small_shop), "--all", "-q"]
+def _with_reader_gone(config: Path, *args: str) -> tuple[int, bytes]:
+    """(exit code, stderr) of `stockplan ARGS -c CONFIG -q` whose stdout reader has gone
+    before it writes (`| head -0`); the child reuses the plan cached beside the config."""
+    warm_plan_cache(config)
+    command = [sys.executable, "-m", "stockplan", *args, "-c", str(config), "-q"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()
     _, errors = process.communicate(timeout=120)
-    assert process.returncode == 0, errors
-    assert errors == b""
+    return process.returncode, errors
+
+
+def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
+    # `stockplan plan -o - | head -0`: writing the CSV hits a closed pipe (EPIPE)
+    assert _with_reader_gone(small_shop, "plan", "--all") == (0, b"")
 
 
 @pytest.mark.parametrize(
@@ -282,15 +286,8 @@ def test_a_reader_that_stops_early_on_a_terminal_table_is_not_an_error(
     small_shop: Path, args: list[str]
 ):
     # `stockplan risk -f table | head -2`: rich meets the closed pipe (its own handler
-    # exits 1 without a word); the children reuse the plan cached here
-    warm_plan_cache(small_shop)
-    command = [sys.executable, "-m", "stockplan", *args, "-c", str(small_shop), "-q"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdout is not None and process.stderr is not None
-    process.stdout.close()
-    _, errors = process.communicate(timeout=120)
-    assert process.returncode == 0, errors
-    assert errors == b""
+    # exits 1 without a word)
+    assert _with_reader_gone(small_shop, *args) == (0, b"")
 
 
 class _Terminal(io.StringIO):
@@ -520,15 +517,8 @@ def test_a_reader_that_stops_early_still_gets_the_risk_exit_code(
 ):
     # `stockplan plan --fail-on-risk high | head`: the reader's going away must not pass
     # the risk gate (the small shop has an item at high risk: exit 3, as without a pipe)
-    warm_plan_cache(small_shop)
-    command = [sys.executable, "-m", "stockplan", "plan", *shape, "--fail-on-risk", "high"]
-    process = subprocess.Popen(
-        [*command, "-c", str(small_shop), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    assert process.stdout is not None and process.stderr is not None
-    process.stdout.close()
-    _, errors = process.communicate(timeout=120)
-    assert process.returncode == 3, errors
+    code, errors = _with_reader_gone(small_shop, "plan", *shape, "--fail-on-risk", "high")
+    assert code == 3, errors
 
 
 def test_a_workbook_with_a_table_option_is_written_without_that_tables_input(
