@@ -879,7 +879,10 @@ def load_config(path: str | Path) -> Config:
             raise StockplanError(f"{path}: config is larger than {MAX_CONFIG_BYTES:,} bytes")
         text = data.decode("utf-8-sig")
     except FileNotFoundError:
-        raise StockplanError(f"{path}: config file not found") from None
+        raise StockplanError(
+            f"{path}: config file not found (write one from your exports with `stockplan init "
+            "FOLDER`, or plan the sample with -c config.example.yaml)"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise StockplanError(f"{path}: cannot read config ({exc})") from None
     try:

@@ -1259,6 +1259,14 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\brow (\d+)\b"), r"第 \1 行"),
     (re.compile(r"\brows ((?:\d+, )*\d+(?:, \.\.\.)?)"), r"第 \1 行"),
     (re.compile(r"\bcolumn '([^']*)'"), r"列 '\1'"),
+    (
+        re.compile(
+            r"config file not found \(write one from your exports with `stockplan init "
+            r"FOLDER`, or plan the sample with -c config\.example\.yaml\)"
+        ),
+        "找不到配置文件（可用 `stockplan init 文件夹` 由导出文件生成，或用 -c config.example.yaml "
+        "试算示例数据）",
+    ),
     (re.compile(r"config file not found"), "找不到配置文件"),
     (re.compile(r"cannot read config"), "无法读取配置文件"),
     (re.compile(r"unknown key '([^']*)'"), r"未知配置项 '\1'"),

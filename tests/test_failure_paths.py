@@ -542,8 +542,16 @@ def test_an_os_error_that_is_not_a_broken_pipe_exits_1_with_one_line_naming_the_
 @pytest.mark.parametrize(
     ("lang", "line"),
     [
-        ("en", "stockplan: error: {path}: config file not found"),
-        ("zh", "stockplan: 错误: {path}: 找不到配置文件"),
+        (
+            "en",
+            "stockplan: error: {path}: config file not found (write one from your exports with "
+            "`stockplan init FOLDER`, or plan the sample with -c config.example.yaml)",
+        ),
+        (
+            "zh",
+            "stockplan: 错误: {path}: 找不到配置文件（可用 `stockplan init 文件夹` 由导出文件生成，"
+            "或用 -c config.example.yaml 试算示例数据）",
+        ),
     ],
 )
 def test_a_user_error_is_one_line_in_the_chosen_language_and_exits_1(tmp_path: Path, lang, line):
