@@ -222,7 +222,14 @@ def explain(
 
     items = plan.items
     if items is not None and not items.filter(pl.col("sku") == sku).height:
-        raise StockplanError(message("unknown_sku", lang, sku=sku))
+        # a spreadsheet opening a CSV drops a code's leading zeros (011491 -> 11491)
+        padded = items.filter(
+            (pl.col("sku").str.strip_chars_start("0") == sku.lstrip("0")) & (sku.lstrip("0") != "")
+        )["sku"]
+        unknown = message("unknown_sku", lang, sku=sku)
+        if padded.len():
+            unknown += message("unknown_sku_padded", lang, match=padded[0])
+        raise StockplanError(unknown)
     orders = plan.tables["orders"].filter(pl.col("sku") == sku)
     key = pl.col("sku") == sku
     if orders.height == 0 and items is not None:

@@ -762,6 +762,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "SKU '{sku}' is in neither the sales nor the stock file",
         "zh": "商品 '{sku}' 既不在销售文件也不在库存文件中",
     },
+    "unknown_sku_padded": {
+        "en": "; did you mean '{match}' (a spreadsheet drops leading zeros)?",
+        "zh": "；是否是 '{match}'（电子表格会去掉编码前面的 0）？",
+    },
     "unknown_location": {
         "en": "SKU '{sku}' has no stock or sales at location '{location}'",
         "zh": "商品 '{sku}' 在仓库 '{location}' 没有库存或销售",

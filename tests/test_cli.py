@@ -252,6 +252,13 @@ def test_explain_unknown_sku_or_location_is_a_user_error(small_shop: Path):
     assert result.stderr.strip() == (
         "stockplan: error: SKU 'NOPE' is in neither the sales nor the stock file"
     )
+    # a spreadsheet dropped the code's leading zeros: the error names the code it was
+    result = _run("explain", "7", "-c", str(small_shop), "-q")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "stockplan: error: SKU '7' is in neither the sales nor the stock file; did you mean "
+        "'007' (a spreadsheet drops leading zeros)?"
+    )
     result = _run("explain", "007", "-l", "WH9", "-c", str(small_shop), "-q")
     assert result.exit_code == 1 and "no stock or sales at location 'WH9'" in result.stderr
 
