@@ -73,17 +73,30 @@ def _holding(rate: float, units: pl.Expr, review_days: float) -> pl.Expr:
     return rate * pl.col("unit_cost") * review_days / DAYS_PER_YEAR * reviews
 
 
+CAPPED = "order-up-to capped at"
+"""How every cap's clause in a reason begins (`shelf_life`, `succession`, `item_rules`)."""
+
+
 def _orderable(lines: pl.DataFrame | None = None) -> pl.Expr:
     """Lines more may be bought on: priced, with demand, not stopped (`reorder.stopped`:
-    inactive, conflicting master data, a kit, a replaced item), and not sending stock to
+    inactive, conflicting master data, a kit, a replaced item), not sending stock to
     another location (`transfer_qty` below 0: a warehouse that gives its surplus away
-    should not buy more of the item)."""
+    should not buy more of the item), and not at a capped order-up-to (`CAPPED`)."""
     giving = (
         (pl.col("transfer_qty").fill_null(0.0) < 0)
         if lines is None or "transfer_qty" in lines.columns
         else pl.lit(False)
     )
-    return (pl.col("unit_cost") > 0) & (pl.col("forecast_per_day") > 0) & ~stopped() & ~giving
+    # an order-up-to capped by shelf life, a successor's switch date or a kit is a limit,
+    # not a target: units beyond it would expire or outlive the item (`caps`)
+    capped = pl.col("reason").str.contains(CAPPED, literal=True).fill_null(False)
+    return (
+        (pl.col("unit_cost") > 0)
+        & (pl.col("forecast_per_day") > 0)
+        & ~stopped()
+        & ~giving
+        & ~capped
+    )
 
 
 def _open_blocks(

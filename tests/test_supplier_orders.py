@@ -804,3 +804,37 @@ def test_a_cut_that_cannot_land_on_a_whole_load_rounds_up_instead():
     orders, loads = _loads(pair, [0.025, 0.025], "true")
     assert loads["load_action"] == "up" and loads["loads"] == pytest.approx(3.0)
     assert orders["X"]["order_qty"] + orders["Y"]["order_qty"] == 1200
+
+
+def test_a_top_up_never_passes_an_order_up_to_capped_by_shelf_life(small_shop, tmp_path):
+    # A-100 keeps 3 sellable days: its order-up-to is capped at 169.8 (WH1) and 172.5
+    # (WH2); the top up to Acme's minimum of 20,000 bought 612 and 744 more of it, units
+    # that expire before they sell. Now only 007 is topped up.
+    import yaml
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    products = small_shop.parent / "products.csv"
+    pl.read_csv(products, schema_overrides={"sku": pl.String}).with_columns(
+        shelf_life_days=pl.Series([3, None])
+    ).write_csv(products)
+    (small_shop.parent / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value\nAcme,14,2.0,20000\n"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["purchasing"] = {"minimum_order_value": "top_up"}
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    out = tmp_path / "orders.csv"
+    result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "--all"])
+    assert result.exit_code == 0, result.output
+    orders = {
+        (r["sku"], r["location"]): r
+        for r in pl.read_csv(out, schema_overrides={"sku": pl.String}).to_dicts()
+    }
+    wh1, wh2 = orders[("A-100", "WH1")], orders[("A-100", "WH2")]
+    assert "capped at 169.8 by shelf life" in wh1["reason"] and "topped up" not in wh1["reason"]
+    assert wh1["order_qty"] == 96  # 86.8 to the cap, in packs of 12
+    assert wh2["order_qty"] == 0 and "topped up" not in wh2["reason"]
+    assert "topped up" in orders[("007", "WH1")]["reason"]
