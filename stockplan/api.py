@@ -227,8 +227,9 @@ def explain(
             (pl.col("sku").str.strip_chars_start("0") == sku.lstrip("0")) & (sku.lstrip("0") != "")
         )["sku"]
         unknown = message("unknown_sku", lang, sku=sku)
-        if padded.len():
-            unknown += message("unknown_sku_padded", lang, match=padded[0])
+        if padded.len():  # every candidate, when several codes lose their zeros alike
+            named = "' / '".join(padded.sort().head(3).to_list())
+            unknown += message("unknown_sku_padded", lang, match=named)
         raise StockplanError(unknown)
     orders = plan.tables["orders"].filter(pl.col("sku") == sku)
     key = pl.col("sku") == sku

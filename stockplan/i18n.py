@@ -762,6 +762,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "SKU '{sku}' is in neither the sales nor the stock file",
         "zh": "商品 '{sku}' 既不在销售文件也不在库存文件中",
     },
+    "override.set_to": {"en": "set to {q}", "zh": "调整为 {q}"},
+    "override.times": {"en": "x {m}", "zh": "乘以 {m}"},
     "unknown_sku_padded": {
         "en": "; did you mean '{match}' (a spreadsheet drops leading zeros)?",
         "zh": "；是否是 '{match}'（电子表格会去掉编码前面的 0）？",

@@ -74,7 +74,9 @@ def _holding(rate: float, units: pl.Expr, review_days: float) -> pl.Expr:
 
 
 CAPPED = "order-up-to capped at"
-"""How every cap's clause in a reason begins (`shelf_life`, `succession`, `item_rules`)."""
+"""How every cap's clause in a reason begins (`shelf_life`, `succession`, `item_rules`);
+matched at the start of a clause only, so a planner's override reason quoting the words
+(inside its own clause) is not taken for a cap."""
 
 
 def _orderable(lines: pl.DataFrame | None = None) -> pl.Expr:
@@ -89,7 +91,7 @@ def _orderable(lines: pl.DataFrame | None = None) -> pl.Expr:
     )
     # an order-up-to capped by shelf life, a successor's switch date or a kit is a limit,
     # not a target: units beyond it would expire or outlive the item (`caps`)
-    capped = pl.col("reason").str.contains(CAPPED, literal=True).fill_null(False)
+    capped = pl.col("reason").str.contains(f"(^|; ){CAPPED}").fill_null(False)
     return (
         (pl.col("unit_cost") > 0)
         & (pl.col("forecast_per_day") > 0)
@@ -687,7 +689,9 @@ def round_to_loads(
             .select("supplier", "loads")
             .join(aimed, on="supplier", how="right")
             .join(cut, on="supplier")
-            .filter(pl.col("loads").fill_null(0.0) < pl.col("_aimed") - 1e-6)
+            # fewer containers than the whole loads aimed at (a part load left below the
+            # aim by packs that do not fit exactly is what rounding down accepts)
+            .filter((pl.col("loads").fill_null(0.0) - 1e-9).ceil() < pl.col("_aimed"))
             .select("supplier")
         )
         if missed.height:

@@ -259,6 +259,12 @@ def test_explain_unknown_sku_or_location_is_a_user_error(small_shop: Path):
         "stockplan: error: SKU '7' is in neither the sales nor the stock file; did you mean "
         "'007' (a spreadsheet drops leading zeros)?"
     )
+    sales = small_shop.parent / "sales.csv"  # a second code that loses its zeros alike
+    sales.write_text(sales.read_text() + "2025-10-01,0007,WH1,1,99.0\n")
+    products = small_shop.parent / "products.csv"
+    products.write_text(products.read_text() + "0007,Other item,40.0,99.0,Acme,1,0\n")
+    result = _run("explain", "7", "-c", str(small_shop), "-q")
+    assert "did you mean '0007' / '007'" in result.stderr
     result = _run("explain", "007", "-l", "WH9", "-c", str(small_shop), "-q")
     assert result.exit_code == 1 and "no stock or sales at location 'WH9'" in result.stderr
 

@@ -528,6 +528,13 @@ def test_overrides_command_writes_the_scores_with_names_and_planning_date(small_
     assert scores.columns[-1] == "as_of"
     # no author or reason given: empty cells, not '-' (written "'-" in a CSV)
     assert scores.select("author", "override_reason").rows() == [(None, None)]
+    # in Chinese the override reads 调整为 70 (it read "set to 70")
+    chinese = CliRunner().invoke(
+        app, ["overrides", "-c", str(small_shop), "-q", "-o", "-", "--lang", "zh"]
+    )
+    assert chinese.exit_code == 0, chinese.output
+    written = pl.read_csv(io.StringIO(chinese.stdout), infer_schema=False)
+    assert written[i18n.header("override", "zh")].to_list() == ["调整为 70"]
 
 
 def test_overrides_command_without_an_overrides_table_is_one_line_and_exit_1(small_shop: Path):

@@ -789,6 +789,14 @@ def test_a_warehouse_that_sends_its_surplus_away_is_not_topped_up(small_shop, tm
     assert orders.filter(pl.col("reason").str.contains("topped up")).height > 0
 
 
+def test_a_cut_that_leaves_a_part_load_below_the_aim_is_kept():
+    # 500 units of 0.021 m3 = 1.05 loads, packs of 100 (0.21 loads): the cut drops one
+    # pack to 0.84 loads, still one container as aimed; no pack fits the 0.16 left, and
+    # that is no reason to round up to nearly two loads (it ordered 900)
+    orders, loads = _loads([_line("X", 500, 190, 10)], [0.021], "true")
+    assert loads["load_action"] == "down" and orders["X"]["order_qty"] == 400
+
+
 def test_a_cut_that_cannot_land_on_a_whole_load_rounds_up_instead():
     # Y alone, its MOQ of 520 units of 0.025 m3 = 1.3 loads: rounding down would drop the
     # whole block and leave nothing (the load table lost the supplier); no pack lands on
@@ -838,3 +846,18 @@ def test_a_top_up_never_passes_an_order_up_to_capped_by_shelf_life(small_shop, t
     assert wh1["order_qty"] == 96  # 86.8 to the cap, in packs of 12
     assert wh2["order_qty"] == 0 and "topped up" not in wh2["reason"]
     assert "topped up" in orders[("007", "WH1")]["reason"]
+
+
+def test_only_a_cap_clause_stops_a_top_up_not_the_words_in_an_override_reason():
+    # X orders 100 below a minimum of 500: a top up buys 400 more, unless X's order-up-to
+    # is capped (its own clause); a planner's reason quoting the words is no cap
+    quoted = {
+        **_line(*X),
+        "reason": "r; forecast x 1 for 2025-10-13 to 2025-10-19 by Li "
+        "(order-up-to capped at 500 by the buyer)",
+    }
+    orders, _ = _minimum([quoted], 500.0, action="top_up")
+    assert orders["X"]["order_qty"] == 500
+    capped = {**_line(*X), "reason": "r; order-up-to capped at 210 by shelf life: 10 a day"}
+    orders, _ = _minimum([capped], 500.0, action="top_up")
+    assert orders["X"]["order_qty"] == 100

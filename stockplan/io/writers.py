@@ -214,7 +214,15 @@ def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
 
     English is the canonical frame itself: the machine contract.
     """
-    from stockplan.i18n import REASON_COLUMNS, VALUES, headers, render_causes, render_reason, value
+    from stockplan.i18n import (
+        REASON_COLUMNS,
+        VALUES,
+        headers,
+        message,
+        render_causes,
+        render_reason,
+        value,
+    )
 
     if lang == "en":
         return frame
@@ -238,6 +246,13 @@ def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
     if "causes" in frame.columns:
         exprs.append(
             pl.col("causes").map_elements(lambda r: render_causes(r, lang), return_dtype=pl.String)
+        )
+    if "override" in frame.columns:  # "set to 300" / "x 1.5" (`overrides.override_table`)
+        set_to, times = (message(f"override.{k}", lang, q="", m="") for k in ("set_to", "times"))
+        exprs.append(
+            pl.col("override")
+            .str.replace(r"^set to ", set_to, literal=False)
+            .str.replace(r"^x ", times, literal=False)
         )
     return frame.with_columns(exprs).rename(headers(frame.columns, lang))
 
