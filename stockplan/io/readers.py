@@ -68,10 +68,15 @@ def _sniff_delimiter(line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def _header_names(schema: TableSchema, overrides: Mapping[str, str]) -> dict[str, str]:
+    """Normalised header -> column: the config's `columns:` mapping, then every alias."""
+    names = {normalise_header(k): v for k, v in overrides.items()}
+    return names | {normalise_header(a): c.name for c in schema.columns for a in c.headers}
+
+
 def _matches_header(cells: list[str], schema: TableSchema, overrides: Mapping[str, str]) -> bool:
     """True when `cells` name every required column of `schema`."""
-    names = {normalise_header(k): v for k, v in overrides.items()}
-    names |= {normalise_header(a): c.name for c in schema.columns for a in c.headers}
+    names = _header_names(schema, overrides)
     found = {names.get(normalise_header(str(cell))) for cell in cells if cell is not None}
     required = {c.name for c in schema.columns if c.required}
     return required <= found and (not schema.one_of or bool(found & set(schema.one_of)))
@@ -174,8 +179,11 @@ def _excel_error(path: Path, exc: Exception) -> StockplanError:
     return input_error(path, f"cannot read as an Excel workbook ({message})")
 
 
-def read_excel_cells(path: Path, spec: InputFile, notes: list[str]) -> pl.DataFrame:
-    """Every cell of the chosen sheet as text (no header yet); no `sheet:` = first visible."""
+def read_excel_cells(
+    path: Path, spec: InputFile, notes: list[str]
+) -> tuple[pl.DataFrame, str | int]:
+    """(every cell of the chosen sheet as text, no header yet; the sheet read: its name, or
+    its 0-based position as `sheet:` gave it); no `sheet:` = the first visible sheet."""
     with path.open("rb") as handle:
         magic = handle.read(8)
     if path.suffix.lower() in (".xlsx", ".xlsm") and magic.startswith(OLE_MAGIC):
@@ -183,13 +191,10 @@ def read_excel_cells(path: Path, spec: InputFile, notes: list[str]) -> pl.DataFr
             path, "is password-protected (encrypted); save an unprotected copy and use that"
         )
     try:
-        sheet: dict[str, str | int] = {}
-        if isinstance(spec.sheet, int):
-            sheet = {"sheet_id": spec.sheet + 1}
-        elif spec.sheet is not None:
-            sheet = {"sheet_name": spec.sheet}
-        else:
-            sheet = {"sheet_name": _first_visible_sheet(path, notes)}
+        chosen = spec.sheet if spec.sheet is not None else _first_visible_sheet(path, notes)
+        sheet: dict[str, str | int] = (
+            {"sheet_id": chosen + 1} if isinstance(chosen, int) else {"sheet_name": chosen}
+        )
         cells = pl.read_excel(
             path, engine="calamine", infer_schema_length=0, has_header=False, **sheet
         )
@@ -199,7 +204,7 @@ def read_excel_cells(path: Path, spec: InputFile, notes: list[str]) -> pl.DataFr
         raise _excel_error(path, exc) from None
     if cells.height == 0:
         raise input_error(path, "the sheet is empty")
-    return cells
+    return cells, chosen
 
 
 def _read_excel(
@@ -209,7 +214,7 @@ def _read_excel(
     overrides: Mapping[str, str],
     notes: list[str],
 ) -> RawTable:
-    cells = read_excel_cells(path, spec, notes)
+    cells, sheet = read_excel_cells(path, spec, notes)
     top = [list(row) for row in cells.head(HEADER_SEARCH_ROWS).iter_rows()]
     index = header_index(top, schema, overrides)
     headers = [
@@ -217,8 +222,7 @@ def _read_excel(
         for n, h in enumerate(top[index])
     ]
     _check_duplicate_headers(headers, path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):  # read above: the sheet is readable
-        sheet = spec.sheet if spec.sheet is not None else _first_visible_sheet(path, [])
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
         _refuse_uncalculated(path, sheet, cells, index, headers, schema, overrides)
     frame = cells.slice(index + 1).rename(dict(zip(cells.columns, headers, strict=True)))
     return RawTable(frame, header_row=index + 1)
@@ -244,8 +248,7 @@ def _refuse_uncalculated(
     if not misread.found or misread.origin is None:
         return
     first_row, first_column = misread.origin
-    names = {normalise_header(k): v for k, v in overrides.items()}
-    names |= {normalise_header(a): c.name for c in schema.columns for a in c.headers}
+    names = _header_names(schema, overrides)
     read = {n for n, h in enumerate(headers) if normalise_header(h) in names}
     body = cells.slice(index + 1)
     totals = set(
@@ -333,7 +336,7 @@ def read_top_rows(path: Path, notes: list[str] | None = None) -> list[list[str]]
     _check_regular_file(path)
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES and not _text_saved_as_xls(path, notes):
-        cells = read_excel_cells(path, InputFile(path=path), notes).head(HEADER_SEARCH_ROWS)
+        cells = read_excel_cells(path, InputFile(path=path), notes)[0].head(HEADER_SEARCH_ROWS)
         return [["" if v is None else str(v) for v in row] for row in cells.iter_rows()]
     if suffix in (".parquet", ".pq"):
         try:
