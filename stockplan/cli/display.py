@@ -233,8 +233,7 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
             sys.stderr.write(f"stockplan: error: {safe_text(str(exc))[:300]}\n")
             raise typer.Exit(EXIT_USER_ERROR) from None
         # the reader went away (`stockplan plan -o - | head`): not an error of ours
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        reader_gone()
         raise typer.Exit(0) from None
     except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own exit paths
         raise

@@ -133,7 +133,9 @@ def _unescaped(frame: pl.DataFrame) -> pl.DataFrame:
     starts like a formula (`writers.escape_formulas`: SKU `-100` is written `'-100`) is
     taken off again, so the SKU read back is the SKU planned (`'-100` in the data was
     written `''-100`)."""
-    escaped = r"^'+[=+\-@\t\r]"
+    from stockplan.io.writers import FORMULA_START
+
+    escaped = "^'" + FORMULA_START.removeprefix("^")  # one quote more than the data had
     return frame.with_columns(
         pl.when(pl.col(n).str.contains(escaped)).then(pl.col(n).str.slice(1)).otherwise(pl.col(n))
         for n in frame.columns

@@ -371,7 +371,7 @@ def _write_summary(workbook, tables: dict[str, pl.DataFrame], info: dict, lang: 
             sheet.write_string(row, col, str(item), fmt)
         elif isinstance(item, int | float):
             sheet.write_number(row, col, item, fmt)
-        elif str(item).startswith("<r>") and str(item).endswith("</r>"):
+        elif re.fullmatch(RICH_SHAPED, str(item)):
             # xlsxwriter writes such a string unescaped, as rich-string XML; written as a
             # rich string of plain runs (it needs three), each run is escaped
             text = str(item)
@@ -451,6 +451,10 @@ _CONTROL = r"[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]|_x[0-9A-Fa-f]{4}_"
 """Text the sheet XML must escape as xlsxwriter does (`_xml_text`)."""
 
 
+RICH_SHAPED = r"^<r>[\s\S]*</r>$"
+"""A text xlsxwriter takes for rich-string XML and writes unescaped."""
+
+
 def _rich_lookalike(frame: pl.DataFrame) -> bool:
     """Whether a text starts with `<r>` and ends with `</r>`: xlsxwriter takes such a text
     for rich-string XML and writes it unescaped (a name `<r></t></r>` made the workbook
@@ -459,7 +463,7 @@ def _rich_lookalike(frame: pl.DataFrame) -> bool:
     return bool(
         texts
         and frame.select(
-            pl.any_horizontal(pl.col(n).str.contains(r"^<r>[\s\S]*</r>$").any() for n in texts)
+            pl.any_horizontal(pl.col(n).str.contains(RICH_SHAPED).any() for n in texts)
         ).item()
     )
 
