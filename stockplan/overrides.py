@@ -196,16 +196,16 @@ def active_overrides(
     if overrides is None or overrides.height == 0:
         return pl.DataFrame(schema=schema)
     table = override_table(overrides).filter(pl.col("end") >= pl.lit(as_of))
-    given = pl.col("author").is_not_null(), pl.col("reason").is_not_null()
-    clause = pl.concat_str(
+    clause = pl.concat_str(  # a blank author or reason (null) is left out
         pl.format(
             "forecast {} for {} to {}",
             "override",
             pl.col("start").cast(pl.String),
             pl.col("end").cast(pl.String),
         ),
-        pl.when(given[0]).then(pl.format(" by {}", "author")).otherwise(pl.lit("")),
-        pl.when(given[1]).then(pl.format(" ({})", "reason")).otherwise(pl.lit("")),
+        pl.format(" by {}", "author"),
+        pl.format(" ({})", "reason"),
+        ignore_nulls=True,
     )
     return (
         for_series(table, series)

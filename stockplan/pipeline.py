@@ -454,6 +454,15 @@ def purchasing_stage(
         every_order, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
     )
     demand_rows = ordered.rebalanced.select(*SERIES, "unit_price", "demand_lead_time")
+    rules = {  # what the minimum-value and container rules weigh (`supplier_rules`)
+        "holding_rate": policy.holding_cost_rate,
+        "review_days": review,
+        "discrete_patterns": policy.discrete_patterns,
+    }
+
+    def priced(lines: pl.DataFrame) -> pl.DataFrame:  # at the price of the quantity ordered
+        return reprice(lines, tables.get("price_breaks"), demand.attributes)
+
     funded = apply_budget(
         every_order, demand_rows, config.purchasing.budget, policy.discrete_patterns
     )
@@ -462,9 +471,7 @@ def purchasing_stage(
         demand_rows,
         suppliers,
         action=config.purchasing.minimum_order_value,
-        holding_rate=policy.holding_cost_rate,
-        review_days=review,
-        discrete_patterns=policy.discrete_patterns,
+        **rules,
     )
     strict = budget_is_strict(config)
     funded, loads = round_to_loads(
@@ -472,9 +479,7 @@ def purchasing_stage(
         demand_rows,
         suppliers,
         products,
-        holding_rate=policy.holding_cost_rate,
-        review_days=review,
-        discrete_patterns=policy.discrete_patterns,
+        **rules,
         round_up=not strict,
     )
     funded = hold_budget(
@@ -482,7 +487,7 @@ def purchasing_stage(
         demand_rows,
         config.purchasing.budget if strict else None,
         policy.discrete_patterns,
-        lambda lines: reprice(lines, tables.get("price_breaks"), demand.attributes),
+        priced,
     )
     if strict:  # the hold's cut comes after the minimum values and the loads
         if config.purchasing.minimum_order_value == "defer":  # below a minimum again: defer
@@ -491,12 +496,10 @@ def purchasing_stage(
                 demand_rows,
                 suppliers,
                 action="defer",
-                holding_rate=policy.holding_cost_rate,
-                review_days=review,
-                discrete_patterns=policy.discrete_patterns,
+                **rules,
             )
             decisions = with_decisions_again(decisions, again)
-            funded = reprice(funded, tables.get("price_breaks"), demand.attributes)
+            funded = priced(funded)
         loads = loads_again(supplier_load_sums(funded, products), load_capacity(suppliers), loads)
     funded = calendar_reason(order_by(funded, ordered.risk, supply.closures, as_of, horizon_days))
     notes = [

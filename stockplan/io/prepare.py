@@ -145,7 +145,8 @@ def _check_containers(suppliers: pl.DataFrame, path: Path) -> list[str]:
     """A container of 0 m3 or 0 kg holds nothing: loads would be infinite (a typo for an
     empty cell, which means no container); refused. One above `LARGEST_LOAD` is warned
     about: its full loads would round the orders up by that much."""
-    for column in ("container_m3", "container_kg"):
+    warnings = []
+    for column, largest in LARGEST_LOAD.items():  # container_m3, container_kg
         if column not in suppliers.columns:
             continue
         empty = _first_row(suppliers, pl.col(column) == 0)
@@ -154,10 +155,6 @@ def _check_containers(suppliers: pl.DataFrame, path: Path) -> list[str]:
                 f"{where(empty, path)}, column '{column}': 0 is not a container size (leave the "
                 "cell empty for a supplier without containers)"
             )
-    warnings = []
-    for column, largest in LARGEST_LOAD.items():
-        if column not in suppliers.columns:
-            continue
         huge = _first_row(suppliers, pl.col(column) > largest)
         if huge.height:
             unit = column.removeprefix("container_").replace("m3", "m³")

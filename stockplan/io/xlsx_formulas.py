@@ -90,9 +90,7 @@ def misread_cells(path: Path, sheet: str | int) -> SheetCells:
     for problem in _PROBLEM.finditer(xml):
         if problem.start() < end:
             continue  # a second hit inside the cell just read
-        start = xml.rfind(b"<", 0, problem.start() + 1)
-        while start > 0 and not _OPEN_CELL.match(xml, start):
-            start = xml.rfind(b"<", 0, start)  # the formula is the cell's first child
+        start = _cell_start(xml, problem.start() + 1)
         close = _CLOSE_CELL.search(xml, problem.start())
         if start < 0 or close is None:
             continue
@@ -117,6 +115,15 @@ def misread_cells(path: Path, sheet: str | int) -> SheetCells:
     return SheetCells(found, _origin(xml))
 
 
+def _cell_start(xml: bytes, before: int) -> int:
+    """Where the cell holding the tag just before `before` starts (-1: none): back tag by
+    tag to the `<c ...>` (a formula or value is among the cell's first children)."""
+    start = xml.rfind(b"<", 0, before)
+    while start > 0 and not _OPEN_CELL.match(xml, start):
+        start = xml.rfind(b"<", 0, start)
+    return start
+
+
 def _origin(xml: bytes) -> tuple[int, int] | None:
     """The first row and column holding a value (a saved result or a text), as a reader
     counts the sheet's rows and columns from there (a formula without a result is not one)."""
@@ -124,9 +131,7 @@ def _origin(xml: bytes) -> tuple[int, int] | None:
     for value in _HAS_VALUE.finditer(xml):
         if value.start() < end:
             continue
-        start = xml.rfind(b"<", 0, value.start())
-        while start > 0 and not _OPEN_CELL.match(xml, start):
-            start = xml.rfind(b"<", 0, start)
+        start = _cell_start(xml, value.start())
         close = _CLOSE_CELL.search(xml, value.start())
         end = close.end() if close else value.end()
         ref = _REF.search(xml, start, xml.find(b">", start) + 1) if start >= 0 else None
