@@ -883,11 +883,13 @@ def simulate(
         )
     png = None
     if plot is not None:
-        from stockplan.charts import tradeoff_png
+        from stockplan.charts import chinese_font, tradeoff_png
 
         if not plot.parent.exists():
             raise StockplanError(f"{plot}: output folder {plot.parent} does not exist")
-        png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure)
+        if view.lang != "en" and chinese_font() is None:
+            console.warn(message("chart.no_chinese_font", view.lang, path=plot))
+        png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure, view.lang)
     by_pattern = tables_out["simulation_by_pattern"]
     if "policy_inventory_at_same_fill" in by_pattern.columns:
         for row in by_pattern.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
