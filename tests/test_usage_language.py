@@ -6,15 +6,22 @@ from __future__ import annotations
 import os
 import string
 from pathlib import Path
+from typing import Annotated
 
 import pytest
+import typer
 import yaml
 from typer.testing import CliRunner
 
 import stockplan.pipeline
 from stockplan import i18n
 from stockplan.cli import app
-from stockplan.cli.usage import config_language, render_usage, usage_language
+from stockplan.cli.usage import (
+    StockplanGroup,
+    config_language,
+    render_usage,
+    usage_language,
+)
 
 runner = CliRunner()
 
@@ -272,3 +279,32 @@ def test_ctrl_c_and_a_refused_write_are_said_in_chinese(
     assert result.exit_code == 1
     assert result.stderr.strip() == "stockplan: 错误: [Errno 28] No space left on device"
     assert not out.exists()
+
+
+def test_a_path_that_must_exist_is_named_in_chinese(tmp_path: Path):
+    """typer's own check of a path option (`exists=True`) goes through the same group."""
+    demo = typer.Typer(cls=StockplanGroup)
+
+    @demo.command()
+    def read(
+        source: Annotated[Path, typer.Option(exists=True, dir_okay=False)], lang: str = "en"
+    ) -> None:
+        typer.echo(source.read_text())
+
+    @demo.command()
+    def scan(
+        folder: Annotated[Path, typer.Argument(exists=True, file_okay=False)], lang: str = "en"
+    ) -> None:
+        typer.echo(str(folder))
+
+    missing = tmp_path / "缺.csv"
+    result = runner.invoke(demo, ["read", "--source", str(missing), "--lang", "zh"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"错误：'--source' 的值无效：文件 '{missing}' 不存在"
+    result = runner.invoke(demo, ["read", "--source", str(missing)])
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '--source': file '{missing}' does not exist."
+    )
+    result = runner.invoke(demo, ["scan", str(missing), "--lang=zh"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"错误：'folder' 的值无效：文件夹 '{missing}' 不存在"
