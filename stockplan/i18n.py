@@ -754,6 +754,134 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error": {"en": "error", "zh": "错误"},
     "warning": {"en": "warning", "zh": "警告"},
     "interrupted": {"en": "interrupted", "zh": "已中断"},
+    # usage errors (exit 2): the frame typer prints around one, then the messages, each
+    # `usage.` key's English text exactly as typer or the option checks write it (the
+    # Chinese is found by matching the English; `{detail}` is itself a message)
+    "usage_line": {"en": "Usage: {usage}", "zh": "用法：{usage}"},
+    "usage_help": {"en": "Try '{command} {option}' for help.", "zh": "帮助：{command} {option}"},
+    "usage_error": {"en": "Error: {detail}", "zh": "错误：{detail}"},
+    "usage.invalid_value_for": {
+        "en": "Invalid value for {hint}: {detail}",
+        "zh": "{hint} 的值无效：{detail}",
+    },
+    "usage.invalid_value": {"en": "Invalid value: {detail}", "zh": "值无效：{detail}"},
+    "usage.value_error": {"en": "Value error, {detail}", "zh": "{detail}"},
+    "usage.no_such_option_possible": {
+        "en": "No such option: {option} (Possible options: {options})",
+        "zh": "没有这个选项：{option}（可能是：{options}）",
+    },
+    "usage.no_such_option": {"en": "No such option: {option}", "zh": "没有这个选项：{option}"},
+    "usage.no_such_command_similar": {
+        "en": "No such command {name}. Did you mean {similar}?",
+        "zh": "没有这个命令：{name}，是否是 {similar}？",
+    },
+    "usage.no_such_command": {"en": "No such command {name}.", "zh": "没有这个命令：{name}"},
+    "usage.missing_command": {"en": "Missing command.", "zh": "缺少命令"},
+    "usage.missing_argument": {"en": "Missing argument {hint}.", "zh": "缺少参数 {hint}"},
+    "usage.missing_option": {"en": "Missing option {hint}.", "zh": "缺少选项 {hint}"},
+    "usage.extra_arguments": {
+        "en": "Got unexpected extra argument(s) ({arguments})",
+        "zh": "多余的参数（{arguments}）",
+    },
+    "usage.needs_value": {
+        "en": "Option {option} requires an argument.",
+        "zh": "选项 {option} 后面需要一个值",
+    },
+    "usage.needs_values": {
+        "en": "Option {option} requires {n} arguments.",
+        "zh": "选项 {option} 后面需要 {n} 个值",
+    },
+    "usage.takes_no_value": {
+        "en": "Option {option} does not take a value.",
+        "zh": "选项 {option} 不带值",
+    },
+    "usage.not_one_of": {
+        "en": "{value} is not one of {choices}.",
+        "zh": "{value} 不是可选的值（可选：{choices}）",
+    },
+    "usage.date_format": {
+        "en": "{value} does not match the formats {formats}.",
+        "zh": "{value} 不是有效的日期（格式 {formats}，如 2025-03-31）",
+    },
+    "usage.file_missing": {"en": "file {path} does not exist.", "zh": "文件 {path} 不存在"},
+    "usage.folder_missing": {"en": "dir {path} does not exist.", "zh": "文件夹 {path} 不存在"},
+    "usage.path_missing": {"en": "path {path} does not exist.", "zh": "路径 {path} 不存在"},
+    "usage.at_least": {
+        "en": "Input should be greater than or equal to {n}",
+        "zh": "应大于或等于 {n}",
+    },
+    "usage.above": {"en": "Input should be greater than {n}", "zh": "应大于 {n}"},
+    "usage.at_most": {"en": "Input should be less than or equal to {n}", "zh": "应小于或等于 {n}"},
+    "usage.integer": {
+        "en": "Input should be a valid integer, unable to parse string as an integer",
+        "zh": "应为整数",
+    },
+    "usage.number": {
+        "en": "Input should be a valid number, unable to parse string as a number",
+        "zh": "应为数字",
+    },
+    "usage.folder_with_suffix": {
+        "en": "'{value}' ends with / (a folder) but has the file suffix {suffix}: drop the / "
+        "to write the file, or the suffix to write a folder",
+        "zh": "'{value}' 以 / 结尾（文件夹），却带有文件后缀 {suffix}：去掉 / 则写成文件，"
+        "去掉后缀则写成文件夹",
+    },
+    "usage.output_type": {
+        "en": "unknown output type '{suffix}' (choose from {suffixes}, a folder, or - for CSV "
+        "on stdout)",
+        "zh": "未知的输出类型 '{suffix}'（可选 {suffixes}、文件夹，或 - 表示 CSV 写到标准输出）",
+    },
+    "usage.not_to_stdout": {
+        "en": "{format} cannot go to stdout (choose csv, or -o FILE.{format})",
+        "zh": "{format} 不能写到标准输出（请用 csv，或 -o 文件名.{format}）",
+    },
+    "usage.format_suffix": {
+        "en": "{format} does not match the file suffix {suffix} of {output}",
+        "zh": "{format} 与 {output} 的文件后缀 {suffix} 不符",
+    },
+    "usage.sort_order": {
+        "en": "'{sort}': order must be asc or desc",
+        "zh": "'{sort}'：排序方向只能是 asc 或 desc",
+    },
+    "usage.unknown_column": {
+        "en": "unknown column '{column}' (choose from {columns})",
+        "zh": "没有列 '{column}'（可选：{columns}）",
+    },
+    "usage.plot_png": {
+        "en": "{plot}: the chart is a PNG file (use a .png name)",
+        "zh": "{plot}：图表是 PNG 文件（请用 .png 文件名）",
+    },
+    "usage.report_html": {
+        "en": "{output}: the report is an HTML file (use a .html name)",
+        "zh": "{output}：报告是 HTML 文件（请用 .html 文件名）",
+    },
+    "usage.needs_previous": {
+        "en": "{level} needs --previous PLAN",
+        "zh": "{level} 需要同时给出 --previous PLAN（上一期的计划）",
+    },
+    "chart.tradeoff_title": {
+        "en": "Service vs inventory on replayed history",
+        "zh": "历史回放：服务水平与库存",
+    },
+    "chart.tradeoff_x": {"en": "simulated fill rate (%)", "zh": "模拟满足率（%）"},
+    "chart.tradeoff_y": {
+        "en": "average inventory value ({currency})",
+        "zh": "平均库存金额（{currency}）",
+    },
+    "chart.tradeoff_policy": {
+        "en": "stockplan policy ({measure} targets)",
+        "zh": "stockplan 策略（{measure}目标）",
+    },
+    "chart.tradeoff_baseline": {
+        "en": "rule-of-thumb baseline (scaled)",
+        "zh": "经验法则基准（按比例缩放）",
+    },
+    "chart.no_chinese_font": {
+        "en": "{path}: the chart's labels stay in English: no Chinese font was found (install "
+        "one, e.g. Noto Sans CJK SC or WenQuanYi Zen Hei)",
+        "zh": "{path}：图表的文字仍为英文，因为没有找到中文字体（可安装 Noto Sans CJK SC "
+        "或文泉驿正黑等中文字体）",
+    },
     "no_table": {
         "en": "there is no {table} table without inputs.{input}",
         "zh": "没有 inputs.{input} 就没有{table}表",

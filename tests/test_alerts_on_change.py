@@ -94,9 +94,9 @@ def test_worse_exits_3_naming_the_count_of_items_at_a_higher_level(
 def test_new_high_without_previous_is_refused_before_planning(small_shop: Path, tmp_path: Path):
     out = tmp_path / "plan.csv"
     result = _invoke("plan", "-c", str(small_shop), "-o", str(out), "--fail-on-risk", "new-high")
-    assert result.exit_code == 1
-    assert (
-        result.stderr.strip() == "stockplan: error: --fail-on-risk new-high needs --previous PLAN"
+    assert result.exit_code == 2  # a usage error, like any other bad option
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--fail-on-risk': new-high needs --previous PLAN"
     )
     assert not out.exists()
 

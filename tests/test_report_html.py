@@ -199,7 +199,7 @@ def test_report_command_writes_the_page_and_refuses_other_suffixes(
     assert "<h2>供应商准时率</h2>" in chinese.read_text(encoding="utf-8")
     wrong = tmp_path / "report.txt"
     result = runner.invoke(app, ["report", "-c", str(small_shop), "-o", str(wrong)])
-    assert result.exit_code == 1 and not wrong.exists()
+    assert result.exit_code == 2 and not wrong.exists()  # a usage error, before any work
     assert "use a .html name" in result.output
 
 

@@ -60,10 +60,12 @@ from stockplan.cli.options import (
     SortOption,
     SupplierForecastOption,
     TableName,
+    check_news,
     check_plot,
     check_report,
     check_target,
 )
+from stockplan.cli.usage import StockplanGroup
 from stockplan.errors import StockplanError, safe_text
 
 if TYPE_CHECKING:
@@ -77,6 +79,7 @@ EXIT_NOT_REPRODUCED = 6
 EXIT_UNPROVABLE = 7
 
 app = typer.Typer(
+    cls=StockplanGroup,  # usage errors in the user's language
     name="stockplan",
     help="Replenishment planner: what to buy, from whom, how much, and what will run out.",
     no_args_is_help=True,
@@ -86,12 +89,8 @@ app = typer.Typer(
 )
 
 
-def _previous_risk(
-    previous: Path | None, level: RiskLevel | None
-) -> tuple[pl.DataFrame | None, str | None]:
-    """(risk table, planning date) of the `--previous` plan; checks the options first."""
-    if level in NEWS_LEVELS and previous is None:
-        raise StockplanError(f"--fail-on-risk {level.value} needs --previous PLAN")
+def _previous_risk(previous: Path | None) -> tuple[pl.DataFrame | None, str | None]:
+    """(risk table, planning date) of the `--previous` plan (`check_news` comes first)."""
     if previous is None:
         return None, None
     from stockplan.io.planfiles import previous_risk
@@ -394,6 +393,7 @@ def plan(
     """Write purchase suggestions (orders) and stockout risk for every sku x location."""
     name = table.value
     check_target(output, format)
+    check_news(fail_on_risk, previous)
     view = _view_options(lang, as_of, limit, sort, columns, headers)
     view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
@@ -404,7 +404,7 @@ def plan(
         from stockplan.io.supplier_workbooks import check_supplier_folder
 
         check_supplier_folder(supplier_forecast)
-    earlier = _previous_risk(previous, fail_on_risk)
+    earlier = _previous_risk(previous)
     from stockplan.io.parts import offering, parts_target
 
     # a cluster plan may write its per-series tables as part files (io.parquet_parts);
@@ -527,12 +527,13 @@ def _single_table_command(
     no_cache: bool = False,
 ) -> int:
     check_target(output, format)
+    check_news(fail_on_risk, previous)
     view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
     from stockplan.items import for_people, item_names
 
     console = Console(quiet)
-    earlier = _previous_risk(previous, fail_on_risk)
+    earlier = _previous_risk(previous)
     if name in _LEAN_TABLES:
         cfg, tables, frame, as_of = _LEAN_TABLES[name](config, console, view, not no_cache)
         result = None
@@ -847,9 +848,7 @@ def simulate(
     check_target(output, format)
     plot = Path(plot_name) if plot_name is not None else None
     if plot is not None and plot.suffix.lower() != ".png":
-        raise typer.BadParameter(
-            f"{plot}: the chart is a PNG file (use a .png name)", param_hint="'--plot'"
-        )
+        raise typer.BadParameter(message("usage.plot_png", plot=plot), param_hint="'--plot'")
     view = _view_options(lang, as_of, limit, sort, columns, headers)
     view.check_columns(_known_columns("simulation") if view.sort or view.columns else None)
 
@@ -884,11 +883,13 @@ def simulate(
         )
     png = None
     if plot is not None:
-        from stockplan.charts import tradeoff_png
+        from stockplan.charts import chinese_font, tradeoff_png
 
         if not plot.parent.exists():
             raise StockplanError(f"{plot}: output folder {plot.parent} does not exist")
-        png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure)
+        if view.lang != "en" and chinese_font() is None:
+            console.warn(message("chart.no_chinese_font", view.lang, path=plot))
+        png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure, view.lang)
     by_pattern = tables_out["simulation_by_pattern"]
     if "policy_inventory_at_same_fill" in by_pattern.columns:
         for row in by_pattern.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
@@ -976,8 +977,6 @@ def report(
     from stockplan.report_html import html_report
 
     console = Console(quiet)
-    if output.suffix.lower() not in (".html", ".htm"):
-        raise StockplanError(f"-o {output}: the report is an HTML file (use a .html name)")
     cfg, tables, result = _planned(config, console, view, not no_cache)
     result.tables = result.output_tables(all_rows=True)
     simulation = None

@@ -98,7 +98,7 @@ class View:
             name, _, direction = self.sort.partition(":")
             if direction not in ("", "asc", "desc"):
                 raise typer.BadParameter(
-                    f"'{self.sort}': order must be asc or desc", param_hint="'--sort'"
+                    message("usage.sort_order", sort=self.sort), param_hint="'--sort'"
                 )
             self.sort = f"{canonical_column(name)}:{direction or 'asc'}"
         if known is None:
@@ -110,7 +110,7 @@ class View:
             for name in names:
                 if name not in known:
                     raise typer.BadParameter(
-                        f"unknown column '{name}' (choose from {', '.join(known)})",
+                        message("usage.unknown_column", column=name, columns=", ".join(known)),
                         param_hint=f"'{option}'",
                     )
 
@@ -220,17 +220,18 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         finally:
             StageProgress.close_all()
     except StockplanError as exc:
-        from stockplan.i18n import message, render_error
+        from stockplan.i18n import render_error
 
         lang = _STATE["lang"]
         sys.stderr.write(f"stockplan: {message('error', lang)}: {render_error(str(exc), lang)}\n")
         raise typer.Exit(EXIT_USER_ERROR) from None
     except KeyboardInterrupt:
-        sys.stderr.write("stockplan: interrupted\n")
+        sys.stderr.write(f"stockplan: {message('interrupted', _STATE['lang'])}\n")
         raise typer.Exit(130) from None
     except OSError as exc:
         if not _broken_pipe(exc):  # the machine refused (disk, permissions): not a bug
-            sys.stderr.write(f"stockplan: error: {safe_text(str(exc))[:300]}\n")
+            error = message("error", _STATE["lang"])
+            sys.stderr.write(f"stockplan: {error}: {safe_text(str(exc))[:300]}\n")
             raise typer.Exit(EXIT_USER_ERROR) from None
         # the reader went away (`stockplan plan -o - | head`): not an error of ours
         reader_gone()

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from stockplan.cli.display import Headers, Lang, OutputFormat
+from stockplan.cli.display import Headers, Lang, OutputFormat, message
 
 TABLES = (
     "orders",
@@ -53,10 +53,7 @@ def check_file_name(value: str, suffixes: tuple[str, ...]) -> None:
     refused, not taken for the file nor made a folder."""
     suffix = Path(value).suffix.lower()
     if value.endswith(FOLDER_ENDS) and suffix in suffixes:
-        raise typer.BadParameter(
-            f"'{value}' ends with / (a folder) but has the file suffix {suffix}: drop the / "
-            "to write the file, or the suffix to write a folder"
-        )
+        raise typer.BadParameter(message("usage.folder_with_suffix", value=value, suffix=suffix))
 
 
 def check_output(value: str | None) -> str | None:
@@ -66,9 +63,9 @@ def check_output(value: str | None) -> str | None:
     check_file_name(value, OUTPUT_SUFFIXES)
     path = Path(value)
     if path.suffix and path.suffix.lower() not in OUTPUT_SUFFIXES and not path.is_dir():
+        suffixes = ", ".join(OUTPUT_SUFFIXES)
         raise typer.BadParameter(
-            f"unknown output type '{path.suffix}' (choose from {', '.join(OUTPUT_SUFFIXES)}, "
-            "a folder, or - for CSV on stdout)"
+            message("usage.output_type", suffix=path.suffix, suffixes=suffixes)
         )
     return value
 
@@ -76,6 +73,8 @@ def check_output(value: str | None) -> str | None:
 def check_report(value: str) -> str:
     """`report -o` names an HTML file, not a folder (checked at once)."""
     check_file_name(value, (".html", ".htm"))
+    if Path(value).suffix.lower() not in (".html", ".htm"):
+        raise typer.BadParameter(message("usage.report_html", output=value))
     return value
 
 
@@ -93,15 +92,23 @@ def check_target(output: str | None, fmt: OutputFormat | None) -> None:
     if output is None or output == "-":
         if fmt != OutputFormat.csv:
             raise typer.BadParameter(
-                f"{fmt.value} cannot go to stdout (choose csv, or -o FILE.{fmt.value})",
-                param_hint="'--format'",
+                message("usage.not_to_stdout", format=fmt.value), param_hint="'--format'"
             )
         return
     suffix = Path(output).suffix.lower()
     if suffix in OUTPUT_SUFFIXES and suffix != f".{fmt.value}":
         raise typer.BadParameter(
-            f"{fmt.value} does not match the file suffix {suffix} of {output}",
+            message("usage.format_suffix", format=fmt.value, suffix=suffix, output=output),
             param_hint="'--format'",
+        )
+
+
+def check_news(level: RiskLevel | None, previous: Path | None) -> None:
+    """`--fail-on-risk new-high` / `worse` compare with an earlier plan: without
+    `--previous` it is a usage error, before any work."""
+    if level in NEWS_LEVELS and previous is None:
+        raise typer.BadParameter(
+            message("usage.needs_previous", level=level.value), param_hint="'--fail-on-risk'"
         )
 
 

@@ -1,0 +1,155 @@
+"""Usage errors (unknown option, bad or missing value, missing argument) in the user's
+language, exit code 2.
+
+typer prints its usage errors in English. The app's command group (`StockplanGroup`) runs
+typer's main with `standalone_mode=False`, so such an error comes back here before anything
+is printed, and is shown in Chinese when the run's language is Chinese. Nothing has been
+parsed yet, so the language comes from the command line itself: `--lang`, else
+`planning.language` of the config named by `-c/--config` (or the default `stockplan.yaml`),
+else English. Option names, file names and the values typed stay as written.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from stockplan.cli.display import message
+
+DEFAULT_CONFIG = "stockplan.yaml"
+_CONFIG_BYTES = 1_000_000  # a config is a few kB; anything larger is not read for this
+
+
+def config_language(path: Path) -> str:
+    """`planning.language` of the YAML config at `path`; "en" for any problem (missing,
+    not a regular file, too large, not YAML, no such key): a usage error never fails."""
+    try:
+        if not path.is_file() or path.stat().st_size > _CONFIG_BYTES:
+            return "en"
+        import yaml
+
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        language = data["planning"]["language"]
+    except Exception:  # any problem reading it: the error is shown in English
+        return "en"
+    return language if language in ("en", "zh") else "en"
+
+
+def usage_language(args: Sequence[str]) -> str:
+    """The language of a usage error in `args`: `--lang zh|en` (the last one given), else the
+    config's `planning.language` (`-c FILE`, `-cFILE`, `--config FILE`, `--config=FILE`,
+    else the default config), else "en"."""
+    lang: str | None = None
+    config: str | None = None
+    args = list(args)
+    for at, arg in enumerate(args):
+        following = args[at + 1] if at + 1 < len(args) else None
+        if arg == "--":
+            break
+        if arg == "--lang":
+            lang = following
+        elif arg.startswith("--lang="):
+            lang = arg.removeprefix("--lang=")
+        elif arg in ("-c", "--config"):
+            config = following
+        elif arg.startswith("--config="):
+            config = arg.removeprefix("--config=")
+        elif arg.startswith("-c") and len(arg) > 2:
+            config = arg[2:]
+    if lang in ("en", "zh"):
+        return lang
+    return config_language(Path(config or DEFAULT_CONFIG))
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """The English template as a pattern: each `{field}` a group, a repeated field the same
+    text again."""
+    parts = re.split(r"\{(\w+)\}", template)
+    seen: set[str] = set()
+    regex = ""
+    for at, part in enumerate(parts):
+        if at % 2 == 0:
+            regex += re.escape(part)
+        elif part in seen:
+            regex += f"(?P={part})"
+        else:
+            seen.add(part)
+            regex += f"(?P<{part}>.+?)"
+    return re.compile(f"^{regex}$", re.DOTALL)
+
+
+@functools.cache
+def _usage_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    from stockplan.i18n import MESSAGES
+
+    return [(key, _pattern(entry["en"])) for key, entry in MESSAGES.items() if key[:6] == "usage."]
+
+
+def render_usage(text: str, lang: str) -> str:
+    """A usage error's message in `lang`: the first `usage.` catalogue text whose English
+    matches gives the words; its fields are kept as written (a `detail` is rendered in
+    turn). A message no text matches stays as it is."""
+    if lang == "en":
+        return text
+    for key, pattern in _usage_patterns():
+        found = pattern.match(text)
+        if found:
+            fields = found.groupdict()
+            if "detail" in fields:
+                fields["detail"] = render_usage(fields["detail"], lang)
+            return message(key, lang, **fields)
+    return text
+
+
+def show_usage_error(error: Any, lang: str) -> None:
+    """What typer prints for a usage error (usage line, help hint, error), in `lang`."""
+    ctx = getattr(error, "ctx", None)
+    lines = []
+    if ctx is not None:
+        usage = ctx.get_usage().removeprefix("Usage:").strip()
+        lines.append(message("usage_line", lang, usage=usage))
+        if ctx.command.get_help_option(ctx) is not None:
+            command, option = ctx.command_path, ctx.help_option_names[0]
+            lines.append(message("usage_help", lang, command=command, option=option))
+        lines.append("")
+    detail = render_usage(error.format_message(), lang)
+    lines.append(message("usage_error", lang, detail=detail))
+    typer.echo("\n".join(lines), err=True)
+
+
+class StockplanGroup(TyperGroup):
+    """typer's command group, whose usage errors are shown in the run's language."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except typer.TyperException as error:  # typer's errors; usage errors are exit 2
+            exit_code = getattr(error, "exit_code", 1)
+            lang = usage_language(sys.argv[1:] if args is None else args)
+            if exit_code == 2 and type(error).__name__ != "NoArgsIsHelpError" and lang != "en":
+                show_usage_error(error, lang)
+            elif hasattr(error, "show"):
+                error.show()
+            else:
+                typer.echo(f"Error: {error.format_message()}", err=True)
+            sys.exit(exit_code)
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
