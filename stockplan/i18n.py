@@ -7,8 +7,9 @@ the canonical names themselves, so English CSV files keep their contract.
 
 Reasons are kept canonical (English) in the tables. Each reason is a `"; "`-joined list
 of clauses built from fixed templates; `render_reason` matches every clause against the
-`REASONS` templates and fills the Chinese template with the same numbers. A clause no
-template matches is left as it is (tests check the pipeline's reasons are all covered).
+`REASONS` templates and fills the Chinese template with the same numbers. A name holding
+`"; "` stays inside its clause (`clauses`). A clause no template matches is left as it is
+(tests check the pipeline's reasons are all covered).
 
 Pure Python (no polars): the CLI imports it before any heavy module.
 """
@@ -1203,14 +1204,39 @@ def _render_clause(clause: str, lang: str) -> str:
     return clause
 
 
+def _unknown_parts(clause: str) -> list[str]:
+    """The parts of one clause (a backup supplier's tail is a part of its own) that no
+    `REASONS` template matches."""
+    backup = _WITH_BACKUP.match(clause)
+    parts = [backup["head"], backup["tail"]] if backup else [clause]
+    return [p for p in parts if not any(rx.match(p) for rx, _ in _REASON_PATTERNS)]
+
+
+def clauses(reason: str) -> list[str]:
+    """The clauses of a canonical reason. They are joined by `; `, but a name inside a
+    clause (a location, a supplier, an item) may hold `; ` too: of the ways to cut the
+    reason at its separators, the one that leaves the fewest pieces no template matches
+    wins, then the one with the most pieces. So `WH; GZ is below its reorder point
+    (1 < 2); ...` keeps `WH; GZ` whole, and a reason whose pieces all match (every
+    reason without such a name) is cut at every separator, as written."""
+    pieces = reason.split("; ")
+    if len(pieces) == 1 or not any(_unknown_parts(p) for p in pieces):
+        return pieces
+    # best[j]: (unmatched, -clauses, clauses) for the first j pieces
+    best: list[tuple[int, int, list[str]]] = [(0, 0, [])]
+    for j in range(1, len(pieces) + 1):
+        options = []
+        for i in range(j):
+            clause = "; ".join(pieces[i:j])
+            unmatched, count, cut = best[i]
+            options.append((unmatched + bool(_unknown_parts(clause)), count - 1, [*cut, clause]))
+        best.append(min(options, key=lambda option: option[:2]))
+    return best[-1][2]
+
+
 def unknown_clauses(reason: str) -> list[str]:
     """The clauses of a canonical reason that no `REASONS` template matches."""
-    unknown = []
-    for clause in reason.split("; "):
-        backup = _WITH_BACKUP.match(clause)
-        parts = [backup["head"], backup["tail"]] if backup else [clause]
-        unknown += [p for p in parts if not any(rx.match(p) for rx, _ in _REASON_PATTERNS)]
-    return unknown
+    return [part for clause in clauses(reason) for part in _unknown_parts(clause)]
 
 
 REASON_COLUMNS = ("reason", "service_note", "old_reason", "new_reason")
@@ -1223,7 +1249,7 @@ def render_reason(reason: str | None, lang: str = "en") -> str | None:
     if not reason or lang == "en":
         return reason
     separator = "；" if lang == "zh" else "; "
-    return separator.join(_render_clause(c, lang) for c in reason.split("; "))
+    return separator.join(_render_clause(c, lang) for c in clauses(reason))
 
 
 # the plan diff's cause labels (`diff.CAUSE_LABELS`)

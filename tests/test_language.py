@@ -118,6 +118,45 @@ def test_a_reason_is_rendered_clause_by_clause_with_its_numbers():
     assert i18n.unknown_clauses("something new; raised to MOQ 5") == ["something new"]
 
 
+def test_names_holding_the_clause_separator_stay_whole_in_chinese_reasons(
+    small_shop: Path, tmp_path: Path
+):
+    # a warehouse, a supplier and a backup supplier whose names hold "; " (and "；"): WH; 1
+    # is short (40 on hand, 10 a day) and WH2 has 500, so a transfer names both
+    # warehouses; Acme; Ltd delivers in 14 days, after WH; 1 runs out, so the order goes
+    # to Fast；Co and says which replaces which
+    folder = small_shop.parent
+    for name in ("sales.csv", "stock.csv", "purchase_orders.csv", "products.csv"):
+        text = (folder / name).read_text().replace("WH1", "WH; 1")
+        (folder / name).write_text(text.replace("Acme", "Acme; Ltd"))
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    products.with_columns(backup_supplier=pl.lit("Fast；Co")).write_csv(folder / "products.csv")
+    pl.DataFrame({"supplier": ["Acme; Ltd", "Fast；Co"], "lead_time_days": [14, 2]}).write_csv(
+        folder / "suppliers.csv"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["planning"]["language"] = "zh"
+    small_shop.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "plan"
+    result = _run("plan", "-c", str(small_shop), "-o", f"{out}/", "--all", "-q")
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(out / "orders.csv", schema_overrides={"商品编码": pl.String})
+    transfers = pl.read_csv(out / "transfers.csv", schema_overrides={"商品编码": pl.String})
+    backup = orders.filter(pl.col("供应商") == "Fast；Co")["原因"].to_list()
+    moved = transfers["原因"].to_list()
+    assert backup and moved
+    for reason in backup:
+        assert "改用备用供应商 Fast；Co（代替 Acme; Ltd）" in reason
+        assert "Acme; Ltd 要到 " in reason
+    for reason in moved:
+        assert reason.startswith("WH; 1 低于再订货点（")
+        assert "；WH2 超出最高库存 " in reason
+    # no English clause left: only the names and numbers are Latin
+    for reason in backup + moved:
+        words = re.sub(r"WH; 1|WH2|Acme; Ltd|Fast；Co", "", reason)
+        assert not re.search(r"[A-Za-z]", words), reason
+
+
 def test_error_messages_keep_names_and_translate_the_words():
     text = "sales.csv, row 12, column 'qty': 'abc' is not a number"
     assert i18n.render_error(text, "zh") == "sales.csv, 第 12 行, 列 'qty': 'abc' 不是数字"
