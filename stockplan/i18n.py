@@ -1683,9 +1683,31 @@ def render_error(text: str, lang: str = "en") -> str:
     problems are rendered; names and values are kept exactly as the user wrote them."""
     if lang == "en":
         return text
+    kept: list[str] = []
+
+    def keep(found: re.Match[str]) -> str:
+        value = found["value"]
+        if " " not in value:
+            return found[0]
+        kept.append(value)
+        return found[0].replace(value, f"{_KEPT[0]}{len(kept) - 1}{_KEPT[1]}", 1)
+
+    text = _USER_VALUE.sub(keep, _LEADING_FILE.sub(keep, text, count=1))
     for pattern, replacement in _ERROR_PHRASES:
         text = pattern.sub(replacement, text)
-    return text
+    return _KEPT_AGAIN.sub(lambda found: kept[int(found[1])], text)
+
+
+# what an error says as the user wrote it, set aside while the phrases are rendered: the
+# file a message starts with (up to its row, column or `: `) and every quoted value
+# (`'row 12'`, an apostrophe inside a word such as `'O'Brien'` kept inside; the quotes
+# stay for the phrases around it). Only texts with a space are set aside (every phrase
+# has one), so a quoted column name such as `'order_date'` stays for the phrases that
+# name it. Marked with private-use characters, which no phrase matches.
+_KEPT = ("\ue000", "\ue001")
+_LEADING_FILE = re.compile(r"^(?P<value>(?=[^:]*?[./\\])[^:]*?)(?=, rows? \d|, column '|: )")
+_USER_VALUE = re.compile(r"(?<![\w'])'(?P<value>(?:[^']|'(?=\w))*)'(?!\w)")
+_KEPT_AGAIN = re.compile(f"{_KEPT[0]}(\\d+){_KEPT[1]}")
 
 
 _CANONICAL = {label: column for column, entry in HEADERS.items() for label in entry.values()} | {

@@ -160,6 +160,10 @@ def test_names_holding_the_clause_separator_stay_whole_in_chinese_reasons(
 def test_error_messages_keep_names_and_translate_the_words():
     text = "sales.csv, row 12, column 'qty': 'abc' is not a number"
     assert i18n.render_error(text, "zh") == "sales.csv, 第 12 行, 列 'qty': 'abc' 不是数字"
+    own = "data/row 5/sales.csv, row 3, column 'unit price': 'O'Brien row 2' is not a number"
+    assert i18n.render_error(own, "zh") == (
+        "data/row 5/sales.csv, 第 3 行, 列 'unit price': 'O'Brien row 2' 不是数字"
+    )
     config = "stockplan.yaml: key 'policy.service_level': Input should be less than 1"
     assert i18n.render_error(config, "zh").startswith(
         "stockplan.yaml：配置项 'policy.service_level'："
@@ -497,6 +501,49 @@ def test_errors_in_chinese(tmp_path: Path):
     result = _run("plan", "-c", str(tmp_path / "missing.yaml"), "--lang", "zh")
     assert result.exit_code == 1
     assert result.stderr.startswith("stockplan: 错误: ") and "找不到配置文件" in result.stderr
+
+
+def test_user_values_that_read_like_rows_or_columns_stay_as_written_in_errors(
+    small_shop: Path,
+):
+    # the sales file is called "row 5.csv", its 3rd line (row 4 with the header) holds the
+    # quantity "column 3", and after that is mended a sale of the unknown SKU "row 12"
+    folder = small_shop.parent
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+    (folder / "sales.csv").unlink()
+    config = yaml.safe_load(small_shop.read_text())
+    config["inputs"]["sales"] = "row 5.csv"
+    small_shop.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    bad_qty = sales.with_columns(pl.col("qty").cast(pl.String))
+    bad_qty[2, "qty"] = "column 3"
+    bad_qty.write_csv(folder / "row 5.csv")
+    path = folder / "row 5.csv"
+    english = _run("plan", "-c", str(small_shop), "-q", "--lang", "en")
+    chinese = _run("plan", "-c", str(small_shop), "-q", "--lang", "zh")
+    assert english.exit_code == chinese.exit_code == 1
+    assert (
+        english.stderr
+        == f"stockplan: error: {path}, row 4, column 'qty' (quantity): 'column 3' is not a number\n"
+    )
+    assert (
+        chinese.stderr
+        == f"stockplan: 错误: {path}, 第 4 行, 列 'qty' (quantity): 'column 3' 不是数字\n"
+    )
+    unknown = sales.with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("row 12")).otherwise("sku").alias("sku")
+    )
+    unknown.write_csv(path)
+    english = _run("plan", "-c", str(small_shop), "-q", "--lang", "en")
+    chinese = _run("plan", "-c", str(small_shop), "-q", "--lang", "zh")
+    assert english.exit_code == chinese.exit_code == 1
+    assert english.stderr.startswith(
+        f"stockplan: error: {path}, row 4, column 'sku': 'row 12' is not in the products table "
+        "(1 unknown SKUs in sales)"
+    )
+    assert chinese.stderr.startswith(
+        f"stockplan: 错误: {path}, 第 4 行, 列 'sku': 'row 12' "
+        "不在商品档案中（sales 中共 1 个未知商品）"
+    )
 
 
 def test_explain_in_chinese_names_the_item(zh_shop: Path):
