@@ -1325,6 +1325,17 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"' is not a finite number$"), "' 不是有限数字"),
     (re.compile(r"' is implausibly large$"), "' 数值大得不合理"),
     (re.compile(r"' must not be negative$"), "' 不能为负数"),
+    (
+        re.compile(r"' is longer than the ([\d,]+) characters a spreadsheet cell holds$"),
+        r"' 超过电子表格单元格可容纳的 \1 个字符",
+    ),
+    (
+        re.compile(
+            r"' is longer than ([\d,]+) characters: a notice or reason quoting it would not "
+            r"fit the ([\d,]+) characters a spreadsheet cell holds$"
+        ),
+        r"' 超过 \1 个字符：引用它的通知或原因放不进电子表格单元格（最多 \2 个字符）",
+    ),
     (re.compile(r": no CSV, Excel or Parquet files found$"), "：未找到 CSV、Excel 或 Parquet 文件"),
     (re.compile(r": not a folder$"), "：不是文件夹"),
     (re.compile(r": already exists \(use --force to replace it\)$"), "：已存在（用 --force 覆盖）"),
