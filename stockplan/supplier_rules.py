@@ -534,6 +534,11 @@ def _unit_load() -> pl.Expr:
     )
 
 
+TIE_BREAK = ("supplier", "sku", "location")
+"""The order of a supplier's lines when their blocks protect as much (`round_to_loads`):
+by item and location, so the plan does not depend on the order of the input rows."""
+
+
 def round_to_loads(
     orders: pl.DataFrame,
     demand: pl.DataFrame,
@@ -579,7 +584,7 @@ def round_to_loads(
     widened = unit.join(gaps, on="supplier").with_columns(_legal_room(fits).alias("_room"))
     extra = (
         _open_blocks(widened, pl.col("_room"), demand, discrete_patterns)
-        .join(unit.select("line", "supplier", "unit_load", "forecast_per_day"), on="line")
+        .join(unit.select("line", *TIE_BREAK, "unit_load", "forecast_per_day"), on="line")
         .with_columns((pl.col("units_to") / pl.col("forecast_per_day")).alias("carry"))
     )
     added = (
@@ -588,8 +593,8 @@ def round_to_loads(
         )
         .join(gaps, on="supplier")
         .sort(
-            ["supplier", "priority", "carry", "line", "step"],
-            descending=[False, True, False, False, False],
+            ["supplier", "priority", "carry", *TIE_BREAK[1:], "step"],
+            descending=[False, True, False, False, False, False],
         )
         .with_columns(pl.col("load").cum_sum().over("supplier").alias("_cum"))
         .filter(pl.col("_cum") <= pl.col("up_gap") + 1e-9)
@@ -605,14 +610,17 @@ def round_to_loads(
     )
     # down: drop the least protective blocks until the part load is gone
     held = budget_blocks(unit.filter(pl.col("order_qty") > 0), demand, discrete_patterns).join(
-        unit.select("line", "supplier", "unit_load"), on="line"
+        unit.select("line", *TIE_BREAK, "unit_load"), on="line"
     )
     dropped = (
         held.with_columns(
             ((pl.col("units_to") - pl.col("units_from")) * pl.col("unit_load")).alias("load")
         )
         .join(gaps, on="supplier")
-        .sort(["supplier", "priority", "line", "step"], descending=[False, False, False, True])
+        .sort(
+            ["supplier", "priority", *TIE_BREAK[1:], "step"],
+            descending=[False, False, False, False, True],
+        )
         .with_columns(pl.col("load").cum_sum().over("supplier").alias("_cum"))
         .filter(pl.col("_cum") - pl.col("load") < pl.col("down_gap") - 1e-9)
         .group_by("line")
