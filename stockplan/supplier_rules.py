@@ -560,7 +560,9 @@ def round_to_loads(
     container stays (`none`): rounding up would spend money the budget did not give.
     A cut whose last block is a whole MOQ can go below the whole load it aimed at: the
     load it left is then filled again with the most protective blocks that fit, as `up`
-    fills one (`_fill_only`, the second pass), and the supplier keeps `down`."""
+    fills one (`_fill_only`, the second pass, which leaves the measuring of loads to the
+    first and returns no table), and the supplier keeps `down`. Loads are measured once
+    before rounding and once after, only when a quantity changed."""
     capacity = load_capacity(suppliers)
     if capacity is None:
         return orders, pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
@@ -670,15 +672,17 @@ def round_to_loads(
     changed = moved.with_columns(new_qty.alias("order_qty")).select(orders.columns)
     actions = costs.select("supplier", "load_action")
     cut = actions.filter(pl.col("load_action") == "down").select("supplier")
-    short = loads_to_round(
-        _loads(load_per_unit(changed, products), capacity).join(cut, on="supplier")
-    )
+    # the loads of `changed`, measured again only after its quantities changed: a supplier
+    # not rounded keeps the loads measured above, and nothing moves when none is rounded
+    measured = loads if to_round.height == 0 else None
     rules = {
         "holding_rate": holding_rate,
         "review_days": review_days,
         "discrete_patterns": discrete_patterns,
     }
     if round_up and not _fill_only and cut.height and suppliers is not None:
+        measured = _loads(load_per_unit(changed, products), capacity)
+        short = loads_to_round(measured.join(cut, on="supplier"))
         if short.height:  # a whole MOQ block cut past the whole load: fill what it left
             changed, _ = round_to_loads(
                 changed,
@@ -688,13 +692,13 @@ def round_to_loads(
                 **rules,
                 _fill_only=True,
             )
+            measured = _loads(load_per_unit(changed, products), capacity)
         # still below the whole load the cut aimed at (the block was most of it, or the
         # gap too small for any pack): rounding down could not land on a whole load, so
         # the supplier's order is rounded up from where it was instead
         aimed = to_round.select("supplier", pl.col("loads").floor().alias("_aimed"))
         missed = (
-            _loads(load_per_unit(changed, products), capacity)
-            .select("supplier", "loads")
+            measured.select("supplier", "loads")
             .join(aimed, on="supplier", how="right")
             .join(cut, on="supplier")
             # fewer containers than the whole loads aimed at (a part load left below the
@@ -713,6 +717,7 @@ def round_to_loads(
                 _fill_only=True,
             )
             changed = pl.concat([changed.filter(~mine), raised], how="vertical_relaxed")
+            measured = None
             actions = actions.with_columns(
                 pl.when(pl.col("supplier").is_in(missed["supplier"].implode()))
                 .then(pl.lit("up"))
@@ -730,8 +735,11 @@ def round_to_loads(
             .drop("_final")
         )
     changed = changed.with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
-    table = load_table(_loads(load_per_unit(changed, products), capacity), actions)
-    return changed.select(orders.columns), table
+    if _fill_only:  # the first pass measures what the second left
+        return changed.select(orders.columns), pl.DataFrame(schema={"supplier": pl.String})
+    if measured is None:
+        measured = _loads(load_per_unit(changed, products), capacity)
+    return changed.select(orders.columns), load_table(measured, actions)
 
 
 def _load_clause(new_qty: pl.Expr) -> pl.Expr:

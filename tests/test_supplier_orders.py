@@ -839,6 +839,30 @@ def test_equally_protective_lines_are_rounded_to_loads_by_sku_whatever_the_row_o
     assert plans[1] == plans[0] and plans[2] == plans[0]
 
 
+def test_loads_are_measured_before_rounding_and_again_only_after_a_quantity_changed(
+    monkeypatch,
+):
+    # before rounding, then once after each change of quantities (it was 3, 3, 4 and 7)
+    import stockplan.supplier_rules as rules
+
+    measured = []
+    measure = rules._loads
+    monkeypatch.setattr(rules, "_loads", lambda *a: measured.append(1) or measure(*a))
+    refill = [_line("X", 350, 840, 60, pack=50.0), {**_line("Y", 200, 300, 10), "moq": 200.0}]
+    cases = [
+        ([_line(*X)], "no", "none", 1),  # nothing to round: the first measure is the table
+        ([_line(*X)], "true", "up", 2),  # filled up: measured again after
+        ([_line("X", 500, 190, 10)], "true", "down", 2),  # cut: measured again after
+        # cut past the load, then filled again: before, after the cut, the second pass's
+        # own measure before it fills, and after the fill
+        (refill, "true", "down", 4),
+    ]
+    for lines, full, action, times in cases:
+        measured.clear()
+        _, loads = _loads(lines, [0.025] * len(lines), full)
+        assert (loads["load_action"], len(measured)) == (action, times)
+
+
 def test_a_top_up_never_passes_an_order_up_to_capped_by_shelf_life(small_shop, tmp_path):
     # A-100 keeps 3 sellable days: its order-up-to is capped at 169.8 (WH1) and 172.5
     # (WH2); the top up to Acme's minimum of 20,000 bought 612 and 744 more of it, units
