@@ -1212,15 +1212,21 @@ def _unknown_parts(clause: str) -> list[str]:
     return [p for p in parts if not any(rx.match(p) for rx, _ in _REASON_PATTERNS)]
 
 
+_MOST_PIECES = 40
+"""Pieces of a reason between `; ` that `clauses` searches for names holding the separator
+(a plan's longest reasons have about ten clauses)."""
+
+
 def clauses(reason: str) -> list[str]:
     """The clauses of a canonical reason. They are joined by `; `, but a name inside a
     clause (a location, a supplier, an item) may hold `; ` too: of the ways to cut the
     reason at its separators, the one that leaves the fewest pieces no template matches
     wins, then the one with the most pieces. So `WH; GZ is below its reorder point
     (1 < 2); ...` keeps `WH; GZ` whole, and a reason whose pieces all match (every
-    reason without such a name) is cut at every separator, as written."""
+    reason without such a name) is cut at every separator, as written. The search weighs
+    every span of pieces: beyond `_MOST_PIECES` (names full of `; `) it is not made."""
     pieces = reason.split("; ")
-    if len(pieces) == 1 or not any(_unknown_parts(p) for p in pieces):
+    if not 1 < len(pieces) <= _MOST_PIECES or not any(_unknown_parts(p) for p in pieces):
         return pieces
     # best[j]: (unmatched, -clauses, clauses) for the first j pieces
     best: list[tuple[int, int, list[str]]] = [(0, 0, [])]

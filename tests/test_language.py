@@ -116,6 +116,13 @@ def test_a_reason_is_rendered_clause_by_clause_with_its_numbers():
         "A 要到 2025-01-20 才能到货）"
     )
     assert i18n.unknown_clauses("something new; raised to MOQ 5") == ["something new"]
+    # a name holding the separator stays inside its clause
+    named = "WH; GZ is below its reorder point (1 < 2); WH; SH holds 3 above its order-up-to"
+    assert i18n.clauses(named) == [
+        "WH; GZ is below its reorder point (1 < 2)",
+        "WH; SH holds 3 above its order-up-to",
+    ]
+    assert i18n.render_reason(named, "zh") == "WH; GZ 低于再订货点（1 < 2）；WH; SH 超出最高库存 3"
 
 
 def test_names_holding_the_clause_separator_stay_whole_in_chinese_reasons(
