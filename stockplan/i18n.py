@@ -1716,13 +1716,16 @@ def render_error(text: str, lang: str = "en") -> str:
 
 
 # what an error says as the user wrote it, set aside while the phrases are rendered: the
-# file a message starts with (up to its row, column or `: `) and every quoted value
+# file a message starts with (up to its row, column or `: `; after `cannot write`, which
+# names the output) and every quoted value
 # (`'row 12'`, an apostrophe inside a word such as `'O'Brien'` kept inside; the quotes
 # stay for the phrases around it). Only texts with a space are set aside (every phrase
 # has one), so a quoted column name such as `'order_date'` stays for the phrases that
 # name it. Marked with private-use characters, which no phrase matches.
 _KEPT = ("\ue000", "\ue001")
-_LEADING_FILE = re.compile(r"^(?P<value>(?=[^:]*?[./\\])[^:]*?)(?=, rows? \d|, column '|: )")
+_LEADING_FILE = re.compile(
+    r"^(?:cannot write (?:output: )?)?(?P<value>(?=[^:]*?[./\\])[^:]*?)(?=, rows? \d|, column '|: )"
+)
 _USER_VALUE = re.compile(r"(?<![\w'])'(?P<value>(?:[^']|'(?=\w))*)'(?!\w)")
 _KEPT_AGAIN = re.compile(f"{_KEPT[0]}(\\d+){_KEPT[1]}")
 

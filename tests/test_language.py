@@ -171,6 +171,8 @@ def test_error_messages_keep_names_and_translate_the_words():
     assert i18n.render_error(own, "zh") == (
         "data/row 5/sales.csv, 第 3 行, 列 'unit price': 'O'Brien row 2' 不是数字"
     )
+    written = "cannot write /srv/row 5/plan.xlsx: the disk is full; nothing was written"
+    assert i18n.render_error(written, "zh").startswith("无法写入：/srv/row 5/plan.xlsx: ")
     config = "stockplan.yaml: key 'policy.service_level': Input should be less than 1"
     assert i18n.render_error(config, "zh").startswith(
         "stockplan.yaml：配置项 'policy.service_level'："
