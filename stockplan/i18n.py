@@ -7,8 +7,9 @@ the canonical names themselves, so English CSV files keep their contract.
 
 Reasons are kept canonical (English) in the tables. Each reason is a `"; "`-joined list
 of clauses built from fixed templates; `render_reason` matches every clause against the
-`REASONS` templates and fills the Chinese template with the same numbers. A clause no
-template matches is left as it is (tests check the pipeline's reasons are all covered).
+`REASONS` templates and fills the Chinese template with the same numbers. A name holding
+`"; "` stays inside its clause (`clauses`). A clause no template matches is left as it is
+(tests check the pipeline's reasons are all covered).
 
 Pure Python (no polars): the CLI imports it before any heavy module.
 """
@@ -1331,14 +1332,45 @@ def _render_clause(clause: str, lang: str) -> str:
     return clause
 
 
+def _unknown_parts(clause: str) -> list[str]:
+    """The parts of one clause (a backup supplier's tail is a part of its own) that no
+    `REASONS` template matches."""
+    backup = _WITH_BACKUP.match(clause)
+    parts = [backup["head"], backup["tail"]] if backup else [clause]
+    return [p for p in parts if not any(rx.match(p) for rx, _ in _REASON_PATTERNS)]
+
+
+_MOST_PIECES = 40
+"""Pieces of a reason between `; ` that `clauses` searches for names holding the separator
+(a plan's longest reasons have about ten clauses)."""
+
+
+def clauses(reason: str) -> list[str]:
+    """The clauses of a canonical reason. They are joined by `; `, but a name inside a
+    clause (a location, a supplier, an item) may hold `; ` too: of the ways to cut the
+    reason at its separators, the one that leaves the fewest pieces no template matches
+    wins, then the one with the most pieces. So `WH; GZ is below its reorder point
+    (1 < 2); ...` keeps `WH; GZ` whole, and a reason whose pieces all match (every
+    reason without such a name) is cut at every separator, as written. The search weighs
+    every span of pieces: beyond `_MOST_PIECES` (names full of `; `) it is not made."""
+    pieces = reason.split("; ")
+    if not 1 < len(pieces) <= _MOST_PIECES or not any(_unknown_parts(p) for p in pieces):
+        return pieces
+    # best[j]: (unmatched, -clauses, clauses) for the first j pieces
+    best: list[tuple[int, int, list[str]]] = [(0, 0, [])]
+    for j in range(1, len(pieces) + 1):
+        options = []
+        for i in range(j):
+            clause = "; ".join(pieces[i:j])
+            unmatched, count, cut = best[i]
+            options.append((unmatched + bool(_unknown_parts(clause)), count - 1, [*cut, clause]))
+        best.append(min(options, key=lambda option: option[:2]))
+    return best[-1][2]
+
+
 def unknown_clauses(reason: str) -> list[str]:
     """The clauses of a canonical reason that no `REASONS` template matches."""
-    unknown = []
-    for clause in reason.split("; "):
-        backup = _WITH_BACKUP.match(clause)
-        parts = [backup["head"], backup["tail"]] if backup else [clause]
-        unknown += [p for p in parts if not any(rx.match(p) for rx, _ in _REASON_PATTERNS)]
-    return unknown
+    return [part for clause in clauses(reason) for part in _unknown_parts(clause)]
 
 
 REASON_COLUMNS = ("reason", "service_note", "old_reason", "new_reason")
@@ -1351,7 +1383,7 @@ def render_reason(reason: str | None, lang: str = "en") -> str | None:
     if not reason or lang == "en":
         return reason
     separator = "；" if lang == "zh" else "; "
-    return separator.join(_render_clause(c, lang) for c in reason.split("; "))
+    return separator.join(_render_clause(c, lang) for c in clauses(reason))
 
 
 # the plan diff's cause labels (`diff.CAUSE_LABELS`)
@@ -1427,6 +1459,17 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"' is not a finite number$"), "' 不是有限数字"),
     (re.compile(r"' is implausibly large$"), "' 数值大得不合理"),
     (re.compile(r"' must not be negative$"), "' 不能为负数"),
+    (
+        re.compile(r"' is longer than the ([\d,]+) characters a spreadsheet cell holds$"),
+        r"' 超过电子表格单元格可容纳的 \1 个字符",
+    ),
+    (
+        re.compile(
+            r"' is longer than ([\d,]+) characters: a notice or reason quoting it would not "
+            r"fit the ([\d,]+) characters a spreadsheet cell holds$"
+        ),
+        r"' 超过 \1 个字符：引用它的通知或原因放不进电子表格单元格（最多 \2 个字符）",
+    ),
     (re.compile(r": no CSV, Excel or Parquet files found$"), "：未找到 CSV、Excel 或 Parquet 文件"),
     (re.compile(r": not a folder$"), "：不是文件夹"),
     (re.compile(r": already exists \(use --force to replace it\)$"), "：已存在（用 --force 覆盖）"),
@@ -1785,9 +1828,34 @@ def render_error(text: str, lang: str = "en") -> str:
     problems are rendered; names and values are kept exactly as the user wrote them."""
     if lang == "en":
         return text
+    kept: list[str] = []
+
+    def keep(found: re.Match[str]) -> str:
+        value = found["value"]
+        if " " not in value:
+            return found[0]
+        kept.append(value)
+        return found[0].replace(value, f"{_KEPT[0]}{len(kept) - 1}{_KEPT[1]}", 1)
+
+    text = _USER_VALUE.sub(keep, _LEADING_FILE.sub(keep, text, count=1))
     for pattern, replacement in _ERROR_PHRASES:
         text = pattern.sub(replacement, text)
-    return text
+    return _KEPT_AGAIN.sub(lambda found: kept[int(found[1])], text)
+
+
+# what an error says as the user wrote it, set aside while the phrases are rendered: the
+# file a message starts with (up to its row, column or `: `; after `cannot write`, which
+# names the output) and every quoted value
+# (`'row 12'`, an apostrophe inside a word such as `'O'Brien'` kept inside; the quotes
+# stay for the phrases around it). Only texts with a space are set aside (every phrase
+# has one), so a quoted column name such as `'order_date'` stays for the phrases that
+# name it. Marked with private-use characters, which no phrase matches.
+_KEPT = ("\ue000", "\ue001")
+_LEADING_FILE = re.compile(
+    r"^(?:cannot write (?:output: )?)?(?P<value>(?=[^:]*?[./\\])[^:]*?)(?=, rows? \d|, column '|: )"
+)
+_USER_VALUE = re.compile(r"(?<![\w'])'(?P<value>(?:[^']|'(?=\w))*)'(?!\w)")
+_KEPT_AGAIN = re.compile(f"{_KEPT[0]}(\\d+){_KEPT[1]}")
 
 
 _CANONICAL = {label: column for column, entry in HEADERS.items() for label in entry.values()} | {

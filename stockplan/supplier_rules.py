@@ -534,6 +534,11 @@ def _unit_load() -> pl.Expr:
     )
 
 
+TIE_BREAK = ("supplier", "sku", "location")
+"""The order of a supplier's lines when their blocks protect as much (`round_to_loads`):
+by item and location, so the plan does not depend on the order of the input rows."""
+
+
 def round_to_loads(
     orders: pl.DataFrame,
     demand: pl.DataFrame,
@@ -555,7 +560,9 @@ def round_to_loads(
     container stays (`none`): rounding up would spend money the budget did not give.
     A cut whose last block is a whole MOQ can go below the whole load it aimed at: the
     load it left is then filled again with the most protective blocks that fit, as `up`
-    fills one (`_fill_only`, the second pass), and the supplier keeps `down`."""
+    fills one (`_fill_only`, the second pass, which leaves the measuring of loads to the
+    first and returns no table), and the supplier keeps `down`. Loads are measured once
+    before rounding and once after, only when a quantity changed."""
     capacity = load_capacity(suppliers)
     if capacity is None:
         return orders, pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
@@ -579,7 +586,7 @@ def round_to_loads(
     widened = unit.join(gaps, on="supplier").with_columns(_legal_room(fits).alias("_room"))
     extra = (
         _open_blocks(widened, pl.col("_room"), demand, discrete_patterns)
-        .join(unit.select("line", "supplier", "unit_load", "forecast_per_day"), on="line")
+        .join(unit.select("line", *TIE_BREAK, "unit_load", "forecast_per_day"), on="line")
         .with_columns((pl.col("units_to") / pl.col("forecast_per_day")).alias("carry"))
     )
     added = (
@@ -588,8 +595,8 @@ def round_to_loads(
         )
         .join(gaps, on="supplier")
         .sort(
-            ["supplier", "priority", "carry", "line", "step"],
-            descending=[False, True, False, False, False],
+            ["supplier", "priority", "carry", *TIE_BREAK[1:], "step"],
+            descending=[False, True, False, False, False, False],
         )
         .with_columns(pl.col("load").cum_sum().over("supplier").alias("_cum"))
         .filter(pl.col("_cum") <= pl.col("up_gap") + 1e-9)
@@ -605,14 +612,17 @@ def round_to_loads(
     )
     # down: drop the least protective blocks until the part load is gone
     held = budget_blocks(unit.filter(pl.col("order_qty") > 0), demand, discrete_patterns).join(
-        unit.select("line", "supplier", "unit_load"), on="line"
+        unit.select("line", *TIE_BREAK, "unit_load"), on="line"
     )
     dropped = (
         held.with_columns(
             ((pl.col("units_to") - pl.col("units_from")) * pl.col("unit_load")).alias("load")
         )
         .join(gaps, on="supplier")
-        .sort(["supplier", "priority", "line", "step"], descending=[False, False, False, True])
+        .sort(
+            ["supplier", "priority", *TIE_BREAK[1:], "step"],
+            descending=[False, False, False, False, True],
+        )
         .with_columns(pl.col("load").cum_sum().over("supplier").alias("_cum"))
         .filter(pl.col("_cum") - pl.col("load") < pl.col("down_gap") - 1e-9)
         .group_by("line")
@@ -662,15 +672,17 @@ def round_to_loads(
     changed = moved.with_columns(new_qty.alias("order_qty")).select(orders.columns)
     actions = costs.select("supplier", "load_action")
     cut = actions.filter(pl.col("load_action") == "down").select("supplier")
-    short = loads_to_round(
-        _loads(load_per_unit(changed, products), capacity).join(cut, on="supplier")
-    )
+    # the loads of `changed`, measured again only after its quantities changed: a supplier
+    # not rounded keeps the loads measured above, and nothing moves when none is rounded
+    measured = loads if to_round.height == 0 else None
     rules = {
         "holding_rate": holding_rate,
         "review_days": review_days,
         "discrete_patterns": discrete_patterns,
     }
     if round_up and not _fill_only and cut.height and suppliers is not None:
+        measured = _loads(load_per_unit(changed, products), capacity)
+        short = loads_to_round(measured.join(cut, on="supplier"))
         if short.height:  # a whole MOQ block cut past the whole load: fill what it left
             changed, _ = round_to_loads(
                 changed,
@@ -680,13 +692,13 @@ def round_to_loads(
                 **rules,
                 _fill_only=True,
             )
+            measured = _loads(load_per_unit(changed, products), capacity)
         # still below the whole load the cut aimed at (the block was most of it, or the
         # gap too small for any pack): rounding down could not land on a whole load, so
         # the supplier's order is rounded up from where it was instead
         aimed = to_round.select("supplier", pl.col("loads").floor().alias("_aimed"))
         missed = (
-            _loads(load_per_unit(changed, products), capacity)
-            .select("supplier", "loads")
+            measured.select("supplier", "loads")
             .join(aimed, on="supplier", how="right")
             .join(cut, on="supplier")
             # fewer containers than the whole loads aimed at (a part load left below the
@@ -705,6 +717,7 @@ def round_to_loads(
                 _fill_only=True,
             )
             changed = pl.concat([changed.filter(~mine), raised], how="vertical_relaxed")
+            measured = None
             actions = actions.with_columns(
                 pl.when(pl.col("supplier").is_in(missed["supplier"].implode()))
                 .then(pl.lit("up"))
@@ -722,8 +735,11 @@ def round_to_loads(
             .drop("_final")
         )
     changed = changed.with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
-    table = load_table(_loads(load_per_unit(changed, products), capacity), actions)
-    return changed.select(orders.columns), table
+    if _fill_only:  # the first pass measures what the second left
+        return changed.select(orders.columns), pl.DataFrame(schema={"supplier": pl.String})
+    if measured is None:
+        measured = _loads(load_per_unit(changed, products), capacity)
+    return changed.select(orders.columns), load_table(measured, actions)
 
 
 def _load_clause(new_qty: pl.Expr) -> pl.Expr:

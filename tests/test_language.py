@@ -116,11 +116,63 @@ def test_a_reason_is_rendered_clause_by_clause_with_its_numbers():
         "A 要到 2025-01-20 才能到货）"
     )
     assert i18n.unknown_clauses("something new; raised to MOQ 5") == ["something new"]
+    # a name holding the separator stays inside its clause
+    named = "WH; GZ is below its reorder point (1 < 2); WH; SH holds 3 above its order-up-to"
+    assert i18n.clauses(named) == [
+        "WH; GZ is below its reorder point (1 < 2)",
+        "WH; SH holds 3 above its order-up-to",
+    ]
+    assert i18n.render_reason(named, "zh") == "WH; GZ 低于再订货点（1 < 2）；WH; SH 超出最高库存 3"
+
+
+def test_names_holding_the_clause_separator_stay_whole_in_chinese_reasons(
+    small_shop: Path, tmp_path: Path
+):
+    # a warehouse, a supplier and a backup supplier whose names hold "; " (and "；"): WH; 1
+    # is short (40 on hand, 10 a day) and WH2 has 500, so a transfer names both
+    # warehouses; Acme; Ltd delivers in 14 days, after WH; 1 runs out, so the order goes
+    # to Fast；Co and says which replaces which
+    folder = small_shop.parent
+    for name in ("sales.csv", "stock.csv", "purchase_orders.csv", "products.csv"):
+        text = (folder / name).read_text().replace("WH1", "WH; 1")
+        (folder / name).write_text(text.replace("Acme", "Acme; Ltd"))
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    products.with_columns(backup_supplier=pl.lit("Fast；Co")).write_csv(folder / "products.csv")
+    pl.DataFrame({"supplier": ["Acme; Ltd", "Fast；Co"], "lead_time_days": [14, 2]}).write_csv(
+        folder / "suppliers.csv"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["planning"]["language"] = "zh"
+    small_shop.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "plan"
+    result = _run("plan", "-c", str(small_shop), "-o", f"{out}/", "--all", "-q")
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(out / "orders.csv", schema_overrides={"商品编码": pl.String})
+    transfers = pl.read_csv(out / "transfers.csv", schema_overrides={"商品编码": pl.String})
+    backup = orders.filter(pl.col("供应商") == "Fast；Co")["原因"].to_list()
+    moved = transfers["原因"].to_list()
+    assert backup and moved
+    for reason in backup:
+        assert "改用备用供应商 Fast；Co（代替 Acme; Ltd）" in reason
+        assert "Acme; Ltd 要到 " in reason
+    for reason in moved:
+        assert reason.startswith("WH; 1 低于再订货点（")
+        assert "；WH2 超出最高库存 " in reason
+    # no English clause left: only the names and numbers are Latin
+    for reason in backup + moved:
+        words = re.sub(r"WH; 1|WH2|Acme; Ltd|Fast；Co", "", reason)
+        assert not re.search(r"[A-Za-z]", words), reason
 
 
 def test_error_messages_keep_names_and_translate_the_words():
     text = "sales.csv, row 12, column 'qty': 'abc' is not a number"
     assert i18n.render_error(text, "zh") == "sales.csv, 第 12 行, 列 'qty': 'abc' 不是数字"
+    own = "data/row 5/sales.csv, row 3, column 'unit price': 'O'Brien row 2' is not a number"
+    assert i18n.render_error(own, "zh") == (
+        "data/row 5/sales.csv, 第 3 行, 列 'unit price': 'O'Brien row 2' 不是数字"
+    )
+    written = "cannot write /srv/row 5/plan.xlsx: the disk is full; nothing was written"
+    assert i18n.render_error(written, "zh").startswith("无法写入：/srv/row 5/plan.xlsx: ")
     config = "stockplan.yaml: key 'policy.service_level': Input should be less than 1"
     assert i18n.render_error(config, "zh").startswith(
         "stockplan.yaml：配置项 'policy.service_level'："
@@ -458,6 +510,49 @@ def test_errors_in_chinese(tmp_path: Path):
     result = _run("plan", "-c", str(tmp_path / "missing.yaml"), "--lang", "zh")
     assert result.exit_code == 1
     assert result.stderr.startswith("stockplan: 错误: ") and "找不到配置文件" in result.stderr
+
+
+def test_user_values_that_read_like_rows_or_columns_stay_as_written_in_errors(
+    small_shop: Path,
+):
+    # the sales file is called "row 5.csv", its 3rd line (row 4 with the header) holds the
+    # quantity "column 3", and after that is mended a sale of the unknown SKU "row 12"
+    folder = small_shop.parent
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+    (folder / "sales.csv").unlink()
+    config = yaml.safe_load(small_shop.read_text())
+    config["inputs"]["sales"] = "row 5.csv"
+    small_shop.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    bad_qty = sales.with_columns(pl.col("qty").cast(pl.String))
+    bad_qty[2, "qty"] = "column 3"
+    bad_qty.write_csv(folder / "row 5.csv")
+    path = folder / "row 5.csv"
+    english = _run("plan", "-c", str(small_shop), "-q", "--lang", "en")
+    chinese = _run("plan", "-c", str(small_shop), "-q", "--lang", "zh")
+    assert english.exit_code == chinese.exit_code == 1
+    assert (
+        english.stderr
+        == f"stockplan: error: {path}, row 4, column 'qty' (quantity): 'column 3' is not a number\n"
+    )
+    assert (
+        chinese.stderr
+        == f"stockplan: 错误: {path}, 第 4 行, 列 'qty' (quantity): 'column 3' 不是数字\n"
+    )
+    unknown = sales.with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("row 12")).otherwise("sku").alias("sku")
+    )
+    unknown.write_csv(path)
+    english = _run("plan", "-c", str(small_shop), "-q", "--lang", "en")
+    chinese = _run("plan", "-c", str(small_shop), "-q", "--lang", "zh")
+    assert english.exit_code == chinese.exit_code == 1
+    assert english.stderr.startswith(
+        f"stockplan: error: {path}, row 4, column 'sku': 'row 12' is not in the products table "
+        "(1 unknown SKUs in sales)"
+    )
+    assert chinese.stderr.startswith(
+        f"stockplan: 错误: {path}, 第 4 行, 列 'sku': 'row 12' "
+        "不在商品档案中（sales 中共 1 个未知商品）"
+    )
 
 
 def test_explain_in_chinese_names_the_item(zh_shop: Path):

@@ -84,3 +84,51 @@ def test_stock_allocated_to_the_open_orders_ships_them_when_the_allocation_is_th
         backlog, orders, open_po, AS_OF, allocated_includes_customer_orders=True
     )
     assert reserved.height == 0
+
+
+def test_a_name_too_long_for_the_notice_quoting_it_is_refused_where_it_is_read(
+    small_shop, tmp_path
+):
+    # A-100's name has 32,760 characters: it fits a cell (32,767) alone, but the notice to
+    # the customer waiting for A-100 ("Order SO1: A-100 <name> x 300, expected ...") does
+    # not. Refused on reading, naming the products file, row and column; nothing written.
+    import yaml
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    folder = small_shop.parent
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    products.with_columns(
+        name=pl.when(pl.col("sku") == "A-100").then(pl.lit("N" * 32_760)).otherwise("name")
+    ).write_csv(folder / "products.csv")
+    pl.DataFrame(
+        {"order_id": ["SO1"], "customer": ["C1"], "sku": ["A-100"], "location": ["WH1"]}
+        | {"quantity": [300], "order_date": ["2025-10-10"]}
+    ).write_csv(folder / "customer_orders.csv")
+    config = yaml.safe_load(small_shop.read_text())
+    config["inputs"]["customer_orders"] = "customer_orders.csv"
+    small_shop.write_text(yaml.safe_dump(config), encoding="utf-8")
+    target = tmp_path / "plan.xlsx"
+    result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", str(target), "-q"])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        f"stockplan: error: {folder / 'products.csv'}, row 2, column 'name': 'NNN"
+    )
+    assert result.stderr.endswith(
+        "' is longer than 31,767 characters: a notice or reason quoting it would not fit the "
+        "32,767 characters a spreadsheet cell holds\n"
+    )
+    assert not target.exists()
+    # 1,000 characters shorter it fits, notice and all
+    products.with_columns(
+        name=pl.when(pl.col("sku") == "A-100").then(pl.lit("N" * 31_767)).otherwise("name")
+    ).write_csv(folder / "products.csv")
+    result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", str(target), "-q"])
+    assert result.exit_code == 0, result.output
+    import openpyxl
+
+    notices = openpyxl.load_workbook(target, read_only=True)["notices"]
+    messages = [row[11] for row in notices.iter_rows(min_row=2, values_only=True)]
+    assert any(m and "N" * 31_767 in m for m in messages)

@@ -814,6 +814,55 @@ def test_a_cut_that_cannot_land_on_a_whole_load_rounds_up_instead():
     assert orders["X"]["order_qty"] + orders["Y"]["order_qty"] == 1200
 
 
+@pytest.mark.parametrize(
+    ("position", "action", "expected"),
+    [
+        # 3 lines of 100 units of 0.025 m3, each protecting its first 20 units alike: 0.75
+        # loads, filled up with one pack (0.25 loads), which goes to the first line by sku
+        (190, "up", {"A": 200, "B": 100, "C": 100}),
+        # 5 such lines protecting nothing (position 300 above S = 210): 1.25 loads, cut
+        # by one pack; the first line by sku gives it up
+        (300, "down", {"A": 0, "B": 100, "C": 100, "D": 100, "E": 100}),
+    ],
+)
+def test_equally_protective_lines_are_rounded_to_loads_by_sku_whatever_the_row_order(
+    position, action, expected
+):
+    skus = sorted(expected)
+    plans = []
+    for order in (skus, skus[::-1], [*skus[1:], skus[0]]):
+        lines = [_line(sku, 100, position, 10) for sku in order]
+        orders, loads = _loads(lines, [0.025] * len(order), "true")
+        assert loads["load_action"] == action
+        plans.append({sku: (row["order_qty"], row["reason"]) for sku, row in orders.items()})
+    assert {sku: qty for sku, (qty, _) in plans[0].items()} == expected
+    assert plans[1] == plans[0] and plans[2] == plans[0]
+
+
+def test_loads_are_measured_before_rounding_and_again_only_after_a_quantity_changed(
+    monkeypatch,
+):
+    # before rounding, then once after each change of quantities (it was 3, 3, 4 and 7)
+    import stockplan.supplier_rules as rules
+
+    measured = []
+    measure = rules._loads
+    monkeypatch.setattr(rules, "_loads", lambda *a: measured.append(1) or measure(*a))
+    refill = [_line("X", 350, 840, 60, pack=50.0), {**_line("Y", 200, 300, 10), "moq": 200.0}]
+    cases = [
+        ([_line(*X)], "no", "none", 1),  # nothing to round: the first measure is the table
+        ([_line(*X)], "true", "up", 2),  # filled up: measured again after
+        ([_line("X", 500, 190, 10)], "true", "down", 2),  # cut: measured again after
+        # cut past the load, then filled again: before, after the cut, the second pass's
+        # own measure before it fills, and after the fill
+        (refill, "true", "down", 4),
+    ]
+    for lines, full, action, times in cases:
+        measured.clear()
+        _, loads = _loads(lines, [0.025] * len(lines), full)
+        assert (loads["load_action"], len(measured)) == (action, times)
+
+
 def test_a_top_up_never_passes_an_order_up_to_capped_by_shelf_life(small_shop, tmp_path):
     # A-100 keeps 3 sellable days: its order-up-to is capped at 169.8 (WH1) and 172.5
     # (WH2); the top up to Acme's minimum of 20,000 bought 612 and 744 more of it, units

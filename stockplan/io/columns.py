@@ -24,6 +24,16 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d",
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 EXCEL_SERIAL_RANGE = (20_000, 80_000)  # 1954-10-03 .. 2119-01-10
 EXCEL_CELL_LIMIT = 32_767  # characters a spreadsheet cell holds
+SENTENCE_ROOM = 1_000
+"""Characters a cell keeps for the words around a value quoted in a sentence: a customer
+notice (`Order SO1: A-100 name x 4, expected ...`) or a reason's clauses (`backup supplier
+X instead of Y: ...`) hold a few hundred at most besides the value."""
+QUOTED_COLUMNS = frozenset(
+    {"sku", "name", "location", "supplier", "backup_supplier", "customer", "order_id"}
+    | {"new_sku", "reason", "author", "note"}
+)
+"""Text columns whose values notices and reasons quote: each must leave `SENTENCE_ROOM` in
+a cell, or the sentence quoting it would not fit one when the plan is written."""
 TOTALS_LABEL = r"^(合计|小计|总计|总合计|共计|total|totals|subtotal|grandtotal)[:：]?$"
 """A cell holding only this (case, spaces, `-` and `_` ignored) marks a totals / subtotal row."""
 TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|sub|grand|total)"
@@ -371,15 +381,21 @@ def type_table(
                     f"is not a plausible date (outside {lo} .. {hi}; a placeholder for no date?)",
                 )
             )
+        quoted = column.name in QUOTED_COLUMNS
+        longest = EXCEL_CELL_LIMIT - SENTENCE_ROOM if quoted else EXCEL_CELL_LIMIT
         if (
             column.kind == "text"
             and values.dtype == pl.String
-            and (values.str.len_bytes() > EXCEL_CELL_LIMIT).any()
+            and (values.str.len_bytes() > longest).any()
         ):
             checks.append(
                 (
-                    pl.col(name).str.len_chars() > EXCEL_CELL_LIMIT,
-                    f"is longer than the {EXCEL_CELL_LIMIT:,} characters a spreadsheet cell holds",
+                    pl.col(name).str.len_chars() > longest,
+                    f"is longer than {longest:,} characters: a notice or reason quoting it "
+                    f"would not fit the {EXCEL_CELL_LIMIT:,} characters a spreadsheet cell holds"
+                    if quoted
+                    else f"is longer than the {EXCEL_CELL_LIMIT:,} characters a spreadsheet "
+                    "cell holds",
                 )
             )
         if column.kind == "number":
