@@ -9,10 +9,16 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
+from hypothesis import settings
 
 START = dt.date(2025, 1, 6)  # a Monday
 WEEKS = 40
 AS_OF = START + dt.timedelta(weeks=WEEKS)  # 2025-10-13, a Monday
+
+# property tests judge results, not time: a loaded CI machine must not fail one on its
+# default 200 ms deadline per example
+settings.register_profile("stockplan", deadline=None)
+settings.load_profile("stockplan")
 
 
 @pytest.fixture(autouse=True)
