@@ -83,6 +83,7 @@ from stockplan.series import (
     with_lead_times,
 )
 from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
+from stockplan.succession import successor_forecast
 from stockplan.supplier_rules import (
     load_capacity,
     loads_again,
@@ -245,6 +246,8 @@ def supply_stage(
     if widths is None:
         widths = band_widths([paths.band_scores], config.forecast, planning.horizon_periods)
     forecast, summary = banded_forecast(paths, widths)
+    # a successor's inherited demand starts at its switch date (`succession`)
+    forecast = successor_forecast(forecast, tables.get("succession"), as_of, days)
     # the backtests' frames (a copy of the weekly history among them: 0.3 GB on an
     # M5-sized set) are spent here: not held through the lead-time-demand calibration
     backtests = paths = None

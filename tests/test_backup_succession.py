@@ -132,6 +132,44 @@ def test_stockout_date_on_the_path_counts_receipts_and_the_next_bucket_rate():
     assert _stockout(3.361053, po) == _day(15)
 
 
+def test_a_successor_carries_the_inherited_demand_only_from_its_switch_date():
+    from stockplan.reorder import window_demand
+    from stockplan.succession import successor_forecast
+
+    # NEW inherits OLD x 0.5 from Thursday 2026-12-10. OLD sells 28 a week (4 a day), so
+    # NEW's forecast on the inherited history is its own 7 a week + 0.5 x 28 = 21.
+    forecast = pl.concat(
+        [
+            _weekly_path("OLD", [28.0] * 5),
+            _weekly_path("NEW", [21.0] * 5),
+        ]
+    ).with_columns((pl.col("forecast") * 0.5).alias("lo"), (pl.col("forecast") * 2).alias("hi"))
+    succession = pl.DataFrame(
+        {"old_sku": ["OLD"], "new_sku": ["NEW"], "date": [dt.date(2026, 12, 10)], "share": [0.5]}
+    )
+    out = successor_forecast(forecast, succession, AS_OF, 7)
+    new = out.filter(pl.col("sku") == "NEW").sort("period_start")
+    # weeks of 11-23 and 11-30 end before the switch: 21 - 0.5 x 28 = 7 (its own);
+    # 12-07: 3 of its 7 days (7, 8, 9 December) are before it: 21 - 0.5 x 28 x 3/7 = 15;
+    # from 12-14 on: 21
+    assert new["forecast"].to_list() == pytest.approx([7.0, 7.0, 15.0, 21.0, 21.0])
+    assert new["lo"].to_list() == pytest.approx([3.5, 3.5, 7.5, 10.5, 10.5])  # x own / F
+    assert out.filter(pl.col("sku") == "OLD")["forecast"].to_list() == [28.0] * 5  # kept
+    # over an L + R window of 21 days from 11-23 (to 12-13): own 1 a day x 21 = 21 plus the
+    # inherited 2 a day on the 4 days from 12-10: 29, not 21 x 3 = 63
+    windows = pl.DataFrame({"sku": ["NEW"], "location": ["W"], "window_days": [21.0]})
+    (demand,) = window_demand(out, windows, 7, "demand_protection", AS_OF)["demand_protection"]
+    assert demand == pytest.approx(29.0)
+    # a switch after the window (2027-01-15): only its own 21
+    later = succession.with_columns(pl.lit(dt.date(2027, 1, 15)).alias("date"))
+    phased = successor_forecast(forecast, later, AS_OF, 7)
+    (own,) = window_demand(phased, windows, 7, "demand_protection", AS_OF)["demand_protection"]
+    assert own == pytest.approx(21.0)
+    # a switch already past (on or before as_of) hands nothing back
+    past = succession.with_columns(pl.lit(AS_OF).alias("date"))
+    assert successor_forecast(forecast, past, AS_OF, 7).equals(forecast)
+
+
 @pytest.fixture
 def switched_receiver(small_shop: Path) -> Path:
     """small_shop plus C-300: sold 5 a day at WH1 only, 10 on hand there and 20 at WH2
