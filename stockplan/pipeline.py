@@ -83,6 +83,7 @@ from stockplan.series import (
     with_lead_times,
 )
 from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
+from stockplan.succession import successor_forecast
 from stockplan.supplier_rules import (
     load_capacity,
     loads_again,
@@ -93,6 +94,9 @@ from stockplan.supplier_rules import (
     with_supplier_decisions,
 )
 from stockplan.transfers import net_transfers, plan_transfers
+
+MAX_SWITCH_PASSES = 4
+"""Plans on backup lead times tried before the switches that no longer hold are given up."""
 
 Progress = Callable[..., object]
 """`progress(message)` names a stage; `progress(message, total=n)` one of n units, and may
@@ -242,6 +246,8 @@ def supply_stage(
     if widths is None:
         widths = band_widths([paths.band_scores], config.forecast, planning.horizon_periods)
     forecast, summary = banded_forecast(paths, widths)
+    # a successor's inherited demand starts at its switch date (`succession`)
+    forecast = successor_forecast(forecast, tables.get("succession"), as_of, days)
     # the backtests' frames (a copy of the weekly history among them: 0.3 GB on an
     # M5-sized set) are spent here: not held through the lead-time-demand calibration
     backtests = paths = None
@@ -367,19 +373,6 @@ def order_stage(
     def orders_on(series: pl.DataFrame, caps: pl.DataFrame | None) -> pl.DataFrame:
         return cap_order_up_to(plan_orders(series, config.policy, as_of, days, scores, draws), caps)
 
-    say("computing safety stock and orders")
-    first_pass = orders_on(supply.series, supply.caps)
-    say("rebalancing between locations")
-    transfers = plan_transfers(
-        first_pass.join(supply.series.select(*SERIES, "inactive"), on=SERIES, how="left"),
-        config.transfers,
-    )
-    moves = net_transfers(transfers)
-    series, caps = supply.series, supply.caps
-    rebalanced = after_transfers(series, moves)
-    every_order = orders_on(rebalanced, caps)
-
-    say("assessing stockout risk")
     if scorecard is None:
         scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
     horizon_days = config.planning.horizon_periods * days
@@ -396,32 +389,65 @@ def order_stage(
             config.risk,
             config.policy.discrete_patterns,
             scorecard,
+            supply.forecast,
+            days,
         )
 
-    risk = assess(rebalanced, every_order)
+    def plan_on(series: pl.DataFrame, caps: pl.DataFrame | None) -> tuple:
+        """Transfers from the rows' own levels, the orders on the rebalanced position and
+        their risk: (transfers, rebalanced, orders, risk)."""
+        first_pass = orders_on(series, caps)
+        transfers = plan_transfers(
+            first_pass.join(series.select(*SERIES, "inactive"), on=SERIES, how="left"),
+            config.transfers,
+        )
+        rebalanced = after_transfers(series, net_transfers(transfers))
+        orders = orders_on(rebalanced, caps)
+        return transfers, rebalanced, orders, assess(rebalanced, orders)
+
+    say("computing safety stock and orders")
+    series, caps = supply.series, supply.caps
+    say("rebalancing between locations")
+    transfers, rebalanced, every_order, risk = plan_on(series, caps)
+    say("assessing stockout risk")
     if backups is None:
         backups = backup_lead_times(
             supply.universe, products, tables.get("suppliers"), purchase_orders, config.lead_time
         )
     else:
         backups = backups.join(supply.universe, on=SERIES, how="semi")
-    late = switch_to_backup(every_order, risk, backups)
-    if late.height:
-        say(f"switching {late.height} orders to a faster backup supplier")
-        backup_times = backups.join(late, on=SERIES, how="semi")
+    late = switch_to_backup(every_order, risk, backups, as_of, supply.closures, review)
+    # The switched rows are planned again on the backup's lead time, transfers included (a
+    # transfer is sized and explained by the receiver's final levels). A switch stands only
+    # while the switched row's own projected stockout (the date its reason and risk give)
+    # still comes before the preferred supplier's arrival; the rest go back to it.
+    for _ in range(MAX_SWITCH_PASSES):
+        if late.height == 0:
+            break
         lead_times = pl.concat(
-            [supply.lead_times.join(late, on=SERIES, how="anti"), backup_times],
+            [
+                supply.lead_times.join(late, on=SERIES, how="anti"),
+                backups.join(late, on=SERIES, how="semi"),
+            ],
             how="vertical_relaxed",
         )
-        series = with_lead_times(
+        trial = with_lead_times(
             supply.base, lead_times, supply.forecast, days, review, as_of, supply.closures
         )
-        series = with_lift_risk(series, supply.forecast, days, review, as_of)
-        rebalanced = after_transfers(series, moves)
-        caps = item_caps(rebalanced, supply.forecast, tables, config, as_of, days)
-        switched = orders_on(rebalanced, caps)
-        every_order = explain_backup(switched, every_order, late)
-        risk = assess(rebalanced, every_order)
+        trial = with_lift_risk(trial, supply.forecast, days, review, as_of)
+        trial_caps = item_caps(trial, supply.forecast, tables, config, as_of, days)
+        planned = plan_on(trial, trial_caps)
+        still = late.drop("stockout_date").join(
+            planned[3].select(*SERIES, "stockout_date"), on=SERIES
+        )
+        still = still.filter(pl.col("stockout_date") < pl.col("preferred_arrival"))
+        if still.height == late.height:
+            say(f"switching {late.height} orders to a faster backup supplier")
+            series, caps = trial, trial_caps
+            transfers, rebalanced, every_order, risk = planned
+            every_order = explain_backup(every_order, every_order, still)
+            break
+        late = still
     return OrderStage(every_order, risk, transfers, rebalanced, series, caps, scorecard)
 
 

@@ -477,7 +477,7 @@ def plan_orders(
         )
     )
     # the calendar's arrival: lead_time_days is the open days plus those closures add
-    arrival = pl.lit(as_of) + pl.duration(days=whole_days(pl.col("lead_time_days")))
+    arrival = arrival_after(as_of, pl.col("lead_time_days"))
     return frame.with_columns(
         (pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"),
         pl.lit(as_of).alias("order_date"),
@@ -560,14 +560,35 @@ def unreachable_service_note_from(sums: list[tuple[pl.DataFrame, list[str]]]) ->
     )
 
 
-def switch_to_backup(
-    orders: pl.DataFrame, risk: pl.DataFrame, backups: pl.DataFrame
-) -> pl.DataFrame:
-    """Series whose preferred supplier cannot deliver in time and whose backup is faster.
+def arrival_after(as_of: dt.date, lead_time_days: pl.Expr) -> pl.Expr:
+    """The expected arrival of an order placed on `as_of`: as_of + the lead time in calendar
+    days (`calendar.calendar_lead_times`: the open days plus those closures add), whole
+    days rounded half up (`leadtime.whole_days`)."""
+    return pl.lit(as_of) + pl.duration(days=whole_days(lead_time_days))
 
-    "In time": the order's expected arrival falls after the projected stockout date. Returns
-    sku, location, preferred_supplier, preferred_arrival, stockout_date.
+
+def switch_to_backup(
+    orders: pl.DataFrame,
+    risk: pl.DataFrame,
+    backups: pl.DataFrame,
+    as_of: dt.date,
+    closures: pl.DataFrame | None = None,
+    review_days: float = 0.0,
+) -> pl.DataFrame:
+    """Series whose preferred supplier cannot deliver in time and whose backup delivers sooner.
+
+    "In time": the order's expected arrival falls after the projected stockout date.
+    "Sooner": the backup's arrival for an order placed today, counted on the backup's own
+    calendar (its open-day lead time through its closures, `calendar.calendar_lead_times`),
+    is strictly before the preferred order's expected arrival (on the preferred supplier's
+    calendar): dates are compared, never an open-day lead time against a calendar one.
+    Returns sku, location, preferred_supplier, preferred_arrival, backup_arrival,
+    stockout_date.
     """
+    if closures is not None and closures.height and backups.height:
+        from stockplan.calendar import calendar_lead_times  # calendar imports this module
+
+        backups = calendar_lead_times(backups, closures, as_of, review_days, 0)
     return (
         orders.filter(pl.col("order_qty") > 0)
         .join(risk.select(*SERIES, "stockout_date"), on=SERIES)
@@ -575,20 +596,21 @@ def switch_to_backup(
             backups.select(
                 *SERIES,
                 pl.col("supplier").alias("backup_supplier"),
-                pl.col("lead_time_days").alias("backup_lead_time_days"),
+                arrival_after(as_of, pl.col("lead_time_days")).alias("backup_arrival"),
             ),
             on=SERIES,
         )
         .filter(
             pl.col("stockout_date").is_not_null()
             & (pl.col("stockout_date") < pl.col("expected_arrival"))
-            & (pl.col("backup_lead_time_days") < pl.col("lead_time_days"))
+            & (pl.col("backup_arrival") < pl.col("expected_arrival"))
             & (pl.col("backup_supplier") != pl.col("supplier").fill_null(""))
         )
         .select(
             *SERIES,
             pl.col("supplier").alias("preferred_supplier"),
             pl.col("expected_arrival").alias("preferred_arrival"),
+            "backup_arrival",
             "stockout_date",
         )
     )

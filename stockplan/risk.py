@@ -3,8 +3,11 @@
 - available = on_hand - allocated - backorders + transfer_qty (the planned transfers in or
   out of this location count as done today, so risk is the risk after the plan).
 - days_of_cover = available / forecast_per_day.
-- stockout_date: first day the projected stock (available + receipts arrived - d t) drops
-  below zero, projecting the forecast rate d and the open purchase orders' arrivals.
+- stockout_date: first day the projected stock (available + receipts arrived - D(t)) drops
+  below zero, D(t) the forecast demand from as_of to t along the forecast path (each
+  bucket at its own daily rate; forecast_per_day without a path) and the open purchase
+  orders' arrivals. One function (`projected_stockout_day`) for the risk table, the
+  backup-supplier decision and the reason that explains it.
 - stockout_probability: probability of running out before the next possible receipt,
   W = lead time (the earliest a new order could arrive): the largest P(D_t > a_t) over
   checkpoints t = just before each open PO arrival in W, and W itself, where a_t is
@@ -56,45 +59,94 @@ RISK_COLUMNS = [
 ]
 
 
+def demand_rates(
+    series: pl.DataFrame, forecast: pl.DataFrame | None, as_of: dt.date, bucket_days: int
+) -> pl.DataFrame:
+    """sku, location, t, rate: the forecast path as daily rates from day t (days after
+    as_of) on, each bucket's forecast / bucket days from its start (the bucket holding as_of
+    from day 0), the last bucket's rate on past the horizon, as the protection window sums
+    it (`reorder.window_demand`). A series without forecast rows runs at forecast_per_day."""
+    flat = series.select(*SERIES, pl.lit(0.0).alias("t"), pl.col("forecast_per_day").alias("rate"))
+    if forecast is None:
+        return flat
+    days = (pl.col("period_start") - pl.lit(as_of)).dt.total_days().cast(pl.Float64)
+    path = (
+        forecast.join(series.select(SERIES), on=SERIES, how="semi")
+        .filter(days + bucket_days > 0)
+        .select(
+            *SERIES,
+            days.clip(lower_bound=0.0).alias("t"),
+            (pl.col("forecast").clip(lower_bound=0.0) / bucket_days).alias("rate"),
+        )
+    )
+    # the first bucket's rate also before it starts (a forecast that begins after as_of)
+    first = path.sort("t").group_by(SERIES).first().with_columns(pl.lit(0.0).alias("t"))
+    path = pl.concat([first.join(path, on=[*SERIES, "t"], how="anti"), path])
+    return pl.concat([flat.join(path, on=SERIES, how="anti"), path]).sort([*SERIES, "t"])
+
+
 def projected_stockout_day(
-    series: pl.DataFrame, open_po: pl.DataFrame, as_of: dt.date, horizon_days: int
+    series: pl.DataFrame,
+    open_po: pl.DataFrame,
+    as_of: dt.date,
+    horizon_days: int,
+    forecast: pl.DataFrame | None = None,
+    bucket_days: int = 7,
 ) -> pl.DataFrame:
     """sku, location -> stockout_day (days from as_of; null if none within the horizon).
 
-    Segment i starts at receipt i's arrival t_i with cumulative receipts C_i; stock there is
-    a + C_i - d t, which crosses zero at t = (a + C_i) / d. The first crossing inside its
-    own segment [t_i, t_{i+1}) is the stockout day.
+    The projected stock a + C(t) - D(t) (C receipts arrived by t, D the forecast demand
+    from as_of to t) is piecewise linear: segment i starts at a receipt or a forecast
+    bucket's start t_i with level L_i and falls at that bucket's daily rate r_i, so it
+    crosses zero at t_i + L_i / r_i (at t_i when already below zero). The first crossing
+    inside its own segment [t_i, t_{i+1}) is the stockout day. Without `forecast` the rate
+    is forecast_per_day throughout; with it, the forecast path's (`demand_rates`), so the
+    date does not depend on the window the order-up-to level averages over (a supplier's
+    lead time).
     """
-    arrivals = open_po.select(
+    arrivals = open_po.join(series.select(SERIES), on=SERIES, how="semi").select(
         *SERIES,
         (pl.col("arrival") - pl.lit(as_of)).dt.total_days().cast(pl.Float64).alias("t"),
         "quantity",
+        pl.lit(None, pl.Float64).alias("rate"),
     )
-    start = series.select(*SERIES, pl.lit(0.0).alias("t"), pl.lit(0.0).alias("quantity"))
+    rates = demand_rates(series, forecast, as_of, bucket_days).with_columns(
+        pl.lit(0.0).alias("quantity")
+    )
     segments = (
-        pl.concat([start, arrivals.join(series.select(SERIES), on=SERIES, how="semi")])
+        pl.concat([rates.select(arrivals.columns), arrivals])
         .group_by([*SERIES, "t"])
-        .agg(pl.col("quantity").sum())
+        .agg(pl.col("quantity").sum(), pl.col("rate").drop_nulls().first())
         .sort([*SERIES, "t"])
         .with_columns(
+            pl.col("rate").forward_fill().over(SERIES).fill_null(0.0),
             pl.col("quantity").cum_sum().over(SERIES).alias("received"),
             pl.col("t").shift(-1).over(SERIES).fill_null(float("inf")).alias("t_next"),
         )
-        .join(series.select(*SERIES, "available", "forecast_per_day"), on=SERIES)
+        .with_columns(
+            pl.when(pl.col("t_next").is_finite())
+            .then(pl.col("rate") * (pl.col("t_next") - pl.col("t")))
+            .otherwise(0.0)
+            .alias("spent")
+        )
+        .with_columns(  # demand from as_of to t: the earlier segments' rate x length
+            (pl.col("spent").cum_sum() - pl.col("spent")).over(SERIES).alias("demand")
+        )
+        .join(series.select(*SERIES, "available"), on=SERIES)
     )
-    level = pl.col("available") + pl.col("received")
+    level = pl.col("available") + pl.col("received") - pl.col("demand")
     crossing = (
-        pl.when(pl.col("forecast_per_day") > 0)
-        .then(level / pl.col("forecast_per_day"))
-        .when(level < 0)
-        .then(float("-inf"))
+        pl.when(level < 0)
+        .then(pl.col("t"))
+        .when(pl.col("rate") > 0)
+        .then(pl.col("t") + level / pl.col("rate"))
         .otherwise(float("inf"))
     )
     return (
         segments.with_columns(crossing.alias("t_out"))
         .filter(pl.col("t_out") < pl.col("t_next"))
         .group_by(SERIES)
-        .agg(pl.max_horizontal("t", "t_out").min().alias("stockout_day"))
+        .agg(pl.col("t_out").min().alias("stockout_day"))
         .filter(pl.col("stockout_day") <= horizon_days)
     )
 
@@ -255,6 +307,8 @@ def stockout_risk(
     settings: Risk,
     discrete_patterns: list[str],
     tiers: pl.DataFrame | None = None,
+    forecast: pl.DataFrame | None = None,
+    bucket_days: int = 7,
 ) -> pl.DataFrame:
     """Risk table for every series.
 
@@ -264,7 +318,9 @@ def stockout_risk(
     lead_time_std_days, demand_pattern, unit_price, expected_arrival (of today's order, null
     when none is placed: `placed_arrival`); supplier when known.
     `tiers` (supplier, supplier_tier, from the scorecard) names the supplier's tier
-    (unrated without a scorecard row).
+    (unrated without a scorecard row). `forecast` (sku, location, period_start, forecast in
+    buckets of `bucket_days`): the stockout date follows its path (`projected_stockout_day`),
+    else forecast_per_day.
     """
     if "transfer_qty" not in series.columns:
         series = series.with_columns(pl.lit(0.0).alias("transfer_qty"))
@@ -281,7 +337,7 @@ def stockout_risk(
         pl.col("stockout_probability").fill_null(0.0),
         pl.col("expected_shortage").fill_null(0.0),
     )
-    stockout = projected_stockout_day(frame, open_po, as_of, horizon_days)
+    stockout = projected_stockout_day(frame, open_po, as_of, horizon_days, forecast, bucket_days)
     frame = frame.join(stockout, on=SERIES, how="left").with_columns(
         (pl.lit(as_of) + pl.duration(days=pl.col("stockout_day").ceil().cast(pl.Int64))).alias(
             "stockout_date"

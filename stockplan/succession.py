@@ -5,7 +5,10 @@
 so the new item starts with the old one's level and pattern instead of a category guess.
 From the switch date on the old item is never ordered; before it, its order-up-to is
 capped at the forecast demand until the switch date (run the old stock down, do not buy
-what will be left over). Chains (A -> B -> C) pass history on with the shares multiplied.
+what will be left over). The inherited demand is the new item's only from the switch
+date: before it, its forecast gives the old item's share back (`successor_forecast`), so
+no demand is bought for by both items. Chains (A -> B -> C) pass history on with the
+shares multiplied.
 """
 
 from __future__ import annotations
@@ -152,4 +155,52 @@ def switch_windows(
             .cast(pl.Float64)
             .alias("window_days"),
         )
+    )
+
+
+def successor_forecast(
+    forecast: pl.DataFrame, succession: pl.DataFrame | None, as_of: dt.date, bucket_days: int
+) -> pl.DataFrame:
+    """The successor's forecast time-phased at the switch date.
+
+    Its history holds the predecessor's sales x share (`inherited_sales`), so its forecast
+    F is its own demand plus the inherited one. Before the switch date that inherited part
+    is still the old item's (the old item is ordered for it until then, `succession_caps`),
+    so each bucket b of the new item gives it back for its days before the switch:
+
+        F'(b) = max(F(b) - sum over predecessors of share x F_old(b) x before(b), 0)
+
+    before(b) = the share of b's days before the switch date (1 for a bucket that ends
+    before it, 0 from the switch on), F_old the old item's forecast at the same location
+    (which itself includes what it inherits: a chain A -> B -> C hands C's share of A back
+    through B). lo and hi scale by F'/F. Switches on or before as_of change nothing.
+    """
+    if succession is None or succession.height == 0:
+        return forecast
+    edges = _succession(succession).filter(pl.col("date") > pl.lit(as_of))
+    if edges.height == 0:
+        return forecast
+    before = (
+        (pl.col("date") - pl.col("period_start")).dt.total_days().cast(pl.Float64) / bucket_days
+    ).clip(0.0, 1.0)
+    handed_back = (
+        forecast.select(
+            pl.col("sku").alias("old_sku"),
+            "location",
+            "period_start",
+            pl.col("forecast").alias("old"),
+        )
+        .join(edges, on="old_sku")
+        .group_by(pl.col("new_sku").alias("sku"), "location", "period_start")
+        .agg((pl.col("share") * pl.col("old").clip(lower_bound=0.0) * before).sum().alias("_back"))
+    )
+    own = (pl.col("forecast") - pl.col("_back").fill_null(0.0)).clip(lower_bound=0.0)
+    ratio = pl.when(pl.col("forecast") > 0).then(own / pl.col("forecast")).otherwise(1.0)
+    return (
+        forecast.join(handed_back, on=[*SERIES, "period_start"], how="left", maintain_order="left")
+        .with_columns(
+            *[(pl.col(c) * ratio).alias(c) for c in ("lo", "hi") if c in forecast.columns],
+            own.alias("forecast"),
+        )
+        .select(forecast.columns)
     )

@@ -323,7 +323,7 @@ def test_backup_supplier_when_the_preferred_one_delivers_after_the_stockout():
             "lead_time_days": [7.0, 7.0],
         }
     )
-    late = switch_to_backup(orders, risk, backups)
+    late = switch_to_backup(orders, risk, backups, AS_OF)
     assert late["sku"].to_list() == ["F"]
     assert late["preferred_supplier"][0] == "Slow"
 
