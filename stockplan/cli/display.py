@@ -472,13 +472,16 @@ def show_explanation(
             highlight=False,
             markup=False,
         )
-        if chart:
-            drawing = explain_chart(
+        if chart:  # each chart's caption in the language above it, the canvas in ASCII
+            for captions, drawing in explain_chart(
                 shown.history.filter(key),
                 shown.projection.filter(key),
                 shown.forecast.filter(key),
                 order,
                 width,
                 config.planning.bucket,
-            )
-            out.print(Text.from_ansi(drawing))
+                lang,
+            ):
+                out.print(Text(captions[0], style="bold"), highlight=False)
+                out.print(Text(captions[1], style="dim"), highlight=False)
+                out.print(Text.from_ansi(drawing))
