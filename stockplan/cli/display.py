@@ -433,8 +433,6 @@ def show_explanation(
 ) -> None:
     """One panel per location with the numbers behind the order (titled with the item's
     name from `names`, when it has one), and its terminal chart."""
-    import shutil
-
     import polars as pl
     from rich.panel import Panel
     from rich.text import Text
@@ -444,7 +442,8 @@ def show_explanation(
     from stockplan.report import explain_chart, explain_lines
 
     out = stdout_console()
-    width = min(shutil.get_terminal_size((100, 30)).columns, 120)
+    # the panel's own width (the terminal's, else COLUMNS, else 80 when piped), one rule
+    width = min(out.width, 120)
     for order in shown.orders.iter_rows(named=True):
         key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
         risk_rows = shown.risk.filter(key).to_dicts()
