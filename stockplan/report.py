@@ -296,11 +296,7 @@ def _format_column(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
         present = [v for v in values if v is not None]
         whole = all(abs(v - round(v)) < 1e-9 for v in present)
         digits = 0 if whole else 1
-        # a value that rounds to zero is 0, never -0 (-0.04 days of cover)
-        return [
-            missing if v is None else f"{v:,.{digits}f}".replace("-", "", v > -(0.5 / 10**digits))
-            for v in values
-        ]
+        return [missing if v is None else _signed(f"{v:,.{digits}f}") for v in values]
     if dtype.is_integer():
         return [missing if v is None else f"{v:,}" for v in values]
     if dtype == pl.Date:
@@ -310,6 +306,11 @@ def _format_column(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
     if column == "causes":
         return [missing if v is None else render_causes(v, lang) for v in values]
     return [missing if v is None else str(value(column, str(v), lang)) for v in values]
+
+
+def _signed(text: str) -> str:
+    """A formatted number that rounds to zero is 0, never -0 (-0.04 days of cover)."""
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
 
 def _header_width(text: str, lang: str) -> int:
@@ -478,8 +479,7 @@ def _n(value: object, digits: int = 1) -> str:
         return "-"
     if isinstance(value, float):
         text = f"{value:,.{digits}f}"
-        text = text.rstrip("0").rstrip(".") if "." in text else text
-        return "0" if text == "-0" else text  # -0.04 days of cover is 0, not -0
+        return _signed(text.rstrip("0").rstrip(".") if "." in text else text)
     return str(value)
 
 
