@@ -221,7 +221,7 @@ FLEXIBLE = {
     "reason": (24, 200),
     "message": (24, 200),
     "causes": (20, 200),
-    "policy": (20, 48),
+    "policy": (28, 48),  # a rule of thumb on two lines
 }
 SHORTENED = {"name", "customer"}  # the other FLEXIBLE columns wrap at spaces
 RISK_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
