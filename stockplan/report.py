@@ -305,6 +305,8 @@ def _format_column(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
         return [missing if v is None else render_reason(v, lang) for v in values]
     if column == "causes":
         return [missing if v is None else render_causes(v, lang) for v in values]
+    if dtype == pl.Boolean:  # the catalogue's words are the CSV's true / false
+        values = [None if v is None else str(v).lower() for v in values]
     return [missing if v is None else str(value(column, str(v), lang)) for v in values]
 
 

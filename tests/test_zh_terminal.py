@@ -412,3 +412,17 @@ def test_worse_and_expiry_messages_read_in_chinese(small_shop: Path, tmp_path: P
     result = _run("expiry", "-c", str(small_shop), "-q")
     assert result.exit_code == 1
     assert "库存文件缺少“有效期至”列，无法生成过期风险表" in result.stderr
+
+
+def test_a_yes_no_column_reads_in_words_not_true():
+    orders = pl.DataFrame(
+        {
+            "supplier": ["Global Import Ltd", "Huadong Foods", "Yiwu Goods Co"],
+            "lines": [46, 44, 12],
+            "meets_minimum": [True, True, False],
+        }
+    )
+    _, text = _render(orders, "supplier_orders")
+    assert "是" in text and "否" in text and "True" not in text  # before: True / False
+    _, text = _render(orders.head(2), "supplier_orders")
+    assert "各行相同，未列出：达到起订金额 是" in text
