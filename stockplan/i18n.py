@@ -1716,6 +1716,10 @@ def canonical_table(title: str) -> str:
     )
 
 
+# words earlier versions wrote, still read back (a plan of last week, verify on an old plan)
+_EARLIER_WORDS = {"policy_type": {"(R,S) 定期补至": "rs"}, "policy": {"stockplan": "stockplan"}}
+
+
 def canonical_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """A table written for people read back as the machine contract: headers and word values
     (risk level, demand pattern, ...) canonical, and the totals row under the table dropped."""
@@ -1728,6 +1732,7 @@ def canonical_frame(frame: pl.DataFrame) -> pl.DataFrame:
         frame = frame.filter(~pl.col(first).cast(pl.String).is_in(totals).fill_null(False))
     back = {
         column: {label: canonical for canonical, entry in words.items() for label in entry.values()}
+        | _EARLIER_WORDS.get(column, {})
         for column, words in VALUES.items()
         if column in frame.columns and frame.schema[column] == pl.String
     }

@@ -426,3 +426,8 @@ def test_a_yes_no_column_reads_in_words_not_true():
     assert "是" in text and "否" in text and "True" not in text  # before: True / False
     _, text = _render(orders.head(2), "supplier_orders")
     assert "各行相同，未列出：达到起订金额 是" in text
+
+
+def test_a_plan_written_with_the_earlier_policy_word_still_reads_back():
+    earlier = pl.DataFrame({"补货策略": ["(R,S) 定期补至", "(R,S) 定期补货至最高库存"]})
+    assert i18n.canonical_frame(earlier)["policy_type"].to_list() == ["rs", "rs"]
