@@ -1717,7 +1717,7 @@ def canonical_table(title: str) -> str:
 
 
 # words earlier versions wrote, still read back (a plan of last week, verify on an old plan)
-_EARLIER_WORDS = {"policy_type": {"(R,S) 定期补至": "rs"}, "policy": {"stockplan": "stockplan"}}
+_EARLIER_WORDS = {"policy_type": {"(R,S) 定期补至": "rs"}}
 
 
 def canonical_frame(frame: pl.DataFrame) -> pl.DataFrame:
