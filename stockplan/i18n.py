@@ -314,12 +314,12 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "defer": {"en": "defer", "zh": "推迟"},
     },
     "policy_type": {
-        "rs": {"en": "rs", "zh": "(R,S) 定期补至"},
+        "rs": {"en": "rs", "zh": "(R,S) 定期补货至最高库存"},
         "ss": {"en": "ss", "zh": "(s,S) 最低最高"},
         "sq": {"en": "sq", "zh": "(s,Q) 定量"},
     },
     "policy": {
-        "stockplan": {"en": "stockplan", "zh": "stockplan"},
+        "stockplan": {"en": "stockplan", "zh": "本工具策略"},
         "your buyers (purchase history)": {
             "en": "your buyers (purchase history)",
             "zh": "采购员实际（采购历史）",
@@ -393,7 +393,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "no_expiry": {
         "en": "there is no expiry_risk table without an expiry_date column in the stock file",
-        "zh": "库存文件没有有效期至（expiry_date）列，就没有过期风险表",
+        "zh": "库存文件缺少“有效期至”列，无法生成过期风险表",
     },
     "no_overrides": {
         "en": "no overrides table: set inputs.overrides",
@@ -642,7 +642,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "title.simulation": {
         "en": "Policy simulation as of {as_of} ({measure} targets, {unmet} sales)",
-        "zh": "策略模拟（计划日期 {as_of}，{measure} 目标，未满足需求：{unmet}）",
+        "zh": "策略模拟（计划日期 {as_of}；目标：{measure}；缺货需求按{unmet}计）",
     },
     "more_rows": {
         "en": "{more:,} more rows: see them with --limit or -o FILE",
@@ -652,9 +652,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "not shown at {width} columns: {columns} (wider terminal or --columns)",
         "zh": "终端宽 {width} 列，未显示：{columns}（加宽终端或用 --columns）",
     },
+    "same_columns": {
+        "en": "the same on every row: {columns}",
+        "zh": "各行相同，未列出：{columns}",
+    },
+    "note_separator": {"en": "; ", "zh": "；"},
     "no_rows": {"en": "no rows", "zh": "无数据"},
     "missing": {"en": "n/a", "zh": "缺失"},
-    "loaded": {"en": "loaded {counts} rows", "zh": "已读取 {counts} 行"},
+    "loaded": {"en": "loaded {counts} rows", "zh": "已读取：{counts}"},
     "plan_summary": {
         "en": "plan as of {as_of}: {lines} order lines, value {value} {currency}; "
         "{high} items at high stockout risk",
@@ -714,11 +719,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "notify.sent": {"en": "notified {name}", "zh": "已通知 {name}"},
     "risk.news_high": {
         "en": "{count} items newly at high stockout risk since --previous: exit {code}",
-        "zh": "{count} 个商品自 --previous 以来新进入高缺货风险：退出码 {code}",
+        "zh": "{count} 个商品比上次计划（--previous）新进入高缺货风险：退出码 {code}",
     },
     "risk.news_higher": {
         "en": "{count} items at a higher stockout risk level than in --previous: exit {code}",
-        "zh": "{count} 个商品的缺货风险等级高于 --previous 时：退出码 {code}",
+        "zh": "{count} 个商品的缺货风险等级比上次计划（--previous）升高：退出码 {code}",
     },
     "supplier_forecast.none": {
         "en": "supplier forecast: no orders projected, no workbook written",
@@ -927,6 +932,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "供应商 {supplier}：提前期 L = {L} 天（σ_L {sd}，来源：{source}），"
         "盘点周期 R = {R} 天，补货策略 {policy}",
     },
+    "explain.no_supplier": {
+        "en": "supplier: none given; lead time L = {L} days (σ_L {sd}, from {source}), "
+        "review R = {R} days, policy {policy}",
+        "zh": "供应商：未指定；提前期 L = {L} 天（σ_L {sd}，来源：{source}），"
+        "盘点周期 R = {R} 天，补货策略 {policy}",
+    },
     "explain.demand": {
         "en": "demand pattern {pattern}, class {abc}{xyz}, model {model}: forecast {per_day} / "
         "day, backtest error σ_e {sigma_e} per bucket",
@@ -953,8 +964,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "安全库存 = {ss}（{measure} {level}，泊松 / 负二项分布分位数）",
     },
     "explain.safety_normal": {
-        "en": "safety stock = {ss} ({measure} {level}, k = {k} × σ_LTD)",
-        "zh": "安全库存 = {ss}（{measure} {level}，k = {k} × σ_LTD）",
+        "en": "safety stock = k × σ_LTD = {k} × {sigma} = {ss} ({measure} {level})",
+        "zh": "安全库存 = k × σ_LTD = {k} × {sigma} = {ss}（{measure} {level}）",
     },
     "explain.rop": {
         "en": "reorder point = {mu} + {ss} = {rop}; order-up-to S = {s}",
@@ -968,6 +979,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "order {qty} = {value} {currency}, arriving {arrival}: {reason}",
         "zh": "建议采购 {qty}，金额 {value} {currency}，预计到货 {arrival}：{reason}",
     },
+    "explain.order_no_cost": {
+        "en": "order {qty} = value n/a (no unit cost), arriving {arrival}: {reason}",
+        "zh": "建议采购 {qty}，金额：缺单位成本，预计到货 {arrival}：{reason}",
+    },
+    "explain.order_zero": {"en": "order 0 ({reason})", "zh": "建议采购 0（{reason}）"},
+    "explain.no_order_word": {"en": "no order", "zh": "不订货"},
     "explain.order_by": {
         "en": "order by {date}: the last day to order and still receive it before the "
         "shelf runs empty ({L} open days of the supplier; {closed} days closed before this "
@@ -982,10 +999,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "可售天数 {cover}，下次到货 {receipt}",
     },
     "explain.no_stockout": {"en": "none in the horizon", "zh": "计划期内无"},
+    "chart.day": {"en": "day", "zh": "天"},
+    "chart.week": {"en": "week", "zh": "周"},
+    "chart.demand": {
+        "en": "demand per {bucket}: history and forecast (x: {bucket}s from now)",
+        "zh": "每{bucket}需求：历史与预测（横轴：距今{bucket}数）",
+    },
+    "chart.demand_legend": {
+        "en": "left of 0: history; from 0: forecast; dots: its lo / hi band",
+        "zh": "0 左侧：历史；0 起：预测；点：预测上下限",
+    },
+    "chart.stock": {
+        "en": "projected stock at the end of each {bucket} (below 0: short)",
+        "zh": "每{bucket}末预计库存（低于 0 即缺货）",
+    },
+    "chart.stock_legend": {
+        "en": "line: with this order; dots: without it; flat lines: reorder point, safety "
+        "stock (dotted)",
+        "zh": "实线：下此单后；点：不下此单；水平线：再订货点，虚线：安全库存",
+    },
     "measure.cycle": {"en": "cycle service level", "zh": "周期服务水平"},
     "measure.fill_rate": {"en": "fill rate", "zh": "满足率"},
-    "unmet.lost": {"en": "lost", "zh": "损失"},
-    "unmet.backorder": {"en": "backorder", "zh": "欠货"},
+    "unmet.lost": {"en": "lost", "zh": "流失"},
+    "unmet.backorder": {"en": "backorder", "zh": "欠货补发"},
     "compensation.coupon": {
         "en": "a coupon worth {value} {currency} for the wait",
         "zh": "补偿您的等待：{value} {currency} 优惠券",
@@ -1876,6 +1912,10 @@ def canonical_table(title: str) -> str:
     )
 
 
+# words earlier versions wrote, still read back (a plan of last week, verify on an old plan)
+_EARLIER_WORDS = {"policy_type": {"(R,S) 定期补至": "rs"}}
+
+
 def canonical_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """A table written for people read back as the machine contract: headers and word values
     (risk level, demand pattern, ...) canonical, and the totals row under the table dropped."""
@@ -1888,6 +1928,7 @@ def canonical_frame(frame: pl.DataFrame) -> pl.DataFrame:
         frame = frame.filter(~pl.col(first).cast(pl.String).is_in(totals).fill_null(False))
     back = {
         column: {label: canonical for canonical, entry in words.items() for label in entry.values()}
+        | _EARLIER_WORDS.get(column, {})
         for column, words in VALUES.items()
         if column in frame.columns and frame.schema[column] == pl.String
     }

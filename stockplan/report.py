@@ -5,11 +5,12 @@ column is as wide as its widest value); columns are chosen by priority and the o
 do not fit are dropped and named; names are shortened with an ellipsis and reasons wrap
 at words. Numbers are formatted per column: quantities with the same decimals down a
 column, money with 2 decimals (a missing cost shows as missing, never 0), probabilities
-and service levels as percentages, days of cover never below 0.
+and service levels as percentages. A Chinese header wraps between words, never inside one.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -131,6 +132,57 @@ TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
         ["sku", "location", "change", "old_order_qty", "new_order_qty", "causes", "note"],
         ["sku", "location", "change", "new_order_qty", "old_order_qty", "causes", "note"],
     ),
+    "simulation": (
+        # the policy, its target, then service against stock
+        [
+            "policy",
+            "target",
+            "fill_rate",
+            "cycle_service_level",
+            "stockout_days",
+            "avg_inventory_value",
+            "orders_placed",
+            "avg_inventory_units",
+            "unmet_units",
+            "series",
+            "days",
+            "policy_inventory_at_same_fill",
+            "promised_service",
+            "reachable_series",
+            "reachable_service",
+            "unreachable_series",
+            "unreachable_demand_share",
+            "unreachable_promised",
+            "unreachable_service",
+            "rule_inventory_at_same_fill",
+            "inventory_vs_rule",
+            "rule_fill_rate_compared",
+        ],
+        [
+            "policy",
+            "target",
+            "fill_rate",
+            "avg_inventory_value",
+            "stockout_days",
+            "cycle_service_level",
+            "orders_placed",
+            "policy_inventory_at_same_fill",
+            "unmet_units",
+            "avg_inventory_units",
+            "promised_service",
+            "reachable_series",
+            "reachable_service",
+            "unreachable_series",
+            "unreachable_demand_share",
+            "unreachable_promised",
+            "unreachable_service",
+            "rule_inventory_at_same_fill",
+            "inventory_vs_rule",
+            "rule_fill_rate_compared",
+            "series",
+            "days",
+        ],
+    ),
 }
 MONEY = {
     "order_value",
@@ -162,11 +214,72 @@ RATES = {
     "achieved_service",
     "rule_fill_rate_compared",
 }
-NEVER_NEGATIVE = {"days_of_cover"}
 # text columns that may be shortened (name) or wrapped (reason): (min width, max width)
-FLEXIBLE = {"name": (8, 24), "customer": (8, 16), "reason": (24, 200), "message": (24, 200)}
+FLEXIBLE = {
+    "name": (8, 24),
+    "customer": (8, 16),
+    "reason": (24, 200),
+    "message": (24, 200),
+    "causes": (20, 200),
+    "policy": (28, 48),  # a rule of thumb on two lines
+}
+SHORTENED = {"name", "customer"}  # the other FLEXIBLE columns wrap at spaces
 RISK_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
 GAP = 3  # cells between two columns: padding on both sides and the divider
+# Chinese words of the headers: a Chinese header wraps only between two of them or before
+# a bracket, never inside a word (建议/采购量, 平均提前期/(天)); a header with a word not
+# listed here wraps only before its bracket
+_ZH_WORDS = (
+    "商品 编码 名称 仓库 供应商 建议 采购量 采购 金额 下单 日期 预计 到货 现存量 在途量 "
+    "欠货量 库存 位置 日均 预测 提前期 盘点 订货 周期 安全 再订货点 最高 服务 水平 分类 "
+    "需求 模式 模型 原因 补货 策略 已分配 调入量 标准差 来源 误差 单位 成本 最小 起订量 "
+    "包装数 最大 订货量 风险 等级 可售 天数 缺货 下次 概率 缺货量 销售额 调出 调入 数量 "
+    "超储 最近 销售 行数 下限 上限 状态 最低 达到 起订 最早 最晚 期间 开始 预测量 促销 "
+    "提升 期数 平均 间隔 变异 系数 年 实测 次数 准时率 满足率 合格率 客户 优先级 "
+    "补偿 方式 说明 订单号 承诺 发货 延迟 货源 通知 内容 计划 目标 未满足 同 经验 法则 "
+    "经验法则 之比 对比 可承诺 序列数 可达 序列 实际 不可达 占比 单日 变化 原 新 影响 "
+    "配置 约束 备注 处理 变化原因 计划原因 常规 倍数 单行 有效期至 批次 售出 过期 过期量 "
+    "距 最后 销售日 调整 调整人 统计 评估 结论 增值 停工 覆盖 加长 工作日 柜数 装载率 "
+    "整柜 体积 重量 补足 推迟 增加 套件 占比 所属 替代 继承自 临期 不可售量 上限 方法 "
+    "说明 需求占比 库存金额 库存数量 下单次数 缺货天数 缺货日期 缺货概率 风险等级"
+)
+ZH_HEADER_WORDS = frozenset(_ZH_WORDS.split())
+_BRACKETS = "(（"
+
+
+def _header_words(text: str) -> list[str]:
+    """A Chinese header cut where it may wrap: before a bracket and between two words of
+    ZH_HEADER_WORDS (longest first); a character of no known word stays with its
+    neighbour, so an unknown word is never cut."""
+    words: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] in _BRACKETS:
+            words.append(text[i:])
+            break
+        size = next((n for n in (5, 4, 3, 2, 1) if text[i : i + n] in ZH_HEADER_WORDS), 0)
+        if size:
+            words.append(text[i : i + size])
+        elif words:  # not a known word: it stays with the word before it
+            words[-1] += text[i]
+        else:
+            words.append(text[i])
+        i += size or 1
+    return words
+
+
+def _wrap_header(text: str, lang: str, width: int) -> str:
+    """The header on lines of at most `width` cells, cut only where `_header_words`
+    allows (Chinese); an English header is left to wrap at its spaces."""
+    if lang != "zh" or text.isascii() or cell_len(text) <= width:
+        return text
+    lines = [""]
+    for word in _header_words(text):
+        if lines[-1] and cell_len(lines[-1] + word) > width:
+            lines.append(word)
+        else:
+            lines[-1] += word
+    return "\n".join(lines)
 
 
 def _format_column(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
@@ -180,12 +293,10 @@ def _format_column(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
     if column in RATES and dtype.is_numeric():
         return [missing if v is None else f"{v:.1%}" for v in values]
     if dtype.is_float():
-        if column in NEVER_NEGATIVE:
-            values = [None if v is None else max(v, 0.0) for v in values]
         present = [v for v in values if v is not None]
         whole = all(abs(v - round(v)) < 1e-9 for v in present)
-        digits = 0 if whole or column in NEVER_NEGATIVE else 1
-        return [missing if v is None else f"{v:,.{digits}f}" for v in values]
+        digits = 0 if whole else 1
+        return [missing if v is None else _signed(f"{v:,.{digits}f}") for v in values]
     if dtype.is_integer():
         return [missing if v is None else f"{v:,}" for v in values]
     if dtype == pl.Date:
@@ -194,14 +305,44 @@ def _format_column(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
         return [missing if v is None else render_reason(v, lang) for v in values]
     if column == "causes":
         return [missing if v is None else render_causes(v, lang) for v in values]
+    if dtype == pl.Boolean:  # the catalogue's words are the CSV's true / false
+        values = [None if v is None else str(v).lower() for v in values]
     return [missing if v is None else str(value(column, str(v), lang)) for v in values]
 
 
+def _signed(text: str) -> str:
+    """A formatted number that rounds to zero is 0, never -0 (-0.04 days of cover)."""
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
+
+
 def _header_width(text: str, lang: str) -> int:
-    """Cells a header needs if it may wrap: its longest word (Chinese: 4 characters)."""
+    """Cells a header needs if it may wrap: its longest word (Chinese: `_header_words`)."""
     if lang == "zh" and not text.isascii():
-        return min(cell_len(text), 8)
+        return max(cell_len(word) for word in _header_words(text))
     return max(cell_len(word) for word in text.replace("_", " ").split()) if text else 1
+
+
+def _pack_clauses(text: str, width: int) -> str:
+    """Causes (`config -151.2; demand +417.3`) on lines of `width` cells, broken between
+    two causes rather than between a cause and its number."""
+    wide = "；" in text
+    clauses = text.split("；" if wide else "; ")
+    pieces = [c + ("；" if wide else ";") for c in clauses[:-1]] + clauses[-1:]
+    lines: list[str] = []
+    for piece in pieces:
+        joined = f"{lines[-1]}{'' if wide else ' '}{piece}" if lines else piece
+        if lines and cell_len(joined) <= width:
+            lines[-1] = joined
+        else:
+            lines.append(piece)
+    return "\n".join(lines)
+
+
+def _empty(column: pl.Series) -> bool:
+    """Nothing in any row: every value missing or blank text."""
+    if column.dtype == pl.String:
+        return column.str.strip_chars().fill_null("").eq("").all()
+    return column.null_count() == column.len()
 
 
 @dataclass
@@ -233,8 +374,13 @@ def terminal_table(
         priority = [c for c in priority if c in frame.columns]
     else:  # the buyer's columns first (name next to the code), the others after
         display = priority = [c for c in buyer_layout(frame, name)[0].columns if c != "as_of"]
-    if not columns:  # a column with nothing in it says nothing
-        display = [c for c in display if frame[c].null_count() < frame.height]
+    same: list[str] = []
+    if not columns:  # a column with nothing in it, or the same on every row, says nothing
+        display = [c for c in display if not _empty(frame[c])]
+        same = [
+            c for c in display if frame.height > 1 and c != priority[0] and frame[c].n_unique() == 1
+        ]
+        display = [c for c in display if c not in same]
         priority = [c for c in priority if c in display]
     shown_rows = frame.head(limit)
     cells = {c: _format_column(shown_rows, c, lang) for c in display}
@@ -252,11 +398,20 @@ def terminal_table(
     hidden = [c for c in priority if c not in chosen]
     widths = {c: need[c] for c in chosen}
     spare = width - used
-    for column in [c for c in chosen if c in FLEXIBLE]:  # names first, then reasons
-        limit_width = min(natural[column], FLEXIBLE[column][1])
-        grow = max(0, min(spare, limit_width - widths[column]))
-        widths[column] += grow
-        spare -= grow
+
+    def grow(column: str, to: int) -> None:
+        nonlocal spare
+        step = max(0, min(spare, to - widths[column]))
+        widths[column] += step
+        spare -= step
+
+    for column in [c for c in chosen if c in SHORTENED]:  # names first,
+        grow(column, min(natural[column], FLEXIBLE[column][1]))
+    for column in chosen:  # then a header on one line where it fits,
+        if cell_len(labels[column]) - widths[column] <= spare:
+            grow(column, cell_len(labels[column]))
+    for column in [c for c in chosen if c in FLEXIBLE and c not in SHORTENED]:  # then reasons
+        grow(column, min(natural[column], FLEXIBLE[column][1]))
     order = [c for c in display if c in chosen]
     table = Table(
         title=Text(title),
@@ -268,11 +423,11 @@ def terminal_table(
     )
     for column in order:
         numeric = frame.schema[column].is_numeric() or column in MONEY
-        shortened = column in FLEXIBLE and column not in ("reason", "message")
-        # values fit their width, so only a header (at spaces) or a reason wraps; a name
-        # wider than its column is shortened with an ellipsis
+        shortened = column in SHORTENED
+        # values fit their width, so only a header (at spaces, Chinese between words) or a
+        # reason wraps; a name wider than its column is shortened with an ellipsis
         table.add_column(
-            labels[column],
+            _wrap_header(labels[column], lang, widths[column]),
             justify="right" if numeric else "left",
             width=widths[column],
             min_width=widths[column],
@@ -283,11 +438,27 @@ def terminal_table(
     for i in range(shown_rows.height):
         style = RISK_STYLE.get(levels[i]) if levels else None
         # Text, not markup: a name like '[bold]x[/]' or '[/]' is shown as it is written
-        table.add_row(*[Text(cells[c][i]) for c in order], style=style)
+        table.add_row(
+            *[
+                Text(_pack_clauses(cells[c][i], widths[c]) if c == "causes" else cells[c][i])
+                for c in order
+            ],
+            style=style,
+        )
     more = frame.height - shown_rows.height
     notes = []
     if more > 0:
         notes.append(message("more_rows", lang, more=more))
+    same_note = ""
+    if same:  # what every row shares, once (e.g. the replay's days, a single warehouse)
+        first = frame.head(1)
+        same_note = message(
+            "same_columns",
+            lang,
+            columns=", ".join(
+                f"{header(c, lang)} {_format_column(first, c, lang)[0]}" for c in same
+            ),
+        )
     if hidden:
         notes.append(
             message(
@@ -296,7 +467,10 @@ def terminal_table(
                 width=width,
                 columns=", ".join(header(c, lang) for c in hidden),
             )
+            + (message("note_separator", lang) + same_note if same_note else "")
         )
+    elif same_note:
+        notes.append(same_note)
     if frame.height == 0:
         notes.append(message("no_rows", lang))
     return TerminalTable(table, order, hidden, more, notes)
@@ -307,7 +481,7 @@ def _n(value: object, digits: int = 1) -> str:
         return "-"
     if isinstance(value, float):
         text = f"{value:,.{digits}f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
+        return _signed(text.rstrip("0").rstrip(".") if "." in text else text)
     return str(value)
 
 
@@ -327,14 +501,25 @@ def explain_lines(
     measure = message(f"measure.{service_measure}", lang)
     discrete = order["demand_pattern"] in ("intermittent", "lumpy")
     level = f"{order['service_level']:.1%}"
-    value_text = (
-        message("missing", lang) if order["order_value"] is None else _n(order["order_value"], 2)
-    )
+    reason = render_reason(order["reason"], lang) or ""
+    if not order["order_qty"]:  # nothing ordered: no value and no arrival, only why
+        no_order = reason.startswith(message("explain.no_order_word", lang))
+        order_line = reason if no_order else message("explain.order_zero", lang, reason=reason)
+    else:
+        order_line = message(
+            "explain.order" if order["order_value"] is not None else "explain.order_no_cost",
+            lang,
+            qty=_n(order["order_qty"]),
+            value=_n(order["order_value"], 2),
+            currency=currency,
+            arrival=order["expected_arrival"],
+            reason=reason,
+        )
     lines = [
         message(
-            "explain.supplier",
+            "explain.supplier" if order["supplier"] else "explain.no_supplier",
             lang,
-            supplier=order["supplier"] or "-",
+            supplier=order["supplier"],
             L=_n(L),
             sd=_n(order["lead_time_std_days"]),
             source=value("lead_time_source", order["lead_time_source"], lang),
@@ -372,6 +557,7 @@ def explain_lines(
             measure=measure,
             level=level,
             k=f"{factor:.2f}",
+            sigma=_n(sigma, 2),
         ),
         message("explain.rop", lang, mu=_n(mu), ss=_n(ss), rop=_n(rop), s=_n(s_up)),
         *(
@@ -388,15 +574,7 @@ def explain_lines(
             if order.get("service_note")
             else []
         ),
-        message(
-            "explain.order",
-            lang,
-            qty=_n(order["order_qty"]),
-            value=value_text,
-            currency=currency,
-            arrival=order["expected_arrival"],
-            reason=render_reason(order["reason"], lang),
-        ),
+        order_line,
     ]
     if order.get("order_by") is not None:
         lines.append(
@@ -417,11 +595,89 @@ def explain_lines(
                 level=value("risk_level", risk["risk_level"], lang),
                 p=f"{risk['stockout_probability']:.0%}",
                 stockout=risk["stockout_date"] or message("explain.no_stockout", lang),
-                cover=_n(None if cover is None else max(cover, 0.0)),
+                cover=_n(cover),
                 receipt=risk["next_receipt_date"] or "-",
             )
         )
     return lines
+
+
+NO_DEMAND_PATTERNS = ("dead", "none")
+
+
+def simulate_pattern_lines(by_pattern: pl.DataFrame, lang: str = "en") -> list[str]:
+    """`simulate`'s lines per demand pattern: the rule of thumb's stock against the
+    policy's at the same fill rate, and each target's stock against the rule's. A pattern
+    without demand (dead, none), or a comparison where neither side holds stock, has
+    nothing to say and is left out."""
+    lines: list[str] = []
+    if "demand_pattern" not in by_pattern.columns:
+        return lines
+    rows = by_pattern.filter(~pl.col("demand_pattern").is_in(NO_DEMAND_PATTERNS))
+    if "policy_inventory_at_same_fill" in rows.columns:
+        for row in rows.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
+            if row["avg_inventory_value"] < 0.5 and row["policy_inventory_at_same_fill"] < 0.5:
+                continue
+            lines.append(
+                message(
+                    "simulate.same_fill",
+                    lang,
+                    pattern=value("demand_pattern", row["demand_pattern"], lang),
+                    policy=value("policy", row["policy"], lang),
+                    fill=f"{row['fill_rate']:.1%}",
+                    value=f"{row['avg_inventory_value']:,.0f}",
+                    policy_value=f"{row['policy_inventory_at_same_fill']:,.0f}",
+                )
+            )
+    if "inventory_vs_rule" in rows.columns:
+        for row in rows.drop_nulls("inventory_vs_rule").iter_rows(named=True):
+            if row["avg_inventory_value"] < 0.5 and row["rule_inventory_at_same_fill"] < 0.5:
+                continue
+            above = row["rule_fill_rate_compared"] < row["fill_rate"] - 1e-12
+            lines.append(
+                message(
+                    "simulate.vs_rule_at_most" if above else "simulate.vs_rule",
+                    lang,
+                    pattern=value("demand_pattern", row["demand_pattern"], lang),
+                    target=f"{row['target']:g}",
+                    fill=f"{row['fill_rate']:.1%}",
+                    value=f"{row['avg_inventory_value']:,.0f}",
+                    ratio=f"{row['inventory_vs_rule']:.2f}",
+                    rule_fill=f"{row['rule_fill_rate_compared']:.1%}",
+                    rule_value=f"{row['rule_inventory_at_same_fill']:,.0f}",
+                )
+            )
+    return lines
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[int]:
+    """About `count` whole-number ticks covering [low, high], a step of 1, 2, 2.5 or 5
+    times a power of ten (at least 1), so an axis reads 0, 500, 1,000 and never 2.7e2."""
+    span = max(high - low, 1.0)
+    raw = span / max(count - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = max(1, next((m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw), 10 * power))
+    if step != int(step):  # 2.5 below 10 is not a whole number
+        step = 5 * power
+    step = int(step)
+    first, last = math.floor(low / step) * step, math.ceil(high / step) * step
+    return list(range(int(first), int(last) + 1, step))
+
+
+def _axis(ruler: object, values: list[float], count: int) -> None:
+    """Whole-number ticks inside the values' range, labelled with thousands separators."""
+    present = [v for v in values if v is not None and math.isfinite(v)]
+    if not present:
+        return
+    low, high = min(present), max(present)
+    every = nice_ticks(low, high, count)
+    step = every[1] - every[0] if len(every) > 1 else 1
+    ticks = [t for t in every if low <= t <= high]
+    for end in (round(low), round(high)):  # the ends too, unless a tick is near
+        if all(abs(end - t) > step / 2 for t in ticks):
+            ticks.append(end)
+    ticks.sort()
+    ruler.ticks(ticks, [f"{t:,}" for t in ticks])
 
 
 def explain_chart(
@@ -431,38 +687,58 @@ def explain_chart(
     order: dict,
     width: int,
     bucket: str,
-) -> str:
-    """Terminal chart (plotext): demand history and forecast band above; projected stock
-    with and without the order, reorder point and safety stock below. x: buckets from now."""
+    lang: str = "en",
+) -> list[tuple[list[str], str]]:
+    """Two terminal charts (plotext), each with its title and legend lines: demand history
+    and forecast band; projected stock with and without the order, reorder point and
+    safety stock. x: buckets from now. The lines are in `lang`, for the caller to print
+    above the chart: the canvas holds only ASCII, whose cells the chart library counts
+    right (it counts a Chinese character as one cell)."""
     import plotext
 
-    figure = plotext.figure
-    figure.clear()
-    figure.subplots(2, 1)
-    figure.plot_size(width, 34)
+    unit = message(f"chart.{bucket}", lang)
     past_x = list(range(-history.height, 0))
     future_x = list(range(forecast.height))
-    top = figure.subplot(1, 1)
-    top.title(f"demand per {bucket}: history and forecast with lo / hi band ({bucket}s from now)")
+    charts = []
+    figure = plotext.figure
+    figure.clear()
+    figure.plot_size(width, 17)
+    demand_values: list[float] = []
     if past_x:
-        top.draw(top.signal(past_x, history["demand"].to_list()).lines().label("history"))
+        demand_values += history["demand"].to_list()
+        figure.draw(figure.signal(past_x, history["demand"].to_list()).lines())
     if future_x:
-        top.draw(top.signal(future_x, forecast["forecast"].to_list()).lines().label("forecast"))
+        figure.draw(figure.signal(future_x, forecast["forecast"].to_list()).lines())
         for edge in ("lo", "hi"):
-            top.draw(top.signal(future_x, forecast[edge].to_list(), marker="dot").label(edge))
-    bottom = figure.subplot(2, 1)
-    bottom.title(f"projected stock at the end of each {bucket} (below 0: short)")
+            demand_values += forecast[edge].to_list()
+            figure.draw(figure.signal(future_x, forecast[edge].to_list(), marker="dot"))
+    _axis(figure.ruler("y"), [*demand_values, *forecast["forecast"].to_list()], 6)
+    _axis(figure.ruler("x"), [*past_x, *future_x], 9)
+    charts.append(
+        (
+            [message(f"chart.demand{part}", lang, bucket=unit) for part in ("", "_legend")],
+            str(figure.build()),
+        )
+    )
+    figure.clear()
+    figure.plot_size(width, 17)
     if future_x:
-        bottom.draw(
-            bottom.signal(future_x, projection["projected_stock"].to_list())
-            .lines()
-            .label("with this order")
+        with_order = projection["projected_stock"].to_list()
+        without = projection["projected_without_order"].to_list()
+        figure.draw(figure.signal(future_x, with_order).lines())
+        figure.draw(figure.signal(future_x, without, marker="dot"))
+        figure.line(order["reorder_point"])
+        figure.line(order["safety_stock"], style="dotted")
+        _axis(
+            figure.ruler("y"),
+            [*with_order, *without, order["reorder_point"], order["safety_stock"]],
+            6,
         )
-        bottom.draw(
-            bottom.signal(
-                future_x, projection["projected_without_order"].to_list(), marker="dot"
-            ).label("without it")
+        _axis(figure.ruler("x"), future_x, 7)
+    charts.append(
+        (
+            [message(f"chart.stock{part}", lang, bucket=unit) for part in ("", "_legend")],
+            str(figure.build()),
         )
-        bottom.line(order["reorder_point"], label="reorder point")
-        bottom.line(order["safety_stock"], label="safety stock", style="dotted")
-    return str(figure.build())
+    )
+    return charts

@@ -186,8 +186,8 @@ def test_the_tables_read_are_named_in_chinese_with_their_config_key(zh_shop: Pat
     result = _run("validate", "-c", str(zh_shop))
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[0] == (
-        "stockplan: 已读取 销售（sales）630，库存（stock）3，商品档案（products）2，"
-        "供应商档案（suppliers）1，采购单（purchase_orders）2 行"
+        "stockplan: 已读取：销售（sales）630 行，库存（stock）3 行，商品档案（products）2 行，"
+        "供应商档案（suppliers）1 行，采购单（purchase_orders）2 行"
     )
     english = _run("validate", "-c", str(zh_shop), "--lang", "en")
     assert english.stderr.splitlines()[0] == (
@@ -349,7 +349,8 @@ def test_terminal_formats_missing_cost_percentages_and_cover():
     text = "\n".join(lines)
     assert "99.9%" in text and "43.2%" in text  # probabilities as percentages
     row = next(line for line in lines if "010007" in line)
-    assert " -3" not in row and " 0 " in row + " "  # days of cover never below zero
+    # days of cover as in the sheet: -3 is three days of demand already owed
+    assert " -3.0 " in row + " " and " 0.0 " not in row + " "
     gz = next(line for line in lines if "010014" in line)
     assert "n/a" in gz  # a missing revenue is missing, not 0
     _, zh = _render(_risk_frame(), "risk", 200, "zh")
@@ -662,7 +663,11 @@ def test_technical_word_values_render_in_chinese_and_read_back():
     assert back["ltd_method"].to_list() == ["bootstrap_days", "parametric"]
     policies = pl.DataFrame({"policy_type": ["rs", "ss", "sq"]})
     shown = localise(policies, "orders", "zh")
-    assert shown["补货策略"].to_list() == ["(R,S) 定期补至", "(s,S) 最低最高", "(s,Q) 定量"]
+    assert shown["补货策略"].to_list() == [
+        "(R,S) 定期补货至最高库存",
+        "(s,S) 最低最高",
+        "(s,Q) 定量",
+    ]
     assert i18n.canonical_frame(shown).equals(policies)
 
 
@@ -677,14 +682,14 @@ def test_simulation_policy_names_render_in_chinese_with_their_weeks():
     shown = localise(frame, "simulation", "zh")
     assert shown.columns == ["策略", "满足率"]
     assert shown["策略"].to_list() == [
-        "stockplan",
+        "本工具策略",
         "经验法则：低于 1.5 周用量时补货，补至 3 周用量",
         "采购员实际（采购历史）",
     ]
     title = i18n.message(
-        "title.simulation", "zh", as_of="2026-11-23", measure="满足率", unmet="损失"
+        "title.simulation", "zh", as_of="2026-11-23", measure="周期服务水平", unmet="流失"
     )
-    assert title == "策略模拟（计划日期 2026-11-23，满足率 目标，未满足需求：损失）"
+    assert title == "策略模拟（计划日期 2026-11-23；目标：周期服务水平；缺货需求按流失计）"
     assert i18n.canonical_frame(shown).equals(frame)  # read back as scripts wrote it
 
 
@@ -693,14 +698,15 @@ def test_simulate_in_chinese_names_the_policies_and_the_unmet_demand(small_shop:
     assert result.exit_code == 0, result.output
     table = pl.read_csv(io.StringIO(result.stdout))
     assert table.columns[:3] == ["策略", "目标", "满足率"]
-    rules = [p for p in table["策略"].to_list() if p != "stockplan"]
+    assert "本工具策略" in table["策略"].to_list()
+    rules = [p for p in table["策略"].to_list() if p != "本工具策略"]
     rule = r"经验法则：低于 [\d.]+ 周用量时补货，补至 [\d.]+ 周用量"
     assert rules and all(re.fullmatch(rule, p) for p in rules)
     said = [line for line in result.stderr.splitlines() if "经验法则" in line]
     assert said  # the lines comparing the policy with the rule of thumb
     assert not any(re.search(r"fill rate|rule of thumb|target \d|baseline", s) for s in said)
     shown = _run("simulate", "-c", str(small_shop), "--lang", "zh", "-f", "table")
-    assert "未满足需求：损失" in shown.stdout  # the title says the unmet demand in words
+    assert "缺货需求按流失计" in shown.stdout  # the title says the unmet demand in words
 
 
 def test_every_note_of_the_plan_renders_in_chinese_from_the_functions_that_write_it():

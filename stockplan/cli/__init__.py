@@ -223,9 +223,12 @@ def _loaded(console: Console, tables: dict[str, pl.DataFrame], warnings: list[st
     from stockplan.i18n import input_name
 
     lang = lang_now()
-    counts = ("，" if lang == "zh" else ", ").join(
-        f"{input_name(name, lang)}{'' if lang == 'zh' else ' '}{frame.height:,}"
-        for name, frame in tables.items()
+    counts = (
+        "，".join(f"{input_name(name, lang)}{f.height:,} 行" for name, f in tables.items())
+        if lang == "zh"
+        else ", ".join(
+            f"{input_name(name, lang)} {frame.height:,}" for name, frame in tables.items()
+        )
     )
     console.say("loaded", counts=counts)
 
@@ -890,30 +893,10 @@ def simulate(
         if view.lang != "en" and chinese_font() is None:
             console.warn(message("chart.no_chinese_font", view.lang, path=plot))
         png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure, view.lang)
-    by_pattern = tables_out["simulation_by_pattern"]
-    if "policy_inventory_at_same_fill" in by_pattern.columns:
-        for row in by_pattern.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
-            console.say(
-                "simulate.same_fill",
-                pattern=value("demand_pattern", row["demand_pattern"], view.lang),
-                policy=value("policy", row["policy"], view.lang),
-                fill=f"{row['fill_rate']:.1%}",
-                value=f"{row['avg_inventory_value']:,.0f}",
-                policy_value=f"{row['policy_inventory_at_same_fill']:,.0f}",
-            )
-    if "inventory_vs_rule" in by_pattern.columns:
-        for row in by_pattern.drop_nulls("inventory_vs_rule").iter_rows(named=True):
-            above = row["rule_fill_rate_compared"] < row["fill_rate"] - 1e-12
-            console.say(
-                "simulate.vs_rule_at_most" if above else "simulate.vs_rule",
-                pattern=value("demand_pattern", row["demand_pattern"], view.lang),
-                target=f"{row['target']:g}",
-                fill=f"{row['fill_rate']:.1%}",
-                value=f"{row['avg_inventory_value']:,.0f}",
-                ratio=f"{row['inventory_vs_rule']:.2f}",
-                rule_fill=f"{row['rule_fill_rate_compared']:.1%}",
-                rule_value=f"{row['rule_inventory_at_same_fill']:,.0f}",
-            )
+    from stockplan.report import simulate_pattern_lines
+
+    for line in simulate_pattern_lines(tables_out["simulation_by_pattern"], view.lang):
+        console.info(line)
     if run.set_aside_units:
         console.say("simulate.set_aside", units=f"{run.set_aside_units:,.0f}")
     emit(

@@ -434,8 +434,6 @@ def show_explanation(
 ) -> None:
     """One panel per location with the numbers behind the order (titled with the item's
     name from `names`, when it has one), and its terminal chart."""
-    import shutil
-
     import polars as pl
     from rich.panel import Panel
     from rich.text import Text
@@ -445,7 +443,8 @@ def show_explanation(
     from stockplan.report import explain_chart, explain_lines
 
     out = stdout_console()
-    width = min(shutil.get_terminal_size((100, 30)).columns, 120)
+    # the panel's own width (the terminal's, else COLUMNS, else 80 when piped), one rule
+    width = min(out.width, 120)
     for order in shown.orders.iter_rows(named=True):
         key = (pl.col("sku") == order["sku"]) & (pl.col("location") == order["location"])
         risk_rows = shown.risk.filter(key).to_dicts()
@@ -473,13 +472,16 @@ def show_explanation(
             highlight=False,
             markup=False,
         )
-        if chart:
-            drawing = explain_chart(
+        if chart:  # each chart's caption in the language above it, the canvas in ASCII
+            for captions, drawing in explain_chart(
                 shown.history.filter(key),
                 shown.projection.filter(key),
                 shown.forecast.filter(key),
                 order,
                 width,
                 config.planning.bucket,
-            )
-            out.print(Text.from_ansi(drawing))
+                lang,
+            ):
+                out.print(Text(captions[0], style="bold"), highlight=False)
+                out.print(Text(captions[1], style="dim"), highlight=False)
+                out.print(Text.from_ansi(drawing))
