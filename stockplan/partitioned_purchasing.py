@@ -76,6 +76,7 @@ from stockplan.supplier_rules import (
     loads_to_round,
     meet_minimum_order_value,
     round_to_loads,
+    rule_rows,
     supplier_load_sums,
     supplier_loads,
     with_decisions_again,
@@ -109,7 +110,8 @@ class _Buying:
     config: Config
     priced: pl.DataFrame  # every order row with override reasons and price breaks
     funded: pl.DataFrame  # ... and the rules decided so far
-    demand_rows: pl.DataFrame  # sku, location, unit_price, demand_lead_time
+    demand_rows: pl.DataFrame  # `supplier_rules.rule_rows`
+    budgeted: pl.DataFrame | None = None  # the rows as the budget left them (its note)
 
 
 @dataclass
@@ -150,7 +152,7 @@ def _step_priced(part, step: _Step) -> _Buying:
     every = apply_price_breaks(
         every, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
     ).sort(SERIES, maintain_order=True)
-    demand_rows = ordered.rebalanced.select(*SERIES, "unit_price", "demand_lead_time")
+    demand_rows = rule_rows(ordered.rebalanced, every, ordered.caps, config.excess.buffer_days)
     return _Buying(part, config, every, every, demand_rows)
 
 

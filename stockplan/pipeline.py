@@ -88,6 +88,7 @@ from stockplan.supplier_rules import (
     loads_again,
     meet_minimum_order_value,
     round_to_loads,
+    rule_rows,
     supplier_load_sums,
     with_decisions_again,
     with_supplier_decisions,
@@ -453,7 +454,9 @@ def purchasing_stage(
     every_order = apply_price_breaks(
         every_order, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
     )
-    demand_rows = ordered.rebalanced.select(*SERIES, "unit_price", "demand_lead_time")
+    demand_rows = rule_rows(
+        ordered.rebalanced, every_order, ordered.caps, config.excess.buffer_days
+    )
     rules = {  # what the minimum-value and container rules weigh (`supplier_rules`)
         "holding_rate": policy.holding_cost_rate,
         "review_days": review,

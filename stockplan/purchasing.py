@@ -92,7 +92,7 @@ def budget_blocks(
     rest = (pl.col("order_qty") - pl.col("first")).clip(lower_bound=0.0)
     step = pl.col("pack") * ((rest / pl.col("pack") / MAX_BLOCKS).ceil()).clip(lower_bound=1.0)
     lines = (
-        orders.join(demand, on=SERIES, how="left")
+        orders.join(demand.select(*SERIES, "unit_price", "demand_lead_time"), on=SERIES, how="left")
         .filter((pl.col("order_qty") > 0) & (pl.col("unit_cost") > 0))
         .with_columns(
             pack.alias("pack"),
