@@ -216,6 +216,12 @@ def _with_changes(buying: _Buying, step: _Step) -> _Buying:
     return buying
 
 
+def _step_budgeted(buying: _Buying) -> _Buying:
+    """Keep the rows as the budget left them: its note tells what later rules added."""
+    buying.budgeted = buying.funded
+    return buying
+
+
 def _step_dated(buying: _Buying) -> _Buying:
     """Repriced at the quantity finally ordered and dated on the supplier's calendar."""
     config = buying.config
@@ -291,7 +297,9 @@ def _sums(buying: _Buying) -> tuple:
     funded = buying.funded
     return (
         supplier_order_sums(funded),
-        budget_note_sums(buying.priced, funded),
+        budget_note_sums(
+            buying.priced, buying.budgeted if buying.budgeted is not None else funded, funded
+        ),
         master_data_note_sums(funded),
         unreachable_service_sums(funded),
     )
@@ -387,6 +395,7 @@ def purchase_on_workers(
         lines, demand = _stacked(cl.gather(cl.map(_order_lines, handles)))
         funded = apply_budget(lines, demand, purchasing.budget, policy.discrete_patterns)
         handles = cl.map(_with_changes, handles, _Step("budget", _changes(lines, funded)))
+        handles = cl.map(_step_budgeted, handles)
     rules = {
         "holding_rate": policy.holding_cost_rate,
         "review_days": policy.review_days,

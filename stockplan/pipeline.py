@@ -466,11 +466,11 @@ def purchasing_stage(
     def priced(lines: pl.DataFrame) -> pl.DataFrame:  # at the price of the quantity ordered
         return reprice(lines, tables.get("price_breaks"), demand.attributes)
 
-    funded = apply_budget(
+    budgeted = apply_budget(
         every_order, demand_rows, config.purchasing.budget, policy.discrete_patterns
     )
     funded, decisions = meet_minimum_order_value(
-        funded,
+        budgeted,
         demand_rows,
         suppliers,
         action=config.purchasing.minimum_order_value,
@@ -511,7 +511,7 @@ def purchasing_stage(
             stale_stock_note(tables["stock"], config.planning.missing_from_latest_snapshot),
             master_data_note(funded),
             unreachable_service_note(funded),
-            budget_note(every_order, funded, config.purchasing.budget),
+            budget_note(every_order, budgeted, funded, config.purchasing.budget),
         )
         if note is not None
     ]
