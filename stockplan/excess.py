@@ -26,22 +26,29 @@ EXCESS_COLUMNS = [
 ]
 
 
-def excess_stock(
-    rows: pl.DataFrame, last_sale: pl.DataFrame, buffer_days: float, as_of: dt.date
-) -> pl.DataFrame:
-    """rows: the plan's per-series frame (positions, order_up_to, forecast, unit_cost,
-    demand_pattern); last_sale: sku, location, last_sale_date."""
-    dead = pl.col("demand_pattern").is_in(["dead", "none"])
+def _dead() -> pl.Expr:
+    return pl.col("demand_pattern").is_in(["dead", "none"])
+
+
+def excess_quantity(buffer_days: float) -> pl.Expr:
+    """excess_qty of a plan row (module docstring): on_hand of a dead series, else
+    floor(position - order_up_to - buffer_days x forecast_per_day), at least 0."""
     above = (
         pl.col("inventory_position")
         - pl.col("order_up_to")
         - buffer_days * pl.col("forecast_per_day")
     ).floor()
+    return pl.when(_dead()).then(pl.col("on_hand")).otherwise(above.clip(lower_bound=0))
+
+
+def excess_stock(
+    rows: pl.DataFrame, last_sale: pl.DataFrame, buffer_days: float, as_of: dt.date
+) -> pl.DataFrame:
+    """rows: the plan's per-series frame (positions, order_up_to, forecast, unit_cost,
+    demand_pattern); last_sale: sku, location, last_sale_date."""
+    dead = _dead()
     frame = rows.join(last_sale, on=["sku", "location"], how="left").with_columns(
-        pl.when(dead)
-        .then(pl.col("on_hand"))
-        .otherwise(above.clip(lower_bound=0))
-        .alias("excess_qty")
+        excess_quantity(buffer_days).alias("excess_qty")
     )
     idle_days = (pl.lit(as_of) - pl.col("last_sale_date")).dt.total_days()
     return (

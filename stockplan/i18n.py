@@ -1774,17 +1774,24 @@ def _service_note_zh(found: re.Match[str]) -> str:
 _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (
         re.compile(
-            r"^budget ([\d,.]+): funded ([\d,.]+) of ([\d,.]+) asked on (\d+) lines; (\d+) "
+            r"^budget ([\d,.]+): orders ([\d,.]+) on (\d+) lines, ([\d,.]+) asked; (\d+) "
             r"lines cut, (\d+) not funded \(the reason column says why\)"
         ),
-        r"预算 \1：\4 行共申请 \3，批准 \2；\5 行被削减，\6 行未获资金（原因列有说明）",
+        r"预算 \1：订单合计 \2，共 \3 行，申请 \4；\5 行被削减，\6 行未获资金（原因列有说明）",
     ),
     (
         re.compile(
-            r"（原因列有说明）; ([\d,.]+) above the budget \(top ups, brought-forward orders, full "
+            r"（原因列有说明）; ([\d,.]+) on (\d+) lines \((\d+) of them from no order\) added "
+            r"after the budget by top ups, brought-forward orders or full loads"
+        ),
+        r"（原因列有说明）；预算之后补足、提前订货或整柜在 \2 行上增加 \1（其中 \3 行原本不订货）",
+    ),
+    (
+        re.compile(
+            r"）; ([\d,.]+) above the budget \(top ups, brought-forward orders, full "
             r"loads or price breaks the cut lost: purchasing\.minimum_order_value\)$"
         ),
-        r"（原因列有说明）；超出预算 \1（补足、提前订货、整柜或削减后失去的价格折扣："
+        r"）；超出预算 \1（补足、提前订货、整柜或削减后失去的价格折扣："
         r"purchasing.minimum_order_value）",
     ),
     (re.compile(r" and (\d+) more$"), r" 等（另有 \1 个）"),

@@ -76,6 +76,7 @@ from stockplan.supplier_rules import (
     loads_to_round,
     meet_minimum_order_value,
     round_to_loads,
+    rule_rows,
     supplier_load_sums,
     supplier_loads,
     with_decisions_again,
@@ -109,7 +110,8 @@ class _Buying:
     config: Config
     priced: pl.DataFrame  # every order row with override reasons and price breaks
     funded: pl.DataFrame  # ... and the rules decided so far
-    demand_rows: pl.DataFrame  # sku, location, unit_price, demand_lead_time
+    demand_rows: pl.DataFrame  # `supplier_rules.rule_rows`
+    budgeted: pl.DataFrame | None = None  # the rows as the budget left them (its note)
 
 
 @dataclass
@@ -150,7 +152,7 @@ def _step_priced(part, step: _Step) -> _Buying:
     every = apply_price_breaks(
         every, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
     ).sort(SERIES, maintain_order=True)
-    demand_rows = ordered.rebalanced.select(*SERIES, "unit_price", "demand_lead_time")
+    demand_rows = rule_rows(ordered.rebalanced, every, ordered.caps, config.excess.buffer_days)
     return _Buying(part, config, every, every, demand_rows)
 
 
@@ -211,6 +213,12 @@ def _with_changes(buying: _Buying, step: _Step) -> _Buying:
         mine = changes.join(buying.funded.select(SERIES), on=SERIES, how="semi")
         if mine.height:
             buying.funded = buying.funded.update(mine, on=SERIES, how="left")
+    return buying
+
+
+def _step_budgeted(buying: _Buying) -> _Buying:
+    """Keep the rows as the budget left them: its note tells what later rules added."""
+    buying.budgeted = buying.funded
     return buying
 
 
@@ -289,7 +297,9 @@ def _sums(buying: _Buying) -> tuple:
     funded = buying.funded
     return (
         supplier_order_sums(funded),
-        budget_note_sums(buying.priced, funded),
+        budget_note_sums(
+            buying.priced, buying.budgeted if buying.budgeted is not None else funded, funded
+        ),
         master_data_note_sums(funded),
         unreachable_service_sums(funded),
     )
@@ -385,6 +395,7 @@ def purchase_on_workers(
         lines, demand = _stacked(cl.gather(cl.map(_order_lines, handles)))
         funded = apply_budget(lines, demand, purchasing.budget, policy.discrete_patterns)
         handles = cl.map(_with_changes, handles, _Step("budget", _changes(lines, funded)))
+        handles = cl.map(_step_budgeted, handles)
     rules = {
         "holding_rate": policy.holding_cost_rate,
         "review_days": policy.review_days,

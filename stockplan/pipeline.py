@@ -89,6 +89,7 @@ from stockplan.supplier_rules import (
     loads_again,
     meet_minimum_order_value,
     round_to_loads,
+    rule_rows,
     supplier_load_sums,
     with_decisions_again,
     with_supplier_decisions,
@@ -479,7 +480,9 @@ def purchasing_stage(
     every_order = apply_price_breaks(
         every_order, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
     )
-    demand_rows = ordered.rebalanced.select(*SERIES, "unit_price", "demand_lead_time")
+    demand_rows = rule_rows(
+        ordered.rebalanced, every_order, ordered.caps, config.excess.buffer_days
+    )
     rules = {  # what the minimum-value and container rules weigh (`supplier_rules`)
         "holding_rate": policy.holding_cost_rate,
         "review_days": review,
@@ -489,11 +492,11 @@ def purchasing_stage(
     def priced(lines: pl.DataFrame) -> pl.DataFrame:  # at the price of the quantity ordered
         return reprice(lines, tables.get("price_breaks"), demand.attributes)
 
-    funded = apply_budget(
+    budgeted = apply_budget(
         every_order, demand_rows, config.purchasing.budget, policy.discrete_patterns
     )
     funded, decisions = meet_minimum_order_value(
-        funded,
+        budgeted,
         demand_rows,
         suppliers,
         action=config.purchasing.minimum_order_value,
@@ -534,7 +537,7 @@ def purchasing_stage(
             stale_stock_note(tables["stock"], config.planning.missing_from_latest_snapshot),
             master_data_note(funded),
             unreachable_service_note(funded),
-            budget_note(every_order, funded, config.purchasing.budget),
+            budget_note(every_order, budgeted, funded, config.purchasing.budget),
         )
         if note is not None
     ]

@@ -92,7 +92,7 @@ def budget_blocks(
     rest = (pl.col("order_qty") - pl.col("first")).clip(lower_bound=0.0)
     step = pl.col("pack") * ((rest / pl.col("pack") / MAX_BLOCKS).ceil()).clip(lower_bound=1.0)
     lines = (
-        orders.join(demand, on=SERIES, how="left")
+        orders.join(demand.select(*SERIES, "unit_price", "demand_lead_time"), on=SERIES, how="left")
         .filter((pl.col("order_qty") > 0) & (pl.col("unit_cost") > 0))
         .with_columns(
             pack.alias("pack"),
@@ -284,27 +284,48 @@ def hold_budget(
     return priced
 
 
-def budget_note_sums(requested: pl.DataFrame, funded: pl.DataFrame) -> pl.DataFrame:
-    """One row: lines funded, cut and not funded, value funded and asked, over the lines
-    that asked for an order; rows of several sets of series add up (`budget_note_from`)."""
-    before = requested.select(  # asked at the price it was asked at (a break included)
+def budget_note_sums(
+    requested: pl.DataFrame, budgeted: pl.DataFrame, funded: pl.DataFrame
+) -> pl.DataFrame:
+    """One row: the orders as finally placed (`funded`: lines with an order and their
+    value, as the orders sheet and supplier_orders count them), the value asked
+    (`requested`, at the price it was asked at, a break included), the lines that asked
+    and were cut or not funded, and what was added after the budget's cut (`budgeted`) by
+    top ups, brought-forward orders and full loads: units above the budget's quantity at
+    the price finally paid, on how many lines, how many of them from no order. Rows of
+    several sets of series add up (`budget_note_from`)."""
+    asked = requested.select(
         *SERIES, pl.col("order_qty").alias("asked"), pl.col("order_value").alias("asked_value")
     )
-    both = funded.join(before, on=SERIES).filter(pl.col("asked") > 0)
+    after_budget = budgeted.select(*SERIES, pl.col("order_qty").alias("budgeted"))
+    both = funded.join(asked, on=SERIES, how="left").join(after_budget, on=SERIES, how="left")
+    ordered = pl.col("order_qty") > 0
+    did_ask = pl.col("asked").fill_null(0.0) > 0
+    added = (pl.col("order_qty") - pl.col("budgeted").fill_null(0.0)).clip(lower_bound=0.0)
+    unit_paid = pl.when(ordered).then(pl.col("order_value") / pl.col("order_qty"))
     return both.select(
-        ((pl.col("order_qty") > 0) & (pl.col("order_qty") < pl.col("asked"))).sum().alias("cut"),
-        (pl.col("order_qty") <= 0).sum().alias("dropped"),
-        (pl.col("order_qty") > 0).sum().alias("lines"),
-        pl.col("order_value").fill_null(0.0).sum().alias("value"),
-        pl.col("asked_value").fill_null(0.0).sum().alias("asked"),
-    ).cast({"cut": pl.Int64, "dropped": pl.Int64, "lines": pl.Int64})
+        (did_ask & ordered & (pl.col("order_qty") < pl.col("asked"))).sum().alias("cut"),
+        (did_ask & ~ordered).sum().alias("dropped"),
+        ordered.sum().alias("lines"),
+        pl.col("order_value").filter(ordered).fill_null(0.0).sum().alias("value"),
+        pl.col("asked_value").filter(did_ask).fill_null(0.0).sum().alias("asked"),
+        (added * unit_paid).fill_null(0.0).sum().alias("added"),
+        (added > 0).sum().alias("added_lines"),
+        ((added > 0) & (pl.col("budgeted").fill_null(0.0) <= 0)).sum().alias("from_none"),
+    ).cast(
+        {c: pl.Int64 for c in ("cut", "dropped", "lines", "added_lines", "from_none")}
+        | {c: pl.Float64 for c in ("value", "asked", "added")}
+    )
 
 
-def budget_note(requested: pl.DataFrame, funded: pl.DataFrame, budget: float | None) -> str | None:
-    """One line for the buyer: what the budget funded and what it cut."""
+def budget_note(
+    requested: pl.DataFrame, budgeted: pl.DataFrame, funded: pl.DataFrame, budget: float | None
+) -> str | None:
+    """One line for the buyer: the orders as placed, what the budget cut and what was
+    added after it (`budget_note_sums`)."""
     if budget is None:
         return None
-    return budget_note_from(budget_note_sums(requested, funded), budget)
+    return budget_note_from(budget_note_sums(requested, budgeted, funded), budget)
 
 
 def budget_note_from(sums: pl.DataFrame, budget: float | None) -> str | None:
@@ -313,6 +334,14 @@ def budget_note_from(sums: pl.DataFrame, budget: float | None) -> str | None:
         return None
     cut, dropped, lines = (int(sums[c].sum()) for c in ("cut", "dropped", "lines"))
     value, asked = float(sums["value"].sum()), float(sums["asked"].sum())
+    added_lines = int(sums["added_lines"].sum()) if "added_lines" in sums.columns else 0
+    added = (
+        f"; {float(sums['added'].sum()):,.2f} on {added_lines} lines "
+        f"({int(sums['from_none'].sum())} of them from no order) added after the budget by "
+        "top ups, brought-forward orders or full loads"
+        if added_lines
+        else ""
+    )
     above = (
         f"; {value - budget:,.2f} above the budget (top ups, brought-forward orders, full "
         "loads or price breaks the cut lost: purchasing.minimum_order_value)"
@@ -320,8 +349,8 @@ def budget_note_from(sums: pl.DataFrame, budget: float | None) -> str | None:
         else ""
     )
     return (
-        f"budget {budget:,.2f}: funded {value:,.2f} of {asked:,.2f} asked on {lines} lines; "
-        f"{cut} lines cut, {dropped} not funded (the reason column says why){above}"
+        f"budget {budget:,.2f}: orders {value:,.2f} on {lines} lines, {asked:,.2f} asked; "
+        f"{cut} lines cut, {dropped} not funded (the reason column says why){added}{above}"
     )
 
 

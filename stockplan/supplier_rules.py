@@ -23,14 +23,18 @@ cost, in the window the order protects. Costs compared, in money:
 `flag` only flags the lines, as before. Full container loads (suppliers.full_loads) round
 the supplier's order to whole loads the same way: down by dropping its least protective
 blocks, up by topping up with the most protective ones, whichever costs less. Whatever a
-rule adds to a line is whole packs, within its max_order, and on a line with no order at
-least its MOQ.
+rule adds to a line is whole packs, within its max_order, on a line with no order at least
+its MOQ, and keeps the position after the order at most the line's order-up-to cap (shelf
+life, a successor's switch date); a line holding excess of the item takes nothing
+(`rule_rows`, `_orderable`, `_legal_room`).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from stockplan.demand import SERIES
+from stockplan.excess import excess_quantity
 from stockplan.policy import round_order_quantity, smallest_order
 from stockplan.purchasing import budget_blocks
 from stockplan.reorder import fmt_number, stopped, with_clause
@@ -73,31 +77,69 @@ def _holding(rate: float, units: pl.Expr, review_days: float) -> pl.Expr:
     return rate * pl.col("unit_cost") * review_days / DAYS_PER_YEAR * reviews
 
 
-CAPPED = "order-up-to capped at"
-"""How every cap's clause in a reason begins (`shelf_life`, `succession`, `item_rules`);
-matched at the start of a clause only, so a planner's override reason quoting the words
-(inside its own clause) is not taken for a cap."""
+LIMITS = ["order_up_to_cap", "excess_qty"]
+"""What keeps a rule from raising a line, per series (`rule_rows`)."""
+
+
+def rule_rows(
+    rebalanced: pl.DataFrame, orders: pl.DataFrame, caps: pl.DataFrame, buffer_days: float
+) -> pl.DataFrame:
+    """What the budget and the supplier rules read of each series beside its order row:
+    unit_price and demand_lead_time (`purchasing.budget_blocks`), order_up_to_cap (the
+    tightest cap of shelf life, a successor's switch date or a kit, `caps`; null: none) and
+    excess_qty (as the excess sheet has it, `excess.excess_quantity` of the order row)."""
+    limits = orders.select(*SERIES, excess_quantity(buffer_days).alias("excess_qty"))
+    if caps.height:
+        limits = limits.join(caps.select(*SERIES, "order_up_to_cap"), on=SERIES, how="left")
+    else:
+        limits = limits.with_columns(pl.lit(None, pl.Float64).alias("order_up_to_cap"))
+    return rebalanced.select(*SERIES, "unit_price", "demand_lead_time").join(
+        limits, on=SERIES, how="left"
+    )
+
+
+def _with_limits(lines: pl.DataFrame, demand: pl.DataFrame) -> pl.DataFrame:
+    """lines with the LIMITS of their series from `demand` (`rule_rows`; null when absent)."""
+    have = [c for c in LIMITS if c in demand.columns and c not in lines.columns]
+    if have:
+        lines = lines.join(demand.select(*SERIES, *have), on=SERIES, how="left")
+    return lines.with_columns(
+        pl.lit(None, pl.Float64).alias(c) for c in LIMITS if c not in lines.columns
+    )
 
 
 def _orderable(lines: pl.DataFrame | None = None) -> pl.Expr:
     """Lines more may be bought on: priced, with demand, not stopped (`reorder.stopped`:
     inactive, conflicting master data, a kit, a replaced item), not sending stock to
     another location (`transfer_qty` below 0: a warehouse that gives its surplus away
-    should not buy more of the item), and not at a capped order-up-to (`CAPPED`)."""
+    should not buy more of the item), and not holding excess of the item (`excess_qty`
+    above 0, as the excess sheet lists it: more would only add to it)."""
     giving = (
         (pl.col("transfer_qty").fill_null(0.0) < 0)
         if lines is None or "transfer_qty" in lines.columns
         else pl.lit(False)
     )
-    # an order-up-to capped by shelf life, a successor's switch date or a kit is a limit,
-    # not a target: units beyond it would expire or outlive the item (`caps`)
-    capped = pl.col("reason").str.contains(f"(^|; ){CAPPED}").fill_null(False)
+    excess = (
+        (pl.col("excess_qty").fill_null(0.0) > 0)
+        if lines is None or "excess_qty" in lines.columns
+        else pl.lit(False)
+    )
     return (
         (pl.col("unit_cost") > 0)
         & (pl.col("forecast_per_day") > 0)
         & ~stopped()
         & ~giving
-        & ~capped
+        & ~excess
+    )
+
+
+def _under_cap() -> pl.Expr:
+    """Units a line may still take before its position after the order passes its
+    order-up-to cap: cap - inventory_position - order_qty, at least 0; null without a cap.
+    A cap is a limit, not a target: units beyond it would expire before they sell (shelf
+    life) or outlive the item (a successor's switch date), `caps.cap_order_up_to`."""
+    return (pl.col("order_up_to_cap") - pl.col("inventory_position") - pl.col("order_qty")).clip(
+        lower_bound=0.0
     )
 
 
@@ -156,11 +198,11 @@ def _pack() -> pl.Expr:
 
 
 def _legal_room(room: pl.Expr) -> pl.Expr:
-    """Of `room` more units on a line, what keeps it orderable: whole packs, order_qty plus
-    them at most max_order, and on a line with no order at least its MOQ in whole packs
-    (`policy.smallest_order`), else none."""
+    """Of `room` more units on a line, what keeps it orderable: whole packs, under its
+    order-up-to cap (`_under_cap`), order_qty plus them at most max_order, and on a line
+    with no order at least its MOQ in whole packs (`policy.smallest_order`), else none."""
     pack = _pack()
-    packs = (room / pack + 1e-9).floor() * pack
+    packs = (pl.min_horizontal(room, _under_cap()) / pack + 1e-9).floor() * pack
     headroom = (pl.col("max_order") - pl.col("order_qty")).clip(lower_bound=0.0) / pack + 1e-9
     within = (
         pl.when(pl.col("max_order") > 0)
@@ -213,7 +255,7 @@ def meet_minimum_order_value(
     ).with_columns(pl.col("minimum_action").cast(pl.String))
     if action == "flag" or "moq_value" not in minimum.columns:
         return orders, empty
-    lines = _with_line(orders)
+    lines = _with_limits(_with_line(orders), demand)
     totals = (
         lines.filter(pl.col("order_qty") > 0)
         .group_by("supplier")
@@ -225,7 +267,8 @@ def meet_minimum_order_value(
     if totals.height == 0:
         return orders, empty
     short = lines.join(totals.select("supplier"), on="supplier", how="semi")
-    # room per line: enough to close the gap alone, in whole packs above any MOQ
+    # room per line: enough to close the gap alone, in whole packs above any MOQ, under
+    # its order-up-to cap (`_legal_room`)
     headroom = pl.col("max_order") - pl.col("order_qty")
     room = (
         pl.when(headroom < 1)  # at its max_order already
@@ -239,6 +282,7 @@ def meet_minimum_order_value(
             )
         )
     )
+    room = _legal_room(room)
     short = short.join(totals.select("supplier", "gap"), on="supplier")
     extra = _open_blocks(
         short.with_columns(room.alias("_room")), pl.col("_room"), demand, discrete_patterns
@@ -566,7 +610,7 @@ def round_to_loads(
     capacity = load_capacity(suppliers)
     if capacity is None:
         return orders, pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
-    lines = load_per_unit(_with_line(orders), products)
+    lines = load_per_unit(_with_limits(_with_line(orders), demand), products)
     loads = _loads(lines, capacity)
     to_round = loads_to_round(loads)
     unit = lines.join(

@@ -288,3 +288,45 @@ def test_a_strict_budget_holds_on_dask_after_the_cut_loses_price_breaks(
     )
     assert remote.totals is not None
     assert remote.totals["value"] == pytest.approx(orders["order_value"].sum(), rel=1e-12)
+
+
+def test_on_dask_no_top_up_passes_a_shelf_life_cap_and_the_budget_note_is_the_sheet(
+    shop, dask_scheduler, tmp_path
+):
+    # North's items (odd codes) keep 12 + i days: their order-up-to is capped at d x (L +
+    # 12 + i). North's minimum of 60,000 is topped up after the budget of 40,000: every
+    # line it raises stays at or under its cap (K007, K009, K011, K013 were raised 12 to
+    # 74 units past it), locally and on the workers, and the budget note gives the total
+    # of the lines as written, and what came after the budget
+    perishable = {
+        **shop,
+        "products": shop["products"].with_columns(
+            pl.Series("shelf_life_days", [None if i % 2 == 0 else 12.0 + i for i in range(SKUS)])
+        ),
+    }
+
+    def config(engine: str = "local", address: str | None = None):
+        raw = _purchasing_config(BUDGET, "top_up", engine, address).model_dump(mode="json")
+        return parse_config(raw)
+
+    local = stockplan.plan(perishable, config())
+    orders = local.tables["orders"]
+    raised = orders.filter(
+        pl.col("reason").str.contains("topped up by") & pl.col("order_up_to_cap").is_not_null()
+    )
+    assert raised.height >= 4
+    after = raised["inventory_position"] + raised["order_qty"]
+    assert (after <= raised["order_up_to_cap"] + 1e-9).all()
+    buying = orders.filter(pl.col("order_qty") > 0)
+    note = next(n for n in local.notes if n.startswith("budget "))
+    total = f"{buying['order_value'].sum():,.2f}"
+    assert note.startswith(f"budget 40,000.00: orders {total} on {buying.height} lines, ")
+    assert " added after the budget by top ups" in note
+
+    parts = parts_target(str(tmp_path / "out"), "parquet", True)
+    with offering(parts):
+        remote = stockplan.plan(perishable, config("dask", dask_scheduler))
+    assert parts is not None and parts.used
+    parts.publish()
+    _same("orders", orders, _parts(tmp_path / "out", "orders"))
+    assert note in remote.notes

@@ -727,7 +727,16 @@ def test_every_note_of_the_plan_renders_in_chinese_from_the_functions_that_write
         }
     )
     sums = pl.DataFrame(
-        {"cut": [2], "dropped": [1], "lines": [5], "value": [900.0], "asked": [1500.0]}
+        {
+            "cut": [2],
+            "dropped": [1],
+            "lines": [5],
+            "value": [900.0],
+            "asked": [1500.0],
+            "added": [200.0],
+            "added_lines": [2],
+            "from_none": [1],
+        }
     )
     counts = pl.DataFrame({"demand_pattern": ["lumpy", "erratic"], "len": [12, 3]})
     notes = {
@@ -760,7 +769,9 @@ def test_every_note_of_the_plan_renders_in_chinese_from_the_functions_that_write
     }
     chinese = {key: i18n.render_note(note, "zh") for key, note in notes.items()}
     assert chinese["budget"] == (
-        "预算 1,000.00：5 行共申请 1,500.00，批准 900.00；2 行被削减，1 行未获资金（原因列有说明）"
+        "预算 1,000.00：订单合计 900.00，共 5 行，申请 1,500.00；2 行被削减，1 行未获资金"
+        "（原因列有说明）；预算之后补足、提前订货或整柜在 2 行上增加 200.00（其中 1 行原本"
+        "不订货）"
     )
     assert chinese["large"] == (
         "销售（sales）：1 行各自超过该商品一年的其他销量"

@@ -139,9 +139,58 @@ def test_budget_note_reports_funded_value_and_cut_lines():
         "C": 10,
         "D": 10,
     }
-    assert budget_note(orders, funded, 260.0) == (
-        "budget 260.00: funded 250.00 of 450.00 asked on 3 lines; 0 lines cut, "
+    assert budget_note(orders, funded, funded, 260.0) == (
+        "budget 260.00: orders 250.00 on 3 lines, 450.00 asked; 0 lines cut, "
         "1 not funded (the reason column says why)"
+    )
+
+
+def _lines(qty: dict[str, float], cost: float = 10.0) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "sku": list(qty),
+            "location": ["W"] * len(qty),
+            "order_qty": list(qty.values()),
+            "order_value": [q * cost for q in qty.values()],
+        }
+    )
+
+
+def test_the_budget_note_gives_the_orders_as_placed_and_what_came_after_the_budget():
+    # A asks 10 and B 20 (300 at 10 each), C nothing. The budget of 250 funds A's 10 and
+    # B's first 10. A top up then buys B 20 more (to 30) and C 10: the orders sheet holds
+    # 3 lines, 10 + 30 + 10 = 50 units = 500, 250 above the budget; 300 of it (B's 20, C's
+    # 10) on 2 lines, 1 from no order, came after the budget. No line that asked ends
+    # below what it asked (B 30 of 20 asked). It said "funded 400.00 ... on 2 lines" and
+    # 150 above: C, raised from no order, was left out.
+    asked = _lines({"A": 10, "B": 20, "C": 0})
+    budgeted = _lines({"A": 10, "B": 10, "C": 0})
+    placed = _lines({"A": 10, "B": 30, "C": 10})
+    note = budget_note(asked, budgeted, placed, 250.0)
+    assert note == (
+        "budget 250.00: orders 500.00 on 3 lines, 300.00 asked; 0 lines cut, 0 not funded "
+        "(the reason column says why); 300.00 on 2 lines (1 of them from no order) added "
+        "after the budget by top ups, brought-forward orders or full loads; 250.00 above "
+        "the budget (top ups, brought-forward orders, full loads or price breaks the cut "
+        "lost: purchasing.minimum_order_value)"
+    )
+    from stockplan.i18n import render_note
+
+    assert render_note(note, "zh") == (
+        "预算 250.00：订单合计 500.00，共 3 行，申请 300.00；0 行被削减，0 行未获资金"
+        "（原因列有说明）；预算之后补足、提前订货或整柜在 2 行上增加 300.00（其中 1 行原本"
+        "不订货）；超出预算 250.00（补足、提前订货、整柜或削减后失去的价格折扣："
+        "purchasing.minimum_order_value）"
+    )
+    # a full load cut after the budget (B to 10 of its 20 asked, C not funded) is a cut
+    # line; the added part is priced as paid: C's 10 units at 12 (a break lost) = 120
+    cut = _lines({"A": 10, "B": 10, "C": 0}).vstack(_lines({"D": 10}, 12.0))
+    note = budget_note(
+        asked.vstack(_lines({"D": 0})), budgeted.vstack(_lines({"D": 0})), cut, 250.0
+    )
+    assert note.startswith(
+        "budget 250.00: orders 320.00 on 3 lines, 300.00 asked; 1 lines cut, 0 not funded "
+        "(the reason column says why); 120.00 on 1 lines (1 of them from no order) added"
     )
 
 
@@ -372,11 +421,20 @@ def test_a_total_above_the_budget_is_told_in_the_note():
     from stockplan.purchasing import budget_note_from
 
     sums = pl.DataFrame(
-        {"cut": [2], "dropped": [1], "lines": [5], "value": [1_050.0], "asked": [2_000.0]}
+        {
+            "cut": [2],
+            "dropped": [1],
+            "lines": [5],
+            "value": [1_050.0],
+            "asked": [2_000.0],
+            "added": [0.0],
+            "added_lines": [0],
+            "from_none": [0],
+        }
     )
     note = budget_note_from(sums, 1_000.0)
     assert note == (
-        "budget 1,000.00: funded 1,050.00 of 2,000.00 asked on 5 lines; 2 lines cut, 1 not "
+        "budget 1,000.00: orders 1,050.00 on 5 lines, 2,000.00 asked; 2 lines cut, 1 not "
         "funded (the reason column says why); 50.00 above the budget (top ups, "
         "brought-forward orders, full loads or price breaks the cut lost: "
         "purchasing.minimum_order_value)"

@@ -206,14 +206,30 @@ def _line(sku, qty, position, rate, supplier="S", pack=100.0):
     }
 
 
-def _minimum(lines: list[dict], minimum: float, action: str = "cheapest"):
-    frame = pl.DataFrame(lines, schema_overrides={"moq": pl.Float64, "max_order": pl.Float64})
+LIMITS = ("order_up_to_cap", "excess_qty")
+"""A line dict may carry these: they go to the demand rows, as `rule_rows` puts them."""
+
+
+def _frames(lines: list[dict]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(order rows, demand rows: price 2, 14 days of demand in the lead time, and the
+    LIMITS the lines carry, null where a line has none)."""
+    rows = [{k: v for k, v in line.items() if k not in LIMITS} for line in lines]
+    frame = pl.DataFrame(rows, schema_overrides={"moq": pl.Float64, "max_order": pl.Float64})
     demand = frame.select(
         "sku",
         "location",
         pl.lit(2.0).alias("unit_price"),
         (pl.col("forecast_per_day") * 14).alias("demand_lead_time"),
     )
+    if any(k in line for line in lines for k in LIMITS):
+        demand = demand.with_columns(
+            pl.Series(k, [line.get(k) for line in lines], pl.Float64) for k in LIMITS
+        )
+    return frame, demand
+
+
+def _minimum(lines: list[dict], minimum: float, action: str = "cheapest"):
+    frame, demand = _frames(lines)
     suppliers = pl.DataFrame({"supplier": ["S", "T"], "moq_value": [minimum, 0.0]})
     orders, table = meet_minimum_order_value(
         frame,
@@ -292,13 +308,7 @@ def test_forced_defer_and_flag_only_are_honoured():
 
 
 def _loads(lines: list[dict], volume: list[float], full: str, round_up: bool = True):
-    frame = pl.DataFrame(lines, schema_overrides={"moq": pl.Float64, "max_order": pl.Float64})
-    demand = frame.select(
-        "sku",
-        "location",
-        pl.lit(2.0).alias("unit_price"),
-        (pl.col("forecast_per_day") * 14).alias("demand_lead_time"),
-    )
+    frame, demand = _frames(lines)
     products = pl.DataFrame({"sku": frame["sku"], "volume_m3": volume})
     suppliers = pl.DataFrame({"supplier": ["S"], "container_m3": [10.0], "full_loads": [full]})
     orders, table = round_to_loads(
@@ -897,9 +907,9 @@ def test_a_top_up_never_passes_an_order_up_to_capped_by_shelf_life(small_shop, t
     assert "topped up" in orders[("007", "WH1")]["reason"]
 
 
-def test_only_a_cap_clause_stops_a_top_up_not_the_words_in_an_override_reason():
-    # X orders 100 below a minimum of 500: a top up buys 400 more, unless X's order-up-to
-    # is capped (its own clause); a planner's reason quoting the words is no cap
+def test_words_about_a_cap_in_a_reason_do_not_stop_a_top_up():
+    # X orders 100 below a minimum of 500: a top up buys 400 more; a planner's reason
+    # quoting the words of a cap is no cap (a cap is the line's order_up_to_cap)
     quoted = {
         **_line(*X),
         "reason": "r; forecast x 1 for 2025-10-13 to 2025-10-19 by Li "
@@ -907,6 +917,86 @@ def test_only_a_cap_clause_stops_a_top_up_not_the_words_in_an_override_reason():
     }
     orders, _ = _minimum([quoted], 500.0, action="top_up")
     assert orders["X"]["order_qty"] == 500
-    capped = {**_line(*X), "reason": "r; order-up-to capped at 210 by shelf life: 10 a day"}
-    orders, _ = _minimum([capped], 500.0, action="top_up")
-    assert orders["X"]["order_qty"] == 100
+
+
+# --- no raise past a line's order-up-to cap, none on a line holding excess ---------------
+# X (above) sells 10 a day from position 190 and orders 100; its order-up-to S is 210. A
+# shelf life of 28 sellable days caps it at d x (L + 28) = 10 x 42 = 420, above S: the cap
+# did not lower S, yet more than 420 - 190 - 100 = 130 units would expire unsold.
+
+
+def test_a_top_up_keeps_a_line_under_its_order_up_to_cap_even_when_the_cap_is_above_s():
+    # forced top up to 500 (gap 400): X may take 130 more, one whole pack of 100
+    # (position after 390; a second pack would make 490 > 420). It bought 400 (to 690).
+    orders, decision = _minimum([_line(*X) | {"order_up_to_cap": 420.0}], 500.0, "top_up")
+    assert orders["X"]["order_qty"] == 200
+    assert orders["X"]["reason"].endswith(
+        "topped up by 100 to reach the supplier's minimum order value 500"
+    )
+    # 100 added of the 400 missing: no top up reaches the minimum, so cheapest defers
+    assert decision["top_up_cost"] is None
+    orders, decision = _minimum([_line(*X) | {"order_up_to_cap": 420.0}], 500.0)
+    assert decision["minimum_action"] == "defer" and orders["X"]["order_qty"] == 0
+
+
+def test_a_top_up_goes_to_other_lines_when_a_cap_leaves_no_room():
+    # X capped at 300 (room 300 - 190 - 100 = 10, less than a pack); Z (position 215, no
+    # order, no cap) takes the whole gap of 400: 4 packs. Before, X took 200 of it (to 490
+    # on a cap of 300) and Z 200: no extra pack protects a sale, so the packs reaching the
+    # fewest days of demand went first (Z's first 10 days, X's next 20, Z's 20, X's 30).
+    orders, decision = _minimum([_line(*X) | {"order_up_to_cap": 300.0}, _z()], 500.0, "top_up")
+    assert (orders["X"]["order_qty"], orders["Z"]["order_qty"]) == (100, 400)
+    assert decision["minimum_action"] == "top_up" and decision["added_value"] == 400
+
+
+def test_bringing_forward_stops_at_the_order_up_to_cap():
+    # Y sells 100 a day from 2,500 (S = 2,100) and would order 300 at the next review;
+    # capped at 2,750 it may take 250, 2 packs. X (capped at 290: no room) orders 100 of
+    # the minimum 400: the 200 Y may bring do not reach the gap of 300, nor does a top up
+    # (Y's 200 again), so the order waits (defer: 40, the sales X's order protects).
+    # Before, Y's 300 were brought forward, to 2,800 on a cap of 2,750.
+    y = _line("Y", 0, 2500, 100) | {"order_up_to_cap": 2750.0}
+    capped_x = _line(*X) | {"order_up_to_cap": 290.0}
+    orders, decision = _minimum([capped_x, y], 400.0)
+    assert decision["bring_forward_cost"] is None and decision["top_up_cost"] is None
+    assert decision["minimum_action"] == "defer"
+    assert (orders["X"]["order_qty"], orders["Y"]["order_qty"]) == (0, 0)
+    # forced to bring forward, it brings what fits under the cap: 200 (position 2,700)
+    orders, _ = _minimum([capped_x, y], 400.0, "bring_forward")
+    assert orders["Y"]["order_qty"] == 200 and orders["X"]["order_qty"] == 100
+
+
+def test_filling_a_load_keeps_each_line_under_its_order_up_to_cap():
+    # X alone fills 0.25 of a 10 m3 container (100 units of 0.025 m3); capped at 420 it
+    # may take one more pack (0.5 loads), not the 300 to a full load (to 590 on 420)
+    orders, loads = _loads([_line(*X) | {"order_up_to_cap": 420.0}], [0.025], "yes")
+    assert orders["X"]["order_qty"] == 200
+    assert loads["loads"] == pytest.approx(0.5)
+    assert orders["X"]["reason"] == "r; raised by 100 to fill whole container loads"
+    # with Z beside it, the load is filled from Z: X capped at 300 takes nothing, Z 300
+    # (it was X 200, Z 200: X's second pack reached 20 days of demand, as Z's)
+    orders, loads = _loads([_line(*X) | {"order_up_to_cap": 300.0}, _z()], [0.025, 0.025], "yes")
+    assert (orders["X"]["order_qty"], orders["Z"]["order_qty"]) == (100, 300)
+    assert loads["loads"] == pytest.approx(1.0)
+
+
+def test_a_line_holding_excess_is_never_raised_to_fill_a_load_or_top_up():
+    from stockplan.supplier_rules import rule_rows
+
+    # E sells 10 a day and holds 600: S = 210, and with 30 days of buffer the excess
+    # sheet lists floor(600 - 210 - 30 x 10) = 90 of it as excess
+    e = _line("E", 0, 600, 10) | {"on_hand": 600.0}
+    row = pl.DataFrame([e]).with_columns(
+        pl.lit(1.0).alias("unit_price"), pl.lit(140.0).alias("demand_lead_time")
+    )
+    limits = rule_rows(row, row, pl.DataFrame(), 30.0)
+    assert limits["excess_qty"].to_list() == [90.0]
+    assert limits["order_up_to_cap"].to_list() == [None]
+    e["excess_qty"] = 90.0
+    # the load X leaves (0.75 of it) goes to X, not to E: E's first pack reached only
+    # 10 days of demand (units / d, X's next pack 20), so E got 200 of it before
+    orders, loads = _loads([_line(*X), e], [0.025, 0.025], "yes")
+    assert (orders["X"]["order_qty"], orders["E"]["order_qty"]) == (400, 0)
+    # nor is E topped up: X takes the gap of 400 to the minimum of 500 (E took 200 before)
+    orders, _ = _minimum([_line(*X), e], 500.0, "top_up")
+    assert (orders["X"]["order_qty"], orders["E"]["order_qty"]) == (500, 0)
