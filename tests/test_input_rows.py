@@ -103,3 +103,65 @@ def test_init_reads_the_header_of_a_sheet_with_blank_rows_on_top(tmp_path: Path)
     path = _sheet(tmp_path / "stock.xlsx", rows)
     top = read_top_rows(path)
     assert top[0][0] == "库存报表" and top[1] == STOCK_HEADER and top[2][:2] == ["A", "W"]
+
+
+SALES_HEADER = "date,sku,location,qty\n"
+
+
+def test_report_footer_under_csv_data_is_skipped_with_a_note(tmp_path: Path):
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        SALES_HEADER + "2025-01-06,A,W1,5\n2025-01-07,B,W1,3\n"
+        "制表人：张三,,,\n打印日期：2026-11-20,,,\n审核人: 李四,,,\n第 1 页 共 3 页,,,\n",
+        encoding="utf-8",
+    )
+    notes: list[str] = []
+    frame = read_table("sales", InputFile(path=path), {}, notes)
+    assert frame["sku"].to_list() == ["A", "B"]
+    assert frame["quantity"].sum() == 8  # 5 + 3: the footer is no demand
+    assert notes == [
+        f"{path}, rows 4, 5, 6, 7: 4 footer rows under the data ('制表人：张三', "
+        "'打印日期：2026-11-20', '审核人: 李四', ...) skipped, not read as items or demand"
+    ]
+
+
+def test_xlsx_footer_after_a_blank_row_and_a_totals_row_names_its_sheet_rows(tmp_path: Path):
+    # the label may also stand in the number column ('打印时间: ...' in C), as ERPs lay
+    # their footers out over the page; sku A row 2, B row 3, 合计 row 4, blank 5, footers 6-8
+    rows = [
+        STOCK_HEADER,
+        ["A", "W", 1],
+        ["B", "W", 2],
+        ["合计", None, 3],
+        [],
+        ["制单人：王五", None, "打印时间: 2026-11-20 10:00"],
+        ["操作员", 45678],
+        ["页码：1/1"],
+    ]
+    path = _sheet(tmp_path / "stock.xlsx", rows)
+    notes: list[str] = []
+    frame = read_table("stock", InputFile(path=path), {}, notes)
+    assert frame["sku"].to_list() == ["A", "B"] and frame["on_hand"].sum() == 3
+    assert notes[1] == (
+        f"{path}, rows 6, 7, 8: 3 footer rows under the data ('制单人：王五', '操作员', "
+        "'页码：1/1') skipped, not read as items or demand"
+    )
+
+
+def test_footer_looking_row_between_data_rows_is_refused(tmp_path: Path):
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        SALES_HEADER + "2025-01-06,A,W1,5\n制表人：张三,,,\n2025-01-07,B,W1,3\n", encoding="utf-8"
+    )
+    with pytest.raises(
+        StockplanError, match=r"row 3, column 'date': '制表人：张三' is not a date I can read"
+    ):
+        read_table("sales", InputFile(path=path), {})
+
+
+def test_footer_label_beside_a_quantity_is_data_and_refused(tmp_path: Path):
+    # a quantity in the row makes it a line, not a footer: the label is a bad date
+    path = tmp_path / "sales.csv"
+    path.write_text(SALES_HEADER + "2025-01-06,A,W1,5\n操作员：李四,A,W1,7\n", encoding="utf-8")
+    with pytest.raises(StockplanError, match=r"row 3, column 'date': '操作员：李四'"):
+        read_table("sales", InputFile(path=path), {})
