@@ -475,4 +475,27 @@ def type_table(
                 text = frame.filter(pl.col(ROW) == row).select(_clean_text(pl.col(source))).item()
                 raise StockplanError(f"{path}, row {int(row)}, {where}: '{quote(text)}' {problem}")
         typed.append(values)
-    return pl.DataFrame(typed)
+    out = pl.DataFrame(typed)
+    if "location" in mapping and not schema.every_location_when_blank:
+        refuse_blank_locations(out, mapping["location"], path)
+    return out
+
+
+def refuse_blank_locations(frame: pl.DataFrame, source: str, path: Path | str) -> None:
+    """A blank location cell in a table whose other rows name one is refused, naming its
+    row: filled with `planning.default_location` it would be a warehouse of its own (503
+    units moved to a made-up MAIN, an order for it). A table whose location cells are all
+    blank belongs, as one without the column, to the stock's only or the default location;
+    promotions and overrides read a blank as every location (`every_location_when_blank`)."""
+    blank = frame["location"].null_count()
+    if blank == 0 or blank == frame.height:
+        return
+    first = frame.filter(pl.col("location").is_null()).sort(ROW).head(1)[ROW].item()
+    named = frame["location"].drop_nulls().unique().sort()
+    shown = ", ".join(quote(n, 40) for n in named.head(3)) + (", ..." if named.len() > 3 else "")
+    where = f"column '{source}'" + (" (location)" if normalise_header(source) != "location" else "")
+    raise StockplanError(
+        f"{path}, row {first}, {where}: empty location while other rows name one ({shown}; "
+        f"{blank} empty): fill in the warehouse; an empty cell is not planned as a warehouse "
+        "of its own"
+    )
