@@ -13,14 +13,17 @@ from stockplan.errors import StockplanError
 from stockplan.io.readers import read_table
 
 
-def _sheet(path: Path, rows: list[list[object]]) -> Path:
-    """A workbook whose sheet holds `rows` from row 1; `[]` is a blank row."""
-    book = openpyxl.Workbook()
-    sheet = book.active
+def _fill(sheet, rows: list[list[object]]) -> None:
     for number, row in enumerate(rows, start=1):
         for column, value in enumerate(row, start=1):
             if value is not None:
                 sheet.cell(number, column, value)
+
+
+def _sheet(path: Path, rows: list[list[object]]) -> Path:
+    """A workbook whose sheet holds `rows` from row 1; `[]` is a blank row."""
+    book = openpyxl.Workbook()
+    _fill(book.active, rows)
     book.save(path)
     return path
 
@@ -389,3 +392,52 @@ def test_pack_size_zero_is_read_as_no_pack_and_said_once_with_the_count(
     # no pack: A-100 (pack 12 before) may now order a quantity that is no multiple of 12;
     # every order is still whole units and at least the MOQ of 24
     assert (a100["order_qty"] >= 24).all() and (a100["order_qty"] % 1 == 0).all()
+
+
+def test_footer_under_a_typed_parquet_table_is_skipped_and_typed_cells_are_never_labels(
+    tmp_path: Path,
+):
+    import polars as pl
+
+    path = tmp_path / "stock.parquet"
+    pl.DataFrame(
+        {
+            "sku": ["A", "B", "制表人：张三"],
+            "location": ["W", "W", None],
+            "on_hand": [1.0, 2.0, None],
+            "tags": [[1], [2], None],  # a list column: no text, never a label
+        }
+    ).write_parquet(path)
+    notes: list[str] = []
+    frame = read_table("stock", InputFile(path=path), {}, notes)
+    assert frame["sku"].to_list() == ["A", "B"]
+    assert notes == [
+        f"{path}, row 4: 1 footer row under the data ('制表人：张三') skipped, "
+        "not read as items or demand"
+    ]
+
+
+def test_plan_workbook_read_back_names_the_sheet_row_despite_blank_rows(tmp_path: Path):
+    from stockplan.io.planfiles import read_plan
+
+    # title in row 2, header in row 4, orders in rows 5 and 7 (row 6 left blank by an edit)
+    rows = [
+        [],
+        ["Purchase suggestions"],
+        [],
+        ["sku", "location", "order_qty"],
+        ["007", "W1", 24],
+        [],
+        ["A", "W1", 12],
+    ]
+    book = openpyxl.Workbook()
+    book.active.title = "orders"
+    _fill(book.active, rows)
+    book.save(tmp_path / "plan.xlsx")
+    tables, _ = read_plan(tmp_path / "plan.xlsx")
+    assert tables["orders"].rows() == [("007", "W1", 24.0), ("A", "W1", 12.0)]
+    rows[6][2] = "abc"
+    _fill(book.active, rows)
+    book.save(tmp_path / "plan.xlsx")
+    with pytest.raises(StockplanError, match=r"row 7, column 'order_qty': 'abc' is not a number"):
+        read_plan(tmp_path / "plan.xlsx")

@@ -337,8 +337,18 @@ def drop_footer_rows(
         return frame
     numbers = [mapping[c.name] for c in schema.columns if c.required and c.kind == "number"]
     numbers = [n for n in numbers if n in frame.columns]
-    first = pl.coalesce(_clean_text(pl.col(n)) for n in cells)
-    empty_or_label = (_clean_text(pl.col(n)).is_null() | _footer_label(pl.col(n)) for n in numbers)
+    text = {n for n, t in frame.schema.items() if t == pl.String}
+    # a typed cell (Parquet, a database) is never a label: a filled one ends the search
+    first = pl.coalesce(
+        _clean_text(pl.col(n)) if n in text else pl.when(pl.col(n).is_not_null()).then(pl.lit(""))
+        for n in cells
+    )
+    empty_or_label = (
+        _clean_text(pl.col(n)).is_null() | _footer_label(pl.col(n))
+        if n in text
+        else pl.col(n).is_null()
+        for n in numbers
+    )
     footer = _footer_label(first) & pl.all_horizontal(pl.lit(True), *empty_or_label)
     size = FOOTER_TAIL
     while True:
