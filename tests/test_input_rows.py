@@ -441,3 +441,15 @@ def test_plan_workbook_read_back_names_the_sheet_row_despite_blank_rows(tmp_path
     book.save(tmp_path / "plan.xlsx")
     with pytest.raises(StockplanError, match=r"row 7, column 'order_qty': 'abc' is not a number"):
         read_plan(tmp_path / "plan.xlsx")
+
+
+def test_an_item_code_like_page1_in_the_last_products_row_is_an_item(tmp_path: Path):
+    path = tmp_path / "products.csv"
+    path.write_text("sku,name\nA,Apple\nPAGE1,Page marker\nPage 2 of 2,\n", encoding="utf-8")
+    notes: list[str] = []
+    frame = read_table("products", InputFile(path=path), {}, notes)
+    assert frame["sku"].to_list() == ["A", "PAGE1"]  # 'Page 2 of 2' is the footer
+    assert notes == [
+        f"{path}, row 4: 1 footer row under the data ('Page 2 of 2') skipped, "
+        "not read as items or demand"
+    ]

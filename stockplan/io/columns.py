@@ -305,11 +305,12 @@ def drop_totals_rows(
 
 FOOTER_LABEL = (
     r"^(制表人?|制单人?|审核人?|复核人?|打印日期|打印时间|打印人|操作员|经办人|页码"
-    r"|printedby|printedon|printdate|printtime|preparedby|page)([:：].*)?$"
-    r"|^第\d+页|^共\d+页|^page\d+(of\d+)?$"
+    r"|printedby|printedon|printdate|printtime|preparedby)([:：].*)?$"
+    r"|^第\d+页|^共\d+页|^page\d+of\d+$"
 )
 """A report footer's first cell (spaces ignored, any case): 制表人：张三, 打印日期：2026-11-20,
-审核人, 制单人, 打印时间, 操作员, 页码, 第 1 页 共 3 页, Printed by:, Page 1 of 3."""
+审核人, 制单人, 打印时间, 操作员, 页码, 第 1 页 共 3 页, Printed by:, Page 1 of 3 (not a bare
+`Page` or `Page1`, which may be an item code)."""
 FOOTER_TAIL = 8
 """Rows at the end of a table looked at first for footers (more when all of them are)."""
 
