@@ -313,6 +313,78 @@ def drop_totals_rows(
     return frame.filter(~pl.col(ROW).is_in(rows))
 
 
+FOOTER_LABEL = (
+    r"^(制表人?|制单人?|审核人?|复核人?|打印日期|打印时间|打印人|操作员|经办人|页码"
+    r"|printedby|printedon|printdate|printtime|preparedby)([:：].*)?$"
+    r"|^第\d+页|^共\d+页|^page\d+of\d+$"
+)
+"""A report footer's first cell (spaces ignored, any case): 制表人：张三, 打印日期：2026-11-20,
+审核人, 制单人, 打印时间, 操作员, 页码, 第 1 页 共 3 页, Printed by:, Page 1 of 3 (not a bare
+`Page` or `Page1`, which may be an item code)."""
+FOOTER_TAIL = 8
+"""Rows at the end of a table looked at first for footers (more when all of them are)."""
+
+
+def _footer_label(expr: pl.Expr) -> pl.Expr:
+    folded = expr.cast(pl.String).str.replace_all(r"[\s\x{3000}]+", "").str.to_lowercase()
+    return folded.str.contains(FOOTER_LABEL).fill_null(False)
+
+
+def drop_footer_rows(
+    frame: pl.DataFrame,
+    schema: TableSchema,
+    mapping: dict[str, str],
+    path: Path,
+    notes: list[str],
+) -> pl.DataFrame:
+    """Drop the report footer an ERP prints under its data (制表人：张三, 打印日期：...,
+    第 1 页 共 3 页), with one note. A footer row is one of the rows after the last data row
+    whose first non-empty cell is a `FOOTER_LABEL` and whose required number columns are
+    empty or hold such a label too; a row like it between data rows is data (and its
+    label an error where a number or date belongs). Blank and totals rows are gone by now.
+    Only the last rows are looked at: no cost on the body of a file."""
+    cells = [n for n in frame.columns if n != ROW]
+    if not cells or frame.height < 2:
+        return frame
+    numbers = [mapping[c.name] for c in schema.columns if c.required and c.kind == "number"]
+    numbers = [n for n in numbers if n in frame.columns]
+    text = {n for n, t in frame.schema.items() if t == pl.String}
+    # a typed cell (Parquet, a database) is never a label: a filled one ends the search
+    first = pl.coalesce(
+        _clean_text(pl.col(n)) if n in text else pl.when(pl.col(n).is_not_null()).then(pl.lit(""))
+        for n in cells
+    )
+    empty_or_label = (
+        _clean_text(pl.col(n)).is_null() | _footer_label(pl.col(n))
+        if n in text
+        else pl.col(n).is_null()
+        for n in numbers
+    )
+    footer = _footer_label(first) & pl.all_horizontal(pl.lit(True), *empty_or_label)
+    size = FOOTER_TAIL
+    while True:
+        tail = frame.tail(size)
+        flags = tail.select(footer).to_series().reverse()
+        data = (~flags).arg_true()
+        if data.len() or size >= frame.height:
+            break
+        size *= 4
+    count = int(data[0]) if data.len() else tail.height
+    if count == 0 or count >= frame.height:  # no footer, or no data above it
+        return frame
+    footers = frame.tail(count)
+    rows = footers[ROW].to_list()
+    labels = footers.select(first).to_series().to_list()
+    shown = ", ".join(f"'{quote(t, 40)}'" for t in labels[:3]) + (", ..." if count > 3 else "")
+    plural = "s" if count > 1 else ""
+    notes.append(
+        f"{path}, row{plural} {', '.join(str(r) for r in rows[:10])}"
+        f"{', ...' if count > 10 else ''}: {count} footer row{plural} under the data "
+        f"({shown}) skipped, not read as items or demand"
+    )
+    return frame.head(frame.height - count)
+
+
 def type_table(
     raw: pl.DataFrame,
     schema: TableSchema,
@@ -347,6 +419,7 @@ def type_table(
         if blank.any():  # filtering copies every column: only when there is a blank line
             frame = frame.filter(~blank)
         frame = drop_totals_rows(frame, schema, mapping, path, notes)
+        frame = drop_footer_rows(frame, schema, mapping, path, notes)
     typed: list[pl.Series] = [frame[ROW]]
     for name, source in mapping.items():
         column = schema.by_name[name]
@@ -429,4 +502,27 @@ def type_table(
                 text = frame.filter(pl.col(ROW) == row).select(_clean_text(pl.col(source))).item()
                 raise StockplanError(f"{path}, row {int(row)}, {where}: '{quote(text)}' {problem}")
         typed.append(values)
-    return pl.DataFrame(typed)
+    out = pl.DataFrame(typed)
+    if "location" in mapping and not schema.every_location_when_blank:
+        refuse_blank_locations(out, mapping["location"], path)
+    return out
+
+
+def refuse_blank_locations(frame: pl.DataFrame, source: str, path: Path | str) -> None:
+    """A blank location cell in a table whose other rows name one is refused, naming its
+    row: filled with `planning.default_location` it would be a warehouse of its own (503
+    units moved to a made-up MAIN, an order for it). A table whose location cells are all
+    blank belongs, as one without the column, to the stock's only or the default location;
+    promotions and overrides read a blank as every location (`every_location_when_blank`)."""
+    blank = frame["location"].null_count()
+    if blank == 0 or blank == frame.height:
+        return
+    first = frame.filter(pl.col("location").is_null()).sort(ROW).head(1)[ROW].item()
+    named = frame["location"].drop_nulls().unique().sort()
+    shown = ", ".join(quote(n, 40) for n in named.head(3)) + (", ..." if named.len() > 3 else "")
+    where = f"column '{source}'" + (" (location)" if normalise_header(source) != "location" else "")
+    raise StockplanError(
+        f"{path}, row {first}, {where}: empty location while other rows name one ({shown}; "
+        f"{blank} empty): fill in the warehouse; an empty cell is not planned as a warehouse "
+        "of its own"
+    )

@@ -51,12 +51,14 @@ def record_beside(path: Path) -> Path:
     return path.with_name(path.name + ".run.json")
 
 
-def _typed(frame: pl.DataFrame, where: str = "the plan", first_row: int = 2) -> pl.DataFrame:
+def _typed(
+    frame: pl.DataFrame, where: str = "the plan", first_row: int | pl.Series = 2
+) -> pl.DataFrame:
     """Text cells in, read back as the canonical contract (a Chinese sheet's headers and
     words, the totals row dropped); the known number columns as Float64, the rest as text.
     A stockplan plan holds only finite numbers there and no negative order quantity: any
     other cell (an edit, a file that is not a plan) is an error naming `where`, the row
-    (`first_row` is the first data row's) and the column."""
+    (`first_row` is the first data row's, or every row's sheet row) and the column."""
     from stockplan.i18n import canonical_frame
 
     frame = canonical_frame(frame.select(pl.all().cast(pl.String)))
@@ -72,39 +74,54 @@ def _typed(frame: pl.DataFrame, where: str = "the plan", first_row: int = 2) -> 
             bad, problem = parsed.fill_null(0.0) < 0, "must not be negative"
         if bad.any():
             index = int(bad.arg_true()[0])
+            row = first_row[index] if isinstance(first_row, pl.Series) else first_row + index
             raise StockplanError(
-                f"{where}, row {first_row + index}, column '{column}': "
-                f"'{quote(frame[column][index])}' {problem}"
+                f"{where}, row {row}, column '{column}': '{quote(frame[column][index])}' {problem}"
             )
     return typed
 
 
-def _with_header(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+def _with_header(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """Use the first row holding a `sku`, `supplier`, `policy` or `key` cell (in any language)
-    as the header (a title above it is skipped); without one, the first row. Returns the
-    table and the sheet row (1-based) of its first data row."""
+    as the header (a title above it is skipped); without one, the first row that is not
+    blank. `frame`: the sheet from its row 1, blank rows kept. Returns the table without
+    its blank rows and each row's sheet row (1-based), as Excel shows it."""
     from stockplan.i18n import canonical_column
 
-    rows = frame.head(HEADER_SEARCH_ROWS).rows()
+    filled = frame.select(
+        pl.any_horizontal(
+            pl.col(c).str.strip_chars().ne("").fill_null(False) for c in frame.columns
+        )
+    ).to_series()
+    at = filled.arg_true()
+    rows = [frame.row(i) for i in at.head(HEADER_SEARCH_ROWS)]
     found = (
         i
         for i, row in enumerate(rows)
         if {"sku", "supplier", "policy", "key"}
         & {canonical_column(str(c)) for c in row if c is not None}
     )
-    index = next(found, 0)
+    index = int(at[next(found, 0)]) if at.len() else 0
     names = [
         str(c).strip() if c is not None and str(c).strip() else f"column_{i}"
-        for i, c in enumerate(rows[index])
+        for i, c in enumerate(frame.row(index))
     ]
-    body = frame.slice(index + 1)
-    return body.rename(dict(zip(body.columns, names, strict=True))), index + 2
+    kept = filled.slice(index + 1)
+    body = frame.slice(index + 1).filter(kept)
+    sheet_rows = (kept.arg_true() + index + 2).alias("row")
+    return body.rename(dict(zip(body.columns, names, strict=True))), sheet_rows
 
 
-def _read_workbook(path: Path) -> dict[str, tuple[pl.DataFrame, int]]:
+def _read_workbook(path: Path) -> dict[str, tuple[pl.DataFrame, pl.Series]]:
     try:
-        sheets = pl.read_excel(
-            path, sheet_id=0, has_header=False, infer_schema_length=0, raise_if_empty=False
+        sheets = pl.read_excel(  # from row 1, blank rows kept: rows named as Excel shows them
+            path,
+            sheet_id=0,
+            has_header=False,
+            infer_schema_length=0,
+            raise_if_empty=False,
+            drop_empty_rows=False,
+            read_options={"skip_rows": 0},
         )
     except Exception as exc:  # fastexcel raises its own types for a broken file
         raise StockplanError(f"{path}: cannot read the plan workbook ({exc})") from None
@@ -113,7 +130,9 @@ def _read_workbook(path: Path) -> dict[str, tuple[pl.DataFrame, int]]:
     return {
         canonical_table(name): _with_header(frame)
         for name, frame in sheets.items()
-        if frame.height and canonical_table(name) != "summary"
+        if frame.height
+        and canonical_table(name) != "summary"
+        and frame.select(pl.any_horizontal(pl.all().is_not_null()).any()).item()
     }
 
 

@@ -77,6 +77,106 @@ def _check_known_skus(tables: dict[str, pl.DataFrame], config: Config, warnings:
             unknown_sku_message(config, name, first, unknown["sku"].n_unique(), warnings)
 
 
+SPELLING_TABLES = (
+    "products",
+    "stock",
+    "sales",
+    "purchase_orders",
+    "customer_orders",
+    "price_breaks",
+    "promotions",
+    "overrides",
+)
+"""The tables whose skus are compared for one code spelled two ways, the earlier the
+reference: a case-only difference names the row of the later table."""
+
+
+def check_sku_spellings(tables: dict[str, pl.DataFrame], config: Config) -> None:
+    """Refuse an SKU of one table that equals one of another table only once its leading
+    zeros are restored (`10007` / `010007`: a spreadsheet read the code as a number) or its
+    case is folded (`a010007` / `A010007`), when neither table has the other's spelling:
+    the two would be planned as two items, one with the sales and none of the stock. Names
+    the row of the spelling that lost its zeros (for case, the later table's), both
+    spellings and the fix. Only the distinct codes of each table are compared."""
+    names = [n for n in SPELLING_TABLES if n in tables and "sku" in tables[n].columns]
+    if len(names) < 2:
+        return
+    codes = pl.concat(
+        [
+            tables[n].select(pl.col("sku").drop_nulls().unique(), pl.lit(i).alias("table"))
+            for i, n in enumerate(names)
+        ]
+    ).with_columns(pl.col("sku").str.strip_chars_start("0").str.to_lowercase().alias("key"))
+    clash = codes.filter((pl.col("key") != "") & (pl.col("sku").n_unique().over("key") > 1))
+    if clash.height == 0:
+        return
+    spelled = codes.select("table", "sku")
+    pairs = (
+        clash.join(clash, on="key", suffix="_other")
+        .filter((pl.col("table") != pl.col("table_other")) & (pl.col("sku") != pl.col("sku_other")))
+        # neither table has the other's spelling: a table with both knows two items
+        .join(spelled.rename({"table": "table_other"}), on=["table_other", "sku"], how="anti")
+        .join(spelled.rename({"sku": "sku_other"}), on=["table", "sku_other"], how="anti")
+    )
+    zeros = pl.col("sku").str.len_chars() < pl.col("sku_other").str.len_chars()
+    same_length = pl.col("sku").str.len_chars() == pl.col("sku_other").str.len_chars()
+    blamed = pairs.filter(zeros | (same_length & (pl.col("table") > pl.col("table_other"))))
+    if blamed.height == 0:
+        return
+    name = names[blamed["table"].min()]
+    candidates = blamed.filter(pl.col("table") == blamed["table"].min())
+    located = [c for c in (SOURCE_FILE, ROW) if c in tables[name].columns]
+    first = (
+        tables[name].filter(pl.col("sku").is_in(candidates["sku"].implode())).sort(located).head(1)
+    )
+    sku = first["sku"][0]
+    pair = candidates.filter(pl.col("sku") == sku).sort("table_other").row(0, named=True)
+    other_name, other = names[pair["table_other"]], pair["sku_other"]
+    other_rows = tables[other_name].filter(pl.col("sku") == other)
+    count = blamed.select(pl.struct("table", "sku").n_unique()).item()
+    more = f" ({count} SKUs spelled two ways)" if count > 1 else ""
+    if len(sku) < len(other):
+        fix = (
+            "with its leading zeros: a spreadsheet read the code as a number; format the "
+            "SKU column as text and enter the codes with their zeros"
+        )
+    else:
+        fix = "in other letter case: use one spelling in every file"
+    raise StockplanError(
+        f"{where(first, _path(config, name))}, column 'sku': '{sku}' is "
+        f"'{other}' in {where(other_rows, _path(config, other_name))}, {fix}{more}"
+    )
+
+
+UNMATCHED_SALES_SHARE = 0.5
+"""More than this share of the sales' distinct SKUs without a stock record is warned about:
+a stock snapshot lists what the shop carries, so most sold items are in it, and a sales
+file whose codes mostly miss it is usually spelled differently or for another shop."""
+
+
+def unmatched_sales_skus(tables: dict[str, pl.DataFrame], config: Config) -> list[str]:
+    """The warning when none, or more than `UNMATCHED_SALES_SHARE`, of the sales' SKUs are
+    in the stock file: each such item is planned as if it had no stock."""
+    if "sales" not in tables or "stock" not in tables:
+        return []
+    sold = tables["sales"]["sku"].drop_nulls().unique()
+    if sold.len() == 0:
+        return []
+    missing = int((~sold.is_in(tables["stock"]["sku"].implode())).sum())
+    if missing == 0 or missing <= UNMATCHED_SALES_SHARE * sold.len():
+        return []
+    what = (
+        f"none of the {sold.len()} SKUs in it is in"
+        if missing == sold.len()
+        else f"{missing} of the {sold.len()} SKUs in it ({missing / sold.len():.0%}) are not in"
+    )
+    return [
+        f"{_path(config, 'sales')}: {what} the stock file {_path(config, 'stock')}: they are "
+        "planned as if nothing were in stock; check that both files are for the same shop "
+        "and spell codes alike"
+    ]
+
+
 def _check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) -> None:
     repeat = _first_row(frame, ~pl.struct(keys).is_first_distinct())
     if repeat.height:
@@ -346,6 +446,45 @@ def free_items(frame: pl.DataFrame, path: Path, column: str = "unit_cost") -> li
     ]
 
 
+def zero_packs(products: pl.DataFrame, path: Path | str) -> list[str]:
+    """The warning for products whose `pack_size` is 0: read as no pack size (orders in
+    single units, as an empty cell), said once with the count."""
+    if "pack_size" not in products.columns:
+        return []
+    zero = products.filter(pl.col("pack_size") == 0)
+    if zero.height == 0:
+        return []
+    items = f"{zero.height} item{'s' if zero.height > 1 else ''}"
+    return [
+        f"{where(zero, path)}, column 'pack_size': 0 ({items}): read as no pack size, "
+        "ordered in single units; leave the cell empty, or give the real pack"
+    ]
+
+
+REPEAT_KEYS = {"sales": "order_id", "customer_orders": "order_id", "purchase_orders": "po_id"}
+"""The id that makes a line of these tables unique: a line repeated with its id too is most
+likely an export that ran twice (without the id, equal lines are ordinary sales)."""
+
+
+def repeated_lines(frame: pl.DataFrame, path: Path | str, name: str) -> list[str]:
+    """The warning when lines of `name` repeat an earlier one exactly, id included
+    (`REPEAT_KEYS`): they are kept and added up as the lines they are, and counted here."""
+    key = REPEAT_KEYS.get(name)
+    if key is None or key not in frame.columns or frame[key].null_count() == frame.height:
+        return []
+    values = [c for c in frame.columns if c not in (ROW, SOURCE_FILE)]
+    repeat = ~frame.select(pl.struct(values).is_first_distinct()).to_series()
+    count = int(repeat.sum())
+    if count == 0:
+        return []
+    lines = f"{count} line{'s' if count > 1 else ''}"
+    return [
+        f"{where(frame.filter(repeat), path)}: {lines} repeat an earlier line exactly, "
+        f"{key} included (an export that ran twice?); added up as written: delete the "
+        "repeats if they are not real"
+    ]
+
+
 def _service_levels(products: pl.DataFrame, path: Path) -> pl.DataFrame:
     """Percent (95) becomes a fraction (0.95); anything outside (0.5, 1) is an error."""
     if "service_level" not in products.columns:
@@ -589,6 +728,7 @@ def prepare_inputs(
         }
     else:  # placed once the tasks have read the stock
         out = dict(tables)
+    check_sku_spellings(out, config)
     unchecked_skus = None
     if later & {"stock", "products"}:
         if "products" in later or "products" in out:
@@ -601,6 +741,7 @@ def prepare_inputs(
         _check_unique(out["products"], ["sku"], _path(config, "products"), "product")
         out["products"] = _service_levels(out["products"], _path(config, "products"))
         warnings += free_items(out["products"], _path(config, "products"))
+        warnings += zero_packs(out["products"], _path(config, "products"))
     if "purchase_orders" in out:
         check_purchase_orders(out["purchase_orders"], _path(config, "purchase_orders"))
     unchecked = _check_locations(out, config)
@@ -615,12 +756,16 @@ def prepare_inputs(
     if "promotions" in out:
         warnings += check_promotions(out["promotions"], _path(config, "promotions"))
 
+    for name in REPEAT_KEYS:
+        if name in out:
+            warnings += repeated_lines(out[name], _path(config, name), name)
     if "stock" in out:
         warnings += negative_stock_note(config, check_stock(out["stock"], _path(config, "stock")))
 
     if "sales" in out:
         future_sales(out["sales"], config)
         warnings += late_sales(out["sales"], config) + far_from_sales(out["sales"], config)
+        warnings += unmatched_sales_skus(out, config)
 
     warnings += check_item_tables(out, config)
 

@@ -183,7 +183,11 @@ def read_excel_cells(
     path: Path, spec: InputFile, notes: list[str]
 ) -> tuple[pl.DataFrame, str | int]:
     """(every cell of the chosen sheet as text, no header yet; the sheet read: its name, or
-    its 0-based position as `sheet:` gave it); no `sheet:` = the first visible sheet."""
+    its 0-based position as `sheet:` gave it); no `sheet:` = the first visible sheet.
+
+    Row i of the frame is the sheet's row i + 1: blank rows, above the first used one too,
+    are kept (the reader would drop them), so every row number named is the one Excel
+    shows."""
     with path.open("rb") as handle:
         magic = handle.read(8)
     if path.suffix.lower() in (".xlsx", ".xlsm") and magic.startswith(OLE_MAGIC):
@@ -196,15 +200,43 @@ def read_excel_cells(
             {"sheet_id": chosen + 1} if isinstance(chosen, int) else {"sheet_name": chosen}
         )
         cells = pl.read_excel(
-            path, engine="calamine", infer_schema_length=0, has_header=False, **sheet
+            path,
+            engine="calamine",
+            infer_schema_length=0,
+            has_header=False,
+            drop_empty_rows=False,
+            read_options={"skip_rows": 0},  # 0, not None: keep the blank rows on top
+            **sheet,
         )
     except StockplanError:
         raise
     except Exception as exc:  # fastexcel raises its own types for corrupt files
         raise _excel_error(path, exc) from None
-    if cells.height == 0:
+    if cells.height == 0 or not _filled_rows(cells, 1):
         raise input_error(path, "the sheet is empty")
     return cells, chosen
+
+
+def _filled_rows(cells: pl.DataFrame, count: int) -> list[int]:
+    """Indices of the first `count` rows of `cells` with a cell that is not blank (the
+    header search looks at rows with something in them, as the CSV reader does)."""
+    found: list[int] = []
+    size = max(count, 64)
+    while not found or len(found) < count:
+        filled = (
+            cells.head(size)
+            .select(
+                pl.any_horizontal(
+                    pl.col(c).str.strip_chars().ne("").fill_null(False) for c in cells.columns
+                )
+            )
+            .to_series()
+        )
+        found = filled.arg_true().head(count).to_list()
+        if size >= cells.height:
+            break
+        size *= 4
+    return found
 
 
 def _read_excel(
@@ -215,11 +247,12 @@ def _read_excel(
     notes: list[str],
 ) -> RawTable:
     cells, sheet = read_excel_cells(path, spec, notes)
-    top = [list(row) for row in cells.head(HEADER_SEARCH_ROWS).iter_rows()]
-    index = header_index(top, schema, overrides)
+    filled = _filled_rows(cells, HEADER_SEARCH_ROWS)
+    top = [list(cells.row(i)) for i in filled]
+    index = filled[header_index(top, schema, overrides)]  # the header's row in the sheet - 1
     headers = [
         str(h).strip() if h is not None and str(h).strip() else f"column_{n + 1}"
-        for n, h in enumerate(top[index])
+        for n, h in enumerate(cells.row(index))
     ]
     _check_duplicate_headers(headers, path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -240,14 +273,14 @@ def _refuse_uncalculated(
     """A formula without a saved result, or an Excel error, in a column stockplan reads and
     a row below the header that is not a totals row, is refused naming its row, column and
     cell (`io.xlsx_formulas`): read as empty it would drop the value silently. `cells`:
-    the sheet as read, its header at row `index`."""
+    the sheet as read from its first row, its header at row `index` (0-based)."""
     from stockplan.io.columns import _totals_label
     from stockplan.io.xlsx_formulas import column_number, misread_cells
 
     misread = misread_cells(path, sheet)
     if not misread.found or misread.origin is None:
         return
-    first_row, first_column = misread.origin
+    first_column = misread.origin[1]  # the reader's first column; its rows start at 1
     names = _header_names(schema, overrides)
     read = {n for n, h in enumerate(headers) if normalise_header(h) in names}
     body = cells.slice(index + 1)
@@ -256,7 +289,7 @@ def _refuse_uncalculated(
     )
     used = []
     for letters, row, what in misread.found:  # a few cells: the refusal names the first
-        at, column = row - first_row - index - 1, column_number(letters) - first_column
+        at, column = row - index - 2, column_number(letters) - first_column
         if at >= 0 and column in read and at not in totals:
             used.append((letters, row, what, headers[column]))
     if not used:
@@ -336,8 +369,9 @@ def read_top_rows(path: Path, notes: list[str] | None = None) -> list[list[str]]
     _check_regular_file(path)
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES and not _text_saved_as_xls(path, notes):
-        cells = read_excel_cells(path, InputFile(path=path), notes)[0].head(HEADER_SEARCH_ROWS)
-        return [["" if v is None else str(v) for v in row] for row in cells.iter_rows()]
+        cells = read_excel_cells(path, InputFile(path=path), notes)[0]
+        rows = [cells.row(i) for i in _filled_rows(cells, HEADER_SEARCH_ROWS)]
+        return [["" if v is None else str(v) for v in row] for row in rows]
     if suffix in (".parquet", ".pq"):
         try:
             return [list(pl.read_parquet_schema(path))]

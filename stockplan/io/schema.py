@@ -39,6 +39,7 @@ class TableSchema:
     columns: tuple[Column, ...]
     need_rows: bool = True
     one_of: tuple[str, ...] = field(default=())  # at least one of these columns must exist
+    every_location_when_blank: bool = False  # a row without a location is for every one
 
     @property
     def by_name(self) -> dict[str, Column]:
@@ -294,6 +295,7 @@ ITEM_TABLES: dict[str, TableSchema] = {
         ),
         need_rows=False,
         one_of=("quantity", "multiplier"),
+        every_location_when_blank=True,
     ),
 }
 
@@ -575,6 +577,7 @@ SCHEMAS: dict[str, TableSchema] = {
         ),
         need_rows=False,
         one_of=("sku", "category"),
+        every_location_when_blank=True,
     ),
     "closures": TableSchema(
         "closures",

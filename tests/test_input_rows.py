@@ -1,0 +1,455 @@
+"""Rows as the buyer sees them: sheet row numbers with blank rows, footers under the data,
+blank locations, SKU spellings that differ between tables, repeated lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from stockplan.config import InputFile
+from stockplan.errors import StockplanError
+from stockplan.io.readers import read_table
+
+
+def _fill(sheet, rows: list[list[object]]) -> None:
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row, start=1):
+            if value is not None:
+                sheet.cell(number, column, value)
+
+
+def _sheet(path: Path, rows: list[list[object]]) -> Path:
+    """A workbook whose sheet holds `rows` from row 1; `[]` is a blank row."""
+    book = openpyxl.Workbook()
+    _fill(book.active, rows)
+    book.save(path)
+    return path
+
+
+STOCK_HEADER = ["商品编码", "仓库", "现存量"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "bad_row"),
+    [
+        # blank rows in the data: 'abc' sits in C6 (header 1, data 2-3, blanks 4-5)
+        ([STOCK_HEADER, ["A", "W", 1], ["B", "W", 2], [], [], ["C", "W", "abc"]], 6),
+        # a blank row between the title and the header: 'abc' in C5
+        ([["库存报表"], [], STOCK_HEADER, ["A", "W", 1], ["B", "W", "abc"]], 5),
+        # blank rows above everything: the sheet's first used row is 3, 'abc' in C5
+        ([[], [], STOCK_HEADER, ["A", "W", 1], ["B", "W", "abc"]], 5),
+        # all three at once: title in row 2, header in row 4, 'abc' in C9
+        (
+            [
+                [],
+                ["库存报表"],
+                [],
+                STOCK_HEADER,
+                ["A", "W", 1],
+                [],
+                ["B", "W", 2],
+                [],
+                ["C", "W", "abc"],
+            ],
+            9,
+        ),
+    ],
+)
+def test_xlsx_errors_name_the_sheet_row_excel_shows_despite_blank_rows(
+    tmp_path: Path, rows: list[list[object]], bad_row: int
+):
+    path = _sheet(tmp_path / "stock.xlsx", rows)
+    with pytest.raises(StockplanError) as caught:
+        read_table("stock", InputFile(path=path), {})
+    assert str(caught.value) == (
+        f"{path}, row {bad_row}, column '现存量' (on_hand): 'abc' is not a number"
+    )
+
+
+def test_xlsx_rows_and_totals_note_count_blank_rows(tmp_path: Path):
+    rows = [[], ["库存报表"], [], STOCK_HEADER, ["A", "W", 1], [], ["B", "W", 2], ["合计", None, 3]]
+    path = _sheet(tmp_path / "stock.xlsx", rows)
+    notes: list[str] = []
+    frame = read_table("stock", InputFile(path=path), {}, notes)
+    assert frame["source_row"].to_list() == [5, 7]  # A in row 5, B in row 7
+    assert frame["on_hand"].to_list() == [1.0, 2.0]
+    assert notes == [f"{path}, row 8: 1 totals row (合计) dropped, not read as items or demand"]
+
+
+def test_xlsx_formula_without_a_result_below_blank_rows_names_its_real_row(tmp_path: Path):
+    # openpyxl writes the formula without a saved result; blank rows above the header and
+    # in the data must not move it into the header's row or out of the 现存量 column
+    rows = [[], [], STOCK_HEADER, ["A", "W", 1], [], ["B", "W", "=1+1"]]
+    path = _sheet(tmp_path / "stock.xlsx", rows)
+    with pytest.raises(
+        StockplanError, match=r"row 6, column '现存量': a formula without a saved value \(cell C6\)"
+    ):
+        read_table("stock", InputFile(path=path), {})
+
+
+def test_xlsx_formula_in_a_totals_row_below_blank_rows_is_the_totals_row(tmp_path: Path):
+    # the =SUM in row 7 is the totals row's (dropped), not a data cell left without a value
+    rows = [[], [], STOCK_HEADER, ["A", "W", 1], [], ["B", "W", 2], ["合计", None, "=SUM(C4:C6)"]]
+    path = _sheet(tmp_path / "stock.xlsx", rows)
+    notes: list[str] = []
+    frame = read_table("stock", InputFile(path=path), {}, notes)
+    assert frame["on_hand"].to_list() == [1.0, 2.0]
+    assert notes == [f"{path}, row 7: 1 totals row (合计) dropped, not read as items or demand"]
+
+
+def test_init_reads_the_header_of_a_sheet_with_blank_rows_on_top(tmp_path: Path):
+    from stockplan.io.readers import read_top_rows
+
+    rows = [[], [], ["库存报表"], [], STOCK_HEADER, ["A", "W", 1]]
+    path = _sheet(tmp_path / "stock.xlsx", rows)
+    top = read_top_rows(path)
+    assert top[0][0] == "库存报表" and top[1] == STOCK_HEADER and top[2][:2] == ["A", "W"]
+
+
+SALES_HEADER = "date,sku,location,qty\n"
+
+
+def test_report_footer_under_csv_data_is_skipped_with_a_note(tmp_path: Path):
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        SALES_HEADER + "2025-01-06,A,W1,5\n2025-01-07,B,W1,3\n"
+        "制表人：张三,,,\n打印日期：2026-11-20,,,\n审核人: 李四,,,\n第 1 页 共 3 页,,,\n",
+        encoding="utf-8",
+    )
+    notes: list[str] = []
+    frame = read_table("sales", InputFile(path=path), {}, notes)
+    assert frame["sku"].to_list() == ["A", "B"]
+    assert frame["quantity"].sum() == 8  # 5 + 3: the footer is no demand
+    assert notes == [
+        f"{path}, rows 4, 5, 6, 7: 4 footer rows under the data ('制表人：张三', "
+        "'打印日期：2026-11-20', '审核人: 李四', ...) skipped, not read as items or demand"
+    ]
+
+
+def test_xlsx_footer_after_a_blank_row_and_a_totals_row_names_its_sheet_rows(tmp_path: Path):
+    # the label may also stand in the number column ('打印时间: ...' in C), as ERPs lay
+    # their footers out over the page; sku A row 2, B row 3, 合计 row 4, blank 5, footers 6-8
+    rows = [
+        STOCK_HEADER,
+        ["A", "W", 1],
+        ["B", "W", 2],
+        ["合计", None, 3],
+        [],
+        ["制单人：王五", None, "打印时间: 2026-11-20 10:00"],
+        ["操作员", 45678],
+        ["页码：1/1"],
+    ]
+    path = _sheet(tmp_path / "stock.xlsx", rows)
+    notes: list[str] = []
+    frame = read_table("stock", InputFile(path=path), {}, notes)
+    assert frame["sku"].to_list() == ["A", "B"] and frame["on_hand"].sum() == 3
+    assert notes[1] == (
+        f"{path}, rows 6, 7, 8: 3 footer rows under the data ('制单人：王五', '操作员', "
+        "'页码：1/1') skipped, not read as items or demand"
+    )
+
+
+def test_footer_looking_row_between_data_rows_is_refused(tmp_path: Path):
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        SALES_HEADER + "2025-01-06,A,W1,5\n制表人：张三,,,\n2025-01-07,B,W1,3\n", encoding="utf-8"
+    )
+    with pytest.raises(
+        StockplanError, match=r"row 3, column 'date': '制表人：张三' is not a date I can read"
+    ):
+        read_table("sales", InputFile(path=path), {})
+
+
+def test_footer_label_beside_a_quantity_is_data_and_refused(tmp_path: Path):
+    # a quantity in the row makes it a line, not a footer: the label is a bad date
+    path = tmp_path / "sales.csv"
+    path.write_text(SALES_HEADER + "2025-01-06,A,W1,5\n操作员：李四,A,W1,7\n", encoding="utf-8")
+    with pytest.raises(StockplanError, match=r"row 3, column 'date': '操作员：李四'"):
+        read_table("sales", InputFile(path=path), {})
+
+
+@pytest.mark.parametrize(
+    ("table", "text", "row", "header"),
+    [
+        ("stock", "sku,warehouse,on_hand\nA,WH-BJ,10\nB,,503\nC,WH-GZ,4\n", 3, "warehouse"),
+        ("sales", SALES_HEADER + "2025-01-06,A,W1,5\n2025-01-07,A,,50\n", 3, "location"),
+        (
+            "purchase_orders",
+            "sku,仓库,quantity,order_date\nA,,6,2025-01-02\nA,W1,4,2025-01-03\n",
+            2,
+            "仓库",
+        ),
+        ("customer_orders", "sku,location,quantity\nA,W1,2\nB,W2,1\nC, ,9\n", 4, "location"),
+    ],
+)
+def test_blank_location_among_named_ones_is_refused_naming_file_row_and_column(
+    tmp_path: Path, table: str, text: str, row: int, header: str
+):
+    path = tmp_path / f"{table}.csv"
+    path.write_text(text, encoding="utf-8")
+    suffix = "" if header == "location" else " \\(location\\)"
+    with pytest.raises(
+        StockplanError,
+        match=rf"^{path}, row {row}, column '{header}'{suffix}: empty location while other rows",
+    ):
+        read_table(table, InputFile(path=path), {})
+
+
+def test_a_location_column_left_blank_throughout_keeps_the_default_location(tmp_path: Path):
+    path = tmp_path / "stock.csv"
+    path.write_text("sku,location,on_hand\nA,,10\nB,,3\n", encoding="utf-8")
+    frame = read_table("stock", InputFile(path=path), {})
+    assert frame["location"].null_count() == 2  # filled with the default later, as before
+
+
+def test_a_promotion_without_a_location_is_for_every_location(tmp_path: Path):
+    path = tmp_path / "promotions.csv"
+    path.write_text(
+        "sku,location,start,end,uplift\nA,W1,2025-02-01,2025-02-07,0.5\n"
+        "B,,2025-02-01,2025-02-07,0.3\n",
+        encoding="utf-8",
+    )
+    frame = read_table("promotions", InputFile(path=path), {})
+    assert frame["location"].to_list() == ["W1", None]
+
+
+def test_plan_with_a_blank_stock_location_exits_1_and_writes_nothing(
+    small_shop: Path, tmp_path: Path
+):
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    # 500 units of A-100 without a warehouse: filled as MAIN they were moved to WH1
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text("sku,location,on_hand,allocated\nA-100,WH1,40,5\nA-100,,500,0\n007,WH1,3,0\n")
+    out = tmp_path / "out.xlsx"
+    result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "--all"])
+    assert result.exit_code == 1
+    assert f"{stock}, row 3, column 'location': empty location" in result.output
+    assert not out.exists()
+
+
+def _shop_without_products(config: Path) -> Path:
+    import yaml
+
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["inputs"] = {"sales": "sales.csv", "stock": "stock.csv"}
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return config
+
+
+def _plan(config: Path, out: Path):
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    return CliRunner().invoke(app, ["plan", "-c", str(config), "-o", str(out), "--all"])
+
+
+def test_sku_that_lost_its_leading_zeros_in_xlsx_is_refused_without_products(
+    small_shop: Path, tmp_path: Path
+):
+    import polars as pl
+    import yaml
+
+    # the sales re-saved as .xlsx with the SKU column as numbers: '007' became 7, which
+    # without a products table planned a phantom item 7 beside a stocked 007 that never sold
+    config = _shop_without_products(small_shop)
+    folder = small_shop.parent
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+    first_007 = sales["sku"].to_list().index("007")  # 0-based among the data rows
+    rows = [sales.columns] + [
+        [int(v) if k == 1 and v == "007" else v for k, v in enumerate(r)] for r in sales.rows()
+    ]
+    _sheet(folder / "sales.xlsx", rows)
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["inputs"]["sales"] = "sales.xlsx"
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    result = _plan(config, out)
+    assert result.exit_code == 1 and not out.exists()
+    # header in row 1: the first 007 line is sheet row first_007 + 2; stock's 007 is row 4
+    message = " ".join(result.output.split())
+    assert (
+        f"{folder / 'sales.xlsx'}, row {first_007 + 2}, column 'sku': '7' is '007' in "
+        f"{folder / 'stock.csv'}, row 4, with its leading zeros" in message
+    )
+    assert "format the SKU column as text" in message
+
+
+def test_sku_spelled_in_other_case_is_refused_naming_both_spellings(
+    small_shop: Path, tmp_path: Path
+):
+    config = _shop_without_products(small_shop)
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text("sku,location,on_hand\na-100,WH1,40\na-100,WH2,500\n007,WH1,3\n")
+    result = _plan(config, tmp_path / "out.xlsx")
+    assert result.exit_code == 1
+    # stock is the reference table: the sales (later) spelling 'A-100' is named, at row 2
+    assert (
+        f"{small_shop.parent / 'sales.csv'}, row 2, column 'sku': 'A-100' is 'a-100' in "
+        f"{stock}, row 2, in other letter case: use one spelling in every file"
+    ) in " ".join(result.output.split())
+
+
+def test_a_table_holding_both_spellings_is_not_a_spelling_clash():
+    import polars as pl
+
+    from stockplan.config import Config
+    from stockplan.io.prepare import check_sku_spellings
+
+    # stock knows 7 and 007 as two items, so sales' 7 is the stocked 7, not a lost 007
+    stock = pl.DataFrame({"source_row": [2, 3], "sku": ["7", "007"]})
+    sales = pl.DataFrame({"source_row": [2], "sku": ["7"]})
+    check_sku_spellings({"stock": stock, "sales": sales}, Config())  # no error
+
+
+@pytest.mark.parametrize(
+    ("stocked", "warned"),
+    [
+        ([], "none of the 4 SKUs in it is in the stock file"),
+        (["A"], "3 of the 4 SKUs in it (75%) are not in the stock file"),
+        (["A", "B"], None),  # 2 of 4 = 50 %: not more than half, no warning
+    ],
+)
+def test_sales_skus_mostly_missing_from_stock_are_warned_about(
+    stocked: list[str], warned: str | None
+):
+    import polars as pl
+
+    from stockplan.config import Config
+    from stockplan.io.prepare import unmatched_sales_skus
+
+    sales = pl.DataFrame({"sku": ["A", "B", "C", "D", "A"]})
+    stock = pl.DataFrame({"sku": ["X", *stocked]}, schema={"sku": pl.String})
+    warnings = unmatched_sales_skus({"sales": sales, "stock": stock}, Config())
+    if warned is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and warnings[0].startswith(f"sales frame: {warned}")
+
+
+def test_sales_lines_repeated_with_their_order_id_are_counted_in_a_warning():
+    import polars as pl
+
+    from stockplan.config import Config
+    from stockplan.io.prepare import prepare_inputs
+
+    # rows 4 and 5 repeat rows 2 and 3 exactly, order id included: an export run twice.
+    # Row 6 repeats row 2's values under another order id: a second, real sale
+    sales = pl.DataFrame(
+        {
+            "source_row": [2, 3, 4, 5, 6],
+            "date": ["2025-01-06", "2025-01-06", "2025-01-06", "2025-01-06", "2025-01-06"],
+            "sku": ["A", "B", "A", "B", "A"],
+            "location": ["W"] * 5,
+            "quantity": [5.0, 3.0, 5.0, 3.0, 5.0],
+            "order_id": ["SO1", "SO2", "SO1", "SO2", "SO3"],
+        }
+    ).with_columns(pl.col("date").str.to_date())
+    stock = pl.DataFrame({"source_row": [2, 3], "sku": ["A", "B"], "location": ["W", "W"]})
+    stock = stock.with_columns(on_hand=pl.lit(1.0))
+    prepared = prepare_inputs({"sales": sales, "stock": stock}, Config())
+    assert (
+        "sales frame, row 4: 2 lines repeat an earlier line exactly, order_id included "
+        "(an export that ran twice?); added up as written: delete the repeats if they are "
+        "not real"
+    ) in prepared.warnings
+    assert prepared.tables["sales"]["quantity"].sum() == 21  # 5 + 3 + 5 + 3 + 5: summed as written
+
+
+def test_equal_sales_lines_without_an_order_id_are_not_warned_about():
+    import polars as pl
+
+    from stockplan.io.prepare import repeated_lines
+
+    sales = pl.DataFrame({"source_row": [2, 3], "sku": ["A", "A"], "quantity": [1.0, 1.0]})
+    assert repeated_lines(sales, "sales.csv", "sales") == []
+
+
+def test_pack_size_zero_is_read_as_no_pack_and_said_once_with_the_count(
+    small_shop: Path, tmp_path: Path
+):
+    import polars as pl
+
+    folder = small_shop.parent
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    products.with_columns(pack_size=pl.lit(0)).write_csv(folder / "products.csv")
+    out = tmp_path / "orders.csv"
+    result = _plan(small_shop, out)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert text.count("column 'pack_size'") == 1
+    assert (
+        f"{folder / 'products.csv'}, row 2, column 'pack_size': 0 (2 items): read as no "
+        "pack size, ordered in single units"
+    ) in text
+    orders = pl.read_csv(out, schema_overrides={"sku": pl.String})
+    a100 = orders.filter(pl.col("sku") == "A-100", pl.col("order_qty") > 0)
+    # no pack: A-100 (pack 12 before) may now order a quantity that is no multiple of 12;
+    # every order is still whole units and at least the MOQ of 24
+    assert (a100["order_qty"] >= 24).all() and (a100["order_qty"] % 1 == 0).all()
+
+
+def test_footer_under_a_typed_parquet_table_is_skipped_and_typed_cells_are_never_labels(
+    tmp_path: Path,
+):
+    import polars as pl
+
+    path = tmp_path / "stock.parquet"
+    pl.DataFrame(
+        {
+            "sku": ["A", "B", "制表人：张三"],
+            "location": ["W", "W", None],
+            "on_hand": [1.0, 2.0, None],
+            "tags": [[1], [2], None],  # a list column: no text, never a label
+        }
+    ).write_parquet(path)
+    notes: list[str] = []
+    frame = read_table("stock", InputFile(path=path), {}, notes)
+    assert frame["sku"].to_list() == ["A", "B"]
+    assert notes == [
+        f"{path}, row 4: 1 footer row under the data ('制表人：张三') skipped, "
+        "not read as items or demand"
+    ]
+
+
+def test_plan_workbook_read_back_names_the_sheet_row_despite_blank_rows(tmp_path: Path):
+    from stockplan.io.planfiles import read_plan
+
+    # title in row 2, header in row 4, orders in rows 5 and 7 (row 6 left blank by an edit)
+    rows = [
+        [],
+        ["Purchase suggestions"],
+        [],
+        ["sku", "location", "order_qty"],
+        ["007", "W1", 24],
+        [],
+        ["A", "W1", 12],
+    ]
+    book = openpyxl.Workbook()
+    book.active.title = "orders"
+    _fill(book.active, rows)
+    book.save(tmp_path / "plan.xlsx")
+    tables, _ = read_plan(tmp_path / "plan.xlsx")
+    assert tables["orders"].rows() == [("007", "W1", 24.0), ("A", "W1", 12.0)]
+    rows[6][2] = "abc"
+    _fill(book.active, rows)
+    book.save(tmp_path / "plan.xlsx")
+    with pytest.raises(StockplanError, match=r"row 7, column 'order_qty': 'abc' is not a number"):
+        read_plan(tmp_path / "plan.xlsx")
+
+
+def test_an_item_code_like_page1_in_the_last_products_row_is_an_item(tmp_path: Path):
+    path = tmp_path / "products.csv"
+    path.write_text("sku,name\nA,Apple\nPAGE1,Page marker\nPage 2 of 2,\n", encoding="utf-8")
+    notes: list[str] = []
+    frame = read_table("products", InputFile(path=path), {}, notes)
+    assert frame["sku"].to_list() == ["A", "PAGE1"]  # 'Page 2 of 2' is the footer
+    assert notes == [
+        f"{path}, row 4: 1 footer row under the data ('Page 2 of 2') skipped, "
+        "not read as items or demand"
+    ]
