@@ -1,0 +1,117 @@
+"""Messy exports read right or refused: decimal marks decided per file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from stockplan.config import InputFile
+from stockplan.errors import StockplanError
+from stockplan.io.columns import _number_expr, parse_numbers
+from stockplan.io.readers import read_table
+
+
+def _read(path: Path, table: str = "stock", notes: list[str] | None = None) -> pl.DataFrame:
+    return read_table(table, InputFile(path=path), {}, notes)
+
+
+def _write(tmp_path: Path, text: str, name: str = "stock.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- decimal marks ------------------------------------------------------------------------
+
+
+def test_a_decimal_comma_after_a_lone_zero_is_a_decimal_even_among_decimal_dots(
+    tmp_path: Path,
+):
+    # `0,125` cannot be thousands notation (no group starts with a lone 0): 0.125, not 125.
+    # 96 units at 0.125 are worth 12, not 12,000
+    path = _write(
+        tmp_path,
+        'sku,location,on_hand,unit_cost\n010007,WH-BJ,503,"0,125"\n010014,WH-BJ,12,110.9\n',
+    )
+    frame = _read(path)
+    assert frame["unit_cost"].to_list() == [0.125, 110.9]
+    assert 96 * frame["unit_cost"][0] == 12.0
+
+
+def test_a_file_with_decimal_commas_reads_a_dot_group_as_thousands(tmp_path: Path):
+    # a European export: `13,95` shows the decimal comma, so the dot in `1.503` groups
+    # thousands: 1503 on hand, not 1.503
+    path = _write(tmp_path, "sku;location;on_hand;unit_cost\nA;W;1.503;13,95\nB;W;12;110,9\n")
+    notes: list[str] = []
+    frame = _read(path, notes=notes)
+    assert frame["on_hand"].to_list() == [1503.0, 12.0]
+    assert frame["unit_cost"].to_list() == [13.95, 110.9]
+    assert notes == [
+        f"{path}: numbers read with a decimal comma (row 2, column 'unit_cost': '13,95'), "
+        "so '1.503' (row 2, column 'on_hand') is 1503"
+    ]
+
+
+def test_a_file_with_decimal_dots_reads_a_comma_group_as_thousands(tmp_path: Path):
+    path = _write(tmp_path, 'sku,on_hand,unit_cost\nA,"1,250",13.95\nB,"1,234,567",2\n')
+    frame = _read(path)
+    assert frame["on_hand"].to_list() == [1250.0, 1234567.0]
+    assert frame["unit_cost"].to_list() == [13.95, 2.0]
+
+
+def test_a_column_with_a_decimal_comma_reads_its_comma_group_as_a_decimal_too(
+    tmp_path: Path,
+):
+    # `12,5` decides the file's mark: `1,250` is then 1.25 (not 12.5 beside 1250); `1.234,5`
+    # carries both marks and reads 1234.5 under either
+    path = _write(tmp_path, 'sku,on_hand\nA,"12,5"\nB,"1,250"\nC,"1.234,5"\n')
+    notes: list[str] = []
+    assert _read(path, notes=notes)["on_hand"].to_list() == [12.5, 1.25, 1234.5]
+    assert "so '1,250' (row 3, column 'on_hand') is 1.25" in notes[0]
+
+
+def test_a_comma_group_in_a_file_that_writes_decimals_both_ways_is_refused(tmp_path: Path):
+    path = _write(
+        tmp_path,
+        'sku,on_hand,unit_cost\nA,"1,250","0,125"\nB,3,13.95\n',
+    )
+    with pytest.raises(StockplanError) as refused:
+        _read(path)
+    assert str(refused.value) == (
+        f"{path}, row 2, column 'on_hand': '1,250' could be 1250 or 1.25: the file writes "
+        "decimals both ways (row 2, column 'unit_cost': '0,125'; row 3, column "
+        "'unit_cost': '13.95'); write 1250 or 1.25"
+    )
+
+
+def test_comma_and_dot_groups_with_nothing_else_to_tell_the_mark_are_refused(tmp_path: Path):
+    # 1,250 and 1.503 cannot both group thousands: one of them is a decimal, but which?
+    path = _write(tmp_path, 'sku,on_hand,allocated\nA,"1,250",1.503\n')
+    with pytest.raises(
+        StockplanError,
+        match=r"row 2, column 'on_hand': '1,250' could be 1250 or 1\.25: nothing in the file "
+        r"shows its decimal mark, and row 2, column 'allocated': '1\.503' reads the other "
+        r"way round; write 1250 or 1\.25",
+    ):
+        _read(path)
+
+
+def test_numbers_that_read_one_way_keep_reading_as_before(tmp_path: Path):
+    # no evidence for a decimal comma: `1,234` groups thousands as it always did
+    path = _write(tmp_path, 'sku,on_hand\nA,1 234\nB,"1,234"\nC,1\'234\nD,+3\nE,¥8\n')
+    assert _read(path)["on_hand"].to_list() == [1234.0, 1234.0, 1234.0, 3.0, 8.0]
+    assert _read(_write(tmp_path, 'sku,on_hand\nA,"0,5"\n', "b.csv"))["on_hand"][0] == 0.5
+    assert _read(_write(tmp_path, "sku,on_hand\nA,1.503\n", "c.csv"))["on_hand"][0] == 1.503
+
+
+def test_numbers_read_in_one_cast_equal_the_general_reading_under_a_decimal_comma():
+    # by hand, under a decimal comma: dots, spaces and apostrophes group thousands
+    cells = ["1.503", "-1.503", "13,95", "1,250", "1 234,5", "1.234.567", "17", "0,125", ""]
+    expected = [1503.0, -1503.0, 13.95, 1.25, 1234.5, 1234567.0, 17.0, 0.125, None]
+    values = pl.Series(cells * 20)
+    fast = parse_numbers(values, ",").to_list()
+    general = values.to_frame("t").select(_number_expr(pl.col("t"), ",")).to_series()
+    assert fast[:9] == expected
+    assert fast == general.to_list()
