@@ -1,7 +1,9 @@
-"""Messy exports read right or refused: decimal marks decided per file."""
+"""Messy exports read right or refused: decimal marks decided per file, Big5 text, old Mac
+line ends, Chinese timestamps, headers broken by Alt+Enter."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -115,3 +117,23 @@ def test_numbers_read_in_one_cast_equal_the_general_reading_under_a_decimal_comm
     general = values.to_frame("t").select(_number_expr(pl.col("t"), ",")).to_series()
     assert fast[:9] == expected
     assert fast == general.to_list()
+
+
+# --- encodings and line ends --------------------------------------------------------------
+
+
+# --- dates and headers --------------------------------------------------------------------
+
+
+def test_a_chinese_date_with_a_time_keeps_its_date(tmp_path: Path):
+    path = _write(
+        tmp_path,
+        "日期,商品编码,数量\n2026-11-06,A,1\n2026年11月7日 14:30,A,2\n2026年11月8日14:30,A,3\n",
+        "sales.csv",
+    )
+    frame = _read(path, "sales")
+    assert frame["date"].to_list() == [
+        dt.date(2026, 11, 6),
+        dt.date(2026, 11, 7),
+        dt.date(2026, 11, 8),
+    ]

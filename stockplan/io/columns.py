@@ -260,8 +260,9 @@ def decimal_mark(
 def _date_expr(expr: pl.Expr) -> pl.Expr:
     """Text to date: ISO, `2024/1/5`, `2024年1月5日`, `20240105`, `5.1.2024`, Excel serials."""
     text = _clean_text(expr)
-    # keep the date part of timestamps such as `2024-01-05 10:00:00 +0800` or `2024-01-05T10:00`
-    text = text.str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})[ T].*$", "${1}")
+    # keep the date part of timestamps such as `2024-01-05 10:00:00 +0800`, `2024-01-05T10:00`
+    # or `2024年1月5日 14:30`
+    text = text.str.replace(TIMESTAMP, "${1}")
     parsed = [text.str.strptime(pl.Date, f, strict=False, exact=True) for f in DATE_FORMATS]
     serial = text.cast(pl.Float64, strict=False)
     lo, hi = EXCEL_SERIAL_RANGE
@@ -271,6 +272,12 @@ def _date_expr(expr: pl.Expr) -> pl.Expr:
         .otherwise(None)
     )
     return pl.coalesce([*parsed, excel])
+
+
+TIMESTAMP = (
+    r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)(?:[ T]|\s*\d{1,2}[:：时]).*$"
+)
+"""A date with a time after it (`2024-01-05 10:00`, `2024年1月5日 14:30`): group 1 is the date."""
 
 
 DATE_SAMPLE = 256
@@ -284,8 +291,8 @@ def parse_dates(values: pl.Series) -> pl.Series:
     (`_date_expr`). Same results as `_date_expr` on every row: the formats never read the
     same text two ways."""
     text = values.to_frame("t").select(_clean_text(pl.col("t"))).to_series()
-    if (text.str.contains(" ", literal=True) | text.str.contains("T", literal=True)).any():
-        text = text.str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})[ T].*$", "${1}")
+    if any(text.str.contains(mark, literal=True).any() for mark in (" ", "T", ":", "时")):
+        text = text.str.replace(TIMESTAMP, "${1}")
     present = text.drop_nulls()
     if present.len() == 0:
         return text.cast(pl.Date)
