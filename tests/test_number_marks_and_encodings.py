@@ -122,6 +122,41 @@ def test_numbers_read_in_one_cast_equal_the_general_reading_under_a_decimal_comm
 # --- encodings and line ends --------------------------------------------------------------
 
 
+def test_a_big5_file_is_read_as_big5_not_as_gb18030_garble(tmp_path: Path):
+    # GB18030 decodes these bytes too, into wrong characters and private-use signs
+    raw = "sku,location,on_hand\n010007,台北倉,503\n010014,高雄倉,12\n".encode("big5")
+    assert "台北倉" not in raw.decode("gb18030")
+    path = tmp_path / "stock.csv"
+    path.write_bytes(raw)
+    frame = _read(path)
+    assert frame["location"].to_list() == ["台北倉", "高雄倉"]
+    assert frame["on_hand"].to_list() == [503.0, 12.0]
+
+
+def test_text_that_no_encoding_reads_cleanly_is_refused_naming_row_and_column(tmp_path: Path):
+    # 0xA1 0x80 is a private-use sign in GB18030 and not Big5 at all
+    path = tmp_path / "stock.csv"
+    path.write_bytes(
+        "商品编码,仓库,现存量\n010007,北京仓,3\n010014,A".encode("gbk") + b"\xa1\x80,5\n"
+    )
+    with pytest.raises(StockplanError) as refused:
+        _read(path)
+    assert str(refused.value) == (
+        f"{path}, row 3, column '仓库': 'A\\ue505' is not UTF-8, GB18030 or Big5 text (read "
+        "as GB18030 it holds private-use or undefined characters); save the file as UTF-8, "
+        "or set inputs.<table>.encoding"
+    )
+
+
+def test_old_mac_line_ends_are_read_as_lines(tmp_path: Path):
+    path = tmp_path / "stock.csv"
+    path.write_bytes(b"sku,location,on_hand\rA,WH-BJ,503\rB,WH-GZ,12\r")
+    frame = _read(path)
+    assert frame["sku"].to_list() == ["A", "B"]
+    assert frame["on_hand"].to_list() == [503.0, 12.0]
+    assert frame["source_row"].to_list() == [2, 3]
+
+
 # --- dates and headers --------------------------------------------------------------------
 
 
