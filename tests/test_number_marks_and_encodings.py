@@ -172,3 +172,18 @@ def test_a_chinese_date_with_a_time_keeps_its_date(tmp_path: Path):
         dt.date(2026, 11, 7),
         dt.date(2026, 11, 8),
     ]
+
+
+def test_a_header_broken_inside_a_chinese_word_is_recognised(tmp_path: Path):
+    import xlsxwriter
+
+    path = tmp_path / "stock.xlsx"
+    with xlsxwriter.Workbook(str(path)) as workbook:
+        sheet = workbook.add_worksheet()
+        for column, header in enumerate(["商品\n编码", "仓库\u3000", "现存量\n(基本单位)"]):
+            sheet.write(0, column, header)
+        sheet.write_row(1, 0, ["010007", "北京仓", 503])
+    frame = _read(path)
+    assert frame["sku"].to_list() == ["010007"]
+    assert frame["location"].to_list() == ["北京仓"]
+    assert frame["on_hand"].to_list() == [503.0]
