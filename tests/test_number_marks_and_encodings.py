@@ -100,6 +100,24 @@ def test_comma_and_dot_groups_with_nothing_else_to_tell_the_mark_are_refused(tmp
         _read(path)
 
 
+def test_a_workbooks_typed_numbers_keep_their_dot_beside_text_with_a_decimal_comma(
+    tmp_path: Path,
+):
+    # a typed 1.503 reads as the text "1.503": it is a number, not thousands, even where
+    # text cells ("13,95", "1,250") show a decimal comma, which the text "1,250" follows
+    import xlsxwriter
+
+    path = tmp_path / "stock.xlsx"
+    with xlsxwriter.Workbook(str(path)) as workbook:
+        sheet = workbook.add_worksheet()
+        sheet.write_row(0, 0, ["sku", "on_hand", "unit_cost"])
+        sheet.write_row(1, 0, ["A", 1.503, "13,95"])
+        sheet.write_row(2, 0, ["B", "1,250", 0.125])
+    frame = _read(path)
+    assert frame["on_hand"].to_list() == [1.503, 1.25]
+    assert frame["unit_cost"].to_list() == [13.95, 0.125]
+
+
 def test_numbers_that_read_one_way_keep_reading_as_before(tmp_path: Path):
     # no evidence for a decimal comma: `1,234` groups thousands as it always did
     path = _write(tmp_path, 'sku,on_hand\nA,1 234\nB,"1,234"\nC,1\'234\nD,+3\nE,¥8\n')

@@ -122,21 +122,20 @@ def _number_text(expr: pl.Expr) -> pl.Expr:
     return _clean_text(expr).str.replace_all(r"^[¥￥$€£]|[¥￥$€£]$", "")
 
 
-def _number_expr(expr: pl.Expr, decimal: str | None = None) -> pl.Expr:
+def _number_expr(expr: pl.Expr, decimal: str | None = None, typed_dots: bool = False) -> pl.Expr:
     """Text to float. `decimal` is the file's decimal mark (`decimal_mark`); it decides only
     AMBIGUOUS_NUMBER values: `1,250` is 1.25 with ",", else 1250; `1.503` is 1503 with ",",
-    else 1.503. Every other value reads one way: `1 234` and `1,234.5` lose their thousands
-    marks, `12,5`, `0,125` and `1.234,5` have a decimal comma, `13.95` a decimal dot."""
+    else 1.503 (always with `typed_dots`: a workbook's typed numbers read as `1.503`).
+    Every other value reads one way: `1 234` and `1,234.5` lose their thousands marks,
+    `12,5`, `0,125` and `1.234,5` have a decimal comma, `13.95` a decimal dot."""
     text = _number_text(expr)
     comma = text.str.replace_all(r"[.' ]", "").str.replace(",", ".", literal=True)
     dot = text.str.replace_all(r"[, ']", "")
     if decimal == ",":
-        chosen = (
-            pl.when(text.str.contains(COMMA_DECIMAL))
-            .then(comma)
-            .when(text.str.contains(DOT_DECIMAL))
-            .then(dot)
-        )
+        comma_read = text.str.contains(COMMA_DECIMAL)
+        if typed_dots:
+            comma_read = comma_read & text.str.contains(",", literal=True)
+        chosen = pl.when(comma_read).then(comma).when(text.str.contains(DOT_DECIMAL)).then(dot)
     else:
         chosen = (
             pl.when(text.str.contains(DOT_DECIMAL))
@@ -153,7 +152,9 @@ NUMBER_MARKS = r"[\s,'¥￥$€£]"
 """What `_number_expr` removes or rewrites: spaces, separators, a decimal comma, currency."""
 
 
-def parse_numbers(values: pl.Series, decimal: str | None = None) -> pl.Series:
+def parse_numbers(
+    values: pl.Series, decimal: str | None = None, typed_dots: bool = False
+) -> pl.Series:
     """A text column to floats as `_number_expr` reads it, mostly in one plain cast: a
     value without any of NUMBER_MARKS (nor a dot, under a decimal comma) is exactly what
     `_number_expr` would cast, so the cast's value is kept; only the others (`1,234.5`,
@@ -161,13 +162,16 @@ def parse_numbers(values: pl.Series, decimal: str | None = None) -> pl.Series:
     `_number_expr`. Same result on every row."""
     plain = values.cast(pl.Float64, strict=False)
     redo = plain.is_null() | values.str.contains(NUMBER_MARKS)
-    if decimal == ",":  # `1.503` is 1503
+    if decimal == "," and not typed_dots:  # `1.503` is 1503
         redo = redo | values.str.contains(".", literal=True)
     redo = redo & values.is_not_null()
     if redo.any():
         rows = redo.arg_true()
         rest = (
-            values.gather(rows).to_frame("t").select(_number_expr(pl.col("t"), decimal)).to_series()
+            values.gather(rows)
+            .to_frame("t")
+            .select(_number_expr(pl.col("t"), decimal, typed_dots))
+            .to_series()
         )
         plain = plain.scatter(rows, rest)
     return plain
@@ -182,7 +186,11 @@ def _readings(text: str) -> tuple[str, str]:
 
 
 def decimal_mark(
-    frame: pl.DataFrame, columns: Mapping[str, str], path: Path, notes: list[str]
+    frame: pl.DataFrame,
+    columns: Mapping[str, str],
+    path: Path,
+    notes: list[str],
+    typed_dots: bool = False,
 ) -> str | None:
     """The file's decimal mark, "," or "." (None: no evidence), from its text number
     `columns` ({source header: canonical name}), decided only when it matters: when a
@@ -193,15 +201,25 @@ def decimal_mark(
     ambiguous values follow it (a note names one). Both marks, or none while `1,250` and
     `1.503` stand side by side: an ambiguous value is refused naming row, column and its
     two readings. None and no such pair: `1,250` is 1250 and `1.503` is 1.503, as before.
-    Files without a comma in a number are decided by the cheap first test alone.
+    Files without a comma in a number are decided by the cheap first test alone. With
+    `typed_dots` (a workbook, whose typed numbers read as `1.503`, `0.1`) only values with
+    a comma, which only a text cell holds, count.
     """
     if not columns:
         return None
     marked = pl.any_horizontal(pl.col(s).str.contains(",", literal=True).any() for s in columns)
     grouped = pl.any_horizontal(pl.col(s).str.contains(r"\.\d{3}\.").any() for s in columns)
-    if not frame.select(marked).item() and not frame.select(grouped).item():
+    if not frame.select(marked).item() and (typed_dots or not frame.select(grouped).item()):
         return None  # no comma evidence (`12,5`, `1.234.567`) and no `1,250`: `1.503` is 1.503
-    texts = frame.select(pl.col(ROW), *(_number_text(pl.col(s)).alias(s) for s in columns))
+    texts = frame.select(
+        pl.col(ROW),
+        *(
+            pl.when(~pl.lit(typed_dots) | pl.col(s).str.contains(",", literal=True))
+            .then(_number_text(pl.col(s)))
+            .alias(s)
+            for s in columns
+        ),
+    )
 
     def first(pattern: str, ambiguous: bool | None = None) -> tuple[int, str, str] | None:
         """(row, header, text) of the first value matching `pattern`, by column."""
@@ -439,8 +457,12 @@ def type_table(
     path: Path,
     header_row: int = 1,
     notes: list[str] | None = None,
+    workbook: bool = False,
 ) -> pl.DataFrame:
     """Cast mapped columns to their kinds, failing on the first value that does not fit.
+
+    Text numbers follow the file's decimal mark (`decimal_mark`); a `workbook`'s cells
+    written as `1.503` are its typed numbers and read so.
 
     Blank lines (every mapped cell empty) and totals rows are dropped, keeping the others'
     row numbers; a note in `notes` names each totals row dropped. A `source_row` column
@@ -472,7 +494,7 @@ def type_table(
         for name, source in mapping.items()
         if schema.by_name[name].kind == "number" and frame.schema[source] == pl.String
     }
-    decimal = decimal_mark(frame, numbers, path, notes)
+    decimal = decimal_mark(frame, numbers, path, notes, workbook)
     for name, source in mapping.items():
         column = schema.by_name[name]
         dtype = frame.schema[source]
@@ -488,7 +510,7 @@ def type_table(
         elif column.kind == "date" and dtype == pl.String:
             values = parse_dates(frame[source]).alias(name)
         elif column.kind == "number" and dtype == pl.String:
-            values = parse_numbers(frame[source], decimal).alias(name)
+            values = parse_numbers(frame[source], decimal, workbook).alias(name)
         else:
             values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
         where = f"column '{source}'" + (f" ({name})" if normalise_header(source) != name else "")

@@ -436,7 +436,8 @@ def read_table(
     table = read_raw(spec, schema, overrides, notes)
     raw = table.frame.rename({c: c.replace("\ufeff", "").strip() for c in table.frame.columns})
     mapping = map_headers(raw, schema, overrides, Path(spec.path), identify_by)
-    typed = type_table(raw, schema, mapping, Path(spec.path), table.header_row, notes)
+    workbook = Path(spec.path).suffix.lower() in EXCEL_SUFFIXES  # typed numbers read `1.503`
+    typed = type_table(raw, schema, mapping, Path(spec.path), table.header_row, notes, workbook)
     if typed.height == 0 and schema.need_rows:
         raise input_error(spec.path, "has a header but no data rows")
     return typed
