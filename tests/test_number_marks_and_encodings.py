@@ -54,6 +54,9 @@ def test_a_file_with_decimal_commas_reads_a_dot_group_as_thousands(tmp_path: Pat
         f"{path}: numbers read with a decimal comma (row 2, column 'unit_cost': '13,95'), "
         "so '1.503' (row 2, column 'on_hand') is 1503"
     ]
+    # two dot groups show a decimal comma as well, without a comma anywhere
+    other = _write(tmp_path, "sku;on_hand\nA;1.234.567\nB;1.503\n", "other.csv")
+    assert _read(other)["on_hand"].to_list() == [1234567.0, 1503.0]
 
 
 def test_a_file_with_decimal_dots_reads_a_comma_group_as_thousands(tmp_path: Path):

@@ -152,19 +152,28 @@ NUMBER_MARKS = r"[\s,'¥￥$€£]"
 """What `_number_expr` removes or rewrites: spaces, separators, a decimal comma, currency."""
 
 
+def plain_numbers(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(a text column's plain cast to floats, the values that cast may misread or cannot
+    read: those with any of NUMBER_MARKS, and those it leaves empty)."""
+    plain = values.cast(pl.Float64, strict=False)
+    redo = (plain.is_null() | values.str.contains(NUMBER_MARKS)) & values.is_not_null()
+    return plain, redo
+
+
 def parse_numbers(
-    values: pl.Series, decimal: str | None = None, typed_dots: bool = False
+    values: pl.Series,
+    decimal: str | None = None,
+    typed_dots: bool = False,
+    cast: tuple[pl.Series, pl.Series] | None = None,
 ) -> pl.Series:
     """A text column to floats as `_number_expr` reads it, mostly in one plain cast: a
     value without any of NUMBER_MARKS (nor a dot, under a decimal comma) is exactly what
     `_number_expr` would cast, so the cast's value is kept; only the others (`1,234.5`,
     `12,5`, `¥8`, ` 3`, empty) and the values the cast cannot read go through
-    `_number_expr`. Same result on every row."""
-    plain = values.cast(pl.Float64, strict=False)
-    redo = plain.is_null() | values.str.contains(NUMBER_MARKS)
+    `_number_expr`. Same result on every row. `cast`: `plain_numbers(values)`, if done."""
+    plain, redo = cast if cast is not None else plain_numbers(values)
     if decimal == "," and not typed_dots:  # `1.503` is 1503
-        redo = redo | values.str.contains(".", literal=True)
-    redo = redo & values.is_not_null()
+        redo = redo | (values.str.contains(".", literal=True) & values.is_not_null())
     if redo.any():
         rows = redo.arg_true()
         rest = (
@@ -190,6 +199,7 @@ def decimal_mark(
     columns: Mapping[str, str],
     path: Path,
     notes: list[str],
+    casts: Mapping[str, tuple[pl.Series, pl.Series]],
     typed_dots: bool = False,
 ) -> str | None:
     """The file's decimal mark, "," or "." (None: no evidence), from its text number
@@ -201,15 +211,15 @@ def decimal_mark(
     ambiguous values follow it (a note names one). Both marks, or none while `1,250` and
     `1.503` stand side by side: an ambiguous value is refused naming row, column and its
     two readings. None and no such pair: `1,250` is 1250 and `1.503` is 1.503, as before.
-    Files without a comma in a number are decided by the cheap first test alone. With
+    `casts`: `plain_numbers` of each column; a file without a comma or two dot groups in the
+    values its plain cast leaves to `_number_expr` is decided by that alone. With
     `typed_dots` (a workbook, whose typed numbers read as `1.503`, `0.1`) only values with
     a comma, which only a text cell holds, count.
     """
     if not columns:
         return None
-    marked = pl.any_horizontal(pl.col(s).str.contains(",", literal=True).any() for s in columns)
-    grouped = pl.any_horizontal(pl.col(s).str.contains(r"\.\d{3}\.").any() for s in columns)
-    if not frame.select(marked).item() and (typed_dots or not frame.select(grouped).item()):
+    marks = "," if typed_dots else r",|\.\d{3}\."  # a comma, or `1.234.567` (the cast fails)
+    if not any(frame[s].filter(casts[s][1]).str.contains(marks).any() for s in columns):
         return None  # no comma evidence (`12,5`, `1.234.567`) and no `1,250`: `1.503` is 1.503
     texts = frame.select(
         pl.col(ROW),
@@ -309,7 +319,7 @@ def parse_dates(values: pl.Series) -> pl.Series:
     (`_date_expr`). Same results as `_date_expr` on every row: the formats never read the
     same text two ways."""
     text = values.to_frame("t").select(_clean_text(pl.col("t"))).to_series()
-    if any(text.str.contains(mark, literal=True).any() for mark in (" ", "T", ":", "时")):
+    if text.str.contains(r"[ T:时]").any():
         text = text.str.replace(TIMESTAMP, "${1}")
     present = text.drop_nulls()
     if present.len() == 0:
@@ -494,7 +504,8 @@ def type_table(
         for name, source in mapping.items()
         if schema.by_name[name].kind == "number" and frame.schema[source] == pl.String
     }
-    decimal = decimal_mark(frame, numbers, path, notes, workbook)
+    casts = {source: plain_numbers(frame[source]) for source in numbers}
+    decimal = decimal_mark(frame, numbers, path, notes, casts, workbook)
     for name, source in mapping.items():
         column = schema.by_name[name]
         dtype = frame.schema[source]
@@ -510,7 +521,7 @@ def type_table(
         elif column.kind == "date" and dtype == pl.String:
             values = parse_dates(frame[source]).alias(name)
         elif column.kind == "number" and dtype == pl.String:
-            values = parse_numbers(frame[source], decimal, workbook).alias(name)
+            values = parse_numbers(frame[source], decimal, workbook, casts[source]).alias(name)
         else:
             values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
         where = f"column '{source}'" + (f" ({name})" if normalise_header(source) != name else "")
