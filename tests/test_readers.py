@@ -35,7 +35,7 @@ def test_utf8_bom_semicolon_and_number_formats(tmp_path: Path):
     path = tmp_path / "sales.csv"
     text = (
         "\ufeffDatum;Item;Qty;Warehouse\n"
-        "2025-01-05;A;12,5;W\n2025-01-06;A;1,234;W\n2025-01-07;A;¥8;W\n"
+        "2025-01-05;A;12,5;W\n2025-01-06;A;1.234;W\n2025-01-07;A;¥8;W\n"
     )
     path.write_bytes(text.encode("utf-8"))
     # 'Datum' is not an alias: map it in the config
@@ -45,15 +45,19 @@ def test_utf8_bom_semicolon_and_number_formats(tmp_path: Path):
         dt.date(2025, 1, 6),
         dt.date(2025, 1, 7),
     ]
-    # decimal comma, thousands separator, currency sign
+    # decimal comma (12,5), so the dot in 1.234 groups thousands; currency sign
     assert frame["quantity"].to_list() == [12.5, 1234.0, 8.0]
 
 
-def test_ambiguous_number_is_refused_not_guessed(tmp_path: Path):
+def test_a_number_with_both_marks_reads_the_last_as_the_decimal_and_garble_is_refused(
+    tmp_path: Path,
+):
     path = tmp_path / "sales.csv"
     path.write_bytes(b"date;sku;qty\n2025-01-05;A;1.234,5\n")
+    assert _read(path)["quantity"].to_list() == [1234.5]
+    path.write_bytes(b"date;sku;qty\n2025-01-05;A;1,2,3\n")
     with pytest.raises(
-        StockplanError, match=r"row 2, column 'qty' \(quantity\): '1.234,5' is not a number"
+        StockplanError, match=r"row 2, column 'qty' \(quantity\): '1,2,3' is not a number"
     ):
         _read(path)
 

@@ -8,6 +8,7 @@ cells here, so the two give the same columns, the same types and the same one-li
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -114,42 +115,192 @@ def _clean_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(text == "").then(None).otherwise(text)
 
 
-def _number_expr(expr: pl.Expr) -> pl.Expr:
-    """Text to float: `1,234.5` and `1 234` lose separators, `12,5` is a decimal comma."""
-    text = _clean_text(expr).str.replace_all(r"^[¥￥$€£]|[¥￥$€£]$", "")
-    text = (
-        pl.when(text.str.contains(r"^[-+]?\d{1,3}([, ']\d{3})+(\.\d+)?$"))
-        .then(text.str.replace_all(r"[, ']", ""))
-        .when(text.str.contains(r"^[-+]?\d+,\d+$"))
-        .then(text.str.replace(",", ".", literal=True))
-        .otherwise(text)
-    )
-    return text.cast(pl.Float64, strict=False)
+DOT_DECIMAL = r"^[-+]?[1-9]\d{0,2}([,' ]\d{3})+(\.\d+)?$"
+"""Thousands groups (`1,234`, `1 234`, `1'234.5`) read with a decimal dot: marks dropped."""
+COMMA_DECIMAL = r"^[-+]?(\d+|[1-9]\d{0,2}([.' ]\d{3})+)(,\d+)?$"
+"""A decimal comma, thousands groups by dot, space or `'` (`0,125`, `1.234,5`, `1.503`)."""
+AMBIGUOUS_NUMBER = r"^[-+]?[1-9]\d{0,2}([' ]\d{3})*[,.]\d{3}$"
+"""`1,250`, `1.503`: 1250 or 1.25, 1503 or 1.503, by the file's decimal mark."""
+COMMA_EVIDENCE = r"^[-+]?(\d+|[1-9]\d{0,2}([.' ]\d{3})+),\d+$|^[-+]?[1-9]\d{0,2}(\.\d{3}){2,}$"
+"""Written with a decimal comma (unless also AMBIGUOUS_NUMBER): `12,5`, `0,125`, `1.234,5`."""
+DOT_EVIDENCE = r"^[-+]?(\d*|[1-9]\d{0,2}([,' ]\d{3})+)\.\d+$|^[-+]?[1-9]\d{0,2}(,\d{3}){2,}$"
+"""Written with a decimal dot (unless also AMBIGUOUS_NUMBER): `13.95`, `1,234.5`, `1,234,567`."""
+
+
+def _number_text(expr: pl.Expr) -> pl.Expr:
+    """Trimmed text without a leading or trailing currency sign; empty is missing."""
+    return _clean_text(expr).str.replace_all(r"^[¥￥$€£]|[¥￥$€£]$", "")
+
+
+def _number_expr(expr: pl.Expr, decimal: str | None = None, typed_dots: bool = False) -> pl.Expr:
+    """Text to float. `decimal` is the file's decimal mark (`decimal_mark`); it decides only
+    AMBIGUOUS_NUMBER values: `1,250` is 1.25 with ",", else 1250; `1.503` is 1503 with ",",
+    else 1.503 (always with `typed_dots`: a workbook's typed numbers read as `1.503`).
+    Every other value reads one way: `1 234` and `1,234.5` lose their thousands marks,
+    `12,5`, `0,125` and `1.234,5` have a decimal comma, `13.95` a decimal dot."""
+    text = _number_text(expr)
+    comma = text.str.replace_all(r"[.' ]", "").str.replace(",", ".", literal=True)
+    dot = text.str.replace_all(r"[, ']", "")
+    if decimal == ",":
+        comma_read = text.str.contains(COMMA_DECIMAL)
+        if typed_dots:
+            comma_read = comma_read & text.str.contains(",", literal=True)
+        chosen = pl.when(comma_read).then(comma).when(text.str.contains(DOT_DECIMAL)).then(dot)
+    else:
+        chosen = (
+            pl.when(text.str.contains(DOT_DECIMAL))
+            .then(dot)
+            .when(
+                text.str.contains(COMMA_DECIMAL) & ~text.str.contains(r"^[-+]?[1-9]\d{0,2}\.\d{3}$")
+            )
+            .then(comma)
+        )
+    return chosen.otherwise(text).cast(pl.Float64, strict=False)
 
 
 NUMBER_MARKS = r"[\s,'¥￥$€£]"
 """What `_number_expr` removes or rewrites: spaces, separators, a decimal comma, currency."""
 
 
-def parse_numbers(values: pl.Series) -> pl.Series:
-    """A text column to floats as `_number_expr` reads it, mostly in one plain cast: a
-    value without any of NUMBER_MARKS is exactly what `_number_expr` would cast, so the
-    cast's value is kept; only the others (`1,234.5`, `12,5`, `¥8`, ` 3`, empty) and the
-    values the cast cannot read go through `_number_expr`. Same result on every row."""
+def plain_numbers(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(a text column's plain cast to floats, the values that cast may misread or cannot
+    read: those with any of NUMBER_MARKS, and those it leaves empty)."""
     plain = values.cast(pl.Float64, strict=False)
     redo = (plain.is_null() | values.str.contains(NUMBER_MARKS)) & values.is_not_null()
+    return plain, redo
+
+
+def parse_numbers(
+    values: pl.Series,
+    decimal: str | None = None,
+    typed_dots: bool = False,
+    cast: tuple[pl.Series, pl.Series] | None = None,
+) -> pl.Series:
+    """A text column to floats as `_number_expr` reads it, mostly in one plain cast: a
+    value without any of NUMBER_MARKS (nor a dot, under a decimal comma) is exactly what
+    `_number_expr` would cast, so the cast's value is kept; only the others (`1,234.5`,
+    `12,5`, `¥8`, ` 3`, empty) and the values the cast cannot read go through
+    `_number_expr`. Same result on every row. `cast`: `plain_numbers(values)`, if done."""
+    plain, redo = cast if cast is not None else plain_numbers(values)
+    if decimal == "," and not typed_dots:  # `1.503` is 1503
+        redo = redo | (values.str.contains(".", literal=True) & values.is_not_null())
     if redo.any():
         rows = redo.arg_true()
-        rest = values.gather(rows).to_frame("t").select(_number_expr(pl.col("t"))).to_series()
+        rest = (
+            values.gather(rows)
+            .to_frame("t")
+            .select(_number_expr(pl.col("t"), decimal, typed_dots))
+            .to_series()
+        )
         plain = plain.scatter(rows, rest)
     return plain
+
+
+def _readings(text: str) -> tuple[str, str]:
+    """An AMBIGUOUS_NUMBER's two readings, thousands mark first: `1,250` -> 1250, 1.25."""
+    plain = lambda number: f"{number:.3f}".rstrip("0").rstrip(".")  # noqa: E731
+    whole = float(re.sub(r"[,.' ]", "", text))
+    decimal = float(re.sub(r"[' ]", "", text).replace(",", "."))
+    return plain(whole), plain(decimal)
+
+
+def decimal_mark(
+    frame: pl.DataFrame,
+    columns: Mapping[str, str],
+    path: Path,
+    notes: list[str],
+    casts: Mapping[str, tuple[pl.Series, pl.Series]],
+    typed_dots: bool = False,
+) -> str | None:
+    """The file's decimal mark, "," or "." (None: no evidence), from its text number
+    `columns` ({source header: canonical name}), decided only when it matters: when a
+    value reads two ways (AMBIGUOUS_NUMBER: `1,250`, `1.503`).
+
+    A value written with a decimal comma (`12,5`, `0,125`, `1.234,5`: COMMA_EVIDENCE) or a
+    decimal dot (`13.95`, `1,234.5`: DOT_EVIDENCE) shows the mark. One mark shown: the
+    ambiguous values follow it (a note names one). Both marks, or none while `1,250` and
+    `1.503` stand side by side: an ambiguous value is refused naming row, column and its
+    two readings. None and no such pair: `1,250` is 1250 and `1.503` is 1.503, as before.
+    `casts`: `plain_numbers` of each column; a file without a comma or two dot groups in the
+    values its plain cast leaves to `_number_expr` is decided by that alone. With
+    `typed_dots` (a workbook, whose typed numbers read as `1.503`, `0.1`) only values with
+    a comma, which only a text cell holds, count.
+    """
+    if not columns:
+        return None
+    marks = "," if typed_dots else r",|\.\d{3}\."  # a comma, or `1.234.567` (the cast fails)
+    if not any(frame[s].filter(casts[s][1]).str.contains(marks).any() for s in columns):
+        return None  # no comma evidence (`12,5`, `1.234.567`) and no `1,250`: `1.503` is 1.503
+    texts = frame.select(
+        pl.col(ROW),
+        *(
+            pl.when(~pl.lit(typed_dots) | pl.col(s).str.contains(",", literal=True))
+            .then(_number_text(pl.col(s)))
+            .alias(s)
+            for s in columns
+        ),
+    )
+
+    def first(pattern: str, ambiguous: bool | None = None) -> tuple[int, str, str] | None:
+        """(row, header, text) of the first value matching `pattern`, by column."""
+        for source in columns:
+            hit = pl.col(source).str.contains(pattern)
+            if ambiguous is not None:
+                hit = hit & (pl.col(source).str.contains(AMBIGUOUS_NUMBER) == ambiguous)
+            found = texts.filter(hit).select(ROW, source).head(1)
+            if found.height:
+                row, text = found.row(0)
+                return int(row), source, text
+        return None
+
+    ambiguous = first(AMBIGUOUS_NUMBER)
+    if ambiguous is None:
+        return None
+    comma, dot = first(COMMA_EVIDENCE, False), first(DOT_EVIDENCE, False)
+
+    def shown(found: tuple[int, str, str]) -> str:
+        row, source, text = found
+        return f"row {row}, column '{quote(source)}': '{quote(text)}'"
+
+    if (comma is None) != (dot is None):
+        mark = "," if comma is not None else "."
+        evidence = comma or dot
+        assert evidence is not None
+        row, source, text = ambiguous
+        reading = _readings(text)[1 if mark in text else 0]  # `1,250` or `1.503`
+        name = "comma" if mark == "," else "dot"
+        notes.append(
+            f"{path}: numbers read with a decimal {name} ({shown(evidence)}), so "
+            f"'{quote(text)}' (row {row}, column '{quote(source)}') is {reading}"
+        )
+        return mark
+    row, source, text = ambiguous
+    whole, decimal = _readings(text)
+    if comma is not None and dot is not None:
+        why = f"the file writes decimals both ways ({shown(comma)}; {shown(dot)})"
+    else:
+        other = first(AMBIGUOUS_NUMBER.replace("[,.]", r"\." if "," in text else ","))
+        if other is None:
+            return None
+        why = (
+            f"nothing in the file shows its decimal mark, and {shown(other)} reads "
+            "the other way round"
+        )
+    where = f"column '{quote(source)}'" + (
+        f" ({columns[source]})" if normalise_header(source) != columns[source] else ""
+    )
+    raise StockplanError(
+        f"{path}, row {row}, {where}: '{quote(text)}' could be {whole} or {decimal}: {why}; "
+        f"write {whole} or {decimal}"
+    )
 
 
 def _date_expr(expr: pl.Expr) -> pl.Expr:
     """Text to date: ISO, `2024/1/5`, `2024年1月5日`, `20240105`, `5.1.2024`, Excel serials."""
     text = _clean_text(expr)
-    # keep the date part of timestamps such as `2024-01-05 10:00:00 +0800` or `2024-01-05T10:00`
-    text = text.str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})[ T].*$", "${1}")
+    # keep the date part of timestamps such as `2024-01-05 10:00:00 +0800`, `2024-01-05T10:00`
+    # or `2024年1月5日 14:30`
+    text = text.str.replace(TIMESTAMP, "${1}")
     parsed = [text.str.strptime(pl.Date, f, strict=False, exact=True) for f in DATE_FORMATS]
     serial = text.cast(pl.Float64, strict=False)
     lo, hi = EXCEL_SERIAL_RANGE
@@ -159,6 +310,12 @@ def _date_expr(expr: pl.Expr) -> pl.Expr:
         .otherwise(None)
     )
     return pl.coalesce([*parsed, excel])
+
+
+TIMESTAMP = (
+    r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)(?:[ T]|\s*\d{1,2}[:：时]).*$"
+)
+"""A date with a time after it (`2024-01-05 10:00`, `2024年1月5日 14:30`): group 1 is the date."""
 
 
 DATE_SAMPLE = 256
@@ -172,8 +329,8 @@ def parse_dates(values: pl.Series) -> pl.Series:
     (`_date_expr`). Same results as `_date_expr` on every row: the formats never read the
     same text two ways."""
     text = values.to_frame("t").select(_clean_text(pl.col("t"))).to_series()
-    if (text.str.contains(" ", literal=True) | text.str.contains("T", literal=True)).any():
-        text = text.str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})[ T].*$", "${1}")
+    if text.str.contains(r"[ T:时]").any():
+        text = text.str.replace(TIMESTAMP, "${1}")
     present = text.drop_nulls()
     if present.len() == 0:
         return text.cast(pl.Date)
@@ -392,8 +549,12 @@ def type_table(
     path: Path,
     header_row: int = 1,
     notes: list[str] | None = None,
+    workbook: bool = False,
 ) -> pl.DataFrame:
     """Cast mapped columns to their kinds, failing on the first value that does not fit.
+
+    Text numbers follow the file's decimal mark (`decimal_mark`); a `workbook`'s cells
+    written as `1.503` are its typed numbers and read so.
 
     Blank lines (every mapped cell empty) and totals rows are dropped, keeping the others'
     row numbers; a note in `notes` names each totals row dropped. A `source_row` column
@@ -421,6 +582,13 @@ def type_table(
         frame = drop_totals_rows(frame, schema, mapping, path, notes)
         frame = drop_footer_rows(frame, schema, mapping, path, notes)
     typed: list[pl.Series] = [frame[ROW]]
+    numbers = {
+        source: name
+        for name, source in mapping.items()
+        if schema.by_name[name].kind == "number" and frame.schema[source] == pl.String
+    }
+    casts = {source: plain_numbers(frame[source]) for source in numbers}
+    decimal = decimal_mark(frame, numbers, path, notes, casts, workbook)
     for name, source in mapping.items():
         column = schema.by_name[name]
         dtype = frame.schema[source]
@@ -436,7 +604,7 @@ def type_table(
         elif column.kind == "date" and dtype == pl.String:
             values = parse_dates(frame[source]).alias(name)
         elif column.kind == "number" and dtype == pl.String:
-            values = parse_numbers(frame[source]).alias(name)
+            values = parse_numbers(frame[source], decimal, workbook, casts[source]).alias(name)
         else:
             values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
         where = f"column '{source}'" + (f" ({name})" if normalise_header(source) != name else "")

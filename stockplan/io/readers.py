@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 20  # title lines an export may put above its header
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an encrypted .xlsx is an OLE compound file
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+MISDECODED = re.compile("[\ue000-\uf8ff\ufffd]")
+"""Private-use or replacement characters: bytes read in the wrong encoding."""
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,36 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("gb18030")  # superset of GBK / GB2312, the usual Chinese ERP export
+        text = raw.decode("gb18030")  # superset of GBK / GB2312, the usual Chinese ERP export
     except UnicodeDecodeError:
         raise input_error(
             path, "not valid UTF-8 or GB18030 text; set inputs.<table>.encoding"
         ) from None
+    misread = MISDECODED.search(text)
+    if misread is None:
+        return text
+    try:  # GB18030 reads almost any bytes: Big5 (Taiwan, Hong Kong) comes out as odd signs
+        big5 = raw.decode("cp950")
+        if MISDECODED.search(big5) is None:
+            return big5
+    except UnicodeDecodeError:
+        pass
+    at = misread.start()
+    start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+    line = text[start : end if end >= 0 else len(text)].rstrip("\r")
+    delimiter = _sniff_delimiter(line)
+    field = line.count(delimiter, 0, at - start)
+    header = _head_lines(text, 1)[0].split(delimiter) if start else []
+    column = quote(header[field].strip(), 40) if field < len(header) else None
+    cell = MISDECODED.sub(lambda c: f"\\u{ord(c.group()):04x}", line.split(delimiter)[field])
+    raise input_error(
+        path,
+        f"{'' if column else f'field {field + 1}: '}'{quote(cell, 40)}' is not UTF-8, "
+        "GB18030 or Big5 text (read as GB18030 it holds private-use or undefined "
+        "characters); save the file as UTF-8, or set inputs.<table>.encoding",
+        row=text.count("\n", 0, at) + 1,
+        column=column,
+    )
 
 
 def _sniff_delimiter(line: str) -> str:
@@ -123,6 +151,8 @@ def _read_csv(
     text = _decode(raw, path, spec.encoding)
     if not text.strip():
         raise input_error(path, "file is empty")
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        text = re.sub(r"\r(?!\n)", "\n", text)  # old Mac line ends (lone CR): one line each
     lines = _head_lines(text, HEADER_SEARCH_ROWS)
     split = [line.split(spec.delimiter or _sniff_delimiter(line)) for line in lines]
     skip = header_index(split, schema, overrides)
@@ -440,7 +470,8 @@ def read_table(
     table = read_raw(spec, schema, overrides, notes)
     raw = table.frame.rename({c: c.replace("\ufeff", "").strip() for c in table.frame.columns})
     mapping = map_headers(raw, schema, overrides, Path(spec.path), identify_by)
-    typed = type_table(raw, schema, mapping, Path(spec.path), table.header_row, notes)
+    workbook = Path(spec.path).suffix.lower() in EXCEL_SUFFIXES  # typed numbers read `1.503`
+    typed = type_table(raw, schema, mapping, Path(spec.path), table.header_row, notes, workbook)
     if typed.height == 0 and schema.need_rows:
         raise input_error(spec.path, "has a header but no data rows")
     return typed

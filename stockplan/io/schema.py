@@ -49,9 +49,14 @@ class TableSchema:
 _UNIT_SUFFIX = re.compile(r"^(.+?)\s*[(（\[【][^()（）\[\]【】]*[)）\]】]$")
 
 
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])\s+(?=[\u3400-\u9fff\uf900-\ufaff])")
+"""Space or a line break between two Chinese characters (`商品\\n编码`: Excel's Alt+Enter)."""
+
+
 def normalise_header(header: str, *, drop_unit: bool = True) -> str:
-    """`' 商品 编码 '` -> `'商品_编码'`; `'Item-No.'` -> `'item_no'`; `'数量（箱）'` -> `'数量'`."""
-    text = header.replace("\ufeff", "").strip().lower()
+    """`' 商品 编码 '` and `'商品\\n编码'` -> `'商品编码'`; `'Item-No.'` -> `'item_no'`;
+    `'数量（箱）'` -> `'数量'`."""
+    text = _CJK_GAP.sub("", header.replace("\ufeff", "").strip().lower())
     if drop_unit:
         text = _UNIT_SUFFIX.sub(r"\1", text)
     return re.sub(r"[\s\-_./]+", "_", text).strip("_")

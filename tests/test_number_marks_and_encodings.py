@@ -1,0 +1,210 @@
+"""Messy exports read right or refused: decimal marks decided per file, Big5 text, old Mac
+line ends, Chinese timestamps, headers broken by Alt+Enter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from stockplan.config import InputFile
+from stockplan.errors import StockplanError
+from stockplan.io.columns import _number_expr, parse_numbers
+from stockplan.io.readers import read_table
+
+
+def _read(path: Path, table: str = "stock", notes: list[str] | None = None) -> pl.DataFrame:
+    return read_table(table, InputFile(path=path), {}, notes)
+
+
+def _write(tmp_path: Path, text: str, name: str = "stock.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- decimal marks ------------------------------------------------------------------------
+
+
+def test_a_decimal_comma_after_a_lone_zero_is_a_decimal_even_among_decimal_dots(
+    tmp_path: Path,
+):
+    # `0,125` cannot be thousands notation (no group starts with a lone 0): 0.125, not 125.
+    # 96 units at 0.125 are worth 12, not 12,000
+    path = _write(
+        tmp_path,
+        'sku,location,on_hand,unit_cost\n010007,WH-BJ,503,"0,125"\n010014,WH-BJ,12,110.9\n',
+    )
+    frame = _read(path)
+    assert frame["unit_cost"].to_list() == [0.125, 110.9]
+    assert 96 * frame["unit_cost"][0] == 12.0
+
+
+def test_a_file_with_decimal_commas_reads_a_dot_group_as_thousands(tmp_path: Path):
+    # a European export: `13,95` shows the decimal comma, so the dot in `1.503` groups
+    # thousands: 1503 on hand, not 1.503
+    path = _write(tmp_path, "sku;location;on_hand;unit_cost\nA;W;1.503;13,95\nB;W;12;110,9\n")
+    notes: list[str] = []
+    frame = _read(path, notes=notes)
+    assert frame["on_hand"].to_list() == [1503.0, 12.0]
+    assert frame["unit_cost"].to_list() == [13.95, 110.9]
+    assert notes == [
+        f"{path}: numbers read with a decimal comma (row 2, column 'unit_cost': '13,95'), "
+        "so '1.503' (row 2, column 'on_hand') is 1503"
+    ]
+    # two dot groups show a decimal comma as well, without a comma anywhere
+    other = _write(tmp_path, "sku;on_hand\nA;1.234.567\nB;1.503\n", "other.csv")
+    assert _read(other)["on_hand"].to_list() == [1234567.0, 1503.0]
+
+
+def test_a_file_with_decimal_dots_reads_a_comma_group_as_thousands(tmp_path: Path):
+    path = _write(tmp_path, 'sku,on_hand,unit_cost\nA,"1,250",13.95\nB,"1,234,567",2\n')
+    frame = _read(path)
+    assert frame["on_hand"].to_list() == [1250.0, 1234567.0]
+    assert frame["unit_cost"].to_list() == [13.95, 2.0]
+
+
+def test_a_column_with_a_decimal_comma_reads_its_comma_group_as_a_decimal_too(
+    tmp_path: Path,
+):
+    # `12,5` decides the file's mark: `1,250` is then 1.25 (not 12.5 beside 1250); `1.234,5`
+    # carries both marks and reads 1234.5 under either
+    path = _write(tmp_path, 'sku,on_hand\nA,"12,5"\nB,"1,250"\nC,"1.234,5"\n')
+    notes: list[str] = []
+    assert _read(path, notes=notes)["on_hand"].to_list() == [12.5, 1.25, 1234.5]
+    assert "so '1,250' (row 3, column 'on_hand') is 1.25" in notes[0]
+
+
+def test_a_comma_group_in_a_file_that_writes_decimals_both_ways_is_refused(tmp_path: Path):
+    path = _write(
+        tmp_path,
+        'sku,on_hand,unit_cost\nA,"1,250","0,125"\nB,3,13.95\n',
+    )
+    with pytest.raises(StockplanError) as refused:
+        _read(path)
+    assert str(refused.value) == (
+        f"{path}, row 2, column 'on_hand': '1,250' could be 1250 or 1.25: the file writes "
+        "decimals both ways (row 2, column 'unit_cost': '0,125'; row 3, column "
+        "'unit_cost': '13.95'); write 1250 or 1.25"
+    )
+
+
+def test_comma_and_dot_groups_with_nothing_else_to_tell_the_mark_are_refused(tmp_path: Path):
+    # 1,250 and 1.503 cannot both group thousands: one of them is a decimal, but which?
+    path = _write(tmp_path, 'sku,on_hand,allocated\nA,"1,250",1.503\n')
+    with pytest.raises(
+        StockplanError,
+        match=r"row 2, column 'on_hand': '1,250' could be 1250 or 1\.25: nothing in the file "
+        r"shows its decimal mark, and row 2, column 'allocated': '1\.503' reads the other "
+        r"way round; write 1250 or 1\.25",
+    ):
+        _read(path)
+
+
+def test_a_workbooks_typed_numbers_keep_their_dot_beside_text_with_a_decimal_comma(
+    tmp_path: Path,
+):
+    # a typed 1.503 reads as the text "1.503": it is a number, not thousands, even where
+    # text cells ("13,95", "1,250") show a decimal comma, which the text "1,250" follows
+    import xlsxwriter
+
+    path = tmp_path / "stock.xlsx"
+    with xlsxwriter.Workbook(str(path)) as workbook:
+        sheet = workbook.add_worksheet()
+        sheet.write_row(0, 0, ["sku", "on_hand", "unit_cost"])
+        sheet.write_row(1, 0, ["A", 1.503, "13,95"])
+        sheet.write_row(2, 0, ["B", "1,250", 0.125])
+    frame = _read(path)
+    assert frame["on_hand"].to_list() == [1.503, 1.25]
+    assert frame["unit_cost"].to_list() == [13.95, 0.125]
+
+
+def test_numbers_that_read_one_way_keep_reading_as_before(tmp_path: Path):
+    # no evidence for a decimal comma: `1,234` groups thousands as it always did
+    path = _write(tmp_path, 'sku,on_hand\nA,1 234\nB,"1,234"\nC,1\'234\nD,+3\nE,¥8\n')
+    assert _read(path)["on_hand"].to_list() == [1234.0, 1234.0, 1234.0, 3.0, 8.0]
+    assert _read(_write(tmp_path, 'sku,on_hand\nA,"0,5"\n', "b.csv"))["on_hand"][0] == 0.5
+    assert _read(_write(tmp_path, "sku,on_hand\nA,1.503\n", "c.csv"))["on_hand"][0] == 1.503
+
+
+def test_numbers_read_in_one_cast_equal_the_general_reading_under_a_decimal_comma():
+    # by hand, under a decimal comma: dots, spaces and apostrophes group thousands
+    cells = ["1.503", "-1.503", "13,95", "1,250", "1 234,5", "1.234.567", "17", "0,125", ""]
+    expected = [1503.0, -1503.0, 13.95, 1.25, 1234.5, 1234567.0, 17.0, 0.125, None]
+    values = pl.Series(cells * 20)
+    fast = parse_numbers(values, ",").to_list()
+    general = values.to_frame("t").select(_number_expr(pl.col("t"), ",")).to_series()
+    assert fast[:9] == expected
+    assert fast == general.to_list()
+
+
+# --- encodings and line ends --------------------------------------------------------------
+
+
+def test_a_big5_file_is_read_as_big5_not_as_gb18030_garble(tmp_path: Path):
+    # GB18030 decodes these bytes too, into wrong characters and private-use signs
+    raw = "sku,location,on_hand\n010007,台北倉,503\n010014,高雄倉,12\n".encode("big5")
+    assert "台北倉" not in raw.decode("gb18030")
+    path = tmp_path / "stock.csv"
+    path.write_bytes(raw)
+    frame = _read(path)
+    assert frame["location"].to_list() == ["台北倉", "高雄倉"]
+    assert frame["on_hand"].to_list() == [503.0, 12.0]
+
+
+def test_text_that_no_encoding_reads_cleanly_is_refused_naming_row_and_column(tmp_path: Path):
+    # 0xA1 0x80 is a private-use sign in GB18030 and not Big5 at all
+    path = tmp_path / "stock.csv"
+    path.write_bytes(
+        "商品编码,仓库,现存量\n010007,北京仓,3\n010014,A".encode("gbk") + b"\xa1\x80,5\n"
+    )
+    with pytest.raises(StockplanError) as refused:
+        _read(path)
+    assert str(refused.value) == (
+        f"{path}, row 3, column '仓库': 'A\\ue505' is not UTF-8, GB18030 or Big5 text (read "
+        "as GB18030 it holds private-use or undefined characters); save the file as UTF-8, "
+        "or set inputs.<table>.encoding"
+    )
+
+
+def test_old_mac_line_ends_are_read_as_lines(tmp_path: Path):
+    path = tmp_path / "stock.csv"
+    path.write_bytes(b"sku,location,on_hand\rA,WH-BJ,503\rB,WH-GZ,12\r")
+    frame = _read(path)
+    assert frame["sku"].to_list() == ["A", "B"]
+    assert frame["on_hand"].to_list() == [503.0, 12.0]
+    assert frame["source_row"].to_list() == [2, 3]
+
+
+# --- dates and headers --------------------------------------------------------------------
+
+
+def test_a_chinese_date_with_a_time_keeps_its_date(tmp_path: Path):
+    path = _write(
+        tmp_path,
+        "日期,商品编码,数量\n2026-11-06,A,1\n2026年11月7日 14:30,A,2\n2026年11月8日14:30,A,3\n",
+        "sales.csv",
+    )
+    frame = _read(path, "sales")
+    assert frame["date"].to_list() == [
+        dt.date(2026, 11, 6),
+        dt.date(2026, 11, 7),
+        dt.date(2026, 11, 8),
+    ]
+
+
+def test_a_header_broken_inside_a_chinese_word_is_recognised(tmp_path: Path):
+    import xlsxwriter
+
+    path = tmp_path / "stock.xlsx"
+    with xlsxwriter.Workbook(str(path)) as workbook:
+        sheet = workbook.add_worksheet()
+        for column, header in enumerate(["商品\n编码", "仓库\u3000", "现存量\n(基本单位)"]):
+            sheet.write(0, column, header)
+        sheet.write_row(1, 0, ["010007", "北京仓", 503])
+    frame = _read(path)
+    assert frame["sku"].to_list() == ["010007"]
+    assert frame["location"].to_list() == ["北京仓"]
+    assert frame["on_hand"].to_list() == [503.0]
