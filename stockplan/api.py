@@ -417,7 +417,11 @@ def verify(plan_path: str | Path, *, progress: Progress | None = None) -> Verifi
 
     run = recorded_run(Path(plan_path))
     if not run.config_path.is_file():
-        raise StockplanError(f"{plan_path}: its config {run.config_path} is gone")
+        from stockplan.i18n import phrase
+
+        raise StockplanError(
+            phrase("error.config_gone", path=str(plan_path), config=str(run.config_path))
+        )
     differences = rerun_differences(run, progress)
     return Verification(run.changed, run.unprovable, differences)
 

@@ -140,7 +140,10 @@ def _notify(
             send(cfg.notify, name, alert)
             console.say("notify.sent", name=name)
         except StockplanError as exc:  # one line; the plan is already written
-            sys.stderr.write(f"stockplan: error: {exc}\n")
+            from stockplan.i18n import error_text
+
+            lang = lang_now()
+            sys.stderr.write(f"stockplan: {message('error', lang)}: {error_text(exc, lang)}\n")
             failed += 1
     return EXIT_NOTIFY if failed else 0
 
@@ -1038,7 +1041,7 @@ def init(
     debug: DebugOption = False,
 ) -> int:
     """Inspect export files, propose a column mapping and write a starter config."""
-    set_lang(lang.value if lang is not None else "en")
+    set_lang(lang.value if lang is not None else "en", chosen=lang is not None)
 
     from stockplan.io.inspect import inspect_folder, starter_config
     from stockplan.io.writers import write_text
@@ -1187,10 +1190,11 @@ def verify(
     but a database input cannot be proven unchanged."""
 
     from stockplan.api import rerun_differences
-    from stockplan.i18n import render_error
+    from stockplan.i18n import say
     from stockplan.reproduce import recorded_run
 
-    set_lang(lang.value if lang else "en")  # errors reading the plan: in the language asked
+    # errors reading the plan: in the language asked
+    set_lang(lang.value if lang else "en", chosen=lang is not None)
     console = Console(quiet)
     run = recorded_run(plan_path)
     written = (run.record.get("options") or {}).get("lang")
@@ -1198,7 +1202,7 @@ def verify(
     set_lang(language)
 
     def always(key: str, line: str) -> None:  # said even with --quiet
-        detail = render_error(safe_text(line), language)
+        detail = safe_text(say(line, language))
         sys.stderr.write(f"stockplan: {message(key, language, line=detail)}\n")
 
     for line in run.changed:

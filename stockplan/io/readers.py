@@ -17,6 +17,7 @@ import polars as pl
 
 from stockplan.config import Config, DatabaseInput, InputFile
 from stockplan.errors import StockplanError, input_error, quote
+from stockplan.i18n import phrase, place
 from stockplan.io.columns import ROW as ROW  # re-exported: the row-number column's name
 from stockplan.io.columns import map_headers, type_table
 from stockplan.io.columns import parse_dates as parse_dates  # re-exported
@@ -57,9 +58,7 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
     try:
         return raw.decode("gb18030")  # superset of GBK / GB2312, the usual Chinese ERP export
     except UnicodeDecodeError:
-        raise input_error(
-            path, "not valid UTF-8 or GB18030 text; set inputs.<table>.encoding"
-        ) from None
+        raise StockplanError(phrase("error.not_utf8_gb18030", where=place(path))) from None
 
 
 def _sniff_delimiter(line: str) -> str:
@@ -139,8 +138,8 @@ def _read_csv(
         ragged = _ragged_row(text, delimiter, skip)
         if ragged is not None:
             line, fields, width = ragged
-            raise input_error(
-                path, f"has {fields} fields where the header has {width}", row=line
+            raise StockplanError(
+                phrase("error.ragged_row", where=place(path, line), fields=fields, width=width)
             ) from None
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise input_error(path, f"cannot parse as CSV ({first_line})") from None
@@ -158,7 +157,7 @@ def _first_visible_sheet(path: Path, notes: list[str]) -> str:
     reader = fastexcel.read_excel(path)
     names = reader.sheet_names
     if not names:
-        raise input_error(path, "the workbook has no sheets")
+        raise StockplanError(phrase("error.no_sheets", where=place(path)))
     for index, name in enumerate(names):
         if (
             reader.load_sheet(index, header_row=None, n_rows=1, dtypes="string").visible
@@ -187,9 +186,7 @@ def read_excel_cells(
     with path.open("rb") as handle:
         magic = handle.read(8)
     if path.suffix.lower() in (".xlsx", ".xlsm") and magic.startswith(OLE_MAGIC):
-        raise input_error(
-            path, "is password-protected (encrypted); save an unprotected copy and use that"
-        )
+        raise StockplanError(phrase("error.encrypted", where=place(path)))
     try:
         chosen = spec.sheet if spec.sheet is not None else _first_visible_sheet(path, notes)
         sheet: dict[str, str | int] = (

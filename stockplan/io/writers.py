@@ -769,7 +769,9 @@ def _check_target(path: Path) -> None:
     if not path.parent.is_dir():
         raise StockplanError(f"{path}: output folder {path.parent} does not exist")
     if path.is_dir():
-        raise StockplanError(f"{path}: is an existing folder; give a file name or remove it")
+        from stockplan.i18n import phrase
+
+        raise StockplanError(phrase("error.output_is_folder", path=str(path)))
 
 
 def write_files(

@@ -1,0 +1,181 @@
+"""Errors a Chinese buyer meets, said in Chinese as whole sentences: input reading, the
+config (also when only the config asks for Chinese), earlier plans and alert channels."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+
+runner = CliRunner()
+ENGLISH_WORD = re.compile(
+    r"\b(?:missing|required|found|rename|column|row|is|not|date|read|use|"
+    r"Input|should|valid|number|got|such|channel|plan|file|folder|key)\b"
+)
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def _error(result) -> str:
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def _edit(config: Path, change) -> Path:
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    change(raw)
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return config
+
+
+def _sales_without_quantity(shop: Path) -> None:
+    (shop / "sales.csv").write_text("商品编码,日期,仓库\nA-100,2025-01-02,WH1\n", encoding="utf-8")
+
+
+def test_a_missing_column_is_said_in_chinese_with_its_chinese_name(small_shop: Path):
+    _sales_without_quantity(small_shop.parent)
+    line = _error(_run("validate", "-c", str(small_shop), "--lang", "zh"))
+    assert line == (
+        f"stockplan: 错误: {small_shop.parent / 'sales.csv'}：缺少必需列 数量（quantity）"
+        "（现有列：'商品编码', '日期', '仓库'）；请改列名，或在配置 columns.sales 下映射"
+    )
+    english = _error(_run("validate", "-c", str(small_shop)))
+    assert english == (
+        f"stockplan: error: {small_shop.parent / 'sales.csv'}: missing required column "
+        "'quantity' (found '商品编码', '日期', '仓库'); rename it or map it under "
+        "columns.sales in the config"
+    )
+
+
+def test_an_unreadable_date_is_said_in_chinese_with_row_column_and_the_value(small_shop: Path):
+    sales = small_shop.parent / "sales.csv"
+    lines = sales.read_text(encoding="utf-8").splitlines()
+    fields = lines[12].split(",")
+    fields[0] = "2026/13/8"
+    lines[12] = ",".join(fields)
+    sales.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    line = _error(_run("validate", "-c", str(small_shop), "--lang", "zh"))
+    assert line == (
+        f"stockplan: 错误: {sales}，第 13 行，列 'date'：无法识别的日期 '2026/13/8'"
+        "（请用 2026-01-08 这样的格式）"
+    )
+    english = _error(_run("validate", "-c", str(small_shop)))
+    assert english == (
+        f"stockplan: error: {sales}, row 13, column 'date': '2026/13/8' is not a date I can "
+        "read (use YYYY-MM-DD)"
+    )
+
+
+def test_a_negative_quantity_names_the_header_read_as_the_column(small_shop: Path):
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text("商品编码,仓库,现存量,已分配\nA-100,WH1,40,-5\n", encoding="utf-8")
+    line = _error(_run("validate", "-c", str(small_shop), "--lang", "zh"))
+    assert line == f"stockplan: 错误: {stock}，第 2 行，列 '已分配'（allocated）：'-5' 不能为负数"
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "zh", "en"),
+    [
+        (
+            "policy",
+            "service_level",
+            "95%",
+            "配置项 'policy.service_level'：应为数字，现为 '95%'（service_level 写小数，如 0.95）",
+            "key 'policy.service_level': Input should be a valid number, unable to parse string "
+            "as a number, got '95%' (write 95% as 0.95)",
+        ),
+        (
+            "planning",
+            "bucket",
+            "周",
+            "配置项 'planning.bucket'：应为 'day' 或 'week' 之一，现为 '周'（周 请写 week）",
+            "key 'planning.bucket': Input should be 'day' or 'week', got '周' (write week)",
+        ),
+        (
+            "planning",
+            "horizon_periods",
+            "七",
+            "配置项 'planning.horizon_periods'：应为整数，现为 '七'",
+            "key 'planning.horizon_periods': Input should be a valid integer, unable to parse "
+            "string as an integer, got '七'",
+        ),
+        (
+            "policy",
+            "service_level",
+            1.5,
+            "配置项 'policy.service_level'：应小于 1，现为 1.5",
+            "key 'policy.service_level': Input should be less than 1, got 1.5",
+        ),
+        (
+            "planning",
+            "as_of",
+            "下周一",
+            "配置项 'planning.as_of'：应为日期，如 2026-01-08，现为 '下周一'",
+            None,
+        ),
+        ("policy", "review_dayz", 7, "未知配置项 'policy.review_dayz'", None),
+    ],
+)
+def test_config_value_errors_are_said_in_chinese_from_pydantic_s_error_fields(
+    small_shop: Path, section, key, value, zh, en
+):
+    _edit(small_shop, lambda raw: raw.setdefault(section, {}).__setitem__(key, value))
+    line = _error(_run("validate", "-c", str(small_shop), "--lang", "zh"))
+    assert line == f"stockplan: 错误: {small_shop}：{zh}"
+    assert not ENGLISH_WORD.search(line.removeprefix(f"stockplan: 错误: {small_shop}"))
+    if en is not None:
+        english = _error(_run("validate", "-c", str(small_shop)))
+        assert english == f"stockplan: error: {small_shop}: {en}"
+
+
+def test_a_config_error_follows_the_config_s_language_without_lang(small_shop: Path):
+    def chinese_with_a_typo(raw: dict) -> None:
+        raw["planning"]["language"] = "zh"
+        raw["policy"] = {"review_dayz": 7}
+
+    _edit(small_shop, chinese_with_a_typo)
+    line = _error(_run("validate", "-c", str(small_shop)))
+    assert line == f"stockplan: 错误: {small_shop}：未知配置项 'policy.review_dayz'"
+    # --lang still wins over the config
+    english = _error(_run("validate", "-c", str(small_shop), "--lang", "en"))
+    assert english == f"stockplan: error: {small_shop}: unknown key 'policy.review_dayz'"
+
+
+def test_a_config_error_with_an_invalid_language_stays_english(small_shop: Path):
+    _edit(small_shop, lambda raw: raw["planning"].__setitem__("language", "中文"))
+    line = _error(_run("validate", "-c", str(small_shop)))
+    assert line.startswith(f"stockplan: error: {small_shop}: key 'planning.language': ")
+    assert line.endswith(", got '中文' (write zh)")
+
+
+def test_an_unknown_notify_channel_and_a_missing_previous_plan_in_chinese(
+    small_shop: Path, tmp_path: Path
+):
+    line = _error(_run("plan", "-c", str(small_shop), "--lang", "zh", "--notify", "nosuch"))
+    assert line == (
+        "stockplan: 错误: --notify nosuch：配置的 notify.channels 下没有这个通道（一个也没有定义）"
+    )
+    nope = tmp_path / "nope.xlsx"
+    line = _error(_run("plan", "-c", str(small_shop), "--lang", "zh", "--previous", str(nope)))
+    assert line == f"stockplan: 错误: {nope}：找不到这个计划文件或文件夹"
+    english = _error(_run("plan", "-c", str(small_shop), "--previous", str(nope)))
+    assert english == f"stockplan: error: {nope}: no such plan file or folder"
+
+
+def test_every_error_phrase_has_both_languages_and_no_english_words_in_chinese():
+    from stockplan import i18n
+
+    for key, entry in i18n.ERROR_MESSAGES.items():
+        assert i18n.MESSAGES[key] is entry
+        assert not ENGLISH_WORD.search(
+            re.sub(r"\{\w+\}|columns\.\S+|inputs\.\S+", "", entry["zh"])
+        ), key
