@@ -891,7 +891,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "init.missing": {
         "en": "no {tables} file found: add it to {config}",
-        "zh": "未找到 {tables} 文件：请在 {config} 中补上",
+        "zh": "未找到{tables}文件：请在 {config} 中补上",
     },
     "init.wrote": {
         "en": "wrote {config}; check it, then: stockplan validate -c {config}",
@@ -1268,6 +1268,28 @@ VERIFY_MESSAGES: dict[str, dict[str, str]] = {
     "verify.row": {"en": "row {row}", "zh": "第 {row} 行"},
 }
 MESSAGES.update(VERIFY_MESSAGES)
+
+# the comments of the starter config `stockplan init` writes, in the language it sets
+INIT_MESSAGES: dict[str, dict[str, str]] = {
+    "init.comment.title": {
+        "en": "# stockplan starter config written by `stockplan init`; see config.example.yaml",
+        "zh": "# stockplan 初始配置，由 `stockplan init` 生成；各项说明见 config.example.yaml",
+    },
+    "init.comment.missing": {
+        "en": "  # {name}: FILE   <- required, not found among the exports",
+        "zh": "  # {name}: 文件名   <- 必需：导出文件中没有找到{table}文件",
+    },
+    "init.comment.unmapped": {
+        "en": "# headers no alias recognised; to use one, map it to a canonical column:",
+        "zh": "# 未能识别的表头；要使用其中一列，请把它映射到标准列名：",
+    },
+    "init.comment.column": {"en": "COLUMN", "zh": "标准列名"},
+    "init.comment.language": {
+        "en": "  language: zh   # headers, reasons and messages in Chinese (en: English)",
+        "zh": "  language: zh   # 表头、原因和提示用中文（en：英文）",
+    },
+}
+MESSAGES.update(INIT_MESSAGES)
 
 
 def _pattern(template: str) -> re.Pattern[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import polars as pl
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -176,6 +177,70 @@ def test_every_error_phrase_has_both_languages_and_no_english_words_in_chinese()
 
     for key, entry in i18n.ERROR_MESSAGES.items():
         assert i18n.MESSAGES[key] is entry
-        assert not ENGLISH_WORD.search(
-            re.sub(r"\{\w+\}|columns\.\S+|inputs\.\S+", "", entry["zh"])
-        ), key
+        # names, config keys and commands stay as written
+        prose = re.sub(r"\{\w+\}|columns\.\S+|inputs\.\S+|`[^`]*`", "", entry["zh"])
+        assert not ENGLISH_WORD.search(prose), key
+
+
+# --- stockplan init for a Chinese export ---------------------------------------------
+
+
+def test_init_reads_a_gbk_sales_export_with_销量_and_a_totals_row_and_the_plan_runs(
+    tmp_path: Path,
+):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    lines = ["商品编码,商品名称,日期,销量,仓库"]
+    lines += [
+        f"A-1,保温杯,2025-{m:02d}-{d:02d},{d % 5 + 1},总仓" for m in (7, 8, 9) for d in (3, 17)
+    ]
+    lines.append("合计,,,21,")
+    (exports / "销售明细.csv").write_bytes(("\n".join(lines) + "\n").encode("gbk"))
+    (exports / "库存.csv").write_bytes("商品编码,仓库,现存量\nA-1,总仓,7\n".encode("gbk"))
+    result = _run("init", str(exports), "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    assert "销售明细.csv：销售（sales）（" in result.stderr and "销量 -> quantity" in result.stderr
+    assert "库存.csv：库存（stock）（" in result.stderr
+    config = yaml.safe_load((exports / "stockplan.yaml").read_text(encoding="utf-8"))
+    assert config["inputs"] == {"sales": "销售明细.csv", "stock": "库存.csv"}
+    plan = _run("plan", "-c", str(exports / "stockplan.yaml"), "-o", "-", "--all", "-q")
+    assert plan.exit_code == 0, plan.output
+    assert plan.stdout.splitlines()[1].startswith("A-1,总仓,")
+
+
+@pytest.mark.parametrize("header", ["销量", "销售量", "发货数量"])
+def test_a_sales_export_s_words_for_units_sold_are_its_quantity(tmp_path: Path, header: str):
+    from stockplan.io.inspect import guess_file
+
+    export = tmp_path / "export.csv"
+    export.write_text(f"单据日期,存货编码,{header}\n2025-09-01,A-1,4\n", encoding="utf-8")
+    guess = guess_file(export)
+    assert (guess.table, guess.mapping.get("quantity")) == ("sales", header)
+
+
+def test_init_in_chinese_writes_chinese_comments_and_names_the_tables_in_chinese(
+    tmp_path: Path,
+):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    trap = "批次\u2028io: {csv_escape_formulas: false}"
+    pl.DataFrame({"商品编码": ["A-1"], "仓库": ["WH1"], "现存量": [7], trap: ["x"]}).write_excel(
+        exports / "库存.xlsx"
+    )
+    result = _run("init", str(exports), "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    assert "stockplan: 库存.xlsx：库存（stock）（商品编码 -> sku" in result.stderr
+    target = exports / "stockplan.yaml"
+    assert f"stockplan: 警告: 未找到销售（sales）文件：请在 {target} 中补上" in result.stderr
+    text = target.read_text(encoding="utf-8")
+    config = yaml.safe_load(text)
+    assert set(config) == {"inputs", "columns", "planning", "policy"}
+    assert config["inputs"] == {"stock": "库存.xlsx"} and config["planning"]["language"] == "zh"
+    assert "  # sales: 文件名   <- 必需：导出文件中没有找到销售（sales）文件" in text
+    assert '#     "批次\\u2028io: {csv_escape_formulas: false}": 标准列名' in text
+    comments = [line.split("#", 1)[1] for line in text.splitlines() if "#" in line]
+    prose = [
+        re.sub(r'"[^"]*"|`[^`]*`|[\w.]+\.yaml|\b(?:stockplan|sales|stock|columns|zh|en)\b', "", c)
+        for c in comments
+    ]
+    assert not any(re.search(r"[A-Za-z]{3,}", p) for p in prose), comments

@@ -1043,6 +1043,7 @@ def init(
     """Inspect export files, propose a column mapping and write a starter config."""
     set_lang(lang.value if lang is not None else "en", chosen=lang is not None)
 
+    from stockplan.i18n import input_name
     from stockplan.io.inspect import inspect_folder, starter_config
     from stockplan.io.writers import write_text
 
@@ -1062,7 +1063,7 @@ def init(
                     "init.twice",
                     lang_now(),
                     file=guess.path.name,
-                    table=guess.table,
+                    table=input_name(guess.table, lang_now()),
                     used=tables[guess.table],
                 )
             )
@@ -1071,14 +1072,16 @@ def init(
         mapped = ", ".join(
             name if src == name else f"{src} -> {name}" for name, src in guess.mapping.items()
         )
-        console.say("init.file", file=guess.path.name, table=guess.table, mapped=mapped)
+        table = input_name(guess.table, lang_now())
+        console.say("init.file", file=guess.path.name, table=table, mapped=mapped)
         if guess.unmapped:
             console.say("init.unmapped", headers=", ".join(guess.unmapped))
     text = starter_config(guesses, target.parent, lang.value if lang else None)
     write_text(target, text, overwrite=force)
     missing = [t for t in ("sales", "stock") if t not in tables]
     if missing:
-        console.warn(message("init.missing", lang_now(), tables=" / ".join(missing), config=target))
+        names = " / ".join(input_name(t, lang_now()) for t in missing)
+        console.warn(message("init.missing", lang_now(), tables=names, config=target))
     console.say("init.wrote", config=target)
     return 0
 
