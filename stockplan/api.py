@@ -402,9 +402,10 @@ def diff_plans(old: str | Path, new: str | Path, *, all_rows: bool = False) -> P
         table = plan_table(tables, "orders", path)
         missing = [c for c in NEEDED if c not in table.columns]
         if missing:
+            from stockplan.i18n import phrase
+
             raise StockplanError(
-                f"{path}: the orders table lacks {', '.join(missing)}: compare plans written "
-                "by stockplan"
+                phrase("error.orders_lack", path=str(path), columns=", ".join(missing))
             )
         orders.append(table)
     return PlanChanges(plan_diff(*orders, all_rows), old_record, new_record)

@@ -895,7 +895,9 @@ def load_config(path: str | Path) -> Config:
         with path.open("rb") as handle:
             data = handle.read(MAX_CONFIG_BYTES + 1)
         if len(data) > MAX_CONFIG_BYTES:
-            raise StockplanError(f"{path}: config is larger than {MAX_CONFIG_BYTES:,} bytes")
+            raise StockplanError(
+                phrase("error.config_too_large", path=str(path), limit=f"{MAX_CONFIG_BYTES:,}")
+            )
         text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise StockplanError(
@@ -913,8 +915,7 @@ def load_config(path: str | Path) -> Config:
         raise StockplanError(f"{path}:{where} {problem}") from None
     if _expanded_size(raw, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
         raise StockplanError(
-            f"{path}: config expands to more than {MAX_CONFIG_NODES:,} values "
-            "(YAML aliases repeating one block?)"
+            phrase("error.config_too_many", path=str(path), limit=f"{MAX_CONFIG_NODES:,}")
         )
     config = parse_config(raw, path, path.parent)
     if config.inputs is None:  # optional only for frames handed in from Python

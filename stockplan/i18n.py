@@ -1221,6 +1221,117 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{path}：没有运行记录（`stockplan plan -o` 会把运行记录写进工作簿或文件夹，"
         "单个表格文件则写在旁边的 FILE.run.json）",
     },
+    "error.unknown_sku": {
+        "en": "{where}: '{sku}' is not in the products table ({count} unknown SKUs in {table}); "
+        "add them to products or set planning.unknown_sku: warn",
+        "zh": "{where}：'{sku}' 不在商品档案中（{table}中共 {count} 个未知商品）；"
+        "请把它们加入商品档案，或设置 planning.unknown_sku: warn",
+    },
+    "error.received_before_ordered": {
+        "en": "{where}: {received} is before the order_date {ordered}",
+        "zh": "{where}：到货日期 {received} 早于下单日期（order_date）{ordered}",
+    },
+    "error.stray_location": {
+        "en": "{where}: '{location}' is in neither the stock nor the sales file",
+        "zh": "{where}：'{location}' 既不在库存文件中，也不在销售文件中",
+    },
+    "error.service_level": {
+        "en": "{where}: {level} is not a service level between 50 % and 99.99 % (e.g. 0.95 or 95)",
+        "zh": "{where}：{level} 不是 50 % 到 99.99 % 之间的服务水平（例如 0.95 或 95）",
+    },
+    "error.no_location_column": {
+        "en": "{path}: has no location column, but the stock file has {count} locations "
+        "({shown}); add a location column",
+        "zh": "{path}：没有仓库（location）列，但库存文件有 {count} 个仓库（{shown}）；"
+        "请加上仓库列",
+    },
+    "error.web_page_xls": {
+        "en": "{where}: is a web page saved with an .xls name, not a workbook; open it in Excel "
+        "and save it as .xlsx, or export CSV",
+        "zh": "{where}：是以 .xls 命名保存的网页，不是工作簿；请用 Excel 打开后另存为 .xlsx，"
+        "或导出 CSV",
+    },
+    "error.not_regular_file": {
+        "en": "{where}: is not a regular file (a pipe, socket or device); export to a file",
+        "zh": "{where}：不是普通文件（而是管道、套接字或设备）；请导出到文件",
+    },
+    "error.bad_utf16": {
+        "en": "{where}: starts like UTF-16 text but does not decode as it",
+        "zh": "{where}：开头像 UTF-16 文本，却无法按 UTF-16 解码",
+    },
+    "error.no_parquet_files": {
+        "en": "{where}: no Parquet files in this dataset (folder or glob)",
+        "zh": "{where}：此数据集（文件夹或通配符）中没有 Parquet 文件",
+    },
+    "error.mapped_to_unknown": {
+        "en": "config: columns.{table} maps to '{target}', which is not a {table} column "
+        "(expected one of: {known})",
+        "zh": "配置：columns.{table} 映射到的 '{target}' 不是 {table} 的列"
+        "（应为以下之一：{known}）",
+    },
+    "error.config_too_large": {
+        "en": "{path}: config is larger than {limit} bytes",
+        "zh": "{path}：配置文件超过 {limit} 字节",
+    },
+    "error.config_too_many": {
+        "en": "{path}: config expands to more than {limit} values (YAML aliases repeating one "
+        "block?)",
+        "zh": "{path}：配置展开后超过 {limit} 个值（YAML 别名重复引用同一块？）",
+    },
+    "error.cannot_write": {
+        "en": "cannot write{target}: {problem}; nothing was written",
+        "zh": "无法写入{target}：{problem}；没有写入任何内容",
+    },
+    "error.disk_full": {"en": "the disk is full", "zh": "磁盘已满"},
+    "error.file_too_large": {
+        "en": "the file is larger than this system allows",
+        "zh": "文件超过了本系统允许的大小",
+    },
+    "error.rows_over_excel": {
+        "en": "table {table}: {rows} rows do not fit an Excel sheet ({limit}); write CSV or "
+        "Parquet (-o folder or -o {name}.parquet)",
+        "zh": "表 {table}：{rows} 行超出 Excel 工作表的上限（{limit}）；请写成 CSV 或 Parquet"
+        "（-o 文件夹 或 -o {name}.parquet）",
+    },
+    "error.cell_over_excel": {
+        "en": "{where}: a text of {length} characters does not fit an Excel cell ({limit}); "
+        "write CSV instead",
+        "zh": "{where}：{length} 个字符的文本超出 Excel 单元格的上限（{limit}）；请改写成 CSV",
+    },
+    "error.folder_not_file": {
+        "en": "{path}: is an existing folder, not a {suffix} file; remove it or choose another "
+        "name",
+        "zh": "{path}：是已有的文件夹，不是 {suffix} 文件；请删除它或换一个名字",
+    },
+    "error.format_mismatch": {
+        "en": "{path}: --format {format} does not match the file suffix {suffix}",
+        "zh": "{path}：--format {format} 与文件后缀 {suffix} 不符",
+    },
+    "error.unknown_output": {
+        "en": "{path}: unknown output type '{suffix}' (use .csv, .xlsx, .json, .parquet or a "
+        "folder)",
+        "zh": "{path}：未知的输出类型 '{suffix}'（请用 .csv、.xlsx、.json、.parquet 或文件夹）",
+    },
+    "error.not_a_folder_output": {
+        "en": "{path}: exists and is not a folder; give a file name with a suffix",
+        "zh": "{path}：已存在且不是文件夹；请给出带后缀的文件名",
+    },
+    "error.supplier_folder_is_file": {
+        "en": "--supplier-forecast {folder}: is a file, expected a folder",
+        "zh": "--supplier-forecast {folder}：这是文件，应为文件夹",
+    },
+    "error.supplier_folder_parent": {
+        "en": "--supplier-forecast {folder}: folder {parent} does not exist",
+        "zh": "--supplier-forecast {folder}：文件夹 {parent} 不存在",
+    },
+    "error.orders_lack": {
+        "en": "{path}: the orders table lacks {columns}: compare plans written by stockplan",
+        "zh": "{path}：采购建议表缺少 {columns}：请比较由 stockplan 写出的计划",
+    },
+    "error.appears_again": {
+        "en": "{where}: {what} {keys} appears again (first at {first})",
+        "zh": "{where}：{what} {keys} 重复出现（首次出现在{first}）",
+    },
     "error.output_is_folder": {
         "en": "{path}: is an existing folder; give a file name or remove it",
         "zh": "{path}：是已有的文件夹；请给出文件名，或删除该文件夹",

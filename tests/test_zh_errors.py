@@ -182,6 +182,100 @@ def test_every_error_phrase_has_both_languages_and_no_english_words_in_chinese()
         assert not ENGLISH_WORD.search(prose), key
 
 
+def _duplicate_product(shop: Path) -> None:
+    products = shop / "products.csv"
+    lines = products.read_text(encoding="utf-8").splitlines()
+    products.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+
+
+def _unknown_sku(shop: Path) -> None:
+    with (shop / "stock.csv").open("a", encoding="utf-8") as handle:
+        handle.write("Z-999,WH1,5,0\n")
+    _edit(shop / "config.yaml", lambda raw: raw["planning"].__setitem__("unknown_sku", "error"))
+
+
+def _received_before_ordered(shop: Path) -> None:
+    orders = shop / "purchase_orders.csv"
+    orders.write_text(
+        orders.read_text(encoding="utf-8").replace("2025-10-03", "2025-09-01"), encoding="utf-8"
+    )
+
+
+def _stray_location(shop: Path) -> None:
+    orders = shop / "purchase_orders.csv"
+    orders.write_text(
+        orders.read_text(encoding="utf-8").replace("A-100,WH1,Acme,60", "A-100,WH9,Acme,60"),
+        encoding="utf-8",
+    )
+
+
+def _service_level(shop: Path) -> None:
+    products = shop / "products.csv"
+    lines = products.read_text(encoding="utf-8").splitlines()
+    lines = [f"{line},{'service_level' if i == 0 else '0.3'}" for i, line in enumerate(lines)]
+    products.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("spoil", "zh", "en"),
+    [
+        (
+            _duplicate_product,
+            "products.csv，第 4 行，列 'sku'：商品 sku='A-100' 重复出现（首次出现在第 2 行）",
+            "products.csv, row 4, column 'sku': product sku='A-100' appears again (first at row 2)",
+        ),
+        (
+            _unknown_sku,
+            "stock.csv，第 5 行，列 'sku'：'Z-999' 不在商品档案中"
+            "（库存（stock）中共 1 个未知商品）；"
+            "请把它们加入商品档案，或设置 planning.unknown_sku: warn",
+            "stock.csv, row 5, column 'sku': 'Z-999' is not in the products table (1 unknown "
+            "SKUs in stock); add them to products or set planning.unknown_sku: warn",
+        ),
+        (
+            _received_before_ordered,
+            "purchase_orders.csv，第 2 行，列 'received_date'：到货日期 2025-09-01 早于下单日期"
+            "（order_date）2025-09-20",
+            "purchase_orders.csv, row 2, column 'received_date': 2025-09-01 is before the "
+            "order_date 2025-09-20",
+        ),
+        (
+            _stray_location,
+            "purchase_orders.csv，第 2 行，列 'location'：'WH9' 既不在库存文件中，也不在销售文件中",
+            "purchase_orders.csv, row 2, column 'location': 'WH9' is in neither the stock nor "
+            "the sales file",
+        ),
+        (
+            _service_level,
+            "products.csv，第 2 行，列 'service_level'：0.3 不是 50 % 到 99.99 % 之间的服务水平"
+            "（例如 0.95 或 95）",
+            "products.csv, row 2, column 'service_level': 0.3 is not a service level between "
+            "50 % and 99.99 % (e.g. 0.95 or 95)",
+        ),
+    ],
+    ids=["duplicate", "unknown_sku", "received_early", "stray_location", "service_level"],
+)
+def test_input_checks_after_reading_are_said_in_chinese(small_shop: Path, spoil, zh, en):
+    spoil(small_shop.parent)
+    line = _error(_run("validate", "-c", str(small_shop), "--lang", "zh"))
+    assert line == f"stockplan: 错误: {small_shop.parent}/{zh}"
+    english = _error(_run("validate", "-c", str(small_shop)))
+    assert english == f"stockplan: error: {small_shop.parent}/{en}"
+
+
+def test_output_errors_are_said_in_chinese(small_shop: Path, tmp_path: Path):
+    (tmp_path / "plan.xlsx").mkdir()
+    args = ("plan", "-c", str(small_shop), "-q", "--lang", "zh")
+    line = _error(_run(*args, "-o", str(tmp_path / "plan.xlsx")))
+    assert line == (
+        f"stockplan: 错误: {tmp_path / 'plan.xlsx'}：是已有的文件夹，不是 .xlsx 文件；"
+        "请删除它或换一个名字"
+    )
+    (tmp_path / "file").write_text("x")
+    line = _error(_run(*args, "--supplier-forecast", str(tmp_path / "file")))
+    assert line == f"stockplan: 错误: --supplier-forecast {tmp_path / 'file'}：这是文件，应为文件夹"
+
+
 # --- stockplan init for a Chinese export ---------------------------------------------
 
 

@@ -48,8 +48,12 @@ def map_headers(
     for target in override_by_header.values():
         if target not in known:
             raise StockplanError(
-                f"config: columns.{schema.name} maps to '{target}', which is not a "
-                f"{schema.name} column (expected one of: {', '.join(known)})"
+                phrase(
+                    "error.mapped_to_unknown",
+                    table=schema.name,
+                    target=target,
+                    known=", ".join(known),
+                )
             )
     alias_to_name = {normalise_header(a): c.name for c in schema.columns for a in c.headers}
     fallback = {normalise_header(a) for c in schema.columns for a in c.fallbacks}

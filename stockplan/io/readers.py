@@ -48,7 +48,7 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError:
-            raise input_error(path, "starts like UTF-16 text but does not decode as it") from None
+            raise StockplanError(phrase("error.bad_utf16", where=place(path))) from None
     if b"\x00" in raw[:65536]:
         raise input_error(path, "is a binary file, not CSV text (wrong file or extension?)")
     try:
@@ -298,11 +298,7 @@ def _text_saved_as_xls(path: Path, notes: list[str]) -> bool:
     if head.startswith((OLE_MAGIC, b"PK\x03\x04")) or not head.strip():
         return False  # a real workbook (or an empty file, reported by the Excel reader)
     if b"<html" in head.lower() or b"<table" in head.lower() or head.lstrip().startswith(b"<"):
-        raise input_error(
-            path,
-            "is a web page saved with an .xls name, not a workbook; open it in Excel and save "
-            "it as .xlsx, or export CSV",
-        )
+        raise StockplanError(phrase("error.web_page_xls", where=place(path)))
     notes.append(f"{path}: is text saved with an .xls name; read as delimited text")
     return True
 
@@ -315,9 +311,7 @@ def _check_regular_file(path: Path) -> None:
     if path.is_dir():
         raise input_error(path, "is a directory, expected a file")
     if not path.is_file():
-        raise input_error(
-            path, "is not a regular file (a pipe, socket or device); export to a file"
-        )
+        raise StockplanError(phrase("error.not_regular_file", where=place(path)))
 
 
 INIT_READ_BYTES = 1 << 20  # enough of a text export to find and score its header
