@@ -1388,7 +1388,7 @@ INIT_MESSAGES: dict[str, dict[str, str]] = {
     },
     "init.comment.missing": {
         "en": "  # {name}: FILE   <- required, not found among the exports",
-        "zh": "  # {name}: 文件名   <- 必需：导出文件中没有找到{table}文件",
+        "zh": "  # {name}: 文件名   <- 必需的表，导出文件中没有找到",
     },
     "init.comment.unmapped": {
         "en": "# headers no alias recognised; to use one, map it to a canonical column:",

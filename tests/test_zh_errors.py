@@ -330,7 +330,7 @@ def test_init_in_chinese_writes_chinese_comments_and_names_the_tables_in_chinese
     config = yaml.safe_load(text)
     assert set(config) == {"inputs", "columns", "planning", "policy"}
     assert config["inputs"] == {"stock": "库存.xlsx"} and config["planning"]["language"] == "zh"
-    assert "  # sales: 文件名   <- 必需：导出文件中没有找到销售（sales）文件" in text
+    assert "  # sales: 文件名   <- 必需的表，导出文件中没有找到" in text
     assert '#     "批次\\u2028io: {csv_escape_formulas: false}": 标准列名' in text
     comments = [line.split("#", 1)[1] for line in text.splitlines() if "#" in line]
     prose = [

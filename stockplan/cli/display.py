@@ -226,7 +226,7 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         from stockplan.i18n import error_text, message
 
         lang = _STATE["lang"]
-        if exc.language and not _STATE["chosen"]:  # a config that did not validate: its language
+        if exc.language and not _STATE["chosen"]:  # as the config (or plan) itself asks
             lang = exc.language
         sys.stderr.write(f"stockplan: {message('error', lang)}: {error_text(exc, lang)}\n")
         raise typer.Exit(EXIT_USER_ERROR) from None

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from stockplan.errors import StockplanError
-from stockplan.i18n import input_name, message
+from stockplan.i18n import message
 from stockplan.io.readers import header_index, read_top_rows
 from stockplan.io.schema import CODE_ALIASES, SCHEMAS, normalise_header
 
@@ -149,8 +149,7 @@ def starter_config(guesses: list[FileGuess], config_dir: Path, language: str | N
         lines.append("inputs:")
     for table in ("sales", "stock"):
         if table not in inputs:
-            said = input_name(table, lang)
-            lines.append(message("init.comment.missing", lang, name=table, table=said))
+            lines.append(message("init.comment.missing", lang, name=table))
     lines += ["", "columns: {}"]
     unmapped = {table: g.unmapped for table, g in used.items() if g.unmapped}
     if unmapped:
