@@ -402,9 +402,10 @@ def diff_plans(old: str | Path, new: str | Path, *, all_rows: bool = False) -> P
         table = plan_table(tables, "orders", path)
         missing = [c for c in NEEDED if c not in table.columns]
         if missing:
+            from stockplan.i18n import phrase
+
             raise StockplanError(
-                f"{path}: the orders table lacks {', '.join(missing)}: compare plans written "
-                "by stockplan"
+                phrase("error.orders_lack", path=str(path), columns=", ".join(missing))
             )
         orders.append(table)
     return PlanChanges(plan_diff(*orders, all_rows), old_record, new_record)
@@ -417,7 +418,11 @@ def verify(plan_path: str | Path, *, progress: Progress | None = None) -> Verifi
 
     run = recorded_run(Path(plan_path))
     if not run.config_path.is_file():
-        raise StockplanError(f"{plan_path}: its config {run.config_path} is gone")
+        from stockplan.i18n import phrase
+
+        raise StockplanError(
+            phrase("error.config_gone", path=str(plan_path), config=str(run.config_path))
+        )
     differences = rerun_differences(run, progress)
     return Verification(run.changed, run.unprovable, differences)
 

@@ -804,16 +804,27 @@ class Config(Section):
         return self
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: dict[str, Any]) -> dict[str, str]:
+    """One validation error in both languages (`i18n.config_problem`)."""
+    from stockplan.i18n import config_problem
+
     loc = [part for part in error["loc"] if part not in ("file", "database")]  # union tags
     key = ".".join(str(part) for part in loc) or "(top level)"
     if error["type"] == "extra_forbidden":
-        return f"unknown key '{key}'"
+        return config_problem(error, key, f"unknown key '{key}'", None)
     if error["type"] == "missing":
-        return f"missing key '{key}'"
+        return config_problem(error, key, f"missing key '{key}'", None)
     got = error.get("input")
-    got_text = f", got {_short_repr(got)}" if got is not None and not isinstance(got, dict) else ""
-    return f"key '{key}': {error['msg']}{got_text}"
+    shown = _short_repr(got) if got is not None and not isinstance(got, dict) else None
+    got_text = f", got {shown}" if shown is not None else ""
+    return config_problem(error, key, f"key '{key}': {error['msg']}{got_text}", shown)
+
+
+def _raw_language(raw: dict[str, Any]) -> str | None:
+    """`planning.language` of a config that did not validate, when it is a valid choice."""
+    planning = raw.get("planning")
+    language = planning.get("language") if isinstance(planning, dict) else None
+    return language if language in ("en", "zh") else None
 
 
 def _resolve_input(spec: InputFile | DatabaseInput, base_dir: Path) -> InputFile | DatabaseInput:
@@ -858,7 +869,13 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        raise StockplanError(f"{source}: {_describe(exc.errors()[0])}") from None
+        from stockplan.i18n import phrase
+
+        error = StockplanError(
+            phrase("error.config", source=str(source), problem=_describe(exc.errors()[0]))
+        )
+        error.language = _raw_language(raw)
+        raise error from None
     if base_dir is None or config.inputs is None:
         return config
     resolved = {
@@ -869,14 +886,18 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
 
 def load_config(path: str | Path) -> Config:
     """Read and validate the YAML config at `path`."""
+    from stockplan.i18n import phrase
+
     path = Path(path)
     if path.exists() and not path.is_file():
-        raise StockplanError(f"{path}: config is not a regular file (a folder, pipe or device)")
+        raise StockplanError(phrase("error.config_not_file", path=str(path)))
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_CONFIG_BYTES + 1)
         if len(data) > MAX_CONFIG_BYTES:
-            raise StockplanError(f"{path}: config is larger than {MAX_CONFIG_BYTES:,} bytes")
+            raise StockplanError(
+                phrase("error.config_too_large", path=str(path), limit=f"{MAX_CONFIG_BYTES:,}")
+            )
         text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise StockplanError(
@@ -894,10 +915,11 @@ def load_config(path: str | Path) -> Config:
         raise StockplanError(f"{path}:{where} {problem}") from None
     if _expanded_size(raw, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
         raise StockplanError(
-            f"{path}: config expands to more than {MAX_CONFIG_NODES:,} values "
-            "(YAML aliases repeating one block?)"
+            phrase("error.config_too_many", path=str(path), limit=f"{MAX_CONFIG_NODES:,}")
         )
     config = parse_config(raw, path, path.parent)
     if config.inputs is None:  # optional only for frames handed in from Python
-        raise StockplanError(f"{path}: missing key 'inputs'")
+        error = StockplanError(f"{path}: missing key 'inputs'")
+        error.language = config.planning.language
+        raise error
     return config

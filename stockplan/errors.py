@@ -44,12 +44,29 @@ def quote(value: object, limit: int = MAX_QUOTE) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+class Phrase(str):
+    """English text that keeps the catalogue key and fields it was made from
+    (`i18n.phrase`), so that the command line can say it in the buyer's language."""
+
+    key: str
+    fields: dict[str, object]
+
+
 class StockplanError(Exception):
-    """A problem with the user's input or configuration, fit to show as one line."""
+    """A problem with the user's input or configuration, fit to show as one line.
+
+    Raised with a `Phrase` (`i18n.phrase(key, **fields)`) it is said in either language
+    from the catalogue (`i18n.error_text`); raised with plain text, its zh rendering
+    is phrase by phrase (`i18n.render_error`)."""
 
     exit_code = 1
+    language: str | None = None
+    """The language the input itself asks for, when the error stops it from saying so the
+    usual way: the `planning.language` of a config that did not validate, the headers of a
+    plan without its run record. The command line answers in it unless --lang says."""
 
     def __init__(self, message: str) -> None:
+        self.phrase = message if isinstance(message, Phrase) else None
         self.message = safe_text(message)
         super().__init__(self.message)
 

@@ -16,6 +16,7 @@ Pure Python (no polars): the CLI imports it before any heavy module.
 
 from __future__ import annotations
 
+import collections
 import re
 from typing import TYPE_CHECKING, Literal
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import polars as pl
+
+    from stockplan.errors import Phrase, StockplanError
 
 Language = Literal["en", "zh"]
 LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -1053,7 +1056,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "init.missing": {
         "en": "no {tables} file found: add it to {config}",
-        "zh": "未找到 {tables} 文件：请在 {config} 中补上",
+        "zh": "未找到{tables}文件：请在 {config} 中补上",
     },
     "init.wrote": {
         "en": "wrote {config}; check it, then: stockplan validate -c {config}",
@@ -1274,6 +1277,301 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ),
 ]
 REASONS: dict[str, dict[str, str]] = {en: {"en": en, "zh": zh} for en, zh in _REASON_TEMPLATES}
+
+# errors raised as phrases (`phrase`): the whole sentence in either language. Fields whose
+# value is a mapping of language -> text (`place`, `input_column`) are said in the language.
+ERROR_MESSAGES: dict[str, dict[str, str]] = {
+    "error.missing_column": {
+        "en": "{where}: missing required column '{column}' (found {found}); rename it or map "
+        "it under columns.{table} in the config",
+        "zh": "{where}：缺少必需列 {column}（现有列：{found}）；请改列名，或在配置 "
+        "columns.{table} 下映射",
+    },
+    "error.columns_clash": {
+        "en": "{where}: columns '{first}' and '{second}' both look like '{column}'; say which "
+        "one under columns.{table} in the config",
+        "zh": "{where}：列 '{first}' 和 '{second}' 都像是 {column}；请在配置 columns.{table} "
+        "下指定用哪一列",
+    },
+    "error.empty_required": {
+        "en": "{where}: empty value in a required column",
+        "zh": "{where}：必填列为空",
+    },
+    "error.not_a_date": {
+        "en": "{where}: '{value}' is not a date I can read (use YYYY-MM-DD)",
+        "zh": "{where}：无法识别的日期 '{value}'（请用 2026-01-08 这样的格式）",
+    },
+    "error.implausible_date": {
+        "en": "{where}: '{value}' is not a plausible date (outside {low} .. {high}; a "
+        "placeholder for no date?)",
+        "zh": "{where}：'{value}' 不是合理的日期（不在 {low} .. {high} 之间；是表示无日期的"
+        "占位值吗？）",
+    },
+    "error.not_a_number": {
+        "en": "{where}: '{value}' is not a number",
+        "zh": "{where}：'{value}' 不是数字",
+    },
+    "error.not_finite": {
+        "en": "{where}: '{value}' is not a finite number",
+        "zh": "{where}：'{value}' 不是有限数字",
+    },
+    "error.too_large": {
+        "en": "{where}: '{value}' is implausibly large",
+        "zh": "{where}：'{value}' 数值大得不合理",
+    },
+    "error.negative": {
+        "en": "{where}: '{value}' must not be negative",
+        "zh": "{where}：'{value}' 不能为负数",
+    },
+    "error.too_long": {
+        "en": "{where}: '{value}' is longer than the {limit} characters a spreadsheet cell holds",
+        "zh": "{where}：'{value}' 超过电子表格单元格可容纳的 {limit} 个字符",
+    },
+    "error.too_long_quoted": {
+        "en": "{where}: '{value}' is longer than {longest} characters: a notice or reason "
+        "quoting it would not fit the {limit} characters a spreadsheet cell holds",
+        "zh": "{where}：'{value}' 超过 {longest} 个字符：引用它的通知或原因会超出电子表格"
+        "单元格可容纳的 {limit} 个字符",
+    },
+    "error.not_utf8_gb18030": {
+        "en": "{where}: not valid UTF-8 or GB18030 text; set inputs.<table>.encoding",
+        "zh": "{where}：既不是有效的 UTF-8 也不是 GB18030 文本；请设置 inputs.<表>.encoding",
+    },
+    "error.ragged_row": {
+        "en": "{where}: has {fields} fields where the header has {width}",
+        "zh": "{where}：有 {fields} 个字段，而表头有 {width} 个",
+    },
+    "error.encrypted": {
+        "en": "{where}: is password-protected (encrypted); save an unprotected copy and use that",
+        "zh": "{where}：文件有密码保护（已加密）；请另存一份不加密的副本再用",
+    },
+    "error.no_sheets": {
+        "en": "{where}: the workbook has no sheets",
+        "zh": "{where}：工作簿中没有工作表",
+    },
+    "error.config": {"en": "{source}: {problem}", "zh": "{source}：{problem}"},
+    "error.config_not_file": {
+        "en": "{path}: config is not a regular file (a folder, pipe or device)",
+        "zh": "{path}：配置不是普通文件（而是文件夹、管道或设备）",
+    },
+    "error.no_channel": {
+        "en": "--notify {name}: no such channel under notify.channels in the config ({known})",
+        "zh": "--notify {name}：配置的 notify.channels 下没有这个通道（{known}）",
+    },
+    "error.no_plan": {
+        "en": "{path}: no such plan file or folder",
+        "zh": "{path}：找不到这个计划文件或文件夹",
+    },
+    "error.no_plan_tables": {
+        "en": "{path}: no plan tables (.csv, .json, .parquet) in this folder",
+        "zh": "{path}：此文件夹中没有计划表（.csv、.json、.parquet）",
+    },
+    "error.not_a_plan": {
+        "en": "{path}: not a plan (an .xlsx workbook, a folder, .csv, .json, .parquet)",
+        "zh": "{path}：不是计划文件（应为 .xlsx 工作簿、文件夹、.csv、.json 或 .parquet）",
+    },
+    "error.plan_no_table": {
+        "en": "{path}: the plan has no {table} table",
+        "zh": "{path}：该计划中没有{table}表",
+    },
+    "error.plan_no_column": {
+        "en": "{path}: the {table} table has no {columns} column",
+        "zh": "{path}：{table}表中没有 {columns} 列",
+    },
+    "error.plan_unreadable": {
+        "en": "{path}: cannot read the plan {what} ({detail})",
+        "zh": "{path}：无法读取计划{what}（{detail}）",
+    },
+    "error.config_gone": {
+        "en": "{path}: its config {config} is gone",
+        "zh": "{path}：它的配置文件 {config} 已不存在",
+    },
+    "error.no_run_record": {
+        "en": "{path}: no run record (`stockplan plan -o` writes one into a workbook or a "
+        "folder, and beside a single table file as FILE.run.json)",
+        "zh": "{path}：没有运行记录（`stockplan plan -o` 会把运行记录写进工作簿或文件夹，"
+        "单个表格文件则写在旁边的 FILE.run.json）",
+    },
+    "error.unknown_sku": {
+        "en": "{where}: '{sku}' is not in the products table ({count} unknown SKUs in {table}); "
+        "add them to products or set planning.unknown_sku: warn",
+        "zh": "{where}：'{sku}' 不在商品档案中（{table}中共 {count} 个未知商品）；"
+        "请把它们加入商品档案，或设置 planning.unknown_sku: warn",
+    },
+    "error.received_before_ordered": {
+        "en": "{where}: {received} is before the order_date {ordered}",
+        "zh": "{where}：到货日期 {received} 早于下单日期（order_date）{ordered}",
+    },
+    "error.stray_location": {
+        "en": "{where}: '{location}' is in neither the stock nor the sales file",
+        "zh": "{where}：'{location}' 既不在库存文件中，也不在销售文件中",
+    },
+    "error.service_level": {
+        "en": "{where}: {level} is not a service level between 50 % and 99.99 % (e.g. 0.95 or 95)",
+        "zh": "{where}：{level} 不是 50 % 到 99.99 % 之间的服务水平（例如 0.95 或 95）",
+    },
+    "error.no_location_column": {
+        "en": "{path}: has no location column, but the stock file has {count} locations "
+        "({shown}); add a location column",
+        "zh": "{path}：没有仓库（location）列，但库存文件有 {count} 个仓库（{shown}）；"
+        "请加上仓库列",
+    },
+    "error.web_page_xls": {
+        "en": "{where}: is a web page saved with an .xls name, not a workbook; open it in Excel "
+        "and save it as .xlsx, or export CSV",
+        "zh": "{where}：是以 .xls 命名保存的网页，不是工作簿；请用 Excel 打开后另存为 .xlsx，"
+        "或导出 CSV",
+    },
+    "error.not_regular_file": {
+        "en": "{where}: is not a regular file (a pipe, socket or device); export to a file",
+        "zh": "{where}：不是普通文件（而是管道、套接字或设备）；请导出到文件",
+    },
+    "error.bad_utf16": {
+        "en": "{where}: starts like UTF-16 text but does not decode as it",
+        "zh": "{where}：开头像 UTF-16 文本，却无法按 UTF-16 解码",
+    },
+    "error.no_parquet_files": {
+        "en": "{where}: no Parquet files in this dataset (folder or glob)",
+        "zh": "{where}：此数据集（文件夹或通配符）中没有 Parquet 文件",
+    },
+    "error.mapped_to_unknown": {
+        "en": "config: columns.{table} maps to '{target}', which is not a {table} column "
+        "(expected one of: {known})",
+        "zh": "配置：columns.{table} 映射到的 '{target}' 不是 {table} 的列"
+        "（应为以下之一：{known}）",
+    },
+    "error.config_too_large": {
+        "en": "{path}: config is larger than {limit} bytes",
+        "zh": "{path}：配置文件超过 {limit} 字节",
+    },
+    "error.config_too_many": {
+        "en": "{path}: config expands to more than {limit} values (YAML aliases repeating one "
+        "block?)",
+        "zh": "{path}：配置展开后超过 {limit} 个值（YAML 别名重复引用同一块？）",
+    },
+    "error.cannot_write": {
+        "en": "cannot write{target}: {problem}; nothing was written",
+        "zh": "无法写入{target}：{problem}；没有写入任何内容",
+    },
+    "error.disk_full": {"en": "the disk is full", "zh": "磁盘已满"},
+    "error.file_too_large": {
+        "en": "the file is larger than this system allows",
+        "zh": "文件超过了本系统允许的大小",
+    },
+    "error.rows_over_excel": {
+        "en": "table {table}: {rows} rows do not fit an Excel sheet ({limit}); write CSV or "
+        "Parquet (-o folder or -o {name}.parquet)",
+        "zh": "表 {table}：{rows} 行超出 Excel 工作表的上限（{limit}）；请写成 CSV 或 Parquet"
+        "（-o 文件夹 或 -o {name}.parquet）",
+    },
+    "error.cell_over_excel": {
+        "en": "{where}: a text of {length} characters does not fit an Excel cell ({limit}); "
+        "write CSV instead",
+        "zh": "{where}：{length} 个字符的文本超出 Excel 单元格的上限（{limit}）；请改写成 CSV",
+    },
+    "error.folder_not_file": {
+        "en": "{path}: is an existing folder, not a {suffix} file; remove it or choose another "
+        "name",
+        "zh": "{path}：是已有的文件夹，不是 {suffix} 文件；请删除它或换一个名字",
+    },
+    "error.format_mismatch": {
+        "en": "{path}: --format {format} does not match the file suffix {suffix}",
+        "zh": "{path}：--format {format} 与文件后缀 {suffix} 不符",
+    },
+    "error.unknown_output": {
+        "en": "{path}: unknown output type '{suffix}' (use .csv, .xlsx, .json, .parquet or a "
+        "folder)",
+        "zh": "{path}：未知的输出类型 '{suffix}'（请用 .csv、.xlsx、.json、.parquet 或文件夹）",
+    },
+    "error.not_a_folder_output": {
+        "en": "{path}: exists and is not a folder; give a file name with a suffix",
+        "zh": "{path}：已存在且不是文件夹；请给出带后缀的文件名",
+    },
+    "error.supplier_folder_is_file": {
+        "en": "--supplier-forecast {folder}: is a file, expected a folder",
+        "zh": "--supplier-forecast {folder}：这是文件，应为文件夹",
+    },
+    "error.supplier_folder_parent": {
+        "en": "--supplier-forecast {folder}: folder {parent} does not exist",
+        "zh": "--supplier-forecast {folder}：文件夹 {parent} 不存在",
+    },
+    "error.orders_lack": {
+        "en": "{path}: the orders table lacks {columns}: compare plans written by stockplan",
+        "zh": "{path}：采购建议表缺少 {columns}：请比较由 stockplan 写出的计划",
+    },
+    "error.appears_again": {
+        "en": "{where}: {what} {keys} appears again (first at {first})",
+        "zh": "{where}：{what} {keys} 重复出现（首次出现在{first}）",
+    },
+    "error.output_is_folder": {
+        "en": "{path}: is an existing folder; give a file name or remove it",
+        "zh": "{path}：是已有的文件夹；请给出文件名，或删除该文件夹",
+    },
+}
+MESSAGES.update(ERROR_MESSAGES)
+
+# what `verify` found (`runrecord.changed_inputs`, `reproduce.compare_table`), as phrases:
+# tables and columns by the names the plan's sheets carry, values as the sheets show them
+VERIFY_MESSAGES: dict[str, dict[str, str]] = {
+    "verify.input_gone": {"en": "{name}: {path} is gone", "zh": "{name}：{path} 已不存在"},
+    "verify.input_changed": {
+        "en": "{name}: {path} changed (SHA-256 differs; {was} bytes then, {size} now)",
+        "zh": "{name}：{path} 已改变（SHA-256 不同；当时 {was} 字节，现在 {size} 字节）",
+    },
+    "verify.cells_differ": {
+        "en": "{table}.{column}: {count} cells differ ({cells})",
+        "zh": "{table}·{column}：{count} 个单元格不一致（{cells}）",
+    },
+    "verify.cell": {
+        "en": "{row}: {plan} in the plan, {rerun} re-run",
+        "zh": "{row}：计划中 {plan}，重算 {rerun}",
+    },
+    "verify.only_in_plan": {
+        "en": "{table}: {count} rows only in the plan ({rows})",
+        "zh": "{table}：{count} 行只在计划中（{rows}）",
+    },
+    "verify.only_in_rerun": {
+        "en": "{table}: {count} rows only in the re-run ({rows})",
+        "zh": "{table}：{count} 行只在重算中（{rows}）",
+    },
+    "verify.row_counts": {
+        "en": "{table}: {plan} rows in the plan, {rerun} in the re-run",
+        "zh": "{table}：计划中 {plan} 行，重算 {rerun} 行",
+    },
+    "verify.columns_differ": {
+        "en": "{table}: the columns differ ({detail})",
+        "zh": "{table}：列不一致（{detail}）",
+    },
+    "verify.no_table": {
+        "en": "{table}: the re-run does not produce this table",
+        "zh": "{table}：重算没有产生这张表",
+    },
+    "verify.empty": {"en": "empty", "zh": "空"},
+    "verify.row": {"en": "row {row}", "zh": "第 {row} 行"},
+}
+MESSAGES.update(VERIFY_MESSAGES)
+
+# the comments of the starter config `stockplan init` writes, in the language it sets
+INIT_MESSAGES: dict[str, dict[str, str]] = {
+    "init.comment.title": {
+        "en": "# stockplan starter config written by `stockplan init`; see config.example.yaml",
+        "zh": "# stockplan 初始配置，由 `stockplan init` 生成；各项说明见 config.example.yaml",
+    },
+    "init.comment.missing": {
+        "en": "  # {name}: FILE   <- required, not found among the exports",
+        "zh": "  # {name}: 文件名   <- 必需的表，导出文件中没有找到",
+    },
+    "init.comment.unmapped": {
+        "en": "# headers no alias recognised; to use one, map it to a canonical column:",
+        "zh": "# 未能识别的表头；要使用其中一列，请把它映射到标准列名：",
+    },
+    "init.comment.column": {"en": "COLUMN", "zh": "标准列名"},
+    "init.comment.language": {
+        "en": "  language: zh   # headers, reasons and messages in Chinese (en: English)",
+        "zh": "  language: zh   # 表头、原因和提示用中文（en：英文）",
+    },
+}
+MESSAGES.update(INIT_MESSAGES)
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -1899,6 +2197,141 @@ _LEADING_FILE = re.compile(
 )
 _USER_VALUE = re.compile(r"(?<![\w'])'(?P<value>(?:[^']|'(?=\w))*)'(?!\w)")
 _KEPT_AGAIN = re.compile(f"{_KEPT[0]}(\\d+){_KEPT[1]}")
+
+
+def _said(value: object, lang: str) -> object:
+    """A phrase's field in `lang`: a mapping of language -> text picks its language."""
+    if isinstance(value, dict):
+        return value.get(lang, value["en"])
+    return value
+
+
+def phrase(key: str, **fields: object) -> Phrase:
+    """The catalogue text `key` in English, keeping `key` and `fields` so that `say`
+    renders it in another language; raise `StockplanError(phrase(...))` with it."""
+    from stockplan.errors import Phrase
+
+    text = Phrase(message(key, "en", **{n: _said(v, "en") for n, v in fields.items()}))
+    text.key, text.fields = key, fields
+    return text
+
+
+def both(key: str, **fields: object) -> dict[str, str]:
+    """The catalogue text `key` in every language: a field of another phrase."""
+    return {
+        lang: message(key, lang, **{n: _said(v, lang) for n, v in fields.items()})
+        for lang in LANGUAGES
+    }
+
+
+def say(text: str, lang: str = "en") -> str:
+    """`text` in `lang`: a `phrase` from the catalogue, other text through `render_error`."""
+    key = getattr(text, "key", None)
+    if key is None or lang == "en":
+        return render_error(text, lang)
+    fields = {n: _said(v, lang) for n, v in text.fields.items()}  # type: ignore[attr-defined]
+    return message(key, lang, **fields)
+
+
+def error_text(error: StockplanError, lang: str = "en") -> str:
+    """A `StockplanError`'s one line in `lang`."""
+    from stockplan.errors import safe_text
+
+    return safe_text(say(error.phrase or error.message, lang))
+
+
+def place(
+    file: object, row: int | None = None, column: str | None = None, name: str | None = None
+) -> dict[str, str]:
+    """Where an input error is, in both languages: `file, row 13, column '日期' (date)`,
+    `file，第 13 行，列 '日期'（date）`; `name` is the canonical column read from `column`."""
+    en, zh = [str(file)], [str(file)]
+    if row is not None:
+        en.append(f"row {row}")
+        zh.append(f"第 {row} 行")
+    if column is not None:
+        en.append(f"column '{column}'" + (f" ({name})" if name else ""))
+        zh.append(f"列 '{column}'" + (f"（{name}）" if name else ""))
+    return {"en": ", ".join(en), "zh": "，".join(zh)}
+
+
+def input_column(name: str, aliases: tuple[str, ...] = ()) -> dict[str, str]:
+    """An input column in both languages: `quantity`, in Chinese its first Chinese header
+    among `aliases` with the canonical name in brackets, `数量（quantity）`."""
+    chinese = next((a for a in aliases if re.search(r"[\u4e00-\u9fff]", a)), None)
+    return {"en": name, "zh": f"{chinese}（{name}）" if chinese else name}
+
+
+# pydantic error types a config value meets, said in Chinese from the error's own fields
+_CONFIG_PROBLEMS_ZH: dict[str, str] = {
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "literal_error": "应为 {expected} 之一",
+    "enum": "应为 {expected} 之一",
+    "date_type": "应为日期，如 2026-01-08",
+    "date_parsing": "应为日期，如 2026-01-08",
+    "date_from_datetime_parsing": "应为日期，如 2026-01-08",
+    "date_from_datetime_inexact": "应为日期，如 2026-01-08",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "dict_type": "应为映射（键: 值）",
+    "model_type": "应为映射（键: 值）",
+}
+# Chinese words a buyer may write for a choice, and the choice to write instead
+_CHOICE_WORDS = {
+    "天": "day",
+    "日": "day",
+    "周": "week",
+    "星期": "week",
+    "月": "month",
+    "是": "true",
+    "否": "false",
+    "中文": "zh",
+    "英文": "en",
+}
+
+
+def config_problem(error: dict, key: str, english: str, got: str | None) -> dict[str, str]:
+    """One pydantic error (`type`, `ctx`, `input`) at config `key` in both languages:
+    `english` as the config reader says it, the Chinese made from the error's fields, and
+    in both what to write instead where the input shows it (`95%` -> 0.95, `周` -> week).
+    An error type without a Chinese text is said in English in both."""
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return {"en": english, "zh": f"未知配置项 '{key}'"}
+    if kind == "missing":
+        return {"en": english, "zh": f"缺少配置项 '{key}'"}
+    if kind not in _CONFIG_PROBLEMS_ZH:
+        return {"en": english, "zh": english}
+    ctx = {
+        k: f"{v:g}" if isinstance(v, float) else str(v) for k, v in (error.get("ctx") or {}).items()
+    }
+    if "expected" in ctx:
+        ctx["expected"] = ctx["expected"].replace("' or '", "' 或 '").replace("', '", "'、'")
+    zh = _CONFIG_PROBLEMS_ZH[kind].format_map(collections.defaultdict(str, ctx))
+    en_hint = zh_hint = ""
+    value = error.get("input")
+    if isinstance(value, str):
+        percent = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[%％]\s*", value)
+        choice = _CHOICE_WORDS.get(value.strip())
+        if percent and kind in ("float_type", "float_parsing"):
+            fraction = f"{float(percent[1]) / 100:g}"
+            en_hint = f" (write {value.strip()} as {fraction})"
+            zh_hint = f"（{key.rsplit('.', 1)[-1]} 写小数，如 {fraction}）"
+        elif choice and (choice in ctx.get("expected", "") or kind.startswith("bool")):
+            en_hint = f" (write {choice})"
+            zh_hint = f"（{value.strip()} 请写 {choice}）"
+    zh_got = f"，现为 {got}" if got is not None else ""
+    return {"en": english + en_hint, "zh": f"配置项 '{key}'：{zh}{zh_got}{zh_hint}"}
 
 
 _CANONICAL = {label: column for column, entry in HEADERS.items() for label in entry.values()} | {

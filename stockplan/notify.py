@@ -301,10 +301,18 @@ def check_channels(config: Notify, names: list[str]) -> None:
     """Every `--notify NAME` must be a channel of the config: checked before planning."""
     for name in names:
         if name not in config.channels:
-            known = ", ".join(config.channels) or "none defined"
-            raise StockplanError(
-                f"--notify {name}: no such channel under notify.channels in the config ({known})"
+            from stockplan.i18n import phrase
+
+            names = ", ".join(config.channels)
+            known = (
+                {"en": names, "zh": f"现有：{names}"}
+                if names
+                else {
+                    "en": "none defined",
+                    "zh": "一个也没有定义",
+                }
             )
+            raise StockplanError(phrase("error.no_channel", name=name, known=known))
 
 
 def send(config: Notify, name: str, alert: Alert) -> None:

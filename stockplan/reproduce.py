@@ -8,6 +8,7 @@ the last bit of a float may differ with the order of a parallel sum.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from stockplan.demand import SERIES
+from stockplan.i18n import both, header, phrase, table_title, value
 
 SHOWN = 3  # differing cells named per table
 ROW_KEYS = (*SERIES, "period_start", "date", "from_location", "to_location")
@@ -37,6 +39,26 @@ def _text(frame: pl.DataFrame) -> pl.DataFrame:
     ).select(pl.all().cast(pl.String))
 
 
+_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(?:\.0+)?$")
+
+
+def _table(name: str) -> dict[str, str]:
+    return {"en": name, "zh": table_title(name, "zh")}
+
+
+def _shown(column: str, cell: str | None) -> dict[str, str]:
+    """A cell as the plan's sheet shows it in each language: word values (risk level, ...)
+    in the language, a date without a midnight time, an empty cell as `empty`."""
+    if cell is None:
+        return both("verify.empty")
+    cell = _MIDNIGHT.sub(r"\1", cell)  # a date read back from a sheet: no time
+    return {"en": cell, "zh": value(column, cell, "zh") or cell}
+
+
+def _joined(parts: list[dict[str, str]]) -> dict[str, str]:
+    return {"en": "; ".join(p["en"] for p in parts), "zh": "；".join(p["zh"] for p in parts)}
+
+
 def _differs(left: pl.Series, right: pl.Series) -> pl.Series:
     """Per cell: text that differs, or numbers further apart than the tolerance."""
     a, b = left.cast(pl.Float64, strict=False), right.cast(pl.Float64, strict=False)
@@ -47,19 +69,25 @@ def _differs(left: pl.Series, right: pl.Series) -> pl.Series:
 
 
 def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[str]:
-    """Lines naming how `rerun` differs from `plan` (empty: every cell matches)."""
+    """Lines naming how `rerun` differs from `plan` (empty: every cell matches); each line
+    a phrase (`i18n.phrase`) the command line says in the plan's language."""
+    table = _table(name)
     if plan.columns != rerun.columns:
         gone = [c for c in plan.columns if c not in rerun.columns]
         extra = [c for c in rerun.columns if c not in plan.columns]
-        detail = "; ".join(
-            part
-            for part in (
-                f"missing in the re-run: {', '.join(gone)}" if gone else "",
-                f"new in the re-run: {', '.join(extra)}" if extra else "",
+        parts = [
+            {
+                "en": f"{label['en']}: {', '.join(columns)}",
+                "zh": f"{label['zh']}：{'、'.join(header(c, 'zh') for c in columns)}",
+            }
+            for label, columns in (
+                ({"en": "missing in the re-run", "zh": "重算中缺少"}, gone),
+                ({"en": "new in the re-run", "zh": "重算中新增"}, extra),
             )
-            if part
-        )
-        return [f"{name}: the columns differ ({detail or 'in another order'})"]
+            if columns
+        ]
+        detail = _joined(parts) if parts else {"en": "in another order", "zh": "顺序不同"}
+        return [phrase("verify.columns_differ", table=table, detail=detail)]
     keys = [c for c in ROW_KEYS if c in plan.columns]
     left, right = _text(plan), _text(rerun)
     if keys and _unique(left, keys) and _unique(right, keys):
@@ -67,12 +95,15 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
         # list is the same row, and an item only one side has is named as such
         only = [
             (side, frame.join(other, on=keys, how="anti", nulls_equal=True))
-            for side, frame, other in (("plan", left, right), ("re-run", right, left))
+            for side, frame, other in (("plan", left, right), ("rerun", right, left))
         ]
         lines = [
-            f"{name}: {rows.height} rows only in the {side} ("
-            + "; ".join(" ".join(map(str, r)) for r in rows.select(keys).head(SHOWN).rows())
-            + ")"
+            phrase(
+                f"verify.only_in_{side}",
+                table=table,
+                count=rows.height,
+                rows="; ".join(" ".join(map(str, r)) for r in rows.select(keys).head(SHOWN).rows()),
+            )
             for side, rows in only
             if rows.height
         ]
@@ -80,7 +111,7 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
         left = left.join(right.select(keys), on=keys, how="semi", nulls_equal=True).sort(keys)
         right = right.join(left.select(keys), on=keys, how="semi", nulls_equal=True).sort(keys)
     elif plan.height != rerun.height:
-        return [f"{name}: {plan.height} rows in the plan, {rerun.height} in the re-run"]
+        return [phrase("verify.row_counts", table=table, plan=plan.height, rerun=rerun.height)]
     else:
         lines = []
     for column in plan.columns:
@@ -89,11 +120,23 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
         if not count:
             continue
         rows = differs.arg_true().head(SHOWN).to_list()
-        where = []
+        cells = []
         for row in rows:  # at most SHOWN cells per column: a message, not a hot path
-            key = " ".join(str(left[k][row]) for k in keys) or f"row {row + 1}"
-            where.append(f"{key}: {left[column][row]} in the plan, {right[column][row]} re-run")
-        lines.append(f"{name}.{column}: {count} cells differ ({'; '.join(where)})")
+            key = " ".join(str(left[k][row]) for k in keys)
+            cells.append(
+                both(
+                    "verify.cell",
+                    row=key or both("verify.row", row=row + 1),
+                    plan=_shown(column, left[column][row]),
+                    rerun=_shown(column, right[column][row]),
+                )
+            )
+        label = {"en": column, "zh": header(column, "zh")}
+        lines.append(
+            phrase(
+                "verify.cells_differ", table=table, column=label, count=count, cells=_joined(cells)
+            )
+        )
     return lines
 
 
@@ -102,7 +145,7 @@ def compare_plans(plan: dict[str, pl.DataFrame], rerun: dict[str, pl.DataFrame])
     lines: list[str] = []
     for name, frame in plan.items():
         if name not in rerun:
-            lines.append(f"{name}: the re-run does not produce this table")
+            lines.append(phrase("verify.no_table", table=_table(name)))
             continue
         lines += compare_table(name, frame, rerun[name])
     return lines
@@ -130,14 +173,13 @@ class RecordedRun:
 def recorded_run(plan_path: Path) -> RecordedRun:
     """The plan at `plan_path` (.xlsx or folder), its run record, and the inputs changed."""
     from stockplan.errors import StockplanError
-    from stockplan.io.planfiles import read_plan
+    from stockplan.io.planfiles import read_plan, written_language
     from stockplan.io.runrecord import changed_inputs
 
     tables, record = read_plan(plan_path)
     if not record or "config" not in record:
-        raise StockplanError(
-            f"{plan_path}: no run record (`stockplan plan -o` writes one into a workbook or a "
-            "folder, and beside a single table file as FILE.run.json)"
-        )
+        error = StockplanError(phrase("error.no_run_record", path=str(plan_path)))
+        error.language = written_language(plan_path)  # no record to say the plan's language
+        raise error
     changed, unprovable = changed_inputs(record)
     return RecordedRun(plan_path, tables, record, changed, unprovable)

@@ -121,6 +121,65 @@ def test_a_plan_without_a_record_cannot_be_verified(tmp_path: Path):
     )
 
 
+def test_a_chinese_plan_printed_to_stdout_is_refused_in_chinese_without_lang(tmp_path: Path):
+    pl.DataFrame({"商品编码": ["A"], "仓库": ["W"], "建议采购量": [1]}).write_csv(
+        tmp_path / "stdout.csv"
+    )
+    result = _invoke("verify", str(tmp_path / "stdout.csv"))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"stockplan: 错误: {tmp_path / 'stdout.csv'}：没有运行记录（`stockplan plan -o` "
+        "会把运行记录写进工作簿或文件夹，单个表格文件则写在旁边的 FILE.run.json）"
+    )
+    english = _invoke("verify", str(tmp_path / "stdout.csv"), "--lang", "en")
+    assert english.stderr.startswith("stockplan: error: ")
+
+
+def test_differing_cells_are_named_as_the_sheets_show_them_in_both_languages():
+    from stockplan.i18n import say
+    from stockplan.reproduce import compare_plans
+
+    plan = pl.DataFrame(
+        {
+            "sku": ["010007"],
+            "location": ["WH-BJ"],
+            "stockout_date": ["2026-12-17 00:00:00"],
+            "risk_level": ["low"],
+            "restock_eta": [None],
+        }
+    )
+    rerun = pl.DataFrame(
+        {
+            "sku": ["010007"],
+            "location": ["WH-BJ"],
+            "stockout_date": ["2026-11-24 00:00:00"],
+            "risk_level": ["high"],
+            "restock_eta": ["2026-12-03 00:00:00"],
+        }
+    )
+    lines = compare_plans({"risk": plan, "orders": plan}, {"risk": rerun})
+    assert lines[:3] == [
+        "risk.stockout_date: 1 cells differ (010007 WH-BJ: 2026-12-17 in the plan, "
+        "2026-11-24 re-run)",
+        "risk.risk_level: 1 cells differ (010007 WH-BJ: low in the plan, high re-run)",
+        "risk.restock_eta: 1 cells differ (010007 WH-BJ: empty in the plan, 2026-12-03 re-run)",
+    ]
+    assert [say(line, "zh") for line in lines] == [
+        "缺货风险·预计缺货日期：1 个单元格不一致"
+        "（010007 WH-BJ：计划中 2026-12-17，重算 2026-11-24）",
+        "缺货风险·风险等级：1 个单元格不一致（010007 WH-BJ：计划中 低，重算 高）",
+        "缺货风险·补货到货日期：1 个单元格不一致（010007 WH-BJ：计划中 空，重算 2026-12-03）",
+        "采购建议：重算没有产生这张表",
+    ]
+    fewer = compare_plans({"risk": plan}, {"risk": rerun.with_columns(sku=pl.lit("9"))})
+    assert [say(line, "zh") for line in fewer] == [
+        "缺货风险：1 行只在计划中（010007 WH-BJ）",
+        "缺货风险：1 行只在重算中（9 WH-BJ）",
+    ]
+    moved = compare_plans({"risk": plan}, {"risk": rerun.select(reversed(rerun.columns))})
+    assert say(moved[0], "zh").startswith("缺货风险：列不一致（")
+
+
 def test_a_database_input_is_recorded_masked_with_its_query_hash_and_cannot_be_proven(
     tmp_path: Path,
 ):
@@ -234,12 +293,15 @@ def test_verify_speaks_the_language_the_plan_was_written_in(small_shop: Path, tm
     stock.write_text(stock.read_text().replace("A-100,WH1,40", "A-100,WH1,10"))
     result = _invoke("verify", str(out))
     assert result.exit_code == 6
-    assert f"stockplan: 输入已变：inputs.stock: {stock.resolve()} 已改变（SHA-256 不同；" in (
-        result.stderr
+    assert (
+        f"stockplan: 输入已变：库存（inputs.stock）：{stock.resolve()} 已改变（SHA-256 不同；"
+        in (result.stderr)
     )
-    assert "stockplan: 不一致：risk.on_hand：1 个单元格不一致（A-100 WH1：计划中 40，重算 10）" in (
-        result.stderr
+    assert (
+        "stockplan: 不一致：缺货风险·现存量：1 个单元格不一致（A-100 WH1：计划中 40，重算 10）"
+        in (result.stderr)
     )
+    assert "risk." not in result.stderr and "on_hand" not in result.stderr
     assert result.stderr.splitlines()[-1] == f"stockplan: {out}：未能复现：退出码 6"
 
 

@@ -139,7 +139,10 @@ def _notify(
             send(cfg.notify, name, alert)
             console.say("notify.sent", name=name)
         except StockplanError as exc:  # one line; the plan is already written
-            sys.stderr.write(f"stockplan: error: {exc}\n")
+            from stockplan.i18n import error_text
+
+            lang = lang_now()
+            sys.stderr.write(f"stockplan: {message('error', lang)}: {error_text(exc, lang)}\n")
             failed += 1
     return EXIT_NOTIFY if failed else 0
 
@@ -1020,8 +1023,9 @@ def init(
     debug: DebugOption = False,
 ) -> int:
     """Inspect export files, propose a column mapping and write a starter config."""
-    set_lang(lang.value if lang is not None else "en")
+    set_lang(lang.value if lang is not None else "en", chosen=lang is not None)
 
+    from stockplan.i18n import input_name
     from stockplan.io.inspect import inspect_folder, starter_config
     from stockplan.io.writers import write_text
 
@@ -1041,7 +1045,7 @@ def init(
                     "init.twice",
                     lang_now(),
                     file=guess.path.name,
-                    table=guess.table,
+                    table=input_name(guess.table, lang_now()),
                     used=tables[guess.table],
                 )
             )
@@ -1050,14 +1054,16 @@ def init(
         mapped = ", ".join(
             name if src == name else f"{src} -> {name}" for name, src in guess.mapping.items()
         )
-        console.say("init.file", file=guess.path.name, table=guess.table, mapped=mapped)
+        table = input_name(guess.table, lang_now())
+        console.say("init.file", file=guess.path.name, table=table, mapped=mapped)
         if guess.unmapped:
             console.say("init.unmapped", headers=", ".join(guess.unmapped))
     text = starter_config(guesses, target.parent, lang.value if lang else None)
     write_text(target, text, overwrite=force)
     missing = [t for t in ("sales", "stock") if t not in tables]
     if missing:
-        console.warn(message("init.missing", lang_now(), tables=" / ".join(missing), config=target))
+        names = " / ".join(input_name(t, lang_now()) for t in missing)
+        console.warn(message("init.missing", lang_now(), tables=names, config=target))
     console.say("init.wrote", config=target)
     return 0
 
@@ -1169,10 +1175,11 @@ def verify(
     but a database input cannot be proven unchanged."""
 
     from stockplan.api import rerun_differences
-    from stockplan.i18n import render_error
+    from stockplan.i18n import say
     from stockplan.reproduce import recorded_run
 
-    set_lang(lang.value if lang else "en")  # errors reading the plan: in the language asked
+    # errors reading the plan: in the language asked
+    set_lang(lang.value if lang else "en", chosen=lang is not None)
     console = Console(quiet)
     run = recorded_run(plan_path)
     written = (run.record.get("options") or {}).get("lang")
@@ -1180,7 +1187,7 @@ def verify(
     set_lang(language)
 
     def always(key: str, line: str) -> None:  # said even with --quiet
-        detail = render_error(safe_text(line), language)
+        detail = safe_text(say(line, language))
         sys.stderr.write(f"stockplan: {message(key, language, line=detail)}\n")
 
     for line in run.changed:

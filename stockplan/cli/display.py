@@ -72,6 +72,7 @@ class View:
         self.lang_option = lang.value if lang else None
         self.lang = self.lang_option or "en"
         _STATE["lang"] = self.lang  # until the config is read
+        _STATE["chosen"] = self.lang_option or ""
         self.limit = limit
         self.sort = sort
         self.columns = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
@@ -115,7 +116,7 @@ class View:
                     )
 
 
-_STATE: dict[str, str] = {"lang": "en"}
+_STATE: dict[str, str] = {"lang": "en", "chosen": ""}
 
 
 def lang_now() -> str:
@@ -123,9 +124,11 @@ def lang_now() -> str:
     return _STATE["lang"]
 
 
-def set_lang(lang: str) -> None:
-    """Messages from here on in `lang` (before a config says otherwise)."""
+def set_lang(lang: str, *, chosen: bool = True) -> None:
+    """Messages from here on in `lang`; `chosen` (--lang, or the language a plan was written
+    in): also for an error in a config, rather than the config's planning.language."""
     _STATE["lang"] = lang
+    _STATE["chosen"] = lang if chosen else ""
 
 
 class Console:
@@ -220,10 +223,12 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         finally:
             StageProgress.close_all()
     except StockplanError as exc:
-        from stockplan.i18n import render_error
+        from stockplan.i18n import error_text, message
 
         lang = _STATE["lang"]
-        sys.stderr.write(f"stockplan: {message('error', lang)}: {render_error(str(exc), lang)}\n")
+        if exc.language and not _STATE["chosen"]:  # as the config (or plan) itself asks
+            lang = exc.language
+        sys.stderr.write(f"stockplan: {message('error', lang)}: {error_text(exc, lang)}\n")
         raise typer.Exit(EXIT_USER_ERROR) from None
     except KeyboardInterrupt:
         sys.stderr.write(f"stockplan: {message('interrupted', _STATE['lang'])}\n")

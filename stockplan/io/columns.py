@@ -16,6 +16,7 @@ import polars as pl
 
 from stockplan.config import PLAUSIBLE_DATES
 from stockplan.errors import StockplanError, input_error, quote
+from stockplan.i18n import input_column, phrase, place
 from stockplan.io.schema import CODE_ALIASES, Column, TableSchema, normalise_header
 
 ROW = "source_row"
@@ -58,8 +59,12 @@ def map_headers(
     for target in override_by_header.values():
         if target not in known:
             raise StockplanError(
-                f"config: columns.{schema.name} maps to '{target}', which is not a "
-                f"{schema.name} column (expected one of: {', '.join(known)})"
+                phrase(
+                    "error.mapped_to_unknown",
+                    table=schema.name,
+                    target=target,
+                    known=", ".join(known),
+                )
             )
     alias_to_name = {normalise_header(a): c.name for c in schema.columns for a in c.headers}
     fallback = {normalise_header(a) for c in schema.columns for a in c.fallbacks}
@@ -91,19 +96,28 @@ def map_headers(
                 if (key in CODE_ALIASES) == (identify_by == "code"):
                     mapping[name] = header
                 continue
-            raise input_error(
-                path,
-                f"columns '{mapping[name]}' and '{header}' both look like '{name}'; "
-                f"say which one under columns.{schema.name} in the config",
+            raise StockplanError(
+                phrase(
+                    "error.columns_clash",
+                    where=place(path),
+                    first=mapping[name],
+                    second=header,
+                    column=input_column(name, schema.by_name[name].aliases),
+                    table=schema.name,
+                )
             )
         mapping[name] = header
     for column in schema.columns:
         if column.required and column.name not in mapping:
             found = ", ".join(f"'{quote(c, 40)}'" for c in frame.columns[:12])
-            raise input_error(
-                path,
-                f"missing required column '{column.name}' (found {found}); rename it or map it "
-                f"under columns.{schema.name} in the config",
+            raise StockplanError(
+                phrase(
+                    "error.missing_column",
+                    where=place(path),
+                    column=input_column(column.name, column.aliases),
+                    found=found,
+                    table=schema.name,
+                )
             )
     if schema.one_of and not any(n in mapping for n in schema.one_of):
         raise input_error(path, f"needs one of the columns {', '.join(schema.one_of)}")
@@ -607,19 +621,20 @@ def type_table(
             values = parse_numbers(frame[source], decimal, workbook, casts[source]).alias(name)
         else:
             values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
-        where = f"column '{source}'" + (f" ({name})" if normalise_header(source) != name else "")
-        # (bad rows, problem) in the order they are reported; None: an empty required value
-        checks: list[tuple[pl.Expr, str | None]] = []
+        read_as = name if normalise_header(source) != name else None
+        # (bad rows, catalogue key of the problem, its fields beyond where and value) in the
+        # order they are reported; "error.empty_required": an empty required value
+        checks: list[tuple[pl.Expr, str, dict[str, object]]] = []
         if column.kind != "text":
-            what = "is not a number" if column.kind == "number" else "is not a date I can read"
-            hint = "" if column.kind == "number" else " (use YYYY-MM-DD)"
-            checks.append((pl.col(name).is_null() & pl.col("__present"), what + hint))
+            what = "error.not_a_number" if column.kind == "number" else "error.not_a_date"
+            checks.append((pl.col(name).is_null() & pl.col("__present"), what, {}))
         if column.kind == "date":
             lo, hi = PLAUSIBLE_DATES
             checks.append(
                 (
                     pl.col(name).is_not_null() & ~pl.col(name).is_between(lo, hi),
-                    f"is not a plausible date (outside {lo} .. {hi}; a placeholder for no date?)",
+                    "error.implausible_date",
+                    {"low": lo, "high": hi},
                 )
             )
         quoted = column.name in QUOTED_COLUMNS
@@ -632,22 +647,21 @@ def type_table(
             checks.append(
                 (
                     pl.col(name).str.len_chars() > longest,
-                    f"is longer than {longest:,} characters: a notice or reason quoting it "
-                    f"would not fit the {EXCEL_CELL_LIMIT:,} characters a spreadsheet cell holds"
+                    "error.too_long_quoted" if quoted else "error.too_long",
+                    {"longest": f"{longest:,}", "limit": f"{EXCEL_CELL_LIMIT:,}"}
                     if quoted
-                    else f"is longer than the {EXCEL_CELL_LIMIT:,} characters a spreadsheet "
-                    "cell holds",
+                    else {"limit": f"{EXCEL_CELL_LIMIT:,}"},
                 )
             )
         if column.kind == "number":
             checks.append(
-                (pl.col(name).is_nan() | pl.col(name).is_infinite(), "is not a finite number")
+                (pl.col(name).is_nan() | pl.col(name).is_infinite(), "error.not_finite", {})
             )
-            checks.append((pl.col(name).abs() > 1e12, "is implausibly large"))
+            checks.append((pl.col(name).abs() > 1e12, "error.too_large", {}))
             if column.non_negative:
-                checks.append((pl.col(name) < 0, "must not be negative"))
+                checks.append((pl.col(name) < 0, "error.negative", {}))
         if column.required:
-            checks.append((pl.col(name).is_null(), None))
+            checks.append((pl.col(name).is_null(), "error.empty_required", {}))
         if checks:  # the first bad row of every check in one pass over the column
             first_bad = (
                 frame.lazy()
@@ -655,20 +669,19 @@ def type_table(
                 .with_columns(values)
                 .select(
                     pl.col(ROW).filter(bad).first().alias(f"{i}")
-                    for i, (bad, _) in enumerate(checks)
+                    for i, (bad, _, _) in enumerate(checks)
                 )
                 .collect()
                 .row(0)
             )
-            for (_, problem), row in zip(checks, first_bad, strict=True):
+            for (_, problem, fields), row in zip(checks, first_bad, strict=True):
                 if row is None:
                     continue
-                if problem is None:
-                    raise StockplanError(
-                        f"{path}, row {int(row)}, {where}: empty value in a required column"
-                    )
+                where = place(path, int(row), source, read_as)
+                if problem == "error.empty_required":
+                    raise StockplanError(phrase(problem, where=where))
                 text = frame.filter(pl.col(ROW) == row).select(_clean_text(pl.col(source))).item()
-                raise StockplanError(f"{path}, row {int(row)}, {where}: '{quote(text)}' {problem}")
+                raise StockplanError(phrase(problem, where=where, value=quote(text), **fields))
         typed.append(values)
     out = pl.DataFrame(typed)
     if "location" in mapping and not schema.every_location_when_blank:

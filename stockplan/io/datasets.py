@@ -75,7 +75,9 @@ def dataset_files(path: str | Path) -> list[Path]:
             f"{other[0]}; give a file, or a folder of .parquet files only",
         )
     if not files:
-        raise input_error(path, "no Parquet files in this dataset (folder or glob)")
+        from stockplan.i18n import phrase, place
+
+        raise StockplanError(phrase("error.no_parquet_files", where=place(path)))
     return files
 
 
@@ -162,7 +164,15 @@ def read_dataset(
 
 def where(frame: pl.DataFrame, source: str | Path) -> str:
     """`file, row N` of the first row of `frame` (sorted by file and row)."""
+    return place_of(frame, source)["en"]
+
+
+def place_of(frame: pl.DataFrame, source: str | Path, column: str | None = None) -> dict[str, str]:
+    """`file, row N[, column 'c']` of the first row of `frame` (sorted by file and row), in
+    both languages for a phrase (`i18n.place`)."""
+    from stockplan.i18n import place
+
     if SOURCE_FILE in frame.columns:
         first = frame.sort(SOURCE_FILE, ROW).row(0, named=True)
-        return f"{first[SOURCE_FILE]}, row {first[ROW]}"
-    return f"{source}, row {frame.sort(ROW)[ROW][0]}"
+        return place(first[SOURCE_FILE], first[ROW], column)
+    return place(source, frame.sort(ROW)[ROW][0], column)

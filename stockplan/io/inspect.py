@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from stockplan.errors import StockplanError
+from stockplan.i18n import message
 from stockplan.io.readers import header_index, read_top_rows
 from stockplan.io.schema import CODE_ALIASES, SCHEMAS, normalise_header
 
@@ -138,7 +139,8 @@ def starter_config(guesses: list[FileGuess], config_dir: Path, language: str | N
             relative = os.path.relpath(Path(guess.path).resolve(), config_dir.resolve())
             inputs[guess.table] = Path(relative).as_posix()
             used[guess.table] = guess
-    lines = ["# stockplan starter config written by `stockplan init`; see config.example.yaml", ""]
+    lang = language or ("zh" if chinese_headers(guesses) else "en")
+    lines = [message("init.comment.title", lang), ""]
     if inputs:
         lines.append(
             yaml.safe_dump({"inputs": inputs}, allow_unicode=True, sort_keys=False).strip()
@@ -147,26 +149,20 @@ def starter_config(guesses: list[FileGuess], config_dir: Path, language: str | N
         lines.append("inputs:")
     for table in ("sales", "stock"):
         if table not in inputs:
-            lines.append(f"  # {table}: FILE   <- required, not found among the exports")
+            lines.append(message("init.comment.missing", lang, name=table))
     lines += ["", "columns: {}"]
     unmapped = {table: g.unmapped for table, g in used.items() if g.unmapped}
     if unmapped:
-        lines += [
-            "# headers no alias recognised; to use one, map it to a canonical column:",
-            "# columns:",
-        ]
+        lines += [message("init.comment.unmapped", lang), "# columns:"]
+        column = message("init.comment.column", lang)
         for table, headers in unmapped.items():
             lines.append(f"#   {table}:")
-            lines += [f"#     {_comment_safe(h)}: COLUMN" for h in headers]
+            lines += [f"#     {_comment_safe(h)}: {column}" for h in headers]
     lines += [
         "",
         "planning:",
         "  bucket: week",
-        *(
-            ["  language: zh   # headers, reasons and messages in Chinese (en: English)"]
-            if (language or ("zh" if chinese_headers(guesses) else "en")) == "zh"
-            else []
-        ),
+        *([message("init.comment.language", lang)] if lang == "zh" else []),
         "policy:",
         "  review_days: 7",
         "  service_level: 0.95",

@@ -9,11 +9,13 @@ cast to numbers; the run record comes from the `run` sheet, `run.json` in a fold
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
 
 from stockplan.errors import StockplanError, quote
+from stockplan.i18n import phrase, place, table_title
 
 RUN_SHEET = "run"
 RUN_JSON = "run.json"
@@ -69,14 +71,18 @@ def _typed(
         given = frame[column].str.strip_chars().fill_null("") != ""
         parsed = typed[column]
         bad = given & (parsed.is_null() | ~parsed.is_finite().fill_null(False))
-        problem = "is not a number"
+        problem = "error.not_a_number"
         if column == "order_qty" and not bad.any():
-            bad, problem = parsed.fill_null(0.0) < 0, "must not be negative"
+            bad, problem = parsed.fill_null(0.0) < 0, "error.negative"
         if bad.any():
             index = int(bad.arg_true()[0])
             row = first_row[index] if isinstance(first_row, pl.Series) else first_row + index
             raise StockplanError(
-                f"{where}, row {row}, column '{column}': '{quote(frame[column][index])}' {problem}"
+                phrase(
+                    problem,
+                    where=place(where, row, column),
+                    value=quote(frame[column][index]),
+                )
             )
     return typed
 
@@ -112,6 +118,16 @@ def _with_header(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     return body.rename(dict(zip(body.columns, names, strict=True))), sheet_rows
 
 
+# what of a plan could not be read, and a table's name, in both languages
+_WORKBOOK = {"en": "workbook", "zh": "工作簿"}
+_TABLE = {"en": "table", "zh": "表"}
+_RECORD = {"en": "run record", "zh": "运行记录"}
+
+
+def _table(name: str) -> dict[str, str]:
+    return {"en": name, "zh": table_title(name, "zh")}
+
+
 def _read_workbook(path: Path) -> dict[str, tuple[pl.DataFrame, pl.Series]]:
     try:
         sheets = pl.read_excel(  # from row 1, blank rows kept: rows named as Excel shows them
@@ -124,7 +140,9 @@ def _read_workbook(path: Path) -> dict[str, tuple[pl.DataFrame, pl.Series]]:
             read_options={"skip_rows": 0},
         )
     except Exception as exc:  # fastexcel raises its own types for a broken file
-        raise StockplanError(f"{path}: cannot read the plan workbook ({exc})") from None
+        raise StockplanError(
+            phrase("error.plan_unreadable", path=str(path), what=_WORKBOOK, detail=str(exc))
+        ) from None
     from stockplan.i18n import canonical_table
 
     return {
@@ -144,7 +162,9 @@ def _read_table_file(path: Path) -> pl.DataFrame:
             return pl.read_json(path)
         return pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
-        raise StockplanError(f"{path}: cannot read the plan table ({exc})") from None
+        raise StockplanError(
+            phrase("error.plan_unreadable", path=str(path), what=_TABLE, detail=str(exc))
+        ) from None
 
 
 def _unescaped(frame: pl.DataFrame) -> pl.DataFrame:
@@ -178,13 +198,37 @@ def _table_name(path: Path, frame: pl.DataFrame) -> str:
     return path.stem
 
 
+def written_language(path: Path) -> str | None:
+    """`zh` when the plan at `path` was written for people in Chinese (a CSV with Chinese
+    headers, a workbook with Chinese sheet names), else None: for messages about a plan
+    without its run record, which would say the language."""
+    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    for file in files[:1]:
+        try:
+            if file.suffix.lower() == ".csv":
+                with file.open("rb") as handle:
+                    head = handle.readline(64 * 1024).decode("utf-8", errors="replace")
+            elif file.suffix.lower() == ".xlsx":
+                import fastexcel
+
+                head = " ".join(fastexcel.read_excel(file).sheet_names)
+            else:
+                return None
+        except Exception:  # an unreadable plan is reported by its reader, not here
+            return None
+        return "zh" if re.search(r"[\u4e00-\u9fff]", head) else None
+    return None
+
+
 def _read_record(path: Path) -> dict | None:
     if not path.is_file():
         return None
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StockplanError(f"{path}: cannot read the run record ({exc})") from None
+        raise StockplanError(
+            phrase("error.plan_unreadable", path=str(path), what=_RECORD, detail=str(exc))
+        ) from None
 
 
 def record_from_sheet(frame: pl.DataFrame) -> dict:
@@ -205,11 +249,11 @@ def read_plan(path: Path) -> tuple[dict[str, pl.DataFrame], dict | None]:
         files = sorted(p for p in path.iterdir() if p.suffix in TABLE_SUFFIXES)
         files = [p for p in files if p.name != RUN_JSON and not p.name.endswith(".run.json")]
         if not files:
-            raise StockplanError(f"{path}: no plan tables (.csv, .json, .parquet) in this folder")
+            raise StockplanError(phrase("error.no_plan_tables", path=str(path)))
         tables = {p.stem: _typed(_read_table_file(p), str(p), _first_row(p)) for p in files}
         return tables, _read_record(path / RUN_JSON)
     if not path.is_file():
-        raise StockplanError(f"{path}: no such plan file or folder")
+        raise StockplanError(phrase("error.no_plan", path=str(path)))
     if path.suffix.lower() == ".xlsx":
         sheets = _read_workbook(path)
         record = record_from_sheet(sheets.pop(RUN_SHEET)[0]) if RUN_SHEET in sheets else None
@@ -222,17 +266,24 @@ def read_plan(path: Path) -> tuple[dict[str, pl.DataFrame], dict | None]:
         frame = _read_table_file(path)
         typed = _typed(frame, str(path), _first_row(path))
         return {_table_name(path, frame): typed}, _read_record(record_beside(path))
-    raise StockplanError(f"{path}: not a plan (an .xlsx workbook, a folder, .csv, .json, .parquet)")
+    raise StockplanError(phrase("error.not_a_plan", path=str(path)))
 
 
 def plan_table(tables: dict[str, pl.DataFrame], name: str, path: Path) -> pl.DataFrame:
     """One table of a read plan, with sku and location; a clear error when it is not there."""
     if name not in tables:
-        raise StockplanError(f"{path}: the plan has no {name} table")
+        raise StockplanError(phrase("error.plan_no_table", path=str(path), table=_table(name)))
     frame = tables[name]
     missing = [c for c in ("sku", "location") if c not in frame.columns]
     if missing:
-        raise StockplanError(f"{path}: the {name} table has no {' or '.join(missing)} column")
+        raise StockplanError(
+            phrase(
+                "error.plan_no_column",
+                path=str(path),
+                table=_table(name),
+                columns={"en": " or ".join(missing), "zh": " 或 ".join(missing)},
+            )
+        )
     return frame
 
 
@@ -241,7 +292,11 @@ def previous_risk(path: Path) -> tuple[pl.DataFrame, str | None]:
     tables, record = read_plan(path)
     risk = plan_table(tables, "risk", path)
     if "risk_level" not in risk.columns:
-        raise StockplanError(f"{path}: the risk table has no risk_level column")
+        raise StockplanError(
+            phrase(
+                "error.plan_no_column", path=str(path), table=_table("risk"), columns="risk_level"
+            )
+        )
     return risk, (record or {}).get("planning_date")
 
 

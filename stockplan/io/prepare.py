@@ -14,7 +14,8 @@ import polars as pl
 
 from stockplan.config import Config
 from stockplan.errors import StockplanError
-from stockplan.io.datasets import SOURCE_FILE, where
+from stockplan.i18n import input_name, phrase, place
+from stockplan.io.datasets import SOURCE_FILE, place_of, where
 from stockplan.io.item_tables import check_item_tables
 from stockplan.io.readers import ROW
 
@@ -61,7 +62,15 @@ def unknown_sku_message(
         f"not in the products table ({count} unknown SKUs in {name})"
     )
     if config.planning.unknown_sku == "error":
-        raise StockplanError(message + "; add them to products or set planning.unknown_sku: warn")
+        raise StockplanError(
+            phrase(
+                "error.unknown_sku",
+                where=place_of(first, _path(config, name), "sku"),
+                sku=first.sort(ROW)["sku"][0],
+                count=count,
+                table={"en": name, "zh": input_name(name, "zh")},
+            )
+        )
     warnings.append(message)
 
 
@@ -183,12 +192,28 @@ def _check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) -
         key_text = ", ".join(f"{k}='{repeat[k][0]}'" for k in keys)
         earlier = frame.join(repeat.select(keys), on=keys)
         first = (  # in a dataset the first may be in another part file
-            where(earlier, path) if SOURCE_FILE in frame.columns else f"row {earlier[ROW].min()}"
+            place_of(earlier, path)
+            if SOURCE_FILE in frame.columns
+            else {"en": f"row {earlier[ROW].min()}", "zh": f"第 {earlier[ROW].min()} 行"}
         )
         raise StockplanError(
-            f"{where(repeat, path)}, column '{keys[0]}': {what} {key_text} "
-            f"appears again (first at {first})"
+            phrase(
+                "error.appears_again",
+                where=place_of(repeat, path, keys[0]),
+                what={"en": what, "zh": _RECORDS_ZH[what]},
+                keys=key_text,
+                first=first,
+            )
         )
+
+
+# what `_check_unique` names, in Chinese
+_RECORDS_ZH = {
+    "price break": "价格阶梯",
+    "product": "商品",
+    "stock record": "库存记录",
+    "supplier": "供应商",
+}
 
 
 def check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
@@ -198,8 +223,12 @@ def check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
     early = _first_row(frame, pl.col("received_date") < pl.col("order_date"))
     if early.height:
         raise StockplanError(
-            f"{path}, row {early[ROW][0]}, column 'received_date': {early['received_date'][0]} "
-            f"is before the order_date {early['order_date'][0]}"
+            phrase(
+                "error.received_before_ordered",
+                where=place(path, early[ROW][0], "received_date"),
+                received=early["received_date"][0],
+                ordered=early["order_date"][0],
+            )
         )
 
 
@@ -349,8 +378,11 @@ def _check_locations(tables: dict[str, pl.DataFrame], config: Config) -> pl.Data
 
 def _stray_location(config: Config, name: str, first: dict) -> None:
     raise StockplanError(
-        f"{_path(config, name)}, row {first[ROW]}, column 'location': "
-        f"'{first['location']}' is in neither the stock nor the sales file"
+        phrase(
+            "error.stray_location",
+            where=place(_path(config, name), first[ROW], "location"),
+            location=first["location"],
+        )
     )
 
 
@@ -496,8 +528,11 @@ def _service_levels(products: pl.DataFrame, path: Path) -> pl.DataFrame:
     bad = _first_row(products, level.is_not_null() & ((level <= 0.5) | (level >= 1)))
     if bad.height:
         raise StockplanError(
-            f"{where(bad, path)}, column 'service_level': {bad['service_level'][0]:g} "
-            "is not a service level between 50 % and 99.99 % (e.g. 0.95 or 95)"
+            phrase(
+                "error.service_level",
+                where=place_of(bad, path, "service_level"),
+                level=f"{bad['service_level'][0]:g}",
+            )
         )
     return products
 
@@ -519,8 +554,12 @@ def _implied_location(tables: dict[str, pl.DataFrame], config: Config) -> str:
         if name in tables and "location" not in tables[name].columns:
             shown = ", ".join(locations[:5]) + (", ..." if len(locations) > 5 else "")
             raise StockplanError(
-                f"{_path(config, name)}: has no location column, but the stock file has "
-                f"{len(locations)} locations ({shown}); add a location column"
+                phrase(
+                    "error.no_location_column",
+                    path=str(_path(config, name)),
+                    count=len(locations),
+                    shown=shown,
+                )
             )
     return config.planning.default_location
 

@@ -18,6 +18,7 @@ import polars as pl
 
 from stockplan.config import Config, DatabaseInput, InputFile
 from stockplan.errors import StockplanError, input_error, quote
+from stockplan.i18n import phrase, place
 from stockplan.io.columns import ROW as ROW  # re-exported: the row-number column's name
 from stockplan.io.columns import map_headers, type_table
 from stockplan.io.columns import parse_dates as parse_dates  # re-exported
@@ -50,7 +51,7 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError:
-            raise input_error(path, "starts like UTF-16 text but does not decode as it") from None
+            raise StockplanError(phrase("error.bad_utf16", where=place(path))) from None
     if b"\x00" in raw[:65536]:
         raise input_error(path, "is a binary file, not CSV text (wrong file or extension?)")
     try:
@@ -60,9 +61,7 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
     try:
         text = raw.decode("gb18030")  # superset of GBK / GB2312, the usual Chinese ERP export
     except UnicodeDecodeError:
-        raise input_error(
-            path, "not valid UTF-8 or GB18030 text; set inputs.<table>.encoding"
-        ) from None
+        raise StockplanError(phrase("error.not_utf8_gb18030", where=place(path))) from None
     misread = MISDECODED.search(text)
     if misread is None:
         return text
@@ -169,8 +168,8 @@ def _read_csv(
         ragged = _ragged_row(text, delimiter, skip)
         if ragged is not None:
             line, fields, width = ragged
-            raise input_error(
-                path, f"has {fields} fields where the header has {width}", row=line
+            raise StockplanError(
+                phrase("error.ragged_row", where=place(path, line), fields=fields, width=width)
             ) from None
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise input_error(path, f"cannot parse as CSV ({first_line})") from None
@@ -188,7 +187,7 @@ def _first_visible_sheet(path: Path, notes: list[str]) -> str:
     reader = fastexcel.read_excel(path)
     names = reader.sheet_names
     if not names:
-        raise input_error(path, "the workbook has no sheets")
+        raise StockplanError(phrase("error.no_sheets", where=place(path)))
     for index, name in enumerate(names):
         if (
             reader.load_sheet(index, header_row=None, n_rows=1, dtypes="string").visible
@@ -221,9 +220,7 @@ def read_excel_cells(
     with path.open("rb") as handle:
         magic = handle.read(8)
     if path.suffix.lower() in (".xlsx", ".xlsm") and magic.startswith(OLE_MAGIC):
-        raise input_error(
-            path, "is password-protected (encrypted); save an unprotected copy and use that"
-        )
+        raise StockplanError(phrase("error.encrypted", where=place(path)))
     try:
         chosen = spec.sheet if spec.sheet is not None else _first_visible_sheet(path, notes)
         sheet: dict[str, str | int] = (
@@ -364,11 +361,7 @@ def _text_saved_as_xls(path: Path, notes: list[str]) -> bool:
     if head.startswith((OLE_MAGIC, b"PK\x03\x04")) or not head.strip():
         return False  # a real workbook (or an empty file, reported by the Excel reader)
     if b"<html" in head.lower() or b"<table" in head.lower() or head.lstrip().startswith(b"<"):
-        raise input_error(
-            path,
-            "is a web page saved with an .xls name, not a workbook; open it in Excel and save "
-            "it as .xlsx, or export CSV",
-        )
+        raise StockplanError(phrase("error.web_page_xls", where=place(path)))
     notes.append(f"{path}: is text saved with an .xls name; read as delimited text")
     return True
 
@@ -381,9 +374,7 @@ def _check_regular_file(path: Path) -> None:
     if path.is_dir():
         raise input_error(path, "is a directory, expected a file")
     if not path.is_file():
-        raise input_error(
-            path, "is not a regular file (a pipe, socket or device); export to a file"
-        )
+        raise StockplanError(phrase("error.not_regular_file", where=place(path)))
 
 
 INIT_READ_BYTES = 1 << 20  # enough of a text export to find and score its header

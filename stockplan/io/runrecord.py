@@ -167,9 +167,20 @@ def record_frame(record: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame({"key": list(flat), "value": list(flat.values())})
 
 
+def _input(name: str) -> dict[str, str]:
+    """A recorded input (`inputs.stock`, `config`) in both languages: `库存（inputs.stock）`."""
+    from stockplan.i18n import input_name
+
+    table = name.removeprefix("inputs.")
+    zh = "配置文件" if name == "config" else input_name(table, "zh").split("（")[0]
+    return {"en": name, "zh": f"{zh}（{name}）" if zh != table else name}
+
+
 def changed_inputs(record: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(inputs whose file changed or is gone, database inputs that cannot be proven unchanged),
     comparing each recorded file's size and SHA-256 with the file there now."""
+    from stockplan.i18n import phrase
+
     changed: list[str] = []
     unprovable: list[str] = []
     entries = [("config", record.get("config") or {})]
@@ -183,17 +194,23 @@ def changed_inputs(record: dict[str, Any]) -> tuple[list[str], list[str]]:
             try:
                 now = dataset_sha256(path)
             except StockplanError:
-                changed.append(f"{name}: {path} is gone")
+                changed.append(phrase("verify.input_gone", name=_input(name), path=str(path)))
                 continue
             size, sha = now["size_bytes"], now["sha256"]
         elif not path.is_file():
-            changed.append(f"{name}: {path} is gone")
+            changed.append(phrase("verify.input_gone", name=_input(name), path=str(path)))
             continue
         else:
             size, sha = file_sha256(path)
         if sha != entry.get("sha256"):
             was = entry.get("size_bytes")
             changed.append(
-                f"{name}: {path} changed (SHA-256 differs; {was} bytes then, {size} now)"
+                phrase(
+                    "verify.input_changed",
+                    name=_input(name),
+                    path=str(path),
+                    was=was,
+                    size=size,
+                )
             )
     return changed, unprovable

@@ -9,7 +9,7 @@ runs of space / `-` / `_` / `.` / `/` folded to one `_`. A config `columns:` map
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Kind = Literal["text", "number", "date"]
@@ -327,7 +327,9 @@ SCHEMAS: dict[str, TableSchema] = {
                 required=True,
             ),
             SKU,
-            QUANTITY,
+            # a sales export's own words for units sold: in a purchase or customer order
+            # 销量 / 发货数量 would be another quantity than the one ordered
+            replace(QUANTITY, aliases=(*QUANTITY.aliases, "销量", "销售量", "发货数量")),
             LOCATION,
             ITEM_NAME,
             Column("revenue", "number", ("revenue", "sales_amount", "amount", "销售额", "金额")),

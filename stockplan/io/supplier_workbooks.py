@@ -36,10 +36,14 @@ def supplier_file_name(supplier: str) -> str:
 
 def check_supplier_folder(folder: Path) -> None:
     """Refuse, before any work is done, a target that is a file or whose parent is missing."""
+    from stockplan.i18n import phrase
+
     if folder.exists() and not folder.is_dir():
-        raise StockplanError(f"--supplier-forecast {folder}: is a file, expected a folder")
+        raise StockplanError(phrase("error.supplier_folder_is_file", folder=str(folder)))
     if not folder.exists() and not folder.parent.is_dir():
-        raise StockplanError(f"--supplier-forecast {folder}: folder {folder.parent} does not exist")
+        raise StockplanError(
+            phrase("error.supplier_folder_parent", folder=str(folder), parent=str(folder.parent))
+        )
 
 
 def supplier_workbooks(

@@ -25,6 +25,7 @@ from typing import IO, Literal
 import polars as pl
 
 from stockplan.errors import StockplanError, quote
+from stockplan.i18n import both, phrase, place, table_title
 
 Format = Literal["csv", "xlsx", "json", "parquet"]
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "parquet")
@@ -402,8 +403,13 @@ def _check_fits_excel(name: str, frame: pl.DataFrame) -> None:
     """A sheet holds 1,048,576 rows and a cell 32,767 characters: refuse, never cut."""
     if frame.height + 1 > EXCEL_ROW_LIMIT:
         raise StockplanError(
-            f"table {name}: {frame.height:,} rows do not fit an Excel sheet "
-            f"({EXCEL_ROW_LIMIT:,}); write CSV or Parquet (-o folder or -o {name}.parquet)"
+            phrase(
+                "error.rows_over_excel",
+                table={"en": name, "zh": table_title(name, "zh")},
+                name=name,
+                rows=f"{frame.height:,}",
+                limit=f"{EXCEL_ROW_LIMIT:,}",
+            )
         )
     for column, dtype in frame.schema.items():
         if dtype != pl.String:
@@ -412,10 +418,15 @@ def _check_fits_excel(name: str, frame: pl.DataFrame) -> None:
             pl.col(column).str.len_chars() > EXCEL_CELL_LIMIT
         )
         if long.height:
+            where = place(f"table {name}", int(long["__row"][0]) + 2, column)
+            where["zh"] = where["zh"].replace(f"table {name}", f"表 {table_title(name, 'zh')}")
             raise StockplanError(
-                f"table {name}, row {int(long['__row'][0]) + 2}, column '{column}': a text of "
-                f"{long[column].str.len_chars()[0]:,} characters does not fit an Excel cell "
-                f"({EXCEL_CELL_LIMIT:,}); write CSV instead"
+                phrase(
+                    "error.cell_over_excel",
+                    where=where,
+                    length=f"{long[column].str.len_chars()[0]:,}",
+                    limit=f"{EXCEL_CELL_LIMIT:,}",
+                )
             )
 
 
@@ -730,15 +741,16 @@ def _write_failed(exc: Exception, path: Path | None = None) -> StockplanError:
     import errno
 
     cause = next((a for a in exc.args if isinstance(a, OSError)), None) or exc.__cause__ or exc
+    problem: str | dict[str, str]
     if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
-        problem = "the disk is full"
+        problem = both("error.disk_full")
     elif isinstance(cause, OSError) and cause.errno == errno.EFBIG:
-        problem = "the file is larger than this system allows"
+        problem = both("error.file_too_large")
     else:
         problem = quote(str(cause).strip().splitlines()[0] if str(cause).strip() else "", 200)
         problem = problem or type(cause).__name__
-    target = f" {path}" if path is not None else " output"
-    return StockplanError(f"cannot write{target}: {problem}; nothing was written")
+    target = f" {path}" if path is not None else {"en": " output", "zh": "输出"}
+    return StockplanError(phrase("error.cannot_write", target=target, problem=problem))
 
 
 def write_text(path: Path, text: str, *, overwrite: bool = False) -> None:
@@ -769,7 +781,7 @@ def _check_target(path: Path) -> None:
     if not path.parent.is_dir():
         raise StockplanError(f"{path}: output folder {path.parent} does not exist")
     if path.is_dir():
-        raise StockplanError(f"{path}: is an existing folder; give a file name or remove it")
+        raise StockplanError(phrase("error.output_is_folder", path=str(path)))
 
 
 def write_files(
@@ -824,28 +836,20 @@ def output_plan(
     """
     suffix = target.suffix.lower()
     if suffix in SUFFIX_FORMAT and target.is_dir():
-        raise StockplanError(
-            f"{target}: is an existing folder, not a {suffix} file; remove it or choose "
-            "another name"
-        )
+        raise StockplanError(phrase("error.folder_not_file", path=str(target), suffix=suffix))
     if suffix in SUFFIX_FORMAT:
         file_format = SUFFIX_FORMAT[suffix]
         if fmt is not None and fmt != file_format:
             raise StockplanError(
-                f"{target}: --format {fmt} does not match the file suffix {suffix}"
+                phrase("error.format_mismatch", path=str(target), format=fmt, suffix=suffix)
             )
         if file_format == "xlsx":
             return {target: (tables, "xlsx")}
         return {target: ({table: tables[table]}, file_format)}
     if suffix and not target.is_dir():
-        raise StockplanError(
-            f"{target}: unknown output type '{suffix}' "
-            "(use .csv, .xlsx, .json, .parquet or a folder)"
-        )
+        raise StockplanError(phrase("error.unknown_output", path=str(target), suffix=suffix))
     if target.exists() and not target.is_dir():
-        raise StockplanError(
-            f"{target}: exists and is not a folder; give a file name with a suffix"
-        )
+        raise StockplanError(phrase("error.not_a_folder_output", path=str(target)))
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
