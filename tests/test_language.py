@@ -537,7 +537,7 @@ def test_user_values_that_read_like_rows_or_columns_stay_as_written_in_errors(
     )
     assert (
         chinese.stderr
-        == f"stockplan: 错误: {path}, 第 4 行, 列 'qty' (quantity): 'column 3' 不是数字\n"
+        == f"stockplan: 错误: {path}，第 4 行，列 'qty'（quantity）：'column 3' 不是数字\n"
     )
     unknown = sales.with_columns(
         pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("row 12")).otherwise("sku").alias("sku")
@@ -551,8 +551,8 @@ def test_user_values_that_read_like_rows_or_columns_stay_as_written_in_errors(
         "(1 unknown SKUs in sales)"
     )
     assert chinese.stderr.startswith(
-        f"stockplan: 错误: {path}, 第 4 行, 列 'sku': 'row 12' "
-        "不在商品档案中（sales 中共 1 个未知商品）"
+        f"stockplan: 错误: {path}，第 4 行，列 'sku'：'row 12' "
+        "不在商品档案中（销售（sales）中共 1 个未知商品）"
     )
 
 

@@ -223,7 +223,7 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         finally:
             StageProgress.close_all()
     except StockplanError as exc:
-        from stockplan.i18n import error_text, message
+        from stockplan.i18n import error_text
 
         lang = _STATE["lang"]
         if exc.language and not _STATE["chosen"]:  # as the config (or plan) itself asks
