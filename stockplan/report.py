@@ -10,6 +10,7 @@ and service levels as percentages, days of cover never below 0.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -18,7 +19,15 @@ from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
-from stockplan.i18n import REASON_COLUMNS, header, message, render_causes, render_reason, value
+from stockplan.i18n import (
+    REASON_COLUMNS,
+    header,
+    message,
+    money,
+    render_causes,
+    render_reason,
+    value,
+)
 from stockplan.io.writers import BUYER_COLUMNS, buyer_layout
 
 # (columns in display order, the same columns by priority: the first that fit are shown)
@@ -169,7 +178,9 @@ RISK_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
 GAP = 3  # cells between two columns: padding on both sides and the divider
 
 
-def _format_column(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
+def _format_column(
+    frame: pl.DataFrame, column: str, lang: str, currency: str | None = None
+) -> list[str]:
     """Every value of `column` as text, one format down the column."""
     dtype = frame.schema[column]
     values = frame[column].to_list()
@@ -191,7 +202,7 @@ def _format_column(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
     if dtype == pl.Date:
         return [missing if v is None else v.isoformat() for v in values]
     if column in REASON_COLUMNS:
-        return [missing if v is None else render_reason(v, lang) for v in values]
+        return [missing if v is None else render_reason(v, lang, currency) for v in values]
     if column == "causes":
         return [missing if v is None else render_causes(v, lang) for v in values]
     return [missing if v is None else str(value(column, str(v), lang)) for v in values]
@@ -222,6 +233,7 @@ def terminal_table(
     limit: int = 20,
     columns: list[str] | None = None,
     lang: str = "en",
+    currency: str | None = None,
 ) -> TerminalTable:
     """The first `limit` rows of `frame` (already in urgency order) as a rich Table that
     fits `width` cells; columns by priority, the dropped ones named in `notes`."""
@@ -237,7 +249,7 @@ def terminal_table(
         display = [c for c in display if frame[c].null_count() < frame.height]
         priority = [c for c in priority if c in display]
     shown_rows = frame.head(limit)
-    cells = {c: _format_column(shown_rows, c, lang) for c in display}
+    cells = {c: _format_column(shown_rows, c, lang, currency) for c in display}
     labels = {c: header(c, lang).replace("_", " ") for c in display}
     natural = {
         c: max([_header_width(labels[c], lang), *(cell_len(v) for v in cells[c])]) for c in display
@@ -317,8 +329,10 @@ def explain_lines(
     service_measure: str,
     currency: str,
     lang: str = "en",
+    bucket: str = "week",
 ) -> list[str]:
-    """The arithmetic behind one order row, one formula per line with the numbers put in."""
+    """The arithmetic behind one order row, one formula per line with the numbers put in
+    (σ_e is per forecast `bucket`, `planning.bucket`)."""
     L, R = order["lead_time_days"], order["review_days"]
     ss, rop, s_up = order["safety_stock"], order["reorder_point"], order["order_up_to"]
     mu = rop - ss
@@ -327,9 +341,7 @@ def explain_lines(
     measure = message(f"measure.{service_measure}", lang)
     discrete = order["demand_pattern"] in ("intermittent", "lumpy")
     level = f"{order['service_level']:.1%}"
-    value_text = (
-        message("missing", lang) if order["order_value"] is None else _n(order["order_value"], 2)
-    )
+    value_text = money(order["order_value"], currency, lang)
     lines = [
         message(
             "explain.supplier",
@@ -350,6 +362,7 @@ def explain_lines(
             model=order["model"],
             per_day=_n(order["forecast_per_day"], 2),
             sigma_e=_n(order["sigma_e"], 2),
+            bucket=message(f"bucket.{bucket}", lang),
         ),
         message(
             "explain.position",
@@ -393,18 +406,21 @@ def explain_lines(
             lang,
             qty=_n(order["order_qty"]),
             value=value_text,
-            currency=currency,
             arrival=order["expected_arrival"],
-            reason=render_reason(order["reason"], lang),
+            reason=render_reason(order["reason"], lang, currency),
         ),
     ]
     if order.get("order_by") is not None:
+        planned = order.get("order_date")
+        late = (planned - order["order_by"]).days if planned is not None else 0
         lines.append(
             message(
-                "explain.order_by",
+                "explain.order_by_past" if late > 0 and order["order_qty"] else "explain.order_by",
                 lang,
                 date=order["order_by"],
-                L=_n(order.get("open_lead_time_days", L)),
+                days=late,
+                # the calendar counts whole open days, rounded half up (`leadtime.whole_days`)
+                L=math.floor((order.get("open_lead_time_days") or L) + 0.5),
                 closed=_n(order.get("closure_days") or 0.0),
             )
         )

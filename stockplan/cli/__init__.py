@@ -385,7 +385,7 @@ def plan(
     columns: ColumnsOption = None,
     headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
-    bom: BomOption = False,
+    bom: BomOption = None,
     debug: DebugOption = False,
     notify: NotifyOption = None,
     supplier_forecast: SupplierForecastOption = None,
@@ -397,6 +397,7 @@ def plan(
     view = _view_options(lang, as_of, limit, sort, columns, headers)
     view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
+    from stockplan.i18n import currency_word
     from stockplan.items import for_people, item_names
 
     console = Console(quiet)
@@ -443,12 +444,13 @@ def plan(
         lines, value = buying.height, buying["order_value"].sum()
         missing = buying["order_value"].null_count()
         high = risk.filter(risk["risk_level"] == "high").height
-    console.say(
-        "plan_summary_missing_cost" if missing else "plan_summary",
+    uncosted = "plan_summary_no_cost" if missing == lines else "plan_summary_missing_cost"
+    console.say(  # a value without any cost is missing, never 0
+        uncosted if missing else "plan_summary",
         as_of=result.as_of,
         lines=lines,
         value=f"{value:,.2f}",
-        currency=cfg.planning.currency,
+        currency=currency_word(cfg.planning.currency, view.lang),
         high=high,
         missing=missing,
     )
@@ -517,7 +519,7 @@ def _single_table_command(
     output: str | None,
     format: OutputFormat | None,
     quiet: bool,
-    bom: bool,
+    bom: bool | None,
     debug: bool,
     view: View,
     extra: Callable[[Any, Console, pl.DataFrame | None], int] | None = None,
@@ -580,7 +582,7 @@ def risk(
     columns: ColumnsOption = None,
     headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
-    bom: BomOption = False,
+    bom: BomOption = None,
     debug: DebugOption = False,
     notify: NotifyOption = None,
     no_cache: NoCacheOption = False,
@@ -660,7 +662,7 @@ def _table_command(name: str, table: str, doc: str) -> None:
         columns: ColumnsOption = None,
         headers: HeadersOption = Headers.language,
         quiet: QuietOption = False,
-        bom: BomOption = False,
+        bom: BomOption = None,
         debug: DebugOption = False,
         no_cache: NoCacheOption = False,
     ) -> int:
@@ -731,7 +733,7 @@ def overrides(
     columns: ColumnsOption = None,
     headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
-    bom: BomOption = False,
+    bom: BomOption = None,
     debug: DebugOption = False,
 ) -> int:
     """Score every past forecast override against the statistical forecast on what actually
@@ -839,7 +841,7 @@ def simulate(
         ),
     ] = None,
     quiet: QuietOption = False,
-    bom: BomOption = False,
+    bom: BomOption = None,
     debug: DebugOption = False,
 ) -> int:
     """Replay history with the policy (each target in simulate.targets) and a rule-of-thumb
@@ -855,7 +857,7 @@ def simulate(
 
     from stockplan.api import Inputs
     from stockplan.api import simulate as api_simulate
-    from stockplan.i18n import value
+    from stockplan.i18n import currency_word, value
 
     console = Console(quiet)
     cfg, tables = _load(config, console, view)
@@ -879,7 +881,7 @@ def simulate(
             policy=value("policy", row["policy"], view.lang),
             fill=row["fill_rate"],
             value=row["avg_inventory_value"],
-            currency=cfg.planning.currency,
+            currency=currency_word(cfg.planning.currency, view.lang),
             policy_value=row["policy_inventory_at_same_fill"],
         )
     png = None
@@ -890,6 +892,7 @@ def simulate(
             raise StockplanError(f"{plot}: output folder {plot.parent} does not exist")
         png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure)
     by_pattern = tables_out["simulation_by_pattern"]
+    unit = currency_word(cfg.planning.currency, view.lang)  # 元 in Chinese for CNY
     if "policy_inventory_at_same_fill" in by_pattern.columns:
         for row in by_pattern.drop_nulls("policy_inventory_at_same_fill").iter_rows(named=True):
             console.say(
@@ -897,8 +900,8 @@ def simulate(
                 pattern=value("demand_pattern", row["demand_pattern"], view.lang),
                 policy=value("policy", row["policy"], view.lang),
                 fill=f"{row['fill_rate']:.1%}",
-                value=f"{row['avg_inventory_value']:,.0f}",
-                policy_value=f"{row['policy_inventory_at_same_fill']:,.0f}",
+                value=f"{row['avg_inventory_value']:,.0f} {unit}",
+                policy_value=f"{row['policy_inventory_at_same_fill']:,.0f} {unit}",
             )
     if "inventory_vs_rule" in by_pattern.columns:
         for row in by_pattern.drop_nulls("inventory_vs_rule").iter_rows(named=True):
@@ -906,12 +909,12 @@ def simulate(
             console.say(
                 "simulate.vs_rule_at_most" if above else "simulate.vs_rule",
                 pattern=value("demand_pattern", row["demand_pattern"], view.lang),
-                target=f"{row['target']:g}",
+                target=f"{row['target'] * 100:g}%",
                 fill=f"{row['fill_rate']:.1%}",
-                value=f"{row['avg_inventory_value']:,.0f}",
+                value=f"{row['avg_inventory_value']:,.0f} {unit}",
                 ratio=f"{row['inventory_vs_rule']:.2f}",
                 rule_fill=f"{row['rule_fill_rate_compared']:.1%}",
-                rule_value=f"{row['rule_inventory_at_same_fill']:,.0f}",
+                rule_value=f"{row['rule_inventory_at_same_fill']:,.0f} {unit}",
             )
     if run.set_aside_units:
         console.say("simulate.set_aside", units=f"{run.set_aside_units:,.0f}")
@@ -1093,7 +1096,7 @@ def diff(
         bool, typer.Option("--all", help="Also list lines whose order quantity is unchanged.")
     ] = False,
     quiet: QuietOption = False,
-    bom: BomOption = False,
+    bom: BomOption = None,
     lang: Annotated[
         Lang | None,
         typer.Option(
