@@ -153,13 +153,16 @@ def test_the_summary_totals_the_known_costs_and_counts_the_lines_left_out(tmp_pa
 def test_a_summed_total_is_money_to_the_cent(tmp_path: Path):
     from stockplan.io.writers import write_files
 
-    # 0.1 + 0.2 is 0.30000000000000004 in floating point
-    excess = pl.DataFrame({"sku": ["A", "B"], "excess_qty": [1.0, 2.0], "excess_value": [0.1, 0.2]})
+    # 27071.08 + 46957.52 + 19060.83 is 93089.43000000001 in floating point, and Excel
+    # shows all 16 digits of it (the sample's excess total read 241075.7899999999)
+    values = [27071.08, 46957.52, 19060.83]
+    assert f"{sum(values):.16g}" == "93089.43000000001"
+    excess = pl.DataFrame({"sku": ["A", "B", "C"], "excess_qty": [1.0] * 3, "excess_value": values})
     path = tmp_path / "x.xlsx"
     write_files({path: ({"excess": excess}, "xlsx")})
     sheet = openpyxl.load_workbook(path)["excess"]
     totals = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "total")
-    assert totals[-1] == 0.3
+    assert totals[-1] == 93089.43
 
 
 # --- 3. what ABC ranks by ----------------------------------------------------------------
