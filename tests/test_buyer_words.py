@@ -5,11 +5,13 @@ concept in Chinese, and CSV files Excel on Chinese Windows opens."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
+import yaml
 from conftest import AS_OF
 from typer.testing import CliRunner
 
@@ -428,3 +430,21 @@ def test_chinese_csv_files_start_with_a_bom_and_every_plan_reader_accepts_it(
         "--fail-on-risk", "new-high", "-o", "-", "-q",
     )  # fmt: skip
     assert previous.exit_code == 0, previous.output
+
+
+def test_simulate_in_chinese_writes_stock_values_in_yuan_and_targets_as_percentages(
+    small_shop: Path, tmp_path: Path
+):
+    config = yaml.safe_load(small_shop.read_text())
+    config["simulate"] = {"targets": [0.9, 0.95], "periods": 8}
+    small_shop.write_text(yaml.safe_dump(config))
+    out = tmp_path / "simulation.xlsx"
+    result = _run("simulate", "-c", str(small_shop), "-o", str(out), "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.stderr.splitlines() if "库存金额" in line]
+    assert said and all(re.search(r"库存金额 [\d,]+ 元", line) for line in said), said
+    assert all(re.search(r"只需 [\d,]+ 元", line) for line in said if "只需" in line), said
+    sheet = openpyxl.load_workbook(out)["策略模拟"]
+    header = [c.value for c in sheet[1]]
+    targets = [sheet.cell(r, header.index("目标") + 1) for r in (2, 3)]
+    assert [(c.value, c.number_format) for c in targets] == [(0.9, "0.0%"), (0.95, "0.0%")]
