@@ -528,9 +528,16 @@ def html_report(
         simulation_chart(simulation, currency, lang),
     ]
     high = risk.filter(pl.col("risk_level") == "high").height
+    costed = orders["order_value"].drop_nulls()
+    # lines without a cost are left out of the value; none with one: missing, never 0
+    order_value = (
+        i18n.message("missing", lang)
+        if orders.height and costed.len() == 0
+        else _money(costed.sum(), currency, lang)
+    )
     kpis = [
         (f"{orders.height:,}", _t("kpi_lines", lang)),
-        (_money(orders["order_value"].fill_null(0.0).sum(), currency, lang), _t("kpi_value", lang)),
+        (order_value, _t("kpi_value", lang)),
         (f"{high:,}", _t("kpi_high", lang)),
         (
             _money(risk["revenue_at_risk"].fill_null(0.0).sum(), currency, lang),

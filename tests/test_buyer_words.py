@@ -448,3 +448,16 @@ def test_simulate_in_chinese_writes_stock_values_in_yuan_and_targets_as_percenta
     header = [c.value for c in sheet[1]]
     targets = [sheet.cell(r, header.index("目标") + 1) for r in (2, 3)]
     assert [(c.value, c.number_format) for c in targets] == [(0.9, "0.0%"), (0.95, "0.0%")]
+
+
+def test_the_report_says_the_order_value_is_missing_when_no_line_has_a_cost():
+    from test_report_html import _tables
+
+    from stockplan.report_html import html_report
+
+    tables, plan_rows = _tables()
+    uncosted = plan_rows.with_columns(pl.lit(None, pl.Float64).alias("order_value"))
+    assert uncosted.filter(pl.col("order_qty") > 0).height > 0
+    page = html_report(tables, uncosted, AS_OF, "CNY", 10, None, "zh")
+    figure = re.search(r"([^<>]+)</[^>]+>\s*<[^>]+>采购金额<", page)
+    assert figure and figure[1] == "缺失", page[:3000]
