@@ -135,7 +135,7 @@ def _summary(tmp_path: Path, orders: pl.DataFrame, lang: str) -> list[tuple]:
 
 def test_the_summary_says_missing_not_0_when_no_ordered_line_has_a_cost(tmp_path: Path):
     rows = _summary(tmp_path, _orders([None, None, None], ["Acme", None, None]), "zh")
-    assert ("采购金额 (CNY)", "缺失") in rows
+    assert ("采购金额（元）", "缺失") in rows
     assert ("缺成本的采购行", 3) in rows
     # per supplier: the blank supplier is named, its value is missing, not 0
     assert ("未指定", 2, 20, "缺失", 2, 2) in rows

@@ -322,7 +322,7 @@ def summary_sheet(
     """The summary sheet's (label, value[, note beside it]) lines and its per-supplier /
     per-location tables: planning date, version, config, input files, order totals,
     high-risk counts."""
-    from stockplan.i18n import headers, input_name, message
+    from stockplan.i18n import currency_word, headers, input_name, message
 
     lines: list[tuple] = [
         (message("summary.planning_date", lang), info.get("as_of")),
@@ -345,7 +345,10 @@ def summary_sheet(
             if uncosted and uncosted == buying.height
             else round(float(buying["order_value"].sum()), 2)
         )
-        value_line: tuple = (f"{message('summary.order_value', lang)} ({currency})", total)
+        unit = currency_word(currency, lang)  # 采购金额（元） in Chinese for CNY
+        label = message("summary.order_value", lang)
+        label = (f"{label}（{unit}）" if lang == "zh" else f"{label} ({unit})") if unit else label
+        value_line: tuple = (label, total)
         if uncosted and uncosted < buying.height:
             value_line += (message("summary.not_counted", lang, count=uncosted),)
         lines += [
