@@ -1613,6 +1613,9 @@ def _service_note_zh(found: re.Match[str]) -> str:
     )
 
 
+_NOTE_UNIT = "〔u〕"
+"""Where a note's Chinese puts the unit of an amount (`render_note`)."""
+
 # the plan's notes for the buyer (`PlanResult.notes`)
 _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (
@@ -1620,14 +1623,15 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
             r"^budget ([\d,.]+): funded ([\d,.]+) of ([\d,.]+) asked on (\d+) lines; (\d+) "
             r"lines cut, (\d+) not funded \(the reason column says why\)"
         ),
-        r"预算 \1：\4 行共申请 \3，批准 \2；\5 行被削减，\6 行未获预算（原因列有说明）",
+        r"预算 \1〔u〕：\4 行共申请 \3〔u〕，批准 \2〔u〕；"
+        r"\5 行被削减，\6 行未获预算（原因列有说明）",
     ),
     (
         re.compile(
             r"（原因列有说明）; ([\d,.]+) above the budget \(top ups, brought-forward orders, full "
             r"loads or price breaks the cut lost: purchasing\.minimum_order_value\)$"
         ),
-        r"（原因列有说明）；超出预算 \1（补足、提前订货、整柜或削减后失去的价格折扣："
+        r"（原因列有说明）；超出预算 \1〔u〕（补足、提前订货、整柜或削减后失去的价格折扣："
         r"purchasing.minimum_order_value）",
     ),
     (re.compile(r" and (\d+) more$"), r" 等（另有 \1 个）"),
@@ -1692,14 +1696,16 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
 ]
 
 
-def render_note(note: str, lang: str = "en") -> str:
+def render_note(note: str, lang: str = "en", currency: str | None = None) -> str:
     """A note of the plan for the buyer (budget, stale stock, master data, unreachable
-    service, part files) in `lang`; numbers, codes and config keys kept as they are."""
+    service, part files) in `lang`; numbers, codes and config keys kept as they are, an
+    amount of money with its unit when `currency` is given (`预算 1,000.00 元`)."""
     if lang == "en":
         return note
     for pattern, replacement in _NOTE_PHRASES:
         note = pattern.sub(replacement, note)
-    return note
+    word = currency_word(currency, lang)
+    return note.replace(_NOTE_UNIT, f" {word}" if word else "")
 
 
 def render_error(text: str, lang: str = "en") -> str:

@@ -200,12 +200,12 @@ def _read_inputs(
     return inputs.tables, inputs.warnings
 
 
-def _say_notes(console: Console, notes: list[str], lang: str) -> None:
-    """The plan's notes for the buyer, in `lang`."""
+def _say_notes(console: Console, notes: list[str], lang: str, currency: str | None = None) -> None:
+    """The plan's notes for the buyer, in `lang` (amounts in `currency`)."""
     from stockplan.i18n import render_note
 
     for note in notes:
-        console.info(render_note(note, lang))
+        console.info(render_note(note, lang, currency))
 
 
 def _options(view: View, all_rows: bool, table: str) -> dict[str, object]:
@@ -433,7 +433,7 @@ def plan(
         raise StockplanError(message("no_expiry", view.lang))
     if name not in result.tables and not (parts is not None and parts.used):
         raise _no_table(name, view.lang)
-    _say_notes(console, result.notes, view.lang)
+    _say_notes(console, result.notes, view.lang, cfg.planning.currency)
     if result.totals is not None:  # the order lines and risk rows are part files
         lines, value, high = (result.totals[k] for k in ("lines", "value", "high"))
         missing = result.totals.get("missing_cost", 0)  # lines without a unit cost
@@ -541,7 +541,7 @@ def _single_table_command(
     else:
         cfg, tables, result = _planned(config, console, view, not no_cache, notify, name)
         result.tables = result.output_tables(all_rows=True)
-        _say_notes(console, result.notes, view.lang)
+        _say_notes(console, result.notes, view.lang, cfg.planning.currency)
         if name == "expiry_risk" and name not in result.tables:
             raise StockplanError(message("no_expiry", view.lang))
         if name not in result.tables:
