@@ -355,17 +355,28 @@ def order_by(
 
 
 def calendar_reason(orders: pl.DataFrame) -> pl.DataFrame:
-    """Say on each order line what the supplier's closures did to it (module docstring)."""
+    """Say on each order line what the supplier's closures did to it (module docstring),
+    and, first, that the line is overdue when its order_by date is before its order_date:
+    the stock runs out before an order placed today can arrive, so it is ordered today."""
+    overdue = pl.lit("")
+    if {"order_by", "order_date"} <= set(orders.columns):
+        late = (pl.col("order_date") - pl.col("order_by")).dt.total_days()
+        overdue = (
+            pl.when((late > 0) & (pl.col("order_qty") > 0))
+            .then(pl.format("overdue by {} days: order today; ", late))
+            .otherwise(pl.lit(""))
+        )
     if "closure_days" not in orders.columns:
-        return orders
-    lead = fmt_number(pl.col("open_lead_time_days"))
+        return orders.with_columns(pl.concat_str(overdue, pl.col("reason")).alias("reason"))
+    # the calendar counts whole days (`whole_days`): say the counts it used, not the mean
+    lead = whole_days(pl.col("open_lead_time_days")).cast(pl.String)
     inside = pl.when((pl.col("closure_days") > 0) & (pl.col("order_qty") > 0)).then(
         pl.format(
             "supplier closed {} days ({}) before arrival: lead time {} open days is {} days",
             fmt_number(pl.col("closure_days")),
             pl.col("closure_note"),
             lead,
-            fmt_number(pl.col("lead_time_days")),
+            whole_days(pl.col("lead_time_days")).cast(pl.String),
         )
     )
     cover = pl.when((pl.col("closure_cover_days") > 0) & (pl.col("order_qty") > 0)).then(
@@ -376,6 +387,7 @@ def calendar_reason(orders: pl.DataFrame) -> pl.DataFrame:
     )
     return orders.with_columns(
         pl.concat_str(
+            overdue,
             pl.col("reason"),
             pl.format("; {}", inside).fill_null(""),
             pl.format("; {}", cover).fill_null(""),

@@ -89,13 +89,16 @@ def causes_text() -> pl.Expr:
     """`demand +42; lead time +84; ...`: the non-zero parts in waterfall order."""
     from stockplan.reorder import fmt_number
 
+    # judged on the number as printed (1 decimal): a part that prints 0 is left out, so
+    # no `constraints +0` or `-0` (0.05 is stored as 0.04999.. and rounds to 0)
+    shown = {part: pl.col(part).round(1) for part in CAUSE_LABELS}
     parts = [
-        pl.when(pl.col(part).abs() >= 0.05).then(
+        pl.when(shown[part] != 0).then(
             pl.format(
                 "{} {}{}",
                 pl.lit(label),
-                pl.when(pl.col(part) > 0).then(pl.lit("+")).otherwise(pl.lit("")),
-                fmt_number(pl.col(part)),
+                pl.when(shown[part] > 0).then(pl.lit("+")).otherwise(pl.lit("")),
+                fmt_number(shown[part]),
             )
         )
         for part, label in CAUSE_LABELS.items()

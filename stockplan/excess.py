@@ -12,6 +12,8 @@ import datetime as dt
 
 import polars as pl
 
+from stockplan.reorder import fmt_apart, fmt_number
+
 EXCESS_COLUMNS = [
     "sku",
     "location",
@@ -65,9 +67,8 @@ def excess_stock(
             .otherwise(
                 pl.format(
                     "position {} above order-up-to {} plus {} days of demand",
-                    pl.col("inventory_position").round(1),
-                    pl.col("order_up_to").round(1),
-                    pl.lit(buffer_days),
+                    *fmt_apart(pl.col("order_up_to"), pl.col("inventory_position"))[::-1],
+                    fmt_number(pl.lit(float(buffer_days))),
                 )
             )
             .alias("reason"),

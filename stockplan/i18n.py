@@ -45,7 +45,7 @@ TABLES: dict[str, dict[str, str]] = {
     "notices": {"en": "notices", "zh": "客户到货通知"},
     "simulation": {"en": "simulation", "zh": "策略模拟"},
     "expiry_risk": {"en": "expiry_risk", "zh": "过期风险"},
-    "large_orders": {"en": "large_orders", "zh": "大额订单"},
+    "large_orders": {"en": "large_orders", "zh": "大额一次性订单"},
     "lines": {"en": "lines", "zh": "预计采购明细"},
     "simulation_by_pattern": {"en": "simulation_by_pattern", "zh": "分模式模拟"},
     "simulation_unreachable": {"en": "simulation_unreachable", "zh": "目标不可达商品"},
@@ -69,7 +69,7 @@ _ZH_HEADERS: dict[str, str] = {
     "inventory_position": "库存位置",
     "forecast_per_day": "日均预测",
     "lead_time_days": "提前期(天)",
-    "review_days": "盘点周期(天)",
+    "review_days": "订货周期(天)",
     "safety_stock": "安全库存",
     "reorder_point": "再订货点",
     "order_up_to": "最高库存",
@@ -84,8 +84,8 @@ _ZH_HEADERS: dict[str, str] = {
     "transfer_qty": "调入量",
     "lead_time_std_days": "提前期标准差(天)",
     "lead_time_source": "提前期来源",
-    "sigma_e": "预测误差σ",
-    "sigma_lead_time_demand": "提前期需求σ",
+    "sigma_e": "回测误差σ_e(每期)",
+    "sigma_lead_time_demand": "提前期需求标准差σ_LTD",
     "unit_cost": "单位成本",
     "unit_price": "单价",
     "moq": "最小起订量",
@@ -111,12 +111,12 @@ _ZH_HEADERS: dict[str, str] = {
     "qty_high": "采购量上限",
     "projected_value": "预计采购金额",
     "status": "状态",
-    "min_order_value": "最低订货金额",
+    "min_order_value": "起订金额",
     "meets_minimum": "达到起订金额",
     "first_arrival": "最早到货",
     "last_arrival": "最晚到货",
     "period_start": "期间开始",
-    "forecast": "预测量",
+    "forecast": "每期预测量",
     "lo": "预测下限",
     "hi": "预测上限",
     "promo_uplift": "促销提升",
@@ -127,6 +127,7 @@ _ZH_HEADERS: dict[str, str] = {
     "cv": "变异系数",
     "mean_demand": "平均需求",
     "annual_value": "年销售额",
+    "abc_basis": "ABC依据",
     "stockout_periods": "缺货期数",
     "promo_periods": "促销期数",
     "measured_uplift": "实测促销提升",
@@ -163,8 +164,9 @@ _ZH_HEADERS: dict[str, str] = {
     "inventory_vs_rule": "库存对经验法则之比",
     "rule_fill_rate_compared": "经验法则对比满足率",
     "total": "合计",
-    "high_risk": "高风险项数",
-    "medium_risk": "中风险项数",
+    "high_risk": "高缺货风险商品数",
+    "missing_cost_lines": "缺成本行数",
+    "medium_risk": "中缺货风险商品数",
     "value": "值",
     "key": "参数",
     "date": "日期",
@@ -201,12 +203,12 @@ _ZH_HEADERS: dict[str, str] = {
     # lead-time demand and large one-off orders
     "ltd_method": "提前期需求方法",
     "promised_service": "可承诺服务水平",
-    "reachable_series": "目标可达序列数",
-    "reachable_service": "可达序列实际服务水平",
-    "unreachable_series": "目标不可达序列数",
-    "unreachable_demand_share": "不可达序列需求占比",
-    "unreachable_promised": "不可达序列可承诺水平",
-    "unreachable_service": "不可达序列实际服务水平",
+    "reachable_series": "目标可达商品×仓库数",
+    "reachable_service": "目标可达商品×仓库实际服务水平",
+    "unreachable_series": "目标不可达商品×仓库数",
+    "unreachable_demand_share": "目标不可达商品×仓库需求占比",
+    "unreachable_promised": "目标不可达商品×仓库可承诺服务水平",
+    "unreachable_service": "目标不可达商品×仓库实际服务水平",
     "achieved_service": "实际服务水平",
     "demand_units": "需求数量",
     "largest_day_units": "单日最大需求",
@@ -249,7 +251,7 @@ _ZH_HEADERS: dict[str, str] = {
     "old_reason": "原计划原因",
     "new_reason": "新计划原因",
     "note": "备注",
-    "series": "序列数",
+    "series": "商品×仓库数",
     "days": "天数",
 }
 HEADERS: dict[str, dict[str, str]] = {
@@ -354,6 +356,10 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "parametric": {"en": "parametric", "zh": "参数分布"},
         "bootstrap_days": {"en": "bootstrap_days", "zh": "按日抽样"},
         "bootstrap_block": {"en": "bootstrap_block", "zh": "按段抽样"},
+    },
+    "abc_basis": {
+        "value": {"en": "value", "zh": "金额"},
+        "units": {"en": "units", "zh": "数量（无价格或成本）"},
     },
     "load_action": {
         "none": {"en": "none", "zh": "不调整"},
@@ -508,9 +514,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "风险销售额：最高的商品",
     },
     "report.value_at_risk_note": {
-        "en": "Expected lost sales before the next possible receipt; all items: {total} "
-        "{currency}.",
-        "zh": "下次可能到货之前预计损失的销售额；全部商品：{total} {currency}。",
+        "en": "Expected lost sales before the next possible receipt; all items: {total}.",
+        "zh": "下次可能到货之前预计损失的销售额；全部商品：{total}。",
     },
     "report.stockout_dates_same": {
         "en": "Stockout dates: the same items",
@@ -541,7 +546,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Median days the stock on hand lasts at the forecast rate, against the average "
         "cover the policy aims for (safety stock / daily demand + half a review period).",
         "zh": "现有库存按预测销量可售天数的中位数，对比策略目标的平均覆盖天数"
-        "（安全库存 / 日均需求 + 半个盘点周期）。",
+        "（安全库存 / 日均需求 + 半个订货周期）。",
     },
     "report.no_forecast_item": {
         "en": "no item with forecast demand",
@@ -564,9 +569,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "超储与呆滞库存金额",
     },
     "report.excess_note": {
-        "en": "Cash tied up at cost: overstock {excess} {currency}, dead stock {dead} {currency} "
-        "(grey).",
-        "zh": "按成本计的占用资金：超储 {excess} {currency}，呆滞 {dead} {currency}（灰色）。",
+        "en": "Cash tied up at cost: overstock {excess}, dead stock {dead} (grey).",
+        "zh": "按成本计的占用资金：超储 {excess}，呆滞 {dead}（灰色）。",
     },
     "report.no_excess": {
         "en": "no excess or dead stock",
@@ -674,6 +678,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "them without a unit cost, not counted); {high} items at high stockout risk",
         "zh": "计划日期 {as_of}：{lines} 条采购建议，金额 {value} {currency}"
         "（其中 {missing} 条缺单位成本，未计入）；{high} 个商品缺货风险高",
+    },
+    "plan_summary_no_cost": {
+        "en": "plan as of {as_of}: {lines} order lines, value n/a (none of them has a unit "
+        "cost); {high} items at high stockout risk",
+        "zh": "计划日期 {as_of}：{lines} 条采购建议，金额缺失（均缺单位成本）；"
+        "{high} 个商品缺货风险高",
     },
     "verify.changed": {"en": "input changed: {line}", "zh": "输入已变：{line}"},
     "verify.version": {
@@ -917,13 +927,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "simulate_line": {
         "en": "{policy}: fill rate {fill:.1%} with {value:,.0f} {currency} of stock; "
-        "the policy reaches it with {policy_value:,.0f}",
-        "zh": "{policy}：满足率 {fill:.1%}，库存 {value:,.0f} {currency}；"
-        "本策略达到同一满足率只需 {policy_value:,.0f}",
+        "the policy reaches it with {policy_value:,.0f} {currency}",
+        "zh": "{policy}：满足率 {fill:.1%}，库存金额 {value:,.0f} {currency}；"
+        "本策略达到同一满足率只需 {policy_value:,.0f} {currency}",
     },
     "replaying": {
         "en": "replaying {days} days from {start} for {series} series",
-        "zh": "从 {start} 起回放 {days} 天，共 {series} 个序列",
+        "zh": "从 {start} 起回放 {days} 天，共 {series} 个商品×仓库",
     },
     "explain.panel": {
         "en": "{sku} @ {location} as of {as_of}{name}",
@@ -933,7 +943,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "supplier {supplier}: lead time L = {L} days (σ_L {sd}, from {source}), "
         "review R = {R} days, policy {policy}",
         "zh": "供应商 {supplier}：提前期 L = {L} 天（σ_L {sd}，来源：{source}），"
-        "盘点周期 R = {R} 天，补货策略 {policy}",
+        "订货周期 R = {R} 天，补货策略 {policy}",
     },
     "explain.no_supplier": {
         "en": "supplier: none given; lead time L = {L} days (σ_L {sd}, from {source}), "
@@ -943,9 +953,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "explain.demand": {
         "en": "demand pattern {pattern}, class {abc}{xyz}, model {model}: forecast {per_day} / "
-        "day, backtest error σ_e {sigma_e} per bucket",
+        "day, backtest error σ_e {sigma_e} per {bucket}",
         "zh": "需求模式 {pattern}，分类 {abc}{xyz}，模型 {model}：日均预测 {per_day}，"
-        "回测误差 σ_e {sigma_e}（每期）",
+        "回测误差 σ_e {sigma_e}（{bucket}）",
     },
     "explain.position": {
         "en": "inventory position = on hand {on_hand} + on order {on_order} - backorders "
@@ -959,7 +969,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "explain.sigma": {
         "en": "σ_LTD = √((L+R)·σ_d² + d²·σ_L²) = {sigma}",
-        "zh": "需求标准差 σ_LTD = √((L+R)·σ_d² + d²·σ_L²) = {sigma}",
+        "zh": "提前期需求标准差 σ_LTD = √((L+R)·σ_d² + d²·σ_L²) = {sigma}",
     },
     "explain.safety_discrete": {
         "en": "safety stock = {ss} ({measure} {level}, discrete Poisson / negative binomial "
@@ -979,8 +989,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "可承诺{measure} {promised}（目标 {level}）：{note}",
     },
     "explain.order": {
-        "en": "order {qty} = {value} {currency}, arriving {arrival}: {reason}",
-        "zh": "建议采购 {qty}，金额 {value} {currency}，预计到货 {arrival}：{reason}",
+        "en": "order {qty} = {value}, arriving {arrival}: {reason}",
+        "zh": "建议采购 {qty}，金额 {value}，预计到货 {arrival}：{reason}",
     },
     "explain.order_no_cost": {
         "en": "order {qty} = value n/a (no unit cost), arriving {arrival}: {reason}",
@@ -994,6 +1004,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "order arrives)",
         "zh": "最晚下单日期 {date}：此日之前下单才能在预计缺货前到货（供应商 {L} 个工作日；"
         "本单到货前停工 {closed} 天）",
+    },
+    "explain.order_by_past": {
+        "en": "order by {date}: already {days} days past, order today: the last day to order "
+        "and still receive it before the shelf runs empty ({L} open days of the supplier; "
+        "{closed} days closed before this order arrives)",
+        "zh": "最晚下单日期 {date}：已过去 {days} 天，请今天下单：此日之前下单才能在预计缺货前"
+        "到货（供应商 {L} 个工作日；本单到货前停工 {closed} 天）",
     },
     "explain.risk": {
         "en": "risk {level}: P(stockout before the next possible receipt) {p}, projected "
@@ -1021,6 +1038,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "stock (dotted)",
         "zh": "实线：下此单后；点：不下此单；水平线：再订货点，虚线：安全库存",
     },
+    "bucket.week": {"en": "week", "zh": "每周"},
+    "bucket.day": {"en": "day", "zh": "每天"},
+    "bucket.month": {"en": "month", "zh": "每月"},
     "measure.cycle": {"en": "cycle service level", "zh": "周期服务水平"},
     "measure.fill_rate": {"en": "fill rate", "zh": "满足率"},
     "unmet.lost": {"en": "lost", "zh": "流失"},
@@ -1069,6 +1089,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "summary.order_lines": {"en": "order lines", "zh": "采购行数"},
     "summary.order_value": {"en": "order value", "zh": "采购金额"},
     "summary.missing_cost": {"en": "order lines without a cost", "zh": "缺成本的采购行"},
+    "summary.not_counted": {
+        "en": "{count} lines without a cost, not counted",
+        "zh": "{count} 行缺成本，未计入",
+    },
+    "summary.no_name": {"en": "(none)", "zh": "未指定"},
     "summary.high_risk": {"en": "items at high stockout risk", "zh": "高缺货风险商品数"},
     "summary.medium_risk": {"en": "items at medium stockout risk", "zh": "中缺货风险商品数"},
     "summary.by_supplier": {"en": "orders per supplier", "zh": "按供应商汇总"},
@@ -1123,52 +1148,53 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "position {p} below reorder point {r}: need {n} to reach {s}",
         "库存位置 {p} 低于再订货点 {r}：需 {n} 补至最高库存 {s}",
     ),
+    ("overdue by {n} days: order today", "已逾期 {n} 天：请今天下单"),
     ("raised to MOQ {m}", "按最小起订量提高到 {m}"),
     ("rounded up to packs of {k}", "按包装数 {k} 向上取整"),
     ("capped at max order {x}", "受最大订货量 {x} 限制"),
     ("cut from {q} by the budget", "因预算从 {q} 削减"),
-    ("not funded: budget {b} spent", "未获预算：预算 {b} 已用完"),
+    ("not funded: budget {b} spent", "未获预算：预算 {b}{u} 已用完"),
     (
         "budget: {f} of {q} funded, the next {n} units ({c}) did not fit the {l} left after "
         "lines protecting more sales per unit of money (this one {p} per 1 spent)",
-        "预算：批准 {q} 中的 {f}；接下来的 {n} 件（{c}）放不进剩余的 {l}，"
-        "预算先给每单位金额保护销售更多的行（本行每花 1 元保护 {p}）",
+        "预算：批准 {q} 中的 {f}；接下来的 {n} 件（{c}{u}）放不进剩余的 {l}{u}，"
+        "预算先给每单位金额保护销售更多的行（本行每花 1{u}保护 {p}）",
     ),
     (
         "not funded by the budget: the next {n} units ({c}) did not fit the {l} left after "
         "lines protecting more sales per unit of money (this one {p} per 1 spent)",
-        "未获预算：接下来的 {n} 件（{c}）放不进剩余的 {l}，"
-        "预算先给每单位金额保护销售更多的行（本行每花 1 元保护 {p}）",
+        "未获预算：接下来的 {n} 件（{c}{u}）放不进剩余的 {l}{u}，"
+        "预算先给每单位金额保护销售更多的行（本行每花 1{u}保护 {p}）",
     ),
     (
         "supplier total {t} is below its minimum order value {m}",
-        "供应商合计 {t} 低于其最低订货金额 {m}",
+        "供应商合计 {t}{u} 低于其起订金额 {m}{u}",
     ),
     (
         "topped up by {n} to reach the supplier's minimum order value {m}",
-        "为达到供应商最低订货金额 {m} 补足 {n}",
+        "为达到供应商起订金额 {m}{u} 补足 {n}",
     ),
     (
         "{n} brought forward from the next cycle to reach the supplier's minimum order value {m}",
-        "为达到供应商最低订货金额 {m} 将下一周期的 {n} 提前下单",
+        "为达到供应商起订金额 {m}{u} 将下一周期的 {n} 提前下单",
     ),
     (
         "deferred {n}: the supplier's total is below its minimum order value {m} and waiting "
         "a cycle costs less than topping up",
-        "推迟 {n}：供应商合计低于其最低订货金额 {m}，等一个周期比补足更划算",
+        "推迟 {n}：供应商合计低于其起订金额 {m}{u}，等一个周期比补足更划算",
     ),
     ("raised by {n} to fill whole container loads", "为凑满整柜增加 {n}"),
     ("cut by {n} to whole container loads", "为按整柜发货减少 {n}"),
     (
         "price break: {q} at {p} instead of {q0} at {p0} saves {s} a year after holding",
-        "价格折扣：按 {p} 采购 {q}（而非按 {p0} 采购 {q0}），扣除持有成本后每年节省 {s}",
+        "价格折扣：按 {p}{u} 采购 {q}（而非按 {p0}{u} 采购 {q0}），扣除持有成本后每年节省 {s}{u}",
     ),
-    ("unit cost {p} from the price break table", "单位成本 {p} 取自价格折扣表"),
+    ("unit cost {p} from the price break table", "单位成本 {p}{u} 取自价格折扣表"),
     (
         "pays {p} a unit for {q}: the break price {b} needs more",
-        "采购 {q} 按单价 {p} 计：折扣价 {b} 需要更大的数量",
+        "采购 {q} 按单价 {p}{u} 计：折扣价 {b}{u} 需要更大的数量",
     ),
-    ("pays the break price {p} a unit for {q}", "采购 {q} 达到折扣，按单价 {p} 计"),
+    ("pays the break price {p} a unit for {q}", "采购 {q} 达到折扣，按单价 {p}{u} 计"),
     (
         "supplier closed {n} days ({w}) before arrival: lead time {l} open days is {d} days",
         "供应商到货前停工 {n} 天（{w}）：{l} 个工作日的提前期实为 {d} 天",
@@ -1191,8 +1217,8 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "最高库存限为 {c}：{d} 由 {n} 替代前的需求",
     ),
     (
-        "order-up-to capped at {c} by shelf life: {d} a day over lead time {l} + {u} sellable days",
-        "受保质期限制，最高库存限为 {c}：日均 {d} × (提前期 {l} + 可售 {u} 天)",
+        "order-up-to capped at {c} by shelf life: {d} a day over lead time {l} + {v} sellable days",
+        "受保质期限制，最高库存限为 {c}：日均 {d} × (提前期 {l} + 可售 {v} 天)",
     ),
     (
         "order-up-to capped at 0 by shelf life: {t} days is not more than the {b} sell-by "
@@ -1273,7 +1299,7 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     (
         "an order covers about {n} review periods' demand (MOQ or pack), so it runs short at "
         "most once per order",
-        "每次订货约覆盖 {n} 个盘点周期的需求（最小起订量或包装），因此每次订货最多缺货一次",
+        "每次订货约覆盖 {n} 个订货周期的需求（最小起订量或包装），因此每次订货最多缺货一次",
     ),
 ]
 REASONS: dict[str, dict[str, str]] = {en: {"en": en, "zh": zh} for en, zh in _REASON_TEMPLATES}
@@ -1586,6 +1612,27 @@ _REASON_PATTERNS = [(_pattern(en), en) for en, _ in _REASON_TEMPLATES]
 _WITH_BACKUP = re.compile(r"^(?P<head>.+?) with the (?P<tail>backup supplier .+)$")
 
 
+_YUAN = {"CNY", "RMB"}
+"""Currency codes a Chinese text writes as 元."""
+
+
+def currency_word(currency: str | None, lang: str = "en") -> str:
+    """The unit money is written with: 元 for CNY (and RMB) in Chinese, else the configured
+    code as it is (`CNY`, `USD`); empty when unknown."""
+    if not currency:
+        return ""
+    return "元" if lang == "zh" and currency.upper() in _YUAN else currency
+
+
+def money(amount: float | None, currency: str | None, lang: str = "en") -> str:
+    """An amount for a text: 2 decimals and thousands separators as in the sheets, with its
+    unit (`47,462.40 元`, `47,462.40 CNY`); `missing` (n/a, 缺失) when unknown."""
+    if amount is None:
+        return message("missing", lang)
+    unit = currency_word(currency, lang)
+    return f"{amount:,.2f} {unit}".rstrip()
+
+
 def message(key: str, lang: str = "en", **fields: object) -> str:
     """The catalogue text `key` in `lang` with `fields` filled in."""
     entry = MESSAGES[key]
@@ -1654,15 +1701,15 @@ def value(column: str, text: str | None, lang: str = "en") -> str | None:
 _RULE_OF_THUMB = re.compile(r"^baseline: reorder at ([\d.]+) weeks, up to ([\d.]+) weeks$")
 
 
-def _render_clause(clause: str, lang: str) -> str:
+def _render_clause(clause: str, lang: str, unit: str = "") -> str:
     backup = _WITH_BACKUP.match(clause)
     if backup and lang == "zh":
-        head = _render_clause(backup["head"], lang)
-        return f"{head}（{_render_clause(backup['tail'], lang)}）"
+        head = _render_clause(backup["head"], lang, unit)
+        return f"{head}（{_render_clause(backup['tail'], lang, unit)}）"
     for pattern, en in _REASON_PATTERNS:
         found = pattern.match(clause)
         if found:
-            return REASONS[en].get(lang, en).format(**found.groupdict())
+            return REASONS[en].get(lang, en).format(**found.groupdict(), u=unit)
     return clause
 
 
@@ -1711,13 +1758,16 @@ REASON_COLUMNS = ("reason", "service_note", "old_reason", "new_reason")
 """Columns of `; `-separated reason clauses (`render_reason`)."""
 
 
-def render_reason(reason: str | None, lang: str = "en") -> str | None:
+def render_reason(reason: str | None, lang: str = "en", currency: str | None = None) -> str | None:
     """A canonical reason in `lang`, clause by clause; unknown clauses stay as they are.
-    An empty text (most rows' `service_note`) is returned as it is, unmatched."""
+    An empty text (most rows' `service_note`) is returned as it is, unmatched. Amounts of
+    money get their unit (`{u}` in a template: ` 元` for CNY) when `currency` is given."""
     if not reason or lang == "en":
         return reason
     separator = "；" if lang == "zh" else "; "
-    return separator.join(_render_clause(c, lang) for c in clauses(reason))
+    word = currency_word(currency, lang)
+    unit = f" {word}" if word else ""
+    return separator.join(_render_clause(c, lang, unit) for c in clauses(reason))
 
 
 # the plan diff's cause labels (`diff.CAUSE_LABELS`)
@@ -2023,8 +2073,8 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
 # progress lines of the pipeline stages
 _STAGE_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^building demand history$"), "构建需求历史"),
-    (re.compile(r"^forecasting (\d+) series$"), r"预测 \1 个序列"),
-    (re.compile(r"^forecasting series$"), "预测序列"),
+    (re.compile(r"^forecasting (\d+) series$"), r"预测 \1 个商品×仓库"),
+    (re.compile(r"^forecasting series$"), "预测各商品×仓库"),
     (re.compile(r"^bootstrapping lead-time demand$"), "按历史抽样估计提前期需求"),
     (re.compile(r"^computing safety stock and orders$"), "计算安全库存和采购量"),
     (
@@ -2033,7 +2083,7 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(r"^planning (\d+) series in (\d+) partitions on (.+)$"),
-        r"在 \3 上分 \2 个分区计划 \1 个序列",
+        r"在 \3 上分 \2 个分区计划 \1 个商品×仓库",
     ),
     (re.compile(r"^reading (.+) in (\d+) partitions on (.+)$"), r"在 \3 上分 \2 个分区读取 \1"),
     (re.compile(r"^rebalancing between locations$"), "仓库间调拨平衡"),
@@ -2068,6 +2118,9 @@ def _service_note_zh(found: re.Match[str]) -> str:
     )
 
 
+_NOTE_UNIT = "〔u〕"
+"""Where a note's Chinese puts the unit of an amount (`render_note`)."""
+
 # the plan's notes for the buyer (`PlanResult.notes`)
 _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (
@@ -2075,21 +2128,23 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
             r"^budget ([\d,.]+): orders ([\d,.]+) on (\d+) lines, ([\d,.]+) asked; (\d+) "
             r"lines cut, (\d+) not funded \(the reason column says why\)"
         ),
-        r"预算 \1：订单合计 \2，共 \3 行，申请 \4；\5 行被削减，\6 行未获资金（原因列有说明）",
+        r"预算 \1〔u〕：订单合计 \2〔u〕，共 \3 行，申请 \4〔u〕；\5 行被削减，\6 行未获预算"
+        r"（原因列有说明）",
     ),
     (
         re.compile(
             r"（原因列有说明）; ([\d,.]+) on (\d+) lines \((\d+) of them from no order\) added "
             r"after the budget by top ups, brought-forward orders or full loads"
         ),
-        r"（原因列有说明）；预算之后补足、提前订货或整柜在 \2 行上增加 \1（其中 \3 行原本不订货）",
+        r"（原因列有说明）；预算之后补足、提前订货或整柜在 \2 行上增加 \1〔u〕"
+        r"（其中 \3 行原本不订货）",
     ),
     (
         re.compile(
             r"）; ([\d,.]+) above the budget \(top ups, brought-forward orders, full "
             r"loads or price breaks the cut lost: purchasing\.minimum_order_value\)$"
         ),
-        r"）；超出预算 \1（补足、提前订货、整柜或削减后失去的价格折扣："
+        r"）；超出预算 \1〔u〕（补足、提前订货、整柜或削减后失去的价格折扣："
         r"purchasing.minimum_order_value）",
     ),
     (re.compile(r" and (\d+) more$"), r" 等（另有 \1 个）"),
@@ -2149,19 +2204,21 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
             r"^the per-series tables of (\d+) series were written by the workers as part files "
             r"\((.*) in the output folder\)$"
         ),
-        r"\1 个序列的分序列表由各工作进程写成分块文件（输出文件夹中的 \2）",
+        r"\1 个商品×仓库的明细表由各工作进程写成分块文件（输出文件夹中的 \2）",
     ),
 ]
 
 
-def render_note(note: str, lang: str = "en") -> str:
+def render_note(note: str, lang: str = "en", currency: str | None = None) -> str:
     """A note of the plan for the buyer (budget, stale stock, master data, unreachable
-    service, part files) in `lang`; numbers, codes and config keys kept as they are."""
+    service, part files) in `lang`; numbers, codes and config keys kept as they are, an
+    amount of money with its unit when `currency` is given (`预算 1,000.00 元`)."""
     if lang == "en":
         return note
     for pattern, replacement in _NOTE_PHRASES:
         note = pattern.sub(replacement, note)
-    return note
+    word = currency_word(currency, lang)
+    return note.replace(_NOTE_UNIT, f" {word}" if word else "")
 
 
 def render_error(text: str, lang: str = "en") -> str:

@@ -322,6 +322,31 @@ def fmt_number(expr: pl.Expr) -> pl.Expr:
     return expr.round(1).cast(pl.String).str.replace(r"\.0$", "")
 
 
+def _fmt_digits(expr: pl.Expr, digits: int) -> pl.Expr:
+    return (
+        expr.round(digits).cast(pl.String).str.replace(r"(\.\d*?)0+$", "$1").str.replace(r"\.$", "")
+    )
+
+
+def fmt_apart(low: pl.Expr, high: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Two numbers a reason says differ (`x below y`, `x < y`) as `fmt_number` writes them,
+    with 2 or 3 decimals where 1 rounds them to the same text: 5.96 below 6.04, not 6
+    below 6."""
+    tie1 = low.round(1) == high.round(1)
+    tie2 = low.round(2) == high.round(2)
+
+    def shown(expr: pl.Expr) -> pl.Expr:
+        return (
+            pl.when(~tie1)
+            .then(fmt_number(expr))
+            .when(~tie2)
+            .then(_fmt_digits(expr, 2))
+            .otherwise(_fmt_digits(expr, 3))
+        )
+
+    return shown(low), shown(high)
+
+
 def fraction(expr: pl.Expr) -> pl.Expr:
     """A need under one unit as text: cut (not rounded) to 2 decimals, so 0.49x never reads
     0.5; below 0.01 one significant figure."""
@@ -456,8 +481,7 @@ def plan_orders(
                 .otherwise(pl.lit("")),
                 pl.format(
                     "position {} below reorder point {}: need {} to reach {}",
-                    fmt_number(position),
-                    fmt_number(pl.col("reorder_point")),
+                    *fmt_apart(position, pl.col("reorder_point")),
                     need,
                     fmt_number(pl.col("order_up_to")),
                 ),

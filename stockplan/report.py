@@ -19,7 +19,16 @@ from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
-from stockplan.i18n import REASON_COLUMNS, header, message, render_causes, render_reason, value
+from stockplan.i18n import (
+    REASON_COLUMNS,
+    currency_word,
+    header,
+    message,
+    money,
+    render_causes,
+    render_reason,
+    value,
+)
 from stockplan.io.writers import BUYER_COLUMNS, buyer_layout
 
 # (columns in display order, the same columns by priority: the first that fit are shown)
@@ -282,7 +291,9 @@ def _wrap_header(text: str, lang: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def _format_column(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
+def _format_column(
+    frame: pl.DataFrame, column: str, lang: str, currency: str | None = None
+) -> list[str]:
     """Every value of `column` as text, one format down the column."""
     dtype = frame.schema[column]
     values = frame[column].to_list()
@@ -302,7 +313,7 @@ def _format_column(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
     if dtype == pl.Date:
         return [missing if v is None else v.isoformat() for v in values]
     if column in REASON_COLUMNS:
-        return [missing if v is None else render_reason(v, lang) for v in values]
+        return [missing if v is None else render_reason(v, lang, currency) for v in values]
     if column == "causes":
         return [missing if v is None else render_causes(v, lang) for v in values]
     if dtype == pl.Boolean:  # the catalogue's words are the CSV's true / false
@@ -363,6 +374,7 @@ def terminal_table(
     limit: int = 20,
     columns: list[str] | None = None,
     lang: str = "en",
+    currency: str | None = None,
 ) -> TerminalTable:
     """The first `limit` rows of `frame` (already in urgency order) as a rich Table that
     fits `width` cells; columns by priority, the dropped ones named in `notes`."""
@@ -383,7 +395,7 @@ def terminal_table(
         display = [c for c in display if c not in same]
         priority = [c for c in priority if c in display]
     shown_rows = frame.head(limit)
-    cells = {c: _format_column(shown_rows, c, lang) for c in display}
+    cells = {c: _format_column(shown_rows, c, lang, currency) for c in display}
     labels = {c: header(c, lang).replace("_", " ") for c in display}
     natural = {
         c: max([_header_width(labels[c], lang), *(cell_len(v) for v in cells[c])]) for c in display
@@ -491,8 +503,10 @@ def explain_lines(
     service_measure: str,
     currency: str,
     lang: str = "en",
+    bucket: str = "week",
 ) -> list[str]:
-    """The arithmetic behind one order row, one formula per line with the numbers put in."""
+    """The arithmetic behind one order row, one formula per line with the numbers put in
+    (σ_e is per forecast `bucket`, `planning.bucket`)."""
     L, R = order["lead_time_days"], order["review_days"]
     ss, rop, s_up = order["safety_stock"], order["reorder_point"], order["order_up_to"]
     mu = rop - ss
@@ -501,7 +515,7 @@ def explain_lines(
     measure = message(f"measure.{service_measure}", lang)
     discrete = order["demand_pattern"] in ("intermittent", "lumpy")
     level = f"{order['service_level']:.1%}"
-    reason = render_reason(order["reason"], lang) or ""
+    reason = render_reason(order["reason"], lang, currency) or ""
     if not order["order_qty"]:  # nothing ordered: no value and no arrival, only why
         no_order = reason.startswith(message("explain.no_order_word", lang))
         order_line = reason if no_order else message("explain.order_zero", lang, reason=reason)
@@ -510,8 +524,7 @@ def explain_lines(
             "explain.order" if order["order_value"] is not None else "explain.order_no_cost",
             lang,
             qty=_n(order["order_qty"]),
-            value=_n(order["order_value"], 2),
-            currency=currency,
+            value=money(order["order_value"], currency, lang),
             arrival=order["expected_arrival"],
             reason=reason,
         )
@@ -535,6 +548,7 @@ def explain_lines(
             model=order["model"],
             per_day=_n(order["forecast_per_day"], 2),
             sigma_e=_n(order["sigma_e"], 2),
+            bucket=message(f"bucket.{bucket}", lang),
         ),
         message(
             "explain.position",
@@ -577,12 +591,16 @@ def explain_lines(
         order_line,
     ]
     if order.get("order_by") is not None:
+        planned = order.get("order_date")
+        late = (planned - order["order_by"]).days if planned is not None else 0
         lines.append(
             message(
-                "explain.order_by",
+                "explain.order_by_past" if late > 0 and order["order_qty"] else "explain.order_by",
                 lang,
                 date=order["order_by"],
-                L=_n(order.get("open_lead_time_days", L)),
+                days=late,
+                # the calendar counts whole open days, rounded half up (`leadtime.whole_days`)
+                L=math.floor((order.get("open_lead_time_days") or L) + 0.5),
                 closed=_n(order.get("closure_days") or 0.0),
             )
         )
@@ -605,12 +623,15 @@ def explain_lines(
 NO_DEMAND_PATTERNS = ("dead", "none")
 
 
-def simulate_pattern_lines(by_pattern: pl.DataFrame, lang: str = "en") -> list[str]:
+def simulate_pattern_lines(
+    by_pattern: pl.DataFrame, lang: str = "en", currency: str | None = None
+) -> list[str]:
     """`simulate`'s lines per demand pattern: the rule of thumb's stock against the
     policy's at the same fill rate, and each target's stock against the rule's. A pattern
     without demand (dead, none), or a comparison where neither side holds stock, has
     nothing to say and is left out."""
     lines: list[str] = []
+    unit = f" {currency_word(currency, lang)}" if currency else ""  # 元 in Chinese for CNY
     if "demand_pattern" not in by_pattern.columns:
         return lines
     rows = by_pattern.filter(~pl.col("demand_pattern").is_in(NO_DEMAND_PATTERNS))
@@ -625,8 +646,8 @@ def simulate_pattern_lines(by_pattern: pl.DataFrame, lang: str = "en") -> list[s
                     pattern=value("demand_pattern", row["demand_pattern"], lang),
                     policy=value("policy", row["policy"], lang),
                     fill=f"{row['fill_rate']:.1%}",
-                    value=f"{row['avg_inventory_value']:,.0f}",
-                    policy_value=f"{row['policy_inventory_at_same_fill']:,.0f}",
+                    value=f"{row['avg_inventory_value']:,.0f}{unit}",
+                    policy_value=f"{row['policy_inventory_at_same_fill']:,.0f}{unit}",
                 )
             )
     if "inventory_vs_rule" in rows.columns:
@@ -639,12 +660,12 @@ def simulate_pattern_lines(by_pattern: pl.DataFrame, lang: str = "en") -> list[s
                     "simulate.vs_rule_at_most" if above else "simulate.vs_rule",
                     lang,
                     pattern=value("demand_pattern", row["demand_pattern"], lang),
-                    target=f"{row['target']:g}",
+                    target=f"{row['target'] * 100:g}%",
                     fill=f"{row['fill_rate']:.1%}",
-                    value=f"{row['avg_inventory_value']:,.0f}",
+                    value=f"{row['avg_inventory_value']:,.0f}{unit}",
                     ratio=f"{row['inventory_vs_rule']:.2f}",
                     rule_fill=f"{row['rule_fill_rate_compared']:.1%}",
-                    rule_value=f"{row['rule_inventory_at_same_fill']:,.0f}",
+                    rule_value=f"{row['rule_inventory_at_same_fill']:,.0f}{unit}",
                 )
             )
     return lines

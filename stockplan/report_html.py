@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -48,6 +49,11 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _code(escaped: str) -> str:
+    """An escaped text with its `command` spans as <code>: no literal backticks on the page."""
+    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", escaped)
+
+
 def _short(text: str, width: int = 26) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -67,12 +73,24 @@ def _t(key: str, lang: str, **fields: object) -> str:
     return i18n.message(f"report.{key}", lang, **fields)
 
 
-def _money(value: float) -> str:
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:,.1f}M"
-    if abs(value) >= 1e4:
-        return f"{value / 1e3:,.0f}k"
-    return f"{value:,.0f}" if abs(value) >= 10 or value == 0 else f"{value:,.1f}"
+def _money(value: float, currency: str | None, lang: str = "en") -> str:
+    """An amount for a chart, one rule for every figure of the page: in Chinese in 万 (10⁴)
+    from 10,000 and 亿 (10⁸) from 100,000,000 with one decimal (`99.0 万元`); in English k
+    from 1,000 and M from 1,000,000 with one decimal (`8.1k CNY`, `989.5k CNY`); smaller
+    amounts whole (one decimal below 10). With the unit of `currency` (`i18n.currency_word`)."""
+    unit = i18n.currency_word(currency, lang)
+    size = abs(value)
+    steps = ((1e8, "亿"), (1e4, "万")) if lang == "zh" else ((1e6, "M"), (1e3, "k"))
+    for step, word in steps:
+        if size >= step:
+            number = f"{value / step:,.1f}"
+            return (
+                f"{number} {word}{unit}".rstrip()
+                if lang == "zh"
+                else f"{number}{word} {unit}".rstrip()
+            )
+    number = f"{value:,.0f}" if size >= 10 or value == 0 else f"{value:,.1f}"
+    return f"{number} {unit}".rstrip()
 
 
 @dataclass
@@ -160,7 +178,7 @@ def value_at_risk_charts(
     values = items["revenue_at_risk"].to_list()
     dates = items["stockout_date"].to_list()
     texts = [
-        f"{_money(v)} {currency}" + (_t("out", lang, date=d.isoformat()) if d else "")
+        _money(v, currency, lang) + (_t("out", lang, date=d.isoformat()) if d else "")
         for v, d in zip(values, dates, strict=True)
     ]
     bars = _hbars(
@@ -176,7 +194,7 @@ def value_at_risk_charts(
         Chart(
             "chart-value-at-risk",
             _t("value_at_risk_top", lang),
-            _t("value_at_risk_note", lang, total=_money(total), currency=currency),
+            _t("value_at_risk_note", lang, total=_money(total, currency, lang)),
             bars,
         ),
         Chart(
@@ -299,9 +317,8 @@ def excess_chart(excess: pl.DataFrame, top: int, currency: str, lang: str = "en"
     note = _t(
         "excess_note",
         lang,
-        excess=_money(totals["excess"] or 0.0),
-        dead=_money(totals["dead"] or 0.0),
-        currency=currency,
+        excess=_money(totals["excess"] or 0.0, currency, lang),
+        dead=_money(totals["dead"] or 0.0, currency, lang),
     )
     items = excess.filter(pl.col("excess_value") > 0).head(top)
     if items.height == 0:
@@ -318,7 +335,7 @@ def excess_chart(excess: pl.DataFrame, top: int, currency: str, lang: str = "en"
             labels,
             values,
             [COLORS["dead"] if k else COLORS["excess"] for k in kinds],
-            [f"{_money(v)} {currency}" for v in values],
+            [_money(v, currency, lang) for v in values],
             title,
         ),
     )
@@ -432,11 +449,11 @@ def simulation_chart(simulation: pl.DataFrame | None, currency: str, lang: str =
         f'<text x="{left + width / 2}" y="{bottom + 30}" font-size="11" text-anchor="middle">'
         f"{_e(_t('sim_x', lang))}</text>",
         f'<text x="{left - 4}" y="{bottom - height + 4}" font-size="11" text-anchor="end">'
-        f"{_money(y_hi)}</text>",
+        f"{_e(_money(y_hi, None, lang))}</text>",
         f'<text x="{left - 4}" y="{bottom}" font-size="11" text-anchor="end">0</text>',
         f'<text x="12" y="{bottom - height / 2}" font-size="11" transform="rotate(-90 12 '
         f'{bottom - height / 2})" text-anchor="middle">'
-        f"{_e(_t('sim_y', lang, currency=currency))}</text>",
+        f"{_e(_t('sim_y', lang, currency=i18n.currency_word(currency, lang)))}</text>",
     ]
     groups = (
         ("policy", simulation.filter(pl.col("policy") == "stockplan"), _t("sim_policy", lang)),
@@ -511,16 +528,23 @@ def html_report(
         simulation_chart(simulation, currency, lang),
     ]
     high = risk.filter(pl.col("risk_level") == "high").height
+    costed = orders["order_value"].drop_nulls()
+    # lines without a cost are left out of the value; none with one: missing, never 0
+    order_value = (
+        i18n.message("missing", lang)
+        if orders.height and costed.len() == 0
+        else _money(costed.sum(), currency, lang)
+    )
     kpis = [
         (f"{orders.height:,}", _t("kpi_lines", lang)),
-        (f"{_money(orders['order_value'].fill_null(0.0).sum())} {currency}", _t("kpi_value", lang)),
+        (order_value, _t("kpi_value", lang)),
         (f"{high:,}", _t("kpi_high", lang)),
         (
-            f"{_money(risk['revenue_at_risk'].fill_null(0.0).sum())} {currency}",
+            _money(risk["revenue_at_risk"].fill_null(0.0).sum(), currency, lang),
             _t("kpi_risk", lang),
         ),
         (
-            f"{_money(excess['excess_value'].fill_null(0.0).sum())} {currency}",
+            _money(excess["excess_value"].fill_null(0.0).sum(), currency, lang),
             _t("kpi_excess", lang),
         ),
     ]
@@ -536,7 +560,10 @@ def html_report(
         '<div class="kpis">',
         *[f'<div class="kpi"><b>{_e(v)}</b><span>{_e(t)}</span></div>' for v, t in kpis],
         '</div><div class="grid">',
-        *[f"<section><h2>{_e(c.title)}</h2><p>{_e(c.note)}</p>{c.svg}</section>" for c in charts],
+        *[
+            f"<section><h2>{_e(c.title)}</h2><p>{_code(_e(c.note))}</p>{c.svg}</section>"
+            for c in charts
+        ],
         "</div></body></html>",
     ]
     return "\n".join(parts) + "\n"

@@ -111,7 +111,7 @@ class Plan:
         table: str = "orders",
         all_rows: bool = False,
         lang: str = "en",
-        bom: bool = False,
+        bom: bool | None = None,
         escape: bool = True,
     ) -> list[Path]:
         """Hand the tables to the writers; return the files written.
@@ -127,7 +127,7 @@ class Plan:
         files = output_plan(self.output_tables(all_rows), Path(target), format, table)  # type: ignore[arg-type]
         return write_files(
             files,
-            bom=bom,
+            bom=lang == "zh" if bom is None else bom,  # Excel on Chinese Windows needs it
             escape=escape,
             lang=lang,
             info={"as_of": self.as_of, "version": __version__},

@@ -51,9 +51,11 @@ def classify_demand(
     settings: Classify,
     unit_value: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per series: n_periods, adi, cv2, demand_pattern, annual_value, abc, xyz, cv.
+    """One row per series: n_periods, adi, cv2, demand_pattern, annual_value, abc_basis, abc,
+    xyz, cv.
 
-    `unit_value` (sku, unit_value) prices quantity when sales carry no revenue.
+    `unit_value` (sku, unit_value) prices quantity when sales carry no revenue; a series
+    with unpriced sales and no unit value counts them as units (abc_basis `units`).
     """
     days = BUCKET_DAYS[bucket]
     year_start = as_of - dt.timedelta(days=364)
@@ -86,7 +88,13 @@ def classify_demand(
         (
             pl.col("annual_revenue")
             + pl.col("unpriced_demand") * pl.col("unit_value").fill_null(1.0)
-        ).alias("annual_value")
+        ).alias("annual_value"),
+        # what annual_value measures: money, or (some of) it units sold without a revenue,
+        # price or cost to value them by, which the buyer must not read as money
+        pl.when((pl.col("unpriced_demand") > 0) & pl.col("unit_value").is_null())
+        .then(pl.lit("units"))
+        .otherwise(pl.lit("value"))
+        .alias("abc_basis"),
     )
     stats = stats.with_columns(
         (pl.col("n_periods") / pl.col("n_demand_periods")).alias("adi"),
@@ -135,5 +143,6 @@ def classify_demand(
             "cv",
             "mean_demand",
             "annual_value",
+            "abc_basis",
         )
     )

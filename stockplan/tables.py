@@ -12,8 +12,8 @@ FORECAST_COLUMNS = [
 ]  # fmt: skip
 CLASS_COLUMNS = [
     "sku", "location", "demand_pattern", "abc", "xyz", "n_periods", "adi", "cv2", "cv",
-    "mean_demand", "annual_value", "stockout_periods", "promo_periods", "measured_uplift",
-    "kit_share", "kits", "replaced_by", "replaced_from", "inherits_from",
+    "mean_demand", "annual_value", "abc_basis", "stockout_periods", "promo_periods",
+    "measured_uplift", "kit_share", "kits", "replaced_by", "replaced_from", "inherits_from",
 ]  # fmt: skip
 SUPPLIER_COLUMNS = [
     "supplier", "receipts", "lead_time_mean_days", "lead_time_std_days", "on_time_rate",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import polars as pl
 
 from stockplan.config import Transfers
+from stockplan.reorder import fmt_apart, fmt_number
 
 TRANSFER_COLUMNS = ["sku", "from_location", "to_location", "quantity", "reason"]
 
@@ -69,10 +70,9 @@ def plan_transfers(rows: pl.DataFrame, settings: Transfers) -> pl.DataFrame:
             pl.format(
                 "{} is below its reorder point ({} < {}); {} holds {} above its order-up-to",
                 "to_location",
-                pl.col("inventory_position").round(1),
-                pl.col("reorder_point").round(1),
+                *fmt_apart(pl.col("inventory_position"), pl.col("reorder_point")),
                 "from_location",
-                pl.col("surplus"),
+                fmt_number(pl.col("surplus")),
             ).alias("reason")
         )
         .select(TRANSFER_COLUMNS)

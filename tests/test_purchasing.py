@@ -443,6 +443,12 @@ def test_a_total_above_the_budget_is_told_in_the_note():
         "（原因列有说明）；超出预算 50.00（补足、提前订货、整柜或削减后失去的价格折扣："
         "purchasing.minimum_order_value）"
     )
+    # with the plan's currency every amount carries its unit, the counts do not
+    assert render_note(note, "zh", "CNY") == (
+        "预算 1,000.00 元：5 行共申请 2,000.00 元，批准 1,050.00 元；2 行被削减，1 行未获预算"
+        "（原因列有说明）；超出预算 50.00 元（补足、提前订货、整柜或削减后失去的价格折扣："
+        "purchasing.minimum_order_value）"
+    )
     within = sums.with_columns(value=pl.lit(1_000.0))
     assert "above the budget" not in budget_note_from(within, 1_000.0)
 

@@ -167,7 +167,7 @@ def test_the_page_in_chinese_renders_every_title_and_label_with_the_numbers_kept
     ):
         assert f"<h2>{title}</h2>" in page
     chart = page.split('id="chart-value-at-risk"')[1].split("</svg>")[0]
-    assert "900 CNY · 2025-03-08 缺货" in chart  # the number and date kept
+    assert "900 元 · 2025-03-08 缺货" in chart  # the number and date kept
     cover = page.split('id="chart-cover-by-class"')[1].split("</svg>")[0]
     assert re.findall(r'text-anchor="middle">([\d,.]+)</text>', cover) == ["4", "8", "30", "8"]
     # no English text is left between the tags, codes and names aside

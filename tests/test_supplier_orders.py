@@ -639,7 +639,11 @@ def test_a_line_topped_up_from_no_order_keeps_the_finding_without_no_order():
     )
     assert unknown_clauses(reason) == []
     assert render_reason(reason, "zh") == (
-        "库存位置 215 不低于再订货点 210；为达到供应商最低订货金额 500 补足 400"
+        "库存位置 215 不低于再订货点 210；为达到供应商起订金额 500 补足 400"
+    )
+    # with the plan's currency the amount carries its unit, the quantity does not
+    assert render_reason(reason, "zh", "CNY") == (
+        "库存位置 215 不低于再订货点 210；为达到供应商起订金额 500 元 补足 400"
     )
 
 

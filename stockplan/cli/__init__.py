@@ -202,12 +202,12 @@ def _read_inputs(
     return inputs.tables, inputs.warnings
 
 
-def _say_notes(console: Console, notes: list[str], lang: str) -> None:
-    """The plan's notes for the buyer, in `lang`."""
+def _say_notes(console: Console, notes: list[str], lang: str, currency: str | None = None) -> None:
+    """The plan's notes for the buyer, in `lang` (amounts in `currency`)."""
     from stockplan.i18n import render_note
 
     for note in notes:
-        console.info(render_note(note, lang))
+        console.info(render_note(note, lang, currency))
 
 
 def _options(view: View, all_rows: bool, table: str) -> dict[str, object]:
@@ -390,7 +390,7 @@ def plan(
     columns: ColumnsOption = None,
     headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
-    bom: BomOption = False,
+    bom: BomOption = None,
     debug: DebugOption = False,
     notify: NotifyOption = None,
     supplier_forecast: SupplierForecastOption = None,
@@ -403,6 +403,7 @@ def plan(
     view = _view_options(lang, as_of, limit, sort, columns, headers)
     view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
+    from stockplan.i18n import currency_word
     from stockplan.items import for_people, item_names
 
     console = Console(quiet)
@@ -438,7 +439,7 @@ def plan(
         raise StockplanError(message("no_expiry", view.lang))
     if name not in result.tables and not (parts is not None and parts.used):
         raise _no_table(name, view.lang)
-    _say_notes(console, result.notes, view.lang)
+    _say_notes(console, result.notes, view.lang, cfg.planning.currency)
     if result.totals is not None:  # the order lines and risk rows are part files
         lines, value, high = (result.totals[k] for k in ("lines", "value", "high"))
         missing = result.totals.get("missing_cost", 0)  # lines without a unit cost
@@ -449,12 +450,13 @@ def plan(
         lines, value = buying.height, buying["order_value"].sum()
         missing = buying["order_value"].null_count()
         high = risk.filter(risk["risk_level"] == "high").height
-    console.say(
-        "plan_summary_missing_cost" if missing else "plan_summary",
+    uncosted = "plan_summary_no_cost" if missing == lines else "plan_summary_missing_cost"
+    console.say(  # a value without any cost is missing, never 0
+        uncosted if missing else "plan_summary",
         as_of=result.as_of,
         lines=lines,
         value=f"{value:,.2f}",
-        currency=cfg.planning.currency,
+        currency=currency_word(cfg.planning.currency, view.lang),
         high=high,
         missing=missing,
     )
@@ -523,7 +525,7 @@ def _single_table_command(
     output: str | None,
     format: OutputFormat | None,
     quiet: bool,
-    bom: bool,
+    bom: bool | None,
     debug: bool,
     view: View,
     extra: Callable[[Any, Console, pl.DataFrame | None], int] | None = None,
@@ -546,7 +548,7 @@ def _single_table_command(
     else:
         cfg, tables, result = _planned(config, console, view, not no_cache, notify, name)
         result.tables = result.output_tables(all_rows=True)
-        _say_notes(console, result.notes, view.lang)
+        _say_notes(console, result.notes, view.lang, cfg.planning.currency)
         if name == "expiry_risk" and name not in result.tables:
             raise StockplanError(message("no_expiry", view.lang))
         if name not in result.tables:
@@ -587,7 +589,7 @@ def risk(
     columns: ColumnsOption = None,
     headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
-    bom: BomOption = False,
+    bom: BomOption = None,
     debug: DebugOption = False,
     notify: NotifyOption = None,
     no_cache: NoCacheOption = False,
@@ -667,7 +669,7 @@ def _table_command(name: str, table: str, doc: str) -> None:
         columns: ColumnsOption = None,
         headers: HeadersOption = Headers.language,
         quiet: QuietOption = False,
-        bom: BomOption = False,
+        bom: BomOption = None,
         debug: DebugOption = False,
         no_cache: NoCacheOption = False,
     ) -> int:
@@ -738,7 +740,7 @@ def overrides(
     columns: ColumnsOption = None,
     headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
-    bom: BomOption = False,
+    bom: BomOption = None,
     debug: DebugOption = False,
 ) -> int:
     """Score every past forecast override against the statistical forecast on what actually
@@ -846,7 +848,7 @@ def simulate(
         ),
     ] = None,
     quiet: QuietOption = False,
-    bom: BomOption = False,
+    bom: BomOption = None,
     debug: DebugOption = False,
 ) -> int:
     """Replay history with the policy (each target in simulate.targets) and a rule-of-thumb
@@ -860,7 +862,7 @@ def simulate(
 
     from stockplan.api import Inputs
     from stockplan.api import simulate as api_simulate
-    from stockplan.i18n import value
+    from stockplan.i18n import currency_word, value
 
     console = Console(quiet)
     cfg, tables = _load(config, console, view)
@@ -884,7 +886,7 @@ def simulate(
             policy=value("policy", row["policy"], view.lang),
             fill=row["fill_rate"],
             value=row["avg_inventory_value"],
-            currency=cfg.planning.currency,
+            currency=currency_word(cfg.planning.currency, view.lang),
             policy_value=row["policy_inventory_at_same_fill"],
         )
     png = None
@@ -898,7 +900,9 @@ def simulate(
         png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure, view.lang)
     from stockplan.report import simulate_pattern_lines
 
-    for line in simulate_pattern_lines(tables_out["simulation_by_pattern"], view.lang):
+    for line in simulate_pattern_lines(
+        tables_out["simulation_by_pattern"], view.lang, cfg.planning.currency
+    ):
         console.info(line)
     if run.set_aside_units:
         console.say("simulate.set_aside", units=f"{run.set_aside_units:,.0f}")
@@ -1081,7 +1085,7 @@ def diff(
         bool, typer.Option("--all", help="Also list lines whose order quantity is unchanged.")
     ] = False,
     quiet: QuietOption = False,
-    bom: BomOption = False,
+    bom: BomOption = None,
     lang: Annotated[
         Lang | None,
         typer.Option(

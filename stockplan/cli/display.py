@@ -263,7 +263,7 @@ def emit(
     primary: str,
     output: str | None,
     fmt: OutputFormat | None,
-    bom: bool,
+    bom: bool | None,
     console: Console,
     title: str,
     view: View | None = None,
@@ -272,7 +272,8 @@ def emit(
     record: Callable[[], dict] | None = None,
 ) -> None:
     """Send tables to a terminal table, stdout CSV or files (`escape`: io.csv_escape_formulas);
-    files carry the run `record`."""
+    files carry the run `record`. `bom` None: CSV files written in Chinese start with a UTF-8
+    BOM (Excel on Chinese Windows reads BOM-less CSV as GBK), stdout and other CSV do not."""
     from stockplan.io.writers import output_plan, write_csv, write_files
 
     view = view or View()
@@ -294,6 +295,7 @@ def emit(
             limit=view.limit,
             columns=view.columns,
             lang=view.lang,
+            currency=(info or {}).get("currency"),
         )
         out.print(shown.table)
         for note in shown.notes:
@@ -304,7 +306,15 @@ def emit(
         one = one.select(view.columns)
     if output is None or output == "-":
         try:
-            write_csv(one, sys.stdout.buffer, bom=bom, table=primary, lang=file_lang, escape=escape)
+            write_csv(
+                one,
+                sys.stdout.buffer,
+                bom=bool(bom),  # a pipe gets no BOM unless asked
+                table=primary,
+                lang=file_lang,
+                escape=escape,
+                currency=(info or {}).get("currency"),
+            )
             sys.stdout.flush()
         except OSError as exc:
             if not _broken_pipe(exc):
@@ -321,7 +331,11 @@ def emit(
     if record is not None:
         plan, record_file = _with_record(plan, target, record())
     written = write_files(
-        plan, bom=bom, lang=view.lang if workbook else file_lang, info=info, escape=escape
+        plan,
+        bom=file_lang == "zh" if bom is None else bom,
+        lang=view.lang if workbook else file_lang,
+        info=info,
+        escape=escape,
     )
     if record_file is not None:
         from stockplan.io.writers import write_text
@@ -459,6 +473,7 @@ def show_explanation(
             config.policy.service_measure,
             config.planning.currency,
             lang,
+            bucket=config.planning.bucket,
         ) + item_lines(order, lang)
         title = message(
             "explain.panel",

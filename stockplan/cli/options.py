@@ -137,7 +137,12 @@ QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress or warnings (for cron).")
 ]
 BomOption = Annotated[
-    bool, typer.Option("--bom", help="Start CSV files with a UTF-8 BOM (Excel on Windows).")
+    bool | None,
+    typer.Option(
+        "--bom/--no-bom",
+        help="Start CSV files with a UTF-8 BOM (Excel on Windows). Default: on for CSV files "
+        "written in Chinese, off for English, canonical headers and stdout.",
+    ),
 ]
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show the traceback of an internal error.")

@@ -51,6 +51,12 @@ COLUMN_FORMATS = {
     "unreachable_service": RATE,
     "unreachable_demand_share": RATE,
     "achieved_service": RATE,
+    # the simulation's targets and service, shares: fractions shown as percentages
+    "target": RATE,
+    "cycle_service_level": RATE,
+    "rule_fill_rate_compared": RATE,
+    "load_fill": RATE,
+    "kit_share": RATE,
 }
 
 
@@ -71,6 +77,10 @@ def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
         "achieved_service",
         "rule_fill_rate_compared",
         "inventory_vs_rule",
+        "target",
+        "cycle_service_level",
+        "load_fill",
+        "kit_share",
         "adi",
         "cv2",
         "cv",
@@ -148,10 +158,12 @@ def write_csv(
     table: str | None = None,
     lang: str = "en",
     escape: bool = True,
+    currency: str | None = None,
 ) -> None:
     """CSV for people and spreadsheets: headers and word values in `lang` (canonical with
-    lang "en"), rounded, finite, formula-like text neutralised (`escape`)."""
-    frame = localise(presentable(finite(frame)), table, lang)
+    lang "en"), rounded, finite, formula-like text neutralised (`escape`); amounts in the
+    reasons carry `currency`'s unit in Chinese."""
+    frame = localise(presentable(finite(frame)), table, lang, currency)
     if escape:
         frame = escape_formulas(frame)
     frame.write_csv(target, include_bom=bom, date_format="%Y-%m-%d")
@@ -210,7 +222,9 @@ def buyer_layout(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, int]:
     return frame.select(*lead, *[c for c in frame.columns if c not in lead]), len(lead)
 
 
-def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
+def localise(
+    frame: pl.DataFrame, table: str | None, lang: str, currency: str | None = None
+) -> pl.DataFrame:
     """Headers, word values (risk level, demand pattern, ...) and reasons in `lang`.
 
     English is the canonical frame itself: the machine contract.
@@ -242,7 +256,9 @@ def localise(frame: pl.DataFrame, table: str | None, lang: str) -> pl.DataFrame:
         exprs.append(rendered.alias(column))
     for column in [c for c in REASON_COLUMNS if c in frame.columns]:
         exprs.append(
-            pl.col(column).map_elements(lambda r: render_reason(r, lang), return_dtype=pl.String)
+            pl.col(column).map_elements(
+                lambda r: render_reason(r, lang, currency), return_dtype=pl.String
+            )
         )
     if "causes" in frame.columns:
         exprs.append(
@@ -270,7 +286,7 @@ def _finish_sheet(
 ) -> None:
     """Group and collapse the technical columns after the lead ones; widen and wrap reason
     and message columns; a totals row below the table."""
-    from stockplan.i18n import header
+    from stockplan.i18n import header, message
 
     if table in BUYER_COLUMNS and lead < frame.width:
         worksheet.set_column(
@@ -286,23 +302,30 @@ def _finish_sheet(
     if totals and frame.height:
         row = frame.height + 1
         bold = workbook.add_format({"bold": True, "top": 1})
+        missing = message("missing", lang)
         worksheet.write_string(row, 0, header("total", lang), bold)
         for column in totals:
             fmt = workbook.add_format(
                 {"bold": True, "top": 1, "num_format": COLUMN_FORMATS.get(column, QUANTITY)}
             )
-            total = frame[column].sum()
-            worksheet.write_number(row, frame.get_column_index(column), float(total or 0), fmt)
+            values = frame[column]
+            if values.len() == values.null_count():  # no known value (no cost): never 0
+                worksheet.write_string(row, frame.get_column_index(column), missing, fmt)
+                continue
+            # money and quantities summed to cents: 241075.7899999999 is 241075.79
+            total = round(float(values.sum()), 2)
+            worksheet.write_number(row, frame.get_column_index(column), total, fmt)
 
 
 def summary_sheet(
     tables: dict[str, pl.DataFrame], info: dict, lang: str
-) -> tuple[list[tuple[str, object]], list[tuple[str, pl.DataFrame]]]:
-    """The summary sheet's (label, value) lines and its per-supplier / per-location tables:
-    planning date, version, config, input files, order totals, high-risk counts."""
-    from stockplan.i18n import headers, input_name, message
+) -> tuple[list[tuple], list[tuple[str, pl.DataFrame]]]:
+    """The summary sheet's (label, value[, note beside it]) lines and its per-supplier /
+    per-location tables: planning date, version, config, input files, order totals,
+    high-risk counts."""
+    from stockplan.i18n import currency_word, headers, input_name, message
 
-    lines: list[tuple[str, object]] = [
+    lines: list[tuple] = [
         (message("summary.planning_date", lang), info.get("as_of")),
         (message("summary.version", lang), info.get("version")),
         (message("summary.config", lang), info.get("config")),
@@ -314,26 +337,44 @@ def summary_sheet(
     if orders is not None:
         buying = orders.filter(pl.col("order_qty") > 0)
         currency = info.get("currency", "")
+        uncosted = buying["order_value"].null_count()
+        missing = message("missing", lang)
+        # a line without a cost is not valued at 0: the total is of the known costs, with the
+        # count of lines left out beside it, and `missing` when no line has a cost
+        total: object = (
+            missing
+            if uncosted and uncosted == buying.height
+            else round(float(buying["order_value"].sum()), 2)
+        )
+        unit = currency_word(currency, lang)  # 采购金额（元） in Chinese for CNY
+        label = message("summary.order_value", lang)
+        label = (f"{label}（{unit}）" if lang == "zh" else f"{label} ({unit})") if unit else label
+        value_line: tuple = (label, total)
+        if uncosted and uncosted < buying.height:
+            value_line += (message("summary.not_counted", lang, count=uncosted),)
         lines += [
             (message("summary.order_lines", lang), buying.height),
-            (
-                f"{message('summary.order_value', lang)} ({currency})",
-                round(buying["order_value"].sum(), 2),
-            ),
-            (message("summary.missing_cost", lang), buying["order_value"].null_count()),
+            value_line,
+            (message("summary.missing_cost", lang), uncosted),
         ]
         high = pl.col("risk_level") == "high" if "risk_level" in buying.columns else pl.lit(False)
+        known = pl.col("order_value").is_not_null()
         for key, by in (("summary.by_supplier", "supplier"), ("summary.by_location", "location")):
             block = (
-                buying.group_by(by)
+                buying.with_columns(pl.col(by).fill_null(message("summary.no_name", lang)))
+                .group_by(by)
                 .agg(
                     pl.len().alias("lines"),
                     pl.col("order_qty").sum(),
-                    pl.col("order_value").sum().round(2),
+                    # null (written `missing`) when no line of the group has a cost
+                    pl.when(known.any()).then(pl.col("order_value").sum().round(2)),
+                    (~known).sum().alias("missing_cost_lines"),
                     high.sum().alias("high_risk"),
                 )
-                .sort("order_value", descending=True, nulls_last=True)
+                .sort("order_value", by, descending=[True, False], nulls_last=True)
             )
+            if not uncosted:
+                block = block.drop("missing_cost_lines")
             blocks.append((message(key, lang), block.rename(headers(block.columns, lang))))
     risk = tables.get("risk")
     if risk is not None:
@@ -354,6 +395,8 @@ def summary_sheet(
 
 def _write_summary(workbook, tables: dict[str, pl.DataFrame], info: dict, lang: str) -> None:
     import datetime as dt
+
+    from stockplan.i18n import message
 
     lines, blocks = summary_sheet(tables, info, lang)
     sheet = workbook.add_worksheet(sheet_name("summary", lang))
@@ -381,10 +424,13 @@ def _write_summary(workbook, tables: dict[str, pl.DataFrame], info: dict, lang: 
         else:
             sheet.write_string(row, col, str(item), fmt)
 
+    missing = message("missing", lang)
     row = 0
-    for label, item in lines:
+    for label, item, *beside in lines:
         put(row, 0, label, bold)
         put(row, 1, item, money if isinstance(item, float) else None)
+        for col, text in enumerate(beside, start=2):
+            put(row, col, text)
         row += 1
     for title, block in blocks:
         row += 1
@@ -395,6 +441,8 @@ def _write_summary(workbook, tables: dict[str, pl.DataFrame], info: dict, lang: 
         for values in block.rows():
             row += 1
             for col, item in enumerate(values):
+                # only a group's order_value is ever empty: none of its lines has a cost
+                item = missing if item is None else item
                 put(row, col, item, money if isinstance(item, float) else None)
         row += 1
 
@@ -627,7 +675,7 @@ def _write_xlsx(
                 if c in frame.columns
             }
             worksheet = sheet_name(name, lang)
-            shown = localise(frame, name, lang)
+            shown = localise(frame, name, lang, (info or {}).get("currency"))
             if shown.height * shown.width > LARGE_SHEET_CELLS or _rich_lookalike(shown):
                 sheet, xml = _large_sheet(workbook, worksheet, shown, formats)
                 last = frame.height + (2 if TOTAL_COLUMNS.get(name) else 1) - 1
@@ -661,6 +709,7 @@ def _write_one(
     escape: bool,
     table: str = "",
     lang: str = "en",
+    currency: str | None = None,
 ) -> None:
     """Render in memory, then write the bytes ourselves: polars' `write_json` to a path
     reports no error when the disk fills (a cut file and exit 0), and a plain OSError
@@ -668,7 +717,7 @@ def _write_one(
     frame = finite(frame)
     buffer = io.BytesIO()
     if fmt == "csv":
-        write_csv(frame, buffer, bom=bom, escape=escape, table=table, lang=lang)
+        write_csv(frame, buffer, bom=bom, escape=escape, table=table, lang=lang, currency=currency)
     elif fmt == "json":
         presentable(frame).with_columns(
             [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
@@ -811,7 +860,7 @@ def write_files(
                 _write_xlsx(tables, temp, lang, info)
             else:
                 ((table, frame),) = tables.items()
-                _write_one(frame, temp, fmt, bom, escape, table, lang)
+                _write_one(frame, temp, fmt, bom, escape, table, lang, (info or {}).get("currency"))
             _give_mode(temp, path)
         for path, temp in temps.items():
             os.replace(temp, path)
