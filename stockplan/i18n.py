@@ -949,7 +949,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "supplier: none given; lead time L = {L} days (σ_L {sd}, from {source}), "
         "review R = {R} days, policy {policy}",
         "zh": "供应商：未指定；提前期 L = {L} 天（σ_L {sd}，来源：{source}），"
-        "盘点周期 R = {R} 天，补货策略 {policy}",
+        "订货周期 R = {R} 天，补货策略 {policy}",
     },
     "explain.demand": {
         "en": "demand pattern {pattern}, class {abc}{xyz}, model {model}: forecast {per_day} / "
