@@ -363,7 +363,13 @@ def calendar_reason(orders: pl.DataFrame) -> pl.DataFrame:
         late = (pl.col("order_date") - pl.col("order_by")).dt.total_days()
         overdue = (
             pl.when((late > 0) & (pl.col("order_qty") > 0))
-            .then(pl.format("overdue by {} days: order today; ", late))
+            .then(
+                pl.format(
+                    "overdue by {} {}: order today; ",
+                    late,
+                    pl.when(late == 1).then(pl.lit("day")).otherwise(pl.lit("days")),
+                )
+            )
             .otherwise(pl.lit(""))
         )
     if "closure_days" not in orders.columns:
@@ -372,8 +378,9 @@ def calendar_reason(orders: pl.DataFrame) -> pl.DataFrame:
     lead = whole_days(pl.col("open_lead_time_days")).cast(pl.String)
     inside = pl.when((pl.col("closure_days") > 0) & (pl.col("order_qty") > 0)).then(
         pl.format(
-            "supplier closed {} days ({}) before arrival: lead time {} open days is {} days",
+            "supplier closed {} {} ({}) before arrival: lead time {} open days is {} days",
             fmt_number(pl.col("closure_days")),
+            pl.when(pl.col("closure_days") == 1).then(pl.lit("day")).otherwise(pl.lit("days")),
             pl.col("closure_note"),
             lead,
             whole_days(pl.col("lead_time_days")).cast(pl.String),

@@ -1149,6 +1149,7 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "库存位置 {p} 低于再订货点 {r}：需 {n} 补至最高库存 {s}",
     ),
     ("overdue by {n} days: order today", "已逾期 {n} 天：请今天下单"),
+    ("overdue by {n} day: order today", "已逾期 {n} 天：请今天下单"),
     ("raised to MOQ {m}", "按最小起订量提高到 {m}"),
     ("rounded up to packs of {k}", "按包装数 {k} 向上取整"),
     ("capped at max order {x}", "受最大订货量 {x} 限制"),
@@ -1197,6 +1198,10 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ("pays the break price {p} a unit for {q}", "采购 {q} 达到折扣，按单价 {p}{u} 计"),
     (
         "supplier closed {n} days ({w}) before arrival: lead time {l} open days is {d} days",
+        "供应商到货前停工 {n} 天（{w}）：{l} 个工作日的提前期实为 {d} 天",
+    ),
+    (
+        "supplier closed {n} day ({w}) before arrival: lead time {l} open days is {d} days",
         "供应商到货前停工 {n} 天（{w}）：{l} 个工作日的提前期实为 {d} 天",
     ),
     (

@@ -170,18 +170,28 @@ def successor_forecast(
 
         F'(b) = max(F(b) - sum over predecessors of share x F_old(b) x before(b), 0)
 
-    before(b) = the share of b's days before the switch date (1 for a bucket that ends
-    before it, 0 from the switch on), F_old the old item's forecast at the same location
-    (which itself includes what it inherits: a chain A -> B -> C hands C's share of A back
-    through B). lo and hi scale by F'/F. Switches on or before as_of change nothing.
+    before(b) = the share of b's counted days before the switch date (1 for a bucket that
+    ends before it, 0 from the switch on); a bucket's counted days start at as_of, since
+    a window from a mid-week as_of counts only the rest of its first bucket. F_old is the
+    old item's forecast at the same location before promotions (each item's promotions
+    lift its own forecast afterwards), which itself includes what it inherits: a chain
+    A -> B -> C hands C's share of A back through B. lo and hi scale by F'/F. Switches on
+    or before as_of change nothing.
     """
     if succession is None or succession.height == 0:
         return forecast
     edges = _succession(succession).filter(pl.col("date") > pl.lit(as_of))
     if edges.height == 0:
         return forecast
+    # the part of each bucket the plan counts starts at as_of (a window from a mid-week
+    # as_of counts the rest of its first week): hand back the share of that part
+    counted_from = pl.max_horizontal(pl.col("period_start"), pl.lit(as_of))
+    counted_days = (
+        pl.col("period_start") + pl.duration(days=bucket_days) - counted_from
+    ).dt.total_days()
     before = (
-        (pl.col("date") - pl.col("period_start")).dt.total_days().cast(pl.Float64) / bucket_days
+        (pl.col("date") - counted_from).dt.total_days().cast(pl.Float64)
+        / counted_days.clip(lower_bound=1).cast(pl.Float64)
     ).clip(0.0, 1.0)
     handed_back = (
         forecast.select(

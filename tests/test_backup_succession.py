@@ -170,6 +170,30 @@ def test_a_successor_carries_the_inherited_demand_only_from_its_switch_date():
     assert successor_forecast(forecast, past, AS_OF, 7).equals(forecast)
 
 
+def test_a_successor_planned_mid_week_hands_back_only_the_counted_days_before_its_switch():
+    from stockplan.reorder import window_demand
+    from stockplan.succession import successor_forecast
+
+    # planned on Thursday 11-26, inside the week of Monday 11-23, which the plan counts
+    # from 11-26 (4 of its 7 days). NEW (own 1 a day, 21 a week on the inherited history)
+    # inherits OLD (4 a day) x 0.5 from Saturday 11-28: of the 4 counted days, 26 and 27
+    # are before the switch, so the week gives back 0.5 x 28 x 2/4 = 7: 21 - 7 = 14.
+    thursday = dt.date(2026, 11, 26)
+    forecast = pl.concat([_weekly_path("OLD", [28.0] * 3), _weekly_path("NEW", [21.0] * 3)])
+    succession = pl.DataFrame(
+        {"old_sku": ["OLD"], "new_sku": ["NEW"], "date": [dt.date(2026, 11, 28)], "share": [0.5]}
+    )
+    out = successor_forecast(forecast, succession, thursday, 7)
+    new = out.filter(pl.col("sku") == "NEW").sort("period_start")
+    assert new["forecast"].to_list() == pytest.approx([14.0, 21.0, 21.0])
+    # the rest of the week (26-29 November): own 1 a day x 4 + inherited 2 a day on 28 and
+    # 29 = 8; handing back 2/7 of the days before the switch counted from Monday would
+    # give 21 - 14 x 5/7 = 11 a week, 4/7 x 11 = 6.29 over those 4 days
+    windows = pl.DataFrame({"sku": ["NEW"], "location": ["W"], "window_days": [4.0]})
+    (demand,) = window_demand(out, windows, 7, "demand_protection", thursday)["demand_protection"]
+    assert demand == pytest.approx(8.0)
+
+
 @pytest.fixture
 def switched_receiver(small_shop: Path) -> Path:
     """small_shop plus C-300: sold 5 a day at WH1 only, 10 on hand there and 20 at WH2

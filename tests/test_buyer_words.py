@@ -100,9 +100,36 @@ def test_the_planned_lines_say_overdue_exactly_where_order_by_is_before_the_orde
     assert late.height > 0  # A-100 at WH1: 35 on hand at 10 a day, 14 days to deliver
     for row in late.iter_rows(named=True):
         days = (row["order_date"] - row["order_by"]).days
-        assert row["reason"].startswith(f"overdue by {days} days: order today; ")
+        unit = "day" if days == 1 else "days"
+        assert row["reason"].startswith(f"overdue by {days} {unit}: order today; ")
     others = orders.join(late, on=["sku", "location"], how="anti")
     assert not others["reason"].str.contains("overdue").any()
+
+
+def test_one_day_overdue_or_closed_reads_in_the_singular_and_renders_in_chinese():
+    from stockplan.calendar import calendar_reason
+    from stockplan.i18n import render_reason
+
+    lines = pl.DataFrame(
+        {
+            "order_date": [dt.date(2026, 11, 23)] * 2,
+            "order_by": [dt.date(2026, 11, 22), dt.date(2026, 11, 20)],
+            "order_qty": [10.0, 10.0],
+            "reason": ["position 4 below reorder point 9: need 5 to reach 14"] * 2,
+            "closure_days": [1.0, 2.0],
+            "closure_note": ["holiday", "holiday"],
+            "open_lead_time_days": [5.0, 5.0],
+            "lead_time_days": [6.0, 7.0],
+            "closure_cover_days": [0.0, 0.0],
+        }
+    )
+    one, three = calendar_reason(lines)["reason"].to_list()
+    assert one.startswith("overdue by 1 day: order today; ")
+    assert "; supplier closed 1 day (holiday) before arrival" in one
+    assert three.startswith("overdue by 3 days: order today; ")
+    assert "; supplier closed 2 days (holiday) before arrival" in three
+    assert render_reason(one, "zh").startswith("已逾期 1 天：请今天下单；")
+    assert "供应商到货前停工 1 天（holiday）" in render_reason(one, "zh")
 
 
 # --- 2. a missing cost is never 0 -------------------------------------------------------
