@@ -1533,6 +1533,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: is an existing folder; give a file name or remove it",
         "zh": "{path}：是已有的文件夹；请给出文件名，或删除该文件夹",
     },
+    "error.output_is_input": {
+        "en": "{path}: would write over the input {source}; choose another output",
+        "zh": "{path}：会覆盖输入文件 {source}；请换一个输出位置",
+    },
 }
 MESSAGES.update(ERROR_MESSAGES)
 
@@ -2243,14 +2247,15 @@ def render_error(text: str, lang: str = "en") -> str:
 
 # what an error says as the user wrote it, set aside while the phrases are rendered: the
 # file a message starts with (up to its row, column or `: `; after `cannot write`, which
-# names the output) and every quoted value
+# names the output; a drive `C:\` or `C:/` is part of the name) and every quoted value
 # (`'row 12'`, an apostrophe inside a word such as `'O'Brien'` kept inside; the quotes
 # stay for the phrases around it). Only texts with a space are set aside (every phrase
 # has one), so a quoted column name such as `'order_date'` stays for the phrases that
 # name it. Marked with private-use characters, which no phrase matches.
 _KEPT = ("\ue000", "\ue001")
 _LEADING_FILE = re.compile(
-    r"^(?:cannot write (?:output: )?)?(?P<value>(?=[^:]*?[./\\])[^:]*?)(?=, rows? \d|, column '|: )"
+    r"^(?:cannot write (?:output: )?)?"
+    r"(?P<value>(?:[A-Za-z]:(?=[/\\]))?(?=[^:]*?[./\\])[^:]*?)(?=, rows? \d|, column '|: )"
 )
 _USER_VALUE = re.compile(r"(?<![\w'])'(?P<value>(?:[^']|'(?=\w))*)'(?!\w)")
 _KEPT_AGAIN = re.compile(f"{_KEPT[0]}(\\d+){_KEPT[1]}")
