@@ -1811,7 +1811,7 @@ def _relabel_causes(causes: str, words: dict[str, str], separator: str) -> str:
 # the detail of a problem) left as written
 _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\brow (\d+)\b"), r"第 \1 行"),
-    (re.compile(r"\brows ((?:\d+, )*\d+(?:, \.\.\.)?)"), r"第 \1 行"),
+    (re.compile(r"\brows ((?:\d+(?:-\d+)?, )*\d+(?:-\d+)?(?:, \.\.\.)?)"), r"第 \1 行"),
     (re.compile(r"\bcolumn '([^']*)'"), r"列 '\1'"),
     (
         re.compile(
