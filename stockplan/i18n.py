@@ -1882,6 +1882,15 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
         r"：读取工作表 '\1'（第一个可见的；隐藏的：\2）；用 `sheet:` 指定其他工作表",
     ),
     (
+        re.compile(
+            r": (\d+) lines repeat earlier lines exactly, (\w+) included, in (\d+) blocks? of "
+            r"consecutive lines \(an export that ran twice\?\); added up as written: delete the "
+            r"repeats if they are not real$"
+        ),
+        r"：\1 行与前面的行完全相同（连 \2 在内），连续成 \3 段（导出运行了两次？）；"
+        r"已按原样累加：如果这些重复不是真实的，请删除",
+    ),
+    (
         re.compile(r": (\d+) rows have negative on_hand; counted as backorders with on_hand 0$"),
         r"：\1 行现存量为负，按欠货计，现存量记为 0",
     ),

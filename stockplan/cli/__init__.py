@@ -104,9 +104,6 @@ def _previous_risk(previous: Path | None) -> tuple[pl.DataFrame | None, str | No
     if previous is None:
         return None, None
     from stockplan.io.planfiles import previous_risk
-    from stockplan.io.writers import add_run_inputs
-
-    add_run_inputs(previous)
 
     return previous_risk(previous)
 

@@ -213,7 +213,10 @@ def guarded(command: Callable[..., int | None]) -> Callable[..., None]:
         from stockplan.io.writers import reset_run_inputs
 
         reset_run_inputs()
-        _guard(bool(kwargs.get("debug")), lambda: command(*args, **kwargs))
+        try:
+            _guard(bool(kwargs.get("debug")), lambda: command(*args, **kwargs))
+        finally:
+            reset_run_inputs()
 
     return run
 
