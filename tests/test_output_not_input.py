@@ -75,3 +75,24 @@ def test_the_check_compares_files_not_spellings(tmp_path: Path):
     assert _same_file(tmp_path / "." / "a.csv", one)
     assert not _same_file(tmp_path / "b.csv", one)
     assert _same_file(tmp_path / "new" / ".." / "c.csv", tmp_path / "c.csv")
+
+
+def test_a_part_file_table_folder_that_holds_an_input_is_refused(tmp_path: Path):
+    """`-o FOLDER -f parquet` on a cluster replaces FOLDER/orders/ and the like whole: an
+    input inside one (a sales dataset in FOLDER/history/) is refused, not moved away."""
+    import pytest
+
+    from stockplan.errors import StockplanError
+    from stockplan.io.writers import add_run_inputs, check_folders_not_inputs, reset_run_inputs
+
+    history = tmp_path / "out" / "history"
+    history.mkdir(parents=True)
+    (history / "part-0.parquet").write_bytes(b"PAR1")
+    reset_run_inputs()
+    try:
+        add_run_inputs(history)  # a dataset folder: each of its files is an input
+        check_folders_not_inputs([tmp_path / "out" / "orders"])  # another folder: fine
+        with pytest.raises(StockplanError, match="would write over the input .*part-0.parquet"):
+            check_folders_not_inputs([tmp_path / "out" / "history"])
+    finally:
+        reset_run_inputs()

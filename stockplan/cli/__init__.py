@@ -485,6 +485,11 @@ def plan(
         if supplier_forecast is not None
         else None
     )
+    if parts is not None and parts.used:  # the part-file tables replace whole folders
+        from stockplan.io.parts import PART_TABLES
+        from stockplan.io.writers import check_folders_not_inputs
+
+        check_folders_not_inputs(parts.target / table for table in PART_TABLES)
     emit(
         for_people(result.tables, item_names(tables), result.as_of),
         name if name in result.tables else "supplier_orders",

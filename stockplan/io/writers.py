@@ -894,6 +894,17 @@ def check_not_inputs(paths: Iterable[Path]) -> None:
                 )
 
 
+def check_folders_not_inputs(folders: Iterable[Path]) -> None:
+    """Refuse folders a run replaces whole (the part-file tables of `-o FOLDER -f parquet`)
+    when an input file lies inside one."""
+    for folder in folders:
+        for source in _RUN_INPUTS:
+            if any(_same_file(Path(folder), parent) for parent in Path(source).parents):
+                raise StockplanError(
+                    phrase("error.output_is_input", path=str(folder), source=str(source))
+                )
+
+
 def _check_target(path: Path) -> None:
     if not path.parent.is_dir():
         raise StockplanError(f"{path}: output folder {path.parent} does not exist")
