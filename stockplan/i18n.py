@@ -1538,6 +1538,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: is an existing folder; give a file name or remove it",
         "zh": "{path}：是已有的文件夹；请给出文件名，或删除该文件夹",
     },
+    "error.output_is_input": {
+        "en": "{path}: would write over the input {source}; choose another output",
+        "zh": "{path}：会覆盖输入文件 {source}；请换一个输出位置",
+    },
 }
 MESSAGES.update(ERROR_MESSAGES)
 
@@ -1812,7 +1816,7 @@ def _relabel_causes(causes: str, words: dict[str, str], separator: str) -> str:
 # the detail of a problem) left as written
 _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\brow (\d+)\b"), r"第 \1 行"),
-    (re.compile(r"\brows ((?:\d+, )*\d+(?:, \.\.\.)?)"), r"第 \1 行"),
+    (re.compile(r"\brows ((?:\d+(?:-\d+)?, )*\d+(?:-\d+)?(?:, \.\.\.)?)"), r"第 \1 行"),
     (re.compile(r"\bcolumn '([^']*)'"), r"列 '\1'"),
     (
         re.compile(
@@ -1881,6 +1885,15 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
             r"set `sheet:` to choose another$"
         ),
         r"：读取工作表 '\1'（第一个可见的；隐藏的：\2）；用 `sheet:` 指定其他工作表",
+    ),
+    (
+        re.compile(
+            r": (\d+) lines repeat earlier lines exactly, (\w+) included, in (\d+) blocks? of "
+            r"consecutive lines \(an export that ran twice\?\); added up as written: delete the "
+            r"repeats if they are not real$"
+        ),
+        r"：\1 行与前面的行完全相同（连 \2 在内），连续成 \3 段（导出运行了两次？）；"
+        r"已按原样累加：如果这些重复不是真实的，请删除",
     ),
     (
         re.compile(r": (\d+) rows have negative on_hand; counted as backorders with on_hand 0$"),
@@ -2248,14 +2261,15 @@ def render_error(text: str, lang: str = "en") -> str:
 
 # what an error says as the user wrote it, set aside while the phrases are rendered: the
 # file a message starts with (up to its row, column or `: `; after `cannot write`, which
-# names the output) and every quoted value
+# names the output; a drive `C:\` or `C:/` is part of the name) and every quoted value
 # (`'row 12'`, an apostrophe inside a word such as `'O'Brien'` kept inside; the quotes
 # stay for the phrases around it). Only texts with a space are set aside (every phrase
 # has one), so a quoted column name such as `'order_date'` stays for the phrases that
 # name it. Marked with private-use characters, which no phrase matches.
 _KEPT = ("\ue000", "\ue001")
 _LEADING_FILE = re.compile(
-    r"^(?:cannot write (?:output: )?)?(?P<value>(?=[^:]*?[./\\])[^:]*?)(?=, rows? \d|, column '|: )"
+    r"^(?:cannot write (?:output: )?)?"
+    r"(?P<value>(?:[A-Za-z]:(?=[/\\]))?(?=[^:]*?[./\\])[^:]*?)(?=, rows? \d|, column '|: )"
 )
 _USER_VALUE = re.compile(r"(?<![\w'])'(?P<value>(?:[^']|'(?=\w))*)'(?!\w)")
 _KEPT_AGAIN = re.compile(f"{_KEPT[0]}(\\d+){_KEPT[1]}")

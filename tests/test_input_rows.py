@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pytest
 
 from stockplan.config import InputFile
@@ -307,6 +308,25 @@ def test_a_table_holding_both_spellings_is_not_a_spelling_clash():
     check_sku_spellings({"stock": stock, "sales": sales}, Config())  # no error
 
 
+def test_a_key_some_table_spells_two_ways_is_two_items_in_every_table():
+    import polars as pl
+
+    from stockplan.config import Config
+    from stockplan.errors import StockplanError
+    from stockplan.io.prepare import check_sku_spellings
+
+    # products knows 123 and 0123 as two real items: sales' 123 beside stock's 0123 is
+    # each its own item, not a code that lost its zero
+    products = pl.DataFrame({"source_row": [2, 3], "sku": ["123", "0123"]})
+    stock = pl.DataFrame({"source_row": [2], "sku": ["0123"]})
+    sales = pl.DataFrame({"source_row": [2], "sku": ["123"]})
+    tables = {"products": products, "stock": stock, "sales": sales}
+    check_sku_spellings(tables, Config())  # no error
+    # without the products table that knows both, the same pair is a clash
+    with pytest.raises(StockplanError, match="'123' is '0123' in stock frame"):
+        check_sku_spellings({"stock": stock, "sales": sales}, Config())
+
+
 @pytest.mark.parametrize(
     ("stocked", "warned"),
     [
@@ -332,33 +352,98 @@ def test_sales_skus_mostly_missing_from_stock_are_warned_about(
         assert len(warnings) == 1 and warnings[0].startswith(f"sales frame: {warned}")
 
 
-def test_sales_lines_repeated_with_their_order_id_are_counted_in_a_warning():
+def test_a_sales_file_repeated_whole_with_its_order_ids_is_warned_about():
     import polars as pl
 
     from stockplan.config import Config
     from stockplan.io.prepare import prepare_inputs
 
-    # rows 4 and 5 repeat rows 2 and 3 exactly, order id included: an export run twice.
-    # Row 6 repeats row 2's values under another order id: a second, real sale
+    # rows 5-7 repeat rows 2-4 exactly, order ids included: the whole file twice, an
+    # export run twice. Row 4 has row 2's values under another order id: a real sale
     sales = pl.DataFrame(
         {
-            "source_row": [2, 3, 4, 5, 6],
-            "date": ["2025-01-06", "2025-01-06", "2025-01-06", "2025-01-06", "2025-01-06"],
-            "sku": ["A", "B", "A", "B", "A"],
-            "location": ["W"] * 5,
-            "quantity": [5.0, 3.0, 5.0, 3.0, 5.0],
-            "order_id": ["SO1", "SO2", "SO1", "SO2", "SO3"],
+            "source_row": [2, 3, 4, 5, 6, 7],
+            "date": ["2025-01-06"] * 6,
+            "sku": ["A", "B", "A", "A", "B", "A"],
+            "location": ["W"] * 6,
+            "quantity": [5.0, 3.0, 5.0, 5.0, 3.0, 5.0],
+            "order_id": ["SO1", "SO2", "SO3", "SO1", "SO2", "SO3"],
         }
     ).with_columns(pl.col("date").str.to_date())
     stock = pl.DataFrame({"source_row": [2, 3], "sku": ["A", "B"], "location": ["W", "W"]})
     stock = stock.with_columns(on_hand=pl.lit(1.0))
     prepared = prepare_inputs({"sales": sales, "stock": stock}, Config())
     assert (
-        "sales frame, row 4: 2 lines repeat an earlier line exactly, order_id included "
-        "(an export that ran twice?); added up as written: delete the repeats if they are "
-        "not real"
+        "sales frame, rows 5-7: 3 lines repeat earlier lines exactly, order_id included, in 1 "
+        "block of consecutive lines (an export that ran twice?); added up as written: delete "
+        "the repeats if they are not real"
     ) in prepared.warnings
-    assert prepared.tables["sales"]["quantity"].sum() == 21  # 5 + 3 + 5 + 3 + 5: summed as written
+    # 5 + 3 + 5, twice: summed as written
+    assert prepared.tables["sales"]["quantity"].sum() == 26
+
+
+def _invoices(lines: int) -> pl.DataFrame:
+    """`lines` invoice lines, ten to an invoice, each item once: no line repeats."""
+    import polars as pl
+
+    return pl.DataFrame(
+        {
+            "source_row": list(range(2, lines + 2)),
+            "sku": [f"S{i % 37}" for i in range(lines)],
+            "quantity": [float(1 + i % 5) for i in range(lines)],
+            "order_id": [f"INV{i // 10}" for i in range(lines)],
+        }
+    )
+
+
+def test_items_scanned_twice_inside_invoices_are_ordinary_lines_not_a_double_export():
+    import polars as pl
+
+    from stockplan.io.prepare import repeated_lines
+
+    lines = _invoices(200)
+    # lines scanned again right after them, in 6 invoices, up to 6 in a row (a run of 6
+    # repeated lines: the longest the real UCI Online Retail invoices show)
+    last = lines["source_row"]
+    again = pl.concat(
+        [
+            lines.slice(at, n).with_columns(
+                source_row=last[at + n - 1] + 0.5 + pl.int_range(n, dtype=pl.Int64) / 100
+            )
+            for at, n in ((3, 1), (25, 2), (61, 6), (99, 1), (140, 3), (177, 1))
+        ]
+    )
+    scanned = (
+        pl.concat([lines, again], how="vertical_relaxed")
+        .sort("source_row")
+        .with_columns(source_row=pl.int_range(2, pl.len() + 2))
+    )
+    assert scanned.height == 214
+    assert repeated_lines(scanned, "sales.csv", "sales") == []
+
+
+def test_the_last_lines_of_a_file_appended_again_are_warned_about_naming_their_rows():
+    import polars as pl
+
+    from stockplan.io.prepare import repeated_lines
+
+    lines = _invoices(200)
+    appended = lines.tail(30).with_columns(source_row=pl.int_range(202, 232))
+    warned = repeated_lines(pl.concat([lines, appended]), "sales.csv", "sales")
+    assert warned == [
+        "sales.csv, rows 202-231: 30 lines repeat earlier lines exactly, order_id included, in "
+        "1 block of consecutive lines (an export that ran twice?); added up as written: "
+        "delete the repeats if they are not real"
+    ]
+    from stockplan.i18n import render_error
+
+    assert render_error(warned[0], "zh") == (
+        "sales.csv, 第 202-231 行：30 行与前面的行完全相同（连 order_id 在内），连续成 1 段"
+        "（导出运行了两次？）；已按原样累加：如果这些重复不是真实的，请删除"
+    )
+    # 19 lines appended again stay under the block of 20
+    short = lines.tail(19).with_columns(source_row=pl.int_range(202, 221))
+    assert repeated_lines(pl.concat([lines, short]), "sales.csv", "sales") == []
 
 
 def test_equal_sales_lines_without_an_order_id_are_not_warned_about():

@@ -184,6 +184,24 @@ def test_error_messages_keep_names_and_translate_the_words():
     assert i18n.render_error(named, "zh") == "duplicate_sales.csv：文件为空"
 
 
+def test_chinese_errors_keep_file_names_with_a_drive_letter_or_a_server_share():
+    render = i18n.render_error
+    assert render(r"C:\exports\row 5.csv: file not found", "zh") == (
+        r"C:\exports\row 5.csv：找不到文件"
+    )
+    own = "C:/ex/row 5.csv, row 3, column 'qty': 'abc' is not a number"
+    assert render(own, "zh") == "C:/ex/row 5.csv, 第 3 行, 列 'qty': 'abc' 不是数字"
+    assert render(r"d:\ex\row 5.csv, row 3, column 'qty': 'abc' is not a number", "zh") == (
+        r"d:\ex\row 5.csv, 第 3 行, 列 'qty': 'abc' 不是数字"
+    )
+    assert render(r"\\server\share\row 5.csv: file not found", "zh") == (
+        r"\\server\share\row 5.csv：找不到文件"
+    )
+    assert render("//server/share/row 5.csv: file not found", "zh") == (
+        "//server/share/row 5.csv：找不到文件"
+    )
+
+
 def test_the_tables_read_are_named_in_chinese_with_their_config_key(zh_shop: Path):
     result = _run("validate", "-c", str(zh_shop))
     assert result.exit_code == 0, result.output

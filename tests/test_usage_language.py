@@ -308,3 +308,71 @@ def test_a_path_that_must_exist_is_named_in_chinese(tmp_path: Path):
     result = runner.invoke(demo, ["scan", str(missing), "--lang=zh"])
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == f"错误：'folder' 的值无效：文件夹 '{missing}' 不存在"
+
+
+def test_bundled_short_options_name_the_config_as_click_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "zh.yaml").write_text(yaml.safe_dump({"planning": {"language": "zh"}}))
+    for args in (["-qc", "zh.yaml"], ["-qczh.yaml"]):
+        result = runner.invoke(app, ["plan", *args, "--bogus"])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.splitlines()[-1].startswith("错误：没有这个选项：--bogus"), args
+    assert usage_language(["plan", "-qc", "zh.yaml"]) == "zh"
+    assert usage_language(["plan", "-qczh.yaml"]) == "zh"
+    # a short option that takes a value takes the rest: `-oc` writes to a file `c`
+    assert usage_language(["plan", "-oc", "zh.yaml"]) == "en"
+    assert usage_language(["plan", "-tc", "zh.yaml"]) == "en"
+    assert usage_language(["plan", "-cq", "zh.yaml"]) == "en"  # the config is a file `q`
+
+
+def test_the_short_options_without_a_value_are_the_ones_the_commands_have():
+    from stockplan.cli.usage import SHORT_FLAGS
+
+    group = typer.main.get_command(app)
+    flags, valued = set(), set()
+    for command in group.commands.values():
+        for param in command.params:
+            for name in getattr(param, "opts", []) + getattr(param, "secondary_opts", []):
+                if len(name) == 2 and name[0] == "-":
+                    (flags if param.is_flag else valued).add(name[1])
+    assert flags == set(SHORT_FLAGS)
+    assert "c" in valued and not flags & valued
+
+
+@pytest.mark.parametrize(
+    ("args", "chinese"),
+    [
+        (
+            ["plan", "-t", "orders is not one of x."],
+            "错误：'--table' / '-t' 的值无效：'orders is not one of x.' 不是可选的值"
+            "（可选：'orders',",
+        ),
+        (
+            ["plan", "-t", "a does not match the formats b."],
+            "错误：'--table' / '-t' 的值无效：'a does not match the formats b.' 不是可选的值（",
+        ),
+        (
+            ["plan", "--as-of", "a is not one of b"],
+            "错误：'--as-of' 的值无效：'a is not one of b' 不是有效的日期（格式 '%Y-%m-%d'",
+        ),
+        (
+            ["report", "-o", "Invalid value: x.csv"],
+            "错误：'--output' / '-o' 的值无效：Invalid value: x.csv："
+            "报告是 HTML 文件（请用 .html 文件名）",
+        ),
+        (
+            ["plan", "--sort", "unknown column 'x' (choose from y)"],
+            "错误：'--sort' 的值无效：没有列 'unknown column 'x' (choose from y)'（可选：",
+        ),
+    ],
+)
+def test_typed_values_that_hold_the_messages_own_words_stay_whole(
+    args: list[str], chinese: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, [*args, "--lang", "zh"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1].startswith(chinese), result.stderr
+    assert list(tmp_path.iterdir()) == []

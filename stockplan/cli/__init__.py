@@ -89,6 +89,16 @@ app = typer.Typer(
 )
 
 
+def _read_config(config_path: Path) -> Config:
+    """The config; it and every input file it names become files no output may replace."""
+    from stockplan.config import load_config
+    from stockplan.io.writers import add_config_inputs
+
+    config = load_config(config_path)
+    add_config_inputs(config_path, config)
+    return config
+
+
 def _previous_risk(previous: Path | None) -> tuple[pl.DataFrame | None, str | None]:
     """(risk table, planning date) of the `--previous` plan (`check_news` comes first)."""
     if previous is None:
@@ -180,10 +190,8 @@ def _load(
 ) -> tuple[Config, dict[str, pl.DataFrame]]:
     """Config and every input table; a `table` that needs an input the config does not
     name is refused first."""
-    from stockplan.config import load_config
-
     view = view or View()
-    config = view.configure(load_config(config_path))
+    config = view.configure(_read_config(config_path))
     if table is not None:
         _check_needed_input(config, table, view.lang)
     tables, warnings = _read_inputs(config)
@@ -248,9 +256,8 @@ def _planned(
     inputs, config and version are unchanged (stockplan.cache); else computed and kept.
     A `table` that needs an input the config does not name is refused first."""
     from stockplan import cache
-    from stockplan.config import load_config
 
-    config = view.configure(load_config(config_path))
+    config = view.configure(_read_config(config_path))
     if table is not None:
         _check_needed_input(config, table, view.lang)
     if notify:
@@ -329,24 +336,37 @@ def main_options(
     """
 
 
-def _write_supplier_forecast(
-    result: Any, cfg: Config, tables: dict[str, pl.DataFrame], folder: Path, console: Console
-) -> None:
-    """Project each supplier's orders (stockplan.supplier_forecast) and write the workbooks."""
+def _supplier_forecast_files(
+    result: Any, cfg: Config, tables: dict[str, pl.DataFrame], folder: Path
+) -> dict | None:
+    """Project each supplier's orders (stockplan.supplier_forecast): the workbooks to write,
+    checked against the inputs before the plan itself is written; None when none."""
     from stockplan.api import supplier_forecast
     from stockplan.io.supplier_workbooks import supplier_workbooks
-    from stockplan.io.writers import write_files
+    from stockplan.io.writers import check_not_inputs
     from stockplan.supplier_projection import supplier_summary
 
     projection = supplier_forecast(result, cfg)
     if projection.height == 0:
-        console.say("supplier_forecast.none")
-        return
+        return None
     from stockplan.items import item_names
 
     files = supplier_workbooks(
         projection, supplier_summary(projection), folder, result.as_of, item_names(tables)
     )
+    check_not_inputs(files)
+    return files
+
+
+def _write_supplier_forecast(
+    files: dict | None, cfg: Config, folder: Path, console: Console
+) -> None:
+    """Write the supplier workbooks (`_supplier_forecast_files`)."""
+    from stockplan.io.writers import write_files
+
+    if files is None:
+        console.say("supplier_forecast.none")
+        return
     folder.mkdir(exist_ok=True)
     written = write_files(files, lang=cfg.planning.language)  # in the buyer's language
     console.say("supplier_forecast.wrote", count=len(written), folder=folder)
@@ -460,6 +480,16 @@ def plan(
         high=high,
         missing=missing,
     )
+    supplier_files = (
+        _supplier_forecast_files(result, cfg, tables, supplier_forecast)
+        if supplier_forecast is not None
+        else None
+    )
+    if parts is not None and parts.used:  # the part-file tables replace whole folders
+        from stockplan.io.parts import PART_TABLES
+        from stockplan.io.writers import check_folders_not_inputs
+
+        check_folders_not_inputs(parts.target / table for table in PART_TABLES)
     emit(
         for_people(result.tables, item_names(tables), result.as_of),
         name if name in result.tables else "supplier_orders",
@@ -482,7 +512,7 @@ def plan(
     if parts is not None and parts.used:
         console.say("wrote", paths=", ".join(str(p) for p in parts.publish()))
     if supplier_forecast is not None:
-        _write_supplier_forecast(result, cfg, tables, supplier_forecast, console)
+        _write_supplier_forecast(supplier_files, cfg, supplier_forecast, console)
     code = _risk_exit(risk, fail_on_risk, console, earlier[0])
     return _notify(notify, cfg, result, tables, output, console, earlier) or code
 
@@ -619,9 +649,8 @@ def _classes_only(
     alone (no forecast, no policy)."""
     from stockplan import cache
     from stockplan.api import Inputs, classify, planning_date
-    from stockplan.config import load_config
 
-    config = view.configure(load_config(config_path))
+    config = view.configure(_read_config(config_path))
     key = cache.cache_key(config) if use_cache else None
     hit = cache.load(cache.cache_folder(config_path), key) if key else None
     if hit is not None:
@@ -639,9 +668,8 @@ def _suppliers_only(
 ) -> tuple[Config, dict[str, pl.DataFrame], pl.DataFrame, dt.date]:
     """`suppliers`: the scorecard from the purchase-order file alone (nothing else is read)."""
     from stockplan.api import planning_date, read_purchase_orders, suppliers
-    from stockplan.config import load_config
 
-    config = view.configure(load_config(config_path))
+    config = view.configure(_read_config(config_path))
     _check_needed_input(config, "suppliers", view.lang)
     inputs = read_purchase_orders(config)
     _loaded(console, inputs.tables, inputs.warnings)
@@ -898,6 +926,9 @@ def simulate(
         if view.lang != "en" and chinese_font() is None:
             console.warn(message("chart.no_chinese_font", view.lang, path=plot))
         png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure, view.lang)
+        from stockplan.io.writers import check_not_inputs
+
+        check_not_inputs([plot])  # before the tables are written
     from stockplan.report import simulate_pattern_lines
 
     for line in simulate_pattern_lines(
@@ -1036,6 +1067,9 @@ def init(
     console = Console(quiet)
     target = config or folder / "stockplan.yaml"
     guesses = inspect_folder(folder)
+    from stockplan.io.writers import add_run_inputs
+
+    add_run_inputs(*(guess.path for guess in guesses))
     tables: dict[str, str] = {}
     for guess in guesses:
         if guess.table is None:
@@ -1119,7 +1153,9 @@ def diff(
     view.check_columns(_known_columns("diff") if view.sort or view.columns else None)
 
     from stockplan.api import diff_plans
+    from stockplan.io.writers import add_run_inputs
 
+    add_run_inputs(old, new)
     console = Console(quiet)
     compared = diff_plans(old, new, all_rows=all_rows)
     records = compared.records()

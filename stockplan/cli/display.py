@@ -210,7 +210,13 @@ def guarded(command: Callable[..., int | None]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
-        _guard(bool(kwargs.get("debug")), lambda: command(*args, **kwargs))
+        from stockplan.io.writers import reset_run_inputs
+
+        reset_run_inputs()
+        try:
+            _guard(bool(kwargs.get("debug")), lambda: command(*args, **kwargs))
+        finally:
+            reset_run_inputs()
 
     return run
 
@@ -274,7 +280,7 @@ def emit(
     """Send tables to a terminal table, stdout CSV or files (`escape`: io.csv_escape_formulas);
     files carry the run `record`. `bom` None: CSV files written in Chinese start with a UTF-8
     BOM (Excel on Chinese Windows reads BOM-less CSV as GBK), stdout and other CSV do not."""
-    from stockplan.io.writers import output_plan, write_csv, write_files
+    from stockplan.io.writers import check_not_inputs, output_plan, write_csv, write_files
 
     view = view or View()
     tables = {**tables, primary: _shape(tables[primary], view, primary)}
@@ -330,6 +336,7 @@ def emit(
     record_file = None
     if record is not None:
         plan, record_file = _with_record(plan, target, record())
+    check_not_inputs([*plan, *([record_file[0]] if record_file else [])])  # before any write
     written = write_files(
         plan,
         bom=file_lang == "zh" if bom is None else bom,

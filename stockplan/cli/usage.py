@@ -44,8 +44,8 @@ def config_language(path: Path) -> str:
 
 def usage_language(args: Sequence[str]) -> str:
     """The language of a usage error in `args`: `--lang zh|en` (the last one given), else the
-    config's `planning.language` (`-c FILE`, `-cFILE`, `--config FILE`, `--config=FILE`,
-    else the default config), else "en"."""
+    config's `planning.language` (`-c FILE`, `-cFILE`, `-qc FILE`, `-qcFILE`, `--config FILE`,
+    `--config=FILE`, else the default config), else "en"."""
     lang: str | None = None
     config: str | None = None
     args = list(args)
@@ -61,16 +61,47 @@ def usage_language(args: Sequence[str]) -> str:
             config = following
         elif arg.startswith("--config="):
             config = arg.removeprefix("--config=")
-        elif arg.startswith("-c") and len(arg) > 2:
-            config = arg[2:]
+        elif arg[:1] == "-" and arg[1:2] not in ("-", "") and len(arg) > 2:
+            config = _bundled_config(arg, following) or config
     if lang in ("en", "zh"):
         return lang
     return config_language(Path(config or DEFAULT_CONFIG))
 
 
+# fields that hold what the user typed (or a message around it): matched greedily, so a
+# value that contains the template's own words (`-t 'orders is not one of x.'`) stays whole;
+# the template's tail after them is fixed program text (choices, formats, option names)
+_TYPED_FIELDS = frozenset(
+    {"value", "path", "output", "plot", "sort", "column", "option", "name", "arguments", "detail"}
+)
+# click quotes a typed `{value}` (`'x'`, or `"x"` when it holds a '): a value that starts
+# with a quote ends with one
+_QUOTED_VALUE = r"""(?P<value>'.*'|".*"|[^'"].*)"""
+# the texts that wrap another (`Invalid value for '-t': Value error, ...`), peeled first;
+# click never puts the first two inside another message's detail
+_WRAPPERS = ("usage.invalid_value_for", "usage.invalid_value", "usage.value_error")
+_OUTER_ONLY = ("usage.invalid_value_for", "usage.invalid_value")
+
+
+# the short options that take no value (`-q`): click reads `-qc FILE` and `-qcFILE` as
+# `-q -c FILE`; any other short option takes the rest of its argument as its value
+SHORT_FLAGS = frozenset("q")
+
+
+def _bundled_config(arg: str, following: str | None) -> str | None:
+    """The config named by a bundle of short options (`-cFILE`, `-qc FILE`, `-qcFILE`) as
+    click parses it: flags without a value, then `-c` with the rest or the next argument."""
+    for at, letter in enumerate(arg[1:], start=2):
+        if letter == "c":
+            return arg[at:] or following
+        if letter not in SHORT_FLAGS:
+            return None  # an option that takes the rest of the argument as its value
+    return None
+
+
 def _pattern(template: str) -> re.Pattern[str]:
     """The English template as a pattern: each `{field}` a group, a repeated field the same
-    text again."""
+    text again; typed values greedy (`_TYPED_FIELDS`), program text lazy."""
     parts = re.split(r"\{(\w+)\}", template)
     seen: set[str] = set()
     regex = ""
@@ -79,33 +110,47 @@ def _pattern(template: str) -> re.Pattern[str]:
             regex += re.escape(part)
         elif part in seen:
             regex += f"(?P={part})"
+        elif part == "value" and not parts[at - 1].endswith("'"):
+            seen.add(part)
+            regex += _QUOTED_VALUE
         else:
             seen.add(part)
-            regex += f"(?P<{part}>.+?)"
+            regex += f"(?P<{part}>.+)" if part in _TYPED_FIELDS else f"(?P<{part}>.+?)"
     return re.compile(f"^{regex}$", re.DOTALL)
 
 
 @functools.cache
-def _usage_patterns() -> list[tuple[str, re.Pattern[str]]]:
+def _usage_patterns() -> list[tuple[str, re.Pattern[str], int]]:
+    """(key, pattern, characters of fixed text) of every `usage.` catalogue text."""
     from stockplan.i18n import MESSAGES
 
-    return [(key, _pattern(entry["en"])) for key, entry in MESSAGES.items() if key[:6] == "usage."]
+    return [
+        (key, _pattern(entry["en"]), len(re.sub(r"\{\w+\}", "", entry["en"])))
+        for key, entry in MESSAGES.items()
+        if key[:6] == "usage."
+    ]
 
 
-def render_usage(text: str, lang: str) -> str:
-    """A usage error's message in `lang`: the first `usage.` catalogue text whose English
-    matches gives the words; its fields are kept as written (a `detail` is rendered in
-    turn). A message no text matches stays as it is."""
+def render_usage(text: str, lang: str, nested: bool = False) -> str:
+    """A usage error's message in `lang`: a wrapping text (`_WRAPPERS`) is peeled and its
+    `detail` rendered in turn; else, of the `usage.` catalogue texts whose English matches,
+    the one with the most fixed text gives the words (a typed value may hold the words of a
+    shorter one). Fields are kept as written. A message no text matches stays as it is."""
     if lang == "en":
         return text
-    for key, pattern in _usage_patterns():
+    best: tuple[int, str, dict[str, str]] | None = None
+    for key, pattern, fixed in _usage_patterns():
         found = pattern.match(text)
-        if found:
-            fields = found.groupdict()
-            if "detail" in fields:
-                fields["detail"] = render_usage(fields["detail"], lang)
-            return message(key, lang, **fields)
-    return text
+        if found is None or (nested and key in _OUTER_ONLY):
+            continue
+        if key in _WRAPPERS:
+            detail = render_usage(found["detail"], lang, nested=True)
+            return message(key, lang, **{**found.groupdict(), "detail": detail})
+        if best is None or fixed > best[0]:
+            best = (fixed, key, found.groupdict())
+    if best is None:
+        return text
+    return message(best[1], lang, **best[2])
 
 
 def show_usage_error(error: Any, lang: str) -> None:

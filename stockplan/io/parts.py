@@ -62,6 +62,9 @@ class PartsOutput:
         """Rename each staged table folder into the target (replacing an earlier run's)."""
         if self.staging is None:
             return []
+        from stockplan.io.writers import check_folders_not_inputs
+
+        check_folders_not_inputs(self.target / table for table in PART_TABLES)
         moved = []
         self.target.mkdir(parents=True, exist_ok=True)
         for table in PART_TABLES:

@@ -103,8 +103,9 @@ reference: a case-only difference names the row of the later table."""
 def check_sku_spellings(tables: dict[str, pl.DataFrame], config: Config) -> None:
     """Refuse an SKU of one table that equals one of another table only once its leading
     zeros are restored (`10007` / `010007`: a spreadsheet read the code as a number) or its
-    case is folded (`a010007` / `A010007`), when neither table has the other's spelling:
-    the two would be planned as two items, one with the sales and none of the stock. Names
+    case is folded (`a010007` / `A010007`), when no table has both spellings (one that does
+    knows two items, `123` and `0123`): the two would be planned as two items, one with the
+    sales and none of the stock. Names
     the row of the spelling that lost its zeros (for case, the later table's), both
     spellings and the fix. Only the distinct codes of each table are compared."""
     names = [n for n in SPELLING_TABLES if n in tables and "sku" in tables[n].columns]
@@ -116,7 +117,12 @@ def check_sku_spellings(tables: dict[str, pl.DataFrame], config: Config) -> None
             for i, n in enumerate(names)
         ]
     ).with_columns(pl.col("sku").str.strip_chars_start("0").str.to_lowercase().alias("key"))
-    clash = codes.filter((pl.col("key") != "") & (pl.col("sku").n_unique().over("key") > 1))
+    clash = codes.filter(
+        (pl.col("key") != "")
+        & (pl.col("sku").n_unique().over("key") > 1)
+        # a key one table spells two ways (`123` and `0123` in products) is two items
+        & (pl.col("sku").n_unique().over("table", "key").max().over("key") == 1)
+    )
     if clash.height == 0:
         return
     spelled = codes.select("table", "sku")
@@ -498,22 +504,58 @@ REPEAT_KEYS = {"sales": "order_id", "customer_orders": "order_id", "purchase_ord
 likely an export that ran twice (without the id, equal lines are ordinary sales)."""
 
 
+REPEATED_BLOCK_LINES = 20
+"""Consecutive repeated lines that make a block: an export that ran twice (or a file pasted
+twice) repeats whole screens or pages of lines, while one invoice repeats an item scanned
+twice here and there, rarely more than a handful in a row. 20 is above what a till or an
+order clerk repeats by hand and below one page of any export (a page of a Kingdee or U8
+report holds 30-50 lines)."""
+
+
 def repeated_lines(frame: pl.DataFrame, path: Path | str, name: str) -> list[str]:
-    """The warning when lines of `name` repeat an earlier one exactly, id included
-    (`REPEAT_KEYS`): they are kept and added up as the lines they are, and counted here."""
+    """The warning when `name` holds a block of lines that repeat earlier lines exactly, id
+    included (`REPEAT_KEYS`), as an export that ran twice writes them: in file order, a run
+    of at least `REPEATED_BLOCK_LINES` consecutive repeated lines, or of as many as the file
+    has distinct lines (the whole file repeated). Scattered repeats (one item scanned twice
+    on an invoice) are ordinary data. Every line is kept and added up as written."""
     key = REPEAT_KEYS.get(name)
     if key is None or key not in frame.columns or frame[key].null_count() == frame.height:
         return []
     values = [c for c in frame.columns if c not in (ROW, SOURCE_FILE)]
-    repeat = ~frame.select(pl.struct(values).is_first_distinct()).to_series()
-    count = int(repeat.sum())
-    if count == 0:
+    order = [c for c in (SOURCE_FILE, ROW) if c in frame.columns]
+    lines = frame.sort(order) if order else frame
+    repeat = ~pl.struct(values).is_first_distinct()
+    runs = (
+        lines.with_columns(repeat=repeat)
+        .with_columns(run=(pl.col("repeat") != pl.col("repeat").shift(1)).fill_null(True).cum_sum())
+        .filter(pl.col("repeat"))
+        .group_by("run", maintain_order=True)
+        .agg(
+            pl.len().alias("lines"),
+            *(pl.col(c).first().alias(f"first_{c}") for c in order),
+            *(pl.col(c).last().alias(f"last_{c}") for c in order),
+        )
+    )
+    distinct = lines.height - int(lines.select(repeat.sum()).item())
+    blocks = runs.filter((pl.col("lines") >= REPEATED_BLOCK_LINES) | (pl.col("lines") >= distinct))
+    if blocks.height == 0:
         return []
-    lines = f"{count} line{'s' if count > 1 else ''}"
+    count = int(blocks["lines"].sum())
+    shown = blocks.head(3)
+    first = shown.row(0, named=True)
+    source = first.get(f"first_{SOURCE_FILE}", path)
+    if ROW in frame.columns:
+        ranges = ", ".join(
+            f"{r[f'first_{ROW}']}-{r[f'last_{ROW}']}" for r in shown.iter_rows(named=True)
+        )
+        where_text = f"{source}, rows {ranges}{', ...' if blocks.height > 3 else ''}"
+    else:
+        where_text = str(source)
+    many = "s" if blocks.height > 1 else ""
     return [
-        f"{where(frame.filter(repeat), path)}: {lines} repeat an earlier line exactly, "
-        f"{key} included (an export that ran twice?); added up as written: delete the "
-        "repeats if they are not real"
+        f"{where_text}: {count} lines repeat earlier lines exactly, {key} included, in "
+        f"{blocks.height} block{many} of consecutive lines (an export that ran twice?); "
+        "added up as written: delete the repeats if they are not real"
     ]
 
 

@@ -20,7 +20,10 @@ import re
 import stat
 import tempfile
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 import polars as pl
 
@@ -809,6 +812,7 @@ def write_text(path: Path, text: str, *, overwrite: bool = False) -> None:
 
 def write_bytes(path: Path, content: bytes, *, overwrite: bool = True) -> None:
     """Write a file atomically (temp file, then rename); optionally refuse to replace one."""
+    check_not_inputs([path])
     if path.exists() and not overwrite:
         raise StockplanError(f"{path}: already exists (use --force to replace it)")
     _check_target(path)
@@ -824,6 +828,81 @@ def write_bytes(path: Path, content: bytes, *, overwrite: bool = True) -> None:
         for temp in temps:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
+
+
+# the files a command reads (config, inputs, plans it compares): never a target of its own
+_RUN_INPUTS: list[Path] = []
+
+
+def reset_run_inputs() -> None:
+    """Forget the inputs of an earlier command (one process may run several)."""
+    _RUN_INPUTS.clear()
+
+
+def add_run_inputs(*paths: str | Path) -> None:
+    """Files the command reads: a folder or glob adds each file of it (a dataset)."""
+    from stockplan.io.datasets import dataset_files, is_dataset
+
+    for path in paths:
+        if is_dataset(path):
+            with contextlib.suppress(StockplanError, OSError):
+                _RUN_INPUTS.extend(dataset_files(path))
+            if Path(path).is_dir():
+                with contextlib.suppress(OSError):  # any file in the folder of a plan
+                    _RUN_INPUTS.extend(p for p in Path(path).iterdir() if p.is_file())
+        else:
+            _RUN_INPUTS.append(Path(path))
+
+
+def add_config_inputs(config_path: str | Path, config: object) -> None:
+    """The config file and every input file it names (and SQLite / DuckDB database files)."""
+    add_run_inputs(config_path)
+    inputs = getattr(config, "inputs", None)
+    for _, spec in inputs or ():
+        if spec is None:
+            continue
+        url = getattr(spec, "url", None)
+        if url is None:
+            add_run_inputs(spec.path)
+            continue
+        scheme, sep, rest = str(url).partition(":///")
+        if sep and scheme.lower() in ("sqlite", "duckdb") and rest:
+            add_run_inputs(rest.split("?")[0])
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """One file under two names: the file system decides when both exist (case-insensitive
+    Windows and macOS volumes, links), else the normalised absolute paths."""
+    with contextlib.suppress(OSError):
+        if one.exists() and other.exists():
+            return os.path.samefile(one, other)
+
+    def normal(path: Path) -> str:
+        return os.path.normcase(os.path.realpath(os.path.abspath(path)))
+
+    return normal(one) == normal(other)
+
+
+def check_not_inputs(paths: Iterable[Path]) -> None:
+    """Refuse, before anything is written, a target that is one of the command's inputs
+    (`-o sample_data` beside `sample_data/suppliers.csv` would replace the input)."""
+    for path in paths:
+        for source in _RUN_INPUTS:
+            if _same_file(Path(path), source):
+                raise StockplanError(
+                    phrase("error.output_is_input", path=str(path), source=str(source))
+                )
+
+
+def check_folders_not_inputs(folders: Iterable[Path]) -> None:
+    """Refuse folders a run replaces whole (the part-file tables of `-o FOLDER -f parquet`)
+    when an input file lies inside one."""
+    for folder in folders:
+        for source in _RUN_INPUTS:
+            if any(_same_file(Path(folder), parent) for parent in Path(source).parents):
+                raise StockplanError(
+                    phrase("error.output_is_input", path=str(folder), source=str(source))
+                )
 
 
 def _check_target(path: Path) -> None:
@@ -849,6 +928,7 @@ def write_files(
     """
     from xlsxwriter.exceptions import XlsxWriterException
 
+    check_not_inputs(plan)
     temps: dict[Path, Path] = {}
     path: Path | None = None
     try:
