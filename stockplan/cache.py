@@ -123,7 +123,7 @@ def store(
             "version": __version__,
             "as_of": result.as_of.isoformat(),
             "bucket_days": result.bucket_days,
-            "notes": result.notes,
+            "notes": [_kept_warning(n) for n in result.notes],
             "warnings": [_kept_warning(w) for w in warnings],
             "inputs": list(tables),
             "tables": list(result.tables),
@@ -142,8 +142,9 @@ def store(
 
 
 def _kept_warning(warning: str) -> object:
-    """A load warning for meta.json: a catalogue phrase as its key and fields, so that a
-    reused plan says it in the run's language as the first run did; else its text."""
+    """A load warning or plan note for meta.json: a catalogue phrase as its key and fields,
+    so that a reused plan says it in the run's language as the first run did; else its
+    text."""
     key = getattr(warning, "key", None)
     if key is None:
         return str(warning)
@@ -204,7 +205,7 @@ def load(
         result = PlanResult(
             as_of=dt.date.fromisoformat(meta["as_of"]),
             tables={name: read(f"table.{name}") for name in meta["tables"]},
-            notes=list(meta["notes"]),
+            notes=[_read_warning(n) for n in meta["notes"]],
             bucket_days=int(meta["bucket_days"]),
             **{name: read(f"frame.{name}") for name in meta["frames"]},
         )

@@ -2299,6 +2299,8 @@ def render_note(note: str, lang: str = "en", currency: str | None = None) -> str
     amount of money with its unit when `currency` is given (`预算 1,000.00 元`)."""
     if lang == "en":
         return note
+    if getattr(note, "key", None) is not None:  # a catalogue phrase (a cluster task's reading)
+        return say(note, lang)
     for pattern, replacement in _NOTE_PHRASES:
         note = pattern.sub(replacement, note)
     word = currency_word(currency, lang)
