@@ -123,8 +123,8 @@ def store(
             "version": __version__,
             "as_of": result.as_of.isoformat(),
             "bucket_days": result.bucket_days,
-            "notes": result.notes,
-            "warnings": warnings,
+            "notes": [_kept_warning(n) for n in result.notes],
+            "warnings": [_kept_warning(w) for w in warnings],
             "inputs": list(tables),
             "tables": list(result.tables),
             "extra": list(extra or {}),
@@ -139,6 +139,29 @@ def store(
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
     _prune(folder)
+
+
+def _kept_warning(warning: str) -> object:
+    """A load warning or plan note for meta.json: a catalogue phrase as its key and fields,
+    so that a reused plan says it in the run's language as the first run did; else its
+    text."""
+    key = getattr(warning, "key", None)
+    if key is None:
+        return str(warning)
+    try:
+        json.dumps(warning.fields)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return str(warning)
+    return {"key": key, "fields": warning.fields}  # type: ignore[attr-defined]
+
+
+def _read_warning(kept: object) -> str:
+    """A warning as `_kept_warning` kept it."""
+    if isinstance(kept, dict):
+        from stockplan.i18n import phrase
+
+        return phrase(str(kept["key"]), **kept["fields"])
+    return str(kept)
 
 
 def _prune(folder: Path) -> None:
@@ -182,11 +205,11 @@ def load(
         result = PlanResult(
             as_of=dt.date.fromisoformat(meta["as_of"]),
             tables={name: read(f"table.{name}") for name in meta["tables"]},
-            notes=list(meta["notes"]),
+            notes=[_read_warning(n) for n in meta["notes"]],
             bucket_days=int(meta["bucket_days"]),
             **{name: read(f"frame.{name}") for name in meta["frames"]},
         )
-        warnings = [str(w) for w in meta["warnings"]]
+        warnings = [_read_warning(w) for w in meta["warnings"]]
         extra = {name: read(f"extra.{name}") for name in meta["extra"]}
     except Exception:  # corrupt or foreign entry: recompute, never fail the run
         shutil.rmtree(entry, ignore_errors=True)

@@ -1609,6 +1609,91 @@ INIT_MESSAGES: dict[str, dict[str, str]] = {
 MESSAGES.update(INIT_MESSAGES)
 
 
+# what reading an input corrected or refused (`io.readers`, `io.columns`, `io.prepare`):
+# a `{where}` is `i18n.place` (the file's own header, the canonical name in brackets); a
+# field that differs by language (`{lines}`, `{fix}`) is a mapping of language -> text
+READING_MESSAGES: dict[str, dict[str, str]] = {
+    "note.user_defined_characters": {
+        "en": "{where}: '{cell}' holds a user-defined character (造字; {count} in the file), "
+        "kept as GB18030 reads it: check the name if it matters",
+        "zh": "{where}：'{cell}' 含用户自造字（文件中共 {count} 个），已按 GB18030 原样读取；"
+        "如该名称要紧，请核对",
+    },
+    "note.decimal_mark": {
+        "en": "{file}: numbers read with a decimal comma ({evidence}), so '{value}' ({cell}) "
+        "is {reading}",
+        "zh": "{file}：本文件以逗号作小数点（{evidence}），因此 '{value}'（{cell}）读作 {reading}",
+    },
+    "error.decimal_ambiguous": {
+        "en": "{where}: '{value}' could be {whole} or {decimal}: {why}; write {whole} or {decimal}",
+        "zh": "{where}：'{value}' 可能是 {whole}，也可能是 {decimal}：{why}；请写成 {whole} 或 "
+        "{decimal}",
+    },
+    "reading.decimals_both_ways": {
+        "en": "the file writes decimals both ways ({comma}; {dot})",
+        "zh": "文件中两种小数写法都有（{comma}；{dot}）",
+    },
+    "reading.decimal_unshown": {
+        "en": "nothing in the file shows its decimal mark, and {other} reads the other way round",
+        "zh": "文件中没有能说明小数点的数字，而 {other} 的写法正相反",
+    },
+    "note.footer_rows": {
+        "en": "{where}: {footers} under the data ({labels}) skipped, not read as items or demand",
+        "zh": "{where}：跳过数据下方的 {footers}（{labels}），不计入商品或需求",
+    },
+    "warn.repeated_blocks": {
+        "en": "{where}: {lines} earlier lines exactly, {id_column} included, in {blocks} of "
+        "consecutive lines (an export that ran twice?); added up as written: delete the "
+        "repeats if they are not real",
+        "zh": "{where}：{lines}与前面的行完全相同（连 {id_column} 也相同），连续成 {blocks}"
+        "（导出运行了两次？）；已按原样相加：如不是真实数据，请删除重复行",
+    },
+    "warn.zero_packs": {
+        "en": "{where}: 0 ({items}): read as no pack size, ordered in single units; leave the "
+        "cell empty, or give the real pack",
+        "zh": "{where}：0（{items}）：按无箱规处理，按单件订货；请留空，或填写实际箱规",
+    },
+    "warn.unmatched_sales_none": {
+        "en": "{sales}: none of the {total} SKUs in it is in the stock file {stock}: they are "
+        "planned as if nothing were in stock; check that both files are for the same shop "
+        "and spell codes alike",
+        "zh": "{sales}：其中 {total} 个商品编码都不在库存文件 {stock} 中：它们按无库存来计划；"
+        "请核对两个文件是否属于同一门店、编码写法是否一致",
+    },
+    "warn.unmatched_sales_some": {
+        "en": "{sales}: {missing} of the {total} SKUs in it ({share}) are not in the stock "
+        "file {stock}: they are planned as if nothing were in stock; check that both files "
+        "are for the same shop and spell codes alike",
+        "zh": "{sales}：其中 {total} 个商品编码有 {missing} 个（{share}）不在库存文件 {stock} "
+        "中：它们按无库存来计划；请核对两个文件是否属于同一门店、编码写法是否一致",
+    },
+    "error.sku_spelling": {
+        "en": "{where}: '{sku}' is '{other}' in {other_where}, {fix}{more}",
+        "zh": "{where}：'{sku}' 在 {other_where} 中写作 '{other}'，{fix}{more}",
+    },
+    "reading.sku_zeros": {
+        "en": "with its leading zeros: a spreadsheet read the code as a number; format the "
+        "SKU column as text and enter the codes with their zeros",
+        "zh": "带前导零：电子表格把编码当成了数字；请把商品编码列设为文本格式，并带前导零录入",
+    },
+    "reading.sku_case": {
+        "en": "in other letter case: use one spelling in every file",
+        "zh": "只是大小写不同：请在所有文件中用同一种写法",
+    },
+    "reading.sku_more": {
+        "en": " ({count} SKUs spelled two ways)",
+        "zh": "（共 {count} 个编码有两种写法）",
+    },
+    "error.blank_location": {
+        "en": "{where}: empty location while other rows name one ({named}; {blank} empty): "
+        "fill in the warehouse; an empty cell is not planned as a warehouse of its own",
+        "zh": "{where}：仓库为空，而其他行填了仓库（{named}；{blank} 行为空）：请填写仓库；"
+        "空单元格不会当作一个单独的仓库来计划",
+    },
+}
+MESSAGES.update(READING_MESSAGES)
+
+
 def _pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"\{(\w+)\}", template)
     regex = "".join(
@@ -1885,15 +1970,6 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
             r"set `sheet:` to choose another$"
         ),
         r"：读取工作表 '\1'（第一个可见的；隐藏的：\2）；用 `sheet:` 指定其他工作表",
-    ),
-    (
-        re.compile(
-            r": (\d+) lines repeat earlier lines exactly, (\w+) included, in (\d+) blocks? of "
-            r"consecutive lines \(an export that ran twice\?\); added up as written: delete the "
-            r"repeats if they are not real$"
-        ),
-        r"：\1 行与前面的行完全相同（连 \2 在内），连续成 \3 段（导出运行了两次？）；"
-        r"已按原样累加：如果这些重复不是真实的，请删除",
     ),
     (
         re.compile(r": (\d+) rows have negative on_hand; counted as backorders with on_hand 0$"),
@@ -2233,6 +2309,8 @@ def render_note(note: str, lang: str = "en", currency: str | None = None) -> str
     amount of money with its unit when `currency` is given (`预算 1,000.00 元`)."""
     if lang == "en":
         return note
+    if getattr(note, "key", None) is not None:  # a catalogue phrase (a cluster task's reading)
+        return say(note, lang)
     for pattern, replacement in _NOTE_PHRASES:
         note = pattern.sub(replacement, note)
     word = currency_word(currency, lang)

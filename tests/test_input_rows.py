@@ -435,11 +435,11 @@ def test_the_last_lines_of_a_file_appended_again_are_warned_about_naming_their_r
         "1 block of consecutive lines (an export that ran twice?); added up as written: "
         "delete the repeats if they are not real"
     ]
-    from stockplan.i18n import render_error
+    from stockplan.i18n import say
 
-    assert render_error(warned[0], "zh") == (
-        "sales.csv, 第 202-231 行：30 行与前面的行完全相同（连 order_id 在内），连续成 1 段"
-        "（导出运行了两次？）；已按原样累加：如果这些重复不是真实的，请删除"
+    assert say(warned[0], "zh") == (
+        "sales.csv，第 202-231 行：30 行与前面的行完全相同（连 order_id 也相同），连续成 1 段"
+        "（导出运行了两次？）；已按原样相加：如不是真实数据，请删除重复行"
     )
     # 19 lines appended again stay under the block of 20
     short = lines.tail(19).with_columns(source_row=pl.int_range(202, 221))

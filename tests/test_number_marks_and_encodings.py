@@ -4,6 +4,7 @@ line ends, Chinese timestamps, headers broken by Alt+Enter."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -121,6 +122,20 @@ def test_a_workbooks_typed_numbers_keep_their_dot_beside_text_with_a_decimal_com
     assert frame["unit_cost"].to_list() == [13.95, 0.125]
 
 
+def test_a_thousands_separated_export_reads_without_a_note(tmp_path: Path):
+    # `1,947.12` shows a decimal dot, and `1,862` is 1862 with or without it: nothing to say
+    path = _write(
+        tmp_path,
+        'date,sku,quantity,revenue\n2026-11-01,A1,"1,862","1,947.12"\n2026-11-02,A1,3,9.5\n',
+        "sales.csv",
+    )
+    notes: list[str] = []
+    frame = _read(path, "sales", notes)
+    assert frame["quantity"].to_list() == [1862.0, 3.0]
+    assert frame["revenue"].to_list() == [1947.12, 9.5]
+    assert notes == []
+
+
 def test_numbers_that_read_one_way_keep_reading_as_before(tmp_path: Path):
     # no evidence for a decimal comma: `1,234` groups thousands as it always did
     path = _write(tmp_path, 'sku,on_hand\nA,1 234\nB,"1,234"\nC,1\'234\nD,+3\nE,¥8\n')
@@ -155,18 +170,111 @@ def test_a_big5_file_is_read_as_big5_not_as_gb18030_garble(tmp_path: Path):
 
 
 def test_text_that_no_encoding_reads_cleanly_is_refused_naming_row_and_column(tmp_path: Path):
-    # 0xA1 0x80 is a private-use sign in GB18030 and not Big5 at all
+    # 0xA1 0x80 is a private-use sign in GB18030 and not Big5 at all; every non-ASCII
+    # character of the file is one, so it is no GBK export with a few user-defined ones
     path = tmp_path / "stock.csv"
-    path.write_bytes(
-        "商品编码,仓库,现存量\n010007,北京仓,3\n010014,A".encode("gbk") + b"\xa1\x80,5\n"
-    )
+    path.write_bytes(b"sku,location,on_hand\n010007,WH-BJ,3\n010014,A\xa1\x80\xa1\x80,5\n")
     with pytest.raises(StockplanError) as refused:
         _read(path)
     assert str(refused.value) == (
-        f"{path}, row 3, column '仓库': 'A\\ue505' is not UTF-8, GB18030 or Big5 text (read "
-        "as GB18030 it holds private-use or undefined characters); save the file as UTF-8, "
-        "or set inputs.<table>.encoding"
+        f"{path}, row 3, column 'location': 'A\\ue505\\ue505' is not UTF-8, GB18030 or Big5 "
+        "text (read as GB18030 it holds private-use or undefined characters); save the file "
+        "as UTF-8, or set inputs.<table>.encoding"
     )
+
+
+# a GBK export may hold a user-defined character (造字, e.g. a rare surname) at AAA1-AFFE:
+# GB18030 reads it as a private-use character; the rest of a simplified text often also
+# decodes as cp950 (Big5), into other characters: 北京仓 -> 控儔累
+USER_DEFINED = b"\xaa\xa1"
+
+
+@pytest.mark.parametrize(
+    ("header", "odd"),
+    [("商品编码,仓库,现存量,商品名称", 1), ("sku,location,on_hand,name", 2)],
+    ids=["chinese-headers-one", "english-headers-two"],
+)
+def test_a_gbk_file_with_a_few_user_defined_characters_stays_gbk(
+    tmp_path: Path, header: str, odd: int
+):
+    raw = (
+        f"{header}\nA001,北京仓,12,保温杯\nA002,上海仓,5,毛巾\nA003,上海仓,7,牙刷".encode("gbk")
+        + USER_DEFINED * odd
+        + b"\n"
+    )
+    big5 = raw.decode("cp950")  # decodes cleanly as Big5, but as nonsense
+    assert "北京仓" not in big5 and not re.search("[\ue000-\uf8ff]", big5)
+    path = tmp_path / "stock.csv"
+    path.write_bytes(raw)
+    notes: list[str] = []
+    frame = _read(path, notes=notes)
+    assert frame["location"].to_list() == ["北京仓", "上海仓", "上海仓"]
+    assert frame["name"].to_list() == ["保温杯", "毛巾", "牙刷" + "\ue000" * odd]
+    assert frame["on_hand"].to_list() == [12.0, 5.0, 7.0]
+    column = header.split(",")[3]
+    cell = "牙刷" + "\\ue000" * odd
+    assert notes == [
+        f"{path}, row 4, column '{column}': '{cell}' holds a user-defined character (造字; "
+        f"{odd} in the file), kept as GB18030 reads it: check the name if it matters"
+    ]
+
+
+def test_a_user_defined_character_in_a_column_not_read_does_not_refuse_the_file(
+    tmp_path: Path,
+):
+    # cp950 cannot read this file at all; the old reading refused it for one customer name
+    raw = "date,sku,quantity,location,customer\n2026-11-01,A001,3,北京仓,张三\n".encode("gbk")
+    raw += "2026-11-02,A002,5,北京仓,李".encode("gbk") + USER_DEFINED + b"\n"
+    path = tmp_path / "sales.csv"
+    path.write_bytes(raw)
+    frame = _read(path, "sales")
+    assert frame["location"].to_list() == ["北京仓", "北京仓"]
+    assert frame["quantity"].to_list() == [3.0, 5.0]
+
+
+def test_a_big5_file_of_traditional_names_is_read_as_big5(tmp_path: Path):
+    text = (
+        "sku,location,on_hand,name,供應商\n"
+        "A001,台北倉,12,保溫杯,台灣國際貿易有限公司\n"
+        "A002,高雄倉,5,不鏽鋼便當盒,興達實業股份有限公司\n"
+        "A003,台中倉,7,運動水壺,長榮企業\n"
+    )
+    raw = text.encode("big5")
+    garbled = raw.decode("gb18030")
+    odd = len(re.findall("[\ue000-\uf8ff]", garbled))
+    wide = sum(ord(c) > 127 for c in garbled)
+    assert odd / wide > 0.25  # about a third of Big5 text is private-use read as GB18030
+    path = tmp_path / "stock.csv"
+    path.write_bytes(raw)
+    frame = _read(path)
+    assert frame["location"].to_list() == ["台北倉", "高雄倉", "台中倉"]
+    assert frame["name"].to_list() == ["保溫杯", "不鏽鋼便當盒", "運動水壺"]
+    assert frame["on_hand"].to_list() == [12.0, 5.0, 7.0]
+
+
+def test_a_lone_cr_inside_a_field_of_a_crlf_or_lf_file_stays_in_its_field(tmp_path: Path):
+    for end in ("\r\n", "\n"):
+        path = tmp_path / "stock.csv"
+        path.write_bytes(
+            f"sku,location,on_hand,name{end}A001,BJ,12,cup\rX{end}A002,BJ,3,towel{end}".encode()
+        )
+        frame = _read(path)
+        assert frame["sku"].to_list() == ["A001", "A002"], end
+        assert frame["name"].to_list() == ["cup\rX", "towel"], end
+        assert frame["on_hand"].to_list() == [12.0, 3.0], end
+
+
+def test_text_saved_as_xls_follows_its_decimal_comma_as_the_same_csv_does(tmp_path: Path):
+    text = "sku;location;on_hand;unit_cost\nA1;BJ;1.503;13,95\n"
+    as_csv, as_xls = _write(tmp_path, text, "tx.csv"), _write(tmp_path, text, "tx.xls")
+    # `13,95` shows a decimal comma, so the dot in `1.503` groups thousands: 1503 units
+    assert _read(as_csv)["on_hand"].to_list() == [1503.0]
+    notes: list[str] = []
+    frame = _read(as_xls, notes=notes)
+    assert frame["on_hand"].to_list() == [1503.0]
+    assert frame["unit_cost"].to_list() == [13.95]
+    assert notes[0] == f"{as_xls}: is text saved with an .xls name; read as delimited text"
+    assert "so '1.503' (row 2, column 'on_hand') is 1503" in notes[1]
 
 
 def test_old_mac_line_ends_are_read_as_lines(tmp_path: Path):

@@ -147,12 +147,12 @@ class Console:
 
     def warn(self, message: str) -> None:
         from stockplan.i18n import message as text
-        from stockplan.i18n import render_error
+        from stockplan.i18n import say
 
-        if not self.quiet:
+        if not self.quiet:  # a catalogue phrase in the language, other text phrase by phrase
             lang = _STATE["lang"]
             sys.stderr.write(
-                f"stockplan: {text('warning', lang)}: {safe_text(render_error(message, lang))}\n"
+                f"stockplan: {text('warning', lang)}: {safe_text(say(message, lang))}\n"
             )
 
     def say(self, key: str, **fields: object) -> None:

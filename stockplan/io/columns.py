@@ -16,7 +16,7 @@ import polars as pl
 
 from stockplan.config import PLAUSIBLE_DATES
 from stockplan.errors import StockplanError, input_error, quote
-from stockplan.i18n import input_column, phrase, place
+from stockplan.i18n import both, input_column, phrase, place
 from stockplan.io.schema import CODE_ALIASES, Column, TableSchema, normalise_header
 
 ROW = "source_row"
@@ -272,41 +272,58 @@ def decimal_mark(
         return None
     comma, dot = first(COMMA_EVIDENCE, False), first(DOT_EVIDENCE, False)
 
-    def shown(found: tuple[int, str, str]) -> str:
+    def shown(found: tuple[int, str, str]) -> dict[str, str]:
         row, source, text = found
-        return f"row {row}, column '{quote(source)}': '{quote(text)}'"
+        return cell_at(row, source, columns[source], text)
 
     if (comma is None) != (dot is None):
         mark = "," if comma is not None else "."
-        evidence = comma or dot
-        assert evidence is not None
-        row, source, text = ambiguous
-        reading = _readings(text)[1 if mark in text else 0]  # `1,250` or `1.503`
-        name = "comma" if mark == "," else "dot"
-        notes.append(
-            f"{path}: numbers read with a decimal {name} ({shown(evidence)}), so "
-            f"'{quote(text)}' (row {row}, column '{quote(source)}') is {reading}"
-        )
+        if mark == ",":  # a decimal dot reads every value as it would without the rule
+            evidence = comma
+            assert evidence is not None
+            row, source, text = ambiguous
+            notes.append(
+                phrase(
+                    "note.decimal_mark",
+                    file=str(path),
+                    evidence=shown(evidence),
+                    value=quote(text),
+                    cell=cell_at(row, source, columns[source]),
+                    reading=_readings(text)[1 if mark in text else 0],  # `1,250` or `1.503`
+                )
+            )
         return mark
     row, source, text = ambiguous
     whole, decimal = _readings(text)
     if comma is not None and dot is not None:
-        why = f"the file writes decimals both ways ({shown(comma)}; {shown(dot)})"
+        why = both("reading.decimals_both_ways", comma=shown(comma), dot=shown(dot))
     else:
         other = first(AMBIGUOUS_NUMBER.replace("[,.]", r"\." if "," in text else ","))
         if other is None:
             return None
-        why = (
-            f"nothing in the file shows its decimal mark, and {shown(other)} reads "
-            "the other way round"
-        )
-    where = f"column '{quote(source)}'" + (
-        f" ({columns[source]})" if normalise_header(source) != columns[source] else ""
-    )
+        why = both("reading.decimal_unshown", other=shown(other))
+    read_as = columns[source] if normalise_header(source) != columns[source] else None
     raise StockplanError(
-        f"{path}, row {row}, {where}: '{quote(text)}' could be {whole} or {decimal}: {why}; "
-        f"write {whole} or {decimal}"
+        phrase(
+            "error.decimal_ambiguous",
+            where=place(path, row, quote(source), read_as),
+            value=quote(text),
+            whole=whole,
+            decimal=decimal,
+            why=why,
+        )
     )
+
+
+def cell_at(row: int, source: str, name: str, value: str | None = None) -> dict[str, str]:
+    """`row 2, column '单价' (unit_cost): '13,95'` in both languages: `i18n.place` without
+    its file, the canonical `name` only where the header is another word."""
+    read_as = name if normalise_header(source) != name else None
+    where = place("", row, quote(source), read_as)
+    shown = {"en": where["en"].removeprefix(", "), "zh": where["zh"].removeprefix("，")}
+    if value is not None:
+        shown = {"en": f"{shown['en']}: '{quote(value)}'", "zh": f"{shown['zh']}：'{quote(value)}'"}
+    return shown
 
 
 def _date_expr(expr: pl.Expr) -> pl.Expr:
@@ -548,10 +565,14 @@ def drop_footer_rows(
     labels = footers.select(first).to_series().to_list()
     shown = ", ".join(f"'{quote(t, 40)}'" for t in labels[:3]) + (", ..." if count > 3 else "")
     plural = "s" if count > 1 else ""
+    numbers = ", ".join(str(r) for r in rows[:10]) + (", ..." if count > 10 else "")
     notes.append(
-        f"{path}, row{plural} {', '.join(str(r) for r in rows[:10])}"
-        f"{', ...' if count > 10 else ''}: {count} footer row{plural} under the data "
-        f"({shown}) skipped, not read as items or demand"
+        phrase(
+            "note.footer_rows",
+            where={"en": f"{path}, row{plural} {numbers}", "zh": f"{path}，第 {numbers} 行"},
+            footers={"en": f"{count} footer row{plural}", "zh": f"{count} 行表尾"},
+            labels=shown,
+        )
     )
     return frame.head(frame.height - count)
 
@@ -701,9 +722,12 @@ def refuse_blank_locations(frame: pl.DataFrame, source: str, path: Path | str) -
     first = frame.filter(pl.col("location").is_null()).sort(ROW).head(1)[ROW].item()
     named = frame["location"].drop_nulls().unique().sort()
     shown = ", ".join(quote(n, 40) for n in named.head(3)) + (", ..." if named.len() > 3 else "")
-    where = f"column '{source}'" + (" (location)" if normalise_header(source) != "location" else "")
+    read_as = "location" if normalise_header(source) != "location" else None
     raise StockplanError(
-        f"{path}, row {first}, {where}: empty location while other rows name one ({shown}; "
-        f"{blank} empty): fill in the warehouse; an empty cell is not planned as a warehouse "
-        "of its own"
+        phrase(
+            "error.blank_location",
+            where=place(path, first, source, read_as),
+            named=shown,
+            blank=blank,
+        )
     )

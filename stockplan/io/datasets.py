@@ -167,12 +167,14 @@ def where(frame: pl.DataFrame, source: str | Path) -> str:
     return place_of(frame, source)["en"]
 
 
-def place_of(frame: pl.DataFrame, source: str | Path, column: str | None = None) -> dict[str, str]:
-    """`file, row N[, column 'c']` of the first row of `frame` (sorted by file and row), in
-    both languages for a phrase (`i18n.place`)."""
+def place_of(
+    frame: pl.DataFrame, source: str | Path, column: str | None = None, name: str | None = None
+) -> dict[str, str]:
+    """`file, row N[, column 'c' (name)]` of the first row of `frame` (sorted by file and
+    row), in both languages for a phrase (`i18n.place`)."""
     from stockplan.i18n import place
 
     if SOURCE_FILE in frame.columns:
         first = frame.sort(SOURCE_FILE, ROW).row(0, named=True)
-        return place(first[SOURCE_FILE], first[ROW], column)
-    return place(source, frame.sort(ROW)[ROW][0], column)
+        return place(first[SOURCE_FILE], first[ROW], column, name)
+    return place(source, frame.sort(ROW)[ROW][0], column, name)

@@ -7,6 +7,7 @@ name them lives here: unknown SKUs, duplicate master data, snapshot conflicts.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,10 +15,11 @@ import polars as pl
 
 from stockplan.config import Config
 from stockplan.errors import StockplanError
-from stockplan.i18n import input_name, phrase, place
+from stockplan.i18n import both, input_name, phrase, place
 from stockplan.io.datasets import SOURCE_FILE, place_of, where
 from stockplan.io.item_tables import check_item_tables
-from stockplan.io.readers import ROW
+from stockplan.io.readers import ROW, source_header
+from stockplan.io.schema import normalise_header
 
 
 @dataclass
@@ -149,17 +151,17 @@ def check_sku_spellings(tables: dict[str, pl.DataFrame], config: Config) -> None
     other_name, other = names[pair["table_other"]], pair["sku_other"]
     other_rows = tables[other_name].filter(pl.col("sku") == other)
     count = blamed.select(pl.struct("table", "sku").n_unique()).item()
-    more = f" ({count} SKUs spelled two ways)" if count > 1 else ""
-    if len(sku) < len(other):
-        fix = (
-            "with its leading zeros: a spreadsheet read the code as a number; format the "
-            "SKU column as text and enter the codes with their zeros"
-        )
-    else:
-        fix = "in other letter case: use one spelling in every file"
+    fix = both("reading.sku_zeros" if len(sku) < len(other) else "reading.sku_case")
     raise StockplanError(
-        f"{where(first, _path(config, name))}, column 'sku': '{sku}' is "
-        f"'{other}' in {where(other_rows, _path(config, other_name))}, {fix}{more}"
+        phrase(
+            "error.sku_spelling",
+            where=place_of(first, _path(config, name), "sku"),
+            sku=sku,
+            other=other,
+            other_where=place_of(other_rows, _path(config, other_name)),
+            fix=fix,
+            more=both("reading.sku_more", count=count) if count > 1 else "",
+        )
     )
 
 
@@ -180,15 +182,12 @@ def unmatched_sales_skus(tables: dict[str, pl.DataFrame], config: Config) -> lis
     missing = int((~sold.is_in(tables["stock"]["sku"].implode())).sum())
     if missing == 0 or missing <= UNMATCHED_SALES_SHARE * sold.len():
         return []
-    what = (
-        f"none of the {sold.len()} SKUs in it is in"
-        if missing == sold.len()
-        else f"{missing} of the {sold.len()} SKUs in it ({missing / sold.len():.0%}) are not in"
-    )
+    files = {"sales": str(_path(config, "sales")), "stock": str(_path(config, "stock"))}
+    if missing == sold.len():
+        return [phrase("warn.unmatched_sales_none", total=sold.len(), **files)]
+    share = f"{missing / sold.len():.0%}"
     return [
-        f"{_path(config, 'sales')}: {what} the stock file {_path(config, 'stock')}: they are "
-        "planned as if nothing were in stock; check that both files are for the same shop "
-        "and spell codes alike"
+        phrase("warn.unmatched_sales_some", missing=missing, total=sold.len(), share=share, **files)
     ]
 
 
@@ -484,19 +483,24 @@ def free_items(frame: pl.DataFrame, path: Path, column: str = "unit_cost") -> li
     ]
 
 
-def zero_packs(products: pl.DataFrame, path: Path | str) -> list[str]:
+def zero_packs(
+    products: pl.DataFrame, path: Path | str, overrides: Mapping[str, str] | None = None
+) -> list[str]:
     """The warning for products whose `pack_size` is 0: read as no pack size (orders in
-    single units, as an empty cell), said once with the count."""
+    single units, as an empty cell), said once with the count, naming the file's own
+    header (`overrides`: the config's `columns.products`)."""
     if "pack_size" not in products.columns:
         return []
     zero = products.filter(pl.col("pack_size") == 0)
     if zero.height == 0:
         return []
-    items = f"{zero.height} item{'s' if zero.height > 1 else ''}"
-    return [
-        f"{where(zero, path)}, column 'pack_size': 0 ({items}): read as no pack size, "
-        "ordered in single units; leave the cell empty, or give the real pack"
-    ]
+    items = {
+        "en": f"{zero.height} item{'s' if zero.height > 1 else ''}",
+        "zh": f"{zero.height} 个商品",
+    }
+    header = source_header(path, "products", "pack_size", overrides) or "pack_size"
+    read_as = "pack_size" if normalise_header(header) != "pack_size" else None
+    return [phrase("warn.zero_packs", where=place_of(zero, path, header, read_as), items=items)]
 
 
 REPEAT_KEYS = {"sales": "order_id", "customer_orders": "order_id", "purchase_orders": "po_id"}
@@ -544,18 +548,26 @@ def repeated_lines(frame: pl.DataFrame, path: Path | str, name: str) -> list[str
     shown = blocks.head(3)
     first = shown.row(0, named=True)
     source = first.get(f"first_{SOURCE_FILE}", path)
+    where: dict[str, str] | str = str(source)
     if ROW in frame.columns:
         ranges = ", ".join(
             f"{r[f'first_{ROW}']}-{r[f'last_{ROW}']}" for r in shown.iter_rows(named=True)
-        )
-        where_text = f"{source}, rows {ranges}{', ...' if blocks.height > 3 else ''}"
-    else:
-        where_text = str(source)
-    many = "s" if blocks.height > 1 else ""
+        ) + (", ..." if blocks.height > 3 else "")
+        where = {"en": f"{source}, rows {ranges}", "zh": f"{source}，第 {ranges} 行"}
     return [
-        f"{where_text}: {count} lines repeat earlier lines exactly, {key} included, in "
-        f"{blocks.height} block{many} of consecutive lines (an export that ran twice?); "
-        "added up as written: delete the repeats if they are not real"
+        phrase(
+            "warn.repeated_blocks",
+            where=where,
+            lines={
+                "en": "1 line repeats" if count == 1 else f"{count} lines repeat",
+                "zh": f"{count} 行",
+            },
+            id_column=key,
+            blocks={
+                "en": f"{blocks.height} block{'s' if blocks.height > 1 else ''}",
+                "zh": f"{blocks.height} 段",
+            },
+        )
     ]
 
 
@@ -822,7 +834,9 @@ def prepare_inputs(
         _check_unique(out["products"], ["sku"], _path(config, "products"), "product")
         out["products"] = _service_levels(out["products"], _path(config, "products"))
         warnings += free_items(out["products"], _path(config, "products"))
-        warnings += zero_packs(out["products"], _path(config, "products"))
+        warnings += zero_packs(
+            out["products"], _path(config, "products"), config.columns.get("products", {})
+        )
     if "purchase_orders" in out:
         check_purchase_orders(out["purchase_orders"], _path(config, "purchase_orders"))
     unchecked = _check_locations(out, config)
