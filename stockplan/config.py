@@ -884,6 +884,22 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
     return config.model_copy(update={"inputs": Inputs.model_validate(resolved)})
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """yaml.safe_load, except that a scalar shaped like a date that is no date
+    (`as_of: 2026-13-01`) stays text: the config check then refuses it naming its key,
+    where the YAML parser's own date raised a bare ValueError."""
+
+
+def _date_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", _date_or_text)
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate the YAML config at `path`."""
     from stockplan.i18n import phrase
@@ -907,7 +923,7 @@ def load_config(path: str | Path) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise StockplanError(f"{path}: cannot read config ({exc})") from None
     try:
-        raw = yaml.safe_load(text) or {}
+        raw = yaml.load(text, Loader=_ConfigLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

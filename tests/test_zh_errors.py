@@ -338,3 +338,23 @@ def test_init_in_chinese_writes_chinese_comments_and_names_the_tables_in_chinese
         for c in comments
     ]
     assert not any(re.search(r"[A-Za-z]{3,}", p) for p in prose), comments
+
+
+def test_a_date_in_the_config_that_is_no_date_is_refused_naming_its_key(small_shop: Path):
+    # unquoted, YAML reads 2026-13-01 as a timestamp: its parser raised a bare ValueError
+    # ("month must be in 1..12"), an internal error with exit 4
+    _edit(small_shop, lambda raw: raw.setdefault("planning", {}).__setitem__("as_of", "X"))
+    text = small_shop.read_text(encoding="utf-8")
+    small_shop.write_text(text.replace("as_of: X", "as_of: 2026-13-01"), encoding="utf-8")
+    assert "as_of: 2026-13-01\n" in small_shop.read_text(encoding="utf-8")
+    result = _run("validate", "-c", str(small_shop))
+    assert result.exit_code == 1
+    assert _error(result) == (
+        f"stockplan: error: {small_shop}: key 'planning.as_of': Input should be a valid date "
+        "or datetime, month value is outside expected range of 1-12, got '2026-13-01'"
+    )
+    chinese = _error(_run("validate", "-c", str(small_shop), "--lang", "zh"))
+    assert chinese == (
+        f"stockplan: 错误: {small_shop}：配置项 'planning.as_of'：应为日期，如 2026-01-08，"
+        "现为 '2026-13-01'"
+    )
