@@ -258,6 +258,17 @@ HEADERS: dict[str, dict[str, str]] = {
     column: {"en": column, "zh": zh} for column, zh in _ZH_HEADERS.items()
 }
 
+# headers that name the planning bucket their numbers are per (`planning.bucket`): a buyer
+# reads 每周预测量 / "forecast per week", not 每期 ("per period"); `header(..., bucket=)`
+BUCKET_HEADERS: dict[str, dict[str, str]] = {
+    "forecast": {"en": "forecast per {unit}", "zh": "每{unit}预测量"},
+}
+BUCKET_UNITS: dict[str, dict[str, str]] = {
+    "day": {"en": "day", "zh": "天"},
+    "week": {"en": "week", "zh": "周"},
+    "month": {"en": "month", "zh": "月"},
+}
+
 # canonical value -> rendered value, per column that holds words
 VALUES: dict[str, dict[str, dict[str, str]]] = {
     "risk_level": {
@@ -949,7 +960,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "supplier: none given; lead time L = {L} days (σ_L {sd}, from {source}), "
         "review R = {R} days, policy {policy}",
         "zh": "供应商：未指定；提前期 L = {L} 天（σ_L {sd}，来源：{source}），"
-        "盘点周期 R = {R} 天，补货策略 {policy}",
+        "订货周期 R = {R} 天，补货策略 {policy}",
     },
     "explain.demand": {
         "en": "demand pattern {pattern}, class {abc}{xyz}, model {model}: forecast {per_day} / "
@@ -1639,17 +1650,25 @@ def message(key: str, lang: str = "en", **fields: object) -> str:
     return entry.get(lang, entry["en"]).format(**fields)
 
 
-def header(column: str, lang: str = "en") -> str:
-    """The header of canonical `column` in `lang` (the canonical name when unknown)."""
+def header(column: str, lang: str = "en", bucket: str | None = None) -> str:
+    """The header of canonical `column` in `lang` (the canonical name when unknown); with
+    the planning `bucket` (day, week, month) a per-bucket column says it (BUCKET_HEADERS)."""
+    if bucket in BUCKET_UNITS and column in BUCKET_HEADERS:
+        unit = BUCKET_UNITS[bucket]
+        return (
+            BUCKET_HEADERS[column]
+            .get(lang, BUCKET_HEADERS[column]["en"])
+            .format(unit=unit.get(lang, unit["en"]))
+        )
     entry = HEADERS.get(column)
     return entry.get(lang, column) if entry else column
 
 
-def headers(columns: list[str], lang: str = "en") -> dict[str, str]:
+def headers(columns: list[str], lang: str = "en", bucket: str | None = None) -> dict[str, str]:
     """canonical -> rendered header for `columns`, unique (a clash keeps the canonical)."""
     rendered: dict[str, str] = {}
     for column in columns:
-        label = header(column, lang)
+        label = header(column, lang, bucket)
         rendered[column] = column if label in rendered.values() else label
     return rendered
 
@@ -2391,9 +2410,16 @@ def config_problem(error: dict, key: str, english: str, got: str | None) -> dict
     return {"en": english + en_hint, "zh": f"配置项 '{key}'：{zh}{zh_got}{zh_hint}"}
 
 
-_CANONICAL = {label: column for column, entry in HEADERS.items() for label in entry.values()} | {
-    column: column for column in HEADERS
-}
+_CANONICAL = (
+    {label: column for column, entry in HEADERS.items() for label in entry.values()}
+    | {
+        header(column, lang, bucket): column
+        for column in BUCKET_HEADERS
+        for lang in ("en", "zh")
+        for bucket in BUCKET_UNITS
+    }
+    | {column: column for column in HEADERS}
+)
 
 
 def canonical_column(name: str) -> str:

@@ -279,6 +279,9 @@ def emit(
     view = view or View()
     tables = {**tables, primary: _shape(tables[primary], view, primary)}
     file_lang = "en" if view.headers == Headers.canonical else view.lang
+    # the planning bucket in per-bucket headers (每周预测量) of Chinese CSV; English CSV
+    # is the canonical contract (the sheet and the terminal say "forecast per week")
+    bucket = (info or {}).get("bucket") if file_lang != "en" else None
     to_terminal = output is None and (
         fmt == OutputFormat.table or (fmt is None and sys.stdout.isatty())
     )
@@ -296,6 +299,7 @@ def emit(
             columns=view.columns,
             lang=view.lang,
             currency=(info or {}).get("currency"),
+            bucket=(info or {}).get("bucket"),
         )
         out.print(shown.table)
         for note in shown.notes:
@@ -314,6 +318,7 @@ def emit(
                 lang=file_lang,
                 escape=escape,
                 currency=(info or {}).get("currency"),
+                bucket=bucket,
             )
             sys.stdout.flush()
         except OSError as exc:
@@ -334,7 +339,7 @@ def emit(
         plan,
         bom=file_lang == "zh" if bom is None else bom,
         lang=view.lang if workbook else file_lang,
-        info=info,
+        info=info if workbook or bucket else {**(info or {}), "bucket": None},
         escape=escape,
     )
     if record_file is not None:
