@@ -582,6 +582,7 @@ def side_tables(
             names=item_names(tables),
             lang=planning.language,
             allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
+            source=str(getattr(config.inputs.customer_orders, "path", "customer_orders")),
         )
     if supply.expiring is not None:
         out["expiry_risk"] = expiry_risk(supply.expiring)
