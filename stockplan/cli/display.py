@@ -12,7 +12,7 @@ import errno
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -215,11 +215,61 @@ def guarded(command: Callable[..., int | None]) -> Callable[..., None]:
     return run
 
 
+def _interrupted_with_workers(guard_pid: int) -> Callable[..., None]:
+    """The SIGINT handler a command runs under. Ctrl-C while worker processes run (the
+    forecast's statsforecast pool) ends the workers and the command at once, exit 130 and
+    one line: the pool's own cleanup on KeyboardInterrupt replaces workers the Ctrl-C
+    ended and then waits for a queue lock an idle new one holds, so the command and its
+    workers hung. Without workers it is KeyboardInterrupt, as before. A worker (a fork of
+    this process) ignores it: its parent ends it, and it prints no traceback."""
+
+    def handler(signum: int, frame: object) -> None:
+        import multiprocessing
+        import signal
+
+        if os.getpid() != guard_pid:
+            return
+        workers = [w.pid for w in multiprocessing.active_children() if w.pid]
+        if not workers:
+            raise KeyboardInterrupt
+        with contextlib.suppress(Exception):
+            StageProgress.close_all()
+        with contextlib.suppress(OSError):
+            sys.stderr.write(f"stockplan: {message('interrupted', _STATE['lang'])}\n")
+            sys.stderr.flush()
+        # from here on no other thread runs (no switch, no call that releases the GIL), so
+        # the pool cannot start a worker for one killed: kill them all, then exit at once
+        sys.setswitchinterval(1e6)
+        for pid in workers:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        os._exit(130)  # the pool's cleanup would wait on its workers' locks
+
+    return handler
+
+
+@contextlib.contextmanager
+def _interrupt_guard() -> Iterator[None]:
+    """`_interrupted_with_workers` as the SIGINT handler while a command runs (main thread)."""
+    import signal
+
+    try:
+        before = signal.signal(signal.SIGINT, _interrupted_with_workers(os.getpid()))
+    except ValueError:  # not the main thread: leave signals as they are
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def _guard(debug: bool, action: Callable[[], int | None]) -> None:
     """Run a command; turn user errors into one line on stderr and an exit code."""
     try:
         try:
-            code = action() or 0
+            with _interrupt_guard():
+                code = action() or 0
         finally:
             StageProgress.close_all()
     except StockplanError as exc:
@@ -244,6 +294,10 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
     except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own exit paths
         raise
     except Exception as exc:  # a bug: still one line, no traceback unless asked
+        if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C inside an import's
+            # module lock (another thread importing too) surfaces as importlib's KeyError
+            sys.stderr.write(f"stockplan: {message('interrupted', _STATE['lang'])}\n")
+            raise typer.Exit(130) from None
         raise _internal(exc, debug) from None
     if code:
         raise typer.Exit(code)
