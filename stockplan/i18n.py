@@ -233,6 +233,7 @@ _ZH_HEADERS: dict[str, str] = {
     "loads": "柜数",
     "load_fill": "装载率",
     "load_action": "整柜调整",
+    "load_note": "整柜说明",
     # plan diff and simulation counts
     "change": "变化",
     "old_order_qty": "原建议采购量",
@@ -1196,6 +1197,18 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ),
     ("raised by {n} to fill whole container loads", "为凑满整柜增加 {n}"),
     ("cut by {n} to whole container loads", "为按整柜发货减少 {n}"),
+    # supplier_orders.load_note (`supplier_rules.part_load_notes`)
+    ("part load {f} of a container could not be filled", "最后一柜只装到 {f}，无法凑满"),
+    (
+        "{n} lines capped by shelf life or a successor's switch date",
+        "{n} 行已到保质期或替代品切换日期的上限",
+    ),
+    ("{n} lines holding excess", "{n} 行已超储"),
+    ("{n} lines at max_order or not orderable", "{n} 行已到最大订货量或不可订购"),
+    (
+        "{n} lines whose next pack or MOQ does not fit the space left",
+        "{n} 行的下一整包或最小起订量放不进剩余空间",
+    ),
     (
         "price break: {q} at {p} instead of {q0} at {p0} saves {s} a year after holding",
         "价格折扣：按 {p}{u} 采购 {q}（而非按 {p0}{u} 采购 {q0}），扣除持有成本后每年节省 {s}{u}",
@@ -1782,7 +1795,7 @@ def unknown_clauses(reason: str) -> list[str]:
     return [part for clause in clauses(reason) for part in _unknown_parts(clause)]
 
 
-REASON_COLUMNS = ("reason", "service_note", "old_reason", "new_reason")
+REASON_COLUMNS = ("reason", "service_note", "old_reason", "new_reason", "load_note")
 """Columns of `; `-separated reason clauses (`render_reason`)."""
 
 
@@ -2176,6 +2189,13 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
         r"purchasing.minimum_order_value）",
     ),
     (re.compile(r" and (\d+) more$"), r" 等（另有 \1 个）"),
+    (
+        re.compile(
+            r"^containers: (\d+) suppliers? with full loads stays? at a part load no line can "
+            r"fill \((.*)\); load_note in supplier_orders says why$"
+        ),
+        r"整柜：\1 个要求整柜的供应商仍有凑不满的非整柜（\2）；原因见供应商订单的整柜说明",
+    ),
     (
         re.compile(
             r"^stock: (\d+) items are missing from their location's newest snapshot, taken as "
