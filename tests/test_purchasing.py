@@ -177,7 +177,7 @@ def test_the_budget_note_gives_the_orders_as_placed_and_what_came_after_the_budg
     from stockplan.i18n import render_note
 
     assert render_note(note, "zh") == (
-        "预算 250.00：订单合计 500.00，共 3 行，申请 300.00；0 行被削减，0 行未获资金"
+        "预算 250.00：订单合计 500.00，共 3 行，申请 300.00；0 行被削减，0 行未获预算"
         "（原因列有说明）；预算之后补足、提前订货或整柜在 2 行上增加 300.00（其中 1 行原本"
         "不订货）；超出预算 250.00（补足、提前订货、整柜或削减后失去的价格折扣："
         "purchasing.minimum_order_value）"
@@ -445,9 +445,9 @@ def test_a_total_above_the_budget_is_told_in_the_note():
     )
     # with the plan's currency every amount carries its unit, the counts do not
     assert render_note(note, "zh", "CNY") == (
-        "预算 1,000.00 元：5 行共申请 2,000.00 元，批准 1,050.00 元；2 行被削减，1 行未获预算"
-        "（原因列有说明）；超出预算 50.00 元（补足、提前订货、整柜或削减后失去的价格折扣："
-        "purchasing.minimum_order_value）"
+        "预算 1,000.00 元：订单合计 1,050.00 元，共 5 行，申请 2,000.00 元；2 行被削减，"
+        "1 行未获预算（原因列有说明）；超出预算 50.00 元（补足、提前订货、整柜或削减后"
+        "失去的价格折扣：purchasing.minimum_order_value）"
     )
     within = sums.with_columns(value=pl.lit(1_000.0))
     assert "above the budget" not in budget_note_from(within, 1_000.0)

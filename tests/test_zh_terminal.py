@@ -189,7 +189,7 @@ def test_simulation_shows_stock_and_stockout_days_not_a_constant_days_column():
     # before: 天数 182 shown on every row while 平均库存金额 and 缺货天数 were hidden
     assert {"avg_inventory_value", "stockout_days"} <= set(shown.shown)
     assert "days" not in shown.shown and "series" not in shown.shown
-    assert "天数 182" in text and "序列数 625" in text
+    assert "天数 182" in text and "商品×仓库数 625" in text
     assert "本工具策略" in text and "stockplan" not in text  # before: the policy row read stockplan
     assert "1,725,000.00" in text and "17,520" in text
 
