@@ -224,28 +224,36 @@ def _interrupted_with_workers(guard_pid: int) -> Callable[..., None]:
     this process) ignores it: its parent ends it, and it prints no traceback."""
 
     def handler(signum: int, frame: object) -> None:
-        import multiprocessing
-        import signal
-
         if os.getpid() != guard_pid:
             return
-        workers = [w.pid for w in multiprocessing.active_children() if w.pid]
-        if not workers:
-            raise KeyboardInterrupt
-        with contextlib.suppress(Exception):
-            StageProgress.close_all()
-        with contextlib.suppress(OSError):
-            sys.stderr.write(f"stockplan: {message('interrupted', _STATE['lang'])}\n")
-            sys.stderr.flush()
-        # from here on no other thread runs (no switch, no call that releases the GIL), so
-        # the pool cannot start a worker for one killed: kill them all, then exit at once
-        sys.setswitchinterval(1e6)
-        for pid in workers:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        os._exit(130)  # the pool's cleanup would wait on its workers' locks
+        _end_with_workers()
+        raise KeyboardInterrupt
 
     return handler
+
+
+def _end_with_workers() -> None:
+    """With worker processes alive (a pool, or one a Ctrl-C left half started): say
+    interrupted, kill them and exit 130 at once, past the pool's cleanup and the exit
+    handlers, which would wait on a lock a killed or idle worker holds. Without: return."""
+    import multiprocessing
+    import signal
+
+    workers = [w.pid for w in multiprocessing.active_children() if w.pid]
+    if not workers:
+        return
+    with contextlib.suppress(Exception):
+        StageProgress.close_all()
+    with contextlib.suppress(OSError):
+        sys.stderr.write(f"stockplan: {message('interrupted', _STATE['lang'])}\n")
+        sys.stderr.flush()
+    # from here on no other thread runs (no switch, no call that releases the GIL), so
+    # the pool cannot start a worker for one killed: kill them all, then exit at once
+    sys.setswitchinterval(1e6)
+    for pid in workers:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    os._exit(130)
 
 
 @contextlib.contextmanager
@@ -281,6 +289,7 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         sys.stderr.write(f"stockplan: {message('error', lang)}: {error_text(exc, lang)}\n")
         raise typer.Exit(EXIT_USER_ERROR) from None
     except KeyboardInterrupt:
+        _end_with_workers()  # a pool the Ctrl-C cut short while it started its workers
         sys.stderr.write(f"stockplan: {message('interrupted', _STATE['lang'])}\n")
         raise typer.Exit(130) from None
     except OSError as exc:
