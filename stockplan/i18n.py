@@ -233,6 +233,7 @@ _ZH_HEADERS: dict[str, str] = {
     "loads": "柜数",
     "load_fill": "装载率",
     "load_action": "整柜调整",
+    "load_note": "整柜说明",
     # plan diff and simulation counts
     "change": "变化",
     "old_order_qty": "原建议采购量",
@@ -256,6 +257,17 @@ _ZH_HEADERS: dict[str, str] = {
 }
 HEADERS: dict[str, dict[str, str]] = {
     column: {"en": column, "zh": zh} for column, zh in _ZH_HEADERS.items()
+}
+
+# headers that name the planning bucket their numbers are per (`planning.bucket`): a buyer
+# reads 每周预测量 / "forecast per week", not 每期 ("per period"); `header(..., bucket=)`
+BUCKET_HEADERS: dict[str, dict[str, str]] = {
+    "forecast": {"en": "forecast per {unit}", "zh": "每{unit}预测量"},
+}
+BUCKET_UNITS: dict[str, dict[str, str]] = {
+    "day": {"en": "day", "zh": "天"},
+    "week": {"en": "week", "zh": "周"},
+    "month": {"en": "month", "zh": "月"},
 }
 
 # canonical value -> rendered value, per column that holds words
@@ -1186,6 +1198,18 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ),
     ("raised by {n} to fill whole container loads", "为凑满整柜增加 {n}"),
     ("cut by {n} to whole container loads", "为按整柜发货减少 {n}"),
+    # supplier_orders.load_note (`supplier_rules.part_load_notes`)
+    ("part load {f} of a container could not be filled", "最后一柜只装到 {f}，无法凑满"),
+    (
+        "{n} lines capped by shelf life or a successor's switch date",
+        "{n} 行已到保质期或替代品切换日期的上限",
+    ),
+    ("{n} lines holding excess", "{n} 行已超储"),
+    ("{n} lines at max_order or not orderable", "{n} 行已到最大订货量或不可订购"),
+    (
+        "{n} lines whose next pack or MOQ does not fit the space left",
+        "{n} 行的下一整包或最小起订量放不进剩余空间",
+    ),
     (
         "price break: {q} at {p} instead of {q0} at {p0} saves {s} a year after holding",
         "价格折扣：按 {p}{u} 采购 {q}（而非按 {p0}{u} 采购 {q0}），扣除持有成本后每年节省 {s}{u}",
@@ -1363,6 +1387,15 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "quoting it would not fit the {limit} characters a spreadsheet cell holds",
         "zh": "{where}：'{value}' 超过 {longest} 个字符：引用它的通知或原因会超出电子表格"
         "单元格可容纳的 {limit} 个字符",
+    },
+    "error.notice_too_long": {
+        "en": "{where}: the customer notice for this order would be {length} characters, more "
+        "than the {limit} a spreadsheet cell holds: it quotes the order_id ({order_id} "
+        "characters), the customer ({customer}) and the name of item '{sku}' ({name}, from "
+        "products, stock or sales); shorten them",
+        "zh": "{where}：此订单的客户通知会有 {length} 个字符，超出电子表格单元格可容纳的 {limit} "
+        "个：它引用订单号（{order_id} 个字符）、客户（{customer} 个）和商品 '{sku}' 的名称（{name} "
+        "个，来自商品档案、库存或销售）；请缩短",
     },
     "error.not_utf8_gb18030": {
         "en": "{where}: not valid UTF-8 or GB18030 text; set inputs.<table>.encoding",
@@ -1733,17 +1766,25 @@ def message(key: str, lang: str = "en", **fields: object) -> str:
     return entry.get(lang, entry["en"]).format(**fields)
 
 
-def header(column: str, lang: str = "en") -> str:
-    """The header of canonical `column` in `lang` (the canonical name when unknown)."""
+def header(column: str, lang: str = "en", bucket: str | None = None) -> str:
+    """The header of canonical `column` in `lang` (the canonical name when unknown); with
+    the planning `bucket` (day, week, month) a per-bucket column says it (BUCKET_HEADERS)."""
+    if bucket in BUCKET_UNITS and column in BUCKET_HEADERS:
+        unit = BUCKET_UNITS[bucket]
+        return (
+            BUCKET_HEADERS[column]
+            .get(lang, BUCKET_HEADERS[column]["en"])
+            .format(unit=unit.get(lang, unit["en"]))
+        )
     entry = HEADERS.get(column)
     return entry.get(lang, column) if entry else column
 
 
-def headers(columns: list[str], lang: str = "en") -> dict[str, str]:
+def headers(columns: list[str], lang: str = "en", bucket: str | None = None) -> dict[str, str]:
     """canonical -> rendered header for `columns`, unique (a clash keeps the canonical)."""
     rendered: dict[str, str] = {}
     for column in columns:
-        label = header(column, lang)
+        label = header(column, lang, bucket)
         rendered[column] = column if label in rendered.values() else label
     return rendered
 
@@ -1848,7 +1889,7 @@ def unknown_clauses(reason: str) -> list[str]:
     return [part for clause in clauses(reason) for part in _unknown_parts(clause)]
 
 
-REASON_COLUMNS = ("reason", "service_note", "old_reason", "new_reason")
+REASON_COLUMNS = ("reason", "service_note", "old_reason", "new_reason", "load_note")
 """Columns of `; `-separated reason clauses (`render_reason`)."""
 
 
@@ -2244,6 +2285,13 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     (re.compile(r" and (\d+) more$"), r" 等（另有 \1 个）"),
     (
         re.compile(
+            r"^containers: (\d+) suppliers? with full loads stays? at a part load no line can "
+            r"fill \((.*)\); load_note in supplier_orders says why$"
+        ),
+        r"整柜：\1 个要求整柜的供应商仍有凑不满的非整柜（\2）；原因见供应商订单的整柜说明",
+    ),
+    (
+        re.compile(
             r"^stock: (\d+) items are missing from their location's newest snapshot, taken as "
             r"0 on hand: "
         ),
@@ -2488,9 +2536,16 @@ def config_problem(error: dict, key: str, english: str, got: str | None) -> dict
     return {"en": english + en_hint, "zh": f"配置项 '{key}'：{zh}{zh_got}{zh_hint}"}
 
 
-_CANONICAL = {label: column for column, entry in HEADERS.items() for label in entry.values()} | {
-    column: column for column in HEADERS
-}
+_CANONICAL = (
+    {label: column for column, entry in HEADERS.items() for label in entry.values()}
+    | {
+        header(column, lang, bucket): column
+        for column in BUCKET_HEADERS
+        for lang in ("en", "zh")
+        for bucket in BUCKET_UNITS
+    }
+    | {column: column for column in HEADERS}
+)
 
 
 def canonical_column(name: str) -> str:

@@ -26,7 +26,9 @@ import polars as pl
 
 from stockplan.config import CompensationRule, Notices
 from stockplan.demand import SERIES
-from stockplan.i18n import message
+from stockplan.errors import StockplanError
+from stockplan.i18n import message, phrase, place
+from stockplan.io.columns import EXCEL_CELL_LIMIT
 from stockplan.reorder import fmt_number
 
 NOTICE_COLUMNS = [
@@ -76,6 +78,7 @@ def restock_notices(
     names: pl.DataFrame | None = None,
     lang: str = "en",
     allocated_includes_customer_orders: bool = False,
+    source: str = "customer_orders",
 ) -> pl.DataFrame:
     """One row per open customer order that stock on hand cannot fill today.
 
@@ -84,6 +87,8 @@ def restock_notices(
     values order lines without their own unit_price for the compensation rules. The message
     fills `settings.template` (expected ship date known) or `settings.unconfirmed_template`,
     by default the catalogue's text in `lang`, with the item's name from `names` (sku, name).
+    A message longer than a cell holds is refused naming the order's row in `source` (its
+    file), `check_notice_fits`.
     """
     settings = settings or Notices()
     po_id = _text(open_po, "po_id")
@@ -177,7 +182,7 @@ def restock_notices(
         )
     else:
         filled = filled.with_columns(pl.lit(None, pl.String).alias("_name"))
-    return (
+    notices = (
         filled.rename({"date": "expected_fill_date"})
         .filter(pl.col("expected_fill_date").is_null() | (pl.col("expected_fill_date") > as_of))
         .with_columns(
@@ -193,10 +198,44 @@ def restock_notices(
             .otherwise(fill_template(ship, fields))
             .alias("message")
         )
-        .pipe(_with_order_value, prices)
+    )
+    check_notice_fits(notices, source)
+    return (
+        notices.pipe(_with_order_value, prices)
         .with_columns(compensation(settings.compensation, currency, lang))
         .select(NOTICE_COLUMNS)
         .sort(["expected_fill_date", "sku", "location", "order_id"], nulls_last=True)
+    )
+
+
+def _quoted(text: str | None, room: int = 40) -> str:
+    text = text or ""
+    return text if len(text) <= room else text[:room] + "…"
+
+
+def check_notice_fits(notices: pl.DataFrame, source: str) -> None:
+    """Refuse a notice longer than a spreadsheet cell (32,767 characters), naming the order's
+    row in `source` and the lengths of the values it quotes. Each value alone was checked on
+    reading (`io.columns.QUOTED_COLUMNS`); an order id and an item name that each fit can
+    still make a sentence that does not, which the writer would only name as a cell of the
+    output table. `notices`: the columns `restock_notices` builds, `_row` (the order's line
+    in its file) and `_name` (the item's name) among them."""
+    long = notices.filter(pl.col("message").str.len_chars() > EXCEL_CELL_LIMIT)
+    if long.height == 0:
+        return
+    first = long.row(0, named=True)
+    row = first.get("_row")
+    raise StockplanError(
+        phrase(
+            "error.notice_too_long",
+            where=place(source, int(row) if row is not None else None),
+            length=f"{len(first['message']):,}",
+            limit=f"{EXCEL_CELL_LIMIT:,}",
+            order_id=f"{len(first.get('order_id') or ''):,}",
+            customer=f"{len(first.get('customer') or ''):,}",
+            sku=_quoted(first["sku"]),
+            name=f"{len(first.get('_name') or ''):,}",
+        )
     )
 
 

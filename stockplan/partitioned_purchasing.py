@@ -75,6 +75,7 @@ from stockplan.supplier_rules import (
     loads_again,
     loads_to_round,
     meet_minimum_order_value,
+    part_load_note,
     round_to_loads,
     rule_rows,
     supplier_load_sums,
@@ -450,6 +451,7 @@ def purchase_on_workers(
             master_data_note_from([s[2] for s in sums]),
             unreachable_service_note_from([s[3] for s in sums]),
             budget_note_from(pl.concat([s[1] for s in sums]), purchasing.budget),
+            part_load_note(loads),
         )
         if note is not None
     ]

@@ -88,6 +88,7 @@ from stockplan.supplier_rules import (
     load_capacity,
     loads_again,
     meet_minimum_order_value,
+    part_load_note,
     round_to_loads,
     rule_rows,
     supplier_load_sums,
@@ -538,6 +539,7 @@ def purchasing_stage(
             master_data_note(funded),
             unreachable_service_note(funded),
             budget_note(every_order, budgeted, funded, config.purchasing.budget),
+            part_load_note(loads),
         )
         if note is not None
     ]
@@ -582,6 +584,7 @@ def side_tables(
             names=item_names(tables),
             lang=planning.language,
             allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
+            source=str(getattr(config.inputs.customer_orders, "path", "customer_orders")),
         )
     if supply.expiring is not None:
         out["expiry_risk"] = expiry_risk(supply.expiring)

@@ -375,6 +375,7 @@ def terminal_table(
     columns: list[str] | None = None,
     lang: str = "en",
     currency: str | None = None,
+    bucket: str | None = None,
 ) -> TerminalTable:
     """The first `limit` rows of `frame` (already in urgency order) as a rich Table that
     fits `width` cells; columns by priority, the dropped ones named in `notes`."""
@@ -396,7 +397,7 @@ def terminal_table(
         priority = [c for c in priority if c in display]
     shown_rows = frame.head(limit)
     cells = {c: _format_column(shown_rows, c, lang, currency) for c in display}
-    labels = {c: header(c, lang).replace("_", " ") for c in display}
+    labels = {c: header(c, lang, bucket).replace("_", " ") for c in display}
     natural = {
         c: max([_header_width(labels[c], lang), *(cell_len(v) for v in cells[c])]) for c in display
     }
@@ -468,7 +469,7 @@ def terminal_table(
             "same_columns",
             lang,
             columns=", ".join(
-                f"{header(c, lang)} {_format_column(first, c, lang)[0]}" for c in same
+                f"{header(c, lang, bucket)} {_format_column(first, c, lang)[0]}" for c in same
             ),
         )
     if hidden:
@@ -477,7 +478,7 @@ def terminal_table(
                 "hidden_columns",
                 lang,
                 width=width,
-                columns=", ".join(header(c, lang) for c in hidden),
+                columns=", ".join(header(c, lang, bucket) for c in hidden),
             )
             + (message("note_separator", lang) + same_note if same_note else "")
         )

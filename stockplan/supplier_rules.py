@@ -48,7 +48,8 @@ DECISION_COLUMNS = [
     "defer_cost",
     "added_value",
 ]
-LOAD_COLUMNS = ["volume_m3", "weight_kg", "loads", "load_fill", "load_action"]
+LOAD_COLUMNS = ["volume_m3", "weight_kg", "loads", "load_fill", "load_action", "load_note"]
+TEXT_LOAD_COLUMNS = ("load_action", "load_note")
 
 
 def _supplier_frame(suppliers: pl.DataFrame | None, columns: list[str]) -> pl.DataFrame:
@@ -538,11 +539,16 @@ def loads_again(
     if capacity is None:
         return before
     actions = before.select("supplier", "load_action") if "load_action" in before.columns else None
-    return load_table(
+    table = load_table(
         supplier_loads(sums, capacity),
         actions
         if actions is not None
         else pl.DataFrame(schema={"supplier": pl.String, "load_action": pl.String}),
+    )
+    if "load_note" not in before.columns:
+        return table
+    return table.drop("load_note").join(
+        before.select("supplier", "load_note"), on="supplier", how="left"
     )
 
 
@@ -557,15 +563,28 @@ def with_decisions_again(before: pl.DataFrame, again: pl.DataFrame) -> pl.DataFr
     )
 
 
-def load_table(loads: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
-    """The LOAD_COLUMNS per supplier of `_loads` (`actions`: supplier, load_action)."""
-    return loads.join(actions, on="supplier", how="left").select(
-        "supplier",
-        "volume_m3",
-        "weight_kg",
-        "loads",
-        (pl.col("loads") / pl.col("loads").ceil().clip(lower_bound=1.0)).alias("load_fill"),
-        pl.col("load_action").fill_null("none"),
+def load_table(
+    loads: pl.DataFrame, actions: pl.DataFrame, notes: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The LOAD_COLUMNS per supplier of `_loads` (`actions`: supplier, load_action; `notes`:
+    supplier, load_note, `part_load_notes`)."""
+    notes = (
+        notes
+        if notes is not None
+        else pl.DataFrame(schema={"supplier": pl.String, "load_note": pl.String})
+    )
+    return (
+        loads.join(actions, on="supplier", how="left")
+        .join(notes, on="supplier", how="left")
+        .select(
+            "supplier",
+            "volume_m3",
+            "weight_kg",
+            "loads",
+            (pl.col("loads") / pl.col("loads").ceil().clip(lower_bound=1.0)).alias("load_fill"),
+            pl.col("load_action").fill_null("none"),
+            "load_note",
+        )
     )
 
 
@@ -697,7 +716,9 @@ def round_to_loads(
                 & ((pl.col("down_cost").fill_null(0.0) < pl.col("up_cost")) | (not round_up))
             )
             .then(pl.lit("down"))
-            .otherwise(pl.lit("up" if round_up else "none"))
+            .when(pl.lit(round_up) & (pl.col("up_load") > 1e-12))
+            .then(pl.lit("up"))
+            .otherwise(pl.lit("none"))
             .alias("load_action")
         )
     )
@@ -783,7 +804,82 @@ def round_to_loads(
         return changed.select(orders.columns), pl.DataFrame(schema={"supplier": pl.String})
     if measured is None:
         measured = _loads(load_per_unit(changed, products), capacity)
-    return changed.select(orders.columns), load_table(measured, actions)
+    # a cut to whole loads may stop a little below one (packs that do not fit exactly):
+    # only a supplier rounded up, or left as it was, is told why its last load is not full
+    final = load_per_unit(_with_limits(_with_line(changed), demand), products)
+    not_cut = measured.join(
+        actions.filter(pl.col("load_action") == "down"), on="supplier", how="anti"
+    )
+    return changed.select(orders.columns), load_table(
+        measured, actions, part_load_notes(final, not_cut)
+    )
+
+
+def part_load_notes(lines: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
+    """supplier, load_note: why a supplier with full loads stays at a part load that one
+    pack of its items would still fit (`_loads` of the final `lines`). Rounding fills the
+    last load only on lines that may take more (`_legal_room`); the note counts the lines
+    that could not: capped by shelf life or a successor's switch date (`_under_cap`),
+    holding excess, at max_order or not orderable, or whose next pack (MOQ on a line with
+    no order) is larger than the space left. Load fractions are of the last container."""
+    part = loads_to_round(loads).with_columns(
+        (pl.col("loads") - pl.col("loads").floor()).alias("_part"),
+        (pl.col("loads").ceil() - pl.col("loads")).alias("_space"),
+    )
+    unit = (
+        lines.join(
+            part.select("supplier", "container_m3", "container_kg", "_volume_binds", "_space"),
+            on="supplier",
+        )
+        .with_columns(_unit_load().alias("unit_load"))
+        .filter(pl.col("unit_load") > 0)
+    )
+    excess = pl.col("excess_qty").fill_null(0.0) > 0
+    capped = pl.col("order_up_to_cap").is_not_null() & (_under_cap() < _pack() - 1e-9)
+    closed = ~_orderable(unit) | (_legal_room(pl.lit(1e15)) <= 0)
+    block = (
+        pl.when(pl.col("order_qty") <= 0)
+        .then(smallest_order(pl.col("moq"), pl.col("pack_size")))
+        .otherwise(_pack())
+    )
+    why = (
+        pl.when(excess)
+        .then(pl.lit("excess"))
+        .when(capped)
+        .then(pl.lit("capped"))
+        .when(closed)
+        .then(pl.lit("closed"))
+        .when(block * pl.col("unit_load") > pl.col("_space") + 1e-9)
+        .then(pl.lit("too_big"))
+        .otherwise(pl.lit("room"))
+    )
+    counts = unit.group_by("supplier").agg(
+        *[(why == kind).sum().alias(kind) for kind in ("capped", "excess", "closed", "too_big")],
+        (_pack() * pl.col("unit_load") <= pl.col("_space") + 1e-9).any().alias("_pack_fits"),
+    )
+
+    def clause(kind: str, text: str) -> pl.Expr:
+        return pl.when(pl.col(kind) > 0).then(pl.format(text, pl.col(kind)))
+
+    return (
+        part.join(counts, on="supplier")
+        .filter(pl.col("_pack_fits"))
+        .select(
+            "supplier",
+            pl.concat_str(
+                pl.format(
+                    "part load {} of a container could not be filled",
+                    pl.col("_part").round(2).cast(pl.String),
+                ),
+                clause("capped", "{} lines capped by shelf life or a successor's switch date"),
+                clause("excess", "{} lines holding excess"),
+                clause("closed", "{} lines at max_order or not orderable"),
+                clause("too_big", "{} lines whose next pack or MOQ does not fit the space left"),
+                separator="; ",
+                ignore_nulls=True,
+            ).alias("load_note"),
+        )
+    )
 
 
 def _load_clause(new_qty: pl.Expr) -> pl.Expr:
@@ -802,6 +898,24 @@ def _load_clause(new_qty: pl.Expr) -> pl.Expr:
                 "cut by {} to whole container loads", fmt_number(pl.col("order_qty") - new_qty)
             )
         )
+    )
+
+
+def part_load_note(loads: pl.DataFrame) -> str | None:
+    """A note of the plan naming the suppliers with full loads left at a part load no line
+    could fill (a `load_note` in `loads`, the LOAD_COLUMNS table), each with its loads."""
+    if "load_note" not in loads.columns:
+        return None
+    part = loads.filter(pl.col("load_note").is_not_null()).sort("supplier")
+    if part.height == 0:
+        return None
+    named = [f"{s} {loads:.2f}" for s, loads in part.select("supplier", "loads").head(5).rows()]
+    more = f" and {part.height - 5} more" if part.height > 5 else ""
+    verb = "stays" if part.height == 1 else "stay"
+    return (
+        f"containers: {part.height} supplier{'s' if part.height > 1 else ''} with full loads "
+        f"{verb} at a part load no line can fill ({', '.join(named)}{more}); "
+        "load_note in supplier_orders says why"
     )
 
 
@@ -838,7 +952,7 @@ def with_supplier_decisions(
         out.with_columns(
             pl.col("minimum_action").fill_null("none"),
             *[
-                pl.lit(None, pl.String if c == "load_action" else pl.Float64).alias(c)
+                pl.lit(None, pl.String if c in TEXT_LOAD_COLUMNS else pl.Float64).alias(c)
                 for c in LOAD_COLUMNS
                 if c not in out.columns
             ],

@@ -738,6 +738,7 @@ def test_every_note_of_the_plan_renders_in_chinese_from_the_functions_that_write
         stale_stock_note,
         unreachable_service_note_from,
     )
+    from stockplan.supplier_rules import part_load_note
 
     stock = pl.DataFrame(
         {
@@ -785,6 +786,11 @@ def test_every_note_of_the_plan_renders_in_chinese_from_the_functions_that_write
             ),
             "customer_orders",
             covered=False,
+        ),
+        "loads": part_load_note(
+            pl.DataFrame(
+                {"supplier": ["华东食品", "S2"], "loads": [0.52, 2.4], "load_note": ["n", "n"]}
+            )
         ),
     }
     chinese = {key: i18n.render_note(note, "zh") for key, note in notes.items()}

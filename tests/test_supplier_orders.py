@@ -1004,3 +1004,58 @@ def test_a_line_holding_excess_is_never_raised_to_fill_a_load_or_top_up():
     # nor is E topped up: X takes the gap of 400 to the minimum of 500 (E took 200 before)
     orders, _ = _minimum([_line(*X), e], 500.0, "top_up")
     assert (orders["X"]["order_qty"], orders["E"]["order_qty"]) == (500, 0)
+
+
+def test_a_part_load_the_capped_lines_cannot_fill_carries_a_load_note_and_a_plan_note():
+    from stockplan.i18n import render_note
+    from stockplan.supplier_rules import part_load_note
+
+    # X capped at 420 by shelf life: raised by one pack to 200 (position 390; the next
+    # pack would reach 490 > 420), 200 x 0.025 = 5 m3 = 0.5 of the 10 m3 container; the
+    # 5 m3 left would hold two packs of X, but X may take none: the note says so
+    orders, loads = _loads([_line(*X) | {"order_up_to_cap": 420.0}], [0.025], "yes")
+    assert orders["X"]["order_qty"] == 200 and loads["load_action"] == "up"
+    assert loads["load_note"] == (
+        "part load 0.5 of a container could not be filled; "
+        "1 lines capped by shelf life or a successor's switch date"
+    )
+    assert _translated(loads["load_note"])
+    assert render_reason(loads["load_note"], "zh") == (
+        "最后一柜只装到 0.5，无法凑满；1 行已到保质期或替代品切换日期的上限"
+    )
+    table = pl.DataFrame([loads])
+    note = part_load_note(table)
+    assert note == (
+        "containers: 1 supplier with full loads stays at a part load no line can fill "
+        "(S 0.50); load_note in supplier_orders says why"
+    )
+    assert render_note(note, "zh") == (
+        "整柜：1 个要求整柜的供应商仍有凑不满的非整柜（S 0.50）；原因见供应商订单的整柜说明"
+    )
+
+
+def test_a_part_load_nothing_could_raise_says_none_and_why():
+    # X capped at 300 (position 190 + order 100 = 290: room 10, less than a pack of 100)
+    # and E holding excess: no line may take more, the 0.25 load stays as it was; it said
+    # load_action "up" with no clause on any line and no note
+    e = _line("E", 0, 600, 10) | {"excess_qty": 90.0}
+    capped = _line(*X) | {"order_up_to_cap": 300.0}
+    orders, loads = _loads([capped, e], [0.025, 0.025], "yes")
+    assert (orders["X"]["order_qty"], orders["E"]["order_qty"]) == (100, 0)
+    assert (orders["X"]["reason"], orders["E"]["reason"]) == ("r", "r")
+    assert loads["loads"] == pytest.approx(0.25)
+    assert loads["load_action"] == "none"
+    assert loads["load_note"] == (
+        "part load 0.25 of a container could not be filled; "
+        "1 lines capped by shelf life or a successor's switch date; 1 lines holding excess"
+    )
+
+
+def test_a_load_filled_or_cut_to_whole_loads_has_no_load_note():
+    from stockplan.supplier_rules import part_load_note
+
+    # X and Z fill the container whole (X capped at 300 takes nothing, Z 300)
+    both = [_line(*X) | {"order_up_to_cap": 300.0}, _z()]
+    _, loads = _loads(both, [0.025, 0.025], "yes")
+    assert loads["loads"] == pytest.approx(1.0) and loads["load_note"] is None
+    assert part_load_note(pl.DataFrame([loads])) is None

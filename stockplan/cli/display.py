@@ -12,7 +12,7 @@ import errno
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -221,11 +221,69 @@ def guarded(command: Callable[..., int | None]) -> Callable[..., None]:
     return run
 
 
+def _interrupted_with_workers(guard_pid: int) -> Callable[..., None]:
+    """The SIGINT handler a command runs under. Ctrl-C while worker processes run (the
+    forecast's statsforecast pool) ends the workers and the command at once, exit 130 and
+    one line: the pool's own cleanup on KeyboardInterrupt replaces workers the Ctrl-C
+    ended and then waits for a queue lock an idle new one holds, so the command and its
+    workers hung. Without workers it is KeyboardInterrupt, as before. A worker (a fork of
+    this process) ignores it: its parent ends it, and it prints no traceback."""
+
+    def handler(signum: int, frame: object) -> None:
+        if os.getpid() != guard_pid:
+            return
+        _end_with_workers()
+        raise KeyboardInterrupt
+
+    return handler
+
+
+def _end_with_workers() -> None:
+    """With worker processes alive (a pool, or one a Ctrl-C left half started): say
+    interrupted, kill them and exit 130 at once, past the pool's cleanup and the exit
+    handlers, which would wait on a lock a killed or idle worker holds. Without: return."""
+    import multiprocessing
+    import signal
+
+    workers = [w.pid for w in multiprocessing.active_children() if w.pid]
+    if not workers:
+        return
+    with contextlib.suppress(Exception):
+        StageProgress.close_all()
+    with contextlib.suppress(OSError):
+        sys.stderr.write(f"stockplan: {message('interrupted', _STATE['lang'])}\n")
+        sys.stderr.flush()
+    # from here on no other thread runs (no switch, no call that releases the GIL), so
+    # the pool cannot start a worker for one killed: kill them all, then exit at once
+    sys.setswitchinterval(1e6)
+    for pid in workers:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    os._exit(130)
+
+
+@contextlib.contextmanager
+def _interrupt_guard() -> Iterator[None]:
+    """`_interrupted_with_workers` as the SIGINT handler while a command runs (main thread)."""
+    import signal
+
+    try:
+        before = signal.signal(signal.SIGINT, _interrupted_with_workers(os.getpid()))
+    except ValueError:  # not the main thread: leave signals as they are
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def _guard(debug: bool, action: Callable[[], int | None]) -> None:
     """Run a command; turn user errors into one line on stderr and an exit code."""
     try:
         try:
-            code = action() or 0
+            with _interrupt_guard():
+                code = action() or 0
         finally:
             StageProgress.close_all()
     except StockplanError as exc:
@@ -237,6 +295,7 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
         sys.stderr.write(f"stockplan: {message('error', lang)}: {error_text(exc, lang)}\n")
         raise typer.Exit(EXIT_USER_ERROR) from None
     except KeyboardInterrupt:
+        _end_with_workers()  # a pool the Ctrl-C cut short while it started its workers
         sys.stderr.write(f"stockplan: {message('interrupted', _STATE['lang'])}\n")
         raise typer.Exit(130) from None
     except OSError as exc:
@@ -250,6 +309,10 @@ def _guard(debug: bool, action: Callable[[], int | None]) -> None:
     except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own exit paths
         raise
     except Exception as exc:  # a bug: still one line, no traceback unless asked
+        if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C inside an import's
+            # module lock (another thread importing too) surfaces as importlib's KeyError
+            sys.stderr.write(f"stockplan: {message('interrupted', _STATE['lang'])}\n")
+            raise typer.Exit(130) from None
         raise _internal(exc, debug) from None
     if code:
         raise typer.Exit(code)
@@ -285,6 +348,9 @@ def emit(
     view = view or View()
     tables = {**tables, primary: _shape(tables[primary], view, primary)}
     file_lang = "en" if view.headers == Headers.canonical else view.lang
+    # the planning bucket in per-bucket headers (每周预测量) of Chinese CSV; English CSV
+    # is the canonical contract (the sheet and the terminal say "forecast per week")
+    bucket = (info or {}).get("bucket") if file_lang != "en" else None
     to_terminal = output is None and (
         fmt == OutputFormat.table or (fmt is None and sys.stdout.isatty())
     )
@@ -302,6 +368,7 @@ def emit(
             columns=view.columns,
             lang=view.lang,
             currency=(info or {}).get("currency"),
+            bucket=(info or {}).get("bucket"),
         )
         out.print(shown.table)
         for note in shown.notes:
@@ -320,6 +387,7 @@ def emit(
                 lang=file_lang,
                 escape=escape,
                 currency=(info or {}).get("currency"),
+                bucket=bucket,
             )
             sys.stdout.flush()
         except OSError as exc:
@@ -341,7 +409,7 @@ def emit(
         plan,
         bom=file_lang == "zh" if bom is None else bom,
         lang=view.lang if workbook else file_lang,
-        info=info,
+        info=info if workbook or bucket else {**(info or {}), "bucket": None},
         escape=escape,
     )
     if record_file is not None:

@@ -124,6 +124,7 @@ def run_info(config_path: Path, config: Config, as_of: dt.date) -> dict[str, Any
         "config": str(config_path),
         "inputs": {name: str(f.path) for name, f in config.inputs or () if f is not None},
         "currency": config.planning.currency,
+        "bucket": config.planning.bucket,
     }
 
 

@@ -162,11 +162,13 @@ def write_csv(
     lang: str = "en",
     escape: bool = True,
     currency: str | None = None,
+    bucket: str | None = None,
 ) -> None:
     """CSV for people and spreadsheets: headers and word values in `lang` (canonical with
     lang "en"), rounded, finite, formula-like text neutralised (`escape`); amounts in the
-    reasons carry `currency`'s unit in Chinese."""
-    frame = localise(presentable(finite(frame)), table, lang, currency)
+    reasons carry `currency`'s unit in Chinese; with the planning `bucket` the per-bucket
+    columns say it in their header (`forecast per week`, 每周预测量; None: canonical)."""
+    frame = localise(presentable(finite(frame)), table, lang, currency, bucket)
     if escape:
         frame = escape_formulas(frame)
     frame.write_csv(target, include_bom=bom, date_format="%Y-%m-%d")
@@ -226,13 +228,19 @@ def buyer_layout(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, int]:
 
 
 def localise(
-    frame: pl.DataFrame, table: str | None, lang: str, currency: str | None = None
+    frame: pl.DataFrame,
+    table: str | None,
+    lang: str,
+    currency: str | None = None,
+    bucket: str | None = None,
 ) -> pl.DataFrame:
     """Headers, word values (risk level, demand pattern, ...) and reasons in `lang`.
 
-    English is the canonical frame itself: the machine contract.
+    English is the canonical frame itself, the machine contract, except that with the
+    planning `bucket` a per-bucket column names it (`forecast per week`, `i18n.header`).
     """
     from stockplan.i18n import (
+        BUCKET_HEADERS,
         REASON_COLUMNS,
         VALUES,
         headers,
@@ -243,7 +251,8 @@ def localise(
     )
 
     if lang == "en":
-        return frame
+        per_bucket = [c for c in BUCKET_HEADERS if c in frame.columns]
+        return frame.rename(headers(per_bucket, lang, bucket)) if bucket else frame
     exprs = []
     for column in [c for c in VALUES if c in frame.columns]:
         text = pl.col(column).cast(pl.String)
@@ -274,7 +283,7 @@ def localise(
             .str.replace(r"^set to ", set_to, literal=False)
             .str.replace(r"^x ", times, literal=False)
         )
-    return frame.with_columns(exprs).rename(headers(frame.columns, lang))
+    return frame.with_columns(exprs).rename(headers(frame.columns, lang, bucket))
 
 
 def sheet_name(table: str, lang: str) -> str:
@@ -669,16 +678,17 @@ def _write_xlsx(
             frame = presentable(finite(frame))
             _check_fits_excel(name, frame)
             frame, lead = buyer_layout(frame, name)
+            bucket = (info or {}).get("bucket")
             formats: dict[str, object] = {
-                header(c, lang): f for c, f in COLUMN_FORMATS.items() if c in frame.columns
+                header(c, lang, bucket): f for c, f in COLUMN_FORMATS.items() if c in frame.columns
             }
             formats |= {
-                header(c, lang): {"text_wrap": True, "valign": "top"}
+                header(c, lang, bucket): {"text_wrap": True, "valign": "top"}
                 for c in WRAP_COLUMNS
                 if c in frame.columns
             }
             worksheet = sheet_name(name, lang)
-            shown = localise(frame, name, lang, (info or {}).get("currency"))
+            shown = localise(frame, name, lang, (info or {}).get("currency"), bucket)
             if shown.height * shown.width > LARGE_SHEET_CELLS or _rich_lookalike(shown):
                 sheet, xml = _large_sheet(workbook, worksheet, shown, formats)
                 last = frame.height + (2 if TOTAL_COLUMNS.get(name) else 1) - 1
@@ -713,6 +723,7 @@ def _write_one(
     table: str = "",
     lang: str = "en",
     currency: str | None = None,
+    bucket: str | None = None,
 ) -> None:
     """Render in memory, then write the bytes ourselves: polars' `write_json` to a path
     reports no error when the disk fills (a cut file and exit 0), and a plain OSError
@@ -720,7 +731,16 @@ def _write_one(
     frame = finite(frame)
     buffer = io.BytesIO()
     if fmt == "csv":
-        write_csv(frame, buffer, bom=bom, escape=escape, table=table, lang=lang, currency=currency)
+        write_csv(
+            frame,
+            buffer,
+            bom=bom,
+            escape=escape,
+            table=table,
+            lang=lang,
+            currency=currency,
+            bucket=bucket,
+        )
     elif fmt == "json":
         presentable(frame).with_columns(
             [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
@@ -940,7 +960,18 @@ def write_files(
                 _write_xlsx(tables, temp, lang, info)
             else:
                 ((table, frame),) = tables.items()
-                _write_one(frame, temp, fmt, bom, escape, table, lang, (info or {}).get("currency"))
+                given = info or {}
+                _write_one(
+                    frame,
+                    temp,
+                    fmt,
+                    bom,
+                    escape,
+                    table,
+                    lang,
+                    given.get("currency"),
+                    given.get("bucket"),
+                )
             _give_mode(temp, path)
         for path, temp in temps.items():
             os.replace(temp, path)
