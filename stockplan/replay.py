@@ -66,31 +66,8 @@ from stockplan.series import (
     unit_values,
     with_lead_times,
 )
+from stockplan.tables import SIMULATION_COLUMNS
 
-SIMULATION_COLUMNS = [
-    "policy",
-    "target",
-    "fill_rate",
-    "cycle_service_level",
-    "stockout_days",
-    "avg_inventory_value",
-    "orders_placed",
-    "avg_inventory_units",
-    "unmet_units",
-    "series",
-    "days",
-    "policy_inventory_at_same_fill",
-    "promised_service",
-    "reachable_series",
-    "reachable_service",
-    "unreachable_series",
-    "unreachable_demand_share",
-    "unreachable_promised",
-    "unreachable_service",
-    "rule_inventory_at_same_fill",
-    "inventory_vs_rule",
-    "rule_fill_rate_compared",
-]
 UNREACHABLE_COLUMNS = [
     "sku",
     "location",

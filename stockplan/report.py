@@ -30,6 +30,7 @@ from stockplan.i18n import (
     value,
 )
 from stockplan.io.writers import BUYER_COLUMNS, buyer_layout
+from stockplan.tables import SIMULATION_COLUMNS
 
 # (columns in display order, the same columns by priority: the first that fit are shown)
 TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
@@ -143,30 +144,7 @@ TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "simulation": (
         # the policy, its target, then service against stock
-        [
-            "policy",
-            "target",
-            "fill_rate",
-            "cycle_service_level",
-            "stockout_days",
-            "avg_inventory_value",
-            "orders_placed",
-            "avg_inventory_units",
-            "unmet_units",
-            "series",
-            "days",
-            "policy_inventory_at_same_fill",
-            "promised_service",
-            "reachable_series",
-            "reachable_service",
-            "unreachable_series",
-            "unreachable_demand_share",
-            "unreachable_promised",
-            "unreachable_service",
-            "rule_inventory_at_same_fill",
-            "inventory_vs_rule",
-            "rule_fill_rate_compared",
-        ],
+        SIMULATION_COLUMNS,
         [
             "policy",
             "target",

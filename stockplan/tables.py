@@ -19,14 +19,16 @@ SUPPLIER_COLUMNS = [
     "supplier", "receipts", "lead_time_mean_days", "lead_time_std_days", "on_time_rate",
     "fill_rate", "quantity_fill_rate", "quality_rate", "supplier_tier",
 ]  # fmt: skip
-SIMULATION_TABLE_COLUMNS = [
+SIMULATION_COLUMNS = [
     "policy", "target", "fill_rate", "cycle_service_level", "stockout_days",
     "avg_inventory_value", "orders_placed", "avg_inventory_units", "unmet_units", "series",
     "days", "policy_inventory_at_same_fill", "promised_service", "reachable_series",
     "reachable_service", "unreachable_series", "unreachable_demand_share",
     "unreachable_promised", "unreachable_service", "rule_inventory_at_same_fill",
-    "inventory_vs_rule", "rule_fill_rate_compared", "demand_pattern",
+    "inventory_vs_rule", "rule_fill_rate_compared",
 ]  # fmt: skip
+"""The `simulation` table, one row per policy and target (`replay.simulate`)."""
+SIMULATION_TABLE_COLUMNS = [*SIMULATION_COLUMNS, "demand_pattern"]  # with simulation_by_pattern
 
 
 def known_columns(table: str) -> list[str] | None:
