@@ -91,6 +91,7 @@ from stockplan.supplier_rules import (
     round_to_loads,
     rule_rows,
     supplier_load_sums,
+    unknown_cost_note,
     with_decisions_again,
     with_supplier_decisions,
 )
@@ -538,6 +539,7 @@ def purchasing_stage(
             master_data_note(funded),
             unreachable_service_note(funded),
             budget_note(every_order, budgeted, funded, config.purchasing.budget),
+            unknown_cost_note(decisions),
         )
         if note is not None
     ]
