@@ -1141,3 +1141,95 @@ def test_a_line_holding_excess_is_never_raised_to_fill_a_load_or_top_up():
     # nor is E topped up: X takes the gap of 400 to the minimum of 500 (E took 200 before)
     orders, _ = _minimum([_line(*X), e], 500.0, "top_up")
     assert (orders["X"]["order_qty"], orders["E"]["order_qty"]) == (500, 0)
+
+
+def _shop_without_a_cost(small_shop, purchasing: dict):
+    """The small shop with Acme's minimum 20,000, transfers off (A-100 orders at WH1 at
+    12.50) and 007 without a unit cost; planned with `purchasing`."""
+    import yaml
+
+    import stockplan
+
+    folder = small_shop.parent
+    (folder / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value\nAcme,14,2.0,20000\n"
+    )
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    products.with_columns(
+        pl.when(pl.col("sku") == "007").then(None).otherwise(pl.col("unit_cost")).alias("unit_cost")
+    ).write_csv(folder / "products.csv")
+    config = yaml.safe_load(small_shop.read_text())
+    config["purchasing"] = purchasing
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    return stockplan.plan(*reversed(stockplan.load(small_shop)))
+
+
+@pytest.mark.parametrize(
+    "purchasing",
+    [
+        {"minimum_order_value": "cheapest"},
+        {"minimum_order_value": "defer"},
+        {"minimum_order_value": "top_up"},
+        {"minimum_order_value": "bring_forward"},
+        {"minimum_order_value": "defer", "budget": 10000.0},  # strict: held, defer again
+    ],
+    ids=["cheapest", "defer", "top_up", "bring_forward", "strict budget"],
+)
+def test_a_plan_keeps_the_orders_of_a_supplier_whose_minimum_has_a_line_without_a_cost(
+    small_shop, purchasing
+):
+    """A-100 at WH1 orders at 12.50 a unit, 007 has no cost: Acme's known total is far
+    below 20,000 but its total is unknown. Nothing is deferred, topped up or brought
+    forward: the lines order what they order with no minimum at all (the budget aside)."""
+    planned = _shop_without_a_cost(small_shop, purchasing)
+    orders = planned.tables["orders"].sort("sku", "location")
+    # the plan of the same shop with no minimum, as the lines would be planned
+    folder = small_shop.parent
+    (folder / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days\nAcme,14,2.0\n"
+    )
+    import stockplan
+
+    unconstrained = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    assert unconstrained.tables["orders"].sort("sku", "location")["order_qty"].to_list() == (
+        orders["order_qty"].to_list()
+    )
+    buying = orders.filter(pl.col("order_qty") > 0)
+    assert set(buying["sku"]) == {"A-100", "007"} and buying.height == 2
+    clause = (
+        "minimum order value 20000 not checked: no unit cost on 1 of the supplier's order lines"
+    )
+    for reason in buying["reason"]:
+        assert reason.count(clause) == 1, reason
+        assert unknown_clauses(reason) == [], reason
+    acme = planned.supplier_orders.row(0, named=True)
+    assert acme["lines"] == 2 and acme["meets_minimum"] is None
+    assert acme["minimum_action"] == "unknown_cost" and acme["defer_cost"] is None
+    note = (
+        "suppliers: minimum order value not checked for 1 suppliers whose order lines lack a "
+        "unit cost, their orders kept as planned: Acme (minimum 20,000.00, 1 of 2 lines "
+        "without a cost); add unit_cost to products or stock"
+    )
+    assert note in planned.notes
+
+
+def test_a_plan_with_every_cost_known_still_decides_the_minimum(small_shop):
+    # the same shop with 007's cost of 40: Acme's total is known and below 20,000
+    import yaml
+
+    import stockplan
+
+    folder = small_shop.parent
+    (folder / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value\nAcme,14,2.0,20000\n"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["purchasing"] = {"minimum_order_value": "defer"}
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    planned = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    acme = planned.supplier_orders.row(0, named=True)
+    assert acme["minimum_action"] == "defer" and acme["meets_minimum"] is False
+    assert (planned.tables["orders"]["order_qty"] == 0).all()
+    assert not any("not checked" in note for note in planned.notes)
