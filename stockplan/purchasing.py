@@ -393,8 +393,9 @@ def supplier_order_sums(orders: pl.DataFrame) -> pl.DataFrame:
 
 def supplier_orders_from(sums: pl.DataFrame, suppliers: pl.DataFrame | None) -> pl.DataFrame:
     """`supplier_orders` from the rows of `supplier_order_sums` of several sets of series.
-    meets_minimum is unknown (null) for a supplier below its minimum on its known costs
-    with order lines without a unit cost: a missing cost is never 0."""
+    order_value is of the known costs, null when no order line has a cost; meets_minimum is
+    unknown (null) for a supplier below its minimum on its known costs with order lines
+    without a unit cost: a missing cost is never 0."""
     minimum = (
         suppliers.select("supplier", pl.col("moq_value").alias("min_order_value"))
         if suppliers is not None and "moq_value" in suppliers.columns
@@ -411,6 +412,11 @@ def supplier_orders_from(sums: pl.DataFrame, suppliers: pl.DataFrame | None) -> 
             pl.col("no_cost_lines").sum(),
         )
         .join(minimum, on="supplier", how="left")
+        .with_columns(  # no line with a cost: the value is unknown, not 0
+            pl.when(pl.col("no_cost_lines") < pl.col("lines"))
+            .then(pl.col("order_value"))
+            .alias("order_value")
+        )
         .with_columns(
             pl.when(pl.col("order_value") >= pl.col("min_order_value").fill_null(0))
             .then(True)

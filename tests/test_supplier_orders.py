@@ -411,6 +411,9 @@ def test_supplier_orders_leave_meets_minimum_unknown_when_a_line_has_no_cost():
     # S: known 100 of an unknown total, T: 100 of 100, below 2,000
     assert summary["S"]["order_value"] == 100 and summary["S"]["meets_minimum"] is None
     assert summary["T"]["meets_minimum"] is False
+    # U alone: no line with a cost, so no value at all (not 0)
+    alone = supplier_orders(frame.filter(pl.col("sku") == "U"), suppliers).row(0, named=True)
+    assert alone["order_value"] is None and alone["meets_minimum"] is None
     flagged = flag_minimum_order_value(frame, supplier_orders(frame, suppliers))
     said = dict(zip(flagged["sku"], flagged["reason"], strict=True))
     assert said["X"] == "r" and said["U"] == "r"
