@@ -329,6 +329,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "top_up": {"en": "top_up", "zh": "补足"},
         "bring_forward": {"en": "bring_forward", "zh": "提前下单"},
         "defer": {"en": "defer", "zh": "推迟"},
+        "unknown_cost": {"en": "unknown_cost", "zh": "缺成本未核对"},
     },
     "policy_type": {
         "rs": {"en": "rs", "zh": "(R,S) 定期补货至最高库存"},
@@ -1182,6 +1183,11 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     (
         "supplier total {t} is below its minimum order value {m}",
         "供应商合计 {t}{u} 低于其起订金额 {m}{u}",
+    ),
+    # a supplier whose minimum cannot be judged: order lines without a unit cost
+    (
+        "minimum order value {m} not checked: no unit cost on {n} of the supplier's order lines",
+        "未核对起订金额 {m}{u}：该供应商有 {n} 行采购缺单位成本",
     ),
     (
         "topped up by {n} to reach the supplier's minimum order value {m}",
@@ -2256,6 +2262,23 @@ def _service_note_zh(found: re.Match[str]) -> str:
 _NOTE_UNIT = "〔u〕"
 """Where a note's Chinese puts the unit of an amount (`render_note`)."""
 
+
+def _unknown_cost_zh(found: re.Match[str]) -> str:
+    """The note on suppliers whose minimum was not checked (`supplier_rules.unknown_cost_note`)."""
+    items = re.sub(
+        r" \(minimum ([\d,.]+), (\d+) of (\d+) lines without a cost\)(, )?",
+        lambda m: (
+            f"（起订金额 {m[1]}{_NOTE_UNIT}，{m[3]} 行中 {m[2]} 行缺成本）{'、' if m[4] else ''}"
+        ),
+        found[2],
+    )
+    more = f" 等（另有 {found[4]} 个）" if found[4] else ""
+    return (
+        f"供应商：{found[1]} 个供应商的采购行缺单位成本，未核对起订金额，订单按计划保留："
+        f"{items}{more}；请在商品档案或库存表中补充单位成本（unit_cost）"
+    )
+
+
 # the plan's notes for the buyer (`PlanResult.notes`)
 _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (
@@ -2281,6 +2304,14 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
         ),
         r"）；超出预算 \1〔u〕（补足、提前订货、整柜或削减后失去的价格折扣："
         r"purchasing.minimum_order_value）",
+    ),
+    (
+        re.compile(
+            r"^suppliers: minimum order value not checked for (\d+) suppliers whose order lines "
+            r"lack a unit cost, their orders kept as planned: (.*?)( and (\d+) more)?; add "
+            r"unit_cost to products or stock$"
+        ),
+        _unknown_cost_zh,
     ),
     (re.compile(r" and (\d+) more$"), r" 等（另有 \1 个）"),
     (

@@ -80,6 +80,7 @@ from stockplan.supplier_rules import (
     rule_rows,
     supplier_load_sums,
     supplier_loads,
+    unknown_cost_note,
     with_decisions_again,
     with_supplier_decisions,
 )
@@ -193,11 +194,15 @@ def _rows_of(buying: _Buying, step: _Step) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _value_sums(buying: _Buying) -> pl.DataFrame:
-    """supplier, supplier_value: the order value of the lines with an order."""
+    """supplier, supplier_value, no_cost_lines: the order value of the lines with an order
+    (of the known costs) and how many of them have no unit cost."""
     return (
         buying.funded.filter(pl.col("order_qty") > 0)
         .group_by("supplier")
-        .agg(pl.col("order_value").sum().alias("supplier_value"))
+        .agg(
+            pl.col("order_value").sum().alias("supplier_value"),
+            pl.col("order_value").is_null().sum().cast(pl.Int64).alias("no_cost_lines"),
+        )
     )
 
 
@@ -279,10 +284,12 @@ def _meet_minimum(
     totals = pl.concat(cl.gather(cl.map(_value_sums, handles)))
     short = (
         totals.group_by("supplier")
-        .agg(pl.col("supplier_value").sum())
+        .agg(pl.col("supplier_value").sum(), pl.col("no_cost_lines").sum())
         .join(minimum, on="supplier")
         .filter(pl.col("supplier_value") < pl.col("moq_value") - 1e-9)
     )
+    if action == "flag":  # only the lines of a supplier whose minimum cannot be judged change
+        short = short.filter(pl.col("no_cost_lines") > 0)
     if short.height == 0:
         return handles, decisions
     rows, demand = _stacked(
@@ -410,7 +417,7 @@ def purchase_on_workers(
     decisions = meet_minimum_order_value(
         pl.DataFrame(schema={"supplier": pl.String}), pl.DataFrame(), None, action="flag", **rules
     )[1]
-    if minimum is not None and purchasing.minimum_order_value != "flag":
+    if minimum is not None:  # `flag`: only the suppliers with lines without a cost
         handles, decisions = _meet_minimum(
             cl, handles, minimum, suppliers, purchasing.minimum_order_value, rules, decisions
         )
@@ -452,6 +459,7 @@ def purchase_on_workers(
             unreachable_service_note_from([s[3] for s in sums]),
             budget_note_from(pl.concat([s[1] for s in sums]), purchasing.budget),
             part_load_note(loads),
+            unknown_cost_note(decisions),
         )
         if note is not None
     ]

@@ -92,6 +92,7 @@ from stockplan.supplier_rules import (
     round_to_loads,
     rule_rows,
     supplier_load_sums,
+    unknown_cost_note,
     with_decisions_again,
     with_supplier_decisions,
 )
@@ -540,6 +541,7 @@ def purchasing_stage(
             unreachable_service_note(funded),
             budget_note(every_order, budgeted, funded, config.purchasing.budget),
             part_load_note(loads),
+            unknown_cost_note(decisions),
         )
         if note is not None
     ]

@@ -96,8 +96,12 @@ def apply_price_breaks(
     rounded = round_order_quantity(
         pl.col("min_qty"), pl.col("moq"), pl.col("pack_size"), pl.col("max_order")
     )
+    # a missing cost is never 0: without a price at its own quantity (no unit cost, no
+    # break reached) a line has no TC to compare a break with, and is not moved
+    priced_now = current.filter(pl.col("_price").is_not_null()).select("_line")
     raised = (
         tiers.filter(pl.col("min_qty") > pl.col("order_qty"))
+        .join(priced_now, on="_line", how="semi")
         .with_columns(rounded.alias("_qty"))
         .filter(pl.col("_qty") >= pl.col("min_qty") - 1e-9)  # max_order may stop short
         .select(

@@ -360,19 +360,29 @@ def supplier_orders(orders: pl.DataFrame, suppliers: pl.DataFrame | None) -> pl.
     return supplier_orders_from(supplier_order_sums(orders), suppliers)
 
 
-SUPPLIER_SUMS = ["supplier", "lines", "order_value", "order_date", "first_arrival", "last_arrival"]
+SUPPLIER_SUMS = [
+    "supplier",
+    "lines",
+    "order_value",
+    "order_date",
+    "first_arrival",
+    "last_arrival",
+    "no_cost_lines",
+]
 
 
 def supplier_order_sums(orders: pl.DataFrame) -> pl.DataFrame:
-    """Per supplier over the lines with an order: lines, order_value, the earliest order
-    date, first and last arrival; the rows of several sets of series combine by
-    `supplier_orders_from` (sums, minima, maxima)."""
+    """Per supplier over the lines with an order: lines, order_value (of the known costs),
+    the earliest order date, first and last arrival, no_cost_lines (lines without a unit
+    cost); the rows of several sets of series combine by `supplier_orders_from` (sums,
+    minima, maxima)."""
     return (
         orders.filter(pl.col("order_qty") > 0)
         .group_by("supplier")
         .agg(
             pl.len().cast(pl.Int64).alias("lines"),
             pl.col("order_value").sum().alias("order_value"),
+            pl.col("order_value").is_null().sum().cast(pl.Int64).alias("no_cost_lines"),
             pl.col("order_date").min().alias("order_date"),
             pl.col("expected_arrival").min().alias("first_arrival"),
             pl.col("expected_arrival").max().alias("last_arrival"),
@@ -382,7 +392,10 @@ def supplier_order_sums(orders: pl.DataFrame) -> pl.DataFrame:
 
 
 def supplier_orders_from(sums: pl.DataFrame, suppliers: pl.DataFrame | None) -> pl.DataFrame:
-    """`supplier_orders` from the rows of `supplier_order_sums` of several sets of series."""
+    """`supplier_orders` from the rows of `supplier_order_sums` of several sets of series.
+    order_value is of the known costs, null when no order line has a cost; meets_minimum is
+    unknown (null) for a supplier below its minimum on its known costs with order lines
+    without a unit cost: a missing cost is never 0."""
     minimum = (
         suppliers.select("supplier", pl.col("moq_value").alias("min_order_value"))
         if suppliers is not None and "moq_value" in suppliers.columns
@@ -396,10 +409,21 @@ def supplier_orders_from(sums: pl.DataFrame, suppliers: pl.DataFrame | None) -> 
             pl.col("order_date").min(),
             pl.col("first_arrival").min(),
             pl.col("last_arrival").max(),
+            pl.col("no_cost_lines").sum(),
         )
         .join(minimum, on="supplier", how="left")
+        .with_columns(  # no line with a cost: the value is unknown, not 0
+            pl.when(pl.col("no_cost_lines") < pl.col("lines"))
+            .then(pl.col("order_value"))
+            .alias("order_value")
+        )
         .with_columns(
-            (pl.col("order_value") >= pl.col("min_order_value").fill_null(0)).alias("meets_minimum")
+            pl.when(pl.col("order_value") >= pl.col("min_order_value").fill_null(0))
+            .then(True)
+            .when(pl.col("no_cost_lines") > 0)
+            .then(None)
+            .otherwise(False)
+            .alias("meets_minimum")
         )
         .select(PO_SUMMARY_COLUMNS)
         .sort("supplier", nulls_last=True)

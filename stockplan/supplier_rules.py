@@ -254,19 +254,29 @@ def meet_minimum_order_value(
             **{c: pl.Float64 for c in DECISION_COLUMNS},
         }
     ).with_columns(pl.col("minimum_action").cast(pl.String))
-    if action == "flag" or "moq_value" not in minimum.columns:
+    if "moq_value" not in minimum.columns:
         return orders, empty
     lines = _with_limits(_with_line(orders), demand)
     totals = (
         lines.filter(pl.col("order_qty") > 0)
         .group_by("supplier")
-        .agg(pl.col("order_value").sum().alias("supplier_value"))
+        .agg(
+            pl.col("order_value").sum().alias("supplier_value"),
+            pl.col("order_value").is_null().sum().cast(pl.Int64).alias("no_cost_lines"),
+            pl.len().cast(pl.Int64).alias("order_lines"),
+        )
         .join(minimum.rename({"moq_value": "min_order_value"}), on="supplier")
         .filter(pl.col("supplier_value") < pl.col("min_order_value") - 1e-9)
         .with_columns((pl.col("min_order_value") - pl.col("supplier_value")).alias("gap"))
     )
+    # a missing cost is never 0: below the minimum on its known costs, a supplier with an
+    # order line without a unit cost may still reach it; its orders stay as planned
+    unknown = totals.filter(pl.col("no_cost_lines") > 0)
+    totals = totals.filter(pl.col("no_cost_lines") == 0)
+    if action == "flag":
+        totals = totals.clear()
     if totals.height == 0:
-        return orders, empty
+        return _unknown_cost(orders, unknown, empty)
     short = lines.join(totals.select("supplier"), on="supplier", how="semi")
     # room per line: enough to close the gap alone, in whole packs above any MOQ, under
     # its order-up-to cap (`_legal_room`)
@@ -440,7 +450,76 @@ def meet_minimum_order_value(
         with_clause(clause, new_qty).alias("reason"), new_qty.alias("order_qty")
     ).with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
     table = decided.select("supplier", "min_order_value", *DECISION_COLUMNS)
-    return changed.select(orders.columns), table
+    return _unknown_cost(changed.select(orders.columns), unknown, table)
+
+
+UNKNOWN_COST = "unknown_cost"
+"""`minimum_action` of a supplier whose minimum order value cannot be judged: below it on
+its known costs, with order lines that have no unit cost (`meet_minimum_order_value`)."""
+
+
+def _unknown_cost(
+    orders: pl.DataFrame, unknown: pl.DataFrame, table: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The orders of the suppliers in `unknown` (supplier, min_order_value, supplier_value,
+    no_cost_lines, order_lines) as planned, each order line saying why the minimum was not
+    checked; their rows in the decisions `table` (minimum_action UNKNOWN_COST, nothing
+    added, no costs weighed; no_cost_lines and order_lines for the plan's note)."""
+    if unknown.height == 0:
+        return orders, table
+    said = unknown.select(
+        "supplier",
+        pl.format(
+            "minimum order value {} not checked: no unit cost on {} of the supplier's order lines",
+            fmt_number(pl.col("min_order_value")),
+            pl.col("no_cost_lines"),
+        ).alias("_unknown"),
+    )
+    clause = (
+        pl.when(
+            (pl.col("order_qty") > 0)
+            & pl.col("_unknown").is_not_null()
+            & ~pl.col("reason").fill_null("").str.contains(pl.col("_unknown"), literal=True)
+        )
+        .then(pl.col("_unknown"))
+        .otherwise(None)
+    )
+    marked = (
+        orders.join(said, on="supplier", how="left")
+        .with_columns(with_clause(clause, pl.col("order_qty")).alias("reason"))
+        .select(orders.columns)
+    )
+    rows = unknown.select(
+        "supplier",
+        "min_order_value",
+        pl.lit(UNKNOWN_COST).alias("minimum_action"),
+        *[pl.lit(None, pl.Float64).alias(c) for c in DECISION_COLUMNS[1:-1]],
+        pl.lit(0.0).alias("added_value"),
+        "no_cost_lines",
+        "order_lines",
+    )
+    return marked, pl.concat([table, rows], how="diagonal_relaxed")
+
+
+def unknown_cost_note(decisions: pl.DataFrame) -> str | None:
+    """One line for the buyer naming the suppliers whose minimum order value was not
+    checked because order lines lack a unit cost (`_unknown_cost`); None when none."""
+    if "no_cost_lines" not in decisions.columns:
+        return None
+    rows = decisions.filter(pl.col("minimum_action") == UNKNOWN_COST).sort("supplier")
+    if rows.height == 0:
+        return None
+    shown = [
+        f"{row['supplier']} (minimum {row['min_order_value']:,.2f}, "
+        f"{row['no_cost_lines']} of {row['order_lines']} lines without a cost)"
+        for row in rows.head(5).iter_rows(named=True)
+    ]
+    more = f" and {rows.height - 5} more" if rows.height > 5 else ""
+    return (
+        f"suppliers: minimum order value not checked for {rows.height} suppliers whose order "
+        f"lines lack a unit cost, their orders kept as planned: {', '.join(shown)}{more}; "
+        "add unit_cost to products or stock"
+    )
 
 
 def load_per_unit(orders: pl.DataFrame, products: pl.DataFrame | None) -> pl.DataFrame:

@@ -330,3 +330,45 @@ def test_on_dask_no_top_up_passes_a_shelf_life_cap_and_the_budget_note_is_the_sh
     parts.publish()
     _same("orders", orders, _parts(tmp_path / "out", "orders"))
     assert note in remote.notes
+
+
+@pytest.mark.parametrize("action", ["defer", "flag"])
+def test_a_supplier_with_a_line_without_a_cost_is_not_judged_on_dask_as_locally(
+    shop, dask_scheduler, tmp_path, action
+):
+    """K001 (North) has no unit cost: North's known total is below its minimum but its
+    total is unknown, so its orders stay as planned, locally and on Dask alike."""
+    shop = {
+        **shop,
+        "stock": shop["stock"].with_columns(
+            pl.when(pl.col("sku") == "K001")
+            .then(None)
+            .otherwise(pl.col("unit_cost"))
+            .alias("unit_cost")
+        ),
+    }
+    local, local_orders = _local(shop, None, action, True)
+    north = local.tables["supplier_orders"].filter(pl.col("supplier") == "North").row(0, named=True)
+    assert north["minimum_action"] == "unknown_cost" and north["meets_minimum"] is None
+    lines = local_orders.filter((pl.col("supplier") == "North") & (pl.col("order_qty") > 0))
+    assert lines.height == north["lines"] > 0
+    assert lines["reason"].str.contains("minimum order value 60000 not checked").all()
+    assert not local_orders["reason"].str.contains("deferred").any()
+    assert any(
+        note.startswith("suppliers: minimum order value not checked") for note in local.notes
+    )
+
+    config = _purchasing_config(None, action, "dask", dask_scheduler)
+    parts = parts_target(str(tmp_path / "out"), "parquet", True)
+    with offering(parts):
+        remote = stockplan.plan(shop, config)
+    assert parts is not None and parts.used
+    parts.publish()
+    _same("orders", local_orders, _parts(tmp_path / "out", "orders"))
+    assert_frame_equal(
+        local.tables["supplier_orders"],
+        remote.tables["supplier_orders"],
+        check_exact=False,
+        rel_tol=1e-9,
+    )
+    assert set(local.notes) <= set(remote.notes)

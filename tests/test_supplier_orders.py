@@ -14,12 +14,14 @@ from stockplan.calendar import (
     order_by_dates,
     supplier_closures,
 )
-from stockplan.i18n import header, render_reason, unknown_clauses
+from stockplan.i18n import header, render_note, render_reason, unknown_clauses
 from stockplan.price_breaks import all_units_eoq, apply_price_breaks, reprice
+from stockplan.purchasing import flag_minimum_order_value, supplier_orders
 from stockplan.supplier_rules import (
     SUPPLIER_ORDER_EXTRA,
     meet_minimum_order_value,
     round_to_loads,
+    unknown_cost_note,
 )
 
 D = dt.date
@@ -159,6 +161,24 @@ def test_a_price_break_is_taken_only_when_the_saving_beats_the_extra_holding():
     assert _translated(out["FAST"]["reason"])
     assert out["SLOW"]["order_qty"] == 10 and out["SLOW"]["unit_cost"] == 10
     assert out["SLOW"]["reason"] == "r"
+
+
+def test_a_line_without_a_unit_cost_is_not_moved_to_a_price_break():
+    # without a cost at its own 100 there is no TC(100) to beat: the line keeps its
+    # quantity, its unknown value and its reason; one at 200 pays the table's 9.5
+    lines = _priced_lines().with_columns(
+        pl.Series("order_qty", [100.0, 200.0]),
+        pl.lit(None, pl.Float64).alias("unit_cost"),
+        pl.lit(None, pl.Float64).alias("order_value"),
+    )
+    breaks = pl.DataFrame(
+        {"supplier": ["S", "S"], "sku": ["FAST", "SLOW"], "min_qty": [200.0, 200.0]}
+    ).with_columns(pl.lit(9.5).alias("unit_price"))
+    out = {r["sku"]: r for r in apply_price_breaks(lines, breaks, 5.0, 0.25).to_dicts()}
+    assert out["FAST"]["order_qty"] == 100 and out["FAST"]["unit_cost"] is None
+    assert out["FAST"]["order_value"] is None and out["FAST"]["reason"] == "r"
+    assert out["SLOW"]["order_qty"] == 200 and out["SLOW"]["order_value"] == pytest.approx(1900)
+    assert out["SLOW"]["reason"] == "r; unit cost 9.5 from the price break table"
 
 
 def test_the_final_quantity_pays_its_own_break_price():
@@ -302,6 +322,126 @@ def test_forced_defer_and_flag_only_are_honoured():
     assert decision["minimum_action"] == "defer" and orders["X"]["order_qty"] == 0
     orders, decision = _minimum([_line(*X)], 500.0, action="flag")
     assert orders["X"]["order_qty"] == 100 and decision is None
+
+
+# A line without a unit cost: its value is unknown, never 0 (README, "a missing cost is
+# never 0"). X alone (value 100) is below a minimum of 2,000, but the cost-less U may take
+# the supplier's order above it: the minimum cannot be judged, so nothing is deferred,
+# topped up or brought forward, and every order line of the supplier says why.
+NO_COST_CLAUSE = (
+    "minimum order value 2000 not checked: no unit cost on 1 of the supplier's order lines"
+)
+
+
+def _no_cost(sku: str, qty: float, position: float, rate: float, supplier: str = "S") -> dict:
+    return {**_line(sku, qty, position, rate, supplier), "unit_cost": None, "order_value": None}
+
+
+@pytest.mark.parametrize("action", ["cheapest", "defer", "top_up", "bring_forward", "flag"])
+def test_a_minimum_is_not_judged_while_an_order_line_has_no_unit_cost(action):
+    lines = [_line(*X), _no_cost("U", 100, 190, 10)]
+    orders, decision = _minimum(lines, 2000.0, action=action)
+    # the orders stay as planned: X 100 at cost 1, U 100 without a value
+    assert orders["X"]["order_qty"] == 100 and orders["X"]["order_value"] == 100
+    assert orders["U"]["order_qty"] == 100 and orders["U"]["order_value"] is None
+    for sku in ("X", "U"):
+        assert orders[sku]["reason"] == f"r; {NO_COST_CLAUSE}"
+        assert _translated(orders[sku]["reason"])
+    assert render_reason(NO_COST_CLAUSE, "zh") == (
+        "未核对起订金额 2000：该供应商有 1 行采购缺单位成本"
+    )
+    assert decision["minimum_action"] == "unknown_cost"
+    assert decision["minimum_action_cost"] is None and decision["defer_cost"] is None
+    assert decision["top_up_cost"] is None and decision["added_value"] == 0.0
+
+
+def test_a_supplier_with_every_cost_known_keeps_its_minimum_decision_beside_one_without():
+    # S (X and the cost-less U) is not judged; T has X alone at cost 1, 100 below its
+    # minimum of 2,000: deferred as in the test above (top up 128.2 > waiting 40).
+    lines = [_line(*X), _no_cost("U", 100, 190, 10), _line("V", 100, 190, 10, supplier="T")]
+    frame, demand = _frames(lines)
+    suppliers = pl.DataFrame({"supplier": ["S", "T"], "moq_value": [2000.0, 2000.0]})
+    out, table = meet_minimum_order_value(
+        frame,
+        demand,
+        suppliers,
+        action="cheapest",
+        holding_rate=0.25,
+        review_days=7.0,
+        discrete_patterns=[],
+    )
+    orders = {r["sku"]: r for r in out.to_dicts()}
+    decided = {r["supplier"]: r for r in table.to_dicts()}
+    assert decided["S"]["minimum_action"] == "unknown_cost"
+    assert decided["T"]["minimum_action"] == "defer"
+    assert decided["T"]["defer_cost"] == pytest.approx(40.0)
+    assert decided["T"]["top_up_cost"] == pytest.approx(0.25 * 7 / 365 * 26740)
+    assert orders["V"]["order_qty"] == 0 and "deferred 100" in orders["V"]["reason"]
+    assert NO_COST_CLAUSE not in orders["V"]["reason"]
+    assert orders["X"]["order_qty"] == 100 and orders["U"]["order_qty"] == 100
+
+
+def test_a_supplier_whose_known_costs_reach_its_minimum_is_met_whatever_the_lines_without():
+    # X alone is 100 >= a minimum of 100: the cost-less U can only add to it.
+    orders, decision = _minimum([_line(*X), _no_cost("U", 100, 190, 10)], 100.0)
+    assert decision is None
+    assert orders["X"]["reason"] == "r" and orders["U"]["reason"] == "r"
+
+
+def test_a_second_pass_does_not_say_the_unchecked_minimum_twice():
+    # the strict budget's defer pass runs the rule again on the orders the first left
+    frame, demand = _frames([_line(*X), _no_cost("U", 100, 190, 10)])
+    suppliers = pl.DataFrame({"supplier": ["S"], "moq_value": [2000.0]})
+    rules = {"holding_rate": 0.25, "review_days": 7.0, "discrete_patterns": []}
+    once, _ = meet_minimum_order_value(frame, demand, suppliers, action="cheapest", **rules)
+    twice, again = meet_minimum_order_value(once, demand, suppliers, action="defer", **rules)
+    assert twice["reason"].to_list() == [f"r; {NO_COST_CLAUSE}"] * 2
+    assert again["minimum_action"].to_list() == ["unknown_cost"]
+
+
+def test_supplier_orders_leave_meets_minimum_unknown_when_a_line_has_no_cost():
+    frame, _ = _frames(
+        [_line(*X), _no_cost("U", 100, 190, 10), _line("V", 100, 190, 10, supplier="T")]
+    )
+    frame = frame.with_columns(
+        pl.lit(D(2026, 3, 2)).alias("order_date"), pl.lit(D(2026, 3, 16)).alias("expected_arrival")
+    )
+    suppliers = pl.DataFrame({"supplier": ["S", "T"], "moq_value": [2000.0, 2000.0]})
+    summary = {r["supplier"]: r for r in supplier_orders(frame, suppliers).to_dicts()}
+    # S: known 100 of an unknown total, T: 100 of 100, below 2,000
+    assert summary["S"]["order_value"] == 100 and summary["S"]["meets_minimum"] is None
+    assert summary["T"]["meets_minimum"] is False
+    # U alone: no line with a cost, so no value at all (not 0)
+    alone = supplier_orders(frame.filter(pl.col("sku") == "U"), suppliers).row(0, named=True)
+    assert alone["order_value"] is None and alone["meets_minimum"] is None
+    flagged = flag_minimum_order_value(frame, supplier_orders(frame, suppliers))
+    said = dict(zip(flagged["sku"], flagged["reason"], strict=True))
+    assert said["X"] == "r" and said["U"] == "r"
+    assert said["V"] == "r; supplier total 100.0 is below its minimum order value 2000.0"
+
+
+def test_the_plan_note_names_the_suppliers_whose_minimum_was_not_checked_in_both_languages():
+    decisions = pl.DataFrame(
+        {
+            "supplier": ["Huadong Foods", "Acme"],
+            "min_order_value": [2000.0, 500.0],
+            "minimum_action": ["unknown_cost", "top_up"],
+            "no_cost_lines": [44, None],
+            "order_lines": [44, None],
+        }
+    )
+    note = unknown_cost_note(decisions)
+    assert note == (
+        "suppliers: minimum order value not checked for 1 suppliers whose order lines lack a "
+        "unit cost, their orders kept as planned: Huadong Foods (minimum 2,000.00, 44 of 44 "
+        "lines without a cost); add unit_cost to products or stock"
+    )
+    assert render_note(note, "zh", "CNY") == (
+        "供应商：1 个供应商的采购行缺单位成本，未核对起订金额，订单按计划保留："
+        "Huadong Foods（起订金额 2,000.00 元，44 行中 44 行缺成本）；"
+        "请在商品档案或库存表中补充单位成本（unit_cost）"
+    )
+    assert unknown_cost_note(decisions.filter(pl.col("supplier") == "Acme")) is None
 
 
 # --- container loads -------------------------------------------------------------------
@@ -1059,3 +1199,95 @@ def test_a_load_filled_or_cut_to_whole_loads_has_no_load_note():
     _, loads = _loads(both, [0.025, 0.025], "yes")
     assert loads["loads"] == pytest.approx(1.0) and loads["load_note"] is None
     assert part_load_note(pl.DataFrame([loads])) is None
+
+
+def _shop_without_a_cost(small_shop, purchasing: dict):
+    """The small shop with Acme's minimum 20,000, transfers off (A-100 orders at WH1 at
+    12.50) and 007 without a unit cost; planned with `purchasing`."""
+    import yaml
+
+    import stockplan
+
+    folder = small_shop.parent
+    (folder / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value\nAcme,14,2.0,20000\n"
+    )
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    products.with_columns(
+        pl.when(pl.col("sku") == "007").then(None).otherwise(pl.col("unit_cost")).alias("unit_cost")
+    ).write_csv(folder / "products.csv")
+    config = yaml.safe_load(small_shop.read_text())
+    config["purchasing"] = purchasing
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    return stockplan.plan(*reversed(stockplan.load(small_shop)))
+
+
+@pytest.mark.parametrize(
+    "purchasing",
+    [
+        {"minimum_order_value": "cheapest"},
+        {"minimum_order_value": "defer"},
+        {"minimum_order_value": "top_up"},
+        {"minimum_order_value": "bring_forward"},
+        {"minimum_order_value": "defer", "budget": 10000.0},  # strict: held, defer again
+    ],
+    ids=["cheapest", "defer", "top_up", "bring_forward", "strict budget"],
+)
+def test_a_plan_keeps_the_orders_of_a_supplier_whose_minimum_has_a_line_without_a_cost(
+    small_shop, purchasing
+):
+    """A-100 at WH1 orders at 12.50 a unit, 007 has no cost: Acme's known total is far
+    below 20,000 but its total is unknown. Nothing is deferred, topped up or brought
+    forward: the lines order what they order with no minimum at all (the budget aside)."""
+    planned = _shop_without_a_cost(small_shop, purchasing)
+    orders = planned.tables["orders"].sort("sku", "location")
+    # the plan of the same shop with no minimum, as the lines would be planned
+    folder = small_shop.parent
+    (folder / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days\nAcme,14,2.0\n"
+    )
+    import stockplan
+
+    unconstrained = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    assert unconstrained.tables["orders"].sort("sku", "location")["order_qty"].to_list() == (
+        orders["order_qty"].to_list()
+    )
+    buying = orders.filter(pl.col("order_qty") > 0)
+    assert set(buying["sku"]) == {"A-100", "007"} and buying.height == 2
+    clause = (
+        "minimum order value 20000 not checked: no unit cost on 1 of the supplier's order lines"
+    )
+    for reason in buying["reason"]:
+        assert reason.count(clause) == 1, reason
+        assert unknown_clauses(reason) == [], reason
+    acme = planned.supplier_orders.row(0, named=True)
+    assert acme["lines"] == 2 and acme["meets_minimum"] is None
+    assert acme["minimum_action"] == "unknown_cost" and acme["defer_cost"] is None
+    note = (
+        "suppliers: minimum order value not checked for 1 suppliers whose order lines lack a "
+        "unit cost, their orders kept as planned: Acme (minimum 20,000.00, 1 of 2 lines "
+        "without a cost); add unit_cost to products or stock"
+    )
+    assert note in planned.notes
+
+
+def test_a_plan_with_every_cost_known_still_decides_the_minimum(small_shop):
+    # the same shop with 007's cost of 40: Acme's total is known and below 20,000
+    import yaml
+
+    import stockplan
+
+    folder = small_shop.parent
+    (folder / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value\nAcme,14,2.0,20000\n"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["purchasing"] = {"minimum_order_value": "defer"}
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    planned = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    acme = planned.supplier_orders.row(0, named=True)
+    assert acme["minimum_action"] == "defer" and acme["meets_minimum"] is False
+    assert (planned.tables["orders"]["order_qty"] == 0).all()
+    assert not any("not checked" in note for note in planned.notes)
