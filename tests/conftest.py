@@ -113,10 +113,11 @@ def small_shop(tmp_path: Path) -> Path:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dask_scheduler():
     """The address of a local Dask cluster of two single-threaded worker processes, one
-    per test module that plans on it."""
+    for the whole run (started by the first test that plans on it): each test hands the
+    workers its own shop, so they keep nothing between tests but imported modules."""
     from distributed import LocalCluster
 
     with LocalCluster(
