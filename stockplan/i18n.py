@@ -1652,6 +1652,10 @@ MESSAGES.update(INIT_MESSAGES)
 # a `{where}` is `i18n.place` (the file's own header, the canonical name in brackets); a
 # field that differs by language (`{lines}`, `{fix}`) is a mapping of language -> text
 READING_MESSAGES: dict[str, dict[str, str]] = {
+    "note.totals_rows": {
+        "en": "{where}: {rows}{what} dropped, not read as items or demand",
+        "zh": "{where}：丢弃 {rows}{what}，不计入商品或需求",
+    },
     "note.user_defined_characters": {
         "en": "{where}: '{cell}' holds a user-defined character (造字; {count} in the file), "
         "kept as GB18030 reads it: check the name if it matters",
@@ -2307,7 +2311,7 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     ),
     (
         re.compile(
-            r"^suppliers: minimum order value not checked for (\d+) suppliers whose order lines "
+            r"^suppliers: minimum order value not checked for (\d+) suppliers? whose order lines "
             r"lack a unit cost, their orders kept as planned: (.*?)( and (\d+) more)?; add "
             r"unit_cost to products or stock$"
         ),

@@ -516,7 +516,8 @@ def unknown_cost_note(decisions: pl.DataFrame) -> str | None:
     ]
     more = f" and {rows.height - 5} more" if rows.height > 5 else ""
     return (
-        f"suppliers: minimum order value not checked for {rows.height} suppliers whose order "
+        f"suppliers: minimum order value not checked for {rows.height} "
+        f"{'supplier' if rows.height == 1 else 'suppliers'} whose order "
         f"lines lack a unit cost, their orders kept as planned: {', '.join(shown)}{more}; "
         "add unit_cost to products or stock"
     )

@@ -260,3 +260,16 @@ def test_a_gbk_export_with_a_user_defined_character_plans_its_own_warehouses(
     # the stock read is the file's: 40 - 5 allocated in 北京仓, 500 in 上海仓
     on_hand = dict(zip(orders["location"] + orders["sku"], orders["on_hand"], strict=True))
     assert on_hand["北京仓A-100"] == 40 and on_hand["上海仓A-100"] == 500
+
+
+def test_a_totals_row_note_is_said_in_chinese_with_chinese_punctuation(tmp_path: Path):
+    # a labelled totals row and, under it, one that only sums the rows above
+    path = tmp_path / "库存.csv"
+    path.write_text("商品编码,仓库,现存量\nA,北京仓,3\nB,北京仓,4\n合计,,7\n", encoding="utf-8")
+    notes: list[str] = []
+    stock = _read(path, notes=notes)
+    assert stock["on_hand"].to_list() == [3, 4]
+    assert (
+        str(notes[0]) == f"{path}, row 4: 1 totals row (合计) dropped, not read as items or demand"
+    )
+    assert say(notes[0], "zh") == f"{path}，第 4 行：丢弃 1 行合计行（合计），不计入商品或需求"

@@ -432,7 +432,7 @@ def test_the_plan_note_names_the_suppliers_whose_minimum_was_not_checked_in_both
     )
     note = unknown_cost_note(decisions)
     assert note == (
-        "suppliers: minimum order value not checked for 1 suppliers whose order lines lack a "
+        "suppliers: minimum order value not checked for 1 supplier whose order lines lack a "
         "unit cost, their orders kept as planned: Huadong Foods (minimum 2,000.00, 44 of 44 "
         "lines without a cost); add unit_cost to products or stock"
     )
@@ -1265,7 +1265,7 @@ def test_a_plan_keeps_the_orders_of_a_supplier_whose_minimum_has_a_line_without_
     assert acme["lines"] == 2 and acme["meets_minimum"] is None
     assert acme["minimum_action"] == "unknown_cost" and acme["defer_cost"] is None
     note = (
-        "suppliers: minimum order value not checked for 1 suppliers whose order lines lack a "
+        "suppliers: minimum order value not checked for 1 supplier whose order lines lack a "
         "unit cost, their orders kept as planned: Acme (minimum 20,000.00, 1 of 2 lines "
         "without a cost); add unit_cost to products or stock"
     )

@@ -492,11 +492,19 @@ def drop_totals_rows(
     rows = sorted(totals)
     shown = ", ".join(str(r) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
     labels = sorted({quote(t) for t in labelled["label"].to_list()})
-    what = f" ({', '.join(labels)})" if labels else " (sum of the rows above)"
+    what = (
+        {"en": f" ({', '.join(labels)})", "zh": f"（{'、'.join(labels)}）"}
+        if labels
+        else {"en": " (sum of the rows above)", "zh": "（等于上方各行之和）"}
+    )
     plural = "s" if len(rows) > 1 else ""
     notes.append(
-        f"{path}, row{plural} {shown}: {len(rows)} totals row{plural}{what} dropped, "
-        "not read as items or demand"
+        phrase(
+            "note.totals_rows",
+            where={"en": f"{path}, row{plural} {shown}", "zh": f"{path}，第 {shown} 行"},
+            rows={"en": f"{len(rows)} totals row{plural}", "zh": f"{len(rows)} 行合计行"},
+            what=what,
+        )
     )
     return frame.filter(~pl.col(ROW).is_in(rows))
 
