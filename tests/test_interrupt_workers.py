@@ -118,3 +118,43 @@ def test_ctrl_c_inside_an_import_lock_is_said_as_interrupted_not_an_internal_err
     result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", "-", "--lang", "zh"])
     assert result.exit_code == 130
     assert result.stderr.strip().splitlines()[-1] == "stockplan: 已中断"
+
+
+# a program that runs the command line in-process while it has a child process of its own
+# (its own pool or cluster): a Ctrl-C inside the command is not the program's end
+HOST = textwrap.dedent(
+    """
+    import multiprocessing, sys, time
+    import typer
+    from stockplan.cli.display import _guard
+
+    def wait():
+        time.sleep(60)
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    if __name__ == "__main__":
+        own = multiprocessing.get_context("fork").Process(target=wait, daemon=True)
+        own.start()
+        try:
+            _guard(False, interrupted)
+        except typer.Exit as done:
+            print("exit", done.exit_code, "child alive", own.is_alive(), flush=True)
+        own.kill()
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork")
+def test_ctrl_c_in_a_command_run_in_process_leaves_the_host_and_its_own_children(
+    tmp_path: Path,
+):
+    # the guard ended every multiprocessing child and the whole process (os._exit(130)):
+    # a test run's Dask cluster and the test run itself went with it
+    script = tmp_path / "host.py"
+    script.write_text(HOST, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "exit 130 child alive True"
+    assert done.stderr.strip() == "stockplan: interrupted"

@@ -238,14 +238,28 @@ def _interrupted_with_workers(guard_pid: int) -> Callable[..., None]:
     return handler
 
 
+_CHILDREN_BEFORE: set[int] = set()
+"""The multiprocessing children alive when the running command started."""
+
+
+def _children() -> set[int]:
+    """The pids of this process's live multiprocessing children (none before the module
+    is imported: nothing started one)."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None:
+        return set()
+    return {w.pid for w in multiprocessing.active_children() if w.pid}
+
+
 def _end_with_workers() -> None:
-    """With worker processes alive (a pool, or one a Ctrl-C left half started): say
-    interrupted, kill them and exit 130 at once, past the pool's cleanup and the exit
-    handlers, which would wait on a lock a killed or idle worker holds. Without: return."""
-    import multiprocessing
+    """With worker processes alive that this command started (a pool, or one a Ctrl-C left
+    half started): say interrupted, kill them and exit 130 at once, past the pool's
+    cleanup and the exit handlers, which would wait on a lock a killed or idle worker
+    holds. Without: return. Children the process had before the command (a program that
+    runs the command line in-process, with its own pool or cluster) are not ours to end."""
     import signal
 
-    workers = [w.pid for w in multiprocessing.active_children() if w.pid]
+    workers = sorted(_children() - _CHILDREN_BEFORE)
     if not workers:
         return
     with contextlib.suppress(Exception):
@@ -267,6 +281,8 @@ def _interrupt_guard() -> Iterator[None]:
     """`_interrupted_with_workers` as the SIGINT handler while a command runs (main thread)."""
     import signal
 
+    _CHILDREN_BEFORE.clear()
+    _CHILDREN_BEFORE.update(_children())
     try:
         before = signal.signal(signal.SIGINT, _interrupted_with_workers(os.getpid()))
     except ValueError:  # not the main thread: leave signals as they are
