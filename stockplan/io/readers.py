@@ -54,6 +54,20 @@ A GBK export holds at most a few user-defined characters: one to three among 45 
 characters are 2-6 %, one among 10 in a two-line file 10 %. A GB18030 text under this
 share is kept as it is (most simplified text also decodes as cp950, into nonsense)."""
 
+GB2312_SHARE = 0.8
+"""Share of a GB18030 text's non-ASCII characters in GB2312 (the simplified characters and
+signs of every day) below which a text GB18030 reads with any private-use character is
+tried as Big5 too. Simplified Chinese exports stay above it, a stray user-defined
+character (造字) included; a Big5 text read as GB18030 falls far below, since every Big5
+character whose second byte is 40-7E lands outside GB2312 (half of a list of traditional
+grocery names whose lead bytes leave only 12 % private-use characters)."""
+
+
+def _gb2312_share(text: str, wide: int) -> float:
+    """The share of `text`'s `wide` non-ASCII characters that GB2312 holds."""
+    outside = text.encode("gb2312", errors="replace").count(b"?") - text.count("?")
+    return 1.0 - outside / max(wide, 1)
+
 
 def _misread_cell(text: str, at: int) -> tuple[int, str | None, str, int]:
     """(line number, header of the column or None, the cell with its odd characters as
@@ -99,7 +113,8 @@ def _decode(raw: bytes, path: Path, encoding: str | None, notes: list[str] | Non
     odd = len(MISDECODED.findall(text))
     wide = len(text) - len(text.encode("ascii", "ignore"))  # non-ASCII characters
     row, column, cell, field = _misread_cell(text, misread.start())
-    if odd < BIG5_PRIVATE_SHARE * wide:  # a GBK export's few user-defined characters
+    simplified = _gb2312_share(text, wide) >= GB2312_SHARE
+    if odd < BIG5_PRIVATE_SHARE * wide and simplified:  # a GBK export's few 造字
         if notes is not None:
             notes.append(
                 phrase(
@@ -116,6 +131,17 @@ def _decode(raw: bytes, path: Path, encoding: str | None, notes: list[str] | Non
             return big5
     except UnicodeDecodeError:
         pass
+    if odd < BIG5_PRIVATE_SHARE * wide:  # not Big5 either: GB18030 with its odd characters
+        if notes is not None:
+            notes.append(
+                phrase(
+                    "note.user_defined_characters",
+                    where=place(path, row, column) if column else place(path, row),
+                    cell=cell,
+                    count=odd,
+                )
+            )
+        return text
     raise input_error(
         path,
         f"{'' if column else f'field {field + 1}: '}'{cell}' is not UTF-8, "
