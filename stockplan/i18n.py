@@ -2571,8 +2571,27 @@ def config_problem(error: dict, key: str, english: str, got: str | None) -> dict
     return {"en": english + en_hint, "zh": f"配置项 '{key}'：{zh}{zh_got}{zh_hint}"}
 
 
+# headers earlier versions wrote, still read back (last week's plan for `diff`, `verify`
+# and `--previous`)
+_EARLIER_HEADERS = {
+    "盘点周期(天)": "review_days",
+    "预测误差σ": "sigma_e",
+    "提前期需求σ": "sigma_lead_time_demand",
+    "最低订货金额": "min_order_value",
+    "预测量": "forecast",
+    "高风险项数": "high_risk",
+    "中风险项数": "medium_risk",
+    "目标可达序列数": "reachable_series",
+    "可达序列实际服务水平": "reachable_service",
+    "目标不可达序列数": "unreachable_series",
+    "不可达序列需求占比": "unreachable_demand_share",
+    "不可达序列可承诺水平": "unreachable_promised",
+    "不可达序列实际服务水平": "unreachable_service",
+    "序列数": "series",
+}
 _CANONICAL = (
-    {label: column for column, entry in HEADERS.items() for label in entry.values()}
+    _EARLIER_HEADERS
+    | {label: column for column, entry in HEADERS.items() for label in entry.values()}
     | {
         header(column, lang, bucket): column
         for column in BUCKET_HEADERS
@@ -2588,11 +2607,14 @@ def canonical_column(name: str) -> str:
     return _CANONICAL.get(name.strip(), name.strip())
 
 
+_EARLIER_TABLES = {"大额订单": "large_orders"}  # sheet titles earlier versions wrote
+
+
 def canonical_table(title: str) -> str:
     """The table name for a sheet title in any language (`采购建议` -> `orders`)."""
     return next(
         (table for table, entry in TABLES.items() if title.strip() in entry.values()),
-        title.strip(),
+        _EARLIER_TABLES.get(title.strip(), title.strip()),
     )
 
 

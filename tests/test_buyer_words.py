@@ -488,3 +488,30 @@ def test_the_report_says_the_order_value_is_missing_when_no_line_has_a_cost():
     page = html_report(tables, uncosted, AS_OF, "CNY", 10, None, "zh")
     figure = re.search(r"([^<>]+)</[^>]+>\s*<[^>]+>采购金额<", page)
     assert figure and figure[1] == "缺失", page[:3000]
+
+
+@pytest.mark.parametrize(
+    ("earlier", "column"),
+    [
+        ("盘点周期(天)", "review_days"),
+        ("预测误差σ", "sigma_e"),
+        ("提前期需求σ", "sigma_lead_time_demand"),
+        ("最低订货金额", "min_order_value"),
+        ("预测量", "forecast"),
+        ("高风险项数", "high_risk"),
+        ("序列数", "series"),
+    ],
+)
+def test_a_plan_written_with_the_earlier_chinese_headers_still_reads_back(
+    earlier: str, column: str, tmp_path: Path
+):
+    # last week's plan, written before one word per concept, is read by diff, verify and
+    # --previous: `diff` said "the orders table lacks review_days"
+    from stockplan.i18n import canonical_column, canonical_frame, canonical_table
+
+    assert canonical_column(earlier) == column
+    assert canonical_frame(pl.DataFrame({"商品编码": ["A"], earlier: [1.0]})).columns == [
+        "sku",
+        column,
+    ]
+    assert canonical_table("大额订单") == "large_orders"
