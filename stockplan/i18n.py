@@ -1581,6 +1581,12 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: would write over the input {source}; choose another output",
         "zh": "{path}：会覆盖输入文件 {source}；请换一个输出位置",
     },
+    "error.output_in_dataset": {
+        "en": "{path}: would write into the input dataset folder {source}, whose every file "
+        "is read as data; choose another output",
+        "zh": "{path}：会写进输入数据集文件夹 {source}（其中每个文件都作为数据读取）；"
+        "请换一个输出位置",
+    },
 }
 MESSAGES.update(ERROR_MESSAGES)
 

@@ -96,3 +96,46 @@ def test_a_part_file_table_folder_that_holds_an_input_is_refused(tmp_path: Path)
             check_folders_not_inputs([tmp_path / "out" / "history"])
     finally:
         reset_run_inputs()
+
+
+def test_diff_may_write_its_changes_into_a_plan_folder_again_but_not_over_its_orders(
+    small_shop: Path, tmp_path: Path
+):
+    import shutil
+
+    week1, week2 = tmp_path / "w1", tmp_path / "w2"
+    assert _run("plan", "-c", str(small_shop), "-o", f"{week1}/", "-q").exit_code == 0
+    shutil.copytree(week1, week2)
+    changes = week2 / "changes.csv"
+    # the weekly `diff last/ this/ -o this/changes.csv`, run twice: the second was refused
+    # as writing over an input, though diff compares only the orders and the run record
+    for _ in range(2):
+        assert _run("diff", str(week1), str(week2), "-o", str(changes), "-q").exit_code == 0
+    before = (week2 / "orders.csv").read_bytes()
+    refused = _run("diff", str(week1), str(week2), "-o", str(week2 / "orders.csv"), "-q")
+    assert refused.exit_code == 1
+    assert "would write over the input" in refused.stderr
+    assert (week2 / "orders.csv").read_bytes() == before
+
+
+def test_a_plan_written_into_an_input_dataset_folder_is_refused(tmp_path: Path):
+    """`inputs.sales: ds/sales/` with `-o ds/sales/ -f parquet`: the new orders.parquet
+    and run.json landed among the sales parts, and the next run read them as sales (or
+    refused the folder)."""
+    import pytest
+
+    from stockplan.errors import StockplanError
+    from stockplan.io.writers import add_run_inputs, check_not_inputs, reset_run_inputs
+
+    sales = tmp_path / "ds" / "sales"
+    sales.mkdir(parents=True)
+    (sales / "2026.parquet").write_bytes(b"PAR1")
+    (tmp_path / "out").mkdir()
+    reset_run_inputs()
+    try:
+        add_run_inputs(sales)
+        check_not_inputs([tmp_path / "out" / "orders.parquet", tmp_path / "ds" / "orders.csv"])
+        with pytest.raises(StockplanError, match="would write into the input dataset folder"):
+            check_not_inputs([sales / "orders.parquet"])
+    finally:
+        reset_run_inputs()

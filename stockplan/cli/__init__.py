@@ -1153,9 +1153,9 @@ def diff(
     view.check_columns(_known_columns("diff") if view.sort or view.columns else None)
 
     from stockplan.api import diff_plans
-    from stockplan.io.writers import add_run_inputs
+    from stockplan.io.writers import add_plan_inputs
 
-    add_run_inputs(old, new)
+    add_plan_inputs(old, new)
     console = Console(quiet)
     compared = diff_plans(old, new, all_rows=all_rows)
     records = compared.records()

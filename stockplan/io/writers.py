@@ -852,11 +852,14 @@ def write_bytes(path: Path, content: bytes, *, overwrite: bool = True) -> None:
 
 # the files a command reads (config, inputs, plans it compares): never a target of its own
 _RUN_INPUTS: list[Path] = []
+# the dataset folders among them: every file in one is read as data, a new one too
+_RUN_DATASETS: list[Path] = []
 
 
 def reset_run_inputs() -> None:
     """Forget the inputs of an earlier command (one process may run several)."""
     _RUN_INPUTS.clear()
+    _RUN_DATASETS.clear()
 
 
 def add_run_inputs(*paths: str | Path) -> None:
@@ -868,10 +871,31 @@ def add_run_inputs(*paths: str | Path) -> None:
             with contextlib.suppress(StockplanError, OSError):
                 _RUN_INPUTS.extend(dataset_files(path))
             if Path(path).is_dir():
+                _RUN_DATASETS.append(Path(path))
                 with contextlib.suppress(OSError):  # any file in the folder of a plan
                     _RUN_INPUTS.extend(p for p in Path(path).iterdir() if p.is_file())
         else:
             _RUN_INPUTS.append(Path(path))
+
+
+def add_plan_inputs(*plans: str | Path) -> None:
+    """The files of earlier plans that `diff` compares: a folder's orders table and run
+    record (its other files, say the changes an earlier `diff` wrote into it, are not what
+    it compares, and may be written again), or the plan file itself."""
+    from stockplan.io.planfiles import RUN_JSON
+
+    for plan in plans:
+        path = Path(plan)
+        if path.is_dir():
+            compared = (RUN_JSON, "stockplan.xlsx")
+            with contextlib.suppress(OSError):
+                _RUN_INPUTS.extend(
+                    p
+                    for p in path.iterdir()
+                    if p.is_file() and (p.stem == "orders" or p.name in compared)
+                )
+        else:
+            _RUN_INPUTS.append(path)
 
 
 def add_config_inputs(config_path: str | Path, config: object) -> None:
@@ -911,6 +935,11 @@ def check_not_inputs(paths: Iterable[Path]) -> None:
             if _same_file(Path(path), source):
                 raise StockplanError(
                     phrase("error.output_is_input", path=str(path), source=str(source))
+                )
+        for folder in _RUN_DATASETS:  # a new file there would be read as data next time
+            if any(_same_file(parent, folder) for parent in Path(path).absolute().parents):
+                raise StockplanError(
+                    phrase("error.output_in_dataset", path=str(path), source=str(folder))
                 )
 
 
