@@ -113,8 +113,9 @@ def _decode(raw: bytes, path: Path, encoding: str | None, notes: list[str] | Non
     odd = len(MISDECODED.findall(text))
     wide = len(text) - len(text.encode("ascii", "ignore"))  # non-ASCII characters
     row, column, cell, field = _misread_cell(text, misread.start())
-    simplified = _gb2312_share(text, wide) >= GB2312_SHARE
-    if odd < BIG5_PRIVATE_SHARE * wide and simplified:  # a GBK export's few 造字
+    few = odd < BIG5_PRIVATE_SHARE * wide  # as many as a GBK export's 造字 may hold
+
+    def as_gb18030() -> str:  # kept as GB18030 reads it, with a note on the first
         if notes is not None:
             notes.append(
                 phrase(
@@ -125,23 +126,17 @@ def _decode(raw: bytes, path: Path, encoding: str | None, notes: list[str] | Non
                 )
             )
         return text
+
+    if few and _gb2312_share(text, wide) >= GB2312_SHARE:  # a simplified export's 造字
+        return as_gb18030()
     try:  # GB18030 reads almost any bytes: Big5 (Taiwan, Hong Kong) comes out as odd signs
         big5 = raw.decode("cp950")
         if MISDECODED.search(big5) is None:
             return big5
     except UnicodeDecodeError:
         pass
-    if odd < BIG5_PRIVATE_SHARE * wide:  # not Big5 either: GB18030 with its odd characters
-        if notes is not None:
-            notes.append(
-                phrase(
-                    "note.user_defined_characters",
-                    where=place(path, row, column) if column else place(path, row),
-                    cell=cell,
-                    count=odd,
-                )
-            )
-        return text
+    if few:  # not Big5 either: GB18030 with its odd characters
+        return as_gb18030()
     raise input_error(
         path,
         f"{'' if column else f'field {field + 1}: '}'{cell}' is not UTF-8, "
