@@ -113,6 +113,49 @@ def small_shop(tmp_path: Path) -> Path:
     )
 
 
+def add_fast_mover(folder: Path, on_hand: dict[str, int]) -> None:
+    """Add C-300 to a small shop's files: 5 sold a day at WH1 over the shop's weeks,
+    `on_hand` by location, its preferred supplier Slow with the backup Fast (the suppliers
+    table, with their lead times, is the test's own)."""
+    days = [START + dt.timedelta(days=i) for i in range(WEEKS * 7)]
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+    extra = pl.DataFrame(
+        {"date": [d.isoformat() for d in days], "sku": "C-300", "warehouse": "WH1", "qty": 5}
+    ).with_columns(pl.lit(30.0).alias("price"))
+    pl.concat([sales, extra.select(sales.columns).cast(sales.schema)]).write_csv(
+        folder / "sales.csv"
+    )
+    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
+    more = pl.DataFrame(
+        {
+            "sku": ["C-300"] * len(on_hand),
+            "location": list(on_hand),
+            "on_hand": list(on_hand.values()),
+            "allocated": [0] * len(on_hand),
+        }
+    )
+    pl.concat([stock, more], how="vertical_relaxed").write_csv(folder / "stock.csv")
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    pl.concat(
+        [
+            products.with_columns(pl.lit(None, pl.String).alias("backup_supplier")),
+            pl.DataFrame(
+                {
+                    "sku": ["C-300"],
+                    "name": ["Fast mover"],
+                    "unit_cost": [15.0],
+                    "unit_price": [30.0],
+                    "supplier": ["Slow"],
+                    "pack_size": [1],
+                    "moq": [0],
+                    "backup_supplier": ["Fast"],
+                }
+            ),
+        ],
+        how="vertical_relaxed",
+    ).write_csv(folder / "products.csv")
+
+
 @pytest.fixture(scope="session")
 def dask_scheduler():
     """The address of a local Dask cluster of two single-threaded worker processes, one

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import START, WEEKS
+from conftest import add_fast_mover
 
 from stockplan.calendar import supplier_closures
 from stockplan.reorder import switch_to_backup
@@ -200,38 +200,7 @@ def switched_receiver(small_shop: Path) -> Path:
     (which sells none: all 20 are surplus). Its preferred supplier Slow takes 42 days, its
     backup Fast 7: WH1 receives the 20 and still runs out long before Slow could deliver."""
     folder = small_shop.parent
-    days = [START + dt.timedelta(days=i) for i in range(WEEKS * 7)]
-    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
-    extra = pl.DataFrame(
-        {"date": [d.isoformat() for d in days], "sku": "C-300", "warehouse": "WH1", "qty": 5}
-    ).with_columns(pl.lit(30.0).alias("price"))
-    pl.concat([sales, extra.select(sales.columns).cast(sales.schema)]).write_csv(
-        folder / "sales.csv"
-    )
-    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
-    more = pl.DataFrame(
-        {"sku": ["C-300"] * 2, "location": ["WH1", "WH2"], "on_hand": [10, 20], "allocated": [0, 0]}
-    )
-    pl.concat([stock, more], how="vertical_relaxed").write_csv(folder / "stock.csv")
-    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
-    pl.concat(
-        [
-            products.with_columns(pl.lit(None, pl.String).alias("backup_supplier")),
-            pl.DataFrame(
-                {
-                    "sku": ["C-300"],
-                    "name": ["Fast mover"],
-                    "unit_cost": [15.0],
-                    "unit_price": [30.0],
-                    "supplier": ["Slow"],
-                    "pack_size": [1],
-                    "moq": [0],
-                    "backup_supplier": ["Fast"],
-                }
-            ),
-        ],
-        how="vertical_relaxed",
-    ).write_csv(folder / "products.csv")
+    add_fast_mover(folder, {"WH1": 10, "WH2": 20})
     pl.DataFrame({"supplier": ["Acme", "Slow", "Fast"], "lead_time_days": [14, 42, 7]}).write_csv(
         folder / "suppliers.csv"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
-from conftest import AS_OF, START, WEEKS
+from conftest import AS_OF, add_fast_mover
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -26,47 +26,7 @@ def busy_shop(small_shop: Path) -> Path:
     A-100 at WH1 is short and WH2 holds 500: a transfer. A budget cuts lines and Acme's
     lines fall short of its minimum order value: both depend on the whole plan."""
     folder = small_shop.parent
-    days = [START + dt.timedelta(days=i) for i in range(WEEKS * 7)]
-    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
-    extra = pl.DataFrame(
-        {
-            "date": [d.isoformat() for d in days],
-            "sku": "C-300",
-            "warehouse": "WH1",
-            "qty": 5,
-            "price": 30.0,
-        }
-    )
-    pl.concat([sales, extra.cast(sales.schema)]).write_csv(folder / "sales.csv")
-    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
-    pl.concat(
-        [
-            stock,
-            pl.DataFrame(
-                {"sku": ["C-300"], "location": ["WH1"], "on_hand": [10], "allocated": [0]}
-            ),
-        ],
-        how="vertical_relaxed",
-    ).write_csv(folder / "stock.csv")
-    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
-    pl.concat(
-        [
-            products.with_columns(pl.lit(None, pl.String).alias("backup_supplier")),
-            pl.DataFrame(
-                {
-                    "sku": ["C-300"],
-                    "name": ["Fast mover"],
-                    "unit_cost": [15.0],
-                    "unit_price": [30.0],
-                    "supplier": ["Slow"],
-                    "pack_size": [1],
-                    "moq": [0],
-                    "backup_supplier": ["Fast"],
-                }
-            ),
-        ],
-        how="vertical_relaxed",
-    ).write_csv(folder / "products.csv")
+    add_fast_mover(folder, {"WH1": 10})
     pl.DataFrame(
         {
             "supplier": ["Acme", "Slow", "Fast"],
