@@ -872,7 +872,8 @@ def add_run_inputs(*paths: str | Path) -> None:
                 _RUN_INPUTS.extend(dataset_files(path))
             if Path(path).is_dir():
                 _RUN_DATASETS.append(Path(path))
-                with contextlib.suppress(OSError):  # any file in the folder of a plan
+                with contextlib.suppress(OSError):  # its other files too (a folder replaced
+                    # whole by part-file tables must not take them, `check_folders_not_inputs`)
                     _RUN_INPUTS.extend(p for p in Path(path).iterdir() if p.is_file())
         else:
             _RUN_INPUTS.append(Path(path))
