@@ -11,7 +11,7 @@ fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "system-deps: installing chromium for the browser test" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null && exit 0
+    apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null && apt-get clean && exit 0
     echo "system-deps: could not install chromium; the browser test will fail" >&2
 else
     echo "system-deps: no chromium; install it (apt-get install chromium) or run pytest -m 'not browser'" >&2
