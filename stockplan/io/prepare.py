@@ -30,6 +30,10 @@ class PreparedInputs:
     warnings: list[str] = field(default_factory=list)
 
 
+def _skus(count: int) -> str:
+    return "SKU" if count == 1 else "SKUs"
+
+
 def _path(config: Config, table: str) -> Path:
     return config.source(table)
 
@@ -61,7 +65,7 @@ def unknown_sku_message(
     `name`, naming the first row."""
     message = (
         f"{where(first, _path(config, name))}, column 'sku': '{first.sort(ROW)['sku'][0]}' is "
-        f"not in the products table ({count} unknown SKUs in {name})"
+        f"not in the products table ({count} unknown {_skus(count)} in {name})"
     )
     if config.planning.unknown_sku == "error":
         raise StockplanError(
@@ -69,7 +73,7 @@ def unknown_sku_message(
                 "error.unknown_sku",
                 where=place_of(first, _path(config, name), "sku"),
                 sku=first.sort(ROW)["sku"][0],
-                count=count,
+                unknown={"en": f"{count} unknown {_skus(count)}", "zh": f"{count} 个未知商品"},
                 table={"en": name, "zh": input_name(name, "zh")},
             )
         )
@@ -461,7 +465,8 @@ def negative_stock_note(config: Config, rows: int) -> list[str]:
     if rows == 0:
         return []
     return [
-        f"{_path(config, 'stock')}: {rows} rows have negative on_hand; "
+        f"{_path(config, 'stock')}: {rows} {'row has' if rows == 1 else 'rows have'} negative "
+        "on_hand; "
         "counted as backorders with on_hand 0"
     ]
 
