@@ -1397,11 +1397,11 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "error.notice_too_long": {
         "en": "{where}: the customer notice for this order would be {length} characters, more "
         "than the {limit} a spreadsheet cell holds: it quotes the order_id ({order_id} "
-        "characters), the customer ({customer}) and the name of item '{sku}' ({name}, from "
-        "products, stock or sales); shorten them",
+        "characters), the customer ({customer}) and the name of item '{sku}' ({name}, "
+        "{source}); shorten them",
         "zh": "{where}：此订单的客户通知会有 {length} 个字符，超出电子表格单元格可容纳的 {limit} "
         "个：它引用订单号（{order_id} 个字符）、客户（{customer} 个）和商品 '{sku}' 的名称（{name} "
-        "个，来自商品档案、库存或销售）；请缩短",
+        "个，{source}）；请缩短",
     },
     "error.not_utf8_gb18030": {
         "en": "{where}: not valid UTF-8 or GB18030 text; set inputs.<table>.encoding",
