@@ -543,7 +543,7 @@ def test_a_stocked_sku_missing_from_products_is_named_by_its_stock_part_file_and
         stockplan.plan(read_inputs(config, for_plan=True), config)
     assert str(caught.value) == (
         f"{part}, row {row}, column 'sku': 'K005' is not in the products table (1 unknown "
-        "SKUs in stock); add them to products or set planning.unknown_sku: warn"
+        "SKU in stock); add them to products or set planning.unknown_sku: warn"
     )
 
 

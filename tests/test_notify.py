@@ -204,7 +204,8 @@ def test_plan_notifies_wecom_dingtalk_and_email_after_writing_the_plan(
         f"{stockout}, order " + (f"{qty:,.0f}" if qty > 0 else "nothing (already on order)")
         for sku, location, stockout, qty in items
     ]
-    title = f"stockplan: {len(items)} items at high stockout risk (plan as of 2025-10-13)"
+    counted = f"{len(items)} item" + ("s" if len(items) > 1 else "")
+    title = f"stockplan: {counted} at high stockout risk (plan as of 2025-10-13)"
     where = f"Plan: {out.resolve()}"
 
     wecom, ding = robot.requests
