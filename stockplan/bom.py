@@ -13,6 +13,7 @@ import polars as pl
 
 from stockplan.demand import SERIES
 from stockplan.errors import StockplanError
+from stockplan.i18n import phrase, place
 
 MAX_KIT_DEPTH = 10
 KIT_CLAUSE = "no order: a kit, bought as its components"
@@ -24,12 +25,33 @@ def flatten_bom(bom: pl.DataFrame) -> pl.DataFrame:
     A component that is itself a kit is replaced by its own components, quantity
     multiplied; repeated until no component is a kit (a cycle is an error).
     """
+    flat, looping = _flattened(bom)
+    if looping is not None:
+        raise StockplanError(
+            phrase(
+                "error.kit_cycle",
+                where=place("bom"),
+                kit=looping["kit_sku"],
+                through=looping["component_sku"],
+                depth=MAX_KIT_DEPTH,
+            )
+        )
+    return flat
+
+
+def kit_loop(bom: pl.DataFrame) -> dict | None:
+    """The kit_sku and component_sku of a kit that still holds a kit after
+    `MAX_KIT_DEPTH` levels (a kit that contains itself), None when the kits resolve."""
+    return _flattened(bom)[1]
+
+
+def _flattened(bom: pl.DataFrame) -> tuple[pl.DataFrame, dict | None]:
     flat = bom.select("kit_sku", "component_sku", pl.col("quantity").cast(pl.Float64))
     kits = flat.select(pl.col("kit_sku").alias("component_sku")).unique()
     for _ in range(MAX_KIT_DEPTH):
         nested = flat.join(kits, on="component_sku", how="semi")
         if nested.height == 0:
-            return flat.group_by("kit_sku", "component_sku").agg(pl.col("quantity").sum())
+            return flat.group_by("kit_sku", "component_sku").agg(pl.col("quantity").sum()), None
         expanded = nested.join(
             bom.select(
                 pl.col("kit_sku").alias("component_sku"),
@@ -39,11 +61,7 @@ def flatten_bom(bom: pl.DataFrame) -> pl.DataFrame:
             on="component_sku",
         ).select("kit_sku", pl.col("leaf").alias("component_sku"), pl.col("quantity") * "per")
         flat = pl.concat([flat.join(kits, on="component_sku", how="anti"), expanded])
-    looping = flat.join(kits, on="component_sku", how="semi").row(0, named=True)
-    raise StockplanError(
-        f"bom: kit '{looping['kit_sku']}' contains itself through '{looping['component_sku']}' "
-        f"(or kits nest deeper than {MAX_KIT_DEPTH} levels)"
-    )
+    return flat, flat.join(kits, on="component_sku", how="semi").row(0, named=True)
 
 
 def kit_component_sales(sales: pl.DataFrame, bom: pl.DataFrame | None) -> pl.DataFrame:

@@ -30,6 +30,7 @@ from typing import Any
 
 from stockplan.config import Forecast
 from stockplan.errors import StockplanError
+from stockplan.i18n import both, phrase
 
 ENGINE_LOGGERS = ("distributed", "dask", "ray", "py4j", "pyspark", "fugue", "fugue_dask")
 """Loggers `-q` sets to errors only."""
@@ -74,10 +75,12 @@ class Cluster:
 
 
 def _missing(engine: str, exc: ImportError) -> StockplanError:
-    return StockplanError(
-        f"forecast.engine {engine}: {exc.name or 'a package'} is not installed "
-        f'(pip install "stockplan[{engine}]")'
-    )
+    package = exc.name or both("error.engine_package")
+    return StockplanError(phrase("error.engine_missing", engine=engine, package=package))
+
+
+def _unreachable(engine: str, address: str) -> StockplanError:
+    return StockplanError(phrase("error.cluster_unreachable", engine=engine, address=address))
 
 
 def _local_cores() -> int:
@@ -95,7 +98,10 @@ def _dask(settings: Forecast) -> Iterator[Cluster]:
     level = logging.ERROR if _quiet else logging.WARNING
     cluster = None
     if settings.engine_address:
-        client = Client(settings.engine_address)
+        try:
+            client = Client(settings.engine_address)
+        except OSError:  # distributed's "Timed out trying to connect to ... after 30 s"
+            raise _unreachable("dask", settings.engine_address) from None
     else:
         # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's
         # adaptive mmap threshold: every large numpy array is then mapped and unmapped
@@ -154,13 +160,18 @@ def _ray(settings: Forecast) -> Iterator[Cluster]:
         import ray.data
     except ImportError as exc:
         raise _missing("ray", exc) from None
-    ray.init(
-        address=settings.engine_address,
-        ignore_reinit_error=True,
-        log_to_driver=not _quiet,
-        logging_level=logging.ERROR if _quiet else logging.WARNING,
-        include_dashboard=False,
-    )
+    try:
+        ray.init(
+            address=settings.engine_address,
+            ignore_reinit_error=True,
+            log_to_driver=not _quiet,
+            logging_level=logging.ERROR if _quiet else logging.WARNING,
+            include_dashboard=False,
+        )
+    except ConnectionError:
+        if not settings.engine_address:
+            raise
+        raise _unreachable("ray", settings.engine_address) from None
     workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
     remote: dict[Callable, Any] = {}
 

@@ -21,6 +21,7 @@ import polars as pl
 
 from stockplan.demand import SERIES
 from stockplan.errors import StockplanError
+from stockplan.i18n import phrase
 
 BUYERS = "your buyers (purchase history)"
 
@@ -28,12 +29,9 @@ BUYERS = "your buyers (purchase history)"
 def check_history(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
     """The purchase orders, if they can be replayed (checked before the long replay)."""
     if purchase_orders is None:
-        raise StockplanError("--baseline history needs inputs.purchase_orders (your PO history)")
+        raise StockplanError(phrase("error.history_needs_orders"))
     if "received_date" not in purchase_orders.columns:
-        raise StockplanError(
-            "--baseline history: inputs.purchase_orders has no received_date column, so "
-            "the buyers' receipts cannot be replayed"
-        )
+        raise StockplanError(phrase("error.history_needs_receipts"))
     return purchase_orders
 
 

@@ -1397,11 +1397,11 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "error.notice_too_long": {
         "en": "{where}: the customer notice for this order would be {length} characters, more "
         "than the {limit} a spreadsheet cell holds: it quotes the order_id ({order_id} "
-        "characters), the customer ({customer}) and the name of item '{sku}' ({name}, from "
-        "products, stock or sales); shorten them",
+        "characters), the customer ({customer}) and the name of item '{sku}' ({name}, "
+        "{source}); shorten them",
         "zh": "{where}：此订单的客户通知会有 {length} 个字符，超出电子表格单元格可容纳的 {limit} "
         "个：它引用订单号（{order_id} 个字符）、客户（{customer} 个）和商品 '{sku}' 的名称（{name} "
-        "个，来自商品档案、库存或销售）；请缩短",
+        "个，{source}）；请缩短",
     },
     "error.not_utf8_gb18030": {
         "en": "{where}: not valid UTF-8 or GB18030 text; set inputs.<table>.encoding",
@@ -1463,9 +1463,9 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "单个表格文件则写在旁边的 FILE.run.json）",
     },
     "error.unknown_sku": {
-        "en": "{where}: '{sku}' is not in the products table ({count} unknown SKUs in {table}); "
+        "en": "{where}: '{sku}' is not in the products table ({unknown} in {table}); "
         "add them to products or set planning.unknown_sku: warn",
-        "zh": "{where}：'{sku}' 不在商品档案中（{table}中共 {count} 个未知商品）；"
+        "zh": "{where}：'{sku}' 不在商品档案中（{table}中共 {unknown}）；"
         "请把它们加入商品档案，或设置 planning.unknown_sku: warn",
     },
     "error.received_before_ordered": {
@@ -1586,6 +1586,231 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "is read as data; choose another output",
         "zh": "{path}：会写进输入数据集文件夹 {source}（其中每个文件都作为数据读取）；"
         "请换一个输出位置",
+    },
+    # database inputs (`io.database`): {where} names the input and its url, password hidden;
+    # {detail} is the driver's own text
+    "error.env_unset": {
+        "en": "{where}: environment variable {name} is not set",
+        "zh": "{where}：环境变量 {name} 未设置",
+    },
+    "error.db_unsupported_url": {
+        "en": "{where}: unsupported database url '{url}' (use postgresql://, sqlite:///, "
+        "duckdb:///, mssql:// or mysql://)",
+        "zh": "{where}：不支持的数据库地址 '{url}'（请用 postgresql://、sqlite:///、duckdb:///、"
+        "mssql:// 或 mysql://）",
+    },
+    "error.db_file_url": {
+        "en": "{where}: write a database file as sqlite:///relative/path or "
+        "sqlite:////absolute/path",
+        "zh": "{where}：数据库文件请写成 sqlite:///相对路径 或 sqlite:////绝对路径",
+    },
+    "error.db_file_missing": {
+        "en": "{where}: database file {path} not found",
+        "zh": "{where}：找不到数据库文件 {path}",
+    },
+    "error.db_driver": {
+        "en": "{where}: reading {database} needs its driver; install the database extra: "
+        "pip install 'stockplan[database]'",
+        "zh": "{where}：读取 {database} 需要它的驱动；请安装数据库扩展：pip install "
+        "'stockplan[database]'",
+    },
+    "error.db_connectorx": {
+        "en": "{where}: reading {scheme}:// needs connectorx: pip install connectorx",
+        "zh": "{where}：读取 {scheme}:// 需要 connectorx：pip install connectorx",
+    },
+    "error.db_refused": {
+        "en": "{where}: connection refused (is the database server running, and the host and "
+        "port right?)",
+        "zh": "{where}：连接被拒绝（数据库服务器是否在运行？主机和端口是否正确？）",
+    },
+    "error.db_unknown_host": {
+        "en": "{where}: unknown database host",
+        "zh": "{where}：找不到数据库主机",
+    },
+    "error.db_login": {
+        "en": "{where}: the database refused the login (check the user and password)",
+        "zh": "{where}：数据库拒绝登录（请检查用户名和密码）",
+    },
+    "error.db_no_answer": {
+        "en": "{where}: no answer from the database server within {timeout} s (timeout_seconds)",
+        "zh": "{where}：数据库服务器 {timeout} 秒内没有应答（timeout_seconds）",
+    },
+    "error.db_query_timeout": {
+        "en": "{where}: the query took longer than {timeout} s (timeout_seconds); it was cancelled",
+        "zh": "{where}：查询超过 {timeout} 秒（timeout_seconds），已取消",
+    },
+    "error.db_no_database": {
+        "en": "{where}: no such database",
+        "zh": "{where}：没有这个数据库",
+    },
+    "error.db_cannot_connect": {
+        "en": "{where}: cannot connect: {detail}",
+        "zh": "{where}：无法连接：{detail}",
+    },
+    "error.db_cannot_open": {
+        "en": "{where}: cannot open the database ({detail})",
+        "zh": "{where}：无法打开数据库（{detail}）",
+    },
+    "error.db_query_failed": {
+        "en": "{where}: the query failed: {detail}",
+        "zh": "{where}：查询失败：{detail}",
+    },
+    "error.db_no_result": {
+        "en": "{where}: the query returned no result (use a SELECT)",
+        "zh": "{where}：查询没有返回结果（请用 SELECT 查询）",
+    },
+    "error.db_no_rows": {
+        "en": "{where}: the query returned no rows",
+        "zh": "{where}：查询没有返回任何行",
+    },
+    "error.db_column_twice": {
+        "en": "{where}: the query returns the column '{column}' twice",
+        "zh": "{where}：查询结果中列 '{column}' 出现了两次",
+    },
+    "error.db_blob": {
+        "en": "{where}: a binary value (BLOB) where text or a number belongs",
+        "zh": "{where}：二进制值（BLOB），此处应为文本或数字",
+    },
+    # alert delivery (`notify`): {where} is the robot or the mail server with its address,
+    # {detail} the server's own words
+    "error.notify_failed": {
+        "en": "notify {name} ({type}): {problem}",
+        "zh": "通知 {name}（{type}）：{problem}",
+    },
+    "notify.wecom_robot": {"en": "WeCom robot {url}", "zh": "企业微信机器人 {url}"},
+    "notify.dingtalk_robot": {"en": "DingTalk robot {url}", "zh": "钉钉机器人 {url}"},
+    "notify.mail_server": {"en": "mail server {server}", "zh": "邮件服务器 {server}"},
+    "error.webhook_not_http": {
+        "en": "{where}: the webhook is not an http(s) url",
+        "zh": "{where}：webhook 不是 http(s) 地址",
+    },
+    "error.http_status": {
+        "en": "{where} answered HTTP {code} {reason}",
+        "zh": "{where} 返回 HTTP {code} {reason}",
+    },
+    "error.no_answer": {
+        "en": "{where} did not answer within {timeout} s",
+        "zh": "{where} 在 {timeout} 秒内没有应答",
+    },
+    "error.cannot_reach": {
+        "en": "cannot reach {where} ({detail})",
+        "zh": "无法连接 {where}（{detail}）",
+    },
+    "error.answer_not_json": {
+        "en": "{where} gave an answer that is not JSON",
+        "zh": "{where} 的应答不是 JSON",
+    },
+    "error.robot_refused": {
+        "en": "{where} refused the message: errcode {code}{detail}",
+        "zh": "{where} 拒收消息：errcode {code}{detail}",
+    },
+    "error.smtp_login": {
+        "en": "{where} refused the login (check username and password)",
+        "zh": "{where} 拒绝登录（请检查用户名和密码）",
+    },
+    "error.smtp_unsupported": {
+        "en": "{where} does not support this ({detail})",
+        "zh": "{where} 不支持此操作（{detail}）",
+    },
+    "error.smtp_recipients": {
+        "en": "{where} refused the recipients {recipients}",
+        "zh": "{where} 拒收收件人 {recipients}",
+    },
+    "error.smtp_refused": {
+        "en": "{where} refused the message ({detail})",
+        "zh": "{where} 拒收邮件（{detail}）",
+    },
+    # cluster engines (`engines`, `partitioned`)
+    "error.engine_missing": {
+        "en": "forecast.engine {engine}: {package} is not installed "
+        '(pip install "stockplan[{engine}]")',
+        "zh": 'forecast.engine {engine}：未安装 {package}（pip install "stockplan[{engine}]"）',
+    },
+    "error.engine_package": {"en": "a package", "zh": "所需的包"},
+    "error.no_data_rows": {"en": "{where}: has no data rows", "zh": "{where}：没有数据行"},
+    # the buyers' own purchase history replayed (`simulate --baseline history`)
+    "error.history_needs_orders": {
+        "en": "--baseline history needs inputs.purchase_orders (your PO history)",
+        "zh": "--baseline history 需要 inputs.purchase_orders（你的采购订单历史）",
+    },
+    "error.history_needs_receipts": {
+        "en": "--baseline history: inputs.purchase_orders has no received_date column, so the "
+        "buyers' receipts cannot be replayed",
+        "zh": "--baseline history：inputs.purchase_orders 没有到货日期（received_date）列，"
+        "无法重放采购员的到货",
+    },
+    # kits, successors and overrides (`io.item_tables`, `bom`)
+    "error.kit_lists_itself": {
+        "en": "{where}: kit '{kit}' lists itself",
+        "zh": "{where}：套件 '{kit}' 把自己列为组件",
+    },
+    "error.kit_quantity": {
+        "en": "{where}: quantity per kit must be above 0",
+        "zh": "{where}：每套用量必须大于 0",
+    },
+    "error.kit_component_twice": {
+        "en": "{where}: '{component}' appears twice in kit '{kit}'",
+        "zh": "{where}：'{component}' 在套件 '{kit}' 中出现了两次",
+    },
+    "error.kit_cycle": {
+        "en": "{where}: kit '{kit}' contains itself through '{through}' (or kits nest deeper "
+        "than {depth} levels)",
+        "zh": "{where}：套件 '{kit}' 经由 '{through}' 包含了它自己（或套件嵌套超过 {depth} 层）",
+    },
+    "error.succeeds_itself": {
+        "en": "{where}: '{sku}' succeeds itself",
+        "zh": "{where}：'{sku}' 的替代商品是它自己",
+    },
+    "error.two_successors": {
+        "en": "{where}: '{sku}' has two successors",
+        "zh": "{where}：'{sku}' 有两个替代商品",
+    },
+    "error.succession_circle": {
+        "en": "{where}: the successions go round in a circle: {path}",
+        "zh": "{where}：替代关系形成了循环：{path}",
+    },
+    "error.share_ambiguous": {
+        "en": "{where}: share {value} is ambiguous: above 1 reads as a percentage ({value} %); "
+        "write {fraction} for {value} % or at most 1 for all of the old item's demand",
+        "zh": "{where}：替代比例 {value} 有歧义：大于 1 按百分比读作 {value} %；"
+        "如指 {value} % 请写 {fraction}，如指全部需求请写不超过 1 的小数",
+    },
+    "error.share_range": {
+        "en": "{where}: share must be above 0 and at most 1 (or 100 %)",
+        "zh": "{where}：替代比例须大于 0 且不超过 1（或 100 %）",
+    },
+    "error.override_end_before_start": {
+        "en": "{where}: {end} is before the start {start}",
+        "zh": "{where}：结束日期 {end} 早于开始日期 {start}",
+    },
+    "error.override_both": {
+        "en": "{where}: give either a quantity or a multiplier, not both",
+        "zh": "{where}：数量（quantity）和倍数（multiplier）只能填一个，不能都填",
+    },
+    "error.override_neither": {
+        "en": "{where}: give either a quantity or a multiplier, not neither",
+        "zh": "{where}：数量（quantity）和倍数（multiplier）须填一个",
+    },
+    "error.override_overlap": {
+        "en": "{where}: overlaps another override of '{sku}'",
+        "zh": "{where}：与 '{sku}' 的另一条调整时间重叠",
+    },
+    "error.override_every_overlap": {
+        "en": "{where}: an override of '{sku}' for every location overlaps one for "
+        "'{location}' ({other})",
+        "zh": "{where}：'{sku}' 的全仓库调整与 '{location}' 的调整（{other}）时间重叠",
+    },
+    "error.cluster_unreachable": {
+        "en": "forecast.engine_address {address}: cannot reach the {engine} cluster (is its "
+        "scheduler running, and the address right?)",
+        "zh": "forecast.engine_address {address}：无法连接 {engine} 集群（其调度器是否在运行？"
+        "地址是否正确？）",
+    },
+    "error.engine_cross_sku": {
+        "en": "forecast.engine {engine}: inputs.{table} links skus across partitions and is not "
+        "supported on a cluster yet (use forecast.engine: local)",
+        "zh": "forecast.engine {engine}：inputs.{table} 把不同商品联系在一起，无法按商品分区，"
+        "集群上暂不支持（请用 forecast.engine: local）",
     },
 }
 MESSAGES.update(ERROR_MESSAGES)
@@ -2029,11 +2254,13 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
         r"：读取工作表 '\1'（第一个可见的；隐藏的：\2）；用 `sheet:` 指定其他工作表",
     ),
     (
-        re.compile(r": (\d+) rows have negative on_hand; counted as backorders with on_hand 0$"),
+        re.compile(
+            r": (\d+) rows? (?:have|has) negative on_hand; counted as backorders with on_hand 0$"
+        ),
         r"：\1 行现存量为负，按欠货计，现存量记为 0",
     ),
     (
-        re.compile(r"' is not in the products table \((\d+) unknown SKUs in (\w+)\)"),
+        re.compile(r"' is not in the products table \((\d+) unknown SKUs? in (\w+)\)"),
         r"' 不在商品档案中（\2 中共 \1 个未知商品）",
     ),
     (
@@ -2053,39 +2280,11 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
         r"请给出一个文件，或只含 .parquet 文件的文件夹",
     ),
     (
-        re.compile(r": a binary value \(BLOB\) where text or a number belongs$"),
-        "：二进制值（BLOB），此处应为文本或数字",
-    ),
-    (
-        re.compile(r": the query returns the column '([^']*)' twice$"),
-        r"：查询结果中列 '\1' 出现了两次",
-    ),
-    (
         re.compile(
             r": 0 is not a container size \(leave the cell empty for a supplier without "
             r"containers\)$"
         ),
         "：0 不是有效的货柜容量（供应商不用货柜时请留空）",
-    ),
-    (re.compile(r": the successions go round in a circle: (.+)$"), r"：替代关系形成了循环：\1"),
-    (
-        re.compile(
-            r": share (\S+) is ambiguous: above 1 reads as a percentage \(\S+ %\); write (\S+) "
-            r"for \S+ % or at most 1 for all of the old item's demand$"
-        ),
-        r"：替代比例 \1 有歧义：大于 1 按百分比读作 \1 %；"
-        r"如指 \1 % 请写 \2，如指全部需求请写不超过 1 的小数",
-    ),
-    (
-        re.compile(r": share must be above 0 and at most 1 \(or 100 %\)$"),
-        "：替代比例须大于 0 且不超过 1（或 100 %）",
-    ),
-    (
-        re.compile(
-            r": an override of '([^']*)' for every location overlaps one for '([^']*)' "
-            r"\(第 (\d+) 行\)$"
-        ),
-        r"：'\1' 的全仓库调整与 '\2' 的调整（第 \3 行）时间重叠",
     ),
     # dates and promotions out of range (`io.prepare`)
     (re.compile(r": (\S+) is before '(\w+)' (\S+)$"), r"：\1 早于 '\2' \3"),
@@ -2333,14 +2532,16 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     ),
     (
         re.compile(
-            r"^stock: (\d+) items are missing from their location's newest snapshot, taken as "
+            r"^stock: (\d+) items? (?:are|is) missing from their location's newest snapshot, "
+            r"taken as "
             r"0 on hand: "
         ),
         r"库存：\1 个商品不在所在仓库最新的库存快照中，按现存量 0 计：",
     ),
     (
         re.compile(
-            r"^stock: (\d+) items are missing from their location's newest snapshot, kept at "
+            r"^stock: (\d+) items? (?:are|is) missing from their location's newest snapshot, "
+            r"kept at "
             r"their last seen quantity \(planning\.missing_from_latest_snapshot\): "
         ),
         r"库存：\1 个商品不在所在仓库最新的库存快照中，沿用最后一次的数量"
@@ -2348,7 +2549,7 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     ),
     (
         re.compile(
-            r"^products: max_order below the moq in whole packs leaves (\d+) lines with a need "
+            r"^products: max_order below the moq in whole packs leaves (\d+) lines? with a need "
             r"unordered \((.*)\); fix the product master$"
         ),
         r"商品档案：最大订货量低于按整包计的最小起订量，\1 行有需求却无法下单（\2）；"

@@ -225,6 +225,12 @@ def check_notice_fits(notices: pl.DataFrame, source: str) -> None:
         return
     first = long.row(0, named=True)
     row = first.get("_row")
+    named = first.get("name_place")  # io.prepare.NAME_PLACE
+    name_source = (
+        {"en": f"from {named['en']}", "zh": f"来自 {named['zh']}"}
+        if named
+        else {"en": "from products, stock or sales", "zh": "来自商品档案、库存或销售"}
+    )
     raise StockplanError(
         phrase(
             "error.notice_too_long",
@@ -235,6 +241,7 @@ def check_notice_fits(notices: pl.DataFrame, source: str) -> None:
             customer=f"{len(first.get('customer') or ''):,}",
             sku=_quoted(first["sku"]),
             name=f"{len(first.get('_name') or ''):,}",
+            source=name_source,
         )
     )
 

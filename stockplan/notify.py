@@ -39,20 +39,21 @@ import polars as pl
 
 from stockplan.config import DingTalkChannel, EmailChannel, Notify, WeComChannel
 from stockplan.errors import StockplanError, safe_text
+from stockplan.i18n import LANGUAGES, both, error_text, phrase
 from stockplan.io.database import expand_env
 
 WECOM_MAX_BYTES = 4096  # WeCom's limit for markdown content
 
 TEXTS = {
     "en": {
-        "title": "stockplan: {count} items at high stockout risk (plan as of {as_of})",
+        "title": "stockplan: {count} {items} at high stockout risk (plan as of {as_of})",
         "title_clear": "stockplan: no item at high stockout risk (plan as of {as_of})",
         "item": "{item} @ {location}: out of stock {stockout}, order {order}",
         "item_undated": "{item} @ {location}: may run out before the next delivery, order {order}",
         "no_order": "nothing (already on order)",
         "more": "... and {count} more",
         "written": "Plan: {where}",
-        "title_news": "stockplan: {count} items newly at high stockout risk since the plan "
+        "title_news": "stockplan: {count} {items} newly at high stockout risk since the plan "
         "of {previous} (plan as of {as_of})",
         "title_news_clear": "stockplan: no item newly at high stockout risk since the plan "
         "of {previous} (plan as of {as_of})",
@@ -173,7 +174,10 @@ def build_alert(
     if previous is not None:
         key = "title_news" if high.height else "title_news_clear"
     title = texts[key].format(
-        count=high.height, as_of=as_of.isoformat(), previous=previous_as_of or "?"
+        count=high.height,
+        items="item" if high.height == 1 else "items",  # the English title's number
+        as_of=as_of.isoformat(),
+        previous=previous_as_of or "?",
     )
     return Alert(title, lines, high.height)
 
@@ -201,9 +205,10 @@ def _shown(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-def _post_json(url: str, payload: dict, timeout: float, where: str) -> None:
+def _post_json(url: str, payload: dict, timeout: float, where: dict[str, str]) -> None:
+    """POST `payload` to a robot's webhook; `where` names the robot in either language."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https") or "://" not in url:
-        raise StockplanError(f"{where}: the webhook is not an http(s) url")
+        raise StockplanError(phrase("error.webhook_not_http", where=where))
     request = urllib.request.Request(
         url,
         data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
@@ -214,22 +219,29 @@ def _post_json(url: str, payload: dict, timeout: float, where: str) -> None:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read(65536)
     except urllib.error.HTTPError as exc:
-        raise StockplanError(f"{where} answered HTTP {exc.code} {exc.reason}") from None
+        raise StockplanError(
+            phrase("error.http_status", where=where, code=exc.code, reason=exc.reason)
+        ) from None
     except TimeoutError:
-        raise StockplanError(f"{where} did not answer within {timeout:g} s") from None
+        raise _no_answer(where, timeout) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, TimeoutError):
-            raise StockplanError(f"{where} did not answer within {timeout:g} s") from None
-        raise StockplanError(f"cannot reach {where} ({reason})") from None
+            raise _no_answer(where, timeout) from None
+        raise StockplanError(phrase("error.cannot_reach", where=where, detail=reason)) from None
     try:
         answer = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise StockplanError(f"{where} gave an answer that is not JSON") from None
+        raise StockplanError(phrase("error.answer_not_json", where=where)) from None
     code = answer.get("errcode") if isinstance(answer, dict) else None
     if code != 0:
-        message = answer.get("errmsg", "") if isinstance(answer, dict) else ""
-        raise StockplanError(f"{where} refused the message: errcode {code} {message}".strip())
+        message = str(answer.get("errmsg", "") if isinstance(answer, dict) else "").strip()
+        detail = f" {message}" if message else ""
+        raise StockplanError(phrase("error.robot_refused", where=where, code=code, detail=detail))
+
+
+def _no_answer(where: dict[str, str], timeout: float) -> StockplanError:
+    return StockplanError(phrase("error.no_answer", where=where, timeout=f"{timeout:g}"))
 
 
 def send_wecom(channel: WeComChannel, alert: Alert, timeout: float, name: str) -> None:
@@ -238,7 +250,7 @@ def send_wecom(channel: WeComChannel, alert: Alert, timeout: float, name: str) -
     if len(content.encode("utf-8")) > WECOM_MAX_BYTES:
         content = content.encode("utf-8")[: WECOM_MAX_BYTES - 4].decode("utf-8", "ignore") + " ..."
     payload = {"msgtype": "markdown", "markdown": {"content": content}}
-    _post_json(url, payload, timeout, f"WeCom robot {_shown(url)}")
+    _post_json(url, payload, timeout, both("notify.wecom_robot", url=_shown(url)))
 
 
 def send_dingtalk(
@@ -253,7 +265,7 @@ def send_dingtalk(
             f"timestamp={timestamp}&sign={dingtalk_sign(secret, timestamp)}"
         )
     payload = {"msgtype": "markdown", "markdown": {"title": alert.title, "text": alert.markdown}}
-    _post_json(url, payload, timeout, f"DingTalk robot {shown}")
+    _post_json(url, payload, timeout, both("notify.dingtalk_robot", url=shown))
 
 
 def send_email(channel: EmailChannel, alert: Alert, timeout: float, name: str) -> None:
@@ -266,7 +278,7 @@ def send_email(channel: EmailChannel, alert: Alert, timeout: float, name: str) -
     message["Message-ID"] = make_msgid(domain="stockplan")
     message.set_content(alert.text + "\n")
     port = channel.port or {"ssl": 465, "starttls": 587, "none": 25}[channel.security]
-    server = f"mail server {channel.host}:{port}"
+    server = both("notify.mail_server", server=f"{channel.host}:{port}")
     try:
         if channel.security == "ssl":
             context = ssl.create_default_context()
@@ -281,28 +293,28 @@ def send_email(channel: EmailChannel, alert: Alert, timeout: float, name: str) -
                 smtp.login(expand_env(channel.username, where), password)
             smtp.send_message(message)
     except smtplib.SMTPAuthenticationError:
-        raise StockplanError(f"{server} refused the login (check username and password)") from None
+        raise StockplanError(phrase("error.smtp_login", where=server)) from None
     except smtplib.SMTPNotSupportedError as exc:
-        raise StockplanError(f"{server} does not support this ({exc})") from None
+        raise StockplanError(phrase("error.smtp_unsupported", where=server, detail=exc)) from None
     except smtplib.SMTPRecipientsRefused as exc:
+        recipients = ", ".join(exc.recipients)
         raise StockplanError(
-            f"{server} refused the recipients {', '.join(exc.recipients)}"
+            phrase("error.smtp_recipients", where=server, recipients=recipients)
         ) from None
     except smtplib.SMTPException as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StockplanError(f"{server} refused the message ({detail})") from None
+        raise StockplanError(phrase("error.smtp_refused", where=server, detail=detail)) from None
     except TimeoutError:
-        raise StockplanError(f"{server} did not answer within {timeout:g} s") from None
+        raise _no_answer(server, timeout) from None
     except OSError as exc:
-        raise StockplanError(f"cannot reach {server} ({exc.strerror or exc})") from None
+        detail = exc.strerror or exc
+        raise StockplanError(phrase("error.cannot_reach", where=server, detail=detail)) from None
 
 
 def check_channels(config: Notify, names: list[str]) -> None:
     """Every `--notify NAME` must be a channel of the config: checked before planning."""
     for name in names:
         if name not in config.channels:
-            from stockplan.i18n import phrase
-
             names = ", ".join(config.channels)
             known = (
                 {"en": names, "zh": f"现有：{names}"}
@@ -326,4 +338,7 @@ def send(config: Notify, name: str, alert: Alert) -> None:
         else:
             send_email(channel, alert, config.timeout_seconds, name)
     except StockplanError as exc:
-        raise StockplanError(f"notify {name} ({channel.type}): {exc}") from None
+        problem = {lang: error_text(exc, lang) for lang in LANGUAGES}
+        raise StockplanError(
+            phrase("error.notify_failed", name=name, type=channel.type, problem=problem)
+        ) from None

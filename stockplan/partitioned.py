@@ -91,6 +91,7 @@ from stockplan.forecast import (
     prior_inputs,
     series_stats,
 )
+from stockplan.i18n import phrase, place
 from stockplan.io.columns import ROW
 from stockplan.io.datasets import SOURCE_FILE
 from stockplan.item_rules import item_tables
@@ -226,8 +227,7 @@ def check_partitionable(tables: dict[str, pl.DataFrame], config: Config) -> None
     for name in CROSS_SKU_TABLES:
         if tables.get(name) is not None:
             raise StockplanError(
-                f"forecast.engine {config.forecast.engine}: inputs.{name} links skus across "
-                "partitions and is not supported on a cluster yet (use forecast.engine: local)"
+                phrase("error.engine_cross_sku", engine=config.forecast.engine, table=name)
             )
 
 
@@ -917,7 +917,7 @@ def read_on_workers(
     if "sales" in later:
         series = pl.concat([f["series"] for f in facts])
         if series.height == 0:
-            raise StockplanError(f"{config.source('sales')}: has no data rows")
+            raise StockplanError(phrase("error.no_data_rows", where=place(config.source("sales"))))
         driver["sales"] = series.with_columns(pl.lit(1.0).alias("quantity"))
     products = driver.get("products")
     skus = products["sku"] if products is not None else None

@@ -168,7 +168,8 @@ def stale_stock_note(stock: pl.DataFrame, missing: str) -> str | None:
         else "kept at their last seen quantity (planning.missing_from_latest_snapshot)"
     )
     return (
-        f"stock: {stale.height} items are missing from their location's newest snapshot, "
+        f"stock: {stale.height} {'item is' if stale.height == 1 else 'items are'} missing from "
+        "their location's newest snapshot, "
         f"{then}: {names}{more}"
     )
 
@@ -530,7 +531,8 @@ def master_data_note_from(sums: list[tuple[int, list[str]]]) -> str | None:
         return None
     names = ", ".join(_first_skus([skus for _, skus in sums]))
     return (
-        f"products: max_order below the moq in whole packs leaves {count} lines with a need "
+        f"products: max_order below the moq in whole packs leaves {count} "
+        f"{'line' if count == 1 else 'lines'} with a need "
         f"unordered ({names}); fix the product master"
     )
 

@@ -129,7 +129,7 @@ def test_an_item_missing_from_the_newest_snapshot_has_nothing_on_hand():
         }
     )
     assert stale_stock_note(stock, "zero") == (
-        "stock: 1 items are missing from their location's newest snapshot, taken as 0 on hand: X@W1"
+        "stock: 1 item is missing from their location's newest snapshot, taken as 0 on hand: X@W1"
     )
 
 
@@ -144,7 +144,7 @@ def test_max_order_below_moq_orders_nothing_and_says_so():
     assert out["Q"]["order_qty"] == 200  # 210 - 10, within MOQ 100 and max 500
     note = master_data_note(pl.DataFrame([p, out["Q"]]))
     assert note == (
-        "products: max_order below the moq in whole packs leaves 1 lines with a need "
+        "products: max_order below the moq in whole packs leaves 1 line with a need "
         "unordered (P); fix the product master"
     )
 
@@ -167,7 +167,7 @@ def test_no_pack_multiple_between_moq_and_max_order_orders_nothing_and_says_so()
     )
     assert out["Q"]["order_qty"] == 108
     assert master_data_note(pl.DataFrame([p, out["Q"]])) == (
-        "products: max_order below the moq in whole packs leaves 1 lines with a need "
+        "products: max_order below the moq in whole packs leaves 1 line with a need "
         "unordered (P); fix the product master"
     )
 

@@ -284,7 +284,7 @@ def test_a_sku_missing_from_products_is_named_by_its_part_file_and_row_on_every_
     with pytest.raises(StockplanError) as caught:
         stockplan.plan(read_inputs(config, for_plan=True), config)
     assert str(caught.value) == (
-        f"{where}, column 'sku': 'K004' is not in the products table (1 unknown SKUs in "
+        f"{where}, column 'sku': 'K004' is not in the products table (1 unknown SKU in "
         "sales); add them to products or set planning.unknown_sku: warn"
     )
 
@@ -543,7 +543,7 @@ def test_a_stocked_sku_missing_from_products_is_named_by_its_stock_part_file_and
         stockplan.plan(read_inputs(config, for_plan=True), config)
     assert str(caught.value) == (
         f"{part}, row {row}, column 'sku': 'K005' is not in the products table (1 unknown "
-        "SKUs in stock); add them to products or set planning.unknown_sku: warn"
+        "SKU in stock); add them to products or set planning.unknown_sku: warn"
     )
 
 
@@ -618,7 +618,7 @@ def test_a_purchase_order_sku_missing_from_a_products_dataset_is_named_by_its_ro
         stockplan.plan(read_inputs(config, for_plan=True), config)
     assert str(caught.value) == (
         f"{path}, row {orders.height + 2}, column 'sku': 'K099' is not in the products table "
-        "(1 unknown SKUs in purchase_orders); add them to products or set "
+        "(1 unknown SKU in purchase_orders); add them to products or set "
         "planning.unknown_sku: warn"
     )
 

@@ -110,3 +110,9 @@ def test_history_baseline_without_purchase_orders_is_one_line(small_shop: Path, 
         "stockplan: error: --baseline history needs inputs.purchase_orders (your PO history)"
     )
     assert not out.exists()
+    args = ["simulate", "-c", str(small_shop), "-o", str(out), "--baseline", "history", "-q"]
+    result = CliRunner().invoke(app, [*args, "--lang", "zh"])
+    assert result.exit_code == 1 and not out.exists()
+    assert result.stderr.strip() == (
+        "stockplan: 错误: --baseline history 需要 inputs.purchase_orders（你的采购订单历史）"
+    )

@@ -568,7 +568,7 @@ def test_user_values_that_read_like_rows_or_columns_stay_as_written_in_errors(
     assert english.exit_code == chinese.exit_code == 1
     assert english.stderr.startswith(
         f"stockplan: error: {path}, row 4, column 'sku': 'row 12' is not in the products table "
-        "(1 unknown SKUs in sales)"
+        "(1 unknown SKU in sales)"
     )
     assert chinese.stderr.startswith(
         f"stockplan: 错误: {path}，第 4 行，列 'sku'：'row 12' "

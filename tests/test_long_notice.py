@@ -1,6 +1,7 @@
 """A customer notice quoting an order id and an item name that each fit a cell (each is
 checked on reading) but together do not is refused when the notices are built, naming the
-order's row in its file and what the notice quotes: one line, exit 1, nothing written."""
+order's row in its file, what the notice quotes and where the item's name is written: one
+line, exit 1, nothing written."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def test_a_notice_too_long_for_a_cell_is_refused_naming_the_order_row_and_the_it
     orders_file = config.parent / "customer_orders.csv"
     assert lines[0].startswith(f"stockplan: error: {orders_file}, row 3: ")
     assert "order_id (16,500 characters)" in lines[0]
-    assert "item '007' (16,500," in lines[0]
+    products = config.parent / "products.csv"  # 007 is its third line
+    assert f"item '007' (16,500, from {products}, row 3, column 'name'); " in lines[0]
     assert "table notices" not in lines[0]
     assert sorted(out.rglob("*")) == before  # nothing written
 
@@ -66,4 +68,9 @@ def test_the_refusal_is_said_in_chinese(small_shop: Path):
     orders_file = config.parent / "customer_orders.csv"
     assert result.stderr.strip().startswith(f"stockplan: 错误: {orders_file}，第 3 行：")
     assert "订单号（16,500 个字符）" in result.stderr
+    products = config.parent / "products.csv"
+    assert f"商品 '007' 的名称（16,500 个，来自 {products}，第 3 行，列 'name'）；请缩短" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.output
     assert result.stdout == ""

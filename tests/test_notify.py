@@ -204,7 +204,8 @@ def test_plan_notifies_wecom_dingtalk_and_email_after_writing_the_plan(
         f"{stockout}, order " + (f"{qty:,.0f}" if qty > 0 else "nothing (already on order)")
         for sku, location, stockout, qty in items
     ]
-    title = f"stockplan: {len(items)} items at high stockout risk (plan as of 2025-10-13)"
+    counted = f"{len(items)} item" + ("s" if len(items) > 1 else "")
+    title = f"stockplan: {counted} at high stockout risk (plan as of 2025-10-13)"
     where = f"Plan: {out.resolve()}"
 
     wecom, ding = robot.requests
@@ -412,3 +413,47 @@ def test_no_alert_is_sent_when_nothing_is_at_high_risk_unless_always(
     assert request["body"]["markdown"]["content"].startswith(
         "### stockplan: no item at high stockout risk (plan as of 2025-10-13)"
     )
+
+
+def test_failed_notifications_are_said_in_chinese(
+    small_shop: Path, robot: Robot, smtp: tuple[Mailbox, int], tmp_path: Path
+):
+    robot.reply = {"errcode": 93000, "errmsg": "invalid webhook url"}
+    dead_port = _free_port()
+    mail = {
+        "type": "email",
+        "host": "127.0.0.1",
+        "port": smtp[1],
+        "security": "none",
+        "username": "planner",
+        "password": "wrong",
+        "sender": "stockplan@example.com",
+        "to": "buyer@example.com",
+    }
+    config = _with_notify(
+        small_shop,
+        {
+            "channels": {
+                "buyers": {"type": "dingtalk", "webhook": f"{robot.url}/send?access_token=t"},
+                "gone": {"type": "wecom", "webhook": f"http://127.0.0.1:{dead_port}/s?key=k"},
+                "typo": {"type": "wecom", "webhook": "qyapi.weixin.qq.com/send?key=k"},
+                "mail": mail,
+            },
+            "timeout_seconds": 3,
+        },
+    )
+    out = tmp_path / "plan.xlsx"
+    notify = ("--notify", "buyers", "--notify", "gone", "--notify", "typo", "--notify", "mail")
+    result = _invoke("plan", "-c", str(config), "-o", str(out), "-q", "--lang", "zh", *notify)
+    assert result.exit_code == 5 and out.exists()
+    assert "Traceback" not in result.output
+    assert result.stderr.splitlines() == [
+        f"stockplan: 错误: 通知 buyers（dingtalk）：钉钉机器人 {robot.url}/send 拒收消息："
+        "errcode 93000 invalid webhook url",
+        f"stockplan: 错误: 通知 gone（wecom）：无法连接 企业微信机器人 "
+        f"http://127.0.0.1:{dead_port}/s（[Errno 111] Connection refused）",
+        "stockplan: 错误: 通知 typo（wecom）：企业微信机器人 ://qyapi.weixin.qq.com/send："
+        "webhook 不是 http(s) 地址",
+        f"stockplan: 错误: 通知 mail（email）：邮件服务器 127.0.0.1:{smtp[1]} 拒绝登录"
+        "（请检查用户名和密码）",
+    ]

@@ -3,6 +3,7 @@ config (also when only the config asks for Chinese), earlier plans and alert cha
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -230,7 +231,7 @@ def _service_level(shop: Path) -> None:
             "（库存（stock）中共 1 个未知商品）；"
             "请把它们加入商品档案，或设置 planning.unknown_sku: warn",
             "stock.csv, row 5, column 'sku': 'Z-999' is not in the products table (1 unknown "
-            "SKUs in stock); add them to products or set planning.unknown_sku: warn",
+            "SKU in stock); add them to products or set planning.unknown_sku: warn",
         ),
         (
             _received_before_ordered,
@@ -358,3 +359,137 @@ def test_a_date_in_the_config_that_is_no_date_is_refused_naming_its_key(small_sh
         f"stockplan: 错误: {small_shop}：配置项 'planning.as_of'：应为日期，如 2026-01-08，"
         "现为 '2026-13-01'"
     )
+
+
+# --- database inputs, cluster engines, kits and successors ----------------------------
+
+
+def _database_shop(folder: Path, sales: dict, stock: dict | None = None) -> Path:
+    import sqlite3
+
+    with sqlite3.connect(folder / "shop.db") as connection:
+        connection.execute("CREATE TABLE sales (date text, sku text, quantity real)")
+        connection.execute("INSERT INTO sales VALUES ('2025-09-01', 'A-1', 3)")
+        connection.execute("CREATE TABLE stock (sku text, on_hand)")
+        connection.execute("INSERT INTO stock VALUES ('A-1', 4), ('B-2', x'00ff')")
+        connection.execute("CREATE TABLE no_stock (sku text, on_hand real)")
+    config = folder / "config.yaml"
+    stock = stock or {"url": "sqlite:///shop.db", "table": "no_stock"}
+    raw = {"inputs": {"sales": sales, "stock": stock}, "planning": {"as_of": "2025-09-08"}}
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return config
+
+
+@pytest.mark.parametrize(
+    ("sales", "stock", "zh"),
+    [
+        ({"table": "nosuch"}, None, "{sales}, table nosuch)：查询失败：no such table: nosuch"),
+        ({"query": "SELECT sku, sku FROM sales"}, None, "{sales})：查询结果中列 'sku' 出现了两次"),
+        ({"table": "sales"}, None, "{stock}, table no_stock)：查询没有返回任何行"),
+        (
+            {"table": "sales"},
+            {"table": "stock"},
+            "{stock}, table stock)，第 2 行，列 'on_hand'：二进制值（BLOB），此处应为文本或数字",
+        ),
+        (
+            {"table": "sales", "url": "sqlite:///gone.db"},
+            None,
+            "inputs.sales (sqlite:///{folder}/gone.db, table sales)："
+            "找不到数据库文件 {folder}/gone.db",
+        ),
+        (
+            {"table": "s", "url": "postgresql://u:${STOCKPLAN_UNSET_VAR}@127.0.0.1:1/erp"},
+            None,
+            "inputs.sales (postgresql://u:***@127.0.0.1:1/erp, table s)：环境变量 "
+            "STOCKPLAN_UNSET_VAR 未设置",
+        ),
+        (
+            {"table": "s", "url": "postgresql://u:pw@127.0.0.1:1/erp"},
+            None,
+            "inputs.sales (postgresql://u:***@127.0.0.1:1/erp, table s)：连接被拒绝"
+            "（数据库服务器是否在运行？主机和端口是否正确？）",
+        ),
+    ],
+    ids=["no_table", "column_twice", "no_rows", "blob", "no_file", "unset_variable", "refused"],
+)
+def test_database_input_errors_are_said_in_chinese(tmp_path: Path, sales, stock, zh):
+    url = {"url": "sqlite:///shop.db"}
+    config = _database_shop(tmp_path, url | sales, stock and url | stock)
+    line = _error(_run("validate", "-c", str(config), "--lang", "zh"))
+    db = f"sqlite:///{tmp_path.as_posix()}/shop.db"
+    expected = zh.format(
+        sales=f"inputs.sales ({db}", stock=f"inputs.stock ({db}", folder=tmp_path.as_posix()
+    )
+    assert line == f"stockplan: 错误: {expected}"
+
+
+def test_a_missing_engine_extra_and_an_unreachable_cluster_are_said_in_chinese(
+    small_shop: Path, tmp_path: Path
+):
+    dask = pytest.importorskip("dask")
+    out = tmp_path / "plan.csv"
+    args = ("plan", "-c", str(small_shop), "-o", str(out), "-q", "--lang", "zh")
+    if importlib.util.find_spec("pyspark") is None:
+        _edit(small_shop, lambda raw: raw.setdefault("forecast", {}).update(engine="spark"))
+        line = _error(_run(*args))
+        assert line == (
+            "stockplan: 错误: forecast.engine spark："
+            '未安装 pyspark（pip install "stockplan[spark]"）'
+        )
+    nowhere = "tcp://127.0.0.1:9"  # the discard port: nothing answers
+    forecast = {"engine": "dask", "engine_address": nowhere}
+    _edit(small_shop, lambda raw: raw.setdefault("forecast", {}).update(forecast))
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        line = _error(_run(*args))
+    assert line == (
+        f"stockplan: 错误: forecast.engine_address {nowhere}：无法连接 dask 集群"
+        "（其调度器是否在运行？地址是否正确？）"
+    )
+    assert not out.exists()
+
+
+def _item_table(shop: Path, table: str, text: str) -> None:
+    (shop / f"{table}.csv").write_text(text, encoding="utf-8")
+    _edit(shop / "config.yaml", lambda raw: raw["inputs"].__setitem__(table, f"{table}.csv"))
+
+
+@pytest.mark.parametrize(
+    ("table", "text", "zh", "en"),
+    [
+        (
+            "bom",
+            "kit_sku,component_sku,quantity\nK1,A-100,2\nK1,K2,1\nK2,007,1\nK2,K1,1\n",
+            "bom.csv，第 3 行，列 'component_sku'：套件 'K1' 经由 'K2' 包含了它自己"
+            "（或套件嵌套超过 10 层）",
+            "bom.csv, row 3, column 'component_sku': kit 'K1' contains itself through 'K2' "
+            "(or kits nest deeper than 10 levels)",
+        ),
+        (
+            "bom",
+            "kit_sku,component_sku,quantity\nK1,A-100,0\n",
+            "bom.csv，第 2 行，列 'quantity'：每套用量必须大于 0",
+            "bom.csv, row 2, column 'quantity': quantity per kit must be above 0",
+        ),
+        (
+            "succession",
+            "old_sku,new_sku,date\n007,A-100,2025-10-01\n007,B-1,2025-10-01\n",
+            "succession.csv，第 3 行，列 'old_sku'：'007' 有两个替代商品",
+            "succession.csv, row 3, column 'old_sku': '007' has two successors",
+        ),
+        (
+            "overrides",
+            "sku,start,end,quantity\nA-100,2025-10-01,2025-10-10,5\nA-100,2025-10-05,2025-10-12,5\n",
+            "overrides.csv，第 3 行，列 'start'：与 'A-100' 的另一条调整时间重叠",
+            "overrides.csv, row 3, column 'start': overlaps another override of 'A-100'",
+        ),
+    ],
+    ids=["kit_cycle", "kit_quantity", "two_successors", "override_overlap"],
+)
+def test_kit_successor_and_override_errors_are_said_in_chinese(
+    small_shop: Path, table, text, zh, en
+):
+    _item_table(small_shop.parent, table, text)
+    line = _error(_run("validate", "-c", str(small_shop), "--lang", "zh"))
+    assert line == f"stockplan: 错误: {small_shop.parent}/{zh}"
+    english = _error(_run("validate", "-c", str(small_shop)))
+    assert english == f"stockplan: error: {small_shop.parent}/{en}"

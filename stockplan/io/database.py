@@ -30,14 +30,14 @@ from urllib.parse import quote, unquote, urlsplit
 
 import polars as pl
 
-from stockplan.errors import StockplanError, redact_url
+from stockplan.errors import Phrase, StockplanError, redact_url
+from stockplan.i18n import phrase, place
 
 if TYPE_CHECKING:
     from stockplan.config import DatabaseInput
 
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
 SCHEMES |= {"duckdb": "duckdb", "mssql": "connectorx", "mysql": "connectorx"}
-EXTRA_HINT = "install the database extra: pip install 'stockplan[database]'"
 ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -47,7 +47,7 @@ def expand_env(text: str, where: str) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in os.environ:
-            raise StockplanError(f"{where}: environment variable {name} is not set")
+            raise StockplanError(phrase("error.env_unset", where=place(where), name=name))
         return os.environ[name]
 
     return ENV_VAR.sub(value, text)
@@ -85,40 +85,46 @@ def select_all(table: str) -> str:
 def _file_path(url: str, label: str) -> Path:
     rest = url.split(":", 1)[1]
     if not rest.startswith("///"):
-        raise StockplanError(
-            f"{label}: write a database file as sqlite:///relative/path or sqlite:////absolute/path"
-        )
+        raise StockplanError(phrase("error.db_file_url", where=place(label)))
     path = Path(unquote(rest[3:].split("?", 1)[0]))
     if not path.is_file():
-        raise StockplanError(f"{label}: database file {path} not found")
+        raise StockplanError(phrase("error.db_file_missing", where=place(label), path=path))
     return path
 
 
-def _classify(message: str, sqlstate: str | None, timeout: float) -> str:
-    """One line for what went wrong, from the driver's message and SQLSTATE."""
+def _classify(message: str, sqlstate: str | None, timeout: float, label: str) -> Phrase | None:
+    """One line for what went wrong, from the driver's message and SQLSTATE (None when
+    neither says anything a buyer can act on)."""
     text = message.lower()
+    key = None
     if "connection refused" in text:
-        return "connection refused (is the database server running, and the host and port right?)"
-    if "could not translate host name" in text or "name or service not known" in text:
-        return "unknown database host"
-    if sqlstate in ("28P01", "28000") or "password authentication failed" in text:
-        return "the database refused the login (check the user and password)"
-    if "timeout expired" in text or "timed out" in text:
-        return f"no answer from the database server within {timeout:g} s (timeout_seconds)"
-    if sqlstate == "57014" or "statement timeout" in text or "interrupt" in text:
-        return f"the query took longer than {timeout:g} s (timeout_seconds); it was cancelled"
-    if sqlstate == "3D000":
-        return "no such database"
-    return ""
+        key = "error.db_refused"
+    elif "could not translate host name" in text or "name or service not known" in text:
+        key = "error.db_unknown_host"
+    elif sqlstate in ("28P01", "28000") or "password authentication failed" in text:
+        key = "error.db_login"
+    elif "timeout expired" in text or "timed out" in text:
+        key = "error.db_no_answer"
+    elif sqlstate == "57014" or "statement timeout" in text or "interrupt" in text:
+        key = "error.db_query_timeout"
+    elif sqlstate == "3D000":
+        key = "error.db_no_database"
+    return None if key is None else phrase(key, where=place(label), timeout=f"{timeout:g}")
+
+
+def _failed(label: str, detail: str) -> StockplanError:
+    return StockplanError(phrase("error.db_query_failed", where=place(label), detail=detail))
+
+
+def _no_driver(label: str, database: str) -> StockplanError:
+    return StockplanError(phrase("error.db_driver", where=place(label), database=database))
 
 
 def _read_postgres(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame:
     try:
         import adbc_driver_postgresql.dbapi as pg
     except ImportError:
-        raise StockplanError(
-            f"{label}: reading PostgreSQL needs its driver; {EXTRA_HINT}"
-        ) from None
+        raise _no_driver(label, "PostgreSQL") from None
     uri = url.replace("postgres://", "postgresql://", 1)
     if "connect_timeout=" not in uri:  # libpq's own limit for reaching and logging in
         uri += ("&" if "?" in uri else "?") + f"connect_timeout={max(2, round(timeout))}"
@@ -132,13 +138,16 @@ def _read_postgres(url: str, sql: str, timeout: float, label: str) -> pl.DataFra
             table = cursor.fetch_arrow_table()
     except pg.Error as exc:
         sqlstate = getattr(exc, "sqlstate", None)
-        known = _classify(str(exc), sqlstate, timeout)
+        known = _classify(str(exc), sqlstate, timeout, label)
         if known:
-            raise StockplanError(f"{label}: {known}") from None
+            raise StockplanError(known) from None
         detail = _scrub(str(exc), url)  # "NOT_FOUND: Failed to prepare query: ERROR: ..."
         detail = detail.split("ERROR:", 1)[-1].split("[libpq]", 1)[-1].strip()
-        what = "cannot connect" if stage == "connect" else "the query failed"
-        raise StockplanError(f"{label}: {what}: {detail}") from None
+        if stage == "connect":
+            raise StockplanError(
+                phrase("error.db_cannot_connect", where=place(label), detail=detail)
+            ) from None
+        raise _failed(label, detail) from None
     return pl.from_arrow(_plain_arrow(table))  # type: ignore[return-value]
 
 
@@ -163,7 +172,9 @@ def _read_sqlite(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame
     try:
         connection = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=timeout)
     except sqlite3.Error as exc:
-        raise StockplanError(f"{label}: cannot open the database ({exc})") from None
+        raise StockplanError(
+            phrase("error.db_cannot_open", where=place(label), detail=str(exc))
+        ) from None
     # abort the query once past the deadline (checked every 10,000 virtual machine steps)
     connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
     try:
@@ -171,8 +182,8 @@ def _read_sqlite(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchall()
     except sqlite3.Error as exc:
-        known = _classify(str(exc), None, timeout) if "interrupt" in str(exc) else ""
-        raise StockplanError(f"{label}: {known or f'the query failed: {exc}'}") from None
+        known = _classify(str(exc), None, timeout, label) if "interrupt" in str(exc) else None
+        raise (StockplanError(known) if known else _failed(label, str(exc))) from None
     finally:
         connection.close()
     _check_names(columns, label)
@@ -187,8 +198,7 @@ def _read_sqlite(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame
             for column, cell in zip(columns, row, strict=True):
                 if isinstance(cell, bytes | bytearray | memoryview):
                     raise StockplanError(
-                        f"{label}, row {number}, column '{column}': a binary value (BLOB) "
-                        "where text or a number belongs"
+                        phrase("error.db_blob", where=place(label, number, column))
                     ) from None
         raise
 
@@ -199,7 +209,7 @@ def _check_names(columns: list[str], label: str) -> None:
     seen: set[str] = set()
     for name in columns:
         if name in seen:
-            raise StockplanError(f"{label}: the query returns the column '{name}' twice")
+            raise StockplanError(phrase("error.db_column_twice", where=place(label), column=name))
         seen.add(name)
 
 
@@ -207,27 +217,27 @@ def _read_duckdb(url: str, sql: str, timeout: float, label: str) -> pl.DataFrame
     try:
         import duckdb
     except ImportError:
-        raise StockplanError(f"{label}: reading DuckDB needs its driver; {EXTRA_HINT}") from None
+        raise _no_driver(label, "DuckDB") from None
     path = _file_path(url, label)
     try:
         connection = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         raise StockplanError(
-            f"{label}: cannot open the database ({_scrub(str(exc), url)})"
+            phrase("error.db_cannot_open", where=place(label), detail=_scrub(str(exc), url))
         ) from None
     timer = threading.Timer(timeout, connection.interrupt)
     timer.start()
     try:
         relation = connection.sql(sql)
         if relation is None:
-            raise StockplanError(f"{label}: the query returned no result (use a SELECT)")
+            raise StockplanError(phrase("error.db_no_result", where=place(label)))
         # DuckDB 2 names it to_arrow_table; 1.x arrow()
         fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
         return pl.from_arrow(_plain_arrow(fetch()))  # type: ignore[return-value]
     except duckdb.InterruptException:
-        raise StockplanError(f"{label}: {_classify('interrupt', None, timeout)}") from None
+        raise StockplanError(_classify("interrupt", None, timeout, label)) from None
     except duckdb.Error as exc:
-        raise StockplanError(f"{label}: the query failed: {_scrub(str(exc), url)}") from None
+        raise _failed(label, _scrub(str(exc), url)) from None
     finally:
         timer.cancel()
         connection.close()
@@ -241,15 +251,13 @@ def _read_connectorx(url: str, sql: str, timeout: float, label: str) -> pl.DataF
     except ImportError:
         scheme = url.split(":", 1)[0]
         raise StockplanError(
-            f"{label}: reading {scheme}:// needs connectorx: pip install connectorx"
+            phrase("error.db_connectorx", where=place(label), scheme=scheme)
         ) from None
     try:
         return pl.read_database_uri(sql, url, engine="connectorx")
     except Exception as exc:  # connectorx raises plain RuntimeErrors with the driver's text
-        known = _classify(str(exc), None, timeout)
-        raise StockplanError(
-            f"{label}: {known or 'the query failed: ' + _scrub(str(exc), url)}"
-        ) from None
+        known = _classify(str(exc), None, timeout, label)
+        raise (StockplanError(known) if known else _failed(label, _scrub(str(exc), url))) from None
 
 
 READERS = {"postgresql": _read_postgres, "sqlite": _read_sqlite, "duckdb": _read_duckdb}
@@ -262,8 +270,7 @@ def read_database(spec: DatabaseInput, label: str) -> pl.DataFrame:
     scheme = urlsplit(url).scheme.lower() if "://" in url else ""
     if scheme not in SCHEMES:
         raise StockplanError(
-            f"{label}: unsupported database url '{redact_url(url)}' (use postgresql://, "
-            "sqlite:///, duckdb:///, mssql:// or mysql://)"
+            phrase("error.db_unsupported_url", where=place(label), url=redact_url(url))
         )
     sql = spec.query if spec.query is not None else select_all(spec.table or "")
     result = READERS[SCHEMES[scheme]](url, sql, spec.timeout_seconds, label)
@@ -287,5 +294,5 @@ def read_database_table(
     mapping = map_headers(raw, schema, overrides, label)  # type: ignore[arg-type]
     typed = type_table(raw, schema, mapping, label, header_row=0)  # type: ignore[arg-type]
     if typed.height == 0 and schema.need_rows:
-        raise StockplanError(f"{label}: the query returned no rows")
+        raise StockplanError(phrase("error.db_no_rows", where=place(label)))
     return typed

@@ -13,6 +13,7 @@ import polars as pl
 
 from stockplan.config import Config
 from stockplan.errors import StockplanError
+from stockplan.i18n import phrase, place
 from stockplan.io.readers import ROW
 
 
@@ -21,20 +22,22 @@ def _first(frame: pl.DataFrame, mask: pl.Expr) -> dict | None:
     return bad.row(0, named=True) if bad.height else None
 
 
-def _fail(config: Config, table: str, row: dict, column: str, problem: str) -> None:
-    path = config.source(table)
-    raise StockplanError(f"{path}, row {row[ROW]}, column '{column}': {problem}")
+def _fail(config: Config, table: str, row: dict, column: str, key: str, **fields: object) -> None:
+    """Refuse with the catalogue's `key`, naming the file of `table`, the row and column."""
+    where = place(config.source(table), row[ROW], column)
+    raise StockplanError(phrase(key, where=where, **fields))
 
 
 def _check_bom(bom: pl.DataFrame, config: Config) -> None:
-    from stockplan.bom import flatten_bom
+    from stockplan.bom import MAX_KIT_DEPTH, kit_loop
 
-    row = _first(bom, pl.col("kit_sku") == pl.col("component_sku"))
+    kit, component = pl.col("kit_sku"), pl.col("component_sku")
+    row = _first(bom, kit == component)
     if row:
-        _fail(config, "bom", row, "component_sku", f"kit '{row['kit_sku']}' lists itself")
+        _fail(config, "bom", row, "component_sku", "error.kit_lists_itself", kit=row["kit_sku"])
     row = _first(bom, pl.col("quantity").is_null() | (pl.col("quantity") <= 0))
     if row:
-        _fail(config, "bom", row, "quantity", "quantity per kit must be above 0")
+        _fail(config, "bom", row, "quantity", "error.kit_quantity")
     row = _first(bom, ~pl.struct("kit_sku", "component_sku").is_first_distinct())
     if row:
         _fail(
@@ -42,28 +45,42 @@ def _check_bom(bom: pl.DataFrame, config: Config) -> None:
             "bom",
             row,
             "component_sku",
-            f"'{row['component_sku']}' appears twice in kit '{row['kit_sku']}'",
+            "error.kit_component_twice",
+            component=row["component_sku"],
+            kit=row["kit_sku"],
         )
-    try:
-        flatten_bom(bom)
-    except StockplanError as exc:
-        raise StockplanError(f"{config.source('bom')}: {exc}") from None
+    looping = kit_loop(bom)
+    if looping:  # the kit's line naming that component, else its first line naming a kit
+        own = bom.filter(kit == looping["kit_sku"])
+        row = _first(own, component == looping["component_sku"]) or _first(
+            own, component.is_in(bom["kit_sku"].implode())
+        )
+        _fail(
+            config,
+            "bom",
+            row or _first(own, pl.lit(True)),
+            "component_sku",
+            "error.kit_cycle",
+            kit=looping["kit_sku"],
+            through=looping["component_sku"],
+            depth=MAX_KIT_DEPTH,
+        )
 
 
 def _check_succession(succession: pl.DataFrame, config: Config) -> pl.DataFrame:
     row = _first(succession, pl.col("old_sku") == pl.col("new_sku"))
     if row:
-        _fail(config, "succession", row, "new_sku", f"'{row['new_sku']}' succeeds itself")
+        _fail(config, "succession", row, "new_sku", "error.succeeds_itself", sku=row["new_sku"])
     row = _first(succession, ~pl.col("old_sku").is_first_distinct())
     if row:
-        _fail(config, "succession", row, "old_sku", f"'{row['old_sku']}' has two successors")
+        _fail(config, "succession", row, "old_sku", "error.two_successors", sku=row["old_sku"])
     cycle = _succession_cycle(succession)
     if cycle:
         row = _first(succession, pl.col("old_sku").is_in(cycle))
         at = cycle.index(row["old_sku"])  # the circle from its first row
         cycle = cycle[at:] + cycle[:at]
         path = " -> ".join([*cycle, cycle[0]])
-        _fail(config, "succession", row, "new_sku", f"the successions go round in a circle: {path}")
+        _fail(config, "succession", row, "new_sku", "error.succession_circle", path=path)
     if "share" not in succession.columns:
         return succession
     share = pl.col("share")
@@ -75,15 +92,16 @@ def _check_succession(succession: pl.DataFrame, config: Config) -> pl.DataFrame:
             "succession",
             row,
             "share",
-            f"share {value} is ambiguous: above 1 reads as a percentage ({value} %); write "
-            f"{row['share'] / 100:g} for {value} % or at most 1 for all of the old item's demand",
+            "error.share_ambiguous",
+            value=value,
+            fraction=f"{row['share'] / 100:g}",
         )
     succession = succession.with_columns(
         pl.when(share > 1).then(share / 100).otherwise(share).alias("share")
     )
     row = _first(succession, share.is_not_null() & ((share <= 0) | (share > 1)))
     if row:
-        _fail(config, "succession", row, "share", "share must be above 0 and at most 1 (or 100 %)")
+        _fail(config, "succession", row, "share", "error.share_range")
     return succession
 
 
@@ -104,27 +122,22 @@ def _succession_cycle(succession: pl.DataFrame) -> list[str]:
 def _check_overrides(overrides: pl.DataFrame, config: Config) -> None:
     row = _first(overrides, pl.col("end") < pl.col("start"))
     if row:
-        _fail(config, "overrides", row, "end", f"{row['end']} is before the start {row['start']}")
-    given = [pl.col(c).is_not_null() for c in ("quantity", "multiplier") if c in overrides.columns]
-    count = pl.sum_horizontal(*[g.cast(pl.Int8) for g in given])
-    row = _first(overrides, count != 1)
-    if row:
         _fail(
             config,
             "overrides",
             row,
-            "quantity",
-            "give either a quantity or a multiplier, not "
-            + (
-                "both"
-                if (
-                    len(given) == 2
-                    and row.get("multiplier") is not None
-                    and row.get("quantity") is not None
-                )
-                else "neither"
-            ),
+            "end",
+            "error.override_end_before_start",
+            end=row["end"],
+            start=row["start"],
         )
+    given = [pl.col(c).is_not_null() for c in ("quantity", "multiplier") if c in overrides.columns]
+    count = pl.sum_horizontal(*[g.cast(pl.Int8) for g in given])
+    row = _first(overrides, count != 1)
+    if row:
+        two = row.get("multiplier") is not None and row.get("quantity") is not None
+        key = "error.override_both" if len(given) == 2 and two else "error.override_neither"
+        _fail(config, "overrides", row, "quantity", key)
     location = pl.col("location") if "location" in overrides.columns else pl.lit(None, pl.String)
     ordered = overrides.with_columns(location.fill_null("").alias("_where")).sort(
         "sku", "_where", "start"
@@ -134,7 +147,7 @@ def _check_overrides(overrides: pl.DataFrame, config: Config) -> None:
         (pl.col("start") <= pl.col("end").shift(1).over("sku", "_where")).fill_null(False),
     )
     if row:
-        _fail(config, "overrides", row, "start", f"overlaps another override of '{row['sku']}'")
+        _fail(config, "overrides", row, "start", "error.override_overlap", sku=row["sku"])
     # an override for every location (no location) overlaps one for a single location too
     every = ordered.filter(pl.col("_where") == "")
     both = every.join(ordered, on="sku", suffix="_other").filter(
@@ -149,8 +162,10 @@ def _check_overrides(overrides: pl.DataFrame, config: Config) -> None:
             "overrides",
             row,
             "location",
-            f"an override of '{row['sku']}' for every location overlaps one for "
-            f"'{row['_where_other']}' (row {row[f'{ROW}_other']})",
+            "error.override_every_overlap",
+            sku=row["sku"],
+            location=row["_where_other"],
+            other={"en": f"row {row[f'{ROW}_other']}", "zh": f"第 {row[f'{ROW}_other']} 行"},
         )
 
 

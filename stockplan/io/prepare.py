@@ -30,6 +30,10 @@ class PreparedInputs:
     warnings: list[str] = field(default_factory=list)
 
 
+def _skus(count: int) -> str:
+    return "SKU" if count == 1 else "SKUs"
+
+
 def _path(config: Config, table: str) -> Path:
     return config.source(table)
 
@@ -61,7 +65,7 @@ def unknown_sku_message(
     `name`, naming the first row."""
     message = (
         f"{where(first, _path(config, name))}, column 'sku': '{first.sort(ROW)['sku'][0]}' is "
-        f"not in the products table ({count} unknown SKUs in {name})"
+        f"not in the products table ({count} unknown {_skus(count)} in {name})"
     )
     if config.planning.unknown_sku == "error":
         raise StockplanError(
@@ -69,7 +73,7 @@ def unknown_sku_message(
                 "error.unknown_sku",
                 where=place_of(first, _path(config, name), "sku"),
                 sku=first.sort(ROW)["sku"][0],
-                count=count,
+                unknown={"en": f"{count} unknown {_skus(count)}", "zh": f"{count} 个未知商品"},
                 table={"en": name, "zh": input_name(name, "zh")},
             )
         )
@@ -335,6 +339,8 @@ def _check_price_breaks(frame: pl.DataFrame, path: Path) -> None:
 
 
 FILE_ROW = "file_row"
+NAME_PLACE = "name_place"
+"""Where the name of a customer order's item is written (`item_name_places`)."""
 """The prepared customer orders' column with each order's row in its file."""
 UNCHECKED_LOCATIONS = "unchecked_locations"
 """A prepared table (only when sales are left to a cluster's tasks and some purchase or
@@ -461,7 +467,8 @@ def negative_stock_note(config: Config, rows: int) -> list[str]:
     if rows == 0:
         return []
     return [
-        f"{_path(config, 'stock')}: {rows} rows have negative on_hand; "
+        f"{_path(config, 'stock')}: {rows} {'row has' if rows == 1 else 'rows have'} negative "
+        "on_hand; "
         "counted as backorders with on_hand 0"
     ]
 
@@ -800,6 +807,53 @@ def check_read_facts(
     return warnings
 
 
+def item_name_places(
+    tables: dict[str, pl.DataFrame], config: Config, skus: pl.DataFrame
+) -> pl.DataFrame:
+    """sku, `NAME_PLACE`: for each of `skus`, the file, row and column of the name
+    `items.item_names` gives it (products > stock > sales, the first row with a name), as
+    a struct of `i18n.place` in both languages; skus without a name are left out."""
+    found = []
+    for rank, table in enumerate(("products", "stock", "sales")):
+        frame = tables.get(table)
+        if frame is None or "name" not in frame.columns or ROW not in frame.columns:
+            continue
+        path = _path(config, table)
+        header = source_header(path, table, "name", config.columns.get(table, {})) or "name"
+        read_as = " (name)" if normalise_header(header) != "name" else ""
+        read_as_zh = "（name）" if read_as else ""
+        file = pl.col(SOURCE_FILE) if SOURCE_FILE in frame.columns else pl.lit(str(path))
+        row = pl.col(ROW).cast(pl.String)
+        named = frame.join(skus, on="sku", how="semi").filter(
+            pl.col("name").cast(pl.String).str.strip_chars().fill_null("") != ""
+        )
+        order = [c for c in (SOURCE_FILE, ROW) if c in named.columns]
+        first = named.sort(order).unique("sku", keep="first", maintain_order=True)
+        found.append(
+            first.select(
+                "sku",
+                pl.lit(rank).alias("_rank"),
+                pl.struct(
+                    pl.concat_str(
+                        file, pl.lit(", row "), row, pl.lit(f", column '{header}'{read_as}")
+                    ).alias("en"),
+                    pl.concat_str(
+                        file, pl.lit("，第 "), row, pl.lit(f" 行，列 '{header}'{read_as_zh}")
+                    ).alias("zh"),
+                ).alias(NAME_PLACE),
+            )
+        )
+    schema = {"sku": pl.String, NAME_PLACE: pl.Struct({"en": pl.String, "zh": pl.String})}
+    if not found:
+        return pl.DataFrame(schema=schema)
+    return (
+        pl.concat(found)
+        .sort("_rank")
+        .unique("sku", keep="first", maintain_order=True)
+        .select("sku", NAME_PLACE)
+    )
+
+
 def prepare_inputs(
     tables: dict[str, pl.DataFrame], config: Config, later: set[str] | frozenset[str] = frozenset()
 ) -> PreparedInputs:
@@ -870,6 +924,9 @@ def prepare_inputs(
         clean["customer_orders"] = clean["customer_orders"].with_columns(
             out["customer_orders"][ROW].alias(FILE_ROW)
         )
+        # and the row of the item's name, when that name makes the notice too long
+        places = item_name_places(out, config, out["customer_orders"].select("sku").unique())
+        clean["customer_orders"] = clean["customer_orders"].join(places, on="sku", how="left")
     if unchecked is not None:
         clean[UNCHECKED_LOCATIONS] = unchecked
     if unchecked_skus is not None:
