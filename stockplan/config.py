@@ -828,10 +828,14 @@ def _raw_language(raw: dict[str, Any]) -> str | None:
 
 
 def _resolve_input(spec: InputFile | DatabaseInput, base_dir: Path) -> InputFile | DatabaseInput:
-    """Relative file paths (and `sqlite:///` / `duckdb:///` files) resolve against `base_dir`."""
+    """Relative file paths (and `sqlite:///` / `duckdb:///` files) resolve against `base_dir`;
+    `~` at the start is the home folder (`~/data/sales.csv`), as in a shell."""
     if isinstance(spec, InputFile):
-        return spec.model_copy(update={"path": base_dir / spec.path})
+        return spec.model_copy(update={"path": base_dir / spec.path.expanduser()})
     scheme, sep, rest = spec.url.partition(":///")
+    if sep and scheme.lower() in ("sqlite", "duckdb") and rest.startswith("~"):
+        home = Path(rest).expanduser().as_posix()
+        return spec.model_copy(update={"url": f"{scheme}:///{home}"})
     if sep and scheme.lower() in ("sqlite", "duckdb") and rest and not rest.startswith(("/", "$")):
         return spec.model_copy(update={"url": f"{scheme}:///{(base_dir / rest).as_posix()}"})
     return spec
@@ -904,7 +908,7 @@ def load_config(path: str | Path) -> Config:
     """Read and validate the YAML config at `path`."""
     from stockplan.i18n import phrase
 
-    path = Path(path)
+    path = Path(path).expanduser()
     if path.exists() and not path.is_file():
         raise StockplanError(phrase("error.config_not_file", path=str(path)))
     try:

@@ -1092,8 +1092,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "未找到{tables}文件：请在 {config} 中补上",
     },
     "init.wrote": {
-        "en": "wrote {config}; check it, then: stockplan validate -c {config}",
-        "zh": "已写入 {config}；请检查，然后运行：stockplan validate -c {config}",
+        "en": "wrote {config}; check it, then: stockplan validate -c {command}",
+        "zh": "已写入 {config}；请检查，然后运行：stockplan validate -c {command}",
     },
     "summary.planning_date": {"en": "planning date", "zh": "计划日期"},
     "summary.version": {"en": "stockplan version", "zh": "stockplan 版本"},

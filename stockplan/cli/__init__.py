@@ -36,6 +36,7 @@ from stockplan.cli.display import (
     lang_now,
     message,
     set_lang,
+    shell_word,
     stage_progress,
 )
 from stockplan.cli.options import (
@@ -64,6 +65,7 @@ from stockplan.cli.options import (
     check_plot,
     check_report,
     check_target,
+    expand_home,
 )
 from stockplan.cli.usage import StockplanGroup
 from stockplan.errors import StockplanError, safe_text
@@ -1041,10 +1043,18 @@ def validate(
 @app.command()
 @guarded
 def init(
-    folder: Annotated[Path, typer.Argument(help="Folder holding your ERP / shop exports.")],
+    folder: Annotated[
+        Path,
+        typer.Argument(callback=expand_home, help="Folder holding your ERP / shop exports."),
+    ],
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Config to write (default: FOLDER/stockplan.yaml)."),
+        typer.Option(
+            "--config",
+            "-c",
+            callback=expand_home,
+            help="Config to write (default: FOLDER/stockplan.yaml).",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing config.")] = False,
     lang: Annotated[
@@ -1102,7 +1112,7 @@ def init(
     if missing:
         names = " / ".join(input_name(t, lang_now()) for t in missing)
         console.warn(message("init.missing", lang_now(), tables=names, config=target))
-    console.say("init.wrote", config=target)
+    console.say("init.wrote", config=target, command=shell_word(str(target)))
     return 0
 
 
@@ -1110,9 +1120,15 @@ def init(
 @guarded
 def diff(
     old: Annotated[
-        Path, typer.Argument(help="The earlier plan: .xlsx, output folder or orders file.")
+        Path,
+        typer.Argument(
+            callback=expand_home, help="The earlier plan: .xlsx, output folder or orders file."
+        ),
     ],
-    new: Annotated[Path, typer.Argument(help="The later plan, written the same way.")],
+    new: Annotated[
+        Path,
+        typer.Argument(callback=expand_home, help="The later plan, written the same way."),
+    ],
     output: OutputOption = None,
     format: FormatOption = None,
     all_rows: Annotated[
@@ -1195,6 +1211,7 @@ def verify(
         Path,
         typer.Argument(
             metavar="PLAN",
+            callback=expand_home,
             help="A plan written by stockplan plan -o: .xlsx, folder, or one table file "
             "with its FILE.run.json beside it.",
         ),

@@ -57,6 +57,18 @@ def message(key: str, lang: str = "en", **fields: object) -> str:
     return text(key, lang, **fields)
 
 
+def shell_word(text: str) -> str:
+    """`text` quoted for the shell it would be pasted into (`'my data/x.yaml'`; cmd.exe's
+    double quotes on Windows), as is when it needs none."""
+    if os.name == "nt":
+        import subprocess
+
+        return subprocess.list2cmdline([text])
+    import shlex
+
+    return shlex.quote(text)
+
+
 class View:
     """How one command shows its table: language, rows, order and columns."""
 
