@@ -753,6 +753,12 @@ class IO(Section):
         description="Prefix text cells starting with = + - @ TAB or CR with ' in CSV output "
         "(OWASP CSV injection); false for machine consumers that need the raw text.",
     )
+    csv_for_excel: bool = Field(
+        default=False,
+        description="CSV files for people who open them in Excel: a text cell Excel would turn "
+        'into a number, date or formula (011491, 1-2, 1E5, -3) is written ="011491", which '
+        "Excel shows as the text itself (--csv-for-excel; not on stdout unless asked).",
+    )
     parquet_parts: Literal["auto", "on", "off"] = Field(
         default="auto",
         description="On a cluster engine with `plan -o FOLDER -f parquet`, the workers write "

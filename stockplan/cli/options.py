@@ -158,7 +158,16 @@ BomOption = Annotated[
     typer.Option(
         "--bom/--no-bom",
         help="Start CSV files with a UTF-8 BOM (Excel on Windows). Default: on for CSV files "
-        "written in Chinese, off for English, canonical headers and stdout.",
+        "holding any non-ASCII text (Chinese names, headers), off for plain ASCII and stdout.",
+    ),
+]
+ExcelOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--csv-for-excel/--plain-csv",
+        help="CSV for Excel: codes Excel would turn into numbers or dates (011491, 1-2, "
+        '1E5) written ="011491", which it shows as written. Default: io.csv_for_excel for '
+        "files, plain CSV on stdout.",
     ),
 ]
 DebugOption = Annotated[
