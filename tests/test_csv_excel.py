@@ -54,6 +54,10 @@ def test_csv_for_excel_writes_codes_excel_would_change_as_text_formulas():
     # read back as a plan: the codes planned
     back = _unescaped(pl.read_csv(buffer.getvalue(), infer_schema=False))
     assert back["sku"].to_list() == frame["sku"].to_list()
+    # a cell holding the private-use character that stands for the quotes keeps it
+    odd = io.BytesIO()
+    write_csv(pl.DataFrame({"sku": ["011491", "x\ue000y"]}), odd, for_excel=True)
+    assert odd.getvalue().decode().splitlines()[1:] == ['="011491"', "x\ue000y"]
     # plain CSV is unchanged
     plain = io.BytesIO()
     write_csv(frame, plain)

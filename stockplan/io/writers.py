@@ -236,11 +236,14 @@ def _for_excel(frame: pl.DataFrame, escape: bool) -> tuple[pl.DataFrame, str | N
     unwrapped = escape_formulas(frame) if escape else frame
     if not texts:
         return unwrapped, None
-    held = frame.select(
-        pl.any_horizontal(pl.col(texts).str.contains(c, literal=True)).any().alias(c)
-        for c in _EXCEL_QUOTES
-    ).row(0)
-    quote_mark = next((c for c, used in zip(_EXCEL_QUOTES, held, strict=True) if not used), None)
+
+    def used(pattern: str) -> pl.Expr:
+        return pl.any_horizontal(pl.col(texts).str.contains(pattern)).any().fill_null(False)
+
+    quote_mark: str | None = _EXCEL_QUOTES[0]
+    if frame.select(used(f"[{_EXCEL_QUOTES[0]}-{_EXCEL_QUOTES[-1]}]")).item():  # rare: scan each
+        held = frame.select(used(c).alias(c) for c in _EXCEL_QUOTES).row(0)
+        quote_mark = next((c for c, u in zip(_EXCEL_QUOTES, held, strict=True) if not u), None)
     if quote_mark is None:
         return unwrapped, None
     wrapped = []
