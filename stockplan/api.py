@@ -218,9 +218,15 @@ def explain(
     promotions, transfers, a backup supplier and the budget). A kit that is only sold, never
     stocked, has no order row: its components are listed instead."""
     from stockplan.i18n import message
+    from stockplan.io.writers import unescape_cell
     from stockplan.projection import recent_history, stock_projection
 
     items = plan.items
+    if items is not None and not items.filter(pl.col("sku") == sku).height:
+        # a code copied from a CSV as written (`'-3`, `="011491"`): the code itself
+        written = pl.select(unescape_cell(pl.lit(sku))).item()
+        if items.filter(pl.col("sku") == written).height:
+            sku = written
     if items is not None and not items.filter(pl.col("sku") == sku).height:
         # a spreadsheet opening a CSV drops a code's leading zeros (011491 -> 11491)
         padded = items.filter(

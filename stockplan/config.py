@@ -753,6 +753,12 @@ class IO(Section):
         description="Prefix text cells starting with = + - @ TAB or CR with ' in CSV output "
         "(OWASP CSV injection); false for machine consumers that need the raw text.",
     )
+    csv_for_excel: bool = Field(
+        default=False,
+        description="CSV files for people who open them in Excel: a text cell Excel would turn "
+        'into a number, date or formula (011491, 1-2, 1E5, -3) is written ="011491", which '
+        "Excel shows as the text itself (--csv-for-excel; not on stdout unless asked).",
+    )
     parquet_parts: Literal["auto", "on", "off"] = Field(
         default="auto",
         description="On a cluster engine with `plan -o FOLDER -f parquet`, the workers write "
@@ -828,10 +834,14 @@ def _raw_language(raw: dict[str, Any]) -> str | None:
 
 
 def _resolve_input(spec: InputFile | DatabaseInput, base_dir: Path) -> InputFile | DatabaseInput:
-    """Relative file paths (and `sqlite:///` / `duckdb:///` files) resolve against `base_dir`."""
+    """Relative file paths (and `sqlite:///` / `duckdb:///` files) resolve against `base_dir`;
+    `~` at the start is the home folder (`~/data/sales.csv`), as in a shell."""
     if isinstance(spec, InputFile):
-        return spec.model_copy(update={"path": base_dir / spec.path})
+        return spec.model_copy(update={"path": base_dir / spec.path.expanduser()})
     scheme, sep, rest = spec.url.partition(":///")
+    if sep and scheme.lower() in ("sqlite", "duckdb") and rest.startswith("~"):
+        home = Path(rest).expanduser().as_posix()
+        return spec.model_copy(update={"url": f"{scheme}:///{home}"})
     if sep and scheme.lower() in ("sqlite", "duckdb") and rest and not rest.startswith(("/", "$")):
         return spec.model_copy(update={"url": f"{scheme}:///{(base_dir / rest).as_posix()}"})
     return spec
@@ -904,7 +914,7 @@ def load_config(path: str | Path) -> Config:
     """Read and validate the YAML config at `path`."""
     from stockplan.i18n import phrase
 
-    path = Path(path)
+    path = Path(path).expanduser()
     if path.exists() and not path.is_file():
         raise StockplanError(phrase("error.config_not_file", path=str(path)))
     try:

@@ -730,6 +730,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{hits} 个商品缺货风险为{level}或更高：退出码 {code}",
     },
     "wrote": {"en": "wrote {paths}", "zh": "已写入 {paths}"},
+    "csv_excel_codes": {
+        "en": "{file}: Excel changes codes in column {column} when it opens this CSV "
+        "(e.g. '{example}': leading zeros, long numbers and codes like 1-2 or 3/4 become "
+        "numbers or dates); write .xlsx (-o plan.xlsx), or CSV for Excel (--csv-for-excel "
+        "or io.csv_for_excel: true)",
+        "zh": "{file}：Excel 打开此 CSV 时会改动「{column}」列的编码（如 '{example}'："
+        "前导 0、长数字以及 1-2、3/4 这类编码会变成数字或日期）；请输出 .xlsx（-o plan.xlsx），"
+        "或适合 Excel 的 CSV（--csv-for-excel 或 io.csv_for_excel: true）",
+    },
     "cache.reused": {
         "en": "reused the plan computed earlier on these inputs ({folder})",
         "zh": "沿用此前用相同输入算出的计划（{folder}）",
@@ -1092,8 +1101,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "未找到{tables}文件：请在 {config} 中补上",
     },
     "init.wrote": {
-        "en": "wrote {config}; check it, then: stockplan validate -c {config}",
-        "zh": "已写入 {config}；请检查，然后运行：stockplan validate -c {config}",
+        "en": "wrote {config}; check it, then: stockplan validate -c {command}",
+        "zh": "已写入 {config}；请检查，然后运行：stockplan validate -c {command}",
     },
     "summary.planning_date": {"en": "planning date", "zh": "计划日期"},
     "summary.version": {"en": "stockplan version", "zh": "stockplan 版本"},

@@ -113,6 +113,7 @@ class Plan:
         lang: str = "en",
         bom: bool | None = None,
         escape: bool = True,
+        for_excel: bool = False,
     ) -> list[Path]:
         """Hand the tables to the writers; return the files written.
 
@@ -120,6 +121,8 @@ class Plan:
         default csv); `orders.csv` / `.json` / `.parquet`: the one table `table`. Nothing is
         written unless every file is (`io.writers.write_files`). `all_rows=False`: the
         orders table has only the lines a buyer must see (`order_lines`), as the CLI writes.
+        `bom` None: CSV files holding non-ASCII text start with a UTF-8 BOM; `for_excel`:
+        codes Excel would change written `="011491"` (`io.writers.write_csv`).
         """
         from stockplan import __version__
         from stockplan.io.writers import output_plan, write_files
@@ -127,8 +130,9 @@ class Plan:
         files = output_plan(self.output_tables(all_rows), Path(target), format, table)  # type: ignore[arg-type]
         return write_files(
             files,
-            bom=lang == "zh" if bom is None else bom,  # Excel on Chinese Windows needs it
+            bom=bom,  # None: by content, as Excel on Chinese Windows needs it
             escape=escape,
+            for_excel=for_excel,
             lang=lang,
             info={"as_of": self.as_of, "version": __version__},
         )

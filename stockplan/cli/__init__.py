@@ -36,6 +36,7 @@ from stockplan.cli.display import (
     lang_now,
     message,
     set_lang,
+    shell_word,
     stage_progress,
 )
 from stockplan.cli.options import (
@@ -46,6 +47,7 @@ from stockplan.cli.options import (
     ColumnsOption,
     ConfigOption,
     DebugOption,
+    ExcelOption,
     FormatOption,
     HeadersOption,
     LangOption,
@@ -64,6 +66,7 @@ from stockplan.cli.options import (
     check_plot,
     check_report,
     check_target,
+    expand_home,
 )
 from stockplan.cli.usage import StockplanGroup
 from stockplan.errors import StockplanError, safe_text
@@ -411,6 +414,7 @@ def plan(
     headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
     bom: BomOption = None,
+    csv_for_excel: ExcelOption = None,
     debug: DebugOption = False,
     notify: NotifyOption = None,
     supplier_forecast: SupplierForecastOption = None,
@@ -508,6 +512,8 @@ def plan(
             "plan",
             _options(view, all_rows, name),
         ),
+        for_excel=csv_for_excel,
+        for_excel_files=cfg.io.csv_for_excel,
     )
     if parts is not None and parts.used:
         console.say("wrote", paths=", ".join(str(p) for p in parts.publish()))
@@ -563,6 +569,7 @@ def _single_table_command(
     previous: Path | None = None,
     fail_on_risk: RiskLevel | None = None,
     no_cache: bool = False,
+    for_excel: bool | None = None,
 ) -> int:
     check_target(output, format)
     check_news(fail_on_risk, previous)
@@ -597,6 +604,8 @@ def _single_table_command(
         _run_info(config, cfg, as_of),
         cfg.io.csv_escape_formulas,
         record=_recorder(config, cfg, as_of, name, _options(view, True, name)),
+        for_excel=for_excel,
+        for_excel_files=cfg.io.csv_for_excel,
     )
     code = extra(frame, console, earlier[0]) if extra else 0
     if result is None:
@@ -620,6 +629,7 @@ def risk(
     headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
     bom: BomOption = None,
+    csv_for_excel: ExcelOption = None,
     debug: DebugOption = False,
     notify: NotifyOption = None,
     no_cache: NoCacheOption = False,
@@ -639,6 +649,7 @@ def risk(
         previous=previous,
         fail_on_risk=fail_on_risk,
         no_cache=no_cache,
+        for_excel=csv_for_excel,
     )
 
 
@@ -698,6 +709,7 @@ def _table_command(name: str, table: str, doc: str) -> None:
         headers: HeadersOption = Headers.language,
         quiet: QuietOption = False,
         bom: BomOption = None,
+        csv_for_excel: ExcelOption = None,
         debug: DebugOption = False,
         no_cache: NoCacheOption = False,
     ) -> int:
@@ -711,6 +723,7 @@ def _table_command(name: str, table: str, doc: str) -> None:
             debug,
             _view_options(lang, as_of, limit, sort, columns, headers),
             no_cache=no_cache,
+            for_excel=csv_for_excel,
         )
 
     command.__doc__ = doc
@@ -769,6 +782,7 @@ def overrides(
     headers: HeadersOption = Headers.language,
     quiet: QuietOption = False,
     bom: BomOption = None,
+    csv_for_excel: ExcelOption = None,
     debug: DebugOption = False,
 ) -> int:
     """Score every past forecast override against the statistical forecast on what actually
@@ -796,6 +810,9 @@ def overrides(
         message("title.overrides", view.lang, as_of=planned_as_of),
         view,
         _run_info(config, cfg, planned_as_of),
+        cfg.io.csv_escape_formulas,
+        for_excel=csv_for_excel,
+        for_excel_files=cfg.io.csv_for_excel,
     )
     return 0
 
@@ -839,9 +856,9 @@ def explain(
     shown = api_explain(result, sku, location, history_periods=history_periods, lang=view.lang)
     if shown.kit_components:
         parts = ", ".join(shown.kit_components)
-        typer.echo(message("explain.kit_only", view.lang, sku=sku, parts=parts))
+        typer.echo(message("explain.kit_only", view.lang, sku=shown.sku, parts=parts))
         return 0
-    names = item_names(tables).filter(pl.col("sku") == sku)["name"].to_list()
+    names = item_names(tables).filter(pl.col("sku") == shown.sku)["name"].to_list()
     show_explanation(shown, names, cfg, view.lang, chart)
     return 0
 
@@ -877,6 +894,7 @@ def simulate(
     ] = None,
     quiet: QuietOption = False,
     bom: BomOption = None,
+    csv_for_excel: ExcelOption = None,
     debug: DebugOption = False,
 ) -> int:
     """Replay history with the policy (each target in simulate.targets) and a rule-of-thumb
@@ -954,6 +972,8 @@ def simulate(
         view,
         _run_info(config, cfg, planning_date),
         cfg.io.csv_escape_formulas,
+        for_excel=csv_for_excel,
+        for_excel_files=cfg.io.csv_for_excel,
     )
     if plot is not None and png is not None:
         from stockplan.io.writers import write_bytes
@@ -1041,10 +1061,18 @@ def validate(
 @app.command()
 @guarded
 def init(
-    folder: Annotated[Path, typer.Argument(help="Folder holding your ERP / shop exports.")],
+    folder: Annotated[
+        Path,
+        typer.Argument(callback=expand_home, help="Folder holding your ERP / shop exports."),
+    ],
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Config to write (default: FOLDER/stockplan.yaml)."),
+        typer.Option(
+            "--config",
+            "-c",
+            callback=expand_home,
+            help="Config to write (default: FOLDER/stockplan.yaml).",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing config.")] = False,
     lang: Annotated[
@@ -1102,7 +1130,7 @@ def init(
     if missing:
         names = " / ".join(input_name(t, lang_now()) for t in missing)
         console.warn(message("init.missing", lang_now(), tables=names, config=target))
-    console.say("init.wrote", config=target)
+    console.say("init.wrote", config=target, command=shell_word(str(target)))
     return 0
 
 
@@ -1110,9 +1138,15 @@ def init(
 @guarded
 def diff(
     old: Annotated[
-        Path, typer.Argument(help="The earlier plan: .xlsx, output folder or orders file.")
+        Path,
+        typer.Argument(
+            callback=expand_home, help="The earlier plan: .xlsx, output folder or orders file."
+        ),
     ],
-    new: Annotated[Path, typer.Argument(help="The later plan, written the same way.")],
+    new: Annotated[
+        Path,
+        typer.Argument(callback=expand_home, help="The later plan, written the same way."),
+    ],
     output: OutputOption = None,
     format: FormatOption = None,
     all_rows: Annotated[
@@ -1120,6 +1154,7 @@ def diff(
     ] = False,
     quiet: QuietOption = False,
     bom: BomOption = None,
+    csv_for_excel: ExcelOption = None,
     lang: Annotated[
         Lang | None,
         typer.Option(
@@ -1184,6 +1219,7 @@ def diff(
         console,
         message("title.diff", view.lang, old=dates[0], new=dates[1]),
         view,
+        for_excel=csv_for_excel,
     )
     return 0
 
@@ -1195,6 +1231,7 @@ def verify(
         Path,
         typer.Argument(
             metavar="PLAN",
+            callback=expand_home,
             help="A plan written by stockplan plan -o: .xlsx, folder, or one table file "
             "with its FILE.run.json beside it.",
         ),

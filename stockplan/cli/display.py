@@ -57,6 +57,18 @@ def message(key: str, lang: str = "en", **fields: object) -> str:
     return text(key, lang, **fields)
 
 
+def shell_word(text: str) -> str:
+    """`text` quoted for the shell it would be pasted into (`'my data/x.yaml'`; cmd.exe's
+    double quotes on Windows), as is when it needs none."""
+    if os.name == "nt":
+        import subprocess
+
+        return subprocess.list2cmdline([text])
+    import shlex
+
+    return shlex.quote(text)
+
+
 class View:
     """How one command shows its table: language, rows, order and columns."""
 
@@ -355,10 +367,15 @@ def emit(
     info: dict[str, Any] | None = None,
     escape: bool = True,
     record: Callable[[], dict] | None = None,
+    for_excel: bool | None = None,
+    for_excel_files: bool = False,
 ) -> None:
     """Send tables to a terminal table, stdout CSV or files (`escape`: io.csv_escape_formulas);
-    files carry the run `record`. `bom` None: CSV files written in Chinese start with a UTF-8
-    BOM (Excel on Chinese Windows reads BOM-less CSV as GBK), stdout and other CSV do not."""
+    files carry the run `record`. `bom` None: CSV files holding any non-ASCII text start with
+    a UTF-8 BOM (Excel on Chinese Windows reads BOM-less CSV as GBK), stdout does not.
+    `for_excel` (--csv-for-excel / --plain-csv; None: `for_excel_files`, io.csv_for_excel,
+    for files and plain CSV on stdout): codes Excel would change written `="011491"`; plain
+    CSV files holding such codes get a warning."""
     from stockplan.io.writers import check_not_inputs, output_plan, write_csv, write_files
 
     view = view or View()
@@ -404,6 +421,7 @@ def emit(
                 escape=escape,
                 currency=(info or {}).get("currency"),
                 bucket=bucket,
+                for_excel=bool(for_excel),  # a pipe gets plain data unless asked
             )
             sys.stdout.flush()
         except OSError as exc:
@@ -421,19 +439,48 @@ def emit(
     if record is not None:
         plan, record_file = _with_record(plan, target, record())
     check_not_inputs([*plan, *([record_file[0]] if record_file else [])])  # before any write
+    excel = for_excel_files if for_excel is None else for_excel
     written = write_files(
         plan,
-        bom=file_lang == "zh" if bom is None else bom,
+        bom=bom,
         lang=view.lang if workbook else file_lang,
         info=info if workbook or bucket else {**(info or {}), "bucket": None},
         escape=escape,
+        for_excel=excel,
     )
+    if not excel:
+        _warn_excel_codes(plan, console, file_lang, escape)
     if record_file is not None:
         from stockplan.io.writers import write_text
 
         write_text(record_file[0], record_file[1], overwrite=True)
         written.append(record_file[0])
     console.say("wrote", paths=", ".join(str(p) for p in written))
+
+
+def _warn_excel_codes(plan: dict, console: Console, file_lang: str, escape: bool) -> None:
+    """One warning when a plain CSV file holds codes Excel would change on opening it
+    (`011491` -> 11491, `1-2` -> a date), naming the file, the column and one code."""
+    from stockplan.i18n import header
+    from stockplan.io.writers import excel_would_change
+
+    for path, (tables, fmt) in plan.items():
+        if fmt != "csv":
+            continue
+        for frame in tables.values():
+            found = excel_would_change(frame, escape)
+            if found is not None:
+                column, example = found
+                console.warn(
+                    message(
+                        "csv_excel_codes",
+                        _STATE["lang"],
+                        file=path.name,
+                        column=header(column, file_lang),
+                        example=example,
+                    )
+                )
+                return
 
 
 def _with_record(files: dict, target: Path, record: dict) -> tuple[dict, tuple[Path, str] | None]:

@@ -48,6 +48,16 @@ TableName = StrEnum("TableName", {name: name for name in TABLES})  # type: ignor
 FOLDER_ENDS = tuple(sep for sep in ("/", os.sep, os.altsep) if sep)
 
 
+def expand_home(value: Path | str | None) -> Path | str | None:
+    """`~` at the start of a path option is the home folder, as a shell makes it of an
+    unquoted one (`-o '~/plan.xlsx'`, `--output=~/plan.xlsx`, Windows' cmd)."""
+    if isinstance(value, Path) and value.parts and value.parts[0].startswith("~"):
+        return value.expanduser()
+    if isinstance(value, str) and value.startswith("~"):
+        return os.path.expanduser(value)
+    return value
+
+
 def check_file_name(value: str, suffixes: tuple[str, ...]) -> None:
     """A name ending with / is a folder: one that also has a file suffix (`plan.xlsx/`) is
     refused, not taken for the file nor made a folder."""
@@ -60,6 +70,7 @@ def check_output(value: str | None) -> str | None:
     """`-o` names a .csv / .xlsx / .json / .parquet file, a folder or - (checked at once)."""
     if value is None or value == "-":
         return value
+    value = str(expand_home(value))
     check_file_name(value, OUTPUT_SUFFIXES)
     path = Path(value)
     if path.suffix and path.suffix.lower() not in OUTPUT_SUFFIXES and not path.is_dir():
@@ -72,6 +83,7 @@ def check_output(value: str | None) -> str | None:
 
 def check_report(value: str) -> str:
     """`report -o` names an HTML file, not a folder (checked at once)."""
+    value = str(expand_home(value))
     check_file_name(value, (".html", ".htm"))
     if Path(value).suffix.lower() not in (".html", ".htm"):
         raise typer.BadParameter(message("usage.report_html", output=value))
@@ -81,6 +93,7 @@ def check_report(value: str) -> str:
 def check_plot(value: str | None) -> str | None:
     """`--plot` names a PNG file, not a folder (checked at once)."""
     if value is not None:
+        value = str(expand_home(value))
         check_file_name(value, (".png",))
     return value
 
@@ -115,7 +128,11 @@ def check_news(level: RiskLevel | None, previous: Path | None) -> None:
 ConfigOption = Annotated[
     Path,
     typer.Option(
-        "--config", "-c", help="YAML config (see config.example.yaml).", show_default=True
+        "--config",
+        "-c",
+        callback=expand_home,
+        help="YAML config (see config.example.yaml).",
+        show_default=True,
     ),
 ]
 OutputOption = Annotated[
@@ -141,7 +158,16 @@ BomOption = Annotated[
     typer.Option(
         "--bom/--no-bom",
         help="Start CSV files with a UTF-8 BOM (Excel on Windows). Default: on for CSV files "
-        "written in Chinese, off for English, canonical headers and stdout.",
+        "holding any non-ASCII text (Chinese names, headers), off for plain ASCII and stdout.",
+    ),
+]
+ExcelOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--csv-for-excel/--plain-csv",
+        help="CSV for Excel: codes Excel would turn into numbers or dates (011491, 1-2, "
+        '1E5) written ="011491", which it shows as written. Default: io.csv_for_excel for '
+        "files, plain CSV on stdout.",
     ),
 ]
 DebugOption = Annotated[
@@ -211,6 +237,7 @@ PreviousOption = Annotated[
     typer.Option(
         "--previous",
         metavar="PLAN",
+        callback=expand_home,
         help="An earlier plan (.xlsx, folder or risk file): --fail-on-risk new-high / worse "
         "and --notify then speak only of items whose risk is new or worse than in it.",
     ),
@@ -229,6 +256,7 @@ SupplierForecastOption = Annotated[
     Path | None,
     typer.Option(
         "--supplier-forecast",
+        callback=expand_home,
         help="Also write one workbook per supplier into this folder: the purchase orders "
         "the policy will most likely place over the next supplier_forecast.weeks, with a range.",
     ),

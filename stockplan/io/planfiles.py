@@ -168,17 +168,12 @@ def _read_table_file(path: Path) -> pl.DataFrame:
 
 
 def _unescaped(frame: pl.DataFrame) -> pl.DataFrame:
-    """The CSV's text as it was before writing: the `'` the writer put before a text that
-    starts like a formula (`writers.escape_formulas`: SKU `-100` is written `'-100`) is
-    taken off again, so the SKU read back is the SKU planned (`'-100` in the data was
-    written `''-100`)."""
-    from stockplan.io.writers import FORMULA_START
+    """The CSV's text as it was before writing (`writers.unescape_cell`): SKU `-100`,
+    written `'-100`, and SKU `011491`, written `="011491"` for Excel, read back as the SKU
+    planned."""
+    from stockplan.io.writers import unescape_cell
 
-    escaped = "^'" + FORMULA_START.removeprefix("^")  # one quote more than the data had
-    return frame.with_columns(
-        pl.when(pl.col(n).str.contains(escaped)).then(pl.col(n).str.slice(1)).otherwise(pl.col(n))
-        for n in frame.columns
-    )
+    return frame.with_columns(unescape_cell(pl.col(n)).alias(n) for n in frame.columns)
 
 
 def _first_row(path: Path) -> int:

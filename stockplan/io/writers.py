@@ -8,11 +8,14 @@ the umask gives (as `touch` would), a replaced file keeps its mode.
 Cell safety: no NaN or infinity reaches any output (an undefined number is an empty
 cell / null); in XLSX every text is written as a string, never a formula or link; in CSV
 a text starting with = + - @ TAB or CR is prefixed with `'` (OWASP CSV injection), unless
-`io.csv_escape_formulas: false`.
+`io.csv_escape_formulas: false`. CSV for Excel (`for_excel`): a text Excel would turn into a
+number, date or formula (`011491`, `1-2`, `-3`) is written `="011491"`, which Excel shows
+as the text itself.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import os
@@ -116,18 +119,38 @@ def finite(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text cells starting with = + - @ TAB or CR get a leading `'` (OWASP CSV injection).
+def escape_formulas(frame: pl.DataFrame, keep: str | None = None) -> pl.DataFrame:
+    """Text cells starting with = + - @ TAB or CR get a leading `'` (OWASP CSV injection),
+    except those starting with `keep` (the `="..."` text of CSV for Excel).
 
     Only text columns: a negative number in a numeric column stays a number.
     """
     texts = [n for n, t in frame.schema.items() if t == pl.String]
+    kept = (lambda n: ~pl.col(n).str.starts_with(keep)) if keep else (lambda n: pl.lit(True))
     return frame.with_columns(
-        pl.when(pl.col(n).str.contains(FORMULA_START))
+        pl.when(pl.col(n).str.contains(FORMULA_START) & kept(n))
         .then(pl.lit("'") + pl.col(n))
         .otherwise(pl.col(n))
         .alias(n)
         for n in texts
+    )
+
+
+EXCEL_TEXT = r'(?s)^="((?:[^"]|"")*)"$'
+"""A cell written for Excel (`="011491"`): the text is the quoted part, `""` one quote."""
+
+
+def unescape_cell(column: pl.Expr) -> pl.Expr:
+    """A CSV cell's text as it was before `write_csv` escaped it: one `'` taken off a
+    formula-like text (`'-100` -> `-100`; `''-100` in the data stays `'-100`), the formula
+    of CSV for Excel undone (`="011491"` -> `011491`)."""
+    escaped = "^'" + FORMULA_START.removeprefix("^")  # one quote more than the data had
+    return (
+        pl.when(column.str.contains(escaped))
+        .then(column.str.slice(1))
+        .when(column.str.contains(EXCEL_TEXT))
+        .then(column.str.extract(EXCEL_TEXT, 1).str.replace_all('""', '"', literal=True))
+        .otherwise(column)
     )
 
 
@@ -153,25 +176,131 @@ def escape_controls(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+EXCEL_CONVERTS = (
+    r"(?i)^\s*(?:"
+    r"[+-]?[$¥￥]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?\s*%?"  # 011491 1E5 +86 1,234
+    r"|\([$¥￥]?\d[\d,]*(?:\.\d*)?\)"  # (12): -12
+    r"|(?:\d+\s+)?\d+/\d+"  # 3/4 (a date), 1 1/2 (a fraction)
+    r"|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,4}-\d{1,2}"  # 2026-01-02, 1-2
+    rf"|\d{{1,2}}[-\s/]?{_MONTH}(?:[-\s/,]+\d{{1,4}})?|{_MONTH}[-\s/]?\d{{1,4}}(?:,?\s*\d{{2,4}})?"
+    r"|\d{1,4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日"  # 1月2日
+    r"|(?:\d{1,4}[-/]\d{1,2}[-/]\d{1,4}\s+)?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[ap]m?)?"
+    r"|true|false"
+    r")\s*$"
+)
+"""Text Excel reads as a number, date, time or truth value when it opens a CSV file (in
+the English and Chinese Windows locales): `011491` becomes 11491, `1-2` and `3/4` dates,
+`1E5` 100000, a 19-digit code 1.23457E+18."""
+EXCEL_SHOWS_AS_IS = r"^(?:0|[1-9]\d{0,10})(?:\.\d*[1-9])?$"
+"""Numbers Excel shows as written (no leading zero, sign, exponent or trailing zero, at
+most 11 digits before the point): text it converts without changing what a buyer reads."""
+EXCEL_FORMULA_TEXT_LIMIT = 255
+"""Characters of a text in an Excel formula (`="..."`); a longer cell keeps the `'`."""
+_EXCEL_QUOTES = tuple(chr(c) for c in range(0xE000, 0xE010))
+"""Private-use characters that stand for the `"` of `="..."` while polars writes the CSV
+(it would quote the cell and double them), one that no cell holds."""
+
+
+def _excel_converts(column: pl.Expr) -> pl.Expr:
+    """A text cell Excel would not keep as it is: read as a number, date, time or formula."""
+    return column.str.contains(EXCEL_CONVERTS) | column.str.contains(FORMULA_START)
+
+
+def excel_would_change(frame: pl.DataFrame, escape: bool = True) -> tuple[str, str] | None:
+    """(column, first such cell) of a text cell Excel changes when it opens a plain CSV of
+    `frame` (`011491` shows as 11491, `1-2` as a date), else None. A formula-like text
+    escaped with `'` (`escape`: `-3` written `'-3`) is shown marked, not changed."""
+    for name in [n for n, t in frame.schema.items() if t == pl.String]:
+        column = pl.col(name)
+        if escape:
+            converts = column.str.contains(EXCEL_CONVERTS) & ~column.str.contains(FORMULA_START)
+        else:
+            converts = _excel_converts(column)
+        changed = (converts & ~column.str.contains(EXCEL_SHOWS_AS_IS)).fill_null(False)
+        found = frame.filter(changed).select(name).head(1)
+        if found.height:
+            return name, found.item()
+    return None
+
+
+def _for_excel(frame: pl.DataFrame, escape: bool) -> tuple[pl.DataFrame, str | None]:
+    """Text cells Excel would change (`_excel_converts`, formula-like text included) as
+    `=QXQ`, Q a private-use stand-in for `"` (`_EXCEL_QUOTES`, returned; None when every
+    one is in the data: then nothing is wrapped). A cell with a quote, comma or line break,
+    or too long for a formula, is left to `escape_formulas`."""
+    texts = [n for n, t in frame.schema.items() if t == pl.String]
+    unwrapped = escape_formulas(frame) if escape else frame
+    if not texts:
+        return unwrapped, None
+
+    def used(pattern: str) -> pl.Expr:
+        return pl.any_horizontal(pl.col(texts).str.contains(pattern)).any().fill_null(False)
+
+    quote_mark: str | None = _EXCEL_QUOTES[0]
+    if frame.select(used(f"[{_EXCEL_QUOTES[0]}-{_EXCEL_QUOTES[-1]}]")).item():  # rare: scan each
+        held = frame.select(used(c).alias(c) for c in _EXCEL_QUOTES).row(0)
+        quote_mark = next((c for c, u in zip(_EXCEL_QUOTES, held, strict=True) if not u), None)
+    if quote_mark is None:
+        return unwrapped, None
+    wrapped = []
+    for name in texts:
+        column = pl.col(name)
+        plain = ~column.str.contains(r"[\",\r\n]") & (
+            column.str.len_chars() <= EXCEL_FORMULA_TEXT_LIMIT
+        )
+        wrapped.append(
+            pl.when(_excel_converts(column) & plain)
+            .then(pl.lit("=" + quote_mark) + column + pl.lit(quote_mark))
+            .otherwise(column)
+            .alias(name)
+        )
+    frame = frame.with_columns(wrapped)
+    return (escape_formulas(frame, keep=f"={quote_mark}") if escape else frame), quote_mark
+
+
 def write_csv(
     frame: pl.DataFrame,
     target: IO[bytes] | Path,
     *,
-    bom: bool = False,
+    bom: bool | None = False,
     table: str | None = None,
     lang: str = "en",
     escape: bool = True,
     currency: str | None = None,
     bucket: str | None = None,
+    for_excel: bool = False,
 ) -> None:
     """CSV for people and spreadsheets: headers and word values in `lang` (canonical with
     lang "en"), rounded, finite, formula-like text neutralised (`escape`); amounts in the
     reasons carry `currency`'s unit in Chinese; with the planning `bucket` the per-bucket
-    columns say it in their header (`forecast per week`, 每周预测量; None: canonical)."""
+    columns say it in their header (`forecast per week`, 每周预测量; None: canonical).
+
+    `bom` None: a UTF-8 BOM when the text is not all ASCII (Excel on Chinese Windows reads
+    a CSV without one as GBK). `for_excel`: codes Excel would change written `="011491"`."""
     frame = localise(presentable(finite(frame)), table, lang, currency, bucket)
-    if escape:
+    quote_mark = None
+    if for_excel:
+        frame, quote_mark = _for_excel(frame, escape)
+    elif escape:
         frame = escape_formulas(frame)
-    frame.write_csv(target, include_bom=bom, date_format="%Y-%m-%d")
+    if bom is not None and quote_mark is None:
+        frame.write_csv(target, include_bom=bom, date_format="%Y-%m-%d")
+        return
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, date_format="%Y-%m-%d")
+    data = buffer.getvalue()
+    if quote_mark is not None:
+        data = data.replace(quote_mark.encode(), b'"')
+    if bom or (bom is None and not data.isascii()):
+        data = codecs.BOM_UTF8 + data
+    if isinstance(target, Path):
+        target.write_bytes(data)
+    else:
+        target.write(data)
 
 
 # --- layout for people: column order, headers and values in the buyer's language ---
@@ -718,12 +847,13 @@ def _write_one(
     frame: pl.DataFrame,
     path: Path,
     fmt: Format,
-    bom: bool,
+    bom: bool | None,
     escape: bool,
     table: str = "",
     lang: str = "en",
     currency: str | None = None,
     bucket: str | None = None,
+    for_excel: bool = False,
 ) -> None:
     """Render in memory, then write the bytes ourselves: polars' `write_json` to a path
     reports no error when the disk fills (a cut file and exit 0), and a plain OSError
@@ -740,6 +870,7 @@ def _write_one(
             lang=lang,
             currency=currency,
             bucket=bucket,
+            for_excel=for_excel,
         )
     elif fmt == "json":
         presentable(frame).with_columns(
@@ -965,16 +1096,18 @@ def _check_target(path: Path) -> None:
 def write_files(
     plan: dict[Path, tuple[dict[str, pl.DataFrame], Format]],
     *,
-    bom: bool = False,
+    bom: bool | None = False,
     escape: bool = True,
     lang: str = "en",
     info: dict | None = None,
+    for_excel: bool = False,
 ) -> list[Path]:
     """Write each target (path -> tables, format); rename into place only when all succeeded.
 
     CSV and XLSX are for people (`lang`: headers, values, reasons; `info`: the XLSX summary
     sheet); JSON and Parquet keep canonical names. Pass lang "en" for canonical CSV headers.
-    `escape`: neutralise formula-like text in CSV files (see `escape_formulas`).
+    `escape`: neutralise formula-like text in CSV files (see `escape_formulas`); `bom` and
+    `for_excel`: see `write_csv`.
     """
     from xlsxwriter.exceptions import XlsxWriterException
 
@@ -1001,6 +1134,7 @@ def write_files(
                     lang,
                     given.get("currency"),
                     given.get("bucket"),
+                    for_excel,
                 )
             _give_mode(temp, path)
         for path, temp in temps.items():
