@@ -652,7 +652,7 @@ def test_the_workers_count_order_lines_without_a_unit_cost_in_the_summary(
     ) in done.stderr
 
 
-# ---- one table over every part file and partition: sku codes ----
+# ---- one table over every part file and partition: sku codes, blank locations ----
 
 
 def _plain_parts(folder: Path, shop: dict[str, pl.DataFrame], tables: tuple[str, ...]) -> None:
@@ -747,5 +747,34 @@ def test_a_kit_component_that_lost_its_zeros_is_refused_against_the_tasks_codes(
     assert result.output.startswith(
         f"stockplan: error: {bom}, row 2, column 'component_sku': '10007' is '010007' in "
         f"{tmp_path / 'stock' / 'part-0.parquet'}, row {stock_row}, with its leading zeros"
+    ), result.output
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+@pytest.mark.parametrize("engine", ["local", *CLUSTERS])
+@pytest.mark.parametrize("table", ["sales", "stock"])
+def test_a_part_file_without_locations_beside_named_ones_is_refused_on_every_engine(
+    request, tmp_path, engine, table
+):
+    """Every row of the second part file has a blank location: each part file passed the
+    rule on its own (and so did each task's slice of them), its rows planned at a
+    made-up MAIN."""
+    _plain_parts(tmp_path, _shop(), ("sales", "stock"))
+    part = tmp_path / table / "part-1.parquet"
+    # one row per sku: the blank rows, placed at MAIN, are no repeated stock records
+    rows = pl.read_parquet(part).unique("sku", keep="first", maintain_order=True)
+    rows = rows.with_columns(pl.lit(None, pl.String).alias("location"))
+    rows.write_parquet(part)
+    result = _plan_on(
+        tmp_path,
+        engine,
+        _address(engine, request),
+        sales=tmp_path / "sales",
+        stock=tmp_path / "stock",
+    )
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+    assert result.output.startswith(
+        f"stockplan: error: {part}, row 2, column 'location': empty location while other rows "
+        f"name one (WH1, WH2; {rows.height} empty)"
     ), result.output
     assert not (tmp_path / "out.xlsx").exists()

@@ -360,6 +360,35 @@ def test_a_component_that_lost_its_zeros_is_refused_in_chinese(small_shop: Path,
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_a_dataset_part_file_with_only_blank_locations_beside_named_ones_is_refused(
+    small_shop: Path, tmp_path: Path
+):
+    import yaml
+
+    # every row of part-1 without a warehouse: its 500 units of A-100 were stock at a
+    # made-up MAIN, moved to WH1 and WH2; each part file passed the rule on its own
+    folder = small_shop.parent / "stock"
+    folder.mkdir()
+    pl.DataFrame(
+        {"sku": ["A-100", "A-100", "007"], "仓库": ["WH1", "WH2", "WH1"], "on_hand": [40, 10, 3]}
+    ).write_parquet(folder / "part-0.parquet")
+    pl.DataFrame(
+        {"sku": ["A-100", "007"], "仓库": [None, None], "on_hand": [500, 7]},
+        schema={"sku": pl.String, "仓库": pl.String, "on_hand": pl.Int64},
+    ).write_parquet(folder / "part-1.parquet")
+    settings = yaml.safe_load(small_shop.read_text(encoding="utf-8"))
+    settings["inputs"]["stock"] = "stock"
+    small_shop.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    result = _plan(small_shop, out)
+    assert result.exit_code == 1 and not out.exists()
+    assert result.output.startswith(
+        f"stockplan: error: {folder / 'part-1.parquet'}, row 2, column '仓库' (location): empty "
+        "location while other rows name one (WH1, WH2; 2 empty)"
+    ), result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_a_table_holding_both_spellings_is_not_a_spelling_clash():
     import polars as pl
 

@@ -16,9 +16,10 @@ import polars as pl
 from stockplan.config import Config
 from stockplan.errors import StockplanError
 from stockplan.i18n import both, input_name, phrase, place
+from stockplan.io.columns import blank_locations, refuse_blank_location_facts
 from stockplan.io.datasets import SOURCE_FILE, place_of, where
 from stockplan.io.item_tables import check_item_tables
-from stockplan.io.readers import ROW, source_header
+from stockplan.io.readers import ROW, part_location_header, source_header
 from stockplan.io.schema import normalise_header
 
 
@@ -721,14 +722,16 @@ def prepare_sales_slice(
 ) -> tuple[pl.DataFrame, dict]:
     """One partition's sales lines, read by a cluster task, prepared as `prepare_inputs`
     prepares all of them (default location), and the facts the driver checks over every
-    partition: `spelled_sales` (`spelled_skus`), `unknown` (first unknown sku row, `count` =
-    distinct unknown skus), `late` (the first and the latest line on or after
-    planning.as_of), `locations` (distinct) and `series` (sku, location, last date: the
-    series the partition sells)."""
+    partition: `blank_sales` (`columns.blank_locations`), `spelled_sales` (`spelled_skus`),
+    `unknown` (first unknown sku row, `count` = distinct unknown skus), `late` (the first
+    and the latest line on or after planning.as_of), `locations` (distinct) and `series`
+    (sku, location, last date: the series the partition sells)."""
     stock = pl.DataFrame({"location": stock_locations}, schema={"location": pl.String})
+    blank = {"blank_sales": blank_locations(sales)} if "location" in sales.columns else {}
     sales = _with_location(sales, _implied_location({"stock": stock, "sales": sales}, config))
     located = [c for c in (SOURCE_FILE, ROW) if c in sales.columns]
     facts: dict = {
+        **blank,
         "spelled_sales": spelled_skus({"sales": sales}),
         "locations": sales.select(pl.col("location").unique()),
         "series": sales.group_by("sku", "location").agg(pl.col("date").max()),
@@ -757,11 +760,13 @@ def fill_locations(
 
 def stock_location_facts(stock: pl.DataFrame) -> dict:
     """A partition's stock slice as the driver needs it to place rows without a location:
-    whether it has a location column, its distinct locations and how many rows lack one."""
+    whether it has a location column, its distinct locations, how many rows lack one and
+    `blank_stock` (`columns.blank_locations`: blank cells beside named ones are refused)."""
     if "location" not in stock.columns:
         empty = pl.DataFrame(schema={"location": pl.String})
         return {"has_location": False, "stock_locations": empty, "unplaced": stock.height}
     return {
+        "blank_stock": blank_locations(stock),
         "has_location": True,
         "stock_locations": stock.select(pl.col("location").drop_nulls().unique()),
         "unplaced": stock["location"].null_count(),
@@ -774,7 +779,9 @@ def stock_locations(
     """(the location of rows without one, the stock's locations once filled) from every
     partition's `stock_location_facts`, as `prepare_inputs` places them; a sales, purchase
     or customer order table without a location column beside a stock of several locations
-    is refused (`_implied_location`)."""
+    is refused (`_implied_location`), as is a blank stock location beside named ones in any
+    partition (`refuse_dataset_blank_locations`)."""
+    refuse_dataset_blank_locations(facts, "stock", config)
     located = pl.concat([f["stock_locations"] for f in facts]).unique().sort("location")
     others = {n: tables[n] for n in ("sales", "purchase_orders", "customer_orders") if n in tables}
     stock = located if any(f["has_location"] for f in facts) else pl.DataFrame()
@@ -813,6 +820,15 @@ def prepare_items_slice(
     return out, facts
 
 
+def refuse_dataset_blank_locations(facts: list[dict], name: str, config: Config) -> None:
+    """`columns.refuse_blank_locations` over the `blank_<name>` facts of every partition of
+    dataset `name`: a blank cell beside a location named in any part file is refused."""
+    blank = [f[f"blank_{name}"] for f in facts if f"blank_{name}" in f]
+    if blank:
+        header = part_location_header(name, config.columns.get(name, {}))
+        refuse_blank_location_facts(blank, header, _path(config, name))
+
+
 def check_read_facts(
     facts: list[dict],
     tables: dict[str, pl.DataFrame],
@@ -821,10 +837,12 @@ def check_read_facts(
 ) -> list[str]:
     """The checks of `prepare_inputs` that need every row of the tables a cluster's tasks
     read, over the partitions' facts (`prepare_items_slice`, `prepare_sales_slice`): skus
-    spelled two ways (the tasks' and the driver's `SPELLED_SKUS`), unknown skus (the
-    tasks' and, against `product_skus`, the driver's `UNCHECKED_SKUS`, table by table in
-    `prepare_inputs`' order), negative stock, locations, late sales. Returns warnings."""
+    spelled two ways (the tasks' and the driver's `SPELLED_SKUS`), blank sales locations
+    beside named ones, unknown skus (the tasks' and, against `product_skus`, the driver's
+    `UNCHECKED_SKUS`, table by table in `prepare_inputs`' order), negative stock,
+    locations, late sales. Returns warnings."""
     warnings: list[str] = []
+    refuse_dataset_blank_locations(facts, "sales", config)
     spelled = [f[k] for f in facts for k in ("spelled_items", "spelled_sales") if k in f]
     if spelled:  # the driver's codes beside every partition's
         driver_spelled = [tables[SPELLED_SKUS]] if SPELLED_SKUS in tables else []
