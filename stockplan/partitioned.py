@@ -779,7 +779,7 @@ def _step_read_items(
             products = _read_slice("products", n, index, config, groups, notes)
             products = check_products(products, config.source("products"))
             facts["products"] = products
-            tables["products"] = products.drop(ROW, SOURCE_FILE, strict=False)
+            tables["products"] = products  # its rows for `prepare_items_slice`'s facts
         if "stock" in later:
             tables["stock"] = _read_slice("stock", n, index, config, groups, notes)
             facts.update(stock_location_facts(tables["stock"]))
@@ -876,6 +876,7 @@ def read_on_workers(
     stock's locations, unknown skus, negative stock, late sales, the sales' locations, one
     row per series sold and per series stocked, and the products' rows."""
     from stockplan.io.prepare import (
+        SPELLED_SKUS,
         UNCHECKED_LOCATIONS,
         UNCHECKED_SKUS,
         check_read_facts,
@@ -887,7 +888,7 @@ def read_on_workers(
     later = (engine_read_tables(config) | {"sales"}) - set(tables)
     n = partition_count(_series_estimate(tables, later, config), cl.workers)
     say(f"reading {', '.join(sorted(later))} in {n} partitions on {cl.name}")
-    unchecked = (UNCHECKED_LOCATIONS, UNCHECKED_SKUS)
+    unchecked = (UNCHECKED_LOCATIONS, UNCHECKED_SKUS, SPELLED_SKUS)
     small = {name: frame for name, frame in tables.items() if name not in unchecked}
     groups = linked_groups(small)  # kits and successions plan in one partition
     handles = cl.scatter(list(enumerate(split_tables(small, n, groups))))

@@ -650,3 +650,131 @@ def test_the_workers_count_order_lines_without_a_unit_cost_in_the_summary(
         f"{buying.height} order lines, value {value:,.2f} CNY ({missing} of them without a "
         "unit cost, not counted)"
     ) in done.stderr
+
+
+# ---- one table over every part file and partition: sku codes, blank locations ----
+
+
+def _plain_parts(folder: Path, shop: dict[str, pl.DataFrame], tables: tuple[str, ...]) -> None:
+    """Each of `tables` as a dataset of two plain part files (the location a column, no
+    hive folders; the sales cut by date, each part with every sku), the purchase orders
+    one file."""
+    shop["purchase_orders"].write_parquet(folder / "purchase_orders.parquet")
+    for table in tables:
+        (folder / table).mkdir()
+        rows = shop[table].sort("date" if "date" in shop[table].columns else "sku", "location")
+        rows.head(rows.height // 2).write_parquet(folder / table / "part-0.parquet")
+        rows.tail(rows.height - rows.height // 2).write_parquet(folder / table / "part-1.parquet")
+
+
+def _plan_on(folder: Path, engine: str, address: str | None, **inputs: Path):
+    """`stockplan plan` in this process on the shop in `folder` (its datasets `inputs`),
+    written to folder/out.xlsx."""
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    raw = _config(folder, "sales", engine, address).model_dump(mode="json")
+    raw["inputs"].update({name: str(path) for name, path in inputs.items()})
+    config = {k: v for k, v in raw.items() if v is not None}
+    (folder / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    out = folder / "out.xlsx"
+    return CliRunner().invoke(
+        app, ["plan", "-c", str(folder / "config.yaml"), "-o", str(out), "-q"]
+    )
+
+
+@pytest.mark.parametrize("engine", ["local", *CLUSTERS])
+def test_sales_codes_that_lost_their_zeros_are_refused_on_every_engine(request, tmp_path, engine):
+    """K003 is 010007 in the stock and the purchase orders but 10007 in the sales (an
+    export through a sheet that took the code for a number). The tasks read the sales and
+    the stock, and the two spellings hash to two partitions: only the driver, with every
+    task's codes, sees both. Before, the tasks planned 10007 as an item of its own, with
+    every sale and none of the stock, and 010007 as a stocked item that never sells."""
+    shop = {
+        name: frame.with_columns(
+            pl.col("sku").replace("K003", "10007" if name == "sales" else "010007")
+        )
+        for name, frame in _shop().items()
+    }
+    _plain_parts(tmp_path, shop, ("sales", "stock"))
+    part = tmp_path / "sales" / "part-0.parquet"
+    lines = pl.read_parquet(part).with_row_index("i")
+    row = lines.filter(pl.col("sku") == "10007")["i"][0] + 2
+    stock = pl.read_parquet(tmp_path / "stock" / "part-0.parquet").with_row_index("i")
+    stock_row = stock.filter(pl.col("sku") == "010007")["i"][0] + 2
+    result = _plan_on(
+        tmp_path,
+        engine,
+        _address(engine, request),
+        sales=tmp_path / "sales",
+        stock=tmp_path / "stock",
+    )
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+    assert result.output.startswith(
+        f"stockplan: error: {part}, row {row}, column 'sku': '10007' is '010007' in "
+        f"{tmp_path / 'stock' / 'part-0.parquet'}, row {stock_row}, with its leading zeros"
+    ), result.output
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+@pytest.mark.parametrize("engine", ["local", *CLUSTERS])
+def test_a_kit_component_that_lost_its_zeros_is_refused_against_the_tasks_codes(
+    request, tmp_path, engine
+):
+    """The kits are read on the driver, the sales and stock (010007) by the tasks, and no
+    table the driver reads names 010007: the driver compares the kits' codes with the
+    tasks'. Before, the kit's demand went to an item 10007 that nothing stocks."""
+    shop = {
+        name: frame.with_columns(pl.col("sku").replace("K003", "010007"))
+        for name, frame in _shop().items()
+    }
+    shop["purchase_orders"] = shop["purchase_orders"].filter(pl.col("sku") != "010007")
+    _plain_parts(tmp_path, shop, ("sales", "stock"))
+    bom = tmp_path / "bom.csv"
+    bom.write_text("kit_sku,component_sku,quantity\nKIT,10007,2\n", encoding="utf-8")
+    stock = pl.read_parquet(tmp_path / "stock" / "part-0.parquet").with_row_index("i")
+    stock_row = stock.filter(pl.col("sku") == "010007")["i"][0] + 2
+    result = _plan_on(
+        tmp_path,
+        engine,
+        _address(engine, request),
+        sales=tmp_path / "sales",
+        stock=tmp_path / "stock",
+        bom=bom,
+    )
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+    assert result.output.startswith(
+        f"stockplan: error: {bom}, row 2, column 'component_sku': '10007' is '010007' in "
+        f"{tmp_path / 'stock' / 'part-0.parquet'}, row {stock_row}, with its leading zeros"
+    ), result.output
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+@pytest.mark.parametrize("engine", ["local", *CLUSTERS])
+@pytest.mark.parametrize("table", ["sales", "stock"])
+def test_a_part_file_without_locations_beside_named_ones_is_refused_on_every_engine(
+    request, tmp_path, engine, table
+):
+    """Every row of the second part file has a blank location: each part file passed the
+    rule on its own (and so did each task's slice of them), its rows planned at a
+    made-up MAIN."""
+    _plain_parts(tmp_path, _shop(), ("sales", "stock"))
+    part = tmp_path / table / "part-1.parquet"
+    # one row per sku: the blank rows, placed at MAIN, are no repeated stock records
+    rows = pl.read_parquet(part).unique("sku", keep="first", maintain_order=True)
+    rows = rows.with_columns(pl.lit(None, pl.String).alias("location"))
+    rows.write_parquet(part)
+    result = _plan_on(
+        tmp_path,
+        engine,
+        _address(engine, request),
+        sales=tmp_path / "sales",
+        stock=tmp_path / "stock",
+    )
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+    assert result.output.startswith(
+        f"stockplan: error: {part}, row 2, column 'location': empty location while other rows "
+        f"name one (WH1, WH2; {rows.height} empty)"
+    ), result.output
+    assert not (tmp_path / "out.xlsx").exists()

@@ -242,12 +242,12 @@ def _shop_without_products(config: Path) -> Path:
     return config
 
 
-def _plan(config: Path, out: Path):
+def _plan(config: Path, out: Path, *options: str):
     from typer.testing import CliRunner
 
     from stockplan.cli import app
 
-    return CliRunner().invoke(app, ["plan", "-c", str(config), "-o", str(out), "--all"])
+    return CliRunner().invoke(app, ["plan", "-c", str(config), "-o", str(out), "--all", *options])
 
 
 def test_sku_that_lost_its_leading_zeros_in_xlsx_is_refused_without_products(
@@ -294,6 +294,99 @@ def test_sku_spelled_in_other_case_is_refused_naming_both_spellings(
         f"{small_shop.parent / 'sales.csv'}, row 2, column 'sku': 'A-100' is 'a-100' in "
         f"{stock}, row 2, in other letter case: use one spelling in every file"
     ) in " ".join(result.output.split())
+
+
+def _with_item_table(config: Path, name: str, text: str) -> Path:
+    import yaml
+
+    (config.parent / f"{name}.csv").write_text(text, encoding="utf-8")
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["inputs"][name] = f"{name}.csv"
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return config.parent / f"{name}.csv"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "column", "sku", "other", "fix"),
+    [
+        # the kit's demand went to an item 7 nothing stocks; 007 planned without it
+        ("bom", "kit_sku,component_sku,quantity\nA-100,7,2\n", "component_sku", "7", "007", 0),
+        # the successor inherited nothing, and 007 was ordered past its switch date
+        ("succession", "old_sku,new_sku,date\n7,A-100,2025-03-01\n", "old_sku", "7", "007", 0),
+        (
+            "succession",
+            "old_sku,new_sku,date\n007,a-100,2025-03-01\n",
+            "new_sku",
+            "a-100",
+            "A-100",
+            1,
+        ),
+    ],
+)
+def test_a_kit_or_succession_sku_spelled_another_way_is_refused_and_nothing_written(
+    small_shop: Path,
+    tmp_path: Path,
+    name: str,
+    text: str,
+    column: str,
+    sku: str,
+    other: str,
+    fix: int,
+):
+    table = _with_item_table(small_shop, name, text)
+    out = tmp_path / "out.xlsx"
+    result = _plan(small_shop, out)
+    assert result.exit_code == 1 and not out.exists()
+    # products is the first table that knows the other spelling: 007 in its row 3
+    row = 3 if other == "007" else 2
+    fixes = ("with its leading zeros: a spreadsheet read", "in other letter case: use one")
+    assert result.output.startswith(
+        f"stockplan: error: {table}, row 2, column '{column}': '{sku}' is '{other}' in "
+        f"{small_shop.parent / 'products.csv'}, row {row}, {fixes[fix]}"
+    ), result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_component_that_lost_its_zeros_is_refused_in_chinese(small_shop: Path, tmp_path: Path):
+    table = _with_item_table(small_shop, "bom", "套件编码,组件编码,用量\nA-100,7,2\n")
+    out = tmp_path / "out.xlsx"
+    result = _plan(small_shop, out, "--lang", "zh")
+    assert result.exit_code == 1 and not out.exists()
+    assert result.output.startswith(
+        f"stockplan: 错误: {table}，第 2 行，列 'component_sku'：'7' 在 "
+        f"{small_shop.parent / 'products.csv'}，第 3 行 中写作 '007'，带前导零："
+        "电子表格把编码当成了数字"
+    ), result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_dataset_part_file_with_only_blank_locations_beside_named_ones_is_refused(
+    small_shop: Path, tmp_path: Path
+):
+    import yaml
+
+    # every row of part-1 without a warehouse: its 500 units of A-100 were stock at a
+    # made-up MAIN, moved to WH1 and WH2; each part file passed the rule on its own
+    folder = small_shop.parent / "stock"
+    folder.mkdir()
+    pl.DataFrame(
+        {"sku": ["A-100", "A-100", "007"], "仓库": ["WH1", "WH2", "WH1"], "on_hand": [40, 10, 3]}
+    ).write_parquet(folder / "part-0.parquet")
+    pl.DataFrame(
+        {"sku": ["A-100", "007"], "仓库": [None, None], "on_hand": [500, 7]},
+        schema={"sku": pl.String, "仓库": pl.String, "on_hand": pl.Int64},
+    ).write_parquet(folder / "part-1.parquet")
+    settings = yaml.safe_load(small_shop.read_text(encoding="utf-8"))
+    settings["inputs"]["stock"] = "stock"
+    small_shop.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    result = _plan(small_shop, out)
+    assert result.exit_code == 1 and not out.exists()
+    assert result.output.startswith(
+        f"stockplan: error: {folder / 'part-1.parquet'}, row 2, column '仓库' (location): empty "
+        "location while other rows name one (WH1, WH2; 2 empty)"
+    ), result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_a_table_holding_both_spellings_is_not_a_spelling_clash():

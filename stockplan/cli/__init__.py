@@ -234,15 +234,16 @@ def _recorded(kind: type[Lang] | type[Headers], value: object, default=None):
 def _loaded(console: Console, tables: dict[str, pl.DataFrame], warnings: list[str]) -> None:
     for warning in warnings:
         console.warn(warning)
+    from stockplan.config import TABLES
     from stockplan.i18n import input_name
 
     lang = lang_now()
+    # the input tables, not the rows a cluster's tasks check later (`io.prepare`)
+    read = {name: frame for name, frame in tables.items() if name in TABLES}
     counts = (
-        "，".join(f"{input_name(name, lang)}{f.height:,} 行" for name, f in tables.items())
+        "，".join(f"{input_name(name, lang)}{f.height:,} 行" for name, f in read.items())
         if lang == "zh"
-        else ", ".join(
-            f"{input_name(name, lang)} {frame.height:,}" for name, frame in tables.items()
-        )
+        else ", ".join(f"{input_name(name, lang)} {frame.height:,}" for name, frame in read.items())
     )
     console.say("loaded", counts=counts)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -20,6 +20,8 @@ from stockplan.i18n import both, input_column, phrase, place
 from stockplan.io.schema import CODE_ALIASES, Column, TableSchema, normalise_header
 
 ROW = "source_row"
+SOURCE_FILE = "source_file"
+"""Hidden column of a Parquet dataset's rows: the part file of each (`io.datasets`)."""
 """Hidden column carrying each record's row number in its file, for error messages."""
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%d.%m.%Y")
@@ -593,6 +595,7 @@ def type_table(
     header_row: int = 1,
     notes: list[str] | None = None,
     workbook: bool = False,
+    part_file: bool = False,
 ) -> pl.DataFrame:
     """Cast mapped columns to their kinds, failing on the first value that does not fit.
 
@@ -601,7 +604,8 @@ def type_table(
 
     Blank lines (every mapped cell empty) and totals rows are dropped, keeping the others'
     row numbers; a note in `notes` names each totals row dropped. A `source_row` column
-    already in `raw` (a slice of a file) gives the row numbers.
+    already in `raw` (a slice of a file) gives the row numbers. A `part_file` of a dataset
+    leaves blank locations to the whole dataset (`refuse_blank_locations`).
     """
     notes = notes if notes is not None else []
     if ROW in raw.columns:  # a filtered slice keeps its rows' numbers in the file
@@ -713,28 +717,59 @@ def type_table(
                 raise StockplanError(phrase(problem, where=where, value=quote(text), **fields))
         typed.append(values)
     out = pl.DataFrame(typed)
-    if "location" in mapping and not schema.every_location_when_blank:
+    if "location" in mapping and not schema.every_location_when_blank and not part_file:
         refuse_blank_locations(out, mapping["location"], path)
     return out
 
 
-def refuse_blank_locations(frame: pl.DataFrame, source: str, path: Path | str) -> None:
+def refuse_blank_locations(
+    frame: pl.DataFrame, source: str | Callable[[str], str], path: Path | str
+) -> None:
     """A blank location cell in a table whose other rows name one is refused, naming its
     row: filled with `planning.default_location` it would be a warehouse of its own (503
     units moved to a made-up MAIN, an order for it). A table whose location cells are all
     blank belongs, as one without the column, to the stock's only or the default location;
-    promotions and overrides read a blank as every location (`every_location_when_blank`)."""
+    promotions and overrides read a blank as every location (`every_location_when_blank`).
+    `source`: the file's location header; for a Parquet dataset (rows with `source_file`),
+    whose rule holds over every part file, the header of a part file given its path."""
     blank = frame["location"].null_count()
     if blank == 0 or blank == frame.height:
         return
-    first = frame.filter(pl.col("location").is_null()).sort(ROW).head(1)[ROW].item()
-    named = frame["location"].drop_nulls().unique().sort()
+    refuse_blank_location_facts([blank_locations(frame)], source, path)
+
+
+def blank_locations(frame: pl.DataFrame) -> dict:
+    """What `refuse_blank_locations` decides on, over a table or one partition's slice of
+    it: `blank` (rows without a location), `first` (the earliest of them: source_row
+    [, source_file]) and `named` (the distinct locations the other rows name)."""
+    located = [c for c in (SOURCE_FILE, ROW) if c in frame.columns]
+    blanks = frame.filter(pl.col("location").is_null())
+    return {
+        "blank": blanks.height,
+        "first": blanks.select(located).sort(located).head(1),
+        "named": frame.select(pl.col("location").drop_nulls().unique()),
+    }
+
+
+def refuse_blank_location_facts(
+    facts: list[dict], source: str | Callable[[str], str], path: Path | str
+) -> None:
+    """`refuse_blank_locations` over the `blank_locations` of every slice of one table (the
+    partitions a cluster's tasks read, each a slice of every part file)."""
+    blank = sum(f["blank"] for f in facts)
+    named = pl.concat([f["named"] for f in facts])["location"].unique().sort()
+    if blank == 0 or named.len() == 0:
+        return
+    firsts = pl.concat([f["first"] for f in facts if f["blank"]])
+    first = firsts.sort([c for c in (SOURCE_FILE, ROW) if c in firsts.columns]).row(0, named=True)
+    file = first.get(SOURCE_FILE) or path
+    header = source if isinstance(source, str) else source(str(file))
     shown = ", ".join(quote(n, 40) for n in named.head(3)) + (", ..." if named.len() > 3 else "")
-    read_as = "location" if normalise_header(source) != "location" else None
+    read_as = "location" if normalise_header(header) != "location" else None
     raise StockplanError(
         phrase(
             "error.blank_location",
-            where=place(path, first, source, read_as),
+            where=place(file, first[ROW], header, read_as),
             named=shown,
             blank=blank,
         )

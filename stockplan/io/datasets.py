@@ -22,12 +22,11 @@ import polars as pl
 
 from stockplan.errors import StockplanError, input_error, quote
 from stockplan.io.columns import ROW, map_headers, type_table
+from stockplan.io.columns import SOURCE_FILE as SOURCE_FILE  # re-exported
 from stockplan.io.schema import SCHEMAS
 
 GLOB_CHARACTERS = "*?["
 PARQUET_SUFFIXES = (".parquet", ".pq")
-SOURCE_FILE = "source_file"
-"""Hidden column: the part file of each row (an Enum of the dataset's files), for messages."""
 
 
 def is_dataset(path: str | Path) -> bool:
@@ -131,7 +130,7 @@ def read_part_file(
         raw = lazy.with_columns(pl.col(ROW).cast(pl.Int64)).collect()
     except Exception as exc:
         raise input_error(file, f"cannot read as Parquet ({quote(exc, 200)})") from None
-    return type_table(raw, schema, mapping, file, 1, notes)
+    return type_table(raw, schema, mapping, file, 1, notes, part_file=True)
 
 
 def read_dataset(

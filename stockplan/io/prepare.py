@@ -16,9 +16,10 @@ import polars as pl
 from stockplan.config import Config
 from stockplan.errors import StockplanError
 from stockplan.i18n import both, input_name, phrase, place
+from stockplan.io.columns import blank_locations, refuse_blank_location_facts
 from stockplan.io.datasets import SOURCE_FILE, place_of, where
 from stockplan.io.item_tables import check_item_tables
-from stockplan.io.readers import ROW, source_header
+from stockplan.io.readers import ROW, part_location_header, source_header
 from stockplan.io.schema import normalise_header
 
 
@@ -92,37 +93,85 @@ def _check_known_skus(tables: dict[str, pl.DataFrame], config: Config, warnings:
             unknown_sku_message(config, name, first, unknown["sku"].n_unique(), warnings)
 
 
-SPELLING_TABLES = (
-    "products",
-    "stock",
-    "sales",
-    "purchase_orders",
-    "customer_orders",
-    "price_breaks",
-    "promotions",
-    "overrides",
-)
-"""The tables whose skus are compared for one code spelled two ways, the earlier the
-reference: a case-only difference names the row of the later table."""
+SPELLING_TABLES: dict[str, tuple[str, ...]] = {
+    "products": ("sku",),
+    "stock": ("sku",),
+    "sales": ("sku",),
+    "purchase_orders": ("sku",),
+    "customer_orders": ("sku",),
+    "price_breaks": ("sku",),
+    "promotions": ("sku",),
+    "overrides": ("sku",),
+    "bom": ("kit_sku", "component_sku"),
+    "succession": ("old_sku", "new_sku"),
+}
+"""The tables, with their sku columns, whose codes are compared for one code spelled two
+ways, the earlier the reference: a case-only difference names the row of the later table."""
+
+SPELLED_SKUS = "spelled_skus"
+"""A prepared table (only when a cluster's tasks read some tables themselves): the
+`spelled_skus` of the tables read on the driver, compared with the tasks' codes once they
+have read theirs (`check_read_facts`)."""
 
 
-def check_sku_spellings(tables: dict[str, pl.DataFrame], config: Config) -> None:
+def spelled_skus(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """table, column, sku, source_row (, source_file as text): the first row of each code of
+    every sku column of the `SPELLING_TABLES` in `tables` (`first_sku_rows`): all that
+    `check_sku_spellings` compares. A partition's codes are its own, so the partitions'
+    rows together are the table's."""
+    firsts = [
+        first_sku_rows(
+            frame.select(
+                # text: the part files of several datasets are one column
+                *([pl.col(SOURCE_FILE).cast(pl.String)] if SOURCE_FILE in frame.columns else []),
+                ROW,
+                sku=column,
+            ),
+            name,
+        ).with_columns(pl.lit(column).alias("column"))
+        for name, columns in SPELLING_TABLES.items()
+        if (frame := tables.get(name)) is not None
+        for column in columns
+        if column in frame.columns
+    ]
+    schema = {"table": pl.String, "sku": pl.String, ROW: pl.Int64, "column": pl.String}
+    return pl.concat([pl.DataFrame(schema=schema), *firsts], how="diagonal_relaxed")
+
+
+def check_sku_spellings(tables: Mapping[str, pl.DataFrame], config: Config) -> None:
     """Refuse an SKU of one table that equals one of another table only once its leading
     zeros are restored (`10007` / `010007`: a spreadsheet read the code as a number) or its
     case is folded (`a010007` / `A010007`), when no table has both spellings (one that does
     knows two items, `123` and `0123`): the two would be planned as two items, one with the
-    sales and none of the stock. Names
-    the row of the spelling that lost its zeros (for case, the later table's), both
-    spellings and the fix. Only the distinct codes of each table are compared."""
-    names = [n for n in SPELLING_TABLES if n in tables and "sku" in tables[n].columns]
-    if len(names) < 2:
+    sales and none of the stock, or a kit's component or a successor that is no item the
+    shop sells or stocks. Every sku column counts (`SPELLING_TABLES`: the kits' and the
+    successions' too). Names the row and column of the spelling that lost its zeros (for
+    case, the later table's), both spellings and the fix."""
+    refuse_two_spellings(spelled_skus(tables), config)
+
+
+def _rows_of(spelled: pl.DataFrame, mask: pl.Expr) -> pl.DataFrame:
+    """The rows of `spelled` that `mask` selects (of one table), without `source_file` when
+    that table is no dataset."""
+    rows = spelled.filter(mask)
+    if SOURCE_FILE in rows.columns and rows[SOURCE_FILE].null_count() == rows.height:
+        rows = rows.drop(SOURCE_FILE)
+    return rows
+
+
+def refuse_two_spellings(spelled: pl.DataFrame, config: Config) -> None:
+    """`check_sku_spellings` over `spelled_skus` rows: of the tables read here, or of the
+    driver's and every partition's once a cluster's tasks have read theirs. Only the
+    distinct codes of each table are compared."""
+    rank = {name: i for i, name in enumerate(SPELLING_TABLES)}
+    codes = (
+        spelled.select(pl.col("table").replace_strict(rank, return_dtype=pl.Int64), "sku")
+        .drop_nulls("sku")
+        .unique()
+        .with_columns(pl.col("sku").str.strip_chars_start("0").str.to_lowercase().alias("key"))
+    )
+    if codes["table"].n_unique() < 2:
         return
-    codes = pl.concat(
-        [
-            tables[n].select(pl.col("sku").drop_nulls().unique(), pl.lit(i).alias("table"))
-            for i, n in enumerate(names)
-        ]
-    ).with_columns(pl.col("sku").str.strip_chars_start("0").str.to_lowercase().alias("key"))
     clash = codes.filter(
         (pl.col("key") != "")
         & (pl.col("sku").n_unique().over("key") > 1)
@@ -131,35 +180,36 @@ def check_sku_spellings(tables: dict[str, pl.DataFrame], config: Config) -> None
     )
     if clash.height == 0:
         return
-    spelled = codes.select("table", "sku")
+    spelled_in = codes.select("table", "sku")
     pairs = (
         clash.join(clash, on="key", suffix="_other")
         .filter((pl.col("table") != pl.col("table_other")) & (pl.col("sku") != pl.col("sku_other")))
         # neither table has the other's spelling: a table with both knows two items
-        .join(spelled.rename({"table": "table_other"}), on=["table_other", "sku"], how="anti")
-        .join(spelled.rename({"sku": "sku_other"}), on=["table", "sku_other"], how="anti")
+        .join(spelled_in.rename({"table": "table_other"}), on=["table_other", "sku"], how="anti")
+        .join(spelled_in.rename({"sku": "sku_other"}), on=["table", "sku_other"], how="anti")
     )
     zeros = pl.col("sku").str.len_chars() < pl.col("sku_other").str.len_chars()
     same_length = pl.col("sku").str.len_chars() == pl.col("sku_other").str.len_chars()
     blamed = pairs.filter(zeros | (same_length & (pl.col("table") > pl.col("table_other"))))
     if blamed.height == 0:
         return
+    names = list(SPELLING_TABLES)
     name = names[blamed["table"].min()]
     candidates = blamed.filter(pl.col("table") == blamed["table"].min())
-    located = [c for c in (SOURCE_FILE, ROW) if c in tables[name].columns]
-    first = (
-        tables[name].filter(pl.col("sku").is_in(candidates["sku"].implode())).sort(located).head(1)
+    rows = _rows_of(
+        spelled, (pl.col("table") == name) & pl.col("sku").is_in(candidates["sku"].implode())
     )
+    first = rows.sort([c for c in (SOURCE_FILE, ROW, "column") if c in rows.columns]).head(1)
     sku = first["sku"][0]
     pair = candidates.filter(pl.col("sku") == sku).sort("table_other").row(0, named=True)
     other_name, other = names[pair["table_other"]], pair["sku_other"]
-    other_rows = tables[other_name].filter(pl.col("sku") == other)
+    other_rows = _rows_of(spelled, (pl.col("table") == other_name) & (pl.col("sku") == other))
     count = blamed.select(pl.struct("table", "sku").n_unique()).item()
     fix = both("reading.sku_zeros" if len(sku) < len(other) else "reading.sku_case")
     raise StockplanError(
         phrase(
             "error.sku_spelling",
-            where=place_of(first, _path(config, name), "sku"),
+            where=place_of(first, _path(config, name), first["column"][0]),
             sku=sku,
             other=other,
             other_where=place_of(other_rows, _path(config, other_name)),
@@ -676,16 +726,20 @@ def prepare_sales_slice(
     stock_locations: list[str],
     products: pl.DataFrame | None,
     config: Config,
-) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+) -> tuple[pl.DataFrame, dict]:
     """One partition's sales lines, read by a cluster task, prepared as `prepare_inputs`
     prepares all of them (default location), and the facts the driver checks over every
-    partition: `unknown` (first unknown sku row, `count` = distinct unknown skus), `late`
-    (the first and the latest line on or after planning.as_of), `locations` (distinct) and
-    `series` (sku, location, last date: the series the partition sells)."""
+    partition: `blank_sales` (`columns.blank_locations`), `spelled_sales` (`spelled_skus`),
+    `unknown` (first unknown sku row, `count` = distinct unknown skus), `late` (the first
+    and the latest line on or after planning.as_of), `locations` (distinct) and `series`
+    (sku, location, last date: the series the partition sells)."""
     stock = pl.DataFrame({"location": stock_locations}, schema={"location": pl.String})
+    blank = {"blank_sales": blank_locations(sales)} if "location" in sales.columns else {}
     sales = _with_location(sales, _implied_location({"stock": stock, "sales": sales}, config))
     located = [c for c in (SOURCE_FILE, ROW) if c in sales.columns]
-    facts: dict[str, pl.DataFrame] = {
+    facts: dict = {
+        **blank,
+        "spelled_sales": spelled_skus({"sales": sales}),
         "locations": sales.select(pl.col("location").unique()),
         "series": sales.group_by("sku", "location").agg(pl.col("date").max()),
     }
@@ -713,11 +767,13 @@ def fill_locations(
 
 def stock_location_facts(stock: pl.DataFrame) -> dict:
     """A partition's stock slice as the driver needs it to place rows without a location:
-    whether it has a location column, its distinct locations and how many rows lack one."""
+    whether it has a location column, its distinct locations, how many rows lack one and
+    `blank_stock` (`columns.blank_locations`: blank cells beside named ones are refused)."""
     if "location" not in stock.columns:
         empty = pl.DataFrame(schema={"location": pl.String})
         return {"has_location": False, "stock_locations": empty, "unplaced": stock.height}
     return {
+        "blank_stock": blank_locations(stock),
         "has_location": True,
         "stock_locations": stock.select(pl.col("location").drop_nulls().unique()),
         "unplaced": stock["location"].null_count(),
@@ -730,7 +786,9 @@ def stock_locations(
     """(the location of rows without one, the stock's locations once filled) from every
     partition's `stock_location_facts`, as `prepare_inputs` places them; a sales, purchase
     or customer order table without a location column beside a stock of several locations
-    is refused (`_implied_location`)."""
+    is refused (`_implied_location`), as is a blank stock location beside named ones in any
+    partition (`refuse_dataset_blank_locations`)."""
+    refuse_dataset_blank_locations(facts, "stock", config)
     located = pl.concat([f["stock_locations"] for f in facts]).unique().sort("location")
     others = {n: tables[n] for n in ("sales", "purchase_orders", "customer_orders") if n in tables}
     stock = located if any(f["has_location"] for f in facts) else pl.DataFrame()
@@ -746,10 +804,12 @@ def prepare_items_slice(
 ) -> tuple[dict[str, pl.DataFrame], dict]:
     """One partition's tables after its task read the stock and products slices
     (`later`): locations filled as `prepare_inputs` fills them, the stock's records
-    checked, and the facts the driver checks over every partition: `unknown_stock`
-    (first unknown sku row and `count`), `negative` (rows) and `stock` (one row per
-    series: sku, location, the last snapshot date and a name where the stock has them)."""
-    facts: dict = {}
+    checked, and the facts the driver checks over every partition: `spelled_items` (the
+    products' and the stock's `spelled_skus`; the products still with `source_row`),
+    `unknown_stock` (first unknown sku row and `count`), `negative` (rows) and `stock` (one
+    row per series: sku, location, the last snapshot date and a name where the stock has
+    them)."""
+    facts: dict = {"spelled_items": spelled_skus({n: tables[n] for n in later if n in tables})}
     out = fill_locations(tables, default_location) if "stock" in later else dict(tables)
     if "stock" in later:
         stock = out["stock"]
@@ -767,6 +827,15 @@ def prepare_items_slice(
     return out, facts
 
 
+def refuse_dataset_blank_locations(facts: list[dict], name: str, config: Config) -> None:
+    """`columns.refuse_blank_locations` over the `blank_<name>` facts of every partition of
+    dataset `name`: a blank cell beside a location named in any part file is refused."""
+    blank = [f[f"blank_{name}"] for f in facts if f"blank_{name}" in f]
+    if blank:
+        header = part_location_header(name, config.columns.get(name, {}))
+        refuse_blank_location_facts(blank, header, _path(config, name))
+
+
 def check_read_facts(
     facts: list[dict],
     tables: dict[str, pl.DataFrame],
@@ -774,11 +843,17 @@ def check_read_facts(
     product_skus: pl.Series | None,
 ) -> list[str]:
     """The checks of `prepare_inputs` that need every row of the tables a cluster's tasks
-    read, over the partitions' facts (`prepare_items_slice`, `prepare_sales_slice`): unknown
-    skus (the tasks' and, against `product_skus`, the driver's `UNCHECKED_SKUS`, table by
-    table in `prepare_inputs`' order), negative stock, locations, late sales. Returns
-    warnings."""
+    read, over the partitions' facts (`prepare_items_slice`, `prepare_sales_slice`): skus
+    spelled two ways (the tasks' and the driver's `SPELLED_SKUS`), blank sales locations
+    beside named ones, unknown skus (the tasks' and, against `product_skus`, the driver's
+    `UNCHECKED_SKUS`, table by table in `prepare_inputs`' order), negative stock,
+    locations, late sales. Returns warnings."""
     warnings: list[str] = []
+    refuse_dataset_blank_locations(facts, "sales", config)
+    spelled = [f[k] for f in facts for k in ("spelled_items", "spelled_sales") if k in f]
+    if spelled:  # the driver's codes beside every partition's
+        driver_spelled = [tables[SPELLED_SKUS]] if SPELLED_SKUS in tables else []
+        refuse_two_spellings(pl.concat([*driver_spelled, *spelled], how="diagonal_relaxed"), config)
     driver = tables.get(UNCHECKED_SKUS)
     for name in SKU_CHECKED:
         unknown = [f[f"unknown_{name}"] for f in facts if f"unknown_{name}" in f]
@@ -931,4 +1006,6 @@ def prepare_inputs(
         clean[UNCHECKED_LOCATIONS] = unchecked
     if unchecked_skus is not None:
         clean[UNCHECKED_SKUS] = unchecked_skus
+    if later:  # compared with the codes of the tables the tasks read (`check_read_facts`)
+        clean[SPELLED_SKUS] = spelled_skus(out)
     return PreparedInputs(clean, warnings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from stockplan.config import Config, DatabaseInput, InputFile
 from stockplan.errors import StockplanError, input_error, quote
 from stockplan.i18n import phrase, place
 from stockplan.io.columns import ROW as ROW  # re-exported: the row-number column's name
-from stockplan.io.columns import map_headers, type_table
+from stockplan.io.columns import map_headers, refuse_blank_locations, type_table
 from stockplan.io.columns import parse_dates as parse_dates  # re-exported
 from stockplan.io.datasets import is_dataset, read_dataset
 from stockplan.io.schema import SCHEMAS, TableSchema, normalise_header
@@ -493,6 +493,12 @@ def source_header(
     return next(found, None)
 
 
+def part_location_header(name: str, overrides: Mapping[str, str]) -> Callable[[str], str]:
+    """The location header of a part file of dataset `name` (`source_header`), given its
+    path, for `refuse_blank_locations`."""
+    return lambda file: source_header(file, name, "location", overrides) or "location"
+
+
 def read_raw(
     spec: InputFile,
     schema: TableSchema,
@@ -539,7 +545,11 @@ def read_table(
     schema = SCHEMAS[name]
     notes = notes if notes is not None else []
     if is_dataset(spec.path):  # a folder or glob of Parquet part files, each read lazily
-        return read_dataset(name, spec.path, overrides, identify_by, notes)
+        frame = read_dataset(name, spec.path, overrides, identify_by, notes)
+        if "location" in frame.columns and not schema.every_location_when_blank:
+            # over every part file: a part whose cells are all blank is blank beside the others
+            refuse_blank_locations(frame, part_location_header(name, overrides), spec.path)
+        return frame
     table = read_raw(spec, schema, overrides, notes)
     raw = table.frame.rename({c: c.replace("\ufeff", "").strip() for c in table.frame.columns})
     mapping = map_headers(raw, schema, overrides, Path(spec.path), identify_by)
