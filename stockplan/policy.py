@@ -435,6 +435,7 @@ def protection_levels(
         pl.Series("ltd_method", method.astype(str)),
         pl.Series("promised_service", promised),
         note.alias("service_note"),
+        pl.Series("safety_capped", capped & (d > 0)),  # the order's reason says so
     )
 
 

@@ -426,6 +426,13 @@ def plan_orders(
         .alias("order_qty")
     )
     need = fmt_number(pl.col("raw_need"))
+    # the cover cap set the safety stock (`protection_levels`): the reason says so, not
+    # only the service note
+    capped = (
+        pl.col("safety_capped").fill_null(False)
+        if "safety_capped" in frame.columns
+        else pl.lit(False)
+    )
     reason = (
         pl.when(~active)
         .then(pl.lit(INACTIVE_REASON))
@@ -486,6 +493,11 @@ def plan_orders(
                     need,
                     fmt_number(pl.col("order_up_to")),
                 ),
+                pl.when(capped)
+                .then(
+                    pl.lit(f"; safety stock capped at {settings.max_cover_days:g} days of demand")
+                )
+                .otherwise(pl.lit("")),
                 pl.when(pl.col("moq").fill_null(0) > pl.col("raw_need"))
                 .then(pl.format("; raised to MOQ {}", fmt_number(pl.col("moq"))))
                 .otherwise(pl.lit("")),

@@ -208,6 +208,14 @@ def test_explain_says_what_the_capped_row_promises():
         + order["service_note"]
     ]
     assert "capped at 5 days" in promised[0]
+    # the cap set the safety stock, so the order's reason says so too, and reads in Chinese
+    from stockplan import i18n
+
+    assert order["order_qty"] > 0
+    assert order["reason"].endswith("; safety stock capped at 5 days of demand")
+    assert i18n.render_reason(order["reason"], "zh").endswith("安全库存上限为 5 天需求")
+    uncapped = plan_orders(frame, Policy(), dt.date(2025, 1, 6), 7).row(0, named=True)
+    assert "capped" not in uncapped["reason"]
 
 
 def test_the_plan_counts_the_items_that_cannot_reach_their_target_per_pattern():
