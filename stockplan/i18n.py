@@ -734,6 +734,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "reused the plan computed earlier on these inputs ({folder})",
         "zh": "沿用此前用相同输入算出的计划（{folder}）",
     },
+    "cache.not_kept": {
+        "en": "cannot keep the plan in the cache folder {folder} ({problem}): every run "
+        "computes it again; set STOCKPLAN_CACHE_DIR to a folder you may write",
+        "zh": "无法把计划保存到缓存文件夹 {folder}（{problem}）：每次运行都要重新计算；"
+        "请把 STOCKPLAN_CACHE_DIR 设为可写入的文件夹",
+    },
     "notify.none": {
         "en": "no item at high stockout risk: no alert sent (notify.always: true sends one)",
         "zh": "没有高缺货风险商品：未发送提醒（设 notify.always: true 则总会发送）",

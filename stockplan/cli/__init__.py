@@ -285,7 +285,10 @@ def _planned(
     StageProgress.close_all()
     shown = result.order_lines
     if key and not parts_written():  # a plan without its forecast rows is not kept
-        cache.store(folder, key, tables, warnings, result, {"orders_shown": shown})
+        failed = cache.store(folder, key, tables, warnings, result, {"orders_shown": shown})
+        if failed is not None:  # each run would take the full time again, unsaid
+            problem = failed.strerror or str(failed)
+            console.warn(message("cache.not_kept", lang_now(), folder=folder, problem=problem))
     result.tables["orders_shown"] = shown
     return config, tables, result
 
