@@ -730,6 +730,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{hits} 个商品缺货风险为{level}或更高：退出码 {code}",
     },
     "wrote": {"en": "wrote {paths}", "zh": "已写入 {paths}"},
+    "removed_stale": {
+        "en": "removed {paths} from {folder}: tables of an earlier plan that this run does "
+        "not write (they would be read as this plan's)",
+        "zh": "已从 {folder} 删除 {paths}：这些是之前计划的表，本次运行不再写出（留着会被当作"
+        "本次计划的表）",
+    },
     "cache.reused": {
         "en": "reused the plan computed earlier on these inputs ({folder})",
         "zh": "沿用此前用相同输入算出的计划（{folder}）",
@@ -1526,8 +1532,21 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{path}：配置展开后超过 {limit} 个值（YAML 别名重复引用同一块？）",
     },
     "error.cannot_write": {
-        "en": "cannot write{target}: {problem}; nothing was written",
-        "zh": "无法写入{target}：{problem}；没有写入任何内容",
+        "en": "cannot write{target}: {problem}; {outcome}",
+        "zh": "无法写入{target}：{problem}；{outcome}",
+    },
+    "error.nothing_written": {"en": "nothing was written", "zh": "没有写入任何内容"},
+    "error.undone": {
+        "en": "{paths} had already been put in place and were undone: every file is as before",
+        "zh": "已放置的 {paths} 已撤销：所有文件都与之前相同",
+    },
+    "error.not_undone": {
+        "en": "{paths} could not be undone{kept}; every other file is as before",
+        "zh": "{paths} 无法撤销{kept}；其余文件都与之前相同",
+    },
+    "error.kept_as": {
+        "en": " (the earlier files are kept as {backups})",
+        "zh": "（原来的文件保存在 {backups}）",
     },
     "error.disk_full": {"en": "the disk is full", "zh": "磁盘已满"},
     "error.file_too_large": {

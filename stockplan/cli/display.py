@@ -355,10 +355,16 @@ def emit(
     info: dict[str, Any] | None = None,
     escape: bool = True,
     record: Callable[[], dict] | None = None,
-) -> None:
+    also: tuple[dict, str] | None = None,
+    plan_tables: tuple[str, ...] = (),
+) -> bool:
     """Send tables to a terminal table, stdout CSV or files (`escape`: io.csv_escape_formulas);
     files carry the run `record`. `bom` None: CSV files written in Chinese start with a UTF-8
-    BOM (Excel on Chinese Windows reads BOM-less CSV as GBK), stdout and other CSV do not."""
+    BOM (Excel on Chinese Windows reads BOM-less CSV as GBK), stdout and other CSV do not.
+
+    Files: `also` (more files for `write_files`, say the supplier workbooks) go in the same
+    all-or-nothing write, and in a plan folder the files of `plan_tables` this run does not
+    write are removed in it (`stale_plan_files`). True when files were written."""
     from stockplan.io.writers import check_not_inputs, output_plan, write_csv, write_files
 
     view = view or View()
@@ -389,7 +395,7 @@ def emit(
         out.print(shown.table)
         for note in shown.notes:
             out.print(note, style="dim", highlight=False)
-        return
+        return False
     one = tables[primary]
     if view.columns:
         one = one.select(view.columns)
@@ -410,30 +416,37 @@ def emit(
             if not _broken_pipe(exc):
                 raise
             reader_gone()  # `plan -o - | head`: carry on with the exit code and alerts
-        return
+        return False
     file_format = None if fmt in (None, OutputFormat.table) else fmt.value
     target = Path(output)
     plan = output_plan({**tables, primary: one}, target, file_format, primary)
     if any(kind == "xlsx" for _, kind in plan.values()):
         plan = output_plan(tables, target, file_format, primary)
     workbook = any(kind == "xlsx" for _, kind in plan.values())
-    record_file = None
+    texts: dict[Path, str] = {}
     if record is not None:
         plan, record_file = _with_record(plan, target, record())
-    check_not_inputs([*plan, *([record_file[0]] if record_file else [])])  # before any write
+        texts = dict([record_file]) if record_file else {}
+    check_not_inputs([*plan, *texts, *(also[0] if also else {})])  # before any write
+    stale: list[Path] = []
+    if plan_tables and target.is_dir():
+        from stockplan.io.planfiles import stale_plan_files
+
+        stale = stale_plan_files(target, [*plan, *texts], plan_tables)
     written = write_files(
         plan,
         bom=file_lang == "zh" if bom is None else bom,
         lang=view.lang if workbook else file_lang,
         info=info if workbook or bucket else {**(info or {}), "bucket": None},
         escape=escape,
+        texts=texts,
+        remove=stale,
+        also=also,
     )
-    if record_file is not None:
-        from stockplan.io.writers import write_text
-
-        write_text(record_file[0], record_file[1], overwrite=True)
-        written.append(record_file[0])
     console.say("wrote", paths=", ".join(str(p) for p in written))
+    if stale:
+        console.say("removed_stale", paths=", ".join(p.name for p in stale), folder=target)
+    return True
 
 
 def _with_record(files: dict, target: Path, record: dict) -> tuple[dict, tuple[Path, str] | None]:
