@@ -5,6 +5,8 @@ folder per key, `.stockplan-cache/<key>/` beside the config (or `$STOCKPLAN_CACH
 The key is a SHA-256 over
 
 - the stockplan version and the size and modification time of its own source files,
+- the versions of the libraries that compute the plan (`LIBRARIES`: another polars,
+  statsforecast or numpy can round, sort or fit differently),
 - the validated config (every setting, after `--lang` / `--as-of`),
 - the SHA-256 of every input file's bytes.
 
@@ -13,7 +15,9 @@ a stale plan is never served. A config that reads any table from a database is n
 cached (the same query can return other rows a minute later). An entry is written to a
 temporary folder and renamed into place, so a reader sees a whole entry or none; an entry
 that cannot be read (truncated, edited, another format) is removed and the plan recomputed.
-The folder is safe to delete at any time; the newest `KEEP_ENTRIES` entries are kept.
+The folder is safe to delete at any time; the newest `KEEP_ENTRIES` entries are kept. A
+folder that cannot be written costs reuse, never the run: `store` says so and the run goes
+on.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ CACHE_FOLDER = ".stockplan-cache"
 KEEP_ENTRIES = 8
 FORMAT = 2  # bump when the layout of an entry changes
 _FRAMES = ("history", "open_po", "plan_rows", "items")
+LIBRARIES = ("polars", "statsforecast", "numpy")
 
 
 def cache_folder(config_path: Path) -> Path:
@@ -66,12 +71,26 @@ def _code_stamp() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def _library_versions() -> str:
+    """`polars 1.2.3 statsforecast ... numpy ...` of the installed `LIBRARIES`."""
+    from importlib import metadata
+
+    versions = []
+    for name in LIBRARIES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} none")
+    return " ".join(versions)
+
+
 def cache_key(config: Config) -> str | None:
     """The key of a run on `config`'s inputs, or None when it must not be cached."""
     from stockplan.config import DatabaseInput
 
     digest = hashlib.sha256()
     digest.update(f"stockplan {__version__} format {FORMAT} code {_code_stamp()}\n".encode())
+    digest.update(f"{_library_versions()}\n".encode())
     digest.update(config.model_dump_json().encode())
     for name, spec in config.inputs or ():
         if spec is None:
@@ -99,13 +118,15 @@ def store(
     warnings: list[str],
     result: PlanResult,
     extra: dict[str, pl.DataFrame] | None = None,
-) -> None:
-    """Keep the inputs and the plan under `key` (best effort: a full disk only loses reuse)."""
+) -> OSError | None:
+    """Keep the inputs and the plan under `key` (best effort: a full disk or a folder this
+    user may not write only loses reuse); the error that kept it out, else None."""
     entry = folder / key
     temp: Path | None = None
+    failed: OSError | None = None
     try:
         if entry.exists():
-            return
+            return None
         folder.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
         for name, frame in tables.items():
@@ -133,12 +154,13 @@ def store(
         (temp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         os.replace(temp, entry)  # atomic: a reader sees the whole entry or none
         temp = None
-    except OSError:
-        pass
+    except OSError as exc:
+        failed = exc
     finally:
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
     _prune(folder)
+    return failed
 
 
 def _kept_warning(warning: str) -> object:

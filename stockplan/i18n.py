@@ -739,9 +739,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "前导 0、长数字以及 1-2、3/4 这类编码会变成数字或日期）；请输出 .xlsx（-o plan.xlsx），"
         "或适合 Excel 的 CSV（--csv-for-excel 或 io.csv_for_excel: true）",
     },
+    "removed_stale": {
+        "en": "removed {paths} from {folder}: tables of an earlier plan that this run does "
+        "not write (they would be read as this plan's)",
+        "zh": "已从 {folder} 删除 {paths}：这些是之前计划的表，本次运行不再写出（留着会被当作"
+        "本次计划的表）",
+    },
     "cache.reused": {
         "en": "reused the plan computed earlier on these inputs ({folder})",
         "zh": "沿用此前用相同输入算出的计划（{folder}）",
+    },
+    "cache.not_kept": {
+        "en": "cannot keep the plan in the cache folder {folder} ({problem}): every run "
+        "computes it again; set STOCKPLAN_CACHE_DIR to a folder you may write",
+        "zh": "无法把计划保存到缓存文件夹 {folder}（{problem}）：每次运行都要重新计算；"
+        "请把 STOCKPLAN_CACHE_DIR 设为可写入的文件夹",
     },
     "notify.none": {
         "en": "no item at high stockout risk: no alert sent (notify.always: true sends one)",
@@ -1529,8 +1541,21 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{path}：配置展开后超过 {limit} 个值（YAML 别名重复引用同一块？）",
     },
     "error.cannot_write": {
-        "en": "cannot write{target}: {problem}; nothing was written",
-        "zh": "无法写入{target}：{problem}；没有写入任何内容",
+        "en": "cannot write{target}: {problem}; {outcome}",
+        "zh": "无法写入{target}：{problem}；{outcome}",
+    },
+    "error.nothing_written": {"en": "nothing was written", "zh": "没有写入任何内容"},
+    "error.undone": {
+        "en": "{paths} had already been put in place and were undone: every file is as before",
+        "zh": "已放置的 {paths} 已撤销：所有文件都与之前相同",
+    },
+    "error.not_undone": {
+        "en": "{paths} could not be undone{kept}; every other file is as before",
+        "zh": "{paths} 无法撤销{kept}；其余文件都与之前相同",
+    },
+    "error.kept_as": {
+        "en": " (the earlier files are kept as {backups})",
+        "zh": "（原来的文件保存在 {backups}）",
     },
     "error.disk_full": {"en": "the disk is full", "zh": "磁盘已满"},
     "error.file_too_large": {

@@ -129,3 +129,43 @@ def test_a_fifo_input_is_never_read_for_the_key(small_shop: Path):
     settings["inputs"]["sales"] = "sales.fifo"
     small_shop.write_text(yaml.safe_dump(settings))
     assert cache.cache_key(load_config(small_shop)) is None  # returns at once, reads nothing
+
+
+def test_another_version_of_a_computing_library_gives_another_key(small_shop: Path, monkeypatch):
+    from importlib import metadata
+
+    config = load_config(small_shop)
+    key = cache.cache_key(config)
+    installed = metadata.version
+
+    for library in ("polars", "statsforecast", "numpy"):
+
+        def other(name: str, library: str = library) -> str:
+            return "0.0.1" if name == library else installed(name)
+
+        monkeypatch.setattr(metadata, "version", other)
+        assert cache.cache_key(config) != key, library
+    monkeypatch.setattr(metadata, "version", installed)
+    assert cache.cache_key(config) == key
+
+
+def test_a_cache_folder_that_cannot_be_written_is_said_once_and_the_run_goes_on(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder's parent should be\n")
+    folder = blocked / "cache"
+    monkeypatch.setenv("STOCKPLAN_CACHE_DIR", str(folder))
+    orders, log = _plan(small_shop)
+    assert orders.height > 0
+    warnings = [line for line in log.splitlines() if "cache" in line]
+    assert warnings == [
+        f"stockplan: warning: cannot keep the plan in the cache folder {folder} (Not a "
+        "directory): every run computes it again; set STOCKPLAN_CACHE_DIR to a folder you "
+        "may write"
+    ]
+    _, chinese = _plan(small_shop, "--lang", "zh", "--headers", "canonical")
+    assert [line for line in chinese.splitlines() if "缓存" in line] == [
+        f"stockplan: 警告: 无法把计划保存到缓存文件夹 {folder}（Not a directory）：每次运行都要"
+        "重新计算；请把 STOCKPLAN_CACHE_DIR 设为可写入的文件夹"
+    ]

@@ -13,6 +13,7 @@ reproduced, 7 `verify`: every number matches but a database input cannot be prov
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import os
@@ -41,6 +42,7 @@ from stockplan.cli.display import (
 )
 from stockplan.cli.options import (
     NEWS_LEVELS,
+    TABLES,
     AsOfOption,
     Baseline,
     BomOption,
@@ -289,7 +291,10 @@ def _planned(
     StageProgress.close_all()
     shown = result.order_lines
     if key and not parts_written():  # a plan without its forecast rows is not kept
-        cache.store(folder, key, tables, warnings, result, {"orders_shown": shown})
+        failed = cache.store(folder, key, tables, warnings, result, {"orders_shown": shown})
+        if failed is not None:  # each run would take the full time again, unsaid
+            problem = failed.strerror or str(failed)
+            console.warn(message("cache.not_kept", lang_now(), folder=folder, problem=problem))
     result.tables["orders_shown"] = shown
     return config, tables, result
 
@@ -363,17 +368,27 @@ def _supplier_forecast_files(
 
 
 def _write_supplier_forecast(
-    files: dict | None, cfg: Config, folder: Path, console: Console
+    files: dict | None, cfg: Config, folder: Path, console: Console, written: bool
 ) -> None:
-    """Write the supplier workbooks (`_supplier_forecast_files`)."""
+    """Write the supplier workbooks (`_supplier_forecast_files`) unless they were `written`
+    with the plan's files."""
     from stockplan.io.writers import write_files
 
     if files is None:
         console.say("supplier_forecast.none")
         return
-    folder.mkdir(exist_ok=True)
-    written = write_files(files, lang=cfg.planning.language)  # in the buyer's language
-    console.say("supplier_forecast.wrote", count=len(written), folder=folder)
+    if not written:
+        folder.mkdir(exist_ok=True)
+        write_files(files, lang=cfg.planning.language)  # in the buyer's language
+    console.say("supplier_forecast.wrote", count=len(files), folder=folder)
+
+
+def _check_output_writable(output: str | None) -> None:
+    """Refuse, before any work, an output file or folder that cannot be written."""
+    from stockplan.io.writers import check_writable
+
+    if output is not None and output != "-":
+        check_writable(Path(output))
 
 
 def _view_options(
@@ -432,6 +447,7 @@ def plan(
     from stockplan.items import for_people, item_names
 
     console = Console(quiet)
+    _check_output_writable(output)
     if supplier_forecast is not None:
         from stockplan.io.supplier_workbooks import check_supplier_folder
 
@@ -495,31 +511,43 @@ def plan(
         from stockplan.io.writers import check_folders_not_inputs
 
         check_folders_not_inputs(parts.target / table for table in PART_TABLES)
-    emit(
-        for_people(result.tables, item_names(tables), result.as_of),
-        name if name in result.tables else "supplier_orders",
-        output,
-        format,
-        bom,
-        console,
-        message(f"title.{name}", view.lang, as_of=result.as_of),
-        view,
-        _run_info(config, cfg, result.as_of),
-        cfg.io.csv_escape_formulas,
-        record=_recorder(
-            config,
-            cfg,
-            result.as_of,
-            "plan",
-            _options(view, all_rows, name),
-        ),
-        for_excel=csv_for_excel,
-        for_excel_files=cfg.io.csv_for_excel,
-    )
+    # the supplier workbooks go in the same all-or-nothing write as the plan's files
+    made = supplier_files is not None and not supplier_forecast.exists()
+    if made:
+        supplier_forecast.mkdir()
+    try:
+        to_files = emit(
+            for_people(result.tables, item_names(tables), result.as_of),
+            name if name in result.tables else "supplier_orders",
+            output,
+            format,
+            bom,
+            console,
+            message(f"title.{name}", view.lang, as_of=result.as_of),
+            view,
+            _run_info(config, cfg, result.as_of),
+            cfg.io.csv_escape_formulas,
+            record=_recorder(
+                config,
+                cfg,
+                result.as_of,
+                "plan",
+                _options(view, all_rows, name),
+            ),
+            for_excel=csv_for_excel,
+            for_excel_files=cfg.io.csv_for_excel,
+            also=None if supplier_files is None else (supplier_files, cfg.planning.language),
+            plan_tables=TABLES,
+        )
+    except BaseException:
+        if made:  # nothing was written into it
+            with contextlib.suppress(OSError):
+                supplier_forecast.rmdir()
+        raise
     if parts is not None and parts.used:
         console.say("wrote", paths=", ".join(str(p) for p in parts.publish()))
     if supplier_forecast is not None:
-        _write_supplier_forecast(supplier_files, cfg, supplier_forecast, console)
+        _write_supplier_forecast(supplier_files, cfg, supplier_forecast, console, to_files)
     code = _risk_exit(risk, fail_on_risk, console, earlier[0])
     return _notify(notify, cfg, result, tables, output, console, earlier) or code
 
@@ -579,6 +607,7 @@ def _single_table_command(
     from stockplan.items import for_people, item_names
 
     console = Console(quiet)
+    _check_output_writable(output)
     earlier = _previous_risk(previous)
     if name in _LEAN_TABLES:
         cfg, tables, frame, as_of = _LEAN_TABLES[name](config, console, view, not no_cache)

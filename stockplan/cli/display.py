@@ -369,13 +369,19 @@ def emit(
     record: Callable[[], dict] | None = None,
     for_excel: bool | None = None,
     for_excel_files: bool = False,
-) -> None:
+    also: tuple[dict, str] | None = None,
+    plan_tables: tuple[str, ...] = (),
+) -> bool:
     """Send tables to a terminal table, stdout CSV or files (`escape`: io.csv_escape_formulas);
     files carry the run `record`. `bom` None: CSV files holding any non-ASCII text start with
     a UTF-8 BOM (Excel on Chinese Windows reads BOM-less CSV as GBK), stdout does not.
     `for_excel` (--csv-for-excel / --plain-csv; None: `for_excel_files`, io.csv_for_excel,
     for files and plain CSV on stdout): codes Excel would change written `="011491"`; plain
-    CSV files holding such codes get a warning."""
+    CSV files holding such codes get a warning.
+
+    Files: `also` (more files for `write_files`, say the supplier workbooks) go in the same
+    all-or-nothing write, and in a plan folder the files of `plan_tables` this run does not
+    write are removed in it (`stale_plan_files`). True when files were written."""
     from stockplan.io.writers import check_not_inputs, output_plan, write_csv, write_files
 
     view = view or View()
@@ -406,7 +412,7 @@ def emit(
         out.print(shown.table)
         for note in shown.notes:
             out.print(note, style="dim", highlight=False)
-        return
+        return False
     one = tables[primary]
     if view.columns:
         one = one.select(view.columns)
@@ -428,18 +434,24 @@ def emit(
             if not _broken_pipe(exc):
                 raise
             reader_gone()  # `plan -o - | head`: carry on with the exit code and alerts
-        return
+        return False
     file_format = None if fmt in (None, OutputFormat.table) else fmt.value
     target = Path(output)
     plan = output_plan({**tables, primary: one}, target, file_format, primary)
     if any(kind == "xlsx" for _, kind in plan.values()):
         plan = output_plan(tables, target, file_format, primary)
     workbook = any(kind == "xlsx" for _, kind in plan.values())
-    record_file = None
+    texts: dict[Path, str] = {}
     if record is not None:
         plan, record_file = _with_record(plan, target, record())
-    check_not_inputs([*plan, *([record_file[0]] if record_file else [])])  # before any write
+        texts = dict([record_file]) if record_file else {}
+    check_not_inputs([*plan, *texts, *(also[0] if also else {})])  # before any write
     excel = for_excel_files if for_excel is None else for_excel
+    stale: list[Path] = []
+    if plan_tables and target.is_dir():
+        from stockplan.io.planfiles import stale_plan_files
+
+        stale = stale_plan_files(target, [*plan, *texts], plan_tables)
     written = write_files(
         plan,
         bom=bom,
@@ -447,15 +459,16 @@ def emit(
         info=info if workbook or bucket else {**(info or {}), "bucket": None},
         escape=escape,
         for_excel=excel,
+        texts=texts,
+        remove=stale,
+        also=also,
     )
     if not excel:
         _warn_excel_codes(plan, console, file_lang, escape)
-    if record_file is not None:
-        from stockplan.io.writers import write_text
-
-        write_text(record_file[0], record_file[1], overwrite=True)
-        written.append(record_file[0])
     console.say("wrote", paths=", ".join(str(p) for p in written))
+    if stale:
+        console.say("removed_stale", paths=", ".join(p.name for p in stale), folder=target)
+    return True
 
 
 def _warn_excel_codes(plan: dict, console: Console, file_lang: str, escape: bool) -> None:

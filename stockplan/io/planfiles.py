@@ -48,6 +48,22 @@ NUMBER_COLUMNS = (
 )
 
 
+def stale_plan_files(folder: Path, written: list[Path], tables: tuple[str, ...]) -> list[Path]:
+    """The files of an earlier plan in `folder` that this run does not write again: each
+    table of `tables` in any table format, `stockplan.xlsx` and the run record. Only a
+    plan folder (it holds `run.json`) has them; no other file is ever named."""
+    if not (folder / RUN_JSON).is_file():
+        return []
+    names = {f"{table}{suffix}" for table in tables for suffix in TABLE_SUFFIXES}
+    names |= {"stockplan.xlsx", RUN_JSON}
+    kept = {path.name for path in written if path.parent == folder}
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.name in names and path.name not in kept and path.is_file()
+    )
+
+
 def record_beside(path: Path) -> Path:
     """Where the run record of a single table file goes: `orders.csv` -> `orders.csv.run.json`."""
     return path.with_name(path.name + ".run.json")

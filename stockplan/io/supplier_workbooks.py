@@ -35,8 +35,10 @@ def supplier_file_name(supplier: str) -> str:
 
 
 def check_supplier_folder(folder: Path) -> None:
-    """Refuse, before any work is done, a target that is a file or whose parent is missing."""
+    """Refuse, before any work is done, a target that is a file, whose parent is missing,
+    or in which no file can be written."""
     from stockplan.i18n import phrase
+    from stockplan.io.writers import check_writable
 
     if folder.exists() and not folder.is_dir():
         raise StockplanError(phrase("error.supplier_folder_is_file", folder=str(folder)))
@@ -44,6 +46,7 @@ def check_supplier_folder(folder: Path) -> None:
         raise StockplanError(
             phrase("error.supplier_folder_parent", folder=str(folder), parent=str(folder.parent))
         )
+    check_writable(folder)
 
 
 def supplier_workbooks(

@@ -885,6 +885,7 @@ def _write_one(
 
 
 TEMP_SUFFIX = ".tmp"
+BACKUP_SUFFIX = ".old"  # a replaced or removed file, kept until every file is in place
 
 
 def _temp_beside(path: Path) -> Path:
@@ -909,14 +910,20 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _remove_stale_temps(path: Path) -> None:
-    """Remove temporary files of `path` left by a run that was killed (its pid is gone)."""
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[^.]+" + re.escape(TEMP_SUFFIX))
+    """Remove temporary files and backups of `path` left by a run that was killed (its pid
+    is gone); a backup whose file is missing (killed between setting it aside and putting
+    the new one in place) is put back instead."""
+    suffixes = "|".join(re.escape(s) for s in (TEMP_SUFFIX, BACKUP_SUFFIX))
+    pattern = re.compile(re.escape(f".{path.name}.") + rf"(\d+)\.[^.]+({suffixes})")
     with contextlib.suppress(OSError):
         for entry in path.parent.iterdir():
             match = pattern.fullmatch(entry.name)
             if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
                 with contextlib.suppress(OSError):
-                    entry.unlink()
+                    if match.group(2) == BACKUP_SUFFIX and not path.exists():
+                        os.rename(entry, path)
+                    else:
+                        entry.unlink()
 
 
 def _umask() -> int:
@@ -939,21 +946,55 @@ def _give_mode(temp: Path, path: Path) -> None:
         os.chmod(temp, mode)
 
 
-def _write_failed(exc: Exception, path: Path | None = None) -> StockplanError:
-    """One line for a write that the machine refused: disk full, no permission, ..."""
+def _error_number(cause: BaseException) -> int | None:
+    """The errno of a refused write: an OSError's own, or the `(os error 28)` that polars'
+    Rust writers put in their message."""
+    number = getattr(cause, "errno", None)
+    if isinstance(number, int):
+        return number
+    found = re.search(r"\(os error (\d+)\)", str(cause))
+    return int(found.group(1)) if found else None
+
+
+def _write_failed(
+    exc: BaseException, path: Path | None = None, outcome: str | dict[str, str] | None = None
+) -> StockplanError:
+    """One line for a write that the machine refused: disk full, no permission, ...
+
+    `outcome`: what became of the files (`both(...)`); by default nothing was written."""
     import errno
 
     cause = next((a for a in exc.args if isinstance(a, OSError)), None) or exc.__cause__ or exc
     problem: str | dict[str, str]
-    if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
+    number = _error_number(cause)
+    if number in (errno.ENOSPC, errno.EDQUOT):
         problem = both("error.disk_full")
-    elif isinstance(cause, OSError) and cause.errno == errno.EFBIG:
+    elif number == errno.EFBIG:
         problem = both("error.file_too_large")
     else:
-        problem = quote(str(cause).strip().splitlines()[0] if str(cause).strip() else "", 200)
+        text = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
+        problem = quote(text.strip().splitlines()[0] if text.strip() else "", 200)
         problem = problem or type(cause).__name__
     target = f" {path}" if path is not None else {"en": " output", "zh": "输出"}
-    return StockplanError(phrase("error.cannot_write", target=target, problem=problem))
+    outcome = outcome or both("error.nothing_written")
+    return StockplanError(
+        phrase("error.cannot_write", target=target, problem=problem, outcome=outcome)
+    )
+
+
+def check_writable(target: Path) -> None:
+    """Refuse, before any work, an output file or folder `target` whose folder takes no new
+    file (a read-only mount, no permission): a probe file is created there and removed. A
+    folder still to be made is checked at its nearest existing parent."""
+    folder = target
+    while not folder.is_dir() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        handle, name = tempfile.mkstemp(prefix=".stockplan-probe.", suffix=TEMP_SUFFIX, dir=folder)
+        os.close(handle)
+        os.unlink(name)
+    except OSError as exc:
+        raise _write_failed(exc, target) from None
 
 
 def write_text(path: Path, text: str, *, overwrite: bool = False) -> None:
@@ -1101,24 +1142,59 @@ def write_files(
     lang: str = "en",
     info: dict | None = None,
     for_excel: bool = False,
+    texts: dict[Path, str] | None = None,
+    remove: Iterable[Path] = (),
+    also: tuple[dict[Path, tuple[dict[str, pl.DataFrame], Format]], str] | None = None,
 ) -> list[Path]:
-    """Write each target (path -> tables, format); rename into place only when all succeeded.
+    """Write each target (path -> tables, format), each text file (`texts`, say the run
+    record) and the files `also` (files, their language: the supplier workbooks), and remove
+    the files `remove`: all of it or nothing (`_commit`). Returns the files of `plan` and
+    `texts`.
 
     CSV and XLSX are for people (`lang`: headers, values, reasons; `info`: the XLSX summary
     sheet); JSON and Parquet keep canonical names. Pass lang "en" for canonical CSV headers.
     `escape`: neutralise formula-like text in CSV files (see `escape_formulas`); `bom` and
     `for_excel`: see `write_csv`.
     """
+    texts = texts or {}
+    extra, extra_lang = also or ({}, lang)
+    check_not_inputs([*plan, *texts, *extra])
+    for target in (*plan, *texts, *extra):
+        _check_target(target)
+    temps: dict[Path, Path] = {}
+    try:
+        _write_temps(plan, temps, bom, escape, lang, info, for_excel)
+        _write_temps(extra, temps, False, True, extra_lang, None)
+        for path, text in texts.items():
+            try:
+                temps[path] = _temp_beside(path)
+                temps[path].write_bytes(text.encode("utf-8"))
+                _give_mode(temps[path], path)
+            except OSError as exc:
+                raise _write_failed(exc, path) from None
+        _commit(temps, list(remove))
+    finally:
+        for temp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+    return [*plan, *texts]
+
+
+def _write_temps(
+    plan: dict[Path, tuple[dict[str, pl.DataFrame], Format]],
+    temps: dict[Path, Path],
+    bom: bool | None,
+    escape: bool,
+    lang: str,
+    info: dict | None,
+    for_excel: bool = False,
+) -> None:
+    """Write each file of `plan` to a temp beside it, noted in `temps` (target -> temp)."""
     from xlsxwriter.exceptions import XlsxWriterException
 
-    check_not_inputs(plan)
-    temps: dict[Path, Path] = {}
-    path: Path | None = None
-    try:
-        for path, (tables, fmt) in plan.items():
-            _check_target(path)
-            temp = _temp_beside(path)
-            temps[path] = temp
+    for path, (tables, fmt) in plan.items():
+        try:
+            temp = temps[path] = _temp_beside(path)
             if fmt == "xlsx":
                 _write_xlsx(tables, temp, lang, info)
             else:
@@ -1137,15 +1213,100 @@ def write_files(
                     for_excel,
                 )
             _give_mode(temp, path)
+        except (OSError, XlsxWriterException) as exc:  # the machine refused the write
+            raise _write_failed(exc, path) from None
+        except pl.exceptions.ComputeError as exc:  # the Parquet writer's own words for it
+            if _error_number(exc) is None:
+                raise
+            raise _write_failed(exc, path) from None
+
+
+def _backup_beside(path: Path) -> Path:
+    """A free name `.orders.csv.<pid>.<random>.old` beside `path` for its earlier file."""
+    handle, name = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=BACKUP_SUFFIX, dir=path.parent
+    )
+    os.close(handle)
+    os.unlink(name)
+    return Path(name)
+
+
+def _set_aside(path: Path) -> Path | None:
+    """Keep the file at `path` under a backup name in its folder before it is replaced: a
+    hard link (the file stays in place), else a rename (file systems without links).
+    None when there is no file."""
+    if not path.exists():
+        return None
+    backup = _backup_beside(path)
+    try:
+        os.link(path, backup)
+    except OSError:
+        os.rename(path, backup)
+    return backup
+
+
+def _commit(temps: dict[Path, Path], remove: list[Path]) -> None:
+    """Put every written temp in place and remove the files `remove`, or change nothing.
+
+    Each replaced or removed file is first set aside in its own folder (`_set_aside`); when
+    one step is refused (a file open in Excel on Windows, an immutable file, a full disk),
+    every file already replaced or removed is put back from its backup and every new file
+    taken away, and the error says so. The backups go once all is in place.
+    """
+    done: list[tuple[Path, Path | None]] = []  # (file, its backup; None: a new file)
+    path: Path | None = None
+    try:
         for path, temp in temps.items():
-            os.replace(temp, path)
-    except (OSError, XlsxWriterException) as exc:  # the machine refused the write
-        raise _write_failed(exc, path) from None
-    finally:
-        for temp in temps.values():
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
-    return list(plan)
+            backup = _set_aside(path)
+            try:
+                os.replace(temp, path)
+            except OSError:
+                if backup is not None and not path.exists():  # set aside by a rename
+                    done.append((path, backup))
+                elif backup is not None:
+                    backup.unlink(missing_ok=True)
+                raise
+            done.append((path, backup))
+        for path in remove:
+            backup = _backup_beside(path)
+            os.rename(path, backup)
+            done.append((path, backup))
+    except OSError as exc:
+        stuck = _roll_back(done)
+        if not done:
+            raise _write_failed(exc, path) from None
+        if stuck:
+            backups = ", ".join(str(b) for _, b in stuck if b is not None)
+            outcome = both(
+                "error.not_undone",
+                paths=", ".join(str(p) for p, _ in stuck),
+                kept=both("error.kept_as", backups=backups) if backups else "",
+            )
+        else:
+            outcome = both("error.undone", paths=", ".join(str(p) for p, _ in done))
+        raise _write_failed(exc, path, outcome) from None
+    except BaseException:  # Ctrl-C between two renames: no mix of new and old files either
+        _roll_back(done)
+        raise
+    for _, backup in done:
+        if backup is not None:
+            with contextlib.suppress(OSError):
+                backup.unlink()
+
+
+def _roll_back(done: list[tuple[Path, Path | None]]) -> list[tuple[Path, Path | None]]:
+    """Put back the earlier files of `done` (a new file is removed); the ones that could
+    not be, with their backups (kept)."""
+    stuck = []
+    for path, backup in reversed(done):
+        try:
+            if backup is None:
+                path.unlink(missing_ok=True)
+            else:
+                os.replace(backup, path)
+        except OSError:
+            stuck.append((path, backup))
+    return stuck[::-1]
 
 
 def output_plan(

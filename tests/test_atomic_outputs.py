@@ -1,0 +1,267 @@
+"""A run's output files are replaced all together or not at all, every output folder is
+checked before any work, and a plan folder holds one plan (no tables of an earlier run)."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.io import writers
+
+runner = CliRunner()
+
+
+def _plan(config: Path, *args: str):
+    return runner.invoke(app, ["plan", "-c", str(config), *args])
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    """Every entry of `folder` (hidden temps and backups too) with the MD5 of its bytes."""
+    return {
+        p.name: hashlib.md5(p.read_bytes()).hexdigest() if p.is_file() else "folder"
+        for p in sorted(folder.iterdir())
+    }
+
+
+def _refuse_replacing(monkeypatch, refused: set[str], restore_refused: set[str] = frozenset()):
+    """os.replace refuses to put a new file over any name in `refused` (as Windows does
+    with a file open in Excel) and to put a backup back over any in `restore_refused`."""
+    real = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        name, source = Path(dst).name, Path(src).name
+        if name in refused and source.endswith(writers.TEMP_SUFFIX):
+            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+        if name in restore_refused and source.endswith(writers.BACKUP_SUFFIX):
+            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_a_refused_replace_puts_back_the_files_already_replaced(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    folder = tmp_path / "plan"
+    assert _plan(small_shop, "-o", str(folder), "-q").exit_code == 0
+    before = _digests(folder)
+    assert "orders.csv" in before and "risk.csv" in before
+    _refuse_replacing(monkeypatch, {"risk.csv"})
+    result = _plan(small_shop, "-o", str(folder), "-q", "--lang", "zh")  # other headers
+    assert result.exit_code == 1
+    orders = folder / "orders.csv"
+    assert result.stderr.splitlines() == [
+        f"stockplan: 错误: 无法写入 {folder / 'risk.csv'}：Permission denied；已放置的 {orders} "
+        "已撤销：所有文件都与之前相同"
+    ]
+    assert _digests(folder) == before  # every file as before, no temp or backup left
+    assert pl.read_csv(orders).columns[0] == "sku"  # the English table, not the Chinese
+
+    result = _plan(small_shop, "-o", str(folder), "-q", "--lang", "zh")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"stockplan: 错误: 无法写入 {folder / 'risk.csv'}")
+    monkeypatch.undo()
+    result = _plan(small_shop, "-o", str(folder), "-q", "--lang", "zh")
+    assert result.exit_code == 0, result.stderr
+    after = _digests(folder)
+    assert sorted(after) == sorted(before)
+    assert all(after[name] != before[name] for name in ("orders.csv", "risk.csv", "run.json"))
+
+
+def test_a_file_that_cannot_be_put_back_is_named_with_its_backup(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    folder = tmp_path / "plan"
+    assert _plan(small_shop, "-o", str(folder), "-q").exit_code == 0
+    before = _digests(folder)
+    _refuse_replacing(monkeypatch, {"risk.csv"}, restore_refused={"orders.csv"})
+    result = _plan(small_shop, "-o", str(folder), "-q", "--lang", "zh")
+    assert result.exit_code == 1
+    (backup,) = [p for p in folder.iterdir() if p.name.endswith(writers.BACKUP_SUFFIX)]
+    assert backup.name.startswith(".orders.csv.")
+    assert result.stderr.splitlines() == [
+        f"stockplan: 错误: 无法写入 {folder / 'risk.csv'}：Permission denied；"
+        f"{folder / 'orders.csv'} 无法撤销（原来的文件保存在 {backup}）；其余文件都与之前相同"
+    ]
+    assert hashlib.md5(backup.read_bytes()).hexdigest() == before["orders.csv"]
+    after = _digests(folder)
+    assert after["orders.csv"] != before["orders.csv"]  # this run's, as the message says
+    assert {n: d for n, d in after.items() if n not in ("orders.csv", backup.name)} == {
+        n: d for n, d in before.items() if n != "orders.csv"
+    }
+
+
+def test_a_refused_write_of_a_new_file_leaves_no_file(tmp_path: Path, monkeypatch):
+    frame = pl.DataFrame({"sku": ["A"], "order_qty": [3]})
+    files = {tmp_path / f"{name}.csv": ({name: frame}, "csv") for name in ("orders", "risk")}
+    _refuse_replacing(monkeypatch, {"risk.csv"})
+    with pytest.raises(writers.StockplanError) as refused:
+        writers.write_files(files)
+    assert str(refused.value) == (
+        f"cannot write {tmp_path / 'risk.csv'}: Permission denied; {tmp_path / 'orders.csv'} "
+        "had already been put in place and were undone: every file is as before"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def _read_only(monkeypatch, folder: Path) -> None:
+    """Creating a file in `folder` fails as on a read-only mount (root ignores modes)."""
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):  # noqa: A002 (tempfile's own name)
+        if dir is not None and Path(dir) == folder:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "stockplan: error: cannot write {sf}: Read-only file system; nothing was written"),
+        ("zh", "stockplan: 错误: 无法写入 {sf}：Read-only file system；没有写入任何内容"),
+    ],
+)
+def test_a_read_only_supplier_forecast_folder_is_refused_before_the_plan_is_written(
+    small_shop: Path, tmp_path: Path, monkeypatch, lang: str, said: str
+):
+    sf = tmp_path / "sf"
+    sf.mkdir()
+    _read_only(monkeypatch, sf)
+    target = tmp_path / "plan.xlsx"
+    result = _plan(small_shop, "-o", str(target), "--supplier-forecast", str(sf), "--lang", lang)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [said.format(sf=sf)]
+    assert not target.exists() and list(sf.iterdir()) == []
+
+    new = sf / "next week"  # a folder still to be made is named, its parent is probed
+    result = _plan(small_shop, "-o", str(target), "--supplier-forecast", str(new), "--lang", lang)
+    assert result.stderr.splitlines() == [said.format(sf=new)]
+    assert not target.exists() and not new.exists()
+
+
+def test_a_read_only_output_folder_is_refused_before_any_work(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    out = tmp_path / "out"
+    out.mkdir()
+    _read_only(monkeypatch, out)
+    result = _plan(small_shop, "-o", str(out / "plan.xlsx"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"stockplan: error: cannot write {out / 'plan.xlsx'}: Read-only file system; nothing "
+        "was written"
+    ]
+    assert not (small_shop.parent / ".stockplan-cache").exists()  # no plan was computed
+
+
+def test_the_supplier_workbooks_and_the_plan_are_one_write(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    target, sf = tmp_path / "plan.xlsx", tmp_path / "sf"
+    args = ["-o", str(target), "--supplier-forecast", str(sf), "-q"]
+    assert _plan(small_shop, *args).exit_code == 0
+    (workbook,) = [p.name for p in sf.iterdir()]
+    plan_before, sf_before = hashlib.md5(target.read_bytes()).hexdigest(), _digests(sf)
+    listing = _digests(tmp_path)
+    _refuse_replacing(monkeypatch, {workbook})
+    result = _plan(small_shop, *args, "--lang", "zh")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"stockplan: 错误: 无法写入 {sf / workbook}：Permission")
+    assert f"已放置的 {target} 已撤销" in result.stderr
+    assert hashlib.md5(target.read_bytes()).hexdigest() == plan_before
+    assert _digests(sf) == sf_before and _digests(tmp_path) == listing
+
+    monkeypatch.undo()
+    fresh = tmp_path / "fresh"  # a folder the run makes is taken away again on a refusal
+    _refuse_replacing(monkeypatch, {workbook})
+    result = _plan(small_shop, "-o", str(tmp_path / "p2.xlsx"), "--supplier-forecast", str(fresh))
+    assert result.exit_code == 1
+    assert not fresh.exists() and not (tmp_path / "p2.xlsx").exists()
+
+
+def test_tables_of_an_earlier_plan_are_removed_from_a_plan_folder(small_shop: Path, tmp_path: Path):
+    folder = tmp_path / "plan"
+    assert _plan(small_shop, "-o", str(folder), "-q").exit_code == 0
+    produced = sorted(p.name for p in folder.iterdir())
+    assert "notices.csv" not in produced and "run.json" in produced
+    last_week = "customer,sku,qty\nC1,A-100,5\n"
+    (folder / "notices.csv").write_text(last_week)  # last week's config read customer orders
+    (folder / "orders.parquet").write_text("last week's orders in another format")
+    (folder / "my notes.csv").write_text("kept\n")  # not a name stockplan writes
+    (folder / "notices").mkdir()  # nor a folder
+    result = _plan(small_shop, "-o", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"stockplan: removed notices.csv, orders.parquet from {folder}: tables of an earlier "
+        "plan that this run does not write (they would be read as this plan's)"
+    ) in result.stderr.splitlines()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*produced, "my notes.csv", "notices"]
+    )
+
+    (folder / "notices.csv").write_text(last_week)
+    result = _plan(small_shop, "-o", str(folder), "--lang", "zh")
+    assert (
+        f"stockplan: 已从 {folder} 删除 notices.csv：这些是之前计划的表，本次运行不再写出"
+        "（留着会被当作本次计划的表）"
+    ) in result.stderr.splitlines()
+    assert not (folder / "notices.csv").exists()
+
+    other = tmp_path / "mine"  # no run.json: not a plan folder, nothing removed
+    other.mkdir()
+    (other / "notices.csv").write_text(last_week)
+    assert _plan(small_shop, "-o", str(other), "-q").exit_code == 0
+    assert (other / "notices.csv").read_text() == last_week
+
+
+def test_a_stale_table_is_kept_when_the_write_is_refused(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    folder = tmp_path / "plan"
+    assert _plan(small_shop, "-o", str(folder), "-q").exit_code == 0
+    (folder / "notices.csv").write_text("customer,sku,qty\nC1,A-100,5\n")
+    before = _digests(folder)
+    _refuse_replacing(monkeypatch, {"run.json"})
+    result = _plan(small_shop, "-o", str(folder), "-q", "--lang", "zh")
+    assert result.exit_code == 1
+    assert _digests(folder) == before
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError("No space left on device (os error 28)"),  # polars' Rust writers
+        pl.exceptions.ComputeError(
+            "parquet: File out of specification: underlying IO error: No space left on device "
+            "(os error 28)"
+        ),
+        OSError(errno.ENOSPC, "No space left on device"),
+    ],
+)
+def test_a_full_disk_is_said_naming_the_file(
+    small_shop: Path, tmp_path: Path, monkeypatch, error: Exception
+):
+    def full(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
+    out = tmp_path / "out"
+    for lang, said in (
+        ("en", "stockplan: error: cannot write {f}: the disk is full; nothing was written"),
+        ("zh", "stockplan: 错误: 无法写入 {f}：磁盘已满；没有写入任何内容"),
+    ):
+        out.mkdir(exist_ok=True)
+        result = _plan(small_shop, "-o", str(out / "orders.parquet"), "--lang", lang, "-q")
+        assert result.exit_code == 1
+        assert result.stderr.splitlines() == [said.format(f=out / "orders.parquet")]
+        assert list(out.iterdir()) == []
