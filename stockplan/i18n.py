@@ -1242,6 +1242,11 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "backup supplier {b} instead of {p}: stock runs out about {d}, {p2} would deliver {a}",
         "改用备用供应商 {b}（代替 {p}）：约 {d} 缺货，{p2} 要到 {a} 才能到货",
     ),
+    # a line only a purchasing rule orders, too late where its backup would not be
+    (
+        "arrives {a}, after stock runs out about {d}: backup supplier {b} would deliver {c}",
+        "{a} 才到货，晚于约 {d} 的缺货：备用供应商 {b} 可于 {c} 到货",
+    ),
     ("no order: a kit, bought as its components", "不订货：套件，按组件采购"),
     ("need {n} to reach the cap {s}", "需 {n} 补至上限 {s}"),
     # after a master-data conflict: the need left unordered (after the cap's clause above)

@@ -60,6 +60,7 @@ from stockplan.purchasing import (
     supplier_orders_from,
 )
 from stockplan.reorder import (
+    explain_late_rule_lines,
     master_data_note_from,
     master_data_note_sums,
     orders_to_show,
@@ -236,8 +237,17 @@ def _step_dated(buying: _Buying) -> _Buying:
     days = BUCKET_DAYS[config.planning.bucket]
     funded = reprice(buying.funded, demand.tables.get("price_breaks"), demand.attributes)
     horizon_days = config.planning.horizon_periods * days
-    buying.funded = calendar_reason(
+    funded = calendar_reason(
         order_by(funded, ordered.risk, supply.closures, demand.as_of, horizon_days)
+    )
+    buying.funded = explain_late_rule_lines(
+        funded,
+        ordered.orders,
+        ordered.risk,
+        ordered.backups,
+        demand.as_of,
+        supply.closures,
+        config.policy.review_days,
     )
     return buying
 

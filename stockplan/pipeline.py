@@ -58,6 +58,7 @@ from stockplan.purchasing import (
 )
 from stockplan.reorder import (
     explain_backup,
+    explain_late_rule_lines,
     master_data_note,
     orders_to_show,
     plan_orders,
@@ -351,6 +352,7 @@ class OrderStage:
     series: pl.DataFrame  # the planning rows before transfers (on the backup where switched)
     caps: pl.DataFrame | None
     scorecard: pl.DataFrame
+    backups: pl.DataFrame | None = None  # the backup suppliers' lead times per series
 
 
 def order_stage(
@@ -451,7 +453,7 @@ def order_stage(
             every_order = explain_backup(every_order, every_order, still)
             break
         late = still
-    return OrderStage(every_order, risk, transfers, rebalanced, series, caps, scorecard)
+    return OrderStage(every_order, risk, transfers, rebalanced, series, caps, scorecard, backups)
 
 
 @dataclass
@@ -533,6 +535,9 @@ def purchasing_stage(
             funded = priced(funded)
         loads = loads_again(supplier_load_sums(funded, products), load_capacity(suppliers), loads)
     funded = calendar_reason(order_by(funded, ordered.risk, supply.closures, as_of, horizon_days))
+    funded = explain_late_rule_lines(
+        funded, ordered.orders, ordered.risk, ordered.backups, as_of, supply.closures, review
+    )
     notes = [
         note
         for note in (

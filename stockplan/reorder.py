@@ -606,8 +606,8 @@ def switch_to_backup(
     calendar (its open-day lead time through its closures, `calendar.calendar_lead_times`),
     is strictly before the preferred order's expected arrival (on the preferred supplier's
     calendar): dates are compared, never an open-day lead time against a calendar one.
-    Returns sku, location, preferred_supplier, preferred_arrival, backup_arrival,
-    stockout_date.
+    Returns sku, location, preferred_supplier, preferred_arrival, backup_supplier,
+    backup_arrival, stockout_date.
     """
     if closures is not None and closures.height and backups.height:
         from stockplan.calendar import calendar_lead_times  # calendar imports this module
@@ -634,6 +634,7 @@ def switch_to_backup(
             *SERIES,
             pl.col("supplier").alias("preferred_supplier"),
             pl.col("expected_arrival").alias("preferred_arrival"),
+            "backup_supplier",
             "backup_arrival",
             "stockout_date",
         )
@@ -661,6 +662,45 @@ def explain_backup(
     return pl.concat(
         [original.join(late, on=SERIES, how="anti"), changed.select(original.columns)]
     ).sort(SERIES)
+
+
+def explain_late_rule_lines(
+    orders: pl.DataFrame,
+    planned: pl.DataFrame,
+    risk: pl.DataFrame,
+    backups: pl.DataFrame | None,
+    as_of: dt.date,
+    closures: pl.DataFrame | None = None,
+    review_days: float = 0.0,
+) -> pl.DataFrame:
+    """`orders` (as the purchasing rules left them) with a clause on each line that only a
+    rule orders (top up, bring forward, full load: 0 in the order stage's `planned`) and
+    that arrives after the projected stockout while its backup supplier would deliver
+    sooner (`switch_to_backup`'s test, on the line's `expected_arrival`). The switch is
+    weighed for the order stage's orders only; such a line is there for its supplier's
+    minimum or load, so it stays with that supplier and says when it arrives, when stock
+    runs out and what the backup would do ("arrives 2026-12-03, after stock runs out about
+    2026-11-23: backup supplier Fast would deliver 2026-11-28")."""
+    if backups is None or backups.height == 0:
+        return orders
+    raised = orders.filter(pl.col("order_qty") > 0).join(
+        planned.filter(pl.col("order_qty") <= 0).select(SERIES), on=SERIES, how="semi"
+    )
+    late = switch_to_backup(raised, risk, backups, as_of, closures, review_days)
+    if late.height == 0:
+        return orders
+    clause = pl.format(
+        "arrives {}, after stock runs out about {}: backup supplier {} would deliver {}",
+        pl.col("preferred_arrival"),
+        pl.col("stockout_date"),
+        pl.col("backup_supplier"),
+        pl.col("backup_arrival"),
+    )
+    return (
+        orders.join(late, on=SERIES, how="left", maintain_order="left")
+        .with_columns(with_clause(clause, pl.col("order_qty")).alias("reason"))
+        .select(orders.columns)
+    )
 
 
 def orders_to_show(orders: pl.DataFrame) -> pl.DataFrame:

@@ -236,3 +236,107 @@ def test_a_transfer_to_a_line_switched_to_its_backup_quotes_the_final_levels(
     risk = pl.read_csv(out / "risk.csv", schema_overrides={"sku": pl.String})
     so = risk.filter((pl.col("sku") == "C-300") & (pl.col("location") == "WH1"))["stockout_date"]
     assert f"runs out about {so[0]}" in row["reason"]
+
+
+@pytest.fixture
+def topped_up_late(small_shop: Path) -> Path:
+    """small_shop plus C-300 (5 a day at WH1, 10 on hand; preferred Slow, 42 days, backup
+    Fast, 7 days) with 260 on a Slow order arriving on day 30: position 270 is above its
+    order-up-to 5 x (42 + 7) = 245, so the policy orders none. Slow has a minimum order
+    value of 1,000 and one other line, 007 at 40 a unit, capped at max_order 10 (400): the
+    gap 600 is topped up on C-300, 600 / 15 = 40 units."""
+    from conftest import AS_OF as SHOP_AS_OF
+    from conftest import write_config
+
+    folder = small_shop.parent
+    add_fast_mover(folder, {"WH1": 10})
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    products.with_columns(
+        pl.when(pl.col("sku") == "007")
+        .then(pl.lit("Slow"))
+        .otherwise(pl.col("supplier"))
+        .alias("supplier"),
+        pl.when(pl.col("sku") == "007").then(10).otherwise(None).alias("max_order"),
+    ).write_csv(folder / "products.csv")
+    pl.DataFrame(
+        {
+            "supplier": ["Acme", "Slow", "Fast"],
+            "lead_time_days": [14, 42, 7],
+            "moq_value": [None, 1000.0, None],
+        }
+    ).write_csv(folder / "suppliers.csv")
+    orders = pl.read_csv(folder / "purchase_orders.csv", schema_overrides={"sku": pl.String})
+    pl.concat(
+        [
+            orders,
+            pl.DataFrame(
+                {
+                    "po_id": ["P3"],
+                    "sku": ["C-300"],
+                    "location": ["WH1"],
+                    "supplier": ["Slow"],
+                    "quantity": [260],
+                    "order_date": ["2025-09-10"],
+                    "expected_date": [(SHOP_AS_OF + dt.timedelta(days=30)).isoformat()],
+                    "received_date": [None],
+                }
+            ),
+        ],
+        how="vertical_relaxed",
+    ).write_csv(folder / "purchase_orders.csv")
+    return write_config(
+        folder,
+        inputs={
+            "sales": "sales.csv",
+            "stock": "stock.csv",
+            "products": "products.csv",
+            "suppliers": "suppliers.csv",
+            "purchase_orders": "purchase_orders.csv",
+        },
+        planning={"as_of": SHOP_AS_OF.isoformat()},
+        forecast={"backtest_windows": 2},
+        purchasing={"minimum_order_value": "top_up"},
+    )
+
+
+def test_a_line_only_a_top_up_orders_says_it_arrives_after_the_stockout_where_the_backup_would_not(
+    topped_up_late: Path, tmp_path: Path
+):
+    from conftest import AS_OF as SHOP_AS_OF
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+    from stockplan.i18n import render_reason
+
+    out = tmp_path / "out"
+    args = ["plan", "-c", str(topped_up_late), "-o", str(out), "--all", "-q"]
+    assert CliRunner().invoke(app, args, catch_exceptions=False).exit_code == 0
+    orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
+    row = orders.filter(pl.col("sku") == "C-300").row(0, named=True)
+    # the top up stays with Slow: it is there for Slow's minimum (400 + 40 x 15 = 1,000)
+    assert (row["supplier"], row["order_qty"], row["inventory_position"]) == ("Slow", 40, 270)
+    assert row["order_up_to"] == pytest.approx(245.0, abs=0.5)
+    (slow,) = (
+        pl.read_csv(out / "supplier_orders.csv").filter(pl.col("supplier") == "Slow").to_dicts()
+    )
+    assert (slow["order_value"], slow["minimum_action"]) == (1000, "top_up")
+    # 10 on hand at 5 a day: out on day 2; Slow delivers on day 42, Fast on day 7
+    day = lambda n: (SHOP_AS_OF + dt.timedelta(days=n)).isoformat()  # noqa: E731
+    risk = pl.read_csv(out / "risk.csv", schema_overrides={"sku": pl.String})
+    (c300,) = risk.filter(pl.col("sku") == "C-300").to_dicts()
+    assert c300["stockout_date"] == day(2)
+    assert row["expected_arrival"] == day(42)
+    clause = (
+        f"arrives {day(42)}, after stock runs out about {day(2)}: "
+        f"backup supplier Fast would deliver {day(7)}"
+    )
+    assert row["reason"].endswith(
+        "topped up by 40 to reach the supplier's minimum order value 1000; " + clause
+    ), row["reason"]
+    assert render_reason(clause, "zh") == (
+        f"{day(42)} 才到货，晚于约 {day(2)} 的缺货：备用供应商 Fast 可于 {day(7)} 到货"
+    )
+    # the line the policy ordered on Slow arrives after 007's stockout too, but it has no
+    # backup: nothing is added to its reason
+    (other,) = orders.filter(pl.col("sku") == "007").to_dicts()
+    assert "after stock runs out" not in other["reason"]
