@@ -81,7 +81,9 @@ from stockplan.supplier_rules import (
     rule_rows,
     supplier_load_sums,
     supplier_loads,
+    unknown_cost_lines,
     unknown_cost_note,
+    unknown_cost_settled,
     with_decisions_again,
     with_supplier_decisions,
 )
@@ -140,6 +142,7 @@ class _Final:
     staging: str
     include_all: bool
     config: Config = field(repr=False)
+    decisions: pl.DataFrame  # the minimum-value decisions (`unknown_cost_lines`)
 
 
 def _step_priced(part, step: _Step) -> _Buying:
@@ -334,7 +337,9 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
     part = buying.part
     demand, supply, ordered = part.demand, part.supply, part.ordered
     tables, as_of = demand.tables, demand.as_of
-    funded = flag_minimum_order_value(buying.funded, final.by_supplier)
+    funded = flag_minimum_order_value(
+        unknown_cost_lines(buying.funded, final.by_supplier, final.decisions), final.by_supplier
+    )
     columns = item_columns(
         ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
     )
@@ -461,6 +466,7 @@ def purchase_on_workers(
     handles = cl.map(_step_dated, handles)
     sums = cl.gather(cl.map(_sums, handles))
     by_supplier = supplier_orders_from(pl.concat([s[0] for s in sums]), suppliers)
+    decisions = unknown_cost_settled(decisions, by_supplier)  # as `pipeline.purchasing_stage`
     notes = [
         note
         for note in (
@@ -473,7 +479,7 @@ def purchase_on_workers(
         )
         if note is not None
     ]
-    final = _Final(by_supplier, staging, include_all, config)
+    final = _Final(by_supplier, staging, include_all, config, decisions)
     written: list[_Written] = cl.gather(cl.map(_step_write, handles, final))
     return _result(tables, config, written, by_supplier, decisions, loads, scorecard, notes)
 

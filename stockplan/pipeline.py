@@ -93,7 +93,9 @@ from stockplan.supplier_rules import (
     round_to_loads,
     rule_rows,
     supplier_load_sums,
+    unknown_cost_lines,
     unknown_cost_note,
+    unknown_cost_settled,
     with_decisions_again,
     with_supplier_decisions,
 )
@@ -538,6 +540,10 @@ def purchasing_stage(
     funded = explain_late_rule_lines(
         funded, ordered.orders, ordered.risk, ordered.backups, as_of, supply.closures, review
     )
+    by_supplier = supplier_orders(funded, suppliers)
+    # a minimum not checked for lines without a cost that full loads then reached is met
+    decisions = unknown_cost_settled(decisions, by_supplier)
+    funded = unknown_cost_lines(funded, by_supplier, decisions)
     notes = [
         note
         for note in (
@@ -550,7 +556,6 @@ def purchasing_stage(
         )
         if note is not None
     ]
-    by_supplier = supplier_orders(funded, suppliers)
     funded = flag_minimum_order_value(funded, by_supplier)
     columns = item_columns(
         ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of

@@ -501,6 +501,61 @@ def _unknown_cost(
     return marked, pl.concat([table, rows], how="diagonal_relaxed")
 
 
+UNKNOWN_COST_CLAUSE = (
+    r"; minimum order value [^;]+ not checked: no unit cost on \d+ of the supplier's order lines"
+)
+"""The clause `_unknown_cost` adds to a line (after the reason before it)."""
+
+
+def unknown_cost_lines(
+    orders: pl.DataFrame, summary: pl.DataFrame, decisions: pl.DataFrame
+) -> pl.DataFrame:
+    """`orders` as placed with the "not checked" clause true after the rules that follow
+    the minimum's (full loads): gone from the lines of the suppliers `summary`
+    (`purchasing.supplier_orders` of these orders) finds at their minimum on known costs
+    alone (met whatever the lines without a cost add), and on every order line of the
+    suppliers still UNKNOWN_COST in `decisions` (`unknown_cost_settled`), a line a full
+    load added among them."""
+    met = summary.filter(pl.col("meets_minimum").fill_null(False)).select("supplier")
+    mine = pl.col("supplier").is_in(met["supplier"].implode())
+    orders = orders.with_columns(
+        pl.when(mine)
+        .then(pl.col("reason").str.replace(UNKNOWN_COST_CLAUSE, ""))
+        .otherwise(pl.col("reason"))
+        .alias("reason")
+    )
+    if "no_cost_lines" not in decisions.columns:
+        return orders
+    unknown = decisions.filter(pl.col("minimum_action") == UNKNOWN_COST)
+    return _unknown_cost(orders, unknown, decisions.clear())[0]
+
+
+def unknown_cost_settled(decisions: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
+    """The decisions with each UNKNOWN_COST row measured on the orders as placed
+    (`summary`, `purchasing.supplier_orders`): gone where the known value now reaches the
+    minimum (a full load lifted it: the supplier meets it, minimum_action none), else with
+    order_lines counted again (a full load may have added lines, each with a cost)."""
+    if "no_cost_lines" not in decisions.columns or decisions.height == 0:
+        return decisions
+    placed = summary.select(
+        "supplier",
+        pl.col("meets_minimum").fill_null(False).alias("_met"),
+        pl.col("lines").cast(pl.Int64).alias("_lines"),
+    )
+    unknown = pl.col("minimum_action") == UNKNOWN_COST
+    return (
+        decisions.join(placed, on="supplier", how="left")
+        .filter(~(unknown & pl.col("_met").fill_null(False)))
+        .with_columns(
+            pl.when(unknown & pl.col("_lines").is_not_null())
+            .then(pl.col("_lines"))
+            .otherwise(pl.col("order_lines"))
+            .alias("order_lines")
+        )
+        .select(decisions.columns)
+    )
+
+
 def unknown_cost_note(decisions: pl.DataFrame) -> str | None:
     """One line for the buyer naming the suppliers whose minimum order value was not
     checked because order lines lack a unit cost (`_unknown_cost`); None when none."""

@@ -299,7 +299,7 @@ def topped_up_late(small_shop: Path) -> Path:
     )
 
 
-def test_a_line_only_a_top_up_orders_says_it_arrives_after_the_stockout_where_the_backup_would_not(
+def test_a_line_only_a_top_up_orders_says_it_arrives_after_the_stockout_and_the_backup_sooner(
     topped_up_late: Path, tmp_path: Path
 ):
     from conftest import AS_OF as SHOP_AS_OF

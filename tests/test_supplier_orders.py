@@ -1291,3 +1291,56 @@ def test_a_plan_with_every_cost_known_still_decides_the_minimum(small_shop):
     assert acme["minimum_action"] == "defer" and acme["meets_minimum"] is False
     assert (planned.tables["orders"]["order_qty"] == 0).all()
     assert not any("not checked" in note for note in planned.notes)
+
+
+@pytest.mark.parametrize("minimum", [5000, 20000])
+def test_a_minimum_not_checked_that_full_loads_then_reach_is_met_and_no_longer_said(
+    small_shop, minimum
+):
+    """Acme: A-100 at 12.50, 007 without a cost, 0.01 m3 a unit, full loads of 10 m3;
+    transfers off. A-100 at WH1 orders 168 (14 packs of 12): known 2,100 is below the
+    minimum, so the minimum is not checked. The full load then raises A-100 at WH1 by 432
+    to 600 and orders 384 at WH2: 600 + 384 + 10 = 994 units, 0.994 of the load (the next
+    pack of 12 does not fit); known 984 x 12.50 = 12,300."""
+    import yaml
+
+    import stockplan
+
+    folder = small_shop.parent
+    (folder / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value,container_m3,full_loads\n"
+        f"Acme,14,2.0,{minimum},10,yes\n"
+    )
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    products.with_columns(
+        pl.when(pl.col("sku") == "007")
+        .then(None)
+        .otherwise(pl.col("unit_cost"))
+        .alias("unit_cost"),
+        pl.lit(0.01).alias("volume_m3"),
+    ).write_csv(folder / "products.csv")
+    config = yaml.safe_load(small_shop.read_text())
+    config["purchasing"] = {"minimum_order_value": "cheapest"}
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    planned = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    orders = {(r["sku"], r["location"]): r for r in planned.orders.to_dicts()}
+    assert orders[("A-100", "WH1")]["order_qty"] == 600
+    assert orders[("A-100", "WH2")]["order_qty"] == 384
+    assert orders[("007", "WH1")]["order_qty"] == 10
+    acme = planned.supplier_orders.row(0, named=True)
+    assert (acme["lines"], acme["order_value"], acme["loads"]) == (3, 12300.0, pytest.approx(0.994))
+    said = [r["reason"] for r in orders.values() if r["order_qty"] > 0]
+    notes = [n for n in planned.notes if n.startswith("suppliers: minimum order value")]
+    if minimum == 5000:  # 12,300 of known costs reach it: met, nothing left unchecked
+        assert acme["meets_minimum"] is True and acme["minimum_action"] == "none"
+        assert not any("not checked" in reason for reason in said), said
+        assert notes == []
+    else:  # 12,300 is still below 20,000: not checked, on the 3 lines now ordered
+        assert acme["meets_minimum"] is None and acme["minimum_action"] == "unknown_cost"
+        assert all(reason.count("minimum order value 20000 not checked") == 1 for reason in said)
+        assert notes == [
+            "suppliers: minimum order value not checked for 1 supplier whose order lines lack "
+            "a unit cost, their orders kept as planned: Acme (minimum 20,000.00, 1 of 3 lines "
+            "without a cost); add unit_cost to products or stock"
+        ]
