@@ -84,7 +84,7 @@ from stockplan.series import (
     with_lead_times,
 )
 from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
-from stockplan.succession import successor_forecast
+from stockplan.succession import own_demand, successor_forecast
 from stockplan.supplier_rules import (
     load_capacity,
     loads_again,
@@ -125,6 +125,7 @@ class DemandStage:
     uplift: pl.DataFrame  # measured promotion lift per series
     classes: pl.DataFrame  # ABC / XYZ / pattern, censored and promotion periods, items' links
     uplift_sums: pl.DataFrame | None = None  # what the lift is measured from (per series)
+    own_demand: pl.DataFrame | None = None  # successors' own sales rate before their switch
 
 
 def demand_stage(
@@ -133,6 +134,7 @@ def demand_stage(
     """Kits, successors and lots applied; demand history with stockout and promotion days
     left out; ABC by value, XYZ and demand pattern per series (`classify_demand`)."""
     say = say or (lambda _message: None)
+    given_sales = tables["sales"]  # before successors inherit (`succession.own_demand`)
     tables, lots = item_tables(tables)
     sales, stock, products = tables["sales"], tables["stock"], tables.get("products")
     planning = config.planning
@@ -167,6 +169,7 @@ def demand_stage(
         uplift=uplift,
         classes=item_classes(classes, tables, as_of),
         uplift_sums=sums,
+        own_demand=own_demand(given_sales, tables.get("succession"), as_of),
     )
 
 
@@ -253,7 +256,9 @@ def supply_stage(
         widths = band_widths([paths.band_scores], config.forecast, planning.horizon_periods)
     forecast, summary = banded_forecast(paths, widths)
     # a successor's inherited demand starts at its switch date (`succession`)
-    forecast = successor_forecast(forecast, tables.get("succession"), as_of, days)
+    forecast = successor_forecast(
+        forecast, tables.get("succession"), as_of, days, demand.own_demand
+    )
     # the backtests' frames (a copy of the weekly history among them: 0.3 GB on an
     # M5-sized set) are spent here: not held through the lead-time-demand calibration
     backtests = paths = None

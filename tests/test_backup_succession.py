@@ -170,6 +170,79 @@ def test_a_successor_carries_the_inherited_demand_only_from_its_switch_date():
     assert successor_forecast(forecast, past, AS_OF, 7).equals(forecast)
 
 
+def test_a_successor_that_already_sells_keeps_at_least_its_own_rate_before_its_switch():
+    from stockplan.succession import own_demand, successor_forecast
+
+    # as above, NEW inherits OLD x 0.5 from 2026-12-10; NEW has sold 28 under its own code
+    # over the 14 days before as_of (first sale on day -14): 2 a day, 14 a week. The hand
+    # back leaves 7 a week before the switch, less than its own 14: it keeps 14.
+    sales = pl.DataFrame(
+        {
+            "date": [_day(-14), _day(-7), _day(-1), _day(0), _day(-3)],
+            "sku": ["NEW", "NEW", "NEW", "NEW", "OLD"],
+            "location": ["W"] * 5,
+            "quantity": [10.0, 10.0, 8.0, 50.0, 99.0],  # the sale on as_of is not history
+        }
+    )
+    succession = pl.DataFrame(
+        {"old_sku": ["OLD"], "new_sku": ["NEW"], "date": [dt.date(2026, 12, 10)], "share": [0.5]}
+    )
+    own = own_demand(sales, succession, AS_OF)
+    assert own.to_dicts() == [{"sku": "NEW", "location": "W", "own_per_day": 2.0}]
+    forecast = pl.concat(
+        [_weekly_path("OLD", [28.0] * 5), _weekly_path("NEW", [21.0] * 5)]
+    ).with_columns((pl.col("forecast") * 0.5).alias("lo"))
+    new = successor_forecast(forecast, succession, AS_OF, 7, own).filter(pl.col("sku") == "NEW")
+    # 7 -> 14 (its own), 7 -> 14, 15 stays (above 14), 21, 21
+    assert new.sort("period_start")["forecast"].to_list() == pytest.approx([14, 14, 15, 21, 21])
+    assert new.sort("period_start")["lo"].to_list() == pytest.approx([7, 7, 7.5, 10.5, 10.5])
+    # a switch already past: no own rate is measured, nothing is handed back
+    past = succession.with_columns(pl.lit(AS_OF).alias("date"))
+    assert own_demand(sales, past, AS_OF) is None
+
+
+def test_a_plan_orders_for_a_successors_own_sales_before_its_switch(small_shop: Path):
+    """N-1 replaces A-100 (10 a day at WH1) six weeks after as_of and has sold 5 a day at
+    WH1 under its own code for the last 14 days (70 units). Over L + R = 14 + 7 days before
+    the switch it sells its own 5 a day: demand 105. Handing back A-100's forecast from
+    N-1's, forecast on nearly the same history, left 0.16 a day."""
+    import yaml
+    from conftest import AS_OF as SHOP_AS_OF
+
+    import stockplan
+
+    folder = small_shop.parent
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+    days = [SHOP_AS_OF - dt.timedelta(days=i) for i in range(1, 15)]
+    own = pl.DataFrame(
+        {"date": [d.isoformat() for d in days], "sku": "N-1", "warehouse": "WH1", "qty": 5}
+    ).with_columns(pl.lit(25.0).alias("price"))
+    pl.concat([sales, own.select(sales.columns).cast(sales.schema)]).write_csv(folder / "sales.csv")
+    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
+    extra = pl.DataFrame({"sku": ["N-1"], "location": ["WH1"], "on_hand": [0], "allocated": [0]})
+    pl.concat([stock, extra], how="vertical_relaxed").write_csv(folder / "stock.csv")
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    new = {"sku": ["N-1"], "name": ["New"], "unit_cost": [12.5], "unit_price": [25.0]}
+    new |= {"supplier": ["Acme"], "pack_size": [1], "moq": [0]}
+    pl.concat([products, pl.DataFrame(new)], how="vertical_relaxed").write_csv(
+        folder / "products.csv"
+    )
+    switch = (SHOP_AS_OF + dt.timedelta(days=42)).isoformat()
+    pl.DataFrame({"old_sku": ["A-100"], "new_sku": ["N-1"], "date": [switch]}).write_csv(
+        folder / "succession.csv"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["inputs"]["succession"] = "succession.csv"
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    planned = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    at = (pl.col("sku") == "N-1") & (pl.col("location") == "WH1")
+    (row,) = planned.orders.filter(at).to_dicts()  # WH2 inherits A-100's sales there
+    assert row["forecast_per_day"] == pytest.approx(5.0)
+    assert row["order_up_to"] - row["safety_stock"] == pytest.approx(105.0)  # 5 x 21
+    assert row["order_qty"] >= 105
+
+
 def test_a_successor_planned_mid_week_hands_back_only_the_counted_days_before_its_switch():
     from stockplan.reorder import window_demand
     from stockplan.succession import successor_forecast
