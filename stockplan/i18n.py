@@ -1249,6 +1249,9 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ),
     ("no order: a kit, bought as its components", "不订货：套件，按组件采购"),
     ("need {n} to reach the cap {s}", "需 {n} 补至上限 {s}"),
+    # a minimum order or pack larger than the room under the cap
+    ("{n} units beyond what sells before expiry (cap {c})", "{n} 件到期前卖不完（上限 {c}）"),
+    ("{n} units beyond the cap {c}", "{n} 件超出上限 {c}"),
     # after a master-data conflict: the need left unordered (after the cap's clause above)
     ("need {n} to reach {s}", "需 {n} 补至最高库存 {s}"),
     ("no order: replaced by {n} from {d}", "不订货：自 {d} 起由 {n} 替代"),

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from stockplan.calendar import calendar_reason, order_by
-from stockplan.caps import with_item_columns
+from stockplan.caps import beyond_cap_clause, with_item_columns
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES
 from stockplan.engines import Cluster
@@ -156,7 +156,11 @@ def _step_priced(part, step: _Step) -> _Buying:
         ordered.orders, active_overrides(tables.get("overrides"), ordered.orders, demand.as_of)
     )
     every = apply_price_breaks(
-        every, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
+        every,
+        tables.get("price_breaks"),
+        policy.ordering_cost,
+        policy.holding_cost_rate,
+        ordered.caps,
     ).sort(SERIES, maintain_order=True)
     demand_rows = rule_rows(ordered.rebalanced, every, ordered.caps, config.excess.buffer_days)
     return _Buying(part, config, every, every, demand_rows)
@@ -343,7 +347,7 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
     columns = item_columns(
         ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
     )
-    funded = with_item_columns(funded, columns)
+    funded = with_item_columns(beyond_cap_clause(funded, ordered.caps), columns)
     side = side_tables(demand, supply, buying.priced, funded, config)
     risk = restock_eta(ordered.risk, supply.open_po, funded)
     excess = side.pop("excess")

@@ -15,7 +15,7 @@ import polars as pl
 from stockplan import preload
 from stockplan.bom import own_sales
 from stockplan.calendar import calendar_reason, order_by, supplier_closures
-from stockplan.caps import cap_order_up_to, with_item_columns
+from stockplan.caps import beyond_cap_clause, cap_order_up_to, with_item_columns
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of
 from stockplan.excess import excess_stock
@@ -489,7 +489,11 @@ def purchasing_stage(
         ordered.orders, active_overrides(tables.get("overrides"), ordered.orders, as_of)
     )
     every_order = apply_price_breaks(
-        every_order, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
+        every_order,
+        tables.get("price_breaks"),
+        policy.ordering_cost,
+        policy.holding_cost_rate,
+        ordered.caps,
     )
     demand_rows = rule_rows(
         ordered.rebalanced, every_order, ordered.caps, config.excess.buffer_days
@@ -565,7 +569,7 @@ def purchasing_stage(
     columns = item_columns(
         ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
     )
-    funded = with_item_columns(funded, columns)
+    funded = with_item_columns(beyond_cap_clause(funded, ordered.caps), columns)
     by_supplier = with_supplier_decisions(by_supplier, decisions, loads)
     risk = restock_eta(ordered.risk, supply.open_po, funded)
     return PurchasingStage(every_order, funded, by_supplier, notes, risk)

@@ -134,7 +134,7 @@ def _orderable(lines: pl.DataFrame | None = None) -> pl.Expr:
     )
 
 
-def _under_cap() -> pl.Expr:
+def under_cap() -> pl.Expr:
     """Units a line may still take before its position after the order passes its
     order-up-to cap: cap - inventory_position - order_qty, at least 0; null without a cap.
     A cap is a limit, not a target: units beyond it would expire before they sell (shelf
@@ -200,10 +200,10 @@ def _pack() -> pl.Expr:
 
 def _legal_room(room: pl.Expr) -> pl.Expr:
     """Of `room` more units on a line, what keeps it orderable: whole packs, under its
-    order-up-to cap (`_under_cap`), order_qty plus them at most max_order, and on a line
+    order-up-to cap (`under_cap`), order_qty plus them at most max_order, and on a line
     with no order at least its MOQ in whole packs (`policy.smallest_order`), else none."""
     pack = _pack()
-    packs = (pl.min_horizontal(room, _under_cap()) / pack + 1e-9).floor() * pack
+    packs = (pl.min_horizontal(room, under_cap()) / pack + 1e-9).floor() * pack
     headroom = (pl.col("max_order") - pl.col("order_qty")).clip(lower_bound=0.0) / pack + 1e-9
     within = (
         pl.when(pl.col("max_order") > 0)
@@ -954,7 +954,7 @@ def part_load_notes(lines: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
     """supplier, load_note: why a supplier with full loads stays at a part load that one
     pack of its items would still fit (`_loads` of the final `lines`). Rounding fills the
     last load only on lines that may take more (`_legal_room`); the note counts the lines
-    that could not: capped by shelf life or a successor's switch date (`_under_cap`),
+    that could not: capped by shelf life or a successor's switch date (`under_cap`),
     holding excess, at max_order or not orderable, or whose next pack (MOQ on a line with
     no order) is larger than the space left. Load fractions are of the last container."""
     part = loads_to_round(loads).with_columns(
@@ -970,7 +970,7 @@ def part_load_notes(lines: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("unit_load") > 0)
     )
     excess = pl.col("excess_qty").fill_null(0.0) > 0
-    capped = pl.col("order_up_to_cap").is_not_null() & (_under_cap() < _pack() - 1e-9)
+    capped = pl.col("order_up_to_cap").is_not_null() & (under_cap() < _pack() - 1e-9)
     closed = ~_orderable(unit) | (_legal_room(pl.lit(1e15)) <= 0)
     block = (
         pl.when(pl.col("order_qty") <= 0)

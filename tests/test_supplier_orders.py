@@ -1344,3 +1344,62 @@ def test_a_minimum_not_checked_that_full_loads_then_reach_is_met_and_no_longer_s
             "a unit cost, their orders kept as planned: Acme (minimum 20,000.00, 1 of 3 lines "
             "without a cost); add unit_cost to products or stock"
         ]
+
+
+def test_a_price_break_never_raises_a_line_past_its_order_up_to_cap():
+    # FAST as above (200 at 9.5 saves 1,803.75 a year) but its shelf life caps the
+    # order-up-to at 160 with 30 in position: room 160 - 30 - 100 = 30, so 200 (100 more)
+    # would leave 70 units that expire before they sell: it stays 100 at 10. Without a
+    # cap, or with a cap of 400 (room 270), it moves to 200.
+    breaks = pl.DataFrame(
+        {"supplier": ["S"], "sku": ["FAST"], "min_qty": [200.0], "unit_price": [9.5]}
+    )
+    lines = _priced_lines().with_columns(pl.lit(30.0).alias("inventory_position"))
+    caps = pl.DataFrame(
+        {"sku": ["FAST"], "location": ["W"], "order_up_to_cap": [160.0], "cap_clause": ["c"]}
+    )
+    out = apply_price_breaks(lines, breaks, 5.0, 0.25, caps).row(0, named=True)
+    assert (out["order_qty"], out["unit_cost"], out["reason"]) == (100, 10.0, "r")
+    wide = caps.with_columns(pl.lit(400.0).alias("order_up_to_cap"))
+    out = apply_price_breaks(lines, breaks, 5.0, 0.25, wide).row(0, named=True)
+    assert (out["order_qty"], out["unit_cost"]) == (200, 9.5)
+
+
+def test_a_minimum_order_past_the_shelf_life_cap_says_how_many_units_will_not_sell():
+    # cap 68.8, position 10, MOQ 240 ordered: 10 + 240 - 68.8 = 181.2 -> 181 units sell
+    # after expiry; a successor's cap says the units beyond it; a line under its cap and
+    # one with no order say nothing
+    from stockplan.caps import beyond_cap_clause
+
+    lines = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "location": ["W"] * 4,
+            "order_qty": [240.0, 50.0, 20.0, 0.0],
+            "inventory_position": [10.0, 0.0, 5.0, 90.0],
+            "reason": ["r"] * 4,
+        }
+    )
+    caps = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "location": ["W"] * 4,
+            "order_up_to_cap": [68.8, 20.0, 30.0, 10.0],
+            "cap_clause": [
+                "order-up-to capped at 68.8 by shelf life: 1.1 a day over lead time 2 + 60 "
+                "sellable days",
+                "order-up-to capped at 20: demand until N replaces it on 2026-12-01",
+                "order-up-to capped at 30 by shelf life: x",
+                "order-up-to capped at 10 by shelf life: x",
+            ],
+        }
+    )
+    out = beyond_cap_clause(lines, caps)["reason"].to_list()
+    assert out == [
+        "r; 181 units beyond what sells before expiry (cap 68.8)",
+        "r; 30 units beyond the cap 20",
+        "r",
+        "r",
+    ]
+    assert _translated(out[0]) and _translated(out[1])
+    assert render_reason(out[0], "zh") == "r; 181 件到期前卖不完（上限 68.8）"
