@@ -16,7 +16,7 @@ import polars as pl
 
 from stockplan.demand import SERIES
 from stockplan.policy import round_order_quantity
-from stockplan.reorder import fmt_number, under_half_a_unit
+from stockplan.reorder import fmt_number, line_value, under_half_a_unit
 
 ITEM_COLUMNS = [
     "kit_share",
@@ -109,7 +109,7 @@ def cap_order_up_to(orders: pl.DataFrame, caps: pl.DataFrame) -> pl.DataFrame:
     )
     return frame.with_columns(
         pl.col("capped_qty").alias("order_qty"),
-        (pl.col("capped_qty") * pl.col("unit_cost")).alias("order_value"),
+        line_value(pl.col("capped_qty"), pl.col("unit_cost")).alias("order_value"),
         pl.col("capped_up_to").alias("order_up_to"),
         pl.col("capped_reorder_point").alias("reorder_point"),
         reason.alias("reason"),

@@ -28,7 +28,7 @@ import polars as pl
 
 from stockplan.demand import SERIES
 from stockplan.policy import round_order_quantity
-from stockplan.reorder import fmt_number
+from stockplan.reorder import fmt_number, line_value
 from stockplan.supplier_rules import under_cap
 
 DAYS_PER_YEAR = 365.0
@@ -174,7 +174,7 @@ def apply_price_breaks(
             pl.coalesce("_qty", "order_qty").alias("order_qty"),
             pl.coalesce("_price", "unit_cost").alias("unit_cost"),
         )
-        .with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+        .with_columns(line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value"))
         .select(orders.columns)
     )
 
@@ -235,6 +235,6 @@ def reprice(
             .alias("reason"),
             paid.alias("unit_cost"),
         )
-        .with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+        .with_columns(line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value"))
         .select(orders.columns)
     )

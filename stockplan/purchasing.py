@@ -34,7 +34,7 @@ import polars as pl
 
 from stockplan.config import Config
 from stockplan.demand import SERIES
-from stockplan.reorder import fmt_number
+from stockplan.reorder import fmt_number, line_value
 from stockplan.risk import expected_shortage
 
 PO_SUMMARY_COLUMNS = [
@@ -242,7 +242,7 @@ def apply_budget(
             .otherwise(pl.format("{}; not funded by the budget: {}", "reason", why))
             .alias("reason"),
             pl.col("funded_qty").alias("order_qty"),
-            (pl.col("funded_qty") * pl.col("unit_cost")).alias("order_value"),
+            line_value(pl.col("funded_qty"), pl.col("unit_cost")).alias("order_value"),
         )
         .select(orders.columns)
         .sort(SERIES)

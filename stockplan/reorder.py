@@ -318,6 +318,13 @@ def policy_types(settings: Policy) -> pl.Expr:
     ).alias("policy_type")
 
 
+def line_value(quantity: pl.Expr, unit_cost: pl.Expr) -> pl.Expr:
+    """A line's order value in money: quantity x unit cost rounded to the cent at the line,
+    so that every total (a supplier's, the budget's, the summary's) is the sum of the
+    cents the lines show; null without a cost."""
+    return (quantity * unit_cost).round(2)
+
+
 def fmt_number(expr: pl.Expr) -> pl.Expr:
     return expr.round(1).cast(pl.String).str.replace(r"\.0$", "")
 
@@ -503,7 +510,7 @@ def plan_orders(
     # the calendar's arrival: lead_time_days is the open days plus those closures add
     arrival = arrival_after(as_of, pl.col("lead_time_days"))
     return frame.with_columns(
-        (pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"),
+        line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value"),
         pl.lit(as_of).alias("order_date"),
         pl.lit(None, pl.Date).alias("order_by"),  # set once the risk stage projects stockouts
         arrival.alias("expected_arrival"),

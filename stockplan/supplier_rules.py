@@ -37,7 +37,7 @@ from stockplan.demand import SERIES
 from stockplan.excess import excess_quantity
 from stockplan.policy import round_order_quantity, smallest_order
 from stockplan.purchasing import budget_blocks
-from stockplan.reorder import fmt_number, stopped, with_clause
+from stockplan.reorder import fmt_number, line_value, stopped, with_clause
 
 DAYS_PER_YEAR = 365.0
 DECISION_COLUMNS = [
@@ -448,7 +448,7 @@ def meet_minimum_order_value(
     )
     changed = add.with_columns(
         with_clause(clause, new_qty).alias("reason"), new_qty.alias("order_qty")
-    ).with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+    ).with_columns(line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value"))
     table = decided.select("supplier", "min_order_value", *DECISION_COLUMNS)
     return _unknown_cost(changed.select(orders.columns), unknown, table)
 
@@ -934,7 +934,9 @@ def round_to_loads(
             )
             .drop("_final")
         )
-    changed = changed.with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+    changed = changed.with_columns(
+        line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value")
+    )
     if _fill_only:  # the first pass measures what the second left
         return changed.select(orders.columns), pl.DataFrame(schema={"supplier": pl.String})
     if measured is None:

@@ -1403,3 +1403,37 @@ def test_a_minimum_order_past_the_shelf_life_cap_says_how_many_units_will_not_se
     ]
     assert _translated(out[0]) and _translated(out[1])
     assert render_reason(out[0], "zh") == "r; 181 件到期前卖不完（上限 68.8）"
+
+
+def test_line_values_are_in_cents_and_totals_are_their_sum():
+    # three lines of 1 x 5.082 (5.08 each) and one of 5 x 0.126 (0.63): the lines show
+    # 5.08, 5.08, 5.08, 0.63, the supplier total is their sum 15.87 (not 15.876 -> 15.88),
+    # and the unit costs are written as they are (0.126, 5.082; not 0.13, 5.08)
+    from stockplan.io.writers import presentable
+
+    lines = pl.DataFrame(
+        {
+            "sku": ["A", "A", "A", "B"],
+            "location": ["W1", "W2", "W3", "W1"],
+            "supplier": ["S"] * 4,
+            "order_qty": [1.0, 1.0, 1.0, 5.0],
+            "unit_cost": [5.082, 5.082, 5.082, 0.126],
+            "order_value": [None] * 4,
+            "forecast_per_day": [1.0] * 4,
+            "moq": [None] * 4,
+            "pack_size": [None] * 4,
+            "max_order": [None] * 4,
+            "reason": ["r"] * 4,
+        },
+        schema_overrides={c: pl.Float64 for c in ("order_value", "moq", "pack_size", "max_order")},
+    )
+    other = pl.DataFrame({"supplier": ["S"], "sku": ["Z"], "min_qty": [9.0], "unit_price": [1.0]})
+    priced = apply_price_breaks(lines, other, 5.0, 0.25)
+    assert priced["order_value"].to_list() == [5.08, 5.08, 5.08, 0.63]
+    dated = priced.with_columns(
+        pl.lit(D(2026, 3, 2)).alias("order_date"), pl.lit(D(2026, 3, 16)).alias("expected_arrival")
+    )
+    assert supplier_orders(dated, None)["order_value"].to_list() == [pytest.approx(15.87)]
+    shown = presentable(priced)
+    assert shown["unit_cost"].to_list() == [5.082, 5.082, 5.082, 0.126]
+    assert shown["order_value"].to_list() == [5.08, 5.08, 5.08, 0.63]
