@@ -2318,10 +2318,18 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     (
         re.compile(
             r"）; ([\d,.]+) above the budget \(top ups, brought-forward orders, full "
-            r"loads or price breaks the cut lost: purchasing\.minimum_order_value\)$"
+            r"loads or price breaks the cut lost: purchasing\.minimum_order_value\)"
+            r"(?=; .* deferred below their minimum order value|$)"
         ),
         r"）；超出预算 \1〔u〕（补足、提前订货、整柜或削减后失去的价格折扣："
         r"purchasing.minimum_order_value）",
+    ),
+    (
+        re.compile(
+            r"; (.*) deferred below their minimum order value, the budget they held funded "
+            r"other lines$"
+        ),
+        r"；\1 未达起订金额，推迟下单，其占用的预算改为资助其他行",
     ),
     (
         re.compile(

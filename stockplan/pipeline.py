@@ -49,7 +49,6 @@ from stockplan.overrides import active_overrides, apply_overrides, with_override
 from stockplan.price_breaks import apply_price_breaks, reprice
 from stockplan.promotions import apply_promotions, uplift_from, uplift_sums, with_lift_risk
 from stockplan.purchasing import (
-    apply_budget,
     budget_is_strict,
     budget_note,
     flag_minimum_order_value,
@@ -86,6 +85,7 @@ from stockplan.series import (
 from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
 from stockplan.succession import own_demand, successor_forecast
 from stockplan.supplier_rules import (
+    budget_after_deferrals,
     load_capacity,
     loads_again,
     meet_minimum_order_value,
@@ -507,13 +507,11 @@ def purchasing_stage(
     def priced(lines: pl.DataFrame) -> pl.DataFrame:  # at the price of the quantity ordered
         return reprice(lines, tables.get("price_breaks"), demand.attributes)
 
-    budgeted = apply_budget(
-        every_order, demand_rows, config.purchasing.budget, policy.discrete_patterns
-    )
-    funded, decisions = meet_minimum_order_value(
-        budgeted,
+    budgeted, funded, decisions, deferred = budget_after_deferrals(
+        every_order,
         demand_rows,
         suppliers,
+        config.purchasing.budget,
         action=config.purchasing.minimum_order_value,
         **rules,
     )
@@ -559,7 +557,7 @@ def purchasing_stage(
             stale_stock_note(tables["stock"], config.planning.missing_from_latest_snapshot),
             master_data_note(funded),
             unreachable_service_note(funded),
-            budget_note(every_order, budgeted, funded, config.purchasing.budget),
+            budget_note(every_order, budgeted, funded, config.purchasing.budget, deferred),
             part_load_note(loads),
             unknown_cost_note(decisions),
         )

@@ -36,7 +36,7 @@ import polars as pl
 from stockplan.demand import SERIES
 from stockplan.excess import excess_quantity
 from stockplan.policy import round_order_quantity, smallest_order
-from stockplan.purchasing import budget_blocks
+from stockplan.purchasing import apply_budget, budget_blocks
 from stockplan.reorder import fmt_number, line_value, stopped, with_clause
 
 DAYS_PER_YEAR = 365.0
@@ -1096,4 +1096,73 @@ def with_supplier_decisions(
         )
         .select(*summary.columns, *SUPPLIER_ORDER_EXTRA)
         .sort("supplier", nulls_last=True)
+    )
+
+
+DEFERRAL_ROUNDS = 5
+"""At most this many rounds of a budget refunded after suppliers are deferred
+(`budget_after_deferrals`); each round defers at least one more supplier."""
+
+
+def budget_after_deferrals(
+    orders: pl.DataFrame,
+    demand: pl.DataFrame,
+    suppliers: pl.DataFrame | None,
+    budget: float | None,
+    *,
+    action: str,
+    holding_rate: float,
+    review_days: float,
+    discrete_patterns: list[str],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The budget (`purchasing.apply_budget`) and the minimum order values
+    (`meet_minimum_order_value`), the money a deferred supplier's lines held given back:
+    the budget is spent again, by the same priority, on the lines of the suppliers not
+    deferred, and their minimums checked again, until no further supplier is deferred
+    (at most DEFERRAL_ROUNDS rounds). Returns (the lines after the budget, after the
+    minimums, the decisions, the deferred suppliers: supplier, deferred_value, the value
+    their lines had after the budget)."""
+    rules = {
+        "holding_rate": holding_rate,
+        "review_days": review_days,
+        "discrete_patterns": discrete_patterns,
+    }
+    budgeted = apply_budget(orders, demand, budget, discrete_patterns)
+    funded, decisions = meet_minimum_order_value(
+        budgeted, demand, suppliers, action=action, **rules
+    )
+    held = pl.DataFrame(schema={"supplier": pl.String, "deferred_value": pl.Float64})
+    if budget is None:
+        return budgeted, funded, decisions, held
+    kept_budgeted, kept_funded, kept_decisions = [], [], []
+    for _ in range(DEFERRAL_ROUNDS):
+        new = decisions.filter(pl.col("minimum_action") == "defer").join(
+            held, on="supplier", how="anti"
+        )
+        if new.height == 0:
+            break
+        out = pl.col("supplier").is_in(new["supplier"].implode()).fill_null(False)
+        held = pl.concat(
+            [
+                held,
+                budgeted.filter(out)
+                .group_by("supplier")
+                .agg(pl.col("order_value").fill_null(0.0).sum().alias("deferred_value")),
+            ]
+        )
+        kept_budgeted.append(budgeted.filter(out))
+        kept_funded.append(funded.filter(out))
+        kept_decisions.append(decisions.filter(out))
+        rest = orders.filter(~pl.col("supplier").is_in(held["supplier"].implode()).fill_null(False))
+        budgeted = apply_budget(rest, demand, budget, discrete_patterns)
+        funded, decisions = meet_minimum_order_value(
+            budgeted, demand, suppliers, action=action, **rules
+        )
+    if held.height == 0:
+        return budgeted, funded, decisions, held
+    return (
+        pl.concat([budgeted, *kept_budgeted]).sort(SERIES),
+        pl.concat([funded, *kept_funded]).sort(SERIES),
+        pl.concat([decisions, *kept_decisions], how="diagonal_relaxed"),
+        held,
     )

@@ -1437,3 +1437,46 @@ def test_line_values_are_in_cents_and_totals_are_their_sum():
     shown = presentable(priced)
     assert shown["unit_cost"].to_list() == [5.082, 5.082, 5.082, 0.126]
     assert shown["order_value"].to_list() == [5.08, 5.08, 5.08, 0.63]
+
+
+def test_a_deferred_suppliers_budget_funds_the_next_lines():
+    # budget 300, packs of 100 at 1. T (minimum 2,000) asks A 300, S (no minimum) B 100
+    # and C 100. The budget gives A 200 and B 100 (C does not fit); T's 200 is below its
+    # 2,000: deferred, A 0. Spent so far 100 of 300; the 200 A held goes back to the
+    # budget, which now funds B 100 and C 100 by the same priority: 200 spent.
+    from stockplan.i18n import render_note
+    from stockplan.purchasing import budget_note
+    from stockplan.supplier_rules import budget_after_deferrals
+
+    frame, demand = _frames(
+        [_line("A", 300, 0, 30, supplier="T"), _line("B", 100, 0, 10), _line("C", 100, 0, 10)]
+    )
+    suppliers = pl.DataFrame({"supplier": ["S", "T"], "moq_value": [0.0, 2000.0]})
+    budgeted, funded, decisions, deferred = budget_after_deferrals(
+        frame,
+        demand,
+        suppliers,
+        300.0,
+        action="defer",
+        holding_rate=0.25,
+        review_days=7.0,
+        discrete_patterns=[],
+    )
+    assert dict(zip(funded["sku"], funded["order_qty"], strict=True)) == {
+        "A": 0,
+        "B": 100,
+        "C": 100,
+    }
+    assert funded["order_value"].sum() == 200
+    assert "deferred 200" in funded.filter(pl.col("sku") == "A")["reason"][0]
+    assert decisions.row(0, named=True)["minimum_action"] == "defer"
+    assert deferred.rows() == [("T", 200.0)]
+    note = budget_note(frame, budgeted, funded, 300.0, deferred)
+    assert note == (
+        "budget 300.00: orders 200.00 on 2 lines, 500.00 asked; 0 lines cut, 1 not funded "
+        "(the reason column says why); T (200.00) deferred below their minimum order value, "
+        "the budget they held funded other lines"
+    )
+    assert render_note(note, "zh", "CNY").endswith(
+        "；T (200.00) 未达起订金额，推迟下单，其占用的预算改为资助其他行"
+    )
