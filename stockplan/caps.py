@@ -16,7 +16,7 @@ import polars as pl
 
 from stockplan.demand import SERIES
 from stockplan.policy import round_order_quantity
-from stockplan.reorder import fmt_number, under_half_a_unit
+from stockplan.reorder import fmt_number, line_value, under_half_a_unit
 
 ITEM_COLUMNS = [
     "kit_share",
@@ -109,7 +109,7 @@ def cap_order_up_to(orders: pl.DataFrame, caps: pl.DataFrame) -> pl.DataFrame:
     )
     return frame.with_columns(
         pl.col("capped_qty").alias("order_qty"),
-        (pl.col("capped_qty") * pl.col("unit_cost")).alias("order_value"),
+        line_value(pl.col("capped_qty"), pl.col("unit_cost")).alias("order_value"),
         pl.col("capped_up_to").alias("order_up_to"),
         pl.col("capped_reorder_point").alias("reorder_point"),
         reason.alias("reason"),
@@ -123,3 +123,39 @@ def with_item_columns(orders: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame
         return orders
     frame = orders.join(items.select(*SERIES, *present), on=SERIES, how="left")
     return frame
+
+
+def beyond_cap_clause(orders: pl.DataFrame, caps: pl.DataFrame) -> pl.DataFrame:
+    """Order rows whose position after the order still passes the cap (a minimum order
+    or a pack larger than the room under it) say how many units: floor(inventory_position
+    + order_qty - cap), those beyond what sells before expiry (shelf life) or before the
+    successor takes over; same columns as `orders`."""
+    if caps.height == 0 or orders.height == 0:
+        return orders
+    frame = orders.join(
+        caps.select(*SERIES, pl.col("order_up_to_cap").alias("_cap"), "cap_clause"),
+        on=SERIES,
+        how="left",
+    )
+    beyond = (pl.col("inventory_position") + pl.col("order_qty") - pl.col("_cap")).floor()
+    past = ((pl.col("order_qty") > 0) & (beyond >= 1)).fill_null(False)
+    shelf = pl.col("cap_clause").str.contains("by shelf life", literal=True).fill_null(False)
+    clause = (
+        pl.when(shelf)
+        .then(
+            pl.format(
+                "{} units beyond what sells before expiry (cap {})",
+                fmt_number(beyond),
+                fmt_number(pl.col("_cap")),
+            )
+        )
+        .otherwise(
+            pl.format("{} units beyond the cap {}", fmt_number(beyond), fmt_number(pl.col("_cap")))
+        )
+    )
+    return frame.with_columns(
+        pl.when(past)
+        .then(pl.format("{}; {}", "reason", clause))
+        .otherwise(pl.col("reason"))
+        .alias("reason")
+    ).select(orders.columns)

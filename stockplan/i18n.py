@@ -1263,8 +1263,16 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "backup supplier {b} instead of {p}: stock runs out about {d}, {p2} would deliver {a}",
         "改用备用供应商 {b}（代替 {p}）：约 {d} 缺货，{p2} 要到 {a} 才能到货",
     ),
+    # a line only a purchasing rule orders, too late where its backup would not be
+    (
+        "arrives {a}, after stock runs out about {d}: backup supplier {b} would deliver {c}",
+        "{a} 才到货，晚于约 {d} 的缺货：备用供应商 {b} 可于 {c} 到货",
+    ),
     ("no order: a kit, bought as its components", "不订货：套件，按组件采购"),
     ("need {n} to reach the cap {s}", "需 {n} 补至上限 {s}"),
+    # a minimum order or pack larger than the room under the cap
+    ("{n} units beyond what sells before expiry (cap {c})", "{n} 件到期前卖不完（上限 {c}）"),
+    ("{n} units beyond the cap {c}", "{n} 件超出上限 {c}"),
     # after a master-data conflict: the need left unordered (after the cap's clause above)
     ("need {n} to reach {s}", "需 {n} 补至最高库存 {s}"),
     ("no order: replaced by {n} from {d}", "不订货：自 {d} 起由 {n} 替代"),
@@ -2543,10 +2551,18 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     (
         re.compile(
             r"）; ([\d,.]+) above the budget \(top ups, brought-forward orders, full "
-            r"loads or price breaks the cut lost: purchasing\.minimum_order_value\)$"
+            r"loads or price breaks the cut lost: purchasing\.minimum_order_value\)"
+            r"(?=; .* deferred below their minimum order value|$)"
         ),
         r"）；超出预算 \1〔u〕（补足、提前订货、整柜或削减后失去的价格折扣："
         r"purchasing.minimum_order_value）",
+    ),
+    (
+        re.compile(
+            r"; (.*) deferred below their minimum order value, the budget they held funded "
+            r"other lines$"
+        ),
+        r"；\1 未达起订金额，推迟下单，其占用的预算改为资助其他行",
     ),
     (
         re.compile(

@@ -706,6 +706,7 @@ def _combined(
         series=all_of("ordered", "series"),
         caps=all_of("ordered", "caps"),
         scorecard=scorecard,
+        backups=all_of("ordered", "backups"),
     )
     return demand, supply, ordered
 

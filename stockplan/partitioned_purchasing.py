@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from stockplan.calendar import calendar_reason, order_by
-from stockplan.caps import with_item_columns
+from stockplan.caps import beyond_cap_clause, with_item_columns
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES
 from stockplan.engines import Cluster
@@ -60,6 +60,7 @@ from stockplan.purchasing import (
     supplier_orders_from,
 )
 from stockplan.reorder import (
+    explain_late_rule_lines,
     master_data_note_from,
     master_data_note_sums,
     orders_to_show,
@@ -80,7 +81,9 @@ from stockplan.supplier_rules import (
     rule_rows,
     supplier_load_sums,
     supplier_loads,
+    unknown_cost_lines,
     unknown_cost_note,
+    unknown_cost_settled,
     with_decisions_again,
     with_supplier_decisions,
 )
@@ -139,6 +142,7 @@ class _Final:
     staging: str
     include_all: bool
     config: Config = field(repr=False)
+    decisions: pl.DataFrame  # the minimum-value decisions (`unknown_cost_lines`)
 
 
 def _step_priced(part, step: _Step) -> _Buying:
@@ -152,7 +156,11 @@ def _step_priced(part, step: _Step) -> _Buying:
         ordered.orders, active_overrides(tables.get("overrides"), ordered.orders, demand.as_of)
     )
     every = apply_price_breaks(
-        every, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
+        every,
+        tables.get("price_breaks"),
+        policy.ordering_cost,
+        policy.holding_cost_rate,
+        ordered.caps,
     ).sort(SERIES, maintain_order=True)
     demand_rows = rule_rows(ordered.rebalanced, every, ordered.caps, config.excess.buffer_days)
     return _Buying(part, config, every, every, demand_rows)
@@ -236,8 +244,17 @@ def _step_dated(buying: _Buying) -> _Buying:
     days = BUCKET_DAYS[config.planning.bucket]
     funded = reprice(buying.funded, demand.tables.get("price_breaks"), demand.attributes)
     horizon_days = config.planning.horizon_periods * days
-    buying.funded = calendar_reason(
+    funded = calendar_reason(
         order_by(funded, ordered.risk, supply.closures, demand.as_of, horizon_days)
+    )
+    buying.funded = explain_late_rule_lines(
+        funded,
+        ordered.orders,
+        ordered.risk,
+        ordered.backups,
+        demand.as_of,
+        supply.closures,
+        config.policy.review_days,
     )
     return buying
 
@@ -324,11 +341,13 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
     part = buying.part
     demand, supply, ordered = part.demand, part.supply, part.ordered
     tables, as_of = demand.tables, demand.as_of
-    funded = flag_minimum_order_value(buying.funded, final.by_supplier)
+    funded = flag_minimum_order_value(
+        unknown_cost_lines(buying.funded, final.by_supplier, final.decisions), final.by_supplier
+    )
     columns = item_columns(
         ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
     )
-    funded = with_item_columns(funded, columns)
+    funded = with_item_columns(beyond_cap_clause(funded, ordered.caps), columns)
     side = side_tables(demand, supply, buying.priced, funded, config)
     risk = restock_eta(ordered.risk, supply.open_po, funded)
     excess = side.pop("excess")
@@ -451,6 +470,7 @@ def purchase_on_workers(
     handles = cl.map(_step_dated, handles)
     sums = cl.gather(cl.map(_sums, handles))
     by_supplier = supplier_orders_from(pl.concat([s[0] for s in sums]), suppliers)
+    decisions = unknown_cost_settled(decisions, by_supplier)  # as `pipeline.purchasing_stage`
     notes = [
         note
         for note in (
@@ -463,7 +483,7 @@ def purchase_on_workers(
         )
         if note is not None
     ]
-    final = _Final(by_supplier, staging, include_all, config)
+    final = _Final(by_supplier, staging, include_all, config, decisions)
     written: list[_Written] = cl.gather(cl.map(_step_write, handles, final))
     return _result(tables, config, written, by_supplier, decisions, loads, scorecard, notes)
 

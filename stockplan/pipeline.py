@@ -15,7 +15,7 @@ import polars as pl
 from stockplan import preload
 from stockplan.bom import own_sales
 from stockplan.calendar import calendar_reason, order_by, supplier_closures
-from stockplan.caps import cap_order_up_to, with_item_columns
+from stockplan.caps import beyond_cap_clause, cap_order_up_to, with_item_columns
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of
 from stockplan.excess import excess_stock
@@ -49,7 +49,6 @@ from stockplan.overrides import active_overrides, apply_overrides, with_override
 from stockplan.price_breaks import apply_price_breaks, reprice
 from stockplan.promotions import apply_promotions, uplift_from, uplift_sums, with_lift_risk
 from stockplan.purchasing import (
-    apply_budget,
     budget_is_strict,
     budget_note,
     flag_minimum_order_value,
@@ -58,6 +57,7 @@ from stockplan.purchasing import (
 )
 from stockplan.reorder import (
     explain_backup,
+    explain_late_rule_lines,
     master_data_note,
     orders_to_show,
     plan_orders,
@@ -83,8 +83,9 @@ from stockplan.series import (
     with_lead_times,
 )
 from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
-from stockplan.succession import successor_forecast
+from stockplan.succession import own_demand, successor_forecast
 from stockplan.supplier_rules import (
+    budget_after_deferrals,
     load_capacity,
     loads_again,
     meet_minimum_order_value,
@@ -92,7 +93,9 @@ from stockplan.supplier_rules import (
     round_to_loads,
     rule_rows,
     supplier_load_sums,
+    unknown_cost_lines,
     unknown_cost_note,
+    unknown_cost_settled,
     with_decisions_again,
     with_supplier_decisions,
 )
@@ -122,6 +125,7 @@ class DemandStage:
     uplift: pl.DataFrame  # measured promotion lift per series
     classes: pl.DataFrame  # ABC / XYZ / pattern, censored and promotion periods, items' links
     uplift_sums: pl.DataFrame | None = None  # what the lift is measured from (per series)
+    own_demand: pl.DataFrame | None = None  # successors' own sales rate before their switch
 
 
 def demand_stage(
@@ -130,6 +134,7 @@ def demand_stage(
     """Kits, successors and lots applied; demand history with stockout and promotion days
     left out; ABC by value, XYZ and demand pattern per series (`classify_demand`)."""
     say = say or (lambda _message: None)
+    given_sales = tables["sales"]  # before successors inherit (`succession.own_demand`)
     tables, lots = item_tables(tables)
     sales, stock, products = tables["sales"], tables["stock"], tables.get("products")
     planning = config.planning
@@ -164,6 +169,7 @@ def demand_stage(
         uplift=uplift,
         classes=item_classes(classes, tables, as_of),
         uplift_sums=sums,
+        own_demand=own_demand(given_sales, tables.get("succession"), as_of),
     )
 
 
@@ -250,7 +256,9 @@ def supply_stage(
         widths = band_widths([paths.band_scores], config.forecast, planning.horizon_periods)
     forecast, summary = banded_forecast(paths, widths)
     # a successor's inherited demand starts at its switch date (`succession`)
-    forecast = successor_forecast(forecast, tables.get("succession"), as_of, days)
+    forecast = successor_forecast(
+        forecast, tables.get("succession"), as_of, days, demand.own_demand
+    )
     # the backtests' frames (a copy of the weekly history among them: 0.3 GB on an
     # M5-sized set) are spent here: not held through the lead-time-demand calibration
     backtests = paths = None
@@ -351,6 +359,7 @@ class OrderStage:
     series: pl.DataFrame  # the planning rows before transfers (on the backup where switched)
     caps: pl.DataFrame | None
     scorecard: pl.DataFrame
+    backups: pl.DataFrame | None = None  # the backup suppliers' lead times per series
 
 
 def order_stage(
@@ -451,7 +460,7 @@ def order_stage(
             every_order = explain_backup(every_order, every_order, still)
             break
         late = still
-    return OrderStage(every_order, risk, transfers, rebalanced, series, caps, scorecard)
+    return OrderStage(every_order, risk, transfers, rebalanced, series, caps, scorecard, backups)
 
 
 @dataclass
@@ -480,7 +489,11 @@ def purchasing_stage(
         ordered.orders, active_overrides(tables.get("overrides"), ordered.orders, as_of)
     )
     every_order = apply_price_breaks(
-        every_order, tables.get("price_breaks"), policy.ordering_cost, policy.holding_cost_rate
+        every_order,
+        tables.get("price_breaks"),
+        policy.ordering_cost,
+        policy.holding_cost_rate,
+        ordered.caps,
     )
     demand_rows = rule_rows(
         ordered.rebalanced, every_order, ordered.caps, config.excess.buffer_days
@@ -494,13 +507,11 @@ def purchasing_stage(
     def priced(lines: pl.DataFrame) -> pl.DataFrame:  # at the price of the quantity ordered
         return reprice(lines, tables.get("price_breaks"), demand.attributes)
 
-    budgeted = apply_budget(
-        every_order, demand_rows, config.purchasing.budget, policy.discrete_patterns
-    )
-    funded, decisions = meet_minimum_order_value(
-        budgeted,
+    budgeted, funded, decisions, deferred = budget_after_deferrals(
+        every_order,
         demand_rows,
         suppliers,
+        config.purchasing.budget,
         action=config.purchasing.minimum_order_value,
         **rules,
     )
@@ -533,24 +544,30 @@ def purchasing_stage(
             funded = priced(funded)
         loads = loads_again(supplier_load_sums(funded, products), load_capacity(suppliers), loads)
     funded = calendar_reason(order_by(funded, ordered.risk, supply.closures, as_of, horizon_days))
+    funded = explain_late_rule_lines(
+        funded, ordered.orders, ordered.risk, ordered.backups, as_of, supply.closures, review
+    )
+    by_supplier = supplier_orders(funded, suppliers)
+    # a minimum not checked for lines without a cost that full loads then reached is met
+    decisions = unknown_cost_settled(decisions, by_supplier)
+    funded = unknown_cost_lines(funded, by_supplier, decisions)
     notes = [
         note
         for note in (
             stale_stock_note(tables["stock"], config.planning.missing_from_latest_snapshot),
             master_data_note(funded),
             unreachable_service_note(funded),
-            budget_note(every_order, budgeted, funded, config.purchasing.budget),
+            budget_note(every_order, budgeted, funded, config.purchasing.budget, deferred),
             part_load_note(loads),
             unknown_cost_note(decisions),
         )
         if note is not None
     ]
-    by_supplier = supplier_orders(funded, suppliers)
     funded = flag_minimum_order_value(funded, by_supplier)
     columns = item_columns(
         ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
     )
-    funded = with_item_columns(funded, columns)
+    funded = with_item_columns(beyond_cap_clause(funded, ordered.caps), columns)
     by_supplier = with_supplier_decisions(by_supplier, decisions, loads)
     risk = restock_eta(ordered.risk, supply.open_po, funded)
     return PurchasingStage(every_order, funded, by_supplier, notes, risk)

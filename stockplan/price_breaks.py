@@ -14,8 +14,11 @@ that price, else the level's min_qty; the cheapest wins.
 
 In the plan the policy's quantity Q0 (what the order-up-to level needs, after MOQ and
 packs) takes the place of the EOQ of its own price level: the candidates are Q0 at
-v(Q0) and each break min_qty above Q0 (rounded up to packs, within max_order) at its
-price. A line moves to a break only when TC falls; it then pays the break's price.
+v(Q0) and each break min_qty above Q0 (rounded up to packs, within max_order and within
+the line's order-up-to cap: the units it adds at most cap - position - Q0, as the top ups
+and loads take, `supplier_rules.under_cap`; units beyond the cap would expire or outlive
+the item before they sell) at its price. A line moves to a break only when TC falls; it
+then pays the break's price.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from stockplan.demand import SERIES
 from stockplan.policy import round_order_quantity
-from stockplan.reorder import fmt_number
+from stockplan.reorder import fmt_number, line_value
+from stockplan.supplier_rules import under_cap
 
 DAYS_PER_YEAR = 365.0
 
@@ -66,17 +71,24 @@ def _tiers(lines: pl.DataFrame, breaks: pl.DataFrame) -> pl.DataFrame:
 
 
 def apply_price_breaks(
-    orders: pl.DataFrame, breaks: pl.DataFrame | None, ordering_cost: float, rate: float
+    orders: pl.DataFrame,
+    breaks: pl.DataFrame | None,
+    ordering_cost: float,
+    rate: float,
+    caps: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Order lines at the price break that lowers TC (module docstring): order_qty,
     unit_cost (the price paid) and order_value updated; the reason says what changed.
 
     `orders`: plan rows with order_qty, unit_cost, forecast_per_day, moq, pack_size,
-    max_order, reason."""
+    max_order, inventory_position, reason; `caps`: SERIES, order_up_to_cap (`caps.tightest`)."""
     if breaks is None or breaks.height == 0 or orders.height == 0:
         return orders
     lines = orders.with_row_index("_line")
     buying = lines.filter(pl.col("order_qty") > 0)
+    capped = caps is not None and caps.height > 0
+    if capped:
+        buying = buying.join(caps.select(*SERIES, "order_up_to_cap"), on=SERIES, how="left")
     demand = pl.col("forecast_per_day") * DAYS_PER_YEAR
     if "supplier" not in breaks.columns:
         breaks = breaks.with_columns(pl.lit(None, pl.String).alias("supplier"))
@@ -104,6 +116,11 @@ def apply_price_breaks(
         .join(priced_now, on="_line", how="semi")
         .with_columns(rounded.alias("_qty"))
         .filter(pl.col("_qty") >= pl.col("min_qty") - 1e-9)  # max_order may stop short
+        .filter(  # the units added stay under the line's cap
+            (pl.col("_qty") - pl.col("order_qty") <= under_cap() + 1e-9).fill_null(True)
+            if capped
+            else pl.lit(True)
+        )
         .select(
             "_line", "_qty", pl.col("unit_price").alias("_price"), pl.col("min_qty").alias("_break")
         )
@@ -157,7 +174,7 @@ def apply_price_breaks(
             pl.coalesce("_qty", "order_qty").alias("order_qty"),
             pl.coalesce("_price", "unit_cost").alias("unit_cost"),
         )
-        .with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+        .with_columns(line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value"))
         .select(orders.columns)
     )
 
@@ -218,6 +235,6 @@ def reprice(
             .alias("reason"),
             paid.alias("unit_cost"),
         )
-        .with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+        .with_columns(line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value"))
         .select(orders.columns)
     )

@@ -34,7 +34,7 @@ import polars as pl
 
 from stockplan.config import Config
 from stockplan.demand import SERIES
-from stockplan.reorder import fmt_number
+from stockplan.reorder import fmt_number, line_value
 from stockplan.risk import expected_shortage
 
 PO_SUMMARY_COLUMNS = [
@@ -242,7 +242,7 @@ def apply_budget(
             .otherwise(pl.format("{}; not funded by the budget: {}", "reason", why))
             .alias("reason"),
             pl.col("funded_qty").alias("order_qty"),
-            (pl.col("funded_qty") * pl.col("unit_cost")).alias("order_value"),
+            line_value(pl.col("funded_qty"), pl.col("unit_cost")).alias("order_value"),
         )
         .select(orders.columns)
         .sort(SERIES)
@@ -319,19 +319,36 @@ def budget_note_sums(
 
 
 def budget_note(
-    requested: pl.DataFrame, budgeted: pl.DataFrame, funded: pl.DataFrame, budget: float | None
+    requested: pl.DataFrame,
+    budgeted: pl.DataFrame,
+    funded: pl.DataFrame,
+    budget: float | None,
+    deferred: pl.DataFrame | None = None,
 ) -> str | None:
     """One line for the buyer: the orders as placed, what the budget cut and what was
-    added after it (`budget_note_sums`)."""
+    added after it (`budget_note_sums`), the suppliers deferred to a later cycle whose
+    money went to other lines (`deferred`: supplier, deferred_value)."""
     if budget is None:
         return None
-    return budget_note_from(budget_note_sums(requested, budgeted, funded), budget)
+    return budget_note_from(budget_note_sums(requested, budgeted, funded), budget, deferred)
 
 
-def budget_note_from(sums: pl.DataFrame, budget: float | None) -> str | None:
+def budget_note_from(
+    sums: pl.DataFrame, budget: float | None, deferred: pl.DataFrame | None = None
+) -> str | None:
     """`budget_note` from the rows of `budget_note_sums` (one per set of series, added)."""
     if budget is None:
         return None
+    held = (
+        "; "
+        + ", ".join(
+            f"{name} ({value:,.2f})"
+            for name, value in deferred.sort("supplier").select("supplier", "deferred_value").rows()
+        )
+        + " deferred below their minimum order value, the budget they held funded other lines"
+        if deferred is not None and deferred.height
+        else ""
+    )
     cut, dropped, lines = (int(sums[c].sum()) for c in ("cut", "dropped", "lines"))
     value, asked = float(sums["value"].sum()), float(sums["asked"].sum())
     added_lines = int(sums["added_lines"].sum()) if "added_lines" in sums.columns else 0
@@ -351,6 +368,7 @@ def budget_note_from(sums: pl.DataFrame, budget: float | None) -> str | None:
     return (
         f"budget {budget:,.2f}: orders {value:,.2f} on {lines} lines, {asked:,.2f} asked; "
         f"{cut} lines cut, {dropped} not funded (the reason column says why){added}{above}"
+        f"{held}"
     )
 
 

@@ -319,6 +319,13 @@ def policy_types(settings: Policy) -> pl.Expr:
     ).alias("policy_type")
 
 
+def line_value(quantity: pl.Expr, unit_cost: pl.Expr) -> pl.Expr:
+    """A line's order value in money: quantity x unit cost rounded to the cent at the line,
+    so that every total (a supplier's, the budget's, the summary's) is the sum of the
+    cents the lines show; null without a cost."""
+    return (quantity * unit_cost).round(2)
+
+
 def fmt_number(expr: pl.Expr) -> pl.Expr:
     return expr.round(1).cast(pl.String).str.replace(r"\.0$", "")
 
@@ -516,7 +523,7 @@ def plan_orders(
     # the calendar's arrival: lead_time_days is the open days plus those closures add
     arrival = arrival_after(as_of, pl.col("lead_time_days"))
     return frame.with_columns(
-        (pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"),
+        line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value"),
         pl.lit(as_of).alias("order_date"),
         pl.lit(None, pl.Date).alias("order_by"),  # set once the risk stage projects stockouts
         arrival.alias("expected_arrival"),
@@ -620,8 +627,8 @@ def switch_to_backup(
     calendar (its open-day lead time through its closures, `calendar.calendar_lead_times`),
     is strictly before the preferred order's expected arrival (on the preferred supplier's
     calendar): dates are compared, never an open-day lead time against a calendar one.
-    Returns sku, location, preferred_supplier, preferred_arrival, backup_arrival,
-    stockout_date.
+    Returns sku, location, preferred_supplier, preferred_arrival, backup_supplier,
+    backup_arrival, stockout_date.
     """
     if closures is not None and closures.height and backups.height:
         from stockplan.calendar import calendar_lead_times  # calendar imports this module
@@ -648,6 +655,7 @@ def switch_to_backup(
             *SERIES,
             pl.col("supplier").alias("preferred_supplier"),
             pl.col("expected_arrival").alias("preferred_arrival"),
+            "backup_supplier",
             "backup_arrival",
             "stockout_date",
         )
@@ -675,6 +683,45 @@ def explain_backup(
     return pl.concat(
         [original.join(late, on=SERIES, how="anti"), changed.select(original.columns)]
     ).sort(SERIES)
+
+
+def explain_late_rule_lines(
+    orders: pl.DataFrame,
+    planned: pl.DataFrame,
+    risk: pl.DataFrame,
+    backups: pl.DataFrame | None,
+    as_of: dt.date,
+    closures: pl.DataFrame | None = None,
+    review_days: float = 0.0,
+) -> pl.DataFrame:
+    """`orders` (as the purchasing rules left them) with a clause on each line that only a
+    rule orders (top up, bring forward, full load: 0 in the order stage's `planned`) and
+    that arrives after the projected stockout while its backup supplier would deliver
+    sooner (`switch_to_backup`'s test, on the line's `expected_arrival`). The switch is
+    weighed for the order stage's orders only; such a line is there for its supplier's
+    minimum or load, so it stays with that supplier and says when it arrives, when stock
+    runs out and what the backup would do ("arrives 2026-12-03, after stock runs out about
+    2026-11-23: backup supplier Fast would deliver 2026-11-28")."""
+    if backups is None or backups.height == 0:
+        return orders
+    raised = orders.filter(pl.col("order_qty") > 0).join(
+        planned.filter(pl.col("order_qty") <= 0).select(SERIES), on=SERIES, how="semi"
+    )
+    late = switch_to_backup(raised, risk, backups, as_of, closures, review_days)
+    if late.height == 0:
+        return orders
+    clause = pl.format(
+        "arrives {}, after stock runs out about {}: backup supplier {} would deliver {}",
+        pl.col("preferred_arrival"),
+        pl.col("stockout_date"),
+        pl.col("backup_supplier"),
+        pl.col("backup_arrival"),
+    )
+    return (
+        orders.join(late, on=SERIES, how="left", maintain_order="left")
+        .with_columns(with_clause(clause, pl.col("order_qty")).alias("reason"))
+        .select(orders.columns)
+    )
 
 
 def orders_to_show(orders: pl.DataFrame) -> pl.DataFrame:

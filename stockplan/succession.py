@@ -158,8 +158,37 @@ def switch_windows(
     )
 
 
+def own_demand(
+    sales: pl.DataFrame, succession: pl.DataFrame | None, as_of: dt.date
+) -> pl.DataFrame | None:
+    """SERIES, own_per_day of every successor whose switch date is after as_of and that
+    already sells under its own code: its own sales (before any inheritance) from its first
+    sale to as_of over those days, own_per_day = sum / (as_of - first sale date). None
+    without such a successor."""
+    if succession is None or succession.height == 0:
+        return None
+    waiting = _succession(succession).filter(pl.col("date") > pl.lit(as_of))
+    if waiting.height == 0:
+        return None
+    own = (
+        sales.join(waiting.select(pl.col("new_sku").alias("sku")).unique(), on="sku", how="semi")
+        .filter(pl.col("date") < pl.lit(as_of))
+        .group_by(SERIES)
+        .agg(pl.col("quantity").sum().alias("_sold"), pl.col("date").min().alias("_first"))
+    )
+    days = (pl.lit(as_of) - pl.col("_first")).dt.total_days().clip(lower_bound=1)
+    return own.select(
+        *SERIES,
+        (pl.col("_sold").clip(lower_bound=0.0) / days).cast(pl.Float64).alias("own_per_day"),
+    )
+
+
 def successor_forecast(
-    forecast: pl.DataFrame, succession: pl.DataFrame | None, as_of: dt.date, bucket_days: int
+    forecast: pl.DataFrame,
+    succession: pl.DataFrame | None,
+    as_of: dt.date,
+    bucket_days: int,
+    own: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The successor's forecast time-phased at the switch date.
 
@@ -177,6 +206,12 @@ def successor_forecast(
     lift its own forecast afterwards), which itself includes what it inherits: a chain
     A -> B -> C hands C's share of A back through B. lo and hi scale by F'/F. Switches on
     or before as_of change nothing.
+
+    A successor that already sells under its own code keeps at least its own rate,
+    F'(b) >= own_per_day x bucket_days (`own`, from `own_demand`): its own sales are a
+    small part of the inherited history, so F - share x F_old, the difference of two
+    forecasts of nearly the same history, loses them (5 a day of its own beside 10 a day
+    inherited came out at 0.16 a day).
     """
     if succession is None or succession.height == 0:
         return forecast
@@ -204,13 +239,23 @@ def successor_forecast(
         .group_by(pl.col("new_sku").alias("sku"), "location", "period_start")
         .agg((pl.col("share") * pl.col("old").clip(lower_bound=0.0) * before).sum().alias("_back"))
     )
-    own = (pl.col("forecast") - pl.col("_back").fill_null(0.0)).clip(lower_bound=0.0)
-    ratio = pl.when(pl.col("forecast") > 0).then(own / pl.col("forecast")).otherwise(1.0)
+    if own is not None and own.height:
+        handed_back = handed_back.join(
+            own.select(*SERIES, (pl.col("own_per_day") * bucket_days).alias("_own")),
+            on=SERIES,
+            how="left",
+        )
+    else:
+        handed_back = handed_back.with_columns(pl.lit(0.0).alias("_own"))
+    kept = (pl.col("forecast") - pl.col("_back").fill_null(0.0)).clip(lower_bound=0.0)
+    mine = pl.when(pl.col("_back").is_not_null()).then(pl.col("_own").fill_null(0.0))
+    own_forecast = pl.max_horizontal(kept, mine.otherwise(0.0))
+    ratio = pl.when(pl.col("forecast") > 0).then(own_forecast / pl.col("forecast")).otherwise(1.0)
     return (
         forecast.join(handed_back, on=[*SERIES, "period_start"], how="left", maintain_order="left")
         .with_columns(
             *[(pl.col(c) * ratio).alias(c) for c in ("lo", "hi") if c in forecast.columns],
-            own.alias("forecast"),
+            own_forecast.alias("forecast"),
         )
         .select(forecast.columns)
     )

@@ -36,8 +36,8 @@ import polars as pl
 from stockplan.demand import SERIES
 from stockplan.excess import excess_quantity
 from stockplan.policy import round_order_quantity, smallest_order
-from stockplan.purchasing import budget_blocks
-from stockplan.reorder import fmt_number, stopped, with_clause
+from stockplan.purchasing import apply_budget, budget_blocks
+from stockplan.reorder import fmt_number, line_value, stopped, with_clause
 
 DAYS_PER_YEAR = 365.0
 DECISION_COLUMNS = [
@@ -134,7 +134,7 @@ def _orderable(lines: pl.DataFrame | None = None) -> pl.Expr:
     )
 
 
-def _under_cap() -> pl.Expr:
+def under_cap() -> pl.Expr:
     """Units a line may still take before its position after the order passes its
     order-up-to cap: cap - inventory_position - order_qty, at least 0; null without a cap.
     A cap is a limit, not a target: units beyond it would expire before they sell (shelf
@@ -200,10 +200,10 @@ def _pack() -> pl.Expr:
 
 def _legal_room(room: pl.Expr) -> pl.Expr:
     """Of `room` more units on a line, what keeps it orderable: whole packs, under its
-    order-up-to cap (`_under_cap`), order_qty plus them at most max_order, and on a line
+    order-up-to cap (`under_cap`), order_qty plus them at most max_order, and on a line
     with no order at least its MOQ in whole packs (`policy.smallest_order`), else none."""
     pack = _pack()
-    packs = (pl.min_horizontal(room, _under_cap()) / pack + 1e-9).floor() * pack
+    packs = (pl.min_horizontal(room, under_cap()) / pack + 1e-9).floor() * pack
     headroom = (pl.col("max_order") - pl.col("order_qty")).clip(lower_bound=0.0) / pack + 1e-9
     within = (
         pl.when(pl.col("max_order") > 0)
@@ -448,7 +448,7 @@ def meet_minimum_order_value(
     )
     changed = add.with_columns(
         with_clause(clause, new_qty).alias("reason"), new_qty.alias("order_qty")
-    ).with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+    ).with_columns(line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value"))
     table = decided.select("supplier", "min_order_value", *DECISION_COLUMNS)
     return _unknown_cost(changed.select(orders.columns), unknown, table)
 
@@ -499,6 +499,61 @@ def _unknown_cost(
         "order_lines",
     )
     return marked, pl.concat([table, rows], how="diagonal_relaxed")
+
+
+UNKNOWN_COST_CLAUSE = (
+    r"; minimum order value [^;]+ not checked: no unit cost on \d+ of the supplier's order lines"
+)
+"""The clause `_unknown_cost` adds to a line (after the reason before it)."""
+
+
+def unknown_cost_lines(
+    orders: pl.DataFrame, summary: pl.DataFrame, decisions: pl.DataFrame
+) -> pl.DataFrame:
+    """`orders` as placed with the "not checked" clause true after the rules that follow
+    the minimum's (full loads): gone from the lines of the suppliers `summary`
+    (`purchasing.supplier_orders` of these orders) finds at their minimum on known costs
+    alone (met whatever the lines without a cost add), and on every order line of the
+    suppliers still UNKNOWN_COST in `decisions` (`unknown_cost_settled`), a line a full
+    load added among them."""
+    met = summary.filter(pl.col("meets_minimum").fill_null(False)).select("supplier")
+    mine = pl.col("supplier").is_in(met["supplier"].implode())
+    orders = orders.with_columns(
+        pl.when(mine)
+        .then(pl.col("reason").str.replace(UNKNOWN_COST_CLAUSE, ""))
+        .otherwise(pl.col("reason"))
+        .alias("reason")
+    )
+    if "no_cost_lines" not in decisions.columns:
+        return orders
+    unknown = decisions.filter(pl.col("minimum_action") == UNKNOWN_COST)
+    return _unknown_cost(orders, unknown, decisions.clear())[0]
+
+
+def unknown_cost_settled(decisions: pl.DataFrame, summary: pl.DataFrame) -> pl.DataFrame:
+    """The decisions with each UNKNOWN_COST row measured on the orders as placed
+    (`summary`, `purchasing.supplier_orders`): gone where the known value now reaches the
+    minimum (a full load lifted it: the supplier meets it, minimum_action none), else with
+    order_lines counted again (a full load may have added lines, each with a cost)."""
+    if "no_cost_lines" not in decisions.columns or decisions.height == 0:
+        return decisions
+    placed = summary.select(
+        "supplier",
+        pl.col("meets_minimum").fill_null(False).alias("_met"),
+        pl.col("lines").cast(pl.Int64).alias("_lines"),
+    )
+    unknown = pl.col("minimum_action") == UNKNOWN_COST
+    return (
+        decisions.join(placed, on="supplier", how="left")
+        .filter(~(unknown & pl.col("_met").fill_null(False)))
+        .with_columns(
+            pl.when(unknown & pl.col("_lines").is_not_null())
+            .then(pl.col("_lines"))
+            .otherwise(pl.col("order_lines"))
+            .alias("order_lines")
+        )
+        .select(decisions.columns)
+    )
 
 
 def unknown_cost_note(decisions: pl.DataFrame) -> str | None:
@@ -879,7 +934,9 @@ def round_to_loads(
             )
             .drop("_final")
         )
-    changed = changed.with_columns((pl.col("order_qty") * pl.col("unit_cost")).alias("order_value"))
+    changed = changed.with_columns(
+        line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value")
+    )
     if _fill_only:  # the first pass measures what the second left
         return changed.select(orders.columns), pl.DataFrame(schema={"supplier": pl.String})
     if measured is None:
@@ -899,7 +956,7 @@ def part_load_notes(lines: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
     """supplier, load_note: why a supplier with full loads stays at a part load that one
     pack of its items would still fit (`_loads` of the final `lines`). Rounding fills the
     last load only on lines that may take more (`_legal_room`); the note counts the lines
-    that could not: capped by shelf life or a successor's switch date (`_under_cap`),
+    that could not: capped by shelf life or a successor's switch date (`under_cap`),
     holding excess, at max_order or not orderable, or whose next pack (MOQ on a line with
     no order) is larger than the space left. Load fractions are of the last container."""
     part = loads_to_round(loads).with_columns(
@@ -915,7 +972,7 @@ def part_load_notes(lines: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("unit_load") > 0)
     )
     excess = pl.col("excess_qty").fill_null(0.0) > 0
-    capped = pl.col("order_up_to_cap").is_not_null() & (_under_cap() < _pack() - 1e-9)
+    capped = pl.col("order_up_to_cap").is_not_null() & (under_cap() < _pack() - 1e-9)
     closed = ~_orderable(unit) | (_legal_room(pl.lit(1e15)) <= 0)
     block = (
         pl.when(pl.col("order_qty") <= 0)
@@ -1039,4 +1096,73 @@ def with_supplier_decisions(
         )
         .select(*summary.columns, *SUPPLIER_ORDER_EXTRA)
         .sort("supplier", nulls_last=True)
+    )
+
+
+DEFERRAL_ROUNDS = 5
+"""At most this many rounds of a budget refunded after suppliers are deferred
+(`budget_after_deferrals`); each round defers at least one more supplier."""
+
+
+def budget_after_deferrals(
+    orders: pl.DataFrame,
+    demand: pl.DataFrame,
+    suppliers: pl.DataFrame | None,
+    budget: float | None,
+    *,
+    action: str,
+    holding_rate: float,
+    review_days: float,
+    discrete_patterns: list[str],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The budget (`purchasing.apply_budget`) and the minimum order values
+    (`meet_minimum_order_value`), the money a deferred supplier's lines held given back:
+    the budget is spent again, by the same priority, on the lines of the suppliers not
+    deferred, and their minimums checked again, until no further supplier is deferred
+    (at most DEFERRAL_ROUNDS rounds). Returns (the lines after the budget, after the
+    minimums, the decisions, the deferred suppliers: supplier, deferred_value, the value
+    their lines had after the budget)."""
+    rules = {
+        "holding_rate": holding_rate,
+        "review_days": review_days,
+        "discrete_patterns": discrete_patterns,
+    }
+    budgeted = apply_budget(orders, demand, budget, discrete_patterns)
+    funded, decisions = meet_minimum_order_value(
+        budgeted, demand, suppliers, action=action, **rules
+    )
+    held = pl.DataFrame(schema={"supplier": pl.String, "deferred_value": pl.Float64})
+    if budget is None:
+        return budgeted, funded, decisions, held
+    kept_budgeted, kept_funded, kept_decisions = [], [], []
+    for _ in range(DEFERRAL_ROUNDS):
+        new = decisions.filter(pl.col("minimum_action") == "defer").join(
+            held, on="supplier", how="anti"
+        )
+        if new.height == 0:
+            break
+        out = pl.col("supplier").is_in(new["supplier"].implode()).fill_null(False)
+        held = pl.concat(
+            [
+                held,
+                budgeted.filter(out)
+                .group_by("supplier")
+                .agg(pl.col("order_value").fill_null(0.0).sum().alias("deferred_value")),
+            ]
+        )
+        kept_budgeted.append(budgeted.filter(out))
+        kept_funded.append(funded.filter(out))
+        kept_decisions.append(decisions.filter(out))
+        rest = orders.filter(~pl.col("supplier").is_in(held["supplier"].implode()).fill_null(False))
+        budgeted = apply_budget(rest, demand, budget, discrete_patterns)
+        funded, decisions = meet_minimum_order_value(
+            budgeted, demand, suppliers, action=action, **rules
+        )
+    if held.height == 0:
+        return budgeted, funded, decisions, held
+    return (
+        pl.concat([budgeted, *kept_budgeted]).sort(SERIES),
+        pl.concat([funded, *kept_funded]).sort(SERIES),
+        pl.concat([decisions, *kept_decisions], how="diagonal_relaxed"),
+        held,
     )

@@ -170,6 +170,79 @@ def test_a_successor_carries_the_inherited_demand_only_from_its_switch_date():
     assert successor_forecast(forecast, past, AS_OF, 7).equals(forecast)
 
 
+def test_a_successor_that_already_sells_keeps_at_least_its_own_rate_before_its_switch():
+    from stockplan.succession import own_demand, successor_forecast
+
+    # as above, NEW inherits OLD x 0.5 from 2026-12-10; NEW has sold 28 under its own code
+    # over the 14 days before as_of (first sale on day -14): 2 a day, 14 a week. The hand
+    # back leaves 7 a week before the switch, less than its own 14: it keeps 14.
+    sales = pl.DataFrame(
+        {
+            "date": [_day(-14), _day(-7), _day(-1), _day(0), _day(-3)],
+            "sku": ["NEW", "NEW", "NEW", "NEW", "OLD"],
+            "location": ["W"] * 5,
+            "quantity": [10.0, 10.0, 8.0, 50.0, 99.0],  # the sale on as_of is not history
+        }
+    )
+    succession = pl.DataFrame(
+        {"old_sku": ["OLD"], "new_sku": ["NEW"], "date": [dt.date(2026, 12, 10)], "share": [0.5]}
+    )
+    own = own_demand(sales, succession, AS_OF)
+    assert own.to_dicts() == [{"sku": "NEW", "location": "W", "own_per_day": 2.0}]
+    forecast = pl.concat(
+        [_weekly_path("OLD", [28.0] * 5), _weekly_path("NEW", [21.0] * 5)]
+    ).with_columns((pl.col("forecast") * 0.5).alias("lo"))
+    new = successor_forecast(forecast, succession, AS_OF, 7, own).filter(pl.col("sku") == "NEW")
+    # 7 -> 14 (its own), 7 -> 14, 15 stays (above 14), 21, 21
+    assert new.sort("period_start")["forecast"].to_list() == pytest.approx([14, 14, 15, 21, 21])
+    assert new.sort("period_start")["lo"].to_list() == pytest.approx([7, 7, 7.5, 10.5, 10.5])
+    # a switch already past: no own rate is measured, nothing is handed back
+    past = succession.with_columns(pl.lit(AS_OF).alias("date"))
+    assert own_demand(sales, past, AS_OF) is None
+
+
+def test_a_plan_orders_for_a_successors_own_sales_before_its_switch(small_shop: Path):
+    """N-1 replaces A-100 (10 a day at WH1) six weeks after as_of and has sold 5 a day at
+    WH1 under its own code for the last 14 days (70 units). Over L + R = 14 + 7 days before
+    the switch it sells its own 5 a day: demand 105. Handing back A-100's forecast from
+    N-1's, forecast on nearly the same history, left 0.16 a day."""
+    import yaml
+    from conftest import AS_OF as SHOP_AS_OF
+
+    import stockplan
+
+    folder = small_shop.parent
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+    days = [SHOP_AS_OF - dt.timedelta(days=i) for i in range(1, 15)]
+    own = pl.DataFrame(
+        {"date": [d.isoformat() for d in days], "sku": "N-1", "warehouse": "WH1", "qty": 5}
+    ).with_columns(pl.lit(25.0).alias("price"))
+    pl.concat([sales, own.select(sales.columns).cast(sales.schema)]).write_csv(folder / "sales.csv")
+    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
+    extra = pl.DataFrame({"sku": ["N-1"], "location": ["WH1"], "on_hand": [0], "allocated": [0]})
+    pl.concat([stock, extra], how="vertical_relaxed").write_csv(folder / "stock.csv")
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    new = {"sku": ["N-1"], "name": ["New"], "unit_cost": [12.5], "unit_price": [25.0]}
+    new |= {"supplier": ["Acme"], "pack_size": [1], "moq": [0]}
+    pl.concat([products, pl.DataFrame(new)], how="vertical_relaxed").write_csv(
+        folder / "products.csv"
+    )
+    switch = (SHOP_AS_OF + dt.timedelta(days=42)).isoformat()
+    pl.DataFrame({"old_sku": ["A-100"], "new_sku": ["N-1"], "date": [switch]}).write_csv(
+        folder / "succession.csv"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["inputs"]["succession"] = "succession.csv"
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    planned = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    at = (pl.col("sku") == "N-1") & (pl.col("location") == "WH1")
+    (row,) = planned.orders.filter(at).to_dicts()  # WH2 inherits A-100's sales there
+    assert row["forecast_per_day"] == pytest.approx(5.0)
+    assert row["order_up_to"] - row["safety_stock"] == pytest.approx(105.0)  # 5 x 21
+    assert row["order_qty"] >= 105
+
+
 def test_a_successor_planned_mid_week_hands_back_only_the_counted_days_before_its_switch():
     from stockplan.reorder import window_demand
     from stockplan.succession import successor_forecast
@@ -236,3 +309,107 @@ def test_a_transfer_to_a_line_switched_to_its_backup_quotes_the_final_levels(
     risk = pl.read_csv(out / "risk.csv", schema_overrides={"sku": pl.String})
     so = risk.filter((pl.col("sku") == "C-300") & (pl.col("location") == "WH1"))["stockout_date"]
     assert f"runs out about {so[0]}" in row["reason"]
+
+
+@pytest.fixture
+def topped_up_late(small_shop: Path) -> Path:
+    """small_shop plus C-300 (5 a day at WH1, 10 on hand; preferred Slow, 42 days, backup
+    Fast, 7 days) with 260 on a Slow order arriving on day 30: position 270 is above its
+    order-up-to 5 x (42 + 7) = 245, so the policy orders none. Slow has a minimum order
+    value of 1,000 and one other line, 007 at 40 a unit, capped at max_order 10 (400): the
+    gap 600 is topped up on C-300, 600 / 15 = 40 units."""
+    from conftest import AS_OF as SHOP_AS_OF
+    from conftest import write_config
+
+    folder = small_shop.parent
+    add_fast_mover(folder, {"WH1": 10})
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    products.with_columns(
+        pl.when(pl.col("sku") == "007")
+        .then(pl.lit("Slow"))
+        .otherwise(pl.col("supplier"))
+        .alias("supplier"),
+        pl.when(pl.col("sku") == "007").then(10).otherwise(None).alias("max_order"),
+    ).write_csv(folder / "products.csv")
+    pl.DataFrame(
+        {
+            "supplier": ["Acme", "Slow", "Fast"],
+            "lead_time_days": [14, 42, 7],
+            "moq_value": [None, 1000.0, None],
+        }
+    ).write_csv(folder / "suppliers.csv")
+    orders = pl.read_csv(folder / "purchase_orders.csv", schema_overrides={"sku": pl.String})
+    pl.concat(
+        [
+            orders,
+            pl.DataFrame(
+                {
+                    "po_id": ["P3"],
+                    "sku": ["C-300"],
+                    "location": ["WH1"],
+                    "supplier": ["Slow"],
+                    "quantity": [260],
+                    "order_date": ["2025-09-10"],
+                    "expected_date": [(SHOP_AS_OF + dt.timedelta(days=30)).isoformat()],
+                    "received_date": [None],
+                }
+            ),
+        ],
+        how="vertical_relaxed",
+    ).write_csv(folder / "purchase_orders.csv")
+    return write_config(
+        folder,
+        inputs={
+            "sales": "sales.csv",
+            "stock": "stock.csv",
+            "products": "products.csv",
+            "suppliers": "suppliers.csv",
+            "purchase_orders": "purchase_orders.csv",
+        },
+        planning={"as_of": SHOP_AS_OF.isoformat()},
+        forecast={"backtest_windows": 2},
+        purchasing={"minimum_order_value": "top_up"},
+    )
+
+
+def test_a_line_only_a_top_up_orders_says_it_arrives_after_the_stockout_and_the_backup_sooner(
+    topped_up_late: Path, tmp_path: Path
+):
+    from conftest import AS_OF as SHOP_AS_OF
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+    from stockplan.i18n import render_reason
+
+    out = tmp_path / "out"
+    args = ["plan", "-c", str(topped_up_late), "-o", str(out), "--all", "-q"]
+    assert CliRunner().invoke(app, args, catch_exceptions=False).exit_code == 0
+    orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
+    row = orders.filter(pl.col("sku") == "C-300").row(0, named=True)
+    # the top up stays with Slow: it is there for Slow's minimum (400 + 40 x 15 = 1,000)
+    assert (row["supplier"], row["order_qty"], row["inventory_position"]) == ("Slow", 40, 270)
+    assert row["order_up_to"] == pytest.approx(245.0, abs=0.5)
+    (slow,) = (
+        pl.read_csv(out / "supplier_orders.csv").filter(pl.col("supplier") == "Slow").to_dicts()
+    )
+    assert (slow["order_value"], slow["minimum_action"]) == (1000, "top_up")
+    # 10 on hand at 5 a day: out on day 2; Slow delivers on day 42, Fast on day 7
+    day = lambda n: (SHOP_AS_OF + dt.timedelta(days=n)).isoformat()  # noqa: E731
+    risk = pl.read_csv(out / "risk.csv", schema_overrides={"sku": pl.String})
+    (c300,) = risk.filter(pl.col("sku") == "C-300").to_dicts()
+    assert c300["stockout_date"] == day(2)
+    assert row["expected_arrival"] == day(42)
+    clause = (
+        f"arrives {day(42)}, after stock runs out about {day(2)}: "
+        f"backup supplier Fast would deliver {day(7)}"
+    )
+    assert row["reason"].endswith(
+        "topped up by 40 to reach the supplier's minimum order value 1000; " + clause
+    ), row["reason"]
+    assert render_reason(clause, "zh") == (
+        f"{day(42)} 才到货，晚于约 {day(2)} 的缺货：备用供应商 Fast 可于 {day(7)} 到货"
+    )
+    # the line the policy ordered on Slow arrives after 007's stockout too, but it has no
+    # backup: nothing is added to its reason
+    (other,) = orders.filter(pl.col("sku") == "007").to_dicts()
+    assert "after stock runs out" not in other["reason"]

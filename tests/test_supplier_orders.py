@@ -1291,3 +1291,192 @@ def test_a_plan_with_every_cost_known_still_decides_the_minimum(small_shop):
     assert acme["minimum_action"] == "defer" and acme["meets_minimum"] is False
     assert (planned.tables["orders"]["order_qty"] == 0).all()
     assert not any("not checked" in note for note in planned.notes)
+
+
+@pytest.mark.parametrize("minimum", [5000, 20000])
+def test_a_minimum_not_checked_that_full_loads_then_reach_is_met_and_no_longer_said(
+    small_shop, minimum
+):
+    """Acme: A-100 at 12.50, 007 without a cost, 0.01 m3 a unit, full loads of 10 m3;
+    transfers off. A-100 at WH1 orders 168 (14 packs of 12): known 2,100 is below the
+    minimum, so the minimum is not checked. The full load then raises A-100 at WH1 by 432
+    to 600 and orders 384 at WH2: 600 + 384 + 10 = 994 units, 0.994 of the load (the next
+    pack of 12 does not fit); known 984 x 12.50 = 12,300."""
+    import yaml
+
+    import stockplan
+
+    folder = small_shop.parent
+    (folder / "suppliers.csv").write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value,container_m3,full_loads\n"
+        f"Acme,14,2.0,{minimum},10,yes\n"
+    )
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    products.with_columns(
+        pl.when(pl.col("sku") == "007")
+        .then(None)
+        .otherwise(pl.col("unit_cost"))
+        .alias("unit_cost"),
+        pl.lit(0.01).alias("volume_m3"),
+    ).write_csv(folder / "products.csv")
+    config = yaml.safe_load(small_shop.read_text())
+    config["purchasing"] = {"minimum_order_value": "cheapest"}
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    planned = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    orders = {(r["sku"], r["location"]): r for r in planned.orders.to_dicts()}
+    assert orders[("A-100", "WH1")]["order_qty"] == 600
+    assert orders[("A-100", "WH2")]["order_qty"] == 384
+    assert orders[("007", "WH1")]["order_qty"] == 10
+    acme = planned.supplier_orders.row(0, named=True)
+    assert (acme["lines"], acme["order_value"], acme["loads"]) == (3, 12300.0, pytest.approx(0.994))
+    said = [r["reason"] for r in orders.values() if r["order_qty"] > 0]
+    notes = [n for n in planned.notes if n.startswith("suppliers: minimum order value")]
+    if minimum == 5000:  # 12,300 of known costs reach it: met, nothing left unchecked
+        assert acme["meets_minimum"] is True and acme["minimum_action"] == "none"
+        assert not any("not checked" in reason for reason in said), said
+        assert notes == []
+    else:  # 12,300 is still below 20,000: not checked, on the 3 lines now ordered
+        assert acme["meets_minimum"] is None and acme["minimum_action"] == "unknown_cost"
+        assert all(reason.count("minimum order value 20000 not checked") == 1 for reason in said)
+        assert notes == [
+            "suppliers: minimum order value not checked for 1 supplier whose order lines lack "
+            "a unit cost, their orders kept as planned: Acme (minimum 20,000.00, 1 of 3 lines "
+            "without a cost); add unit_cost to products or stock"
+        ]
+
+
+def test_a_price_break_never_raises_a_line_past_its_order_up_to_cap():
+    # FAST as above (200 at 9.5 saves 1,803.75 a year) but its shelf life caps the
+    # order-up-to at 160 with 30 in position: room 160 - 30 - 100 = 30, so 200 (100 more)
+    # would leave 70 units that expire before they sell: it stays 100 at 10. Without a
+    # cap, or with a cap of 400 (room 270), it moves to 200.
+    breaks = pl.DataFrame(
+        {"supplier": ["S"], "sku": ["FAST"], "min_qty": [200.0], "unit_price": [9.5]}
+    )
+    lines = _priced_lines().with_columns(pl.lit(30.0).alias("inventory_position"))
+    caps = pl.DataFrame(
+        {"sku": ["FAST"], "location": ["W"], "order_up_to_cap": [160.0], "cap_clause": ["c"]}
+    )
+    out = apply_price_breaks(lines, breaks, 5.0, 0.25, caps).row(0, named=True)
+    assert (out["order_qty"], out["unit_cost"], out["reason"]) == (100, 10.0, "r")
+    wide = caps.with_columns(pl.lit(400.0).alias("order_up_to_cap"))
+    out = apply_price_breaks(lines, breaks, 5.0, 0.25, wide).row(0, named=True)
+    assert (out["order_qty"], out["unit_cost"]) == (200, 9.5)
+
+
+def test_a_minimum_order_past_the_shelf_life_cap_says_how_many_units_will_not_sell():
+    # cap 68.8, position 10, MOQ 240 ordered: 10 + 240 - 68.8 = 181.2 -> 181 units sell
+    # after expiry; a successor's cap says the units beyond it; a line under its cap and
+    # one with no order say nothing
+    from stockplan.caps import beyond_cap_clause
+
+    lines = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "location": ["W"] * 4,
+            "order_qty": [240.0, 50.0, 20.0, 0.0],
+            "inventory_position": [10.0, 0.0, 5.0, 90.0],
+            "reason": ["r"] * 4,
+        }
+    )
+    caps = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "location": ["W"] * 4,
+            "order_up_to_cap": [68.8, 20.0, 30.0, 10.0],
+            "cap_clause": [
+                "order-up-to capped at 68.8 by shelf life: 1.1 a day over lead time 2 + 60 "
+                "sellable days",
+                "order-up-to capped at 20: demand until N replaces it on 2026-12-01",
+                "order-up-to capped at 30 by shelf life: x",
+                "order-up-to capped at 10 by shelf life: x",
+            ],
+        }
+    )
+    out = beyond_cap_clause(lines, caps)["reason"].to_list()
+    assert out == [
+        "r; 181 units beyond what sells before expiry (cap 68.8)",
+        "r; 30 units beyond the cap 20",
+        "r",
+        "r",
+    ]
+    assert _translated(out[0]) and _translated(out[1])
+    assert render_reason(out[0], "zh") == "r; 181 件到期前卖不完（上限 68.8）"
+
+
+def test_line_values_are_in_cents_and_totals_are_their_sum():
+    # three lines of 1 x 5.082 (5.08 each) and one of 5 x 0.126 (0.63): the lines show
+    # 5.08, 5.08, 5.08, 0.63, the supplier total is their sum 15.87 (not 15.876 -> 15.88),
+    # and the unit costs are written as they are (0.126, 5.082; not 0.13, 5.08)
+    from stockplan.io.writers import presentable
+
+    lines = pl.DataFrame(
+        {
+            "sku": ["A", "A", "A", "B"],
+            "location": ["W1", "W2", "W3", "W1"],
+            "supplier": ["S"] * 4,
+            "order_qty": [1.0, 1.0, 1.0, 5.0],
+            "unit_cost": [5.082, 5.082, 5.082, 0.126],
+            "order_value": [None] * 4,
+            "forecast_per_day": [1.0] * 4,
+            "moq": [None] * 4,
+            "pack_size": [None] * 4,
+            "max_order": [None] * 4,
+            "reason": ["r"] * 4,
+        },
+        schema_overrides={c: pl.Float64 for c in ("order_value", "moq", "pack_size", "max_order")},
+    )
+    other = pl.DataFrame({"supplier": ["S"], "sku": ["Z"], "min_qty": [9.0], "unit_price": [1.0]})
+    priced = apply_price_breaks(lines, other, 5.0, 0.25)
+    assert priced["order_value"].to_list() == [5.08, 5.08, 5.08, 0.63]
+    dated = priced.with_columns(
+        pl.lit(D(2026, 3, 2)).alias("order_date"), pl.lit(D(2026, 3, 16)).alias("expected_arrival")
+    )
+    assert supplier_orders(dated, None)["order_value"].to_list() == [pytest.approx(15.87)]
+    shown = presentable(priced)
+    assert shown["unit_cost"].to_list() == [5.082, 5.082, 5.082, 0.126]
+    assert shown["order_value"].to_list() == [5.08, 5.08, 5.08, 0.63]
+
+
+def test_a_deferred_suppliers_budget_funds_the_next_lines():
+    # budget 300, packs of 100 at 1. T (minimum 2,000) asks A 300, S (no minimum) B 100
+    # and C 100. The budget gives A 200 and B 100 (C does not fit); T's 200 is below its
+    # 2,000: deferred, A 0. Spent so far 100 of 300; the 200 A held goes back to the
+    # budget, which now funds B 100 and C 100 by the same priority: 200 spent.
+    from stockplan.i18n import render_note
+    from stockplan.purchasing import budget_note
+    from stockplan.supplier_rules import budget_after_deferrals
+
+    frame, demand = _frames(
+        [_line("A", 300, 0, 30, supplier="T"), _line("B", 100, 0, 10), _line("C", 100, 0, 10)]
+    )
+    suppliers = pl.DataFrame({"supplier": ["S", "T"], "moq_value": [0.0, 2000.0]})
+    budgeted, funded, decisions, deferred = budget_after_deferrals(
+        frame,
+        demand,
+        suppliers,
+        300.0,
+        action="defer",
+        holding_rate=0.25,
+        review_days=7.0,
+        discrete_patterns=[],
+    )
+    assert dict(zip(funded["sku"], funded["order_qty"], strict=True)) == {
+        "A": 0,
+        "B": 100,
+        "C": 100,
+    }
+    assert funded["order_value"].sum() == 200
+    assert "deferred 200" in funded.filter(pl.col("sku") == "A")["reason"][0]
+    assert decisions.row(0, named=True)["minimum_action"] == "defer"
+    assert deferred.rows() == [("T", 200.0)]
+    note = budget_note(frame, budgeted, funded, 300.0, deferred)
+    assert note == (
+        "budget 300.00: orders 200.00 on 2 lines, 500.00 asked; 0 lines cut, 1 not funded "
+        "(the reason column says why); T (200.00) deferred below their minimum order value, "
+        "the budget they held funded other lines"
+    )
+    assert render_note(note, "zh", "CNY").endswith(
+        "；T (200.00) 未达起订金额，推迟下单，其占用的预算改为资助其他行"
+    )

@@ -38,13 +38,16 @@ FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "parquet")
 SUFFIX_FORMAT = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".parquet": "parquet"}
 
 MONEY = "#,##0.00"
+PRICE = "#,##0.00##"
+"""A unit cost or price: the decimals it has, 2 to 4 (0.126 is not 0.13)."""
 QUANTITY = "#,##0.00"
 RATE = "0.0%"
 COLUMN_FORMATS = {
     "order_value": MONEY,
     "revenue_at_risk": MONEY,
     "annual_value": MONEY,
-    "unit_cost": MONEY,
+    "unit_cost": PRICE,
+    "unit_price": PRICE,
     "stockout_probability": RATE,
     "service_level": RATE,
     "on_time_rate": RATE,
@@ -66,8 +69,14 @@ COLUMN_FORMATS = {
 }
 
 
+PRICES = {"unit_cost", "unit_price"}
+"""Prices per unit: shown with up to 4 decimals (a line's value is in cents, its unit cost
+as the price list has it: 0.126 a unit, 5 units 0.63)."""
+
+
 def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
-    """Round floats for people: 2 decimals, 4 for rates; whole-number columns become integers."""
+    """Round floats for people: 2 decimals, 4 for rates and unit prices; whole-number
+    columns become integers."""
     fine = {
         "stockout_probability",
         "service_level",
@@ -92,7 +101,9 @@ def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
         "cv",
     }
     floats = [n for n, t in frame.schema.items() if t in (pl.Float64, pl.Float32)]
-    rounded = frame.with_columns(pl.col(n).round(4 if n in fine else decimals) for n in floats)
+    rounded = frame.with_columns(
+        pl.col(n).round(4 if n in fine or n in PRICES else decimals) for n in floats
+    )
     whole = rounded.select(
         (pl.col(n).is_null() | (pl.col(n).is_finite() & (pl.col(n) == pl.col(n).round(0)))).all()
         for n in floats
