@@ -1843,6 +1843,8 @@ def value(column: str, text: str | None, lang: str = "en") -> str | None:
         return entry.get(lang, text)
     if lang == "zh" and column == "filled_from" and text.startswith("purchase order "):
         return "采购单 " + text.removeprefix("purchase order ")
+    if lang == "zh" and column == "filled_from" and text.startswith("transfer from "):
+        return "调拨自 " + text.removeprefix("transfer from ")
     if lang == "zh" and column == "policy" and (rule := _RULE_OF_THUMB.match(text)):
         return f"经验法则：低于 {rule[1]} 周用量时补货，补至 {rule[2]} 周用量"
     return text

@@ -329,7 +329,7 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
         ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
     )
     funded = with_item_columns(funded, columns)
-    side = side_tables(demand, supply, buying.priced, funded, config)
+    side = side_tables(demand, supply, buying.priced, funded, config, ordered.transfers)
     risk = restock_eta(ordered.risk, supply.open_po, funded)
     excess = side.pop("excess")
     small: dict[str, pl.DataFrame] = {"transfers": ordered.transfers, **side}

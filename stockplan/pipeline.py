@@ -562,9 +562,11 @@ def side_tables(
     priced: pl.DataFrame,
     funded: pl.DataFrame,
     config: Config,
+    transfers: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Excess stock, and with their inputs the customers' restock notices and expiring lots
-    (`priced`, `funded`: the order rows of `PurchasingStage`, or of one partition's)."""
+    (`priced`, `funded`: the order rows of `PurchasingStage`, or of one partition's;
+    `transfers`: the order stage's, a supply of the notices)."""
     tables, as_of, planning = demand.tables, demand.as_of, config.planning
     last_sale = (  # lazy: an eager filter copies every sales line (0.9 GB on M5)
         demand.sales.lazy()
@@ -587,6 +589,7 @@ def side_tables(
             lang=planning.language,
             allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
             source=str(getattr(config.inputs.customer_orders, "path", "customer_orders")),
+            transfers=transfers,
         )
     if supply.expiring is not None:
         out["expiry_risk"] = expiry_risk(supply.expiring)
@@ -646,7 +649,7 @@ def plan_result(
     """Purchasing rules (budget, minimum order values, loads), the side tables and the
     plan's result tables from the order stage (`tables`: the inputs as given)."""
     bought = purchasing_stage(demand, supply, ordered, config)
-    extra = side_tables(demand, supply, bought.priced, bought.funded, config)
+    extra = side_tables(demand, supply, bought.priced, bought.funded, config, ordered.transfers)
     orders = bought.funded if include_all else orders_to_show(bought.funded)
     attributes = demand.attributes.select("sku", "inactive")
     return PlanResult(
