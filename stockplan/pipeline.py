@@ -652,9 +652,12 @@ def plan_result(
     extra = side_tables(demand, supply, bought.priced, bought.funded, config, ordered.transfers)
     orders = bought.funded if include_all else orders_to_show(bought.funded)
     attributes = demand.attributes.select("sku", "inactive")
+    empty = empty_table_notes(
+        tables, config, ordered.transfers, extra["excess"].height, ordered.scorecard
+    )
     return PlanResult(
         as_of=demand.as_of,
-        notes=bought.notes + outsized_notes(tables, demand, config),
+        notes=bought.notes + outsized_notes(tables, demand, config) + empty,
         history=demand.history,
         open_po=supply.open_po,
         bucket_days=BUCKET_DAYS[config.planning.bucket],
@@ -673,6 +676,43 @@ def plan_result(
             **extra,
         },
     )
+
+
+def empty_table_notes(
+    tables: dict[str, pl.DataFrame],
+    config: Config,
+    transfers: pl.DataFrame,
+    excess_rows: int,
+    scorecard: pl.DataFrame,
+) -> list[str]:
+    """One note of the plan per result table left without rows for a reason the buyer would
+    otherwise have to guess (the sheet itself keeps only its header, as verify, diff and
+    --previous read it back): transfers, excess and the supplier scorecard."""
+    notes = []
+    if transfers.height == 0:
+        stock = tables.get("stock")
+        places = stock["location"].n_unique() if stock is not None else 0
+        if not config.transfers.enabled:
+            notes.append("transfers: none, transfers.enabled is off")
+        elif places <= 1:
+            notes.append("transfers: none, all stock is at one location")
+        else:
+            notes.append(
+                "transfers: none, no location holds stock above its order-up-to level "
+                "while another is below its reorder point"
+            )
+    if excess_rows == 0:
+        notes.append(
+            "excess: none, no item holds stock above its order-up-to level plus "
+            "excess.buffer_days of demand, nor stock unsold for classify.dead_item_days"
+        )
+    if scorecard.height == 0:
+        notes.append(
+            "suppliers: no scorecard, no purchase order line has been received"
+            if tables.get("purchase_orders") is not None
+            else "suppliers: no scorecard without purchase orders"
+        )
+    return notes
 
 
 def override_scores(
