@@ -2110,6 +2110,8 @@ def value(column: str, text: str | None, lang: str = "en") -> str | None:
         return entry.get(lang, text)
     if lang == "zh" and column == "filled_from" and text.startswith("purchase order "):
         return "采购单 " + text.removeprefix("purchase order ")
+    if lang == "zh" and column == "filled_from" and text.startswith("transfer from "):
+        return "调拨自 " + text.removeprefix("transfer from ")
     if lang == "zh" and column == "policy" and (rule := _RULE_OF_THUMB.match(text)):
         return f"经验法则：低于 {rule[1]} 周用量时补货，补至 {rule[2]} 周用量"
     return text
@@ -2639,6 +2641,37 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
             r"\((.*) in the output folder\)$"
         ),
         r"\1 个商品×仓库的明细表由各工作进程写成分块文件（输出文件夹中的 \2）",
+    ),
+    (
+        re.compile(r"^transfers: none, transfers\.enabled is off$"),
+        "调拨：无，transfers.enabled 已关闭",
+    ),
+    (
+        re.compile(r"^transfers: none, all stock is at one location$"),
+        "调拨：无，全部库存在同一仓库",
+    ),
+    (
+        re.compile(
+            r"^transfers: none, no location holds stock above its order-up-to level while "
+            r"another is below its reorder point$"
+        ),
+        "调拨：无，没有仓库的库存高于补货上限而另一仓库低于再订货点",
+    ),
+    (
+        re.compile(
+            r"^excess: none, no item holds stock above its order-up-to level plus "
+            r"excess\.buffer_days of demand, nor stock unsold for classify\.dead_item_days$"
+        ),
+        "超储：无，没有商品的库存高于补货上限加 excess.buffer_days 天的需求，"
+        "也没有 classify.dead_item_days 天未售出的库存",
+    ),
+    (
+        re.compile(r"^suppliers: no scorecard, no purchase order line has been received$"),
+        "供应商评分：无，采购单中没有已收货的行",
+    ),
+    (
+        re.compile(r"^suppliers: no scorecard without purchase orders$"),
+        "供应商评分：无，未提供采购单",
     ),
 ]
 

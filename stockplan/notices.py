@@ -3,13 +3,15 @@
 Open customer orders of a sku x location are served higher tier first (`priority`, 1 first,
 else `customer_tier` ranked by `notices.tier_order`; orders with neither come last), then
 first come, first served (by promised date, then order date, then file order) from, in
-date order: stock free now (on_hand - allocated; when the allocation is the reservation for
-these orders, `planning.allocated_includes_customer_orders`, only the allocation beyond
-them, on_hand - max(allocated - open orders, 0)), open purchase orders as they arrive, then
-today's suggested order
-at its expected arrival. An order is filled on the date the cumulative supply first covers
-the cumulative quantity of all orders up to and including it. Orders that stock on hand
-covers today ship now and need no notice; the rest are listed.
+date order: stock free now (on_hand - allocated - transfers out; when the allocation is the
+reservation for these orders, `planning.allocated_includes_customer_orders`, only the
+allocation beyond them, on_hand - max(allocated - open orders, 0) - transfers out), this
+run's transfers in (counted today, as the plan counts them in the position at once: no
+transit time is modelled, `transfers.plan_transfers`), open purchase orders as they arrive,
+then today's suggested order at its expected arrival; on one day in that order. An order is
+filled on the date the cumulative supply first covers the cumulative quantity of all orders
+up to and including it, so each unit is promised once. Orders that stock on hand covers
+today ship now and need no notice; the rest are listed, those waiting for a transfer too.
 
 Compensation: the first rule in `notices.compensation` whose days late (an order not
 covered yet counts as late beyond every threshold), order value (quantity x unit price,
@@ -30,6 +32,7 @@ from stockplan.errors import StockplanError
 from stockplan.i18n import message, phrase, place
 from stockplan.io.columns import EXCEL_CELL_LIMIT
 from stockplan.reorder import fmt_number
+from stockplan.transfers import TRANSFER_COLUMNS
 
 NOTICE_COLUMNS = [
     "order_id",
@@ -79,11 +82,14 @@ def restock_notices(
     lang: str = "en",
     allocated_includes_customer_orders: bool = False,
     source: str = "customer_orders",
+    transfers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per open customer order that stock on hand cannot fill today.
 
     `orders` needs on_hand, allocated, order_qty, expected_arrival per sku x location;
-    `open_po` needs arrival and quantity (po_id when known); `prices` (sku, unit_price)
+    `open_po` needs arrival and quantity (po_id when known); `transfers` (sku,
+    from_location, to_location, quantity: `transfers.TRANSFER_COLUMNS`) moves stock from
+    the sender's free stock to the receiver's supply today; `prices` (sku, unit_price)
     values order lines without their own unit_price for the compensation rules. The message
     fills `settings.template` (expected ship date known) or `settings.unconfirmed_template`,
     by default the catalogue's text in `lang`, with the item's name from `names` (sku, name).
@@ -97,14 +103,32 @@ def restock_notices(
         backlog = customer_orders.group_by(SERIES).agg(pl.col("quantity").sum().alias("backlog"))
         orders = orders.join(backlog, on=SERIES, how="left")
         held = (held - pl.col("backlog").fill_null(0.0)).clip(lower_bound=0.0)
+    if transfers is None:
+        transfers = pl.DataFrame(schema=dict.fromkeys(TRANSFER_COLUMNS, pl.String)).cast(
+            {"quantity": pl.Float64}
+        )
+    sent = transfers.group_by("sku", pl.col("from_location").alias("location")).agg(
+        pl.col("quantity").sum().alias("_sent")
+    )
+    orders = orders.join(sent, on=SERIES, how="left")
     supply = pl.concat(
         [
             orders.select(
                 *SERIES,
                 pl.lit(as_of).alias("date"),
-                (pl.col("on_hand") - held).clip(lower_bound=0.0).alias("qty"),
+                (pl.col("on_hand") - held - pl.col("_sent").fill_null(0.0))
+                .clip(lower_bound=0.0)
+                .alias("qty"),
                 pl.lit("stock on hand").alias("filled_from"),
-                pl.lit(0).alias("rank"),
+                pl.lit(0).alias("_supply"),
+            ),
+            transfers.select(
+                "sku",
+                pl.col("to_location").alias("location"),
+                pl.lit(as_of).alias("date"),
+                pl.col("quantity").cast(pl.Float64).alias("qty"),
+                pl.format("transfer from {}", "from_location").alias("filled_from"),
+                pl.lit(1).alias("_supply"),
             ),
             open_po.select(
                 *SERIES,
@@ -114,21 +138,21 @@ def restock_notices(
                 .then(pl.format("purchase order {}", po_id))
                 .otherwise(pl.lit("open purchase order"))
                 .alias("filled_from"),
-                pl.lit(1).alias("rank"),
+                pl.lit(2).alias("_supply"),
             ),
             orders.filter(pl.col("order_qty") > 0).select(
                 *SERIES,
                 pl.col("expected_arrival").alias("date"),
                 pl.col("order_qty").alias("qty"),
                 pl.lit("this week's suggested order").alias("filled_from"),
-                pl.lit(2).alias("rank"),
+                pl.lit(3).alias("_supply"),
             ),
         ],
         how="vertical_relaxed",
     )
     supply = (
         supply.filter(pl.col("qty") > 0)
-        .sort([*SERIES, "date", "rank"])
+        .sort([*SERIES, "date", "_supply"])
         .with_columns(pl.col("qty").cum_sum().over(SERIES).alias("covered"))
         .sort("covered")
     )
@@ -150,7 +174,7 @@ def restock_notices(
         .sort("needed")
     )
     filled = backlog.join_asof(
-        supply.select(*SERIES, "covered", "date", "filled_from"),
+        supply.select(*SERIES, "covered", "date", "filled_from", "_supply"),
         left_on="needed",
         right_on="covered",
         by=SERIES,
@@ -184,7 +208,11 @@ def restock_notices(
         filled = filled.with_columns(pl.lit(None, pl.String).alias("_name"))
     notices = (
         filled.rename({"date": "expected_fill_date"})
-        .filter(pl.col("expected_fill_date").is_null() | (pl.col("expected_fill_date") > as_of))
+        .filter(
+            pl.col("expected_fill_date").is_null()
+            | (pl.col("expected_fill_date") > as_of)
+            | (pl.col("_supply") == 1)  # a transfer: not at the location yet
+        )
         .with_columns(
             pl.when(pl.col("expected_fill_date").is_null())
             .then(None)

@@ -47,7 +47,7 @@ from stockplan.item_rules import item_columns
 from stockplan.items import item_names, known_items
 from stockplan.leadtime import with_supplier_tier
 from stockplan.overrides import active_overrides, with_override_reasons
-from stockplan.pipeline import side_tables
+from stockplan.pipeline import empty_table_notes, side_tables
 from stockplan.price_breaks import apply_price_breaks, reprice
 from stockplan.purchasing import (
     HOLD_ROUNDS,
@@ -131,6 +131,7 @@ class _Written:
     value: float
     high: int
     missing_cost: int  # order lines without a unit cost (value unknown, not counted)
+    excess: int = 0  # rows of the excess table
 
 
 @dataclass
@@ -348,7 +349,7 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
         ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
     )
     funded = with_item_columns(beyond_cap_clause(funded, ordered.caps), columns)
-    side = side_tables(demand, supply, buying.priced, funded, config)
+    side = side_tables(demand, supply, buying.priced, funded, config, ordered.transfers)
     risk = restock_eta(ordered.risk, supply.open_po, funded)
     excess = side.pop("excess")
     small: dict[str, pl.DataFrame] = {"transfers": ordered.transfers, **side}
@@ -374,6 +375,7 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
         float(buying_lines["order_value"].fill_null(0.0).sum()),
         risk.filter(pl.col("risk_level") == "high").height,
         buying_lines["order_value"].null_count(),
+        excess.height,
     )
 
 
@@ -510,6 +512,8 @@ def _result(
         for name in names
     }
     small["transfers"] = small["transfers"].sort(["sku", "to_location", "from_location"])
+    excess = sum(w.excess for w in written)
+    notes = notes + empty_table_notes(tables, config, small["transfers"], excess, scorecard)
     return PlanResult(
         as_of=as_of,
         notes=notes,

@@ -579,9 +579,11 @@ def side_tables(
     priced: pl.DataFrame,
     funded: pl.DataFrame,
     config: Config,
+    transfers: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Excess stock, and with their inputs the customers' restock notices and expiring lots
-    (`priced`, `funded`: the order rows of `PurchasingStage`, or of one partition's)."""
+    (`priced`, `funded`: the order rows of `PurchasingStage`, or of one partition's;
+    `transfers`: the order stage's, a supply of the notices)."""
     tables, as_of, planning = demand.tables, demand.as_of, config.planning
     last_sale = (  # lazy: an eager filter copies every sales line (0.9 GB on M5)
         demand.sales.lazy()
@@ -604,6 +606,7 @@ def side_tables(
             lang=planning.language,
             allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
             source=str(getattr(config.inputs.customer_orders, "path", "customer_orders")),
+            transfers=transfers,
         )
     if supply.expiring is not None:
         out["expiry_risk"] = expiry_risk(supply.expiring)
@@ -663,12 +666,15 @@ def plan_result(
     """Purchasing rules (budget, minimum order values, loads), the side tables and the
     plan's result tables from the order stage (`tables`: the inputs as given)."""
     bought = purchasing_stage(demand, supply, ordered, config)
-    extra = side_tables(demand, supply, bought.priced, bought.funded, config)
+    extra = side_tables(demand, supply, bought.priced, bought.funded, config, ordered.transfers)
     orders = bought.funded if include_all else orders_to_show(bought.funded)
     attributes = demand.attributes.select("sku", "inactive")
+    empty = empty_table_notes(
+        tables, config, ordered.transfers, extra["excess"].height, ordered.scorecard
+    )
     return PlanResult(
         as_of=demand.as_of,
-        notes=bought.notes + outsized_notes(tables, demand, config),
+        notes=bought.notes + outsized_notes(tables, demand, config) + empty,
         history=demand.history,
         open_po=supply.open_po,
         bucket_days=BUCKET_DAYS[config.planning.bucket],
@@ -687,6 +693,43 @@ def plan_result(
             **extra,
         },
     )
+
+
+def empty_table_notes(
+    tables: dict[str, pl.DataFrame],
+    config: Config,
+    transfers: pl.DataFrame,
+    excess_rows: int,
+    scorecard: pl.DataFrame,
+) -> list[str]:
+    """One note of the plan per result table left without rows for a reason the buyer would
+    otherwise have to guess (the sheet itself keeps only its header, as verify, diff and
+    --previous read it back): transfers, excess and the supplier scorecard."""
+    notes = []
+    if transfers.height == 0:
+        stock = tables.get("stock")
+        places = stock["location"].n_unique() if stock is not None else 0
+        if not config.transfers.enabled:
+            notes.append("transfers: none, transfers.enabled is off")
+        elif places <= 1:
+            notes.append("transfers: none, all stock is at one location")
+        else:
+            notes.append(
+                "transfers: none, no location holds stock above its order-up-to level "
+                "while another is below its reorder point"
+            )
+    if excess_rows == 0:
+        notes.append(
+            "excess: none, no item holds stock above its order-up-to level plus "
+            "excess.buffer_days of demand, nor stock unsold for classify.dead_item_days"
+        )
+    if scorecard.height == 0:
+        notes.append(
+            "suppliers: no scorecard, no purchase order line has been received"
+            if tables.get("purchase_orders") is not None
+            else "suppliers: no scorecard without purchase orders"
+        )
+    return notes
 
 
 def override_scores(

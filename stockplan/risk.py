@@ -11,8 +11,11 @@
 - stockout_probability: probability of running out before the next possible receipt,
   W = lead time (the earliest a new order could arrive): the largest P(D_t > a_t) over
   checkpoints t = just before each open PO arrival in W, and W itself, where a_t is
-  available stock plus what has arrived by t. D_t ~ Normal(r t, sigma_t) with
-  sigma_t^2 = t sigma_d^2 (+ r^2 sigma_L^2 at W); Poisson for discrete patterns.
+  available stock plus what has arrived by t. D_t ~ Normal(mu_t, sigma_t) with mu_t the
+  forecast demand from as_of to t along the same path as the stockout date (`path_demand`),
+  sigma_t^2 = t sigma_d^2 (+ (mu_W / W)^2 sigma_L^2 at W); Poisson for discrete patterns.
+  So a checkpoint before a promotion is not charged the promotion's rate, and a high
+  probability comes with a stockout date inside W.
 - expected_shortage = E[(D_t - a_t)^+] at the worst checkpoint: sigma G((a - mu) / sigma) for
   the normal (G the standard normal loss), mu P(D >= a) - a P(D > a) for the Poisson.
 - revenue_at_risk = expected_shortage * unit_price.
@@ -83,6 +86,48 @@ def demand_rates(
     first = path.sort("t").group_by(SERIES).first().with_columns(pl.lit(0.0).alias("t"))
     path = pl.concat([first.join(path, on=[*SERIES, "t"], how="anti"), path])
     return pl.concat([flat.join(path, on=SERIES, how="anti"), path]).sort([*SERIES, "t"])
+
+
+def path_demand(
+    checkpoints: pl.DataFrame,
+    series: pl.DataFrame,
+    as_of: dt.date,
+    forecast: pl.DataFrame | None = None,
+    bucket_days: int = 7,
+) -> pl.Series:
+    """The forecast demand from as_of to each checkpoint's day t (`checkpoints`: sku,
+    location, t, in any order; one value per row, in its order): D(t) = sum over the path's
+    segments of rate_i x their length before t (`demand_rates`, forecast_per_day without a
+    path), the demand `projected_stockout_day` walks."""
+    segments = (
+        demand_rates(series, forecast, as_of, bucket_days)
+        .sort([*SERIES, "t"])
+        .with_columns(pl.col("t").shift(-1).over(SERIES).fill_null(float("inf")).alias("t_next"))
+        .with_columns(
+            pl.when(pl.col("t_next").is_finite())
+            .then(pl.col("rate") * (pl.col("t_next") - pl.col("t")))
+            .otherwise(0.0)
+            .alias("spent")
+        )
+        .with_columns((pl.col("spent").cum_sum() - pl.col("spent")).over(SERIES).alias("before"))
+        .select(*SERIES, pl.col("t").alias("t_segment"), "t_next", "rate", "before")
+    )
+    return (
+        checkpoints.select(*SERIES, pl.col("t").cast(pl.Float64))
+        .with_row_index("_checkpoint")
+        .join(segments, on=SERIES, how="left")
+        .filter(
+            pl.col("t_segment").is_null()
+            | ((pl.col("t_segment") <= pl.col("t")) & (pl.col("t") < pl.col("t_next")))
+        )
+        .sort("_checkpoint")
+        .select(
+            (pl.col("before") + pl.col("rate") * (pl.col("t") - pl.col("t_segment")))
+            .fill_null(0.0)
+            .alias("path_demand")
+        )
+        .to_series()
+    )
 
 
 def projected_stockout_day(
@@ -178,15 +223,22 @@ def expected_shortage(
 
 
 def _worst_checkpoint(
-    frame: pl.DataFrame, open_po: pl.DataFrame, as_of: dt.date, discrete_patterns: list[str]
+    frame: pl.DataFrame,
+    open_po: pl.DataFrame,
+    as_of: dt.date,
+    discrete_patterns: list[str],
+    forecast: pl.DataFrame | None = None,
+    bucket_days: int = 7,
 ) -> pl.DataFrame:
     """Stockout probability and expected shortage at the worst checkpoint in the window.
 
     Checkpoints: just before each open PO arrives inside the window W = lead time (stock is
     available + what arrived before), and at W itself. At a checkpoint t the demand is
-    D_t with mean r t (r = forecast over the lead time / L) and variance t sigma_d^2, plus
-    r^2 sigma_L^2 at W. A stockout before a receipt is lost service even if the receipt
-    would cover the total, so the series' figure is the maximum over its checkpoints.
+    D_t with mean mu_t = the forecast path's demand from as_of to t (`path_demand`, the
+    path the stockout date walks, not the window's average rate: a promotion later in the
+    window does not raise an earlier checkpoint) and variance t sigma_d^2, plus
+    (mu_W / W)^2 sigma_L^2 at W. A stockout before a receipt is lost service even if the
+    receipt would cover the total, so the series' figure is the maximum over its checkpoints.
     """
     from scipy import stats
 
@@ -228,8 +280,9 @@ def _worst_checkpoint(
     )
     checkpoints = checkpoints.join(arrived, on=[*SERIES, "t", "at_window"], how="left")
     t = checkpoints["t"].to_numpy().astype(float)
-    rate = checkpoints["rate"].to_numpy().astype(float)
-    mu = rate * t
+    mu = path_demand(checkpoints, frame, as_of, forecast, bucket_days).to_numpy().astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(t > 0, mu / t, checkpoints["rate"].to_numpy().astype(float))
     lead_var = (
         np.where(checkpoints["at_window"].to_numpy(), 1.0, 0.0)
         * checkpoints["lead_time_std_days"].to_numpy() ** 2
@@ -332,7 +385,7 @@ def stockout_risk(
     frame = frame.join(
         tiers.select("supplier", "supplier_tier"), on="supplier", how="left"
     ).with_columns(pl.col("supplier_tier").fill_null("unrated"))
-    worst = _worst_checkpoint(frame, open_po, as_of, discrete_patterns)
+    worst = _worst_checkpoint(frame, open_po, as_of, discrete_patterns, forecast, bucket_days)
     frame = frame.join(worst, on=SERIES, how="left").with_columns(
         pl.col("stockout_probability").fill_null(0.0),
         pl.col("expected_shortage").fill_null(0.0),

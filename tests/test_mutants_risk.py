@@ -10,6 +10,7 @@ import math
 
 import polars as pl
 import pytest
+from scipy import stats
 
 from stockplan.config import Risk
 from stockplan.risk import stockout_risk
@@ -86,3 +87,44 @@ def test_no_expected_demand_is_no_risk_unless_customers_already_wait():
     assert owed["stockout_probability"] == 1.0
     assert owed["expected_shortage"] == pytest.approx(3.0)
     assert owed["risk_level"] == "high"
+
+
+def test_checkpoints_take_the_forecast_paths_demand_not_the_windows_average_rate():
+    # L = 14: 2 a day in week 1, a promotion of 100 a day in week 2 (714 over L, 51 a day on
+    # average); 30 free, a PO of 700 on day 7. Path: day 7 -> 30 - 14 + 700 = 716; day 14
+    # -> 16 left, out on day 14.16 (stockout date day 15, after L). Before the PO the path
+    # asks for 14 of 30 (z = 16 / sqrt 7); at L 714 of 730 (z = 16 / sqrt 14), the worst.
+    # The average rate would ask for 51 x 7 = 357 of 30 before the PO: certain, "high".
+    series = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["W"],
+            "on_hand": [30.0],
+            "allocated": [0.0],
+            "backorders": [0.0],
+            "on_order": [700.0],
+            "next_receipt_date": [AS_OF + dt.timedelta(days=7)],
+            "forecast_per_day": [2.0],
+            "demand_lead_time": [714.0],
+            "sigma_day": [1.0],
+            "lead_time_days": [14.0],
+            "lead_time_std_days": [0.0],
+            "demand_pattern": ["smooth"],
+            "unit_price": [3.0],
+            "expected_arrival": [AS_OF + dt.timedelta(days=14)],
+        }
+    )
+    po = pl.DataFrame(
+        {"sku": ["A"], "location": ["W"], "quantity": [700.0]}
+        | {"arrival": [AS_OF + dt.timedelta(days=7)]}
+    )
+    forecast = pl.DataFrame(
+        {"sku": ["A", "A"], "location": ["W", "W"], "forecast": [14.0, 700.0]}
+        | {"period_start": [AS_OF, AS_OF + dt.timedelta(days=7)]}
+    )
+    (row,) = stockout_risk(
+        series, po, AS_OF, 90, Risk(), ["intermittent"], forecast=forecast
+    ).to_dicts()
+    assert row["stockout_date"] == AS_OF + dt.timedelta(days=15)
+    assert row["stockout_probability"] == pytest.approx(stats.norm.sf(16 / math.sqrt(14)))
+    assert row["risk_level"] == "low"

@@ -86,6 +86,52 @@ def test_stock_allocated_to_the_open_orders_ships_them_when_the_allocation_is_th
     assert reserved.height == 0
 
 
+def test_a_transfer_in_fills_the_backlog_before_the_suggested_order_and_only_once():
+    # W2 has nothing; this run moves 41 from W1 (on hand 50) to W2 and orders 240 for W2
+    # arriving on day 5. W2's orders: O1 7 (promised day -5), O2 40; W1's own order O9 12.
+    orders = pl.DataFrame(
+        {
+            "sku": ["A", "A"],
+            "location": ["W1", "W2"],
+            "on_hand": [50.0, 0.0],
+            "allocated": [0.0, 0.0],
+            "order_qty": [0.0, 240.0],
+            "expected_arrival": [_day(30), _day(5)],
+        }
+    )
+    open_po = pl.DataFrame(
+        schema={"sku": pl.String, "location": pl.String, "quantity": pl.Float64, "arrival": pl.Date}
+    )
+    transfers = pl.DataFrame(
+        {"sku": ["A"], "from_location": ["W1"], "to_location": ["W2"], "quantity": [41.0]}
+        | {"reason": ["W2 is below its reorder point"]}
+    )
+    backlog = pl.DataFrame(
+        {
+            "order_id": ["O1", "O2", "O9"],
+            "sku": ["A"] * 3,
+            "location": ["W2", "W2", "W1"],
+            "quantity": [7.0, 40.0, 12.0],
+            "order_date": [_day(-9), _day(-2), _day(-1)],
+            "promised_date": [_day(-5), None, None],
+        }
+    )
+    notices = restock_notices(backlog, orders, open_po, AS_OF, transfers=transfers)
+    rows = {r["order_id"]: r for r in notices.to_dicts()}
+    # O1: 7 <= 41 moved in today: from the transfer, today, 5 days after its promise
+    assert rows["O1"]["filled_from"] == "transfer from W1"
+    assert rows["O1"]["expected_fill_date"] == AS_OF and rows["O1"]["days_late"] == 5
+    # O2: 7 + 40 = 47 > 41: the suggested order on day 5
+    assert rows["O2"]["filled_from"] == "this week's suggested order"
+    assert rows["O2"]["expected_fill_date"] == _day(5)
+    # O9: W1 keeps 50 - 41 = 9 < 12, and nothing else comes to W1: the 41 are not promised twice
+    assert rows["O9"]["filled_from"] == "not covered yet"
+    # without the transfer, O1 waits for the suggested order and O9 ships from stock
+    before = restock_notices(backlog, orders, open_po, AS_OF)
+    assert set(before["order_id"]) == {"O1", "O2"}
+    assert before.filter(pl.col("order_id") == "O1")["expected_fill_date"].item() == _day(5)
+
+
 def test_a_name_too_long_for_the_notice_quoting_it_is_refused_where_it_is_read(
     small_shop, tmp_path
 ):

@@ -400,9 +400,10 @@ def localise(
             text = text.str.to_lowercase()
         known = {k: value(column, k, lang) for k in VALUES[column]}
         rendered = text.replace(known)
-        if column == "filled_from":  # "purchase order PO1" -> "采购单 PO1"
-            prefix = value(column, "purchase order X", lang).removesuffix("X")
-            rendered = rendered.str.replace(r"^purchase order ", prefix)
+        if column == "filled_from":  # "purchase order PO1" -> "采购单 PO1", transfer likewise
+            for source in ("purchase order ", "transfer from "):
+                prefix = value(column, source + "X", lang).removesuffix("X")
+                rendered = rendered.str.replace(f"^{source}", prefix, literal=False)
         if column == "policy":  # the rule of thumb's name carries its weeks
             rendered = rendered.map_elements(lambda v: value("policy", v, lang), pl.String)
         exprs.append(rendered.alias(column))
