@@ -213,7 +213,12 @@ def test_notices_list_backlog_that_stock_cannot_fill_today(sample_plan: Path):
     assert set(notices["order_id"]) <= set(backlog["order_no"])
     as_of = AS_OF
     dated = notices.drop_nulls("expected_fill_date")
-    assert (dated["expected_fill_date"] > as_of).all()
+    # stock free today ships without a notice; a line this run's transfer fills is dated
+    # today (the plan counts a transfer in at once: no transit time is modelled) and still
+    # listed, its stock not at the location yet; every other line later
+    today = dated.filter(pl.col("expected_fill_date") == as_of)
+    assert today.height >= 1 and today["filled_from"].str.starts_with("transfer from ").all()
+    assert (dated["expected_fill_date"] >= as_of).all()
     assert dated["message"].str.contains("expected to ship on").all()
     late = dated.with_columns(
         (pl.col("expected_fill_date") - pl.col("promised_date")).dt.total_days().alias("gap")
