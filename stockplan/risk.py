@@ -88,6 +88,24 @@ def demand_rates(
     return pl.concat([flat.join(path, on=SERIES, how="anti"), path]).sort([*SERIES, "t"])
 
 
+def _demand_before_segments(segments: pl.DataFrame) -> pl.DataFrame:
+    """Path segments (sku, location, t, rate; sorted by series and t) with t_next, the next
+    segment's start (inf for the last), and demand, the forecast demand from as_of to t:
+    the earlier segments' rate x length."""
+    return (
+        segments.with_columns(
+            pl.col("t").shift(-1).over(SERIES).fill_null(float("inf")).alias("t_next")
+        )
+        .with_columns(
+            pl.when(pl.col("t_next").is_finite())
+            .then(pl.col("rate") * (pl.col("t_next") - pl.col("t")))
+            .otherwise(0.0)
+            .alias("spent")
+        )
+        .with_columns((pl.col("spent").cum_sum() - pl.col("spent")).over(SERIES).alias("demand"))
+    )
+
+
 def path_demand(
     checkpoints: pl.DataFrame,
     series: pl.DataFrame,
@@ -102,15 +120,8 @@ def path_demand(
     segments = (
         demand_rates(series, forecast, as_of, bucket_days)
         .sort([*SERIES, "t"])
-        .with_columns(pl.col("t").shift(-1).over(SERIES).fill_null(float("inf")).alias("t_next"))
-        .with_columns(
-            pl.when(pl.col("t_next").is_finite())
-            .then(pl.col("rate") * (pl.col("t_next") - pl.col("t")))
-            .otherwise(0.0)
-            .alias("spent")
-        )
-        .with_columns((pl.col("spent").cum_sum() - pl.col("spent")).over(SERIES).alias("before"))
-        .select(*SERIES, pl.col("t").alias("t_segment"), "t_next", "rate", "before")
+        .pipe(_demand_before_segments)
+        .select(*SERIES, pl.col("t").alias("t_segment"), "t_next", "rate", "demand")
     )
     return (
         checkpoints.select(*SERIES, pl.col("t").cast(pl.Float64))
@@ -122,7 +133,7 @@ def path_demand(
         )
         .sort("_checkpoint")
         .select(
-            (pl.col("before") + pl.col("rate") * (pl.col("t") - pl.col("t_segment")))
+            (pl.col("demand") + pl.col("rate") * (pl.col("t") - pl.col("t_segment")))
             .fill_null(0.0)
             .alias("path_demand")
         )
@@ -166,17 +177,8 @@ def projected_stockout_day(
         .with_columns(
             pl.col("rate").forward_fill().over(SERIES).fill_null(0.0),
             pl.col("quantity").cum_sum().over(SERIES).alias("received"),
-            pl.col("t").shift(-1).over(SERIES).fill_null(float("inf")).alias("t_next"),
         )
-        .with_columns(
-            pl.when(pl.col("t_next").is_finite())
-            .then(pl.col("rate") * (pl.col("t_next") - pl.col("t")))
-            .otherwise(0.0)
-            .alias("spent")
-        )
-        .with_columns(  # demand from as_of to t: the earlier segments' rate x length
-            (pl.col("spent").cum_sum() - pl.col("spent")).over(SERIES).alias("demand")
-        )
+        .pipe(_demand_before_segments)
         .join(series.select(*SERIES, "available"), on=SERIES)
     )
     level = pl.col("available") + pl.col("received") - pl.col("demand")
