@@ -191,10 +191,9 @@ def plan_diff(
     missing = [c for c in NEEDED if c not in old.columns or c not in new.columns]
     if missing:
         from stockplan.errors import StockplanError
+        from stockplan.i18n import phrase
 
-        raise StockplanError(
-            f"the orders tables lack {', '.join(missing)}: compare plans written by stockplan"
-        )
+        raise StockplanError(phrase("error.diff_columns", columns=", ".join(missing)))
     old_state = _state(old.unique(SERIES, keep="first"), "_old")
     new_state = _state(new.unique(SERIES, keep="first"), "_new")
     reasons = [

@@ -443,7 +443,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "人工预测调整：{text}",
     },
     "explain.unsellable": {
-        "en": "shelf life: {qty} units on hand expire before they can be sold and are not counted",
+        "en": "shelf life: {qty} units on hand will expire unsold: not counted",
         "zh": "保质期：现存量中 {qty} 件在售出前过期，不计入可用库存",
     },
     "explain.cap": {
@@ -1477,6 +1477,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: the {table} table has no {columns} column",
         "zh": "{path}：{table}表中没有 {columns} 列",
     },
+    "error.diff_columns": {
+        "en": "the orders tables lack {columns}: compare plans written by stockplan",
+        "zh": "采购建议表缺少 {columns}：请比较由 stockplan 写出的计划",
+    },
     "error.plan_unreadable": {
         "en": "{path}: cannot read the plan {what} ({detail})",
         "zh": "{path}：无法读取计划{what}（{detail}）",
@@ -1553,6 +1557,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "无法写入{target}：{problem}；{outcome}",
     },
     "error.nothing_written": {"en": "nothing was written", "zh": "没有写入任何内容"},
+    "error.part_file": {
+        "en": "{path}: cannot write the part file ({problem})",
+        "zh": "{path}：无法写入分块文件（{problem}）",
+    },
     "error.undone": {
         "en": "{paths} had already been put in place and were undone: every file is as before",
         "zh": "已放置的 {paths} 已撤销：所有文件都与之前相同",
@@ -2043,10 +2051,59 @@ def money(amount: float | None, currency: str | None, lang: str = "en") -> str:
     return f"{amount:,.2f} {unit}".rstrip()
 
 
+# English nouns a count comes before, as the catalogue writes them (plural), and their
+# singular: a count of 1 takes the singular (`counted`); Chinese has no plural
+_SINGULAR = {
+    "arguments": "argument",
+    "bytes": "byte",
+    "cells": "cell",
+    "characters": "character",
+    "columns": "column",
+    "days": "day",
+    "fields": "field",
+    "items": "item",
+    "levels": "level",
+    "lines": "line",
+    "locations": "location",
+    "points": "point",
+    "rows": "row",
+    "SKUs": "SKU",
+    "units": "unit",
+    "values": "value",
+    "workbooks": "workbook",
+}
+_SINGULAR_VERB = {"are": "is", "differ": "differs", "do": "does", "have": "has", "were": "was"}
+"""A verb right after a counted noun, and its form after the singular."""
+_COUNTED = re.compile(
+    r"(?P<count>\{(?P<field>\w+)(?:[:!][^{}]*)?\})(?P<between> (?:order )?)"
+    rf"(?P<noun>{'|'.join(_SINGULAR)})\b(?: (?P<verb>{'|'.join(_SINGULAR_VERB)})\b)?"
+)
+
+
+def counted(template: str, fields: dict[str, object]) -> str:
+    """An English `template` whose counts of 1 say their noun in the singular: "{count}
+    items" gives "1 item" and "2 items" ("{lines} order lines": "1 order line", "{count}
+    cells differ": "1 cell differs"); a count is the field right before the noun, as it
+    is written (its format spec applied)."""
+
+    def one(found: re.Match[str]) -> str:
+        value = fields.get(found["field"])
+        if isinstance(value, bool) or found["count"].format(**fields) != "1":
+            return found[0]
+        verb = f" {_SINGULAR_VERB[found['verb']]}" if found["verb"] else ""
+        return f"{found['count']}{found['between']}{_SINGULAR[found['noun']]}{verb}"
+
+    return _COUNTED.sub(one, template)
+
+
 def message(key: str, lang: str = "en", **fields: object) -> str:
-    """The catalogue text `key` in `lang` with `fields` filled in."""
+    """The catalogue text `key` in `lang` with `fields` filled in (in English, a count of
+    1 with its noun in the singular: `counted`)."""
     entry = MESSAGES[key]
-    return entry.get(lang, entry["en"]).format(**fields)
+    template = entry.get(lang)
+    if template is None or lang == "en":
+        template = counted(entry["en"], fields)
+    return template.format(**fields)
 
 
 def header(column: str, lang: str = "en", bucket: str | None = None) -> str:
@@ -2445,17 +2502,17 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r": (.+) is gone$"), r"：\1 已不存在"),
     (
-        re.compile(r" changed \(SHA-256 differs; (\d+) bytes then, (\d+) now\)$"),
+        re.compile(r" changed \(SHA-256 differs; (\d+) bytes? then, (\d+) now\)$"),
         r" 已改变（SHA-256 不同；当时 \1 字节，现在 \2 字节）",
     ),
     (
         re.compile(r"(\(|; )([^;:()]*): ([^;]*?) in the plan, ([^;]*?) re-run(?=; |\)$)"),
         r"\1\2：计划中 \3，重算 \4",
     ),
-    (re.compile(r": (\d+) cells differ \((.*)\)$"), r"：\1 个单元格不一致（\2）"),
-    (re.compile(r": (\d+) rows in the plan, (\d+) in the re-run$"), r"：计划中 \1 行，重算 \2 行"),
-    (re.compile(r": (\d+) rows only in the plan \((.*)\)$"), r"：\1 行只在计划中（\2）"),
-    (re.compile(r": (\d+) rows only in the re-run \((.*)\)$"), r"：\1 行只在重算中（\2）"),
+    (re.compile(r": (\d+) cells? differs? \((.*)\)$"), r"：\1 个单元格不一致（\2）"),
+    (re.compile(r": (\d+) rows? in the plan, (\d+) in the re-run$"), r"：计划中 \1 行，重算 \2 行"),
+    (re.compile(r": (\d+) rows? only in the plan \((.*)\)$"), r"：\1 行只在计划中（\2）"),
+    (re.compile(r": (\d+) rows? only in the re-run \((.*)\)$"), r"：\1 行只在重算中（\2）"),
     (re.compile(r": the columns differ \("), "：列不一致（"),
     (re.compile(r"missing in the re-run: "), "重算中缺少："),
     (re.compile(r"new in the re-run: "), "重算中新增："),

@@ -16,7 +16,10 @@ run on exactly the rows it can change:
    topped up or brought forward) come to the driver, the changed lines go back;
 4. full loads (`supplier_rules.round_to_loads`): the same with volume and weight per
    supplier (`supplier_rules.supplier_load_sums`); only the rows of suppliers whose
-   order is not a whole number of loads travel;
+   order is not a whole number of loads travel; with a budget, when a rule defers a
+   supplier below its minimum, every partition goes back to its rows as priced but the
+   deferred suppliers' and steps 2 to 4 (and a strict budget's final cut) run again, so
+   the money it held funds other lines (`supplier_rules.deferral_rounds`);
 5. each partition reprices and dates its lines, sums them per supplier
    (`purchasing.supplier_order_sums`) and counts what the buyer's notes say; the driver
    adds the sums into the supplier orders (`purchasing.supplier_orders_from`), the notes
@@ -35,6 +38,7 @@ in the order of the local plan's (sku, location), so the plan is the local one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import count
 
 import polars as pl
 
@@ -71,6 +75,7 @@ from stockplan.reorder import (
 from stockplan.result import PlanResult
 from stockplan.risk import restock_eta
 from stockplan.supplier_rules import (
+    deferral_rounds,
     load_capacity,
     load_table,
     loads_again,
@@ -231,6 +236,21 @@ def _with_changes(buying: _Buying, step: _Step) -> _Buying:
     return buying
 
 
+def _step_reset(buying: _Buying, step: _Step) -> _Buying:
+    """The rows as priced, before any rule, but those of the suppliers in `step.value` (a
+    frame with a supplier column: deferred in an earlier round) as they were left, for
+    the next round of the rules (`supplier_rules.deferral_rounds`)."""
+    held = step.value
+    assert isinstance(held, pl.DataFrame)
+    out = pl.col("supplier").is_in(held["supplier"].implode()).fill_null(False)
+    buying.funded = (
+        pl.concat([buying.priced.filter(~out), buying.funded.filter(out)], how="diagonal_relaxed")
+        .select(buying.priced.columns)
+        .sort(SERIES, maintain_order=True)
+    )
+    return buying
+
+
 def _step_budgeted(buying: _Buying) -> _Buying:
     """Keep the rows as the budget left them: its note tells what later rules added."""
     buying.budgeted = buying.funded
@@ -271,7 +291,9 @@ def _order_value(buying: _Buying) -> float:
     return float(buying.funded["order_value"].fill_null(0.0).sum())
 
 
-def _hold_budget(cl: Cluster, handles: list, budget: float, discrete: list[str]) -> list:
+def _hold_budget(
+    cl: Cluster, handles: list, budget: float, discrete: list[str], tag: str = ""
+) -> list:
     """`purchasing.hold_budget` with the lines on the workers: priced there, their total
     added on the driver, and while it is above the budget the order lines come to the
     driver for the budget's cut at the prices paid, and go back to be priced again."""
@@ -281,7 +303,7 @@ def _hold_budget(cl: Cluster, handles: list, budget: float, discrete: list[str])
             break
         lines, demand = _stacked(cl.gather(cl.map(_order_lines, handles)))
         cut = apply_budget(lines, demand, budget, discrete)
-        handles = cl.map(_with_changes, handles, _Step(f"budget {round_}", _changes(lines, cut)))
+        handles = cl.map(_with_changes, handles, _Step(f"hold {round_}{tag}", _changes(lines, cut)))
         handles = cl.map(_step_repriced, handles)
     return handles
 
@@ -420,11 +442,6 @@ def purchase_on_workers(
     suppliers, products = tables.get("suppliers"), tables.get("products")
     strict = budget_is_strict(config)
     handles = cl.map(_step_priced, handles, _Step("priced", config))
-    if purchasing.budget is not None:
-        lines, demand = _stacked(cl.gather(cl.map(_order_lines, handles)))
-        funded = apply_budget(lines, demand, purchasing.budget, policy.discrete_patterns)
-        handles = cl.map(_with_changes, handles, _Step("budget", _changes(lines, funded)))
-        handles = cl.map(_step_budgeted, handles)
     rules = {
         "holding_rate": policy.holding_cost_rate,
         "review_days": policy.review_days,
@@ -435,40 +452,70 @@ def purchase_on_workers(
         if suppliers is not None and "moq_value" in suppliers.columns
         else None
     )
-    decisions = meet_minimum_order_value(
-        pl.DataFrame(schema={"supplier": pl.String}), pl.DataFrame(), None, action="flag", **rules
-    )[1]
-    if minimum is not None:  # `flag`: only the suppliers with lines without a cost
-        handles, decisions = _meet_minimum(
-            cl, handles, minimum, suppliers, purchasing.minimum_order_value, rules, decisions
-        )
-    loads = pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
     capacity = load_capacity(suppliers)
-    if capacity is not None:
-        loads = supplier_loads(pl.concat(cl.gather(cl.map(_load_sums, handles))), capacity)
-        to_round = loads_to_round(loads)
-        rounded = load_table(
-            loads.join(to_round, on="supplier", how="anti"),
-            pl.DataFrame(schema={"supplier": pl.String, "load_action": pl.String}),
-        )
-        if to_round.height:
-            rows, demand = _stacked(
-                cl.gather(cl.map(_rows_of, handles, _Step("to round", to_round.select("supplier"))))
-            )
-            moved, table = round_to_loads(
-                rows, demand, suppliers, products, **rules, round_up=not strict
-            )
-            handles = cl.map(_with_changes, handles, _Step("loads", _changes(rows, moved)))
-            rounded = pl.concat([rounded, table], how="diagonal_relaxed")
-        loads = rounded
-    if strict and purchasing.budget is not None:  # as `pipeline.purchasing_stage`
-        handles = _hold_budget(cl, handles, purchasing.budget, policy.discrete_patterns)
-        if minimum is not None and purchasing.minimum_order_value == "defer":
+    rounds = count()
+
+    def buy(held: pl.DataFrame) -> tuple[tuple[list, pl.DataFrame], pl.DataFrame]:
+        """One round of `supplier_rules.budget_after_deferrals` with the lines on the
+        workers: every partition's rows priced again but the held suppliers' (deferred in
+        an earlier round, order 0), then the rules in the local plan's order."""
+        nonlocal handles
+        tag = f" {next(rounds)}"
+        if held.height:
+            handles = cl.map(_step_reset, handles, _Step(f"reset{tag}", held.select("supplier")))
+        if purchasing.budget is not None:
+            lines, demand = _stacked(cl.gather(cl.map(_order_lines, handles)))
+            funded = apply_budget(lines, demand, purchasing.budget, policy.discrete_patterns)
+            handles = cl.map(_with_changes, handles, _Step(f"budget{tag}", _changes(lines, funded)))
+            handles = cl.map(_step_budgeted, handles)
+        decisions = meet_minimum_order_value(
+            pl.DataFrame(schema={"supplier": pl.String}),
+            pl.DataFrame(),
+            None,
+            action="flag",
+            **rules,
+        )[1]
+        if minimum is not None:  # `flag`: only the suppliers with lines without a cost
             handles, decisions = _meet_minimum(
-                cl, handles, minimum, suppliers, "defer", rules, decisions, "again"
+                cl,
+                handles,
+                minimum,
+                suppliers,
+                purchasing.minimum_order_value,
+                rules,
+                decisions,
+                tag,
             )
-        sums = pl.concat(cl.gather(cl.map(_load_sums, handles)))
-        loads = loads_again(sums, capacity, loads)
+        loads = pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
+        if capacity is not None:
+            loads = supplier_loads(pl.concat(cl.gather(cl.map(_load_sums, handles))), capacity)
+            to_round = loads_to_round(loads)
+            rounded = load_table(
+                loads.join(to_round, on="supplier", how="anti"),
+                pl.DataFrame(schema={"supplier": pl.String, "load_action": pl.String}),
+            )
+            if to_round.height:
+                step = _Step(f"to round{tag}", to_round.select("supplier"))
+                rows, demand = _stacked(cl.gather(cl.map(_rows_of, handles, step)))
+                moved, table = round_to_loads(
+                    rows, demand, suppliers, products, **rules, round_up=not strict
+                )
+                handles = cl.map(
+                    _with_changes, handles, _Step(f"loads{tag}", _changes(rows, moved))
+                )
+                rounded = pl.concat([rounded, table], how="diagonal_relaxed")
+            loads = rounded
+        if strict and purchasing.budget is not None:  # as `supplier_rules.budget_after_deferrals`
+            handles = _hold_budget(cl, handles, purchasing.budget, policy.discrete_patterns, tag)
+            if minimum is not None and purchasing.minimum_order_value == "defer":
+                handles, decisions = _meet_minimum(
+                    cl, handles, minimum, suppliers, "defer", rules, decisions, f"again{tag}"
+                )
+            sums = pl.concat(cl.gather(cl.map(_load_sums, handles)))
+            loads = loads_again(sums, capacity, loads)
+        return (handles, loads), decisions
+
+    (handles, loads), decisions, deferred = deferral_rounds(buy, purchasing.budget)
     handles = cl.map(_step_dated, handles)
     sums = cl.gather(cl.map(_sums, handles))
     by_supplier = supplier_orders_from(pl.concat([s[0] for s in sums]), suppliers)
@@ -479,7 +526,7 @@ def purchase_on_workers(
             stale_stock_note(tables["stock"], config.planning.missing_from_latest_snapshot),
             master_data_note_from([s[2] for s in sums]),
             unreachable_service_note_from([s[3] for s in sums]),
-            budget_note_from(pl.concat([s[1] for s in sums]), purchasing.budget),
+            budget_note_from(pl.concat([s[1] for s in sums]), purchasing.budget, deferred),
             part_load_note(loads),
             unknown_cost_note(decisions),
         )

@@ -52,7 +52,6 @@ from stockplan.purchasing import (
     budget_is_strict,
     budget_note,
     flag_minimum_order_value,
-    hold_budget,
     supplier_orders,
 )
 from stockplan.reorder import (
@@ -86,17 +85,11 @@ from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
 from stockplan.succession import own_demand, successor_forecast
 from stockplan.supplier_rules import (
     budget_after_deferrals,
-    load_capacity,
-    loads_again,
-    meet_minimum_order_value,
     part_load_note,
-    round_to_loads,
     rule_rows,
-    supplier_load_sums,
     unknown_cost_lines,
     unknown_cost_note,
     unknown_cost_settled,
-    with_decisions_again,
     with_supplier_decisions,
 )
 from stockplan.transfers import net_transfers, plan_transfers
@@ -507,42 +500,17 @@ def purchasing_stage(
     def priced(lines: pl.DataFrame) -> pl.DataFrame:  # at the price of the quantity ordered
         return reprice(lines, tables.get("price_breaks"), demand.attributes)
 
-    budgeted, funded, decisions, deferred = budget_after_deferrals(
+    budgeted, funded, decisions, loads, deferred = budget_after_deferrals(
         every_order,
         demand_rows,
         suppliers,
+        products,
         config.purchasing.budget,
         action=config.purchasing.minimum_order_value,
+        strict=budget_is_strict(config),
+        price=priced,
         **rules,
     )
-    strict = budget_is_strict(config)
-    funded, loads = round_to_loads(
-        funded,
-        demand_rows,
-        suppliers,
-        products,
-        **rules,
-        round_up=not strict,
-    )
-    funded = hold_budget(
-        funded,
-        demand_rows,
-        config.purchasing.budget if strict else None,
-        policy.discrete_patterns,
-        priced,
-    )
-    if strict:  # the hold's cut comes after the minimum values and the loads
-        if config.purchasing.minimum_order_value == "defer":  # below a minimum again: defer
-            funded, again = meet_minimum_order_value(
-                funded,
-                demand_rows,
-                suppliers,
-                action="defer",
-                **rules,
-            )
-            decisions = with_decisions_again(decisions, again)
-            funded = priced(funded)
-        loads = loads_again(supplier_load_sums(funded, products), load_capacity(suppliers), loads)
     funded = calendar_reason(order_by(funded, ordered.risk, supply.closures, as_of, horizon_days))
     funded = explain_late_rule_lines(
         funded, ordered.orders, ordered.risk, ordered.backups, as_of, supply.closures, review

@@ -31,12 +31,15 @@ life, a successor's switch date); a line holding excess of the item takes nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
+
 import polars as pl
 
 from stockplan.demand import SERIES
 from stockplan.excess import excess_quantity
 from stockplan.policy import round_order_quantity, smallest_order
-from stockplan.purchasing import apply_budget, budget_blocks
+from stockplan.purchasing import apply_budget, budget_blocks, hold_budget
 from stockplan.reorder import fmt_number, line_value, stopped, with_clause
 
 DAYS_PER_YEAR = 365.0
@@ -1099,70 +1102,107 @@ def with_supplier_decisions(
     )
 
 
+T = TypeVar("T")
+
 DEFERRAL_ROUNDS = 5
 """At most this many rounds of a budget refunded after suppliers are deferred
-(`budget_after_deferrals`); each round defers at least one more supplier."""
+(`deferral_rounds`); each round defers at least one more supplier."""
+
+
+def deferral_rounds(
+    buy: Callable[[pl.DataFrame], tuple[T, pl.DataFrame]], budget: float | None
+) -> tuple[T, pl.DataFrame, pl.DataFrame]:
+    """The purchasing rules run by `buy` until no further supplier is deferred below its
+    minimum order value: `buy(held)` runs every rule on the lines of the suppliers not in
+    `held` (supplier, deferred_value), the lines of those in it as they were when
+    deferred (order 0), and returns (its result, the minimum-value decisions). The money
+    a supplier deferred in a round held (its order value then, -added_value) is spent
+    again by the next round, by the same priority, on the other suppliers' lines, whose
+    minimums are checked again, at the budget's first cut and at a strict budget's final
+    one alike (at most DEFERRAL_ROUNDS rounds after the first; a supplier once deferred
+    stays deferred). Without a budget nothing is spent again. Returns (the last round's
+    result, the decisions with those of the held suppliers, the held suppliers)."""
+    held = pl.DataFrame(schema={"supplier": pl.String, "deferred_value": pl.Float64})
+    kept: pl.DataFrame | None = None  # the decisions of the held suppliers
+    for round_ in range(DEFERRAL_ROUNDS + 1):
+        bought, decisions = buy(held)
+        if kept is not None:
+            decisions = pl.concat([decisions, kept], how="diagonal_relaxed")
+        new = decisions.filter(pl.col("minimum_action") == "defer").join(
+            held, on="supplier", how="anti"
+        )
+        if budget is None or new.height == 0 or round_ == DEFERRAL_ROUNDS:
+            break
+        held = pl.concat(
+            [held, new.select("supplier", (-pl.col("added_value")).alias("deferred_value"))]
+        )
+        kept = decisions.join(held, on="supplier", how="semi")
+    return bought, decisions, held
+
+
+class Bought(NamedTuple):
+    """The order lines through the purchasing rules (`budget_after_deferrals`)."""
+
+    budgeted: pl.DataFrame  # as the budget's first cut left them (its note)
+    funded: pl.DataFrame  # after the minimum order values, full loads and a strict cut
+    decisions: pl.DataFrame  # the minimum-value decisions, one row per supplier
+    loads: pl.DataFrame  # LOAD_COLUMNS per supplier with a container capacity
+    deferred: pl.DataFrame  # supplier, deferred_value: deferred, their money spent again
 
 
 def budget_after_deferrals(
     orders: pl.DataFrame,
     demand: pl.DataFrame,
     suppliers: pl.DataFrame | None,
+    products: pl.DataFrame | None,
     budget: float | None,
     *,
     action: str,
+    strict: bool,
+    price: Callable[[pl.DataFrame], pl.DataFrame],
     holding_rate: float,
     review_days: float,
     discrete_patterns: list[str],
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The budget (`purchasing.apply_budget`) and the minimum order values
-    (`meet_minimum_order_value`), the money a deferred supplier's lines held given back:
-    the budget is spent again, by the same priority, on the lines of the suppliers not
-    deferred, and their minimums checked again, until no further supplier is deferred
-    (at most DEFERRAL_ROUNDS rounds). Returns (the lines after the budget, after the
-    minimums, the decisions, the deferred suppliers: supplier, deferred_value, the value
-    their lines had after the budget)."""
+) -> Bought:
+    """The budget (`purchasing.apply_budget`), the minimum order values
+    (`meet_minimum_order_value`), full loads (`round_to_loads`, only down when `strict`)
+    and, under a `strict` budget, its final cut at the prices paid (`purchasing.
+    hold_budget`, `price`: `price_breaks.reprice`) with the minimums deferred again under
+    `defer`; the money a deferred supplier's lines held spent again on the others' lines
+    by the same priority (`deferral_rounds`)."""
     rules = {
         "holding_rate": holding_rate,
         "review_days": review_days,
         "discrete_patterns": discrete_patterns,
     }
-    budgeted = apply_budget(orders, demand, budget, discrete_patterns)
-    funded, decisions = meet_minimum_order_value(
-        budgeted, demand, suppliers, action=action, **rules
-    )
-    held = pl.DataFrame(schema={"supplier": pl.String, "deferred_value": pl.Float64})
-    if budget is None:
-        return budgeted, funded, decisions, held
-    kept_budgeted, kept_funded, kept_decisions = [], [], []
-    for _ in range(DEFERRAL_ROUNDS):
-        new = decisions.filter(pl.col("minimum_action") == "defer").join(
-            held, on="supplier", how="anti"
-        )
-        if new.height == 0:
-            break
-        out = pl.col("supplier").is_in(new["supplier"].implode()).fill_null(False)
-        held = pl.concat(
-            [
-                held,
-                budgeted.filter(out)
-                .group_by("supplier")
-                .agg(pl.col("order_value").fill_null(0.0).sum().alias("deferred_value")),
-            ]
-        )
-        kept_budgeted.append(budgeted.filter(out))
-        kept_funded.append(funded.filter(out))
-        kept_decisions.append(decisions.filter(out))
-        rest = orders.filter(~pl.col("supplier").is_in(held["supplier"].implode()).fill_null(False))
-        budgeted = apply_budget(rest, demand, budget, discrete_patterns)
+    capacity = load_capacity(suppliers)
+    last: pl.DataFrame | None = None  # the lines the last round left
+
+    def buy(held: pl.DataFrame) -> tuple[Bought, pl.DataFrame]:
+        nonlocal last
+        lines = orders
+        if last is not None and held.height:
+            out = pl.col("supplier").is_in(held["supplier"].implode()).fill_null(False)
+            lines = pl.concat([orders.filter(~out), last.filter(out)], how="diagonal_relaxed")
+            lines = lines.select(orders.columns).sort(SERIES)
+        budgeted = apply_budget(lines, demand, budget, discrete_patterns)
         funded, decisions = meet_minimum_order_value(
             budgeted, demand, suppliers, action=action, **rules
         )
-    if held.height == 0:
-        return budgeted, funded, decisions, held
-    return (
-        pl.concat([budgeted, *kept_budgeted]).sort(SERIES),
-        pl.concat([funded, *kept_funded]).sort(SERIES),
-        pl.concat([decisions, *kept_decisions], how="diagonal_relaxed"),
-        held,
-    )
+        funded, loads = round_to_loads(
+            funded, demand, suppliers, products, **rules, round_up=not strict
+        )
+        funded = hold_budget(funded, demand, budget if strict else None, discrete_patterns, price)
+        if strict:  # the hold's cut comes after the minimum values and the loads
+            if action == "defer":  # below a minimum again: defer
+                funded, again = meet_minimum_order_value(
+                    funded, demand, suppliers, action="defer", **rules
+                )
+                decisions = with_decisions_again(decisions, again)
+                funded = price(funded)
+            loads = loads_again(supplier_load_sums(funded, products), capacity, loads)
+        last = funded
+        return Bought(budgeted, funded, decisions, loads, held), decisions
+
+    bought, decisions, held = deferral_rounds(buy, budget)
+    return bought._replace(decisions=decisions, deferred=held)

@@ -77,7 +77,7 @@ def test_new_high_exits_3_when_an_item_is_news_and_0_against_the_same_plan(
     last = _previous(tmp_path, {("007", "WH1"): "medium", ("A-100", "WH1"): "high"})
     result = _invoke(*args, "new-high", "--previous", str(last))
     assert result.exit_code == 3
-    assert "1 items newly at high stockout risk since --previous: exit 3" in result.stderr
+    assert "1 item newly at high stockout risk since --previous: exit 3" in result.stderr
 
 
 def test_worse_exits_3_naming_the_count_of_items_at_a_higher_level(
@@ -88,7 +88,7 @@ def test_worse_exits_3_naming_the_count_of_items_at_a_higher_level(
     last = _previous(tmp_path, {("A-100", "WH1"): "high", ("A-100", "WH2"): "high"})
     result = _invoke(*args, str(last))
     assert result.exit_code == 3
-    assert "1 items at a higher stockout risk level than in --previous" in result.stderr
+    assert "1 item at a higher stockout risk level than in --previous" in result.stderr
 
 
 def test_new_high_without_previous_is_refused_before_planning(small_shop: Path, tmp_path: Path):

@@ -174,7 +174,7 @@ def test_the_summary_says_missing_not_0_when_no_ordered_line_has_a_cost(tmp_path
 
 def test_the_summary_totals_the_known_costs_and_counts_the_lines_left_out(tmp_path: Path):
     rows = _summary(tmp_path, _orders([100.5, None, 20.25], ["Acme", None, "Acme"]), "en")
-    assert ("order value (CNY)", 120.75, "1 lines without a cost, not counted") in rows
+    assert ("order value (CNY)", 120.75, "1 line without a cost, not counted") in rows
     assert ("Acme", 2, 20, 120.75, 0, 2) in rows
     assert ("(none)", 1, 10, "n/a", 1, 1) in rows
 

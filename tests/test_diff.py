@@ -396,3 +396,31 @@ def test_a_code_that_starts_like_a_formula_reads_back_as_it_was_planned(tmp_path
     assert changes.filter(pl.col("change") != "unchanged").height == 0, changes
     tables, _ = stockplan.io.planfiles.read_plan(folder)
     assert sorted(tables["orders"]["sku"].unique()) == sorted(old["sku"].unique())
+
+
+def test_orders_tables_without_the_columns_a_diff_needs_are_refused_in_either_language(
+    tmp_path: Path,
+):
+    from stockplan.errors import StockplanError
+    from stockplan.i18n import error_text
+
+    old, new = _old_new()
+    with pytest.raises(StockplanError) as refused:
+        plan_diff(old.drop("on_hand", "review_days"), new)
+    assert error_text(refused.value, "en") == (
+        "the orders tables lack on_hand, review_days: compare plans written by stockplan"
+    )
+    assert error_text(refused.value, "zh") == (
+        "采购建议表缺少 on_hand, review_days：请比较由 stockplan 写出的计划"
+    )
+    # through the command, each plan's file is named, exit 1 as before
+    for name, frame in (("old", old.drop("on_hand")), ("new", new)):
+        (tmp_path / name).mkdir()
+        frame.write_csv(tmp_path / name / "orders.csv")
+    args = ["diff", str(tmp_path / "old"), str(tmp_path / "new")]
+    result = CliRunner().invoke(app, [*args, "--lang", "zh"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: 错误: {tmp_path / 'old'}：采购建议表缺少 on_hand："
+        "请比较由 stockplan 写出的计划"
+    ]

@@ -72,6 +72,9 @@ def _purchasing_config(
 CASES = {
     "budget, cheapest minimum action, every row": (BUDGET, "cheapest", True),
     "no budget, deferred minimum, the lines to show": (None, "defer", False),
+    # North's minimum of 60,000 is above the budget of 40,000: deferred, and the money
+    # its lines held goes to South's lines, on the workers as locally
+    "budget, deferred minimum, every row": (BUDGET, "defer", True),
 }
 
 
@@ -111,10 +114,17 @@ def test_purchasing_rules_on_dask_keep_the_rows_on_the_workers_and_give_the_loca
     # the rules this test is about act on the local plan
     if budget is not None:
         assert "budget: " in reasons
+    if action == "cheapest":
         assert "to reach the supplier's minimum order value" in reasons
     else:
         assert "; deferred " in reasons
     assert "to fill whole container loads" in reasons or "to whole container loads" in reasons
+    if budget is not None and action == "defer":  # North's money went to South's lines
+        assert local.tables["orders"]["order_value"].sum() <= budget
+        north = local_orders.filter(pl.col("supplier") == "North")["reason"]
+        assert north.str.contains("; deferred ").any()
+        note = next(n for n in local.notes if n.startswith("budget "))
+        assert "North (" in note and "deferred below their minimum order value" in note
 
     config = _purchasing_config(budget, action, "dask", dask_scheduler)
     parts = parts_target(str(tmp_path / "out"), "parquet", all_rows)
@@ -157,12 +167,12 @@ def test_purchasing_rules_on_dask_keep_the_rows_on_the_workers_and_give_the_loca
     assert summary.height == by_supplier.height
     assert (summary["order_value"] - summary["order_value_right"]).abs().max() < 1e-6
     assert (summary["lines"].cast(pl.Int64) == summary["len"].cast(pl.Int64)).all()
-    if budget is None:  # North waits a cycle: 0 lines and only its deferred rows written
+    if action == "defer":  # North waits a cycle: 0 lines and only its deferred rows written
         north = remote.tables["supplier_orders"].filter(pl.col("supplier") == "North")
         assert north["minimum_action"].to_list() == ["defer"]
         deferred = _parts(out, "orders").filter(pl.col("supplier") == "North")
         assert deferred.height > 0 and (deferred["order_qty"] == 0).all()
-    else:  # South's order rounded up towards whole containers of 2.5 m3
+    if action == "cheapest":  # South's order rounded up towards whole containers of 2.5 m3
         south = remote.tables["supplier_orders"].filter(pl.col("supplier") == "South")
         loads = south["volume_m3"][0] / SOUTH_CONTAINER_M3
         assert south["loads"][0] == pytest.approx(loads)
@@ -272,8 +282,15 @@ def test_a_strict_budget_holds_on_dask_after_the_cut_loses_price_breaks(
     if south_minimum is None:  # the table measures what the lines hold
         assert south["volume_m3"] == pytest.approx(volume)
         assert south["loads"] == pytest.approx(volume / SOUTH_CONTAINER_M3)
-    else:  # deferred after the cut: no line, and the table says so
+    else:  # deferred after the cut: no line, and the table says so; the money its lines
+        # held is spent again on North's, and the budget note says so
         assert volume == 0 and south["lines"] == 0 and south["minimum_action"] == "defer"
+        note = next(n for n in local.notes if n.startswith("budget "))
+        assert note.endswith(
+            f"South ({-south['added_value']:,.2f}) deferred below their minimum order value, "
+            "the budget they held funded other lines"
+        )
+        assert -south["added_value"] < south_minimum
     parts = parts_target(str(tmp_path / "out"), "parquet", True)
     with offering(parts):
         remote = stockplan.plan(with_breaks, config("dask", dask_scheduler))
@@ -288,6 +305,7 @@ def test_a_strict_budget_holds_on_dask_after_the_cut_loses_price_breaks(
     )
     assert remote.totals is not None
     assert remote.totals["value"] == pytest.approx(orders["order_value"].sum(), rel=1e-12)
+    assert set(local.notes) <= set(remote.notes)
 
 
 def test_on_dask_no_top_up_passes_a_shelf_life_cap_and_the_budget_note_is_the_sheet(

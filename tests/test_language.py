@@ -813,3 +813,43 @@ def test_every_note_of_the_plan_renders_in_chinese_from_the_functions_that_write
         words = re.sub(r"(planning|policy)\.\w+(: \w+)?|forecast/|history/|（\w+）", "", text)
         assert not re.search(r"[a-z]{3,}", words), (key, text)
         assert i18n.render_note(notes[key], "en") == notes[key]
+
+
+_COUNTED_PLURAL = re.compile(
+    r"(?<![\d.,])1 (?:order )?(?:"
+    + "|".join(("items", "lines", "rows", "cells", "days", "SKUs", "units", "workbooks"))
+    + r")\b"
+)
+
+
+def test_a_count_of_one_says_its_noun_in_the_singular_in_english_and_chinese_is_unchanged():
+    message = i18n.message
+    assert message("risk_exit", hits=1, level="high", code=3) == (
+        "1 item at high stockout risk or worse: exit 3"
+    )
+    assert message("risk_exit", hits=2, level="high", code=3) == (
+        "2 items at high stockout risk or worse: exit 3"
+    )
+    assert message("risk.news_high", count=1, code=3) == (
+        "1 item newly at high stockout risk since --previous: exit 3"
+    )
+    assert message("risk.news_higher", count=11, code=3).startswith("11 items at a higher ")
+    summary = {"as_of": "2026-03-02", "value": "5.00", "currency": "CNY"}
+    assert message("plan_summary", lines=1, high=0, **summary) == (
+        "plan as of 2026-03-02: 1 order line, value 5.00 CNY; 0 items at high stockout risk"
+    )
+    assert message("verify.cells_differ", table="risk", column="on_hand", count=1, cells="x") == (
+        "risk.on_hand: 1 cell differs (x)"
+    )
+    assert message("summary.not_counted", count=1) == "1 line without a cost, not counted"
+    # a count written with a format spec is read as written: 1.5 days stay days
+    assert message("explain.window", days=1.5, mu="15") == "demand over L + R = 1.5 days: 15"
+    assert message("explain.window", days=1, mu="10") == "demand over L + R = 1 day: 10"
+    # Chinese has no plural: the same text whatever the count
+    assert message("risk_exit", "zh", hits=1, level="高", code=3) == (
+        "1 个商品缺货风险为高或更高：退出码 3"
+    )
+    # no English message says "1 items", "1 rows", ... with its fields at 1
+    for key, entry in i18n.MESSAGES.items():
+        fields = dict.fromkeys(_fields(entry["en"]), 1)
+        assert not _COUNTED_PLURAL.search(message(key, **fields)), key

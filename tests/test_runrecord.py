@@ -65,7 +65,7 @@ def test_a_workbook_plan_records_version_config_inputs_date_and_seed_and_verifie
     lines = result.stderr.splitlines()
     assert f"stockplan: input changed: inputs.stock: {stock.resolve()} changed" in "\n".join(lines)
     assert not any("inputs.sales" in line for line in lines)
-    assert "stockplan: differs: orders.on_hand: 1 cells differ (A-100 WH1: 40" in result.stderr
+    assert "stockplan: differs: orders.on_hand: 1 cell differs (A-100 WH1: 40" in result.stderr
     assert lines[-1] == f"stockplan: {plan}: NOT reproduced: exit 6"
 
 
@@ -88,7 +88,7 @@ def test_a_folder_plan_has_run_json_and_verify_names_an_edited_number(
     orders.with_columns(pl.col("order_qty").replace({first: "999"})).write_csv(out / "orders.csv")
     result = _invoke("verify", str(out))
     assert result.exit_code == 6
-    assert f"orders.order_qty: 1 cells differ ({orders['sku'][0]} {orders['location'][0]}: " in (
+    assert f"orders.order_qty: 1 cell differs ({orders['sku'][0]} {orders['location'][0]}: " in (
         result.stderr
     )
     assert f": 999 in the plan, {first} re-run" in result.stderr
@@ -159,10 +159,10 @@ def test_differing_cells_are_named_as_the_sheets_show_them_in_both_languages():
     )
     lines = compare_plans({"risk": plan, "orders": plan}, {"risk": rerun})
     assert lines[:3] == [
-        "risk.stockout_date: 1 cells differ (010007 WH-BJ: 2026-12-17 in the plan, "
+        "risk.stockout_date: 1 cell differs (010007 WH-BJ: 2026-12-17 in the plan, "
         "2026-11-24 re-run)",
-        "risk.risk_level: 1 cells differ (010007 WH-BJ: low in the plan, high re-run)",
-        "risk.restock_eta: 1 cells differ (010007 WH-BJ: empty in the plan, 2026-12-03 re-run)",
+        "risk.risk_level: 1 cell differs (010007 WH-BJ: low in the plan, high re-run)",
+        "risk.restock_eta: 1 cell differs (010007 WH-BJ: empty in the plan, 2026-12-03 re-run)",
     ]
     assert [say(line, "zh") for line in lines] == [
         "缺货风险·预计缺货日期：1 个单元格不一致"
@@ -255,8 +255,8 @@ def test_cells_compare_as_text_and_numbers_within_a_relative_1e_9():
         pl.Series("sigma_e", ["0.8660393", "2"]), pl.Series("model", ["ETS", "Croston"])
     )
     assert compare_table("orders", plan, moved) == [
-        "orders.sigma_e: 1 cells differ (A: 0.8660392823354719 in the plan, 0.8660393 re-run)",
-        "orders.model: 1 cells differ (B: Naive in the plan, Croston re-run)",
+        "orders.sigma_e: 1 cell differs (A: 0.8660392823354719 in the plan, 0.8660393 re-run)",
+        "orders.model: 1 cell differs (B: Naive in the plan, Croston re-run)",
     ]
 
 
@@ -337,19 +337,19 @@ def test_rows_are_matched_by_item_not_by_place():
         {"sku": ["B", "A", "C"], "location": ["W"] * 3, "on_hand": [403.0, 5.0, 7.0]}
     )
     assert compare_table("risk", plan, rerun) == [
-        "risk.on_hand: 1 cells differ (B W: 503 in the plan, 403 re-run)"
+        "risk.on_hand: 1 cell differs (B W: 503 in the plan, 403 re-run)"
     ]
     fewer = rerun.filter(pl.col("sku") != "C").vstack(
         pl.DataFrame({"sku": ["D"], "location": ["W"], "on_hand": [1.0]})
     )
     assert compare_table("risk", plan, fewer) == [
-        "risk: 1 rows only in the plan (C W)",
-        "risk: 1 rows only in the re-run (D W)",
-        "risk.on_hand: 1 cells differ (B W: 503 in the plan, 403 re-run)",  # still told
+        "risk: 1 row only in the plan (C W)",
+        "risk: 1 row only in the re-run (D W)",
+        "risk.on_hand: 1 cell differs (B W: 503 in the plan, 403 re-run)",  # still told
     ]
     from stockplan.i18n import render_error
 
-    assert render_error("verify: risk: 1 rows only in the re-run (D W)", "zh") == (
+    assert render_error("verify: risk: 1 row only in the re-run (D W)", "zh") == (
         "verify: risk：1 行只在重算中（D W）"
     )
     # a changed supplier is a changed cell of the same item, not a row gone and one new

@@ -1439,6 +1439,17 @@ def test_line_values_are_in_cents_and_totals_are_their_sum():
     assert shown["order_value"].to_list() == [5.08, 5.08, 5.08, 0.63]
 
 
+_STRICT_DEFER = {
+    "action": "defer",
+    "strict": True,
+    "price": lambda lines: lines,
+    "holding_rate": 0.25,
+    "review_days": 7.0,
+    "discrete_patterns": [],
+}
+"""`budget_after_deferrals` under a strict budget deferring minimums, no price breaks."""
+
+
 def test_a_deferred_suppliers_budget_funds_the_next_lines():
     # budget 300, packs of 100 at 1. T (minimum 2,000) asks A 300, S (no minimum) B 100
     # and C 100. The budget gives A 200 and B 100 (C does not fit); T's 200 is below its
@@ -1452,15 +1463,8 @@ def test_a_deferred_suppliers_budget_funds_the_next_lines():
         [_line("A", 300, 0, 30, supplier="T"), _line("B", 100, 0, 10), _line("C", 100, 0, 10)]
     )
     suppliers = pl.DataFrame({"supplier": ["S", "T"], "moq_value": [0.0, 2000.0]})
-    budgeted, funded, decisions, deferred = budget_after_deferrals(
-        frame,
-        demand,
-        suppliers,
-        300.0,
-        action="defer",
-        holding_rate=0.25,
-        review_days=7.0,
-        discrete_patterns=[],
+    budgeted, funded, decisions, _, deferred = budget_after_deferrals(
+        frame, demand, suppliers, None, 300.0, **_STRICT_DEFER
     )
     assert dict(zip(funded["sku"], funded["order_qty"], strict=True)) == {
         "A": 0,
@@ -1479,4 +1483,60 @@ def test_a_deferred_suppliers_budget_funds_the_next_lines():
     )
     assert render_note(note, "zh", "CNY").endswith(
         "；T (200.00) 未达起订金额，推迟下单，其占用的预算改为资助其他行"
+    )
+
+
+def test_a_supplier_deferred_at_the_strict_budgets_final_cut_frees_its_money_too():
+    # budget 400, packs of 100 at 1, price 2. T (minimum 250, full container loads of 10
+    # m3, A 0.05 m3 a unit: 200 units a load) asks A 300; S (no minimum, no container)
+    # asks B 100 and C 100. A sells 50 a day from position 0: the window L..L+R needs 350,
+    # so each of A's packs protects 100 sales (priority 100 x 2 / 100 = 2); B and C sell
+    # 10 a day: a pack protects 70 (1.4). The budget funds A 300 and B 100 (400), C does
+    # not fit; T's 300 reaches its 250. Full loads: A's 300 units are 1.5 loads, rounded
+    # down (a strict budget never rounds up) to 200 = 1 load, T's 200 is below its 250:
+    # deferred at the final cut, A 0. Its 200 goes back to the budget, which now funds B
+    # 100 and C 100: 200 spent of 400 (before: B 100 alone, 100 spent).
+    from stockplan.purchasing import budget_note
+    from stockplan.supplier_rules import budget_after_deferrals
+
+    frame, demand = _frames(
+        [_line("A", 300, 0, 50, supplier="T"), _line("B", 100, 0, 10), _line("C", 100, 0, 10)]
+    )
+    suppliers = pl.DataFrame(
+        {
+            "supplier": ["S", "T"],
+            "moq_value": [0.0, 250.0],
+            "container_m3": [None, 10.0],
+            "full_loads": ["no", "yes"],
+        }
+    )
+    products = pl.DataFrame({"sku": ["A", "B", "C"], "volume_m3": [0.05, 0.01, 0.01]})
+    bought = budget_after_deferrals(frame, demand, suppliers, products, 400.0, **_STRICT_DEFER)
+    funded = bought.funded
+    assert dict(zip(funded["sku"], funded["order_qty"], strict=True)) == {
+        "A": 0,
+        "B": 100,
+        "C": 100,
+    }
+    # within the budget, the total is the sum of its lines
+    assert funded["order_value"].to_list() == [0.0, 100.0, 100.0]
+    assert funded["order_value"].sum() == 200 <= 400
+    a = funded.filter(pl.col("sku") == "A")["reason"][0]
+    assert "cut by 100 to whole container loads" in a and "deferred 200" in a
+    t = bought.decisions.filter(pl.col("supplier") == "T").row(0, named=True)
+    assert t["minimum_action"] == "defer" and t["added_value"] == -200
+    assert bought.deferred.rows() == [("T", 200.0)]
+    totals = supplier_orders(
+        funded.with_columns(
+            pl.lit(D(2026, 3, 2)).alias("order_date"),
+            pl.lit(D(2026, 3, 16)).alias("expected_arrival"),
+        ),
+        suppliers,
+    )
+    assert totals.select("supplier", "lines", "order_value").rows() == [("S", 2, 200.0)]
+    note = budget_note(frame, bought.budgeted, funded, 400.0, bought.deferred)
+    assert note == (
+        "budget 400.00: orders 200.00 on 2 lines, 500.00 asked; 0 lines cut, 1 not funded "
+        "(the reason column says why); T (200.00) deferred below their minimum order value, "
+        "the budget they held funded other lines"
     )

@@ -493,3 +493,22 @@ def test_kit_successor_and_override_errors_are_said_in_chinese(
     assert line == f"stockplan: 错误: {small_shop.parent}/{zh}"
     english = _error(_run("validate", "-c", str(small_shop)))
     assert english == f"stockplan: error: {small_shop.parent}/{en}"
+
+
+def test_a_part_file_that_cannot_be_written_is_said_in_either_language(tmp_path: Path):
+    # the part's name is taken by a folder: the write is refused, one line, no traceback
+    import polars as pl
+
+    from stockplan.errors import StockplanError
+    from stockplan.i18n import error_text
+    from stockplan.io.parts import write_part
+
+    part = tmp_path / "orders" / "part-0001.parquet"
+    (part / "inside").mkdir(parents=True)
+    with pytest.raises(StockplanError) as refused:
+        write_part(tmp_path, "orders", "0001", pl.DataFrame({"sku": ["A"]}))
+    english = error_text(refused.value, "en")
+    assert english.startswith(f"{part}: cannot write the part file (")
+    problem = english.removeprefix(f"{part}: cannot write the part file (").removesuffix(")")
+    assert problem and error_text(refused.value, "zh") == f"{part}：无法写入分块文件（{problem}）"
+    assert not list((tmp_path / "orders").glob("*.parquet.tmp"))

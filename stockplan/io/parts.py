@@ -131,11 +131,17 @@ def write_part(staging: str | Path, table: str, name: str, frame: pl.DataFrame) 
     """One task's rows of `table` as `staging/table/part-<name>.parquet` (written to a
     temporary name first: a half-written part never has a part's name)."""
     folder = Path(staging) / table
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"part-{name}.parquet"
     temp = folder / f".part-{name}.parquet.tmp"
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         frame.write_parquet(temp)
         os.replace(temp, path)
     except OSError as exc:
-        raise StockplanError(f"{path}: cannot write the part file ({exc.strerror})") from None
+        from stockplan.i18n import phrase
+        from stockplan.io.writers import write_problem
+
+        with contextlib.suppress(OSError):  # no half-written part is left behind
+            temp.unlink(missing_ok=True)
+        problem = write_problem(exc)
+        raise StockplanError(phrase("error.part_file", path=str(path), problem=problem)) from None

@@ -968,25 +968,29 @@ def _error_number(cause: BaseException) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def write_problem(cause: BaseException) -> str | dict[str, str]:
+    """Why the machine refused a write, for a message: a full disk and a file too large
+    in either language (`both`), else its own words (first line, quoted)."""
+    import errno
+
+    number = _error_number(cause)
+    if number in (errno.ENOSPC, errno.EDQUOT):
+        return both("error.disk_full")
+    if number == errno.EFBIG:
+        return both("error.file_too_large")
+    text = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
+    problem = quote(text.strip().splitlines()[0] if text.strip() else "", 200)
+    return problem or type(cause).__name__
+
+
 def _write_failed(
     exc: BaseException, path: Path | None = None, outcome: str | dict[str, str] | None = None
 ) -> StockplanError:
     """One line for a write that the machine refused: disk full, no permission, ...
 
     `outcome`: what became of the files (`both(...)`); by default nothing was written."""
-    import errno
-
     cause = next((a for a in exc.args if isinstance(a, OSError)), None) or exc.__cause__ or exc
-    problem: str | dict[str, str]
-    number = _error_number(cause)
-    if number in (errno.ENOSPC, errno.EDQUOT):
-        problem = both("error.disk_full")
-    elif number == errno.EFBIG:
-        problem = both("error.file_too_large")
-    else:
-        text = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
-        problem = quote(text.strip().splitlines()[0] if text.strip() else "", 200)
-        problem = problem or type(cause).__name__
+    problem = write_problem(cause)
     target = f" {path}" if path is not None else {"en": " output", "zh": "输出"}
     outcome = outcome or both("error.nothing_written")
     return StockplanError(
