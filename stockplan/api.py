@@ -204,6 +204,7 @@ class Explanation:
     projection: pl.DataFrame
     history: pl.DataFrame  # the last `history_periods` buckets of demand
     kit_components: list[str] = field(default_factory=list)  # a kit sold, never stocked
+    transfers: pl.DataFrame | None = None  # the plan's moves of this sku, with arrival_date
 
 
 def explain(
@@ -273,6 +274,7 @@ def explain(
             orders, forecast, open_po, plan.bucket_days, plan.as_of, transfers
         ),
         history=recent_history(history.filter(key), plan.as_of, history_periods),
+        transfers=transfers,
     )
 
 

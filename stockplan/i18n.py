@@ -451,6 +451,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "order-up-to cap {cap}",
         "zh": "最高库存上限 {cap}",
     },
+    "explain.transfer_in": {
+        "en": "transfer in {qty} from {place}, lands {date}: in the position now, in stock "
+        "from then",
+        "zh": "从 {place} 调入 {qty}，{date} 到货：现已计入库存位置，到货后计入库存",
+    },
+    "explain.transfer_out": {
+        "en": "transfer out {qty} to {place}, leaves today",
+        "zh": "调出 {qty} 到 {place}，今天发出",
+    },
     "title.diff": {
         "en": "Plan changes {old} -> {new}",
         "zh": "采购建议变化 {old} → {new}",

@@ -119,3 +119,26 @@ def item_lines(order: dict, lang: str = "en") -> list[str]:
     if order.get("order_up_to_cap") is not None:
         lines.append(message("explain.cap", lang, cap=number(order["order_up_to_cap"])))
     return lines
+
+
+def transfer_lines(transfers: pl.DataFrame | None, order: dict, lang: str = "en") -> list[str]:
+    """Explain lines for the plan's transfers into and out of the order row's location:
+    each move in with the day it lands (`transfers.plan_transfers`), each move out."""
+    from stockplan.i18n import message
+
+    if transfers is None or transfers.height == 0:
+        return []
+    moves = transfers.filter(pl.col("sku") == order["sku"]).sort(["to_location", "from_location"])
+    lines = []
+    for move in moves.iter_rows(named=True):
+        qty = f"{move['quantity']:,.1f}".removesuffix(".0")
+        if move["to_location"] == order["location"]:
+            landed = move.get("arrival_date") or "-"
+            lines.append(
+                message(
+                    "explain.transfer_in", lang, qty=qty, place=move["from_location"], date=landed
+                )
+            )
+        elif move["from_location"] == order["location"]:
+            lines.append(message("explain.transfer_out", lang, qty=qty, place=move["to_location"]))
+    return lines

@@ -342,3 +342,34 @@ def test_the_arrival_date_has_a_chinese_header():
 
     assert header("arrival_date", "zh") == "调拨到货日期"
     assert canonical_column("调拨到货日期") == "arrival_date"
+
+
+def test_explain_shows_when_the_transfer_lands_and_projects_stock_from_then(
+    small_shop: Path,
+):
+    import stockplan
+    from stockplan.api import explain
+
+    # nine days on the road: 13 Oct + 9 = 22 Oct, after the first week (13-19 Oct)
+    _transit(small_shop, 9)
+    config, inputs = stockplan.load(small_shop)
+    plan = stockplan.plan(inputs, config)
+    (move,) = plan.transfers.to_dicts()
+    assert move["arrival_date"] == dt.date(2025, 10, 22)
+    shown = explain(plan, "A-100", "WH1")
+    weeks = shown.projection.sort("period_start")
+    f = weeks["forecast"].to_list()
+    # week 1 ends before the truck and before the PO of 20 Oct: 35 - its demand;
+    # week 2 has both: 35 + 48 + the transfer - two weeks of demand
+    assert weeks["projected_without_order"][0] == pytest.approx(35 - f[0])
+    assert weeks["projected_without_order"][1] == pytest.approx(
+        35 + 48 + move["quantity"] - f[0] - f[1]
+    )
+    qty = f"{move['quantity']:,.0f}"
+    english = _cli("explain", "A-100", "-l", "WH1", "-c", str(small_shop), "--no-chart")
+    assert english.exit_code == 0, english.output
+    assert f"transfer in {qty} from WH2, lands 2025-10-22" in english.output
+    chinese = _cli(
+        "explain", "A-100", "-l", "WH2", "-c", str(small_shop), "--no-chart", "--lang", "zh"
+    )
+    assert f"调出 {qty} 到 WH1，今天发出" in chinese.output
