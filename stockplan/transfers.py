@@ -156,7 +156,9 @@ def slow_receivers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
     if "inactive" in rows.columns:
         rows = rows.filter(~pl.col("inactive").fill_null(False))
     if not settings.enabled:
-        return no_transfers().select("sku", "to_location", "arrival_date")
+        return no_transfers().select(
+            "sku", "to_location", "arrival_date", pl.col("arrival_date").alias("order_arrival")
+        )
     return (
         _receivers(rows, settings, as_of)
         .filter(~pl.col("fast"))
