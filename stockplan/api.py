@@ -204,6 +204,7 @@ class Explanation:
     projection: pl.DataFrame
     history: pl.DataFrame  # the last `history_periods` buckets of demand
     kit_components: list[str] = field(default_factory=list)  # a kit sold, never stocked
+    transfers: pl.DataFrame | None = None  # the plan's moves of this sku, with arrival_date
 
 
 def explain(
@@ -259,6 +260,9 @@ def explain(
         key = key & (pl.col("location") == location)
     forecast = plan.forecast.filter(key)
     open_po = plan.open_po if plan.open_po is not None else pl.DataFrame()
+    transfers = plan.tables.get("transfers")
+    if transfers is not None:
+        transfers = transfers.filter(pl.col("sku") == sku)
     history = plan.history if plan.history is not None else pl.DataFrame()
     return Explanation(
         sku=sku,
@@ -266,8 +270,11 @@ def explain(
         orders=orders,
         risk=plan.risk.filter(key),
         forecast=forecast,
-        projection=stock_projection(orders, forecast, open_po, plan.bucket_days, plan.as_of),
+        projection=stock_projection(
+            orders, forecast, open_po, plan.bucket_days, plan.as_of, transfers
+        ),
         history=recent_history(history.filter(key), plan.as_of, history_periods),
+        transfers=transfers,
     )
 
 

@@ -19,6 +19,7 @@ from pydantic import (
     Discriminator,
     Field,
     PrivateAttr,
+    StringConstraints,
     Tag,
     ValidationError,
     field_validator,
@@ -462,6 +463,22 @@ class Classify(Section):
 class Transfers(Section):
     enabled: bool = True
     min_qty: float = Field(default=1.0, ge=1, description="Smallest move worth making, units.")
+    transit_days: float = Field(
+        default=0.0,
+        ge=0,
+        le=365,
+        description="Days a transfer takes from the sending location to the receiving one "
+        "(loading, the truck, receiving): it counts in the receiver's position at once, in "
+        "its stock on its arrival. 0: it arrives the day it is planned.",
+    )
+    transit_days_to: dict[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)],
+        Annotated[float, Field(ge=0, le=365)],
+    ] = Field(
+        default_factory=dict,
+        description="Per receiving location, the days a transfer into it takes; wins over "
+        "transit_days (a far warehouse: {WH-BJ: 3}).",
+    )
 
 
 class Excess(Section):

@@ -101,6 +101,7 @@ _ZH_HEADERS: dict[str, str] = {
     "restock_eta": "补货到货日期",
     "from_location": "调出仓库",
     "to_location": "调入仓库",
+    "arrival_date": "调拨到货日期",
     "quantity": "数量",
     "excess_qty": "超储数量",
     "excess_value": "超储金额",
@@ -449,6 +450,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "explain.cap": {
         "en": "order-up-to cap {cap}",
         "zh": "最高库存上限 {cap}",
+    },
+    "explain.transfer_in": {
+        "en": "transfer in {qty} from {place}, lands {date}: in the position now, in stock "
+        "from then",
+        "zh": "从 {place} 调入 {qty}，{date} 到货：现已计入库存位置，到货后计入库存",
+    },
+    "explain.transfer_out": {
+        "en": "transfer out {qty} to {place}, leaves today",
+        "zh": "调出 {qty} 到 {place}，今天发出",
     },
     "title.diff": {
         "en": "Plan changes {old} -> {new}",
@@ -2716,6 +2726,15 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     ),
     (
         re.compile(
+            r"^transfers: (\d+) short item-location\(s\) sent none, a transfer would arrive "
+            r"after a new order \(transfers\.transit_days\), so they order instead, e\.g\. "
+            r"(.+) at (.+): transfer (\S+), order (\S+)$"
+        ),
+        r"调拨：\1 个缺货的商品×仓库未安排调拨，调拨到货晚于新采购单到货"
+        r"（transfers.transit_days），改为采购，例如 \2 在 \3：调拨 \4 到货，采购 \5 到货",
+    ),
+    (
+        re.compile(
             r"^excess: none, no item holds stock above its order-up-to level plus "
             r"excess\.buffer_days of demand, nor stock unsold for classify\.dead_item_days$"
         ),
@@ -2866,6 +2885,7 @@ _CONFIG_PROBLEMS_ZH: dict[str, str] = {
     "less_than": "应小于 {lt}",
     "less_than_equal": "应不大于 {le}",
     "string_type": "应为文本",
+    "string_too_short": "至少 {min_length} 个字符",
     "list_type": "应为列表",
     "dict_type": "应为映射（键: 值）",
     "model_type": "应为映射（键: 值）",

@@ -6,9 +6,9 @@ first come, first served (by promised date, then order date, then file order) fr
 date order: stock free now (on_hand - allocated - transfers out; when the allocation is the
 reservation for these orders, `planning.allocated_includes_customer_orders`, only the
 allocation beyond them, on_hand - max(allocated - open orders, 0) - transfers out), this
-run's transfers in (counted today, as the plan counts them in the position at once: no
-transit time is modelled, `transfers.plan_transfers`), open purchase orders as they arrive,
-then today's suggested order at its expected arrival; on one day in that order. An order is
+run's transfers in at their arrival_date (as_of + the transit days,
+`transfers.plan_transfers`), open purchase orders as they arrive, then today's suggested
+order at its expected arrival; on one day in that order. An order is
 filled on the date the cumulative supply first covers the cumulative quantity of all orders
 up to and including it, so each unit is promised once. Orders that stock on hand covers
 today ship now and need no notice; the rest are listed, those waiting for a transfer too.
@@ -32,7 +32,7 @@ from stockplan.errors import StockplanError
 from stockplan.i18n import message, phrase, place
 from stockplan.io.columns import EXCEL_CELL_LIMIT
 from stockplan.reorder import fmt_number
-from stockplan.transfers import TRANSFER_COLUMNS
+from stockplan.transfers import no_transfers
 
 NOTICE_COLUMNS = [
     "order_id",
@@ -88,8 +88,9 @@ def restock_notices(
 
     `orders` needs on_hand, allocated, order_qty, expected_arrival per sku x location;
     `open_po` needs arrival and quantity (po_id when known); `transfers` (sku,
-    from_location, to_location, quantity: `transfers.TRANSFER_COLUMNS`) moves stock from
-    the sender's free stock to the receiver's supply today; `prices` (sku, unit_price)
+    from_location, to_location, quantity: `transfers.TRANSFER_COLUMNS`, arrival_date: today
+    without it) moves stock from the sender's free stock today to the receiver's supply on
+    its arrival_date; `prices` (sku, unit_price)
     values order lines without their own unit_price for the compensation rules. The message
     fills `settings.template` (expected ship date known) or `settings.unconfirmed_template`,
     by default the catalogue's text in `lang`, with the item's name from `names` (sku, name).
@@ -104,9 +105,9 @@ def restock_notices(
         orders = orders.join(backlog, on=SERIES, how="left")
         held = (held - pl.col("backlog").fill_null(0.0)).clip(lower_bound=0.0)
     if transfers is None:
-        transfers = pl.DataFrame(schema=dict.fromkeys(TRANSFER_COLUMNS, pl.String)).cast(
-            {"quantity": pl.Float64}
-        )
+        transfers = no_transfers()
+    if "arrival_date" not in transfers.columns:  # no transit time: it lands today
+        transfers = transfers.with_columns(pl.lit(as_of).alias("arrival_date"))
     sent = transfers.group_by("sku", pl.col("from_location").alias("location")).agg(
         pl.col("quantity").sum().alias("_sent")
     )
@@ -125,7 +126,7 @@ def restock_notices(
             transfers.select(
                 "sku",
                 pl.col("to_location").alias("location"),
-                pl.lit(as_of).alias("date"),
+                pl.col("arrival_date").cast(pl.Date).alias("date"),
                 pl.col("quantity").cast(pl.Float64).alias("qty"),
                 pl.format("transfer from {}", "from_location").alias("filled_from"),
                 pl.lit(1).alias("_supply"),

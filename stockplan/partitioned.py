@@ -707,6 +707,7 @@ def _combined(
         caps=all_of("ordered", "caps"),
         scorecard=scorecard,
         backups=all_of("ordered", "backups"),
+        slow_transfers=all_of("ordered", "slow_transfers"),
     )
     return demand, supply, ordered
 

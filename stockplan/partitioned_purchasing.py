@@ -372,9 +372,11 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
     )
     funded = with_item_columns(beyond_cap_clause(funded, ordered.caps), columns)
     side = side_tables(demand, supply, buying.priced, funded, config, ordered.transfers)
-    risk = restock_eta(ordered.risk, supply.open_po, funded)
+    risk = restock_eta(ordered.risk, supply.open_po, funded, ordered.transfers, as_of)
     excess = side.pop("excess")
     small: dict[str, pl.DataFrame] = {"transfers": ordered.transfers, **side}
+    if ordered.slow_transfers is not None:
+        small["slow_transfers"] = ordered.slow_transfers
     orders = funded if final.include_all else orders_to_show(funded)
     out = {
         "orders": with_supplier_tier(orders, ordered.scorecard),
@@ -560,7 +562,8 @@ def _result(
     }
     small["transfers"] = small["transfers"].sort(["sku", "to_location", "from_location"])
     excess = sum(w.excess for w in written)
-    notes = notes + empty_table_notes(tables, config, small["transfers"], excess, scorecard)
+    slow = small.pop("slow_transfers", None)
+    notes = notes + empty_table_notes(tables, config, small["transfers"], excess, scorecard, slow)
     return PlanResult(
         as_of=as_of,
         notes=notes,

@@ -92,7 +92,7 @@ from stockplan.supplier_rules import (
     unknown_cost_settled,
     with_supplier_decisions,
 )
-from stockplan.transfers import net_transfers, plan_transfers
+from stockplan.transfers import net_transfers, plan_transfers, slow_receivers
 
 MAX_SWITCH_PASSES = 4
 """Plans on backup lead times tried before the switches that no longer hold are given up."""
@@ -353,6 +353,8 @@ class OrderStage:
     caps: pl.DataFrame | None
     scorecard: pl.DataFrame
     backups: pl.DataFrame | None = None  # the backup suppliers' lead times per series
+    # the short locations sent no transfer: it would land after a new order (`slow_receivers`)
+    slow_transfers: pl.DataFrame | None = None
 
 
 def order_stage(
@@ -382,7 +384,9 @@ def order_stage(
         scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
     horizon_days = config.planning.horizon_periods * days
 
-    def assess(plan_series: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
+    def assess(
+        plan_series: pl.DataFrame, orders: pl.DataFrame, transfers: pl.DataFrame
+    ) -> pl.DataFrame:
         risk_input = plan_series.join(placed_arrival(orders), on=SERIES, how="left").with_columns(
             (pl.col("sigma_e") / days**0.5).alias("sigma_day")
         )
@@ -396,24 +400,25 @@ def order_stage(
             scorecard,
             supply.forecast,
             days,
+            transfers,
         )
 
     def plan_on(series: pl.DataFrame, caps: pl.DataFrame | None) -> tuple:
         """Transfers from the rows' own levels, the orders on the rebalanced position and
-        their risk: (transfers, rebalanced, orders, risk)."""
-        first_pass = orders_on(series, caps)
-        transfers = plan_transfers(
-            first_pass.join(series.select(*SERIES, "inactive"), on=SERIES, how="left"),
-            config.transfers,
+        their risk: (transfers, rebalanced, orders, risk, the receivers too slow to reach)."""
+        first_pass = orders_on(series, caps).join(
+            series.select(*SERIES, "inactive"), on=SERIES, how="left"
         )
+        transfers = plan_transfers(first_pass, config.transfers, as_of)
+        slow = slow_receivers(first_pass, config.transfers, as_of)
         rebalanced = after_transfers(series, net_transfers(transfers))
         orders = orders_on(rebalanced, caps)
-        return transfers, rebalanced, orders, assess(rebalanced, orders)
+        return transfers, rebalanced, orders, assess(rebalanced, orders, transfers), slow
 
     say("computing safety stock and orders")
     series, caps = supply.series, supply.caps
     say("rebalancing between locations")
-    transfers, rebalanced, every_order, risk = plan_on(series, caps)
+    transfers, rebalanced, every_order, risk, slow = plan_on(series, caps)
     say("assessing stockout risk")
     if backups is None:
         backups = backup_lead_times(
@@ -449,11 +454,13 @@ def order_stage(
         if still.height == late.height:
             say(f"switching {late.height} orders to a faster backup supplier")
             series, caps = trial, trial_caps
-            transfers, rebalanced, every_order, risk = planned
+            transfers, rebalanced, every_order, risk, slow = planned
             every_order = explain_backup(every_order, every_order, still)
             break
         late = still
-    return OrderStage(every_order, risk, transfers, rebalanced, series, caps, scorecard, backups)
+    return OrderStage(
+        every_order, risk, transfers, rebalanced, series, caps, scorecard, backups, slow
+    )
 
 
 @dataclass
@@ -537,7 +544,7 @@ def purchasing_stage(
     )
     funded = with_item_columns(beyond_cap_clause(funded, ordered.caps), columns)
     by_supplier = with_supplier_decisions(by_supplier, decisions, loads)
-    risk = restock_eta(ordered.risk, supply.open_po, funded)
+    risk = restock_eta(ordered.risk, supply.open_po, funded, ordered.transfers, as_of)
     return PurchasingStage(every_order, funded, by_supplier, notes, risk)
 
 
@@ -638,7 +645,12 @@ def plan_result(
     orders = bought.funded if include_all else orders_to_show(bought.funded)
     attributes = demand.attributes.select("sku", "inactive")
     empty = empty_table_notes(
-        tables, config, ordered.transfers, extra["excess"].height, ordered.scorecard
+        tables,
+        config,
+        ordered.transfers,
+        extra["excess"].height,
+        ordered.scorecard,
+        ordered.slow_transfers,
     )
     return PlanResult(
         as_of=demand.as_of,
@@ -663,17 +675,36 @@ def plan_result(
     )
 
 
+def slow_transfer_note(slow: pl.DataFrame | None) -> str | None:
+    """The note counting the short locations sent no transfer because it would land after a
+    new order placed today (`transfers.slow_receivers`): they buy instead, and the buyer
+    sees why a donor's surplus stayed where it is."""
+    if slow is None or slow.height == 0:
+        return None
+    first = slow.sort(["sku", "to_location"]).row(0, named=True)
+    return (
+        f"transfers: {slow.height} short item-location(s) sent none, a transfer would arrive "
+        f"after a new order (transfers.transit_days), so they order instead, e.g. "
+        f"{first['sku']} at {first['to_location']}: transfer {first['arrival_date']}, "
+        f"order {first['order_arrival']}"
+    )
+
+
 def empty_table_notes(
     tables: dict[str, pl.DataFrame],
     config: Config,
     transfers: pl.DataFrame,
     excess_rows: int,
     scorecard: pl.DataFrame,
+    slow_transfers: pl.DataFrame | None = None,
 ) -> list[str]:
     """One note of the plan per result table left without rows for a reason the buyer would
     otherwise have to guess (the sheet itself keeps only its header, as verify, diff and
-    --previous read it back): transfers, excess and the supplier scorecard."""
+    --previous read it back): transfers, excess and the supplier scorecard; and the short
+    locations a transfer would reach after a new order (`slow_transfer_note`), with or
+    without other transfers."""
     notes = []
+    slow = slow_transfer_note(slow_transfers)
     if transfers.height == 0:
         stock = tables.get("stock")
         places = stock["location"].n_unique() if stock is not None else 0
@@ -681,11 +712,13 @@ def empty_table_notes(
             notes.append("transfers: none, transfers.enabled is off")
         elif places <= 1:
             notes.append("transfers: none, all stock is at one location")
-        else:
+        elif slow is None:
             notes.append(
                 "transfers: none, no location holds stock above its order-up-to level "
                 "while another is below its reorder point"
             )
+    if slow is not None:
+        notes.append(slow)
     if excess_rows == 0:
         notes.append(
             "excess: none, no item holds stock above its order-up-to level plus "

@@ -1,8 +1,8 @@
 """What `stockplan explain` shows: the projected stock path behind one order row.
 
-    projected_stock(end of bucket k) = on_hand - allocated - backorders
-        + open PO receipts arrived by then + this order if it has arrived by then
-        - cumulative forecast demand through bucket k
+    projected_stock(end of bucket k) = on_hand - allocated - backorders + transfers
+        + open PO receipts (and transfers in transit) arrived by then
+        + this order if it has arrived by then - cumulative forecast demand through bucket k
 
 A negative value is demand that cannot be served from stock (lost sales or backorders).
 """
@@ -22,12 +22,20 @@ def stock_projection(
     open_po: pl.DataFrame,
     bucket_days: int,
     as_of: dt.date | None = None,
+    transfers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per series and future bucket: projected stock at the bucket's end, with and without
     the suggested order (`orders` needs on_hand, allocated, backorders, transfer_qty,
     order_qty, expected_arrival). Demand counts from `as_of`: a bucket that began before
-    it adds only its days from as_of on, as the plan's protection window does."""
-    from stockplan.risk import AVAILABLE  # here: risk imports scipy, explain runs from cache
+    it adds only its days from as_of on, as the plan's protection window does. A transfer
+    in (`transfers`, the plan's) still on its way after as_of counts from its arrival_date,
+    as an open purchase order (`risk.with_transit`)."""
+    # here: risk imports scipy, explain runs from cache
+    from stockplan.risk import AVAILABLE, with_transit
+
+    stock = orders.select(*SERIES, AVAILABLE, "order_qty", "expected_arrival")
+    if as_of is not None:
+        stock, open_po = with_transit(stock, open_po, transfers, as_of)
 
     start = pl.col("period_start")
     if as_of is not None:
@@ -40,15 +48,7 @@ def stock_projection(
         forecast.select(
             *SERIES, "period_start", (pl.col("forecast") * remaining).alias("ahead"), "forecast"
         )
-        .join(
-            orders.select(
-                *SERIES,
-                AVAILABLE,
-                "order_qty",
-                "expected_arrival",
-            ),
-            on=SERIES,
-        )
+        .join(stock, on=SERIES)
         .sort([*SERIES, "period_start"])
         .with_columns(
             (pl.col("period_start") + pl.duration(days=bucket_days)).alias("period_end"),
@@ -118,4 +118,27 @@ def item_lines(order: dict, lang: str = "en") -> list[str]:
         lines.append(message("explain.unsellable", lang, qty=number(order["unsellable_qty"])))
     if order.get("order_up_to_cap") is not None:
         lines.append(message("explain.cap", lang, cap=number(order["order_up_to_cap"])))
+    return lines
+
+
+def transfer_lines(transfers: pl.DataFrame | None, order: dict, lang: str = "en") -> list[str]:
+    """Explain lines for the plan's transfers into and out of the order row's location:
+    each move in with the day it lands (`transfers.plan_transfers`), each move out."""
+    from stockplan.i18n import message
+
+    if transfers is None or transfers.height == 0:
+        return []
+    moves = transfers.filter(pl.col("sku") == order["sku"]).sort(["to_location", "from_location"])
+    lines = []
+    for move in moves.iter_rows(named=True):
+        qty = f"{move['quantity']:,.1f}".removesuffix(".0")
+        if move["to_location"] == order["location"]:
+            landed = move.get("arrival_date") or "-"
+            lines.append(
+                message(
+                    "explain.transfer_in", lang, qty=qty, place=move["from_location"], date=landed
+                )
+            )
+        elif move["from_location"] == order["location"]:
+            lines.append(message("explain.transfer_out", lang, qty=qty, place=move["to_location"]))
     return lines

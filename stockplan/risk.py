@@ -1,7 +1,10 @@
 """Stockout risk per sku x location.
 
 - available = on_hand - allocated - backorders + transfer_qty (the planned transfers in or
-  out of this location count as done today, so risk is the risk after the plan).
+  out of this location, so risk is the risk after the plan), less the transfers in still in
+  transit after today (`with_transit`): those are receipts at their arrival_date, counted
+  as the open purchase orders are (the stockout day, the checkpoints, the restock ETA); the
+  sending location loses its transfer out at once.
 - days_of_cover = available / forecast_per_day.
 - stockout_date: first day the projected stock (available + receipts arrived - D(t)) drops
   below zero, D(t) the forecast demand from as_of to t along the forecast path (each
@@ -19,9 +22,10 @@
 - expected_shortage = E[(D_t - a_t)^+] at the worst checkpoint: sigma G((a - mu) / sigma) for
   the normal (G the standard normal loss), mu P(D >= a) - a P(D > a) for the Poisson.
 - revenue_at_risk = expected_shortage * unit_price.
-- restock_eta: the first open PO arriving on or after the stockout date, else the
-  suggested order's expected arrival; empty when neither comes (no PO after the stockout and
-  no order placed today: order_qty 0, also when the budget or a supplier minimum cut it).
+- restock_eta: the first open PO (or transfer in) arriving on or after the stockout date,
+  else the suggested order's expected arrival; empty when neither comes (no PO after the
+  stockout and no order placed today: order_qty 0, also when the budget or a supplier
+  minimum cut it).
   The plan sets it from the orders as finally placed (`restock_eta`).
 """
 
@@ -34,6 +38,7 @@ import polars as pl
 
 from stockplan.config import Risk
 from stockplan.demand import SERIES
+from stockplan.transfers import transfers_in_transit
 
 AVAILABLE = (
     pl.col("on_hand")
@@ -42,7 +47,8 @@ AVAILABLE = (
     + pl.col("transfer_qty").fill_null(0.0)
 ).alias("available")
 """Stock free for new demand: on hand less what is promised (allocated) or owed (backorders),
-plus the planned transfer in (minus the transfer out)."""
+plus the planned transfer in (minus the transfer out); `with_transit` takes out again the
+transfers in that are still on their way."""
 
 RISK_COLUMNS = [
     "sku",
@@ -60,6 +66,39 @@ RISK_COLUMNS = [
     "supplier",
     "supplier_tier",
 ]
+
+
+def with_transit(
+    frame: pl.DataFrame,
+    open_po: pl.DataFrame,
+    transfers: pl.DataFrame | None,
+    as_of: dt.date,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(`frame` with its available stock less the transfers in still on their way after
+    as_of, `open_po` with those transfers as receipts at their arrival_date:
+    `transfers.transfers_in_transit`). A transfer then counts in the receiver's stock as an
+    open purchase order does, from the day it lands; one arriving today stays in available."""
+    moving = transfers_in_transit(transfers, as_of)
+    if moving.height == 0:
+        return frame, open_po
+    in_transit = moving.group_by(SERIES).agg(pl.col("quantity").sum().alias("_in_transit"))
+    frame = (
+        frame.join(in_transit, on=SERIES, how="left", maintain_order="left")
+        .with_columns(pl.col("available") - pl.col("_in_transit").fill_null(0.0))
+        .drop("_in_transit")
+    )
+    return frame, transit_receipts(open_po, transfers, as_of)
+
+
+def transit_receipts(
+    open_po: pl.DataFrame, transfers: pl.DataFrame | None, as_of: dt.date
+) -> pl.DataFrame:
+    """`open_po` and the transfers in still on their way after as_of, each at its arrival
+    (sku, location, arrival, quantity; a transfer has no po_id)."""
+    moving = transfers_in_transit(transfers, as_of)
+    if moving.height == 0:
+        return open_po
+    return pl.concat([open_po, moving], how="diagonal_relaxed") if open_po.width else moving
 
 
 def demand_rates(
@@ -343,11 +382,20 @@ def _with_restock_eta(frame: pl.DataFrame, open_po: pl.DataFrame) -> pl.DataFram
     )
 
 
-def restock_eta(risk: pl.DataFrame, open_po: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
+def restock_eta(
+    risk: pl.DataFrame,
+    open_po: pl.DataFrame,
+    orders: pl.DataFrame,
+    transfers: pl.DataFrame | None = None,
+    as_of: dt.date | None = None,
+) -> pl.DataFrame:
     """`risk` with restock_eta set again from `orders` (sku, location, order_qty,
     expected_arrival) as finally placed, after the budget, minimum order values and full
-    loads: the first open PO on or after the stockout, else the order's arrival if one is
-    placed (order_qty > 0), else empty. The other columns are unchanged (none reads the order)."""
+    loads: the first open PO (or transfer in still on its way after `as_of`) on or after the
+    stockout, else the order's arrival if one is placed (order_qty > 0), else empty. The
+    other columns are unchanged (none reads the order)."""
+    if as_of is not None:
+        open_po = transit_receipts(open_po, transfers, as_of)
     framed = risk.drop("expected_arrival", strict=False).join(
         placed_arrival(orders), on=SERIES, how="left", maintain_order="left"
     )
@@ -364,6 +412,7 @@ def stockout_risk(
     tiers: pl.DataFrame | None = None,
     forecast: pl.DataFrame | None = None,
     bucket_days: int = 7,
+    transfers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Risk table for every series.
 
@@ -375,11 +424,12 @@ def stockout_risk(
     `tiers` (supplier, supplier_tier, from the scorecard) names the supplier's tier
     (unrated without a scorecard row). `forecast` (sku, location, period_start, forecast in
     buckets of `bucket_days`): the stockout date follows its path (`projected_stockout_day`),
-    else forecast_per_day.
+    else forecast_per_day. `transfers` (the plan's, with arrival_date): a transfer in still
+    on its way counts from its arrival as an open purchase order does (`with_transit`).
     """
     if "transfer_qty" not in series.columns:
         series = series.with_columns(pl.lit(0.0).alias("transfer_qty"))
-    frame = series.with_columns(AVAILABLE)
+    frame, open_po = with_transit(series.with_columns(AVAILABLE), open_po, transfers, as_of)
     if "supplier" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("supplier"))
     if tiers is None:

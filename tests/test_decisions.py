@@ -85,7 +85,7 @@ def test_inactive_items_are_neither_sent_nor_received_by_transfers():
             "inactive": [False, False, True, True],
         }
     )
-    moves = plan_transfers(rows, Transfers()).select(
+    moves = plan_transfers(rows, Transfers(), AS_OF).select(
         "sku", "from_location", "to_location", "quantity"
     )
     # A: D holds 130 - 50 = 80 above S, R needs 50 -> 50 move; B (inactive) stays put

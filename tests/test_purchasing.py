@@ -294,12 +294,14 @@ def test_transfers_match_several_donors_and_receivers():
     )
     # surplus: D1 80, D2 10 (total 90); need: R1 70, R2 30 (total 100)
     # R1 takes 70 from D1; R2 takes D1's last 10 and D2's 10 -> 20 of its 30
-    moves = plan_transfers(rows, Transfers()).select("from_location", "to_location", "quantity")
+    moves = plan_transfers(rows, Transfers(), AS_OF).select(
+        "from_location", "to_location", "quantity"
+    )
     assert sorted(moves.rows()) == [("D1", "R1", 70.0), ("D1", "R2", 10.0), ("D2", "R2", 10.0)]
     # min 15: D2's 10 is no donor and D1 -> R2 would move 10: only D1 -> R1 stays
-    big = plan_transfers(rows, Transfers(min_qty=15)).select("from_location", "to_location")
+    big = plan_transfers(rows, Transfers(min_qty=15), AS_OF).select("from_location", "to_location")
     assert big.rows() == [("D1", "R1")]
-    assert plan_transfers(rows, Transfers(enabled=False)).height == 0
+    assert plan_transfers(rows, Transfers(enabled=False), AS_OF).height == 0
 
 
 @pytest.mark.parametrize("budget", [0.5, 1e9])

@@ -609,7 +609,7 @@ def show_explanation(
     from rich.text import Text
 
     from stockplan.errors import escape_unsafe
-    from stockplan.projection import item_lines
+    from stockplan.projection import item_lines, transfer_lines
     from stockplan.report import explain_chart, explain_lines
 
     out = stdout_console()
@@ -626,6 +626,7 @@ def show_explanation(
             lang,
             bucket=config.planning.bucket,
         ) + item_lines(order, lang)
+        lines += transfer_lines(shown.transfers, order, lang)
         title = message(
             "explain.panel",
             lang,

@@ -346,7 +346,15 @@ BUYER_COLUMNS: dict[str, list[str]] = {
         "expected_shortage",
         "revenue_at_risk",
     ],
-    "transfers": ["sku", "name", "from_location", "to_location", "quantity", "reason"],
+    "transfers": [
+        "sku",
+        "name",
+        "from_location",
+        "to_location",
+        "quantity",
+        "arrival_date",
+        "reason",
+    ],
     "excess": ["sku", "name", "location", "excess_qty", "excess_value", "days_of_cover"],
     "notices": ["order_id", "customer", "sku", "name", "location", "quantity"],
 }

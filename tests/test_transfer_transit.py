@@ -1,0 +1,375 @@
+"""A planned transfer takes transit days to land: the receiver counts it in its position at
+once, in its stock only from the arrival date (risk, restock notices, explain's projection),
+and a transfer slower than a new order is not made. Numbers worked out by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from stockplan.config import Risk, Transfers, parse_config
+from stockplan.errors import StockplanError
+from stockplan.notices import restock_notices
+from stockplan.projection import stock_projection
+from stockplan.risk import restock_eta, stockout_risk
+from stockplan.transfers import plan_transfers, slow_receivers
+
+AS_OF = dt.date(2025, 3, 3)
+NO_PO = pl.DataFrame(
+    schema={"sku": pl.String, "location": pl.String, "quantity": pl.Float64, "arrival": pl.Date}
+)
+
+
+def _day(n: int) -> dt.date:
+    return AS_OF + dt.timedelta(days=n)
+
+
+def _rows() -> pl.DataFrame:
+    # D holds 130, order-up-to 50: surplus 80. R holds 0 (reorder point 50, order-up-to 70):
+    # needs 70; a new order lands on 17 Mar (14-day lead time).
+    return pl.DataFrame(
+        {
+            "sku": ["A", "A"],
+            "location": ["D", "R"],
+            "on_hand": [130.0, 0.0],
+            "allocated": [0.0, 0.0],
+            "backorders": [0.0, 0.0],
+            "inventory_position": [130.0, 0.0],
+            "reorder_point": [50.0, 50.0],
+            "order_up_to": [50.0, 70.0],
+            "forecast_per_day": [1.0, 1.0],
+            "expected_arrival": [_day(14), _day(14)],
+        }
+    )
+
+
+def test_a_transfer_lands_after_its_transit_days_per_receiving_location():
+    moves = plan_transfers(_rows(), Transfers(transit_days=3), AS_OF)
+    assert moves.columns[:5] == ["sku", "from_location", "to_location", "quantity", "reason"]
+    assert moves.select("from_location", "to_location", "quantity", "arrival_date").rows() == [
+        ("D", "R", 70.0, dt.date(2025, 3, 6))  # 3 Mar + 3 days
+    ]
+    # R's own setting wins over the default; 2.5 days round half up to 3
+    far = plan_transfers(_rows(), Transfers(transit_days=1, transit_days_to={"R": 2.5}), AS_OF)
+    assert far["arrival_date"].to_list() == [dt.date(2025, 3, 6)]
+    # without a transit time it lands today, as before
+    assert plan_transfers(_rows(), Transfers(), AS_OF)["arrival_date"].to_list() == [AS_OF]
+
+
+def test_a_transfer_slower_than_a_new_order_is_not_made_and_named():
+    settings = Transfers(transit_days_to={"R": 20})
+    # 3 Mar + 20 = 23 Mar lands after the new order's 17 Mar: R buys instead
+    assert plan_transfers(_rows(), settings, AS_OF).height == 0
+    (slow,) = slow_receivers(_rows(), settings, AS_OF).to_dicts()
+    assert (slow["sku"], slow["to_location"]) == ("A", "R")
+    assert (slow["arrival_date"], slow["order_arrival"]) == (_day(20), _day(14))
+    # landing the same day as the order still goes: as soon, and no money spent
+    tie = Transfers(transit_days=14)
+    assert plan_transfers(_rows(), tie, AS_OF)["quantity"].to_list() == [70.0]
+    assert slow_receivers(_rows(), tie, AS_OF).height == 0
+
+
+def test_a_slow_lane_leaves_the_surplus_to_a_receiver_it_reaches_in_time():
+    # R2 (short by 30, a new order in 14 days) is far: 20 days. R (short by 70) is near.
+    rows = pl.concat(
+        [
+            _rows(),
+            _rows()
+            .filter(pl.col("location") == "R")
+            .with_columns(
+                pl.lit("R2").alias("location"),
+                pl.lit(40.0).alias("order_up_to"),
+                pl.lit(10.0).alias("inventory_position"),
+                pl.lit(10.0).alias("on_hand"),
+            ),
+        ]
+    )
+    settings = Transfers(transit_days=2, transit_days_to={"R2": 20})
+    moves = plan_transfers(rows, settings, AS_OF)
+    # D's 80 all could go; only R is reached in time and takes its 70
+    assert moves.select("to_location", "quantity", "arrival_date").rows() == [("R", 70.0, _day(2))]
+
+
+def _series(transfer_qty: list[float]) -> pl.DataFrame:
+    # D sends 40 of A to R. R: 10 on hand, 5 a day, no spread, 7-day lead time.
+    # D: 100 on hand, 5 a day.
+    return pl.DataFrame(
+        {
+            "sku": ["A", "A"],
+            "location": ["D", "R"],
+            "on_hand": [100.0, 10.0],
+            "allocated": [0.0, 0.0],
+            "backorders": [0.0, 0.0],
+            "transfer_qty": transfer_qty,
+            "on_order": [0.0, 0.0],
+            "next_receipt_date": [None, None],
+            "forecast_per_day": [5.0, 5.0],
+            "demand_lead_time": [35.0, 35.0],
+            "sigma_day": [0.0, 0.0],
+            "lead_time_days": [7.0, 7.0],
+            "lead_time_std_days": [0.0, 0.0],
+            "demand_pattern": ["smooth", "smooth"],
+            "unit_price": [2.0, 2.0],
+            "expected_arrival": [None, None],
+        },
+        schema_overrides={"next_receipt_date": pl.Date, "expected_arrival": pl.Date},
+    )
+
+
+def _move(arrival: dt.date) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "sku": ["A"],
+            "from_location": ["D"],
+            "to_location": ["R"],
+            "quantity": [40.0],
+            "reason": ["R is below its reorder point"],
+            "arrival_date": [arrival],
+        }
+    )
+
+
+def test_risk_counts_a_transfer_in_from_its_arrival_and_out_at_once():
+    series = _series([-40.0, 40.0])
+
+    def risk(arrival: dt.date) -> dict[str, dict]:
+        frame = stockout_risk(
+            series, NO_PO, AS_OF, 90, Risk(), ["intermittent"], transfers=_move(arrival)
+        )
+        return {r["location"]: r for r in frame.to_dicts()}
+
+    landed, moving = risk(AS_OF), risk(_day(3))
+    # landed today: R has 10 + 40 = 50, out on day 50 / 5 = 10; no risk inside L = 7
+    # (at L: 50 - 35 = 15 left)
+    assert landed["R"]["stockout_date"] == _day(10)
+    assert landed["R"]["stockout_probability"] == 0.0
+    assert landed["R"]["days_of_cover"] == 10.0
+    # 3 days on the road: R's 10 last 10 / 5 = 2 days, out on 5 Mar before the truck (6 Mar);
+    # at the checkpoint just before it lands, demand 15 > 10: certain, 5 short
+    assert moving["R"]["stockout_date"] == _day(2)
+    assert moving["R"]["stockout_probability"] == 1.0
+    assert moving["R"]["expected_shortage"] == 5.0
+    assert moving["R"]["days_of_cover"] == 2.0
+    # the transfer is the first receipt on or after the stockout: R restocks when it lands
+    assert moving["R"]["restock_eta"] == _day(3)
+    # the sender loses the 40 at once either way: 100 - 40 = 60 last 12 days
+    assert landed["D"]["stockout_date"] == moving["D"]["stockout_date"] == _day(12)
+    assert moving["D"]["days_of_cover"] == 12.0
+
+
+def test_the_restock_eta_from_the_orders_placed_still_sees_the_transfer():
+    series = _series([-40.0, 40.0])
+    risk = stockout_risk(
+        series, NO_PO, AS_OF, 90, Risk(), ["intermittent"], transfers=_move(_day(3))
+    )
+    orders = series.select(
+        "sku", "location", pl.lit(0.0).alias("order_qty"), pl.lit(_day(7)).alias("expected_arrival")
+    )
+    again = restock_eta(risk, NO_PO, orders, _move(_day(3)), AS_OF)
+    assert again.filter(pl.col("location") == "R")["restock_eta"].item() == _day(3)
+
+
+def test_a_customer_line_filled_by_a_transfer_is_dated_at_its_arrival():
+    # R has nothing; 41 come from D, landing on day 4; R orders 240 arriving on day 10.
+    # R's customer orders: O1 7 (promised day -5), O2 40.
+    orders = pl.DataFrame(
+        {
+            "sku": ["A", "A"],
+            "location": ["D", "R"],
+            "on_hand": [50.0, 0.0],
+            "allocated": [0.0, 0.0],
+            "order_qty": [0.0, 240.0],
+            "expected_arrival": [_day(30), _day(10)],
+        }
+    )
+    move = _move(_day(4)).with_columns(pl.lit(41.0).alias("quantity"))
+    backlog = pl.DataFrame(
+        {
+            "order_id": ["O1", "O2"],
+            "sku": ["A", "A"],
+            "location": ["R", "R"],
+            "quantity": [7.0, 40.0],
+            "order_date": [_day(-9), _day(-2)],
+            "promised_date": [_day(-5), None],
+        }
+    )
+    rows = {
+        r["order_id"]: r
+        for r in restock_notices(backlog, orders, NO_PO, AS_OF, transfers=move).to_dicts()
+    }
+    # O1: 7 <= 41, from the transfer when it lands on 7 Mar: 4 - (-5) = 9 days late
+    assert rows["O1"]["filled_from"] == "transfer from D"
+    assert (rows["O1"]["expected_fill_date"], rows["O1"]["days_late"]) == (_day(4), 9)
+    assert "2025-03-07" in rows["O1"]["message"]
+    # O2: 7 + 40 = 47 > 41: the suggested order on day 10
+    assert rows["O2"]["expected_fill_date"] == _day(10)
+    # a transfer that lands after an open purchase order comes after it
+    po = pl.DataFrame(
+        {"sku": ["A"], "location": ["R"], "quantity": [10.0], "arrival": [_day(2)]}
+        | {"po_id": ["P1"]}
+    )
+    first = restock_notices(backlog, orders, po, AS_OF, transfers=move)
+    o1 = first.filter(pl.col("order_id") == "O1").row(0, named=True)
+    assert (o1["filled_from"], o1["expected_fill_date"]) == ("purchase order P1", _day(2))
+
+
+def test_explain_projection_counts_the_transfer_from_its_arrival():
+    orders = pl.DataFrame(
+        {
+            "sku": ["A"],
+            "location": ["R"],
+            "on_hand": [10.0],
+            "allocated": [0.0],
+            "backorders": [0.0],
+            "transfer_qty": [40.0],
+            "order_qty": [0.0],
+            "expected_arrival": [_day(30)],
+        }
+    )
+    forecast = pl.DataFrame(
+        {
+            "sku": ["A", "A"],
+            "location": ["R", "R"],
+            "period_start": [AS_OF, _day(7)],
+            "forecast": [35.0, 35.0],
+        }
+    )
+    # landing on day 9 (after week 1 ends on day 7): week 1 ends at 10 - 35 = -25,
+    # week 2 at 10 + 40 - 70 = -20
+    path = stock_projection(orders, forecast, NO_PO, 7, AS_OF, _move(_day(9)))
+    assert path["projected_stock"].to_list() == [-25.0, -20.0]
+    # landed today it is stock from the start: 50 - 35 = 15, 50 - 70 = -20
+    landed = stock_projection(orders, forecast, NO_PO, 7, AS_OF, _move(AS_OF))
+    assert landed["projected_stock"].to_list() == [15.0, -20.0]
+
+
+def test_transit_days_read_from_the_config_and_refused_when_negative_in_both_languages():
+    from stockplan.i18n import error_text
+
+    def read(transfers: dict, lang: str = "en"):
+        inputs = {"sales": "s.csv", "stock": "t.csv"}
+        return parse_config(
+            {"inputs": inputs, "planning": {"language": lang}} | {"transfers": transfers}
+        )
+
+    read_back = read({"transit_days": 2, "transit_days_to": {" WH-BJ ": 3.5}}).transfers
+    assert (read_back.transit_days, read_back.transit_days_to) == (2.0, {"WH-BJ": 3.5})
+    with pytest.raises(StockplanError) as refused:
+        read({"transit_days_to": {"WH-BJ": -2}}, "zh")
+    assert error_text(refused.value, "zh") == (
+        "config：配置项 'transfers.transit_days_to.WH-BJ'：应不小于 0，现为 -2"
+    )
+    assert "greater than or equal to 0, got -2" in error_text(refused.value, "en")
+    with pytest.raises(StockplanError, match="transfers.transit_days'"):
+        read({"transit_days": -1})
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def _transit(config: Path, days: float) -> None:
+    raw = yaml.safe_load(config.read_text())
+    raw["transfers"] = {"transit_days": days}
+    config.write_text(yaml.safe_dump(raw))
+
+
+def test_a_plan_dates_the_transfer_and_warns_of_the_stockout_before_it_lands(
+    small_shop: Path, tmp_path: Path
+):
+    # WH1 holds 40 - 5 allocated = 35 of A-100 (~10 a day, 14-day lead time, 48 due on
+    # 20 Oct); WH2's surplus moves to WH1. Five days on the road: 35 last 3.5 days.
+    _transit(small_shop, 5)
+    out = tmp_path / "out"
+    run = _cli("plan", "-c", str(small_shop), "-o", str(out), "--all", "--fail-on-risk", "high")
+    assert run.exit_code == 3, run.output  # WH1 runs dry before the truck: high risk
+    (move,) = pl.read_csv(out / "transfers.csv", try_parse_dates=True).to_dicts()
+    assert (move["from_location"], move["to_location"]) == ("WH2", "WH1")
+    assert move["arrival_date"] == dt.date(2025, 10, 18)  # 13 Oct + 5
+    risk = pl.read_csv(out / "risk.csv", schema_overrides={"sku": pl.String}, try_parse_dates=True)
+    forecast = pl.read_csv(out / "forecast.csv", schema_overrides={"sku": pl.String})
+    key = (pl.col("sku") == "A-100") & (pl.col("location") == "WH1")
+    wh1 = risk.filter(key).row(0, named=True)
+    # the week of 13 Oct runs at its forecast / 7 a day: 35 / rate days, out on the day after
+    rate = forecast.filter(key)["forecast"][0] / 7
+    assert 3 < 35 / rate < 4
+    assert wh1["stockout_date"] == dt.date(2025, 10, 13) + dt.timedelta(days=4)
+    assert wh1["stockout_date"] < move["arrival_date"]
+    assert wh1["days_of_cover"] == pytest.approx(35 / rate, abs=0.01)
+    assert wh1["restock_eta"] == move["arrival_date"]  # before the PO of 20 Oct
+    assert wh1["risk_level"] == "high"
+    # the order row still counts the transfer in the position: no order today
+    orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
+    row = orders.filter(key).row(0, named=True)
+    assert row["transfer_qty"] == move["quantity"] and row["order_qty"] == 0
+
+
+def test_a_transfer_slower_than_the_lead_time_is_left_out_and_the_notes_say_why(
+    small_shop: Path,
+):
+    import stockplan
+    from stockplan.i18n import render_note
+
+    _transit(small_shop, 20)  # 13 Oct + 20 = 2 Nov, a new order (14 days) lands 27 Oct
+    config, inputs = stockplan.load(small_shop)
+    plan = stockplan.plan(inputs, config)
+    assert plan.transfers.height == 0
+    wh1 = plan.orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH1"))
+    assert wh1["order_qty"].item() > 0 and wh1["transfer_qty"].item() == 0
+    (note,) = [n for n in plan.notes if n.startswith("transfers:")]
+    assert note == (
+        "transfers: 1 short item-location(s) sent none, a transfer would arrive after a new "
+        "order (transfers.transit_days), so they order instead, e.g. A-100 at WH1: transfer "
+        "2025-11-02, order 2025-10-27"
+    )
+    assert render_note(note, "zh") == (
+        "调拨：1 个缺货的商品×仓库未安排调拨，调拨到货晚于新采购单到货"
+        "（transfers.transit_days），改为采购，例如 A-100 在 WH1：调拨 2025-11-02 到货，"
+        "采购 2025-10-27 到货"
+    )
+
+
+def test_the_arrival_date_has_a_chinese_header():
+    from stockplan.i18n import canonical_column, header
+
+    assert header("arrival_date", "zh") == "调拨到货日期"
+    assert canonical_column("调拨到货日期") == "arrival_date"
+
+
+def test_explain_shows_when_the_transfer_lands_and_projects_stock_from_then(
+    small_shop: Path,
+):
+    import stockplan
+    from stockplan.api import explain
+
+    # nine days on the road: 13 Oct + 9 = 22 Oct, after the first week (13-19 Oct)
+    _transit(small_shop, 9)
+    config, inputs = stockplan.load(small_shop)
+    plan = stockplan.plan(inputs, config)
+    (move,) = plan.transfers.to_dicts()
+    assert move["arrival_date"] == dt.date(2025, 10, 22)
+    shown = explain(plan, "A-100", "WH1")
+    weeks = shown.projection.sort("period_start")
+    f = weeks["forecast"].to_list()
+    # week 1 ends before the truck and before the PO of 20 Oct: 35 - its demand;
+    # week 2 has both: 35 + 48 + the transfer - two weeks of demand
+    assert weeks["projected_without_order"][0] == pytest.approx(35 - f[0])
+    assert weeks["projected_without_order"][1] == pytest.approx(
+        35 + 48 + move["quantity"] - f[0] - f[1]
+    )
+    qty = f"{move['quantity']:,.0f}"
+    english = _cli("explain", "A-100", "-l", "WH1", "-c", str(small_shop), "--no-chart")
+    assert english.exit_code == 0, english.output
+    assert f"transfer in {qty} from WH2, lands 2025-10-22" in english.output
+    chinese = _cli(
+        "explain", "A-100", "-l", "WH2", "-c", str(small_shop), "--no-chart", "--lang", "zh"
+    )
+    assert f"调出 {qty} 到 WH1，今天发出" in chinese.output
