@@ -247,6 +247,14 @@ class Policy(Section):
         default=364, ge=28, le=3660, description="Daily history the bootstrap resamples."
     )
     bootstrap_draws: int = Field(default=500, ge=100, le=10000)
+    bootstrap_level: Literal["history", "local"] = Field(
+        default="history",
+        description="The level the bootstrap's days are read at before they are rescaled to "
+        "the forecast: 'history' takes each day as sold; 'local' first reads each day at the "
+        "history's mean level from the local level around it (max(28, L + R) days each side, "
+        "shrunk towards the mean by empirical Bayes), so a seasonal item's season, which the "
+        "forecast holds, is not counted again as spread between the draws.",
+    )
     bootstrap_patterns: list[Literal["smooth", "erratic", "intermittent", "lumpy"]] = Field(
         default_factory=lambda: ["erratic", "intermittent", "lumpy"],
         description="Demand patterns whose lead-time demand is chosen and recalibrated on "

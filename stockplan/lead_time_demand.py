@@ -161,6 +161,81 @@ def _measured_history(daily: np.ndarray, min_days: int):
     return measured, counts, mean_day
 
 
+LOCAL_LEVEL_MIN_HALF_SPAN = 28
+"""Fewest days each side of a day that its local level is measured over (`history_level_days`)."""
+
+
+def history_level_days(
+    daily: np.ndarray,
+    protection_days: np.ndarray,
+    large_factor: float,
+    large_min_days: int,
+) -> np.ndarray:
+    """`daily` ([series, days], NaN unmeasured) with each measured day read at the history's
+    level instead of the local level it was sold at, for `policy.bootstrap_level: local`.
+
+    The local level of day t: a_t = the mean per measured day over t - h .. t + h (h =
+    max(28, L + R) of the row's `protection_days`; clipped to the history), shrunk towards
+    the history's mean m by the empirical-Bayes weight B_t = (sigma^2 / n_t) /
+    (sigma^2 / n_t + tau^2) (Efron & Morris 1975): a = m + (1 - B_t)(a_t - m), with sigma^2
+    the days' variance around their local level, n_t the measured days of the span and
+    tau^2 = max(0, mean (a_t - m)^2 - mean sigma^2 / n_t) the variance of the local levels
+    beyond their noise. Each day then becomes d'_t = m + (u_t - a) sqrt(m / a): the
+    deviation from the local level scaled by sqrt(m / a), as a compound Poisson demand
+    whose customers arrive m / a times as often, each as big (the season brings more
+    customers, not bigger ones). A window's draw sums to d m + (U - d a) sqrt(m / a) over
+    its d days where a holds over the window: the remainders around a local level of the
+    bootstrap of Bergmeir, Hyndman & Benitez (2016), with a moving mean instead of STL,
+    which one year of history cannot fit. Days above the large-order rule (more than
+    `large_factor` times the row's median selling day, for rows with at least
+    `large_min_days` selling days) keep their size and are left out of m, a and sigma^2.
+    Rows whose level does not move beyond its noise (tau^2 = 0) are returned unchanged.
+    A day can come out below zero: the draws' sums are clipped at zero by the bootstraps.
+    """
+    out = np.array(daily, dtype=float, copy=True)
+    n, days = out.shape
+    if days == 0:
+        return out
+    half = np.maximum(np.round(np.asarray(protection_days, dtype=float)), LOCAL_LEVEL_MIN_HALF_SPAN)
+    t = np.arange(days)
+    for lo in range(0, n, SERIES_PER_BLOCK):  # bounded [series, days] work arrays
+        block = out[lo : lo + SERIES_PER_BLOCK]
+        h = half[lo : lo + SERIES_PER_BLOCK].astype(int)[:, None]
+        measured = ~np.isnan(block)
+        selling = measured & (block > 0)
+        # the median selling day of each row: its selling days sorted first (the rest inf)
+        ordered = np.sort(np.where(selling, block, np.inf), axis=1)
+        k = selling.sum(axis=1)[:, None]
+        middle = np.take_along_axis(ordered, np.concatenate([(k - 1) // 2, k // 2], axis=1), 1)
+        usual = np.where(k > 0, middle.mean(axis=1, keepdims=True), np.inf)
+        large = selling & (block > large_factor * usual) & (k >= large_min_days)
+        regular = measured & ~large
+        u = np.where(regular, block, 0.0)
+        count = regular.sum(axis=1)
+        zero = np.zeros((block.shape[0], 1))
+        cum = np.concatenate([zero, np.cumsum(u, axis=1)], axis=1)
+        cum_n = np.concatenate([zero, np.cumsum(regular, axis=1)], axis=1)
+        begin = np.clip(t[None, :] - h, 0, days)
+        end = np.clip(t[None, :] + h + 1, 0, days)
+        span_n = np.take_along_axis(cum_n, end, axis=1) - np.take_along_axis(cum_n, begin, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            local = (
+                np.take_along_axis(cum, end, axis=1) - np.take_along_axis(cum, begin, axis=1)
+            ) / span_n
+            mean = u.sum(axis=1) / count
+            sigma2 = np.where(regular, (u - local) ** 2, 0.0).sum(axis=1) / (count - 1)
+            noise = sigma2[:, None] / span_n
+            spread = np.where(regular, (local - mean[:, None]) ** 2, 0.0).sum(axis=1) / count
+            tau2 = np.maximum(spread - np.where(regular, noise, 0.0).sum(axis=1) / count, 0.0)
+            shrink = noise / (noise + tau2[:, None])
+            level = mean[:, None] + (1.0 - shrink) * (local - mean[:, None])
+            read = mean[:, None] + (u - level) * np.sqrt(mean[:, None] / level)
+        moved = (tau2 > 0) & np.isfinite(tau2) & (count > 1)
+        change = moved[:, None] & regular & np.isfinite(read) & (level > 0)
+        block[change] = read[change]
+    return out
+
+
 def _lead_time_draws(
     streams: np.ndarray,
     lead_time_days: np.ndarray,
@@ -290,7 +365,7 @@ def bootstrap_lead_time_demand(
         bounds = np.empty(2 * split.size, dtype=np.int64)
         bounds[0::2] = np.cumsum(length) - length
         bounds[1::2] = bounds[0::2] + split
-        sums = np.add.reduceat(picked, bounds)
+        sums = np.maximum(np.add.reduceat(picked, bounds), 0)  # days read at another level
         lead[rows] = sums[0::2].reshape(rows.size, draws)
         review[rows] = sums[1::2].reshape(rows.size, draws)
     return LeadTimeDemand(keys.select(SERIES), lead, review, mean_day, counts)
@@ -346,8 +421,9 @@ def window_lead_time_demand(
         at = np.arange(b)[:, None]
         end_lead = np.minimum(start + l_draw, span_all)
         end_review = np.minimum(end_lead + r, span_all)
-        lead[rows] = cum[at, end_lead] - cum[at, start]
-        review[rows] = cum[at, end_review] - cum[at, end_lead]
+        # at zero: days read at another level (`history_level_days`) can sum below it
+        lead[rows] = np.maximum(cum[at, end_lead] - cum[at, start], 0)
+        review[rows] = np.maximum(cum[at, end_review] - cum[at, end_lead], 0)
         usable = (counts[rows] >= min_days) & (span_all - begin >= mean_l[rows] + r)
         mean_day[rows] = np.where(usable, mean_b, np.nan)
     return LeadTimeDemand(keys.select(SERIES), lead, review, mean_day, counts)
@@ -696,6 +772,7 @@ def lead_time_demand_sums(
         "bootstrap_patterns": settings.bootstrap_patterns,
         "extend_levels": extension_scored(settings),
         "carry_stock": settings.calibrate_carry_stock,
+        "local_level": local_level(settings),
     }
     backtest = (keys, daily, start, windows, lead_mean, lead_std, r, history)
     sums = (
@@ -717,6 +794,9 @@ def lead_time_demand_sums(
         )
         sums = sums | {PROMISE_SUMS + method: counts for method, counts in promise.items()}
     recent = daily[:, -history:]
+    level = local_level(settings)
+    if level is not None:  # the draws' days at their history's level (the forecast's season)
+        recent = history_level_days(recent, lead_mean + r, *level)
     return PendingDraws(keys, recent, lead_mean, lead_std, r, settings, backorder, seed, sums)
 
 
@@ -797,7 +877,8 @@ def history_lead_time_demand(*args, **kwargs) -> LeadTimeDemand:
 @dataclass
 class PendingDraws:
     """A set of series between its calibration counts and its draws: sku, location and
-    pattern, the last `bootstrap_history_days` of daily demand, lead times, the review
+    pattern, the last `bootstrap_history_days` of daily demand (read at its own level with
+    `policy.bootstrap_level: local`, `history_level_days`), lead times, the review
     period, the policy's settings, backorder, the seed and the calibration counts."""
 
     keys: pl.DataFrame
@@ -818,6 +899,14 @@ def add_calibration_sums(parts: list[dict[str, np.ndarray]]) -> dict[str, np.nda
         for method, counts in part.items():
             total[method] = total[method] + counts if method in total else counts.copy()
     return total
+
+
+def local_level(settings: Policy) -> tuple[float, int] | None:
+    """The large-order rule's factor and least selling days that `history_level_days`
+    keeps large days by, where `policy.bootstrap_level` is "local"; else None."""
+    if settings.bootstrap_level != "local":
+        return None
+    return settings.large_order_factor, settings.large_order_min_lines
 
 
 def lost_sales_scoring(settings: Policy) -> bool:
@@ -1099,6 +1188,7 @@ def calibration_sums(
     bootstrap_patterns: Sequence[str] | None = None,
     extend_levels: str | None = None,
     carry_stock: bool = False,
+    local_level: tuple[float, int] | None = None,
 ) -> dict[str, np.ndarray]:
     """Backtest both bootstraps (and, given `sigma_day`, the parametric lead-time demand)
     at the forecast's own backtest origins, pooled by pattern.
@@ -1157,6 +1247,9 @@ def calibration_sums(
     `_lost_sales_path`; the origins taken in date order), instead of at S: a lower S cannot
     send back the stock a higher one bought, as in `simulate`. A series' first origin, or
     one its earlier path does not reach, starts at S.
+    With `local_level` (the large-order factor and least selling days,
+    `policy.bootstrap_level: local`) the bootstraps resample the days before each origin
+    read at their own history's level (`history_level_days`), as the plan's draws are.
     """
     r = max(1, round(review_days))
     lead_mean = np.asarray(lead_time_days, dtype=float)
@@ -1246,6 +1339,11 @@ def calibration_sums(
         ]
         del ran
         sub_keys = keys[rows]
+        resampled = (
+            history
+            if local_level is None
+            else history_level_days(history, lead_mean[rows] + r, *local_level)
+        )
         drawn = (  # the windows the bootstraps are drawn for
             slice(None)
             if bootstrap_patterns is None
@@ -1262,7 +1360,7 @@ def calibration_sums(
                 build = window_lead_time_demand if method == "block" else bootstrap_lead_time_demand
                 ltd = build(
                     sub_keys[pick],
-                    history[pick],
+                    resampled[pick],
                     lead_mean[rows[pick]],
                     lead_std[rows[pick]],
                     r,
