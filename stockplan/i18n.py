@@ -1162,6 +1162,12 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "packs of {k}, in the products file",
         "不订货：商品档案数据冲突：最大订货量 {x} 低于 {s}（最小起订量 {m} 按每包 {k} 取整）",
     ),
+    # a transfer still on the road (`reorder.transfer_in_clause`): before the clause without
+    # its date, which would take "40 (lands ...)" for the quantity
+    (
+        "no order: a transfer in of {t} (lands {d}) lifts position to {p} (reorder point {r})",
+        "不订货：调入 {t}（{d} 到货）后库存位置升至 {p}（再订货点 {r}）",
+    ),
     (
         "no order: a transfer in of {t} lifts position to {p} (reorder point {r})",
         "不订货：调入 {t} 后库存位置升至 {p}（再订货点 {r}）",
@@ -1176,6 +1182,10 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ),
     # the same findings on a line a later rule orders on after all (`reorder.with_clause`)
     (
+        "a transfer in of {t} (lands {d}) lifts position to {p} (reorder point {r})",
+        "调入 {t}（{d} 到货）后库存位置升至 {p}（再订货点 {r}）",
+    ),
+    (
         "a transfer in of {t} lifts position to {p} (reorder point {r})",
         "调入 {t} 后库存位置升至 {p}（再订货点 {r}）",
     ),
@@ -1183,6 +1193,11 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     (
         "position {p} is only {n} below order-up-to {s}, under half a unit",
         "库存位置 {p} 仅比最高库存 {s} 低 {n}，不足半件",
+    ),
+    (
+        "after a transfer in of {t} (lands {d}), position {p} below reorder point {r}: need {n} "
+        "to reach {s}",
+        "调入 {t}（{d} 到货）后库存位置 {p} 仍低于再订货点 {r}：需 {n} 补至最高库存 {s}",
     ),
     (
         "after a transfer in of {t}, position {p} below reorder point {r}: need {n} to reach {s}",

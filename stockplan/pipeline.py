@@ -82,7 +82,13 @@ from stockplan.series import (
     with_lead_times,
 )
 from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
-from stockplan.succession import own_demand, successor_forecast
+from stockplan.succession import (
+    before_switch_sales,
+    own_demand,
+    own_sales_before_switch,
+    successor_forecast,
+    with_own_value,
+)
 from stockplan.supplier_rules import (
     budget_after_deferrals,
     part_load_note,
@@ -119,6 +125,8 @@ class DemandStage:
     classes: pl.DataFrame  # ABC / XYZ / pattern, censored and promotion periods, items' links
     uplift_sums: pl.DataFrame | None = None  # what the lift is measured from (per series)
     own_demand: pl.DataFrame | None = None  # successors' own sales rate before their switch
+    # their own sales lines before the switch (`succession.own_sales_before_switch`)
+    successor_sales: pl.DataFrame | None = None
 
 
 def demand_stage(
@@ -140,6 +148,13 @@ def demand_stage(
         sales = without_large_orders(sales, large_orders)
     attributes = item_attributes(products, stock, own_sales(sales))
     history, classes = classified_history(sales, as_of, config, excluded, unit_values(attributes))
+    # a successor selling under its own code is valued on its own sales until its switch
+    successor_sales = own_sales_before_switch(given_sales, tables.get("succession"), as_of)
+    if successor_sales is not None:
+        _, own_classes = classified_history(
+            successor_sales, as_of, config, excluded, unit_values(attributes)
+        )
+        classes = with_own_value(classes, own_classes, config.classify)
     sums = uplift_sums(sales, promo_days, history, days)
     uplift = uplift_from(sums, history, products, config.promotions)
     classes = classes.join(
@@ -163,6 +178,7 @@ def demand_stage(
         classes=item_classes(classes, tables, as_of),
         uplift_sums=sums,
         own_demand=own_demand(given_sales, tables.get("succession"), as_of),
+        successor_sales=successor_sales,
     )
 
 
@@ -292,6 +308,12 @@ def supply_stage(
         tables.get("closures"), calendars.public_holidays, calendars.exempt_suppliers
     )
     base = series_base(universe, position, classes, summary, demand.attributes)
+    if demand.own_demand is not None:  # a successor's own spread until its switch
+        base = base.join(
+            demand.own_demand.select(*SERIES, "own_sigma_day", "switch_date"),
+            on=SERIES,
+            how="left",
+        )
     series = with_lead_times(base, lead_times, forecast, days, review, as_of, closures)
     series = with_lift_risk(series, forecast, days, review, as_of)
     expiring = expiry(demand.lots, series, as_of, config, demand.attributes)
@@ -302,7 +324,7 @@ def supply_stage(
     if config.policy.lead_time_demand != "parametric":
         say("bootstrapping lead-time demand")
     pending = lead_time_demand_pending(
-        demand.sales,
+        before_switch_sales(demand.sales, demand.successor_sales),
         lead_times,
         classes,
         as_of,

@@ -326,6 +326,22 @@ def line_value(quantity: pl.Expr, unit_cost: pl.Expr) -> pl.Expr:
     return (quantity * unit_cost).round(2)
 
 
+def _date(frame: pl.DataFrame, column: str) -> pl.Expr:
+    return pl.col(column) if column in frame.columns else pl.lit(None, pl.Date)
+
+
+def transfer_in_clause(as_of: dt.date, arrival: pl.Expr) -> pl.Expr:
+    """The transfer in a receiver's reason: "a transfer in of 40", and "(lands 2025-03-06)"
+    while it is still on the road (`arrival` after as_of, `transfers.transit_days`): it is
+    in the position, so the order is smaller, but not yet on the shelf."""
+    landing = (
+        pl.when(arrival > pl.lit(as_of))
+        .then(pl.format(" (lands {})", arrival.dt.to_string("%Y-%m-%d")))
+        .otherwise(pl.lit(""))
+    )
+    return pl.format("a transfer in of {}{}", fmt_number(pl.col("transfer_qty")), landing)
+
+
 def fmt_number(expr: pl.Expr) -> pl.Expr:
     return expr.round(1).cast(pl.String).str.replace(r"\.0$", "")
 
@@ -440,6 +456,7 @@ def plan_orders(
         if "safety_capped" in frame.columns
         else pl.lit(False)
     )
+    transfer_in = transfer_in_clause(as_of, _date(frame, "transfer_arrival"))
     reason = (
         pl.when(~active)
         .then(pl.lit(INACTIVE_REASON))
@@ -475,8 +492,8 @@ def plan_orders(
         .when((pl.col("order_qty") <= 0) & (pl.col("transfer_qty") > 0))
         .then(
             pl.format(
-                "no order: a transfer in of {} lifts position to {} (reorder point {})",
-                fmt_number(pl.col("transfer_qty")),
+                "no order: {} lifts position to {} (reorder point {})",
+                transfer_in,
                 fmt_number(position),
                 fmt_number(pl.col("reorder_point")),
             )
@@ -492,7 +509,7 @@ def plan_orders(
         .otherwise(
             pl.concat_str(
                 pl.when(pl.col("transfer_qty") > 0)
-                .then(pl.format("after a transfer in of {}, ", fmt_number(pl.col("transfer_qty"))))
+                .then(pl.format("after {}, ", transfer_in))
                 .otherwise(pl.lit("")),
                 pl.format(
                     "position {} below reorder point {}: need {} to reach {}",

@@ -3,8 +3,8 @@
 - available = on_hand - allocated - backorders + transfer_qty (the planned transfers in or
   out of this location, so risk is the risk after the plan), less the transfers in still in
   transit after today (`with_transit`): those are receipts at their arrival_date, counted
-  as the open purchase orders are (the stockout day, the checkpoints, the restock ETA); the
-  sending location loses its transfer out at once.
+  as the open purchase orders are (the stockout day, the checkpoints, the restock ETA, the
+  next_receipt_date); the sending location loses its transfer out at once.
 - days_of_cover = available / forecast_per_day.
 - stockout_date: first day the projected stock (available + receipts arrived - D(t)) drops
   below zero, D(t) the forecast demand from as_of to t along the forecast path (each
@@ -77,15 +77,24 @@ def with_transit(
     """(`frame` with its available stock less the transfers in still on their way after
     as_of, `open_po` with those transfers as receipts at their arrival_date:
     `transfers.transfers_in_transit`). A transfer then counts in the receiver's stock as an
-    open purchase order does, from the day it lands; one arriving today stays in available."""
+    open purchase order does, from the day it lands; one arriving today stays in available.
+    Its next_receipt_date (where `frame` has one) is the earlier of the next open PO and
+    the transfer's arrival."""
     moving = transfers_in_transit(transfers, as_of)
     if moving.height == 0:
         return frame, open_po
-    in_transit = moving.group_by(SERIES).agg(pl.col("quantity").sum().alias("_in_transit"))
+    in_transit = moving.group_by(SERIES).agg(
+        pl.col("quantity").sum().alias("_in_transit"), pl.col("arrival").min().alias("_lands")
+    )
+    receipt = (
+        [pl.min_horizontal("next_receipt_date", "_lands").alias("next_receipt_date")]
+        if "next_receipt_date" in frame.columns
+        else []
+    )
     frame = (
         frame.join(in_transit, on=SERIES, how="left", maintain_order="left")
-        .with_columns(pl.col("available") - pl.col("_in_transit").fill_null(0.0))
-        .drop("_in_transit")
+        .with_columns(pl.col("available") - pl.col("_in_transit").fill_null(0.0), *receipt)
+        .drop("_in_transit", "_lands")
     )
     return frame, transit_receipts(open_po, transfers, as_of)
 

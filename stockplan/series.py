@@ -31,6 +31,7 @@ from stockplan.lead_time_demand import (
 from stockplan.promotions import promotion_days
 from stockplan.reorder import window_demand
 from stockplan.segmentation import classify_demand
+from stockplan.succession import own_spread_sigma_e
 
 INACTIVE_STATUS = [
     "inactive",
@@ -211,7 +212,7 @@ def with_lead_times(
     protection = window_demand(forecast, windows, bucket_days, "demand_protection", start)
     lead_windows = lead_times.select(*SERIES, pl.col("lead_time_days").alias("window_days"))
     over_lead_time = window_demand(forecast, lead_windows, bucket_days, "demand_lead_time", start)
-    return (
+    frame = (
         base.join(lead_times, on=SERIES, how="left")
         .join(protection, on=SERIES, how="left")
         .join(over_lead_time, on=SERIES, how="left")
@@ -226,6 +227,12 @@ def with_lead_times(
         )
         .sort(SERIES)
     )
+    if "own_sigma_day" in frame.columns:  # a successor before its switch: its own spread
+        frame = frame.with_columns(
+            (pl.col("lead_time_days") + review_days + cover).alias("window_days")
+        ).with_columns(own_spread_sigma_e(bucket_days, start))
+        frame = frame.drop("window_days")
+    return frame
 
 
 def after_transfers(series: pl.DataFrame, moves: pl.DataFrame) -> pl.DataFrame:

@@ -9,6 +9,10 @@ what will be left over). The inherited demand is the new item's only from the sw
 date: before it, its forecast gives the old item's share back (`successor_forecast`), so
 no demand is bought for by both items. Chains (A -> B -> C) pass history on with the
 shares multiplied.
+
+A successor that already sells under its own code keeps its own rate before the switch
+(`own_demand`), and so its own spread (`own_spread_sigma_e`, the bootstrap's days:
+`before_switch_sales`) and its own sales value for ABC (`with_own_value`) until then.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import datetime as dt
 
 import polars as pl
 
+from stockplan.config import Classify
 from stockplan.demand import SERIES
+from stockplan.segmentation import abc_by_value
 
 MAX_CHAIN = 10
 
@@ -158,28 +164,135 @@ def switch_windows(
     )
 
 
-def own_demand(
-    sales: pl.DataFrame, succession: pl.DataFrame | None, as_of: dt.date
-) -> pl.DataFrame | None:
-    """SERIES, own_per_day of every successor whose switch date is after as_of and that
-    already sells under its own code: its own sales (before any inheritance) from its first
-    sale to as_of over those days, own_per_day = sum / (as_of - first sale date). None
-    without such a successor."""
+def _waiting(succession: pl.DataFrame | None, as_of: dt.date) -> pl.DataFrame | None:
+    """new_sku, switch_date (its first switch after as_of) of every successor not yet
+    switched; None without one."""
     if succession is None or succession.height == 0:
         return None
     waiting = _succession(succession).filter(pl.col("date") > pl.lit(as_of))
     if waiting.height == 0:
         return None
-    own = (
-        sales.join(waiting.select(pl.col("new_sku").alias("sku")).unique(), on="sku", how="semi")
-        .filter(pl.col("date") < pl.lit(as_of))
-        .group_by(SERIES)
-        .agg(pl.col("quantity").sum().alias("_sold"), pl.col("date").min().alias("_first"))
+    return waiting.group_by(pl.col("new_sku").alias("sku")).agg(
+        pl.col("date").min().alias("switch_date")
+    )
+
+
+def own_sales_before_switch(
+    sales: pl.DataFrame, succession: pl.DataFrame | None, as_of: dt.date
+) -> pl.DataFrame | None:
+    """The sales lines before as_of of every successor whose switch date is after as_of,
+    under its own code (`sales` before any inheritance): its own history until the switch.
+    None without such a successor or line."""
+    waiting = _waiting(succession, as_of)
+    if waiting is None:
+        return None
+    own = sales.join(waiting.select("sku"), on="sku", how="semi").filter(
+        pl.col("date") < pl.lit(as_of)
+    )
+    return own if own.height else None
+
+
+def own_demand(
+    sales: pl.DataFrame, succession: pl.DataFrame | None, as_of: dt.date
+) -> pl.DataFrame | None:
+    """SERIES, own_per_day, own_sigma_day, switch_date of every successor whose switch
+    date is after as_of and that already sells under its own code, from its own sales
+    (`own_sales_before_switch`) over the n = as_of - first sale days:
+
+        own_per_day = sum / n
+        own_sigma_day = sqrt(sum of q_t^2 / n - mean^2), q_t a day's net sales (0 on a day
+                        without one, a negative net 0), mean their sum / n
+
+    the rate and the day-to-day spread its demand has until switch_date (its first switch
+    after as_of). None without such a successor."""
+    own = own_sales_before_switch(sales, succession, as_of)
+    if own is None:
+        return None
+    daily = own.group_by(*SERIES, "date").agg(pl.col("quantity").sum().alias("_q"))
+    per_series = daily.group_by(SERIES).agg(
+        pl.col("_q").sum().alias("_sold"),
+        pl.col("_q").clip(lower_bound=0.0).sum().alias("_kept"),
+        pl.col("_q").clip(lower_bound=0.0).pow(2).sum().alias("_squares"),
+        pl.col("date").min().alias("_first"),
     )
     days = (pl.lit(as_of) - pl.col("_first")).dt.total_days().clip(lower_bound=1)
-    return own.select(
+    mean = pl.col("_kept") / days
+    return per_series.join(_waiting(succession, as_of), on="sku").select(
         *SERIES,
         (pl.col("_sold").clip(lower_bound=0.0) / days).cast(pl.Float64).alias("own_per_day"),
+        (pl.col("_squares") / days - mean.pow(2))
+        .clip(lower_bound=0.0)
+        .sqrt()
+        .cast(pl.Float64)
+        .alias("own_sigma_day"),
+        "switch_date",
+    )
+
+
+def with_own_value(
+    classes: pl.DataFrame, own_classes: pl.DataFrame, settings: Classify
+) -> pl.DataFrame:
+    """`classes` with the annual_value and abc_basis of the successors selling under their
+    own code before their switch taken from their own history (`own_classes`: the
+    classes of `own_sales_before_switch` alone), and ABC ranked again over every series
+    (`segmentation.abc_by_value`). From the switch date on the inherited history counts,
+    as for the forecast (`successor_forecast`)."""
+    own = own_classes.select(
+        *SERIES,
+        pl.col("annual_value").alias("_own_value"),
+        pl.col("abc_basis").alias("_own_basis"),
+    )
+    valued = classes.join(own, on=SERIES, how="left").with_columns(
+        pl.coalesce("_own_value", "annual_value").alias("annual_value"),
+        pl.coalesce("_own_basis", "abc_basis").alias("abc_basis"),
+    )
+    return abc_by_value(valued.drop("abc"), settings).select(classes.columns)
+
+
+def before_switch_sales(sales: pl.DataFrame, own: pl.DataFrame | None) -> pl.DataFrame:
+    """`sales` (with the inherited lines) where the series of `own` (`own_sales_before_switch`) keep
+    their own lines only: the history the lead-time-demand bootstrap resamples for a
+    successor before its switch."""
+    if own is None or own.height == 0:
+        return sales
+    return pl.concat(
+        [
+            sales.join(own.select(SERIES).unique(), on=SERIES, how="anti"),
+            own.select([c for c in sales.columns if c in own.columns]),
+        ],
+        how="diagonal_relaxed",
+    ).select(sales.columns)
+
+
+def own_spread_sigma_e(bucket_days: int, start: dt.date | None) -> pl.Expr:
+    """sigma_e of a row whose protection window (window_days from `start`) begins before
+    its successor's switch: the window's days before switch_date at its own spread
+    (own_sigma_day, `own_demand`), the rest at the inherited one (sigma_e / sqrt(b)):
+
+        sigma_day^2 = (t_own own_sigma_day^2 + (W - t_own) sigma_e^2 / b) / W
+        sigma_e = sqrt(b) sigma_day
+
+    t_own = min(switch_date - start, W), as the forecast hands the inherited demand back
+    for the same days (`successor_forecast`). Other rows keep their sigma_e."""
+    if start is None:
+        return pl.col("sigma_e")
+    window = pl.col("window_days").cast(pl.Float64)
+    t_own = (
+        (pl.col("switch_date") - pl.lit(start))
+        .dt.total_days()
+        .cast(pl.Float64)
+        .clip(lower_bound=0.0)
+    )
+    t_own = pl.min_horizontal(t_own, window)
+    variance_day = (
+        t_own * pl.col("own_sigma_day").pow(2)
+        + (window - t_own) * pl.col("sigma_e").pow(2) / bucket_days
+    ) / window
+    return (
+        pl.when(pl.col("own_sigma_day").is_not_null() & (window > 0))
+        .then((variance_day * bucket_days).sqrt())
+        .otherwise(pl.col("sigma_e"))
+        .alias("sigma_e")
     )
 
 

@@ -137,15 +137,30 @@ def plan_transfers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
 
 
 def net_transfers(transfers: pl.DataFrame) -> pl.DataFrame:
-    """sku, location -> transfer_qty (+ in, - out)."""
-    incoming = transfers.select("sku", pl.col("to_location").alias("location"), "quantity")
+    """sku, location -> transfer_qty (+ in, - out) and transfer_arrival, the day the
+    transfers in land (the receiver's transit days: one day per receiver; null for a
+    sender, or a table without arrival_date), which the receiver's order reason names."""
+    arrival = (
+        pl.col("arrival_date").cast(pl.Date)
+        if "arrival_date" in transfers.columns
+        else pl.lit(None, pl.Date)
+    )
+    incoming = transfers.select(
+        "sku", pl.col("to_location").alias("location"), "quantity", arrival.alias("arrival")
+    )
     outgoing = transfers.select(
-        "sku", pl.col("from_location").alias("location"), (-pl.col("quantity")).alias("quantity")
+        "sku",
+        pl.col("from_location").alias("location"),
+        (-pl.col("quantity")).alias("quantity"),
+        pl.lit(None, pl.Date).alias("arrival"),
     )
     return (
         pl.concat([incoming, outgoing])
         .group_by(["sku", "location"])
-        .agg(pl.col("quantity").sum().alias("transfer_qty"))
+        .agg(
+            pl.col("quantity").sum().alias("transfer_qty"),
+            pl.col("arrival").max().alias("transfer_arrival"),
+        )
     )
 
 

@@ -188,7 +188,12 @@ def test_a_successor_that_already_sells_keeps_at_least_its_own_rate_before_its_s
         {"old_sku": ["OLD"], "new_sku": ["NEW"], "date": [dt.date(2026, 12, 10)], "share": [0.5]}
     )
     own = own_demand(sales, succession, AS_OF)
-    assert own.to_dicts() == [{"sku": "NEW", "location": "W", "own_per_day": 2.0}]
+    (row,) = own.to_dicts()
+    assert (row["sku"], row["location"], row["own_per_day"]) == ("NEW", "W", 2.0)
+    # its day-to-day spread over the same 14 days: 10, 10, 8 and 11 days of 0, mean 2:
+    # sqrt((100 + 100 + 64) / 14 - 2^2) = sqrt(14.857) = 3.855
+    assert row["own_sigma_day"] == pytest.approx(math.sqrt(264 / 14 - 4))
+    assert row["switch_date"] == dt.date(2026, 12, 10)
     forecast = pl.concat(
         [_weekly_path("OLD", [28.0] * 5), _weekly_path("NEW", [21.0] * 5)]
     ).with_columns((pl.col("forecast") * 0.5).alias("lo"))

@@ -373,3 +373,99 @@ def test_explain_shows_when_the_transfer_lands_and_projects_stock_from_then(
         "explain", "A-100", "-l", "WH2", "-c", str(small_shop), "--no-chart", "--lang", "zh"
     )
     assert f"调出 {qty} 到 WH1，今天发出" in chinese.output
+
+
+def test_a_transfer_on_the_road_is_the_next_receipt_when_it_lands_before_the_next_po():
+    # R's next PO (10 units) lands on day 10, 5 Mar's truck from D on day 3: the truck is
+    # R's next receipt. A PO on day 2 comes first; landed today there is no receipt to come.
+    def next_receipt(arrival: dt.date, po_day: int | None) -> dt.date | None:
+        po = (
+            pl.DataFrame(
+                {"sku": ["A"], "location": ["R"], "quantity": [10.0], "arrival": [_day(po_day)]}
+            )
+            if po_day is not None
+            else NO_PO
+        )
+        series = _series([-40.0, 40.0]).with_columns(
+            pl.when(pl.col("location") == "R")
+            .then(pl.lit(_day(po_day) if po_day is not None else None, pl.Date))
+            .alias("next_receipt_date"),
+            pl.when(pl.col("location") == "R")
+            .then(10.0 if po_day is not None else 0.0)
+            .otherwise(0.0)
+            .alias("on_order"),
+        )
+        risk = stockout_risk(
+            series, po, AS_OF, 90, Risk(), ["intermittent"], transfers=_move(arrival)
+        )
+        rows = {r["location"]: r for r in risk.to_dicts()}
+        assert rows["D"]["next_receipt_date"] is None  # the sender receives nothing
+        return rows["R"]["next_receipt_date"]
+
+    assert next_receipt(_day(3), 10) == _day(3)
+    assert next_receipt(_day(3), None) == _day(3)
+    assert next_receipt(_day(3), 2) == _day(2)
+    assert next_receipt(AS_OF, 10) == _day(10)  # on the shelf today: the PO comes next
+    assert next_receipt(AS_OF, None) is None
+
+
+def test_the_receivers_reason_says_when_the_transfer_in_lands_in_both_languages():
+    from plan_rows import NULLABLE_NUMBERS, plan_row
+
+    from stockplan.config import Policy
+    from stockplan.i18n import render_reason
+    from stockplan.reorder import plan_orders
+    from stockplan.series import after_transfers
+    from stockplan.transfers import net_transfers
+
+    # plan_row: 10 a day, L = 14, R = 7, S = reorder point 210, position 100.
+    # P gets 40 landing on day 3: 140 < 210, orders 70. Q gets 120: 220, no order.
+    # D sends both: its reason does not name a landing.
+    series = pl.DataFrame(
+        [
+            plan_row(sku="P", location="R"),
+            plan_row(sku="Q", location="R"),
+            plan_row(sku="P", location="D", inventory_position=900.0, on_hand=900.0),
+        ],
+        schema_overrides=NULLABLE_NUMBERS,
+    )
+
+    def reasons(arrival: dt.date) -> dict[tuple[str, str], str]:
+        moves = pl.concat(
+            [
+                _move(arrival).with_columns(pl.lit("P").alias("sku")),
+                _move(arrival).with_columns(
+                    pl.lit("Q").alias("sku"), pl.lit(120.0).alias("quantity")
+                ),
+            ]
+        )
+        rebalanced = after_transfers(series, net_transfers(moves))
+        out = plan_orders(rebalanced, Policy(), AS_OF, 7)
+        assert out.filter(pl.col("location") == "R")["order_qty"].to_list() == [70.0, 0.0]
+        return {(r["sku"], r["location"]): r["reason"] for r in out.to_dicts()}
+
+    moving = reasons(_day(3))
+    assert moving[("P", "R")] == (
+        "after a transfer in of 40 (lands 2025-03-06), position 140 below reorder point 210: "
+        "need 70 to reach 210"
+    )
+    assert moving[("Q", "R")] == (
+        "no order: a transfer in of 120 (lands 2025-03-06) lifts position to 220 "
+        "(reorder point 210)"
+    )
+    assert moving[("P", "D")] == "no order: position 860 not below reorder point 210"
+    assert render_reason(moving[("P", "R")], "zh") == (
+        "调入 40（2025-03-06 到货）后库存位置 140 仍低于再订货点 210：需 70 补至最高库存 210"
+    )
+    assert render_reason(moving[("Q", "R")], "zh") == (
+        "不订货：调入 120（2025-03-06 到货）后库存位置升至 220（再订货点 210）"
+    )
+    # raised by a later rule, the finding keeps its date in Chinese too
+    raised = moving[("Q", "R")].removeprefix("no order: ") + "; raised to MOQ 24"
+    assert render_reason(raised, "zh") == (
+        "调入 120（2025-03-06 到货）后库存位置升至 220（再订货点 210）；按最小起订量提高到 24"
+    )
+    # landed today: on the shelf already, the reason stays as it was
+    landed = reasons(AS_OF)
+    assert landed[("P", "R")].startswith("after a transfer in of 40, position 140")
+    assert landed[("Q", "R")].startswith("no order: a transfer in of 120 lifts position")

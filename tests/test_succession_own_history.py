@@ -1,0 +1,166 @@
+"""A successor that already sells under its own code is, until its switch date, sized and
+classed on its own history, as its forecast is: its safety stock on its own day-to-day
+spread, its ABC class on its own sales value. From the switch on the inherited history
+counts. Numbers worked out by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+from conftest import AS_OF as SHOP_AS_OF
+
+AS_OF = dt.date(2026, 11, 23)
+
+
+def test_own_demand_measures_the_successors_own_rate_and_spread():
+    from stockplan.succession import own_demand
+
+    # NEW sold 3, 7, 3, 7, ... on the 14 days before as_of: 5 a day, each day 2 from it
+    days = [AS_OF - dt.timedelta(days=i) for i in range(1, 15)]
+    sales = pl.DataFrame({"date": days, "sku": "NEW", "location": "W", "quantity": [3.0, 7.0] * 7})
+    succession = pl.DataFrame(
+        {"old_sku": ["OLD"], "new_sku": ["NEW"], "date": [AS_OF + dt.timedelta(days=42)]}
+    )
+    (row,) = own_demand(sales, succession, AS_OF).to_dicts()
+    assert row["own_per_day"] == pytest.approx(5.0)
+    assert row["own_sigma_day"] == pytest.approx(2.0)
+    assert row["switch_date"] == AS_OF + dt.timedelta(days=42)
+
+
+def _base(switch_in: int | None) -> pl.DataFrame:
+    # sigma_e 14 a week on the inherited history: 14^2 / 7 = 28 a day squared; its own
+    # spread 2 a day (4 squared)
+    return pl.DataFrame(
+        {
+            "sku": ["NEW"],
+            "location": ["W"],
+            "sigma_e": [14.0],
+            "own_sigma_day": [2.0 if switch_in is not None else None],
+            "switch_date": [AS_OF + dt.timedelta(days=switch_in or 0)],
+        },
+        schema_overrides={"own_sigma_day": pl.Float64},
+    )
+
+
+def test_a_successors_spread_is_its_own_until_the_switch_and_inherited_from_it():
+    from stockplan.series import with_lead_times
+
+    forecast = pl.DataFrame(
+        {
+            "sku": "NEW",
+            "location": "W",
+            "period_start": [AS_OF + dt.timedelta(weeks=w) for w in range(8)],
+            "forecast": [35.0] * 8,
+        }
+    )
+    lead_times = pl.DataFrame(
+        {"sku": ["NEW"], "location": ["W"], "lead_time_days": [14.0], "lead_time_std_days": [0.0]}
+    )
+
+    def sigma_e(switch_in: int | None) -> float:
+        rows = with_lead_times(_base(switch_in), lead_times, forecast, 7, 7.0, AS_OF)
+        return rows["sigma_e"].item()
+
+    # L + R = 21 days, the switch 7 days in: 7 days at 4, 14 at 28 a day squared:
+    # (7 x 4 + 14 x 28) / 21 = 20 a day, sigma_e = sqrt(20 x 7) = 11.83 a week
+    assert sigma_e(7) == pytest.approx(math.sqrt(140))
+    # the switch after the window: its own 2 a day throughout, 2 sqrt(7) = 5.29 a week
+    assert sigma_e(42) == pytest.approx(2 * math.sqrt(7))
+    # switched already (no own spread measured): the inherited 14
+    assert sigma_e(None) == pytest.approx(14.0)
+
+
+def test_the_bootstrap_resamples_a_successors_own_days_until_its_switch():
+    from stockplan.succession import before_switch_sales, inherited_sales, own_sales_before_switch
+
+    sales = pl.DataFrame(
+        {
+            "date": [AS_OF - dt.timedelta(days=d) for d in (30, 20, 2, 1)],
+            "sku": ["OLD", "OLD", "NEW", "OTHER"],
+            "location": "W",
+            "quantity": [100.0, 100.0, 5.0, 9.0],
+        }
+    )
+    succession = pl.DataFrame(
+        {"old_sku": ["OLD"], "new_sku": ["NEW"], "date": [AS_OF + dt.timedelta(days=10)]}
+    )
+    inherited = inherited_sales(sales, succession)
+    assert inherited.filter(pl.col("sku") == "NEW")["quantity"].sum() == 205.0
+    own = own_sales_before_switch(sales, succession, AS_OF)
+    kept = before_switch_sales(inherited, own).sort("sku", "date")
+    # NEW keeps its own 5; OLD and OTHER as they were
+    assert kept.select("sku", "quantity").rows() == [
+        ("NEW", 5.0),
+        ("OLD", 100.0),
+        ("OLD", 100.0),
+        ("OTHER", 9.0),
+    ]
+    # switched already: nothing is the successor's own any more
+    past = succession.with_columns(pl.lit(AS_OF).alias("date"))
+    assert own_sales_before_switch(sales, past, AS_OF) is None
+
+
+def test_a_plan_sizes_and_classes_a_successor_on_its_own_sales_before_its_switch(
+    small_shop: Path,
+):
+    """N-1 replaces A-100 six weeks after as_of and has sold 3, 7, 3, 7, ... at WH1 under
+    its own code for the last 14 days: 5 a day, 2 a day from it. Its own value is
+    70 x 25 = 1,750 a year, where the inherited history gave it 71,825 (more than A-100
+    itself) and class A."""
+    import stockplan
+    from stockplan.policy import z_value
+
+    folder = small_shop.parent
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+    days = [SHOP_AS_OF - dt.timedelta(days=i) for i in range(1, 15)]
+    own = pl.DataFrame(
+        {
+            "date": [d.isoformat() for d in days],
+            "sku": "N-1",
+            "warehouse": "WH1",
+            "qty": [3, 7] * 7,
+        }
+    ).with_columns(pl.lit(25.0).alias("price"))
+    pl.concat([sales, own.select(sales.columns).cast(sales.schema)]).write_csv(folder / "sales.csv")
+    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
+    extra = pl.DataFrame({"sku": ["N-1"], "location": ["WH1"], "on_hand": [0], "allocated": [0]})
+    pl.concat([stock, extra], how="vertical_relaxed").write_csv(folder / "stock.csv")
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    new = {"sku": ["N-1"], "name": ["New"], "unit_cost": [12.5], "unit_price": [25.0]}
+    new |= {"supplier": ["Acme"], "pack_size": [1], "moq": [0]}
+    pl.concat([products, pl.DataFrame(new)], how="vertical_relaxed").write_csv(
+        folder / "products.csv"
+    )
+    switch = (SHOP_AS_OF + dt.timedelta(days=42)).isoformat()
+    pl.DataFrame({"old_sku": ["A-100"], "new_sku": ["N-1"], "date": [switch]}).write_csv(
+        folder / "succession.csv"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["inputs"]["succession"] = "succession.csv"
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+    planned = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    rows = {(r["sku"], r["location"]): r for r in planned.orders.to_dicts()}
+    n1 = rows[("N-1", "WH1")]
+    # L + R = 14 + 7 = 21 days, all before the switch: sigma_e = 2 sqrt(7) a week,
+    # sigma_LTD = sqrt(21 x 2^2 + 5^2 x 2^2 (sigma_L 2 days)) = sqrt(184) = 13.56,
+    # safety stock z(0.95) x 13.56 = 22.31 (the inherited history gave 53.4)
+    assert n1["forecast_per_day"] == pytest.approx(5.0)
+    assert n1["sigma_e"] == pytest.approx(2 * math.sqrt(7))
+    assert n1["sigma_lead_time_demand"] == pytest.approx(math.sqrt(184))
+    assert n1["safety_stock"] == pytest.approx(z_value(0.95) * math.sqrt(184))
+    assert n1["order_up_to"] == pytest.approx(105 + z_value(0.95) * math.sqrt(184))
+    # ABC on its own 1,750: of 227,535 in all, 225,785 come before it: C. 007 (13,860)
+    # moves up from C to B: 211,925 / 227,535 = 0.931 before it, under the 0.95 cut
+    classes = {(r["sku"], r["location"]): r for r in planned.tables["classes"].to_dicts()}
+    assert classes[("N-1", "WH1")]["annual_value"] == pytest.approx(1750.0)
+    assert n1["abc"] == classes[("N-1", "WH1")]["abc"] == "C"
+    assert rows[("007", "WH1")]["abc"] == "B"
+    # at WH2 N-1 has no sales of its own: its forecast, spread and class stay inherited
+    assert classes[("N-1", "WH2")]["annual_value"] == classes[("A-100", "WH2")]["annual_value"]
+    assert rows[("N-1", "WH2")]["sigma_e"] == rows[("A-100", "WH2")]["sigma_e"]
