@@ -1511,7 +1511,7 @@ def calibration_curves(
     pattern -> (cycle error, fill error, cycle SE, fill SE), the errors mean |achieved -
     target| over the two halves and SCORED_LEVELS, the SEs `_held_out_standard_error`."""
     result: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-    held_out: dict[str, dict[str, tuple[float, float]]] = {}
+    held_out: dict[str, dict[str, tuple[float, ...]]] = {}
     split = {  # held out by origin where every method has both halves, else by series
         pattern: 0
         if all(_curves(h[a, :, :, p]) is not None for h in sums.values() for a in (0, 1))
@@ -1550,8 +1550,9 @@ def _held_out_standard_error(cycles: np.ndarray) -> float:
     """Standard error of a held-out error (`calibration_curves`) from the review cycles
     counted in each half (`cycles`, [2]): the rate achieved on a half at a level set for
     target t is a mean over its n cycles, binomial for cycle service, with standard error
-    sqrt(t (1 - t) / n); for the fill rate, a mean of per-cycle fill fractions in [0, 1],
-    sqrt(t (1 - t) / n) is its upper bound (Bhatia & Davis 2000). |achieved - t| varies
+    sqrt(t (1 - t) / n); for the fill rate, read as a mean of per-cycle fill fractions in
+    [0, 1], sqrt(t (1 - t) / n) is its upper bound (Bhatia & Davis 2000; the rate weights
+    the cycles by their demand, which widens it where that is uneven). |achieved - t| varies
     no more than the achieved rate. The scored levels of a half are read on the same
     cycles: their errors are taken as moving together (their standard errors averaged,
     s_a = mean_t sqrt(t (1 - t) / n_a)); the two halves hold different origins (or
