@@ -243,6 +243,12 @@ class Policy(Section):
         "the one better calibrated in the backtest), or 'parametric' (normal / Poisson / "
         "negative binomial).",
     )
+    method_choice: Literal["smallest", "one_se"] = Field(
+        default="smallest",
+        description="How 'auto' chooses the lead-time-demand method per demand pattern: "
+        "'smallest' keeps the smallest held-out calibration error; 'one_se' the simplest "
+        "(parametric, then block, then days) within one standard error of the smallest.",
+    )
     bootstrap_history_days: int = Field(
         default=364, ge=28, le=3660, description="Daily history the bootstrap resamples."
     )

@@ -824,12 +824,10 @@ def lead_time_demand_from(
     )
     methods: dict[str, str] = {}
     chosen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    which = 0 if settings.service_measure == "cycle" else 1
     for pattern in settings.bootstrap_patterns:
-        which = 0 if settings.service_measure == "cycle" else 1
-        scored = [
-            (held_out[m][pattern][which], m) for m in candidates if pattern in held_out.get(m, {})
-        ]
-        best = min(scored)[1] if scored else candidates[0]
+        scored = {m: held_out[m][pattern] for m in candidates if pattern in held_out.get(m, {})}
+        best = chosen_method(scored, which, settings.method_choice) if scored else candidates[0]
         methods[pattern] = best if best == "parametric" else f"bootstrap_{best}"
         if pattern in calibration.get(best, {}):
             chosen[pattern] = calibration[best][pattern]
@@ -866,6 +864,28 @@ def lead_time_demand_from(
     return LeadTimeDemand(
         keys.select(SERIES), lead, review, mean_day, base.days, methods, backorder, chosen, promise
     )
+
+
+SIMPLEST_FIRST = ("parametric", "block", "days")
+
+
+def chosen_method(held_out: dict[str, tuple[float, ...]], which: int, rule: str) -> str:
+    """The method of `held_out` (method -> (cycle error, fill error, cycle SE, fill SE) of
+    `calibration_curves`) kept for a pattern, for the measure `which` (0 cycle, 1 fill):
+    `rule` "smallest" takes the smallest held-out error; "one_se" the simplest method whose
+    error is within one standard error of the smallest, err_m <= err_best + SE_best (the
+    one-standard-error rule; Breiman et al. 1984, Hastie, Tibshirani & Friedman 2009,
+    section 7.10), in the order parametric (a fitted distribution, two parameters), block
+    (whole L + R windows), days (single days, recombined): differences smaller than their
+    noise do not move the choice off the simplest."""
+    best = min((errors[which], m) for m, errors in held_out.items())[1]
+    if rule != "one_se":
+        return best
+    bound = held_out[best][which] + held_out[best][2 + which]
+    order = [m for m in SIMPLEST_FIRST if m in held_out] + [
+        m for m in held_out if m not in SIMPLEST_FIRST
+    ]
+    return next(m for m in order if held_out[m][which] <= bound)
 
 
 def history_lead_time_demand(*args, **kwargs) -> LeadTimeDemand:
@@ -1487,9 +1507,11 @@ def calibration_curves(
 ) -> tuple[dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], dict]:
     """(curves, held_out) of `backtest_calibration` from the summed counts of
     `calibration_sums` (method -> [half, measure, level, pattern]): the counts of several
-    partitions of the series add up to those of all series at once."""
+    partitions of the series add up to those of all series at once. held_out: method ->
+    pattern -> (cycle error, fill error, cycle SE, fill SE), the errors mean |achieved -
+    target| over the two halves and SCORED_LEVELS, the SEs `_held_out_standard_error`."""
     result: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-    held_out: dict[str, dict[str, tuple[float, float]]] = {}
+    held_out: dict[str, dict[str, tuple[float, ...]]] = {}
     split = {  # held out by origin where every method has both halves, else by series
         pattern: 0
         if all(_curves(h[a, :, :, p]) is not None for h in sums.values() for a in (0, 1))
@@ -1507,7 +1529,7 @@ def calibration_curves(
             result[method][pattern] = both
             if curves[0] is None or curves[1] is None:
                 continue
-            held_out[method][pattern] = tuple(
+            errors = tuple(
                 float(
                     np.mean(
                         [
@@ -1519,7 +1541,26 @@ def calibration_curves(
                 )
                 for m in (0, 1)
             )
+            cycles = np.array([halves[first_half + h, 0, 0, p] for h in (0, 1)])
+            held_out[method][pattern] = errors + (_held_out_standard_error(cycles),) * 2
     return result, held_out
+
+
+def _held_out_standard_error(cycles: np.ndarray) -> float:
+    """Standard error of a held-out error (`calibration_curves`) from the review cycles
+    counted in each half (`cycles`, [2]): the rate achieved on a half at a level set for
+    target t is a mean over its n cycles, binomial for cycle service, with standard error
+    sqrt(t (1 - t) / n); for the fill rate, read as a mean of per-cycle fill fractions in
+    [0, 1], sqrt(t (1 - t) / n) is its upper bound (Bhatia & Davis 2000; the rate weights
+    the cycles by their demand, which widens it where that is uneven). |achieved - t| varies
+    no more than the achieved rate. The scored levels of a half are read on the same
+    cycles: their errors are taken as moving together (their standard errors averaged,
+    s_a = mean_t sqrt(t (1 - t) / n_a)); the two halves hold different origins (or
+    series) and are independent: SE = sqrt(s_0^2 + s_1^2) / 2. Windows of one series are
+    counted as independent, which understates it where a series' cycles move together."""
+    t = np.asarray(SCORED_LEVELS)
+    per_half = np.sqrt(t * (1 - t)).mean() / np.sqrt(np.maximum(cycles, 1.0))
+    return float(np.sqrt(np.sum(per_half**2)) / 2)
 
 
 def _replay_days(origin: int, span: int, lead: np.ndarray, r: int, ages: int) -> tuple[int, int]:
