@@ -156,6 +156,30 @@ def add_fast_mover(folder: Path, on_hand: dict[str, int]) -> None:
     ).write_csv(folder / "products.csv")
 
 
+CLUSTER_FILES = frozenset(
+    {"test_engines.py", "test_engine_io.py", "test_engine_global.py", "test_engine_purchasing.py"}
+)
+"""The test files that plan on the session's Dask cluster (`dask_scheduler`)."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadfile` (pyproject's addopts) with the files of `CLUSTER_FILES` as one unit:
+    each file runs on one pytest-xdist worker, so its module fixtures (the whole-sample plan
+    and replay) are computed once, and the Dask files share one worker, so one local
+    cluster serves them all instead of one per worker. Any other `--dist` is xdist's own."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class OneClusterScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return "the Dask cluster's files" if Path(path).name in CLUSTER_FILES else path
+
+    return OneClusterScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def dask_scheduler():
     """The address of a local Dask cluster of two single-threaded worker processes, one
@@ -164,6 +188,13 @@ def dask_scheduler():
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        # the scheduler's health endpoint on a free port, as stockplan's own local cluster:
+        # the default 8787 may be held by another cluster (another pytest-xdist worker's,
+        # another user's), which warns
+        scheduler_kwargs={"dashboard_address": ":0"},
     ) as cluster:
         yield cluster.scheduler_address

@@ -13,12 +13,14 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 from distributed.diagnostics.plugin import WorkerPlugin
 from polars.testing import assert_frame_equal
 
@@ -82,23 +84,30 @@ class CountExecuted(WorkerPlugin):
             self.worker.tasks_executed.append(key)
 
 
-def test_dask_engine_runs_the_forecast_on_the_cluster_and_gives_the_local_result():
+@contextmanager
+def counting_tasks(address: str) -> Iterator[Client]:
+    """A client of the cluster at `address` whose workers count, from now on, every task
+    they finish (`_executed_on_workers`); the count stops when the block ends, so that the
+    session's cluster serves the next test as it was."""
+    with Client(address) as client:
+        client.register_plugin(CountExecuted())  # setup: each worker's count starts at 0
+        try:
+            yield client
+        finally:
+            client.unregister_worker_plugin(CountExecuted.name)
+
+
+def test_dask_engine_runs_the_forecast_on_the_cluster_and_gives_the_local_result(
+    dask_scheduler,
+):
     history = _history()
     classes = classify_demand(history, AS_OF, "week", Classify())
     local = Forecast(backtest_windows=2)
     forecast_local, summary_local = forecast_demand(history, classes, "week", local, 6)
-    with (
-        LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        client.register_plugin(CountExecuted())
+    with counting_tasks(dask_scheduler) as client:
         before = _executed_on_workers(client)
         assert sum(before.values()) == 0 and os.getpid() not in before
-        remote = Forecast(
-            backtest_windows=2, engine="dask", engine_address=cluster.scheduler_address
-        )
+        remote = Forecast(backtest_windows=2, engine="dask", engine_address=dask_scheduler)
         forecast_dask, summary_dask = forecast_demand(history, classes, "week", remote, 6)
         after = _executed_on_workers(client)
     # the work ran in the worker process, not in this one
@@ -240,16 +249,12 @@ def shop_and_local_plan():
     return shop, plan
 
 
-def test_dask_plans_every_stage_on_the_workers_and_gives_the_local_plan(shop_and_local_plan):
+def test_dask_plans_every_stage_on_the_workers_and_gives_the_local_plan(
+    shop_and_local_plan, dask_scheduler
+):
     shop, local = shop_and_local_plan
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        client.register_plugin(CountExecuted())
-        remote = stockplan.plan(shop, _config("dask", cluster.scheduler_address))
+    with counting_tasks(dask_scheduler) as client:
+        remote = stockplan.plan(shop, _config("dask", dask_scheduler))
         executed = _executed_on_workers(client)
     assert os.getpid() not in executed
     # two partitions x (demand, values, supply, scores, orders, rows) at least
@@ -276,7 +281,6 @@ def test_abc_is_ranked_over_every_series_not_within_a_partition(shop_and_local_p
 
 def test_partitions_without_any_series_leave_the_plan_unchanged(monkeypatch):
     """One sku over three partitions: two of them hold no row of any table."""
-    from contextlib import contextmanager
 
     @contextmanager
     def in_process(settings):
@@ -309,8 +313,6 @@ def test_ray_and_spark_give_the_local_plan(shop_and_local_plan, engine):
 def test_one_cluster_serves_every_forecast_call_inside_a_session(monkeypatch):
     """`simulate` refits the forecast at every origin: one cluster for all of them."""
     opened = []
-
-    from contextlib import contextmanager
 
     @contextmanager
     def fake(settings):

@@ -714,6 +714,12 @@ def test_simulation_policy_names_render_in_chinese_with_their_weeks():
 
 
 def test_simulate_in_chinese_names_the_policies_and_the_unmet_demand(small_shop: Path):
+    # two targets and two rule-of-thumb scales, not the default five and ten: the words
+    # are those of every row, and on the small shop the rule at 1.5 x (3 / 6 weeks) serves
+    # between the two targets, so one line compares it with the policy
+    config = yaml.safe_load(small_shop.read_text(encoding="utf-8"))
+    config["simulate"] = {"targets": [0.9, 0.99], "baseline_scales": [1.0, 1.5]}
+    small_shop.write_text(yaml.safe_dump(config), encoding="utf-8")
     result = _run("simulate", "-c", str(small_shop), "--lang", "zh", "-o", "-")
     assert result.exit_code == 0, result.output
     table = pl.read_csv(io.StringIO(result.stdout))

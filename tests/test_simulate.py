@@ -18,8 +18,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def sample_simulation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """`stockplan simulate` on sample_data with fill-rate targets; returns (csv, png)."""
+def sample_simulation(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, Path, dict[str, pl.DataFrame]]:
+    """`stockplan simulate` on sample_data with fill-rate targets; returns (csv, png, the
+    replay's tables with `simulation_series`, every series per target, beside the rest).
+
+    The replay runs once for the module: the command's own `replay_policies` call is asked
+    for the per-series table too, which the command does not write."""
+    from stockplan import replay
+
     folder = tmp_path_factory.mktemp("simulate")
     config = yaml.safe_load((ROOT / "config.example.yaml").read_text(encoding="utf-8"))
     config["inputs"] = {
@@ -35,11 +43,22 @@ def sample_simulation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, P
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     csv, png = folder / "simulation.csv", folder / "tradeoff.png"
-    result = CliRunner().invoke(
-        app, ["simulate", "-c", str(path), "-o", str(csv), "--plot", str(png)]
-    )
+    replayed: dict[str, pl.DataFrame] = {}
+    every_series = replay.replay_policies
+
+    def replay_policies(case: Replay, settings, per_series: bool = False):
+        out = every_series(case, settings, per_series=True)
+        replayed.update(out)
+        return out if per_series else {k: v for k, v in out.items() if k != "simulation_series"}
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replay, "replay_policies", replay_policies)
+        result = CliRunner().invoke(
+            app, ["simulate", "-c", str(path), "-o", str(csv), "--plot", str(png)]
+        )
     assert result.exit_code == 0, result.output
-    return csv, png
+    assert set(replayed) >= {"simulation", "simulation_unreachable", "simulation_series"}
+    return csv, png, replayed
 
 
 @pytest.mark.slow
@@ -233,36 +252,27 @@ def test_replay_levels_follow_the_sales_between_refits():
 
 
 @pytest.mark.slow
-def test_items_held_below_their_target_by_the_allocation_are_not_counted_unreachable():
+def test_items_held_below_their_target_by_the_allocation_are_not_counted_unreachable(
+    sample_simulation,
+):
     # The sample at fill-rate target 0.90 with the default pattern allocation: an item the
     # allocation sets below its target over most of its demand is the pattern's choice,
     # not a target out of reach; the plan's summary leaves those out, and so does the
     # replay's split. Every other item promised less than its target stays unreachable.
-    from stockplan.config import load_config
-    from stockplan.io.prepare import prepare_inputs
-    from stockplan.io.readers import load_inputs
-    from stockplan.replay import prepare_replay, replay_policies
-
-    config = load_config(ROOT / "config.example.yaml")
-    config = config.model_copy(
-        update={
-            "policy": config.policy.model_copy(update={"service_measure": "fill_rate"}),
-            "simulate": config.simulate.model_copy(
-                update={"targets": [0.9], "baseline_scales": [1.0]}
-            ),
-        }
-    )
-    tables = prepare_inputs(load_inputs(config), config).tables
-    out = replay_policies(prepare_replay(tables, config), config, per_series=True)
-    series = out["simulation_series"]
+    # (The module's replay: each target is replayed on its own, so the 0.90 run is the
+    # same among the other targets as alone.)
+    out = sample_simulation[2]
+    at_target = pl.col("target") == 0.9
+    series = out["simulation_series"].filter(at_target)
+    assert series.height > 0
     below = pl.col("promised_service") < pl.col("target") - 1e-6
     held = series.filter(below & (pl.col("allocated_share") >= 0.5))
     short = series.filter(below & (pl.col("allocated_share") < 0.5))
     assert held.height > 0  # the case exists on the sample
-    unreachable = out["simulation_unreachable"]
+    unreachable = out["simulation_unreachable"].filter(at_target)
     keys = ["sku", "location"]
     assert held.join(unreachable, on=keys, how="semi").height == 0
     assert short.join(unreachable, on=keys, how="anti").height == 0
-    row = out["simulation"].filter(pl.col("policy") == "stockplan").row(0, named=True)
+    row = out["simulation"].filter((pl.col("policy") == "stockplan") & at_target).row(0, named=True)
     assert row["unreachable_series"] == short.height
     assert row["reachable_series"] == series.height - short.height
