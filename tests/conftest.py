@@ -156,6 +156,36 @@ def add_fast_mover(folder: Path, on_hand: dict[str, int]) -> None:
     ).write_csv(folder / "products.csv")
 
 
+def add_selling_successor(small_shop: Path, quantities: list[int]) -> None:
+    """Make N-1 the successor of A-100 six weeks after as_of in a small shop, selling
+    `quantities` (one a day, the last day first) at WH1 under its own code over the days
+    before as_of; no stock, cost 12.5, price 25, supplier Acme; transfers off."""
+    folder = small_shop.parent
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+    days = [AS_OF - dt.timedelta(days=i) for i in range(1, len(quantities) + 1)]
+    own = pl.DataFrame(
+        {"date": [d.isoformat() for d in days], "sku": "N-1", "warehouse": "WH1", "qty": quantities}
+    ).with_columns(pl.lit(25.0).alias("price"))
+    pl.concat([sales, own.select(sales.columns).cast(sales.schema)]).write_csv(folder / "sales.csv")
+    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
+    extra = pl.DataFrame({"sku": ["N-1"], "location": ["WH1"], "on_hand": [0], "allocated": [0]})
+    pl.concat([stock, extra], how="vertical_relaxed").write_csv(folder / "stock.csv")
+    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
+    new = {"sku": ["N-1"], "name": ["New"], "unit_cost": [12.5], "unit_price": [25.0]}
+    new |= {"supplier": ["Acme"], "pack_size": [1], "moq": [0]}
+    pl.concat([products, pl.DataFrame(new)], how="vertical_relaxed").write_csv(
+        folder / "products.csv"
+    )
+    switch = (AS_OF + dt.timedelta(days=42)).isoformat()
+    pl.DataFrame({"old_sku": ["A-100"], "new_sku": ["N-1"], "date": [switch]}).write_csv(
+        folder / "succession.csv"
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["inputs"]["succession"] = "succession.csv"
+    config["transfers"] = {"enabled": False}
+    small_shop.write_text(yaml.safe_dump(config))
+
+
 CLUSTER_FILES = frozenset(
     {"test_engines.py", "test_engine_io.py", "test_engine_global.py", "test_engine_purchasing.py"}
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import add_fast_mover
+from conftest import add_fast_mover, add_selling_successor
 
 from stockplan.calendar import supplier_closures
 from stockplan.reorder import switch_to_backup
@@ -211,35 +211,10 @@ def test_a_plan_orders_for_a_successors_own_sales_before_its_switch(small_shop: 
     WH1 under its own code for the last 14 days (70 units). Over L + R = 14 + 7 days before
     the switch it sells its own 5 a day: demand 105. Handing back A-100's forecast from
     N-1's, forecast on nearly the same history, left 0.16 a day."""
-    import yaml
-    from conftest import AS_OF as SHOP_AS_OF
 
     import stockplan
 
-    folder = small_shop.parent
-    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
-    days = [SHOP_AS_OF - dt.timedelta(days=i) for i in range(1, 15)]
-    own = pl.DataFrame(
-        {"date": [d.isoformat() for d in days], "sku": "N-1", "warehouse": "WH1", "qty": 5}
-    ).with_columns(pl.lit(25.0).alias("price"))
-    pl.concat([sales, own.select(sales.columns).cast(sales.schema)]).write_csv(folder / "sales.csv")
-    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
-    extra = pl.DataFrame({"sku": ["N-1"], "location": ["WH1"], "on_hand": [0], "allocated": [0]})
-    pl.concat([stock, extra], how="vertical_relaxed").write_csv(folder / "stock.csv")
-    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
-    new = {"sku": ["N-1"], "name": ["New"], "unit_cost": [12.5], "unit_price": [25.0]}
-    new |= {"supplier": ["Acme"], "pack_size": [1], "moq": [0]}
-    pl.concat([products, pl.DataFrame(new)], how="vertical_relaxed").write_csv(
-        folder / "products.csv"
-    )
-    switch = (SHOP_AS_OF + dt.timedelta(days=42)).isoformat()
-    pl.DataFrame({"old_sku": ["A-100"], "new_sku": ["N-1"], "date": [switch]}).write_csv(
-        folder / "succession.csv"
-    )
-    config = yaml.safe_load(small_shop.read_text())
-    config["inputs"]["succession"] = "succession.csv"
-    config["transfers"] = {"enabled": False}
-    small_shop.write_text(yaml.safe_dump(config))
+    add_selling_successor(small_shop, [5] * 14)
     planned = stockplan.plan(*reversed(stockplan.load(small_shop)))
     at = (pl.col("sku") == "N-1") & (pl.col("location") == "WH1")
     (row,) = planned.orders.filter(at).to_dicts()  # WH2 inherits A-100's sales there

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import yaml
-from conftest import AS_OF as SHOP_AS_OF
+from conftest import add_selling_successor
 
 AS_OF = dt.date(2026, 11, 23)
 
@@ -115,35 +114,7 @@ def test_a_plan_sizes_and_classes_a_successor_on_its_own_sales_before_its_switch
     import stockplan
     from stockplan.policy import z_value
 
-    folder = small_shop.parent
-    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
-    days = [SHOP_AS_OF - dt.timedelta(days=i) for i in range(1, 15)]
-    own = pl.DataFrame(
-        {
-            "date": [d.isoformat() for d in days],
-            "sku": "N-1",
-            "warehouse": "WH1",
-            "qty": [3, 7] * 7,
-        }
-    ).with_columns(pl.lit(25.0).alias("price"))
-    pl.concat([sales, own.select(sales.columns).cast(sales.schema)]).write_csv(folder / "sales.csv")
-    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
-    extra = pl.DataFrame({"sku": ["N-1"], "location": ["WH1"], "on_hand": [0], "allocated": [0]})
-    pl.concat([stock, extra], how="vertical_relaxed").write_csv(folder / "stock.csv")
-    products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
-    new = {"sku": ["N-1"], "name": ["New"], "unit_cost": [12.5], "unit_price": [25.0]}
-    new |= {"supplier": ["Acme"], "pack_size": [1], "moq": [0]}
-    pl.concat([products, pl.DataFrame(new)], how="vertical_relaxed").write_csv(
-        folder / "products.csv"
-    )
-    switch = (SHOP_AS_OF + dt.timedelta(days=42)).isoformat()
-    pl.DataFrame({"old_sku": ["A-100"], "new_sku": ["N-1"], "date": [switch]}).write_csv(
-        folder / "succession.csv"
-    )
-    config = yaml.safe_load(small_shop.read_text())
-    config["inputs"]["succession"] = "succession.csv"
-    config["transfers"] = {"enabled": False}
-    small_shop.write_text(yaml.safe_dump(config))
+    add_selling_successor(small_shop, [3, 7] * 7)
     planned = stockplan.plan(*reversed(stockplan.load(small_shop)))
     rows = {(r["sku"], r["location"]): r for r in planned.orders.to_dicts()}
     n1 = rows[("N-1", "WH1")]
