@@ -84,7 +84,7 @@ from stockplan.series import (
 from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
 from stockplan.succession import (
     before_switch_sales,
-    own_demand,
+    own_demand_of,
     own_sales_before_switch,
     successor_forecast,
     with_own_value,
@@ -177,7 +177,7 @@ def demand_stage(
         uplift=uplift,
         classes=item_classes(classes, tables, as_of),
         uplift_sums=sums,
-        own_demand=own_demand(given_sales, tables.get("succession"), as_of),
+        own_demand=own_demand_of(successor_sales, tables.get("succession"), as_of),
         successor_sales=successor_sales,
     )
 

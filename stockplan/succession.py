@@ -205,7 +205,14 @@ def own_demand(
 
     the rate and the day-to-day spread its demand has until switch_date (its first switch
     after as_of). None without such a successor."""
-    own = own_sales_before_switch(sales, succession, as_of)
+    return own_demand_of(own_sales_before_switch(sales, succession, as_of), succession, as_of)
+
+
+def own_demand_of(
+    own: pl.DataFrame | None, succession: pl.DataFrame | None, as_of: dt.date
+) -> pl.DataFrame | None:
+    """`own_demand` from the successors' own sales lines already taken out of the sales
+    (`own_sales_before_switch`), so a plan that needs the lines too filters the sales once."""
     if own is None:
         return None
     daily = own.group_by(*SERIES, "date").agg(pl.col("quantity").sum().alias("_q"))
