@@ -95,14 +95,23 @@ def _donors(rows: pl.DataFrame, settings: Transfers) -> pl.DataFrame:
     )
 
 
+def _movable(rows: pl.DataFrame, settings: Transfers) -> pl.DataFrame | None:
+    """The rows transfers may move stock between: the active items' (inactive ones sell off
+    where they are); None when transfers are off."""
+    if not settings.enabled:
+        return None
+    if "inactive" in rows.columns:
+        return rows.filter(~pl.col("inactive").fill_null(False))
+    return rows
+
+
 def plan_transfers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> pl.DataFrame:
     """rows: sku, location, on_hand, allocated, backorders, inventory_position,
     reorder_point, order_up_to, forecast_per_day, expected_arrival (a new order's arrival,
     optional), inactive (optional). Returns the transfers table, each move with its
     arrival_date (as_of + its transit days)."""
-    if "inactive" in rows.columns:
-        rows = rows.filter(~pl.col("inactive").fill_null(False))
-    if not settings.enabled:
+    rows = _movable(rows, settings)
+    if rows is None:
         return no_transfers()
     donors = (
         _donors(rows, settings)
@@ -168,9 +177,8 @@ def slow_receivers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
     """sku, to_location, arrival_date, order_arrival of the short locations `plan_transfers`
     sends nothing because a transfer would land after a new order placed today, while a
     donor of the item holds a surplus: they buy instead (the plan's notes count them)."""
-    if "inactive" in rows.columns:
-        rows = rows.filter(~pl.col("inactive").fill_null(False))
-    if not settings.enabled:
+    rows = _movable(rows, settings)
+    if rows is None:
         return no_transfers().select(
             "sku", "to_location", "arrival_date", pl.col("arrival_date").alias("order_arrival")
         )
