@@ -758,6 +758,7 @@ def lead_time_demand_sums(
         if replayed or promise_replayed(settings, backorder)
         else None
     )
+    level = local_level(settings)  # with bootstrap_level local: the days read at one level
     # the backtest's windows, draws and settings; the path each scoring runs on is its own
     scoring = {
         "backorder": backorder,
@@ -772,7 +773,7 @@ def lead_time_demand_sums(
         "bootstrap_patterns": settings.bootstrap_patterns,
         "extend_levels": extension_scored(settings),
         "carry_stock": settings.calibrate_carry_stock,
-        "local_level": local_level(settings),
+        "local_level": level,
     }
     backtest = (keys, daily, start, windows, lead_mean, lead_std, r, history)
     sums = (
@@ -794,7 +795,6 @@ def lead_time_demand_sums(
         )
         sums = sums | {PROMISE_SUMS + method: counts for method, counts in promise.items()}
     recent = daily[:, -history:]
-    level = local_level(settings)
     if level is not None:  # the draws' days at their history's level (the forecast's season)
         recent = history_level_days(recent, lead_mean + r, *level)
     return PendingDraws(keys, recent, lead_mean, lead_std, r, settings, backorder, seed, sums)
