@@ -265,3 +265,89 @@ def test_a_full_disk_is_said_naming_the_file(
         assert result.exit_code == 1
         assert result.stderr.splitlines() == [said.format(f=out / "orders.parquet")]
         assert list(out.iterdir()) == []
+
+
+def _earlier_plan_with_parts(folder: Path) -> Path:
+    """An output folder as an earlier cluster plan left it (orders.csv, forecast/part-a)
+    and a staging folder beside it holding this run's forecast/part-b; returns the staged
+    forecast folder."""
+    (folder / "forecast").mkdir(parents=True)
+    pl.DataFrame({"sku": ["OLD"]}).write_csv(folder / "orders.csv")
+    pl.DataFrame({"sku": ["OLD"]}).write_parquet(folder / "forecast" / "part-a.parquet")
+    staged = folder.parent / ".plan.parts-1" / "forecast"
+    staged.mkdir(parents=True)
+    pl.DataFrame({"sku": ["NEW"]}).write_parquet(staged / "part-b.parquet")
+    return staged
+
+
+def _tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_part_file_folders_are_moved_in_the_same_write_as_the_plan_files(tmp_path: Path):
+    folder = tmp_path / "plan"
+    staged = _earlier_plan_with_parts(folder)
+    orders = pl.DataFrame({"sku": ["NEW"]})
+    writers.write_files(
+        {folder / "orders.csv": ({"orders": orders}, "csv")},
+        folders={folder / "forecast": staged},
+    )
+    # the earlier run's part file went with its folder; no backup left beside them
+    assert _tree(folder) == ["forecast", "forecast/part-b.parquet", "orders.csv"]
+    assert pl.read_csv(folder / "orders.csv")["sku"].to_list() == ["NEW"]
+    assert not staged.exists()
+
+
+def test_a_refused_folder_move_puts_back_the_plan_files_already_replaced(
+    tmp_path: Path, monkeypatch
+):
+    folder = tmp_path / "plan"
+    staged = _earlier_plan_with_parts(folder)
+    real = os.rename
+
+    def rename(src, dst, *args, **kwargs):
+        if Path(src) == staged:
+            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(writers.StockplanError, match="Permission denied") as refused:
+        writers.write_files(
+            {folder / "orders.csv": ({"orders": pl.DataFrame({"sku": ["NEW"]})}, "csv")},
+            folders={folder / "forecast": staged},
+        )
+    assert "orders.csv" in str(refused.value)  # named as put back
+    assert _tree(folder) == ["forecast", "forecast/part-a.parquet", "orders.csv"]
+    assert pl.read_csv(folder / "orders.csv")["sku"].to_list() == ["OLD"]
+    assert pl.read_parquet(folder / "forecast" / "part-a.parquet")["sku"].to_list() == ["OLD"]
+
+
+def test_a_refused_step_after_the_folder_move_puts_the_earlier_folder_back(
+    tmp_path: Path, monkeypatch
+):
+    folder = tmp_path / "plan"
+    staged = _earlier_plan_with_parts(folder)
+    stale = folder / "classes.csv"  # a table of the earlier plan this run removes
+    pl.DataFrame({"sku": ["OLD"]}).write_csv(stale)
+    real = os.rename
+
+    def rename(src, dst, *args, **kwargs):
+        if Path(src) == stale:
+            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(writers.StockplanError, match="Permission denied"):
+        writers.write_files(
+            {folder / "orders.csv": ({"orders": pl.DataFrame({"sku": ["NEW"]})}, "csv")},
+            folders={folder / "forecast": staged},
+            remove=[stale],
+        )
+    assert _tree(folder) == [
+        "classes.csv",
+        "forecast",
+        "forecast/part-a.parquet",
+        "orders.csv",
+    ]
+    assert pl.read_parquet(folder / "forecast" / "part-a.parquet")["sku"].to_list() == ["OLD"]
+    assert pl.read_csv(folder / "orders.csv")["sku"].to_list() == ["OLD"]

@@ -506,11 +506,11 @@ def plan(
         if supplier_forecast is not None
         else None
     )
-    if parts is not None and parts.used:  # the part-file tables replace whole folders
-        from stockplan.io.parts import PART_TABLES
+    folders = parts.staged_folders() if parts is not None else {}
+    if folders:  # the part-file tables replace whole folders, in the plan's own write
         from stockplan.io.writers import check_folders_not_inputs
 
-        check_folders_not_inputs(parts.target / table for table in PART_TABLES)
+        check_folders_not_inputs(folders)
     # the supplier workbooks go in the same all-or-nothing write as the plan's files
     made = supplier_files is not None and not supplier_forecast.exists()
     if made:
@@ -538,14 +538,15 @@ def plan(
             for_excel_files=cfg.io.csv_for_excel,
             also=None if supplier_files is None else (supplier_files, cfg.planning.language),
             plan_tables=TABLES,
+            folders=folders,
         )
     except BaseException:
         if made:  # nothing was written into it
             with contextlib.suppress(OSError):
                 supplier_forecast.rmdir()
         raise
-    if parts is not None and parts.used:
-        console.say("wrote", paths=", ".join(str(p) for p in parts.publish()))
+    if parts is not None:
+        parts.discard()  # the staging folder, emptied by the write
     if supplier_forecast is not None:
         _write_supplier_forecast(supplier_files, cfg, supplier_forecast, console, to_files)
     code = _risk_exit(risk, fail_on_risk, console, earlier[0])

@@ -371,6 +371,7 @@ def emit(
     for_excel_files: bool = False,
     also: tuple[dict, str] | None = None,
     plan_tables: tuple[str, ...] = (),
+    folders: dict[Path, Path] | None = None,
 ) -> bool:
     """Send tables to a terminal table, stdout CSV or files (`escape`: io.csv_escape_formulas);
     files carry the run `record`. `bom` None: CSV files holding any non-ASCII text start with
@@ -379,7 +380,8 @@ def emit(
     for files and plain CSV on stdout): codes Excel would change written `="011491"`; plain
     CSV files holding such codes get a warning.
 
-    Files: `also` (more files for `write_files`, say the supplier workbooks) go in the same
+    Files: `also` (more files for `write_files`, say the supplier workbooks) and `folders`
+    (staged folders moved into place whole, the part files of a cluster plan) go in the same
     all-or-nothing write, and in a plan folder the files of `plan_tables` this run does not
     write are removed in it (`stale_plan_files`). True when files were written."""
     from stockplan.io.writers import check_not_inputs, output_plan, write_csv, write_files
@@ -462,10 +464,11 @@ def emit(
         texts=texts,
         remove=stale,
         also=also,
+        folders=folders,
     )
     if not excel:
         _warn_excel_codes(plan, console, file_lang, escape)
-    console.say("wrote", paths=", ".join(str(p) for p in written))
+    console.say("wrote", paths=", ".join(str(p) for p in [*written, *(folders or {})]))
     if stale:
         console.say("removed_stale", paths=", ".join(p.name for p in stale), folder=target)
     return True

@@ -5,9 +5,10 @@ partition's task writes its forecast (series x horizon), demand history (series 
 buckets), orders, risk, classes, excess and large orders (`PART_TABLES`) as
 `forecast/part-<id>.parquet`, `history/part-<id>.parquet`, ... into a hidden
 staging folder beside FOLDER (`.FOLDER.parts-<pid>`); the driver never gathers them.
-After the other tables are written, the staging folders are renamed into FOLDER
-(`publish`); a run that fails before that leaves nothing but removes its staging folder
-(at the latest when the process exits). The part files of one table together are one
+The staging folders are renamed into FOLDER in the same all-or-nothing step that writes
+the other tables (`write_files(folders=...)`; `publish` for a caller of the library): a
+run that fails, or whose write is refused, leaves FOLDER as it was and removes its
+staging folder (at the latest when the process exits). The part files of one table together are one
 Parquet dataset: `polars.scan_parquet("FOLDER/forecast/*.parquet")`.
 
 On a cluster of several machines FOLDER must be on a file system every worker sees.
@@ -58,28 +59,31 @@ class PartsOutput:
             self.staging = staging
         return self.staging
 
-    def publish(self) -> list[Path]:
-        """Rename each staged table folder into the target (replacing an earlier run's)."""
+    def staged_folders(self) -> dict[Path, Path]:
+        """Each part table's folder in the target -> its staged folder (an empty dataset
+        folder for a table every partition left empty); {} when nothing was staged."""
         if self.staging is None:
-            return []
-        from stockplan.io.writers import check_folders_not_inputs
-
-        check_folders_not_inputs(self.target / table for table in PART_TABLES)
-        moved = []
-        self.target.mkdir(parents=True, exist_ok=True)
+            return {}
+        staged = {}
         for table in PART_TABLES:
-            staged = self.staging / table
-            if not staged.is_dir():
-                staged.mkdir()  # every partition was empty: an empty dataset folder
-            final = self.target / table
-            old = self.staging / f"{table}.old"
-            if final.exists():
-                final.rename(old)
-            staged.rename(final)
-            moved.append(final)
-        shutil.rmtree(self.staging, ignore_errors=True)
-        self.staging = None
-        return moved
+            (self.staging / table).mkdir(exist_ok=True)
+            staged[self.target / table] = self.staging / table
+        return staged
+
+    def publish(self) -> list[Path]:
+        """Move the staged table folders into the target, replacing an earlier run's, all
+        or none (`write_files(folders=...)`; `stockplan plan` moves them in the same step
+        as the plan's own files)."""
+        folders = self.staged_folders()
+        if not folders:
+            return []
+        from stockplan.io.writers import check_folders_not_inputs, write_files
+
+        check_folders_not_inputs(folders)
+        self.target.mkdir(parents=True, exist_ok=True)
+        write_files({}, folders=folders)
+        self.discard()
+        return list(folders)
 
     def discard(self) -> None:
         if self.staging is not None:

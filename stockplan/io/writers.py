@@ -20,6 +20,7 @@ import contextlib
 import io
 import os
 import re
+import shutil
 import stat
 import tempfile
 from pathlib import Path
@@ -1169,11 +1170,13 @@ def write_files(
     texts: dict[Path, str] | None = None,
     remove: Iterable[Path] = (),
     also: tuple[dict[Path, tuple[dict[str, pl.DataFrame], Format]], str] | None = None,
+    folders: dict[Path, Path] | None = None,
 ) -> list[Path]:
     """Write each target (path -> tables, format), each text file (`texts`, say the run
-    record) and the files `also` (files, their language: the supplier workbooks), and remove
-    the files `remove`: all of it or nothing (`_commit`). Returns the files of `plan` and
-    `texts`.
+    record) and the files `also` (files, their language: the supplier workbooks), move each
+    folder of `folders` (target -> a folder already written beside it: the part files of a
+    cluster plan) into place, replacing the earlier one whole, and remove the files
+    `remove`: all of it or nothing (`_commit`). Returns the files of `plan` and `texts`.
 
     CSV and XLSX are for people (`lang`: headers, values, reasons; `info`: the XLSX summary
     sheet); JSON and Parquet keep canonical names. Pass lang "en" for canonical CSV headers.
@@ -1196,7 +1199,7 @@ def write_files(
                 _give_mode(temps[path], path)
             except OSError as exc:
                 raise _write_failed(exc, path) from None
-        _commit(temps, list(remove))
+        _commit(temps, list(remove), folders or {})
     finally:
         for temp in temps.values():
             with contextlib.suppress(FileNotFoundError):
@@ -1269,13 +1272,17 @@ def _set_aside(path: Path) -> Path | None:
     return backup
 
 
-def _commit(temps: dict[Path, Path], remove: list[Path]) -> None:
-    """Put every written temp in place and remove the files `remove`, or change nothing.
+def _commit(
+    temps: dict[Path, Path], remove: list[Path], folders: dict[Path, Path] | None = None
+) -> None:
+    """Put every written temp in place, each staged folder of `folders` (target -> staged)
+    in place of its target, and remove the files `remove`, or change nothing.
 
-    Each replaced or removed file is first set aside in its own folder (`_set_aside`); when
-    one step is refused (a file open in Excel on Windows, an immutable file, a full disk),
-    every file already replaced or removed is put back from its backup and every new file
-    taken away, and the error says so. The backups go once all is in place.
+    Each replaced or removed file is first set aside in its own folder (`_set_aside`; a
+    replaced folder is renamed aside whole); when one step is refused (a file open in
+    Excel on Windows, an immutable file, a full disk), every file or folder already
+    replaced or removed is put back from its backup and every new one taken away, and the
+    error says so. The backups go once all is in place.
     """
     done: list[tuple[Path, Path | None]] = []  # (file, its backup; None: a new file)
     path: Path | None = None
@@ -1291,6 +1298,14 @@ def _commit(temps: dict[Path, Path], remove: list[Path]) -> None:
                     backup.unlink(missing_ok=True)
                 raise
             done.append((path, backup))
+        for path, staged in (folders or {}).items():
+            backup = _backup_beside(path) if path.exists() else None
+            if backup is not None:
+                os.rename(path, backup)
+                done.append((path, backup))  # put back by the roll-back if the next fails
+            os.rename(staged, path)
+            if backup is None:
+                done.append((path, None))
         for path in remove:
             backup = _backup_beside(path)
             os.rename(path, backup)
@@ -1313,7 +1328,9 @@ def _commit(temps: dict[Path, Path], remove: list[Path]) -> None:
         _roll_back(done)
         raise
     for _, backup in done:
-        if backup is not None:
+        if backup is not None and backup.is_dir() and not backup.is_symlink():
+            shutil.rmtree(backup, ignore_errors=True)
+        elif backup is not None:
             with contextlib.suppress(OSError):
                 backup.unlink()
 
@@ -1324,6 +1341,8 @@ def _roll_back(done: list[tuple[Path, Path | None]]) -> list[tuple[Path, Path | 
     stuck = []
     for path, backup in reversed(done):
         try:
+            if path.is_dir() and not path.is_symlink():  # a folder moved in (part files)
+                shutil.rmtree(path)
             if backup is None:
                 path.unlink(missing_ok=True)
             else:
