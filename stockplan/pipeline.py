@@ -87,7 +87,7 @@ from stockplan.succession import (
     own_demand_of,
     own_sales_before_switch,
     successor_forecast,
-    with_own_value,
+    with_own_classes,
 )
 from stockplan.supplier_rules import (
     budget_after_deferrals,
@@ -148,13 +148,13 @@ def demand_stage(
         sales = without_large_orders(sales, large_orders)
     attributes = item_attributes(products, stock, own_sales(sales))
     history, classes = classified_history(sales, as_of, config, excluded, unit_values(attributes))
-    # a successor selling under its own code is valued on its own sales until its switch
+    # a successor selling under its own code is classed on its own sales until its switch
     successor_sales = own_sales_before_switch(given_sales, tables.get("succession"), as_of)
     if successor_sales is not None:
         _, own_classes = classified_history(
             successor_sales, as_of, config, excluded, unit_values(attributes)
         )
-        classes = with_own_value(classes, own_classes, config.classify)
+        classes = with_own_classes(classes, own_classes, config.classify)
     sums = uplift_sums(sales, promo_days, history, days)
     uplift = uplift_from(sums, history, products, config.promotions)
     classes = classes.join(
