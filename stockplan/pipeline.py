@@ -28,6 +28,7 @@ from stockplan.forecast import (
     forecast_paths,
     pool_ranking,
 )
+from stockplan.i18n import counted_text
 from stockplan.item_rules import expiry, item_caps, item_classes, item_columns, item_tables
 from stockplan.items import item_names, known_items
 from stockplan.large_orders import (
@@ -474,7 +475,7 @@ def order_stage(
         )
         still = still.filter(pl.col("stockout_date") < pl.col("preferred_arrival"))
         if still.height == late.height:
-            say(f"switching {late.height} orders to a faster backup supplier")
+            say(counted_text("switching {n} orders to a faster backup supplier", n=late.height))
             series, caps = trial, trial_caps
             transfers, rebalanced, every_order, risk, slow = planned
             every_order = explain_backup(every_order, every_order, still)
