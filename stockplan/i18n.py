@@ -1277,10 +1277,6 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "供应商到货前停工 {n} 天（{w}）：{l} 个工作日的提前期实为 {d} 天",
     ),
     (
-        "supplier closed {n} day ({w}) before arrival: lead time {l} open days is {d} days",
-        "供应商到货前停工 {n} 天（{w}）：{l} 个工作日的提前期实为 {d} 天",
-    ),
-    (
         "covers {n} more days: the supplier's closure delays the next order",
         "多覆盖 {n} 天：供应商停工推迟下一次到货",
     ),
@@ -2069,12 +2065,14 @@ _SINGULAR = {
 }
 _SINGULAR_VERB = {"are": "is", "differ": "differs", "do": "does", "have": "has", "were": "was"}
 """A verb right after a counted noun, and its form after the singular."""
+_BETWEEN = r" (?:order |open |more )?"
+"""What may stand between a count and its noun: "{n} order lines", "{n} open days"."""
 _COUNTED = re.compile(
-    r"(?P<count>\{(?P<field>\w+)(?:[:!][^{}]*)?\})(?P<between> (?:order )?)"
+    rf"(?P<count>\{{(?P<field>\w+)(?:[:!][^{{}}]*)?\}})(?P<between>{_BETWEEN})"
     rf"(?P<noun>{'|'.join(_SINGULAR)})\b(?: (?P<verb>{'|'.join(_SINGULAR_VERB)})\b)?"
 )
 _COUNTED_TAIL = re.compile(
-    rf"^(?P<between> (?:order )?)(?P<noun>{'|'.join(_SINGULAR)})\b"
+    rf"^(?P<between>{_BETWEEN})(?P<noun>{'|'.join(_SINGULAR)})\b"
     rf"(?: (?P<verb>{'|'.join(_SINGULAR_VERB)})\b)?"
 )
 """A counted noun (and its verb) right after a field of a template (`_pattern`)."""

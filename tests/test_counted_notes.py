@@ -186,3 +186,33 @@ def test_progress_lines_count_one_in_the_singular_and_read_in_chinese(english: s
     assert two == english.format(n=2)
     assert i18n.render_stage(one, "zh") == chinese.format(n=1)
     assert i18n.render_stage(two, "zh") == chinese.format(n=2)
+
+
+def test_a_closure_reason_counts_one_day_in_the_singular_in_both_languages():
+    from stockplan.calendar import calendar_reason
+
+    orders = pl.DataFrame(
+        {
+            "order_qty": [10.0, 10.0],
+            "reason": ["r", "r"],
+            "closure_days": [1.0, 2.0],
+            "closure_note": ["holiday", "holiday"],
+            "open_lead_time_days": [1.0, 2.0],
+            "lead_time_days": [2.0, 4.0],
+            "closure_cover_days": [1.0, 2.0],
+        }
+    )
+    one, two = calendar_reason(orders)["reason"].to_list()
+    assert one == (
+        "r; supplier closed 1 day (holiday) before arrival: lead time 1 open day is 2 days; "
+        "covers 1 more day: the supplier's closure delays the next order"
+    )
+    assert two == (
+        "r; supplier closed 2 days (holiday) before arrival: lead time 2 open days is 4 days; "
+        "covers 2 more days: the supplier's closure delays the next order"
+    )
+    assert i18n.render_reason(one, "zh") == (
+        "r；供应商到货前停工 1 天（holiday）：1 个工作日的提前期实为 2 天；"
+        "多覆盖 1 天：供应商停工推迟下一次到货"
+    )
+    assert i18n.render_reason(two, "zh").startswith("r；供应商到货前停工 2 天（holiday）：2 个")
