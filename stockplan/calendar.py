@@ -33,6 +33,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from stockplan.demand import SERIES
+from stockplan.i18n import counted_format
 from stockplan.leadtime import whole_days
 from stockplan.reorder import fmt_number
 
@@ -377,19 +378,18 @@ def calendar_reason(orders: pl.DataFrame) -> pl.DataFrame:
     # the calendar counts whole days (`whole_days`): say the counts it used, not the mean
     lead = whole_days(pl.col("open_lead_time_days")).cast(pl.String)
     inside = pl.when((pl.col("closure_days") > 0) & (pl.col("order_qty") > 0)).then(
-        pl.format(
-            "supplier closed {} {} ({}) before arrival: lead time {} open days is {} days",
-            fmt_number(pl.col("closure_days")),
-            pl.when(pl.col("closure_days") == 1).then(pl.lit("day")).otherwise(pl.lit("days")),
-            pl.col("closure_note"),
-            lead,
-            whole_days(pl.col("lead_time_days")).cast(pl.String),
+        counted_format(
+            "supplier closed {n} days ({w}) before arrival: lead time {l} open days is {d} days",
+            n=fmt_number(pl.col("closure_days")),
+            w=pl.col("closure_note"),
+            l=lead,
+            d=whole_days(pl.col("lead_time_days")).cast(pl.String),
         )
     )
     cover = pl.when((pl.col("closure_cover_days") > 0) & (pl.col("order_qty") > 0)).then(
-        pl.format(
-            "covers {} more days: the supplier's closure delays the next order",
-            fmt_number(pl.col("closure_cover_days")),
+        counted_format(
+            "covers {n} more days: the supplier's closure delays the next order",
+            n=fmt_number(pl.col("closure_cover_days")),
         )
     )
     return orders.with_columns(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from stockplan.demand import SERIES
+from stockplan.i18n import counted_format
 from stockplan.policy import round_order_quantity
 from stockplan.reorder import fmt_number, line_value, under_half_a_unit
 
@@ -143,14 +144,18 @@ def beyond_cap_clause(orders: pl.DataFrame, caps: pl.DataFrame) -> pl.DataFrame:
     clause = (
         pl.when(shelf)
         .then(
-            pl.format(
-                "{} units beyond what sells before expiry (cap {})",
-                fmt_number(beyond),
-                fmt_number(pl.col("_cap")),
+            counted_format(
+                "{n} units beyond what sells before expiry (cap {cap})",
+                n=fmt_number(beyond),
+                cap=fmt_number(pl.col("_cap")),
             )
         )
         .otherwise(
-            pl.format("{} units beyond the cap {}", fmt_number(beyond), fmt_number(pl.col("_cap")))
+            counted_format(
+                "{n} units beyond the cap {cap}",
+                n=fmt_number(beyond),
+                cap=fmt_number(pl.col("_cap")),
+            )
         )
     )
     return frame.with_columns(

@@ -12,6 +12,7 @@ import datetime as dt
 
 import polars as pl
 
+from stockplan.i18n import counted_format
 from stockplan.reorder import fmt_apart, fmt_number
 
 EXCESS_COLUMNS = [
@@ -53,6 +54,7 @@ def excess_stock(
         excess_quantity(buffer_days).alias("excess_qty")
     )
     idle_days = (pl.lit(as_of) - pl.col("last_sale_date")).dt.total_days()
+    up_to, position = fmt_apart(pl.col("order_up_to"), pl.col("inventory_position"))
     return (
         frame.filter(pl.col("excess_qty") > 0)
         .with_columns(
@@ -63,12 +65,13 @@ def excess_stock(
             pl.when(dead & pl.col("last_sale_date").is_null())
             .then(pl.lit("dead stock: never sold"))
             .when(dead)
-            .then(pl.format("dead stock: no sale for {} days", idle_days))
+            .then(counted_format("dead stock: no sale for {n} days", n=idle_days))
             .otherwise(
-                pl.format(
-                    "position {} above order-up-to {} plus {} days of demand",
-                    *fmt_apart(pl.col("order_up_to"), pl.col("inventory_position"))[::-1],
-                    fmt_number(pl.lit(float(buffer_days))),
+                counted_format(
+                    "position {p} above order-up-to {s} plus {d} days of demand",
+                    p=position,
+                    s=up_to,
+                    d=fmt_number(pl.lit(float(buffer_days))),
                 )
             )
             .alias("reason"),

@@ -1277,10 +1277,6 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "供应商到货前停工 {n} 天（{w}）：{l} 个工作日的提前期实为 {d} 天",
     ),
     (
-        "supplier closed {n} day ({w}) before arrival: lead time {l} open days is {d} days",
-        "供应商到货前停工 {n} 天（{w}）：{l} 个工作日的提前期实为 {d} 天",
-    ),
-    (
         "covers {n} more days: the supplier's closure delays the next order",
         "多覆盖 {n} 天：供应商停工推迟下一次到货",
     ),
@@ -2043,10 +2039,62 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
 MESSAGES.update(READING_MESSAGES)
 
 
+# English nouns a count comes before, as the catalogue writes them (plural), and their
+# singular: a count of 1 takes the singular (`counted`); Chinese has no plural
+_SINGULAR = {
+    "arguments": "argument",
+    "bytes": "byte",
+    "cells": "cell",
+    "characters": "character",
+    "columns": "column",
+    "days": "day",
+    "fields": "field",
+    "items": "item",
+    "levels": "level",
+    "lines": "line",
+    "locations": "location",
+    "orders": "order",
+    "origins": "origin",
+    "partitions": "partition",
+    "points": "point",
+    "rows": "row",
+    "SKUs": "SKU",
+    "units": "unit",
+    "values": "value",
+    "workbooks": "workbook",
+}
+_SINGULAR_VERB = {"are": "is", "differ": "differs", "do": "does", "have": "has", "were": "was"}
+"""A verb right after a counted noun, and its form after the singular."""
+_BETWEEN = r" (?:order |open |more )?"
+"""What may stand between a count and its noun: "{n} order lines", "{n} open days"."""
+_COUNTED = re.compile(
+    rf"(?P<count>\{{(?P<field>\w+)(?:[:!][^{{}}]*)?\}})(?P<between>{_BETWEEN})"
+    rf"(?P<noun>{'|'.join(_SINGULAR)})\b(?: (?P<verb>{'|'.join(_SINGULAR_VERB)})\b)?"
+)
+_COUNTED_TAIL = re.compile(
+    rf"^(?P<between>{_BETWEEN})(?P<noun>{'|'.join(_SINGULAR)})\b"
+    rf"(?: (?P<verb>{'|'.join(_SINGULAR_VERB)})\b)?"
+)
+"""A counted noun (and its verb) right after a field of a template (`_pattern`)."""
+
+
+def _literal(part: str, after_field: bool) -> str:
+    """A template's text between fields as a regex; right after a field a counted noun
+    and its verb match in the singular too (`counted`: "1 line holding excess")."""
+    found = _COUNTED_TAIL.match(part) if after_field else None
+    if found is None:
+        return re.escape(part)
+    noun, verb = found["noun"], found["verb"]
+    either = f"(?:{re.escape(noun)}|{re.escape(_SINGULAR[noun])})"
+    if verb:
+        either += f" (?:{verb}|{_SINGULAR_VERB[verb]})"
+    return re.escape(found["between"]) + either + re.escape(part[found.end() :])
+
+
 def _pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"\{(\w+)\}", template)
     regex = "".join(
-        re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        _literal(part, i > 0) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
     )
     return re.compile(f"^{regex}$")
 
@@ -2076,35 +2124,6 @@ def money(amount: float | None, currency: str | None, lang: str = "en") -> str:
     return f"{amount:,.2f} {unit}".rstrip()
 
 
-# English nouns a count comes before, as the catalogue writes them (plural), and their
-# singular: a count of 1 takes the singular (`counted`); Chinese has no plural
-_SINGULAR = {
-    "arguments": "argument",
-    "bytes": "byte",
-    "cells": "cell",
-    "characters": "character",
-    "columns": "column",
-    "days": "day",
-    "fields": "field",
-    "items": "item",
-    "levels": "level",
-    "lines": "line",
-    "locations": "location",
-    "points": "point",
-    "rows": "row",
-    "SKUs": "SKU",
-    "units": "unit",
-    "values": "value",
-    "workbooks": "workbook",
-}
-_SINGULAR_VERB = {"are": "is", "differ": "differs", "do": "does", "have": "has", "were": "was"}
-"""A verb right after a counted noun, and its form after the singular."""
-_COUNTED = re.compile(
-    r"(?P<count>\{(?P<field>\w+)(?:[:!][^{}]*)?\})(?P<between> (?:order )?)"
-    rf"(?P<noun>{'|'.join(_SINGULAR)})\b(?: (?P<verb>{'|'.join(_SINGULAR_VERB)})\b)?"
-)
-
-
 def counted(template: str, fields: dict[str, object]) -> str:
     """An English `template` whose counts of 1 say their noun in the singular: "{count}
     items" gives "1 item" and "2 items" ("{lines} order lines": "1 order line", "{count}
@@ -2119,6 +2138,37 @@ def counted(template: str, fields: dict[str, object]) -> str:
         return f"{found['count']}{found['between']}{_SINGULAR[found['noun']]}{verb}"
 
     return _COUNTED.sub(one, template)
+
+
+def counted_text(template: str, **fields: object) -> str:
+    """An English text built outside the catalogue, `template` filled in with `fields`,
+    a count of 1 with its noun in the singular (`counted`): "on {lines} lines" gives
+    "on 1 line"."""
+    return counted(template, fields).format(**fields)
+
+
+def counted_format(template: str, **fields: pl.Expr) -> pl.Expr:
+    """`pl.format` of the English `template` with named `fields` (expressions), row by
+    row with a count of 1 and its noun in the singular (`counted`): "{n} lines holding
+    excess" gives "1 line holding excess" where n is written 1 (a float 1.0 is written
+    1.0 and stays plural, as in `counted`)."""
+    import polars as pl
+
+    names = re.findall(r"\{(\w+)\}", template)
+    counts = list(dict.fromkeys(m["field"] for m in _COUNTED.finditer(template)))
+
+    def filled(text: str, done: int) -> pl.Expr:
+        if done == len(counts):
+            return pl.format(re.sub(r"\{\w+\}", "{}", text), *[fields[n] for n in names])
+        field = counts[done]
+        one = counted(text, {c: 1 if c == field else 2 for c in counts})
+        return (
+            pl.when(fields[field].cast(pl.String) == "1")
+            .then(filled(one, done + 1))
+            .otherwise(filled(text, done + 1))
+        )
+
+    return filled(template, 0)
 
 
 def message(key: str, lang: str = "en", **fields: object) -> str:
@@ -2558,18 +2608,18 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str]] = [
         "计算安全库存、采购量和缺货风险",
     ),
     (
-        re.compile(r"^planning (\d+) series in (\d+) partitions on (.+)$"),
+        re.compile(r"^planning (\d+) series in (\d+) partitions? on (.+)$"),
         r"在 \3 上分 \2 个分区计划 \1 个商品×仓库",
     ),
-    (re.compile(r"^reading (.+) in (\d+) partitions on (.+)$"), r"在 \3 上分 \2 个分区读取 \1"),
+    (re.compile(r"^reading (.+) in (\d+) partitions? on (.+)$"), r"在 \3 上分 \2 个分区读取 \1"),
     (re.compile(r"^rebalancing between locations$"), "仓库间调拨平衡"),
     (re.compile(r"^assessing stockout risk$"), "评估缺货风险"),
     (
-        re.compile(r"^switching (\d+) orders to a faster backup supplier$"),
+        re.compile(r"^switching (\d+) orders? to a faster backup supplier$"),
         r"\1 条采购改用更快的备用供应商",
     ),
     (re.compile(r"^refitting forecasts as of (.+)$"), r"按 \1 重新拟合预测"),
-    (re.compile(r"^refitting forecasts at (\d+) origins$"), r"在 \1 个时点重新拟合预测"),
+    (re.compile(r"^refitting forecasts at (\d+) origins?$"), r"在 \1 个时点重新拟合预测"),
 ]
 
 
@@ -2601,7 +2651,7 @@ _NOTE_UNIT = "〔u〕"
 def _unknown_cost_zh(found: re.Match[str]) -> str:
     """The note on suppliers whose minimum was not checked (`supplier_rules.unknown_cost_note`)."""
     items = re.sub(
-        r" \(minimum ([\d,.]+), (\d+) of (\d+) lines without a cost\)(, )?",
+        r" \(minimum ([\d,.]+), (\d+) of (\d+) lines? without a cost\)(, )?",
         lambda m: (
             f"（起订金额 {m[1]}{_NOTE_UNIT}，{m[3]} 行中 {m[2]} 行缺成本）{'、' if m[4] else ''}"
         ),
@@ -2618,15 +2668,15 @@ def _unknown_cost_zh(found: re.Match[str]) -> str:
 _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (
         re.compile(
-            r"^budget ([\d,.]+): orders ([\d,.]+) on (\d+) lines, ([\d,.]+) asked; (\d+) "
-            r"lines cut, (\d+) not funded \(the reason column says why\)"
+            r"^budget ([\d,.]+): orders ([\d,.]+) on (\d+) lines?, ([\d,.]+) asked; (\d+) "
+            r"lines? cut, (\d+) not funded \(the reason column says why\)"
         ),
         r"预算 \1〔u〕：订单合计 \2〔u〕，共 \3 行，申请 \4〔u〕；\5 行被削减，\6 行未获预算"
         r"（原因列有说明）",
     ),
     (
         re.compile(
-            r"（原因列有说明）; ([\d,.]+) on (\d+) lines \((\d+) of them from no order\) added "
+            r"（原因列有说明）; ([\d,.]+) on (\d+) lines? \((\d+) of them from no order\) added "
             r"after the budget by top ups, brought-forward orders or full loads"
         ),
         r"（原因列有说明）；预算之后补足、提前订货或整柜在 \2 行上增加 \1〔u〕"
@@ -2691,7 +2741,8 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     ),
     (
         re.compile(
-            r"^service: ([\d,]+) items are promised less than their service target \((.*); "
+            r"^service: ([\d,]+) items? (?:are|is) promised less than their service target "
+            r"\((.*); "
             r"e\.g\. (.*)\): at the cover cap, or above what their demand pattern's backtest "
             r"reached; promised_service and service_note say which and what each can promise$"
         ),

@@ -91,7 +91,7 @@ from stockplan.forecast import (
     prior_inputs,
     series_stats,
 )
-from stockplan.i18n import phrase, place
+from stockplan.i18n import counted_text, phrase, place
 from stockplan.io.columns import ROW
 from stockplan.io.datasets import SOURCE_FILE
 from stockplan.item_rules import item_tables
@@ -601,7 +601,14 @@ def partitioned_plan(
     with engine_session(engine) as cl:
         assert cl is not None
         n = partition_count(universe.height, cl.workers) if read is None else read.n
-        say(f"planning {universe.height} series in {n} partitions on {cl.name}")
+        say(
+            counted_text(
+                "planning {series} series in {n} partitions on {cluster}",
+                series=universe.height,
+                n=n,
+                cluster=cl.name,
+            )
+        )
         handles = (
             cl.scatter(split_tables(tables, n, linked_groups(tables)))
             if read is None
@@ -889,7 +896,14 @@ def read_on_workers(
 
     later = (engine_read_tables(config) | {"sales"}) - set(tables)
     n = partition_count(_series_estimate(tables, later, config), cl.workers)
-    say(f"reading {', '.join(sorted(later))} in {n} partitions on {cl.name}")
+    say(
+        counted_text(
+            "reading {tables} in {n} partitions on {cluster}",
+            tables=", ".join(sorted(later)),
+            n=n,
+            cluster=cl.name,
+        )
+    )
     unchecked = (UNCHECKED_LOCATIONS, UNCHECKED_SKUS, SPELLED_SKUS)
     small = {name: frame for name, frame in tables.items() if name not in unchecked}
     groups = linked_groups(small)  # kits and successions plan in one partition

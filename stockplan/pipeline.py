@@ -28,6 +28,7 @@ from stockplan.forecast import (
     forecast_paths,
     pool_ranking,
 )
+from stockplan.i18n import counted_text
 from stockplan.item_rules import expiry, item_caps, item_classes, item_columns, item_tables
 from stockplan.items import item_names, known_items
 from stockplan.large_orders import (
@@ -87,7 +88,7 @@ from stockplan.succession import (
     own_demand_of,
     own_sales_before_switch,
     successor_forecast,
-    with_own_value,
+    with_own_classes,
 )
 from stockplan.supplier_rules import (
     budget_after_deferrals,
@@ -148,13 +149,13 @@ def demand_stage(
         sales = without_large_orders(sales, large_orders)
     attributes = item_attributes(products, stock, own_sales(sales))
     history, classes = classified_history(sales, as_of, config, excluded, unit_values(attributes))
-    # a successor selling under its own code is valued on its own sales until its switch
+    # a successor selling under its own code is classed on its own sales until its switch
     successor_sales = own_sales_before_switch(given_sales, tables.get("succession"), as_of)
     if successor_sales is not None:
         _, own_classes = classified_history(
             successor_sales, as_of, config, excluded, unit_values(attributes)
         )
-        classes = with_own_value(classes, own_classes, config.classify)
+        classes = with_own_classes(classes, own_classes, config.classify)
     sums = uplift_sums(sales, promo_days, history, days)
     uplift = uplift_from(sums, history, products, config.promotions)
     classes = classes.join(
@@ -474,7 +475,7 @@ def order_stage(
         )
         still = still.filter(pl.col("stockout_date") < pl.col("preferred_arrival"))
         if still.height == late.height:
-            say(f"switching {late.height} orders to a faster backup supplier")
+            say(counted_text("switching {n} orders to a faster backup supplier", n=late.height))
             series, caps = trial, trial_caps
             transfers, rebalanced, every_order, risk, slow = planned
             every_order = explain_backup(every_order, every_order, still)

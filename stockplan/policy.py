@@ -28,6 +28,7 @@ import polars as pl
 from scipy import stats
 
 from stockplan.config import Policy
+from stockplan.i18n import counted_text
 from stockplan.lead_time_demand import (
     CALIBRATION_GRID,
     CALIBRATION_KNOB,
@@ -419,7 +420,14 @@ def protection_levels(
                 )
             )
             .when(pl.Series(capped))
-            .then(pl.lit(f"safety stock capped at {days} days of demand; the target still holds"))
+            .then(
+                pl.lit(
+                    counted_text(
+                        "safety stock capped at {days} days of demand; the target still holds",
+                        days=days,
+                    )
+                )
+            )
             .otherwise(pl.lit(""))
         )
         .to_series()

@@ -34,6 +34,7 @@ import polars as pl
 
 from stockplan.config import Config
 from stockplan.demand import SERIES
+from stockplan.i18n import counted_format, counted_text
 from stockplan.reorder import fmt_number, line_value
 from stockplan.risk import expected_shortage
 
@@ -209,13 +210,13 @@ def apply_budget(
             pl.col("priority").first().alias("miss_priority"),
         )
     )
-    why = pl.format(
-        "the next {} units ({}) did not fit the {} left after lines protecting more sales "
-        "per unit of money (this one {} per 1 spent)",
-        fmt_number(pl.col("miss_units")),
-        pl.col("miss_cost").round(2),
-        pl.col("miss_left").clip(lower_bound=0.0).round(2),
-        pl.col("miss_priority").round(2),
+    why = counted_format(
+        "the next {units} units ({cost}) did not fit the {left} left after lines protecting "
+        "more sales per unit of money (this one {priority} per 1 spent)",
+        units=fmt_number(pl.col("miss_units")),
+        cost=pl.col("miss_cost").round(2),
+        left=pl.col("miss_left").clip(lower_bound=0.0).round(2),
+        priority=pl.col("miss_priority").round(2),
     )
     new_qty = (
         pl.when(pl.col("miss_units").is_not_null())
@@ -353,9 +354,13 @@ def budget_note_from(
     value, asked = float(sums["value"].sum()), float(sums["asked"].sum())
     added_lines = int(sums["added_lines"].sum()) if "added_lines" in sums.columns else 0
     added = (
-        f"; {float(sums['added'].sum()):,.2f} on {added_lines} lines "
-        f"({int(sums['from_none'].sum())} of them from no order) added after the budget by "
-        "top ups, brought-forward orders or full loads"
+        counted_text(
+            "; {added:,.2f} on {added_lines} lines ({from_none} of them from no order) added "
+            "after the budget by top ups, brought-forward orders or full loads",
+            added=float(sums["added"].sum()),
+            added_lines=added_lines,
+            from_none=int(sums["from_none"].sum()),
+        )
         if added_lines
         else ""
     )
@@ -366,9 +371,17 @@ def budget_note_from(
         else ""
     )
     return (
-        f"budget {budget:,.2f}: orders {value:,.2f} on {lines} lines, {asked:,.2f} asked; "
-        f"{cut} lines cut, {dropped} not funded (the reason column says why){added}{above}"
-        f"{held}"
+        counted_text(
+            "budget {budget:,.2f}: orders {value:,.2f} on {lines} lines, {asked:,.2f} asked; "
+            "{cut} lines cut, {dropped} not funded (the reason column says why)",
+            budget=budget,
+            value=value,
+            lines=lines,
+            asked=asked,
+            cut=cut,
+            dropped=dropped,
+        )
+        + f"{added}{above}{held}"
     )
 
 

@@ -18,6 +18,7 @@ import polars as pl
 
 from stockplan.config import Policy
 from stockplan.demand import SERIES
+from stockplan.i18n import counted_text
 from stockplan.lead_time_demand import LeadTimeDemand
 from stockplan.leadtime import whole_days
 from stockplan.policy import (
@@ -519,7 +520,12 @@ def plan_orders(
                 ),
                 pl.when(capped)
                 .then(
-                    pl.lit(f"; safety stock capped at {settings.max_cover_days:g} days of demand")
+                    pl.lit(
+                        counted_text(
+                            "; safety stock capped at {days:g} days of demand",
+                            days=settings.max_cover_days,
+                        )
+                    )
                 )
                 .otherwise(pl.lit("")),
                 pl.when(pl.col("moq").fill_null(0) > pl.col("raw_need"))
@@ -614,11 +620,13 @@ def unreachable_service_note_from(sums: list[tuple[pl.DataFrame, list[str]]]) ->
         return None
     parts = ", ".join(f"{p or 'unclassified'} {n:,}" for p, n in counts.iter_rows())
     names = ", ".join(_first_skus([skus for _, skus in sums]))
-    return (  # the cover cap is the item's limit; a pattern's backtest is not (README)
-        f"service: {total:,} items are promised less than their service target "
-        f"({parts}; e.g. {names}): at the cover cap, or above what their demand pattern's "
-        "backtest reached; promised_service and service_note say which and what each can "
-        "promise"
+    return counted_text(  # the cover cap is the item's limit; a pattern's backtest is not
+        "service: {total:,} items are promised less than their service target ({parts}; "
+        "e.g. {names}): at the cover cap, or above what their demand pattern's backtest "
+        "reached; promised_service and service_note say which and what each can promise",
+        total=total,
+        parts=parts,
+        names=names,
     )
 
 

@@ -48,6 +48,7 @@ import polars as pl
 
 from stockplan.config import Config, Policy
 from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, default_as_of, demand_history
+from stockplan.i18n import counted_text
 from stockplan.large_orders import large_order_lines, without_large_orders
 from stockplan.lead_time_demand import LeadTimeDemand, daily_demand
 from stockplan.leadtime import resolve_lead_times
@@ -175,7 +176,7 @@ def prepare_replay(
     origin_index = -1
     refit_days = settings.refit_every * days
     refits = len({review_day // refit_days for review_day in review_days})
-    tick = say(f"refitting forecasts at {refits} origins", total=refits)
+    tick = say(counted_text("refitting forecasts at {n} origins", n=refits), total=refits)
     for review_day in review_days:
         today = start + dt.timedelta(days=review_day)
         index = (today - start).days // (settings.refit_every * days)

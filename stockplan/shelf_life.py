@@ -28,6 +28,7 @@ import datetime as dt
 import polars as pl
 
 from stockplan.demand import SERIES
+from stockplan.i18n import counted_format
 
 EXPIRY_COLUMNS = [
     "sku",
@@ -174,11 +175,11 @@ def shelf_life_caps(
             cap.alias("order_up_to_cap"),
             pl.when(unsellable)
             .then(
-                pl.format(
-                    "order-up-to capped at 0 by shelf life: {} days is not more than the {} "
-                    "sell-by days, so nothing received could be sold",
-                    short(pl.col("shelf_life_days")),
-                    pl.lit(f"{sell_by_days:g}"),
+                counted_format(
+                    "order-up-to capped at 0 by shelf life: {life} days is not more than the "
+                    "{sell_by} sell-by days, so nothing received could be sold",
+                    life=short(pl.col("shelf_life_days")),
+                    sell_by=pl.lit(f"{sell_by_days:g}"),
                 )
             )
             .otherwise(

@@ -12,7 +12,8 @@ shares multiplied.
 
 A successor that already sells under its own code keeps its own rate before the switch
 (`own_demand`), and so its own spread (`own_spread_sigma_e`, the bootstrap's days:
-`before_switch_sales`) and its own sales value for ABC (`with_own_value`) until then.
+`before_switch_sales`), its own sales value for ABC and, once its own history is long enough
+to be measured, its own demand pattern and XYZ class (`with_own_classes`) until then.
 """
 
 from __future__ import annotations
@@ -236,22 +237,48 @@ def own_demand_of(
     )
 
 
-def with_own_value(
+MEASURED_PATTERNS = ("smooth", "erratic", "intermittent", "lumpy")
+"""The demand patterns a history is long and live enough to be measured by
+(`segmentation.classify_demand`); `new` and `dead` are not measured."""
+
+OWN_PATTERN_COLUMNS = ("demand_pattern", "xyz", "n_periods", "adi", "cv2", "cv", "mean_demand")
+"""The classes columns a successor takes from its own history where that history has a
+measured pattern: the pattern, the XYZ class and the statistics they are read from."""
+
+
+def with_own_classes(
     classes: pl.DataFrame, own_classes: pl.DataFrame, settings: Classify
 ) -> pl.DataFrame:
-    """`classes` with the annual_value and abc_basis of the successors selling under their
-    own code before their switch taken from their own history (`own_classes`: the
-    classes of `own_sales_before_switch` alone), and ABC ranked again over every series
-    (`segmentation.abc_by_value`). From the switch date on the inherited history counts,
-    as for the forecast (`successor_forecast`)."""
+    """`classes` with the successors selling under their own code before their switch
+    classed on their own history (`own_classes`: the classes of `own_sales_before_switch`
+    alone), as their forecast floor and spread are (`own_demand`):
+
+    - annual_value and abc_basis their own, ABC ranked again over every series
+      (`segmentation.abc_by_value`);
+    - demand pattern (the forecast family and the lead-time-demand method), XYZ and the
+      statistics behind them (`OWN_PATTERN_COLUMNS`) their own where their own history
+      has a measured pattern (`MEASURED_PATTERNS`); a history too short for one (`new`:
+      under `new_item_periods` buckets) or without a recent sale (`dead`) keeps the
+      inherited history's.
+
+    From the switch date on the inherited history counts, as for the forecast
+    (`successor_forecast`)."""
+    pattern_columns = [c for c in OWN_PATTERN_COLUMNS if c in classes.columns]
     own = own_classes.select(
         *SERIES,
         pl.col("annual_value").alias("_own_value"),
         pl.col("abc_basis").alias("_own_basis"),
+        pl.col("demand_pattern").is_in(MEASURED_PATTERNS).alias("_measured"),
+        *[pl.col(c).alias(f"_own_{c}") for c in pattern_columns],
     )
+    measured = pl.col("_measured").fill_null(False)
     valued = classes.join(own, on=SERIES, how="left").with_columns(
         pl.coalesce("_own_value", "annual_value").alias("annual_value"),
         pl.coalesce("_own_basis", "abc_basis").alias("abc_basis"),
+        *[
+            pl.when(measured).then(pl.col(f"_own_{c}")).otherwise(pl.col(c)).alias(c)
+            for c in pattern_columns
+        ],
     )
     return abc_by_value(valued.drop("abc"), settings).select(classes.columns)
 

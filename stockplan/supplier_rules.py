@@ -38,6 +38,7 @@ import polars as pl
 
 from stockplan.demand import SERIES
 from stockplan.excess import excess_quantity
+from stockplan.i18n import counted_format, counted_text
 from stockplan.policy import round_order_quantity, smallest_order
 from stockplan.purchasing import apply_budget, budget_blocks, hold_budget
 from stockplan.reorder import fmt_number, line_value, stopped, with_clause
@@ -568,8 +569,13 @@ def unknown_cost_note(decisions: pl.DataFrame) -> str | None:
     if rows.height == 0:
         return None
     shown = [
-        f"{row['supplier']} (minimum {row['min_order_value']:,.2f}, "
-        f"{row['no_cost_lines']} of {row['order_lines']} lines without a cost)"
+        counted_text(
+            "{supplier} (minimum {minimum:,.2f}, {no_cost} of {lines} lines without a cost)",
+            supplier=row["supplier"],
+            minimum=row["min_order_value"],
+            no_cost=row["no_cost_lines"],
+            lines=row["order_lines"],
+        )
         for row in rows.head(5).iter_rows(named=True)
     ]
     more = f" and {rows.height - 5} more" if rows.height > 5 else ""
@@ -999,7 +1005,7 @@ def part_load_notes(lines: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
     )
 
     def clause(kind: str, text: str) -> pl.Expr:
-        return pl.when(pl.col(kind) > 0).then(pl.format(text, pl.col(kind)))
+        return pl.when(pl.col(kind) > 0).then(counted_format(text, n=pl.col(kind)))
 
     return (
         part.join(counts, on="supplier")
@@ -1011,10 +1017,10 @@ def part_load_notes(lines: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
                     "part load {} of a container could not be filled",
                     pl.col("_part").round(2).cast(pl.String),
                 ),
-                clause("capped", "{} lines capped by shelf life or a successor's switch date"),
-                clause("excess", "{} lines holding excess"),
-                clause("closed", "{} lines at max_order or not orderable"),
-                clause("too_big", "{} lines whose next pack or MOQ does not fit the space left"),
+                clause("capped", "{n} lines capped by shelf life or a successor's switch date"),
+                clause("excess", "{n} lines holding excess"),
+                clause("closed", "{n} lines at max_order or not orderable"),
+                clause("too_big", "{n} lines whose next pack or MOQ does not fit the space left"),
                 separator="; ",
                 ignore_nulls=True,
             ).alias("load_note"),

@@ -223,14 +223,21 @@ def test_stage_progress_lines_in_chinese():
 
 def test_every_progress_line_the_package_prints_has_a_chinese_rendering():
     """Each `say("...")` stage line in the package's source (f-string fields filled with
-    a number) renders in Chinese; a new stage line without a phrase fails here."""
+    a number; a `say(counted_text("..."))` line with 2 and with 1, its nouns then in the
+    singular) renders in Chinese; a new stage line without a phrase fails here."""
     package = Path(i18n.__file__).parent
-    literal = re.compile(r'(?<![.\w])say\(f?"([^"]*)"')
-    lines = {
-        re.sub(r"\{[^}]*\}", "2", text)
+    literal = re.compile(r'(?<![.\w])say\(\s*(counted_text\(\s*)?f?"([^"]*)"')
+    found = [
+        (bool(counted), text)
         for path in package.rglob("*.py")
-        for text in literal.findall(path.read_text(encoding="utf-8"))
+        for counted, text in literal.findall(path.read_text(encoding="utf-8"))
+    ]
+    lines = {re.sub(r"\{[^}]*\}", "2", text) for _, text in found} | {
+        i18n.counted_text(text, **dict.fromkeys(re.findall(r"\{(\w+)\}", text), 1))
+        for counted, text in found
+        if counted
     }
+    assert "switching 1 order to a faster backup supplier" in lines
     assert "bootstrapping lead-time demand" in lines  # the scan finds the pipeline's lines
     assert len(lines) >= 12
     untranslated = sorted(line for line in lines if i18n.render_stage(line, "zh") == line)

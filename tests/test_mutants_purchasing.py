@@ -103,7 +103,7 @@ def test_the_cut_reason_gives_the_lines_sales_per_unit_of_money_to_two_decimals(
     assert out["B"]["order_qty"] == 20 and out["B"]["reason"] == "r"
     assert out["A"]["order_qty"] == 1
     assert out["A"]["reason"] == (
-        "r; budget: 1 of 10 funded, the next 1 units (10.0) did not fit the 0.0 left after "
+        "r; budget: 1 of 10 funded, the next 1 unit (10.0) did not fit the 0.0 left after "
         "lines protecting more sales per unit of money (this one 0.1 per 1 spent)"
     )
     cut = apply_budget(orders, demand, 50.0).filter(pl.col("sku") == "B")["reason"][0]

@@ -189,8 +189,8 @@ def test_the_budget_note_gives_the_orders_as_placed_and_what_came_after_the_budg
         asked.vstack(_lines({"D": 0})), budgeted.vstack(_lines({"D": 0})), cut, 250.0
     )
     assert note.startswith(
-        "budget 250.00: orders 320.00 on 3 lines, 300.00 asked; 1 lines cut, 0 not funded "
-        "(the reason column says why); 120.00 on 1 lines (1 of them from no order) added"
+        "budget 250.00: orders 320.00 on 3 lines, 300.00 asked; 1 line cut, 0 not funded "
+        "(the reason column says why); 120.00 on 1 line (1 of them from no order) added"
     )
 
 
@@ -405,7 +405,7 @@ def test_a_cut_that_loses_a_price_break_is_paid_for_within_the_budget():
     assert (held["Y"]["order_qty"], held["X"]["order_qty"]) == (10, 3)
     assert (held["X"]["unit_cost"], held["X"]["order_value"]) == (1.5, 4.5)
     assert held["X"]["reason"].startswith(
-        "r; budget: 5 of 20 funded, the next 1 units (1.0) did not fit the 0.0 left after "
+        "r; budget: 5 of 20 funded, the next 1 unit (1.0) did not fit the 0.0 left after "
     )
     assert (
         "; pays 1.5 a unit for 5: the break price 1.0 needs more; budget: 3 of 5 funded"

@@ -1,7 +1,7 @@
 """A successor that already sells under its own code is, until its switch date, sized and
 classed on its own history, as its forecast is: its safety stock on its own day-to-day
-spread, its ABC class on its own sales value. From the switch on the inherited history
-counts. Numbers worked out by hand."""
+spread, its ABC class on its own sales value, its demand pattern and XYZ class on its own
+buckets. From the switch on the inherited history counts. Numbers worked out by hand."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import AS_OF as SHOP_AS_OF
 from conftest import add_selling_successor
+from typer.testing import CliRunner
+
+from stockplan.cli import app
 
 AS_OF = dt.date(2026, 11, 23)
 
@@ -132,6 +136,66 @@ def test_a_plan_sizes_and_classes_a_successor_on_its_own_sales_before_its_switch
     assert classes[("N-1", "WH1")]["annual_value"] == pytest.approx(1750.0)
     assert n1["abc"] == classes[("N-1", "WH1")]["abc"] == "C"
     assert rows[("007", "WH1")]["abc"] == "B"
+    # 14 days are 2 weekly buckets of its own, too few to measure a pattern by (new under 8):
+    # its pattern and XYZ class stay the inherited history's
+    assert (n1["demand_pattern"], n1["xyz"]) == ("smooth", "X")
     # at WH2 N-1 has no sales of its own: its forecast, spread and class stay inherited
     assert classes[("N-1", "WH2")]["annual_value"] == classes[("A-100", "WH2")]["annual_value"]
     assert rows[("N-1", "WH2")]["sigma_e"] == rows[("A-100", "WH2")]["sigma_e"]
+
+
+def test_a_successor_takes_its_own_demand_pattern_and_xyz_until_its_switch(small_shop: Path):
+    """N-1 inherits A-100's steady 10 a day (smooth, X) and has sold under its own code for
+    the last 10 weeks on four days only: 30, 4, 50 and 8 units, in weeks 1, 3, 6 and 9
+    before as_of. Until its switch it is classed on those weeks:
+
+        ADI = 10 buckets / 4 with demand = 2.5 >= 1.32
+        CV^2 of the sizes 30, 4, 50, 8: mean 23, variance 341, 341 / 23^2 = 0.645 >= 0.49
+        -> lumpy; per-bucket CV = sqrt(3480 / 10 - 9.2^2) / 9.2 = 1.764 >= 1.0 -> Z
+
+    and forecast with the intermittent family; from the switch on it is classed on the
+    inherited history again."""
+    import stockplan
+
+    quantities = [0] * 70
+    for day, sold in {3: 30, 20: 4, 40: 50, 62: 8}.items():  # days before as_of, less 1
+        quantities[day] = sold
+    add_selling_successor(small_shop, quantities)
+    planned = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    classes = {(r["sku"], r["location"]): r for r in planned.tables["classes"].to_dicts()}
+    own = classes[("N-1", "WH1")]
+    assert (own["demand_pattern"], own["xyz"], own["n_periods"]) == ("lumpy", "Z", 10)
+    assert own["adi"] == pytest.approx(2.5)
+    assert own["cv2"] == pytest.approx(341 / 23**2)
+    assert own["cv"] == pytest.approx(math.sqrt(3480 / 10 - 9.2**2) / 9.2)
+    assert own["mean_demand"] == pytest.approx(9.2)
+    orders = {(r["sku"], r["location"]): r for r in planned.orders.to_dicts()}
+    n1 = orders[("N-1", "WH1")]
+    assert (n1["demand_pattern"], n1["abc"], n1["xyz"]) == ("lumpy", "C", "Z")
+    intermittent_family = {"CrostonSBA", "TSB", "ADIDA", "IMAPA"}
+    assert set(n1["model"].split("+")) <= intermittent_family
+    # no sales of its own at WH2: the inherited class, A-100's there
+    assert classes[("N-1", "WH2")]["demand_pattern"] == "smooth"
+    assert classes[("N-1", "WH2")]["xyz"] == classes[("A-100", "WH2")]["xyz"] == "X"
+
+    shown = CliRunner().invoke(
+        app,
+        ["explain", "N-1", "-l", "WH1", "-c", str(small_shop), "--no-chart", "-q"],
+        catch_exceptions=False,
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "demand pattern lumpy, class CZ" in " ".join(shown.stdout.split())
+
+    # switched a week ago: its own lines are part of its history, classed as a whole
+    succession = small_shop.parent / "succession.csv"
+    switched = pl.read_csv(succession).with_columns(
+        pl.lit((SHOP_AS_OF - dt.timedelta(days=7)).isoformat()).alias("date")
+    )
+    switched.write_csv(succession)
+    after = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    classes = {(r["sku"], r["location"]): r for r in after.tables["classes"].to_dicts()}
+    assert (classes[("N-1", "WH1")]["demand_pattern"], classes[("N-1", "WH1")]["xyz"]) == (
+        "smooth",
+        "X",
+    )
+    assert classes[("N-1", "WH1")]["n_periods"] == 40

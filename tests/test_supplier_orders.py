@@ -1157,7 +1157,7 @@ def test_a_part_load_the_capped_lines_cannot_fill_carries_a_load_note_and_a_plan
     assert orders["X"]["order_qty"] == 200 and loads["load_action"] == "up"
     assert loads["load_note"] == (
         "part load 0.5 of a container could not be filled; "
-        "1 lines capped by shelf life or a successor's switch date"
+        "1 line capped by shelf life or a successor's switch date"
     )
     assert _translated(loads["load_note"])
     assert render_reason(loads["load_note"], "zh") == (
@@ -1187,7 +1187,7 @@ def test_a_part_load_nothing_could_raise_says_none_and_why():
     assert loads["load_action"] == "none"
     assert loads["load_note"] == (
         "part load 0.25 of a container could not be filled; "
-        "1 lines capped by shelf life or a successor's switch date; 1 lines holding excess"
+        "1 line capped by shelf life or a successor's switch date; 1 line holding excess"
     )
 
 
