@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 from conftest import AS_OF, add_selling_successor
@@ -96,4 +95,23 @@ def test_the_replay_sizes_a_successor_on_its_own_sales_before_its_switch(small_s
     # every review before the switch: its own rate (the sales since the refit follow it)
     for level in case.levels:
         assert level.row(n1, named=True)["demand_protection"] == pytest.approx(105.0)
-    assert np.isfinite(case.initial_stock).all()
+
+
+def test_each_replay_origin_sizes_the_successor_as_a_plan_on_that_date(small_shop: Path):
+    """The levels of the replay's first review at each origin (56 and 28 days before
+    as_of) are those of `plan` with as_of on that origin, for the successor at both
+    warehouses and for its predecessor."""
+    import stockplan
+
+    add_selling_successor(small_shop, [5] * 70)
+    case, _ = _replayed(small_shop)
+    columns = ["abc", "xyz", "demand_pattern", "model", "sigma_e", "forecast_per_day"]
+    for review, origin in ((0, case.start), (4, case.start + dt.timedelta(days=28))):
+        config, inputs = stockplan.load(small_shop)
+        planning = config.planning.model_copy(update={"as_of": origin})
+        planned = stockplan.plan(inputs, config.model_copy(update={"planning": planning}))
+        rows = {(r["sku"], r["location"]): r for r in planned.orders.to_dicts()}
+        for key in (("N-1", "WH1"), ("N-1", "WH2"), ("A-100", "WH1")):
+            replayed = case.levels[review].row(_row(case, *key), named=True)
+            for column in columns:
+                assert replayed[column] == pytest.approx(rows[key][column]), (origin, key, column)
