@@ -331,7 +331,6 @@ def simulate(
     day-by-day replay."""
     from stockplan.demand import default_as_of
     from stockplan.engines import engine_session
-    from stockplan.item_rules import item_tables
     from stockplan.replay import (
         BASELINE_HISTORY_DAYS,
         inventory_at_fill_rate,
@@ -351,8 +350,8 @@ def simulate(
         check_history(tables.get("purchase_orders"))
     # one cluster for every refit of the replay, not one per refit
     with engine_session(config.forecast):
-        # kit sales as component demand, successors' inherited history, lots summed
-        replay = prepare_replay(item_tables(tables)[0], config, progress=progress)
+        # items as plan takes them; the demand replayed is each item's own sales
+        replay = prepare_replay(tables, config, progress=progress)
         days = replay.demand.shape[1] - BASELINE_HISTORY_DAYS
         if replaying is not None:
             replaying(replay.start, days, replay.series.height)

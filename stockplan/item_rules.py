@@ -34,6 +34,13 @@ def item_tables(
     return {**tables, "sales": sales, "stock": stock}, lots
 
 
+def actual_sales(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The sales each item really met, as `simulate` replays them: kit sales as component
+    sales, without the successors' inherited copies of their predecessors' lines
+    (`item_tables` adds those as history to forecast on, not as demand)."""
+    return kit_component_sales(tables["sales"], tables.get("bom"))
+
+
 def item_classes(
     classes: pl.DataFrame, tables: dict[str, pl.DataFrame], as_of: dt.date
 ) -> pl.DataFrame:

@@ -81,6 +81,8 @@ from stockplan.series import (
     series_base,
     unit_values,
     with_lead_times,
+    with_own_spread,
+    with_successor_classes,
 )
 from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
 from stockplan.succession import (
@@ -88,7 +90,6 @@ from stockplan.succession import (
     own_demand_of,
     own_sales_before_switch,
     successor_forecast,
-    with_own_classes,
 )
 from stockplan.supplier_rules import (
     budget_after_deferrals,
@@ -151,11 +152,9 @@ def demand_stage(
     history, classes = classified_history(sales, as_of, config, excluded, unit_values(attributes))
     # a successor selling under its own code is classed on its own sales until its switch
     successor_sales = own_sales_before_switch(given_sales, tables.get("succession"), as_of)
-    if successor_sales is not None:
-        _, own_classes = classified_history(
-            successor_sales, as_of, config, excluded, unit_values(attributes)
-        )
-        classes = with_own_classes(classes, own_classes, config.classify)
+    classes = with_successor_classes(
+        classes, successor_sales, as_of, config, excluded, unit_values(attributes)
+    )
     sums = uplift_sums(sales, promo_days, history, days)
     uplift = uplift_from(sums, history, products, config.promotions)
     classes = classes.join(
@@ -309,12 +308,7 @@ def supply_stage(
         tables.get("closures"), calendars.public_holidays, calendars.exempt_suppliers
     )
     base = series_base(universe, position, classes, summary, demand.attributes)
-    if demand.own_demand is not None:  # a successor's own spread until its switch
-        base = base.join(
-            demand.own_demand.select(*SERIES, "own_sigma_day", "switch_date"),
-            on=SERIES,
-            how="left",
-        )
+    base = with_own_spread(base, demand.own_demand)  # a successor's own until its switch
     series = with_lead_times(base, lead_times, forecast, days, review, as_of, closures)
     series = with_lift_risk(series, forecast, days, review, as_of)
     expiring = expiry(demand.lots, series, as_of, config, demand.attributes)

@@ -14,8 +14,11 @@ sku x location that had history when the replay starts:
 - An order placed on day t arrives at the start of day t + l, with l drawn from
   Normal(L, sigma_L) rounded, at least one day. Draws and demand are the same for every
   policy compared (common random numbers), so differences are the policies'.
-- Demand is the actual net daily sales. Unserved demand is lost (`unmet_demand: lost`)
-  or waits as a backorder; fill rate counts only demand served from stock on its day.
+- Demand is the actual net daily sales, each item's own: a successor's copies of its
+  predecessor's history (`succession`) are history to forecast on, not demand, and until
+  its switch date it is classed and sized at each origin on its own sales as `plan` would.
+  Unserved demand is lost (`unmet_demand: lost`) or waits as a backorder; fill rate
+  counts only demand served from stock on its day.
 - The baseline: order up to `baseline_up_to_weeks` of the trailing 8-week average sales
   whenever the position is at or below `baseline_reorder_weeks` of it, rounded like the
   policy's orders.
@@ -49,6 +52,7 @@ import polars as pl
 from stockplan.config import Config, Policy
 from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, default_as_of, demand_history
 from stockplan.i18n import counted_text
+from stockplan.item_rules import actual_sales, item_tables
 from stockplan.large_orders import large_order_lines, without_large_orders
 from stockplan.lead_time_demand import LeadTimeDemand, daily_demand
 from stockplan.leadtime import resolve_lead_times
@@ -66,6 +70,14 @@ from stockplan.series import (
     series_base,
     unit_values,
     with_lead_times,
+    with_own_spread,
+    with_successor_classes,
+)
+from stockplan.succession import (
+    before_switch_sales,
+    own_demand_of,
+    own_sales_before_switch,
+    successor_forecast,
 )
 from stockplan.tables import SIMULATION_COLUMNS
 
@@ -110,9 +122,21 @@ def prepare_replay(
     tables: dict[str, pl.DataFrame], config: Config, progress: Progress | None = None
 ) -> Replay:
     """Refit the forecasts on each origin and build the per-review policy inputs, with the
-    plan's own series-building steps (`stockplan.series`) on the history known then."""
+    plan's own series-building steps (`stockplan.series`) on the history known then.
+
+    `tables`: the inputs as read. The items are taken as `plan` takes them (`item_tables`:
+    kit sales as component demand, successors' inherited history, lots summed) for the
+    forecasts, classes and levels; the demand replayed is each item's own
+    (`item_rules.actual_sales`), never a successor's inherited copies. At each origin a
+    successor selling under its own code before its switch is classed, forecast and sized
+    on its own sales as `plan` would on that date (`succession`)."""
     say = progress or (lambda _message, total=None: None)
     settings, planning = config.simulate, config.planning
+    given_sales = tables["sales"]  # before successors inherit (`succession.own_demand`)
+    succession = tables.get("succession")
+    inherits = succession is not None and succession.height > 0
+    actual = actual_sales(tables) if inherits else None
+    tables, _ = item_tables(tables)
     sales, stock = tables["sales"], tables["stock"]
     products, purchase_orders = tables.get("products"), tables.get("purchase_orders")
     bucket = planning.bucket
@@ -136,8 +160,12 @@ def prepare_replay(
     set_aside = 0.0
     if config.policy.large_orders == "make_to_order":
         large = large_order_lines(sales, start, config.policy, first=dt.date.min, last=end)
-        set_aside = float(large.filter(pl.col("date") >= start)["quantity"].sum())
         sales = without_large_orders(sales, large)
+        if actual is not None:  # the lines set aside from the demand replayed: its own
+            large = large_order_lines(actual, start, config.policy, first=dt.date.min, last=end)
+            actual = without_large_orders(actual, large)
+        set_aside = float(large.filter(pl.col("date") >= start)["quantity"].sum())
+    actual = sales if actual is None else actual
     first_history = demand_history(sales, start, bucket, excluded)
     universe = (
         first_history.select(SERIES)
@@ -160,7 +188,7 @@ def prepare_replay(
     level_alpha = settings.level_alpha if settings.refit_every > 1 else 0.0
     sold = (
         _bucket_matrix(
-            demand_history(sales, end, bucket, excluded), universe, "demand", start, days, n_days
+            demand_history(actual, end, bucket, excluded), universe, "demand", start, days, n_days
         )
         if level_alpha > 0
         else None
@@ -186,17 +214,25 @@ def prepare_replay(
             history, classes = classified_history(
                 sales, origin, config, excluded, unit_value, universe
             )
+            successor_sales = own_sales_before_switch(given_sales, succession, origin)
+            classes = with_successor_classes(
+                classes, successor_sales, origin, config, excluded, unit_value
+            )
             forecast, summary, origin_scores = forecast_series(
                 history, classes, config, horizon, categories
             )
+            own = own_demand_of(successor_sales, succession, origin)
+            forecast = successor_forecast(forecast, succession, origin, days, own)
             baseline = forecast  # promotion-free, as the buckets sold are (`smoothed_levels`)
             if settings.plan_promotions:
                 forecast = planned_promotions(
                     forecast, tables, sales, promo_days, history, origin, config
                 )
-            base = series_base(universe, position, classes, summary, attributes)
+            base = with_own_spread(
+                series_base(universe, position, classes, summary, attributes), own
+            )
             origin_draws = lead_time_demand_draws(
-                sales,
+                before_switch_sales(sales, successor_sales),
                 lead_times,
                 classes,
                 origin,
@@ -234,7 +270,9 @@ def prepare_replay(
     draws = rng.normal(mean[:, None], spread[:, None], (universe.height, len(review_days)))
     lead_draws = np.maximum(np.round(draws), 1).astype(int)
     first_day = start - dt.timedelta(days=BASELINE_HISTORY_DAYS)
-    demand = np.nan_to_num(daily_demand(sales, universe, first_day, BASELINE_HISTORY_DAYS + n_days))
+    demand = np.nan_to_num(
+        daily_demand(actual, universe, first_day, BASELINE_HISTORY_DAYS + n_days)
+    )
     series = (
         universe.join(
             attributes.select("sku", "unit_cost", "moq", "pack_size", "max_order"),

@@ -31,7 +31,7 @@ from stockplan.lead_time_demand import (
 from stockplan.promotions import promotion_days
 from stockplan.reorder import window_demand
 from stockplan.segmentation import classify_demand
-from stockplan.succession import own_spread_sigma_e
+from stockplan.succession import own_spread_sigma_e, with_own_classes
 
 INACTIVE_STATUS = [
     "inactive",
@@ -228,9 +228,11 @@ def with_lead_times(
         .sort(SERIES)
     )
     if "own_sigma_day" in frame.columns:  # a successor before its switch: its own spread
+        # from where the windows start: as_of, else the first forecast bucket
+        window_start = start if start is not None else forecast["period_start"].min()
         frame = frame.with_columns(
             (pl.col("lead_time_days") + review_days + cover).alias("window_days")
-        ).with_columns(own_spread_sigma_e(bucket_days, start))
+        ).with_columns(own_spread_sigma_e(bucket_days, window_start))
         frame = frame.drop("window_days")
     return frame
 
@@ -288,6 +290,35 @@ def classified_history(
     if universe is not None:
         history = history.join(universe, on=SERIES, how="semi")
     return history, classify_demand(history, as_of, bucket, config.classify, unit_value)
+
+
+def with_successor_classes(
+    classes: pl.DataFrame,
+    successor_sales: pl.DataFrame | None,
+    as_of: dt.date,
+    config: Config,
+    excluded: pl.DataFrame,
+    unit_value: pl.DataFrame,
+) -> pl.DataFrame:
+    """`classes` with the successors that sell under their own code before their switch
+    classed on those sales (`successor_sales`: `succession.own_sales_before_switch`), as
+    `succession.with_own_classes` says; unchanged without them. `plan` and every replay
+    origin of `simulate` class them so."""
+    if successor_sales is None:
+        return classes
+    _, own_classes = classified_history(successor_sales, as_of, config, excluded, unit_value)
+    return with_own_classes(classes, own_classes, config.classify)
+
+
+def with_own_spread(base: pl.DataFrame, own_demand: pl.DataFrame | None) -> pl.DataFrame:
+    """`base` with own_sigma_day and switch_date of the successors selling under their own
+    code before their switch (`succession.own_demand`): `with_lead_times` sizes their
+    spread on it until the switch (`succession.own_spread_sigma_e`)."""
+    if own_demand is None:
+        return base
+    return base.join(
+        own_demand.select(*SERIES, "own_sigma_day", "switch_date"), on=SERIES, how="left"
+    )
 
 
 def forecast_series(
