@@ -17,6 +17,10 @@ sku x location that had history when the replay starts:
 - Demand is the actual net daily sales, each item's own: a successor's copies of its
   predecessor's history (`succession`) are history to forecast on, not demand, and until
   its switch date it is classed and sized at each origin on its own sales as `plan` would.
+- Each review caps order-up-to as `plan` does on that day (`item_rules.item_caps` on the
+  refit's forecast, `caps.capped_orders`): shelf life, a predecessor's demand until its
+  successor's switch date and no order from it, kits; the starting stock stays under the
+  first review's cap.
   Unserved demand is lost (`unmet_demand: lost`) or waits as a backorder; fill rate
   counts only demand served from stock on its day.
 - The baseline: order up to `baseline_up_to_weeks` of the trailing 8-week average sales
