@@ -17,12 +17,12 @@ sku x location that had history when the replay starts:
 - Demand is the actual net daily sales, each item's own: a successor's copies of its
   predecessor's history (`succession`) are history to forecast on, not demand, and until
   its switch date it is classed and sized at each origin on its own sales as `plan` would.
+  Unserved demand is lost (`unmet_demand: lost`) or waits as a backorder; fill rate
+  counts only demand served from stock on its day.
 - Each review caps order-up-to as `plan` does on that day (`item_rules.item_caps` on the
   refit's forecast, `caps.capped_orders`): shelf life, a predecessor's demand until its
   successor's switch date and no order from it, kits; the starting stock stays under the
   first review's cap.
-  Unserved demand is lost (`unmet_demand: lost`) or waits as a backorder; fill rate
-  counts only demand served from stock on its day.
 - The baseline: order up to `baseline_up_to_weeks` of the trailing 8-week average sales
   whenever the position is at or below `baseline_reorder_weeks` of it, rounded like the
   policy's orders.
@@ -136,7 +136,8 @@ def prepare_replay(
     forecasts, classes and levels; the demand replayed is each item's own
     (`item_rules.actual_sales`), never a successor's inherited copies. At each origin a
     successor selling under its own code before its switch is classed, forecast and sized
-    on its own sales as `plan` would on that date (`succession`)."""
+    on its own sales as `plan` would on that date (`succession`), and every review's
+    order-up-to caps are `plan`'s on that day (`item_caps`, on the refit's forecast)."""
     say = progress or (lambda _message, total=None: None)
     settings, planning = config.simulate, config.planning
     given_sales = tables["sales"]  # before successors inherit (`succession.own_demand`)
