@@ -12,12 +12,16 @@ for the lines the policy orders. A clause starting "no order:" stops the line ou
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
+from stockplan.config import Policy
 from stockplan.demand import SERIES
 from stockplan.i18n import counted_format
+from stockplan.lead_time_demand import LeadTimeDemand
 from stockplan.policy import round_order_quantity
-from stockplan.reorder import fmt_number, line_value, under_half_a_unit
+from stockplan.reorder import fmt_number, line_value, plan_orders, under_half_a_unit
 
 ITEM_COLUMNS = [
     "kit_share",
@@ -115,6 +119,22 @@ def cap_order_up_to(orders: pl.DataFrame, caps: pl.DataFrame) -> pl.DataFrame:
         pl.col("capped_reorder_point").alias("reorder_point"),
         reason.alias("reason"),
     ).select(orders.columns)
+
+
+def capped_orders(
+    series: pl.DataFrame,
+    caps: pl.DataFrame | None,
+    settings: Policy,
+    as_of: dt.date,
+    bucket_days: int,
+    error_scores: dict | None = None,
+    lead_time_demand: LeadTimeDemand | None = None,
+) -> pl.DataFrame:
+    """The policy's order rows (`reorder.plan_orders`) with order-up-to capped by the item
+    caps (`cap_order_up_to`; `caps`: `item_rules.item_caps`, None: uncapped), as `plan`
+    places them and each review of `simulate` replays them."""
+    orders = plan_orders(series, settings, as_of, bucket_days, error_scores, lead_time_demand)
+    return orders if caps is None else cap_order_up_to(orders, caps)
 
 
 def with_item_columns(orders: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:

@@ -15,7 +15,7 @@ import polars as pl
 from stockplan import preload
 from stockplan.bom import own_sales
 from stockplan.calendar import calendar_reason, order_by, supplier_closures
-from stockplan.caps import beyond_cap_clause, cap_order_up_to, with_item_columns
+from stockplan.caps import beyond_cap_clause, capped_orders, with_item_columns
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of
 from stockplan.excess import excess_stock
@@ -60,7 +60,6 @@ from stockplan.reorder import (
     explain_late_rule_lines,
     master_data_note,
     orders_to_show,
-    plan_orders,
     stale_stock_note,
     stock_position,
     switch_to_backup,
@@ -382,7 +381,7 @@ def order_stage(
     scorecard: pl.DataFrame | None = None,
     backups: pl.DataFrame | None = None,
 ) -> OrderStage:
-    """Order-up-to levels and quantities (`plan.plan_orders`, capped), transfers between
+    """Order-up-to levels and quantities (`caps.capped_orders`), transfers between
     locations, the orders again on the rebalanced position, stockout risk, and a switch to
     the backup supplier for orders that arrive after the projected stockout.
 
@@ -395,7 +394,7 @@ def order_stage(
     scores, draws = supply.error_scores, supply.draws
 
     def orders_on(series: pl.DataFrame, caps: pl.DataFrame | None) -> pl.DataFrame:
-        return cap_order_up_to(plan_orders(series, config.policy, as_of, days, scores, draws), caps)
+        return capped_orders(series, caps, config.policy, as_of, days, scores, draws)
 
     if scorecard is None:
         scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)

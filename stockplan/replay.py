@@ -19,6 +19,10 @@ sku x location that had history when the replay starts:
   its switch date it is classed and sized at each origin on its own sales as `plan` would.
   Unserved demand is lost (`unmet_demand: lost`) or waits as a backorder; fill rate
   counts only demand served from stock on its day.
+- Each review caps order-up-to as `plan` does on that day (`item_rules.item_caps` on the
+  refit's forecast, `caps.capped_orders`): shelf life, a predecessor's demand until its
+  successor's switch date and no order from it, kits; the starting stock stays under the
+  first review's cap.
 - The baseline: order up to `baseline_up_to_weeks` of the trailing 8-week average sales
   whenever the position is at or below `baseline_reorder_weeks` of it, rounded like the
   policy's orders.
@@ -49,16 +53,17 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from stockplan.caps import capped_orders
 from stockplan.config import Config, Policy
 from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, default_as_of, demand_history
 from stockplan.i18n import counted_text
-from stockplan.item_rules import actual_sales, item_tables
+from stockplan.item_rules import actual_sales, item_caps, item_tables
 from stockplan.large_orders import large_order_lines, without_large_orders
 from stockplan.lead_time_demand import LeadTimeDemand, daily_demand
 from stockplan.leadtime import resolve_lead_times
 from stockplan.policy import ALLOCATED_NOTE, round_order_quantity
 from stockplan.promotions import apply_promotions, uplift_from, uplift_sums, with_lift_risk
-from stockplan.reorder import plan_orders, policy_types
+from stockplan.reorder import policy_types
 from stockplan.segmentation import PATTERNS
 from stockplan.series import (
     classified_history,
@@ -116,6 +121,8 @@ class Replay:
     # per series: cycle service counted per replenishment cycle (min-max series, see
     # `replay_policy`) instead of per review period
     order_cycles: np.ndarray | None = None
+    # per review: the item caps on order-up-to (`item_rules.item_caps`), None where none apply
+    caps: list[pl.DataFrame | None] | None = None
 
 
 def prepare_replay(
@@ -129,7 +136,8 @@ def prepare_replay(
     forecasts, classes and levels; the demand replayed is each item's own
     (`item_rules.actual_sales`), never a successor's inherited copies. At each origin a
     successor selling under its own code before its switch is classed, forecast and sized
-    on its own sales as `plan` would on that date (`succession`)."""
+    on its own sales as `plan` would on that date (`succession`), and every review's
+    order-up-to caps are `plan`'s on that day (`item_caps`, on the refit's forecast)."""
     say = progress or (lambda _message, total=None: None)
     settings, planning = config.simulate, config.planning
     given_sales = tables["sales"]  # before successors inherit (`succession.own_demand`)
@@ -196,6 +204,7 @@ def prepare_replay(
     expected = None
 
     levels: list[pl.DataFrame] = []
+    caps: list[pl.DataFrame | None] = []
     scores: list[dict] = []
     bootstraps: list[LeadTimeDemand | None] = []
     origin_draws = None
@@ -261,6 +270,8 @@ def prepare_replay(
             )
             level = with_updated_level(level, actual_level, forecast_level, days, review)
         levels.append(level)
+        capped = item_caps(level, current, tables, config, today, days)
+        caps.append(capped if capped.height else None)
         scores.append(origin_scores)
         bootstraps.append(origin_draws)
 
@@ -292,12 +303,27 @@ def prepare_replay(
         demand=demand,
         review_days=review,
         lead_draws=lead_draws,
-        initial_stock=np.round(levels[0]["demand_protection"].to_numpy()),
+        initial_stock=np.round(starting_stock(levels[0], caps[0])),
         warmup_days=np.ceil(mean + review) if settings.warmup else None,
         levels=levels,
         error_scores=scores,
         lead_time_demand=bootstraps if config.policy.lead_time_demand != "parametric" else None,
         set_aside_units=set_aside,
+        caps=caps,
+    )
+
+
+def starting_stock(level: pl.DataFrame, caps: pl.DataFrame | None) -> np.ndarray:
+    """Stock per series at the replay's start: the expected demand over L + R
+    (`demand_protection`), never above the first review's order-up-to cap (`caps`)."""
+    if caps is None:
+        return level["demand_protection"].to_numpy()
+    return (
+        level.select(*SERIES, "demand_protection")
+        .join(caps, on=SERIES, how="left", maintain_order="left")
+        .select(pl.min_horizontal("demand_protection", "order_up_to_cap"))
+        .to_series()
+        .to_numpy()
     )
 
 
@@ -586,14 +612,16 @@ def review_orders(
     day: int,
     position: np.ndarray,
 ) -> pl.DataFrame:
-    """The plan's order rows (`plan_orders`) at one review of the replay: the levels set at
-    `review`, the inventory position `position` per series, ordered on replay day `day`."""
+    """The plan's order rows (`caps.capped_orders`) at one review of the replay: the levels
+    set at `review`, capped by that review's item caps, the inventory position `position`
+    per series, ordered on replay day `day`."""
     frame = replay.levels[review].with_columns(
         pl.Series("inventory_position", position),
         pl.lit(None, pl.Float64).alias("product_service_level"),
     )
-    return plan_orders(
+    return capped_orders(
         frame,
+        replay.caps[review] if replay.caps else None,
         policy,
         replay.start + dt.timedelta(days=day),
         BUCKET_DAYS[config.planning.bucket],
