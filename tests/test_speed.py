@@ -337,3 +337,29 @@ def test_the_command_line_keeps_the_garbage_collector_off_its_imports_and_the_ap
     )
     last_line = _last_line_of(code, small_shop)
     assert last_line == "(True, 0) True True True True"
+
+
+def test_the_commands_annotations_are_evaluated_once_and_each_build_parses_the_same():
+    import inspect
+
+    import typer.main
+
+    from stockplan.cli.options import check_output, expand_home
+
+    for info in app.registered_commands:
+        annotations = inspect.unwrap(info.callback).__annotations__.values()
+        assert not [a for a in annotations if isinstance(a, str)], info.callback.__name__
+    assert not [a for a in expand_home.__annotations__.values() if isinstance(a, str)]
+    assert not [a for a in check_output.__annotations__.values() if isinstance(a, str)]
+    first, second = typer.main.get_command(app), typer.main.get_command(app)
+    plan_params = [
+        (p.name, p.opts, p.default, str(p.type_descriptor.annotation))
+        for p in first.commands["plan"].params
+    ]
+    assert plan_params == [
+        (p.name, p.opts, p.default, str(p.type_descriptor.annotation))
+        for p in second.commands["plan"].params
+    ]
+    assert ("output", ["--output", "-o"]) in [(n, o) for n, o, _, _ in plan_params]
+    bad = runner.invoke(app, ["plan", "-o", "plan.txt"])
+    assert bad.exit_code == 2 and "unknown output type '.txt'" in bad.output
