@@ -647,9 +647,14 @@ def type_table(
         return pl.col(source).is_null()
 
     if mapping:
-        blank = frame.select(pl.all_horizontal(empty(c) for c in mapping.values())).to_series()
-        if blank.any():  # filtering copies every column: only when there is a blank line
-            frame = frame.filter(~blank)
+        # a blank line has every mapped cell empty: the first column alone clears most
+        # tables (one pass over one column), the others are looked at only when it has one
+        first_empty = empty(next(iter(mapping.values()))).any()
+        if frame.select(first_empty).item():
+            blank = frame.select(pl.all_horizontal(empty(c) for c in mapping.values()))
+            blank = blank.to_series()
+            if blank.any():  # filtering copies every column: only when there is a blank line
+                frame = frame.filter(~blank)
         frame = drop_totals_rows(frame, schema, mapping, path, notes)
         frame = drop_footer_rows(frame, schema, mapping, path, notes)
     typed: list[pl.Series] = [frame[ROW]]
@@ -693,9 +698,15 @@ def type_table(
         checks in the order they are reported); one pass over them all."""
         if not pending:
             return
+        # `present` matters only where the typed value is empty: a column without one
+        # skips the pass over its text
+        present = {
+            i: ~empty(s) if v.null_count() else pl.lit(True)
+            for (i, s, _, _), v in zip(pending, checked, strict=True)
+        }
         first_bad = (
             frame.lazy()
-            .select(ROW, *((~empty(source)).alias(f"p{i}") for i, source, _, _ in pending))
+            .select(ROW, *(present[i].alias(f"p{i}") for i, _, _, _ in pending))
             .with_columns(checked)
             .select(
                 pl.col(ROW).filter(bad).first().alias(f"{i}.{j}")
