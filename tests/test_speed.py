@@ -363,3 +363,19 @@ def test_the_commands_annotations_are_evaluated_once_and_each_build_parses_the_s
     assert ("output", ["--output", "-o"]) in [(n, o) for n, o, _, _ in plan_params]
     bad = runner.invoke(app, ["plan", "-o", "plan.txt"])
     assert bad.exit_code == 2 and "unknown output type '.txt'" in bad.output
+
+
+def test_the_series_date_key_sorts_as_the_two_columns_do_before_1970_and_on_large_keys():
+    from stockplan.demand import series_date_order
+
+    days = [dt.date(2024, 1, 1), dt.date(1900, 1, 1), dt.date(1960, 5, 5), dt.date(2200, 1, 1)]
+    frame = pl.DataFrame(
+        {
+            "series_id": pl.Series([3, 0, 3, 1, 0, 2**31 - 1, 0, 2], dtype=pl.UInt32),
+            "date": [*days, dt.date(2024, 1, 2), dt.date(1, 1, 1), dt.date(9999, 12, 31), days[0]],
+        }
+    )
+    ordered = frame.sort(series_date_order())
+    assert ordered.equals(frame.sort("series_id", "date"))
+    assert ordered.row(0) == (0, dt.date(1900, 1, 1))
+    assert ordered.row(-1) == (2**31 - 1, dt.date(1, 1, 1))
