@@ -379,3 +379,25 @@ def test_the_series_date_key_sorts_as_the_two_columns_do_before_1970_and_on_larg
     assert ordered.equals(frame.sort("series_id", "date"))
     assert ordered.row(0) == (0, dt.date(1900, 1, 1))
     assert ordered.row(-1) == (2**31 - 1, dt.date(1, 1, 1))
+
+
+def test_the_plain_casts_of_a_tables_number_columns_in_one_pass_equal_each_columns_own():
+    from stockplan.io.columns import plain_numbers, plain_numbers_of
+
+    frame = pl.DataFrame(
+        {
+            "qty": ["3", "1,234.5", None, "¥8", " 2", "x"],
+            "price": ["13.95", "12,5", "", "7", None, "1e3"],
+        }
+    )
+    both = plain_numbers_of(frame, ["qty", "price"])
+    assert list(both) == ["qty", "price"]
+    for column in ("qty", "price"):
+        plain, redo = both[column]
+        alone_plain, alone_redo = plain_numbers(frame[column])
+        assert plain.to_list() == alone_plain.to_list()
+        assert redo.to_list() == alone_redo.to_list()
+    plain, redo = both["qty"]
+    assert plain.to_list() == [3.0, None, None, None, None, None]
+    assert redo.to_list() == [False, True, False, True, True, True]
+    assert parse_numbers(frame["qty"], cast=both["qty"]).to_list()[:2] == [3.0, 1234.5]
