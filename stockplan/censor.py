@@ -28,7 +28,7 @@ import datetime as dt
 import polars as pl
 
 from stockplan.config import Censoring
-from stockplan.demand import SERIES, in_series_blocks, series_keys
+from stockplan.demand import SERIES, in_series_blocks, series_date_order, series_keys
 from stockplan.reorder import current_stock
 
 EXCLUDED_SCHEMA = {"sku": pl.String, "location": pl.String, "date": pl.Date, "reason": pl.String}
@@ -122,7 +122,7 @@ def _zero_runs(
             .agg(pl.col("quantity").sum().alias("sold"))
             .filter(pl.col("sold") > 0)
             .select("series_id", "date")
-            .sort("series_id", "date")
+            .sort(series_date_order())  # one selling day per row: no ties
         )
         # in steps, each over as few columns as it needs: a selling day per row of
         # millions first gets the next selling day and the selling days in its lookback,

@@ -34,7 +34,23 @@ def series_keys(sales: pl.DataFrame) -> pl.DataFrame:
     Grouping and sorting millions of lines on two text columns costs more than the work
     itself; a group-by, not unique(): on 24 million lines unique() of the two text
     columns peaked at 1.9 GB, the group-by at a few MB."""
-    return sales.group_by(SERIES).len().select(SERIES).sort(SERIES).with_row_index("series_id")
+    return (  # one lazy query: eagerly each step was a pass of its own (twice the CPU)
+        sales.lazy()
+        .group_by(SERIES)
+        .len()
+        .select(SERIES)
+        .sort(SERIES)
+        .with_row_index("series_id")
+        .collect()
+    )
+
+
+def series_date_order(series: str = "series_id", date: str = "date") -> pl.Expr:
+    """One Int64 sort key in the order of (`series`, `date`): an integer series key below
+    2**31 times 2**32 plus the date's day number. Sorting rows without nulls on it gives
+    the order a sort on the two columns gives, 3 to 5 times faster (Polars sorts on two
+    columns through an encoding of both; 350,000 sales days: 0.11 s against 0.03 s)."""
+    return pl.col(series).cast(pl.Int64) * (1 << 32) + pl.col(date).cast(pl.Int32)
 
 
 LINES_PER_BLOCK = 2_000_000  # lines a per-series step groups at once
@@ -199,7 +215,7 @@ def demand_history(
                 pl.col("excluded_days").fill_null(0),
                 pl.col("demand").fill_null(0.0),
             )
-            .sort("series_id", "period_start")
+            .sort(series_date_order("series_id", "period_start"))  # unique pairs
             .with_columns(
                 pl.when(kept > 0)
                 .then(pl.col("demand") * days / kept)

@@ -337,3 +337,67 @@ def test_the_command_line_keeps_the_garbage_collector_off_its_imports_and_the_ap
     )
     last_line = _last_line_of(code, small_shop)
     assert last_line == "(True, 0) True True True True"
+
+
+def test_the_commands_annotations_are_evaluated_once_and_each_build_parses_the_same():
+    import inspect
+
+    import typer.main
+
+    from stockplan.cli.options import check_output, expand_home
+
+    for info in app.registered_commands:
+        annotations = inspect.unwrap(info.callback).__annotations__.values()
+        assert not [a for a in annotations if isinstance(a, str)], info.callback.__name__
+    assert not [a for a in expand_home.__annotations__.values() if isinstance(a, str)]
+    assert not [a for a in check_output.__annotations__.values() if isinstance(a, str)]
+    first, second = typer.main.get_command(app), typer.main.get_command(app)
+    plan_params = [
+        (p.name, p.opts, p.default, str(p.type_descriptor.annotation))
+        for p in first.commands["plan"].params
+    ]
+    assert plan_params == [
+        (p.name, p.opts, p.default, str(p.type_descriptor.annotation))
+        for p in second.commands["plan"].params
+    ]
+    assert ("output", ["--output", "-o"]) in [(n, o) for n, o, _, _ in plan_params]
+    bad = runner.invoke(app, ["plan", "-o", "plan.txt"])
+    assert bad.exit_code == 2 and "unknown output type '.txt'" in bad.output
+
+
+def test_the_series_date_key_sorts_as_the_two_columns_do_before_1970_and_on_large_keys():
+    from stockplan.demand import series_date_order
+
+    days = [dt.date(2024, 1, 1), dt.date(1900, 1, 1), dt.date(1960, 5, 5), dt.date(2200, 1, 1)]
+    frame = pl.DataFrame(
+        {
+            "series_id": pl.Series([3, 0, 3, 1, 0, 2**31 - 1, 0, 2], dtype=pl.UInt32),
+            "date": [*days, dt.date(2024, 1, 2), dt.date(1, 1, 1), dt.date(9999, 12, 31), days[0]],
+        }
+    )
+    ordered = frame.sort(series_date_order())
+    assert ordered.equals(frame.sort("series_id", "date"))
+    assert ordered.row(0) == (0, dt.date(1900, 1, 1))
+    assert ordered.row(-1) == (2**31 - 1, dt.date(1, 1, 1))
+
+
+def test_the_plain_casts_of_a_tables_number_columns_in_one_pass_equal_each_columns_own():
+    from stockplan.io.columns import plain_numbers, plain_numbers_of
+
+    frame = pl.DataFrame(
+        {
+            "qty": ["3", "1,234.5", None, "¥8", " 2", "x"],
+            "price": ["13.95", "12,5", "", "7", None, "1e3"],
+        }
+    )
+    both = plain_numbers_of(frame, ["qty", "price"])
+    assert list(both) == ["qty", "price"]
+    for column in ("qty", "price"):
+        plain, redo = both[column]
+        alone_plain, alone_redo = plain_numbers(frame[column])
+        assert plain.to_list() == alone_plain.to_list()
+        assert redo.to_list() == alone_redo.to_list()
+    plain, redo = both["qty"]
+    assert plain.to_list() == [3.0, None, None, None, None, None]
+    assert redo.to_list() == [False, True, False, True, True, True]
+    assert parse_numbers(frame["qty"], cast=both["qty"]).to_list()[:2] == [3.0, 1234.5]

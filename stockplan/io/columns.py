@@ -38,6 +38,14 @@ QUOTED_COLUMNS = frozenset(
 )
 """Text columns whose values notices and reasons quote: each must leave `SENTENCE_ROOM` in
 a cell, or the sentence quoting it would not fit one when the plan is written."""
+
+
+def _longest_text(column: Column) -> int:
+    """The most characters a value of `column` may have: a cell's, less `SENTENCE_ROOM`
+    for a column notices and reasons quote."""
+    return EXCEL_CELL_LIMIT - SENTENCE_ROOM if column.name in QUOTED_COLUMNS else EXCEL_CELL_LIMIT
+
+
 TOTALS_LABEL = r"^(合计|小计|总计|总合计|共计|total|totals|subtotal|grandtotal)[:：]?$"
 """A cell holding only this (case, spaces, `-` and `_` ignored) marks a totals / subtotal row."""
 TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|sub|grand|total)"
@@ -181,9 +189,24 @@ NUMBER_MARKS = r"[\s,'¥￥$€£]"
 def plain_numbers(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     """(a text column's plain cast to floats, the values that cast may misread or cannot
     read: those with any of NUMBER_MARKS, and those it leaves empty)."""
-    plain = values.cast(pl.Float64, strict=False)
-    redo = (plain.is_null() | values.str.contains(NUMBER_MARKS)) & values.is_not_null()
-    return plain, redo
+    plain, redo = plain_numbers_of(values.to_frame("v"), ["v"])["v"]
+    return plain.alias(values.name), redo
+
+
+def plain_numbers_of(
+    frame: pl.DataFrame, sources: list[str]
+) -> dict[str, tuple[pl.Series, pl.Series]]:
+    """`plain_numbers` of each of the text columns `sources` of `frame`, in one pass."""
+    if not sources:
+        return {}
+    exprs = []
+    for i, source in enumerate(sources):
+        values = pl.col(source)
+        plain = values.cast(pl.Float64, strict=False)
+        redo = (plain.is_null() | values.str.contains(NUMBER_MARKS)) & values.is_not_null()
+        exprs += [plain.alias(f"plain{i}"), redo.alias(f"redo{i}")]
+    done = frame.select(exprs)
+    return {s: (done[f"plain{i}"].alias(s), done[f"redo{i}"]) for i, s in enumerate(sources)}
 
 
 def parse_numbers(
@@ -245,7 +268,8 @@ def decimal_mark(
     if not columns:
         return None
     marks = "," if typed_dots else r",|\.\d{3}\."  # a comma, or `1.234.567` (the cast fails)
-    if not any(frame[s].filter(casts[s][1]).str.contains(marks).any() for s in columns):
+    evidence = (pl.col(s).filter(casts[s][1]).str.contains(marks).any() for s in columns)
+    if not frame.select(pl.any_horizontal(evidence)).item():
         return None  # no comma evidence (`12,5`, `1.234.567`) and no `1,250`: `1.503` is 1.503
     texts = frame.select(
         pl.col(ROW),
@@ -623,9 +647,14 @@ def type_table(
         return pl.col(source).is_null()
 
     if mapping:
-        blank = frame.select(pl.all_horizontal(empty(c) for c in mapping.values())).to_series()
-        if blank.any():  # filtering copies every column: only when there is a blank line
-            frame = frame.filter(~blank)
+        # a blank line has every mapped cell empty: the first column alone clears most
+        # tables (one pass over one column), the others are looked at only when it has one
+        first_empty = empty(next(iter(mapping.values()))).any()
+        if frame.select(first_empty).item():
+            blank = frame.select(pl.all_horizontal(empty(c) for c in mapping.values()))
+            blank = blank.to_series()
+            if blank.any():  # filtering copies every column: only when there is a blank line
+                frame = frame.filter(~blank)
         frame = drop_totals_rows(frame, schema, mapping, path, notes)
         frame = drop_footer_rows(frame, schema, mapping, path, notes)
     typed: list[pl.Series] = [frame[ROW]]
@@ -634,80 +663,62 @@ def type_table(
         for name, source in mapping.items()
         if schema.by_name[name].kind == "number" and frame.schema[source] == pl.String
     }
-    casts = {source: plain_numbers(frame[source]) for source in numbers}
+    casts = plain_numbers_of(frame, list(numbers))
     decimal = decimal_mark(frame, numbers, path, notes, casts, workbook)
-    for name, source in mapping.items():
-        column = schema.by_name[name]
-        dtype = frame.schema[source]
-        untouched = (
-            column.kind == "text"
-            and dtype == pl.String
-            and not frame.select(
-                (pl.col(source).str.contains(r"^\s|\s$") | (pl.col(source) == "")).any()
-            ).item()
+    texts = {
+        source: _longest_text(schema.by_name[name])
+        for name, source in mapping.items()
+        if schema.by_name[name].kind == "text" and frame.schema[source] == pl.String
+    }
+    # one pass over the text columns: which are clean (kept as they are: no copy of a
+    # column of millions of codes) and which may hold a value too long for a cell
+    text_facts = (
+        frame.select(
+            *(
+                (pl.col(s).str.contains(r"^\s|\s$") | (pl.col(s) == "")).any().alias(f"d{i}")
+                for i, s in enumerate(texts)
+            ),
+            *(
+                (pl.col(s).str.len_bytes() > longest).any().alias(f"l{i}")
+                for i, (s, longest) in enumerate(texts.items())
+            ),
+        ).row(0, named=True)
+        if texts
+        else {}
+    )
+    dirty = {s: text_facts[f"d{i}"] for i, s in enumerate(texts)}
+    maybe_long = {s: text_facts[f"l{i}"] for i, s in enumerate(texts)}
+    # the checks of the columns typed so far, run in one pass: (index, source, read_as,
+    # checks); `present`: whether each column's cell is filled, beside its typed value
+    pending: list[tuple[int, str, str | None, list[tuple[pl.Expr, str, dict[str, object]]]]] = []
+    checked: list[pl.Series] = []
+
+    def run_checks() -> None:
+        """Raise the first problem of the pending columns, in column order (each column's
+        checks in the order they are reported); one pass over them all."""
+        if not pending:
+            return
+        # `present` matters only where the typed value is empty: a column without one
+        # skips the pass over its text
+        present = {
+            i: ~empty(s) if v.null_count() else pl.lit(True)
+            for (i, s, _, _), v in zip(pending, checked, strict=True)
+        }
+        first_bad = (
+            frame.lazy()
+            .select(ROW, *(present[i].alias(f"p{i}") for i, _, _, _ in pending))
+            .with_columns(checked)
+            .select(
+                pl.col(ROW).filter(bad).first().alias(f"{i}.{j}")
+                for i, _, _, checks in pending
+                for j, (bad, _, _) in enumerate(checks)
+            )
+            .collect()
+            .row(0, named=True)
         )
-        if untouched:  # clean text is kept as it is: no copy of a column of millions of codes
-            values = frame[source].alias(name)
-        elif column.kind == "date" and dtype == pl.String:
-            values = parse_dates(frame[source]).alias(name)
-        elif column.kind == "number" and dtype == pl.String:
-            values = parse_numbers(frame[source], decimal, workbook, casts[source]).alias(name)
-        else:
-            values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
-        read_as = name if normalise_header(source) != name else None
-        # (bad rows, catalogue key of the problem, its fields beyond where and value) in the
-        # order they are reported; "error.empty_required": an empty required value
-        checks: list[tuple[pl.Expr, str, dict[str, object]]] = []
-        if column.kind != "text":
-            what = "error.not_a_number" if column.kind == "number" else "error.not_a_date"
-            checks.append((pl.col(name).is_null() & pl.col("__present"), what, {}))
-        if column.kind == "date":
-            lo, hi = PLAUSIBLE_DATES
-            checks.append(
-                (
-                    pl.col(name).is_not_null() & ~pl.col(name).is_between(lo, hi),
-                    "error.implausible_date",
-                    {"low": lo, "high": hi},
-                )
-            )
-        quoted = column.name in QUOTED_COLUMNS
-        longest = EXCEL_CELL_LIMIT - SENTENCE_ROOM if quoted else EXCEL_CELL_LIMIT
-        if (
-            column.kind == "text"
-            and values.dtype == pl.String
-            and (values.str.len_bytes() > longest).any()
-        ):
-            checks.append(
-                (
-                    pl.col(name).str.len_chars() > longest,
-                    "error.too_long_quoted" if quoted else "error.too_long",
-                    {"longest": f"{longest:,}", "limit": f"{EXCEL_CELL_LIMIT:,}"}
-                    if quoted
-                    else {"limit": f"{EXCEL_CELL_LIMIT:,}"},
-                )
-            )
-        if column.kind == "number":
-            checks.append(
-                (pl.col(name).is_nan() | pl.col(name).is_infinite(), "error.not_finite", {})
-            )
-            checks.append((pl.col(name).abs() > 1e12, "error.too_large", {}))
-            if column.non_negative:
-                checks.append((pl.col(name) < 0, "error.negative", {}))
-        if column.required:
-            checks.append((pl.col(name).is_null(), "error.empty_required", {}))
-        if checks:  # the first bad row of every check in one pass over the column
-            first_bad = (
-                frame.lazy()
-                .select(ROW, (~empty(source)).alias("__present"))
-                .with_columns(values)
-                .select(
-                    pl.col(ROW).filter(bad).first().alias(f"{i}")
-                    for i, (bad, _, _) in enumerate(checks)
-                )
-                .collect()
-                .row(0)
-            )
-            for (_, problem, fields), row in zip(checks, first_bad, strict=True):
+        for i, source, read_as, checks in pending:
+            for j, (_, problem, fields) in enumerate(checks):
+                row = first_bad[f"{i}.{j}"]
                 if row is None:
                     continue
                 where = place(path, int(row), source, read_as)
@@ -715,7 +726,68 @@ def type_table(
                     raise StockplanError(phrase(problem, where=where))
                 text = frame.filter(pl.col(ROW) == row).select(_clean_text(pl.col(source))).item()
                 raise StockplanError(phrase(problem, where=where, value=quote(text), **fields))
+        pending.clear()
+        checked.clear()
+
+    for i, (name, source) in enumerate(mapping.items()):
+        column = schema.by_name[name]
+        dtype = frame.schema[source]
+        if column.kind == "text" and dtype == pl.String and not dirty[source]:
+            values = frame[source].alias(name)  # clean text is kept as it is
+        elif column.kind == "date" and dtype == pl.String:
+            values = parse_dates(frame[source]).alias(name)
+        elif column.kind == "number" and dtype == pl.String:
+            values = parse_numbers(frame[source], decimal, workbook, casts[source]).alias(name)
+        else:
+            if dtype != pl.String:  # a typed cell's cast may fail: earlier columns report first
+                run_checks()
+            values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
+        read_as = name if normalise_header(source) != name else None
+        value, present = pl.col(f"v{i}"), pl.col(f"p{i}")
+        # (bad rows, catalogue key of the problem, its fields beyond where and value) in the
+        # order they are reported; "error.empty_required": an empty required value
+        checks: list[tuple[pl.Expr, str, dict[str, object]]] = []
+        if column.kind != "text":
+            what = "error.not_a_number" if column.kind == "number" else "error.not_a_date"
+            checks.append((value.is_null() & present, what, {}))
+        if column.kind == "date":
+            lo, hi = PLAUSIBLE_DATES
+            checks.append(
+                (
+                    value.is_not_null() & ~value.is_between(lo, hi),
+                    "error.implausible_date",
+                    {"low": lo, "high": hi},
+                )
+            )
+        quoted = column.name in QUOTED_COLUMNS
+        longest = _longest_text(column)
+        if (
+            column.kind == "text"
+            and values.dtype == pl.String
+            and maybe_long.get(source, True)
+            and (values.str.len_bytes() > longest).any()
+        ):
+            checks.append(
+                (
+                    value.str.len_chars() > longest,
+                    "error.too_long_quoted" if quoted else "error.too_long",
+                    {"longest": f"{longest:,}", "limit": f"{EXCEL_CELL_LIMIT:,}"}
+                    if quoted
+                    else {"limit": f"{EXCEL_CELL_LIMIT:,}"},
+                )
+            )
+        if column.kind == "number":
+            checks.append((value.is_nan() | value.is_infinite(), "error.not_finite", {}))
+            checks.append((value.abs() > 1e12, "error.too_large", {}))
+            if column.non_negative:
+                checks.append((value < 0, "error.negative", {}))
+        if column.required:
+            checks.append((value.is_null(), "error.empty_required", {}))
+        if checks:
+            pending.append((i, source, read_as, checks))
+            checked.append(values.alias(f"v{i}"))
         typed.append(values)
+    run_checks()
     out = pl.DataFrame(typed)
     if "location" in mapping and not schema.every_location_when_blank and not part_file:
         refuse_blank_locations(out, mapping["location"], path)

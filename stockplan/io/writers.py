@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import io
 import os
 import re
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 import polars as pl
 
@@ -126,8 +127,9 @@ def finite(frame: pl.DataFrame) -> pl.DataFrame:
     floats = [n for n, t in frame.schema.items() if t in (pl.Float64, pl.Float32)]
     if not floats:
         return frame
+    # one expression over all the float columns: one per column cost twice the CPU
     return frame.with_columns(
-        pl.when(pl.col(n).is_finite()).then(pl.col(n)).otherwise(None).alias(n) for n in floats
+        pl.when(pl.col(floats).is_finite()).then(pl.col(floats)).otherwise(None)
     )
 
 
@@ -1112,30 +1114,53 @@ def add_config_inputs(config_path: str | Path, config: object) -> None:
             add_run_inputs(rest.split("?")[0])
 
 
-def _same_file(one: Path, other: Path) -> bool:
-    """One file under two names: the file system decides when both exist (case-insensitive
-    Windows and macOS volumes, links), else the normalised absolute paths."""
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of an existing file, None when it does not exist or cannot be read."""
     with contextlib.suppress(OSError):
-        if one.exists() and other.exists():
-            return os.path.samefile(one, other)
+        if path.exists():
+            found = os.stat(path)
+            return found.st_dev, found.st_ino
+    return None
 
-    def normal(path: Path) -> str:
-        return os.path.normcase(os.path.realpath(os.path.abspath(path)))
 
-    return normal(one) == normal(other)
+def _normal(path: Path) -> str:
+    return os.path.normcase(os.path.realpath(os.path.abspath(path)))
+
+
+def _same_files() -> Callable[[Path, Path], bool]:
+    """`same_file(one, other)`: one file under two names: the file system decides when
+    both exist (case-insensitive Windows and macOS volumes, links), else the normalised
+    absolute paths. Each path is looked up once per check (a plan compares each of its
+    outputs with each input: over a hundred pairs, each a dozen system calls)."""
+    identity = functools.cache(_file_identity)
+    normal = functools.cache(_normal)
+
+    def same_file(one: Path, other: Path) -> bool:
+        first, second = identity(one), identity(other)
+        if first is not None and second is not None:
+            return first == second
+        return normal(one) == normal(other)
+
+    return same_file
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """One file under two names (`_same_files`), for a single pair."""
+    return _same_files()(one, other)
 
 
 def check_not_inputs(paths: Iterable[Path]) -> None:
     """Refuse, before anything is written, a target that is one of the command's inputs
     (`-o sample_data` beside `sample_data/suppliers.csv` would replace the input)."""
+    same_file = _same_files()
     for path in paths:
         for source in _RUN_INPUTS:
-            if _same_file(Path(path), source):
+            if same_file(Path(path), source):
                 raise StockplanError(
                     phrase("error.output_is_input", path=str(path), source=str(source))
                 )
         for folder in _RUN_DATASETS:  # a new file there would be read as data next time
-            if any(_same_file(parent, folder) for parent in Path(path).absolute().parents):
+            if any(same_file(parent, folder) for parent in Path(path).absolute().parents):
                 raise StockplanError(
                     phrase("error.output_in_dataset", path=str(path), source=str(folder))
                 )
@@ -1144,9 +1169,10 @@ def check_not_inputs(paths: Iterable[Path]) -> None:
 def check_folders_not_inputs(folders: Iterable[Path]) -> None:
     """Refuse folders a run replaces whole (the part-file tables of `-o FOLDER -f parquet`)
     when an input file lies inside one."""
+    same_file = _same_files()
     for folder in folders:
         for source in _RUN_INPUTS:
-            if any(_same_file(Path(folder), parent) for parent in Path(source).parents):
+            if any(same_file(Path(folder), parent) for parent in Path(source).parents):
                 raise StockplanError(
                     phrase("error.output_is_input", path=str(folder), source=str(source))
                 )
