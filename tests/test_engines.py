@@ -395,3 +395,19 @@ def test_the_local_dask_cluster_keeps_the_adaptive_mmap_threshold_and_one_polars
         assert cluster is not None
         seen = cluster.gather(cluster.map(_worker_environment, cluster.scatter([0, 1])))
     assert seen == [(None, "1"), (None, "1")]
+
+
+def test_the_import_thread_of_a_plan_on_a_cluster_leaves_statsforecast_to_the_workers(
+    monkeypatch,
+):
+    """The partitioned plan forecasts only in the workers: the command's import thread
+    (`preload.start(local=False)`) imports the planning modules, not statsforecast with
+    pandas (about 3 s of CPU in every `stockplan plan` on a cluster, for nothing)."""
+    from stockplan import preload
+
+    imported = []
+    monkeypatch.setattr(preload, "_import", imported.append)
+    preload._preload(local=False)
+    assert imported == []
+    preload._preload(local=True)
+    assert imported == [True]
