@@ -382,10 +382,6 @@ def test_the_cli_plans_on_a_cluster_from_a_venv_not_on_path_silently_with_q(tmp_
     assert (both["order_qty"] > 0).sum() >= 5
 
 
-def _worker_environment(_handle: int) -> tuple[str | None, str | None]:
-    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("POLARS_MAX_THREADS")
-
-
 def test_the_local_dask_cluster_keeps_the_adaptive_mmap_threshold_and_one_polars_thread(
     monkeypatch,
 ):
@@ -394,9 +390,15 @@ def test_the_local_dask_cluster_keeps_the_adaptive_mmap_threshold_and_one_polars
     30,490-series plan against 7.4 s without); each single-threaded worker gets one
     Polars thread."""
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+
+    def worker_environment(_handle: int) -> tuple[str | None, str | None]:
+        # defined here, it travels to the workers by value: a function of this module
+        # would make each of them import the module, and stockplan with it (seconds)
+        return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("POLARS_MAX_THREADS")
+
     with engines.engine_session(Forecast(engine="dask")) as cluster:
         assert cluster is not None
-        seen = cluster.gather(cluster.map(_worker_environment, cluster.scatter([0, 1])))
+        seen = cluster.gather(cluster.map(worker_environment, cluster.scatter([0, 1])))
     assert seen == [(None, "1"), (None, "1")]
 
 
