@@ -336,13 +336,15 @@ def test_one_cluster_serves_every_forecast_call_inside_a_session(monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["dask", "ray", "spark"])
-def test_the_cli_plans_on_a_cluster_from_a_venv_not_on_path_silently_with_q(tmp_path, engine):
+def test_the_cli_plans_on_a_cluster_from_a_venv_not_on_path_silently_with_q(
+    shop_and_local_plan, tmp_path, engine
+):
     """`stockplan plan -q` with `forecast.engine` set and no address starts its own local
     cluster (Spark's workers this interpreter, though `python` on PATH is another), prints
     nothing on stderr, and writes the local plan's order lines."""
     if engine != "dask":
         pytest.importorskip("ray" if engine == "ray" else "pyspark")
-    shop = _shop()
+    shop, local_plan = shop_and_local_plan
     for name, frame in shop.items():
         frame.write_parquet(tmp_path / f"{name}.parquet")
     config = {
@@ -370,10 +372,7 @@ def test_the_cli_plans_on_a_cluster_from_a_venv_not_on_path_silently_with_q(tmp_
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stderr == ""
     written = pl.read_csv(tmp_path / "orders.csv", infer_schema_length=0)
-    local = stockplan.plan(
-        stockplan.Inputs.from_frames(_config(), **shop),
-        _config(),
-    ).tables["orders"]
+    local = local_plan.tables["orders"]
     both = written.select(
         "sku", "location", pl.col("order_qty").cast(pl.Float64).alias("written")
     ).join(local.select("sku", "location", "order_qty"), on=["sku", "location"])
