@@ -91,7 +91,6 @@ def _local_cores() -> int:
 def _dask(settings: Forecast) -> Iterator[Cluster]:
     try:
         import dask
-        import dask.dataframe as dd
         from distributed import Client, LocalCluster
     except ImportError as exc:
         raise _missing("dask", exc) from None
@@ -133,15 +132,20 @@ def _dask(settings: Forecast) -> Iterator[Cluster]:
         spread = [client.scatter(value, broadcast=True, hash=False) for value in shared]
         return client.map(function, handles, *[[s] * len(handles) for s in spread], pure=False)
 
+    def distribute(frame: Any) -> Any:
+        # Dask's frames (and pandas with them, about 2 s of imports) only for the
+        # forecast-only path: the partitioned plan maps over Polars frames
+        try:
+            import dask.dataframe as dd
+        except ImportError as exc:
+            raise _missing("dask", exc) from None
+        return dd.from_pandas(frame, npartitions=workers)
+
     try:
         yield Cluster(
             "dask",
             workers,
-            Backend(
-                "dask",
-                lambda frame: dd.from_pandas(frame, npartitions=workers),
-                lambda result: result.compute(),
-            ),
+            Backend("dask", distribute, lambda result: result.compute()),
             scatter,
             map_,
             client.gather,

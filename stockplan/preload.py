@@ -87,14 +87,16 @@ def _import(local: bool) -> None:
 
 
 def _preload(local: bool, freeze: bool = False) -> None:
-    """The planning pipeline first (the plan needs it first), then statsforecast; with
-    `freeze`, the garbage collector paused meanwhile and the imported objects frozen."""
+    """The planning pipeline first (the plan needs it first), then statsforecast when the
+    plan forecasts in this process (`local`); with `freeze`, the garbage collector paused
+    meanwhile and the imported objects frozen."""
     paused = freeze and gc.isenabled()
     if paused:
         gc.disable()
     try:
         importlib.import_module("stockplan.pipeline")
-        _import(local)
+        if local:
+            _import(local)
     except Exception:  # noqa: BLE001  # the forecast stage imports again and reports it
         pass
     finally:
@@ -106,8 +108,10 @@ def _preload(local: bool, freeze: bool = False) -> None:
 
 def start(local: bool = True, freeze: bool = False) -> None:
     """Begin importing the forecasting modules on a thread (once per process; `local`:
-    the forecast runs on the local engine; `freeze`: keep the garbage collector off the
-    imported modules, for a process that ends after its command, see above)."""
+    the forecast runs on the local engine, else on a cluster's workers, and this process
+    imports only the planning modules: the partitioned plan never forecasts in it, and
+    statsforecast with pandas costs about 3 s of CPU; `freeze`: keep the garbage collector
+    off the imported modules, for a process that ends after its command, see above)."""
     with _lock:
         if _thread or "statsforecast.models" in sys.modules:
             return

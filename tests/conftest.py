@@ -215,16 +215,23 @@ def dask_scheduler():
     """The address of a local Dask cluster of two single-threaded worker processes, one
     for the whole run (started by the first test that plans on it): each test hands the
     workers its own shop, so they keep nothing between tests but imported modules."""
+    import dask
     from distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        # the scheduler's health endpoint on a free port, as stockplan's own local cluster:
-        # the default 8787 may be held by another cluster (another pytest-xdist worker's,
-        # another user's), which warns
-        scheduler_kwargs={"dashboard_address": ":0"},
-    ) as cluster:
+    # the workers' environment of stockplan's own local cluster (engines._dask): glibc's
+    # adaptive mmap threshold kept, one Polars thread per single-threaded worker (two
+    # workers each with a pool of every core oversubscribe the machine the tests share)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            # the scheduler's health endpoint on a free port, as stockplan's own local
+            # cluster: the default 8787 may be held by another cluster (another
+            # pytest-xdist worker's, another user's), which warns
+            scheduler_kwargs={"dashboard_address": ":0"},
+            env={"POLARS_MAX_THREADS": "1"},
+        )
+    with cluster:
         yield cluster.scheduler_address

@@ -652,6 +652,14 @@ def _shop_with_a_sku_bought_without_receipts() -> dict[str, pl.DataFrame]:
     }
 
 
+@pytest.fixture(scope="module")
+def unreceived_shop_and_local_plan():
+    """The shop with K012 (`_shop_with_a_sku_bought_without_receipts`) and its local plan
+    under the default settings, planned once for the module (the tests only read it)."""
+    shop = _shop_with_a_sku_bought_without_receipts()
+    return shop, stockplan.plan(shop, _config())
+
+
 def _receipts(
     shop: dict[str, pl.DataFrame], supplier: str, skus: list[str] | None = None
 ) -> pl.Series:
@@ -662,11 +670,13 @@ def _receipts(
     return (po["received_date"] - po["order_date"]).dt.total_days().cast(pl.Float64)
 
 
-def test_the_partitions_get_lead_time_statistics_per_supplier_not_per_series(monkeypatch):
+def test_the_partitions_get_lead_time_statistics_per_supplier_not_per_series(
+    unreceived_shop_and_local_plan, monkeypatch
+):
     """The driver sends the partitions one lead-time row per supplier (2 here: North and
     South), no frame with a row per series; each partition resolves its own series' lead
     times and backup lead times from its rows, with the same numbers as locally."""
-    shop = _shop_with_a_sku_bought_without_receipts()
+    shop, local = unreceived_shop_and_local_plan
     sent: dict[str, list[pl.DataFrame]] = {}
 
     def map_(function, handles, *shared):
@@ -685,15 +695,16 @@ def test_the_partitions_get_lead_time_statistics_per_supplier_not_per_series(mon
         assert [f.height for f in pooled] == [2], step  # North and South
         assert sorted(pooled[0]["supplier"]) == ["North", "South"]
         assert not [f.columns for f in sent[step] if "location" in f.columns], step
-    local = stockplan.plan(shop, _config())
     _assert_same_plan(local, remote)
 
 
-def test_a_sku_without_receipts_takes_its_suppliers_pooled_lead_time_on_dask(dask_scheduler):
+def test_a_sku_without_receipts_takes_its_suppliers_pooled_lead_time_on_dask(
+    unreceived_shop_and_local_plan, dask_scheduler
+):
     """K012 has no receipt of its own: its order, switched from North (6-15 days) to its
     faster backup South (3-5 days), plans with the mean and std (ddof 1) of South's
     receipts over every sku, though its partition holds only some of them."""
-    shop = _shop_with_a_sku_bought_without_receipts()
+    shop, local = unreceived_shop_and_local_plan
     south = sorted(set(shop["purchase_orders"].filter(pl.col("supplier") == "South")["sku"]))
     parts = pl.DataFrame({"sku": [*south, "K012"]}).with_columns(partition_of(2).alias("part"))
     home = parts.filter(pl.col("sku") == "K012")["part"].item()
@@ -701,7 +712,6 @@ def test_a_sku_without_receipts_takes_its_suppliers_pooled_lead_time_on_dask(das
     assert 0 < together.len() < len(south)  # the partition alone would pool other receipts
     everywhere, alone = _receipts(shop, "South"), _receipts(shop, "South", together.to_list())
     assert everywhere.mean() != pytest.approx(alone.mean(), rel=1e-6)
-    local = stockplan.plan(shop, _config())
     remote = stockplan.plan(shop, _config("dask", dask_scheduler))
     _assert_same_plan(local, remote)
     for plan in (local, remote):

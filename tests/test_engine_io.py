@@ -8,6 +8,7 @@ Dask runs in CI (the dask extra is in the test extras); one local cluster serves
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -188,6 +189,21 @@ def _run_plan(
     )
 
 
+def _run_plan_here(folder: Path, config, *options: str, quiet: bool = True):
+    """`_run_plan` in this process (typer's CliRunner, in `folder`): for the tests that
+    read the written files and the summary line, not the whole stderr of a process (a
+    child process costs seconds of imports before it plans)."""
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    (folder / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    with contextlib.chdir(folder):
+        return CliRunner().invoke(
+            app, ["plan", "-c", "config.yaml", *options] + (["-q"] if quiet else [])
+        )
+
+
 def _with_parts(config):
     return config.model_copy(update={"io": config.io.model_copy(update={"parquet_parts": "on"})})
 
@@ -197,8 +213,8 @@ def test_the_workers_write_forecast_and_history_as_parquet_parts_equal_to_the_lo
 ):
     folder, _ = shop_files
     config = _with_parts(_config(folder, "sales", "dask", dask_scheduler))
-    done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet", "--all", quiet=False)
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = _run_plan_here(tmp_path, config, "-o", "out", "-f", "parquet", "--all", quiet=False)
+    assert done.exit_code == 0, done.output[-2000:]
     # the summary line from the workers' counts: the local plan's order lines and value
     buying = local_plan.tables["orders"].filter(pl.col("order_qty") > 0)
     value = buying["order_value"].sum()
@@ -594,8 +610,8 @@ def test_the_cli_names_the_items_from_a_products_dataset_the_dask_tasks_read(
     """The products' rows the tasks send back give the written orders their names."""
     folder, _ = items_files
     config = _items_config(folder, "dask", dask_scheduler)
-    done = _run_plan(tmp_path, config, "-o", "orders.csv", "--all", "--headers", "canonical")
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = _run_plan_here(tmp_path, config, "-o", "orders.csv", "--all", "--headers", "canonical")
+    assert done.exit_code == 0, done.output[-2000:]
     orders = pl.read_csv(tmp_path / "orders.csv", infer_schema_length=0)
     named = orders.select("sku", "name").unique().sort("sku")
     assert named.height == 14
@@ -643,8 +659,8 @@ def test_the_workers_count_order_lines_without_a_unit_cost_in_the_summary(
     missing = buying["order_value"].null_count()
     assert 0 < missing < buying.height
     config = _with_parts(_config(copy, "sales", "dask", dask_scheduler))
-    done = _run_plan(tmp_path, config, "-o", "out", "-f", "parquet", quiet=False)
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = _run_plan_here(tmp_path, config, "-o", "out", "-f", "parquet", quiet=False)
+    assert done.exit_code == 0, done.output[-2000:]
     value = buying["order_value"].sum()
     assert (
         f"{buying.height} order lines, value {value:,.2f} CNY ({missing} of them without a "

@@ -250,9 +250,12 @@ def shop_and_local_plan():
 
 
 def test_dask_plans_every_stage_on_the_workers_and_gives_the_local_plan(
-    shop_and_local_plan, dask_scheduler
+    shop_and_local_plan, dask_scheduler, monkeypatch
 ):
     shop, local = shop_and_local_plan
+    # the driver maps over Polars frames: it needs neither Dask's frames nor pandas (their
+    # imports cost about 2 s in every `stockplan plan` on Dask)
+    monkeypatch.setitem(sys.modules, "dask.dataframe", None)  # import refused
     with counting_tasks(dask_scheduler) as client:
         remote = stockplan.plan(shop, _config("dask", dask_scheduler))
         executed = _executed_on_workers(client)
@@ -333,13 +336,15 @@ def test_one_cluster_serves_every_forecast_call_inside_a_session(monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["dask", "ray", "spark"])
-def test_the_cli_plans_on_a_cluster_from_a_venv_not_on_path_silently_with_q(tmp_path, engine):
+def test_the_cli_plans_on_a_cluster_from_a_venv_not_on_path_silently_with_q(
+    shop_and_local_plan, tmp_path, engine
+):
     """`stockplan plan -q` with `forecast.engine` set and no address starts its own local
     cluster (Spark's workers this interpreter, though `python` on PATH is another), prints
     nothing on stderr, and writes the local plan's order lines."""
     if engine != "dask":
         pytest.importorskip("ray" if engine == "ray" else "pyspark")
-    shop = _shop()
+    shop, local_plan = shop_and_local_plan
     for name, frame in shop.items():
         frame.write_parquet(tmp_path / f"{name}.parquet")
     config = {
@@ -367,20 +372,13 @@ def test_the_cli_plans_on_a_cluster_from_a_venv_not_on_path_silently_with_q(tmp_
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stderr == ""
     written = pl.read_csv(tmp_path / "orders.csv", infer_schema_length=0)
-    local = stockplan.plan(
-        stockplan.Inputs.from_frames(_config(), **shop),
-        _config(),
-    ).tables["orders"]
+    local = local_plan.tables["orders"]
     both = written.select(
         "sku", "location", pl.col("order_qty").cast(pl.Float64).alias("written")
     ).join(local.select("sku", "location", "order_qty"), on=["sku", "location"])
     assert both.height == local.height == written.height
     assert both["written"].to_list() == both["order_qty"].to_list()
     assert (both["order_qty"] > 0).sum() >= 5
-
-
-def _worker_environment(_handle: int) -> tuple[str | None, str | None]:
-    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("POLARS_MAX_THREADS")
 
 
 def test_the_local_dask_cluster_keeps_the_adaptive_mmap_threshold_and_one_polars_thread(
@@ -391,7 +389,29 @@ def test_the_local_dask_cluster_keeps_the_adaptive_mmap_threshold_and_one_polars
     30,490-series plan against 7.4 s without); each single-threaded worker gets one
     Polars thread."""
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+
+    def worker_environment(_handle: int) -> tuple[str | None, str | None]:
+        # defined here, it travels to the workers by value: a function of this module
+        # would make each of them import the module, and stockplan with it (seconds)
+        return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("POLARS_MAX_THREADS")
+
     with engines.engine_session(Forecast(engine="dask")) as cluster:
         assert cluster is not None
-        seen = cluster.gather(cluster.map(_worker_environment, cluster.scatter([0, 1])))
+        seen = cluster.gather(cluster.map(worker_environment, cluster.scatter([0, 1])))
     assert seen == [(None, "1"), (None, "1")]
+
+
+def test_the_import_thread_of_a_plan_on_a_cluster_leaves_statsforecast_to_the_workers(
+    monkeypatch,
+):
+    """The partitioned plan forecasts only in the workers: the command's import thread
+    (`preload.start(local=False)`) imports the planning modules, not statsforecast with
+    pandas (about 3 s of CPU in every `stockplan plan` on a cluster, for nothing)."""
+    from stockplan import preload
+
+    imported = []
+    monkeypatch.setattr(preload, "_import", imported.append)
+    preload._preload(local=False)
+    assert imported == []
+    preload._preload(local=True)
+    assert imported == [True]
