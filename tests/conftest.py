@@ -55,6 +55,23 @@ def small_shop(tmp_path: Path) -> Path:
     - A-100 sells 10 a day in both warehouses (steady), pack 12, MOQ 24.
     - B-200 (leading-zero code '007') sells 2 units on every 4th day in WH1 only.
     """
+    return make_small_shop(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_small_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`small_shop` built once for a test module, its plan cached beside the config: for
+    tests that only read it (never edit its files or config) and run child `stockplan`
+    processes, which then reuse the plan instead of importing the forecasting libraries."""
+    config = make_small_shop(tmp_path_factory.mktemp("shared_shop"))
+    with pytest.MonkeyPatch.context() as patch:  # the cache beside the config, as per test
+        patch.delenv("STOCKPLAN_CACHE_DIR", raising=False)
+        warm_plan_cache(config)
+    return config
+
+
+def make_small_shop(tmp_path: Path) -> Path:
+    """Write `small_shop`'s files into `tmp_path`; return the config path."""
     rng = np.random.default_rng(7)
     days = [START + dt.timedelta(days=i) for i in range(WEEKS * 7)]
     rows = []

@@ -11,7 +11,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
-from conftest import warm_plan_cache
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -271,8 +270,8 @@ def test_explain_unknown_sku_or_location_is_a_user_error(small_shop: Path):
 
 def _with_reader_gone(config: Path, *args: str) -> tuple[int, bytes]:
     """(exit code, stderr) of `stockplan ARGS -c CONFIG -q` whose stdout reader has gone
-    before it writes (`| head -0`); the child reuses the plan cached beside the config."""
-    warm_plan_cache(config)
+    before it writes (`| head -0`); the child reuses the plan cached beside the config
+    (`shared_small_shop` holds it)."""
     command = [sys.executable, "-m", "stockplan", *args, "-c", str(config), "-q"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
@@ -281,9 +280,9 @@ def _with_reader_gone(config: Path, *args: str) -> tuple[int, bytes]:
     return process.returncode, errors
 
 
-def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
+def test_a_reader_that_stops_early_is_not_an_error(shared_small_shop: Path):
     # `stockplan plan -o - | head -0`: writing the CSV hits a closed pipe (EPIPE)
-    assert _with_reader_gone(small_shop, "plan", "--all") == (0, b"")
+    assert _with_reader_gone(shared_small_shop, "plan", "--all") == (0, b"")
 
 
 @pytest.mark.parametrize(
@@ -296,11 +295,11 @@ def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
     ids=["risk", "plan", "explain"],
 )
 def test_a_reader_that_stops_early_on_a_terminal_table_is_not_an_error(
-    small_shop: Path, args: list[str]
+    shared_small_shop: Path, args: list[str]
 ):
     # `stockplan risk -f table | head -2`: rich meets the closed pipe (its own handler
     # exits 1 without a word)
-    assert _with_reader_gone(small_shop, *args) == (0, b"")
+    assert _with_reader_gone(shared_small_shop, *args) == (0, b"")
 
 
 class _Terminal(io.StringIO):
@@ -526,11 +525,11 @@ def test_the_command_line_runs_without_click_installed():
 
 @pytest.mark.parametrize("shape", [["-f", "table"], ["-o", "-"]], ids=["table", "csv"])
 def test_a_reader_that_stops_early_still_gets_the_risk_exit_code(
-    small_shop: Path, shape: list[str]
+    shared_small_shop: Path, shape: list[str]
 ):
     # `stockplan plan --fail-on-risk high | head`: the reader's going away must not pass
     # the risk gate (the small shop has an item at high risk: exit 3, as without a pipe)
-    code, errors = _with_reader_gone(small_shop, "plan", *shape, "--fail-on-risk", "high")
+    code, errors = _with_reader_gone(shared_small_shop, "plan", *shape, "--fail-on-risk", "high")
     assert code == 3, errors
 
 
