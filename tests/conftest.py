@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -61,9 +62,18 @@ def small_shop(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def shared_small_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`small_shop` built once for a test module, its plan cached beside the config: for
-    tests that only read it (never edit its files or config) and run child `stockplan`
-    processes, which then reuse the plan instead of importing the forecasting libraries."""
-    config = make_small_shop(tmp_path_factory.mktemp("shared_shop"))
+    tests that only read it (never edit its files or config)."""
+    return planned_shop(tmp_path_factory.mktemp("shared_shop"))
+
+
+def planned_shop(folder: Path, adjust: Callable[[Path], object] | None = None) -> Path:
+    """`small_shop` written into `folder`, `adjust(config)` applied, and planned once so its
+    plan cache holds the plan: the tests of a module that only read a shop share it (a
+    child `stockplan` then reuses the plan instead of importing the forecasting
+    libraries). Returns the config path."""
+    config = make_small_shop(folder)
+    if adjust is not None:
+        adjust(config)
     with pytest.MonkeyPatch.context() as patch:  # the cache beside the config, as per test
         patch.delenv("STOCKPLAN_CACHE_DIR", raising=False)
         warm_plan_cache(config)
