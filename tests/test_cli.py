@@ -55,18 +55,18 @@ def test_plan_writes_orders_and_risk_csv_with_contract_columns(small_shop: Path,
     assert orders.height == 3  # --all: every sku x location (numbers: tests/test_plan_numbers.py)
 
 
-def test_only_rows_to_order_without_all(small_shop: Path, tmp_path: Path):
+def test_only_rows_to_order_without_all(shared_small_shop: Path, tmp_path: Path):
     target = tmp_path / "orders.csv"
-    assert _run("plan", "-c", str(small_shop), "-o", str(target)).exit_code == 0
+    assert _run("plan", "-c", str(shared_small_shop), "-o", str(target)).exit_code == 0
     orders = pl.read_csv(target)
     assert orders.height > 0 and (orders["order_qty"] > 0).all()
 
 
-def test_xlsx_has_a_sheet_per_table_and_json_parses(small_shop: Path, tmp_path: Path):
+def test_xlsx_has_a_sheet_per_table_and_json_parses(shared_small_shop: Path, tmp_path: Path):
     import openpyxl
 
     xlsx = tmp_path / "plan.xlsx"
-    assert _run("plan", "-c", str(small_shop), "-o", str(xlsx)).exit_code == 0
+    assert _run("plan", "-c", str(shared_small_shop), "-o", str(xlsx)).exit_code == 0
     workbook = openpyxl.load_workbook(xlsx)
     assert workbook.sheetnames[0] == "summary"
     assert {"orders", "risk"} <= set(workbook.sheetnames)
@@ -84,7 +84,10 @@ def test_xlsx_has_a_sheet_per_table_and_json_parses(small_shop: Path, tmp_path: 
     assert set(RISK_COLUMNS) <= set(back.columns)
 
     target = tmp_path / "risk.json"
-    assert _run("plan", "-c", str(small_shop), "-o", str(target), "--table", "risk").exit_code == 0
+    assert (
+        _run("plan", "-c", str(shared_small_shop), "-o", str(target), "--table", "risk").exit_code
+        == 0
+    )
     records = json.loads(target.read_text())
     assert {r["sku"] for r in records} == {"A-100", "007"}
     assert set(records[0]) == {*RISK_COLUMNS, "name", "as_of"}
@@ -173,10 +176,16 @@ def test_usage_error_exits_2(small_shop: Path):
     assert runner.invoke(app, ["plan", "--no-such-option"]).exit_code == 2
 
 
-def test_fail_on_risk_exits_3_when_high_risk_exists(small_shop: Path, tmp_path: Path):
+def test_fail_on_risk_exits_3_when_high_risk_exists(shared_small_shop: Path, tmp_path: Path):
     # 007 has 3 on hand, ~0.5 a day, nothing on order and a 14-day lead time: high risk
     result = _run(
-        "plan", "-c", str(small_shop), "-o", str(tmp_path / "o.csv"), "--fail-on-risk", "high"
+        "plan",
+        "-c",
+        str(shared_small_shop),
+        "-o",
+        str(tmp_path / "o.csv"),
+        "--fail-on-risk",
+        "high",
     )
     assert result.exit_code == 3
     assert (tmp_path / "o.csv").exists()  # the plan is still written for the buyer
