@@ -362,8 +362,7 @@ def test_an_override_that_reads_like_a_typo_is_kept_and_warned(small_shop: Path,
     # kept: the plan orders for the override, as the warning says
     plan = pl.read_csv(target, schema_overrides={"sku": pl.String})
     assert plan.filter(pl.col("sku") == "007")["order_qty"][0] > 80_000_000
-    # the warnings are the reading's: `validate` says them in Chinese without a second plan
-    chinese = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
+    chinese = _plan(small_shop, tmp_path / "plan_zh.csv", "--lang", "zh")
     assert (
         f"{path}, 第 2 行, 列 'quantity'：2025-10-13 至 2025-10-19 调整为 90,000,000，超过 '007' "
         "在整个销售文件中的销量（140）；计划会按此订货"
