@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,32 @@ def small_shop(tmp_path: Path) -> Path:
     - A-100 sells 10 a day in both warehouses (steady), pack 12, MOQ 24.
     - B-200 (leading-zero code '007') sells 2 units on every 4th day in WH1 only.
     """
+    return make_small_shop(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_small_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`small_shop` built once for a test module, its plan cached beside the config: for
+    tests that only read it (never edit its files or config)."""
+    return planned_shop(tmp_path_factory.mktemp("shared_shop"))
+
+
+def planned_shop(folder: Path, adjust: Callable[[Path], object] | None = None) -> Path:
+    """`small_shop` written into `folder`, `adjust(config)` applied, and planned once so its
+    plan cache holds the plan: the tests of a module that only read a shop share it (a
+    child `stockplan` then reuses the plan instead of importing the forecasting
+    libraries). Returns the config path."""
+    config = make_small_shop(folder)
+    if adjust is not None:
+        adjust(config)
+    with pytest.MonkeyPatch.context() as patch:  # the cache beside the config, as per test
+        patch.delenv("STOCKPLAN_CACHE_DIR", raising=False)
+        warm_plan_cache(config)
+    return config
+
+
+def make_small_shop(tmp_path: Path) -> Path:
+    """Write `small_shop`'s files into `tmp_path`; return the config path."""
     rng = np.random.default_rng(7)
     days = [START + dt.timedelta(days=i) for i in range(WEEKS * 7)]
     rows = []

@@ -48,14 +48,14 @@ def _refuse_replacing(monkeypatch, refused: set[str], restore_refused: set[str] 
 
 
 def test_a_refused_replace_puts_back_the_files_already_replaced(
-    small_shop: Path, tmp_path: Path, monkeypatch
+    shared_small_shop: Path, tmp_path: Path, monkeypatch
 ):
     folder = tmp_path / "plan"
-    assert _plan(small_shop, "-o", str(folder), "-q").exit_code == 0
+    assert _plan(shared_small_shop, "-o", str(folder), "-q").exit_code == 0
     before = _digests(folder)
     assert "orders.csv" in before and "risk.csv" in before
     _refuse_replacing(monkeypatch, {"risk.csv"})
-    result = _plan(small_shop, "-o", str(folder), "-q", "--lang", "zh")  # other headers
+    result = _plan(shared_small_shop, "-o", str(folder), "-q", "--lang", "zh")  # other headers
     assert result.exit_code == 1
     orders = folder / "orders.csv"
     assert result.stderr.splitlines() == [
@@ -65,11 +65,11 @@ def test_a_refused_replace_puts_back_the_files_already_replaced(
     assert _digests(folder) == before  # every file as before, no temp or backup left
     assert pl.read_csv(orders).columns[0] == "sku"  # the English table, not the Chinese
 
-    result = _plan(small_shop, "-o", str(folder), "-q", "--lang", "zh")
+    result = _plan(shared_small_shop, "-o", str(folder), "-q", "--lang", "zh")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"stockplan: 错误: 无法写入 {folder / 'risk.csv'}")
     monkeypatch.undo()
-    result = _plan(small_shop, "-o", str(folder), "-q", "--lang", "zh")
+    result = _plan(shared_small_shop, "-o", str(folder), "-q", "--lang", "zh")
     assert result.exit_code == 0, result.stderr
     after = _digests(folder)
     assert sorted(after) == sorted(before)
@@ -77,13 +77,13 @@ def test_a_refused_replace_puts_back_the_files_already_replaced(
 
 
 def test_a_file_that_cannot_be_put_back_is_named_with_its_backup(
-    small_shop: Path, tmp_path: Path, monkeypatch
+    shared_small_shop: Path, tmp_path: Path, monkeypatch
 ):
     folder = tmp_path / "plan"
-    assert _plan(small_shop, "-o", str(folder), "-q").exit_code == 0
+    assert _plan(shared_small_shop, "-o", str(folder), "-q").exit_code == 0
     before = _digests(folder)
     _refuse_replacing(monkeypatch, {"risk.csv"}, restore_refused={"orders.csv"})
-    result = _plan(small_shop, "-o", str(folder), "-q", "--lang", "zh")
+    result = _plan(shared_small_shop, "-o", str(folder), "-q", "--lang", "zh")
     assert result.exit_code == 1
     (backup,) = [p for p in folder.iterdir() if p.name.endswith(writers.BACKUP_SUFFIX)]
     assert backup.name.startswith(".orders.csv.")
@@ -132,19 +132,23 @@ def _read_only(monkeypatch, folder: Path) -> None:
     ],
 )
 def test_a_read_only_supplier_forecast_folder_is_refused_before_the_plan_is_written(
-    small_shop: Path, tmp_path: Path, monkeypatch, lang: str, said: str
+    shared_small_shop: Path, tmp_path: Path, monkeypatch, lang: str, said: str
 ):
     sf = tmp_path / "sf"
     sf.mkdir()
     _read_only(monkeypatch, sf)
     target = tmp_path / "plan.xlsx"
-    result = _plan(small_shop, "-o", str(target), "--supplier-forecast", str(sf), "--lang", lang)
+    result = _plan(
+        shared_small_shop, "-o", str(target), "--supplier-forecast", str(sf), "--lang", lang
+    )
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [said.format(sf=sf)]
     assert not target.exists() and list(sf.iterdir()) == []
 
     new = sf / "next week"  # a folder still to be made is named, its parent is probed
-    result = _plan(small_shop, "-o", str(target), "--supplier-forecast", str(new), "--lang", lang)
+    result = _plan(
+        shared_small_shop, "-o", str(target), "--supplier-forecast", str(new), "--lang", lang
+    )
     assert result.stderr.splitlines() == [said.format(sf=new)]
     assert not target.exists() and not new.exists()
 
@@ -165,16 +169,16 @@ def test_a_read_only_output_folder_is_refused_before_any_work(
 
 
 def test_the_supplier_workbooks_and_the_plan_are_one_write(
-    small_shop: Path, tmp_path: Path, monkeypatch
+    shared_small_shop: Path, tmp_path: Path, monkeypatch
 ):
     target, sf = tmp_path / "plan.xlsx", tmp_path / "sf"
     args = ["-o", str(target), "--supplier-forecast", str(sf), "-q"]
-    assert _plan(small_shop, *args).exit_code == 0
+    assert _plan(shared_small_shop, *args).exit_code == 0
     (workbook,) = [p.name for p in sf.iterdir()]
     plan_before, sf_before = hashlib.md5(target.read_bytes()).hexdigest(), _digests(sf)
     listing = _digests(tmp_path)
     _refuse_replacing(monkeypatch, {workbook})
-    result = _plan(small_shop, *args, "--lang", "zh")
+    result = _plan(shared_small_shop, *args, "--lang", "zh")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"stockplan: 错误: 无法写入 {sf / workbook}：Permission")
     assert f"已放置的 {target} 已撤销" in result.stderr
@@ -184,14 +188,18 @@ def test_the_supplier_workbooks_and_the_plan_are_one_write(
     monkeypatch.undo()
     fresh = tmp_path / "fresh"  # a folder the run makes is taken away again on a refusal
     _refuse_replacing(monkeypatch, {workbook})
-    result = _plan(small_shop, "-o", str(tmp_path / "p2.xlsx"), "--supplier-forecast", str(fresh))
+    result = _plan(
+        shared_small_shop, "-o", str(tmp_path / "p2.xlsx"), "--supplier-forecast", str(fresh)
+    )
     assert result.exit_code == 1
     assert not fresh.exists() and not (tmp_path / "p2.xlsx").exists()
 
 
-def test_tables_of_an_earlier_plan_are_removed_from_a_plan_folder(small_shop: Path, tmp_path: Path):
+def test_tables_of_an_earlier_plan_are_removed_from_a_plan_folder(
+    shared_small_shop: Path, tmp_path: Path
+):
     folder = tmp_path / "plan"
-    assert _plan(small_shop, "-o", str(folder), "-q").exit_code == 0
+    assert _plan(shared_small_shop, "-o", str(folder), "-q").exit_code == 0
     produced = sorted(p.name for p in folder.iterdir())
     assert "notices.csv" not in produced and "run.json" in produced
     last_week = "customer,sku,qty\nC1,A-100,5\n"
@@ -199,7 +207,7 @@ def test_tables_of_an_earlier_plan_are_removed_from_a_plan_folder(small_shop: Pa
     (folder / "orders.parquet").write_text("last week's orders in another format")
     (folder / "my notes.csv").write_text("kept\n")  # not a name stockplan writes
     (folder / "notices").mkdir()  # nor a folder
-    result = _plan(small_shop, "-o", str(folder))
+    result = _plan(shared_small_shop, "-o", str(folder))
     assert result.exit_code == 0, result.stderr
     assert (
         f"stockplan: removed notices.csv, orders.parquet from {folder}: tables of an earlier "
@@ -210,7 +218,7 @@ def test_tables_of_an_earlier_plan_are_removed_from_a_plan_folder(small_shop: Pa
     )
 
     (folder / "notices.csv").write_text(last_week)
-    result = _plan(small_shop, "-o", str(folder), "--lang", "zh")
+    result = _plan(shared_small_shop, "-o", str(folder), "--lang", "zh")
     assert (
         f"stockplan: 已从 {folder} 删除 notices.csv：这些是之前计划的表，本次运行不再写出"
         "（留着会被当作本次计划的表）"
@@ -220,19 +228,19 @@ def test_tables_of_an_earlier_plan_are_removed_from_a_plan_folder(small_shop: Pa
     other = tmp_path / "mine"  # no run.json: not a plan folder, nothing removed
     other.mkdir()
     (other / "notices.csv").write_text(last_week)
-    assert _plan(small_shop, "-o", str(other), "-q").exit_code == 0
+    assert _plan(shared_small_shop, "-o", str(other), "-q").exit_code == 0
     assert (other / "notices.csv").read_text() == last_week
 
 
 def test_a_stale_table_is_kept_when_the_write_is_refused(
-    small_shop: Path, tmp_path: Path, monkeypatch
+    shared_small_shop: Path, tmp_path: Path, monkeypatch
 ):
     folder = tmp_path / "plan"
-    assert _plan(small_shop, "-o", str(folder), "-q").exit_code == 0
+    assert _plan(shared_small_shop, "-o", str(folder), "-q").exit_code == 0
     (folder / "notices.csv").write_text("customer,sku,qty\nC1,A-100,5\n")
     before = _digests(folder)
     _refuse_replacing(monkeypatch, {"run.json"})
-    result = _plan(small_shop, "-o", str(folder), "-q", "--lang", "zh")
+    result = _plan(shared_small_shop, "-o", str(folder), "-q", "--lang", "zh")
     assert result.exit_code == 1
     assert _digests(folder) == before
 
@@ -249,7 +257,7 @@ def test_a_stale_table_is_kept_when_the_write_is_refused(
     ],
 )
 def test_a_full_disk_is_said_naming_the_file(
-    small_shop: Path, tmp_path: Path, monkeypatch, error: Exception
+    shared_small_shop: Path, tmp_path: Path, monkeypatch, error: Exception
 ):
     def full(*args, **kwargs):
         raise error
@@ -261,7 +269,7 @@ def test_a_full_disk_is_said_naming_the_file(
         ("zh", "stockplan: 错误: 无法写入 {f}：磁盘已满；没有写入任何内容"),
     ):
         out.mkdir(exist_ok=True)
-        result = _plan(small_shop, "-o", str(out / "orders.parquet"), "--lang", lang, "-q")
+        result = _plan(shared_small_shop, "-o", str(out / "orders.parquet"), "--lang", lang, "-q")
         assert result.exit_code == 1
         assert result.stderr.splitlines() == [said.format(f=out / "orders.parquet")]
         assert list(out.iterdir()) == []

@@ -11,7 +11,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
-from conftest import warm_plan_cache
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -56,18 +55,18 @@ def test_plan_writes_orders_and_risk_csv_with_contract_columns(small_shop: Path,
     assert orders.height == 3  # --all: every sku x location (numbers: tests/test_plan_numbers.py)
 
 
-def test_only_rows_to_order_without_all(small_shop: Path, tmp_path: Path):
+def test_only_rows_to_order_without_all(shared_small_shop: Path, tmp_path: Path):
     target = tmp_path / "orders.csv"
-    assert _run("plan", "-c", str(small_shop), "-o", str(target)).exit_code == 0
+    assert _run("plan", "-c", str(shared_small_shop), "-o", str(target)).exit_code == 0
     orders = pl.read_csv(target)
     assert orders.height > 0 and (orders["order_qty"] > 0).all()
 
 
-def test_xlsx_has_a_sheet_per_table_and_json_parses(small_shop: Path, tmp_path: Path):
+def test_xlsx_has_a_sheet_per_table_and_json_parses(shared_small_shop: Path, tmp_path: Path):
     import openpyxl
 
     xlsx = tmp_path / "plan.xlsx"
-    assert _run("plan", "-c", str(small_shop), "-o", str(xlsx)).exit_code == 0
+    assert _run("plan", "-c", str(shared_small_shop), "-o", str(xlsx)).exit_code == 0
     workbook = openpyxl.load_workbook(xlsx)
     assert workbook.sheetnames[0] == "summary"
     assert {"orders", "risk"} <= set(workbook.sheetnames)
@@ -85,7 +84,10 @@ def test_xlsx_has_a_sheet_per_table_and_json_parses(small_shop: Path, tmp_path: 
     assert set(RISK_COLUMNS) <= set(back.columns)
 
     target = tmp_path / "risk.json"
-    assert _run("plan", "-c", str(small_shop), "-o", str(target), "--table", "risk").exit_code == 0
+    assert (
+        _run("plan", "-c", str(shared_small_shop), "-o", str(target), "--table", "risk").exit_code
+        == 0
+    )
     records = json.loads(target.read_text())
     assert {r["sku"] for r in records} == {"A-100", "007"}
     assert set(records[0]) == {*RISK_COLUMNS, "name", "as_of"}
@@ -174,10 +176,16 @@ def test_usage_error_exits_2(small_shop: Path):
     assert runner.invoke(app, ["plan", "--no-such-option"]).exit_code == 2
 
 
-def test_fail_on_risk_exits_3_when_high_risk_exists(small_shop: Path, tmp_path: Path):
+def test_fail_on_risk_exits_3_when_high_risk_exists(shared_small_shop: Path, tmp_path: Path):
     # 007 has 3 on hand, ~0.5 a day, nothing on order and a 14-day lead time: high risk
     result = _run(
-        "plan", "-c", str(small_shop), "-o", str(tmp_path / "o.csv"), "--fail-on-risk", "high"
+        "plan",
+        "-c",
+        str(shared_small_shop),
+        "-o",
+        str(tmp_path / "o.csv"),
+        "--fail-on-risk",
+        "high",
     )
     assert result.exit_code == 3
     assert (tmp_path / "o.csv").exists()  # the plan is still written for the buyer
@@ -271,8 +279,8 @@ def test_explain_unknown_sku_or_location_is_a_user_error(small_shop: Path):
 
 def _with_reader_gone(config: Path, *args: str) -> tuple[int, bytes]:
     """(exit code, stderr) of `stockplan ARGS -c CONFIG -q` whose stdout reader has gone
-    before it writes (`| head -0`); the child reuses the plan cached beside the config."""
-    warm_plan_cache(config)
+    before it writes (`| head -0`); the child reuses the plan cached beside the config
+    (`shared_small_shop` holds it)."""
     command = [sys.executable, "-m", "stockplan", *args, "-c", str(config), "-q"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
@@ -281,9 +289,9 @@ def _with_reader_gone(config: Path, *args: str) -> tuple[int, bytes]:
     return process.returncode, errors
 
 
-def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
+def test_a_reader_that_stops_early_is_not_an_error(shared_small_shop: Path):
     # `stockplan plan -o - | head -0`: writing the CSV hits a closed pipe (EPIPE)
-    assert _with_reader_gone(small_shop, "plan", "--all") == (0, b"")
+    assert _with_reader_gone(shared_small_shop, "plan", "--all") == (0, b"")
 
 
 @pytest.mark.parametrize(
@@ -296,11 +304,11 @@ def test_a_reader_that_stops_early_is_not_an_error(small_shop: Path):
     ids=["risk", "plan", "explain"],
 )
 def test_a_reader_that_stops_early_on_a_terminal_table_is_not_an_error(
-    small_shop: Path, args: list[str]
+    shared_small_shop: Path, args: list[str]
 ):
     # `stockplan risk -f table | head -2`: rich meets the closed pipe (its own handler
     # exits 1 without a word)
-    assert _with_reader_gone(small_shop, *args) == (0, b"")
+    assert _with_reader_gone(shared_small_shop, *args) == (0, b"")
 
 
 class _Terminal(io.StringIO):
@@ -526,11 +534,11 @@ def test_the_command_line_runs_without_click_installed():
 
 @pytest.mark.parametrize("shape", [["-f", "table"], ["-o", "-"]], ids=["table", "csv"])
 def test_a_reader_that_stops_early_still_gets_the_risk_exit_code(
-    small_shop: Path, shape: list[str]
+    shared_small_shop: Path, shape: list[str]
 ):
     # `stockplan plan --fail-on-risk high | head`: the reader's going away must not pass
     # the risk gate (the small shop has an item at high risk: exit 3, as without a pipe)
-    code, errors = _with_reader_gone(small_shop, "plan", *shape, "--fail-on-risk", "high")
+    code, errors = _with_reader_gone(shared_small_shop, "plan", *shape, "--fail-on-risk", "high")
     assert code == 3, errors
 
 

@@ -13,6 +13,7 @@ import openpyxl
 import polars as pl
 import pytest
 import yaml
+from conftest import planned_shop
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -393,13 +394,19 @@ def test_terminal_shows_the_top_rows_and_counts_the_rest():
 # --- the command line, end to end ------------------------------------------------------
 
 
-@pytest.fixture
-def zh_shop(small_shop: Path) -> Path:
-    config = yaml.safe_load(small_shop.read_text())
+def _in_chinese(shop: Path) -> Path:
+    """The small shop's config set to Chinese, transfers off."""
+    config = yaml.safe_load(shop.read_text())
     config["planning"] = {"language": "zh"}
     config["transfers"] = {"enabled": False}
-    small_shop.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return small_shop
+    shop.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return shop
+
+
+@pytest.fixture(scope="module")
+def zh_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Chinese small shop, planned once for the module: for tests that only read it."""
+    return planned_shop(tmp_path_factory.mktemp("zh_shop"), _in_chinese)
 
 
 def test_chinese_csv_parses_back_with_chinese_headers_values_and_reasons(
@@ -643,7 +650,8 @@ def test_notices_fill_the_configured_template_with_names():
     assert own["message"][0] == "您好，保温杯（A）4 件预计到货 2025-03-10"
 
 
-def test_explain_stops_the_progress_display_before_printing(zh_shop: Path, monkeypatch):
+def test_explain_stops_the_progress_display_before_printing(small_shop: Path, monkeypatch):
+    zh_shop = _in_chinese(small_shop)  # planned here: the progress display runs
     import rich.console
 
     from stockplan import cli

@@ -17,7 +17,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
-from conftest import warm_plan_cache
 from typer.testing import CliRunner
 
 import stockplan
@@ -199,13 +198,12 @@ def test_temp_file_of_a_killed_run_is_removed_by_the_next_run(tmp_path: Path):
 
 @pytest.mark.parametrize("name", ["plan.xlsx", "orders.json"])
 def test_full_disk_is_one_line_and_exit_1_with_nothing_written(
-    small_shop: Path, tmp_path: Path, name: str
+    shared_small_shop: Path, tmp_path: Path, name: str
 ):
     """A file-size limit makes every write past 2 kB fail as a full disk would (polars'
     JSON writer alone used to cut the file silently and exit 0). The child reuses the plan
-    cached here, so only writing happens under the limit."""
-    warm_plan_cache(small_shop)
-    out = tmp_path / "out"
+    cached beside the shared shop, so only writing happens under the limit."""
+    out, config = tmp_path / "out", str(shared_small_shop)
     out.mkdir()
     script = textwrap.dedent(
         f"""
@@ -213,7 +211,7 @@ def test_full_disk_is_one_line_and_exit_1_with_nothing_written(
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (2_000, 2_000))
         target = {str(out / name)!r}
-        sys.argv = ["stockplan", "plan", "-c", {str(small_shop)!r}, "-o", target, "--all", "-q"]
+        sys.argv = ["stockplan", "plan", "-c", {config!r}, "-o", target, "--all", "-q"]
         from stockplan.cli import main
         main()
         """
@@ -229,7 +227,7 @@ def test_full_disk_is_one_line_and_exit_1_with_nothing_written(
 
 
 def test_xlsxwriter_file_create_error_is_a_user_error(
-    small_shop: Path, tmp_path: Path, monkeypatch
+    shared_small_shop: Path, tmp_path: Path, monkeypatch
 ):
     from xlsxwriter import Workbook
     from xlsxwriter.exceptions import FileCreateError
@@ -242,7 +240,7 @@ def test_xlsxwriter_file_create_error_is_a_user_error(
     out = tmp_path / "out"
     out.mkdir()
     target = out / "plan.xlsx"
-    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(target), "-q"])
+    result = runner.invoke(app, ["plan", "-c", str(shared_small_shop), "-o", str(target), "-q"])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         f"stockplan: error: cannot write {target}: the disk is full; nothing was written"
@@ -250,17 +248,19 @@ def test_xlsxwriter_file_create_error_is_a_user_error(
     assert list(out.iterdir()) == []
 
 
-def test_output_path_that_is_an_existing_folder(small_shop: Path, tmp_path: Path):
+def test_output_path_that_is_an_existing_folder(shared_small_shop: Path, tmp_path: Path):
     folder_named_like_file = tmp_path / "plan.xlsx"
     folder_named_like_file.mkdir()
-    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(folder_named_like_file)])
+    result = runner.invoke(
+        app, ["plan", "-c", str(shared_small_shop), "-o", str(folder_named_like_file)]
+    )
     assert result.exit_code == 1
     assert "is an existing folder, not a .xlsx file" in result.stderr
     assert list(folder_named_like_file.iterdir()) == []
 
     dotted = tmp_path / "reports.2025"  # an existing folder with a dot is a folder
     dotted.mkdir()
-    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(dotted), "-q"])
+    result = runner.invoke(app, ["plan", "-c", str(shared_small_shop), "-o", str(dotted), "-q"])
     assert result.exit_code == 0, result.output
     assert (dotted / "orders.csv").exists()
 
