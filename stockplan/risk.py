@@ -32,13 +32,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from stockplan.config import Risk
 from stockplan.demand import SERIES
 from stockplan.transfers import transfers_in_transit
+
+if TYPE_CHECKING:  # numpy (and scipy) where they compute: `explain` reads only `with_transit`
+    import numpy as np
 
 AVAILABLE = (
     pl.col("on_hand")
@@ -255,6 +258,7 @@ def expected_shortage(
     max(mu - a, 0) when sigma = 0. Poisson D(mu) where `discrete`: with a whole (floored),
     E[(D - a)^+] = mu P(D >= a) - a P(D > a).
     """
+    import numpy as np
     from scipy import stats  # here: `explain` imports this module from the cache path
 
     from stockplan.policy import normal_loss
@@ -290,6 +294,7 @@ def _worst_checkpoint(
     (mu_W / W)^2 sigma_L^2 at W. A stockout before a receipt is lost service even if the
     receipt would cover the total, so the series' figure is the maximum over its checkpoints.
     """
+    import numpy as np
     from scipy import stats
 
     base = frame.select(

@@ -31,7 +31,6 @@ import datetime as dt
 import polars as pl
 
 from stockplan.config import Transfers
-from stockplan.reorder import arrival_after, fmt_apart, fmt_number
 
 TRANSFER_COLUMNS = ["sku", "from_location", "to_location", "quantity", "reason", "arrival_date"]
 """The contract columns (sku .. reason), then the day the move lands at to_location."""
@@ -60,6 +59,9 @@ def _receivers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> pl.Da
     """The short locations (position below the reorder point, with demand) with their need
     (order_up_to - position, whole units up) and the arrival of a transfer to them; `fast`:
     it lands no later than a new order would (`expected_arrival`; true without one)."""
+    # here: reorder imports scipy, and `explain` imports this module from the cache path
+    from stockplan.reorder import arrival_after
+
     short = (pl.col("inventory_position") < pl.col("reorder_point")) & (
         pl.col("forecast_per_day") > 0
     )
@@ -110,6 +112,8 @@ def plan_transfers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
     reorder_point, order_up_to, forecast_per_day, expected_arrival (a new order's arrival,
     optional), inactive (optional). Returns the transfers table, each move with its
     arrival_date (as_of + its transit days)."""
+    from stockplan.reorder import fmt_apart, fmt_number  # here: see `_receivers`
+
     rows = _movable(rows, settings)
     if rows is None:
         return no_transfers()

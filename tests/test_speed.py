@@ -113,6 +113,35 @@ def test_validate_and_classify_import_no_forecasting_library(small_shop: Path):
         assert out.stdout.strip().splitlines()[-1] == expected, argv
 
 
+def test_explain_and_risk_from_a_cached_plan_import_no_maths_library(
+    shared_small_shop: Path,
+):
+    # the plan is kept beside the config: these commands read its rows, so they need
+    # neither the forecasting library nor scipy (about 1.5 s of imports) nor numpy
+    code = (
+        "import sys; from stockplan.cli import main; sys.argv = {argv!r}\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "names = 'stockplan.pipeline', 'statsforecast', 'scipy.stats', 'scipy.special', 'numpy'\n"
+        "print([name for name in names if name in sys.modules])"
+    )
+    config = ["-c", str(shared_small_shop)]
+    for argv in (
+        ["stockplan", "explain", "A-100", "-l", "WH1", *config, "--no-chart"],
+        ["stockplan", "explain", "007", *config],  # every location, with its chart
+        ["stockplan", "risk", *config, "-q", "-o", "-"],
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(argv=argv)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.strip().splitlines()[-1] == "[]", argv
+        if argv[1] == "explain":  # the plan's own row, read from the cache
+            assert f"{argv[2]} @ WH1" in out.stdout and "safety stock" in out.stdout
+            assert ".stockplan-cache" in out.stderr
+
+
 def _cells(path: Path) -> dict[str, list]:
     import openpyxl
 

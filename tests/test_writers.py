@@ -286,6 +286,28 @@ def test_input_that_is_a_fifo_is_refused_not_waited_for(small_shop: Path, table:
     ]
 
 
+def test_an_existing_folder_named_like_a_file_is_refused_before_any_planning(
+    small_shop: Path, tmp_path: Path, monkeypatch
+):
+    from stockplan import pipeline
+
+    def no_planning(*args, **kwargs):
+        raise AssertionError("the plan was computed")
+
+    monkeypatch.setattr(pipeline, "demand_stage", no_planning)  # every plan's first stage
+    for command, name in (("plan", "plan.xlsx"), ("risk", "risk.csv")):
+        folder = tmp_path / name
+        folder.mkdir()
+        result = runner.invoke(app, [command, "-c", str(small_shop), "-o", str(folder), "-q"])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.strip().splitlines() == [
+            f"stockplan: error: {folder}: is an existing folder, not a {folder.suffix} file; "
+            "remove it or choose another name"
+        ]
+        assert list(folder.iterdir()) == []
+    assert not (small_shop.parent / ".stockplan-cache").exists()  # nothing planned or kept
+
+
 def test_text_longer_than_an_excel_cell_is_refused_not_cut(tmp_path: Path):
     frame = pl.DataFrame({"sku": ["A", "B" * 40_000]})
     target = tmp_path / "plan.xlsx"

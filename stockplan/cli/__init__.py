@@ -386,10 +386,12 @@ def _write_supplier_forecast(
 
 
 def _check_output_writable(output: str | None) -> None:
-    """Refuse, before any work, an output file or folder that cannot be written."""
-    from stockplan.io.writers import check_writable
+    """Refuse, before any work, an output file or folder that cannot be written (or a
+    folder named like a file)."""
+    from stockplan.io.writers import check_not_folder, check_writable
 
     if output is not None and output != "-":
+        check_not_folder(Path(output))
         check_writable(Path(output))
 
 

@@ -1378,6 +1378,14 @@ def _roll_back(done: list[tuple[Path, Path | None]]) -> list[tuple[Path, Path | 
     return stuck[::-1]
 
 
+def check_not_folder(target: Path) -> None:
+    """Refuse `-o plan.xlsx` (a file suffix) naming an existing folder: it is not filled
+    (the command line checks this before any planning work)."""
+    suffix = target.suffix.lower()
+    if suffix in SUFFIX_FORMAT and target.is_dir():
+        raise StockplanError(phrase("error.folder_not_file", path=str(target), suffix=suffix))
+
+
 def output_plan(
     tables: dict[str, pl.DataFrame], target: Path, fmt: Format | None, table: str
 ) -> dict[Path, tuple[dict[str, pl.DataFrame], Format]]:
@@ -1388,9 +1396,8 @@ def output_plan(
     - a folder (existing, or a path with no suffix): one file per table in `fmt` (csv).
       An existing folder named like a file (`plan.xlsx/`) is refused, not filled.
     """
+    check_not_folder(target)
     suffix = target.suffix.lower()
-    if suffix in SUFFIX_FORMAT and target.is_dir():
-        raise StockplanError(phrase("error.folder_not_file", path=str(target), suffix=suffix))
     if suffix in SUFFIX_FORMAT:
         file_format = SUFFIX_FORMAT[suffix]
         if fmt is not None and fmt != file_format:
