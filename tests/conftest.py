@@ -140,18 +140,24 @@ def make_small_shop(tmp_path: Path) -> Path:
     )
 
 
+def add_daily_sales(folder: Path, sku: str, quantity: int, price: float) -> None:
+    """Append to a small shop's sales: `sku` sells `quantity` at WH1 on every day of the
+    shop's weeks, at `price`."""
+    days = [START + dt.timedelta(days=i) for i in range(WEEKS * 7)]
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+    extra = pl.DataFrame(
+        {"date": [d.isoformat() for d in days], "sku": sku, "warehouse": "WH1", "qty": quantity}
+    ).with_columns(pl.lit(price).alias("price"))
+    pl.concat([sales, extra.select(sales.columns).cast(sales.schema)]).write_csv(
+        folder / "sales.csv"
+    )
+
+
 def add_fast_mover(folder: Path, on_hand: dict[str, int]) -> None:
     """Add C-300 to a small shop's files: 5 sold a day at WH1 over the shop's weeks,
     `on_hand` by location, its preferred supplier Slow with the backup Fast (the suppliers
     table, with their lead times, is the test's own)."""
-    days = [START + dt.timedelta(days=i) for i in range(WEEKS * 7)]
-    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
-    extra = pl.DataFrame(
-        {"date": [d.isoformat() for d in days], "sku": "C-300", "warehouse": "WH1", "qty": 5}
-    ).with_columns(pl.lit(30.0).alias("price"))
-    pl.concat([sales, extra.select(sales.columns).cast(sales.schema)]).write_csv(
-        folder / "sales.csv"
-    )
+    add_daily_sales(folder, "C-300", 5, 30.0)
     stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
     more = pl.DataFrame(
         {

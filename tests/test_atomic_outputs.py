@@ -288,6 +288,18 @@ def _earlier_plan_with_parts(folder: Path) -> Path:
     return staged
 
 
+def _refuse_renaming(monkeypatch, refused: Path) -> None:
+    """os.rename refuses to move `refused` (a folder or file held open elsewhere)."""
+    real = os.rename
+
+    def rename(src, dst, *args, **kwargs):
+        if Path(src) == refused:
+            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", rename)
+
+
 def _tree(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
@@ -311,14 +323,7 @@ def test_a_refused_folder_move_puts_back_the_plan_files_already_replaced(
 ):
     folder = tmp_path / "plan"
     staged = _earlier_plan_with_parts(folder)
-    real = os.rename
-
-    def rename(src, dst, *args, **kwargs):
-        if Path(src) == staged:
-            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
-        return real(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(os, "rename", rename)
+    _refuse_renaming(monkeypatch, staged)
     with pytest.raises(writers.StockplanError, match="Permission denied") as refused:
         writers.write_files(
             {folder / "orders.csv": ({"orders": pl.DataFrame({"sku": ["NEW"]})}, "csv")},
@@ -337,14 +342,7 @@ def test_a_refused_step_after_the_folder_move_puts_the_earlier_folder_back(
     staged = _earlier_plan_with_parts(folder)
     stale = folder / "classes.csv"  # a table of the earlier plan this run removes
     pl.DataFrame({"sku": ["OLD"]}).write_csv(stale)
-    real = os.rename
-
-    def rename(src, dst, *args, **kwargs):
-        if Path(src) == stale:
-            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
-        return real(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(os, "rename", rename)
+    _refuse_renaming(monkeypatch, stale)
     with pytest.raises(writers.StockplanError, match="Permission denied"):
         writers.write_files(
             {folder / "orders.csv": ({"orders": pl.DataFrame({"sku": ["NEW"]})}, "csv")},

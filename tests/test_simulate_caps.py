@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
-from conftest import AS_OF, START, WEEKS, add_selling_successor
+from conftest import AS_OF, add_daily_sales, add_selling_successor
 
 from stockplan.replay import Replay, policy_at_target, replay_policy, review_orders
 
@@ -56,14 +56,7 @@ def _add_perishable(small_shop: Path) -> None:
     """F-1 sells exactly 6 a day at WH1 over the shop's weeks; shelf life 5 days, sold
     until 2 days before expiry (`shelf_life.sell_by_days`); supplier Acme (14 days)."""
     folder = small_shop.parent
-    days = [START + dt.timedelta(days=i) for i in range(WEEKS * 7)]
-    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
-    extra = pl.DataFrame(
-        {"date": [d.isoformat() for d in days], "sku": "F-1", "warehouse": "WH1", "qty": 6}
-    ).with_columns(pl.lit(4.0).alias("price"))
-    pl.concat([sales, extra.select(sales.columns).cast(sales.schema)]).write_csv(
-        folder / "sales.csv"
-    )
+    add_daily_sales(folder, "F-1", 6, 4.0)
     products = pl.read_csv(folder / "products.csv", schema_overrides={"sku": pl.String})
     fresh = {"sku": ["F-1"], "name": ["Fresh"], "unit_cost": [2.0], "unit_price": [4.0]}
     fresh |= {"supplier": ["Acme"], "pack_size": [1], "moq": [0], "shelf_life_days": [5]}
