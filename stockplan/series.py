@@ -206,9 +206,8 @@ def with_lead_times(
     cover = (
         pl.col("closure_cover_days") if "closure_cover_days" in lead_times.columns else pl.lit(0.0)
     )
-    windows = lead_times.select(
-        *SERIES, (pl.col("lead_time_days") + review_days + cover).alias("window_days")
-    )
+    window_days = pl.col("lead_time_days") + review_days + cover
+    windows = lead_times.select(*SERIES, window_days.alias("window_days"))
     protection = window_demand(forecast, windows, bucket_days, "demand_protection", start)
     lead_windows = lead_times.select(*SERIES, pl.col("lead_time_days").alias("window_days"))
     over_lead_time = window_demand(forecast, lead_windows, bucket_days, "demand_lead_time", start)
@@ -230,10 +229,7 @@ def with_lead_times(
     if "own_sigma_day" in frame.columns:  # a successor before its switch: its own spread
         # from where the windows start: as_of, else the first forecast bucket
         window_start = start if start is not None else forecast["period_start"].min()
-        frame = frame.with_columns(
-            (pl.col("lead_time_days") + review_days + cover).alias("window_days")
-        ).with_columns(own_spread_sigma_e(bucket_days, window_start))
-        frame = frame.drop("window_days")
+        frame = frame.with_columns(own_spread_sigma_e(bucket_days, window_start, window_days))
     return frame
 
 

@@ -298,8 +298,8 @@ def before_switch_sales(sales: pl.DataFrame, own: pl.DataFrame | None) -> pl.Dat
     ).select(sales.columns)
 
 
-def own_spread_sigma_e(bucket_days: int, start: dt.date | None) -> pl.Expr:
-    """sigma_e of a row whose protection window (window_days from `start`) begins before
+def own_spread_sigma_e(bucket_days: int, start: dt.date | None, window_days: pl.Expr) -> pl.Expr:
+    """sigma_e of a row whose protection window (`window_days` from `start`) begins before
     its successor's switch: the window's days before switch_date at its own spread
     (own_sigma_day, `own_demand`), the rest at the inherited one (sigma_e / sqrt(b)):
 
@@ -310,7 +310,7 @@ def own_spread_sigma_e(bucket_days: int, start: dt.date | None) -> pl.Expr:
     for the same days (`successor_forecast`). Other rows keep their sigma_e."""
     if start is None:
         return pl.col("sigma_e")
-    window = pl.col("window_days").cast(pl.Float64)
+    window = window_days.cast(pl.Float64)
     t_own = (
         (pl.col("switch_date") - pl.lit(start))
         .dt.total_days()

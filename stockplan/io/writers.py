@@ -1225,7 +1225,7 @@ def write_files(
                 _give_mode(temps[path], path)
             except OSError as exc:
                 raise _write_failed(exc, path) from None
-        _commit(temps, list(remove), folders or {})
+        _commit(temps, list(remove), folders)
     finally:
         for temp in temps.values():
             with contextlib.suppress(FileNotFoundError):
