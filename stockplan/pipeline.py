@@ -148,12 +148,11 @@ def demand_stage(
     if config.policy.large_orders == "make_to_order":
         sales = without_large_orders(sales, large_orders)
     attributes = item_attributes(products, stock, own_sales(sales))
-    history, classes = classified_history(sales, as_of, config, excluded, unit_values(attributes))
+    unit_value = unit_values(attributes)
+    history, classes = classified_history(sales, as_of, config, excluded, unit_value)
     # a successor selling under its own code is classed on its own sales until its switch
     successor_sales = own_sales_before_switch(given_sales, tables.get("succession"), as_of)
-    classes = with_successor_classes(
-        classes, successor_sales, as_of, config, excluded, unit_values(attributes)
-    )
+    classes = with_successor_classes(classes, successor_sales, as_of, config, excluded, unit_value)
     sums = uplift_sums(sales, promo_days, history, days)
     uplift = uplift_from(sums, history, products, config.promotions)
     classes = classes.join(
