@@ -18,6 +18,12 @@ that cannot be read (truncated, edited, another format) is removed and the plan 
 The folder is safe to delete at any time; the newest `KEEP_ENTRIES` entries are kept. A
 folder that cannot be written costs reuse, never the run: `store` says so and the run goes
 on.
+
+A plan that missed can still reuse its forecast stage (`ForecastCache`): (forecast,
+summary) in `forecast-<key>/`, the key over the same version, code stamp and libraries,
+the bucket, horizon and `forecast` settings, and the content of the frames the forecast
+reads (`forecast_key`), so an edit to stock, open orders, suppliers or policy does not
+forecast again. Same writing, removal and pruning (the newest `KEEP_ENTRIES` of each kind).
 """
 
 from __future__ import annotations
