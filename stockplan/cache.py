@@ -323,6 +323,7 @@ class ForecastCache:
     write only loses reuse (the plan's own `store` then says so)."""
 
     folder: Path
+    reused: bool = False  # whether the last call found its forecast kept
 
     def __call__(
         self,
@@ -339,6 +340,7 @@ class ForecastCache:
             return forecast, summary
 
         found = _open(self.folder, key, read)
+        self.reused = found is not None
         if found is not None:
             return found
         computed = compute()

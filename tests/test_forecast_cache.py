@@ -19,15 +19,21 @@ from stockplan.config import Config
 runner = CliRunner()
 
 
+REUSED = "reused the forecast computed earlier on the same sales history"
+
+
 def _plan(config: Path, out: Path, *extra: str) -> dict[str, bytes]:
     """`plan --all` written as CSV into `out`: each table's bytes (run.json left out)."""
+    return _plan_and_log(config, out, "-q", *extra)[0]
+
+
+def _plan_and_log(config: Path, out: Path, *extra: str) -> tuple[dict[str, bytes], str]:
     result = runner.invoke(
-        app,
-        ["plan", "-c", str(config), "-o", str(out), "--all", "-q", *extra],
-        catch_exceptions=False,
+        app, ["plan", "-c", str(config), "-o", str(out), "--all", *extra], catch_exceptions=False
     )
     assert result.exit_code == 0, result.stderr
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.suffix == ".csv"}
+    tables = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.suffix == ".csv"}
+    return tables, result.stderr
 
 
 def _forecast_entries(config: Path) -> list[Path]:
@@ -64,11 +70,14 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_a_replan_after_a_stock_edit_reuses_the_forecast_and_plans_as_a_fresh_run(
     small_shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    before = _plan(small_shop, tmp_path / "before")
+    before, log = _plan_and_log(small_shop, tmp_path / "before")
+    assert REUSED not in log
     _edit(small_shop.parent / "stock.csv", "A-100,WH1,40,", "A-100,WH1,41,")  # one count
     with monkeypatch.context() as patch:
         _refuse_backtests(patch)
-        replanned = _plan(small_shop, tmp_path / "replanned")
+        replanned, log = _plan_and_log(small_shop, tmp_path / "replanned")
+    folder = small_shop.parent / cache.CACHE_FOLDER
+    assert f"stockplan: {REUSED} ({folder})" in log.splitlines()
     fresh = _plan(small_shop, tmp_path / "fresh", "--no-cache")
     assert set(replanned) >= {"orders.csv", "forecast.csv", "risk.csv", "classes.csv"}
     assert replanned == fresh  # every table, byte for byte

@@ -294,6 +294,8 @@ def _planned(
     reuse = cache.ForecastCache(folder) if key else None
     result = plan(Inputs(tables, warnings), config, progress=stage_progress(console), reuse=reuse)
     StageProgress.close_all()
+    if reuse is not None and reuse.reused:
+        console.say("cache.forecast_reused", folder=folder)
     shown = result.order_lines
     if key and not parts_written():  # a plan without its forecast rows is not kept
         failed = cache.store(folder, key, tables, warnings, result, {"orders_shown": shown})
