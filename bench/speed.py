@@ -32,6 +32,14 @@ both see the same load (stages an older revision lacks show as "-").
 (interpreter exit included, which `--stages` does not see), alternately on the project at
 REV and on this tree (the first of each pair alternating too), and prints the median wall
 and CPU time of each, the ratio of the CPU medians and the load average seen.
+
+    python bench/speed.py --replan-against caaea8a --runs 3   # re-plan after a stock edit
+
+`--replan-against REV` times the re-plan a buyer makes after editing one stock count: per
+run and tree, with an empty cache folder, `plan -q -c CONFIG -o plan.xlsx` on the inputs
+as they are (untimed: it fills the cache), then the same command after `--edit OLD=NEW`
+(a text replacement in a copy of the stock file; default the sample's 010007 at WH-BJ,
+on hand 503 -> 504), timed; trees alternating as in `--plan-against`.
 """
 
 from __future__ import annotations
@@ -258,6 +266,61 @@ def plan_against(config: Path, runs: int, against: str) -> None:
     print(f"CPU this tree / {against}: {cpus['this tree'] / cpus[against]:.3f}")
 
 
+def replan_against(config: Path, runs: int, against: str, edit: str) -> None:
+    """Median wall and CPU of the re-plan after one stock edit, at git revision `against`
+    and in this tree, runs alternating (see the module docstring)."""
+    old_text, new_text = edit.split("=", 1)
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for name, spec in settings["inputs"].items():  # absolute paths, stock copied
+            if spec is None:
+                continue
+            entry = spec if isinstance(spec, dict) else {"path": spec}
+            entry["path"] = str((config.parent / entry["path"]).resolve())
+            if name == "stock":
+                stock = work / f"stock{Path(entry['path']).suffix}"
+                original = Path(entry["path"]).read_bytes()
+                assert original.count(old_text.encode()) == 1, f"--edit {old_text!r} not once"
+                entry["path"] = str(stock)
+            settings["inputs"][name] = entry
+        copied = work / config.name
+        copied.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+        old = work / "old"
+        old.mkdir()
+        trees = {against: _checkout(against, old), "this tree": ROOT}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+        loads = []
+        for run in range(runs):
+            order = list(trees.items()) if run % 2 == 0 else list(reversed(trees.items()))
+            for name, root in order:
+                argv = [sys.executable, "-m", "stockplan", "plan", "-q", "-c", str(copied)]
+                argv += ["-o", str(work / "plan.xlsx")]
+                cache = work / f"cache-{run}-{len(times[name])}-{root.name}"
+                env = {**os.environ, "PYTHONPATH": str(root), "STOCKPLAN_CACHE_DIR": str(cache)}
+                stock.write_bytes(original)
+                subprocess.run(argv, cwd=root, env=env, capture_output=True, check=True)
+                stock.write_bytes(original.replace(old_text.encode(), new_text.encode()))
+                loads.append(os.getloadavg()[0])
+                cpu, wall = _child_cpu(), time.perf_counter()
+                done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
+                times[name].append((time.perf_counter() - wall, _child_cpu() - cpu))
+                if done.returncode != 0:
+                    raise SystemExit(f"plan failed ({name}):\n{done.stderr}")
+    print(
+        f"stockplan re-plan after one stock edit, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} "
+        f"UTC, {os.cpu_count()} cores, Python {platform.python_version()}, median of {runs} "
+        f"runs alternating, load average {min(loads):.1f}-{max(loads):.1f}, "
+        f"config {config.name}"
+    )
+    for name, got in times.items():
+        walls = " ".join(f"{w:.2f}" for w, _ in got)
+        print(
+            f"{name:12s} wall {statistics.median(w for w, _ in got):6.2f} s  "
+            f"CPU {statistics.median(c for _, c in got):6.2f} s  (wall of each run: {walls})"
+        )
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--stage-child":
         _stage_child(sys.argv[2:])
@@ -275,8 +338,21 @@ def main() -> None:
         metavar="REV",
         help="time whole default plans at git revision REV and in this tree, alternating",
     )
+    parser.add_argument(
+        "--replan-against",
+        metavar="REV",
+        help="time the re-plan after one stock edit at git revision REV and in this tree",
+    )
+    parser.add_argument(
+        "--edit",
+        default="010007,WH-BJ,503,=010007,WH-BJ,504,",
+        help="with --replan-against: OLD=NEW, replaced once in a copy of the stock file",
+    )
     args = parser.parse_args()
     config = args.config.resolve()
+    if args.replan_against:
+        replan_against(config, args.runs, args.replan_against, args.edit)
+        return
     if args.plan_against:
         plan_against(config, args.runs, args.plan_against)
         return

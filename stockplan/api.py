@@ -27,6 +27,7 @@ from stockplan.errors import StockplanError
 from stockplan.result import Plan
 
 if TYPE_CHECKING:
+    from stockplan.pipeline import ForecastReuse
     from stockplan.reproduce import RecordedRun
 
 Progress = Callable[..., object]
@@ -167,13 +168,17 @@ def plan(
     config: Config | None = None,
     *,
     progress: Progress | None = None,
+    reuse: ForecastReuse | None = None,
 ) -> Plan:
     """Every stage of the plan on `inputs`; the orders table has every sku x location
-    (`Plan.write(..., all_rows=False)` writes the lines a buyer must see, as the CLI does)."""
+    (`Plan.write(..., all_rows=False)` writes the lines a buyer must see, as the CLI does).
+    `reuse`: the forecast stage kept from an earlier run on the same demand history and
+    forecast settings (`stockplan.cache.ForecastCache(folder)`; the local engine only)."""
     from stockplan.pipeline import run_plan
 
     config = config or Config()
-    return run_plan(_inputs(inputs, config).tables, config, include_all=True, progress=progress)
+    tables = _inputs(inputs, config).tables
+    return run_plan(tables, config, include_all=True, progress=progress, reuse=reuse)
 
 
 def score_overrides(

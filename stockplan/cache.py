@@ -18,6 +18,12 @@ that cannot be read (truncated, edited, another format) is removed and the plan 
 The folder is safe to delete at any time; the newest `KEEP_ENTRIES` entries are kept. A
 folder that cannot be written costs reuse, never the run: `store` says so and the run goes
 on.
+
+A plan that missed can still reuse its forecast stage (`ForecastCache`): (forecast,
+summary) in `forecast-<key>/`, the key over the same version, code stamp and libraries,
+the bucket, horizon and `forecast` settings, and the content of the frames the forecast
+reads (`forecast_key`), so an edit to stock, open orders, suppliers or policy does not
+forecast again. Same writing, removal and pruning (the newest `KEEP_ENTRIES` of each kind).
 """
 
 from __future__ import annotations
@@ -29,8 +35,10 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from stockplan import __version__
 from stockplan.result import PlanResult
@@ -45,6 +53,8 @@ KEEP_ENTRIES = 8
 FORMAT = 2  # bump when the layout of an entry changes
 _FRAMES = ("history", "open_po", "plan_rows", "items")
 LIBRARIES = ("polars", "statsforecast", "numpy")
+FORECAST_PREFIX = "forecast-"  # the forecast stage's entries, pruned apart from the plans'
+T = TypeVar("T")
 
 
 def cache_folder(config_path: Path) -> Path:
@@ -84,13 +94,19 @@ def _library_versions() -> str:
     return " ".join(versions)
 
 
+def _stamped_digest() -> hashlib._Hash:
+    """A SHA-256 begun with the stockplan version, its code stamp and the `LIBRARIES`'."""
+    digest = hashlib.sha256()
+    digest.update(f"stockplan {__version__} format {FORMAT} code {_code_stamp()}\n".encode())
+    digest.update(f"{_library_versions()}\n".encode())
+    return digest
+
+
 def cache_key(config: Config) -> str | None:
     """The key of a run on `config`'s inputs, or None when it must not be cached."""
     from stockplan.config import DatabaseInput
 
-    digest = hashlib.sha256()
-    digest.update(f"stockplan {__version__} format {FORMAT} code {_code_stamp()}\n".encode())
-    digest.update(f"{_library_versions()}\n".encode())
+    digest = _stamped_digest()
     digest.update(config.model_dump_json().encode())
     for name, spec in config.inputs or ():
         if spec is None:
@@ -111,6 +127,58 @@ def _write_frame(frame: pl.DataFrame, path: Path) -> None:
     frame.write_ipc(path, compression="uncompressed")
 
 
+def _commit(folder: Path, key: str, fill: Callable[[Path], None]) -> OSError | None:
+    """Write the entry `key` with `fill(temporary folder)` and rename it into place (a
+    reader sees the whole entry or none), then prune; best effort: the error that kept it
+    out, else None."""
+    entry = folder / key
+    temp: Path | None = None
+    failed: OSError | None = None
+    try:
+        if entry.exists():
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
+        fill(temp)
+        os.replace(temp, entry)  # atomic: a reader sees the whole entry or none
+        temp = None
+    except OSError as exc:
+        failed = exc
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+    _prune(folder)
+    return failed
+
+
+def _open(folder: Path, key: str, read: Callable[[Path, dict], T]) -> T | None:
+    """`read(entry, meta)` of the entry `key`, or None. An entry that cannot be read whole
+    (or of another format or version) is removed: the caller recomputes."""
+    entry = folder / key
+    try:
+        if not entry.is_dir():  # a folder this user may not read is a miss, not an error
+            return None
+    except OSError:
+        return None
+    try:
+        meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT or meta.get("version") != __version__:
+            raise ValueError("another cache format")
+        found = read(entry, meta)
+    except Exception:  # corrupt or foreign entry: recompute, never fail the run
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(entry)  # recently used entries survive pruning
+    return found
+
+
+def _read_frame(entry: Path, name: str) -> pl.DataFrame:
+    import polars as pl
+
+    return pl.read_ipc((entry / f"{name}.arrow").read_bytes())
+
+
 def store(
     folder: Path,
     key: str,
@@ -121,14 +189,8 @@ def store(
 ) -> OSError | None:
     """Keep the inputs and the plan under `key` (best effort: a full disk or a folder this
     user may not write only loses reuse); the error that kept it out, else None."""
-    entry = folder / key
-    temp: Path | None = None
-    failed: OSError | None = None
-    try:
-        if entry.exists():
-            return None
-        folder.mkdir(parents=True, exist_ok=True)
-        temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder))
+
+    def fill(temp: Path) -> None:
         for name, frame in tables.items():
             _write_frame(frame, temp / f"input.{name}.arrow")
         for name, frame in result.tables.items():
@@ -152,15 +214,8 @@ def store(
             "frames": [n for n in _FRAMES if getattr(result, n) is not None],
         }
         (temp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        os.replace(temp, entry)  # atomic: a reader sees the whole entry or none
-        temp = None
-    except OSError as exc:
-        failed = exc
-    finally:
-        if temp is not None:
-            shutil.rmtree(temp, ignore_errors=True)
-    _prune(folder)
-    return failed
+
+    return _commit(folder, key, fill)
 
 
 def _kept_warning(warning: str) -> object:
@@ -187,17 +242,26 @@ def _read_warning(kept: object) -> str:
 
 
 def _prune(folder: Path) -> None:
-    """Keep the newest entries; drop leftovers of runs that died while writing."""
+    """Keep the newest `KEEP_ENTRIES` plans and as many forecasts; drop leftovers of runs
+    that died while writing."""
     with contextlib.suppress(OSError):
         entries = [p for p in folder.iterdir() if p.is_dir()]
         stale = [p for p in entries if p.name.startswith(".tmp-")]
-        kept = sorted(
-            (p for p in entries if not p.name.startswith(".tmp-")),
-            key=lambda p: p.stat().st_mtime,
-            reverse=True,
-        )
+        dropped = []
+        for forecasts in (False, True):
+            kept = sorted(
+                (
+                    p
+                    for p in entries
+                    if not p.name.startswith(".tmp-")
+                    and p.name.startswith(FORECAST_PREFIX) == forecasts
+                ),
+                key=lambda p: p.stat().st_mtime,
+                reverse=True,
+            )
+            dropped += kept[KEEP_ENTRIES:]
         now = dt.datetime.now().timestamp()
-        for path in kept[KEEP_ENTRIES:] + [p for p in stale if now - p.stat().st_mtime > 3600]:
+        for path in dropped + [p for p in stale if now - p.stat().st_mtime > 3600]:
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -207,35 +271,85 @@ def load(
     """(input tables, load warnings, plan, extra frames) stored under `key`, or None.
 
     An entry that cannot be read whole is removed: the caller recomputes."""
-    import polars as pl
 
-    entry = folder / key
-    try:
-        if not entry.is_dir():  # a folder this user may not read is a miss, not an error
-            return None
-    except OSError:
-        return None
-    try:
-        meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT or meta.get("version") != __version__:
-            raise ValueError("another cache format")
-
-        def read(name: str) -> pl.DataFrame:
-            return pl.read_ipc((entry / f"{name}.arrow").read_bytes())
-
-        tables = {name: read(f"input.{name}") for name in meta["inputs"]}
+    def read(
+        entry: Path, meta: dict
+    ) -> tuple[dict[str, pl.DataFrame], list[str], PlanResult, dict[str, pl.DataFrame]]:
+        tables = {name: _read_frame(entry, f"input.{name}") for name in meta["inputs"]}
         result = PlanResult(
             as_of=dt.date.fromisoformat(meta["as_of"]),
-            tables={name: read(f"table.{name}") for name in meta["tables"]},
+            tables={name: _read_frame(entry, f"table.{name}") for name in meta["tables"]},
             notes=[_read_warning(n) for n in meta["notes"]],
             bucket_days=int(meta["bucket_days"]),
-            **{name: read(f"frame.{name}") for name in meta["frames"]},
+            **{name: _read_frame(entry, f"frame.{name}") for name in meta["frames"]},
         )
         warnings = [_read_warning(w) for w in meta["warnings"]]
-        extra = {name: read(f"extra.{name}") for name in meta["extra"]}
-    except Exception:  # corrupt or foreign entry: recompute, never fail the run
-        shutil.rmtree(entry, ignore_errors=True)
-        return None
-    with contextlib.suppress(OSError):
-        os.utime(entry)  # recently used entries survive pruning
-    return tables, warnings, result, extra
+        extra = {name: _read_frame(entry, f"extra.{name}") for name in meta["extra"]}
+        return tables, warnings, result, extra
+
+    return _open(folder, key, read)
+
+
+def forecast_key(frames: dict[str, pl.DataFrame | None], config: Config) -> str:
+    """The key of the forecast stage on `frames` (the frames it reads,
+    `pipeline.forecast_inputs`): SHA-256 over the version, code stamp and `LIBRARIES`, the
+    bucket, horizon and `forecast` settings, and each frame's height, schema and row hashes
+    (`hash_rows`, which can change with the polars version, part of the key)."""
+    digest = _stamped_digest()
+    settings = {
+        "bucket": config.planning.bucket,
+        "horizon_periods": config.planning.horizon_periods,
+        "forecast": config.forecast.model_dump(mode="json"),
+    }
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    for name, frame in sorted(frames.items()):
+        if frame is None:
+            digest.update(f"\n{name} none".encode())
+            continue
+        digest.update(f"\n{name} {frame.height} {list(frame.schema.items())}\n".encode())
+        hashes = frame.hash_rows(seed=0)
+        digest.update(hashes.to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+_FORECAST_FRAMES = ("forecast", "summary")
+
+
+@dataclass
+class ForecastCache:
+    """The forecast stage's (forecast, summary) kept in `folder` under `forecast_key`, so a
+    plan whose stock, open orders, suppliers or policy changed does not forecast again.
+    Written, read, removed when unreadable and pruned as the plan's entries; a failed
+    write only loses reuse (the plan's own `store` then says so)."""
+
+    folder: Path
+    reused: bool = False  # whether the last call found its forecast kept
+
+    def __call__(
+        self,
+        frames: dict[str, pl.DataFrame | None],
+        config: Config,
+        compute: Callable[[], tuple[pl.DataFrame, pl.DataFrame]],
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(forecast, summary) kept under the key of `frames` and `config`, else
+        `compute()`, kept."""
+        key = FORECAST_PREFIX + forecast_key(frames, config)
+
+        def read(entry: Path, _meta: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
+            forecast, summary = (_read_frame(entry, name) for name in _FORECAST_FRAMES)
+            return forecast, summary
+
+        found = _open(self.folder, key, read)
+        self.reused = found is not None
+        if found is not None:
+            return found
+        computed = compute()
+
+        def fill(temp: Path) -> None:
+            for name, frame in zip(_FORECAST_FRAMES, computed, strict=True):
+                _write_frame(frame, temp / f"{name}.arrow")
+            meta = {"format": FORMAT, "version": __version__, "frames": list(_FORECAST_FRAMES)}
+            (temp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+        _commit(self.folder, key, fill)
+        return computed

@@ -759,6 +759,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "reused the plan computed earlier on these inputs ({folder})",
         "zh": "沿用此前用相同输入算出的计划（{folder}）",
     },
+    "cache.forecast_reused": {
+        "en": "reused the forecast computed earlier on the same sales history ({folder})",
+        "zh": "沿用此前用相同销售历史算出的预测（{folder}）",
+    },
     "cache.not_kept": {
         "en": "cannot keep the plan in the cache folder {folder} ({problem}): every run "
         "computes it again; set STOCKPLAN_CACHE_DIR to a folder you may write",

@@ -108,6 +108,22 @@ Progress = Callable[..., object]
 """`progress(message)` names a stage; `progress(message, total=n)` one of n units, and may
 return the function that ticks it."""
 
+ForecastReuse = Callable[
+    [dict[str, pl.DataFrame | None], Config, Callable[[], tuple[pl.DataFrame, pl.DataFrame]]],
+    tuple[pl.DataFrame, pl.DataFrame],
+]
+"""`reuse(frames, config, compute)`: the forecast stage's (forecast, summary) on `frames`
+(`forecast_inputs`) and `config`'s forecast settings, kept from an earlier run, else
+`compute()` (`cache.ForecastCache`)."""
+
+FORECAST_READS = {
+    "history": (*SERIES, "period_start", "demand"),
+    "classes": (*SERIES, "demand_pattern", "abc"),
+}
+"""The columns of the demand history and the classes table the forecast reads (the
+others, revenue and the ABC value among them, are summed in no fixed order and can differ
+in their last bits from run to run)."""
+
 
 @dataclass
 class DemandStage:
@@ -200,6 +216,40 @@ class SupplyStage:
     pending: PendingDraws | None = None  # the draws' inputs until they are drawn
 
 
+def forecast_inputs(demand: DemandStage) -> dict[str, pl.DataFrame | None]:
+    """The frames the forecast stage reads: the demand history and the classes narrowed to
+    `FORECAST_READS`, and the product categories (`series.product_categories`)."""
+    history, classes = (
+        frame.select(c for c in FORECAST_READS[name] if c in frame.columns)
+        for name, frame in (("history", demand.history), ("classes", demand.classes))
+    )
+    categories = product_categories(demand.tables.get("products"))
+    return {"history": history, "classes": classes, "categories": categories}
+
+
+def forecast_stage(
+    demand: DemandStage,
+    config: Config,
+    say: Progress,
+    paths: ForecastPaths | None = None,
+    widths: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(forecast, summary) of every series: `backtest_stage`, the pools ranked over these
+    series (`forecast.pool_ranking`) and `forecast.forecast_paths`, unless `paths` are
+    given; with bands from `widths`, else from the paths' own scores
+    (`forecast.band_widths`, `forecast.banded_forecast`)."""
+    if paths is None:
+        backtests = backtest_stage(demand, config, say)
+        ranked = pool_ranking([backtests.pool_scores], config.forecast.combine_top)
+        paths = forecast_paths(backtests, ranked)
+        # the backtests' frames (a copy of the weekly history among them: 0.3 GB on an
+        # M5-sized set) are spent here
+        backtests = None
+    if widths is None:
+        widths = band_widths([paths.band_scores], config.forecast, config.planning.horizon_periods)
+    return banded_forecast(paths, widths)
+
+
 def backtest_stage(
     demand: DemandStage,
     config: Config,
@@ -217,13 +267,14 @@ def backtest_stage(
     partition (`forecast.come_back_sums`), else this stage's own."""
     planning = config.planning
     tick = say("forecasting series", total=demand.classes.height)
+    frames = forecast_inputs(demand)
     return forecast_backtests(
-        demand.history,
-        demand.classes,
+        frames["history"],
+        frames["classes"],
         planning.bucket,
         config.forecast,
         planning.horizon_periods,
-        product_categories(demand.tables.get("products")),
+        frames["categories"],
         prior_series,
         advance=tick if callable(tick) else None,
         origin=origin,
@@ -239,36 +290,36 @@ def supply_stage(
     paths: ForecastPaths | None = None,
     widths: pl.DataFrame | None = None,
     defer_draws: bool = False,
+    reuse: ForecastReuse | None = None,
 ) -> SupplyStage:
-    """Forecast every series (`backtest_stage`, then `forecast.forecast_paths` with the
-    pools ranked over these series, unless `paths` are given; with bands from `widths`,
-    else from its own scores: `forecast.band_widths`), lift it for promotions, replace it by planner
-    overrides; resolve lead times; stock position = on hand + open receipts - backorders -
-    allocated; one planning row per series (`series.with_lead_times`); the lead-time-demand
-    calibration and, unless `defer_draws`, the draws calibrated on these series alone
-    (`finish_draws` draws them later with the counts of every partition).
+    """Forecast every series (`forecast_stage`, with `paths` and `widths` when given), lift
+    it for promotions, replace it by planner overrides; resolve lead times; stock position
+    = on hand + open receipts - backorders - allocated; one planning row per series
+    (`series.with_lead_times`); the lead-time-demand calibration and, unless
+    `defer_draws`, the draws calibrated on these series alone (`finish_draws` draws them
+    later with the counts of every partition).
 
     `lead_times`: resolved beforehand (a partition resolves its own series' lead times
     with the per-supplier statistics of every purchase order, as supplier-level lead times
-    pool over every sku: `leadtime.supplier_lead_time_stats`)."""
+    pool over every sku: `leadtime.supplier_lead_time_stats`); `reuse`: the forecast
+    stage's result kept from an earlier run on the same `forecast_inputs` and forecast
+    settings (`cache.ForecastCache`), when neither `paths` nor `widths` are given."""
     tables, history, classes = demand.tables, demand.history, demand.classes
     stock, products = tables["stock"], tables.get("products")
     purchase_orders = tables.get("purchase_orders")
     planning, days, as_of = config.planning, BUCKET_DAYS[config.planning.bucket], demand.as_of
-    if paths is None:
-        backtests = backtest_stage(demand, config, say)
-        ranked = pool_ranking([backtests.pool_scores], config.forecast.combine_top)
-        paths = forecast_paths(backtests, ranked)
-    if widths is None:
-        widths = band_widths([paths.band_scores], config.forecast, planning.horizon_periods)
-    forecast, summary = banded_forecast(paths, widths)
+    if reuse is None or paths is not None or widths is not None:
+        forecast, summary = forecast_stage(demand, config, say, paths, widths)
+    else:
+        forecast, summary = reuse(
+            forecast_inputs(demand), config, lambda: forecast_stage(demand, config, say)
+        )
     # a successor's inherited demand starts at its switch date (`succession`)
     forecast = successor_forecast(
         forecast, tables.get("succession"), as_of, days, demand.own_demand
     )
-    # the backtests' frames (a copy of the weekly history among them: 0.3 GB on an
-    # M5-sized set) are spent here: not held through the lead-time-demand calibration
-    backtests = paths = None
+    # the paths' frames are spent here: not held through the lead-time-demand calibration
+    paths = None
     error_scores = pooled_error_scores(summary, classes)
     forecast = apply_promotions(
         forecast, tables.get("promotions"), products, demand.uplift, days, config.promotions
@@ -609,9 +660,11 @@ def run_plan(
     *,
     include_all: bool = False,
     progress: Progress | None = None,
+    reuse: ForecastReuse | None = None,
 ) -> PlanResult:
     """Run every stage; return orders, risk, transfers, excess, supplier_orders, forecast,
-    classes and suppliers tables.
+    classes and suppliers tables. `reuse`: the forecast stage kept from an earlier run
+    (`cache.ForecastCache`; the local engine only).
 
     `explain` reads its rows from this same result, so it shows the plan's own numbers.
     """
@@ -622,7 +675,7 @@ def run_plan(
         return partitioned_plan(tables, config, include_all=include_all, progress=say)
     preload.start(local=True)  # statsforecast's import overlaps the demand stage
     demand = demand_stage(tables, config, say)
-    supply = supply_stage(demand, config, say)
+    supply = supply_stage(demand, config, say, reuse=reuse)
     ordered = order_stage(demand, supply, config, say)
     return plan_result(tables, demand, supply, ordered, config, include_all=include_all)
 

@@ -289,8 +289,13 @@ def _planned(
     preload.start(config.forecast.engine == "local", freeze=True)
     tables, warnings = _read_inputs(config, for_plan=True)
     _loaded(console, tables, warnings)
-    result = plan(Inputs(tables, warnings), config, progress=stage_progress(console))
+    # a plan cache miss can still reuse the forecast when only stock, orders, suppliers or
+    # policy changed (`cache.ForecastCache`, keyed on the demand history it forecasts)
+    reuse = cache.ForecastCache(folder) if key else None
+    result = plan(Inputs(tables, warnings), config, progress=stage_progress(console), reuse=reuse)
     StageProgress.close_all()
+    if reuse is not None and reuse.reused:
+        console.say("cache.forecast_reused", folder=folder)
     shown = result.order_lines
     if key and not parts_written():  # a plan without its forecast rows is not kept
         failed = cache.store(folder, key, tables, warnings, result, {"orders_shown": shown})
