@@ -47,7 +47,11 @@ from stockplan.lead_time_demand import (
     review_demand_share,
     split_knob,
 )
-from stockplan.service_allocation import allocate_pattern_service, order_cycle_share
+from stockplan.service_allocation import (
+    allocate_pattern_service,
+    order_cycle_share,
+    pattern_curve_reaches,
+)
 
 # the `service_note` of a row whose level `service_allocation: pattern` chose
 ALLOCATED_NOTE = "held over the demand pattern's items at the least stock value"
@@ -365,9 +369,13 @@ def protection_levels(
             fill_own[on_draws], cycle_qty[on_draws], review_demand[on_draws]
         )
     own = cycle_own if settings.service_measure == "cycle" else fill_own
+    # held below the target by the allocation only where the pattern reaches it in
+    # aggregate; a pattern whose backtest never reached it has every item at its largest
+    # levels, and an item short of the target there says so as one above the curve
+    held = allocated & pattern_curve_reaches(frame, lead_time_demand, alpha, settings)
     unreachable = (d > 0) & (own < alpha - 1e-6)
-    promised = np.where(unreachable | allocated, own, alpha)
-    unreachable &= ~allocated
+    promised = np.where(unreachable | held, own, alpha)
+    unreachable &= ~held
     days = f"{settings.max_cover_days:g}"
     measure = "cycle service" if settings.service_measure == "cycle" else "fill rate"
     percent = [(pl.Series(v) * 100).round(1).cast(pl.String) for v in (alpha, fill_own, cycle_own)]
@@ -378,7 +386,7 @@ def protection_levels(
     # the allocation's fill-rate promise counts a packed or MOQ-raised item's shortage once
     # per order (`order_cycle_share`): say why it promises more than its level alone
     periods = 1.0 / order_cycle_share(frame, cycle_qty)
-    several = allocated & (periods > 1.0 + 1e-9) & (settings.service_measure == "fill_rate")
+    several = held & (periods > 1.0 + 1e-9) & (settings.service_measure == "fill_rate")
     per_order = (
         pl.when(pl.Series(several))
         .then(
@@ -392,7 +400,7 @@ def protection_levels(
     )
     note = (
         pl.select(
-            pl.when(pl.Series(allocated))
+            pl.when(pl.Series(held))
             .then(
                 pl.format(
                     f"{measure} {{}}% {ALLOCATED_NOTE}; this item's stock promises fill rate "

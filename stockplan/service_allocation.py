@@ -27,6 +27,7 @@ promise is 1 - its shortage / Q at its level.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -42,6 +43,9 @@ from stockplan.lead_time_demand import (
     picked_level_stock,
     review_demand_share,
 )
+
+if TYPE_CHECKING:
+    from stockplan.config import Policy
 
 _BISECTIONS = 200
 
@@ -210,6 +214,27 @@ def knob_of_stock(stock: np.ndarray, grid: np.ndarray, knobs: np.ndarray) -> np.
     with np.errstate(divide="ignore", invalid="ignore"):
         part = np.where(s_hi > s_lo, (stock - s_lo) / (s_hi - s_lo), 1.0)
     return knobs[lo] + np.clip(part, 0.0, 1.0) * (knobs[hi] - knobs[lo])
+
+
+def pattern_curve_reaches(
+    frame: pl.DataFrame, ltd: LeadTimeDemand | None, target: np.ndarray, settings: Policy
+) -> np.ndarray:
+    """Per row of `frame`: whether its demand pattern's backtest curve (`ltd.calibration`,
+    the side of `settings.service_measure`) reached the row's `target` at some level it
+    scored. Only then can `allocate_pattern_service` hold the pattern's items below the
+    target and meet it in aggregate; where no level reached it, the budget is what the
+    pattern's largest level leaves short, and an item short of its target is short because
+    the pattern is, not by the allocation. A row of a pattern without a curve: True."""
+    reaches = np.ones(frame.height, dtype=bool)
+    if ltd is None or not ltd.calibration:
+        return reaches
+    side = 0 if settings.service_measure == "cycle" else 1
+    patterns = frame["demand_pattern"].to_numpy().astype(str)
+    for pattern, curves in ltd.calibration.items():  # the four demand patterns
+        mine = patterns == pattern
+        best = float(np.max(curves[side], initial=-np.inf))
+        reaches[mine] = best >= target[mine] - 1e-6
+    return reaches
 
 
 def allocate_pattern_service(

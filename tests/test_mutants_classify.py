@@ -26,3 +26,25 @@ def test_equal_values_at_the_abc_cut_go_by_code_then_location_ascending():
     classes = classify_demand(history, AS_OF, "week", Classify())
     abc = {(s, loc): c for s, loc, c in classes.select("sku", "location", "abc").iter_rows()}
     assert abc == {("P", "W1"): "A", ("X", "W1"): "A", ("X", "W2"): "B", ("Q", "W1"): "C"}
+
+
+def test_values_equal_but_for_the_sums_last_bits_rank_by_code():
+    # Two items worth 323.6 a year each, one summed to a value 1e-13 above the other (a
+    # multi-threaded sum adds in no fixed order): they tie, and the tie goes by code, so
+    # the classes table and the ABC cut do not move from run to run.
+    from stockplan.segmentation import abc_by_value
+
+    values = pl.DataFrame(
+        {
+            "sku": ["22044", "85170C", "10002"],
+            "location": ["UK"] * 3,
+            "annual_value": [323.6, 323.6 + 1e-13, 1000.0],
+        }
+    )
+    ranked = abc_by_value(values, Classify())
+    assert ranked["sku"].to_list() == ["10002", "22044", "85170C"]
+    assert abc_by_value(values.reverse(), Classify())["sku"].to_list() == [
+        "10002",
+        "22044",
+        "85170C",
+    ]

@@ -79,12 +79,14 @@ def _three_items(
     measure: str = "fill_rate",
     moq: list[float | None] | None = None,
     target: float = 0.95,
+    curve_top: float = 1.0,
     **policy: float | None,
 ) -> pl.DataFrame:
     """Three smooth (R, S) items, d = 10 a day, L = R = 7 (mu = 140, Q = 70), sigma_LTD
     = sqrt(14) x 2 / 4 / 6, unit costs 1 / 5 / 2, target 0.95 of `measure`, whose
     pattern's backtest curves are the identity (service q at quantile level q), so the
-    target's one knob is the level 0.95 for every item."""
+    target's one knob is the level 0.95 for every item; `curve_top`: the curves never
+    above it (service min(q, top) at level q)."""
     frame = pl.DataFrame(
         {
             "sku": ["A", "B", "C"],
@@ -109,7 +111,7 @@ def _three_items(
         mean_day=np.full(3, np.nan),  # no draws: the parametric normal sets S
         days=np.zeros(3, dtype=int),
         methods={"smooth": "parametric"},
-        calibration={"smooth": (CALIBRATION_GRID.copy(), CALIBRATION_GRID.copy())},
+        calibration={"smooth": (np.minimum(CALIBRATION_GRID, curve_top),) * 2},
     )
     settings = Policy(service_measure=measure, **policy)
     if allocation is not None:
@@ -281,6 +283,37 @@ def test_the_plan_summary_does_not_count_allocated_items_as_unreachable():
     assert unreachable_service_note(alone).startswith(
         "service: 2 items are promised less than their service target"
     )
+
+
+def test_a_pattern_whose_backtest_never_reached_the_target_says_each_item_falls_short():
+    # The pattern's backtest never filled more than 0.85 of demand at any level, so no
+    # allocation meets 0.95 over its items: its budget is the shortage of its largest
+    # level, 0.15 of the demand over the three, and each item is short of its target
+    # because the pattern is, not because the allocation held it there. Beyond the level
+    # 0.85 the pooled curve is flat (more stock bought no fill there), so the levels are
+    # no higher than the top quantile's, mu + z(0.999) sigma, and the three together
+    # promise the curve's 0.85 (equal Q: the mean of their promises).
+    sigma = np.sqrt(14.0) * np.array([2.0, 4.0, 6.0])
+    out = _three_items("pattern", curve_top=0.85)
+    top = 140.0 + sigma * stats.norm.ppf(CALIBRATION_GRID[-1])
+    assert (out["reorder_point"].to_numpy() <= top + 1e-6).all()
+    assert out["promised_service"].mean() == pytest.approx(0.85)
+    assert (
+        out["service_note"]
+        .str.starts_with(
+            "target above the demand pattern's backtest: no level reached fill rate 95.0%"
+        )
+        .all()
+    )
+    assert not out["service_note"].str.contains("held over the demand pattern's items").any()
+    # the plan's summary counts all three as promised less than their target
+    assert unreachable_service_note(out).startswith(
+        "service: 3 items are promised less than their service target (smooth 3;"
+    )
+    # a target the curve reaches (0.85 itself) is the allocation's, as before
+    met = _three_items("pattern", curve_top=0.85, target=0.85)
+    assert met["service_note"].str.contains("held over the demand pattern's items").all()
+    assert unreachable_service_note(met) is None
 
 
 def test_cycle_allocation_meets_the_stockout_budget_at_the_textbook_optimum():
