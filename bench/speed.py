@@ -54,6 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -227,6 +228,27 @@ def stages(config: Path, runs: int, against: str | None = None) -> None:
         print(line)
 
 
+def _alternating(
+    trees: dict[str, Path], runs: int, prepare: Callable[[str, Path, int], tuple[list, dict]]
+) -> tuple[dict[str, list[tuple[float, float]]], list[float]]:
+    """(wall, CPU) of each tree's timed `plan` per run, and the load before each: runs
+    alternate the trees' order; `prepare(name, root, run)` does what must come first and
+    gives the command's argv and environment, run in `root`."""
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    loads = []
+    for run in range(runs):
+        order = list(trees.items()) if run % 2 == 0 else list(reversed(trees.items()))
+        for name, root in order:
+            argv, env = prepare(name, root, run)
+            loads.append(os.getloadavg()[0])
+            cpu, wall = _child_cpu(), time.perf_counter()
+            done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
+            times[name].append((time.perf_counter() - wall, _child_cpu() - cpu))
+            if done.returncode != 0:
+                raise SystemExit(f"plan failed ({name}):\n{done.stderr}")
+    return times, loads
+
+
 def plan_against(config: Path, runs: int, against: str) -> None:
     """Median wall and CPU of whole `plan` processes at git revision `against` and in this
     tree, runs alternating (see the module docstring)."""
@@ -234,22 +256,15 @@ def plan_against(config: Path, runs: int, against: str) -> None:
         old = Path(tmp) / "old"
         old.mkdir()
         trees = {against: _checkout(against, old), "this tree": ROOT}
-        times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
-        loads = []
-        for run in range(runs):
-            order = list(trees.items()) if run % 2 == 0 else list(reversed(trees.items()))
-            for name, root in order:
-                argv = [sys.executable, "-m", "stockplan", "plan", "-q", "--no-cache"]
-                inside = config.is_relative_to(ROOT)
-                argv += ["-c", str(root / config.relative_to(ROOT)) if inside else str(config)]
-                argv += ["-o", str(Path(tmp) / "plan.xlsx")]
-                loads.append(os.getloadavg()[0])
-                cpu, wall = _child_cpu(), time.perf_counter()
-                env = {**os.environ, "PYTHONPATH": str(root)}
-                done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
-                times[name].append((time.perf_counter() - wall, _child_cpu() - cpu))
-                if done.returncode != 0:
-                    raise SystemExit(f"plan failed ({name}):\n{done.stderr}")
+
+        def prepare(name: str, root: Path, run: int) -> tuple[list, dict]:
+            argv = [sys.executable, "-m", "stockplan", "plan", "-q", "--no-cache"]
+            inside = config.is_relative_to(ROOT)
+            argv += ["-c", str(root / config.relative_to(ROOT)) if inside else str(config)]
+            argv += ["-o", str(Path(tmp) / "plan.xlsx")]
+            return argv, {**os.environ, "PYTHONPATH": str(root)}
+
+        times, loads = _alternating(trees, runs, prepare)
     print(
         f"stockplan plan, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} "
         f"cores, Python {platform.python_version()}, median of {runs} runs alternating, "
@@ -289,24 +304,20 @@ def replan_against(config: Path, runs: int, against: str, edit: str) -> None:
         old = work / "old"
         old.mkdir()
         trees = {against: _checkout(against, old), "this tree": ROOT}
-        times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
-        loads = []
-        for run in range(runs):
-            order = list(trees.items()) if run % 2 == 0 else list(reversed(trees.items()))
-            for name, root in order:
-                argv = [sys.executable, "-m", "stockplan", "plan", "-q", "-c", str(copied)]
-                argv += ["-o", str(work / "plan.xlsx")]
-                cache = work / f"cache-{run}-{len(times[name])}-{root.name}"
-                env = {**os.environ, "PYTHONPATH": str(root), "STOCKPLAN_CACHE_DIR": str(cache)}
-                stock.write_bytes(original)
-                subprocess.run(argv, cwd=root, env=env, capture_output=True, check=True)
-                stock.write_bytes(original.replace(old_text.encode(), new_text.encode()))
-                loads.append(os.getloadavg()[0])
-                cpu, wall = _child_cpu(), time.perf_counter()
-                done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
-                times[name].append((time.perf_counter() - wall, _child_cpu() - cpu))
-                if done.returncode != 0:
-                    raise SystemExit(f"plan failed ({name}):\n{done.stderr}")
+
+        def prepare(name: str, root: Path, run: int) -> tuple[list, dict]:
+            """The plan on the stock as exported (untimed, it fills a fresh cache), then
+            the stock edited: the timed re-plan."""
+            argv = [sys.executable, "-m", "stockplan", "plan", "-q", "-c", str(copied)]
+            argv += ["-o", str(work / "plan.xlsx")]
+            cache = work / f"cache-{run}-{name.replace(' ', '-')}"
+            env = {**os.environ, "PYTHONPATH": str(root), "STOCKPLAN_CACHE_DIR": str(cache)}
+            stock.write_bytes(original)
+            subprocess.run(argv, cwd=root, env=env, capture_output=True, check=True)
+            stock.write_bytes(original.replace(old_text.encode(), new_text.encode()))
+            return argv, env
+
+        times, loads = _alternating(trees, runs, prepare)
     print(
         f"stockplan re-plan after one stock edit, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} "
         f"UTC, {os.cpu_count()} cores, Python {platform.python_version()}, median of {runs} "
