@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
 import pytest
+import typer
+import typer.testing
 import yaml
 from hypothesis import settings
 
@@ -20,6 +23,30 @@ AS_OF = START + dt.timedelta(weeks=WEEKS)  # 2025-10-13, a Monday
 # default 200 ms deadline per example
 settings.register_profile("stockplan", deadline=None)
 settings.load_profile("stockplan")
+
+
+Command = TypeVar("Command")
+
+
+def _command_built_once(
+    build: Callable[[typer.Typer], Command],
+) -> Callable[[typer.Typer], Command]:
+    """typer's `get_command` for `CliRunner.invoke`, keeping each app's click command:
+    the invoke builds the command again on every call (tens of milliseconds each, in
+    hundreds of tests), where `stockplan` builds it once per process. The tests replace
+    the functions the commands call, never the commands, so a kept command runs the same;
+    `typer.main.get_command` itself still builds afresh."""
+    built: dict[int, tuple[typer.Typer, Command]] = {}
+
+    def get_command(app: typer.Typer) -> Command:
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))  # the app kept: its id stays its own
+        return built[id(app)][1]
+
+    return get_command
+
+
+typer.testing._get_command = _command_built_once(typer.testing._get_command)
 
 
 @pytest.fixture(autouse=True)
