@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
 import pytest
+import typer
+import typer.testing
 import yaml
 from hypothesis import settings
 
@@ -20,6 +24,30 @@ AS_OF = START + dt.timedelta(weeks=WEEKS)  # 2025-10-13, a Monday
 # default 200 ms deadline per example
 settings.register_profile("stockplan", deadline=None)
 settings.load_profile("stockplan")
+
+
+Command = TypeVar("Command")
+
+
+def _command_built_once(
+    build: Callable[[typer.Typer], Command],
+) -> Callable[[typer.Typer], Command]:
+    """typer's `get_command` for `CliRunner.invoke`, keeping each app's click command:
+    the invoke builds the command again on every call (tens of milliseconds each, in
+    hundreds of tests), where `stockplan` builds it once per process. The tests replace
+    the functions the commands call, never the commands, so a kept command runs the same;
+    `typer.main.get_command` itself still builds afresh."""
+    built: dict[int, tuple[typer.Typer, Command]] = {}
+
+    def get_command(app: typer.Typer) -> Command:
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))  # the app kept: its id stays its own
+        return built[id(app)][1]
+
+    return get_command
+
+
+typer.testing._get_command = _command_built_once(typer.testing._get_command)
 
 
 @pytest.fixture(autouse=True)
@@ -80,8 +108,10 @@ def planned_shop(folder: Path, adjust: Callable[[Path], object] | None = None) -
     return config
 
 
-def make_small_shop(tmp_path: Path) -> Path:
-    """Write `small_shop`'s files into `tmp_path`; return the config path."""
+@functools.cache
+def _small_shop_tables() -> dict[str, str]:
+    """`small_shop`'s input files by name, as CSV text: made once per process, written by
+    every test that asks for a small shop (hundreds)."""
     rng = np.random.default_rng(7)
     days = [START + dt.timedelta(days=i) for i in range(WEEKS * 7)]
     rows = []
@@ -91,16 +121,15 @@ def make_small_shop(tmp_path: Path) -> Path:
         if day_index % 4 == 0:
             rows.append((day, "007", "WH1", 2, 99.0))
     sales = pl.DataFrame(rows, schema=["date", "sku", "warehouse", "qty", "price"], orient="row")
-    sales.write_csv(tmp_path / "sales.csv", date_format="%Y-%m-%d")
-    pl.DataFrame(
+    stock = pl.DataFrame(
         {
             "sku": ["A-100", "A-100", "007"],
             "location": ["WH1", "WH2", "WH1"],
             "on_hand": [40, 500, 3],
             "allocated": [5, 0, 0],
         }
-    ).write_csv(tmp_path / "stock.csv")
-    pl.DataFrame(
+    )
+    products = pl.DataFrame(
         {
             "sku": ["A-100", "007"],
             "name": ["Steady item", "Slow item"],
@@ -110,11 +139,11 @@ def make_small_shop(tmp_path: Path) -> Path:
             "pack_size": [12, 1],
             "moq": [24, 0],
         }
-    ).write_csv(tmp_path / "products.csv")
-    pl.DataFrame(
+    )
+    suppliers = pl.DataFrame(
         {"supplier": ["Acme"], "lead_time_days": [14], "lead_time_std_days": [2.0]}
-    ).write_csv(tmp_path / "suppliers.csv")
-    pl.DataFrame(
+    )
+    purchase_orders = pl.DataFrame(
         {
             "po_id": ["P1", "P2"],
             "sku": ["A-100", "A-100"],
@@ -125,7 +154,20 @@ def make_small_shop(tmp_path: Path) -> Path:
             "expected_date": ["2025-10-04", "2025-10-20"],
             "received_date": ["2025-10-03", None],
         }
-    ).write_csv(tmp_path / "purchase_orders.csv")
+    )
+    return {
+        "sales.csv": sales.write_csv(date_format="%Y-%m-%d"),
+        "stock.csv": stock.write_csv(),
+        "products.csv": products.write_csv(),
+        "suppliers.csv": suppliers.write_csv(),
+        "purchase_orders.csv": purchase_orders.write_csv(),
+    }
+
+
+def make_small_shop(tmp_path: Path) -> Path:
+    """Write `small_shop`'s files into `tmp_path`; return the config path."""
+    for name, text in _small_shop_tables().items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
     return write_config(
         tmp_path,
         inputs={

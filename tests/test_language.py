@@ -746,6 +746,10 @@ def test_simulate_in_chinese_names_the_policies_and_the_unmet_demand(small_shop:
     said = [line for line in result.stderr.splitlines() if "经验法则" in line]
     assert said  # the lines comparing the policy with the rule of thumb
     assert not any(re.search(r"fill rate|rule of thumb|target \d|baseline", s) for s in said)
+    # the terminal table's title: words of the settings, not of the numbers, so a replay
+    # of four weeks, one target and one rule of thumb shows it
+    config["simulate"] = {"targets": [0.9], "baseline_scales": [1.0], "periods": 4}
+    small_shop.write_text(yaml.safe_dump(config), encoding="utf-8")
     shown = _run("simulate", "-c", str(small_shop), "--lang", "zh", "-f", "table")
     assert "缺货需求按流失计" in shown.stdout  # the title says the unmet demand in words
 

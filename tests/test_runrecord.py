@@ -70,13 +70,15 @@ def test_a_workbook_plan_records_version_config_inputs_date_and_seed_and_verifie
 
 
 def test_a_folder_plan_has_run_json_and_verify_names_an_edited_number(
-    small_shop: Path, tmp_path: Path
+    shared_small_shop: Path, tmp_path: Path
 ):
     out = tmp_path / "plan"
-    assert _invoke("plan", "-c", str(small_shop), "-o", str(out), "-q", "--bom").exit_code == 0
+    assert (
+        _invoke("plan", "-c", str(shared_small_shop), "-o", str(out), "-q", "--bom").exit_code == 0
+    )
     assert _invoke("verify", str(out), "-q").exit_code == 0  # the BOM is not a difference
     record = json.loads((out / "run.json").read_text())
-    assert record["inputs"]["stock"]["sha256"] == _sha(small_shop.parent / "stock.csv")
+    assert record["inputs"]["stock"]["sha256"] == _sha(shared_small_shop.parent / "stock.csv")
     assert record["options"] == {
         "all": False,
         "table": "orders",
@@ -96,16 +98,18 @@ def test_a_folder_plan_has_run_json_and_verify_names_an_edited_number(
 
 
 def test_a_single_csv_plan_has_its_record_beside_it_and_stdout_has_none(
-    small_shop: Path, tmp_path: Path
+    shared_small_shop: Path, tmp_path: Path
 ):
     out = tmp_path / "risk.csv"
-    assert _invoke("risk", "-c", str(small_shop), "-o", str(out), "-q").exit_code == 0
+    assert _invoke("risk", "-c", str(shared_small_shop), "-o", str(out), "-q").exit_code == 0
     record = json.loads((tmp_path / "risk.csv.run.json").read_text())
     assert (record["command"], record["options"]["table"]) == ("risk", "risk")
     assert _invoke("verify", str(out), "-q").exit_code == 0
-    before = sorted(p.name for p in tmp_path.iterdir())
-    assert _invoke("plan", "-c", str(small_shop), "-o", "-", "-q").exit_code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    # nothing written beside the earlier output nor beside the config
+    folders = (tmp_path, shared_small_shop.parent)
+    before = [sorted(p.name for p in folder.iterdir()) for folder in folders]
+    assert _invoke("plan", "-c", str(shared_small_shop), "-o", "-", "-q").exit_code == 0
+    assert [sorted(p.name for p in folder.iterdir()) for folder in folders] == before
 
 
 def test_a_plan_without_a_record_cannot_be_verified(tmp_path: Path):
@@ -234,9 +238,11 @@ def test_a_database_input_is_recorded_masked_with_its_query_hash_and_cannot_be_p
     assert "s3cret" not in json.dumps(described)
 
 
-def test_a_parquet_folder_verifies_with_full_precision_floats(small_shop: Path, tmp_path: Path):
+def test_a_parquet_folder_verifies_with_full_precision_floats(
+    shared_small_shop: Path, tmp_path: Path
+):
     out = tmp_path / "plan"
-    args = ["plan", "-c", str(small_shop), "-o", str(out), "-f", "parquet", "-q"]
+    args = ["plan", "-c", str(shared_small_shop), "-o", str(out), "-f", "parquet", "-q"]
     assert _invoke(*args).exit_code == 0
     assert (out / "run.json").is_file() and (out / "orders.parquet").is_file()
     result = _invoke("verify", str(out))
@@ -260,11 +266,13 @@ def test_cells_compare_as_text_and_numbers_within_a_relative_1e_9():
     ]
 
 
-def test_a_chinese_workbook_reads_back_canonical_and_verifies(small_shop: Path, tmp_path: Path):
+def test_a_chinese_workbook_reads_back_canonical_and_verifies(
+    shared_small_shop: Path, tmp_path: Path
+):
     from stockplan.io.planfiles import read_plan
 
     plan = tmp_path / "计划.xlsx"
-    args = ("plan", "-c", str(small_shop), "-o", str(plan), "--all", "-q", "--lang", "zh")
+    args = ("plan", "-c", str(shared_small_shop), "-o", str(plan), "--all", "-q", "--lang", "zh")
     assert _invoke(*args).exit_code == 0
     tables, record = read_plan(plan)
     orders = tables["orders"]

@@ -39,7 +39,9 @@ def sample_simulation(
         for name, spec in config["inputs"].items()
     }
     config["policy"]["service_measure"] = "fill_rate"
-    config["simulate"] = {"targets": [0.9, 0.95, 0.98, 0.99]}
+    # the targets the tests read (0.90 the allocation's, 0.95 and 0.98 the landing's):
+    # each target replays the whole sample's 26 weeks of reviews once more
+    config["simulate"] = {"targets": [0.9, 0.95, 0.98]}
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     csv, png = folder / "simulation.csv", folder / "tradeoff.png"
@@ -65,7 +67,7 @@ def sample_simulation(
 def test_simulated_fill_rate_lands_near_the_target(sample_simulation):
     simulation = pl.read_csv(sample_simulation[0])
     policy = simulation.filter(pl.col("policy") == "stockplan")
-    assert policy["target"].to_list() == [0.9, 0.95, 0.98, 0.99]
+    assert policy["target"].to_list() == [0.9, 0.95, 0.98]
     for target in (0.95, 0.98):
         fill = policy.filter(pl.col("target") == target)["fill_rate"][0]
         assert abs(fill - target) <= 0.02 + 1e-9, (target, fill)  # 2.0 points is within

@@ -3,6 +3,7 @@ commands."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import math
 import os
@@ -89,28 +90,53 @@ def test_column_widths_fit_the_longest_sampled_value_and_count_cjk_twice():
     assert widths["名称"] == (10 + 3) * 7 + 5
 
 
-def test_validate_and_classify_import_no_forecasting_library(small_shop: Path):
-    code = (
-        "import sys; from stockplan.cli import main; sys.argv = {argv!r}\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        "print('statsforecast' in sys.modules, 'stockplan.policy' in sys.modules)"
+def _commands_in_one_interpreter(commands: list[list[str]], names: tuple[str, ...]):
+    """Run `stockplan` with each of `commands` in turn in one fresh interpreter; for each,
+    (its stdout, its stderr, {name: imported once it ended} for `names`).
+
+    One interpreter instead of one per command (each start imports stockplan again): what
+    a command imported stays imported, so a name absent after a command was imported by
+    none of the commands so far, and one that appears was imported by this command."""
+    end = "\n--- the command ended; imported:"
+    code = "\n".join(
+        [
+            "import sys",
+            "from stockplan.cli import main",
+            f"for argv in {commands!r}:",
+            "    sys.argv = ['stockplan', *argv]",
+            "    try:",
+            "        main()",
+            "    except SystemExit as exc:",
+            "        assert not exc.code, (argv, exc.code)",
+            f"    imported = [name in sys.modules for name in {names!r}]",
+            f"    print({end!r}, imported, flush=True)",
+            f"    print({end!r}, file=sys.stderr, flush=True)",
+        ]
     )
-    for argv, expected in (
-        (["stockplan", "validate", "-c", str(small_shop), "-q"], "False False"),
-        (["stockplan", "suppliers", "-c", str(small_shop), "-q", "-o", "-"], "False False"),
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    stdouts, stderrs = out.stdout.split(end), out.stderr.split(end)
+    assert len(stdouts) == len(stderrs) == len(commands) + 1, (out.stdout, out.stderr)
+    ran = []
+    for index in range(len(commands)):
+        flags = stdouts[index + 1].partition("\n")[0]
+        seen = dict(zip(names, ast.literal_eval(flags.strip()), strict=True))
+        stdout = stdouts[index] if index == 0 else stdouts[index].partition("\n")[2]
+        ran.append((stdout, stderrs[index], seen))
+    return ran
+
+
+def test_validate_and_classify_import_no_forecasting_library(small_shop: Path):
+    config = ["-c", str(small_shop)]
+    expected = [
+        (["validate", *config, "-q"], (False, False)),
+        (["suppliers", *config, "-q", "-o", "-"], (False, False)),
         # classify imports the pipeline module, but fits no forecast
-        (
-            ["stockplan", "classify", "-c", str(small_shop), "-q", "-o", "-", "--no-cache"],
-            "False True",
-        ),
-    ):
-        out = subprocess.run(
-            [sys.executable, "-c", code.format(argv=argv)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert out.stdout.strip().splitlines()[-1] == expected, argv
+        (["classify", *config, "-q", "-o", "-", "--no-cache"], (False, True)),
+    ]
+    names = ("statsforecast", "stockplan.policy")
+    ran = _commands_in_one_interpreter([argv for argv, _ in expected], names)
+    for (argv, flags), (_, _, seen) in zip(expected, ran, strict=True):
+        assert (seen["statsforecast"], seen["stockplan.policy"]) == flags, argv
 
 
 def test_explain_and_risk_from_a_cached_plan_import_no_maths_library(
@@ -118,28 +144,19 @@ def test_explain_and_risk_from_a_cached_plan_import_no_maths_library(
 ):
     # the plan is kept beside the config: these commands read its rows, so they need
     # neither the forecasting library nor scipy (about 1.5 s of imports) nor numpy
-    code = (
-        "import sys; from stockplan.cli import main; sys.argv = {argv!r}\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        "names = 'stockplan.pipeline', 'statsforecast', 'scipy.stats', 'scipy.special', 'numpy'\n"
-        "print([name for name in names if name in sys.modules])"
-    )
     config = ["-c", str(shared_small_shop)]
-    for argv in (
-        ["stockplan", "explain", "A-100", "-l", "WH1", *config, "--no-chart"],
-        ["stockplan", "explain", "007", *config],  # every location, with its chart
-        ["stockplan", "risk", *config, "-q", "-o", "-"],
-    ):
-        out = subprocess.run(
-            [sys.executable, "-c", code.format(argv=argv)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert out.stdout.strip().splitlines()[-1] == "[]", argv
-        if argv[1] == "explain":  # the plan's own row, read from the cache
-            assert f"{argv[2]} @ WH1" in out.stdout and "safety stock" in out.stdout
-            assert ".stockplan-cache" in out.stderr
+    commands = [
+        ["explain", "A-100", "-l", "WH1", *config, "--no-chart"],
+        ["explain", "007", *config],  # every location, with its chart
+        ["risk", *config, "-q", "-o", "-"],
+    ]
+    names = ("stockplan.pipeline", "statsforecast", "scipy.stats", "scipy.special", "numpy")
+    ran = _commands_in_one_interpreter(commands, names)
+    for argv, (stdout, stderr, seen) in zip(commands, ran, strict=True):
+        assert [name for name in names if seen[name]] == [], argv
+        if argv[0] == "explain":  # the plan's own row, read from the cache
+            assert f"{argv[1]} @ WH1" in stdout and "safety stock" in stdout
+            assert ".stockplan-cache" in stderr
 
 
 def _cells(path: Path) -> dict[str, list]:
