@@ -1,0 +1,61 @@
+"""Stock held by receipt day for items with a shelf life, as the replays hold it.
+
+An item with shelf life T (`products.shelf_life_days`) and `shelf_life.sell_by_days` s can
+be sold for U = round(T - s) days from its receipt: a unit received at the start of day r
+is sellable on days r .. r + U - 1 and written off at the start of day r + U, before that
+day's sales and backorders (with U <= 0, on the day it arrives). This is `shelf_life`'s
+convention, a lot sells until the day before its sell-by date (expiry - s). Sales and
+backorders take the oldest sellable units first (FIFO; with one shelf life per item also
+first expiry, first out).
+
+Series s holds lots[s, r mod W], its units received on day r of the last W = max U + 1 days
+(a ring over days: a receipt W days old was written off before its slot comes round
+again). Series with no shelf life, or one no shorter than the days replayed (nothing
+received can expire inside them), are not held here: their stock is one number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ShelfStock:
+    """The lots of the series with a shelf life; `rows` are their indices in the replay."""
+
+    def __init__(self, usable_days: np.ndarray, initial_stock: np.ndarray, n_days: int):
+        """`usable_days`: per series, days a unit sells from its receipt (shelf life less
+        sell-by days; nan without shelf life); `initial_stock` is taken as received on
+        day 0."""
+        usable = np.round(np.asarray(usable_days, dtype=float))
+        self.rows = np.flatnonzero(~np.isnan(usable) & (usable < n_days))
+        self.usable = np.maximum(usable[self.rows], 0).astype(np.int64)
+        self.width = int(self.usable.max(initial=0)) + 1
+        self.lots = np.zeros((self.rows.size, self.width))
+        self.lots[:, 0] = initial_stock[self.rows]
+        self._lot = np.arange(self.rows.size)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows.size)
+
+    def stock(self) -> np.ndarray:
+        """Units on hand per series of `rows`."""
+        return self.lots.sum(axis=1)
+
+    def receive(self, day: int, received: np.ndarray) -> None:
+        """Book `received` (per replay series) as day `day`'s receipt."""
+        self.lots[:, day % self.width] += received[self.rows]
+
+    def expire(self, day: int) -> np.ndarray:
+        """Write off the units whose age reaches U on day `day`; returns the units written
+        off per series of `rows`."""
+        slot = (day - self.usable) % self.width
+        expired = self.lots[self._lot, slot]
+        self.lots[self._lot, slot] = 0.0
+        return expired
+
+    def take(self, day: int, taken: np.ndarray) -> None:
+        """Take `taken` (per replay series, at most its stock) oldest receipt first."""
+        oldest_first = (day - np.arange(self.width - 1, -1, -1)) % self.width
+        lots = self.lots[:, oldest_first]
+        left = np.maximum(np.cumsum(lots, axis=1) - taken[self.rows, None], 0.0)
+        self.lots[:, oldest_first] = np.diff(left, axis=1, prepend=0.0)
