@@ -133,3 +133,45 @@ def test_simulate_reports_waste_per_policy_and_pattern_on_the_small_shop(small_s
     summed = by_pattern.group_by("policy", "target").agg(pl.col("expired_units").sum())
     joined = simulation.join(summed, on=["policy", "target"], nulls_equal=True, suffix="_p")
     assert joined["expired_units"].to_list() == pytest.approx(joined["expired_units_p"].to_list())
+
+
+def test_simulate_prints_and_writes_the_waste_in_english_and_chinese(
+    small_shop: Path, tmp_path: Path
+):
+    """The printed lines give each row's written-off units and value as the CSV has them,
+    split by pattern; the Chinese lines say the same."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+    from stockplan.report import simulate_waste_lines
+
+    _add_perishable(small_shop)
+    config = yaml.safe_load(small_shop.read_text())
+    config["simulate"] = {"targets": [0.95], "periods": 8, "refit_every": 4}
+    small_shop.write_text(yaml.safe_dump(config))
+    out = tmp_path / "simulation.csv"
+    result = CliRunner().invoke(app, ["simulate", "-c", str(small_shop), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pl.read_csv(out)
+    assert table.columns[-3:] == ["expired_units", "expired_value", "as_of"]
+    wasted = table.filter(pl.col("expired_units") > 0)
+    assert wasted.height == table.height  # F-1 is written off under every policy
+    said = [line for line in result.stderr.splitlines() if "expired unsold" in line]
+    assert len(said) == wasted.height
+    rule = wasted.filter(pl.col("policy").str.contains("at 2 weeks, up to 4 weeks")).row(
+        0, named=True
+    )
+    line = next(s for s in said if s.startswith(f"stockplan: {rule['policy']}: "))
+    assert f"{rule['expired_units']:,.0f} units expired unsold" in line
+    assert f"{rule['expired_value']:,.0f} CNY at cost" in line
+    assert f"(by pattern: smooth {rule['expired_units']:,.0f})" in line
+    by_pattern = table.with_columns(pl.lit("smooth").alias("demand_pattern"))
+    zh = simulate_waste_lines(
+        table.filter(pl.col("policy") == "stockplan"), by_pattern, "zh", "CNY"
+    )
+    units = table.filter(pl.col("policy") == "stockplan")["expired_units"][0]
+    assert zh == [
+        f"本工具策略 95%：{units:,.0f} 件过期未售出报废，成本 {2 * units:,.0f} 元"
+        f"（按需求模式：平稳 {units:,.0f}）"
+    ]
