@@ -345,7 +345,7 @@ def usable_days(
 
 
 def shelf_stock(replay: Replay, n_days: int) -> ShelfStock | None:
-    """The replay's stock by receipt for its series with a shelf life (`shelf_stock`),
+    """The replay's stock by receipt for its series with a shelf life (`ShelfStock`),
     None when none can expire within the `n_days` replayed."""
     if replay.usable_days is None:
         return None

@@ -54,8 +54,14 @@ class ShelfStock:
         return expired
 
     def take(self, day: int, taken: np.ndarray) -> None:
-        """Take `taken` (per replay series, at most its stock) oldest receipt first."""
-        oldest_first = (day - np.arange(self.width - 1, -1, -1)) % self.width
-        lots = self.lots[:, oldest_first]
-        left = np.maximum(np.cumsum(lots, axis=1) - taken[self.rows, None], 0.0)
-        self.lots[:, oldest_first] = np.diff(left, axis=1, prepend=0.0)
+        """Take `taken` (per replay series, at most its stock) oldest receipt first: with
+        C_k the units in the k oldest lots, lot k keeps max(C_k - taken, 0) - max(C_{k-1}
+        - taken, 0)."""
+        newest = day % self.width + 1  # the ring's oldest slots follow its newest
+        lots = np.concatenate([self.lots[:, newest:], self.lots[:, :newest]], axis=1)
+        np.cumsum(lots, axis=1, out=lots)
+        lots -= taken[self.rows, None]
+        np.maximum(lots, 0.0, out=lots)
+        kept = np.diff(lots, axis=1, prepend=0.0)
+        older = self.width - newest
+        self.lots[:, newest:], self.lots[:, :newest] = kept[:, :older], kept[:, older:]

@@ -175,3 +175,38 @@ def test_simulate_prints_and_writes_the_waste_in_english_and_chinese(
         f"本工具策略 95%：{units:,.0f} 件过期未售出报废，成本 {2 * units:,.0f} 元"
         f"（按需求模式：平稳 {units:,.0f}）"
     ]
+
+
+def test_lots_match_a_lot_by_lot_count_over_many_receipts():
+    """Random receipts and demand for items of 0 to 9 sellable days (and one without a
+    shelf life) over 60 days, the ring of lots wrapping round many times: the replay's
+    waste, lost sales and stock are those of a plain list of lots per item, sold oldest
+    first and written off on the day they reach their sellable days."""
+    rng = np.random.default_rng(7)
+    usable = np.array([0.0, 1.0, 3.0, 9.0, np.nan])
+    n_series, n_days = usable.size, 60
+    receipts = rng.integers(0, 12, (n_series, n_days)) * (rng.random((n_series, n_days)) < 0.3)
+    demand = rng.integers(0, 5, (n_series, n_days)).astype(float)
+    initial = np.array([5.0, 7.0, 9.0, 11.0, 13.0])
+    got = replay_receipts(
+        demand, receipts.astype(float), initial, np.ones(n_series), 7, False, None, usable
+    )
+    expired = unmet = stock = 0.0
+    for s in range(n_series):
+        lots = [[0, initial[s]]]  # [receipt day, units], oldest first
+        for day in range(n_days):
+            if receipts[s, day]:
+                lots.append([day, float(receipts[s, day])])
+            if not np.isnan(usable[s]):
+                expired += sum(q for r, q in lots if day - r >= usable[s])
+                lots = [[r, q] for r, q in lots if day - r < usable[s]]
+            want = demand[s, day]
+            for lot in lots:
+                sold = min(lot[1], want)
+                lot[1] -= sold
+                want -= sold
+            unmet += want
+            stock += sum(q for _, q in lots)
+    assert got["expired_units"] == pytest.approx(expired)
+    assert got["unmet_units"] == pytest.approx(unmet)
+    assert got["avg_inventory_units"] == pytest.approx(stock / n_days)
