@@ -109,7 +109,7 @@ def replay_receipts(
         if shelf:
             shelf.receive(day, receipts[:, day])
             expired = shelf.expire(day) * (day >= warmup[lots])
-            on_hand[lots] = shelf.stock()
+            on_hand[lots] = shelf.units
             expired_units += expired.sum()
             expired_value += (expired * unit_cost[lots]).sum()
         if backorder:
@@ -130,7 +130,7 @@ def replay_receipts(
         on_hand -= served
         if shelf:
             shelf.take(day, served)
-            on_hand[lots] = shelf.stock()
+            on_hand[lots] = shelf.units
         unmet = today - served
         if backorder:
             backlog += unmet

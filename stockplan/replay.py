@@ -550,7 +550,7 @@ def replay_policy(
         if shelf:
             shelf.receive(day, pipeline[:, day])
             expired = shelf.expire(day)
-            on_hand[lots] = shelf.stock()
+            on_hand[lots] = shelf.units
             counted = day >= warmup[lots]
             totals["expired_units"][lots] += expired * counted
             totals["expired_value"][lots] += expired * cost[lots] * counted
@@ -576,7 +576,7 @@ def replay_policy(
         on_hand -= served
         if shelf:
             shelf.take(day, served)
-            on_hand[lots] = shelf.stock()
+            on_hand[lots] = shelf.units
         unmet = today - served
         if backorder:
             backlog += unmet

@@ -32,18 +32,16 @@ class ShelfStock:
         self.width = int(self.usable.max(initial=0)) + 1
         self.lots = np.zeros((self.rows.size, self.width))
         self.lots[:, 0] = initial_stock[self.rows]
+        self.units = self.lots[:, 0].copy()  # on hand per series of `rows`
         self._lot = np.arange(self.rows.size)
 
     def __bool__(self) -> bool:
         return bool(self.rows.size)
 
-    def stock(self) -> np.ndarray:
-        """Units on hand per series of `rows`."""
-        return self.lots.sum(axis=1)
-
     def receive(self, day: int, received: np.ndarray) -> None:
         """Book `received` (per replay series) as day `day`'s receipt."""
         self.lots[:, day % self.width] += received[self.rows]
+        self.units += received[self.rows]
 
     def expire(self, day: int) -> np.ndarray:
         """Write off the units whose age reaches U on day `day`; returns the units written
@@ -51,6 +49,7 @@ class ShelfStock:
         slot = (day - self.usable) % self.width
         expired = self.lots[self._lot, slot]
         self.lots[self._lot, slot] = 0.0
+        self.units -= expired
         return expired
 
     def take(self, day: int, taken: np.ndarray) -> None:
@@ -65,3 +64,4 @@ class ShelfStock:
         kept = np.diff(lots, axis=1, prepend=0.0)
         older = self.width - newest
         self.lots[:, newest:], self.lots[:, :newest] = kept[:, :older], kept[:, older:]
+        self.units = lots[:, -1].copy()
