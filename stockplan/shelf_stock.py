@@ -55,13 +55,18 @@ class ShelfStock:
     def take(self, day: int, taken: np.ndarray) -> None:
         """Take `taken` (per replay series, at most its stock) oldest receipt first: with
         C_k the units in the k oldest lots, lot k keeps max(C_k - taken, 0) - max(C_{k-1}
-        - taken, 0)."""
+        - taken, 0). Only the series that take something are touched."""
+        taking = np.flatnonzero(taken[self.rows] > 0)
+        if taking.size == 0:
+            return
         newest = day % self.width + 1  # the ring's oldest slots follow its newest
-        lots = np.concatenate([self.lots[:, newest:], self.lots[:, :newest]], axis=1)
+        held = self.lots[taking]
+        lots = np.concatenate([held[:, newest:], held[:, :newest]], axis=1)
         np.cumsum(lots, axis=1, out=lots)
-        lots -= taken[self.rows, None]
+        lots -= taken[self.rows[taking], None]
         np.maximum(lots, 0.0, out=lots)
         kept = np.diff(lots, axis=1, prepend=0.0)
         older = self.width - newest
-        self.lots[:, newest:], self.lots[:, :newest] = kept[:, :older], kept[:, older:]
-        self.units = lots[:, -1].copy()
+        held[:, newest:], held[:, :newest] = kept[:, :older], kept[:, older:]
+        self.lots[taking] = held
+        self.units[taking] = lots[:, -1]
