@@ -9,7 +9,8 @@ demand over L + R and no pipeline, so neither gets a head start: orders placed b
 window do not count for either. Demand, unmet demand (lost or backordered) and every
 metric are those of `stockplan.simulate` (fill_rate = served / demand, stockout_days,
 avg_inventory_value = mean over days of end-of-day stock x unit cost, orders_placed =
-purchase-order lines of the replayed series, unmet_units = lost sales in units).
+purchase-order lines of the replayed series, unmet_units = lost sales in units,
+expired_units / expired_value = units of items with a shelf life written off unsold).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import polars as pl
 from stockplan.demand import SERIES
 from stockplan.errors import StockplanError
 from stockplan.i18n import phrase
+from stockplan.shelf_stock import ShelfStock
 
 BUYERS = "your buyers (purchase history)"
 
@@ -77,13 +79,19 @@ def replay_receipts(
     review_days: int,
     backorder: bool,
     warmup: np.ndarray | None = None,
+    usable_days: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Serve `demand` [series, days] day by day from stock fed by fixed `receipts`.
 
     Like the policy's replay, a series' metrics count only from its day `warmup` on (the
-    first day an order of the policy's can have arrived), so both are scored on the same days.
+    first day an order of the policy's can have arrived), so both are scored on the same days;
+    items with a shelf life (`usable_days`, `Replay.usable_days`) are held by receipt and
+    their expired units written off as the policy's are (`shelf_stock`).
     """
     n_series, n_days = demand.shape
+    shelf = ShelfStock(usable_days, initial_stock, n_days) if usable_days is not None else None
+    lots = shelf.rows if shelf else None
+    expired_units = expired_value = 0.0
     warmup = np.zeros(n_series) if warmup is None else warmup
     counted_days = np.zeros(n_series)
     value_by_series = np.zeros(n_series)
@@ -98,10 +106,18 @@ def replay_receipts(
     cycles = cycles_ok = 0
     for day in range(n_days):  # days, not rows: every series moves together
         on_hand += receipts[:, day]
+        if shelf:
+            shelf.receive(day, receipts[:, day])
+            expired = shelf.expire(day) * (day >= warmup[lots])
+            on_hand[lots] = shelf.units
+            expired_units += expired.sum()
+            expired_value += (expired * unit_cost[lots]).sum()
         if backorder:
             cleared = np.minimum(on_hand, backlog)
             on_hand -= cleared
             backlog -= cleared
+            if shelf:
+                shelf.take(day, cleared)
         if day % review_days == 0:
             if day > 0:
                 cycles += int((cycle_demand & cycle_counts).sum())
@@ -112,6 +128,9 @@ def replay_receipts(
         today = demand[:, day]
         served = np.minimum(on_hand, today)
         on_hand -= served
+        if shelf:
+            shelf.take(day, served)
+            on_hand[lots] = shelf.units
         unmet = today - served
         if backorder:
             backlog += unmet
@@ -136,6 +155,8 @@ def replay_receipts(
         "avg_inventory_value": float((value_by_series / days).sum()),
         "avg_inventory_units": float((units_by_series / days).sum()),
         "unmet_units": unmet_total,
+        "expired_units": float(expired_units),
+        "expired_value": float(expired_value),
         "days": int(counted_days.max()) if n_series else 0,
     }
 
@@ -156,6 +177,7 @@ def history_baseline(replay, purchase_orders: pl.DataFrame | None, backorder: bo
         replay.review_days,
         backorder,
         replay.warmup_days,
+        replay.usable_days,
     )
     return (
         {"policy": BUYERS, "target": None, "orders_placed": placed}

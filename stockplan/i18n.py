@@ -160,6 +160,8 @@ _ZH_HEADERS: dict[str, str] = {
     "avg_inventory_units": "平均库存数量",
     "orders_placed": "下单次数",
     "unmet_units": "未满足数量",
+    "expired_units": "过期报废数量",
+    "expired_value": "过期报废金额",
     "policy_inventory_at_same_fill": "同满足率策略库存",
     "rule_inventory_at_same_fill": "同满足率经验法则库存",
     "inventory_vs_rule": "库存对经验法则之比",
@@ -811,6 +813,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "the rule of thumb's stock at {rule_fill} ({rule_value})",
         "zh": "{pattern}，目标 {target}：满足率 {fill}，库存金额 {value}，至多是经验法则在满足率 "
         "{rule_fill} 时库存（{rule_value}）的 {ratio} 倍",
+    },
+    "simulate.expired": {
+        "en": "{policy}: {units} units expired unsold, {value} at cost{patterns}",
+        "zh": "{policy}：{units} 件过期未售出报废，成本 {value}{patterns}",
+    },
+    "simulate.expired_patterns": {
+        "en": " (by pattern: {patterns})",
+        "zh": "（按需求模式：{patterns}）",
     },
     "simulate.set_aside": {
         "en": "{units} units of large one-off order lines were replayed as make-to-order "

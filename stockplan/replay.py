@@ -23,6 +23,13 @@ sku x location that had history when the replay starts:
   refit's forecast, `caps.capped_orders`): shelf life, a predecessor's demand until its
   successor's switch date and no order from it, kits; the starting stock stays under the
   first review's cap.
+- An item with a shelf life is held by receipt (`shelf_stock.ShelfStock`): sales and
+  backorders take the oldest units first (FIFO), and a unit is written off at the start of
+  the day its age reaches shelf_life_days - `shelf_life.sell_by_days` (rounded to days),
+  before that day's sales: received on day r with U such days, it sells on days r .. r +
+  U - 1. Written-off units are not on hand (position, inventory value) from that day on.
+  The starting stock is taken as received on the replay's first day (it is the replay's
+  own, not the stock file's lots, whose expiry dates are of today's stock).
 - The baseline: order up to `baseline_up_to_weeks` of the trailing 8-week average sales
   whenever the position is at or below `baseline_reorder_weeks` of it, rounded like the
   policy's orders.
@@ -36,7 +43,8 @@ being the review period for (R, S) series and the replenishment cycle (from one 
 arrival to the next) for series run as min-max or (s, Q), whose reorder point protects
 the replenishment cycle, not every review period (Silver, Pyke & Thomas 2017, ch. 6);
 stockout_days = series-days with unmet demand; avg_inventory_value = mean over days of
-the sum of end-of-day stock x unit cost; orders_placed. For baseline rows,
+the sum of end-of-day stock x unit cost; orders_placed; expired_units and expired_value
+(at unit cost) = units written off unsold on the days counted. For baseline rows,
 policy_inventory_at_same_fill is the policy curve's inventory value at the baseline's fill
 rate (linear between targets; empty outside the curve); for policy rows,
 rule_inventory_at_same_fill and inventory_vs_rule compare with the rule's curve at the
@@ -78,6 +86,7 @@ from stockplan.series import (
     with_own_spread,
     with_successor_classes,
 )
+from stockplan.shelf_stock import ShelfStock
 from stockplan.succession import (
     before_switch_sales,
     own_demand_of,
@@ -123,6 +132,9 @@ class Replay:
     order_cycles: np.ndarray | None = None
     # per review: the item caps on order-up-to (`item_rules.item_caps`), None where none apply
     caps: list[pl.DataFrame | None] | None = None
+    # per series: days a unit sells from its receipt (shelf life less sell-by days), nan
+    # without a shelf life; None: no item has one (`shelf_stock`)
+    usable_days: np.ndarray | None = None
 
 
 def prepare_replay(
@@ -310,7 +322,35 @@ def prepare_replay(
         lead_time_demand=bootstraps if config.policy.lead_time_demand != "parametric" else None,
         set_aside_units=set_aside,
         caps=caps,
+        usable_days=usable_days(series, products, config.shelf_life.sell_by_days),
     )
+
+
+def usable_days(
+    series: pl.DataFrame, products: pl.DataFrame | None, sell_by_days: float
+) -> np.ndarray | None:
+    """Per series: `products.shelf_life_days` - `sell_by_days`, the days a unit sells from
+    its receipt (nan without a shelf life); None when no series has a shelf life."""
+    if products is None or "shelf_life_days" not in products.columns:
+        return None
+    life = series.select("sku").join(
+        products.select("sku", pl.col("shelf_life_days").cast(pl.Float64)).unique("sku"),
+        on="sku",
+        how="left",
+        maintain_order="left",
+    )["shelf_life_days"]
+    if life.null_count() == life.len():
+        return None
+    return (life - sell_by_days).fill_null(float("nan")).to_numpy()
+
+
+def shelf_stock(replay: Replay, n_days: int) -> ShelfStock | None:
+    """The replay's stock by receipt for its series with a shelf life (`ShelfStock`),
+    None when none can expire within the `n_days` replayed."""
+    if replay.usable_days is None:
+        return None
+    shelf = ShelfStock(replay.usable_days, replay.initial_stock, n_days)
+    return shelf if shelf else None
 
 
 def starting_stock(level: pl.DataFrame, caps: pl.DataFrame | None) -> np.ndarray:
@@ -458,8 +498,9 @@ def replay_policy(
     """Run one policy; `decide(review_index, day, inventory_position)` returns order qty.
 
     Returns per-series totals (served, demand, unmet, stockout_days, inventory_value and
-    inventory_units summed over the days counted, orders, cycles, cycles_ok, days counted);
-    `metrics` sums them.
+    inventory_units summed over the days counted, orders, cycles, cycles_ok, days counted,
+    expired_units and expired_value written off on the days counted, see the module
+    docstring); `metrics` sums them.
     """
     n_series = replay.series.height
     history_days = BASELINE_HISTORY_DAYS
@@ -480,8 +521,12 @@ def replay_policy(
             "orders",
             "cycles",
             "cycles_ok",
+            "expired_units",
+            "expired_value",
         )
     }
+    shelf = shelf_stock(replay, n_days)
+    lots = shelf.rows if shelf else None
     cycle_short = np.zeros(n_series, dtype=bool)
     cycle_demand = np.zeros(n_series, dtype=bool)
     warmup = replay.warmup_days if replay.warmup_days is not None else np.zeros(n_series)
@@ -502,10 +547,19 @@ def replay_policy(
         if by_arrival.any():  # a replenishment cycle ends where the next order arrives
             close_cycle(by_arrival & (pipeline[:, day] > 0))
         on_hand += pipeline[:, day]
+        if shelf:
+            shelf.receive(day, pipeline[:, day])
+            expired = shelf.expire(day)
+            on_hand[lots] = shelf.units
+            counted = day >= warmup[lots]
+            totals["expired_units"][lots] += expired * counted
+            totals["expired_value"][lots] += expired * cost[lots] * counted
         if backorder:
             cleared = np.minimum(on_hand, backlog)
             on_hand -= cleared
             backlog -= cleared
+            if shelf:
+                shelf.take(day, cleared)
         if day % replay.review_days == 0:
             if day > 0:
                 close_cycle(~by_arrival)
@@ -520,6 +574,9 @@ def replay_policy(
         today = replay.demand[:, history_days + day]
         served = np.minimum(on_hand, today)
         on_hand -= served
+        if shelf:
+            shelf.take(day, served)
+            on_hand[lots] = shelf.units
         unmet = today - served
         if backorder:
             backlog += unmet
@@ -582,6 +639,8 @@ def metrics(totals: dict[str, np.ndarray], rows: np.ndarray | None = None) -> di
         "orders_placed": int(pick["orders"].sum()),
         "avg_inventory_units": float((pick["inventory_units"] / days).sum()),
         "unmet_units": float(pick["unmet"].sum()),
+        "expired_units": float(pick["expired_units"].sum()) if "expired_units" in pick else 0.0,
+        "expired_value": float(pick["expired_value"].sum()) if "expired_value" in pick else 0.0,
         "series": int(pick["demand"].size),
         "days": n_days,
         "promised_service": (
@@ -628,6 +687,22 @@ def review_orders(
         replay.error_scores[review] if replay.error_scores else None,
         replay.lead_time_demand[review] if replay.lead_time_demand else None,
     )
+
+
+def rule_of_thumb(
+    replay: Replay, reorder_days: float, up_to_days: float
+) -> Callable[[int, int, np.ndarray], np.ndarray]:
+    """The baseline's decisions for `replay_policy`: with d the average daily sales of the
+    last `BASELINE_HISTORY_DAYS` days, order up to `up_to_days` x d whenever the position
+    is at or below `reorder_days` x d, rounded like the policy's orders."""
+    window = BASELINE_HISTORY_DAYS
+
+    def rule(review: int, day: int, position: np.ndarray) -> np.ndarray:
+        rate = replay.demand[:, day : day + window].mean(axis=1)
+        need = np.where(position <= reorder_days * rate, up_to_days * rate - position, 0.0)
+        return _rounded(replay.series, need)
+
+    return rule
 
 
 def replay_policies(
@@ -679,16 +754,10 @@ def replay_policies(
         ).astype(float)
         runs.append(("stockplan", target, totals))
 
-    window = BASELINE_HISTORY_DAYS
     for scale in settings.baseline_scales:
         reorder_days = 7 * settings.baseline_reorder_weeks * scale
         up_to_days = 7 * settings.baseline_up_to_weeks * scale
-
-        def rule(review: int, day: int, position: np.ndarray, a=reorder_days, b=up_to_days):
-            rate = replay.demand[:, day : day + window].mean(axis=1)
-            need = np.where(position <= a * rate, b * rate - position, 0.0)
-            return _rounded(replay.series, need)
-
+        rule = rule_of_thumb(replay, reorder_days, up_to_days)
         name = (
             f"baseline: reorder at {settings.baseline_reorder_weeks * scale:g} weeks, "
             f"up to {settings.baseline_up_to_weeks * scale:g} weeks"

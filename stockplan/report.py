@@ -155,6 +155,8 @@ TERMINAL_COLUMNS: dict[str, tuple[list[str], list[str]]] = {
             "orders_placed",
             "policy_inventory_at_same_fill",
             "unmet_units",
+            "expired_units",
+            "expired_value",
             "avg_inventory_units",
             "promised_service",
             "reachable_series",
@@ -182,6 +184,7 @@ MONEY = {
     "avg_inventory_value",
     "policy_inventory_at_same_fill",
     "rule_inventory_at_same_fill",
+    "expired_value",
 }
 RATES = {
     "stockout_probability",
@@ -647,6 +650,43 @@ def simulate_pattern_lines(
                     rule_value=f"{row['rule_inventory_at_same_fill']:,.0f}{unit}",
                 )
             )
+    return lines
+
+
+def simulate_waste_lines(
+    simulation: pl.DataFrame,
+    by_pattern: pl.DataFrame,
+    lang: str = "en",
+    currency: str | None = None,
+) -> list[str]:
+    """`simulate`'s lines on expired stock: per policy row that wrote units off (items with a
+    shelf life), the units and their value at cost, then the same per demand pattern."""
+    lines: list[str] = []
+    if "expired_units" not in simulation.columns:
+        return lines
+    unit = f" {currency_word(currency, lang)}" if currency else ""
+    wasted = by_pattern.filter(pl.col("expired_units") > 0) if by_pattern.height else by_pattern
+    for row in simulation.filter(pl.col("expired_units") > 0).iter_rows(named=True):
+        target = "" if row["target"] is None else f" {row['target'] * 100:g}%"
+        same = wasted.filter(
+            (pl.col("policy") == row["policy"]) & (pl.col("target").eq_missing(row["target"]))
+        )
+        patterns = ", ".join(
+            f"{value('demand_pattern', p, lang)} {units:,.0f}"
+            for p, units in same.select("demand_pattern", "expired_units").iter_rows()
+        )
+        lines.append(
+            message(
+                "simulate.expired",
+                lang,
+                policy=value("policy", row["policy"], lang) + target,
+                units=f"{row['expired_units']:,.0f}",
+                value=f"{row['expired_value']:,.0f}{unit}",
+                patterns=message("simulate.expired_patterns", lang, patterns=patterns)
+                if patterns
+                else "",
+            )
+        )
     return lines
 
 

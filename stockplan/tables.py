@@ -25,7 +25,7 @@ SIMULATION_COLUMNS = [
     "days", "policy_inventory_at_same_fill", "promised_service", "reachable_series",
     "reachable_service", "unreachable_series", "unreachable_demand_share",
     "unreachable_promised", "unreachable_service", "rule_inventory_at_same_fill",
-    "inventory_vs_rule", "rule_fill_rate_compared",
+    "inventory_vs_rule", "rule_fill_rate_compared", "expired_units", "expired_value",
 ]  # fmt: skip
 """The `simulation` table, one row per policy and target (`replay.simulate`)."""
 SIMULATION_TABLE_COLUMNS = [*SIMULATION_COLUMNS, "demand_pattern"]  # with simulation_by_pattern

@@ -987,10 +987,14 @@ def simulate(
         from stockplan.io.writers import check_not_inputs
 
         check_not_inputs([plot])  # before the tables are written
-    from stockplan.report import simulate_pattern_lines
+    from stockplan.report import simulate_pattern_lines, simulate_waste_lines
 
     for line in simulate_pattern_lines(
         tables_out["simulation_by_pattern"], view.lang, cfg.planning.currency
+    ):
+        console.info(line)
+    for line in simulate_waste_lines(
+        simulation, tables_out["simulation_by_pattern"], view.lang, cfg.planning.currency
     ):
         console.info(line)
     if run.set_aside_units:
