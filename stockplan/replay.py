@@ -28,6 +28,10 @@ sku x location that had history when the replay starts:
   the day its age reaches shelf_life_days - `shelf_life.sell_by_days` (rounded to days),
   before that day's sales: received on day r with U such days, it sells on days r .. r +
   U - 1. Written-off units are not on hand (position, inventory value) from that day on.
+  The policy's position at a review also leaves out, as `plan` does, the units that will
+  be written off before they sell at the review's forecast rate (a lot of age a has U - a
+  selling days left, the oldest sells first, `shelf_life.lot_sales`); the baseline
+  counts them.
   The starting stock is taken as received on the replay's first day (it is the replay's
   own, not the stock file's lots, whose expiry dates are of today's stock).
 - The baseline: order up to `baseline_up_to_weeks` of the trailing 8-week average sales
@@ -493,9 +497,16 @@ def _rounded(series: pl.DataFrame, need: np.ndarray) -> np.ndarray:
 
 
 def replay_policy(
-    replay: Replay, decide: Callable[[int, int, np.ndarray], np.ndarray], backorder: bool
+    replay: Replay,
+    decide: Callable[[int, int, np.ndarray], np.ndarray],
+    backorder: bool,
+    sellable_position: bool = False,
 ):
     """Run one policy; `decide(review_index, day, inventory_position)` returns order qty.
+    With `sellable_position` the position leaves out the units on hand that will be written
+    off before they sell at the review's forecast rate (`replay.levels[review]`
+    forecast_per_day), as `plan` leaves them out (`ShelfStock.unsellable`); without it
+    (the rule of thumb) it counts every unit on hand.
 
     Returns per-series totals (served, demand, unmet, stockout_days, inventory_value and
     inventory_units summed over the days counted, orders, cycles, cycles_ok, days counted,
@@ -566,6 +577,9 @@ def replay_policy(
             cycle_counts = day >= warmup
             review = day // replay.review_days
             position = on_hand + pipeline[:, day + 1 :].sum(axis=1) - backlog
+            if shelf and sellable_position:
+                rate = replay.levels[review]["forecast_per_day"].to_numpy()
+                position[lots] -= shelf.unsellable(day, rate)
             qty = decide(review, day, position)
             placed = qty > 0
             totals["orders"] += placed & cycle_counts
@@ -738,7 +752,7 @@ def replay_policies(
                 held[review] = note.fill_null(False).to_numpy()
             return orders["order_qty"].to_numpy()
 
-        totals = replay_policy(replay, decide, backorder)
+        totals = replay_policy(replay, decide, backorder, sellable_position=True)
         totals["promised_weight"], totals["promised_sum"] = promised_by_series(
             replay, promised, measure
         )

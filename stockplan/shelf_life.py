@@ -75,35 +75,14 @@ def expiring_stock(
     """Per lot (EXPIRY_COLUMNS): what sells before its sell-by point at the forecast rate
     (`rates`: SERIES, forecast_per_day) and what expires unsold (FEFO, module docstring)."""
     sell_by = pl.col("expiry_date") - pl.duration(days=round(sell_by_days))
-    frame = (
+    frame = lot_sales(
         lots.join(rates.select(*SERIES, "forecast_per_day"), on=SERIES, how="left")
         .with_columns(sell_by.alias("sell_by_date"))
         .with_columns(
             (pl.col("sell_by_date") - pl.lit(as_of)).dt.total_days().alias("days_to_sell_by")
         )
-        .sort([*SERIES, "expiry_date"])
-        .with_columns(
-            (
-                pl.col("forecast_per_day").fill_null(0.0).clip(lower_bound=0.0)
-                * pl.col("days_to_sell_by").clip(lower_bound=0).cast(pl.Float64)
-            ).alias("reach"),
-            pl.col("lot_qty").cum_sum().over(SERIES).alias("cumulative"),
-        )
-        .with_columns(
-            (
-                pl.col("cumulative")
-                + (pl.col("reach") - pl.col("cumulative"))
-                .cum_min()
-                .over(SERIES)
-                .clip(upper_bound=0.0)
-            ).alias("sold_through")
-        )
-        .with_columns(
-            (
-                pl.col("sold_through") - pl.col("sold_through").shift(1).over(SERIES).fill_null(0.0)
-            ).alias("expected_sold")
-        )
-        .with_columns((pl.col("lot_qty") - pl.col("expected_sold")).alias("expiring_qty"))
+        .sort([*SERIES, "expiry_date"]),
+        SERIES,
     )
     if unit_cost is not None:
         frame = frame.join(unit_cost.select("sku", "unit_cost"), on="sku", how="left")
@@ -112,6 +91,38 @@ def expiring_stock(
     return frame.with_columns(
         (pl.col("expiring_qty") * pl.col("unit_cost")).alias("expiring_value")
     ).select(EXPIRY_COLUMNS)
+
+
+def lot_sales(lots: pl.DataFrame, over: list[str]) -> pl.DataFrame:
+    """`lots` (lot_qty, days_to_sell_by, forecast_per_day; each `over` group's lots in
+    sell-by order) with expected_sold and expiring_qty: with C_i the cumulative lot_qty and
+    D_i = forecast_per_day x days_to_sell_by (0 past the sell-by point), lot i sells
+    S_i - S_{i-1}, S_i = C_i + min(0, min_{k <= i} (D_k - C_k)) (FEFO, module docstring)."""
+    return (
+        lots.with_columns(
+            (
+                pl.col("forecast_per_day").fill_null(0.0).clip(lower_bound=0.0)
+                * pl.col("days_to_sell_by").clip(lower_bound=0).cast(pl.Float64)
+            ).alias("reach"),
+            pl.col("lot_qty").cum_sum().over(over).alias("cumulative"),
+        )
+        .with_columns(
+            (
+                pl.col("cumulative")
+                + (pl.col("reach") - pl.col("cumulative"))
+                .cum_min()
+                .over(over)
+                .clip(upper_bound=0.0)
+            ).alias("sold_through")
+        )
+        .with_columns(
+            (
+                pl.col("sold_through") - pl.col("sold_through").shift(1).over(over).fill_null(0.0)
+            ).alias("expected_sold")
+        )
+        .with_columns((pl.col("lot_qty") - pl.col("expected_sold")).alias("expiring_qty"))
+        .drop("reach", "cumulative", "sold_through")
+    )
 
 
 def expiry_risk(expiring: pl.DataFrame) -> pl.DataFrame:

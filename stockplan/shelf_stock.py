@@ -17,6 +17,9 @@ received can expire inside them), are not held here: their stock is one number.
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
+
+from stockplan.shelf_life import lot_sales
 
 
 class ShelfStock:
@@ -52,6 +55,30 @@ class ShelfStock:
         self.units -= expired
         return expired
 
+    def unsellable(self, day: int, forecast_per_day: np.ndarray) -> np.ndarray:
+        """Per series of `rows`, the units held on day `day` (before its sales) that will
+        not sell before they are written off at `forecast_per_day` (per replay series), as
+        `plan` counts them (`shelf_life.lot_sales`): a lot of age a has U - a selling days
+        left (days to its sell-by point), the oldest sells first."""
+        held = self._oldest_first(self.lots, day)
+        age = np.arange(self.width - 1, -1, -1)  # the oldest slot first
+        row, slot = np.nonzero(held > 0)
+        lots = pl.DataFrame(
+            {
+                "row": row,
+                "lot_qty": held[row, slot],
+                "days_to_sell_by": self.usable[row] - age[slot],
+                "forecast_per_day": forecast_per_day[self.rows[row]],
+            }
+        )
+        expiring = lot_sales(lots, ["row"])["expiring_qty"].to_numpy()
+        return np.bincount(row, weights=expiring, minlength=self.rows.size)
+
+    def _oldest_first(self, held: np.ndarray, day: int) -> np.ndarray:
+        """`held` (rows of `lots`) on day `day`, oldest receipt first (age width - 1 .. 0)."""
+        newest = day % self.width + 1  # the ring's oldest slots follow its newest
+        return np.concatenate([held[:, newest:], held[:, :newest]], axis=1)
+
     def take(self, day: int, taken: np.ndarray) -> None:
         """Take `taken` (per replay series, at most its stock) oldest receipt first: with
         C_k the units in the k oldest lots, lot k keeps max(C_k - taken, 0) - max(C_{k-1}
@@ -59,9 +86,9 @@ class ShelfStock:
         taking = np.flatnonzero(taken[self.rows] > 0)
         if taking.size == 0:
             return
-        newest = day % self.width + 1  # the ring's oldest slots follow its newest
+        newest = day % self.width + 1
         held = self.lots[taking]
-        lots = np.concatenate([held[:, newest:], held[:, :newest]], axis=1)
+        lots = self._oldest_first(held, day)
         np.cumsum(lots, axis=1, out=lots)
         lots -= taken[self.rows[taking], None]
         np.maximum(lots, 0.0, out=lots)

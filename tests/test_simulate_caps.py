@@ -48,7 +48,7 @@ def _replayed_orders(case: Replay, config) -> list[pl.DataFrame]:
         seen.append(orders.with_columns(pl.lit(day).alias("day")))
         return orders["order_qty"].to_numpy()
 
-    replay_policy(case, decide, backorder=False)
+    replay_policy(case, decide, backorder=False, sellable_position=True)
     return seen
 
 
