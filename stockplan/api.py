@@ -263,6 +263,11 @@ def explain(
         if orders.height == 0:
             raise StockplanError(message("unknown_location", lang, sku=sku, location=location))
         key = key & (pl.col("location") == location)
+    if plan.own_history is not None and plan.own_history.height:
+        # a successor classed on its own sales until its switch (`succession.own_history`)
+        orders = orders.join(
+            plan.own_history, on=["sku", "location"], how="left", maintain_order="left"
+        )
     forecast = plan.forecast.filter(key)
     open_po = plan.open_po if plan.open_po is not None else pl.DataFrame()
     transfers = plan.tables.get("transfers")

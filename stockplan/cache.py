@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 CACHE_FOLDER = ".stockplan-cache"
 KEEP_ENTRIES = 8
 FORMAT = 2  # bump when the layout of an entry changes
-_FRAMES = ("history", "open_po", "plan_rows", "items")
+_FRAMES = ("history", "open_po", "plan_rows", "items", "own_history")
 LIBRARIES = ("polars", "statsforecast", "numpy")
 FORECAST_PREFIX = "forecast-"  # the forecast stage's entries, pruned apart from the plans'
 T = TypeVar("T")

@@ -441,6 +441,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "successor: inherits the sales history of {old}",
         "zh": "替代：继承 {old} 的销售历史",
     },
+    "explain.own_classes": {
+        "en": "successor: until its switch on {date} it is classed ({abc}, {xyz}, {pattern}) "
+        "and its forecast floor and safety stock sized on its own sales; the inherited "
+        "history counts from that date",
+        "zh": "替代：在 {date} 切换前，按其自身销售分类（{abc}、{xyz}、{pattern}）并确定预测下限"
+        "和安全库存；自该日起计入继承的销售历史",
+    },
+    "explain.own_value": {
+        "en": "successor: until its switch on {date} its ABC class ({abc}), forecast floor and "
+        "safety stock come from its own sales; its own history measures no pattern ({own}), "
+        "so its pattern and XYZ class ({pattern}, {xyz}) are the inherited history's; the "
+        "inherited history counts from that date",
+        "zh": "替代：在 {date} 切换前，其 ABC 分类（{abc}）、预测下限和安全库存按其自身销售确定；"
+        "自身历史尚不能测定需求模式（{own}），需求模式和 XYZ 分类（{pattern}、{xyz}）沿用继承的"
+        "历史；自该日起计入继承的销售历史",
+    },
     "explain.override": {
         "en": "planner override: {text}",
         "zh": "人工预测调整：{text}",

@@ -685,6 +685,7 @@ def _combined(
         classes=all_of("demand", "classes").sort(
             ["annual_value", *SERIES], descending=[True, False, False]
         ),
+        own_history=all_of("demand", "own_history"),
     )
     supply = SupplyStage(
         forecast=all_of("supply", "forecast"),

@@ -78,6 +78,7 @@ from stockplan.series import (
     pooled_error_scores,
     product_categories,
     series_base,
+    successor_classes,
     unit_values,
     with_lead_times,
     with_own_spread,
@@ -87,6 +88,7 @@ from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
 from stockplan.succession import (
     before_switch_sales,
     own_demand_of,
+    own_history,
     own_sales_before_switch,
     successor_forecast,
 )
@@ -144,6 +146,8 @@ class DemandStage:
     own_demand: pl.DataFrame | None = None  # successors' own sales rate before their switch
     # their own sales lines before the switch (`succession.own_sales_before_switch`)
     successor_sales: pl.DataFrame | None = None
+    # the successors classed on their own sales until their switch (`succession.own_history`)
+    own_history: pl.DataFrame | None = None
 
 
 def demand_stage(
@@ -168,7 +172,8 @@ def demand_stage(
     history, classes = classified_history(sales, as_of, config, excluded, unit_value)
     # a successor selling under its own code is classed on its own sales until its switch
     successor_sales = own_sales_before_switch(given_sales, tables.get("succession"), as_of)
-    classes = with_successor_classes(classes, successor_sales, as_of, config, excluded, unit_value)
+    own_classes = successor_classes(successor_sales, as_of, config, excluded, unit_value)
+    classes = with_successor_classes(classes, own_classes, config)
     sums = uplift_sums(sales, promo_days, history, days)
     uplift = uplift_from(sums, history, products, config.promotions)
     classes = classes.join(
@@ -193,6 +198,7 @@ def demand_stage(
         uplift_sums=sums,
         own_demand=own_demand_of(successor_sales, tables.get("succession"), as_of),
         successor_sales=successor_sales,
+        own_history=own_history(own_classes, tables.get("succession"), as_of),
     )
 
 
@@ -728,6 +734,7 @@ def plan_result(
         bucket_days=BUCKET_DAYS[config.planning.bucket],
         plan_rows=bought.funded.join(attributes, on="sku", how="left"),
         items=known_items(tables),
+        own_history=demand.own_history,
         tables={
             "orders": with_supplier_tier(orders, ordered.scorecard),
             "risk": bought.risk,

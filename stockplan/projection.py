@@ -93,8 +93,9 @@ def recent_history(history: pl.DataFrame, as_of: dt.date, periods: int) -> pl.Da
 
 def item_lines(order: dict, lang: str = "en") -> list[str]:
     """Explain lines for kits, successors, overrides and shelf life, from the order row's
-    own columns (only those present and set)."""
-    from stockplan.i18n import message, render_reason
+    own columns (only those present and set; `own_sales_until` and `own_pattern` from the
+    plan's `own_history`, `api.explain`)."""
+    from stockplan.i18n import message, render_reason, value
 
     def number(x: float) -> str:
         return f"{x:,.1f}".removesuffix(".0")
@@ -111,6 +112,21 @@ def item_lines(order: dict, lang: str = "en") -> list[str]:
         )
     if order.get("inherits_from"):
         lines.append(message("explain.inherits", lang, old=order["inherits_from"]))
+    if order.get("own_sales_until") is not None:
+        from stockplan.succession import MEASURED_PATTERNS
+
+        own = order["own_pattern"]
+        lines.append(
+            message(
+                "explain.own_classes" if own in MEASURED_PATTERNS else "explain.own_value",
+                lang,
+                date=order["own_sales_until"],
+                abc=order["abc"],
+                xyz=order["xyz"],
+                pattern=value("demand_pattern", order["demand_pattern"], lang),
+                own=value("demand_pattern", own, lang),
+            )
+        )
     if order.get("forecast_override"):
         text = render_reason(order["forecast_override"], lang)
         lines.append(message("explain.override", lang, text=text))

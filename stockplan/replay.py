@@ -85,6 +85,7 @@ from stockplan.series import (
     lead_time_demand_draws,
     product_categories,
     series_base,
+    successor_classes,
     unit_values,
     with_lead_times,
     with_own_spread,
@@ -240,9 +241,8 @@ def prepare_replay(
                 sales, origin, config, excluded, unit_value, universe
             )
             successor_sales = own_sales_before_switch(given_sales, succession, origin)
-            classes = with_successor_classes(
-                classes, successor_sales, origin, config, excluded, unit_value
-            )
+            own_classes = successor_classes(successor_sales, origin, config, excluded, unit_value)
+            classes = with_successor_classes(classes, own_classes, config)
             forecast, summary, origin_scores = forecast_series(
                 history, classes, config, horizon, categories
             )

@@ -26,6 +26,9 @@ class Plan:
     bucket_days: int = 7
     plan_rows: pl.DataFrame | None = None  # every sku x location's order row, for projections
     items: pl.DataFrame | None = None  # sku, components: every sku the inputs know (explain)
+    # sku, location, own_sales_until, own_pattern: successors classed on their own sales
+    # until their switch (`succession.own_history`, explain)
+    own_history: pl.DataFrame | None = None
     # a plan whose per-series tables are part files (io.parquet_parts): the summary's
     # counts (lines, value of the order lines, high-risk series), else None
     totals: dict[str, float] | None = None

@@ -288,21 +288,29 @@ def classified_history(
     return history, classify_demand(history, as_of, bucket, config.classify, unit_value)
 
 
-def with_successor_classes(
-    classes: pl.DataFrame,
+def successor_classes(
     successor_sales: pl.DataFrame | None,
     as_of: dt.date,
     config: Config,
     excluded: pl.DataFrame,
     unit_value: pl.DataFrame,
+) -> pl.DataFrame | None:
+    """The classes of the successors' own sales before their switch alone
+    (`successor_sales`: `succession.own_sales_before_switch`); None without them."""
+    if successor_sales is None:
+        return None
+    return classified_history(successor_sales, as_of, config, excluded, unit_value)[1]
+
+
+def with_successor_classes(
+    classes: pl.DataFrame, own_classes: pl.DataFrame | None, config: Config
 ) -> pl.DataFrame:
     """`classes` with the successors that sell under their own code before their switch
-    classed on those sales (`successor_sales`: `succession.own_sales_before_switch`), as
+    classed on those sales (`own_classes`: `successor_classes`), as
     `succession.with_own_classes` says; unchanged without them. `plan` and every replay
     origin of `simulate` class them so."""
-    if successor_sales is None:
+    if own_classes is None:
         return classes
-    _, own_classes = classified_history(successor_sales, as_of, config, excluded, unit_value)
     return with_own_classes(classes, own_classes, config.classify)
 
 

@@ -283,6 +283,24 @@ def with_own_classes(
     return abc_by_value(valued.drop("abc"), settings).select(classes.columns)
 
 
+def own_history(
+    own_classes: pl.DataFrame | None, succession: pl.DataFrame | None, as_of: dt.date
+) -> pl.DataFrame | None:
+    """SERIES, own_sales_until, own_pattern of every successor `with_own_classes` classes on
+    its own sales (`own_classes`) before its switch: own_sales_until its switch date (its
+    first after as_of), own_pattern its own history's demand pattern (a measured one,
+    `MEASURED_PATTERNS`, gives it its pattern and XYZ class; `new` or `dead` leaves the
+    inherited ones). What `explain` says of it; None without such a successor."""
+    waiting = _waiting(succession, as_of)
+    if own_classes is None or own_classes.height == 0 or waiting is None:
+        return None
+    return own_classes.join(waiting, on="sku").select(
+        *SERIES,
+        pl.col("switch_date").alias("own_sales_until"),
+        pl.col("demand_pattern").alias("own_pattern"),
+    )
+
+
 def before_switch_sales(sales: pl.DataFrame, own: pl.DataFrame | None) -> pl.DataFrame:
     """`sales` (with the inherited lines) where the series of `own` (`own_sales_before_switch`) keep
     their own lines only: the history the lead-time-demand bootstrap resamples for a

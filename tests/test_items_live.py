@@ -618,6 +618,8 @@ def test_explain_shows_kits_successors_and_overrides(living_shop: Path):
     assert re.search(r"kits: 1[67]% of the units sold came from kits KIT, KIT2", component)
     successor = explain("NEW-7")
     assert "successor: inherits the sales history of 007 x 1 from" in successor
+    # switched a week ago: nothing of it is classed on its own sales any more
+    assert "until its switch" not in successor
     wh2 = explain("A-100", "-l", "WH2", "--lang", "zh")
     assert "人工预测调整：" in wh2 and "的预测由 Li 乘以 2" in wh2
     assert "保质期：现存量中" in wh2

@@ -143,6 +143,29 @@ def test_a_plan_sizes_and_classes_a_successor_on_its_own_sales_before_its_switch
     assert classes[("N-1", "WH2")]["annual_value"] == classes[("A-100", "WH2")]["annual_value"]
     assert rows[("N-1", "WH2")]["sigma_e"] == rows[("A-100", "WH2")]["sigma_e"]
 
+    # explain says where its class and safety stock came from, and why it is still smooth X
+    from stockplan.projection import item_lines
+
+    def lines(location: str, lang: str = "en") -> list[str]:
+        (order,) = stockplan.explain(planned, "N-1", location).orders.to_dicts()
+        return item_lines(order, lang)
+
+    switch = SHOP_AS_OF + dt.timedelta(days=42)  # 2025-11-24
+    assert lines("WH1") == [
+        f"successor: inherits the sales history of A-100 x 1 from {switch}",
+        f"successor: until its switch on {switch} its ABC class (C), forecast floor and safety "
+        "stock come from its own sales; its own history measures no pattern (new), so its "
+        "pattern and XYZ class (smooth, X) are the inherited history's; the inherited history "
+        "counts from that date",
+    ]
+    assert lines("WH1", "zh")[1] == (
+        f"替代：在 {switch} 切换前，其 ABC 分类（C）、预测下限和安全库存按其自身销售确定；"
+        "自身历史尚不能测定需求模式（新品），需求模式和 XYZ 分类（平稳、X）沿用继承的历史；"
+        "自该日起计入继承的销售历史"
+    )
+    # no sales of its own at WH2: only the inheritance
+    assert lines("WH2") == [f"successor: inherits the sales history of A-100 x 1 from {switch}"]
+
 
 def test_a_successor_takes_its_own_demand_pattern_and_xyz_until_its_switch(small_shop: Path):
     """N-1 inherits A-100's steady 10 a day (smooth, X) and has sold under its own code for
@@ -185,6 +208,25 @@ def test_a_successor_takes_its_own_demand_pattern_and_xyz_until_its_switch(small
     )
     assert shown.exit_code == 0, shown.output
     assert "demand pattern lumpy, class CZ" in " ".join(shown.stdout.split())
+    switch = SHOP_AS_OF + dt.timedelta(days=42)  # 2025-11-24
+    assert (
+        f"successor: until its switch on {switch} it is classed (C, Z, lumpy) and its forecast "
+        "floor and safety stock sized on its own sales; the inherited history counts from "
+        "that date"
+    ) in " ".join(shown.stdout.replace("│", " ").split())  # the panel's text, unwrapped
+    chinese = CliRunner().invoke(
+        app,
+        ["explain", "N-1", "-c", str(small_shop), "--no-chart", "-q", "--lang", "zh"],
+        catch_exceptions=False,
+    )
+    assert chinese.exit_code == 0, chinese.output
+    own_line = (
+        f"替代：在 {switch} 切换前，按其自身销售分类（C、Z、块状）并确定预测下限和安全库存；"
+        "自该日起计入继承的销售历史"
+    )
+    # both locations' panels: only WH1's, where N-1 sells under its own code, has the line
+    assert "".join(chinese.stdout.replace("│", "").split()).count("".join(own_line.split())) == 1
+    assert "替代：继承 A-100 x 1 from" in chinese.stdout
 
     # switched a week ago: its own lines are part of its history, classed as a whole
     succession = small_shop.parent / "succession.csv"
