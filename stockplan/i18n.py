@@ -2352,6 +2352,19 @@ def render_reason(reason: str | None, lang: str = "en", currency: str | None = N
     return separator.join(_render_clause(c, lang, unit) for c in clauses(reason))
 
 
+_INHERITED = re.compile(r" x ([0-9][0-9.]*) from (\d{4}-\d{2}-\d{2})")
+"""One predecessor in `inherits_from` (`succession.item_links`): `OLD x SHARE from DATE`."""
+
+
+def render_inheritance(links: str | None, lang: str = "en") -> str | None:
+    """`inherits_from` (`A-100 x 1 from 2025-11-24, B-7 x 0.5 from ...`) in `lang`: each
+    predecessor's share and switch date in words, its code as written ("A-100 × 1（2025-11-24
+    起）")."""
+    if not links or lang == "en":
+        return links
+    return _INHERITED.sub(lambda m: f" × {m[1]}（{m[2]} 起）", links)
+
+
 # the plan diff's cause labels (`diff.CAUSE_LABELS`)
 _CAUSE_WORDS: dict[str, dict[str, str]] = {
     "config": {"zh": "配置"},

@@ -95,7 +95,7 @@ def item_lines(order: dict, lang: str = "en") -> list[str]:
     """Explain lines for kits, successors, overrides and shelf life, from the order row's
     own columns (only those present and set; `own_sales_until` and `own_pattern` from the
     plan's `own_history`, `api.explain`)."""
-    from stockplan.i18n import message, render_reason, value
+    from stockplan.i18n import message, render_inheritance, render_reason, value
 
     def number(x: float) -> str:
         return f"{x:,.1f}".removesuffix(".0")
@@ -111,7 +111,8 @@ def item_lines(order: dict, lang: str = "en") -> list[str]:
             )
         )
     if order.get("inherits_from"):
-        lines.append(message("explain.inherits", lang, old=order["inherits_from"]))
+        old = render_inheritance(order["inherits_from"], lang)
+        lines.append(message("explain.inherits", lang, old=old))
     if order.get("own_sales_until") is not None:
         from stockplan.succession import MEASURED_PATTERNS
 

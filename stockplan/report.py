@@ -26,6 +26,7 @@ from stockplan.i18n import (
     message,
     money,
     render_causes,
+    render_inheritance,
     render_reason,
     value,
 )
@@ -297,6 +298,8 @@ def _format_column(
         return [missing if v is None else render_reason(v, lang, currency) for v in values]
     if column == "causes":
         return [missing if v is None else render_causes(v, lang) for v in values]
+    if column == "inherits_from":
+        return [missing if v is None else render_inheritance(v, lang) for v in values]
     if dtype == pl.Boolean:  # the catalogue's words are the CSV's true / false
         values = [None if v is None else str(v).lower() for v in values]
     return [missing if v is None else str(value(column, str(v), lang)) for v in values]

@@ -226,7 +226,10 @@ def test_a_successor_takes_its_own_demand_pattern_and_xyz_until_its_switch(small
     )
     # both locations' panels: only WH1's, where N-1 sells under its own code, has the line
     assert "".join(chinese.stdout.replace("│", "").split()).count("".join(own_line.split())) == 1
-    assert "替代：继承 A-100 x 1 from" in chinese.stdout
+    # the predecessor's share and switch date in words, the code as written
+    inherits = f"替代：继承 A-100 × 1（{switch} 起）的销售历史"
+    assert "".join(inherits.split()) in "".join(chinese.stdout.replace("│", "").split())
+    assert " from " not in chinese.stdout
 
     # switched a week ago: its own lines are part of its history, classed as a whole
     succession = small_shop.parent / "succession.csv"
@@ -241,3 +244,21 @@ def test_a_successor_takes_its_own_demand_pattern_and_xyz_until_its_switch(small
         "X",
     )
     assert classes[("N-1", "WH1")]["n_periods"] == 40
+
+
+def test_the_inherited_links_read_in_chinese_in_every_table_and_keep_the_codes():
+    from stockplan.i18n import render_inheritance
+    from stockplan.io.writers import localise
+
+    links = "A-100 x 1 from 2025-11-24, BOX x 2 PACK x 0.5 from 2026-01-05"
+    assert render_inheritance(links, "en") == links
+    assert render_inheritance(links, "zh") == (
+        "A-100 × 1（2025-11-24 起）, BOX x 2 PACK × 0.5（2026-01-05 起）"
+    )
+    classes = pl.DataFrame({"sku": ["N-1", "A-100"], "inherits_from": [links, None]})
+    written = localise(classes, "classes", "zh")
+    assert written.row(0) == (
+        "N-1",
+        "A-100 × 1（2025-11-24 起）, BOX x 2 PACK × 0.5（2026-01-05 起）",
+    )
+    assert written.row(1) == ("A-100", None)

@@ -397,6 +397,7 @@ def localise(
         headers,
         message,
         render_causes,
+        render_inheritance,
         render_reason,
         value,
     )
@@ -427,6 +428,12 @@ def localise(
     if "causes" in frame.columns:
         exprs.append(
             pl.col("causes").map_elements(lambda r: render_causes(r, lang), return_dtype=pl.String)
+        )
+    if "inherits_from" in frame.columns:
+        exprs.append(
+            pl.col("inherits_from").map_elements(
+                lambda r: render_inheritance(r, lang), return_dtype=pl.String
+            )
         )
     if "override" in frame.columns:  # "set to 300" / "x 1.5" (`overrides.override_table`)
         set_to, times = (message(f"override.{k}", lang, q="", m="") for k in ("set_to", "times"))
