@@ -24,10 +24,13 @@ pytestmark = pytest.mark.slow  # every test here reads the one whole-sample plan
 @pytest.fixture(scope="module")
 def sample_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sample") / "plan"
-    result = CliRunner().invoke(
-        app, ["plan", "-c", str(ROOT / "config.example.yaml"), "-o", str(out), "--all", "-q"]
-    )
+    with pytest.MonkeyPatch.context() as patch:  # the cache is not written into the checkout
+        patch.setenv("STOCKPLAN_CACHE_DIR", str(out.parent / "cache"))
+        result = CliRunner().invoke(
+            app, ["plan", "-c", str(ROOT / "config.example.yaml"), "-o", str(out), "--all", "-q"]
+        )
     assert result.exit_code == 0, result.output
+    assert any((out.parent / "cache").iterdir())  # kept there, not beside the config
     return out
 
 
