@@ -91,6 +91,7 @@ from stockplan.series import (
     with_own_spread,
     with_successor_classes,
 )
+from stockplan.shelf_life import usable_shelf_days
 from stockplan.shelf_stock import ShelfStock
 from stockplan.succession import (
     before_switch_sales,
@@ -333,19 +334,19 @@ def prepare_replay(
 def usable_days(
     series: pl.DataFrame, products: pl.DataFrame | None, sell_by_days: float
 ) -> np.ndarray | None:
-    """Per series: `products.shelf_life_days` - `sell_by_days`, the days a unit sells from
-    its receipt (nan without a shelf life); None when no series has a shelf life."""
+    """Per series: the days a unit sells from its receipt (`shelf_life.usable_shelf_days`,
+    nan without a shelf life); None when no series has a shelf life."""
     if products is None or "shelf_life_days" not in products.columns:
         return None
-    life = series.select("sku").join(
-        products.select("sku", pl.col("shelf_life_days").cast(pl.Float64)).unique("sku"),
+    usable = series.select("sku").join(
+        products.select("sku", usable_shelf_days(sell_by_days).alias("usable")).unique("sku"),
         on="sku",
         how="left",
         maintain_order="left",
-    )["shelf_life_days"]
-    if life.null_count() == life.len():
+    )["usable"]
+    if usable.null_count() == usable.len():
         return None
-    return (life - sell_by_days).fill_null(float("nan")).to_numpy()
+    return usable.fill_null(float("nan")).to_numpy()
 
 
 def shelf_stock(replay: Replay, n_days: int) -> ShelfStock | None:

@@ -148,6 +148,12 @@ def less_unsellable(frame: pl.DataFrame, unsellable_stock: pl.DataFrame | None) 
     ).drop("unsellable_qty")
 
 
+def usable_shelf_days(sell_by_days: float) -> pl.Expr:
+    """products.shelf_life_days less `sell_by_days`, at least 0: the days a unit sells
+    from its receipt (null without a shelf life)."""
+    return (pl.col("shelf_life_days").cast(pl.Float64) - sell_by_days).clip(lower_bound=0.0)
+
+
 def shelf_life_caps(
     series: pl.DataFrame, products: pl.DataFrame | None, sell_by_days: float
 ) -> pl.DataFrame:
@@ -162,7 +168,7 @@ def shelf_life_caps(
                 "cap_clause": pl.String,
             }
         )
-    usable = (pl.col("shelf_life_days").cast(pl.Float64) - sell_by_days).clip(lower_bound=0.0)
+    usable = usable_shelf_days(sell_by_days)
     # a shelf life not longer than the sell-by days: nothing received could ever be sold
     unsellable = pl.col("usable_days") <= 0
     cap = (
