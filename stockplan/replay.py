@@ -654,8 +654,8 @@ def metrics(totals: dict[str, np.ndarray], rows: np.ndarray | None = None) -> di
         "orders_placed": int(pick["orders"].sum()),
         "avg_inventory_units": float((pick["inventory_units"] / days).sum()),
         "unmet_units": float(pick["unmet"].sum()),
-        "expired_units": float(pick["expired_units"].sum()) if "expired_units" in pick else 0.0,
-        "expired_value": float(pick["expired_value"].sum()) if "expired_value" in pick else 0.0,
+        "expired_units": float(pick["expired_units"].sum()),
+        "expired_value": float(pick["expired_value"].sum()),
         "series": int(pick["demand"].size),
         "days": n_days,
         "promised_service": (

@@ -342,6 +342,8 @@ def test_replay_metrics_per_pattern_count_only_that_patterns_series():
         "cycles": np.array([2.0, 1.0]),
         "cycles_ok": np.array([1.0, 0.0]),
         "days": np.array([7.0, 7.0]),
+        "expired_units": np.array([0.0, 0.0]),
+        "expired_value": np.array([0.0, 0.0]),
     }
     first = metrics(totals, np.array([True, False]))
     assert first["fill_rate"] == 0.9 and first["cycle_service_level"] == 0.5
