@@ -7,11 +7,16 @@ The key is a SHA-256 over
 - the stockplan version and the size and modification time of its own source files,
 - the versions of the libraries that compute the plan (`LIBRARIES`: another polars,
   statsforecast or numpy can round, sort or fit differently),
-- the validated config (every setting, after `--lang` / `--as-of`),
+- the validated config (every setting, after `--as-of`) but for the settings that only
+  say how the plan is shown or sent (`KEY_EXCLUDES`: its language, the alert channels,
+  the HTML report's),
 - the SHA-256 of every input file's bytes.
 
 So one changed byte in an input, one changed setting, or another version gives another key:
-a stale plan is never served. A config that reads any table from a database is never
+a stale plan is never served. Nothing the plan computes reads the language but the customer
+notices' words: an entry keeps them in every language of the catalogue (`Plan.notices_in`),
+and a run in another language than the entry's reads its own (an entry without them, a
+cluster's plan, is a miss there). A config that reads any table from a database is never
 cached (the same query can return other rows a minute later). An entry is written to a
 temporary folder and renamed into place, so a reader sees a whole entry or none; an entry
 that cannot be read (truncated, edited, another format) is removed and the plan recomputed.
@@ -50,10 +55,13 @@ if TYPE_CHECKING:
 
 CACHE_FOLDER = ".stockplan-cache"
 KEEP_ENTRIES = 8
-FORMAT = 2  # bump when the layout of an entry changes
+FORMAT = 3  # bump when the layout of an entry changes
 _FRAMES = ("history", "open_po", "plan_rows", "items", "own_history")
 LIBRARIES = ("polars", "statsforecast", "numpy")
 FORECAST_PREFIX = "forecast-"  # the forecast stage's entries, pruned apart from the plans'
+# settings no stage of the plan reads: how it is shown or sent (tests/test_cache.py checks
+# that changing each reuses the plan and changes no table)
+KEY_EXCLUDES = {"planning": {"language"}, "notify": True, "report": True}
 T = TypeVar("T")
 
 
@@ -107,7 +115,7 @@ def cache_key(config: Config) -> str | None:
     from stockplan.config import DatabaseInput
 
     digest = _stamped_digest()
-    digest.update(config.model_dump_json().encode())
+    digest.update(config.model_dump_json(exclude=KEY_EXCLUDES).encode())
     for name, spec in config.inputs or ():
         if spec is None:
             continue
@@ -186,9 +194,11 @@ def store(
     warnings: list[str],
     result: PlanResult,
     extra: dict[str, pl.DataFrame] | None = None,
+    language: str = "en",
 ) -> OSError | None:
     """Keep the inputs and the plan under `key` (best effort: a full disk or a folder this
-    user may not write only loses reuse); the error that kept it out, else None."""
+    user may not write only loses reuse); the error that kept it out, else None.
+    `language`: the plan's (`planning.language`), the language of its notices table."""
 
     def fill(temp: Path) -> None:
         for name, frame in tables.items():
@@ -201,6 +211,8 @@ def store(
             frame = getattr(result, name)
             if frame is not None:
                 _write_frame(frame, temp / f"frame.{name}.arrow")
+        for lang, frame in result.notices_in.items():
+            _write_frame(frame, temp / f"notices.{lang}.arrow")
         meta = {
             "format": FORMAT,
             "version": __version__,
@@ -212,6 +224,8 @@ def store(
             "tables": list(result.tables),
             "extra": list(extra or {}),
             "frames": [n for n in _FRAMES if getattr(result, n) is not None],
+            "language": language,
+            "notices_in": list(result.notices_in),
         }
         (temp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
@@ -266,15 +280,22 @@ def _prune(folder: Path) -> None:
 
 
 def load(
-    folder: Path, key: str
+    folder: Path, key: str, language: str | None = None
 ) -> tuple[dict[str, pl.DataFrame], list[str], PlanResult, dict[str, pl.DataFrame]] | None:
     """(input tables, load warnings, plan, extra frames) stored under `key`, or None.
 
+    `language`: the run's; the plan's notices table is given in it (from the entry's
+    `notices_in`), and an entry whose notices it lacks is a miss. None: as stored.
     An entry that cannot be read whole is removed: the caller recomputes."""
 
     def read(
         entry: Path, meta: dict
-    ) -> tuple[dict[str, pl.DataFrame], list[str], PlanResult, dict[str, pl.DataFrame]]:
+    ) -> tuple[dict[str, pl.DataFrame], list[str], PlanResult, dict[str, pl.DataFrame]] | None:
+        stored = meta["language"]
+        others = meta["notices_in"]
+        wanted = language or stored
+        if wanted != stored and "notices" in meta["tables"] and wanted not in others:
+            return None  # a whole entry, only not in this language: kept
         tables = {name: _read_frame(entry, f"input.{name}") for name in meta["inputs"]}
         result = PlanResult(
             as_of=dt.date.fromisoformat(meta["as_of"]),
@@ -283,6 +304,10 @@ def load(
             bucket_days=int(meta["bucket_days"]),
             **{name: _read_frame(entry, f"frame.{name}") for name in meta["frames"]},
         )
+        result.notices_in = {lang: _read_frame(entry, f"notices.{lang}") for lang in others}
+        if wanted != stored and "notices" in result.tables:
+            result.notices_in[stored] = result.tables["notices"]
+            result.tables["notices"] = result.notices_in.pop(wanted)
         warnings = [_read_warning(w) for w in meta["warnings"]]
         extra = {name: _read_frame(entry, f"extra.{name}") for name in meta["extra"]}
         return tables, warnings, result, extra

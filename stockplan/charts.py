@@ -50,6 +50,7 @@ def tradeoff_labels(lang: str, currency: str, measure: str) -> dict[str, str]:
         "policy": message("chart.tradeoff_policy", lang, measure=measure_word),
         "baseline": message("chart.tradeoff_baseline", lang),
         "buyers": value("policy", BUYERS, lang) or BUYERS,
+        "expired": message("chart.tradeoff_expired", lang, value="{value}"),
     }
 
 
@@ -102,7 +103,7 @@ def tradeoff_figure(simulation: pl.DataFrame, labels: dict[str, str]) -> Figure:
     )
     for row in policy.iter_rows(named=True):
         axes.annotate(
-            f"{row['target']:.0%}",
+            f"{row['target']:.0%}{_written_off(row, labels)}",
             (row["fill_rate"] * 100, row["avg_inventory_value"]),
             textcoords="offset points",
             xytext=(4, -12),
@@ -116,6 +117,15 @@ def tradeoff_figure(simulation: pl.DataFrame, labels: dict[str, str]) -> Figure:
             linestyle="--",
             label=labels["baseline"],
         )
+        for row in baseline.iter_rows(named=True):
+            if written := _written_off(row, labels):
+                axes.annotate(
+                    written.strip(),
+                    (row["fill_rate"] * 100, row["avg_inventory_value"]),
+                    textcoords="offset points",
+                    xytext=(4, 6),
+                    fontsize=8,
+                )
     if buyers.height:
         axes.scatter(
             buyers["fill_rate"] * 100,
@@ -133,3 +143,12 @@ def tradeoff_figure(simulation: pl.DataFrame, labels: dict[str, str]) -> Figure:
     axes.grid(alpha=0.3)
     axes.legend()
     return figure
+
+
+def _written_off(row: dict, labels: dict[str, str]) -> str:
+    """ ", written off 1,234" for a replayed point that wrote stock off unsold (items with a
+    shelf life, `expired_value` at cost), else ""."""
+    expired = row.get("expired_value") or 0.0
+    if expired <= 0:
+        return ""
+    return "\n" + labels["expired"].format(value=f"{expired:,.0f}")

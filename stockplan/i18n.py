@@ -688,6 +688,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "每个点是按一个目标（策略）或一个倍数（基准）回放历史的结果："
         "越靠右服务越好，越低库存越少。",
     },
+    "report.sim_expired": {
+        "en": "Written off unsold, at cost: policy {policy}; rule of thumb {baseline}.",
+        "zh": "过期未售出报废（成本）：策略 {policy}；经验法则 {baseline}。",
+    },
     "title.simulation": {
         "en": "Policy simulation as of {as_of} ({measure} targets, {unmet} sales)",
         "zh": "策略模拟（计划日期 {as_of}；目标：{measure}；缺货需求按{unmet}计）",
@@ -969,6 +973,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "rule-of-thumb baseline (scaled)",
         "zh": "经验法则基准（按比例缩放）",
     },
+    "chart.tradeoff_expired": {"en": "written off {value}", "zh": "报废 {value}"},
     "chart.no_chinese_font": {
         "en": "{path}: the chart's labels stay in English: no Chinese font was found (install "
         "one, e.g. Noto Sans CJK SC or WenQuanYi Zen Hei)",

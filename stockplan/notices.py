@@ -21,15 +21,17 @@ coupon, points or a text (compensation_type, compensation_value, compensation_te
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+from collections.abc import Sequence
 
 import polars as pl
 
 from stockplan.config import CompensationRule, Notices
 from stockplan.demand import SERIES
 from stockplan.errors import StockplanError
-from stockplan.i18n import message, phrase, place
+from stockplan.i18n import LANGUAGES, message, phrase, place
 from stockplan.io.columns import EXCEL_CELL_LIMIT
 from stockplan.reorder import fmt_number
 from stockplan.transfers import no_transfers
@@ -97,7 +99,78 @@ def restock_notices(
     A message longer than a cell holds is refused naming the order's row in `source` (its
     file), `check_notice_fits`.
     """
+    return notices_by_language(
+        customer_orders,
+        orders,
+        open_po,
+        as_of,
+        settings,
+        prices,
+        currency,
+        names=names,
+        lang=lang,
+        allocated_includes_customer_orders=allocated_includes_customer_orders,
+        source=source,
+        transfers=transfers,
+        other_languages=(),
+    )[lang]
+
+
+def notices_by_language(
+    customer_orders: pl.DataFrame,
+    orders: pl.DataFrame,
+    open_po: pl.DataFrame,
+    as_of: dt.date,
+    settings: Notices | None = None,
+    prices: pl.DataFrame | None = None,
+    currency: str = "CNY",
+    *,
+    names: pl.DataFrame | None = None,
+    lang: str = "en",
+    allocated_includes_customer_orders: bool = False,
+    source: str = "customer_orders",
+    transfers: pl.DataFrame | None = None,
+    other_languages: Sequence[str] = LANGUAGES,
+) -> dict[str, pl.DataFrame]:
+    """`restock_notices` in `lang` and in each of `other_languages` (by default every
+    language of the catalogue) whose messages all fit a cell, by language, from one pass
+    over the orders and the supply: what a plan kept in the cache gives a later run in
+    another language. Only `lang`'s notices refuse a message too long for a cell."""
     settings = settings or Notices()
+    filled = notice_rows(
+        customer_orders,
+        orders,
+        open_po,
+        as_of,
+        settings,
+        names=names,
+        allocated_includes_customer_orders=allocated_includes_customer_orders,
+        transfers=transfers,
+    )
+    out = {lang: rendered_notices(filled, as_of, settings, prices, currency, lang, source)}
+    for other in other_languages:
+        if other != lang:
+            with contextlib.suppress(StockplanError):  # too long there: not kept
+                out[other] = rendered_notices(
+                    filled, as_of, settings, prices, currency, other, source
+                )
+    return out
+
+
+def notice_rows(
+    customer_orders: pl.DataFrame,
+    orders: pl.DataFrame,
+    open_po: pl.DataFrame,
+    as_of: dt.date,
+    settings: Notices,
+    *,
+    names: pl.DataFrame | None = None,
+    allocated_includes_customer_orders: bool = False,
+    transfers: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Each open order line with the supply that fills it (`expected_fill_date` null when
+    nothing does yet), the item's name as `_name`: the notices before their words
+    (`rendered_notices`), in no language."""
     po_id = _text(open_po, "po_id")
     held = pl.col("allocated")
     if allocated_includes_customer_orders:
@@ -182,6 +255,30 @@ def restock_notices(
         strategy="forward",
         check_sortedness=False,  # both sides are sorted on the as-of key within each group
     )
+    if names is not None:
+        filled = filled.join(
+            names.select("sku", pl.col("name").alias("_name")), on="sku", how="left"
+        )
+    else:
+        filled = filled.with_columns(pl.lit(None, pl.String).alias("_name"))
+    return filled.rename({"date": "expected_fill_date"}).filter(
+        pl.col("expected_fill_date").is_null()
+        | (pl.col("expected_fill_date") > as_of)
+        | (pl.col("_supply") == 1)  # a transfer: not at the location yet
+    )
+
+
+def rendered_notices(
+    filled: pl.DataFrame,
+    as_of: dt.date,
+    settings: Notices,
+    prices: pl.DataFrame | None,
+    currency: str,
+    lang: str,
+    source: str,
+) -> pl.DataFrame:
+    """The notices of `notice_rows` in `lang`: the message, its compensation, the output
+    columns; a message longer than a cell is refused (`check_notice_fits`)."""
     due = pl.coalesce("promised_date", pl.lit(as_of))
     late = (pl.col("expected_fill_date") - due).dt.total_days().clip(lower_bound=0)
     label = pl.coalesce(
@@ -201,32 +298,17 @@ def restock_notices(
     unconfirmed = settings.unconfirmed_template or message(
         "notice.unconfirmed", lang, **{f: "{" + f + "}" for f in fields}
     )
-    if names is not None:
-        filled = filled.join(
-            names.select("sku", pl.col("name").alias("_name")), on="sku", how="left"
-        )
-    else:
-        filled = filled.with_columns(pl.lit(None, pl.String).alias("_name"))
-    notices = (
-        filled.rename({"date": "expected_fill_date"})
-        .filter(
-            pl.col("expected_fill_date").is_null()
-            | (pl.col("expected_fill_date") > as_of)
-            | (pl.col("_supply") == 1)  # a transfer: not at the location yet
-        )
-        .with_columns(
-            pl.when(pl.col("expected_fill_date").is_null())
-            .then(None)
-            .otherwise(late)
-            .alias("days_late"),
-            pl.col("filled_from").fill_null("not covered yet"),
-        )
-        .with_columns(
-            pl.when(pl.col("expected_fill_date").is_null())
-            .then(fill_template(unconfirmed, fields))
-            .otherwise(fill_template(ship, fields))
-            .alias("message")
-        )
+    notices = filled.with_columns(
+        pl.when(pl.col("expected_fill_date").is_null())
+        .then(None)
+        .otherwise(late)
+        .alias("days_late"),
+        pl.col("filled_from").fill_null("not covered yet"),
+    ).with_columns(
+        pl.when(pl.col("expected_fill_date").is_null())
+        .then(fill_template(unconfirmed, fields))
+        .otherwise(fill_template(ship, fields))
+        .alias("message")
     )
     check_notice_fits(notices, source)
     return (

@@ -45,7 +45,7 @@ from stockplan.leadtime import (
     supplier_scorecard,
     with_supplier_tier,
 )
-from stockplan.notices import restock_notices
+from stockplan.notices import notices_by_language
 from stockplan.overrides import active_overrides, apply_overrides, with_override_reasons
 from stockplan.price_breaks import apply_price_breaks, reprice
 from stockplan.promotions import apply_promotions, uplift_from, uplift_sums, with_lift_risk
@@ -627,8 +627,9 @@ def side_tables(
     funded: pl.DataFrame,
     config: Config,
     transfers: pl.DataFrame | None = None,
-) -> dict[str, pl.DataFrame]:
-    """Excess stock, and with their inputs the customers' restock notices and expiring lots
+) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    """(excess stock, and with their inputs the customers' restock notices and expiring
+    lots; the notices in the catalogue's other languages, by language, for `Plan.notices_in`)
     (`priced`, `funded`: the order rows of `PurchasingStage`, or of one partition's;
     `transfers`: the order stage's, a supply of the notices)."""
     tables, as_of, planning = demand.tables, demand.as_of, config.planning
@@ -640,8 +641,9 @@ def side_tables(
         .collect()
     )
     out = {"excess": excess_stock(priced, last_sale, config.excess.buffer_days, as_of)}
+    notices_in: dict[str, pl.DataFrame] = {}
     if tables.get("customer_orders") is not None:
-        out["notices"] = restock_notices(
+        notices_in = notices_by_language(
             tables["customer_orders"],
             funded,
             supply.open_po,
@@ -655,9 +657,10 @@ def side_tables(
             source=str(getattr(config.inputs.customer_orders, "path", "customer_orders")),
             transfers=transfers,
         )
+        out["notices"] = notices_in.pop(planning.language)
     if supply.expiring is not None:
         out["expiry_risk"] = expiry_risk(supply.expiring)
-    return out
+    return out, notices_in
 
 
 def run_plan(
@@ -715,7 +718,9 @@ def plan_result(
     """Purchasing rules (budget, minimum order values, loads), the side tables and the
     plan's result tables from the order stage (`tables`: the inputs as given)."""
     bought = purchasing_stage(demand, supply, ordered, config)
-    extra = side_tables(demand, supply, bought.priced, bought.funded, config, ordered.transfers)
+    extra, notices_in = side_tables(
+        demand, supply, bought.priced, bought.funded, config, ordered.transfers
+    )
     orders = bought.funded if include_all else orders_to_show(bought.funded)
     attributes = demand.attributes.select("sku", "inactive")
     empty = empty_table_notes(
@@ -735,6 +740,7 @@ def plan_result(
         plan_rows=bought.funded.join(attributes, on="sku", how="left"),
         items=known_items(tables),
         own_history=demand.own_history,
+        notices_in=notices_in,
         tables={
             "orders": with_supplier_tier(orders, ordered.scorecard),
             "risk": bought.risk,

@@ -484,9 +484,29 @@ def simulation_chart(simulation: pl.DataFrame | None, currency: str, lang: str =
     return Chart(
         chart_id,
         title,
-        _t("sim_note", lang),
+        " ".join([_t("sim_note", lang), *_written_off(simulation, currency, lang)]),
         _svg(chart_id, 260, body, title),
     )
+
+
+def _written_off(simulation: pl.DataFrame, currency: str, lang: str) -> list[str]:
+    """The sentence on stock written off unsold in the replays (items with a shelf life,
+    `expired_value` at cost): the policy's at each target, the rule of thumb's from its
+    least to its most over the scales; none when nothing expired."""
+    if "expired_value" not in simulation.columns or not simulation["expired_value"].gt(0).any():
+        return []
+    policy = simulation.filter(pl.col("policy") == "stockplan").sort("target")
+    rule = simulation.filter(pl.col("policy").str.starts_with("baseline"))["expired_value"]
+    at_targets = ("，" if lang == "zh" else ", ").join(
+        f"{target:.0%} {_money(value, currency, lang)}"
+        for target, value in policy.select("target", "expired_value").iter_rows()
+    )
+    spread = (
+        f"{_money(rule.min(), currency, lang)} – {_money(rule.max(), currency, lang)}"
+        if rule.len()
+        else "–"
+    )
+    return [_t("sim_expired", lang, policy=at_targets or "–", baseline=spread)]
 
 
 STYLE = """

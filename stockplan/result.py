@@ -32,6 +32,10 @@ class Plan:
     # a plan whose per-series tables are part files (io.parquet_parts): the summary's
     # counts (lines, value of the order lines, high-risk series), else None
     totals: dict[str, float] | None = None
+    # the customer notices in the catalogue's other languages, by language (`tables`
+    # holds them in the plan's): the plan cache keeps them, so a later run in another
+    # language reads the plan kept (`notices.notices_by_language`)
+    notices_in: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     @property
     def orders(self) -> pl.DataFrame:

@@ -38,7 +38,6 @@ def test_a_repeated_plan_on_unchanged_inputs_is_read_from_the_cache(small_shop: 
     assert second.equals(first)
     assert (small_shop.parent / ".stockplan-cache").is_dir()
     # the note says the same in the buyer's language, naming the cache folder
-    _plan(small_shop, "--lang", "zh", "--headers", "canonical")  # the language is in the key
     _, chinese_log = _plan(small_shop, "--lang", "zh", "--headers", "canonical")
     folder = small_shop.parent / ".stockplan-cache"
     assert f"stockplan: 沿用此前用相同输入算出的计划（{folder}）" in chinese_log.splitlines()
@@ -171,3 +170,98 @@ def test_a_cache_folder_that_cannot_be_written_is_said_once_and_the_run_goes_on(
         f"stockplan: 警告: 无法把计划保存到缓存文件夹 {folder}（Not a directory）：每次运行都要"
         "重新计算；请把 STOCKPLAN_CACHE_DIR 设为可写入的文件夹"
     ]
+
+
+def _with_customer_order(small_shop: Path) -> None:
+    """A-100 at WH1 owes customer C1 300 units, more than stock ships today: a notice."""
+    folder = small_shop.parent
+    pl.DataFrame(
+        {"order_id": ["SO1"], "customer": ["C1"], "sku": ["A-100"], "location": ["WH1"]}
+        | {"quantity": [300], "order_date": ["2025-10-10"]}
+    ).write_csv(folder / "customer_orders.csv")
+    config = yaml.safe_load(small_shop.read_text())
+    config["inputs"]["customer_orders"] = "customer_orders.csv"
+    small_shop.write_text(yaml.safe_dump(config), encoding="utf-8")
+
+
+def _notices(config: Path, *extra: str) -> tuple[pl.DataFrame, str]:
+    result = runner.invoke(
+        app,
+        ["notices", "-c", str(config), "-o", "-", "--headers", "canonical", *extra],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    return pl.read_csv(io.StringIO(result.stdout)), result.stderr
+
+
+def test_a_plan_kept_in_one_language_is_reused_in_the_other_with_its_notices_in_it(
+    small_shop: Path,
+):
+    _with_customer_order(small_shop)
+    english, log = _notices(small_shop)
+    assert REUSED not in log
+    assert english.height == 1
+    assert english["message"][0].startswith("Order SO1: 300 x A-100")
+    # the Chinese run reads the plan the English one kept, its notices in Chinese, as a
+    # Chinese run without the cache writes them
+    chinese, log = _notices(small_shop, "--lang", "zh")
+    assert "沿用此前用相同输入算出的计划" in log
+    fresh, log = _notices(small_shop, "--lang", "zh", "--no-cache")
+    assert "沿用此前" not in log
+    assert chinese.equals(fresh)
+    assert chinese["message"][0].startswith("订单 SO1：A-100")
+    assert chinese.drop("message", "filled_from").equals(english.drop("message", "filled_from"))
+    # and back: the English notices again, from the same entry
+    again, log = _notices(small_shop)
+    assert REUSED in log and again.equals(english)
+    entries = [
+        p
+        for p in (small_shop.parent / ".stockplan-cache").iterdir()
+        if p.is_dir() and not p.name.startswith(cache.FORECAST_PREFIX)
+    ]
+    assert len(entries) == 1
+
+
+def test_alert_channels_and_report_settings_are_not_in_the_key(small_shop: Path):
+    config = load_config(small_shop)
+    key = cache.cache_key(config)
+    channel = {"type": "wecom", "webhook": "https://qyapi.weixin.qq.com/send?key=k"}
+    shown = config.model_copy(
+        update={
+            "notify": config.notify.model_copy(update={"top": 3, "language": "zh"}),
+            "report": config.report.model_copy(update={"top_items": 5}),
+            "planning": config.planning.model_copy(update={"language": "zh"}),
+        }
+    )
+    assert cache.cache_key(shown) == key
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["notify"] = {"channels": {"team": channel}}
+    small_shop.write_text(yaml.safe_dump(settings))
+    assert cache.cache_key(load_config(small_shop)) == key
+    # a setting the plan reads still changes it
+    currency = config.model_copy(
+        update={"planning": config.planning.model_copy(update={"currency": "USD"})}
+    )
+    assert cache.cache_key(currency) != key
+
+
+def test_an_entry_without_notices_in_the_run_language_is_a_miss_and_is_kept(tmp_path: Path):
+    import datetime as dt
+
+    from stockplan.result import Plan
+
+    notices = pl.DataFrame({"order_id": ["SO1"], "message": ["Order SO1: ..."]})
+    plan = Plan(as_of=dt.date(2025, 10, 13), tables={"notices": notices})
+    assert cache.store(tmp_path, "k1", {}, [], plan, language="en") is None
+    assert cache.load(tmp_path, "k1", "zh") is None  # a cluster's plan: no other language
+    assert (tmp_path / "k1").is_dir()
+    _, _, read, _ = cache.load(tmp_path, "k1", "en")
+    assert read.tables["notices"].equals(notices)
+    plan.notices_in = {"zh": notices.with_columns(message=pl.lit("订单 SO1：..."))}
+    assert cache.store(tmp_path, "k2", {}, [], plan, language="en") is None
+    _, _, read, _ = cache.load(tmp_path, "k2", "zh")
+    assert read.tables["notices"]["message"].to_list() == ["订单 SO1：..."]
+    assert read.notices_in["en"]["message"].to_list() == ["Order SO1: ..."]
+    # a plan without customer orders is the same in every language
+    assert cache.store(tmp_path, "k3", {}, [], Plan(plan.as_of, tables={}), language="en") is None
+    assert cache.load(tmp_path, "k3", "zh") is not None

@@ -26,6 +26,7 @@ ENGLISH = {
     "policy": "stockplan policy (fill_rate targets)",
     "baseline": "rule-of-thumb baseline (scaled)",
     "buyers": "your buyers (purchase history)",
+    "expired": "written off {value}",
 }
 CHINESE = {
     "title": "历史回放：服务水平与库存",
@@ -34,6 +35,7 @@ CHINESE = {
     "policy": "stockplan 策略（满足率目标）",
     "baseline": "经验法则基准（按比例缩放）",
     "buyers": "采购员实际（采购历史）",
+    "expired": "报废 {value}",
 }
 
 
@@ -146,3 +148,20 @@ def test_simulate_plot_in_chinese_warns_once_when_the_chart_stays_english(
         assert warned == []
     assert png.read_bytes().startswith(PNG_SIGNATURE) and png.stat().st_size > 10_000
     assert f"已写入 {png}" in result.stderr
+
+
+def test_points_that_wrote_stock_off_say_how_much_on_the_chart():
+    # perishable items replayed: the policy at 95% and one rule-of-thumb scale wrote off
+    # stock that expired unsold; the chart says so beside those points, and only there
+    simulation = _simulation().with_columns(expired_value=pl.Series([0.0, 1234.4, 0.0, 56.0, 0.0]))
+    figure = charts.tradeoff_figure(simulation, charts.tradeoff_labels("en", "CNY", "fill_rate"))
+    (axes,) = figure.axes
+    assert sorted(text.get_text() for text in axes.texts) == [
+        "90%",
+        "95%\nwritten off 1,234",
+        "written off 56",
+    ]
+    plt.close(figure)
+    figure = charts.tradeoff_figure(simulation, charts.tradeoff_labels("zh", "CNY", "fill_rate"))
+    assert "95%\n报废 1,234" in [text.get_text() for text in figure.axes[0].texts]
+    plt.close(figure)

@@ -311,3 +311,38 @@ def test_a_long_code_is_shortened_and_its_warehouse_kept_in_chart_labels():
     # a short code leaves the room to the warehouses' names
     assert _item_label("A-1", "Warehouse-Shanghai") == "A-1 @ Warehouse-Shanghai"
     assert _item_label("A-1", "Warehouse-Shanghai-Pudong-North") == "A-1 @ Warehouse-Shanghai-…"
+
+
+def test_the_trade_off_note_says_what_the_replays_wrote_off():
+    from stockplan.report_html import simulation_chart
+
+    simulation = pl.DataFrame(
+        {
+            "policy": [
+                "stockplan",
+                "stockplan",
+                "baseline: reorder at 2 weeks, up to 4 weeks",
+                "baseline: reorder at 4 weeks, up to 8 weeks",
+            ],
+            "target": [0.95, 0.9, None, None],
+            "fill_rate": [0.96, 0.91, 0.88, 0.94],
+            "avg_inventory_value": [15000.0, 12000.0, 16000.0, 21000.0],
+            "expired_value": [800.0, 1234.0, 300.0, 2100.0],
+        }
+    )
+    english = simulation_chart(simulation, "CNY", "en").note
+    assert english.endswith(
+        "Written off unsold, at cost: policy 90% 1.2k CNY, 95% 800 CNY; "
+        "rule of thumb 300 CNY – 2.1k CNY."
+    )
+    chinese = simulation_chart(simulation, "CNY", "zh").note
+    assert chinese.endswith(
+        "过期未售出报废（成本）：策略 90% 1,234 元，95% 800 元；经验法则 300 元 – 2,100 元。"
+    )
+    # nothing expired (no shelf life): the note is the chart's usual one
+    unspoilt = simulation.with_columns(pl.lit(0.0).alias("expired_value"))
+    assert "Written off" not in simulation_chart(unspoilt, "CNY", "en").note
+    assert (
+        simulation_chart(unspoilt, "CNY", "en").note
+        == simulation_chart(simulation.drop("expired_value"), "CNY", "en").note
+    )

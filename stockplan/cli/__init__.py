@@ -274,7 +274,7 @@ def _planned(
         check_channels(config.notify, notify)
     key = cache.cache_key(config) if use_cache else None
     folder = cache.cache_folder(config_path)
-    hit = cache.load(folder, key) if key else None
+    hit = cache.load(folder, key, config.planning.language) if key else None
     if hit is not None:
         tables, warnings, result, extra = hit
         _loaded(console, tables, warnings)
@@ -298,7 +298,9 @@ def _planned(
         console.say("cache.forecast_reused", folder=folder)
     shown = result.order_lines
     if key and not parts_written():  # a plan without its forecast rows is not kept
-        failed = cache.store(folder, key, tables, warnings, result, {"orders_shown": shown})
+        failed = cache.store(
+            folder, key, tables, warnings, result, {"orders_shown": shown}, config.planning.language
+        )
         if failed is not None:  # each run would take the full time again, unsaid
             problem = failed.strerror or str(failed)
             console.warn(message("cache.not_kept", lang_now(), folder=folder, problem=problem))
