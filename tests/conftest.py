@@ -310,3 +310,16 @@ def dask_scheduler():
         )
     with cluster:
         yield cluster.scheduler_address
+
+
+def add_customer_order(small_shop: Path, sku: str, quantity: int, location: str = "WH1") -> None:
+    """Give a small shop one open customer order, SO1 of customer C1 placed on 2025-10-10:
+    `quantity` of `sku` at `location` (its customer_orders.csv, named in the config)."""
+    folder = small_shop.parent
+    pl.DataFrame(
+        {"order_id": ["SO1"], "customer": ["C1"], "sku": [sku], "location": [location]}
+        | {"quantity": [quantity], "order_date": ["2025-10-10"]}
+    ).write_csv(folder / "customer_orders.csv")
+    config = yaml.safe_load(small_shop.read_text())
+    config["inputs"]["customer_orders"] = "customer_orders.csv"
+    small_shop.write_text(yaml.safe_dump(config), encoding="utf-8")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import yaml
+from conftest import add_customer_order
 from typer.testing import CliRunner
 
 from stockplan import cache
@@ -172,18 +173,6 @@ def test_a_cache_folder_that_cannot_be_written_is_said_once_and_the_run_goes_on(
     ]
 
 
-def _with_customer_order(small_shop: Path) -> None:
-    """A-100 at WH1 owes customer C1 300 units, more than stock ships today: a notice."""
-    folder = small_shop.parent
-    pl.DataFrame(
-        {"order_id": ["SO1"], "customer": ["C1"], "sku": ["A-100"], "location": ["WH1"]}
-        | {"quantity": [300], "order_date": ["2025-10-10"]}
-    ).write_csv(folder / "customer_orders.csv")
-    config = yaml.safe_load(small_shop.read_text())
-    config["inputs"]["customer_orders"] = "customer_orders.csv"
-    small_shop.write_text(yaml.safe_dump(config), encoding="utf-8")
-
-
 def _notices(config: Path, *extra: str) -> tuple[pl.DataFrame, str]:
     result = runner.invoke(
         app,
@@ -197,7 +186,7 @@ def _notices(config: Path, *extra: str) -> tuple[pl.DataFrame, str]:
 def test_a_plan_kept_in_one_language_is_reused_in_the_other_with_its_notices_in_it(
     small_shop: Path,
 ):
-    _with_customer_order(small_shop)
+    add_customer_order(small_shop, "A-100", 300)  # more than stock ships today: a notice
     english, log = _notices(small_shop)
     assert REUSED not in log
     assert english.height == 1

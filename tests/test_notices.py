@@ -138,7 +138,7 @@ def test_a_name_too_long_for_the_notice_quoting_it_is_refused_where_it_is_read(
     # A-100's name has 32,760 characters: it fits a cell (32,767) alone, but the notice to
     # the customer waiting for A-100 ("Order SO1: A-100 <name> x 300, expected ...") does
     # not. Refused on reading, naming the products file, row and column; nothing written.
-    import yaml
+    from conftest import add_customer_order
     from typer.testing import CliRunner
 
     from stockplan.cli import app
@@ -148,13 +148,7 @@ def test_a_name_too_long_for_the_notice_quoting_it_is_refused_where_it_is_read(
     products.with_columns(
         name=pl.when(pl.col("sku") == "A-100").then(pl.lit("N" * 32_760)).otherwise("name")
     ).write_csv(folder / "products.csv")
-    pl.DataFrame(
-        {"order_id": ["SO1"], "customer": ["C1"], "sku": ["A-100"], "location": ["WH1"]}
-        | {"quantity": [300], "order_date": ["2025-10-10"]}
-    ).write_csv(folder / "customer_orders.csv")
-    config = yaml.safe_load(small_shop.read_text())
-    config["inputs"]["customer_orders"] = "customer_orders.csv"
-    small_shop.write_text(yaml.safe_dump(config), encoding="utf-8")
+    add_customer_order(small_shop, "A-100", 300)
     target = tmp_path / "plan.xlsx"
     result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", str(target), "-q"])
     assert result.exit_code == 1
