@@ -34,12 +34,18 @@ REV and on this tree (the first of each pair alternating too), and prints the me
 and CPU time of each, the ratio of the CPU medians and the load average seen.
 
     python bench/speed.py --replan-against caaea8a --runs 3   # re-plan after a stock edit
+    python bench/speed.py --simulate-against 87331c1 --runs 3  # simulate, old vs this tree
 
 `--replan-against REV` times the re-plan a buyer makes after editing one stock count: per
 run and tree, with an empty cache folder, `plan -q -c CONFIG -o plan.xlsx` on the inputs
 as they are (untimed: it fills the cache), then the same command after `--edit OLD=NEW`
 (a text replacement in a copy of the stock file; default the sample's 010007 at WH-BJ,
 on hand 503 -> 504), timed; trees alternating as in `--plan-against`.
+
+`--simulate-against REV` times `simulate -q -c FILL -o simulation.csv` as whole processes,
+trees alternating as in `--plan-against`, FILL being CONFIG with absolute input paths,
+`policy.service_measure: fill_rate` and `simulate.targets: [0.9, 0.95, 0.98]` (the replay
+tests/test_simulate.py runs); it also says whether the two trees wrote the same bytes.
 """
 
 from __future__ import annotations
@@ -245,7 +251,7 @@ def _alternating(
             done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
             times[name].append((time.perf_counter() - wall, _child_cpu() - cpu))
             if done.returncode != 0:
-                raise SystemExit(f"plan failed ({name}):\n{done.stderr}")
+                raise SystemExit(f"{argv[3]} failed ({name}):\n{done.stderr}")
     return times, loads
 
 
@@ -265,20 +271,71 @@ def plan_against(config: Path, runs: int, against: str) -> None:
             return argv, {**os.environ, "PYTHONPATH": str(root)}
 
         times, loads = _alternating(trees, runs, prepare)
+    _print_against("plan", config, runs, against, times, loads)
+
+
+def _print_against(
+    command: str,
+    config: Path,
+    runs: int,
+    against: str,
+    times: dict[str, list[tuple[float, float]]],
+    loads: list[float],
+) -> None:
+    """Median wall and CPU per tree of `_alternating`'s runs, and the ratios."""
     print(
-        f"stockplan plan, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} "
-        f"cores, Python {platform.python_version()}, median of {runs} runs alternating, "
-        f"load average {min(loads):.1f}-{max(loads):.1f}, config {config.name}"
+        f"stockplan {command}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, median of {runs} runs "
+        f"alternating, load average {min(loads):.1f}-{max(loads):.1f}, config {config.name}"
     )
-    cpus = {}
+    walls, cpus = {}, {}
     for name, got in times.items():
+        walls[name] = statistics.median(w for w, _ in got)
         cpus[name] = statistics.median(c for _, c in got)
         runs_cpu = " ".join(f"{c:.2f}" for _, c in got)
+        runs_wall = " ".join(f"{w:.2f}" for w, _ in got)
         print(
-            f"{name:12s} wall {statistics.median(w for w, _ in got):6.2f} s  "
-            f"CPU {cpus[name]:6.2f} s  (CPU of each run: {runs_cpu})"
+            f"{name:12s} wall {walls[name]:6.2f} s  CPU {cpus[name]:6.2f} s  "
+            f"(wall of each run: {runs_wall}; CPU: {runs_cpu})"
         )
-    print(f"CPU this tree / {against}: {cpus['this tree'] / cpus[against]:.3f}")
+    print(
+        f"this tree / {against}: wall {walls['this tree'] / walls[against]:.3f}, "
+        f"CPU {cpus['this tree'] / cpus[against]:.3f}"
+    )
+
+
+def simulate_against(config: Path, runs: int, against: str) -> None:
+    """Median wall and CPU of whole fill-rate `simulate` processes at git revision
+    `against` and in this tree, runs alternating (see the module docstring)."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for name, spec in settings["inputs"].items():  # absolute paths: one config for both
+        if spec is None:
+            continue
+        entry = spec if isinstance(spec, dict) else {"path": spec}
+        settings["inputs"][name] = {**entry, "path": str((config.parent / entry["path"]).resolve())}
+    settings["policy"]["service_measure"] = "fill_rate"
+    settings["simulate"] = {**(settings.get("simulate") or {}), "targets": [0.9, 0.95, 0.98]}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        fill = work / "fill.yaml"
+        fill.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+        old = work / "old"
+        old.mkdir()
+        trees = {against: _checkout(against, old), "this tree": ROOT}
+        written: dict[str, set[bytes]] = {name: set() for name in trees}
+
+        def prepare(name: str, root: Path, run: int) -> tuple[list, dict]:
+            out = work / f"simulation-{name.replace(' ', '-')}-{run}.csv"
+            argv = [sys.executable, "-m", "stockplan", "simulate", "-q", "-c", str(fill)]
+            return argv + ["-o", str(out)], {**os.environ, "PYTHONPATH": str(root)}
+
+        times, loads = _alternating(trees, runs, prepare)
+        for path in work.glob("simulation-*.csv"):
+            name = against if path.name.startswith(f"simulation-{against}-") else "this tree"
+            written[name].add(path.read_bytes())
+    _print_against("simulate (fill rate 0.90 / 0.95 / 0.98)", config, runs, against, times, loads)
+    same = len(written[against] | written["this tree"]) == 1
+    print(f"CSV written: {'the same bytes in every run' if same else 'DIFFERENT bytes'}")
 
 
 def replan_against(config: Path, runs: int, against: str, edit: str) -> None:
@@ -355,6 +412,11 @@ def main() -> None:
         help="time the re-plan after one stock edit at git revision REV and in this tree",
     )
     parser.add_argument(
+        "--simulate-against",
+        metavar="REV",
+        help="time the fill-rate simulate at git revision REV and in this tree, alternating",
+    )
+    parser.add_argument(
         "--edit",
         default="010007,WH-BJ,503,=010007,WH-BJ,504,",
         help="with --replan-against: OLD=NEW, replaced once in a copy of the stock file",
@@ -366,6 +428,9 @@ def main() -> None:
         return
     if args.plan_against:
         plan_against(config, args.runs, args.plan_against)
+        return
+    if args.simulate_against:
+        simulate_against(config, args.runs, args.simulate_against)
         return
     if args.stages:
         stages(config, args.runs, args.against)

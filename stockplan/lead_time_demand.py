@@ -486,8 +486,11 @@ def expected_shortage(
     if backorder:
         total = lead + review
         short = np.maximum(total - s, 0.0) - np.maximum(lead - s, 0.0)
-    else:
-        short = np.maximum(review - np.maximum(s - lead, 0.0), 0.0)
+    else:  # in one work array: (D_R - (S - D_L)^+)^+
+        short = np.subtract(s, lead)
+        np.maximum(short, 0.0, out=short)
+        np.subtract(review, short, out=short)
+        np.maximum(short, 0.0, out=short)
     return short.mean(axis=1)
 
 
@@ -603,9 +606,11 @@ def cycle_shortage_stock(
     total = ltd.lead[pick].astype(float) + ltd.review[pick].astype(float)
     budget = np.asarray(allowed, dtype=float)[usable] / np.where(scale > 0, scale, np.nan)
     low, high = np.zeros(pick.size), total.max(axis=1)
+    excess = np.empty_like(total)  # (T - s)^+, one work array for every step
     for _ in range(40):
         mid = (low + high) / 2
-        ok = np.maximum(total - mid[:, None], 0.0).mean(axis=1) <= budget
+        np.subtract(total, mid[:, None], out=excess)
+        ok = np.maximum(excess, 0.0, out=excess).mean(axis=1) <= budget
         high, low = np.where(ok, mid, high), np.where(ok, low, mid)
         if np.all(high - low < 1 / 64):
             break
@@ -1711,20 +1716,24 @@ def service_at_stock(
     """(cycle service, fill rate) per row that order-up-to `stock` gives under the draws
     (D_L, D_R), with the definitions the levels are set by: cycle service
     P(T <= S | D_R > 0), T = D_L + D_R; fill rate 1 - E[short(S)] / E[D_R] with the
-    empirical loss of `expected_shortage`. 1 where the draws hold no demand."""
+    empirical loss of `expected_shortage`. 1 where the draws hold no demand. `stock`
+    [rows, levels]: each column in turn on the same draws, [rows, levels] out."""
     lead = lead.astype(float)
     review = review.astype(float)
     s = np.asarray(stock, dtype=float)
+    columns = s if s.ndim == 2 else s[:, None]
     hits = review > 0
-    covered = ((lead + review) <= s[:, None] + 1e-9) & hits
+    total = lead + review
     count = hits.sum(axis=1)
-    cycle = np.where(count > 0, covered.sum(axis=1) / np.maximum(count, 1), 1.0)
     demand = review.mean(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fill = np.where(
-            demand > 0, 1.0 - expected_shortage(lead, review, s, backorder) / demand, 1.0
-        )
-    return cycle, fill
+    cycle, fill = np.empty(columns.shape), np.empty(columns.shape)
+    for j in range(columns.shape[1]):  # [rows, draws] work arrays, one column at a time
+        covered = (total <= columns[:, j, None] + 1e-9) & hits
+        cycle[:, j] = np.where(count > 0, covered.sum(axis=1) / np.maximum(count, 1), 1.0)
+        short = expected_shortage(lead, review, columns[:, j], backorder)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fill[:, j] = np.where(demand > 0, 1.0 - short / demand, 1.0)
+    return (cycle, fill) if s.ndim == 2 else (cycle[:, 0], fill[:, 0])
 
 
 def own_service_at_stock(
@@ -1733,13 +1742,15 @@ def own_service_at_stock(
     """(cycle service, fill rate) per row of `frame` at order-up-to `stock`, under the row's
     own bootstrap draws rescaled to its forecast as `empirical_order_up_to` rescales them
     (S / scale in the draws' units); NaN where the series has no draws. `frame` needs sku,
-    location, demand_protection, lead_time_days and review_days."""
+    location, demand_protection, lead_time_days and review_days. `stock` [rows, levels]:
+    each column in turn, [rows, levels] out."""
     rows = frame.select(SERIES).join(
         ltd.keys.with_row_index("ltd_row"), on=SERIES, how="left", maintain_order="left"
     )["ltd_row"]
     index = rows.fill_null(0).to_numpy().astype(int)
-    cycle = np.full(frame.height, np.nan)
-    fill = np.full(frame.height, np.nan)
+    stock = np.asarray(stock, dtype=float)
+    cycle = np.full(stock.shape if stock.ndim == 2 else frame.height, np.nan)
+    fill = np.full(cycle.shape, np.nan)
     protection = (frame["lead_time_days"] + frame["review_days"]).to_numpy().astype(float)
     mean_day = ltd.mean_day[index] if ltd.mean_day.size else np.full(frame.height, np.nan)
     demand = frame["demand_protection"].to_numpy().astype(float)
@@ -1749,11 +1760,9 @@ def own_service_at_stock(
         return cycle, fill
     scale = demand[usable] / (protection[usable] * mean_day[usable])
     pick = index[usable]
+    per_draw = stock[usable] / (scale if stock.ndim == 1 else scale[:, None])
     cycle[usable], fill[usable] = service_at_stock(
-        ltd.lead[pick],
-        ltd.review[pick],
-        np.asarray(stock, dtype=float)[usable] / scale,
-        ltd.backorder,
+        ltd.lead[pick], ltd.review[pick], per_draw, ltd.backorder
     )
     return cycle, fill
 

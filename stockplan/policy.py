@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special, stats
 
 from stockplan.config import Policy
 from stockplan.i18n import counted_text
@@ -57,12 +57,20 @@ from stockplan.service_allocation import (
 ALLOCATED_NOTE = "held over the demand pattern's items at the least stock value"
 _K_GRID = np.linspace(-4.0, 6.0, 20001)
 _G_GRID = stats.norm.pdf(_K_GRID) - _K_GRID * stats.norm.sf(_K_GRID)
+_SQRT_2PI = np.sqrt(2 * np.pi)
+
+
+def normal_pdf(k: np.ndarray) -> np.ndarray:
+    """phi(k) = exp(-k^2 / 2) / sqrt(2 pi), in the steps of scipy.stats.norm.pdf (the same
+    floating-point result) without its per-call argument checks."""
+    return np.exp(-(k**2) / 2.0) / _SQRT_2PI
 
 
 def normal_loss(k: np.ndarray | float) -> np.ndarray:
-    """Standard normal loss G(k) = E[(Z - k)^+] = phi(k) - k (1 - Phi(k))."""
+    """Standard normal loss G(k) = E[(Z - k)^+] = phi(k) - k (1 - Phi(k)), 1 - Phi(k) =
+    Phi(-k) (`special.ndtr`, what scipy.stats.norm.sf computes)."""
     k = np.asarray(k, dtype=float)
-    return stats.norm.pdf(k) - k * stats.norm.sf(k)
+    return normal_pdf(k) - k * special.ndtr(-k)
 
 
 def normal_shortage(level: np.ndarray, mean: np.ndarray, sigma: np.ndarray) -> np.ndarray:
@@ -233,9 +241,12 @@ def protection_levels(
     discrete = (  # a series without a pattern (null) is not discrete
         frame["demand_pattern"].is_in(settings.discrete_patterns).fill_null(False).to_numpy()
     )
-    if discrete.any() and settings.service_measure == "cycle":
-        quantile = discrete_quantile(alpha, mu, np.maximum(sigma**2, mu))
-        safety = np.where(discrete & (mu > 0), np.maximum(quantile - mu, 0.0), safety)
+    on_counts = discrete & (mu > 0)  # the count distributions of these rows only
+    if on_counts.any() and settings.service_measure == "cycle":
+        variance = np.maximum(sigma**2, mu)[on_counts]
+        quantile = discrete_quantile(alpha[on_counts], mu[on_counts], variance)
+        safety = np.array(safety, dtype=float)
+        safety[on_counts] = np.maximum(quantile - mu[on_counts], 0.0)
     method = np.where(discrete, "discrete", "normal").astype(object)
     # levels from draws / from a backtest curve / set per replenishment cycle
     drawn = on_curve = per_cycle = per_cycle_fill = np.zeros(frame.height, dtype=bool)
@@ -255,16 +266,21 @@ def protection_levels(
                 periodic, alpha, replenishment_fill_level(alpha, cycle_qty, review_demand)
             )
             per_cycle_fill = ~periodic & (review_demand > 0) & (cycle_qty > 0)
-        empirical = empirical_order_up_to(
-            frame.with_columns(pl.Series("service_level", level)),
-            lead_time_demand,
-            settings.service_measure,
-            lead_time_demand.backorder,
-            extend,
-        )
         patterns = frame["demand_pattern"]
         chosen = patterns.replace_strict(lead_time_demand.methods, default="").to_numpy()
-        use = np.char.startswith(chosen.astype(str), "bootstrap") & np.isfinite(empirical)
+        use = np.char.startswith(chosen.astype(str), "bootstrap")
+        empirical = (  # read on the rows the draws set only: none, none computed
+            empirical_order_up_to(
+                frame.with_columns(pl.Series("service_level", level)),
+                lead_time_demand,
+                settings.service_measure,
+                lead_time_demand.backorder,
+                extend,
+            )
+            if use.any()
+            else np.full(frame.height, np.nan)
+        )
+        use &= np.isfinite(empirical)
         safety = np.where(use, empirical - mu, safety)
         method = np.where(use, chosen, method)
         # parametric chosen by the backtest: its quantile level recalibrated there
@@ -282,7 +298,11 @@ def protection_levels(
         if parametric.any():
             level = np.clip(level, 1e-6, 1 - 1e-6)
             normal = z_value(level) * sigma
-            counted = discrete_quantile(level, mu, np.maximum(sigma**2, mu)) - mu
+            counted = np.full(frame.height, np.nan)  # only where it is read
+            rows = parametric & discrete
+            counted[rows] = (
+                discrete_quantile(level[rows], mu[rows], np.maximum(sigma**2, mu)[rows]) - mu[rows]
+            )
             # beyond the top level: S = S_0.999 + c B (`extended_stocks`)
             normal += step * extension_base(normal, mu, extend)
             counted += step * extension_base(counted, mu, extend)
@@ -479,17 +499,30 @@ def service_at_level(
     E[(D_L - S)^+] = sigma_LTD G(k) - sigma_L G((S - mu_L) / sigma_L) (Hadley & Whitin
     1963; the second term, usually dropped, is the shortage of the period before that the
     order had not covered yet, and matters where S is near the mean demand over L), as the
-    draws' empirical loss counts it."""
+    draws' empirical loss counts it.
+
+    `level` [rows, levels]: every column of levels at once, [rows, levels] out."""
+    level = np.asarray(level, dtype=float)
+    if level.ndim == 2:  # each row's figures against each of its levels
+        mu, sigma, cycle_qty, discrete, drawn = (
+            np.asarray(v)[:, None] for v in (mu, sigma, cycle_qty, discrete, drawn)
+        )
+        lead = None if lead is None else (lead[0][:, None], lead[1][:, None])
     with np.errstate(invalid="ignore", divide="ignore"):
         k = np.where(sigma > 0, (level - mu) / sigma, np.where(level >= mu, np.inf, -np.inf))
-        cycle = stats.norm.cdf(k)
+        cycle = special.ndtr(k)  # Phi(k), as scipy.stats.norm.cdf
         lost = normal_shortage(level, mu, sigma)
         if lead is not None:  # less what the lead time alone leaves short
             lost = lost - normal_shortage(level, *lead)
         fill = np.where(cycle_qty > 0, np.clip(1.0 - lost / cycle_qty, 0.0, 1.0), 1.0)
-    if discrete.any():
-        counted = discrete_cdf(level, mu, np.maximum(sigma**2, mu))
-        cycle = np.where(discrete & (mu > 0), counted, cycle)
+    counted = np.broadcast_to(discrete & (mu > 0), np.shape(cycle))
+    if counted.any():  # the count distributions on those rows only: scipy's are slow
+        cycle = np.array(cycle, dtype=float)
+        stock, mean, variance = (
+            np.broadcast_to(v, counted.shape)[counted]
+            for v in (level, mu, np.maximum(sigma**2, mu))
+        )
+        cycle[counted] = discrete_cdf(stock, mean, variance)
     if lead_time_demand is not None and drawn.any():
         own_cycle, own_fill = own_service_at_stock(frame, lead_time_demand, level)
         cycle = np.where(drawn & ~np.isnan(own_cycle), own_cycle, cycle)

@@ -96,8 +96,10 @@ def allocate_levels(
         mid = (low + high) / 2.0
         _, short = total(mid)
         ok = short <= budget
-        high = np.where(ok, mid, high)
-        low = np.where(ok, low, mid)
+        high, was_high = np.where(ok, mid, high), high
+        low, was_low = np.where(ok, low, mid), low
+        if np.array_equal(high, was_high) and np.array_equal(low, was_low):
+            break  # the bracket is two neighbouring floats: every further step repeats this
     above, short_above = total(high)
     below, short_below = total(low)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -182,10 +184,13 @@ def knob_stocks(
     levels = CALIBRATION_GRID
     n = frame.height
     out = np.full((n, levels.size), np.nan)
-    q = np.broadcast_to(levels, (n, levels.size))
-    normal = mu[:, None] + stats.norm.ppf(q) * sigma[:, None]
-    counted = discrete_quantile(q, mu[:, None], np.maximum(sigma**2, mu)[:, None])
-    out[:] = np.where(discrete[:, None], counted, normal)
+    out[:] = mu[:, None] + stats.norm.ppf(levels)[None, :] * sigma[:, None]
+    if discrete.any():  # the count distributions of those rows only: scipy's are slow
+        out[discrete] = discrete_quantile(
+            np.broadcast_to(levels, (int(discrete.sum()), levels.size)),
+            mu[discrete, None],
+            np.maximum(sigma**2, mu)[discrete, None],
+        )
     if knobs > levels.size:
         out = extended_stocks(out, mu, extend)
     found, pick = _draw_rows(frame, ltd)
@@ -204,16 +209,19 @@ def knob_stocks(
 
 def knob_of_stock(stock: np.ndarray, grid: np.ndarray, knobs: np.ndarray) -> np.ndarray:
     """The knob of each row's `stock` on its own grid of stocks ([rows, levels], rising):
-    linear between the two levels it lies between, the end knob outside them."""
+    linear between the two levels it lies between, the end knob outside them. `stock`
+    per row, or [rows, k]: k stocks of each row, [rows, k] out."""
     grid = np.maximum.accumulate(grid, axis=1)
-    above = (grid < stock[:, None] - 1e-9).sum(axis=1)
+    column = stock if stock.ndim == 2 else stock[:, None]
+    above = (grid[:, None, :] < column[:, :, None] - 1e-9).sum(axis=2)
     hi = np.clip(above, 0, grid.shape[1] - 1)
     lo = np.clip(hi - 1, 0, grid.shape[1] - 1)
-    rows = np.arange(grid.shape[0])
+    rows = np.arange(grid.shape[0])[:, None]
     s_lo, s_hi = grid[rows, lo], grid[rows, hi]
     with np.errstate(divide="ignore", invalid="ignore"):
-        part = np.where(s_hi > s_lo, (stock - s_lo) / (s_hi - s_lo), 1.0)
-    return knobs[lo] + np.clip(part, 0.0, 1.0) * (knobs[hi] - knobs[lo])
+        part = np.where(s_hi > s_lo, (column - s_lo) / (s_hi - s_lo), 1.0)
+    knob = knobs[lo] + np.clip(part, 0.0, 1.0) * (knobs[hi] - knobs[lo])
+    return knob if stock.ndim == 2 else knob[:, 0]
 
 
 def pattern_curve_reaches(
@@ -260,13 +268,13 @@ def allocate_pattern_service(
     levels of `knob_stocks` (each cut at `cap`, the `max_cover_days` safety stock).
 
     A row's expected units short per review period at a level: its own (1 - fill) Q
-    (`service`, i.e. `service_at_level`: the row's draws or the normal loss, Q =
-    `cycle_qty`) plus Q e(knob), where e is the shortage per unit of demand that the
-    pattern's backtest curve reached at that knob beyond the rows' own sum,
-    e = (1 - f) - sum own / sum Q (where positive): what the forecast's
-    misses add, spread over the items by their demand, so that with one knob for all the
-    rows' shortage is the curve's, and a step beyond the grid's top (where the draws see
-    no shortage) still buys what the backtest measured. The budget is that shortage at
+    (`service`, i.e. `service_at_level`, called once with [rows, knobs] levels: the
+    row's draws or the normal loss, Q = `cycle_qty`) plus Q e(knob), where e is the
+    shortage per unit of demand that the pattern's backtest curve reached at that knob
+    beyond the rows' own sum, e = (1 - f) - sum own / sum Q (where positive): what the
+    forecast's misses add, spread over the items by their demand, so that with one knob
+    for all the rows' shortage is the curve's, and a step beyond the grid's top (where the
+    draws see no shortage) still buys what the backtest measured. The budget is that shortage at
     each row's `default_stock` (the pattern's one knob), summed per group: the allocation
     moves stock between a group's items at the same backtest fill rate. The knob is where
     the chosen level lies on the row's grid (`knob_of_stock`); the promise is
@@ -322,15 +330,12 @@ def allocate_pattern_service(
     grid = np.take_along_axis(grid, last, axis=1)
     ceiling = (m + cap[rows])[:, None]
     held = np.minimum(grid, ceiling)
-    shortage = np.empty_like(held)
     lead = None if lead_demand is None else (lead_demand[0][rows], lead_demand[1][rows])
-    for j in range(knobs):  # one column of levels at a time, every row at once
-        served = service(sub, held[:, j], m, s, cycle_qty[rows], disc, ltd, own, lead)[side]
-        shortage[:, j] = (1.0 - served) * q
-    shortage = np.minimum.accumulate(shortage, axis=1)
+    served = service(sub, held, m, s, cycle_qty[rows], disc, ltd, own, lead)[side]
+    shortage = np.minimum.accumulate((1.0 - served) * q[:, None], axis=1)
     # the pattern's shortage per unit of demand that the rows' own distributions do not
     # see at each knob: the curve's (1 - f) sum Q less their own sum, over sum Q
-    at = np.column_stack([knob_of_stock(held[:, j], grid, points) for j in range(knobs)])
+    at = knob_of_stock(held, grid, points)
     default_knob = knob_of_stock(default_stock[rows], grid, points)
     default_served = service(sub, default_stock[rows], m, s, cycle_qty[rows], disc, ltd, own, lead)
     allowed = (1.0 - default_served[side]) * q
