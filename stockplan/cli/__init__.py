@@ -193,14 +193,23 @@ def _no_table(table: str, lang: str) -> StockplanError:
 
 
 def _load(
-    config_path: Path, console: Console, view: View | None = None, table: str | None = None
+    config_path: Path,
+    console: Console,
+    view: View | None = None,
+    table: str | None = None,
+    forecasts: bool = False,
 ) -> tuple[Config, dict[str, pl.DataFrame]]:
     """Config and every input table; a `table` that needs an input the config does not
-    name is refused first."""
+    name is refused first. `forecasts`: the command forecasts in this process, whose
+    forecasting imports then overlap reading the inputs (`preload.start`, as `plan`)."""
     view = view or View()
     config = view.configure(_read_config(config_path))
     if table is not None:
         _check_needed_input(config, table, view.lang)
+    if forecasts:
+        from stockplan import preload
+
+        preload.start(local=True, freeze=True)
     tables, warnings = _read_inputs(config)
     _loaded(console, tables, warnings)
     return config, tables
@@ -953,7 +962,7 @@ def simulate(
     from stockplan.i18n import currency_word, value
 
     console = Console(quiet)
-    cfg, tables = _load(config, console, view)
+    cfg, tables = _load(config, console, view, forecasts=True)
 
     def replaying(start: dt.date, days: int, series: int) -> None:
         StageProgress.close_all()
