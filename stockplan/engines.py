@@ -104,8 +104,15 @@ def _dask(settings: Forecast) -> Iterator[Cluster]:
     else:
         # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's
         # adaptive mmap threshold: every large numpy array is then mapped and unmapped
-        # afresh, and the page faults cost as much system time as the plan's own work
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        # afresh, and the page faults cost as much system time as the plan's own work.
+        # No statistical profiler in the workers either: it samples their stacks every
+        # 10 ms for the dashboard, which this cluster does not have (about a quarter of
+        # the workers' CPU in a small plan)
+        without = {
+            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+            "distributed.worker.profile.enabled": False,
+        }
+        with dask.config.set(without):
             cluster = LocalCluster(
                 n_workers=_local_cores(),
                 threads_per_worker=1,

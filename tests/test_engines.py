@@ -387,18 +387,26 @@ def test_the_local_dask_cluster_keeps_the_adaptive_mmap_threshold_and_one_polars
     """Dask's nanny would start its workers with MALLOC_TRIM_THRESHOLD_=65536 (glibc then
     maps and unmaps every large array afresh: 27.8 s of system time in the workers of a
     30,490-series plan against 7.4 s without); each single-threaded worker gets one
-    Polars thread."""
+    Polars thread, and no statistical profiler (a stack sample every 10 ms for a
+    dashboard the cluster does not have)."""
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
 
-    def worker_environment(_handle: int) -> tuple[str | None, str | None]:
+    def worker_environment(_handle: int) -> tuple[str | None, str | None, bool]:
         # defined here, it travels to the workers by value: a function of this module
         # would make each of them import the module, and stockplan with it (seconds)
-        return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("POLARS_MAX_THREADS")
+        import dask
+
+        profiled = dask.config.get("distributed.worker.profile.enabled")
+        return (
+            os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            os.environ.get("POLARS_MAX_THREADS"),
+            profiled,
+        )
 
     with engines.engine_session(Forecast(engine="dask")) as cluster:
         assert cluster is not None
         seen = cluster.gather(cluster.map(worker_environment, cluster.scatter([0, 1])))
-    assert seen == [(None, "1"), (None, "1")]
+    assert seen == [(None, "1", False), (None, "1", False)]
 
 
 def test_the_import_thread_of_a_plan_on_a_cluster_leaves_statsforecast_to_the_workers(
