@@ -119,6 +119,12 @@ def start(local: bool = True, freeze: bool = False) -> None:
         _thread[0].start()
 
 
+def running() -> bool:
+    """Whether `start()`'s thread is still importing."""
+    with _lock:
+        return bool(_thread) and _thread[0].is_alive()
+
+
 def statsforecast(local: bool = True) -> ModuleType:
     """The statsforecast package with its models imported: after `start()`'s thread has
     finished, else imported here the same way."""

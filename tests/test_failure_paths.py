@@ -559,3 +559,64 @@ def test_a_user_error_is_one_line_in_the_chosen_language_and_exits_1(tmp_path: P
     result = runner.invoke(app, ["plan", "-c", str(path), "--lang", lang])
     assert result.exit_code == 1, result.output
     assert result.stderr == line.format(path=path) + "\n"
+
+
+def test_a_failed_run_ends_at_once_while_its_forecasting_imports_still_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    # `plan` begins its forecasting imports on a thread while it reads the inputs; a run
+    # that fails meanwhile ends with its exit code at once (its message out, an unpublished
+    # staging folder of a cluster plan removed) instead of waiting for imports it never uses
+    import gc
+
+    from stockplan import cli, preload
+    from stockplan.io.parts import PartsOutput
+
+    class Ended(Exception):
+        pass
+
+    ended: list[int] = []
+
+    def end(code: int) -> None:
+        ended.append(code)
+        raise Ended
+
+    staging = PartsOutput(tmp_path / "plan").stage()
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # main's, for a process about to end
+    monkeypatch.setattr(cli.os, "_exit", end)
+    monkeypatch.setattr(preload, "running", lambda: True)
+    missing = tmp_path / "missing.yaml"
+    monkeypatch.setattr(sys, "argv", ["stockplan", "plan", "-c", str(missing), "-q"])
+    with pytest.raises(Ended):
+        cli.main()
+    assert ended == [1] and not staging.exists()
+    err = capsys.readouterr().err
+    assert err.startswith("stockplan: error: ") and err.count("\n") == 1 and "missing" in err
+    # a run that ends well exits as Python does, imports running or not
+    monkeypatch.setattr(sys, "argv", ["stockplan", "--version"])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code in (0, None) and ended == [1]
+    # and so does a failed run with no import running (nothing to wait for)
+    monkeypatch.setattr(preload, "running", lambda: False)
+    monkeypatch.setattr(sys, "argv", ["stockplan", "plan", "-c", str(missing), "-q"])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 1 and ended == [1]
+
+
+def test_preload_running_is_true_only_while_its_thread_imports(monkeypatch):
+    import threading
+
+    from stockplan import preload
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    monkeypatch.setattr(preload, "_thread", [thread])
+    thread.start()
+    assert preload.running()
+    release.set()
+    thread.join()
+    assert not preload.running()
+    monkeypatch.setattr(preload, "_thread", [])
+    assert not preload.running()

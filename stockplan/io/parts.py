@@ -31,6 +31,17 @@ from stockplan.errors import StockplanError
 
 PART_TABLES = ("forecast", "history", "orders", "risk", "classes", "excess", "large_orders")
 """The tables the tasks write as part files (the driver gets none of their rows)."""
+_STAGED: list[Path] = []  # this process's staging folders, removed at exit if still there
+
+
+def remove_staging() -> None:
+    """Remove this process's staging folders that were not published (at exit, or when
+    the command line ends a failed run at once)."""
+    while _STAGED:
+        shutil.rmtree(_STAGED.pop(), ignore_errors=True)
+
+
+atexit.register(remove_staging)
 
 
 @dataclass
@@ -55,7 +66,7 @@ class PartsOutput:
             staging = parent / f".{self.target.name}.parts-{os.getpid()}"
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
-            atexit.register(shutil.rmtree, staging, True)
+            _STAGED.append(staging)
             self.staging = staging
         return self.staging
 
