@@ -59,8 +59,8 @@ FORMAT = 3  # bump when the layout of an entry changes
 _FRAMES = ("history", "open_po", "plan_rows", "items", "own_history")
 LIBRARIES = ("polars", "statsforecast", "numpy")
 FORECAST_PREFIX = "forecast-"  # the forecast stage's entries, pruned apart from the plans'
-# settings no stage of the plan reads: how it is shown or sent (tests/test_cache.py checks
-# that changing each reuses the plan and changes no table)
+# settings no stage of the plan reads: how it is shown or sent (tests/test_cache.py:
+# changing them keeps the key, a Chinese run reads an English run's plan)
 KEY_EXCLUDES = {"planning": {"language"}, "notify": True, "report": True}
 T = TypeVar("T")
 

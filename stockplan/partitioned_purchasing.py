@@ -371,9 +371,11 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
         ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
     )
     funded = with_item_columns(beyond_cap_clause(funded, ordered.caps), columns)
-    # the notices in other languages are not gathered: a cluster's plan re-read from the
-    # cache in another language is planned again
-    side, _ = side_tables(demand, supply, buying.priced, funded, config, ordered.transfers)
+    # the notices in the plan's language only: a cluster's plan re-read from the cache in
+    # another language is planned again
+    side, _ = side_tables(
+        demand, supply, buying.priced, funded, config, ordered.transfers, other_languages=()
+    )
     risk = restock_eta(ordered.risk, supply.open_po, funded, ordered.transfers, as_of)
     excess = side.pop("excess")
     small: dict[str, pl.DataFrame] = {"transfers": ordered.transfers, **side}

@@ -6,7 +6,7 @@ demand history -> classify -> forecast -> lead times -> policy / plan -> risk
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +28,7 @@ from stockplan.forecast import (
     forecast_paths,
     pool_ranking,
 )
-from stockplan.i18n import counted_text
+from stockplan.i18n import LANGUAGES, counted_text
 from stockplan.item_rules import expiry, item_caps, item_classes, item_columns, item_tables
 from stockplan.items import item_names, known_items
 from stockplan.large_orders import (
@@ -627,9 +627,10 @@ def side_tables(
     funded: pl.DataFrame,
     config: Config,
     transfers: pl.DataFrame | None = None,
+    other_languages: Sequence[str] = LANGUAGES,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
     """(excess stock, and with their inputs the customers' restock notices and expiring
-    lots; the notices in the catalogue's other languages, by language, for `Plan.notices_in`)
+    lots; the notices in `other_languages` too, by language, for `Plan.notices_in`)
     (`priced`, `funded`: the order rows of `PurchasingStage`, or of one partition's;
     `transfers`: the order stage's, a supply of the notices)."""
     tables, as_of, planning = demand.tables, demand.as_of, config.planning
@@ -656,6 +657,7 @@ def side_tables(
             allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
             source=str(getattr(config.inputs.customer_orders, "path", "customer_orders")),
             transfers=transfers,
+            other_languages=other_languages,
         )
         out["notices"] = notices_in.pop(planning.language)
     if supply.expiring is not None:
