@@ -15,8 +15,8 @@ The key is a SHA-256 over
 So one changed byte in an input, one changed setting, or another version gives another key:
 a stale plan is never served. Nothing the plan computes reads the language but the customer
 notices' words: an entry keeps them in every language of the catalogue (`Plan.notices_in`),
-and a run in another language than the entry's reads its own (an entry without them, a
-cluster's plan, is a miss there). A config that reads any table from a database is never
+and a run in another language than the entry's reads its own (an entry without them is a
+miss there). A config that reads any table from a database is never
 cached (the same query can return other rows a minute later). An entry is written to a
 temporary folder and renamed into place, so a reader sees a whole entry or none; an entry
 that cannot be read (truncated, edited, another format) is removed and the plan recomputed.

@@ -371,8 +371,8 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
         ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
     )
     funded = with_item_columns(beyond_cap_clause(funded, ordered.caps), columns)
-    # the notices in the plan's language only: a cluster's plan re-read from the cache in
-    # another language is planned again
+    # the notices in the plan's language only: a plan whose tables are part files is
+    # never kept in the plan cache, so never re-read in another language
     side, _ = side_tables(
         demand, supply, buying.priced, funded, config, ordered.transfers, other_languages=()
     )

@@ -242,7 +242,7 @@ def test_an_entry_without_notices_in_the_run_language_is_a_miss_and_is_kept(tmp_
     notices = pl.DataFrame({"order_id": ["SO1"], "message": ["Order SO1: ..."]})
     plan = Plan(as_of=dt.date(2025, 10, 13), tables={"notices": notices})
     assert cache.store(tmp_path, "k1", {}, [], plan, language="en") is None
-    assert cache.load(tmp_path, "k1", "zh") is None  # a cluster's plan: no other language
+    assert cache.load(tmp_path, "k1", "zh") is None  # kept in one language only
     assert (tmp_path / "k1").is_dir()
     _, _, read, _ = cache.load(tmp_path, "k1", "en")
     assert read.tables["notices"].equals(notices)
