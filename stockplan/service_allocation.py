@@ -331,14 +331,15 @@ def allocate_pattern_service(
     ceiling = (m + cap[rows])[:, None]
     held = np.minimum(grid, ceiling)
     lead = None if lead_demand is None else (lead_demand[0][rows], lead_demand[1][rows])
-    served = service(sub, held, m, s, cycle_qty[rows], disc, ltd, own, lead)[side]
-    shortage = np.minimum.accumulate((1.0 - served) * q[:, None], axis=1)
+    # every knob's level and, in the last column, the pattern's one level: one call each
+    levels = np.column_stack([held, default_stock[rows]])
+    served = service(sub, levels, m, s, cycle_qty[rows], disc, ltd, own, lead)[side]
+    shortage = np.minimum.accumulate((1.0 - served[:, :-1]) * q[:, None], axis=1)
+    allowed = (1.0 - served[:, -1]) * q
     # the pattern's shortage per unit of demand that the rows' own distributions do not
     # see at each knob: the curve's (1 - f) sum Q less their own sum, over sum Q
-    at = knob_of_stock(held, grid, points)
-    default_knob = knob_of_stock(default_stock[rows], grid, points)
-    default_served = service(sub, default_stock[rows], m, s, cycle_qty[rows], disc, ltd, own, lead)
-    allowed = (1.0 - default_served[side]) * q
+    knob_at = knob_of_stock(levels, grid, points)
+    at, default_knob = knob_at[:, :-1], knob_at[:, -1]
     for pattern in np.unique(patterns):  # the four demand patterns, not the series
         mine = patterns == pattern
         curve = np.maximum.accumulate(np.asarray(ltd.calibration[pattern][side], dtype=float))

@@ -19,12 +19,17 @@ runner = CliRunner()
 REUSED = "reused the plan computed earlier"
 
 
-def _plan(config: Path, *extra: str) -> tuple[pl.DataFrame, str]:
+def _table(command: str, config: Path, *extra: str) -> tuple[pl.DataFrame, str]:
+    """`command`'s table written to stdout as CSV, read back, and its stderr."""
     result = runner.invoke(
-        app, ["plan", "-c", str(config), "-o", "-", "--all", *extra], catch_exceptions=False
+        app, [command, "-c", str(config), "-o", "-", *extra], catch_exceptions=False
     )
     assert result.exit_code == 0, result.stderr
     return pl.read_csv(io.StringIO(result.stdout)), result.stderr
+
+
+def _plan(config: Path, *extra: str) -> tuple[pl.DataFrame, str]:
+    return _table("plan", config, "--all", *extra)
 
 
 def _value(orders: pl.DataFrame, sku: str, location: str, column: str) -> float:
@@ -174,13 +179,7 @@ def test_a_cache_folder_that_cannot_be_written_is_said_once_and_the_run_goes_on(
 
 
 def _notices(config: Path, *extra: str) -> tuple[pl.DataFrame, str]:
-    result = runner.invoke(
-        app,
-        ["notices", "-c", str(config), "-o", "-", "--headers", "canonical", *extra],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.stderr
-    return pl.read_csv(io.StringIO(result.stdout)), result.stderr
+    return _table("notices", config, "--headers", "canonical", *extra)
 
 
 def test_a_plan_kept_in_one_language_is_reused_in_the_other_with_its_notices_in_it(
