@@ -479,7 +479,7 @@ def test_the_one_pass_rows_and_the_per_cell_writer_give_the_same_workbook(
         ("Frame1", "A1:F2"),  # an empty table keeps one empty row
     ]
     # two names alike in their first 31 characters: the same refusal from both writers
-    frame = pl.DataFrame({"sku": ["A"], "order_qty": [24]})
+    frame = pl.DataFrame({"sku": ["A", "B", "C"], "order_qty": [24, 1, 2]})
     same = {"x" * 40: frame, "x" * 35: frame}
     errors = []
     for cells in (10**9, 0):
@@ -488,5 +488,5 @@ def test_the_one_pass_rows_and_the_per_cell_writer_give_the_same_workbook(
             writers.write_files({tmp_path / "same.xlsx": (same, "xlsx")})
         errors.append(str(caught.value).replace(str(tmp_path), "DIR"))
     assert errors[0] == errors[1]
-    assert "overlaps previous table range 'A1:B2'" in errors[0]
+    assert "Table range 'A1:B4' overlaps previous table range 'A1:B4'" in errors[0]
     assert not (tmp_path / "same.xlsx").exists()
