@@ -488,5 +488,13 @@ def test_the_one_pass_rows_and_the_per_cell_writer_give_the_same_workbook(
             writers.write_files({tmp_path / "same.xlsx": (same, "xlsx")})
         errors.append(str(caught.value).replace(str(tmp_path), "DIR"))
     assert errors[0] == errors[1]
-    assert "Table range 'A1:B4' overlaps previous table range 'A1:B4'" in errors[0]
+    assert (
+        f"table {'x' * 40!r} and table {'x' * 35!r} would both be the sheet {'x' * 31!r}"
+        in (errors[0])
+    )
     assert not (tmp_path / "same.xlsx").exists()
+    # a sheet name is compared in any case, and the summary sheet's name is taken too
+    for clash in ({"Orders": frame, "orders": frame}, {"summary": frame}):
+        with pytest.raises(StockplanError, match="would both be the sheet"):
+            writers.write_files({tmp_path / "clash.xlsx": (clash, "xlsx")}, info={})
+        assert not (tmp_path / "clash.xlsx").exists()

@@ -792,7 +792,8 @@ def _table_sheet(workbook, worksheet: str, frame: pl.DataFrame, formats: dict) -
     """A sheet as `polars.write_excel` writes it (an Excel table named `FrameN` over the
     header and rows, without a style, with filter buttons; bold header, number formats,
     widths from a sample, frozen header) whose data rows come from `_row_xml`: returns
-    (worksheet, rows XML) for `_insert_rows` once the workbook is closed.
+    (worksheet, rows XML, (table name, its whole range)) for `_insert_rows` once the
+    workbook is closed.
 
     A name already taken (two tables alike in their first 31 characters) fails as
     write_excel fails: the table overlaps the one there."""
@@ -814,7 +815,7 @@ def _table_sheet(workbook, worksheet: str, frame: pl.DataFrame, formats: dict) -
     whole = xl_range(0, 0, last_row, frame.width - 1)
     # add_table marks each cell of the range in Python to refuse an overlap (0.09 s for the
     # sample plan): on a new sheet, which has nothing to overlap, the table is made over the
-    # header and one row, then given its whole range as add_table sets it
+    # header and one row, and its part in the file is given the whole range (`_insert_rows`)
     sheet.add_table(
         0,
         0,
@@ -834,18 +835,19 @@ def _table_sheet(workbook, worksheet: str, frame: pl.DataFrame, formats: dict) -
     )
     if taken is not None:  # the summary sheet: no table to overlap, the name is refused
         workbook.add_worksheet(worksheet)  # DuplicateWorksheetName
-    table = sheet.tables[-1]
-    table["range"] = table["a_range"] = table["autofilter"] = whole
-    sheet.table_cells.update(dict.fromkeys(sheet.table_cells, whole))  # named in an overlap
     for index, width in enumerate(column_widths(frame).values()):
         sheet.set_column_pixels(index, index, width)
     sheet.freeze_panes(1, 0)
-    return sheet, _row_xml(frame, [cell._get_xf_index() for cell in cells])
+    xml = _row_xml(frame, [cell._get_xf_index() for cell in cells])
+    return sheet, xml, (f"Frame{count}", whole)
 
 
-def _insert_rows(data: bytes, rows: dict[int, tuple[str, str]]) -> bytes:
+def _insert_rows(
+    data: bytes, rows: dict[int, tuple[str, str]], tables: dict[str, str] | None = None
+) -> bytes:
     """The closed workbook with each large sheet's rows inserted after its header row and
-    its dimension set (sheet index -> (dimension, rows XML))."""
+    its dimension set (sheet index -> (dimension, rows XML)), and each table of `tables`
+    (name -> range) given that range and filter range in its part (`xl/tables/`)."""
     import zipfile
 
     source = zipfile.ZipFile(io.BytesIO(data))
@@ -853,6 +855,14 @@ def _insert_rows(data: bytes, rows: dict[int, tuple[str, str]]) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
         for item in source.infolist():
             content = source.read(item.filename)
+            part = re.fullmatch(r"xl/tables/table\d+\.xml", item.filename)
+            named = part and re.search(rb'<table [^>]*\bname="([^"]+)"', content)
+            if named and tables and named[1].decode("utf-8") in tables:
+                whole = tables[named[1].decode("utf-8")].encode("ascii")
+                content = re.sub(rb'(<table [^>]*\bref=")[^"]*"', rb"\g<1>" + whole + b'"', content)
+                content = re.sub(
+                    rb'<autoFilter ref="[^"]*"', b'<autoFilter ref="' + whole + b'"', content
+                )
             found = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
             if found and int(found[1]) - 1 in rows:
                 dimension, xml = rows[int(found[1]) - 1]
@@ -883,6 +893,23 @@ def _workbook(target: io.BytesIO):  # noqa: ANN202 - xlsxwriter is imported lazi
     )
 
 
+def _check_sheet_names(tables: list[str], lang: str, summary: bool) -> None:
+    """Refuse two tables whose sheets would have one name before anything is written:
+    Excel keeps a sheet name's first 31 characters and compares them in any case."""
+    from xlsxwriter.exceptions import DuplicateWorksheetName
+
+    first = sheet_name("summary", lang).casefold()
+    seen: dict[str, str] = {first: "the summary"} if summary else {}
+    for table in tables:
+        name = sheet_name(table, lang)
+        earlier = seen.setdefault(name.casefold(), f"table {table!r}")
+        if earlier != f"table {table!r}":
+            raise DuplicateWorksheetName(
+                f"{earlier} and table {table!r} would both be the sheet {name!r} "
+                "(Excel keeps 31 characters of a sheet name, in any case)"
+            )
+
+
 def _write_xlsx(
     tables: dict[str, pl.DataFrame],
     path: Path,
@@ -893,8 +920,10 @@ def _write_xlsx(
 
     from stockplan.i18n import header
 
+    _check_sheet_names(list(tables), lang, summary=info is not None)
     buffer = io.BytesIO()  # built in memory: a full disk fails in our write, not in zipfile
     large: dict[int, tuple[str, str]] = {}
+    ranges: dict[str, str] = {}  # each Excel table's whole range (`_table_sheet`)
     with _workbook(buffer) as workbook:
         if info is not None:
             _write_summary(workbook, tables, info, lang)
@@ -915,7 +944,8 @@ def _write_xlsx(
             shown = localise(frame, name, lang, (info or {}).get("currency"), bucket)
             large_sheet = shown.height * shown.width > LARGE_SHEET_CELLS and _rows_as_xml(shown)
             if large_sheet or _rich_lookalike(shown):
-                sheet, xml = _table_sheet(workbook, worksheet, shown, formats)
+                sheet, xml, (table, whole) = _table_sheet(workbook, worksheet, shown, formats)
+                ranges[table] = whole
                 _finish_sheet(workbook, sheet, frame, name, lead, lang)
                 last = max(sheet.dim_rowmax or 0, frame.height)  # the totals row, if any
                 large[sheet.index] = (f"A1:{xl_rowcol_to_cell(last, frame.width - 1)}", xml)
@@ -936,7 +966,7 @@ def _write_xlsx(
                 workbook, workbook.get_worksheet_by_name(worksheet), frame, name, lead, lang
             )
     data = buffer.getvalue()
-    path.write_bytes(_insert_rows(data, large) if large else data)
+    path.write_bytes(_insert_rows(data, large, ranges) if large else data)
 
 
 def _write_one(
