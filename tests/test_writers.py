@@ -390,3 +390,111 @@ def test_a_supplier_shaped_like_rich_string_xml_keeps_the_summary_sheet_readable
     assert result.exit_code == 0, result.output
     summary = pl.read_excel(target, sheet_name="summary", has_header=False)
     assert "<r></t></r>" in summary.to_series(0).to_list()
+
+
+def _small_orders() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "sku": ["=1+1", "-3", "", None],
+            "supplier": ["Acme", "@SUM(1)", "Bolt", "Acme"],
+            "order_qty": [12, 0, 5, 7],
+            "order_value": [30.5, None, 2.25, 1e6],
+            "order_date": [dt.date(2026, 1, 5), None, dt.date(1999, 12, 31), dt.date(2026, 3, 2)],
+            "inactive": [True, False, None, True],
+        }
+    )
+
+
+def _sheet_features(path: Path) -> dict:
+    """What a buyer gets per sheet: cells (value, type, number format, bold), the Excel
+    tables (name, ref, filter, column names, style), frozen panes, column widths."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    return {
+        sheet.title: {
+            "cells": [
+                [(c.value, c.data_type, c.number_format, c.font.b) for c in row]
+                for row in sheet.iter_rows()
+            ],
+            "tables": [
+                (
+                    t.name,
+                    t.ref,
+                    t.autoFilter.ref,
+                    [c.name for c in t.tableColumns],
+                    t.tableStyleInfo.name,
+                    t.totalsRowCount,
+                )
+                for t in sheet.tables.values()
+            ],
+            "freeze": sheet.freeze_panes,
+            "widths": {k: (d.width, d.hidden) for k, d in sheet.column_dimensions.items()},
+        }
+        for sheet in book.worksheets
+    }
+
+
+def test_a_small_sheet_is_an_excel_table_over_its_rows_and_its_cells_keep_their_types(
+    tmp_path: Path,
+):
+    import zipfile
+
+    import openpyxl
+
+    target = tmp_path / "plan.xlsx"
+    writers.write_files({target: ({"orders": _small_orders()}, "xlsx")})
+    with zipfile.ZipFile(target) as book:  # the rows come from the one-pass XML writer
+        assert 't="inlineStr"' in book.read("xl/worksheets/sheet1.xml").decode()
+    sheet = openpyxl.load_workbook(target)["orders"]
+    header = [c.value for c in sheet[1]]
+    assert header == ["sku", "supplier", "order_qty", "order_value", "order_date", "inactive"]
+    (table,) = sheet.tables.values()
+    # the table covers the header and the 4 rows; the totals row below it stays outside
+    assert table.ref == table.autoFilter.ref == "A1:F5" and not table.totalsRowCount
+    assert [c.name for c in table.tableColumns] == header  # else Excel 'repairs' the file
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows[0] == ("=1+1", "Acme", 12, 30.5, dt.datetime(2026, 1, 5), True)
+    assert rows[1] == ("-3", "@SUM(1)", 0, None, None, False)
+    assert rows[2][0] is None and rows[2][4] == dt.datetime(1999, 12, 31)  # '' is an empty cell
+    assert rows[4] == ("total", None, 24, 1000032.75, None, None)
+    assert sheet["A2"].data_type == "s" and sheet["B2"].data_type == "s"  # text, no formula
+    assert sheet["D2"].number_format == "#,##0.00" and sheet["E2"].number_format == "yyyy-mm-dd"
+    assert sheet["C2"].number_format == "#,##0;[Red]-#,##0"
+    assert sheet.freeze_panes == "A2"
+
+
+def test_the_one_pass_rows_and_the_per_cell_writer_give_the_same_workbook(
+    tmp_path: Path, monkeypatch
+):
+    tables = {"orders": _small_orders(), "excess": _small_orders().head(0)}
+    monkeypatch.setattr(writers, "LARGE_SHEET_CELLS", 10**9)  # polars' write_excel, per cell
+    writers.write_files({tmp_path / "cells.xlsx": (tables, "xlsx")})
+    monkeypatch.setattr(writers, "LARGE_SHEET_CELLS", 0)
+    writers.write_files({tmp_path / "rows.xlsx": (tables, "xlsx")})
+    rows = _sheet_features(tmp_path / "rows.xlsx")
+    assert rows == _sheet_features(tmp_path / "cells.xlsx")
+    assert [t[:2] for t in rows["orders"]["tables"] + rows["excess"]["tables"]] == [
+        ("Frame0", "A1:F5"),
+        ("Frame1", "A1:F2"),  # an empty table keeps one empty row
+    ]
+    # two names alike in their first 31 characters: the same refusal from both writers
+    frame = pl.DataFrame({"sku": ["A", "B", "C"], "order_qty": [24, 1, 2]})
+    same = {"x" * 40: frame, "x" * 35: frame}
+    errors = []
+    for cells in (10**9, 0):
+        monkeypatch.setattr(writers, "LARGE_SHEET_CELLS", cells)
+        with pytest.raises(StockplanError) as caught:
+            writers.write_files({tmp_path / "same.xlsx": (same, "xlsx")})
+        errors.append(str(caught.value).replace(str(tmp_path), "DIR"))
+    assert errors[0] == errors[1]
+    assert (
+        f"table {'x' * 40!r} and table {'x' * 35!r} would both be the sheet {'x' * 31!r}"
+        in (errors[0])
+    )
+    assert not (tmp_path / "same.xlsx").exists()
+    # a sheet name is compared in any case, and the summary sheet's name is taken too
+    for clash in ({"Orders": frame, "orders": frame}, {"summary": frame}):
+        with pytest.raises(StockplanError, match="would both be the sheet"):
+            writers.write_files({tmp_path / "clash.xlsx": (clash, "xlsx")}, info={})
+        assert not (tmp_path / "clash.xlsx").exists()

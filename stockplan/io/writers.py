@@ -672,10 +672,18 @@ def column_widths(frame: pl.DataFrame) -> dict[str, int]:
     return widths
 
 
-LARGE_SHEET_CELLS = 20_000
+LARGE_SHEET_CELLS = 0
 """Sheets with more cells get their rows as XML built by Polars in one pass (`_row_xml`)
-instead of xlsxwriter's per-cell Python (about 5 microseconds a cell)."""
+instead of xlsxwriter's per-cell Python (about 5 microseconds a cell): every sheet. Both
+give the same workbook (`_table_sheet`), and in the sample plan's workbook a sheet of 50
+to 1,200 cells costs the same either way. The per-cell writer is left for the columns
+`_row_xml` does not write as Excel values (times, nested values: `_rows_as_xml`)."""
 HEADER_FORMAT = {"bold": True, "bg_color": "#DDEBF7", "border": 1}
+DTYPE_FORMATS = {pl.Date: "yyyy-mm-dd", pl.Float64: QUANTITY}
+INTEGER_FORMAT = "#,##0;[Red]-#,##0"
+"""`polars.write_excel`'s format of an integer column (with `table_style=None`)."""
+FLOAT_FORMAT = "#,##0.00;[Red]-#,##0.00"
+"""Its format of a float column without one of `DTYPE_FORMATS` (`float_precision=2`)."""
 EXCEL_EPOCH = "1899-12-30"
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]|_x[0-9A-Fa-f]{4}_"
 """Text the sheet XML must escape as xlsxwriter does (`_xml_text`)."""
@@ -717,13 +725,15 @@ def _xml_text(text: pl.Expr, controls: bool) -> pl.Expr:
 
 def _row_xml(frame: pl.DataFrame, styles: list[int]) -> str:
     """The `<row>` elements of rows 2.. of a sheet: numbers as numbers, dates as Excel
-    serial days, text as inline strings (never a formula), an empty cell for null."""
+    serial days, text as inline strings (never a formula), an empty cell for null and for
+    an empty text (as xlsxwriter writes one)."""
     from xlsxwriter.utility import xl_col_to_name
 
     row = pl.int_range(2, frame.height + 2, dtype=pl.Int64).cast(pl.String)
     cells = []
     for index, (name, dtype) in enumerate(frame.schema.items()):
         column = pl.col(name)
+        empty = column.is_null()
         ref = pl.concat_str(
             pl.lit(f'<c r="{xl_col_to_name(index)}'), row, pl.lit(f'" s="{styles[index]}"')
         )
@@ -739,6 +749,7 @@ def _row_xml(frame: pl.DataFrame, styles: list[int]) -> str:
         else:
             text = column.cast(pl.String)
             controls = bool(frame.select(text.str.contains(_CONTROL).any()).item())
+            empty = empty | (text == "")
             cell = pl.concat_str(
                 ref,
                 pl.lit(' t="inlineStr"><is><t xml:space="preserve">'),
@@ -746,41 +757,97 @@ def _row_xml(frame: pl.DataFrame, styles: list[int]) -> str:
                 pl.lit("</t></is></c>"),
             )
         blank = pl.concat_str(ref, pl.lit("/>"))  # formatted, as polars writes a null
-        cells.append(pl.when(column.is_null()).then(blank).otherwise(cell))
+        cells.append(pl.when(empty).then(blank).otherwise(cell))
     rows = frame.select(
         pl.concat_str(pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")).alias("x")
     )
     return rows["x"].str.join("").item() if frame.height else ""
 
 
-def _large_sheet(workbook, worksheet: str, frame: pl.DataFrame, formats: dict) -> tuple:
-    """A sheet written like `polars.write_excel` (bold header, filters, frozen header,
-    number formats, widths from a sample) whose data rows come from `_row_xml`: returns
-    (worksheet, rows XML) for `_insert_rows` once the workbook is closed."""
-    sheet = workbook.add_worksheet(worksheet)
+def _rows_as_xml(frame: pl.DataFrame) -> bool:
+    """Whether `_row_xml` writes every column as `polars.write_excel` does: text, numbers,
+    truth values and dates (a time or a nested value is left to the per-cell writer)."""
+    plain = (pl.String, pl.Categorical, pl.Enum, pl.Boolean, pl.Date, pl.Null)
+    return all(t.is_numeric() or isinstance(t, plain) for t in frame.dtypes)
+
+
+def _cell_format(dtype: pl.DataType, given: str | dict | None) -> dict:
+    """A column's cell format as `polars.write_excel` makes it with our `DTYPE_FORMATS`,
+    `float_precision=2` and no table style: the column's own (`given`) else its type's,
+    vertically centred."""
+    typed = DTYPE_FORMATS.get(dtype)
+    if typed is None and dtype.is_integer():
+        typed = INTEGER_FORMAT
+    elif typed is None and dtype.is_float():
+        typed = FLOAT_FORMAT
+    spec = typed if given is None else given
+    if spec is None:
+        return {"valign": "vcenter"}
+    if isinstance(spec, str):
+        return {"num_format": spec, "valign": "vcenter"}
+    return {**({"num_format": typed} if typed else {}), "valign": "vcenter", **spec}
+
+
+def _table_sheet(workbook, worksheet: str, frame: pl.DataFrame, formats: dict) -> tuple:
+    """A sheet as `polars.write_excel` writes it (an Excel table named `FrameN` over the
+    header and rows, without a style, with filter buttons; bold header, number formats,
+    widths from a sample, frozen header) whose data rows come from `_row_xml`: returns
+    (worksheet, rows XML, (table name, its whole range)) for `_insert_rows` once the
+    workbook is closed.
+
+    A name already taken (two tables alike in their first 31 characters) fails as
+    write_excel fails: the table overlaps the one there."""
+    from xlsxwriter.utility import xl_range
+
     header = workbook.add_format(HEADER_FORMAT)
-    widths = column_widths(frame)
-    styles = []
-    for index, (name, dtype) in enumerate(frame.schema.items()):
-        sheet.write_string(0, index, name, header)
-        spec = formats.get(name)
-        if spec is None:
-            spec = "yyyy-mm-dd" if dtype == pl.Date else (QUANTITY if dtype.is_float() else None)
-            if spec is None and dtype.is_integer():
-                spec = "#,##0;[Red]-#,##0"  # polars.write_excel's integer format
-        style = None
-        if spec is not None:
-            style = workbook.add_format(spec if isinstance(spec, dict) else {"num_format": spec})
-        styles.append(style._get_xf_index() if style is not None else 0)
-        sheet.set_column_pixels(index, index, widths[name], style)
+    made: dict[str, object] = {}
+    cells = []
+    for name, dtype in frame.schema.items():
+        spec = _cell_format(dtype, formats.get(name))
+        key = repr(sorted(spec.items()))
+        if key not in made:
+            made[key] = workbook.add_format(spec)
+        cells.append(made[key])
+    taken = workbook.get_worksheet_by_name(worksheet)
+    sheet = taken or workbook.add_worksheet(worksheet)
+    count = sum(len(s.tables) for s in workbook.worksheets())
+    last_row = max(frame.height, 1)  # an empty table keeps one empty row (Excel needs one)
+    whole = xl_range(0, 0, last_row, frame.width - 1)
+    # add_table marks each cell of the range in Python to refuse an overlap (0.09 s for the
+    # sample plan): on a new sheet, which has nothing to overlap, the table is made over the
+    # header and one row, and its part in the file is given the whole range (`_insert_rows`)
+    sheet.add_table(
+        0,
+        0,
+        last_row if taken else 1,
+        frame.width - 1,
+        {
+            "columns": [
+                {"header": name, "format": cell, "header_format": header}
+                for name, cell in zip(frame.columns, cells, strict=True)
+            ],
+            "style": None,
+            "autofilter": True,
+            "header_row": True,
+            "total_row": False,
+            "name": f"Frame{count}",
+        },
+    )
+    if taken is not None:  # the summary sheet: no table to overlap, the name is refused
+        workbook.add_worksheet(worksheet)  # DuplicateWorksheetName
+    for index, width in enumerate(column_widths(frame).values()):
+        sheet.set_column_pixels(index, index, width)
     sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(frame.height, 1), frame.width - 1)
-    return sheet, _row_xml(frame, styles)
+    xml = _row_xml(frame, [cell._get_xf_index() for cell in cells])
+    return sheet, xml, (f"Frame{count}", whole)
 
 
-def _insert_rows(data: bytes, rows: dict[int, tuple[str, str]]) -> bytes:
+def _insert_rows(
+    data: bytes, rows: dict[int, tuple[str, str]], tables: dict[str, str] | None = None
+) -> bytes:
     """The closed workbook with each large sheet's rows inserted after its header row and
-    its dimension set (sheet index -> (dimension, rows XML))."""
+    its dimension set (sheet index -> (dimension, rows XML)), and each table of `tables`
+    (name -> range) given that range and filter range in its part (`xl/tables/`)."""
     import zipfile
 
     source = zipfile.ZipFile(io.BytesIO(data))
@@ -788,6 +855,14 @@ def _insert_rows(data: bytes, rows: dict[int, tuple[str, str]]) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
         for item in source.infolist():
             content = source.read(item.filename)
+            part = re.fullmatch(r"xl/tables/table\d+\.xml", item.filename)
+            named = part and re.search(rb'<table [^>]*\bname="([^"]+)"', content)
+            if named and tables and named[1].decode("utf-8") in tables:
+                whole = tables[named[1].decode("utf-8")].encode("ascii")
+                content = re.sub(rb'(<table [^>]*\bref=")[^"]*"', rb"\g<1>" + whole + b'"', content)
+                content = re.sub(
+                    rb'<autoFilter ref="[^"]*"', b'<autoFilter ref="' + whole + b'"', content
+                )
             found = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
             if found and int(found[1]) - 1 in rows:
                 dimension, xml = rows[int(found[1]) - 1]
@@ -818,6 +893,23 @@ def _workbook(target: io.BytesIO):  # noqa: ANN202 - xlsxwriter is imported lazi
     )
 
 
+def _check_sheet_names(tables: list[str], lang: str, summary: bool) -> None:
+    """Refuse two tables whose sheets would have one name before anything is written:
+    Excel keeps a sheet name's first 31 characters and compares them in any case."""
+    from xlsxwriter.exceptions import DuplicateWorksheetName
+
+    first = sheet_name("summary", lang).casefold()
+    seen: dict[str, str] = {first: "the summary"} if summary else {}
+    for table in tables:
+        name = sheet_name(table, lang)
+        earlier = seen.setdefault(name.casefold(), f"table {table!r}")
+        if earlier != f"table {table!r}":
+            raise DuplicateWorksheetName(
+                f"{earlier} and table {table!r} would both be the sheet {name!r} "
+                "(Excel keeps 31 characters of a sheet name, in any case)"
+            )
+
+
 def _write_xlsx(
     tables: dict[str, pl.DataFrame],
     path: Path,
@@ -828,8 +920,10 @@ def _write_xlsx(
 
     from stockplan.i18n import header
 
+    _check_sheet_names(list(tables), lang, summary=info is not None)
     buffer = io.BytesIO()  # built in memory: a full disk fails in our write, not in zipfile
     large: dict[int, tuple[str, str]] = {}
+    ranges: dict[str, str] = {}  # each Excel table's whole range (`_table_sheet`)
     with _workbook(buffer) as workbook:
         if info is not None:
             _write_summary(workbook, tables, info, lang)
@@ -848,11 +942,13 @@ def _write_xlsx(
             }
             worksheet = sheet_name(name, lang)
             shown = localise(frame, name, lang, (info or {}).get("currency"), bucket)
-            if shown.height * shown.width > LARGE_SHEET_CELLS or _rich_lookalike(shown):
-                sheet, xml = _large_sheet(workbook, worksheet, shown, formats)
-                last = frame.height + (2 if TOTAL_COLUMNS.get(name) else 1) - 1
-                large[sheet.index] = (f"A1:{xl_rowcol_to_cell(last, frame.width - 1)}", xml)
+            large_sheet = shown.height * shown.width > LARGE_SHEET_CELLS and _rows_as_xml(shown)
+            if large_sheet or _rich_lookalike(shown):
+                sheet, xml, (table, whole) = _table_sheet(workbook, worksheet, shown, formats)
+                ranges[table] = whole
                 _finish_sheet(workbook, sheet, frame, name, lead, lang)
+                last = max(sheet.dim_rowmax or 0, frame.height)  # the totals row, if any
+                large[sheet.index] = (f"A1:{xl_rowcol_to_cell(last, frame.width - 1)}", xml)
                 continue
             shown.write_excel(
                 workbook,
@@ -861,16 +957,16 @@ def _write_xlsx(
                 freeze_panes=(1, 0),
                 column_widths=column_widths(shown),
                 column_formats=formats or None,
-                dtype_formats={pl.Date: "yyyy-mm-dd", pl.Float64: QUANTITY},
+                dtype_formats=DTYPE_FORMATS,
                 table_style=None,
-                header_format={"bold": True, "bg_color": "#DDEBF7", "border": 1},
+                header_format=HEADER_FORMAT,
                 float_precision=2,
             )
             _finish_sheet(
                 workbook, workbook.get_worksheet_by_name(worksheet), frame, name, lead, lang
             )
     data = buffer.getvalue()
-    path.write_bytes(_insert_rows(data, large) if large else data)
+    path.write_bytes(_insert_rows(data, large, ranges) if large else data)
 
 
 def _write_one(
