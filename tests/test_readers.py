@@ -350,3 +350,30 @@ def test_out_of_domain_value_quoted_in_an_error_is_bounded(tmp_path: Path):
         load_config(path)
     assert "forecast.season_length" in str(error.value)
     assert len(str(error.value)) < 400
+
+
+@pytest.mark.parametrize("cell", ["B ", "\u3000B", "2025-01-06 "])
+def test_one_untrimmed_cell_in_a_clean_file_is_still_trimmed(tmp_path: Path, cell: str):
+    """A clean file skips trimming its text: one code or date with a space at one end (an
+    ideographic one too), on line 4 of a file whose other cells are clean, is enough to
+    trim the column."""
+    path = tmp_path / "sales.csv"
+    last = f"{cell},B,3" if cell.startswith("2025") else f"2025-01-06,{cell},3"
+    lines = ["date,sku,qty", "2025-01-05,A,1", "2025-01-05,B,2", last]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    frame = _read(path)
+    assert frame["sku"].to_list() == ["A", "B", "B"]
+    assert frame["date"].to_list() == [dt.date(2025, 1, 5)] * 2 + [dt.date(2025, 1, 6)]
+
+
+def test_a_totals_label_beside_filled_keys_is_dropped_in_an_otherwise_clean_file(tmp_path: Path):
+    """A totals row whose key cells are filled (a date beside 合计) is found by its label
+    alone: the clean-file pass must not skip the totals search for it."""
+    path = tmp_path / "sales.csv"
+    lines = ["date,sku,qty", "2025-01-05,A,1", "2025-01-05,B,2", "2025-01-05,-合计,3"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    notes: list[str] = []
+    frame = read_table("sales", InputFile(path=path), {}, notes)
+    assert frame["sku"].to_list() == ["A", "B"]
+    assert frame["source_row"].to_list() == [2, 3]
+    assert any("row 4" in note for note in notes)
