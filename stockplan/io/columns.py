@@ -395,20 +395,44 @@ def parse_dates(values: pl.Series, trimmed: bool = False) -> pl.Series:
         if trimmed
         else values.to_frame("t").select(_clean_text(pl.col("t"))).to_series()
     )
-    if text.str.contains(r"[ T:时]").any():
-        text = text.str.replace(TIMESTAMP, "${1}")
-    present = text.drop_nulls()
-    if present.len() == 0:
+    present = text.len() - text.null_count()
+    if present == 0:
         return text.cast(pl.Date)
-    sample = present.gather_every(max(1, present.len() // DATE_SAMPLE))
-    for fmt in DATE_FORMATS:
-        if sample.str.strptime(pl.Date, fmt, strict=False, exact=True).null_count() == 0:
-            parsed = text.str.strptime(pl.Date, fmt, strict=False, exact=True)
-            break
+    step = max(1, present // DATE_SAMPLE)
+    # one query asks whether any value has a time after its date and whether the first
+    # format reads the sample (the common case: every step below was a query of its own)
+    timed, first_reads = (
+        text.to_frame("t")
+        .select(
+            pl.col("t").str.contains(r"[ T:时]").any(),
+            pl.col("t")
+            .drop_nulls()
+            .gather_every(step)
+            .str.strptime(pl.Date, DATE_FORMATS[0], strict=False, exact=True)
+            .null_count()
+            .eq(0)
+            .alias("first_reads"),
+        )
+        .row(0)
+    )
+    if timed:
+        text = text.str.replace(TIMESTAMP, "${1}")
+    if first_reads and not timed:
+        fmt: str | None = DATE_FORMATS[0]
     else:
-        return text.to_frame("t").select(_date_expr(pl.col("t"))).to_series()
-    missed = parsed.is_null() & text.is_not_null()
-    if missed.any():
+        sample = text.drop_nulls().gather_every(step)
+        tried = DATE_FORMATS if timed else DATE_FORMATS[1:]
+        readers = (
+            f
+            for f in tried
+            if sample.str.strptime(pl.Date, f, strict=False, exact=True).null_count() == 0
+        )
+        fmt = next(readers, None)
+        if fmt is None:
+            return text.to_frame("t").select(_date_expr(pl.col("t"))).to_series()
+    parsed = text.str.strptime(pl.Date, fmt, strict=False, exact=True)
+    if parsed.null_count() > text.null_count():  # a value the format does not read
+        missed = parsed.is_null() & text.is_not_null()
         rows = missed.arg_true()
         rest = text.gather(rows).to_frame("t").select(_date_expr(pl.col("t"))).to_series()
         parsed = parsed.scatter(rows, rest)
