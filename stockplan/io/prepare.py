@@ -472,13 +472,15 @@ SKU_CHECKED = ("stock", "sales", "purchase_orders", "customer_orders")
 def first_sku_rows(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     """table, sku, source_row (, source_file): the first row of each sku of `frame`."""
     located = [c for c in (SOURCE_FILE, ROW) if c in frame.columns]
-    return (
-        frame.select(*located, "sku")
+    return (  # one lazy query: eagerly each step was a pass (and a wait) of its own
+        frame.lazy()
+        .select(*located, "sku")
         .drop_nulls("sku")
         .sort(located)
         .group_by("sku", maintain_order=True)
         .first()
         .select(pl.lit(name).alias("table"), "sku", *located)
+        .collect()
     )
 
 
