@@ -211,17 +211,21 @@ def _read_csv(
 ) -> RawTable:
     raw = path.read_bytes()
     text = _decode(raw, path, spec.encoding, notes)
-    if not text.strip():
+    if not text or text.isspace():  # not `text.strip()`: a copy of the whole text
         raise input_error(path, "file is empty")
+    # ASCII bytes read the same in every encoding detected: Polars reads them as they are,
+    # not a UTF-8 copy of the text (one more copy of a file of 11 MB or more)
+    data = raw if spec.encoding is None and raw.isascii() else None
     if "\r" in text and "\n" not in text:  # old Mac line ends: a CR inside a field of a
         text = text.replace("\r", "\n")  # CRLF or LF file stays in its field
+        data = None
     lines = _head_lines(text, HEADER_SEARCH_ROWS)
     split = [line.split(spec.delimiter or _sniff_delimiter(line)) for line in lines]
     skip = header_index(split, schema, overrides)
     delimiter = spec.delimiter or _sniff_delimiter(lines[skip] if lines else "")
     try:
         frame = pl.read_csv(
-            text.encode("utf-8"),
+            data if data is not None else text.encode("utf-8"),
             separator=delimiter,
             infer_schema=False,
             skip_rows=skip,
