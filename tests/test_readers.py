@@ -377,3 +377,26 @@ def test_a_totals_label_beside_filled_keys_is_dropped_in_an_otherwise_clean_file
     assert frame["sku"].to_list() == ["A", "B"]
     assert frame["source_row"].to_list() == [2, 3]
     assert any("row 4" in note for note in notes)
+
+
+def test_an_empty_sheet_a_missing_sheet_and_a_sheet_by_position_in_a_workbook(tmp_path: Path):
+    """The sheet is read from the open workbook: an empty one is refused as Polars refused
+    it, a name or position the workbook lacks gets Polars' words naming what it has, and a
+    position reads that sheet."""
+    import xlsxwriter
+
+    path = tmp_path / "stock.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        book.add_worksheet("empty")
+        book.add_worksheet("now").write_row(0, 0, ["sku", "on_hand"])
+        book.get_worksheet_by_name("now").write_row(1, 0, ["A", 4])
+    with pytest.raises(StockplanError) as empty:
+        _read(path, "stock", sheet="empty")
+    assert str(empty.value) == f"{path}: cannot read as an Excel workbook (empty Excel sheet)"
+    with pytest.raises(StockplanError) as missing:
+        _read(path, "stock", sheet="nowhere")
+    assert str(missing.value).endswith("(no matching sheet found when `sheet_name` is 'nowhere')")
+    with pytest.raises(StockplanError) as beyond:
+        _read(path, "stock", sheet=2)
+    assert str(beyond.value).endswith("(no matching sheet found when `sheet_id` is 3)")
+    assert _read(path, "stock", sheet=1)["on_hand"].to_list() == [4.0]
