@@ -350,3 +350,53 @@ def test_out_of_domain_value_quoted_in_an_error_is_bounded(tmp_path: Path):
         load_config(path)
     assert "forecast.season_length" in str(error.value)
     assert len(str(error.value)) < 400
+
+
+@pytest.mark.parametrize("cell", ["B ", "\u3000B", "2025-01-06 "])
+def test_one_untrimmed_cell_in_a_clean_file_is_still_trimmed(tmp_path: Path, cell: str):
+    """A clean file skips trimming its text: one code or date with a space at one end (an
+    ideographic one too), on line 4 of a file whose other cells are clean, is enough to
+    trim the column."""
+    path = tmp_path / "sales.csv"
+    last = f"{cell},B,3" if cell.startswith("2025") else f"2025-01-06,{cell},3"
+    lines = ["date,sku,qty", "2025-01-05,A,1", "2025-01-05,B,2", last]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    frame = _read(path)
+    assert frame["sku"].to_list() == ["A", "B", "B"]
+    assert frame["date"].to_list() == [dt.date(2025, 1, 5)] * 2 + [dt.date(2025, 1, 6)]
+
+
+def test_a_totals_label_beside_filled_keys_is_dropped_in_an_otherwise_clean_file(tmp_path: Path):
+    """A totals row whose key cells are filled (a date beside 合计) is found by its label
+    alone: the clean-file pass must not skip the totals search for it."""
+    path = tmp_path / "sales.csv"
+    lines = ["date,sku,qty", "2025-01-05,A,1", "2025-01-05,B,2", "2025-01-05,-合计,3"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    notes: list[str] = []
+    frame = read_table("sales", InputFile(path=path), {}, notes)
+    assert frame["sku"].to_list() == ["A", "B"]
+    assert frame["source_row"].to_list() == [2, 3]
+    assert any("row 4" in note for note in notes)
+
+
+def test_an_empty_sheet_a_missing_sheet_and_a_sheet_by_position_in_a_workbook(tmp_path: Path):
+    """The sheet is read from the open workbook: an empty one is refused as Polars refused
+    it, a name or position the workbook lacks gets Polars' words naming what it has, and a
+    position reads that sheet."""
+    import xlsxwriter
+
+    path = tmp_path / "stock.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        book.add_worksheet("empty")
+        book.add_worksheet("now").write_row(0, 0, ["sku", "on_hand"])
+        book.get_worksheet_by_name("now").write_row(1, 0, ["A", 4])
+    with pytest.raises(StockplanError) as empty:
+        _read(path, "stock", sheet="empty")
+    assert str(empty.value) == f"{path}: cannot read as an Excel workbook (empty Excel sheet)"
+    with pytest.raises(StockplanError) as missing:
+        _read(path, "stock", sheet="nowhere")
+    assert str(missing.value).endswith("(no matching sheet found when `sheet_name` is 'nowhere')")
+    with pytest.raises(StockplanError) as beyond:
+        _read(path, "stock", sheet=2)
+    assert str(beyond.value).endswith("(no matching sheet found when `sheet_id` is 3)")
+    assert _read(path, "stock", sheet=1)["on_hand"].to_list() == [4.0]

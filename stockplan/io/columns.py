@@ -50,6 +50,10 @@ TOTALS_LABEL = r"^(合计|小计|总计|总合计|共计|total|totals|subtotal|g
 """A cell holding only this (case, spaces, `-` and `_` ignored) marks a totals / subtotal row."""
 TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|sub|grand|total)"
 """Cheap first pass: only cells starting like a totals label are looked at closely."""
+UNTRIMMED_OR_TOTALS = TOTALS_START + r"|^\s|\s$"
+"""A cell with a space (any Unicode one) at either end, blank or not, or starting like a
+totals label: a text column without such a cell and without an empty one is empty only
+where null, trims to itself and holds no totals label (`_clean_columns`)."""
 
 
 def map_headers(
@@ -379,27 +383,56 @@ DATE_SAMPLE = 256
 """Values tried against every date format to find the column's one."""
 
 
-def parse_dates(values: pl.Series) -> pl.Series:
+def parse_dates(values: pl.Series, trimmed: bool = False) -> pl.Series:
     """A text column to dates in one vectorised pass: the first format of DATE_FORMATS that
     reads a sample spread over the column parses the whole column; only the values it
     cannot read (a column that mixes formats, Excel serials) get every format
     (`_date_expr`). Same results as `_date_expr` on every row: the formats never read the
-    same text two ways."""
-    text = values.to_frame("t").select(_clean_text(pl.col("t"))).to_series()
-    if text.str.contains(r"[ T:时]").any():
-        text = text.str.replace(TIMESTAMP, "${1}")
-    present = text.drop_nulls()
-    if present.len() == 0:
+    same text two ways. `trimmed`: no value has a space at either end or is empty
+    (`_clean_columns`), so trimming would copy the column unchanged."""
+    text = (
+        values.alias("t")
+        if trimmed
+        else values.to_frame("t").select(_clean_text(pl.col("t"))).to_series()
+    )
+    present = text.len() - text.null_count()
+    if present == 0:
         return text.cast(pl.Date)
-    sample = present.gather_every(max(1, present.len() // DATE_SAMPLE))
-    for fmt in DATE_FORMATS:
-        if sample.str.strptime(pl.Date, fmt, strict=False, exact=True).null_count() == 0:
-            parsed = text.str.strptime(pl.Date, fmt, strict=False, exact=True)
-            break
+    step = max(1, present // DATE_SAMPLE)
+    # one query asks whether any value has a time after its date and whether the first
+    # format reads the sample (the common case: every step below was a query of its own)
+    timed, first_reads = (
+        text.to_frame("t")
+        .select(
+            pl.col("t").str.contains(r"[ T:时]").any(),
+            pl.col("t")
+            .drop_nulls()
+            .gather_every(step)
+            .str.strptime(pl.Date, DATE_FORMATS[0], strict=False, exact=True)
+            .null_count()
+            .eq(0)
+            .alias("first_reads"),
+        )
+        .row(0)
+    )
+    if timed:
+        text = text.str.replace(TIMESTAMP, "${1}")
+    if first_reads and not timed:
+        fmt: str | None = DATE_FORMATS[0]
     else:
-        return text.to_frame("t").select(_date_expr(pl.col("t"))).to_series()
-    missed = parsed.is_null() & text.is_not_null()
-    if missed.any():
+        sample = text.drop_nulls().gather_every(step)
+        tried = DATE_FORMATS if timed else DATE_FORMATS[1:]
+        readers = (
+            f
+            for f in tried
+            if sample.str.strptime(pl.Date, f, strict=False, exact=True).null_count() == 0
+        )
+        fmt = next(readers, None)
+        if fmt is None:
+            return text.to_frame("t").select(_date_expr(pl.col("t"))).to_series()
+    parsed = text.str.strptime(pl.Date, fmt, strict=False, exact=True)
+    if parsed.null_count() > text.null_count():  # a value the format does not read
+        missed = parsed.is_null() & text.is_not_null()
         rows = missed.arg_true()
         rest = text.gather(rows).to_frame("t").select(_date_expr(pl.col("t"))).to_series()
         parsed = parsed.scatter(rows, rest)
@@ -611,6 +644,40 @@ def drop_footer_rows(
     return frame.head(frame.height - count)
 
 
+def _clean_columns(
+    frame: pl.DataFrame, keys: list[str], first: str, texts: Mapping[str, int]
+) -> dict[str, bool] | None:
+    """What `type_table` would find in one pass over `frame`, when every text column is
+    clean: no cell matches UNTRIMMED_OR_TOTALS nor is empty. Then a cell is empty only where
+    null, no row holds a totals label, and every text trims to itself, so the checks for
+    blank lines and totals rows, the trimming of text columns and of dates can be skipped.
+    Returns None when a text column is not clean (those steps run as they are), else
+    `first_null` (column `first` has a null: a blank line may be there), `keyless` (a row
+    with every one of `keys` null: a totals row may be there) and `long_<source>` (a value
+    of text column `source` is longer than `texts[source]` bytes)."""
+    strings = [n for n, t in frame.schema.items() if t == pl.String]
+    unclean = (
+        (pl.col(n).str.contains(UNTRIMMED_OR_TOTALS) | (pl.col(n) == "")).any() for n in strings
+    )
+    keyless = pl.all_horizontal(pl.col(k).is_null() for k in keys).any() if keys else pl.lit(False)
+    facts = frame.select(
+        pl.any_horizontal(pl.lit(False), *unclean).alias("unclean"),
+        pl.col(first).is_null().any().alias("first_null"),
+        keyless.alias("keyless"),
+        *(
+            (pl.col(s).str.len_bytes() > longest).any().alias(f"long{i}")
+            for i, (s, longest) in enumerate(texts.items())
+        ),
+    ).row(0, named=True)
+    if facts["unclean"]:
+        return None
+    return {
+        "first_null": facts["first_null"],
+        "keyless": facts["keyless"],
+        **{f"long_{s}": facts[f"long{i}"] for i, s in enumerate(texts)},
+    }
+
+
 def type_table(
     raw: pl.DataFrame,
     schema: TableSchema,
@@ -646,16 +713,31 @@ def type_table(
             return pl.col(source).is_null() | pl.col(source).str.contains(r"^\s*$")
         return pl.col(source).is_null()
 
+    texts = {
+        source: _longest_text(schema.by_name[name])
+        for name, source in mapping.items()
+        if schema.by_name[name].kind == "text" and frame.schema[source] == pl.String
+    }
+    # one pass over the text columns first: in a clean file (`_clean_columns`) the checks
+    # for blank lines and totals rows below find nothing and are skipped
+    keys = [
+        mapping[c.name]
+        for c in schema.columns
+        if c.required and c.kind != "number" and c.name in mapping
+    ]
+    clean = _clean_columns(frame, keys, next(iter(mapping.values())), texts) if mapping else None
     if mapping:
         # a blank line has every mapped cell empty: the first column alone clears most
         # tables (one pass over one column), the others are looked at only when it has one
-        first_empty = empty(next(iter(mapping.values()))).any()
-        if frame.select(first_empty).item():
-            blank = frame.select(pl.all_horizontal(empty(c) for c in mapping.values()))
-            blank = blank.to_series()
-            if blank.any():  # filtering copies every column: only when there is a blank line
-                frame = frame.filter(~blank)
-        frame = drop_totals_rows(frame, schema, mapping, path, notes)
+        if clean is None or clean["first_null"]:
+            first_empty = empty(next(iter(mapping.values()))).any()
+            if frame.select(first_empty).item():
+                blank = frame.select(pl.all_horizontal(empty(c) for c in mapping.values()))
+                blank = blank.to_series()
+                if blank.any():  # filtering copies every column: only when there is one
+                    frame = frame.filter(~blank)
+        if clean is None or clean["keyless"]:  # else no row can be a totals row
+            frame = drop_totals_rows(frame, schema, mapping, path, notes)
         frame = drop_footer_rows(frame, schema, mapping, path, notes)
     typed: list[pl.Series] = [frame[ROW]]
     numbers = {
@@ -665,26 +747,28 @@ def type_table(
     }
     casts = plain_numbers_of(frame, list(numbers))
     decimal = decimal_mark(frame, numbers, path, notes, casts, workbook)
-    texts = {
-        source: _longest_text(schema.by_name[name])
-        for name, source in mapping.items()
-        if schema.by_name[name].kind == "text" and frame.schema[source] == pl.String
-    }
     # one pass over the text columns: which are clean (kept as they are: no copy of a
-    # column of millions of codes) and which may hold a value too long for a cell
+    # column of millions of codes) and which may hold a value too long for a cell (known
+    # already for a clean file, from its rows before footers were dropped: a value too
+    # long there is looked for again below)
     text_facts = (
-        frame.select(
-            *(
-                (pl.col(s).str.contains(r"^\s|\s$") | (pl.col(s) == "")).any().alias(f"d{i}")
-                for i, s in enumerate(texts)
-            ),
-            *(
-                (pl.col(s).str.len_bytes() > longest).any().alias(f"l{i}")
-                for i, (s, longest) in enumerate(texts.items())
-            ),
-        ).row(0, named=True)
-        if texts
-        else {}
+        {f"d{i}": False for i in range(len(texts))}
+        | {f"l{i}": clean[f"long_{s}"] for i, s in enumerate(texts)}
+        if clean is not None
+        else (
+            frame.select(
+                *(
+                    (pl.col(s).str.contains(r"^\s|\s$") | (pl.col(s) == "")).any().alias(f"d{i}")
+                    for i, s in enumerate(texts)
+                ),
+                *(
+                    (pl.col(s).str.len_bytes() > longest).any().alias(f"l{i}")
+                    for i, (s, longest) in enumerate(texts.items())
+                ),
+            ).row(0, named=True)
+            if texts
+            else {}
+        )
     )
     dirty = {s: text_facts[f"d{i}"] for i, s in enumerate(texts)}
     maybe_long = {s: text_facts[f"l{i}"] for i, s in enumerate(texts)}
@@ -735,7 +819,7 @@ def type_table(
         if column.kind == "text" and dtype == pl.String and not dirty[source]:
             values = frame[source].alias(name)  # clean text is kept as it is
         elif column.kind == "date" and dtype == pl.String:
-            values = parse_dates(frame[source]).alias(name)
+            values = parse_dates(frame[source], trimmed=clean is not None).alias(name)
         elif column.kind == "number" and dtype == pl.String:
             values = parse_numbers(frame[source], decimal, workbook, casts[source]).alias(name)
         else:

@@ -120,13 +120,14 @@ def spelled_skus(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
     `check_sku_spellings` compares. A partition's codes are its own, so the partitions'
     rows together are the table's."""
     firsts = [
-        first_sku_rows(
-            frame.select(
+        _first_sku_rows(
+            frame.lazy().select(
                 # text: the part files of several datasets are one column
                 *([pl.col(SOURCE_FILE).cast(pl.String)] if SOURCE_FILE in frame.columns else []),
                 ROW,
                 sku=column,
             ),
+            [c for c in (SOURCE_FILE, ROW) if c in frame.columns],
             name,
         ).with_columns(pl.lit(column).alias("column"))
         for name, columns in SPELLING_TABLES.items()
@@ -135,7 +136,8 @@ def spelled_skus(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         if column in frame.columns
     ]
     schema = {"table": pl.String, "sku": pl.String, ROW: pl.Int64, "column": pl.String}
-    return pl.concat([pl.DataFrame(schema=schema), *firsts], how="diagonal_relaxed")
+    # one query for every table (each table's steps were queries of their own)
+    return pl.concat([pl.LazyFrame(schema=schema), *firsts], how="diagonal_relaxed").collect()
 
 
 def check_sku_spellings(tables: Mapping[str, pl.DataFrame], config: Config) -> None:
@@ -472,6 +474,12 @@ SKU_CHECKED = ("stock", "sales", "purchase_orders", "customer_orders")
 def first_sku_rows(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     """table, sku, source_row (, source_file): the first row of each sku of `frame`."""
     located = [c for c in (SOURCE_FILE, ROW) if c in frame.columns]
+    return _first_sku_rows(frame.lazy(), located, name).collect()
+
+
+def _first_sku_rows(frame: pl.LazyFrame, located: list[str], name: str) -> pl.LazyFrame:
+    """`first_sku_rows` as a lazy query (`located`: the row columns `frame` has): one
+    query, where eagerly each step was a pass (and a wait) of its own."""
     return (
         frame.select(*located, "sku")
         .drop_nulls("sku")
@@ -584,9 +592,9 @@ def repeated_lines(frame: pl.DataFrame, path: Path | str, name: str) -> list[str
         return []
     values = [c for c in frame.columns if c not in (ROW, SOURCE_FILE)]
     order = [c for c in (SOURCE_FILE, ROW) if c in frame.columns]
-    lines = frame.sort(order) if order else frame
+    lines = frame.lazy().sort(order) if order else frame.lazy()
     repeat = ~pl.struct(values).is_first_distinct()
-    runs = (
+    runs = (  # one lazy query (each eager step was a pass of its own)
         lines.with_columns(repeat=repeat)
         .with_columns(run=(pl.col("repeat") != pl.col("repeat").shift(1)).fill_null(True).cum_sum())
         .filter(pl.col("repeat"))
@@ -596,8 +604,9 @@ def repeated_lines(frame: pl.DataFrame, path: Path | str, name: str) -> list[str
             *(pl.col(c).first().alias(f"first_{c}") for c in order),
             *(pl.col(c).last().alias(f"last_{c}") for c in order),
         )
+        .collect()
     )
-    distinct = lines.height - int(lines.select(repeat.sum()).item())
+    distinct = frame.height - int(runs["lines"].sum())  # the runs hold every repeated line
     blocks = runs.filter((pl.col("lines") >= REPEATED_BLOCK_LINES) | (pl.col("lines") >= distinct))
     if blocks.height == 0:
         return []

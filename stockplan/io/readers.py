@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -210,17 +211,21 @@ def _read_csv(
 ) -> RawTable:
     raw = path.read_bytes()
     text = _decode(raw, path, spec.encoding, notes)
-    if not text.strip():
+    if not text or text.isspace():  # not `text.strip()`: a copy of the whole text
         raise input_error(path, "file is empty")
+    # ASCII bytes read the same in every encoding detected: Polars reads them as they are,
+    # not a UTF-8 copy of the text (one more copy of a file of 11 MB or more)
+    data = raw if spec.encoding is None and raw.isascii() else None
     if "\r" in text and "\n" not in text:  # old Mac line ends: a CR inside a field of a
         text = text.replace("\r", "\n")  # CRLF or LF file stays in its field
+        data = None
     lines = _head_lines(text, HEADER_SEARCH_ROWS)
     split = [line.split(spec.delimiter or _sniff_delimiter(line)) for line in lines]
     skip = header_index(split, schema, overrides)
     delimiter = spec.delimiter or _sniff_delimiter(lines[skip] if lines else "")
     try:
         frame = pl.read_csv(
-            text.encode("utf-8"),
+            data if data is not None else text.encode("utf-8"),
             separator=delimiter,
             infer_schema=False,
             skip_rows=skip,
@@ -238,15 +243,13 @@ def _read_csv(
     return RawTable(frame, header_row=skip + 1)
 
 
-def _first_visible_sheet(path: Path, notes: list[str]) -> str:
-    """Name of the first sheet a person sees when opening the workbook.
+def _first_visible_sheet(reader: Any, path: Path, notes: list[str]) -> str:
+    """Name of the first sheet a person sees when opening the workbook (`reader`: it, open
+    in fastexcel).
 
     A hidden first sheet is often a stale copy or a lookup list the ERP keeps: reading it
     without a word would plan on the wrong numbers.
     """
-    import fastexcel
-
-    reader = fastexcel.read_excel(path)
     names = reader.sheet_names
     if not names:
         raise StockplanError(phrase("error.no_sheets", where=place(path)))
@@ -263,6 +266,18 @@ def _first_visible_sheet(path: Path, notes: list[str]) -> str:
                 )
             return name
     return names[0]
+
+
+def _sheet_cells(reader: Any, name: str) -> pl.DataFrame:
+    """Every cell of the workbook's sheet `name` as text, as `pl.read_excel(engine=
+    "calamine", has_header=False, infer_schema_length=0, drop_empty_rows=False)` gives
+    them (columns `column_0`, `column_1`, ...), from the workbook `reader` already opened:
+    Polars would open and parse it a second time and, with pyarrow installed, import
+    pyarrow (0.3 s on two cores) to take the sheet as an Arrow batch."""
+    cells = pl.DataFrame(reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string"))
+    if cells.height == cells.width == 0:
+        raise ValueError("empty Excel sheet")  # Polars' words (`_excel_error` quotes them)
+    return cells.rename({c: f"column_{i}" for i, c in enumerate(cells.columns)})
 
 
 def _excel_error(path: Path, exc: Exception) -> StockplanError:
@@ -284,19 +299,26 @@ def read_excel_cells(
     if path.suffix.lower() in (".xlsx", ".xlsm") and magic.startswith(OLE_MAGIC):
         raise StockplanError(phrase("error.encrypted", where=place(path)))
     try:
-        chosen = spec.sheet if spec.sheet is not None else _first_visible_sheet(path, notes)
-        sheet: dict[str, str | int] = (
-            {"sheet_id": chosen + 1} if isinstance(chosen, int) else {"sheet_name": chosen}
-        )
-        cells = pl.read_excel(
-            path,
-            engine="calamine",
-            infer_schema_length=0,
-            has_header=False,
-            drop_empty_rows=False,
-            read_options={"skip_rows": 0},  # 0, not None: keep the blank rows on top
-            **sheet,
-        )
+        import fastexcel
+
+        reader = fastexcel.read_excel(path)
+        chosen = spec.sheet if spec.sheet is not None else _first_visible_sheet(reader, path, notes)
+        names = reader.sheet_names
+        if isinstance(chosen, int) and 0 <= chosen < len(names) or chosen in names:
+            cells = _sheet_cells(reader, names[chosen] if isinstance(chosen, int) else chosen)
+        else:  # no such sheet: Polars' error names what the workbook has
+            sheet: dict[str, str | int] = (
+                {"sheet_id": chosen + 1} if isinstance(chosen, int) else {"sheet_name": chosen}
+            )
+            cells = pl.read_excel(
+                path,
+                engine="calamine",
+                infer_schema_length=0,
+                has_header=False,
+                drop_empty_rows=False,
+                read_options={"skip_rows": 0},  # 0, not None: keep the blank rows on top
+                **sheet,
+            )
     except StockplanError:
         raise
     except Exception as exc:  # fastexcel raises its own types for corrupt files
