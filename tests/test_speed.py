@@ -411,6 +411,48 @@ def test_the_commands_annotations_are_evaluated_once_and_each_build_parses_the_s
     assert bad.exit_code == 2 and "unknown output type '.txt'" in bad.output
 
 
+def _help_in_a_process(argv: list[str]) -> tuple[str, list[str], bool, str]:
+    """`stockplan ARGV` by the console entry point in a fresh interpreter: (its stdout, the
+    functions typer read options from, stockplan.preload imported, the stdout of the same
+    arguments run by `app()`, which builds every command first)."""
+    end = "--- the command ended; read:"
+    code = (
+        "import sys, typer.main\n"
+        "read = []\n"
+        "def params(function, _params=typer.main.get_params_from_function):\n"
+        "    read.append(function.__name__)\n"
+        "    return _params(function)\n"
+        "typer.main.get_params_from_function = params\n"
+        "from stockplan.cli import app, main\n"
+        "for run in (main, app):\n"
+        f"    sys.argv = ['stockplan', *{argv!r}]\n"
+        "    try:\n        run()\n    except SystemExit as exc:\n        assert not exc.code\n"
+        f"    print({end!r}, sorted(set(read)), 'stockplan.preload' in sys.modules)\n"
+    )
+    env = {**os.environ, "COLUMNS": "80"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    text, after, _ = out.stdout.split(end)
+    flags, _, full = after.partition("\n")
+    read, preload = flags.strip().rsplit(" ", 1)
+    return text, ast.literal_eval(read), preload == "True", full
+
+
+def test_help_builds_only_the_command_it_shows_and_reads_the_same_as_the_full_build():
+    # typer reads each command's options from its signature when it builds the command
+    # (about 2 ms a command); the list of commands needs their names and help alone
+    group = ["_version", "install_callback", "main_options", "show_callback"]
+    top, read, preload, full = _help_in_a_process(["--help"])
+    assert read == group and not preload
+    assert top == full
+    assert "  explain       Show the numbers behind one SKU's order: position,...\n" in top
+    one, read, preload, full = _help_in_a_process(["validate", "--help"])
+    assert read == sorted([*group, "expand_home", "validate"]) and not preload
+    assert one == full
+    assert "Usage: stockplan validate [OPTIONS]" in one and "--config" in one
+
+
 def test_the_series_date_key_sorts_as_the_two_columns_do_before_1970_and_on_large_keys():
     from stockplan.demand import series_date_order
 
