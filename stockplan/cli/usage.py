@@ -223,23 +223,55 @@ class Commands(MutableMapping[str, Any]):
         )
 
 
+class _CoercionWhenNeeded:
+    """Stands in for typer's conversion of one parameter's value (`_runtime_param`) until a
+    value needs it. typer builds that conversion (a pydantic TypeAdapter; the first one
+    imports pydantic, 0.1-0.15 s) for each parameter it processes, also one that was not
+    given, whose value None it then returns as it is: the group's `--help` and completion
+    flags on every `stockplan COMMAND ...` (so `COMMAND --help` imported pydantic), and each
+    option a command leaves out."""
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value is None and not (param.multiple or param.nargs == -1):
+            return None  # as typer's `RuntimeParam.coerce` does
+        param._runtime_param = None  # typer's own from here on
+        return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
+
+
+_WHEN_NEEDED = _CoercionWhenNeeded()
+
+
+def _convert_when_needed(command: Any) -> Any:
+    """`command` with each parameter's conversion built when a value needs it (a typer
+    without `_runtime_param` is left as it is)."""
+    for param in command.params:
+        _param_when_needed(param)
+    return command
+
+
+def _param_when_needed(param: Any) -> None:
+    if getattr(param, "_runtime_param", False) is None:
+        param._runtime_param = _WHEN_NEEDED
+
+
 def command_group(typer_app: typer.Typer) -> StockplanGroup:
     """`typer_app`'s command group as `typer_app()` runs it, but each command is built when
     it is looked up: typer reads a command's options from its function's signature, about
     2 ms a command, and `--help` or a run of one command needs the others' names and help
-    alone (`Commands`)."""
+    alone (`Commands`); and a parameter's conversion is built when a value needs it
+    (`_CoercionWhenNeeded`)."""
     from typer.main import get_command, get_command_from_info
 
     bare = copy.copy(typer_app)  # the group, its options and callback, no command
     bare.registered_commands = []
-    group = get_command(bare)
+    group = _convert_when_needed(get_command(bare))
+    build = functools.partial(
+        get_command_from_info,
+        pretty_exceptions_short=typer_app.pretty_exceptions_short,
+        rich_markup_mode=typer_app.rich_markup_mode,
+    )
     group.commands = Commands(
-        typer_app.registered_commands,
-        functools.partial(
-            get_command_from_info,
-            pretty_exceptions_short=typer_app.pretty_exceptions_short,
-            rich_markup_mode=typer_app.rich_markup_mode,
-        ),
+        typer_app.registered_commands, lambda info: _convert_when_needed(build(info))
     )
     return group
 
@@ -264,6 +296,12 @@ class StockplanGroup(TyperGroup):
             super().format_commands(ctx, formatter)
         finally:
             self.listing = False
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # made on first use
+        if option is not None and isinstance(self.commands, Commands):
+            _param_when_needed(option)
+        return option
 
     def main(
         self,
