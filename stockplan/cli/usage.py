@@ -250,7 +250,11 @@ def _convert_when_needed(command: Any) -> Any:
 
 
 def _param_when_needed(param: Any) -> None:
-    if getattr(param, "_runtime_param", False) is None:
+    """Only where typer builds the conversion on demand as this stand-in expects: an unset
+    `_runtime_param` and a `get_runtime_param` that builds it (any other typer keeps its
+    own way)."""
+    on_demand = callable(getattr(type(param), "get_runtime_param", None))
+    if on_demand and getattr(param, "_runtime_param", False) is None:
         param._runtime_param = _WHEN_NEEDED
 
 
