@@ -411,6 +411,62 @@ def test_the_commands_annotations_are_evaluated_once_and_each_build_parses_the_s
     assert bad.exit_code == 2 and "unknown output type '.txt'" in bad.output
 
 
+def _help_in_a_process(argv: list[str]) -> tuple[str, list[str], list[str], str]:
+    """`stockplan ARGV` by the console entry point in a fresh interpreter: (its stdout, the
+    functions typer read options from, which of stockplan.preload and pydantic it
+    imported, the stdout of the same arguments run by `app()`, which builds every command
+    first)."""
+    end = "--- the command ended; read:"
+    names = ["stockplan.preload", "pydantic"]
+    code = (
+        "import sys, typer.main\n"
+        "read = []\n"
+        "def params(function, _params=typer.main.get_params_from_function):\n"
+        "    read.append(function.__name__)\n"
+        "    return _params(function)\n"
+        "typer.main.get_params_from_function = params\n"
+        "from stockplan.cli import app, main\n"
+        "for run in (main, app):\n"
+        f"    sys.argv = ['stockplan', *{argv!r}]\n"
+        "    try:\n        run()\n    except SystemExit as exc:\n        assert not exc.code\n"
+        f"    imported = [name for name in {names!r} if name in sys.modules]\n"
+        f"    print({end!r}, sorted(set(read)), imported)\n"
+    )
+    env = {**os.environ, "COLUMNS": "80"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    text, after, _ = out.stdout.split(end)
+    flags, _, full = after.partition("\n")
+    read, imported = ast.literal_eval(flags.strip().replace("] [", "], ["))
+    return text, read, imported, full
+
+
+def test_help_builds_only_the_command_it_shows_and_reads_the_same_as_the_full_build():
+    # typer reads each command's options from its signature when it builds the command
+    # (about 2 ms a command); the list of commands needs their names and help alone; and
+    # the options not given convert no value, so pydantic (0.1-0.15 s) is not imported
+    group = ["_version", "install_callback", "main_options", "show_callback"]
+    top, read, imported, full = _help_in_a_process(["--help"])
+    assert read == group and imported == []
+    assert top == full
+    assert "  explain       Show the numbers behind one SKU's order: position,...\n" in top
+    one, read, imported, full = _help_in_a_process(["validate", "--help"])
+    assert read == sorted([*group, "expand_home", "validate"]) and imported == []
+    assert one == full
+    assert "Usage: stockplan validate [OPTIONS]" in one and "--config" in one
+
+
+def test_an_option_given_is_still_converted_and_checked_by_the_command_line():
+    code = (
+        "import sys\nfrom stockplan.cli import main\n"
+        "sys.argv = ['stockplan', 'risk', '--limit', 'abc', '--lang', 'zh']\nmain()"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.endswith("错误：'--limit' 的值无效：应为整数\n"), out.stderr
+
+
 def test_the_series_date_key_sorts_as_the_two_columns_do_before_1970_and_on_large_keys():
     from stockplan.demand import series_date_order
 

@@ -72,7 +72,7 @@ from stockplan.cli.options import (
     check_target,
     expand_home,
 )
-from stockplan.cli.usage import StockplanGroup
+from stockplan.cli.usage import StockplanGroup, command_group
 from stockplan.errors import StockplanError, safe_text
 
 if TYPE_CHECKING:
@@ -1380,9 +1380,11 @@ def end_failed_run(code: object) -> None:
     their files; what is left is flushed, a cluster plan's unpublished staging folder
     removed (`parts.remove_staging`), and the process ends. Returns when no import runs
     or the code is not a number."""
+    if not isinstance(code, int) or code == 0 or "stockplan.preload" not in sys.modules:
+        return  # (no preload imported: none started)
     from stockplan import preload
 
-    if not isinstance(code, int) or code == 0 or not preload.running():
+    if not preload.running():
         return
     from stockplan.io.parts import remove_staging
 
@@ -1397,7 +1399,7 @@ def main() -> None:
     """Console entry point."""
     os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
     try:
-        app()
+        command_group(app)()  # app() would build every command's options first
     except SystemExit as done:
         end_failed_run(done.code)
         raise

@@ -11,10 +11,12 @@ else English. Option names, file names and the values typed stay as written.
 
 from __future__ import annotations
 
+import copy
 import functools
+import inspect
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -169,8 +171,141 @@ def show_usage_error(error: Any, lang: str) -> None:
     typer.echo("\n".join(lines), err=True)
 
 
+class Commands(MutableMapping[str, Any]):
+    """A command group's commands by name, in the order registered, each built by `build`
+    from its typer registration the first time it is looked up; `outline(name)` gives a
+    command with its help and no options, for the group's list of commands."""
+
+    def __init__(self, infos: Sequence[Any], build: Callable[[Any], Any]) -> None:
+        from typer.main import get_command_name
+
+        self._infos = {
+            info.name or get_command_name(info.callback.__name__): info for info in infos
+        }
+        self._built: dict[str, Any] = {}
+        self._build = build
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            self._built[name] = self._build(self._infos[name])
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+        self._infos.setdefault(name, None)
+
+    def __delitem__(self, name: str) -> None:
+        del self._infos[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+    def outline(self, name: str) -> Any:
+        """The command `name` as typer builds it (`get_command_from_info`) but without its
+        options: what the group's list shows (name, short help, hidden) is all there."""
+        if name in self._built or name not in self._infos:
+            return self.get(name)
+        from typer.core import TyperCommand
+
+        info = self._infos[name]
+        text = info.help
+        text = inspect.getdoc(info.callback) if text is None else inspect.cleandoc(text)
+        return (info.cls or TyperCommand)(
+            name=name,
+            help=text,
+            short_help=info.short_help,
+            hidden=info.hidden,
+            deprecated=info.deprecated,
+        )
+
+
+class _CoercionWhenNeeded:
+    """Stands in for typer's conversion of one parameter's value (`_runtime_param`) until a
+    value needs it. typer builds that conversion (a pydantic TypeAdapter; the first one
+    imports pydantic, 0.1-0.15 s) for each parameter it processes, also one that was not
+    given, whose value None it then returns as it is: the group's `--help` and completion
+    flags on every `stockplan COMMAND ...` (so `COMMAND --help` imported pydantic), and each
+    option a command leaves out."""
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value is None and not (param.multiple or param.nargs == -1):
+            return None  # as typer's `RuntimeParam.coerce` does
+        param._runtime_param = None  # typer's own from here on
+        return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
+
+
+_WHEN_NEEDED = _CoercionWhenNeeded()
+
+
+def _convert_when_needed(command: Any) -> Any:
+    """`command` with each parameter's conversion built when a value needs it (a typer
+    without `_runtime_param` is left as it is)."""
+    for param in command.params:
+        _param_when_needed(param)
+    return command
+
+
+def _param_when_needed(param: Any) -> None:
+    """Only where typer builds the conversion on demand as this stand-in expects: an unset
+    `_runtime_param` and a `get_runtime_param` that builds it (any other typer keeps its
+    own way)."""
+    on_demand = callable(getattr(type(param), "get_runtime_param", None))
+    if on_demand and getattr(param, "_runtime_param", False) is None:
+        param._runtime_param = _WHEN_NEEDED
+
+
+def command_group(typer_app: typer.Typer) -> StockplanGroup:
+    """`typer_app`'s command group as `typer_app()` runs it, but each command is built when
+    it is looked up: typer reads a command's options from its function's signature, about
+    2 ms a command, and `--help` or a run of one command needs the others' names and help
+    alone (`Commands`); and a parameter's conversion is built when a value needs it
+    (`_CoercionWhenNeeded`)."""
+    from typer.main import get_command, get_command_from_info
+
+    bare = copy.copy(typer_app)  # the group, its options and callback, no command
+    bare.registered_commands = []
+    group = _convert_when_needed(get_command(bare))
+    build = functools.partial(
+        get_command_from_info,
+        pretty_exceptions_short=typer_app.pretty_exceptions_short,
+        rich_markup_mode=typer_app.rich_markup_mode,
+    )
+    group.commands = Commands(
+        typer_app.registered_commands, lambda info: _convert_when_needed(build(info))
+    )
+    return group
+
+
 class StockplanGroup(TyperGroup):
-    """typer's command group, whose usage errors are shown in the run's language."""
+    """typer's command group, whose usage errors are shown in the run's language; with
+    `Commands`, its list of commands builds none of them."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # typer's reads them all (`.items()`)
+
+    listing = False  # format_commands is running: get_command gives outlines
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if self.listing and isinstance(self.commands, Commands):
+            return self.commands.outline(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        self.listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self.listing = False
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # made on first use
+        if option is not None and isinstance(self.commands, Commands):
+            _param_when_needed(option)
+        return option
 
     def main(
         self,
