@@ -793,10 +793,8 @@ def _table_sheet(workbook, worksheet: str, frame: pl.DataFrame, formats: dict) -
     header and rows, without a style, with filter buttons; bold header, number formats,
     widths from a sample, frozen header) whose data rows come from `_row_xml`: returns
     (worksheet, rows XML, (table name, its whole range)) for `_insert_rows` once the
-    workbook is closed.
-
-    A name already taken (two tables alike in their first 31 characters) fails as
-    write_excel fails: the table overlaps the one there."""
+    workbook is closed. Sheet names are checked before (`_check_sheet_names`): the sheet
+    is new."""
     from xlsxwriter.utility import xl_range
 
     header = workbook.add_format(HEADER_FORMAT)
@@ -808,8 +806,7 @@ def _table_sheet(workbook, worksheet: str, frame: pl.DataFrame, formats: dict) -
         if key not in made:
             made[key] = workbook.add_format(spec)
         cells.append(made[key])
-    taken = workbook.get_worksheet_by_name(worksheet)
-    sheet = taken or workbook.add_worksheet(worksheet)
+    sheet = workbook.add_worksheet(worksheet)
     count = sum(len(s.tables) for s in workbook.worksheets())
     last_row = max(frame.height, 1)  # an empty table keeps one empty row (Excel needs one)
     whole = xl_range(0, 0, last_row, frame.width - 1)
@@ -819,7 +816,7 @@ def _table_sheet(workbook, worksheet: str, frame: pl.DataFrame, formats: dict) -
     sheet.add_table(
         0,
         0,
-        last_row if taken else 1,
+        1,
         frame.width - 1,
         {
             "columns": [
@@ -833,8 +830,6 @@ def _table_sheet(workbook, worksheet: str, frame: pl.DataFrame, formats: dict) -
             "name": f"Frame{count}",
         },
     )
-    if taken is not None:  # the summary sheet: no table to overlap, the name is refused
-        workbook.add_worksheet(worksheet)  # DuplicateWorksheetName
     for index, width in enumerate(column_widths(frame).values()):
         sheet.set_column_pixels(index, index, width)
     sheet.freeze_panes(1, 0)
