@@ -28,6 +28,12 @@ both see the same load (stages an older revision lacks show as "-").
 
     python bench/speed.py --plan-against 56ea3d5 --runs 5   # whole plan, old vs this tree
 
+Every tree timed has its package compiled first (`python -m compileall -q stockplan`), as
+the README's set-up command leaves it. `--source` times it without: the package's
+`__pycache__` folders removed and none written, so every command compiles stockplan's
+sources again, as an editable install does on a machine with PYTHONDONTWRITEBYTECODE set
+when the set-up skipped compileall.
+
 `--plan-against REV` runs `plan -q -c CONFIG --no-cache -o plan.xlsx` as whole processes
 (interpreter exit included, which `--stages` does not see), alternately on the project at
 REV and on this tree (the first of each pair alternating too), and prints the median wall
@@ -55,6 +61,7 @@ import datetime as dt
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -171,13 +178,24 @@ def _stage_child(argv: list[str]) -> None:
         print(json.dumps(spent))
 
 
+def _compiled(root: Path) -> Path:
+    """`root` with its package's bytecode written, as the README's set-up command does
+    (`python -m compileall -q stockplan`); nothing when timing from source (`--source`)."""
+    if os.environ.get("STOCKPLAN_SPEED_SOURCE") != "1":
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "stockplan"], cwd=root, check=True
+        )
+    return root
+
+
 def _checkout(revision: str, into: Path) -> Path:
-    """The project's files at git `revision`, exported into a folder (no git state)."""
+    """The project's files at git `revision`, exported into a folder (no git state) and
+    compiled as this tree is (`_compiled`)."""
     archive = subprocess.run(
         ["git", "archive", "--format=tar", revision], cwd=ROOT, capture_output=True, check=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
+    return _compiled(into)
 
 
 def stages(config: Path, runs: int, against: str | None = None) -> None:
@@ -421,8 +439,19 @@ def main() -> None:
         default="010007,WH-BJ,503,=010007,WH-BJ,504,",
         help="with --replan-against: OLD=NEW, replaced once in a copy of the stock file",
     )
+    parser.add_argument(
+        "--source",
+        action="store_true",
+        help="time stockplan compiled from source at every run, as without the set-up's "
+        "compileall on a machine with PYTHONDONTWRITEBYTECODE",
+    )
     args = parser.parse_args()
     config = args.config.resolve()
+    if args.source:  # no bytecode of stockplan's own, and the children write none
+        os.environ.update({"STOCKPLAN_SPEED_SOURCE": "1", "PYTHONDONTWRITEBYTECODE": "1"})
+        for cache in (ROOT / "stockplan").rglob("__pycache__"):
+            shutil.rmtree(cache)
+    _compiled(ROOT)
     if args.replan_against:
         replan_against(config, args.runs, args.replan_against, args.edit)
         return
@@ -480,7 +509,8 @@ def main() -> None:
         print(
             f"stockplan speed, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
             f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-            f"Python {platform.python_version()}, {args.runs} runs each, config {config.name}"
+            f"Python {platform.python_version()}, {args.runs} runs each, config {config.name}, "
+            + ("compiled from source at every run" if args.source else "bytecode compiled")
         )
         try:
             subprocess.run(plan, cwd=ROOT, capture_output=True, check=True)  # fill the cache
