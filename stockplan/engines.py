@@ -132,11 +132,21 @@ def _dask(settings: Forecast) -> Iterator[Cluster]:
     def scatter(items: list) -> list:
         return client.scatter(items)
 
+    sent: dict[int, tuple[Any, Any]] = {}  # id -> (value, its future) of the last step
+
     def map_(function: Callable, handles: list, *shared: Any) -> list:
         # shared arguments go to every worker once, not once per task; under a key of
         # their own (not their hash): the same value shared by two steps in a row would
-        # otherwise share a key, whose release by the first step cancels the second
-        spread = [client.scatter(value, broadcast=True, hash=False) for value in shared]
+        # otherwise share a key, whose release by the first step cancels the second. The
+        # very object the step before sent (the frozen config, which most steps take) is
+        # not sent again, and the new ones go in one call: each scatter is a round trip
+        # to the scheduler and the workers (10 ms on a quiet local cluster)
+        new = list({id(v): v for v in shared if id(v) not in sent}.values())
+        scattered = client.scatter(new, broadcast=True, hash=False) if new else []
+        futures = dict(zip(map(id, new), scattered, strict=True))
+        spread = [futures[id(v)] if id(v) in futures else sent[id(v)][1] for v in shared]
+        sent.clear()  # kept for the next step only: the workers free what no step holds
+        sent.update({id(v): (v, s) for v, s in zip(shared, spread, strict=True)})
         return client.map(function, handles, *[[s] * len(handles) for s in spread], pure=False)
 
     def distribute(frame: Any) -> Any:
