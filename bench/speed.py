@@ -32,7 +32,8 @@ Every tree timed has its package compiled first (`python -m compileall -q stockp
 the README's set-up command leaves it. `--source` times it without: the package's
 `__pycache__` folders removed and none written, so every command compiles stockplan's
 sources again, as an editable install does on a machine with PYTHONDONTWRITEBYTECODE set
-when the set-up skipped compileall.
+when the set-up skipped compileall. The tree stays without its bytecode afterwards: the
+next run without `--source` (or `python -m compileall -q stockplan`) writes it again.
 
 `--plan-against REV` runs `plan -q -c CONFIG --no-cache -o plan.xlsx` as whole processes
 (interpreter exit included, which `--stages` does not see), alternately on the project at
