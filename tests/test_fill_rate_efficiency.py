@@ -338,6 +338,42 @@ def test_replay_bench_sets_each_patterns_promise_against_what_it_achieved():
     assert (below["series"], below["series_below_10"], below["share_below_10"]) == (2, 1, 0.8)
 
 
+def test_replay_bench_puts_an_item_at_the_floor_in_the_bucket_its_label_names():
+    # the fill-rate allocation's floor: the target less 5 points, 0.85 at 0.90 and 0.90 at
+    # 0.95; 100 (0.85 - 0.90) is -5.000000000000004 in floating point, and a promise at the
+    # floor differs in its last bits from run to run. Each bucket runs from its lower edge
+    # up to the next: exactly -5 points is "-5 to -2", a promise a millionth of a point
+    # lower is "-10 to -5"
+    promised = [0.85, 0.9, 0.85 - 1e-10, 0.85 - 1e-8]
+    series = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "demand_pattern": ["smooth"] * 4,
+            "target": [0.9, 0.95, 0.9, 0.9],
+            "promised_service": promised,
+            "demand_units": [100.0] * 4,
+            "unmet_units": [10.0] * 4,
+            "cycle_service_level": [1.0] * 4,
+            "cycles": [1.0] * 4,
+            "days_counted": [100.0] * 4,
+            "units_before": [100] * 4,
+            "days_before": [100] * 4,
+        }
+    )
+    by_promise = _replay_bench().promise_calibration(series, "fill_rate", split="promise")
+    counts = {
+        (row["target"], row["promise_vs_target"]): row["series"]
+        for row in by_promise.iter_rows(named=True)
+    }
+    assert counts == {
+        (0.9, "-5 to -2"): 2,  # A, and C a ten-billionth below the floor
+        (0.9, "-10 to -5"): 1,  # D, a millionth of a point below
+        (0.9, "all"): 3,
+        (0.95, "-5 to -2"): 1,  # B
+        (0.95, "all"): 1,
+    }
+
+
 def test_replay_bench_counts_the_cells_within_two_points_on_both_populations():
     bench = _replay_bench()
     # every series: 0.915 at 0.90 (+1.5) and 0.928 at 0.95 (-2.2) -> 1 of 2; the series
