@@ -374,9 +374,13 @@ def _family_forecast(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         future = _final_forecast(frame, cheap, expensive, chosen, engine, horizon, carried, backend)
+    # in one order on every run: the means and sums below add floats, and in the order a
+    # hash grouping happens to give (its seed differs per process) they differed in the
+    # last bits from run to run, and with them sigma_e, the levels and the promises
     steps = (
         long_backtest.join(chosen, on=["unique_id", "model"])
-        .group_by(["unique_id", "cutoff", "ds", "y"])
+        .sort(["unique_id", "cutoff", "ds", "model"])
+        .group_by(["unique_id", "cutoff", "ds", "y"], maintain_order=True)
         .agg(pl.col("value").mean())
         .with_columns((pl.col("value") - pl.col("y")).alias("error"))
     )
