@@ -390,9 +390,9 @@ def promise_calibration(
     else:
         weight, served = pl.col("cycles"), pl.col("cycle_service_level") * pl.col("cycles")
     if split == "promise":
-        # rounded: a promise held at the allocation's floor (the target less 5 points) is
-        # that floor to the last bits or one bit either side from run to run (float sums in
-        # a different order), and the edge of a bucket must not sort it at random
+        # rounded: a promise held at the allocation's floor (the target less 5 points) sits
+        # on a bucket's edge, and 100 (0.85 - 0.90) is -5.000000000000004 in floating
+        # point, which sorted it into the bucket below the one its label names
         points = (100 * (pl.col("promised_service") - pl.col("target"))).round(6)
         label = pl.when(points < PROMISE_BINS[0]).then(pl.lit(PROMISE_LABELS[0]))
         for edge, name in zip(PROMISE_BINS[1:], PROMISE_LABELS[1:-1], strict=True):
