@@ -141,7 +141,9 @@ def large_order_lines(
             pl.lit(treatment).alias("treatment"),
         )
         .select(LARGE_ORDER_COLUMNS)
-        .sort([*SERIES, "date"])
+        # lines of one item and day by order id, customer and quantity: a tie left in the
+        # order of the joins above would change from run to run (hash seeds per process)
+        .sort([*SERIES, "date", "order_id", "customer", "quantity"], nulls_last=True)
     )
 
 
@@ -185,12 +187,14 @@ def outsized_lines(
     )
     recent = lines.filter(pl.col("date") >= start) if dated else lines
     own = pl.col("quantity") if dated else pl.lit(0.0)  # a sales line counts in its year
+    tie = [*SERIES, *(["date"] if "date" in lines.columns else [])]
     return (
         recent.join(year, on=SERIES, how="left")
         .with_columns((pl.col("year_units").fill_null(0.0) - own).alias("other_units"))
         .filter(pl.col("quantity") > pl.col("other_units"))
         .drop("year_units")
-        .sort("quantity", descending=True)
+        # the largest first; ties by item and date, so the note's example is the same each run
+        .sort(["quantity", *tie], descending=[True] + [False] * len(tie), nulls_last=True)
     )
 
 

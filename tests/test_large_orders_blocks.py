@@ -70,3 +70,54 @@ def test_no_sales_gives_no_large_lines():
     large = large_order_lines(empty, dt.date(2025, 2, 1), Policy())
     assert large.height == 0
     assert large.columns == large_orders.LARGE_ORDER_COLUMNS
+
+
+def test_two_large_lines_of_one_item_on_one_day_come_out_in_order_id_order_whatever_the_input():
+    """The table is sorted by item and date, and lines of one item and day by order id,
+    customer and quantity: a sort on item and date alone left such ties in the order of a
+    hash join, which Polars seeds anew in every process, so the same plan wrote the
+    table's rows in another order from run to run."""
+    usual = _lines("A", "W", [2, 3, 3, 4, 3, 2, 3, 4, 3, 2])
+    day = dt.date(2025, 2, 1)
+    large = [  # three lines of A at W on one day, each over 10 times the usual 3
+        {"sku": "A", "location": "W", "date": day, "quantity": q, "order_id": o, "customer": c}
+        for q, o, c in [(60.0, "O-3", "c3"), (40.0, "O-1", "c1"), (50.0, "O-2", "c2")]
+    ]
+    tables = []
+    for rows in (usual + large, large[::-1] + usual[::-1], large[1:] + usual + large[:1]):
+        for _ in range(3):  # a fresh frame each time: each join hashes anew
+            tables.append(large_order_lines(pl.DataFrame(rows), dt.date(2025, 3, 1), Policy()))
+    for table in tables:
+        assert table.select("order_id", "customer", "quantity").rows() == [
+            ("O-1", "c1", 40.0),
+            ("O-2", "c2", 50.0),
+            ("O-3", "c3", 60.0),
+        ]
+
+
+def test_the_note_names_the_same_largest_line_whatever_the_order_of_equal_lines():
+    """Two open orders of 500, each over a year of their item's sales: the note's example is
+    the first by item and location, not whichever came first in the file."""
+    from stockplan.large_orders import outsized_lines, outsized_note
+
+    sales = pl.DataFrame(
+        {
+            "sku": ["A", "B"],
+            "location": ["W", "W"],
+            "date": [dt.date(2025, 1, 10)] * 2,
+            "quantity": [5.0, 5.0],
+        }
+    )
+    open_lines = pl.DataFrame({"sku": ["B", "A"], "location": ["W", "W"], "quantity": [500.0] * 2})
+    notes = {
+        outsized_note(
+            outsized_lines(lines, sales, dt.date(2025, 3, 1), dated=False),
+            "customer_orders",
+            covered=False,
+        )
+        for lines in (open_lines, open_lines.reverse())
+    }
+    assert notes == {
+        "customer_orders: 2 lines each larger than a year of the item's sales (largest: "
+        "A @ W, 500, against 5); the plan orders for them: check them"
+    }
