@@ -1897,6 +1897,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: give either a quantity or a multiplier, not neither",
         "zh": "{where}：数量（quantity）和倍数（multiplier）须填一个",
     },
+    "error.promotion_for_nothing": {
+        "en": "{where}: a promotion needs a sku or a category; this row has neither",
+        "zh": "{where}：促销须填商品编码（sku）或类别（category），此行两者都没有",
+    },
     "error.override_overlap": {
         "en": "{where}: overlaps another override of '{sku}'",
         "zh": "{where}：与 '{sku}' 的另一条调整时间重叠",

@@ -361,10 +361,18 @@ PERCENT_LIKE_UPLIFT = 5.0
 
 
 def check_promotions(frame: pl.DataFrame, path: Path) -> list[str]:
-    """A promotion that ends before it starts is a typo, not an empty promotion; an uplift
-    of -1 or less leaves no demand or a negative one (forecast x (1 + uplift)): both are
-    errors. An uplift of `PERCENT_LIKE_UPLIFT` or more is kept and warned about."""
+    """A promotion that ends before it starts is a typo, not an empty promotion; one with
+    neither sku nor category lifts nothing; an uplift of -1 or less leaves no demand or a
+    negative one (forecast x (1 + uplift)): all are errors. An uplift of
+    `PERCENT_LIKE_UPLIFT` or more is kept and warned about."""
     _refuse_backwards(frame, path, "start", "end")
+    named = [pl.col(c).is_not_null() for c in ("sku", "category") if c in frame.columns]
+    nameless = _first_row(frame, ~pl.any_horizontal(named))
+    if nameless.height:
+        column = "category" if "category" in frame.columns else "sku"
+        raise StockplanError(
+            phrase("error.promotion_for_nothing", where=place_of(nameless, path, column))
+        )
     if "uplift" not in frame.columns:
         return []
     impossible = _first_row(frame, pl.col("uplift") <= -1)
