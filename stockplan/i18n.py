@@ -1465,6 +1465,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: '{value}' is implausibly large",
         "zh": "{where}：'{value}' 数值大得不合理",
     },
+    "error.too_many_days": {
+        "en": "{where}: '{value}' days is more than ten years ({longest} days)",
+        "zh": "{where}：'{value}' 天超过十年（{longest} 天）",
+    },
     "error.negative": {
         "en": "{where}: '{value}' must not be negative",
         "zh": "{where}：'{value}' 不能为负数",

@@ -56,3 +56,48 @@ def test_a_promotion_for_no_sku_and_no_category_is_refused(
         f"stockplan: 错误: {path}，第 3 行，列 '{column}'：促销须填商品编码（sku）或类别"
         "（category），此行两者都没有"
     ]
+
+
+@pytest.mark.parametrize("days", ["1e9", "40000"])
+def test_a_lead_time_of_more_than_ten_years_is_refused(small_shop: Path, tmp_path: Path, days: str):
+    # 1e9 days ran the supply calendar past the year 9999 (an internal error); 40000 days
+    # planned orders of a century of demand, due in 2135, without a word
+    suppliers = small_shop.parent / "suppliers.csv"
+    suppliers.write_text(f"supplier,lead_time_days,lead_time_std_days\nAcme,{days},2.0\n")
+    target = tmp_path / "out" / "plan.xlsx"
+    target.parent.mkdir()
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(target)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {suppliers}, row 2, column 'lead_time_days': '{days}' days is "
+        "more than ten years (3,660 days)"
+    ]
+    assert list(target.parent.iterdir()) == []
+
+
+def test_a_lead_time_spread_of_more_than_ten_years_is_refused_in_chinese(small_shop: Path):
+    suppliers = small_shop.parent / "suppliers.csv"
+    suppliers.write_text("supplier,lead_time_days,lead_time_std_days\nAcme,14,3661\n")
+    result = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: 错误: {suppliers}，第 2 行，列 'lead_time_std_days'：'3661' 天超过十年"
+        "（3,660 天）"
+    ]
+
+
+@pytest.mark.parametrize(("days", "exit_code"), [("3661", 1), ("3660", 0)])
+def test_a_product_lead_time_is_refused_above_ten_years_under_its_own_header(
+    small_shop: Path, days: str, exit_code: int
+):
+    products = small_shop.parent / "products.csv"
+    lines = products.read_text().splitlines()
+    lines = [lines[0] + ",提前期", lines[1] + f",{days}", lines[2] + ",7"]
+    products.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == exit_code, result.output
+    if exit_code:
+        assert result.stderr.strip().splitlines() == [
+            f"stockplan: error: {products}, row 2, column '提前期' (lead_time_days): '3661' "
+            "days is more than ten years (3,660 days)"
+        ]
