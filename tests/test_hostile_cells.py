@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -101,3 +102,21 @@ def test_a_product_lead_time_is_refused_above_ten_years_under_its_own_header(
             f"stockplan: error: {products}, row 2, column '提前期' (lead_time_days): '3661' "
             "days is more than ten years (3,660 days)"
         ]
+
+
+def test_an_item_sold_in_units_of_1e_300_is_planned_and_written(small_shop: Path, tmp_path: Path):
+    # its days of cover, 40 on hand over a demand of about 1e-300 a day, are 4e301, which
+    # the workbook writer cast to a whole number and stopped on (an internal error)
+    sales = small_shop.parent / "sales.csv"
+    rows = [line.split(",") for line in sales.read_text().splitlines()]
+    for row in rows:
+        if row[1:3] == ["A-100", "WH1"]:
+            row[3] = "1e-300"
+    sales.write_text("\n".join(",".join(row) for row in rows) + "\n")
+    target = tmp_path / "plan.xlsx"
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(target), "-q"])
+    assert result.exit_code == 0, result.output
+    risk = pl.read_excel(target, sheet_name="risk").filter(
+        (pl.col("sku") == "A-100") & (pl.col("location") == "WH1")
+    )
+    assert risk["days_of_cover"][0] > 1e300
