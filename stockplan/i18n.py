@@ -2036,6 +2036,13 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：{lines}与前面的行完全相同（连 {id_column} 也相同），连续成 {blocks}"
         "（导出运行了两次？）；已按原样相加：如不是真实数据，请删除重复行",
     },
+    "warn.unknown_supplier": {
+        "en": "{where}: '{supplier}' is not in the suppliers table ({suppliers}): its items "
+        "are planned without the lead time and minimum order value that table gives; use "
+        "its spelling",
+        "zh": "{where}：'{supplier}' 不在供应商档案中（{suppliers}）：其商品的计划不用该档案中的"
+        "提前期和最小订货金额；请用档案中的写法",
+    },
     "warn.zero_packs": {
         "en": "{where}: 0 ({items}): read as no pack size, ordered in single units; leave the "
         "cell empty, or give the real pack",

@@ -120,3 +120,32 @@ def test_an_item_sold_in_units_of_1e_300_is_planned_and_written(small_shop: Path
         (pl.col("sku") == "A-100") & (pl.col("location") == "WH1")
     )
     assert risk["days_of_cover"][0] > 1e300
+
+
+def test_a_product_supplier_the_suppliers_table_lacks_is_warned(small_shop: Path):
+    # products say 'Acme', the suppliers table 'Acme Ltd' with 30 days and an order
+    # minimum of 5,000: the plan fell back to 14 days and no minimum (10 units ordered
+    # where 350 are due) without a word
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 0, result.output
+    assert "suppliers table" not in result.stderr
+    suppliers = small_shop.parent / "suppliers.csv"
+    suppliers.write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value\nAcme Ltd,30,2.0,5000\n"
+    )
+    products = small_shop.parent / "products.csv"
+    products.write_text(
+        products.read_text().replace("Steady item,12.5,25.0,Acme", "Steady item,12.5,25.0,Acme Ltd")
+    )
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "suppliers table" in line]
+    assert warnings == [
+        f"stockplan: warning: {products}, row 3, column 'supplier': 'Acme' is not in the "
+        "suppliers table (1 supplier unknown): its items are planned without the lead time "
+        "and minimum order value that table gives; use its spelling"
+    ]
+    result = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
+    assert f"{products}，第 3 行，列 'supplier'：'Acme' 不在供应商档案中（共 1 个未知供应商）" in (
+        result.stderr
+    )
