@@ -1465,6 +1465,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: '{value}' is implausibly large",
         "zh": "{where}：'{value}' 数值大得不合理",
     },
+    "error.too_many_days": {
+        "en": "{where}: '{value}' days is more than ten years ({longest} days)",
+        "zh": "{where}：'{value}' 天超过十年（{longest} 天）",
+    },
     "error.negative": {
         "en": "{where}: '{value}' must not be negative",
         "zh": "{where}：'{value}' 不能为负数",
@@ -1897,6 +1901,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: give either a quantity or a multiplier, not neither",
         "zh": "{where}：数量（quantity）和倍数（multiplier）须填一个",
     },
+    "error.promotion_for_nothing": {
+        "en": "{where}: a promotion needs a sku or a category; this row has neither",
+        "zh": "{where}：促销须填商品编码（sku）或类别（category），此行两者都没有",
+    },
     "error.override_overlap": {
         "en": "{where}: overlaps another override of '{sku}'",
         "zh": "{where}：与 '{sku}' 的另一条调整时间重叠",
@@ -2027,6 +2035,13 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "repeats if they are not real",
         "zh": "{where}：{lines}与前面的行完全相同（连 {id_column} 也相同），连续成 {blocks}"
         "（导出运行了两次？）；已按原样相加：如不是真实数据，请删除重复行",
+    },
+    "warn.unknown_supplier": {
+        "en": "{where}: '{supplier}' is not in the suppliers table ({suppliers}): its items "
+        "are planned without the lead time and minimum order value that table gives; use "
+        "its spelling",
+        "zh": "{where}：'{supplier}' 不在供应商档案中（{suppliers}）：其商品的计划不用该档案中的"
+        "提前期和最小订货金额；请用档案中的写法",
     },
     "warn.zero_packs": {
         "en": "{where}: 0 ({items}): read as no pack size, ordered in single units; leave the "

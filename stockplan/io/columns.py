@@ -17,7 +17,7 @@ import polars as pl
 from stockplan.config import PLAUSIBLE_DATES
 from stockplan.errors import StockplanError, input_error, quote
 from stockplan.i18n import both, input_column, phrase, place
-from stockplan.io.schema import CODE_ALIASES, Column, TableSchema, normalise_header
+from stockplan.io.schema import CODE_ALIASES, LONGEST_DAYS, Column, TableSchema, normalise_header
 
 ROW = "source_row"
 SOURCE_FILE = "source_file"
@@ -865,6 +865,10 @@ def type_table(
             checks.append((value.abs() > 1e12, "error.too_large", {}))
             if column.non_negative:
                 checks.append((value < 0, "error.negative", {}))
+            if column.day_count:
+                checks.append(
+                    (value > LONGEST_DAYS, "error.too_many_days", {"longest": f"{LONGEST_DAYS:,}"})
+                )
         if column.required:
             checks.append((value.is_null(), "error.empty_required", {}))
         if checks:

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from stockplan.config import Config
-from stockplan.errors import StockplanError
+from stockplan.errors import StockplanError, quote
 from stockplan.i18n import both, input_name, phrase, place
 from stockplan.io.columns import blank_locations, refuse_blank_location_facts
 from stockplan.io.datasets import SOURCE_FILE, place_of, where
@@ -361,10 +361,18 @@ PERCENT_LIKE_UPLIFT = 5.0
 
 
 def check_promotions(frame: pl.DataFrame, path: Path) -> list[str]:
-    """A promotion that ends before it starts is a typo, not an empty promotion; an uplift
-    of -1 or less leaves no demand or a negative one (forecast x (1 + uplift)): both are
-    errors. An uplift of `PERCENT_LIKE_UPLIFT` or more is kept and warned about."""
+    """A promotion that ends before it starts is a typo, not an empty promotion; one with
+    neither sku nor category lifts nothing; an uplift of -1 or less leaves no demand or a
+    negative one (forecast x (1 + uplift)): all are errors. An uplift of
+    `PERCENT_LIKE_UPLIFT` or more is kept and warned about."""
     _refuse_backwards(frame, path, "start", "end")
+    named = [pl.col(c).is_not_null() for c in ("sku", "category") if c in frame.columns]
+    nameless = _first_row(frame, ~pl.any_horizontal(named))
+    if nameless.height:
+        column = "category" if "category" in frame.columns else "sku"
+        raise StockplanError(
+            phrase("error.promotion_for_nothing", where=place_of(nameless, path, column))
+        )
     if "uplift" not in frame.columns:
         return []
     impossible = _first_row(frame, pl.col("uplift") <= -1)
@@ -545,6 +553,38 @@ def free_items(frame: pl.DataFrame, path: Path, column: str = "unit_cost") -> li
     return [
         f"{where(first, path)}, column '{column}': 0 ({rows}{'s' if free.height > 1 else ''}): "
         "their orders are valued at 0; leave the cell empty where the cost is unknown"
+    ]
+
+
+def unknown_suppliers(products: pl.DataFrame, suppliers: pl.DataFrame, path: Path) -> list[str]:
+    """The warning for products whose `supplier` or `backup_supplier` the suppliers table
+    lacks (`Acme` beside `Acme Ltd`): those items are planned without the supplier's lead
+    time and minimum order value, and nothing else would say so."""
+    known = suppliers["supplier"].unique().implode()
+    named = [c for c in ("supplier", "backup_supplier") if c in products.columns]
+    stray = [
+        products.filter(pl.col(c).is_not_null() & ~pl.col(c).is_in(known)).select(
+            *[n for n in (SOURCE_FILE, ROW) if n in products.columns],
+            pl.col(c).alias("name"),
+            pl.lit(c).alias("column"),
+        )
+        for c in named
+    ]
+    unknown = pl.concat(stray) if stray else pl.DataFrame()
+    if unknown.height == 0:
+        return []
+    first = unknown.sort([c for c in (SOURCE_FILE, ROW) if c in unknown.columns]).head(1)
+    count = unknown["name"].n_unique()
+    return [
+        phrase(
+            "warn.unknown_supplier",
+            where=place_of(first, path, first["column"][0]),
+            supplier=quote(first["name"][0]),
+            suppliers={
+                "en": f"{count} supplier{'s' if count > 1 else ''} unknown",
+                "zh": f"共 {count} 个未知供应商",
+            },
+        )
     ]
 
 
@@ -981,6 +1021,10 @@ def prepare_inputs(
     if "suppliers" in out:
         _check_unique(out["suppliers"], ["supplier"], _path(config, "suppliers"), "supplier")
         warnings += _check_containers(out["suppliers"], _path(config, "suppliers"))
+        if "products" in out:
+            warnings += unknown_suppliers(
+                out["products"], out["suppliers"], _path(config, "products")
+            )
     if "closures" in out:
         warnings += _check_closures(out["closures"], _path(config, "closures"))
     if "price_breaks" in out:

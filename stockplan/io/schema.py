@@ -27,6 +27,8 @@ class Column:
     """Headers read as this column only when no alias is there too (then they are left
     alone rather than refused as a second header for it): names added to a column later,
     which exports that already planned may carry beside one of its aliases."""
+    day_count: bool = False
+    """A number of days: above `LONGEST_DAYS` it is refused."""
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -178,11 +180,16 @@ SUPPLIER = Column(
     "text",
     ("supplier", "vendor", "supplier_name", "vendor_name", "partner", "供应商", "供应商名称"),
 )
+LONGEST_DAYS = 3660
+"""Ten years, the config's bound on day counts: a lead time beyond it is a typo (40000 for
+40) and plans orders of a century of demand; past 970,000 days its calendar would run
+beyond the year 9999."""
 LEAD_TIME = Column(
     "lead_time_days",
     "number",
     ("lead_time_days", "lead_time", "leadtime", "delivery_days", "提前期", "采购提前期", "交货期"),
     non_negative=True,
+    day_count=True,
 )
 
 
@@ -458,6 +465,7 @@ SCHEMAS: dict[str, TableSchema] = {
                 "number",
                 ("lead_time_std_days", "lead_time_std", "lead_time_sd", "提前期标准差"),
                 non_negative=True,
+                day_count=True,
             ),
             Column("review_days", "number", ("review_days", "review_period", "order_cycle_days")),
             Column(

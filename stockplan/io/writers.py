@@ -78,7 +78,8 @@ as the price list has it: 0.126 a unit, 5 units 0.63)."""
 
 def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
     """Round floats for people: 2 decimals, 4 for rates and unit prices; whole-number
-    columns become integers."""
+    columns become integers (those within Int64: the days of cover of an item sold in
+    units of 1e-300 are 4e301)."""
     fine = {
         "stockout_probability",
         "service_level",
@@ -107,7 +108,14 @@ def presentable(frame: pl.DataFrame, decimals: int = 2) -> pl.DataFrame:
         pl.col(n).round(4 if n in fine or n in PRICES else decimals) for n in floats
     )
     whole = rounded.select(
-        (pl.col(n).is_null() | (pl.col(n).is_finite() & (pl.col(n) == pl.col(n).round(0)))).all()
+        (
+            pl.col(n).is_null()
+            | (
+                pl.col(n).is_finite()
+                & (pl.col(n) == pl.col(n).round(0))
+                & (pl.col(n).abs() < 2.0**63)
+            )
+        ).all()
         for n in floats
     )
     integral = [n for n in floats if n not in fine and whole[n][0]]

@@ -1,0 +1,151 @@
+"""Hostile cells in otherwise good inputs: each is refused in one line naming file, row and
+column (exit 1, no output), in English and Chinese, never read as something else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+
+runner = CliRunner()
+
+
+def _add_promotions(config: Path, text: str) -> Path:
+    path = config.parent / "promotions.csv"
+    path.write_text(text, encoding="utf-8")
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["inputs"]["promotions"] = "promotions.csv"
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("header", "first", "column"),
+    [
+        ("sku,category", "A-100,", "category"),
+        ("category", "toys", "category"),
+        ("sku", "A-100", "sku"),
+    ],
+)
+def test_a_promotion_for_no_sku_and_no_category_is_refused(
+    small_shop: Path, tmp_path: Path, header: str, first: str, column: str
+):
+    # row 3 names nothing: it lifted no item, and the planned promotion was lost unsaid
+    blank = "," * header.count(",") + " "
+    dates = "2025-11-10,2025-11-20,0.5"
+    path = _add_promotions(
+        small_shop, f"{header},start,end,uplift\n{first},{dates}\n{blank},{dates}\n"
+    )
+    target = tmp_path / "out" / "plan.xlsx"
+    target.parent.mkdir()
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(target)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {path}, row 3, column '{column}': a promotion needs a sku or a "
+        "category; this row has neither"
+    ]
+    assert list(target.parent.iterdir()) == []
+
+    result = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: 错误: {path}，第 3 行，列 '{column}'：促销须填商品编码（sku）或类别"
+        "（category），此行两者都没有"
+    ]
+
+
+@pytest.mark.parametrize("days", ["1e9", "40000"])
+def test_a_lead_time_of_more_than_ten_years_is_refused(small_shop: Path, tmp_path: Path, days: str):
+    # 1e9 days ran the supply calendar past the year 9999 (an internal error); 40000 days
+    # planned orders of a century of demand, due in 2135, without a word
+    suppliers = small_shop.parent / "suppliers.csv"
+    suppliers.write_text(f"supplier,lead_time_days,lead_time_std_days\nAcme,{days},2.0\n")
+    target = tmp_path / "out" / "plan.xlsx"
+    target.parent.mkdir()
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(target)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {suppliers}, row 2, column 'lead_time_days': '{days}' days is "
+        "more than ten years (3,660 days)"
+    ]
+    assert list(target.parent.iterdir()) == []
+
+
+def test_a_lead_time_spread_of_more_than_ten_years_is_refused_in_chinese(small_shop: Path):
+    suppliers = small_shop.parent / "suppliers.csv"
+    suppliers.write_text("supplier,lead_time_days,lead_time_std_days\nAcme,14,3661\n")
+    result = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: 错误: {suppliers}，第 2 行，列 'lead_time_std_days'：'3661' 天超过十年"
+        "（3,660 天）"
+    ]
+
+
+@pytest.mark.parametrize(("days", "exit_code"), [("3661", 1), ("3660", 0)])
+def test_a_product_lead_time_is_refused_above_ten_years_under_its_own_header(
+    small_shop: Path, days: str, exit_code: int
+):
+    products = small_shop.parent / "products.csv"
+    lines = products.read_text().splitlines()
+    lines = [lines[0] + ",提前期", lines[1] + f",{days}", lines[2] + ",7"]
+    products.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == exit_code, result.output
+    if exit_code:
+        assert result.stderr.strip().splitlines() == [
+            f"stockplan: error: {products}, row 2, column '提前期' (lead_time_days): '3661' "
+            "days is more than ten years (3,660 days)"
+        ]
+
+
+def test_an_item_sold_in_units_of_1e_300_is_planned_and_written(small_shop: Path, tmp_path: Path):
+    # its days of cover, 40 on hand over a demand of about 1e-300 a day, are 4e301, which
+    # the workbook writer cast to a whole number and stopped on (an internal error)
+    sales = small_shop.parent / "sales.csv"
+    rows = [line.split(",") for line in sales.read_text().splitlines()]
+    for row in rows:
+        if row[1:3] == ["A-100", "WH1"]:
+            row[3] = "1e-300"
+    sales.write_text("\n".join(",".join(row) for row in rows) + "\n")
+    target = tmp_path / "plan.xlsx"
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(target), "-q"])
+    assert result.exit_code == 0, result.output
+    risk = pl.read_excel(target, sheet_name="risk").filter(
+        (pl.col("sku") == "A-100") & (pl.col("location") == "WH1")
+    )
+    assert risk["days_of_cover"][0] > 1e300
+
+
+def test_a_product_supplier_the_suppliers_table_lacks_is_warned(small_shop: Path):
+    # products say 'Acme', the suppliers table 'Acme Ltd' with 30 days and an order
+    # minimum of 5,000: the plan fell back to 14 days and no minimum (10 units ordered
+    # where 350 are due) without a word
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 0, result.output
+    assert "suppliers table" not in result.stderr
+    suppliers = small_shop.parent / "suppliers.csv"
+    suppliers.write_text(
+        "supplier,lead_time_days,lead_time_std_days,moq_value\nAcme Ltd,30,2.0,5000\n"
+    )
+    products = small_shop.parent / "products.csv"
+    products.write_text(
+        products.read_text().replace("Steady item,12.5,25.0,Acme", "Steady item,12.5,25.0,Acme Ltd")
+    )
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "suppliers table" in line]
+    assert warnings == [
+        f"stockplan: warning: {products}, row 3, column 'supplier': 'Acme' is not in the "
+        "suppliers table (1 supplier unknown): its items are planned without the lead time "
+        "and minimum order value that table gives; use its spelling"
+    ]
+    result = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
+    assert f"{products}，第 3 行，列 'supplier'：'Acme' 不在供应商档案中（共 1 个未知供应商）" in (
+        result.stderr
+    )
