@@ -2043,6 +2043,13 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：'{supplier}' 不在供应商档案中（{suppliers}）：其商品的计划不用该档案中的"
         "提前期和最小订货金额；请用档案中的写法",
     },
+    "warn.unused_review_days": {
+        "en": "{where}: {value} days is not used: every item is reviewed every "
+        "policy.review_days ({review} days) and the plan protects lead time + {review} days; "
+        "set policy.review_days, or leave the column empty",
+        "zh": "{where}：{value} 天未被使用：所有商品按 policy.review_days（{review} 天）检查，"
+        "计划保护提前期 + {review} 天；请设置 policy.review_days，或将此列留空",
+    },
     "warn.zero_packs": {
         "en": "{where}: 0 ({items}): read as no pack size, ordered in single units; leave the "
         "cell empty, or give the real pack",

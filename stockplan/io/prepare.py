@@ -588,6 +588,29 @@ def unknown_suppliers(products: pl.DataFrame, suppliers: pl.DataFrame, path: Pat
     ]
 
 
+def unused_review_days(suppliers: pl.DataFrame, path: Path, review_days: float) -> list[str]:
+    """The warning for a suppliers table whose `review_days` differs from the plan's review
+    period: every item is reviewed every `policy.review_days`, and a supplier's own period
+    is not used yet, so a buyer who orders from a supplier every 14 days must not read a
+    plan protecting 7 as one protecting 14."""
+    if "review_days" not in suppliers.columns:
+        return []
+    other = _first_row(
+        suppliers, pl.col("review_days").is_not_null() & (pl.col("review_days") != review_days)
+    )
+    if other.height == 0:
+        return []
+    value = other["review_days"][0]
+    return [
+        phrase(
+            "warn.unused_review_days",
+            where=place_of(other, path, "review_days"),
+            value=f"{value:g}",
+            review=f"{review_days:g}",
+        )
+    ]
+
+
 def zero_packs(
     products: pl.DataFrame, path: Path | str, overrides: Mapping[str, str] | None = None
 ) -> list[str]:
@@ -1021,6 +1044,9 @@ def prepare_inputs(
     if "suppliers" in out:
         _check_unique(out["suppliers"], ["supplier"], _path(config, "suppliers"), "supplier")
         warnings += _check_containers(out["suppliers"], _path(config, "suppliers"))
+        warnings += unused_review_days(
+            out["suppliers"], _path(config, "suppliers"), config.policy.review_days
+        )
         if "products" in out:
             warnings += unknown_suppliers(
                 out["products"], out["suppliers"], _path(config, "products")
