@@ -119,7 +119,7 @@ from stockplan.promotions import category_uplift_sums, uplift_from
 from stockplan.ranks import Request, Summarise, Summary, add_summaries, answer, order_statistics
 from stockplan.reorder import service_levels
 from stockplan.result import PlanResult
-from stockplan.segmentation import abc_by_value
+from stockplan.segmentation import abc_by_value, in_value_order
 from stockplan.series import product_categories
 
 SERIES_PER_PARTITION = 10_000
@@ -681,10 +681,9 @@ def _combined(
         history=all_of("demand", "history"),
         attributes=all_of("demand", "attributes"),
         uplift=all_of("demand", "uplift"),
-        # in ABC rank order, as `classify_demand` returns them
-        classes=all_of("demand", "classes").sort(
-            ["annual_value", *SERIES], descending=[True, False, False]
-        ),
+        # in ABC rank order, as `classify_demand` returns them: on the raw value, two
+        # series equal to 1e-6 came out by their last bits, not by sku and location
+        classes=in_value_order(all_of("demand", "classes")),
         own_history=all_of("demand", "own_history"),
     )
     supply = SupplyStage(

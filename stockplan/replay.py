@@ -885,7 +885,9 @@ def unreachable_items(
             {"sku": pl.String, "location": pl.String, "demand_pattern": pl.String}
         )
     columns = UNREACHABLE_COLUMNS + (["cycles", "allocated_share"] if every else [])
-    return pl.concat(frames).select(columns).sort("target", "demand_pattern", "sku")
+    # a row per series and target: without the location one item's warehouses came out
+    # either way round (a sort on several keys does not keep the order of equal keys)
+    return pl.concat(frames).select(columns).sort("target", "demand_pattern", *SERIES)
 
 
 def inventory_at_fill_rate(simulation: pl.DataFrame, fill_rate: float) -> float | None:

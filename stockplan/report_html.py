@@ -153,10 +153,11 @@ def _hbars(
 def value_at_risk_charts(
     risk: pl.DataFrame, top: int, currency: str, lang: str = "en"
 ) -> list[Chart]:
-    """The `top` items by revenue at risk: a bar each, and their stockout dates on a line."""
+    """The `top` items by revenue at risk: a bar each, and their stockout dates on a line;
+    equal values by sku and location (a row each), so the same items are shown each run."""
     items = (
         risk.filter(pl.col("revenue_at_risk") > 0)
-        .sort(["revenue_at_risk", "sku"], descending=[True, False])
+        .sort(["revenue_at_risk", "sku", "location"], descending=[True, False, False])
         .head(top)
     )
     if items.height == 0:

@@ -23,17 +23,20 @@ from stockplan.demand import BUCKET_DAYS, SERIES, Bucket
 PATTERNS = ("smooth", "erratic", "intermittent", "lumpy", "new", "dead", "none")
 
 
+def in_value_order(values: pl.DataFrame) -> pl.DataFrame:
+    """`values` (sku, location, annual_value, ...) highest value first, ties to 1e-6 by sku
+    and location: ranked on the value to 1e-6, since a multi-threaded sum adds its parts in
+    no fixed order, so equal values can differ in their last bits from run to run."""
+    return values.sort([pl.col("annual_value").round(6), *SERIES], descending=[True, False, False])
+
+
 def abc_by_value(values: pl.DataFrame, settings: Classify) -> pl.DataFrame:
     """`values` (sku, location, annual_value, ...) ranked by value, highest first (ties,
     to 1e-6, by sku and location), with
     `abc`: A while the share of value before the series is under the first cut-off, B
     under the second, else C (and C without value)."""
     a_cut, b_cut = settings.abc_cutoffs
-    # ranked on the value to 1e-6: a multi-threaded sum adds its parts in no fixed order,
-    # so equal values can differ in their last bits from run to run; the code breaks ties
-    ranked = values.sort(
-        [pl.col("annual_value").round(6), "sku", "location"], descending=[True, False, False]
-    )
+    ranked = in_value_order(values)
     total = ranked["annual_value"].sum()
     # share of value *before* this item: the item that crosses 80 % is still an A item
     before = (pl.col("annual_value").cum_sum() - pl.col("annual_value")) / (total if total else 1.0)

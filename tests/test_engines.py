@@ -423,3 +423,37 @@ def test_the_import_thread_of_a_plan_on_a_cluster_leaves_statsforecast_to_the_wo
     assert imported == []
     preload._preload(local=True)
     assert imported == [True]
+
+
+def test_a_cluster_plan_lists_classes_equal_to_a_millionth_by_sku_as_the_local_plan(monkeypatch):
+    """Three items each selling 30 a day: R's year is 1e-7 more, the kind of last-bit
+    difference a multi-threaded sum gives from run to run. Ranked on the value to 1e-6,
+    the local plan lists them by sku; the driver's sort on the raw value put R first."""
+
+    @contextmanager
+    def in_process(settings):
+        yield engines.Cluster(
+            "dask",
+            2,
+            engines.Backend("dask", id, id),
+            list,
+            lambda function, handles, *shared: [function(h, *shared) for h in handles],
+            list,
+        )
+
+    monkeypatch.setitem(engines.OPENERS, "dask", in_process)
+    days = [AS_OF - dt.timedelta(days=i) for i in range(1, 421)]
+    sales = pl.DataFrame(
+        [
+            (day, sku, "WH1", 3.0, 30.0 + (1e-7 if sku == "R" and day == days[0] else 0.0))
+            for sku in ("P", "Q", "R")
+            for day in days
+        ],
+        schema=["date", "sku", "location", "quantity", "revenue"],
+        orient="row",
+    )
+    stock = pl.DataFrame({"sku": ["P", "Q", "R"], "location": ["WH1"] * 3, "on_hand": [10.0] * 3})
+    for engine in ("local", "dask"):
+        classes = stockplan.plan({"sales": sales, "stock": stock}, _config(engine)).classes
+        assert classes["sku"].to_list() == ["P", "Q", "R"]
+        assert classes["annual_value"].to_list() == [3 * 3640.0, 3 * 3640.0, 10920.0000001]

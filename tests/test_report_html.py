@@ -346,3 +346,25 @@ def test_the_trade_off_note_says_what_the_replays_wrote_off():
         simulation_chart(unspoilt, "CNY", "en").note
         == simulation_chart(simulation.drop("expired_value"), "CNY", "en").note
     )
+
+
+def test_value_at_risk_lists_one_item_equal_at_two_warehouses_by_warehouse_whatever_the_order():
+    """Ties of revenue at risk are broken by sku and location: by sku alone one item equal
+    at two warehouses came out in the order the risk rows came in, and with more of them
+    than the chart shows, `head` kept whichever came first."""
+    from stockplan.report_html import value_at_risk_charts
+
+    risk = pl.DataFrame(
+        {
+            "sku": ["A"] * 4 + ["B"],
+            "location": ["W3", "W1", "W4", "W2", "W1"],
+            "stockout_date": [AS_OF + dt.timedelta(days=d) for d in (4, 2, 5, 3, 9)],
+            "revenue_at_risk": [500.0] * 4 + [900.0],
+        }
+    )
+    labels = set()
+    for seed in range(6):
+        shuffled = risk.sample(fraction=1.0, shuffle=True, seed=seed)
+        bars = value_at_risk_charts(shuffled, 4, "CNY")[0].svg
+        labels.add(tuple(re.findall(r'text-anchor="end" font-size="12">([^<]+)</text>', bars)))
+    assert labels == {("B @ W1", "A @ W1", "A @ W2", "A @ W3")}

@@ -278,3 +278,34 @@ def test_items_held_below_their_target_by_the_allocation_are_not_counted_unreach
     row = out["simulation"].filter((pl.col("policy") == "stockplan") & at_target).row(0, named=True)
     assert row["unreachable_series"] == short.height
     assert row["reachable_series"] == series.height - short.height
+
+
+def test_unreachable_items_list_an_items_warehouses_in_order_at_every_target():
+    """The per-series rows are sorted by target, pattern, sku and location: sorted without
+    the location, one item's two warehouses came out either way round (Polars' sort on
+    several keys does not keep the order of equal keys), W2 before W1 for some items."""
+    from stockplan.replay import BASELINE_HISTORY_DAYS, unreachable_items
+
+    skus = [f"S{i:04d}" for i in range(500)]
+    series = pl.DataFrame(
+        {"sku": np.repeat(skus, 2), "location": ["W1", "W2"] * len(skus)}
+    ).with_columns(pl.lit("smooth").alias("demand_pattern"))
+    n = series.height
+    case = Replay(
+        series=series,
+        start=dt.date(2025, 1, 6),
+        demand=np.ones((n, BASELINE_HISTORY_DAYS + 28)),
+        review_days=7,
+        lead_draws=np.zeros((n, 4), dtype=int),
+        initial_stock=np.zeros(n),
+        levels=[],
+    )
+    totals = {"reachable": np.zeros(n), "promised_own": np.full(n, 0.95)}
+    totals |= {"demand": np.full(n, 28.0), "served": np.full(n, 21.0), "unmet": np.full(n, 7.0)}
+    totals |= {"cycles": np.full(n, 4.0), "cycles_ok": np.full(n, 3.0)}
+    runs = [("stockplan", 0.95, totals), ("stockplan", 0.9, totals)]
+    for every in (False, True):
+        rows = unreachable_items(case, runs, "fill_rate", every=every)
+        assert rows.height == 2 * n and rows["fill_rate"].to_list() == [0.75] * (2 * n)
+        expected = [(t, s, w) for t in (0.9, 0.95) for s in skus for w in ("W1", "W2")]
+        assert rows.select("target", "sku", "location").rows() == expected
