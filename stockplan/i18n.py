@@ -2044,11 +2044,22 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "提前期和最小订货金额；请用档案中的写法",
     },
     "warn.unused_review_days": {
-        "en": "{where}: {value} days is not used: every item is reviewed every "
-        "policy.review_days ({review} days) and the plan protects lead time + {review} days; "
-        "set policy.review_days, or leave the column empty",
-        "zh": "{where}：{value} 天未被使用：所有商品按 policy.review_days（{review} 天）检查，"
-        "计划保护提前期 + {review} 天；请设置 policy.review_days，或将此列留空",
+        "en": "{where}: {value} days is not used: every item is reviewed every {setting} "
+        "({review} days) and the plan protects lead time + {review} days; set {setting}, or "
+        "leave the column empty",
+        "zh": "{where}：{value} 天未被使用：所有商品按 {setting}（{review} 天）检查，"
+        "计划保护提前期 + {review} 天；请设置 {setting}，或将此列留空",
+    },
+    "warn.sales_only_location": {
+        "en": "{where}: location {location} is in no row of the stock file{others}: it is "
+        "planned as a warehouse with nothing on hand{hint}; if it is one, give its stock, "
+        "else correct or map the sales' location",
+        "zh": "{where}：仓库 {location} 不在库存文件的任何一行中{others}：按现存量为零的仓库计划"
+        "{hint}；如确是仓库，请提供其库存，否则请更正或映射销售中的仓库",
+    },
+    "warn.did_you_mean": {
+        "en": " (a typo of {location}?)",
+        "zh": "（是否为 {location} 的笔误？）",
     },
     "warn.zero_packs": {
         "en": "{where}: 0 ({items}): read as no pack size, ordered in single units; leave the "

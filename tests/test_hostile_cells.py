@@ -179,3 +179,40 @@ def test_a_suppliers_review_period_the_plan_does_not_use_is_warned(small_shop: P
     assert result.exit_code == 0, result.output
     orders = pl.read_csv(result.stdout.encode(), infer_schema_length=0)
     assert set(orders["review_days"].to_list()) == {"7"}
+
+
+@pytest.mark.parametrize(
+    ("location", "hint", "hint_zh"),
+    [("WH-1", " (a typo of WH1?)", "（是否为 WH1 的笔误？）"), ("Chengdu-Store", "", "")],
+)
+def test_a_sales_location_no_stock_row_has_is_warned_with_the_nearest_known_one(
+    small_shop: Path, location: str, hint: str, hint_zh: str
+):
+    # a location only the sales have was planned as a warehouse with nothing on hand,
+    # orders and transfers into it, without a word: right for a new shop, wrong for a typo
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 0, result.output
+    assert "stock file" not in result.stderr
+    sales = small_shop.parent / "sales.csv"
+    lines = sales.read_text().splitlines()
+    sales.write_text("\n".join([*lines, f"2025-10-10,A-100,{location},13,25.0"]) + "\n")
+    row = len(lines) + 1  # the file's line, its header line 1
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if "stock file" in line] == [
+        f"stockplan: warning: {sales}, row {row}, column 'warehouse' (location): location "
+        f"{location} is in no row of the stock file: it is planned as a warehouse with "
+        f"nothing on hand{hint}; if it is one, give its stock, else correct or map the "
+        "sales' location"
+    ]
+    result = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
+    assert (
+        f"仓库 {location} 不在库存文件的任何一行中：按现存量为零的仓库计划{hint_zh}；"
+        in result.stderr
+    )
+    # two such locations: the first by file and row is named, the other counted
+    sales.write_text(sales.read_text() + "2025-10-11,A-100,WH-9,13,25.0\n")
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert f"location {location} is in no row of the stock file (nor is 1 more of the " in (
+        result.stderr
+    )

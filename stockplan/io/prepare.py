@@ -7,6 +7,7 @@ name them lives here: unknown SKUs, duplicate master data, snapshot conflicts.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -447,6 +448,46 @@ def _check_locations(tables: dict[str, pl.DataFrame], config: Config) -> pl.Data
     return pl.concat(unchecked) if unchecked else None
 
 
+def sales_only_locations(
+    tables: dict[str, pl.DataFrame], path: Path | str, overrides: Mapping[str, str] | None = None
+) -> list[str]:
+    """The warning for a location the sales have and no row of the stock file does: it is
+    planned as a warehouse with nothing on hand (orders and transfers into it), right for a
+    new shop, wrong for a typo (`WH-1` beside `WH1`) or a store the stock export left out;
+    the message names the nearest known location where one is close."""
+    if "sales" not in tables or "stock" not in tables:
+        return []
+    sales, in_stock = tables["sales"], tables["stock"]["location"].unique()
+    stray = sales.select(pl.col("location").unique()).filter(
+        ~pl.col("location").is_in(in_stock.implode())
+    )["location"]
+    if stray.len() == 0:
+        return []
+    first = _first_row(sales, pl.col("location").is_in(stray.implode()))
+    location = first["location"][0]
+    close = difflib.get_close_matches(location, in_stock.drop_nulls().to_list(), n=1)
+    file = first[SOURCE_FILE][0] if SOURCE_FILE in first.columns else path
+    header = source_header(file, "sales", "location", overrides) or "location"
+    read_as = "location" if normalise_header(header) != "location" else None
+    return [
+        phrase(
+            "warn.sales_only_location",
+            where=place_of(first, path, header, read_as),
+            location=quote(location),
+            others=(
+                {
+                    "en": f" (nor {'is' if stray.len() == 2 else 'are'} {stray.len() - 1} "
+                    "more of the sales' locations)",
+                    "zh": f"（销售中另有 {stray.len() - 1} 个仓库也不在其中）",
+                }
+                if stray.len() > 1
+                else ""
+            ),
+            hint=both("warn.did_you_mean", location=quote(close[0])) if close else "",
+        )
+    ]
+
+
 def _stray_location(config: Config, name: str, first: dict) -> None:
     raise StockplanError(
         phrase(
@@ -607,6 +648,7 @@ def unused_review_days(suppliers: pl.DataFrame, path: Path, review_days: float) 
             where=place_of(other, path, "review_days"),
             value=f"{value:g}",
             review=f"{review_days:g}",
+            setting="policy.review_days",
         )
     ]
 
@@ -1041,6 +1083,7 @@ def prepare_inputs(
     if "purchase_orders" in out:
         check_purchase_orders(out["purchase_orders"], _path(config, "purchase_orders"))
     unchecked = _check_locations(out, config)
+    warnings += sales_only_locations(out, _path(config, "sales"), config.columns.get("sales", {}))
     if "suppliers" in out:
         _check_unique(out["suppliers"], ["supplier"], _path(config, "suppliers"), "supplier")
         warnings += _check_containers(out["suppliers"], _path(config, "suppliers"))
