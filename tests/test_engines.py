@@ -282,21 +282,28 @@ def test_abc_is_ranked_over_every_series_not_within_a_partition(shop_and_local_p
     assert differ > 0
 
 
-def test_partitions_without_any_series_leave_the_plan_unchanged(monkeypatch):
-    """One sku over three partitions: two of them hold no row of any table."""
+def _in_process(partitions: int):
+    """A "dask" engine that runs its `partitions` partitions one after another in this
+    process: the driver's combining steps without a cluster."""
 
     @contextmanager
-    def in_process(settings):
+    def opener(settings):
         yield engines.Cluster(
             "dask",
-            3,
+            partitions,
             engines.Backend("dask", id, id),
             list,
             lambda function, handles, *shared: [function(h, *shared) for h in handles],
             list,
         )
 
-    monkeypatch.setitem(engines.OPENERS, "dask", in_process)
+    return opener
+
+
+def test_partitions_without_any_series_leave_the_plan_unchanged(monkeypatch):
+    """One sku over three partitions: two of them hold no row of any table."""
+
+    monkeypatch.setitem(engines.OPENERS, "dask", _in_process(3))
     one = {name: frame.filter(pl.col("sku") == "K002") for name, frame in _shop().items()}
     parts = {int(p) for p in one["sales"].select(partition_of(3))["sku"].unique()}
     assert len(parts) == 1
@@ -430,18 +437,7 @@ def test_a_cluster_plan_lists_classes_equal_to_a_millionth_by_sku_as_the_local_p
     difference a multi-threaded sum gives from run to run. Ranked on the value to 1e-6,
     the local plan lists them by sku; the driver's sort on the raw value put R first."""
 
-    @contextmanager
-    def in_process(settings):
-        yield engines.Cluster(
-            "dask",
-            2,
-            engines.Backend("dask", id, id),
-            list,
-            lambda function, handles, *shared: [function(h, *shared) for h in handles],
-            list,
-        )
-
-    monkeypatch.setitem(engines.OPENERS, "dask", in_process)
+    monkeypatch.setitem(engines.OPENERS, "dask", _in_process(2))
     days = [AS_OF - dt.timedelta(days=i) for i in range(1, 421)]
     sales = pl.DataFrame(
         [
