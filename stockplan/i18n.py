@@ -2061,6 +2061,13 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "en": " (a typo of {location}?)",
         "zh": "（是否为 {location} 的笔误？）",
     },
+    "warn.promotion_matches_nothing": {
+        "en": "{where}: '{value}' matches no item{others}: the promotion lifts no forecast and "
+        "keeps no day out of a baseline; use an item's code, or a category of the products "
+        "table",
+        "zh": "{where}：'{value}' 不对应任何商品{others}：该促销不会提高任何预测，"
+        "也不会从基线中剔除促销日；请用商品编码，或商品档案中的类别",
+    },
     "warn.zero_packs": {
         "en": "{where}: 0 ({items}): read as no pack size, ordered in single units; leave the "
         "cell empty, or give the real pack",

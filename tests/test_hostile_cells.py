@@ -216,3 +216,42 @@ def test_a_sales_location_no_stock_row_has_is_warned_with_the_nearest_known_one(
     assert f"location {location} is in no row of the stock file (nor is 1 more of the " in (
         result.stderr
     )
+
+
+def test_a_promotion_whose_sku_or_category_matches_no_item_is_warned(small_shop: Path):
+    # a planned promotion for 'A-1OO' (letter O for zero) or for a category no product
+    # carries lifted nothing and kept no day out of any baseline, without a word
+    products = small_shop.parent / "products.csv"
+    products.write_text(
+        products.read_text()
+        .replace("sku,name,", "sku,category,name,")
+        .replace("A-100,Steady", "A-100,toys,Steady")
+        .replace("007,Slow", "007,,Slow")
+    )
+    path = _add_promotions(
+        small_shop,
+        "sku,category,start,end,uplift\n"
+        "A-100,,2025-11-10,2025-11-20,0.5\n"  # matches A-100
+        ",toys,2025-12-01,2025-12-10,0.5\n"  # matches A-100 by its category
+        "007,games,2025-12-01,2025-12-10,0.5\n",  # a sku wins over the category: matches
+    )
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 0, result.output
+    assert "matches no item" not in result.stderr
+    path.write_text(
+        path.read_text() + "A-1OO,,2025-11-10,2025-11-20,0.5\n,Toys,2025-12-01,2025-12-10,0.3\n"
+    )
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if "matches no item" in line] == [
+        f"stockplan: warning: {path}, row 5, column 'sku': 'A-1OO' matches no item (nor does "
+        "1 more of its rows): the promotion lifts no forecast and keeps no day out of a "
+        "baseline; use an item's code, or a category of the products table"
+    ]
+    path.write_text("category,start,end\nToys,2025-12-01,2025-12-10\n")
+    result = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"{path}，第 2 行，列 'category'：'Toys' 不对应任何商品：该促销不会提高任何预测，"
+        "也不会从基线中剔除促销日" in result.stderr
+    )

@@ -393,6 +393,67 @@ def check_promotions(frame: pl.DataFrame, path: Path) -> list[str]:
     ]
 
 
+def promotions_matching_nothing(tables: dict[str, pl.DataFrame], path: Path) -> list[str]:
+    """The warning for promotion rows whose sku no table has, or whose category (a row
+    without a sku) no product carries: such a row lifts no item's forecast and keeps no
+    promotion day out of its baseline, so a typo in a planned promotion's code would buy
+    as for an ordinary week."""
+    promotions = tables["promotions"]
+    skus = [tables[n].select("sku") for n in ("sales", "stock", "products") if n in tables]
+    known = pl.concat(skus)["sku"].unique() if skus else pl.Series("sku", [], pl.String)
+    products = tables.get("products")
+    categories = (
+        products["category"].drop_nulls().unique()
+        if products is not None and "category" in products.columns
+        else pl.Series("category", [], pl.String)
+    )
+    checks = []
+    # (a cluster's tasks read the sales themselves: an item sold but in no other table
+    # would be told wrongly, so codes are checked only against the sales read here)
+    if "sku" in promotions.columns and "sales" in tables:
+        checks.append(
+            (
+                "sku",
+                pl.col("sku").is_not_null() & ~pl.col("sku").is_in(known.implode()),
+            )
+        )
+    if "category" in promotions.columns:
+        without_sku = pl.col("sku").is_null() if "sku" in promotions.columns else pl.lit(True)
+        checks.append(
+            (
+                "category",
+                without_sku
+                & pl.col("category").is_not_null()
+                & ~pl.col("category").is_in(categories.implode()),
+            )
+        )
+    if not checks:
+        return []
+    unmatched = promotions.filter(pl.any_horizontal([mask for _, mask in checks]))
+    if unmatched.height == 0:
+        return []
+    first = _first_row(unmatched, pl.lit(True))
+    column = next(name for name, mask in checks if first.filter(mask).height)
+    others = unmatched.height - 1
+    header = source_header(path, "promotions", column) or column
+    read_as = column if normalise_header(header) != column else None
+    return [
+        phrase(
+            "warn.promotion_matches_nothing",
+            where=place_of(first, path, header, read_as),
+            value=quote(first[column][0]),
+            others=(
+                {
+                    "en": f" (nor {'does' if others == 1 else 'do'} {others} more of its rows)",
+                    "zh": f"（另有 {others} 行也是如此）",
+                }
+                if others
+                else ""
+            ),
+        )
+    ]
+
+
 def _check_price_breaks(frame: pl.DataFrame, path: Path) -> None:
     """One price per supplier, sku and break quantity."""
     keys = [k for k in ("supplier", "sku", "min_qty") if k in frame.columns]
@@ -1101,6 +1162,7 @@ def prepare_inputs(
         warnings += free_items(out["price_breaks"], _path(config, "price_breaks"), "unit_price")
     if "promotions" in out:
         warnings += check_promotions(out["promotions"], _path(config, "promotions"))
+        warnings += promotions_matching_nothing(out, _path(config, "promotions"))
 
     for name in REPEAT_KEYS:
         if name in out:
