@@ -1549,6 +1549,16 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: its config {config} is gone",
         "zh": "{path}：它的配置文件 {config} 已不存在",
     },
+    "error.run_record_entry": {
+        "en": "{path}: run record, {entry}: {problem}; "
+        "write the plan again with `stockplan plan -o`",
+        "zh": "{path}：运行记录的 {entry}：{problem}；请用 `stockplan plan -o` 重新写出计划",
+    },
+    "error.run_record_missing": {"en": "missing", "zh": "缺失"},
+    "error.run_record_not_date": {
+        "en": "'{value}' is not a date (YYYY-MM-DD)",
+        "zh": "'{value}' 不是日期（YYYY-MM-DD）",
+    },
     "error.no_run_record": {
         "en": "{path}: no run record (`stockplan plan -o` writes one into a workbook or a "
         "folder, and beside a single table file as FILE.run.json)",

@@ -177,9 +177,39 @@ def recorded_run(plan_path: Path) -> RecordedRun:
     from stockplan.io.runrecord import changed_inputs
 
     tables, record = read_plan(plan_path)
-    if not record or "config" not in record:
+    if not isinstance(record, dict) or "config" not in record:
         error = StockplanError(phrase("error.no_run_record", path=str(plan_path)))
         error.language = written_language(plan_path)  # no record to say the plan's language
         raise error
+    record = _checked_record(record, plan_path)
     changed, unprovable = changed_inputs(record)
     return RecordedRun(plan_path, tables, record, changed, unprovable)
+
+
+def _checked_record(record: dict[str, Any], plan_path: Path) -> dict[str, Any]:
+    """`record` with what a re-run needs: the config's path and the planning date, which a
+    spreadsheet saves as a date cell (`2026-11-23 00:00:00`, read back as the date). An entry
+    deleted or retyped in the `run` sheet or `run.json` is an error naming it."""
+    import datetime as dt
+
+    from stockplan.errors import StockplanError
+
+    def refuse(key: str, problem: dict[str, str]) -> StockplanError:
+        return StockplanError(
+            phrase("error.run_record_entry", path=str(plan_path), entry=key, problem=problem)
+        )
+
+    config = record.get("config")
+    if not isinstance(config, dict) or not str(config.get("path") or "").strip():
+        raise refuse("config.path", both("error.run_record_missing"))
+    date = record.get("planning_date")
+    if date is None or not str(date).strip():
+        raise refuse("planning_date", both("error.run_record_missing"))
+    text = _MIDNIGHT.sub(r"\1", str(date).strip())
+    try:
+        day = dt.date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise refuse("planning_date", both("error.run_record_not_date", value=str(date)))
+    return record | {"planning_date": day.isoformat()}
