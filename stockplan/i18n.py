@@ -3155,14 +3155,10 @@ _EARLIER_WORDS = {"policy_type": {"(R,S) 定期补至": "rs"}}
 
 def canonical_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """A table written for people read back as the machine contract: headers and word values
-    (risk level, demand pattern, ...) canonical, and the totals row under the table dropped."""
+    (risk level, demand pattern, ...) canonical (its totals row: `planfiles.totals_rows`)."""
     import polars as pl
 
     frame = frame.rename({c: canonical_column(c) for c in frame.columns})
-    totals = set(HEADERS["total"].values())
-    if frame.width and frame.height:
-        first = frame.columns[0]
-        frame = frame.filter(~pl.col(first).cast(pl.String).is_in(totals).fill_null(False))
     back = {
         column: {label: canonical for canonical, entry in words.items() for label in entry.values()}
         | _EARLIER_WORDS.get(column, {})

@@ -89,3 +89,66 @@ def test_a_planning_date_excel_saved_as_a_date_cell_is_read_as_that_date(
     assert result.exit_code == 6, result.output
     assert "internal error" not in result.stderr
     assert "input changed: config" in result.stderr
+
+
+ORDER_COLUMNS = {
+    "sku": ["007", "A-100"],
+    "location": ["WH1", "WH1"],
+    "order_qty": [24.0, 48.0],
+    "on_hand": [3.0, 40.0],
+    "on_order": [0.0, 0.0],
+    "backorders": [0.0, 0.0],
+    "inventory_position": [3.0, 40.0],
+    "lead_time_days": [14.0, 14.0],
+    "review_days": [7.0, 7.0],
+    "safety_stock": [5.0, 20.0],
+    "order_up_to": [27.0, 230.0],
+    "service_level": [0.95, 0.95],
+}
+
+
+def _write_plan(target: Path, orders: pl.DataFrame | None = None) -> Path:
+    from stockplan.io.writers import output_plan, write_files
+
+    frame = pl.DataFrame(ORDER_COLUMNS) if orders is None else orders
+    write_files(output_plan({"orders": frame}, target, None, "orders"))
+    return target
+
+
+def _rows(sheet) -> list[list]:
+    return [list(r) for r in sheet.iter_rows(values_only=True)]
+
+
+def _rewrite(sheet, rows: list[list]) -> None:
+    sheet.delete_rows(1, sheet.max_row)
+    for row in rows:
+        sheet.append(row)
+
+
+@pytest.mark.parametrize("label", ["total", "TOTAL", "Total:", "合计", "合 计"])
+def test_a_totals_row_is_not_an_order_line_wherever_the_buyer_moved_the_columns(
+    tmp_path: Path, label: str
+):
+    """The buyer moves order_qty to the front (the written totals row's label now stands
+    under sku) and adds a totals row of their own: neither is an item that appeared."""
+    before = _write_plan(tmp_path / "old.xlsx")
+    after = _write_plan(tmp_path / "new.xlsx")
+    book = openpyxl.load_workbook(after)
+    sheet = book["orders"]
+    rows = [r for r in _rows(sheet) if any(v is not None for v in r)]
+    header = rows[0]
+    moved = [header.index("order_qty")] + [
+        i for i in range(len(header)) if header[i] != "order_qty"
+    ]
+    rows = [[r[i] for i in moved] for r in rows]
+    rows[1][0] = 30  # 007: 24 -> 30
+    rows.append([30 + 48, label] + [None] * (len(header) - 2))
+    _rewrite(sheet, rows)
+    book.save(after)
+    result = _invoke("diff", str(before), str(after), "-o", str(tmp_path / "diff.csv"))
+    assert result.exit_code == 0, result.output
+    assert "0 appeared, 0 vanished, 1 changed" in result.stderr
+    diff = pl.read_csv(tmp_path / "diff.csv", schema_overrides={"sku": pl.String})
+    assert diff.select("sku", "change", "old_order_qty", "new_order_qty").rows() == [
+        ("007", "changed", 24, 30)
+    ]

@@ -80,6 +80,10 @@ def _typed(
     from stockplan.i18n import canonical_frame
 
     frame = canonical_frame(frame.select(pl.all().cast(pl.String)))
+    if isinstance(first_row, int):
+        first_row = pl.int_range(first_row, first_row + frame.height, eager=True)
+    kept = ~totals_rows(frame)
+    frame, first_row = frame.filter(kept), first_row.filter(kept)
     numbers = [c for c in NUMBER_COLUMNS if c in frame.columns]
     text = {c: pl.col(c).str.strip_chars().str.replace_all(",", "") for c in numbers}
     typed = frame.with_columns(text[c].cast(pl.Float64, strict=False) for c in numbers)
@@ -92,7 +96,7 @@ def _typed(
             bad, problem = parsed.fill_null(0.0) < 0, "error.negative"
         if bad.any():
             index = int(bad.arg_true()[0])
-            row = first_row[index] if isinstance(first_row, pl.Series) else first_row + index
+            row = first_row[index]
             raise StockplanError(
                 phrase(
                     problem,
@@ -101,6 +105,22 @@ def _typed(
                 )
             )
     return typed
+
+
+def totals_rows(frame: pl.DataFrame) -> pl.Series:
+    """Per row of a plan table read back as text with canonical headers: a totals row, the
+    one stockplan writes under a table or one a buyer added. Its first cell or its `sku`
+    holds only a totals label (合计, Total, 小计 ...: `columns.TOTALS_LABEL`), wherever the
+    columns were moved, and its `location`, where the table has one, is empty."""
+    from stockplan.io.columns import is_totals_label
+
+    if not (frame.width and frame.height):
+        return pl.Series([False] * frame.height, dtype=pl.Boolean)
+    labelled = [c for c in dict.fromkeys([frame.columns[0], "sku"]) if c in frame.columns]
+    label = pl.any_horizontal(is_totals_label(pl.col(c).str.strip_chars()) for c in labelled)
+    if "location" in frame.columns:
+        label = label & (pl.col("location").str.strip_chars().fill_null("") == "")
+    return frame.select(label.fill_null(False)).to_series()
 
 
 def _with_header(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
