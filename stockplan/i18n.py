@@ -1549,6 +1549,12 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: its config {config} is gone",
         "zh": "{path}：它的配置文件 {config} 已不存在",
     },
+    "error.plan_line_twice": {
+        "en": "{where}: '{sku}' at '{location}' is listed twice (also row {other}): a plan has "
+        "one line per sku and location; put the quantities in one line",
+        "zh": "{where}：'{sku}' 在 '{location}' 出现两次（另见第 {other} 行）：计划中每个商品和"
+        "仓库只有一行；请把数量合并到一行",
+    },
     "error.run_record_entry": {
         "en": "{path}: run record, {entry}: {problem}; "
         "write the plan again with `stockplan plan -o`",

@@ -152,3 +152,24 @@ def test_a_totals_row_is_not_an_order_line_wherever_the_buyer_moved_the_columns(
     assert diff.select("sku", "change", "old_order_qty", "new_order_qty").rows() == [
         ("007", "changed", 24, 30)
     ]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_an_order_line_copied_by_the_buyer_is_refused_naming_both_rows(tmp_path: Path, suffix: str):
+    """007 at WH1 split into two lines (24 and 999): read as the first alone, the diff
+    called the plan unchanged."""
+    before = _write_plan(tmp_path / f"old{suffix}")
+    copied = pl.DataFrame(ORDER_COLUMNS)
+    copied = pl.concat([copied, copied.head(1).with_columns(pl.lit(999.0).alias("order_qty"))])
+    after = _write_plan(tmp_path / f"new{suffix}", copied)
+    out = tmp_path / "diff.csv"
+    result = _invoke("diff", str(before), str(after), "-o", str(out))
+    assert result.exit_code == 1, result.output
+    where = f"{after} (orders)" if suffix == ".xlsx" else str(after)
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {where}, row 4, column 'sku': '007' at 'WH1' is listed twice "
+        "(also row 2): a plan has one line per sku and location; put the quantities in one line"
+    ]
+    assert not out.exists()
+    result = _invoke("diff", str(before), str(after), "--lang", "zh")
+    assert result.exit_code == 1 and "出现两次（另见第 2 行）" in result.stderr

@@ -104,7 +104,35 @@ def _typed(
                     value=quote(frame[column][index]),
                 )
             )
+    if {"sku", "location", "order_qty"} <= set(typed.columns) or "risk_level" in typed.columns:
+        _one_line_per_item(typed, where, first_row)
     return typed
+
+
+def _one_line_per_item(frame: pl.DataFrame, where: str, rows: pl.Series) -> None:
+    """An orders or risk table holds one line per sku x location: a line a buyer copied
+    (to split an order) would be read as the first copy alone, so it is an error naming
+    the second copy's row and the first's."""
+    if not {"sku", "location"} <= set(frame.columns):
+        return
+    keyed = frame.select("sku", "location").with_columns(rows.alias("row"))
+    keyed = keyed.filter(pl.col("sku").str.strip_chars().fill_null("") != "")
+    again = keyed.filter(pl.struct("sku", "location").is_duplicated())
+    if not again.height:
+        return
+    first = again.row(0, named=True)
+    second = again.filter(
+        (pl.col("sku") == first["sku"]) & pl.col("location").eq_missing(first["location"])
+    ).row(1, named=True)
+    raise StockplanError(
+        phrase(
+            "error.plan_line_twice",
+            where=place(where, second["row"], "sku"),
+            sku=quote(first["sku"]),
+            location=quote(first["location"] or ""),
+            other=first["row"],
+        )
+    )
 
 
 def totals_rows(frame: pl.DataFrame) -> pl.Series:
