@@ -173,3 +173,34 @@ def test_an_order_line_copied_by_the_buyer_is_refused_naming_both_rows(tmp_path:
     assert not out.exists()
     result = _invoke("diff", str(before), str(after), "--lang", "zh")
     assert result.exit_code == 1 and "出现两次（另见第 2 行）" in result.stderr
+
+
+def test_codes_that_lost_their_leading_zeros_in_a_spreadsheet_are_named_not_diffed(
+    tmp_path: Path,
+):
+    """orders.csv opened in a spreadsheet and saved: 007 became 7. Diffed as written, 007
+    vanished and an item 7 appeared with the same 24."""
+    before = _write_plan(tmp_path / "old.csv")
+    after = tmp_path / "new.csv"
+    pl.DataFrame(ORDER_COLUMNS).with_columns(pl.col("sku").replace({"007": "7"})).write_csv(after)
+    result = _invoke("diff", str(before), str(after))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {after}, column 'sku': '7' is '007' in {before}, with its leading "
+        "zeros: a spreadsheet read the code as a number; format the SKU column as text and "
+        "enter the codes with their zeros"
+    ]
+    # two items 7 and 007 that both plans list are two items, left alone
+    both_codes = pl.concat(
+        [
+            pl.DataFrame(ORDER_COLUMNS),
+            pl.DataFrame(ORDER_COLUMNS).head(1).with_columns(pl.lit("7").alias("sku")),
+        ]
+    )
+    result = _invoke(
+        "diff",
+        str(_write_plan(tmp_path / "a.csv", both_codes)),
+        str(_write_plan(tmp_path / "b.csv", both_codes)),
+    )
+    assert result.exit_code == 0, result.output
+    assert "0 appeared, 0 vanished, 0 changed" in result.stderr

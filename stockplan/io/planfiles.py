@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from stockplan.errors import StockplanError, quote
-from stockplan.i18n import phrase, place, table_title
+from stockplan.i18n import both, phrase, place, table_title
 
 RUN_SHEET = "run"
 RUN_JSON = "run.json"
@@ -344,6 +344,42 @@ def plan_table(tables: dict[str, pl.DataFrame], name: str, path: Path) -> pl.Dat
             )
         )
     return frame
+
+
+def same_code_spelling(tables: tuple[pl.DataFrame, pl.DataFrame], paths: tuple[Path, Path]) -> None:
+    """Refuse two plans whose SKU codes match only once leading zeros are restored (`10007`
+    in one, `010007` in the other): a plan opened in a spreadsheet and saved loses them, and
+    every such item would be listed as vanished under one code and appeared under the
+    other. Names the file that lost them, both spellings and the other file."""
+    codes = [t.select(pl.col("sku").drop_nulls().unique()) for t in tables]
+    keyed = [c.with_columns(pl.col("sku").str.strip_chars_start("0").alias("key")) for c in codes]
+    pairs = (
+        keyed[0]
+        .join(keyed[1], on="key", suffix="_new")
+        .filter(
+            (pl.col("key") != "")
+            & (pl.col("sku") != pl.col("sku_new"))
+            & ~pl.col("sku").is_in(codes[1]["sku"].implode())
+            & ~pl.col("sku_new").is_in(codes[0]["sku"].implode())
+        )
+        .sort("sku", "sku_new")
+    )
+    if not pairs.height:
+        return
+    old_code, new_code = pairs.row(0)[0], pairs.row(0)[2]
+    lost = 1 if len(new_code) < len(old_code) else 0
+    spelled = (old_code, new_code)
+    raise StockplanError(
+        phrase(
+            "error.sku_spelling",
+            where=place(paths[lost], None, "sku"),
+            sku=spelled[lost],
+            other=spelled[1 - lost],
+            other_where=str(paths[1 - lost]),
+            fix=both("reading.sku_zeros"),
+            more=both("reading.sku_more", count=pairs.height) if pairs.height > 1 else "",
+        )
+    )
 
 
 def previous_risk(path: Path) -> tuple[pl.DataFrame, str | None]:
