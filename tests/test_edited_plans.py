@@ -204,3 +204,50 @@ def test_codes_that_lost_their_leading_zeros_in_a_spreadsheet_are_named_not_diff
     )
     assert result.exit_code == 0, result.output
     assert "0 appeared, 0 vanished, 0 changed" in result.stderr
+
+
+def _saved_by_a_spreadsheet(path: Path, encoding: str, delimiter: str) -> None:
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    rows[1][rows[0].index("建议采购量")] = "30"  # 007: 24 -> 30
+    text = io.StringIO()
+    csv.writer(text, delimiter=delimiter).writerows(rows)
+    path.write_bytes(text.getvalue().encode(encoding))
+
+
+@pytest.mark.parametrize(("encoding", "delimiter"), [("gbk", ","), ("utf-8", ";")])
+def test_a_chinese_plan_csv_saved_as_gbk_or_with_semicolons_is_read(
+    tmp_path: Path, encoding: str, delimiter: str
+):
+    """A spreadsheet on a Chinese system saves CSV as GBK; elsewhere with `;`. The plan
+    read as UTF-8 and `,` lost its headers: "the orders table has no sku or location"."""
+    from stockplan.io.writers import output_plan, write_files
+
+    plans = []
+    for name in ("old", "new"):
+        target = tmp_path / name / "orders.csv"
+        target.parent.mkdir()
+        write_files(
+            output_plan({"orders": pl.DataFrame(ORDER_COLUMNS)}, target, None, "orders"), lang="zh"
+        )
+        plans.append(target)
+    _saved_by_a_spreadsheet(plans[1], encoding, delimiter)
+    result = _invoke("diff", str(plans[0]), str(plans[1]), "--lang", "en", "--headers", "canonical")
+    assert result.exit_code == 0, result.output
+    assert "0 appeared, 0 vanished, 1 changed" in result.stderr
+    assert "007,WH1,changed,24,30" in result.stdout
+
+
+def test_a_plan_csv_cut_short_is_refused_naming_its_last_row(tmp_path: Path):
+    before = _write_plan(tmp_path / "old.csv")
+    after = _write_plan(tmp_path / "new.csv")
+    text = after.read_text(encoding="utf-8-sig")
+    after.write_text(text[: text.rindex("WH1") + 3], encoding="utf-8")  # cut in the last line
+    result = _invoke("diff", str(before), str(after))
+    assert result.exit_code == 1, result.output
+    width = len(ORDER_COLUMNS)
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {after}, row 3: has 2 fields where the header has {width}"
+    ]

@@ -221,7 +221,7 @@ def _read_workbook(path: Path) -> dict[str, tuple[pl.DataFrame, pl.Series]]:
 def _read_table_file(path: Path) -> pl.DataFrame:
     try:
         if path.suffix == ".csv":
-            return _unescaped(pl.read_csv(path, infer_schema=False, encoding="utf8-lossy"))
+            return _unescaped(_read_csv(path))
         if path.suffix == ".json":
             return pl.read_json(path)
         return pl.read_parquet(path)
@@ -229,6 +229,33 @@ def _read_table_file(path: Path) -> pl.DataFrame:
         raise StockplanError(
             phrase("error.plan_unreadable", path=str(path), what=_TABLE, detail=str(exc))
         ) from None
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
+    """A plan CSV as a spreadsheet may have saved it: UTF-8 with or without its BOM, GBK
+    (a spreadsheet's CSV on a Chinese system), `;`-separated (where the decimal sign is a
+    comma), decoded and split as the input readers do. A last row with fewer fields than
+    the header and no line end (a file cut short) is an error naming that row."""
+    import csv
+
+    from stockplan.io.readers import _decode, _sniff_delimiter
+
+    text = _decode(path.read_bytes(), path, None)
+    delimiter = _sniff_delimiter(text.split("\n", 1)[0])
+    frame = pl.read_csv(text.encode("utf-8"), infer_schema=False, separator=delimiter)
+    if frame.height and not text.endswith(("\n", "\r")):
+        last = text.rsplit("\n", 1)[-1]
+        fields = len(next(csv.reader([last], delimiter=delimiter), []))
+        if fields < frame.width:
+            raise StockplanError(
+                phrase(
+                    "error.ragged_row",
+                    where=place(path, frame.height + 1),
+                    fields=fields,
+                    width=frame.width,
+                )
+            )
+    return frame
 
 
 def _unescaped(frame: pl.DataFrame) -> pl.DataFrame:
