@@ -251,3 +251,25 @@ def test_a_plan_csv_cut_short_is_refused_naming_its_last_row(tmp_path: Path):
     assert result.stderr.strip().splitlines() == [
         f"stockplan: error: {after}, row 3: has 2 fields where the header has {width}"
     ]
+
+
+def test_decimal_commas_in_a_plan_saved_with_semicolons_keep_their_decimals(tmp_path: Path):
+    """A spreadsheet where the decimal sign is a comma saves 0.95 as `0,95` and 27.5 as
+    `27,5`: read as thousands marks they were 95 and 275, and the diff blamed the service
+    level and the demand for a change the buyer never made."""
+    before = _write_plan(tmp_path / "old.csv")
+    after = tmp_path / "new.csv"
+    frame = pl.DataFrame(ORDER_COLUMNS).with_columns(
+        pl.col("order_up_to").replace({27.0: 27.5}), pl.col("order_qty").replace({24.0: 30.0})
+    )
+    text = frame.with_columns(
+        pl.col(pl.Float64).cast(pl.String).str.replace(".", ",", literal=True)
+    )
+    text.write_csv(after, separator=";")
+    result = _invoke("diff", str(before), str(after), "-o", str(tmp_path / "diff.csv"))
+    assert result.exit_code == 0, result.output
+    diff = pl.read_csv(tmp_path / "diff.csv", schema_overrides={"sku": pl.String})
+    # 007: f = (27.5 - 5) / 21 (was 22 / 21): demand +0.5; the rest of the +6 is constraints
+    row = diff.row(0, named=True)
+    assert (row["sku"], row["new_order_qty"]) == ("007", 30)
+    assert (row["due_to_config"], row["due_to_demand"], row["due_to_constraints"]) == (0, 0.5, 5.5)

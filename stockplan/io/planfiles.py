@@ -84,9 +84,12 @@ def _typed(
         first_row = pl.int_range(first_row, first_row + frame.height, eager=True)
     kept = ~totals_rows(frame)
     frame, first_row = frame.filter(kept), first_row.filter(kept)
+    from stockplan.io.columns import _number_expr
+
     numbers = [c for c in NUMBER_COLUMNS if c in frame.columns]
-    text = {c: pl.col(c).str.strip_chars().str.replace_all(",", "") for c in numbers}
-    typed = frame.with_columns(text[c].cast(pl.Float64, strict=False) for c in numbers)
+    # as the input readers read a number: `1,234` and `1,234.5` lose their thousands marks,
+    # `36,84` and `0,98` (a spreadsheet with a decimal comma) keep their decimals
+    typed = frame.with_columns(_number_expr(pl.col(c)).alias(c) for c in numbers)
     for column in numbers:
         given = frame[column].str.strip_chars().fill_null("") != ""
         parsed = typed[column]
