@@ -273,3 +273,23 @@ def test_decimal_commas_in_a_plan_saved_with_semicolons_keep_their_decimals(tmp_
     row = diff.row(0, named=True)
     assert (row["sku"], row["new_order_qty"]) == ("007", 30)
     assert (row["due_to_config"], row["due_to_demand"], row["due_to_constraints"]) == (0, 0.5, 5.5)
+
+
+def test_an_order_quantity_on_a_line_whose_sku_was_cleared_is_refused(tmp_path: Path):
+    before = _write_plan(tmp_path / "old.xlsx")
+    after = _write_plan(tmp_path / "new.xlsx")
+    book = openpyxl.load_workbook(after)
+    sheet = book["orders"]
+    sheet.cell(3, 1).value = None  # A-100's sku cleared; its 48 kept
+    sheet.cell(sheet.max_row + 2, 2).value = "checked by Li"  # a note: no order
+    book.save(after)
+    result = _invoke("diff", str(before), str(after))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {after} (orders), row 3, column 'sku': empty value in a required column"
+    ]
+    sheet.cell(3, 1).value = "A-100"
+    book.save(after)
+    result = _invoke("diff", str(before), str(after))
+    assert result.exit_code == 0, result.output
+    assert "0 appeared, 0 vanished, 0 changed" in result.stderr

@@ -109,7 +109,20 @@ def _typed(
             )
     if {"sku", "location", "order_qty"} <= set(typed.columns) or "risk_level" in typed.columns:
         _one_line_per_item(typed, where, first_row)
+    if {"sku", "order_qty"} <= set(typed.columns):
+        _no_quantity_without_sku(typed, where, first_row)
     return typed
+
+
+def _no_quantity_without_sku(frame: pl.DataFrame, where: str, rows: pl.Series) -> None:
+    """An order quantity on a line whose sku a buyer cleared is an error naming the cell:
+    read as an item with no code, it appeared in a diff as an order for nothing. (A line
+    without sku and quantity, a note under the table, is no order and is let be.)"""
+    blank = frame["sku"].str.strip_chars().fill_null("") == ""
+    bad = blank & frame["order_qty"].fill_null(0.0).ne(0.0)
+    if bad.any():
+        row = rows[int(bad.arg_true()[0])]
+        raise StockplanError(phrase("error.empty_required", where=place(where, row, "sku")))
 
 
 def _one_line_per_item(frame: pl.DataFrame, where: str, rows: pl.Series) -> None:
