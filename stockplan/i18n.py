@@ -1149,6 +1149,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{file}: not recognised ({problem})",
         "zh": "{file}：未识别（{problem}）",
     },
+    "init.no_table": {
+        "en": "no table's required columns found",
+        "zh": "未找到任何表的必需列",
+    },
     "init.twice": {
         "en": "{file}: also looks like {table}; using {used}",
         "zh": "{file}：也像是 {table}；使用 {used}",

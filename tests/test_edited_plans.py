@@ -293,3 +293,22 @@ def test_an_order_quantity_on_a_line_whose_sku_was_cleared_is_refused(tmp_path: 
     result = _invoke("diff", str(before), str(after))
     assert result.exit_code == 0, result.output
     assert "0 appeared, 0 vanished, 0 changed" in result.stderr
+
+
+def test_init_says_why_a_file_is_not_recognised_in_chinese(tmp_path: Path):
+    (tmp_path / "sales.csv").write_bytes(b"")
+    (tmp_path / "report.csv").write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    (tmp_path / "stock.csv").write_bytes(b"\x00\x01junk" * 100)
+    result = _invoke("init", str(tmp_path), "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert "stockplan: 警告: report.csv：未识别（未找到任何表的必需列）" in lines
+    assert any(
+        line.startswith("stockplan: 警告: sales.csv：未识别（") and "文件为空" in line
+        for line in lines
+    ), lines
+    assert any(
+        line.startswith("stockplan: 警告: stock.csv：未识别（") and "二进制" in line
+        for line in lines
+    )
+    assert not any(w in result.stderr for w in ("required columns", "file is empty", "binary file"))
