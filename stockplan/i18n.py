@@ -1565,6 +1565,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{path}：运行记录的 {entry}：{problem}；请用 `stockplan plan -o` 重新写出计划",
     },
     "error.run_record_missing": {"en": "missing", "zh": "缺失"},
+    "error.run_record_not_group": {
+        "en": "'{value}' is not a group of entries",
+        "zh": "'{value}' 不是一组条目",
+    },
     "error.run_record_not_date": {
         "en": "'{value}' is not a date (YYYY-MM-DD)",
         "zh": "'{value}' 不是日期（YYYY-MM-DD）",

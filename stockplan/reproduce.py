@@ -192,7 +192,7 @@ def _checked_record(record: dict[str, Any], plan_path: Path) -> dict[str, Any]:
     deleted or retyped in the `run` sheet or `run.json` is an error naming it."""
     import datetime as dt
 
-    from stockplan.errors import StockplanError
+    from stockplan.errors import StockplanError, quote
 
     def refuse(key: str, problem: dict[str, str]) -> StockplanError:
         return StockplanError(
@@ -202,6 +202,13 @@ def _checked_record(record: dict[str, Any], plan_path: Path) -> dict[str, Any]:
     config = record.get("config")
     if not isinstance(config, dict) or not str(config.get("path") or "").strip():
         raise refuse("config.path", both("error.run_record_missing"))
+    groups = {"options": record.get("options"), "inputs": record.get("inputs")}
+    for key, group in groups.items():
+        if group is not None and not isinstance(group, dict):
+            raise refuse(key, both("error.run_record_not_group", value=quote(group)))
+    for name, entry in (groups["inputs"] or {}).items():
+        if not isinstance(entry, dict):
+            raise refuse(f"inputs.{name}", both("error.run_record_not_group", value=quote(entry)))
     date = record.get("planning_date")
     if date is None or not str(date).strip():
         raise refuse("planning_date", both("error.run_record_missing"))

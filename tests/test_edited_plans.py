@@ -312,3 +312,21 @@ def test_init_says_why_a_file_is_not_recognised_in_chinese(tmp_path: Path):
         for line in lines
     )
     assert not any(w in result.stderr for w in ("required columns", "file is empty", "binary file"))
+
+
+@pytest.mark.parametrize(
+    ("entries", "key"),
+    [({"inputs": "sales.csv"}, "inputs"), ({"inputs": {"sales": "sales.csv"}}, "inputs.sales")],
+)
+def test_a_run_json_group_retyped_as_text_is_named(
+    small_shop: Path, tmp_path: Path, entries: dict, key: str
+):
+    plan = tmp_path / "orders.csv"
+    pl.DataFrame({"sku": ["A-100"], "location": ["WH1"], "order_qty": [24]}).write_csv(plan)
+    (tmp_path / "orders.csv.run.json").write_text(json.dumps(_record(small_shop, **entries)))
+    result = _invoke("verify", str(plan))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip() == (
+        f"stockplan: error: {plan}: run record, {key}: 'sales.csv' is not a group of entries; "
+        "write the plan again with `stockplan plan -o`"
+    )
