@@ -55,6 +55,11 @@ def _shown(column: str, cell: str | None) -> dict[str, str]:
     return {"en": cell, "zh": value(column, cell, "zh") or cell}
 
 
+def _row_name(keys: tuple) -> str:
+    """A row named by its key cells as the sheet shows them: a date without its time."""
+    return " ".join(_MIDNIGHT.sub(r"\1", str(k)) for k in keys)
+
+
 def _joined(parts: list[dict[str, str]]) -> dict[str, str]:
     return {"en": "; ".join(p["en"] for p in parts), "zh": "；".join(p["zh"] for p in parts)}
 
@@ -102,7 +107,7 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
                 f"verify.only_in_{side}",
                 table=table,
                 count=rows.height,
-                rows="; ".join(" ".join(map(str, r)) for r in rows.select(keys).head(SHOWN).rows()),
+                rows="; ".join(_row_name(r) for r in rows.select(keys).head(SHOWN).rows()),
             )
             for side, rows in only
             if rows.height
@@ -122,7 +127,7 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
         rows = differs.arg_true().head(SHOWN).to_list()
         cells = []
         for row in rows:  # at most SHOWN cells per column: a message, not a hot path
-            key = " ".join(str(left[k][row]) for k in keys)
+            key = _row_name(tuple(left[k][row] for k in keys))
             cells.append(
                 both(
                     "verify.cell",

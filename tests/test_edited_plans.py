@@ -330,3 +330,21 @@ def test_a_run_json_group_retyped_as_text_is_named(
         f"stockplan: error: {plan}: run record, {key}: 'sales.csv' is not a group of entries; "
         "write the plan again with `stockplan plan -o`"
     )
+
+
+def test_rows_of_a_dated_table_are_named_with_the_date_as_the_sheet_shows_it():
+    from stockplan.reproduce import compare_table
+
+    plan = pl.DataFrame(
+        {
+            "sku": ["007", "007"],
+            "location": ["WH1", "WH1"],
+            "period_start": ["2026-11-23 00:00:00", "2026-11-30 00:00:00"],
+            "forecast": ["3", "4"],
+        }
+    )
+    rerun = plan.head(1).with_columns(pl.lit("5").alias("forecast"))
+    assert compare_table("forecast", plan, rerun) == [
+        "forecast: 1 row only in the plan (007 WH1 2026-11-30)",
+        "forecast.forecast: 1 cell differs (007 WH1 2026-11-23: 3 in the plan, 5 re-run)",
+    ]
