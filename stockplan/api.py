@@ -431,7 +431,10 @@ def diff_plans(old: str | Path, new: str | Path, *, all_rows: bool = False) -> P
             )
         orders.append(table)
     same_code_spelling((orders[0], orders[1]), (old, new))
-    return PlanChanges(plan_diff(*orders, all_rows), old_record, new_record)
+    whole = tuple(
+        bool(((r or {}).get("options") or {}).get("all")) for r in (old_record, new_record)
+    )
+    return PlanChanges(plan_diff(*orders, all_rows, whole), old_record, new_record)
 
 
 def verify(plan_path: str | Path, *, progress: Progress | None = None) -> Verification:

@@ -361,6 +361,17 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "en": "no line in the new plan: write plans with --all to see causes",
             "zh": "新计划没有这一行：用 --all 写出计划才能看到原因",
         },
+        "no line in the old plan, written with --all: a new item, or a line deleted from it": {
+            "en": "no line in the old plan, written with --all: a new item, or a line deleted "
+            "from it",
+            "zh": "原计划（用 --all 写出）没有这一行：新商品，或这一行已从文件中删除",
+        },
+        "no line in the new plan, written with --all: an item no longer planned, or a line "
+        "deleted from it": {
+            "en": "no line in the new plan, written with --all: an item no longer planned, or a "
+            "line deleted from it",
+            "zh": "新计划（用 --all 写出）没有这一行：不再计划的商品，或这一行已从文件中删除",
+        },
     },
     "treatment": {
         "covered": {"en": "covered", "zh": "计入备货"},

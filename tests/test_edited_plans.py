@@ -348,3 +348,27 @@ def test_rows_of_a_dated_table_are_named_with_the_date_as_the_sheet_shows_it():
         "forecast: 1 row only in the plan (007 WH1 2026-11-30)",
         "forecast.forecast: 1 cell differs (007 WH1 2026-11-23: 3 in the plan, 5 re-run)",
     ]
+
+
+def test_a_line_deleted_from_a_plan_written_with_all_is_not_told_to_use_all(tmp_path: Path):
+    plans = []
+    for name, frame in (
+        ("old", pl.DataFrame(ORDER_COLUMNS)),
+        ("new", pl.DataFrame(ORDER_COLUMNS).tail(1)),
+    ):
+        plan = _write_plan(tmp_path / f"{name}.csv", frame)
+        record = {"planning_date": "2025-11-03", "options": {"all": True, "lang": "en"}}
+        (tmp_path / f"{name}.csv.run.json").write_text(json.dumps(record), encoding="utf-8")
+        plans.append(plan)
+    out = tmp_path / "diff.csv"
+    result = _invoke("diff", *map(str, plans), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    diff = pl.read_csv(out, schema_overrides={"sku": pl.String})
+    assert diff.select("sku", "change", "note").rows() == [
+        (
+            "007",
+            "vanished",
+            "no line in the new plan, written with --all: an item no longer planned, or a line "
+            "deleted from it",
+        )
+    ]
