@@ -1996,6 +1996,10 @@ VERIFY_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{table}: the columns differ ({detail})",
         "zh": "{table}：列不一致（{detail}）",
     },
+    "verify.table_gone": {
+        "en": "{table}: the re-run writes this table, the plan does not have it",
+        "zh": "{table}：重算写出了这张表，计划中却没有",
+    },
     "verify.no_table": {
         "en": "{table}: the re-run does not produce this table",
         "zh": "{table}：重算没有产生这张表",

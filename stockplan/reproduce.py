@@ -146,13 +146,15 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
 
 
 def compare_plans(plan: dict[str, pl.DataFrame], rerun: dict[str, pl.DataFrame]) -> list[str]:
-    """Every table of `plan` against the re-run's table of the same name."""
+    """Every table of `plan` against the re-run's table of the same name; a table the re-run
+    writes that the plan lacks (its sheet or file deleted or renamed) is a difference."""
     lines: list[str] = []
     for name, frame in plan.items():
         if name not in rerun:
             lines.append(phrase("verify.no_table", table=_table(name)))
             continue
         lines += compare_table(name, frame, rerun[name])
+    lines += [phrase("verify.table_gone", table=_table(n)) for n in rerun if n not in plan]
     return lines
 
 

@@ -372,3 +372,13 @@ def test_a_line_deleted_from_a_plan_written_with_all_is_not_told_to_use_all(tmp_
             "deleted from it",
         )
     ]
+
+
+def test_a_table_deleted_from_a_plan_is_a_difference():
+    from stockplan.reproduce import compare_plans
+
+    risk = pl.DataFrame({"sku": ["007"], "location": ["WH1"], "risk_level": ["high"]})
+    orders = pl.DataFrame({"sku": ["007"], "location": ["WH1"], "order_qty": ["24"]})
+    assert compare_plans({"risk": risk}, {"orders": orders, "risk": risk}) == [
+        "orders: the re-run writes this table, the plan does not have it"
+    ]
