@@ -414,7 +414,7 @@ def diff_plans(old: str | Path, new: str | Path, *, all_rows: bool = False) -> P
     """Compare two plans written by stockplan (.xlsx, output folder or orders file); with
     `all_rows` lines whose order quantity is unchanged are listed too."""
     from stockplan.diff import NEEDED, plan_diff
-    from stockplan.io.planfiles import plan_table, read_plan
+    from stockplan.io.planfiles import plan_table, read_plan, same_code_spelling
 
     old, new = Path(old), Path(new)
     old_tables, old_record = read_plan(old)
@@ -430,7 +430,11 @@ def diff_plans(old: str | Path, new: str | Path, *, all_rows: bool = False) -> P
                 phrase("error.orders_lack", path=str(path), columns=", ".join(missing))
             )
         orders.append(table)
-    return PlanChanges(plan_diff(*orders, all_rows), old_record, new_record)
+    same_code_spelling((orders[0], orders[1]), (old, new))
+    whole = tuple(
+        bool(((r or {}).get("options") or {}).get("all")) for r in (old_record, new_record)
+    )
+    return PlanChanges(plan_diff(*orders, all_rows, whole), old_record, new_record)
 
 
 def verify(plan_path: str | Path, *, progress: Progress | None = None) -> Verification:

@@ -183,11 +183,26 @@ def attribute_changes(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+NOTE_WITHOUT_ALL = {
+    "old": "no line in the old plan: write plans with --all to see causes",
+    "new": "no line in the new plan: write plans with --all to see causes",
+}
+NOTE_COMPLETE = {  # a plan written with --all has every line: an item new or gone, or an edit
+    "old": "no line in the old plan, written with --all: a new item, or a line deleted from it",
+    "new": "no line in the new plan, written with --all: an item no longer planned, or a line "
+    "deleted from it",
+}
+
+
 def plan_diff(
-    old: pl.DataFrame, new: pl.DataFrame, include_unchanged: bool = False
+    old: pl.DataFrame,
+    new: pl.DataFrame,
+    include_unchanged: bool = False,
+    written_with_all: tuple[bool, bool] = (False, False),
 ) -> pl.DataFrame:
     """Per sku x location of two `orders` tables: appeared, vanished, changed (or unchanged),
-    the order quantities and the parts of the change (module docstring)."""
+    the order quantities and the parts of the change (module docstring). A line in one
+    plan only is noted as such; `written_with_all` says which plans hold every line."""
     missing = [c for c in NEEDED if c not in old.columns or c not in new.columns]
     if missing:
         from stockplan.errors import StockplanError
@@ -235,11 +250,15 @@ def plan_diff(
         .then(pl.lit("changed"))
         .otherwise(pl.lit("unchanged"))
     )
+    missing = [
+        NOTE_COMPLETE[side] if whole else NOTE_WITHOUT_ALL[side]
+        for side, whole in zip(("old", "new"), written_with_all, strict=True)
+    ]
     note = (
         pl.when(~pl.col("in_old"))
-        .then(pl.lit("no line in the old plan: write plans with --all to see causes"))
+        .then(pl.lit(missing[0]))
         .when(~pl.col("in_new"))
-        .then(pl.lit("no line in the new plan: write plans with --all to see causes"))
+        .then(pl.lit(missing[1]))
         .otherwise(pl.lit(""))
     )
     result = frame.with_columns(

@@ -361,6 +361,17 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "en": "no line in the new plan: write plans with --all to see causes",
             "zh": "新计划没有这一行：用 --all 写出计划才能看到原因",
         },
+        "no line in the old plan, written with --all: a new item, or a line deleted from it": {
+            "en": "no line in the old plan, written with --all: a new item, or a line deleted "
+            "from it",
+            "zh": "原计划（用 --all 写出）没有这一行：新商品，或这一行已从文件中删除",
+        },
+        "no line in the new plan, written with --all: an item no longer planned, or a line "
+        "deleted from it": {
+            "en": "no line in the new plan, written with --all: an item no longer planned, or a "
+            "line deleted from it",
+            "zh": "新计划（用 --all 写出）没有这一行：不再计划的商品，或这一行已从文件中删除",
+        },
     },
     "treatment": {
         "covered": {"en": "covered", "zh": "计入备货"},
@@ -1149,6 +1160,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{file}: not recognised ({problem})",
         "zh": "{file}：未识别（{problem}）",
     },
+    "init.no_table": {
+        "en": "no table's required columns found",
+        "zh": "未找到任何表的必需列",
+    },
     "init.twice": {
         "en": "{file}: also looks like {table}; using {used}",
         "zh": "{file}：也像是 {table}；使用 {used}",
@@ -1548,6 +1563,26 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "error.config_gone": {
         "en": "{path}: its config {config} is gone",
         "zh": "{path}：它的配置文件 {config} 已不存在",
+    },
+    "error.plan_line_twice": {
+        "en": "{where}: '{sku}' at '{location}' is listed twice (also row {other}): a plan has "
+        "one line per sku and location; put the quantities in one line",
+        "zh": "{where}：'{sku}' 在 '{location}' 出现两次（另见第 {other} 行）：计划中每个商品和"
+        "仓库只有一行；请把数量合并到一行",
+    },
+    "error.run_record_entry": {
+        "en": "{path}: run record, {entry}: {problem}; "
+        "write the plan again with `stockplan plan -o`",
+        "zh": "{path}：运行记录的 {entry}：{problem}；请用 `stockplan plan -o` 重新写出计划",
+    },
+    "error.run_record_missing": {"en": "missing", "zh": "缺失"},
+    "error.run_record_not_group": {
+        "en": "'{value}' is not a group of entries",
+        "zh": "'{value}' 不是一组条目",
+    },
+    "error.run_record_not_date": {
+        "en": "'{value}' is not a date (YYYY-MM-DD)",
+        "zh": "'{value}' 不是日期（YYYY-MM-DD）",
     },
     "error.no_run_record": {
         "en": "{path}: no run record (`stockplan plan -o` writes one into a workbook or a "
@@ -1960,6 +1995,10 @@ VERIFY_MESSAGES: dict[str, dict[str, str]] = {
     "verify.columns_differ": {
         "en": "{table}: the columns differ ({detail})",
         "zh": "{table}：列不一致（{detail}）",
+    },
+    "verify.table_gone": {
+        "en": "{table}: the re-run writes this table, the plan does not have it",
+        "zh": "{table}：重算写出了这张表，计划中却没有",
     },
     "verify.no_table": {
         "en": "{table}: the re-run does not produce this table",
@@ -3145,14 +3184,10 @@ _EARLIER_WORDS = {"policy_type": {"(R,S) 定期补至": "rs"}}
 
 def canonical_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """A table written for people read back as the machine contract: headers and word values
-    (risk level, demand pattern, ...) canonical, and the totals row under the table dropped."""
+    (risk level, demand pattern, ...) canonical (its totals row: `planfiles.totals_rows`)."""
     import polars as pl
 
     frame = frame.rename({c: canonical_column(c) for c in frame.columns})
-    totals = set(HEADERS["total"].values())
-    if frame.width and frame.height:
-        first = frame.columns[0]
-        frame = frame.filter(~pl.col(first).cast(pl.String).is_in(totals).fill_null(False))
     back = {
         column: {label: canonical for canonical, entry in words.items() for label in entry.values()}
         | _EARLIER_WORDS.get(column, {})

@@ -55,6 +55,11 @@ def _shown(column: str, cell: str | None) -> dict[str, str]:
     return {"en": cell, "zh": value(column, cell, "zh") or cell}
 
 
+def _row_name(keys: tuple) -> str:
+    """A row named by its key cells as the sheet shows them: a date without its time."""
+    return " ".join(_MIDNIGHT.sub(r"\1", str(k)) for k in keys)
+
+
 def _joined(parts: list[dict[str, str]]) -> dict[str, str]:
     return {"en": "; ".join(p["en"] for p in parts), "zh": "；".join(p["zh"] for p in parts)}
 
@@ -102,7 +107,7 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
                 f"verify.only_in_{side}",
                 table=table,
                 count=rows.height,
-                rows="; ".join(" ".join(map(str, r)) for r in rows.select(keys).head(SHOWN).rows()),
+                rows="; ".join(_row_name(r) for r in rows.select(keys).head(SHOWN).rows()),
             )
             for side, rows in only
             if rows.height
@@ -122,7 +127,7 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
         rows = differs.arg_true().head(SHOWN).to_list()
         cells = []
         for row in rows:  # at most SHOWN cells per column: a message, not a hot path
-            key = " ".join(str(left[k][row]) for k in keys)
+            key = _row_name(tuple(left[k][row] for k in keys))
             cells.append(
                 both(
                     "verify.cell",
@@ -141,13 +146,15 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
 
 
 def compare_plans(plan: dict[str, pl.DataFrame], rerun: dict[str, pl.DataFrame]) -> list[str]:
-    """Every table of `plan` against the re-run's table of the same name."""
+    """Every table of `plan` against the re-run's table of the same name; a table the re-run
+    writes that the plan lacks (its sheet or file deleted or renamed) is a difference."""
     lines: list[str] = []
     for name, frame in plan.items():
         if name not in rerun:
             lines.append(phrase("verify.no_table", table=_table(name)))
             continue
         lines += compare_table(name, frame, rerun[name])
+    lines += [phrase("verify.table_gone", table=_table(n)) for n in rerun if n not in plan]
     return lines
 
 
@@ -177,9 +184,46 @@ def recorded_run(plan_path: Path) -> RecordedRun:
     from stockplan.io.runrecord import changed_inputs
 
     tables, record = read_plan(plan_path)
-    if not record or "config" not in record:
+    if not isinstance(record, dict) or "config" not in record:
         error = StockplanError(phrase("error.no_run_record", path=str(plan_path)))
         error.language = written_language(plan_path)  # no record to say the plan's language
         raise error
+    record = _checked_record(record, plan_path)
     changed, unprovable = changed_inputs(record)
     return RecordedRun(plan_path, tables, record, changed, unprovable)
+
+
+def _checked_record(record: dict[str, Any], plan_path: Path) -> dict[str, Any]:
+    """`record` with what a re-run needs: the config's path and the planning date, which a
+    spreadsheet saves as a date cell (`2026-11-23 00:00:00`, read back as the date). An entry
+    deleted or retyped in the `run` sheet or `run.json` is an error naming it."""
+    import datetime as dt
+
+    from stockplan.errors import StockplanError, quote
+
+    def refuse(key: str, problem: dict[str, str]) -> StockplanError:
+        return StockplanError(
+            phrase("error.run_record_entry", path=str(plan_path), entry=key, problem=problem)
+        )
+
+    config = record.get("config")
+    if not isinstance(config, dict) or not str(config.get("path") or "").strip():
+        raise refuse("config.path", both("error.run_record_missing"))
+    groups = {"options": record.get("options"), "inputs": record.get("inputs")}
+    for key, group in groups.items():
+        if group is not None and not isinstance(group, dict):
+            raise refuse(key, both("error.run_record_not_group", value=quote(group)))
+    for name, entry in (groups["inputs"] or {}).items():
+        if not isinstance(entry, dict):
+            raise refuse(f"inputs.{name}", both("error.run_record_not_group", value=quote(entry)))
+    date = record.get("planning_date")
+    if date is None or not str(date).strip():
+        raise refuse("planning_date", both("error.run_record_missing"))
+    text = _MIDNIGHT.sub(r"\1", str(date).strip())
+    try:
+        day = dt.date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise refuse("planning_date", both("error.run_record_not_date", value=str(date)))
+    return record | {"planning_date": day.isoformat()}

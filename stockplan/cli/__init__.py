@@ -1143,7 +1143,7 @@ def init(
     """Inspect export files, propose a column mapping and write a starter config."""
     set_lang(lang.value if lang is not None else "en", chosen=lang is not None)
 
-    from stockplan.i18n import input_name
+    from stockplan.i18n import input_name, say
     from stockplan.io.inspect import inspect_folder, starter_config
     from stockplan.io.writers import write_text
 
@@ -1157,7 +1157,12 @@ def init(
     for guess in guesses:
         if guess.table is None:
             console.warn(
-                message("init.unknown", lang_now(), file=guess.path.name, problem=guess.problem)
+                message(
+                    "init.unknown",
+                    lang_now(),
+                    file=guess.path.name,
+                    problem=say(guess.problem or "", lang_now()),
+                )
             )
             continue
         if guess.table in tables:

@@ -454,20 +454,19 @@ def _cast_expr(column: Column, dtype: pl.DataType, source: str) -> pl.Expr:
     return _date_expr(expr)
 
 
+def is_totals_label(cell: pl.Expr) -> pl.Expr:
+    """Whether a text cell holds only a totals label (合计, 小计, Total ...; TOTALS_LABEL)."""
+    return (
+        cell.str.to_lowercase().str.replace_all(r"[\s\-_\x{3000}]+", "").str.contains(TOTALS_LABEL)
+    )
+
+
 def _totals_label(frame: pl.DataFrame) -> pl.Expr:
     """The first cell of each row that holds only a totals label (合计, 小计, Total ...)."""
     texts = [n for n, t in frame.schema.items() if t == pl.String and n != ROW]
     if not texts:
         return pl.lit(None, pl.String)
-    folded = [
-        pl.when(
-            pl.col(n)
-            .str.to_lowercase()
-            .str.replace_all(r"[\s\-_\x{3000}]+", "")
-            .str.contains(TOTALS_LABEL)
-        ).then(pl.col(n).str.strip_chars())
-        for n in texts
-    ]
+    folded = [pl.when(is_totals_label(pl.col(n))).then(pl.col(n).str.strip_chars()) for n in texts]
     return pl.coalesce(folded)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from stockplan.errors import StockplanError
-from stockplan.i18n import message
+from stockplan.i18n import message, phrase
 from stockplan.io.readers import header_index, read_top_rows
 from stockplan.io.schema import CODE_ALIASES, SCHEMAS, normalise_header
 
@@ -81,7 +81,7 @@ def guess_file(path: Path) -> FileGuess:
     try:
         rows = read_top_rows(path)
     except StockplanError as exc:
-        return FileGuess(path, None, problem=str(exc))
+        return FileGuess(path, None, problem=exc.phrase or exc.message)
     candidates: list[tuple[tuple[bool, bool, int], str, dict[str, str], list[str]]] = []
     for table, schema in SCHEMAS.items():
         index = header_index(rows, schema, {})
@@ -91,7 +91,7 @@ def guess_file(path: Path) -> FileGuess:
     # ties go to the first table in SCHEMAS order: sales, stock, products, ...
     (complete, _, size), table, mapping, headers = max(candidates, key=lambda c: c[0])
     if not complete:
-        return FileGuess(path, None, mapping, list(headers), "no table's required columns found")
+        return FileGuess(path, None, mapping, list(headers), phrase("init.no_table"))
     known = {normalise_header(a) for c in SCHEMAS[table].columns for a in c.headers}
     # a header set aside for another of the same column (仓库编码 beside 仓库名称) is known
     unmapped = [h for h in headers if normalise_header(h) not in known]

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from stockplan.errors import StockplanError, quote
-from stockplan.i18n import phrase, place, table_title
+from stockplan.i18n import both, phrase, place, table_title
 
 RUN_SHEET = "run"
 RUN_JSON = "run.json"
@@ -80,9 +80,16 @@ def _typed(
     from stockplan.i18n import canonical_frame
 
     frame = canonical_frame(frame.select(pl.all().cast(pl.String)))
+    if isinstance(first_row, int):
+        first_row = pl.int_range(first_row, first_row + frame.height, eager=True)
+    kept = ~totals_rows(frame)
+    frame, first_row = frame.filter(kept), first_row.filter(kept)
+    from stockplan.io.columns import _number_expr
+
     numbers = [c for c in NUMBER_COLUMNS if c in frame.columns]
-    text = {c: pl.col(c).str.strip_chars().str.replace_all(",", "") for c in numbers}
-    typed = frame.with_columns(text[c].cast(pl.Float64, strict=False) for c in numbers)
+    # as the input readers read a number: `1,234` and `1,234.5` lose their thousands marks,
+    # `36,84` and `0,98` (a spreadsheet with a decimal comma) keep their decimals
+    typed = frame.with_columns(_number_expr(pl.col(c)).alias(c) for c in numbers)
     for column in numbers:
         given = frame[column].str.strip_chars().fill_null("") != ""
         parsed = typed[column]
@@ -92,7 +99,7 @@ def _typed(
             bad, problem = parsed.fill_null(0.0) < 0, "error.negative"
         if bad.any():
             index = int(bad.arg_true()[0])
-            row = first_row[index] if isinstance(first_row, pl.Series) else first_row + index
+            row = first_row[index]
             raise StockplanError(
                 phrase(
                     problem,
@@ -100,7 +107,64 @@ def _typed(
                     value=quote(frame[column][index]),
                 )
             )
+    if {"sku", "location", "order_qty"} <= set(typed.columns) or "risk_level" in typed.columns:
+        _one_line_per_item(typed, where, first_row)
+    if {"sku", "order_qty"} <= set(typed.columns):
+        _no_quantity_without_sku(typed, where, first_row)
     return typed
+
+
+def _no_quantity_without_sku(frame: pl.DataFrame, where: str, rows: pl.Series) -> None:
+    """An order quantity on a line whose sku a buyer cleared is an error naming the cell:
+    read as an item with no code, it appeared in a diff as an order for nothing. (A line
+    without sku and quantity, a note under the table, is no order and is let be.)"""
+    blank = frame["sku"].str.strip_chars().fill_null("") == ""
+    bad = blank & frame["order_qty"].fill_null(0.0).ne(0.0)
+    if bad.any():
+        row = rows[int(bad.arg_true()[0])]
+        raise StockplanError(phrase("error.empty_required", where=place(where, row, "sku")))
+
+
+def _one_line_per_item(frame: pl.DataFrame, where: str, rows: pl.Series) -> None:
+    """An orders or risk table holds one line per sku x location: a line a buyer copied
+    (to split an order) would be read as the first copy alone, so it is an error naming
+    the second copy's row and the first's."""
+    if not {"sku", "location"} <= set(frame.columns):
+        return
+    keyed = frame.select("sku", "location").with_columns(rows.alias("row"))
+    keyed = keyed.filter(pl.col("sku").str.strip_chars().fill_null("") != "")
+    again = keyed.filter(pl.struct("sku", "location").is_duplicated())
+    if not again.height:
+        return
+    first = again.row(0, named=True)
+    second = again.filter(
+        (pl.col("sku") == first["sku"]) & pl.col("location").eq_missing(first["location"])
+    ).row(1, named=True)
+    raise StockplanError(
+        phrase(
+            "error.plan_line_twice",
+            where=place(where, second["row"], "sku"),
+            sku=quote(first["sku"]),
+            location=quote(first["location"] or ""),
+            other=first["row"],
+        )
+    )
+
+
+def totals_rows(frame: pl.DataFrame) -> pl.Series:
+    """Per row of a plan table read back as text with canonical headers: a totals row, the
+    one stockplan writes under a table or one a buyer added. Its first cell or its `sku`
+    holds only a totals label (合计, Total, 小计 ...: `columns.TOTALS_LABEL`), wherever the
+    columns were moved, and its `location`, where the table has one, is empty."""
+    from stockplan.io.columns import is_totals_label
+
+    if not (frame.width and frame.height):
+        return pl.Series([False] * frame.height, dtype=pl.Boolean)
+    labelled = [c for c in dict.fromkeys([frame.columns[0], "sku"]) if c in frame.columns]
+    label = pl.any_horizontal(is_totals_label(pl.col(c).str.strip_chars()) for c in labelled)
+    if "location" in frame.columns:
+        label = label & (pl.col("location").str.strip_chars().fill_null("") == "")
+    return frame.select(label.fill_null(False)).to_series()
 
 
 def _with_header(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
@@ -173,7 +237,7 @@ def _read_workbook(path: Path) -> dict[str, tuple[pl.DataFrame, pl.Series]]:
 def _read_table_file(path: Path) -> pl.DataFrame:
     try:
         if path.suffix == ".csv":
-            return _unescaped(pl.read_csv(path, infer_schema=False, encoding="utf8-lossy"))
+            return _unescaped(_read_csv(path))
         if path.suffix == ".json":
             return pl.read_json(path)
         return pl.read_parquet(path)
@@ -181,6 +245,33 @@ def _read_table_file(path: Path) -> pl.DataFrame:
         raise StockplanError(
             phrase("error.plan_unreadable", path=str(path), what=_TABLE, detail=str(exc))
         ) from None
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
+    """A plan CSV as a spreadsheet may have saved it: UTF-8 with or without its BOM, GBK
+    (a spreadsheet's CSV on a Chinese system), `;`-separated (where the decimal sign is a
+    comma), decoded and split as the input readers do. A last row with fewer fields than
+    the header and no line end (a file cut short) is an error naming that row."""
+    import csv
+
+    from stockplan.io.readers import _decode, _sniff_delimiter
+
+    text = _decode(path.read_bytes(), path, None)
+    delimiter = _sniff_delimiter(text.split("\n", 1)[0])
+    frame = pl.read_csv(text.encode("utf-8"), infer_schema=False, separator=delimiter)
+    if frame.height and not text.endswith(("\n", "\r")):
+        last = text.rsplit("\n", 1)[-1]
+        fields = len(next(csv.reader([last], delimiter=delimiter), []))
+        if fields < frame.width:
+            raise StockplanError(
+                phrase(
+                    "error.ragged_row",
+                    where=place(path, frame.height + 1),
+                    fields=fields,
+                    width=frame.width,
+                )
+            )
+    return frame
 
 
 def _unescaped(frame: pl.DataFrame) -> pl.DataFrame:
@@ -296,6 +387,42 @@ def plan_table(tables: dict[str, pl.DataFrame], name: str, path: Path) -> pl.Dat
             )
         )
     return frame
+
+
+def same_code_spelling(tables: tuple[pl.DataFrame, pl.DataFrame], paths: tuple[Path, Path]) -> None:
+    """Refuse two plans whose SKU codes match only once leading zeros are restored (`10007`
+    in one, `010007` in the other): a plan opened in a spreadsheet and saved loses them, and
+    every such item would be listed as vanished under one code and appeared under the
+    other. Names the file that lost them, both spellings and the other file."""
+    codes = [t.select(pl.col("sku").drop_nulls().unique()) for t in tables]
+    keyed = [c.with_columns(pl.col("sku").str.strip_chars_start("0").alias("key")) for c in codes]
+    pairs = (
+        keyed[0]
+        .join(keyed[1], on="key", suffix="_new")
+        .filter(
+            (pl.col("key") != "")
+            & (pl.col("sku") != pl.col("sku_new"))
+            & ~pl.col("sku").is_in(codes[1]["sku"].implode())
+            & ~pl.col("sku_new").is_in(codes[0]["sku"].implode())
+        )
+        .sort("sku", "sku_new")
+    )
+    if not pairs.height:
+        return
+    old_code, new_code = pairs.row(0)[0], pairs.row(0)[2]
+    lost = 1 if len(new_code) < len(old_code) else 0
+    spelled = (old_code, new_code)
+    raise StockplanError(
+        phrase(
+            "error.sku_spelling",
+            where=place(paths[lost], None, "sku"),
+            sku=spelled[lost],
+            other=spelled[1 - lost],
+            other_where=str(paths[1 - lost]),
+            fix=both("reading.sku_zeros"),
+            more=both("reading.sku_more", count=pairs.height) if pairs.height > 1 else "",
+        )
+    )
 
 
 def previous_risk(path: Path) -> tuple[pl.DataFrame, str | None]:
