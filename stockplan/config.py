@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -941,6 +942,36 @@ def _date_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> object:
 _ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", _date_or_text)
 
 
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    """A key written twice in one mapping of the config."""
+
+
+def _mapping_once(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
+    """A YAML mapping whose keys are each written once: PyYAML keeps the last of a repeated
+    key, so a second `planning:` section dropped the first one's keys without a word (YAML
+    1.2 forbids repeats). Keys brought in by a `<<` merge may still be overridden."""
+    first_line: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key = loader.construct_object(key_node)
+        if key in first_line:
+            raise _DuplicateKey(
+                None,
+                None,
+                f"duplicate key '{key}' (first on line {first_line[key]}): YAML keeps only the "
+                "last one; write each key once",
+                key_node.start_mark,
+            )
+        first_line[key] = key_node.start_mark.line + 1
+    data: dict[Any, Any] = {}
+    yield data
+    data.update(loader.construct_mapping(node))
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:map", _mapping_once)
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate the YAML config at `path`."""
     from stockplan.i18n import phrase
@@ -967,9 +998,9 @@ def load_config(path: str | Path) -> Config:
         raw = yaml.load(text, Loader=_ConfigLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
+        where = f", line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise StockplanError(f"{path}:{where} {problem}") from None
+        raise StockplanError(f"{path}{where}: {problem}") from None
     if _expanded_size(raw, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
         raise StockplanError(
             phrase("error.config_too_many", path=str(path), limit=f"{MAX_CONFIG_NODES:,}")

@@ -2486,6 +2486,7 @@ def _relabel_causes(causes: str, words: dict[str, str], separator: str) -> str:
 # the detail of a problem) left as written
 _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\brow (\d+)\b"), r"第 \1 行"),
+    (re.compile(r"^(.*?), line (\d+): "), r"\1，第 \2 行："),
     (re.compile(r"\brows ((?:\d+(?:-\d+)?, )*\d+(?:-\d+)?(?:, \.\.\.)?)"), r"第 \1 行"),
     (re.compile(r"\bcolumn '([^']*)'"), r"列 '\1'"),
     (
@@ -2498,6 +2499,13 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"config file not found"), "找不到配置文件"),
     (re.compile(r"cannot read config"), "无法读取配置文件"),
+    (
+        re.compile(
+            r"duplicate key '([^']*)' \(first on line (\d+)\): YAML keeps only the last one; "
+            r"write each key once"
+        ),
+        r"配置项 '\1' 重复（第一次在第 \2 行）：YAML 只保留最后一个；每个配置项只写一次",
+    ),
     (re.compile(r"unknown key '([^']*)'"), r"未知配置项 '\1'"),
     (re.compile(r"missing key '([^']*)'"), r"缺少配置项 '\1'"),
     (re.compile(r"^(.*?): key '([^']*)': "), r"\1：配置项 '\2'："),
@@ -2989,7 +2997,8 @@ def render_error(text: str, lang: str = "en") -> str:
 _KEPT = ("\ue000", "\ue001")
 _LEADING_FILE = re.compile(
     r"^(?:cannot write (?:output: )?)?"
-    r"(?P<value>(?:[A-Za-z]:(?=[/\\]))?(?=[^:]*?[./\\])[^:]*?)(?=, rows? \d|, column '|: )"
+    r"(?P<value>(?:[A-Za-z]:(?=[/\\]))?(?=[^:]*?[./\\])[^:]*?)"
+    r"(?=, rows? \d|, line \d|, column '|: )"
 )
 _USER_VALUE = re.compile(r"(?<![\w'])'(?P<value>(?:[^']|'(?=\w))*)'(?!\w)")
 _KEPT_AGAIN = re.compile(f"{_KEPT[0]}(\\d+){_KEPT[1]}")

@@ -1,0 +1,64 @@
+"""A config file written by hand, mistyped or hostile: each mistake is one line naming the
+file, the line or key, in English and Chinese, never a plan that quietly ignored it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.config import load_config
+
+runner = CliRunner()
+
+
+def _error(config: Path, *options: str) -> str:
+    result = runner.invoke(app, ["validate", "-c", str(config), *options])
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def _append(config: Path, text: str) -> Path:
+    config.write_text(config.read_text(encoding="utf-8") + text, encoding="utf-8")
+    return config
+
+
+def test_a_section_written_twice_is_refused_not_half_dropped(small_shop: Path):
+    """A second `planning:` at the end replaced the first one whole: the plan ran with the
+    default as_of and exit 0, the first section's as_of silently gone."""
+    config = small_shop
+    lines = config.read_text(encoding="utf-8").splitlines()
+    first = lines.index("planning:") + 1
+    _append(config, "planning:\n  bucket: day\n")
+    second = len(lines) + 1
+    message = _error(config)
+    assert message == (
+        f"stockplan: error: {config}, line {second}: duplicate key 'planning' (first on line "
+        f"{first}): YAML keeps only the last one; write each key once"
+    )
+    chinese = _error(config, "--lang", "zh")
+    assert f"，第 {second} 行：配置项 'planning' 重复（第一次在第 {first} 行）" in chinese, chinese
+    assert "duplicate" not in chinese and "line" not in chinese
+
+
+def test_a_key_written_twice_inside_a_section_is_refused(small_shop: Path):
+    config = small_shop
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("  backtest_windows: 2\n", "  backtest_windows: 2\n  backtest_windows: 8\n"),
+        encoding="utf-8",
+    )
+    assert "duplicate key 'backtest_windows'" in _error(config)
+
+
+def test_a_merge_key_may_still_be_overridden(small_shop: Path):
+    """`<<: *defaults` then the same key is YAML's way to override: not a repeat."""
+    config = _append(
+        small_shop,
+        "simulate:\n  <<: &replay {periods: 10, refit_every: 5}\n  periods: 12\n",
+    )
+    simulate = load_config(config).simulate
+    assert (simulate.periods, simulate.refit_every) == (12, 5)
