@@ -999,7 +999,9 @@ def load_config(path: str | Path) -> Config:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
+        problem = getattr(exc, "problem", None)
+        if not isinstance(exc, _DuplicateKey):  # PyYAML's English, after a translated lead
+            problem = f"invalid YAML ({problem})" if problem else "invalid YAML"
         raise StockplanError(f"{path}{where}: {problem}") from None
     if _expanded_size(raw, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
         raise StockplanError(

@@ -2506,6 +2506,7 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
         ),
         r"配置项 '\1' 重复（第一次在第 \2 行）：YAML 只保留最后一个；每个配置项只写一次",
     ),
+    (re.compile(r"\binvalid YAML\b"), "YAML 格式错误"),
     (re.compile(r"unknown key '([^']*)'"), r"未知配置项 '\1'"),
     (re.compile(r"missing key '([^']*)'"), r"缺少配置项 '\1'"),
     (re.compile(r"^(.*?): key '([^']*)': "), r"\1：配置项 '\2'："),

@@ -62,3 +62,19 @@ def test_a_merge_key_may_still_be_overridden(small_shop: Path):
     )
     simulate = load_config(config).simulate
     assert (simulate.periods, simulate.refit_every) == (12, 5)
+
+
+def test_a_yaml_syntax_error_leads_with_its_file_and_line_in_chinese(small_shop: Path):
+    config = small_shop
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("  sales", "\tsales"), encoding="utf-8"
+    )
+    line = next(
+        n
+        for n, text in enumerate(config.read_text(encoding="utf-8").splitlines(), 1)
+        if "\t" in text
+    )
+    english = _error(config)
+    assert english.startswith(f"stockplan: error: {config}, line {line}: invalid YAML ("), english
+    chinese = _error(config, "--lang", "zh")
+    assert chinese.startswith(f"stockplan: 错误: {config}，第 {line} 行：YAML 格式错误 ("), chinese
