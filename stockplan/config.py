@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import types
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -26,6 +27,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from stockplan.errors import StockplanError, quote, redact_url
 
@@ -904,11 +906,74 @@ def _expanded_size(value: Any, budget: int) -> int:
     return seen
 
 
+def _yes_no_for_number(annotation: Any, value: Any, loc: tuple[Any, ...]) -> dict | None:
+    """The first boolean in `value` where `annotation` wants a number, as a pydantic-shaped
+    error. YAML reads yes / no / on / off / true / false as booleans and pydantic takes a
+    boolean as 1 or 0 for a number: `policy.allocation_max_shortfall: no` (meant: null, no
+    floor) became 0 and `review_days: yes` a daily review, without a word."""
+    origin = get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if not isinstance(value, dict):
+            return None
+        for key, item in value.items():
+            field = annotation.model_fields.get(key) if isinstance(key, str) else None
+            found = field and _yes_no_for_number(field.annotation, item, (*loc, key))
+            if found:
+                return found
+        return None
+    if origin is Annotated:
+        return _yes_no_for_number(get_args(annotation)[0], value, loc)
+    if origin in (Union, types.UnionType):
+        options = get_args(annotation)
+        if isinstance(value, bool) and any(
+            option is bool or (get_origin(option) is Literal and value in get_args(option))
+            for option in options
+        ):
+            return None
+        for option in options:
+            found = _yes_no_for_number(option, value, loc)
+            if found:
+                return found
+        return None
+    if origin is dict and isinstance(value, dict):
+        for key, item in value.items():
+            found = _yes_no_for_number(get_args(annotation)[1], item, (*loc, key))
+            if found:
+                return found
+        return None
+    if origin in (list, tuple) and isinstance(value, list) and get_args(annotation):
+        for index, item in enumerate(value):
+            found = _yes_no_for_number(get_args(annotation)[0], item, (*loc, index))
+            if found:
+                return found
+        return None
+    if annotation in (int, float) and isinstance(value, bool):
+        return {
+            "type": "number_not_bool",
+            "loc": loc,
+            "msg": "Input should be a number, not yes / no / on / off / true / false",
+            "input": value,
+        }
+    return None
+
+
 def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: Path | None = None):
     """Validate a config mapping; relative input paths resolve against `base_dir`."""
     if not isinstance(raw, dict):
         raise StockplanError(f"{source}: expected a YAML mapping of sections at the top level")
     try:
+        yes_no = _yes_no_for_number(Config, raw, ())
+        if yes_no is not None:
+            raise ValidationError.from_exception_data(
+                "Config",
+                [
+                    {
+                        "type": PydanticCustomError("number_not_bool", yes_no["msg"]),
+                        "loc": yes_no["loc"],
+                        "input": yes_no["input"],
+                    }
+                ],
+            )
         config = Config.model_validate(raw)
     except ValidationError as exc:
         from stockplan.i18n import phrase

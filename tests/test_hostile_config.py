@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -78,3 +79,35 @@ def test_a_yaml_syntax_error_leads_with_its_file_and_line_in_chinese(small_shop:
     assert english.startswith(f"stockplan: error: {config}, line {line}: invalid YAML ("), english
     chinese = _error(config, "--lang", "zh")
     assert chinese.startswith(f"stockplan: 错误: {config}，第 {line} 行：YAML 格式错误 ("), chinese
+
+
+@pytest.mark.parametrize(
+    ("section", "written", "key"),
+    [
+        ("policy", "  allocation_max_shortfall: no\n", "policy.allocation_max_shortfall"),
+        ("policy", "  review_days: yes\n", "policy.review_days"),
+        ("transfers", "  transit_days_to: {WH1: on}\n", "transfers.transit_days_to.WH1"),
+        ("policy", "  skus: {A-100: {service_level: true}}\n", "policy.skus.A-100.service_level"),
+    ],
+)
+def test_yes_or_no_where_a_number_goes_is_refused_not_read_as_1_or_0(
+    small_shop: Path, section: str, written: str, key: str
+):
+    """YAML reads yes / no / on / off as booleans and pydantic took them as 1 or 0:
+    `allocation_max_shortfall: no` (meant: null, no floor) planned with a floor of 0 and
+    `review_days: yes` with a daily review, exit 0."""
+    config = _append(small_shop, f"{section}:\n{written}")
+    message = _error(config)
+    assert message.startswith(
+        f"stockplan: error: {config}: key '{key}': Input should be a number"
+    ), message
+    chinese = _error(config, "--lang", "zh")
+    assert f"配置项 '{key}'：应为数字，不是 yes / no" in chinese, chinese
+
+
+def test_yes_and_no_still_set_the_switches(small_shop: Path):
+    config = load_config(
+        _append(small_shop, "transfers:\n  enabled: no\npolicy:\n  calibrate_lost_sales: off\n")
+    )
+    assert config.transfers.enabled is False
+    assert config.policy.calibrate_lost_sales is False
