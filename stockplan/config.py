@@ -957,6 +957,29 @@ def _yes_no_for_number(annotation: Any, value: Any, loc: tuple[Any, ...]) -> dic
     return None
 
 
+def _check_column_targets(config: Config, source: str | Path) -> None:
+    """Each `columns` mapping names a column of its table, refused here naming the config
+    file: checked when a table was read, the message named no file ("config: ...")."""
+    from stockplan.i18n import phrase
+    from stockplan.io.schema import SCHEMAS
+
+    for table, mapping in config.columns.items():
+        known = SCHEMAS[table].by_name
+        for target in mapping.values():
+            if target not in known:
+                error = StockplanError(
+                    phrase(
+                        "error.mapped_to_unknown",
+                        source=str(source),
+                        table=table,
+                        target=target,
+                        known=", ".join(known),
+                    )
+                )
+                error.language = config.planning.language
+                raise error
+
+
 def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: Path | None = None):
     """Validate a config mapping; relative input paths resolve against `base_dir`."""
     if not isinstance(raw, dict):
@@ -983,6 +1006,7 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
         )
         error.language = _raw_language(raw)
         raise error from None
+    _check_column_targets(config, source)
     if base_dir is None or config.inputs is None:
         return config
     resolved = {

@@ -1633,9 +1633,9 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：此数据集（文件夹或通配符）中没有 Parquet 文件",
     },
     "error.mapped_to_unknown": {
-        "en": "config: columns.{table} maps to '{target}', which is not a {table} column "
+        "en": "{source}: columns.{table} maps to '{target}', which is not a {table} column "
         "(expected one of: {known})",
-        "zh": "配置：columns.{table} 映射到的 '{target}' 不是 {table} 的列"
+        "zh": "{source}：columns.{table} 映射到的 '{target}' 不是 {table} 的列"
         "（应为以下之一：{known}）",
     },
     "error.config_too_large": {

@@ -111,3 +111,16 @@ def test_yes_and_no_still_set_the_switches(small_shop: Path):
     )
     assert config.transfers.enabled is False
     assert config.policy.calibrate_lost_sales is False
+
+
+def test_a_columns_mapping_to_no_column_names_the_config_file(small_shop: Path):
+    """It was refused when the sales were read, as `config: columns.sales maps to ...`,
+    naming no file."""
+    config = _append(small_shop, "columns:\n  sales: {warehouse: locaton}\n")
+    assert _error(config) == (
+        f"stockplan: error: {config}: columns.sales maps to 'locaton', which is not a sales "
+        "column (expected one of: date, sku, quantity, location, name, revenue, unit_price, "
+        "order_id, customer, promo)"
+    )
+    chinese = _error(config, "--lang", "zh")
+    assert chinese.startswith(f"stockplan: 错误: {config}：columns.sales 映射到的 'locaton'")
