@@ -124,3 +124,51 @@ def test_a_columns_mapping_to_no_column_names_the_config_file(small_shop: Path):
     )
     chinese = _error(config, "--lang", "zh")
     assert chinese.startswith(f"stockplan: 错误: {config}：columns.sales 映射到的 'locaton'")
+
+
+@pytest.mark.parametrize(
+    ("written", "chinese"),
+    [
+        (
+            "forecast:\n  n_jobs: 0\n",
+            "'forecast.n_jobs'：应为 -1（全部核心）或不小于 1 的进程数，现为 0",
+        ),
+        ("classify:\n  abc_cutoffs: [0.95, 0.8]\n", "应为两个累计占比 0 < a < b <= 1"),
+        ("classify:\n  xyz_cutoffs: [-1, 1]\n", "应为两个变异系数 0 < a < b"),
+        ("risk: {high: 0.2, medium: 0.5}\n", "risk.medium 应小于 risk.high"),
+        ("policy:\n  service_levels: {Q: 0.9}\n", "类别键 'Q' 应形如 'A' 或 'AX'"),
+        ("policy:\n  skus: {10000: {service_level: 0.9}}\n", "SKU 编码 10000 在 YAML 中须加引号"),
+        ("notices:\n  template: 'x {nosuch}'\n", "未知字段 {nosuch}；可用 {order}"),
+        (
+            "simulate: {baseline_reorder_weeks: 4, baseline_up_to_weeks: 2}\n",
+            "simulate.baseline_up_to_weeks 应大于 baseline_reorder_weeks",
+        ),
+        (
+            "notices:\n  compensation: [{min_days_late: 3, kind: coupon}]\n",
+            "coupon 规则的 value 应大于 0",
+        ),
+        (
+            "supplier_tiers:\n  core: {on_time_rate: 0.5, quantity_fill_rate: 0.98, "
+            "quality_rate: 0.99}\n",
+            "supplier_tiers.core.on_time_rate 应不小于 strategic.on_time_rate",
+        ),
+        (
+            "policy:\n  promise_scoring: replayed\n  service_allocation: pattern\n",
+            "promise_scoring: replayed 需要 service_allocation: item",
+        ),
+    ],
+)
+def test_the_config_s_own_checks_are_said_in_chinese(small_shop: Path, written: str, chinese: str):
+    """pydantic's own errors were said in Chinese, the config's own checks in English."""
+    text = small_shop.read_text(encoding="utf-8")
+    section, _, keys = written.partition("\n")
+    if f"\n{section}\n" in f"\n{text}":  # the shop's own section: add the keys to it
+        small_shop.write_text(text.replace(f"{section}\n", written, 1), encoding="utf-8")
+        config = small_shop
+    else:
+        config = _append(small_shop, written)
+    english = _error(config)
+    assert "Value error, " in english, english
+    message = _error(config, "--lang", "zh")
+    assert chinese in message, message
+    assert "Value error" not in message and " must " not in message, message
