@@ -844,11 +844,38 @@ class Config(Section):
         return self
 
 
+# how pydantic names the branch of a union that refused a value (the last part of its loc)
+_UNION_TAG = re.compile(r"(?:str|int|float|bool|none|date|constrained-\w+|\w+\[.*\])")
+
+
+def _first_problem(errors: list[Any]) -> dict[str, Any]:
+    """The error to tell: the first, or among the branches of a union that refused the same
+    value, the one for what was written: the choices for a text (`calibrate_lost_sales:
+    sometimes`), the bound for a number (`sheet: -1`), not a branch of another type."""
+    first = errors[0]
+    tag = first["loc"][-1] if first["loc"] else None
+    if not (isinstance(tag, str) and _UNION_TAG.fullmatch(tag)):
+        return first
+    branches = [e for e in errors if e["loc"][:-1] == first["loc"][:-1]]
+    value = first.get("input")
+    if isinstance(value, str):
+        wanted = [e for e in branches if e["type"] == "literal_error"]
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        wanted = [
+            e for e in branches if e["loc"][-1] in ("int", "float") or "constrained" in e["loc"][-1]
+        ]
+    else:
+        wanted = []
+    return (wanted or branches)[0]
+
+
 def _describe(error: dict[str, Any]) -> dict[str, str]:
     """One validation error in both languages (`i18n.config_problem`)."""
     from stockplan.i18n import config_problem
 
     loc = [part for part in error["loc"] if part not in ("file", "database")]  # union tags
+    if loc and isinstance(loc[-1], str) and _UNION_TAG.fullmatch(loc[-1]):
+        loc = loc[:-1]  # `season_length.constrained-int`: pydantic's name for a branch
     key = ".".join(str(part) for part in loc) or "(top level)"
     if error["type"] == "extra_forbidden":
         return config_problem(error, key, f"unknown key '{key}'", None)
@@ -1002,7 +1029,9 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
         from stockplan.i18n import phrase
 
         error = StockplanError(
-            phrase("error.config", source=str(source), problem=_describe(exc.errors()[0]))
+            phrase(
+                "error.config", source=str(source), problem=_describe(_first_problem(exc.errors()))
+            )
         )
         error.language = _raw_language(raw)
         raise error from None

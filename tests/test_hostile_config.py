@@ -172,3 +172,42 @@ def test_the_config_s_own_checks_are_said_in_chinese(small_shop: Path, written: 
     message = _error(config, "--lang", "zh")
     assert chinese in message, message
     assert "Value error" not in message and " must " not in message, message
+
+
+@pytest.mark.parametrize(
+    ("written", "english", "chinese"),
+    [
+        (
+            "policy:\n  calibrate_lost_sales: sometimes\n",
+            "key 'policy.calibrate_lost_sales': Input should be 'cycle', 'replayed' or "
+            "'replayed_fill_rate', got 'sometimes'",
+            "配置项 'policy.calibrate_lost_sales'：应为 'cycle'、'replayed' 或",
+        ),
+        (
+            "calendars:\n  public_holidays: cn\nreport:\n  top_items: 0\n",
+            "key 'report.top_items': Input should be greater than or equal to 1, got 0",
+            "配置项 'report.top_items'：应不小于 1",
+        ),
+    ],
+)
+def test_a_value_a_union_refuses_names_the_key_and_the_choices(
+    small_shop: Path, written: str, english: str, chinese: str
+):
+    """A key taking true / false or a choice was named `policy.calibrate_lost_sales.bool`
+    and told 'should be a valid boolean' for a mistyped choice."""
+    config = _append(small_shop, written)
+    assert _error(config) == f"stockplan: error: {config}: {english}"
+    assert chinese in _error(config, "--lang", "zh")
+
+
+def test_a_negative_sheet_index_is_told_its_bound_not_to_be_text(small_shop: Path):
+    text = small_shop.read_text(encoding="utf-8")
+    config = small_shop
+    config.write_text(
+        text.replace("products: products.csv", "products: {path: products.csv, sheet: -1}"),
+        encoding="utf-8",
+    )
+    assert _error(config) == (
+        f"stockplan: error: {config}: key 'inputs.products.sheet': Input should be greater "
+        "than or equal to 0, got -1"
+    )
