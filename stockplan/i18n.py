@@ -3075,6 +3075,7 @@ _CONFIG_PROBLEMS_ZH: dict[str, str] = {
     "int_type": "应为整数",
     "int_parsing": "应为整数",
     "int_from_float": "应为整数",
+    "union_tag_invalid": "{discriminator} 应为 {expected_tags} 之一，现为 '{tag}'",
     "number_not_bool": "应为数字，不是 yes / no / on / off / true / false",
     "bool_type": "应为 true 或 false",
     "bool_parsing": "应为 true 或 false",

@@ -211,3 +211,13 @@ def test_a_negative_sheet_index_is_told_its_bound_not_to_be_text(small_shop: Pat
         f"stockplan: error: {config}: key 'inputs.products.sheet': Input should be greater "
         "than or equal to 0, got -1"
     )
+
+
+def test_an_unknown_alert_channel_type_is_said_in_chinese(small_shop: Path):
+    config = _append(small_shop, "notify:\n  channels:\n    buyers: {type: slack, webhook: x}\n")
+    assert "Input tag 'slack'" in _error(config)
+    chinese = _error(config, "--lang", "zh")
+    assert chinese.endswith(
+        "配置项 'notify.channels.buyers'：'type' 应为 'wecom', 'dingtalk', 'email' 之一，"
+        "现为 'slack'"
+    ), chinese
