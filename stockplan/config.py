@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import types
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -25,6 +27,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from stockplan.errors import StockplanError, quote, redact_url
 
@@ -841,11 +844,38 @@ class Config(Section):
         return self
 
 
+# how pydantic names the branch of a union that refused a value (the last part of its loc)
+_UNION_TAG = re.compile(r"(?:str|int|float|bool|none|date|constrained-\w+|\w+\[.*\])")
+
+
+def _first_problem(errors: list[Any]) -> dict[str, Any]:
+    """The error to tell: the first, or among the branches of a union that refused the same
+    value, the one for what was written: the choices for a text (`calibrate_lost_sales:
+    sometimes`), the bound for a number (`sheet: -1`), not a branch of another type."""
+    first = errors[0]
+    tag = first["loc"][-1] if first["loc"] else None
+    if not (isinstance(tag, str) and _UNION_TAG.fullmatch(tag)):
+        return first
+    branches = [e for e in errors if e["loc"][:-1] == first["loc"][:-1]]
+    value = first.get("input")
+    if isinstance(value, str):
+        wanted = [e for e in branches if e["type"] == "literal_error"]
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        wanted = [
+            e for e in branches if e["loc"][-1] in ("int", "float") or "constrained" in e["loc"][-1]
+        ]
+    else:
+        wanted = []
+    return (wanted or branches)[0]
+
+
 def _describe(error: dict[str, Any]) -> dict[str, str]:
     """One validation error in both languages (`i18n.config_problem`)."""
     from stockplan.i18n import config_problem
 
     loc = [part for part in error["loc"] if part not in ("file", "database")]  # union tags
+    if loc and isinstance(loc[-1], str) and _UNION_TAG.fullmatch(loc[-1]):
+        loc = loc[:-1]  # `season_length.constrained-int`: pydantic's name for a branch
     key = ".".join(str(part) for part in loc) or "(top level)"
     if error["type"] == "extra_forbidden":
         return config_problem(error, key, f"unknown key '{key}'", None)
@@ -903,20 +933,109 @@ def _expanded_size(value: Any, budget: int) -> int:
     return seen
 
 
+def _yes_no_for_number(annotation: Any, value: Any, loc: tuple[Any, ...]) -> dict | None:
+    """The first boolean in `value` where `annotation` wants a number, as a pydantic-shaped
+    error. YAML reads yes / no / on / off / true / false as booleans and pydantic takes a
+    boolean as 1 or 0 for a number: `policy.allocation_max_shortfall: no` (meant: null, no
+    floor) became 0 and `review_days: yes` a daily review, without a word."""
+    origin = get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if not isinstance(value, dict):
+            return None
+        for key, item in value.items():
+            field = annotation.model_fields.get(key) if isinstance(key, str) else None
+            found = field and _yes_no_for_number(field.annotation, item, (*loc, key))
+            if found:
+                return found
+        return None
+    if origin is Annotated:
+        return _yes_no_for_number(get_args(annotation)[0], value, loc)
+    if origin in (Union, types.UnionType):
+        options = get_args(annotation)
+        if isinstance(value, bool) and any(
+            option is bool or (get_origin(option) is Literal and value in get_args(option))
+            for option in options
+        ):
+            return None
+        for option in options:
+            found = _yes_no_for_number(option, value, loc)
+            if found:
+                return found
+        return None
+    if origin is dict and isinstance(value, dict):
+        for key, item in value.items():
+            found = _yes_no_for_number(get_args(annotation)[1], item, (*loc, key))
+            if found:
+                return found
+        return None
+    if origin in (list, tuple) and isinstance(value, list) and get_args(annotation):
+        for index, item in enumerate(value):
+            found = _yes_no_for_number(get_args(annotation)[0], item, (*loc, index))
+            if found:
+                return found
+        return None
+    if annotation in (int, float) and isinstance(value, bool):
+        return {
+            "type": "number_not_bool",
+            "loc": loc,
+            "msg": "Input should be a number, not yes / no / on / off / true / false",
+            "input": value,
+        }
+    return None
+
+
+def _check_column_targets(config: Config, source: str | Path) -> None:
+    """Each `columns` mapping names a column of its table, refused here naming the config
+    file: checked when a table was read, the message named no file ("config: ...")."""
+    from stockplan.i18n import phrase
+    from stockplan.io.schema import SCHEMAS
+
+    for table, mapping in config.columns.items():
+        known = SCHEMAS[table].by_name
+        for target in mapping.values():
+            if target not in known:
+                error = StockplanError(
+                    phrase(
+                        "error.mapped_to_unknown",
+                        source=str(source),
+                        table=table,
+                        target=target,
+                        known=", ".join(known),
+                    )
+                )
+                error.language = config.planning.language
+                raise error
+
+
 def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: Path | None = None):
     """Validate a config mapping; relative input paths resolve against `base_dir`."""
     if not isinstance(raw, dict):
         raise StockplanError(f"{source}: expected a YAML mapping of sections at the top level")
     try:
+        yes_no = _yes_no_for_number(Config, raw, ())
+        if yes_no is not None:
+            raise ValidationError.from_exception_data(
+                "Config",
+                [
+                    {
+                        "type": PydanticCustomError("number_not_bool", yes_no["msg"]),
+                        "loc": yes_no["loc"],
+                        "input": yes_no["input"],
+                    }
+                ],
+            )
         config = Config.model_validate(raw)
     except ValidationError as exc:
         from stockplan.i18n import phrase
 
         error = StockplanError(
-            phrase("error.config", source=str(source), problem=_describe(exc.errors()[0]))
+            phrase(
+                "error.config", source=str(source), problem=_describe(_first_problem(exc.errors()))
+            )
         )
         error.language = _raw_language(raw)
         raise error from None
+    _check_column_targets(config, source)
     if base_dir is None or config.inputs is None:
         return config
     resolved = {
@@ -939,6 +1058,36 @@ def _date_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> object:
 
 
 _ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", _date_or_text)
+
+
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    """A key written twice in one mapping of the config."""
+
+
+def _mapping_once(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
+    """A YAML mapping whose keys are each written once: PyYAML keeps the last of a repeated
+    key, so a second `planning:` section dropped the first one's keys without a word (YAML
+    1.2 forbids repeats). Keys brought in by a `<<` merge may still be overridden."""
+    first_line: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key = loader.construct_object(key_node)
+        if key in first_line:
+            raise _DuplicateKey(
+                None,
+                None,
+                f"duplicate key '{key}' (first on line {first_line[key]}): YAML keeps only the "
+                "last one; write each key once",
+                key_node.start_mark,
+            )
+        first_line[key] = key_node.start_mark.line + 1
+    data: dict[Any, Any] = {}
+    yield data
+    data.update(loader.construct_mapping(node))
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:map", _mapping_once)
 
 
 def load_config(path: str | Path) -> Config:
@@ -967,9 +1116,11 @@ def load_config(path: str | Path) -> Config:
         raw = yaml.load(text, Loader=_ConfigLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise StockplanError(f"{path}:{where} {problem}") from None
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None)
+        if not isinstance(exc, _DuplicateKey):  # PyYAML's English, after a translated lead
+            problem = f"invalid YAML ({problem})" if problem else "invalid YAML"
+        raise StockplanError(f"{path}{where}: {problem}") from None
     if _expanded_size(raw, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
         raise StockplanError(
             phrase("error.config_too_many", path=str(path), limit=f"{MAX_CONFIG_NODES:,}")

@@ -1633,9 +1633,9 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：此数据集（文件夹或通配符）中没有 Parquet 文件",
     },
     "error.mapped_to_unknown": {
-        "en": "config: columns.{table} maps to '{target}', which is not a {table} column "
+        "en": "{source}: columns.{table} maps to '{target}', which is not a {table} column "
         "(expected one of: {known})",
-        "zh": "配置：columns.{table} 映射到的 '{target}' 不是 {table} 的列"
+        "zh": "{source}：columns.{table} 映射到的 '{target}' 不是 {table} 的列"
         "（应为以下之一：{known}）",
     },
     "error.config_too_large": {
@@ -2486,6 +2486,7 @@ def _relabel_causes(causes: str, words: dict[str, str], separator: str) -> str:
 # the detail of a problem) left as written
 _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\brow (\d+)\b"), r"第 \1 行"),
+    (re.compile(r"^(.*?), line (\d+): "), r"\1，第 \2 行："),
     (re.compile(r"\brows ((?:\d+(?:-\d+)?, )*\d+(?:-\d+)?(?:, \.\.\.)?)"), r"第 \1 行"),
     (re.compile(r"\bcolumn '([^']*)'"), r"列 '\1'"),
     (
@@ -2498,6 +2499,14 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"config file not found"), "找不到配置文件"),
     (re.compile(r"cannot read config"), "无法读取配置文件"),
+    (
+        re.compile(
+            r"duplicate key '([^']*)' \(first on line (\d+)\): YAML keeps only the last one; "
+            r"write each key once"
+        ),
+        r"配置项 '\1' 重复（第一次在第 \2 行）：YAML 只保留最后一个；每个配置项只写一次",
+    ),
+    (re.compile(r"\binvalid YAML\b"), "YAML 格式错误"),
     (re.compile(r"unknown key '([^']*)'"), r"未知配置项 '\1'"),
     (re.compile(r"missing key '([^']*)'"), r"缺少配置项 '\1'"),
     (re.compile(r"^(.*?): key '([^']*)': "), r"\1：配置项 '\2'："),
@@ -2989,7 +2998,8 @@ def render_error(text: str, lang: str = "en") -> str:
 _KEPT = ("\ue000", "\ue001")
 _LEADING_FILE = re.compile(
     r"^(?:cannot write (?:output: )?)?"
-    r"(?P<value>(?:[A-Za-z]:(?=[/\\]))?(?=[^:]*?[./\\])[^:]*?)(?=, rows? \d|, column '|: )"
+    r"(?P<value>(?:[A-Za-z]:(?=[/\\]))?(?=[^:]*?[./\\])[^:]*?)"
+    r"(?=, rows? \d|, line \d|, column '|: )"
 )
 _USER_VALUE = re.compile(r"(?<![\w'])'(?P<value>(?:[^']|'(?=\w))*)'(?!\w)")
 _KEPT_AGAIN = re.compile(f"{_KEPT[0]}(\\d+){_KEPT[1]}")
@@ -3065,6 +3075,8 @@ _CONFIG_PROBLEMS_ZH: dict[str, str] = {
     "int_type": "应为整数",
     "int_parsing": "应为整数",
     "int_from_float": "应为整数",
+    "union_tag_invalid": "{discriminator} 应为 {expected_tags} 之一，现为 '{tag}'",
+    "number_not_bool": "应为数字，不是 yes / no / on / off / true / false",
     "bool_type": "应为 true 或 false",
     "bool_parsing": "应为 true 或 false",
     "literal_error": "应为 {expected} 之一",
@@ -3083,6 +3095,54 @@ _CONFIG_PROBLEMS_ZH: dict[str, str] = {
     "dict_type": "应为映射（键: 值）",
     "model_type": "应为映射（键: 值）",
 }
+# the config's own checks (ValueError in stockplan/config.py validators), said in Chinese
+_CONFIG_VALUE_ERRORS_ZH: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"give either 'query' or 'table' with a database 'url', not both"),
+        "数据库 'url' 只配 'query' 或 'table' 之一，不能两者都给",
+    ),
+    (re.compile(r"must be a date between (\S+) and (\S+)"), r"应为 \1 至 \2 之间的日期"),
+    (
+        re.compile(r"class key '(.*)' must be like 'A' or 'AX' \(ABC then XYZ\)"),
+        r"类别键 '\1' 应形如 'A' 或 'AX'（先 ABC 后 XYZ）",
+    ),
+    (
+        re.compile(
+            r"SKU code (.*) must be quoted in YAML, e\.g\. '010000': YAML reads bare digits "
+            r"as a number and drops leading zeros"
+        ),
+        r"SKU 编码 \1 在 YAML 中须加引号，如 '010000'：YAML 把纯数字读作数字并去掉前导零",
+    ),
+    (
+        re.compile(r"promise_scoring: replayed needs service_allocation: item .*"),
+        "promise_scoring: replayed 需要 service_allocation: item（按模式分配时，每个商品的承诺"
+        "取自其所选水平在水平曲线上达到的服务水平）",
+    ),
+    (
+        re.compile(r"must be -1 \(every core\) or a number of processes from 1"),
+        "应为 -1（全部核心）或不小于 1 的进程数",
+    ),
+    (
+        re.compile(r"must be two cumulative shares 0 < a < b <= 1, e\.g\. \[0\.8, 0\.95\]"),
+        "应为两个累计占比 0 < a < b <= 1，如 [0.8, 0.95]",
+    ),
+    (
+        re.compile(r"must be two coefficients of variation 0 < a < b, e\.g\. \[0\.5, 1\.0\]"),
+        "应为两个变异系数 0 < a < b，如 [0.5, 1.0]",
+    ),
+    (
+        re.compile(r"simulate\.baseline_up_to_weeks must exceed baseline_reorder_weeks"),
+        "simulate.baseline_up_to_weeks 应大于 baseline_reorder_weeks",
+    ),
+    (re.compile(r"a (\w+) rule needs a value above 0"), r"\1 规则的 value 应大于 0"),
+    (re.compile(r"a text rule needs a text"), "text 规则需要 text（通知文字）"),
+    (re.compile(r"unknown field (\{.*\}); use (.*)"), r"未知字段 \1；可用 \2"),
+    (
+        re.compile(r"supplier_tiers\.core\.(\w+) must be at least strategic\.(\w+)"),
+        r"supplier_tiers.core.\1 应不小于 strategic.\2",
+    ),
+    (re.compile(r"risk\.medium must be below risk\.high"), "risk.medium 应小于 risk.high"),
+]
 # Chinese words a buyer may write for a choice, and the choice to write instead
 _CHOICE_WORDS = {
     "天": "day",
@@ -3107,6 +3167,13 @@ def config_problem(error: dict, key: str, english: str, got: str | None) -> dict
         return {"en": english, "zh": f"未知配置项 '{key}'"}
     if kind == "missing":
         return {"en": english, "zh": f"缺少配置项 '{key}'"}
+    if kind == "value_error":
+        zh_got = f"，现为 {got}" if got is not None else ""
+        reason = str(error.get("msg", "")).removeprefix("Value error, ")
+        for pattern, replacement in _CONFIG_VALUE_ERRORS_ZH:
+            if pattern.fullmatch(reason):
+                zh = pattern.sub(replacement, reason)
+                return {"en": english, "zh": f"配置项 '{key}'：{zh}{zh_got}"}
     if kind not in _CONFIG_PROBLEMS_ZH:
         return {"en": english, "zh": english}
     ctx = {

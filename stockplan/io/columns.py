@@ -75,6 +75,7 @@ def map_headers(
             raise StockplanError(
                 phrase(
                     "error.mapped_to_unknown",
+                    source="config",
                     table=schema.name,
                     target=target,
                     known=", ".join(known),

@@ -1,0 +1,223 @@
+"""A config file written by hand, mistyped or hostile: each mistake is one line naming the
+file, the line or key, in English and Chinese, never a plan that quietly ignored it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.config import load_config
+
+runner = CliRunner()
+
+
+def _error(config: Path, *options: str) -> str:
+    result = runner.invoke(app, ["validate", "-c", str(config), *options])
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def _append(config: Path, text: str) -> Path:
+    config.write_text(config.read_text(encoding="utf-8") + text, encoding="utf-8")
+    return config
+
+
+def test_a_section_written_twice_is_refused_not_half_dropped(small_shop: Path):
+    """A second `planning:` at the end replaced the first one whole: the plan ran with the
+    default as_of and exit 0, the first section's as_of silently gone."""
+    config = small_shop
+    lines = config.read_text(encoding="utf-8").splitlines()
+    first = lines.index("planning:") + 1
+    _append(config, "planning:\n  bucket: day\n")
+    second = len(lines) + 1
+    message = _error(config)
+    assert message == (
+        f"stockplan: error: {config}, line {second}: duplicate key 'planning' (first on line "
+        f"{first}): YAML keeps only the last one; write each key once"
+    )
+    chinese = _error(config, "--lang", "zh")
+    assert f"，第 {second} 行：配置项 'planning' 重复（第一次在第 {first} 行）" in chinese, chinese
+    assert "duplicate" not in chinese and "line" not in chinese
+
+
+def test_a_key_written_twice_inside_a_section_is_refused(small_shop: Path):
+    config = small_shop
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("  backtest_windows: 2\n", "  backtest_windows: 2\n  backtest_windows: 8\n"),
+        encoding="utf-8",
+    )
+    assert "duplicate key 'backtest_windows'" in _error(config)
+
+
+def test_a_merge_key_may_still_be_overridden(small_shop: Path):
+    """`<<: *defaults` then the same key is YAML's way to override: not a repeat."""
+    config = _append(
+        small_shop,
+        "simulate:\n  <<: &replay {periods: 10, refit_every: 5}\n  periods: 12\n",
+    )
+    simulate = load_config(config).simulate
+    assert (simulate.periods, simulate.refit_every) == (12, 5)
+
+
+def test_a_yaml_syntax_error_leads_with_its_file_and_line_in_chinese(small_shop: Path):
+    config = small_shop
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("  sales", "\tsales"), encoding="utf-8"
+    )
+    line = next(
+        n
+        for n, text in enumerate(config.read_text(encoding="utf-8").splitlines(), 1)
+        if "\t" in text
+    )
+    english = _error(config)
+    assert english.startswith(f"stockplan: error: {config}, line {line}: invalid YAML ("), english
+    chinese = _error(config, "--lang", "zh")
+    assert chinese.startswith(f"stockplan: 错误: {config}，第 {line} 行：YAML 格式错误 ("), chinese
+
+
+@pytest.mark.parametrize(
+    ("section", "written", "key"),
+    [
+        ("policy", "  allocation_max_shortfall: no\n", "policy.allocation_max_shortfall"),
+        ("policy", "  review_days: yes\n", "policy.review_days"),
+        ("transfers", "  transit_days_to: {WH1: on}\n", "transfers.transit_days_to.WH1"),
+        ("policy", "  skus: {A-100: {service_level: true}}\n", "policy.skus.A-100.service_level"),
+    ],
+)
+def test_yes_or_no_where_a_number_goes_is_refused_not_read_as_1_or_0(
+    small_shop: Path, section: str, written: str, key: str
+):
+    """YAML reads yes / no / on / off as booleans and pydantic took them as 1 or 0:
+    `allocation_max_shortfall: no` (meant: null, no floor) planned with a floor of 0 and
+    `review_days: yes` with a daily review, exit 0."""
+    config = _append(small_shop, f"{section}:\n{written}")
+    message = _error(config)
+    assert message.startswith(
+        f"stockplan: error: {config}: key '{key}': Input should be a number"
+    ), message
+    chinese = _error(config, "--lang", "zh")
+    assert f"配置项 '{key}'：应为数字，不是 yes / no" in chinese, chinese
+
+
+def test_yes_and_no_still_set_the_switches(small_shop: Path):
+    config = load_config(
+        _append(small_shop, "transfers:\n  enabled: no\npolicy:\n  calibrate_lost_sales: off\n")
+    )
+    assert config.transfers.enabled is False
+    assert config.policy.calibrate_lost_sales is False
+
+
+def test_a_columns_mapping_to_no_column_names_the_config_file(small_shop: Path):
+    """It was refused when the sales were read, as `config: columns.sales maps to ...`,
+    naming no file."""
+    config = _append(small_shop, "columns:\n  sales: {warehouse: locaton}\n")
+    assert _error(config) == (
+        f"stockplan: error: {config}: columns.sales maps to 'locaton', which is not a sales "
+        "column (expected one of: date, sku, quantity, location, name, revenue, unit_price, "
+        "order_id, customer, promo)"
+    )
+    chinese = _error(config, "--lang", "zh")
+    assert chinese.startswith(f"stockplan: 错误: {config}：columns.sales 映射到的 'locaton'")
+
+
+@pytest.mark.parametrize(
+    ("written", "chinese"),
+    [
+        (
+            "forecast:\n  n_jobs: 0\n",
+            "'forecast.n_jobs'：应为 -1（全部核心）或不小于 1 的进程数，现为 0",
+        ),
+        ("classify:\n  abc_cutoffs: [0.95, 0.8]\n", "应为两个累计占比 0 < a < b <= 1"),
+        ("classify:\n  xyz_cutoffs: [-1, 1]\n", "应为两个变异系数 0 < a < b"),
+        ("risk: {high: 0.2, medium: 0.5}\n", "risk.medium 应小于 risk.high"),
+        ("policy:\n  service_levels: {Q: 0.9}\n", "类别键 'Q' 应形如 'A' 或 'AX'"),
+        ("policy:\n  skus: {10000: {service_level: 0.9}}\n", "SKU 编码 10000 在 YAML 中须加引号"),
+        ("notices:\n  template: 'x {nosuch}'\n", "未知字段 {nosuch}；可用 {order}"),
+        (
+            "simulate: {baseline_reorder_weeks: 4, baseline_up_to_weeks: 2}\n",
+            "simulate.baseline_up_to_weeks 应大于 baseline_reorder_weeks",
+        ),
+        (
+            "notices:\n  compensation: [{min_days_late: 3, kind: coupon}]\n",
+            "coupon 规则的 value 应大于 0",
+        ),
+        (
+            "supplier_tiers:\n  core: {on_time_rate: 0.5, quantity_fill_rate: 0.98, "
+            "quality_rate: 0.99}\n",
+            "supplier_tiers.core.on_time_rate 应不小于 strategic.on_time_rate",
+        ),
+        (
+            "policy:\n  promise_scoring: replayed\n  service_allocation: pattern\n",
+            "promise_scoring: replayed 需要 service_allocation: item",
+        ),
+    ],
+)
+def test_the_config_s_own_checks_are_said_in_chinese(small_shop: Path, written: str, chinese: str):
+    """pydantic's own errors were said in Chinese, the config's own checks in English."""
+    text = small_shop.read_text(encoding="utf-8")
+    section, _, keys = written.partition("\n")
+    if f"\n{section}\n" in f"\n{text}":  # the shop's own section: add the keys to it
+        small_shop.write_text(text.replace(f"{section}\n", written, 1), encoding="utf-8")
+        config = small_shop
+    else:
+        config = _append(small_shop, written)
+    english = _error(config)
+    assert "Value error, " in english, english
+    message = _error(config, "--lang", "zh")
+    assert chinese in message, message
+    assert "Value error" not in message and " must " not in message, message
+
+
+@pytest.mark.parametrize(
+    ("written", "english", "chinese"),
+    [
+        (
+            "policy:\n  calibrate_lost_sales: sometimes\n",
+            "key 'policy.calibrate_lost_sales': Input should be 'cycle', 'replayed' or "
+            "'replayed_fill_rate', got 'sometimes'",
+            "配置项 'policy.calibrate_lost_sales'：应为 'cycle'、'replayed' 或",
+        ),
+        (
+            "calendars:\n  public_holidays: cn\nreport:\n  top_items: 0\n",
+            "key 'report.top_items': Input should be greater than or equal to 1, got 0",
+            "配置项 'report.top_items'：应不小于 1",
+        ),
+    ],
+)
+def test_a_value_a_union_refuses_names_the_key_and_the_choices(
+    small_shop: Path, written: str, english: str, chinese: str
+):
+    """A key taking true / false or a choice was named `policy.calibrate_lost_sales.bool`
+    and told 'should be a valid boolean' for a mistyped choice."""
+    config = _append(small_shop, written)
+    assert _error(config) == f"stockplan: error: {config}: {english}"
+    assert chinese in _error(config, "--lang", "zh")
+
+
+def test_a_negative_sheet_index_is_told_its_bound_not_to_be_text(small_shop: Path):
+    text = small_shop.read_text(encoding="utf-8")
+    config = small_shop
+    config.write_text(
+        text.replace("products: products.csv", "products: {path: products.csv, sheet: -1}"),
+        encoding="utf-8",
+    )
+    assert _error(config) == (
+        f"stockplan: error: {config}: key 'inputs.products.sheet': Input should be greater "
+        "than or equal to 0, got -1"
+    )
+
+
+def test_an_unknown_alert_channel_type_is_said_in_chinese(small_shop: Path):
+    config = _append(small_shop, "notify:\n  channels:\n    buyers: {type: slack, webhook: x}\n")
+    assert "Input tag 'slack'" in _error(config)
+    chinese = _error(config, "--lang", "zh")
+    assert chinese.endswith(
+        "配置项 'notify.channels.buyers'：'type' 应为 'wecom', 'dingtalk', 'email' 之一，"
+        "现为 'slack'"
+    ), chinese
