@@ -446,6 +446,16 @@ class Forecast(Section):
         "spark://master:7077); none: a local cluster on this machine's cores for the run.",
     )
 
+    @field_validator("interval_level")
+    @classmethod
+    def _a_percentage(cls, value: float) -> float:
+        # a band of 1 % or less is never meant: 0.8 is an 80 % band written as a share
+        if value <= 1:
+            raise ValueError(
+                f"is the band's percentage: write {value * 100:g} for {value * 100:g} %"
+            )
+        return value
+
     @field_validator("n_jobs")
     @classmethod
     def _some_processes(cls, value: int) -> int:

@@ -3119,6 +3119,10 @@ _CONFIG_VALUE_ERRORS_ZH: list[tuple[re.Pattern[str], str]] = [
         "取自其所选水平在水平曲线上达到的服务水平）",
     ),
     (
+        re.compile(r"is the band's percentage: write (\S+) for \S+ %"),
+        r"为区间的百分数：\1% 请写 \1，不是小数",
+    ),
+    (
         re.compile(r"must be -1 \(every core\) or a number of processes from 1"),
         "应为 -1（全部核心）或不小于 1 的进程数",
     ),

@@ -221,3 +221,33 @@ def test_an_unknown_alert_channel_type_is_said_in_chinese(small_shop: Path):
         "配置项 'notify.channels.buyers'：'type' 应为 'wecom', 'dingtalk', 'email' 之一，"
         "现为 'slack'"
     ), chinese
+
+
+@pytest.mark.parametrize(("written", "percent"), [("0.8", "80"), ("0.95", "95"), ("1", "100")])
+def test_a_band_level_written_as_a_share_is_refused_with_the_percentage(
+    small_shop: Path, written: str, percent: str
+):
+    """`forecast.interval_level` is a percentage (80 for the 80 % band): 0.8 was read as a
+    0.8 % band, lo and hi all but on the forecast, exit 0."""
+    config = small_shop
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "forecast:\n", f"forecast:\n  interval_level: {written}\n"
+        ),
+        encoding="utf-8",
+    )
+    assert _error(config) == (
+        f"stockplan: error: {config}: key 'forecast.interval_level': Value error, is the "
+        f"band's percentage: write {percent} for {percent} %, got {written}"
+    )
+    assert _error(config, "--lang", "zh") == (
+        f"stockplan: 错误: {config}：配置项 'forecast.interval_level'：为区间的百分数："
+        f"{percent}% 请写 {percent}，不是小数，现为 {written}"
+    )
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            f"interval_level: {written}", "interval_level: 1.5"
+        ),
+        encoding="utf-8",
+    )
+    assert load_config(config).forecast.interval_level == 1.5  # a narrow band, if meant
