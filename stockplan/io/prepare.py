@@ -90,7 +90,7 @@ def _check_known_skus(tables: dict[str, pl.DataFrame], config: Config, warnings:
             continue
         unknown = unknown_skus(tables[name], tables["products"])
         if unknown.height:
-            first = unknown.sort([c for c in (SOURCE_FILE, ROW) if c in unknown.columns]).head(1)
+            first = _first_row(unknown, pl.lit(True))
             unknown_sku_message(config, name, first, unknown["sku"].n_unique(), warnings)
 
 
@@ -393,14 +393,27 @@ def check_promotions(frame: pl.DataFrame, path: Path) -> list[str]:
     ]
 
 
+def _file_header(
+    path: Path | str, table: str, column: str, overrides: Mapping[str, str] | None = None
+) -> tuple[str, str | None]:
+    """(the file's own header read as `column`, `column` where that header is another
+    word, else None): what `place_of` names, `'箱规' (pack_size)`."""
+    header = source_header(path, table, column, overrides) or column
+    return header, (column if normalise_header(header) != column else None)
+
+
 def promotions_matching_nothing(tables: dict[str, pl.DataFrame], path: Path) -> list[str]:
     """The warning for promotion rows whose sku no table has, or whose category (a row
     without a sku) no product carries: such a row lifts no item's forecast and keeps no
     promotion day out of its baseline, so a typo in a planned promotion's code would buy
     as for an ordinary week."""
     promotions = tables["promotions"]
-    skus = [tables[n].select("sku") for n in ("sales", "stock", "products") if n in tables]
-    known = pl.concat(skus)["sku"].unique() if skus else pl.Series("sku", [], pl.String)
+    skus = [
+        tables[n].select(pl.col("sku").unique())
+        for n in ("sales", "stock", "products")
+        if n in tables
+    ]
+    known = pl.concat(skus)["sku"] if skus else pl.Series("sku", [], pl.String)
     products = tables.get("products")
     categories = (
         products["category"].drop_nulls().unique()
@@ -435,8 +448,7 @@ def promotions_matching_nothing(tables: dict[str, pl.DataFrame], path: Path) -> 
     first = _first_row(unmatched, pl.lit(True))
     column = next(name for name, mask in checks if first.filter(mask).height)
     others = unmatched.height - 1
-    header = source_header(path, "promotions", column) or column
-    read_as = column if normalise_header(header) != column else None
+    header, read_as = _file_header(path, "promotions", column)
     return [
         phrase(
             "warn.promotion_matches_nothing",
@@ -528,8 +540,7 @@ def sales_only_locations(
     location = first["location"][0]
     close = difflib.get_close_matches(location, in_stock.drop_nulls().to_list(), n=1)
     file = first[SOURCE_FILE][0] if SOURCE_FILE in first.columns else path
-    header = source_header(file, "sales", "location", overrides) or "location"
-    read_as = "location" if normalise_header(header) != "location" else None
+    header, read_as = _file_header(file, "sales", "location", overrides)
     return [
         phrase(
             "warn.sales_only_location",
@@ -729,8 +740,7 @@ def zero_packs(
         "en": f"{zero.height} item{'s' if zero.height > 1 else ''}",
         "zh": f"{zero.height} 个商品",
     }
-    header = source_header(path, "products", "pack_size", overrides) or "pack_size"
-    read_as = "pack_size" if normalise_header(header) != "pack_size" else None
+    header, read_as = _file_header(path, "products", "pack_size", overrides)
     return [phrase("warn.zero_packs", where=place_of(zero, path, header, read_as), items=items)]
 
 
