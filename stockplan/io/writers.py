@@ -1284,9 +1284,15 @@ def check_folders_not_inputs(folders: Iterable[Path]) -> None:
                 )
 
 
-def _check_target(path: Path) -> None:
+def check_file_folder(path: Path) -> None:
+    """Refuse an output file whose folder does not exist: a file's folder is never made
+    (only a folder output is, `output_plan`)."""
     if not path.parent.is_dir():
         raise StockplanError(f"{path}: output folder {path.parent} does not exist")
+
+
+def _check_target(path: Path) -> None:
+    check_file_folder(path)
     if path.is_dir():
         raise StockplanError(phrase("error.output_is_folder", path=str(path)))
 
