@@ -841,6 +841,14 @@ class Config(Section):
     io: IO = IO()
     shelf_life: ShelfLife = ShelfLife()
 
+    _origin: str = PrivateAttr(default="config")  # the file it was read from
+
+    @property
+    def origin(self) -> str:
+        """How messages name this config: its file (`parse_config`'s source), `config` for
+        one built in Python."""
+        return self._origin
+
     def source(self, table: str) -> Path | str:
         """How messages name an input table: its file (or database query), else
         `<table> frame` for a frame handed in from Python."""
@@ -1046,6 +1054,7 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
         error.language = _raw_language(raw)
         raise error from None
     _check_column_targets(config, source)
+    config._origin = str(source)
     if base_dir is None or config.inputs is None:
         return config
     resolved = {
