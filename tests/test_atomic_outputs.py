@@ -401,3 +401,24 @@ def test_a_file_in_a_missing_folder_is_refused_before_anything_is_read(
     assert result.stderr.splitlines() == [said.format(target=target, out=out)]
     assert not out.exists()
     assert not (small_shop.parent / ".stockplan-cache").exists()
+
+
+@pytest.mark.parametrize("option", [["report", "-o"], ["simulate", "--plot"]])
+def test_a_report_or_chart_named_like_an_existing_folder_is_refused_before_anything_is_read(
+    small_shop: Path, monkeypatch, option: list[str]
+):
+    """`report -o r.html` naming a folder was refused only once the plan was computed."""
+    import stockplan.cli
+
+    def read_config(path: Path):
+        raise AssertionError(f"{path} read before the output was checked")
+
+    monkeypatch.setattr(stockplan.cli, "_read_config", read_config)
+    folder = small_shop.parent / ("r.html" if option[0] == "report" else "chart.png")
+    folder.mkdir()
+    result = runner.invoke(app, [*option, str(folder), "-c", str(small_shop)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"stockplan: error: {folder}: is an existing folder; give a file name or remove it"
+    ]
+    assert list(folder.iterdir()) == []

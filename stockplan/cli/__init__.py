@@ -403,11 +403,12 @@ def _write_supplier_forecast(
 
 def _check_output_writable(output: str | Path | None, *, file: bool = False) -> None:
     """Refuse, before any work, an output that cannot be written: a folder named like a
-    file, a file (`file`, or a table suffix) whose folder does not exist, a folder that
-    takes no new file. A folder output still to be made is made when written."""
+    file, a file (`file`, or a table suffix) whose folder does not exist or that is a
+    folder, a folder that takes no new file. A folder output still to be made is made
+    when written."""
     from stockplan.io.writers import (
         SUFFIX_FORMAT,
-        check_file_folder,
+        check_file_target,
         check_not_folder,
         check_writable,
     )
@@ -416,7 +417,7 @@ def _check_output_writable(output: str | Path | None, *, file: bool = False) -> 
         path = Path(output)
         check_not_folder(path)
         if file or path.suffix.lower() in SUFFIX_FORMAT:
-            check_file_folder(path)
+            check_file_target(path)
         check_writable(path)
 
 
