@@ -29,7 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from stockplan.errors import StockplanError, quote, redact_url
+from stockplan.errors import StockplanError, expand_env, quote, redact_url
 
 TABLES = (
     "sales",
@@ -841,6 +841,14 @@ class Config(Section):
     io: IO = IO()
     shelf_life: ShelfLife = ShelfLife()
 
+    _origin: str = PrivateAttr(default="config")  # the file it was read from
+
+    @property
+    def origin(self) -> str:
+        """How messages name this config: its file (`parse_config`'s source), `config` for
+        one built in Python."""
+        return self._origin
+
     def source(self, table: str) -> Path | str:
         """How messages name an input table: its file (or database query), else
         `<table> frame` for a frame handed in from Python."""
@@ -904,11 +912,16 @@ def _raw_language(raw: dict[str, Any]) -> str | None:
     return language if language in ("en", "zh") else None
 
 
-def _resolve_input(spec: InputFile | DatabaseInput, base_dir: Path) -> InputFile | DatabaseInput:
+def _resolve_input(
+    spec: InputFile | DatabaseInput, base_dir: Path, where: dict[str, str]
+) -> InputFile | DatabaseInput:
     """Relative file paths (and `sqlite:///` / `duckdb:///` files) resolve against `base_dir`;
-    `~` at the start is the home folder (`~/data/sales.csv`), as in a shell."""
+    `~` at the start is the home folder (`~/data/sales.csv`), as in a shell; `${VAR}` in a
+    file's path is the environment's value, an unset one refused naming `where` (the
+    config file and key). A url keeps its `${VAR}` until the table is read (`io.database`)."""
     if isinstance(spec, InputFile):
-        return spec.model_copy(update={"path": base_dir / spec.path.expanduser()})
+        path = Path(expand_env(str(spec.path), where))
+        return spec.model_copy(update={"path": base_dir / path.expanduser()})
     scheme, sep, rest = spec.url.partition(":///")
     if sep and scheme.lower() in ("sqlite", "duckdb") and rest.startswith("~"):
         home = Path(rest).expanduser().as_posix()
@@ -1046,12 +1059,30 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
         error.language = _raw_language(raw)
         raise error from None
     _check_column_targets(config, source)
+    config._origin = str(source)
     if base_dir is None or config.inputs is None:
         return config
-    resolved = {
-        name: (_resolve_input(f, base_dir) if f is not None else None) for name, f in config.inputs
-    }
+    raw_inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
+    try:
+        resolved = {
+            name: (
+                _resolve_input(f, base_dir, _input_key(source, name, raw_inputs.get(name)))
+                if f is not None
+                else None
+            )
+            for name, f in config.inputs
+        }
+    except StockplanError as error:
+        error.language = config.planning.language
+        raise
     return config.model_copy(update={"inputs": Inputs.model_validate(resolved)})
+
+
+def _input_key(source: str | Path, name: str, written: object) -> dict[str, str]:
+    """`stockplan.yaml: key 'inputs.sales.path'`: where an input's file is written, in both
+    languages (the key is `inputs.sales` for the bare-string form)."""
+    key = f"inputs.{name}" + (".path" if isinstance(written, dict) else "")
+    return {"en": f"{source}: key '{key}'", "zh": f"{source}：配置项 '{key}'"}
 
 
 class _ConfigLoader(yaml.SafeLoader):

@@ -7,6 +7,7 @@ prints it on one line on stderr and exits with code 1.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -88,6 +89,25 @@ def input_error(
     if column is not None:
         where.append(f"column '{column}'")
     return StockplanError(f"{', '.join(where)}: {problem}")
+
+
+ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(text: str, where: str | dict[str, str]) -> str:
+    """Replace each `${VAR}` by the environment's value; an unset variable is an error
+    naming `where` (a place, or one already in every language): a database url, an alert
+    channel's text, an input file's path."""
+    from stockplan.i18n import phrase, place
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            said = place(where) if isinstance(where, str) else where
+            raise StockplanError(phrase("error.env_unset", where=said, name=name))
+        return os.environ[name]
+
+    return ENV_VAR.sub(value, text)
 
 
 def redact_url(url: str) -> str:

@@ -38,9 +38,8 @@ from email.utils import formatdate, make_msgid
 import polars as pl
 
 from stockplan.config import DingTalkChannel, EmailChannel, Notify, WeComChannel
-from stockplan.errors import StockplanError, safe_text
+from stockplan.errors import StockplanError, expand_env, safe_text
 from stockplan.i18n import LANGUAGES, both, error_text, phrase
-from stockplan.io.database import expand_env
 
 WECOM_MAX_BYTES = 4096  # WeCom's limit for markdown content
 

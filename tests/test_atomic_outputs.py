@@ -357,3 +357,68 @@ def test_a_refused_step_after_the_folder_move_puts_the_earlier_folder_back(
     ]
     assert pl.read_parquet(folder / "forecast" / "part-a.parquet")["sku"].to_list() == ["OLD"]
     assert pl.read_csv(folder / "orders.csv")["sku"].to_list() == ["OLD"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "-o", "{out}/plan.xlsx"],
+        ["plan", "-o", "{out}/orders.csv"],
+        ["forecast", "-o", "{out}/forecast.parquet"],
+        ["classify", "-o", "{out}/classes.json"],
+        ["overrides", "-o", "{out}/overrides.csv"],
+        ["simulate", "-o", "{out}/simulation.xlsx"],
+        ["simulate", "--plot", "{out}/tradeoff.png"],
+        ["report", "-o", "{out}/report.html"],
+        ["diff", "{shop}/old.xlsx", "{shop}/new.xlsx", "-o", "{out}/diff.csv"],
+    ],
+)
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "stockplan: error: {target}: output folder {out} does not exist"),
+        ("zh", "stockplan: 错误: {target}：输出文件夹 {out} 不存在"),
+    ],
+    ids=["en", "zh"],
+)
+def test_a_file_in_a_missing_folder_is_refused_before_anything_is_read(
+    small_shop: Path, monkeypatch, args: list[str], lang: str, said: str
+):
+    """A file's folder is never made: `-o missing/plan.xlsx` was refused only when the
+    plan, computed in full, was written."""
+    import stockplan.cli
+
+    def read_config(path: Path):
+        raise AssertionError(f"{path} read before the output was checked")
+
+    monkeypatch.setattr(stockplan.cli, "_read_config", read_config)
+    out = small_shop.parent / "missing"
+    args = [a.format(out=out, shop=small_shop.parent) for a in args]
+    config = [] if args[0] == "diff" else ["-c", str(small_shop)]
+    result = runner.invoke(app, [*args, *config, "--lang", lang])
+    assert result.exit_code == 1
+    target = args[args.index("--plot") + 1] if "--plot" in args else args[-1]
+    assert result.stderr.splitlines() == [said.format(target=target, out=out)]
+    assert not out.exists()
+    assert not (small_shop.parent / ".stockplan-cache").exists()
+
+
+@pytest.mark.parametrize("option", [["report", "-o"], ["simulate", "--plot"]])
+def test_a_report_or_chart_named_like_an_existing_folder_is_refused_before_anything_is_read(
+    small_shop: Path, monkeypatch, option: list[str]
+):
+    """`report -o r.html` naming a folder was refused only once the plan was computed."""
+    import stockplan.cli
+
+    def read_config(path: Path):
+        raise AssertionError(f"{path} read before the output was checked")
+
+    monkeypatch.setattr(stockplan.cli, "_read_config", read_config)
+    folder = small_shop.parent / ("r.html" if option[0] == "report" else "chart.png")
+    folder.mkdir()
+    result = runner.invoke(app, [*option, str(folder), "-c", str(small_shop)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"stockplan: error: {folder}: is an existing folder; give a file name or remove it"
+    ]
+    assert list(folder.iterdir()) == []

@@ -251,3 +251,50 @@ def test_a_band_level_written_as_a_share_is_refused_with_the_percentage(
         encoding="utf-8",
     )
     assert load_config(config).forecast.interval_level == 1.5  # a narrow band, if meant
+
+
+def _warnings(config: Path, *options: str) -> list[str]:
+    result = runner.invoke(app, ["validate", "-c", str(config), *options])
+    assert result.exit_code == 0, result.output
+    return [line for line in result.stderr.splitlines() if ": warning: " in line or "警告" in line]
+
+
+def test_a_transit_location_no_input_has_is_said_with_the_close_one(small_shop: Path):
+    """`transit_days_to: {WH-1: 3}` beside stock and sales of WH1 was silently unused: the
+    transfers into WH1 took transfers.transit_days (0) and nothing said so."""
+    config = _append(small_shop, "transfers:\n  transit_days_to: {WH2: 1}\n")
+    assert _warnings(config) == []
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("{WH2: 1}", "{WH-1: 3, WH2: 1, Depot: 2}"),
+        encoding="utf-8",
+    )
+    assert _warnings(config) == [
+        f"stockplan: warning: {config}: transfers.transit_days_to names locations 'WH-1' (a "
+        "typo of 'WH1'?), 'Depot', in no row of the stock or sales: a transfer there takes "
+        "transfers.transit_days; write the location as the stock and sales do"
+    ]
+    assert _warnings(config, "--lang", "zh") == [
+        f"stockplan: 警告: {config}：transfers.transit_days_to 中的 'WH-1'（是否为 'WH1' "
+        "的笔误？）、'Depot' 不在库存或销售的任何一行中：调入该仓库按 transfers.transit_days 计；"
+        "请按库存和销售中的写法填写仓库"
+    ]
+
+
+def test_an_exempt_supplier_no_input_has_is_said_with_the_close_one(small_shop: Path):
+    """`exempt_suppliers: [Acme Ltd]` beside products of supplier Acme was silently unused:
+    the public holidays still closed Acme and lengthened its lead times."""
+    config = _append(small_shop, "calendars:\n  exempt_suppliers: [Acme]\n")
+    assert _warnings(config) == []
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("[Acme]", "[Acme Ltd]"), encoding="utf-8"
+    )
+    assert _warnings(config) == [
+        f"stockplan: warning: {config}: calendars.exempt_suppliers names supplier 'Acme Ltd' "
+        "(a typo of 'Acme'?), in no row of the products, suppliers or purchase orders: the "
+        "public holidays still close the supplier meant; write the supplier as those tables do"
+    ]
+    assert _warnings(config, "--lang", "zh") == [
+        f"stockplan: 警告: {config}：calendars.exempt_suppliers 中的 'Acme Ltd'（是否为 'Acme' "
+        "的笔误？）不在商品档案、供应商档案或采购订单的任何一行中：法定节假日仍会关闭所指的"
+        "供应商；请按这些表中的写法填写供应商"
+    ]

@@ -401,14 +401,24 @@ def _write_supplier_forecast(
     console.say("supplier_forecast.wrote", count=len(files), folder=folder)
 
 
-def _check_output_writable(output: str | None) -> None:
-    """Refuse, before any work, an output file or folder that cannot be written (or a
-    folder named like a file)."""
-    from stockplan.io.writers import check_not_folder, check_writable
+def _check_output_writable(output: str | Path | None, *, file: bool = False) -> None:
+    """Refuse, before any work, an output that cannot be written: a folder named like a
+    file, a file (`file`, or a table suffix) whose folder does not exist or that is a
+    folder, a folder that takes no new file. A folder output still to be made is made
+    when written."""
+    from stockplan.io.writers import (
+        SUFFIX_FORMAT,
+        check_file_target,
+        check_not_folder,
+        check_writable,
+    )
 
     if output is not None and output != "-":
-        check_not_folder(Path(output))
-        check_writable(Path(output))
+        path = Path(output)
+        check_not_folder(path)
+        if file or path.suffix.lower() in SUFFIX_FORMAT:
+            check_file_target(path)
+        check_writable(path)
 
 
 def _view_options(
@@ -846,6 +856,7 @@ def overrides(
     from stockplan.items import for_people, item_names
 
     console = Console(quiet)
+    _check_output_writable(output)
     cfg, tables = _load(config, console, view, "overrides")
     scores = score_overrides(Inputs(tables), cfg, progress=stage_progress(console))
     planned_as_of = planning_date(tables, cfg)
@@ -962,6 +973,8 @@ def simulate(
     from stockplan.i18n import currency_word, value
 
     console = Console(quiet)
+    _check_output_writable(output)
+    _check_output_writable(plot, file=True)
     cfg, tables = _load(config, console, view, forecasts=True)
 
     def replaying(start: dt.date, days: int, series: int) -> None:
@@ -990,8 +1003,6 @@ def simulate(
     if plot is not None:
         from stockplan.charts import chinese_font, tradeoff_png
 
-        if not plot.parent.exists():
-            raise StockplanError(f"{plot}: output folder {plot.parent} does not exist")
         if view.lang != "en" and chinese_font() is None:
             console.warn(message("chart.no_chinese_font", view.lang, path=plot))
         png = tradeoff_png(simulation, cfg.planning.currency, cfg.policy.service_measure, view.lang)
@@ -1073,6 +1084,7 @@ def report(
     from stockplan.report_html import html_report
 
     console = Console(quiet)
+    _check_output_writable(output, file=True)
     cfg, tables, result = _planned(config, console, view, not no_cache)
     result.tables = result.output_tables(all_rows=True)
     simulation = None
@@ -1252,6 +1264,7 @@ def diff(
 
     add_plan_inputs(old, new)
     console = Console(quiet)
+    _check_output_writable(output)
     compared = diff_plans(old, new, all_rows=all_rows)
     records = compared.records()
     written = (records[1] or {}).get("options") or {}

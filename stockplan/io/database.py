@@ -18,7 +18,6 @@ a bad query, the time limit (`timeout_seconds`) — is one `StockplanError` line
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import threading
@@ -30,7 +29,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import polars as pl
 
-from stockplan.errors import Phrase, StockplanError, redact_url
+from stockplan.errors import Phrase, StockplanError, expand_env, redact_url
 from stockplan.i18n import phrase, place
 
 if TYPE_CHECKING:
@@ -38,19 +37,6 @@ if TYPE_CHECKING:
 
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
 SCHEMES |= {"duckdb": "duckdb", "mssql": "connectorx", "mysql": "connectorx"}
-ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def expand_env(text: str, where: str) -> str:
-    """Replace each `${VAR}` by the environment's value; an unset variable is an error."""
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise StockplanError(phrase("error.env_unset", where=place(where), name=name))
-        return os.environ[name]
-
-    return ENV_VAR.sub(value, text)
 
 
 def _secrets(url: str) -> list[str]:

@@ -560,6 +560,74 @@ def sales_only_locations(
     ]
 
 
+def _distinct(tables: dict[str, pl.DataFrame], columns: dict[str, tuple[str, ...]]) -> list[str]:
+    """The distinct values of the `columns` of each table (those it has), as text."""
+    values = [
+        tables[name].select(pl.col(c).cast(pl.String).unique().drop_nulls())
+        for name, names in columns.items()
+        for c in names
+        if c in tables[name].columns
+    ]
+    if not values:
+        return []
+    return pl.concat([v.rename({v.columns[0]: "name"}) for v in values]).unique()["name"].to_list()
+
+
+def _unknown_names(named: list[str], known: list[str], kind: str, kinds: str) -> dict | None:
+    """The config's `named` that `known` lacks, each with the known name closest to it, in
+    both languages (`location 'WH-B' (a typo of 'WH-BJ'?)`); None when all are known."""
+    have = set(known)
+    unknown = [n for n in dict.fromkeys(named) if n not in have]
+    if not unknown:
+        return None
+    hints = [difflib.get_close_matches(n, known, n=1) for n in unknown]
+    said = {
+        lang: [
+            f"'{quote(n)}'"
+            + (both("warn.did_you_mean", location=f"'{quote(c[0])}'")[lang] if c else "")
+            for n, c in zip(unknown, hints, strict=True)
+        ]
+        for lang in ("en", "zh")
+    }
+    return {
+        "en": f"{kind if len(unknown) == 1 else kinds} " + ", ".join(said["en"]),
+        "zh": f" {'、'.join(said['zh'])}{'' if hints[-1] else ' '}",
+    }
+
+
+def unknown_config_names(
+    tables: dict[str, pl.DataFrame], config: Config, later: set[str] | frozenset[str] = frozenset()
+) -> list[str]:
+    """The warnings for names in the config that no input has, each unused without a word:
+    a `transfers.transit_days_to` location in no stock or sales row (transfers there take
+    `transit_days`), a `calendars.exempt_suppliers` supplier in no products, suppliers or
+    purchase-order row (the public holidays still close it). Not checked against the
+    tables a cluster's tasks read (`later`)."""
+    warnings = []
+    to = list(config.transfers.transit_days_to)
+    if to and not later & {"stock", "sales"}:
+        located = {n: ("location",) for n in ("stock", "sales") if n in tables}
+        names = _unknown_names(to, _distinct(tables, located), "location", "locations")
+        if names is not None:
+            warnings.append(
+                phrase("warn.config_unknown_locations", source=config.origin, names=names)
+            )
+    exempt = config.calendars.exempt_suppliers
+    if exempt and "products" not in later:
+        columns = {
+            "products": ("supplier", "backup_supplier"),
+            "suppliers": ("supplier",),
+            "purchase_orders": ("supplier",),
+        }
+        known = _distinct(tables, {n: c for n, c in columns.items() if n in tables})
+        names = _unknown_names(exempt, known, "supplier", "suppliers")
+        if names is not None:
+            warnings.append(
+                phrase("warn.config_unknown_suppliers", source=config.origin, names=names)
+            )
+    return warnings
+
+
 def _stray_location(config: Config, name: str, first: dict) -> None:
     raise StockplanError(
         phrase(
@@ -1186,6 +1254,7 @@ def prepare_inputs(
         warnings += unmatched_sales_skus(out, config)
 
     warnings += check_item_tables(out, config)
+    warnings += unknown_config_names(out, config, later)
 
     clean = {name: frame.drop(ROW, SOURCE_FILE, strict=False) for name, frame in out.items()}
     if "customer_orders" in out and ROW in out["customer_orders"].columns:

@@ -1140,7 +1140,7 @@ def write_bytes(path: Path, content: bytes, *, overwrite: bool = True) -> None:
     check_not_inputs([path])
     if path.exists() and not overwrite:
         raise StockplanError(f"{path}: already exists (use --force to replace it)")
-    _check_target(path)
+    check_file_target(path)
     temps: list[Path] = []
     try:
         temps.append(_temp_beside(path))
@@ -1284,9 +1284,16 @@ def check_folders_not_inputs(folders: Iterable[Path]) -> None:
                 )
 
 
-def _check_target(path: Path) -> None:
+def check_file_folder(path: Path) -> None:
+    """Refuse an output file whose folder does not exist: a file's folder is never made
+    (only a folder output is, `output_plan`)."""
     if not path.parent.is_dir():
         raise StockplanError(f"{path}: output folder {path.parent} does not exist")
+
+
+def check_file_target(path: Path) -> None:
+    """Refuse an output file whose folder does not exist, or that is an existing folder."""
+    check_file_folder(path)
     if path.is_dir():
         raise StockplanError(phrase("error.output_is_folder", path=str(path)))
 
@@ -1319,7 +1326,7 @@ def write_files(
     extra, extra_lang = also or ({}, lang)
     check_not_inputs([*plan, *texts, *extra])
     for target in (*plan, *texts, *extra):
-        _check_target(target)
+        check_file_target(target)
     temps: dict[Path, Path] = {}
     try:
         _write_temps(plan, temps, bom, escape, lang, info, for_excel)
