@@ -751,6 +751,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{path}：未能复现（配置文件已不在）：退出码 {code}",
     },
     "verify.differs": {"en": "differs: {line}", "zh": "不一致：{line}"},
+    "verify.added": {"en": "note: {line}", "zh": "提示：{line}"},
     "verify.unprovable": {
         "en": "cannot be proven unchanged (a database): {line}",
         "zh": "无法证明未变（数据库）：{line}",
@@ -1995,6 +1996,14 @@ VERIFY_MESSAGES: dict[str, dict[str, str]] = {
     "verify.columns_differ": {
         "en": "{table}: the columns differ ({detail})",
         "zh": "{table}：列不一致（{detail}）",
+    },
+    "verify.columns_gone": {
+        "en": "not in the plan, deleted or renamed: {columns}",
+        "zh": "计划中没有（已删除或改名）：{columns}",
+    },
+    "verify.columns_added": {
+        "en": "{table}: {columns}: not a column stockplan writes (added to the plan), not compared",
+        "zh": "{table}：{columns}：不是 stockplan 写出的列（在计划中添加），未比较",
     },
     "verify.table_gone": {
         "en": "{table}: the re-run writes this table, the plan does not have it",
