@@ -1512,6 +1512,20 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: not valid UTF-8 or GB18030 text; set inputs.<table>.encoding",
         "zh": "{where}：既不是有效的 UTF-8 也不是 GB18030 文本；请设置 inputs.<表>.encoding",
     },
+    "error.mixed_utf8_row": {
+        "en": "{where}: this row is UTF-8 text, row {other} is not (GBK / GB18030): the file "
+        "mixes two encodings (two exports joined?) and either reading garbles one part; save "
+        "the whole file in one encoding",
+        "zh": "{where}：此行是 UTF-8 文本，第 {other} 行却不是（GBK / GB18030）：文件混有两种"
+        "编码（两份导出拼接？），按哪一种读都会把另一部分读成乱码；请把整个文件存为同一种编码",
+    },
+    "error.mixed_other_row": {
+        "en": "{where}: this row is not UTF-8 (GBK / GB18030?), row {other} is UTF-8 text: the "
+        "file mixes two encodings (two exports joined?) and either reading garbles one part; "
+        "save the whole file in one encoding",
+        "zh": "{where}：此行不是 UTF-8（GBK / GB18030？），第 {other} 行却是 UTF-8 文本：文件混有"
+        "两种编码（两份导出拼接？），按哪一种读都会把另一部分读成乱码；请把整个文件存为同一种编码",
+    },
     "error.ragged_row": {
         "en": "{where}: has {fields} fields where the header has {width}",
         "zh": "{where}：有 {fields} 个字段，而表头有 {width} 个",
