@@ -2063,6 +2063,12 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: {rows}{what} dropped, not read as items or demand",
         "zh": "{where}：丢弃 {rows}{what}，不计入商品或需求",
     },
+    "note.tiny_number": {
+        "en": "{where}: '{value}' read as 0 ({count} such cells in the column): no quantity, "
+        "price or time is so near 0; a rounding residue or a damaged cell",
+        "zh": "{where}：'{value}' 按 0 读取（该列共 {count} 个这样的单元格）：没有哪个数量、"
+        "价格或时间这么接近 0；是舍入残差或损坏的单元格",
+    },
     "note.user_defined_characters": {
         "en": "{where}: '{cell}' holds a user-defined character (造字; {count} in the file), "
         "kept as GB18030 reads it: check the name if it matters",
