@@ -449,18 +449,21 @@ def verify(plan_path: str | Path, *, progress: Progress | None = None) -> Verifi
         raise StockplanError(
             phrase("error.config_gone", path=str(plan_path), config=str(run.config_path))
         )
-    differences = rerun_differences(run, progress)
-    return Verification(run.changed, run.unprovable, differences)
+    differences, added = rerun_differences(run, progress)
+    return Verification(run.changed, run.unprovable, differences, added)
 
 
-def rerun_differences(run: RecordedRun, progress: Callable[..., object] | None = None) -> list[str]:
+def rerun_differences(
+    run: RecordedRun, progress: Callable[..., object] | None = None
+) -> tuple[list[str], list[str]]:
     """Re-run the plan as its record says (config, planning date, options), write it the way
-    it was written, and name every cell that differs (empty: reproduced)."""
+    it was written, and name every cell that differs (empty: reproduced), and the columns
+    the plan has that the re-run does not write (a buyer's own: not compared)."""
     from stockplan.config import load_config
     from stockplan.io.planfiles import written_like
     from stockplan.items import for_people, item_names
     from stockplan.pipeline import run_plan
-    from stockplan.reproduce import compare_plans
+    from stockplan.reproduce import added_columns, compare_plans
 
     record = run.record
     config = load_config(run.config_path)
@@ -477,16 +480,19 @@ def rerun_differences(run: RecordedRun, progress: Callable[..., object] | None =
     )
     people = for_people(result.tables, item_names(inputs.tables), result.as_of)
     rerun = people if command == "plan" else {table: people[table]}
-    return compare_plans(run.tables, written_like(run.path, rerun, table, lang))
+    again = written_like(run.path, rerun, table, lang)
+    return compare_plans(run.tables, again), added_columns(run.tables, again)
 
 
 @dataclass
 class Verification:
-    """What `verify` found: reproduced when all three lists are empty."""
+    """What `verify` found: reproduced when the first three lists are empty. `added` names
+    the columns a buyer added to the plan: not stockplan's, not compared, no difference."""
 
     changed: list[str]
     unprovable: list[str]
     differences: list[str]
+    added: list[str] = field(default_factory=list)
 
     @property
     def reproduced(self) -> bool:

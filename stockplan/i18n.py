@@ -751,6 +751,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{path}：未能复现（配置文件已不在）：退出码 {code}",
     },
     "verify.differs": {"en": "differs: {line}", "zh": "不一致：{line}"},
+    "verify.added": {"en": "note: {line}", "zh": "提示：{line}"},
     "verify.unprovable": {
         "en": "cannot be proven unchanged (a database): {line}",
         "zh": "无法证明未变（数据库）：{line}",
@@ -1511,6 +1512,20 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: not valid UTF-8 or GB18030 text; set inputs.<table>.encoding",
         "zh": "{where}：既不是有效的 UTF-8 也不是 GB18030 文本；请设置 inputs.<表>.encoding",
     },
+    "error.mixed_utf8_row": {
+        "en": "{where}: this row is UTF-8 text, row {other} is not (GBK / GB18030): the file "
+        "mixes two encodings (two exports joined?) and either reading garbles one part; save "
+        "the whole file in one encoding",
+        "zh": "{where}：此行是 UTF-8 文本，第 {other} 行却不是（GBK / GB18030）：文件混有两种"
+        "编码（两份导出拼接？），按哪一种读都会把另一部分读成乱码；请把整个文件存为同一种编码",
+    },
+    "error.mixed_other_row": {
+        "en": "{where}: this row is not UTF-8 (GBK / GB18030?), row {other} is UTF-8 text: the "
+        "file mixes two encodings (two exports joined?) and either reading garbles one part; "
+        "save the whole file in one encoding",
+        "zh": "{where}：此行不是 UTF-8（GBK / GB18030？），第 {other} 行却是 UTF-8 文本：文件混有"
+        "两种编码（两份导出拼接？），按哪一种读都会把另一部分读成乱码；请把整个文件存为同一种编码",
+    },
     "error.ragged_row": {
         "en": "{where}: has {fields} fields where the header has {width}",
         "zh": "{where}：有 {fields} 个字段，而表头有 {width} 个",
@@ -1996,6 +2011,14 @@ VERIFY_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{table}: the columns differ ({detail})",
         "zh": "{table}：列不一致（{detail}）",
     },
+    "verify.columns_gone": {
+        "en": "not in the plan, deleted or renamed: {columns}",
+        "zh": "计划中没有（已删除或改名）：{columns}",
+    },
+    "verify.columns_added": {
+        "en": "{table}: {columns}: not a column stockplan writes (added to the plan), not compared",
+        "zh": "{table}：{columns}：不是 stockplan 写出的列（在计划中添加），未比较",
+    },
     "verify.table_gone": {
         "en": "{table}: the re-run writes this table, the plan does not have it",
         "zh": "{table}：重算写出了这张表，计划中却没有",
@@ -2039,6 +2062,12 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
     "note.totals_rows": {
         "en": "{where}: {rows}{what} dropped, not read as items or demand",
         "zh": "{where}：丢弃 {rows}{what}，不计入商品或需求",
+    },
+    "note.tiny_number": {
+        "en": "{where}: '{value}' read as 0 ({count} such cells in the column): no quantity, "
+        "price or time is so near 0; a rounding residue or a damaged cell",
+        "zh": "{where}：'{value}' 按 0 读取（该列共 {count} 个这样的单元格）：没有哪个数量、"
+        "价格或时间这么接近 0；是舍入残差或损坏的单元格",
     },
     "note.user_defined_characters": {
         "en": "{where}: '{cell}' holds a user-defined character (造字; {count} in the file), "

@@ -32,11 +32,13 @@ RELATIVE_TOLERANCE = 1e-9
 
 
 def _text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every cell as text; whole floats without `.0`, as a buyer reads them."""
-    return frame.select(
+    """Every cell as text; whole floats without `.0`, as a buyer reads them; an empty text
+    as an empty cell (a CSV's `""`, which a spreadsheet saves as nothing)."""
+    text = frame.select(
         pl.col(c).cast(pl.String).str.replace(r"\.0$", "") if t == pl.Float64 else pl.col(c)
         for c, t in frame.schema.items()
     ).select(pl.all().cast(pl.String))
+    return text.select(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in text.columns)
 
 
 _MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(?:\.0+)?$")
@@ -73,26 +75,32 @@ def _differs(left: pl.Series, right: pl.Series) -> pl.Series:
     return (numbers & apart) | (~numbers & left.ne_missing(right))
 
 
+def _column_names(columns: list[str]) -> dict[str, str]:
+    return {
+        "en": ", ".join(columns),
+        "zh": "、".join(header(c, "zh") for c in columns),
+    }
+
+
 def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[str]:
     """Lines naming how `rerun` differs from `plan` (empty: every cell matches); each line
-    a phrase (`i18n.phrase`) the command line says in the plan's language."""
+    a phrase (`i18n.phrase`) the command line says in the plan's language. Columns are
+    matched by name, so a plan whose columns a buyer moved is the same plan; a column the
+    plan lacks (deleted or renamed) is a difference, and one only the plan has (a buyer's
+    notes) is not compared here (`added_columns` names it)."""
     table = _table(name)
-    if plan.columns != rerun.columns:
-        gone = [c for c in plan.columns if c not in rerun.columns]
-        extra = [c for c in rerun.columns if c not in plan.columns]
-        parts = [
-            {
-                "en": f"{label['en']}: {', '.join(columns)}",
-                "zh": f"{label['zh']}：{'、'.join(header(c, 'zh') for c in columns)}",
-            }
-            for label, columns in (
-                ({"en": "missing in the re-run", "zh": "重算中缺少"}, gone),
-                ({"en": "new in the re-run", "zh": "重算中新增"}, extra),
+    lines = []
+    gone = [c for c in rerun.columns if c not in plan.columns]
+    if gone:
+        lines.append(
+            phrase(
+                "verify.columns_differ",
+                table=table,
+                detail=both("verify.columns_gone", columns=_column_names(gone)),
             )
-            if columns
-        ]
-        detail = _joined(parts) if parts else {"en": "in another order", "zh": "顺序不同"}
-        return [phrase("verify.columns_differ", table=table, detail=detail)]
+        )
+    rerun = rerun.select(c for c in rerun.columns if c in plan.columns)
+    plan = plan.select(rerun.columns)
     keys = [c for c in ROW_KEYS if c in plan.columns]
     left, right = _text(plan), _text(rerun)
     if keys and _unique(left, keys) and _unique(right, keys):
@@ -102,7 +110,7 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
             (side, frame.join(other, on=keys, how="anti", nulls_equal=True))
             for side, frame, other in (("plan", left, right), ("rerun", right, left))
         ]
-        lines = [
+        lines += [
             phrase(
                 f"verify.only_in_{side}",
                 table=table,
@@ -116,9 +124,10 @@ def compare_table(name: str, plan: pl.DataFrame, rerun: pl.DataFrame) -> list[st
         left = left.join(right.select(keys), on=keys, how="semi", nulls_equal=True).sort(keys)
         right = right.join(left.select(keys), on=keys, how="semi", nulls_equal=True).sort(keys)
     elif plan.height != rerun.height:
-        return [phrase("verify.row_counts", table=table, plan=plan.height, rerun=rerun.height)]
-    else:
-        lines = []
+        return [
+            *lines,
+            phrase("verify.row_counts", table=table, plan=plan.height, rerun=rerun.height),
+        ]
     for column in plan.columns:
         differs = _differs(left[column], right[column])
         count = int(differs.sum())
@@ -156,6 +165,21 @@ def compare_plans(plan: dict[str, pl.DataFrame], rerun: dict[str, pl.DataFrame])
         lines += compare_table(name, frame, rerun[name])
     lines += [phrase("verify.table_gone", table=_table(n)) for n in rerun if n not in plan]
     return lines
+
+
+def added_columns(plan: dict[str, pl.DataFrame], rerun: dict[str, pl.DataFrame]) -> list[str]:
+    """A line per table of `plan` with columns the re-run does not write (a buyer's notes or
+    check marks): not stockplan's numbers, so not compared and no difference, but named, so
+    that `reproduced` is not read as covering them. (`diff` reads only its own columns.)"""
+    return [
+        phrase(
+            "verify.columns_added",
+            table=_table(name),
+            columns=_column_names([c for c in frame.columns if c not in rerun[name].columns]),
+        )
+        for name, frame in plan.items()
+        if name in rerun and set(frame.columns) - set(rerun[name].columns)
+    ]
 
 
 @dataclass

@@ -6,6 +6,7 @@ kept with a warning where it may be meant."""
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -184,6 +185,39 @@ def test_a_unit_cost_of_zero_is_kept_and_warned(small_shop: Path, tmp_path: Path
     ) in result.stderr.splitlines()
     orders = pl.read_csv(target)
     assert (orders.filter(pl.col("sku") == "A-100")["order_value"].fill_null(0) == 0).all()
+
+
+@pytest.mark.parametrize("tiny", ["5e-324", "-1e-310", "1e-160"])
+def test_a_quantity_next_to_zero_is_read_as_zero_and_told_in_stockplans_words(
+    small_shop: Path, tmp_path: Path, tiny: str
+):
+    """A-100's sales quantities at 5e-324 (the smallest float) made numpy print `divide by
+    zero` on the terminal (and 1e-160 `overflow in square`), no stockplan line; they are
+    read as the 0 they stand for, with a note naming the first cell."""
+    sales = small_shop.parent / "sales.csv"
+    frame = pl.read_csv(sales, infer_schema=False)
+    count = frame.filter(pl.col("sku") == "A-100").height
+    frame.with_columns(
+        pl.when(pl.col("sku") == "A-100").then(pl.lit(tiny)).otherwise(pl.col("qty")).alias("qty")
+    ).write_csv(sales)
+    target = tmp_path / "orders.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a raw warning fails the run
+        result = _plan(small_shop, target, "--headers", "canonical", "--all")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"stockplan: warning: {sales}, row 2, column 'qty' (quantity): '{tiny}' read as 0 "
+        f"({count} such cells in the column): no quantity, price or time is so near 0; a "
+        "rounding residue or a damaged cell"
+    ) in result.stderr.splitlines()
+    orders = pl.read_csv(target, schema_overrides={"sku": pl.String})
+    a100 = orders.filter(pl.col("sku") == "A-100")
+    assert (a100["forecast_per_day"] == 0).all()
+    chinese = _plan(small_shop, tmp_path / "plan_zh.xlsx", "--lang", "zh")
+    assert (
+        f"{sales}，第 2 行，列 'qty'（quantity）：'{tiny}' 按 0 读取"
+        f"（该列共 {count} 个这样的单元格）"
+    ) in chinese.stderr
 
 
 def _add(config: Path, name: str, file: str, text: str) -> Path:

@@ -275,6 +275,47 @@ def test_a_big5_file_with_few_private_use_characters_is_read_as_big5(tmp_path: P
     assert notes == []
 
 
+# a GBK export with a row pasted from a UTF-8 one: GB18030 reads 缺货 and 北京 in UTF-8 as
+# other Chinese characters, so that row's name and location came out silently wrong
+GBK_ROWS = "sku,location,on_hand,name\nA001,北京仓,12,茅台\nA002,上海仓,5,缺失 元\n"
+
+
+def test_a_gbk_file_with_a_row_pasted_in_utf8_is_refused_naming_the_row(tmp_path: Path):
+    pasted = "A003,北京,7,缺货\n".encode()
+    assert pasted.decode("gb18030") == "A003,鍖椾含,7,缂鸿揣\n"  # read as GB18030: no error
+    path = tmp_path / "stock.csv"
+    path.write_bytes(GBK_ROWS.encode("gbk") + pasted)
+    with pytest.raises(StockplanError) as refused:
+        _read(path)
+    assert str(refused.value) == (
+        f"{path}, row 4: this row is UTF-8 text, row 2 is not (GBK / GB18030): the file mixes "
+        "two encodings (two exports joined?) and either reading garbles one part; save the "
+        "whole file in one encoding"
+    )
+    from stockplan.i18n import say
+
+    assert say(refused.value.phrase, "zh") == (
+        f"{path}，第 4 行：此行是 UTF-8 文本，第 2 行却不是（GBK / GB18030）：文件混有两种编码"
+        "（两份导出拼接？），按哪一种读都会把另一部分读成乱码；请把整个文件存为同一种编码"
+    )
+    # a UTF-8 export with a GBK row (北京仓 in GBK reads as UTF-8 nowhere)
+    path.write_bytes(GBK_ROWS.encode() + "A003,广州仓,7,缺货\n".encode("gbk"))
+    with pytest.raises(StockplanError, match=r"row 4: this row is not UTF-8 .* row 2 is UTF-8"):
+        _read(path)
+
+
+def test_gbk_words_that_happen_to_be_valid_utf8_keep_a_gbk_file_gbk(tmp_path: Path):
+    # 茅台 and 缺失 元 in GBK are valid UTF-8 (as Latin and Cyrillic letters, not Chinese)
+    for word in ("茅台", "缺失 元"):
+        word.encode("gbk").decode("utf-8")
+    path = tmp_path / "stock.csv"
+    for raw in (GBK_ROWS.encode("gbk"), GBK_ROWS.encode(), GBK_ROWS.encode("utf-8-sig")):
+        path.write_bytes(raw)
+        frame = _read(path)
+        assert frame["location"].to_list() == ["北京仓", "上海仓"]
+        assert frame["name"].to_list() == ["茅台", "缺失 元"]
+
+
 def test_a_lone_cr_inside_a_field_of_a_crlf_or_lf_file_stays_in_its_field(tmp_path: Path):
     for end in ("\r\n", "\n"):
         path = tmp_path / "stock.csv"

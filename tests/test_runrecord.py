@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import polars as pl
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -97,6 +98,63 @@ def test_a_folder_plan_has_run_json_and_verify_names_an_edited_number(
     assert "input changed" not in result.stderr
 
 
+def _columns_moved_in_a_spreadsheet(plan: Path) -> None:
+    """Every table of a folder or workbook plan with its columns in reverse order, as a
+    buyer drags them in a spreadsheet and saves: the same cells under the same headers."""
+    if plan.is_dir():
+        for path in plan.glob("*.csv"):
+            table = pl.read_csv(path, infer_schema=False)
+            table.select(reversed(table.columns)).write_csv(path)
+        return
+    book = openpyxl.load_workbook(plan)
+    for sheet in book.worksheets:
+        if sheet.title in ("summary", "run"):
+            continue
+        rows = [list(row)[::-1] for row in sheet.iter_rows(values_only=True)]
+        sheet.delete_rows(1, sheet.max_row)
+        for row in rows:
+            sheet.append(row)
+    book.save(plan)
+
+
+@pytest.mark.parametrize("name", ["plan", "plan.xlsx"])
+def test_a_plan_whose_columns_a_buyer_moved_is_reproduced_and_an_edited_column_named(
+    shared_small_shop: Path, tmp_path: Path, name: str
+):
+    plan = tmp_path / name
+    assert _invoke("plan", "-c", str(shared_small_shop), "-o", str(plan), "-q").exit_code == 0
+    _columns_moved_in_a_spreadsheet(plan)
+    result = _invoke("verify", str(plan))
+    assert result.exit_code == 0, result.stderr
+    assert "reproduced: same inputs, every number matches" in result.stderr
+    # the buyer renames one column and adds a column of notes: the renamed one is a
+    # difference, named; the notes are said plainly and not compared
+    if plan.is_dir():
+        orders = pl.read_csv(plan / "orders.csv", infer_schema=False)
+        orders = orders.rename({"safety_stock": "SS"}).with_columns(buyer_notes=pl.lit("ok"))
+        orders.write_csv(plan / "orders.csv")
+    else:
+        book = openpyxl.load_workbook(plan)
+        sheet = book["orders"]
+        header = [cell.value for cell in sheet[1]]
+        sheet.cell(1, header.index("safety_stock") + 1, "SS")
+        sheet.cell(1, len(header) + 1, "buyer_notes")
+        book.save(plan)
+    result = _invoke("verify", str(plan))
+    assert result.exit_code == 6
+    assert (
+        "differs: orders: the columns differ (not in the plan, deleted or renamed: safety_stock)"
+    ) in result.stderr
+    assert (
+        "note: orders: SS, buyer_notes: not a column stockplan writes (added to the plan), "
+        "not compared"
+    ) in result.stderr
+    zh = _invoke("verify", str(plan), "--lang", "zh")
+    assert "提示：采购建议：SS、buyer_notes：不是 stockplan 写出的列（在计划中添加），未比较" in (
+        zh.stderr
+    )
+
+
 def test_a_single_csv_plan_has_its_record_beside_it_and_stdout_has_none(
     shared_small_shop: Path, tmp_path: Path
 ):
@@ -180,8 +238,11 @@ def test_differing_cells_are_named_as_the_sheets_show_them_in_both_languages():
         "缺货风险：1 行只在计划中（010007 WH-BJ）",
         "缺货风险：1 行只在重算中（9 WH-BJ）",
     ]
-    moved = compare_plans({"risk": plan}, {"risk": rerun.select(reversed(rerun.columns))})
-    assert say(moved[0], "zh").startswith("缺货风险：列不一致（")
+    moved = compare_plans({"risk": plan}, {"risk": plan.select(reversed(plan.columns))})
+    assert moved == []  # columns are matched by name
+    deleted = compare_plans({"risk": plan.drop("risk_level")}, {"risk": plan})
+    assert deleted == ["risk: the columns differ (not in the plan, deleted or renamed: risk_level)"]
+    assert say(deleted[0], "zh") == "缺货风险：列不一致（计划中没有（已删除或改名）：风险等级）"
 
 
 def test_a_database_input_is_recorded_masked_with_its_query_hash_and_cannot_be_proven(

@@ -1347,10 +1347,12 @@ def verify(
     if not run.config_path.is_file():
         console.say("verify.config_gone", path=plan_path, code=EXIT_NOT_REPRODUCED)
         return EXIT_NOT_REPRODUCED
-    differences = rerun_differences(run, progress=stage_progress(console))
+    differences, added = rerun_differences(run, progress=stage_progress(console))
     StageProgress.close_all()
     for line in differences:
         always("verify.differs", line)
+    for line in added:
+        console.say("verify.added", line=safe_text(say(line, language)))
     for line in run.unprovable:
         always("verify.unprovable", line)
     if run.changed or differences:

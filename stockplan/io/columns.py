@@ -678,6 +678,42 @@ def _clean_columns(
     }
 
 
+TINY = 1e-12
+"""Below this a number other than 0 is read as 0, with a note: no quantity, price, time or
+share a plan reads is so small (a milligram in tonnes is 1e-9). Such a cell is a rounding
+residue (1.4e-14 left of a stock after fractional moves) or damaged (5e-324, the smallest
+float), and near the smallest floats the policy's arithmetic breaks: 5e-324 as an item's
+sales made numpy print `divide by zero` on the terminal, 1e-160 `overflow in square`.
+The counterpart of `error.too_large` (above 1e12, refused)."""
+
+
+def tiny_as_zero(
+    values: pl.Series,
+    frame: pl.DataFrame,
+    source: str,
+    path: Path | str,
+    read_as: str | None,
+    notes: list[str],
+) -> pl.Series:
+    """`values` (a number column of `frame`, from its column `source`) with every value
+    nearer 0 than `TINY`, other than 0, as 0; a note names the first cell and the count."""
+    tiny = ((values.abs() < TINY) & (values != 0.0)).fill_null(False)
+    if not tiny.any():
+        return values
+    at = tiny.arg_true()
+    first = int(at[0])
+    cell = frame[source][first]
+    notes.append(
+        phrase(
+            "note.tiny_number",
+            where=place(path, int(frame[ROW][first]), source, read_as),
+            value=quote(cell.strip() if isinstance(cell, str) else f"{cell!r}"),
+            count=len(at),
+        )
+    )
+    return values.scatter(at, 0.0)
+
+
 def type_table(
     raw: pl.DataFrame,
     schema: TableSchema,
@@ -827,6 +863,8 @@ def type_table(
                 run_checks()
             values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
         read_as = name if normalise_header(source) != name else None
+        if column.kind == "number" and values.dtype == pl.Float64:
+            values = tiny_as_zero(values, frame, source, path, read_as, notes)
         value, present = pl.col(f"v{i}"), pl.col(f"p{i}")
         # (bad rows, catalogue key of the problem, its fields beyond where and value) in the
         # order they are reported; "error.empty_required": an empty required value
