@@ -834,7 +834,8 @@ def lead_time_demand_from(
     from the summed calibration counts `sums` (of every series: `add_calibration_sums`
     over the partitions of a cluster run; `pending.sums` in a local run)."""
     keys, recent, settings = pending.keys, pending.recent, pending.settings
-    lead_mean, lead_std, r, seed = pending.lead_mean, pending.lead_std, pending.r, pending.seed
+    lead_mean, lead_std, seed = pending.lead_mean, pending.lead_std, pending.seed
+    r = whole_review_days(pending.r, keys.height)
     backorder = pending.backorder
     every = pending.sums if sums is None else sums
     calibration, held_out = calibration_curves(
@@ -932,7 +933,7 @@ class PendingDraws:
     recent: np.ndarray
     lead_mean: np.ndarray
     lead_std: np.ndarray
-    r: np.ndarray  # per series, whole days (`whole_review_days`)
+    r: np.ndarray | int  # whole days, per series or one for all (`whole_review_days`)
     settings: Policy
     backorder: bool
     seed: int
