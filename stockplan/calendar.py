@@ -34,7 +34,7 @@ import polars as pl
 
 from stockplan.demand import SERIES
 from stockplan.i18n import counted_format
-from stockplan.leadtime import whole_days
+from stockplan.leadtime import review_days_of, whole_days
 from stockplan.reorder import fmt_number
 
 EVERY_SUPPLIER = ""
@@ -287,7 +287,8 @@ def calendar_lead_times(
 
     Adds: open_lead_time_days (the supplier's L in open days), closure_days and
     closure_note (closed days between as_of and this order's arrival),
-    closure_cover_days (days the next order arrives later than R after this one);
+    closure_cover_days (days the next order arrives later than R after this one, R the
+    row's own review_days where the lead times carry it, else `review_days`);
     lead_time_days becomes L + the closed days it spans (arrival(as_of) - as_of for a
     whole L).
     """
@@ -299,14 +300,21 @@ def calendar_lead_times(
             pl.lit(0.0).alias("closure_cover_days"),
         )
     longest = float(lead_times["lead_time_days"].max() or 0.0)
-    end = as_of + dt.timedelta(days=int(3 * longest + review_days + horizon_days) + 400)
+    # R per row: the supplier's review_days, else the policy's (whole days)
+    own = "review_days" in lead_times.columns
+    review = (
+        review_days_of(lead_times, review_days).round().cast(pl.Int64)
+        if own
+        else pl.lit(int(round(review_days)))
+    )
+    most = float(lead_times.select(review_days_of(lead_times, review_days).max()).item())
+    end = as_of + dt.timedelta(days=int(3 * longest + most + horizon_days) + 400)
     calendar = open_days(
         closures, lead_times["supplier"], as_of - dt.timedelta(days=SPAN_BEFORE_DAYS), end
     )
-    review = int(round(review_days))
     framed = lead_times.with_columns(
         pl.lit(as_of).alias("_now"),
-        pl.lit(as_of + dt.timedelta(days=review)).alias("_next"),
+        (pl.lit(as_of) + pl.duration(days=review)).alias("_next"),
     )
     framed = arrival_dates(framed, calendar, "_now", "lead_time_days", "_arrival")
     framed = arrival_dates(framed, calendar, "_next", "lead_time_days", "_next_arrival")
@@ -319,7 +327,10 @@ def calendar_lead_times(
             + (pl.col("_arrival") - pl.col("_now")).dt.total_days().cast(pl.Float64)
             - whole_days(pl.col("lead_time_days")).clip(lower_bound=0).cast(pl.Float64)
         ).alias("lead_time_days"),
-        ((pl.col("_next_arrival") - pl.col("_arrival")).dt.total_days().cast(pl.Float64) - review)
+        (
+            (pl.col("_next_arrival") - pl.col("_arrival")).dt.total_days().cast(pl.Float64)
+            - review.cast(pl.Float64)
+        )
         .clip(lower_bound=0.0)
         .alias("closure_cover_days"),
     ).drop("_now", "_next", "_arrival", "_next_arrival")

@@ -13,7 +13,8 @@ The change of order_qty from OLD to NEW is split by a waterfall (sequential subs
 starting from OLD's numbers, one group at a time is switched to NEW's, in this order, and
 each step's part is the change of `need` it causes:
 
-1. config        R (policy.review_days) and the service-level target; the target moves SS
+1. config        R (the line's review_days: policy.review_days or the supplier's own) and
+                 the service-level target; the target moves SS
                  by z(new)/z(old) (normal approximation, also when an item changes class)
 2. demand        f, over OLD's lead time and NEW's review period
 3. lead_time     L

@@ -1485,6 +1485,12 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: '{value}' days is more than ten years ({longest} days)",
         "zh": "{where}：'{value}' 天超过十年（{longest} 天）",
     },
+    "error.review_days_range": {
+        "en": "{where}: '{value}' is not a review period: give the days between orders, "
+        "above 0 and at most {longest}, or leave the cell empty for {setting}",
+        "zh": "{where}：'{value}' 不是订货周期：请填写两次订货之间的天数，大于 0 且不超过 "
+        "{longest}，或留空以使用 {setting}",
+    },
     "error.negative": {
         "en": "{where}: '{value}' must not be negative",
         "zh": "{where}：'{value}' 不能为负数",
@@ -2111,12 +2117,12 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：'{supplier}' 不在供应商档案中（{suppliers}）：其商品的计划不用该档案中的"
         "提前期和最小订货金额；请用档案中的写法",
     },
-    "warn.unused_review_days": {
-        "en": "{where}: {value} days is not used: every item is reviewed every {setting} "
-        "({review} days) and the plan protects lead time + {review} days; set {setting}, or "
-        "leave the column empty",
-        "zh": "{where}：{value} 天未被使用：所有商品按 {setting}（{review} 天）检查，"
-        "计划保护提前期 + {review} 天；请设置 {setting}，或将此列留空",
+    "warn.simulate_review_days": {
+        "en": "{where}: simulate reviews every item every {setting} ({review} days), not "
+        "every {value} days as plan orders from supplier '{supplier}': the replay's service "
+        "is not that supplier's",
+        "zh": "{where}：模拟回放按 {setting}（{review} 天）检查所有商品，而非计划向供应商 "
+        "'{supplier}' 订货的每 {value} 天：回放的服务水平不是该供应商的",
     },
     "warn.sales_only_location": {
         "en": "{where}: location {location} is in no row of the stock file{others}: it is "

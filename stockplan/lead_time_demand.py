@@ -310,12 +310,19 @@ def rounded_orders(raw: np.ndarray, rounding: np.ndarray) -> np.ndarray:
     return rounded.to_series().to_numpy().astype(float).reshape(n, levels)
 
 
+def whole_review_days(review_days: float | np.ndarray, rows: int) -> np.ndarray:
+    """R per series in whole days, at least 1: `review_days` one for every series (the
+    policy's) or one per series (each supplier's own, `leadtime.review_days_of`)."""
+    r = np.broadcast_to(np.asarray(review_days, dtype=float), (rows,))
+    return np.maximum(np.round(r), 1).astype(np.int32)
+
+
 def bootstrap_lead_time_demand(
     keys: pl.DataFrame,
     daily: np.ndarray,
     lead_time_days: np.ndarray,
     lead_time_std_days: np.ndarray,
-    review_days: int,
+    review_days: float | np.ndarray,
     draws: int = 500,
     min_days: int = 28,
     seed: int = 0,
@@ -327,7 +334,8 @@ def bootstrap_lead_time_demand(
     with fewer than `min_days` measured days get no draws (mean_day NaN): their levels
     come from the parametric method instead. Each draw picks exactly its own L + R days
     (one flat array of picks, summed per draw segment), so the work is the days drawn,
-    not draws x the longest lead time. `streams`: each series' random stream
+    not draws x the longest lead time. `review_days`: R, one for all or one per series
+    (`whole_review_days`). `streams`: each series' random stream
     (`random_streams.series_streams(keys, seed)` when not given).
     """
     if streams is None:
@@ -341,11 +349,11 @@ def bootstrap_lead_time_demand(
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
     lead = np.zeros((n, draws), dtype=np.float32)
     review = np.zeros((n, draws), dtype=np.float32)
-    r = max(1, round(review_days))
+    r = whole_review_days(review_days, n)
     usable = np.flatnonzero(counts >= min_days)
     if usable.size == 0:
         return LeadTimeDemand(keys.select(SERIES), lead, review, mean_day, counts)
-    per_series = draws * (float(l_draw[usable].mean()) + r)
+    per_series = draws * (float(l_draw[usable].mean()) + float(r[usable].mean()))
     step = max(1, int(CHUNK_DAYS // per_series))
     index = np.int32 if values.size < 2**31 else np.int64
     size_of = counts.astype(np.float32)  # exact below 2^24 days
@@ -353,7 +361,7 @@ def bootstrap_lead_time_demand(
     for start in range(0, usable.size, step):
         rows = usable[start : start + step]
         split = l_draw[rows].ravel()
-        length = split + r
+        length = split + np.repeat(r[rows], draws)
         each = np.repeat(rows, draws)  # the series of each draw
         # draw d of a series takes numbers d 2^20 .. of its stream (L + R < 2^20 days);
         # u < 1 in float32 and round-to-nearest keep u * size below size: picks stay in range
@@ -376,7 +384,7 @@ def window_lead_time_demand(
     daily: np.ndarray,
     lead_time_days: np.ndarray,
     lead_time_std_days: np.ndarray,
-    review_days: int,
+    review_days: float | np.ndarray,
     draws: int = 500,
     min_days: int = 28,
     seed: int = 0,
@@ -386,7 +394,8 @@ def window_lead_time_demand(
     draw is the demand of a randomly placed L + R day window of the item's own history,
     split into its first L and last R days. Keeps the day-to-day dependence (busy weeks
     follow busy weeks) that resampling single days loses. Unmeasured days inside the
-    history count at the series' mean per measured day.
+    history count at the series' mean per measured day. `review_days`: R, one for all or
+    one per series (`whole_review_days`).
 
     Runs on blocks of SERIES_PER_BLOCK series (each series' numbers from its own stream,
     `streams` or `random_streams.series_streams(keys, seed)`, so the same in any block):
@@ -397,7 +406,7 @@ def window_lead_time_demand(
     n, span_all = daily.shape
     mean_l = np.asarray(lead_time_days, dtype=float)
     std_l = np.asarray(lead_time_std_days, dtype=float)
-    r = max(1, round(review_days))
+    r_all = whole_review_days(review_days, n)
     blocks = [slice(lo, min(lo + SERIES_PER_BLOCK, n)) for lo in range(0, n, SERIES_PER_BLOCK)]
     l_all = _lead_time_draws(streams, mean_l, std_l, draws)
     start_keys = substreams(streams, WINDOW_START)
@@ -414,6 +423,7 @@ def window_lead_time_demand(
         filled[np.arange(span_all)[None, :] < begin[:, None]] = 0.0
         cum = np.concatenate([np.zeros((b, 1)), np.cumsum(filled, axis=1)], axis=1)
         l_draw = l_all[rows]
+        r = r_all[rows, None]
         last_start = span_all - (l_draw + r)  # per draw: the latest window start that fits
         room = np.maximum(last_start - begin[:, None] + 1, 1)
         start = begin[:, None] + (uniforms(start_keys[rows], draws) * room).astype(int)
@@ -424,7 +434,7 @@ def window_lead_time_demand(
         # at zero: days read at another level (`history_level_days`) can sum below it
         lead[rows] = np.maximum(cum[at, end_lead] - cum[at, start], 0)
         review[rows] = np.maximum(cum[at, end_review] - cum[at, end_lead], 0)
-        usable = (counts[rows] >= min_days) & (span_all - begin >= mean_l[rows] + r)
+        usable = (counts[rows] >= min_days) & (span_all - begin >= mean_l[rows] + r[:, 0])
         mean_day[rows] = np.where(usable, mean_b, np.nan)
     return LeadTimeDemand(keys.select(SERIES), lead, review, mean_day, counts)
 
@@ -699,8 +709,12 @@ def lead_time_demand_sums(
     `lead_time_demand_from`.
 
     Bootstrap draws for every series of `lead_times` (sku, location, lead_time_days,
-    lead_time_std_days, demand_pattern) from the `bootstrap_history_days` of daily sales
-    before `as_of`, with the method per pattern and its recalibration from the backtest.
+    lead_time_std_days, demand_pattern; review_days, the supplier's R, where given) from the
+    `bootstrap_history_days` of daily sales before `as_of`, with the method per pattern and
+    its recalibration from the backtest. Each series' draws cover its own L + R (R its
+    supplier's review_days, else `review_days`); the backtest calibration pools the series
+    of a pattern and is measured at `review_days` (policy.review_days) for all of them,
+    and a series on another R reads its quantile level off that same curve.
 
     `summary` (the forecast summary: window_origins, window_rates) gives the backtest
     windows; series with too little history for the forecast's backtest are calibrated on
@@ -799,10 +813,18 @@ def lead_time_demand_sums(
             *backtest, **scoring, lost_sales_path=True, replayed=True, order_rounding=rounding
         )
         sums = sums | {PROMISE_SUMS + method: counts for method, counts in promise.items()}
+    # the draws are over each series' own L + R: R its supplier's review_days where the
+    # lead times carry it; the calibration above pools every series at the policy's R
+    own_r = whole_review_days(
+        keys["review_days"].fill_null(float(review_days)).to_numpy()
+        if "review_days" in keys.columns
+        else review_days,
+        keys.height,
+    )
     recent = daily[:, -history:]
     if level is not None:  # the draws' days at their history's level (the forecast's season)
-        recent = history_level_days(recent, lead_mean + r, *level)
-    return PendingDraws(keys, recent, lead_mean, lead_std, r, settings, backorder, seed, sums)
+        recent = history_level_days(recent, lead_mean + own_r, *level)
+    return PendingDraws(keys, recent, lead_mean, lead_std, own_r, settings, backorder, seed, sums)
 
 
 def lead_time_demand_from(
@@ -812,7 +834,8 @@ def lead_time_demand_from(
     from the summed calibration counts `sums` (of every series: `add_calibration_sums`
     over the partitions of a cluster run; `pending.sums` in a local run)."""
     keys, recent, settings = pending.keys, pending.recent, pending.settings
-    lead_mean, lead_std, r, seed = pending.lead_mean, pending.lead_std, pending.r, pending.seed
+    lead_mean, lead_std, seed = pending.lead_mean, pending.lead_std, pending.seed
+    r = whole_review_days(pending.r, keys.height)
     backorder = pending.backorder
     every = pending.sums if sums is None else sums
     calibration, held_out = calibration_curves(
@@ -861,7 +884,7 @@ def lead_time_demand_from(
             recent[use_days],
             lead_mean[use_days],
             lead_std[use_days],
-            r,
+            r[use_days],
             draws,
             seed=seed,
         )
@@ -903,14 +926,14 @@ def history_lead_time_demand(*args, **kwargs) -> LeadTimeDemand:
 class PendingDraws:
     """A set of series between its calibration counts and its draws: sku, location and
     pattern, the last `bootstrap_history_days` of daily demand (read at its own level with
-    `policy.bootstrap_level: local`, `history_level_days`), lead times, the review
-    period, the policy's settings, backorder, the seed and the calibration counts."""
+    `policy.bootstrap_level: local`, `history_level_days`), lead times, each series'
+    review period, the policy's settings, backorder, the seed and the calibration counts."""
 
     keys: pl.DataFrame
     recent: np.ndarray
     lead_mean: np.ndarray
     lead_std: np.ndarray
-    r: int
+    r: np.ndarray | int  # whole days, per series or one for all (`whole_review_days`)
     settings: Policy
     backorder: bool
     seed: int

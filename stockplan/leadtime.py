@@ -8,6 +8,11 @@ sku x location plans with, first that exists:
 The spread sigma_L comes from the same history level, else suppliers.lead_time_std_days,
 else lead_time.default_std_days. `lead_time_source` says which level was used.
 
+The review period R of a series is its supplier's `suppliers.review_days` (a supplier
+ordered every 14 or 28 days), else `policy.review_days`: `resolve_lead_times` carries the
+supplier's (null where the cell is blank) as `review_days` when the suppliers table has the
+column, and `review_days_of` fills it with the policy's.
+
 Level 2 pools a supplier's receipts over all its skus (`supplier_lead_time_stats`, one
 row per supplier); every other level reads the sku's own rows. A plan partitioned by sku
 computes the pooled rows once over every purchase order and resolves each partition's
@@ -186,7 +191,8 @@ def resolve_lead_times(
     settings: LeadTime,
     pooled: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """sku, location -> supplier, lead_time_days, lead_time_std_days, lead_time_source.
+    """sku, location -> supplier, lead_time_days, lead_time_std_days, lead_time_source, and
+    review_days (the supplier's own R, null where blank) when `suppliers` has the column.
 
     `pooled`: `supplier_lead_time_stats` over every purchase order, when `purchase_orders`
     hold only the rows of these series' skus (a partition); else computed from them."""
@@ -224,8 +230,13 @@ def resolve_lead_times(
     if pooled is None:
         pooled = _history_stats(history, ["supplier"], "supp")
     frame = frame.join(pooled, on="supplier", how="left")
+    own_review = suppliers is not None and "review_days" in suppliers.columns
     if suppliers is not None:
-        cols = [c for c in ("lead_time_days", "lead_time_std_days") if c in suppliers.columns]
+        cols = [
+            c
+            for c in ("lead_time_days", "lead_time_std_days", "review_days")
+            if c in suppliers.columns
+        ]
         frame = frame.join(
             suppliers.select("supplier", *[pl.col(c).alias(f"master_{c}") for c in cols]),
             on="supplier",
@@ -267,7 +278,20 @@ def resolve_lead_times(
         .then(pl.lit("suppliers"))
         .otherwise(pl.lit("default"))
         .alias("lead_time_source"),
+        *(
+            [pl.col("master_review_days").cast(pl.Float64).alias("review_days")]
+            if own_review
+            else []
+        ),
     )
+
+
+def review_days_of(frame: pl.DataFrame, review_days: float) -> pl.Expr:
+    """R per row of `frame` (lead times, planning rows): its supplier's `review_days`
+    (`resolve_lead_times`), else `review_days` (policy.review_days)."""
+    if "review_days" not in frame.columns:
+        return pl.lit(float(review_days))
+    return pl.col("review_days").fill_null(float(review_days))
 
 
 def backup_lead_times(
@@ -279,8 +303,9 @@ def backup_lead_times(
     pooled: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Lead times from `products.backup_supplier`, resolved like the preferred supplier's
-    (sku x supplier history, supplier history, suppliers master, default); empty when
-    no product names a backup. `pooled`: as in `resolve_lead_times`."""
+    (sku x supplier history, supplier history, suppliers master, default), with the
+    backup's own review_days where the suppliers table gives it; empty when no product
+    names a backup. `pooled`: as in `resolve_lead_times`."""
     empty = pl.DataFrame(
         schema={
             "sku": pl.String,

@@ -25,6 +25,7 @@ from scipy import stats
 
 from stockplan.config import Promotions
 from stockplan.demand import SERIES, series_keys
+from stockplan.leadtime import review_days_of
 
 NOT_PROMO = ["", "0", "0.0", "no", "n", "false", "f", "否", "无", "none"]
 
@@ -429,15 +430,19 @@ def with_lift_risk(
     start: dt.date | None = None,
 ) -> pl.DataFrame:
     """Planning rows with `promo_lift_risk` over each row's L + R window (as the forecast
-    over L + R is summed, `reorder.window_demand`) where the forecast carries it
-    (`promotions.lift_risk`); the rows unchanged where it does not."""
+    over L + R is summed, `reorder.window_demand`; R the row's own review_days, else
+    `review_days`) where the forecast carries it (`promotions.lift_risk`); the rows
+    unchanged where it does not."""
     if LIFT_RISK not in forecast.columns:
         return series
     from stockplan.reorder import window_demand  # reorder plans with this module's stock
 
     cover = pl.col("closure_cover_days") if "closure_cover_days" in series.columns else pl.lit(0.0)
     windows = series.select(
-        *SERIES, (pl.col("lead_time_days") + review_days + cover).alias("window_days")
+        *SERIES,
+        (pl.col("lead_time_days") + review_days_of(series, review_days) + cover).alias(
+            "window_days"
+        ),
     )
     risk = window_demand(
         forecast.select(*SERIES, "period_start", pl.col(LIFT_RISK).alias("forecast")),

@@ -20,7 +20,7 @@ from stockplan.config import Policy
 from stockplan.demand import SERIES
 from stockplan.i18n import counted_text
 from stockplan.lead_time_demand import LeadTimeDemand
-from stockplan.leadtime import whole_days
+from stockplan.leadtime import review_days_of, whole_days
 from stockplan.policy import (
     ALLOCATED_NOTE,
     no_legal_quantity,
@@ -401,7 +401,9 @@ def plan_orders(
 
     `series` needs: position columns, forecast_per_day, demand_protection, sigma_e,
     lead time columns, supplier, abc, xyz, demand_pattern, model, unit_cost, moq,
-    pack_size, max_order, product_service_level (may be null), inactive.
+    pack_size, max_order, product_service_level (may be null), inactive; review_days (the
+    supplier's R) where it has one, else R is `settings.review_days`. The order row's
+    review_days is R plus its closure_cover_days.
     """
     if "transfer_qty" not in series.columns:
         series = series.with_columns(pl.lit(0.0).alias("transfer_qty"))
@@ -409,8 +411,11 @@ def plan_orders(
         *[expr.alias(c) for c, expr in CALENDAR_DEFAULTS.items() if c not in series.columns]
     )
     frame = series.with_columns(
-        # an order that must cover a supplier closure protects until the delayed next order
-        (settings.review_days + pl.col("closure_cover_days")).alias("review_days"),
+        # R: the supplier's review_days, else the policy's (`leadtime.review_days_of`); an
+        # order that must cover a supplier closure protects until the delayed next order
+        (review_days_of(series, settings.review_days) + pl.col("closure_cover_days")).alias(
+            "review_days"
+        ),
         (pl.col("sigma_e") / (bucket_days**0.5)).alias("sigma_day"),
     )
     frame = frame.with_columns(service_levels(frame, settings), policy_types(settings))

@@ -11,6 +11,9 @@ sku x location that had history when the replay starts:
   backtest forecast over the same age (up to `refit_every` buckets stale), as it is used.
   Between refits each review's forecast level follows the buckets sold since the refit
   (`simulate.level_alpha`, `smoothed_levels`), as a weekly plan sees last week's sales.
+  Every item is on this one R: a supplier's own `suppliers.review_days`, which `plan`
+  protects and orders by, is not replayed (the levels protect L + policy.review_days, the
+  period they are reviewed at here; `simulate` warns).
 - An order placed on day t arrives at the start of day t + l, with l drawn from
   Normal(L, sigma_L) rounded, at least one day. Draws and demand are the same for every
   policy compared (common random numbers), so differences are the policies'.
@@ -201,9 +204,11 @@ def prepare_replay(
         .select(SERIES)
         .sort(SERIES)
     )
+    # every item reviewed every policy.review_days: not its supplier's own R (module
+    # docstring), which would protect L + R between reviews R apart only in `plan`
     lead_times = resolve_lead_times(
         universe, products, tables.get("suppliers"), known_po, config.lead_time
-    )
+    ).drop("review_days", strict=False)
     position = universe.with_columns(
         *[pl.lit(0.0).alias(c) for c in ("on_hand", "allocated", "backorders", "on_order")],
         pl.lit(0.0).alias("inventory_position"),

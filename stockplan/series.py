@@ -28,6 +28,7 @@ from stockplan.lead_time_demand import (
     lead_time_demand_sums,
     replayed_orders,
 )
+from stockplan.leadtime import review_days_of
 from stockplan.promotions import promotion_days
 from stockplan.reorder import window_demand
 from stockplan.segmentation import classify_demand
@@ -198,7 +199,9 @@ def with_lead_times(
 ) -> pl.DataFrame:
     """Add supplier, lead time, forecast demand over L + R and over L, and forecast_per_day.
 
-    The windows start at `start` (as_of; None: the first forecast bucket). With supplier
+    R is the supplier's review_days where the lead times carry it, else `review_days`
+    (policy.review_days; `leadtime.review_days_of`), kept as the row's review_days. The
+    windows start at `start` (as_of; None: the first forecast bucket). With supplier
     `closures` (and a start) lead times count the supplier's open days and the window
     stretches to the next order's arrival (`calendar.calendar_lead_times`)."""
     if closures is not None and start is not None:
@@ -206,7 +209,10 @@ def with_lead_times(
     cover = (
         pl.col("closure_cover_days") if "closure_cover_days" in lead_times.columns else pl.lit(0.0)
     )
-    window_days = pl.col("lead_time_days") + review_days + cover
+    if "review_days" in lead_times.columns:
+        lead_times = lead_times.with_columns(review_days_of(lead_times, review_days))
+    review = review_days_of(lead_times, review_days)
+    window_days = pl.col("lead_time_days") + review + cover
     windows = lead_times.select(*SERIES, window_days.alias("window_days"))
     protection = window_demand(forecast, windows, bucket_days, "demand_protection", start)
     lead_windows = lead_times.select(*SERIES, pl.col("lead_time_days").alias("window_days"))
@@ -220,7 +226,7 @@ def with_lead_times(
             pl.col("demand_lead_time").fill_null(0.0),
         )
         .with_columns(
-            (pl.col("demand_protection") / (pl.col("lead_time_days") + review_days + cover)).alias(
+            (pl.col("demand_protection") / (pl.col("lead_time_days") + review + cover)).alias(
                 "forecast_per_day"
             )
         )

@@ -18,6 +18,9 @@ cost, in the window the order protects. Costs compared, in money:
   protects in its window are exposed: the sum of avoided shortage x unit_price over its
   blocks.
 
+R is each line's own review period: its supplier's `review_days`, else
+`policy.review_days` (`_with_review`).
+
 `purchasing.minimum_order_value: cheapest` takes the cheapest; `top_up`, `bring_forward`,
 `defer` force one (bring forward falls back to top up when it cannot reach the minimum);
 `flag` only flags the lines, as before. Full container loads (suppliers.full_loads) round
@@ -67,19 +70,39 @@ def _with_line(orders: pl.DataFrame) -> pl.DataFrame:
     return orders.with_row_index("line").with_columns(pl.col("line").cast(pl.Int64))
 
 
-def _holding(rate: float, units: pl.Expr, review_days: float) -> pl.Expr:
-    """Holding cost of buying `units` now that later reviews would have bought.
+REVIEW = "_review"
+"""A line's own review period R in days (`_with_review`), which the rules' costs read."""
+
+
+def _with_review(lines: pl.DataFrame, review_days: float) -> pl.DataFrame:
+    """`lines` with REVIEW: the line's review_days less its closure_cover_days (the
+    supplier's R, `reorder.plan_orders`), `review_days` (policy.review_days) where a line
+    carries none."""
+    if "review_days" not in lines.columns:
+        return lines.with_columns(pl.lit(float(review_days)).alias(REVIEW))
+    cover = (
+        pl.col("closure_cover_days").fill_null(0.0)
+        if "closure_cover_days" in lines.columns
+        else pl.lit(0.0)
+    )
+    return lines.with_columns((pl.col("review_days") - cover).fill_null(review_days).alias(REVIEW))
+
+
+def _holding(rate: float, units: pl.Expr) -> pl.Expr:
+    """Holding cost of buying `units` now that later reviews would have bought, R the
+    line's own review period (REVIEW).
 
     Unit k replaces a purchase ceil(k / c) reviews later (c = d R units a cycle), so it is
     held R ceil(k / c) days longer. With m = floor(E / c) whole cycles and e = E - m c:
     sum_k ceil(k / c) = c m (m + 1) / 2 + e (m + 1); cost = r x unit_cost x R / 365 x that.
     For E <= c this is r x value x R / 365, the cost of bringing an order forward.
     """
-    cycle = (pl.col("forecast_per_day") * review_days).clip(lower_bound=1e-9)
+    review = pl.col(REVIEW)
+    cycle = (pl.col("forecast_per_day") * review).clip(lower_bound=1e-9)
     whole = (units / cycle + 1e-9).floor()
     rest = (units - whole * cycle).clip(lower_bound=0.0)
     reviews = cycle * whole * (whole + 1) / 2 + rest * (whole + 1)
-    return rate * pl.col("unit_cost") * review_days / DAYS_PER_YEAR * reviews
+    return rate * pl.col("unit_cost") * review / DAYS_PER_YEAR * reviews
 
 
 LIMITS = ["order_up_to_cap", "excess_qty"]
@@ -219,13 +242,14 @@ def _legal_room(room: pl.Expr) -> pl.Expr:
     return pl.when(too_few).then(0.0).otherwise(within)
 
 
-def _next_cycle(lines: pl.DataFrame, review_days: float) -> pl.Expr:
-    """Units each line would order at the next review (module docstring), as many of them
-    as this cycle's order leaves room for under max_order (`_legal_room`)."""
+def _next_cycle(lines: pl.DataFrame) -> pl.Expr:
+    """Units each line would order at the next review, its own R on (REVIEW; module
+    docstring), as many of them as this cycle's order leaves room for under max_order
+    (`_legal_room`)."""
     after = (
         pl.col("inventory_position")
         + pl.col("order_qty")
-        - pl.col("forecast_per_day") * review_days
+        - pl.col("forecast_per_day") * pl.col(REVIEW)
     )
     due = (
         pl.when(pl.col("policy_type") == "rs")
@@ -260,7 +284,7 @@ def meet_minimum_order_value(
     ).with_columns(pl.col("minimum_action").cast(pl.String))
     if "moq_value" not in minimum.columns:
         return orders, empty
-    lines = _with_limits(_with_line(orders), demand)
+    lines = _with_review(_with_limits(_with_line(orders), demand), review_days)
     totals = (
         lines.filter(pl.col("order_qty") > 0)
         .group_by("supplier")
@@ -311,7 +335,7 @@ def meet_minimum_order_value(
         .with_columns(
             (pl.col("topped_to").fill_null(pl.col("order_qty")) - pl.col("order_qty")).alias("_add")
         )
-        .with_columns(_holding(holding_rate, pl.col("_add"), review_days).alias("_hold"))
+        .with_columns(_holding(holding_rate, pl.col("_add")).alias("_hold"))
     )
     top_up_sums = (
         top_up.group_by("supplier")
@@ -328,7 +352,7 @@ def meet_minimum_order_value(
         )
         .drop("gap")
     )
-    nxt = short.with_columns(_next_cycle(short, review_days).alias("_next")).with_columns(
+    nxt = short.with_columns(_next_cycle(short).alias("_next")).with_columns(
         (pl.col("_next") * pl.col("unit_cost")).alias("_next_value"),
         (
             (pl.col("inventory_position") + pl.col("order_qty") - pl.col("reorder_point"))
@@ -346,7 +370,7 @@ def meet_minimum_order_value(
         brought.group_by("supplier")
         .agg(
             pl.col("_next_value").sum().alias("forward_value"),
-            _holding(holding_rate, pl.col("_next"), review_days).sum().alias("bring_forward_cost"),
+            _holding(holding_rate, pl.col("_next")).sum().alias("bring_forward_cost"),
         )
         .join(totals.select("supplier", "gap"), on="supplier")
         .with_columns(
@@ -773,7 +797,9 @@ def round_to_loads(
     capacity = load_capacity(suppliers)
     if capacity is None:
         return orders, pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
-    lines = load_per_unit(_with_limits(_with_line(orders), demand), products)
+    lines = _with_review(
+        load_per_unit(_with_limits(_with_line(orders), demand), products), review_days
+    )
     loads = _loads(lines, capacity)
     to_round = loads_to_round(loads)
     unit = lines.join(
@@ -815,7 +841,7 @@ def round_to_loads(
         .with_columns(
             (pl.col("up_to").fill_null(pl.col("order_qty")) - pl.col("order_qty")).alias("_up")
         )
-        .with_columns(_holding(holding_rate, pl.col("_up"), review_days).alias("_up_cost"))
+        .with_columns(_holding(holding_rate, pl.col("_up")).alias("_up_cost"))
     )
     # down: drop the least protective blocks until the part load is gone
     held = budget_blocks(unit.filter(pl.col("order_qty") > 0), demand, discrete_patterns).join(

@@ -183,6 +183,40 @@ def test_the_default_plan_on_dask_is_the_local_plan(dask_scheduler):
     _assert_same_plan(local, remote)
 
 
+def test_a_suppliers_own_review_period_draws_on_dask_as_locally(dask_scheduler):
+    # the bootstrap draws of North's items cover L + its 21 days, South's (blank) L + 7:
+    # the partitions draw each series over its own R as the local plan does
+    shop = _shop()
+    shop["products"] = shop["products"].with_columns(
+        # North: K001 and K009 (intermittent, bootstrapped), South the rest (K005 too)
+        supplier=pl.when(pl.col("sku").str.slice(1).cast(pl.Int64) % 8 == 1)
+        .then(pl.lit("North"))
+        .otherwise(pl.lit("South"))
+    )
+    shop["suppliers"] = pl.DataFrame(
+        {
+            "supplier": ["North", "South"],
+            "lead_time_days": [10.0, 14.0],
+            "review_days": [21.0, None],
+        }
+    )
+
+    def config(engine: str = "local", address: str | None = None):
+        raw = _config(engine, address).model_dump(mode="json")
+        raw["inputs"].update({"products": "products.csv", "suppliers": "suppliers.csv"})
+        return parse_config(raw)
+
+    local = stockplan.plan(shop, config())
+    orders = local.tables["orders"]
+    own_r = orders.group_by("supplier").agg(
+        (pl.col("review_days") - pl.col("closure_cover_days")).unique().alias("r")
+    )
+    assert dict(own_r.iter_rows()) == {"North": [21.0], "South": [7.0]}
+    drawn = orders.filter(pl.col("ltd_method").str.starts_with("bootstrap"))
+    assert set(drawn["supplier"]) == {"North", "South"}
+    _assert_same_plan(local, stockplan.plan(shop, config("dask", dask_scheduler)))
+
+
 def test_kits_and_successions_plan_on_dask_as_locally(dask_scheduler):
     shop = _linked_shop()
     parts = dict(

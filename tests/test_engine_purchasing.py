@@ -311,6 +311,39 @@ def test_a_strict_budget_holds_on_dask_after_the_cut_loses_price_breaks(
     assert set(local.notes) <= set(remote.notes)
 
 
+def test_a_suppliers_own_review_period_plans_on_dask_as_locally(shop, dask_scheduler, tmp_path):
+    # North ordered every 28 days, South's cell blank (policy.review_days, 7): North's
+    # lines protect L + 28 and its minimum's top-up is costed over 28-day cycles, the same
+    # on the workers as locally
+    own = {
+        **shop,
+        "suppliers": shop["suppliers"].with_columns(
+            review_days=pl.when(pl.col("supplier") == "North").then(28.0).otherwise(None)
+        ),
+    }
+    local = stockplan.plan(own, _purchasing_config(None, "cheapest"))
+    orders = local.tables["orders"]
+    own_r = orders.group_by("supplier").agg(
+        (pl.col("review_days") - pl.col("closure_cover_days")).unique().alias("r")
+    )
+    assert dict(own_r.iter_rows()) == {"North": [28.0], "South": [7.0]}
+    north = local.tables["supplier_orders"].filter(pl.col("supplier") == "North")
+    assert north["minimum_action"].to_list() != [None]
+    parts = parts_target(str(tmp_path / "out"), "parquet", True)
+    with offering(parts):
+        remote = stockplan.plan(own, _purchasing_config(None, "cheapest", "dask", dask_scheduler))
+    assert parts is not None and parts.used
+    parts.publish()
+    _same("orders", orders, _parts(tmp_path / "out", "orders"))
+    _same("risk", local.tables["risk"], _parts(tmp_path / "out", "risk"))
+    assert_frame_equal(
+        local.tables["supplier_orders"],
+        remote.tables["supplier_orders"],
+        check_exact=False,
+        rel_tol=1e-9,
+    )
+
+
 def test_on_dask_no_top_up_passes_a_shelf_life_cap_and_the_budget_note_is_the_sheet(
     shop, dask_scheduler, tmp_path
 ):

@@ -154,34 +154,39 @@ def test_a_product_supplier_the_suppliers_table_lacks_is_warned(small_shop: Path
     )
 
 
-def test_a_suppliers_review_period_the_plan_does_not_use_is_warned(small_shop: Path):
-    # the suppliers table's review_days was read and then ignored: every item is reviewed
-    # every policy.review_days (7), so a supplier ordered every 14 days got a plan that
-    # protects L + 7 days while the column said 14, and nothing said so
+def test_a_suppliers_own_review_period_is_planned_and_only_simulate_warns(small_shop: Path):
+    # a supplier ordered every 14 days: the plan protects its items' L + 14 days, and only
+    # simulate, which reviews every item every policy.review_days, says it does not
     suppliers = small_shop.parent / "suppliers.csv"
-    suppliers.write_text("supplier,lead_time_days,review_days\nAcme,14,7\nOther,10,\n")
+    suppliers.write_text("supplier,lead_time_days,review_days\nAcme,14,14\nOther,10,\n")
     result = runner.invoke(app, ["validate", "-c", str(small_shop)])
     assert result.exit_code == 0, result.output
-    assert "review_days" not in result.stderr  # the plan's own period, or none: nothing to say
-    suppliers.write_text("supplier,lead_time_days,review_days\nAcme,14,7\nOther,10,14\n")
-    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
-    assert result.exit_code == 0, result.output
-    warnings = [line for line in result.stderr.splitlines() if "review_days" in line]
-    assert warnings == [
-        f"stockplan: warning: {suppliers}, row 3, column 'review_days': 14 days is not used: "
-        "every item is reviewed every policy.review_days (7 days) and the plan protects lead "
-        "time + 7 days; set policy.review_days, or leave the column empty"
-    ]
-    result = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
-    assert (
-        f"{suppliers}，第 3 行，列 'review_days'：14 天未被使用：所有商品按 policy.review_days"
-        "（7 天）检查，计划保护提前期 + 7 天" in result.stderr
-    )
-    # and the plan indeed protects L + 7: the orders say review_days 7 on every row
+    assert "review_days" not in result.stderr
     result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", "-", "--all", "-q"])
     assert result.exit_code == 0, result.output
     orders = pl.read_csv(result.stdout.encode(), infer_schema_length=0)
-    assert set(orders["review_days"].to_list()) == {"7"}
+    assert set(orders["review_days"].to_list()) >= {"14"}
+    assert "7" not in set(orders["review_days"].to_list())
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["simulate"] = {"periods": 6, "refit_every": 6, "targets": [0.95]}
+    small_shop.write_text(yaml.safe_dump(settings))
+    for lang, text in (
+        (
+            "en",
+            f"stockplan: warning: {suppliers}, column 'review_days': simulate reviews every "
+            "item every policy.review_days (7 days), not every 14 days as plan orders from "
+            "supplier 'Acme': the replay's service is not that supplier's",
+        ),
+        (
+            "zh",
+            f"{suppliers}，列 'review_days'：模拟回放按 policy.review_days（7 天）检查所有商品，"
+            "而非计划向供应商 'Acme' 订货的每 14 天",
+        ),
+    ):
+        result = runner.invoke(app, ["simulate", "-c", str(small_shop), "-o", "-", "--lang", lang])
+        assert result.exit_code == 0, result.output
+        warned = [line for line in result.stderr.splitlines() if "review_days" in line]
+        assert len(warned) == 1 and text in warned[0], result.stderr
 
 
 @pytest.mark.parametrize(

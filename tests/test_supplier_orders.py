@@ -318,6 +318,17 @@ def test_below_minimum_value_brings_the_next_cycle_forward_when_that_reaches_it(
     assert _translated(orders["Y"]["reason"])
 
 
+def test_a_top_up_is_held_over_the_lines_own_review_period():
+    # X from a supplier ordered every 28 days (`suppliers.review_days`; the rules' default
+    # is the policy's 7): S = 10 x (14 + 28) = 420, c = d R = 280 units a cycle; the gap 400
+    # is 1 cycle + 120: 280 x 1 x 2 / 2 + 120 x 2 = 520 unit-reviews of 28 days each,
+    # 0.25 x 28 / 365 x 520 = 9.97 (6.47 at 7 days, the first test above)
+    line = _line(*X) | {"review_days": 28.0, "order_up_to": 420.0, "reorder_point": 420.0}
+    orders, decision = _minimum([line], 500.0)
+    assert decision["top_up_cost"] == pytest.approx(0.25 * 28 / 365 * 520)
+    assert decision["minimum_action"] == "top_up" and orders["X"]["order_qty"] == 500
+
+
 def test_forced_defer_and_flag_only_are_honoured():
     orders, decision = _minimum([_line(*X)], 500.0, action="defer")
     assert decision["minimum_action"] == "defer" and orders["X"]["order_qty"] == 0

@@ -769,24 +769,61 @@ def unknown_suppliers(products: pl.DataFrame, suppliers: pl.DataFrame, path: Pat
     ]
 
 
-def unused_review_days(suppliers: pl.DataFrame, path: Path, review_days: float) -> list[str]:
-    """The warning for a suppliers table whose `review_days` differs from the plan's review
-    period: every item is reviewed every `policy.review_days`, and a supplier's own period
-    is not used yet, so a buyer who orders from a supplier every 14 days must not read a
-    plan protecting 7 as one protecting 14."""
+LONGEST_REVIEW_DAYS = 365.0
+"""The longest review period a supplier may have, as `policy.review_days`: a year between
+orders; more is a typo (70 for 7) and protects years of demand."""
+
+
+def check_review_days(
+    suppliers: pl.DataFrame, path: Path | str, overrides: Mapping[str, str] | None = None
+) -> None:
+    """A supplier's `review_days` (its R, which the plan protects over L + R) of 0 or more
+    than `LONGEST_REVIEW_DAYS` is refused, naming its row and the file's own header (a
+    negative or a word is refused as it is read); an empty cell is `policy.review_days`."""
     if "review_days" not in suppliers.columns:
+        return
+    bad = _first_row(
+        suppliers, (pl.col("review_days") <= 0) | (pl.col("review_days") > LONGEST_REVIEW_DAYS)
+    )
+    if bad.height == 0:
+        return
+    header, read_as = _file_header(path, "suppliers", "review_days", overrides)
+    raise StockplanError(
+        phrase(
+            "error.review_days_range",
+            where=place_of(bad, path, header, read_as),
+            value=f"{bad['review_days'][0]:g}",
+            longest=f"{LONGEST_REVIEW_DAYS:g}",
+            setting="policy.review_days",
+        )
+    )
+
+
+def simulated_review_days(tables: Mapping[str, pl.DataFrame], config: Config) -> list[str]:
+    """The warning of `simulate` for a suppliers table whose `review_days` differs from
+    `policy.review_days`, naming the first such supplier (the prepared tables no longer
+    carry file rows): the replay reviews every item every `policy.review_days` (`replay`),
+    while `plan` orders from that supplier every its own R, so a buyer must not read the
+    simulated service as that supplier's."""
+    suppliers = tables.get("suppliers")
+    review_days = config.policy.review_days
+    if suppliers is None or "review_days" not in suppliers.columns:
         return []
-    other = _first_row(
-        suppliers, pl.col("review_days").is_not_null() & (pl.col("review_days") != review_days)
+    other = suppliers.filter(
+        pl.col("review_days").is_not_null() & (pl.col("review_days") != review_days)
     )
     if other.height == 0:
         return []
-    value = other["review_days"][0]
+    path = _path(config, "suppliers")
+    header, read_as = _file_header(
+        path, "suppliers", "review_days", config.columns.get("suppliers", {})
+    )
     return [
         phrase(
-            "warn.unused_review_days",
-            where=place_of(other, path, "review_days"),
-            value=f"{value:g}",
+            "warn.simulate_review_days",
+            where=place(path, None, header, read_as),
+            supplier=quote(str(other["supplier"][0]), 40),
+            value=f"{other['review_days'][0]:g}",
             review=f"{review_days:g}",
             setting="policy.review_days",
         )
@@ -1226,8 +1263,8 @@ def prepare_inputs(
     if "suppliers" in out:
         _check_unique(out["suppliers"], ["supplier"], _path(config, "suppliers"), "supplier")
         warnings += _check_containers(out["suppliers"], _path(config, "suppliers"))
-        warnings += unused_review_days(
-            out["suppliers"], _path(config, "suppliers"), config.policy.review_days
+        check_review_days(
+            out["suppliers"], _path(config, "suppliers"), config.columns.get("suppliers", {})
         )
         if "products" in out:
             warnings += unknown_suppliers(
