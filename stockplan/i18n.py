@@ -2132,17 +2132,16 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "{hint}；如确是仓库，请提供其库存，否则请更正或映射销售中的仓库",
     },
     "warn.config_unknown_locations": {
-        "en": "{source}: transfers.transit_days_to names {names}, in no row of the stock or "
-        "sales: a transfer there takes transfers.transit_days; write the location as the "
-        "stock and sales do",
-        "zh": "{source}：transfers.transit_days_to 中的{names}不在库存或销售的任何一行中："
-        "调入该仓库按 transfers.transit_days 计；请按库存和销售中的写法填写仓库",
+        "en": "{source}: {setting} names {names}, in no row of the stock or sales: a transfer "
+        "there takes {fallback}; write the location as the stock and sales do",
+        "zh": "{source}：{setting} 中的{names}不在库存或销售的任何一行中："
+        "调入该仓库按 {fallback} 计；请按库存和销售中的写法填写仓库",
     },
     "warn.config_unknown_suppliers": {
-        "en": "{source}: calendars.exempt_suppliers names {names}, in no row of the "
+        "en": "{source}: {setting} names {names}, in no row of the "
         "products, suppliers or purchase orders: the public holidays still close the supplier "
         "meant; write the supplier as those tables do",
-        "zh": "{source}：calendars.exempt_suppliers 中的{names}不在商品档案、供应商档案或采购订单"
+        "zh": "{source}：{setting} 中的{names}不在商品档案、供应商档案或采购订单"
         "的任何一行中：法定节假日仍会关闭所指的供应商；请按这些表中的写法填写供应商",
     },
     "warn.did_you_mean": {

@@ -610,7 +610,13 @@ def unknown_config_names(
         names = _unknown_names(to, _distinct(tables, located), "location", "locations")
         if names is not None:
             warnings.append(
-                phrase("warn.config_unknown_locations", source=config.origin, names=names)
+                phrase(
+                    "warn.config_unknown_locations",
+                    source=config.origin,
+                    setting="transfers.transit_days_to",
+                    names=names,
+                    fallback="transfers.transit_days",
+                )
             )
     exempt = config.calendars.exempt_suppliers
     if exempt and "products" not in later:
@@ -623,7 +629,12 @@ def unknown_config_names(
         names = _unknown_names(exempt, known, "supplier", "suppliers")
         if names is not None:
             warnings.append(
-                phrase("warn.config_unknown_suppliers", source=config.origin, names=names)
+                phrase(
+                    "warn.config_unknown_suppliers",
+                    source=config.origin,
+                    setting="calendars.exempt_suppliers",
+                    names=names,
+                )
             )
     return warnings
 
