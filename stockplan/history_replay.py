@@ -76,7 +76,7 @@ def replay_receipts(
     receipts: np.ndarray,
     initial_stock: np.ndarray,
     unit_cost: np.ndarray,
-    review_days: int,
+    review_days: int | np.ndarray,
     backorder: bool,
     warmup: np.ndarray | None = None,
     usable_days: np.ndarray | None = None,
@@ -84,7 +84,8 @@ def replay_receipts(
     """Serve `demand` [series, days] day by day from stock fed by fixed `receipts`.
 
     Like the policy's replay, a series' metrics count only from its day `warmup` on (the
-    first day an order of the policy's can have arrived), so both are scored on the same days;
+    first day an order of the policy's can have arrived), so both are scored on the same days,
+    and its cycles are its review periods (`review_days`: R, one for all or per series);
     items with a shelf life (`usable_days`, `Replay.usable_days`) are held by receipt and
     their expired units written off as the policy's are (`shelf_stock`).
     """
@@ -118,13 +119,14 @@ def replay_receipts(
             backlog -= cleared
             if shelf:
                 shelf.take(day, cleared)
-        if day % review_days == 0:
+        due = np.broadcast_to(day % review_days == 0, (n_series,))  # series reviewed today
+        if due.any():
             if day > 0:
-                cycles += int((cycle_demand & cycle_counts).sum())
-                cycles_ok += int((cycle_demand & ~cycle_short & cycle_counts).sum())
-                cycle_short[:] = False
-                cycle_demand[:] = False
-            cycle_counts = day >= warmup
+                cycles += int((cycle_demand & cycle_counts & due).sum())
+                cycles_ok += int((cycle_demand & ~cycle_short & cycle_counts & due).sum())
+                cycle_short[due] = False
+                cycle_demand[due] = False
+            cycle_counts = np.where(due, day >= warmup, cycle_counts)
         today = demand[:, day]
         served = np.minimum(on_hand, today)
         on_hand -= served
@@ -174,7 +176,7 @@ def history_baseline(replay, purchase_orders: pl.DataFrame | None, backorder: bo
         receipts,
         replay.initial_stock,
         replay.series["unit_cost"].fill_null(0.0).to_numpy(),
-        replay.review_days,
+        replay.review_periods(),
         backorder,
         replay.warmup_days,
         replay.usable_days,

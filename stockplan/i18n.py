@@ -2117,13 +2117,6 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：'{supplier}' 不在供应商档案中（{suppliers}）：其商品的计划不用该档案中的"
         "提前期和最小订货金额；请用档案中的写法",
     },
-    "warn.simulate_review_days": {
-        "en": "{where}: simulate reviews every item every {setting} ({review} days), not "
-        "every {value} days as plan orders from supplier '{supplier}': the replay's service "
-        "is not that supplier's",
-        "zh": "{where}：模拟回放按 {setting}（{review} 天）检查所有商品，而非计划向供应商 "
-        "'{supplier}' 订货的每 {value} 天：回放的服务水平不是该供应商的",
-    },
     "warn.sales_only_location": {
         "en": "{where}: location {location} is in no row of the stock file{others}: it is "
         "planned as a warehouse with nothing on hand{hint}; if it is one, give its stock, "

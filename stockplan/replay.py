@@ -3,17 +3,18 @@
 The last `simulate.periods` buckets before as_of are replayed day by day for every active
 sku x location that had history when the replay starts:
 
-- Every R = `policy.review_days` days the policy computes its levels exactly as `plan`
-  does (same forecasts, safety stock, MOQ / pack rounding; the promotions table's lift only
+- Each item is reviewed on days 0, R, 2R, ... of the replay, R its supplier's own
+  `suppliers.review_days` (whole days), else `policy.review_days`, as `plan` orders it;
+  at its review the policy computes its levels exactly as `plan` does, over its own
+  L + R (same forecasts, safety stock, MOQ / pack rounding; the promotions table's lift only
   with `simulate.plan_promotions`, `planned_promotions`), from forecasts refit every
   `refit_every` buckets on the history known at that moment (rolling origin: nothing after
   the origin is used, lead times included). The lead-time-demand calibration scores each
   backtest forecast over the same age (up to `refit_every` buckets stale), as it is used.
   Between refits each review's forecast level follows the buckets sold since the refit
   (`simulate.level_alpha`, `smoothed_levels`), as a weekly plan sees last week's sales.
-  Every item is on this one R: a supplier's own `suppliers.review_days`, which `plan`
-  protects and orders by, is not replayed (the levels protect L + policy.review_days, the
-  period they are reviewed at here; `simulate` warns).
+  The replay's reviews are on the union of every item's review days; on each, only the
+  items due (day a multiple of their R) order (`Replay.reviewing`).
 - An order placed on day t arrives at the start of day t + l, with l drawn from
   Normal(L, sigma_L) rounded, at least one day. Draws and demand are the same for every
   policy compared (common random numbers), so differences are the policies'.
@@ -46,8 +47,8 @@ neither gets a head start; with `simulate.warmup` (default) a series' metrics co
 from day ceil(L + R) on, once its first order can have arrived, so the empty start does not
 blur the targets (a warm-up period, Law 2015, ch. 9). Metrics per run: fill_rate = served / demand;
 cycle_service_level = share of (series, cycle) pairs with demand and no stockout, a cycle
-being the review period for (R, S) series and the replenishment cycle (from one order's
-arrival to the next) for series run as min-max or (s, Q), whose reorder point protects
+being the series' own review period for (R, S) series and the replenishment cycle (from
+one order's arrival to the next) for series run as min-max or (s, Q), whose reorder point protects
 the replenishment cycle, not every review period (Silver, Pyke & Thomas 2017, ch. 6);
 stockout_days = series-days with unmet demand; avg_inventory_value = mean over days of
 the sum of end-of-day stock x unit cost; orders_placed; expired_units and expired_value
@@ -74,8 +75,8 @@ from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, default_as_of, d
 from stockplan.i18n import counted_text
 from stockplan.item_rules import actual_sales, item_caps, item_tables
 from stockplan.large_orders import large_order_lines, without_large_orders
-from stockplan.lead_time_demand import LeadTimeDemand, daily_demand
-from stockplan.leadtime import resolve_lead_times
+from stockplan.lead_time_demand import LeadTimeDemand, daily_demand, whole_review_days
+from stockplan.leadtime import resolve_lead_times, review_days_of
 from stockplan.policy import ALLOCATED_NOTE, round_order_quantity
 from stockplan.promotions import apply_promotions, uplift_from, uplift_sums, with_lift_risk
 from stockplan.reorder import policy_types
@@ -128,7 +129,7 @@ class Replay:
     series: pl.DataFrame  # sku, location, unit_cost, moq, pack_size, max_order (sorted)
     start: dt.date
     demand: np.ndarray  # [series, BASELINE_HISTORY_DAYS + days] actual net daily demand
-    review_days: int
+    review_days: int  # policy.review_days in whole days: R of every series without its own
     lead_draws: np.ndarray  # [series, reviews] lead time in days of an order at each review
     initial_stock: np.ndarray
     levels: list[pl.DataFrame]  # per review: the plan_orders input, position to be set
@@ -144,6 +145,34 @@ class Replay:
     # per series: days a unit sells from its receipt (shelf life less sell-by days), nan
     # without a shelf life; None: no item has one (`shelf_stock`)
     usable_days: np.ndarray | None = None
+    # per series: R in whole days, its supplier's review_days; None: `review_days` for all
+    series_review_days: np.ndarray | None = None
+
+    def review_periods(self) -> np.ndarray:
+        """R per series in whole days (`series_review_days`, else `review_days` for all)."""
+        if self.series_review_days is not None:
+            return self.series_review_days
+        return np.full(self.series.height, self.review_days)
+
+    def review_schedule(self, reviews: int | None = None) -> np.ndarray:
+        """The replay days of its reviews, in order: the union of every series' days 0, R,
+        2R, ... before the replay's end (`review_schedule`); the first `reviews` of them."""
+        n_days = self.demand.shape[1] - BASELINE_HISTORY_DAYS
+        if self.series_review_days is None:  # one R for all: every R days
+            count = reviews if reviews is not None else -(-n_days // self.review_days)
+            return np.arange(count) * self.review_days
+        return review_schedule(self.series_review_days, n_days, self.review_days)[:reviews]
+
+    def reviewing(self, day: int) -> np.ndarray:
+        """Per series: whether replay day `day` is one of its reviews (a multiple of its R)."""
+        return day % self.review_periods() == 0
+
+
+def review_schedule(periods: np.ndarray, n_days: int, review_days: int) -> np.ndarray:
+    """Days in [0, n_days) that are a multiple of some series' R (`periods`, whole days;
+    `review_days` where there is no series), in order: the replay's reviews."""
+    distinct = np.unique(periods) if periods.size else np.array([review_days])
+    return np.unique(np.concatenate([np.arange(0, n_days, r) for r in distinct]))
 
 
 def prepare_replay(
@@ -175,7 +204,6 @@ def prepare_replay(
     start = end - dt.timedelta(days=settings.periods * days)
     review = max(1, round(config.policy.review_days))
     n_days = (end - start).days
-    review_days = list(range(0, n_days, review))
 
     attributes = item_attributes(products, stock, sales)
     categories = product_categories(products)
@@ -204,17 +232,23 @@ def prepare_replay(
         .select(SERIES)
         .sort(SERIES)
     )
-    # every item reviewed every policy.review_days: not its supplier's own R (module
-    # docstring), which would protect L + R between reviews R apart only in `plan`
     lead_times = resolve_lead_times(
         universe, products, tables.get("suppliers"), known_po, config.lead_time
-    ).drop("review_days", strict=False)
+    )
+    if "review_days" in lead_times.columns:  # its supplier's R, in the whole days reviewed
+        lead_times = lead_times.with_columns(pl.col("review_days").round().clip(lower_bound=1.0))
+    keyed = universe.join(lead_times, on=SERIES, how="left", maintain_order="left")
+    periods = whole_review_days(
+        keyed.select(review_days_of(keyed, review)).to_series().to_numpy(), universe.height
+    )
+    review_days = review_schedule(periods, n_days, review).tolist()
     position = universe.with_columns(
         *[pl.lit(0.0).alias(c) for c in ("on_hand", "allocated", "backorders", "on_order")],
         pl.lit(0.0).alias("inventory_position"),
     )
     longest = lead_times["lead_time_days"].max() or 0.0
-    horizon = settings.refit_every + math.ceil((longest + review) / days) + 2
+    longest_review = int(periods.max()) if periods.size else review
+    horizon = settings.refit_every + math.ceil((longest + longest_review) / days) + 2
 
     level_alpha = settings.level_alpha if settings.refit_every > 1 else 0.0
     sold = (
@@ -326,13 +360,14 @@ def prepare_replay(
         review_days=review,
         lead_draws=lead_draws,
         initial_stock=np.round(starting_stock(levels[0], caps[0])),
-        warmup_days=np.ceil(mean + review) if settings.warmup else None,
+        warmup_days=np.ceil(mean + periods) if settings.warmup else None,
         levels=levels,
         error_scores=scores,
         lead_time_demand=bootstraps if config.policy.lead_time_demand != "parametric" else None,
         set_aside_units=set_aside,
         caps=caps,
         usable_days=usable_days(series, products, config.shelf_life.sell_by_days),
+        series_review_days=periods,
     )
 
 
@@ -460,7 +495,8 @@ def with_updated_level(
     refit (`smoothed_levels`), as a weekly plan would see them: demand over L + R and over L,
     forecast_per_day and sigma_e scaled by actual_level / forecast_level (a multiplicative
     level correction; the error scales with the level); where the refit forecast a zero
-    level, the demand per day becomes actual_level / bucket_days over the same windows."""
+    level, the demand per day becomes actual_level / bucket_days over the same windows (R
+    the row's own review_days, else `review_days`)."""
     ratio = np.divide(
         actual_level, forecast_level, out=np.ones_like(actual_level), where=forecast_level > 0
     )
@@ -472,7 +508,7 @@ def with_updated_level(
         levels.with_columns(pl.Series("ratio", ratio), pl.Series("per_day", per_day))
         .with_columns(
             pl.when(fresh)
-            .then(pl.col("per_day") * (lead + review_days + cover))
+            .then(pl.col("per_day") * (lead + review_days_of(levels, review_days) + cover))
             .otherwise(pl.col("demand_protection") * pl.col("ratio"))
             .alias("demand_protection"),
             pl.when(fresh)
@@ -508,7 +544,8 @@ def replay_policy(
     backorder: bool,
     sellable_position: bool = False,
 ):
-    """Run one policy; `decide(review_index, day, inventory_position)` returns order qty.
+    """Run one policy; `decide(review_index, day, inventory_position)` returns order qty
+    per series, placed for the series whose review falls on `day` (`Replay.reviewing`).
     With `sellable_position` the position leaves out the units on hand that will be written
     off before they sell at the review's forecast rate (`replay.levels[review]`
     forecast_per_day), as `plan` leaves them out (`ShelfStock.unsellable`); without it
@@ -553,6 +590,8 @@ def replay_policy(
     by_arrival = (
         replay.order_cycles if replay.order_cycles is not None else np.zeros(n_series, dtype=bool)
     )
+    # replay day -> review index: the union of every series' review days
+    review_at = {int(day): i for i, day in enumerate(replay.review_schedule())}
 
     def close_cycle(rows: np.ndarray | bool = True) -> None:
         totals["cycles"] += cycle_demand & cycle_counts & rows
@@ -577,17 +616,18 @@ def replay_policy(
             backlog -= cleared
             if shelf:
                 shelf.take(day, cleared)
-        if day % replay.review_days == 0:
+        if day in review_at:
+            due = replay.reviewing(day)  # the series whose R divides the day
             if day > 0:
-                close_cycle(~by_arrival)
-            cycle_counts = day >= warmup
-            review = day // replay.review_days
+                close_cycle(~by_arrival & due)
+            cycle_counts = np.where(due, day >= warmup, cycle_counts)
+            review = review_at[day]
             position = on_hand + pipeline[:, day + 1 :].sum(axis=1) - backlog
             if shelf and sellable_position:
                 rate = replay.levels[review]["forecast_per_day"].to_numpy()
                 position[lots] -= shelf.unsellable(day, rate)
             qty = decide(review, day, position)
-            placed = qty > 0
+            placed = (qty > 0) & due
             totals["orders"] += placed & cycle_counts
             arrival = day + replay.lead_draws[:, review]
             np.add.at(pipeline, (np.nonzero(placed)[0], arrival[placed]), qty[placed])
@@ -628,19 +668,22 @@ def promised_by_series(
     replay: Replay, promised: np.ndarray, measure: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """(weight, weighted promise) per series from `promised` ([reviews, series], the
-    `promised_service` of each review's levels). The promise made at review i is for the
-    review period its order covers, days [iR + l_i, iR + l_i + R) with l_i that order's
-    lead time; it is weighted by the demand counted there (fill rate) or by 1 where that
-    period has counted demand (cycle service), as `replay_policy` counts service."""
+    `promised_service` of each review's levels). The promise made at a series' review on
+    day t_i is for the review period its order covers, days [t_i + l_i, t_i + l_i + R)
+    with l_i that order's lead time and R the series' own (`Replay.review_periods`); it is
+    weighted by the demand counted there (fill rate) or by 1 where that period has counted
+    demand (cycle service), as `replay_policy` counts service; 0 at the replay's reviews
+    that are not the series' own."""
     n_series, reviews = replay.lead_draws.shape[0], promised.shape[0]
     counted = counted_demand(replay)
     days = counted.shape[1]
     running = np.concatenate([np.zeros((n_series, 1)), np.cumsum(counted, axis=1)], axis=1)
-    begin = np.arange(reviews)[None, :] * replay.review_days + replay.lead_draws[:, :reviews]
-    begin = np.minimum(begin, days)
-    end = np.minimum(begin + replay.review_days, days)
+    on = replay.review_schedule(reviews)[None, :]
+    periods = replay.review_periods()[:, None]
+    begin = np.minimum(on + replay.lead_draws[:, :reviews], days)
+    end = np.minimum(begin + periods, days)
     rows = np.arange(n_series)[:, None]
-    demand = running[rows, end] - running[rows, begin]
+    demand = np.where(on % periods == 0, running[rows, end] - running[rows, begin], 0.0)
     weight = demand if measure == "fill_rate" else (demand > 0).astype(float)
     return weight.sum(axis=1), (weight * promised.T).sum(axis=1)
 

@@ -37,6 +37,24 @@ def test_receipts_replay_counts_lost_sales_inventory_and_cycles_by_hand():
     assert result["cycle_service_level"] == 0.5
 
 
+def test_the_buyers_cycles_are_each_series_own_review_period():
+    # two series with nothing in stock: 3 wanted on day 3 (lost), 12 received on day 8,
+    # 3 wanted on day 10 (served). Reviewed every 7 days the first has two cycles with
+    # demand, days 0-6 short and 7-13 not; reviewed every 14 days (its supplier's R) the
+    # second has one, days 0-13, short: 1 of 3 cycles without a stockout (2 of 4 with
+    # both on 7 days)
+    demand = np.zeros((2, 14))
+    demand[:, 3] = demand[:, 10] = 3.0
+    receipts = np.zeros((2, 14))
+    receipts[:, 8] = 12.0
+    args = (demand, receipts, np.zeros(2), np.ones(2))
+    own = replay_receipts(*args, review_days=np.array([7, 14]), backorder=False)
+    assert own["cycle_service_level"] == pytest.approx(1 / 3)
+    weekly = replay_receipts(*args, review_days=7, backorder=False)
+    assert weekly["cycle_service_level"] == pytest.approx(2 / 4)
+    assert own["fill_rate"] == weekly["fill_rate"] == pytest.approx(0.5)
+
+
 def test_only_lines_ordered_in_the_window_count_and_arrive_on_their_received_date():
     series = pl.DataFrame({"sku": ["A"], "location": ["W"]})
     lines = pl.DataFrame(

@@ -976,10 +976,6 @@ def simulate(
     _check_output_writable(output)
     _check_output_writable(plot, file=True)
     cfg, tables = _load(config, console, view, forecasts=True)
-    from stockplan.io.prepare import simulated_review_days
-
-    for warning in simulated_review_days(tables, cfg):  # the replay's one R (`replay`)
-        console.warn(warning)
 
     def replaying(start: dt.date, days: int, series: int) -> None:
         StageProgress.close_all()

@@ -810,37 +810,6 @@ def check_review_days(
     )
 
 
-def simulated_review_days(tables: Mapping[str, pl.DataFrame], config: Config) -> list[str]:
-    """The warning of `simulate` for a suppliers table whose `review_days` differs from
-    `policy.review_days`, naming the first such supplier (the prepared tables no longer
-    carry file rows): the replay reviews every item every `policy.review_days` (`replay`),
-    while `plan` orders from that supplier every its own R, so a buyer must not read the
-    simulated service as that supplier's."""
-    suppliers = tables.get("suppliers")
-    review_days = config.policy.review_days
-    if suppliers is None or "review_days" not in suppliers.columns:
-        return []
-    other = suppliers.filter(
-        pl.col("review_days").is_not_null() & (pl.col("review_days") != review_days)
-    )
-    if other.height == 0:
-        return []
-    path = _path(config, "suppliers")
-    header, read_as = _file_header(
-        path, "suppliers", "review_days", config.columns.get("suppliers", {})
-    )
-    return [
-        phrase(
-            "warn.simulate_review_days",
-            where=place(path, None, header, read_as),
-            supplier=quote(str(other["supplier"][0]), 40),
-            value=f"{other['review_days'][0]:g}",
-            review=f"{review_days:g}",
-            setting="policy.review_days",
-        )
-    ]
-
-
 def zero_packs(
     products: pl.DataFrame, path: Path | str, overrides: Mapping[str, str] | None = None
 ) -> list[str]:
