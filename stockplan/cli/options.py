@@ -213,7 +213,8 @@ SortOption = Annotated[
     str | None,
     typer.Option(
         "--sort",
-        help="Sort by COLUMN or COLUMN:desc instead of urgency (risk, then order-by date).",
+        help="Sort by COLUMN or COLUMN:desc instead of the table's own order (orders and "
+        "risk: most urgent first).",
     ),
 ]
 ColumnsOption = Annotated[
