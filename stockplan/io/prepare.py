@@ -603,21 +603,19 @@ def unknown_config_names(
     `transit_days`), a `calendars.exempt_suppliers` supplier in no products, suppliers or
     purchase-order row (the public holidays still close it). Not checked against the
     tables a cluster's tasks read (`later`)."""
-    warnings = []
+    unknown: list[tuple[str, str, dict | None, dict[str, str]]] = []
     to = list(config.transfers.transit_days_to)
     if to and not later & {"stock", "sales"}:
         located = {n: ("location",) for n in ("stock", "sales") if n in tables}
         names = _unknown_names(to, _distinct(tables, located), "location", "locations")
-        if names is not None:
-            warnings.append(
-                phrase(
-                    "warn.config_unknown_locations",
-                    source=config.origin,
-                    setting="transfers.transit_days_to",
-                    names=names,
-                    fallback="transfers.transit_days",
-                )
+        unknown.append(
+            (
+                "warn.config_unknown_locations",
+                "transfers.transit_days_to",
+                names,
+                {"fallback": "transfers.transit_days"},
             )
+        )
     exempt = config.calendars.exempt_suppliers
     if exempt and "products" not in later:
         columns = {
@@ -627,16 +625,12 @@ def unknown_config_names(
         }
         known = _distinct(tables, {n: c for n, c in columns.items() if n in tables})
         names = _unknown_names(exempt, known, "supplier", "suppliers")
-        if names is not None:
-            warnings.append(
-                phrase(
-                    "warn.config_unknown_suppliers",
-                    source=config.origin,
-                    setting="calendars.exempt_suppliers",
-                    names=names,
-                )
-            )
-    return warnings
+        unknown.append(("warn.config_unknown_suppliers", "calendars.exempt_suppliers", names, {}))
+    return [
+        phrase(key, source=config.origin, setting=setting, names=names, **more)
+        for key, setting, names, more in unknown
+        if names is not None
+    ]
 
 
 def _stray_location(config: Config, name: str, first: dict) -> None:
