@@ -213,6 +213,12 @@ def _check_class_keys(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+LONGEST_REVIEW_DAYS = 365
+"""The longest review period R, `policy.review_days` and a supplier's own
+`suppliers.review_days`: a year between orders; more is a typo (70 for 7) and protects
+years of demand."""
+
+
 class Policy(Section):
     type: PolicyType = "rs"
     types: dict[str, PolicyType] = Field(
@@ -222,7 +228,7 @@ class Policy(Section):
     skus: dict[str, SkuPolicy] = Field(
         default_factory=dict, description="Per-SKU type / service_level; wins over classes."
     )
-    review_days: float = Field(default=7.0, gt=0, le=365)
+    review_days: float = Field(default=7.0, gt=0, le=LONGEST_REVIEW_DAYS)
     service_measure: Literal["cycle", "fill_rate"] = "cycle"
     quantile_method: Literal["normal", "conformal"] = Field(
         default="normal",

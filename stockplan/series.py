@@ -209,9 +209,9 @@ def with_lead_times(
     cover = (
         pl.col("closure_cover_days") if "closure_cover_days" in lead_times.columns else pl.lit(0.0)
     )
-    if "review_days" in lead_times.columns:
-        lead_times = lead_times.with_columns(review_days_of(lead_times, review_days))
     review = review_days_of(lead_times, review_days)
+    if "review_days" in lead_times.columns:  # kept on the row, the policy's where blank
+        lead_times = lead_times.with_columns(review)
     window_days = pl.col("lead_time_days") + review + cover
     windows = lead_times.select(*SERIES, window_days.alias("window_days"))
     protection = window_demand(forecast, windows, bucket_days, "demand_protection", start)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from stockplan.config import Config
+from stockplan.config import LONGEST_REVIEW_DAYS, Config
 from stockplan.errors import StockplanError, quote
 from stockplan.i18n import both, input_name, phrase, place
 from stockplan.io.columns import blank_locations, refuse_blank_location_facts
@@ -408,12 +408,7 @@ def promotions_matching_nothing(tables: dict[str, pl.DataFrame], path: Path) -> 
     promotion day out of its baseline, so a typo in a planned promotion's code would buy
     as for an ordinary week."""
     promotions = tables["promotions"]
-    skus = [
-        tables[n].select(pl.col("sku").unique())
-        for n in ("sales", "stock", "products")
-        if n in tables
-    ]
-    known = pl.concat(skus)["sku"] if skus else pl.Series("sku", [], pl.String)
+    known = _distinct(tables, {n: ("sku",) for n in ("sales", "stock", "products") if n in tables})
     products = tables.get("products")
     categories = (
         products["category"].drop_nulls().unique()
@@ -427,7 +422,7 @@ def promotions_matching_nothing(tables: dict[str, pl.DataFrame], path: Path) -> 
         checks.append(
             (
                 "sku",
-                pl.col("sku").is_not_null() & ~pl.col("sku").is_in(known.implode()),
+                pl.col("sku").is_not_null() & ~pl.col("sku").is_in(known),
             )
         )
     if "category" in promotions.columns:
@@ -772,11 +767,6 @@ def unknown_suppliers(products: pl.DataFrame, suppliers: pl.DataFrame, path: Pat
             },
         )
     ]
-
-
-LONGEST_REVIEW_DAYS = 365.0
-"""The longest review period a supplier may have, as `policy.review_days`: a year between
-orders; more is a typo (70 for 7) and protects years of demand."""
 
 
 def check_review_days(
