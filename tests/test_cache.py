@@ -129,6 +129,19 @@ def test_suppliers_reads_only_the_purchase_orders(small_shop: Path):
     assert scorecard["on_time_rate"][0] == 1.0
 
 
+def test_suppliers_help_says_it_never_caches_and_a_plan_command_says_it_recomputes():
+    def help_text(command: str) -> str:
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.replace("│", " ").split())  # the wrapped lines joined
+
+    assert "this one reads only the purchase orders and never uses or keeps the plan cache" in (
+        help_text("suppliers")
+    )
+    assert "Recompute" not in help_text("suppliers")
+    assert "--no-cache Recompute even when the inputs" in help_text("classify")
+
+
 def test_a_fifo_input_is_never_read_for_the_key(small_shop: Path):
     fifo = small_shop.parent / "sales.fifo"
     os.mkfifo(fifo)

@@ -56,6 +56,7 @@ from stockplan.cli.options import (
     HeadersOption,
     LangOption,
     LimitOption,
+    NoCacheNeverCachedOption,
     NoCacheOption,
     NotifyOption,
     OutputOption,
@@ -755,7 +756,8 @@ _LEAN_TABLES: dict[str, Callable[..., Any]] = {
 
 
 def _table_command(name: str, table: str, doc: str) -> None:
-    """Register a command that runs the plan and writes one of its tables."""
+    """Register a command that runs the plan and writes one of its tables (`suppliers`
+    reads the purchase orders alone: its `--no-cache` says it never caches)."""
 
     @guarded
     def command(
@@ -788,6 +790,8 @@ def _table_command(name: str, table: str, doc: str) -> None:
         )
 
     command.__doc__ = doc
+    if name == "suppliers":
+        command.__annotations__["no_cache"] = NoCacheNeverCachedOption
     app.command(name=name)(command)
 
 

@@ -206,6 +206,14 @@ NoCacheOption = Annotated[
         "is .stockplan-cache beside the config, or $STOCKPLAN_CACHE_DIR; safe to delete).",
     ),
 ]
+NoCacheNeverCachedOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Accepted as by every table command; this one reads only the purchase orders "
+        "and never uses or keeps the plan cache.",
+    ),
+]
 LimitOption = Annotated[
     int, typer.Option("--limit", min=1, help="Rows in the terminal table (the rest counted).")
 ]
