@@ -138,6 +138,21 @@ def test_frame_headers_map_through_aliases_and_config_columns():
     assert inputs["sales"]["location"].unique().to_list() == ["WH1"]
 
 
+def test_a_frame_number_next_to_zero_is_read_as_zero_with_the_note_a_file_gets():
+    """50 on hand less a rounding residue (1e-15 left after fractional moves) in a frame
+    became 0 without a word; the note names the frame, row and column as for a file."""
+    frames = steady_shop()
+    frames["stock"] = pl.DataFrame(
+        {"sku": ["A", "A"], "location": ["WH1", "WH2"], "on_hand": [50.0, 1e-15]}
+    )
+    inputs = Inputs.from_frames(no_holidays(), **frames)
+    assert inputs["stock"]["on_hand"].to_list() == [50.0, 0.0]
+    assert [w for w in inputs.warnings if "read as 0" in w] == [
+        "stock frame, row 2, column 'on_hand': '1e-15' read as 0 (1 such cells in the "
+        "column): no quantity, price or time is so near 0; a rounding residue or a damaged cell"
+    ]
+
+
 def test_explain_reads_the_plan_own_row_and_projects_stock_from_it(steady_plan):
     shown = stockplan.explain(steady_plan, "A", location="WH1")
     assert shown.orders.equals(steady_plan.orders)

@@ -681,6 +681,43 @@ def test_sqlite_tables_relative_to_the_config_are_read_read_only(tmp_path: Path)
     )
 
 
+def test_a_database_stock_table_picks_code_or_name_by_identify_by_and_tells_a_tiny_number(
+    tmp_path: Path,
+):
+    """A U8-style stock query with both 仓库编码 and 仓库名称 follows `io.identify_by` as a
+    file does (it always took the name), and an on-hand of 1e-300 is read as 0 with the
+    note a file gets (it became 0 without one)."""
+    sales, _ = _small_tables()
+    with sqlite3.connect(tmp_path / "shop.db") as connection:
+        connection.execute("CREATE TABLE sales (day text, code text, qty integer)")
+        connection.executemany("INSERT INTO sales VALUES (?, ?, ?)", sales.rows())
+        connection.execute("CREATE TABLE stock (code text, 仓库编码 text, 仓库名称 text, qty real)")
+        connection.executemany(
+            "INSERT INTO stock VALUES (?, ?, ?, ?)",
+            [("000123", "01", "总仓", 7.0), ("000123", "02", "门店仓", 1e-300)],
+        )
+    url = "sqlite:///shop.db"
+
+    def inputs(location: str) -> dict:
+        sold = f"SELECT day AS date, code AS sku, '{location}' AS location, qty FROM sales"
+        return {"sales": {"url": url, "query": sold}, "stock": {"url": url, "table": "stock"}}
+
+    columns = {"sales": {"qty": "quantity"}, "stock": {"code": "sku", "qty": "on_hand"}}
+    by_code = _config(tmp_path, inputs("01"), columns=columns, io={"identify_by": "code"})
+    _, tables = stockplan.load(by_code)
+    assert tables["stock"]["location"].to_list() == ["01", "02"]
+    assert tables["stock"]["on_hand"].to_list() == [7.0, 0.0]
+    where = (
+        f"inputs.stock (sqlite:///{tmp_path.as_posix()}/shop.db, table stock), row 2, column 'qty'"
+    )
+    assert [w for w in tables.warnings if "read as 0" in w] == [
+        f"{where} (on_hand): '1e-300' read as 0 (1 such cells in the column): no quantity, "
+        "price or time is so near 0; a rounding residue or a damaged cell"
+    ]
+    by_name = _config(tmp_path, inputs("总仓"), columns=columns, io={"identify_by": "name"})
+    assert stockplan.load(by_name)[1]["stock"]["location"].to_list() == ["总仓", "门店仓"]
+
+
 def test_sqlite_query_past_its_timeout_is_interrupted(tmp_path: Path):
     sqlite3.connect(tmp_path / "empty.db").close()
     endless = (

@@ -265,9 +265,15 @@ def read_database(spec: DatabaseInput, label: str) -> pl.DataFrame:
 
 
 def read_database_table(
-    name: str, spec: DatabaseInput, overrides: Mapping[str, str]
+    name: str,
+    spec: DatabaseInput,
+    overrides: Mapping[str, str],
+    notes: list[str] | None = None,
+    identify_by: str = "name",
 ) -> pl.DataFrame:
-    """Load one input table from a database into canonical columns (plus `source_row`).
+    """Load one input table from a database into canonical columns (plus `source_row`),
+    mapped and typed as a file is (`identify_by` picks a code or a name column; a number
+    read as 0 is told in `notes`).
 
     Rows are numbered 1, 2, ... in the result's order (there is no header row).
     """
@@ -277,8 +283,8 @@ def read_database_table(
     schema = SCHEMAS[name]
     label = spec.describe(name)
     raw = read_database(spec, label)
-    mapping = map_headers(raw, schema, overrides, label)  # type: ignore[arg-type]
-    typed = type_table(raw, schema, mapping, label, header_row=0)  # type: ignore[arg-type]
+    mapping = map_headers(raw, schema, overrides, label, identify_by)  # type: ignore[arg-type]
+    typed = type_table(raw, schema, mapping, label, header_row=0, notes=notes)  # type: ignore[arg-type]
     if typed.height == 0 and schema.need_rows:
         raise StockplanError(phrase("error.db_no_rows", where=place(label)))
     return typed

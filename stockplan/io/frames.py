@@ -38,8 +38,11 @@ def as_polars(frame: Any, label: str) -> pl.DataFrame:
     )
 
 
-def check_frame(name: str, frame: Any, config: Config) -> pl.DataFrame:
-    """One input table from a frame: canonical columns and types plus `source_row`."""
+def check_frame(
+    name: str, frame: Any, config: Config, notes: list[str] | None = None
+) -> pl.DataFrame:
+    """One input table from a frame: canonical columns and types plus `source_row` (a
+    number read as 0 is told in `notes`, as for a file)."""
     if name not in SCHEMAS:
         raise StockplanError(
             f"unknown input table '{name}' (expected one of: {', '.join(SCHEMAS)})"
@@ -49,7 +52,7 @@ def check_frame(name: str, frame: Any, config: Config) -> pl.DataFrame:
     schema = SCHEMAS[name]
     overrides = config.columns.get(name, {})
     mapping = map_headers(raw, schema, overrides, label, config.io.identify_by)  # type: ignore[arg-type]
-    typed = type_table(raw, schema, mapping, label, header_row=0)  # type: ignore[arg-type]
+    typed = type_table(raw, schema, mapping, label, header_row=0, notes=notes)  # type: ignore[arg-type]
     if typed.height == 0 and schema.need_rows:
         raise StockplanError(f"{label}: has no rows")
     return typed
@@ -60,9 +63,11 @@ def frames_to_inputs(frames: Mapping[str, Any], config: Config) -> PreparedInput
     for name in REQUIRED_TABLES:
         if frames.get(name) is None:
             raise StockplanError(f"missing input table '{name}' (give a {name} frame)")
+    notes: list[str] = []
     tables = {
-        name: check_frame(name, frame, config)
+        name: check_frame(name, frame, config, notes)
         for name, frame in frames.items()
         if frame is not None
     }
-    return prepare_inputs(tables, config)
+    prepared = prepare_inputs(tables, config)
+    return PreparedInputs(prepared.tables, notes + prepared.warnings)

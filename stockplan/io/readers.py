@@ -610,7 +610,7 @@ def read_table(
     if not isinstance(spec, InputFile):  # `{url, query}`: same mapping and typing, from a database
         from stockplan.io.database import read_database_table
 
-        return read_database_table(name, spec, overrides)
+        return read_database_table(name, spec, overrides, notes, identify_by)
     schema = SCHEMAS[name]
     notes = notes if notes is not None else []
     if is_dataset(spec.path):  # a folder or glob of Parquet part files, each read lazily
