@@ -1165,6 +1165,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "no table's required columns found",
         "zh": "未找到任何表的必需列",
     },
+    "init.own_output": {
+        "en": "{file}: a plan stockplan wrote (it has its {record}), not an export; skipped",
+        "zh": "{file}：这是 stockplan 写出的计划（带有 {record}），不是导出文件；已跳过",
+    },
     "init.twice": {
         "en": "{file}: also looks like {table}; using {used}",
         "zh": "{file}：也像是 {table}；使用 {used}",

@@ -216,6 +216,99 @@ def test_init_recognises_exports_and_writes_a_config_that_validates(tmp_path: Pa
     assert _run("init", str(exports), "--force").exit_code == 0
 
 
+def test_init_looks_into_subfolders_but_not_hidden_ones_its_own_plans_or_too_deep(
+    tmp_path: Path,
+):
+    """Exports filed by ERP and month (`kingdee/2025-10/即时库存.csv`) were not seen: init
+    looked at the top folder only. Hidden folders, Excel's lock files, a plan stockplan
+    wrote (a folder with its run.json) and anything more than 3 folders down are not
+    exports; a file at the top comes before one in a subfolder for the same table."""
+    exports = tmp_path / "exports"
+    month = exports / "kingdee" / "2025-10"
+    month.mkdir(parents=True)
+    (exports / "销售明细.csv").write_text(
+        "单据日期,商品编码,仓库,销售数量\n2025-09-01,A-1,WH1,4\n", encoding="utf-8"
+    )
+    (month / "即时库存.csv").write_text("商品编码,仓库,现存量\nA-1,WH1,7\n", encoding="utf-8")
+    (month / "销售出库.csv").write_text(
+        "单据日期,商品编码,仓库,实发数量\n2025-09-02,A-1,WH1,3\n", encoding="utf-8"
+    )
+    deep = exports / "a" / "b" / "c" / "d"
+    deep.mkdir(parents=True)
+    (deep / "products.csv").write_text("sku,unit_cost\nA-1,2\n", encoding="utf-8")
+    (deep.parent / "suppliers.csv").write_text("supplier,lead_time_days\nS,14\n", encoding="utf-8")
+    for hidden in (exports / ".stockplan-cache", exports / "_temporary"):
+        hidden.mkdir()
+        (hidden / "products.csv").write_text("sku,unit_cost\nA-1,2\n", encoding="utf-8")
+    (exports / "~$销售明细.xlsx").write_bytes(b"\x00lock")
+    plan = exports / "out"
+    plan.mkdir()
+    (plan / "run.json").write_text("{}", encoding="utf-8")
+    (plan / "stock.csv").write_text("sku,location,on_hand\nA-1,WH1,99\n", encoding="utf-8")
+    result = _run("init", str(exports))
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert (
+        "stockplan: kingdee/2025-10/即时库存.csv: stock (商品编码 -> sku, 仓库 -> location, "
+        "现存量 -> on_hand)" in lines
+    )
+    assert (
+        "stockplan: warning: kingdee/2025-10/销售出库.csv: also looks like sales; using "
+        "销售明细.csv" in lines
+    )
+    assert (
+        "stockplan: warning: out/: a plan stockplan wrote (it has its run.json), not an "
+        "export; skipped" in lines
+    )
+    assert "stockplan: a/b/c/suppliers.csv: suppliers (supplier, lead_time_days)" in lines
+    assert not any("products" in line or "~$" in line for line in lines), result.stderr
+    config = yaml.safe_load((exports / "stockplan.yaml").read_text(encoding="utf-8"))
+    assert config["inputs"] == {
+        "sales": "销售明细.csv",
+        "stock": "kingdee/2025-10/即时库存.csv",
+        "suppliers": "a/b/c/suppliers.csv",
+    }
+    assert _run("validate", "-c", str(exports / "stockplan.yaml")).exit_code == 0
+    chinese = _run("init", str(exports), "--force", "--lang", "zh")
+    assert (
+        "out/：这是 stockplan 写出的计划（带有 run.json），不是导出文件；已跳过" in chinese.stderr
+    )
+
+
+def test_init_reads_a_folder_of_parquet_parts_as_one_table_and_one_file_per_table_as_files(
+    tmp_path: Path,
+):
+    """Part files with the same columns (hive `location=` folders too) are one table, the
+    folder; a folder holding sales.parquet and stock.parquet is two exports."""
+    exports = tmp_path / "exports"
+    for location in ("WH1", "WH2"):
+        part = exports / "sales_parts" / f"location={location}"
+        part.mkdir(parents=True)
+        for day in (1, 2):
+            pl.DataFrame(
+                {"date": [f"2025-09-0{day}"], "sku": ["A-1"], "quantity": [3]}
+            ).write_parquet(part / f"part-{day}.parquet")
+    tables = exports / "parquet"
+    tables.mkdir()
+    pl.DataFrame(
+        {"sku": ["A-1", "A-1"], "location": ["WH1", "WH2"], "on_hand": [5, 6]}
+    ).write_parquet(tables / "stock.parquet")
+    pl.DataFrame({"sku": ["A-1"], "unit_cost": [2.0]}).write_parquet(tables / "products.parquet")
+    result = _run("init", str(exports))
+    assert result.exit_code == 0, result.output
+    assert "stockplan: sales_parts/: sales (date, sku, quantity, location)" in result.stderr
+    config = yaml.safe_load((exports / "stockplan.yaml").read_text(encoding="utf-8"))
+    assert config["inputs"] == {
+        "sales": "sales_parts",
+        "stock": "parquet/stock.parquet",
+        "products": "parquet/products.parquet",
+    }
+    planned = _run("plan", "-c", str(exports / "stockplan.yaml"), "-o", "-", "-q", "--all")
+    assert planned.exit_code == 0, planned.output
+    orders = pl.read_csv(io.StringIO(planned.stdout))
+    assert sorted(orders["location"].to_list()) == ["WH1", "WH2"]
+
+
 def test_init_quotes_a_header_so_it_cannot_write_a_setting_into_the_config(tmp_path: Path):
     # YAML reads U+2028 / U+2029 / NEL as line breaks: a header carrying one ended its
     # comment line and turned formula escaping off

@@ -1134,7 +1134,11 @@ def validate(
 def init(
     folder: Annotated[
         Path,
-        typer.Argument(callback=expand_home, help="Folder holding your ERP / shop exports."),
+        typer.Argument(
+            callback=expand_home,
+            help="Folder holding your ERP / shop exports (and its subfolders, 3 levels deep; "
+            "a folder of Parquet part files is one table).",
+        ),
     ],
     config: Annotated[
         Path | None,
@@ -1160,7 +1164,7 @@ def init(
     set_lang(lang.value if lang is not None else "en", chosen=lang is not None)
 
     from stockplan.i18n import input_name, say
-    from stockplan.io.inspect import inspect_folder, starter_config
+    from stockplan.io.inspect import RUN_RECORD, inspect_folder, starter_config
     from stockplan.io.writers import write_text
 
     console = Console(quiet)
@@ -1171,12 +1175,17 @@ def init(
     add_run_inputs(*(guess.path for guess in guesses))
     tables: dict[str, str] = {}
     for guess in guesses:
+        # sub/销售.xlsx from a subfolder, parts/ for a folder of Parquet part files
+        shown = guess.path.relative_to(folder).as_posix() + ("/" if guess.path.is_dir() else "")
+        if guess.own_output:
+            console.warn(message("init.own_output", lang_now(), file=shown, record=RUN_RECORD))
+            continue
         if guess.table is None:
             console.warn(
                 message(
                     "init.unknown",
                     lang_now(),
-                    file=guess.path.name,
+                    file=shown,
                     problem=say(guess.problem or "", lang_now()),
                 )
             )
@@ -1186,18 +1195,18 @@ def init(
                 message(
                     "init.twice",
                     lang_now(),
-                    file=guess.path.name,
+                    file=shown,
                     table=input_name(guess.table, lang_now()),
                     used=tables[guess.table],
                 )
             )
             continue
-        tables[guess.table] = guess.path.name
+        tables[guess.table] = shown
         mapped = ", ".join(
             name if src == name else f"{src} -> {name}" for name, src in guess.mapping.items()
         )
         table = input_name(guess.table, lang_now())
-        console.say("init.file", file=guess.path.name, table=table, mapped=mapped)
+        console.say("init.file", file=shown, table=table, mapped=mapped)
         if guess.unmapped:
             console.say("init.unmapped", headers=", ".join(guess.unmapped))
     text = starter_config(guesses, target.parent, lang.value if lang else None)

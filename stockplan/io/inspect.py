@@ -13,10 +13,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
 import yaml
 
 from stockplan.errors import StockplanError
 from stockplan.i18n import message, phrase
+from stockplan.io.datasets import PARQUET_SUFFIXES, dataset_files, hive_values
 from stockplan.io.readers import header_index, read_top_rows
 from stockplan.io.schema import CODE_ALIASES, SCHEMAS, normalise_header
 
@@ -42,6 +44,7 @@ class FileGuess:
     mapping: dict[str, str] = field(default_factory=dict)  # canonical -> source header
     unmapped: list[str] = field(default_factory=list)
     problem: str | None = None
+    own_output: bool = False  # a plan stockplan wrote (`own_output`), not looked into
 
 
 def _score(headers: list[str], table: str) -> tuple[bool, int, dict[str, str]]:
@@ -68,8 +71,17 @@ def _score(headers: list[str], table: str) -> tuple[bool, int, dict[str, str]]:
     return complete, len(mapping), mapping
 
 
+def _dataset_header(folder: Path) -> list[list[str]]:
+    """A Parquet dataset's header: its first part file's columns and the hive `key=value`
+    folder names above it (`location=WH1/part-0.parquet` gives a location column)."""
+    first = dataset_files(folder)[0]
+    hive = [k for k in hive_values(first, folder) if k]
+    return [[*read_top_rows(first)[0], *hive]]
+
+
 def guess_file(path: Path) -> FileGuess:
-    """Which table `path` most likely is, with its header mapping.
+    """Which table `path` (a file, or a folder of Parquet part files) most likely is, with
+    its header mapping.
 
     The file is read once; its first rows are scored against every table, each table
     finding its own header below any title lines.
@@ -79,7 +91,7 @@ def guess_file(path: Path) -> FileGuess:
         None,
     )
     try:
-        rows = read_top_rows(path)
+        rows = _dataset_header(path) if path.is_dir() else read_top_rows(path)
     except StockplanError as exc:
         return FileGuess(path, None, problem=exc.phrase or exc.message)
     candidates: list[tuple[tuple[bool, bool, int], str, dict[str, str], list[str]]] = []
@@ -98,13 +110,87 @@ def guess_file(path: Path) -> FileGuess:
     return FileGuess(path, table, mapping, unmapped)
 
 
+DEEPEST_FOLDER = 3
+"""`init` looks this many folder levels below the folder it is given (exports filed by ERP
+or by month, `kingdee/2025-10/销售出库.xlsx`) and no deeper, so a home folder given by
+mistake is not walked whole."""
+
+RUN_RECORD = "run.json"
+"""The run record of a plan written to a folder (`FILE.run.json` beside a single table
+file; `io.runrecord`): what marks a folder or file as stockplan's own output."""
+
+
+def _not_an_export(name: str, folder: bool = True) -> bool:
+    """Hidden files and folders (`.stockplan-cache`, `.git`), writers' folders
+    (`_temporary`) and Excel's lock files (`~$销售.xlsx`, while it is open)."""
+    return name.startswith((".", "~$", *(("_",) if folder else ())))
+
+
+def _parquet_dataset(folder: Path) -> bool:
+    """A folder read as one table: at least two Parquet files (under hive `key=value`
+    folders or not) with the same columns, and nothing else. A folder of one Parquet file
+    per table (sales.parquet, stock.parquet) is a folder of exports instead."""
+    files = [
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(_not_an_export(part) for part in p.relative_to(folder).parts)
+    ]
+    if len(files) < 2 or any(p.suffix.lower() not in PARQUET_SUFFIXES for p in files):
+        return False
+    hive = any("=" in part for p in files for part in p.relative_to(folder).parts[:-1])
+    try:
+        return hive or len({tuple(pl.read_parquet_schema(p)) for p in files}) == 1
+    except Exception:  # a damaged part: read as files, each guessed (and its problem said)
+        return False
+
+
+def export_files(folder: Path) -> list[Path]:
+    """The export files in `folder` and its subfolders up to `DEEPEST_FOLDER` levels below
+    it, those at the top first, then by path; a folder of Parquet part files
+    (`_parquet_dataset`) is one entry, the dataset. Hidden folders, unreadable ones and
+    stockplan's own outputs (a folder holding a `run.json`, a file with its `.run.json`
+    beside it) are not looked into; `own_outputs` lists the outputs found."""
+    found: list[Path] = []
+
+    def walk(current: Path, depth: int) -> None:
+        try:
+            entries = sorted(current.iterdir())
+        except OSError:  # a folder the user may not read holds no export they gave us
+            return
+        for entry in entries:
+            if _not_an_export(entry.name, folder=entry.is_dir()):
+                continue
+            if entry.is_dir():
+                if (entry / RUN_RECORD).is_file():
+                    found.append(entry)  # said as an output, not looked into
+                elif _parquet_dataset(entry):
+                    found.append(entry)
+                elif depth < DEEPEST_FOLDER:
+                    walk(entry, depth + 1)
+            elif entry.suffix.lower() in EXPORT_SUFFIXES and entry.is_file():
+                found.append(entry)
+
+    walk(folder, 0)
+    return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), p.as_posix()))
+
+
+def own_output(path: Path) -> bool:
+    """Whether `path` is a plan stockplan wrote: a folder with its `run.json`, a file with
+    its `FILE.run.json` beside it."""
+    if path.is_dir():
+        return (path / RUN_RECORD).is_file()
+    return path.with_name(f"{path.name}.{RUN_RECORD}").is_file()
+
+
 def inspect_folder(folder: Path) -> list[FileGuess]:
+    """A guess for every export `export_files` finds in `folder`; stockplan's own outputs
+    get no table (`FileGuess.own_output`)."""
     if not folder.is_dir():
         raise StockplanError(f"{folder}: not a folder")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in EXPORT_SUFFIXES)
+    files = export_files(folder)
     if not files:
         raise StockplanError(f"{folder}: no CSV, Excel or Parquet files found")
-    return [guess_file(p) for p in files]
+    return [FileGuess(p, None, own_output=True) if own_output(p) else guess_file(p) for p in files]
 
 
 def chinese_headers(guesses: list[FileGuess]) -> bool:
