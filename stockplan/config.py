@@ -512,6 +512,19 @@ class Transfers(Section):
         description="Per receiving location, the days a transfer into it takes; wins over "
         "transit_days (a far warehouse: {WH-BJ: 3}).",
     )
+    transit_days_between: dict[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)],
+        dict[
+            Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)],
+            Annotated[float, Field(ge=0, le=365)],
+        ],
+    ] = Field(
+        default_factory=dict,
+        description="Per lane, sending location -> receiving location -> days a move "
+        "takes; wins over transit_days_to and transit_days ({WH-SH: {WH-BJ: 2}, WH-GZ: "
+        "{WH-BJ: 4}}). A location receives only over lanes that land no later than a new "
+        "order would.",
+    )
 
 
 class Excess(Section):

@@ -55,18 +55,14 @@ def transit_days(settings: Transfers, location: str = "to_location") -> pl.Expr:
     )
 
 
-def _receivers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> pl.DataFrame:
+def _receivers(rows: pl.DataFrame) -> pl.DataFrame:
     """The short locations (position below the reorder point, with demand) with their need
-    (order_up_to - position, whole units up) and the arrival of a transfer to them; `fast`:
-    it lands no later than a new order would (`expected_arrival`; true without one)."""
-    # here: reorder imports scipy, and `explain` imports this module from the cache path
-    from stockplan.reorder import arrival_after
-
+    (order_up_to - position, whole units up) and `order_arrival`, the day a new order
+    placed today lands (`expected_arrival`; null without one), largest need first."""
     short = (pl.col("inventory_position") < pl.col("reorder_point")) & (
         pl.col("forecast_per_day") > 0
     )
     need = (pl.col("order_up_to") - pl.col("inventory_position")).ceil()
-    arrival = arrival_after(as_of, transit_days(settings))
     ordered = pl.col("expected_arrival") if "expected_arrival" in rows.columns else pl.lit(None)
     return (
         rows.filter(short)
@@ -77,23 +73,23 @@ def _receivers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> pl.Da
             need.alias("need"),
             pl.col("inventory_position"),
             pl.col("reorder_point"),
-            arrival.alias("arrival_date"),
             ordered.cast(pl.Date).alias("order_arrival"),
         )
-        .with_columns(
-            (pl.col("arrival_date") <= pl.col("order_arrival")).fill_null(True).alias("fast")
-        )
+        .sort(["sku", "need", "to_location"], descending=[False, True, False])
     )
 
 
 def _donors(rows: pl.DataFrame, settings: Transfers) -> pl.DataFrame:
     """The locations with a surplus of at least `min_qty`: on_hand - allocated - backorders
-    - order_up_to, whole units down."""
+    - order_up_to, whole units down; `donor_rank` 1 for an item's largest surplus."""
     surplus = (
         pl.col("on_hand") - pl.col("allocated") - pl.col("backorders") - pl.col("order_up_to")
     ).floor()
-    return rows.filter(surplus >= settings.min_qty).select(
-        "sku", pl.col("location").alias("from_location"), surplus.alias("surplus")
+    return (
+        rows.filter(surplus >= settings.min_qty)
+        .select("sku", pl.col("location").alias("from_location"), surplus.alias("surplus"))
+        .sort(["sku", "surplus", "from_location"], descending=[False, True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1).over("sku").alias("donor_rank"))
     )
 
 
@@ -107,33 +103,83 @@ def _movable(rows: pl.DataFrame, settings: Transfers) -> pl.DataFrame | None:
     return rows
 
 
+def _lanes(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> pl.DataFrame:
+    """Every (short location, donor) pair of an item with the move's `arrival_date` (as_of +
+    its lane's `transit_days_between`, else the receiver's `transit_days_to`, else
+    `transit_days`) and `in_time`: it lands no later than a new order would (true
+    without one). The receivers' order (largest need first) is kept."""
+    # here: reorder imports scipy, and `explain` imports this module from the cache path
+    from stockplan.reorder import arrival_after
+
+    pairs = _receivers(rows).join(_donors(rows, settings), on="sku", maintain_order="left")
+    days = transit_days(settings)
+    if settings.transit_days_between:
+        lanes = pl.DataFrame(
+            [
+                (sender, receiver, days_on_lane)
+                for sender, receivers in settings.transit_days_between.items()
+                for receiver, days_on_lane in receivers.items()
+            ],
+            schema={"from_location": pl.String, "to_location": pl.String, "lane": pl.Float64},
+            orient="row",
+        )
+        pairs = pairs.join(
+            lanes, on=["from_location", "to_location"], how="left", maintain_order="left"
+        )
+        days = pl.col("lane").fill_null(days)
+    arrival = arrival_after(as_of, days)
+    return pairs.with_columns(arrival.alias("arrival_date")).with_columns(
+        (pl.col("arrival_date") <= pl.col("order_arrival")).fill_null(True).alias("in_time")
+    )
+
+
 def plan_transfers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> pl.DataFrame:
     """rows: sku, location, on_hand, allocated, backorders, inventory_position,
     reorder_point, order_up_to, forecast_per_day, expected_arrival (a new order's arrival,
     optional), inactive (optional). Returns the transfers table, each move with its
-    arrival_date (as_of + its transit days)."""
-    from stockplan.reorder import fmt_apart, fmt_number  # here: see `_receivers`
+    arrival_date (as_of + its lane's transit days).
+
+    Donors give in turn, an item's largest surplus first; each fills the short locations
+    it reaches in time (`_lanes`), largest remaining need first:
+        take_i = min(need_i, max(surplus - sum of the needs before i, 0)).
+    One round per donor rank (at most the locations, not the rows); with every lane in
+    time this is the overlap of the two cumulative scales described above."""
+    from stockplan.reorder import fmt_apart, fmt_number  # here: see `_lanes`
 
     rows = _movable(rows, settings)
     if rows is None:
         return no_transfers()
-    donors = (
-        _donors(rows, settings)
-        .sort(["sku", "surplus", "from_location"], descending=[False, True, False])
-        .with_columns(pl.col("surplus").cum_sum().over("sku").alias("d_end"))
-        .with_columns((pl.col("d_end") - pl.col("surplus")).alias("d_start"))
-    )
-    receivers = (
-        _receivers(rows, settings, as_of)
-        .filter("fast")
-        .sort(["sku", "need", "to_location"], descending=[False, True, False])
-        .with_columns(pl.col("need").cum_sum().over("sku").alias("n_end"))
-        .with_columns((pl.col("n_end") - pl.col("need")).alias("n_start"))
-    )
-    overlap = pl.min_horizontal("n_end", "d_end") - pl.max_horizontal("n_start", "d_start")
+    pairs = _lanes(rows, settings, as_of).filter("in_time")
+    remaining = pairs.select("sku", "to_location", "need").unique(maintain_order=True)
+    moves = []
+    for rank in range(1, (pairs["donor_rank"].max() or 0) + 1):
+        turn = (
+            pairs.filter(pl.col("donor_rank") == rank)
+            .drop("need")
+            .join(remaining, on=["sku", "to_location"], maintain_order="left")
+            .filter(pl.col("need") > 0)
+        )
+        before = pl.col("need").cum_sum().over("sku") - pl.col("need")
+        taken = turn.with_columns(
+            pl.min_horizontal("need", (pl.col("surplus") - before).clip(lower_bound=0))
+            .floor()
+            .alias("quantity")
+        ).filter(pl.col("quantity") > 0)
+        moves.append(taken)
+        remaining = (
+            remaining.join(
+                taken.select("sku", "to_location", "quantity"),
+                on=["sku", "to_location"],
+                how="left",
+                maintain_order="left",
+            )
+            .with_columns(pl.col("need") - pl.col("quantity").fill_null(0.0))
+            .drop("quantity")
+        )
+    if not moves:
+        return no_transfers()
     return (
-        receivers.join(donors, on="sku")
-        .with_columns(overlap.floor().alias("quantity"))
+        pl.concat(moves)
         .filter(pl.col("quantity") >= settings.min_qty)
         .with_columns(
             pl.format(
@@ -179,17 +225,23 @@ def net_transfers(transfers: pl.DataFrame) -> pl.DataFrame:
 
 def slow_receivers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> pl.DataFrame:
     """sku, to_location, arrival_date, order_arrival of the short locations `plan_transfers`
-    sends nothing because a transfer would land after a new order placed today, while a
-    donor of the item holds a surplus: they buy instead (the plan's notes count them)."""
+    sends nothing because every move from a donor of the item would land after a new order
+    placed today (arrival_date: the soonest of those moves): they buy instead (the plan's
+    notes count them)."""
     rows = _movable(rows, settings)
     if rows is None:
         return no_transfers().select(
             "sku", "to_location", "arrival_date", pl.col("arrival_date").alias("order_arrival")
         )
     return (
-        _receivers(rows, settings, as_of)
-        .filter(~pl.col("fast"))
-        .join(_donors(rows, settings).select("sku").unique(), on="sku", how="semi")
+        _lanes(rows, settings, as_of)
+        .group_by("sku", "to_location")
+        .agg(
+            pl.col("in_time").any(),
+            pl.col("arrival_date").min(),
+            pl.col("order_arrival").first(),
+        )
+        .filter(~pl.col("in_time"))
         .select("sku", "to_location", "arrival_date", "order_arrival")
         .sort(["sku", "to_location"])
     )

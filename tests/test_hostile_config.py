@@ -280,6 +280,21 @@ def test_a_transit_location_no_input_has_is_said_with_the_close_one(small_shop: 
     ]
 
 
+def test_a_lane_location_no_input_has_is_said_sender_or_receiver(small_shop: Path):
+    config = _append(small_shop, "transfers:\n  transit_days_between: {WH2: {WH1: 2}}\n")
+    assert _warnings(config) == []
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("{WH2: {WH1: 2}}", "{WH-2: {WH1: 2, Depot: 3}}"),
+        encoding="utf-8",
+    )
+    assert _warnings(config) == [
+        f"stockplan: warning: {config}: transfers.transit_days_between names locations 'WH-2' "
+        "(a typo of 'WH2'?), 'Depot', in no row of the stock or sales: a transfer there takes "
+        "transfers.transit_days_to / transfers.transit_days; write the location as the stock "
+        "and sales do"
+    ]
+
+
 def test_an_exempt_supplier_no_input_has_is_said_with_the_close_one(small_shop: Path):
     """`exempt_suppliers: [Acme Ltd]` beside products of supplier Acme was silently unused:
     the public holidays still closed Acme and lengthened its lead times."""

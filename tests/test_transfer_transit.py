@@ -5,11 +5,14 @@ and a transfer slower than a new order is not made. Numbers worked out by hand."
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import polars as pl
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stockplan.config import Risk, Transfers, parse_config
 from stockplan.errors import StockplanError
@@ -92,6 +95,144 @@ def test_a_slow_lane_leaves_the_surplus_to_a_receiver_it_reaches_in_time():
     moves = plan_transfers(rows, settings, AS_OF)
     # D's 80 all could go; only R is reached in time and takes its 70
     assert moves.select("to_location", "quantity", "arrival_date").rows() == [("R", 70.0, _day(2))]
+
+
+def _three_warehouses() -> pl.DataFrame:
+    """Two donors and three short locations of item A; a new order lands on day 14 at each.
+
+    - FAR holds 130, order-up-to 50: surplus 80 (the largest, it gives first).
+    - NEAR holds 60, order-up-to 30: surplus 30.
+    - R needs 70 (position 0, order-up-to 70), R2 needs 30 (10 -> 40), R3 needs 20."""
+    return pl.DataFrame(
+        {
+            "sku": ["A"] * 5,
+            "location": ["FAR", "NEAR", "R", "R2", "R3"],
+            "on_hand": [130.0, 60.0, 0.0, 10.0, 0.0],
+            "allocated": [0.0] * 5,
+            "backorders": [0.0] * 5,
+            "inventory_position": [130.0, 60.0, 0.0, 10.0, 0.0],
+            "reorder_point": [50.0, 30.0, 50.0, 30.0, 15.0],
+            "order_up_to": [50.0, 30.0, 70.0, 40.0, 20.0],
+            "forecast_per_day": [1.0] * 5,
+            "expected_arrival": [_day(14)] * 5,
+        }
+    )
+
+
+def test_each_lane_takes_its_own_days_and_a_donor_gives_only_over_lanes_in_time():
+    """Lanes FAR -> R and FAR -> R3 take 20 days (after the new order of day 14); FAR -> R2
+    takes 5; NEAR -> R 2 days, wins over R's own 9; NEAR -> R3 takes R3's 9 days.
+
+    FAR gives first (largest surplus): it reaches only R2 in time, 30 of its 80. NEAR's
+    30 then go to the largest remaining need it reaches: R (70), all 30. R3 gets nothing,
+    though NEAR would reach it in time: NEAR's surplus went to R first."""
+    settings = Transfers(
+        transit_days=1,
+        transit_days_to={"R": 9, "R3": 9},
+        transit_days_between={"FAR": {"R": 20, "R3": 20, "R2": 5}, "NEAR": {"R": 2}},
+    )
+    moves = plan_transfers(_three_warehouses(), settings, AS_OF)
+    assert moves.select("from_location", "to_location", "quantity", "arrival_date").rows() == [
+        ("NEAR", "R", 30.0, _day(2)),
+        ("FAR", "R2", 30.0, _day(5)),
+    ]
+    assert slow_receivers(_three_warehouses(), settings, AS_OF).height == 0  # NEAR reaches all
+    # the same without lanes: R's 9 days and the default 1 day, FAR gives R all 70 first
+    # (largest need), then its last 10 to R2; NEAR's 30 fill R2's other 20 and R3's 10
+    plain = Transfers(transit_days=1, transit_days_to={"R": 9, "R3": 9})
+    moves = plan_transfers(_three_warehouses(), plain, AS_OF)
+    assert moves.select("from_location", "to_location", "quantity", "arrival_date").rows() == [
+        ("FAR", "R", 70.0, _day(9)),
+        ("FAR", "R2", 10.0, _day(1)),
+        ("NEAR", "R2", 20.0, _day(1)),
+        ("NEAR", "R3", 10.0, _day(9)),
+    ]
+
+
+def test_a_location_every_donor_reaches_too_late_buys_and_is_named_with_its_soonest_lane():
+    settings = Transfers(transit_days_between={"FAR": {"R3": 30}, "NEAR": {"R3": 16}})
+    moves = plan_transfers(_three_warehouses(), settings, AS_OF)
+    assert "R3" not in moves["to_location"].to_list()
+    # the others: FAR's 80 fill R (70) and 10 of R2; NEAR's 30 the other 20 of R2
+    assert moves.select("from_location", "to_location", "quantity").rows() == [
+        ("FAR", "R", 70.0),
+        ("FAR", "R2", 10.0),
+        ("NEAR", "R2", 20.0),
+    ]
+    (slow,) = slow_receivers(_three_warehouses(), settings, AS_OF).to_dicts()
+    assert (slow["to_location"], slow["arrival_date"], slow["order_arrival"]) == (
+        "R3",
+        _day(16),  # NEAR's 16 days, the sooner of the two lanes
+        _day(14),
+    )
+
+
+def _overlap_matching(rows: list[dict], min_qty: float) -> list[tuple[str, str, str, float]]:
+    """The matching before lanes, by hand: per item, receivers (largest need first) and
+    donors (largest surplus first) on two cumulative scales; receiver i takes from donor j
+    the overlap min(N_i, D_j) - max(N_(i-1), D_(j-1))."""
+    moves = []
+    for sku in sorted({r["sku"] for r in rows}):
+        own = [r for r in rows if r["sku"] == sku]
+        needs = sorted(
+            (
+                (-math.ceil(r["order_up_to"] - r["inventory_position"]), r["location"])
+                for r in own
+                if r["inventory_position"] < r["reorder_point"]
+            ),
+        )
+        gives = sorted(
+            (-math.floor(r["on_hand"] - r["order_up_to"]), r["location"])
+            for r in own
+            if math.floor(r["on_hand"] - r["order_up_to"]) >= min_qty
+        )
+        n_start = 0
+        for need, to in needs:
+            d_start = 0
+            for surplus, sender in gives:
+                quantity = min(n_start - need, d_start - surplus) - max(n_start, d_start)
+                if quantity >= min_qty:
+                    moves.append((sku, sender, to, float(quantity)))
+                d_start -= surplus
+            n_start -= need
+    return sorted(moves, key=lambda m: (m[0], m[2], m[1]))
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B"]),
+            st.integers(0, 200),  # on hand
+            st.integers(-20, 150),  # position
+            st.integers(0, 120),  # reorder point
+            st.integers(1, 160),  # order-up-to
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from([1.0, 5.0]),
+)
+def test_with_every_lane_in_time_the_donors_turns_give_the_overlap_matching(cells, min_qty):
+    rows = [
+        {
+            "sku": sku,
+            "location": f"L{i}",
+            "on_hand": float(on_hand),
+            "allocated": 0.0,
+            "backorders": 0.0,
+            "inventory_position": float(position),
+            "reorder_point": float(reorder_point),
+            "order_up_to": float(order_up_to),
+            "forecast_per_day": 1.0,
+        }
+        for i, (sku, on_hand, position, reorder_point, order_up_to) in enumerate(cells)
+    ]
+    lanes = Transfers(min_qty=min_qty, transit_days_between={"L0": {"L1": 3}})
+    moves = plan_transfers(pl.DataFrame(rows), lanes, AS_OF)
+    assert moves.select("sku", "from_location", "to_location", "quantity").rows() == (
+        _overlap_matching(rows, min_qty)
+    )
 
 
 def _series(transfer_qty: list[float]) -> pl.DataFrame:
@@ -266,6 +407,11 @@ def test_transit_days_read_from_the_config_and_refused_when_negative_in_both_lan
     assert "greater than or equal to 0, got -2" in error_text(refused.value, "en")
     with pytest.raises(StockplanError, match="transfers.transit_days'"):
         read({"transit_days": -1})
+    lanes = read({"transit_days_between": {" WH-SH ": {"WH-BJ ": 2, "WH-GZ": 1.5}}}).transfers
+    assert lanes.transit_days_between == {"WH-SH": {"WH-BJ": 2.0, "WH-GZ": 1.5}}
+    with pytest.raises(StockplanError) as refused:
+        read({"transit_days_between": {"WH-SH": {"WH-BJ": 400}}})
+    assert "'transfers.transit_days_between.WH-SH.WH-BJ'" in error_text(refused.value, "en")
 
 
 def _cli(*args: str):
@@ -310,6 +456,32 @@ def test_a_plan_dates_the_transfer_and_warns_of_the_stockout_before_it_lands(
     orders = pl.read_csv(out / "orders.csv", schema_overrides={"sku": pl.String})
     row = orders.filter(key).row(0, named=True)
     assert row["transfer_qty"] == move["quantity"] and row["order_qty"] == 0
+
+
+def test_a_plan_dates_a_move_by_its_lane_and_leaves_out_a_lane_slower_than_an_order(
+    small_shop: Path, tmp_path: Path
+):
+    """WH2's surplus of A-100 goes to WH1 (see above): over a 4-day lane it lands on 17
+    Oct, though transfers into WH1 take 1 day; over a 20-day lane (2 Nov, after a new
+    order's 27 Oct) it is not made and WH1 buys."""
+    raw = yaml.safe_load(small_shop.read_text())
+    raw["transfers"] = {"transit_days_to": {"WH1": 1}, "transit_days_between": {"WH2": {"WH1": 4}}}
+    small_shop.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "out"
+    assert _cli("plan", "-c", str(small_shop), "-o", str(out), "--all", "-q").exit_code == 0
+    (move,) = pl.read_csv(out / "transfers.csv", try_parse_dates=True).to_dicts()
+    assert (move["from_location"], move["to_location"]) == ("WH2", "WH1")
+    assert move["arrival_date"] == dt.date(2025, 10, 17)  # 13 Oct + 4
+    raw["transfers"]["transit_days_between"] = {"WH2": {"WH1": 20}}
+    small_shop.write_text(yaml.safe_dump(raw))
+    import stockplan
+
+    plan = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    assert plan.transfers.height == 0
+    wh1 = plan.orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH1"))
+    assert wh1["order_qty"].item() > 0
+    (note,) = [n for n in plan.notes if n.startswith("transfers:")]
+    assert note.endswith("e.g. A-100 at WH1: transfer 2025-11-02, order 2025-10-27")
 
 
 def test_a_transfer_slower_than_the_lead_time_is_left_out_and_the_notes_say_why(

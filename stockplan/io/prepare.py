@@ -595,22 +595,38 @@ def unknown_config_names(
 ) -> list[str]:
     """The warnings for names in the config that no input has, each unused without a word:
     a `transfers.transit_days_to` location in no stock or sales row (transfers there take
-    `transit_days`), a `calendars.exempt_suppliers` supplier in no products, suppliers or
-    purchase-order row (the public holidays still close it). Not checked against the
-    tables a cluster's tasks read (`later`)."""
+    `transit_days`), a `transit_days_between` sender or receiver in none (its lanes take
+    `transit_days_to` / `transit_days`), a `calendars.exempt_suppliers` supplier in no
+    products, suppliers or purchase-order row (the public holidays still close it). Not
+    checked against the tables a cluster's tasks read (`later`)."""
     unknown: list[tuple[str, str, dict | None, dict[str, str]]] = []
-    to = list(config.transfers.transit_days_to)
-    if to and not later & {"stock", "sales"}:
-        located = {n: ("location",) for n in ("stock", "sales") if n in tables}
-        names = _unknown_names(to, _distinct(tables, located), "location", "locations")
-        unknown.append(
+    transfers = config.transfers
+    lanes = list(
+        dict.fromkeys(
+            [*transfers.transit_days_between]
+            + [to for receivers in transfers.transit_days_between.values() for to in receivers]
+        )
+    )
+    located_settings = [
+        ("transfers.transit_days_to", list(transfers.transit_days_to), "transfers.transit_days"),
+        (
+            "transfers.transit_days_between",
+            lanes,
+            "transfers.transit_days_to / transfers.transit_days",
+        ),
+    ]
+    if any(names for _, names, _ in located_settings) and not later & {"stock", "sales"}:
+        located = _distinct(tables, {n: ("location",) for n in ("stock", "sales") if n in tables})
+        unknown += [
             (
                 "warn.config_unknown_locations",
-                "transfers.transit_days_to",
-                names,
-                {"fallback": "transfers.transit_days"},
+                setting,
+                _unknown_names(names, located, "location", "locations"),
+                {"fallback": fallback},
             )
-        )
+            for setting, names, fallback in located_settings
+            if names
+        ]
     exempt = config.calendars.exempt_suppliers
     if exempt and "products" not in later:
         columns = {
