@@ -134,14 +134,17 @@ def _linked_shop() -> dict[str, pl.DataFrame]:
     }
 
 
-def _config(engine: str = "local", address: str | None = None, **extra: object):
-    """The default settings, with the planning date, transfers and the engine."""
+def _config(
+    engine: str = "local", address: str | None = None, lanes: dict | None = None, **extra: object
+):
+    """The default settings, with the planning date, transfers (over `lanes`, the
+    `transit_days_between`, when given) and the engine."""
     return parse_config(
         {
             "inputs": {"sales": "sales.csv", "stock": "stock.csv"},
             "planning": {"as_of": AS_OF.isoformat()},
             "forecast": {"engine": engine, "engine_address": address, **extra},
-            "transfers": {"enabled": True},
+            "transfers": {"enabled": True, "transit_days_between": lanes or {}},
         }
     )
 
@@ -163,7 +166,11 @@ def _assert_same_plan(local: stockplan.Plan, remote: stockplan.Plan) -> None:
 
 def test_the_default_plan_on_dask_is_the_local_plan(dask_scheduler):
     shop = _shop()
-    local = stockplan.plan(shop, _config())
+    lanes = {"WH2": {"WH1": 3}}  # each partition dates its moves by the lane
+    local = stockplan.plan(shop, _config(lanes=lanes))
+    moves = local.tables["transfers"]
+    assert moves.height >= 1 and set(moves["from_location"]) == {"WH2"}
+    assert set(moves["arrival_date"]) == {AS_OF + dt.timedelta(days=3)}
     # what differed before: bootstrap levels, category priors of short series, bands
     orders = local.tables["orders"]
     assert orders["ltd_method"].str.starts_with("bootstrap").sum() >= 5
@@ -179,7 +186,7 @@ def test_the_default_plan_on_dask_is_the_local_plan(dask_scheduler):
         category, part = categories.filter(pl.col("sku") == sku).row(0)[1:]
         others = categories.filter((pl.col("category") == category) & (pl.col("sku") != sku))
         assert (others["part"] != part).any(), sku
-    remote = stockplan.plan(shop, _config("dask", dask_scheduler))
+    remote = stockplan.plan(shop, _config("dask", dask_scheduler, lanes))
     _assert_same_plan(local, remote)
 
 
