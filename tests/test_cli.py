@@ -288,6 +288,7 @@ def test_init_reads_a_folder_of_parquet_parts_as_one_table_and_one_file_per_tabl
             pl.DataFrame(
                 {"date": [f"2025-09-0{day}"], "sku": ["A-1"], "quantity": [3]}
             ).write_parquet(part / f"part-{day}.parquet")
+    (exports / "sales_parts" / "_SUCCESS").write_text("", encoding="utf-8")  # a writer's marker
     tables = exports / "parquet"
     tables.mkdir()
     pl.DataFrame(

@@ -126,22 +126,44 @@ def _not_an_export(name: str, folder: bool = True) -> bool:
     return name.startswith((".", "~$", *(("_",) if folder else ())))
 
 
+SCHEMAS_COMPARED = 50
+"""Part files whose columns `_parquet_dataset` compares (the plan's reader checks every
+part file of the dataset it reads)."""
+
+
 def _parquet_dataset(folder: Path) -> bool:
-    """A folder read as one table: at least two Parquet files (under hive `key=value`
-    folders or not) with the same columns, and nothing else. A folder of one Parquet file
-    per table (sales.parquet, stock.parquet) is a folder of exports instead."""
-    files = [
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(_not_an_export(part) for part in p.relative_to(folder).parts)
-    ]
-    if len(files) < 2 or any(p.suffix.lower() not in PARQUET_SUFFIXES for p in files):
+    """A folder read as one table: at least two Parquet files with the same columns (the
+    first `SCHEMAS_COMPARED`), or under hive `key=value` folders, and nothing else but
+    writers' markers (`_SUCCESS`). A folder of one Parquet file per table (sales.parquet,
+    stock.parquet) is a folder of exports instead. Only a dataset's own tree is walked: the
+    first other file or folder ends the look."""
+    parts: list[Path] = []
+    hive = False
+    pending = [folder]
+    while pending:
+        try:
+            entries = sorted(pending.pop().iterdir())
+        except OSError:
+            return False
+        for entry in entries:
+            if entry.name.startswith((".", "_")):
+                continue
+            if entry.is_dir():
+                if "=" not in entry.name:
+                    return False
+                hive = True
+                pending.append(entry)
+            elif entry.suffix.lower() in PARQUET_SUFFIXES:
+                parts.append(entry)
+            else:
+                return False
+    if len(parts) < 2:
         return False
-    hive = any("=" in part for p in files for part in p.relative_to(folder).parts[:-1])
     try:
-        return hive or len({tuple(pl.read_parquet_schema(p)) for p in files}) == 1
+        columns = {tuple(pl.read_parquet_schema(p)) for p in parts[:SCHEMAS_COMPARED]}
     except Exception:  # a damaged part: read as files, each guessed (and its problem said)
         return False
+    return hive or len(columns) == 1
 
 
 def export_files(folder: Path) -> list[Path]:
