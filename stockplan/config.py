@@ -913,6 +913,15 @@ def _describe(error: dict[str, Any]) -> dict[str, str]:
     loc = [part for part in error["loc"] if part not in ("file", "database")]  # union tags
     if loc and isinstance(loc[-1], str) and _UNION_TAG.fullmatch(loc[-1]):
         loc = loc[:-1]  # `season_length.constrained-int`: pydantic's name for a branch
+    if loc and loc[-1] == "[key]" and error["type"] == "string_type":
+        # a location or supplier written bare as a mapping's key: `{01: 3}`, YAML's number 1
+        key = ".".join(str(part) for part in loc[:-1])
+        return {
+            "en": f"key '{key}': a name here must be text: write it in quotes as your data "
+            "spells it, e.g. '01' (YAML reads a bare 01 as the number 1)",
+            "zh": f"配置项 '{key}'：此处的名称须为文本，请按数据中的写法加引号，例如 '01'"
+            "（YAML 会把不加引号的 01 读成数字 1）",
+        }
     key = ".".join(str(part) for part in loc) or "(top level)"
     if error["type"] == "extra_forbidden":
         return config_problem(error, key, f"unknown key '{key}'", None)

@@ -105,6 +105,37 @@ def test_yes_or_no_where_a_number_goes_is_refused_not_read_as_1_or_0(
     assert f"配置项 '{key}'：应为数字，不是 yes / no" in chinese, chinese
 
 
+@pytest.mark.parametrize(
+    ("section", "written", "key"),
+    [
+        ("transfers", "  transit_days_to: {01: 3}\n", "transfers.transit_days_to.1"),
+        (
+            "transfers",
+            "  transit_days_between: {WH1: {02: 1}}\n",
+            "transfers.transit_days_between.WH1.2",
+        ),
+    ],
+)
+def test_a_bare_number_as_a_location_or_sku_name_says_to_quote_it(
+    small_shop: Path, section: str, written: str, key: str
+):
+    """U8 and Kingdee warehouses are coded 01, 02: written bare as a key, YAML reads a
+    number, and the error read "key '...1.[key]': Input should be a valid string" (a bare
+    sku under policy.skus has its own message)."""
+    config = _append(small_shop, f"{section}:\n{written}")
+    assert _error(config) == (
+        f"stockplan: error: {config}: key '{key}': a name here must be text: write it in "
+        "quotes as your data spells it, e.g. '01' (YAML reads a bare 01 as the number 1)"
+    )
+    assert _error(config, "--lang", "zh") == (
+        f"stockplan: 错误: {config}：配置项 '{key}'：此处的名称须为文本，请按数据中的写法加引号，"
+        "例如 '01'（YAML 会把不加引号的 01 读成数字 1）"
+    )
+    quoted = written.replace("01", "'01'").replace("02", "'02'")
+    config.write_text(config.read_text(encoding="utf-8").replace(written, quoted), encoding="utf-8")
+    assert load_config(config) is not None  # quoted, it reads
+
+
 def test_yes_and_no_still_set_the_switches(small_shop: Path):
     config = load_config(
         _append(small_shop, "transfers:\n  enabled: no\npolicy:\n  calibrate_lost_sales: off\n")
