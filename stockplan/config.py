@@ -913,9 +913,14 @@ def _describe(error: dict[str, Any]) -> dict[str, str]:
     loc = [part for part in error["loc"] if part not in ("file", "database")]  # union tags
     if loc and isinstance(loc[-1], str) and _UNION_TAG.fullmatch(loc[-1]):
         loc = loc[:-1]  # `season_length.constrained-int`: pydantic's name for a branch
-    if loc and loc[-1] == "[key]" and error["type"] == "string_type":
-        # a location or supplier written bare as a mapping's key: `{01: 3}`, YAML's number 1
-        key = ".".join(str(part) for part in loc[:-1])
+    got = error.get("input")
+    if (
+        error["type"] == "string_type"
+        and isinstance(got, int | float)
+        and not isinstance(got, bool)
+    ):
+        # a location or supplier code written bare (`{01: 3}`, `[001]`): YAML's number 1
+        key = ".".join(str(part) for part in loc if part != "[key]")
         return {
             "en": f"key '{key}': a name here must be text: write it in quotes as your data "
             "spells it, e.g. '01' (YAML reads a bare 01 as the number 1)",
@@ -927,7 +932,6 @@ def _describe(error: dict[str, Any]) -> dict[str, str]:
         return config_problem(error, key, f"unknown key '{key}'", None)
     if error["type"] == "missing":
         return config_problem(error, key, f"missing key '{key}'", None)
-    got = error.get("input")
     shown = _short_repr(got) if got is not None and not isinstance(got, dict) else None
     got_text = f", got {shown}" if shown is not None else ""
     return config_problem(error, key, f"key '{key}': {error['msg']}{got_text}", shown)

@@ -114,12 +114,13 @@ def test_yes_or_no_where_a_number_goes_is_refused_not_read_as_1_or_0(
             "  transit_days_between: {WH1: {02: 1}}\n",
             "transfers.transit_days_between.WH1.2",
         ),
+        ("calendars", "  exempt_suppliers: [Acme, 02]\n", "calendars.exempt_suppliers.1"),
     ],
 )
 def test_a_bare_number_as_a_location_or_sku_name_says_to_quote_it(
     small_shop: Path, section: str, written: str, key: str
 ):
-    """U8 and Kingdee warehouses are coded 01, 02: written bare as a key, YAML reads a
+    """U8 and Kingdee warehouses and suppliers are coded 01, 02: written bare, YAML reads a
     number, and the error read "key '...1.[key]': Input should be a valid string" (a bare
     sku under policy.skus has its own message)."""
     config = _append(small_shop, f"{section}:\n{written}")
