@@ -144,6 +144,21 @@ def test_numbers_that_read_one_way_keep_reading_as_before(tmp_path: Path):
     assert _read(_write(tmp_path, "sku,on_hand\nA,1.503\n", "c.csv"))["on_hand"][0] == 1.503
 
 
+def test_a_number_typed_in_full_width_reads_as_the_same_number_and_a_unit_is_refused(
+    tmp_path: Path,
+):
+    """A Chinese input method's full-width mode types `１２`, `１２．５`, `－３`: the same
+    numbers in other glyphs, which were refused as not a number. A unit stays refused."""
+    path = _write(
+        tmp_path,
+        'sku,on_hand\nA,１２\nB,１２．５\nC,－３\nD,"１，２３４"\nE,\u3000７\u3000\nF,\u22122\n',
+    )
+    assert _read(path)["on_hand"].to_list() == [12.0, 12.5, -3.0, 1234.0, 7.0, -2.0]
+    unit = _write(tmp_path, "sku,on_hand\nA,１２件\n", "unit.csv")
+    with pytest.raises(StockplanError, match="row 2, column 'on_hand': '１２件' is not a number"):
+        _read(unit)
+
+
 def test_numbers_read_in_one_cast_equal_the_general_reading_under_a_decimal_comma():
     # by hand, under a decimal comma: dots, spaces and apostrophes group thousands
     cells = ["1.503", "-1.503", "13,95", "1,250", "1 234,5", "1.234.567", "17", "0,125", ""]

@@ -156,9 +156,24 @@ DOT_EVIDENCE = r"^[-+]?(\d*|[1-9]\d{0,2}([,' ]\d{3})+)\.\d+$|^[-+]?[1-9]\d{0,2}(
 """Written with a decimal dot (unless also AMBIGUOUS_NUMBER): `13.95`, `1,234.5`, `1,234,567`."""
 
 
+FULL_WIDTH_NUMBER = {
+    **{chr(0xFF10 + digit): str(digit) for digit in range(10)},
+    "．": ".",
+    "，": ",",
+    "－": "-",
+    "＋": "+",
+    "\u2212": "-",  # the minus sign of typeset text
+    "\u3000": " ",  # the ideographic space
+}
+"""A number typed in a Chinese input method's full-width mode (`１２`, `１２．５`, `－３`)
+reads as its ASCII digits: the same number, written in other glyphs."""
+
+
 def _number_text(expr: pl.Expr) -> pl.Expr:
-    """Trimmed text without a leading or trailing currency sign; empty is missing."""
-    return _clean_text(expr).str.replace_all(r"^[¥￥$€£]|[¥￥$€£]$", "")
+    """Trimmed text in ASCII digits and marks (`FULL_WIDTH_NUMBER`) without a leading or
+    trailing currency sign; empty is missing."""
+    ascii_text = expr.cast(pl.String).str.replace_many(FULL_WIDTH_NUMBER)
+    return _clean_text(ascii_text).str.replace_all(r"^[¥￥$€£]|[¥￥$€£]$", "")
 
 
 def _number_expr(expr: pl.Expr, decimal: str | None = None, typed_dots: bool = False) -> pl.Expr:
