@@ -159,6 +159,22 @@ def test_a_number_typed_in_full_width_reads_as_the_same_number_and_a_unit_is_ref
         _read(unit)
 
 
+def test_a_date_typed_in_full_width_reads_as_the_same_date():
+    from stockplan.io.columns import parse_dates
+
+    typed = [
+        "２０２５－０１－０７",
+        "２０２５／１／８",
+        "２０２５年１月９日",
+        "２０２５年１月１０日\u3000１４：３０",
+    ]
+    assert parse_dates(pl.Series(["2025-01-06", *typed, "soon"])).to_list() == [
+        *(dt.date(2025, 1, day) for day in range(6, 11)),
+        None,
+    ]
+    assert parse_dates(pl.Series(typed[:1] * 300)).to_list() == [dt.date(2025, 1, 7)] * 300
+
+
 def test_numbers_read_in_one_cast_equal_the_general_reading_under_a_decimal_comma():
     # by hand, under a decimal comma: dots, spaces and apostrophes group thousands
     cells = ["1.503", "-1.503", "13,95", "1,250", "1 234,5", "1.234.567", "17", "0,125", ""]

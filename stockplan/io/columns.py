@@ -169,6 +169,9 @@ FULL_WIDTH_NUMBER = {
 reads as its ASCII digits: the same number, written in other glyphs."""
 
 
+FULL_WIDTH_DATE = FULL_WIDTH_NUMBER | {"／": "/"}
+
+
 def _number_text(expr: pl.Expr) -> pl.Expr:
     """Trimmed text in ASCII digits and marks (`FULL_WIDTH_NUMBER`) without a leading or
     trailing currency sign; empty is missing."""
@@ -373,8 +376,9 @@ def cell_at(row: int, source: str, name: str, value: str | None = None) -> dict[
 
 
 def _date_expr(expr: pl.Expr) -> pl.Expr:
-    """Text to date: ISO, `2024/1/5`, `2024年1月5日`, `20240105`, `5.1.2024`, Excel serials."""
-    text = _clean_text(expr)
+    """Text to date: ISO, `2024/1/5`, `2024年1月5日`, `20240105`, `5.1.2024`, Excel serials,
+    also typed in full width (`２０２４－０１－０５`, `２０２４／１／５`: `FULL_WIDTH_NUMBER`)."""
+    text = _clean_text(expr.cast(pl.String).str.replace_many(FULL_WIDTH_DATE))
     # keep the date part of timestamps such as `2024-01-05 10:00:00 +0800`, `2024-01-05T10:00`
     # or `2024年1月5日 14:30`
     text = text.str.replace(TIMESTAMP, "${1}")
