@@ -2184,6 +2184,11 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "en": "in other letter case: use one spelling in every file",
         "zh": "只是大小写不同：请在所有文件中用同一种写法",
     },
+    "reading.sku_width": {
+        "en": "in full-width characters: use one spelling in every file (half width, as "
+        "ERPs export codes)",
+        "zh": "只是全角与半角不同：请在所有文件中用同一种写法（半角，与系统导出的编码一致）",
+    },
     "reading.sku_more": {
         "en": " ({count} SKUs spelled two ways)",
         "zh": "（共 {count} 个编码有两种写法）",

@@ -156,17 +156,16 @@ DOT_EVIDENCE = r"^[-+]?(\d*|[1-9]\d{0,2}([,' ]\d{3})+)\.\d+$|^[-+]?[1-9]\d{0,2}(
 """Written with a decimal dot (unless also AMBIGUOUS_NUMBER): `13.95`, `1,234.5`, `1,234,567`."""
 
 
-FULL_WIDTH_NUMBER = {
-    **{chr(0xFF10 + digit): str(digit) for digit in range(10)},
-    "．": ".",
-    "，": ",",
-    "－": "-",
-    "＋": "+",
+FULL_WIDTH = {
+    **{chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},  # ！ .. ～
     "\u2212": "-",  # the minus sign of typeset text
     "\u3000": " ",  # the ideographic space
 }
-"""A number typed in a Chinese input method's full-width mode (`１２`, `１２．５`, `－３`)
-reads as its ASCII digits: the same number, written in other glyphs."""
+"""The characters a Chinese input method types in full-width mode, to their ASCII ones."""
+
+FULL_WIDTH_NUMBER = FULL_WIDTH
+"""A number typed in full width (`１２`, `１２．５`, `－３`) reads as its ASCII digits: the
+same number, written in other glyphs."""
 
 
 FULL_WIDTH_DATE = FULL_WIDTH_NUMBER | {"／": "/"}

@@ -17,7 +17,7 @@ import polars as pl
 from stockplan.config import LONGEST_REVIEW_DAYS, Config
 from stockplan.errors import StockplanError, quote
 from stockplan.i18n import both, input_name, phrase, place
-from stockplan.io.columns import blank_locations, refuse_blank_location_facts
+from stockplan.io.columns import FULL_WIDTH, blank_locations, refuse_blank_location_facts
 from stockplan.io.datasets import SOURCE_FILE, place_of, where
 from stockplan.io.item_tables import check_item_tables
 from stockplan.io.readers import ROW, part_location_header, source_header
@@ -143,13 +143,15 @@ def spelled_skus(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
 
 def check_sku_spellings(tables: Mapping[str, pl.DataFrame], config: Config) -> None:
     """Refuse an SKU of one table that equals one of another table only once its leading
-    zeros are restored (`10007` / `010007`: a spreadsheet read the code as a number) or its
-    case is folded (`a010007` / `A010007`), when no table has both spellings (one that does
-    knows two items, `123` and `0123`): the two would be planned as two items, one with the
-    sales and none of the stock, or a kit's component or a successor that is no item the
-    shop sells or stocks. Every sku column counts (`SPELLING_TABLES`: the kits' and the
-    successions' too). Names the row and column of the spelling that lost its zeros (for
-    case, the later table's), both spellings and the fix."""
+    zeros are restored (`10007` / `010007`: a spreadsheet read the code as a number), its
+    case is folded (`a010007` / `A010007`) or its full-width characters are read as ASCII
+    (`０１０００７` / `010007`, typed in an input method's full-width mode), when no table
+    has both spellings (one that does knows two items, `123` and `0123`): the two would be
+    planned as two items, one with the sales and none of the stock, or a kit's component
+    or a successor that is no item the shop sells or stocks. Every sku column counts
+    (`SPELLING_TABLES`: the kits' and the successions' too). Names the row and column of
+    the spelling that lost its zeros (for case or width, the later table's), both
+    spellings and the fix."""
     refuse_two_spellings(spelled_skus(tables), config)
 
 
@@ -171,7 +173,13 @@ def refuse_two_spellings(spelled: pl.DataFrame, config: Config) -> None:
         spelled.select(pl.col("table").replace_strict(rank, return_dtype=pl.Int64), "sku")
         .drop_nulls("sku")
         .unique()
-        .with_columns(pl.col("sku").str.strip_chars_start("0").str.to_lowercase().alias("key"))
+        .with_columns(
+            pl.col("sku")
+            .str.replace_many(FULL_WIDTH)
+            .str.strip_chars_start("0")
+            .str.to_lowercase()
+            .alias("key")
+        )
     )
     if codes["table"].n_unique() < 2:
         return
@@ -208,7 +216,13 @@ def refuse_two_spellings(spelled: pl.DataFrame, config: Config) -> None:
     other_name, other = names[pair["table_other"]], pair["sku_other"]
     other_rows = _rows_of(spelled, (pl.col("table") == other_name) & (pl.col("sku") == other))
     count = blamed.select(pl.struct("table", "sku").n_unique()).item()
-    fix = both("reading.sku_zeros" if len(sku) < len(other) else "reading.sku_case")
+    fix = both(
+        "reading.sku_zeros"
+        if len(sku) < len(other)
+        else "reading.sku_case"
+        if sku.lower() == other.lower()
+        else "reading.sku_width"
+    )
     raise StockplanError(
         phrase(
             "error.sku_spelling",
