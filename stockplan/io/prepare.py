@@ -547,7 +547,7 @@ def sales_only_locations(
         return []
     first = _first_row(sales, pl.col("location").is_in(stray.implode()))
     location = first["location"][0]
-    close = difflib.get_close_matches(location, in_stock.drop_nulls().to_list(), n=1)
+    close = _closest(location, in_stock.drop_nulls().to_list())
     file = first[SOURCE_FILE][0] if SOURCE_FILE in first.columns else path
     header, read_as = _file_header(file, "sales", "location", overrides)
     return [
@@ -567,6 +567,19 @@ def sales_only_locations(
             hint=both("warn.did_you_mean", location=quote(close[0])) if close else "",
         )
     ]
+
+
+_HALF_WIDTH = str.maketrans(FULL_WIDTH)
+
+
+def _closest(name: str, known: list[str]) -> list[str]:
+    """The known name nearest to `name`, in a list (empty when none is close): one equal to
+    it once full-width characters read as half width and case is folded first (`ＷＨ－ＢＪ`
+    or `wh-bj` for `WH-BJ`, which share too few characters for difflib), else difflib's
+    closest (`WH-1` for `WH1`)."""
+    folded = {k.translate(_HALF_WIDTH).casefold(): k for k in known}
+    same = folded.get(name.translate(_HALF_WIDTH).casefold())
+    return [same] if same is not None else difflib.get_close_matches(name, known, n=1)
 
 
 def _distinct(tables: dict[str, pl.DataFrame], columns: dict[str, tuple[str, ...]]) -> list[str]:
@@ -589,7 +602,7 @@ def _unknown_names(named: list[str], known: list[str], kind: str, kinds: str) ->
     unknown = [n for n in dict.fromkeys(named) if n not in have]
     if not unknown:
         return None
-    hints = [difflib.get_close_matches(n, known, n=1) for n in unknown]
+    hints = [_closest(n, known) for n in unknown]
     said = {
         lang: [
             f"'{quote(n)}'"
