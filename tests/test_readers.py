@@ -248,6 +248,9 @@ def test_erp_header_spellings_and_units_in_brackets(tmp_path: Path):
     assert _read(stock, "stock")["on_hand"].to_list() == [3.0]
     path.write_text("单据日期,物料编码,基本单位数量\n2025-01-06,A,4\n", encoding="utf-8")
     assert _read(path)["quantity"].to_list() == [4.0]
+    # typed in full width: ＳＫＵ and ＱＴＹ were not recognised, and a required column missed
+    path.write_text("日期,ＳＫＵ,ＱＴＹ（件）\n2025-01-06,A,5\n", encoding="utf-8")
+    assert _read(path).select("sku", "quantity").rows() == [("A", 5.0)]
 
 
 def test_config_larger_than_a_megabyte_is_refused_unread(tmp_path: Path):

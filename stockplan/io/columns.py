@@ -17,7 +17,14 @@ import polars as pl
 from stockplan.config import PLAUSIBLE_DATES
 from stockplan.errors import StockplanError, input_error, quote
 from stockplan.i18n import both, input_column, phrase, place
-from stockplan.io.schema import CODE_ALIASES, LONGEST_DAYS, Column, TableSchema, normalise_header
+from stockplan.io.schema import (
+    CODE_ALIASES,
+    FULL_WIDTH,
+    LONGEST_DAYS,
+    Column,
+    TableSchema,
+    normalise_header,
+)
 
 ROW = "source_row"
 SOURCE_FILE = "source_file"
@@ -155,13 +162,6 @@ COMMA_EVIDENCE = r"^[-+]?(\d+|[1-9]\d{0,2}([.' ]\d{3})+),\d+$|^[-+]?[1-9]\d{0,2}
 DOT_EVIDENCE = r"^[-+]?(\d*|[1-9]\d{0,2}([,' ]\d{3})+)\.\d+$|^[-+]?[1-9]\d{0,2}(,\d{3}){2,}$"
 """Written with a decimal dot (unless also AMBIGUOUS_NUMBER): `13.95`, `1,234.5`, `1,234,567`."""
 
-
-FULL_WIDTH = {
-    **{chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},  # ！ .. ～
-    "\u2212": "-",  # the minus sign of typeset text
-    "\u3000": " ",  # the ideographic space
-}
-"""The characters a Chinese input method types in full-width mode, to their ASCII ones."""
 
 FULL_WIDTH_NUMBER = FULL_WIDTH
 """A number typed in full width (`１２`, `１２．５`, `－３`) reads as its ASCII digits: the

@@ -17,11 +17,11 @@ import polars as pl
 from stockplan.config import LONGEST_REVIEW_DAYS, Config
 from stockplan.errors import StockplanError, quote
 from stockplan.i18n import both, input_name, phrase, place
-from stockplan.io.columns import FULL_WIDTH, blank_locations, refuse_blank_location_facts
+from stockplan.io.columns import blank_locations, refuse_blank_location_facts
 from stockplan.io.datasets import SOURCE_FILE, place_of, where
 from stockplan.io.item_tables import check_item_tables
 from stockplan.io.readers import ROW, part_location_header, source_header
-from stockplan.io.schema import normalise_header
+from stockplan.io.schema import FULL_WIDTH, HALF_WIDTH, normalise_header
 
 
 @dataclass
@@ -569,16 +569,13 @@ def sales_only_locations(
     ]
 
 
-_HALF_WIDTH = str.maketrans(FULL_WIDTH)
-
-
 def _closest(name: str, known: list[str]) -> list[str]:
     """The known name nearest to `name`, in a list (empty when none is close): one equal to
     it once full-width characters read as half width and case is folded first (`ＷＨ－ＢＪ`
     or `wh-bj` for `WH-BJ`, which share too few characters for difflib), else difflib's
     closest (`WH-1` for `WH1`)."""
-    folded = {k.translate(_HALF_WIDTH).casefold(): k for k in known}
-    same = folded.get(name.translate(_HALF_WIDTH).casefold())
+    folded = {k.translate(HALF_WIDTH).casefold(): k for k in known}
+    same = folded.get(name.translate(HALF_WIDTH).casefold())
     return [same] if same is not None else difflib.get_close_matches(name, known, n=1)
 
 

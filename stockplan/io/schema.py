@@ -52,16 +52,27 @@ class TableSchema:
 _UNIT_SUFFIX = re.compile(r"^(.+?)\s*[(（\[【][^()（）\[\]【】]*[)）\]】]$")
 
 
+FULL_WIDTH = {
+    **{chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)},  # ！ .. ～
+    "\u2212": "-",  # the minus sign of typeset text
+    "\u3000": " ",  # the ideographic space
+}
+"""The characters a Chinese input method types in full-width mode, to their ASCII ones."""
+
+HALF_WIDTH = str.maketrans(FULL_WIDTH)
+"""`FULL_WIDTH` as a `str.translate` table."""
+
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])\s+(?=[\u3400-\u9fff\uf900-\ufaff])")
 """Space or a line break between two Chinese characters (`商品\\n编码`: Excel's Alt+Enter)."""
 
 
 @functools.lru_cache(maxsize=16_384)
 def normalise_header(header: str, *, drop_unit: bool = True) -> str:
-    """`' 商品 编码 '` and `'商品\\n编码'` -> `'商品编码'`; `'Item-No.'` -> `'item_no'`;
-    `'数量（箱）'` -> `'数量'`. Remembered: a plan asks about a thousand times for the
-    same few hundred headers and aliases (about 20 µs each)."""
-    text = _CJK_GAP.sub("", header.replace("\ufeff", "").strip().lower())
+    """`' 商品 编码 '` and `'商品\\n编码'` -> `'商品编码'`; `'Item-No.'` and `'ＩＴＥＭ－ＮＯ'`
+    (typed in full width) -> `'item_no'`; `'数量（箱）'` -> `'数量'`. Remembered: a plan
+    asks about a thousand times for the same few hundred headers and aliases (about 20 µs
+    each)."""
+    text = _CJK_GAP.sub("", header.replace("\ufeff", "").translate(HALF_WIDTH).strip().lower())
     if drop_unit:
         text = _UNIT_SUFFIX.sub(r"\1", text)
     return re.sub(r"[\s\-_./]+", "_", text).strip("_")
