@@ -173,6 +173,9 @@ def test_a_date_typed_in_full_width_reads_as_the_same_date():
         None,
     ]
     assert parse_dates(pl.Series(typed[:1] * 300)).to_list() == [dt.date(2025, 1, 7)] * 300
+    # 号 for 日, as hand-typed sheets write it, with or without a time
+    spoken = pl.Series(["2025年1月6号", "2025年1月7号 14:30"])
+    assert parse_dates(spoken).to_list() == [dt.date(2025, 1, 6), dt.date(2025, 1, 7)]
 
 
 def test_numbers_read_in_one_cast_equal_the_general_reading_under_a_decimal_comma():

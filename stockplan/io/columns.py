@@ -31,7 +31,10 @@ SOURCE_FILE = "source_file"
 """Hidden column of a Parquet dataset's rows: the part file of each (`io.datasets`)."""
 """Hidden column carrying each record's row number in its file, for error messages."""
 
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%d.%m.%Y")
+DATE_FORMATS = (
+    *("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%d.%m.%Y"),
+    "%Y年%m月%d号",  # 号 for 日, as a date is said aloud and hand-typed sheets write it
+)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 EXCEL_SERIAL_RANGE = (20_000, 80_000)  # 1954-10-03 .. 2119-01-10
 EXCEL_CELL_LIMIT = 32_767  # characters a spreadsheet cell holds
@@ -393,7 +396,7 @@ def _date_expr(expr: pl.Expr) -> pl.Expr:
 
 
 TIMESTAMP = (
-    r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)(?:[ T]|\s*\d{1,2}[:：时]).*$"
+    r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}[日号])(?:[ T]|\s*\d{1,2}[:：时]).*$"
 )
 """A date with a time after it (`2024-01-05 10:00`, `2024年1月5日 14:30`): group 1 is the date."""
 
