@@ -1473,6 +1473,13 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：'{value}' 不是合理的日期（不在 {low} .. {high} 之间；是表示无日期的"
         "占位值吗？）",
     },
+    "error.two_digit_year": {
+        "en": "{where}: '{value}' has a two-digit year, read as the year {year}; write the "
+        "year in four digits (format the column as a date in Excel, or export it as "
+        "YYYY-MM-DD)",
+        "zh": "{where}：'{value}' 的年份只有两位，被读成公元 {year} 年；请写四位年份"
+        "（在 Excel 中把该列设为日期格式，或按 YYYY-MM-DD 导出）",
+    },
     "error.not_a_number": {
         "en": "{where}: '{value}' is not a number",
         "zh": "{where}：'{value}' 不是数字",

@@ -178,6 +178,22 @@ def test_a_date_typed_in_full_width_reads_as_the_same_date():
     assert parse_dates(spoken).to_list() == [dt.date(2025, 1, 6), dt.date(2025, 1, 7)]
 
 
+def test_a_two_digit_year_is_refused_saying_so_not_as_an_implausible_date(tmp_path: Path):
+    """`24-09-02` read as the year 24 and was refused as 'not a plausible date (... a
+    placeholder for no date?)', which sent the buyer looking for a placeholder."""
+    path = _write(tmp_path, "date,sku,quantity\n2024-09-01,A,1\n24-09-02,A,2\n", "sales.csv")
+    with pytest.raises(StockplanError) as refused:
+        _read(path, "sales")
+    assert str(refused.value) == (
+        f"{path}, row 3, column 'date': '24-09-02' has a two-digit year, read as the year 24; "
+        "write the year in four digits (format the column as a date in Excel, or export it "
+        "as YYYY-MM-DD)"
+    )
+    placeholder = _write(tmp_path, "date,sku,quantity\n1900-01-01,A,1\n", "old.csv")
+    with pytest.raises(StockplanError, match="a placeholder for no date"):
+        _read(placeholder, "sales")
+
+
 def test_numbers_read_in_one_cast_equal_the_general_reading_under_a_decimal_comma():
     # by hand, under a decimal comma: dots, spaces and apostrophes group thousands
     cells = ["1.503", "-1.503", "13,95", "1,250", "1 234,5", "1.234.567", "17", "0,125", ""]

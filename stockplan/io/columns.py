@@ -395,6 +395,9 @@ def _date_expr(expr: pl.Expr) -> pl.Expr:
     return pl.coalesce([*parsed, excel])
 
 
+TWO_DIGIT_YEAR = r"(\d{2})[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T].*)?"
+"""`24-09-02`: a year in two digits, which the ISO formats read as the year 24."""
+
 TIMESTAMP = (
     r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}[日号])(?:[ T]|\s*\d{1,2}[:：时]).*$"
 )
@@ -866,6 +869,12 @@ def type_table(
                 if problem == "error.empty_required":
                     raise StockplanError(phrase(problem, where=where))
                 text = frame.filter(pl.col(ROW) == row).select(_clean_text(pl.col(source))).item()
+                short = re.fullmatch(TWO_DIGIT_YEAR, str(text))
+                if problem == "error.implausible_date" and short:
+                    year = int(short[1])
+                    raise StockplanError(
+                        phrase("error.two_digit_year", where=where, value=quote(text), year=year)
+                    )
                 raise StockplanError(phrase(problem, where=where, value=quote(text), **fields))
         pending.clear()
         checked.clear()
