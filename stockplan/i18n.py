@@ -1473,6 +1473,11 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：'{value}' 不是合理的日期（不在 {low} .. {high} 之间；是表示无日期的"
         "占位值吗？）",
     },
+    "warn.negative_stock": {
+        "en": "{where}: on hand {value} is below zero ({count} rows below zero in all); "
+        "counted as backorders with on hand 0",
+        "zh": "{where}：现存量 {value} 小于零（共 {count} 行）；按欠货计，现存量记为 0",
+    },
     "error.two_digit_year": {
         "en": "{where}: '{value}' has a two-digit year, read as the year {year}; write the "
         "year in four digits (format the column as a date in Excel, or export it as "
@@ -2621,12 +2626,6 @@ _ERROR_PHRASES: list[tuple[re.Pattern[str], str]] = [
             r"set `sheet:` to choose another$"
         ),
         r"：读取工作表 '\1'（第一个可见的；隐藏的：\2）；用 `sheet:` 指定其他工作表",
-    ),
-    (
-        re.compile(
-            r": (\d+) rows? (?:have|has) negative on_hand; counted as backorders with on_hand 0$"
-        ),
-        r"：\1 行现存量为负，按欠货计，现存量记为 0",
     ),
     (
         re.compile(r"' is not in the products table \((\d+) unknown SKUs? in (\w+)\)"),

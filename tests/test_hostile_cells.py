@@ -258,3 +258,47 @@ def test_a_promotion_whose_sku_or_category_matches_no_item_is_warned(small_shop:
         f"{path}，第 2 行，列 'category'：'Toys' 不对应任何商品：该促销不会提高任何预测，"
         "也不会从基线中剔除促销日" in result.stderr
     )
+
+
+def test_negative_stock_is_warned_naming_its_first_row_value_and_count(small_shop: Path):
+    """An ERP that lets stock go below zero (sold before the receipt was booked) exports
+    -3: counted as a backorder. The warning said only 'stock.csv: 2 rows have negative
+    on_hand', naming no row to check."""
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(
+        stock.read_text().replace("A-100,WH2,500,", "A-100,WH2,-3,").replace(",3,0", ",-1.5,0")
+    )
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if "below zero" in line] == [
+        f"stockplan: warning: {stock}, row 3, column 'on_hand': on hand -3 is below zero "
+        "(2 rows below zero in all); counted as backorders with on hand 0"
+    ]
+    chinese = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
+    assert (
+        f"{stock}，第 3 行，列 'on_hand'：现存量 -3 小于零（共 2 行）；按欠货计，现存量记为 0"
+        in (chinese.stderr)
+    )
+
+
+def test_negative_stock_over_partitions_names_the_first_part_file_and_sums_the_rows():
+    from stockplan.config import Config
+    from stockplan.io.prepare import negative_stock_note
+
+    def first(file: str, row: int, on_hand: float, count: int) -> pl.DataFrame:
+        return pl.DataFrame(
+            {"source_file": [file], "source_row": [row], "on_hand": [on_hand], "count": [count]}
+        )
+
+    partitions = [
+        first("stock/part-1.parquet", 2, -7.0, 3),
+        first("stock/part-0.parquet", 9, -2.5, 1),
+    ]
+    empty = first("stock/part-2.parquet", 1, 0.0, 0).clear()
+    config = Config.model_validate({"inputs": {"sales": "s.csv", "stock": "stock/"}})
+    (note,) = negative_stock_note(config, [partitions[0], empty, partitions[1]])
+    assert note == (
+        "stock/part-0.parquet, row 9, column 'on_hand': on hand -2.5 is below zero (4 rows "
+        "below zero in all); counted as backorders with on hand 0"
+    )
+    assert negative_stock_note(config, [empty]) == []

@@ -737,9 +737,10 @@ def check_products(products: pl.DataFrame, path: Path) -> pl.DataFrame:
     return _service_levels(products, path)
 
 
-def check_stock(stock: pl.DataFrame, path: Path) -> int:
-    """One record per sku, location (, snapshot date, expiry date); returns the number of
-    rows with a negative on_hand (counted as backorders)."""
+def check_stock(stock: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """One record per sku, location (, snapshot date, expiry date); returns the first row
+    with a negative on_hand (counted as backorders: `source_row`, [`source_file`],
+    on_hand) and `count`, the rows with one (no row when there is none)."""
     if "date" in stock.columns and stock["date"].null_count() < stock.height:
         snapshot_keys = ["sku", "location", "date"]
     else:
@@ -747,16 +748,37 @@ def check_stock(stock: pl.DataFrame, path: Path) -> int:
     if "expiry_date" in stock.columns:  # one row per lot of a perishable item
         snapshot_keys.append("expiry_date")
     _check_unique(stock, snapshot_keys, path, "stock record")
-    return stock.filter(pl.col("on_hand") < 0).height
+    located = [c for c in (SOURCE_FILE, ROW) if c in stock.columns]
+    negative = stock.filter(pl.col("on_hand") < 0)
+    return (
+        negative.select(*located, "on_hand")
+        .sort(located)
+        .head(1)
+        .with_columns(count=pl.lit(negative.height, pl.Int64))
+    )
 
 
-def negative_stock_note(config: Config, rows: int) -> list[str]:
-    if rows == 0:
+def negative_stock_note(config: Config, firsts: list[pl.DataFrame]) -> list[str]:
+    """The warning for stock rows with a negative on_hand (an ERP that lets stock go below
+    zero: sold before the receipt was booked), counted as backorders with on_hand 0:
+    the first such row over `firsts` (`check_stock` of the table, or of each partition)
+    with its value and the count."""
+    found = [f for f in firsts if f.height]
+    if not found:
         return []
+    every = pl.concat(found, how="diagonal_relaxed")
+    located = [c for c in (SOURCE_FILE, ROW) if c in every.columns]
+    first = every.sort(located).head(1)
+    path = _path(config, "stock")
+    file = first[SOURCE_FILE][0] if SOURCE_FILE in first.columns else path
+    header, read_as = _file_header(file, "stock", "on_hand", config.columns.get("stock", {}))
     return [
-        f"{_path(config, 'stock')}: {rows} {'row has' if rows == 1 else 'rows have'} negative "
-        "on_hand; "
-        "counted as backorders with on_hand 0"
+        phrase(
+            "warn.negative_stock",
+            where=place_of(first, path, header, read_as),
+            value=f"{first['on_hand'][0]:g}",
+            count=int(every["count"].sum()),
+        )
     ]
 
 
@@ -1164,7 +1186,7 @@ def check_read_facts(
             located = [c for c in (SOURCE_FILE, ROW) if c in every.columns]
             first = every.sort(located).head(1)
             unknown_sku_message(config, name, first, int(every["count"].sum()), warnings)
-    warnings += negative_stock_note(config, sum(f.get("negative", 0) for f in facts))
+    warnings += negative_stock_note(config, [f["negative"] for f in facts if "negative" in f])
     if UNCHECKED_LOCATIONS in tables:  # against the stock's and every sales line's
         known = [f["locations"] for f in facts if "locations" in f]
         known += [tables[t].select("location") for t in ("stock", "sales") if t in tables]
@@ -1287,7 +1309,7 @@ def prepare_inputs(
         if name in out:
             warnings += repeated_lines(out[name], _path(config, name), name)
     if "stock" in out:
-        warnings += negative_stock_note(config, check_stock(out["stock"], _path(config, "stock")))
+        warnings += negative_stock_note(config, [check_stock(out["stock"], _path(config, "stock"))])
 
     if "sales" in out:
         future_sales(out["sales"], config)
