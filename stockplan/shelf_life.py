@@ -44,16 +44,22 @@ EXPIRY_COLUMNS = [
 
 
 def stock_lots(stock: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """(stock with one row per sku x location (x snapshot date), lots of the current
-    snapshot: sku, location, expiry_date, lot_qty), or (stock, None) without expiry dates."""
-    if "expiry_date" not in stock.columns:
+    """(stock with one row per sku x location (x snapshot date), its lots' or batches'
+    on_hand and allocated summed; lots of the current snapshot: sku, location,
+    expiry_date, lot_qty, or None without expiry dates). Without expiry dates or batches
+    the stock is returned as it is."""
+    lot_columns = [c for c in ("expiry_date", "batch") if c in stock.columns]
+    if not lot_columns:
         return stock, None
     keys = [*SERIES, *(["date"] if "date" in stock.columns else [])]
     summed = [c for c in ("on_hand", "allocated") if c in stock.columns]
-    others = [c for c in stock.columns if c not in (*keys, *summed, "expiry_date")]
+    others = [c for c in stock.columns if c not in (*keys, *summed, *lot_columns)]
     merged = stock.group_by(keys, maintain_order=True).agg(
         *[pl.col(c).sum() for c in summed], *[pl.col(c).drop_nulls().last() for c in others]
     )
+    kept = [c for c in stock.columns if c not in lot_columns]
+    if "expiry_date" not in stock.columns:
+        return merged.select(kept), None
     current = stock
     if "date" in stock.columns and stock["date"].null_count() < stock.height:
         current = stock.filter(pl.col("date") == pl.col("date").max().over(SERIES))
@@ -62,7 +68,7 @@ def stock_lots(stock: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         .group_by(*SERIES, "expiry_date")
         .agg(pl.col("on_hand").sum().cast(pl.Float64).alias("lot_qty"))
     )
-    return merged.select([c for c in stock.columns if c != "expiry_date"]), lots
+    return merged.select(kept), lots
 
 
 def expiring_stock(

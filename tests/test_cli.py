@@ -199,13 +199,13 @@ def test_init_recognises_exports_and_writes_a_config_that_validates(tmp_path: Pa
         encoding="utf-8",
     )
     (exports / "inventory.csv").write_bytes(
-        "商品编码,仓库,现存量,批次\nA-1,WH1,7,B1\n".encode("gbk")
+        "商品编码,仓库,现存量,货位\nA-1,WH1,7,B1\n".encode("gbk")
     )
     (exports / "notes.txt").write_text("nothing to see\n", encoding="utf-8")
     result = _run("init", str(exports))
     assert result.exit_code == 0, result.output
     assert "销售明细.csv: sales (单据日期 -> date" in result.stderr
-    assert "not recognised: 批次" in result.stderr
+    assert "not recognised: 货位" in result.stderr
     assert "notes.txt: not recognised" in result.stderr
     config = yaml.safe_load((exports / "stockplan.yaml").read_text(encoding="utf-8"))
     assert config["inputs"] == {"sales": "销售明细.csv", "stock": "inventory.csv"}

@@ -658,3 +658,36 @@ def test_an_item_code_like_page1_in_the_last_products_row_is_an_item(tmp_path: P
         f"{path}, row 4: 1 footer row under the data ('Page 2 of 2') skipped, "
         "not read as items or demand"
     ]
+
+
+def test_stock_by_batch_sums_each_items_batches_and_refuses_a_batch_twice(small_shop: Path):
+    """An ERP's 即时库存 by 批号 lists an item once per batch at a location: refused as a
+    duplicate stock record, the buyer had to add the batches up by hand."""
+    import stockplan
+
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(
+        "商品编码,仓库,现存量,已分配,批号\n"
+        "A-100,WH1,30,5,B2501\n"
+        "A-100,WH1,10,0,B2502\n"
+        "A-100,WH2,500,0,B2501\n"
+        "007,WH1,3,0,\n",
+        encoding="utf-8",
+    )
+    config, inputs = stockplan.load(small_shop)
+    assert inputs["stock"].height == 4  # as read: one row per batch
+    plan = stockplan.plan(inputs, config)
+    on_hand = plan.orders.sort("sku", "location").select("sku", "location", "on_hand", "allocated")
+    # 30 + 10 at WH1, allocated 5 + 0: the same position as the one-row stock of small_shop
+    assert on_hand.rows() == [
+        ("007", "WH1", 3.0, 0.0),
+        ("A-100", "WH1", 40.0, 5.0),
+        ("A-100", "WH2", 500.0, 0.0),
+    ]
+    stock.write_text(stock.read_text(encoding="utf-8") + "A-100,WH1,7,0,B2502\n", encoding="utf-8")
+    with pytest.raises(StockplanError) as refused:
+        stockplan.load(small_shop)
+    assert str(refused.value) == (
+        f"{stock}, row 6, column 'sku': stock record sku='A-100', location='WH1', "
+        "batch='B2502' appears again (first at row 3)"
+    )

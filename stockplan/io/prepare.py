@@ -747,6 +747,8 @@ def check_stock(stock: pl.DataFrame, path: Path) -> pl.DataFrame:
         snapshot_keys = ["sku", "location"]
     if "expiry_date" in stock.columns:  # one row per lot of a perishable item
         snapshot_keys.append("expiry_date")
+    if "batch" in stock.columns:  # one row per batch (批号), summed per item
+        snapshot_keys.append("batch")
     _check_unique(stock, snapshot_keys, path, "stock record")
     located = [c for c in (SOURCE_FILE, ROW) if c in stock.columns]
     negative = stock.filter(pl.col("on_hand") < 0)

@@ -247,6 +247,24 @@ EXPIRY_DATE = Column(
         "过期日期",
     ),
 )
+BATCH = Column(
+    "batch",
+    "text",
+    (
+        "batch",
+        "batch_no",
+        "batch_number",
+        "lot",
+        "lot_no",
+        "lot_number",
+        "批次",
+        "批号",
+        "批次号",
+        "生产批号",
+    ),
+)
+"""A stock row's batch or lot (an ERP's 即时库存 by 批号): an item's rows at one location
+differ by it and are summed (`shelf_life.stock_lots`)."""
 ITEM_TABLES: dict[str, TableSchema] = {
     "bom": TableSchema(
         "bom",
@@ -399,6 +417,7 @@ SCHEMAS: dict[str, TableSchema] = {
             UNIT_COST,
             UNIT_PRICE,
             EXPIRY_DATE,
+            BATCH,
         ),
     ),
     "products": TableSchema(
