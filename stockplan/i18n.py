@@ -1489,6 +1489,12 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: '{value}' is not a number",
         "zh": "{where}：'{value}' 不是数字",
     },
+    "error.number_with_unit": {
+        "en": "{where}: '{value}' is a number with its unit; write the number alone "
+        "({number}) and name the unit in the column's header, as in '{header}'",
+        "zh": "{where}：'{value}' 是带单位的数字；请只写数字（{number}），单位写在列标题里，"
+        "如 '{header}'",
+    },
     "error.not_finite": {
         "en": "{where}: '{value}' is not a finite number",
         "zh": "{where}：'{value}' 不是有限数字",

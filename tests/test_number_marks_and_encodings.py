@@ -148,14 +148,17 @@ def test_a_number_typed_in_full_width_reads_as_the_same_number_and_a_unit_is_ref
     tmp_path: Path,
 ):
     """A Chinese input method's full-width mode types `１２`, `１２．５`, `－３`: the same
-    numbers in other glyphs, which were refused as not a number. A unit stays refused."""
+    numbers in other glyphs, which were refused as not a number. A unit stays refused
+    (`test_a_number_written_with_its_unit_...`)."""
     path = _write(
         tmp_path,
         'sku,on_hand\nA,１２\nB,１２．５\nC,－３\nD,"１，２３４"\nE,\u3000７\u3000\nF,\u22122\n',
     )
     assert _read(path)["on_hand"].to_list() == [12.0, 12.5, -3.0, 1234.0, 7.0, -2.0]
     unit = _write(tmp_path, "sku,on_hand\nA,１２件\n", "unit.csv")
-    with pytest.raises(StockplanError, match="row 2, column 'on_hand': '１２件' is not a number"):
+    with pytest.raises(
+        StockplanError, match="'１２件' is a number with its unit; write the number"
+    ):
         _read(unit)
 
 
@@ -176,6 +179,40 @@ def test_a_date_typed_in_full_width_reads_as_the_same_date():
     # 号 for 日, as hand-typed sheets write it, with or without a time
     spoken = pl.Series(["2025年1月6号", "2025年1月7号 14:30"])
     assert parse_dates(spoken).to_list() == [dt.date(2025, 1, 6), dt.date(2025, 1, 7)]
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "said"),
+    [
+        ("on_hand", "12件", "(12) and name the unit in the column's header, as in 'on_hand (件)'"),
+        (
+            "现存量（箱）",
+            "3 箱",
+            "(3) and name the unit in the column's header, as in '现存量 (箱)'",
+        ),
+        (
+            "on_hand",
+            "1,200 pcs",
+            "(1,200) and name the unit in the column's header, as in 'on_hand (pcs)'",
+        ),
+    ],
+)
+def test_a_number_written_with_its_unit_is_refused_saying_to_write_the_number_alone(
+    tmp_path: Path, header: str, cell: str, said: str
+):
+    path = _write(tmp_path, f'sku,{header}\nA,1\nB,"{cell}"\n')
+    with pytest.raises(StockplanError) as refused:
+        _read(path)
+    assert str(refused.value).endswith(
+        f"row 3, column '{header}' (on_hand): '{cell}' is a number with its unit; write the "
+        f"number alone {said}"
+    ) or str(refused.value).endswith(
+        f"row 3, column '{header}': '{cell}' is a number with its unit; write the number "
+        f"alone {said}"
+    ), str(refused.value)
+    for other in ("12x3", "95%", "abc"):  # no number-then-unit: said as before
+        with pytest.raises(StockplanError, match=f"'{other}' is not a number"):
+            _read(_write(tmp_path, f"sku,on_hand\nA,{other}\n", "other.csv"))
 
 
 def test_a_two_digit_year_is_refused_saying_so_not_as_an_implausible_date(tmp_path: Path):

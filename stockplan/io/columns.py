@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from stockplan.config import PLAUSIBLE_DATES
-from stockplan.errors import StockplanError, input_error, quote
+from stockplan.errors import Phrase, StockplanError, input_error, quote
 from stockplan.i18n import both, input_column, phrase, place
 from stockplan.io.schema import (
     CODE_ALIASES,
@@ -397,6 +397,34 @@ def _date_expr(expr: pl.Expr) -> pl.Expr:
 
 TWO_DIGIT_YEAR = r"(\d{2})[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T].*)?"
 """`24-09-02`: a year in two digits, which the ISO formats read as the year 24."""
+
+UNIT_IN_HEADER = r"\s*[(（\[【][^()（）\[\]【】]*[)）\]】]$"
+"""A unit in brackets ending a header (`数量(件)`, `数量（箱）`)."""
+
+NUMBER_WITH_UNIT = r"([-+]?\d[\d,.]*)\s*([^\d\s.,+\-%％][^\d]*)"
+"""`12件`, `14 天`, `3 pcs`: a number with its unit written after it in the cell."""
+
+
+def _refused(
+    problem: str, where: object, text: str, fields: dict[str, object], header: str
+) -> Phrase:
+    """The phrase refusing a cell of column `header` for `problem`, more precise where its
+    text shows why: a two-digit year (`TWO_DIGIT_YEAR`), a number with its unit
+    (`NUMBER_WITH_UNIT`: the header to write, `数量(件)`)."""
+    year = re.fullmatch(TWO_DIGIT_YEAR, text)
+    if problem == "error.implausible_date" and year:
+        return phrase("error.two_digit_year", where=where, value=quote(text), year=int(year[1]))
+    unit = re.fullmatch(NUMBER_WITH_UNIT, text)
+    if problem == "error.not_a_number" and unit:
+        return phrase(
+            "error.number_with_unit",
+            where=where,
+            value=quote(text),
+            number=unit[1],
+            header=f"{re.sub(UNIT_IN_HEADER, '', header)} ({unit[2].strip()})",
+        )
+    return phrase(problem, where=where, value=quote(text), **fields)
+
 
 TIMESTAMP = (
     r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}[日号])(?:[ T]|\s*\d{1,2}[:：时]).*$"
@@ -869,13 +897,7 @@ def type_table(
                 if problem == "error.empty_required":
                     raise StockplanError(phrase(problem, where=where))
                 text = frame.filter(pl.col(ROW) == row).select(_clean_text(pl.col(source))).item()
-                short = re.fullmatch(TWO_DIGIT_YEAR, str(text))
-                if problem == "error.implausible_date" and short:
-                    year = int(short[1])
-                    raise StockplanError(
-                        phrase("error.two_digit_year", where=where, value=quote(text), year=year)
-                    )
-                raise StockplanError(phrase(problem, where=where, value=quote(text), **fields))
+                raise StockplanError(_refused(problem, where, str(text), fields, source))
         pending.clear()
         checked.clear()
 
