@@ -47,6 +47,10 @@ TABLES = (
 )
 
 Probability = Annotated[float, Field(gt=0.5, lt=1.0)]
+WRITTEN_DATE = r"(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*[日号]?"
+"""A date in the config written year first as the data's dates may be: `2024/12/30`,
+`2024.12.30`, `2024年12月30日`."""
+
 PLAUSIBLE_DATES = (dt.date(1980, 1, 1), dt.date(2099, 12, 31))
 """Dates outside this window in a config or a data file are refused as typos or placeholders
 (ERPs write 1900-01-01 or 9999-12-31 for "no date")."""
@@ -152,6 +156,21 @@ class Planning(Section):
     as_of: dt.date | None = Field(
         default=None, description="Planning date; default: the day after the last sale."
     )
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _written_date(cls, value: Any) -> Any:
+        """`2024/12/30`, `2024.12.30`, `2024年12月30日` as the data's dates are read (an
+        impossible day is still refused)."""
+        if isinstance(value, str):
+            written = re.fullmatch(WRITTEN_DATE, value.strip())
+            if written:
+                year, month, day = (int(part) for part in written.groups())
+                try:
+                    return dt.date(year, month, day)
+                except ValueError:
+                    raise ValueError("is no day of the calendar") from None
+        return value
 
     @field_validator("as_of")
     @classmethod

@@ -3164,6 +3164,7 @@ _CONFIG_VALUE_ERRORS_ZH: list[tuple[re.Pattern[str], str]] = [
         "数据库 'url' 只配 'query' 或 'table' 之一，不能两者都给",
     ),
     (re.compile(r"must be a date between (\S+) and (\S+)"), r"应为 \1 至 \2 之间的日期"),
+    (re.compile(r"is no day of the calendar"), "日历上没有这一天"),
     (
         re.compile(r"class key '(.*)' must be like 'A' or 'AX' \(ABC then XYZ\)"),
         r"类别键 '\1' 应形如 'A' 或 'AX'（先 ABC 后 XYZ）",
@@ -3260,6 +3261,17 @@ def config_problem(error: dict, key: str, english: str, got: str | None) -> dict
         elif choice and (choice in ctx.get("expected", "") or kind.startswith("bool")):
             en_hint = f" (write {choice})"
             zh_hint = f"（{value.strip()} 请写 {choice}）"
+    bound = (error.get("ctx") or {}).get("lt", (error.get("ctx") or {}).get("le"))
+    if (
+        kind in ("less_than", "less_than_equal")
+        and bound == 1
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 1 < value <= 100
+    ):  # `service_level: 95` meant as 95 %
+        fraction = f"{value / 100:g}"
+        en_hint = f" (a percentage? write {value:g} % as {fraction})"
+        zh_hint = f"（是百分数吗？{value:g}% 请写 {fraction}）"
     zh_got = f"，现为 {got}" if got is not None else ""
     return {"en": english + en_hint, "zh": f"配置项 '{key}'：{zh}{zh_got}{zh_hint}"}
 

@@ -3,6 +3,7 @@ file, the line or key, in English and Chinese, never a plan that quietly ignored
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -345,3 +346,37 @@ def test_an_exempt_supplier_no_input_has_is_said_with_the_close_one(small_shop: 
         "的笔误？）不在商品档案、供应商档案或采购订单的任何一行中：法定节假日仍会关闭所指的"
         "供应商；请按这些表中的写法填写供应商"
     ]
+
+
+def test_a_service_level_written_as_a_percentage_says_to_write_the_fraction(small_shop: Path):
+    config = _append(small_shop, "policy:\n  service_level: 95\n")
+    assert _error(config) == (
+        f"stockplan: error: {config}: key 'policy.service_level': Input should be less than "
+        "1, got 95 (a percentage? write 95 % as 0.95)"
+    )
+    assert _error(config, "--lang", "zh") == (
+        f"stockplan: 错误: {config}：配置项 'policy.service_level'：应小于 1，现为 95"
+        "（是百分数吗？95% 请写 0.95）"
+    )
+
+
+@pytest.mark.parametrize("written", ["2025/10/13", "2025.10.13", "2025年10月13日", "2025-10-13"])
+def test_a_planning_date_written_as_the_data_writes_dates_is_read(small_shop: Path, written: str):
+    """`as_of: 2025/10/13` was refused with pydantic's 'invalid date separator, expected
+    `-`', though the same text in a sales file reads as a date."""
+    text = small_shop.read_text(encoding="utf-8")
+    small_shop.write_text(
+        text.replace("as_of: '2025-10-13'", f"as_of: {written}"), encoding="utf-8"
+    )
+    assert f"as_of: {written}" in small_shop.read_text(encoding="utf-8")
+    assert load_config(small_shop).planning.as_of == dt.date(2025, 10, 13)
+
+
+def test_a_planning_date_that_is_no_day_of_the_calendar_is_refused_saying_so(small_shop: Path):
+    text = small_shop.read_text(encoding="utf-8")
+    small_shop.write_text(text.replace("as_of: '2025-10-13'", "as_of: 2025/2/30"), encoding="utf-8")
+    assert _error(small_shop) == (
+        f"stockplan: error: {small_shop}: key 'planning.as_of': Value error, is no day of "
+        "the calendar, got '2025/2/30'"
+    )
+    assert _error(small_shop, "--lang", "zh").endswith("日历上没有这一天，现为 '2025/2/30'")
