@@ -650,3 +650,18 @@ def test_a_workbook_with_a_table_option_is_written_without_that_tables_input(
     assert book.exists()
     refused = _run("plan", "-c", str(small_shop), "-o", str(tmp_path / "s.csv"), "-t", "suppliers")
     assert refused.exit_code == 1 and "inputs.purchase_orders" in refused.stderr
+
+
+def test_as_of_reads_the_dates_the_data_may_be_written_in(shared_small_shop: Path):
+    """`--as-of 2025年10月13日` or `2025/10/13` was a usage error: only YYYY-MM-DD read."""
+
+    def classes(as_of: str) -> str:
+        result = _run("classify", "-c", str(shared_small_shop), "--as-of", as_of, "-o", "-", "-q")
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    iso = classes("2025-09-29")
+    assert ",2025-09-29" in iso
+    assert classes("2025/9/29") == classes("2025年09月29日") == classes("2025.09.29") == iso
+    wrong = _run("classify", "-c", str(shared_small_shop), "--as-of", "2025-13-29", "-q")
+    assert wrong.exit_code == 2 and "'2025-13-29' does not match the formats" in wrong.stderr

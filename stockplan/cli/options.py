@@ -193,9 +193,9 @@ AsOfOption = Annotated[
     dt.datetime | None,
     typer.Option(
         "--as-of",
-        formats=["%Y-%m-%d"],
-        help="Planning date YYYY-MM-DD (default: planning.as_of, else the day after the "
-        "last sale).",
+        formats=["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"],
+        help="Planning date YYYY-MM-DD (or 2025/10/13, 2025年10月13日; default: "
+        "planning.as_of, else the day after the last sale).",
     ),
 ]
 NoCacheOption = Annotated[
