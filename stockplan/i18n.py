@@ -2139,6 +2139,13 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：'{supplier}' 不在供应商档案中（{suppliers}）：其商品的计划不用该档案中的"
         "提前期和最小订货金额；请用档案中的写法",
     },
+    "warn.unknown_status": {
+        "en": "{where}: status '{status}' is neither an active nor an inactive word "
+        "stockplan knows ({items} items with such a status{others}): planned as active; "
+        "write 停用 or inactive for an item no longer ordered, 正常 or active for one that is",
+        "zh": "{where}：状态 '{status}' 不是已知的在用或停用写法（共 {items} 个商品"
+        "{others}）：按在用计划；不再订货的商品请写 停用，照常订货的请写 正常",
+    },
     "warn.sales_only_location": {
         "en": "{where}: location {location} is in no row of the stock file{others}: it is "
         "planned as a warehouse with nothing on hand{hint}; if it is one, give its stock, "

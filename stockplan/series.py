@@ -19,6 +19,7 @@ from stockplan.censor import stockout_days
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, demand_history
 from stockplan.forecast import forecast_demand
+from stockplan.io.schema import INACTIVE_STATUS
 from stockplan.items import distinct_skus
 from stockplan.lead_time_demand import (
     ORDER_ROUNDING,
@@ -33,28 +34,6 @@ from stockplan.promotions import promotion_days
 from stockplan.reorder import window_demand
 from stockplan.segmentation import classify_demand
 from stockplan.succession import own_spread_sigma_e, with_own_classes
-
-INACTIVE_STATUS = [
-    "inactive",
-    "discontinued",
-    "obsolete",
-    "blocked",
-    "disabled",
-    "archived",
-    "停用",
-    "停售",
-    "下架",
-    "停产",
-    "淘汰",
-    "禁用",
-    # an `active` column (read as the status) saying no
-    "false",
-    "0",
-    "no",
-    "n",
-    "否",
-]
-"""Product statuses never ordered (compared lower-case, trimmed)."""
 
 
 def item_attributes(

@@ -302,3 +302,31 @@ def test_negative_stock_over_partitions_names_the_first_part_file_and_sums_the_r
         "below zero in all); counted as backorders with on hand 0"
     )
     assert negative_stock_note(config, [empty]) == []
+
+
+def test_a_status_stockplan_does_not_know_is_warned_and_common_chinese_ones_are_known(
+    small_shop: Path,
+):
+    """`已停用` (an ERP's 'disabled') was not a word for inactive: the discontinued item was
+    reordered without a word. Unknown words (`审核中`) are planned as active and said."""
+    import stockplan
+
+    products = small_shop.parent / "products.csv"
+    frame = pl.read_csv(products).with_columns(status=pl.Series(["已停用", "审核中"]))
+    frame.write_csv(products)
+    result = runner.invoke(app, ["validate", "-c", str(small_shop)])
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if "neither an active" in line] == [
+        f"stockplan: warning: {products}, row 3, column 'status': status '审核中' is neither "
+        "an active nor an inactive word stockplan knows (1 item with such a status): planned "
+        "as active; write 停用 or inactive for an item no longer ordered, 正常 or active for "
+        "one that is"
+    ]
+    plan = stockplan.plan(*reversed(stockplan.load(small_shop)))
+    inactive = plan.orders.filter(pl.col("sku") == "A-100")
+    assert (inactive["order_qty"] == 0).all()
+    assert set(inactive["reason"]) == {"no order: product status is inactive"}
+    for word in ("正常", "在售", "Active", " 启用 ", None):
+        frame.with_columns(status=pl.Series([word, "已下架"])).write_csv(products)
+        said = runner.invoke(app, ["validate", "-c", str(small_shop)]).stderr
+        assert "neither an active" not in said, word

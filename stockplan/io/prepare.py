@@ -21,7 +21,13 @@ from stockplan.io.columns import blank_locations, refuse_blank_location_facts
 from stockplan.io.datasets import SOURCE_FILE, place_of, where
 from stockplan.io.item_tables import check_item_tables
 from stockplan.io.readers import ROW, part_location_header, source_header
-from stockplan.io.schema import FULL_WIDTH, HALF_WIDTH, normalise_header
+from stockplan.io.schema import (
+    ACTIVE_STATUS,
+    FULL_WIDTH,
+    HALF_WIDTH,
+    INACTIVE_STATUS,
+    normalise_header,
+)
 
 
 @dataclass
@@ -801,6 +807,40 @@ def free_items(frame: pl.DataFrame, path: Path, column: str = "unit_cost") -> li
     ]
 
 
+def unknown_statuses(
+    products: pl.DataFrame, path: Path, overrides: Mapping[str, str] | None = None
+) -> list[str]:
+    """The warning for a product `status` that is neither an active nor an inactive word
+    (`schema.ACTIVE_STATUS`, `schema.INACTIVE_STATUS`): the item is planned as active, so
+    an ERP's `已停用` or `审核中`, unknown, would reorder a discontinued item without a
+    word. Names the first such row and the other unknown words."""
+    if "status" not in products.columns:
+        return []
+    word = pl.col("status").cast(pl.String).str.strip_chars().str.to_lowercase()
+    known = [*ACTIVE_STATUS, *INACTIVE_STATUS, ""]
+    odd = products.filter(word.is_not_null() & ~word.is_in(known))
+    if odd.height == 0:
+        return []
+    first = _first_row(odd, pl.lit(True))
+    words = odd["status"].str.strip_chars().unique(maintain_order=True).to_list()
+    file = first[SOURCE_FILE][0] if SOURCE_FILE in first.columns else path
+    header, read_as = _file_header(file, "products", "status", overrides)
+    others = [quote(w) for w in words if w != first["status"][0].strip()]
+    return [
+        phrase(
+            "warn.unknown_status",
+            where=place_of(first, path, header, read_as),
+            status=quote(first["status"][0].strip()),
+            items=odd.height,
+            others=(
+                {"en": f"; also {', '.join(others)}", "zh": f"；另有 {'、'.join(others)}"}
+                if others
+                else ""
+            ),
+        )
+    ]
+
+
 def unknown_suppliers(products: pl.DataFrame, suppliers: pl.DataFrame, path: Path) -> list[str]:
     """The warning for products whose `supplier` or `backup_supplier` the suppliers table
     lacks (`Acme` beside `Acme Ltd`): those items are planned without the supplier's lead
@@ -1281,6 +1321,9 @@ def prepare_inputs(
         _check_unique(out["products"], ["sku"], _path(config, "products"), "product")
         out["products"] = _service_levels(out["products"], _path(config, "products"))
         warnings += free_items(out["products"], _path(config, "products"))
+        warnings += unknown_statuses(
+            out["products"], _path(config, "products"), config.columns.get("products", {})
+        )
         warnings += zero_packs(
             out["products"], _path(config, "products"), config.columns.get("products", {})
         )

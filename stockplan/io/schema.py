@@ -265,6 +265,27 @@ BATCH = Column(
 )
 """A stock row's batch or lot (an ERP's 即时库存 by 批号): an item's rows at one location
 differ by it and are summed (`shelf_life.stock_lots`)."""
+INACTIVE_STATUS = [
+    *("inactive", "discontinued", "obsolete", "blocked", "disabled", "archived"),
+    *("suspended", "paused", "retired", "deactivated", "eol", "end of life", "clearance"),
+    *("停用", "停售", "下架", "停产", "淘汰", "禁用", "冻结", "作废", "失效", "无效", "暂停"),
+    *("暂停销售", "停止销售", "清仓", "退市"),
+    *("已停用", "已停售", "已下架", "已停产", "已淘汰", "已禁用", "已冻结", "已作废", "已失效"),
+    # an `active` column (read as the status) saying no
+    *("false", "0", "no", "n", "否"),
+]
+"""Product statuses never ordered (compared lower-case, trimmed)."""
+
+ACTIVE_STATUS = [
+    *("active", "enabled", "normal", "ok", "on sale", "selling", "live", "new", "regular"),
+    *("正常", "启用", "已启用", "在售", "销售中", "上架", "已上架", "有效", "在用", "新品", "常规"),
+    # an `active` column saying yes
+    *("true", "1", "yes", "y", "是"),
+]
+"""Product statuses ordered as usual (compared lower-case, trimmed); an empty status is
+active too. Any other word is warned about (`prepare.unknown_statuses`) and planned as
+active."""
+
 ITEM_TABLES: dict[str, TableSchema] = {
     "bom": TableSchema(
         "bom",
