@@ -162,8 +162,8 @@ class Planning(Section):
     def _written_date(cls, value: Any) -> Any:
         """`2024/12/30`, `2024.12.30`, `2024年12月30日` as the data's dates are read (an
         impossible day is still refused)."""
-        if isinstance(value, str):
-            written = re.fullmatch(WRITTEN_DATE, value.strip())
+        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            written = re.fullmatch(WRITTEN_DATE, value.strip())  # ISO: pydantic reads it
             if written:
                 year, month, day = (int(part) for part in written.groups())
                 try:

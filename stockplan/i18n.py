@@ -3274,8 +3274,8 @@ def config_problem(error: dict, key: str, english: str, got: str | None) -> dict
         and bound == 1
         and isinstance(value, int | float)
         and not isinstance(value, bool)
-        and 1 < value <= 100
-    ):  # `service_level: 95` meant as 95 %
+        and 2 <= value <= 100
+    ):  # `service_level: 95` meant as 95 % (1.5 is no likely percentage)
         fraction = f"{value / 100:g}"
         en_hint = f" (a percentage? write {value:g} % as {fraction})"
         zh_hint = f"（是百分数吗？{value:g}% 请写 {fraction}）"

@@ -35,8 +35,9 @@ CASES = [
     (
         ["plan", "--as-of", "2025-13-01"],
         "Error: Invalid value for '--as-of': Value error, '2025-13-01' does not match the "
-        "formats '%Y-%m-%d'.",
-        "错误：'--as-of' 的值无效：'2025-13-01' 不是有效的日期（格式 '%Y-%m-%d'，如 2025-03-31）",
+        "formats '%Y-%m-%d', '%Y/%m/%d', '%Y.%m.%d', '%Y年%m月%d日'.",
+        "错误：'--as-of' 的值无效：'2025-13-01' 不是有效的日期（格式 '%Y-%m-%d', '%Y/%m/%d', "
+        "'%Y.%m.%d', '%Y年%m月%d日'，如 2025-03-31）",
     ),
     (
         ["risk", "-t", "ordres"],
