@@ -403,3 +403,19 @@ def test_an_empty_sheet_a_missing_sheet_and_a_sheet_by_position_in_a_workbook(tm
         _read(path, "stock", sheet=2)
     assert str(beyond.value).endswith("(no matching sheet found when `sheet_id` is 3)")
     assert _read(path, "stock", sheet=1)["on_hand"].to_list() == [4.0]
+
+
+@pytest.mark.parametrize(
+    "header", ["累计入库数量", "入库数量", "实收数量", "已收货数量", "已入库数量"]
+)
+def test_a_purchase_orders_received_quantity_reads_from_its_erp_headers(
+    tmp_path: Path, header: str
+):
+    """采购订单执行表 exports name what has arrived 累计入库数量 or 实收数量: not read, a
+    half-received line counted its whole quantity as still on order."""
+    path = tmp_path / "purchase_orders.csv"
+    path.write_text(
+        f"采购单号,商品编码,数量,下单日期,{header}\nP1,A,100,2025-01-06,40\n", encoding="utf-8"
+    )
+    orders = _read(path, "purchase_orders")
+    assert orders.select("po_id", "quantity", "received_quantity").rows() == [("P1", 100.0, 40.0)]

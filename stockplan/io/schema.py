@@ -581,7 +581,17 @@ SCHEMAS: dict[str, TableSchema] = {
             Column(
                 "received_quantity",
                 "number",
-                ("received_quantity", "received_qty", "qty_received", "已入库数量", "到货数量"),
+                (
+                    *("received_quantity", "received_qty", "qty_received"),
+                    *(
+                        "已入库数量",
+                        "到货数量",
+                        "入库数量",
+                        "累计入库数量",
+                        "实收数量",
+                        "已收货数量",
+                    ),
+                ),
                 non_negative=True,
             ),
             Column(
