@@ -419,3 +419,18 @@ def test_a_purchase_orders_received_quantity_reads_from_its_erp_headers(
     )
     orders = _read(path, "purchase_orders")
     assert orders.select("po_id", "quantity", "received_quantity").rows() == [("P1", 100.0, 40.0)]
+
+
+def test_a_customer_orders_open_quantity_wins_over_the_ordered_one(tmp_path: Path):
+    """An order-execution export (订单执行表) has 订单数量 and 未发货数量: the ordered 100 was
+    read as the backlog though 60 had shipped. The open 40 is the backlog; an export with
+    the ordered quantity alone is read as before."""
+    path = tmp_path / "customer_orders.csv"
+    path.write_text(
+        "订单号,商品编码,订单数量,已发货数量,未发货数量\nSO1,A,100,60,40\n", encoding="utf-8"
+    )
+    assert _read(path, "customer_orders")["quantity"].to_list() == [40.0]
+    path.write_text("订单号,商品编码,订单数量\nSO1,A,100\n", encoding="utf-8")
+    assert _read(path, "customer_orders")["quantity"].to_list() == [100.0]
+    path.write_text("order_id,sku,qty,open_qty\nSO1,A,100,25\n", encoding="utf-8")
+    assert _read(path, "customer_orders")["quantity"].to_list() == [25.0]

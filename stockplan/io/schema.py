@@ -247,6 +247,14 @@ EXPIRY_DATE = Column(
         "过期日期",
     ),
 )
+OPEN_QUANTITY = (
+    *("open_quantity", "open_qty", "qty_open", "backorder_qty", "remaining_qty"),
+    *("未发货数量", "待发货数量", "未出库数量", "欠发数量", "未交数量", "欠货数量", "未发数量"),
+)
+"""A customer order line's quantity still to ship: where an export has it beside the
+ordered quantity (订单数量 with 未发货数量), the open one is the backlog, the ordered one
+is read only when there is no open one (`Column.fallbacks`)."""
+
 BATCH = Column(
     "batch",
     "text",
@@ -613,7 +621,14 @@ SCHEMAS: dict[str, TableSchema] = {
         "customer_orders",
         (
             SKU,
-            Column("quantity", "number", QUANTITY.aliases, required=True, non_negative=True),
+            Column(
+                "quantity",
+                "number",
+                OPEN_QUANTITY,
+                required=True,
+                non_negative=True,
+                fallbacks=tuple(a for a in QUANTITY.aliases if a != "quantity"),
+            ),
             LOCATION,
             Column("customer", "text", ("customer", "customer_id", "客户", "客户名称")),
             Column(
