@@ -104,7 +104,7 @@ def read_inputs(config: Config, *, for_plan: bool = False) -> Inputs:
 def read_purchase_orders(config: Config) -> Inputs:
     """Only the purchase-order table `config.inputs` names, read and checked (all the
     supplier scorecard needs; empty without one)."""
-    from stockplan.io.prepare import ROW, check_purchase_orders
+    from stockplan.io.prepare import ROW, check_purchase_orders, with_open_quantities
     from stockplan.io.readers import read_table
 
     spec = config.inputs.purchase_orders if config.inputs is not None else None
@@ -118,6 +118,7 @@ def read_purchase_orders(config: Config) -> Inputs:
         notes,
         config.io.identify_by,
     )
+    orders = with_open_quantities("purchase_orders", orders)
     check_purchase_orders(orders, getattr(spec, "path", Path("purchase_orders")))
     return Inputs({"purchase_orders": orders.drop(ROW)}, notes)
 

@@ -421,16 +421,48 @@ def test_a_purchase_orders_received_quantity_reads_from_its_erp_headers(
     assert orders.select("po_id", "quantity", "received_quantity").rows() == [("P1", 100.0, 40.0)]
 
 
-def test_a_customer_orders_open_quantity_wins_over_the_ordered_one(tmp_path: Path):
-    """An order-execution export (订单执行表) has 订单数量 and 未发货数量: the ordered 100 was
-    read as the backlog though 60 had shipped. The open 40 is the backlog; an export with
-    the ordered quantity alone is read as before."""
-    path = tmp_path / "customer_orders.csv"
+def test_the_open_part_of_an_order_line_is_its_backlog_or_its_quantity_on_order(tmp_path: Path):
+    """Order-execution exports (订单执行表, 采购订单执行表) list a line's ordered, done and
+    open quantity: the ordered 100 was read as the backlog though 60 had shipped, and as
+    on order though 70 had arrived."""
+    from stockplan.io.prepare import with_open_quantities
+
+    def backlog(text: str) -> list[float]:
+        path = tmp_path / "customer_orders.csv"
+        path.write_text(text, encoding="utf-8")
+        frame = with_open_quantities("customer_orders", _read(path, "customer_orders"))
+        assert not {"open_quantity", "shipped_quantity"} & set(frame.columns)
+        return frame["quantity"].to_list()
+
+    assert backlog("订单号,商品编码,订单数量,已发货数量,未发货数量\nSO1,A,100,60,40\n") == [40.0]
+    assert backlog("订单号,商品编码,订单数量,已发货数量\nSO1,A,100,60\nSO2,A,5,9\n") == [40.0, 0.0]
+    assert backlog("订单号,商品编码,订单数量,未发货数量\nSO1,A,100,\n") == [100.0]  # none said
+    assert backlog("订单号,商品编码,订单数量\nSO1,A,100\n") == [100.0]
+
+    path = tmp_path / "purchase_orders.csv"
     path.write_text(
-        "订单号,商品编码,订单数量,已发货数量,未发货数量\nSO1,A,100,60,40\n", encoding="utf-8"
+        "采购单号,商品编码,数量,下单日期,未入库数量\nP1,A,100,2025-01-06,30\nP2,A,50,2025-01-06,\n",
+        encoding="utf-8",
     )
-    assert _read(path, "customer_orders")["quantity"].to_list() == [40.0]
-    path.write_text("订单号,商品编码,订单数量\nSO1,A,100\n", encoding="utf-8")
-    assert _read(path, "customer_orders")["quantity"].to_list() == [100.0]
-    path.write_text("order_id,sku,qty,open_qty\nSO1,A,100,25\n", encoding="utf-8")
-    assert _read(path, "customer_orders")["quantity"].to_list() == [25.0]
+    orders = with_open_quantities("purchase_orders", _read(path, "purchase_orders"))
+    assert orders.select("po_id", "received_quantity").rows() == [("P1", 70.0), ("P2", None)]
+    assert "open_quantity" not in orders.columns
+
+
+def test_a_plan_counts_only_the_open_part_of_a_customer_order_as_backlog(small_shop: Path):
+    import stockplan
+
+    orders = small_shop.parent / "customer_orders.csv"
+    orders.write_text(
+        "order_id,sku,location,订单数量,已发货数量\nSO1,A-100,WH1,100,90\n", encoding="utf-8"
+    )
+    import yaml
+
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["inputs"]["customer_orders"] = "customer_orders.csv"
+    small_shop.write_text(yaml.safe_dump(settings))
+    config, inputs = stockplan.load(small_shop)
+    assert inputs["customer_orders"]["quantity"].to_list() == [10.0]
+    plan = stockplan.plan(inputs, config)
+    row = plan.orders.filter((pl.col("sku") == "A-100") & (pl.col("location") == "WH1"))
+    assert row["backorders"].item() == 10.0

@@ -298,6 +298,36 @@ _RECORDS_ZH = {
 }
 
 
+def with_open_quantities(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """An order table's quantities from what its export gives (an ERP's 执行表 lists the
+    ordered, the done and the open quantity of a line):
+
+    - purchase_orders: received_quantity = quantity - open_quantity (未入库数量) where no
+      received quantity is given, so the line's open part is on order, not its whole;
+    - customer_orders: quantity (the backlog) = open_quantity (未发货数量), else quantity -
+      shipped_quantity (已发货数量), else quantity.
+
+    Parts below zero (more shipped or received than ordered) count as none open. The
+    helper columns are dropped."""
+    if name == "purchase_orders" and "open_quantity" in frame.columns:
+        done = (pl.col("quantity") - pl.col("open_quantity")).clip(lower_bound=0.0)
+        received = (
+            pl.coalesce("received_quantity", done) if "received_quantity" in frame.columns else done
+        )
+        return frame.with_columns(received.alias("received_quantity")).drop("open_quantity")
+    if name == "customer_orders" and {"open_quantity", "shipped_quantity"} & set(frame.columns):
+        ordered = pl.col("quantity")
+        if "shipped_quantity" in frame.columns:
+            ordered = (ordered - pl.col("shipped_quantity").fill_null(0.0)).clip(lower_bound=0.0)
+        backlog = (
+            pl.coalesce("open_quantity", ordered) if "open_quantity" in frame.columns else ordered
+        )
+        return frame.with_columns(backlog.alias("quantity")).drop(
+            [c for c in ("open_quantity", "shipped_quantity") if c in frame.columns]
+        )
+    return frame
+
+
 def check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
     """A receipt dated before its order is refused, naming file, row and column."""
     if "received_date" not in frame.columns:
@@ -1298,6 +1328,7 @@ def prepare_inputs(
     `UNCHECKED_LOCATIONS`); without stock or products the skus of the tables read here
     are checked against the products then (`UNCHECKED_SKUS`, `check_read_facts`)."""
     warnings: list[str] = []
+    tables = {name: with_open_quantities(name, frame) for name, frame in tables.items()}
     # master data has no location; a promotion without a location applies everywhere
     located = {"sales", "stock", "purchase_orders", "customer_orders"}
     if "stock" in tables:

@@ -247,14 +247,6 @@ EXPIRY_DATE = Column(
         "过期日期",
     ),
 )
-OPEN_QUANTITY = (
-    *("open_quantity", "open_qty", "qty_open", "backorder_qty", "remaining_qty"),
-    *("未发货数量", "待发货数量", "未出库数量", "欠发数量", "未交数量", "欠货数量", "未发数量"),
-)
-"""A customer order line's quantity still to ship: where an export has it beside the
-ordered quantity (订单数量 with 未发货数量), the open one is the backlog, the ordered one
-is read only when there is no open one (`Column.fallbacks`)."""
-
 BATCH = Column(
     "batch",
     "text",
@@ -603,6 +595,15 @@ SCHEMAS: dict[str, TableSchema] = {
                 non_negative=True,
             ),
             Column(
+                "open_quantity",
+                "number",
+                (
+                    *("open_quantity", "open_qty", "qty_open", "remaining_qty"),
+                    *("未入库数量", "未到货数量", "待入库数量", "未收货数量", "未交货数量"),
+                ),
+                non_negative=True,
+            ),
+            Column(
                 "rejected_quantity",
                 "number",
                 ("rejected_quantity", "rejected_qty", "qty_rejected", "拒收数量", "不合格数量"),
@@ -621,13 +622,25 @@ SCHEMAS: dict[str, TableSchema] = {
         "customer_orders",
         (
             SKU,
+            Column("quantity", "number", QUANTITY.aliases, required=True, non_negative=True),
             Column(
-                "quantity",
+                "open_quantity",
                 "number",
-                OPEN_QUANTITY,
-                required=True,
+                (
+                    *("open_quantity", "open_qty", "qty_open", "backorder_qty", "remaining_qty"),
+                    *("未发货数量", "待发货数量", "未出库数量", "欠发数量", "未交数量", "欠货数量"),
+                    "未发数量",
+                ),
                 non_negative=True,
-                fallbacks=tuple(a for a in QUANTITY.aliases if a != "quantity"),
+            ),
+            Column(
+                "shipped_quantity",
+                "number",
+                (
+                    *("shipped_quantity", "shipped_qty", "qty_shipped", "qty_delivered"),
+                    *("已发货数量", "已出库数量", "已发数量", "已交数量", "累计发货数量"),
+                ),
+                non_negative=True,
             ),
             LOCATION,
             Column("customer", "text", ("customer", "customer_id", "客户", "客户名称")),
