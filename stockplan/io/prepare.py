@@ -452,6 +452,20 @@ def _file_header(
     return header, (column if normalise_header(header) != column else None)
 
 
+def _place_in_file(
+    first: pl.DataFrame,
+    path: Path,
+    table: str,
+    column: str,
+    overrides: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """`place_of` the row `first`, naming `column` by the header of the file the row came
+    from (its own part file on a cluster, `_file_header`): `'仓库' (location)`."""
+    file = first[SOURCE_FILE][0] if SOURCE_FILE in first.columns else path
+    header, read_as = _file_header(file, table, column, overrides)
+    return place_of(first, path, header, read_as)
+
+
 def promotions_matching_nothing(tables: dict[str, pl.DataFrame], path: Path) -> list[str]:
     """The warning for promotion rows whose sku no table has, or whose category (a row
     without a sku) no product carries: such a row lifts no item's forecast and keeps no
@@ -584,12 +598,10 @@ def sales_only_locations(
     first = _first_row(sales, pl.col("location").is_in(stray.implode()))
     location = first["location"][0]
     close = _closest(location, in_stock.drop_nulls().to_list())
-    file = first[SOURCE_FILE][0] if SOURCE_FILE in first.columns else path
-    header, read_as = _file_header(file, "sales", "location", overrides)
     return [
         phrase(
             "warn.sales_only_location",
-            where=place_of(first, path, header, read_as),
+            where=_place_in_file(first, path, "sales", "location", overrides),
             location=quote(location),
             others=(
                 {
@@ -807,13 +819,11 @@ def negative_stock_note(config: Config, firsts: list[pl.DataFrame]) -> list[str]
     every = pl.concat(found, how="diagonal_relaxed")
     located = [c for c in (SOURCE_FILE, ROW) if c in every.columns]
     first = every.sort(located).head(1)
-    path = _path(config, "stock")
-    file = first[SOURCE_FILE][0] if SOURCE_FILE in first.columns else path
-    header, read_as = _file_header(file, "stock", "on_hand", config.columns.get("stock", {}))
+    overrides = config.columns.get("stock", {})
     return [
         phrase(
             "warn.negative_stock",
-            where=place_of(first, path, header, read_as),
+            where=_place_in_file(first, _path(config, "stock"), "stock", "on_hand", overrides),
             value=f"{first['on_hand'][0]:g}",
             count=int(every["count"].sum()),
         )
@@ -853,13 +863,11 @@ def unknown_statuses(
         return []
     first = _first_row(odd, pl.lit(True))
     words = odd["status"].str.strip_chars().unique(maintain_order=True).to_list()
-    file = first[SOURCE_FILE][0] if SOURCE_FILE in first.columns else path
-    header, read_as = _file_header(file, "products", "status", overrides)
     others = [quote(w) for w in words if w != first["status"][0].strip()]
     return [
         phrase(
             "warn.unknown_status",
-            where=place_of(first, path, header, read_as),
+            where=_place_in_file(first, path, "products", "status", overrides),
             status=quote(first["status"][0].strip()),
             items=odd.height,
             others=(
