@@ -166,18 +166,11 @@ DOT_EVIDENCE = r"^[-+]?(\d*|[1-9]\d{0,2}([,' ]\d{3})+)\.\d+$|^[-+]?[1-9]\d{0,2}(
 """Written with a decimal dot (unless also AMBIGUOUS_NUMBER): `13.95`, `1,234.5`, `1,234,567`."""
 
 
-FULL_WIDTH_NUMBER = FULL_WIDTH
-"""A number typed in full width (`１２`, `１２．５`, `－３`) reads as its ASCII digits: the
-same number, written in other glyphs."""
-
-
-FULL_WIDTH_DATE = FULL_WIDTH_NUMBER | {"／": "/"}
-
-
 def _number_text(expr: pl.Expr) -> pl.Expr:
-    """Trimmed text in ASCII digits and marks (`FULL_WIDTH_NUMBER`) without a leading or
-    trailing currency sign; empty is missing."""
-    ascii_text = expr.cast(pl.String).str.replace_many(FULL_WIDTH_NUMBER)
+    """Trimmed text without a leading or trailing currency sign; empty is missing. A
+    number typed in full width (`１２`, `１２．５`, `－３`) reads as its ASCII digits
+    (`schema.FULL_WIDTH`): the same number, written in other glyphs."""
+    ascii_text = expr.cast(pl.String).str.replace_many(FULL_WIDTH)
     return _clean_text(ascii_text).str.replace_all(r"^[¥￥$€£]|[¥￥$€£]$", "")
 
 
@@ -379,8 +372,8 @@ def cell_at(row: int, source: str, name: str, value: str | None = None) -> dict[
 
 def _date_expr(expr: pl.Expr) -> pl.Expr:
     """Text to date: ISO, `2024/1/5`, `2024年1月5日`, `20240105`, `5.1.2024`, Excel serials,
-    also typed in full width (`２０２４－０１－０５`, `２０２４／１／５`: `FULL_WIDTH_NUMBER`)."""
-    text = _clean_text(expr.cast(pl.String).str.replace_many(FULL_WIDTH_DATE))
+    also typed in full width (`２０２４－０１－０５`, `２０２４／１／５`: `schema.FULL_WIDTH`)."""
+    text = _clean_text(expr.cast(pl.String).str.replace_many(FULL_WIDTH))
     # keep the date part of timestamps such as `2024-01-05 10:00:00 +0800`, `2024-01-05T10:00`
     # or `2024年1月5日 14:30`
     text = text.str.replace(TIMESTAMP, "${1}")
