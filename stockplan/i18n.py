@@ -2998,11 +2998,13 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     (
         re.compile(
             r"^transfers: (\d+) short item-location\(s\) sent none, a transfer would arrive "
-            r"after a new order \(transfers\.transit_days\), so they order instead, e\.g\. "
+            r"after a new order \(transfers\.transit_days, transit_days_to, "
+            r"transit_days_between\), so they order instead, e\.g\. "
             r"(.+) at (.+): transfer (\S+), order (\S+)$"
         ),
         r"调拨：\1 个缺货的商品×仓库未安排调拨，调拨到货晚于新采购单到货"
-        r"（transfers.transit_days），改为采购，例如 \2 在 \3：调拨 \4 到货，采购 \5 到货",
+        r"（transfers.transit_days、transit_days_to、transit_days_between），改为采购，"
+        r"例如 \2 在 \3：调拨 \4 到货，采购 \5 到货",
     ),
     (
         re.compile(

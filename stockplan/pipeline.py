@@ -767,7 +767,8 @@ def slow_transfer_note(slow: pl.DataFrame | None) -> str | None:
     first = slow.sort(["sku", "to_location"]).row(0, named=True)
     return (
         f"transfers: {slow.height} short item-location(s) sent none, a transfer would arrive "
-        f"after a new order (transfers.transit_days), so they order instead, e.g. "
+        f"after a new order (transfers.transit_days, transit_days_to, transit_days_between), "
+        f"so they order instead, e.g. "
         f"{first['sku']} at {first['to_location']}: transfer {first['arrival_date']}, "
         f"order {first['order_arrival']}"
     )

@@ -499,13 +499,13 @@ def test_a_transfer_slower_than_the_lead_time_is_left_out_and_the_notes_say_why(
     (note,) = [n for n in plan.notes if n.startswith("transfers:")]
     assert note == (
         "transfers: 1 short item-location(s) sent none, a transfer would arrive after a new "
-        "order (transfers.transit_days), so they order instead, e.g. A-100 at WH1: transfer "
-        "2025-11-02, order 2025-10-27"
+        "order (transfers.transit_days, transit_days_to, transit_days_between), so they "
+        "order instead, e.g. A-100 at WH1: transfer 2025-11-02, order 2025-10-27"
     )
     assert render_note(note, "zh") == (
         "调拨：1 个缺货的商品×仓库未安排调拨，调拨到货晚于新采购单到货"
-        "（transfers.transit_days），改为采购，例如 A-100 在 WH1：调拨 2025-11-02 到货，"
-        "采购 2025-10-27 到货"
+        "（transfers.transit_days、transit_days_to、transit_days_between），改为采购，"
+        "例如 A-100 在 WH1：调拨 2025-11-02 到货，采购 2025-10-27 到货"
     )
 
 
