@@ -58,6 +58,22 @@ def _first_row(frame: pl.DataFrame, mask: pl.Expr) -> pl.DataFrame:
     return frame.filter(mask).sort([c for c in (SOURCE_FILE, ROW) if c in frame.columns]).head(1)
 
 
+def _first_with_count(rows: pl.DataFrame, count: int) -> pl.DataFrame:
+    """The first of `rows` by file and row with `count`: what a check reports of a table,
+    or of a partition's slice of it, for `_earliest` to gather."""
+    return _first_row(rows, pl.lit(True)).with_columns(count=pl.lit(count, pl.Int64))
+
+
+def _earliest(firsts: list[pl.DataFrame]) -> tuple[pl.DataFrame, int] | None:
+    """Over `_first_with_count` rows (of the table, or one per partition): the earliest by
+    file and row, and the counts added; None when no row was found."""
+    found = [f for f in firsts if f.height]
+    if not found:
+        return None
+    every = pl.concat(found, how="diagonal_relaxed")
+    return _first_row(every, pl.lit(True)), int(every["count"].sum())
+
+
 def unknown_skus(frame: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
     """The rows (`source_row`, [`source_file`], sku) whose sku the products table lacks."""
     known = products["sku"].unique().implode()
@@ -771,12 +787,7 @@ def unknown_sku_fact(frame: pl.DataFrame, products: pl.DataFrame) -> pl.DataFram
     """The first row of `frame` whose sku the products lack, with `count`, the distinct
     unknown skus (a partition's skus are its own: counts add over partitions)."""
     unknown = unknown_skus(frame, products)
-    located = [c for c in (SOURCE_FILE, ROW) if c in unknown.columns]
-    return (
-        unknown.sort(located)
-        .head(1)
-        .with_columns(pl.lit(unknown["sku"].n_unique(), pl.Int64).alias("count"))
-    )
+    return _first_with_count(unknown, unknown["sku"].n_unique())
 
 
 def check_products(products: pl.DataFrame, path: Path) -> pl.DataFrame:
@@ -799,13 +810,8 @@ def check_stock(stock: pl.DataFrame, path: Path) -> pl.DataFrame:
         snapshot_keys.append("batch")
     _check_unique(stock, snapshot_keys, path, "stock record")
     located = [c for c in (SOURCE_FILE, ROW) if c in stock.columns]
-    negative = stock.filter(pl.col("on_hand") < 0)
-    return (
-        negative.select(*located, "on_hand")
-        .sort(located)
-        .head(1)
-        .with_columns(count=pl.lit(negative.height, pl.Int64))
-    )
+    negative = stock.filter(pl.col("on_hand") < 0).select(*located, "on_hand")
+    return _first_with_count(negative, negative.height)
 
 
 def negative_stock_note(config: Config, firsts: list[pl.DataFrame]) -> list[str]:
@@ -813,19 +819,17 @@ def negative_stock_note(config: Config, firsts: list[pl.DataFrame]) -> list[str]
     zero: sold before the receipt was booked), counted as backorders with on_hand 0:
     the first such row over `firsts` (`check_stock` of the table, or of each partition)
     with its value and the count."""
-    found = [f for f in firsts if f.height]
-    if not found:
+    earliest = _earliest(firsts)
+    if earliest is None:
         return []
-    every = pl.concat(found, how="diagonal_relaxed")
-    located = [c for c in (SOURCE_FILE, ROW) if c in every.columns]
-    first = every.sort(located).head(1)
+    first, count = earliest
     overrides = config.columns.get("stock", {})
     return [
         phrase(
             "warn.negative_stock",
             where=_place_in_file(first, _path(config, "stock"), "stock", "on_hand", overrides),
             value=f"{first['on_hand'][0]:g}",
-            count=int(every["count"].sum()),
+            count=count,
         )
     ]
 
@@ -1257,15 +1261,11 @@ def check_read_facts(
             stray = driver.filter(
                 (pl.col("table") == name) & ~pl.col("sku").is_in(product_skus.implode())
             ).drop("table")
-            located = [c for c in (SOURCE_FILE, ROW) if c in stray.columns]
             # one row per sku: the count is the table's unknown skus
-            unknown.append(stray.sort(located).head(1).with_columns(count=pl.lit(stray.height)))
-        unknown = [u for u in unknown if u.height]
-        if unknown:
-            every = pl.concat(unknown, how="diagonal_relaxed")
-            located = [c for c in (SOURCE_FILE, ROW) if c in every.columns]
-            first = every.sort(located).head(1)
-            unknown_sku_message(config, name, first, int(every["count"].sum()), warnings)
+            unknown.append(_first_with_count(stray, stray.height))
+        earliest = _earliest(unknown)
+        if earliest is not None:
+            unknown_sku_message(config, name, *earliest, warnings)
     warnings += negative_stock_note(config, [f["negative"] for f in facts if "negative" in f])
     if UNCHECKED_LOCATIONS in tables:  # against the stock's and every sales line's
         known = [f["locations"] for f in facts if "locations" in f]
