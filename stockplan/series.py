@@ -19,7 +19,7 @@ from stockplan.censor import stockout_days
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, demand_history
 from stockplan.forecast import forecast_demand
-from stockplan.io.schema import INACTIVE_STATUS
+from stockplan.io.schema import INACTIVE_STATUS, status_word
 from stockplan.items import distinct_skus
 from stockplan.lead_time_demand import (
     ORDER_ROUNDING,
@@ -106,12 +106,7 @@ def item_attributes(
         pick("product_pack_size").cast(pl.Float64).alias("pack_size"),
         pick("product_max_order").cast(pl.Float64).alias("max_order"),
         pick("product_service_level").cast(pl.Float64).alias("product_service_level"),
-        status.cast(pl.String)
-        .str.strip_chars()
-        .str.to_lowercase()
-        .is_in(INACTIVE_STATUS)
-        .fill_null(False)
-        .alias("inactive"),
+        status_word(status).is_in(INACTIVE_STATUS).fill_null(False).alias("inactive"),
     )
 
 

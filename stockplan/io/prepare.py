@@ -27,6 +27,7 @@ from stockplan.io.schema import (
     HALF_WIDTH,
     INACTIVE_STATUS,
     normalise_header,
+    status_word,
 )
 
 
@@ -860,7 +861,7 @@ def unknown_statuses(
     word. Names the first such row and the other unknown words."""
     if "status" not in products.columns:
         return []
-    word = pl.col("status").cast(pl.String).str.strip_chars().str.to_lowercase()
+    word = status_word(pl.col("status"))
     known = [*ACTIVE_STATUS, *INACTIVE_STATUS, ""]
     odd = products.filter(word.is_not_null() & ~word.is_in(known))
     if odd.height == 0:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the schema is read without Polars (`--help`, `init`'s header guess)
+    import polars as pl
 
 Kind = Literal["text", "number", "date"]
 
@@ -285,6 +288,13 @@ ACTIVE_STATUS = [
 """Product statuses ordered as usual (compared lower-case, trimmed); an empty status is
 active too. Any other word is warned about (`prepare.unknown_statuses`) and planned as
 active."""
+
+
+def status_word(status: pl.Expr) -> pl.Expr:
+    """A product status as it is compared with `ACTIVE_STATUS` and `INACTIVE_STATUS`: as
+    text, trimmed, lower-case (`' Inactive '` is `inactive`)."""
+    return status.cast(str).str.strip_chars().str.to_lowercase()
+
 
 ITEM_TABLES: dict[str, TableSchema] = {
     "bom": TableSchema(
