@@ -1164,7 +1164,8 @@ def init(
     set_lang(lang.value if lang is not None else "en", chosen=lang is not None)
 
     from stockplan.i18n import input_name, say
-    from stockplan.io.inspect import RUN_RECORD, inspect_folder, starter_config
+    from stockplan.io.inspect import inspect_folder, starter_config
+    from stockplan.io.planfiles import RUN_JSON
     from stockplan.io.writers import write_text
 
     console = Console(quiet)
@@ -1178,7 +1179,7 @@ def init(
         # sub/销售.xlsx from a subfolder, parts/ for a folder of Parquet part files
         shown = guess.path.relative_to(folder).as_posix() + ("/" if guess.path.is_dir() else "")
         if guess.own_output:
-            console.warn(message("init.own_output", lang_now(), file=shown, record=RUN_RECORD))
+            console.warn(message("init.own_output", lang_now(), file=shown, record=RUN_JSON))
             continue
         if guess.table is None:
             console.warn(

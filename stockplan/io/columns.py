@@ -24,6 +24,7 @@ from stockplan.io.schema import (
     Column,
     TableSchema,
     normalise_header,
+    without_unit,
 )
 
 ROW = "source_row"
@@ -391,9 +392,6 @@ def _date_expr(expr: pl.Expr) -> pl.Expr:
 TWO_DIGIT_YEAR = r"(\d{2})[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T].*)?"
 """`24-09-02`: a year in two digits, which the ISO formats read as the year 24."""
 
-UNIT_IN_HEADER = r"\s*[(（\[【][^()（）\[\]【】]*[)）\]】]$"
-"""A unit in brackets ending a header (`数量(件)`, `数量（箱）`)."""
-
 NUMBER_WITH_UNIT = r"([-+]?\d[\d,.]*)\s*([^\d\s.,+\-%％][^\d]*)"
 """`12件`, `14 天`, `3 pcs`: a number with its unit written after it in the cell."""
 
@@ -414,7 +412,7 @@ def _refused(
             where=where,
             value=quote(text),
             number=unit[1],
-            header=f"{re.sub(UNIT_IN_HEADER, '', header)} ({unit[2].strip()})",
+            header=f"{without_unit(header)} ({unit[2].strip()})",
         )
     return phrase(problem, where=where, value=quote(text), **fields)
 

@@ -19,6 +19,7 @@ import yaml
 from stockplan.errors import StockplanError
 from stockplan.i18n import message, phrase
 from stockplan.io.datasets import PARQUET_SUFFIXES, dataset_files, hive_values
+from stockplan.io.planfiles import RUN_JSON, record_beside
 from stockplan.io.readers import header_index, read_top_rows
 from stockplan.io.schema import CODE_ALIASES, SCHEMAS, normalise_header
 
@@ -115,10 +116,6 @@ DEEPEST_FOLDER = 3
 or by month, `kingdee/2025-10/销售出库.xlsx`) and no deeper, so a home folder given by
 mistake is not walked whole."""
 
-RUN_RECORD = "run.json"
-"""The run record of a plan written to a folder (`FILE.run.json` beside a single table
-file; `io.runrecord`): what marks a folder or file as stockplan's own output."""
-
 
 def _not_an_export(name: str, folder: bool = True) -> bool:
     """Hidden files and folders (`.stockplan-cache`, `.git`), writers' folders
@@ -169,9 +166,9 @@ def _parquet_dataset(folder: Path) -> bool:
 def export_files(folder: Path) -> list[Path]:
     """The export files in `folder` and its subfolders up to `DEEPEST_FOLDER` levels below
     it, those at the top first, then by path; a folder of Parquet part files
-    (`_parquet_dataset`) is one entry, the dataset. Hidden folders, unreadable ones and
-    stockplan's own outputs (a folder holding a `run.json`, a file with its `.run.json`
-    beside it) are not looked into; `own_outputs` lists the outputs found."""
+    (`_parquet_dataset`) is one entry, the dataset. Hidden and unreadable folders are not
+    looked into; a plan folder stockplan wrote (it holds its `run.json`) is one entry,
+    not looked into either, for `own_output` to tell."""
     found: list[Path] = []
 
     def walk(current: Path, depth: int) -> None:
@@ -183,7 +180,7 @@ def export_files(folder: Path) -> list[Path]:
             if _not_an_export(entry.name, folder=entry.is_dir()):
                 continue
             if entry.is_dir():
-                if (entry / RUN_RECORD).is_file():
+                if (entry / RUN_JSON).is_file():
                     found.append(entry)  # said as an output, not looked into
                 elif _parquet_dataset(entry):
                     found.append(entry)
@@ -198,10 +195,10 @@ def export_files(folder: Path) -> list[Path]:
 
 def own_output(path: Path) -> bool:
     """Whether `path` is a plan stockplan wrote: a folder with its `run.json`, a file with
-    its `FILE.run.json` beside it."""
+    its `FILE.run.json` beside it (`planfiles.record_beside`)."""
     if path.is_dir():
-        return (path / RUN_RECORD).is_file()
-    return path.with_name(f"{path.name}.{RUN_RECORD}").is_file()
+        return (path / RUN_JSON).is_file()
+    return record_beside(path).is_file()
 
 
 def inspect_folder(folder: Path) -> list[FileGuess]:

@@ -70,6 +70,11 @@ _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])\s+(?=[\u3400-\u9fff\uf
 
 
 @functools.lru_cache(maxsize=16_384)
+def without_unit(header: str) -> str:
+    """`header` without a unit in brackets at its end: `'数量（箱）'` -> `'数量'`."""
+    return _UNIT_SUFFIX.sub(r"\1", header)
+
+
 def normalise_header(header: str, *, drop_unit: bool = True) -> str:
     """`' 商品 编码 '` and `'商品\\n编码'` -> `'商品编码'`; `'Item-No.'` and `'ＩＴＥＭ－ＮＯ'`
     (typed in full width) -> `'item_no'`; `'数量（箱）'` -> `'数量'`. Remembered: a plan
@@ -77,7 +82,7 @@ def normalise_header(header: str, *, drop_unit: bool = True) -> str:
     each)."""
     text = _CJK_GAP.sub("", header.replace("\ufeff", "").translate(HALF_WIDTH).strip().lower())
     if drop_unit:
-        text = _UNIT_SUFFIX.sub(r"\1", text)
+        text = without_unit(text)
     return re.sub(r"[\s\-_./]+", "_", text).strip("_")
 
 
