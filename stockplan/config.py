@@ -512,6 +512,12 @@ class Classify(Section):
         return value
 
 
+LocationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+"""A location named in the config (`transit_days_to`, `transit_days_between`), trimmed."""
+TransitDays = Annotated[float, Field(ge=0, le=365)]
+"""Days a transfer takes: none up to a year."""
+
+
 class Transfers(Section):
     enabled: bool = True
     min_qty: float = Field(default=1.0, ge=1, description="Smallest move worth making, units.")
@@ -523,21 +529,12 @@ class Transfers(Section):
         "(loading, the truck, receiving): it counts in the receiver's position at once, in "
         "its stock on its arrival. 0: it arrives the day it is planned.",
     )
-    transit_days_to: dict[
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)],
-        Annotated[float, Field(ge=0, le=365)],
-    ] = Field(
+    transit_days_to: dict[LocationName, TransitDays] = Field(
         default_factory=dict,
         description="Per receiving location, the days a transfer into it takes; wins over "
         "transit_days (a far warehouse: {WH-BJ: 3}).",
     )
-    transit_days_between: dict[
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)],
-        dict[
-            Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)],
-            Annotated[float, Field(ge=0, le=365)],
-        ],
-    ] = Field(
+    transit_days_between: dict[LocationName, dict[LocationName, TransitDays]] = Field(
         default_factory=dict,
         description="Per lane, sending location -> receiving location -> days a move "
         "takes; wins over transit_days_to and transit_days ({WH-SH: {WH-BJ: 2}, WH-GZ: "
