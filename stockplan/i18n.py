@@ -3270,10 +3270,9 @@ def config_problem(error: dict, key: str, english: str, got: str | None) -> dict
         elif choice and (choice in ctx.get("expected", "") or kind.startswith("bool")):
             en_hint = f" (write {choice})"
             zh_hint = f"（{value.strip()} 请写 {choice}）"
-    bound = (error.get("ctx") or {}).get("lt", (error.get("ctx") or {}).get("le"))
     if (
         kind in ("less_than", "less_than_equal")
-        and bound == 1
+        and ctx.get("lt", ctx.get("le")) == "1"
         and isinstance(value, int | float)
         and not isinstance(value, bool)
         and 2 <= value <= 100
