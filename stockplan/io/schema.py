@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-if TYPE_CHECKING:  # the schema is read without Polars (`--help`, `init`'s header guess)
+if TYPE_CHECKING:  # the config reads the schema (its `columns:` targets) without Polars
     import polars as pl
 
 Kind = Literal["text", "number", "date"]
