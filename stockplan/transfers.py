@@ -4,12 +4,14 @@ A location *gives* what its physical stock holds above its own order-up-to level
     surplus = on_hand - allocated - backorders - order_up_to            (only if > 0)
 A location *needs* when its inventory position is below its reorder point:
     need = order_up_to - inventory_position
-Per SKU, receivers (largest need first) and donors (largest surplus first) are laid on
-two cumulative scales; receiver i takes from donor j the overlap of their intervals,
-min(N_i, D_j) - max(N_(i-1), D_(j-1)). This is the greedy matching, done as one join.
-Quantities are whole units; moves smaller than `min_qty` are dropped.
+Per SKU, each receiver takes from the donor whose move lands soonest, then the next
+(`plan_transfers`); where every move takes as long, receivers (largest need first) and
+donors (largest surplus first) are laid on two cumulative scales and receiver i takes from
+donor j the overlap of their intervals, min(N_i, D_j) - max(N_(i-1), D_(j-1)): the greedy
+matching. Quantities are whole units; moves smaller than `min_qty` are dropped.
 
-A move takes `transit_days` (the receiver's `transit_days_to` where set) to arrive:
+A move takes `transit_days` (the receiver's `transit_days_to` where set, the lane's
+`transit_days_between` where set) to arrive:
     arrival_date = as_of + transit days (whole days, rounded half up, `reorder.arrival_after`)
 It counts in the receiver's inventory position at once, as stock on order does, and in its
 stock from arrival_date on (`transfers_in_transit`, counted like an open purchase order by
@@ -139,43 +141,48 @@ def plan_transfers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
     optional), inactive (optional). Returns the transfers table, each move with its
     arrival_date (as_of + its lane's transit days).
 
-    Donors give in turn, an item's largest surplus first; each fills the short locations
-    it reaches in time (`_lanes`), largest remaining need first:
-        take_i = min(need_i, max(surplus - sum of the needs before i, 0)).
-    One round per donor rank (at most the locations, not the rows); with every lane in
-    time this is the overlap of the two cumulative scales described above."""
+    Each short location takes from the donors it reaches in time (`_lanes`), the soonest
+    to land first (on equal days the largest surplus first), in turns: in turn k every
+    receiver asks its k-th donor for what it still needs, and a donor serves the receivers
+    that ask it largest need first (their need before any move) from what it has left,
+        take_i = min(still_i, max(left - sum of the still needed before i, 0)).
+    One round per turn (at most the locations, not the rows). With every lane equally
+    long each receiver's k-th donor is the item's k-th largest surplus, and this is the
+    overlap of the two cumulative scales, receivers largest need first against donors
+    largest surplus first."""
     from stockplan.reorder import fmt_apart, fmt_number  # here: see `_lanes`
 
     rows = _movable(rows, settings)
     if rows is None:
         return no_transfers()
-    pairs = _lanes(rows, settings, as_of).filter("in_time")
-    remaining = pairs.select("sku", "to_location", "need").unique(maintain_order=True)
+    receiver = ["sku", "to_location"]
+    donor = ["sku", "from_location"]
+    pairs = (
+        _lanes(rows, settings, as_of)
+        .filter("in_time")
+        .sort([*receiver, "arrival_date", "donor_rank"])
+        .with_columns(pl.int_range(1, pl.len() + 1).over(receiver).alias("turn"))
+    )
+    still = pairs.select(*receiver, pl.col("need").alias("still")).unique(maintain_order=True)
+    left = pairs.select(*donor, pl.col("surplus").alias("left")).unique(maintain_order=True)
     moves = []
-    for rank in range(1, (pairs["donor_rank"].max() or 0) + 1):
-        turn = (
-            pairs.filter(pl.col("donor_rank") == rank)
-            .drop("need")
-            .join(remaining, on=["sku", "to_location"], maintain_order="left")
-            .filter(pl.col("need") > 0)
+    for turn in range(1, (pairs["turn"].max() or 0) + 1):
+        asking = (
+            pairs.filter(pl.col("turn") == turn)
+            .join(still, on=receiver)
+            .join(left, on=donor)
+            .filter((pl.col("still") > 0) & (pl.col("left") > 0))
+            .sort(["sku", "need", "to_location"], descending=[False, True, False])
         )
-        before = pl.col("need").cum_sum().over("sku") - pl.col("need")
-        taken = turn.with_columns(
-            pl.min_horizontal("need", (pl.col("surplus") - before).clip(lower_bound=0))
+        before = pl.col("still").cum_sum().over(donor) - pl.col("still")
+        taken = asking.with_columns(
+            pl.min_horizontal("still", (pl.col("left") - before).clip(lower_bound=0))
             .floor()
             .alias("quantity")
         ).filter(pl.col("quantity") > 0)
         moves.append(taken)
-        remaining = (
-            remaining.join(
-                taken.select("sku", "to_location", "quantity"),
-                on=["sku", "to_location"],
-                how="left",
-                maintain_order="left",
-            )
-            .with_columns(pl.col("need") - pl.col("quantity").fill_null(0.0))
-            .drop("quantity")
-        )
+        still = _less(still, taken, receiver, "still")
+        left = _less(left, taken, donor, "left")
     if not moves:
         return no_transfers()
     return (
@@ -195,10 +202,20 @@ def plan_transfers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
     )
 
 
+def _less(amounts: pl.DataFrame, taken: pl.DataFrame, keys: list[str], column: str) -> pl.DataFrame:
+    """`amounts` with each key's `column` less the quantity its moves in `taken` took."""
+    took = taken.group_by(keys).agg(pl.col("quantity").sum())
+    return (
+        amounts.join(took, on=keys, how="left", maintain_order="left")
+        .with_columns(pl.col(column) - pl.col("quantity").fill_null(0.0))
+        .drop("quantity")
+    )
+
+
 def net_transfers(transfers: pl.DataFrame) -> pl.DataFrame:
     """sku, location -> transfer_qty (+ in, - out) and transfer_arrival, the day the
-    transfers in land (the receiver's transit days: one day per receiver; null for a
-    sender, or a table without arrival_date), which the receiver's order reason names."""
+    last transfer in lands (null for a sender, or a table without arrival_date), which
+    the receiver's order reason names."""
     arrival = (
         pl.col("arrival_date").cast(pl.Date)
         if "arrival_date" in transfers.columns

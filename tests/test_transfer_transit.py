@@ -121,11 +121,12 @@ def _three_warehouses() -> pl.DataFrame:
 
 def test_each_lane_takes_its_own_days_and_a_donor_gives_only_over_lanes_in_time():
     """Lanes FAR -> R and FAR -> R3 take 20 days (after the new order of day 14); FAR -> R2
-    takes 5; NEAR -> R 2 days, wins over R's own 9; NEAR -> R3 takes R3's 9 days.
+    takes 5; NEAR -> R 2 days, wins over R's own 9; NEAR -> R3 takes R3's 9 days, NEAR ->
+    R2 the default 1.
 
-    FAR gives first (largest surplus): it reaches only R2 in time, 30 of its 80. NEAR's
-    30 then go to the largest remaining need it reaches: R (70), all 30. R3 gets nothing,
-    though NEAR would reach it in time: NEAR's surplus went to R first."""
+    Each receiver asks the donor that lands soonest first: R, R2 and R3 all ask NEAR, whose
+    30 go to the largest need, R (70). Then R2 asks FAR (5 days) and gets its 30. R3 gets
+    nothing, though NEAR reaches it in time: NEAR's surplus went to R first."""
     settings = Transfers(
         transit_days=1,
         transit_days_to={"R": 9, "R3": 9},
@@ -137,8 +138,9 @@ def test_each_lane_takes_its_own_days_and_a_donor_gives_only_over_lanes_in_time(
         ("FAR", "R2", 30.0, _day(5)),
     ]
     assert slow_receivers(_three_warehouses(), settings, AS_OF).height == 0  # NEAR reaches all
-    # the same without lanes: R's 9 days and the default 1 day, FAR gives R all 70 first
-    # (largest need), then its last 10 to R2; NEAR's 30 fill R2's other 20 and R3's 10
+    # the same without lanes: R's 9 days and the default 1 day, every donor as soon as the
+    # other, so the largest surplus first: FAR gives R all 70 first (largest need), then its
+    # last 10 to R2; NEAR's 30 fill R2's other 20 and R3's 10
     plain = Transfers(transit_days=1, transit_days_to={"R": 9, "R3": 9})
     moves = plan_transfers(_three_warehouses(), plain, AS_OF)
     assert moves.select("from_location", "to_location", "quantity", "arrival_date").rows() == [
@@ -147,6 +149,37 @@ def test_each_lane_takes_its_own_days_and_a_donor_gives_only_over_lanes_in_time(
         ("NEAR", "R2", 20.0, _day(1)),
         ("NEAR", "R3", 10.0, _day(9)),
     ]
+
+
+def test_a_short_location_takes_from_the_donor_that_lands_soonest_not_the_largest():
+    """FAR (surplus 80) is 6 days from every location, NEAR (surplus 30) 1 day. With R alone
+    short (45 in stock, order-up-to 70: needs 25), NEAR covers it five days sooner than the
+    larger FAR would."""
+    holding = pl.when(pl.col("location") == "R").then(45.0).otherwise("on_hand")
+    rows = (
+        _three_warehouses()
+        .filter(~pl.col("location").is_in(["R2", "R3"]))
+        .with_columns(holding.alias("on_hand"), holding.alias("inventory_position"))
+    )
+    settings = Transfers(transit_days=1, transit_days_between={"FAR": {"R": 6}})
+    moves = plan_transfers(rows, settings, AS_OF)
+    assert moves.select("from_location", "to_location", "quantity", "arrival_date").rows() == [
+        ("NEAR", "R", 25.0, _day(1))
+    ]
+    # with all three short (70, 30, 20): NEAR's 30 go to R, the largest need; FAR's 80 fill
+    # R's other 40, R2's 30 and the last 10 to R3 (80 - 40 - 30), each after 6 days
+    settings = Transfers(transit_days=1, transit_days_between={"FAR": {"R": 6, "R2": 6, "R3": 6}})
+    moves = plan_transfers(_three_warehouses(), settings, AS_OF)
+    assert moves.select("from_location", "to_location", "quantity", "arrival_date").rows() == [
+        ("FAR", "R", 40.0, _day(6)),
+        ("NEAR", "R", 30.0, _day(1)),
+        ("FAR", "R2", 30.0, _day(6)),
+        ("FAR", "R3", 10.0, _day(6)),
+    ]
+    # each move's reason names what its donor held above its order-up-to before giving
+    reasons = dict(zip(moves["from_location"], moves["reason"], strict=False))
+    assert reasons["FAR"].endswith("FAR holds 80 above its order-up-to")
+    assert reasons["NEAR"].endswith("NEAR holds 30 above its order-up-to")
 
 
 def test_a_location_every_donor_reaches_too_late_buys_and_is_named_with_its_soonest_lane():
@@ -167,6 +200,31 @@ def test_a_location_every_donor_reaches_too_late_buys_and_is_named_with_its_soon
     )
 
 
+def _locations(cells: list[tuple[str, int, int, int, int]]) -> list[dict]:
+    """One row per cell (sku, on hand, position, reorder point, order-up-to) at location
+    L<i>, as a plan has them: a position below what is on hand is backorders (position =
+    on hand - backorders + on order), and the reorder point is at most the order-up-to, so
+    a location with a surplus is never short."""
+    return [
+        {
+            "sku": sku,
+            "location": f"L{i}",
+            "on_hand": float(on_hand),
+            "allocated": 0.0,
+            "backorders": float(max(on_hand - position, 0)),
+            "inventory_position": float(position),
+            "reorder_point": float(min(reorder_point, order_up_to)),
+            "order_up_to": float(order_up_to),
+            "forecast_per_day": 1.0,
+        }
+        for i, (sku, on_hand, position, reorder_point, order_up_to) in enumerate(cells)
+    ]
+
+
+def _surplus(row: dict) -> int:
+    return math.floor(row["on_hand"] - row["backorders"] - row["order_up_to"])
+
+
 def _overlap_matching(rows: list[dict], min_qty: float) -> list[tuple[str, str, str, float]]:
     """The matching before lanes, by hand: per item, receivers (largest need first) and
     donors (largest surplus first) on two cumulative scales; receiver i takes from donor j
@@ -181,11 +239,7 @@ def _overlap_matching(rows: list[dict], min_qty: float) -> list[tuple[str, str, 
                 if r["inventory_position"] < r["reorder_point"]
             ),
         )
-        gives = sorted(
-            (-math.floor(r["on_hand"] - r["order_up_to"]), r["location"])
-            for r in own
-            if math.floor(r["on_hand"] - r["order_up_to"]) >= min_qty
-        )
+        gives = sorted((-_surplus(r), r["location"]) for r in own if _surplus(r) >= min_qty)
         n_start = 0
         for need, to in needs:
             d_start = 0
@@ -213,25 +267,73 @@ def _overlap_matching(rows: list[dict], min_qty: float) -> list[tuple[str, str, 
     ),
     st.sampled_from([1.0, 5.0]),
 )
-def test_with_every_lane_in_time_the_donors_turns_give_the_overlap_matching(cells, min_qty):
-    rows = [
-        {
-            "sku": sku,
-            "location": f"L{i}",
-            "on_hand": float(on_hand),
-            "allocated": 0.0,
-            "backorders": 0.0,
-            "inventory_position": float(position),
-            "reorder_point": float(reorder_point),
-            "order_up_to": float(order_up_to),
-            "forecast_per_day": 1.0,
-        }
-        for i, (sku, on_hand, position, reorder_point, order_up_to) in enumerate(cells)
-    ]
-    lanes = Transfers(min_qty=min_qty, transit_days_between={"L0": {"L1": 3}})
+def test_with_every_lane_as_long_the_turns_give_the_overlap_matching(cells, min_qty):
+    rows = _locations(cells)
+    # a lane as long as every other move: the lane table is read, no donor is sooner
+    lanes = Transfers(min_qty=min_qty, transit_days=3, transit_days_between={"L0": {"L1": 3}})
     moves = plan_transfers(pl.DataFrame(rows), lanes, AS_OF)
     assert moves.select("sku", "from_location", "to_location", "quantity").rows() == (
         _overlap_matching(rows, min_qty)
+    )
+
+
+def _soonest_first_by_hand(
+    rows: list[dict], days: dict[str, dict[str, int]], min_qty: float
+) -> list[tuple[str, str, str, float]]:
+    """The matching over lanes of their own length, one move at a time: in turn k each
+    short location (largest need before any move first) takes what it still needs, as
+    far as it is left, from its k-th donor; donors ordered by the lane's days, then
+    largest surplus, then name."""
+    moves = []
+    for sku in sorted({r["sku"] for r in rows}):
+        own = [r for r in rows if r["sku"] == sku]
+        need = {
+            r["location"]: math.ceil(r["order_up_to"] - r["inventory_position"])
+            for r in own
+            if r["inventory_position"] < r["reorder_point"]
+        }
+        left = {r["location"]: _surplus(r) for r in own if _surplus(r) >= min_qty}
+        choices = {to: sorted(left, key=lambda d, to=to: (days[d][to], -left[d], d)) for to in need}
+        first_need = dict(need)
+        for turn in range(len(left)):
+            asking = sorted(need, key=lambda to: (-first_need[to], to))
+            for to in asking:
+                sender = choices[to][turn]
+                quantity = min(need[to], left[sender])
+                if quantity > 0:
+                    moves.append((sku, sender, to, float(quantity)))
+                    need[to] -= quantity
+                    left[sender] -= quantity
+    kept = [move for move in moves if move[3] >= min_qty]
+    return sorted(kept, key=lambda m: (m[0], m[2], m[1]))
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B"]),
+            st.integers(0, 200),  # on hand
+            st.integers(-20, 150),  # position
+            st.integers(0, 120),  # reorder point
+            st.integers(1, 160),  # order-up-to
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    st.lists(st.integers(0, 4), min_size=100, max_size=100),  # lane days, sender x receiver
+    st.sampled_from([1.0, 5.0]),
+)
+def test_over_lanes_of_their_own_length_the_soonest_donor_gives_first(cells, lane_days, min_qty):
+    rows = _locations(cells)
+    places = [f"L{i}" for i in range(len(cells))]
+    days = {
+        d: {to: lane_days[10 * i + j] for j, to in enumerate(places)} for i, d in enumerate(places)
+    }
+    lanes = Transfers(min_qty=min_qty, transit_days_between=days)
+    moves = plan_transfers(pl.DataFrame(rows), lanes, AS_OF)
+    assert moves.select("sku", "from_location", "to_location", "quantity").rows() == (
+        _soonest_first_by_hand(rows, days, min_qty)
     )
 
 
