@@ -300,14 +300,10 @@ def calendar_lead_times(
             pl.lit(0.0).alias("closure_cover_days"),
         )
     longest = float(lead_times["lead_time_days"].max() or 0.0)
-    # R per row: the supplier's review_days, else the policy's (whole days)
-    own = "review_days" in lead_times.columns
-    review = (
-        review_days_of(lead_times, review_days).round().cast(pl.Int64)
-        if own
-        else pl.lit(int(round(review_days)))
-    )
-    most = float(lead_times.select(review_days_of(lead_times, review_days).max()).item())
+    # R per row: the supplier's review_days, else the policy's (whole days, a half to even)
+    review_of_row = review_days_of(lead_times, review_days)
+    review = review_of_row.round().cast(pl.Int64)
+    most = float(lead_times.select(review_of_row.max()).item())
     end = as_of + dt.timedelta(days=int(3 * longest + most + horizon_days) + 400)
     calendar = open_days(
         closures, lead_times["supplier"], as_of - dt.timedelta(days=SPAN_BEFORE_DAYS), end

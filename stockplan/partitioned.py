@@ -883,13 +883,15 @@ def read_on_workers(
     (with the stock's locations of every partition) the sales. The driver gets back only
     small facts: the first bad cell of any partition (raised here as its one line), the
     stock's locations, unknown skus, negative stock, late sales, the sales' locations, one
-    row per series sold and per series stocked, and the products' rows."""
+    row per series sold and per series stocked, and the products' rows (warned about
+    here: `io.prepare.product_notes`)."""
     from stockplan.io.prepare import (
         SPELLED_SKUS,
         UNCHECKED_LOCATIONS,
         UNCHECKED_SKUS,
         check_read_facts,
         fill_locations,
+        product_notes,
         stock_locations,
     )
     from stockplan.io.readers import engine_read_tables
@@ -922,8 +924,11 @@ def read_on_workers(
     reads = _gathered(cl, handles)
     facts = [r.facts for r in reads]
     driver = dict(small)
+    warnings: list[str] = []
     if "products" in later:
         products = pl.concat([r.facts["products"] for r in items], how="diagonal_relaxed")
+        # the product master's warnings over every part file, each row named in its own
+        warnings += product_notes(products, small.get("suppliers"), config)
         driver["products"] = products.sort(SOURCE_FILE, ROW).drop(ROW, SOURCE_FILE)
     if "stock" in later:
         driver["stock"] = pl.concat([f["stock"] for f in facts], how="diagonal_relaxed").sort(
@@ -938,7 +943,7 @@ def read_on_workers(
         driver["sales"] = series.with_columns(pl.lit(1.0).alias("quantity"))
     products = driver.get("products")
     skus = products["sku"] if products is not None else None
-    warnings = check_read_facts(facts, {**tables, **driver}, config, skus)
+    warnings += check_read_facts(facts, {**tables, **driver}, config, skus)
     notes = [note for r in (*items, *reads) for note in r.notes] + warnings
     return WorkerInputs(n, cl.map(_read_tables, handles), driver, notes)
 

@@ -488,6 +488,43 @@ def test_the_tasks_read_sales_stock_and_products_and_give_the_local_plan(
     assert inputs["stock"].height == shop["stock"].height
 
 
+@pytest.mark.parametrize("engine", CLUSTERS)
+def test_the_product_masters_warnings_name_the_part_file_the_tasks_read(
+    items_files, tmp_path, request, engine
+):
+    # part-1.parquet of the products (K007..K013): data row 2 (file row 3) a pack of 0,
+    # row 3 a status neither active nor inactive, row 4 a unit cost of 0
+    folder = tmp_path / "items"
+    shutil.copytree(items_files[0], folder)
+    part = folder / "products" / "part-1.parquet"
+    row = pl.int_range(pl.len())
+    rows = pl.read_parquet(part).with_columns(
+        pl.when(row == 1).then(0).otherwise("pack_size").alias("pack_size"),
+        pl.when(row == 2).then(pl.lit("审核中")).otherwise(pl.lit("正常")).alias("status"),
+        pl.when(row == 3).then(0.0).otherwise(5.0).alias("unit_cost"),
+    )
+    rows.write_parquet(part)
+    first = folder / "products" / "part-0.parquet"  # the same columns in every part file
+    pl.read_parquet(first).with_columns(
+        pl.lit("正常").alias("status"), pl.lit(5.0).alias("unit_cost")
+    ).write_parquet(first)
+    config = _items_config(folder, engine, _address(engine, request))
+    inputs = read_inputs(config, for_plan=True)
+    assert "products" not in inputs.tables  # the tasks read them
+    notes = stockplan.plan(inputs, config).notes  # the tasks' reading notes come with the plan
+    expected = [
+        f"{part}, row 5, column 'unit_cost': 0 (1 item): their orders are valued at 0",
+        f"{part}, row 4, column 'status': status '审核中' is neither an active nor an inactive",
+        f"{part}, row 3, column 'pack_size': 0 (1 item): read as no pack size",
+    ]
+    for start in expected:
+        assert sum(note.startswith(start) for note in notes) == 1, (start, notes)
+    # the local engine, reading the same files whole, says the same as it reads them
+    warnings = read_inputs(_items_config(folder), for_plan=True).warnings
+    for start in expected:
+        assert sum(note.startswith(start) for note in warnings) == 1, (start, warnings)
+
+
 def _bad_stock_and_products(folder: Path, shop: dict[str, pl.DataFrame]) -> dict[str, tuple]:
     """Copies of the items datasets with one bad cell each: in stock location=WH2/
     part-1.parquet the on_hand of data row 3 (file row 4) reads 'lots'; in products

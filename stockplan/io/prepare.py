@@ -852,6 +852,23 @@ def free_items(frame: pl.DataFrame, path: Path, column: str = "unit_cost") -> li
     ]
 
 
+def product_notes(
+    products: pl.DataFrame, suppliers: pl.DataFrame | None, config: Config
+) -> list[str]:
+    """The warnings about the product master: items that cost 0 (`free_items`), a status
+    neither active nor inactive (`unknown_statuses`), packs of 0 (`zero_packs`) and, with
+    `suppliers`, a supplier the suppliers table lacks (`unknown_suppliers`). `products` is
+    the file's table, or every partition's rows with their part file and row where a
+    cluster's tasks read them."""
+    path, overrides = _path(config, "products"), config.columns.get("products", {})
+    notes = free_items(products, path)
+    notes += unknown_statuses(products, path, overrides)
+    notes += zero_packs(products, path, overrides)
+    if suppliers is not None:
+        notes += unknown_suppliers(products, suppliers, path)
+    return notes
+
+
 def unknown_statuses(
     products: pl.DataFrame, path: Path, overrides: Mapping[str, str] | None = None
 ) -> list[str]:
@@ -956,8 +973,9 @@ def zero_packs(
         "en": f"{zero.height} item{'s' if zero.height > 1 else ''}",
         "zh": f"{zero.height} 个商品",
     }
-    header, read_as = _file_header(path, "products", "pack_size", overrides)
-    return [phrase("warn.zero_packs", where=place_of(zero, path, header, read_as), items=items)]
+    first = _first_row(zero, pl.lit(True))
+    where = _place_in_file(first, Path(path), "products", "pack_size", overrides)
+    return [phrase("warn.zero_packs", where=where, items=items)]
 
 
 REPEAT_KEYS = {"sales": "order_id", "customer_orders": "order_id", "purchase_orders": "po_id"}
@@ -1360,13 +1378,7 @@ def prepare_inputs(
     if "products" in out:
         _check_unique(out["products"], ["sku"], _path(config, "products"), "product")
         out["products"] = _service_levels(out["products"], _path(config, "products"))
-        warnings += free_items(out["products"], _path(config, "products"))
-        warnings += unknown_statuses(
-            out["products"], _path(config, "products"), config.columns.get("products", {})
-        )
-        warnings += zero_packs(
-            out["products"], _path(config, "products"), config.columns.get("products", {})
-        )
+        warnings += product_notes(out["products"], None, config)
     if "purchase_orders" in out:
         check_purchase_orders(out["purchase_orders"], _path(config, "purchase_orders"))
     unchecked = _check_locations(out, config)
