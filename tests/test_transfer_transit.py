@@ -200,6 +200,16 @@ def test_a_location_every_donor_reaches_too_late_buys_and_is_named_with_its_soon
     )
 
 
+CELL = st.tuples(
+    st.sampled_from(["A", "B"]),
+    st.integers(0, 200),  # on hand
+    st.integers(-20, 150),  # position
+    st.integers(0, 120),  # reorder point
+    st.integers(1, 160),  # order-up-to
+)
+"""One location of an item for `_locations`."""
+
+
 def _locations(cells: list[tuple[str, int, int, int, int]]) -> list[dict]:
     """One row per cell (sku, on hand, position, reorder point, order-up-to) at location
     L<i>, as a plan has them: a position below what is on hand is backorders (position =
@@ -225,6 +235,15 @@ def _surplus(row: dict) -> int:
     return math.floor(row["on_hand"] - row["backorders"] - row["order_up_to"])
 
 
+def _needs(own: list[dict]) -> dict[str, int]:
+    """The short locations of one item's rows and what each needs, whole units up."""
+    return {
+        r["location"]: math.ceil(r["order_up_to"] - r["inventory_position"])
+        for r in own
+        if r["inventory_position"] < r["reorder_point"]
+    }
+
+
 def _overlap_matching(rows: list[dict], min_qty: float) -> list[tuple[str, str, str, float]]:
     """The matching before lanes, by hand: per item, receivers (largest need first) and
     donors (largest surplus first) on two cumulative scales; receiver i takes from donor j
@@ -232,13 +251,7 @@ def _overlap_matching(rows: list[dict], min_qty: float) -> list[tuple[str, str, 
     moves = []
     for sku in sorted({r["sku"] for r in rows}):
         own = [r for r in rows if r["sku"] == sku]
-        needs = sorted(
-            (
-                (-math.ceil(r["order_up_to"] - r["inventory_position"]), r["location"])
-                for r in own
-                if r["inventory_position"] < r["reorder_point"]
-            ),
-        )
+        needs = sorted((-need, to) for to, need in _needs(own).items())
         gives = sorted((-_surplus(r), r["location"]) for r in own if _surplus(r) >= min_qty)
         n_start = 0
         for need, to in needs:
@@ -253,20 +266,7 @@ def _overlap_matching(rows: list[dict], min_qty: float) -> list[tuple[str, str, 
 
 
 @settings(max_examples=60)
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["A", "B"]),
-            st.integers(0, 200),  # on hand
-            st.integers(-20, 150),  # position
-            st.integers(0, 120),  # reorder point
-            st.integers(1, 160),  # order-up-to
-        ),
-        min_size=1,
-        max_size=12,
-    ),
-    st.sampled_from([1.0, 5.0]),
-)
+@given(st.lists(CELL, min_size=1, max_size=12), st.sampled_from([1.0, 5.0]))
 def test_with_every_lane_as_long_the_turns_give_the_overlap_matching(cells, min_qty):
     rows = _locations(cells)
     # a lane as long as every other move: the lane table is read, no donor is sooner
@@ -287,11 +287,7 @@ def _soonest_first_by_hand(
     moves = []
     for sku in sorted({r["sku"] for r in rows}):
         own = [r for r in rows if r["sku"] == sku]
-        need = {
-            r["location"]: math.ceil(r["order_up_to"] - r["inventory_position"])
-            for r in own
-            if r["inventory_position"] < r["reorder_point"]
-        }
+        need = _needs(own)
         left = {r["location"]: _surplus(r) for r in own if _surplus(r) >= min_qty}
         choices = {to: sorted(left, key=lambda d, to=to: (days[d][to], -left[d], d)) for to in need}
         first_need = dict(need)
@@ -310,17 +306,7 @@ def _soonest_first_by_hand(
 
 @settings(max_examples=60)
 @given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["A", "B"]),
-            st.integers(0, 200),  # on hand
-            st.integers(-20, 150),  # position
-            st.integers(0, 120),  # reorder point
-            st.integers(1, 160),  # order-up-to
-        ),
-        min_size=1,
-        max_size=10,
-    ),
+    st.lists(CELL, min_size=1, max_size=10),
     st.lists(st.integers(0, 4), min_size=100, max_size=100),  # lane days, sender x receiver
     st.sampled_from([1.0, 5.0]),
 )
