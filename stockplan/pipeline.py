@@ -101,7 +101,7 @@ from stockplan.supplier_rules import (
     unknown_cost_settled,
     with_supplier_decisions,
 )
-from stockplan.transfers import net_transfers, plan_transfers, slow_receivers
+from stockplan.transfers import net_transfers, rebalance
 
 MAX_SWITCH_PASSES = 4
 """Plans on backup lead times tried before the switches that no longer hold are given up."""
@@ -481,8 +481,7 @@ def order_stage(
         first_pass = orders_on(series, caps).join(
             series.select(*SERIES, "inactive"), on=SERIES, how="left"
         )
-        transfers = plan_transfers(first_pass, config.transfers, as_of)
-        slow = slow_receivers(first_pass, config.transfers, as_of)
+        transfers, slow = rebalance(first_pass, config.transfers, as_of)
         rebalanced = after_transfers(series, net_transfers(transfers))
         orders = orders_on(rebalanced, caps)
         return transfers, rebalanced, orders, assess(rebalanced, orders, transfers), slow

@@ -150,16 +150,20 @@ def plan_transfers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
     long each receiver's k-th donor is the item's k-th largest surplus, and this is the
     overlap of the two cumulative scales, receivers largest need first against donors
     largest surplus first."""
-    from stockplan.reorder import fmt_apart, fmt_number  # here: see `_lanes`
-
     rows = _movable(rows, settings)
     if rows is None:
         return no_transfers()
+    return _matched(_lanes(rows, settings, as_of), settings)
+
+
+def _matched(lanes: pl.DataFrame, settings: Transfers) -> pl.DataFrame:
+    """The transfers over `lanes` (`_lanes`), in the turns of `plan_transfers`."""
+    from stockplan.reorder import fmt_apart, fmt_number  # here: see `_lanes`
+
     receiver = ["sku", "to_location"]
     donor = ["sku", "from_location"]
     pairs = (
-        _lanes(rows, settings, as_of)
-        .filter("in_time")
+        lanes.filter("in_time")
         .sort([*receiver, "arrival_date", "donor_rank"])
         .with_columns(pl.int_range(1, pl.len() + 1).over(receiver).alias("turn"))
     )
@@ -247,12 +251,29 @@ def slow_receivers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
     notes count them)."""
     rows = _movable(rows, settings)
     if rows is None:
+        return _too_slow(None)
+    return _too_slow(_lanes(rows, settings, as_of))
+
+
+def rebalance(
+    rows: pl.DataFrame, settings: Transfers, as_of: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(`plan_transfers`, `slow_receivers`) of the same rows, their lanes built once."""
+    rows = _movable(rows, settings)
+    if rows is None:
+        return no_transfers(), _too_slow(None)
+    lanes = _lanes(rows, settings, as_of)
+    return _matched(lanes, settings), _too_slow(lanes)
+
+
+def _too_slow(lanes: pl.DataFrame | None) -> pl.DataFrame:
+    """The receivers of `slow_receivers` over `lanes` (`_lanes`; None: transfers off)."""
+    if lanes is None:
         return no_transfers().select(
             "sku", "to_location", "arrival_date", pl.col("arrival_date").alias("order_arrival")
         )
     return (
-        _lanes(rows, settings, as_of)
-        .group_by("sku", "to_location")
+        lanes.group_by("sku", "to_location")
         .agg(
             pl.col("in_time").any(),
             pl.col("arrival_date").min(),

@@ -19,7 +19,7 @@ from stockplan.errors import StockplanError
 from stockplan.notices import restock_notices
 from stockplan.projection import stock_projection
 from stockplan.risk import restock_eta, stockout_risk
-from stockplan.transfers import plan_transfers, slow_receivers
+from stockplan.transfers import plan_transfers, rebalance, slow_receivers
 
 AS_OF = dt.date(2025, 3, 3)
 NO_PO = pl.DataFrame(
@@ -198,6 +198,12 @@ def test_a_location_every_donor_reaches_too_late_buys_and_is_named_with_its_soon
         _day(16),  # NEAR's 16 days, the sooner of the two lanes
         _day(14),
     )
+    # the plan builds the lanes once for both tables: the same two
+    moves_too, slow_too = rebalance(_three_warehouses(), settings, AS_OF)
+    assert moves_too.equals(moves)
+    assert slow_too.equals(slow_receivers(_three_warehouses(), settings, AS_OF))
+    off = Transfers(enabled=False)
+    assert [t.height for t in rebalance(_three_warehouses(), off, AS_OF)] == [0, 0]
 
 
 CELL = st.tuples(
