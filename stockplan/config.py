@@ -51,6 +51,22 @@ WRITTEN_DATE = r"(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*[日号
 """A date in the config written year first as the data's dates may be: `2024/12/30`,
 `2024.12.30`, `2024年12月30日`."""
 
+
+def written_date(text: str) -> dt.date | None:
+    """The date `text` writes year first as the data's dates may be (`WRITTEN_DATE`:
+    `2024-12-30`, `2024/12/30`, `2024.12.30`, `2024年12月30日` or `号`, spaces between the
+    parts allowed): `planning.as_of` and `--as-of`. None when it is not written so; a day
+    the calendar lacks (`2024/2/30`) raises ValueError."""
+    written = re.fullmatch(WRITTEN_DATE, text.strip())
+    if written is None:
+        return None
+    year, month, day = (int(part) for part in written.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError("is no day of the calendar") from None
+
+
 PLAUSIBLE_DATES = (dt.date(1980, 1, 1), dt.date(2099, 12, 31))
 """Dates outside this window in a config or a data file are refused as typos or placeholders
 (ERPs write 1900-01-01 or 9999-12-31 for "no date")."""
@@ -163,13 +179,7 @@ class Planning(Section):
         """`2024/12/30`, `2024.12.30`, `2024年12月30日` as the data's dates are read (an
         impossible day is still refused)."""
         if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            written = re.fullmatch(WRITTEN_DATE, value.strip())  # ISO: pydantic reads it
-            if written:
-                year, month, day = (int(part) for part in written.groups())
-                try:
-                    return dt.date(year, month, day)
-                except ValueError:
-                    raise ValueError("is no day of the calendar") from None
+            return written_date(value) or value  # ISO: pydantic reads it
         return value
 
     @field_validator("as_of")

@@ -653,7 +653,8 @@ def test_a_workbook_with_a_table_option_is_written_without_that_tables_input(
 
 
 def test_as_of_reads_the_dates_the_data_may_be_written_in(shared_small_shop: Path):
-    """`--as-of 2025年10月13日` or `2025/10/13` was a usage error: only YYYY-MM-DD read."""
+    """`--as-of 2025年10月13日` or `2025/10/13` was a usage error: only YYYY-MM-DD read;
+    `2025年10月13号` was one while `planning.as_of` read it."""
 
     def classes(as_of: str) -> str:
         result = _run("classify", "-c", str(shared_small_shop), "--as-of", as_of, "-o", "-", "-q")
@@ -663,5 +664,9 @@ def test_as_of_reads_the_dates_the_data_may_be_written_in(shared_small_shop: Pat
     iso = classes("2025-09-29")
     assert ",2025-09-29" in iso
     assert classes("2025/9/29") == classes("2025年09月29日") == classes("2025.09.29") == iso
-    wrong = _run("classify", "-c", str(shared_small_shop), "--as-of", "2025-13-29", "-q")
-    assert wrong.exit_code == 2 and "'2025-13-29' does not match the formats" in wrong.stderr
+    # as `planning.as_of` reads them: 号 for 日, spaces between the parts
+    assert classes("2025年9月29号") == classes("2025 年 9 月 29 日") == iso
+    for wrong_day in ("2025-13-29", "2025/2/30", "29.09.2025"):
+        wrong = _run("classify", "-c", str(shared_small_shop), "--as-of", wrong_day, "-q")
+        assert wrong.exit_code == 2, wrong_day
+        assert f"'{wrong_day}' does not match the formats" in wrong.stderr

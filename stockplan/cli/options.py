@@ -189,11 +189,31 @@ LangOption = Annotated[
         help="Language of headers, reasons and messages (default: planning.language, en).",
     ),
 ]
+AS_OF_FORMATS = "'%Y-%m-%d', '%Y/%m/%d', '%Y.%m.%d', '%Y年%m月%d日'"
+"""The forms of `--as-of` its usage error names (`config.written_date` reads them, and
+`号` for `日` and spaces between the parts, as `planning.as_of` does)."""
+
+
+def _as_of(text: str) -> dt.datetime:
+    """`--as-of` read as `planning.as_of` is (`config.written_date`); a text that is no
+    such date, or a day the calendar lacks, is a usage error naming the forms."""
+    from stockplan.config import written_date  # here: `--help` never imports the config
+
+    try:
+        day = written_date(text)
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValueError(f"{text!r} does not match the formats {AS_OF_FORMATS}.")
+    return dt.datetime.combine(day, dt.time())
+
+
 AsOfOption = Annotated[
     dt.datetime | None,
     typer.Option(
         "--as-of",
-        formats=["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"],
+        parser=_as_of,
+        metavar="DATE",
         help="Planning date YYYY-MM-DD (or 2025/10/13, 2025年10月13日; default: "
         "planning.as_of, else the day after the last sale).",
     ),
