@@ -48,8 +48,8 @@ TABLES = (
 
 Probability = Annotated[float, Field(gt=0.5, lt=1.0)]
 WRITTEN_DATE = r"(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*[日号]?"
-"""A date in the config written year first as the data's dates may be: `2024/12/30`,
-`2024.12.30`, `2024年12月30日`."""
+"""A date in the config or on the command line written year first as the data's dates may
+be: `2024/12/30`, `2024.12.30`, `2024年12月30日` (`written_date`)."""
 
 
 def written_date(text: str) -> dt.date | None:
