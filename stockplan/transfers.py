@@ -144,12 +144,14 @@ def plan_transfers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
     Each short location takes from the donors it reaches in time (`_lanes`), the soonest
     to land first (on equal days the largest surplus first), in turns: in turn k every
     receiver asks its k-th donor for what it still needs, and a donor serves the receivers
-    that ask it largest need first (their need before any move) from what it has left,
+    that ask it from what it has left, those with the fewest donors in time first (a
+    location only this donor reaches before one another donor could also serve), then
+    largest need first (their need before any move):
         take_i = min(still_i, max(left - sum of the still needed before i, 0)).
     One round per turn (at most the locations, not the rows). With every lane equally
-    long each receiver's k-th donor is the item's k-th largest surplus, and this is the
-    overlap of the two cumulative scales, receivers largest need first against donors
-    largest surplus first."""
+    long each receiver's k-th donor is the item's k-th largest surplus, every receiver
+    has as many donors, and this is the overlap of the two cumulative scales, receivers
+    largest need first against donors largest surplus first."""
     rows = _movable(rows, settings)
     if rows is None:
         return no_transfers()
@@ -165,7 +167,10 @@ def _matched(lanes: pl.DataFrame, settings: Transfers) -> pl.DataFrame:
     pairs = (
         lanes.filter("in_time")
         .sort([*receiver, "arrival_date", "donor_rank"])
-        .with_columns(pl.int_range(1, pl.len() + 1).over(receiver).alias("turn"))
+        .with_columns(
+            pl.int_range(1, pl.len() + 1).over(receiver).alias("turn"),
+            pl.len().over(receiver).alias("choices"),
+        )
     )
     still = pairs.select(*receiver, pl.col("need").alias("still")).unique(maintain_order=True)
     left = pairs.select(*donor, pl.col("surplus").alias("left")).unique(maintain_order=True)
@@ -176,7 +181,7 @@ def _matched(lanes: pl.DataFrame, settings: Transfers) -> pl.DataFrame:
             .join(still, on=receiver)
             .join(left, on=donor)
             .filter((pl.col("still") > 0) & (pl.col("left") > 0))
-            .sort(["sku", "need", "to_location"], descending=[False, True, False])
+            .sort(["sku", "choices", "need", "to_location"], descending=[False, False, True, False])
         )
         before = pl.col("still").cum_sum().over(donor) - pl.col("still")
         taken = asking.with_columns(

@@ -182,6 +182,37 @@ def test_a_short_location_takes_from_the_donor_that_lands_soonest_not_the_larges
     assert reasons["NEAR"].endswith("NEAR holds 30 above its order-up-to")
 
 
+def test_a_location_only_one_donor_reaches_in_time_is_served_before_one_another_can_serve():
+    """NEAR (surplus 30) is a day from R and from R2; FAR (surplus 80) reaches R2 in 5 days
+    but R only in 20, after R's new order of day 14. R needs 30, R2 40. Both ask NEAR
+    first: R, which no other donor reaches in time, is served first and takes all 30; R2
+    then gets its 40 from FAR. Largest need first, R2 would have taken NEAR's 30, FAR
+    would have added 10, and R, reached by no one else, would have bought all 30."""
+    rows = (
+        _three_warehouses()
+        .filter(pl.col("location") != "R3")
+        .with_columns(
+            pl.when(pl.col("location") == "R").then(40.0).otherwise("on_hand").alias("on_hand"),
+        )
+        .with_columns(
+            pl.when(pl.col("location").is_in(["R", "R2"]))
+            .then(pl.col("on_hand"))
+            .otherwise("inventory_position")
+            .alias("inventory_position"),
+            pl.when(pl.col("location") == "R2")
+            .then(50.0)
+            .otherwise("order_up_to")
+            .alias("order_up_to"),
+        )
+    )
+    settings = Transfers(transit_days=1, transit_days_between={"FAR": {"R": 20, "R2": 5}})
+    moves = plan_transfers(rows, settings, AS_OF)
+    assert moves.select("from_location", "to_location", "quantity", "arrival_date").rows() == [
+        ("NEAR", "R", 30.0, _day(1)),
+        ("FAR", "R2", 40.0, _day(5)),
+    ]
+
+
 def test_a_location_every_donor_reaches_too_late_buys_and_is_named_with_its_soonest_lane():
     settings = Transfers(transit_days_between={"FAR": {"R3": 30}, "NEAR": {"R3": 16}})
     moves = plan_transfers(_three_warehouses(), settings, AS_OF)
@@ -284,22 +315,31 @@ def test_with_every_lane_as_long_the_turns_give_the_overlap_matching(cells, min_
 
 
 def _soonest_first_by_hand(
-    rows: list[dict], days: dict[str, dict[str, int]], min_qty: float
+    rows: list[dict], days: dict[str, dict[str, int]], order_days: list[int], min_qty: float
 ) -> list[tuple[str, str, str, float]]:
-    """The matching over lanes of their own length, one move at a time: in turn k each
-    short location (largest need before any move first) takes what it still needs, as
-    far as it is left, from its k-th donor; donors ordered by the lane's days, then
-    largest surplus, then name."""
+    """The matching over lanes of their own length, one move at a time: each short location
+    L<i> reaches the donors whose lane takes no longer than its new order's
+    `order_days[i]`, ordered by the lane's days, then largest surplus, then name; in turn k
+    each (fewest such donors first, then largest need before any move) takes what it still
+    needs, as far as it is left, from its k-th donor."""
     moves = []
     for sku in sorted({r["sku"] for r in rows}):
         own = [r for r in rows if r["sku"] == sku]
         need = _needs(own)
         left = {r["location"]: _surplus(r) for r in own if _surplus(r) >= min_qty}
-        choices = {to: sorted(left, key=lambda d, to=to: (days[d][to], -left[d], d)) for to in need}
+        choices = {
+            to: sorted(
+                (d for d in left if days[d][to] <= order_days[int(to[1:])]),
+                key=lambda d, to=to: (days[d][to], -left[d], d),
+            )
+            for to in need
+        }
         first_need = dict(need)
         for turn in range(len(left)):
-            asking = sorted(need, key=lambda to: (-first_need[to], to))
+            asking = sorted(need, key=lambda to: (len(choices[to]), -first_need[to], to))
             for to in asking:
+                if turn >= len(choices[to]):
+                    continue
                 sender = choices[to][turn]
                 quantity = min(need[to], left[sender])
                 if quantity > 0:
@@ -314,10 +354,15 @@ def _soonest_first_by_hand(
 @given(
     st.lists(CELL, min_size=1, max_size=10),
     st.lists(st.integers(0, 4), min_size=100, max_size=100),  # lane days, sender x receiver
+    st.lists(st.integers(1, 5), min_size=10, max_size=10),  # days to each new order's arrival
     st.sampled_from([1.0, 5.0]),
 )
-def test_over_lanes_of_their_own_length_the_soonest_donor_gives_first(cells, lane_days, min_qty):
-    rows = _locations(cells)
+def test_over_lanes_of_their_own_length_the_soonest_donor_gives_first(
+    cells, lane_days, order_days, min_qty
+):
+    rows = [
+        {**row, "expected_arrival": _day(order_days[i])} for i, row in enumerate(_locations(cells))
+    ]
     places = [f"L{i}" for i in range(len(cells))]
     days = {
         d: {to: lane_days[10 * i + j] for j, to in enumerate(places)} for i, d in enumerate(places)
@@ -325,7 +370,7 @@ def test_over_lanes_of_their_own_length_the_soonest_donor_gives_first(cells, lan
     lanes = Transfers(min_qty=min_qty, transit_days_between=days)
     moves = plan_transfers(pl.DataFrame(rows), lanes, AS_OF)
     assert moves.select("sku", "from_location", "to_location", "quantity").rows() == (
-        _soonest_first_by_hand(rows, days, min_qty)
+        _soonest_first_by_hand(rows, days, order_days, min_qty)
     )
 
 
