@@ -640,7 +640,7 @@ def side_tables(
         .agg(pl.col("date").max().alias("last_sale_date"))
         .collect()
     )
-    out = {"excess": excess_stock(priced, last_sale, config.excess.buffer_days, as_of)}
+    out = {"excess": excess_stock(priced, last_sale, config.excess.buffer_days, as_of, transfers)}
     notices_in: dict[str, pl.DataFrame] = {}
     if tables.get("customer_orders") is not None:
         notices_in = notices_by_language(

@@ -253,8 +253,11 @@ def test_excess_and_dead_stock():
         {
             "sku": ["A", "B", "C"],
             "location": ["W"] * 3,
-            "on_hand": [500.0, 50.0, 80.0],
+            "on_hand": [600.0, 50.0, 80.0],
             "on_order": [0.0] * 3,
+            "allocated": [40.0, 0.0, 0.0],
+            "backorders": [10.0, 0.0, 0.0],
+            "transfer_qty": [-50.0, 0.0, 0.0],  # A sends 50 to another warehouse
             "inventory_position": [500.0, 50.0, 80.0],
             "order_up_to": [200.0, 100.0, 0.0],
             "forecast_per_day": [5.0, 5.0, 0.0],
@@ -272,6 +275,10 @@ def test_excess_and_dead_stock():
     out = {r["sku"]: r for r in excess_stock(rows, last_sale, 30, AS_OF).to_dicts()}
     # A: 500 - (200 + 30 * 5) = 150 excess, 300 tied up; B is short, not excess
     assert (out["A"]["excess_qty"], out["A"]["excess_value"]) == (150.0, 300.0)
+    # A's cover as the risk table counts it: (600 on hand - 40 allocated - 10 owed - 50
+    # sent away) / 5 a day = 100 days, not 600 / 5; C sells nothing: no cover figure
+    assert out["A"]["days_of_cover"] == 100.0
+    assert out["C"]["days_of_cover"] is None
     assert "B" not in out
     # C: no sale for 120 days, all 80 on hand are dead stock
     assert (out["C"]["excess_qty"], out["C"]["excess_value"]) == (80.0, 240.0)
