@@ -15,11 +15,11 @@ stock expected at arrival, E[(x - D_L)^+] = x - mu_L + E[(D_L - x)^+] for x = ma
 over the window (mean mu_(L+R) - mu_L, sigma_LTD * sqrt(R / (L + R))), normal, or Poisson
 for discrete patterns. Its priority is avoided x unit_price / (block units x unit_cost):
 sales protected per unit of money. A block costs what it adds to its line's value in
-cents (`line_value`), so the budget holds the sum of the values the lines show. Blocks are funded in descending priority (a
-prioritised purchase list, Silver-Pyke-Thomas 7.3 in spirit); a block that does not fit
-what is left is skipped and cheaper ones after it are still funded; a line's later blocks
-need its earlier ones. Every cut line says so and why in `reason`. Lines without a unit
-cost cannot be priced and are kept as planned.
+cents (`line_value`), so the budget holds the sum of the values the lines show. Blocks are
+funded in descending priority (a prioritised purchase list, Silver-Pyke-Thomas 7.3 in
+spirit); a block that does not fit what is left is skipped and cheaper ones after it are
+still funded; a line's later blocks need its earlier ones. Every cut line says so and why
+in `reason`. Lines without a unit cost cannot be priced and are kept as planned.
 
 A supplier whose total falls short of its minimum order value (suppliers.moq_value) is
 flagged on its lines and in the `purchase_orders` summary; quantities are not inflated
