@@ -3,7 +3,9 @@
     excess_qty = on_hand + on_order - backorders - allocated
                  - (order_up_to + buffer_days * forecast_per_day)                 (if > 0)
 A series with no sale for `dead_item_days` (pattern dead or none) holds only dead stock:
-all of its on-hand is excess. excess_value = excess_qty * unit_cost.
+all of its on-hand is excess. excess_value = excess_qty * unit_cost. days_of_cover is the
+risk table's (`risk.DAYS_OF_COVER`: on hand less allocated and backorders, after the
+planned transfers, over the forecast per day).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import polars as pl
 
 from stockplan.i18n import counted_format
 from stockplan.reorder import fmt_apart, fmt_number
+from stockplan.risk import DAYS_OF_COVER, available_now
 
 EXCESS_COLUMNS = [
     "sku",
@@ -45,13 +48,22 @@ def excess_quantity(buffer_days: float) -> pl.Expr:
 
 
 def excess_stock(
-    rows: pl.DataFrame, last_sale: pl.DataFrame, buffer_days: float, as_of: dt.date
+    rows: pl.DataFrame,
+    last_sale: pl.DataFrame,
+    buffer_days: float,
+    as_of: dt.date,
+    transfers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """rows: the plan's per-series frame (positions, order_up_to, forecast, unit_cost,
-    demand_pattern); last_sale: sku, location, last_sale_date."""
+    demand_pattern, allocated, backorders, transfer_qty); last_sale: sku, location,
+    last_sale_date; transfers: the plan's (those still on the road are not yet stock)."""
     dead = _dead()
-    frame = rows.join(last_sale, on=["sku", "location"], how="left").with_columns(
-        excess_quantity(buffer_days).alias("excess_qty")
+    frame = available_now(
+        rows.join(last_sale, on=["sku", "location"], how="left").with_columns(
+            excess_quantity(buffer_days).alias("excess_qty")
+        ),
+        transfers,
+        as_of,
     )
     idle_days = (pl.lit(as_of) - pl.col("last_sale_date")).dt.total_days()
     up_to, position = fmt_apart(pl.col("order_up_to"), pl.col("inventory_position"))
@@ -59,9 +71,7 @@ def excess_stock(
         frame.filter(pl.col("excess_qty") > 0)
         .with_columns(
             (pl.col("excess_qty") * pl.col("unit_cost")).alias("excess_value"),
-            pl.when(pl.col("forecast_per_day") > 0)
-            .then(pl.col("on_hand") / pl.col("forecast_per_day"))
-            .alias("days_of_cover"),
+            DAYS_OF_COVER,
             pl.when(dead & pl.col("last_sale_date").is_null())
             .then(pl.lit("dead stock: never sold"))
             .when(dead)

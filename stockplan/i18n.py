@@ -81,7 +81,7 @@ _ZH_HEADERS: dict[str, str] = {
     "reason": "原因",
     "policy_type": "补货策略",
     "allocated": "已分配",
-    "transfer_qty": "调入量",
+    "transfer_qty": "调拨量(+调入/-调出)",
     "lead_time_std_days": "提前期标准差(天)",
     "lead_time_source": "提前期来源",
     "sigma_e": "回测误差σ_e(每期)",
@@ -1050,10 +1050,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "explain.position": {
         "en": "inventory position = on hand {on_hand} + on order {on_order} - backorders "
-        "{backorders} - allocated {allocated} + transfer in {transfer} = {position}",
+        "{backorders} - allocated {allocated} {transfer} = {position}",
         "zh": "库存位置 = 现存量 {on_hand} + 在途量 {on_order} - 欠货量 {backorders} "
-        "- 已分配 {allocated} + 调入量 {transfer} = {position}",
+        "- 已分配 {allocated} {transfer} = {position}",
     },
+    # the signed transfer_qty in `explain.position`: a location that sends stock away
+    "explain.position_transfer_in": {"en": "+ transfer in {qty}", "zh": "+ 调入量 {qty}"},
+    "explain.position_transfer_out": {"en": "- transfer out {qty}", "zh": "- 调出量 {qty}"},
     "explain.window": {
         "en": "demand over L + R = {days} days: {mu}",
         "zh": "L + R = {days} 天内的需求：{mu}",
@@ -3287,6 +3290,7 @@ def config_problem(error: dict, key: str, english: str, got: str | None) -> dict
 # headers earlier versions wrote, still read back (last week's plan for `diff`, `verify`
 # and `--previous`)
 _EARLIER_HEADERS = {
+    "调入量": "transfer_qty",
     "盘点周期(天)": "review_days",
     "预测误差σ": "sigma_e",
     "提前期需求σ": "sigma_lead_time_demand",

@@ -71,11 +71,14 @@ def risk_rank(column: str = "risk_level") -> pl.Expr:
 
 
 def sort_by_urgency(frame: pl.DataFrame, table: str) -> pl.DataFrame:
-    """Orders and risk by risk level, then the date that matters first; others unchanged."""
+    """Orders and risk by risk level, then the date that matters first (an order line's
+    order-by date: an overdue line before one due today, before one due next week; a
+    table without `order_by` takes its order date); others unchanged."""
     if table == "orders" and "risk_level" in frame.columns:
+        due = "order_by" if "order_by" in frame.columns else "order_date"
         return frame.sort(
-            [risk_rank(), "order_date", "expected_arrival", "order_value", "sku", "location"],
-            descending=[False, False, False, True, False, False],
+            [risk_rank(), due, "order_date", "expected_arrival", "order_value", "sku", "location"],
+            descending=[False, False, False, False, True, False, False],
             nulls_last=True,
         )
     if table == "risk":

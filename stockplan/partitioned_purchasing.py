@@ -74,6 +74,7 @@ from stockplan.reorder import (
 )
 from stockplan.result import PlanResult
 from stockplan.risk import restock_eta
+from stockplan.segmentation import with_unsold_series
 from stockplan.supplier_rules import (
     deferral_rounds,
     load_capacity,
@@ -385,7 +386,7 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
     out = {
         "orders": with_supplier_tier(orders, ordered.scorecard),
         "risk": risk,
-        "classes": demand.classes,
+        "classes": with_unsold_series(demand.classes, funded),
         "excess": excess,
         "large_orders": demand.large_orders,
     }

@@ -68,6 +68,7 @@ from stockplan.reorder import (
 )
 from stockplan.result import PlanResult
 from stockplan.risk import placed_arrival, restock_eta, stockout_risk
+from stockplan.segmentation import with_unsold_series
 from stockplan.series import (
     after_transfers,
     classified_history,
@@ -640,7 +641,7 @@ def side_tables(
         .agg(pl.col("date").max().alias("last_sale_date"))
         .collect()
     )
-    out = {"excess": excess_stock(priced, last_sale, config.excess.buffer_days, as_of)}
+    out = {"excess": excess_stock(priced, last_sale, config.excess.buffer_days, as_of, transfers)}
     notices_in: dict[str, pl.DataFrame] = {}
     if tables.get("customer_orders") is not None:
         notices_in = notices_by_language(
@@ -749,7 +750,7 @@ def plan_result(
             "excess": extra.pop("excess"),
             "supplier_orders": bought.by_supplier,
             "forecast": supply.forecast,
-            "classes": demand.classes,
+            "classes": with_unsold_series(demand.classes, bought.funded),
             "suppliers": ordered.scorecard,
             "large_orders": demand.large_orders,
             **extra,
@@ -885,4 +886,9 @@ def override_scores(
 def run_classify(tables: dict[str, pl.DataFrame], config: Config) -> tuple[dt.date, pl.DataFrame]:
     """(as_of, classes): the `classes` table of `run_plan`, without forecasting or policy."""
     stage = demand_stage(tables, config)
-    return stage.as_of, stage.classes
+    purchase_orders = tables.get("purchase_orders")
+    series = pl.concat(
+        [tables["stock"].select(SERIES)]
+        + ([purchase_orders.select(SERIES)] if purchase_orders is not None else [])
+    )
+    return stage.as_of, with_unsold_series(stage.classes, series)

@@ -14,11 +14,12 @@ stock expected at arrival, E[(x - D_L)^+] = x - mu_L + E[(D_L - x)^+] for x = ma
 0) (sales lost before L cannot be saved by this order), D_L and D_W the demand over L and
 over the window (mean mu_(L+R) - mu_L, sigma_LTD * sqrt(R / (L + R))), normal, or Poisson
 for discrete patterns. Its priority is avoided x unit_price / (block units x unit_cost):
-sales protected per unit of money. Blocks are funded in descending priority (a
-prioritised purchase list, Silver-Pyke-Thomas 7.3 in spirit); a block that does not fit
-what is left is skipped and cheaper ones after it are still funded; a line's later blocks
-need its earlier ones. Every cut line says so and why in `reason`. Lines without a unit
-cost cannot be priced and are kept as planned.
+sales protected per unit of money. A block costs what it adds to its line's value in
+cents (`line_value`), so the budget holds the sum of the values the lines show. Blocks are
+funded in descending priority (a prioritised purchase list, Silver-Pyke-Thomas 7.3 in
+spirit); a block that does not fit what is left is skipped and cheaper ones after it are
+still funded; a line's later blocks need its earlier ones. Every cut line says so and why
+in `reason`. Lines without a unit cost cannot be priced and are kept as planned.
 
 A supplier whose total falls short of its minimum order value (suppliers.moq_value) is
 flagged on its lines and in the `purchase_orders` summary; quantities are not inflated
@@ -137,14 +138,20 @@ def budget_blocks(
     avoided = window_shortage(
         *args, blocks["units_from"].to_numpy(), window, discrete
     ) - window_shortage(*args, blocks["units_to"].to_numpy(), window, discrete)
-    cost = ((blocks["units_to"] - blocks["units_from"]) * blocks["unit_cost"]).to_numpy()
+    money = ((blocks["units_to"] - blocks["units_from"]) * blocks["unit_cost"]).to_numpy()
+    # what the block adds to its line's value in cents (`line_value`): a line's funded blocks
+    # then cost what the line shows, and the budget is kept on the cents every total sums
+    cost = blocks.select(
+        line_value(pl.col("units_to"), pl.col("unit_cost"))
+        - line_value(pl.col("units_from"), pl.col("unit_cost"))
+    ).to_series()
     return blocks.select(
         "line",
         "step",
         "units_from",
         "units_to",
-        pl.Series("cost", cost),
-        pl.Series("priority", np.maximum(avoided, 0.0) * blocks["price"].to_numpy() / cost),
+        cost.alias("cost"),
+        pl.Series("priority", np.maximum(avoided, 0.0) * blocks["price"].to_numpy() / money),
     ).with_columns(
         # concave gain: priorities fall along a line; cum_min guards against rounding noise
         pl.col("priority").cum_min().over("line", order_by="step")

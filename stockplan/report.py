@@ -223,7 +223,7 @@ GAP = 3  # cells between two columns: padding on both sides and the divider
 _ZH_WORDS = (
     "商品 编码 名称 仓库 供应商 建议 采购量 采购 金额 下单 日期 预计 到货 现存量 在途量 "
     "欠货量 库存 位置 日均 预测 提前期 盘点 订货 周期 安全 再订货点 最高 服务 水平 分类 "
-    "需求 模式 模型 原因 补货 策略 已分配 调入量 标准差 来源 误差 单位 成本 最小 起订量 "
+    "需求 模式 模型 原因 补货 策略 已分配 调入量 调拨量 标准差 来源 误差 单位 成本 最小 起订量 "
     "包装数 最大 订货量 风险 等级 可售 天数 缺货 下次 概率 缺货量 销售额 调出 调入 数量 "
     "超储 最近 销售 行数 下限 上限 状态 最低 达到 起订 最早 最晚 期间 开始 预测量 促销 "
     "提升 期数 平均 间隔 变异 系数 年 实测 次数 准时率 满足率 合格率 客户 优先级 "
@@ -542,7 +542,13 @@ def explain_lines(
             on_order=_n(order["on_order"]),
             backorders=_n(order["backorders"]),
             allocated=_n(order["allocated"]),
-            transfer=_n(order["transfer_qty"]),
+            transfer=message(
+                "explain.position_transfer_out"
+                if (order["transfer_qty"] or 0) < 0
+                else "explain.position_transfer_in",
+                lang,
+                qty=_n(abs(order["transfer_qty"] or 0)),
+            ),
             position=_n(order["inventory_position"]),
         ),
         message("explain.window", lang, days=_n(L + R), mu=_n(mu)),

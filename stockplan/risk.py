@@ -5,7 +5,7 @@
   transit after today (`with_transit`): those are receipts at their arrival_date, counted
   as the open purchase orders are (the stockout day, the checkpoints, the restock ETA, the
   next_receipt_date); the sending location loses its transfer out at once.
-- days_of_cover = available / forecast_per_day.
+- days_of_cover = available / forecast_per_day (`DAYS_OF_COVER`, the excess table's too).
 - stockout_date: first day the projected stock (available + receipts arrived - D(t)) drops
   below zero, D(t) the forecast demand from as_of to t along the forecast path (each
   bucket at its own daily rate; forecast_per_day without a path) and the open purchase
@@ -69,6 +69,33 @@ RISK_COLUMNS = [
     "supplier",
     "supplier_tier",
 ]
+
+
+DAYS_OF_COVER = (
+    pl.when(pl.col("forecast_per_day") > 0)
+    .then(pl.col("available") / pl.col("forecast_per_day"))
+    .otherwise(None)
+    .alias("days_of_cover")
+)
+"""days_of_cover = available / forecast_per_day (empty without demand): the risk table's and
+the excess table's, one figure per sku x location."""
+
+
+def available_now(
+    frame: pl.DataFrame, transfers: pl.DataFrame | None, as_of: dt.date
+) -> pl.DataFrame:
+    """`frame` (plan rows) with `available` (`AVAILABLE`) less the transfers in still on
+    their way after as_of, as the risk table counts it (`with_transit`)."""
+    moving = transfers_in_transit(transfers, as_of)
+    frame = frame.with_columns(AVAILABLE)
+    if moving.height == 0:
+        return frame
+    in_transit = moving.group_by(SERIES).agg(pl.col("quantity").sum().alias("_in_transit"))
+    return (
+        frame.join(in_transit, on=SERIES, how="left", maintain_order="left")
+        .with_columns(pl.col("available") - pl.col("_in_transit").fill_null(0.0))
+        .drop("_in_transit")
+    )
 
 
 def with_transit(
@@ -472,10 +499,7 @@ def stockout_risk(
     return (
         _with_restock_eta(frame, open_po)
         .with_columns(
-            pl.when(pl.col("forecast_per_day") > 0)
-            .then(pl.col("available") / pl.col("forecast_per_day"))
-            .otherwise(None)
-            .alias("days_of_cover"),
+            DAYS_OF_COVER,
             (pl.col("expected_shortage") * pl.col("unit_price")).alias("revenue_at_risk"),
             level.alias("risk_level"),
         )

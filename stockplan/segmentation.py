@@ -106,7 +106,8 @@ def classify_demand(
     )
     stats = stats.with_columns(
         (pl.col("n_periods") / pl.col("n_demand_periods")).alias("adi"),
-        pl.col("cv2").fill_null(0.0).fill_nan(0.0),
+        # one bucket with demand: no spread (0); no bucket with demand: undefined (null)
+        pl.when(pl.col("n_demand_periods") > 0).then(pl.col("cv2").fill_null(0.0).fill_nan(0.0)),
         pl.col("annual_value").fill_null(0.0),
     )
     pattern = (
@@ -154,3 +155,32 @@ def classify_demand(
             "abc_basis",
         )
     )
+
+
+def with_unsold_series(classes: pl.DataFrame, series: pl.DataFrame) -> pl.DataFrame:
+    """`classes` with a row for each series of `series` (sku, location: the plan's rows, or
+    the stock and purchase orders) that has no demand history, as the plan classes it:
+    pattern `none`, abc C, xyz Z, no buckets (n_periods 0 and no stockout or promotion
+    bucket), mean_demand and annual_value 0; adi, cv2 and cv undefined (empty). After the
+    classified series, by sku and location."""
+    unsold = series.select(SERIES).unique().join(classes.select(SERIES), on=SERIES, how="anti")
+    if unsold.height == 0:
+        return classes
+    known = {
+        "demand_pattern": "none",
+        "abc": "C",
+        "xyz": "Z",
+        "n_periods": 0,
+        "stockout_periods": 0,
+        "promo_periods": 0,
+        "mean_demand": 0.0,
+        "annual_value": 0.0,
+        "abc_basis": "value",
+    }
+    rows = unsold.sort(SERIES).select(
+        [
+            pl.col(name) if name in SERIES else pl.lit(known.get(name)).cast(dtype).alias(name)
+            for name, dtype in classes.schema.items()
+        ]
+    )
+    return pl.concat([classes, rows])

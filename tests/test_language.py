@@ -277,6 +277,14 @@ def test_orders_are_sorted_by_risk_then_order_by_date():
         }
     )
     assert sort_by_urgency(frame, "orders")["sku"].to_list() == ["d", "b", "a", "c"]
+    # with the order-by date each line carries (the last day to order it in time): within
+    # a risk level the overdue line first, then the one due soonest, whatever the day the
+    # line is placed; a line with no order-by date (nothing runs out) last
+    frame = frame.with_columns(
+        pl.Series("order_by", [None, dt.date(2024, 12, 20), None, dt.date(2024, 12, 28)]),
+        pl.lit(dt.date(2025, 1, 1)).alias("order_date"),
+    )
+    assert sort_by_urgency(frame, "orders")["sku"].to_list() == ["b", "d", "a", "c"]
 
 
 # --- terminal tables -------------------------------------------------------------------

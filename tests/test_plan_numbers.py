@@ -68,3 +68,22 @@ def test_surplus_in_one_warehouse_is_moved_before_buying(shop_plan):
     assert (wh1["transfer_qty"], wh2["transfer_qty"]) == (need, -need)
     assert wh1["inventory_position"] == 83 + need and wh1["order_qty"] == 0
     assert wh1["reason"].startswith(f"no order: a transfer in of {need:.0f}")
+
+
+def test_the_excess_sheet_gives_each_item_the_days_of_cover_of_the_risk_sheet(small_shop: Path):
+    # WH2 holds 2,000 of A-100 with 300 of them allocated: excess there, and its days of
+    # cover count the stock free to sell after its transfer out, as risk counts them
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(stock.read_text().replace("A-100,WH2,500,0", "A-100,WH2,2000,300"))
+    config, inputs = stockplan.load(small_shop)
+    plan = stockplan.plan(inputs, config)
+    excess = {(r["sku"], r["location"]): r for r in plan.tables["excess"].to_dicts()}
+    risk = {(r["sku"], r["location"]): r for r in plan.tables["risk"].to_dicts()}
+    row = _rows(plan)[("A-100", "WH2")]
+    assert row["transfer_qty"] < 0 and ("A-100", "WH2") in excess
+    free = 2000 - 300 - row["backorders"] + row["transfer_qty"]
+    assert excess[("A-100", "WH2")]["days_of_cover"] == pytest.approx(
+        free / row["forecast_per_day"], rel=1e-12
+    )
+    for key, line in excess.items():
+        assert line["days_of_cover"] == pytest.approx(risk[key]["days_of_cover"], rel=1e-12)

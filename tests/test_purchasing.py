@@ -108,6 +108,31 @@ def test_a_line_that_does_not_fit_is_skipped_and_later_ones_are_still_funded():
     )
 
 
+def test_a_budget_equal_to_the_lines_values_in_cents_funds_every_line():
+    # 3 x 3.334 is a line of 10.00 (10.002 rounded to the cent at the line), so two such
+    # lines are 20.00 on the orders sheet: a budget of 20.00 funds both whole (the units'
+    # own costs add up to 20.004, which cut the last unit). Likewise three lines of 1 x
+    # 5.082 (5.08 each) and one of 5 x 0.126 (0.63) are 15.87, the budget.
+    out = _budget([_line("E1", 3, 3.334, 5, 0), _line("E2", 3, 3.334, 5, 0)], 20.0)
+    assert [(out[s]["order_qty"], out[s]["order_value"]) for s in ("E1", "E2")] == [
+        (3, 10.0),
+        (3, 10.0),
+    ]
+    assert [out[s]["reason"] for s in ("E1", "E2")] == ["r", "r"]
+    lines = [_line(s, 1, 5.082, 9, 0) for s in ("D1", "D2", "D3")] + [_line("D4", 5, 0.126, 1, 0)]
+    out = _budget(lines, 15.87)
+    assert [out[s]["order_qty"] for s in ("D1", "D2", "D3", "D4")] == [1, 1, 1, 5]
+    assert sum(r["order_value"] for r in out.values()) == pytest.approx(15.87, abs=1e-9)
+    # a cent less and a line goes: D4's units protect 1 / 0.126 = 7.9 sales per unit of
+    # money, D1-D3's 9 / 5.082 = 1.8 each (the first listed first); after D4 (0.63), D1
+    # and D2 (5.08 each) 5.07 is left for D3's 5.08
+    out = _budget(lines, 15.86)
+    assert [out[s]["order_qty"] for s in ("D1", "D2", "D3", "D4")] == [1, 1, 0, 5]
+    assert out["D3"]["reason"].startswith(
+        "r; not funded by the budget: the next 1 unit (5.08) did not fit the 5.07 left"
+    )
+
+
 def test_budget_ties_go_to_the_line_listed_first():
     # two identical lines, each MOQ 10 as one block of 10 units x 10 = 100 avoiding 10 sales
     # (priority 10 x 2 / 100 = 0.2 both); a budget of 150 funds one block: the earlier line
@@ -253,8 +278,11 @@ def test_excess_and_dead_stock():
         {
             "sku": ["A", "B", "C"],
             "location": ["W"] * 3,
-            "on_hand": [500.0, 50.0, 80.0],
+            "on_hand": [600.0, 50.0, 80.0],
             "on_order": [0.0] * 3,
+            "allocated": [40.0, 0.0, 0.0],
+            "backorders": [10.0, 0.0, 0.0],
+            "transfer_qty": [-50.0, 0.0, 0.0],  # A sends 50 to another warehouse
             "inventory_position": [500.0, 50.0, 80.0],
             "order_up_to": [200.0, 100.0, 0.0],
             "forecast_per_day": [5.0, 5.0, 0.0],
@@ -272,6 +300,10 @@ def test_excess_and_dead_stock():
     out = {r["sku"]: r for r in excess_stock(rows, last_sale, 30, AS_OF).to_dicts()}
     # A: 500 - (200 + 30 * 5) = 150 excess, 300 tied up; B is short, not excess
     assert (out["A"]["excess_qty"], out["A"]["excess_value"]) == (150.0, 300.0)
+    # A's cover as the risk table counts it: (600 on hand - 40 allocated - 10 owed - 50
+    # sent away) / 5 a day = 100 days, not 600 / 5; C sells nothing: no cover figure
+    assert out["A"]["days_of_cover"] == 100.0
+    assert out["C"]["days_of_cover"] is None
     assert "B" not in out
     # C: no sale for 120 days, all 80 on hand are dead stock
     assert (out["C"]["excess_qty"], out["C"]["excess_value"]) == (80.0, 240.0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from pathlib import Path
 
 import polars as pl
@@ -655,6 +656,16 @@ def test_the_arrival_date_has_a_chinese_header():
     assert canonical_column("调拨到货日期") == "arrival_date"
 
 
+def test_the_signed_transfer_column_is_not_headed_transfer_in_in_chinese():
+    from stockplan.i18n import canonical_column, header
+
+    # transfer_qty is + in and - out: 调入量 ("quantity transferred in") read -387 for a
+    # sender; plans written with that header still read back
+    assert header("transfer_qty", "zh") == "调拨量(+调入/-调出)"
+    assert canonical_column("调拨量(+调入/-调出)") == "transfer_qty"
+    assert canonical_column("调入量") == "transfer_qty"
+
+
 def test_explain_shows_when_the_transfer_lands_and_projects_stock_from_then(
     small_shop: Path,
 ):
@@ -684,6 +695,20 @@ def test_explain_shows_when_the_transfer_lands_and_projects_stock_from_then(
         "explain", "A-100", "-l", "WH2", "-c", str(small_shop), "--no-chart", "--lang", "zh"
     )
     assert f"调出 {qty} 到 WH1，今天发出" in chinese.output
+    # the position line: the receiver adds its transfer in, the sender takes its transfer
+    # out away (its transfer_qty is negative: never "+ transfer in -N")
+    rows = {r["location"]: r for r in plan.orders.filter(pl.col("sku") == "A-100").to_dicts()}
+    assert rows["WH2"]["transfer_qty"] == -move["quantity"]
+    assert f"allocated 5 + transfer in {qty} = " in _unwrapped(english.output)
+    sender = _cli("explain", "A-100", "-l", "WH2", "-c", str(small_shop), "--no-chart")
+    assert f"allocated 0 - transfer out {qty} = " in _unwrapped(sender.output)
+    assert "transfer in -" not in _unwrapped(sender.output)
+    assert f"已分配 0 - 调出量 {qty} = " in _unwrapped(chinese.output)
+
+
+def _unwrapped(panel: str) -> str:
+    """The text of `explain`'s panel with its borders and line breaks as single spaces."""
+    return re.sub(r"\s+", " ", re.sub(r"[│╭╮╰╯─]", " ", panel))
 
 
 def test_a_transfer_on_the_road_is_the_next_receipt_when_it_lands_before_the_next_po():

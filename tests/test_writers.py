@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 import stockplan
@@ -135,9 +136,18 @@ def test_items_without_demand_write_no_nan_or_inf_in_any_format(tmp_path: Path):
         plan.write(tmp_path / fmt, fmt, all_rows=True)
 
     classes = pl.read_csv(tmp_path / "csv" / "classes.csv", infer_schema=False)
-    zero = classes.filter(pl.col("sku") == "ZERO")
-    assert zero["demand_pattern"].to_list() == ["none"]
-    assert zero["adi"].to_list() == [None] and zero["cv"].to_list() == [None]  # empty cells
+    # every item the plan has a row for has its class row: the one never sold too, classed
+    # as its order row is (none, C, Z), with no bucket of history
+    orders = pl.read_csv(tmp_path / "csv" / "orders.csv", infer_schema=False)
+    assert sorted(classes["sku"]) == sorted(orders["sku"]) == ["A-1", "STOCK-ONLY", "ZERO"]
+    unsold = classes.filter(pl.col("sku").is_in(["ZERO", "STOCK-ONLY"])).sort("sku")
+    assert unsold.select("demand_pattern", "abc", "xyz").rows() == [("none", "C", "Z")] * 2
+    assert unsold["n_periods"].to_list() == ["0", "40"]  # STOCK-ONLY: no bucket at all
+    for column in ("adi", "cv2", "cv"):  # undefined: empty cells, not 0
+        assert unsold[column].to_list() == [None, None], column
+    assert plan.classes.filter(pl.col("sku") == "STOCK-ONLY")["cv2"].to_list() == [None]
+    # `classify` gives the plan's classes table
+    assert_frame_equal(stockplan.classify(inputs, settings), plan.classes)
     for path in (tmp_path / "csv").glob("*.csv"):
         text = path.read_text(encoding="utf-8").lower()
         assert "nan" not in text and "inf" not in text.replace("info", ""), path.name
