@@ -13,8 +13,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 # C0 controls except TAB/LF/CR (folded to spaces), DEL, C1 controls (incl. CSI 0x9b),
-# and the Unicode bidi overrides that can make a terminal line read backwards
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# the Unicode bidi overrides that can make a terminal line read backwards, and the
+# invisible characters a copied code may carry (soft hyphen, zero-width space / joiners,
+# left-to-right and right-to-left marks, word joiner, byte order mark): 'A-100' and
+# 'A-100\u200b' must not look the same in a message
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 MAX_QUOTE = 80
 """Characters of a data value an error message quotes; longer values are cut with `...`."""
 

@@ -1651,8 +1651,9 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：'{location}' 既不在库存文件中，也不在销售文件中",
     },
     "error.service_level": {
-        "en": "{where}: {level} is not a service level between 50 % and 99.99 % (e.g. 0.95 or 95)",
-        "zh": "{where}：{level} 不是 50 % 到 99.99 % 之间的服务水平（例如 0.95 或 95）",
+        "en": "{where}: {level} is not a service level above 50 % and below 100 % "
+        "(e.g. 0.95 or 95)",
+        "zh": "{where}：{level} 不是高于 50 %、低于 100 % 的服务水平（例如 0.95 或 95）",
     },
     "error.no_location_column": {
         "en": "{path}: has no location column, but the stock file has {count} locations "

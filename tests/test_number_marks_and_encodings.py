@@ -144,6 +144,14 @@ def test_numbers_that_read_one_way_keep_reading_as_before(tmp_path: Path):
     assert _read(_write(tmp_path, "sku,on_hand\nA,1.503\n", "c.csv"))["on_hand"][0] == 1.503
 
 
+def test_a_thousands_group_spaced_as_a_french_or_russian_excel_writes_it_reads(tmp_path: Path):
+    # a no-break space (U+00A0), a narrow no-break space (U+202F) or a thin space (U+2009)
+    # between the groups, as spreadsheets set to those locales save `1 000`: one thousand,
+    # as with a plain space (it was refused as "not a number", quoting what looked like `1 000`)
+    path = _write(tmp_path, "sku,on_hand\nA,1\u00a0000\nB,12\u202f345\nC,2\u2009500\nD,\u00a07\n")
+    assert _read(path)["on_hand"].to_list() == [1000.0, 12345.0, 2500.0, 7.0]
+
+
 def test_a_number_typed_in_full_width_reads_as_the_same_number_and_a_unit_is_refused(
     tmp_path: Path,
 ):

@@ -331,6 +331,20 @@ def test_messages_escape_control_characters():
     assert str(error) == "stock.csv, row 3: '\\x1b]0;owned\\x07\\x1b[31mred\\x9b' bad"
 
 
+def test_messages_and_terminal_tables_show_invisible_characters_escaped(small_shop: Path):
+    # a code copied with a zero-width space: "'A-100' is not in the products table" read
+    # as nonsense where A-100 is a product; the hidden character is now shown
+    error = StockplanError("stock.csv, row 2: 'A-100\u200b' and '\ufeffB\u00ad\u2060C\u200e'")
+    assert str(error) == "stock.csv, row 2: 'A-100\\u200b' and '\\ufeffB\\xad\\u2060C\\u200e'"
+    frame = pl.DataFrame({"sku": ["A-100\u200b", "B"]})
+    assert writers.escape_controls(frame)["sku"].to_list() == ["A-100\\u200b", "B"]
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(stock.read_text().replace("A-100,WH1", "A-100\u200b,WH1"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", "-", "-q"])
+    assert result.exit_code == 1
+    assert "'A-100\\u200b' is not in the products table" in result.output
+
+
 def test_terminal_table_shows_control_characters_escaped():
     frame = pl.DataFrame({"sku": ["A", "\x1b]0;owned\x07B"], "qty": [1, 2]})
     assert writers.escape_controls(frame)["sku"].to_list() == ["A", "\\x1b]0;owned\\x07B"]

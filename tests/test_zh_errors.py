@@ -217,6 +217,21 @@ def _service_level(shop: Path) -> None:
     products.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+@pytest.mark.parametrize("written", ["50", "0.5", "100", "1"])
+def test_a_service_level_at_an_edge_is_refused_quoting_it_as_written(small_shop: Path, written):
+    # 50 % and 100 % themselves are refused (no safety stock, or infinite stock); the message
+    # says so and quotes 50, not the 0.5 it is read as
+    products = small_shop.parent / "products.csv"
+    lines = products.read_text(encoding="utf-8").splitlines()
+    lines = [f"{line},{'service_level' if i == 0 else written}" for i, line in enumerate(lines)]
+    products.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    line = _error(_run("validate", "-c", str(small_shop)))
+    assert line.endswith(
+        f"products.csv, row 2, column 'service_level': {written} is not a service level "
+        "above 50 % and below 100 % (e.g. 0.95 or 95)"
+    )
+
+
 @pytest.mark.parametrize(
     ("spoil", "zh", "en"),
     [
@@ -248,10 +263,10 @@ def _service_level(shop: Path) -> None:
         ),
         (
             _service_level,
-            "products.csv，第 2 行，列 'service_level'：0.3 不是 50 % 到 99.99 % 之间的服务水平"
+            "products.csv，第 2 行，列 'service_level'：0.3 不是高于 50 %、低于 100 % 的服务水平"
             "（例如 0.95 或 95）",
-            "products.csv, row 2, column 'service_level': 0.3 is not a service level between "
-            "50 % and 99.99 % (e.g. 0.95 or 95)",
+            "products.csv, row 2, column 'service_level': 0.3 is not a service level above "
+            "50 % and below 100 % (e.g. 0.95 or 95)",
         ),
     ],
     ids=["duplicate", "unknown_sku", "received_early", "stray_location", "service_level"],

@@ -155,6 +155,8 @@ def _clean_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(text == "").then(None).otherwise(text)
 
 
+SPACE_LIKE = "[\u00a0\u202f\u2009]"
+"""No-break, narrow no-break and thin spaces: spreadsheets group thousands with them."""
 DOT_DECIMAL = r"^[-+]?[1-9]\d{0,2}([,' ]\d{3})+(\.\d+)?$"
 """Thousands groups (`1,234`, `1 234`, `1'234.5`) read with a decimal dot: marks dropped."""
 COMMA_DECIMAL = r"^[-+]?(\d+|[1-9]\d{0,2}([.' ]\d{3})+)(,\d+)?$"
@@ -170,8 +172,10 @@ DOT_EVIDENCE = r"^[-+]?(\d*|[1-9]\d{0,2}([,' ]\d{3})+)\.\d+$|^[-+]?[1-9]\d{0,2}(
 def _number_text(expr: pl.Expr) -> pl.Expr:
     """Trimmed text without a leading or trailing currency sign; empty is missing. A
     number typed in full width (`１２`, `１２．５`, `－３`) reads as its ASCII digits
-    (`schema.FULL_WIDTH`): the same number, written in other glyphs."""
-    ascii_text = expr.cast(pl.String).str.replace_many(FULL_WIDTH)
+    (`schema.FULL_WIDTH`): the same number, written in other glyphs; so does a group
+    spaced by a no-break, narrow no-break or thin space (`1 000` as spreadsheets set to
+    French or Russian save it): a plain space."""
+    ascii_text = expr.cast(pl.String).str.replace_many(FULL_WIDTH).str.replace_all(SPACE_LIKE, " ")
     return _clean_text(ascii_text).str.replace_all(r"^[¥￥$€£]|[¥￥$€£]$", "")
 
 

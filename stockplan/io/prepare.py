@@ -1048,14 +1048,13 @@ def repeated_lines(frame: pl.DataFrame, path: Path | str, name: str) -> list[str
 
 
 def _service_levels(products: pl.DataFrame, path: Path) -> pl.DataFrame:
-    """Percent (95) becomes a fraction (0.95); anything outside (0.5, 1) is an error."""
+    """Percent (95) becomes a fraction (0.95); anything outside (0.5, 1) is an error that
+    quotes the value as written (50, not the 0.5 it reads as)."""
     if "service_level" not in products.columns:
         return products
-    level = pl.col("service_level")
-    products = products.with_columns(
-        pl.when(level > 1).then(level / 100).otherwise(level).alias("service_level")
-    )
-    bad = _first_row(products, level.is_not_null() & ((level <= 0.5) | (level >= 1)))
+    written = pl.col("service_level")
+    level = pl.when(written > 1).then(written / 100).otherwise(written)
+    bad = _first_row(products, written.is_not_null() & ((level <= 0.5) | (level >= 1)))
     if bad.height:
         raise StockplanError(
             phrase(
@@ -1064,7 +1063,7 @@ def _service_levels(products: pl.DataFrame, path: Path) -> pl.DataFrame:
                 level=f"{bad['service_level'][0]:g}",
             )
         )
-    return products
+    return products.with_columns(level.alias("service_level"))
 
 
 def _implied_location(tables: dict[str, pl.DataFrame], config: Config) -> str:

@@ -176,8 +176,12 @@ def unescape_cell(column: pl.Expr) -> pl.Expr:
     )
 
 
-CONTROL_CHARS = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\x{202a}-\x{202e}\x{2066}-\x{2069}]"
-"""Control characters and the bidi overrides (`errors.safe_text` escapes the same)."""
+CONTROL_CHARS = (
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\x{ad}\x{200b}-\x{200f}\x{202a}-\x{202e}"
+    r"\x{2060}-\x{2064}\x{2066}-\x{2069}\x{feff}]"
+)
+"""Control characters, the bidi overrides and invisible characters (`errors.safe_text`
+escapes the same)."""
 
 
 def escape_controls(frame: pl.DataFrame) -> pl.DataFrame:
