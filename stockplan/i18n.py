@@ -912,6 +912,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{value} does not match the formats {formats}.",
         "zh": "{value} 不是有效的日期（格式 {formats}，如 2025-03-31）",
     },
+    "usage.date_range": {
+        "en": "{value} must be a date between {first} and {last}.",
+        "zh": "{value} 应为 {first} 至 {last} 之间的日期",
+    },
     "usage.file_missing": {"en": "file {path} does not exist.", "zh": "文件 {path} 不存在"},
     "usage.folder_missing": {"en": "dir {path} does not exist.", "zh": "文件夹 {path} 不存在"},
     "usage.path_missing": {"en": "path {path} does not exist.", "zh": "路径 {path} 不存在"},

@@ -195,9 +195,11 @@ AS_OF_FORMATS = "'%Y-%m-%d', '%Y/%m/%d', '%Y.%m.%d', '%Y年%m月%d日'"
 
 
 def _as_of(text: str) -> dt.datetime:
-    """`--as-of` read as `planning.as_of` is (`config.written_date`); a text that is no
-    such date, or a day the calendar lacks, is a usage error naming the forms."""
-    from stockplan.config import written_date  # here: `--help` never imports the config
+    """`--as-of` read and checked as `planning.as_of` is (`config.written_date`,
+    `config.plausible_date`): a text that is no such date or a day the calendar lacks is a
+    usage error naming the forms, a date outside 1980-2099 (`9999-12-31`, an ERP's "no
+    date") one naming the range, before any work."""
+    from stockplan.config import plausible_date, written_date  # `--help` never imports it
 
     try:
         day = written_date(text)
@@ -205,6 +207,10 @@ def _as_of(text: str) -> dt.datetime:
         day = None
     if day is None:
         raise ValueError(f"{text!r} does not match the formats {AS_OF_FORMATS}.")
+    try:
+        plausible_date(day)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} {exc}.") from None
     return dt.datetime.combine(day, dt.time())
 
 
