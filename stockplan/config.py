@@ -637,8 +637,14 @@ class Promotions(Section):
     )
 
 
+SHORTEST_REPLAY = 4
+"""The fewest buckets `simulate.periods` replays."""
+
+
 class Simulate(Section):
-    periods: int = Field(default=26, ge=4, le=260, description="Buckets replayed, ending at as_of.")
+    periods: int = Field(
+        default=26, ge=SHORTEST_REPLAY, le=260, description="Buckets replayed, ending at as_of."
+    )
     refit_every: int = Field(
         default=13, ge=1, le=260, description="Buckets between forecast refits."
     )

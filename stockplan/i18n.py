@@ -1454,6 +1454,26 @@ REASONS: dict[str, dict[str, str]] = {en: {"en": en, "zh": zh} for en, zh in _RE
 # errors raised as phrases (`phrase`): the whole sentence in either language. Fields whose
 # value is a mapping of language -> text (`place`, `input_column`) are said in the language.
 ERROR_MESSAGES: dict[str, dict[str, str]] = {
+    "error.replay_too_long": {
+        "en": "simulate.periods: {periods} {unit} replayed need sales before {start}, but the "
+        "sales history holds {held} {held_unit} (from {first}): set simulate.periods to at "
+        "most {largest}",
+        "zh": "simulate.periods：回放 {periods} {unit}需要 {start} 之前的销售，但销售历史只有 "
+        "{held} {held_unit}（自 {first} 起）：请把 simulate.periods 设为不超过 {largest}",
+    },
+    "error.replay_history_short": {
+        "en": "simulate.periods: {periods} {unit} replayed need sales before {start}, but the "
+        "sales history holds {held} {held_unit} (from {first}), too few for any replay: the "
+        "shortest, {shortest} {unit}, needs {needed} {unit} of sales history",
+        "zh": "simulate.periods：回放 {periods} {unit}需要 {start} 之前的销售，但销售历史只有 "
+        "{held} {held_unit}（自 {first} 起），不够任何回放：最短的回放（{shortest} {unit}）"
+        "需要 {needed} {unit}的销售历史",
+    },
+    "error.replay_no_series": {
+        "en": "simulate: no active item sold before {start}, the first day replayed: nothing "
+        "to replay",
+        "zh": "simulate：回放首日 {start} 之前没有在售商品的销售，无可回放",
+    },
     "error.missing_column": {
         "en": "{where}: missing required column '{column}' (found {found}); rename it or map "
         "it under columns.{table} in the config",
