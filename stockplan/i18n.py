@@ -952,6 +952,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{format} does not match the file suffix {suffix} of {output}",
         "zh": "{format} 与 {output} 的文件后缀 {suffix} 不符",
     },
+    "usage.columns_workbook": {
+        "en": "'{output}' is a workbook, which holds every table whole: --columns trims the "
+        "terminal table, stdout (-o -) or a one-table file (.csv, .json, .parquet)",
+        "zh": "'{output}' 是工作簿，完整保存每张表：--columns 只用于终端表格、标准输出（-o -）"
+        "或单表文件（.csv、.json、.parquet）",
+    },
+    "usage.columns_folder": {
+        "en": "'{output}' is a folder, which holds every table whole: --columns trims the "
+        "terminal table, stdout (-o -) or a one-table file (.csv, .json, .parquet)",
+        "zh": "'{output}' 是文件夹，完整保存每张表：--columns 只用于终端表格、标准输出（-o -）"
+        "或单表文件（.csv、.json、.parquet）",
+    },
     "usage.sort_order": {
         "en": "'{sort}': order must be asc or desc",
         "zh": "'{sort}'：排序方向只能是 asc 或 desc",
@@ -1649,6 +1661,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "error.run_record_not_group": {
         "en": "'{value}' is not a group of entries",
         "zh": "'{value}' 不是一组条目",
+    },
+    "error.run_record_not_columns": {
+        "en": "'{value}' is not a list of column names",
+        "zh": "'{value}' 不是列名的列表",
     },
     "error.run_record_not_date": {
         "en": "'{value}' is not a date (YYYY-MM-DD)",

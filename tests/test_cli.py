@@ -474,6 +474,61 @@ def test_sort_and_columns_are_checked_before_any_input_is_read(command: str, tmp
     assert result.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "kind", "written"),
+    [
+        (["plan", "-o", "out"], "folder", "out"),
+        (["plan", "-o", "plan.xlsx"], "workbook", "plan.xlsx"),
+        (["plan", "-o", "out", "-f", "xlsx"], "workbook", "out/stockplan.xlsx"),
+        (["risk", "-o", "risk.xlsx"], "workbook", "risk.xlsx"),
+        (["simulate", "-o", "out"], "folder", "out"),
+    ],
+)
+def test_columns_with_a_workbook_or_a_folder_of_tables_is_a_usage_error(
+    shared_small_shop: Path, tmp_path: Path, args: list[str], kind: str, written: str
+):
+    """`plan --columns sku -o FOLDER` trimmed orders.csv alone (which `verify` and `diff`
+    then refused) and `-o x.xlsx` ignored the option: they hold every table whole. Now
+    exit 2 before any work, naming the output, and nothing is written."""
+    command, _, target, *more = args
+    output = str(tmp_path / target)
+    result = _run(command, "-c", str(shared_small_shop), "-o", output, *more, "--columns", "sku")
+    assert result.exit_code == 2, result.output
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert error == (
+        f"Error: Invalid value for '--columns': '{tmp_path / written}' is a {kind}, which holds "
+        "every table whole: --columns trims the terminal table, stdout (-o -) or a one-table "
+        "file (.csv, .json, .parquet)"
+    )
+    assert list(tmp_path.iterdir()) == []
+    chinese = _run(
+        command,
+        "-c",
+        str(shared_small_shop),
+        "-o",
+        output,
+        *more,
+        "--columns",
+        "sku",
+        "--lang",
+        "zh",
+    )
+    assert chinese.exit_code == 2
+    assert "--columns 只用于终端表格、标准输出（-o -）或单表文件" in chinese.stderr
+
+
+def test_columns_trim_the_one_table_a_command_writes_into_a_folder(
+    shared_small_shop: Path, tmp_path: Path
+):
+    """A command of one table (`risk`) writes one file into a folder: trimmed as a
+    one-table file is, and verified on those columns."""
+    folder = tmp_path / "out"
+    args = ("risk", "-c", str(shared_small_shop), "-o", str(folder), "-q")
+    assert _run(*args, "--columns", "sku,risk_level").exit_code == 0
+    assert pl.read_csv(folder / "risk.csv").columns == ["sku", "risk_level"]
+    assert _run("verify", str(folder), "-q").exit_code == 0
+
+
 _COMMANDS_THAT_WRITE = [
     ["plan", "-o", "new.xlsx/"],
     ["plan", "-o", "orders.csv/"],

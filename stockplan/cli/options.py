@@ -98,8 +98,15 @@ def check_plot(value: str | None) -> str | None:
     return value
 
 
-def check_target(output: str | None, fmt: OutputFormat | None) -> None:
-    """A format that cannot go where -o points is a usage error, before any work."""
+def check_target(
+    output: str | None,
+    fmt: OutputFormat | None,
+    columns: list[str] | None = None,
+    several: bool = False,
+) -> None:
+    """A format that cannot go where -o points is a usage error, before any work; so is
+    `--columns` with an output that holds tables whole (`check_columns_target`)."""
+    check_columns_target(output, fmt, columns, several)
     if fmt is None or fmt == OutputFormat.table:
         return
     if output is None or output == "-":
@@ -114,6 +121,29 @@ def check_target(output: str | None, fmt: OutputFormat | None) -> None:
             message("usage.format_suffix", format=fmt.value, suffix=suffix, output=output),
             param_hint="'--format'",
         )
+
+
+def check_columns_target(
+    output: str | None, fmt: OutputFormat | None, columns: list[str] | None, several: bool
+) -> None:
+    """`--columns` trims the one table shown or written alone: the terminal, stdout or a
+    .csv / .json / .parquet file. A workbook holds every table whole (it was ignored), and
+    so does a folder when the command writes `several` tables (it trimmed one of them, and
+    `verify` and `diff` then refused the plan): a usage error, before any work."""
+    if not columns or output in (None, "-"):
+        return
+    path = Path(output)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".json", ".parquet"):
+        return
+    if suffix == ".xlsx" or fmt == OutputFormat.xlsx:
+        workbook = path if suffix == ".xlsx" else path / "stockplan.xlsx"
+        key, output = "usage.columns_workbook", str(workbook)
+    elif several:
+        key = "usage.columns_folder"
+    else:
+        return  # a folder of the command's one table: trimmed as a one-table file
+    raise typer.BadParameter(message(key, output=output), param_hint="'--columns'")
 
 
 def check_news(level: RiskLevel | None, previous: Path | None) -> None:
