@@ -481,6 +481,9 @@ def rerun_differences(
     )
     people = for_people(result.tables, item_names(inputs.tables), result.as_of)
     rerun = people if command == "plan" else {table: people[table]}
+    if options.get("columns"):  # --columns trimmed the one table written: trimmed alike
+        frame = rerun[table]
+        rerun[table] = frame.select(c for c in options["columns"] if c in frame.columns)
     again = written_like(run.path, rerun, table, lang)
     return compare_plans(run.tables, again), added_columns(run.tables, again)
 

@@ -70,6 +70,16 @@ def written_date(text: str) -> dt.date | None:
 PLAUSIBLE_DATES = (dt.date(1980, 1, 1), dt.date(2099, 12, 31))
 """Dates outside this window in a config or a data file are refused as typos or placeholders
 (ERPs write 1900-01-01 or 9999-12-31 for "no date")."""
+
+
+def plausible_date(day: dt.date) -> dt.date:
+    """`day` as a planning date (`planning.as_of`, `--as-of`): ValueError outside
+    `PLAUSIBLE_DATES`, where no calendar, forecast or ERP placeholder makes sense."""
+    if not PLAUSIBLE_DATES[0] <= day <= PLAUSIBLE_DATES[1]:
+        raise ValueError(f"must be a date between {PLAUSIBLE_DATES[0]} and {PLAUSIBLE_DATES[1]}")
+    return day
+
+
 MAX_CONFIG_BYTES = 1_000_000
 MAX_CONFIG_NODES = 100_000
 """A config larger than this, or one whose YAML aliases expand to more values, is refused."""
@@ -185,11 +195,7 @@ class Planning(Section):
     @field_validator("as_of")
     @classmethod
     def _plausible_as_of(cls, value: dt.date | None) -> dt.date | None:
-        if value is not None and not PLAUSIBLE_DATES[0] <= value <= PLAUSIBLE_DATES[1]:
-            raise ValueError(
-                f"must be a date between {PLAUSIBLE_DATES[0]} and {PLAUSIBLE_DATES[1]}"
-            )
-        return value
+        return value if value is None else plausible_date(value)
 
     bucket: Literal["day", "week"] = "week"
     horizon_periods: int = Field(default=13, ge=1, le=104)
@@ -631,8 +637,14 @@ class Promotions(Section):
     )
 
 
+SHORTEST_REPLAY = 4
+"""The fewest buckets `simulate.periods` replays."""
+
+
 class Simulate(Section):
-    periods: int = Field(default=26, ge=4, le=260, description="Buckets replayed, ending at as_of.")
+    periods: int = Field(
+        default=26, ge=SHORTEST_REPLAY, le=260, description="Buckets replayed, ending at as_of."
+    )
     refit_every: int = Field(
         default=13, ge=1, le=260, description="Buckets between forecast refits."
     )

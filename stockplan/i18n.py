@@ -912,6 +912,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{value} does not match the formats {formats}.",
         "zh": "{value} 不是有效的日期（格式 {formats}，如 2025-03-31）",
     },
+    "usage.date_range": {
+        "en": "{value} must be a date between {first} and {last}.",
+        "zh": "{value} 应为 {first} 至 {last} 之间的日期",
+    },
     "usage.file_missing": {"en": "file {path} does not exist.", "zh": "文件 {path} 不存在"},
     "usage.folder_missing": {"en": "dir {path} does not exist.", "zh": "文件夹 {path} 不存在"},
     "usage.path_missing": {"en": "path {path} does not exist.", "zh": "路径 {path} 不存在"},
@@ -947,6 +951,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "usage.format_suffix": {
         "en": "{format} does not match the file suffix {suffix} of {output}",
         "zh": "{format} 与 {output} 的文件后缀 {suffix} 不符",
+    },
+    "usage.columns_workbook": {
+        "en": "'{output}' is a workbook, which holds every table whole: --columns trims the "
+        "terminal table, stdout (-o -) or a one-table file (.csv, .json, .parquet)",
+        "zh": "'{output}' 是工作簿，完整保存每张表：--columns 只用于终端表格、标准输出（-o -）"
+        "或单表文件（.csv、.json、.parquet）",
+    },
+    "usage.columns_folder": {
+        "en": "'{output}' is a folder, which holds every table whole: --columns trims the "
+        "terminal table, stdout (-o -) or a one-table file (.csv, .json, .parquet)",
+        "zh": "'{output}' 是文件夹，完整保存每张表：--columns 只用于终端表格、标准输出（-o -）"
+        "或单表文件（.csv、.json、.parquet）",
     },
     "usage.sort_order": {
         "en": "'{sort}': order must be asc or desc",
@@ -1450,6 +1466,26 @@ REASONS: dict[str, dict[str, str]] = {en: {"en": en, "zh": zh} for en, zh in _RE
 # errors raised as phrases (`phrase`): the whole sentence in either language. Fields whose
 # value is a mapping of language -> text (`place`, `input_column`) are said in the language.
 ERROR_MESSAGES: dict[str, dict[str, str]] = {
+    "error.replay_too_long": {
+        "en": "simulate.periods: {periods} {unit} replayed need sales before {start}, but the "
+        "sales history holds {held} {held_unit} (from {first}): set simulate.periods to at "
+        "most {largest}",
+        "zh": "simulate.periods：回放 {periods} {unit}需要 {start} 之前的销售，但销售历史只有 "
+        "{held} {held_unit}（自 {first} 起）：请把 simulate.periods 设为不超过 {largest}",
+    },
+    "error.replay_history_short": {
+        "en": "simulate.periods: {periods} {unit} replayed need sales before {start}, but the "
+        "sales history holds {held} {held_unit} (from {first}), too few for any replay: the "
+        "shortest, {shortest} {unit}, needs {needed} {unit} of sales history",
+        "zh": "simulate.periods：回放 {periods} {unit}需要 {start} 之前的销售，但销售历史只有 "
+        "{held} {held_unit}（自 {first} 起），不够任何回放：最短的回放（{shortest} {unit}）"
+        "需要 {needed} {unit}的销售历史",
+    },
+    "error.replay_no_series": {
+        "en": "simulate: no active item sold before {start}, the first day replayed: nothing "
+        "to replay",
+        "zh": "simulate：回放首日 {start} 之前没有在售商品的销售，无可回放",
+    },
     "error.missing_column": {
         "en": "{where}: missing required column '{column}' (found {found}); rename it or map "
         "it under columns.{table} in the config",
@@ -1625,6 +1661,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "error.run_record_not_group": {
         "en": "'{value}' is not a group of entries",
         "zh": "'{value}' 不是一组条目",
+    },
+    "error.run_record_not_columns": {
+        "en": "'{value}' is not a list of column names",
+        "zh": "'{value}' 不是列名的列表",
     },
     "error.run_record_not_date": {
         "en": "'{value}' is not a date (YYYY-MM-DD)",

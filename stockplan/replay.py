@@ -70,9 +70,10 @@ import numpy as np
 import polars as pl
 
 from stockplan.caps import capped_orders
-from stockplan.config import Config, Policy
+from stockplan.config import SHORTEST_REPLAY, Config, Policy
 from stockplan.demand import BUCKET_DAYS, SERIES, bucket_start, default_as_of, demand_history
-from stockplan.i18n import counted_text
+from stockplan.errors import StockplanError
+from stockplan.i18n import BUCKET_UNITS, counted_text, phrase
 from stockplan.item_rules import actual_sales, item_caps, item_tables
 from stockplan.large_orders import large_order_lines, without_large_orders
 from stockplan.lead_time_demand import LeadTimeDemand, daily_demand, whole_review_days
@@ -232,6 +233,8 @@ def prepare_replay(
         .select(SERIES)
         .sort(SERIES)
     )
+    if universe.height == 0:
+        raise nothing_to_replay(sales, start, end, config)
     lead_times = resolve_lead_times(
         universe, products, tables.get("suppliers"), known_po, config.lead_time
     )
@@ -369,6 +372,42 @@ def prepare_replay(
         usable_days=usable_days(series, products, config.shelf_life.sell_by_days),
         series_review_days=periods,
     )
+
+
+def nothing_to_replay(
+    sales: pl.DataFrame, start: dt.date, end: dt.date, config: Config
+) -> StockplanError:
+    """The error for a replay without a series: no active item sold before `start`, the
+    first day replayed, so there is nothing to forecast its first review on. Replayed, it
+    would report every target met (fill rate 1.0 on no demand). When the sales history is
+    shorter than `simulate.periods` it names the buckets held and the most that can be
+    replayed: a series needs one bucket sold before the replay to forecast on."""
+    bucket = config.planning.bucket
+    days = BUCKET_DAYS[bucket]
+    first = sales["date"].min() if sales.height else None
+    if first is not None and first >= start:
+        first_bucket = pl.select(bucket_start(pl.lit(first), bucket)).item()
+        held = max(0, (end - first_bucket).days // days)
+        zh = BUCKET_UNITS[bucket]["zh"]
+        fields = dict(
+            periods=config.simulate.periods,
+            start=start,
+            unit={"en": f"{bucket}s", "zh": zh},
+            held=held,
+            held_unit={"en": bucket if held == 1 else f"{bucket}s", "zh": zh},
+            first=first,
+        )
+        if held - 1 >= SHORTEST_REPLAY:
+            return StockplanError(phrase("error.replay_too_long", largest=held - 1, **fields))
+        return StockplanError(
+            phrase(
+                "error.replay_history_short",
+                shortest=SHORTEST_REPLAY,
+                needed=SHORTEST_REPLAY + 1,
+                **fields,
+            )
+        )
+    return StockplanError(phrase("error.replay_no_series", start=start))
 
 
 def usable_days(

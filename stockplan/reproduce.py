@@ -237,6 +237,11 @@ def _checked_record(record: dict[str, Any], plan_path: Path) -> dict[str, Any]:
     for key, group in groups.items():
         if group is not None and not isinstance(group, dict):
             raise refuse(key, both("error.run_record_not_group", value=quote(group)))
+    columns = (groups["options"] or {}).get("columns")
+    if columns is not None and not (
+        isinstance(columns, list) and all(isinstance(c, str) for c in columns)
+    ):
+        raise refuse("options.columns", both("error.run_record_not_columns", value=quote(columns)))
     for name, entry in (groups["inputs"] or {}).items():
         if not isinstance(entry, dict):
             raise refuse(f"inputs.{name}", both("error.run_record_not_group", value=quote(entry)))

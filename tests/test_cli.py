@@ -474,6 +474,61 @@ def test_sort_and_columns_are_checked_before_any_input_is_read(command: str, tmp
     assert result.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "kind", "written"),
+    [
+        (["plan", "-o", "out"], "folder", "out"),
+        (["plan", "-o", "plan.xlsx"], "workbook", "plan.xlsx"),
+        (["plan", "-o", "out", "-f", "xlsx"], "workbook", "out/stockplan.xlsx"),
+        (["risk", "-o", "risk.xlsx"], "workbook", "risk.xlsx"),
+        (["simulate", "-o", "out"], "folder", "out"),
+    ],
+)
+def test_columns_with_a_workbook_or_a_folder_of_tables_is_a_usage_error(
+    shared_small_shop: Path, tmp_path: Path, args: list[str], kind: str, written: str
+):
+    """`plan --columns sku -o FOLDER` trimmed orders.csv alone (which `verify` and `diff`
+    then refused) and `-o x.xlsx` ignored the option: they hold every table whole. Now
+    exit 2 before any work, naming the output, and nothing is written."""
+    command, _, target, *more = args
+    output = str(tmp_path / target)
+    result = _run(command, "-c", str(shared_small_shop), "-o", output, *more, "--columns", "sku")
+    assert result.exit_code == 2, result.output
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert error == (
+        f"Error: Invalid value for '--columns': '{tmp_path / written}' is a {kind}, which holds "
+        "every table whole: --columns trims the terminal table, stdout (-o -) or a one-table "
+        "file (.csv, .json, .parquet)"
+    )
+    assert list(tmp_path.iterdir()) == []
+    chinese = _run(
+        command,
+        "-c",
+        str(shared_small_shop),
+        "-o",
+        output,
+        *more,
+        "--columns",
+        "sku",
+        "--lang",
+        "zh",
+    )
+    assert chinese.exit_code == 2
+    assert "--columns 只用于终端表格、标准输出（-o -）或单表文件" in chinese.stderr
+
+
+def test_columns_trim_the_one_table_a_command_writes_into_a_folder(
+    shared_small_shop: Path, tmp_path: Path
+):
+    """A command of one table (`risk`) writes one file into a folder: trimmed as a
+    one-table file is, and verified on those columns."""
+    folder = tmp_path / "out"
+    args = ("risk", "-c", str(shared_small_shop), "-o", str(folder), "-q")
+    assert _run(*args, "--columns", "sku,risk_level").exit_code == 0
+    assert pl.read_csv(folder / "risk.csv").columns == ["sku", "risk_level"]
+    assert _run("verify", str(folder), "-q").exit_code == 0
+
+
 _COMMANDS_THAT_WRITE = [
     ["plan", "-o", "new.xlsx/"],
     ["plan", "-o", "orders.csv/"],
@@ -670,3 +725,54 @@ def test_as_of_reads_the_dates_the_data_may_be_written_in(shared_small_shop: Pat
         wrong = _run("classify", "-c", str(shared_small_shop), "--as-of", wrong_day, "-q")
         assert wrong.exit_code == 2, wrong_day
         assert f"'{wrong_day}' does not match the formats" in wrong.stderr
+
+
+def _commands_with_as_of() -> list[str]:
+    """Every command that takes `--as-of`, as the command line builds them."""
+    import typer
+
+    group = typer.main.get_command(app)
+    return sorted(
+        name
+        for name, command in group.commands.items()
+        if any("--as-of" in param.opts for param in command.params)
+    )
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "1900-01-01", "9999/12/31"])
+def test_an_as_of_outside_the_plausible_years_is_a_usage_error_in_every_command(
+    shared_small_shop: Path, tmp_path: Path, as_of: str
+):
+    """`--as-of 9999-12-31` (an ERP's "no date") was taken without the check
+    `planning.as_of` gets: `plan`, `risk`, `forecast`, `report` ... ended in an internal
+    error (exit 4), `validate` called the inputs valid, and `1900-01-01` gave an empty plan.
+    Now it is exit 2 naming the range, before any work, in every command that takes it."""
+    commands = _commands_with_as_of()
+    assert {"plan", "risk", "forecast", "explain", "report", "simulate", "validate"} <= set(
+        commands
+    )
+    for command in commands:
+        target = tmp_path / ("report.html" if command == "report" else f"{command}.csv")
+        args = [command, *(["A-100"] if command == "explain" else [])]
+        if command not in ("explain", "validate"):
+            args += ["-o", str(target)]
+        result = _run(*args, "-c", str(shared_small_shop), "--as-of", as_of, "-q")
+        assert result.exit_code == 2, (command, result.output)
+        (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+        assert error == (
+            f"Error: Invalid value for '--as-of': Value error, '{as_of}' must be a date "
+            "between 1980-01-01 and 2099-12-31."
+        ), command
+        assert not list(tmp_path.iterdir()), command  # nothing written
+    chinese = _run("validate", "-c", str(shared_small_shop), "--as-of", as_of, "--lang", "zh")
+    assert chinese.exit_code == 2
+    assert f"错误：'--as-of' 的值无效：'{as_of}' 应为 1980-01-01 至 2099-12-31 之间的日期" in (
+        chinese.stderr
+    )
+
+
+def test_the_last_plausible_day_is_a_planning_date_as_in_the_config(shared_small_shop: Path):
+    """The range is the config's own: its first and last days are taken."""
+    for as_of in ("1980-01-01", "2099-12-31"):
+        result = _run("validate", "-c", str(shared_small_shop), "--as-of", as_of, "-q")
+        assert result.exit_code == 0, (as_of, result.output)

@@ -380,3 +380,24 @@ def test_a_planning_date_that_is_no_day_of_the_calendar_is_refused_saying_so(sma
         "the calendar, got '2025/2/30'"
     )
     assert _error(small_shop, "--lang", "zh").endswith("日历上没有这一天，现为 '2025/2/30'")
+
+
+def test_the_buckets_the_readme_names_are_the_ones_the_config_accepts(small_shop: Path):
+    """The README said `planning.bucket` is day, week or month; `month` is refused."""
+    import re
+    import typing
+
+    from stockplan.config import Planning
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (row,) = [line for line in readme.splitlines() if line.startswith("| bucket · ")]
+    named = re.search(r"for forecasting: (.*?);", row)
+    assert named is not None, row
+    accepted = typing.get_args(Planning.model_fields["bucket"].annotation)
+    assert re.findall(r"`(\w+)`", named[1]) == list(accepted) == ["day", "week"]
+    assert "month" not in row
+    text = small_shop.read_text(encoding="utf-8")
+    small_shop.write_text(text.replace("planning:\n", "planning:\n  bucket: month\n"))
+    assert _error(small_shop).endswith(
+        "key 'planning.bucket': Input should be 'day' or 'week', got 'month'"
+    )

@@ -170,6 +170,49 @@ def test_a_single_csv_plan_has_its_record_beside_it_and_stdout_has_none(
     assert [sorted(p.name for p in folder.iterdir()) for folder in folders] == before
 
 
+def test_a_plan_trimmed_by_columns_records_them_and_is_reproduced(
+    shared_small_shop: Path, tmp_path: Path
+):
+    """`plan --columns sku,location,order_qty -o orders.csv` was "NOT reproduced" (exit 6,
+    the columns differ): the record did not say the table was trimmed. It now keeps the
+    columns (canonical, also when named in Chinese) and `verify` trims its re-run alike,
+    still naming a number a buyer changed."""
+    out = tmp_path / "orders.csv"
+    chosen = "sku,仓库,order_qty"  # a translated name is recorded as the column it names
+    args = ("plan", "-c", str(shared_small_shop), "--all", "--columns", chosen, "-o", str(out))
+    assert _invoke(*args, "-q").exit_code == 0
+    assert pl.read_csv(out).columns == ["sku", "location", "order_qty"]
+    record = json.loads((tmp_path / "orders.csv.run.json").read_text())
+    assert record["options"]["columns"] == ["sku", "location", "order_qty"]
+    result = _invoke("verify", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.strip().endswith(f"{out}: reproduced: same inputs, every number matches")
+    edited = pl.read_csv(out, schema_overrides={"sku": pl.String})
+    edited.with_columns(pl.col("order_qty") + 1).write_csv(out)
+    changed = _invoke("verify", str(out), "-q")
+    assert changed.exit_code == 6
+    assert "differs: orders.order_qty: " in changed.stderr and "columns differ" not in (
+        changed.stderr
+    )
+
+
+def test_a_run_record_whose_columns_are_no_list_of_names_is_refused(
+    shared_small_shop: Path, tmp_path: Path
+):
+    out = tmp_path / "risk.csv"
+    args = ("risk", "-c", str(shared_small_shop), "--columns", "sku,risk_level", "-o", str(out))
+    assert _invoke(*args, "-q").exit_code == 0
+    beside = tmp_path / "risk.csv.run.json"
+    record = json.loads(beside.read_text())
+    beside.write_text(json.dumps(record | {"options": record["options"] | {"columns": "sku"}}))
+    result = _invoke("verify", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"stockplan: error: {out}: run record, options.columns: 'sku' is not a list of "
+        "column names; write the plan again with `stockplan plan -o`"
+    )
+
+
 def test_a_plan_without_a_record_cannot_be_verified(tmp_path: Path):
     pl.DataFrame({"sku": ["A"], "location": ["W"], "order_qty": [1]}).write_csv(
         tmp_path / "orders.csv"

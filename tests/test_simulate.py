@@ -309,3 +309,67 @@ def test_unreachable_items_list_an_items_warehouses_in_order_at_every_target():
         assert rows.height == 2 * n and rows["fill_rate"].to_list() == [0.75] * (2 * n)
         expected = [(t, s, w) for t in (0.9, 0.95) for s in skus for w in ("W1", "W2")]
         assert rows.select("target", "sku", "location").rows() == expected
+
+
+def _simulate_small_shop(small_shop: Path, *args: str, **planning: object):
+    """`stockplan simulate` on the small shop (40 weeks of sales to 2025-10-13) into
+    `simulation.csv` beside it, `planning` and `simulate` settings applied."""
+    settings = yaml.safe_load(small_shop.read_text())
+    settings["simulate"] = {"periods": planning.pop("periods")}
+    settings["planning"].update(planning)
+    small_shop.write_text(yaml.safe_dump(settings))
+    target = small_shop.parent / "simulation.csv"
+    result = CliRunner().invoke(app, ["simulate", "-c", str(small_shop), "-o", str(target), *args])
+    return result, target
+
+
+@pytest.mark.parametrize("periods", [40, 41])
+def test_replaying_more_weeks_than_the_history_holds_names_the_most_that_can_be(
+    small_shop: Path, periods: int
+):
+    """With no sale before the replay's first day no item was replayed, and the table said
+    every target and the rule of thumb met 100 % fill rate and cycle service with no stock.
+    Now: exit 1, one line naming simulate.periods, the weeks of history and the most that
+    can be replayed (a series needs a week sold before the replay to forecast on), no file."""
+    result, target = _simulate_small_shop(small_shop, "-q", periods=periods)
+    assert result.exit_code == 1, result.output
+    start = dt.date(2025, 10, 13) - dt.timedelta(weeks=periods)
+    assert result.stderr == (
+        f"stockplan: error: simulate.periods: {periods} weeks replayed need sales before "
+        f"{start}, but the sales history holds 40 weeks (from 2025-01-06): set "
+        "simulate.periods to at most 39\n"
+    )
+    assert not target.exists() and not target.with_name("simulation.csv.run.json").exists()
+    chinese, _ = _simulate_small_shop(small_shop, "-q", "--lang", "zh", periods=periods)
+    assert chinese.exit_code == 1
+    assert chinese.stderr == (
+        f"stockplan: 错误: simulate.periods：回放 {periods} 周需要 {start} 之前的销售，但销售"
+        "历史只有 40 周（自 2025-01-06 起）：请把 simulate.periods 设为不超过 39\n"
+    )
+
+
+def test_a_history_too_short_for_any_replay_says_how_much_one_needs(small_shop: Path):
+    """Four weeks of sales (planning on 2025-02-03) leave no periods to replay: the
+    shortest replay, 4 weeks, needs 5 weeks of sales."""
+    result, target = _simulate_small_shop(small_shop, "-q", periods=4, as_of="2025-02-03")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        "stockplan: error: simulate.periods: 4 weeks replayed need sales before 2025-01-06, "
+        "but the sales history holds 4 weeks (from 2025-01-06), too few for any replay: the "
+        "shortest, 4 weeks, needs 5 weeks of sales history\n"
+    )
+    assert not target.exists()
+
+
+def test_no_active_item_to_replay_is_an_error_not_a_perfect_score(small_shop: Path):
+    """Every item inactive: nothing to replay, said in one line instead of a 100 % table."""
+    products = small_shop.parent / "products.csv"
+    frame = pl.read_csv(products, schema_overrides={"sku": pl.String})
+    frame.with_columns(pl.lit("inactive").alias("status")).write_csv(products)
+    result, target = _simulate_small_shop(small_shop, "-q", periods=8)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        "stockplan: error: simulate: no active item sold before 2025-08-18, the first day "
+        "replayed: nothing to replay\n"
+    )
+    assert not target.exists()

@@ -236,8 +236,17 @@ def _say_notes(console: Console, notes: list[str], lang: str, currency: str | No
 
 
 def _options(view: View, all_rows: bool, table: str) -> dict[str, object]:
-    """The command-line options a run record keeps (what `verify` and `diff` read back)."""
-    return {"all": all_rows, "table": table, "lang": view.lang, "headers": view.headers.value}
+    """The command-line options a run record keeps (what `verify` and `diff` read back);
+    `columns` only when --columns trimmed the table, for `verify` to trim its re-run alike."""
+    options: dict[str, object] = {
+        "all": all_rows,
+        "table": table,
+        "lang": view.lang,
+        "headers": view.headers.value,
+    }
+    if view.columns:
+        options["columns"] = list(view.columns)
+    return options
 
 
 def _recorded(kind: type[Lang] | type[Headers], value: object, default=None):
@@ -469,9 +478,9 @@ def plan(
 ) -> int:
     """Write purchase suggestions (orders) and stockout risk for every sku x location."""
     name = table.value
-    check_target(output, format)
-    check_news(fail_on_risk, previous)
     view = _view_options(lang, as_of, limit, sort, columns, headers)
+    check_target(output, format, view.columns, several=True)
+    check_news(fail_on_risk, previous)
     view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
     from stockplan.i18n import currency_word
@@ -632,7 +641,7 @@ def _single_table_command(
     no_cache: bool = False,
     for_excel: bool | None = None,
 ) -> int:
-    check_target(output, format)
+    check_target(output, format, view.columns)
     check_news(fail_on_risk, previous)
     view.check_columns(_known_columns(name) if view.sort or view.columns else None)
 
@@ -853,7 +862,7 @@ def overrides(
     """Score every past forecast override against the statistical forecast on what actually
     sold (forecast value added)."""
     view = _view_options(lang, as_of, limit, sort, columns, headers)
-    check_target(output, format)
+    check_target(output, format, view.columns)
     view.check_columns(_known_columns("overrides") if view.sort or view.columns else None)
 
     from stockplan.api import Inputs, planning_date, score_overrides
@@ -965,11 +974,11 @@ def simulate(
 ) -> int:
     """Replay history with the policy (each target in simulate.targets) and a rule-of-thumb
     baseline; report fill rate, cycle service level, stockout days, inventory and orders."""
-    check_target(output, format)
+    view = _view_options(lang, as_of, limit, sort, columns, headers)
+    check_target(output, format, view.columns, several=True)
     plot = Path(plot_name) if plot_name is not None else None
     if plot is not None and plot.suffix.lower() != ".png":
         raise typer.BadParameter(message("usage.plot_png", plot=plot), param_hint="'--plot'")
-    view = _view_options(lang, as_of, limit, sort, columns, headers)
     view.check_columns(_known_columns("simulation") if view.sort or view.columns else None)
 
     from stockplan.api import Inputs
@@ -1268,9 +1277,9 @@ def diff(
     stock position and constraints; they add up to the change. Plans written with --all
     give every line its causes."""
 
-    check_target(output, format)
     # errors reading the plans: in the language asked
     view = View(lang, limit, sort, columns, headers or Headers.language)
+    check_target(output, format, view.columns)
     view.check_columns(_known_columns("diff") if view.sort or view.columns else None)
 
     from stockplan.api import diff_plans

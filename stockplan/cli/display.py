@@ -92,12 +92,14 @@ class View:
         self.as_of = as_of.date() if as_of else None
 
     def configure(self, config: Config) -> Config:
-        """The config with --lang and --as-of applied; sets the language of messages."""
+        """The config with --lang and --as-of applied; sets the language of messages. The
+        planning section is validated again, so the options get the checks their keys get
+        (`model_copy` alone would take a date the config refuses)."""
         self.lang = self.lang_option or config.planning.language
-        update = {"language": self.lang}
+        update: dict[str, object] = {"language": self.lang}
         if self.as_of is not None:
             update["as_of"] = self.as_of
-        planning = config.planning.model_copy(update=update)
+        planning = type(config.planning).model_validate(config.planning.model_dump() | update)
         _STATE["lang"] = self.lang
         return config.model_copy(update={"planning": planning})
 

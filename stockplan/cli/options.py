@@ -98,8 +98,15 @@ def check_plot(value: str | None) -> str | None:
     return value
 
 
-def check_target(output: str | None, fmt: OutputFormat | None) -> None:
-    """A format that cannot go where -o points is a usage error, before any work."""
+def check_target(
+    output: str | None,
+    fmt: OutputFormat | None,
+    columns: list[str] | None = None,
+    several: bool = False,
+) -> None:
+    """A format that cannot go where -o points is a usage error, before any work; so is
+    `--columns` with an output that holds tables whole (`check_columns_target`)."""
+    check_columns_target(output, fmt, columns, several)
     if fmt is None or fmt == OutputFormat.table:
         return
     if output is None or output == "-":
@@ -114,6 +121,29 @@ def check_target(output: str | None, fmt: OutputFormat | None) -> None:
             message("usage.format_suffix", format=fmt.value, suffix=suffix, output=output),
             param_hint="'--format'",
         )
+
+
+def check_columns_target(
+    output: str | None, fmt: OutputFormat | None, columns: list[str] | None, several: bool
+) -> None:
+    """`--columns` trims the one table shown or written alone: the terminal, stdout or a
+    .csv / .json / .parquet file. A workbook holds every table whole (it was ignored), and
+    so does a folder when the command writes `several` tables (it trimmed one of them, and
+    `verify` and `diff` then refused the plan): a usage error, before any work."""
+    if not columns or output in (None, "-"):
+        return
+    path = Path(output)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".json", ".parquet"):
+        return
+    if suffix == ".xlsx" or fmt == OutputFormat.xlsx:
+        workbook = path if suffix == ".xlsx" else path / "stockplan.xlsx"
+        key, output = "usage.columns_workbook", str(workbook)
+    elif several:
+        key = "usage.columns_folder"
+    else:
+        return  # a folder of the command's one table: trimmed as a one-table file
+    raise typer.BadParameter(message(key, output=output), param_hint="'--columns'")
 
 
 def check_news(level: RiskLevel | None, previous: Path | None) -> None:
@@ -195,9 +225,11 @@ AS_OF_FORMATS = "'%Y-%m-%d', '%Y/%m/%d', '%Y.%m.%d', '%Y年%m月%d日'"
 
 
 def _as_of(text: str) -> dt.datetime:
-    """`--as-of` read as `planning.as_of` is (`config.written_date`); a text that is no
-    such date, or a day the calendar lacks, is a usage error naming the forms."""
-    from stockplan.config import written_date  # here: `--help` never imports the config
+    """`--as-of` read and checked as `planning.as_of` is (`config.written_date`,
+    `config.plausible_date`): a text that is no such date or a day the calendar lacks is a
+    usage error naming the forms, a date outside 1980-2099 (`9999-12-31`, an ERP's "no
+    date") one naming the range, before any work."""
+    from stockplan.config import plausible_date, written_date  # `--help` never imports it
 
     try:
         day = written_date(text)
@@ -205,6 +237,10 @@ def _as_of(text: str) -> dt.datetime:
         day = None
     if day is None:
         raise ValueError(f"{text!r} does not match the formats {AS_OF_FORMATS}.")
+    try:
+        plausible_date(day)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} {exc}.") from None
     return dt.datetime.combine(day, dt.time())
 
 

@@ -1,6 +1,7 @@
 """The run record a plan carries: what produced it, so `stockplan verify` can prove it.
 
-    stockplan_version, command, options (--all, --table), planning_date, seed,
+    stockplan_version, command, options (--all, --table, --lang, --headers; --columns when
+    given), planning_date, seed,
     config: path, size_bytes, sha256 of its bytes,
     inputs.<table>: path, size_bytes, sha256          (a file)
                     path, files, size_bytes, sha256   (a Parquet dataset: folder or glob)
