@@ -290,14 +290,18 @@ def _first_row(path: Path) -> int:
 
 
 def _table_name(path: Path, frame: pl.DataFrame) -> str:
-    """`orders.csv` is the orders table; another name is told by its columns."""
+    """`orders.csv` is the orders table; another name is told by its columns, in either
+    language (`建议采购量` is `order_qty`), else by the name (`风险.csv` is risk)."""
+    from stockplan.i18n import canonical_column, canonical_table
+
     if path.stem in ("orders", "risk"):
         return path.stem
-    if "order_qty" in frame.columns:
+    columns = {canonical_column(str(c)) for c in frame.columns}
+    if "order_qty" in columns:
         return "orders"
-    if "risk_level" in frame.columns:
+    if "risk_level" in columns:
         return "risk"
-    return path.stem
+    return canonical_table(path.stem)
 
 
 def written_language(path: Path) -> str | None:
@@ -374,7 +378,9 @@ def read_plan(path: Path) -> tuple[dict[str, pl.DataFrame], dict | None]:
 def plan_table(tables: dict[str, pl.DataFrame], name: str, path: Path) -> pl.DataFrame:
     """One table of a read plan, with sku and location; a clear error when it is not there."""
     if name not in tables:
-        raise StockplanError(phrase("error.plan_no_table", path=str(path), table=_table(name)))
+        error = StockplanError(phrase("error.plan_no_table", path=str(path), table=_table(name)))
+        error.language = written_language(path)  # a Chinese plan is told so in Chinese
+        raise error
     frame = tables[name]
     missing = [c for c in ("sku", "location") if c not in frame.columns]
     if missing:
