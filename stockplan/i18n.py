@@ -2169,6 +2169,12 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{source}：{setting} 中的{names}不在商品档案、供应商档案或采购订单"
         "的任何一行中：法定节假日仍会关闭所指的供应商；请按这些表中的写法填写供应商",
     },
+    "warn.config_unknown_skus": {
+        "en": "{source}: {setting} names {names}, in no row of the products, stock or sales: "
+        "its settings apply to no item; write the code as those tables do",
+        "zh": "{source}：{setting} 中的{names}不在商品档案、库存或销售的任何一行中："
+        "其设置不作用于任何商品；请按这些表中的写法填写商品编码",
+    },
     "warn.did_you_mean": {
         "en": " (a typo of {location}?)",
         "zh": "（是否为 {location} 的笔误？）",

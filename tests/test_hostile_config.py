@@ -348,6 +348,30 @@ def test_an_exempt_supplier_no_input_has_is_said_with_the_close_one(small_shop: 
     ]
 
 
+def test_a_policy_sku_no_input_has_is_said_once_with_the_close_one(small_shop: Path):
+    """`policy.skus: {A-10O: ...}` (a letter O) beside item A-100 was silently unused: every
+    item kept the default service level, exit 0, and nothing said so."""
+    config = _append(small_shop, "policy:\n  skus: {'A-100': {service_level: 0.99}}\n")
+    assert _warnings(config) == []
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("'A-100'", "'A-10O'"), encoding="utf-8"
+    )
+    english = (
+        f"stockplan: warning: {config}: policy.skus names SKU 'A-10O' (a typo of 'A-100'?), "
+        "in no row of the products, stock or sales: its settings apply to no item; write the "
+        "code as those tables do"
+    )
+    assert _warnings(config) == [english]
+    assert _warnings(config, "--lang", "zh") == [
+        f"stockplan: 警告: {config}：policy.skus 中的 'A-10O'（是否为 'A-100' 的笔误？）"
+        "不在商品档案、库存或销售的任何一行中：其设置不作用于任何商品；请按这些表中的写法填写"
+        "商品编码"
+    ]
+    result = runner.invoke(app, ["plan", "-c", str(config), "-o", "-", "--all"])
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if "warning" in line] == [english]
+
+
 def test_a_service_level_written_as_a_percentage_says_to_write_the_fraction(small_shop: Path):
     config = _append(small_shop, "policy:\n  service_level: 95\n")
     assert _error(config) == (
