@@ -1784,6 +1784,15 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: environment variable {name} is not set",
         "zh": "{where}：环境变量 {name} 未设置",
     },
+    "error.env_empty": {
+        "en": "{where}: environment variable {name} is set but empty: set it to the folder "
+        "or name it stands for",
+        "zh": "{where}：环境变量 {name} 已设置但为空：请设为它所代表的文件夹或名称",
+    },
+    "error.input_path_empty": {
+        "en": "{where}: the path is empty: give the file's path, e.g. {example}",
+        "zh": "{where}：路径为空：请填写文件路径，如 {example}",
+    },
     "error.db_unsupported_url": {
         "en": "{where}: unsupported database url '{url}' (use postgresql://, sqlite:///, "
         "duckdb:///, mssql:// or mysql://)",
@@ -3172,6 +3181,7 @@ _CONFIG_PROBLEMS_ZH: dict[str, str] = {
     "string_type": "应为文本",
     "string_too_short": "至少 {min_length} 个字符",
     "list_type": "应为列表",
+    "tuple_type": "应为列表",
     "dict_type": "应为映射（键: 值）",
     "model_type": "应为映射（键: 值）",
 }
@@ -3226,7 +3236,7 @@ _CONFIG_VALUE_ERRORS_ZH: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"supplier_tiers\.core\.(\w+) must be at least strategic\.(\w+)"),
         r"supplier_tiers.core.\1 应不小于 strategic.\2",
     ),
-    (re.compile(r"risk\.medium must be below risk\.high"), "risk.medium 应小于 risk.high"),
+    (re.compile(r"must be below risk\.high \((\S+)\)"), r"应小于 risk.high（\1）"),
 ]
 # Chinese words a buyer may write for a choice, and the choice to write instead
 _CHOICE_WORDS = {
