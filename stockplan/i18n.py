@@ -1586,6 +1586,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: no plan tables (.csv, .json, .parquet) in this folder",
         "zh": "{path}：此文件夹中没有计划表（.csv、.json、.parquet）",
     },
+    "error.plan_is_record": {
+        "en": "{path}: this is a plan's run record: name the {what} ({plan}), not its record",
+        "zh": "{path}：这是计划的运行记录：请给出{what}（{plan}），而不是它的运行记录",
+    },
     "error.not_a_plan": {
         "en": "{path}: not a plan (an .xlsx workbook, a folder, .csv, .json, .parquet)",
         "zh": "{path}：不是计划文件（应为 .xlsx 工作簿、文件夹、.csv、.json 或 .parquet）",

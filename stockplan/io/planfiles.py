@@ -346,6 +346,27 @@ def record_from_sheet(frame: pl.DataFrame) -> dict:
     return unflatten(dict(zip(frame["key"].to_list(), frame["value"].to_list(), strict=True)))
 
 
+def _refuse_record(path: Path) -> None:
+    """A plan's run record named where the plan goes (`verify p1.csv.run.json`): read as a
+    table, it was a plan without a record. The error names the plan to give instead, in
+    the plan's language."""
+    if path.name == RUN_JSON:
+        plan, what = path.parent, {"en": "plan folder", "zh": "计划文件夹"}
+    else:
+        plan, what = (
+            path.with_name(path.name.removesuffix(".run.json")),
+            {
+                "en": "plan file",
+                "zh": "计划文件",
+            },
+        )
+    error = StockplanError(
+        phrase("error.plan_is_record", path=str(path), what=what, plan=str(plan))
+    )
+    error.language = written_language(plan) if plan.exists() else None
+    raise error
+
+
 def read_plan(path: Path) -> tuple[dict[str, pl.DataFrame], dict | None]:
     """(tables by name, run record or None) of a plan written by stockplan."""
     if path.is_dir():
@@ -360,6 +381,8 @@ def read_plan(path: Path) -> tuple[dict[str, pl.DataFrame], dict | None]:
         return tables, _read_record(path / RUN_JSON)
     if not path.is_file():
         raise StockplanError(phrase("error.no_plan", path=str(path)))
+    if path.name.endswith(RUN_JSON) and isinstance(_read_record(path), dict):
+        _refuse_record(path)  # a table is a list of rows, a run record one object
     if path.suffix.lower() == ".xlsx":
         sheets = _read_workbook(path)
         record = record_from_sheet(sheets.pop(RUN_SHEET)[0]) if RUN_SHEET in sheets else None
