@@ -24,6 +24,7 @@ from pydantic import (
     StringConstraints,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -694,6 +695,14 @@ class Risk(Section):
     high: float = Field(default=0.5, gt=0, lt=1)
     medium: float = Field(default=0.2, gt=0, lt=1)
 
+    @field_validator("medium")
+    @classmethod
+    def _medium_below_high(cls, value: float, info: ValidationInfo) -> float:
+        high = info.data.get("high")  # absent when high itself was refused
+        if high is not None and value >= high:
+            raise ValueError(f"must be below risk.high ({high:g})")
+        return value
+
 
 class WeComChannel(Section):
     """A WeCom (企业微信) group robot: its webhook url holds the robot key."""
@@ -912,12 +921,6 @@ class Config(Section):
         spec = getattr(self.inputs, table, None) if self.inputs is not None else None
         return spec.path if spec is not None else f"{table} frame"
 
-    @model_validator(mode="after")
-    def _risk_order(self) -> Config:
-        if self.risk.medium >= self.risk.high:
-            raise ValueError("risk.medium must be below risk.high")
-        return self
-
 
 # how pydantic names the branch of a union that refused a value (the last part of its loc)
 _UNION_TAG = re.compile(r"(?:str|int|float|bool|none|date|constrained-\w+|\w+\[.*\])")
@@ -970,9 +973,38 @@ def _describe(error: dict[str, Any]) -> dict[str, str]:
         return config_problem(error, key, f"unknown key '{key}'", None)
     if error["type"] == "missing":
         return config_problem(error, key, f"missing key '{key}'", None)
+    if got is None and "input" in error:  # `policy:` left blank, `sales: null`
+        return _empty(error, key, loc)
     shown = _short_repr(got) if got is not None and not isinstance(got, dict) else None
     got_text = f", got {shown}" if shown is not None else ""
-    return config_problem(error, key, f"key '{key}': {error['msg']}{got_text}", shown)
+    said = str(error["msg"]).removeprefix("Value error, ")  # the config's own checks
+    return config_problem(error, key, f"key '{key}': {said}{got_text}", shown)
+
+
+_SECTION_TYPES = ("model_type", "model_attributes_type", "dict_type")
+"""pydantic's errors for a value that should be a mapping (a section, an input, a table)."""
+
+
+def _empty(error: dict[str, Any], key: str, loc: list[Any]) -> dict[str, str]:
+    """A key written with nothing after it (or `null`), in both languages: what it needs,
+    where pydantic said only that the value is no `Policy` or `InputFile`."""
+    from stockplan.i18n import config_problem
+
+    if error["type"] in _SECTION_TYPES and len(loc) == 2 and loc[0] == "inputs":
+        return {
+            "en": f"key '{key}' is empty: give the file's path (e.g. {loc[1]}.csv), or a "
+            "database's url with its table or query",
+            "zh": f"配置项 '{key}' 为空：请填写文件路径（如 {loc[1]}.csv），"
+            "或数据库的 url 及其 table 或 query",
+        }
+    if error["type"] in _SECTION_TYPES:
+        return {
+            "en": f"key '{key}' is empty: write its settings under it, indented "
+            "(key: value), or delete the line to keep the defaults",
+            "zh": f"配置项 '{key}' 为空：请在其下缩进填写设置（键: 值），或删除这一行以沿用默认值",
+        }
+    said = config_problem(error, key, f"key '{key}' is empty: {error['msg']}", None)
+    return said | {"zh": said["zh"].replace(f"配置项 '{key}'：", f"配置项 '{key}' 为空：", 1)}
 
 
 def _raw_language(raw: dict[str, Any]) -> str | None:
@@ -983,14 +1015,23 @@ def _raw_language(raw: dict[str, Any]) -> str | None:
 
 
 def _resolve_input(
-    spec: InputFile | DatabaseInput, base_dir: Path, where: dict[str, str]
+    spec: InputFile | DatabaseInput, base_dir: Path, source: str | Path, name: str, written: object
 ) -> InputFile | DatabaseInput:
     """Relative file paths (and `sqlite:///` / `duckdb:///` files) resolve against `base_dir`;
     `~` at the start is the home folder (`~/data/sales.csv`), as in a shell; `${VAR}` in a
-    file's path is the environment's value, an unset one refused naming `where` (the
-    config file and key). A url keeps its `${VAR}` until the table is read (`io.database`)."""
+    file's path is the environment's value, an unset or empty one refused naming the config
+    file `source` and the key of input `name`, as is an empty path (`written`, as the config
+    has it: `''` read as a path is the config's own folder). A url keeps its `${VAR}` until
+    the table is read (`io.database`)."""
     if isinstance(spec, InputFile):
-        path = Path(expand_env(str(spec.path), where))
+        from stockplan.i18n import phrase
+
+        where = _input_key(source, name, written)
+        text = written.get("path") if isinstance(written, dict) else written
+        if isinstance(text, str) and not text.strip():
+            example = f"{name}.csv"
+            raise StockplanError(phrase("error.input_path_empty", where=where, example=example))
+        path = Path(expand_env(str(spec.path), where, empty_ok=False))
         return spec.model_copy(update={"path": base_dir / path.expanduser()})
     scheme, sep, rest = spec.url.partition(":///")
     if sep and scheme.lower() in ("sqlite", "duckdb") and rest.startswith("~"):
@@ -1136,7 +1177,7 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
     try:
         resolved = {
             name: (
-                _resolve_input(f, base_dir, _input_key(source, name, raw_inputs.get(name)))
+                _resolve_input(f, base_dir, source, name, raw_inputs.get(name))
                 if f is not None
                 else None
             )

@@ -100,17 +100,20 @@ def input_error(
 ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def expand_env(text: str, where: str | dict[str, str]) -> str:
+def expand_env(text: str, where: str | dict[str, str], *, empty_ok: bool = True) -> str:
     """Replace each `${VAR}` by the environment's value; an unset variable is an error
     naming `where` (a place, or one already in every language): a database url, an alert
-    channel's text, an input file's path."""
+    channel's text, an input file's path. Without `empty_ok` (a path: `${DATA}/sales.csv`
+    would become `/sales.csv`), a variable set to nothing is one too."""
     from stockplan.i18n import phrase, place
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
+        said = place(where) if isinstance(where, str) else where
         if name not in os.environ:
-            said = place(where) if isinstance(where, str) else where
             raise StockplanError(phrase("error.env_unset", where=said, name=name))
+        if not empty_ok and not os.environ[name].strip():
+            raise StockplanError(phrase("error.env_empty", where=said, name=name))
         return os.environ[name]
 
     return ENV_VAR.sub(value, text)

@@ -1622,6 +1622,10 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{path}: no plan tables (.csv, .json, .parquet) in this folder",
         "zh": "{path}：此文件夹中没有计划表（.csv、.json、.parquet）",
     },
+    "error.plan_is_record": {
+        "en": "{path}: this is a plan's run record: name the {what} ({plan}), not its record",
+        "zh": "{path}：这是计划的运行记录：请给出{what}（{plan}），而不是它的运行记录",
+    },
     "error.not_a_plan": {
         "en": "{path}: not a plan (an .xlsx workbook, a folder, .csv, .json, .parquet)",
         "zh": "{path}：不是计划文件（应为 .xlsx 工作簿、文件夹、.csv、.json 或 .parquet）",
@@ -1824,6 +1828,15 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
     "error.env_unset": {
         "en": "{where}: environment variable {name} is not set",
         "zh": "{where}：环境变量 {name} 未设置",
+    },
+    "error.env_empty": {
+        "en": "{where}: environment variable {name} is set but empty: set it to the folder "
+        "or name it stands for",
+        "zh": "{where}：环境变量 {name} 已设置但为空：请设为它所代表的文件夹或名称",
+    },
+    "error.input_path_empty": {
+        "en": "{where}: the path is empty: give the file's path, e.g. {example}",
+        "zh": "{where}：路径为空：请填写文件路径，如 {example}",
     },
     "error.db_unsupported_url": {
         "en": "{where}: unsupported database url '{url}' (use postgresql://, sqlite:///, "
@@ -2209,6 +2222,12 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "meant; write the supplier as those tables do",
         "zh": "{source}：{setting} 中的{names}不在商品档案、供应商档案或采购订单"
         "的任何一行中：法定节假日仍会关闭所指的供应商；请按这些表中的写法填写供应商",
+    },
+    "warn.config_unknown_skus": {
+        "en": "{source}: {setting} names {names}, in no row of the products, stock or sales: "
+        "its settings apply to no item; write the code as those tables do",
+        "zh": "{source}：{setting} 中的{names}不在商品档案、库存或销售的任何一行中："
+        "其设置不作用于任何商品；请按这些表中的写法填写商品编码",
     },
     "warn.did_you_mean": {
         "en": " (a typo of {location}?)",
@@ -3207,6 +3226,7 @@ _CONFIG_PROBLEMS_ZH: dict[str, str] = {
     "string_type": "应为文本",
     "string_too_short": "至少 {min_length} 个字符",
     "list_type": "应为列表",
+    "tuple_type": "应为列表",
     "dict_type": "应为映射（键: 值）",
     "model_type": "应为映射（键: 值）",
 }
@@ -3261,7 +3281,7 @@ _CONFIG_VALUE_ERRORS_ZH: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"supplier_tiers\.core\.(\w+) must be at least strategic\.(\w+)"),
         r"supplier_tiers.core.\1 应不小于 strategic.\2",
     ),
-    (re.compile(r"risk\.medium must be below risk\.high"), "risk.medium 应小于 risk.high"),
+    (re.compile(r"must be below risk\.high \((\S+)\)"), r"应小于 risk.high（\1）"),
 ]
 # Chinese words a buyer may write for a choice, and the choice to write instead
 _CHOICE_WORDS = {

@@ -216,6 +216,32 @@ def test_init_recognises_exports_and_writes_a_config_that_validates(tmp_path: Pa
     assert _run("init", str(exports), "--force").exit_code == 0
 
 
+def test_a_file_whose_name_holds_glob_characters_is_read_as_that_file(tmp_path: Path):
+    """`stock[2025-10].csv`: init wrote it into the config, and validate then read the name
+    as a glob of Parquet files ("no Parquet files in this dataset"), exit 1."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "sales.csv").write_text(
+        "date,sku,location,qty\n2025-09-01,A-1,WH1,4\n2025-09-08,A-1,WH1,5\n", encoding="utf-8"
+    )
+    (exports / "stock[2025-10].csv").write_text(
+        "sku,location,on_hand\nA-1,WH1,7\n", encoding="utf-8"
+    )
+    assert _run("init", str(exports), "-q").exit_code == 0
+    config = exports / "stockplan.yaml"
+    assert yaml.safe_load(config.read_text(encoding="utf-8"))["inputs"] == {
+        "sales": "sales.csv",
+        "stock": "stock[2025-10].csv",
+    }
+    result = _run("validate", "-c", str(config))
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "plan.csv"
+    result = _run("plan", "-c", str(config), "--all", "-o", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    plan = pl.read_csv(out)
+    assert plan.select("sku", "location", "on_hand").rows() == [("A-1", "WH1", 7)]
+
+
 def test_init_looks_into_subfolders_but_not_hidden_ones_its_own_plans_or_too_deep(
     tmp_path: Path,
 ):

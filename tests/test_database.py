@@ -628,7 +628,7 @@ def test_redact_url_hides_passwords_in_the_netloc_and_in_parameters():
 def test_a_database_input_needs_query_or_table_and_says_so(tmp_path: Path):
     config = _config(tmp_path, {"sales": {"url": "sqlite:///x.db"}, "stock": "stock.csv"})
     assert _load_error(config) == (
-        f"{config}: key 'inputs.sales': Value error, give either 'query' or "
+        f"{config}: key 'inputs.sales': give either 'query' or "
         "'table' with a database 'url', not both"
     )
 

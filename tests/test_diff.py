@@ -424,3 +424,34 @@ def test_orders_tables_without_the_columns_a_diff_needs_are_refused_in_either_la
         f"stockplan: 错误: {tmp_path / 'old'}：采购建议表缺少 on_hand："
         "请比较由 stockplan 写出的计划"
     ]
+
+
+def test_a_chinese_plan_file_is_read_whatever_its_name(tmp_path: Path):
+    # one table written in Chinese, under a name of the buyer's: its headers say which
+    # table it is, as an English file's do (it was refused as having no orders table)
+    from stockplan.io.planfiles import previous_risk
+
+    old, new = _old_new()
+    before = tmp_path / "本周.csv"
+    write_files(output_plan({"orders": old}, before, None, "orders"), lang="zh")
+    after = _write_plan({"orders": new}, tmp_path / "week.csv")
+    result = CliRunner().invoke(app, ["diff", str(before), str(after), "-o", "-", "-q"])
+    assert result.exit_code == 0, result.output
+    changes = pl.read_csv(io.StringIO(result.stdout))
+    assert changes["change"].value_counts().sort("change").rows() == [
+        ("appeared", 2),
+        ("changed", 2),
+        ("vanished", 1),
+    ]
+    risk = pl.DataFrame({"sku": ["A"], "location": ["W1"], "risk_level": ["high"]})
+    named = tmp_path / "d_风险.csv"
+    write_files(output_plan({"risk": risk}, named, None, "risk"), lang="zh")
+    assert "风险等级" in named.read_text(encoding="utf-8-sig")
+    table, _ = previous_risk(named)
+    assert table.select("sku", "location", "risk_level").rows() == [("A", "W1", "high")]
+    # a Chinese plan without the table asked for is told so in Chinese
+    result = CliRunner().invoke(app, ["diff", str(named), str(after)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: 错误: {named}：该计划中没有采购建议表"
+    ]

@@ -168,7 +168,7 @@ def test_a_columns_mapping_to_no_column_names_the_config_file(small_shop: Path):
         ),
         ("classify:\n  abc_cutoffs: [0.95, 0.8]\n", "应为两个累计占比 0 < a < b <= 1"),
         ("classify:\n  xyz_cutoffs: [-1, 1]\n", "应为两个变异系数 0 < a < b"),
-        ("risk: {high: 0.2, medium: 0.5}\n", "risk.medium 应小于 risk.high"),
+        ("risk: {high: 0.2, medium: 0.5}\n", "'risk.medium'：应小于 risk.high（0.2），现为 0.5"),
         ("policy:\n  service_levels: {Q: 0.9}\n", "类别键 'Q' 应形如 'A' 或 'AX'"),
         ("policy:\n  skus: {10000: {service_level: 0.9}}\n", "SKU 编码 10000 在 YAML 中须加引号"),
         ("notices:\n  template: 'x {nosuch}'\n", "未知字段 {nosuch}；可用 {order}"),
@@ -201,7 +201,7 @@ def test_the_config_s_own_checks_are_said_in_chinese(small_shop: Path, written: 
     else:
         config = _append(small_shop, written)
     english = _error(config)
-    assert "Value error, " in english, english
+    assert "Value error" not in english and ": key '" in english, english
     message = _error(config, "--lang", "zh")
     assert chinese in message, message
     assert "Value error" not in message and " must " not in message, message
@@ -270,7 +270,7 @@ def test_a_band_level_written_as_a_share_is_refused_with_the_percentage(
         encoding="utf-8",
     )
     assert _error(config) == (
-        f"stockplan: error: {config}: key 'forecast.interval_level': Value error, is the "
+        f"stockplan: error: {config}: key 'forecast.interval_level': is the "
         f"band's percentage: write {percent} for {percent} %, got {written}"
     )
     assert _error(config, "--lang", "zh") == (
@@ -348,6 +348,117 @@ def test_an_exempt_supplier_no_input_has_is_said_with_the_close_one(small_shop: 
     ]
 
 
+def test_a_policy_sku_no_input_has_is_said_once_with_the_close_one(small_shop: Path):
+    """`policy.skus: {A-10O: ...}` (a letter O) beside item A-100 was silently unused: every
+    item kept the default service level, exit 0, and nothing said so."""
+    config = _append(small_shop, "policy:\n  skus: {'A-100': {service_level: 0.99}}\n")
+    assert _warnings(config) == []
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("'A-100'", "'A-10O'"), encoding="utf-8"
+    )
+    english = (
+        f"stockplan: warning: {config}: policy.skus names SKU 'A-10O' (a typo of 'A-100'?), "
+        "in no row of the products, stock or sales: its settings apply to no item; write the "
+        "code as those tables do"
+    )
+    assert _warnings(config) == [english]
+    assert _warnings(config, "--lang", "zh") == [
+        f"stockplan: 警告: {config}：policy.skus 中的 'A-10O'（是否为 'A-100' 的笔误？）"
+        "不在商品档案、库存或销售的任何一行中：其设置不作用于任何商品；请按这些表中的写法填写"
+        "商品编码"
+    ]
+    result = runner.invoke(app, ["plan", "-c", str(config), "-o", "-", "--all"])
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if "warning" in line] == [english]
+
+
+def test_risk_levels_in_the_wrong_order_name_both_keys(small_shop: Path):
+    """`risk: {high: 0.1, medium: 0.6}` was said at key '(top level)'."""
+    config = _append(small_shop, "risk:\n  high: 0.1\n  medium: 0.6\n")
+    assert _error(config) == (
+        f"stockplan: error: {config}: key 'risk.medium': must be below risk.high (0.1), got 0.6"
+    )
+    assert _error(config, "--lang", "zh") == (
+        f"stockplan: 错误: {config}：配置项 'risk.medium'：应小于 risk.high（0.1），现为 0.6"
+    )
+
+
+def test_a_section_or_input_left_empty_says_so_and_what_it_needs(small_shop: Path):
+    """`policy:` or `sales:` with nothing after it said only that the value was no valid
+    `Policy` or `InputFile`, not that it was empty."""
+    text = small_shop.read_text(encoding="utf-8")
+    config = _append(small_shop, "policy:\n")
+    assert _error(config) == (
+        f"stockplan: error: {config}: key 'policy' is empty: write its settings under it, "
+        "indented (key: value), or delete the line to keep the defaults"
+    )
+    assert _error(config, "--lang", "zh") == (
+        f"stockplan: 错误: {config}：配置项 'policy' 为空：请在其下缩进填写设置（键: 值），"
+        "或删除这一行以沿用默认值"
+    )
+    config.write_text(text.replace("sales: sales.csv", "sales:"), encoding="utf-8")
+    assert _error(config) == (
+        f"stockplan: error: {config}: key 'inputs.sales' is empty: give the file's path "
+        "(e.g. sales.csv), or a database's url with its table or query"
+    )
+    assert _error(config, "--lang", "zh") == (
+        f"stockplan: 错误: {config}：配置项 'inputs.sales' 为空：请填写文件路径（如 sales.csv），"
+        "或数据库的 url 及其 table 或 query"
+    )
+    config.write_text(text + "policy:\n  review_days:\n", encoding="utf-8")
+    assert _error(config) == (
+        f"stockplan: error: {config}: key 'policy.review_days' is empty: Input should be a "
+        "valid number"
+    )
+    assert _error(config, "--lang", "zh") == (
+        f"stockplan: 错误: {config}：配置项 'policy.review_days' 为空：应为数字"
+    )
+
+
+def test_an_empty_input_path_is_refused_naming_the_key(small_shop: Path):
+    """`sales: ''` was read as the config's own folder, a Parquet dataset, and the error
+    named the folder, not the key."""
+    text = small_shop.read_text(encoding="utf-8")
+    config = small_shop
+    config.write_text(text.replace("sales: sales.csv", "sales: ''"), encoding="utf-8")
+    assert _error(config) == (
+        f"stockplan: error: {config}: key 'inputs.sales': the path is empty: give the file's "
+        "path, e.g. sales.csv"
+    )
+    assert _error(config, "--lang", "zh") == (
+        f"stockplan: 错误: {config}：配置项 'inputs.sales'：路径为空：请填写文件路径，如 sales.csv"
+    )
+    config.write_text(text.replace("stock: stock.csv", "stock: {path: ' '}"), encoding="utf-8")
+    assert _error(config) == (
+        f"stockplan: error: {config}: key 'inputs.stock.path': the path is empty: give the "
+        "file's path, e.g. stock.csv"
+    )
+    out = config.parent / "plan.csv"
+    result = runner.invoke(app, ["plan", "-c", str(config), "-o", str(out)])
+    assert result.exit_code == 1 and not out.exists()
+
+
+def test_an_empty_variable_in_an_input_path_is_refused_naming_the_key(
+    small_shop: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`sales: ${DD}/sales.csv` with DD set to nothing said `/sales.csv: file not found`."""
+    text = small_shop.read_text(encoding="utf-8")
+    config = small_shop
+    config.write_text(text.replace("sales: sales.csv", "sales: ${DD}/sales.csv"), "utf-8")
+    monkeypatch.setenv("DD", "")
+    assert _error(config) == (
+        f"stockplan: error: {config}: key 'inputs.sales': environment variable DD is set but "
+        "empty: set it to the folder or name it stands for"
+    )
+    assert _error(config, "--lang", "zh") == (
+        f"stockplan: 错误: {config}：配置项 'inputs.sales'：环境变量 DD 已设置但为空："
+        "请设为它所代表的文件夹或名称"
+    )
+    monkeypatch.setenv("DD", str(config.parent))
+    result = runner.invoke(app, ["validate", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+
+
 def test_a_service_level_written_as_a_percentage_says_to_write_the_fraction(small_shop: Path):
     config = _append(small_shop, "policy:\n  service_level: 95\n")
     assert _error(config) == (
@@ -376,7 +487,7 @@ def test_a_planning_date_that_is_no_day_of_the_calendar_is_refused_saying_so(sma
     text = small_shop.read_text(encoding="utf-8")
     small_shop.write_text(text.replace("as_of: '2025-10-13'", "as_of: 2025/2/30"), encoding="utf-8")
     assert _error(small_shop) == (
-        f"stockplan: error: {small_shop}: key 'planning.as_of': Value error, is no day of "
+        f"stockplan: error: {small_shop}: key 'planning.as_of': is no day of "
         "the calendar, got '2025/2/30'"
     )
     assert _error(small_shop, "--lang", "zh").endswith("日历上没有这一天，现为 '2025/2/30'")

@@ -226,6 +226,34 @@ def test_a_plan_without_a_record_cannot_be_verified(tmp_path: Path):
     )
 
 
+def test_naming_the_run_record_instead_of_the_plan_says_which_to_name(tmp_path: Path):
+    """`verify orders.csv.run.json` read the record as a table and said `no run record`."""
+    orders = tmp_path / "orders.csv"
+    pl.DataFrame({"sku": ["A"], "location": ["W"], "order_qty": [1]}).write_csv(orders)
+    record = tmp_path / "orders.csv.run.json"
+    record.write_text(json.dumps({"command": "plan"}), encoding="utf-8")
+    for command in (["verify", str(record)], ["diff", str(record), str(orders)]):
+        result = _invoke(*command)
+        assert result.exit_code == 1
+        assert result.stderr.strip() == (
+            f"stockplan: error: {record}: this is a plan's run record: name the plan file "
+            f"({orders}), not its record"
+        )
+    folder = tmp_path / "plan"
+    folder.mkdir()
+    (folder / "run.json").write_text("{}", encoding="utf-8")
+    result = _invoke("verify", str(folder / "run.json"), "--lang", "zh")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"stockplan: 错误: {folder / 'run.json'}：这是计划的运行记录：请给出计划文件夹"
+        f"（{folder}），而不是它的运行记录"
+    )
+    # a Chinese plan's record is refused in Chinese without --lang
+    pl.DataFrame({"商品编码": ["A"], "仓库": ["W"], "建议采购量": [1]}).write_csv(orders)
+    result = _invoke("verify", str(record))
+    assert result.stderr.startswith(f"stockplan: 错误: {record}：这是计划的运行记录")
+
+
 def test_a_chinese_plan_printed_to_stdout_is_refused_in_chinese_without_lang(tmp_path: Path):
     pl.DataFrame({"商品编码": ["A"], "仓库": ["W"], "建议采购量": [1]}).write_csv(
         tmp_path / "stdout.csv"

@@ -34,7 +34,7 @@ CASES = [
     ),
     (
         ["plan", "--as-of", "2025-13-01"],
-        "Error: Invalid value for '--as-of': Value error, '2025-13-01' does not match the "
+        "Error: Invalid value for '--as-of': '2025-13-01' does not match the "
         "formats '%Y-%m-%d', '%Y/%m/%d', '%Y.%m.%d', '%Y年%m月%d日'.",
         "错误：'--as-of' 的值无效：'2025-13-01' 不是有效的日期（格式 '%Y-%m-%d', '%Y/%m/%d', "
         "'%Y.%m.%d', '%Y年%m月%d日'，如 2025-03-31）",
@@ -46,10 +46,29 @@ CASES = [
     ),
     (
         ["plan", "-t", "ordres"],
-        "Error: Invalid value for '--table' / '-t': Value error, 'ordres' is not one of "
+        "Error: Invalid value for '--table' / '-t': 'ordres' is not one of "
         "'orders', 'risk', 'transfers'",
         "错误：'--table' / '-t' 的值无效：'ordres' 不是可选的值（可选：'orders', 'risk', "
         "'transfers'",
+    ),
+    (
+        ["plan", "-f", "foo"],
+        "Error: Invalid value for '--format' / '-f': 'foo' is not one of 'table', 'csv', "
+        "'xlsx', 'json', 'parquet'.",
+        "错误：'--format' / '-f' 的值无效：'foo' 不是可选的值（可选：'table', 'csv', 'xlsx', "
+        "'json', 'parquet'）",
+    ),
+    (
+        ["plan", "--fail-on-risk", "low"],
+        "Error: Invalid value for '--fail-on-risk': 'low' is not one of 'high', 'medium', "
+        "'new-high', 'worse'.",
+        "错误：'--fail-on-risk' 的值无效：'low' 不是可选的值（可选：'high', 'medium', "
+        "'new-high', 'worse'）",
+    ),
+    (
+        ["simulate", "--baseline", "foo"],
+        "Error: Invalid value for '--baseline': 'foo' is not one of 'rule', 'history'.",
+        "错误：'--baseline' 的值无效：'foo' 不是可选的值（可选：'rule', 'history'）",
     ),
     (["explain"], "Error: Missing argument 'sku'.", "错误：缺少参数 'sku'"),
     (["report"], "Error: Missing option '--output' / '-o'.", "错误：缺少选项 '--output' / '-o'"),
@@ -157,6 +176,15 @@ def test_a_usage_error_is_exit_2_in_the_language_asked_before_any_work(
         for word in ("Usage", "Try", "Error", "Invalid", "Missing", "Value error"):
             assert word not in result.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_language_not_offered_is_one_plain_line_naming_the_choices(tmp_path: Path):
+    """pydantic's `Value error, ` stood before the choices, in English only."""
+    result = runner.invoke(app, ["plan", "--lang", "fr", "-c", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--lang': 'fr' is not one of 'en', 'zh'."
+    )
 
 
 def test_the_config_language_decides_when_no_lang_is_given(

@@ -155,6 +155,18 @@ def render_usage(text: str, lang: str, nested: bool = False) -> str:
     return message(best[1], lang, **best[2])
 
 
+def _without_value_error(error: Any) -> None:
+    """An option's own check says its words after pydantic's `Value error, `: the English
+    line drops it (`Invalid value for '--lang': 'fr' is not one of 'en', 'zh'.`), as the
+    Chinese one does (`usage.value_error`)."""
+    text = getattr(error, "message", None)
+    if isinstance(text, str) and text.startswith(_VALUE_ERROR):
+        error.message = text.removeprefix(_VALUE_ERROR)
+
+
+_VALUE_ERROR = "Value error, "
+
+
 def show_usage_error(error: Any, lang: str) -> None:
     """What typer prints for a usage error (usage line, help hint, error), in `lang`."""
     ctx = getattr(error, "ctx", None)
@@ -325,6 +337,7 @@ class StockplanGroup(TyperGroup):
             if exit_code == 2 and type(error).__name__ != "NoArgsIsHelpError" and lang != "en":
                 show_usage_error(error, lang)
             elif hasattr(error, "show"):
+                _without_value_error(error)
                 error.show()
             else:
                 typer.echo(f"Error: {error.format_message()}", err=True)

@@ -30,8 +30,11 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def is_dataset(path: str | Path) -> bool:
-    """A folder or a glob pattern: read as a Parquet dataset, not as one file."""
+    """A folder or a glob pattern: read as a Parquet dataset, not as one file. A file that
+    exists is that file, whatever its name holds (`stock[2025-10].csv`, `sales*.csv`)."""
     text = str(path)
+    if Path(text).is_file():
+        return False
     return any(c in text for c in GLOB_CHARACTERS) or Path(text).is_dir()
 
 

@@ -290,14 +290,18 @@ def _first_row(path: Path) -> int:
 
 
 def _table_name(path: Path, frame: pl.DataFrame) -> str:
-    """`orders.csv` is the orders table; another name is told by its columns."""
+    """`orders.csv` is the orders table; another name is told by its columns, in either
+    language (`建议采购量` is `order_qty`), else by the name (`风险.csv` is risk)."""
+    from stockplan.i18n import canonical_column, canonical_table
+
     if path.stem in ("orders", "risk"):
         return path.stem
-    if "order_qty" in frame.columns:
+    columns = {canonical_column(str(c)) for c in frame.columns}
+    if "order_qty" in columns:
         return "orders"
-    if "risk_level" in frame.columns:
+    if "risk_level" in columns:
         return "risk"
-    return path.stem
+    return canonical_table(path.stem)
 
 
 def written_language(path: Path) -> str | None:
@@ -342,6 +346,27 @@ def record_from_sheet(frame: pl.DataFrame) -> dict:
     return unflatten(dict(zip(frame["key"].to_list(), frame["value"].to_list(), strict=True)))
 
 
+def _refuse_record(path: Path) -> None:
+    """A plan's run record named where the plan goes (`verify p1.csv.run.json`): read as a
+    table, it was a plan without a record. The error names the plan to give instead, in
+    the plan's language."""
+    if path.name == RUN_JSON:
+        plan, what = path.parent, {"en": "plan folder", "zh": "计划文件夹"}
+    else:
+        plan, what = (
+            path.with_name(path.name.removesuffix(".run.json")),
+            {
+                "en": "plan file",
+                "zh": "计划文件",
+            },
+        )
+    error = StockplanError(
+        phrase("error.plan_is_record", path=str(path), what=what, plan=str(plan))
+    )
+    error.language = written_language(plan) if plan.exists() else None
+    raise error
+
+
 def read_plan(path: Path) -> tuple[dict[str, pl.DataFrame], dict | None]:
     """(tables by name, run record or None) of a plan written by stockplan."""
     if path.is_dir():
@@ -356,6 +381,8 @@ def read_plan(path: Path) -> tuple[dict[str, pl.DataFrame], dict | None]:
         return tables, _read_record(path / RUN_JSON)
     if not path.is_file():
         raise StockplanError(phrase("error.no_plan", path=str(path)))
+    if path.name.endswith(RUN_JSON) and isinstance(_read_record(path), dict):
+        _refuse_record(path)  # a table is a list of rows, a run record one object
     if path.suffix.lower() == ".xlsx":
         sheets = _read_workbook(path)
         record = record_from_sheet(sheets.pop(RUN_SHEET)[0]) if RUN_SHEET in sheets else None
@@ -374,7 +401,9 @@ def read_plan(path: Path) -> tuple[dict[str, pl.DataFrame], dict | None]:
 def plan_table(tables: dict[str, pl.DataFrame], name: str, path: Path) -> pl.DataFrame:
     """One table of a read plan, with sku and location; a clear error when it is not there."""
     if name not in tables:
-        raise StockplanError(phrase("error.plan_no_table", path=str(path), table=_table(name)))
+        error = StockplanError(phrase("error.plan_no_table", path=str(path), table=_table(name)))
+        error.language = written_language(path)  # a Chinese plan is told so in Chinese
+        raise error
     frame = tables[name]
     missing = [c for c in ("sku", "location") if c not in frame.columns]
     if missing:

@@ -686,7 +686,8 @@ def unknown_config_names(
     a `transfers.transit_days_to` location in no stock or sales row (transfers there take
     `transit_days`), a `transit_days_between` sender or receiver in none (its lanes take
     `transit_days_to` / `transit_days`), a `calendars.exempt_suppliers` supplier in no
-    products, suppliers or purchase-order row (the public holidays still close it). Not
+    products, suppliers or purchase-order row (the public holidays still close it), a
+    `policy.skus` code in no products, stock or sales row (its settings reach no item). Not
     checked against the tables a cluster's tasks read (`later`)."""
     unknown: list[tuple[str, str, dict | None, dict[str, str]]] = []
     transfers = config.transfers
@@ -726,6 +727,13 @@ def unknown_config_names(
         known = _distinct(tables, {n: c for n, c in columns.items() if n in tables})
         names = _unknown_names(exempt, known, "supplier", "suppliers")
         unknown.append(("warn.config_unknown_suppliers", "calendars.exempt_suppliers", names, {}))
+    coded = list(config.policy.skus)
+    if coded and not later & {"products", "stock", "sales"}:
+        known = _distinct(
+            tables, {n: ("sku",) for n in ("products", "stock", "sales") if n in tables}
+        )
+        names = _unknown_names(coded, known, "SKU", "SKUs")
+        unknown.append(("warn.config_unknown_skus", "policy.skus", names, {}))
     return [
         phrase(key, source=config.origin, setting=setting, names=names, **more)
         for key, setting, names, more in unknown
