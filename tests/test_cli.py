@@ -786,7 +786,7 @@ def test_an_as_of_outside_the_plausible_years_is_a_usage_error_in_every_command(
         assert result.exit_code == 2, (command, result.output)
         (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error")]
         assert error == (
-            f"Error: Invalid value for '--as-of': Value error, '{as_of}' must be a date "
+            f"Error: Invalid value for '--as-of': '{as_of}' must be a date "
             "between 1980-01-01 and 2099-12-31."
         ), command
         assert not list(tmp_path.iterdir()), command  # nothing written
