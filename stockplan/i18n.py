@@ -2221,6 +2221,26 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "en": " ({count} SKUs spelled two ways)",
         "zh": "（共 {count} 个编码有两种写法）",
     },
+    "error.stock_after_today": {
+        "en": "{where}: snapshot date {date} is after today ({today}; {count} rows are dated "
+        "after it): it would be taken as the current stock; correct the date, or set {setting}",
+        "zh": "{where}：库存快照日期 {date} 晚于今天（{today}；共 {count} 行晚于今天）："
+        "它会被当作当前库存；请更正日期，或设置 {setting}",
+    },
+    "error.stock_all_after_as_of": {
+        "en": "{where}: every stock row is dated after {setting} {as_of} (the first {date}): "
+        "the plan would start with nothing in stock; set {setting} to the snapshot's day or "
+        "later, or correct the dates",
+        "zh": "{where}：所有库存行的日期都晚于计划日期 {setting} {as_of}（第一行为 {date}）："
+        "计划会从零库存开始；请把 {setting} 设为快照当天或之后，或更正日期",
+    },
+    "warn.stock_after_as_of": {
+        "en": "{where}: {count} rows are dated after {setting} {as_of} (up to {latest}) and "
+        "ignored: the current stock is each item's latest snapshot on or before it; check the "
+        "year",
+        "zh": "{where}：{count} 行库存的日期晚于计划日期 {setting} {as_of}（至 {latest}），"
+        "已忽略：当前库存取每个商品在该日或之前的最近一次快照；请检查年份",
+    },
     "error.blank_location": {
         "en": "{where}: empty location while other rows name one ({named}; {blank} empty): "
         "fill in the warehouse; an empty cell is not planned as a warehouse of its own",

@@ -1094,6 +1094,34 @@ def _implied_location(tables: dict[str, pl.DataFrame], config: Config) -> str:
     return config.planning.default_location
 
 
+def latest_plausible_day(today: dt.date | None = None) -> dt.date:
+    """The last day a dated row may carry without `planning.as_of`: tomorrow, a time zone
+    apart from today (`today`: the day it runs)."""
+    return (today or dt.date.today()) + dt.timedelta(days=1)
+
+
+def dated_after(frame: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """The first row of `frame` (by file and row) whose `date` is after `day`: its
+    `source_row` (, `source_file`) and date, with `count` (such rows) and `latest` (their
+    latest date); no row when none is. A partition's rows are its own: counts add over
+    partitions (`earliest_after`)."""
+    after = frame.filter(pl.col("date") > day)
+    located = [c for c in (SOURCE_FILE, ROW) if c in frame.columns]
+    return _first_with_count(after.select(*located, "date"), after.height).with_columns(
+        latest=pl.lit(after["date"].max(), pl.Date)
+    )
+
+
+def earliest_after(firsts: list[pl.DataFrame]) -> tuple[pl.DataFrame, int, dt.date] | None:
+    """Over `dated_after` rows (of the table, or one per partition): (the earliest row by
+    file and row, how many rows are after the day, their latest date); None when none is."""
+    earliest = _earliest(firsts)
+    if earliest is None:
+        return None
+    latest = max(f["latest"][0] for f in firsts if f.height)
+    return earliest[0], earliest[1], latest
+
+
 def future_sales(sales: pl.DataFrame, config: Config, today: dt.date | None = None) -> None:
     """Without `planning.as_of` the plan is made the day after the last sale: a sale dated
     after today (a mistyped year) would move it there and leave every item dead. That line
@@ -1101,7 +1129,7 @@ def future_sales(sales: pl.DataFrame, config: Config, today: dt.date | None = No
     if config.planning.as_of is not None or sales.height == 0:
         return
     today = today or dt.date.today()
-    ahead = sales.filter(pl.col("date") > today + dt.timedelta(days=1))
+    ahead = sales.filter(pl.col("date") > latest_plausible_day(today))
     if ahead.height == 0:
         return
     first = ahead.sort([c for c in (SOURCE_FILE, ROW) if c in ahead.columns]).head(1)
@@ -1138,6 +1166,53 @@ def late_sales(sales: pl.DataFrame, config: Config) -> list[str]:
         f"{where(first, _path(config, 'sales'))}: sales on or after planning.as_of "
         f"{as_of} (up to {late['date'].max()}) are ignored"
     ]
+
+
+def late_snapshot_fact(
+    stock: pl.DataFrame, config: Config, today: dt.date | None = None
+) -> pl.DataFrame:
+    """`dated_after` of the stock's snapshot dates: after `planning.as_of`, or without it
+    after tomorrow (`latest_plausible_day`); no row without a date column."""
+    if "date" not in stock.columns:
+        return pl.DataFrame()
+    return dated_after(stock, config.planning.as_of or latest_plausible_day(today))
+
+
+def snapshots_as_of(stock: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """The stock rows the plan reads: none dated after `planning.as_of` (a later snapshot
+    is no stock of that day; `late_snapshots` warns about them), undated rows kept."""
+    as_of = config.planning.as_of
+    if as_of is None or "date" not in stock.columns:
+        return stock
+    return stock.filter(pl.col("date").is_null() | (pl.col("date") <= as_of))
+
+
+def late_snapshots(
+    firsts: list[pl.DataFrame], kept: int, config: Config, today: dt.date | None = None
+) -> list[str]:
+    """Stock snapshots dated after the planning date, over `late_snapshot_fact` rows (of the
+    table or each partition; `kept`: the rows not after it). The newest snapshot of a
+    location is its current stock, so one mistyped year (2052 for 2025) made it the only
+    current one and took every other item there as 0 on hand. Without `planning.as_of` a
+    date after today is refused, as a sale's is (`future_sales`); with it such rows are
+    ignored and warned about, as later sales are (`late_sales`), and refused when no row
+    is left: the plan would start with nothing in stock."""
+    earliest = earliest_after(firsts)
+    if earliest is None:
+        return []
+    first, count, latest = earliest
+    path = _path(config, "stock")
+    where = _place_in_file(first, path, "stock", "date", config.columns.get("stock", {}))
+    as_of, date = config.planning.as_of, first["date"][0]
+    said = {"where": where, "setting": "planning.as_of"}
+    if as_of is None:
+        today = today or dt.date.today()
+        raise StockplanError(
+            phrase("error.stock_after_today", date=date, today=today, count=count, **said)
+        )
+    if kept == 0:
+        raise StockplanError(phrase("error.stock_all_after_as_of", date=date, as_of=as_of, **said))
+    return [phrase("warn.stock_after_as_of", count=count, as_of=as_of, latest=latest, **said)]
 
 
 def prepare_sales_slice(
@@ -1225,14 +1300,17 @@ def prepare_items_slice(
     (`later`): locations filled as `prepare_inputs` fills them, the stock's records
     checked, and the facts the driver checks over every partition: `spelled_items` (the
     products' and the stock's `spelled_skus`; the products still with `source_row`),
-    `unknown_stock` (first unknown sku row and `count`), `negative` (rows) and `stock` (one
-    row per series: sku, location, the last snapshot date and a name where the stock has
-    them)."""
+    `unknown_stock` (first unknown sku row and `count`), `negative` (rows), `late_stock`
+    (`late_snapshot_fact`; the rows after `planning.as_of` are dropped here) with
+    `stock_kept` (the rows left) and `stock` (one row per series: sku, location, the last
+    snapshot date and a name where the stock has them)."""
     facts: dict = {"spelled_items": spelled_skus({n: tables[n] for n in later if n in tables})}
     out = fill_locations(tables, default_location) if "stock" in later else dict(tables)
     if "stock" in later:
-        stock = out["stock"]
-        facts["negative"] = check_stock(stock, _path(config, "stock"))
+        facts["negative"] = check_stock(out["stock"], _path(config, "stock"))
+        facts["late_stock"] = late_snapshot_fact(out["stock"], config)
+        stock = out["stock"] = snapshots_as_of(out["stock"], config)
+        facts["stock_kept"] = stock.height
         extra = [c for c in ("date", "name") if c in stock.columns]
         facts["stock"] = stock.group_by("sku", "location", maintain_order=True).agg(
             *(
@@ -1286,6 +1364,10 @@ def check_read_facts(
         if earliest is not None:
             unknown_sku_message(config, name, *earliest, warnings)
     warnings += negative_stock_note(config, [f["negative"] for f in facts if "negative" in f])
+    late_stock = [f["late_stock"] for f in facts if "late_stock" in f]
+    if late_stock:
+        kept = sum(f["stock_kept"] for f in facts if "stock_kept" in f)
+        warnings += late_snapshots(late_stock, kept, config)
     if UNCHECKED_LOCATIONS in tables:  # against the stock's and every sales line's
         known = [f["locations"] for f in facts if "locations" in f]
         known += [tables[t].select("location") for t in ("stock", "sales") if t in tables]
@@ -1407,6 +1489,10 @@ def prepare_inputs(
             warnings += repeated_lines(out[name], _path(config, name), name)
     if "stock" in out:
         warnings += negative_stock_note(config, [check_stock(out["stock"], _path(config, "stock"))])
+        current = snapshots_as_of(out["stock"], config)
+        late = [late_snapshot_fact(out["stock"], config)]
+        warnings += late_snapshots(late, current.height, config)
+        out["stock"] = current
 
     if "sales" in out:
         future_sales(out["sales"], config)
