@@ -320,7 +320,8 @@ def with_open_quantities(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     ordered, the done and the open quantity of a line):
 
     - purchase_orders: received_quantity = quantity - open_quantity (未入库数量) where no
-      received quantity is given, so the line's open part is on order, not its whole;
+      received quantity is given, so the line's open part is on order, not its whole; a
+      line received in part (`partly_received`) becomes its received part and its open one;
     - customer_orders: quantity (the backlog) = open_quantity (未发货数量), else quantity -
       shipped_quantity (已发货数量), else quantity.
 
@@ -331,7 +332,8 @@ def with_open_quantities(name: str, frame: pl.DataFrame) -> pl.DataFrame:
         received = (
             pl.coalesce("received_quantity", done) if "received_quantity" in frame.columns else done
         )
-        return frame.with_columns(received.alias("received_quantity")).drop("open_quantity")
+        lines = frame.with_columns(received.alias("received_quantity"))
+        return partly_received(lines).drop("open_quantity")
     if name == "customer_orders" and {"open_quantity", "shipped_quantity"} & set(frame.columns):
         ordered = pl.col("quantity")
         if "shipped_quantity" in frame.columns:
@@ -343,6 +345,32 @@ def with_open_quantities(name: str, frame: pl.DataFrame) -> pl.DataFrame:
             [c for c in ("open_quantity", "shipped_quantity") if c in frame.columns]
         )
     return frame
+
+
+def partly_received(lines: pl.DataFrame) -> pl.DataFrame:
+    """Purchase-order lines with a received date and an open quantity (an ERP's 采购订单执行表:
+    100 ordered, 40 received on 10-08, 未入库数量 60) as two lines: the received part
+    (quantity less the open one, received on its date: a receipt for lead times and
+    scores) and the open part (no received date: on order, due on the line's expected
+    date, never before as_of). A line is open while it has no received date, so the whole
+    line counted as closed and its 60 open units were not on order."""
+    if "received_date" not in lines.columns:
+        return lines
+    open_part = pl.min_horizontal(pl.col("open_quantity").clip(lower_bound=0.0), "quantity")
+    partly = pl.col("received_date").is_not_null() & (open_part > 0)
+    split = lines.filter(partly)
+    if split.height == 0:
+        return lines
+    cleared = [
+        pl.lit(None, lines.schema[c]).alias(c)
+        for c in ("received_date", "received_quantity", "rejected_quantity", "returned_quantity")
+        if c in lines.columns
+    ]
+    arrived = split.with_columns((pl.col("quantity") - open_part).alias("quantity"))
+    still_open = split.with_columns(open_part.alias("quantity"), *cleared)
+    return pl.concat(
+        [lines.filter(~partly.fill_null(False)), arrived.filter(pl.col("quantity") > 0), still_open]
+    )
 
 
 def check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
