@@ -2221,6 +2221,26 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "en": " ({count} SKUs spelled two ways)",
         "zh": "（共 {count} 个编码有两种写法）",
     },
+    "error.location_spelling": {
+        "en": "{where}: location '{location}' is written '{other}' in {other_where} ({how}): "
+        "one warehouse spelled two ways is planned as two, its stock, sales and orders split "
+        "between them; use one spelling in every file{more}",
+        "zh": "{where}：仓库 '{location}' 在 {other_where} 中写作 '{other}'（{how}）：同一仓库"
+        "的两种写法会被当作两个仓库来计划，库存、销售和订单被拆到两处；请在所有文件中用同一种"
+        "写法{more}",
+    },
+    "reading.location_differ": {"en": "they differ only in {parts}", "zh": "只是{parts}不同"},
+    "reading.location_case": {"en": "letter case", "zh": "大小写"},
+    "reading.location_width": {"en": "full or half width", "zh": "全角半角"},
+    "reading.location_separators": {
+        "en": "spaces, dashes, underscores or dots",
+        "zh": "空格、横线、下划线或点",
+    },
+    "reading.location_zeros": {"en": "leading zeros", "zh": "前导零"},
+    "reading.location_more": {
+        "en": " ({count} locations spelled two ways)",
+        "zh": "（共 {count} 个仓库有两种写法）",
+    },
     "error.stock_after_today": {
         "en": "{where}: snapshot date {date} is after today ({today}; {count} rows are dated "
         "after it): it would be taken as the current stock; correct the date, or set {setting}",

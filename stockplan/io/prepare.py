@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,6 +258,138 @@ def refuse_two_spellings(spelled: pl.DataFrame, config: Config) -> None:
             more=both("reading.sku_more", count=count) if count > 1 else "",
         )
     )
+
+
+LOCATION_TABLES = (
+    "stock",
+    "sales",
+    "purchase_orders",
+    "customer_orders",
+    "promotions",
+    "overrides",
+)
+"""The tables with a location column, in the order a spelling of one is blamed."""
+
+SPELLED_LOCATIONS = "spelled_locations"
+"""A prepared table (only when a cluster's tasks read the stock or the sales): the
+`spelled_locations` of the tables read on the driver, compared with the tasks' once they
+have read theirs (`check_read_facts`)."""
+
+LOCATION_SEPARATORS = r"[\s\-_./·]+"
+"""What may stand between the parts of a location's name, left out when spellings are
+compared (`WH-1`, `WH 1`, `WH_1`, `WH.1` are `WH1`)."""
+
+
+def location_key(location: pl.Expr) -> pl.Expr:
+    """The one name that spellings of a location differing only in letter case, full or
+    half width, separators (`LOCATION_SEPARATORS`) or leading zeros share."""
+    return (
+        location.str.replace_many(FULL_WIDTH)
+        .str.to_lowercase()
+        .str.replace_all(LOCATION_SEPARATORS, "")
+        .str.strip_chars_start("0")
+    )
+
+
+def spelled_locations(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """table, location, `source_row` (, `source_file` as text) and `rows`: the first row of
+    each location named in every table of `LOCATION_TABLES` in `tables` and how many rows
+    name it so (blank cells are not names). All `refuse_location_spellings` compares; a
+    partition's rows are its own, so the partitions' rows together are the table's."""
+    firsts = []
+    for name in LOCATION_TABLES:
+        frame = tables.get(name)
+        if frame is None or "location" not in frame.columns or ROW not in frame.columns:
+            continue
+        located = [c for c in (SOURCE_FILE, ROW) if c in frame.columns]
+        order = [pl.col(c).cast(pl.String) if c == SOURCE_FILE else pl.col(c) for c in located]
+        firsts.append(
+            frame.lazy()
+            .select(*order, "location")
+            .drop_nulls("location")
+            .group_by("location")
+            .agg(*(pl.col(c).sort_by(located).first() for c in located), rows=pl.len())
+            .select(pl.lit(name).alias("table"), "location", *located, "rows")
+        )
+    schema = {"table": pl.String, "location": pl.String, ROW: pl.Int64, "rows": pl.UInt32}
+    return pl.concat([pl.LazyFrame(schema=schema), *firsts], how="diagonal_relaxed").collect()
+
+
+def _spelling_difference(location: str, other: str) -> dict[str, str]:
+    """How two spellings of one location differ (letter case, width, separators, leading
+    zeros: `location_key` leaves out no more), in both languages."""
+    half, other_half = location.translate(HALF_WIDTH), other.translate(HALF_WIDTH)
+    bare, other_bare = (re.sub(LOCATION_SEPARATORS, "", t) for t in (half, other_half))
+    differ = {
+        "reading.location_case": bare.lstrip("0") != other_bare.lstrip("0"),
+        "reading.location_width": half != location or other_half != other,
+        "reading.location_separators": re.findall(LOCATION_SEPARATORS, half)
+        != re.findall(LOCATION_SEPARATORS, other_half),
+        "reading.location_zeros": bare.lower() != other_bare.lower(),
+    }
+    said = [both(key) for key, differs in differ.items() if differs]
+    english = [part["en"] for part in said]
+    joined = {
+        "en": english[-1] if len(said) == 1 else f"{', '.join(english[:-1])} and {english[-1]}",
+        "zh": "和".join(part["zh"] for part in said),
+    }
+    return both("reading.location_differ", parts=joined)
+
+
+def refuse_location_spellings(spelled: pl.DataFrame, config: Config) -> None:
+    """Refuse a location spelled two ways, in one table or across tables, that differ only
+    in letter case, full or half width, separators or leading zeros (`location_key`: `wh1`,
+    `ＷＨ１`, `WH-1`, `WH01` beside `WH1`): each spelling is planned as a warehouse of its
+    own, one with the stock and none of the sales, or a transfer between the two. The
+    spelling with the most rows is taken as meant; the message names the first row of
+    another (by table, file and row: the file's own header), the meant one's first row,
+    how they differ and how many locations are spelled two ways."""
+    codes = spelled.with_columns(key=location_key(pl.col("location"))).filter(pl.col("key") != "")
+    totals = codes.group_by("key", "location").agg(pl.col("rows").sum())
+    clash = totals.filter(pl.col("location").n_unique().over("key") > 1)
+    if clash.height == 0:
+        return
+    meant = (
+        clash.sort(["key", "rows", "location"], descending=[False, True, False])
+        .group_by("key", maintain_order=True)
+        .first()
+        .select("key", pl.col("location").alias("meant"))
+    )
+    rank = {name: i for i, name in enumerate(LOCATION_TABLES)}
+    located = [c for c in (SOURCE_FILE, ROW) if c in codes.columns]
+    ranked = codes.join(meant, on="key").with_columns(
+        rank=pl.col("table").replace_strict(rank, return_dtype=pl.Int64)
+    )
+    other = ranked.filter(pl.col("location") != pl.col("meant"))
+    first = other.sort("rank", *located, nulls_last=True).head(1)
+    name, location, right = first["table"][0], first["location"][0], first["meant"][0]
+    reference = ranked.filter(pl.col("location") == right).sort("rank", *located).head(1)
+    other_name = reference["table"][0]
+    count = other.select("location").n_unique()
+    path = _path(config, name)
+    raise StockplanError(
+        phrase(
+            "error.location_spelling",
+            where=_place_in_file(
+                _rows_of(first, pl.lit(True)),
+                path,
+                name,
+                "location",
+                config.columns.get(name, {}),
+            ),
+            location=quote(location),
+            other=quote(right),
+            other_where=place_of(_rows_of(reference, pl.lit(True)), _path(config, other_name)),
+            how=_spelling_difference(location, right),
+            more=both("reading.location_more", count=count) if count > 1 else "",
+        )
+    )
+
+
+def check_location_spellings(tables: Mapping[str, pl.DataFrame], config: Config) -> None:
+    """`refuse_location_spellings` over the locations the tables name (before any default
+    location fills a table without one)."""
+    refuse_location_spellings(spelled_locations(tables), config)
 
 
 UNMATCHED_SALES_SHARE = 0.5
@@ -1252,16 +1385,19 @@ def prepare_sales_slice(
     """One partition's sales lines, read by a cluster task, prepared as `prepare_inputs`
     prepares all of them (default location), and the facts the driver checks over every
     partition: `blank_sales` (`columns.blank_locations`), `spelled_sales` (`spelled_skus`),
-    `unknown` (first unknown sku row, `count` = distinct unknown skus), `late` (the first
+    `spelled_locations` (`spelled_locations`, of the names written), `unknown` (first
+    unknown sku row, `count` = distinct unknown skus), `late` (the first
     and the latest line on or after planning.as_of), `locations` (distinct) and `series`
     (sku, location, last date: the series the partition sells)."""
     stock = pl.DataFrame({"location": stock_locations}, schema={"location": pl.String})
     blank = {"blank_sales": blank_locations(sales)} if "location" in sales.columns else {}
+    spelled = spelled_locations({"sales": sales})  # the names written, before any default
     sales = _with_location(sales, _implied_location({"stock": stock, "sales": sales}, config))
     located = [c for c in (SOURCE_FILE, ROW) if c in sales.columns]
     facts: dict = {
         **blank,
         "spelled_sales": spelled_skus({"sales": sales}),
+        SPELLED_LOCATIONS: spelled,
         "locations": sales.select(pl.col("location").unique()),
         "series": sales.group_by("sku", "location").agg(pl.col("date").max()),
     }
@@ -1328,11 +1464,14 @@ def prepare_items_slice(
     (`later`): locations filled as `prepare_inputs` fills them, the stock's records
     checked, and the facts the driver checks over every partition: `spelled_items` (the
     products' and the stock's `spelled_skus`; the products still with `source_row`),
+    `spelled_locations` (the stock's `spelled_locations`, of the names written),
     `unknown_stock` (first unknown sku row and `count`), `negative` (rows), `late_stock`
     (`late_snapshot_fact`; the rows after `planning.as_of` are dropped here) with
     `stock_kept` (the rows left) and `stock` (one row per series: sku, location, the last
     snapshot date and a name where the stock has them)."""
     facts: dict = {"spelled_items": spelled_skus({n: tables[n] for n in later if n in tables})}
+    if "stock" in later:  # the names written, before the default fills any
+        facts[SPELLED_LOCATIONS] = spelled_locations({"stock": tables["stock"]})
     out = fill_locations(tables, default_location) if "stock" in later else dict(tables)
     if "stock" in later:
         facts["negative"] = check_stock(out["stock"], _path(config, "stock"))
@@ -1368,13 +1507,19 @@ def check_read_facts(
     product_skus: pl.Series | None,
 ) -> list[str]:
     """The checks of `prepare_inputs` that need every row of the tables a cluster's tasks
-    read, over the partitions' facts (`prepare_items_slice`, `prepare_sales_slice`): skus
+    read, over the partitions' facts (`prepare_items_slice`, `prepare_sales_slice`):
+    locations spelled two ways (the tasks' and the driver's `SPELLED_LOCATIONS`), skus
     spelled two ways (the tasks' and the driver's `SPELLED_SKUS`), blank sales locations
     beside named ones, unknown skus (the tasks' and, against `product_skus`, the driver's
     `UNCHECKED_SKUS`, table by table in `prepare_inputs`' order), negative stock,
     locations, late sales. Returns warnings."""
     warnings: list[str] = []
     refuse_dataset_blank_locations(facts, "sales", config)
+    located = [f[SPELLED_LOCATIONS] for f in facts if SPELLED_LOCATIONS in f]
+    if located:  # the driver's names beside every partition's
+        driver_located = [tables[SPELLED_LOCATIONS]] if SPELLED_LOCATIONS in tables else []
+        every = pl.concat([*driver_located, *located], how="diagonal_relaxed")
+        refuse_location_spellings(every, config)
     spelled = [f[k] for f in facts for k in ("spelled_items", "spelled_sales") if k in f]
     if spelled:  # the driver's codes beside every partition's
         driver_spelled = [tables[SPELLED_SKUS]] if SPELLED_SKUS in tables else []
@@ -1466,6 +1611,7 @@ def prepare_inputs(
     are checked against the products then (`UNCHECKED_SKUS`, `check_read_facts`)."""
     warnings: list[str] = []
     tables = {name: with_open_quantities(name, frame) for name, frame in tables.items()}
+    check_location_spellings(tables, config)  # the names written, before defaults fill any
     # master data has no location; a promotion without a location applies everywhere
     located = {"sales", "stock", "purchase_orders", "customer_orders"}
     if "stock" in tables:
@@ -1545,4 +1691,5 @@ def prepare_inputs(
         clean[UNCHECKED_SKUS] = unchecked_skus
     if later:  # compared with the codes of the tables the tasks read (`check_read_facts`)
         clean[SPELLED_SKUS] = spelled_skus(out)
+        clean[SPELLED_LOCATIONS] = spelled_locations(tables)
     return PreparedInputs(clean, warnings)
