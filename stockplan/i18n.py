@@ -1570,6 +1570,12 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：工作簿中没有工作表",
     },
     "error.config": {"en": "{source}: {problem}", "zh": "{source}：{problem}"},
+    "error.same_input_file": {
+        "en": "{source}: keys '{first_key}' and '{second_key}' name the same file ({path}): "
+        "the {second} table would be read from the {first} file; name each table's own export",
+        "zh": "{source}：配置项 '{first_key}' 和 '{second_key}' 指向同一个文件（{path}）："
+        "{second}表会从{first}文件中读取；请为每个表指定它自己的导出文件",
+    },
     "error.config_not_file": {
         "en": "{path}: config is not a regular file (a folder, pipe or device)",
         "zh": "{path}：配置不是普通文件（而是文件夹、管道或设备）",
