@@ -2247,6 +2247,14 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "en": " ({count} locations spelled two ways)",
         "zh": "（共 {count} 个仓库有两种写法）",
     },
+    "error.stock_is_sales": {
+        "en": "{stock}: every row is a line of the sales file {sales} (the same date, sku, "
+        "location and quantity; {rows} rows over {days} days): read as stock, a day's sales "
+        "would be the stock on hand; name the stock snapshot export for {setting}",
+        "zh": "{stock}：每一行都是销售文件 {sales} 中的一行（日期、商品、仓库和数量都相同；"
+        "共 {rows} 行、{days} 天）：当作库存读取，某一天的销量会被当成现存量；请把库存快照"
+        "导出文件设为 {setting}",
+    },
     "error.stock_after_today": {
         "en": "{where}: snapshot date {date} is after today ({today}; {count} rows are dated "
         "after it): it would be taken as the current stock; correct the date, or set {setting}",

@@ -712,3 +712,46 @@ def test_a_fallback_header_is_read_when_the_config_maps_it_and_init_agrees():
         mapped = map_headers(frame, schema, {"订单编号": "order_id"}, Path("co.csv"))
         assert mapped["order_id"] == "订单编号"  # the config says so: it wins
         assert _score(headers, "customer_orders")[2]["order_id"] == "订单号"  # as read
+
+
+def test_a_sales_export_named_as_the_stock_is_refused(small_shop: Path, tmp_path: Path):
+    # a copy of the sales lines as the stock file: each item's last day of sales was read
+    # as its stock on hand (and the file's 'quantity' as on_hand), with exit 0
+    folder = small_shop.parent
+    lines = (folder / "sales.csv").read_text().splitlines()
+    stock = folder / "stock.csv"
+    stock.write_text("\n".join(["date,sku,location,quantity,price", *lines[1:]]) + "\n")
+    days = len({line.split(",")[0] for line in lines[1:]})
+    assert _refused(small_shop, tmp_path) == (
+        f"stockplan: error: {stock}: every row is a line of the sales file {folder / 'sales.csv'} "
+        f"(the same date, sku, location and quantity; {len(lines) - 1} rows over {days} "
+        "days): read as stock, a day's sales would be the stock on hand; name the stock "
+        "snapshot export for inputs.stock"
+    )
+
+
+def test_a_stock_history_whose_figures_are_not_all_sales_lines_is_stock(
+    small_shop: Path, tmp_path: Path
+):
+    # one snapshot day whose figures equal that day's sales, or two such days but for one
+    # row: stock, planned as ever
+    folder = small_shop.parent
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+
+    def snapshot(*days: str) -> pl.DataFrame:
+        return sales.filter(pl.col("date").is_in(days)).select(
+            "date", "sku", pl.col("warehouse").alias("location"), pl.col("qty").alias("on_hand")
+        )
+
+    stock = folder / "stock.csv"
+    snapshot("2025-10-06").write_csv(stock)
+    result = _plan(small_shop, tmp_path / "one.xlsx")
+    assert result.exit_code == 0, result.output
+    two_days = snapshot("2025-10-06", "2025-10-07")
+    two_days.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(999).otherwise("on_hand").alias("on_hand")
+    ).write_csv(stock)
+    result = _plan(small_shop, tmp_path / "two.xlsx")
+    assert result.exit_code == 0, result.output
+    two_days.write_csv(stock)  # every row a sales line: refused
+    assert "every row is a line of the sales file" in _refused(small_shop, tmp_path)

@@ -418,6 +418,53 @@ def unmatched_sales_skus(tables: dict[str, pl.DataFrame], config: Config) -> lis
     ]
 
 
+SALES_AS_STOCK_SAMPLE = 1_000
+"""Stock rows compared with the sales lines first: a real snapshot history fails at once
+(its first rows are no sales lines), so only a copy of the sales is compared in full."""
+
+
+def refuse_sales_as_stock(tables: Mapping[str, pl.DataFrame], config: Config) -> None:
+    """Refuse a stock file whose every row is a line of the sales file: the same date, sku,
+    location and quantity (on hand), over at least two days. A sales export named for
+    `inputs.stock` (or a copy of the sales file) read each item's last day of sales as its
+    stock on hand; a snapshot history whose every figure equals that day's sale of the
+    item, day after day, is no stock a shop keeps. A single snapshot date is never refused
+    (a few items may have sold exactly their stock that day). Not checked where a
+    cluster's tasks read the sales or the stock."""
+    stock, sales = tables.get("stock"), tables.get("sales")
+    if stock is None or sales is None or "date" not in stock.columns or stock.height == 0:
+        return
+    if ("location" in stock.columns) != ("location" in sales.columns):
+        return  # one export names warehouses, the other does not: not one file
+    if stock["date"].null_count() or stock["date"].n_unique() < 2:
+        return
+    keys = ["date", "sku", *(["location"] if "location" in stock.columns else [])]
+
+    def all_sold(rows: pl.DataFrame) -> bool:
+        """Whether every one of `rows` is a sales line (the lines of its skus only read)."""
+        lines = (
+            sales.lazy()
+            .filter(pl.col("sku").is_in(rows["sku"].unique().implode()))
+            .select(*keys, pl.col("quantity").cast(pl.Float64).alias("on_hand"))
+        )
+        figures = rows.lazy().select(*keys, pl.col("on_hand").cast(pl.Float64))
+        unsold = figures.join(lines, on=[*keys, "on_hand"], how="anti")
+        return unsold.select(pl.len()).collect().item() == 0
+
+    if not all_sold(stock.head(SALES_AS_STOCK_SAMPLE)) or not all_sold(stock):
+        return
+    raise StockplanError(
+        phrase(
+            "error.stock_is_sales",
+            stock=str(_path(config, "stock")),
+            sales=str(_path(config, "sales")),
+            rows=stock.height,
+            days=stock["date"].n_unique(),
+            setting="inputs.stock",
+        )
+    )
+
+
 def _check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) -> None:
     repeat = _first_row(frame, ~pl.struct(keys).is_first_distinct())
     if repeat.height:
@@ -1612,6 +1659,7 @@ def prepare_inputs(
     warnings: list[str] = []
     tables = {name: with_open_quantities(name, frame) for name, frame in tables.items()}
     check_location_spellings(tables, config)  # the names written, before defaults fill any
+    refuse_sales_as_stock(tables, config)
     # master data has no location; a promotion without a location applies everywhere
     located = {"sales", "stock", "purchase_orders", "customer_orders"}
     if "stock" in tables:
