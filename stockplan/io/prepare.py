@@ -302,14 +302,25 @@ def spelled_locations(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         if frame is None or "location" not in frame.columns or ROW not in frame.columns:
             continue
         located = [c for c in (SOURCE_FILE, ROW) if c in frame.columns]
-        order = [pl.col(c).cast(pl.String) if c == SOURCE_FILE else pl.col(c) for c in located]
-        firsts.append(
+        files = [SOURCE_FILE] if SOURCE_FILE in frame.columns else []
+        # per part file first (its first row), then the first file in file order: no sort
+        # of the lines
+        per_file = (
             frame.lazy()
-            .select(*order, "location")
             .drop_nulls("location")
-            .group_by("location")
-            .agg(*(pl.col(c).sort_by(located).first() for c in located), rows=pl.len())
-            .select(pl.lit(name).alias("table"), "location", *located, "rows")
+            .group_by("location", *files)
+            .agg(pl.col(ROW).min(), rows=pl.len())
+        )
+        firsts.append(
+            per_file.sort("location", *located)
+            .group_by("location", maintain_order=True)
+            .agg(*(pl.col(c).first() for c in located), pl.col("rows").sum())
+            .select(
+                pl.lit(name).alias("table"),
+                "location",
+                *(pl.col(c).cast(pl.String) if c == SOURCE_FILE else pl.col(c) for c in located),
+                "rows",
+            )
         )
     schema = {"table": pl.String, "location": pl.String, ROW: pl.Int64, "rows": pl.UInt32}
     return pl.concat([pl.LazyFrame(schema=schema), *firsts], how="diagonal_relaxed").collect()
