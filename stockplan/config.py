@@ -8,6 +8,7 @@ Every section has defaults, so a config holding only `inputs.sales` and
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import types
 from collections.abc import Iterator
@@ -1183,10 +1184,62 @@ def parse_config(raw: dict[str, Any], source: str | Path = "config", base_dir: P
             )
             for name, f in config.inputs
         }
+        inputs = Inputs.model_validate(resolved)
+        _refuse_shared_files(inputs, source, raw_inputs)
     except StockplanError as error:
         error.language = config.planning.language
         raise
-    return config.model_copy(update={"inputs": Inputs.model_validate(resolved)})
+    return config.model_copy(update={"inputs": inputs})
+
+
+DISTINCT_INPUTS = ("sales", "stock", "purchase_orders", "customer_orders")
+"""Input tables that are each a file of their own: what was sold, what is on hand, what was
+bought, what is owed. One file (and sheet) named for two of them is a slip in the config."""
+
+
+def _same_file(first: InputFile, second: InputFile) -> bool:
+    """Whether two file inputs read the same file and sheet (a workbook's two sheets are
+    two tables)."""
+    if first.sheet != second.sheet:
+        return False
+    a, b = first.path.expanduser(), second.path.expanduser()
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.is_file() and b.is_file() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _refuse_shared_files(inputs: Inputs, source: str | Path, raw_inputs: dict) -> None:
+    """One file named for two of the `DISTINCT_INPUTS` is refused naming both keys: the
+    same sales export named for `inputs.stock` read one day's sales per item as its stock
+    on hand, and planned from it without a word."""
+    from stockplan.i18n import input_name, phrase
+
+    files = [
+        (name, spec)
+        for name in DISTINCT_INPUTS
+        if isinstance(spec := getattr(inputs, name), InputFile)
+    ]
+    for index, (first, first_spec) in enumerate(files):
+        for second, second_spec in files[index + 1 :]:
+            if _same_file(first_spec, second_spec):
+                keys = [
+                    f"inputs.{n}" + (".path" if isinstance(raw_inputs.get(n), dict) else "")
+                    for n in (first, second)
+                ]
+                raise StockplanError(
+                    phrase(
+                        "error.same_input_file",
+                        source=str(source),
+                        first_key=keys[0],
+                        second_key=keys[1],
+                        path=str(second_spec.path),
+                        first={lang: input_name(first, lang) for lang in ("en", "zh")},
+                        second={lang: input_name(second, lang) for lang in ("en", "zh")},
+                    )
+                )
 
 
 def _input_key(source: str | Path, name: str, written: object) -> dict[str, str]:

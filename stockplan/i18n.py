@@ -1606,6 +1606,12 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：工作簿中没有工作表",
     },
     "error.config": {"en": "{source}: {problem}", "zh": "{source}：{problem}"},
+    "error.same_input_file": {
+        "en": "{source}: keys '{first_key}' and '{second_key}' name the same file ({path}): "
+        "the {second} table would be read from the {first} file; name each table's own export",
+        "zh": "{source}：配置项 '{first_key}' 和 '{second_key}' 指向同一个文件（{path}）："
+        "{second}表会从{first}文件中读取；请为每个表指定它自己的导出文件",
+    },
     "error.config_not_file": {
         "en": "{path}: config is not a regular file (a folder, pipe or device)",
         "zh": "{path}：配置不是普通文件（而是文件夹、管道或设备）",
@@ -2280,6 +2286,54 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
     "reading.sku_more": {
         "en": " ({count} SKUs spelled two ways)",
         "zh": "（共 {count} 个编码有两种写法）",
+    },
+    "error.location_spelling": {
+        "en": "{where}: location '{location}' is written '{other}' in {other_where} ({how}): "
+        "one warehouse spelled two ways is planned as two, its stock, sales and orders split "
+        "between them; use one spelling in every file{more}",
+        "zh": "{where}：仓库 '{location}' 在 {other_where} 中写作 '{other}'（{how}）：同一仓库"
+        "的两种写法会被当作两个仓库来计划，库存、销售和订单被拆到两处；请在所有文件中用同一种"
+        "写法{more}",
+    },
+    "reading.location_differ": {"en": "they differ only in {parts}", "zh": "只是{parts}不同"},
+    "reading.location_case": {"en": "letter case", "zh": "大小写"},
+    "reading.location_width": {"en": "full or half width", "zh": "全角半角"},
+    "reading.location_separators": {
+        "en": "spaces, dashes, underscores or dots",
+        "zh": "空格、横线、下划线或点",
+    },
+    "reading.location_zeros": {"en": "leading zeros", "zh": "前导零"},
+    "reading.location_more": {
+        "en": " ({count} locations spelled two ways)",
+        "zh": "（共 {count} 个仓库有两种写法）",
+    },
+    "error.stock_is_sales": {
+        "en": "{stock}: every row is a line of the sales file {sales} (the same date, sku, "
+        "location and quantity; {rows} rows over {days} days): read as stock, a day's sales "
+        "would be the stock on hand; name the stock snapshot export for {setting}",
+        "zh": "{stock}：每一行都是销售文件 {sales} 中的一行（日期、商品、仓库和数量都相同；"
+        "共 {rows} 行、{days} 天）：当作库存读取，某一天的销量会被当成现存量；请把库存快照"
+        "导出文件设为 {setting}",
+    },
+    "error.stock_after_today": {
+        "en": "{where}: snapshot date {date} is after today ({today}; {count} rows are dated "
+        "after it): it would be taken as the current stock; correct the date, or set {setting}",
+        "zh": "{where}：库存快照日期 {date} 晚于今天（{today}；共 {count} 行晚于今天）："
+        "它会被当作当前库存；请更正日期，或设置 {setting}",
+    },
+    "error.stock_all_after_as_of": {
+        "en": "{where}: every stock row is dated after {setting} {as_of} (the first {date}): "
+        "the plan would start with nothing in stock; set {setting} to the snapshot's day or "
+        "later, or correct the dates",
+        "zh": "{where}：所有库存行的日期都晚于计划日期 {setting} {as_of}（第一行为 {date}）："
+        "计划会从零库存开始；请把 {setting} 设为快照当天或之后，或更正日期",
+    },
+    "warn.stock_after_as_of": {
+        "en": "{where}: {count} rows are dated after {setting} {as_of} (up to {latest}) and "
+        "ignored: the current stock is each item's latest snapshot on or before it; check the "
+        "year",
+        "zh": "{where}：{count} 行库存的日期晚于计划日期 {setting} {as_of}（至 {latest}），"
+        "已忽略：当前库存取每个商品在该日或之前的最近一次快照；请检查年份",
     },
     "error.blank_location": {
         "en": "{where}: empty location while other rows name one ({named}; {blank} empty): "

@@ -886,6 +886,7 @@ def read_on_workers(
     row per series sold and per series stocked, and the products' rows (warned about
     here: `io.prepare.product_notes`)."""
     from stockplan.io.prepare import (
+        SPELLED_LOCATIONS,
         SPELLED_SKUS,
         UNCHECKED_LOCATIONS,
         UNCHECKED_SKUS,
@@ -906,7 +907,7 @@ def read_on_workers(
             cluster=cl.name,
         )
     )
-    unchecked = (UNCHECKED_LOCATIONS, UNCHECKED_SKUS, SPELLED_SKUS)
+    unchecked = (UNCHECKED_LOCATIONS, UNCHECKED_SKUS, SPELLED_SKUS, SPELLED_LOCATIONS)
     small = {name: frame for name, frame in tables.items() if name not in unchecked}
     groups = linked_groups(small)  # kits and successions plan in one partition
     handles = cl.scatter(list(enumerate(split_tables(small, n, groups))))

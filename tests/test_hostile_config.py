@@ -512,3 +512,50 @@ def test_the_buckets_the_readme_names_are_the_ones_the_config_accepts(small_shop
     assert _error(small_shop).endswith(
         "key 'planning.bucket': Input should be 'day' or 'week', got 'month'"
     )
+
+
+def _inputs(config: Path, **inputs: object) -> None:
+    import yaml
+
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["inputs"].update(inputs)
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+
+
+def test_one_file_named_for_the_sales_and_the_stock_is_refused_naming_both_keys(
+    small_shop: Path, tmp_path: Path
+):
+    # the sales export named for the stock too: each item's last day of sales was read as
+    # its stock on hand, and the plan made from it with exit 0
+    sales = small_shop.parent / "sales.csv"
+    _inputs(small_shop, stock="./sales.csv")
+    assert _error(small_shop) == (
+        f"stockplan: error: {small_shop}: keys 'inputs.sales' and 'inputs.stock' name the same "
+        f"file ({small_shop.parent / './sales.csv'}): the stock table would be read from the "
+        "sales file; name each table's own export"
+    )
+    target = tmp_path / "plan.xlsx"
+    result = runner.invoke(app, ["plan", "-c", str(small_shop), "-o", str(target)])
+    assert result.exit_code == 1 and not target.exists()
+    assert len(result.stderr.splitlines()) == 1
+    _inputs(small_shop, stock={"path": str(sales)})  # the long form, an absolute path
+    assert _error(small_shop, "--lang", "zh").endswith(
+        "：配置项 'inputs.sales' 和 'inputs.stock.path' 指向同一个文件（"
+        f"{sales}）：库存（stock）表会从销售（sales）文件中读取；请为每个表指定它自己的导出文件"
+    )
+
+
+def test_two_sheets_of_one_workbook_may_be_two_tables(small_shop: Path):
+    from stockplan.config import parse_config
+
+    raw = {
+        "inputs": {
+            "sales": {"path": "shop.xlsx", "sheet": "sales"},
+            "stock": {"path": "shop.xlsx", "sheet": "stock"},
+        }
+    }
+    config = parse_config(raw, small_shop, small_shop.parent)  # no error
+    assert config.inputs.stock.sheet == "stock"
+    raw["inputs"]["purchase_orders"] = {"path": "shop.xlsx", "sheet": "stock"}
+    with pytest.raises(Exception, match="'inputs.stock.path' and 'inputs.purchase_orders.path'"):
+        parse_config(raw, small_shop, small_shop.parent)

@@ -67,6 +67,116 @@ def test_the_check_uses_the_day_it_runs_and_allows_one_day_for_time_zones(small_
         future_sales(later, config, today=dt.date(2026, 11, 26))
 
 
+SNAPSHOTS = (
+    "date,sku,location,on_hand,allocated\n"
+    "2025-10-05,A-100,WH1,100,0\n2025-10-05,A-100,WH2,560,0\n2025-10-05,007,WH1,6,0\n"
+    "2025-10-12,A-100,WH1,40,5\n2025-10-12,A-100,WH2,500,0\n{last},007,WH1,3,0\n"
+)
+"""A weekly stock history whose last row (row 7) is dated `{last}`."""
+
+
+def _orders(folder: Path) -> dict[tuple[str, str], dict]:
+    orders = pl.read_csv(folder / "orders.csv", schema_overrides={"sku": pl.String})
+    return {(r["sku"], r["location"]): r for r in orders.iter_rows(named=True)}
+
+
+@pytest.mark.parametrize("year", ["2052", "2026"])
+def test_a_stock_snapshot_dated_after_the_planning_date_is_ignored_and_warned(
+    small_shop: Path, tmp_path: Path, year: str
+):
+    # one row of a weekly history typed 2052 (or 2026) for 2025 made WH1's newest snapshot
+    # that year: A-100@WH1, in every real snapshot, was taken as 0 on hand and over-ordered
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(SNAPSHOTS.format(last=f"{year}-10-12"))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _plan(small_shop, out, "--all")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"stockplan: warning: {stock}, row 7, column 'date': 1 row is dated after "
+        f"planning.as_of 2025-10-13 (up to {year}-10-12) and ignored: the current stock is "
+        "each item's latest snapshot on or before it; check the year"
+    ) in result.stderr.splitlines()
+    orders = _orders(out)
+    assert orders[("A-100", "WH1")]["on_hand"] == 40
+    assert orders[("A-100", "WH1")]["allocated"] == 5
+    assert orders[("A-100", "WH2")]["on_hand"] == 500
+    # 007's real snapshots end on 2025-10-05: missing from WH1's newest, said in the notes
+    assert orders[("007", "WH1")]["on_hand"] == 0
+    assert "missing from their location's newest snapshot, taken as 0 on hand: 007@WH1" in (
+        result.stderr
+    )
+    result = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
+    assert (
+        f"{stock}，第 7 行，列 'date'：1 行库存的日期晚于计划日期 planning.as_of 2025-10-13（至 "
+        f"{year}-10-12），已忽略" in result.stderr
+    )
+
+
+def test_a_stock_snapshot_dated_after_today_is_refused_without_a_planning_date(
+    small_shop: Path, tmp_path: Path
+):
+    _without_planning_date(small_shop)
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(SNAPSHOTS.format(last="2052-10-12"))
+    assert _refused(small_shop, tmp_path) == (
+        f"stockplan: error: {stock}, row 7, column 'date': snapshot date 2052-10-12 is after "
+        f"today ({dt.date.today()}; 1 row is dated after it): it would be taken as the current "
+        "stock; correct the date, or set planning.as_of"
+    )
+    result = runner.invoke(app, ["validate", "-c", str(small_shop), "--lang", "zh"])
+    assert result.exit_code == 1
+    assert f"{stock}，第 7 行，列 'date'：库存快照日期 2052-10-12 晚于今天" in result.stderr
+
+
+def test_a_stock_file_dated_wholly_after_the_planning_date_is_refused(
+    small_shop: Path, tmp_path: Path
+):
+    # ignoring every row would plan with nothing in stock
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(
+        "盘点日期,sku,location,on_hand\n"
+        "2025-10-20,A-100,WH1,40\n2025-10-20,A-100,WH2,500\n2025-10-20,007,WH1,3\n",
+        encoding="utf-8",
+    )
+    assert _refused(small_shop, tmp_path) == (
+        f"stockplan: error: {stock}, row 2, column '盘点日期' (date): every stock row is dated "
+        "after planning.as_of 2025-10-13 (the first 2025-10-20): the plan would start with "
+        "nothing in stock; set planning.as_of to the snapshot's day or later, or correct the "
+        "dates"
+    )
+
+
+def test_stock_snapshots_after_the_planning_date_are_told_over_every_partition(
+    small_shop: Path,
+):
+    """A cluster's tasks read their own stock slices: each drops its rows dated after
+    planning.as_of, and the driver names the earliest over every part file."""
+    from stockplan.io.prepare import check_read_facts, prepare_items_slice
+
+    config = load_config(small_shop)
+    slices = [
+        pl.DataFrame(
+            {
+                "source_file": [part] * 2,
+                "source_row": [2, 3],
+                "date": [dt.date(2025, 10, 12), dt.date(year, 10, 12)],
+                "sku": [sku, sku],
+                "location": ["WH1", "WH1"],
+                "on_hand": [40.0, 3.0],
+            }
+        )
+        for part, sku, year in (("b.parquet", "A-100", 2052), ("a.parquet", "007", 2026))
+    ]
+    prepared = [prepare_items_slice({"stock": s}, {"stock"}, "WH1", config) for s in slices]
+    assert [t["stock"]["date"].to_list() for t, _ in prepared] == [[dt.date(2025, 10, 12)]] * 2
+    warnings = check_read_facts([f for _, f in prepared], {}, config, None)
+    assert (
+        "a.parquet, row 3, column 'date': 2 rows are dated after planning.as_of 2025-10-13 "
+        "(up to 2052-10-12) and ignored"
+    ) in warnings[0]
+
+
 def test_a_planning_date_long_after_the_last_sale_is_warned(small_shop: Path, tmp_path: Path):
     result = _plan(small_shop, tmp_path / "plan.xlsx", "--as-of", "2030-01-01")
     assert result.exit_code == 0, result.output
@@ -602,3 +712,46 @@ def test_a_fallback_header_is_read_when_the_config_maps_it_and_init_agrees():
         mapped = map_headers(frame, schema, {"订单编号": "order_id"}, Path("co.csv"))
         assert mapped["order_id"] == "订单编号"  # the config says so: it wins
         assert _score(headers, "customer_orders")[2]["order_id"] == "订单号"  # as read
+
+
+def test_a_sales_export_named_as_the_stock_is_refused(small_shop: Path, tmp_path: Path):
+    # a copy of the sales lines as the stock file: each item's last day of sales was read
+    # as its stock on hand (and the file's 'quantity' as on_hand), with exit 0
+    folder = small_shop.parent
+    lines = (folder / "sales.csv").read_text().splitlines()
+    stock = folder / "stock.csv"
+    stock.write_text("\n".join(["date,sku,location,quantity,price", *lines[1:]]) + "\n")
+    days = len({line.split(",")[0] for line in lines[1:]})
+    assert _refused(small_shop, tmp_path) == (
+        f"stockplan: error: {stock}: every row is a line of the sales file {folder / 'sales.csv'} "
+        f"(the same date, sku, location and quantity; {len(lines) - 1} rows over {days} "
+        "days): read as stock, a day's sales would be the stock on hand; name the stock "
+        "snapshot export for inputs.stock"
+    )
+
+
+def test_a_stock_history_whose_figures_are_not_all_sales_lines_is_stock(
+    small_shop: Path, tmp_path: Path
+):
+    # one snapshot day whose figures equal that day's sales, or two such days but for one
+    # row: stock, planned as ever
+    folder = small_shop.parent
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+
+    def snapshot(*days: str) -> pl.DataFrame:
+        return sales.filter(pl.col("date").is_in(days)).select(
+            "date", "sku", pl.col("warehouse").alias("location"), pl.col("qty").alias("on_hand")
+        )
+
+    stock = folder / "stock.csv"
+    snapshot("2025-10-06").write_csv(stock)
+    result = _plan(small_shop, tmp_path / "one.xlsx")
+    assert result.exit_code == 0, result.output
+    two_days = snapshot("2025-10-06", "2025-10-07")
+    two_days.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(999).otherwise("on_hand").alias("on_hand")
+    ).write_csv(stock)
+    result = _plan(small_shop, tmp_path / "two.xlsx")
+    assert result.exit_code == 0, result.output
+    two_days.write_csv(stock)  # every row a sales line: refused
+    assert "every row is a line of the sales file" in _refused(small_shop, tmp_path)

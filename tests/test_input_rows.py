@@ -1,5 +1,5 @@
 """Rows as the buyer sees them: sheet row numbers with blank rows, footers under the data,
-blank locations, SKU spellings that differ between tables, repeated lines."""
+blank locations, SKU and location spellings that differ, repeated lines."""
 
 from __future__ import annotations
 
@@ -445,6 +445,119 @@ def test_a_key_some_table_spells_two_ways_is_two_items_in_every_table():
     # without the products table that knows both, the same pair is a clash
     with pytest.raises(StockplanError, match="'123' is '0123' in stock frame"):
         check_sku_spellings({"stock": stock, "sales": sales}, Config())
+
+
+LOCATION_TAIL = (
+    ": one warehouse spelled two ways is planned as two, its stock, sales and orders split "
+    "between them; use one spelling in every file"
+)
+
+
+@pytest.mark.parametrize(
+    ("spelled", "how"),
+    [
+        ("wh1", "letter case"),
+        ("ＷＨ１", "full or half width"),
+        ("WH-1", "spaces, dashes, underscores or dots"),
+        ("wh 1", "letter case and spaces, dashes, underscores or dots"),
+    ],
+)
+def test_a_warehouse_spelled_two_ways_in_the_stock_is_refused_naming_both_rows(
+    small_shop: Path, tmp_path: Path, spelled: str, how: str
+):
+    # 007's 30 units sat in 'wh1', a warehouse of their own: 007@WH1 was planned with
+    # nothing on hand (or a transfer between the two), without a word
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(
+        f"sku,location,on_hand,allocated\nA-100,WH1,40,5\nA-100,WH2,500,0\n007,{spelled},30,0\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _plan(small_shop, out)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {stock}, row 4, column 'location': location '{spelled}' is written "
+        f"'WH1' in {stock}, row 2 (they differ only in {how}){LOCATION_TAIL}"
+    ]
+    assert list(out.iterdir()) == []
+
+
+def test_a_purchase_order_for_a_warehouse_spelled_another_way_names_the_spelling(
+    small_shop: Path, tmp_path: Path
+):
+    # 'wh2' was refused as a location in neither the stock nor the sales: now the message
+    # says which warehouse it is, in both languages
+    orders = small_shop.parent / "purchase_orders.csv"
+    orders.write_text(
+        "po_id,sku,仓库,quantity,order_date\nP1,A-100,WH1,60,2025-09-20\nP2,A-100,wh2,48,2025-10-01\n"
+    )
+    result = _plan(small_shop, tmp_path / "out.xlsx")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"stockplan: error: {orders}, row 3, column '仓库' (location): location 'wh2' is written "
+        f"'WH2' in {small_shop.parent / 'stock.csv'}, row 3 (they differ only in letter case)"
+        f"{LOCATION_TAIL}"
+    )
+    result = _plan(small_shop, tmp_path / "out.xlsx", "--lang", "zh")
+    assert result.stderr.strip().endswith(
+        f"仓库 'wh2' 在 {small_shop.parent / 'stock.csv'}，第 3 行 中写作 'WH2'（只是大小写不同）："
+        "同一仓库的两种写法会被当作两个仓库来计划，库存、销售和订单被拆到两处；请在所有文件中用同一种写法"
+    )
+
+
+def test_the_spelling_most_rows_use_is_taken_as_meant_and_others_are_counted():
+    import polars as pl
+
+    from stockplan.config import Config
+    from stockplan.errors import StockplanError
+    from stockplan.io.prepare import check_location_spellings
+
+    # warehouse codes a spreadsheet read as numbers lose their zeros: 1 for 01
+    stock = pl.DataFrame({"source_row": [2, 3, 4], "location": ["01", "02", "Main"]})
+    sales = pl.DataFrame(
+        {"source_row": [2, 3, 4, 5], "location": ["1", "1", "MAIN", None]}  # blank: no name
+    )
+    with pytest.raises(StockplanError) as refused:
+        check_location_spellings({"stock": stock, "sales": sales}, Config())
+    assert str(refused.value) == (
+        "stock frame, row 2, column 'location': location '01' is written '1' in sales frame, "
+        f"row 2 (they differ only in leading zeros){LOCATION_TAIL} (2 locations spelled two ways)"
+    )
+    # distinct names that merely look alike are distinct warehouses
+    apart = pl.DataFrame(
+        {"source_row": [2, 3, 4, 5], "location": ["WH1", "WH11", "WH-BJ", "WH-SH"]}
+    )
+    check_location_spellings({"stock": apart, "sales": apart}, Config())  # no error
+
+
+def test_a_warehouse_spelled_two_ways_across_partitions_is_refused():
+    """A cluster's tasks read their stock and sales slices: the names each wrote are
+    compared over every partition and with the tables read on the driver."""
+    import datetime as dt
+
+    import polars as pl
+
+    from stockplan.config import Config
+    from stockplan.io.prepare import check_read_facts, prepare_items_slice, prepare_sales_slice
+
+    config = Config()
+    stock = pl.DataFrame(
+        {"source_file": ["s.parquet"], "source_row": [2], "sku": ["A"], "location": ["WH1"]}
+        | {"on_hand": [4.0]}
+    )
+    _, items = prepare_items_slice({"stock": stock}, {"stock"}, "WH1", config)
+    sales = pl.DataFrame(
+        {"source_file": ["b.parquet"], "source_row": [7], "date": [dt.date(2025, 1, 6)]}
+        | {"sku": ["A"], "location": ["ｗｈ１"], "quantity": [1.0]}
+    )
+    _, sold = prepare_sales_slice(sales, ["WH1"], None, config)
+    with pytest.raises(StockplanError) as refused:
+        check_read_facts([items, sold], {}, config, None)
+    assert str(refused.value).startswith(
+        "b.parquet, row 7, column 'location': location 'ｗｈ１' is written 'WH1' in s.parquet, "
+        "row 2 (they differ only in letter case and full or half width)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -449,6 +449,64 @@ def test_the_open_part_of_an_order_line_is_its_backlog_or_its_quantity_on_order(
     assert "open_quantity" not in orders.columns
 
 
+def test_a_partly_received_order_line_is_its_received_part_and_its_open_part(tmp_path: Path):
+    """A 采购订单执行表 line of 100 with 40 received on 10-08 and 未入库数量 60 had a received
+    date, so it counted as closed: its 60 open units were on order nowhere."""
+    from stockplan.io.prepare import with_open_quantities
+
+    path = tmp_path / "purchase_orders.csv"
+    path.write_text(
+        "采购单号,商品编码,数量,下单日期,预计到货日期,入库日期,已入库数量,未入库数量\n"
+        "P1,A,60,2025-09-20,2025-10-04,2025-10-03,60,0\n"
+        "P3,A,100,2025-09-25,2025-10-20,2025-10-08,40,60\n"
+        "P4,A,10,2025-09-25,2025-10-20,2025-10-08,,10\n",  # all open despite a date
+        encoding="utf-8",
+    )
+    orders = with_open_quantities("purchase_orders", _read(path, "purchase_orders"))
+    assert "open_quantity" not in orders.columns
+    lines = orders.select("po_id", "quantity", "received_date", "received_quantity")
+    assert sorted(lines.rows(), key=lambda r: (r[0], r[2] is None)) == [
+        ("P1", 60.0, dt.date(2025, 10, 3), 60.0),
+        ("P3", 40.0, dt.date(2025, 10, 8), 40.0),  # a receipt of what arrived
+        ("P3", 60.0, None, None),  # the open part: on order
+        ("P4", 10.0, None, None),
+    ]
+    assert set(orders.filter(pl.col("po_id") == "P3")["expected_date"]) == {dt.date(2025, 10, 20)}
+
+
+@pytest.mark.parametrize(
+    ("expected", "arrival"), [("2025-10-20", "2025-10-20"), ("2025-10-09", "2025-10-13")]
+)
+def test_a_partly_received_order_line_keeps_its_open_part_on_order(
+    small_shop: Path, tmp_path: Path, expected: str, arrival: str
+):
+    # the open part arrives on the line's expected date; one already past is due now (as_of)
+    from typer.testing import CliRunner
+
+    from stockplan.cli import app
+
+    (small_shop.parent / "purchase_orders.csv").write_text(
+        "采购单号,商品编码,仓库,供应商,数量,订单日期,预计到货日期,入库日期,未入库数量\n"
+        "P1,A-100,WH1,Acme,60,2025-09-20,2025-10-04,2025-10-03,0\n"
+        "P2,A-100,WH1,Acme,48,2025-10-01,2025-10-20,,48\n"
+        f"P3,007,WH1,Acme,100,2025-09-25,{expected},2025-10-08,60\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    result = CliRunner().invoke(app, ["plan", "-c", str(small_shop), "-o", str(out), "--all"])
+    assert result.exit_code == 0, result.output
+    schema = {"sku": pl.String, "next_receipt_date": pl.String}
+    orders = pl.read_csv(out / "orders.csv", schema_overrides=schema)
+    risk = pl.read_csv(out / "risk.csv", schema_overrides=schema)
+    item = (pl.col("sku") == "007") & (pl.col("location") == "WH1")
+    assert orders.filter(item)["on_order"].item() == 60
+    assert orders.filter(item)["inventory_position"].item() == 63  # 3 on hand + 60
+    assert risk.filter(item)["next_receipt_date"].item() == arrival
+    a100 = (pl.col("sku") == "A-100") & (pl.col("location") == "WH1")
+    assert orders.filter(a100)["on_order"].item() == 48  # P2 open, P1 closed
+
+
 def test_a_plan_counts_only_the_open_part_of_a_customer_order_as_backlog(small_shop: Path):
     import stockplan
 

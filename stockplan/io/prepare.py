@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,6 +260,149 @@ def refuse_two_spellings(spelled: pl.DataFrame, config: Config) -> None:
     )
 
 
+LOCATION_TABLES = (
+    "stock",
+    "sales",
+    "purchase_orders",
+    "customer_orders",
+    "promotions",
+    "overrides",
+)
+"""The tables with a location column, in the order a spelling of one is blamed."""
+
+SPELLED_LOCATIONS = "spelled_locations"
+"""A prepared table (only when a cluster's tasks read the stock or the sales): the
+`spelled_locations` of the tables read on the driver, compared with the tasks' once they
+have read theirs (`check_read_facts`)."""
+
+LOCATION_SEPARATORS = r"[\s\-_./·]+"
+"""What may stand between the parts of a location's name, left out when spellings are
+compared (`WH-1`, `WH 1`, `WH_1`, `WH.1` are `WH1`)."""
+
+
+def location_key(location: pl.Expr) -> pl.Expr:
+    """The one name that spellings of a location differing only in letter case, full or
+    half width, separators (`LOCATION_SEPARATORS`) or leading zeros share."""
+    return (
+        location.str.replace_many(FULL_WIDTH)
+        .str.to_lowercase()
+        .str.replace_all(LOCATION_SEPARATORS, "")
+        .str.strip_chars_start("0")
+    )
+
+
+def spelled_locations(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """table, location, `source_row` (, `source_file` as text) and `rows`: the first row of
+    each location named in every table of `LOCATION_TABLES` in `tables` and how many rows
+    name it so (blank cells are not names). All `refuse_location_spellings` compares; a
+    partition's rows are its own, so the partitions' rows together are the table's."""
+    firsts = []
+    for name in LOCATION_TABLES:
+        frame = tables.get(name)
+        if frame is None or "location" not in frame.columns or ROW not in frame.columns:
+            continue
+        located = [c for c in (SOURCE_FILE, ROW) if c in frame.columns]
+        files = [SOURCE_FILE] if SOURCE_FILE in frame.columns else []
+        # per part file first (its first row), then the first file in file order: no sort
+        # of the lines
+        per_file = (
+            frame.lazy()
+            .drop_nulls("location")
+            .group_by("location", *files)
+            .agg(pl.col(ROW).min(), rows=pl.len())
+        )
+        firsts.append(
+            per_file.sort("location", *located)
+            .group_by("location", maintain_order=True)
+            .agg(*(pl.col(c).first() for c in located), pl.col("rows").sum())
+            .select(
+                pl.lit(name).alias("table"),
+                "location",
+                *(pl.col(c).cast(pl.String) if c == SOURCE_FILE else pl.col(c) for c in located),
+                "rows",
+            )
+        )
+    schema = {"table": pl.String, "location": pl.String, ROW: pl.Int64, "rows": pl.UInt32}
+    return pl.concat([pl.LazyFrame(schema=schema), *firsts], how="diagonal_relaxed").collect()
+
+
+def _spelling_difference(location: str, other: str) -> dict[str, str]:
+    """How two spellings of one location differ (letter case, width, separators, leading
+    zeros: `location_key` leaves out no more), in both languages."""
+    half, other_half = location.translate(HALF_WIDTH), other.translate(HALF_WIDTH)
+    bare, other_bare = (re.sub(LOCATION_SEPARATORS, "", t) for t in (half, other_half))
+    differ = {
+        "reading.location_case": bare.lstrip("0") != other_bare.lstrip("0"),
+        "reading.location_width": half != location or other_half != other,
+        "reading.location_separators": re.findall(LOCATION_SEPARATORS, half)
+        != re.findall(LOCATION_SEPARATORS, other_half),
+        "reading.location_zeros": bare.lower() != other_bare.lower(),
+    }
+    said = [both(key) for key, differs in differ.items() if differs]
+    english = [part["en"] for part in said]
+    joined = {
+        "en": english[-1] if len(said) == 1 else f"{', '.join(english[:-1])} and {english[-1]}",
+        "zh": "和".join(part["zh"] for part in said),
+    }
+    return both("reading.location_differ", parts=joined)
+
+
+def refuse_location_spellings(spelled: pl.DataFrame, config: Config) -> None:
+    """Refuse a location spelled two ways, in one table or across tables, that differ only
+    in letter case, full or half width, separators or leading zeros (`location_key`: `wh1`,
+    `ＷＨ１`, `WH-1`, `WH01` beside `WH1`): each spelling is planned as a warehouse of its
+    own, one with the stock and none of the sales, or a transfer between the two. The
+    spelling with the most rows is taken as meant; the message names the first row of
+    another (by table, file and row: the file's own header), the meant one's first row,
+    how they differ and how many locations are spelled two ways."""
+    codes = spelled.with_columns(key=location_key(pl.col("location"))).filter(pl.col("key") != "")
+    totals = codes.group_by("key", "location").agg(pl.col("rows").sum())
+    clash = totals.filter(pl.col("location").n_unique().over("key") > 1)
+    if clash.height == 0:
+        return
+    meant = (
+        clash.sort(["key", "rows", "location"], descending=[False, True, False])
+        .group_by("key", maintain_order=True)
+        .first()
+        .select("key", pl.col("location").alias("meant"))
+    )
+    rank = {name: i for i, name in enumerate(LOCATION_TABLES)}
+    located = [c for c in (SOURCE_FILE, ROW) if c in codes.columns]
+    ranked = codes.join(meant, on="key").with_columns(
+        rank=pl.col("table").replace_strict(rank, return_dtype=pl.Int64)
+    )
+    other = ranked.filter(pl.col("location") != pl.col("meant"))
+    first = other.sort("rank", *located, nulls_last=True).head(1)
+    name, location, right = first["table"][0], first["location"][0], first["meant"][0]
+    reference = ranked.filter(pl.col("location") == right).sort("rank", *located).head(1)
+    other_name = reference["table"][0]
+    count = other.select("location").n_unique()
+    path = _path(config, name)
+    raise StockplanError(
+        phrase(
+            "error.location_spelling",
+            where=_place_in_file(
+                _rows_of(first, pl.lit(True)),
+                path,
+                name,
+                "location",
+                config.columns.get(name, {}),
+            ),
+            location=quote(location),
+            other=quote(right),
+            other_where=place_of(_rows_of(reference, pl.lit(True)), _path(config, other_name)),
+            how=_spelling_difference(location, right),
+            more=both("reading.location_more", count=count) if count > 1 else "",
+        )
+    )
+
+
+def check_location_spellings(tables: Mapping[str, pl.DataFrame], config: Config) -> None:
+    """`refuse_location_spellings` over the locations the tables name (before any default
+    location fills a table without one)."""
+    refuse_location_spellings(spelled_locations(tables), config)
+
+
 UNMATCHED_SALES_SHARE = 0.5
 """More than this share of the sales' distinct SKUs without a stock record is warned about:
 a stock snapshot lists what the shop carries, so most sold items are in it, and a sales
@@ -283,6 +427,53 @@ def unmatched_sales_skus(tables: dict[str, pl.DataFrame], config: Config) -> lis
     return [
         phrase("warn.unmatched_sales_some", missing=missing, total=sold.len(), share=share, **files)
     ]
+
+
+SALES_AS_STOCK_SAMPLE = 1_000
+"""Stock rows compared with the sales lines first: a real snapshot history fails at once
+(its first rows are no sales lines), so only a copy of the sales is compared in full."""
+
+
+def refuse_sales_as_stock(tables: Mapping[str, pl.DataFrame], config: Config) -> None:
+    """Refuse a stock file whose every row is a line of the sales file: the same date, sku,
+    location and quantity (on hand), over at least two days. A sales export named for
+    `inputs.stock` (or a copy of the sales file) read each item's last day of sales as its
+    stock on hand; a snapshot history whose every figure equals that day's sale of the
+    item, day after day, is no stock a shop keeps. A single snapshot date is never refused
+    (a few items may have sold exactly their stock that day). Not checked where a
+    cluster's tasks read the sales or the stock."""
+    stock, sales = tables.get("stock"), tables.get("sales")
+    if stock is None or sales is None or "date" not in stock.columns or stock.height == 0:
+        return
+    if ("location" in stock.columns) != ("location" in sales.columns):
+        return  # one export names warehouses, the other does not: not one file
+    if stock["date"].null_count() or stock["date"].n_unique() < 2:
+        return
+    keys = ["date", "sku", *(["location"] if "location" in stock.columns else [])]
+
+    def all_sold(rows: pl.DataFrame) -> bool:
+        """Whether every one of `rows` is a sales line (the lines of its skus only read)."""
+        lines = (
+            sales.lazy()
+            .filter(pl.col("sku").is_in(rows["sku"].unique().implode()))
+            .select(*keys, pl.col("quantity").cast(pl.Float64).alias("on_hand"))
+        )
+        figures = rows.lazy().select(*keys, pl.col("on_hand").cast(pl.Float64))
+        unsold = figures.join(lines, on=[*keys, "on_hand"], how="anti")
+        return unsold.select(pl.len()).collect().item() == 0
+
+    if not all_sold(stock.head(SALES_AS_STOCK_SAMPLE)) or not all_sold(stock):
+        return
+    raise StockplanError(
+        phrase(
+            "error.stock_is_sales",
+            stock=str(_path(config, "stock")),
+            sales=str(_path(config, "sales")),
+            rows=stock.height,
+            days=stock["date"].n_unique(),
+            setting="inputs.stock",
+        )
+    )
 
 
 def _check_unique(frame: pl.DataFrame, keys: list[str], path: Path, what: str) -> None:
@@ -320,7 +511,8 @@ def with_open_quantities(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     ordered, the done and the open quantity of a line):
 
     - purchase_orders: received_quantity = quantity - open_quantity (未入库数量) where no
-      received quantity is given, so the line's open part is on order, not its whole;
+      received quantity is given, so the line's open part is on order, not its whole; a
+      line received in part (`partly_received`) becomes its received part and its open one;
     - customer_orders: quantity (the backlog) = open_quantity (未发货数量), else quantity -
       shipped_quantity (已发货数量), else quantity.
 
@@ -331,7 +523,8 @@ def with_open_quantities(name: str, frame: pl.DataFrame) -> pl.DataFrame:
         received = (
             pl.coalesce("received_quantity", done) if "received_quantity" in frame.columns else done
         )
-        return frame.with_columns(received.alias("received_quantity")).drop("open_quantity")
+        lines = frame.with_columns(received.alias("received_quantity"))
+        return partly_received(lines).drop("open_quantity")
     if name == "customer_orders" and {"open_quantity", "shipped_quantity"} & set(frame.columns):
         ordered = pl.col("quantity")
         if "shipped_quantity" in frame.columns:
@@ -343,6 +536,32 @@ def with_open_quantities(name: str, frame: pl.DataFrame) -> pl.DataFrame:
             [c for c in ("open_quantity", "shipped_quantity") if c in frame.columns]
         )
     return frame
+
+
+def partly_received(lines: pl.DataFrame) -> pl.DataFrame:
+    """Purchase-order lines with a received date and an open quantity (an ERP's 采购订单执行表:
+    100 ordered, 40 received on 10-08, 未入库数量 60) as two lines: the received part
+    (quantity less the open one, received on its date: a receipt for lead times and
+    scores) and the open part (no received date: on order, due on the line's expected
+    date, never before as_of). A line is open while it has no received date, so the whole
+    line counted as closed and its 60 open units were not on order."""
+    if "received_date" not in lines.columns:
+        return lines
+    open_part = pl.min_horizontal(pl.col("open_quantity").clip(lower_bound=0.0), "quantity")
+    partly = pl.col("received_date").is_not_null() & (open_part > 0)
+    split = lines.filter(partly)
+    if split.height == 0:
+        return lines
+    cleared = [
+        pl.lit(None, lines.schema[c]).alias(c)
+        for c in ("received_date", "received_quantity", "rejected_quantity", "returned_quantity")
+        if c in lines.columns
+    ]
+    arrived = split.with_columns((pl.col("quantity") - open_part).alias("quantity"))
+    still_open = split.with_columns(open_part.alias("quantity"), *cleared)
+    return pl.concat(
+        [lines.filter(~partly.fill_null(False)), arrived.filter(pl.col("quantity") > 0), still_open]
+    )
 
 
 def check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
@@ -1101,6 +1320,34 @@ def _implied_location(tables: dict[str, pl.DataFrame], config: Config) -> str:
     return config.planning.default_location
 
 
+def latest_plausible_day(today: dt.date | None = None) -> dt.date:
+    """The last day a dated row may carry without `planning.as_of`: tomorrow, a time zone
+    apart from today (`today`: the day it runs)."""
+    return (today or dt.date.today()) + dt.timedelta(days=1)
+
+
+def dated_after(frame: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """The first row of `frame` (by file and row) whose `date` is after `day`: its
+    `source_row` (, `source_file`) and date, with `count` (such rows) and `latest` (their
+    latest date); no row when none is. A partition's rows are its own: counts add over
+    partitions (`earliest_after`)."""
+    after = frame.filter(pl.col("date") > day)
+    located = [c for c in (SOURCE_FILE, ROW) if c in frame.columns]
+    return _first_with_count(after.select(*located, "date"), after.height).with_columns(
+        latest=pl.lit(after["date"].max(), pl.Date)
+    )
+
+
+def earliest_after(firsts: list[pl.DataFrame]) -> tuple[pl.DataFrame, int, dt.date] | None:
+    """Over `dated_after` rows (of the table, or one per partition): (the earliest row by
+    file and row, how many rows are after the day, their latest date); None when none is."""
+    earliest = _earliest(firsts)
+    if earliest is None:
+        return None
+    latest = max(f["latest"][0] for f in firsts if f.height)
+    return earliest[0], earliest[1], latest
+
+
 def future_sales(sales: pl.DataFrame, config: Config, today: dt.date | None = None) -> None:
     """Without `planning.as_of` the plan is made the day after the last sale: a sale dated
     after today (a mistyped year) would move it there and leave every item dead. That line
@@ -1108,7 +1355,7 @@ def future_sales(sales: pl.DataFrame, config: Config, today: dt.date | None = No
     if config.planning.as_of is not None or sales.height == 0:
         return
     today = today or dt.date.today()
-    ahead = sales.filter(pl.col("date") > today + dt.timedelta(days=1))
+    ahead = sales.filter(pl.col("date") > latest_plausible_day(today))
     if ahead.height == 0:
         return
     first = ahead.sort([c for c in (SOURCE_FILE, ROW) if c in ahead.columns]).head(1)
@@ -1147,6 +1394,53 @@ def late_sales(sales: pl.DataFrame, config: Config) -> list[str]:
     ]
 
 
+def late_snapshot_fact(
+    stock: pl.DataFrame, config: Config, today: dt.date | None = None
+) -> pl.DataFrame:
+    """`dated_after` of the stock's snapshot dates: after `planning.as_of`, or without it
+    after tomorrow (`latest_plausible_day`); no row without a date column."""
+    if "date" not in stock.columns:
+        return pl.DataFrame()
+    return dated_after(stock, config.planning.as_of or latest_plausible_day(today))
+
+
+def snapshots_as_of(stock: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """The stock rows the plan reads: none dated after `planning.as_of` (a later snapshot
+    is no stock of that day; `late_snapshots` warns about them), undated rows kept."""
+    as_of = config.planning.as_of
+    if as_of is None or "date" not in stock.columns:
+        return stock
+    return stock.filter(pl.col("date").is_null() | (pl.col("date") <= as_of))
+
+
+def late_snapshots(
+    firsts: list[pl.DataFrame], kept: int, config: Config, today: dt.date | None = None
+) -> list[str]:
+    """Stock snapshots dated after the planning date, over `late_snapshot_fact` rows (of the
+    table or each partition; `kept`: the rows not after it). The newest snapshot of a
+    location is its current stock, so one mistyped year (2052 for 2025) made it the only
+    current one and took every other item there as 0 on hand. Without `planning.as_of` a
+    date after today is refused, as a sale's is (`future_sales`); with it such rows are
+    ignored and warned about, as later sales are (`late_sales`), and refused when no row
+    is left: the plan would start with nothing in stock."""
+    earliest = earliest_after(firsts)
+    if earliest is None:
+        return []
+    first, count, latest = earliest
+    path = _path(config, "stock")
+    where = _place_in_file(first, path, "stock", "date", config.columns.get("stock", {}))
+    as_of, date = config.planning.as_of, first["date"][0]
+    said = {"where": where, "setting": "planning.as_of"}
+    if as_of is None:
+        today = today or dt.date.today()
+        raise StockplanError(
+            phrase("error.stock_after_today", date=date, today=today, count=count, **said)
+        )
+    if kept == 0:
+        raise StockplanError(phrase("error.stock_all_after_as_of", date=date, as_of=as_of, **said))
+    return [phrase("warn.stock_after_as_of", count=count, as_of=as_of, latest=latest, **said)]
+
+
 def prepare_sales_slice(
     sales: pl.DataFrame,
     stock_locations: list[str],
@@ -1156,16 +1450,19 @@ def prepare_sales_slice(
     """One partition's sales lines, read by a cluster task, prepared as `prepare_inputs`
     prepares all of them (default location), and the facts the driver checks over every
     partition: `blank_sales` (`columns.blank_locations`), `spelled_sales` (`spelled_skus`),
-    `unknown` (first unknown sku row, `count` = distinct unknown skus), `late` (the first
+    `spelled_locations` (`spelled_locations`, of the names written), `unknown` (first
+    unknown sku row, `count` = distinct unknown skus), `late` (the first
     and the latest line on or after planning.as_of), `locations` (distinct) and `series`
     (sku, location, last date: the series the partition sells)."""
     stock = pl.DataFrame({"location": stock_locations}, schema={"location": pl.String})
     blank = {"blank_sales": blank_locations(sales)} if "location" in sales.columns else {}
+    spelled = spelled_locations({"sales": sales})  # the names written, before any default
     sales = _with_location(sales, _implied_location({"stock": stock, "sales": sales}, config))
     located = [c for c in (SOURCE_FILE, ROW) if c in sales.columns]
     facts: dict = {
         **blank,
         "spelled_sales": spelled_skus({"sales": sales}),
+        SPELLED_LOCATIONS: spelled,
         "locations": sales.select(pl.col("location").unique()),
         "series": sales.group_by("sku", "location").agg(pl.col("date").max()),
     }
@@ -1232,14 +1529,20 @@ def prepare_items_slice(
     (`later`): locations filled as `prepare_inputs` fills them, the stock's records
     checked, and the facts the driver checks over every partition: `spelled_items` (the
     products' and the stock's `spelled_skus`; the products still with `source_row`),
-    `unknown_stock` (first unknown sku row and `count`), `negative` (rows) and `stock` (one
-    row per series: sku, location, the last snapshot date and a name where the stock has
-    them)."""
+    `spelled_locations` (the stock's `spelled_locations`, of the names written),
+    `unknown_stock` (first unknown sku row and `count`), `negative` (rows), `late_stock`
+    (`late_snapshot_fact`; the rows after `planning.as_of` are dropped here) with
+    `stock_kept` (the rows left) and `stock` (one row per series: sku, location, the last
+    snapshot date and a name where the stock has them)."""
     facts: dict = {"spelled_items": spelled_skus({n: tables[n] for n in later if n in tables})}
+    if "stock" in later:  # the names written, before the default fills any
+        facts[SPELLED_LOCATIONS] = spelled_locations({"stock": tables["stock"]})
     out = fill_locations(tables, default_location) if "stock" in later else dict(tables)
     if "stock" in later:
-        stock = out["stock"]
-        facts["negative"] = check_stock(stock, _path(config, "stock"))
+        facts["negative"] = check_stock(out["stock"], _path(config, "stock"))
+        facts["late_stock"] = late_snapshot_fact(out["stock"], config)
+        stock = out["stock"] = snapshots_as_of(out["stock"], config)
+        facts["stock_kept"] = stock.height
         extra = [c for c in ("date", "name") if c in stock.columns]
         facts["stock"] = stock.group_by("sku", "location", maintain_order=True).agg(
             *(
@@ -1269,13 +1572,19 @@ def check_read_facts(
     product_skus: pl.Series | None,
 ) -> list[str]:
     """The checks of `prepare_inputs` that need every row of the tables a cluster's tasks
-    read, over the partitions' facts (`prepare_items_slice`, `prepare_sales_slice`): skus
+    read, over the partitions' facts (`prepare_items_slice`, `prepare_sales_slice`):
+    locations spelled two ways (the tasks' and the driver's `SPELLED_LOCATIONS`), skus
     spelled two ways (the tasks' and the driver's `SPELLED_SKUS`), blank sales locations
     beside named ones, unknown skus (the tasks' and, against `product_skus`, the driver's
     `UNCHECKED_SKUS`, table by table in `prepare_inputs`' order), negative stock,
     locations, late sales. Returns warnings."""
     warnings: list[str] = []
     refuse_dataset_blank_locations(facts, "sales", config)
+    located = [f[SPELLED_LOCATIONS] for f in facts if SPELLED_LOCATIONS in f]
+    if located:  # the driver's names beside every partition's
+        driver_located = [tables[SPELLED_LOCATIONS]] if SPELLED_LOCATIONS in tables else []
+        every = pl.concat([*driver_located, *located], how="diagonal_relaxed")
+        refuse_location_spellings(every, config)
     spelled = [f[k] for f in facts for k in ("spelled_items", "spelled_sales") if k in f]
     if spelled:  # the driver's codes beside every partition's
         driver_spelled = [tables[SPELLED_SKUS]] if SPELLED_SKUS in tables else []
@@ -1293,6 +1602,10 @@ def check_read_facts(
         if earliest is not None:
             unknown_sku_message(config, name, *earliest, warnings)
     warnings += negative_stock_note(config, [f["negative"] for f in facts if "negative" in f])
+    late_stock = [f["late_stock"] for f in facts if "late_stock" in f]
+    if late_stock:
+        kept = sum(f["stock_kept"] for f in facts if "stock_kept" in f)
+        warnings += late_snapshots(late_stock, kept, config)
     if UNCHECKED_LOCATIONS in tables:  # against the stock's and every sales line's
         known = [f["locations"] for f in facts if "locations" in f]
         known += [tables[t].select("location") for t in ("stock", "sales") if t in tables]
@@ -1363,6 +1676,8 @@ def prepare_inputs(
     are checked against the products then (`UNCHECKED_SKUS`, `check_read_facts`)."""
     warnings: list[str] = []
     tables = {name: with_open_quantities(name, frame) for name, frame in tables.items()}
+    check_location_spellings(tables, config)  # the names written, before defaults fill any
+    refuse_sales_as_stock(tables, config)
     # master data has no location; a promotion without a location applies everywhere
     located = {"sales", "stock", "purchase_orders", "customer_orders"}
     if "stock" in tables:
@@ -1414,6 +1729,10 @@ def prepare_inputs(
             warnings += repeated_lines(out[name], _path(config, name), name)
     if "stock" in out:
         warnings += negative_stock_note(config, [check_stock(out["stock"], _path(config, "stock"))])
+        current = snapshots_as_of(out["stock"], config)
+        late = [late_snapshot_fact(out["stock"], config)]
+        warnings += late_snapshots(late, current.height, config)
+        out["stock"] = current
 
     if "sales" in out:
         future_sales(out["sales"], config)
@@ -1438,4 +1757,5 @@ def prepare_inputs(
         clean[UNCHECKED_SKUS] = unchecked_skus
     if later:  # compared with the codes of the tables the tasks read (`check_read_facts`)
         clean[SPELLED_SKUS] = spelled_skus(out)
+        clean[SPELLED_LOCATIONS] = spelled_locations(tables)
     return PreparedInputs(clean, warnings)

@@ -59,6 +59,17 @@ TEXT_FILES: dict[str, str] = {
     "trailing_spaces.csv": " date , sku ,location, qty \n2025-09-01, A-100 ,WH1 , 10 \n",
     "title_rows.csv": "销售明细表\n导出日期,2025-10-13\n\n" + SALES_HEADER + SALES_ROWS,
     "negative_stock.csv": "sku,location,on_hand\nA-100,WH1,-4\nA-100,WH2,500\n007,WH1,3\n",
+    # the sales fixture's own lines (007 sells 2 at WH1 every 4th day) as the stock file
+    "sales_export_as_stock.csv": "date,sku,location,quantity\n2025-01-06,007,WH1,2\n"
+    "2025-01-10,007,WH1,2\n",
+    # 007's stock typed under 'wh1': a second warehouse beside WH1, refused
+    "location_case_stock.csv": "sku,location,on_hand\nA-100,WH1,40\nA-100,WH2,500\n007,wh1,3\n",
+    # an ERP's PO execution list: 40 of the 100 received, 60 still open despite the date
+    "po_partly_received.csv": "采购单号,商品编码,仓库,数量,订单日期,预计到货日期,入库日期,"
+    "未入库数量\nP3,007,WH1,100,2025-09-25,2025-10-20,2025-10-08,60\n",
+    # a snapshot history with one year mistyped: that row is no stock of the planning date
+    "stock_snapshot_after_as_of.csv": "date,sku,location,on_hand\n2025-10-12,A-100,WH1,40\n"
+    "2025-10-12,A-100,WH2,500\n2025-10-12,007,WH1,3\n2052-10-12,A-100,WH1,0\n",
     "blank_lines.csv": SALES_HEADER + "2025-09-01,A-100,WH1,10\n\n,,,\n2025-09-02,A-100,WH1,12\n\n",
     "duplicate_sales_lines.csv": SALES_HEADER
     + "2025-09-01,A-100,WH1,10\n2025-09-01,A-100,WH1,10\n",
