@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import yaml
+from conftest import AS_OF as SHOP_AS_OF
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -235,3 +236,100 @@ def test_supplier_workbooks_are_in_the_buyers_language(small_shop: Path, tmp_pat
     assert set(lines["状态"]) <= {"本周订单", "预计"} and "本周订单" in set(lines["状态"])
     summary = pl.read_excel(workbook, sheet_name="汇总")
     assert "预计采购量" in summary.columns
+
+
+def _forecasts(*skus: str, per_week: list[float] | None = None) -> pl.DataFrame:
+    """A 13-week forecast for each sku: 70 a week (lo 50, hi 90), or `per_week` (lo = hi)."""
+    frames = []
+    for sku in skus:
+        frame = _forecast(70.0, 50.0, 90.0).with_columns(pl.lit(sku).alias("sku"))
+        if per_week is not None:
+            weekly = pl.Series(per_week, dtype=pl.Float64)
+            frame = frame.with_columns(forecast=weekly, lo=weekly, hi=weekly)
+        frames.append(frame)
+    return pl.concat(frames)
+
+
+def _lines(projection: pl.DataFrame, sku: str) -> list[tuple]:
+    return (
+        projection.filter(pl.col("sku") == sku)
+        .select("order_date", "projected_qty", "qty_low", "qty_high")
+        .rows()
+    )
+
+
+def test_each_item_rolls_forward_at_its_own_suppliers_review_period():
+    # 70 a week (10 a day), L = 14, safety stock 20, position 100, over 8 weeks (56 days).
+    # A from Acme, R = 28: S = 10 x (14 + 28) + 20 = 440, this week 340; at day 28 the
+    # position is 440 - 280 = 160, S_1 = 440 (constant demand): order 280 (lo 200, hi 360);
+    # the next review, day 56, is past the 8 weeks.
+    # B from Beta, R = 7: S = 230, this week 130, then the week's 70 (50 to 90) at days
+    # 7, 14, ..., 49: a weekly order, not Acme's every four weeks.
+    rows = pl.concat(
+        [
+            _row(order_qty=340.0, reorder_point=440.0, order_up_to=440.0, review_days=28.0),
+            _row(sku="B", supplier="Beta"),
+        ]
+    )
+    projection = project_supplier_orders(rows, _forecasts("A", "B"), AS_OF, 7, 8)
+    assert _lines(projection, "A") == [
+        (_day(0), 340.0, 340.0, 340.0),
+        (_day(28), 280.0, 200.0, 360.0),
+    ]
+    assert _lines(projection, "B") == [(_day(0), 130.0, 130.0, 130.0)] + [
+        (_day(7 * k), 70.0, 50.0, 90.0) for k in range(1, 8)
+    ]
+
+
+def _plan_supplier_forecast(config: Path, out: Path) -> str:
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            "-c",
+            str(config),
+            "-o",
+            str(out.parent / "plan.csv"),
+            "--supplier-forecast",
+            str(out),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _workbook(path: Path, sheet: str) -> pl.DataFrame:
+    codes = {"sku": pl.String} if sheet == "lines" else None
+    return pl.read_excel(path, sheet_name=sheet, schema_overrides=codes)
+
+
+def _edit_products(config: Path, **columns: pl.Expr) -> None:
+    path = config.parent / "products.csv"
+    products = pl.read_csv(path, schema_overrides={"sku": pl.String})
+    products.with_columns(**columns).write_csv(path)
+
+
+def test_plan_projects_every_supplier_at_its_own_review_period(small_shop: Path, tmp_path: Path):
+    # A-100 from Acme reviewed every 28 days, 007 from Beta every 7 days
+    _edit_products(
+        small_shop,
+        supplier=pl.when(pl.col("sku") == "007").then(pl.lit("Beta")).otherwise(pl.lit("Acme")),
+    )
+    pl.DataFrame(
+        {
+            "supplier": ["Acme", "Beta"],
+            "lead_time_days": [14, 14],
+            "lead_time_std_days": [0.0, 0.0],
+            "review_days": [28, 7],
+        }
+    ).write_csv(small_shop.parent / "suppliers.csv")
+    out = tmp_path / "sf"
+    _plan_supplier_forecast(small_shop, out)
+    acme = _workbook(out / "Acme.xlsx", "lines")
+    beta = _workbook(out / "Beta.xlsx", "lines")
+    # 8 weeks: Acme's reviews on days 0 and 28, Beta's every week
+    assert set(acme["order_date"]) <= {SHOP_AS_OF, SHOP_AS_OF + dt.timedelta(days=28)}
+    assert SHOP_AS_OF + dt.timedelta(days=28) in set(acme["order_date"])
+    offsets = {(d - SHOP_AS_OF).days for d in beta["order_date"]}
+    assert offsets <= set(range(0, 56, 7)) and len(offsets) >= 4
