@@ -8,8 +8,14 @@ and its upper bound (`forecast.interval_level`). At the item's review k (day t_k
     position_k = position_{k-1} + order_{k-1} - demand(t_{k-1}, t_k)       (path's demand)
     S_k = S_0 + [D(t_k, t_k + L + R) - D(0, L + R)]      (levels follow the forecast path,
     s_k = s_0 + [D(t_k, t_k + L + R) - D(0, L + R)]       safety stock held constant)
-    order_k = the policy's order (rs: up to S_k when below it; ss: up to S_k once at or
-              below s_k; sq: multiples of Q = S_0 - s_0), rounded to MOQ, packs and max,
+    C_k = min(C, D(t_k, switch))   (the plan's cap C, `caps`; D(t_k, switch) for an old item
+                                    its successor replaces on day `switch`)
+    S'_k = min(S_k, C_k),  s'_k = min(s_k, S'_k)
+    order_k = the policy's order at S'_k, s'_k (rs: up to S'_k when below it; ss: up to S'_k
+              once at or below s'_k; sq: multiples of Q = S_0 - s_0, up to S'_k when the cap
+              binds), rounded to MOQ, packs and max; 0 when C_k <= 0 (a kit, a shelf life
+              no longer than the sell-by days, an old item from its switch date) or for an
+              old item whose order would arrive on or after the switch (t_k + L >= switch),
 
 with order_0 this run's order line (after transfers, backup supplier and budget). D is the
 forecast's cumulative demand (bucket k spreads evenly over its days; past the horizon the
@@ -110,6 +116,15 @@ def _review_periods(rows: pl.DataFrame, review_days: float) -> tuple[np.ndarray,
     return whole_review_days(own, rows.height), own.astype(float)
 
 
+def _switch_days(rows: pl.DataFrame, as_of: dt.date) -> np.ndarray:
+    """Days from as_of to the switch date of an old item its successor replaces
+    (`replaced_from`), nan for every other row."""
+    if "replaced_from" not in rows.columns:
+        return np.full(rows.height, np.nan)
+    days = (pl.col("replaced_from") - pl.lit(as_of)).dt.total_days().cast(pl.Float64)
+    return rows.select(days.fill_null(np.nan)).to_series().to_numpy()
+
+
 def _numbers(rows: pl.DataFrame, column: str, default: float) -> np.ndarray:
     """A numeric column of `rows` as floats, `default` where null or absent."""
     if column not in rows.columns:
@@ -129,10 +144,10 @@ def project_supplier_orders(
 
     `plan_rows`: every sku x location's plan row (supplier, order_qty, inventory_position,
     reorder_point, order_up_to, policy_type, lead_time_days, review_days, unit_cost, moq,
-    pack_size, max_order, forecast_per_day, optionally closure_cover_days, inactive).
-    `forecast`: sku, location, period_start, forecast, lo, hi. `review_days`:
-    policy.review_days, R of a row without its own. Only weeks where some path orders are
-    listed.
+    pack_size, max_order, forecast_per_day, optionally closure_cover_days, inactive,
+    order_up_to_cap, replaced_from). `forecast`: sku, location, period_start, forecast,
+    lo, hi. `review_days`: policy.review_days, R of a row without its own. Only weeks
+    where some path orders are listed.
     """
     rows = plan_rows.sort(SERIES)
     empty = pl.DataFrame(
@@ -155,6 +170,7 @@ def project_supplier_orders(
     period, review = _review_periods(rows, review_days)
     reviews = int(np.ceil(horizon_days / period.min()))
     lead = _numbers(rows, "lead_time_days", 0.0)
+    lead_days = np.floor(lead + 0.5)  # whole days, as `expected_arrival` counts them
     # S_0 protects L + R + closure cover (the row's review_days); later orders L + R
     base_cover = lead + _numbers(rows, "review_days", review_days)
     protection = lead + review
@@ -169,9 +185,12 @@ def project_supplier_orders(
     reorder_0 = _numbers(rows, "reorder_point", 0.0)
     cycle_qty = np.maximum(up_to_0 - reorder_0, 1.0)
     first_order = _numbers(rows, "order_qty", 0.0)
+    cap_0 = _numbers(rows, "order_up_to_cap", np.inf)  # the plan's cap (`caps`)
+    switch = _switch_days(rows, as_of)
     paths = _paths(forecast, rows)
     mean_path = paths["forecast"]
     base = cumulative_demand(mean_path, base_cover, bucket_days)
+    until_switch = cumulative_demand(mean_path, np.nan_to_num(switch), bucket_days)
 
     orders = {name: np.zeros((rows.height, reviews)) for name in _PATHS}
     for name in _PATHS:
@@ -191,13 +210,21 @@ def project_supplier_orders(
                 - base
             )
             up_to, reorder = up_to_0 + shift, reorder_0 + shift
+            # the plan's caps rolled forward: an old item up to the demand left until its
+            # switch date, and no order that would arrive on or after it
+            left = np.clip(until_switch - cumulative_demand(mean_path, end, bucket_days), 0, None)
+            cap = np.where(np.isnan(switch), cap_0, np.minimum(cap_0, left))
+            stop = (cap <= 0) | (end + lead_days >= switch)  # nan switch: never
+            capped = cap < up_to - 1e-9
+            up_to = np.where(capped, cap, up_to)
+            reorder = np.minimum(reorder, up_to)
             trigger = np.where(kind == "rs", position < up_to - 1e-9, position <= reorder)
             need = np.where(
-                kind == "sq",
+                (kind == "sq") & ~capped,
                 (np.floor((reorder - position) / cycle_qty) + 1) * cycle_qty,
                 up_to - position,
             )
-            order = _rounded(np.where(trigger & active, need, 0.0), rows)
+            order = _rounded(np.where(trigger & active & ~stop, need, 0.0), rows)
             orders[name][:, k] = order
 
     stacked = np.stack([orders[name] for name in _PATHS])

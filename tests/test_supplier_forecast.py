@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 from conftest import AS_OF as SHOP_AS_OF
+from conftest import add_selling_successor
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -281,6 +282,53 @@ def test_each_item_rolls_forward_at_its_own_suppliers_review_period():
     ]
 
 
+def test_an_old_item_is_ordered_only_for_its_demand_until_the_successor_takes_over():
+    # A is replaced on day 42; L = 14, R = 7, S = 230, position 100: this week 130.
+    # The cap is the forecast demand left until the switch, D(t, 42) = 10 (42 - t):
+    #   day 7:  cap 350, position 230 - 70 = 160 -> 70   (lo 230-50 = 180 -> 50, hi 140 -> 90)
+    #   day 14: cap 280, position 160 -> 70              (lo 180 -> 50, hi 140 -> 90)
+    #   day 21: cap 210 < S, position 160 -> 210 - 160 = 50  (lo 180 -> 30, hi 140 -> 70)
+    #   day 28: cap 140, position 160 + 50 - 70 = 140 -> 0 (lo 180 + 30 - 50 = 160 -> 0;
+    #           hi 140 + 70 - 90 = 120 < 140, but 20 would arrive on day 42, the switch: 0)
+    #   day 35 on: the old item is never ordered
+    rows = _row(order_up_to_cap=420.0, replaced_from=_day(42))
+    projection = project_supplier_orders(rows, _forecast(70.0, 50.0, 90.0), AS_OF, 7, 8)
+    assert _lines(projection, "A") == [
+        (_day(0), 130.0, 130.0, 130.0),
+        (_day(7), 70.0, 50.0, 90.0),
+        (_day(14), 70.0, 50.0, 90.0),
+        (_day(21), 50.0, 30.0, 70.0),
+    ]
+    assert (projection["expected_arrival"] < _day(42)).all()
+
+
+def test_an_item_capped_at_zero_by_its_shelf_life_is_never_projected():
+    # shelf life not longer than the sell-by days: cap 0, the plan orders nothing. The
+    # position 16 falls 14 a week below 0, yet nothing received could be sold: no line.
+    rows = _row(
+        order_qty=0.0,
+        inventory_position=16.0,
+        reorder_point=0.0,
+        order_up_to=0.0,
+        order_up_to_cap=0.0,
+        forecast_per_day=2.0,
+    )
+    projection = project_supplier_orders(rows, _forecast(14.0, 10.0, 18.0), AS_OF, 7, 8)
+    assert projection.height == 0
+
+
+def test_a_shelf_life_cap_holds_when_the_forecast_rises():
+    # cap 150 (the plan's order_up_to_cap) below S = 230: the plan orders up to 150 from
+    # 100, i.e. 50. Forecast 70, 70, then 140 a week: at day 7 S_1 = 150 + D(7, 28)
+    # - D(0, 21) = 150 + 350 - 280 = 220, capped at 150; position 150 - 70 = 80 -> 70.
+    # Day 14: S_2 = 150 + D(14, 35) - 280 = 290 -> 150; position 150 - 70 = 80 -> 70
+    # (the week of 70 before the rise). Day 21: position 150 - 140 = 10 -> 140.
+    rows = _row(order_qty=50.0, reorder_point=150.0, order_up_to=150.0, order_up_to_cap=150.0)
+    forecast = _forecasts("A", per_week=[70.0, 70.0] + [140.0] * 11)
+    projection = project_supplier_orders(rows, forecast, AS_OF, 7, 4)
+    assert projection["projected_qty"].to_list() == [50.0, 70.0, 70.0, 140.0]
+
+
 def _plan_supplier_forecast(config: Path, out: Path) -> str:
     result = CliRunner().invoke(
         app,
@@ -333,3 +381,41 @@ def test_plan_projects_every_supplier_at_its_own_review_period(small_shop: Path,
     assert SHOP_AS_OF + dt.timedelta(days=28) in set(acme["order_date"])
     offsets = {(d - SHOP_AS_OF).days for d in beta["order_date"]}
     assert offsets <= set(range(0, 56, 7)) and len(offsets) >= 4
+
+
+def test_plan_never_projects_an_old_item_arriving_after_its_successor_takes_over(
+    small_shop: Path, tmp_path: Path
+):
+    # N-1 replaces A-100 six weeks after as_of (day 42): A-100 is bought only for what it
+    # sells until then, its orders arriving before the switch; N-1 is bought after it
+    add_selling_successor(small_shop, [5] * 28)
+    out = tmp_path / "sf"
+    _plan_supplier_forecast(small_shop, out)
+    lines = _workbook(out / "Acme.xlsx", "lines")
+    switch = SHOP_AS_OF + dt.timedelta(days=42)
+    old = lines.filter((pl.col("sku") == "A-100") & (pl.col("qty_high") > 0))
+    assert old.height and (old["expected_arrival"] < switch).all()
+    assert (old["order_date"] < switch).all()
+    new = lines.filter(pl.col("sku") == "N-1")
+    assert (new["order_date"] >= switch - dt.timedelta(days=14)).any()
+
+
+def test_plan_writes_no_workbook_for_a_supplier_with_nothing_to_order(
+    small_shop: Path, tmp_path: Path
+):
+    # 007 from Fresh keeps 2 days, all of them its sell-by days: cap 0, nothing is
+    # ordered, now or later, so Fresh gets no workbook; Acme's has no 007 line
+    _edit_products(
+        small_shop,
+        supplier=pl.when(pl.col("sku") == "007").then(pl.lit("Fresh")).otherwise(pl.lit("Acme")),
+        shelf_life_days=pl.when(pl.col("sku") == "007").then(2).otherwise(None),
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["shelf_life"] = {"sell_by_days": 2}
+    small_shop.write_text(yaml.safe_dump(config))
+    out = tmp_path / "sf"
+    _plan_supplier_forecast(small_shop, out)
+    plan = pl.read_csv(tmp_path / "plan.csv", schema_overrides={"sku": pl.String})
+    assert "007" not in set(plan["sku"])  # the plan orders none of it
+    assert sorted(p.name for p in out.iterdir()) == ["Acme.xlsx"]
+    assert "007" not in set(_workbook(out / "Acme.xlsx", "lines")["sku"])
