@@ -36,6 +36,7 @@ from stockplan.demand import SERIES
 from stockplan.lead_time_demand import whole_review_days
 from stockplan.leadtime import whole_days
 from stockplan.policy import round_order_quantity
+from stockplan.reorder import line_value
 from stockplan.supplier_rules import REVIEW, _with_review
 
 PROJECTION_COLUMNS = [
@@ -58,6 +59,7 @@ SUMMARY_COLUMNS = [
     "qty_low",
     "qty_high",
     "projected_value",
+    "missing_cost_lines",
 ]
 UNASSIGNED = "unassigned"
 _PATHS = ("lo", "forecast", "hi")
@@ -253,7 +255,8 @@ def project_supplier_orders(
         .with_columns(
             order_date.alias("order_date"),
             (order_date + pl.duration(days=pl.col("_lead"))).alias("expected_arrival"),
-            (pl.col("projected_qty") * pl.col("unit_cost").fill_null(0.0)).alias("projected_value"),
+            # a missing cost is never 0: the value of a line without one stays empty
+            line_value(pl.col("projected_qty"), pl.col("unit_cost")).alias("projected_value"),
             pl.when(pl.col("step") == 0)
             .then(pl.lit("this week's order"))
             .otherwise(pl.lit("projected"))
@@ -266,15 +269,22 @@ def project_supplier_orders(
 
 def supplier_summary(projection: pl.DataFrame) -> pl.DataFrame:
     """Per supplier and order date: lines and the summed quantities and value (each line's
-    range summed, so the total range assumes every item runs low or high together)."""
+    range summed, so the total range assumes every item runs low or high together).
+
+    A missing cost is never 0, as in the plan's summary: projected_value is the sum of the
+    known values of the lines ordered (projected_qty > 0), empty when none of them has a
+    cost, and missing_cost_lines counts the lines it leaves out (ordered, without a cost)."""
+    ordered = pl.col("projected_qty") > 0
+    known = ordered & pl.col("projected_value").is_not_null()
     return (
         projection.group_by("supplier", "order_date")
         .agg(
-            (pl.col("projected_qty") > 0).sum().cast(pl.Int64).alias("lines"),
+            ordered.sum().cast(pl.Int64).alias("lines"),
             pl.col("projected_qty").sum(),
             pl.col("qty_low").sum(),
             pl.col("qty_high").sum(),
-            pl.col("projected_value").sum(),
+            pl.when(known.any()).then(pl.col("projected_value").filter(known).sum().round(2)),
+            (ordered & ~known).sum().cast(pl.Int64).alias("missing_cost_lines"),
         )
         .select(SUMMARY_COLUMNS)
         .sort("supplier", "order_date")

@@ -329,6 +329,38 @@ def test_a_shelf_life_cap_holds_when_the_forecast_rises():
     assert projection["projected_qty"].to_list() == [50.0, 70.0, 70.0, 140.0]
 
 
+def test_a_line_without_a_cost_has_no_value_and_the_total_says_it_leaves_it_out():
+    # A costs 2.5, B has no cost: B's value stays empty (never 0); a week's value is the
+    # known 130 x 2.5 = 325 and 70 x 2.5 = 175 with one line left out; a supplier whose
+    # only line lacks a cost has no value at all
+    rows = pl.concat(
+        [
+            _row(),
+            _row(sku="B", unit_cost=None),
+            _row(sku="C", supplier="Beta", unit_cost=None),
+        ]
+    )
+    projection = project_supplier_orders(rows, _forecasts("A", "B", "C"), AS_OF, 7, 2)
+    values = {(r["sku"], r["order_date"]): r["projected_value"] for r in projection.to_dicts()}
+    assert values == {
+        ("A", _day(0)): 325.0,
+        ("A", _day(7)): 175.0,
+        ("B", _day(0)): None,
+        ("B", _day(7)): None,
+        ("C", _day(0)): None,
+        ("C", _day(7)): None,
+    }
+    summary = supplier_summary(projection)
+    assert summary.select(
+        "supplier", "order_date", "lines", "projected_value", "missing_cost_lines"
+    ).rows() == [
+        ("Acme", _day(0), 2, 325.0, 1),
+        ("Acme", _day(7), 2, 175.0, 1),
+        ("Beta", _day(0), 1, None, 1),
+        ("Beta", _day(7), 1, None, 1),
+    ]
+
+
 def _plan_supplier_forecast(config: Path, out: Path) -> str:
     result = CliRunner().invoke(
         app,
@@ -419,3 +451,33 @@ def test_plan_writes_no_workbook_for_a_supplier_with_nothing_to_order(
     assert "007" not in set(plan["sku"])  # the plan orders none of it
     assert sorted(p.name for p in out.iterdir()) == ["Acme.xlsx"]
     assert "007" not in set(_workbook(out / "Acme.xlsx", "lines")["sku"])
+
+
+def test_plan_workbook_leaves_a_missing_cost_empty_and_counts_the_lines_left_out(
+    small_shop: Path, tmp_path: Path
+):
+    # 007 has no unit cost: its lines' value is empty and each week's value is A-100's
+    # alone, with the lines without a cost counted beside it
+    _edit_products(
+        small_shop,
+        unit_cost=pl.when(pl.col("sku") == "007").then(None).otherwise(pl.col("unit_cost")),
+    )
+    out = tmp_path / "sf"
+    _plan_supplier_forecast(small_shop, out)
+    lines = _workbook(out / "Acme.xlsx", "lines")
+    summary = _workbook(out / "Acme.xlsx", "summary")
+    slow = lines.filter(pl.col("sku") == "007")
+    assert slow.height and slow["projected_value"].null_count() == slow.height
+    steady = lines.filter((pl.col("sku") == "A-100") & (pl.col("projected_qty") > 0))
+    by_date = steady.group_by("order_date").agg(
+        (pl.col("projected_qty") * 12.5).round(2).sum().alias("known")
+    )
+    missing = slow.filter(pl.col("projected_qty") > 0).group_by("order_date").len()
+    expected = (
+        summary.select("order_date")
+        .join(by_date, on="order_date", how="left")
+        .join(missing, on="order_date", how="left")
+    )
+    assert summary["projected_value"].to_list() == expected["known"].to_list()
+    assert summary["missing_cost_lines"].to_list() == expected["len"].fill_null(0).to_list()
+    assert summary["missing_cost_lines"].sum() >= 1
