@@ -301,6 +301,7 @@ def supplier_forecast(plan: Plan, config: Config | None = None) -> pl.DataFrame:
         plan.as_of,
         plan.bucket_days,
         config.supplier_forecast.weeks,
+        config.policy.review_days,
     )
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 import yaml
+from conftest import AS_OF as SHOP_AS_OF
+from conftest import add_selling_successor
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -235,3 +237,247 @@ def test_supplier_workbooks_are_in_the_buyers_language(small_shop: Path, tmp_pat
     assert set(lines["状态"]) <= {"本周订单", "预计"} and "本周订单" in set(lines["状态"])
     summary = pl.read_excel(workbook, sheet_name="汇总")
     assert "预计采购量" in summary.columns
+
+
+def _forecasts(*skus: str, per_week: list[float] | None = None) -> pl.DataFrame:
+    """A 13-week forecast for each sku: 70 a week (lo 50, hi 90), or `per_week` (lo = hi)."""
+    frames = []
+    for sku in skus:
+        frame = _forecast(70.0, 50.0, 90.0).with_columns(pl.lit(sku).alias("sku"))
+        if per_week is not None:
+            weekly = pl.Series(per_week, dtype=pl.Float64)
+            frame = frame.with_columns(forecast=weekly, lo=weekly, hi=weekly)
+        frames.append(frame)
+    return pl.concat(frames)
+
+
+def _lines(projection: pl.DataFrame, sku: str) -> list[tuple]:
+    return (
+        projection.filter(pl.col("sku") == sku)
+        .select("order_date", "projected_qty", "qty_low", "qty_high")
+        .rows()
+    )
+
+
+def test_each_item_rolls_forward_at_its_own_suppliers_review_period():
+    # 70 a week (10 a day), L = 14, safety stock 20, position 100, over 8 weeks (56 days).
+    # A from Acme, R = 28: S = 10 x (14 + 28) + 20 = 440, this week 340; at day 28 the
+    # position is 440 - 280 = 160, S_1 = 440 (constant demand): order 280 (lo 200, hi 360);
+    # the next review, day 56, is past the 8 weeks.
+    # B from Beta, R = 7: S = 230, this week 130, then the week's 70 (50 to 90) at days
+    # 7, 14, ..., 49: a weekly order, not Acme's every four weeks.
+    rows = pl.concat(
+        [
+            _row(order_qty=340.0, reorder_point=440.0, order_up_to=440.0, review_days=28.0),
+            _row(sku="B", supplier="Beta"),
+        ]
+    )
+    projection = project_supplier_orders(rows, _forecasts("A", "B"), AS_OF, 7, 8)
+    assert _lines(projection, "A") == [
+        (_day(0), 340.0, 340.0, 340.0),
+        (_day(28), 280.0, 200.0, 360.0),
+    ]
+    assert _lines(projection, "B") == [(_day(0), 130.0, 130.0, 130.0)] + [
+        (_day(7 * k), 70.0, 50.0, 90.0) for k in range(1, 8)
+    ]
+
+
+def test_an_old_item_is_ordered_only_for_its_demand_until_the_successor_takes_over():
+    # A is replaced on day 42; L = 14, R = 7, S = 230, position 100: this week 130.
+    # The cap is the forecast demand left until the switch, D(t, 42) = 10 (42 - t):
+    #   day 7:  cap 350, position 230 - 70 = 160 -> 70   (lo 230-50 = 180 -> 50, hi 140 -> 90)
+    #   day 14: cap 280, position 160 -> 70              (lo 180 -> 50, hi 140 -> 90)
+    #   day 21: cap 210 < S, position 160 -> 210 - 160 = 50  (lo 180 -> 30, hi 140 -> 70)
+    #   day 28: cap 140, position 160 + 50 - 70 = 140 -> 0 (lo 180 + 30 - 50 = 160 -> 0;
+    #           hi 140 + 70 - 90 = 120 < 140, but 20 would arrive on day 42, the switch: 0)
+    #   day 35 on: the old item is never ordered
+    rows = _row(order_up_to_cap=420.0, replaced_from=_day(42))
+    projection = project_supplier_orders(rows, _forecast(70.0, 50.0, 90.0), AS_OF, 7, 8)
+    assert _lines(projection, "A") == [
+        (_day(0), 130.0, 130.0, 130.0),
+        (_day(7), 70.0, 50.0, 90.0),
+        (_day(14), 70.0, 50.0, 90.0),
+        (_day(21), 50.0, 30.0, 70.0),
+    ]
+    assert (projection["expected_arrival"] < _day(42)).all()
+
+
+def test_an_item_capped_at_zero_by_its_shelf_life_is_never_projected():
+    # shelf life not longer than the sell-by days: cap 0, the plan orders nothing. The
+    # position 16 falls 14 a week below 0, yet nothing received could be sold: no line.
+    rows = _row(
+        order_qty=0.0,
+        inventory_position=16.0,
+        reorder_point=0.0,
+        order_up_to=0.0,
+        order_up_to_cap=0.0,
+        forecast_per_day=2.0,
+    )
+    projection = project_supplier_orders(rows, _forecast(14.0, 10.0, 18.0), AS_OF, 7, 8)
+    assert projection.height == 0
+
+
+def test_a_shelf_life_cap_holds_when_the_forecast_rises():
+    # cap 150 (the plan's order_up_to_cap) below S = 230: the plan orders up to 150 from
+    # 100, i.e. 50. Forecast 70, 70, then 140 a week: at day 7 S_1 = 150 + D(7, 28)
+    # - D(0, 21) = 150 + 350 - 280 = 220, capped at 150; position 150 - 70 = 80 -> 70.
+    # Day 14: S_2 = 150 + D(14, 35) - 280 = 290 -> 150; position 150 - 70 = 80 -> 70
+    # (the week of 70 before the rise). Day 21: position 150 - 140 = 10 -> 140.
+    rows = _row(order_qty=50.0, reorder_point=150.0, order_up_to=150.0, order_up_to_cap=150.0)
+    forecast = _forecasts("A", per_week=[70.0, 70.0] + [140.0] * 11)
+    projection = project_supplier_orders(rows, forecast, AS_OF, 7, 4)
+    assert projection["projected_qty"].to_list() == [50.0, 70.0, 70.0, 140.0]
+
+
+def test_a_line_without_a_cost_has_no_value_and_the_total_says_it_leaves_it_out():
+    # A costs 2.5, B has no cost: B's value stays empty (never 0); a week's value is the
+    # known 130 x 2.5 = 325 and 70 x 2.5 = 175 with one line left out; a supplier whose
+    # only line lacks a cost has no value at all
+    rows = pl.concat(
+        [
+            _row(),
+            _row(sku="B", unit_cost=None),
+            _row(sku="C", supplier="Beta", unit_cost=None),
+        ]
+    )
+    projection = project_supplier_orders(rows, _forecasts("A", "B", "C"), AS_OF, 7, 2)
+    values = {(r["sku"], r["order_date"]): r["projected_value"] for r in projection.to_dicts()}
+    assert values == {
+        ("A", _day(0)): 325.0,
+        ("A", _day(7)): 175.0,
+        ("B", _day(0)): None,
+        ("B", _day(7)): None,
+        ("C", _day(0)): None,
+        ("C", _day(7)): None,
+    }
+    summary = supplier_summary(projection)
+    assert summary.select(
+        "supplier", "order_date", "lines", "projected_value", "missing_cost_lines"
+    ).rows() == [
+        ("Acme", _day(0), 2, 325.0, 1),
+        ("Acme", _day(7), 2, 175.0, 1),
+        ("Beta", _day(0), 1, None, 1),
+        ("Beta", _day(7), 1, None, 1),
+    ]
+
+
+def _plan_supplier_forecast(config: Path, out: Path) -> str:
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            "-c",
+            str(config),
+            "-o",
+            str(out.parent / "plan.csv"),
+            "--supplier-forecast",
+            str(out),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _workbook(path: Path, sheet: str) -> pl.DataFrame:
+    codes = {"sku": pl.String} if sheet == "lines" else None
+    return pl.read_excel(path, sheet_name=sheet, schema_overrides=codes)
+
+
+def _edit_products(config: Path, **columns: pl.Expr) -> None:
+    path = config.parent / "products.csv"
+    products = pl.read_csv(path, schema_overrides={"sku": pl.String})
+    products.with_columns(**columns).write_csv(path)
+
+
+def test_plan_projects_every_supplier_at_its_own_review_period(small_shop: Path, tmp_path: Path):
+    # A-100 from Acme reviewed every 28 days, 007 from Beta every 7 days
+    _edit_products(
+        small_shop,
+        supplier=pl.when(pl.col("sku") == "007").then(pl.lit("Beta")).otherwise(pl.lit("Acme")),
+    )
+    pl.DataFrame(
+        {
+            "supplier": ["Acme", "Beta"],
+            "lead_time_days": [14, 14],
+            "lead_time_std_days": [0.0, 0.0],
+            "review_days": [28, 7],
+        }
+    ).write_csv(small_shop.parent / "suppliers.csv")
+    out = tmp_path / "sf"
+    _plan_supplier_forecast(small_shop, out)
+    acme = _workbook(out / "Acme.xlsx", "lines")
+    beta = _workbook(out / "Beta.xlsx", "lines")
+    # 8 weeks: Acme's reviews on days 0 and 28, Beta's every week
+    assert set(acme["order_date"]) <= {SHOP_AS_OF, SHOP_AS_OF + dt.timedelta(days=28)}
+    assert SHOP_AS_OF + dt.timedelta(days=28) in set(acme["order_date"])
+    offsets = {(d - SHOP_AS_OF).days for d in beta["order_date"]}
+    assert offsets <= set(range(0, 56, 7)) and len(offsets) >= 4
+
+
+def test_plan_never_projects_an_old_item_arriving_after_its_successor_takes_over(
+    small_shop: Path, tmp_path: Path
+):
+    # N-1 replaces A-100 six weeks after as_of (day 42): A-100 is bought only for what it
+    # sells until then, its orders arriving before the switch; N-1 is bought after it
+    add_selling_successor(small_shop, [5] * 28)
+    out = tmp_path / "sf"
+    _plan_supplier_forecast(small_shop, out)
+    lines = _workbook(out / "Acme.xlsx", "lines")
+    switch = SHOP_AS_OF + dt.timedelta(days=42)
+    old = lines.filter((pl.col("sku") == "A-100") & (pl.col("qty_high") > 0))
+    assert old.height and (old["expected_arrival"] < switch).all()
+    assert (old["order_date"] < switch).all()
+    new = lines.filter(pl.col("sku") == "N-1")
+    assert (new["order_date"] >= switch - dt.timedelta(days=14)).any()
+
+
+def test_plan_writes_no_workbook_for_a_supplier_with_nothing_to_order(
+    small_shop: Path, tmp_path: Path
+):
+    # 007 from Fresh keeps 2 days, all of them its sell-by days: cap 0, nothing is
+    # ordered, now or later, so Fresh gets no workbook; Acme's has no 007 line
+    _edit_products(
+        small_shop,
+        supplier=pl.when(pl.col("sku") == "007").then(pl.lit("Fresh")).otherwise(pl.lit("Acme")),
+        shelf_life_days=pl.when(pl.col("sku") == "007").then(2).otherwise(None),
+    )
+    config = yaml.safe_load(small_shop.read_text())
+    config["shelf_life"] = {"sell_by_days": 2}
+    small_shop.write_text(yaml.safe_dump(config))
+    out = tmp_path / "sf"
+    _plan_supplier_forecast(small_shop, out)
+    plan = pl.read_csv(tmp_path / "plan.csv", schema_overrides={"sku": pl.String})
+    assert "007" not in set(plan["sku"])  # the plan orders none of it
+    assert sorted(p.name for p in out.iterdir()) == ["Acme.xlsx"]
+    assert "007" not in set(_workbook(out / "Acme.xlsx", "lines")["sku"])
+
+
+def test_plan_workbook_leaves_a_missing_cost_empty_and_counts_the_lines_left_out(
+    small_shop: Path, tmp_path: Path
+):
+    # 007 has no unit cost: its lines' value is empty and each week's value is A-100's
+    # alone, with the lines without a cost counted beside it
+    _edit_products(
+        small_shop,
+        unit_cost=pl.when(pl.col("sku") == "007").then(None).otherwise(pl.col("unit_cost")),
+    )
+    out = tmp_path / "sf"
+    _plan_supplier_forecast(small_shop, out)
+    lines = _workbook(out / "Acme.xlsx", "lines")
+    summary = _workbook(out / "Acme.xlsx", "summary")
+    slow = lines.filter(pl.col("sku") == "007")
+    assert slow.height and slow["projected_value"].null_count() == slow.height
+    steady = lines.filter((pl.col("sku") == "A-100") & (pl.col("projected_qty") > 0))
+    by_date = steady.group_by("order_date").agg(
+        (pl.col("projected_qty") * 12.5).round(2).sum().alias("known")
+    )
+    missing = slow.filter(pl.col("projected_qty") > 0).group_by("order_date").len()
+    expected = (
+        summary.select("order_date")
+        .join(by_date, on="order_date", how="left")
+        .join(missing, on="order_date", how="left")
+    )
+    assert summary["projected_value"].to_list() == expected["known"].to_list()
+    assert summary["missing_cost_lines"].to_list() == expected["len"].fill_null(0).to_list()
+    assert summary["missing_cost_lines"].sum() >= 1

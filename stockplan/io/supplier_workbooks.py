@@ -1,6 +1,7 @@
 """One workbook per supplier with its projected purchase orders, ready to send.
 
-Each workbook has a `summary` sheet (per order date: lines, quantity, range, value) and a
+Each workbook has a `summary` sheet (per order date: lines, quantity, range, value, and
+the lines without a cost the value leaves out when there are any) and a
 `lines` sheet (per sku x location x order date). File names are the supplier's name with
 characters that files cannot hold replaced by `_`. Sheet names, headers and the status
 words follow the buyer's language when written (`write_files(..., lang=...)`).
@@ -75,8 +76,12 @@ def supplier_workbooks(
             candidate = f"{stem}-{n}"
         used.add(candidate.lower())
         mine = pl.col("supplier") == supplier
+        totals = summary.filter(mine)
+        if "missing_cost_lines" in totals.columns and not totals["missing_cost_lines"].sum():
+            # the count only where a line lacks a cost, as in the plan's summary
+            totals = totals.drop("missing_cost_lines")
         sheets = {
-            "summary": summary.filter(mine).select(pl.lit(as_of).alias("as_of"), pl.all()),
+            "summary": totals.select(pl.lit(as_of).alias("as_of"), pl.all()),
             "lines": projection.filter(mine).select(pl.lit(as_of).alias("as_of"), pl.all()),
         }
         plan[folder / f"{candidate}.xlsx"] = (
