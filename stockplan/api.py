@@ -102,9 +102,10 @@ def read_inputs(config: Config, *, for_plan: bool = False) -> Inputs:
 
 
 def read_purchase_orders(config: Config) -> Inputs:
-    """Only the purchase-order table `config.inputs` names, read and checked (all the
-    supplier scorecard needs; empty without one)."""
-    from stockplan.io.prepare import ROW, check_purchase_orders, with_open_quantities
+    """Only the purchase-order table `config.inputs` names, read and checked, as it stood
+    on `planning.as_of` (`orders_as_of`; all the supplier scorecard needs; empty without
+    one)."""
+    from stockplan.io.prepare import ROW, check_purchase_orders, orders_as_of, with_open_quantities
     from stockplan.io.readers import read_table
 
     spec = config.inputs.purchase_orders if config.inputs is not None else None
@@ -120,7 +121,8 @@ def read_purchase_orders(config: Config) -> Inputs:
     )
     orders = with_open_quantities("purchase_orders", orders)
     check_purchase_orders(orders, getattr(spec, "path", Path("purchase_orders")))
-    return Inputs({"purchase_orders": orders.drop(ROW)}, notes)
+    orders, late = orders_as_of(orders, config)
+    return Inputs({"purchase_orders": orders.drop(ROW)}, notes + late)
 
 
 def planning_date(inputs: Inputs | Mapping[str, Any], config: Config | None = None) -> dt.date:

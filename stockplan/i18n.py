@@ -2335,6 +2335,13 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：{count} 行库存的日期晚于计划日期 {setting} {as_of}（至 {latest}），"
         "已忽略：当前库存取每个商品在该日或之前的最近一次快照；请检查年份",
     },
+    "warn.orders_after_as_of": {
+        "en": "{where}: the purchase orders as they stood on {setting} {as_of}: left out, "
+        "{later} lines ordered after it; on order, {reopened} lines received after it (no "
+        "receipt for lead times or supplier scores)",
+        "zh": "{where}：采购单按计划日期 {setting} {as_of} 当天的状态计算：在该日之后下单的 "
+        "{later} 行已忽略；在该日之后入库的 {reopened} 行算作在途（不计入提前期和供应商评分）",
+    },
     "error.blank_location": {
         "en": "{where}: empty location while other rows name one ({named}; {blank} empty): "
         "fill in the warehouse; an empty cell is not planned as a warehouse of its own",

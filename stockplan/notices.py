@@ -13,10 +13,16 @@ filled on the date the cumulative supply first covers the cumulative quantity of
 up to and including it, so each unit is promised once. Orders that stock on hand covers
 today ship now and need no notice; the rest are listed, those waiting for a transfer too.
 
+Days late = expected_fill_date - promised_date, at least 0; empty for an order without a
+promised date (nothing was promised, so it is not late: the notice gives its expected ship
+date, or says a date will be confirmed) and for one not covered yet.
+
 Compensation: the first rule in `notices.compensation` whose days late (an order not
-covered yet counts as late beyond every threshold), order value (quantity x unit price,
-from the order line else the product's price) and customer tier match gives the notice a
-coupon, points or a text (compensation_type, compensation_value, compensation_text).
+covered yet counts as late beyond every threshold; one without a promised date as late by
+0 days, so only a rule with `min_days_late: 0` can match it), order value (quantity x unit
+price, from the order line else the product's price) and customer tier match gives the
+notice a coupon, points or a text (compensation_type, compensation_value,
+compensation_text).
 """
 
 from __future__ import annotations
@@ -147,13 +153,11 @@ def notices_by_language(
         allocated_includes_customer_orders=allocated_includes_customer_orders,
         transfers=transfers,
     )
-    out = {lang: rendered_notices(filled, as_of, settings, prices, currency, lang, source)}
+    out = {lang: rendered_notices(filled, settings, prices, currency, lang, source)}
     for other in other_languages:
         if other != lang:
             with contextlib.suppress(StockplanError):  # too long there: not kept
-                out[other] = rendered_notices(
-                    filled, as_of, settings, prices, currency, other, source
-                )
+                out[other] = rendered_notices(filled, settings, prices, currency, other, source)
     return out
 
 
@@ -270,7 +274,6 @@ def notice_rows(
 
 def rendered_notices(
     filled: pl.DataFrame,
-    as_of: dt.date,
     settings: Notices,
     prices: pl.DataFrame | None,
     currency: str,
@@ -279,8 +282,10 @@ def rendered_notices(
 ) -> pl.DataFrame:
     """The notices of `notice_rows` in `lang`: the message, its compensation, the output
     columns; a message longer than a cell is refused (`check_notice_fits`)."""
-    due = pl.coalesce("promised_date", pl.lit(as_of))
-    late = (pl.col("expected_fill_date") - due).dt.total_days().clip(lower_bound=0)
+    # no promise, no lateness: null with the promised date, not counted from as_of
+    late = (
+        (pl.col("expected_fill_date") - pl.col("promised_date")).dt.total_days().clip(lower_bound=0)
+    )
     label = pl.coalesce(
         "order_id",
         fill_template(message("notice.line", lang, row="{row}"), {"row": pl.col("_row")}),
@@ -391,8 +396,10 @@ def _compensation_text(rule: CompensationRule, currency: str, lang: str = "en") 
 def compensation(rules: list[CompensationRule], currency: str, lang: str = "en") -> list[pl.Expr]:
     """compensation_type / _value / _text from the first matching rule (null when none).
 
-    Needs days_late (null: not covered yet, late beyond every threshold), _order_value
-    (null: unknown, matches only rules without a minimum value) and customer_tier.
+    Needs promised_date and days_late (null: not covered yet, late beyond every threshold;
+    without a promised date late by 0 days, matching only `min_days_late: 0` rules),
+    _order_value (null: unknown, matches only rules without a minimum value) and
+    customer_tier.
     """
     if not rules:
         return [
@@ -400,7 +407,11 @@ def compensation(rules: list[CompensationRule], currency: str, lang: str = "en")
             pl.lit(None, pl.Float64).alias("compensation_value"),
             pl.lit(None, pl.String).alias("compensation_text"),
         ]
-    late = pl.col("days_late").fill_null(float("inf"))
+    late = (
+        pl.when(pl.col("promised_date").is_null())
+        .then(pl.lit(0.0))
+        .otherwise(pl.col("days_late").fill_null(float("inf")))
+    )
     tier = pl.col("customer_tier").str.strip_chars().str.to_lowercase()
     rule_index: pl.Expr = pl.lit(None, pl.Int64)
     for index in reversed(range(len(rules))):

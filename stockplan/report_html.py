@@ -550,15 +550,21 @@ def html_report(
     ]
     high = risk.filter(pl.col("risk_level") == "high").height
     costed = orders["order_value"].drop_nulls()
-    # lines without a cost are left out of the value; none with one: missing, never 0
+    uncosted = orders.height - costed.len()
+    # lines without a cost are left out of the value, said beside it as the xlsx summary
+    # says it; none with one: missing, never 0
     order_value = (
         i18n.message("missing", lang)
         if orders.height and costed.len() == 0
         else _money(costed.sum(), currency, lang)
     )
+    value_label = _t("kpi_value", lang)
+    if uncosted and costed.len():
+        not_counted = i18n.message("summary.not_counted", lang, count=f"{uncosted:,}")
+        value_label += f"（{not_counted}）" if lang == "zh" else f" ({not_counted})"
     kpis = [
         (f"{orders.height:,}", _t("kpi_lines", lang)),
-        (order_value, _t("kpi_value", lang)),
+        (order_value, value_label),
         (f"{high:,}", _t("kpi_high", lang)),
         (
             _money(risk["revenue_at_risk"].fill_null(0.0).sum(), currency, lang),

@@ -453,3 +453,24 @@ def test_a_cluster_plan_lists_classes_equal_to_a_millionth_by_sku_as_the_local_p
         classes = stockplan.plan({"sales": sales, "stock": stock}, _config(engine)).classes
         assert classes["sku"].to_list() == ["P", "Q", "R"]
         assert classes["annual_value"].to_list() == [3 * 3640.0, 3 * 3640.0, 10920.0000001]
+
+
+def test_a_cluster_plan_as_of_a_past_date_reads_the_orders_of_that_day(dask_scheduler):
+    """The driver prepares the purchase orders once for every partition: as of day 282 of
+    the shop's 420, each series' fifth line (ordered day 280, received day 283 to 295) is
+    on order and its sixth (ordered day 340) not placed yet."""
+    start = AS_OF - dt.timedelta(days=420)
+    day = start + dt.timedelta(days=282)
+    config = _config("dask", dask_scheduler)
+    config = config.model_copy(
+        update={"planning": config.planning.model_copy(update={"as_of": day})}
+    )
+    remote = stockplan.plan(_shop(), config)
+    orders = remote.tables["orders"]
+    assert orders.height == 12 + 11
+    # every series: the fifth line's 50 units on order, 4 receipts (>= min_history 3)
+    assert orders["on_order"].to_list() == [50.0] * orders.height
+    assert set(orders["lead_time_source"]) == {"sku history"}
+    receipts = dict(remote.tables["suppliers"].select("supplier", "receipts").iter_rows())
+    # North: odd skus, 12 series (K003, K009 at WH1 alone); South: even, 11 series; 4 each
+    assert receipts == {"North": 4 * 12, "South": 4 * 11}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import AS_OF
+from conftest import AS_OF, START, WEEKS, write_config
 from typer.testing import CliRunner
 
 import stockplan
@@ -20,7 +20,7 @@ from stockplan.bom import kit_component_sales, kit_shares
 from stockplan.caps import cap_order_up_to, tightest
 from stockplan.cli import app
 from stockplan.overrides import active_overrides, apply_overrides, score_overrides
-from stockplan.shelf_life import expiring_stock, shelf_life_caps, stock_lots
+from stockplan.shelf_life import expiring_stock, expiry_risk, shelf_life_caps, stock_lots
 from stockplan.succession import inherited_sales
 
 D = dt.date(2025, 10, 13)  # a Monday
@@ -179,6 +179,68 @@ def test_fefo_lots_expire_what_the_forecast_rate_cannot_sell_before_sell_by():
     assert out["expected_sold"].to_list() == [0.0, 6.0, 10.0]
     assert out["expiring_qty"].to_list() == [5.0, 4.0, 0.0]
     assert out["days_to_sell_by"].to_list() == [-2, 3, 8]
+
+
+def test_the_expiry_list_leaves_out_a_lot_the_forecast_all_but_sells():
+    lots = pl.DataFrame(
+        {
+            "sku": ["X"] * 3,
+            "location": ["WH1"] * 3,
+            "expiry_date": [
+                D - dt.timedelta(days=1),
+                D + dt.timedelta(days=5),
+                D + dt.timedelta(days=10),
+            ],
+            "lot_qty": [5.0, 10.0, 10.0],
+        }
+    )
+    # a fitted rate a hair under 2 a day: D_2 = 3 x 1.99998 = 5.99994, D_3 = 8 x 1.99998 =
+    # 15.99984; S_2 = 15 + min(-5, 5.99994 - 15) = 5.99994, S_3 = 25 + min(-5, -9.00006,
+    # 15.99984 - 25) = 15.99984: lot 3 sells 9.9999 of 10 and 0.0001 expires (shown as 0)
+    rates = pl.DataFrame({"sku": ["X"], "location": ["WH1"], "forecast_per_day": [1.99998]})
+    expiring = expiring_stock(lots, rates, D, sell_by_days=2).sort("expiry_date")
+    assert expiring["expiring_qty"].to_list() == pytest.approx([5.0, 4.00006, 0.0001])
+    listed = expiry_risk(expiring)
+    # only the lots that lose units: the expired 5 and the 4 of the lot due in 3 days
+    assert listed["lot_qty"].to_list() == [5.0, 10.0]
+    assert listed["expiring_qty"].to_list() == pytest.approx([5.0, 4.00006])
+
+
+def test_expiry_command_lists_only_lots_with_units_expiring(tmp_path: Path):
+    # the README's example: 2 a day (1 and 3 on alternate days), sell_by_days 2, lots of 5
+    # (sell-by passed), 10 (sell-by in 3 days: 6 sell, 4 expire), 10 (in 8 days: the
+    # demand of days 3..8, 10, sells it all: nothing expires, so it is not listed)
+    days = [START + dt.timedelta(days=i) for i in range(WEEKS * 7)]
+    pl.DataFrame(
+        {
+            "date": [d.isoformat() for d in days],
+            "sku": "A",
+            "warehouse": "WH1",
+            "qty": [3 if i % 2 else 1 for i in range(len(days))],
+        }
+    ).write_csv(tmp_path / "sales.csv")
+    expiry = [AS_OF + dt.timedelta(days=n) for n in (-1, 5, 10)]
+    pl.DataFrame(
+        {"sku": "A", "location": "WH1", "on_hand": [5, 10, 10], "expiry_date": expiry}
+    ).write_csv(tmp_path / "stock.csv")
+    (tmp_path / "products.csv").write_text("sku,unit_cost\nA,10\n", encoding="utf-8")
+    config = write_config(
+        tmp_path,
+        inputs={"sales": "sales.csv", "stock": "stock.csv", "products": "products.csv"},
+        planning={"as_of": AS_OF.isoformat()},
+        forecast={"backtest_windows": 2},
+        calendars={"public_holidays": "none"},
+        shelf_life={"sell_by_days": 2},
+    )
+    out = tmp_path / "expiring.csv"
+    result = CliRunner().invoke(
+        app, ["expiry", "-c", str(config), "-o", str(out), "-q", "--no-cache"]
+    )
+    assert result.exit_code == 0, result.output
+    listed = pl.read_csv(out)
+    assert listed["lot_qty"].to_list() == [5, 10]
+    assert listed["expiring_qty"].to_list() == pytest.approx([5, 4], abs=0.01)
+    assert listed["expiring_value"].to_list() == pytest.approx([50, 40], abs=0.1)
 
 
 def test_order_up_to_cap_is_what_sells_over_lead_time_plus_sellable_life():

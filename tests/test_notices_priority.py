@@ -128,6 +128,42 @@ def test_compensation_takes_the_first_matching_rule_by_days_late_value_and_tier(
     assert texts["late_big"] == "补偿您的等待：200 积分"
 
 
+def test_an_order_without_a_promise_is_not_late_and_earns_no_lateness_compensation():
+    backlog = pl.DataFrame(
+        {
+            "order_id": ["promised", "unpromised", "uncovered"],
+            "sku": ["A"] * 3,
+            "location": ["W"] * 3,
+            "quantity": [5.0, 5.0, 50.0],
+            "order_date": [_day(-9), _day(-8), _day(-7)],
+            "promised_date": [_day(5), None, None],
+        }
+    )
+    # nothing free today: promised (5) and unpromised (10) from P1's 20 on day 10;
+    # uncovered (60) is beyond every planned supply
+    orders = ORDERS.with_columns(pl.lit(0.0).alias("on_hand"))
+    coupon = CompensationRule(min_days_late=4, kind="coupon", value=50)
+    notices = restock_notices(backlog, orders, OPEN_PO, AS_OF, Notices(compensation=[coupon]))
+    got = {
+        r["order_id"]: (r["expected_fill_date"], r["days_late"], r["compensation_type"])
+        for r in notices.to_dicts()
+    }
+    # promised day 5, ships day 10: 10 - 5 = 5 days late >= 4 -> the coupon
+    assert got["promised"] == (_day(10), 5, "coupon")
+    # no promise: not late (not 10 days counted from as_of), no coupon; same uncovered
+    assert got["unpromised"] == (_day(10), None, None)
+    assert got["uncovered"] == (None, None, None)
+    message = notices.filter(pl.col("order_id") == "unpromised")["message"].item()
+    assert message == "Order unpromised: 5 x A is expected to ship on 2025-03-13"
+    # a rule for every notice (min_days_late 0) still reaches them; the coupon the late one
+    sorry = CompensationRule(min_days_late=0, kind="text", text="sorry for the wait")
+    notices = restock_notices(
+        backlog, orders, OPEN_PO, AS_OF, Notices(compensation=[coupon, sorry])
+    )
+    texts = dict(zip(notices["order_id"], notices["compensation_type"], strict=True))
+    assert texts == {"promised": "coupon", "unpromised": "text", "uncovered": "text"}
+
+
 def test_text_compensation_for_a_tier_and_no_rules_means_no_compensation():
     rules = Notices(
         compensation=[

@@ -184,6 +184,32 @@ def test_the_page_in_chinese_renders_every_title_and_label_with_the_numbers_kept
     assert "没有商品有风险销售额" in page and "本报告没有模拟" in page
 
 
+def _kpis(page: str) -> dict[str, str]:
+    """The headline boxes: label -> figure."""
+    boxes = re.findall(r'<div class="kpi"><b>([^<]*)</b><span>([^<]*)</span></div>', page)
+    return {label: figure for figure, label in boxes}
+
+
+def test_the_headline_order_value_says_the_lines_it_leaves_out_without_a_cost():
+    tables, plan_rows = _tables()
+    # C (10 ordered) has no cost: the value is X's 500 alone, and the page says so
+    plan_rows = plan_rows.with_columns(
+        pl.when(pl.col("sku") == "C")
+        .then(None)
+        .otherwise(pl.col("order_value"))
+        .alias("order_value")
+    )
+    kpis = _kpis(html_report(tables, plan_rows, AS_OF, "CNY", 10))
+    assert kpis["order lines this week"] == "2"
+    assert kpis["order value (1 line without a cost, not counted)"] == "500 CNY"
+    kpis = _kpis(html_report(tables, plan_rows, AS_OF, "CNY", 10, lang="zh"))
+    assert kpis["采购金额（1 行缺成本，未计入）"] == "500 元"
+    # every line with a cost: the label alone; none with one: missing, not 0
+    assert _kpis(html_report(*_tables(), AS_OF, "CNY", 10))["order value"] == "600 CNY"
+    unknown = plan_rows.with_columns(pl.lit(None, pl.Float64).alias("order_value"))
+    assert _kpis(html_report(tables, unknown, AS_OF, "CNY", 10))["order value"] == "n/a"
+
+
 def test_report_command_writes_the_page_and_refuses_other_suffixes(
     small_shop: Path, tmp_path: Path
 ):

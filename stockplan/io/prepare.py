@@ -552,16 +552,57 @@ def partly_received(lines: pl.DataFrame) -> pl.DataFrame:
     split = lines.filter(partly)
     if split.height == 0:
         return lines
-    cleared = [
-        pl.lit(None, lines.schema[c]).alias(c)
-        for c in ("received_date", "received_quantity", "rejected_quantity", "returned_quantity")
-        if c in lines.columns
-    ]
     arrived = split.with_columns((pl.col("quantity") - open_part).alias("quantity"))
-    still_open = split.with_columns(open_part.alias("quantity"), *cleared)
+    still_open = split.with_columns(open_part.alias("quantity"), *_unreceived(lines))
     return pl.concat(
         [lines.filter(~partly.fill_null(False)), arrived.filter(pl.col("quantity") > 0), still_open]
     )
+
+
+RECEIPT_COLUMNS = ("received_date", "received_quantity", "rejected_quantity", "returned_quantity")
+"""What a receipt writes on a purchase-order line; a line without them is open."""
+
+
+def _unreceived(lines: pl.DataFrame) -> list[pl.Expr]:
+    """The receipt columns of `lines` (`RECEIPT_COLUMNS`) emptied: the line is open."""
+    return [pl.lit(None, lines.schema[c]).alias(c) for c in RECEIPT_COLUMNS if c in lines.columns]
+
+
+def orders_as_of(orders: pl.DataFrame, config: Config) -> tuple[pl.DataFrame, list[str]]:
+    """The purchase orders as they stood on `planning.as_of`, and the warning counting what
+    changed: a line ordered after it is left out (not placed yet); a line received after it
+    is open (receipt columns emptied: on order, due on its expected date, never before
+    as_of; no receipt for lead times or supplier scores). Received or ordered on as_of
+    itself stands. Without `planning.as_of` (the plan is made today) nothing changes."""
+    as_of = config.planning.as_of
+    if as_of is None:
+        return orders, []
+    later = pl.col("order_date") > as_of
+    received_later = (
+        (pl.col("received_date") > as_of).fill_null(False) & ~later
+        if "received_date" in orders.columns
+        else pl.lit(False)
+    )
+    counts = orders.select(later.sum().alias("later"), received_later.sum().alias("reopened"))
+    left_out, reopened = counts.row(0)
+    if left_out + reopened == 0:
+        return orders, []
+    kept = orders.filter(~later)
+    if reopened:
+        kept = kept.with_columns(
+            pl.when(received_later).then(empty).otherwise(pl.col(empty.meta.output_name()))
+            for empty in _unreceived(kept)
+        )
+    path, first = _path(config, "purchase_orders"), orders.filter(later | received_later)
+    note = phrase(
+        "warn.orders_after_as_of",
+        where=place_of(first, path) if ROW in first.columns else str(path),
+        setting="planning.as_of",
+        as_of=as_of,
+        later=left_out,
+        reopened=reopened,
+    )
+    return kept, [note]
 
 
 def check_purchase_orders(frame: pl.DataFrame, path: Path) -> None:
@@ -1727,6 +1768,9 @@ def prepare_inputs(
     for name in REPEAT_KEYS:
         if name in out:
             warnings += repeated_lines(out[name], _path(config, name), name)
+    if "purchase_orders" in out:
+        out["purchase_orders"], notes = orders_as_of(out["purchase_orders"], config)
+        warnings += notes
     if "stock" in out:
         warnings += negative_stock_note(config, [check_stock(out["stock"], _path(config, "stock"))])
         current = snapshots_as_of(out["stock"], config)
