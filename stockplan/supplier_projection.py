@@ -37,7 +37,7 @@ from stockplan.lead_time_demand import whole_review_days
 from stockplan.leadtime import whole_days
 from stockplan.policy import round_order_quantity
 from stockplan.reorder import line_value
-from stockplan.supplier_rules import REVIEW, _with_review
+from stockplan.supplier_rules import REVIEW, with_review
 
 PROJECTION_COLUMNS = [
     "supplier",
@@ -114,7 +114,7 @@ def _review_periods(rows: pl.DataFrame, review_days: float) -> tuple[np.ndarray,
     R in days, which its later orders protect with). R is the row's own review_days less
     its closure_cover_days (`supplier_rules` REVIEW: its supplier's `suppliers.review_days`,
     else `policy.review_days`), so every item rolls forward at its own review period."""
-    own = _with_review(rows, review_days)[REVIEW].fill_null(review_days).to_numpy()
+    own = with_review(rows, review_days)[REVIEW].fill_null(review_days).to_numpy()
     return whole_review_days(own, rows.height), own.astype(float)
 
 

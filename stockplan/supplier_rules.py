@@ -19,7 +19,7 @@ cost, in the window the order protects. Costs compared, in money:
   blocks.
 
 R is each line's own review period: its supplier's `review_days`, else
-`policy.review_days` (`_with_review`).
+`policy.review_days` (`with_review`).
 
 `purchasing.minimum_order_value: cheapest` takes the cheapest; `top_up`, `bring_forward`,
 `defer` force one (bring forward falls back to top up when it cannot reach the minimum);
@@ -71,10 +71,10 @@ def _with_line(orders: pl.DataFrame) -> pl.DataFrame:
 
 
 REVIEW = "_review"
-"""A line's own review period R in days (`_with_review`), which the rules' costs read."""
+"""A line's own review period R in days (`with_review`), which the rules' costs read."""
 
 
-def _with_review(lines: pl.DataFrame, review_days: float) -> pl.DataFrame:
+def with_review(lines: pl.DataFrame, review_days: float) -> pl.DataFrame:
     """`lines` with REVIEW: the line's review_days less its closure_cover_days (the
     supplier's R, `reorder.plan_orders`), `review_days` (policy.review_days) where a line
     carries none."""
@@ -284,7 +284,7 @@ def meet_minimum_order_value(
     ).with_columns(pl.col("minimum_action").cast(pl.String))
     if "moq_value" not in minimum.columns:
         return orders, empty
-    lines = _with_review(_with_limits(_with_line(orders), demand), review_days)
+    lines = with_review(_with_limits(_with_line(orders), demand), review_days)
     totals = (
         lines.filter(pl.col("order_qty") > 0)
         .group_by("supplier")
@@ -797,7 +797,7 @@ def round_to_loads(
     capacity = load_capacity(suppliers)
     if capacity is None:
         return orders, pl.DataFrame(schema={"supplier": pl.String, "volume_m3": pl.Float64})
-    lines = _with_review(
+    lines = with_review(
         load_per_unit(_with_limits(_with_line(orders), demand), products), review_days
     )
     loads = _loads(lines, capacity)
