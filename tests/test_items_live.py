@@ -359,8 +359,13 @@ def living_shop(small_shop: Path) -> Path:
             products.with_columns(
                 pl.when(pl.col("sku") == "A-100").then(5).alias("shelf_life_days")
             ),
+            # every kit and successor is an item of the products table (NEW-7, the
+            # successor of 007, has neither stock nor sales yet: its products row is all)
             pl.DataFrame(
-                {"sku": ["KIT", "NEW-9", "KIT2"], "name": ["Twin pack", "Launch", "Trio"]}
+                {
+                    "sku": ["KIT", "NEW-9", "KIT2", "NEW-7"],
+                    "name": ["Twin pack", "Launch", "Trio", "Successor"],
+                }
             ),
         ],
         how="diagonal_relaxed",
