@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from stockplan.demand import SERIES
+from stockplan.demand import SERIES, Bucket, bucket_start
 from stockplan.errors import StockplanError
 from stockplan.i18n import phrase, place
 
@@ -128,6 +128,47 @@ def kit_shares(sales: pl.DataFrame, bom: pl.DataFrame | None, as_of) -> pl.DataF
         )
     )
     return shares
+
+
+def with_own_share(
+    history: pl.DataFrame, sales: pl.DataFrame, as_of, bucket: Bucket
+) -> pl.DataFrame:
+    """`history` with own_share: the share of each bucket's demand the item sold itself,
+    not in kits, for the ABC value (`segmentation.classify_demand` values only that part
+    of a bucket without revenue; a kit's revenue is not split over its components):
+
+        own_share = (units - kit units) / units      of the bucket's sales lines before as_of
+
+    clipped to [0, 1]; a bucket without lines (or netting to no units) takes the series'
+    own share over all its lines, and a series without kit lines 1. `history` unchanged
+    when `sales` holds no kit lines (`kit_component_sales`)."""
+    if "kit_quantity" not in sales.columns:
+        return history
+    lines = sales.filter(pl.col("date") < as_of)
+    components = lines.filter(pl.col("kit_quantity") != 0).select(SERIES).unique()
+    if components.height == 0:
+        return history
+    units = (
+        lines.join(components, on=SERIES, how="semi")
+        .group_by(*SERIES, bucket_start(pl.col("date"), bucket).alias("period_start"))
+        .agg(
+            pl.col("quantity").sum().alias("_all"),
+            (pl.col("quantity") - pl.col("kit_quantity")).sum().alias("_own"),
+        )
+    )
+    share = (pl.col("_own") / pl.col("_all")).clip(0.0, 1.0)
+    series_share = (pl.col("_own").sum() / pl.col("_all").sum()).clip(0.0, 1.0).over(SERIES)
+    return (
+        history.join(units, on=[*SERIES, "period_start"], how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("_all") > 0)
+            .then(share)
+            .otherwise(pl.when(pl.col("_all").sum().over(SERIES) > 0).then(series_share))
+            .fill_null(1.0)
+            .alias("own_share")
+        )
+        .drop("_all", "_own")
+    )
 
 
 def kit_skus(bom: pl.DataFrame | None) -> pl.DataFrame:

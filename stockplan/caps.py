@@ -7,7 +7,10 @@ stocked that high. A cap C (per sku x location, with the clause that says why) g
     order = round(S' - inventory position)   (MOQ, packs, max order as before)
 
 for the lines the policy orders. A clause starting "no order:" stops the line outright
-(an old item past its switch date, a kit bought as its components).
+(an old item past its switch date or whose order would arrive after it, a kit bought as
+its components). A cap may also limit the order itself to the M units it can still sell
+(an old item's demand between the order's arrival and the switch): C' = min(C,
+max(position, 0) + M) on the row's own position (`position_caps`).
 """
 
 from __future__ import annotations
@@ -41,26 +44,93 @@ CAP_SCHEMA = {
     "order_up_to_cap": pl.Float64,
     "cap_clause": pl.String,
 }
+ORDER_CAP_SCHEMA = {"order_cap": pl.Float64, "order_cap_clause": pl.String}
+"""A cap's optional limit on the order itself (null: none): order_cap units at most, the
+most an order can still sell (an old item: its demand between the order's arrival and the
+switch date, `succession.succession_caps`), applied on the row's position by
+`position_caps`."""
 
 
 def tightest(caps: list[pl.DataFrame]) -> pl.DataFrame:
-    """One cap per series: a stop first, else the lowest."""
-    frames = [c.select(list(CAP_SCHEMA)).cast(CAP_SCHEMA) for c in caps if c.height]
+    """One cap per series: a stop first, else the lowest; with the lowest order_cap of
+    the series' caps (ORDER_CAP_SCHEMA, null without one)."""
+    schema = CAP_SCHEMA | ORDER_CAP_SCHEMA
+    frames = [
+        c.with_columns(
+            *[
+                pl.lit(None, dtype).alias(n)
+                for n, dtype in ORDER_CAP_SCHEMA.items()
+                if n not in c.columns
+            ]
+        )
+        .select(list(schema))
+        .cast(schema)
+        for c in caps
+        if c.height
+    ]
     if not frames:
-        return pl.DataFrame(schema=CAP_SCHEMA)
+        return pl.DataFrame(schema=schema)
+    every = pl.concat(frames)
     stop = pl.col("cap_clause").str.starts_with("no order:")
+    order_caps = (
+        every.filter(pl.col("order_cap").is_not_null())
+        .sort("order_cap")
+        .unique(SERIES, keep="first", maintain_order=True)
+        .select(*SERIES, *ORDER_CAP_SCHEMA)
+    )
     return (
-        pl.concat(frames)
+        every.drop(*ORDER_CAP_SCHEMA)
         .sort([stop, "order_up_to_cap"], descending=[True, False])
         .unique(SERIES, keep="first", maintain_order=True)
+        .join(order_caps, on=SERIES, how="left", maintain_order="left")
     )
 
 
+def position_caps(caps: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """`caps` with each order_cap M applied on the position of its row in `rows` (SERIES,
+    inventory_position P):
+
+        cap' = min(cap, max(P, 0) + M)
+
+    so an order never brings more than M units the item can still sell (what P holds
+    sells first; a position below 0 is owed and the order serves it). Where that is below
+    the cap, cap_clause says so: "order-up-to capped at cap': position P runs out before
+    <order_cap_clause>". Caps without an order_cap, or `rows` without the series, keep
+    their cap. Same columns as `caps`; applying it again on the same positions changes
+    nothing."""
+    if caps.height == 0 or "order_cap" not in caps.columns:
+        return caps
+    frame = caps.join(
+        rows.select(*SERIES, pl.col("inventory_position").alias("_position")),
+        on=SERIES,
+        how="left",
+        maintain_order="left",
+    )
+    room = pl.col("_position").clip(lower_bound=0.0) + pl.col("order_cap")
+    tighter = (room < pl.col("order_up_to_cap") - 1e-9).fill_null(False)
+    return frame.with_columns(
+        pl.when(tighter).then(room).otherwise(pl.col("order_up_to_cap")).alias("order_up_to_cap"),
+        pl.when(tighter)
+        .then(
+            pl.format(
+                "order-up-to capped at {}: position {} runs out before {}",
+                fmt_number(room),
+                fmt_number(pl.col("_position")),
+                "order_cap_clause",
+            )
+        )
+        .otherwise(pl.col("cap_clause"))
+        .alias("cap_clause"),
+    ).select(caps.columns)
+
+
 def cap_order_up_to(orders: pl.DataFrame, caps: pl.DataFrame) -> pl.DataFrame:
-    """Order rows with order-up-to capped (module docstring); same columns as `orders`."""
+    """Order rows with order-up-to capped (module docstring; a cap's order_cap on the
+    row's own position, `position_caps`); same columns as `orders`."""
     if caps.height == 0:
         return orders
-    frame = orders.join(caps, on=SERIES, how="left")
+    caps = position_caps(caps, orders)
+    frame = orders.join(caps.select(list(CAP_SCHEMA)), on=SERIES, how="left")
     stop = pl.col("cap_clause").str.starts_with("no order:").fill_null(False)
     capped = (pl.col("order_up_to_cap") < pl.col("order_up_to") - 1e-9).fill_null(False) & ~stop
     level = pl.when(capped).then(pl.col("order_up_to_cap")).otherwise(pl.col("order_up_to"))

@@ -1372,6 +1372,16 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     ("need {n} to reach {s}", "需 {n} 补至最高库存 {s}"),
     ("no order: replaced by {n} from {d}", "不订货：自 {d} 起由 {n} 替代"),
     (
+        "no order: an order today would arrive on {a}, on or after {n} replaces it on {d}",
+        "不订货：今天下单将于 {a} 到货，不早于 {d} 由 {n} 替代之日",
+    ),
+    (
+        "order-up-to capped at {c}: position {p} runs out before an order arrives on {a}, "
+        "which sells only {m} until {n} replaces it on {d}",
+        "最高库存限为 {c}：库存位置 {p} 在订货 {a} 到货前即售完，"
+        "到货后至 {d} 由 {n} 替代前只能卖出 {m}",
+    ),
+    (
         "order-up-to capped at {c}: demand until {n} replaces it on {d}",
         "最高库存限为 {c}：{d} 由 {n} 替代前的需求",
     ),

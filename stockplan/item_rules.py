@@ -21,7 +21,13 @@ from stockplan.demand import SERIES
 from stockplan.overrides import active_overrides
 from stockplan.reorder import window_demand
 from stockplan.shelf_life import expiring_stock, shelf_life_caps, stock_lots, unsellable
-from stockplan.succession import inherited_sales, succession_caps, succession_info, switch_windows
+from stockplan.succession import (
+    arrival_windows,
+    inherited_sales,
+    succession_caps,
+    succession_info,
+    switch_windows,
+)
 
 
 def item_tables(
@@ -79,12 +85,17 @@ def item_caps(
     as_of: dt.date,
     bucket_days: int,
 ) -> pl.DataFrame:
-    """The tightest order-up-to cap per series: shelf life, successor, kit."""
+    """The tightest order-up-to cap per series: shelf life, successor, kit (`caps.tightest`;
+    a successor's order_cap applies on each order row's own position, `caps.position_caps`).
+    `series` needs lead_time_days: an old item's order arrives as_of + L."""
     succession = tables.get("succession")
     caps = [shelf_life_caps(series, tables.get("products"), config.shelf_life.sell_by_days)]
     if succession is not None:
         windows = switch_windows(series, succession, as_of)
         until = window_demand(forecast, windows, bucket_days, "demand_until_switch", as_of)
+        arrivals = arrival_windows(series, succession, as_of)
+        before = window_demand(forecast, arrivals, bucket_days, "demand_until_arrival", as_of)
+        until = until.join(before, on=SERIES, how="left")
         caps.append(succession_caps(series, succession, until, as_of))
     if tables.get("bom") is not None:
         caps.append(

@@ -15,7 +15,7 @@ import polars as pl
 from stockplan import preload
 from stockplan.bom import own_sales
 from stockplan.calendar import calendar_reason, order_by, supplier_closures
-from stockplan.caps import beyond_cap_clause, capped_orders, with_item_columns
+from stockplan.caps import beyond_cap_clause, capped_orders, position_caps, with_item_columns
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of
 from stockplan.excess import excess_stock
@@ -423,7 +423,7 @@ class OrderStage:
     transfers: pl.DataFrame
     rebalanced: pl.DataFrame  # the planning rows the orders were computed on (after transfers)
     series: pl.DataFrame  # the planning rows before transfers (on the backup where switched)
-    caps: pl.DataFrame | None
+    caps: pl.DataFrame | None  # on the rebalanced positions (`caps.position_caps`)
     scorecard: pl.DataFrame
     backups: pl.DataFrame | None = None  # the backup suppliers' lead times per series
     # the short locations sent no transfer: it would land after a new order (`slow_receivers`)
@@ -530,6 +530,8 @@ def order_stage(
             every_order = explain_backup(every_order, every_order, still)
             break
         late = still
+    if caps is not None:  # the caps as the orders met them: on the rebalanced positions
+        caps = position_caps(caps, rebalanced)
     return OrderStage(
         every_order, risk, transfers, rebalanced, series, caps, scorecard, backups, slow
     )

@@ -25,8 +25,9 @@ sku x location that had history when the replay starts:
   counts only demand served from stock on its day.
 - Each review caps order-up-to as `plan` does on that day (`item_rules.item_caps` on the
   refit's forecast, `caps.capped_orders`): shelf life, a predecessor's demand until its
-  successor's switch date and no order from it, kits; the starting stock stays under the
-  first review's cap.
+  successor's switch date (its order at most the demand between its arrival and the
+  switch, on the review's position) and no order from it, nor from the review whose order
+  would arrive on or after it, kits; the starting stock stays under the first review's cap.
 - An item with a shelf life is held by receipt (`shelf_stock.ShelfStock`): sales and
   backorders take the oldest units first (FIFO), and a unit is written off at the start of
   the day its age reaches shelf_life_days - `shelf_life.sell_by_days` (rounded to days),

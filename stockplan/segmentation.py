@@ -63,7 +63,9 @@ def classify_demand(
     xyz, cv.
 
     `unit_value` (sku, unit_value) prices quantity when sales carry no revenue; a series
-    with unpriced sales and no unit value counts them as units (abc_basis `units`).
+    with unpriced sales and no unit value counts them as units (abc_basis `units`). With
+    an own_share column (`bom.with_own_share`) a bucket without revenue is valued on its
+    demand x own_share only: a component's units sold in kits carry no revenue of its own.
     """
     days = BUCKET_DAYS[bucket]
     year_start = as_of - dt.timedelta(days=364)
@@ -71,6 +73,11 @@ def classify_demand(
     in_year = pl.col("period_start") >= year_start
     priced = pl.col("revenue").is_not_null() & (pl.col("revenue") > 0)
     nonzero = pl.col("demand").filter(pl.col("demand") > 0)
+    own = (
+        pl.col("demand") * pl.col("own_share")
+        if "own_share" in history.columns
+        else pl.col("demand")
+    )
     stats = history.group_by(SERIES).agg(
         pl.len().alias("n_periods"),
         (pl.col("demand") > 0).sum().alias("n_demand_periods"),
@@ -80,7 +87,7 @@ def classify_demand(
             pl.col("demand").filter(in_year).std(ddof=0) / pl.col("demand").filter(in_year).mean()
         ).alias("cv"),
         pl.col("revenue").filter(in_year & priced).sum().alias("annual_revenue"),
-        pl.col("demand").filter(in_year & ~priced).sum().alias("unpriced_demand"),
+        own.filter(in_year & ~priced).sum().alias("unpriced_demand"),
         pl.col("demand")
         .filter(pl.col("period_start") + pl.duration(days=days) > dead_start)
         .sum()

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from stockplan.bom import with_own_share
 from stockplan.calendar import calendar_lead_times
 from stockplan.censor import stockout_days
 from stockplan.config import Config
@@ -260,12 +261,15 @@ def classified_history(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(demand history, classes) as of `as_of`: buckets of net sales with the `excluded`
     (stockout, promotion) days left out (`demand.demand_history`), then ABC by value, XYZ
-    and demand pattern (`classify.classify_demand`); only the `universe` series if given."""
+    and demand pattern (`classify.classify_demand`); only the `universe` series if given.
+    A component's value counts its own sales, not the units its kits sold
+    (`bom.with_own_share`)."""
     bucket = config.planning.bucket
     history = demand_history(sales, as_of, bucket, excluded)
     if universe is not None:
         history = history.join(universe, on=SERIES, how="semi")
-    return history, classify_demand(history, as_of, bucket, config.classify, unit_value)
+    valued = with_own_share(history, sales, as_of, bucket)
+    return history, classify_demand(valued, as_of, bucket, config.classify, unit_value)
 
 
 def successor_classes(

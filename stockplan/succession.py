@@ -3,12 +3,13 @@
     new item's history += old item's sales x share     (every sale before as_of)
 
 so the new item starts with the old one's level and pattern instead of a category guess.
-From the switch date on the old item is never ordered; before it, its order-up-to is
-capped at the forecast demand until the switch date (run the old stock down, do not buy
-what will be left over). The inherited demand is the new item's only from the switch
-date: before it, its forecast gives the old item's share back (`successor_forecast`), so
-no demand is bought for by both items. Chains (A -> B -> C) pass history on with the
-shares multiplied.
+From the switch date on the old item is never ordered, nor before it when today's order
+would only arrive on or after it; otherwise its order-up-to is capped at the forecast
+demand until the switch date and its order at the demand between the order's arrival and
+the switch (`succession_caps`: run the old stock down, do not buy what will be left
+over). The inherited demand is the new item's only from the switch date: before it, its
+forecast gives the old item's share back (`successor_forecast`), so no demand is bought
+for by both items. Chains (A -> B -> C) pass history on with the shares multiplied.
 
 A successor that already sells under its own code keeps its own rate before the switch
 (`own_demand`), and so its own spread (`own_spread_sigma_e`, the bootstrap's days:
@@ -24,6 +25,7 @@ import polars as pl
 
 from stockplan.config import Classify
 from stockplan.demand import SERIES
+from stockplan.reorder import arrival_after
 from stockplan.segmentation import abc_by_value
 
 MAX_CHAIN = 10
@@ -120,31 +122,72 @@ def succession_caps(
     until_switch: pl.DataFrame,
     as_of: dt.date,
 ) -> pl.DataFrame:
-    """SERIES, order_up_to_cap, cap_clause for every old item.
+    """SERIES, order_up_to_cap, cap_clause, order_cap, order_cap_clause for every old item.
 
-    From the switch date: cap 0, "no order: replaced by NEW from DATE". Before it:
-    cap = forecast demand until the switch date (`until_switch`: SERIES,
-    demand_until_switch, from `window_demand`).
+    From the switch date T: cap 0, "no order: replaced by NEW from DATE". Before it, an
+    order placed today arrives on a = as_of + L (`reorder.arrival_after`, L the row's
+    lead_time_days):
+
+    - a on or after T: cap 0, "no order: an order today would arrive on a, ...": none of
+      it would sell as the old item;
+    - a before T: cap C = D(as_of, T), the forecast demand until the switch (`until_switch`:
+      SERIES, demand_until_switch, demand_until_arrival, from `window_demand` over
+      `switch_windows` and `arrival_windows`), so nothing is left over at the switch; and
+      the order itself at most order_cap M = D(a, T) = C - D(as_of, a), the demand between
+      its arrival and the switch: a position that runs out before a loses those sales, the
+      order cannot serve them (`caps.position_caps`: S' = min(S, C, max(position, 0) + M)).
     """
     info = succession_info(succession).filter(pl.col("replaced_by").is_not_null())
-    frame = series.select(SERIES).join(info, on="sku").join(until_switch, on=SERIES, how="left")
+    frame = series.select(*SERIES, "lead_time_days").join(info, on="sku")
+    frame = frame.join(until_switch, on=SERIES, how="left").with_columns(
+        arrival_after(as_of, pl.col("lead_time_days")).alias("_arrival")
+    )
     switched = pl.col("replaced_from") <= pl.lit(as_of)
+    too_late = pl.col("_arrival") >= pl.col("replaced_from")
     cap = pl.col("demand_until_switch").fill_null(0.0)
+    after_arrival = (cap - pl.col("demand_until_arrival").fill_null(0.0)).clip(lower_bound=0.0)
     return frame.select(
         *SERIES,
-        pl.when(switched).then(0.0).otherwise(cap).alias("order_up_to_cap"),
+        pl.when(switched | too_late).then(0.0).otherwise(cap).alias("order_up_to_cap"),
         pl.when(switched)
         .then(pl.format("no order: replaced by {} from {}", "replaced_by", "replaced_from"))
+        .when(too_late)
+        .then(
+            pl.format(
+                "no order: an order today would arrive on {}, on or after {} replaces it on {}",
+                "_arrival",
+                "replaced_by",
+                "replaced_from",
+            )
+        )
         .otherwise(
             pl.format(
                 "order-up-to capped at {}: demand until {} replaces it on {}",
-                cap.round(1).cast(pl.String).str.replace(r"\.0$", ""),
+                _shown(cap),
                 "replaced_by",
                 "replaced_from",
             )
         )
         .alias("cap_clause"),
+        pl.when(switched | too_late).then(None).otherwise(after_arrival).alias("order_cap"),
+        pl.when(switched | too_late)
+        .then(None)
+        .otherwise(
+            pl.format(
+                "an order arrives on {}, which sells only {} until {} replaces it on {}",
+                "_arrival",
+                _shown(after_arrival),
+                "replaced_by",
+                "replaced_from",
+            )
+        )
+        .alias("order_cap_clause"),
     )
+
+
+def _shown(number: pl.Expr) -> pl.Expr:
+    """A quantity in a clause: one decimal, without a trailing .0."""
+    return number.round(1).cast(pl.String).str.replace(r"\.0$", "")
 
 
 def switch_windows(
@@ -161,6 +204,26 @@ def switch_windows(
             .dt.total_days()
             .cast(pl.Float64)
             .alias("window_days"),
+        )
+    )
+
+
+def arrival_windows(
+    series: pl.DataFrame, succession: pl.DataFrame | None, as_of: dt.date
+) -> pl.DataFrame:
+    """SERIES, window_days: days from as_of to the arrival of an order placed today
+    (as_of + L, `reorder.arrival_after`), at most to the switch date, for old items not yet
+    switched: the window of D(as_of, a) in `succession_caps`."""
+    info = succession_info(succession).filter(pl.col("replaced_from") > pl.lit(as_of))
+    arrival = pl.min_horizontal(
+        arrival_after(as_of, pl.col("lead_time_days")), pl.col("replaced_from")
+    )
+    return (
+        series.select(*SERIES, "lead_time_days")
+        .join(info, on="sku")
+        .select(
+            *SERIES,
+            (arrival - pl.lit(as_of)).dt.total_days().cast(pl.Float64).alias("window_days"),
         )
     )
 

@@ -714,6 +714,40 @@ def test_a_purchase_order_sku_missing_from_a_products_dataset_is_named_by_its_ro
     )
 
 
+@pytest.mark.parametrize("engine", ["local", "dask"])
+@pytest.mark.parametrize(
+    ("table", "text", "row", "column", "sku"),
+    [
+        (
+            "bom",
+            "kit_sku,component_sku,quantity\nK001,K002,1\nK001,K099,2\n",
+            3,
+            "component_sku",
+            "K099",
+        ),
+        ("succession", "old_sku,new_sku,date\nK001,K098,2025-12-01\n", 2, "new_sku", "K098"),
+        ("price_breaks", "sku,min_qty,unit_price\nK097,100,1\n", 2, "sku", "K097"),
+    ],
+)
+def test_a_kit_successor_or_price_break_sku_missing_from_a_products_dataset_is_named(
+    items_files, request, tmp_path, engine, table, text, row, column, sku
+):
+    """The kits, successions and price breaks are read on the driver, the products by the
+    tasks: the driver checks their skus against the products' rows the tasks send back,
+    as a local run checks them (a phantom component or successor was planned and ordered
+    with no supplier or cost, a price break of a typo never applied)."""
+    folder, _ = items_files
+    path = tmp_path / f"{table}.csv"
+    path.write_text(text, encoding="utf-8")
+    config = _items_config(folder, engine, _address(engine, request), **{table: path})
+    with pytest.raises(StockplanError) as caught:
+        stockplan.plan(read_inputs(config, for_plan=True), config)
+    assert str(caught.value) == (
+        f"{path}, row {row}, column '{column}': '{sku}' is not in the products table "
+        f"(1 unknown SKU in {table}); add them to products or set planning.unknown_sku: warn"
+    )
+
+
 def test_the_workers_count_order_lines_without_a_unit_cost_in_the_summary(
     shop_files, dask_scheduler, tmp_path
 ):

@@ -630,7 +630,7 @@ def test_a_formula_without_a_saved_value_is_refused_naming_its_cell(
 
 MINIMAL_TABLES = {  # each optional table with its required columns only (location where
     # the stock has two warehouses); a closures file without a note column crashed the plan
-    "products": "sku\nA-100\n007\n",
+    "products": "sku\nA-100\n007\nKIT\n008\n",  # the kit and the successor are items too
     "suppliers": "supplier\nAcme\n",
     "purchase_orders": "sku,location,quantity,order_date\nA-100,WH1,48,2025-10-01\n",
     "customer_orders": "sku,location,quantity\n007,WH1,5\n",

@@ -19,6 +19,7 @@ from stockplan import i18n
 from stockplan.bom import kit_component_sales, kit_shares
 from stockplan.caps import cap_order_up_to, tightest
 from stockplan.cli import app
+from stockplan.config import Config
 from stockplan.overrides import active_overrides, apply_overrides, score_overrides
 from stockplan.shelf_life import expiring_stock, expiry_risk, shelf_life_caps, stock_lots
 from stockplan.succession import inherited_sales
@@ -420,8 +421,13 @@ def living_shop(small_shop: Path) -> Path:
             products.with_columns(
                 pl.when(pl.col("sku") == "A-100").then(5).alias("shelf_life_days")
             ),
+            # every kit and successor is an item of the products table (NEW-7, the
+            # successor of 007, has neither stock nor sales yet: its products row is all)
             pl.DataFrame(
-                {"sku": ["KIT", "NEW-9", "KIT2"], "name": ["Twin pack", "Launch", "Trio"]}
+                {
+                    "sku": ["KIT", "NEW-9", "KIT2", "NEW-7"],
+                    "name": ["Twin pack", "Launch", "Trio", "Successor"],
+                }
             ),
         ],
         how="diagonal_relaxed",
@@ -687,14 +693,16 @@ def test_explain_shows_kits_successors_and_overrides(living_shop: Path):
     assert "保质期：现存量中" in wh2
 
 
-def test_an_old_item_before_its_switch_date_is_capped_at_the_demand_until_then():
-    from stockplan.reorder import window_demand
-    from stockplan.succession import succession_caps, switch_windows
+def _old_item_caps(lead_time_days: float) -> dict:
+    """The successor cap of OLD (replaced by NEW 10 days after D) with the lead time
+    given, its forecast 7 in the week from D (1 a day), then 14 (2 a day)."""
+    from stockplan.item_rules import item_caps
 
+    config = Config.model_validate({"inputs": {"sales": "s.csv", "stock": "t.csv"}})
     succession = pl.DataFrame(
         {"old_sku": ["OLD"], "new_sku": ["NEW"], "date": [D + dt.timedelta(days=10)]}
     )
-    series = pl.DataFrame({"sku": ["OLD"], "location": ["WH1"]})
+    series = pl.DataFrame({"sku": ["OLD"], "location": ["WH1"], "lead_time_days": [lead_time_days]})
     forecast = pl.DataFrame(
         {
             "sku": "OLD",
@@ -703,15 +711,61 @@ def test_an_old_item_before_its_switch_date_is_capped_at_the_demand_until_then()
             "forecast": [7.0, 14.0],
         }
     )
-    windows = switch_windows(series, succession, D)
-    until = window_demand(forecast, windows, 7, "demand_until_switch", D)
-    caps = succession_caps(series, succession, until, D).row(0, named=True)
+    tables = {"succession": succession}
+    return item_caps(series, forecast, tables, config, D, 7).row(0, named=True)
+
+
+def test_an_old_item_before_its_switch_date_is_capped_at_the_demand_until_then():
+    caps = _old_item_caps(3.0)
     # 10 days: a week at 1 a day, then 3 days at 2 a day = 7 + 6
     assert caps["order_up_to_cap"] == pytest.approx(13.0)
     assert (
         caps["cap_clause"] == "order-up-to capped at 13: demand until NEW replaces it on 2025-10-23"
     )
     assert i18n.unknown_clauses(caps["cap_clause"]) == []
+    # an order today lands on day 3: it can sell only days 3 to 10, 4 x 1 + 3 x 2 = 10
+    assert caps["order_cap"] == pytest.approx(10.0)
+
+
+def test_an_old_item_orders_at_most_what_sells_between_its_arrival_and_the_switch():
+    """OLD sells 1 a day then 2 a day from day 7, NEW replaces it on day 10, an order today
+    lands on day 3. Cap 13 (days 0-10), an order sells at most the 10 of days 3-10:
+    position 1 runs out on day 1, the order brings 10 (S' = 1 + 10 = 11, not 13, which
+    would leave 2 over at the switch); position 5 still holds 2 on day 3, the cap 13 holds
+    (order 8: 2 + 8 = 10 sell by day 10); position -4 (owed) gets 14: 4 owed + 10."""
+    caps = tightest([pl.DataFrame([_old_item_caps(3.0)])])
+    for position, up_to, qty in ((1.0, 11.0, 10.0), (5.0, 13.0, 8.0), (-4.0, 10.0, 14.0)):
+        row = _order_row(
+            sku="OLD", inventory_position=position, order_qty=100.0 - position, moq=0.0
+        )
+        out = cap_order_up_to(row, caps).row(0, named=True)
+        assert (out["order_up_to"], out["order_qty"]) == (up_to, qty), position
+    out = cap_order_up_to(_order_row(sku="OLD", inventory_position=1.0), caps).row(0, named=True)
+    assert out["reason"].endswith(
+        "; order-up-to capped at 11: position 1 runs out before an order arrives on "
+        "2025-10-16, which sells only 10 until NEW replaces it on 2025-10-23; "
+        "need 10 to reach the cap 11"
+    )
+    assert i18n.unknown_clauses(out["reason"]) == []
+    assert "到货后至 2025-10-23 由 NEW 替代前只能卖出 10" in i18n.render_reason(out["reason"], "zh")
+
+
+def test_an_old_item_whose_order_lands_on_or_after_the_switch_is_not_ordered():
+    """Lead time 10 or 28 days: an order today lands on or after the switch on day 10,
+    none of it sells as OLD: no order, whatever the position."""
+    for lead in (10.0, 28.0):
+        caps = _old_item_caps(lead)
+        arrival = D + dt.timedelta(days=int(lead))
+        assert caps["order_up_to_cap"] == 0.0
+        assert caps["cap_clause"] == (
+            f"no order: an order today would arrive on {arrival}, on or after NEW replaces "
+            "it on 2025-10-23"
+        )
+        assert caps["order_cap"] is None
+        assert i18n.unknown_clauses(caps["cap_clause"]) == []
+        out = cap_order_up_to(_order_row(sku="OLD"), tightest([pl.DataFrame([caps])]))
+        assert out["order_qty"][0] == 0.0
+        assert out["reason"][0] == caps["cap_clause"]
 
 
 def test_an_override_of_an_unknown_item_is_a_warning_naming_its_row(small_shop: Path):

@@ -101,12 +101,14 @@ def test_a_perishable_item_is_never_replayed_above_what_sells_before_expiry(smal
 def test_a_predecessor_orders_nothing_in_the_replay_from_its_successors_switch(
     small_shop: Path,
 ):
-    """N-1 replaces A-100 21 days before as_of, on day 35 of the 56 replayed: the reviews
-    on days 35, 42 and 49 order no A-100 at either warehouse ("no order: replaced by
-    N-1"), whatever its position; on day 28 its level is capped at what it sells in the
-    7 days left, the forecast over [day 28, day 35): about 7 x its forecast per day
-    (the level over L + R; about 70, against about 250 uncapped), and a position
-    already above that orders nothing."""
+    """N-1 replaces A-100 21 days before as_of, on day 35 of the 56 replayed; A-100's lead
+    time is 14 days. The reviews on days 35, 42 and 49 order no A-100 at either warehouse
+    ("no order: replaced by N-1"), whatever its position; nor do those on days 21 and 28,
+    whose orders would land on days 35 and 42, on or after the switch: none of it would
+    sell as A-100 (`plan` the same). On day 14 an order lands on day 28 and sells only
+    the 7 days to the switch: the level is capped at the forecast over [day 14, day 35),
+    about 21 x its forecast per day, and on a position of 0 (sold out before the order
+    lands) at max(0, 0) + the 7 days' demand, about 70, not the 21 days' 200."""
     add_selling_successor(small_shop, [5] * 70)
     switch = AS_OF - dt.timedelta(days=21)
     pl.DataFrame(
@@ -118,15 +120,37 @@ def test_a_predecessor_orders_nothing_in_the_replay_from_its_successors_switch(
     assert [o["day"][0] for o in orders] == [0, 7, 14, 21, 28, 35, 42, 49]
     for location in ("WH1", "WH2"):
         row = _row(case, "A-100", location)
+        assert case.levels[2].row(row, named=True)["lead_time_days"] == 14.0
         for placed in orders[5:]:
             line = placed.row(row, named=True)
             assert line["order_qty"] == 0.0
             assert line["reason"] == f"no order: replaced by N-1 from {switch}"
-        before = orders[4].row(row, named=True)
-        week = case.levels[4].row(row, named=True)["forecast_per_day"] * 7
-        assert before["order_up_to"] == pytest.approx(week, rel=0.01)
+        for placed in orders[3:5]:
+            line = placed.row(row, named=True)
+            arrival = case.start + dt.timedelta(days=line["day"] + 14)
+            assert line["order_qty"] == 0.0
+            assert line["reason"] == (
+                f"no order: an order today would arrive on {arrival}, on or after N-1 "
+                f"replaces it on {switch}"
+            )
+        before = orders[2].row(row, named=True)
+        per_day = case.levels[2].row(row, named=True)["forecast_per_day"]
+        assert before["order_up_to"] == pytest.approx(21 * per_day, rel=0.03)
         assert f"demand until N-1 replaces it on {switch}" in before["reason"]
-        if before["inventory_position"] >= week:
-            assert before["order_qty"] == 0.0
         # earlier, the 35 days to the switch sell more than L + R + safety stock: no cap
         assert "capped" not in orders[0].row(row, named=True)["reason"]
+    # day 14 on a position of 0: S' = max(0, 0) + the demand of days 28 to 35
+    policy = policy_at_target(config, 0.95)
+    empty = review_orders(case, policy, config, 2, 14, np.zeros(case.series.height))
+    arrival = case.start + dt.timedelta(days=28)
+    for location in ("WH1", "WH2"):
+        row = _row(case, "A-100", location)
+        line = empty.row(row, named=True)
+        week = 7 * case.levels[2].row(row, named=True)["forecast_per_day"]
+        assert line["order_up_to"] == pytest.approx(week, rel=0.03)
+        assert line["order_qty"] == 12 * -(-line["order_up_to"] // 12)  # packs of 12
+        assert (
+            f"order-up-to capped at {line['order_up_to']:.1f}: position 0 runs out before "
+            f"an order arrives on {arrival}, which sells only {line['order_up_to']:.1f} "
+            f"until N-1 replaces it on {switch}"
+        ) in line["reason"]

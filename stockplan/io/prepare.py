@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,19 +85,24 @@ def unknown_skus(frame: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
 
 
 def unknown_sku_message(
-    config: Config, name: str, first: pl.DataFrame, count: int, warnings: list[str]
+    config: Config,
+    name: str,
+    first: pl.DataFrame,
+    count: int,
+    warnings: list[str],
+    column: str = "sku",
 ) -> None:
     """Refuse (planning.unknown_sku: error) or warn about `count` unknown skus of table
-    `name`, naming the first row."""
+    `name`, naming the first row (`first`, its code in a `sku` column) and `column`."""
     message = (
-        f"{where(first, _path(config, name))}, column 'sku': '{first.sort(ROW)['sku'][0]}' is "
-        f"not in the products table ({count} unknown {_skus(count)} in {name})"
+        f"{where(first, _path(config, name))}, column '{column}': '{first.sort(ROW)['sku'][0]}' "
+        f"is not in the products table ({count} unknown {_skus(count)} in {name})"
     )
     if config.planning.unknown_sku == "error":
         raise StockplanError(
             phrase(
                 "error.unknown_sku",
-                where=place_of(first, _path(config, name), "sku"),
+                where=place_of(first, _path(config, name), column),
                 sku=first.sort(ROW)["sku"][0],
                 unknown={"en": f"{count} unknown {_skus(count)}", "zh": f"{count} 个未知商品"},
                 table={"en": name, "zh": input_name(name, "zh")},
@@ -106,16 +111,47 @@ def unknown_sku_message(
     warnings.append(message)
 
 
-def _check_known_skus(tables: dict[str, pl.DataFrame], config: Config, warnings: list[str]) -> None:
+ITEM_SKU_COLUMNS = (
+    ("bom", "kit_sku"),
+    ("bom", "component_sku"),
+    ("succession", "old_sku"),
+    ("succession", "new_sku"),
+    ("price_breaks", "sku"),
+)
+"""The item tables' sku columns that must name an item of the products table, checked in
+this order after the `SKU_CHECKED` tables and the item tables' own checks
+(`check_item_tables`). A kit is sold (the products hold it as they hold every sold
+item); its components and a successor are bought, and the products give their supplier,
+cost and pack: a new successor needs its products row, not stock or sales. An old item
+and a price break must name the item meant: a typo's successor would inherit the old
+item's demand and be ordered with no supplier or cost, a typo's price break never
+applies."""
+
+
+def item_sku_rows(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """`frame`'s row columns (`source_row`, [`source_file`]) with its `column` as sku."""
+    located = [c for c in (ROW, SOURCE_FILE) if c in frame.columns]
+    return frame.select(*located, pl.col(column).alias("sku")).drop_nulls("sku")
+
+
+def _check_known_skus(
+    tables: dict[str, pl.DataFrame],
+    config: Config,
+    warnings: list[str],
+    checks: Sequence[tuple[str, str]],
+) -> None:
+    """Every sku of the `checks` (table, column), in their order, in the products table
+    (`unknown_sku_message`: refused, or warned with `planning.unknown_sku: warn`)."""
     if "products" not in tables:
         return
-    for name in ("stock", "sales", "purchase_orders", "customer_orders"):
-        if name not in tables:
+    for name, column in checks:
+        if name not in tables or column not in tables[name].columns:
             continue
-        unknown = unknown_skus(tables[name], tables["products"])
+        unknown = unknown_skus(item_sku_rows(tables[name], column), tables["products"])
         if unknown.height:
             first = _first_row(unknown, pl.lit(True))
-            unknown_sku_message(config, name, first, unknown["sku"].n_unique(), warnings)
+            count = unknown["sku"].n_unique()
+            unknown_sku_message(config, name, first, count, warnings, column)
 
 
 SPELLING_TABLES: dict[str, tuple[str, ...]] = {
@@ -1026,8 +1062,9 @@ def check_unchecked_locations(
 UNCHECKED_SKUS = "unchecked_skus"
 """A prepared table (only when stock or products are left to a cluster's tasks): table,
 sku, source_row (and source_file) of the first row of each sku of the stock, sales,
-purchase and customer orders read on the driver, checked against the products' skus once
-the tasks have read them (`check_read_facts`)."""
+purchase and customer orders read on the driver, and (with `column`) of each sku column of
+the item tables (`ITEM_SKU_COLUMNS`), checked against the products' skus once the tasks
+have read them (`check_read_facts`)."""
 
 SKU_CHECKED = ("stock", "sales", "purchase_orders", "customer_orders")
 """The tables whose skus must be in the products table, in the order they are checked."""
@@ -1642,6 +1679,16 @@ def check_read_facts(
         earliest = _earliest(unknown)
         if earliest is not None:
             unknown_sku_message(config, name, *earliest, warnings)
+    if driver is not None and product_skus is not None and "column" in driver.columns:
+        for name, column in ITEM_SKU_COLUMNS:  # read on the driver, after the tasks' tables
+            stray = driver.filter(
+                (pl.col("table") == name)
+                & (pl.col("column") == column)
+                & ~pl.col("sku").is_in(product_skus.implode())
+            ).drop("table", "column")
+            if stray.height:
+                first = _first_row(stray, pl.lit(True))
+                unknown_sku_message(config, name, first, stray.height, warnings, column)
     warnings += negative_stock_note(config, [f["negative"] for f in facts if "negative" in f])
     late_stock = [f["late_stock"] for f in facts if "late_stock" in f]
     if late_stock:
@@ -1734,9 +1781,14 @@ def prepare_inputs(
     if later & {"stock", "products"}:
         if "products" in later or "products" in out:
             firsts = [first_sku_rows(out[n], n) for n in SKU_CHECKED if n in out]
+            firsts += [
+                first_sku_rows(item_sku_rows(out[n], c), n).with_columns(column=pl.lit(c))
+                for n, c in ITEM_SKU_COLUMNS
+                if n in out and c in out[n].columns
+            ]
             unchecked_skus = pl.concat(firsts, how="diagonal_relaxed") if firsts else None
     else:
-        _check_known_skus(out, config, warnings)
+        _check_known_skus(out, config, warnings, [(name, "sku") for name in SKU_CHECKED])
 
     if "products" in out:
         _check_unique(out["products"], ["sku"], _path(config, "products"), "product")
@@ -1784,6 +1836,8 @@ def prepare_inputs(
         warnings += unmatched_sales_skus(out, config)
 
     warnings += check_item_tables(out, config)
+    if not later & {"stock", "products"}:  # a kit or successor table's own faults first
+        _check_known_skus(out, config, warnings, ITEM_SKU_COLUMNS)
     warnings += unknown_config_names(out, config, later)
 
     clean = {name: frame.drop(ROW, SOURCE_FILE, strict=False) for name, frame in out.items()}

@@ -34,6 +34,10 @@ TEXT_FILES: dict[str, str] = {
     "duplicate_header.csv": "date,sku,sku,qty\n2025-09-01,A-100,007,1\n",
     "two_quantity_columns.csv": "date,sku,qty,数量\n2025-09-01,A-100,1,1\n",
     "unknown_sku_stock.csv": "sku,location,on_hand\nA-100,WH1,40\nZZ-9,WH1,1\n",
+    # a kit's component, a successor and a price break name items of the products table
+    "unknown_component_bom.csv": "kit_sku,component_sku,quantity\n007,A-100,2\n007,ZZ-C,1\n",
+    "unknown_successor.csv": "old_sku,new_sku,date\nA-100,A-1OO,2025-11-03\n",
+    "unknown_sku_price_breaks.csv": "sku,min_qty,unit_price\nA-100,100,11\nA-1000,200,10\n",
     "duplicate_stock_rows.csv": "sku,location,on_hand\nA-100,WH1,40\n007,WH1,3\nA-100,WH1,41\n",
     "duplicate_products.csv": "sku,unit_cost\nA-100,12.5\n007,40\nA-100,13\n",
     "negative_unit_cost.csv": "sku,unit_cost\nA-100,-12.5\n007,40\n",
