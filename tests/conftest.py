@@ -80,6 +80,19 @@ def write_config(folder: Path, **sections: object) -> Path:
     return path
 
 
+def write_shop_config(folder: Path, as_of: dt.date, tables: list[str], **sections: object) -> Path:
+    """`write_config` for a hand-made shop: each of `tables` read from `<table>.csv` beside
+    the config, planned as of `as_of` with two backtest windows (the small shops' history
+    holds no more), plus `sections`."""
+    return write_config(
+        folder,
+        inputs={table: f"{table}.csv" for table in tables},
+        planning={"as_of": as_of.isoformat()},
+        forecast={"backtest_windows": 2},
+        **sections,
+    )
+
+
 def warm_plan_cache(config: Path) -> None:
     """Plan `config` in this process (forecasting is already loaded here) so the plan cache
     beside it holds the plan: a child `stockplan plan` on it then reuses the plan instead of
@@ -183,17 +196,8 @@ def make_small_shop(tmp_path: Path) -> Path:
     """Write `small_shop`'s files into `tmp_path`; return the config path."""
     for name, text in _small_shop_tables().items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    return write_config(
-        tmp_path,
-        inputs={
-            "sales": "sales.csv",
-            "stock": "stock.csv",
-            "products": "products.csv",
-            "suppliers": "suppliers.csv",
-            "purchase_orders": "purchase_orders.csv",
-        },
-        planning={"as_of": AS_OF.isoformat()},
-        forecast={"backtest_windows": 2},
+    return write_shop_config(
+        tmp_path, AS_OF, ["sales", "stock", "products", "suppliers", "purchase_orders"]
     )
 
 

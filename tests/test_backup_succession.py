@@ -299,7 +299,7 @@ def topped_up_late(small_shop: Path) -> Path:
     value of 1,000 and one other line, 007 at 40 a unit, capped at max_order 10 (400): the
     gap 600 is topped up on C-300, 600 / 15 = 40 units."""
     from conftest import AS_OF as SHOP_AS_OF
-    from conftest import write_config
+    from conftest import write_shop_config
 
     folder = small_shop.parent
     add_fast_mover(folder, {"WH1": 10})
@@ -337,17 +337,10 @@ def topped_up_late(small_shop: Path) -> Path:
         ],
         how="vertical_relaxed",
     ).write_csv(folder / "purchase_orders.csv")
-    return write_config(
+    return write_shop_config(
         folder,
-        inputs={
-            "sales": "sales.csv",
-            "stock": "stock.csv",
-            "products": "products.csv",
-            "suppliers": "suppliers.csv",
-            "purchase_orders": "purchase_orders.csv",
-        },
-        planning={"as_of": SHOP_AS_OF.isoformat()},
-        forecast={"backtest_windows": 2},
+        SHOP_AS_OF,
+        ["sales", "stock", "products", "suppliers", "purchase_orders"],
         purchasing={"minimum_order_value": "top_up"},
     )
 

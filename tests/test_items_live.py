@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import AS_OF, START, WEEKS, write_config
+from conftest import AS_OF, START, WEEKS, write_shop_config
 from typer.testing import CliRunner
 
 import stockplan
@@ -225,11 +225,10 @@ def test_expiry_command_lists_only_lots_with_units_expiring(tmp_path: Path):
         {"sku": "A", "location": "WH1", "on_hand": [5, 10, 10], "expiry_date": expiry}
     ).write_csv(tmp_path / "stock.csv")
     (tmp_path / "products.csv").write_text("sku,unit_cost\nA,10\n", encoding="utf-8")
-    config = write_config(
+    config = write_shop_config(
         tmp_path,
-        inputs={"sales": "sales.csv", "stock": "stock.csv", "products": "products.csv"},
-        planning={"as_of": AS_OF.isoformat()},
-        forecast={"backtest_windows": 2},
+        AS_OF,
+        ["sales", "stock", "products"],
         calendars={"public_holidays": "none"},
         shelf_life={"sell_by_days": 2},
     )

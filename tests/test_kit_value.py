@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import write_config
+from conftest import write_shop_config
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -44,17 +44,7 @@ def _kit_shop(folder: Path) -> Path:
     pl.DataFrame(
         {"kit_sku": ["K", "K"], "component_sku": ["C1", "C2"], "quantity": [2, 1]}
     ).write_csv(folder / "bom.csv")
-    return write_config(
-        folder,
-        inputs={
-            "sales": "sales.csv",
-            "stock": "stock.csv",
-            "products": "products.csv",
-            "bom": "bom.csv",
-        },
-        planning={"as_of": AS_OF.isoformat()},
-        forecast={"backtest_windows": 2},
-    )
+    return write_shop_config(folder, AS_OF, ["sales", "stock", "products", "bom"])
 
 
 def test_a_component_sold_only_in_kits_has_no_abc_value_of_its_own(tmp_path: Path):

@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 
 import polars as pl
-from conftest import write_config
+from conftest import write_shop_config
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -53,17 +53,10 @@ def _shop(folder: Path, on_hand: int, lead_time_days: int, **sections: object) -
     pl.DataFrame(
         {"old_sku": ["A"], "new_sku": ["B"], "date": [SWITCH.isoformat()], "share": [1]}
     ).write_csv(folder / "succession.csv")
-    return write_config(
+    return write_shop_config(
         folder,
-        inputs={
-            "sales": "sales.csv",
-            "stock": "stock.csv",
-            "products": "products.csv",
-            "suppliers": "suppliers.csv",
-            "succession": "succession.csv",
-        },
-        planning={"as_of": AS_OF.isoformat()},
-        forecast={"backtest_windows": 2},
+        AS_OF,
+        ["sales", "stock", "products", "suppliers", "succession"],
         calendars={"public_holidays": "none"},
         **sections,
     )
