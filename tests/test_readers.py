@@ -459,7 +459,8 @@ def test_a_partly_received_order_line_is_its_received_part_and_its_open_part(tmp
         "采购单号,商品编码,数量,下单日期,预计到货日期,入库日期,已入库数量,未入库数量\n"
         "P1,A,60,2025-09-20,2025-10-04,2025-10-03,60,0\n"
         "P3,A,100,2025-09-25,2025-10-20,2025-10-08,40,60\n"
-        "P4,A,10,2025-09-25,2025-10-20,2025-10-08,,10\n",  # all open despite a date
+        "P4,A,10,2025-09-25,2025-10-20,2025-10-08,,10\n"  # all open despite a date
+        "P5,A,50,2025-09-01,2025-09-12,2025-09-12,,\n",  # received, its open cell blank
         encoding="utf-8",
     )
     orders = with_open_quantities("purchase_orders", _read(path, "purchase_orders"))
@@ -470,6 +471,7 @@ def test_a_partly_received_order_line_is_its_received_part_and_its_open_part(tmp
         ("P3", 40.0, dt.date(2025, 10, 8), 40.0),  # a receipt of what arrived
         ("P3", 60.0, None, None),  # the open part: on order
         ("P4", 10.0, None, None),
+        ("P5", 50.0, dt.date(2025, 9, 12), None),  # a receipt, not 50 back on order
     ]
     assert set(orders.filter(pl.col("po_id") == "P3")["expected_date"]) == {dt.date(2025, 10, 20)}
 

@@ -583,7 +583,11 @@ def partly_received(lines: pl.DataFrame) -> pl.DataFrame:
     line counted as closed and its 60 open units were not on order."""
     if "received_date" not in lines.columns:
         return lines
-    open_part = pl.min_horizontal(pl.col("open_quantity").clip(lower_bound=0.0), "quantity")
+    # a blank open quantity says nothing is open (`min_horizontal` alone would skip the
+    # null and take the whole quantity: a received line back on order)
+    open_part = pl.min_horizontal(
+        pl.col("open_quantity").fill_null(0.0).clip(lower_bound=0.0), "quantity"
+    )
     partly = pl.col("received_date").is_not_null() & (open_part > 0)
     split = lines.filter(partly)
     if split.height == 0:
