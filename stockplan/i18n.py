@@ -122,6 +122,7 @@ _ZH_HEADERS: dict[str, str] = {
     "hi": "预测上限",
     "promo_uplift": "促销提升",
     "promo_lift_risk": "促销提升误差",
+    "demand_before_as_of": "计划日前已过天数需求",
     "n_periods": "期数",
     "adi": "平均需求间隔",
     "cv2": "CV²",

@@ -18,6 +18,7 @@ from stockplan.calendar import calendar_reason, order_by, supplier_closures
 from stockplan.caps import beyond_cap_clause, capped_orders, position_caps, with_item_columns
 from stockplan.config import Config
 from stockplan.demand import BUCKET_DAYS, SERIES, default_as_of
+from stockplan.elapsed import with_elapsed_demand
 from stockplan.excess import excess_stock
 from stockplan.forecast import (
     ForecastBacktests,
@@ -328,6 +329,7 @@ def supply_stage(
     # the paths' frames are spent here: not held through the lead-time-demand calibration
     paths = None
     error_scores = pooled_error_scores(summary, classes)
+    statistical = forecast
     forecast = apply_promotions(
         forecast, tables.get("promotions"), products, demand.uplift, days, config.promotions
     )
@@ -336,6 +338,18 @@ def supply_stage(
         tables.get("overrides"),
         days,
         pl.concat([stock.select(SERIES), history.select(SERIES)]).unique(),
+    )
+    # a mid-bucket as_of: the promotions and overrides of the days gone stay behind
+    forecast = with_elapsed_demand(
+        forecast,
+        statistical,
+        tables.get("promotions"),
+        products,
+        demand.uplift,
+        tables.get("overrides"),
+        as_of,
+        days,
+        config.promotions,
     )
     universe = pl.concat(
         [stock.select(SERIES), history.select(SERIES)]

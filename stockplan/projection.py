@@ -14,6 +14,7 @@ import datetime as dt
 import polars as pl
 
 from stockplan.demand import SERIES
+from stockplan.elapsed import ELAPSED
 
 
 def stock_projection(
@@ -27,7 +28,8 @@ def stock_projection(
     """Per series and future bucket: projected stock at the bucket's end, with and without
     the suggested order (`orders` needs on_hand, allocated, backorders, transfer_qty,
     order_qty, expected_arrival). Demand counts from `as_of`: a bucket that began before
-    it adds only its days from as_of on, as the plan's protection window does. A transfer
+    it adds only its days from as_of on, as the plan's protection window does (f - e with
+    `elapsed.ELAPSED` e, the demand of its days gone, where the forecast carries it). A transfer
     in (`transfers`, the plan's) still on its way after as_of counts from its arrival_date,
     as an open purchase order (`risk.with_transit`)."""
     # here: risk imports scipy, explain runs from cache
@@ -44,10 +46,15 @@ def stock_projection(
         (pl.col("period_start") + pl.duration(days=bucket_days) - start).dt.total_days()
         / bucket_days
     ).clip(0.0, 1.0)
-    path = (
-        forecast.select(
-            *SERIES, "period_start", (pl.col("forecast") * remaining).alias("ahead"), "forecast"
+    ahead = pl.col("forecast") * remaining
+    if as_of is not None and ELAPSED in forecast.columns:  # the days gone, day by day
+        ahead = (
+            pl.when(pl.col("period_start") < pl.lit(as_of))
+            .then((pl.col("forecast") - pl.col(ELAPSED).fill_null(0.0)).clip(lower_bound=0.0))
+            .otherwise(ahead)
         )
+    path = (
+        forecast.select(*SERIES, "period_start", ahead.alias("ahead"), "forecast")
         .join(stock, on=SERIES)
         .sort([*SERIES, "period_start"])
         .with_columns(

@@ -275,6 +275,30 @@ def _overlap_days(bucket_days: int) -> pl.Expr:
     )
 
 
+def planned_lifts(
+    series: pl.DataFrame,
+    promotions: pl.DataFrame | None,
+    products: pl.DataFrame | None,
+    uplift: pl.DataFrame,
+    settings: Promotions,
+) -> pl.DataFrame:
+    """sku, location, start, end, lift: each planned promotion of `series` with the lift
+    `apply_promotions` gives it, the row's uplift, else the series' measured lift, else
+    `unmeasured_uplift`."""
+    return (
+        _windows(promotions, products, series.select(SERIES).unique())
+        .join(uplift, on=SERIES, how="left")
+        .select(
+            *SERIES,
+            "start",
+            "end",
+            pl.coalesce(
+                "uplift", "measured_uplift", pl.lit(unmeasured_uplift(uplift, products, settings))
+            ).alias("lift"),
+        )
+    )
+
+
 def apply_promotions(
     forecast: pl.DataFrame,
     promotions: pl.DataFrame | None,

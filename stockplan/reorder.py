@@ -18,6 +18,7 @@ import polars as pl
 
 from stockplan.config import Policy
 from stockplan.demand import SERIES
+from stockplan.elapsed import ELAPSED
 from stockplan.i18n import counted_text
 from stockplan.lead_time_demand import LeadTimeDemand
 from stockplan.leadtime import review_days_of, whole_days
@@ -231,6 +232,22 @@ def _days_after_origin(column: str) -> pl.Expr:
     return (pl.col(column) - pl.col("origin")).dt.total_days()
 
 
+def _inside(forecast: pl.DataFrame, bucket_days: int) -> pl.Expr:
+    """A bucket's demand inside the window: f x overlap / b, and (f - e) x overlap / (b - d0)
+    for the bucket the origin falls in, d0 = -offset of its days gone with demand e
+    (`elapsed.ELAPSED`, where the forecast carries it)."""
+    whole = pl.col("forecast") * pl.col("overlap") / bucket_days
+    if ELAPSED not in forecast.columns:
+        return whole
+    left = pl.col("forecast") - pl.col(ELAPSED).fill_null(0.0)
+    gone = (-pl.col("offset")).clip(lower_bound=0.0)
+    return (
+        pl.when((gone > 0) & (gone < bucket_days))
+        .then(left * pl.col("overlap") / (bucket_days - gone))
+        .otherwise(whole)
+    )
+
+
 def window_demand(
     forecast: pl.DataFrame,
     windows: pl.DataFrame,
@@ -243,6 +260,9 @@ def window_demand(
     The window is [t0, t0 + W) with t0 = the later of `start` (as_of) and the first forecast
     bucket (None: the first bucket). A bucket [p, p + b) contributes forecast x the share of
     its days inside the window, so a mid-week as_of leaves out the days already gone.
+    Where the forecast carries `elapsed.ELAPSED` e (the demand of the bucket's days before
+    `start`, promotions and overrides counted on their own days), the bucket holding t0,
+    d0 of its days gone, contributes (f - e) x its days inside the window / (b - d0).
     Days past the horizon run at the last bucket's rate.
     """
     first = forecast.group_by(SERIES).agg(
@@ -268,7 +288,7 @@ def window_demand(
             .alias("overlap")
         )
         .group_by(SERIES)
-        .agg((pl.col("forecast") * pl.col("overlap") / bucket_days).sum().alias("inside"))
+        .agg(_inside(forecast, bucket_days).sum().alias("inside"))
     )
     past_horizon = (
         pl.col("window_days") - _days_after_origin("horizon_end").cast(pl.Float64).fill_null(0.0)

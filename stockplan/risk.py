@@ -38,6 +38,7 @@ import polars as pl
 
 from stockplan.config import Risk
 from stockplan.demand import SERIES
+from stockplan.elapsed import ELAPSED
 from stockplan.transfers import transfers_in_transit
 
 if TYPE_CHECKING:  # numpy (and scipy) where they compute: `explain` reads only `with_transit`
@@ -140,13 +141,27 @@ def transit_receipts(
     return pl.concat([open_po, moving], how="diagonal_relaxed") if open_po.width else moving
 
 
+def _rate(forecast: pl.DataFrame, days: pl.Expr, bucket_days: int) -> pl.Expr:
+    """A bucket's demand per day from as_of on: f / b, and for the bucket holding as_of,
+    d0 = -days of its days gone with demand e (`elapsed.ELAPSED`, where the forecast
+    carries it), (f - e) / (b - d0), as `reorder.window_demand` counts it."""
+    whole = pl.col("forecast").clip(lower_bound=0.0) / bucket_days
+    if ELAPSED not in forecast.columns:
+        return whole
+    left = pl.col("forecast") - pl.col(ELAPSED).fill_null(0.0)
+    return (
+        pl.when(days < 0).then(left.clip(lower_bound=0.0) / (bucket_days + days)).otherwise(whole)
+    )
+
+
 def demand_rates(
     series: pl.DataFrame, forecast: pl.DataFrame | None, as_of: dt.date, bucket_days: int
 ) -> pl.DataFrame:
     """sku, location, t, rate: the forecast path as daily rates from day t (days after
     as_of) on, each bucket's forecast / bucket days from its start (the bucket holding as_of
-    from day 0), the last bucket's rate on past the horizon, as the protection window sums
-    it (`reorder.window_demand`). A series without forecast rows runs at forecast_per_day."""
+    from day 0, at the rate of its days left: `_rate`), the last bucket's rate on past the
+    horizon, as the protection window sums it (`reorder.window_demand`). A series without
+    forecast rows runs at forecast_per_day."""
     flat = series.select(*SERIES, pl.lit(0.0).alias("t"), pl.col("forecast_per_day").alias("rate"))
     if forecast is None:
         return flat
@@ -157,7 +172,7 @@ def demand_rates(
         .select(
             *SERIES,
             days.clip(lower_bound=0.0).alias("t"),
-            (pl.col("forecast").clip(lower_bound=0.0) / bucket_days).alias("rate"),
+            _rate(forecast, days, bucket_days).alias("rate"),
         )
     )
     # the first bucket's rate also before it starts (a forecast that begins after as_of)
