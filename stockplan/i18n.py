@@ -1095,6 +1095,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "reorder point = {mu} + {ss} = {rop}; order-up-to S = {s}",
         "zh": "再订货点 = {mu} + {ss} = {rop}；最高库存 S = {s}",
     },
+    "explain.rop_sq": {
+        "en": "reorder point s = {mu} + {ss} = {rop}; (s, Q): order whole multiples of Q once "
+        "position ≤ s",
+        "zh": "再订货点 s = {mu} + {ss} = {rop}；(s, Q) 定量：库存位置 ≤ s 时按 Q 的整数倍订货",
+    },
     "explain.promised": {
         "en": "promised {measure} {promised} (target {level}): {note}",
         "zh": "可承诺{measure} {promised}（目标 {level}）：{note}",
@@ -1281,6 +1286,23 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     (
         "position {p} below reorder point {r}: need {n} to reach {s}",
         "库存位置 {p} 低于再订货点 {r}：需 {n} 补至最高库存 {s}",
+    ),
+    # (s, Q): whole multiples of Q, lifting the position to p + nQ (`reorder.sq_clause`)
+    (
+        "after a transfer in of {t} (lands {d}), position {p} at or below reorder point {r}: "
+        "order {k} × Q {q} = {n}, lifting the position to {s}",
+        "调入 {t}（{d} 到货）后库存位置 {p} 仍不高于再订货点 {r}：订 {k} × Q {q} = {n}，"
+        "库存位置升至 {s}",
+    ),
+    (
+        "after a transfer in of {t}, position {p} at or below reorder point {r}: order {k} × "
+        "Q {q} = {n}, lifting the position to {s}",
+        "调入 {t} 后库存位置 {p} 仍不高于再订货点 {r}：订 {k} × Q {q} = {n}，库存位置升至 {s}",
+    ),
+    (
+        "position {p} at or below reorder point {r}: order {k} × Q {q} = {n}, lifting the "
+        "position to {s}",
+        "库存位置 {p} 不高于再订货点 {r}：订 {k} × Q {q} = {n}，库存位置升至 {s}",
     ),
     ("overdue by {n} days: order today", "已逾期 {n} 天：请今天下单"),
     ("overdue by {n} day: order today", "已逾期 {n} 天：请今天下单"),

@@ -395,8 +395,30 @@ def fmt_apart(low: pl.Expr, high: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 def fraction(expr: pl.Expr) -> pl.Expr:
     """A need under one unit as text: cut (not rounded) to 2 decimals, so 0.49x never reads
     0.5; below 0.01 one significant figure."""
-    cut = (expr * 100 + 1e-7).floor() / 100  # 1e-7: 210 - 209.52 is 0.4799..
-    return pl.when(cut > 0).then(cut).otherwise(expr.round_sig_figs(1)).cast(pl.String)
+    cents = (expr * 100 + 1e-7).floor().cast(pl.Int64)  # 1e-7: 210 - 209.52 is 0.4799..
+    # written from the whole cents, not as cents / 100: polars divides by 100 as x 0.01,
+    # which writes 35, 41 or 47 cents as 0.35000000000000003
+    cut = (
+        pl.format("{}.{}", cents // 100, (cents % 100).cast(pl.String).str.zfill(2))
+        .str.replace(r"0+$", "")
+        .str.replace(r"\.$", "")
+    )
+    return pl.when(cents > 0).then(cut).otherwise(expr.round_sig_figs(1).cast(pl.String))
+
+
+def sq_clause(position: pl.Expr, reorder_point: pl.Expr, need: pl.Expr, q: pl.Expr) -> pl.Expr:
+    """What the (s, Q) rule did: the position at or below s, the need n whole multiples of
+    Q, and the position they lift it to (p + nQ, not S = s + Q, which it reaches only
+    from exactly s)."""
+    return pl.format(
+        "position {} at or below reorder point {}: order {} × Q {} = {}, lifting the position "
+        "to {}",
+        *fmt_apart(position, reorder_point),
+        (need / q).round(0).cast(pl.Int64),
+        fmt_number(q),
+        fmt_number(need),
+        fmt_number(position + need),
+    )
 
 
 def under_half_a_unit(position: pl.Expr, need: pl.Expr, up_to: pl.Expr) -> pl.Expr:
@@ -475,6 +497,11 @@ def plan_orders(
         .alias("order_qty")
     )
     need = fmt_number(pl.col("raw_need"))
+    # where the need lifts the position: S for rs and ss, position + n x Q for sq (whose S,
+    # s + Q, the position reaches only from exactly s)
+    target = fmt_number(
+        pl.when(kind == "sq").then(position + pl.col("raw_need")).otherwise(pl.col("order_up_to"))
+    )
     # the cover cap set the safety stock (`protection_levels`): the reason says so, not
     # only the service note
     capped = (
@@ -496,7 +523,7 @@ def plan_orders(
                 fmt_number(pl.col("max_order")),
                 fmt_number(pl.col("moq")),
                 need,
-                fmt_number(pl.col("order_up_to")),
+                target,
             )
         )
         .when(conflict & (pl.col("raw_need") >= 0.5))
@@ -510,7 +537,7 @@ def plan_orders(
                 fmt_number(pl.col("moq").fill_null(0.0)),
                 fmt_number(pl.col("pack_size").fill_null(1.0)),
                 need,
-                fmt_number(pl.col("order_up_to")),
+                target,
             )
         )
         .when((pl.col("order_qty") <= 0) & (pl.col("raw_need") > 0) & (pl.col("raw_need") < 0.5))
@@ -537,11 +564,15 @@ def plan_orders(
                 pl.when(pl.col("transfer_qty") > 0)
                 .then(pl.format("after {}, ", transfer_in))
                 .otherwise(pl.lit("")),
-                pl.format(
-                    "position {} below reorder point {}: need {} to reach {}",
-                    *fmt_apart(position, pl.col("reorder_point")),
-                    need,
-                    fmt_number(pl.col("order_up_to")),
+                pl.when(kind == "sq")
+                .then(sq_clause(position, pl.col("reorder_point"), pl.col("raw_need"), q))
+                .otherwise(
+                    pl.format(
+                        "position {} below reorder point {}: need {} to reach {}",
+                        *fmt_apart(position, pl.col("reorder_point")),
+                        need,
+                        fmt_number(pl.col("order_up_to")),
+                    )
                 ),
                 pl.when(capped)
                 .then(

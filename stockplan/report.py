@@ -564,7 +564,15 @@ def explain_lines(
             k=f"{factor:.2f}",
             sigma=_n(sigma, 2),
         ),
-        message("explain.rop", lang, mu=_n(mu), ss=_n(ss), rop=_n(rop), s=_n(s_up)),
+        # (s, Q) orders multiples of Q, not up to S = s + Q: the reason says how many
+        message(
+            "explain.rop_sq" if order.get("policy_type") == "sq" else "explain.rop",
+            lang,
+            mu=_n(mu),
+            ss=_n(ss),
+            rop=_n(rop),
+            s=_n(s_up),
+        ),
         *(
             [
                 message(

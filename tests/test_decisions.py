@@ -20,6 +20,7 @@ from stockplan.reorder import (
     plan_orders,
     stale_stock_note,
     stock_position,
+    under_half_a_unit,
 )
 from stockplan.series import item_attributes
 from stockplan.transfers import plan_transfers
@@ -332,6 +333,134 @@ def test_a_need_under_half_a_unit_orders_nothing_and_says_so(position: float, sh
     assert i18n.unknown_clauses(out["reason"]) == []
     zh = i18n.render_reason(out["reason"], "zh")
     assert zh.startswith("不订货：库存位置") and "不足半件" in zh
+
+
+def test_the_need_under_half_a_unit_is_written_to_the_cent_without_float_noise():
+    # S = 210: 210 - 209.65 = 0.35, 210 - 209.59 = 0.41, 210 - 209.53 = 0.47 and
+    # 210 - 209.581 = 0.419, cut (not rounded) to 0.41. On a column of more than one row
+    # polars divides by 100 as x 0.01, which writes 35, 41 and 47 cents as
+    # 0.35000000000000003: the cut is written from its whole cents (209.65 is stored as
+    # 209.6499..: 209.6 to 1 decimal)
+    positions = [209.65, 209.59, 209.53, 209.581]
+    written = ["209.6", "209.6", "209.5", "209.6"]
+    shown = ["0.35", "0.41", "0.47", "0.41"]
+    expected = [
+        f"no order: position {p} is only {n} below order-up-to 210, under half a unit"
+        for p, n in zip(written, shown, strict=True)
+    ]
+    # the reason as the plan's stages build it (`under_half_a_unit`, also after a cap)
+    frame = pl.DataFrame({"position": positions, "up_to": [210.0] * 4})
+    need = pl.col("up_to") - pl.col("position")
+    reasons = frame.select(under_half_a_unit(pl.col("position"), need, pl.col("up_to")))
+    assert reasons.to_series().to_list() == expected
+    # and on the order rows, in both languages
+    out = _plan(*[_row(sku=f"P{i}", inventory_position=p) for i, p in enumerate(positions)])
+    assert [out[f"P{i}"]["order_qty"] for i in range(4)] == [0] * 4
+    assert [out[f"P{i}"]["reason"] for i in range(4)] == expected
+    assert [i18n.render_reason(out[f"P{i}"]["reason"], "zh") for i in range(4)] == [
+        f"不订货：库存位置 {p} 仅比最高库存 210 低 {n}，不足半件"
+        for p, n in zip(written, shown, strict=True)
+    ]
+
+
+SQ = Policy(type="sq", ordering_cost=50.0, holding_cost_rate=0.25)
+"""(s, Q) with K = 50 and h = 0.25 a year: on `_row` (10 a day, unit cost 10, L + R = 21,
+no forecast error) s = 210, EOQ = sqrt(2 x 3650 x 50 / (0.25 x 10)) = sqrt(146000) = 382.1
+> d R = 70, so Q = 382.1 and S = s + Q = 592.1."""
+
+
+@pytest.mark.parametrize(
+    ("position", "order", "clause"),
+    [
+        # floor((210 - 10) / 382.1) + 1 = 1 x Q: 10 + 382.1 = 392.1, not S = 592.1
+        (
+            10.0,
+            382,
+            "position 10 at or below reorder point 210: order 1 × Q 382.1 = 382.1, "
+            "lifting the position to 392.1",
+        ),
+        # floor((210 + 300) / 382.1) + 1 = 2 x Q = 764.2: -300 + 764.2 = 464.2
+        (
+            -300.0,
+            764,
+            "position -300 at or below reorder point 210: order 2 × Q 382.1 = "
+            "764.2, lifting the position to 464.2",
+        ),
+        # from exactly s one Q lifts it to S: 210 + 382.1 = 592.1
+        (
+            210.0,
+            382,
+            "position 210 at or below reorder point 210: order 1 × Q 382.1 = 382.1, "
+            "lifting the position to 592.1",
+        ),
+    ],
+)
+def test_an_sq_reason_says_how_many_q_it_orders_and_where_they_lift_the_position(
+    position: float, order: int, clause: str
+):
+    # README: sq orders multiples of Q once position <= s; it does not order up to S
+    frame = pl.DataFrame(
+        [_row(inventory_position=position, on_hand=position)], schema_overrides=NULLABLE_NUMBERS
+    )
+    out = plan_orders(frame, SQ, AS_OF, 7).row(0, named=True)
+    assert out["order_up_to"] == pytest.approx(592.1, abs=0.01)
+    assert out["order_qty"] == order
+    assert out["reason"] == clause
+    assert i18n.unknown_clauses(out["reason"]) == []
+    head, tail = clause.split(": order ")
+    p = head.removeprefix("position ").split(" at or ")[0]
+    k_q_n, lifted = tail.split(", lifting the position to ")
+    assert i18n.render_reason(out["reason"], "zh") == (
+        f"库存位置 {p} 不高于再订货点 210：订 {k_q_n}，库存位置升至 {lifted}"
+    )
+
+
+def test_an_sq_reason_after_a_transfer_and_explain_say_what_the_sq_rule_did():
+    from stockplan.report import explain_lines
+
+    # position 100 after a transfer in of 40: 1 x Q = 382.1 lifts it to 482.1
+    frame = pl.DataFrame(
+        [_row(inventory_position=100.0, on_hand=60.0, transfer_qty=40.0)],
+        schema_overrides=NULLABLE_NUMBERS,
+    )
+    order = plan_orders(frame, SQ, AS_OF, 7).row(0, named=True)
+    assert order["reason"] == (
+        "after a transfer in of 40, position 100 at or below reorder point 210: order 1 × Q "
+        "382.1 = 382.1, lifting the position to 482.1"
+    )
+    assert i18n.render_reason(order["reason"], "zh") == (
+        "调入 40 后库存位置 100 仍不高于再订货点 210：订 1 × Q 382.1 = 382.1，库存位置升至 482.1"
+    )
+    en = explain_lines(order, None, "cycle", "CNY")
+    zh = explain_lines(order, None, "cycle", "CNY", "zh")
+    # no "order-up-to S = 592.1" the order does not reach: the rule, and the reason's numbers
+    assert (
+        "reorder point s = 210 + 0 = 210; (s, Q): order whole multiples of Q once position ≤ s"
+        in en
+    )
+    assert not any("592.1" in line for line in en + zh)
+    assert "再订货点 s = 210 + 0 = 210；(s, Q) 定量：库存位置 ≤ s 时按 Q 的整数倍订货" in zh
+    assert any(
+        line.endswith("order 1 × Q 382.1 = 382.1, lifting the position to 482.1") for line in en
+    )
+    assert any(line.endswith("订 1 × Q 382.1 = 382.1，库存位置升至 482.1") for line in zh)
+
+
+def test_an_sq_line_with_conflicting_master_data_names_the_position_its_need_reaches():
+    # max_order 20 below the MOQ 30: no order; the need 1 x Q = 382.1 reaches 100 + 382.1
+    frame = pl.DataFrame(
+        [_row(inventory_position=100.0, moq=30.0, max_order=20.0)],
+        schema_overrides=NULLABLE_NUMBERS,
+    )
+    out = plan_orders(frame, SQ, AS_OF, 7).row(0, named=True)
+    assert out["order_qty"] == 0
+    assert out["reason"] == (
+        "no order: conflicting master data: max_order 20 is below the MOQ 30 in the products "
+        "file; need 382.1 to reach 482.1"
+    )
+    assert i18n.render_reason(out["reason"], "zh") == (
+        "不订货：商品档案数据冲突：最大订货量 20 低于最小起订量 30；需 382.1 补至最高库存 482.1"
+    )
 
 
 def test_a_plan_says_why_a_need_under_half_a_unit_is_not_ordered(small_shop: Path):
