@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote as quote_url
 from urllib.parse import urlsplit
 
 # C0 controls except TAB/LF/CR (folded to spaces), DEL, C1 controls (incl. CSI 0x9b),
@@ -100,11 +102,18 @@ def input_error(
 ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def expand_env(text: str, where: str | dict[str, str], *, empty_ok: bool = True) -> str:
+def expand_env(
+    text: str,
+    where: str | dict[str, str],
+    *,
+    empty_ok: bool = True,
+    escape: Callable[[int], bool] | None = None,
+) -> str:
     """Replace each `${VAR}` by the environment's value; an unset variable is an error
     naming `where` (a place, or one already in every language): a database url, an alert
     channel's text, an input file's path. Without `empty_ok` (a path: `${DATA}/sales.csv`
-    would become `/sales.csv`), a variable set to nothing is one too."""
+    would become `/sales.csv`), a variable set to nothing is one too. A variable at a
+    position where `escape` says so (a url's password) is percent-encoded (`url_escape`)."""
     from stockplan.i18n import phrase, place
 
     def value(match: re.Match[str]) -> str:
@@ -114,9 +123,24 @@ def expand_env(text: str, where: str | dict[str, str], *, empty_ok: bool = True)
             raise StockplanError(phrase("error.env_unset", where=said, name=name))
         if not empty_ok and not os.environ[name].strip():
             raise StockplanError(phrase("error.env_empty", where=said, name=name))
-        return os.environ[name]
+        found = os.environ[name]
+        return url_escape(found) if escape is not None and escape(match.start()) else found
 
     return ENV_VAR.sub(value, text)
+
+
+_ESCAPED = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def url_escape(value: str) -> str:
+    """`value` percent-encoded for a url's user or password (`p@ss/w?rd` -> `p%40ss%2Fw%3Frd`),
+    so that a driver reads it whole; a `%` already starting an escape (`%40`) is kept, so a
+    value written encoded stays as it is."""
+    pieces, start = [], 0
+    for escaped in _ESCAPED.finditer(value):
+        pieces += [quote_url(value[start : escaped.start()], safe=""), escaped.group()]
+        start = escaped.end()
+    return "".join([*pieces, quote_url(value[start:], safe="")])
 
 
 def redact_url(url: str) -> str:

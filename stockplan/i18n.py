@@ -1194,6 +1194,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{file}: a plan stockplan wrote (it has its {record}), not an export; skipped",
         "zh": "{file}：这是 stockplan 写出的计划（带有 {record}），不是导出文件；已跳过",
     },
+    "init.run_sheet": {
+        "en": "run record sheet 'run'",
+        "zh": "运行记录工作表 run",
+    },
     "init.twice": {
         "en": "{file}: also looks like {table}; using {used}",
         "zh": "{file}：也像是 {table}；使用 {used}",

@@ -242,6 +242,35 @@ def test_a_file_whose_name_holds_glob_characters_is_read_as_that_file(tmp_path: 
     assert plan.select("sku", "location", "on_hand").rows() == [("A-1", "WH1", 7)]
 
 
+def test_init_skips_a_plan_workbook_stockplan_wrote_under_any_name(tmp_path: Path):
+    """A workbook carries its run record as the `run` sheet, not a `.run.json` beside it:
+    init read `plan.xlsx` as the suppliers table, and validate then read the summary."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "sales.csv").write_text(
+        "date,sku,location,qty\n2025-09-01,A-1,WH1,4\n2025-09-08,A-1,WH1,5\n", encoding="utf-8"
+    )
+    (exports / "stock.csv").write_text("sku,location,on_hand\nA-1,WH1,7\n", encoding="utf-8")
+    assert _run("init", str(exports), "-q").exit_code == 0
+    config = str(exports / "stockplan.yaml")
+    for name, lang in (("plan.xlsx", "en"), ("采购计划.xlsx", "zh")):
+        written = _run("plan", "-c", config, "--all", "--lang", lang, "-o", str(exports / name))
+        assert written.exit_code == 0, written.output
+    result = _run("init", str(exports), "--force", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    for name in ("plan.xlsx", "采购计划.xlsx"):
+        assert (
+            f"stockplan: warning: {name}: a plan stockplan wrote (it has its run record sheet "
+            "'run'), not an export; skipped" in result.stderr.splitlines()
+        ), result.stderr
+    inputs = yaml.safe_load((exports / "stockplan.yaml").read_text(encoding="utf-8"))["inputs"]
+    assert inputs == {"sales": "sales.csv", "stock": "stock.csv"}
+    chinese = _run("init", str(exports), "--force", "--lang", "zh")
+    said = "采购计划.xlsx：这是 stockplan 写出的计划（带有 运行记录工作表 run），"
+    said += "不是导出文件；已跳过"
+    assert said in chinese.stderr, chinese.stderr
+
+
 def test_init_looks_into_subfolders_but_not_hidden_ones_its_own_plans_or_too_deep(
     tmp_path: Path,
 ):

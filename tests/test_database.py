@@ -614,6 +614,70 @@ def test_an_unset_environment_variable_in_a_url_is_named(tmp_path: Path):
     )
 
 
+def test_a_password_with_colon_and_at_from_the_environment_logs_in_as_written(
+    postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The variable holds the password as is (`pw:Sekr3t@42`); stockplan percent-encodes it
+    into the url, so the driver reads it whole."""
+    config = _config(tmp_path, _odoo_example_inputs(postgres, monkeypatch))
+    monkeypatch.setenv("ODOO_DB_PASSWORD", PASSWORD)
+    result = _invoke("validate", "-c", str(config))
+    assert result.exit_code == 0, result.stderr
+    assert "Sekr3t" not in result.stdout + result.stderr
+
+
+def test_a_password_with_slash_and_question_mark_is_never_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    port = _free_port()  # nothing listens there
+    url = f"postgresql://ro:${{STOCKPLAN_TEST_PW}}@127.0.0.1:{port}/odoo"
+    config = _config(
+        tmp_path, {"sales": {"url": url, "table": "s"}, "stock": {"url": url, "table": "t"}}
+    )
+    for password in ("ab/c?TopSecret99", "p@ss/w?rd", "p"):
+        monkeypatch.setenv("STOCKPLAN_TEST_PW", password)
+        result = _invoke("validate", "-c", str(config))
+        assert result.exit_code == 1, result.stderr
+        assert result.stderr.strip() == (
+            f"stockplan: error: inputs.sales (postgresql://ro:***@127.0.0.1:{port}/odoo, "
+            "table s): connection refused (is the database server running, and the host and "
+            "port right?)"
+        )
+
+
+def test_driver_messages_lose_every_piece_of_the_password_and_nothing_else():
+    from stockplan.io.database import _scrub
+
+    url = "postgresql://ro:ab/c?TopSecret99@127.0.0.1:1/odoo"
+    message = (
+        'Failed to connect: missing key/value separator "=" in URI query parameter: '
+        '"TopSecret99@127.0.0.1:1/odoo"'
+    )
+    assert _scrub(message, url) == (
+        'Failed to connect: missing key/value separator "=" in URI query parameter: '
+        '"***@127.0.0.1:1/odoo"'
+    )
+    url = "postgresql://ro:p%40ss%2Fw%3Frd@127.0.0.1:1/odoo"
+    message = "libpq: missing key/value separator in 'w?rd@127.0.0.1' (p@ss, rd, w)"
+    assert _scrub(message, url) == (
+        "libpq: missing key/value separator in '***@127.0.0.1' (***, ***, ***)"
+    )
+    url = "postgresql://ro:p@127.0.0.1:1/odoo"  # a one-letter password: no letter is lost
+    assert _scrub("password p rejected by libpq", url) == "password *** rejected by libpq"
+
+
+def test_an_empty_environment_variable_in_a_database_file_url_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("STOCKPLAN_TEST_DB", "")
+    spec = {"url": "sqlite:///${STOCKPLAN_TEST_DB}", "table": "sales"}
+    config = _config(tmp_path, {"sales": spec, "stock": spec})
+    assert _load_error(config) == (
+        "inputs.sales (sqlite:///${STOCKPLAN_TEST_DB}, table sales): environment variable "
+        "STOCKPLAN_TEST_DB is set but empty: set it to the folder or name it stands for"
+    )
+
+
 def test_redact_url_hides_passwords_in_the_netloc_and_in_parameters():
     assert redact_url("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert redact_url("postgresql://u@h/db?password=x&sslmode=require") == (

@@ -416,6 +416,40 @@ def test_a_supplier_shaped_like_rich_string_xml_keeps_the_summary_sheet_readable
     assert "<r></t></r>" in summary.to_series(0).to_list()
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_summary_and_total_order_quantities_are_whole_numbers_as_on_the_orders_sheet(
+    shared_small_shop: Path, tmp_path: Path, lang: str
+):
+    import openpyxl
+
+    from stockplan.i18n import header
+
+    target = tmp_path / "plan.xlsx"
+    argv = ["plan", "-c", str(shared_small_shop), "--lang", lang, "-o", str(target)]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(target)
+    summary = book[writers.sheet_name("summary", lang)]
+    quantities, column = [], None
+    for row in summary.iter_rows():
+        texts = [cell.value for cell in row]
+        if header("order_qty", lang) in texts:  # a block's header row
+            column = texts.index(header("order_qty", lang))
+        elif column is not None and isinstance(texts[column], int | float):
+            quantities.append(row[column])
+        else:
+            column = None
+    assert len(quantities) >= 2  # a supplier and a location at least
+    assert {cell.number_format for cell in quantities} == {"#,##0;[Red]-#,##0"}
+    orders = book[writers.sheet_name("orders", lang)]
+    names = [cell.value for cell in orders[1]]
+    column = names.index(header("order_qty", lang))
+    total = orders[orders.max_row]
+    assert total[0].value == header("total", lang)
+    assert total[column].number_format == orders[2][column].number_format == "#,##0;[Red]-#,##0"
+    assert total[column].value == sum(cell.value for cell in quantities) / 2
+
+
 def _small_orders() -> pl.DataFrame:
     return pl.DataFrame(
         {

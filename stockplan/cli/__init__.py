@@ -1174,7 +1174,7 @@ def init(
 
     from stockplan.i18n import input_name, say
     from stockplan.io.inspect import inspect_folder, starter_config
-    from stockplan.io.planfiles import RUN_JSON
+    from stockplan.io.planfiles import RUN_JSON, record_beside
     from stockplan.io.writers import write_text
 
     console = Console(quiet)
@@ -1188,7 +1188,10 @@ def init(
         # sub/销售.xlsx from a subfolder, parts/ for a folder of Parquet part files
         shown = guess.path.relative_to(folder).as_posix() + ("/" if guess.path.is_dir() else "")
         if guess.own_output:
-            console.warn(message("init.own_output", lang_now(), file=shown, record=RUN_JSON))
+            record = RUN_JSON
+            if guess.path.is_file() and not record_beside(guess.path).is_file():
+                record = message("init.run_sheet", lang_now())  # a workbook's own sheet
+            console.warn(message("init.own_output", lang_now(), file=shown, record=record))
             continue
         if guess.table is None:
             console.warn(

@@ -11,9 +11,10 @@
 
 The frame then goes through the same header aliases, `columns:` mapping, typing and
 one-line errors as a file (`stockplan.io.readers`). `${VAR}` in a url is taken from the
-environment; the password never appears in a message: urls are shown with `***` for it
-and driver messages are scrubbed of it. Each failure — connection refused, login refused,
-a bad query, the time limit (`timeout_seconds`) — is one `StockplanError` line.
+environment (percent-encoded in the user and password); the password never appears in a
+message: urls are shown with `***` for it and driver messages are scrubbed of it. Each
+failure — connection refused, login refused, a bad query, the time limit
+(`timeout_seconds`) — is one `StockplanError` line.
 """
 
 from __future__ import annotations
@@ -39,26 +40,68 @@ SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqli
 SCHEMES |= {"duckdb": "duckdb", "mssql": "connectorx", "mysql": "connectorx"}
 
 
+SEPARATORS = re.compile(r"([/?#@:])")
+"""Where a url parser splits: a driver reading a password with one of them in it may echo
+any run of the pieces (`ab/c?TopSecret99` -> `TopSecret99@host:5432/db`)."""
+SHORT = 4
+"""A secret (or piece of one) shorter than this is hidden only where it stands alone, never
+inside a word: a password `p` must not turn every `p` of a message into `***`."""
+
+
 def _secrets(url: str) -> list[str]:
-    """The password of `url` as written and percent-decoded, longest first."""
-    found: list[str] = []
+    """The password of `url` as written and percent-decoded, and every run of its pieces
+    between `/ ? # @ :`, longest first."""
+    whole: list[str] = []
     try:
         parts = urlsplit(url)
         if parts.password:
-            found += [parts.password, unquote(parts.password)]
+            whole += [parts.password, unquote(parts.password)]
     except ValueError:
         pass
-    found += [unquote(m) for m in re.findall(r"(?i)password=([^&]+)", url)]
-    return sorted({s for s in found if s}, key=len, reverse=True)
+    rest = url.split("://", 1)[-1]
+    if "@" in rest:  # a password written with an unencoded '/' or '?' in it
+        userinfo = rest.rsplit("@", 1)[0]
+        if ":" in userinfo:
+            whole += [userinfo.split(":", 1)[1]]
+    whole += [unquote(m) for m in re.findall(r"(?i)password=([^&#]+)", url)]
+    found = set(whole)
+    for secret in whole:
+        pieces = SEPARATORS.split(unquote(secret))
+        for first in range(0, len(pieces), 2):
+            for last in range(first, len(pieces), 2):
+                found.add("".join(pieces[first : last + 1]))
+    return sorted({s for s in found if s.strip()}, key=len, reverse=True)
 
 
 def _scrub(text: str, url: str) -> str:
-    """First line of a driver message, with the url and its password hidden."""
+    """First line of a driver message, with the url and its password hidden: the password,
+    decoded or not, and any piece of it a url parser may have split off."""
     line = next((part.strip() for part in str(text).splitlines() if part.strip()), "")
     line = line.replace(url, redact_url(url))
     for secret in _secrets(url):
-        line = line.replace(secret, "***")
+        if len(secret) >= SHORT:
+            line = line.replace(secret, "***")
+        else:
+            alone = rf"(?<![^\W_]){re.escape(secret)}(?![^\W_])"
+            line = re.sub(alone, "***", line)
     return line
+
+
+def expand_url(written: str, label: str) -> str:
+    """`written` with each `${VAR}` taken from the environment. A variable in the url's
+    user and password (or a `password=` parameter) is percent-encoded, so a password with
+    `/ ? # @ :` in it reaches the driver whole; in a database file's url (`sqlite:///${DB}`)
+    a variable set to nothing is refused, as in an input file's path."""
+    scheme, sep, rest = written.partition("://")
+    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0] if sep else ""
+    userinfo_end = len(scheme) + len(sep) + netloc.rfind("@") if "@" in netloc else -1
+    parameters = [m.end() for m in re.finditer(r"(?i)[?&]password=", written)]
+
+    def in_password(at: int) -> bool:
+        return at < userinfo_end or at in parameters
+
+    empty_ok = scheme.lower() not in ("sqlite", "duckdb")
+    return expand_env(written, label, empty_ok=empty_ok, escape=in_password)
 
 
 def select_all(table: str) -> str:
@@ -252,7 +295,7 @@ READERS |= {"connectorx": _read_connectorx}
 
 def read_database(spec: DatabaseInput, label: str) -> pl.DataFrame:
     """Run the input's query (or `SELECT *` of its table) and return the result as is."""
-    url = expand_env(spec.url, label)
+    url = expand_url(spec.url, label)
     scheme = urlsplit(url).scheme.lower() if "://" in url else ""
     if scheme not in SCHEMES:
         raise StockplanError(

@@ -19,7 +19,7 @@ import yaml
 from stockplan.errors import StockplanError
 from stockplan.i18n import message, phrase
 from stockplan.io.datasets import PARQUET_SUFFIXES, dataset_files, hive_values
-from stockplan.io.planfiles import RUN_JSON, record_beside
+from stockplan.io.planfiles import RUN_JSON, record_beside, workbook_with_record
 from stockplan.io.readers import header_index, read_top_rows
 from stockplan.io.schema import CODE_ALIASES, SCHEMAS, normalise_header
 
@@ -195,10 +195,11 @@ def export_files(folder: Path) -> list[Path]:
 
 def own_output(path: Path) -> bool:
     """Whether `path` is a plan stockplan wrote: a folder with its `run.json`, a file with
-    its `FILE.run.json` beside it (`planfiles.record_beside`)."""
+    its `FILE.run.json` beside it (`planfiles.record_beside`), a workbook with its run
+    record sheet (`planfiles.workbook_with_record`), under any name it was saved as."""
     if path.is_dir():
         return (path / RUN_JSON).is_file()
-    return record_beside(path).is_file()
+    return record_beside(path).is_file() or workbook_with_record(path)
 
 
 def inspect_folder(folder: Path) -> list[FileGuess]:

@@ -69,6 +69,27 @@ def record_beside(path: Path) -> Path:
     return path.with_name(path.name + ".run.json")
 
 
+def workbook_with_record(path: Path) -> bool:
+    """Whether `path` is a workbook stockplan wrote: it holds the run record sheet (`run`,
+    with its `key` and `value` headers in either language), as `read_plan` finds it."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
+        return False
+    from stockplan.i18n import canonical_column, canonical_table
+
+    try:
+        import fastexcel
+
+        workbook = fastexcel.read_excel(path)
+        names = [n for n in workbook.sheet_names if canonical_table(n) == RUN_SHEET]
+        if not names:
+            return False
+        sheet = workbook.load_sheet(names[0], n_rows=1)
+        headers = [canonical_column(str(column.name)) for column in sheet.available_columns()]
+    except Exception:  # an unreadable workbook is no plan of ours; its reader says why
+        return False
+    return headers[:2] == ["key", "value"]
+
+
 def _typed(
     frame: pl.DataFrame, where: str = "the plan", first_row: int | pl.Series = 2
 ) -> pl.DataFrame:

@@ -43,6 +43,8 @@ MONEY = "#,##0.00"
 PRICE = "#,##0.00##"
 """A unit cost or price: the decimals it has, 2 to 4 (0.126 is not 0.13)."""
 QUANTITY = "#,##0.00"
+"""A quantity with a fraction (a sheet's quantity column of whole numbers is an integer
+column, `INTEGER_FORMAT`: `quantity_format`)."""
 RATE = "0.0%"
 COLUMN_FORMATS = {
     "order_value": MONEY,
@@ -488,15 +490,14 @@ def _finish_sheet(
         missing = message("missing", lang)
         worksheet.write_string(row, 0, header("total", lang), bold)
         for column in totals:
-            fmt = workbook.add_format(
-                {"bold": True, "top": 1, "num_format": COLUMN_FORMATS.get(column, QUANTITY)}
-            )
             values = frame[column]
-            if values.len() == values.null_count():  # no known value (no cost): never 0
+            # money and quantities summed to cents: 241075.7899999999 is 241075.79
+            total = None if values.len() == values.null_count() else round(float(values.sum()), 2)
+            shown = COLUMN_FORMATS.get(column) or quantity_format(total or 0.0)
+            fmt = workbook.add_format({"bold": True, "top": 1, "num_format": shown})
+            if total is None:  # no known value (no cost): never 0
                 worksheet.write_string(row, frame.get_column_index(column), missing, fmt)
                 continue
-            # money and quantities summed to cents: 241075.7899999999 is 241075.79
-            total = round(float(values.sum()), 2)
             worksheet.write_number(row, frame.get_column_index(column), total, fmt)
 
 
@@ -576,16 +577,24 @@ def summary_sheet(
     return lines, blocks
 
 
+def quantity_format(value: float) -> str:
+    """How a quantity outside a table's column is shown (a total, the summary's sums): as a
+    sheet's column shows it, whole numbers as `14,186`, a fraction with two decimals."""
+    return INTEGER_FORMAT if float(value).is_integer() else QUANTITY
+
+
 def _write_summary(workbook, tables: dict[str, pl.DataFrame], info: dict, lang: str) -> None:
     import datetime as dt
 
-    from stockplan.i18n import message
+    from stockplan.i18n import header, message
 
     lines, blocks = summary_sheet(tables, info, lang)
     sheet = workbook.add_worksheet(sheet_name("summary", lang))
     bold = workbook.add_format({"bold": True})
     date = workbook.add_format({"num_format": "yyyy-mm-dd", "align": "left"})
     money = workbook.add_format({"num_format": MONEY})
+    quantities = {f: workbook.add_format({"num_format": f}) for f in (INTEGER_FORMAT, QUANTITY)}
+    quantity_columns = {header(c, lang) for c in ("order_qty",)}
     sheet.set_column(0, 0, 30)
     sheet.set_column(1, 4, 16)
 
@@ -626,7 +635,10 @@ def _write_summary(workbook, tables: dict[str, pl.DataFrame], info: dict, lang: 
             for col, item in enumerate(values):
                 # only a group's order_value is ever empty: none of its lines has a cost
                 item = missing if item is None else item
-                put(row, col, item, money if isinstance(item, float) else None)
+                fmt = money if isinstance(item, float) else None
+                if block.columns[col] in quantity_columns and isinstance(item, int | float):
+                    fmt = quantities[quantity_format(item)]
+                put(row, col, item, fmt)
         row += 1
 
 
