@@ -2284,6 +2284,13 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "SKU column as text and enter the codes with their zeros",
         "zh": "带前导零：电子表格把编码当成了数字；请把商品编码列设为文本格式，并带前导零录入",
     },
+    "reading.sku_decimals": {
+        "en": "the same number: a spreadsheet held the code as a number, which drops the "
+        "zeros at the end of its decimals (1.10 becomes 1.1); format the SKU column as text "
+        "and enter the codes as they are written",
+        "zh": "数值相同：电子表格把编码当成了数字，小数末尾的零被去掉（1.10 成了 1.1）；"
+        "请把商品编码列设为文本格式，并按原样录入编码",
+    },
     "reading.sku_case": {
         "en": "in other letter case: use one spelling in every file",
         "zh": "只是大小写不同：请在所有文件中用同一种写法",

@@ -281,6 +281,57 @@ def test_sku_that_lost_its_leading_zeros_in_xlsx_is_refused_without_products(
     assert "format the SKU column as text" in message
 
 
+@pytest.mark.parametrize(
+    ("stocked", "typed", "read"), [("1.10", 1.1, "1.1"), ("1.50", 1.5, "1.5"), ("10.0", 10.0, "10")]
+)
+def test_sku_a_workbook_held_as_a_number_without_its_decimal_zeros_is_refused(
+    small_shop: Path, tmp_path: Path, stocked: str, typed: float, read: str
+):
+    import polars as pl
+    import yaml
+
+    # `1.10` typed into a General cell is the number 1.1: the plan ordered 318 of an
+    # item '1.1' with nothing on hand while the stocked '1.10' got nothing, without a word
+    config = _shop_without_products(small_shop)
+    folder = small_shop.parent
+    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
+    stock.with_columns(pl.col("sku").replace("007", stocked)).write_csv(folder / "stock.csv")
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+    first_007 = sales["sku"].to_list().index("007")
+    rows = [sales.columns] + [
+        [typed if k == 1 and v == "007" else v for k, v in enumerate(r)] for r in sales.rows()
+    ]
+    _sheet(folder / "sales.xlsx", rows)
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["inputs"]["sales"] = "sales.xlsx"
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    result = _plan(config, out)
+    assert result.exit_code == 1 and not out.exists(), result.output
+    assert result.output.startswith(
+        f"stockplan: error: {folder / 'sales.xlsx'}, row {first_007 + 2}, column 'sku': "
+        f"'{read}' is '{stocked}' in {folder / 'stock.csv'}, row 4, the same number: a "
+        "spreadsheet held the code as a number, which drops the zeros at the end of its "
+        "decimals"
+    ), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    # in Chinese too
+    result = _plan(config, out, "--lang", "zh")
+    assert result.exit_code == 1 and "数值相同：电子表格把编码当成了数字" in result.output
+
+
+def test_a_table_holding_both_decimal_spellings_knows_two_items():
+    import polars as pl
+
+    from stockplan.config import Config
+    from stockplan.io.prepare import check_sku_spellings
+
+    # stock knows 1.1 and 1.10 as two items; 100 is no spelling of 1 or 10
+    stock = pl.DataFrame({"source_row": [2, 3, 4], "sku": ["1.1", "1.10", "100"]})
+    sales = pl.DataFrame({"source_row": [2, 3, 4], "sku": ["1.1", "1.10", "10"]})
+    check_sku_spellings({"stock": stock, "sales": sales}, Config())  # no error
+
+
 def test_sku_spelled_in_other_case_is_refused_naming_both_spellings(
     small_shop: Path, tmp_path: Path
 ):

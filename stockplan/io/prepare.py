@@ -205,14 +205,38 @@ def check_sku_spellings(tables: Mapping[str, pl.DataFrame], config: Config) -> N
     """Refuse an SKU of one table that equals one of another table only once its leading
     zeros are restored (`10007` / `010007`: a spreadsheet read the code as a number), its
     case is folded (`a010007` / `A010007`) or its full-width characters are read as ASCII
-    (`０１０００７` / `010007`, typed in an input method's full-width mode), when no table
+    (`０１０００７` / `010007`, typed in an input method's full-width mode), or that is the
+    same decimal number (`1.1` / `1.10`, `10` / `10.0`: a workbook held `1.10` as the number
+    1.1, which drops the zeros at the end of its decimals), when no table
     has both spellings (one that does knows two items, `123` and `0123`): the two would be
     planned as two items, one with the sales and none of the stock, or a kit's component
     or a successor that is no item the shop sells or stocks. Every sku column counts
     (`SPELLING_TABLES`: the kits' and the successions' too). Names the row and column of
     the spelling that lost its zeros (for case or width, the later table's), both
-    spellings and the fix."""
+    spellings and the fix (`sku_key`)."""
     refuse_two_spellings(spelled_skus(tables), config)
+
+
+def sku_key(sku: pl.Expr) -> pl.Expr:
+    """The one code that spellings of an SKU differing only in leading zeros, letter case,
+    full or half width, or, for a code that is a decimal number, zeros at the end of its
+    decimals (`1.10` / `1.1`, `10.0` / `10`: a workbook held the code as a number) share."""
+    return (
+        sku.str.replace_many(FULL_WIDTH)
+        .str.strip_chars_start("0")
+        .str.to_lowercase()
+        .str.replace(r"^(\d*\.\d*?)0+$", "${1}")
+        .str.replace(r"^(\d*)\.$", "${1}")
+    )
+
+
+def _sku_difference(sku: str, other: str) -> str:
+    """The key of the fix for `sku`, spelled `other` in another table (`sku_key`)."""
+    if len(sku) < len(other):
+        if sku.translate(HALF_WIDTH).lstrip("0") == other.translate(HALF_WIDTH).lstrip("0"):
+            return "reading.sku_zeros"
+        return "reading.sku_decimals"
+    return "reading.sku_case" if sku.lower() == other.lower() else "reading.sku_width"
 
 
 def _rows_of(spelled: pl.DataFrame, mask: pl.Expr) -> pl.DataFrame:
@@ -233,13 +257,7 @@ def refuse_two_spellings(spelled: pl.DataFrame, config: Config) -> None:
         spelled.select(pl.col("table").replace_strict(rank, return_dtype=pl.Int64), "sku")
         .drop_nulls("sku")
         .unique()
-        .with_columns(
-            pl.col("sku")
-            .str.replace_many(FULL_WIDTH)
-            .str.strip_chars_start("0")
-            .str.to_lowercase()
-            .alias("key")
-        )
+        .with_columns(sku_key(pl.col("sku")).alias("key"))
     )
     if codes["table"].n_unique() < 2:
         return
@@ -276,13 +294,7 @@ def refuse_two_spellings(spelled: pl.DataFrame, config: Config) -> None:
     other_name, other = names[pair["table_other"]], pair["sku_other"]
     other_rows = _rows_of(spelled, (pl.col("table") == other_name) & (pl.col("sku") == other))
     count = blamed.select(pl.struct("table", "sku").n_unique()).item()
-    fix = both(
-        "reading.sku_zeros"
-        if len(sku) < len(other)
-        else "reading.sku_case"
-        if sku.lower() == other.lower()
-        else "reading.sku_width"
-    )
+    fix = both(_sku_difference(sku, other))
     raise StockplanError(
         phrase(
             "error.sku_spelling",
