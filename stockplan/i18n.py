@@ -2291,6 +2291,12 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "数值相同：电子表格把编码当成了数字，小数末尾的零被去掉（1.10 成了 1.1）；"
         "请把商品编码列设为文本格式，并按原样录入编码",
     },
+    "reading.sku_invisible": {
+        "en": "but for an invisible character (shown escaped, copied with the code): "
+        "delete it and use one spelling in every file",
+        "zh": "只差一个不可见字符（以转义形式显示，随编码一起复制而来）：请删除它，并在所有"
+        "文件中用同一种写法",
+    },
     "reading.sku_case": {
         "en": "in other letter case: use one spelling in every file",
         "zh": "只是大小写不同：请在所有文件中用同一种写法",
@@ -2320,6 +2326,7 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "空格、横线、下划线或点",
     },
     "reading.location_zeros": {"en": "leading zeros", "zh": "前导零"},
+    "reading.location_invisible": {"en": "invisible characters", "zh": "不可见字符"},
     "reading.location_more": {
         "en": " ({count} locations spelled two ways)",
         "zh": "（共 {count} 个仓库有两种写法）",

@@ -332,6 +332,34 @@ def test_a_table_holding_both_decimal_spellings_knows_two_items():
     check_sku_spellings({"stock": stock, "sales": sales}, Config())  # no error
 
 
+@pytest.mark.parametrize("hidden", ["\u200b", "\u200c", "\u2060", "\ufeff", "\u00ad"])
+def test_an_sku_with_an_invisible_character_is_refused_naming_both_rows(
+    small_shop: Path, tmp_path: Path, hidden: str
+):
+    # a zero-width space copied with the stock's code made a second item that looks the
+    # same: 007's sales planned apart from its 3 units on hand, without a word
+    config = _shop_without_products(small_shop)
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(
+        f"sku,location,on_hand\nA-100,WH1,40\nA-100,WH2,500\n007{hidden},WH1,3\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.xlsx"
+    result = _plan(config, out)
+    assert result.exit_code == 1 and not out.exists()
+    shown = hidden.encode("unicode_escape").decode()
+    # the spelling with the hidden character is named, though the stock is compared first
+    sales = small_shop.parent / "sales.csv"
+    first_007 = pl.read_csv(sales, schema_overrides={"sku": pl.String})["sku"].to_list()
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {stock}, row 4, column 'sku': '007{shown}' is '007' in {sales}, "
+        f"row {first_007.index('007') + 2}, but for an invisible character (shown escaped, "
+        "copied with the code): delete it and use one spelling in every file"
+    ]
+    result = _plan(config, out, "--lang", "zh")
+    assert "只差一个不可见字符" in result.stderr
+
+
 def test_sku_spelled_in_other_case_is_refused_naming_both_spellings(
     small_shop: Path, tmp_path: Path
 ):
@@ -530,6 +558,30 @@ def test_a_warehouse_spelled_two_ways_in_the_stock_is_refused_naming_both_rows(
     assert result.stderr.strip().splitlines() == [
         f"stockplan: error: {stock}, row 4, column 'location': location '{spelled}' is written "
         f"'WH1' in {stock}, row 2 (they differ only in {how}){LOCATION_TAIL}"
+    ]
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad"])
+def test_a_warehouse_with_an_invisible_character_is_refused_naming_both_rows(
+    small_shop: Path, tmp_path: Path, hidden: str
+):
+    # 'WH1' with a zero-width space copied along was a second, invisible warehouse: 007's
+    # 30 units sat in it while 007@WH1 was planned with nothing on hand
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(
+        f"sku,location,on_hand,allocated\nA-100,WH1,40,5\nA-100,WH2,500,0\n007,WH{hidden}1,30,0\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _plan(small_shop, out)
+    assert result.exit_code == 1
+    shown = hidden.encode("unicode_escape").decode()
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {stock}, row 4, column 'location': location 'WH{shown}1' is written "
+        f"'WH1' in {stock}, row 2 (they differ only in invisible characters)"
+        f"{LOCATION_TAIL}"
     ]
     assert list(out.iterdir()) == []
 
