@@ -907,3 +907,19 @@ def test_stock_by_batch_sums_each_items_batches_and_refuses_a_batch_twice(small_
         f"{stock}, row 6, column 'sku': stock record sku='A-100', location='WH1', "
         "batch='B2502' appears again (first at row 3)"
     )
+
+
+def test_timestamps_with_a_time_zone_keep_their_own_date_in_parquet_and_text(tmp_path: Path):
+    import datetime as dt
+
+    # midnight in Shanghai is 16:00 UTC the day before: a typed Parquet timestamp was read
+    # on the UTC date, a day before the same value written as text
+    local = [dt.datetime(2025, 6, 2), dt.datetime(2025, 6, 2, 23, 59)]
+    typed = pl.Series("date", local).dt.replace_time_zone("Asia/Shanghai")
+    frame = pl.DataFrame({"date": typed, "sku": ["A", "B"], "quantity": [10, 3]})
+    frame.write_parquet(tmp_path / "sales.parquet")
+    texts = ["2025-06-02T00:00:00+08:00", "2025-06-02 23:59:00 +0800"]
+    frame.with_columns(date=pl.Series(texts)).write_csv(tmp_path / "sales.csv")
+    for name in ("sales.parquet", "sales.csv"):
+        sales = read_table("sales", InputFile(path=tmp_path / name), {})
+        assert sales["date"].to_list() == [dt.date(2025, 6, 2)] * 2, name

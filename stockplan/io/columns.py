@@ -495,6 +495,10 @@ def _cast_expr(column: Column, dtype: pl.DataType, source: str) -> pl.Expr:
         return expr.cast(pl.Float64, strict=False) if dtype.is_numeric() else _number_expr(expr)
     if dtype == pl.Date:
         return expr
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        # the date on the value's own clock, in its time zone (a cast takes the UTC date:
+        # a sale at 2025-06-02 00:00 +08:00 fell on June 1), as a text `+08:00` is read
+        return expr.dt.replace_time_zone(None).cast(pl.Date)
     if dtype.is_temporal():
         return expr.cast(pl.Date)
     if dtype.is_numeric():  # typed Excel serial number
