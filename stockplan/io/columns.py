@@ -501,8 +501,16 @@ def _cast_expr(column: Column, dtype: pl.DataType, source: str) -> pl.Expr:
         return expr.dt.replace_time_zone(None).cast(pl.Date)
     if dtype.is_temporal():
         return expr.cast(pl.Date)
-    if dtype.is_numeric():  # typed Excel serial number
-        return pl.lit(EXCEL_EPOCH) + pl.duration(days=expr.cast(pl.Float64).floor().cast(pl.Int64))
+    if dtype.is_numeric():  # typed: a whole number of 8 digits is `20240105`, else a serial
+        number = expr.cast(pl.Float64)
+        serial = pl.lit(EXCEL_EPOCH) + pl.duration(days=number.floor().cast(pl.Int64))
+        compact = (
+            number.cast(pl.Int64, strict=False)
+            .cast(pl.String)
+            .str.strptime(pl.Date, "%Y%m%d", strict=False, exact=True)
+        )
+        whole_eight = number.is_between(10_000_000, 99_999_999) & (number == number.floor())
+        return pl.when(whole_eight).then(compact).otherwise(serial)
     return _date_expr(expr)
 
 
