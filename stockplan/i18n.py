@@ -1611,6 +1611,20 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: is password-protected (encrypted); save an unprotected copy and use that",
         "zh": "{where}：文件有密码保护（已加密）；请另存一份不加密的副本再用",
     },
+    "error.no_such_sheet": {
+        "en": "{where}: {setting}: {value} names no sheet of the workbook; its {count} sheets are "
+        "{sheets} (a number counts them from 0)",
+        "zh": "{where}：{setting}：{value} 不是工作簿中的工作表；它的 {count} 个工作表是 {sheets}"
+        "（数字从 0 开始数）",
+    },
+    "error.sheet_both": {
+        "en": "{where}: {setting}: {value} is both the sheet at position {value} (from 0), "
+        "'{position}', and the sheet named '{name}'; write sheet: '{name}' (in quotes) for "
+        "the one named so, or the other sheet's name",
+        "zh": "{where}：{setting}：{value} 既是位置 {value}（从 0 数起）的工作表 '{position}'，"
+        "也是名为 '{name}' 的工作表；要读名为 '{name}' 的工作表请写 sheet: '{name}'（带引号），"
+        "否则请写另一个工作表的名称",
+    },
     "error.no_sheets": {
         "en": "{where}: the workbook has no sheets",
         "zh": "{where}：工作簿中没有工作表",
