@@ -1638,6 +1638,20 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: is password-protected (encrypted); save an unprotected copy and use that",
         "zh": "{where}：文件有密码保护（已加密）；请另存一份不加密的副本再用",
     },
+    "error.no_such_sheet": {
+        "en": "{where}: {setting}: {value} names no sheet of the workbook; its {count} sheets are "
+        "{sheets} (a number counts them from 0)",
+        "zh": "{where}：{setting}：{value} 不是工作簿中的工作表；它的 {count} 个工作表是 {sheets}"
+        "（数字从 0 开始数）",
+    },
+    "error.sheet_both": {
+        "en": "{where}: {setting}: {value} is both the sheet at position {value} (from 0), "
+        "'{position}', and the sheet named '{name}'; write sheet: '{name}' (in quotes) for "
+        "the one named so, or the other sheet's name",
+        "zh": "{where}：{setting}：{value} 既是位置 {value}（从 0 数起）的工作表 '{position}'，"
+        "也是名为 '{name}' 的工作表；要读名为 '{name}' 的工作表请写 sheet: '{name}'（带引号），"
+        "否则请写另一个工作表的名称",
+    },
     "error.no_sheets": {
         "en": "{where}: the workbook has no sheets",
         "zh": "{where}：工作簿中没有工作表",
@@ -2311,6 +2325,19 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "SKU column as text and enter the codes with their zeros",
         "zh": "带前导零：电子表格把编码当成了数字；请把商品编码列设为文本格式，并带前导零录入",
     },
+    "reading.sku_decimals": {
+        "en": "the same number: a spreadsheet held the code as a number, which drops the "
+        "zeros at the end of its decimals (1.10 becomes 1.1); format the SKU column as text "
+        "and enter the codes as they are written",
+        "zh": "数值相同：电子表格把编码当成了数字，小数末尾的零被去掉（1.10 成了 1.1）；"
+        "请把商品编码列设为文本格式，并按原样录入编码",
+    },
+    "reading.sku_invisible": {
+        "en": "but for an invisible character (shown escaped, copied with the code): "
+        "delete it and use one spelling in every file",
+        "zh": "只差一个不可见字符（以转义形式显示，随编码一起复制而来）：请删除它，并在所有"
+        "文件中用同一种写法",
+    },
     "reading.sku_case": {
         "en": "in other letter case: use one spelling in every file",
         "zh": "只是大小写不同：请在所有文件中用同一种写法",
@@ -2340,6 +2367,7 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "空格、横线、下划线或点",
     },
     "reading.location_zeros": {"en": "leading zeros", "zh": "前导零"},
+    "reading.location_invisible": {"en": "invisible characters", "zh": "不可见字符"},
     "reading.location_more": {
         "en": " ({count} locations spelled two ways)",
         "zh": "（共 {count} 个仓库有两种写法）",

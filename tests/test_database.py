@@ -899,3 +899,75 @@ def test_missing_server_binaries_fail_the_fixture_with_a_clear_message(
     monkeypatch.setattr(glob, "glob", lambda pattern: [])
     with pytest.raises(pytest.fail.Exception, match=r"PostgreSQL server binaries \(initdb, pg_ctl"):
         _server_binaries()
+
+
+def test_duckdb_timestamps_with_a_time_zone_fall_on_their_own_local_date(tmp_path: Path):
+    """A TIMESTAMPTZ sale at midnight in Shanghai (`2025-03-03 00:00:00+08`) arrives on
+    the session's clock; its UTC date was taken, March 2: every sale a day early, the plan
+    a day behind and its daily rate diluted."""
+    import sys
+
+    import duckdb
+
+    sales, stock = _small_tables()
+    with duckdb.connect(str(tmp_path / "shop.duckdb")) as connection:
+        connection.execute(
+            "CREATE TABLE sales AS SELECT CAST(day || ' 00:00:00+08' AS TIMESTAMPTZ) AS date, "
+            "code AS sku, qty AS quantity FROM sales"
+        )
+        connection.execute("CREATE TABLE stock AS SELECT code AS sku, qty AS on_hand FROM stock")
+    url = "duckdb:///shop.duckdb"
+    config = _config(
+        tmp_path, {"sales": {"url": url, "table": "sales"}, "stock": {"url": url, "table": "stock"}}
+    )
+    # DuckDB gives the values on the clock of the machine's time zone: the shop's
+    read = (
+        "import stockplan, sys; s = stockplan.load(sys.argv[1])[1]['sales']; "
+        "print(s['date'].min(), s['date'].max(), s['date'].n_unique())"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", read, str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TZ": "Asia/Shanghai"},
+        check=True,
+    ).stdout.split()
+    assert shown == [START.isoformat(), (START + dt.timedelta(days=119)).isoformat(), "120"]
+
+
+@pytest.mark.parametrize("database", ["sqlite", "duckdb"])
+def test_an_integer_yyyymmdd_date_column_reads_as_its_text_does(tmp_path: Path, database: str):
+    """ERPs keep dates as INTEGER 20250303 (U8, Kingdee): it was taken as an Excel serial
+    and refused as implausible, though the text '20250303' reads; a serial stays one."""
+    import duckdb
+
+    sales, stock = _small_tables()
+    compact = [int(d.replace("-", "")) for d in sales["day"]]
+    serials = [(dt.date.fromisoformat(d) - dt.date(1899, 12, 30)).days for d in sales["day"]]
+    rows = list(zip(compact, serials, sales["code"], sales["qty"], strict=True))
+    create = "CREATE TABLE sales (day INTEGER, serial INTEGER, sku TEXT, quantity INTEGER)"
+    if database == "sqlite":
+        with sqlite3.connect(tmp_path / "shop.db") as connection:
+            connection.execute(create)
+            connection.executemany("INSERT INTO sales VALUES (?, ?, ?, ?)", rows)
+            connection.execute("CREATE TABLE stock (sku TEXT, on_hand REAL)")
+            connection.executemany("INSERT INTO stock VALUES (?, ?)", stock.rows())
+        url = "sqlite:///shop.db"
+    else:
+        with duckdb.connect(str(tmp_path / "shop.duckdb")) as connection:
+            connection.execute(create)
+            connection.executemany("INSERT INTO sales VALUES (?, ?, ?, ?)", rows)
+            connection.execute("CREATE TABLE stock (sku TEXT, on_hand DOUBLE)")
+            connection.executemany("INSERT INTO stock VALUES (?, ?)", stock.rows())
+        url = "duckdb:///shop.duckdb"
+    days = [dt.date.fromisoformat(d) for d in sales["day"]]
+    for column in ("serial", "day"):  # validate below runs on the YYYYMMDD one
+        query = f"SELECT {column} AS date, sku, quantity FROM sales"
+        config = _config(
+            tmp_path,
+            {"sales": {"url": url, "query": query}, "stock": {"url": url, "table": "stock"}},
+        )
+        assert stockplan.load(config)[1]["sales"]["date"].to_list() == days, column
+    result = CliRunner().invoke(app, ["validate", "-c", str(config)])
+    assert result.exit_code == 0, result.output

@@ -281,6 +281,85 @@ def test_sku_that_lost_its_leading_zeros_in_xlsx_is_refused_without_products(
     assert "format the SKU column as text" in message
 
 
+@pytest.mark.parametrize(
+    ("stocked", "typed", "read"), [("1.10", 1.1, "1.1"), ("1.50", 1.5, "1.5"), ("10.0", 10.0, "10")]
+)
+def test_sku_a_workbook_held_as_a_number_without_its_decimal_zeros_is_refused(
+    small_shop: Path, tmp_path: Path, stocked: str, typed: float, read: str
+):
+    import polars as pl
+    import yaml
+
+    # `1.10` typed into a General cell is the number 1.1: the plan ordered 318 of an
+    # item '1.1' with nothing on hand while the stocked '1.10' got nothing, without a word
+    config = _shop_without_products(small_shop)
+    folder = small_shop.parent
+    stock = pl.read_csv(folder / "stock.csv", schema_overrides={"sku": pl.String})
+    stock.with_columns(pl.col("sku").replace("007", stocked)).write_csv(folder / "stock.csv")
+    sales = pl.read_csv(folder / "sales.csv", schema_overrides={"sku": pl.String})
+    first_007 = sales["sku"].to_list().index("007")
+    rows = [sales.columns] + [
+        [typed if k == 1 and v == "007" else v for k, v in enumerate(r)] for r in sales.rows()
+    ]
+    _sheet(folder / "sales.xlsx", rows)
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["inputs"]["sales"] = "sales.xlsx"
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    result = _plan(config, out)
+    assert result.exit_code == 1 and not out.exists(), result.output
+    assert result.output.startswith(
+        f"stockplan: error: {folder / 'sales.xlsx'}, row {first_007 + 2}, column 'sku': "
+        f"'{read}' is '{stocked}' in {folder / 'stock.csv'}, row 4, the same number: a "
+        "spreadsheet held the code as a number, which drops the zeros at the end of its "
+        "decimals"
+    ), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    # in Chinese too
+    result = _plan(config, out, "--lang", "zh")
+    assert result.exit_code == 1 and "数值相同：电子表格把编码当成了数字" in result.output
+
+
+def test_a_table_holding_both_decimal_spellings_knows_two_items():
+    import polars as pl
+
+    from stockplan.config import Config
+    from stockplan.io.prepare import check_sku_spellings
+
+    # stock knows 1.1 and 1.10 as two items; 100 is no spelling of 1 or 10
+    stock = pl.DataFrame({"source_row": [2, 3, 4], "sku": ["1.1", "1.10", "100"]})
+    sales = pl.DataFrame({"source_row": [2, 3, 4], "sku": ["1.1", "1.10", "10"]})
+    check_sku_spellings({"stock": stock, "sales": sales}, Config())  # no error
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u200c", "\u2060", "\ufeff", "\u00ad"])
+def test_an_sku_with_an_invisible_character_is_refused_naming_both_rows(
+    small_shop: Path, tmp_path: Path, hidden: str
+):
+    # a zero-width space copied with the stock's code made a second item that looks the
+    # same: 007's sales planned apart from its 3 units on hand, without a word
+    config = _shop_without_products(small_shop)
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(
+        f"sku,location,on_hand\nA-100,WH1,40\nA-100,WH2,500\n007{hidden},WH1,3\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.xlsx"
+    result = _plan(config, out)
+    assert result.exit_code == 1 and not out.exists()
+    shown = hidden.encode("unicode_escape").decode()
+    # the spelling with the hidden character is named, though the stock is compared first
+    sales = small_shop.parent / "sales.csv"
+    first_007 = pl.read_csv(sales, schema_overrides={"sku": pl.String})["sku"].to_list()
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {stock}, row 4, column 'sku': '007{shown}' is '007' in {sales}, "
+        f"row {first_007.index('007') + 2}, but for an invisible character (shown escaped, "
+        "copied with the code): delete it and use one spelling in every file"
+    ]
+    result = _plan(config, out, "--lang", "zh")
+    assert "只差一个不可见字符" in result.stderr
+
+
 def test_sku_spelled_in_other_case_is_refused_naming_both_spellings(
     small_shop: Path, tmp_path: Path
 ):
@@ -479,6 +558,30 @@ def test_a_warehouse_spelled_two_ways_in_the_stock_is_refused_naming_both_rows(
     assert result.stderr.strip().splitlines() == [
         f"stockplan: error: {stock}, row 4, column 'location': location '{spelled}' is written "
         f"'WH1' in {stock}, row 2 (they differ only in {how}){LOCATION_TAIL}"
+    ]
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad"])
+def test_a_warehouse_with_an_invisible_character_is_refused_naming_both_rows(
+    small_shop: Path, tmp_path: Path, hidden: str
+):
+    # 'WH1' with a zero-width space copied along was a second, invisible warehouse: 007's
+    # 30 units sat in it while 007@WH1 was planned with nothing on hand
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(
+        f"sku,location,on_hand,allocated\nA-100,WH1,40,5\nA-100,WH2,500,0\n007,WH{hidden}1,30,0\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    result = _plan(small_shop, out)
+    assert result.exit_code == 1
+    shown = hidden.encode("unicode_escape").decode()
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {stock}, row 4, column 'location': location 'WH{shown}1' is written "
+        f"'WH1' in {stock}, row 2 (they differ only in invisible characters)"
+        f"{LOCATION_TAIL}"
     ]
     assert list(out.iterdir()) == []
 
@@ -804,3 +907,19 @@ def test_stock_by_batch_sums_each_items_batches_and_refuses_a_batch_twice(small_
         f"{stock}, row 6, column 'sku': stock record sku='A-100', location='WH1', "
         "batch='B2502' appears again (first at row 3)"
     )
+
+
+def test_timestamps_with_a_time_zone_keep_their_own_date_in_parquet_and_text(tmp_path: Path):
+    import datetime as dt
+
+    # midnight in Shanghai is 16:00 UTC the day before: a typed Parquet timestamp was read
+    # on the UTC date, a day before the same value written as text
+    local = [dt.datetime(2025, 6, 2), dt.datetime(2025, 6, 2, 23, 59)]
+    typed = pl.Series("date", local).dt.replace_time_zone("Asia/Shanghai")
+    frame = pl.DataFrame({"date": typed, "sku": ["A", "B"], "quantity": [10, 3]})
+    frame.write_parquet(tmp_path / "sales.parquet")
+    texts = ["2025-06-02T00:00:00+08:00", "2025-06-02 23:59:00 +0800"]
+    frame.with_columns(date=pl.Series(texts)).write_csv(tmp_path / "sales.csv")
+    for name in ("sales.parquet", "sales.csv"):
+        sales = read_table("sales", InputFile(path=tmp_path / name), {})
+        assert sales["date"].to_list() == [dt.date(2025, 6, 2)] * 2, name

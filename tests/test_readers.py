@@ -10,6 +10,7 @@ import pytest
 
 from stockplan.config import InputFile
 from stockplan.errors import StockplanError
+from stockplan.i18n import error_text
 from stockplan.io.readers import read_table
 
 
@@ -398,11 +399,44 @@ def test_an_empty_sheet_a_missing_sheet_and_a_sheet_by_position_in_a_workbook(tm
     assert str(empty.value) == f"{path}: cannot read as an Excel workbook (empty Excel sheet)"
     with pytest.raises(StockplanError) as missing:
         _read(path, "stock", sheet="nowhere")
-    assert str(missing.value).endswith("(no matching sheet found when `sheet_name` is 'nowhere')")
+    # Polars said `sheet_id is 3` for `sheet: 2` (counted from 1), in English only
+    assert str(missing.value) == (
+        f"{path}: inputs.stock.sheet: 'nowhere' names no sheet of the workbook; its 2 sheets "
+        "are 'empty', 'now' (a number counts them from 0)"
+    )
     with pytest.raises(StockplanError) as beyond:
         _read(path, "stock", sheet=2)
-    assert str(beyond.value).endswith("(no matching sheet found when `sheet_id` is 3)")
+    assert str(beyond.value) == (
+        f"{path}: inputs.stock.sheet: 2 names no sheet of the workbook; its 2 sheets are "
+        "'empty', 'now' (a number counts them from 0)"
+    )
+    assert error_text(beyond.value, "zh") == (
+        f"{path}：inputs.stock.sheet：2 不是工作簿中的工作表；它的 2 个工作表是 'empty', 'now'"
+        "（数字从 0 开始数）"
+    )
     assert _read(path, "stock", sheet=1)["on_hand"].to_list() == [4.0]
+
+
+def test_a_sheet_number_that_is_a_sheet_name_reads_that_sheet_or_says_which(tmp_path: Path):
+    import xlsxwriter
+
+    path = tmp_path / "stock.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        book.add_worksheet("readme").write_row(0, 0, ["notes"])
+        book.add_worksheet("2024").write_row(0, 0, ["sku", "on_hand"])
+        book.get_worksheet_by_name("2024").write_row(1, 0, ["A", 4])
+        book.add_worksheet("1").write_row(0, 0, ["sku", "on_hand"])
+    # YAML reads `sheet: 2024` as a number: there is no sheet 2024 by position, so the
+    # sheet named 2024 is meant (Polars looked for a 2025th sheet)
+    assert _read(path, "stock", sheet=2024)["on_hand"].to_list() == [4.0]
+    assert _read(path, "stock", sheet="2024")["on_hand"].to_list() == [4.0]
+    with pytest.raises(StockplanError) as both_ways:
+        _read(path, "stock", sheet=1)
+    assert str(both_ways.value) == (
+        f"{path}: inputs.stock.sheet: 1 is both the sheet at position 1 (from 0), '2024', and "
+        "the sheet named '1'; write sheet: '1' (in quotes) for the one named so, or the "
+        "other sheet's name"
+    )
 
 
 @pytest.mark.parametrize(

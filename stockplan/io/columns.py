@@ -495,10 +495,22 @@ def _cast_expr(column: Column, dtype: pl.DataType, source: str) -> pl.Expr:
         return expr.cast(pl.Float64, strict=False) if dtype.is_numeric() else _number_expr(expr)
     if dtype == pl.Date:
         return expr
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        # the date on the value's own clock, in its time zone (a cast takes the UTC date:
+        # a sale at 2025-06-02 00:00 +08:00 fell on June 1), as a text `+08:00` is read
+        return expr.dt.replace_time_zone(None).cast(pl.Date)
     if dtype.is_temporal():
         return expr.cast(pl.Date)
-    if dtype.is_numeric():  # typed Excel serial number
-        return pl.lit(EXCEL_EPOCH) + pl.duration(days=expr.cast(pl.Float64).floor().cast(pl.Int64))
+    if dtype.is_numeric():  # typed: a whole number of 8 digits is `20240105`, else a serial
+        number = expr.cast(pl.Float64)
+        serial = pl.lit(EXCEL_EPOCH) + pl.duration(days=number.floor().cast(pl.Int64))
+        compact = (
+            number.cast(pl.Int64, strict=False)
+            .cast(pl.String)
+            .str.strptime(pl.Date, "%Y%m%d", strict=False, exact=True)
+        )
+        whole_eight = number.is_between(10_000_000, 99_999_999) & (number == number.floor())
+        return pl.when(whole_eight).then(compact).otherwise(serial)
     return _date_expr(expr)
 
 

@@ -205,14 +205,48 @@ def check_sku_spellings(tables: Mapping[str, pl.DataFrame], config: Config) -> N
     """Refuse an SKU of one table that equals one of another table only once its leading
     zeros are restored (`10007` / `010007`: a spreadsheet read the code as a number), its
     case is folded (`a010007` / `A010007`) or its full-width characters are read as ASCII
-    (`０１０００７` / `010007`, typed in an input method's full-width mode), when no table
+    (`０１０００７` / `010007`, typed in an input method's full-width mode), or that is the
+    same decimal number (`1.1` / `1.10`, `10` / `10.0`: a workbook held `1.10` as the number
+    1.1, which drops the zeros at the end of its decimals), when no table
     has both spellings (one that does knows two items, `123` and `0123`): the two would be
     planned as two items, one with the sales and none of the stock, or a kit's component
     or a successor that is no item the shop sells or stocks. Every sku column counts
     (`SPELLING_TABLES`: the kits' and the successions' too). Names the row and column of
     the spelling that lost its zeros (for case or width, the later table's), both
-    spellings and the fix."""
+    spellings and the fix (`sku_key`)."""
     refuse_two_spellings(spelled_skus(tables), config)
+
+
+INVISIBLE = "[\u00ad\u200b-\u200d\u2060\ufeff]"
+"""Characters a copied code may carry that show as nothing (soft hyphen, zero-width space,
+non-joiner and joiner, word joiner, byte order mark): left out when spellings of an SKU
+or a location are compared (`01.010\u200b` is `01.010`)."""
+
+
+def sku_key(sku: pl.Expr) -> pl.Expr:
+    """The one code that spellings of an SKU differing only in leading zeros, letter case,
+    full or half width, invisible characters (`INVISIBLE`) or, for a code that is a decimal
+    number, zeros at the end of its decimals (`1.10` / `1.1`, `10.0` / `10`: a workbook held
+    the code as a number) share."""
+    return (
+        sku.str.replace_all(INVISIBLE, "")
+        .str.replace_many(FULL_WIDTH)
+        .str.strip_chars_start("0")
+        .str.to_lowercase()
+        .str.replace(r"^(\d*\.\d*?)0+$", "${1}")
+        .str.replace(r"^(\d*)\.$", "${1}")
+    )
+
+
+def _sku_difference(sku: str, other: str) -> str:
+    """The key of the fix for `sku`, spelled `other` in another table (`sku_key`)."""
+    if re.search(INVISIBLE, sku) or re.search(INVISIBLE, other):
+        return "reading.sku_invisible"
+    if len(sku) < len(other):
+        if sku.translate(HALF_WIDTH).lstrip("0") == other.translate(HALF_WIDTH).lstrip("0"):
+            return "reading.sku_zeros"
+        return "reading.sku_decimals"
+    return "reading.sku_case" if sku.lower() == other.lower() else "reading.sku_width"
 
 
 def _rows_of(spelled: pl.DataFrame, mask: pl.Expr) -> pl.DataFrame:
@@ -233,13 +267,7 @@ def refuse_two_spellings(spelled: pl.DataFrame, config: Config) -> None:
         spelled.select(pl.col("table").replace_strict(rank, return_dtype=pl.Int64), "sku")
         .drop_nulls("sku")
         .unique()
-        .with_columns(
-            pl.col("sku")
-            .str.replace_many(FULL_WIDTH)
-            .str.strip_chars_start("0")
-            .str.to_lowercase()
-            .alias("key")
-        )
+        .with_columns(sku_key(pl.col("sku")).alias("key"))
     )
     if codes["table"].n_unique() < 2:
         return
@@ -259,9 +287,22 @@ def refuse_two_spellings(spelled: pl.DataFrame, config: Config) -> None:
         .join(spelled_in.rename({"table": "table_other"}), on=["table_other", "sku"], how="anti")
         .join(spelled_in.rename({"sku": "sku_other"}), on=["table", "sku_other"], how="anti")
     )
-    zeros = pl.col("sku").str.len_chars() < pl.col("sku_other").str.len_chars()
-    same_length = pl.col("sku").str.len_chars() == pl.col("sku_other").str.len_chars()
-    blamed = pairs.filter(zeros | (same_length & (pl.col("table") > pl.col("table_other"))))
+    # the spelling with an invisible character is blamed, else the one that lost zeros,
+    # else the later table's
+    hidden, other_hidden = (pl.col(c).str.contains(INVISIBLE) for c in ("sku", "sku_other"))
+    length, other_length = (
+        pl.col(c).str.replace_all(INVISIBLE, "").str.len_chars() for c in ("sku", "sku_other")
+    )
+    blamed = pairs.filter(
+        (hidden & ~other_hidden)
+        | (
+            (hidden == other_hidden)
+            & (
+                (length < other_length)
+                | ((length == other_length) & (pl.col("table") > pl.col("table_other")))
+            )
+        )
+    )
     if blamed.height == 0:
         return
     names = list(SPELLING_TABLES)
@@ -276,13 +317,7 @@ def refuse_two_spellings(spelled: pl.DataFrame, config: Config) -> None:
     other_name, other = names[pair["table_other"]], pair["sku_other"]
     other_rows = _rows_of(spelled, (pl.col("table") == other_name) & (pl.col("sku") == other))
     count = blamed.select(pl.struct("table", "sku").n_unique()).item()
-    fix = both(
-        "reading.sku_zeros"
-        if len(sku) < len(other)
-        else "reading.sku_case"
-        if sku.lower() == other.lower()
-        else "reading.sku_width"
-    )
+    fix = both(_sku_difference(sku, other))
     raise StockplanError(
         phrase(
             "error.sku_spelling",
@@ -318,9 +353,11 @@ compared (`WH-1`, `WH 1`, `WH_1`, `WH.1` are `WH1`)."""
 
 def location_key(location: pl.Expr) -> pl.Expr:
     """The one name that spellings of a location differing only in letter case, full or
-    half width, separators (`LOCATION_SEPARATORS`) or leading zeros share."""
+    half width, separators (`LOCATION_SEPARATORS`), invisible characters (`INVISIBLE`) or
+    leading zeros share."""
     return (
-        location.str.replace_many(FULL_WIDTH)
+        location.str.replace_all(INVISIBLE, "")
+        .str.replace_many(FULL_WIDTH)
         .str.to_lowercase()
         .str.replace_all(LOCATION_SEPARATORS, "")
         .str.strip_chars_start("0")
@@ -363,16 +400,18 @@ def spelled_locations(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
 
 
 def _spelling_difference(location: str, other: str) -> dict[str, str]:
-    """How two spellings of one location differ (letter case, width, separators, leading
-    zeros: `location_key` leaves out no more), in both languages."""
-    half, other_half = location.translate(HALF_WIDTH), other.translate(HALF_WIDTH)
+    """How two spellings of one location differ (letter case, width, separators, invisible
+    characters, leading zeros: `location_key` leaves out no more), in both languages."""
+    seen, other_seen = (re.sub(INVISIBLE, "", t) for t in (location, other))
+    half, other_half = seen.translate(HALF_WIDTH), other_seen.translate(HALF_WIDTH)
     bare, other_bare = (re.sub(LOCATION_SEPARATORS, "", t) for t in (half, other_half))
     differ = {
         "reading.location_case": bare.lstrip("0") != other_bare.lstrip("0"),
-        "reading.location_width": half != location or other_half != other,
+        "reading.location_width": half != seen or other_half != other_seen,
         "reading.location_separators": re.findall(LOCATION_SEPARATORS, half)
         != re.findall(LOCATION_SEPARATORS, other_half),
         "reading.location_zeros": bare.lower() != other_bare.lower(),
+        "reading.location_invisible": seen != location or other_seen != other,
     }
     said = [both(key) for key, differs in differ.items() if differs]
     english = [part["en"] for part in said]

@@ -332,11 +332,49 @@ def _excel_error(path: Path, exc: Exception) -> StockplanError:
     return input_error(path, f"cannot read as an Excel workbook ({message})")
 
 
+def _chosen_sheet(names: list[str], chosen: str | int, path: Path, key: str) -> str | int:
+    """The sheet `sheet:` names among the workbook's `names`: a name, or a 0-based position;
+    a number past the last sheet that is a sheet's name (`sheet: 2024` for a sheet named
+    2024) is that sheet. One naming none is refused naming the key, the value and the
+    sheets the workbook has; a number that is both a position and another sheet's name is
+    refused saying which it could be."""
+    text = str(chosen)
+    if isinstance(chosen, int):
+        if text in names and 0 <= chosen < len(names) and names[chosen] != text:
+            raise StockplanError(
+                phrase(
+                    "error.sheet_both",
+                    where=place(path),
+                    setting=key,
+                    value=chosen,
+                    position=quote(names[chosen]),
+                    name=quote(text),
+                )
+            )
+        if 0 <= chosen < len(names):
+            return chosen
+        if text in names:
+            return text
+    elif chosen in names:
+        return chosen
+    raise StockplanError(
+        phrase(
+            "error.no_such_sheet",
+            where=place(path),
+            setting=key,
+            value=quote(text) if isinstance(chosen, int) else f"'{quote(text)}'",
+            sheets=", ".join(f"'{quote(n)}'" for n in names),
+            count=len(names),
+        )
+    )
+
+
 def read_excel_cells(
-    path: Path, spec: InputFile, notes: list[str]
+    path: Path, spec: InputFile, notes: list[str], key: str = "sheet"
 ) -> tuple[pl.DataFrame, str | int]:
     """(every cell of the chosen sheet as text, no header yet; the sheet read: its name, or
-    its 0-based position as `sheet:` gave it); no `sheet:` = the first visible sheet.
+    its 0-based position as `sheet:` gave it); no `sheet:` = the first visible sheet. `key`:
+    the setting that names the sheet (`inputs.sales.sheet`), for a sheet not found.
 
     Row i of the frame is the sheet's row i + 1: blank rows, above the first used one too,
     are kept (the reader would drop them), so every row number named is the one Excel
@@ -350,22 +388,9 @@ def read_excel_cells(
 
         reader = fastexcel.read_excel(path)
         chosen = spec.sheet if spec.sheet is not None else _first_visible_sheet(reader, path, notes)
-        names = reader.sheet_names
-        if isinstance(chosen, int) and 0 <= chosen < len(names) or chosen in names:
-            cells = _sheet_cells(reader, names[chosen] if isinstance(chosen, int) else chosen)
-        else:  # no such sheet: Polars' error names what the workbook has
-            sheet: dict[str, str | int] = (
-                {"sheet_id": chosen + 1} if isinstance(chosen, int) else {"sheet_name": chosen}
-            )
-            cells = pl.read_excel(
-                path,
-                engine="calamine",
-                infer_schema_length=0,
-                has_header=False,
-                drop_empty_rows=False,
-                read_options={"skip_rows": 0},  # 0, not None: keep the blank rows on top
-                **sheet,
-            )
+        names = list(reader.sheet_names)
+        chosen = _chosen_sheet(names, chosen, path, key)
+        cells = _sheet_cells(reader, names[chosen] if isinstance(chosen, int) else chosen)
     except StockplanError:
         raise
     except Exception as exc:  # fastexcel raises its own types for corrupt files
@@ -404,7 +429,7 @@ def _read_excel(
     overrides: Mapping[str, str],
     notes: list[str],
 ) -> RawTable:
-    cells, sheet = read_excel_cells(path, spec, notes)
+    cells, sheet = read_excel_cells(path, spec, notes, f"inputs.{schema.name}.sheet")
     filled = _filled_rows(cells, HEADER_SEARCH_ROWS)
     top = [list(cells.row(i)) for i in filled]
     index = filled[header_index(top, schema, overrides)]  # the header's row in the sheet - 1
