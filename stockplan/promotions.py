@@ -275,6 +275,14 @@ def _overlap_days(bucket_days: int) -> pl.Expr:
     )
 
 
+def _lift(uplift: pl.DataFrame, products: pl.DataFrame | None, settings: Promotions) -> pl.Expr:
+    """A planned promotion's lift: the row's uplift, else the series' measured lift, else
+    `unmeasured_uplift` (on a promotion row joined with `uplift`)."""
+    return pl.coalesce(
+        "uplift", "measured_uplift", pl.lit(unmeasured_uplift(uplift, products, settings))
+    )
+
+
 def planned_lifts(
     series: pl.DataFrame,
     promotions: pl.DataFrame | None,
@@ -288,14 +296,7 @@ def planned_lifts(
     return (
         _windows(promotions, products, series.select(SERIES).unique())
         .join(uplift, on=SERIES, how="left")
-        .select(
-            *SERIES,
-            "start",
-            "end",
-            pl.coalesce(
-                "uplift", "measured_uplift", pl.lit(unmeasured_uplift(uplift, products, settings))
-            ).alias("lift"),
-        )
+        .select(*SERIES, "start", "end", _lift(uplift, products, settings).alias("lift"))
     )
 
 
@@ -318,15 +319,7 @@ def apply_promotions(
         .filter(pl.col("overlap") > 0)
         .group_by([*SERIES, "period_start"])
         .agg(
-            (
-                pl.coalesce(
-                    "uplift",
-                    "measured_uplift",
-                    pl.lit(unmeasured_uplift(uplift, products, settings)),
-                )
-                * pl.col("overlap")
-                / bucket_days
-            )
+            (_lift(uplift, products, settings) * pl.col("overlap") / bucket_days)
             .sum()
             .alias("promo_uplift")
         )
