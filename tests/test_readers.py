@@ -281,6 +281,31 @@ def test_first_visible_sheet_is_read_when_no_sheet_is_set(tmp_path: Path):
     assert _read(path, "stock", sheet="stale")["on_hand"].to_list() == [999.0]  # asked for
 
 
+def test_a_chart_sheet_or_an_empty_sheet_first_is_passed_over_quietly(tmp_path: Path, capfd):
+    # a chart sheet or an empty Sheet1 in front of the data was "not an Excel workbook
+    # (empty Excel sheet)", after a line the Excel library printed itself for the chart
+    import xlsxwriter
+
+    path = tmp_path / "stock.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        chart_sheet = book.add_chartsheet("chart")
+        book.add_worksheet("Sheet1")  # visible, no cell
+        data = book.add_worksheet("data")
+        data.write_row(0, 0, ["sku", "on_hand"])
+        data.write_row(1, 0, ["A", 4])
+        chart = book.add_chart({"type": "column"})
+        chart.add_series({"values": "=data!$B$2:$B$2"})
+        chart_sheet.set_chart(chart)
+    notes: list[str] = []
+    frame = read_table("stock", InputFile(path=path), {}, notes)
+    assert frame["on_hand"].to_list() == [4.0]
+    assert notes == [
+        f"{path}: reading sheet 'data', the first visible one with cells (empty: 'chart', "
+        "'Sheet1'); set `sheet:` to choose another"
+    ]
+    assert capfd.readouterr().err == ""  # nothing printed beside stockplan's own lines
+
+
 def test_init_reads_each_file_once_and_finds_a_header_below_a_title_line(
     tmp_path: Path, monkeypatch
 ):

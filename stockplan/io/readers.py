@@ -7,10 +7,13 @@ column (row numbers count the header as row 1, as a spreadsheet shows them).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
 import re
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -300,19 +303,47 @@ def _first_visible_sheet(reader: Any, path: Path, notes: list[str]) -> str:
     names = reader.sheet_names
     if not names:
         raise StockplanError(phrase("error.no_sheets", where=place(path)))
-    for index, name in enumerate(names):
-        if (
-            reader.load_sheet(index, header_row=None, n_rows=1, dtypes="string").visible
-            == "visible"
-        ):
-            if index:
-                hidden = ", ".join(f"'{quote(n)}'" for n in names[:index])
-                notes.append(
-                    f"{path}: reading sheet '{quote(name)}', the first visible one "
-                    f"(hidden: {hidden}); set `sheet:` to choose another"
-                )
-            return name
-    return names[0]
+    visible: list[tuple[str, bool]] = []  # (name, holds a cell) of each visible sheet
+    with _quiet_stderr():  # the Excel library prints a line for each chart sheet it opens
+        for index, name in enumerate(names):
+            first = reader.load_sheet(index, header_row=None, n_rows=1, dtypes="string")
+            if first.visible == "visible":
+                visible.append((name, first.width > 0))
+    if not visible:
+        return names[0]
+    chosen = next((name for name, cells in visible if cells), visible[0][0])
+    passed = names[: names.index(chosen)]
+    if passed:
+        empty = {name for name, cells in visible if not cells}
+        hidden = ", ".join(f"'{quote(n)}'" for n in passed if n not in empty)
+        blank = ", ".join(f"'{quote(n)}'" for n in passed if n in empty)
+        skipped = "; ".join(
+            f"{kind}: {shown}" for kind, shown in (("hidden", hidden), ("empty", blank)) if shown
+        )
+        notes.append(
+            f"{path}: reading sheet '{quote(chosen)}', the first visible one with cells "
+            f"({skipped}); set `sheet:` to choose another"
+            if blank
+            else f"{path}: reading sheet '{quote(chosen)}', the first visible one "
+            f"({skipped}); set `sheet:` to choose another"
+        )
+    return chosen
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Standard error closed for the block at the file descriptor: the Excel library writes
+    a line there itself (not through Python) for each chart sheet, which would reach the
+    buyer's terminal beside stockplan's one line. Its errors still raise."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _sheet_cells(reader: Any, name: str) -> pl.DataFrame:
