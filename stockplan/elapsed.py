@@ -32,6 +32,24 @@ ELAPSED = "demand_before_as_of"
 the demand of the bucket's days before as_of (0 for the later buckets; null read as 0)."""
 
 
+def demand_inside(
+    forecast: pl.Expr, days_inside: pl.Expr, gone: pl.Expr, bucket_days: int, carries: bool
+) -> pl.Expr:
+    """A bucket's demand over `days_inside` of its days from as_of on: f x days / b; for the
+    bucket holding as_of, `gone` = d0 of its days behind (0 < d0 < b), where the forecast
+    `carries` `ELAPSED` e: (f - e) x days / (b - d0). The protection window
+    (`reorder.window_demand`) and the risk path (`risk.demand_rates`) count it alike."""
+    whole = forecast * days_inside / bucket_days
+    if not carries:
+        return whole
+    left = forecast - pl.col(ELAPSED).fill_null(0.0)
+    return (
+        pl.when((gone > 0) & (gone < bucket_days))
+        .then(left * days_inside / (bucket_days - gone))
+        .otherwise(whole)
+    )
+
+
 def with_elapsed_demand(
     forecast: pl.DataFrame,
     base: pl.DataFrame,

@@ -18,7 +18,7 @@ import polars as pl
 
 from stockplan.config import Policy
 from stockplan.demand import SERIES
-from stockplan.elapsed import ELAPSED
+from stockplan.elapsed import ELAPSED, demand_inside
 from stockplan.i18n import counted_text
 from stockplan.lead_time_demand import LeadTimeDemand
 from stockplan.leadtime import review_days_of, whole_days
@@ -233,18 +233,11 @@ def _days_after_origin(column: str) -> pl.Expr:
 
 
 def _inside(forecast: pl.DataFrame, bucket_days: int) -> pl.Expr:
-    """A bucket's demand inside the window: f x overlap / b, and (f - e) x overlap / (b - d0)
-    for the bucket the origin falls in, d0 = -offset of its days gone with demand e
-    (`elapsed.ELAPSED`, where the forecast carries it)."""
-    whole = pl.col("forecast") * pl.col("overlap") / bucket_days
-    if ELAPSED not in forecast.columns:
-        return whole
-    left = pl.col("forecast") - pl.col(ELAPSED).fill_null(0.0)
+    """A bucket's demand inside the window (`elapsed.demand_inside`): the bucket the
+    origin falls in has d0 = -offset of its days gone."""
     gone = (-pl.col("offset")).clip(lower_bound=0.0)
-    return (
-        pl.when((gone > 0) & (gone < bucket_days))
-        .then(left * pl.col("overlap") / (bucket_days - gone))
-        .otherwise(whole)
+    return demand_inside(
+        pl.col("forecast"), pl.col("overlap"), gone, bucket_days, ELAPSED in forecast.columns
     )
 
 

@@ -38,7 +38,7 @@ import polars as pl
 
 from stockplan.config import Risk
 from stockplan.demand import SERIES
-from stockplan.elapsed import ELAPSED
+from stockplan.elapsed import ELAPSED, demand_inside
 from stockplan.transfers import transfers_in_transit
 
 if TYPE_CHECKING:  # numpy (and scipy) where they compute: `explain` reads only `with_transit`
@@ -142,15 +142,14 @@ def transit_receipts(
 
 
 def _rate(forecast: pl.DataFrame, days: pl.Expr, bucket_days: int) -> pl.Expr:
-    """A bucket's demand per day from as_of on: f / b, and for the bucket holding as_of,
-    d0 = -days of its days gone with demand e (`elapsed.ELAPSED`, where the forecast
-    carries it), (f - e) / (b - d0), as `reorder.window_demand` counts it."""
-    whole = pl.col("forecast").clip(lower_bound=0.0) / bucket_days
-    if ELAPSED not in forecast.columns:
-        return whole
-    left = pl.col("forecast") - pl.col(ELAPSED).fill_null(0.0)
-    return (
-        pl.when(days < 0).then(left.clip(lower_bound=0.0) / (bucket_days + days)).otherwise(whole)
+    """A bucket's demand per day from as_of on (`elapsed.demand_inside` over one day): the
+    bucket holding as_of has d0 = -days of its days gone."""
+    return demand_inside(
+        pl.col("forecast").clip(lower_bound=0.0),
+        pl.lit(1.0),
+        -days,
+        bucket_days,
+        ELAPSED in forecast.columns,
     )
 
 
