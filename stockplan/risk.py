@@ -89,14 +89,7 @@ def available_now(
     their way after as_of, as the risk table counts it (`with_transit`)."""
     moving = transfers_in_transit(transfers, as_of)
     frame = frame.with_columns(AVAILABLE)
-    if moving.height == 0:
-        return frame
-    in_transit = moving.group_by(SERIES).agg(pl.col("quantity").sum().alias("_in_transit"))
-    return (
-        frame.join(in_transit, on=SERIES, how="left", maintain_order="left")
-        .with_columns(pl.col("available") - pl.col("_in_transit").fill_null(0.0))
-        .drop("_in_transit")
-    )
+    return _less_in_transit(frame, moving) if moving.height else frame
 
 
 def with_transit(
@@ -114,6 +107,12 @@ def with_transit(
     moving = transfers_in_transit(transfers, as_of)
     if moving.height == 0:
         return frame, open_po
+    return _less_in_transit(frame, moving), transit_receipts(open_po, transfers, as_of)
+
+
+def _less_in_transit(frame: pl.DataFrame, moving: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its `available` less the `moving` transfers in (`transfers_in_transit`)
+    and, where it has one, its next_receipt_date no later than their first arrival."""
     in_transit = moving.group_by(SERIES).agg(
         pl.col("quantity").sum().alias("_in_transit"), pl.col("arrival").min().alias("_lands")
     )
@@ -122,12 +121,11 @@ def with_transit(
         if "next_receipt_date" in frame.columns
         else []
     )
-    frame = (
+    return (
         frame.join(in_transit, on=SERIES, how="left", maintain_order="left")
         .with_columns(pl.col("available") - pl.col("_in_transit").fill_null(0.0), *receipt)
         .drop("_in_transit", "_lands")
     )
-    return frame, transit_receipts(open_po, transfers, as_of)
 
 
 def transit_receipts(
