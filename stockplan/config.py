@@ -106,7 +106,8 @@ class DatabaseInput(Section):
 
     `url` is `postgresql://user:password@host:5432/db`, `sqlite:///file.db` or
     `duckdb:///file.duckdb` (three slashes: relative to the config; four: absolute);
-    `${VAR}` in it is taken from the environment when the table is read.
+    `${VAR}` in it is taken from the environment when the table is read (a relative file
+    path in it from the config's folder too).
     """
 
     url: str = Field(min_length=1)
@@ -123,6 +124,9 @@ class DatabaseInput(Section):
         return self
 
     _table: str | None = PrivateAttr(default=None)  # the input table it feeds, for messages
+    # the config's folder: a database file's `${VAR}` that holds a relative path is read
+    # from there when the table is read, as a relative path written in the url is
+    _base_dir: Path | None = PrivateAttr(default=None)
 
     def describe(self, table: str | None = None) -> str:
         """`inputs.sales (postgresql://odoo@db:5432/odoo)`: how messages name a database
@@ -1040,6 +1044,9 @@ def _resolve_input(
         return spec.model_copy(update={"url": f"{scheme}:///{home}"})
     if sep and scheme.lower() in ("sqlite", "duckdb") and rest and not rest.startswith(("/", "$")):
         return spec.model_copy(update={"url": f"{scheme}:///{(base_dir / rest).as_posix()}"})
+    if sep and scheme.lower() in ("sqlite", "duckdb") and rest.startswith("$"):
+        spec = spec.model_copy()
+        spec._base_dir = base_dir
     return spec
 
 

@@ -745,6 +745,42 @@ def test_sqlite_tables_relative_to_the_config_are_read_read_only(tmp_path: Path)
     )
 
 
+def test_a_relative_database_file_from_the_environment_is_read_from_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`sqlite:///${DB}` with DB=`exports/shop.db` is the same file as `sqlite:///exports/
+    shop.db` written in the config: the config's folder, not the folder stockplan runs in."""
+    sales, stock = _small_tables()
+    (tmp_path / "shop" / "exports").mkdir(parents=True)
+    with sqlite3.connect(tmp_path / "shop" / "exports" / "shop.db") as connection:
+        connection.execute("CREATE TABLE sales (date text, sku text, quantity integer)")
+        connection.executemany("INSERT INTO sales VALUES (?, ?, ?)", sales.rows())
+        connection.execute("CREATE TABLE stock (sku text, on_hand real)")
+        connection.executemany("INSERT INTO stock VALUES (?, ?)", stock.rows())
+    url = "sqlite:///${STOCKPLAN_TEST_DB}"
+    inputs = {"sales": {"url": url, "table": "sales"}, "stock": {"url": url, "table": "stock"}}
+    config = _config(tmp_path / "shop", inputs)
+    elsewhere = tmp_path / "elsewhere" / "exports"
+    elsewhere.mkdir(parents=True)  # an empty shop.db here would be opened from this folder
+    sqlite3.connect(elsewhere / "shop.db").close()
+    monkeypatch.chdir(elsewhere.parent)
+    monkeypatch.setenv("STOCKPLAN_TEST_DB", "exports/shop.db")
+    loaded, tables = stockplan.load(config)[:2]
+    assert tables["sales"]["quantity"].sum() == 480.0
+    assert tables["stock"]["on_hand"].to_list() == [7.0]
+    # and no output may be written over that file (the empty one here is not an input)
+    from stockplan.io.writers import add_config_inputs, check_not_inputs, reset_run_inputs
+
+    reset_run_inputs()
+    try:
+        add_config_inputs(config, loaded)
+        check_not_inputs([elsewhere / "shop.db"])
+        with pytest.raises(StockplanError, match="would write over the input"):
+            check_not_inputs([tmp_path / "shop" / "exports" / "shop.db"])
+    finally:
+        reset_run_inputs()
+
+
 def test_a_database_stock_table_picks_code_or_name_by_identify_by_and_tells_a_tiny_number(
     tmp_path: Path,
 ):

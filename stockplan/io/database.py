@@ -293,9 +293,37 @@ READERS = {"postgresql": _read_postgres, "sqlite": _read_sqlite, "duckdb": _read
 READERS |= {"connectorx": _read_connectorx}
 
 
+def _from_config_folder(url: str, base_dir: Path | None) -> str:
+    """A database file's url whose `${VAR}` held a relative path (`sqlite:///${DB}`, DB=
+    `exports/shop.db`) read from the config's folder `base_dir`, as `sqlite:///exports/shop.db`
+    written in the config is; `~` is the home folder. Other urls are returned as they are."""
+    scheme, sep, rest = url.partition(":///")
+    if base_dir is None or not sep or scheme.lower() not in ("sqlite", "duckdb"):
+        return url
+    if rest.startswith("~"):
+        return f"{scheme}:///{Path(rest).expanduser().as_posix()}"
+    if rest and not rest.startswith("/"):
+        return f"{scheme}:///{(base_dir / rest).as_posix()}"
+    return url
+
+
+def database_file(spec: DatabaseInput) -> Path | None:
+    """The SQLite / DuckDB file a database input reads (its `${VAR}` expanded, a relative
+    path from the config's folder), None for a server's url or a variable not set."""
+    try:
+        url = _from_config_folder(expand_url(spec.url, spec.describe()), spec._base_dir)
+    except StockplanError:
+        return None
+    scheme, sep, rest = url.partition(":///")
+    if not sep or scheme.lower() not in ("sqlite", "duckdb") or not rest:
+        return None
+    return Path(unquote(rest.split("?", 1)[0]))
+
+
 def read_database(spec: DatabaseInput, label: str) -> pl.DataFrame:
     """Run the input's query (or `SELECT *` of its table) and return the result as is."""
     url = expand_url(spec.url, label)
+    url = _from_config_folder(url, spec._base_dir)
     scheme = urlsplit(url).scheme.lower() if "://" in url else ""
     if scheme not in SCHEMES:
         raise StockplanError(

@@ -1227,13 +1227,14 @@ def add_config_inputs(config_path: str | Path, config: object) -> None:
     for _, spec in inputs or ():
         if spec is None:
             continue
-        url = getattr(spec, "url", None)
-        if url is None:
+        if getattr(spec, "url", None) is None:
             add_run_inputs(spec.path)
             continue
-        scheme, sep, rest = str(url).partition(":///")
-        if sep and scheme.lower() in ("sqlite", "duckdb") and rest:
-            add_run_inputs(rest.split("?")[0])
+        from stockplan.io.database import database_file
+
+        path = database_file(spec)
+        if path is not None:
+            add_run_inputs(path)
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
