@@ -310,9 +310,28 @@ def send_email(channel: EmailChannel, alert: Alert, timeout: float, name: str) -
         raise StockplanError(phrase("error.cannot_reach", where=server, detail=detail)) from None
 
 
+def _channel_texts(channel: WeComChannel | DingTalkChannel | EmailChannel) -> dict[str, str]:
+    """The channel's values that may hold `${VAR}`, by their key."""
+    if isinstance(channel, WeComChannel):
+        return {"webhook": channel.webhook}
+    if isinstance(channel, DingTalkChannel):
+        return {"webhook": channel.webhook} | (
+            {"secret": channel.secret} if channel.secret is not None else {}
+        )
+    texts = {"sender": channel.sender, "to": ", ".join(channel.to)}
+    if channel.username:
+        texts |= {"username": channel.username, "password": channel.password or ""}
+    return texts
+
+
 def check_channels(config: Notify, names: list[str]) -> None:
-    """Every `--notify NAME` must be a channel of the config: checked before planning."""
+    """Every `--notify NAME` must be a channel of the config, and every `${VAR}` in it set:
+    checked before planning, so a cron job whose environment lacks the robot key is told
+    at once instead of after a plan its alert cannot follow."""
     for name in names:
+        if name in config.channels:
+            for key, text in _channel_texts(config.channels[name]).items():
+                expand_env(text, f"notify.channels.{name}.{key}")
         if name not in config.channels:
             names = ", ".join(config.channels)
             known = (

@@ -291,6 +291,42 @@ def test_an_unknown_channel_is_refused_before_anything_is_written(small_shop: Pa
     assert not out.exists()
 
 
+def test_an_unset_variable_in_a_named_channel_is_refused_before_anything_is_written(
+    small_shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A cron job whose environment lacks the robot key would write the plan every week and
+    exit 5 after it; the channel is checked with the config, before any planning."""
+    monkeypatch.delenv("STOCKPLAN_TEST_ROBOT_KEY", raising=False)
+    monkeypatch.setenv("STOCKPLAN_TEST_MAIL_USER", "planner")
+    monkeypatch.delenv("STOCKPLAN_TEST_MAIL_PASSWORD", raising=False)
+    webhook = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=${STOCKPLAN_TEST_ROBOT_KEY}"
+    mail = {"type": "email", "host": "127.0.0.1", "sender": "plan@shop.cn", "to": ["b@shop.cn"]}
+    mail |= {
+        "username": "${STOCKPLAN_TEST_MAIL_USER}",
+        "password": "${STOCKPLAN_TEST_MAIL_PASSWORD}",
+    }
+    channels = {"buyers": {"type": "wecom", "webhook": webhook}, "boss": mail}
+    config = _with_notify(small_shop, {"channels": channels})
+    out = tmp_path / "plan.xlsx"
+    for channel, key, variable in [
+        ("buyers", "webhook", "STOCKPLAN_TEST_ROBOT_KEY"),
+        ("boss", "password", "STOCKPLAN_TEST_MAIL_PASSWORD"),
+    ]:
+        result = _invoke("plan", "-c", str(config), "-o", str(out), "--notify", channel)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.strip().splitlines() == [
+            f"stockplan: error: notify.channels.{channel}.{key}: environment variable "
+            f"{variable} is not set"
+        ]
+        assert not out.exists()
+    result = _invoke("plan", "-c", str(config), "-o", str(out), "--notify", "boss", "--lang", "zh")
+    assert result.exit_code == 1
+    assert "STOCKPLAN_TEST_MAIL_PASSWORD" in result.stderr and "未设置" in result.stderr, (
+        result.stderr
+    )
+    assert not out.exists()
+
+
 def test_risk_command_notifies_too_and_the_mail_fails_as_one_line_when_login_is_refused(
     small_shop: Path, smtp: tuple[Mailbox, int], tmp_path: Path
 ):
