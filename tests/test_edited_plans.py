@@ -206,6 +206,28 @@ def test_codes_that_lost_their_leading_zeros_in_a_spreadsheet_are_named_not_diff
     assert "0 appeared, 0 vanished, 0 changed" in result.stderr
 
 
+def test_a_decimal_code_that_lost_its_last_zero_in_a_spreadsheet_is_named_not_diffed(
+    tmp_path: Path,
+):
+    """A code 1.10 held as a number is 1.1 after the save: diffed as written, 1.10 vanished
+    and an item 1.1 appeared with the same 24, so the buyer read a new item and a dropped
+    one where nothing changed."""
+    decimal = pl.DataFrame(ORDER_COLUMNS).with_columns(pl.col("sku").replace({"007": "1.10"}))
+    before = _write_plan(tmp_path / "old.csv", decimal)
+    after = tmp_path / "new.csv"
+    decimal.with_columns(pl.col("sku").replace({"1.10": "1.1"})).write_csv(after)
+    result = _invoke("diff", str(before), str(after))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: error: {after}, column 'sku': '1.1' is '1.10' in {before}, the same "
+        "number: a spreadsheet held the code as a number, which drops the zeros at the end "
+        "of its decimals (1.10 becomes 1.1); format the SKU column as text and enter the "
+        "codes as they are written"
+    ]
+    result = _invoke("diff", str(before), str(after), "--lang", "zh")
+    assert result.exit_code == 1 and "数值相同" in result.stderr, result.stderr
+
+
 def _saved_by_a_spreadsheet(path: Path, encoding: str, delimiter: str) -> None:
     import csv
     import io

@@ -440,12 +440,15 @@ def plan_table(tables: dict[str, pl.DataFrame], name: str, path: Path) -> pl.Dat
 
 
 def same_code_spelling(tables: tuple[pl.DataFrame, pl.DataFrame], paths: tuple[Path, Path]) -> None:
-    """Refuse two plans whose SKU codes match only once leading zeros are restored (`10007`
-    in one, `010007` in the other): a plan opened in a spreadsheet and saved loses them, and
-    every such item would be listed as vanished under one code and appeared under the
-    other. Names the file that lost them, both spellings and the other file."""
+    """Refuse two plans whose SKU codes match only as the inputs' spellings of one code do
+    (`io.prepare.sku_key`): `10007` in one, `010007` in the other, or `1.1` beside `1.10`. A
+    plan opened in a spreadsheet and saved loses leading zeros and a decimal code's last
+    zeros, and every such item would be listed as vanished under one code and appeared
+    under the other. Names the file that lost them, both spellings and the other file."""
+    from stockplan.io.prepare import sku_difference, sku_key
+
     codes = [t.select(pl.col("sku").drop_nulls().unique()) for t in tables]
-    keyed = [c.with_columns(pl.col("sku").str.strip_chars_start("0").alias("key")) for c in codes]
+    keyed = [c.with_columns(sku_key(pl.col("sku")).alias("key")) for c in codes]
     pairs = (
         keyed[0]
         .join(keyed[1], on="key", suffix="_new")
@@ -469,7 +472,7 @@ def same_code_spelling(tables: tuple[pl.DataFrame, pl.DataFrame], paths: tuple[P
             sku=spelled[lost],
             other=spelled[1 - lost],
             other_where=str(paths[1 - lost]),
-            fix=both("reading.sku_zeros"),
+            fix=both(sku_difference(spelled[lost], spelled[1 - lost])),
             more=both("reading.sku_more", count=pairs.height) if pairs.height > 1 else "",
         )
     )

@@ -238,7 +238,7 @@ def sku_key(sku: pl.Expr) -> pl.Expr:
     )
 
 
-def _sku_difference(sku: str, other: str) -> str:
+def sku_difference(sku: str, other: str) -> str:
     """The key of the fix for `sku`, spelled `other` in another table (`sku_key`)."""
     if re.search(INVISIBLE, sku) or re.search(INVISIBLE, other):
         return "reading.sku_invisible"
@@ -317,7 +317,7 @@ def refuse_two_spellings(spelled: pl.DataFrame, config: Config) -> None:
     other_name, other = names[pair["table_other"]], pair["sku_other"]
     other_rows = _rows_of(spelled, (pl.col("table") == other_name) & (pl.col("sku") == other))
     count = blamed.select(pl.struct("table", "sku").n_unique()).item()
-    fix = both(_sku_difference(sku, other))
+    fix = both(sku_difference(sku, other))
     raise StockplanError(
         phrase(
             "error.sku_spelling",
