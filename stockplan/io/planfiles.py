@@ -51,8 +51,10 @@ NUMBER_COLUMNS = (
 def stale_plan_files(folder: Path, written: list[Path], tables: tuple[str, ...]) -> list[Path]:
     """The files of an earlier plan in `folder` that this run does not write again: each
     table of `tables` in any table format, `stockplan.xlsx` and the run record. Only a
-    plan folder (it holds `run.json`) has them; no other file is ever named."""
-    if not (folder / RUN_JSON).is_file():
+    plan folder has them: it holds `run.json`, or the `stockplan.xlsx` with its run record
+    sheet that `-f xlsx` writes there (a plan `read_plan` would read before this week's
+    tables); no other file is ever named."""
+    if not (folder / RUN_JSON).is_file() and not workbook_with_record(folder / "stockplan.xlsx"):
         return []
     names = {f"{table}{suffix}" for table in tables for suffix in TABLE_SUFFIXES}
     names |= {"stockplan.xlsx", RUN_JSON}
