@@ -123,9 +123,8 @@ def _check_previous_codes(
     `007`) is refused before anything is written: each such item would be news."""
     if previous_risk is None or previous is None:
         return
-    from stockplan.io.planfiles import same_code_spelling
-
     from stockplan.i18n import both
+    from stockplan.io.planfiles import same_code_spelling
 
     this_run = both("reading.this_run_risk")
     same_code_spelling((previous_risk, risk), (previous, this_run), lost_in_first=True)
@@ -1309,7 +1308,14 @@ def diff(
     add_plan_inputs(old, new)
     console = Console(quiet)
     _check_output_writable(output)
-    compared = diff_plans(old, new, all_rows=all_rows)
+    try:
+        compared = diff_plans(old, new, all_rows=all_rows)
+    except StockplanError as exc:  # without --lang: the language the later plan speaks
+        if exc.language is None:
+            from stockplan.io.planfiles import written_language
+
+            exc.language = written_language(new)
+        raise
     records = compared.records()
     written = (records[1] or {}).get("options") or {}
     recorded_lang, recorded_headers = written.get("lang"), written.get("headers")
