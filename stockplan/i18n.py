@@ -2347,6 +2347,10 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "ERPs export codes)",
         "zh": "只是全角与半角不同：请在所有文件中用同一种写法（半角，与系统导出的编码一致）",
     },
+    "reading.this_run_risk": {
+        "en": "this run's risk table",
+        "zh": "本次运行的缺货风险表",
+    },
     "reading.sku_more": {
         "en": " ({count} SKUs spelled two ways)",
         "zh": "（共 {count} 个编码有两种写法）",

@@ -160,3 +160,51 @@ def test_notify_with_previous_sends_only_the_news(small_shop: Path, tmp_path: Pa
     result = _invoke(*args, str(last))
     assert result.exit_code == 0 and len(sent) == 1
     assert "no item newly at high stockout risk: no alert sent" in result.stderr
+
+
+def test_a_previous_risk_table_that_lost_its_leading_zeros_is_refused_not_news(
+    small_shop: Path, tmp_path: Path
+):
+    """Last week's risk.csv opened in a spreadsheet and saved: 007 became 7. Compared as
+    written, 007 was absent last week, so it was 'newly at high risk' (exit 3, and '(new)'
+    in the alert) although it was high then too; `diff` already refused such a file."""
+    last = _previous(tmp_path, {("7", "WH1"): "high", ("A-100", "WH1"): "low"})
+    for command, out in [("plan", "this_week.xlsx"), ("risk", "risk.csv")]:
+        target = tmp_path / out
+        args = [command, "-c", str(small_shop), "-o", str(target), "--previous", str(last)]
+        result = _invoke(*args, "--fail-on-risk", "new-high")
+        assert result.exit_code == 1, result.stderr
+        assert result.stderr.strip().splitlines()[-1] == (
+            f"stockplan: error: {last}, column 'sku': '7' is '007' in this run's risk table, "
+            "with its leading zeros: a spreadsheet read the code as a number; format the SKU "
+            "column as text and enter the codes with their zeros"
+        )
+        assert not target.exists()
+    result = _invoke(
+        "plan",
+        "-c",
+        str(small_shop),
+        "-q",
+        "-o",
+        str(tmp_path / "p.xlsx"),
+        "--previous",
+        str(last),
+        "--lang",
+        "zh",
+    )
+    assert result.exit_code == 1 and "本次运行的缺货风险表" in result.stderr, result.stderr
+    # a previous plan that lists both 7 and 007 has two items: compared as it is
+    both_codes = _previous(tmp_path, {("7", "WH1"): "high", ("007", "WH1"): "high"})
+    result = _invoke(
+        "plan",
+        "-c",
+        str(small_shop),
+        "-q",
+        "-o",
+        str(tmp_path / "q.xlsx"),
+        "--previous",
+        str(both_codes),
+        "--fail-on-risk",
+        "new-high",
+    )
+    assert result.exit_code == 0, result.stderr

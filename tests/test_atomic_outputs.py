@@ -232,6 +232,40 @@ def test_tables_of_an_earlier_plan_are_removed_from_a_plan_folder(
     assert (other / "notices.csv").read_text() == last_week
 
 
+def test_last_weeks_workbook_in_a_plan_folder_is_removed_and_verify_reads_this_week(
+    small_shop: Path, tmp_path: Path
+):
+    """`-f xlsx` into a folder writes only stockplan.xlsx (its run record a sheet, no
+    run.json); next week's CSV plan into the folder left it there, and `verify`, `diff`
+    and `--previous` read last week's workbook before this week's tables (a plan that
+    verified as 'not reproduced' against its own inputs)."""
+    folder = tmp_path / "plan"
+    assert _plan(small_shop, "-o", str(folder), "-f", "xlsx", "-q").exit_code == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["stockplan.xlsx"]
+    stock = small_shop.parent / "stock.csv"
+    stock.write_text(stock.read_text().replace("A-100,WH1,40", "A-100,WH1,400"))
+    result = _plan(small_shop, "-o", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"stockplan: removed stockplan.xlsx from {folder}: tables of an earlier plan that this "
+        "run does not write (they would be read as this plan's)"
+    ) in result.stderr.splitlines()
+    assert not (folder / "stockplan.xlsx").exists() and (folder / "run.json").exists()
+    result = runner.invoke(app, ["verify", str(folder)], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[-1].endswith("reproduced: same inputs, every number matches")
+
+    mine = tmp_path / "mine"  # a workbook of the buyer's own, no run sheet: left alone
+    mine.mkdir()
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(mine / "stockplan.xlsx") as workbook:
+        workbook.add_worksheet("notes").write(0, 0, "my notes")
+    before = (mine / "stockplan.xlsx").read_bytes()
+    assert _plan(small_shop, "-o", str(mine), "-q").exit_code == 0
+    assert (mine / "stockplan.xlsx").read_bytes() == before
+
+
 def test_a_stale_table_is_kept_when_the_write_is_refused(
     shared_small_shop: Path, tmp_path: Path, monkeypatch
 ):

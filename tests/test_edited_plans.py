@@ -228,6 +228,24 @@ def test_a_decimal_code_that_lost_its_last_zero_in_a_spreadsheet_is_named_not_di
     assert result.exit_code == 1 and "数值相同" in result.stderr, result.stderr
 
 
+def test_a_refusal_of_two_chinese_plans_is_said_in_chinese_without_lang(tmp_path: Path):
+    """diff speaks the later plan's language when --lang is not given: its refusals too."""
+    from stockplan.io.writers import output_plan, write_files
+
+    orders = pl.DataFrame(ORDER_COLUMNS)
+    before, after = tmp_path / "old.csv", tmp_path / "new.csv"
+    write_files(output_plan({"orders": orders}, before, None, "orders"), lang="zh")
+    lost = orders.with_columns(pl.col("sku").replace({"007": "7"}))
+    write_files(output_plan({"orders": lost}, after, None, "orders"), lang="zh")
+    assert "建议采购量" in after.read_text(encoding="utf-8-sig")
+    result = _invoke("diff", str(before), str(after))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"stockplan: 错误: {after}，列 'sku'：'7' 在 {before} 中写作 '007'，带前导零：电子表格把"
+        "编码当成了数字；请把商品编码列设为文本格式，并带前导零录入"
+    ]
+
+
 def _saved_by_a_spreadsheet(path: Path, encoding: str, delimiter: str) -> None:
     import csv
     import io

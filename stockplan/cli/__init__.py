@@ -116,6 +116,20 @@ def _previous_risk(previous: Path | None) -> tuple[pl.DataFrame | None, str | No
     return previous_risk(previous)
 
 
+def _check_previous_codes(
+    previous_risk: pl.DataFrame | None, risk: pl.DataFrame, previous: Path | None
+) -> None:
+    """A `--previous` plan whose SKU codes a spreadsheet re-spelled (`7` for this run's
+    `007`) is refused before anything is written: each such item would be news."""
+    if previous_risk is None or previous is None:
+        return
+    from stockplan.i18n import both
+    from stockplan.io.planfiles import same_code_spelling
+
+    this_run = both("reading.this_run_risk")
+    same_code_spelling((previous_risk, risk), (previous, this_run), lost_in_first=True)
+
+
 def _plan_location(output: str | None) -> str:
     """Where the plan went, for the alert: an absolute path, or stdout / the terminal."""
     if output is None:
@@ -531,6 +545,7 @@ def plan(
         lines, value = buying.height, buying["order_value"].sum()
         missing = buying["order_value"].null_count()
         high = risk.filter(risk["risk_level"] == "high").height
+        _check_previous_codes(earlier[0], risk, previous)
     uncosted = "plan_summary_no_cost" if missing == lines else "plan_summary_missing_cost"
     console.say(  # a value without any cost is missing, never 0
         uncosted if missing else "plan_summary",
@@ -662,6 +677,8 @@ def _single_table_command(
         if name not in result.tables:
             raise _no_table(name, view.lang)
         frame, as_of = result.tables[name], result.as_of
+    if name == "risk":
+        _check_previous_codes(earlier[0], frame, previous)
     shown = for_people({name: frame}, item_names(tables), as_of)
     emit(
         shown,
@@ -1291,7 +1308,14 @@ def diff(
     add_plan_inputs(old, new)
     console = Console(quiet)
     _check_output_writable(output)
-    compared = diff_plans(old, new, all_rows=all_rows)
+    try:
+        compared = diff_plans(old, new, all_rows=all_rows)
+    except StockplanError as exc:  # without --lang: the language the later plan speaks
+        if exc.language is None:
+            from stockplan.io.planfiles import written_language
+
+            exc.language = written_language(new)
+        raise
     records = compared.records()
     written = (records[1] or {}).get("options") or {}
     recorded_lang, recorded_headers = written.get("lang"), written.get("headers")

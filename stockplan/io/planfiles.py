@@ -51,8 +51,10 @@ NUMBER_COLUMNS = (
 def stale_plan_files(folder: Path, written: list[Path], tables: tuple[str, ...]) -> list[Path]:
     """The files of an earlier plan in `folder` that this run does not write again: each
     table of `tables` in any table format, `stockplan.xlsx` and the run record. Only a
-    plan folder (it holds `run.json`) has them; no other file is ever named."""
-    if not (folder / RUN_JSON).is_file():
+    plan folder has them: it holds `run.json`, or the `stockplan.xlsx` with its run record
+    sheet that `-f xlsx` writes there (a plan `read_plan` would read before this week's
+    tables); no other file is ever named."""
+    if not (folder / RUN_JSON).is_file() and not workbook_with_record(folder / "stockplan.xlsx"):
         return []
     names = {f"{table}{suffix}" for table in tables for suffix in TABLE_SUFFIXES}
     names |= {"stockplan.xlsx", RUN_JSON}
@@ -439,12 +441,19 @@ def plan_table(tables: dict[str, pl.DataFrame], name: str, path: Path) -> pl.Dat
     return frame
 
 
-def same_code_spelling(tables: tuple[pl.DataFrame, pl.DataFrame], paths: tuple[Path, Path]) -> None:
+def same_code_spelling(
+    tables: tuple[pl.DataFrame, pl.DataFrame],
+    paths: tuple[Path, Path | dict[str, str]],
+    lost_in_first: bool = False,
+) -> None:
     """Refuse two plans whose SKU codes match only as the inputs' spellings of one code do
     (`io.prepare.sku_key`): `10007` in one, `010007` in the other, or `1.1` beside `1.10`. A
     plan opened in a spreadsheet and saved loses leading zeros and a decimal code's last
     zeros, and every such item would be listed as vanished under one code and appeared
-    under the other. Names the file that lost them, both spellings and the other file."""
+    under the other. Names the file that lost them, both spellings and the other file.
+    `lost_in_first`: only codes the first table spells shorter (a `--previous` plan saved
+    by a spreadsheet, against this run's own codes, `paths[1]` then its words per
+    language)."""
     from stockplan.io.prepare import sku_difference, sku_key
 
     codes = [t.select(pl.col("sku").drop_nulls().unique()) for t in tables]
@@ -460,6 +469,8 @@ def same_code_spelling(tables: tuple[pl.DataFrame, pl.DataFrame], paths: tuple[P
         )
         .sort("sku", "sku_new")
     )
+    if lost_in_first:
+        pairs = pairs.filter(pl.col("sku").str.len_chars() < pl.col("sku_new").str.len_chars())
     if not pairs.height:
         return
     old_code, new_code = pairs.row(0)[0], pairs.row(0)[2]
@@ -471,7 +482,9 @@ def same_code_spelling(tables: tuple[pl.DataFrame, pl.DataFrame], paths: tuple[P
             where=place(paths[lost], None, "sku"),
             sku=spelled[lost],
             other=spelled[1 - lost],
-            other_where=str(paths[1 - lost]),
+            other_where=paths[1 - lost]
+            if isinstance(paths[1 - lost], dict)
+            else str(paths[1 - lost]),
             fix=both(sku_difference(spelled[lost], spelled[1 - lost])),
             more=both("reading.sku_more", count=pairs.height) if pairs.height > 1 else "",
         )
