@@ -180,31 +180,16 @@ def test_a_previous_risk_table_that_lost_its_leading_zeros_is_refused_not_news(
             "column as text and enter the codes with their zeros"
         )
         assert not target.exists()
-    result = _invoke(
-        "plan",
-        "-c",
-        str(small_shop),
-        "-q",
-        "-o",
-        str(tmp_path / "p.xlsx"),
-        "--previous",
-        str(last),
-        "--lang",
-        "zh",
-    )
+
+    def plan_against(previous: Path, *args: str):
+        out = tmp_path / "again.xlsx"
+        return _invoke(
+            "plan", "-c", str(small_shop), "-q", "-o", str(out), "--previous", str(previous), *args
+        )
+
+    result = plan_against(last, "--lang", "zh")
     assert result.exit_code == 1 and "本次运行的缺货风险表" in result.stderr, result.stderr
     # a previous plan that lists both 7 and 007 has two items: compared as it is
     both_codes = _previous(tmp_path, {("7", "WH1"): "high", ("007", "WH1"): "high"})
-    result = _invoke(
-        "plan",
-        "-c",
-        str(small_shop),
-        "-q",
-        "-o",
-        str(tmp_path / "q.xlsx"),
-        "--previous",
-        str(both_codes),
-        "--fail-on-risk",
-        "new-high",
-    )
+    result = plan_against(both_codes, "--fail-on-risk", "new-high")
     assert result.exit_code == 0, result.stderr
