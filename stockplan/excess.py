@@ -3,9 +3,11 @@
     excess_qty = on_hand + on_order - backorders - allocated
                  - (order_up_to + buffer_days * forecast_per_day)                 (if > 0)
 A series with no sale for `dead_item_days` (pattern dead or none) holds only dead stock:
-all of its on-hand is excess. excess_value = excess_qty * unit_cost. days_of_cover is the
-risk table's (`risk.DAYS_OF_COVER`: on hand less allocated and backorders, after the
-planned transfers, over the forecast per day).
+all of its on-hand that stays there is excess, the units it transfers away left out
+(excess_qty = on_hand + transfer_qty, transfer_qty < 0 for a sender).
+excess_value = excess_qty * unit_cost. days_of_cover is the risk table's
+(`risk.DAYS_OF_COVER`: on hand less allocated and backorders, after the planned transfers,
+over the forecast per day).
 """
 
 from __future__ import annotations
@@ -37,14 +39,17 @@ def _dead() -> pl.Expr:
 
 
 def excess_quantity(buffer_days: float) -> pl.Expr:
-    """excess_qty of a plan row (module docstring): on_hand of a dead series, else
-    floor(position - order_up_to - buffer_days x forecast_per_day), at least 0."""
+    """excess_qty of a plan row (module docstring): of a dead series, on_hand less what it
+    transfers away (on_hand + min(transfer_qty, 0)); else
+    floor(position - order_up_to - buffer_days x forecast_per_day); at least 0."""
     above = (
         pl.col("inventory_position")
         - pl.col("order_up_to")
         - buffer_days * pl.col("forecast_per_day")
     ).floor()
-    return pl.when(_dead()).then(pl.col("on_hand")).otherwise(above.clip(lower_bound=0))
+    sent = pl.col("transfer_qty").fill_null(0.0).clip(upper_bound=0.0)
+    staying = (pl.col("on_hand") + sent).clip(lower_bound=0)
+    return pl.when(_dead()).then(staying).otherwise(above.clip(lower_bound=0))
 
 
 def excess_stock(

@@ -1442,6 +1442,7 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "{to} 低于再订货点（{p} < {r}）",
     ),
     ("{frm} holds {s} above its order-up-to", "{frm} 超出最高库存 {s}"),
+    ("{n} would expire unsold at {frm} by {d}", "{frm} 有 {n} 将于 {d} 前过期未售"),
     ("dead stock: never sold", "呆滞库存：从未售出"),
     ("dead stock: no sale for {n} days", "呆滞库存：{n} 天无销售"),
     (

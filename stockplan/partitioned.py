@@ -715,6 +715,7 @@ def _combined(
         scorecard=scorecard,
         backups=all_of("ordered", "backups"),
         slow_transfers=all_of("ordered", "slow_transfers"),
+        expiring=all_of("ordered", "expiring"),
     )
     return demand, supply, ordered
 

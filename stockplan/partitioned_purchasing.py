@@ -369,13 +369,20 @@ def _step_write(buying: _Buying, final: _Final) -> _Written:
         unknown_cost_lines(buying.funded, final.by_supplier, final.decisions), final.by_supplier
     )
     columns = item_columns(
-        ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
+        ordered.series, demand.classes, tables, ordered.expiring, ordered.caps, as_of
     )
     funded = with_item_columns(beyond_cap_clause(funded, ordered.caps), columns)
     # the notices in the plan's language only: a plan whose tables are part files is
     # never kept in the plan cache, so never re-read in another language
     side, _ = side_tables(
-        demand, supply, buying.priced, funded, config, ordered.transfers, other_languages=()
+        demand,
+        supply,
+        buying.priced,
+        funded,
+        config,
+        ordered.transfers,
+        other_languages=(),
+        expiring=ordered.expiring,
     )
     risk = restock_eta(ordered.risk, supply.open_po, funded, ordered.transfers, as_of)
     excess = side.pop("excess")

@@ -86,7 +86,17 @@ from stockplan.series import (
     with_own_spread,
     with_successor_classes,
 )
-from stockplan.shelf_life import expiry_risk, less_unsellable, unsellable
+from stockplan.shelf_life import (
+    expiry_risk,
+    less_unsellable,
+    lots_after_transfers,
+    recounted_unsellable,
+    transfer_offer,
+    undated_stock,
+    unsellable,
+    with_expiring_clause,
+    with_offered,
+)
 from stockplan.succession import (
     before_switch_sales,
     own_demand_of,
@@ -442,6 +452,8 @@ class OrderStage:
     backups: pl.DataFrame | None = None  # the backup suppliers' lead times per series
     # the short locations sent no transfer: it would land after a new order (`slow_receivers`)
     slow_transfers: pl.DataFrame | None = None
+    # the lots after the transfers (`SupplyStage.expiring` as the moves leave them)
+    expiring: pl.DataFrame | None = None
 
 
 def order_stage(
@@ -491,20 +503,33 @@ def order_stage(
         )
 
     def plan_on(series: pl.DataFrame, caps: pl.DataFrame | None) -> tuple:
-        """Transfers from the rows' own levels, the orders on the rebalanced position and
-        their risk: (transfers, rebalanced, orders, risk, the receivers too slow to reach)."""
+        """Transfers from the rows' own levels (stock that would expire unsold where it is
+        offered to the short locations that sell it in time), the lots recounted after
+        the moves, the orders on the rebalanced position and their risk: (transfers,
+        rebalanced, orders, risk, the receivers too slow to reach, expiring lots)."""
         first_pass = orders_on(series, caps).join(
             series.select(*SERIES, "inactive"), on=SERIES, how="left"
         )
-        transfers, slow = rebalance(first_pass, config.transfers, as_of)
+        offered = transfer_offer(first_pass, supply.expiring, config.transfers)
+        transfers, slow = rebalance(with_offered(first_pass, offered), config.transfers, as_of)
+        transfers = with_expiring_clause(transfers, offered, supply.expiring)
         rebalanced = after_transfers(series, net_transfers(transfers))
+        expiring = supply.expiring
+        if expiring is not None and transfers.height:  # the lots where the moves put them
+            undated = undated_stock(series, demand.lots, supply.expiring)
+            moved = lots_after_transfers(demand.lots, transfers, supply.expiring, offered, undated)
+            expiring = expiry(moved, series, as_of, config, demand.attributes)
+            rebalanced = recounted_unsellable(
+                rebalanced, unsellable(supply.expiring), unsellable(expiring)
+            )
         orders = orders_on(rebalanced, caps)
-        return transfers, rebalanced, orders, assess(rebalanced, orders, transfers), slow
+        risk = assess(rebalanced, orders, transfers)
+        return transfers, rebalanced, orders, risk, slow, expiring
 
     say("computing safety stock and orders")
     series, caps = supply.series, supply.caps
     say("rebalancing between locations")
-    transfers, rebalanced, every_order, risk, slow = plan_on(series, caps)
+    transfers, rebalanced, every_order, risk, slow, expiring = plan_on(series, caps)
     say("assessing stockout risk")
     if backups is None:
         backups = backup_lead_times(
@@ -540,14 +565,14 @@ def order_stage(
         if still.height == late.height:
             say(counted_text("switching {n} orders to a faster backup supplier", n=late.height))
             series, caps = trial, trial_caps
-            transfers, rebalanced, every_order, risk, slow = planned
+            transfers, rebalanced, every_order, risk, slow, expiring = planned
             every_order = explain_backup(every_order, every_order, still)
             break
         late = still
     if caps is not None:  # the caps as the orders met them: on the rebalanced positions
         caps = position_caps(caps, rebalanced)
     return OrderStage(
-        every_order, risk, transfers, rebalanced, series, caps, scorecard, backups, slow
+        every_order, risk, transfers, rebalanced, series, caps, scorecard, backups, slow, expiring
     )
 
 
@@ -628,7 +653,7 @@ def purchasing_stage(
     ]
     funded = flag_minimum_order_value(funded, by_supplier)
     columns = item_columns(
-        ordered.series, demand.classes, tables, supply.expiring, ordered.caps, as_of
+        ordered.series, demand.classes, tables, ordered.expiring, ordered.caps, as_of
     )
     funded = with_item_columns(beyond_cap_clause(funded, ordered.caps), columns)
     by_supplier = with_supplier_decisions(by_supplier, decisions, loads)
@@ -644,11 +669,13 @@ def side_tables(
     config: Config,
     transfers: pl.DataFrame | None = None,
     other_languages: Sequence[str] = LANGUAGES,
+    expiring: pl.DataFrame | None = None,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
     """(excess stock, and with their inputs the customers' restock notices and expiring
     lots; the notices in `other_languages` too, by language, for `Plan.notices_in`)
     (`priced`, `funded`: the order rows of `PurchasingStage`, or of one partition's;
-    `transfers`: the order stage's, a supply of the notices)."""
+    `transfers`: the order stage's, a supply of the notices; `expiring`: its lots as the
+    transfers leave them, `OrderStage.expiring`)."""
     tables, as_of, planning = demand.tables, demand.as_of, config.planning
     last_sale = (  # lazy: an eager filter copies every sales line (0.9 GB on M5)
         demand.sales.lazy()
@@ -676,8 +703,8 @@ def side_tables(
             other_languages=other_languages,
         )
         out["notices"] = notices_in.pop(planning.language)
-    if supply.expiring is not None:
-        out["expiry_risk"] = expiry_risk(supply.expiring)
+    if expiring is not None:
+        out["expiry_risk"] = expiry_risk(expiring)
     return out, notices_in
 
 
@@ -737,7 +764,13 @@ def plan_result(
     plan's result tables from the order stage (`tables`: the inputs as given)."""
     bought = purchasing_stage(demand, supply, ordered, config)
     extra, notices_in = side_tables(
-        demand, supply, bought.priced, bought.funded, config, ordered.transfers
+        demand,
+        supply,
+        bought.priced,
+        bought.funded,
+        config,
+        ordered.transfers,
+        expiring=ordered.expiring,
     )
     orders = bought.funded if include_all else orders_to_show(bought.funded)
     attributes = demand.attributes.select("sku", "inactive")

@@ -27,8 +27,10 @@ import datetime as dt
 
 import polars as pl
 
+from stockplan.config import Transfers
 from stockplan.demand import SERIES
 from stockplan.i18n import counted_format
+from stockplan.transfers import transit_days
 
 EXPIRY_COLUMNS = [
     "sku",
@@ -227,4 +229,298 @@ def shelf_life_caps(
             )
             .alias("cap_clause"),
         )
+    )
+
+
+def expiring_offer(expiring: pl.DataFrame, receivers: pl.DataFrame) -> pl.DataFrame:
+    """SERIES, offered_qty: the units that would expire unsold at a location and that the
+    item's short locations could sell before the lot's sell-by point, offered to them as
+    transfer stock. `expiring`: the lots before transfers (`expiring_stock`); `receivers`:
+    SERIES, forecast_per_day, need (order_up_to - position), transit_days of the short
+    locations. Lot i at location a (days_to_sell_by t_i, expiring e_i):
+
+        offered_i = min(e_i, sum over short b != a of
+                        min(need_b, max(d_b x (t_i - transit_b) - sold_b(t_i), 0)))
+
+    with sold_b(t_i) the units of b's own lots with a sell-by point no later than lot i's
+    that b sells (`expected_sold`: FEFO, they go first)."""
+    lots = expiring.filter(pl.col("expiring_qty") > 0).select(
+        *SERIES, "sell_by_date", "days_to_sell_by", "expiring_qty"
+    )
+    ahead = (
+        lots.select("sku", "sell_by_date")
+        .unique()
+        .join(
+            expiring.select(
+                "sku",
+                pl.col("location").alias("to_location"),
+                pl.col("sell_by_date").alias("own_sell_by"),
+                "expected_sold",
+            ),
+            on="sku",
+        )
+        .filter(pl.col("own_sell_by") <= pl.col("sell_by_date"))
+        .group_by("sku", "sell_by_date", "to_location")
+        .agg(pl.col("expected_sold").sum().alias("sold_ahead"))
+    )
+    in_time = (
+        pl.col("forecast_per_day")
+        * (pl.col("days_to_sell_by") - pl.col("transit_days")).clip(lower_bound=0)
+        - pl.col("sold_ahead").fill_null(0.0)
+    ).clip(lower_bound=0.0)
+    return (
+        lots.join(
+            receivers.select(
+                "sku",
+                pl.col("location").alias("to_location"),
+                "forecast_per_day",
+                "need",
+                "transit_days",
+            ),
+            on="sku",
+        )
+        .filter(pl.col("to_location") != pl.col("location"))
+        .join(ahead, on=["sku", "sell_by_date", "to_location"], how="left")
+        .group_by(*SERIES, "sell_by_date")
+        .agg(
+            pl.col("expiring_qty").first(),
+            pl.min_horizontal("need", in_time).clip(lower_bound=0.0).sum().alias("can_sell"),
+        )
+        .group_by(SERIES)
+        .agg(pl.min_horizontal("expiring_qty", "can_sell").sum().alias("offered_qty"))
+        .filter(pl.col("offered_qty") > 0)
+    )
+
+
+def lots_after_transfers(
+    lots: pl.DataFrame,
+    transfers: pl.DataFrame,
+    expiring: pl.DataFrame,
+    offered: pl.DataFrame | None,
+    undated: pl.DataFrame,
+) -> pl.DataFrame:
+    """`lots` (SERIES, expiry_date, lot_qty) after the planned transfers. A sender ships
+    first the units it offered (`transfer_offer`: they would expire unsold there), from
+    its lots' expiring units (`expiring`) earliest sell-by first; then its freshest stock:
+    that without an expiry date (`undated`: SERIES, undated_qty), then its lots latest
+    expiry first (it sells its earlier lots itself). The move landing soonest takes first;
+    the receiver holds the units with their expiry dates. With a sender's stock laid in
+    that order on one cumulative scale [H_i - h_i, H_i] and its moves on another
+    [M_j - m_j, M_j], move j carries of part i the overlap
+    min(H_i, M_j) - max(H_i - h_i, M_j - m_j), if > 0."""
+    dated = "arrival_date" in transfers.columns
+    moves = (
+        transfers.select(
+            "sku",
+            pl.col("from_location").alias("location"),
+            "to_location",
+            pl.col("quantity").cast(pl.Float64).alias("moved"),
+            *(["arrival_date"] if dated else []),
+        )
+        .sort(["sku", "location", *(["arrival_date"] if dated else []), "to_location"])
+        .with_columns(pl.col("moved").cum_sum().over(SERIES).alias("moved_to"))
+    )
+    offer = (
+        offered
+        if offered is not None
+        else pl.DataFrame(
+            schema={"sku": pl.String, "location": pl.String, "offered_qty": pl.Float64}
+        )
+    )
+    first = (
+        lots.join(
+            expiring.select(*SERIES, "expiry_date", "expiring_qty"),
+            on=[*SERIES, "expiry_date"],
+            how="left",
+        )
+        .join(offer, on=SERIES, how="left")
+        .sort([*SERIES, "expiry_date"])
+        .with_columns(pl.col("expiring_qty").fill_null(0.0).cum_sum().over(SERIES).alias("upto"))
+        .with_columns(
+            pl.min_horizontal(
+                "expiring_qty",
+                pl.col("offered_qty").fill_null(0.0) - (pl.col("upto") - pl.col("expiring_qty")),
+            )
+            .fill_null(0.0)
+            .clip(lower_bound=0.0)
+            .alias("first_qty")
+        )
+    )
+    epoch = pl.col("expiry_date").cast(pl.Int64)
+    parts = pl.concat(
+        [
+            first.select(
+                *SERIES,
+                "expiry_date",
+                pl.col("first_qty").alias("part"),
+                pl.lit(0).alias("rank"),
+                epoch.alias("key"),
+            ),
+            undated.select(
+                *SERIES,
+                pl.lit(None, pl.Date).alias("expiry_date"),
+                pl.col("undated_qty").alias("part"),
+                pl.lit(1).alias("rank"),
+                pl.lit(0, pl.Int64).alias("key"),
+            ),
+            first.select(
+                *SERIES,
+                "expiry_date",
+                (pl.col("lot_qty") - pl.col("first_qty")).alias("part"),
+                pl.lit(2).alias("rank"),
+                (-epoch).alias("key"),
+            ),
+        ],
+        how="vertical_relaxed",
+    ).filter(pl.col("part") > 0)
+    carried = (
+        parts.join(moves.select(SERIES).unique(), on=SERIES, how="semi")
+        .sort([*SERIES, "rank", "key"])
+        .with_columns(pl.col("part").cum_sum().over(SERIES).alias("held_to"))
+        .join(moves, on=SERIES)
+        .with_columns(
+            (
+                pl.min_horizontal("held_to", "moved_to")
+                - pl.max_horizontal(
+                    pl.col("held_to") - pl.col("part"), pl.col("moved_to") - pl.col("moved")
+                )
+            ).alias("carried")
+        )
+        .filter((pl.col("carried") > 0) & pl.col("expiry_date").is_not_null())
+    )
+    shipped = carried.select(*SERIES, "expiry_date", (-pl.col("carried")).alias("lot_qty"))
+    received = carried.select(
+        "sku",
+        pl.col("to_location").alias("location"),
+        "expiry_date",
+        pl.col("carried").alias("lot_qty"),
+    )
+    return (
+        pl.concat([lots.select(*SERIES, "expiry_date", "lot_qty"), shipped, received])
+        .group_by(*SERIES, "expiry_date")
+        .agg(pl.col("lot_qty").sum())
+        .filter(pl.col("lot_qty") > 0)
+        .sort([*SERIES, "expiry_date"])
+    )
+
+
+def undated_stock(rows: pl.DataFrame, lots: pl.DataFrame, expiring: pl.DataFrame) -> pl.DataFrame:
+    """SERIES, undated_qty: the stock on hand without an expiry date, on_hand (`rows`, less
+    its unsellable units, `expiring`) + unsellable - the lots' units, at least 0."""
+    return (
+        rows.select(*SERIES, "on_hand")
+        .join(unsellable(expiring), on=SERIES, how="left")
+        .join(lots.group_by(SERIES).agg(pl.col("lot_qty").sum()), on=SERIES, how="left")
+        .select(
+            *SERIES,
+            (
+                pl.col("on_hand")
+                + pl.col("unsellable_qty").fill_null(0.0)
+                - pl.col("lot_qty").fill_null(0.0)
+            )
+            .clip(lower_bound=0.0)
+            .alias("undated_qty"),
+        )
+    )
+
+
+def recounted_unsellable(
+    frame: pl.DataFrame, before: pl.DataFrame | None, after: pl.DataFrame | None
+) -> pl.DataFrame:
+    """`frame` (on_hand, inventory_position less the unsellable units of `before`,
+    `unsellable`) less those of `after` instead, on the rows where they differ:
+    on_hand + before - after, inventory_position + before - after."""
+    if before is None or after is None:
+        return frame
+    change = (
+        before.join(after, on=SERIES, how="full", coalesce=True, suffix="_after")
+        .select(
+            *SERIES,
+            (
+                pl.col("unsellable_qty").fill_null(0.0)
+                - pl.col("unsellable_qty_after").fill_null(0.0)
+            ).alias("freed"),
+        )
+        .filter(pl.col("freed") != 0)
+    )
+    if change.height == 0:
+        return frame
+    joined = frame.join(change, on=SERIES, how="left", maintain_order="left")
+    moved = pl.col("freed").is_not_null()
+    return joined.with_columns(
+        pl.when(moved).then(pl.col(c) + pl.col("freed")).otherwise(pl.col(c)).alias(c)
+        for c in ("on_hand", "inventory_position")
+    ).drop("freed")
+
+
+def transfer_offer(
+    rows: pl.DataFrame, expiring: pl.DataFrame | None, settings: Transfers
+) -> pl.DataFrame | None:
+    """SERIES, offered_qty (`expiring_offer`) towards the short locations of `rows` (plan
+    rows before transfers: inventory_position below reorder_point, forecast_per_day > 0,
+    not inactive; need = order_up_to - position; transit_days: the location's
+    `transit_days_to`, else `transit_days`); None without lots, transfers or an offer."""
+    if expiring is None or not settings.enabled:
+        return None
+    short = (pl.col("inventory_position") < pl.col("reorder_point")) & (
+        pl.col("forecast_per_day") > 0
+    )
+    if "inactive" in rows.columns:
+        short = short & ~pl.col("inactive").fill_null(False)
+    receivers = rows.filter(short).select(
+        *SERIES,
+        "forecast_per_day",
+        (pl.col("order_up_to") - pl.col("inventory_position")).ceil().alias("need"),
+        transit_days(settings, "location").alias("transit_days"),
+    )
+    offer = expiring_offer(expiring, receivers)
+    return offer if offer.height else None
+
+
+def with_offered(rows: pl.DataFrame, offered: pl.DataFrame | None) -> pl.DataFrame:
+    """`rows` with the offered units (`transfer_offer`) back in on_hand, the stock a
+    transfer gives from (on_hand + offered_qty)."""
+    if offered is None:
+        return rows
+    return (
+        rows.join(offered, on=SERIES, how="left", maintain_order="left")
+        .with_columns((pl.col("on_hand") + pl.col("offered_qty").fill_null(0.0)).alias("on_hand"))
+        .drop("offered_qty")
+    )
+
+
+def with_expiring_clause(
+    transfers: pl.DataFrame, offered: pl.DataFrame | None, expiring: pl.DataFrame | None
+) -> pl.DataFrame:
+    """`transfers` whose sender offered stock that would expire unsold there
+    (`transfer_offer`) with a clause saying how much and by when (the sender's expiring
+    units before any move, its earliest sell-by date among them)."""
+    if offered is None or expiring is None or transfers.height == 0:
+        return transfers
+    short = lambda e: e.round(1).cast(pl.String).str.replace(r"\.0$", "")  # noqa: E731
+    senders = (
+        expiring.filter(pl.col("expiring_qty") > 0)
+        .join(offered, on=SERIES, how="semi")
+        .group_by(SERIES)
+        .agg(pl.col("expiring_qty").sum(), pl.col("sell_by_date").min())
+        .select(
+            "sku",
+            pl.col("location").alias("from_location"),
+            pl.format(
+                "{} would expire unsold at {} by {}",
+                short(pl.col("expiring_qty")),
+                "location",
+                pl.col("sell_by_date").cast(pl.String),
+            ).alias("clause"),
+        )
+    )
+    return (
+        transfers.join(senders, on=["sku", "from_location"], how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("clause").is_not_null())
+            .then(pl.concat_str("reason", pl.lit("; "), "clause"))
+            .otherwise(pl.col("reason"))
+            .alias("reason")
+        )
+        .drop("clause")
     )

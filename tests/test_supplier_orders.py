@@ -1141,7 +1141,7 @@ def test_a_line_holding_excess_is_never_raised_to_fill_a_load_or_top_up():
 
     # E sells 10 a day and holds 600: S = 210, and with 30 days of buffer the excess
     # sheet lists floor(600 - 210 - 30 x 10) = 90 of it as excess
-    e = _line("E", 0, 600, 10) | {"on_hand": 600.0}
+    e = _line("E", 0, 600, 10) | {"on_hand": 600.0, "transfer_qty": 0.0}  # a plan row's
     row = pl.DataFrame([e]).with_columns(
         pl.lit(1.0).alias("unit_price"), pl.lit(140.0).alias("demand_lead_time")
     )
