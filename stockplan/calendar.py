@@ -223,6 +223,25 @@ def arrival_dates(
     )
 
 
+def placed_arrivals(
+    frame: pl.DataFrame, closures: pl.DataFrame, order_date: str, lead: str, name: str
+) -> pl.DataFrame:
+    """`frame` with `name` = arrival of orders already placed on column `order_date` (open
+    purchase orders without an expected date) with a lead time of column `lead` open days,
+    on the calendar of column `supplier` (`arrival_dates`, the rule new orders follow: the
+    day after the L-th open day from the order date). The calendar spans the order dates."""
+    placed = frame[order_date].drop_nulls()
+    if closures.height == 0 or placed.len() == 0:
+        days = whole_days(pl.col(lead)).clip(lower_bound=0)
+        return frame.with_columns((pl.col(order_date) + pl.duration(days=days)).alias(name))
+    longest = float(frame[lead].max() or 0.0)
+    start, last = placed.min(), placed.max()
+    assert isinstance(start, dt.date) and isinstance(last, dt.date)
+    end = last + dt.timedelta(days=int(3 * longest) + 400)
+    calendar = open_days(closures, frame["supplier"], start, end)
+    return arrival_dates(frame, calendar, order_date, lead, name)
+
+
 def order_by_dates(
     frame: pl.DataFrame, calendar: pl.DataFrame, need_by: str, lead: str, name: str
 ) -> pl.DataFrame:

@@ -328,13 +328,21 @@ def backup_lead_times(
 
 
 def open_receipts(
-    purchase_orders: pl.DataFrame | None, lead_times: pl.DataFrame, as_of: dt.date
+    purchase_orders: pl.DataFrame | None,
+    lead_times: pl.DataFrame,
+    as_of: dt.date,
+    closures: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Open PO lines: sku, location, po_id, quantity outstanding, arrival (never before as_of).
 
     A line is open while it has no received_date; what is outstanding is quantity minus
-    any received_quantity. A line with no expected_date is due order_date + lead time.
+    any received_quantity. A line with no expected_date is due as a new order placed on
+    its order_date would be: the day after the L-th open day from order_date on its
+    supplier's calendar (`closures`, `calendar.supplier_closures`; the line's supplier, else
+    the series'), L the series' lead time in open days; order_date + L without `closures`.
     """
+    from stockplan.calendar import placed_arrivals  # calendar imports this module
+
     schema = {
         "sku": pl.String,
         "location": pl.String,
@@ -356,19 +364,50 @@ def open_receipts(
         pl.col("expected_date") if "expected_date" in lines.columns else pl.lit(None, pl.Date)
     )
     po_id = pl.col("po_id") if "po_id" in lines.columns else pl.lit(None, pl.String)
-    return (
-        lines.join(lead_times.select(*SERIES, "lead_time_days"), on=SERIES, how="left")
+    own_supplier = (
+        pl.col("supplier").cast(pl.String)
+        if "supplier" in lines.columns
+        else pl.lit(None, pl.String)
+    )
+    series_supplier = (
+        pl.col("_series_supplier") if "supplier" in lead_times.columns else pl.lit(None, pl.String)
+    )
+    known = lead_times.select(
+        *SERIES,
+        "lead_time_days",
+        *(
+            [pl.col("supplier").alias("_series_supplier")]
+            if "supplier" in lead_times.columns
+            else []
+        ),
+    )
+    open_lines = (
+        lines.join(known, on=SERIES, how="left")
         .select(
             *SERIES,
             po_id.alias("po_id"),
             (pl.col("quantity") - received).clip(lower_bound=0.0).alias("quantity"),
-            pl.coalesce(
-                expected,
-                pl.col("order_date")
-                + pl.duration(days=whole_days(pl.col("lead_time_days").fill_null(0))),
-            )
-            .clip(lower_bound=as_of)
-            .alias("arrival"),
+            expected.alias("_expected"),
+            pl.col("order_date"),
+            pl.coalesce(own_supplier, series_supplier).alias("supplier"),
+            pl.col("lead_time_days").fill_null(0.0).alias("_lead"),
         )
         .filter(pl.col("quantity") > 0)
+        .with_row_index("_line")
+    )
+    undated = open_lines.filter(pl.col("_expected").is_null()).select(
+        "_line", "supplier", "order_date", "_lead"
+    )
+    due = placed_arrivals(
+        undated, closures if closures is not None else pl.DataFrame(), "order_date", "_lead", "_due"
+    ).select("_line", "_due")
+    return (
+        open_lines.join(due, on="_line", how="left")
+        .sort("_line")
+        .select(
+            *SERIES,
+            "po_id",
+            "quantity",
+            pl.coalesce("_expected", "_due").clip(lower_bound=as_of).alias("arrival"),
+        )
     )

@@ -362,7 +362,12 @@ def supply_stage(
         if lead_times is None
         else lead_times.join(universe, on=SERIES, how="semi")
     )
-    open_po = open_receipts(purchase_orders, lead_times, as_of).join(
+    calendars = config.calendars
+    closures = supplier_closures(
+        tables.get("closures"), calendars.public_holidays, calendars.exempt_suppliers
+    )
+    # an open line without an expected date arrives as a new order would: on the calendar
+    open_po = open_receipts(purchase_orders, lead_times, as_of, closures).join(
         universe, on=SERIES, how="semi"
     )
     position = stock_position(
@@ -373,10 +378,6 @@ def supply_stage(
         allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
     )
     review = config.policy.review_days
-    calendars = config.calendars
-    closures = supplier_closures(
-        tables.get("closures"), calendars.public_holidays, calendars.exempt_suppliers
-    )
     base = series_base(universe, position, classes, summary, demand.attributes)
     base = with_own_spread(base, demand.own_demand)  # a successor's own until its switch
     series = with_lead_times(base, lead_times, forecast, days, review, as_of, closures)

@@ -1,0 +1,168 @@
+"""Where a lead time and an arrival come from: open purchase orders on the supplier's
+calendar, purchase-order lines without a supplier column, suppliers in another currency.
+
+Every expected number is worked out by hand in the test's docstring or comments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+import stockplan
+from stockplan.calendar import arrival_dates, open_days, supplier_closures
+from stockplan.leadtime import open_receipts
+
+AS_OF = dt.date(2025, 9, 29)
+ORDERED = dt.date(2025, 9, 22)
+
+
+def _write_shop(folder: Path, first: dt.date, as_of: dt.date, tables: dict[str, str]) -> Path:
+    """A shop of one item A at WH1 selling 10 a day at 20 from `first` to the day before
+    `as_of`, with the csv `tables` (name -> text) beside; returns its config."""
+    days = (as_of - first).days
+    sales = "date,sku,location,quantity,unit_price\n" + "".join(
+        f"{first + dt.timedelta(days=i)},A,WH1,10,20\n" for i in range(days)
+    )
+    (folder / "sales.csv").write_text(sales)
+    inputs = {"sales": "sales.csv"}
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text)
+        inputs[name] = f"{name}.csv"
+    settings = {
+        "inputs": inputs,
+        "planning": {"as_of": as_of.isoformat()},
+        "forecast": {"backtest_windows": 2},
+    }
+    config = folder / "config.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    return config
+
+
+def _plan(config: Path) -> stockplan.PlanResult:
+    cfg, inputs = stockplan.load(config)
+    return stockplan.plan(inputs, cfg)
+
+
+# --- 1. an open purchase order without expected_date follows the supplier's calendar ------
+
+
+def _open_line(supplier_column: bool = True) -> pl.DataFrame:
+    line = {
+        "po_id": ["P9"],
+        "sku": ["A"],
+        "location": ["WH1"],
+        "quantity": [300.0],
+        "order_date": [ORDERED],
+    }
+    if supplier_column:
+        line["supplier"] = ["S1"]
+    return pl.DataFrame(line)
+
+
+LEAD_TIMES = pl.DataFrame(
+    {"sku": ["A"], "location": ["WH1"], "supplier": ["S1"], "lead_time_days": [14.0]}
+)
+
+
+def test_an_open_order_without_expected_date_waits_out_national_day():
+    """Ordered Mon 22 Sep 2025 from S1 (L = 14 open days), 国庆节、中秋节 closed 1-8 Oct:
+    open days 22-30 Sep are 9, then 9, 10, 11, 12, 13 Oct the 10th-14th; the day after the
+    14th open day is 14 Oct (22 Sep + 14 = 6 Oct counted the holiday as open days)."""
+    closures = supplier_closures(None, "cn")
+    open_po = open_receipts(_open_line(), LEAD_TIMES, AS_OF, closures)
+    assert open_po.to_dicts() == [
+        {
+            "sku": "A",
+            "location": "WH1",
+            "po_id": "P9",
+            "quantity": 300.0,
+            "arrival": dt.date(2025, 10, 14),
+        }
+    ]
+    # a new order placed that day arrives the same day: one rule for both
+    calendar = open_days(closures, pl.Series(["S1"]), ORDERED, dt.date(2026, 12, 31))
+    new_order = pl.DataFrame({"supplier": ["S1"], "day": [ORDERED], "lead": [14.0]})
+    arrived = arrival_dates(new_order, calendar, "day", "lead", "arrival")
+    assert arrived["arrival"][0] == open_po["arrival"][0]
+
+
+def test_an_exempt_supplier_and_a_line_without_supplier_follow_the_series_supplier():
+    """S1 in calendars.exempt_suppliers keeps working through the holiday: 22 Sep + 14 =
+    6 Oct. A line without a supplier column is on its series' supplier's calendar (S1):
+    6 Oct when S1 is exempt, 14 Oct when it is not."""
+    exempt = supplier_closures(None, "cn", ["S1"])
+    assert open_receipts(_open_line(), LEAD_TIMES, AS_OF, exempt)["arrival"][0] == dt.date(
+        2025, 10, 6
+    )
+    no_column = _open_line(supplier_column=False)
+    assert open_receipts(no_column, LEAD_TIMES, AS_OF, exempt)["arrival"][0] == dt.date(2025, 10, 6)
+    closed = supplier_closures(None, "cn")
+    assert open_receipts(no_column, LEAD_TIMES, AS_OF, closed)["arrival"][0] == dt.date(
+        2025, 10, 14
+    )
+
+
+def test_an_open_order_waits_out_the_suppliers_own_closure_and_keeps_its_expected_date():
+    """No public holidays; S1 closed 24-26 Sep (closures table): open 22, 23 Sep (2), then
+    27 Sep - 8 Oct the 3rd-14th, arrival 9 Oct = 6 Oct + the 3 closed days. A line with an
+    expected_date keeps it; one overdue on its calendar is due as_of."""
+    closures = supplier_closures(
+        pl.DataFrame(
+            {"supplier": ["S1"], "from": [dt.date(2025, 9, 24)], "to": [dt.date(2025, 9, 26)]}
+        ),
+        "none",
+    )
+    lines = pl.concat(
+        [
+            _open_line(),
+            _open_line().with_columns(pl.lit("P8").alias("po_id"), order_date=dt.date(2025, 9, 1)),
+        ]
+    ).with_columns(expected_date=pl.lit(None, pl.Date))
+    lines = pl.concat(
+        [
+            lines,
+            _open_line().with_columns(
+                pl.lit("P7").alias("po_id"), expected_date=pl.lit(dt.date(2025, 10, 2))
+            ),
+        ]
+    )
+    arrivals = dict(
+        open_receipts(lines, LEAD_TIMES, AS_OF, closures).select("po_id", "arrival").iter_rows()
+    )
+    # P8: 1 Sep + 14 open days = 15 Sep (before the closure), overdue: due as_of
+    assert arrivals == {
+        "P9": dt.date(2025, 10, 9),
+        "P8": AS_OF,
+        "P7": dt.date(2025, 10, 2),
+    }
+
+
+def test_the_plan_counts_the_open_order_as_arriving_after_national_day(tmp_path):
+    """A sells 10 a day, 50 on hand on 29 Sep 2025: out on 4 Oct (29 Sep - 3 Oct sell the
+    50). The open P9 (300, ordered 22 Sep, no expected date, S1 L = 14) arrives 14 Oct on
+    the cn calendar, so 4-13 Oct go short: 10 days x 10 = 100 units, x 20 = 2000 of
+    revenue. (Counted 22 Sep + 14 = 6 Oct it looked like 20 units short, 400.)"""
+    config = _write_shop(
+        tmp_path,
+        dt.date(2025, 3, 3),
+        AS_OF,
+        {
+            "stock": "sku,location,on_hand\nA,WH1,50\n",
+            "products": "sku,name,unit_cost,unit_price,supplier,pack_size,moq\n"
+            "A,Item A,10,20,S1,1,0\n",
+            "suppliers": "supplier,lead_time_days\nS1,14\n",
+            "purchase_orders": "po_id,sku,location,supplier,quantity,order_date\n"
+            "P9,A,WH1,S1,300,2025-09-22\n",
+        },
+    )
+    (risk,) = _plan(config).tables["risk"].to_dicts()
+    assert risk["stockout_date"] == dt.date(2025, 10, 4)
+    assert risk["next_receipt_date"] == dt.date(2025, 10, 14)
+    assert risk["restock_eta"] == dt.date(2025, 10, 14)
+    assert risk["expected_shortage"] == pytest.approx(100.0)
+    assert risk["revenue_at_risk"] == pytest.approx(2000.0)
