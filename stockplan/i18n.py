@@ -3208,6 +3208,13 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
         "供应商评分：无，采购单中没有已收货的行",
     ),
     (
+        re.compile(
+            r"^suppliers: no scorecard, no received purchase order line has a supplier "
+            r"\(nor does products\.supplier for its item\)$"
+        ),
+        "供应商评分：无，已收货的采购单行都没有供应商（商品资料的 supplier 也没有填写）",
+    ),
+    (
         re.compile(r"^suppliers: no scorecard without purchase orders$"),
         "供应商评分：无，未提供采购单",
     ),

@@ -469,7 +469,7 @@ def order_stage(
         return capped_orders(series, caps, config.policy, as_of, days, scores, draws)
 
     if scorecard is None:
-        scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
+        scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers, products)
     horizon_days = config.planning.horizon_periods * days
 
     def assess(
@@ -826,11 +826,17 @@ def empty_table_notes(
             "excess.buffer_days of demand, nor stock unsold for classify.dead_item_days"
         )
     if scorecard.height == 0:
-        notes.append(
-            "suppliers: no scorecard, no purchase order line has been received"
-            if tables.get("purchase_orders") is not None
-            else "suppliers: no scorecard without purchase orders"
-        )
+        orders = tables.get("purchase_orders")
+        if orders is None:
+            notes.append("suppliers: no scorecard without purchase orders")
+        elif "received_date" in orders.columns and orders["received_date"].is_not_null().any():
+            # received, but neither the line nor its item (products.supplier) names a supplier
+            notes.append(
+                "suppliers: no scorecard, no received purchase order line has a supplier "
+                "(nor does products.supplier for its item)"
+            )
+        else:
+            notes.append("suppliers: no scorecard, no purchase order line has been received")
     return notes
 
 

@@ -12,10 +12,21 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 import stockplan
 from stockplan.calendar import arrival_dates, open_days, supplier_closures
-from stockplan.leadtime import open_receipts
+from stockplan.cli import app
+from stockplan.config import LeadTime
+from stockplan.i18n import render_note
+from stockplan.leadtime import (
+    backup_lead_times,
+    open_receipts,
+    supplier_lead_time_stats,
+    supplier_scorecard,
+)
+
+runner = CliRunner()
 
 AS_OF = dt.date(2025, 9, 29)
 ORDERED = dt.date(2025, 9, 22)
@@ -166,3 +177,97 @@ def test_the_plan_counts_the_open_order_as_arriving_after_national_day(tmp_path)
     assert risk["restock_eta"] == dt.date(2025, 10, 14)
     assert risk["expected_shortage"] == pytest.approx(100.0)
     assert risk["revenue_at_risk"] == pytest.approx(2000.0)
+
+
+# --- 2. purchase-order lines without a supplier count for the item's supplier -----------
+
+RECEIVED_WITHOUT_SUPPLIER = (
+    "po_id,sku,location,quantity,order_date,expected_date,received_date\n"
+    "P1,A,WH1,100,2025-03-03,2025-03-17,2025-03-14\n"  # 11 days
+    "P2,A,WH1,100,2025-04-01,2025-04-15,2025-04-12\n"  # 11 days
+    "P3,A,WH1,100,2025-05-01,2025-05-15,2025-05-13\n"  # 12 days
+    "P4,A,WH1,100,2025-06-02,2025-06-16,2025-06-14\n"  # 12 days
+)
+PRODUCTS = "sku,name,unit_cost,unit_price,supplier,pack_size,moq\nA,Item A,10,20,S1,1,0\n"
+
+
+def _history_shop(folder: Path, products: str = PRODUCTS) -> Path:
+    return _write_shop(
+        folder,
+        dt.date(2025, 1, 6),
+        dt.date(2025, 7, 7),
+        {
+            "stock": "sku,location,on_hand\nA,WH1,50\n",
+            "products": products,
+            "suppliers": "supplier,lead_time_days\nS1,14\n",
+            "purchase_orders": RECEIVED_WITHOUT_SUPPLIER,
+        },
+    )
+
+
+def test_lines_without_a_supplier_give_the_items_supplier_its_lead_time(tmp_path):
+    """Four receipts of A (bought from S1 per products) in 11, 11, 12 and 12 days, in a
+    file without a supplier column: L = 11.5, sigma_L = sqrt((4 x 0.5^2) / 3) = 0.577 from
+    `sku history` (not suppliers' 14), and the scorecard scores S1 on them (4 receipts,
+    all on or before the expected date: on time 1.0)."""
+    result = _plan(_history_shop(tmp_path))
+    (order,) = result.tables["orders"].to_dicts()
+    assert order["supplier"] == "S1"
+    assert order["lead_time_source"] == "sku history"
+    assert order["lead_time_days"] == pytest.approx(11.5)
+    assert order["lead_time_std_days"] == pytest.approx((1 / 3) ** 0.5)
+    (score,) = result.tables["suppliers"].to_dicts()
+    assert (score["supplier"], score["receipts"]) == ("S1", 4)
+    assert score["lead_time_mean_days"] == pytest.approx(11.5)
+    assert score["on_time_rate"] == pytest.approx(1.0)
+    assert not [n for n in result.notes if n.startswith("suppliers:")]
+    # the suppliers command, which reads the purchase orders (and the products for the
+    # lines without a supplier) alone, scores the same
+    out = tmp_path / "scorecard.csv"
+    done = runner.invoke(app, ["suppliers", "-c", str(tmp_path / "config.yaml"), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    scored = pl.read_csv(out)
+    assert scored.select("supplier", "receipts").rows() == [("S1", 4)]
+
+
+def test_lines_whose_item_names_no_supplier_say_so(tmp_path):
+    """Received lines, but neither they nor products.supplier name a supplier: no
+    scorecard, and the note says why (not that nothing was received)."""
+    products = "sku,name,unit_cost,unit_price,supplier,pack_size,moq\nA,Item A,10,20,,1,0\n"
+    result = _plan(_history_shop(tmp_path, products))
+    assert result.tables["suppliers"].height == 0
+    note = (
+        "suppliers: no scorecard, no received purchase order line has a supplier "
+        "(nor does products.supplier for its item)"
+    )
+    assert note in result.notes
+    assert render_note(note, "zh") == (
+        "供应商评分：无，已收货的采购单行都没有供应商（商品资料的 supplier 也没有填写）"
+    )
+
+
+def test_a_line_without_supplier_counts_for_the_items_supplier_not_its_backup():
+    """Three receipts of A in 10 days without a supplier, A from S1 with backup S2: the
+    lines are S1's (3 receipts of 10 days), S2 has no history and plans with suppliers'
+    20 days."""
+    orders = pl.DataFrame(
+        {
+            "sku": ["A"] * 3,
+            "location": ["WH1"] * 3,
+            "quantity": [10.0] * 3,
+            "order_date": [dt.date(2025, m, 1) for m in (3, 4, 5)],
+            "received_date": [dt.date(2025, m, 11) for m in (3, 4, 5)],
+        }
+    )
+    products = pl.DataFrame({"sku": ["A"], "supplier": ["S1"], "backup_supplier": ["S2"]})
+    suppliers = pl.DataFrame({"supplier": ["S1", "S2"], "lead_time_days": [14.0, 20.0]})
+    stats = supplier_lead_time_stats(orders, products)
+    assert stats.select("supplier", "supp_n", "supp_mean").rows() == [("S1", 3, 10.0)]
+    assert supplier_scorecard(orders, None, products)["supplier"].to_list() == ["S1"]
+    series = pl.DataFrame({"sku": ["A"], "location": ["WH1"]})
+    (backup,) = backup_lead_times(series, products, suppliers, orders, LeadTime()).to_dicts()
+    assert (backup["supplier"], backup["lead_time_days"], backup["lead_time_source"]) == (
+        "S2",
+        20.0,
+        "suppliers",
+    )
