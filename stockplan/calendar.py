@@ -57,8 +57,9 @@ CN_PUBLIC_HOLIDAYS: list[tuple[str, dt.date, dt.date]] = [
     ("端午节", _D(2026, 6, 19), _D(2026, 6, 21)),
     ("中秋节", _D(2026, 9, 25), _D(2026, 9, 27)),
     ("国庆节", _D(2026, 10, 1), _D(2026, 10, 7)),
-    # 2027 and 2028: not announced yet; projected by the 2025 rule (春节 from New Year's
-    # Eve through the sixth day of the lunar year; 劳动节 1-5 May; 国庆节 1-7 October).
+    # 2027 and 2028: not announced yet; projected by the 2025 rule (春节 eight days from
+    # New Year's Eve, 除夕, through the seventh day of the lunar year, 初七: 2027-02-05 to
+    # 02-12, 2028-01-25 to 02-01; 劳动节 1-5 May; 国庆节 1-7 October).
     # Replace them with the notice when it is published (closures table or a new release).
     ("元旦", _D(2027, 1, 1), _D(2027, 1, 1)),
     ("春节", _D(2027, 2, 5), _D(2027, 2, 12)),

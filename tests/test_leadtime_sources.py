@@ -271,3 +271,29 @@ def test_a_line_without_supplier_counts_for_the_items_supplier_not_its_backup():
         20.0,
         "suppliers",
     )
+
+
+# --- 4. the default 春节 closure runs through the seventh day ---------------------------
+
+
+def test_spring_festival_runs_from_new_years_eve_through_the_seventh_day():
+    """The lunar new year (初一) fell or falls on 2025-01-29, 2026-02-17, 2027-02-06 and
+    2028-01-26. The 2025 notice closes 除夕 (28 Jan) to 初七 (4 Feb), 8 days; the 2026
+    notice 腊月二十八 (15 Feb) to 初七 (23 Feb), 9 days; 2027 and 2028 are projected by the
+    2025 rule: 除夕 to 初七, 8 days."""
+    from stockplan.calendar import CN_PUBLIC_HOLIDAYS
+
+    spring = {
+        first.year: (first, last) for name, first, last in CN_PUBLIC_HOLIDAYS if name == "春节"
+    }
+    new_year = {
+        2025: dt.date(2025, 1, 29),
+        2026: dt.date(2026, 2, 17),
+        2027: dt.date(2027, 2, 6),
+        2028: dt.date(2028, 1, 26),
+    }
+    for year, first_day in new_year.items():
+        first, last = spring[year]
+        assert last == first_day + dt.timedelta(days=6), year  # 初七
+        eve = 2 if year == 2026 else 1
+        assert first == first_day - dt.timedelta(days=eve), year
