@@ -273,6 +273,115 @@ def test_a_line_without_supplier_counts_for_the_items_supplier_not_its_backup():
     )
 
 
+# --- 3. a supplier in another currency: converted with its rate, or refused -------------
+
+CURRENCY_SUPPLIERS = "supplier,lead_time_days,moq_value,currency\nS1,14,500,{currency}\n"
+
+
+def _currency_shop(folder: Path, currency: str, rates: dict | None = None) -> Path:
+    """10 a day, 190 on hand, packs of 100 at unit cost 1: the order of 100 (value 100) is
+    below S1's minimum order value of 500 in `currency`."""
+    config = _write_shop(
+        folder,
+        dt.date(2025, 1, 6),
+        dt.date(2025, 7, 7),
+        {
+            "stock": "sku,location,on_hand\nA,WH1,190\n",
+            "products": "sku,name,unit_cost,unit_price,supplier,pack_size,moq\n"
+            "A,Item A,1,2,S1,100,0\n",
+            "suppliers": CURRENCY_SUPPLIERS.format(currency=currency),
+        },
+    )
+    settings = yaml.safe_load(config.read_text())
+    settings["calendars"] = {"public_holidays": "none"}
+    settings["purchasing"] = {"minimum_order_value": "cheapest"}
+    if rates is not None:
+        settings["planning"]["exchange_rates"] = rates
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True))
+    return config
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_supplier_in_another_currency_without_a_rate_is_refused(tmp_path, lang):
+    """S1's minimum of 500 USD is not 500 CNY: without planning.exchange_rates the plan
+    and validate stop with exit 1 naming suppliers.csv, row 2 (the first data row under
+    the header), column 'currency', and write nothing."""
+    config = _currency_shop(tmp_path, "USD")
+    out = tmp_path / "out"
+    for args in (["plan", "-c", str(config), "-o", str(out)], ["validate", "-c", str(config)]):
+        done = runner.invoke(app, [*args, "--lang", lang])
+        assert done.exit_code == 1, done.output
+        (line,) = [x for x in done.output.splitlines() if "currency" in x]
+        assert "suppliers.csv" in line and "'currency'" in line
+        assert "planning.exchange_rates" in line
+        if lang == "en":
+            assert "row 2" in line and "'USD', not the planning currency CNY" in line
+        else:
+            assert "第 2 行" in line and "不是计划币种 CNY" in line
+    assert not out.exists()
+
+
+def test_a_supplier_in_another_currency_is_converted_with_its_rate(tmp_path):
+    """planning.exchange_rates {usd: 7.10}: S1's minimum of 500 USD is 500 x 7.10 = 3550
+    CNY, so the order of 100 CNY is weighed against 3550 (not topped up by 400 to 500)."""
+    config = _currency_shop(tmp_path, " usd ", {"usd": 7.10})
+    result = _plan(config)
+    (supplier,) = result.tables["supplier_orders"].to_dicts()
+    assert supplier["min_order_value"] == pytest.approx(3550.0)
+    (order,) = result.tables["orders"].to_dicts()
+    assert "minimum order value 3550" in order["reason"]
+    assert "topped up by 400" not in order["reason"]
+
+
+def test_a_suppliers_price_breaks_are_converted_and_the_plans_currency_is_left_alone():
+    """USD at 7.10: S1's moq_value 500 -> 3550 and its break of 2.00 -> 14.20; S2 in
+    '人民币' (CNY) and S3 blank keep theirs, as does a break without a supplier (read in
+    the plan's currency). Every supplier in CNY (written cny, RMB, 元 or blank): the very
+    same frames back."""
+    from stockplan.config import Config
+    from stockplan.io.prepare import in_planning_currency
+
+    suppliers = pl.DataFrame(
+        {
+            "supplier": ["S1", "S2", "S3"],
+            "moq_value": [500.0, 100.0, 50.0],
+            "currency": ["USD", "人民币", None],
+        }
+    )
+    breaks = pl.DataFrame(
+        {
+            "supplier": ["S1", "S2", None],
+            "sku": ["A", "B", "C"],
+            "min_qty": [100.0, 100.0, 100.0],
+            "unit_price": [2.0, 3.0, 4.0],
+        }
+    )
+    config = Config(planning={"exchange_rates": {"USD": 7.10}})
+    out = in_planning_currency({"suppliers": suppliers, "price_breaks": breaks}, config)
+    assert out["suppliers"]["moq_value"].to_list() == pytest.approx([3550.0, 100.0, 50.0])
+    assert out["suppliers"]["currency"].to_list() == ["CNY"] * 3
+    assert out["price_breaks"]["unit_price"].to_list() == pytest.approx([14.2, 3.0, 4.0])
+    same = suppliers.with_columns(pl.Series("currency", [" cny", "RMB", "元"]))
+    tables = {"suppliers": same, "price_breaks": breaks}
+    kept = in_planning_currency(tables, Config())
+    assert kept["suppliers"] is same and kept["price_breaks"] is breaks
+
+
+def test_a_suppliers_table_in_the_plans_currency_plans_as_without_the_column(tmp_path):
+    """The same shop with S1's currency 'RMB' and with no currency column: the same orders
+    (topped up to the minimum of 500 in both)."""
+    for name in ("rmb", "plain"):
+        (tmp_path / name).mkdir()
+    with_column = _plan(_currency_shop(tmp_path / "rmb", "RMB"))
+    plain = _currency_shop(tmp_path / "plain", "")
+    (tmp_path / "plain" / "suppliers.csv").write_text(
+        "supplier,lead_time_days,moq_value\nS1,14,500\n"
+    )
+    without = _plan(plain)
+    assert with_column.tables["orders"].equals(without.tables["orders"])
+    assert with_column.tables["orders"]["order_value"].to_list() == [500.0]
+
+
 # --- 4. the default 春节 closure runs through the seventh day ---------------------------
 
 
