@@ -104,7 +104,8 @@ def read_inputs(config: Config, *, for_plan: bool = False) -> Inputs:
 def read_purchase_orders(config: Config) -> Inputs:
     """Only the purchase-order table `config.inputs` names, read and checked, as it stood
     on `planning.as_of` (`orders_as_of`; all the supplier scorecard needs; empty without
-    one)."""
+    one); lines without a supplier take their item's from the products table
+    (`leadtime.with_item_supplier`)."""
     from stockplan.io.prepare import ROW, check_purchase_orders, orders_as_of, with_open_quantities
     from stockplan.io.readers import read_table
 
@@ -122,6 +123,15 @@ def read_purchase_orders(config: Config) -> Inputs:
     orders = with_open_quantities("purchase_orders", orders)
     check_purchase_orders(orders, getattr(spec, "path", Path("purchase_orders")))
     orders, late = orders_as_of(orders, config)
+    products = config.inputs.products if config.inputs is not None else None
+    blank = "supplier" not in orders.columns or orders["supplier"].null_count() > 0
+    if products is not None and blank:  # a line without a supplier counts for its item's
+        from stockplan.leadtime import with_item_supplier
+
+        items = read_table(
+            "products", products, config.columns.get("products", {}), notes, config.io.identify_by
+        )
+        orders = with_item_supplier(orders, items)
     return Inputs({"purchase_orders": orders.drop(ROW)}, notes + late)
 
 
@@ -163,7 +173,9 @@ def suppliers(inputs: Inputs | Mapping[str, Any], config: Config | None = None) 
 
     config = config or Config()
     tables = inputs.tables if isinstance(inputs, Inputs) else _inputs(inputs, config).tables
-    return supplier_scorecard(tables.get("purchase_orders"), config.supplier_tiers)
+    return supplier_scorecard(
+        tables.get("purchase_orders"), config.supplier_tiers, tables.get("products")
+    )
 
 
 def plan(

@@ -57,8 +57,9 @@ CN_PUBLIC_HOLIDAYS: list[tuple[str, dt.date, dt.date]] = [
     ("端午节", _D(2026, 6, 19), _D(2026, 6, 21)),
     ("中秋节", _D(2026, 9, 25), _D(2026, 9, 27)),
     ("国庆节", _D(2026, 10, 1), _D(2026, 10, 7)),
-    # 2027 and 2028: not announced yet; projected by the 2025 rule (春节 from New Year's
-    # Eve through the sixth day of the lunar year; 劳动节 1-5 May; 国庆节 1-7 October).
+    # 2027 and 2028: not announced yet; projected by the 2025 rule (春节 eight days from
+    # New Year's Eve, 除夕, through the seventh day of the lunar year, 初七: 2027-02-05 to
+    # 02-12, 2028-01-25 to 02-01; 劳动节 1-5 May; 国庆节 1-7 October).
     # Replace them with the notice when it is published (closures table or a new release).
     ("元旦", _D(2027, 1, 1), _D(2027, 1, 1)),
     ("春节", _D(2027, 2, 5), _D(2027, 2, 12)),
@@ -221,6 +222,25 @@ def arrival_dates(
         )
         .drop("_key", "_lead", "before", "_target", "_end", "_top")
     )
+
+
+def placed_arrivals(
+    frame: pl.DataFrame, closures: pl.DataFrame, order_date: str, lead: str, name: str
+) -> pl.DataFrame:
+    """`frame` with `name` = arrival of orders already placed on column `order_date` (open
+    purchase orders without an expected date) with a lead time of column `lead` open days,
+    on the calendar of column `supplier` (`arrival_dates`, the rule new orders follow: the
+    day after the L-th open day from the order date). The calendar spans the order dates."""
+    placed = frame[order_date].drop_nulls()
+    if closures.height == 0 or placed.len() == 0:
+        days = whole_days(pl.col(lead)).clip(lower_bound=0)
+        return frame.with_columns((pl.col(order_date) + pl.duration(days=days)).alias(name))
+    longest = float(frame[lead].max() or 0.0)
+    start, last = placed.min(), placed.max()
+    assert isinstance(start, dt.date) and isinstance(last, dt.date)
+    end = last + dt.timedelta(days=int(3 * longest) + 400)
+    calendar = open_days(closures, frame["supplier"], start, end)
+    return arrival_dates(frame, calendar, order_date, lead, name)
 
 
 def order_by_dates(

@@ -87,6 +87,17 @@ MAX_CONFIG_NODES = 100_000
 """A config larger than this, or one whose YAML aliases expand to more values, is refused."""
 
 
+YUAN_NAMES = frozenset({"CNY", "RMB", "人民币", "元", "人民币元", "RMB¥", "¥", "￥"})
+"""The ways a sheet writes the Chinese yuan: one currency, CNY."""
+
+
+def currency_code(text: str) -> str:
+    """A currency as written (`usd`, ` CNY `, `人民币`, `元`) as its code: trimmed, upper
+    case, every name of the yuan (`YUAN_NAMES`) CNY."""
+    code = "".join(text.split()).upper()
+    return "CNY" if code in YUAN_NAMES else code
+
+
 class Section(BaseModel):
     # `.inf` / `.nan` are valid YAML floats but never a sensible setting
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -208,6 +219,19 @@ class Planning(Section):
     default_location: str = Field(default="MAIN", min_length=1)
     unknown_sku: Literal["error", "warn"] = "error"
     currency: str = "CNY"
+    exchange_rates: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="Units of `currency` one unit of another currency is worth (`USD: 7.10`): "
+        "a supplier whose `suppliers.currency` differs has its moq_value and price breaks "
+        "converted with it; without its rate that supplier is refused.",
+    )
+
+    @field_validator("exchange_rates")
+    @classmethod
+    def _currency_codes(cls, rates: dict[str, float]) -> dict[str, float]:
+        """Keys read as `currency_code` reads a supplier's currency (`usd ` is USD)."""
+        return {currency_code(code): rate for code, rate in rates.items()}
+
     language: Literal["zh", "en"] = Field(
         default="en",
         description="Language of headers, reasons and messages for people; JSON, Parquet and "

@@ -1590,6 +1590,14 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：'{value}' 不是订货周期：请填写两次订货之间的天数，大于 0 且不超过 "
         "{longest}，或留空以使用 {setting}",
     },
+    "error.supplier_currency": {
+        "en": "{where}: the supplier buys in '{value}', not the planning currency {currency}: "
+        "give its rate in planning.exchange_rates ({code}: {currency} per {code}) or write "
+        "the supplier's amounts in {currency}",
+        "zh": "{where}：该供应商以 '{value}' 计价，不是计划币种 {currency}：请在 "
+        "planning.exchange_rates 中填写其汇率（{code}: 每 1 {code} 折合多少 {currency}），"
+        "或将该供应商的金额改为 {currency}",
+    },
     "error.negative": {
         "en": "{where}: '{value}' must not be negative",
         "zh": "{where}：'{value}' 不能为负数",
@@ -3211,6 +3219,13 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     (
         re.compile(r"^suppliers: no scorecard, no purchase order line has been received$"),
         "供应商评分：无，采购单中没有已收货的行",
+    ),
+    (
+        re.compile(
+            r"^suppliers: no scorecard, no received purchase order line has a supplier "
+            r"\(nor does products\.supplier for its item\)$"
+        ),
+        "供应商评分：无，已收货的采购单行都没有供应商（商品资料的 supplier 也没有填写）",
     ),
     (
         re.compile(r"^suppliers: no scorecard without purchase orders$"),

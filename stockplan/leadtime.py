@@ -57,6 +57,30 @@ def receipts(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
+def with_item_supplier(
+    purchase_orders: pl.DataFrame | None, products: pl.DataFrame | None
+) -> pl.DataFrame | None:
+    """Purchase-order lines with a supplier: a line without one (no supplier column, or a
+    blank cell) is counted for its item's supplier, `products.supplier` (its lead time,
+    its supplier's scorecard); one whose item names none either stays without."""
+    if purchase_orders is None or products is None or "supplier" not in products.columns:
+        return purchase_orders
+    own = "supplier" in purchase_orders.columns
+    if own and purchase_orders["supplier"].null_count() == 0:
+        return purchase_orders
+    item = (
+        products.select("sku", pl.col("supplier").cast(pl.String).alias("_item_supplier"))
+        .drop_nulls()
+        .unique("sku", keep="first", maintain_order=True)
+    )
+    line = pl.col("supplier").cast(pl.String) if own else pl.lit(None, pl.String)
+    return (
+        purchase_orders.join(item, on="sku", how="left", maintain_order="left")
+        .with_columns(pl.coalesce(line, "_item_supplier").alias("supplier"))
+        .drop("_item_supplier")
+    )
+
+
 SUPPLIER_TIERS = ("core", "strategic", "standard", "unrated")
 """Canonical supplier tiers, best first (核心 / 战略 / 普通 / 未评级)."""
 
@@ -88,13 +112,17 @@ def supplier_tier(settings: SupplierTiers) -> pl.Expr:
 
 
 def supplier_scorecard(
-    purchase_orders: pl.DataFrame | None, tiers: SupplierTiers | None = None
+    purchase_orders: pl.DataFrame | None,
+    tiers: SupplierTiers | None = None,
+    products: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per supplier over received PO lines: receipts, mean / std lead time, on-time rate
     (received <= expected), fill (mean of per-line received / ordered, capped at 1),
     quantity_fill_rate = sum min(received, ordered) / sum ordered, quality_rate = 1 -
-    (rejected + returned) / received units (only with those columns), supplier_tier."""
+    (rejected + returned) / received units (only with those columns), supplier_tier.
+    A line without a supplier counts for its item's (`with_item_supplier`, `products`)."""
     settings = tiers or SupplierTiers()
+    purchase_orders = with_item_supplier(purchase_orders, products)
     columns = {
         "supplier": pl.String,
         "receipts": pl.UInt32,
@@ -112,7 +140,10 @@ def supplier_scorecard(
         or "received_date" not in purchase_orders.columns
     ):
         return pl.DataFrame(schema=columns)
-    received = purchase_orders.filter(pl.col("received_date").is_not_null())
+    # a line neither it nor its item names a supplier for scores no supplier
+    received = purchase_orders.filter(
+        pl.col("received_date").is_not_null() & pl.col("supplier").is_not_null()
+    )
     on_time = (
         (pl.col("received_date") <= pl.col("expected_date")).cast(pl.Float64)
         if "expected_date" in received.columns
@@ -177,10 +208,15 @@ def _history_stats(history: pl.DataFrame, keys: list[str], prefix: str) -> pl.Da
     )
 
 
-def supplier_lead_time_stats(purchase_orders: pl.DataFrame | None) -> pl.DataFrame:
+def supplier_lead_time_stats(
+    purchase_orders: pl.DataFrame | None, products: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Per supplier over the received lines of all its skus: supp_n receipts, supp_mean
-    and supp_std (ddof 1) of the lead time in days; one row per supplier (level 2)."""
-    return _history_stats(receipts(purchase_orders), ["supplier"], "supp")
+    and supp_std (ddof 1) of the lead time in days; one row per supplier (level 2). A line
+    without a supplier counts for its item's (`with_item_supplier`, `products`)."""
+    return _history_stats(
+        receipts(with_item_supplier(purchase_orders, products)), ["supplier"], "supp"
+    )
 
 
 def resolve_lead_times(
@@ -193,10 +229,25 @@ def resolve_lead_times(
 ) -> pl.DataFrame:
     """sku, location -> supplier, lead_time_days, lead_time_std_days, lead_time_source, and
     review_days (the supplier's own R, null where blank) when `suppliers` has the column.
+    A purchase-order line without a supplier counts for its item's, `products.supplier`
+    (`with_item_supplier`).
 
     `pooled`: `supplier_lead_time_stats` over every purchase order, when `purchase_orders`
     hold only the rows of these series' skus (a partition); else computed from them."""
-    history = receipts(purchase_orders)
+    history = receipts(with_item_supplier(purchase_orders, products))
+    return _resolved(series, products, suppliers, history, settings, pooled)
+
+
+def _resolved(
+    series: pl.DataFrame,
+    products: pl.DataFrame | None,
+    suppliers: pl.DataFrame | None,
+    history: pl.DataFrame,
+    settings: LeadTime,
+    pooled: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """`resolve_lead_times` from the receipts `history` (`receipts`), `products` giving
+    each sku's supplier and own lead time."""
     frame = series.select(SERIES).unique()
     # supplier: the product master's, else the one most often bought from
     usual_supplier = (
@@ -324,17 +375,27 @@ def backup_lead_times(
     with_backup = series.join(backups, on="sku", how="semi")
     if with_backup.height == 0:
         return empty
-    return resolve_lead_times(with_backup, backups, suppliers, purchase_orders, settings, pooled)
+    # the lines without a supplier count for the item's own supplier, not its backup
+    history = receipts(with_item_supplier(purchase_orders, products))
+    return _resolved(with_backup, backups, suppliers, history, settings, pooled)
 
 
 def open_receipts(
-    purchase_orders: pl.DataFrame | None, lead_times: pl.DataFrame, as_of: dt.date
+    purchase_orders: pl.DataFrame | None,
+    lead_times: pl.DataFrame,
+    as_of: dt.date,
+    closures: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Open PO lines: sku, location, po_id, quantity outstanding, arrival (never before as_of).
 
     A line is open while it has no received_date; what is outstanding is quantity minus
-    any received_quantity. A line with no expected_date is due order_date + lead time.
+    any received_quantity. A line with no expected_date is due as a new order placed on
+    its order_date would be: the day after the L-th open day from order_date on its
+    supplier's calendar (`closures`, `calendar.supplier_closures`; the line's supplier, else
+    the series'), L the series' lead time in open days; order_date + L without `closures`.
     """
+    from stockplan.calendar import placed_arrivals  # calendar imports this module
+
     schema = {
         "sku": pl.String,
         "location": pl.String,
@@ -356,19 +417,50 @@ def open_receipts(
         pl.col("expected_date") if "expected_date" in lines.columns else pl.lit(None, pl.Date)
     )
     po_id = pl.col("po_id") if "po_id" in lines.columns else pl.lit(None, pl.String)
-    return (
-        lines.join(lead_times.select(*SERIES, "lead_time_days"), on=SERIES, how="left")
+    own_supplier = (
+        pl.col("supplier").cast(pl.String)
+        if "supplier" in lines.columns
+        else pl.lit(None, pl.String)
+    )
+    series_supplier = (
+        pl.col("_series_supplier") if "supplier" in lead_times.columns else pl.lit(None, pl.String)
+    )
+    known = lead_times.select(
+        *SERIES,
+        "lead_time_days",
+        *(
+            [pl.col("supplier").alias("_series_supplier")]
+            if "supplier" in lead_times.columns
+            else []
+        ),
+    )
+    open_lines = (
+        lines.join(known, on=SERIES, how="left")
         .select(
             *SERIES,
             po_id.alias("po_id"),
             (pl.col("quantity") - received).clip(lower_bound=0.0).alias("quantity"),
-            pl.coalesce(
-                expected,
-                pl.col("order_date")
-                + pl.duration(days=whole_days(pl.col("lead_time_days").fill_null(0))),
-            )
-            .clip(lower_bound=as_of)
-            .alias("arrival"),
+            expected.alias("_expected"),
+            pl.col("order_date"),
+            pl.coalesce(own_supplier, series_supplier).alias("supplier"),
+            pl.col("lead_time_days").fill_null(0.0).alias("_lead"),
         )
         .filter(pl.col("quantity") > 0)
+        .with_row_index("_line")
+    )
+    undated = open_lines.filter(pl.col("_expected").is_null()).select(
+        "_line", "supplier", "order_date", "_lead"
+    )
+    due = placed_arrivals(
+        undated, closures if closures is not None else pl.DataFrame(), "order_date", "_lead", "_due"
+    ).select("_line", "_due")
+    return (
+        open_lines.join(due, on="_line", how="left")
+        .sort("_line")
+        .select(
+            *SERIES,
+            "po_id",
+            "quantity",
+            pl.coalesce("_expected", "_due").clip(lower_bound=as_of).alias("arrival"),
+        )
     )

@@ -596,8 +596,9 @@ def partitioned_plan(
     purchase_orders = tables.get("purchase_orders")
     # pooled over every sku of a supplier: one row per supplier; each partition resolves
     # its own series' lead times and backup lead times with it
-    supplier_lead_times = supplier_lead_time_stats(purchase_orders)
-    scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
+    products = tables.get("products")  # a line without a supplier counts for the item's
+    supplier_lead_times = supplier_lead_time_stats(purchase_orders, products)
+    scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers, products)
     with engine_session(engine) as cl:
         assert cl is not None
         n = partition_count(universe.height, cl.workers) if read is None else read.n

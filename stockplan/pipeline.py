@@ -372,7 +372,12 @@ def supply_stage(
         if lead_times is None
         else lead_times.join(universe, on=SERIES, how="semi")
     )
-    open_po = open_receipts(purchase_orders, lead_times, as_of).join(
+    calendars = config.calendars
+    closures = supplier_closures(
+        tables.get("closures"), calendars.public_holidays, calendars.exempt_suppliers
+    )
+    # an open line without an expected date arrives as a new order would: on the calendar
+    open_po = open_receipts(purchase_orders, lead_times, as_of, closures).join(
         universe, on=SERIES, how="semi"
     )
     position = stock_position(
@@ -383,10 +388,6 @@ def supply_stage(
         allocated_includes_customer_orders=planning.allocated_includes_customer_orders,
     )
     review = config.policy.review_days
-    calendars = config.calendars
-    closures = supplier_closures(
-        tables.get("closures"), calendars.public_holidays, calendars.exempt_suppliers
-    )
     base = series_base(universe, position, classes, summary, demand.attributes)
     base = with_own_spread(base, demand.own_demand)  # a successor's own until its switch
     series = with_lead_times(base, lead_times, forecast, days, review, as_of, closures)
@@ -480,7 +481,7 @@ def order_stage(
         return capped_orders(series, caps, config.policy, as_of, days, scores, draws)
 
     if scorecard is None:
-        scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers)
+        scorecard = supplier_scorecard(purchase_orders, config.supplier_tiers, products)
     horizon_days = config.planning.horizon_periods * days
 
     def assess(
@@ -858,11 +859,17 @@ def empty_table_notes(
             "excess.buffer_days of demand, nor stock unsold for classify.dead_item_days"
         )
     if scorecard.height == 0:
-        notes.append(
-            "suppliers: no scorecard, no purchase order line has been received"
-            if tables.get("purchase_orders") is not None
-            else "suppliers: no scorecard without purchase orders"
-        )
+        orders = tables.get("purchase_orders")
+        if orders is None:
+            notes.append("suppliers: no scorecard without purchase orders")
+        elif "received_date" in orders.columns and orders["received_date"].is_not_null().any():
+            # received, but neither the line nor its item (products.supplier) names a supplier
+            notes.append(
+                "suppliers: no scorecard, no received purchase order line has a supplier "
+                "(nor does products.supplier for its item)"
+            )
+        else:
+            notes.append("suppliers: no scorecard, no purchase order line has been received")
     return notes
 
 

@@ -765,7 +765,8 @@ def _classes_only(
 def _suppliers_only(
     config_path: Path, console: Console, view: View, use_cache: bool
 ) -> tuple[Config, dict[str, pl.DataFrame], pl.DataFrame, dt.date]:
-    """`suppliers`: the scorecard from the purchase-order file alone (nothing else is read)."""
+    """`suppliers`: the scorecard from the purchase-order file (and, for lines without a
+    supplier, the products file's suppliers); nothing else is read."""
     from stockplan.api import planning_date, read_purchase_orders, suppliers
 
     config = view.configure(_read_config(config_path))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from stockplan.config import LONGEST_REVIEW_DAYS, Config
+from stockplan.config import LONGEST_REVIEW_DAYS, YUAN_NAMES, Config, currency_code
 from stockplan.errors import StockplanError, quote
 from stockplan.i18n import both, input_name, phrase, place
 from stockplan.io.columns import blank_locations, refuse_blank_location_facts
@@ -1306,6 +1306,70 @@ def check_review_days(
     )
 
 
+def in_planning_currency(
+    tables: dict[str, pl.DataFrame], config: Config, overrides: Mapping[str, str] | None = None
+) -> dict[str, pl.DataFrame]:
+    """`tables` with every supplier's money in `planning.currency`: a supplier whose
+    `suppliers.currency` is another (read by `currency_code`: `RMB`, `人民币`, `元` and `cny`
+    are CNY) has its `moq_value` and its own price breaks' `unit_price` multiplied by
+    `planning.exchange_rates` of that currency (plan units per unit of it). A blank cell is
+    the plan's currency; a currency without a rate is refused, naming its row. Unchanged
+    (the same frames) when every supplier buys in the plan's currency."""
+    suppliers = tables.get("suppliers")
+    if suppliers is None or "currency" not in suppliers.columns:
+        return tables
+    planning = config.planning
+    plan = currency_code(planning.currency)
+    rates = {**planning.exchange_rates, plan: 1.0}  # the plan's own is 1 whatever is given
+    # `currency_code`, on the column: no spaces, upper case, every name of the yuan CNY
+    written = pl.col("currency").cast(pl.String).str.replace_all(r"\s", "").str.to_uppercase()
+    code = (
+        pl.when(written.is_in(list(YUAN_NAMES)))
+        .then(pl.lit("CNY"))
+        .otherwise(written)
+        .replace("", None)
+        .fill_null(plan)
+    )
+    coded = suppliers.with_columns(code.alias("_code")).with_columns(
+        pl.col("_code").replace_strict(rates, default=None, return_dtype=pl.Float64).alias("_rate")
+    )
+    bad = _first_row(coded, pl.col("_rate").is_null())
+    if bad.height:
+        path = _path(config, "suppliers")
+        header, read_as = _file_header(path, "suppliers", "currency", overrides)
+        raise StockplanError(
+            phrase(
+                "error.supplier_currency",
+                where=place_of(bad, path, header, read_as),
+                value=bad["currency"][0],
+                currency=planning.currency,
+                code=bad["_code"][0],
+            )
+        )
+    if coded.filter(pl.col("_rate") != 1.0).height == 0:
+        return tables
+    out = dict(tables)
+    out["suppliers"] = coded.with_columns(
+        *(
+            [(pl.col("moq_value") * pl.col("_rate")).alias("moq_value")]
+            if "moq_value" in coded.columns
+            else []
+        ),
+        pl.lit(planning.currency).alias("currency"),
+    ).drop("_code", "_rate")
+    breaks = tables.get("price_breaks")
+    if breaks is not None and "supplier" in breaks.columns:  # a break without one: the plan's
+        rate = coded.select("supplier", "_rate")
+        out["price_breaks"] = (
+            breaks.join(rate, on="supplier", how="left", maintain_order="left")
+            .with_columns(
+                (pl.col("unit_price") * pl.col("_rate").fill_null(1.0)).alias("unit_price")
+            )
+            .drop("_rate")
+        )
+    return out
+
+
 def zero_packs(
     products: pl.DataFrame, path: Path | str, overrides: Mapping[str, str] | None = None
 ) -> list[str]:
@@ -1856,6 +1920,8 @@ def prepare_inputs(
     if "price_breaks" in out:
         _check_price_breaks(out["price_breaks"], _path(config, "price_breaks"))
         warnings += free_items(out["price_breaks"], _path(config, "price_breaks"), "unit_price")
+    # moq_value and price breaks of a supplier in another currency, in the plan's
+    out = in_planning_currency(out, config, config.columns.get("suppliers", {}))
     if "promotions" in out:
         warnings += check_promotions(out["promotions"], _path(config, "promotions"))
         warnings += promotions_matching_nothing(out, _path(config, "promotions"))
