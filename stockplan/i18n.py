@@ -625,6 +625,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Cash tied up at cost: overstock {excess}, dead stock {dead} (grey).",
         "zh": "按成本计的占用资金：超储 {excess}，呆滞 {dead}（灰色）。",
     },
+    "report.excess_not_counted": {
+        "en": "{count} lines without a cost, not counted.",
+        "zh": "{count} 行缺成本，未计入。",
+    },
+    "report.excess_by_units": {
+        "en": "No line has a value at cost: the bars are the units in excess.",
+        "zh": "没有一行有成本金额：条形为超储数量。",
+    },
+    "report.excess_units_title": {
+        "en": "Excess and dead stock units",
+        "zh": "超储与呆滞库存数量",
+    },
+    "report.units": {
+        "en": "{units} units, no cost",
+        "zh": "{units} 件，缺成本",
+    },
     "report.no_excess": {
         "en": "no excess or dead stock",
         "zh": "没有超储或呆滞库存",
