@@ -2695,6 +2695,18 @@ def clauses(reason: str) -> list[str]:
     return best[-1][2]
 
 
+def reason_templates(reason: str | None) -> set[str]:
+    """The catalogue templates (English, as in `REASONS`) that the clauses of a canonical
+    reason were written from; a clause no template matches adds none. Cut as `clauses`
+    cuts (a name holding `; ` stays whole), a backup supplier's tail on its own."""
+    found: set[str] = set()
+    for clause in clauses(reason or ""):
+        backup = _WITH_BACKUP.match(clause)
+        for part in [backup["head"], backup["tail"]] if backup else [clause]:
+            found.update(en for rx, en in _REASON_PATTERNS if rx.match(part))
+    return found
+
+
 def unknown_clauses(reason: str) -> list[str]:
     """The clauses of a canonical reason that no `REASONS` template matches."""
     return [part for clause in clauses(reason) for part in _unknown_parts(clause)]
