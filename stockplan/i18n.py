@@ -625,6 +625,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Cash tied up at cost: overstock {excess}, dead stock {dead} (grey).",
         "zh": "按成本计的占用资金：超储 {excess}，呆滞 {dead}（灰色）。",
     },
+    "report.excess_not_counted": {
+        "en": "{count} lines without a cost, not counted.",
+        "zh": "{count} 行缺成本，未计入。",
+    },
+    "report.excess_by_units": {
+        "en": "No line has a value at cost: the bars are the units in excess.",
+        "zh": "没有一行有成本金额：条形为超储数量。",
+    },
+    "report.excess_units_title": {
+        "en": "Excess and dead stock units",
+        "zh": "超储与呆滞库存数量",
+    },
+    "report.units": {
+        "en": "{units} units, no cost",
+        "zh": "{units} 件，缺成本",
+    },
     "report.no_excess": {
         "en": "no excess or dead stock",
         "zh": "没有超储或呆滞库存",
@@ -2690,6 +2706,18 @@ def clauses(reason: str) -> list[str]:
             options.append((unmatched + bool(_unknown_parts(clause)), count - 1, [*cut, clause]))
         best.append(min(options, key=lambda option: option[:2]))
     return best[-1][2]
+
+
+def reason_templates(reason: str | None) -> set[str]:
+    """The catalogue templates (English, as in `REASONS`) that the clauses of a canonical
+    reason were written from; a clause no template matches adds none. Cut as `clauses`
+    cuts (a name holding `; ` stays whole), a backup supplier's tail on its own."""
+    found: set[str] = set()
+    for clause in clauses(reason or ""):
+        backup = _WITH_BACKUP.match(clause)
+        for part in [backup["head"], backup["tail"]] if backup else [clause]:
+            found.update(en for rx, en in _REASON_PATTERNS if rx.match(part))
+    return found
 
 
 def unknown_clauses(reason: str) -> list[str]:

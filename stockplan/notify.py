@@ -5,7 +5,11 @@ first `notify.top`, with names, projected stockout date and the order suggested)
 where the plan was written to each channel named under `notify.channels`. With
 `--previous PLAN` it sends only the items newly at high risk since that plan (absent from
 it, or at a lower level in it), each marked `(new)` or `(was medium)`, so a weekly message
-is about news.
+is about news. An item with no order says why (`_nothing`): not funded by the budget,
+deferred to a supplier's minimum, what is on order or due, else "see the plan's reason".
+A robot's message is made to fit its size limit (WeCom 4,096 bytes of markdown, DingTalk
+20,000 bytes of request): whole item lines are dropped from the end and counted in the
+"and N more" line, the title and the plan's location kept (`Alert.fitted`).
 
 - WeCom (企业微信) group robot: POST `{"msgtype": "markdown", "markdown": {"content": ...}}`
   to the robot's webhook; it answers `{"errcode": 0, ...}`.
@@ -31,17 +35,20 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 import polars as pl
 
+from stockplan import i18n
 from stockplan.config import DingTalkChannel, EmailChannel, Notify, WeComChannel
 from stockplan.errors import StockplanError, expand_env, safe_text
 from stockplan.i18n import LANGUAGES, both, error_text, phrase
 
-WECOM_MAX_BYTES = 4096  # WeCom's limit for markdown content
+WECOM_MAX_BYTES = 4096  # WeCom's limit for markdown content (errcode 40058 above it)
+DINGTALK_MAX_BYTES = 20000  # DingTalk's limit for a robot's request body (errcode 460101)
 
 TEXTS = {
     "en": {
@@ -49,7 +56,14 @@ TEXTS = {
         "title_clear": "stockplan: no item at high stockout risk (plan as of {as_of})",
         "item": "{item} @ {location}: out of stock {stockout}, order {order}",
         "item_undated": "{item} @ {location}: may run out before the next delivery, order {order}",
-        "no_order": "nothing (already on order)",
+        "no_order": "nothing ({why})",
+        "why_budget": "not funded by the budget",
+        "why_deferred": "deferred to reach the supplier's minimum",
+        "why_on_order": "{quantity} on order",
+        "why_on_order_due": "{quantity} on order, due {date}",
+        "why_restock_due": "restock due {date}",
+        "why_unknown": "see the plan's reason",
+        "why_separator": "; ",
         "more": "... and {count} more",
         "written": "Plan: {where}",
         "title_news": "stockplan: {count} {items} newly at high stockout risk since the plan "
@@ -65,7 +79,14 @@ TEXTS = {
         "title_clear": "stockplan：没有缺货风险高的商品（计划日期 {as_of}）",
         "item": "{item} @ {location}：预计 {stockout} 缺货，建议采购 {order}",
         "item_undated": "{item} @ {location}：下次到货前可能缺货，建议采购 {order}",
-        "no_order": "无（已在途）",
+        "no_order": "无（{why}）",
+        "why_budget": "预算不足，未下单",
+        "why_deferred": "推迟下单以凑足供应商起订金额",
+        "why_on_order": "在途 {quantity}",
+        "why_on_order_due": "在途 {quantity}，预计 {date} 到货",
+        "why_restock_due": "预计 {date} 补货",
+        "why_unknown": "原因见计划",
+        "why_separator": "；",
         "more": "……另有 {count} 个",
         "written": "计划文件：{where}",
         "title_news": "stockplan：自 {previous} 的计划以来新增 {count} 个缺货风险高的商品"
@@ -81,11 +102,23 @@ TEXTS = {
 
 @dataclass(frozen=True)
 class Alert:
-    """A message: a title line and body lines, in one language."""
+    """A message in one language: a title, a line per item listed, how many more items are
+    at high risk than listed (`hidden`, said as "... and N more") and where the plan was
+    written (`written`, the last line)."""
 
     title: str
-    lines: list[str]
+    items: list[str]
+    hidden: int
+    written: str
     high_risk: int
+    language: str = "en"
+
+    @property
+    def lines(self) -> list[str]:
+        """The body: the items, the "and N more" line when some are not listed, the plan's
+        location."""
+        more = [TEXTS[self.language]["more"].format(count=self.hidden)] if self.hidden else []
+        return [*self.items, *more, self.written]
 
     @property
     def text(self) -> str:
@@ -97,6 +130,19 @@ class Alert:
         names from the data: their brackets are shown as full-width ones (`markdown_safe`)."""
         items = [f"- {markdown_safe(line)}" for line in self.lines[:-1]]
         return "\n".join([f"### {self.title}", *items, "", self.lines[-1]])
+
+    def fitted(self, fits: Callable[[Alert], bool]) -> Alert:
+        """The alert with as many of its items as `fits` accepts (a robot's size limit):
+        whole item lines dropped from the end and counted in the "and N more" line, the
+        title and the plan's location kept. With no item left it is returned as it is then
+        (the robot says so if it still refuses it)."""
+        for keep in range(len(self.items), -1, -1):  # at most notify.top (100) items
+            shorter = replace(
+                self, items=self.items[:keep], hidden=self.hidden + len(self.items) - keep
+            )
+            if fits(shorter):
+                break
+        return shorter
 
 
 _MARKDOWN_ACTIVE = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］"})
@@ -138,8 +184,12 @@ def build_alert(
         high = risk.filter(pl.col("risk_level") == "high").with_columns(
             previous_risk_level=pl.lit(None, pl.String), risk_change=pl.lit(None, pl.String)
         )
+    receipts = [  # what is coming for the item (`risk` tables of plans carry them)
+        pl.col(name) if name in high.columns else pl.lit(None, dtype).alias(name)
+        for name, dtype in RECEIPT_COLUMNS.items()
+    ]
     shown = high.head(top).select(
-        "sku", "location", "stockout_date", "risk_change", "previous_risk_level"
+        "sku", "location", "stockout_date", "risk_change", "previous_risk_level", *receipts
     )
     if products is not None and "name" in products.columns:
         names = products.select("sku", "name").unique("sku", keep="first")
@@ -147,10 +197,16 @@ def build_alert(
     else:
         shown = shown.with_columns(name=pl.lit(None, pl.String))
     if orders is not None and orders.height:
-        ordered = orders.group_by("sku", "location").agg(pl.col("order_qty").sum())
+        if "reason" not in orders.columns:
+            orders = orders.with_columns(reason=pl.lit(None, pl.String))
+        ordered = orders.group_by("sku", "location").agg(
+            pl.col("order_qty").sum(), pl.col("reason").drop_nulls().str.join("; ")
+        )
         shown = shown.join(ordered, on=["sku", "location"], how="left")
     else:
-        shown = shown.with_columns(order_qty=pl.lit(None, pl.Float64))
+        shown = shown.with_columns(
+            order_qty=pl.lit(None, pl.Float64), reason=pl.lit(None, pl.String)
+        )
     lines = []
     for row in shown.iter_rows(named=True):  # at most `top` rows: a message, not a hot path
         # data on one line, controls escaped: a name cannot start a heading or a list
@@ -162,13 +218,11 @@ def build_alert(
                 item=item,
                 location=safe_text(row["location"]),
                 stockout=stockout.isoformat() if stockout else "",
-                order=_number(quantity) if quantity > 0 else texts["no_order"],
+                order=_number(quantity) if quantity > 0 else _nothing(texts, row),
             )
             + _news(texts, row["risk_change"], row["previous_risk_level"])
         )
-    if high.height > shown.height:
-        lines.append(texts["more"].format(count=high.height - shown.height))
-    lines.append(texts["written"].format(where=where))
+    where_line = texts["written"].format(where=where)
     key = "title" if high.height else "title_clear"
     if previous is not None:
         key = "title_news" if high.height else "title_news_clear"
@@ -178,7 +232,45 @@ def build_alert(
         as_of=as_of.isoformat(),
         previous=previous_as_of or "?",
     )
-    return Alert(title, lines, high.height)
+    return Alert(title, lines, high.height - shown.height, where_line, high.height, language)
+
+
+RECEIPT_COLUMNS = {
+    "on_order": pl.Float64,
+    "next_receipt_date": pl.Date,
+    "restock_eta": pl.Date,
+}
+"""The risk table's columns on what is coming for an item: the open POs' units, the first
+receipt (PO or transfer in on the road) and the first one on or after the stockout."""
+
+NOT_FUNDED = ("not funded by the budget: ", "not funded: budget ")
+"""How the budget's clauses of an order line's reason begin (`purchasing.apply_budget`)
+when it funded none of the line (`i18n.REASONS`)."""
+DEFERRED = "deferred {n}: "
+"""How the clause of a line deferred to reach its supplier's minimum begins
+(`supplier_rules`, minimum_order_value: defer)."""
+
+
+def _nothing(texts: dict, row: dict) -> str:
+    """What an item at high risk with no order gets instead of a quantity, and why: not
+    funded by the budget or deferred to a supplier's minimum (the clauses of its reason,
+    recognised as the catalogue's templates: `i18n.reason_templates`), and what is on order
+    or due (the risk row's on_order, restock_eta, next_receipt_date); with none of these,
+    "not ordered: see the plan's reason"."""
+    templates = i18n.reason_templates(row["reason"])
+    why = []
+    if any(t.startswith(NOT_FUNDED) for t in templates):
+        why.append(texts["why_budget"])
+    if any(t.startswith(DEFERRED) for t in templates):
+        why.append(texts["why_deferred"])
+    due = row["restock_eta"] or row["next_receipt_date"]
+    on_order = row["on_order"] or 0.0
+    if on_order > 0:
+        key = "why_on_order_due" if due else "why_on_order"
+        why.append(texts[key].format(quantity=_number(on_order), date=due and due.isoformat()))
+    elif due:
+        why.append(texts["why_restock_due"].format(date=due.isoformat()))
+    return texts["no_order"].format(why=texts["why_separator"].join(why or [texts["why_unknown"]]))
 
 
 def _news(texts: dict, change: str | None, was: str | None) -> str:
@@ -204,13 +296,18 @@ def _shown(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
+def _body(payload: dict) -> bytes:
+    """The request body a robot gets: `payload` as UTF-8 JSON."""
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
 def _post_json(url: str, payload: dict, timeout: float, where: dict[str, str]) -> None:
     """POST `payload` to a robot's webhook; `where` names the robot in either language."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https") or "://" not in url:
         raise StockplanError(phrase("error.webhook_not_http", where=where))
     request = urllib.request.Request(
         url,
-        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        data=_body(payload),
         headers={"Content-Type": "application/json; charset=utf-8"},
         method="POST",
     )
@@ -245,10 +342,8 @@ def _no_answer(where: dict[str, str], timeout: float) -> StockplanError:
 
 def send_wecom(channel: WeComChannel, alert: Alert, timeout: float, name: str) -> None:
     url = expand_env(channel.webhook, f"notify.channels.{name}.webhook")
-    content = alert.markdown
-    if len(content.encode("utf-8")) > WECOM_MAX_BYTES:
-        content = content.encode("utf-8")[: WECOM_MAX_BYTES - 4].decode("utf-8", "ignore") + " ..."
-    payload = {"msgtype": "markdown", "markdown": {"content": content}}
+    fitted = alert.fitted(lambda a: len(a.markdown.encode("utf-8")) <= WECOM_MAX_BYTES)
+    payload = {"msgtype": "markdown", "markdown": {"content": fitted.markdown}}
     _post_json(url, payload, timeout, both("notify.wecom_robot", url=_shown(url)))
 
 
@@ -263,8 +358,12 @@ def send_dingtalk(
         url += ("&" if "?" in url else "?") + (
             f"timestamp={timestamp}&sign={dingtalk_sign(secret, timestamp)}"
         )
-    payload = {"msgtype": "markdown", "markdown": {"title": alert.title, "text": alert.markdown}}
-    _post_json(url, payload, timeout, both("notify.dingtalk_robot", url=shown))
+    fitted = alert.fitted(lambda a: len(_body(_dingtalk_payload(a))) <= DINGTALK_MAX_BYTES)
+    _post_json(url, _dingtalk_payload(fitted), timeout, both("notify.dingtalk_robot", url=shown))
+
+
+def _dingtalk_payload(alert: Alert) -> dict:
+    return {"msgtype": "markdown", "markdown": {"title": alert.title, "text": alert.markdown}}
 
 
 def send_email(channel: EmailChannel, alert: Alert, timeout: float, name: str) -> None:

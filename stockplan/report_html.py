@@ -307,26 +307,35 @@ def cover_by_class_chart(risk: pl.DataFrame, plan_rows: pl.DataFrame, lang: str 
 
 
 def excess_chart(excess: pl.DataFrame, top: int, currency: str, lang: str = "en") -> Chart:
-    """Top items by excess value, dead stock in grey, with the totals of each kind."""
+    """Top items by excess value, dead stock in grey, with the totals of each kind at cost
+    (`_known_value`: the lines without a cost are counted beside them, never as 0). When no
+    excess line has a cost, the bars are the items' excess units instead."""
     chart_id = "chart-excess"
     dead = pl.col("reason").str.starts_with("dead stock")
-    totals = excess.select(
-        pl.col("excess_value").filter(dead).sum().alias("dead"),
-        pl.col("excess_value").filter(~dead).sum().alias("excess"),
-    ).row(0, named=True)
+    overstock, _ = _known_value(excess.filter(~dead)["excess_value"], currency, lang)
+    dead_stock, _ = _known_value(excess.filter(dead)["excess_value"], currency, lang)
+    uncosted = excess["excess_value"].null_count()
     title = _t("excess_title", lang)
-    note = _t(
-        "excess_note",
-        lang,
-        excess=_money(totals["excess"] or 0.0, currency, lang),
-        dead=_money(totals["dead"] or 0.0, currency, lang),
-    )
+    sentences = [_t("excess_note", lang, excess=overstock, dead=dead_stock)]
+    if uncosted:
+        sentences.append(_t("excess_not_counted", lang, count=f"{uncosted:,}"))
     items = excess.filter(pl.col("excess_value") > 0).head(top)
+    by_units = items.height == 0 and uncosted > 0
+    if by_units:  # no line with a value: their units, never "no excess"
+        items = excess.sort(["excess_qty", "sku", "location"], descending=[True, False, False])
+        items = items.head(top)
+        sentences.append(_t("excess_by_units", lang))
+    note = ("" if lang == "zh" else " ").join(sentences)
     if items.height == 0:
         return Chart(chart_id, title, note, _empty(chart_id, _t("no_excess", lang)))
     labels = [_item_label(s, loc) for s, loc in items.select("sku", "location").iter_rows()]
     kinds = items.select(dead.alias("dead"))["dead"].to_list()
-    values = items["excess_value"].to_list()
+    values = items["excess_qty" if by_units else "excess_value"].to_list()
+    texts = (
+        [_t("units", lang, units=f"{v:,.0f}") for v in values]
+        if by_units
+        else [_money(v, currency, lang) for v in values]
+    )
     return Chart(
         chart_id,
         title,
@@ -336,10 +345,29 @@ def excess_chart(excess: pl.DataFrame, top: int, currency: str, lang: str = "en"
             labels,
             values,
             [COLORS["dead"] if k else COLORS["excess"] for k in kinds],
-            [_money(v, currency, lang) for v in values],
-            title,
+            texts,
+            _t("excess_units_title", lang) if by_units else title,
         ),
     )
+
+
+def _known_value(values: pl.Series, currency: str, lang: str) -> tuple[str, int]:
+    """(the sum of the known amounts of `values`, how many lines it leaves out for want of
+    a cost): a missing cost is never 0; with lines and none of them known the amount is
+    missing (`n/a`), not 0, and then no line is said to be left out of it."""
+    known = values.drop_nulls()
+    if values.len() and known.len() == 0:
+        return i18n.message("missing", lang), 0
+    return _money(known.sum(), currency, lang), values.len() - known.len()
+
+
+def _with_not_counted(label: str, uncosted: int, lang: str) -> str:
+    """`label` with the lines without a cost it leaves out beside it, as the xlsx summary
+    says it: "order value (1 line without a cost, not counted)"."""
+    if not uncosted:
+        return label
+    not_counted = i18n.message("summary.not_counted", lang, count=f"{uncosted:,}")
+    return label + (f"（{not_counted}）" if lang == "zh" else f" ({not_counted})")
 
 
 def supplier_charts(suppliers: pl.DataFrame, top: int, lang: str = "en") -> list[Chart]:
@@ -549,31 +577,17 @@ def html_report(
         simulation_chart(simulation, currency, lang),
     ]
     high = risk.filter(pl.col("risk_level") == "high").height
-    costed = orders["order_value"].drop_nulls()
-    uncosted = orders.height - costed.len()
-    # lines without a cost are left out of the value, said beside it as the xlsx summary
-    # says it; none with one: missing, never 0
-    order_value = (
-        i18n.message("missing", lang)
-        if orders.height and costed.len() == 0
-        else _money(costed.sum(), currency, lang)
-    )
-    value_label = _t("kpi_value", lang)
-    if uncosted and costed.len():
-        not_counted = i18n.message("summary.not_counted", lang, count=f"{uncosted:,}")
-        value_label += f"（{not_counted}）" if lang == "zh" else f" ({not_counted})"
+    order_value, uncosted = _known_value(orders["order_value"], currency, lang)
+    excess_value, excess_uncosted = _known_value(excess["excess_value"], currency, lang)
     kpis = [
         (f"{orders.height:,}", _t("kpi_lines", lang)),
-        (order_value, value_label),
+        (order_value, _with_not_counted(_t("kpi_value", lang), uncosted, lang)),
         (f"{high:,}", _t("kpi_high", lang)),
         (
             _money(risk["revenue_at_risk"].fill_null(0.0).sum(), currency, lang),
             _t("kpi_risk", lang),
         ),
-        (
-            _money(excess["excess_value"].fill_null(0.0).sum(), currency, lang),
-            _t("kpi_excess", lang),
-        ),
+        (excess_value, _with_not_counted(_t("kpi_excess", lang), excess_uncosted, lang)),
     ]
     date = as_of.isoformat()
     parts = [

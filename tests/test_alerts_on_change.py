@@ -124,9 +124,9 @@ def test_the_alert_lists_only_new_or_worsened_high_items_and_says_which():
     assert alert.text == (
         "stockplan: 2 items newly at high stockout risk since the plan of 2025-10-06 "
         "(plan as of 2025-10-13)\n\n"
-        "S2 @ WH1: may run out before the next delivery, order nothing (already on order)"
+        "S2 @ WH1: may run out before the next delivery, order nothing (see the plan's reason)"
         " (was medium)\n"
-        "S3 @ WH1: out of stock 2025-10-20, order nothing (already on order) (new)\n"
+        "S3 @ WH1: out of stock 2025-10-20, order nothing (see the plan's reason) (new)\n"
         "Plan: /srv/plan.xlsx"
     )
     zh = build_alert(

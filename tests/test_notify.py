@@ -201,7 +201,7 @@ def test_plan_notifies_wecom_dingtalk_and_email_after_writing_the_plan(
     assert all(stockout for _, _, stockout, _ in items)
     expected_lines = [
         f"{sku} {'Steady item' if sku == 'A-100' else 'Slow item'} @ {location}: out of stock "
-        f"{stockout}, order " + (f"{qty:,.0f}" if qty > 0 else "nothing (already on order)")
+        f"{stockout}, order " + (f"{qty:,.0f}" if qty > 0 else "nothing (see the plan's reason)")
         for sku, location, stockout, qty in items
     ]
     counted = f"{len(items)} item" + ("s" if len(items) > 1 else "")
@@ -384,7 +384,7 @@ def test_alert_lists_the_top_n_high_risk_items_with_names_and_orders_in_english(
     assert alert.text == (
         "stockplan: 3 items at high stockout risk (plan as of 2025-10-13)\n\n"
         "S1 Bolt M4 @ WH1: out of stock 2025-10-15, order 1,200\n"
-        "S2 @ WH1: may run out before the next delivery, order nothing (already on order)\n"
+        "S2 @ WH1: may run out before the next delivery, order nothing (see the plan's reason)\n"
         "... and 1 more\n"
         "Plan: /srv/plan.xlsx"
     )
@@ -395,9 +395,9 @@ def test_alert_speaks_chinese_when_the_language_is_zh():
         _risk_frame(), None, None, dt.date(2025, 10, 13), "/srv/计划.xlsx", language="zh"
     )
     assert alert.lines == [
-        "S1 @ WH1：预计 2025-10-15 缺货，建议采购 无（已在途）",
-        "S2 @ WH1：下次到货前可能缺货，建议采购 无（已在途）",
-        "S3 @ WH2：预计 2025-10-20 缺货，建议采购 无（已在途）",
+        "S1 @ WH1：预计 2025-10-15 缺货，建议采购 无（原因见计划）",
+        "S2 @ WH1：下次到货前可能缺货，建议采购 无（原因见计划）",
+        "S3 @ WH2：预计 2025-10-20 缺货，建议采购 无（原因见计划）",
         "计划文件：/srv/计划.xlsx",
     ]
     assert alert.title == "stockplan：3 个商品缺货风险高（计划日期 2025-10-13）"
@@ -417,16 +417,16 @@ def test_names_cannot_forge_headings_mentions_or_links_in_the_alert():
     alert = build_alert(_risk_frame(), None, products, dt.date(2025, 10, 13), "/srv/plan.xlsx")
     assert alert.lines[0] == (
         "S1 Mug ### URGENT: pay invoice at http://evil.example <@all> @ WH1: out of stock "
-        "2025-10-15, order nothing (already on order)"
+        "2025-10-15, order nothing (see the plan's reason)"
     )  # one line: the mail's text cannot grow forged lines
     markdown = alert.markdown.splitlines()
     assert markdown[1:4] == [
         "- S1 Mug ### URGENT: pay invoice at http://evil.example ＜@all＞ @ WH1: out of stock "
-        "2025-10-15, order nothing (already on order)",
+        "2025-10-15, order nothing (see the plan's reason)",
         "- S2 ［Click to confirm］(http://evil.example/login) @ WH1: may run out before the "
-        "next delivery, order nothing (already on order)",
+        "next delivery, order nothing (see the plan's reason)",
         '- S3 ＜font color="warning"＞@all＜/font＞ !［img］(http://evil.example/t.png) @ WH2: '
-        "out of stock 2025-10-20, order nothing (already on order)",
+        "out of stock 2025-10-20, order nothing (see the plan's reason)",
     ]
     assert sum(line.startswith("#") for line in markdown) == 1  # the title's heading only
 

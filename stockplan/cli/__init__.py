@@ -151,9 +151,12 @@ def _notify(
         return 0
     from stockplan.notify import build_alert, send
 
+    # every order row, also the ones not shown without --all (cut to 0 by the budget or
+    # deferred): the alert says why an item at high risk gets no order
+    orders = result.plan_rows if result.plan_rows is not None else result.tables.get("orders")
     alert = build_alert(
         result.tables["risk"],
-        result.tables.get("orders"),
+        orders,
         tables.get("products"),
         result.as_of,
         _plan_location(output),
