@@ -554,6 +554,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "no item has revenue at risk",
         "zh": "没有商品有风险销售额",
     },
+    "report.risk_without_price": {
+        "en": "{count} items short without a price: give them a unit_price to value them",
+        "zh": "{count} 个商品将缺货但缺售价：补上 unit_price（售价）才能估值",
+    },
     "report.out": {
         "en": " · out {date}",
         "zh": " · {date} 缺货",
@@ -1233,6 +1237,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "summary.order_lines": {"en": "order lines", "zh": "采购行数"},
     "summary.order_value": {"en": "order value", "zh": "采购金额"},
     "summary.missing_cost": {"en": "order lines without a cost", "zh": "缺成本的采购行"},
+    "summary.not_priced": {
+        "en": "{count} lines short without a price, not counted",
+        "zh": "{count} 行缺货但缺售价，未计入",
+    },
     "summary.not_counted": {
         "en": "{count} lines without a cost, not counted",
         "zh": "{count} 行缺成本，未计入",

@@ -161,18 +161,25 @@ def value_at_risk_charts(
         .head(top)
     )
     if items.height == 0:
+        short = pl.col("expected_shortage") > 0 if "expected_shortage" in risk.columns else True
+        unpriced = risk.filter(short & pl.col("revenue_at_risk").is_null()).height
+        said = (  # short items without a price are not "no revenue at risk"
+            _t("risk_without_price", lang, count=f"{unpriced:,}")
+            if unpriced
+            else _t("no_revenue_at_risk", lang)
+        )
         return [
             Chart(
                 "chart-value-at-risk",
                 _t("value_at_risk", lang),
                 "",
-                _empty("chart-value-at-risk", _t("no_revenue_at_risk", lang)),
+                _empty("chart-value-at-risk", said),
             ),
             Chart(
                 "chart-stockout-dates",
                 _t("stockout_dates", lang),
                 "",
-                _empty("chart-stockout-dates", _t("no_revenue_at_risk", lang)),
+                _empty("chart-stockout-dates", said),
             ),
         ]
     labels = [_item_label(s, loc) for s, loc in items.select("sku", "location").iter_rows()]
@@ -361,12 +368,14 @@ def _known_value(values: pl.Series, currency: str, lang: str) -> tuple[str, int]
     return _money(known.sum(), currency, lang), values.len() - known.len()
 
 
-def _with_not_counted(label: str, uncosted: int, lang: str) -> str:
-    """`label` with the lines without a cost it leaves out beside it, as the xlsx summary
-    says it: "order value (1 line without a cost, not counted)"."""
+def _with_not_counted(
+    label: str, uncosted: int, lang: str, key: str = "summary.not_counted"
+) -> str:
+    """`label` with the lines without a cost (`key`: or a price) it leaves out beside it,
+    as the xlsx summary says it: "order value (1 line without a cost, not counted)"."""
     if not uncosted:
         return label
-    not_counted = i18n.message("summary.not_counted", lang, count=f"{uncosted:,}")
+    not_counted = i18n.message(key, lang, count=f"{uncosted:,}")
     return label + (f"（{not_counted}）" if lang == "zh" else f" ({not_counted})")
 
 
@@ -579,13 +588,23 @@ def html_report(
     high = risk.filter(pl.col("risk_level") == "high").height
     order_value, uncosted = _known_value(orders["order_value"], currency, lang)
     excess_value, excess_uncosted = _known_value(excess["excess_value"], currency, lang)
+    # revenue at risk = expected shortage x unit price: a line short without a price is
+    # left out and said, never 0; a line without a shortage risks nothing, priced or not
+    short = (
+        risk.filter(pl.col("expected_shortage") > 0)
+        if "expected_shortage" in risk.columns
+        else risk
+    )["revenue_at_risk"]
+    revenue_at_risk, unpriced = _known_value(short, currency, lang)
+    if not short.len():
+        revenue_at_risk = _money(0.0, currency, lang)
     kpis = [
         (f"{orders.height:,}", _t("kpi_lines", lang)),
         (order_value, _with_not_counted(_t("kpi_value", lang), uncosted, lang)),
         (f"{high:,}", _t("kpi_high", lang)),
         (
-            _money(risk["revenue_at_risk"].fill_null(0.0).sum(), currency, lang),
-            _t("kpi_risk", lang),
+            revenue_at_risk,
+            _with_not_counted(_t("kpi_risk", lang), unpriced, lang, "summary.not_priced"),
         ),
         (excess_value, _with_not_counted(_t("kpi_excess", lang), excess_uncosted, lang)),
     ]

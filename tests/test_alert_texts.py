@@ -274,6 +274,7 @@ def _report_tables(excess_value: list[float | None], reason: list[str]):
             "location": ["W"],
             "days_of_cover": [200.0],
             "stockout_date": [None],
+            "expected_shortage": [0.0],
             "revenue_at_risk": [None],
             "risk_level": ["low"],
         },
@@ -350,6 +351,36 @@ def test_excess_without_a_cost_is_never_zero_nor_no_excess_in_the_report():
     assert section.count('class="bar"') == 2  # the two lines with a value, by value
     zh = html_report(tables, plan_rows, AS_OF, "CNY", 10, lang="zh")
     assert _kpis(zh)["超储与呆滞库存（1 行缺成本，未计入）"] == "420 元"
+
+
+def test_revenue_at_risk_without_a_price_is_never_zero_nor_no_revenue_at_risk():
+    """revenue_at_risk = expected_shortage x unit_price: a line short 60 units without a
+    price has an unknown value, not 0; a line without a shortage risks nothing."""
+    tables, plan_rows = _report_tables([300.0], ["position 2000 above order-up-to"])
+    risk = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C"],
+            "location": ["W"] * 3,
+            "days_of_cover": [2.0, 3.0, 90.0],
+            "stockout_date": [AS_OF + dt.timedelta(days=2), AS_OF + dt.timedelta(days=3), None],
+            "expected_shortage": [60.0, 40.0, 0.0],
+            "revenue_at_risk": [None, 40.0 * 25.0, None],  # B priced 25, A and C not
+            "risk_level": ["high", "high", "low"],
+        }
+    )
+    page = html_report({**tables, "risk": risk}, plan_rows, AS_OF, "CNY", 10)
+    label = "revenue at risk (1 line short without a price, not counted)"
+    assert _kpis(page)[label] == "1.0k CNY", _kpis(page)
+    zh = html_report({**tables, "risk": risk}, plan_rows, AS_OF, "CNY", 10, lang="zh")
+    assert "1 行缺货但缺售价，未计入" in zh
+    unpriced = risk.with_columns(pl.lit(None, pl.Float64).alias("revenue_at_risk"))
+    page = html_report({**tables, "risk": unpriced}, plan_rows, AS_OF, "CNY", 10)
+    assert _kpis(page)["revenue at risk"] == "n/a", _kpis(page)
+    assert "no item has revenue at risk" not in page
+    assert "2 items short without a price: give them a unit_price to value them" in page
+    nothing_short = risk.with_columns(pl.lit(0.0).alias("expected_shortage"))
+    page = html_report({**tables, "risk": nothing_short}, plan_rows, AS_OF, "CNY", 10)
+    assert _kpis(page)["revenue at risk"] == "0 CNY", _kpis(page)
 
 
 def test_report_command_on_a_shop_without_costs_does_not_say_no_excess(
