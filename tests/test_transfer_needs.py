@@ -1,0 +1,112 @@
+"""What a transfer covers: a move below `transfers.min_qty` takes nothing off a need, a
+location owing customers with no forecast of its own is covered, and the summary counts
+every high-risk line of a location. Numbers worked out by hand in each test."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+from conftest import write_shop_config
+from typer.testing import CliRunner
+
+from stockplan.cli import app
+from stockplan.config import Transfers
+from stockplan.transfers import plan_transfers
+
+AS_OF = dt.date(2025, 10, 13)
+
+
+def _cells(on_hand: dict[str, float], order_up_to: float = 210.0) -> pl.DataFrame:
+    """One item at each location of `on_hand`, no backorders, nothing on order: position =
+    on hand; reorder point = order-up-to (an (R, S) item)."""
+    return pl.DataFrame(
+        {
+            "sku": ["M-1"] * len(on_hand),
+            "location": list(on_hand),
+            "on_hand": list(on_hand.values()),
+            "allocated": [0.0] * len(on_hand),
+            "backorders": [0.0] * len(on_hand),
+            "inventory_position": list(on_hand.values()),
+            "reorder_point": [order_up_to] * len(on_hand),
+            "order_up_to": [order_up_to] * len(on_hand),
+            "forecast_per_day": [10.0] * len(on_hand),
+        }
+    )
+
+
+def _moves(frame: pl.DataFrame) -> list[tuple]:
+    return sorted(frame.select("from_location", "to_location", "quantity").rows())
+
+
+def test_a_move_below_min_qty_takes_nothing_off_the_need_and_the_receiver_asks_the_next_donor():
+    # S = 210 everywhere. Surplus: A 315 - 210 = 105, B 270 - 210 = 60; need: C 210 - 110 =
+    # 100, D 210 - 160 = 50. Turn 1 both ask A (largest surplus), C first (largest need):
+    # C takes 100, D would take A's last 5 < min_qty 10: not made, D still needs 50.
+    # Turn 2: D asks B, which gives 50 (B keeps 10 above S). Nothing is left to buy.
+    rows = _cells({"WH-A": 315.0, "WH-B": 270.0, "WH-C": 110.0, "WH-D": 160.0})
+    moves = plan_transfers(rows, Transfers(min_qty=10), AS_OF)
+    assert _moves(moves) == [("WH-A", "WH-C", 100.0), ("WH-B", "WH-D", 50.0)]
+    # with min_qty 1 the 5 is a move: D takes 5 from A, then 45 from B (the same 150 moved)
+    assert _moves(plan_transfers(rows, Transfers(min_qty=1), AS_OF)) == [
+        ("WH-A", "WH-C", 100.0),
+        ("WH-A", "WH-D", 5.0),
+        ("WH-B", "WH-D", 45.0),
+    ]
+
+
+def test_a_need_below_min_qty_keeps_no_donor_stock_from_a_receiver_after_it():
+    # S = 100. Surplus: A 130 - 100 = 30, B 115 - 100 = 15. Needs: C 100 - 94 = 6 (below
+    # min_qty 10), D 100 - 75 = 25. A new order lands in 5 days; B's lane to C takes 9, so
+    # C reaches only A and asks it before D (fewest donors first). C's 6 moves nothing, so
+    # it must leave A's 30 to D: D takes 25 from A. (Counting C's 6 first left D 24 from A
+    # and a 1 from B under min_qty: D bought for the 1 unit.)
+    rows = _cells({"WH-A": 130.0, "WH-B": 115.0, "WH-C": 94.0, "WH-D": 75.0}, 100.0)
+    rows = rows.with_columns(expected_arrival=pl.lit(AS_OF + dt.timedelta(days=5)))
+    lanes = Transfers(min_qty=10, transit_days_between={"WH-B": {"WH-C": 9}})
+    assert _moves(plan_transfers(rows, lanes, AS_OF)) == [("WH-A", "WH-D", 25.0)]
+
+
+def _write_even_seller(folder: Path, on_hand: dict[str, int], moq: int) -> None:
+    """M-1 selling exactly 10 a day at every location of `on_hand` for the 26 weeks before
+    AS_OF; 14-day lead time without spread, so S = 10 x (14 + 7) = 210 with no safety stock
+    (no forecast error)."""
+    start = AS_OF - dt.timedelta(weeks=26)
+    days = [start + dt.timedelta(days=i) for i in range((AS_OF - start).days)]
+    pl.DataFrame(
+        {
+            "date": [d for d in days for _ in on_hand],
+            "sku": "M-1",
+            "location": [loc for _ in days for loc in on_hand],
+            "quantity": 10,
+        }
+    ).write_csv(folder / "sales.csv")
+    pl.DataFrame(
+        {"sku": "M-1", "location": list(on_hand), "on_hand": list(on_hand.values())}
+    ).write_csv(folder / "stock.csv")
+    (folder / "products.csv").write_text(
+        f"sku,unit_cost,unit_price,supplier,pack_size,moq\nM-1,10,20,S1,1,{moq}\n"
+    )
+    (folder / "suppliers.csv").write_text("supplier,lead_time_days,lead_time_std_days\nS1,14,0\n")
+
+
+def test_the_plan_moves_the_next_donors_stock_instead_of_buying_the_moq(tmp_path: Path):
+    # as the first test, through a plan: before, D took 5 from A (dropped as < 10) and 45 from
+    # B, and bought the MOQ of 50 for the 5 it still lacked while B kept 15 above its S
+    _write_even_seller(tmp_path, {"WH-A": 315, "WH-B": 270, "WH-C": 110, "WH-D": 160}, moq=50)
+    config = write_shop_config(
+        tmp_path, AS_OF, ["sales", "stock", "products", "suppliers"], transfers={"min_qty": 10}
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["plan", "-c", str(config), "-o", str(out), "--all", "-q"])
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(out / "orders.csv")
+    assert orders.filter(pl.col("order_up_to") != 210).height == 0  # the hand calculation
+    assert _moves(pl.read_csv(out / "transfers.csv")) == [
+        ("WH-A", "WH-C", 100.0),
+        ("WH-B", "WH-D", 50.0),
+    ]
+    assert orders["order_qty"].sum() == 0
+    d = orders.filter(pl.col("location") == "WH-D").row(0, named=True)
+    assert d["reason"] == "no order: a transfer in of 50 lifts position to 210 (reorder point 210)"
