@@ -4,6 +4,8 @@ A location *gives* what its physical stock holds above its own order-up-to level
     surplus = on_hand - allocated - backorders - order_up_to            (only if > 0)
 A location *needs* when its inventory position is below its reorder point:
     need = order_up_to - inventory_position
+and, without forecast demand, when open customer orders (backorders) put its position
+below 0: need = -inventory_position, what those orders lack (`reorder.committed_need`).
 Per SKU, each receiver takes from the donor whose move lands soonest, then the next
 (`plan_transfers`); where every move takes as long, receivers (largest need first) and
 donors (largest surplus first) are laid on two cumulative scales and receiver i takes from
@@ -60,13 +62,22 @@ def transit_days(settings: Transfers, location: str = "to_location") -> pl.Expr:
 
 
 def _receivers(rows: pl.DataFrame) -> pl.DataFrame:
-    """The short locations (position below the reorder point, with demand) with their need
-    (order_up_to - position, whole units up) and `order_arrival`, the day a new order
-    placed today lands (`expected_arrival`; null without one), largest need first."""
-    short = (pl.col("inventory_position") < pl.col("reorder_point")) & (
-        pl.col("forecast_per_day") > 0
-    )
-    need = (pl.col("order_up_to") - pl.col("inventory_position")).ceil()
+    """The short locations with their need, whole units up, and `order_arrival`, the day a
+    new order placed today lands (`expected_arrival`; null without one), largest need
+    first. Short: position below the reorder point, with demand (need order_up_to -
+    position), or owing open customer orders without forecast demand (`reorder.
+    owed_without_forecast`; need what the orders lack, `reorder.committed_need`)."""
+    from stockplan.reorder import committed_need, owed_without_forecast  # here: see `_lanes`
+
+    owed = owed_without_forecast()
+    short = (
+        (pl.col("inventory_position") < pl.col("reorder_point")) & (pl.col("forecast_per_day") > 0)
+    ) | (owed & (committed_need() > 0))
+    need = (
+        pl.when(owed)
+        .then(committed_need())
+        .otherwise(pl.col("order_up_to") - pl.col("inventory_position"))
+    ).ceil()
     ordered = pl.col("expected_arrival") if "expected_arrival" in rows.columns else pl.lit(None)
     return (
         rows.filter(short)
@@ -77,6 +88,7 @@ def _receivers(rows: pl.DataFrame) -> pl.DataFrame:
             need.alias("need"),
             pl.col("inventory_position"),
             pl.col("reorder_point"),
+            owed.alias("owed"),
             ordered.cast(pl.Date).alias("order_arrival"),
         )
         .sort(["sku", "need", "to_location"], descending=[False, True, False])
@@ -205,13 +217,27 @@ def _matched(lanes: pl.DataFrame, settings: Transfers) -> pl.DataFrame:
     return (
         pl.concat(moves)
         .with_columns(
-            pl.format(
-                "{} is below its reorder point ({} < {}); {} holds {} above its order-up-to",
-                "to_location",
-                *fmt_apart(pl.col("inventory_position"), pl.col("reorder_point")),
-                "from_location",
-                fmt_number(pl.col("surplus")),
-            ).alias("reason")
+            pl.when("owed")
+            .then(
+                pl.format(
+                    "{} owes open customer orders with no forecast demand (position {}); "
+                    "{} holds {} above its order-up-to",
+                    "to_location",
+                    fmt_number(pl.col("inventory_position")),
+                    "from_location",
+                    fmt_number(pl.col("surplus")),
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "{} is below its reorder point ({} < {}); {} holds {} above its order-up-to",
+                    "to_location",
+                    *fmt_apart(pl.col("inventory_position"), pl.col("reorder_point")),
+                    "from_location",
+                    fmt_number(pl.col("surplus")),
+                )
+            )
+            .alias("reason")
         )
         .select(TRANSFER_COLUMNS)
         .sort(["sku", "to_location", "from_location"])

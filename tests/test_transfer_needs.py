@@ -110,3 +110,101 @@ def test_the_plan_moves_the_next_donors_stock_instead_of_buying_the_moq(tmp_path
     assert orders["order_qty"].sum() == 0
     d = orders.filter(pl.col("location") == "WH-D").row(0, named=True)
     assert d["reason"] == "no order: a transfer in of 50 lifts position to 210 (reorder point 210)"
+
+
+def _owing_web_shop(folder: Path, store_on_hand: int, moq: int = 0) -> Path:
+    """K-1 sells 10 a day at STORE for the 13 weeks before AS_OF (S about 234 with a 14-day
+    lead time and R = 7); WEB has 0 on hand, no sales, and one open customer order of 12
+    promised 2025-10-14; POPUP has 0 on hand, no sales and no order. Returns the config."""
+    start = AS_OF - dt.timedelta(weeks=13)
+    pl.DataFrame(
+        {
+            "date": [start + dt.timedelta(days=i) for i in range((AS_OF - start).days)],
+            "sku": "K-1",
+            "location": "STORE",
+            "quantity": 10,
+        }
+    ).write_csv(folder / "sales.csv")
+    (folder / "stock.csv").write_text(
+        f"sku,location,on_hand\nK-1,STORE,{store_on_hand}\nK-1,WEB,0\nK-1,POPUP,0\n"
+    )
+    (folder / "products.csv").write_text(
+        f"sku,unit_cost,unit_price,supplier,pack_size,moq\nK-1,10,20,S1,1,{moq}\n"
+    )
+    (folder / "suppliers.csv").write_text("supplier,lead_time_days,lead_time_std_days\nS1,14,0\n")
+    (folder / "customer_orders.csv").write_text(
+        "order_id,sku,location,quantity,order_date,promised_date\n"
+        "C1,K-1,WEB,12,2025-10-10,2025-10-14\n"
+    )
+    tables = ["sales", "stock", "products", "suppliers", "customer_orders"]
+    return write_shop_config(folder, AS_OF, tables)
+
+
+def _plan(config: Path, out: Path, *extra: str) -> tuple[pl.DataFrame, pl.DataFrame, object]:
+    """(orders, transfers, the run's result) of `stockplan plan --all` into `out`."""
+    result = CliRunner().invoke(app, ["plan", "-c", str(config), "-o", str(out), "--all", *extra])
+    assert result.exit_code == 0, result.output
+    orders = pl.read_csv(out / "orders.csv")
+    return orders, pl.read_csv(out / "transfers.csv"), result
+
+
+def _row(orders: pl.DataFrame, location: str) -> dict:
+    return orders.filter(pl.col("location") == location).row(0, named=True)
+
+
+def test_open_customer_orders_without_a_forecast_are_covered_by_a_transfer(tmp_path: Path):
+    # WEB: position = 0 on hand - 12 backorders = -12, no forecast: it lacks 12. STORE holds
+    # 600 against S about 234: it sends the 12 (a move lands today), WEB buys nothing and the
+    # order ships today. Before: no transfer, no order, and the notice said "not covered".
+    out = tmp_path / "out"
+    orders, transfers, result = _plan(_owing_web_shop(tmp_path, 600), out)
+    web = _row(orders, "WEB")
+    assert (web["forecast_per_day"], web["backorders"], web["order_qty"]) == (0, 12, 0)
+    assert web["inventory_position"] == 0  # -12 + the 12 moved in
+    assert web["reason"] == (
+        "no order: a transfer in of 12 covers the open customer orders, no forecast demand "
+        "(position 0)"
+    )
+    (move,) = transfers.rows(named=True)
+    assert (move["from_location"], move["to_location"], move["quantity"]) == ("STORE", "WEB", 12)
+    assert move["reason"].startswith(
+        "WEB owes open customer orders with no forecast demand (position -12); STORE holds "
+    )
+    store = _row(orders, "STORE")
+    assert store["transfer_qty"] == -12 and store["inventory_position"] == 588
+    # POPUP has neither demand nor customer orders: it orders and receives nothing, as before
+    popup = _row(orders, "POPUP")
+    assert (popup["order_qty"], popup["transfer_qty"]) == (0, 0)
+    assert popup["reason"] == "no order: no forecast demand"
+    (notice,) = pl.read_csv(out / "notices.csv").rows(named=True)
+    assert notice["filled_from"] == "transfer from STORE"
+    assert notice["expected_fill_date"] == "2025-10-13"
+    assert "the plan orders or moves stock for them: check them" in result.output
+
+
+def test_open_customer_orders_without_a_forecast_are_bought_where_no_stock_is_spare(
+    tmp_path: Path,
+):
+    # STORE holds 200, under its own S: no donor. WEB lacks 12 and buys them, raised to
+    # the MOQ of 50; they arrive 14 days on (2025-10-27), the notice's fill date.
+    config = _owing_web_shop(tmp_path, 200, moq=50)
+    out = tmp_path / "out"
+    orders, transfers, _ = _plan(config, out)
+    assert transfers.height == 0
+    web = _row(orders, "WEB")
+    assert (web["inventory_position"], web["order_qty"], web["order_value"]) == (-12, 50, 500)
+    assert web["expected_arrival"] == "2025-10-27"
+    assert web["reason"].endswith(
+        "position -12 below 0 for open customer orders, no forecast demand: need 12 to cover "
+        "them; raised to MOQ 50"
+    )
+    assert _row(orders, "POPUP")["order_qty"] == 0
+    (notice,) = pl.read_csv(out / "notices.csv").rows(named=True)
+    assert notice["filled_from"] == "this week's suggested order"
+    assert notice["expected_fill_date"] == "2025-10-27"
+    # in Chinese, the reason in the buyer's words
+    zh, _, _ = _plan(config, tmp_path / "zh", "--lang", "zh", "-q")
+    reason = zh.filter(pl.col("仓库") == "WEB")["原因"].item()
+    assert reason.endswith(
+        "库存位置 -12 因未发客户订单低于 0，无预测需求：需 12 满足这些订单；按最小起订量提高到 50"
+    )
