@@ -208,3 +208,95 @@ def test_open_customer_orders_without_a_forecast_are_bought_where_no_stock_is_sp
     assert reason.endswith(
         "库存位置 -12 因未发客户订单低于 0，无预测需求：需 12 满足这些订单；按最小起订量提高到 50"
     )
+
+
+def test_the_summary_per_location_counts_every_high_risk_line_as_the_headline():
+    # orders: W1 buys A (high risk) and B (low); W2 buys nothing. Risk: A@W1 high, C@W2 and
+    # D@W2 high (their transfer lands after they run out), B@W1 low: headline 3 high.
+    orders = pl.DataFrame(
+        {
+            "sku": ["A", "B"],
+            "location": ["W1", "W1"],
+            "supplier": ["S", "S"],
+            "order_qty": [10.0, 5.0],
+            "order_value": [100.0, 50.0],
+            "risk_level": ["high", "low"],
+        }
+    )
+    risk = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "location": ["W1", "W1", "W2", "W2"],
+            "risk_level": ["high", "low", "high", "high"],
+        }
+    )
+    from stockplan.io.writers import summary_sheet
+
+    for lang, title in (("en", "orders per location"), ("zh", "按仓库汇总")):
+        lines, blocks = summary_sheet({"orders": orders, "risk": risk}, {"as_of": "x"}, lang)
+        headline = dict(line[:2] for line in lines)
+        block = dict(blocks)[title]
+        # location, lines, order_qty, order_value, high_risk; W2: no line, 0 value, 2 high
+        assert block.rows() == [("W1", 2, 15.0, 150.0, 1), ("W2", 0, 0.0, 0.0, 2)]
+        high = "items at high stockout risk" if lang == "en" else "高缺货风险商品数"
+        assert headline[high] == 3 == sum(row[-1] for row in block.rows())
+        # the supplier block still counts its order lines
+        assert dict(blocks)[blocks[0][0]].rows() == [("S", 2, 15.0, 150.0, 1)]
+
+
+def test_a_location_whose_transfers_land_too_late_shows_in_the_workbooks_summary(
+    tmp_path: Path,
+):
+    # P-1 and P-2 sell 10 a day at D and R; D holds 1,000 of each, R none. A transfer takes
+    # 10 days, a new order 14: R's need comes from D, so R orders nothing, but R has nothing
+    # for 10 days: both R lines are at high risk with no order line at all.
+    import openpyxl
+
+    from stockplan.io.writers import sheet_name
+
+    start = AS_OF - dt.timedelta(weeks=13)
+    days = [start + dt.timedelta(days=i) for i in range((AS_OF - start).days)]
+    cells = [(sku, loc) for sku in ("P-1", "P-2") for loc in ("D", "R")]
+    pl.DataFrame(
+        {
+            "date": [d for d in days for _ in cells],
+            "sku": [sku for _ in days for sku, _ in cells],
+            "location": [loc for _ in days for _, loc in cells],
+            "quantity": 10,
+        }
+    ).write_csv(tmp_path / "sales.csv")
+    (tmp_path / "stock.csv").write_text(
+        "sku,location,on_hand\nP-1,D,1000\nP-1,R,0\nP-2,D,1000\nP-2,R,0\n"
+    )
+    (tmp_path / "products.csv").write_text(
+        "sku,unit_cost,unit_price,supplier\nP-1,10,20,S1\nP-2,10,20,S1\n"
+    )
+    (tmp_path / "suppliers.csv").write_text("supplier,lead_time_days,lead_time_std_days\nS1,14,0\n")
+    config = write_shop_config(
+        tmp_path,
+        AS_OF,
+        ["sales", "stock", "products", "suppliers"],
+        transfers={"transit_days": 10},
+    )
+    for lang in ("en", "zh"):
+        target = tmp_path / f"plan_{lang}.xlsx"
+        argv = ["plan", "-c", str(config), "-o", str(target), "--lang", lang, "-q"]
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == 0, result.output
+        book = openpyxl.load_workbook(target)
+        risk = pl.read_excel(target, sheet_name=sheet_name("risk", lang))
+        assert risk.height == 4  # D: low, R: high, for each item
+        moves = pl.read_excel(target, sheet_name=sheet_name("transfers", lang))
+        # D -> R of each item, landing on day 10, and the totals row
+        assert moves.to_series(0).to_list()[:2] == ["P-1", "P-2"] and moves.height == 3
+        summary = [
+            [c for c in row if c is not None]
+            for row in book.worksheets[0].iter_rows(values_only=True)
+        ]
+        high = "items at high stockout risk" if lang == "en" else "高缺货风险商品数"
+        (headline,) = [row[1] for row in summary if row and row[0] == high]
+        assert headline == 2
+        title = "orders per location" if lang == "en" else "按仓库汇总"
+        at = summary.index([title])
+        # the block: its header, then R: 0 lines, 0 units, 0 value, 2 high-risk items
+        assert summary[at + 2] == ["R", 0, 0, 0, 2]
