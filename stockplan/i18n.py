@@ -1280,6 +1280,17 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "no order: a transfer in of {t} lifts position to {p} (reorder point {r})",
         "不订货：调入 {t} 后库存位置升至 {p}（再订货点 {r}）",
     ),
+    # open customer orders at a line without forecast demand (`reorder.committed_need`)
+    (
+        "no order: a transfer in of {t} (lands {d}) covers the open customer orders, no "
+        "forecast demand (position {p})",
+        "不订货：调入 {t}（{d} 到货）满足未发客户订单，无预测需求（库存位置 {p}）",
+    ),
+    (
+        "no order: a transfer in of {t} covers the open customer orders, no forecast demand "
+        "(position {p})",
+        "不订货：调入 {t} 满足未发客户订单，无预测需求（库存位置 {p}）",
+    ),
     (
         "no order: position {p} not below reorder point {r}",
         "不订货：库存位置 {p} 不低于再订货点 {r}",
@@ -1296,6 +1307,15 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     (
         "a transfer in of {t} lifts position to {p} (reorder point {r})",
         "调入 {t} 后库存位置升至 {p}（再订货点 {r}）",
+    ),
+    (
+        "a transfer in of {t} (lands {d}) covers the open customer orders, no forecast demand "
+        "(position {p})",
+        "调入 {t}（{d} 到货）满足未发客户订单，无预测需求（库存位置 {p}）",
+    ),
+    (
+        "a transfer in of {t} covers the open customer orders, no forecast demand (position {p})",
+        "调入 {t} 满足未发客户订单，无预测需求（库存位置 {p}）",
     ),
     ("position {p} not below reorder point {r}", "库存位置 {p} 不低于再订货点 {r}"),
     (
@@ -1314,6 +1334,21 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     (
         "position {p} below reorder point {r}: need {n} to reach {s}",
         "库存位置 {p} 低于再订货点 {r}：需 {n} 补至最高库存 {s}",
+    ),
+    (
+        "after a transfer in of {t} (lands {d}), position {p} below 0 for open customer "
+        "orders, no forecast demand: need {n} to cover them",
+        "调入 {t}（{d} 到货）后库存位置 {p} 仍因未发客户订单低于 0，无预测需求："
+        "需 {n} 满足这些订单",
+    ),
+    (
+        "after a transfer in of {t}, position {p} below 0 for open customer orders, no "
+        "forecast demand: need {n} to cover them",
+        "调入 {t} 后库存位置 {p} 仍因未发客户订单低于 0，无预测需求：需 {n} 满足这些订单",
+    ),
+    (
+        "position {p} below 0 for open customer orders, no forecast demand: need {n} to cover them",
+        "库存位置 {p} 因未发客户订单低于 0，无预测需求：需 {n} 满足这些订单",
     ),
     # (s, Q): whole multiples of Q, lifting the position to p + nQ (`reorder.sq_clause`)
     (
@@ -1464,6 +1499,10 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     (
         "{to} is below its reorder point ({p} < {r})",
         "{to} 低于再订货点（{p} < {r}）",
+    ),
+    (
+        "{to} owes open customer orders with no forecast demand (position {p})",
+        "{to} 有未发客户订单，无预测需求（库存位置 {p}）",
     ),
     ("{frm} holds {s} above its order-up-to", "{frm} 超出最高库存 {s}"),
     ("{n} would expire unsold at {frm} by {d}", "{frm} 有 {n} 将于 {d} 前过期未售"),
@@ -3210,7 +3249,10 @@ _NOTE_PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
         "备货目标会覆盖它们（policy.large_orders: cover）：请核对，或设 "
         "policy.large_orders: make_to_order",
     ),
-    (re.compile(r"the plan orders for them: check them$"), "计划会为它们下单：请核对"),
+    (
+        re.compile(r"the plan orders or moves stock for them: check them$"),
+        "计划会为它们下单或调拨：请核对",
+    ),
     (
         re.compile(
             r"^the per-series tables of (\d+) series were written by the workers as part files "

@@ -209,7 +209,7 @@ def outsized_note(outsized: pl.DataFrame, table: str, covered: bool) -> str | No
         "the stock target covers them (policy.large_orders: cover): check them, or set "
         "policy.large_orders: make_to_order"
         if covered
-        else "the plan orders for them: check them"
+        else "the plan orders or moves stock for them: check them"
     )
     lines = f"{outsized.height} line{'s' if outsized.height > 1 else ''}"
     sales = "other sales" if covered else "sales"

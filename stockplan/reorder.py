@@ -8,6 +8,10 @@ quantity already is the reservation for those open orders
 (`planning.allocated_includes_customer_orders`), only the orders above it are backorders:
     backorders = negative stock + max(open customer orders - allocated, 0)
 so no order is subtracted twice.
+
+A line without forecast demand orders nothing, unless open customer orders (backorders)
+put its position below 0: it orders what they lack, -inventory_position (the MOQ, packs
+and max_order apply), when no transfer covers it (`committed_need`).
 """
 
 from __future__ import annotations
@@ -414,6 +418,20 @@ def sq_clause(position: pl.Expr, reorder_point: pl.Expr, need: pl.Expr, q: pl.Ex
     )
 
 
+def owed_without_forecast() -> pl.Expr:
+    """Lines with open customer orders (backorders) and no forecast demand: an item the
+    forecast calls dead, or a location that never sold it, still owes those orders."""
+    return (pl.col("forecast_per_day") <= 0) & (pl.col("backorders") > 0)
+
+
+def committed_need() -> pl.Expr:
+    """What open customer orders lack at a line without forecast demand (`owed_without_
+    forecast`): max(-inventory_position, 0) = backorders + allocated - on_hand - on_order
+    (transfers in counted), so an order or a transfer lifts the position to 0 and no
+    further: nothing is stocked for demand the forecast does not see."""
+    return (-pl.col("inventory_position")).clip(lower_bound=0.0)
+
+
 def under_half_a_unit(position: pl.Expr, need: pl.Expr, up_to: pl.Expr) -> pl.Expr:
     """The reason of a line whose need rounds to no whole unit."""
     return pl.format(
@@ -473,7 +491,14 @@ def plan_orders(
         .otherwise(pl.col("order_up_to") - position)
     )
     active = ~pl.col("inactive").fill_null(False)
-    raw = pl.when(trigger & active & (pl.col("forecast_per_day") > 0)).then(raw).otherwise(0.0)
+    owed = active & owed_without_forecast()
+    raw = (
+        pl.when(trigger & active & (pl.col("forecast_per_day") > 0))
+        .then(raw)
+        .when(owed)  # no forecast: only what the open customer orders still lack
+        .then(committed_need())
+        .otherwise(0.0)
+    )
     # no pack multiple between the MOQ and max_order (a max_order below the MOQ, or below
     # the MOQ in whole packs): no legal quantity, no order, flagged on the line
     conflict = no_legal_quantity(pl.col("moq"), pl.col("pack_size"), pl.col("max_order"))
@@ -491,10 +516,15 @@ def plan_orders(
     )
     need = fmt_number(pl.col("raw_need"))
     # where the need lifts the position: S for rs and ss, position + n x Q for sq (whose S,
-    # s + Q, the position reaches only from exactly s)
+    # s + Q, the position reaches only from exactly s), 0 for open customer orders without
+    # a forecast
     target = fmt_number(
-        pl.when(kind == "sq").then(position + pl.col("raw_need")).otherwise(pl.col("order_up_to"))
+        pl.when((kind == "sq") | owed)
+        .then(position + pl.col("raw_need"))
+        .otherwise(pl.col("order_up_to"))
     )
+    # open customer orders without a forecast that this line or a transfer in covers
+    covering = owed & ((pl.col("raw_need") > 0) | (pl.col("transfer_qty") > 0))
     # the cover cap set the safety stock (`protection_levels`): the reason says so, not
     # only the service note
     capped = (
@@ -506,7 +536,7 @@ def plan_orders(
     reason = (
         pl.when(~active)
         .then(pl.lit(INACTIVE_REASON))
-        .when(pl.col("forecast_per_day") <= 0)
+        .when((pl.col("forecast_per_day") <= 0) & ~covering)
         .then(pl.lit("no order: no forecast demand"))
         .when(conflict & below_moq & (pl.col("raw_need") >= 0.5))
         .then(
@@ -534,7 +564,21 @@ def plan_orders(
             )
         )
         .when((pl.col("order_qty") <= 0) & (pl.col("raw_need") > 0) & (pl.col("raw_need") < 0.5))
-        .then(under_half_a_unit(position, pl.col("raw_need"), pl.col("order_up_to")))
+        .then(
+            under_half_a_unit(
+                position,
+                pl.col("raw_need"),
+                pl.when(owed).then(0.0).otherwise(pl.col("order_up_to")),
+            )
+        )
+        .when((pl.col("order_qty") <= 0) & (pl.col("transfer_qty") > 0) & owed)
+        .then(
+            pl.format(
+                "no order: {} covers the open customer orders, no forecast demand (position {})",
+                transfer_in,
+                fmt_number(position),
+            )
+        )
         .when((pl.col("order_qty") <= 0) & (pl.col("transfer_qty") > 0))
         .then(
             pl.format(
@@ -557,7 +601,16 @@ def plan_orders(
                 pl.when(pl.col("transfer_qty") > 0)
                 .then(pl.format("after {}, ", transfer_in))
                 .otherwise(pl.lit("")),
-                pl.when(kind == "sq")
+                pl.when(owed)
+                .then(
+                    pl.format(
+                        "position {} below 0 for open customer orders, no forecast demand: "
+                        "need {} to cover them",
+                        fmt_number(position),
+                        need,
+                    )
+                )
+                .when(kind == "sq")
                 .then(sq_clause(position, pl.col("reorder_point"), pl.col("raw_need"), q))
                 .otherwise(
                     pl.format(

@@ -4,11 +4,15 @@ A location *gives* what its physical stock holds above its own order-up-to level
     surplus = on_hand - allocated - backorders - order_up_to            (only if > 0)
 A location *needs* when its inventory position is below its reorder point:
     need = order_up_to - inventory_position
+and, without forecast demand, when open customer orders (backorders) put its position
+below 0: need = -inventory_position, what those orders lack (`reorder.committed_need`).
 Per SKU, each receiver takes from the donor whose move lands soonest, then the next
 (`plan_transfers`); where every move takes as long, receivers (largest need first) and
 donors (largest surplus first) are laid on two cumulative scales and receiver i takes from
 donor j the overlap of their intervals, min(N_i, D_j) - max(N_(i-1), D_(j-1)): the greedy
-matching. Quantities are whole units; moves smaller than `min_qty` are dropped.
+matching. Quantities are whole units; a move smaller than `min_qty` is not made, and
+takes nothing off the receiver's need or the donor's surplus: the receiver asks its next
+donor (a need, or a donor's rest, below `min_qty` moves nothing).
 
 A move takes `transit_days` (the receiver's `transit_days_to` where set, the lane's
 `transit_days_between` where set) to arrive:
@@ -58,13 +62,22 @@ def transit_days(settings: Transfers, location: str = "to_location") -> pl.Expr:
 
 
 def _receivers(rows: pl.DataFrame) -> pl.DataFrame:
-    """The short locations (position below the reorder point, with demand) with their need
-    (order_up_to - position, whole units up) and `order_arrival`, the day a new order
-    placed today lands (`expected_arrival`; null without one), largest need first."""
-    short = (pl.col("inventory_position") < pl.col("reorder_point")) & (
-        pl.col("forecast_per_day") > 0
-    )
-    need = (pl.col("order_up_to") - pl.col("inventory_position")).ceil()
+    """The short locations with their need, whole units up, and `order_arrival`, the day a
+    new order placed today lands (`expected_arrival`; null without one), largest need
+    first. Short: position below the reorder point, with demand (need order_up_to -
+    position), or owing open customer orders without forecast demand (`reorder.
+    owed_without_forecast`; need what the orders lack, `reorder.committed_need`)."""
+    from stockplan.reorder import committed_need, owed_without_forecast  # here: see `_lanes`
+
+    owed = owed_without_forecast()
+    short = (
+        (pl.col("inventory_position") < pl.col("reorder_point")) & (pl.col("forecast_per_day") > 0)
+    ) | (owed & (committed_need() > 0))
+    need = (
+        pl.when(owed)
+        .then(committed_need())
+        .otherwise(pl.col("order_up_to") - pl.col("inventory_position"))
+    ).ceil()
     ordered = pl.col("expected_arrival") if "expected_arrival" in rows.columns else pl.lit(None)
     return (
         rows.filter(short)
@@ -75,6 +88,7 @@ def _receivers(rows: pl.DataFrame) -> pl.DataFrame:
             need.alias("need"),
             pl.col("inventory_position"),
             pl.col("reorder_point"),
+            owed.alias("owed"),
             ordered.cast(pl.Date).alias("order_arrival"),
         )
         .sort(["sku", "need", "to_location"], descending=[False, True, False])
@@ -147,11 +161,14 @@ def plan_transfers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
     that ask it from what it has left, those with the fewest donors in time first (a
     location only this donor reaches before one another donor could also serve), then
     largest need first (their need before any move):
-        take_i = min(still_i, max(left - sum of the still needed before i, 0)).
-    One round per turn (at most the locations, not the rows). With every lane equally
-    long each receiver's k-th donor is the item's k-th largest surplus, every receiver
-    has as many donors, and this is the overlap of the two cumulative scales, receivers
-    largest need first against donors largest surplus first."""
+        take_i = min(still_i, max(left - sum of the still needed before i, 0)),
+    made only when take_i >= min_qty: a receiver or donor with less than min_qty still
+    asks or gives nothing, and a smaller take is not made (the receiver asks its next
+    donor in the next turn). One round per turn (at most the locations, not the rows).
+    With every lane equally long each receiver's k-th donor is the item's k-th largest
+    surplus, every receiver has as many donors, and this is the overlap of the two
+    cumulative scales, receivers largest need first against donors largest surplus
+    first, a donor's rest below min_qty left off its scale."""
     rows = _movable(rows, settings)
     if rows is None:
         return no_transfers()
@@ -180,15 +197,18 @@ def _matched(lanes: pl.DataFrame, settings: Transfers) -> pl.DataFrame:
             pairs.filter(pl.col("turn") == turn)
             .join(still, on=receiver)
             .join(left, on=donor)
-            .filter((pl.col("still") > 0) & (pl.col("left") > 0))
+            # a move is at least min_qty: a need or a rest below it moves nothing
+            .filter((pl.col("still") >= settings.min_qty) & (pl.col("left") >= settings.min_qty))
             .sort(["sku", "choices", "need", "to_location"], descending=[False, False, True, False])
         )
         before = pl.col("still").cum_sum().over(donor) - pl.col("still")
+        # a donor's last share under min_qty is not made within the turn: it takes
+        # nothing from the donor nor off the need, and the receiver asks its next donor
         taken = asking.with_columns(
             pl.min_horizontal("still", (pl.col("left") - before).clip(lower_bound=0))
             .floor()
             .alias("quantity")
-        ).filter(pl.col("quantity") > 0)
+        ).filter(pl.col("quantity") >= settings.min_qty)
         moves.append(taken)
         still = _less(still, taken, receiver, "still")
         left = _less(left, taken, donor, "left")
@@ -196,15 +216,28 @@ def _matched(lanes: pl.DataFrame, settings: Transfers) -> pl.DataFrame:
         return no_transfers()
     return (
         pl.concat(moves)
-        .filter(pl.col("quantity") >= settings.min_qty)
         .with_columns(
-            pl.format(
-                "{} is below its reorder point ({} < {}); {} holds {} above its order-up-to",
-                "to_location",
-                *fmt_apart(pl.col("inventory_position"), pl.col("reorder_point")),
-                "from_location",
-                fmt_number(pl.col("surplus")),
-            ).alias("reason")
+            pl.when("owed")
+            .then(
+                pl.format(
+                    "{} owes open customer orders with no forecast demand (position {}); "
+                    "{} holds {} above its order-up-to",
+                    "to_location",
+                    fmt_number(pl.col("inventory_position")),
+                    "from_location",
+                    fmt_number(pl.col("surplus")),
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "{} is below its reorder point ({} < {}); {} holds {} above its order-up-to",
+                    "to_location",
+                    *fmt_apart(pl.col("inventory_position"), pl.col("reorder_point")),
+                    "from_location",
+                    fmt_number(pl.col("surplus")),
+                )
+            )
+            .alias("reason")
         )
         .select(TRANSFER_COLUMNS)
         .sort(["sku", "to_location", "from_location"])

@@ -119,5 +119,5 @@ def test_the_note_names_the_same_largest_line_whatever_the_order_of_equal_lines(
     }
     assert notes == {
         "customer_orders: 2 lines each larger than a year of the item's sales (largest: "
-        "A @ W, 500, against 5); the plan orders for them: check them"
+        "A @ W, 500, against 5); the plan orders or moves stock for them: check them"
     }

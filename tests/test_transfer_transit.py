@@ -285,21 +285,29 @@ def _needs(own: list[dict]) -> dict[str, int]:
 def _overlap_matching(rows: list[dict], min_qty: float) -> list[tuple[str, str, str, float]]:
     """The matching before lanes, by hand: per item, receivers (largest need first) and
     donors (largest surplus first) on two cumulative scales; receiver i takes from donor j
-    the overlap min(N_i, D_j) - max(N_(i-1), D_(j-1))."""
+    the overlap min(N_i, D_j) - max(N_(i-1), D_(j-1)), walked pair by pair: a need or a
+    donor's rest below min_qty moves nothing and leaves its scale (the receiver is done,
+    the donor's rest stays where it is), so a move under min_qty takes nothing off the
+    other side."""
     moves = []
     for sku in sorted({r["sku"] for r in rows}):
         own = [r for r in rows if r["sku"] == sku]
-        needs = sorted((-need, to) for to, need in _needs(own).items())
-        gives = sorted((-_surplus(r), r["location"]) for r in own if _surplus(r) >= min_qty)
-        n_start = 0
-        for need, to in needs:
-            d_start = 0
-            for surplus, sender in gives:
-                quantity = min(n_start - need, d_start - surplus) - max(n_start, d_start)
-                if quantity >= min_qty:
-                    moves.append((sku, sender, to, float(quantity)))
-                d_start -= surplus
-            n_start -= need
+        needs = [[to, n] for _, to, n in sorted((-n, to, n) for to, n in _needs(own).items())]
+        gives = [
+            [r["location"], _surplus(r)]
+            for r in sorted(own, key=lambda r: (-_surplus(r), r["location"]))
+            if _surplus(r) >= min_qty
+        ]
+        i = j = 0
+        while i < len(needs) and j < len(gives):
+            (to, need), (sender, left) = needs[i], gives[j]
+            quantity = min(need, left)
+            if quantity >= min_qty:
+                moves.append((sku, sender, to, float(quantity)))
+                needs[i][1] -= quantity
+                gives[j][1] -= quantity
+            i += needs[i][1] < min_qty
+            j += gives[j][1] < min_qty
     return sorted(moves, key=lambda m: (m[0], m[2], m[1]))
 
 
@@ -343,12 +351,11 @@ def _soonest_first_by_hand(
                     continue
                 sender = choices[to][turn]
                 quantity = min(need[to], left[sender])
-                if quantity > 0:
+                if quantity >= min_qty:  # a smaller move is not made: it takes nothing
                     moves.append((sku, sender, to, float(quantity)))
                     need[to] -= quantity
                     left[sender] -= quantity
-    kept = [move for move in moves if move[3] >= min_qty]
-    return sorted(kept, key=lambda m: (m[0], m[2], m[1]))
+    return sorted(moves, key=lambda m: (m[0], m[2], m[1]))
 
 
 @settings(max_examples=60)

@@ -544,19 +544,20 @@ def summary_sheet(
         high = pl.col("risk_level") == "high" if "risk_level" in buying.columns else pl.lit(False)
         known = pl.col("order_value").is_not_null()
         for key, by in (("summary.by_supplier", "supplier"), ("summary.by_location", "location")):
-            block = (
-                buying.with_columns(pl.col(by).fill_null(message("summary.no_name", lang)))
-                .group_by(by)
-                .agg(
-                    pl.len().alias("lines"),
-                    pl.col("order_qty").sum(),
-                    # null (written `missing`) when no line of the group has a cost
-                    pl.when(known.any()).then(pl.col("order_value").sum().round(2)),
-                    (~known).sum().alias("missing_cost_lines"),
-                    high.sum().alias("high_risk"),
-                )
-                .sort("order_value", by, descending=[True, False], nulls_last=True)
+            block = buying.with_columns(
+                pl.col(by).fill_null(message("summary.no_name", lang))
+            ).group_by(by)
+            block = block.agg(
+                pl.len().alias("lines"),
+                pl.col("order_qty").sum(),
+                # null (written `missing`) when no line of the group has a cost
+                pl.when(known.any()).then(pl.col("order_value").sum().round(2)),
+                (~known).sum().alias("missing_cost_lines"),
+                high.sum().alias("high_risk"),
             )
+            if by == "location":
+                block = _every_high_risk_line(block, tables.get("risk"), orders)
+            block = block.sort("order_value", by, descending=[True, False], nulls_last=True)
             if not uncosted:
                 block = block.drop("missing_cost_lines")
             blocks.append((message(key, lang), block.rename(headers(block.columns, lang))))
@@ -575,6 +576,34 @@ def summary_sheet(
     if orders is not None:
         lines.append(("", message("summary.details_note", lang)))
     return lines, blocks
+
+
+def _every_high_risk_line(
+    block: pl.DataFrame, risk: pl.DataFrame | None, orders: pl.DataFrame
+) -> pl.DataFrame:
+    """The per-location block (location, lines, order_qty, order_value, missing_cost_lines,
+    high_risk of its order lines) with high_risk = every high-risk line of the location,
+    ordered or not, as the summary's headline counts them (the risk table; without it the
+    order rows), and a row of 0 lines for a location with high-risk lines and no order."""
+    rows = risk if risk is not None else orders
+    if "risk_level" not in rows.columns:
+        return block
+    high = (
+        rows.filter(pl.col("risk_level") == "high")
+        .group_by("location")
+        .agg(pl.len().cast(block["high_risk"].dtype).alias("high_risk"))
+    )
+    return (
+        block.drop("high_risk")
+        .join(high, on="location", how="full", coalesce=True)
+        .with_columns(
+            pl.col("lines", "missing_cost_lines", "high_risk").fill_null(0),
+            pl.col("order_qty", "order_value").fill_null(
+                pl.when(pl.col("lines").is_null()).then(0.0)
+            ),
+        )
+        .select(block.columns)
+    )
 
 
 def quantity_format(value: float) -> str:
