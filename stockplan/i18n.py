@@ -1652,6 +1652,24 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "也是名为 '{name}' 的工作表；要读名为 '{name}' 的工作表请写 sheet: '{name}'（带引号），"
         "否则请写另一个工作表的名称",
     },
+    "note.sheet_with_header": {
+        "en": "{file}: reading sheet '{sheet}', the first with a {table} header (none in "
+        "{passed}); set `sheet:` to choose another",
+        "zh": "{file}：读取工作表 '{sheet}'，第一个有{table}表头的工作表（{passed} 中没有）；"
+        "用 `sheet:` 指定其他工作表",
+    },
+    "note.sheets_stacked": {
+        "en": "{file}: sheets {sheets} have the same {table} header and are read as one "
+        "table (messages name the sheet and its row); set `sheet:` to read one only",
+        "zh": "{file}：工作表 {sheets} 的{table}表头相同，合并为一张表读取"
+        "（提示中注明工作表和行号）；只读其中一个请用 `sheet:` 指定",
+    },
+    "note.sheets_left": {
+        "en": "{file}: sheets {sheets} not read: their header does not map to the columns of "
+        "sheet '{first}' ({columns}); set `sheet:` to read one of them instead",
+        "zh": "{file}：未读取工作表 {sheets}：其表头与工作表 '{first}' 的列（{columns}）不一致；"
+        "要改读其中一个请用 `sheet:` 指定",
+    },
     "error.no_sheets": {
         "en": "{where}: the workbook has no sheets",
         "zh": "{where}：工作簿中没有工作表",
@@ -2332,6 +2350,13 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "数值相同：电子表格把编码当成了数字，小数末尾的零被去掉（1.10 成了 1.1）；"
         "请把商品编码列设为文本格式，并按原样录入编码",
     },
+    "reading.sku_exponent": {
+        "en": "the same number: a spreadsheet reads a code in exponent form as a number "
+        "(1E5 becomes 100000); format the SKU column as text and enter the codes as they "
+        "are written",
+        "zh": "数值相同：电子表格把指数形式的编码当成了数字（1E5 成了 100000）；"
+        "请把商品编码列设为文本格式，并按原样录入编码",
+    },
     "reading.sku_invisible": {
         "en": "but for an invisible character (shown escaped, copied with the code): "
         "delete it and use one spelling in every file",
@@ -2354,6 +2379,23 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
     "reading.sku_more": {
         "en": " ({count} SKUs spelled two ways)",
         "zh": "（共 {count} 个编码有两种写法）",
+    },
+    "error.code_shortened": {
+        "en": "{where}: '{code}' is a code a spreadsheet shortened to its scientific display "
+        "(only its first {digits} digits are left{more}): the code is lost; format the SKU "
+        "column as text in the export (or open the CSV with that column as text) and export "
+        "it again",
+        "zh": "{where}：'{code}' 是被电子表格显示成科学计数法的编码"
+        "（只剩前 {digits} 位数字{more}），原编码已丢失；"
+        "请在导出时把商品编码列设为文本（或以文本方式打开该文件的这一列）后重新导出",
+    },
+    "reading.more_cells": {"en": "; {count} such cells", "zh": "；共 {count} 个这样的单元格"},
+    "error.code_too_long_number": {
+        "en": "{where}: cell {cell} holds the number {value}, longer than the {digits} digits "
+        "a spreadsheet keeps of a number: the code's last digits are lost; format the SKU "
+        "column as text and enter or export the codes again",
+        "zh": "{where}：单元格 {cell} 是数字 {value}，超过电子表格能保留的 {digits} 位数字，"
+        "编码末尾的数字已丢失；请把商品编码列设为文本格式，重新录入或导出编码",
     },
     "error.location_spelling": {
         "en": "{where}: location '{location}' is written '{other}' in {other_where} ({how}): "
@@ -3249,7 +3291,13 @@ def render_error(text: str, lang: str = "en") -> str:
     text = _USER_VALUE.sub(keep, _LEADING_FILE.sub(keep, text, count=1))
     for pattern, replacement in _ERROR_PHRASES:
         text = pattern.sub(replacement, text)
-    return _KEPT_AGAIN.sub(lambda found: kept[int(found[1])], text)
+    text = _KEPT_AGAIN.sub(lambda found: kept[int(found[1])], text)
+    return _SHEET_OF_LEADING_FILE.sub(r"\1, 工作表 '\2'", text, count=1)
+
+
+_SHEET_OF_LEADING_FILE = re.compile(r"^(.*?), sheet '([^']*)'(?=, |: |：)")
+"""The sheet of a workbook read with others in the file an error starts with
+(`io.readers.sheet_label`)."""
 
 
 # what an error says as the user wrote it, set aside while the phrases are rendered: the
@@ -3310,12 +3358,16 @@ def error_text(error: StockplanError, lang: str = "en") -> str:
     return safe_text(say(error.phrase or error.message, lang))
 
 
+_SHEET_OF_FILE = re.compile(r"^(.*), sheet '([^']*)'$", re.DOTALL)
+"""A sheet of a workbook read with others, as messages name it (`io.readers.sheet_label`)."""
+
+
 def place(
     file: object, row: int | None = None, column: str | None = None, name: str | None = None
 ) -> dict[str, str]:
     """Where an input error is, in both languages: `file, row 13, column '日期' (date)`,
     `file，第 13 行，列 '日期'（date）`; `name` is the canonical column read from `column`."""
-    en, zh = [str(file)], [str(file)]
+    en, zh = [str(file)], [_SHEET_OF_FILE.sub(r"\1，工作表 '\2'", str(file))]
     if row is not None:
         en.append(f"row {row}")
         zh.append(f"第 {row} 行")
