@@ -1190,6 +1190,36 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "no table's required columns found",
         "zh": "未找到任何表的必需列",
     },
+    "init.not_products": {
+        "en": "only its SKU column fits the products master, and its other headers are "
+        "those of dated quantities or of another table; map them under `columns:` for the "
+        "table it is",
+        "zh": "只有商品编码列符合商品档案，其他列是带日期的数量或属于别的表；"
+        "请在 `columns:` 中按它实际对应的表映射",
+    },
+    "init.two_row_header": {
+        "en": "the header takes two rows, row {row} under it ('{group}' over {labels}); "
+        "make it one row with one name per column (such as '{group}{first}'), then map "
+        "that name under `columns:` if it is not recognised",
+        "zh": "表头占了两行，第 {row} 行在下（'{group}' 下分 {labels}）；请改成一行、每列一个名称"
+        "（如 '{group}{first}'），如该名称未被识别，再在 `columns:` 中映射",
+    },
+    "init.clash": {
+        "en": "  {others} also looks like {name}: {chosen} written under columns: in the "
+        "config (base units over boxes, on hand over available); check it",
+        "zh": "  {others} 也像是 {name}：已在配置的 columns: 中写为 {chosen}"
+        "（基本单位优先于箱，现存量优先于可用量）；请核对",
+    },
+    "init.unit_clash": {
+        "en": "  {others} also looks like {name}, and differs from {chosen} only in its "
+        "unit: delete the column you do not mean from the export (base units, not boxes)",
+        "zh": "  {others} 也像是 {name}，与 {chosen} 只是单位不同：请从导出文件中删除不用的那一列"
+        "（用基本单位，不用箱）",
+    },
+    "init.sheet": {
+        "en": "  read from sheet '{sheet}' (no sheet before it holds this table)",
+        "zh": "  读取工作表 '{sheet}'（之前的工作表都不是这张表）",
+    },
     "init.own_output": {
         "en": "{file}: a plan stockplan wrote (it has its {record}), not an export; skipped",
         "zh": "{file}：这是 stockplan 写出的计划（带有 {record}），不是导出文件；已跳过",
@@ -1669,6 +1699,14 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "sheet '{first}' ({columns}); set `sheet:` to read one of them instead",
         "zh": "{file}：未读取工作表 {sheets}：其表头与工作表 '{first}' 的列（{columns}）不一致；"
         "要改读其中一个请用 `sheet:` 指定",
+    },
+    "error.two_row_header": {
+        "en": "{where}: the header takes two rows ('{group}' over {labels}); make it one row "
+        "with one name per column (such as '{group}{first}' for '{first}' under '{group}'), "
+        "then map that name under `columns:` if it is not recognised",
+        "zh": "{where}：表头占了两行（'{group}' 下分 {labels}）；请改成一行、每列一个名称"
+        "（如 '{group}' 下的 '{first}' 写作 '{group}{first}'），"
+        "如该名称未被识别，再在 `columns:` 中映射",
     },
     "error.no_sheets": {
         "en": "{where}: the workbook has no sheets",
@@ -2205,6 +2243,19 @@ INIT_MESSAGES: dict[str, dict[str, str]] = {
     "init.comment.unmapped": {
         "en": "# headers no alias recognised; to use one, map it to a canonical column:",
         "zh": "# 未能识别的表头；要使用其中一列，请把它映射到标准列名：",
+    },
+    "init.comment.clash": {
+        "en": "# {others} also looks like {name}: this one chosen (base units over boxes, "
+        "on hand over available); swap the header here if the other is meant",
+        "zh": "# {others} 也像是 {name}：这里选了这一列（基本单位优先于箱，现存量优先于可用量）；"
+        "如要用另一列，请把这里的表头换掉",
+    },
+    "init.comment.unit_clash": {
+        "en": "# {others} also looks like {name} and differs only in its unit, which "
+        "columns: does not tell apart: delete the column you do not mean from the export "
+        "(a count in boxes read as pieces would be planned wrong)",
+        "zh": "# {others} 也像是 {name}，只是单位不同，columns: 无法区分："
+        "请从导出文件中删除不用的那一列（把箱数当作件数会算错计划）",
     },
     "init.comment.column": {"en": "COLUMN", "zh": "标准列名"},
     "init.comment.language": {

@@ -246,3 +246,95 @@ def test_a_number_cell_of_more_than_15_digits_in_a_code_column_is_refused(tmp_pa
     good = _workbook(tmp_path / "ok.xlsx", {"明细": rows[:3]})
     sales = read_table("sales", InputFile(path=good), {}, [])
     assert sales["sku"].to_list() == ["69012345678901234", "6901234567890"]
+
+
+# 3. and 4. what `init` proposes
+
+
+def _init(folder: Path) -> tuple[str, dict]:
+    result = CliRunner().invoke(app, ["init", str(folder)])
+    assert result.exit_code == 0, result.output
+    text = (folder / "stockplan.yaml").read_text(encoding="utf-8")
+    return result.output, yaml.safe_load(text)
+
+
+def _two_on_hand(tmp_path: Path, header: str, values: str) -> None:
+    (tmp_path / "stock.csv").write_text(f"{header}\nA001,总仓,{values}\n", encoding="utf-8")
+    lines = ["日期,物料编码,仓库,实发数量"] + [f"{d},A001,总仓,5" for d in DAYS]
+    (tmp_path / "sales.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_init_writes_on_hand_over_available_under_columns(tmp_path: Path):
+    """A Shopify inventory export with `Available` (on hand less committed) and `On hand`:
+    init said `Available -> on_hand` and validate refused the pair. Now `On hand` is
+    written under `columns:` with `Available` named, and the stock read is 30, not 25."""
+    _two_on_hand(tmp_path, "SKU,Location,Available,On hand", "25,30")
+    output, written = _init(tmp_path)
+    assert "Available also looks like on_hand: On hand written under columns:" in output
+    assert written["columns"] == {"stock": {"On hand": "on_hand"}}
+    text = (tmp_path / "stockplan.yaml").read_text(encoding="utf-8")
+    assert '"On hand": on_hand   # "Available" 也像是 on_hand' in text
+    code, said = _validate(tmp_path / "stockplan.yaml")
+    assert code == 0, said
+    assert stockplan.load(tmp_path / "stockplan.yaml")[1].tables["stock"]["on_hand"][0] == 30
+
+
+def test_init_names_two_on_hand_columns_differing_only_in_unit(tmp_path: Path):
+    """库存量(箱) and 库存量(基本单位): init said `库存量(箱) -> on_hand` and never named the
+    other. A `columns:` key is read without its unit, so it cannot pick one: init names
+    both, on screen and in the config, and says to delete the one not meant."""
+    _two_on_hand(tmp_path, "物料编码,仓库,库存量(箱),库存量(基本单位)", "3,30")
+    output, written = _init(tmp_path)
+    assert "库存量(箱) also looks like on_hand, and differs from 库存量(基本单位) only" in output
+    assert written["columns"] == {}
+    text = (tmp_path / "stockplan.yaml").read_text(encoding="utf-8")
+    assert '# "库存量(箱)" 也像是 on_hand，只是单位不同' in text
+
+
+def test_init_does_not_take_a_returns_document_or_a_summary_for_the_products(tmp_path: Path):
+    """销售退货单.xlsx (日期, 单据编号, 物料编码, 仓库, 实退数量) was proposed as products; a
+    sales report whose first sheet is a 汇总 summary (sku, name, quantity, amount: no date)
+    too. Now the returns are not recognised, saying why, and the report is sales, read
+    from its 明细 sheet."""
+    _workbook(
+        tmp_path / "销售退货单.xlsx",
+        {
+            "Sheet1": [
+                ["日期", "单据编号", "物料编码", "仓库", "实退数量"],
+                [DAYS[0], "XT0", "A001", "总仓", 2],
+            ]
+        },
+    )
+    _workbook(
+        tmp_path / "销售报表.xlsx",
+        {
+            "汇总": [
+                ["销售汇总表"],
+                ["商品编码", "商品名称", "数量", "金额"],
+                ["A001", "杯", 560, 5600],
+            ],
+            "明细": [[*SALES_HEADER, "金额"], *[[*r, 50] for r in _sales_rows({"A001": 5}, DAYS)]],
+        },
+    )
+    _workbook(tmp_path / "库存.xlsx", {"Sheet1": [STOCK_HEADER, ["A001", "杯子", "总仓", 30]]})
+    output, written = _init(tmp_path)
+    assert written["inputs"] == {"stock": "库存.xlsx", "sales": "销售报表.xlsx"}
+    assert "销售退货单.xlsx: not recognised (only its SKU column fits the products" in output
+    assert "read from sheet '明细'" in output
+    orders, _, _ = _orders(_config(tmp_path, "销售报表.xlsx", "库存.xlsx"))
+    assert orders == {"A001": 92}  # all 112 days of 明细, not the summary
+
+
+def test_a_two_row_header_is_named_by_init_and_refused_naming_its_row(tmp_path: Path):
+    """本期销售 / 本期退货 over 数量, 金额: init proposed products ("not recognised: 日期,
+    仓库"), and read as sales it said "the header '' appears twice" with no row."""
+    text = "日期,商品编号,商品名称,仓库,本期销售,,本期退货,\n,,,,数量,金额,数量,金额\n"
+    text += "2025/08/18,SP001,毛巾,总仓,3,30,0,0\n"
+    (tmp_path / "销售明细.csv").write_bytes(text.encode("gbk"))
+    (tmp_path / "库存.csv").write_text("商品编号,仓库,库存数量\nSP001,总仓,30\n", encoding="utf-8")
+    output, written = _init(tmp_path)
+    assert "products" not in written["inputs"]
+    assert "the header takes two rows, row 2 under it ('本期销售' over '数量', '金额')" in output
+    code, said = _validate(_config(tmp_path, "销售明细.csv", "库存.csv"))
+    assert code == 1
+    assert "销售明细.csv, row 2: the header takes two rows ('本期销售' over '数量', '金额')" in said

@@ -615,6 +615,8 @@ def _sheet_table(
         str(h).strip() if h is not None and str(h).strip() else f"column_{n + 1}"
         for n, h in enumerate(cells.row(index))
     ]
+    if index + 1 < cells.height:
+        _refuse_two_row_header(headers, list(cells.row(index + 1)), where, index + 2)
     _check_duplicate_headers(headers, where)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         _refuse_uncalculated(path, sheet, cells, index, headers, schema, overrides, where)
@@ -803,6 +805,50 @@ def _read_parquet(path: Path) -> RawTable:
         raise input_error(path, f"cannot read as Parquet ({exc})") from None
 
 
+def _blank_header(header: str) -> bool:
+    """A header cell left empty (named `column_3` by the workbook reader, `` or
+    `_duplicated_1` by the CSV reader)."""
+    return not header.strip() or bool(re.fullmatch(r"column_\d+|_duplicated_\d+", header))
+
+
+def two_row_header(headers: list[str], below: list[str | None]) -> tuple[str, list[str]] | None:
+    """(group, the labels under it) when `headers` and the row `below` them are a header
+    of two rows (`本期销售` over `数量`, `金额`, merged across the columns under it): the
+    row below leaves its first cell empty, and labels (no numbers) stand under a header
+    cell left empty. None otherwise."""
+    cells = [("" if c is None else str(c).strip()) for c in below]
+    if len(cells) < 2 or cells[0] or len(cells) != len(headers):
+        return None
+    under = [n for n, h in enumerate(headers) if _blank_header(h) and cells[n]]
+    if not under or any(re.fullmatch(r"[-+0-9.,\s¥$%]+", c) for c in cells if c):
+        return None
+    column = under[0]
+    start = max(n for n in range(column) if not _blank_header(headers[n])) if column else 0
+    end = next((n for n in range(column, len(headers)) if not _blank_header(headers[n])), None)
+    end = len(headers) if end is None or end <= column else end
+    return headers[start], [c for c in cells[start:end] if c]
+
+
+def _refuse_two_row_header(
+    headers: list[str], below: list[str | None], where: Path, row: int
+) -> None:
+    """A header of two rows (`two_row_header`) is refused naming its second row: read as
+    one, its labels would be the first row of data and its empty cells headers."""
+    found = two_row_header(headers, below)
+    if found is None:
+        return
+    group, labels = found
+    raise StockplanError(
+        phrase(
+            "error.two_row_header",
+            where=place(where, row),
+            group=quote(group),
+            labels=", ".join(f"'{quote(label)}'" for label in labels),
+            first=quote(labels[0]),
+        )
+    )
+
+
 def _check_duplicate_headers(headers: list[str], path: Path) -> None:
     seen: dict[str, str] = {}
     for header in headers:
@@ -963,6 +1009,9 @@ def read_raw(
     if suffix in (".parquet", ".pq"):
         return [_read_parquet(path)]
     table = _read_csv(path, spec, schema, overrides, notes)
+    if table.frame.height:
+        below = list(table.frame.row(0))
+        _refuse_two_row_header(table.frame.columns, below, path, table.header_row + 1)
     duplicated = [c for c in table.frame.columns if "_duplicated_" in c]
     if duplicated:
         raise input_error(
