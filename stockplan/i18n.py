@@ -1210,6 +1210,36 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "no table's required columns found",
         "zh": "未找到任何表的必需列",
     },
+    "init.not_products": {
+        "en": "only its SKU column fits the products master, and its other headers are "
+        "those of dated quantities or of another table; map them under `columns:` for the "
+        "table it is",
+        "zh": "只有商品编码列符合商品档案，其他列是带日期的数量或属于别的表；"
+        "请在 `columns:` 中按它实际对应的表映射",
+    },
+    "init.two_row_header": {
+        "en": "the header takes two rows, row {row} under it ('{group}' over {labels}); "
+        "make it one row with one name per column (such as '{group}{first}'), then map "
+        "that name under `columns:` if it is not recognised",
+        "zh": "表头占了两行，第 {row} 行在下（'{group}' 下分 {labels}）；请改成一行、每列一个名称"
+        "（如 '{group}{first}'），如该名称未被识别，再在 `columns:` 中映射",
+    },
+    "init.clash": {
+        "en": "  {others} also looks like {name}: {chosen} written under columns: in the "
+        "config (base units over boxes, on hand over available); check it",
+        "zh": "  {others} 也像是 {name}：已在配置的 columns: 中写为 {chosen}"
+        "（基本单位优先于箱，现存量优先于可用量）；请核对",
+    },
+    "init.unit_clash": {
+        "en": "  {others} also looks like {name}, and differs from {chosen} only in its "
+        "unit: delete the column you do not mean from the export (base units, not boxes)",
+        "zh": "  {others} 也像是 {name}，与 {chosen} 只是单位不同：请从导出文件中删除不用的那一列"
+        "（用基本单位，不用箱）",
+    },
+    "init.sheet": {
+        "en": "  read from sheet '{sheet}' (no sheet before it holds this table)",
+        "zh": "  读取工作表 '{sheet}'（之前的工作表都不是这张表）",
+    },
     "init.own_output": {
         "en": "{file}: a plan stockplan wrote (it has its {record}), not an export; skipped",
         "zh": "{file}：这是 stockplan 写出的计划（带有 {record}），不是导出文件；已跳过",
@@ -1723,6 +1753,32 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：{setting}：{value} 既是位置 {value}（从 0 数起）的工作表 '{position}'，"
         "也是名为 '{name}' 的工作表；要读名为 '{name}' 的工作表请写 sheet: '{name}'（带引号），"
         "否则请写另一个工作表的名称",
+    },
+    "note.sheet_with_header": {
+        "en": "{file}: reading sheet '{sheet}', the first with a {table} header (none in "
+        "{passed}); set `sheet:` to choose another",
+        "zh": "{file}：读取工作表 '{sheet}'，第一个有{table}表头的工作表（{passed} 中没有）；"
+        "用 `sheet:` 指定其他工作表",
+    },
+    "note.sheets_stacked": {
+        "en": "{file}: sheets {sheets} have the same {table} header and are read as one "
+        "table (messages name the sheet and its row); set `sheet:` to read one only",
+        "zh": "{file}：工作表 {sheets} 的{table}表头相同，合并为一张表读取"
+        "（提示中注明工作表和行号）；只读其中一个请用 `sheet:` 指定",
+    },
+    "note.sheets_left": {
+        "en": "{file}: sheets {sheets} not read: their header does not map to the columns of "
+        "sheet '{first}' ({columns}); set `sheet:` to read one of them instead",
+        "zh": "{file}：未读取工作表 {sheets}：其表头与工作表 '{first}' 的列（{columns}）不一致；"
+        "要改读其中一个请用 `sheet:` 指定",
+    },
+    "error.two_row_header": {
+        "en": "{where}: the header takes two rows ('{group}' over {labels}); make it one row "
+        "with one name per column (such as '{group}{first}' for '{first}' under '{group}'), "
+        "then map that name under `columns:` if it is not recognised",
+        "zh": "{where}：表头占了两行（'{group}' 下分 {labels}）；请改成一行、每列一个名称"
+        "（如 '{group}' 下的 '{first}' 写作 '{group}{first}'），"
+        "如该名称未被识别，再在 `columns:` 中映射",
     },
     "error.no_sheets": {
         "en": "{where}: the workbook has no sheets",
@@ -2260,6 +2316,19 @@ INIT_MESSAGES: dict[str, dict[str, str]] = {
         "en": "# headers no alias recognised; to use one, map it to a canonical column:",
         "zh": "# 未能识别的表头；要使用其中一列，请把它映射到标准列名：",
     },
+    "init.comment.clash": {
+        "en": "# {others} also looks like {name}: this one chosen (base units over boxes, "
+        "on hand over available); swap the header here if the other is meant",
+        "zh": "# {others} 也像是 {name}：这里选了这一列（基本单位优先于箱，现存量优先于可用量）；"
+        "如要用另一列，请把这里的表头换掉",
+    },
+    "init.comment.unit_clash": {
+        "en": "# {others} also looks like {name} and differs only in its unit, which "
+        "columns: does not tell apart: delete the column you do not mean from the export "
+        "(a count in boxes read as pieces would be planned wrong)",
+        "zh": "# {others} 也像是 {name}，只是单位不同，columns: 无法区分："
+        "请从导出文件中删除不用的那一列（把箱数当作件数会算错计划）",
+    },
     "init.comment.column": {"en": "COLUMN", "zh": "标准列名"},
     "init.comment.language": {
         "en": "  language: zh   # headers, reasons and messages in Chinese (en: English)",
@@ -2404,6 +2473,13 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "数值相同：电子表格把编码当成了数字，小数末尾的零被去掉（1.10 成了 1.1）；"
         "请把商品编码列设为文本格式，并按原样录入编码",
     },
+    "reading.sku_exponent": {
+        "en": "the same number: a spreadsheet reads a code in exponent form as a number "
+        "(1E5 becomes 100000); format the SKU column as text and enter the codes as they "
+        "are written",
+        "zh": "数值相同：电子表格把指数形式的编码当成了数字（1E5 成了 100000）；"
+        "请把商品编码列设为文本格式，并按原样录入编码",
+    },
     "reading.sku_invisible": {
         "en": "but for an invisible character (shown escaped, copied with the code): "
         "delete it and use one spelling in every file",
@@ -2426,6 +2502,23 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
     "reading.sku_more": {
         "en": " ({count} SKUs spelled two ways)",
         "zh": "（共 {count} 个编码有两种写法）",
+    },
+    "error.code_shortened": {
+        "en": "{where}: '{code}' is a code a spreadsheet shortened to its scientific display "
+        "(only its first {digits} digits are left{more}): the code is lost; format the SKU "
+        "column as text in the export (or open the CSV with that column as text) and export "
+        "it again",
+        "zh": "{where}：'{code}' 是被电子表格显示成科学计数法的编码"
+        "（只剩前 {digits} 位数字{more}），原编码已丢失；"
+        "请在导出时把商品编码列设为文本（或以文本方式打开该文件的这一列）后重新导出",
+    },
+    "reading.more_cells": {"en": "; {count} such cells", "zh": "；共 {count} 个这样的单元格"},
+    "error.code_too_long_number": {
+        "en": "{where}: cell {cell} holds the number {value}, longer than the {digits} digits "
+        "a spreadsheet keeps of a number: the code's last digits are lost; format the SKU "
+        "column as text and enter or export the codes again",
+        "zh": "{where}：单元格 {cell} 是数字 {value}，超过电子表格能保留的 {digits} 位数字，"
+        "编码末尾的数字已丢失；请把商品编码列设为文本格式，重新录入或导出编码",
     },
     "error.location_spelling": {
         "en": "{where}: location '{location}' is written '{other}' in {other_where} ({how}): "
@@ -3343,7 +3436,13 @@ def render_error(text: str, lang: str = "en") -> str:
     text = _USER_VALUE.sub(keep, _LEADING_FILE.sub(keep, text, count=1))
     for pattern, replacement in _ERROR_PHRASES:
         text = pattern.sub(replacement, text)
-    return _KEPT_AGAIN.sub(lambda found: kept[int(found[1])], text)
+    text = _KEPT_AGAIN.sub(lambda found: kept[int(found[1])], text)
+    return _SHEET_OF_LEADING_FILE.sub(r"\1, 工作表 '\2'", text, count=1)
+
+
+_SHEET_OF_LEADING_FILE = re.compile(r"^(.*?), sheet '([^']*)'(?=, |: |：)")
+"""The sheet of a workbook read with others in the file an error starts with
+(`io.readers.sheet_label`)."""
 
 
 # what an error says as the user wrote it, set aside while the phrases are rendered: the
@@ -3404,12 +3503,16 @@ def error_text(error: StockplanError, lang: str = "en") -> str:
     return safe_text(say(error.phrase or error.message, lang))
 
 
+_SHEET_OF_FILE = re.compile(r"^(.*), sheet '([^']*)'$", re.DOTALL)
+"""A sheet of a workbook read with others, as messages name it (`io.readers.sheet_label`)."""
+
+
 def place(
     file: object, row: int | None = None, column: str | None = None, name: str | None = None
 ) -> dict[str, str]:
     """Where an input error is, in both languages: `file, row 13, column '日期' (date)`,
     `file，第 13 行，列 '日期'（date）`; `name` is the canonical column read from `column`."""
-    en, zh = [str(file)], [str(file)]
+    en, zh = [str(file)], [_SHEET_OF_FILE.sub(r"\1，工作表 '\2'", str(file))]
     if row is not None:
         en.append(f"row {row}")
         zh.append(f"第 {row} 行")

@@ -1194,7 +1194,7 @@ def init(
     set_lang(lang.value if lang is not None else "en", chosen=lang is not None)
 
     from stockplan.i18n import input_name, say
-    from stockplan.io.inspect import inspect_folder, starter_config
+    from stockplan.io.inspect import inspect_folder, starter_config, unit_only_clash
     from stockplan.io.planfiles import RUN_JSON, record_beside
     from stockplan.io.writers import write_text
 
@@ -1243,6 +1243,20 @@ def init(
         console.say("init.file", file=shown, table=table, mapped=mapped)
         if guess.unmapped:
             console.say("init.unmapped", headers=", ".join(guess.unmapped))
+        if guess.sheet:
+            console.say("init.sheet", sheet=guess.sheet)
+        for name, others in guess.clashes.items():
+            console.warn(
+                message(
+                    "init.unit_clash"
+                    if unit_only_clash(guess.mapping[name], others)
+                    else "init.clash",
+                    lang_now(),
+                    others=", ".join(others),
+                    name=name,
+                    chosen=guess.mapping[name],
+                )
+            )
     text = starter_config(guesses, target.parent, lang.value if lang else None)
     write_text(target, text, overwrite=force)
     missing = [t for t in ("sales", "stock") if t not in tables]

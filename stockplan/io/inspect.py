@@ -20,7 +20,13 @@ from stockplan.errors import StockplanError
 from stockplan.i18n import message, phrase
 from stockplan.io.datasets import PARQUET_SUFFIXES, dataset_files, hive_values
 from stockplan.io.planfiles import RUN_JSON, record_beside, workbook_with_record
-from stockplan.io.readers import header_index, read_top_rows
+from stockplan.io.readers import (
+    header_index,
+    is_workbook,
+    read_sheet_tops,
+    read_top_rows,
+    two_row_header,
+)
 from stockplan.io.schema import CODE_ALIASES, SCHEMAS, normalise_header
 
 EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet")
@@ -46,13 +52,50 @@ class FileGuess:
     unmapped: list[str] = field(default_factory=list)
     problem: str | None = None
     own_output: bool = False  # a plan stockplan wrote (`own_output`), not looked into
+    clashes: dict[str, list[str]] = field(default_factory=dict)
+    """canonical -> the other headers that look like it, beside `mapping`'s, which the
+    config `init` writes names under `columns:` (`prefer_header`)."""
+    sheet: str | None = None  # the workbook's sheet the table was found on
 
 
-def _score(headers: list[str], table: str) -> tuple[bool, int, dict[str, str]]:
+BOX_UNIT = re.compile(
+    r"[(（\[【]\s*(箱|整箱|件箱|case|cases|carton|cartons|ctn|box|boxes)\s*[)）\]】]\s*$", re.I
+)
+BASE_UNIT = re.compile(r"基本单位|主单位|最小单位|base\s*unit", re.I)
+AVAILABLE = re.compile(r"available|可用|可销|可售|可发", re.I)
+
+
+def prefer_header(headers: list[str]) -> str:
+    """Of two headers that look like one column, the one a planner would read: a count in
+    base units over one in boxes (`库存量(基本单位)` over `库存量(箱)`: boxes would be
+    planned as pieces), and on hand over available (`On hand` over `Available`: available
+    is on hand less what is allocated, which the plan takes off itself from `allocated`);
+    else the first."""
+
+    def rank(header: str) -> int:
+        return (
+            (2 if BOX_UNIT.search(header) else 0)
+            - (1 if BASE_UNIT.search(header) else 0)
+            + (1 if AVAILABLE.search(header) else 0)
+        )
+
+    return min(headers, key=rank)
+
+
+def unit_only_clash(header: str, others: list[str]) -> bool:
+    """Whether `header` and another of `others` differ only in their unit (`库存量(箱)`,
+    `库存量(基本单位)`): a `columns:` key is read without its unit, so it names both."""
+    return any(normalise_header(o) == normalise_header(header) for o in others)
+
+
+def _score(
+    headers: list[str], table: str
+) -> tuple[bool, int, dict[str, str], dict[str, list[str]]]:
     schema = SCHEMAS[table]
     aliases = {normalise_header(a): c.name for c in schema.columns for a in c.headers}
     fallback = {normalise_header(a) for c in schema.columns for a in c.fallbacks}
     mapping: dict[str, str] = {}
+    seen: dict[str, list[str]] = {}  # canonical -> every header of its rank (a clash)
     for header in headers:
         key = normalise_header(header)
         name = aliases.get(key)
@@ -65,11 +108,21 @@ def _score(headers: list[str], table: str) -> tuple[bool, int, dict[str, str]]:
         replaces_fallback = earlier in fallback and key not in fallback
         if name not in mapping or replaces_code or replaces_fallback:
             mapping[name] = header
+            seen[name] = [header]
+        elif (key in CODE_ALIASES) == (earlier in CODE_ALIASES) and (key in fallback) == (
+            earlier in fallback
+        ):
+            seen[name].append(header)  # two headers of one rank: the reader refuses both
+    clashes = {}
+    for name, found in seen.items():
+        if len(found) > 1:
+            mapping[name] = prefer_header(found)
+            clashes[name] = [h for h in found if h != mapping[name]]
     required = {c.name for c in schema.columns if c.required}
     complete = required <= set(mapping) and (
         not schema.one_of or any(n in mapping for n in schema.one_of)
     )
-    return complete, len(mapping), mapping
+    return complete, len(mapping), mapping, clashes
 
 
 def _dataset_header(folder: Path) -> list[list[str]]:
@@ -80,35 +133,88 @@ def _dataset_header(folder: Path) -> list[list[str]]:
     return [[*read_top_rows(first)[0], *hive]]
 
 
+DATED = re.compile(r"日期|时间|date|time|day", re.I)
+COUNTED = re.compile(r"数量|数|量|qty|quantity|units|pcs", re.I)
+
+
+def _a_transaction(headers: list[str]) -> bool:
+    """Whether `headers` are those of dated lines with quantities (a sales, returns or
+    receipts document: 日期 ... 实退数量), which no products master is."""
+    return any(DATED.search(h) for h in headers) and any(COUNTED.search(h) for h in headers)
+
+
+def _header_problem(rows: list[list[str]], hint: str | None, problem: str | None = None) -> str:
+    """Why no table fits `rows`: a header of two rows (`readers.two_row_header`) named with
+    its second row, else `problem`, else no table's required columns found."""
+    for n in range(min(len(rows) - 1, 3)):
+        found = two_row_header(rows[n], rows[n + 1])
+        if found:
+            group, labels = found
+            return phrase(
+                "init.two_row_header",
+                row=n + 2,
+                group=group,
+                labels=", ".join(f"'{label}'" for label in labels),
+                first=labels[0],
+            )
+    return problem or phrase("init.no_table")
+
+
+def _guess_rows(path: Path, rows: list[list[str]], hint: str | None) -> FileGuess:
+    """The guess for one table's first `rows` (a file's, or one sheet's)."""
+    candidates = []
+    for table, schema in SCHEMAS.items():
+        index = header_index(rows, schema, {})
+        headers = [c.strip() for c in rows[index] if c and c.strip()] if rows else []
+        complete, size, mapping, clashes = _score(headers, table)
+        candidates.append(((complete, table == hint, size), table, mapping, headers, clashes))
+    # ties go to the first table in SCHEMAS order: sales, stock, products, ...
+    (complete, _, size), table, mapping, headers, clashes = max(candidates, key=lambda c: c[0])
+    if not complete:
+        return FileGuess(path, None, mapping, list(headers), _header_problem(rows, hint))
+    if table == "products":
+        # products needs only an SKU column: a header another table knows more of, or of
+        # dated quantities, is that table's or a document's, not the products master
+        most = max(_score(headers, other)[1] for other in SCHEMAS)
+        if most > size or _a_transaction(headers):
+            problem = _header_problem(rows, hint, phrase("init.not_products"))
+            return FileGuess(path, None, mapping, list(headers), problem)
+    known = {normalise_header(a) for c in SCHEMAS[table].columns for a in c.headers}
+    # a header set aside for another of the same column (仓库编码 beside 仓库名称) is known
+    unmapped = [h for h in headers if normalise_header(h) not in known]
+    return FileGuess(path, table, mapping, unmapped, clashes=clashes)
+
+
 def guess_file(path: Path) -> FileGuess:
     """Which table `path` (a file, or a folder of Parquet part files) most likely is, with
     its header mapping.
 
     The file is read once; its first rows are scored against every table, each table
-    finding its own header below any title lines.
+    finding its own header below any title lines. A workbook's sheets are scored in the
+    order the reader looks at them (`readers.read_sheet_tops`): the first that is a table
+    is the guess (a cover sheet 说明, or a summary before the detail, is passed). Products
+    needs only an SKU column, so a file is products only when no other table knows more
+    of its headers and it is not dated lines with quantities (`_a_transaction`).
     """
     hint = next(
         (t for t, words in NAME_HINTS.items() if any(w in path.stem.lower() for w in words)),
         None,
     )
     try:
-        rows = _dataset_header(path) if path.is_dir() else read_top_rows(path)
+        if path.is_dir():
+            sheets: list[tuple[str | None, list[list[str]]]] = [(None, _dataset_header(path))]
+        elif is_workbook(path):
+            sheets = list(read_sheet_tops(path))
+        else:
+            sheets = [(None, read_top_rows(path))]
     except StockplanError as exc:
         return FileGuess(path, None, problem=exc.phrase or exc.message)
-    candidates: list[tuple[tuple[bool, bool, int], str, dict[str, str], list[str]]] = []
-    for table, schema in SCHEMAS.items():
-        index = header_index(rows, schema, {})
-        headers = [c.strip() for c in rows[index] if c and c.strip()] if rows else []
-        complete, size, mapping = _score(headers, table)
-        candidates.append(((complete, table == hint, size), table, mapping, headers))
-    # ties go to the first table in SCHEMAS order: sales, stock, products, ...
-    (complete, _, size), table, mapping, headers = max(candidates, key=lambda c: c[0])
-    if not complete:
-        return FileGuess(path, None, mapping, list(headers), phrase("init.no_table"))
-    known = {normalise_header(a) for c in SCHEMAS[table].columns for a in c.headers}
-    # a header set aside for another of the same column (仓库编码 beside 仓库名称) is known
-    unmapped = [h for h in headers if normalise_header(h) not in known]
-    return FileGuess(path, table, mapping, unmapped)
+    guesses = [_guess_rows(path, rows, hint) for _, rows in sheets]
+    found = next((n for n, g in enumerate(guesses) if g.table), None)
+    if found is None:
+        return guesses[0]
+    guesses[found].sheet = sheets[found][0] if found else None
+    return guesses[found]
 
 
 DEEPEST_FOLDER = 3
@@ -256,7 +362,19 @@ def starter_config(guesses: list[FileGuess], config_dir: Path, language: str | N
     for table in ("sales", "stock"):
         if table not in inputs:
             lines.append(message("init.comment.missing", lang, name=table))
-    lines += ["", "columns: {}"]
+    mapped: list[str] = []  # the `columns:` lines proposed for clashing headers
+    for table, guess in used.items():
+        block = []
+        for name, others in guess.clashes.items():
+            header = guess.mapping[name]
+            said = {"others": ", ".join(_comment_safe(h) for h in others), "name": name}
+            if unit_only_clash(header, others):  # `columns:` keys are read without units
+                lines.append(message("init.comment.unit_clash", lang, **said))
+                continue
+            line = f"    {_comment_safe(header)}: {name}   "
+            block.append(line + message("init.comment.clash", lang, **said))
+        mapped += [f"  {table}:", *block] if block else []
+    lines += ["", "columns:", *mapped] if mapped else ["", "columns: {}"]
     unmapped = {table: g.unmapped for table, g in used.items() if g.unmapped}
     if unmapped:
         lines += [message("init.comment.unmapped", lang), "# columns:"]

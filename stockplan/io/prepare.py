@@ -207,12 +207,13 @@ def check_sku_spellings(tables: Mapping[str, pl.DataFrame], config: Config) -> N
     case is folded (`a010007` / `A010007`) or its full-width characters are read as ASCII
     (`０１０００７` / `010007`, typed in an input method's full-width mode), or that is the
     same decimal number (`1.1` / `1.10`, `10` / `10.0`: a workbook held `1.10` as the number
-    1.1, which drops the zeros at the end of its decimals), when no table
-    has both spellings (one that does knows two items, `123` and `0123`): the two would be
-    planned as two items, one with the sales and none of the stock, or a kit's component
-    or a successor that is no item the shop sells or stocks. Every sku column counts
-    (`SPELLING_TABLES`: the kits' and the successions' too). Names the row and column of
-    the spelling that lost its zeros (for case or width, the later table's), both
+    1.1, which drops the zeros at the end of its decimals) or the same whole number written
+    in exponent form (`1E5` / `100000`: a spreadsheet reads `1E5` as that number), when no
+    table has both spellings (one that does knows two items, `123` and `0123`): the two
+    would be planned as two items, one with the sales and none of the stock, or a kit's
+    component or a successor that is no item the shop sells or stocks. Every sku column
+    counts (`SPELLING_TABLES`: the kits' and the successions' too). Names the row and column
+    of the spelling that lost its zeros (for case or width, the later table's), both
     spellings and the fix (`sku_key`)."""
     refuse_two_spellings(spelled_skus(tables), config)
 
@@ -223,14 +224,25 @@ non-joiner and joiner, word joiner, byte order mark): left out when spellings of
 or a location are compared (`01.010\u200b` is `01.010`)."""
 
 
+EXPONENT_CODE = r"^[0-9]+(\.[0-9]+)?[eE]\+?[0-9]{1,2}$"
+"""A code in exponent form (`1E5`), which a spreadsheet reads as the number it writes
+(100000): `sku_key` gives both the one key when the number is whole and of fewer than 16
+digits."""
+
+
 def sku_key(sku: pl.Expr) -> pl.Expr:
     """The one code that spellings of an SKU differing only in leading zeros, letter case,
-    full or half width, invisible characters (`INVISIBLE`) or, for a code that is a decimal
+    full or half width, invisible characters (`INVISIBLE`), for a code that is a decimal
     number, zeros at the end of its decimals (`1.10` / `1.1`, `10.0` / `10`: a workbook held
-    the code as a number) share."""
+    the code as a number), or a code in exponent form and the whole number it equals
+    (`1E5` / `100000`: a spreadsheet read the code as a number) share."""
+    text = sku.str.replace_all(INVISIBLE, "").str.replace_many(FULL_WIDTH)
+    number = text.cast(pl.Float64, strict=False)
+    whole = text.str.contains(EXPONENT_CODE) & (number < 1e15) & (number == number.floor())
     return (
-        sku.str.replace_all(INVISIBLE, "")
-        .str.replace_many(FULL_WIDTH)
+        pl.when(whole)
+        .then(number.cast(pl.Int64).cast(pl.String))
+        .otherwise(text)
         .str.strip_chars_start("0")
         .str.to_lowercase()
         .str.replace(r"^(\d*\.\d*?)0+$", "${1}")
@@ -242,6 +254,8 @@ def sku_difference(sku: str, other: str) -> str:
     """The key of the fix for `sku`, spelled `other` in another table (`sku_key`)."""
     if re.search(INVISIBLE, sku) or re.search(INVISIBLE, other):
         return "reading.sku_invisible"
+    if any(re.match(EXPONENT_CODE, code.translate(HALF_WIDTH)) for code in (sku, other)):
+        return "reading.sku_exponent"
     if len(sku) < len(other):
         if sku.translate(HALF_WIDTH).lstrip("0") == other.translate(HALF_WIDTH).lstrip("0"):
             return "reading.sku_zeros"

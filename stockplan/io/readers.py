@@ -22,9 +22,9 @@ import polars as pl
 
 from stockplan.config import Config, DatabaseInput, InputFile
 from stockplan.errors import StockplanError, input_error, quote
-from stockplan.i18n import phrase, place
+from stockplan.i18n import both, input_name, phrase, place
 from stockplan.io.columns import ROW as ROW  # re-exported: the row-number column's name
-from stockplan.io.columns import map_headers, refuse_blank_locations, type_table
+from stockplan.io.columns import SOURCE_FILE, map_headers, refuse_blank_locations, type_table
 from stockplan.io.columns import parse_dates as parse_dates  # re-exported
 from stockplan.io.datasets import is_dataset, read_dataset
 from stockplan.io.schema import SCHEMAS, TableSchema, normalise_header
@@ -41,11 +41,13 @@ MISDECODED = re.compile("[\ue000-\uf8ff\ufffd]")
 class RawTable:
     """A file read as text cells; `header_row` is the header's 1-based line / sheet row;
     `workbook`: read as a workbook, whose typed numbers come as `1.503` (not a text saved
-    with an `.xls` name)."""
+    with an `.xls` name); `sheet`: the sheet's name, for one of several sheets of a
+    workbook read as one table."""
 
     frame: pl.DataFrame
     header_row: int = 1
     workbook: bool = False
+    sheet: str | None = None
 
 
 BIG5_PRIVATE_SHARE = 0.15
@@ -293,22 +295,32 @@ def _read_csv(
     return RawTable(frame, header_row=skip + 1)
 
 
-def _first_visible_sheet(reader: Any, path: Path, notes: list[str]) -> str:
-    """Name of the first sheet a person sees when opening the workbook (`reader`: it, open
-    in fastexcel).
-
-    A hidden first sheet is often a stale copy or a lookup list the ERP keeps: reading it
-    without a word would plan on the wrong numbers.
-    """
+def _visible_sheets(reader: Any, path: Path) -> list[tuple[str, bool]]:
+    """(name, holds a cell) of each sheet a person sees when opening the workbook
+    (`reader`: it, open in fastexcel), in the workbook's order."""
     names = reader.sheet_names
     if not names:
         raise StockplanError(phrase("error.no_sheets", where=place(path)))
-    visible: list[tuple[str, bool]] = []  # (name, holds a cell) of each visible sheet
+    visible: list[tuple[str, bool]] = []
     with _quiet_stderr():  # the Excel library prints a line for each chart sheet it opens
         for index, name in enumerate(names):
             first = reader.load_sheet(index, header_row=None, n_rows=1, dtypes="string")
             if first.visible == "visible":
                 visible.append((name, first.width > 0))
+    return visible
+
+
+def _first_visible_sheet(
+    reader: Any, path: Path, notes: list[str], visible: list[tuple[str, bool]] | None = None
+) -> str:
+    """Name of the first sheet a person sees when opening the workbook (`reader`: it, open
+    in fastexcel; `visible`: its `_visible_sheets`, when known).
+
+    A hidden first sheet is often a stale copy or a lookup list the ERP keeps: reading it
+    without a word would plan on the wrong numbers.
+    """
+    names = reader.sheet_names
+    visible = _visible_sheets(reader, path) if visible is None else visible
     if not visible:
         return names[0]
     chosen = next((name for name, cells in visible if cells), visible[0][0])
@@ -346,13 +358,16 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _sheet_cells(reader: Any, name: str) -> pl.DataFrame:
-    """Every cell of the workbook's sheet `name` as text, as `pl.read_excel(engine=
-    "calamine", has_header=False, infer_schema_length=0, drop_empty_rows=False)` gives
-    them (columns `column_0`, `column_1`, ...), from the workbook `reader` already opened:
-    Polars would open and parse it a second time and, with pyarrow installed, import
-    pyarrow (0.3 s on two cores) to take the sheet as an Arrow batch."""
-    cells = pl.DataFrame(reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string"))
+def _sheet_cells(reader: Any, name: str, rows: int | None = None) -> pl.DataFrame:
+    """Every cell of the workbook's sheet `name` as text (its first `rows` rows only, when
+    given), as `pl.read_excel(engine="calamine", has_header=False, infer_schema_length=0,
+    drop_empty_rows=False)` gives them (columns `column_0`, `column_1`, ...), from the
+    workbook `reader` already opened: Polars would open and parse it a second time and,
+    with pyarrow installed, import pyarrow (0.3 s on two cores) to take the sheet as an
+    Arrow batch."""
+    cells = pl.DataFrame(
+        reader.load_sheet(name, header_row=None, skip_rows=0, n_rows=rows, dtypes="string")
+    )
     if cells.height == cells.width == 0:
         raise ValueError("empty Excel sheet")  # Polars' words (`_excel_error` quotes them)
     return cells.rename({c: f"column_{i}" for i, c in enumerate(cells.columns)})
@@ -400,6 +415,17 @@ def _chosen_sheet(names: list[str], chosen: str | int, path: Path, key: str) -> 
     )
 
 
+def _open_workbook(path: Path) -> Any:
+    """The workbook at `path` open in fastexcel; an encrypted one is refused saying so."""
+    with path.open("rb") as handle:
+        magic = handle.read(8)
+    if path.suffix.lower() in (".xlsx", ".xlsm") and magic.startswith(OLE_MAGIC):
+        raise StockplanError(phrase("error.encrypted", where=place(path)))
+    import fastexcel
+
+    return fastexcel.read_excel(path)
+
+
 def read_excel_cells(
     path: Path, spec: InputFile, notes: list[str], key: str = "sheet"
 ) -> tuple[pl.DataFrame, str | int]:
@@ -410,14 +436,8 @@ def read_excel_cells(
     Row i of the frame is the sheet's row i + 1: blank rows, above the first used one too,
     are kept (the reader would drop them), so every row number named is the one Excel
     shows."""
-    with path.open("rb") as handle:
-        magic = handle.read(8)
-    if path.suffix.lower() in (".xlsx", ".xlsm") and magic.startswith(OLE_MAGIC):
-        raise StockplanError(phrase("error.encrypted", where=place(path)))
     try:
-        import fastexcel
-
-        reader = fastexcel.read_excel(path)
+        reader = _open_workbook(path)
         chosen = spec.sheet if spec.sheet is not None else _first_visible_sheet(reader, path, notes)
         names = list(reader.sheet_names)
         chosen = _chosen_sheet(names, chosen, path, key)
@@ -429,6 +449,99 @@ def read_excel_cells(
     if cells.height == 0 or not _filled_rows(cells, 1):
         raise input_error(path, "the sheet is empty")
     return cells, chosen
+
+
+SHEET_TOP_ROWS = 500
+"""Rows of a sheet looked at for its header when `_data_sheets` chooses the sheets to read
+(title lines and blank rows above a header are far fewer)."""
+
+
+def _header_columns(
+    cells: pl.DataFrame, schema: TableSchema, overrides: Mapping[str, str]
+) -> frozenset[str] | None:
+    """The columns of `schema` that the header found among the first rows of `cells` maps
+    to; None when no row there names every required column."""
+    filled = _filled_rows(cells, HEADER_SEARCH_ROWS)
+    top = [list(cells.row(i)) for i in filled]
+    if not top:
+        return None
+    cells_of_header = top[header_index(top, schema, overrides)]
+    if not _matches_header(cells_of_header, schema, overrides):
+        return None
+    names = _header_names(schema, overrides)
+    found = {names.get(normalise_header(str(c))) for c in cells_of_header if c is not None}
+    return frozenset(found - {None})  # type: ignore[arg-type]
+
+
+def sheet_label(path: Path | str, sheet: str) -> str:
+    """How a message names a sheet of a workbook read with others: `file, sheet '9月'`."""
+    return f"{path}, sheet '{sheet}'"
+
+
+_SHEET_LABEL = re.compile(r"^(.*), sheet '(.*)'$", re.DOTALL)
+
+
+def _data_sheets(
+    reader: Any, path: Path, schema: TableSchema, overrides: Mapping[str, str], notes: list[str]
+) -> list[str]:
+    """The sheets read when `sheet:` names none: from the first visible sheet with cells,
+    the first whose header names every required column of `schema` (a cover sheet such as
+    说明 before it is passed, with a note), then every later visible sheet whose header maps
+    to the same columns (a month or a category per sheet: 8月, 9月, 10月), stacked as one
+    table with a note naming them; a later sheet whose header maps to other columns, or to
+    none, is left with a note. When no sheet has such a header, the first visible one
+    (whose missing column is then refused)."""
+    visible = _visible_sheets(reader, path)
+    first = _first_visible_sheet(reader, path, notes, visible)
+    names = list(reader.sheet_names)
+    candidates = [first] + [
+        n for n, filled in visible if filled and names.index(n) > names.index(first)
+    ]
+    if len(candidates) == 1:
+        return candidates
+    with _quiet_stderr():
+        columns = {
+            name: _header_columns(_sheet_cells(reader, name, SHEET_TOP_ROWS), schema, overrides)
+            for name in candidates
+        }
+    data = [name for name in candidates if columns[name] is not None]
+    if not data:
+        return [first]
+    table = {"en": schema.name, "zh": input_name(schema.name, "zh")}
+    start = data[0]
+    if start != first:
+        passed = candidates[: candidates.index(start)]
+        notes.append(
+            phrase(
+                "note.sheet_with_header",
+                file=str(path),
+                sheet=quote(start),
+                table=table,
+                passed=", ".join(f"'{quote(n)}'" for n in passed),
+            )
+        )
+    read = [n for n in data if columns[n] == columns[start]]
+    left = [n for n in candidates[candidates.index(start) + 1 :] if n not in read]
+    if len(read) > 1:
+        notes.append(
+            phrase(
+                "note.sheets_stacked",
+                file=str(path),
+                sheets=", ".join(f"'{quote(n)}'" for n in read),
+                table=table,
+            )
+        )
+    if left:
+        notes.append(
+            phrase(
+                "note.sheets_left",
+                file=str(path),
+                sheets=", ".join(f"'{quote(n)}'" for n in left),
+                first=quote(start),
+                columns=", ".join(sorted(columns[start] or ())),
+            )
+        )
+    return read
 
 
 def _filled_rows(cells: pl.DataFrame, count: int) -> list[int]:
@@ -459,8 +572,42 @@ def _read_excel(
     schema: TableSchema,
     overrides: Mapping[str, str],
     notes: list[str],
+) -> list[RawTable]:
+    """The sheet `sheet:` names, else every sheet `_data_sheets` reads, each as a table of
+    its own (`RawTable.sheet` set when there are several)."""
+    if spec.sheet is not None:
+        cells, sheet = read_excel_cells(path, spec, notes, f"inputs.{schema.name}.sheet")
+        return [_sheet_table(path, sheet, cells, schema, overrides)]
+    try:
+        reader = _open_workbook(path)
+        sheets = _data_sheets(reader, path, schema, overrides, notes)
+        cells = [_sheet_cells(reader, name) for name in sheets]
+    except StockplanError:
+        raise
+    except Exception as exc:  # fastexcel raises its own types for corrupt files
+        raise _excel_error(path, exc) from None
+    tables = []
+    for name, sheet_cells in zip(sheets, cells, strict=True):
+        where = Path(sheet_label(path, name)) if len(sheets) > 1 else path
+        if sheet_cells.height == 0 or not _filled_rows(sheet_cells, 1):
+            raise input_error(where, "the sheet is empty")
+        table = _sheet_table(path, name, sheet_cells, schema, overrides, where)
+        sheet = name if len(sheets) > 1 else None
+        tables.append(RawTable(table.frame, table.header_row, True, sheet))
+    return tables
+
+
+def _sheet_table(
+    path: Path,
+    sheet: str | int,
+    cells: pl.DataFrame,
+    schema: TableSchema,
+    overrides: Mapping[str, str],
+    where: Path | None = None,
 ) -> RawTable:
-    cells, sheet = read_excel_cells(path, spec, notes, f"inputs.{schema.name}.sheet")
+    """One sheet's `cells` under their header (found below any title lines); `where`: how
+    messages name the sheet (the file, or `sheet_label` when several are read)."""
+    where = where or path
     filled = _filled_rows(cells, HEADER_SEARCH_ROWS)
     top = [list(cells.row(i)) for i in filled]
     index = filled[header_index(top, schema, overrides)]  # the header's row in the sheet - 1
@@ -468,9 +615,12 @@ def _read_excel(
         str(h).strip() if h is not None and str(h).strip() else f"column_{n + 1}"
         for n, h in enumerate(cells.row(index))
     ]
-    _check_duplicate_headers(headers, path)
+    if index + 1 < cells.height:
+        _refuse_two_row_header(headers, list(cells.row(index + 1)), where, index + 2)
+    _check_duplicate_headers(headers, where)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        _refuse_uncalculated(path, sheet, cells, index, headers, schema, overrides)
+        _refuse_uncalculated(path, sheet, cells, index, headers, schema, overrides, where)
+        _refuse_long_numbers(path, sheet, cells, index, headers, schema, overrides, where)
     frame = cells.slice(index + 1).rename(dict(zip(cells.columns, headers, strict=True)))
     return RawTable(frame, header_row=index + 1, workbook=True)
 
@@ -483,6 +633,7 @@ def _refuse_uncalculated(
     headers: list[str],
     schema: TableSchema,
     overrides: Mapping[str, str],
+    where: Path | None = None,
 ) -> None:
     """A formula without a saved result, or an Excel error, in a column stockplan reads and
     a row below the header that is not a totals row, is refused naming its row, column and
@@ -518,7 +669,133 @@ def _refuse_uncalculated(
         else f"the Excel error {quote(what)} (cell {letters}{row}{more}) reads as empty; "
         "correct the formula or the cell"
     )
-    raise input_error(path, problem, row=row, column=quote(header))
+    raise input_error(where or path, problem, row=row, column=quote(header))
+
+
+CODE_COLUMNS = ("sku", "kit_sku", "component_sku", "old_sku", "new_sku")
+"""The columns that hold an item's code, which a spreadsheet must keep as text."""
+
+SHORTENED_CODE = r"^\s*[0-9]\.[0-9]+E\+[0-9]{2,3}\s*$"
+"""A code in the shortened scientific form a spreadsheet displays a long number in
+(`6.90123E+12` for the barcode 6901234567890), saved so from a CSV opened in Excel: only
+its first digits are left. A code such as `1E5` (no decimals) may be a shop's real code."""
+
+EXCEL_DIGITS = 15
+"""Significant digits a spreadsheet keeps of a number: a longer code typed or exported
+as a number has lost its last digits (69012345678901234 becomes 69012345678901200 in
+Excel, 69012345678901232 from a program that writes the double)."""
+
+
+def refuse_lost_codes(frame: pl.DataFrame, mapping: Mapping[str, str], where: Path) -> None:
+    """A code column (`CODE_COLUMNS`) holding a code in a spreadsheet's shortened
+    scientific form (`SHORTENED_CODE`) is refused naming its first row and column: two
+    barcodes 6901234567890 and 6901234567891 both shown as `6.90123E+12` would be planned
+    as one item with both items' sales, and neither real code would have any."""
+    for name in CODE_COLUMNS:
+        if name not in frame.columns or frame.schema[name] != pl.String:
+            continue
+        lost = frame.filter(pl.col(name).str.contains(SHORTENED_CODE))
+        if lost.height == 0:
+            continue
+        first = lost.sort(ROW).row(0, named=True)
+        code = str(first[name]).strip()
+        source = mapping.get(name, name)
+        read_as = name if normalise_header(source) != name else None
+        raise StockplanError(
+            phrase(
+                "error.code_shortened",
+                where=place(where, first[ROW], source, read_as),
+                code=code,
+                digits=len(code.split("E")[0].replace(".", "")),
+                more=both("reading.more_cells", count=lost.height) if lost.height > 1 else "",
+            )
+        )
+
+
+_LONG_NUMBER = re.compile(rb"<(?:\w+:)?v>\s*(-?(?:\d{16,}(?:\.\d*)?|\d(?:\.\d+)?[Ee]\+?\d+))\s*<")
+"""A saved number of 16 digits or more (or in exponent form, checked after)."""
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c\s[^>]*>")
+_CELL_TYPE = re.compile(rb"""\st\s*=\s*["']([a-zA-Z]+)["']""")
+
+
+def _long_number_cells(path: Path, sheet: str | int) -> tuple[list[tuple[str, int, str]], int]:
+    """(column letters, row, value) of each cell of `sheet` holding a number of more than
+    `EXCEL_DIGITS` digits before its decimal point, in sheet order, and the sheet's first
+    used column (where the reader's first column is)."""
+    import zipfile
+
+    from stockplan.io.xlsx_formulas import _REF, _origin, sheet_xml_path
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            member = sheet_xml_path(book, sheet)
+            xml = book.read(member) if member else b""
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return [], 1
+    found = []
+    for value in _LONG_NUMBER.finditer(xml):
+        number = value[1].decode()
+        if "e" in number.lower():
+            mantissa, exponent = number.lower().split("e")
+            if int(exponent) < EXCEL_DIGITS:
+                continue
+        tags = list(_CELL_TAG.finditer(xml, max(0, value.start() - 400), value.start()))
+        if not tags:
+            continue
+        tag = tags[-1][0]
+        kind = _CELL_TYPE.search(tag)
+        ref = _REF.search(tag)
+        if ref is None or (kind is not None and kind[1] != b"n"):
+            continue  # text (a shared or inline string, a formula's text result) is kept
+        found.append((ref[1].decode(), int(ref[2]), number))
+    origin = _origin(xml) if found else None
+    return found, origin[1] if origin else 1
+
+
+def _refuse_long_numbers(
+    path: Path,
+    sheet: str | int,
+    cells: pl.DataFrame,
+    index: int,
+    headers: list[str],
+    schema: TableSchema,
+    overrides: Mapping[str, str],
+    where: Path,
+) -> None:
+    """A number cell of more than `EXCEL_DIGITS` digits in a code column (`CODE_COLUMNS`)
+    of an .xlsx is refused naming its cell: the code was typed or exported as a number and
+    its last digits are gone (a 17-digit code read back as 69012345678901232), so two codes
+    may be one and none is the item's. Text cells of any length are codes as written. The
+    sheet's XML is looked at only when a code column holds such a long number."""
+    names = _header_names(schema, overrides)
+    codes = {n for n, h in enumerate(headers) if names.get(normalise_header(h)) in CODE_COLUMNS}
+    if not codes:
+        return
+    body = cells.slice(index + 1)
+    long = r"^\s*-?[0-9]{16,}(\.[0-9]*)?\s*$"
+    if not body.select(
+        pl.any_horizontal(pl.col(body.columns[n]).str.contains(long).any() for n in codes)
+    ).item():
+        return
+    from stockplan.io.xlsx_formulas import column_number
+
+    found, first_column = _long_number_cells(path, sheet)
+    for letters, row, number in found:
+        column = column_number(letters) - first_column
+        if row > index + 1 and column in codes:
+            header = headers[column]
+            name = names[normalise_header(header)]
+            read_as = name if normalise_header(header) != name else None
+            shown = cells[row - 1, column]
+            raise StockplanError(
+                phrase(
+                    "error.code_too_long_number",
+                    where=place(where, row, quote(header), read_as),
+                    cell=f"{letters}{row}",
+                    value=quote(shown if shown is not None else number),
+                    digits=EXCEL_DIGITS,
+                )
+            )
 
 
 def _read_parquet(path: Path) -> RawTable:
@@ -526,6 +803,50 @@ def _read_parquet(path: Path) -> RawTable:
         return RawTable(pl.read_parquet(path))
     except Exception as exc:
         raise input_error(path, f"cannot read as Parquet ({exc})") from None
+
+
+def _blank_header(header: str) -> bool:
+    """A header cell left empty (named `column_3` by the workbook reader, `` or
+    `_duplicated_1` by the CSV reader)."""
+    return not header.strip() or bool(re.fullmatch(r"column_\d+|_duplicated_\d+", header))
+
+
+def two_row_header(headers: list[str], below: list[str | None]) -> tuple[str, list[str]] | None:
+    """(group, the labels under it) when `headers` and the row `below` them are a header
+    of two rows (`本期销售` over `数量`, `金额`, merged across the columns under it): the
+    row below leaves its first cell empty, and labels (no numbers) stand under a header
+    cell left empty. None otherwise."""
+    cells = [("" if c is None else str(c).strip()) for c in below]
+    if len(cells) < 2 or cells[0] or len(cells) != len(headers):
+        return None
+    under = [n for n, h in enumerate(headers) if _blank_header(h) and cells[n]]
+    if not under or any(re.fullmatch(r"[-+0-9.,\s¥$%]+", c) for c in cells if c):
+        return None
+    column = under[0]
+    start = max(n for n in range(column) if not _blank_header(headers[n])) if column else 0
+    end = next((n for n in range(column, len(headers)) if not _blank_header(headers[n])), None)
+    end = len(headers) if end is None or end <= column else end
+    return headers[start], [c for c in cells[start:end] if c]
+
+
+def _refuse_two_row_header(
+    headers: list[str], below: list[str | None], where: Path, row: int
+) -> None:
+    """A header of two rows (`two_row_header`) is refused naming its second row: read as
+    one, its labels would be the first row of data and its empty cells headers."""
+    found = two_row_header(headers, below)
+    if found is None:
+        return
+    group, labels = found
+    raise StockplanError(
+        phrase(
+            "error.two_row_header",
+            where=place(where, row),
+            group=quote(group),
+            labels=", ".join(f"'{quote(label)}'" for label in labels),
+            first=quote(labels[0]),
+        )
+    )
 
 
 def _check_duplicate_headers(headers: list[str], path: Path) -> None:
@@ -598,22 +919,68 @@ def read_top_rows(path: Path, notes: list[str] | None = None) -> list[list[str]]
     return [next(csv.reader([line], delimiter=_sniff_delimiter(line)), []) for line in lines]
 
 
+def _text_rows(cells: pl.DataFrame) -> list[list[str]]:
+    """The first `HEADER_SEARCH_ROWS` filled rows of a sheet's `cells`, as text."""
+    rows = [cells.row(i) for i in _filled_rows(cells, HEADER_SEARCH_ROWS)]
+    return [["" if v is None else str(v) for v in row] for row in rows]
+
+
+def read_sheet_tops(
+    path: Path, notes: list[str] | None = None
+) -> list[tuple[str, list[list[str]]]]:
+    """(name, first rows as text cells) of each sheet of the workbook at `path` that a read
+    without `sheet:` may read (`_data_sheets`): the first visible sheet with cells, then
+    every later visible one with cells; for `init` to find the sheet that holds a table
+    when a cover sheet (说明) comes first."""
+    notes = notes if notes is not None else []
+    _check_regular_file(path)
+    try:
+        reader = _open_workbook(path)
+        visible = _visible_sheets(reader, path)
+        first = _first_visible_sheet(reader, path, notes, visible)
+        names = list(reader.sheet_names)
+        later = [n for n, filled in visible if filled and names.index(n) > names.index(first)]
+        with _quiet_stderr():
+            return [
+                (n, _text_rows(_sheet_cells(reader, n, SHEET_TOP_ROWS))) for n in [first, *later]
+            ]
+    except StockplanError:
+        raise
+    except Exception as exc:  # fastexcel raises its own types for corrupt files
+        raise _excel_error(path, exc) from None
+
+
+def is_workbook(path: Path) -> bool:
+    """Whether `path` is read as a workbook (not text saved with an `.xls` name)."""
+    return path.suffix.lower() in EXCEL_SUFFIXES and not _text_saved_as_xls(path, [])
+
+
 def source_header(
     path: Path | str, table: str, column: str, overrides: Mapping[str, str] | None = None
 ) -> str | None:
     """The file's own header read as `column` of `table` (`箱规` for `pack_size`), for a
     message that names it; None when there is no file to look at (frames, a database, a
-    dataset) or no such header. Reads only the file's first rows."""
+    dataset) or no such header. `path` may name a sheet of a workbook read with others
+    (`sheet_label`); in a workbook the first sheet read with a header of `table` counts.
+    Reads only the file's first rows."""
     overrides = overrides or {}
+    schema = SCHEMAS[table]
+    label = _SHEET_LABEL.match(str(path))
+    file, sheet = (
+        (Path(label[1]), label[2]) if label and not Path(path).exists() else (Path(path), None)
+    )
     try:
-        rows = read_top_rows(Path(path))
+        if is_workbook(file):
+            tops = [rows for name, rows in read_sheet_tops(file) if sheet in (None, name)]
+        else:
+            tops = [read_top_rows(file)]
     except (StockplanError, OSError):
         return None
-    if not rows:
+    headers = [rows[header_index(rows, schema, overrides)] for rows in tops if rows]
+    if not headers:
         return None
-    schema = SCHEMAS[table]
+    cells = next((h for h in headers if _matches_header(h, schema, overrides)), headers[0])
     names = _header_names(schema, overrides)
-    cells = rows[header_index(rows, schema, overrides)]
     found = (str(c).strip() for c in cells if names.get(normalise_header(str(c))) == column)
     return next(found, None)
 
@@ -629,8 +996,9 @@ def read_raw(
     schema: TableSchema,
     overrides: Mapping[str, str] | None = None,
     notes: list[str] | None = None,
-) -> RawTable:
-    """Read one file as it is, picking the reader by extension."""
+) -> list[RawTable]:
+    """Read one file as it is, picking the reader by extension: one table, or a workbook's
+    sheets read as one table (`_data_sheets`), each with its own header."""
     overrides = overrides or {}
     notes = notes if notes is not None else []
     path = Path(spec.path)
@@ -639,15 +1007,37 @@ def read_raw(
     if suffix in EXCEL_SUFFIXES and not _text_saved_as_xls(path, notes):
         return _read_excel(path, spec, schema, overrides, notes)
     if suffix in (".parquet", ".pq"):
-        return _read_parquet(path)
+        return [_read_parquet(path)]
     table = _read_csv(path, spec, schema, overrides, notes)
+    if table.frame.height:
+        below = list(table.frame.row(0))
+        _refuse_two_row_header(table.frame.columns, below, path, table.header_row + 1)
     duplicated = [c for c in table.frame.columns if "_duplicated_" in c]
     if duplicated:
         raise input_error(
             path, f"the header '{duplicated[0].split('_duplicated_')[0]}' appears twice"
         )
     _check_duplicate_headers(table.frame.columns, path)
-    return table
+    return [table]
+
+
+def _typed(
+    table: RawTable,
+    schema: TableSchema,
+    overrides: Mapping[str, str],
+    where: Path,
+    notes: list[str],
+    identify_by: str,
+    part: bool = False,
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    """A raw table's headers mapped and its cells typed and checked (`columns.type_table`),
+    with the mapping (column -> header); `where` names it in messages."""
+    raw = table.frame.rename({c: c.replace("\ufeff", "").strip() for c in table.frame.columns})
+    mapping = map_headers(raw, schema, overrides, where, identify_by)
+    typed = type_table(
+        raw, schema, mapping, where, table.header_row, notes, table.workbook, part_file=part
+    )
+    return typed, mapping
 
 
 def read_table(
@@ -661,7 +1051,8 @@ def read_table(
 
     Corrections worth telling the user (totals rows dropped, a hidden sheet skipped) are
     appended to `notes`. A folder or glob is a Parquet dataset (`io.datasets`): its rows
-    also carry `source_file`, the part file they come from.
+    also carry `source_file`, the part file they come from; so do the rows of a workbook
+    whose sheets are read as one table, `file, sheet '9月'` (`sheet_label`).
     """
     if not isinstance(spec, InputFile):  # `{url, query}`: same mapping and typing, from a database
         from stockplan.io.database import read_database_table
@@ -675,12 +1066,24 @@ def read_table(
             # over every part file: a part whose cells are all blank is blank beside the others
             refuse_blank_locations(frame, part_location_header(name, overrides), spec.path)
         return frame
-    table = read_raw(spec, schema, overrides, notes)
-    raw = table.frame.rename({c: c.replace("\ufeff", "").strip() for c in table.frame.columns})
-    mapping = map_headers(raw, schema, overrides, Path(spec.path), identify_by)
-    typed = type_table(
-        raw, schema, mapping, Path(spec.path), table.header_row, notes, table.workbook
-    )
+    path = Path(spec.path)
+    tables = read_raw(spec, schema, overrides, notes)
+    if len(tables) == 1:
+        typed, mapping = _typed(tables[0], schema, overrides, path, notes, identify_by)
+        refuse_lost_codes(typed, mapping, path)
+    else:  # a workbook's sheets: each typed as a file of its own, then stacked
+        labels = [sheet_label(path, t.sheet or "") for t in tables]
+        kind = pl.Enum(labels)  # the workbook's order: messages name the first sheet first
+        frames, headers = [], {}
+        for table, label in zip(tables, labels, strict=True):
+            frame, mapping = _typed(table, schema, overrides, Path(label), notes, identify_by, True)
+            refuse_lost_codes(frame, mapping, Path(label))
+            frames.append(frame.with_columns(pl.lit(label, kind).alias(SOURCE_FILE)))
+            headers[label] = mapping.get("location", "location")
+        typed = pl.concat(frames, how="diagonal_relaxed")
+        if "location" in typed.columns and not schema.every_location_when_blank:
+            # over every sheet: a sheet whose cells are all blank is blank beside the others
+            refuse_blank_locations(typed, lambda label: headers[label], path)
     if typed.height == 0 and schema.need_rows:
         raise input_error(spec.path, "has a header but no data rows")
     return typed
