@@ -1535,6 +1535,12 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：列 '{first}' 和 '{second}' 都像是 {column}；请在配置 columns.{table} "
         "下指定用哪一列",
     },
+    "error.mapping_two_headers": {
+        "en": "{where}: columns.{table} maps '{written}' to {target}, and that names two headers, "
+        "'{first}' and '{second}': write the header exactly as the file has it, unit included",
+        "zh": "{where}：columns.{table} 把 '{written}' 映射到 {target}，但它对应两个表头 "
+        "'{first}' 和 '{second}'：请按文件中的原样写出表头，包括括号里的单位",
+    },
     "error.empty_required": {
         "en": "{where}: empty value in a required column",
         "zh": "{where}：必填列为空",

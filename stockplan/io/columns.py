@@ -67,6 +67,45 @@ totals label: a text column without such a cell and without an empty one is empt
 where null, trims to itself and holds no totals label (`_clean_columns`)."""
 
 
+def mapped_headers(
+    headers: list[str], overrides: Mapping[str, str], path: Path | str, table: str
+) -> dict[str, str]:
+    """{source header: canonical name} of the config's `columns:` mapping for `headers`.
+
+    A mapping key names the header written as it is (case, spaces and full width aside:
+    `normalise_header(..., drop_unit=False)`) before one that is equal only without its
+    unit in brackets: `库存量(基本单位)` is that header, not `库存量(箱)` beside it. A key
+    that still names two headers (`库存量` beside both) is refused naming both: reading
+    either would be a guess."""
+    exact = {h: normalise_header(h, drop_unit=False) for h in headers}
+    loose = {h: normalise_header(h) for h in headers}
+    found: dict[str, str] = {}
+    for by_unit in (True, False):  # every key's exact header first, then the rest loosely
+        for key, target in overrides.items():
+            written = normalise_header(key, drop_unit=False)
+            if by_unit:
+                named = [h for h in headers if exact[h] == written]
+            elif any(exact[h] == written for h in found):
+                continue  # named its header exactly
+            else:
+                named = [h for h in headers if h not in found and loose[h] == normalise_header(key)]
+            if len(named) > 1:
+                raise StockplanError(
+                    phrase(
+                        "error.mapping_two_headers",
+                        where=place(path),
+                        written=quote(key, 60),
+                        target=target,
+                        first=quote(named[0], 60),
+                        second=quote(named[1], 60),
+                        table=table,
+                    )
+                )
+            if named:
+                found[named[0]] = target
+    return found
+
+
 def map_headers(
     frame: pl.DataFrame,
     schema: TableSchema,
@@ -80,8 +119,7 @@ def map_headers(
     (仓库编码 and 仓库名称): `identify_by` ("name" or "code") picks one of those.
     """
     known = schema.by_name
-    override_by_header = {normalise_header(k): v for k, v in overrides.items()}
-    for target in override_by_header.values():
+    for target in overrides.values():
         if target not in known:
             raise StockplanError(
                 phrase(
@@ -92,30 +130,26 @@ def map_headers(
                     known=", ".join(known),
                 )
             )
+    mapped = mapped_headers(frame.columns, overrides, path, schema.name)
     alias_to_name = {normalise_header(a): c.name for c in schema.columns for a in c.headers}
     fallback = {normalise_header(a) for c in schema.columns for a in c.fallbacks}
     mapping: dict[str, str] = {}
     for header in frame.columns:
         key = normalise_header(header)
-        name = override_by_header.get(key) or alias_to_name.get(key)
+        name = mapped.get(header) or alias_to_name.get(key)
         if name is None:
             continue
-        explicit = key in override_by_header or normalise_header(mapping.get(name, "")) in (
-            override_by_header
-        )
+        explicit = header in mapped or mapping.get(name) in mapped
         earlier_fallback = normalise_header(mapping.get(name, "")) in fallback
         if name in mapping and not explicit and (key in fallback) != earlier_fallback:
             if key not in fallback:  # an alias beats a fallback (`Column.fallbacks`)
                 mapping[name] = header
             continue
         if name in mapping:
-            if (
-                key in override_by_header
-                and normalise_header(mapping[name]) not in override_by_header
-            ):
+            if header in mapped and mapping[name] not in mapped:
                 mapping[name] = header  # an explicit mapping beats an alias match
                 continue
-            if normalise_header(mapping[name]) in override_by_header:
+            if mapping[name] in mapped:
                 continue
             pair = {normalise_header(mapping[name]) in CODE_ALIASES, key in CODE_ALIASES}
             if pair == {True, False}:  # one code, one name of the same warehouse / supplier

@@ -3,7 +3,8 @@
 Headers are matched after normalising: lower case, surrounding space and BOM removed,
 a trailing unit in brackets dropped (`数量(件)`, `数量（箱）`, `库存量(基本单位)`, `qty [pcs]`),
 runs of space / `-` / `_` / `.` / `/` folded to one `_`. A config `columns:` mapping
-(source header -> canonical name) wins over these aliases.
+(source header -> canonical name) wins over these aliases; its key names the header
+with its unit first (`columns.mapped_headers`).
 """
 
 from __future__ import annotations

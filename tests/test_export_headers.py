@@ -1,0 +1,96 @@
+"""Headers of Chinese ERP exports that say more than their column: a unit that tells two
+columns apart, a scale (万元), returns in a column of their own, qualified totals labels.
+
+The shop: one item sold every day from 2025-08-18 to 2025-10-12 at one warehouse 总仓,
+planned as of 2025-10-13 with the defaults (lead time 14 days, review 7 days, 95 %).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import write_config
+from typer.testing import CliRunner
+
+import stockplan
+from stockplan.cli import app
+from stockplan.config import InputFile
+from stockplan.errors import StockplanError
+from stockplan.i18n import error_text
+from stockplan.io.readers import read_table
+
+FIRST, AS_OF = dt.date(2025, 8, 18), dt.date(2025, 10, 13)
+DAYS = [FIRST + dt.timedelta(days=i) for i in range((AS_OF - FIRST).days)]  # 56 days
+
+
+def _shop(folder: Path, sales: str, stock: str, columns: dict | None = None) -> Path:
+    """Write sales.csv, stock.csv (UTF-8 with BOM, as exports save it) and the config."""
+    (folder / "sales.csv").write_text("\ufeff" + sales, encoding="utf-8")
+    (folder / "stock.csv").write_text("\ufeff" + stock, encoding="utf-8")
+    return write_config(
+        folder,
+        inputs={"sales": "sales.csv", "stock": "stock.csv"},
+        columns=columns or {},
+        planning={"as_of": AS_OF.isoformat()},
+    )
+
+
+def _plan(config: Path) -> tuple[stockplan.Plan, list[str]]:
+    settings, inputs = stockplan.load(config)
+    return stockplan.plan(inputs, settings), inputs.warnings
+
+
+def _order(result: stockplan.Plan, sku: str) -> dict:
+    return result.orders.filter(pl.col("sku") == sku).row(0, named=True)
+
+
+# 1. a `columns:` mapping names the header with its unit -------------------------------
+
+BOXES_AND_UNITS = "物料编码,仓库,库存量(箱),库存量(基本单位)\nA001,总仓,5,60\n"
+SALES_24 = "日期,物料编码,仓库,实发数量\n" + "".join(f"{d},A001,总仓,24\n" for d in DAYS)
+
+
+def test_a_mapping_to_a_header_with_its_unit_reads_that_column_not_the_box_column(
+    tmp_path: Path,
+):
+    """5 boxes of 12 are 60 units. Mapped to `库存量(基本单位)`, on hand is 60: the order
+    is the order-up-to 540.93 (24 a day over L + R = 21 days, 504, plus safety stock
+    36.93) less 60, 480.93 -> 481. Read as the box column it was 540.93 - 5 -> 536."""
+    config = _shop(tmp_path, SALES_24, BOXES_AND_UNITS, {"stock": {"库存量(基本单位)": "on_hand"}})
+    result, _ = _plan(config)
+    row = _order(result, "A001")
+    assert row["on_hand"] == 60
+    assert row["order_up_to"] == pytest.approx(540.93, abs=0.01)
+    assert row["order_qty"] == 481
+    # the same mapping written with full-width brackets and spaces names the same header
+    full_width = {" 库存量（基本单位） ": "on_hand"}
+    stock = read_table("stock", InputFile(path=tmp_path / "stock.csv"), full_width)
+    assert stock["on_hand"].to_list() == [60.0]
+
+
+def test_a_sales_mapping_to_the_base_unit_column_reads_base_units(tmp_path: Path):
+    """实发数量(销售单位) 2 (boxes of 12) beside 实发数量(基本单位) 24: 24 sold a day."""
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "日期,物料编码,实发数量(销售单位),实发数量(基本单位)\n2025-10-01,A001,2,24\n",
+        encoding="utf-8",
+    )
+    sales = read_table("sales", InputFile(path=path), {"实发数量(基本单位)": "quantity"})
+    assert sales["quantity"].to_list() == [24.0]
+    sales = read_table("sales", InputFile(path=path), {"实发数量(销售单位)": "quantity"})
+    assert sales["quantity"].to_list() == [2.0]
+
+
+def test_a_mapping_without_the_unit_that_names_two_headers_is_refused(tmp_path: Path):
+    config = _shop(tmp_path, SALES_24, BOXES_AND_UNITS, {"stock": {"库存量": "on_hand"}})
+    with pytest.raises(StockplanError) as refused:
+        stockplan.load(config)
+    english, chinese = error_text(refused.value), error_text(refused.value, "zh")
+    assert english.startswith(f"{tmp_path / 'stock.csv'}: columns.stock maps '库存量' to on_hand")
+    assert "'库存量(箱)' and '库存量(基本单位)'" in english
+    assert "'库存量(箱)' 和 '库存量(基本单位)'" in chinese
+    result = CliRunner().invoke(app, ["validate", "-c", str(config)])
+    assert result.exit_code == 1 and "two headers" in result.stderr
