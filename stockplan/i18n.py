@@ -2211,6 +2211,10 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: {rows}{what} dropped, not read as items or demand",
         "zh": "{where}：丢弃 {rows}{what}，不计入商品或需求",
     },
+    "note.scaled_column": {
+        "en": "{where}: the header's unit {unit} is a scale: its values are read times {factor}",
+        "zh": "{where}：表头单位 {unit} 是数量级：该列数值乘以 {factor} 读取",
+    },
     "note.tiny_number": {
         "en": "{where}: '{value}' read as 0 ({count} such cells in the column): no quantity, "
         "price or time is so near 0; a rounding residue or a damaged cell",

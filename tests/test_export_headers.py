@@ -94,3 +94,68 @@ def test_a_mapping_without_the_unit_that_names_two_headers_is_refused(tmp_path: 
     assert "'库存量(箱)' 和 '库存量(基本单位)'" in chinese
     result = CliRunner().invoke(app, ["validate", "-c", str(config)])
     assert result.exit_code == 1 and "two headers" in result.stderr
+
+
+# 3. a scale in a header's unit: 金额(万元) -------------------------------------------
+
+STOCK_10 = "商品编码,现存数量\nA001,10\n"
+
+
+def _priced_sales(header: str, amount: str) -> str:
+    """A001 sells 5 a day at 50 元 (单价(元)), its amount written as `amount` under `header`."""
+    return f"日期,商品编码,数量,单价(元),{header}\n" + "".join(
+        f"{d},A001,5,50.00,{amount}\n" for d in DAYS
+    )
+
+
+def test_an_amount_in_ten_thousand_yuan_is_read_in_yuan(tmp_path: Path):
+    """5 a day at 50 元 is 250 元 a day, written 0.0250 under 金额(万元). With 10 on hand and
+    5 a day over the 14-day lead time (no spread: every day sells 5), the expected shortage
+    is 5 x 14 - 10 = 60 units, at 50 元 revenue at risk 3000 (read as 元 it was 0.3); the
+    annual value is the 56 days' revenue, 56 x 250 = 14000 (it was 1.4)."""
+    config = _shop(tmp_path, _priced_sales("金额(万元)", "0.0250"), STOCK_10)
+    result, warnings = _plan(config)
+    risk = result.risk.row(0, named=True)
+    assert risk["expected_shortage"] == pytest.approx(60)
+    assert risk["revenue_at_risk"] == pytest.approx(3000)
+    classes = result.classes.row(0, named=True)
+    assert classes["annual_value"] == pytest.approx(14000) and classes["abc_basis"] == "value"
+    assert any(
+        "column '金额(万元)' (revenue): the header's unit 万元 is a scale" in w and "10,000" in w
+        for w in warnings
+    )
+    settings, inputs = stockplan.load(config)
+    assert inputs["sales"]["revenue"].to_list() == [250.0] * len(DAYS)
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "read"),
+    [
+        ("数量(千件)", "1.2", 1200.0),
+        ("数量（万件）", "0.0003", 3.0),  # not 2.9999999999999996
+        ("数量(千)", "2", 2000.0),
+        ("qty (k)", "1.5", 1500.0),
+        ("qty ('000)", "3", 3000.0),
+        ("数量(件)", "7", 7.0),  # a unit of what is counted: as written
+        ("数量(千克)", "7", 7.0),  # kilograms, not thousands
+    ],
+)
+def test_a_quantity_header_with_a_scale_is_multiplied_by_it(
+    tmp_path: Path, header: str, cell: str, read: float
+):
+    path = tmp_path / "sales.csv"
+    path.write_text(f"日期,商品编码,{header}\n2025-10-01,A001,{cell}\n", encoding="utf-8")
+    notes: list[str] = []
+    sales = read_table("sales", InputFile(path=path), {}, notes)
+    assert sales["quantity"].to_list() == [read]
+    assert any("is a scale" in n for n in notes) == (read != 7.0)
+
+
+def test_the_sales_unit_price_column_beats_revenue_over_quantity(tmp_path: Path):
+    """Sold at 单价(元) 50 with 金额 200 for 5 (a discount, or an amount net of tax): the
+    item's price is the one written, 50: revenue at risk 60 x 50 = 3000, not 60 x 40 =
+    2400. The annual value is still the revenue, 56 x 200 = 11200."""
+    config = _shop(tmp_path, _priced_sales("金额", "200"), STOCK_10)
+    result, _ = _plan(config)
+    assert result.risk.row(0, named=True)["revenue_at_risk"] == pytest.approx(3000)
+    assert result.classes.row(0, named=True)["annual_value"] == pytest.approx(11200)

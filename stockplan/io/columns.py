@@ -23,6 +23,7 @@ from stockplan.io.schema import (
     LONGEST_DAYS,
     Column,
     TableSchema,
+    header_scale,
     normalise_header,
     without_unit,
 )
@@ -807,6 +808,28 @@ def tiny_as_zero(
     return values.scatter(at, 0.0)
 
 
+def scaled(
+    values: pl.Series, source: str, path: Path | str, read_as: str | None, notes: list[str]
+) -> pl.Series:
+    """`values` of a number column times the scale its header's unit gives
+    (`schema.header_scale`: `金额(万元)` 0.025 is 250 元, `数量(千件)` 1.2 is 1,200), with a
+    note naming the column; rounded to 12 significant digits, so 0.0003 万件 is 3, not
+    2.9999999999999996. Other columns unchanged."""
+    scale = header_scale(source)
+    if scale is None:
+        return values
+    factor, unit = scale
+    notes.append(
+        phrase(
+            "note.scaled_column",
+            where=place(path, None, source, read_as),
+            unit=unit,
+            factor=f"{factor:,.0f}",
+        )
+    )
+    return (values * factor).round_sig_figs(12)
+
+
 def type_table(
     raw: pl.DataFrame,
     schema: TableSchema,
@@ -957,6 +980,7 @@ def type_table(
             values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
         read_as = name if normalise_header(source) != name else None
         if column.kind == "number" and values.dtype == pl.Float64:
+            values = scaled(values, source, path, read_as, notes)
             values = tiny_as_zero(values, frame, source, path, read_as, notes)
         value, present = pl.col(f"v{i}"), pl.col(f"p{i}")
         # (bad rows, catalogue key of the problem, its fields beyond where and value) in the

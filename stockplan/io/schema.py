@@ -76,6 +76,40 @@ def without_unit(header: str) -> str:
     return _UNIT_SUFFIX.sub(r"\1", header)
 
 
+_UNIT = re.compile(r"^.+?\s*[(\[【]([^()\[\]【】]*)[)\]】]$")
+"""A header's unit in brackets (after `HALF_WIDTH`: `（` is `(`), as group 1."""
+_CHINESE_SCALES = {"十万": 1e5, "百万": 1e6, "千万": 1e7, "万": 1e4, "千": 1e3, "亿": 1e8}
+_CHINESE_SCALED = "元|人民币|美元|件|个|只|箱|套|台|瓶|包|盒|袋|双|条|支|张|本|片|份|单位"
+"""What a Chinese scale counts: money and pieces. Not 千克 (kg), 千米 (km), 千瓦 (kW): those
+are units of their own."""
+_CURRENCY = r"usd|cny|rmb|eur|gbp|\$|¥|€|£"
+_ENGLISH_SCALES = {"k": 1e3, "thousand": 1e3, "000": 1e3, "mn": 1e6, "million": 1e6}
+SCALE_UNIT = re.compile(
+    rf"^(?P<zh>{'|'.join(_CHINESE_SCALES)})(?:{_CHINESE_SCALED})?$"
+    rf"|^(?:(?:{_CURRENCY})\s*)?(?P<en>k|thousand|'?000|mn|million)s?"
+    rf"(?:\s*(?:{_CURRENCY}|units?|pcs|pieces))?$"
+)
+"""A unit that is a scale (`万元`, `千件`, `万`, `k`, `'000`, `thousand pcs`, `$k`, `mn`):
+the column's values count tens of thousands, thousands or millions."""
+
+
+def header_scale(header: str) -> tuple[float, str] | None:
+    """(factor, unit) when `header`'s unit in brackets is a scale (`SCALE_UNIT`):
+    `'金额(万元)'` -> (10000, '万元'), `'Sales (k)'` -> (1000, 'k'); else None (`数量(件)`,
+    `重量(千克)`: the unit names what is counted, not how many)."""
+    text = header.replace("\ufeff", "").translate(HALF_WIDTH).strip()
+    bracketed = _UNIT.match(text)
+    if bracketed is None:
+        return None
+    unit = bracketed[1].strip()
+    scale = SCALE_UNIT.match(unit.lower()) or SCALE_UNIT.match(re.sub(r"\s+", "", unit.lower()))
+    if scale is None:
+        return None
+    if scale["zh"]:
+        return _CHINESE_SCALES[scale["zh"]], unit
+    return _ENGLISH_SCALES[scale["en"].lstrip("'")], unit
+
+
 def normalise_header(header: str, *, drop_unit: bool = True) -> str:
     """`' 商品 编码 '` and `'商品\\n编码'` -> `'商品编码'`; `'Item-No.'` and `'ＩＴＥＭ－ＮＯ'`
     (typed in full width) -> `'item_no'`; `'数量（箱）'` -> `'数量'`. Remembered: a plan
