@@ -159,3 +159,89 @@ def test_the_sales_unit_price_column_beats_revenue_over_quantity(tmp_path: Path)
     result, _ = _plan(config)
     assert result.risk.row(0, named=True)["revenue_at_risk"] == pytest.approx(3000)
     assert result.classes.row(0, named=True)["annual_value"] == pytest.approx(11200)
+
+
+# 4. totals labels with a qualifier: 本日小计, 小计：总仓, 本页合计 ------------------------
+
+
+def _two_items_with(subtotal: str) -> str:
+    """SP001 sells 3 and SP002 2 a day; under each day the line `subtotal` (a format
+    string of the day)."""
+    rows = "".join(
+        f"{d},SP001,毛巾,总仓,3\n{d},SP002,牙刷,总仓,2\n" + subtotal.format(day=d) for d in DAYS
+    )
+    return "日期,商品编号,商品名称,仓库,数量\n" + rows
+
+
+STOCK_30 = "商品编号,仓库,库存数量\nSP001,总仓,30\nSP002,总仓,30\n"
+
+
+def test_a_dated_daily_subtotal_under_the_sku_is_not_an_item(tmp_path: Path):
+    """`2025-08-18,本日小计,,总仓,5` under each day was planned as an item 本日小计 that
+    sells 5 a day (order 122). Dropped, the plan is the two items': SP001 3 a day,
+    order-up-to 76.06 (63 over L + R = 21 days plus safety stock 13.06) less 30 on hand ->
+    46; SP002 2 a day, 52.66 - 30 -> 23."""
+    config = _shop(tmp_path, _two_items_with("{day},本日小计,,总仓,5\n"), STOCK_30)
+    result, warnings = _plan(config)
+    assert sorted(result.orders["sku"]) == ["SP001", "SP002"]
+    assert (_order(result, "SP001")["order_qty"], _order(result, "SP002")["order_qty"]) == (46, 23)
+    rows = ", ".join(str(4 + 3 * i) for i in range(10))
+    assert f"sales.csv, rows {rows}, ...: 56 totals rows (本日小计) dropped" in "\n".join(warnings)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        ",本页合计,,总仓,5\n",  # no date: was refused as an empty required value
+        "本页合计,,,,5\n",  # the label under the date, no sku
+        ",,本日小计,,5\n",  # the label under the name, no sku
+        "{day},小计：总仓,,总仓,5\n",
+        "{day},合计（总仓）,,总仓,5\n",
+        "{day},Subtotal WH1,,总仓,5\n",
+        "{day},Total for 总仓,,总仓,5\n",
+        "{day},总仓 小计,,总仓,5\n",
+    ],
+)
+def test_qualified_totals_labels_are_dropped(tmp_path: Path, line: str):
+    path = tmp_path / "sales.csv"
+    path.write_text(_two_items_with(line), encoding="utf-8")
+    notes: list[str] = []
+    sales = read_table("sales", InputFile(path=path), {}, notes)
+    assert sales.height == 2 * len(DAYS) and set(sales["sku"]) == {"SP001", "SP002"}
+    assert sales["quantity"].sum() == 5 * len(DAYS)
+    assert any("56 totals rows" in n for n in notes)
+
+
+def test_a_stock_subtotal_per_warehouse_is_not_dead_stock(tmp_path: Path):
+    """A stock sheet with `小计：总仓` under each warehouse and `总计：` at the end: the
+    subtotals were read as items 小计：总仓 (140 on hand) and 小计：门店一 (10), both
+    excess as stock that never sells."""
+    stock = (
+        "物料编码,物料名称,仓库,库存数量\nSP001,毛巾,总仓,30\nSP002,牙刷,总仓,30\n"
+        "小计：总仓,,总仓,60\nSP001,毛巾,门店一,10\n小计：门店一,,门店一,10\n总计：,,,70\n"
+    )
+    config = _shop(tmp_path, _two_items_with(""), stock)
+    settings, inputs = stockplan.load(config)
+    assert sorted(inputs["stock"]["sku"]) == ["SP001", "SP001", "SP002"]
+    assert inputs["stock"]["on_hand"].sum() == 70
+    assert any("3 totals rows (小计：总仓, 小计：门店一, 总计：)" in w for w in inputs.warnings)
+    result = stockplan.plan(inputs, settings)
+    assert not result.excess["sku"].str.contains("小计").any()
+
+
+def test_an_item_whose_name_or_code_holds_a_totals_word_stays_an_item(tmp_path: Path):
+    """礼盒合计 is the name of SP003 (its sku beside it), TOTAL-1 an item's code, 合计宝
+    another's: none of them is a totals row. The name column's 本页合计 beside a dated
+    sku is data too."""
+    path = tmp_path / "sales.csv"
+    path.write_text(
+        "日期,商品编号,商品名称,仓库,数量\n2025-10-01,SP003,礼盒合计,总仓,4\n"
+        "2025-10-01,TOTAL-1,x,总仓,2\n2025-10-01,合计宝,x,总仓,1\n"
+        "2025-10-02,SP004,本页合计,总仓,6\n",
+        encoding="utf-8",
+    )
+    notes: list[str] = []
+    sales = read_table("sales", InputFile(path=path), {}, notes)
+    assert sales["sku"].to_list() == ["SP003", "TOTAL-1", "合计宝", "SP004"]
+    assert sales["quantity"].to_list() == [4.0, 2.0, 1.0, 6.0]
+    assert not any("totals row" in n for n in notes)

@@ -60,11 +60,26 @@ def _longest_text(column: Column) -> int:
 
 TOTALS_LABEL = r"^(合计|小计|总计|总合计|共计|total|totals|subtotal|grandtotal)[:：]?$"
 """A cell holding only this (case, spaces, `-` and `_` ignored) marks a totals / subtotal row."""
-TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|sub|grand|total)"
-"""Cheap first pass: only cells starting like a totals label are looked at closely."""
+_ZH_TOTAL = r"(?:总合计|合 ?计|小 ?计|总 ?计|共 ?计)"
+_EN_TOTAL = r"(?:sub ?-?totals?|grand ?-?totals?|totals?)"
+QUALIFIED_TOTALS = (
+    rf"^(?:{_ZH_TOTAL}|{_EN_TOTAL}) ?[:：(（\[【].*$"  # 小计：总仓, 合计(含税), Total: WH1
+    rf"|^{_EN_TOTAL} [-–] .+$|^totals? (?:for|of) .+$"  # Total - WH1, Total for WH1
+    rf"|^(?:sub ?-?total|grand ?-?total) .+$"  # Subtotal WH1, Grand total all stores
+    rf"|^.{{1,40}}?{_ZH_TOTAL}[:：]?$"  # 本日小计, 本页合计, 分类合计, 总仓小计, 门店一 小计
+    rf"|^.{{1,40}}? {_EN_TOTAL}[:：]?$"  # WH1 Total, Store 2 subtotal
+)
+"""A totals label with a qualifier (matched lower case, runs of spaces as one): the label,
+then a colon or bracket and what it totals; or what it totals, then the label. Unlike a
+bare label (`TOTALS_LABEL`) such a cell marks a totals row only where no item stands
+beside it (`drop_totals_rows`): `TOTAL-1`, `保温杯合计装` and a product name ending in 合计
+beside its sku stay items."""
+TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|sub|grand|total)|[合小总共][\s\x{3000}]*计|total"
+"""Cheap first pass: only cells starting like a totals label, or holding one of its words,
+are looked at closely."""
 UNTRIMMED_OR_TOTALS = TOTALS_START + r"|^\s|\s$"
 """A cell with a space (any Unicode one) at either end, blank or not, or starting like a
-totals label: a text column without such a cell and without an empty one is empty only
+totals label or holding its word: a text column without such a cell and without an empty one is empty only
 where null, trims to itself and holds no totals label (`_clean_columns`)."""
 
 
@@ -565,6 +580,37 @@ def _totals_label(frame: pl.DataFrame) -> pl.Expr:
     return pl.coalesce(folded)
 
 
+def is_qualified_totals_label(cell: pl.Expr) -> pl.Expr:
+    """Whether a text cell holds a totals label with a qualifier (`QUALIFIED_TOTALS`:
+    本日小计, 小计：总仓, Total for WH1)."""
+    folded = cell.str.to_lowercase().str.replace_all(r"[\s\x{3000}]+", " ").str.strip_chars()
+    return folded.str.contains(QUALIFIED_TOTALS)
+
+
+def _qualified_totals_label(frame: pl.DataFrame, items: list[str]) -> pl.Expr:
+    """The qualified totals label (`is_qualified_totals_label`) of each row that names no
+    item: one in an item cell (`items`: the sku, a kit's and component's codes, the
+    supplier of the suppliers table) whose other item cells are empty or labels too
+    (`2025-08-18, 本日小计, , 总仓, 5`: a dated daily subtotal), or one in any text cell of
+    a row whose item cells are all empty (`, , 门店一 小计, 336`); else null. A table
+    without an item column has none."""
+    texts = [n for n, t in frame.schema.items() if t == pl.String and n != ROW]
+    if not items or not texts:
+        return pl.lit(None, pl.String)
+
+    def empty(n: str) -> pl.Expr:
+        return pl.col(n).is_null() | pl.col(n).str.contains(r"^\s*$")
+
+    qualified = {n: is_qualified_totals_label(pl.col(n)).fill_null(False) for n in texts}
+    label_or_empty = (empty(k) | qualified[k] | is_totals_label(pl.col(k)) for k in items)
+    in_item = pl.any_horizontal(qualified[k] for k in items) & pl.all_horizontal(label_or_empty)
+    no_item = pl.all_horizontal(empty(k) for k in items)
+    first = lambda names: pl.coalesce(  # noqa: E731
+        pl.when(qualified[n]).then(pl.col(n).str.strip_chars()) for n in names
+    )
+    return pl.when(in_item).then(first(items)).when(no_item).then(first(texts))
+
+
 def _same_total(value: pl.Expr, total: pl.Expr) -> pl.Expr:
     return (value - total).abs() <= 1e-6 * pl.max_horizontal(pl.lit(1.0), total.abs())
 
@@ -582,8 +628,10 @@ def drop_totals_rows(
     Total, Subtotal, Grand total, a trailing colon allowed), or when its key fields (the
     required text and date columns, e.g. sku and date) are all empty and a number it holds
     equals the sum of that column over the rows above it (since the previous totals row, or
-    since the top for a grand total). Such a row is never an item and never demand.
-    A cheap first pass (an anchored prefix, empty keys) keeps the cost off clean files.
+    since the top for a grand total), or when a cell holds a totals label with a
+    qualifier (本日小计, 小计：总仓, Total for WH1) and no item stands beside it
+    (`_qualified_totals_label`). Such a row is never an item and never demand.
+    A cheap first pass (a label's start or word, empty keys) keeps the cost off clean files.
     """
     keys = [
         mapping[c.name]
@@ -610,9 +658,20 @@ def drop_totals_rows(
     flags = frame.select(maybe_label.alias("maybe"), keyless.fill_null(True).alias("keyless"))
     if not (flags["maybe"].any() or flags["keyless"].any()):
         return frame
+    items = [
+        mapping[c.name]
+        for c in schema.columns
+        if c.kind == "text"
+        and (c.required or c.name in schema.one_of)
+        and c.name in mapping
+        and frame.schema[mapping[c.name]] == pl.String
+    ]
     labelled = (
         frame.filter(flags["maybe"])
-        .select(ROW, _totals_label(frame).alias("label"))
+        .select(
+            ROW,
+            pl.coalesce(_totals_label(frame), _qualified_totals_label(frame, items)).alias("label"),
+        )
         .drop_nulls("label")
     )
     totals = set(labelled[ROW].to_list())
