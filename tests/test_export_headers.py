@@ -245,3 +245,82 @@ def test_an_item_whose_name_or_code_holds_a_totals_word_stays_an_item(tmp_path: 
     assert sales["sku"].to_list() == ["SP003", "TOTAL-1", "合计宝", "SP004"]
     assert sales["quantity"].to_list() == [4.0, 2.0, 1.0, 6.0]
     assert not any("totals row" in n for n in notes)
+
+
+# 2. returns in a column of their own, or as lines of a return document type --------------
+
+
+def _returns_in_a_column(returned: str = "7") -> str:
+    """SP001 sells 3 a day and has `returned` units returned every 7th day (8 times);
+    SP002 sells 2 a day, nothing returned."""
+    header = "日期,商品编号,商品名称,仓库,销售数量,销售金额,退货数量,退货金额\n"
+    rows = "".join(
+        f"{d:%Y/%m/%d},SP001,毛巾,总仓,3,30,{returned if i % 7 == 6 else 0},"
+        f"{'70' if i % 7 == 6 else 0}\n{d:%Y/%m/%d},SP002,牙刷,总仓,2,20,0,0\n"
+        for i, d in enumerate(DAYS)
+    )
+    return header + rows
+
+
+def test_a_returns_column_is_netted_from_the_quantity_sold(tmp_path: Path):
+    """SP001: 3 a day less 7 returned a week is 14 a week, 2 a day, as SP002 sells: both
+    order the order-up-to 52.66 (42 over L + R = 21 days plus safety stock 10.66) less 30
+    on hand -> 23. With the returns ignored SP001 was 3 a day and ordered 46. The file is
+    GBK, as the export saved it."""
+    (tmp_path / "sales.csv").write_bytes(_returns_in_a_column().encode("gbk"))
+    (tmp_path / "stock.csv").write_bytes(STOCK_30.encode("gbk"))
+    config = write_config(
+        tmp_path,
+        inputs={"sales": "sales.csv", "stock": "stock.csv"},
+        planning={"as_of": AS_OF.isoformat()},
+    )
+    result, warnings = _plan(config)
+    for sku in ("SP001", "SP002"):
+        assert _order(result, sku)["forecast_per_day"] == pytest.approx(2)
+        assert _order(result, sku)["order_qty"] == 23
+    said = "\n".join(warnings)
+    assert "column '退货数量' (returned_quantity): returns subtracted from quantity" in said
+    assert "(8 rows, 56 in all)" in said
+    settings, inputs = stockplan.load(config)
+    sales = inputs["sales"].filter(pl.col("sku") == "SP001")
+    assert sales["quantity"].sum() == 3 * 56 - 7 * 8 and sales["revenue"].sum() == 30 * 56 - 70 * 8
+    assert "returned_quantity" not in inputs["sales"].columns
+
+
+def test_a_negative_returns_cell_is_refused_naming_its_row(tmp_path: Path):
+    path = tmp_path / "sales.csv"
+    path.write_text(_returns_in_a_column("-7"), encoding="utf-8")
+    with pytest.raises(StockplanError) as refused:
+        read_table("sales", InputFile(path=path), {})
+    assert error_text(refused.value).startswith(
+        f"{path}, row 14, column '退货数量' (returned_quantity): "
+    )
+
+
+def _returns_by_document_type(returned: str) -> str:
+    """The same sales with each return a line of its own under 单据类型 销售退货."""
+    rows = "".join(
+        f"{d},销售出库,SP001,总仓,3\n{d},销售出库,SP002,总仓,2\n"
+        + (f"{d},销售退货,SP001,总仓,{returned}\n" if i % 7 == 6 else "")
+        for i, d in enumerate(DAYS)
+    )
+    return "日期,单据类型,商品编号,仓库,数量\n" + rows
+
+
+def test_return_lines_with_a_positive_quantity_are_read_as_returns(tmp_path: Path):
+    """A 销售退货 line of 7 is a return of 7, as a line of -7 is: SP001 nets 2 a day and
+    orders 23, not 46 (the 7 read as a sale would make it 4 a day)."""
+    config = _shop(tmp_path, _returns_by_document_type("7"), STOCK_30)
+    result, warnings = _plan(config)
+    assert _order(result, "SP001")["forecast_per_day"] == pytest.approx(2)
+    assert _order(result, "SP001")["order_qty"] == 23
+    assert any(
+        "sales.csv, row 16, column '单据类型' (document_type): 8 lines of type '销售退货' with a "
+        "positive quantity read as returns" in w
+        for w in warnings
+    )
+    # written negative already, the lines are returns as they are: no note, the same plan
+    config = _shop(tmp_path, _returns_by_document_type("-7"), STOCK_30)
+    result, warnings = _plan(config)
+    assert _order(result, "SP001")["order_qty"] == 23
+    assert not any("document_type" in w for w in warnings)

@@ -79,8 +79,8 @@ TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|sub|grand|total)|[合小�
 are looked at closely."""
 UNTRIMMED_OR_TOTALS = TOTALS_START + r"|^\s|\s$"
 """A cell with a space (any Unicode one) at either end, blank or not, or starting like a
-totals label or holding its word: a text column without such a cell and without an empty one is empty only
-where null, trims to itself and holds no totals label (`_clean_columns`)."""
+totals label or holding its word: a text column without such a cell and without an empty
+one is empty only where null, trims to itself and holds no totals label (`_clean_columns`)."""
 
 
 def mapped_headers(
@@ -1090,10 +1090,72 @@ def type_table(
             checked.append(values.alias(f"v{i}"))
         typed.append(values)
     run_checks()
-    out = pl.DataFrame(typed)
+    out = net_returns(pl.DataFrame(typed), schema, mapping, path, notes)
     if "location" in mapping and not schema.every_location_when_blank and not part_file:
         refuse_blank_locations(out, mapping["location"], path)
     return out
+
+
+RETURN_WORDS = r"(?i)退货|退回|销退|\breturns?\b"
+"""A document type naming a return: 销售退货, 退货单, 退回, Return, Sales return."""
+
+
+def net_returns(
+    frame: pl.DataFrame,
+    schema: TableSchema,
+    mapping: Mapping[str, str],
+    path: Path | str,
+    notes: list[str],
+) -> pl.DataFrame:
+    """Returns netted from the sales as negative lines are, the columns that said so dropped.
+
+    A `nets` column (`returned_quantity`: 退货数量; `returned_revenue`: 退货金额) is
+    subtracted on its row: quantity = 销售数量 - 退货数量 (3 sold and 7 returned is -4,
+    netted within its bucket). A `marks_returns` column (`document_type`: 单据类型) whose
+    value names a return (`RETURN_WORDS`) makes that line's positive quantity and revenue
+    negative: a 销售退货 line of 7 is -7. One note per column that changed a line."""
+    dropped = []
+    for column in schema.columns:
+        if column.name not in frame.columns or not (column.nets or column.marks_returns):
+            continue
+        source = mapping[column.name]
+        dropped.append(column.name)
+        if column.nets is not None and column.nets in frame.columns:
+            returned = pl.col(column.name).fill_null(0.0)
+            rows, total = frame.select(
+                (returned != 0).sum().alias("rows"), returned.sum().alias("total")
+            ).row(0)
+            if rows:
+                notes.append(
+                    phrase(
+                        "note.returns_netted",
+                        where=place(path, None, source, column.name),
+                        target=column.nets,
+                        rows=rows,
+                        total=f"{total:,.10g}",
+                    )
+                )
+                frame = frame.with_columns((pl.col(column.nets) - returned).alias(column.nets))
+        if column.marks_returns and "quantity" in frame.columns:
+            is_return = pl.col(column.name).str.contains(RETURN_WORDS).fill_null(False)
+            positive = frame.filter(is_return & (pl.col("quantity") > 0)).select(ROW, column.name)
+            if positive.height:
+                words = positive[column.name].unique(maintain_order=True)
+                notes.append(
+                    phrase(
+                        "note.return_lines",
+                        where=place(path, int(positive[ROW][0]), source, column.name),
+                        rows=positive.height,
+                        values=", ".join(f"'{quote(w, 40)}'" for w in words.head(3)),
+                    )
+                )
+                flip = pl.col(ROW).is_in(positive[ROW].implode())
+                frame = frame.with_columns(
+                    pl.when(flip).then(-pl.col(c).abs()).otherwise(pl.col(c)).alias(c)
+                    for c in ("quantity", "revenue")
+                    if c in frame.columns
+                )
+    return frame.drop(dropped) if dropped else frame
 
 
 def refuse_blank_locations(

@@ -33,6 +33,13 @@ class Column:
     which exports that already planned may carry beside one of its aliases."""
     day_count: bool = False
     """A number of days: above `LONGEST_DAYS` it is refused."""
+    nets: str | None = None
+    """A number column subtracted, row by row, from this other column of its table when
+    read, then dropped (`columns.net_returns`): sales returns in a column of their own."""
+    marks_returns: bool = False
+    """A text column whose value may say a line is a return (`RETURN_WORDS`: 销售退货):
+    such a line's positive quantity and revenue are read negative, then the column is
+    dropped (`columns.net_returns`)."""
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -442,7 +449,39 @@ SCHEMAS: dict[str, TableSchema] = {
             replace(QUANTITY, aliases=(*QUANTITY.aliases, "销量", "销售量", "发货数量")),
             LOCATION,
             ITEM_NAME,
-            Column("revenue", "number", ("revenue", "sales_amount", "amount", "销售额", "金额")),
+            Column(
+                "revenue",
+                "number",
+                ("revenue", "sales_amount", "amount", "销售额", "金额"),
+                fallbacks=("销售金额",),  # beside 退货金额, which nets from it
+            ),
+            Column(
+                "returned_quantity",
+                "number",
+                (
+                    *("returned_quantity", "returned_qty", "return_qty", "returns_qty", "returns"),
+                    *("退货数量", "退货数", "退回数量", "销售退货数量", "退货量"),
+                ),
+                non_negative=True,
+                nets="quantity",
+            ),
+            Column(
+                "returned_revenue",
+                "number",
+                (
+                    *("returned_revenue", "returned_amount", "return_amount", "returns_amount"),
+                    *("退货金额", "退回金额", "销售退货金额"),
+                ),
+                non_negative=True,
+                nets="revenue",
+            ),
+            Column(
+                "document_type",
+                "text",
+                ("document_type", "doc_type", "单据类型"),
+                fallbacks=("业务类型",),  # Kingdee writes both: 单据类型 is read
+                marks_returns=True,
+            ),
             UNIT_PRICE,
             Column("order_id", "text", ("order_id", "order_no", "order", "单据编号", "订单号")),
             Column("customer", "text", ("customer", "customer_id", "客户", "客户名称")),
