@@ -1629,6 +1629,12 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{where}：列 '{first}' 和 '{second}' 都像是 {column}；请在配置 columns.{table} "
         "下指定用哪一列",
     },
+    "error.mapping_two_headers": {
+        "en": "{where}: columns.{table} maps '{written}' to {target}, and that names two headers, "
+        "'{first}' and '{second}': write the header exactly as the file has it, unit included",
+        "zh": "{where}：columns.{table} 把 '{written}' 映射到 {target}，但它对应两个表头 "
+        "'{first}' 和 '{second}'：请按文件中的原样写出表头，包括括号里的单位",
+    },
     "error.empty_required": {
         "en": "{where}: empty value in a required column",
         "zh": "{where}：必填列为空",
@@ -2345,6 +2351,22 @@ READING_MESSAGES: dict[str, dict[str, str]] = {
     "note.totals_rows": {
         "en": "{where}: {rows}{what} dropped, not read as items or demand",
         "zh": "{where}：丢弃 {rows}{what}，不计入商品或需求",
+    },
+    "note.returns_netted": {
+        "en": "{where}: returns subtracted from {target} on their rows ({rows} rows, {total} in "
+        "all), netted as negative sales lines are",
+        "zh": "{where}：退货已在所在行从 {target} 中扣除（{rows} 行，共 {total}），与负数销售行"
+        "一样冲减",
+    },
+    "note.return_lines": {
+        "en": "{where}: {rows} lines of type {values} with a positive quantity read as returns "
+        "(quantity and revenue negative), netted from the sales",
+        "zh": "{where}：{rows} 行单据类型为 {values} 且数量为正，按退货读取（数量和金额取负），"
+        "从销售中冲减",
+    },
+    "note.scaled_column": {
+        "en": "{where}: the header's unit {unit} is a scale: its values are read times {factor}",
+        "zh": "{where}：表头单位 {unit} 是数量级：该列数值乘以 {factor} 读取",
     },
     "note.tiny_number": {
         "en": "{where}: '{value}' read as 0 ({count} such cells in the column): no quantity, "

@@ -43,7 +43,9 @@ def item_attributes(
     """Per sku: unit_cost, unit_price, moq, pack_size, max_order, own service level, status.
 
     Product master wins; else the stock file's cost / price; else the average selling
-    price in sales (revenue / quantity).
+    price in sales: Σ value / Σ quantity over the lines sold, a line's value its quantity x
+    its `unit_price` where the sales carry one, else its revenue (an explicit price is
+    what the item sells at; revenue may be in another unit or hold discounts).
     """
     frame = distinct_skus(stock, sales, *([products] if products is not None else []))
     if products is not None:
@@ -75,11 +77,13 @@ def item_attributes(
             how="left",
         )
     if "revenue" in sales.columns or "unit_price" in sales.columns:
-        revenue = (
-            pl.col("revenue")
-            if "revenue" in sales.columns
-            else pl.col("quantity") * pl.col("unit_price")
-        )
+        priced = pl.col("quantity") * pl.col("unit_price")
+        if "unit_price" not in sales.columns:
+            revenue = pl.col("revenue")
+        elif "revenue" in sales.columns:
+            revenue = pl.coalesce(priced, pl.col("revenue"))
+        else:
+            revenue = priced
         frame = frame.join(
             sales.lazy()  # lazy: an eager filter copies every sales line
             .filter(pl.col("quantity") > 0)

@@ -152,8 +152,9 @@ def test_a_columns_mapping_to_no_column_names_the_config_file(small_shop: Path):
     config = _append(small_shop, "columns:\n  sales: {warehouse: locaton}\n")
     assert _error(config) == (
         f"stockplan: error: {config}: columns.sales maps to 'locaton', which is not a sales "
-        "column (expected one of: date, sku, quantity, location, name, revenue, unit_price, "
-        "order_id, customer, promo)"
+        "column (expected one of: date, sku, quantity, location, name, revenue, "
+        "returned_quantity, returned_revenue, document_type, unit_price, order_id, customer, "
+        "promo)"
     )
     chinese = _error(config, "--lang", "zh")
     assert chinese.startswith(f"stockplan: 错误: {config}：columns.sales 映射到的 'locaton'")

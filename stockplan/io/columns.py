@@ -23,6 +23,7 @@ from stockplan.io.schema import (
     LONGEST_DAYS,
     Column,
     TableSchema,
+    header_scale,
     normalise_header,
     without_unit,
 )
@@ -59,12 +60,66 @@ def _longest_text(column: Column) -> int:
 
 TOTALS_LABEL = r"^(合计|小计|总计|总合计|共计|total|totals|subtotal|grandtotal)[:：]?$"
 """A cell holding only this (case, spaces, `-` and `_` ignored) marks a totals / subtotal row."""
-TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|sub|grand|total)"
-"""Cheap first pass: only cells starting like a totals label are looked at closely."""
+_ZH_TOTAL = r"(?:总合计|合 ?计|小 ?计|总 ?计|共 ?计)"
+_EN_TOTAL = r"(?:sub ?-?totals?|grand ?-?totals?|totals?)"
+QUALIFIED_TOTALS = (
+    rf"^(?:{_ZH_TOTAL}|{_EN_TOTAL}) ?[:：(（\[【].*$"  # 小计：总仓, 合计(含税), Total: WH1
+    rf"|^{_EN_TOTAL} [-–] .+$|^totals? (?:for|of) .+$"  # Total - WH1, Total for WH1
+    rf"|^(?:sub ?-?total|grand ?-?total) .+$"  # Subtotal WH1, Grand total all stores
+    rf"|^.{{1,40}}?{_ZH_TOTAL}[:：]?$"  # 本日小计, 本页合计, 分类合计, 总仓小计, 门店一 小计
+    rf"|^.{{1,40}}? {_EN_TOTAL}[:：]?$"  # WH1 Total, Store 2 subtotal
+)
+"""A totals label with a qualifier (matched lower case, runs of spaces as one): the label,
+then a colon or bracket and what it totals; or what it totals, then the label. Unlike a
+bare label (`TOTALS_LABEL`) such a cell marks a totals row only where no item stands
+beside it (`drop_totals_rows`): `TOTAL-1`, `保温杯合计装` and a product name ending in 合计
+beside its sku stay items."""
+TOTALS_START = r"(?i)^[\s\-_\x{3000}]*(合|小|总|共|sub|grand|total)|[合小总共][\s\x{3000}]*计|total"
+"""Cheap first pass: only cells starting like a totals label, or holding one of its words,
+are looked at closely."""
 UNTRIMMED_OR_TOTALS = TOTALS_START + r"|^\s|\s$"
 """A cell with a space (any Unicode one) at either end, blank or not, or starting like a
-totals label: a text column without such a cell and without an empty one is empty only
-where null, trims to itself and holds no totals label (`_clean_columns`)."""
+totals label or holding its word: a text column without such a cell and without an empty
+one is empty only where null, trims to itself and holds no totals label (`_clean_columns`)."""
+
+
+def mapped_headers(
+    headers: list[str], overrides: Mapping[str, str], path: Path | str, table: str
+) -> dict[str, str]:
+    """{source header: canonical name} of the config's `columns:` mapping for `headers`.
+
+    A mapping key names the header written as it is (case, spaces and full width aside:
+    `normalise_header(..., drop_unit=False)`) before one that is equal only without its
+    unit in brackets: `库存量(基本单位)` is that header, not `库存量(箱)` beside it. A key
+    that still names two headers (`库存量` beside both) is refused naming both: reading
+    either would be a guess."""
+    exact = {h: normalise_header(h, drop_unit=False) for h in headers}
+    loose = {h: normalise_header(h) for h in headers}
+    found: dict[str, str] = {}
+    for by_unit in (True, False):  # every key's exact header first, then the rest loosely
+        for key, target in overrides.items():
+            written = normalise_header(key, drop_unit=False)
+            if by_unit:
+                named = [h for h in headers if exact[h] == written]
+            elif any(exact[h] == written for h in found):
+                continue  # named its header exactly
+            else:
+                named = [h for h in headers if h not in found and loose[h] == normalise_header(key)]
+            if len(named) > 1:
+                raise StockplanError(
+                    phrase(
+                        "error.mapping_two_headers",
+                        where=place(path),
+                        written=quote(key, 60),
+                        target=target,
+                        first=quote(named[0], 60),
+                        second=quote(named[1], 60),
+                        table=table,
+                    )
+                )
+            if named:
+                found[named[0]] = target
+    return found
 
 
 def map_headers(
@@ -80,8 +135,7 @@ def map_headers(
     (仓库编码 and 仓库名称): `identify_by` ("name" or "code") picks one of those.
     """
     known = schema.by_name
-    override_by_header = {normalise_header(k): v for k, v in overrides.items()}
-    for target in override_by_header.values():
+    for target in overrides.values():
         if target not in known:
             raise StockplanError(
                 phrase(
@@ -92,30 +146,26 @@ def map_headers(
                     known=", ".join(known),
                 )
             )
+    mapped = mapped_headers(frame.columns, overrides, path, schema.name)
     alias_to_name = {normalise_header(a): c.name for c in schema.columns for a in c.headers}
     fallback = {normalise_header(a) for c in schema.columns for a in c.fallbacks}
     mapping: dict[str, str] = {}
     for header in frame.columns:
         key = normalise_header(header)
-        name = override_by_header.get(key) or alias_to_name.get(key)
+        name = mapped.get(header) or alias_to_name.get(key)
         if name is None:
             continue
-        explicit = key in override_by_header or normalise_header(mapping.get(name, "")) in (
-            override_by_header
-        )
+        explicit = header in mapped or mapping.get(name) in mapped
         earlier_fallback = normalise_header(mapping.get(name, "")) in fallback
         if name in mapping and not explicit and (key in fallback) != earlier_fallback:
             if key not in fallback:  # an alias beats a fallback (`Column.fallbacks`)
                 mapping[name] = header
             continue
         if name in mapping:
-            if (
-                key in override_by_header
-                and normalise_header(mapping[name]) not in override_by_header
-            ):
+            if header in mapped and mapping[name] not in mapped:
                 mapping[name] = header  # an explicit mapping beats an alias match
                 continue
-            if normalise_header(mapping[name]) in override_by_header:
+            if mapping[name] in mapped:
                 continue
             pair = {normalise_header(mapping[name]) in CODE_ALIASES, key in CODE_ALIASES}
             if pair == {True, False}:  # one code, one name of the same warehouse / supplier
@@ -530,6 +580,37 @@ def _totals_label(frame: pl.DataFrame) -> pl.Expr:
     return pl.coalesce(folded)
 
 
+def is_qualified_totals_label(cell: pl.Expr) -> pl.Expr:
+    """Whether a text cell holds a totals label with a qualifier (`QUALIFIED_TOTALS`:
+    本日小计, 小计：总仓, Total for WH1)."""
+    folded = cell.str.to_lowercase().str.replace_all(r"[\s\x{3000}]+", " ").str.strip_chars()
+    return folded.str.contains(QUALIFIED_TOTALS)
+
+
+def _qualified_totals_label(frame: pl.DataFrame, items: list[str]) -> pl.Expr:
+    """The qualified totals label (`is_qualified_totals_label`) of each row that names no
+    item: one in an item cell (`items`: the sku, a kit's and component's codes, the
+    supplier of the suppliers table) whose other item cells are empty or labels too
+    (`2025-08-18, 本日小计, , 总仓, 5`: a dated daily subtotal), or one in any text cell of
+    a row whose item cells are all empty (`, , 门店一 小计, 336`); else null. A table
+    without an item column has none."""
+    texts = [n for n, t in frame.schema.items() if t == pl.String and n != ROW]
+    if not items or not texts:
+        return pl.lit(None, pl.String)
+
+    def empty(n: str) -> pl.Expr:
+        return pl.col(n).is_null() | pl.col(n).str.contains(r"^\s*$")
+
+    qualified = {n: is_qualified_totals_label(pl.col(n)).fill_null(False) for n in texts}
+    label_or_empty = (empty(k) | qualified[k] | is_totals_label(pl.col(k)) for k in items)
+    in_item = pl.any_horizontal(qualified[k] for k in items) & pl.all_horizontal(label_or_empty)
+    no_item = pl.all_horizontal(empty(k) for k in items)
+    first = lambda names: pl.coalesce(  # noqa: E731
+        pl.when(qualified[n]).then(pl.col(n).str.strip_chars()) for n in names
+    )
+    return pl.when(in_item).then(first(items)).when(no_item).then(first(texts))
+
+
 def _same_total(value: pl.Expr, total: pl.Expr) -> pl.Expr:
     return (value - total).abs() <= 1e-6 * pl.max_horizontal(pl.lit(1.0), total.abs())
 
@@ -547,8 +628,10 @@ def drop_totals_rows(
     Total, Subtotal, Grand total, a trailing colon allowed), or when its key fields (the
     required text and date columns, e.g. sku and date) are all empty and a number it holds
     equals the sum of that column over the rows above it (since the previous totals row, or
-    since the top for a grand total). Such a row is never an item and never demand.
-    A cheap first pass (an anchored prefix, empty keys) keeps the cost off clean files.
+    since the top for a grand total), or when a cell holds a totals label with a
+    qualifier (本日小计, 小计：总仓, Total for WH1) and no item stands beside it
+    (`_qualified_totals_label`). Such a row is never an item and never demand.
+    A cheap first pass (a label's start or word, empty keys) keeps the cost off clean files.
     """
     keys = [
         mapping[c.name]
@@ -575,9 +658,20 @@ def drop_totals_rows(
     flags = frame.select(maybe_label.alias("maybe"), keyless.fill_null(True).alias("keyless"))
     if not (flags["maybe"].any() or flags["keyless"].any()):
         return frame
+    items = [
+        mapping[c.name]
+        for c in schema.columns
+        if c.kind == "text"
+        and (c.required or c.name in schema.one_of)
+        and c.name in mapping
+        and frame.schema[mapping[c.name]] == pl.String
+    ]
     labelled = (
         frame.filter(flags["maybe"])
-        .select(ROW, _totals_label(frame).alias("label"))
+        .select(
+            ROW,
+            pl.coalesce(_totals_label(frame), _qualified_totals_label(frame, items)).alias("label"),
+        )
         .drop_nulls("label")
     )
     totals = set(labelled[ROW].to_list())
@@ -773,6 +867,28 @@ def tiny_as_zero(
     return values.scatter(at, 0.0)
 
 
+def scaled(
+    values: pl.Series, source: str, path: Path | str, read_as: str | None, notes: list[str]
+) -> pl.Series:
+    """`values` of a number column times the scale its header's unit gives
+    (`schema.header_scale`: `金额(万元)` 0.025 is 250 元, `数量(千件)` 1.2 is 1,200), with a
+    note naming the column; rounded to 12 significant digits, so 0.0003 万件 is 3, not
+    2.9999999999999996. Other columns unchanged."""
+    scale = header_scale(source)
+    if scale is None:
+        return values
+    factor, unit = scale
+    notes.append(
+        phrase(
+            "note.scaled_column",
+            where=place(path, None, source, read_as),
+            unit=unit,
+            factor=f"{factor:,.0f}",
+        )
+    )
+    return (values * factor).round_sig_figs(12)
+
+
 def type_table(
     raw: pl.DataFrame,
     schema: TableSchema,
@@ -923,6 +1039,7 @@ def type_table(
             values = frame.select(_cast_expr(column, dtype, source).alias(name)).to_series()
         read_as = name if normalise_header(source) != name else None
         if column.kind == "number" and values.dtype == pl.Float64:
+            values = scaled(values, source, path, read_as, notes)
             values = tiny_as_zero(values, frame, source, path, read_as, notes)
         value, present = pl.col(f"v{i}"), pl.col(f"p{i}")
         # (bad rows, catalogue key of the problem, its fields beyond where and value) in the
@@ -973,10 +1090,72 @@ def type_table(
             checked.append(values.alias(f"v{i}"))
         typed.append(values)
     run_checks()
-    out = pl.DataFrame(typed)
+    out = net_returns(pl.DataFrame(typed), schema, mapping, path, notes)
     if "location" in mapping and not schema.every_location_when_blank and not part_file:
         refuse_blank_locations(out, mapping["location"], path)
     return out
+
+
+RETURN_WORDS = r"(?i)退货|退回|销退|\breturns?\b"
+"""A document type naming a return: 销售退货, 退货单, 退回, Return, Sales return."""
+
+
+def net_returns(
+    frame: pl.DataFrame,
+    schema: TableSchema,
+    mapping: Mapping[str, str],
+    path: Path | str,
+    notes: list[str],
+) -> pl.DataFrame:
+    """Returns netted from the sales as negative lines are, the columns that said so dropped.
+
+    A `nets` column (`returned_quantity`: 退货数量; `returned_revenue`: 退货金额) is
+    subtracted on its row: quantity = 销售数量 - 退货数量 (3 sold and 7 returned is -4,
+    netted within its bucket). A `marks_returns` column (`document_type`: 单据类型) whose
+    value names a return (`RETURN_WORDS`) makes that line's positive quantity and revenue
+    negative: a 销售退货 line of 7 is -7. One note per column that changed a line."""
+    dropped = []
+    for column in schema.columns:
+        if column.name not in frame.columns or not (column.nets or column.marks_returns):
+            continue
+        source = mapping[column.name]
+        dropped.append(column.name)
+        if column.nets is not None and column.nets in frame.columns:
+            returned = pl.col(column.name).fill_null(0.0)
+            rows, total = frame.select(
+                (returned != 0).sum().alias("rows"), returned.sum().alias("total")
+            ).row(0)
+            if rows:
+                notes.append(
+                    phrase(
+                        "note.returns_netted",
+                        where=place(path, None, source, column.name),
+                        target=column.nets,
+                        rows=rows,
+                        total=f"{total:,.10g}",
+                    )
+                )
+                frame = frame.with_columns((pl.col(column.nets) - returned).alias(column.nets))
+        if column.marks_returns and "quantity" in frame.columns:
+            is_return = pl.col(column.name).str.contains(RETURN_WORDS).fill_null(False)
+            positive = frame.filter(is_return & (pl.col("quantity") > 0)).select(ROW, column.name)
+            if positive.height:
+                words = positive[column.name].unique(maintain_order=True)
+                notes.append(
+                    phrase(
+                        "note.return_lines",
+                        where=place(path, int(positive[ROW][0]), source, column.name),
+                        rows=positive.height,
+                        values=", ".join(f"'{quote(w, 40)}'" for w in words.head(3)),
+                    )
+                )
+                flip = pl.col(ROW).is_in(positive[ROW].implode())
+                frame = frame.with_columns(
+                    pl.when(flip).then(-pl.col(c).abs()).otherwise(pl.col(c)).alias(c)
+                    for c in ("quantity", "revenue")
+                    if c in frame.columns
+                )
+    return frame.drop(dropped) if dropped else frame
 
 
 def refuse_blank_locations(

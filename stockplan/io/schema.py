@@ -3,7 +3,8 @@
 Headers are matched after normalising: lower case, surrounding space and BOM removed,
 a trailing unit in brackets dropped (`数量(件)`, `数量（箱）`, `库存量(基本单位)`, `qty [pcs]`),
 runs of space / `-` / `_` / `.` / `/` folded to one `_`. A config `columns:` mapping
-(source header -> canonical name) wins over these aliases.
+(source header -> canonical name) wins over these aliases; its key names the header
+with its unit first (`columns.mapped_headers`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ class Column:
     which exports that already planned may carry beside one of its aliases."""
     day_count: bool = False
     """A number of days: above `LONGEST_DAYS` it is refused."""
+    nets: str | None = None
+    """A number column subtracted, row by row, from this other column of its table when
+    read, then dropped (`columns.net_returns`): sales returns in a column of their own."""
+    marks_returns: bool = False
+    """A text column whose value may say a line is a return (`RETURN_WORDS`: 销售退货):
+    such a line's positive quantity and revenue are read negative, then the column is
+    dropped (`columns.net_returns`)."""
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -73,6 +81,40 @@ _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])\s+(?=[\u3400-\u9fff\uf
 def without_unit(header: str) -> str:
     """`header` without a unit in brackets at its end: `'数量（箱）'` -> `'数量'`."""
     return _UNIT_SUFFIX.sub(r"\1", header)
+
+
+_UNIT = re.compile(r"^.+?\s*[(\[【]([^()\[\]【】]*)[)\]】]$")
+"""A header's unit in brackets (after `HALF_WIDTH`: `（` is `(`), as group 1."""
+_CHINESE_SCALES = {"十万": 1e5, "百万": 1e6, "千万": 1e7, "万": 1e4, "千": 1e3, "亿": 1e8}
+_CHINESE_SCALED = "元|人民币|美元|件|个|只|箱|套|台|瓶|包|盒|袋|双|条|支|张|本|片|份|单位"
+"""What a Chinese scale counts: money and pieces. Not 千克 (kg), 千米 (km), 千瓦 (kW): those
+are units of their own."""
+_CURRENCY = r"usd|cny|rmb|eur|gbp|\$|¥|€|£"
+_ENGLISH_SCALES = {"k": 1e3, "thousand": 1e3, "000": 1e3, "mn": 1e6, "million": 1e6}
+SCALE_UNIT = re.compile(
+    rf"^(?P<zh>{'|'.join(_CHINESE_SCALES)})(?:{_CHINESE_SCALED})?$"
+    rf"|^(?:(?:{_CURRENCY})\s*)?(?P<en>k|thousand|'?000|mn|million)s?"
+    rf"(?:\s*(?:{_CURRENCY}|units?|pcs|pieces))?$"
+)
+"""A unit that is a scale (`万元`, `千件`, `万`, `k`, `'000`, `thousand pcs`, `$k`, `mn`):
+the column's values count tens of thousands, thousands or millions."""
+
+
+def header_scale(header: str) -> tuple[float, str] | None:
+    """(factor, unit) when `header`'s unit in brackets is a scale (`SCALE_UNIT`):
+    `'金额(万元)'` -> (10000, '万元'), `'Sales (k)'` -> (1000, 'k'); else None (`数量(件)`,
+    `重量(千克)`: the unit names what is counted, not how many)."""
+    text = header.replace("\ufeff", "").translate(HALF_WIDTH).strip()
+    bracketed = _UNIT.match(text)
+    if bracketed is None:
+        return None
+    unit = bracketed[1].strip()
+    scale = SCALE_UNIT.match(unit.lower()) or SCALE_UNIT.match(re.sub(r"\s+", "", unit.lower()))
+    if scale is None:
+        return None
+    if scale["zh"]:
+        return _CHINESE_SCALES[scale["zh"]], unit
+    return _ENGLISH_SCALES[scale["en"].lstrip("'")], unit
 
 
 def normalise_header(header: str, *, drop_unit: bool = True) -> str:
@@ -407,7 +449,39 @@ SCHEMAS: dict[str, TableSchema] = {
             replace(QUANTITY, aliases=(*QUANTITY.aliases, "销量", "销售量", "发货数量")),
             LOCATION,
             ITEM_NAME,
-            Column("revenue", "number", ("revenue", "sales_amount", "amount", "销售额", "金额")),
+            Column(
+                "revenue",
+                "number",
+                ("revenue", "sales_amount", "amount", "销售额", "金额"),
+                fallbacks=("销售金额",),  # beside 退货金额, which nets from it
+            ),
+            Column(
+                "returned_quantity",
+                "number",
+                (
+                    *("returned_quantity", "returned_qty", "return_qty", "returns_qty", "returns"),
+                    *("退货数量", "退货数", "退回数量", "销售退货数量", "退货量"),
+                ),
+                non_negative=True,
+                nets="quantity",
+            ),
+            Column(
+                "returned_revenue",
+                "number",
+                (
+                    *("returned_revenue", "returned_amount", "return_amount", "returns_amount"),
+                    *("退货金额", "退回金额", "销售退货金额"),
+                ),
+                non_negative=True,
+                nets="revenue",
+            ),
+            Column(
+                "document_type",
+                "text",
+                ("document_type", "doc_type", "单据类型"),
+                fallbacks=("业务类型",),  # Kingdee writes both: 单据类型 is read
+                marks_returns=True,
+            ),
             UNIT_PRICE,
             Column("order_id", "text", ("order_id", "order_no", "order", "单据编号", "订单号")),
             Column("customer", "text", ("customer", "customer_id", "客户", "客户名称")),
