@@ -1230,12 +1230,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "  {others} 也像是 {name}：已在配置的 columns: 中写为 {chosen}"
         "（基本单位优先于箱，现存量优先于可用量）；请核对",
     },
-    "init.unit_clash": {
-        "en": "  {others} also looks like {name}, and differs from {chosen} only in its "
-        "unit: delete the column you do not mean from the export (base units, not boxes)",
-        "zh": "  {others} 也像是 {name}，与 {chosen} 只是单位不同：请从导出文件中删除不用的那一列"
-        "（用基本单位，不用箱）",
-    },
     "init.sheet": {
         "en": "  read from sheet '{sheet}' (no sheet before it holds this table)",
         "zh": "  读取工作表 '{sheet}'（之前的工作表都不是这张表）",
@@ -2327,13 +2321,6 @@ INIT_MESSAGES: dict[str, dict[str, str]] = {
         "on hand over available); swap the header here if the other is meant",
         "zh": "# {others} 也像是 {name}：这里选了这一列（基本单位优先于箱，现存量优先于可用量）；"
         "如要用另一列，请把这里的表头换掉",
-    },
-    "init.comment.unit_clash": {
-        "en": "# {others} also looks like {name} and differs only in its unit, which "
-        "columns: does not tell apart: delete the column you do not mean from the export "
-        "(a count in boxes read as pieces would be planned wrong)",
-        "zh": "# {others} 也像是 {name}，只是单位不同，columns: 无法区分："
-        "请从导出文件中删除不用的那一列（把箱数当作件数会算错计划）",
     },
     "init.comment.column": {"en": "COLUMN", "zh": "标准列名"},
     "init.comment.language": {

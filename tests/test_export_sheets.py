@@ -279,16 +279,20 @@ def test_init_writes_on_hand_over_available_under_columns(tmp_path: Path):
     assert stockplan.load(tmp_path / "stockplan.yaml")[1].tables["stock"]["on_hand"][0] == 30
 
 
-def test_init_names_two_on_hand_columns_differing_only_in_unit(tmp_path: Path):
+def test_init_maps_one_of_two_on_hand_columns_differing_only_in_unit(tmp_path: Path):
     """库存量(箱) and 库存量(基本单位): init said `库存量(箱) -> on_hand` and never named the
-    other. A `columns:` key is read without its unit, so it cannot pick one: init names
-    both, on screen and in the config, and says to delete the one not meant."""
+    other. A `columns:` key names its header exactly, unit and all, so init writes the
+    base-unit column under columns: with a comment naming the box column, and the config
+    validates reading 30 pieces, not 3 boxes."""
     _two_on_hand(tmp_path, "物料编码,仓库,库存量(箱),库存量(基本单位)", "3,30")
     output, written = _init(tmp_path)
-    assert "库存量(箱) also looks like on_hand, and differs from 库存量(基本单位) only" in output
-    assert written["columns"] == {}
+    assert "库存量(箱) also looks like on_hand: 库存量(基本单位) written under columns:" in output
+    assert written["columns"] == {"stock": {"库存量(基本单位)": "on_hand"}}
     text = (tmp_path / "stockplan.yaml").read_text(encoding="utf-8")
-    assert '# "库存量(箱)" 也像是 on_hand，只是单位不同' in text
+    assert '# "库存量(箱)" 也像是 on_hand' in text
+    code, said = _validate(tmp_path / "stockplan.yaml")
+    assert code == 0, said
+    assert stockplan.load(tmp_path / "stockplan.yaml")[1].tables["stock"]["on_hand"][0] == 30
 
 
 def test_init_does_not_take_a_returns_document_or_a_summary_for_the_products(tmp_path: Path):

@@ -1194,7 +1194,7 @@ def init(
     set_lang(lang.value if lang is not None else "en", chosen=lang is not None)
 
     from stockplan.i18n import input_name, say
-    from stockplan.io.inspect import inspect_folder, starter_config, unit_only_clash
+    from stockplan.io.inspect import inspect_folder, starter_config
     from stockplan.io.planfiles import RUN_JSON, record_beside
     from stockplan.io.writers import write_text
 
@@ -1248,9 +1248,7 @@ def init(
         for name, others in guess.clashes.items():
             console.warn(
                 message(
-                    "init.unit_clash"
-                    if unit_only_clash(guess.mapping[name], others)
-                    else "init.clash",
+                    "init.clash",
                     lang_now(),
                     others=", ".join(others),
                     name=name,

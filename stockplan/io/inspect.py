@@ -82,12 +82,6 @@ def prefer_header(headers: list[str]) -> str:
     return min(headers, key=rank)
 
 
-def unit_only_clash(header: str, others: list[str]) -> bool:
-    """Whether `header` and another of `others` differ only in their unit (`库存量(箱)`,
-    `库存量(基本单位)`): a `columns:` key is read without its unit, so it names both."""
-    return any(normalise_header(o) == normalise_header(header) for o in others)
-
-
 def _score(
     headers: list[str], table: str
 ) -> tuple[bool, int, dict[str, str], dict[str, list[str]]]:
@@ -368,9 +362,6 @@ def starter_config(guesses: list[FileGuess], config_dir: Path, language: str | N
         for name, others in guess.clashes.items():
             header = guess.mapping[name]
             said = {"others": ", ".join(_comment_safe(h) for h in others), "name": name}
-            if unit_only_clash(header, others):  # `columns:` keys are read without units
-                lines.append(message("init.comment.unit_clash", lang, **said))
-                continue
             line = f"    {_comment_safe(header)}: {name}   "
             block.append(line + message("init.comment.clash", lang, **said))
         mapped += [f"  {table}:", *block] if block else []
