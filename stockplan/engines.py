@@ -94,7 +94,10 @@ def _dask(settings: Forecast) -> Iterator[Cluster]:
         from distributed import Client, LocalCluster
     except ImportError as exc:
         raise _missing("dask", exc) from None
-    level = logging.ERROR if _quiet else logging.WARNING
+    # -q: not even a worker's "failed to communicate with scheduler during heartbeat",
+    # which a loaded machine may log as the local cluster shuts down after a good plan;
+    # a task that fails still stops the plan with its one line
+    level = logging.CRITICAL if _quiet else logging.WARNING
     cluster = None
     if settings.engine_address:
         try:
