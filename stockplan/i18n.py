@@ -1349,6 +1349,17 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "a cycle costs less than topping up",
         "推迟 {n}：供应商合计低于其起订金额 {m}{u}，等一个周期比补足更划算",
     ),
+    (
+        "deferred {n}: the supplier's total is below its minimum order value {m} and "
+        "purchasing.minimum_order_value is defer",
+        "推迟 {n}：供应商合计低于其起订金额 {m}{u}，"
+        "配置 purchasing.minimum_order_value 为 defer（推迟）",
+    ),
+    (
+        "deferred {n}: the supplier's total is below its minimum order value {m} and no top "
+        "up or brought-forward order can reach it",
+        "推迟 {n}：供应商合计低于其起订金额 {m}{u}，补足或提前下单都无法达到",
+    ),
     ("raised by {n} to fill whole container loads", "为凑满整柜增加 {n}"),
     ("cut by {n} to whole container loads", "为按整柜发货减少 {n}"),
     # supplier_orders.load_note (`supplier_rules.part_load_notes`)

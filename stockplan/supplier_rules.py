@@ -430,7 +430,9 @@ def meet_minimum_order_value(
         .otherwise(-pl.col("supplier_value"))
         .alias("added_value"),
     )
-    action_of = decided.select("supplier", "minimum_action", "min_order_value")
+    action_of = decided.select(
+        "supplier", "minimum_action", "min_order_value", "top_up_cost", "bring_forward_cost"
+    )
     add = (
         lines.join(action_of, on="supplier", how="left")
         .join(top_up.select("line", "_add"), on="line", how="left")
@@ -467,10 +469,10 @@ def meet_minimum_order_value(
         .when((pl.col("minimum_action") == "defer") & (pl.col("order_qty") > 0))
         .then(
             pl.format(
-                "deferred {}: the supplier's total is below its minimum order value {} and "
-                "waiting a cycle costs less than topping up",
+                "deferred {}: the supplier's total is below its minimum order value {} {}",
                 fmt_number(pl.col("order_qty")),
                 minimum_text,
+                _why_deferred(action),
             )
         )
     )
@@ -479,6 +481,20 @@ def meet_minimum_order_value(
     ).with_columns(line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value"))
     table = decided.select("supplier", "min_order_value", *DECISION_COLUMNS)
     return _unknown_cost(changed.select(orders.columns), unknown, table)
+
+
+def _why_deferred(action: str) -> pl.Expr:
+    """Why a supplier's order waits a cycle, as it was decided: forced by
+    `purchasing.minimum_order_value: defer` (a strict budget's final cut defers so too),
+    else the cheapest way out (`cheapest`): waiting costs less than topping up or bringing
+    forward, or neither reaches the minimum (no top up cost nor bring forward cost)."""
+    if action == "defer":
+        return pl.lit("and purchasing.minimum_order_value is defer")
+    return (
+        pl.when(pl.col("top_up_cost").is_null() & pl.col("bring_forward_cost").is_null())
+        .then(pl.lit("and no top up or brought-forward order can reach it"))
+        .otherwise(pl.lit("and waiting a cycle costs less than topping up"))
+    )
 
 
 UNKNOWN_COST = "unknown_cost"
