@@ -25,7 +25,8 @@ R is each line's own review period: its supplier's `review_days`, else
 `defer` force one (bring forward falls back to top up when it cannot reach the minimum);
 `flag` only flags the lines, as before. Full container loads (suppliers.full_loads) round
 the supplier's order to whole loads the same way: down by dropping its least protective
-blocks, up by topping up with the most protective ones, whichever costs less. Whatever a
+blocks, up by topping up with the most protective ones that fit, whichever costs less;
+both measured in volume and in weight (`LOAD_MEASURES`). Whatever a
 rule adds to a line is whole packs, within its max_order, on a line with no order at least
 its MOQ, and keeps the position after the order at most the line's order-up-to cap (shelf
 life, a successor's switch date); a line holding excess of the item takes nothing
@@ -43,7 +44,7 @@ from stockplan.demand import SERIES
 from stockplan.excess import excess_quantity
 from stockplan.i18n import counted_format, counted_text
 from stockplan.policy import round_order_quantity, smallest_order
-from stockplan.purchasing import apply_budget, budget_blocks, hold_budget
+from stockplan.purchasing import apply_budget, budget_blocks, hold_budget, take_in_turn
 from stockplan.reorder import fmt_number, line_value, stopped, with_clause
 
 DAYS_PER_YEAR = 365.0
@@ -642,7 +643,7 @@ def load_per_unit(orders: pl.DataFrame, products: pl.DataFrame | None) -> pl.Dat
 
 def _loads(lines: pl.DataFrame, capacity: pl.DataFrame) -> pl.DataFrame:
     """Per supplier with a capacity: volume_m3, weight_kg, loads (the binding one of
-    volume / container_m3 and weight / container_kg) and unit_load_by (which binds)."""
+    volume / container_m3 and weight / container_kg) and _volume_binds (which binds)."""
     return (
         lines.filter(pl.col("order_qty") > 0)
         .group_by("supplier")
@@ -772,13 +773,106 @@ def load_table(
     )
 
 
-def _unit_load() -> pl.Expr:
-    return (
-        pl.when(pl.col("_volume_binds"))
-        .then(pl.col("volume_m3") / pl.col("container_m3"))
-        .otherwise(pl.col("weight_kg") / pl.col("container_kg"))
-        .fill_null(0.0)
+LOAD_MEASURES = (("volume_m3", "container_m3", "_m3"), ("weight_kg", "container_kg", "_kg"))
+"""A load's measures: (the line's per unit and the supplier's total column, the container's
+capacity column, the suffix of the columns the rounding derives from them)."""
+
+
+def _takes_space() -> pl.Expr:
+    """A line whose units take room in a measure the supplier's container is limited by."""
+    return pl.any_horizontal(
+        (pl.col(per_unit) > 0) & pl.col(capacity).is_not_null()
+        for per_unit, capacity, _ in LOAD_MEASURES
     )
+
+
+def _space_left() -> list[pl.Expr]:
+    """Per supplier of `_loads`: the room left in its last container, ceil(loads) x
+    capacity - total, in volume (_space_m3) and weight (_space_kg); infinite in a measure
+    the container has no capacity for."""
+    return [
+        (pl.col("loads").ceil() * pl.col(capacity) - pl.col(total))
+        .clip(lower_bound=0.0)
+        .fill_null(float("inf"))
+        .alias(f"_space{measure}")
+        for total, capacity, measure in LOAD_MEASURES
+    ]
+
+
+def _fit_blocks(blocks: pl.DataFrame, gaps: pl.DataFrame) -> pl.DataFrame:
+    """line, up_to: of `blocks` (line, step, supplier, units_from, units_to, pack,
+    volume_m3 and weight_kg per unit, in their turn), those that fit their supplier's room
+    left (`gaps`: supplier, _space_m3, _space_kg) in volume and in weight, taken as the
+    budget takes its blocks (`purchasing.take_in_turn`: one that does not fit is skipped,
+    the next ones still get their turn; a line's block needs its earlier ones). A block
+    holds several packs on a long line; the room its turn could not use is then offered,
+    pack by pack, to each line's first block not taken (a MOQ block stays whole)."""
+    if blocks.height == 0:
+        return pl.DataFrame(schema={"line": pl.Int64, "up_to": pl.Float64})
+    rooms = gaps.select("supplier", "_space_m3", "_space_kg").with_row_index("_group")
+    blocks = blocks.join(
+        rooms.select("supplier", "_group"), on="supplier", maintain_order="left"
+    ).with_columns(pl.col("step") - pl.col("step").min().over("line"))
+    room = rooms.select("_space_m3", "_space_kg").to_numpy()
+    taken = _take_fitting(blocks, room)
+    room = room - (
+        blocks.filter(taken)
+        .group_by("_group")
+        .agg(load.sum() for load in _block_loads())
+        .join(rooms.select("_group"), on="_group", how="right")
+        .sort("_group")
+        .select(pl.col(p).fill_null(0.0) for p, _, _ in LOAD_MEASURES)
+        .to_numpy()
+    )
+    got = blocks.filter(taken).group_by("line").agg(pl.col("step").max() + 1)
+    first_left = (
+        blocks.filter(~taken)
+        .join(got, on="line", how="left")
+        .filter(pl.col("step") == pl.col("step_right").fill_null(0))
+        .filter(pl.col("units_from") > 0)  # a MOQ block stays whole
+    )
+    packs = (
+        first_left.with_columns(
+            ((pl.col("units_to") - pl.col("units_from")) / pl.col("pack") - 1e-9)
+            .ceil()
+            .cast(pl.Int64)
+            .alias("_n")
+        )
+        .with_columns(pl.int_ranges(0, "_n").alias("step"))
+        .explode("step")
+        .with_columns(
+            pl.min_horizontal(
+                pl.col("units_from") + (pl.col("step") + 1) * pl.col("pack"), "units_to"
+            ).alias("units_to"),
+            (pl.col("units_from") + pl.col("step") * pl.col("pack")).alias("units_from"),
+        )
+        .select(blocks.columns)
+    )
+    by_pack = _take_fitting(packs, room) if packs.height else pl.Series([], dtype=pl.Boolean)
+    return (
+        pl.concat([blocks.filter(taken), packs.filter(by_pack)])
+        .group_by("line")
+        .agg(pl.col("units_to").max().alias("up_to"))
+    )
+
+
+def _block_loads() -> list[pl.Expr]:
+    """A block's volume and weight: its units x the line's per unit."""
+    block = pl.col("units_to") - pl.col("units_from")
+    return [(block * pl.col(per_unit)).alias(per_unit) for per_unit, _, _ in LOAD_MEASURES]
+
+
+def _take_fitting(blocks: pl.DataFrame, room) -> pl.Series:
+    """`purchasing.take_in_turn` of `blocks` (line, step from 0, _group, units, per-unit
+    volume and weight, in their turn) in `room` (per _group: volume, weight)."""
+    taken, _ = take_in_turn(
+        blocks.select(_block_loads()).to_numpy(),
+        blocks["line"].to_numpy(),
+        blocks["step"].to_numpy(),
+        blocks["_group"].cast(pl.Int64).to_numpy(),
+        room,
+    )
+    return pl.Series(taken)
 
 
 TIE_BREAK = ("supplier", "sku", "location")
@@ -819,38 +913,54 @@ def round_to_loads(
     loads = _loads(lines, capacity)
     to_round = loads_to_round(loads)
     unit = lines.join(
-        to_round.select("supplier", "container_m3", "container_kg", "_volume_binds"),
-        on="supplier",
-    ).with_columns(_unit_load().alias("unit_load"))
-    unit = unit.filter(pl.col("unit_load") > 0)
+        to_round.select("supplier", "container_m3", "container_kg"), on="supplier"
+    ).filter(_takes_space())
     gaps = to_round.select(
         "supplier",
-        (pl.col("loads").ceil() - pl.col("loads")).alias("up_gap"),
-        (pl.col("loads") - pl.col("loads").floor()).alias("down_gap"),
+        *_space_left(),
+        *[
+            (pl.col(total) - pl.col("loads").floor() * pl.col(capacity))
+            .clip(lower_bound=0.0)
+            .fill_null(0.0)
+            .alias(f"_over{measure}")
+            for total, capacity, measure in LOAD_MEASURES
+        ],
         (pl.col("loads").floor() >= 1).alias("can_round_down"),
     )
-    # up: the most protective extra blocks that still fit in the last load, in whole packs
-    # under max_order, a line with no order at least its MOQ
-    fits = ((pl.col("up_gap") / pl.col("unit_load")) + pl.col("pack_size").fill_null(1.0)).floor()
+    # up: the most protective extra blocks that still fit in the last load, in volume and
+    # in weight, in whole packs under max_order, a line with no order at least its MOQ;
+    # a block that does not fit is skipped and the next ones still get their turn, as the
+    # budget funds its blocks (`purchasing.take_in_turn`)
+    fits = pl.min_horizontal(
+        *[
+            pl.when(pl.col(per_unit) > 0)
+            .then(pl.col(f"_space{measure}") / pl.col(per_unit))
+            .otherwise(float("inf"))
+            for per_unit, _, measure in LOAD_MEASURES
+        ]
+    ).floor() + pl.col("pack_size").fill_null(1.0)
     widened = unit.join(gaps, on="supplier").with_columns(_legal_room(fits).alias("_room"))
     extra = (
         _open_blocks(widened, pl.col("_room"), demand, discrete_patterns)
-        .join(unit.select("line", *TIE_BREAK, "unit_load", "forecast_per_day"), on="line")
+        .join(
+            unit.select(
+                "line",
+                *TIE_BREAK,
+                "volume_m3",
+                "weight_kg",
+                "forecast_per_day",
+                _pack().alias("pack"),
+            ),
+            on="line",
+        )
         .with_columns((pl.col("units_to") / pl.col("forecast_per_day")).alias("carry"))
     )
-    added = (
-        extra.with_columns(
-            ((pl.col("units_to") - pl.col("units_from")) * pl.col("unit_load")).alias("load")
-        )
-        .join(gaps, on="supplier")
-        .sort(
+    added = _fit_blocks(
+        extra.sort(
             ["supplier", "priority", "carry", *TIE_BREAK[1:], "step"],
             descending=[False, True, False, False, False, False],
-        )
-        .with_columns(pl.col("load").cum_sum().over("supplier").alias("_cum"))
-        .filter(pl.col("_cum") <= pl.col("up_gap") + 1e-9)
-        .group_by("line")
-        .agg(pl.col("units_to").max().alias("up_to"))
+        ),
+        gaps,
     )
     up = (
         unit.join(added, on="line", how="left")
@@ -859,21 +969,32 @@ def round_to_loads(
         )
         .with_columns(_holding(holding_rate, pl.col("_up")).alias("_up_cost"))
     )
-    # down: drop the least protective blocks until the part load is gone
+    # down: drop the least protective blocks until the part load is gone, in volume and in
+    # weight: a block is dropped while a measure it takes is still over the whole loads
     held = budget_blocks(unit.filter(pl.col("order_qty") > 0), demand, discrete_patterns).join(
-        unit.select("line", *TIE_BREAK, "unit_load"), on="line"
+        unit.select("line", *TIE_BREAK, "volume_m3", "weight_kg"), on="line"
     )
+    block = pl.col("units_to") - pl.col("units_from")
     dropped = (
         held.with_columns(
-            ((pl.col("units_to") - pl.col("units_from")) * pl.col("unit_load")).alias("load")
+            *[(block * pl.col(per_unit)).alias(f"_load{m}") for per_unit, _, m in LOAD_MEASURES]
         )
         .join(gaps, on="supplier")
         .sort(
             ["supplier", "priority", *TIE_BREAK[1:], "step"],
             descending=[False, False, False, False, True],
         )
-        .with_columns(pl.col("load").cum_sum().over("supplier").alias("_cum"))
-        .filter(pl.col("_cum") - pl.col("load") < pl.col("down_gap") - 1e-9)
+        .with_columns(
+            pl.col(f"_load{m}").cum_sum().over("supplier").alias(f"_cum{m}")
+            for _, _, m in LOAD_MEASURES
+        )
+        .filter(
+            pl.any_horizontal(
+                (pl.col(f"_load{m}") > 0)
+                & (pl.col(f"_cum{m}") - pl.col(f"_load{m}") < pl.col(f"_over{m}") - 1e-9)
+                for _, _, m in LOAD_MEASURES
+            )
+        )
         .group_by("line")
         .agg(
             pl.col("units_from").min().alias("down_to"),
@@ -884,7 +1005,7 @@ def round_to_loads(
         up.group_by("supplier")
         .agg(
             pl.col("_up_cost").sum().alias("up_cost"),
-            (pl.col("_up") * pl.col("unit_load")).sum().alias("up_load"),
+            pl.col("_up").sum().alias("up_units"),
         )
         .join(
             dropped.join(unit.select("line", "supplier"), on="line")
@@ -902,7 +1023,7 @@ def round_to_loads(
                 & ((pl.col("down_cost").fill_null(0.0) < pl.col("up_cost")) | (not round_up))
             )
             .then(pl.lit("down"))
-            .when(pl.lit(round_up) & (pl.col("up_load") > 1e-12))
+            .when(pl.lit(round_up) & (pl.col("up_units") > 1e-9))
             .then(pl.lit("up"))
             .otherwise(pl.lit("none"))
             .alias("load_action")
@@ -1011,17 +1132,19 @@ def part_load_notes(lines: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
     holding excess, at max_order or not orderable, or whose next pack (MOQ on a line with
     no order) is larger than the space left. Load fractions are of the last container."""
     part = loads_to_round(loads).with_columns(
-        (pl.col("loads") - pl.col("loads").floor()).alias("_part"),
-        (pl.col("loads").ceil() - pl.col("loads")).alias("_space"),
+        (pl.col("loads") - pl.col("loads").floor()).alias("_part"), *_space_left()
     )
-    unit = (
-        lines.join(
-            part.select("supplier", "container_m3", "container_kg", "_volume_binds", "_space"),
-            on="supplier",
+    unit = lines.join(
+        part.select("supplier", "container_m3", "container_kg", "_space_m3", "_space_kg"),
+        on="supplier",
+    ).filter(_takes_space())
+
+    def fits(units: pl.Expr) -> pl.Expr:  # in volume and in weight
+        return pl.all_horizontal(
+            units * pl.col(per_unit) <= pl.col(f"_space{m}") + 1e-9
+            for per_unit, _, m in LOAD_MEASURES
         )
-        .with_columns(_unit_load().alias("unit_load"))
-        .filter(pl.col("unit_load") > 0)
-    )
+
     excess = pl.col("excess_qty").fill_null(0.0) > 0
     capped = pl.col("order_up_to_cap").is_not_null() & (under_cap() < _pack() - 1e-9)
     closed = ~_orderable(unit) | (_legal_room(pl.lit(1e15)) <= 0)
@@ -1037,13 +1160,13 @@ def part_load_notes(lines: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("capped"))
         .when(closed)
         .then(pl.lit("closed"))
-        .when(block * pl.col("unit_load") > pl.col("_space") + 1e-9)
+        .when(~fits(block))
         .then(pl.lit("too_big"))
         .otherwise(pl.lit("room"))
     )
     counts = unit.group_by("supplier").agg(
         *[(why == kind).sum().alias(kind) for kind in ("capped", "excess", "closed", "too_big")],
-        (_pack() * pl.col("unit_load") <= pl.col("_space") + 1e-9).any().alias("_pack_fits"),
+        fits(_pack()).any().alias("_pack_fits"),
     )
 
     def clause(kind: str, text: str) -> pl.Expr:

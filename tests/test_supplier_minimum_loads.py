@@ -4,10 +4,12 @@ container (volume and weight), and without a rounding to loads undoing a met min
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
-from test_supplier_orders import X, _line, _minimum, _translated
+from test_supplier_orders import X, _frames, _line, _minimum, _translated
 
 from stockplan.i18n import render_reason
+from stockplan.supplier_rules import round_to_loads
 
 
 def _last_clause(reason: str) -> str:
@@ -57,3 +59,107 @@ def test_a_cheapest_defer_says_why_it_was_chosen():
         "up or brought-forward order can reach it"
     )
     assert _translated(reason)
+
+
+# --- full container loads in volume and in weight ----------------------------------------
+
+
+def _containers(
+    lines: list[dict],
+    per_unit: dict[str, tuple[float, float]],
+    minimum: float | None = None,
+    round_up: bool = True,
+):
+    """`round_to_loads` of `lines` (`_line` rows: 1 a unit, price 2) with (m3, kg) a unit,
+    one supplier S with a container of 10 m3 and 1,000 kg, full loads required."""
+    frame, demand = _frames(lines)
+    products = pl.DataFrame(
+        {
+            "sku": list(per_unit),
+            "volume_m3": [v for v, _ in per_unit.values()],
+            "weight_kg": [w for _, w in per_unit.values()],
+        }
+    )
+    suppliers = pl.DataFrame(
+        {
+            "supplier": ["S"],
+            "container_m3": [10.0],
+            "container_kg": [1000.0],
+            "full_loads": ["true"],
+            "moq_value": [minimum],
+        },
+        schema_overrides={"moq_value": pl.Float64},
+    )
+    orders, table = round_to_loads(
+        frame,
+        demand,
+        suppliers,
+        products,
+        holding_rate=0.25,
+        review_days=7.0,
+        discrete_patterns=[],
+        round_up=round_up,
+    )
+    return {r["sku"]: r for r in orders.to_dicts()}, table.row(0, named=True)
+
+
+# A sells 10 a day from position 50: orders 160 (S = 210); B sells 5 a day from 40: 65.
+A = ("A", 160, 50, 10)
+B = ("B", 65, 40, 5)
+
+
+def test_filling_the_last_load_by_weight_never_overflows_its_volume():
+    # A: 0.045 m3, 1 kg; B: 0.001 m3, 11 kg, max_order 68. Before: 160 x 0.045 + 65 x
+    # 0.001 = 7.265 m3, 160 + 65 x 11 = 875 kg: 0.875 loads, weight binds. Room in the
+    # container: 2.735 m3 and 125 kg. B may take 3 (68 - 65: 0.003 m3, 33 kg); A at most
+    # 2.735 / 0.045 = 60.8 -> 60 by volume (125 by weight alone). Filled: A 220, B 68 =
+    # 9.968 m3 and 968 kg, one container (measuring weight alone A took 87 more: 11.18 m3,
+    # two containers).
+    orders, loads = _containers(
+        [_line(*A, pack=1.0), _line(*B, pack=1.0) | {"max_order": 68.0}],
+        {"A": (0.045, 1.0), "B": (0.001, 11.0)},
+    )
+    assert orders["A"]["order_qty"] == 220 and orders["B"]["order_qty"] == 68
+    assert loads["load_action"] == "up"
+    assert loads["volume_m3"] == pytest.approx(9.968)
+    assert loads["weight_kg"] == pytest.approx(968.0)
+    assert loads["loads"] == pytest.approx(0.9968) and loads["loads"] <= 1.0
+
+
+def test_filling_the_last_load_skips_a_block_that_does_not_fit_and_goes_on():
+    # A: 0.04 m3, 1 kg; B: 0.001 m3, 10 kg. Before: 6.465 m3, 810 kg (0.81 loads): room
+    # 3.535 m3 and 190 kg. B's extra units come first (they reach fewer days of its
+    # demand) and take 18 (180 kg); the 10 kg left take 10 of A's 1-kg packs (0.4 m3).
+    # Filled: A 170, B 83 = 170 + 830 = 1,000 kg and 6.8 + 0.083 = 6.883 m3. The fill
+    # stopped at A's first block (5 packs, 5 kg) not fitting 8 kg: 992 kg.
+    orders, loads = _containers(
+        [_line(*A, pack=1.0), _line(*B, pack=1.0)],
+        {"A": (0.04, 1.0), "B": (0.001, 10.0)},
+    )
+    assert orders["B"]["order_qty"] == 83 and orders["A"]["order_qty"] == 170
+    assert loads["weight_kg"] == pytest.approx(1000.0)
+    assert loads["volume_m3"] == pytest.approx(6.883)
+    assert loads["load_fill"] == pytest.approx(1.0) and loads["load_note"] is None
+
+
+def test_a_cut_to_whole_loads_ends_within_them_in_volume_and_in_weight():
+    # V (bulky: 0.05 m3, 0.1 kg) sells 10 a day from 190: 140 go in the lead time, 50 are
+    # left, the window needs 70: its first 20 units protect sales, it orders 210. W
+    # (dense: 0.001 m3, 10 kg) sells 10 a day from 100: 40 short before arrival, nothing
+    # left, its first 70 units protect, it orders 102. Together 10.602 m3 (1.06 loads)
+    # and 1,041 kg (1.04 loads); a strict budget only cuts. The least protective blocks
+    # go first: V's beyond 21 (its blocks are 1 unit, then 5: 1, 6, ..., 21 ends the last
+    # block that still protects), 189 units = 9.45 m3 and 18.9 kg, enough volume but
+    # 22.1 kg short of 1,000; then W's top blocks (1, then 3: ..., 97, 100, 102): 102 ->
+    # 100 -> 97, 50 kg. V 21 + W 97 = 1.147 m3, 972.1 kg: one container. Cutting by
+    # volume alone stopped at V 196 (0.7 m3 dropped) with 1,039.6 kg: still two.
+    orders, loads = _containers(
+        [_line("V", 210, 190, 10, pack=1.0), _line("W", 102, 100, 10, pack=1.0)],
+        {"V": (0.05, 0.1), "W": (0.001, 10.0)},
+        round_up=False,
+    )
+    assert loads["load_action"] == "down"
+    assert orders["V"]["order_qty"] == 21 and orders["W"]["order_qty"] == 97
+    assert loads["volume_m3"] == pytest.approx(1.147)
+    assert loads["weight_kg"] == pytest.approx(972.1)
+    assert loads["loads"] <= 1.0
