@@ -1368,6 +1368,11 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "{n} lines capped by shelf life or a successor's switch date",
         "{n} 行已到保质期或替代品切换日期的上限",
     ),
+    (
+        "not cut to {n} whole loads: the cut would take the order below the supplier's "
+        "minimum order value {m}",
+        "未减到 {n} 整柜：减量会使订单低于供应商起订金额 {m}{u}",
+    ),
     ("{n} lines holding excess", "{n} 行已超储"),
     ("{n} lines at max_order or not orderable", "{n} 行已到最大订货量或不可订购"),
     (

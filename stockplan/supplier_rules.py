@@ -926,6 +926,7 @@ def round_to_loads(
             for total, capacity, measure in LOAD_MEASURES
         ],
         (pl.col("loads").floor() >= 1).alias("can_round_down"),
+        pl.col("loads").floor().cast(pl.Int64).alias("_whole"),
     )
     # up: the most protective extra blocks that still fit in the last load, in volume and
     # in weight, in whole packs under max_order, a line with no order at least its MOQ;
@@ -999,6 +1000,7 @@ def round_to_loads(
         .agg(
             pl.col("units_from").min().alias("down_to"),
             (pl.col("priority") * pl.col("cost")).sum().alias("_down_cost"),
+            pl.col("cost").sum().alias("_down_value"),
         )
     )
     costs = (
@@ -1010,16 +1012,30 @@ def round_to_loads(
         .join(
             dropped.join(unit.select("line", "supplier"), on="line")
             .group_by("supplier")
-            .agg(pl.col("_down_cost").sum().alias("down_cost")),
+            .agg(pl.col("_down_cost").sum(), pl.col("_down_value").sum())
+            .rename({"_down_cost": "down_cost"}),
             on="supplier",
             how="left",
         )
         .join(gaps, on="supplier")
+        .join(_minimum_kept(lines, suppliers), on="supplier", how="left")
+        .with_columns(  # a cut must not take a supplier that met its minimum below it
+            (
+                (pl.col("_value") >= pl.col("moq_value") - 1e-9)
+                & (
+                    pl.col("_value") - pl.col("_down_value").fill_null(0.0)
+                    < pl.col("moq_value") - 1e-9
+                )
+            )
+            .fill_null(False)
+            .alias("_below_minimum")
+        )
         .with_columns(
             pl.when(pl.lit(_fill_only))
             .then(pl.lit("up"))
             .when(
                 pl.col("can_round_down")
+                & ~pl.col("_below_minimum")
                 & ((pl.col("down_cost").fill_null(0.0) < pl.col("up_cost")) | (not round_up))
             )
             .then(pl.lit("down"))
@@ -1119,8 +1135,44 @@ def round_to_loads(
     not_cut = measured.join(
         actions.filter(pl.col("load_action") == "down"), on="supplier", how="anti"
     )
-    return changed.select(orders.columns), load_table(
-        measured, actions, part_load_notes(final, not_cut)
+    kept = costs.filter(
+        pl.col("can_round_down") & pl.col("_below_minimum") & (pl.col("load_action") == "none")
+    ).select(
+        "supplier",
+        pl.format(
+            "not cut to {} whole loads: the cut would take the order below the supplier's "
+            "minimum order value {}",
+            "_whole",
+            fmt_number(pl.col("moq_value")),
+        ).alias("_kept"),
+    )
+    notes = part_load_notes(final, not_cut)
+    if kept.height:  # the cut was possible: the minimum, not the lines, kept the part load
+        notes = pl.concat(
+            [notes.join(kept, on="supplier", how="anti"), kept.rename({"_kept": "load_note"})]
+        )
+    return changed.select(orders.columns), load_table(measured, actions, notes)
+
+
+def _minimum_kept(lines: pl.DataFrame, suppliers: pl.DataFrame | None) -> pl.DataFrame:
+    """supplier, _value (its order value before rounding), moq_value: the suppliers whose
+    minimum order value a cut to whole loads must keep; a supplier with an order line
+    without a unit cost has no known value (its minimum is not judged) and is left out."""
+    minimum = _supplier_frame(suppliers, ["moq_value"])
+    if "moq_value" not in minimum.columns:
+        return pl.DataFrame(
+            schema={"supplier": pl.String, "_value": pl.Float64, "moq_value": pl.Float64}
+        )
+    return (
+        lines.filter(pl.col("order_qty") > 0)
+        .group_by("supplier")
+        .agg(
+            pl.col("order_value").sum().alias("_value"),
+            pl.col("order_value").is_null().any().alias("_unknown"),
+        )
+        .filter(~pl.col("_unknown"))
+        .join(minimum.with_columns(pl.col("moq_value").cast(pl.Float64)), on="supplier")
+        .select("supplier", "_value", "moq_value")
     )
 
 

@@ -163,3 +163,31 @@ def test_a_cut_to_whole_loads_ends_within_them_in_volume_and_in_weight():
     assert loads["volume_m3"] == pytest.approx(1.147)
     assert loads["weight_kg"] == pytest.approx(972.1)
     assert loads["loads"] <= 1.0
+
+
+def test_a_cut_to_whole_loads_never_takes_a_met_minimum_below_it():
+    # X orders 500 units of 0.025 m3 (1 a unit): 12.5 m3, 1.25 loads. Alone, the cut to
+    # 400 (one load) wins: its last pack protects nothing (test_supplier_orders). With a
+    # minimum of 450 the 500 meet it and 400 would not: the cut is not taken, the order is
+    # rounded up instead, 3 packs to 800 = 2 loads (800 >= 450).
+    orders, loads = _containers([_line("X", 500, 190, 10)], {"X": (0.025, 0.0)})
+    assert loads["load_action"] == "down" and orders["X"]["order_qty"] == 400
+    orders, loads = _containers([_line("X", 500, 190, 10)], {"X": (0.025, 0.0)}, 450.0)
+    assert loads["load_action"] == "up" and orders["X"]["order_qty"] == 800
+    assert loads["loads"] == pytest.approx(2.0)
+    # a strict budget only cuts: the part load stays, and the supplier's row says why
+    orders, loads = _containers(
+        [_line("X", 500, 190, 10)], {"X": (0.025, 0.0)}, 450.0, round_up=False
+    )
+    assert loads["load_action"] == "none" and orders["X"]["order_qty"] == 500
+    note = (
+        "not cut to 1 whole loads: the cut would take the order below the supplier's "
+        "minimum order value 450"
+    )
+    assert loads["load_note"] == note
+    assert render_reason(note, "zh", "CNY") == (
+        "未减到 1 整柜：减量会使订单低于供应商起订金额 450 元"
+    )
+    # a minimum the cut still meets does not stop it
+    orders, loads = _containers([_line("X", 500, 190, 10)], {"X": (0.025, 0.0)}, 400.0)
+    assert loads["load_action"] == "down" and orders["X"]["order_qty"] == 400
