@@ -1325,6 +1325,90 @@ def with_supplier_decisions(
     )
 
 
+PRICE_ROUNDS = 3
+"""Top ups again at most this many times after the price paid moved (`minimum_at_prices_paid`)."""
+
+
+def minimum_at_prices_paid(
+    orders: pl.DataFrame,
+    demand: pl.DataFrame,
+    suppliers: pl.DataFrame | None,
+    *,
+    action: str,
+    price: Callable[[pl.DataFrame], pl.DataFrame],
+    holding_rate: float,
+    review_days: float,
+    discrete_patterns: list[str],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`meet_minimum_order_value` of `orders` as priced (`price`: `price_breaks.reprice`,
+    so a budget cut below a break is judged at the higher price it pays), the minimum then
+    checked again at the prices the topped-up or brought-forward lines pay: a top up across
+    a price break pays less for every unit of the line, and can leave the supplier below
+    its minimum (2,001 at 10 = 20,010 valued, 19,809.90 paid at 9.9); it is then topped up
+    again at the price paid (to 2,021 x 9.9 = 20,007.90), at most PRICE_ROUNDS times.
+    The decisions keep the way out chosen; added_value is what it added at the prices
+    paid, its cost that of every top up."""
+    rules = {
+        "holding_rate": holding_rate,
+        "review_days": review_days,
+        "discrete_patterns": discrete_patterns,
+    }
+    funded, decisions = meet_minimum_order_value(orders, demand, suppliers, action=action, **rules)
+    raised = decisions.filter(pl.col("minimum_action").is_in(["top_up", "bring_forward"]))
+    if raised.height == 0 or suppliers is None:
+        return funded, decisions
+    funded = price(funded)
+    mine = suppliers.join(raised.select("supplier"), on="supplier", how="semi")
+    more = pl.DataFrame(schema={"supplier": pl.String, "_more": pl.Float64})
+    for _ in range(PRICE_ROUNDS):
+        again_lines, again = meet_minimum_order_value(
+            funded, demand, mine, action="top_up", **rules
+        )
+        again = again.filter(
+            (pl.col("minimum_action") == "top_up") & (pl.col("added_value") > 1e-9)
+        )
+        if again.height == 0:
+            break
+        funded = price(again_lines)
+        more = pl.concat(
+            [more, again.select("supplier", pl.col("top_up_cost").fill_null(0.0).alias("_more"))]
+        )
+
+    def value(lines: pl.DataFrame) -> pl.DataFrame:
+        return (
+            lines.filter(pl.col("order_qty") > 0)
+            .group_by("supplier")
+            .agg(pl.col("order_value").sum())
+        )
+
+    paid = (
+        value(funded)
+        .join(value(orders), on="supplier", how="left", suffix="_before")
+        .select(
+            "supplier",
+            (pl.col("order_value") - pl.col("order_value_before").fill_null(0.0)).alias("_added"),
+        )
+    )
+    more = more.group_by("supplier").agg(pl.col("_more").sum())
+    raising = pl.col("minimum_action").is_in(["top_up", "bring_forward"])
+    decisions = (
+        decisions.join(paid, on="supplier", how="left")
+        .join(more, on="supplier", how="left")
+        .with_columns(
+            pl.when(raising & pl.col("_added").is_not_null())
+            .then(pl.col("_added"))
+            .otherwise(pl.col("added_value"))
+            .alias("added_value"),
+            pl.when(raising)
+            .then(pl.col("minimum_action_cost") + pl.col("_more").fill_null(0.0))
+            .otherwise(pl.col("minimum_action_cost"))
+            .alias("minimum_action_cost"),
+        )
+        .drop("_added", "_more")
+    )
+    return funded, decisions
+
+
 T = TypeVar("T")
 
 DEFERRAL_ROUNDS = 5
@@ -1409,8 +1493,8 @@ def budget_after_deferrals(
             lines = pl.concat([orders.filter(~out), last.filter(out)], how="diagonal_relaxed")
             lines = lines.select(orders.columns).sort(SERIES)
         budgeted = apply_budget(lines, demand, budget, discrete_patterns)
-        funded, decisions = meet_minimum_order_value(
-            budgeted, demand, suppliers, action=action, **rules
+        funded, decisions = minimum_at_prices_paid(
+            price(budgeted), demand, suppliers, action=action, price=price, **rules
         )
         funded, loads = round_to_loads(
             funded, demand, suppliers, products, **rules, round_up=not strict

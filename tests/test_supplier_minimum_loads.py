@@ -9,7 +9,8 @@ import pytest
 from test_supplier_orders import X, _frames, _line, _minimum, _translated
 
 from stockplan.i18n import render_reason
-from stockplan.supplier_rules import round_to_loads
+from stockplan.price_breaks import reprice
+from stockplan.supplier_rules import budget_after_deferrals, round_to_loads
 
 
 def _last_clause(reason: str) -> str:
@@ -191,3 +192,62 @@ def test_a_cut_to_whole_loads_never_takes_a_met_minimum_below_it():
     # a minimum the cut still meets does not stop it
     orders, loads = _containers([_line("X", 500, 190, 10)], {"X": (0.025, 0.0)}, 400.0)
     assert loads["load_action"] == "down" and orders["X"]["order_qty"] == 400
+
+
+# --- the minimum at the price paid ----------------------------------------------------
+
+
+def _bought(line: dict, minimum: float, action: str, budget: float | None = None):
+    """`budget_after_deferrals` of one line of A (S's price break: 2,000 or more at 9.9,
+    else the product's 10) against S's minimum; returns (A's row, S's decision)."""
+    frame, demand = _frames([line])
+    breaks = pl.DataFrame(
+        {"supplier": ["S"], "sku": ["A"], "min_qty": [2000.0], "unit_price": [9.9]}
+    )
+    suppliers = pl.DataFrame({"supplier": ["S"], "moq_value": [minimum]})
+    bought = budget_after_deferrals(
+        frame,
+        demand,
+        suppliers,
+        None,
+        budget,
+        action=action,
+        strict=False,
+        price=lambda lines: reprice(
+            lines, breaks, pl.DataFrame({"sku": ["A"], "unit_cost": [10.0]})
+        ),
+        holding_rate=0.25,
+        review_days=7.0,
+        discrete_patterns=[],
+    )
+    decisions = bought.decisions.filter(pl.col("supplier") == "S")
+    return bought.funded.row(0, named=True), (
+        decisions.row(0, named=True) if decisions.height else None
+    )
+
+
+def test_a_top_up_across_a_price_break_reaches_the_minimum_at_the_price_paid():
+    # A orders 160 at 10 (1,600) against a minimum of 20,000: the gap 18,400 is 1,840
+    # units at 10, taking A past 2,000, where every unit pays 9.9: the supplier would pay
+    # 2,000 x 9.9 = 19,800 < 20,000. Topped up at the price paid: 20,000 / 9.9 = 2,020.2
+    # -> 2,021 units, 2,021 x 9.9 = 20,007.90; added 20,007.90 - 1,600 = 18,407.90.
+    line = _line("A", 160, 50, 10, pack=1.0) | {"unit_cost": 10.0, "order_value": 1600.0}
+    row, decision = _bought(line, 20000.0, "top_up")
+    assert row["order_qty"] == 2021 and row["unit_cost"] == 9.9
+    assert row["order_value"] == pytest.approx(20007.9)
+    assert decision["minimum_action"] == "top_up"
+    assert decision["added_value"] == pytest.approx(18407.9)
+    assert "is below its minimum" not in row["reason"]
+
+
+def test_a_budget_cut_below_a_price_break_is_judged_at_the_price_it_then_pays():
+    # A asked 2,100 at the break price 9.9; a budget of 19,600 funds 1,975 (blocks of 42
+    # from 1: the next one, to 2,017, does not fit the 47.50 left), below the break: it
+    # pays 10, 19,750, which meets a minimum of 19,700. Judged at 9.9 (19,552.50) it was
+    # topped up by 16 it did not need, paying 19,910.
+    line = _line("A", 2100, 50, 10, pack=1.0) | {"unit_cost": 9.9, "order_value": 20790.0}
+    row, decision = _bought(line, 19700.0, "cheapest", budget=19600.0)
+    assert decision is None
+    assert row["order_qty"] == 1975 and row["unit_cost"] == 10.0
+    assert row["order_value"] == pytest.approx(19750.0)
+    assert "topped up" not in row["reason"]
