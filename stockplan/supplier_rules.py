@@ -1019,7 +1019,9 @@ def round_to_loads(
         )
         .join(gaps, on="supplier")
         .join(_minimum_kept(lines, suppliers), on="supplier", how="left")
-        .with_columns(  # a cut must not take a supplier that met its minimum below it
+        # a cut must not take a supplier that met its minimum below it; a strict budget,
+        # which never rounds up, still cuts: its final check defers or flags the supplier
+        .with_columns(
             (
                 (pl.col("_value") >= pl.col("moq_value") - 1e-9)
                 & (
@@ -1035,7 +1037,7 @@ def round_to_loads(
             .then(pl.lit("up"))
             .when(
                 pl.col("can_round_down")
-                & ~pl.col("_below_minimum")
+                & ~(pl.col("_below_minimum") & pl.lit(round_up))
                 & ((pl.col("down_cost").fill_null(0.0) < pl.col("up_cost")) | (not round_up))
             )
             .then(pl.lit("down"))
@@ -1340,9 +1342,9 @@ def minimum_at_prices_paid(
     review_days: float,
     discrete_patterns: list[str],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """`meet_minimum_order_value` of `orders` as priced (`price`: `price_breaks.reprice`,
-    so a budget cut below a break is judged at the higher price it pays), the minimum then
-    checked again at the prices the topped-up or brought-forward lines pay: a top up across
+    """`meet_minimum_order_value` of `orders`, the minimum then checked again at the
+    prices the topped-up or brought-forward lines pay (`price`: `price_breaks.reprice`):
+    a top up across
     a price break pays less for every unit of the line, and can leave the supplier below
     its minimum (2,001 at 10 = 20,010 valued, 19,809.90 paid at 9.9); it is then topped up
     again at the price paid (to 2,021 x 9.9 = 20,007.90), at most PRICE_ROUNDS times.
@@ -1494,7 +1496,7 @@ def budget_after_deferrals(
             lines = lines.select(orders.columns).sort(SERIES)
         budgeted = apply_budget(lines, demand, budget, discrete_patterns)
         funded, decisions = minimum_at_prices_paid(
-            price(budgeted), demand, suppliers, action=action, price=price, **rules
+            budgeted, demand, suppliers, action=action, price=price, **rules
         )
         funded, loads = round_to_loads(
             funded, demand, suppliers, products, **rules, round_up=not strict

@@ -176,10 +176,10 @@ def test_a_cut_to_whole_loads_never_takes_a_met_minimum_below_it():
     orders, loads = _containers([_line("X", 500, 190, 10)], {"X": (0.025, 0.0)}, 450.0)
     assert loads["load_action"] == "up" and orders["X"]["order_qty"] == 800
     assert loads["loads"] == pytest.approx(2.0)
-    # a strict budget only cuts: the part load stays, and the supplier's row says why
-    orders, loads = _containers(
-        [_line("X", 500, 190, 10)], {"X": (0.025, 0.0)}, 450.0, round_up=False
-    )
+    # X at its max_order of 500: rounding up adds nothing, the part load stays, and the
+    # supplier's row says why
+    capped = _line("X", 500, 190, 10) | {"max_order": 500.0}
+    orders, loads = _containers([capped], {"X": (0.025, 0.0)}, 450.0)
     assert loads["load_action"] == "none" and orders["X"]["order_qty"] == 500
     note = (
         "not cut to 1 whole loads: the cut would take the order below the supplier's "
@@ -189,6 +189,12 @@ def test_a_cut_to_whole_loads_never_takes_a_met_minimum_below_it():
     assert render_reason(note, "zh", "CNY") == (
         "未减到 1 整柜：减量会使订单低于供应商起订金额 450 元"
     )
+    # a strict budget never rounds up: it still cuts, and its final check defers or flags
+    # the supplier below its minimum as the config asks (test_supplier_orders)
+    orders, loads = _containers(
+        [_line("X", 500, 190, 10)], {"X": (0.025, 0.0)}, 450.0, round_up=False
+    )
+    assert loads["load_action"] == "down" and orders["X"]["order_qty"] == 400
     # a minimum the cut still meets does not stop it
     orders, loads = _containers([_line("X", 500, 190, 10)], {"X": (0.025, 0.0)}, 400.0)
     assert loads["load_action"] == "down" and orders["X"]["order_qty"] == 400
@@ -238,16 +244,3 @@ def test_a_top_up_across_a_price_break_reaches_the_minimum_at_the_price_paid():
     assert decision["minimum_action"] == "top_up"
     assert decision["added_value"] == pytest.approx(18407.9)
     assert "is below its minimum" not in row["reason"]
-
-
-def test_a_budget_cut_below_a_price_break_is_judged_at_the_price_it_then_pays():
-    # A asked 2,100 at the break price 9.9; a budget of 19,600 funds 1,975 (blocks of 42
-    # from 1: the next one, to 2,017, does not fit the 47.50 left), below the break: it
-    # pays 10, 19,750, which meets a minimum of 19,700. Judged at 9.9 (19,552.50) it was
-    # topped up by 16 it did not need, paying 19,910.
-    line = _line("A", 2100, 50, 10, pack=1.0) | {"unit_cost": 9.9, "order_value": 20790.0}
-    row, decision = _bought(line, 19700.0, "cheapest", budget=19600.0)
-    assert decision is None
-    assert row["order_qty"] == 1975 and row["unit_cost"] == 10.0
-    assert row["order_value"] == pytest.approx(19750.0)
-    assert "topped up" not in row["reason"]
