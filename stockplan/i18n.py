@@ -1432,6 +1432,17 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
         "a cycle costs less than topping up",
         "推迟 {n}：供应商合计低于其起订金额 {m}{u}，等一个周期比补足更划算",
     ),
+    (
+        "deferred {n}: the supplier's total is below its minimum order value {m} and "
+        "purchasing.minimum_order_value is defer",
+        "推迟 {n}：供应商合计低于其起订金额 {m}{u}，"
+        "配置 purchasing.minimum_order_value 为 defer（推迟）",
+    ),
+    (
+        "deferred {n}: the supplier's total is below its minimum order value {m} and no top "
+        "up or brought-forward order can reach it",
+        "推迟 {n}：供应商合计低于其起订金额 {m}{u}，补足或提前下单都无法达到",
+    ),
     ("raised by {n} to fill whole container loads", "为凑满整柜增加 {n}"),
     ("cut by {n} to whole container loads", "为按整柜发货减少 {n}"),
     # supplier_orders.load_note (`supplier_rules.part_load_notes`)
@@ -1439,6 +1450,11 @@ _REASON_TEMPLATES: list[tuple[str, str]] = [
     (
         "{n} lines capped by shelf life or a successor's switch date",
         "{n} 行已到保质期或替代品切换日期的上限",
+    ),
+    (
+        "not cut to {n} whole loads: the cut would take the order below the supplier's "
+        "minimum order value {m}",
+        "未减到 {n} 整柜：减量会使订单低于供应商起订金额 {m}{u}",
     ),
     ("{n} lines holding excess", "{n} 行已超储"),
     ("{n} lines at max_order or not orderable", "{n} 行已到最大订货量或不可订购"),

@@ -162,29 +162,70 @@ def fund_blocks(blocks: pl.DataFrame, budget: float) -> pl.DataFrame:
     """blocks sorted by priority: funded (bool) and left (money left when its turn came).
 
     The leading run that fits as a whole is funded at once; after it each block is funded
-    if it fits what is left and its line's previous block was funded.
+    if it fits what is left and its line's previous block was funded (`take_in_turn`).
     """
-    cost = blocks["cost"].to_numpy()
-    line = blocks["line"].to_numpy()
-    step = blocks["step"].to_numpy()
-    spent = np.cumsum(cost)
-    k = int(np.searchsorted(spent, budget + 1e-9, side="right"))
-    funded = np.zeros(cost.size, dtype=bool)
-    funded[:k] = True
-    left_at = budget - (spent - cost)
-    left = budget - (spent[k - 1] if k else 0.0)
-    next_step = np.bincount(line[:k], minlength=int(line.max()) + 1 if line.size else 1)
-    cheapest_after = np.minimum.accumulate(cost[::-1])[::-1] if cost.size else cost
-    for i in range(k, cost.size):  # sequential by nature: a greedy knapsack scan
-        left_at[i] = left
-        if left + 1e-9 < cheapest_after[i]:
-            left_at[i:] = left
+    cost = blocks["cost"].to_numpy().astype(float)
+    funded, left = take_in_turn(
+        cost[:, None],
+        blocks["line"].to_numpy(),
+        blocks["step"].to_numpy(),
+        np.zeros(cost.size, dtype=np.int64),
+        np.array([[budget]], dtype=float),
+    )
+    return blocks.with_columns(pl.Series("funded", funded), pl.Series("left", left[:, 0]))
+
+
+def take_in_turn(
+    size: np.ndarray, line: np.ndarray, step: np.ndarray, group: np.ndarray, room: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The budget's greedy rule over blocks in their turn (most protective first), for
+    one or several measures and groups: (taken, left when its turn came).
+
+    size: (n, k) what each block takes of k measures (money; or volume and weight);
+    line, step: a line's block `step` is taken only after its step - 1 (steps from 0);
+    group: (n,) the index of the row of `room`, (g, k), each block draws on (one budget;
+    or each supplier's last container). A block is taken when it fits what its group has
+    left in every measure; one that does not is skipped and later ones still get their
+    turn. The leading run of each group that fits as a whole is taken at once."""
+    n = size.shape[0]
+    taken = np.zeros(n, dtype=bool)
+    left = room.astype(float).copy()
+    left_at = np.empty_like(size, dtype=float)
+    if n == 0:
+        return taken, left_at
+    # each group's cumulative sizes in turn, and its leading run that fits whole
+    order = np.argsort(group, kind="stable")
+    in_group, sizes = group[order], size[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(in_group)) + 1]
+    counts = np.diff(np.r_[starts, n])
+    cum = np.cumsum(sizes, axis=0)
+    through = cum - np.repeat(cum[starts] - sizes[starts], counts, axis=0)
+    misfit = ~np.all(through <= room[in_group] + 1e-9, axis=1)
+    misfits = np.cumsum(misfit)
+    leading = misfits == np.repeat(misfits[starts] - misfit[starts], counts)
+    run = np.empty(n, dtype=bool)
+    run[order] = leading
+    left_at[order] = room[in_group] - (through - sizes)
+    spent = np.maximum.reduceat(np.where(leading[:, None], through, 0.0), starts, axis=0)
+    left[in_group[starts]] = room[in_group[starts]] - spent
+    taken[run] = True
+    next_step = np.bincount(line[run], minlength=int(line.max()) + 1)
+    rest = np.flatnonzero(~run)
+    single = room.shape[0] == 1
+    smallest_after = (
+        np.minimum.accumulate(size[rest][::-1], axis=0)[::-1] if rest.size else size[rest]
+    )
+    for j, i in enumerate(rest):  # sequential by nature: a greedy knapsack scan
+        g = group[i]
+        left_at[i] = left[g]
+        if single and np.any(left[g] + 1e-9 < smallest_after[j]):
+            left_at[rest[j:]] = left[g]
             break
-        if next_step[line[i]] == step[i] and cost[i] <= left + 1e-9:
-            funded[i] = True
-            left -= cost[i]
+        if next_step[line[i]] == step[i] and np.all(size[i] <= left[g] + 1e-9):
+            taken[i] = True
+            left[g] -= size[i]
             next_step[line[i]] += 1
-    return blocks.with_columns(pl.Series("funded", funded), pl.Series("left", left_at))
+    return taken, left_at
 
 
 def apply_budget(

@@ -25,7 +25,8 @@ R is each line's own review period: its supplier's `review_days`, else
 `defer` force one (bring forward falls back to top up when it cannot reach the minimum);
 `flag` only flags the lines, as before. Full container loads (suppliers.full_loads) round
 the supplier's order to whole loads the same way: down by dropping its least protective
-blocks, up by topping up with the most protective ones, whichever costs less. Whatever a
+blocks, up by topping up with the most protective ones that fit, whichever costs less;
+both measured in volume and in weight (`LOAD_MEASURES`). Whatever a
 rule adds to a line is whole packs, within its max_order, on a line with no order at least
 its MOQ, and keeps the position after the order at most the line's order-up-to cap (shelf
 life, a successor's switch date); a line holding excess of the item takes nothing
@@ -43,7 +44,7 @@ from stockplan.demand import SERIES
 from stockplan.excess import excess_quantity
 from stockplan.i18n import counted_format, counted_text
 from stockplan.policy import round_order_quantity, smallest_order
-from stockplan.purchasing import apply_budget, budget_blocks, hold_budget
+from stockplan.purchasing import apply_budget, budget_blocks, hold_budget, take_in_turn
 from stockplan.reorder import fmt_number, line_value, stopped, with_clause
 
 DAYS_PER_YEAR = 365.0
@@ -430,7 +431,9 @@ def meet_minimum_order_value(
         .otherwise(-pl.col("supplier_value"))
         .alias("added_value"),
     )
-    action_of = decided.select("supplier", "minimum_action", "min_order_value")
+    action_of = decided.select(
+        "supplier", "minimum_action", "min_order_value", "top_up_cost", "bring_forward_cost"
+    )
     add = (
         lines.join(action_of, on="supplier", how="left")
         .join(top_up.select("line", "_add"), on="line", how="left")
@@ -467,10 +470,10 @@ def meet_minimum_order_value(
         .when((pl.col("minimum_action") == "defer") & (pl.col("order_qty") > 0))
         .then(
             pl.format(
-                "deferred {}: the supplier's total is below its minimum order value {} and "
-                "waiting a cycle costs less than topping up",
+                "deferred {}: the supplier's total is below its minimum order value {} {}",
                 fmt_number(pl.col("order_qty")),
                 minimum_text,
+                _why_deferred(action),
             )
         )
     )
@@ -479,6 +482,20 @@ def meet_minimum_order_value(
     ).with_columns(line_value(pl.col("order_qty"), pl.col("unit_cost")).alias("order_value"))
     table = decided.select("supplier", "min_order_value", *DECISION_COLUMNS)
     return _unknown_cost(changed.select(orders.columns), unknown, table)
+
+
+def _why_deferred(action: str) -> pl.Expr:
+    """Why a supplier's order waits a cycle, as it was decided: forced by
+    `purchasing.minimum_order_value: defer` (a strict budget's final cut defers so too),
+    else the cheapest way out (`cheapest`): waiting costs less than topping up or bringing
+    forward, or neither reaches the minimum (no top up cost nor bring forward cost)."""
+    if action == "defer":
+        return pl.lit("and purchasing.minimum_order_value is defer")
+    return (
+        pl.when(pl.col("top_up_cost").is_null() & pl.col("bring_forward_cost").is_null())
+        .then(pl.lit("and no top up or brought-forward order can reach it"))
+        .otherwise(pl.lit("and waiting a cycle costs less than topping up"))
+    )
 
 
 UNKNOWN_COST = "unknown_cost"
@@ -626,7 +643,7 @@ def load_per_unit(orders: pl.DataFrame, products: pl.DataFrame | None) -> pl.Dat
 
 def _loads(lines: pl.DataFrame, capacity: pl.DataFrame) -> pl.DataFrame:
     """Per supplier with a capacity: volume_m3, weight_kg, loads (the binding one of
-    volume / container_m3 and weight / container_kg) and unit_load_by (which binds)."""
+    volume / container_m3 and weight / container_kg) and _volume_binds (which binds)."""
     return (
         lines.filter(pl.col("order_qty") > 0)
         .group_by("supplier")
@@ -756,13 +773,106 @@ def load_table(
     )
 
 
-def _unit_load() -> pl.Expr:
-    return (
-        pl.when(pl.col("_volume_binds"))
-        .then(pl.col("volume_m3") / pl.col("container_m3"))
-        .otherwise(pl.col("weight_kg") / pl.col("container_kg"))
-        .fill_null(0.0)
+LOAD_MEASURES = (("volume_m3", "container_m3", "_m3"), ("weight_kg", "container_kg", "_kg"))
+"""A load's measures: (the line's per unit and the supplier's total column, the container's
+capacity column, the suffix of the columns the rounding derives from them)."""
+
+
+def _takes_space() -> pl.Expr:
+    """A line whose units take room in a measure the supplier's container is limited by."""
+    return pl.any_horizontal(
+        (pl.col(per_unit) > 0) & pl.col(capacity).is_not_null()
+        for per_unit, capacity, _ in LOAD_MEASURES
     )
+
+
+def _space_left() -> list[pl.Expr]:
+    """Per supplier of `_loads`: the room left in its last container, ceil(loads) x
+    capacity - total, in volume (_space_m3) and weight (_space_kg); infinite in a measure
+    the container has no capacity for."""
+    return [
+        (pl.col("loads").ceil() * pl.col(capacity) - pl.col(total))
+        .clip(lower_bound=0.0)
+        .fill_null(float("inf"))
+        .alias(f"_space{measure}")
+        for total, capacity, measure in LOAD_MEASURES
+    ]
+
+
+def _fit_blocks(blocks: pl.DataFrame, gaps: pl.DataFrame) -> pl.DataFrame:
+    """line, up_to: of `blocks` (line, step, supplier, units_from, units_to, pack,
+    volume_m3 and weight_kg per unit, in their turn), those that fit their supplier's room
+    left (`gaps`: supplier, _space_m3, _space_kg) in volume and in weight, taken as the
+    budget takes its blocks (`purchasing.take_in_turn`: one that does not fit is skipped,
+    the next ones still get their turn; a line's block needs its earlier ones). A block
+    holds several packs on a long line; the room its turn could not use is then offered,
+    pack by pack, to each line's first block not taken (a MOQ block stays whole)."""
+    if blocks.height == 0:
+        return pl.DataFrame(schema={"line": pl.Int64, "up_to": pl.Float64})
+    rooms = gaps.select("supplier", "_space_m3", "_space_kg").with_row_index("_group")
+    blocks = blocks.join(
+        rooms.select("supplier", "_group"), on="supplier", maintain_order="left"
+    ).with_columns(pl.col("step") - pl.col("step").min().over("line"))
+    room = rooms.select("_space_m3", "_space_kg").to_numpy()
+    taken = _take_fitting(blocks, room)
+    room = room - (
+        blocks.filter(taken)
+        .group_by("_group")
+        .agg(load.sum() for load in _block_loads())
+        .join(rooms.select("_group"), on="_group", how="right")
+        .sort("_group")
+        .select(pl.col(p).fill_null(0.0) for p, _, _ in LOAD_MEASURES)
+        .to_numpy()
+    )
+    got = blocks.filter(taken).group_by("line").agg(pl.col("step").max() + 1)
+    first_left = (
+        blocks.filter(~taken)
+        .join(got, on="line", how="left")
+        .filter(pl.col("step") == pl.col("step_right").fill_null(0))
+        .filter(pl.col("units_from") > 0)  # a MOQ block stays whole
+    )
+    packs = (
+        first_left.with_columns(
+            ((pl.col("units_to") - pl.col("units_from")) / pl.col("pack") - 1e-9)
+            .ceil()
+            .cast(pl.Int64)
+            .alias("_n")
+        )
+        .with_columns(pl.int_ranges(0, "_n").alias("step"))
+        .explode("step")
+        .with_columns(
+            pl.min_horizontal(
+                pl.col("units_from") + (pl.col("step") + 1) * pl.col("pack"), "units_to"
+            ).alias("units_to"),
+            (pl.col("units_from") + pl.col("step") * pl.col("pack")).alias("units_from"),
+        )
+        .select(blocks.columns)
+    )
+    by_pack = _take_fitting(packs, room) if packs.height else pl.Series([], dtype=pl.Boolean)
+    return (
+        pl.concat([blocks.filter(taken), packs.filter(by_pack)])
+        .group_by("line")
+        .agg(pl.col("units_to").max().alias("up_to"))
+    )
+
+
+def _block_loads() -> list[pl.Expr]:
+    """A block's volume and weight: its units x the line's per unit."""
+    block = pl.col("units_to") - pl.col("units_from")
+    return [(block * pl.col(per_unit)).alias(per_unit) for per_unit, _, _ in LOAD_MEASURES]
+
+
+def _take_fitting(blocks: pl.DataFrame, room) -> pl.Series:
+    """`purchasing.take_in_turn` of `blocks` (line, step from 0, _group, units, per-unit
+    volume and weight, in their turn) in `room` (per _group: volume, weight)."""
+    taken, _ = take_in_turn(
+        blocks.select(_block_loads()).to_numpy(),
+        blocks["line"].to_numpy(),
+        blocks["step"].to_numpy(),
+        blocks["_group"].cast(pl.Int64).to_numpy(),
+        room,
+    )
+    return pl.Series(taken)
 
 
 TIE_BREAK = ("supplier", "sku", "location")
@@ -803,38 +913,55 @@ def round_to_loads(
     loads = _loads(lines, capacity)
     to_round = loads_to_round(loads)
     unit = lines.join(
-        to_round.select("supplier", "container_m3", "container_kg", "_volume_binds"),
-        on="supplier",
-    ).with_columns(_unit_load().alias("unit_load"))
-    unit = unit.filter(pl.col("unit_load") > 0)
+        to_round.select("supplier", "container_m3", "container_kg"), on="supplier"
+    ).filter(_takes_space())
     gaps = to_round.select(
         "supplier",
-        (pl.col("loads").ceil() - pl.col("loads")).alias("up_gap"),
-        (pl.col("loads") - pl.col("loads").floor()).alias("down_gap"),
+        *_space_left(),
+        *[
+            (pl.col(total) - pl.col("loads").floor() * pl.col(capacity))
+            .clip(lower_bound=0.0)
+            .fill_null(0.0)
+            .alias(f"_over{measure}")
+            for total, capacity, measure in LOAD_MEASURES
+        ],
         (pl.col("loads").floor() >= 1).alias("can_round_down"),
+        pl.col("loads").floor().cast(pl.Int64).alias("_whole"),
     )
-    # up: the most protective extra blocks that still fit in the last load, in whole packs
-    # under max_order, a line with no order at least its MOQ
-    fits = ((pl.col("up_gap") / pl.col("unit_load")) + pl.col("pack_size").fill_null(1.0)).floor()
+    # up: the most protective extra blocks that still fit in the last load, in volume and
+    # in weight, in whole packs under max_order, a line with no order at least its MOQ;
+    # a block that does not fit is skipped and the next ones still get their turn, as the
+    # budget funds its blocks (`purchasing.take_in_turn`)
+    fits = pl.min_horizontal(
+        *[
+            pl.when(pl.col(per_unit) > 0)
+            .then(pl.col(f"_space{measure}") / pl.col(per_unit))
+            .otherwise(float("inf"))
+            for per_unit, _, measure in LOAD_MEASURES
+        ]
+    ).floor() + pl.col("pack_size").fill_null(1.0)
     widened = unit.join(gaps, on="supplier").with_columns(_legal_room(fits).alias("_room"))
     extra = (
         _open_blocks(widened, pl.col("_room"), demand, discrete_patterns)
-        .join(unit.select("line", *TIE_BREAK, "unit_load", "forecast_per_day"), on="line")
+        .join(
+            unit.select(
+                "line",
+                *TIE_BREAK,
+                "volume_m3",
+                "weight_kg",
+                "forecast_per_day",
+                _pack().alias("pack"),
+            ),
+            on="line",
+        )
         .with_columns((pl.col("units_to") / pl.col("forecast_per_day")).alias("carry"))
     )
-    added = (
-        extra.with_columns(
-            ((pl.col("units_to") - pl.col("units_from")) * pl.col("unit_load")).alias("load")
-        )
-        .join(gaps, on="supplier")
-        .sort(
+    added = _fit_blocks(
+        extra.sort(
             ["supplier", "priority", "carry", *TIE_BREAK[1:], "step"],
             descending=[False, True, False, False, False, False],
-        )
-        .with_columns(pl.col("load").cum_sum().over("supplier").alias("_cum"))
-        .filter(pl.col("_cum") <= pl.col("up_gap") + 1e-9)
-        .group_by("line")
-        .agg(pl.col("units_to").max().alias("up_to"))
+        ),
+        gaps,
     )
     up = (
         unit.join(added, on="line", how="left")
@@ -843,50 +970,78 @@ def round_to_loads(
         )
         .with_columns(_holding(holding_rate, pl.col("_up")).alias("_up_cost"))
     )
-    # down: drop the least protective blocks until the part load is gone
+    # down: drop the least protective blocks until the part load is gone, in volume and in
+    # weight: a block is dropped while a measure it takes is still over the whole loads
     held = budget_blocks(unit.filter(pl.col("order_qty") > 0), demand, discrete_patterns).join(
-        unit.select("line", *TIE_BREAK, "unit_load"), on="line"
+        unit.select("line", *TIE_BREAK, "volume_m3", "weight_kg"), on="line"
     )
+    block = pl.col("units_to") - pl.col("units_from")
     dropped = (
         held.with_columns(
-            ((pl.col("units_to") - pl.col("units_from")) * pl.col("unit_load")).alias("load")
+            *[(block * pl.col(per_unit)).alias(f"_load{m}") for per_unit, _, m in LOAD_MEASURES]
         )
         .join(gaps, on="supplier")
         .sort(
             ["supplier", "priority", *TIE_BREAK[1:], "step"],
             descending=[False, False, False, False, True],
         )
-        .with_columns(pl.col("load").cum_sum().over("supplier").alias("_cum"))
-        .filter(pl.col("_cum") - pl.col("load") < pl.col("down_gap") - 1e-9)
+        .with_columns(
+            pl.col(f"_load{m}").cum_sum().over("supplier").alias(f"_cum{m}")
+            for _, _, m in LOAD_MEASURES
+        )
+        .filter(
+            pl.any_horizontal(
+                (pl.col(f"_load{m}") > 0)
+                & (pl.col(f"_cum{m}") - pl.col(f"_load{m}") < pl.col(f"_over{m}") - 1e-9)
+                for _, _, m in LOAD_MEASURES
+            )
+        )
         .group_by("line")
         .agg(
             pl.col("units_from").min().alias("down_to"),
             (pl.col("priority") * pl.col("cost")).sum().alias("_down_cost"),
+            pl.col("cost").sum().alias("_down_value"),
         )
     )
     costs = (
         up.group_by("supplier")
         .agg(
             pl.col("_up_cost").sum().alias("up_cost"),
-            (pl.col("_up") * pl.col("unit_load")).sum().alias("up_load"),
+            pl.col("_up").sum().alias("up_units"),
         )
         .join(
             dropped.join(unit.select("line", "supplier"), on="line")
             .group_by("supplier")
-            .agg(pl.col("_down_cost").sum().alias("down_cost")),
+            .agg(pl.col("_down_cost").sum(), pl.col("_down_value").sum())
+            .rename({"_down_cost": "down_cost"}),
             on="supplier",
             how="left",
         )
         .join(gaps, on="supplier")
+        .join(_minimum_kept(lines, suppliers), on="supplier", how="left")
+        # a cut must not take a supplier that met its minimum below it; a strict budget,
+        # which never rounds up, still cuts: its final check defers or flags the supplier
+        .with_columns(
+            (
+                (pl.col("_value") >= pl.col("moq_value") - 1e-9)
+                & (
+                    pl.col("_value") - pl.col("_down_value").fill_null(0.0)
+                    < pl.col("moq_value") - 1e-9
+                )
+            )
+            .fill_null(False)
+            .alias("_below_minimum")
+        )
         .with_columns(
             pl.when(pl.lit(_fill_only))
             .then(pl.lit("up"))
             .when(
                 pl.col("can_round_down")
+                & ~(pl.col("_below_minimum") & pl.lit(round_up))
                 & ((pl.col("down_cost").fill_null(0.0) < pl.col("up_cost")) | (not round_up))
             )
             .then(pl.lit("down"))
-            .when(pl.lit(round_up) & (pl.col("up_load") > 1e-12))
+            .when(pl.lit(round_up) & (pl.col("up_units") > 1e-9))
             .then(pl.lit("up"))
             .otherwise(pl.lit("none"))
             .alias("load_action")
@@ -982,8 +1137,44 @@ def round_to_loads(
     not_cut = measured.join(
         actions.filter(pl.col("load_action") == "down"), on="supplier", how="anti"
     )
-    return changed.select(orders.columns), load_table(
-        measured, actions, part_load_notes(final, not_cut)
+    kept = costs.filter(
+        pl.col("can_round_down") & pl.col("_below_minimum") & (pl.col("load_action") == "none")
+    ).select(
+        "supplier",
+        pl.format(
+            "not cut to {} whole loads: the cut would take the order below the supplier's "
+            "minimum order value {}",
+            "_whole",
+            fmt_number(pl.col("moq_value")),
+        ).alias("_kept"),
+    )
+    notes = part_load_notes(final, not_cut)
+    if kept.height:  # the cut was possible: the minimum, not the lines, kept the part load
+        notes = pl.concat(
+            [notes.join(kept, on="supplier", how="anti"), kept.rename({"_kept": "load_note"})]
+        )
+    return changed.select(orders.columns), load_table(measured, actions, notes)
+
+
+def _minimum_kept(lines: pl.DataFrame, suppliers: pl.DataFrame | None) -> pl.DataFrame:
+    """supplier, _value (its order value before rounding), moq_value: the suppliers whose
+    minimum order value a cut to whole loads must keep; a supplier with an order line
+    without a unit cost has no known value (its minimum is not judged) and is left out."""
+    minimum = _supplier_frame(suppliers, ["moq_value"])
+    if "moq_value" not in minimum.columns:
+        return pl.DataFrame(
+            schema={"supplier": pl.String, "_value": pl.Float64, "moq_value": pl.Float64}
+        )
+    return (
+        lines.filter(pl.col("order_qty") > 0)
+        .group_by("supplier")
+        .agg(
+            pl.col("order_value").sum().alias("_value"),
+            pl.col("order_value").is_null().any().alias("_unknown"),
+        )
+        .filter(~pl.col("_unknown"))
+        .join(minimum.with_columns(pl.col("moq_value").cast(pl.Float64)), on="supplier")
+        .select("supplier", "_value", "moq_value")
     )
 
 
@@ -995,17 +1186,19 @@ def part_load_notes(lines: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
     holding excess, at max_order or not orderable, or whose next pack (MOQ on a line with
     no order) is larger than the space left. Load fractions are of the last container."""
     part = loads_to_round(loads).with_columns(
-        (pl.col("loads") - pl.col("loads").floor()).alias("_part"),
-        (pl.col("loads").ceil() - pl.col("loads")).alias("_space"),
+        (pl.col("loads") - pl.col("loads").floor()).alias("_part"), *_space_left()
     )
-    unit = (
-        lines.join(
-            part.select("supplier", "container_m3", "container_kg", "_volume_binds", "_space"),
-            on="supplier",
+    unit = lines.join(
+        part.select("supplier", "container_m3", "container_kg", "_space_m3", "_space_kg"),
+        on="supplier",
+    ).filter(_takes_space())
+
+    def fits(units: pl.Expr) -> pl.Expr:  # in volume and in weight
+        return pl.all_horizontal(
+            units * pl.col(per_unit) <= pl.col(f"_space{m}") + 1e-9
+            for per_unit, _, m in LOAD_MEASURES
         )
-        .with_columns(_unit_load().alias("unit_load"))
-        .filter(pl.col("unit_load") > 0)
-    )
+
     excess = pl.col("excess_qty").fill_null(0.0) > 0
     capped = pl.col("order_up_to_cap").is_not_null() & (under_cap() < _pack() - 1e-9)
     closed = ~_orderable(unit) | (_legal_room(pl.lit(1e15)) <= 0)
@@ -1021,13 +1214,13 @@ def part_load_notes(lines: pl.DataFrame, loads: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("capped"))
         .when(closed)
         .then(pl.lit("closed"))
-        .when(block * pl.col("unit_load") > pl.col("_space") + 1e-9)
+        .when(~fits(block))
         .then(pl.lit("too_big"))
         .otherwise(pl.lit("room"))
     )
     counts = unit.group_by("supplier").agg(
         *[(why == kind).sum().alias(kind) for kind in ("capped", "excess", "closed", "too_big")],
-        (_pack() * pl.col("unit_load") <= pl.col("_space") + 1e-9).any().alias("_pack_fits"),
+        fits(_pack()).any().alias("_pack_fits"),
     )
 
     def clause(kind: str, text: str) -> pl.Expr:
@@ -1134,6 +1327,90 @@ def with_supplier_decisions(
     )
 
 
+PRICE_ROUNDS = 3
+"""Top ups again at most this many times after the price paid moved (`minimum_at_prices_paid`)."""
+
+
+def minimum_at_prices_paid(
+    orders: pl.DataFrame,
+    demand: pl.DataFrame,
+    suppliers: pl.DataFrame | None,
+    *,
+    action: str,
+    price: Callable[[pl.DataFrame], pl.DataFrame],
+    holding_rate: float,
+    review_days: float,
+    discrete_patterns: list[str],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`meet_minimum_order_value` of `orders`, the minimum then checked again at the
+    prices the topped-up or brought-forward lines pay (`price`: `price_breaks.reprice`):
+    a top up across
+    a price break pays less for every unit of the line, and can leave the supplier below
+    its minimum (2,001 at 10 = 20,010 valued, 19,809.90 paid at 9.9); it is then topped up
+    again at the price paid (to 2,021 x 9.9 = 20,007.90), at most PRICE_ROUNDS times.
+    The decisions keep the way out chosen; added_value is what it added at the prices
+    paid, its cost that of every top up."""
+    rules = {
+        "holding_rate": holding_rate,
+        "review_days": review_days,
+        "discrete_patterns": discrete_patterns,
+    }
+    funded, decisions = meet_minimum_order_value(orders, demand, suppliers, action=action, **rules)
+    raised = decisions.filter(pl.col("minimum_action").is_in(["top_up", "bring_forward"]))
+    if raised.height == 0 or suppliers is None:
+        return funded, decisions
+    funded = price(funded)
+    mine = suppliers.join(raised.select("supplier"), on="supplier", how="semi")
+    more = pl.DataFrame(schema={"supplier": pl.String, "_more": pl.Float64})
+    for _ in range(PRICE_ROUNDS):
+        again_lines, again = meet_minimum_order_value(
+            funded, demand, mine, action="top_up", **rules
+        )
+        again = again.filter(
+            (pl.col("minimum_action") == "top_up") & (pl.col("added_value") > 1e-9)
+        )
+        if again.height == 0:
+            break
+        funded = price(again_lines)
+        more = pl.concat(
+            [more, again.select("supplier", pl.col("top_up_cost").fill_null(0.0).alias("_more"))]
+        )
+
+    def value(lines: pl.DataFrame) -> pl.DataFrame:
+        return (
+            lines.filter(pl.col("order_qty") > 0)
+            .group_by("supplier")
+            .agg(pl.col("order_value").sum())
+        )
+
+    paid = (
+        value(funded)
+        .join(value(orders), on="supplier", how="left", suffix="_before")
+        .select(
+            "supplier",
+            (pl.col("order_value") - pl.col("order_value_before").fill_null(0.0)).alias("_added"),
+        )
+    )
+    more = more.group_by("supplier").agg(pl.col("_more").sum())
+    raising = pl.col("minimum_action").is_in(["top_up", "bring_forward"])
+    decisions = (
+        decisions.join(paid, on="supplier", how="left")
+        .join(more, on="supplier", how="left")
+        .with_columns(
+            pl.when(raising & pl.col("_added").is_not_null())
+            .then(pl.col("_added"))
+            .otherwise(pl.col("added_value"))
+            .alias("added_value"),
+            pl.when(raising)
+            .then(pl.col("minimum_action_cost") + pl.col("_more").fill_null(0.0))
+            .otherwise(pl.col("minimum_action_cost"))
+            .alias("minimum_action_cost"),
+        )
+        .drop("_added", "_more")
+    )
+    return funded, decisions
+
+
 T = TypeVar("T")
 
 DEFERRAL_ROUNDS = 5
@@ -1218,8 +1495,8 @@ def budget_after_deferrals(
             lines = pl.concat([orders.filter(~out), last.filter(out)], how="diagonal_relaxed")
             lines = lines.select(orders.columns).sort(SERIES)
         budgeted = apply_budget(lines, demand, budget, discrete_patterns)
-        funded, decisions = meet_minimum_order_value(
-            budgeted, demand, suppliers, action=action, **rules
+        funded, decisions = minimum_at_prices_paid(
+            budgeted, demand, suppliers, action=action, price=price, **rules
         )
         funded, loads = round_to_loads(
             funded, demand, suppliers, products, **rules, round_up=not strict
