@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
-from collections.abc import Callable
+import json
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TypeVar
 
@@ -355,3 +359,60 @@ def add_customer_order(small_shop: Path, sku: str, quantity: int, location: str 
     config = yaml.safe_load(small_shop.read_text())
     config["inputs"]["customer_orders"] = "customer_orders.csv"
     small_shop.write_text(yaml.safe_dump(config), encoding="utf-8")
+
+
+class Robot:
+    """A local stand-in for a WeCom / DingTalk robot webhook: records each request (path,
+    query, content type, JSON body and its size in bytes), answers `reply`."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.reply: dict = {"errcode": 0, "errmsg": "ok"}
+        robot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                parts = urllib.parse.urlsplit(self.path)
+                robot.requests.append(
+                    {
+                        "path": parts.path,
+                        "query": urllib.parse.parse_qs(parts.query),
+                        "content_type": self.headers["Content-Type"],
+                        "body": json.loads(raw.decode("utf-8")),
+                        "size": len(raw),
+                    }
+                )
+                answer = json.dumps(robot.reply).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def bodies(self) -> list[dict]:
+        return [request["body"] for request in self.requests]
+
+    @property
+    def sizes(self) -> list[int]:
+        return [request["size"] for request in self.requests]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def robot() -> Iterator[Robot]:
+    """A local robot webhook for a test's alerts (`Robot`)."""
+    server = Robot()
+    yield server
+    server.close()

@@ -5,16 +5,12 @@ that is never shown as 0 or as "no excess"."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import polars as pl
-import pytest
 import yaml
+from conftest import Robot
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -24,44 +20,6 @@ from stockplan.report_html import html_report
 
 runner = CliRunner()
 AS_OF = dt.date(2025, 10, 13)
-
-
-class Robot:
-    """A local robot webhook: keeps the JSON bodies it is sent, answers errcode 0."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict] = []
-        self.sizes: list[int] = []
-        robot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                robot.sizes.append(len(raw))
-                robot.bodies.append(json.loads(raw.decode("utf-8")))
-                answer = b'{"errcode": 0, "errmsg": "ok"}'
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def robot() -> Iterator[Robot]:
-    server = Robot()
-    yield server
-    server.close()
 
 
 def _shop(folder: Path, robot: Robot, extra: dict, products: str, files: dict[str, str]) -> Path:

@@ -9,18 +9,15 @@ import email
 import email.policy
 import hashlib
 import hmac
-import json
 import socket
-import threading
 import time
-import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import polars as pl
 import pytest
 import yaml
+from conftest import Robot
 from typer.testing import CliRunner
 
 from stockplan.cli import app
@@ -31,53 +28,6 @@ WECOM_KEY = "wecom-key-0123"
 DING_TOKEN = "ding-token-4567"
 DING_SECRET = "SECabc123signing"
 SMTP_PASSWORD = "smtp-Pa55"
-
-
-class Robot:
-    """A local stand-in for a robot webhook: records requests, answers `reply`."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.reply: dict = {"errcode": 0, "errmsg": "ok"}
-        robot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                length = int(self.headers["Content-Length"])
-                parts = urllib.parse.urlsplit(self.path)
-                robot.requests.append(
-                    {
-                        "path": parts.path,
-                        "query": urllib.parse.parse_qs(parts.query),
-                        "content_type": self.headers["Content-Type"],
-                        "body": json.loads(self.rfile.read(length).decode("utf-8")),
-                    }
-                )
-                answer = json.dumps(robot.reply).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def robot() -> Iterator[Robot]:
-    server = Robot()
-    yield server
-    server.close()
 
 
 class Mailbox:
