@@ -87,6 +87,7 @@ from stockplan.supplier_rules import (
     rule_rows,
     supplier_load_sums,
     supplier_loads,
+    supplier_values,
     unknown_cost_lines,
     unknown_cost_note,
     unknown_cost_settled,
@@ -209,16 +210,9 @@ def _rows_of(buying: _Buying, step: _Step) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _value_sums(buying: _Buying) -> pl.DataFrame:
-    """supplier, supplier_value, no_cost_lines: the order value of the lines with an order
-    (of the known costs) and how many of them have no unit cost."""
-    return (
-        buying.funded.filter(pl.col("order_qty") > 0)
-        .group_by("supplier")
-        .agg(
-            pl.col("order_value").sum().alias("supplier_value"),
-            pl.col("order_value").is_null().sum().cast(pl.Int64).alias("no_cost_lines"),
-        )
-    )
+    """supplier, supplier_value, no_cost_lines of the partition's order lines
+    (`supplier_rules.supplier_values`: sums that add up over the partitions)."""
+    return supplier_values(buying.funded).drop("order_lines")
 
 
 def _load_sums(buying: _Buying) -> pl.DataFrame:

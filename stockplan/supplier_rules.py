@@ -263,6 +263,22 @@ def _next_cycle(lines: pl.DataFrame) -> pl.Expr:
     return pl.when(due & _orderable(lines)).then(_legal_room(need)).otherwise(0.0)
 
 
+def supplier_values(lines: pl.DataFrame) -> pl.DataFrame:
+    """supplier, supplier_value, no_cost_lines, order_lines per supplier of the order lines
+    of `lines` (order_qty > 0): their order value (of the known costs), how many of them
+    have no unit cost, and how many there are. The partitions of a cluster plan send the
+    first three, which add up (`partitioned_purchasing`)."""
+    return (
+        lines.filter(pl.col("order_qty") > 0)
+        .group_by("supplier")
+        .agg(
+            pl.col("order_value").sum().alias("supplier_value"),
+            pl.col("order_value").is_null().sum().cast(pl.Int64).alias("no_cost_lines"),
+            pl.len().cast(pl.Int64).alias("order_lines"),
+        )
+    )
+
+
 def meet_minimum_order_value(
     orders: pl.DataFrame,
     demand: pl.DataFrame,
@@ -287,13 +303,7 @@ def meet_minimum_order_value(
         return orders, empty
     lines = with_review(_with_limits(_with_line(orders), demand), review_days)
     totals = (
-        lines.filter(pl.col("order_qty") > 0)
-        .group_by("supplier")
-        .agg(
-            pl.col("order_value").sum().alias("supplier_value"),
-            pl.col("order_value").is_null().sum().cast(pl.Int64).alias("no_cost_lines"),
-            pl.len().cast(pl.Int64).alias("order_lines"),
-        )
+        supplier_values(lines)
         .join(minimum.rename({"moq_value": "min_order_value"}), on="supplier")
         .filter(pl.col("supplier_value") < pl.col("min_order_value") - 1e-9)
         .with_columns((pl.col("min_order_value") - pl.col("supplier_value")).alias("gap"))
@@ -1166,15 +1176,10 @@ def _minimum_kept(lines: pl.DataFrame, suppliers: pl.DataFrame | None) -> pl.Dat
             schema={"supplier": pl.String, "_value": pl.Float64, "moq_value": pl.Float64}
         )
     return (
-        lines.filter(pl.col("order_qty") > 0)
-        .group_by("supplier")
-        .agg(
-            pl.col("order_value").sum().alias("_value"),
-            pl.col("order_value").is_null().any().alias("_unknown"),
-        )
-        .filter(~pl.col("_unknown"))
+        supplier_values(lines)
+        .filter(pl.col("no_cost_lines") == 0)
         .join(minimum.with_columns(pl.col("moq_value").cast(pl.Float64)), on="supplier")
-        .select("supplier", "_value", "moq_value")
+        .select("supplier", pl.col("supplier_value").alias("_value"), "moq_value")
     )
 
 
@@ -1376,19 +1381,14 @@ def minimum_at_prices_paid(
             [more, again.select("supplier", pl.col("top_up_cost").fill_null(0.0).alias("_more"))]
         )
 
-    def value(lines: pl.DataFrame) -> pl.DataFrame:
-        return (
-            lines.filter(pl.col("order_qty") > 0)
-            .group_by("supplier")
-            .agg(pl.col("order_value").sum())
-        )
-
     paid = (
-        value(funded)
-        .join(value(orders), on="supplier", how="left", suffix="_before")
+        supplier_values(funded)
+        .join(supplier_values(orders), on="supplier", how="left", suffix="_before")
         .select(
             "supplier",
-            (pl.col("order_value") - pl.col("order_value_before").fill_null(0.0)).alias("_added"),
+            (pl.col("supplier_value") - pl.col("supplier_value_before").fill_null(0.0)).alias(
+                "_added"
+            ),
         )
     )
     more = more.group_by("supplier").agg(pl.col("_more").sum())
