@@ -30,7 +30,7 @@ import polars as pl
 from stockplan.config import Transfers
 from stockplan.demand import SERIES
 from stockplan.i18n import counted_format
-from stockplan.transfers import transit_days
+from stockplan.transfers import movable_rows, short_locations, transit_days
 
 EXPIRY_COLUMNS = [
     "sku",
@@ -456,22 +456,20 @@ def recounted_unsellable(
 def transfer_offer(
     rows: pl.DataFrame, expiring: pl.DataFrame | None, settings: Transfers
 ) -> pl.DataFrame | None:
-    """SERIES, offered_qty (`expiring_offer`) towards the short locations of `rows` (plan
-    rows before transfers: inventory_position below reorder_point, forecast_per_day > 0,
-    not inactive; need = order_up_to - position; transit_days: the location's
-    `transit_days_to`, else `transit_days`); None without lots, transfers or an offer."""
-    if expiring is None or not settings.enabled:
+    """SERIES, offered_qty (`expiring_offer`) towards the locations of `rows` (plan rows
+    before transfers) that a transfer would fill (`transfers.short_locations` of
+    `transfers.movable_rows`: their need and forecast_per_day; transit_days: the
+    location's `transit_days_to`, else `transit_days`); None without lots, transfers or an
+    offer. A location owing customer orders without forecast demand sells nothing of a
+    lot in time, so it is offered none."""
+    movable = movable_rows(rows, settings)
+    if expiring is None or movable is None:
         return None
-    short = (pl.col("inventory_position") < pl.col("reorder_point")) & (
-        pl.col("forecast_per_day") > 0
-    )
-    if "inactive" in rows.columns:
-        short = short & ~pl.col("inactive").fill_null(False)
-    receivers = rows.filter(short).select(
-        *SERIES,
-        "forecast_per_day",
-        (pl.col("order_up_to") - pl.col("inventory_position")).ceil().alias("need"),
-        transit_days(settings, "location").alias("transit_days"),
+    receivers = (
+        short_locations(movable)
+        .select("sku", pl.col("to_location").alias("location"), "need")
+        .join(movable.select(*SERIES, "forecast_per_day"), on=SERIES)
+        .with_columns(transit_days(settings, "location").alias("transit_days"))
     )
     offer = expiring_offer(expiring, receivers)
     return offer if offer.height else None
@@ -497,7 +495,8 @@ def with_expiring_clause(
     units before any move, its earliest sell-by date among them)."""
     if offered is None or expiring is None or transfers.height == 0:
         return transfers
-    short = lambda e: e.round(1).cast(pl.String).str.replace(r"\.0$", "")  # noqa: E731
+    from stockplan.reorder import fmt_number  # here: reorder imports scipy
+
     senders = (
         expiring.filter(pl.col("expiring_qty") > 0)
         .join(offered, on=SERIES, how="semi")
@@ -508,7 +507,7 @@ def with_expiring_clause(
             pl.col("location").alias("from_location"),
             pl.format(
                 "{} would expire unsold at {} by {}",
-                short(pl.col("expiring_qty")),
+                fmt_number(pl.col("expiring_qty")),
                 "location",
                 pl.col("sell_by_date").cast(pl.String),
             ).alias("clause"),

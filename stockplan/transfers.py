@@ -61,7 +61,7 @@ def transit_days(settings: Transfers, location: str = "to_location") -> pl.Expr:
     )
 
 
-def _receivers(rows: pl.DataFrame) -> pl.DataFrame:
+def short_locations(rows: pl.DataFrame) -> pl.DataFrame:
     """The short locations with their need, whole units up, and `order_arrival`, the day a
     new order placed today lands (`expected_arrival`; null without one), largest need
     first. Short: position below the reorder point, with demand (need order_up_to -
@@ -109,7 +109,7 @@ def _donors(rows: pl.DataFrame, settings: Transfers) -> pl.DataFrame:
     )
 
 
-def _movable(rows: pl.DataFrame, settings: Transfers) -> pl.DataFrame | None:
+def movable_rows(rows: pl.DataFrame, settings: Transfers) -> pl.DataFrame | None:
     """The rows transfers may move stock between: the active items' (inactive ones sell off
     where they are); None when transfers are off."""
     if not settings.enabled:
@@ -127,7 +127,7 @@ def _lanes(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> pl.DataFr
     # here: reorder imports scipy, and `explain` imports this module from the cache path
     from stockplan.reorder import arrival_after
 
-    pairs = _receivers(rows).join(_donors(rows, settings), on="sku", maintain_order="left")
+    pairs = short_locations(rows).join(_donors(rows, settings), on="sku", maintain_order="left")
     days = transit_days(settings)
     if settings.transit_days_between:
         lanes = pl.DataFrame(
@@ -169,7 +169,7 @@ def plan_transfers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
     surplus, every receiver has as many donors, and this is the overlap of the two
     cumulative scales, receivers largest need first against donors largest surplus
     first, a donor's rest below min_qty left off its scale."""
-    rows = _movable(rows, settings)
+    rows = movable_rows(rows, settings)
     if rows is None:
         return no_transfers()
     return _matched(_lanes(rows, settings, as_of), settings)
@@ -287,7 +287,7 @@ def slow_receivers(rows: pl.DataFrame, settings: Transfers, as_of: dt.date) -> p
     sends nothing because every move from a donor of the item would land after a new order
     placed today (arrival_date: the soonest of those moves): they buy instead (the plan's
     notes count them)."""
-    rows = _movable(rows, settings)
+    rows = movable_rows(rows, settings)
     if rows is None:
         return _too_slow(None)
     return _too_slow(_lanes(rows, settings, as_of))
@@ -297,7 +297,7 @@ def rebalance(
     rows: pl.DataFrame, settings: Transfers, as_of: dt.date
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(`plan_transfers`, `slow_receivers`) of the same rows, their lanes built once."""
-    rows = _movable(rows, settings)
+    rows = movable_rows(rows, settings)
     if rows is None:
         return no_transfers(), _too_slow(None)
     lanes = _lanes(rows, settings, as_of)

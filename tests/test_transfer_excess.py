@@ -175,6 +175,7 @@ def test_only_what_the_receiver_sells_before_the_sell_by_date_is_offered():
             "reorder_point": [0.0, 100.0, 100.0],
             "order_up_to": [0.0, 212.0, 200.0],
             "forecast_per_day": [0.0, 2.0, 50.0],
+            "backorders": [0.0, 0.0, 0.0],  # as every plan row has
         }
     )
     offer = transfer_offer(rows, expiring, Transfers(transit_days_to={"R": 5}))
